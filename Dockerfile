@@ -1,0 +1,14 @@
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1
+WORKDIR /srv/uitstroomtafel
+
+COPY pyproject.toml README.md alembic.ini ./
+COPY app ./app
+RUN pip install . && useradd --system --create-home uitstroom && mkdir /data && chown uitstroom /data
+
+USER uitstroom
+ENV UITSTROOM_DATABASE_URL=sqlite:////data/uitstroomtafel.db
+EXPOSE 8000
+# Migrates the database on start (UITSTROOM_MIGRATE_ON_START=true by default), then serves.
+CMD ["uitstroomtafel", "serve", "--host", "0.0.0.0", "--port", "8000"]

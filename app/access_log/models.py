@@ -1,0 +1,61 @@
+"""The append-only log of every access to a case file (NEN 7513 style).
+
+It records what, when, which case, which key or person and on whose behalf, never the case
+data itself; UPDATE and DELETE are refused by database triggers (see the migration).
+"""
+
+import uuid
+from datetime import datetime
+from enum import StrEnum
+
+from pydantic import BaseModel
+from sqlmodel import Field, SQLModel
+
+from app.ids import uuid7
+from app.schemas import Page
+from app.sqltypes import UTCDateTime, utcnow
+
+
+class AccessAction(StrEnum):
+    create = "create"
+    read = "read"
+    list = "list"
+    update = "update"
+    status_change = "status_change"
+    history = "history"
+    agenda = "agenda"
+    why_not = "why_not"
+    profile = "profile"
+    timeline = "timeline"
+    monitor_export = "monitor_export"
+
+
+class AccessLogEntry(SQLModel, table=True):
+    __tablename__ = "access_log"
+
+    id: uuid.UUID = Field(default_factory=uuid7, primary_key=True)
+    at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    action: str = Field(max_length=32)
+    case_id: uuid.UUID | None = Field(
+        default=None, index=True, description="Null for exports of aggregate figures."
+    )
+    table_id: uuid.UUID = Field(index=True)
+    organisation_id: uuid.UUID = Field(description="On whose behalf the access happened.")
+    api_key_id: uuid.UUID | None = None
+    person_id: uuid.UUID | None = None
+    endpoint: str = Field(max_length=200)
+
+
+class AccessLogEntryPublic(BaseModel):
+    id: uuid.UUID
+    at: datetime
+    action: AccessAction
+    case_id: uuid.UUID | None
+    organisation_id: uuid.UUID
+    api_key_id: uuid.UUID | None
+    person_id: uuid.UUID | None
+    endpoint: str
+
+
+class AccessLogPage(Page[AccessLogEntryPublic]):
+    pass

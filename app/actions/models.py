@@ -1,0 +1,83 @@
+"""Follow-up actions handed out at the table, with an owner organisation and a due date."""
+
+import uuid
+from datetime import date, datetime
+from enum import StrEnum
+
+from pydantic import BaseModel
+from pydantic import Field as PField
+from sqlmodel import Field, SQLModel
+
+from app.ids import uuid7
+from app.schemas import ApiModel, Date, Page
+from app.sqltypes import UTCDateTime, utcnow
+
+
+class ActionKind(StrEnum):
+    request_beschikking = "request_beschikking"
+    arrange_budget_management = "arrange_budget_management"
+    find_complex_manager = "find_complex_manager"
+    arrange_debt_assistance = "arrange_debt_assistance"
+    arrange_payment_plan = "arrange_payment_plan"
+    register_as_house_seeker = "register_as_house_seeker"
+    apply_for_urgency = "apply_for_urgency"
+    plan_viewing = "plan_viewing"
+    other = "other"
+
+
+class ActionStatus(StrEnum):
+    open = "open"
+    done = "done"
+    cancelled = "cancelled"
+
+
+class Action(SQLModel, table=True):
+    __tablename__ = "actions"
+
+    id: uuid.UUID = Field(default_factory=uuid7, primary_key=True)
+    table_id: uuid.UUID = Field(foreign_key="outflow_tables.id", index=True)
+    meeting_id: uuid.UUID | None = Field(default=None, foreign_key="meetings.id")
+    case_id: uuid.UUID | None = Field(default=None, foreign_key="cases.id", index=True)
+    owner_organisation_id: uuid.UUID = Field(foreign_key="organisations.id", index=True)
+    kind: str = Field(max_length=40)
+    due_date: date
+    status: str = Field(default="open", max_length=16, index=True)
+    created_by_organisation_id: uuid.UUID = Field(foreign_key="organisations.id")
+    version: int = 1
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    completed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class ActionCreate(ApiModel):
+    kind: ActionKind
+    owner_organisation_id: uuid.UUID = PField(description="A member of the table.")
+    due_date: Date
+    case_id: uuid.UUID | None = PField(None, description="The case it is about, if any.")
+    meeting_id: uuid.UUID | None = PField(None, description="The meeting it came from, if any.")
+
+
+class ActionUpdate(ApiModel):
+    status: ActionStatus | None = None
+    due_date: Date | None = None
+
+
+class ActionPublic(BaseModel):
+    id: uuid.UUID
+    table_id: uuid.UUID
+    meeting_id: uuid.UUID | None
+    case_id: uuid.UUID | None = PField(description="Hidden (null) from corporations.")
+    owner_organisation_id: uuid.UUID
+    kind: ActionKind
+    due_date: date
+    status: ActionStatus
+    overdue: bool
+    created_by_organisation_id: uuid.UUID
+    version: int
+    created_at: datetime
+    updated_at: datetime
+    completed_at: datetime | None
+
+
+class ActionPage(Page[ActionPublic]):
+    pass

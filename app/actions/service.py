@@ -1,0 +1,201 @@
+"""Actions: handed out by the chair, done by their owner, back on the agenda while open."""
+
+import uuid
+from datetime import date
+from typing import Any
+
+from sqlmodel import Session, select
+
+from app.access_log.service import AccessContext
+from app.actions.models import Action, ActionCreate, ActionPublic, ActionUpdate
+from app.cases.models import Case
+from app.meetings.models import Meeting
+from app.organisations.models import OrganisationKind
+from app.problems import Forbidden, NotFound, Unprocessable
+from app.sqltypes import utcnow
+from app.tables.models import OutflowTable, TableMember
+from app.tables.service import check_if_match
+from app.timeutil import today
+
+
+def etag(action: Action) -> str:
+    return f'"{action.version}"'
+
+
+def is_table_reader(context: AccessContext, table: OutflowTable) -> bool:
+    principal = context.principal
+    return (
+        principal.organisation_id == table.chair_organisation_id
+        or principal.organisation_kind == OrganisationKind.municipality
+    )
+
+
+def create_action(
+    session: Session, context: AccessContext, table: OutflowTable, data: ActionCreate
+) -> Action:
+    if context.principal.organisation_id != table.chair_organisation_id:
+        raise Forbidden("The chair hands out actions.")
+    if session.get(TableMember, (table.id, data.owner_organisation_id)) is None:
+        raise Unprocessable(
+            "owner_organisation_id", "not a member of this table", "unknown_organisation"
+        )
+    if data.case_id is not None:
+        case = session.get(Case, data.case_id)
+        if case is None or case.table_id != table.id:
+            raise Unprocessable("case_id", "no such case at this table", "unknown_case")
+    if data.meeting_id is not None:
+        meeting = session.get(Meeting, data.meeting_id)
+        if meeting is None or meeting.table_id != table.id:
+            raise Unprocessable("meeting_id", "no such meeting of this table", "unknown_meeting")
+    action = Action(
+        table_id=table.id,
+        meeting_id=data.meeting_id,
+        case_id=data.case_id,
+        owner_organisation_id=data.owner_organisation_id,
+        kind=data.kind.value,
+        due_date=data.due_date,
+        created_by_organisation_id=table.chair_organisation_id,
+    )
+    session.add(action)
+    session.flush()
+    from app.webhooks.service import emit
+
+    emit(
+        session,
+        event_type="action.assigned",
+        organisation_ids={action.owner_organisation_id, table.chair_organisation_id},
+        data={
+            "action_id": str(action.id),
+            "table_id": str(table.id),
+            "kind": action.kind,
+            "owner_organisation_id": str(action.owner_organisation_id),
+            "due_date": action.due_date.isoformat(),
+            "case_id": str(action.case_id) if action.case_id else None,
+        },
+    )
+    return action
+
+
+def _visible(context: AccessContext, table: OutflowTable, action: Action, session: Session) -> bool:
+    if is_table_reader(context, table):
+        return True
+    me = context.principal.organisation_id
+    if action.owner_organisation_id == me:
+        return True
+    if context.principal.organisation_kind == OrganisationKind.care_provider and action.case_id:
+        case = session.get(Case, action.case_id)
+        return case is not None and case.care_provider_id == me
+    return False
+
+
+def get_action(
+    session: Session, context: AccessContext, action_id: uuid.UUID
+) -> tuple[Action, OutflowTable]:
+    action = session.get(Action, action_id)
+    if action is None:
+        raise NotFound("No such action.")
+    table = session.get(OutflowTable, action.table_id)
+    member = (
+        session.get(TableMember, (action.table_id, context.principal.organisation_id))
+        if context.principal.organisation_id
+        else None
+    )
+    if table is None or member is None or not _visible(context, table, action, session):
+        raise NotFound("No such action.")
+    return action, table
+
+
+def list_actions(
+    session: Session,
+    context: AccessContext,
+    table: OutflowTable,
+    *,
+    status: str | None,
+    overdue_on: date | None,
+    after: uuid.UUID | None,
+    limit: int,
+) -> list[Action]:
+    query = select(Action).where(Action.table_id == table.id)
+    if status is not None:
+        query = query.where(Action.status == status)
+    if overdue_on is not None:
+        query = query.where(Action.status == "open", Action.due_date < overdue_on)
+    if not is_table_reader(context, table):
+        me = context.principal.organisation_id
+        own_cases = select(Case.id).where(Case.care_provider_id == me)
+        query = query.where(
+            (Action.owner_organisation_id == me) | (Action.case_id.in_(own_cases))  # type: ignore[union-attr]
+        )
+    if after is not None:
+        query = query.where(Action.id > after)
+    return list(session.exec(query.order_by(Action.id).limit(limit)))  # type: ignore[arg-type]
+
+
+def update_action(
+    session: Session,
+    context: AccessContext,
+    table: OutflowTable,
+    action: Action,
+    data: ActionUpdate,
+    if_match: str | None,
+) -> Action:
+    me = context.principal.organisation_id
+    if me not in (action.owner_organisation_id, table.chair_organisation_id):
+        raise Forbidden("Only the action's owner or the chair updates it.")
+    check_if_match(if_match, etag(action))
+    for name in data.model_fields_set:
+        if getattr(data, name) is None:
+            raise Unprocessable(name, "cannot be null; leave it out to keep the current value")
+    if data.status is not None and data.status.value != action.status:
+        action.status = data.status.value
+        action.completed_at = utcnow() if data.status.value != "open" else None
+    if data.due_date is not None:
+        action.due_date = data.due_date
+    action.version += 1
+    action.updated_at = utcnow()
+    session.add(action)
+    session.flush()
+    return action
+
+
+def action_public(action: Action, for_corporation: bool, on: date | None = None) -> ActionPublic:
+    on = on or today()
+    return ActionPublic(
+        id=action.id,
+        table_id=action.table_id,
+        meeting_id=action.meeting_id,
+        case_id=None if for_corporation else action.case_id,
+        owner_organisation_id=action.owner_organisation_id,
+        kind=action.kind,  # type: ignore[arg-type]
+        due_date=action.due_date,
+        status=action.status,  # type: ignore[arg-type]
+        overdue=action.status == "open" and action.due_date < on,
+        created_by_organisation_id=action.created_by_organisation_id,
+        version=action.version,
+        created_at=action.created_at,
+        updated_at=action.updated_at,
+        completed_at=action.completed_at,
+    )
+
+
+def open_actions_for_agenda(
+    session: Session, table_id: uuid.UUID, on: date
+) -> list[dict[str, Any]]:
+    """Open actions of the table as the agenda lists them (overdue on the agenda's date)."""
+    rows = session.exec(
+        select(Action)
+        .where(Action.table_id == table_id, Action.status == "open")
+        .order_by(Action.due_date, Action.id)  # type: ignore[arg-type]
+    )
+    return [
+        {
+            "id": str(a.id),
+            "kind": a.kind,
+            "owner_organisation_id": str(a.owner_organisation_id),
+            "case_id": str(a.case_id) if a.case_id else None,
+            "meeting_id": str(a.meeting_id) if a.meeting_id else None,
+            "due_date": a.due_date.isoformat(),
+            "overdue": a.due_date < on,
+        }
+        for a in rows
+    ]

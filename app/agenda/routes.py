@@ -1,0 +1,63 @@
+"""HTTP routes for the weekly agenda and the why-not explanation."""
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response
+
+from app.access_log.deps import AccessContextDep
+from app.agenda import service
+from app.agenda.models import Agenda, WhyNot
+from app.db import SessionDep
+from app.fastjson import FastJSONResponse
+from app.problems import problem_responses
+from app.schemas import Date
+from app.tables.service import get_table
+from app.timeutil import today
+
+router = APIRouter(prefix="/v1/tables", tags=["agenda"])
+MeetingDate = Annotated[Date | None, Query(description="Meeting date (YYYY-MM-DD); default today.")]
+
+
+@router.get(
+    "/{table_id}/agenda",
+    response_model=Agenda,
+    responses=problem_responses(401, 403, 404, 422),
+)
+def get_agenda(
+    table_id: uuid.UUID,
+    context: AccessContextDep,
+    session: SessionDep,
+    date: MeetingDate = None,
+    candidates: Annotated[int, Query(ge=1, le=50, description="Candidates per case/vacancy.")] = 5,
+) -> Response:
+    """The ranked agenda for a meeting date: proposals, candidates, bottlenecks, waiting cases.
+
+    Chair and municipality members see everything; a care provider only its own cases; a
+    corporation only its own dwellings, without case details.
+    """
+    table = get_table(session, context.principal, table_id)
+    document = service.agenda(session, context, table, date or today(), candidates)
+    # Serialised directly: an agenda of thousands of cases is too big to revalidate per request;
+    # the contract test validates its shape against the `Agenda` schema.
+    return FastJSONResponse(document)
+
+
+@router.get(
+    "/{table_id}/why-not",
+    response_model=WhyNot,
+    responses=problem_responses(401, 403, 404, 422),
+)
+def get_why_not(
+    table_id: uuid.UUID,
+    case_id: uuid.UUID,
+    vacancy_id: uuid.UUID,
+    context: AccessContextDep,
+    session: SessionDep,
+    date: MeetingDate = None,
+) -> WhyNot:
+    """Every hard rule a case fails for a dwelling, with the figures that decided it."""
+    table = get_table(session, context.principal, table_id)
+    return WhyNot.model_validate(
+        service.why_not(session, context, table, case_id, vacancy_id, date or today())
+    )

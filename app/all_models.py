@@ -1,0 +1,40 @@
+"""Import every table model so SQLModel.metadata is complete (Alembic, tests, CLI)."""
+
+from app.access_log.models import AccessLogEntry
+from app.actions.models import Action
+from app.cases.models import Case, CaseTransition
+from app.idempotency import IdempotencyRecord
+from app.limits.models import YearLimits
+from app.meetings.models import Meeting
+from app.monitor.models import ContingentAgreement
+from app.organisations.models import ApiKey, Organisation
+from app.people.models import Person, PersonSession, SignInThrottle
+from app.proposals.models import Proposal, ProposalDecision
+from app.tables.models import OutflowTable, TableMember, TableMunicipality
+from app.vacancies.models import Vacancy
+from app.webhooks.models import WebhookDelivery, WebhookEndpoint, WebhookEvent
+
+__all__ = [
+    "AccessLogEntry",
+    "Action",
+    "ApiKey",
+    "Case",
+    "CaseTransition",
+    "ContingentAgreement",
+    "IdempotencyRecord",
+    "Meeting",
+    "Organisation",
+    "OutflowTable",
+    "Person",
+    "PersonSession",
+    "Proposal",
+    "ProposalDecision",
+    "SignInThrottle",
+    "TableMember",
+    "TableMunicipality",
+    "Vacancy",
+    "WebhookDelivery",
+    "WebhookEndpoint",
+    "WebhookEvent",
+    "YearLimits",
+]

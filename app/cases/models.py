@@ -1,0 +1,368 @@
+"""The case file of one client ready (or nearly ready) to move out of BW/MO.
+
+Pseudonymous by design: no BSN, no name, no free text; the care provider's own reference is
+the only link to the person.
+"""
+
+import uuid
+from datetime import date, datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import Annotated, Any
+
+from pydantic import BaseModel, field_validator, model_validator
+from pydantic import Field as PField
+from sqlalchemy import JSON, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from app.ids import uuid7
+from app.schemas import (
+    ApiModel,
+    AreaCode,
+    Date,
+    ExternalRef,
+    Page,
+    cbs_digits,
+    money,
+    partial_model,
+)
+from app.sqltypes import Cents, UTCDateTime, utcnow
+from app.timeutil import today
+
+
+class Facility(StrEnum):
+    beschermd_wonen = "beschermd_wonen"
+    maatschappelijke_opvang = "maatschappelijke_opvang"
+
+
+class IncomeSource(StrEnum):
+    participatiewet = "participatiewet"
+    wajong = "wajong"
+    wia = "wia"
+    ww = "ww"
+    aow = "aow"
+    employment = "employment"
+    other = "other"
+    none = "none"
+
+
+class BudgetManagement(StrEnum):
+    none = "none"
+    budgetbeheer = "budgetbeheer"
+    bewindvoering = "bewindvoering"
+
+
+class BeschikkingStatus(StrEnum):
+    none = "none"
+    requested = "requested"
+    granted = "granted"
+
+
+class SupportIntensity(StrEnum):
+    light = "light"
+    moderate = "moderate"
+    intensive = "intensive"
+
+
+class DebtAssistance(StrEnum):
+    none = "none"
+    applied = "applied"
+    active = "active"
+
+
+class ContractForm(StrEnum):
+    own_lease = "own_lease"
+    intermediate_lease = "intermediate_lease"
+    either = "either"
+
+
+class CaseStatus(StrEnum):
+    registered = "registered"
+    ready = "ready"
+    proposed = "proposed"
+    nominated = "nominated"
+    housed = "housed"
+    on_hold = "on_hold"
+    withdrawn = "withdrawn"
+
+
+OPEN_STATUSES = frozenset({"registered", "ready", "proposed", "nominated", "on_hold"})
+CLOSED_STATUSES = frozenset({"housed", "withdrawn"})
+
+
+class SettableStatus(StrEnum):
+    """The statuses a care provider sets itself; the others follow from dates and decisions."""
+
+    ready = "ready"
+    on_hold = "on_hold"
+    withdrawn = "withdrawn"
+
+
+class StatusReason(StrEnum):
+    # on_hold
+    client_request = "client_request"
+    support_needs_changed = "support_needs_changed"
+    temporarily_unreachable = "temporarily_unreachable"
+    # withdrawn
+    returned_to_care = "returned_to_care"
+    own_solution = "own_solution"
+    left_region = "left_region"
+    no_longer_eligible = "no_longer_eligible"
+    deceased = "deceased"
+    # both
+    other = "other"
+
+
+HOLD_REASONS = frozenset(
+    {"client_request", "support_needs_changed", "temporarily_unreachable", "other"}
+)
+WITHDRAWAL_REASONS = frozenset(
+    {"returned_to_care", "own_solution", "left_region", "no_longer_eligible", "deceased", "other"}
+)
+
+
+class Household(ApiModel):
+    adults: int = PField(ge=1, le=2)
+    children: int = PField(0, ge=0, le=10)
+
+
+class Income(ApiModel):
+    source: IncomeSource
+    annual_taxable: money(10_000_000) = PField(description="Household taxable income, EUR/year.")  # type: ignore[valid-type]
+    net_monthly: money(1_000_000) | None = PField(None, description="EUR per month.")  # type: ignore[valid-type]
+    stable: bool = False
+    budget_management: BudgetManagement = BudgetManagement.none
+
+
+class Beschikking(ApiModel):
+    status: BeschikkingStatus = BeschikkingStatus.none
+    valid_until: Date | None = None
+
+
+class Support(ApiModel):
+    intensity: SupportIntensity
+    needs_complex_manager: bool = False
+
+
+class Debts(ApiModel):
+    problematic: bool = False
+    debt_assistance: DebtAssistance = DebtAssistance.none
+    rent_arrears_corporation_ids: Annotated[list[uuid.UUID], PField(max_length=50)] = PField(
+        default_factory=list,
+        description="Housing corporations the client owes rent to without a payment arrangement.",
+    )
+
+    @field_validator("rent_arrears_corporation_ids")
+    @classmethod
+    def _unique(cls, value: list[uuid.UUID]) -> list[uuid.UUID]:
+        return list(dict.fromkeys(value))
+
+
+class Needs(ApiModel):
+    wheelchair: bool = False
+    step_free: bool = PField(False, description="Ground floor or a lift.")
+    max_floor: int | None = PField(None, ge=0, le=100)
+    pets: bool = False
+
+
+AreaList = Annotated[list[AreaCode], PField(max_length=100)]
+
+
+class Areas(ApiModel):
+    preferred: AreaList = PField(default_factory=list)
+    excluded: AreaList = PField(default_factory=list)
+
+    @model_validator(mode="after")
+    def _not_both(self) -> "Areas":
+        preferred = {cbs_digits(c) for c in self.preferred}
+        clash = [c for c in self.excluded if cbs_digits(c) in preferred]
+        if clash:
+            raise ValueError(f"area(s) both preferred and excluded: {', '.join(clash)}")
+        self.preferred = list(dict.fromkeys(self.preferred))
+        self.excluded = list(dict.fromkeys(self.excluded))
+        return self
+
+
+class CaseFields(ApiModel):
+    """Everything in a case file except its identity."""
+
+    table_id: uuid.UUID = PField(description="The outflow table (region) the case is brought to.")
+    facility: Facility
+    ready_since: Date = PField(
+        description="Date the client was judged ready to live independently; "
+        "waiting time counts from here."
+    )
+    birth_year: int = PField(ge=1900, le=2100)
+    household: Household
+    income: Income
+    registration_date: Date | None = PField(None, description="Registration as house seeker.")
+    beschikking: Beschikking = PField(default_factory=Beschikking)
+    support: Support
+    urgency: bool = PField(False, description="An urgency declaration is granted.")
+    debts: Debts = PField(default_factory=Debts)
+    needs: Needs = PField(default_factory=Needs)
+    areas: Areas = PField(default_factory=Areas)
+    contract_form: ContractForm = ContractForm.either
+
+    @field_validator("birth_year")
+    @classmethod
+    def _adult_or_nearly(cls, value: int) -> int:
+        if value > today().year - 16:
+            raise ValueError("clients are at least 16 years old")
+        return value
+
+    @field_validator("registration_date")
+    @classmethod
+    def _registered_in_the_past(cls, value: date | None) -> date | None:
+        if value is not None and value > today():
+            raise ValueError("registration_date lies in the future")
+        return value
+
+
+class CaseCreate(CaseFields):
+    external_ref: ExternalRef
+
+
+class CaseStatusChange(ApiModel):
+    status: SettableStatus | None = PField(
+        None,
+        description="`on_hold`, `ready` (resume after hold) or `withdrawn`; other statuses follow "
+        "from dates and table decisions.",
+    )
+    status_reason: StatusReason | None = PField(
+        None, description="Required with `on_hold` and `withdrawn`."
+    )
+    exit_date: Date | None = PField(
+        None,
+        description="With `withdrawn`: the day the client left the outflow (default today, "
+        "not in the future).",
+    )
+
+
+CaseUpdate = partial_model(CaseFields, "CaseUpdate", base=CaseStatusChange)
+CaseUpdate.__doc__ = (
+    "JSON merge patch of a case file: given fields replace stored ones (nested objects merge), "
+    "`null` clears a nullable field; the result is validated as a whole."
+)
+
+
+class CasePublic(CaseFields):
+    id: uuid.UUID
+    external_ref: str
+    care_provider_id: uuid.UUID
+    status: CaseStatus
+    status_reason: StatusReason | None
+    parked_until: date | None = PField(
+        description="After a decline the table's policy may park the case until this date."
+    )
+    exit_date: date | None = PField(description="Day the case was housed or withdrawn.")
+    anonymised_at: datetime | None = PField(
+        description="Set when the retention period after closing passed and the file was "
+        "reduced to what the figures need."
+    )
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class CasePage(Page[CasePublic]):
+    pass
+
+
+class CaseTransitionPublic(BaseModel):
+    id: uuid.UUID
+    at: datetime
+    from_status: CaseStatus | None
+    to_status: CaseStatus
+    reason: StatusReason | None
+    actor_organisation_id: uuid.UUID
+    actor_api_key_id: uuid.UUID | None
+
+
+class CaseTransitionPage(Page[CaseTransitionPublic]):
+    pass
+
+
+class Case(SQLModel, table=True):
+    __tablename__ = "cases"
+    __table_args__ = (UniqueConstraint("care_provider_id", "external_ref"),)
+
+    id: uuid.UUID = Field(default_factory=uuid7, primary_key=True)
+    care_provider_id: uuid.UUID = Field(foreign_key="organisations.id", index=True)
+    external_ref: str = Field(max_length=64)
+    table_id: uuid.UUID = Field(foreign_key="outflow_tables.id", index=True)
+    facility: str = Field(max_length=32)
+    ready_since: date
+    birth_year: int
+    household_adults: int
+    household_children: int
+    income_source: str = Field(max_length=32)
+    income_annual_taxable: Decimal = Field(sa_type=Cents)
+    income_net_monthly: Decimal | None = Field(default=None, sa_type=Cents)
+    income_stable: bool
+    income_budget_management: str = Field(max_length=32)
+    registration_date: date | None = None
+    beschikking_status: str = Field(max_length=16)
+    beschikking_valid_until: date | None = None
+    support_intensity: str = Field(max_length=16)
+    support_needs_complex_manager: bool
+    urgency: bool
+    debts_problematic: bool
+    debts_debt_assistance: str = Field(max_length=16)
+    debts_rent_arrears_corporation_ids: list[str] = Field(default_factory=list, sa_type=JSON)
+    needs_wheelchair: bool
+    needs_step_free: bool
+    needs_max_floor: int | None = None
+    needs_pets: bool
+    areas_preferred: list[str] = Field(default_factory=list, sa_type=JSON)
+    areas_excluded: list[str] = Field(default_factory=list, sa_type=JSON)
+    contract_form: str = Field(max_length=32)
+    status: str = Field(default="registered", max_length=16, index=True)
+    status_reason: str | None = Field(default=None, max_length=32)
+    parked_until: date | None = None
+    exit_date: date | None = Field(default=None, index=True)
+    closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    anonymised_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    version: int = 1
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class CaseTransition(SQLModel, table=True):
+    """Every status change of a case, with time and actor (the lifecycle's audit trail)."""
+
+    __tablename__ = "case_transitions"
+
+    id: uuid.UUID = Field(default_factory=uuid7, primary_key=True)
+    case_id: uuid.UUID = Field(foreign_key="cases.id", index=True)
+    at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    from_status: str | None = Field(default=None, max_length=16)
+    to_status: str = Field(max_length=16)
+    reason: str | None = Field(default=None, max_length=32)
+    actor_organisation_id: uuid.UUID = Field(foreign_key="organisations.id")
+    actor_api_key_id: uuid.UUID | None = Field(default=None, foreign_key="api_keys.id")
+
+
+def effective_status(
+    stored: str, ready_since: date, on: date | None = None, parked_until: date | None = None
+) -> CaseStatus:
+    """`ready` is implied by `ready_since <= today` for an open, registered case; a case parked
+    after a decline is `on_hold` until its date passes."""
+    on = on or today()
+    if stored in ("registered", "ready"):
+        if parked_until is not None and parked_until > on:
+            return CaseStatus.on_hold
+        return CaseStatus.ready if ready_since <= on else CaseStatus.registered
+    return CaseStatus(stored)
+
+
+def case_public_dict(case: Case) -> dict[str, Any]:
+    from app.flat import nest
+
+    data = nest(case, CasePublic)
+    data["debts"]["rent_arrears_corporation_ids"] = list(case.debts_rent_arrears_corporation_ids)
+    data["status"] = effective_status(case.status, case.ready_since, parked_until=case.parked_until)
+    data["parked_until"] = case.parked_until
+    data["exit_date"] = case.exit_date
+    data["anonymised_at"] = case.anonymised_at
+    return data

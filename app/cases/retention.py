@@ -1,0 +1,103 @@
+"""Retention: a closed case file is anonymised once the retention period after closing passed.
+
+What stays is what the figures and the audit trail need: ids, table, care provider, facility,
+dates (ready, exit), status and reason, household size, contract form, and the birth year
+rounded down to its decade. Everything else is reset to neutral values: income, registration,
+beschikking, support, debts, needs, areas, and the care provider's own reference (replaced,
+since it links the file back to the person). Decisions, transitions and the access log hold
+ids and codes only and are kept.
+"""
+
+import logging
+import threading
+from contextlib import nullcontext
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from sqlalchemy import Engine
+from sqlmodel import Session, select
+
+from app.cases.models import CLOSED_STATUSES, Case
+from app.db import _sqlite_lock
+from app.sqltypes import utcnow
+
+log = logging.getLogger(__name__)
+
+
+def anonymise_closed_cases(session: Session, now: datetime, retention_days: int) -> int:
+    """Anonymise every case closed more than `retention_days` ago; returns how many."""
+    cutoff = now - timedelta(days=retention_days)
+    cases = session.exec(
+        select(Case).where(
+            Case.status.in_(CLOSED_STATUSES),  # type: ignore[attr-defined]
+            Case.closed_at < cutoff,  # type: ignore[operator]
+            Case.anonymised_at.is_(None),  # type: ignore[union-attr]
+        )
+    ).all()
+    for case in cases:
+        case.external_ref = f"anonymised-{case.id.hex[:16]}"
+        case.birth_year = case.birth_year - case.birth_year % 10
+        case.income_source = "other"
+        case.income_annual_taxable = Decimal("0.00")
+        case.income_net_monthly = None
+        case.income_stable = False
+        case.income_budget_management = "none"
+        case.registration_date = None
+        case.beschikking_status = "none"
+        case.beschikking_valid_until = None
+        case.support_intensity = "light"
+        case.support_needs_complex_manager = False
+        case.urgency = False
+        case.debts_problematic = False
+        case.debts_debt_assistance = "none"
+        case.debts_rent_arrears_corporation_ids = []
+        case.needs_wheelchair = False
+        case.needs_step_free = False
+        case.needs_max_floor = None
+        case.needs_pets = False
+        case.areas_preferred = []
+        case.areas_excluded = []
+        case.anonymised_at = now
+        case.version += 1
+        case.updated_at = now
+        session.add(case)
+    session.flush()
+    return len(cases)
+
+
+class RetentionJob:
+    """Anonymises due case files once at start and then every `interval` seconds, in a
+    background thread of the server process (a cron job can run `uitstroomtafel anonymise`
+    instead)."""
+
+    def __init__(self, engine: Engine, retention_days: int, interval: float = 24 * 3600.0):
+        self.engine = engine
+        self.retention_days = retention_days
+        self.interval = interval
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="retention", daemon=True)
+
+    def start(self) -> "RetentionJob":
+        self._thread.start()
+        return self
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self._stop.set()
+        self._thread.join(timeout)
+
+    def run_once(self) -> int:
+        lock = _sqlite_lock if self.engine.dialect.name == "sqlite" else nullcontext()
+        with lock, Session(self.engine) as session:
+            count = anonymise_closed_cases(session, utcnow(), self.retention_days)
+            session.commit()
+        if count:
+            log.info("anonymised %d closed case file(s)", count)
+        return count
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.run_once()
+            except Exception:  # logged; the next round tries again
+                log.exception("retention run failed")
+            self._stop.wait(self.interval)

@@ -1,0 +1,145 @@
+"""HTTP routes for case files."""
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Query, Response
+
+from app.access_log.deps import AccessContextDep
+from app.access_log.models import AccessAction
+from app.cases import service
+from app.cases.models import (
+    CaseCreate,
+    CasePage,
+    CasePublic,
+    CaseStatus,
+    CaseTransitionPage,
+    CaseTransitionPublic,
+    CaseUpdate,
+    case_public_dict,
+)
+from app.db import SessionDep
+from app.idempotency import IdempotencyDep
+from app.problems import problem_responses
+from app.schemas import CURSOR_PATTERN, ExternalRef, Limit, decode_cursor, paginate
+from app.timeline.models import Timeline
+from app.timeline.service import case_timeline
+
+router = APIRouter(prefix="/v1/cases", tags=["cases"])
+Cursor = Annotated[str | None, Query(pattern=CURSOR_PATTERN, description="From `next_cursor`.")]
+IfMatch = Annotated[
+    str | None,
+    Header(alias="If-Match", max_length=200, description="ETag from a GET; 412 if it is stale."),
+]
+
+
+def _public(case) -> CasePublic:  # type: ignore[no-untyped-def]
+    return CasePublic.model_validate(case_public_dict(case))
+
+
+@router.post(
+    "",
+    status_code=201,
+    response_model=CasePublic,
+    responses={
+        200: {"description": "Replay of an earlier request with the same Idempotency-Key"},
+        **problem_responses(401, 403, 409, 422),
+    },
+)
+def create_case(
+    payload: CaseCreate,
+    context: AccessContextDep,
+    session: SessionDep,
+    idempotency: IdempotencyDep,
+) -> Response:
+    """Register a client's case file (care providers). A known `external_ref` answers 409."""
+    if replay := idempotency.replay(payload):
+        return replay
+    case = service.create_case(session, context, payload)
+    headers = {"Location": f"/v1/cases/{case.id}", "ETag": service.etag(case)}
+    return idempotency.respond(_public(case), 201, headers)
+
+
+@router.get("", response_model=CasePage, responses=problem_responses(401, 403, 422))
+def list_cases(
+    context: AccessContextDep,
+    session: SessionDep,
+    table_id: uuid.UUID | None = None,
+    status: CaseStatus | None = None,
+    external_ref: Annotated[ExternalRef | None, Query()] = None,
+    limit: Limit = 100,
+    cursor: Cursor = None,
+) -> CasePage:
+    """Cases the caller may see, oldest first."""
+    rows = service.list_cases(
+        session,
+        context,
+        table_id=table_id,
+        status=status,
+        external_ref=external_ref,
+        after=decode_cursor(cursor),
+        limit=limit,
+    )
+    rows, next_cursor = paginate(rows, limit)
+    return CasePage(items=[_public(c) for c in rows], next_cursor=next_cursor)
+
+
+@router.get(
+    "/{case_id}", response_model=CasePublic, responses=problem_responses(401, 403, 404, 422)
+)
+def get_case(
+    case_id: uuid.UUID, context: AccessContextDep, session: SessionDep, response: Response
+) -> CasePublic:
+    """One case file, with its ETag."""
+    case = service.get_case(session, context, case_id, AccessAction.read)
+    response.headers["ETag"] = service.etag(case)
+    return _public(case)
+
+
+@router.patch(
+    "/{case_id}",
+    response_model=CasePublic,
+    responses=problem_responses(401, 403, 404, 409, 412, 422),
+)
+def update_case(
+    case_id: uuid.UUID,
+    payload: CaseUpdate,  # type: ignore[valid-type]
+    context: AccessContextDep,
+    session: SessionDep,
+    response: Response,
+    if_match: IfMatch = None,
+) -> CasePublic:
+    """Update a case file (merge patch), or put it on hold, resume or withdraw it."""
+    case = service.get_case(session, context, case_id, None)
+    case = service.update_case(session, context, case, payload, if_match)
+    response.headers["ETag"] = service.etag(case)
+    return _public(case)
+
+
+@router.get(
+    "/{case_id}/transitions",
+    response_model=CaseTransitionPage,
+    responses=problem_responses(401, 403, 404, 422),
+)
+def list_transitions(
+    case_id: uuid.UUID,
+    context: AccessContextDep,
+    session: SessionDep,
+    limit: Limit = 100,
+    cursor: Cursor = None,
+) -> CaseTransitionPage:
+    """The status history of a case: every transition with time and actor."""
+    case = service.get_case(session, context, case_id, AccessAction.history)
+    rows = service.list_transitions(session, case, after=decode_cursor(cursor), limit=limit + 1)
+    rows, next_cursor = paginate(rows, limit)
+    items = [CaseTransitionPublic.model_validate(r, from_attributes=True) for r in rows]
+    return CaseTransitionPage(items=items, next_cursor=next_cursor)
+
+
+@router.get(
+    "/{case_id}/timeline", response_model=Timeline, responses=problem_responses(401, 403, 404, 422)
+)
+def get_timeline(case_id: uuid.UUID, context: AccessContextDep, session: SessionDep) -> Timeline:
+    """Everything that happened to the case: status changes, proposals, decisions, actions."""
+    case = service.get_case(session, context, case_id, AccessAction.timeline)
+    return Timeline.model_validate({"items": case_timeline(session, case.id)})

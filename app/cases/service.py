@@ -1,0 +1,307 @@
+"""Case files: created and kept current by the care provider, read by the table's chair and
+municipalities; every access is written to the access log."""
+
+import uuid
+from datetime import date
+from typing import Any
+
+from sqlalchemy import and_, or_
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
+
+from app.access_log import service as access_log
+from app.access_log.models import AccessAction
+from app.access_log.service import AccessContext
+from app.auth import Principal
+from app.cases.models import (
+    CLOSED_STATUSES,
+    HOLD_REASONS,
+    WITHDRAWAL_REASONS,
+    Case,
+    CaseCreate,
+    CaseFields,
+    CaseStatus,
+    CaseTransition,
+    SettableStatus,
+    effective_status,
+)
+from app.flat import flatten, nest
+from app.organisations.models import Organisation, OrganisationKind
+from app.problems import Conflict, Forbidden, NotFound, Unprocessable
+from app.schemas import validate_merged
+from app.sqltypes import utcnow
+from app.tables.models import TableMember
+from app.tables.service import check_if_match, reader_table_ids
+from app.timeutil import today
+
+
+def etag(case: Case) -> str:
+    return f'"{case.version}"'
+
+
+def _require_membership(session: Session, organisation_id: uuid.UUID, table_id: uuid.UUID) -> None:
+    if session.get(TableMember, (table_id, organisation_id)) is None:
+        raise Unprocessable(
+            "table_id",
+            "no such table, or your organisation is not a member of it",
+            "unknown_table",
+        )
+
+
+def _require_corporations(session: Session, ids: list[uuid.UUID]) -> None:
+    if not ids:
+        return
+    found = set(
+        session.exec(
+            select(Organisation.id).where(
+                Organisation.id.in_(ids),  # type: ignore[attr-defined]
+                Organisation.kind == OrganisationKind.housing_corporation.value,
+            )
+        )
+    )
+    missing = [str(i) for i in ids if i not in found]
+    if missing:
+        raise Unprocessable(
+            "debts.rent_arrears_corporation_ids",
+            f"not a housing corporation: {', '.join(missing)}",
+            "unknown_corporation",
+        )
+
+
+def _columns(fields: CaseFields) -> dict[str, Any]:
+    data = fields.model_dump(mode="python", exclude={"external_ref"})
+    data["debts"]["rent_arrears_corporation_ids"] = [
+        str(i) for i in data["debts"]["rent_arrears_corporation_ids"]
+    ]
+    return {
+        k: (v.value if hasattr(v, "value") else v) for k, v in flatten(data, CaseFields).items()
+    }
+
+
+def _record_transition(
+    session: Session,
+    case: Case,
+    context: AccessContext,
+    from_status: CaseStatus | None,
+    to_status: CaseStatus,
+    reason: str | None = None,
+) -> None:
+    session.add(
+        CaseTransition(
+            case_id=case.id,
+            from_status=from_status.value if from_status else None,
+            to_status=to_status.value,
+            reason=reason,
+            actor_organisation_id=context.principal.require_organisation(),
+            actor_api_key_id=context.principal.api_key_id,
+        )
+    )
+
+
+def find_by_external_ref(session: Session, care_provider_id: uuid.UUID, ref: str) -> Case | None:
+    return session.exec(
+        select(Case).where(Case.care_provider_id == care_provider_id, Case.external_ref == ref)
+    ).first()
+
+
+def _duplicate(existing: Case) -> Conflict:
+    return Conflict(
+        f"Your organisation registered external_ref {existing.external_ref!r} already.",
+        code="duplicate_external_ref",
+        headers={"Location": f"/v1/cases/{existing.id}"},
+        existing_id=str(existing.id),
+    )
+
+
+def create_case(session: Session, context: AccessContext, data: CaseCreate) -> Case:
+    org_id = context.principal.require_kind(OrganisationKind.care_provider)
+    existing = find_by_external_ref(session, org_id, data.external_ref)
+    if existing is not None:
+        raise _duplicate(existing)
+    _require_membership(session, org_id, data.table_id)
+    _require_corporations(session, data.debts.rent_arrears_corporation_ids)
+    case = Case(care_provider_id=org_id, external_ref=data.external_ref, **_columns(data))
+    session.add(case)
+    try:
+        session.flush()
+    except IntegrityError as exc:  # the same reference posted concurrently
+        session.rollback()
+        existing = find_by_external_ref(session, org_id, data.external_ref)
+        if existing is not None:
+            raise _duplicate(existing) from exc
+        raise
+    _record_transition(
+        session, case, context, None, effective_status(case.status, case.ready_since)
+    )
+    access_log.record(session, context, AccessAction.create, [(case.id, case.table_id)])
+    return case
+
+
+def _visible_clause(principal: Principal):  # type: ignore[no-untyped-def]
+    """Own cases, plus every case of tables the caller reads as chair or municipality."""
+    if principal.is_operator:
+        raise Forbidden("Case files are for the organisations at the table, not the operator.")
+    org_id = principal.require_organisation()
+    return or_(Case.care_provider_id == org_id, Case.table_id.in_(reader_table_ids(principal)))  # type: ignore[attr-defined]
+
+
+def get_case(
+    session: Session, context: AccessContext, case_id: uuid.UUID, action: AccessAction | None
+) -> Case:
+    """The case if the caller may see it (else 404), logging the access as `action`.
+
+    `action=None` leaves the logging to the caller, which logs what it then does with the case.
+    """
+    case = session.exec(
+        select(Case).where(Case.id == case_id, _visible_clause(context.principal))
+    ).first()
+    if case is None:
+        raise NotFound("No such case.")
+    if action is not None:
+        access_log.record(session, context, action, [(case.id, case.table_id)])
+    return case
+
+
+def _status_clause(status: CaseStatus, on: date):  # type: ignore[no-untyped-def]
+    if status == CaseStatus.ready:
+        return and_(Case.status.in_(("registered", "ready")), Case.ready_since <= on)  # type: ignore[attr-defined]
+    if status == CaseStatus.registered:
+        return and_(Case.status.in_(("registered", "ready")), Case.ready_since > on)  # type: ignore[attr-defined]
+    return Case.status == status.value
+
+
+def list_cases(
+    session: Session,
+    context: AccessContext,
+    *,
+    table_id: uuid.UUID | None,
+    status: CaseStatus | None,
+    external_ref: str | None,
+    after: uuid.UUID | None,
+    limit: int,
+) -> list[Case]:
+    query = select(Case).where(_visible_clause(context.principal))
+    if table_id is not None:
+        query = query.where(Case.table_id == table_id)
+    if status is not None:
+        query = query.where(_status_clause(status, today()))
+    if external_ref is not None:
+        query = query.where(Case.external_ref == external_ref)
+    if after is not None:
+        query = query.where(Case.id > after)
+    # One row more than the page, to know whether there is a next page; only the page is logged.
+    cases = list(session.exec(query.order_by(Case.id).limit(limit + 1)))  # type: ignore[arg-type]
+    access_log.record(
+        session, context, AccessAction.list, [(c.id, c.table_id) for c in cases[:limit]]
+    )
+    return cases
+
+
+def _deep_merge(current: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
+    merged = dict(current)
+    for key, value in patch.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _deep_merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def update_case(
+    session: Session,
+    context: AccessContext,
+    case: Case,
+    patch: Any,
+    if_match: str | None,
+) -> Case:
+    """Apply a merge patch (fields and/or a status change) by the owning care provider."""
+    if case.care_provider_id != context.principal.organisation_id:
+        raise Forbidden("Only the care provider that registered the case may change it.")
+    check_if_match(if_match, etag(case))
+    if case.status in CLOSED_STATUSES:
+        raise Conflict(f"The case is {case.status} and can no longer change.", code="case_closed")
+    changes = patch.model_dump(exclude_unset=True)
+    target = changes.pop("status", None)
+    reason = changes.pop("status_reason", None)
+    exit_date = changes.pop("exit_date", None)
+    if reason is not None and target is None:
+        raise Unprocessable(
+            "status_reason", "only allowed together with status", "reason_without_status"
+        )
+    if exit_date is not None and target != SettableStatus.withdrawn.value:
+        raise Unprocessable(
+            "exit_date", "only allowed with status withdrawn", "exit_date_misplaced"
+        )
+    if exit_date is not None and exit_date > today():
+        raise Unprocessable("exit_date", "lies in the future", "date_in_future")
+    if changes:
+        current = nest(case, CaseFields)
+        current["debts"]["rent_arrears_corporation_ids"] = list(
+            case.debts_rent_arrears_corporation_ids
+        )
+        fields = validate_merged(CaseFields, _deep_merge(current, changes))
+        if fields.table_id != case.table_id:
+            _require_membership(session, case.care_provider_id, fields.table_id)
+        if "debts" in changes:
+            _require_corporations(session, fields.debts.rent_arrears_corporation_ids)
+        for column, value in _columns(fields).items():
+            setattr(case, column, value)
+    if target is not None:
+        _change_status(session, context, case, SettableStatus(target), reason, exit_date)
+        if case.status in ("on_hold", "withdrawn"):
+            from app.proposals.service import close_for_case
+
+            close_for_case(session, case, context)
+    case.version += 1
+    case.updated_at = utcnow()
+    session.add(case)
+    session.flush()
+    action = (
+        AccessAction.status_change if target is not None and not changes else AccessAction.update
+    )
+    access_log.record(session, context, action, [(case.id, case.table_id)])
+    return case
+
+
+def _change_status(
+    session: Session,
+    context: AccessContext,
+    case: Case,
+    target: SettableStatus,
+    reason: str | None,
+    exit_date: date | None = None,
+) -> None:
+    before = effective_status(case.status, case.ready_since, parked_until=case.parked_until)
+    if target == SettableStatus.ready:
+        if case.status != "on_hold":
+            if before in (CaseStatus.ready, CaseStatus.registered):
+                return  # already open and not on hold: nothing to resume
+            raise Conflict(f"A {before} case cannot be set to ready.", code="illegal_transition")
+        case.status = "registered"
+        reason = None
+    elif target == SettableStatus.on_hold:
+        if reason not in HOLD_REASONS:
+            allowed = ", ".join(sorted(HOLD_REASONS))
+            raise Unprocessable("status_reason", f"required for on_hold, one of: {allowed}")
+        if case.status == "on_hold":
+            return
+        case.status = "on_hold"
+    else:
+        if reason not in WITHDRAWAL_REASONS:
+            allowed = ", ".join(sorted(WITHDRAWAL_REASONS))
+            raise Unprocessable("status_reason", f"required for withdrawn, one of: {allowed}")
+        case.status = "withdrawn"
+        case.closed_at = utcnow()
+        case.exit_date = exit_date or today()
+    case.status_reason = reason
+    after = effective_status(case.status, case.ready_since, parked_until=case.parked_until)
+    _record_transition(session, case, context, before, after, reason)
+
+
+def list_transitions(
+    session: Session, case: Case, *, after: uuid.UUID | None, limit: int
+) -> list[CaseTransition]:
+    query = select(CaseTransition).where(CaseTransition.case_id == case.id)
+    if after is not None:
+        query = query.where(CaseTransition.id > after)
+    return list(session.exec(query.order_by(CaseTransition.id).limit(limit)))  # type: ignore[arg-type]

@@ -1,0 +1,228 @@
+"""Command line: serve the API, migrate, load demo data, manage organisations, keys and people."""
+
+import argparse
+import json
+import os
+import secrets
+import sys
+import uuid
+from pathlib import Path
+
+from sqlmodel import Session, select
+
+
+def _session() -> Session:
+    from app.db import get_engine
+
+    return Session(get_engine(), expire_on_commit=False)
+
+
+def _migrate() -> None:
+    from app.migrate import upgrade_to_head
+    from app.settings import get_settings
+
+    upgrade_to_head(get_settings().database_url)
+
+
+def cmd_serve(args: argparse.Namespace) -> None:
+    import uvicorn
+
+    from app.settings import get_settings
+
+    if args.demo and not get_settings().admin_key:
+        os.environ["UITSTROOM_ADMIN_KEY"] = "ust_admin_" + secrets.token_urlsafe(24)
+        get_settings.cache_clear()
+        print(f"Operator key for this run: {os.environ['UITSTROOM_ADMIN_KEY']}")
+    settings = get_settings()
+    if settings.migrate_on_start:
+        _migrate()
+    if args.demo:
+        from app.demo import load_demo
+
+        with _session() as session:
+            load_demo(session, out=sys.stdout)
+            session.commit()
+    from app.main import create_app
+
+    print(f"Serving on http://{args.host}:{args.port} (docs at /docs)", flush=True)
+    uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level=args.log_level)
+
+
+def cmd_migrate(_: argparse.Namespace) -> None:
+    _migrate()
+    print("Database is at the latest migration.")
+
+
+def cmd_demo(_: argparse.Namespace) -> None:
+    from app.demo import load_demo
+
+    _migrate()
+    with _session() as session:
+        load_demo(session, out=sys.stdout)
+        session.commit()
+
+
+def cmd_anonymise(_: argparse.Namespace) -> None:
+    from app.cases.retention import RetentionJob
+    from app.db import get_engine
+    from app.settings import get_settings
+
+    _migrate()
+    settings = get_settings()
+    count = RetentionJob(get_engine(), settings.retention_days).run_once()
+    print(f"Anonymised {count} case file(s) closed more than {settings.retention_days} days ago.")
+
+
+def cmd_create_organisation(args: argparse.Namespace) -> None:
+    from app.organisations.models import OrganisationCreate
+    from app.organisations.service import create_organisation
+
+    with _session() as session:
+        org = create_organisation(session, OrganisationCreate(name=args.name, kind=args.kind))
+        session.commit()
+        print(org.id)
+
+
+def cmd_create_key(args: argparse.Namespace) -> None:
+    from app.organisations.models import Organisation
+    from app.organisations.service import create_api_key
+
+    with _session() as session:
+        org = session.get(Organisation, uuid.UUID(args.organisation_id))
+        if org is None:
+            sys.exit(f"No organisation {args.organisation_id}")
+        key, raw = create_api_key(session, org, args.label)
+        session.commit()
+        print(f"key id {key.id}\n{raw}\n(shown once; store it now)")
+
+
+def cmd_revoke_key(args: argparse.Namespace) -> None:
+    from app.organisations.models import ApiKey
+    from app.sqltypes import utcnow
+
+    with _session() as session:
+        key = session.get(ApiKey, uuid.UUID(args.key_id))
+        if key is None:
+            sys.exit(f"No API key {args.key_id}")
+        key.revoked_at = key.revoked_at or utcnow()
+        session.add(key)
+        session.commit()
+        print(f"revoked {key.id}")
+
+
+def cmd_create_person(args: argparse.Namespace) -> None:
+    from pydantic import ValidationError
+
+    from app.organisations.models import Organisation
+    from app.people.models import PersonCreate
+    from app.people.service import create_person
+    from app.problems import ProblemError
+
+    password = sys.stdin.readline().rstrip("\n") if args.password_stdin else None
+    try:
+        data = PersonCreate(
+            email=args.email,
+            display_name=args.display_name,
+            role=args.role,
+            is_admin=args.admin,
+            password=password or None,
+        )
+    except ValidationError as exc:
+        sys.exit(f"Invalid person: {exc}")
+    with _session() as session:
+        org = session.get(Organisation, uuid.UUID(args.organisation_id))
+        if org is None:
+            sys.exit(f"No organisation {args.organisation_id}")
+        try:
+            person, generated = create_person(session, org, data)
+        except ProblemError as exc:
+            sys.exit(str(exc))
+        session.commit()
+        print(f"person id {person.id} ({person.email}, {person.role})")
+        if generated:
+            print(f"password: {generated}\n(shown once; hand it over safely)")
+
+
+def cmd_list_organisations(_: argparse.Namespace) -> None:
+    from app.organisations.models import Organisation
+
+    with _session() as session:
+        for org in session.exec(select(Organisation).order_by(Organisation.name)):
+            print(f"{org.id}  {org.kind:<20} {org.name}")
+
+
+def cmd_openapi(args: argparse.Namespace) -> None:
+    from app.main import create_app
+
+    text = json.dumps(create_app().openapi(), indent=2, ensure_ascii=False) + "\n"
+    if args.output:
+        Path(args.output).write_text(text)
+    else:
+        sys.stdout.write(text)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="uitstroomtafel", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="run the API (migrates the database first)")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--demo", action="store_true", help="load a demo region and print its keys")
+    serve.add_argument("--log-level", default="info")
+    serve.set_defaults(func=cmd_serve)
+
+    sub.add_parser("migrate", help="upgrade the database to the latest migration").set_defaults(
+        func=cmd_migrate
+    )
+    sub.add_parser("demo", help="load the demo region and print its keys").set_defaults(
+        func=cmd_demo
+    )
+
+    sub.add_parser(
+        "anonymise", help="anonymise closed case files past the retention period"
+    ).set_defaults(func=cmd_anonymise)
+    org = sub.add_parser("create-organisation", help="register an organisation")
+    org.add_argument("name")
+    org.add_argument("kind", choices=["municipality", "care_provider", "housing_corporation"])
+    org.set_defaults(func=cmd_create_organisation)
+
+    key = sub.add_parser("create-key", help="issue an API key for an organisation")
+    key.add_argument("organisation_id")
+    key.add_argument("label")
+    key.set_defaults(func=cmd_create_key)
+
+    revoke = sub.add_parser("revoke-key", help="revoke an API key")
+    revoke.add_argument("key_id")
+    revoke.set_defaults(func=cmd_revoke_key)
+
+    person = sub.add_parser("create-person", help="create a person who signs in to the pages")
+    person.add_argument("organisation_id")
+    person.add_argument("email")
+    person.add_argument("display_name")
+    person.add_argument("--role", choices=["chair", "member", "viewer"], default="member")
+    person.add_argument("--admin", action="store_true", help="may manage the organisation's people")
+    person.add_argument(
+        "--password-stdin",
+        action="store_true",
+        help="read the password from standard input (otherwise one is generated and printed)",
+    )
+    person.set_defaults(func=cmd_create_person)
+
+    sub.add_parser("list-organisations", help="list organisations").set_defaults(
+        func=cmd_list_organisations
+    )
+
+    spec = sub.add_parser("openapi", help="print or write the OpenAPI contract")
+    spec.add_argument("--output", help="file to write, e.g. openapi/openapi.json")
+    spec.set_defaults(func=cmd_openapi)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = build_parser().parse_args(argv)
+    args.func(args)
+
+
+if __name__ == "__main__":
+    main()

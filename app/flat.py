@@ -1,0 +1,43 @@
+"""Map nested API objects (household.adults) to flat columns (household_adults) and back.
+
+The API groups fields the way domain.md does; the database keeps one column per field so the
+monitor and the agenda can filter and count on them.
+"""
+
+from typing import Any
+
+from pydantic import BaseModel
+
+
+def _group_model(annotation: Any) -> type[BaseModel] | None:
+    candidates = getattr(annotation, "__args__", None) or (annotation,)
+    for candidate in candidates:
+        if isinstance(candidate, type) and issubclass(candidate, BaseModel):
+            return candidate
+    return None
+
+
+def flatten(data: dict[str, Any], schema: type[BaseModel]) -> dict[str, Any]:
+    """`{"household": {"adults": 1}}` -> `{"household_adults": 1}` for the groups of `schema`."""
+    flat: dict[str, Any] = {}
+    for name, value in data.items():
+        field = schema.model_fields.get(name)
+        group = _group_model(field.annotation) if field else None
+        if group is not None and isinstance(value, dict):
+            for sub, sub_value in value.items():
+                flat[f"{name}_{sub}"] = sub_value
+        else:
+            flat[name] = value
+    return flat
+
+
+def nest(row: Any, schema: type[BaseModel]) -> dict[str, Any]:
+    """Read the fields of `schema` from a flat row object, grouping them as the schema does."""
+    data: dict[str, Any] = {}
+    for name, field in schema.model_fields.items():
+        group = _group_model(field.annotation)
+        if group is not None:
+            data[name] = {sub: getattr(row, f"{name}_{sub}") for sub in group.model_fields}
+        elif hasattr(row, name):
+            data[name] = getattr(row, name)
+    return data

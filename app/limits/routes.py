@@ -1,0 +1,50 @@
+"""HTTP routes for the yearly limits."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Response
+
+from app.auth import CurrentPrincipal, OperatorPrincipal
+from app.db import SessionDep
+from app.limits import service
+from app.limits.models import YearLimitsFields, YearLimitsList, YearLimitsPublic
+from app.problems import NotFound, problem_responses
+
+router = APIRouter(prefix="/v1/limits", tags=["limits"])
+Year = Annotated[int, Path(ge=2000, le=2100, description="Calendar year")]
+
+
+@router.get("", response_model=YearLimitsList, responses=problem_responses(401))
+def list_limits(principal: CurrentPrincipal, session: SessionDep) -> YearLimitsList:
+    """The legal limits of every year known."""
+    rows = service.list_limits(session)
+    return YearLimitsList(
+        items=[YearLimitsPublic.model_validate(r, from_attributes=True) for r in rows]
+    )
+
+
+@router.get("/{year}", response_model=YearLimitsPublic, responses=problem_responses(401, 404, 422))
+def get_limits(year: Year, principal: CurrentPrincipal, session: SessionDep) -> YearLimitsPublic:
+    """The legal limits of one year."""
+    row = service.get_limits(session, year)
+    if row is None:
+        raise NotFound(f"No limits for {year}; the operator adds them with PUT /v1/limits/{year}.")
+    return YearLimitsPublic.model_validate(row, from_attributes=True)
+
+
+@router.put(
+    "/{year}",
+    response_model=YearLimitsPublic,
+    responses={201: {"description": "Created"}, **problem_responses(401, 403, 422)},
+)
+def put_limits(
+    year: Year,
+    payload: YearLimitsFields,
+    principal: OperatorPrincipal,
+    session: SessionDep,
+    response: Response,
+) -> YearLimitsPublic:
+    """Add or replace a year's limits (operator); agendas of that year use them."""
+    row, created = service.put_limits(session, year, payload)
+    response.status_code = 201 if created else 200
+    return YearLimitsPublic.model_validate(row, from_attributes=True)

@@ -1,0 +1,188 @@
+"""The FastAPI application: routers, problem handlers, middleware and the OpenAPI contract."""
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app import problems, web
+from app.access_log.routes import router as access_log_router
+from app.actions.routes import router as actions_router
+from app.agenda.routes import router as agenda_router
+from app.cases.routes import router as cases_router
+from app.limits.routes import router as limits_router
+from app.meetings.routes import router as meetings_router
+from app.monitor.routes import router as monitor_router
+from app.organisations.routes import router as organisations_router
+from app.people.routes import router as people_router
+from app.proposals.routes import router as proposals_router
+from app.settings import Settings, get_settings
+from app.tables.routes import router as tables_router
+from app.vacancies.routes import router as vacancies_router
+from app.webhooks.routes import router as webhooks_router
+
+API_VERSION = "1.0.0"
+DESCRIPTION = """
+Case matching for the Dutch *uitstroomtafel*: care providers register clients ready to leave
+Beschermd Wonen or Maatschappelijke Opvang, housing corporations offer vacant dwellings, and the
+table matches them under the real allocation rules.
+
+Authenticate every call with `Authorization: Bearer <key>`. Errors are RFC 9457
+`application/problem+json`. POSTs accept an `Idempotency-Key`; PATCHes accept `If-Match`.
+"""
+
+log = logging.getLogger(__name__)
+
+
+class BodySizeLimit:
+    """Refuse request bodies over the limit with 413 before they are parsed."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope["headers"]).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
+            await self._too_large(scope, send)
+            return
+        received = 0
+
+        async def limited_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_bytes:
+                    raise StarletteHTTPException(413, "Request body too large")
+            return message
+
+        await self.app(scope, limited_receive, send)
+
+    async def _too_large(self, scope: Scope, send: Send) -> None:
+        from starlette.requests import Request
+
+        response = problems.problem_response(
+            Request(scope),
+            413,
+            "Payload too large",
+            "payload_too_large",
+            f"Request bodies are limited to {self.max_bytes} bytes.",
+        )
+        await response(scope, _drain, send)
+
+
+async def _drain() -> Message:
+    return {"type": "http.disconnect"}
+
+
+class ApiVersionHeader:
+    """Every response names the contract version (as Dutch government APIs do)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        async def send_with_version(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message.setdefault("headers", [])
+                message["headers"] = [*message["headers"], (b"api-version", API_VERSION.encode())]
+            await send(message)
+
+        await self.app(scope, receive, send_with_version if scope["type"] == "http" else send)
+
+
+def _openapi(app: FastAPI) -> dict[str, Any]:
+    if app.openapi_schema:
+        return app.openapi_schema
+    schema = get_openapi(
+        title="Uitstroomtafel API",
+        version=API_VERSION,
+        description=DESCRIPTION,
+        routes=app.routes,
+    )
+    components = schema.setdefault("components", {}).setdefault("schemas", {})
+    for model in (problems.Problem, problems.InvalidParam, problems.InvalidItem):
+        model_schema = model.model_json_schema(
+            by_alias=True, ref_template="#/components/schemas/{model}"
+        )
+        for name, definition in model_schema.pop("$defs", {}).items():
+            components.setdefault(name, definition)
+        components[model.__name__] = model_schema
+    for unused in ("HTTPValidationError", "ValidationError"):
+        components.pop(unused, None)
+    # A body that is not parseable at all (not UTF-8, say) is refused with 400 before validation.
+    unparseable = problems.problem_responses(400)[400]
+    for operations in schema["paths"].values():
+        for operation in operations.values():
+            if "requestBody" in operation:
+                operation["responses"].setdefault("400", unparseable)
+    app.openapi_schema = schema
+    return schema
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        if settings.migrate_on_start:
+            from app.migrate import upgrade_to_head
+
+            upgrade_to_head(settings.database_url)
+        worker = None
+        if settings.webhook_worker:
+            from app.db import get_engine
+            from app.webhooks.worker import start_worker
+
+            worker = start_worker(
+                get_engine(), settings.webhook_poll_seconds, settings.webhook_allow_private_targets
+            )
+        retention = None
+        if settings.retention_job:
+            from app.cases.retention import RetentionJob
+            from app.db import get_engine
+
+            retention = RetentionJob(get_engine(), settings.retention_days).start()
+        yield
+        if retention is not None:
+            await asyncio.to_thread(retention.stop)
+        if worker is not None:
+            await asyncio.to_thread(worker.stop)
+
+    app = FastAPI(
+        title="Uitstroomtafel API",
+        version=API_VERSION,
+        lifespan=lifespan,
+    )
+    problems.install_problem_handlers(app)
+    for router in (
+        organisations_router,
+        tables_router,
+        cases_router,
+        vacancies_router,
+        access_log_router,
+        limits_router,
+        agenda_router,
+        meetings_router,
+        proposals_router,
+        actions_router,
+        monitor_router,
+        webhooks_router,
+        people_router,
+    ):
+        app.include_router(router)
+    web.install(app)  # the pages for people: hidden from the API contract
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(ApiVersionHeader)
+    app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
+    return app

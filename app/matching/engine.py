@@ -1,0 +1,251 @@
+"""`match`: the whole weekly result (proposal, candidate lists, bottlenecks), and the greedy
+baseline the benchmark compares it with."""
+
+import time
+from collections.abc import Mapping, Sequence
+from datetime import date
+
+import numpy as np
+
+from app.matching.bottlenecks import excluded_counts, find_bottlenecks
+from app.matching.evaluation import Evaluation, evaluate
+from app.matching.ranking import order_within
+from app.matching.results import (
+    CaseCandidates,
+    DwellingCandidates,
+    MatchResult,
+    MatchStats,
+    PassedOver,
+    Proposal,
+    RankedCase,
+    RankedDwelling,
+)
+from app.matching.solver import AssignmentProblem, solve
+from app.matching.tradeoffs import passed_over
+from app.matching.types import CaseProfile, Dwelling, Policy, SpreadUsage, YearLimits
+from app.matching.units import output_score
+
+
+def _room(keys: list[str], cap: int, usage: Mapping[str, int]) -> np.ndarray:
+    """Remaining room per group: the cap minus what the spread window already holds, at least 0."""
+    return np.array([max(0, cap - usage.get(key, 0)) for key in keys], dtype=np.int64)
+
+
+def build_problem(
+    evaluation: Evaluation, dwellings: Sequence[Dwelling], policy: Policy, usage: SpreadUsage
+) -> AssignmentProblem:
+    """The feasible pairs and the remaining room per complex and neighbourhood."""
+    rows, cols = np.nonzero(evaluation.feasible)
+    complexes = sorted({d.complex_key for d in dwellings})
+    hoods = sorted({d.neighbourhood_code for d in dwellings})
+    complex_index = {key: i for i, key in enumerate(complexes)}
+    hood_index = {key: i for i, key in enumerate(hoods)}
+    return AssignmentProblem(
+        n_cases=len(evaluation.case_ids),
+        n_dwellings=len(dwellings),
+        edge_case=rows.astype(np.int64),
+        edge_dwelling=cols.astype(np.int64),
+        edge_score=evaluation.score_units[rows, cols],
+        complex_of=np.array([complex_index[d.complex_key] for d in dwellings], dtype=np.int64),
+        neighbourhood_of=np.array(
+            [hood_index[d.neighbourhood_code] for d in dwellings], dtype=np.int64
+        ),
+        complex_room=_room(complexes, policy.max_per_complex, usage.per_complex),
+        neighbourhood_room=_room(hoods, policy.max_per_neighbourhood, usage.per_neighbourhood),
+    )
+
+
+def _best_partners(
+    owner: np.ndarray, partner: np.ndarray, score: np.ndarray, owners: int, top_k: int
+) -> list[tuple[list[int], list[int]]]:
+    """Per owner (case or dwelling) its best `top_k` partners as (indices, scores), best first:
+    score desc, then partner id (edges are in id order, the sort is stable)."""
+    order, rank = order_within(owner, score)
+    chosen = order[rank < max(top_k, 0)]
+    bounds = np.concatenate([[0], np.cumsum(np.bincount(owner[chosen], minlength=owners))])
+    partners, scores = partner[chosen].tolist(), score[chosen].tolist()
+    return [
+        (partners[bounds[k] : bounds[k + 1]], scores[bounds[k] : bounds[k + 1]])
+        for k in range(owners)
+    ]
+
+
+def _candidates(
+    evaluation: Evaluation, problem: AssignmentProblem, top_k: int
+) -> tuple[dict[str, CaseCandidates], dict[str, DwellingCandidates]]:
+    case_ids, dwelling_ids = evaluation.case_ids, evaluation.dwelling_ids
+    cases, dwellings, score = problem.edge_case, problem.edge_dwelling, problem.edge_score
+    per_case = np.bincount(cases, minlength=len(case_ids)).tolist()
+    per_dwelling = np.bincount(dwellings, minlength=len(dwelling_ids)).tolist()
+    best_by_case = _best_partners(cases, dwellings, score, len(case_ids), top_k)
+    best_by_dwelling = _best_partners(dwellings, cases, score, len(dwelling_ids), top_k)
+    # Components of every listed pair, computed in one vectorised pass.
+    pairs = [(i, j) for i, (js, _) in enumerate(best_by_case) for j in js]
+    pairs += [(i, j) for j, (is_, _) in enumerate(best_by_dwelling) for i in is_]
+    components: dict[tuple[int, int], list] = {}
+    if pairs:
+        rows = np.array([i for i, _ in pairs], dtype=np.int64)
+        cols = np.array([j for _, j in pairs], dtype=np.int64)
+        components = dict(zip(pairs, evaluation.components_of(rows, cols), strict=True))
+    by_case = {
+        case_ids[i]: CaseCandidates(
+            case_ids[i],
+            per_case[i],
+            [
+                RankedDwelling(dwelling_ids[j], output_score(u), components[i, j])
+                for j, u in zip(*best, strict=True)
+            ],
+            excluded_counts(evaluation.case_reason_counts[i]),
+        )
+        for i, best in enumerate(best_by_case)
+    }
+    by_dwelling = {
+        dwelling_ids[j]: DwellingCandidates(
+            dwelling_ids[j],
+            per_dwelling[j],
+            [
+                RankedCase(case_ids[i], output_score(u), components[i, j])
+                for i, u in zip(*best, strict=True)
+            ],
+            excluded_counts(evaluation.dwelling_reason_counts[j]),
+        )
+        for j, best in enumerate(best_by_dwelling)
+    }
+    return by_case, by_dwelling
+
+
+def _sorted_inputs(
+    cases: Sequence[CaseProfile], dwellings: Sequence[Dwelling]
+) -> tuple[list[CaseProfile], list[Dwelling]]:
+    """Canonical order by id: the same input in any order gives the same result."""
+    return sorted(cases, key=lambda c: c.id), sorted(dwellings, key=lambda d: d.id)
+
+
+def match(
+    cases: Sequence[CaseProfile],
+    dwellings: Sequence[Dwelling],
+    policy: Policy,
+    limits: YearLimits,
+    meeting_date: date,
+    usage: SpreadUsage | None = None,
+    top_k: int = 10,
+    *,
+    passed_over_resolve_limit: int = 50,
+    method: str = "auto",
+) -> MatchResult:
+    """The optimal proposal (most people housed, then most points) with its trade-offs, ranked
+    candidates per case and per dwelling, and the bottlenecks of blocked cases.
+
+    Inputs are put in id order first, so any order of the same input gives the same result.
+    `passed_over_resolve_limit` bounds the exact re-solves a passed-over check may need when
+    complexes straddle capped neighbourhoods (never when the caps nest);
+    `passed_over_complete` on the result says whether the limit was reached. `method="milp"`
+    forces the HiGHS route (for cross-checks).
+    """
+    usage = usage or SpreadUsage()
+    timings: dict[str, float] = {}
+    start = clock = time.perf_counter()
+
+    def lap(name: str) -> None:
+        nonlocal clock
+        now = time.perf_counter()
+        timings[name] = round((now - clock) * 1000, 2)
+        clock = now
+
+    cases, dwellings = _sorted_inputs(cases, dwellings)
+    evaluation = evaluate(cases, dwellings, policy, limits, meeting_date, usage)
+    lap("evaluate")
+    problem = build_problem(evaluation, dwellings, policy, usage)
+    assignment = solve(problem, method)
+    lap("solve")
+    check = passed_over(problem, assignment, passed_over_resolve_limit)
+    lap("passed_over")
+
+    housed_in: dict[int, int] = {
+        int(problem.edge_case[e]): int(problem.edge_dwelling[e]) for e in assignment.edges
+    }
+    overs: dict[int, list[tuple[int, int, int]]] = {}
+    for edge, housed in check.by_edge.items():
+        dwelling = int(problem.edge_dwelling[edge])
+        overs.setdefault(dwelling, []).append(
+            (-int(problem.edge_score[edge]), int(problem.edge_case[edge]), housed)
+        )
+    proposals = []
+    for edge in sorted(
+        assignment.edges,
+        key=lambda e: (-problem.edge_score[e], problem.edge_case[e], problem.edge_dwelling[e]),
+    ):
+        i, j = int(problem.edge_case[edge]), int(problem.edge_dwelling[edge])
+        proposals.append(
+            Proposal(
+                case_id=evaluation.case_ids[i],
+                dwelling_id=evaluation.dwelling_ids[j],
+                score=output_score(int(problem.edge_score[edge])),
+                components=evaluation.components(i, j),
+                passed_over=[
+                    PassedOver(
+                        case_id=evaluation.case_ids[c2],
+                        score=output_score(-negated),
+                        received_dwelling_id=(
+                            evaluation.dwelling_ids[housed_in[c2]] if c2 in housed_in else None
+                        ),
+                        housed_if_given=housed,
+                    )
+                    for negated, c2, housed in sorted(overs.get(j, []))
+                ],
+            )
+        )
+    lap("proposals")
+
+    by_case, by_dwelling = _candidates(evaluation, problem, top_k)
+    lap("candidates")
+    bottlenecks = find_bottlenecks(evaluation)
+    lap("bottlenecks")
+    timings["total"] = round((time.perf_counter() - start) * 1000, 2)
+    size = {c.id: c.adults + c.children for c in cases}
+    stats = MatchStats(
+        cases=len(cases),
+        dwellings=len(dwellings),
+        feasible_pairs=problem.edges,
+        people_housed=assignment.count,
+        persons_housed=sum(size[p.case_id] for p in proposals),
+        solver=assignment.method,
+        groups_nested=assignment.nested,
+        solver_edges=int(np.count_nonzero(assignment.kept)),
+        solver_subproblems=assignment.subproblems,
+        passed_over_resolves=check.resolves,
+        timings_ms=timings,
+    )
+    return MatchResult(proposals, check.complete, by_case, by_dwelling, bottlenecks, stats)
+
+
+def greedy_baseline(
+    cases: Sequence[CaseProfile],
+    dwellings: Sequence[Dwelling],
+    policy: Policy,
+    limits: YearLimits,
+    meeting_date: date,
+    usage: SpreadUsage | None = None,
+) -> int:
+    """People housed by the obvious greedy: best-scoring pairs first, taken while both are free
+    and the caps allow. The benchmark compares it with the optimum."""
+    usage = usage or SpreadUsage()
+    cases, dwellings = _sorted_inputs(cases, dwellings)
+    evaluation = evaluate(cases, dwellings, policy, limits, meeting_date, usage)
+    problem = build_problem(evaluation, dwellings, policy, usage)
+    order = np.lexsort((problem.edge_dwelling, problem.edge_case, -problem.edge_score))
+    complex_room = problem.complex_room.copy()
+    hood_room = problem.neighbourhood_room.copy()
+    case_free = np.ones(problem.n_cases, dtype=bool)
+    dwelling_free = np.ones(problem.n_dwellings, dtype=bool)
+    housed = 0
+    for c, v in zip(
+        problem.edge_case[order].tolist(), problem.edge_dwelling[order].tolist(), strict=True
+    ):
+        x, n = problem.complex_of[v], problem.neighbourhood_of[v]
+        if case_free[c] and dwelling_free[v] and complex_room[x] > 0 and hood_room[n] > 0:
+            case_free[c] = dwelling_free[v] = False
+            complex_room[x] -= 1
+            hood_room[n] -= 1
+            housed += 1
+    return housed

@@ -1,0 +1,138 @@
+"""All pairs at once (`evaluate`) and one pair explained (`explain_pair`)."""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+
+import numpy as np
+
+from app.matching import scoring
+from app.matching.results import PairExplanation, ScoreComponent
+from app.matching.rules import (
+    REASON_CODES,
+    case_facts,
+    check_limits,
+    failure_matrix,
+    prepare,
+    rule_failures,
+    test_rent,
+)
+from app.matching.types import CaseProfile, Dwelling, Policy, SpreadUsage, YearLimits
+from app.matching.units import output_score
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Evaluation:
+    """Rules and scores of every case x dwelling pair, rows and columns in input order.
+
+    `fail_mask[i, j]` has bit r set when REASON_CODES[r] fails; `score_units[i, j]` is the score in
+    integer micro-points for feasible pairs and 0 elsewhere. `case_reason_counts[i, r]` is the
+    number of dwellings for which case i fails REASON_CODES[r]; `dwelling_reason_counts[j, r]` the
+    number of cases for which dwelling j fails it.
+    """
+
+    case_ids: tuple[str, ...]
+    dwelling_ids: tuple[str, ...]
+    fail_mask: np.ndarray
+    score_units: np.ndarray
+    case_reason_counts: np.ndarray
+    dwelling_reason_counts: np.ndarray
+    columns: scoring.ScoreColumns
+    weights: tuple[float, ...]
+
+    @property
+    def feasible(self) -> np.ndarray:
+        return self.fail_mask == 0
+
+    @property
+    def feasible_pairs(self) -> int:
+        return int(np.count_nonzero(self.fail_mask == 0))
+
+    def case_index(self, case_id: str) -> int:
+        return self.case_ids.index(case_id)
+
+    def dwelling_index(self, dwelling_id: str) -> int:
+        return self.dwelling_ids.index(dwelling_id)
+
+    def reasons(self, i: int, j: int) -> list[str]:
+        """Failing reason codes of pair (i, j) in REASON_CODES order."""
+        bits = int(self.fail_mask[i, j])
+        return [code for r, code in enumerate(REASON_CODES) if bits >> r & 1]
+
+    def score(self, i: int, j: int) -> float | None:
+        """The 4-decimal score of a feasible pair, None if it is infeasible."""
+        if self.fail_mask[i, j]:
+            return None
+        return output_score(int(self.score_units[i, j]))
+
+    def components(self, i: int, j: int) -> list[ScoreComponent]:
+        """Score components of pair (i, j), as if it were feasible."""
+        return self.components_of(np.array([i]), np.array([j]))[0]
+
+    def components_of(self, rows: np.ndarray, cols: np.ndarray) -> list[list[ScoreComponent]]:
+        """Score components of many pairs at once (one numpy pass, for candidate lists)."""
+        values = [v.tolist() for v in scoring.pair_values(self.columns, rows, cols)]
+        return [scoring.components([v[k] for v in values], self.weights) for k in range(len(rows))]
+
+
+def _check_unique(ids: Sequence[str], kind: str) -> None:
+    if len(set(ids)) != len(ids):
+        raise ValueError(f"{kind} ids must be unique")
+
+
+def evaluate(
+    cases: Sequence[CaseProfile],
+    dwellings: Sequence[Dwelling],
+    policy: Policy,
+    limits: YearLimits,
+    meeting_date: date,
+    usage: SpreadUsage | None = None,
+) -> Evaluation:
+    """Apply every hard rule and score every pair, vectorised over the cases x dwellings matrix."""
+    usage = usage or SpreadUsage()
+    case_ids = tuple(c.id for c in cases)
+    dwelling_ids = tuple(d.id for d in dwellings)
+    _check_unique(case_ids, "case")
+    _check_unique(dwelling_ids, "dwelling")
+    weights = scoring.weight_values(policy.weights)
+    prepared = prepare(cases, dwellings, policy, limits, meeting_date)
+    failures = failure_matrix(cases, dwellings, policy, meeting_date, usage, prepared)
+    mask = failures.mask
+    columns = scoring.score_columns(cases, dwellings, prepared, meeting_date)
+    rows, cols = np.nonzero(mask == 0)
+    units = np.zeros(mask.shape, dtype=np.int64)
+    units[rows, cols] = scoring.pair_score_units(scoring.pair_values(columns, rows, cols), weights)
+    return Evaluation(
+        case_ids,
+        dwelling_ids,
+        mask,
+        units,
+        failures.case_counts,
+        failures.dwelling_counts,
+        columns,
+        weights,
+    )
+
+
+def explain_pair(
+    case: CaseProfile,
+    dwelling: Dwelling,
+    policy: Policy,
+    limits: YearLimits,
+    meeting_date: date,
+    usage: SpreadUsage | None = None,
+) -> PairExplanation:
+    """Every failing rule with the figures that decided it, or the score and its components."""
+    usage = usage or SpreadUsage()
+    check_limits(limits)
+    facts = case_facts(case, policy, limits, meeting_date)
+    failures = rule_failures(case, dwelling, policy, limits, meeting_date, usage, facts)
+    if failures:
+        return PairExplanation(case.id, dwelling.id, False, failures, None, None)
+    weights = scoring.weight_values(policy.weights)
+    rent, _ = test_rent(dwelling, limits)
+    values = scoring.component_values(case, dwelling, facts, rent, meeting_date)
+    score = output_score(scoring.score_units(values, weights))
+    return PairExplanation(
+        case.id, dwelling.id, True, [], score, scoring.components(values, weights)
+    )

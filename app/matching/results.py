@@ -1,0 +1,188 @@
+"""The engine's outputs: plain dataclasses, JSON-ready through `dataclasses.asdict`.
+
+Scores and component figures are already rounded to 4 decimals; ids are as given.
+"""
+
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+Detail = dict[str, str | int | bool | None]
+
+
+@dataclass(frozen=True, slots=True)
+class RuleFailure:
+    """One failing hard rule of a pair, with the figures that decided it (money as '713.02')."""
+
+    code: str
+    detail: Detail
+
+
+@dataclass(frozen=True, slots=True)
+class ScoreComponent:
+    """One named part of a score: points = weight * value."""
+
+    name: str
+    value: float
+    weight: float
+    points: float
+
+
+@dataclass(frozen=True, slots=True)
+class PairExplanation:
+    """Why a dwelling is or is not open to a case, and how it scores if it is."""
+
+    case_id: str
+    dwelling_id: str
+    feasible: bool
+    reasons: list[RuleFailure]
+    score: float | None
+    components: list[ScoreComponent] | None
+
+
+@dataclass(frozen=True, slots=True)
+class PassedOver:
+    """A case scoring higher on the proposed dwelling whose getting it would house fewer people."""
+
+    case_id: str
+    score: float
+    received_dwelling_id: str | None
+    housed_if_given: int
+
+
+@dataclass(frozen=True, slots=True)
+class Proposal:
+    """One case-dwelling pair of the optimal proposal."""
+
+    case_id: str
+    dwelling_id: str
+    score: float
+    components: list[ScoreComponent]
+    passed_over: list[PassedOver]
+
+
+@dataclass(frozen=True, slots=True)
+class RankedDwelling:
+    dwelling_id: str
+    score: float
+    components: list[ScoreComponent]
+
+
+@dataclass(frozen=True, slots=True)
+class RankedCase:
+    case_id: str
+    score: float
+    components: list[ScoreComponent]
+
+
+@dataclass(frozen=True, slots=True)
+class CaseCandidates:
+    """A case's feasible dwellings, best first (top k), and why the others are excluded."""
+
+    case_id: str
+    feasible_count: int
+    candidates: list[RankedDwelling]
+    excluded_counts: dict[str, int]
+
+
+@dataclass(frozen=True, slots=True)
+class DwellingCandidates:
+    """A dwelling's feasible cases, best first (top k), and why the others are excluded."""
+
+    dwelling_id: str
+    feasible_count: int
+    candidates: list[RankedCase]
+    excluded_counts: dict[str, int]
+
+
+@dataclass(frozen=True, slots=True)
+class BlockedCase:
+    """A case with no feasible dwelling.
+
+    `unblocked_by`: reasons that alone would open some dwelling (that dwelling fails only that
+    reason). `min_reasons`: fewest reasons any dwelling fails on (None if there are no dwellings).
+    `closest_reasons`: the reason set shared by most of the dwellings failing on `min_reasons`.
+    """
+
+    case_id: str
+    excluded_counts: dict[str, int]
+    unblocked_by: list[str]
+    min_reasons: int | None
+    closest_reasons: list[str]
+
+
+@dataclass(frozen=True, slots=True)
+class ReasonBottleneck:
+    """How much one reason blocks: `cases_blocked_only_by` cases get a dwelling if it is waived."""
+
+    code: str
+    cases_blocked_only_by: int
+    case_ids: list[str]
+    blocked_cases_failing: int
+
+
+@dataclass(frozen=True, slots=True)
+class BottleneckGroup:
+    """Blocked cases that one change would unblock.
+
+    waive == "any": waiving any one of `reasons` opens a dwelling for each case (their
+    `unblocked_by`). waive == "all": no single reason does; the closest dwellings need all of them.
+    """
+
+    reasons: list[str]
+    waive: Literal["any", "all"]
+    count: int
+    case_ids: list[str]
+
+
+@dataclass(frozen=True, slots=True)
+class DwellingWithoutCandidates:
+    dwelling_id: str
+    excluded_counts: dict[str, int]
+    unblocked_by: list[str]
+    min_reasons: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class Bottlenecks:
+    blocked_cases: list[BlockedCase]
+    by_reason: list[ReasonBottleneck]
+    groups: list[BottleneckGroup]
+    dwellings_without_candidates: list[DwellingWithoutCandidates]
+
+
+@dataclass(frozen=True, slots=True)
+class MatchStats:
+    """Sizes, the solver path taken and phase timings (timings vary between runs).
+
+    `people_housed` counts cases (clients); `persons_housed` adds their household members.
+    `solver`: "assignment" (caps nest), "assignment_split" (branch and bound over splits of
+    complexes straddling neighbourhoods, `solver_subproblems` assignments solved), "milp" or
+    "none" (no feasible pair). `solver_edges`: feasible pairs left after provably safe pruning.
+    """
+
+    cases: int
+    dwellings: int
+    feasible_pairs: int
+    people_housed: int
+    persons_housed: int
+    solver: str
+    groups_nested: bool
+    solver_edges: int
+    solver_subproblems: int
+    passed_over_resolves: int
+    timings_ms: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class MatchResult:
+    """Everything a weekly table needs from the engine for one meeting."""
+
+    proposals: list[Proposal]
+    passed_over_complete: bool
+    candidates_by_case: dict[str, CaseCandidates]
+    candidates_by_dwelling: dict[str, DwellingCandidates]
+    bottlenecks: Bottlenecks
+    stats: MatchStats
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)

@@ -1,0 +1,146 @@
+"""Score components of a feasible pair and their weighted sum.
+
+Both paths below evaluate the same float expressions in the same order (points = weight * value,
+summed left to right in COMPONENT_NAMES order) and round to integer micro-points, so the scalar
+explanation and the vectorised matrix agree to the last unit.
+"""
+
+from collections.abc import Sequence
+from dataclasses import astuple, dataclass
+from datetime import date
+
+import numpy as np
+
+from app.matching.areas import area_matrix, first_containing_area
+from app.matching.results import ScoreComponent
+from app.matching.rules import CaseFacts, PreparedArrays
+from app.matching.types import CaseProfile, Dwelling, ScoreWeights
+from app.matching.units import SCORE_SCALE
+
+COMPONENT_NAMES: tuple[str, ...] = (
+    "waiting_time",
+    "urgency",
+    "preferred_area",
+    "support_fit",
+    "registration",
+    "rent_headroom",
+)
+DAYS_PER_YEAR = 365.25
+MAX_REGISTRATION_YEARS = 10.0
+
+
+def weight_values(weights: ScoreWeights) -> tuple[float, ...]:
+    """Weights in COMPONENT_NAMES order (the dataclass declares them in that order)."""
+    values = tuple(float(w) for w in astuple(weights))
+    if not all(np.isfinite(values)):
+        raise ValueError("score weights must be finite")
+    return values
+
+
+def component_values(
+    case: CaseProfile,
+    dwelling: Dwelling,
+    facts: CaseFacts,
+    test_rent_cents: int,
+    meeting_date: date,
+) -> tuple[float, ...]:
+    """The unweighted components of one pair, in COMPONENT_NAMES order."""
+    waiting = max(0, (meeting_date - case.ready_since).days) / DAYS_PER_YEAR
+    urgency = 1.0 if case.urgency else 0.0
+    preferred = first_containing_area(case.preferred_areas, dwelling.neighbourhood_code)
+    support = case.support_intensity == "intensive" and dwelling.complex_manager
+    registration = min(MAX_REGISTRATION_YEARS, facts.months_registered / 12)
+    cap = facts.affordability.cap_cents
+    headroom = min(1.0, max(0.0, (cap - test_rent_cents) / cap))
+    return (
+        waiting,
+        urgency,
+        1.0 if preferred is not None else 0.0,
+        1.0 if support else 0.0,
+        registration,
+        headroom,
+    )
+
+
+def weighted_total(values: Sequence[float], weights: Sequence[float]) -> float:
+    total = weights[0] * values[0]
+    for weight, value in zip(weights[1:], values[1:], strict=True):
+        total = total + weight * value
+    return total
+
+
+def score_units(values: Sequence[float], weights: Sequence[float]) -> int:
+    """The pair's score as integer micro-points (half to even, as numpy.rint)."""
+    return round(weighted_total(values, weights) * SCORE_SCALE)
+
+
+def components(values: Sequence[float], weights: Sequence[float]) -> list[ScoreComponent]:
+    """Output form: every figure rounded to 4 decimals."""
+    return [
+        ScoreComponent(name, round(value, 4), weight, round(weight * value, 4))
+        for name, value, weight in zip(COMPONENT_NAMES, values, weights, strict=True)
+    ]
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class ScoreColumns:
+    """Per-case and per-dwelling inputs of the score, gathered once; pairs are scored on demand."""
+
+    waiting_time: np.ndarray  # (C,) float
+    urgency: np.ndarray  # (C,) float
+    registration: np.ndarray  # (C,) float
+    intensive: np.ndarray  # (C,) bool
+    complex_manager: np.ndarray  # (V,) bool
+    preferred: np.ndarray  # (C, neighbourhoods) bool
+    neighbourhood_index: np.ndarray  # (V,)
+    cap_cents: np.ndarray  # (C,) int64
+    test_rent_cents: np.ndarray  # (V,) int64
+
+
+def score_columns(
+    cases: Sequence[CaseProfile],
+    dwellings: Sequence[Dwelling],
+    prepared: PreparedArrays,
+    meeting_date: date,
+) -> ScoreColumns:
+    count = len(cases)
+    waiting_days = np.fromiter(
+        ((meeting_date - c.ready_since).days for c in cases), dtype=np.int64, count=count
+    )
+    return ScoreColumns(
+        waiting_time=np.maximum(0, waiting_days) / DAYS_PER_YEAR,
+        urgency=np.fromiter((c.urgency for c in cases), dtype=bool, count=count).astype(float),
+        registration=np.minimum(MAX_REGISTRATION_YEARS, prepared.months_registered / 12),
+        intensive=np.fromiter(
+            (c.support_intensity == "intensive" for c in cases), dtype=bool, count=count
+        ),
+        complex_manager=np.fromiter(
+            (d.complex_manager for d in dwellings), dtype=bool, count=len(dwellings)
+        ),
+        preferred=area_matrix([c.preferred_areas for c in cases], prepared.neighbourhoods),
+        neighbourhood_index=prepared.neighbourhood_index,
+        cap_cents=prepared.cap_cents,
+        test_rent_cents=prepared.test_rent_cents,
+    )
+
+
+def pair_values(columns: ScoreColumns, rows: np.ndarray, cols: np.ndarray) -> list[np.ndarray]:
+    """Component values of the pairs (rows[k], cols[k]), in COMPONENT_NAMES order."""
+    cap = columns.cap_cents[rows]
+    headroom = (cap - columns.test_rent_cents[cols]) / cap
+    return [
+        columns.waiting_time[rows],
+        columns.urgency[rows],
+        columns.preferred[rows, columns.neighbourhood_index[cols]].astype(np.float64),
+        (columns.intensive[rows] & columns.complex_manager[cols]).astype(np.float64),
+        columns.registration[rows],
+        np.clip(headroom, 0.0, 1.0),
+    ]
+
+
+def pair_score_units(values: Sequence[np.ndarray], weights: Sequence[float]) -> np.ndarray:
+    """Integer micro-points per pair, summed in the same order as `weighted_total`."""
+    total = weights[0] * values[0]
+    for weight, array in zip(weights[1:], values[1:], strict=True):
+        total = total + weight * array
+    return np.rint(total * SCORE_SCALE).astype(np.int64)

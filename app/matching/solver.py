@@ -1,0 +1,555 @@
+"""Optimal one-to-one proposal under the spread caps: first most people housed, then most points.
+
+The problem: feasible case-dwelling edges with integer scores (micro-points); each case and each
+dwelling used at most once; per complex and per neighbourhood at most its remaining room
+(cap - usage) of dwellings used. Lexicographic objective (count, then total score).
+
+Route taken (`Assignment.method`):
+1. Prune edges that provably cannot be needed (`prune`, proof in its docstring).
+2. If the binding caps nest (every binding complex lies inside one binding neighbourhood, or
+   touches none), the caps become "blocker" rows of a plain rectangular assignment problem, solved
+   exactly by LAPJVsp (`scipy.sparse.csgraph.min_weight_full_bipartite_matching`): "assignment".
+3. If a binding complex straddles neighbourhoods, branch and bound over splits of its room r
+   over its parts (a + b + ... = r, one part per neighbourhood): a node drops the caps of the
+   straddlers it has not split yet (a relaxation that nests, so its optimum is an upper bound),
+   and branches on the first straddler its solution overfills: "assignment_split". Every
+   solution fits some split and every split is stricter than the complex cap, so it is exact.
+4. Beyond SPLIT_LIMIT nodes, or when scores are too large for exact float arithmetic, a
+   two-phase MILP with HiGHS: max count, then max score at that count: "milp".
+The result is checked in integer arithmetic before it is returned.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+from scipy.optimize import Bounds, LinearConstraint, milp
+from scipy.sparse.csgraph import maximum_bipartite_matching, min_weight_full_bipartite_matching
+
+from app.matching.ranking import top_within
+
+EXACT_FLOAT_LIMIT = 2**52
+"""Integer costs and their sums stay below this, so float64 arithmetic on them is exact."""
+SPLIT_LIMIT = 64
+"""Most branch-and-bound nodes over splits of straddling complexes before falling back to MILP."""
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class AssignmentProblem:
+    """Feasible edges and the spread-cap structure, all as integer arrays.
+
+    Edges are sorted by (case, dwelling) index and indices follow id order, so every tie broken
+    by position is broken by id.
+    """
+
+    n_cases: int
+    n_dwellings: int
+    edge_case: np.ndarray  # (E,) case index
+    edge_dwelling: np.ndarray  # (E,) dwelling index
+    edge_score: np.ndarray  # (E,) int64 micro-points
+    complex_of: np.ndarray  # (V,) complex index
+    neighbourhood_of: np.ndarray  # (V,) neighbourhood index
+    complex_room: np.ndarray  # (X,) int64, cap - usage, at least 0
+    neighbourhood_room: np.ndarray  # (N,) int64
+
+    @property
+    def edges(self) -> int:
+        return len(self.edge_case)
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Alternative:
+    """A nested variant of the problem with a maximum-count solution of it.
+
+    `exact`: the variant's solutions are all solutions of the problem (its straddlers are split);
+    otherwise it relaxes some caps and only bounds the problem from above.
+    """
+
+    problem: "AssignmentProblem"
+    solution: np.ndarray
+    exact: bool
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Assignment:
+    """Chosen edges (indices into the problem's edges) and how they were found.
+
+    `alternatives`: nested variants whose feasible sets together cover the problem's, each with a
+    maximum-count solution; only those reaching `count` are kept. Empty when the caps do not nest
+    and the MILP was used.
+    """
+
+    edges: np.ndarray
+    count: int
+    total_score: int
+    method: str
+    nested: bool
+    kept: np.ndarray  # bool (E,): edges that survived pruning
+    alternatives: list[Alternative]
+    subproblems: int
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class CapacityTree:
+    """The binding caps as a forest: dwelling -> [complex] -> [neighbourhood] -> sink.
+
+    Node ids 0..G-1 are groups (binding complexes first, then binding neighbourhoods); -1 is the
+    sink. Caps that cannot bind on the given dwellings are left out: they restrict nothing.
+    """
+
+    dwelling_parent: np.ndarray  # (V,) group id or -1; only meaningful for active dwellings
+    group_parent: np.ndarray  # (G,) group id or -1
+    group_room: np.ndarray  # (G,) int64
+    group_members: list[np.ndarray]  # active dwellings under each group (directly or not)
+    group_is_complex: np.ndarray  # (G,) bool
+
+
+def _spanning_complexes(problem: AssignmentProblem) -> np.ndarray:
+    """Bool per complex: its dwellings with edges lie in more than one neighbourhood."""
+    active = np.unique(problem.edge_dwelling)
+    pairs = np.unique(
+        problem.complex_of[active].astype(np.int64) * len(problem.neighbourhood_room)
+        + problem.neighbourhood_of[active]
+    )
+    hoods_per_complex = np.bincount(
+        pairs // len(problem.neighbourhood_room), minlength=len(problem.complex_room)
+    )
+    return hoods_per_complex > 1
+
+
+def _upper_bound(problem: AssignmentProblem, keep: np.ndarray, complex_room: np.ndarray) -> int:
+    """An upper bound on the number housed: sizes, capacities and the uncapped maximum matching."""
+    cases, dwellings = problem.edge_case[keep], problem.edge_dwelling[keep]
+    if len(cases) == 0:
+        return 0
+    active = np.unique(dwellings)
+    per_complex = np.bincount(problem.complex_of[active], minlength=len(complex_room))
+    per_hood = np.bincount(
+        problem.neighbourhood_of[active], minlength=len(problem.neighbourhood_room)
+    )
+    graph = sp.csr_array(
+        (np.ones(len(cases), dtype=np.int8), (cases, dwellings)),
+        shape=(problem.n_cases, problem.n_dwellings),
+    )
+    matching = maximum_bipartite_matching(graph, perm_type="column")
+    return int(
+        min(
+            np.unique(cases).size,
+            active.size,
+            np.minimum(per_complex, complex_room).sum(),
+            np.minimum(per_hood, problem.neighbourhood_room).sum(),
+            np.count_nonzero(matching >= 0),
+        )
+    )
+
+
+def prune(problem: AssignmentProblem) -> tuple[np.ndarray, int]:
+    """Edges some optimal proposal can do without removed; returns (kept mask, upper bound U).
+
+    Each step keeps an optimal solution of the graph before it, and the smaller graph cannot do
+    better, so the lexicographic optimum (count, score) is unchanged. Ties use the id order.
+
+    (B) Per case and per group g = (complex, neighbourhood), keep the case's best r_g dwellings of
+    g, r_g = min(room of the complex, room of the neighbourhood). Proof: if an optimal solution
+    gives case c a dwelling v of g outside c's best r_g in g, at most r_g - 1 other dwellings of g
+    are used (the caps), so one of c's best r_g in g is free. Moving c there keeps every count per
+    complex and neighbourhood, keeps the number housed and does not lower the score. Each move
+    replaces a removed edge by a kept one and changes nothing else, so repeating ends with an
+    optimal solution using kept edges only.
+
+    (A) Per dwelling, keep its best K cases, K = U >= the maximum number housed. Proof: if an
+    optimal solution gives v to c outside v's best K, at most (housed - 1) <= K - 1 of those K are
+    housed elsewhere, so one is free; giving v to it keeps the caps (same dwelling), the count, and
+    does not lower the score. Same termination argument.
+
+    Both arguments only swap the case or dwelling of one pair, so they also hold with one pair
+    forced into the solution (the forced pair is never moved): the maximum housed with a pair
+    forced is the same on the kept edges plus that pair (used for passed-over checks).
+
+    A complex spread over several neighbourhoods is pruned as if it had no cap (r_g is then the
+    neighbourhood's room, U ignores its cap), so both arguments hold as well for every split or
+    relaxation of it that the branch and bound in `solve` looks at.
+    """
+    score = problem.edge_score
+    cases, dwellings = problem.edge_case, problem.edge_dwelling
+    complex_room = np.where(
+        _spanning_complexes(problem), np.iinfo(np.int64).max // 4, problem.complex_room
+    )
+    complexes = problem.complex_of[dwellings]
+    hoods = problem.neighbourhood_of[dwellings]
+    pair = complexes.astype(np.int64) * len(problem.neighbourhood_room) + hoods
+    room = np.minimum(complex_room[complexes], problem.neighbourhood_room[hoods])
+    keep = top_within(pair * problem.n_cases + cases, score, room)
+    bound = _upper_bound(problem, keep, complex_room)
+    kept = np.flatnonzero(keep)
+    keep[kept[~top_within(dwellings[kept], score[kept], bound)]] = False
+    return keep, bound
+
+
+def capacity_tree(problem: AssignmentProblem, active: np.ndarray) -> CapacityTree | None:
+    """The binding caps on the `active` dwellings as a forest, or None if they do not nest."""
+    complexes = problem.complex_of[active]
+    hoods = problem.neighbourhood_of[active]
+    per_complex = np.bincount(complexes, minlength=len(problem.complex_room))
+    per_hood = np.bincount(hoods, minlength=len(problem.neighbourhood_room))
+    binding_complex = per_complex > problem.complex_room
+    binding_hood = per_hood > problem.neighbourhood_room
+    complex_ids = np.flatnonzero(binding_complex)
+    hood_ids = np.flatnonzero(binding_hood)
+    complex_node = np.full(len(problem.complex_room), -1)
+    complex_node[complex_ids] = np.arange(len(complex_ids))
+    hood_node = np.full(len(problem.neighbourhood_room), -1)
+    hood_node[hood_ids] = len(complex_ids) + np.arange(len(hood_ids))
+
+    group_parent = np.full(len(complex_ids) + len(hood_ids), -1)
+    for x in complex_ids:
+        touched = np.unique(hoods[complexes == x])
+        binding_touched = touched[binding_hood[touched]]
+        if binding_touched.size == 0:
+            continue
+        if touched.size > 1:
+            return None
+        group_parent[complex_node[x]] = hood_node[binding_touched[0]]
+
+    dwelling_parent = np.full(problem.n_dwellings, -1)
+    dwelling_parent[active] = np.where(
+        complex_node[complexes] >= 0, complex_node[complexes], hood_node[hoods]
+    )
+    members = [active[complexes == x] for x in complex_ids]
+    members += [active[hoods == n] for n in hood_ids]
+    return CapacityTree(
+        dwelling_parent=dwelling_parent,
+        group_parent=group_parent,
+        group_room=np.concatenate(
+            [problem.complex_room[complex_ids], problem.neighbourhood_room[hood_ids]]
+        ).astype(np.int64),
+        group_members=members,
+        group_is_complex=np.arange(len(group_parent)) < len(complex_ids),
+    )
+
+
+def _blocker_sets(tree: CapacityTree) -> list[tuple[int, np.ndarray]]:
+    """(number of blockers, dwellings they may occupy) per binding group.
+
+    A complex of d usable dwellings and room r gets d - r blockers on its dwellings, leaving at most
+    r to people. A neighbourhood gets enough blockers to bring what its complexes leave down to its
+    room. Any placement of people that respects the caps leaves space for all blockers, so the
+    capped problem is exactly the assignment problem with every blocker placed.
+    """
+    sets: list[tuple[int, np.ndarray]] = []
+    blocked_inside = np.zeros(len(tree.group_parent), dtype=np.int64)
+    for g, members in enumerate(tree.group_members):
+        if tree.group_is_complex[g]:
+            count = len(members) - int(tree.group_room[g])
+            if tree.group_parent[g] >= 0:
+                blocked_inside[tree.group_parent[g]] += count
+        else:
+            count = max(0, len(members) - int(blocked_inside[g]) - int(tree.group_room[g]))
+        if count > 0:
+            sets.append((count, members))
+    return sets
+
+
+def _solve_blockers(
+    problem: AssignmentProblem, edges: np.ndarray, tree: CapacityTree, bound: int
+) -> np.ndarray | None:
+    """Exact lexicographic optimum as one rectangular assignment (LAPJVsp); None if the numbers
+    would not be exact in float64.
+
+    Rows: cases and blockers. Columns: dwellings and one private "not housed" column per case.
+    Every row must be matched. A case pays (S + 1 - s) for a dwelling and (BIG + S + 1) for
+    staying unhoused, with s shifted to [0, S] and BIG = S * U + 1 > any total score, so one fewer
+    unhoused beats any score gain; a blocker pays 1 on any dwelling of its group.
+    """
+    cases, dwellings = problem.edge_case[edges], problem.edge_dwelling[edges]
+    score = problem.edge_score[edges]
+    case_ids, case_row = np.unique(cases, return_inverse=True)
+    dwelling_ids, dwelling_col = np.unique(dwellings, return_inverse=True)
+    shifted = score - score.min()
+    top = int(shifted.max())
+    big = top * max(bound, 1) + 1
+    blockers = _blocker_sets(tree)
+    n_blockers = sum(count for count, _ in blockers)
+    rows = len(case_ids) + n_blockers
+    if rows * (big + top + 1) >= EXACT_FLOAT_LIMIT:
+        return None
+    position = np.full(problem.n_dwellings, -1)
+    position[dwelling_ids] = np.arange(len(dwelling_ids))
+    block_rows, block_cols = [], []
+    row = len(case_ids)
+    for count, members in blockers:
+        cols = position[members]
+        block_rows.append(np.repeat(np.arange(row, row + count), len(cols)))
+        block_cols.append(np.tile(cols, count))
+        row += count
+    n_cases = len(case_ids)
+    all_rows = np.concatenate([case_row, np.arange(n_cases), *block_rows])
+    all_cols = np.concatenate(
+        [dwelling_col, len(dwelling_ids) + np.arange(n_cases), *block_cols]
+    ).astype(np.int64)
+    costs = np.concatenate(
+        [
+            (top + 1 - shifted).astype(np.float64),
+            np.full(n_cases, float(big + top + 1)),
+            np.ones(len(all_rows) - len(edges) - n_cases),
+        ]
+    )
+    graph = sp.csr_array((costs, (all_rows, all_cols)), shape=(rows, len(dwelling_ids) + n_cases))
+    row_ind, col_ind = min_weight_full_bipartite_matching(graph)
+    housed = (row_ind < n_cases) & (col_ind < len(dwelling_ids))
+    key = case_row.astype(np.int64) * len(dwelling_ids) + dwelling_col
+    order = np.argsort(key)
+    wanted = row_ind[housed].astype(np.int64) * len(dwelling_ids) + col_ind[housed]
+    return np.sort(edges[order[np.searchsorted(key[order], wanted)]])
+
+
+def _constraints(problem: AssignmentProblem, edges: np.ndarray) -> tuple[sp.csr_array, np.ndarray]:
+    """One row per case, dwelling, complex and neighbourhood touched: A x <= room."""
+    cases, dwellings = problem.edge_case[edges], problem.edge_dwelling[edges]
+    families = [
+        (cases, np.ones(problem.n_cases)),
+        (dwellings, np.ones(problem.n_dwellings)),
+        (problem.complex_of[dwellings], problem.complex_room),
+        (problem.neighbourhood_of[dwellings], problem.neighbourhood_room),
+    ]
+    blocks, rooms = [], []
+    column = np.arange(len(edges))
+    for members, room in families:
+        ids, row = np.unique(members, return_inverse=True)
+        blocks.append(
+            sp.csr_array((np.ones(len(edges)), (row, column)), shape=(len(ids), len(edges)))
+        )
+        rooms.append(np.asarray(room, dtype=np.float64)[ids])
+    return sp.vstack(blocks, format="csr"), np.concatenate(rooms)
+
+
+def max_count_milp(problem: AssignmentProblem, edges: np.ndarray) -> int:
+    """Most people housed on `edges`, by HiGHS MILP (phase one of the MILP route)."""
+    matrix, room = _constraints(problem, edges)
+    result = milp(
+        -np.ones(len(edges)),
+        constraints=LinearConstraint(matrix, -np.inf, room),
+        integrality=np.ones(len(edges)),
+        bounds=Bounds(0, 1),
+        options={"mip_rel_gap": 0.0},
+    )
+    if not result.success:
+        raise RuntimeError(f"HiGHS failed on the count phase: {result.message}")
+    return int(np.count_nonzero(result.x > 0.5))
+
+
+def _solve_milp(problem: AssignmentProblem, edges: np.ndarray) -> np.ndarray:
+    """Two phases with integer objectives: max count, then max score with the count fixed."""
+    if len(edges) == 0:
+        return np.array([], dtype=np.int64)
+    count = max_count_milp(problem, edges)
+    matrix, room = _constraints(problem, edges)
+    ones = sp.csr_array(np.ones((1, len(edges))))
+    result = milp(
+        -problem.edge_score[edges].astype(np.float64),
+        constraints=[
+            LinearConstraint(matrix, -np.inf, room),
+            LinearConstraint(ones, count, count),
+        ],
+        integrality=np.ones(len(edges)),
+        bounds=Bounds(0, 1),
+        options={"mip_rel_gap": 0.0},
+    )
+    if not result.success:
+        raise RuntimeError(f"HiGHS failed on the score phase: {result.message}")
+    return np.sort(edges[result.x > 0.5])
+
+
+def check_assignment(problem: AssignmentProblem, chosen: np.ndarray) -> None:
+    """Integer check of one-to-one use and every cap; raises if the solver returned nonsense."""
+    cases, dwellings = problem.edge_case[chosen], problem.edge_dwelling[chosen]
+    ok = (
+        np.unique(cases).size == len(chosen)
+        and np.unique(dwellings).size == len(chosen)
+        and np.all(
+            np.bincount(problem.complex_of[dwellings], minlength=len(problem.complex_room))
+            <= problem.complex_room
+        )
+        and np.all(
+            np.bincount(
+                problem.neighbourhood_of[dwellings], minlength=len(problem.neighbourhood_room)
+            )
+            <= problem.neighbourhood_room
+        )
+    )
+    if not ok:
+        raise RuntimeError("solver returned an assignment that breaks a rule or cap")
+
+
+def _compositions(total: int, limits: list[int]) -> list[tuple[int, ...]]:
+    """Ways to write `total` as a sum of parts, part k at most limits[k]."""
+    if not limits:
+        return [()] if total == 0 else []
+    return [
+        (first, *rest)
+        for first in range(min(total, limits[0]) + 1)
+        for rest in _compositions(total - first, limits[1:])
+    ]
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class _Straddler:
+    """A binding complex over several neighbourhoods, one of them binding."""
+
+    room: int
+    part_sizes: list[int]
+    part_ids: list[int]  # complex index each part gets in a variant
+
+
+def _straddlers(
+    problem: AssignmentProblem, active: np.ndarray
+) -> tuple[list[_Straddler], np.ndarray]:
+    """The straddling complexes and the complex index of every dwelling with straddlers cut into
+    parts (one per neighbourhood)."""
+    complexes = problem.complex_of[active]
+    hoods = problem.neighbourhood_of[active]
+    per_complex = np.bincount(complexes, minlength=len(problem.complex_room))
+    per_hood = np.bincount(hoods, minlength=len(problem.neighbourhood_room))
+    binding_hood = per_hood > problem.neighbourhood_room
+    complex_of = problem.complex_of.copy()
+    next_id = len(problem.complex_room)
+    found = []
+    for x in np.flatnonzero(per_complex > problem.complex_room):
+        touched, sizes = np.unique(hoods[complexes == x], return_counts=True)
+        if touched.size < 2 or not binding_hood[touched].any():
+            continue
+        members = np.flatnonzero(problem.complex_of == x)
+        for hood in touched:
+            complex_of[members[problem.neighbourhood_of[members] == hood]] = next_id
+            next_id += 1
+        ids = list(range(next_id - touched.size, next_id))
+        found.append(_Straddler(int(problem.complex_room[x]), sizes.tolist(), ids))
+    return found, complex_of
+
+
+def _variant(
+    problem: AssignmentProblem,
+    complex_of: np.ndarray,
+    straddlers: list[_Straddler],
+    shares: list[tuple[int, ...] | None],
+) -> AssignmentProblem:
+    """The problem with each straddler cut into parts: split shares where given, else unlimited
+    parts (its cap relaxed)."""
+    rooms = [
+        share if share is not None else tuple(s.part_sizes)
+        for s, share in zip(straddlers, shares, strict=True)
+    ]
+    return AssignmentProblem(
+        problem.n_cases,
+        problem.n_dwellings,
+        problem.edge_case,
+        problem.edge_dwelling,
+        problem.edge_score,
+        complex_of,
+        problem.neighbourhood_of,
+        np.concatenate(
+            [problem.complex_room, np.array([r for part in rooms for r in part], dtype=np.int64)]
+        ),
+        problem.neighbourhood_room,
+    )
+
+
+def _split_search(
+    problem: AssignmentProblem, edges: np.ndarray, active: np.ndarray, bound: int, limit: int
+) -> tuple[np.ndarray, list[Alternative], int] | None:
+    """Branch and bound over splits of straddling complexes (exact), or None beyond `limit`
+    nodes or when a node's numbers are too large for the exact assignment route.
+
+    Depth first, trying first the split nearest to how the relaxed solution used the parts.
+    """
+    straddlers, complex_of = _straddlers(problem, active)
+    best: tuple[tuple[int, int], np.ndarray] | None = None
+    leaves: list[Alternative] = []
+    nodes = 0
+
+    def solve_node(shares: list[tuple[int, ...] | None]) -> tuple[Alternative, list[int]] | None:
+        nonlocal nodes
+        nodes += 1
+        variant = _variant(problem, complex_of, straddlers, shares)
+        tree = capacity_tree(variant, active)
+        assert tree is not None, "cutting every straddler into parts nests the caps"
+        chosen = _solve_blockers(variant, edges, tree, bound)
+        if chosen is None:
+            return None
+        used = np.bincount(
+            complex_of[problem.edge_dwelling[chosen]], minlength=len(variant.complex_room)
+        )
+        exact = all(share is not None for share in shares)
+        return Alternative(variant, chosen, exact), used.tolist()
+
+    def key(leaf: Alternative) -> tuple[int, int]:
+        return len(leaf.solution), int(problem.edge_score[leaf.solution].sum())
+
+    stack: list[list[tuple[int, ...] | None]] = [[None] * len(straddlers)]
+    while stack:
+        if straddlers and nodes >= limit:
+            return None
+        shares = stack.pop()
+        solved = solve_node(shares)
+        if solved is None:
+            return None
+        leaf, used = solved
+        if best is not None and key(leaf) <= best[0]:
+            leaves.append(leaf)
+            continue
+        parts = [[used[i] for i in s.part_ids] for s in straddlers]
+        overfilled = [
+            k for k, s in enumerate(straddlers) if shares[k] is None and sum(parts[k]) > s.room
+        ]
+        if not overfilled:
+            best = (key(leaf), leaf.solution)
+            leaves.append(leaf)
+            continue
+        k = overfilled[0]
+        splits = _compositions(straddlers[k].room, straddlers[k].part_sizes)
+        splits.sort(key=lambda split: sum(abs(a - u) for a, u in zip(split, parts[k], strict=True)))
+        for split in reversed(splits):
+            child = list(shares)
+            child[k] = split
+            stack.append(child)
+    assert best is not None, "the all-relaxed root always has a solution"
+    count = best[0][0]
+    return best[1], [leaf for leaf in leaves if len(leaf.solution) == count], nodes
+
+
+def solve(
+    problem: AssignmentProblem, method: str = "auto", split_limit: int = SPLIT_LIMIT
+) -> Assignment:
+    """The lexicographic optimum (most housed, then highest total score).
+
+    `method` "auto" takes the assignment routes when it can; "milp" forces HiGHS (tests use it
+    to cross-check the routes). `split_limit` bounds the branch-and-bound nodes over splits.
+    """
+    if method not in ("auto", "milp"):
+        raise ValueError(f"unknown method {method!r}")
+    keep, bound = prune(problem)
+    edges = np.flatnonzero(keep)
+    active = np.unique(problem.edge_dwelling[edges])
+    tree = capacity_tree(problem, active)
+    if len(edges) == 0:
+        empty = np.array([], dtype=np.int64)
+        return Assignment(empty, 0, 0, "none", True, keep, [Alternative(problem, empty, True)], 0)
+    found = _split_search(problem, edges, active, bound, split_limit) if method == "auto" else None
+    if found is not None:
+        chosen, alternatives, subproblems = found
+        used = "assignment" if tree is not None else "assignment_split"
+    else:
+        chosen, subproblems = _solve_milp(problem, edges), 0
+        alternatives = [Alternative(problem, chosen, True)] if tree is not None else []
+        used = "milp"
+    check_assignment(problem, chosen)
+    return Assignment(
+        edges=chosen,
+        count=len(chosen),
+        total_score=int(problem.edge_score[chosen].sum()),
+        method=used,
+        nested=tree is not None,
+        kept=keep,
+        alternatives=alternatives,
+        subproblems=subproblems,
+    )

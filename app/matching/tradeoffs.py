@@ -1,0 +1,202 @@
+"""Passed over: higher-scoring cases a proposed dwelling did not go to, because that houses fewer.
+
+For a proposed pair (c, v) and a case c2 scoring higher on v, h(c2, v) is the most people housed
+with (c2, v) forced. Dropping (c, v) and c2's own pair and adding (c2, v) keeps every cap (v's
+complex and neighbourhood count the same), so h >= housed - 1; c2 is passed over iff h < housed.
+
+Exact test when the caps nest (they form a flow network source -> case -> dwelling -> [complex]
+-> [neighbourhood] -> sink): a maximum flow using arc c2 -> v exists iff that arc lies on a cycle
+of the residual graph of the proposal (the difference of two flows of equal value is a sum of
+residual cycles; pushing one unit round a cycle keeps the value). So h = housed iff c2 and v are in
+the same strongly connected component: one SCC pass decides every pair at once. The graph is the
+pruned edges plus the tested pairs, which keeps h (see `solver.prune`).
+
+When a complex straddles capped neighbourhoods, the solver's branch and bound leaves nested
+variants that together cover every solution (see `solver.solve`): h < housed is proven when no
+variant housing as many lets c2 and v share a component; h = housed when a variant whose
+solutions are all real solutions does. Pairs neither settles, and pairs after a MILP solve without
+nesting, are tried on a stricter graph of the problem itself (a cycle may only enter the sink from a
+(complex, neighbourhood) pair with room in both, which proves h = housed), then re-solved exactly
+with the pair forced (`housed_with_pair`), up to a limit beyond which the result says it is
+incomplete.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+from scipy.sparse.csgraph import connected_components
+
+from app.matching.solver import (
+    Assignment,
+    AssignmentProblem,
+    CapacityTree,
+    capacity_tree,
+    solve,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class PassedOverCheck:
+    """Passed-over pairs as edge indices with h, and whether every candidate pair was settled."""
+
+    by_edge: dict[int, int]  # tested edge (c2, v) -> housed if given
+    complete: bool
+    resolves: int
+    tested: int
+
+
+def _conservative_tree(
+    problem: AssignmentProblem, active: np.ndarray, used: np.ndarray
+) -> CapacityTree:
+    """One group per (complex, neighbourhood) pair; its arc to the sink has room for one more only
+    if both its complex and its neighbourhood have room left."""
+    complexes, hoods = problem.complex_of[active], problem.neighbourhood_of[active]
+    pairs, group = np.unique(
+        complexes.astype(np.int64) * len(problem.neighbourhood_room) + hoods, return_inverse=True
+    )
+    used_active = used[active]
+    complex_used = np.bincount(complexes[used_active], minlength=len(problem.complex_room))
+    hood_used = np.bincount(hoods[used_active], minlength=len(problem.neighbourhood_room))
+    spare = (complex_used < problem.complex_room)[complexes] & (
+        hood_used < problem.neighbourhood_room
+    )[hoods]
+    flow = np.bincount(group[used_active], minlength=len(pairs))
+    spare_by_group = np.zeros(len(pairs), dtype=bool)
+    spare_by_group[group] = spare
+    dwelling_parent = np.full(problem.n_dwellings, -1)
+    dwelling_parent[active] = group
+    return CapacityTree(
+        dwelling_parent=dwelling_parent,
+        group_parent=np.full(len(pairs), -1),
+        group_room=(flow + spare_by_group).astype(np.int64),
+        group_members=[active[group == g] for g in range(len(pairs))],
+        group_is_complex=np.zeros(len(pairs), dtype=bool),
+    )
+
+
+def _components(
+    problem: AssignmentProblem,
+    edges: np.ndarray,
+    chosen: np.ndarray,
+    tree: CapacityTree,
+    used: np.ndarray,
+) -> np.ndarray:
+    """SCC label per node of the residual graph (0 source, 1 sink, 2+i case, then dwellings and
+    groups)."""
+    n_cases, n_dwellings = problem.n_cases, problem.n_dwellings
+    case_node = 2 + np.arange(n_cases)
+    dwelling_node = 2 + n_cases + np.arange(n_dwellings)
+    group_node = 2 + n_cases + n_dwellings + np.arange(len(tree.group_parent))
+    sink = 1
+
+    def node_of_parent(parent: np.ndarray) -> np.ndarray:
+        return np.append(group_node, sink)[parent]  # parent -1 (the sink) picks the last entry
+
+    housed_case = np.zeros(n_cases, dtype=bool)
+    housed_case[problem.edge_case[chosen]] = True
+    is_chosen = np.isin(edges, chosen)
+    cases = np.unique(problem.edge_case[edges])
+    active = np.unique(problem.edge_dwelling[edges])
+    e_case = case_node[problem.edge_case[edges]]
+    e_dwelling = dwelling_node[problem.edge_dwelling[edges]]
+    d_parent = node_of_parent(tree.dwelling_parent[active])
+    flow = np.array([np.count_nonzero(used[m]) for m in tree.group_members], dtype=np.int64)
+    g_parent = node_of_parent(tree.group_parent)
+    g_forward = flow < tree.group_room
+    g_backward = flow > 0
+    sources = [
+        np.where(housed_case[cases], case_node[cases], 0),
+        np.where(is_chosen, e_dwelling, e_case),
+        np.where(used[active], d_parent, dwelling_node[active]),
+        group_node[g_forward],
+        g_parent[g_backward],
+    ]
+    targets = [
+        np.where(housed_case[cases], 0, case_node[cases]),
+        np.where(is_chosen, e_case, e_dwelling),
+        np.where(used[active], dwelling_node[active], d_parent),
+        g_parent[g_forward],
+        group_node[g_backward],
+    ]
+    size = 2 + n_cases + n_dwellings + len(tree.group_parent)
+    src, dst = np.concatenate(sources), np.concatenate(targets)
+    graph = sp.csr_array((np.ones(len(src), dtype=np.int8), (src, dst)), shape=(size, size))
+    _, labels = connected_components(graph, directed=True, connection="strong")
+    return labels
+
+
+def passed_over(
+    problem: AssignmentProblem, assignment: Assignment, resolve_limit: int
+) -> PassedOverCheck:
+    """Every passed-over pair of the proposal, exactly (or flagged incomplete beyond the limit)."""
+    chosen = assignment.edges
+    holder_score = np.full(problem.n_dwellings, np.iinfo(np.int64).max)
+    holder_score[problem.edge_dwelling[chosen]] = problem.edge_score[chosen]
+    tests = np.flatnonzero(problem.edge_score > holder_score[problem.edge_dwelling])
+    if len(tests) == 0:
+        return PassedOverCheck({}, True, 0, 0)
+    edges = np.union1d(np.flatnonzero(assignment.kept), tests)
+    active = np.unique(problem.edge_dwelling[edges])
+    case_node = 2 + problem.edge_case[tests]
+    dwelling_node = 2 + problem.n_cases + problem.edge_dwelling[tests]
+    proven_fewer = np.ones(len(tests), dtype=bool)
+    proven_as_many = np.zeros(len(tests), dtype=bool)
+    for alternative in assignment.alternatives:
+        tree = capacity_tree(alternative.problem, active)
+        assert tree is not None, "alternatives nest"
+        solution = alternative.solution
+        labels = _components(alternative.problem, edges, solution, tree, _used(problem, solution))
+        reaches = (labels[case_node] == labels[dwelling_node]) | np.isin(tests, solution)
+        proven_fewer &= ~reaches
+        if alternative.exact:
+            proven_as_many |= reaches
+    if not assignment.alternatives:
+        proven_fewer[:] = False
+    by_edge = {int(e): assignment.count - 1 for e in tests[proven_fewer]}
+    open_tests = tests[~proven_fewer & ~proven_as_many]
+    if len(open_tests) == 0:
+        return PassedOverCheck(by_edge, True, 0, len(tests))
+
+    used = _used(problem, chosen)
+    tree = _conservative_tree(problem, active, used)
+    labels = _components(problem, edges, chosen, tree, used)
+    open_case = labels[2 + problem.edge_case[open_tests]]
+    open_dwelling = labels[2 + problem.n_cases + problem.edge_dwelling[open_tests]]
+    unsettled = open_tests[open_case != open_dwelling]
+    for resolves, edge in enumerate(unsettled):
+        if resolves >= resolve_limit:
+            return PassedOverCheck(by_edge, False, resolves, len(tests))
+        housed = housed_with_pair(problem, int(edge))
+        if housed < assignment.count:
+            by_edge[int(edge)] = housed
+    return PassedOverCheck(by_edge, True, len(unsettled), len(tests))
+
+
+def housed_with_pair(problem: AssignmentProblem, edge: int) -> int:
+    """Most people housed with `edge` forced: 1 + the optimum without its case and dwelling and
+    with one less room in the dwelling's complex and neighbourhood (re-solved exactly)."""
+    case, dwelling = problem.edge_case[edge], problem.edge_dwelling[edge]
+    rest = (problem.edge_case != case) & (problem.edge_dwelling != dwelling)
+    complex_room = problem.complex_room.copy()
+    hood_room = problem.neighbourhood_room.copy()
+    complex_room[problem.complex_of[dwelling]] -= 1
+    hood_room[problem.neighbourhood_of[dwelling]] -= 1
+    reduced = AssignmentProblem(
+        problem.n_cases,
+        problem.n_dwellings,
+        problem.edge_case[rest],
+        problem.edge_dwelling[rest],
+        problem.edge_score[rest],
+        problem.complex_of,
+        problem.neighbourhood_of,
+        np.maximum(complex_room, 0),
+        np.maximum(hood_room, 0),
+    )
+    return 1 + solve(reduced).count
+
+
+def _used(problem: AssignmentProblem, chosen: np.ndarray) -> np.ndarray:
+    used = np.zeros(problem.n_dwellings, dtype=bool)
+    used[problem.edge_dwelling[chosen]] = True
+    return used

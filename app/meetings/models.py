@@ -1,0 +1,84 @@
+"""Weekly meetings of a table; publishing freezes the agenda into a snapshot."""
+
+import uuid
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel
+from pydantic import Field as PField
+from sqlalchemy import JSON, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from app.agenda.models import Agenda
+from app.ids import uuid7
+from app.schemas import ApiModel, Date, Page
+from app.sqltypes import UTCDateTime, utcnow
+
+
+class MeetingStatus(StrEnum):
+    draft = "draft"
+    published = "published"
+
+
+class Meeting(SQLModel, table=True):
+    __tablename__ = "meetings"
+    __table_args__ = (UniqueConstraint("table_id", "date"),)
+
+    id: uuid.UUID = Field(default_factory=uuid7, primary_key=True)
+    table_id: uuid.UUID = Field(foreign_key="outflow_tables.id", index=True)
+    date: date
+    status: str = Field(default="draft", max_length=16)
+    published_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    published_by_organisation_id: uuid.UUID | None = Field(
+        default=None, foreign_key="organisations.id"
+    )
+    snapshot: dict[str, Any] | None = Field(default=None, sa_type=JSON)
+    version: int = 1
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class MeetingCreate(ApiModel):
+    date: Date
+
+
+class MeetingPublic(BaseModel):
+    id: uuid.UUID
+    table_id: uuid.UUID
+    date: date
+    status: MeetingStatus
+    published_at: datetime | None
+    published_by_organisation_id: uuid.UUID | None
+    proposals: int = PField(description="Proposals made when the agenda was published.")
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class MeetingPage(Page[MeetingPublic]):
+    pass
+
+
+class ChangeKind(StrEnum):
+    updated = "updated"
+    added = "added"
+
+
+class SnapshotChange(BaseModel):
+    """A case or dwelling that changed (or appeared) after the agenda was frozen."""
+
+    subject: str = PField(description="`case` or `vacancy`.")
+    id: uuid.UUID
+    change: ChangeKind
+    status: str = PField(description="Its status now.")
+    version_then: int | None
+    version_now: int
+
+
+class MeetingAgenda(Agenda):
+    meeting_id: uuid.UUID
+    frozen: bool = PField(description="True once published: the snapshot everyone discusses.")
+    changes: list[SnapshotChange] = PField(
+        description="Differences against the snapshot since publication."
+    )

@@ -1,0 +1,116 @@
+"""HTTP routes for meetings: schedule, publish (freeze) and read the frozen agenda."""
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Query, Response
+
+from app.access_log.deps import AccessContextDep
+from app.db import SessionDep
+from app.fastjson import FastJSONResponse
+from app.idempotency import IdempotencyDep
+from app.meetings import service
+from app.meetings.models import MeetingAgenda, MeetingCreate, MeetingPage, MeetingPublic
+from app.problems import problem_responses
+from app.schemas import CURSOR_PATTERN, Limit, decode_cursor, paginate
+from app.tables.service import get_table
+
+router = APIRouter(prefix="/v1", tags=["meetings"])
+Cursor = Annotated[str | None, Query(pattern=CURSOR_PATTERN, description="From `next_cursor`.")]
+IfMatch = Annotated[
+    str | None,
+    Header(alias="If-Match", max_length=200, description="ETag from a GET; 412 if it is stale."),
+]
+
+
+@router.post(
+    "/tables/{table_id}/meetings",
+    status_code=201,
+    response_model=MeetingPublic,
+    responses={
+        200: {"description": "Replay of an earlier request with the same Idempotency-Key"},
+        **problem_responses(401, 403, 404, 409, 422),
+    },
+)
+def create_meeting(
+    table_id: uuid.UUID,
+    payload: MeetingCreate,
+    context: AccessContextDep,
+    session: SessionDep,
+    idempotency: IdempotencyDep,
+) -> Response:
+    """Schedule the table's meeting on a date (chair)."""
+    if replay := idempotency.replay(payload):
+        return replay
+    table = get_table(session, context.principal, table_id)
+    meeting = service.create_meeting(session, context, table, payload)
+    headers = {"Location": f"/v1/meetings/{meeting.id}", "ETag": service.etag(meeting)}
+    return idempotency.respond(service.meeting_public(session, meeting), 201, headers)
+
+
+@router.get(
+    "/tables/{table_id}/meetings",
+    response_model=MeetingPage,
+    responses=problem_responses(401, 404, 422),
+)
+def list_meetings(
+    table_id: uuid.UUID,
+    context: AccessContextDep,
+    session: SessionDep,
+    limit: Limit = 100,
+    cursor: Cursor = None,
+) -> MeetingPage:
+    """The table's meetings, oldest first."""
+    table = get_table(session, context.principal, table_id)
+    rows = service.list_meetings(session, table, after=decode_cursor(cursor), limit=limit + 1)
+    rows, next_cursor = paginate(rows, limit)
+    return MeetingPage(
+        items=[service.meeting_public(session, m) for m in rows], next_cursor=next_cursor
+    )
+
+
+@router.get(
+    "/meetings/{meeting_id}",
+    response_model=MeetingPublic,
+    responses=problem_responses(401, 404, 422),
+)
+def get_meeting(
+    meeting_id: uuid.UUID, context: AccessContextDep, session: SessionDep, response: Response
+) -> MeetingPublic:
+    """One meeting."""
+    meeting, _ = service.get_meeting(session, context, meeting_id)
+    response.headers["ETag"] = service.etag(meeting)
+    return service.meeting_public(session, meeting)
+
+
+@router.post(
+    "/meetings/{meeting_id}/publish",
+    response_model=MeetingPublic,
+    responses=problem_responses(401, 403, 404, 409, 412, 422),
+)
+def publish_meeting(
+    meeting_id: uuid.UUID,
+    context: AccessContextDep,
+    session: SessionDep,
+    response: Response,
+    if_match: IfMatch = None,
+) -> MeetingPublic:
+    """Freeze the agenda and turn its proposals into the meeting's proposals (chair, once)."""
+    meeting, table = service.get_meeting(session, context, meeting_id)
+    meeting = service.publish(session, context, meeting, table, if_match)
+    response.headers["ETag"] = service.etag(meeting)
+    return service.meeting_public(session, meeting)
+
+
+@router.get(
+    "/meetings/{meeting_id}/agenda",
+    response_model=MeetingAgenda,
+    responses=problem_responses(401, 403, 404, 422),
+)
+def get_meeting_agenda(
+    meeting_id: uuid.UUID, context: AccessContextDep, session: SessionDep
+) -> Response:
+    """The frozen agenda as the caller may see it, with `changes` since publication (before
+    publication: the live agenda of the meeting's date)."""
+    meeting, table = service.get_meeting(session, context, meeting_id)
+    return FastJSONResponse(service.meeting_agenda(session, context, meeting, table))

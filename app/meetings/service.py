@@ -1,0 +1,235 @@
+"""Meetings: a table's weekly session on a date. Publishing freezes the agenda (inputs' versions,
+policy, limits and result) and turns its proposals into the meeting's proposals."""
+
+import uuid
+from datetime import date
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
+
+from app.access_log.service import AccessContext
+from app.agenda import service as agenda
+from app.agenda.models import AgendaView
+from app.cases.models import Case, effective_status
+from app.meetings.models import Meeting, MeetingCreate, MeetingPublic
+from app.problems import Conflict, Forbidden, NotFound
+from app.proposals.models import Proposal
+from app.proposals.service import create_from_agenda
+from app.sqltypes import utcnow
+from app.tables.models import OutflowTable, TableMember
+from app.tables.service import check_if_match
+from app.vacancies.models import Vacancy
+
+SNAPSHOT_CANDIDATES = 5
+
+
+def etag(meeting: Meeting) -> str:
+    return f'"{meeting.version}"'
+
+
+def create_meeting(
+    session: Session, context: AccessContext, table: OutflowTable, data: MeetingCreate
+) -> Meeting:
+    if context.principal.organisation_id != table.chair_organisation_id:
+        raise Forbidden("The chair schedules meetings.")
+    existing = session.exec(
+        select(Meeting).where(Meeting.table_id == table.id, Meeting.date == data.date)
+    ).first()
+    if existing is not None:
+        raise Conflict(
+            f"The table meets on {data.date} already.",
+            code="duplicate_meeting",
+            headers={"Location": f"/v1/meetings/{existing.id}"},
+            existing_id=str(existing.id),
+        )
+    meeting = Meeting(table_id=table.id, date=data.date)
+    session.add(meeting)
+    try:
+        session.flush()
+    except IntegrityError as exc:
+        raise Conflict(
+            f"The table meets on {data.date} already.", code="duplicate_meeting"
+        ) from exc
+    return meeting
+
+
+def get_meeting(
+    session: Session, context: AccessContext, meeting_id: uuid.UUID
+) -> tuple[Meeting, OutflowTable]:
+    meeting = session.get(Meeting, meeting_id)
+    if meeting is None or context.principal.organisation_id is None:
+        raise NotFound("No such meeting.")
+    if session.get(TableMember, (meeting.table_id, context.principal.organisation_id)) is None:
+        raise NotFound("No such meeting.")
+    table = session.get(OutflowTable, meeting.table_id)
+    assert table is not None
+    return meeting, table
+
+
+def list_meetings(
+    session: Session, table: OutflowTable, *, after: uuid.UUID | None, limit: int
+) -> list[Meeting]:
+    query = select(Meeting).where(Meeting.table_id == table.id)
+    if after is not None:
+        query = query.where(Meeting.id > after)
+    return list(session.exec(query.order_by(Meeting.id).limit(limit)))  # type: ignore[arg-type]
+
+
+def meeting_public(session: Session, meeting: Meeting) -> MeetingPublic:
+    count = len(session.exec(select(Proposal.id).where(Proposal.meeting_id == meeting.id)).all())
+    return MeetingPublic.model_validate({**meeting.model_dump(), "proposals": count})
+
+
+def publish(
+    session: Session,
+    context: AccessContext,
+    meeting: Meeting,
+    table: OutflowTable,
+    if_match: str | None,
+) -> Meeting:
+    """Freeze the agenda for the meeting's date and make its proposals (chair only, once)."""
+    if context.principal.organisation_id != table.chair_organisation_id:
+        raise Forbidden("The chair publishes the agenda.")
+    check_if_match(if_match, etag(meeting))
+    if meeting.status == "published":
+        raise Conflict("This meeting's agenda is published already.", code="already_published")
+    document, owners, inputs = agenda.compute(session, table, meeting.date, SNAPSHOT_CANDIDATES)
+    create_from_agenda(session, meeting.id, table, document, context)
+    case_ids = [r.id for r in inputs.cases]
+    vacancy_ids = [r.id for r in inputs.vacancies]
+    meeting.snapshot = {
+        "document": document,
+        "owners": owners,
+        "versions": {
+            "cases": _versions(session, Case, case_ids),
+            "vacancies": _versions(session, Vacancy, vacancy_ids),
+        },
+    }
+    meeting.status = "published"
+    meeting.published_at = utcnow()
+    meeting.published_by_organisation_id = table.chair_organisation_id
+    meeting.version += 1
+    meeting.updated_at = utcnow()
+    session.add(meeting)
+    session.flush()
+    from app.webhooks.service import emit
+
+    members = session.exec(
+        select(TableMember.organisation_id).where(TableMember.table_id == table.id)
+    ).all()
+    emit(
+        session,
+        event_type="agenda.published",
+        organisation_ids=set(members),
+        data={
+            "meeting_id": str(meeting.id),
+            "table_id": str(table.id),
+            "date": meeting.date.isoformat(),
+            "proposals": len(document["proposals"]),
+        },
+    )
+    return meeting
+
+
+def _versions(session: Session, model: type, ids: list[uuid.UUID]) -> dict[str, int]:
+    if not ids:
+        return {}
+    rows = session.exec(select(model.id, model.version).where(model.id.in_(ids))).all()  # type: ignore[attr-defined]
+    return {str(row[0]): row[1] for row in rows}
+
+
+def meeting_agenda(
+    session: Session, context: AccessContext, meeting: Meeting, table: OutflowTable
+) -> dict[str, Any]:
+    """The frozen snapshot as the caller may see it, plus what changed since; before
+    publication, the live agenda of the meeting's date."""
+    view = agenda.view_for(context, table)
+    me = context.principal.require_organisation()
+    if meeting.snapshot is None:
+        document, owners, _ = agenda.compute(session, table, meeting.date, SNAPSHOT_CANDIDATES)
+        changes: list[dict[str, Any]] = []
+    else:
+        document = meeting.snapshot["document"]
+        owners = meeting.snapshot["owners"]
+        changes = _changes(session, meeting, table.id, meeting.date)
+    restricted = agenda.restrict(document, view, me, owners)
+    restricted["meeting_id"] = str(meeting.id)
+    restricted["frozen"] = meeting.snapshot is not None
+    restricted["changes"] = _visible_changes(changes, view, str(me), session)
+    agenda.log_cases_shown(session, context, restricted, table.id)
+    return restricted
+
+
+def _changes(
+    session: Session, meeting: Meeting, table_id: uuid.UUID, on: date
+) -> list[dict[str, Any]]:
+    assert meeting.snapshot is not None
+    versions = meeting.snapshot["versions"]
+    changes = []
+    for subject, model, then in (
+        ("case", Case, versions["cases"]),
+        ("vacancy", Vacancy, versions["vacancies"]),
+    ):
+        ids = [uuid.UUID(i) for i in then]
+        rows = session.exec(select(model).where(model.id.in_(ids))).all() if ids else []  # type: ignore[attr-defined]
+        for row in rows:
+            if row.version != then[str(row.id)]:
+                changes.append(
+                    {
+                        "subject": subject,
+                        "id": str(row.id),
+                        "change": "updated",
+                        "status": _status(row),
+                        "version_then": then[str(row.id)],
+                        "version_now": row.version,
+                    }
+                )
+    connection = session.connection()
+    for subject, query, then in (
+        ("case", agenda.open_cases_query(table_id, on), versions["cases"]),
+        ("vacancy", agenda.open_vacancies_query(table_id, on), versions["vacancies"]),
+    ):
+        for row in connection.execute(query):
+            if str(row.id) not in then:
+                changes.append(
+                    {
+                        "subject": subject,
+                        "id": str(row.id),
+                        "change": "added",
+                        "status": _status(row),
+                        "version_then": None,
+                        "version_now": row.version,
+                    }
+                )
+    return changes
+
+
+def _status(row: Any) -> str:
+    """A case's status as the API shows it (`ready` is derived), a dwelling's as stored."""
+    if hasattr(row, "ready_since"):
+        return effective_status(row.status, row.ready_since, parked_until=row.parked_until).value
+    return row.status
+
+
+def _visible_changes(
+    changes: list[dict[str, Any]], view: AgendaView, me: str, session: Session
+) -> list[dict[str, Any]]:
+    if view == AgendaView.table:
+        return changes
+    subject = "case" if view == AgendaView.care_provider else "vacancy"
+    model = Case if subject == "case" else Vacancy
+    owner_column = "care_provider_id" if subject == "case" else "corporation_id"
+    ids = [uuid.UUID(c["id"]) for c in changes if c["subject"] == subject]
+    owned = (
+        {
+            str(row[0])
+            for row in session.exec(
+                select(model.id, getattr(model, owner_column)).where(model.id.in_(ids))  # type: ignore[attr-defined]
+            ).all()
+            if str(row[1]) == me
+        }
+        if ids
+        else set()
+    )
+    return [c for c in changes if c["subject"] == subject and c["id"] in owned]

@@ -1,0 +1,164 @@
+"""Monitor (Zicht op uitstroom): contingent agreements, and the shapes of the figures."""
+
+import uuid
+from datetime import date, datetime
+from enum import StrEnum
+
+from pydantic import BaseModel
+from pydantic import Field as PField
+from sqlmodel import Field, SQLModel
+
+from app.schemas import ApiModel
+from app.sqltypes import UTCDateTime, utcnow
+
+
+class ContingentAgreement(SQLModel, table=True):
+    """How many dwellings a corporation agreed to let to outflow under the contingent in a year."""
+
+    __tablename__ = "contingent_agreements"
+
+    table_id: uuid.UUID = Field(foreign_key="outflow_tables.id", primary_key=True)
+    corporation_id: uuid.UUID = Field(foreign_key="organisations.id", primary_key=True)
+    year: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    agreed: int
+    updated_by_organisation_id: uuid.UUID = Field(foreign_key="organisations.id")
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class ContingentAgreementIn(ApiModel):
+    agreed: int = PField(ge=0, le=100_000, description="Dwellings agreed for the year.")
+
+
+class ContingentAgreementPublic(BaseModel):
+    table_id: uuid.UUID
+    corporation_id: uuid.UUID
+    year: int
+    agreed: int
+    updated_by_organisation_id: uuid.UUID
+    updated_at: datetime
+
+
+class ContingentAgreementList(BaseModel):
+    items: list[ContingentAgreementPublic]
+
+
+class Period(StrEnum):
+    month = "month"
+    quarter = "quarter"
+    year = "year"
+
+
+class GroupBy(StrEnum):
+    none = "none"
+    care_provider = "care_provider"
+    corporation = "corporation"
+    municipality = "municipality"
+
+
+class OutputFormat(StrEnum):
+    json = "json"
+    csv = "csv"
+
+
+class FlowRow(BaseModel):
+    """One period (or the whole range) for one group (null: all groups). A null measure is
+    suppressed (listed in `suppressed`) or does not apply to the grouping."""
+
+    period: str = PField(description="`2026-01`, `2026-Q1`, `2026`, or `total`.")
+    period_start: date
+    period_end: date
+    group: str | None
+    group_name: str | None
+    new_ready: int | None
+    housed: int | None
+    housed_own_lease: int | None
+    housed_intermediate_lease: int | None
+    other_exits: int | None
+    returned: int | None
+    withdrawn: int | None
+    backlog_end: int | None
+    waiting_days_median: float | None
+    waiting_days_p90: float | None
+    suppressed: list[str]
+
+
+class HistogramBucket(BaseModel):
+    bucket: str
+    min_days: int
+    max_days: int | None
+    count: int | None
+
+
+class MonitorFlows(BaseModel):
+    table_id: uuid.UUID
+    start: date
+    end: date
+    period: Period
+    group_by: GroupBy
+    suppression: bool = PField(
+        description="True when cells of 1-4 (and complements) are hidden for this viewer."
+    )
+    rows: list[FlowRow]
+    totals: list[FlowRow]
+    waiting_days_histogram: list[HistogramBucket]
+    definitions: dict[str, str]
+
+
+class PlacementRow(BaseModel):
+    neighbourhood_code: str | None
+    municipality_code: str | None
+    placements: int | None
+
+
+class MonitorPlacements(BaseModel):
+    table_id: uuid.UUID
+    start: date
+    end: date
+    suppression: bool
+    rows: list[PlacementRow]
+    total: int | None
+
+
+class ContingentRow(BaseModel):
+    corporation_id: uuid.UUID
+    corporation_name: str
+    agreed: int | None
+    realised: int | None
+    realised_share: float | None = PField(description="realised / agreed, when both are known.")
+
+
+class MonitorContingent(BaseModel):
+    table_id: uuid.UUID
+    year: int
+    suppression: bool
+    rows: list[ContingentRow]
+    total_agreed: int | None
+    total_realised: int | None
+
+
+class BottleneckMeeting(BaseModel):
+    meeting_id: uuid.UUID
+    date: date
+    ready_cases: int | None
+    blocked_cases: int | None
+    blocked_only_by: dict[str, int | None]
+
+
+class MonitorBottlenecks(BaseModel):
+    table_id: uuid.UUID
+    start: date
+    end: date
+    suppression: bool
+    meetings: list[BottleneckMeeting]
+
+
+class MonitorForecast(BaseModel):
+    table_id: uuid.UUID
+    date: date
+    backlog_now: int | None
+    monthly_new_ready: float | None
+    monthly_housed: float | None
+    monthly_other_exits: float | None
+    dwellings_needed_12_months: int | None
+    backlog_in_12_months_at_current_pace: int | None
+    method: str

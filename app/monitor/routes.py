@@ -1,0 +1,205 @@
+"""HTTP routes for the outflow monitor (JSON or CSV) and the contingent agreements."""
+
+import uuid
+from datetime import date, timedelta
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Query, Response
+
+from app.access_log.deps import AccessContextDep
+from app.db import SessionDep
+from app.fastjson import FastJSONResponse
+from app.monitor import service
+from app.monitor.models import (
+    ContingentAgreementIn,
+    ContingentAgreementList,
+    ContingentAgreementPublic,
+    GroupBy,
+    MonitorBottlenecks,
+    MonitorContingent,
+    MonitorFlows,
+    MonitorForecast,
+    MonitorPlacements,
+    OutputFormat,
+    Period,
+)
+from app.problems import problem_responses
+from app.schemas import Date
+from app.tables.service import get_table
+from app.timeutil import today
+
+router = APIRouter(prefix="/v1/tables", tags=["monitor"])
+Start = Annotated[Date | None, Query(description="First day (default: a year before `end`).")]
+End = Annotated[Date | None, Query(description="Last day (default: today).")]
+Format = Annotated[OutputFormat, Query(description="`json` (default) or `csv`.")]
+Year = Annotated[int, Path(ge=2000, le=2100)]
+CSV_RESPONSE = {
+    200: {
+        "content": {"text/csv": {"schema": {"type": "string"}}},
+        "description": "JSON, or CSV with `format=csv` (empty cell: suppressed or not applicable)",
+    }
+}
+
+
+def _range(start: date | None, end: date | None) -> tuple[date, date]:
+    end = end or today()
+    return start or (end - timedelta(days=364)), end
+
+
+def _csv(text: str, name: str) -> Response:
+    return Response(
+        text,
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
+    )
+
+
+@router.get(
+    "/{table_id}/monitor",
+    response_model=MonitorFlows,
+    responses={**CSV_RESPONSE, **problem_responses(401, 403, 404, 422)},
+)
+def get_flows(
+    table_id: uuid.UUID,
+    context: AccessContextDep,
+    session: SessionDep,
+    start: Start = None,
+    end: End = None,
+    period: Period = Period.month,
+    group_by: GroupBy = GroupBy.none,
+    format: Format = OutputFormat.json,
+) -> Response:
+    """New ready cases, housings (own and intermediate lease), other exits, backlog and
+    waiting days per period and group. Suppressed for viewers who may not see the cases."""
+    table = get_table(session, context.principal, table_id)
+    first, last = _range(start, end)
+    document = service.flows(
+        session, context, table, start=first, end=last, period=period, group_by=group_by
+    )
+    if format == OutputFormat.csv:
+        rows: list[dict[str, Any]] = document["rows"] + document["totals"]
+        return _csv(service.to_csv(rows, service.FLOW_COLUMNS), "uitstroom")
+    return FastJSONResponse(document)
+
+
+@router.get(
+    "/{table_id}/monitor/placements",
+    response_model=MonitorPlacements,
+    responses={**CSV_RESPONSE, **problem_responses(401, 403, 404, 422)},
+)
+def get_placements(
+    table_id: uuid.UUID,
+    context: AccessContextDep,
+    session: SessionDep,
+    start: Start = None,
+    end: End = None,
+    format: Format = OutputFormat.json,
+) -> Response:
+    """Housings per neighbourhood (concentration)."""
+    table = get_table(session, context.principal, table_id)
+    first, last = _range(start, end)
+    document = service.placements(session, context, table, start=first, end=last)
+    if format == OutputFormat.csv:
+        columns = ["neighbourhood_code", "municipality_code", "placements"]
+        rows = [*document["rows"], {"neighbourhood_code": "total", "placements": document["total"]}]
+        return _csv(service.to_csv(rows, columns), "plaatsingen")
+    return FastJSONResponse(document)
+
+
+@router.get(
+    "/{table_id}/monitor/contingent/{year}",
+    response_model=MonitorContingent,
+    responses={**CSV_RESPONSE, **problem_responses(401, 403, 404, 422)},
+)
+def get_contingent(
+    table_id: uuid.UUID,
+    year: Year,
+    context: AccessContextDep,
+    session: SessionDep,
+    format: Format = OutputFormat.json,
+) -> Response:
+    """Contingent agreed and realised per corporation in a year."""
+    table = get_table(session, context.principal, table_id)
+    document = service.contingent(session, context, table, year=year)
+    if format == OutputFormat.csv:
+        columns = ["corporation_id", "corporation_name", "agreed", "realised", "realised_share"]
+        return _csv(service.to_csv(document["rows"], columns), f"contingent-{year}")
+    return FastJSONResponse(document)
+
+
+@router.get(
+    "/{table_id}/monitor/bottlenecks",
+    response_model=MonitorBottlenecks,
+    responses=problem_responses(401, 403, 404, 422),
+)
+def get_bottlenecks(
+    table_id: uuid.UUID,
+    context: AccessContextDep,
+    session: SessionDep,
+    start: Start = None,
+    end: End = None,
+) -> Response:
+    """Bottleneck reasons as each published agenda of the range showed them."""
+    table = get_table(session, context.principal, table_id)
+    first, last = _range(start, end)
+    return FastJSONResponse(
+        service.bottleneck_history(session, context, table, start=first, end=last)
+    )
+
+
+@router.get(
+    "/{table_id}/monitor/forecast",
+    response_model=MonitorForecast,
+    responses=problem_responses(401, 403, 404, 422),
+)
+def get_forecast(
+    table_id: uuid.UUID,
+    context: AccessContextDep,
+    session: SessionDep,
+    date: Annotated[
+        Date | None, Query(description="Forecast from this day (default today).")
+    ] = None,
+) -> Response:
+    """Dwellings needed in the next 12 months, with the method next to the number."""
+    table = get_table(session, context.principal, table_id)
+    return FastJSONResponse(service.forecast(session, context, table, on=date or today()))
+
+
+@router.put(
+    "/{table_id}/contingent-agreements/{year}/{corporation_id}",
+    response_model=ContingentAgreementPublic,
+    responses={201: {"description": "Created"}, **problem_responses(401, 403, 404, 422)},
+)
+def put_agreement(
+    table_id: uuid.UUID,
+    year: Year,
+    corporation_id: uuid.UUID,
+    payload: ContingentAgreementIn,
+    context: AccessContextDep,
+    session: SessionDep,
+    response: Response,
+) -> ContingentAgreementPublic:
+    """Record the contingent a corporation agreed for a year (municipality or chair)."""
+    table = get_table(session, context.principal, table_id)
+    row, created = service.put_agreement(session, context, table, year, corporation_id, payload)
+    response.status_code = 201 if created else 200
+    return ContingentAgreementPublic.model_validate(row, from_attributes=True)
+
+
+@router.get(
+    "/{table_id}/contingent-agreements",
+    response_model=ContingentAgreementList,
+    responses=problem_responses(401, 404, 422),
+)
+def list_agreements(
+    table_id: uuid.UUID,
+    context: AccessContextDep,
+    session: SessionDep,
+    year: Annotated[int | None, Query(ge=2000, le=2100)] = None,
+) -> ContingentAgreementList:
+    """The table's contingent agreements."""
+    table = get_table(session, context.principal, table_id)
+    rows = service.list_agreements(session, table, year)
+    return ContingentAgreementList(
+        items=[ContingentAgreementPublic.model_validate(r, from_attributes=True) for r in rows]
+    )

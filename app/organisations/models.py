@@ -1,0 +1,80 @@
+"""Organisations taking part in outflow tables, and their API keys."""
+
+import uuid
+from datetime import datetime
+from enum import StrEnum
+
+from pydantic import BaseModel
+from sqlmodel import Field, SQLModel
+
+from app.ids import uuid7
+from app.schemas import ApiModel, Name, Page
+from app.sqltypes import UTCDateTime, utcnow
+
+
+class OrganisationKind(StrEnum):
+    municipality = "municipality"
+    care_provider = "care_provider"
+    housing_corporation = "housing_corporation"
+
+
+class Organisation(SQLModel, table=True):
+    __tablename__ = "organisations"
+
+    id: uuid.UUID = Field(default_factory=uuid7, primary_key=True)
+    name: str = Field(max_length=200, unique=True)
+    kind: str = Field(max_length=32)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class OrganisationCreate(ApiModel):
+    name: Name
+    kind: OrganisationKind
+
+
+class OrganisationPublic(BaseModel):
+    id: uuid.UUID
+    name: str
+    kind: OrganisationKind
+    created_at: datetime
+
+
+class OrganisationPage(Page[OrganisationPublic]):
+    pass
+
+
+class ApiKey(SQLModel, table=True):
+    """An API key; only its SHA-256 hash is stored, the key itself is shown once."""
+
+    __tablename__ = "api_keys"
+
+    id: uuid.UUID = Field(default_factory=uuid7, primary_key=True)
+    organisation_id: uuid.UUID = Field(foreign_key="organisations.id", index=True)
+    label: str = Field(max_length=200)
+    prefix: str = Field(max_length=16)
+    key_hash: str = Field(max_length=64, unique=True)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    last_used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class ApiKeyCreate(ApiModel):
+    label: Name
+
+
+class ApiKeyPublic(BaseModel):
+    id: uuid.UUID
+    organisation_id: uuid.UUID
+    label: str
+    prefix: str
+    created_at: datetime
+    last_used_at: datetime | None
+    revoked_at: datetime | None
+
+
+class ApiKeyCreated(ApiKeyPublic):
+    key: str
+
+
+class ApiKeyPage(Page[ApiKeyPublic]):
+    pass

@@ -1,0 +1,156 @@
+"""HTTP routes for organisations and API keys."""
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response
+from pydantic import BaseModel
+
+from app.auth import CurrentPrincipal, OperatorPrincipal
+from app.db import SessionDep
+from app.idempotency import IdempotencyDep
+from app.organisations import service
+from app.organisations.models import (
+    ApiKeyCreate,
+    ApiKeyCreated,
+    ApiKeyPage,
+    ApiKeyPublic,
+    OrganisationCreate,
+    OrganisationPage,
+    OrganisationPublic,
+)
+from app.problems import problem_responses
+from app.schemas import CURSOR_PATTERN, Limit, decode_cursor, paginate
+
+router = APIRouter(prefix="/v1", tags=["organisations"])
+Cursor = Annotated[str | None, Query(pattern=CURSOR_PATTERN, description="From `next_cursor`.")]
+
+
+class Me(BaseModel):
+    is_operator: bool
+    organisation: OrganisationPublic | None
+    api_key_id: uuid.UUID | None
+
+
+@router.get("/me", response_model=Me, responses=problem_responses(401))
+def who_am_i(principal: CurrentPrincipal, session: SessionDep) -> Me:
+    """The organisation and key the request is authenticated as."""
+    organisation = None
+    if principal.organisation_id is not None:
+        organisation = OrganisationPublic.model_validate(
+            service.get_visible_organisation(session, principal, principal.organisation_id),
+            from_attributes=True,
+        )
+    return Me(
+        is_operator=principal.is_operator,
+        organisation=organisation,
+        api_key_id=principal.api_key_id,
+    )
+
+
+@router.post(
+    "/organizations",
+    status_code=201,
+    response_model=OrganisationPublic,
+    responses=problem_responses(401, 403, 409, 422),
+)
+def create_organisation(
+    payload: OrganisationCreate,
+    principal: OperatorPrincipal,
+    session: SessionDep,
+    idempotency: IdempotencyDep,
+) -> Response:
+    """Register an organisation (operator only)."""
+    if replay := idempotency.replay(payload):
+        return replay
+    organisation = service.create_organisation(session, payload)
+    body = OrganisationPublic.model_validate(organisation, from_attributes=True)
+    return idempotency.respond(body, 201, {"Location": f"/v1/organizations/{organisation.id}"})
+
+
+@router.get(
+    "/organizations", response_model=OrganisationPage, responses=problem_responses(401, 422)
+)
+def list_organisations(
+    principal: CurrentPrincipal, session: SessionDep, limit: Limit = 100, cursor: Cursor = None
+) -> OrganisationPage:
+    """Organisations the caller may see: all for the operator, else itself and its co-members."""
+    rows = service.list_organisations(
+        session, principal, after=decode_cursor(cursor), limit=limit + 1
+    )
+    rows, next_cursor = paginate(rows, limit)
+    items = [OrganisationPublic.model_validate(r, from_attributes=True) for r in rows]
+    return OrganisationPage(items=items, next_cursor=next_cursor)
+
+
+@router.get(
+    "/organizations/{organisation_id}",
+    response_model=OrganisationPublic,
+    responses=problem_responses(401, 404, 422),
+)
+def get_organisation(
+    organisation_id: uuid.UUID, principal: CurrentPrincipal, session: SessionDep
+) -> OrganisationPublic:
+    """One organisation."""
+    organisation = service.get_visible_organisation(session, principal, organisation_id)
+    return OrganisationPublic.model_validate(organisation, from_attributes=True)
+
+
+@router.post(
+    "/organizations/{organisation_id}/api-keys",
+    status_code=201,
+    response_model=ApiKeyCreated,
+    responses=problem_responses(401, 404, 422),
+)
+def create_api_key(
+    organisation_id: uuid.UUID,
+    payload: ApiKeyCreate,
+    principal: CurrentPrincipal,
+    session: SessionDep,
+    response: Response,
+) -> ApiKeyCreated:
+    """Issue a key (operator, or the organisation itself); `key` is shown only in this answer.
+
+    Not idempotent by design: replaying would mean storing the key to show it again.
+    """
+    organisation = service.get_managed_organisation(session, principal, organisation_id)
+    key, raw = service.create_api_key(session, organisation, payload.label)
+    response.headers["Location"] = f"/v1/organizations/{organisation.id}/api-keys/{key.id}"
+    response.headers["Cache-Control"] = "no-store"
+    return ApiKeyCreated.model_validate({**key.model_dump(), "key": raw})
+
+
+@router.get(
+    "/organizations/{organisation_id}/api-keys",
+    response_model=ApiKeyPage,
+    responses=problem_responses(401, 404, 422),
+)
+def list_api_keys(
+    organisation_id: uuid.UUID,
+    principal: CurrentPrincipal,
+    session: SessionDep,
+    limit: Limit = 100,
+    cursor: Cursor = None,
+) -> ApiKeyPage:
+    """An organisation's keys, without the keys themselves."""
+    organisation = service.get_managed_organisation(session, principal, organisation_id)
+    rows = service.list_api_keys(
+        session, organisation, after=decode_cursor(cursor), limit=limit + 1
+    )
+    rows, next_cursor = paginate(rows, limit)
+    items = [ApiKeyPublic.model_validate(r, from_attributes=True) for r in rows]
+    return ApiKeyPage(items=items, next_cursor=next_cursor)
+
+
+@router.delete(
+    "/organizations/{organisation_id}/api-keys/{key_id}",
+    status_code=204,
+    responses=problem_responses(401, 404, 422),
+)
+def revoke_api_key(
+    organisation_id: uuid.UUID, key_id: uuid.UUID, principal: CurrentPrincipal, session: SessionDep
+) -> Response:
+    """Revoke a key at once; revoking twice is harmless."""
+    organisation = service.get_managed_organisation(session, principal, organisation_id)
+    service.revoke_api_key(session, organisation, key_id)
+    return Response(status_code=204)

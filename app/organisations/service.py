@@ -1,0 +1,110 @@
+"""Organisations and their API keys (operator business, plus self-service key rotation)."""
+
+import uuid
+
+from sqlalchemy import or_
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
+
+from app.auth import Principal, hash_api_key, new_api_key
+from app.organisations.models import ApiKey, Organisation, OrganisationCreate
+from app.problems import Conflict, NotFound
+from app.sqltypes import utcnow
+from app.tables.models import TableMember
+
+
+def create_organisation(session: Session, data: OrganisationCreate) -> Organisation:
+    if session.exec(select(Organisation).where(Organisation.name == data.name)).first():
+        raise Conflict(
+            f"An organisation named {data.name!r} exists already.", code="duplicate_name"
+        )
+    organisation = Organisation(name=data.name, kind=data.kind.value)
+    session.add(organisation)
+    try:
+        session.flush()
+    except IntegrityError as exc:
+        raise Conflict(
+            "An organisation with this name exists already.", code="duplicate_name"
+        ) from exc
+    return organisation
+
+
+def _co_member_ids(organisation_id: uuid.UUID):  # type: ignore[no-untyped-def]
+    """Organisations sharing a table with this one (they see each other's name and kind)."""
+    mine = select(TableMember.table_id).where(TableMember.organisation_id == organisation_id)
+    return select(TableMember.organisation_id).where(TableMember.table_id.in_(mine))  # type: ignore[attr-defined]
+
+
+def visible_organisations_query(principal: Principal):  # type: ignore[no-untyped-def]
+    query = select(Organisation)
+    if not principal.is_operator:
+        org_id = principal.require_organisation()
+        query = query.where(
+            or_(Organisation.id == org_id, Organisation.id.in_(_co_member_ids(org_id)))  # type: ignore[attr-defined]
+        )
+    return query
+
+
+def list_organisations(
+    session: Session, principal: Principal, *, after: uuid.UUID | None, limit: int
+) -> list[Organisation]:
+    query = visible_organisations_query(principal)
+    if after is not None:
+        query = query.where(Organisation.id > after)
+    return list(session.exec(query.order_by(Organisation.id).limit(limit)))  # type: ignore[arg-type]
+
+
+def get_visible_organisation(
+    session: Session, principal: Principal, organisation_id: uuid.UUID
+) -> Organisation:
+    query = visible_organisations_query(principal).where(Organisation.id == organisation_id)
+    organisation = session.exec(query).first()
+    if organisation is None:
+        raise NotFound("No such organisation.")
+    return organisation
+
+
+def get_managed_organisation(
+    session: Session, principal: Principal, organisation_id: uuid.UUID
+) -> Organisation:
+    """The organisation whose keys the caller manages: any for the operator, else only its own."""
+    if not principal.is_operator and principal.organisation_id != organisation_id:
+        raise NotFound("No such organisation.")
+    organisation = session.get(Organisation, organisation_id)
+    if organisation is None:
+        raise NotFound("No such organisation.")
+    return organisation
+
+
+def create_api_key(session: Session, organisation: Organisation, label: str) -> tuple[ApiKey, str]:
+    """Returns the stored key and the key itself, which is never retrievable again."""
+    raw = new_api_key()
+    key = ApiKey(
+        organisation_id=organisation.id,
+        label=label,
+        prefix=raw[:12],
+        key_hash=hash_api_key(raw),
+    )
+    session.add(key)
+    session.flush()
+    return key, raw
+
+
+def list_api_keys(
+    session: Session, organisation: Organisation, *, after: uuid.UUID | None, limit: int
+) -> list[ApiKey]:
+    query = select(ApiKey).where(ApiKey.organisation_id == organisation.id)
+    if after is not None:
+        query = query.where(ApiKey.id > after)
+    return list(session.exec(query.order_by(ApiKey.id).limit(limit)))  # type: ignore[arg-type]
+
+
+def revoke_api_key(session: Session, organisation: Organisation, key_id: uuid.UUID) -> ApiKey:
+    key = session.get(ApiKey, key_id)
+    if key is None or key.organisation_id != organisation.id:
+        raise NotFound("No such API key.")
+    if key.revoked_at is None:
+        key.revoked_at = utcnow()
+        session.add(key)
+        session.flush()
+    return key

@@ -1,0 +1,134 @@
+"""People who sign in to the pages: accounts per organisation, their sessions, and the
+per-email and per-address counters of failed sign-ins."""
+
+import uuid
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import BaseModel, StringConstraints
+from pydantic import Field as PField
+from sqlmodel import Field, SQLModel
+
+from app.ids import uuid7
+from app.schemas import ApiModel, Name, Page
+from app.sqltypes import UTCDateTime, utcnow
+
+PASSWORD_MIN_LENGTH = 12
+PASSWORD_MAX_LENGTH = 128
+
+
+class PersonRole(StrEnum):
+    """What a person may do on top of what their organisation may: read only, record, chair."""
+
+    chair = "chair"
+    member = "member"
+    viewer = "viewer"
+
+
+class Person(SQLModel, table=True):
+    __tablename__ = "people"
+
+    id: uuid.UUID = Field(default_factory=uuid7, primary_key=True)
+    organisation_id: uuid.UUID = Field(foreign_key="organisations.id", index=True)
+    email: str = Field(max_length=254, unique=True, description="Login name, lower case.")
+    display_name: str = Field(max_length=200)
+    role: str = Field(max_length=16)
+    is_admin: bool = Field(default=False, description="Manages the people of its organisation.")
+    password_hash: str = Field(max_length=255)
+    active: bool = True
+    version: int = 1
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    last_sign_in_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class PersonSession(SQLModel, table=True):
+    """A signed-in browser. Only a hash of the cookie's token is stored."""
+
+    __tablename__ = "person_sessions"
+
+    id: uuid.UUID = Field(default_factory=uuid7, primary_key=True)
+    person_id: uuid.UUID = Field(foreign_key="people.id", index=True)
+    token_hash: str = Field(max_length=64, unique=True)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    last_seen_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    expires_at: datetime = Field(sa_type=UTCDateTime, description="Absolute end of the session.")
+
+
+class SignInThrottle(SQLModel, table=True):
+    """Failed sign-ins in a row per email (hashed, whether or not such a person exists, so the
+    lock-out tells nothing about who has an account) and per client address."""
+
+    __tablename__ = "sign_in_throttle"
+
+    subject: str = Field(primary_key=True, max_length=80, description="`email:` or `addr:` hash.")
+    failures: int = 0
+    window_started_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    locked_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+Email = Annotated[
+    str,
+    StringConstraints(
+        strip_whitespace=True, min_length=3, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+    ),
+    PField(description="The login name; compared without regard to case.", examples=["a@b.nl"]),
+]
+Password = Annotated[
+    str,
+    StringConstraints(
+        min_length=PASSWORD_MIN_LENGTH,
+        max_length=PASSWORD_MAX_LENGTH,
+        pattern=r"^[^\x00-\x1f\x7f]*$",
+    ),
+    PField(description=f"At least {PASSWORD_MIN_LENGTH} characters; stored as an argon2 hash."),
+]
+
+
+class PersonCreate(ApiModel):
+    email: Email
+    display_name: Name
+    role: PersonRole = PersonRole.member
+    is_admin: bool = False
+    password: Password | None = PField(
+        None, description="Omit it to have one generated and shown once in the answer."
+    )
+
+
+class PersonUpdate(ApiModel):
+    """Omitted fields keep their value. A new `password` ends the person's sessions and lifts a
+    lock-out; `active: false` ends them too and refuses further sign-ins."""
+
+    display_name: Name | None = None
+    role: PersonRole | None = None
+    is_admin: bool | None = None
+    active: bool | None = None
+    password: Password | None = None
+
+
+class PersonPublic(BaseModel):
+    id: uuid.UUID
+    organisation_id: uuid.UUID
+    email: str
+    display_name: str
+    role: PersonRole
+    is_admin: bool
+    active: bool
+    locked_until: datetime | None = PField(
+        description="Set while sign-in is locked after repeated failures."
+    )
+    version: int
+    created_at: datetime
+    updated_at: datetime
+    last_sign_in_at: datetime | None
+
+
+class PersonCreated(PersonPublic):
+    initial_password: str | None = PField(
+        description="The generated password, shown only in this answer (null when one was given)."
+    )
+
+
+class PersonPage(Page[PersonPublic]):
+    pass

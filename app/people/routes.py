@@ -1,0 +1,99 @@
+"""HTTP routes for the people of an organisation (the accounts that sign in to the pages)."""
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response
+
+from app.auth import CurrentPrincipal
+from app.db import SessionDep
+from app.organisations.service import get_managed_organisation
+from app.people import service
+from app.people.models import PersonCreate, PersonCreated, PersonPage, PersonPublic, PersonUpdate
+from app.problems import problem_responses
+from app.schemas import CURSOR_PATTERN, Limit, decode_cursor, paginate
+
+router = APIRouter(prefix="/v1/organizations", tags=["people"])
+Cursor = Annotated[str | None, Query(pattern=CURSOR_PATTERN, description="From `next_cursor`.")]
+
+
+@router.post(
+    "/{organisation_id}/people",
+    status_code=201,
+    response_model=PersonCreated,
+    responses=problem_responses(401, 404, 409, 422),
+)
+def create_person(
+    organisation_id: uuid.UUID,
+    payload: PersonCreate,
+    principal: CurrentPrincipal,
+    session: SessionDep,
+    response: Response,
+) -> PersonCreated:
+    """Create a person who signs in to the pages (operator, or the organisation itself).
+
+    Without `password` one is generated and shown only in this answer; like key issuance this
+    is not idempotent, since replaying would mean storing the password to show it again.
+    """
+    organisation = get_managed_organisation(session, principal, organisation_id)
+    person, generated = service.create_person(session, organisation, payload)
+    response.headers["Location"] = f"/v1/organizations/{organisation.id}/people/{person.id}"
+    response.headers["Cache-Control"] = "no-store"
+    public = service.person_public(session, person)
+    return PersonCreated.model_validate({**public.model_dump(), "initial_password": generated})
+
+
+@router.get(
+    "/{organisation_id}/people",
+    response_model=PersonPage,
+    responses=problem_responses(401, 404, 422),
+)
+def list_people(
+    organisation_id: uuid.UUID,
+    principal: CurrentPrincipal,
+    session: SessionDep,
+    limit: Limit = 100,
+    cursor: Cursor = None,
+) -> PersonPage:
+    """The organisation's people, oldest first (operator, or the organisation itself)."""
+    organisation = get_managed_organisation(session, principal, organisation_id)
+    rows = service.list_people(session, organisation, after=decode_cursor(cursor), limit=limit + 1)
+    rows, next_cursor = paginate(rows, limit)
+    return PersonPage(
+        items=[service.person_public(session, p) for p in rows], next_cursor=next_cursor
+    )
+
+
+@router.get(
+    "/{organisation_id}/people/{person_id}",
+    response_model=PersonPublic,
+    responses=problem_responses(401, 404, 422),
+)
+def get_person(
+    organisation_id: uuid.UUID,
+    person_id: uuid.UUID,
+    principal: CurrentPrincipal,
+    session: SessionDep,
+) -> PersonPublic:
+    """One person."""
+    organisation = get_managed_organisation(session, principal, organisation_id)
+    return service.person_public(session, service.get_person(session, organisation, person_id))
+
+
+@router.patch(
+    "/{organisation_id}/people/{person_id}",
+    response_model=PersonPublic,
+    responses=problem_responses(401, 404, 422),
+)
+def update_person(
+    organisation_id: uuid.UUID,
+    person_id: uuid.UUID,
+    payload: PersonUpdate,
+    principal: CurrentPrincipal,
+    session: SessionDep,
+) -> PersonPublic:
+    """Change a person's name, role or admin flag, deactivate them, or set a new password
+    (which ends their sessions and lifts a lock-out)."""
+    organisation = get_managed_organisation(session, principal, organisation_id)
+    person = service.get_person(session, organisation, person_id)
+    return service.person_public(session, service.update_person(session, person, payload))

@@ -1,0 +1,324 @@
+"""People: accounts per organisation, sign-in with lock-out, and server-side sessions.
+
+Who may manage whom is the API's rule for keys: the operator any organisation, an organisation
+(its key, or a person of it with `is_admin`) only its own.
+"""
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from sqlalchemy import delete
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
+
+from app.auth import Principal
+from app.organisations.models import Organisation, OrganisationKind
+from app.people import security
+from app.people.models import (
+    Person,
+    PersonCreate,
+    PersonPublic,
+    PersonRole,
+    PersonSession,
+    PersonUpdate,
+    SignInThrottle,
+)
+from app.problems import Conflict, NotFound, Unprocessable
+from app.settings import get_settings
+from app.sqltypes import utcnow
+
+# A session's last-seen time is written at most this often (every page would write otherwise).
+TOUCH_INTERVAL = timedelta(seconds=60)
+
+
+def normalise_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def principal_for(organisation: Organisation) -> Principal:
+    """A person acts as their organisation: the same Principal an API key gives, without a key."""
+    return Principal(
+        is_operator=False,
+        organisation_id=organisation.id,
+        organisation_kind=OrganisationKind(organisation.kind),
+        api_key_id=None,
+    )
+
+
+# --- accounts ------------------------------------------------------------------------------
+
+
+def find_by_email(session: Session, email: str) -> Person | None:
+    return session.exec(select(Person).where(Person.email == normalise_email(email))).first()
+
+
+def create_person(
+    session: Session, organisation: Organisation, data: PersonCreate
+) -> tuple[Person, str | None]:
+    """The new person and, when no password was given, the generated one (shown once)."""
+    email = normalise_email(data.email)
+    if find_by_email(session, email) is not None:
+        raise Conflict("A person with this email exists already.", code="duplicate_email")
+    generated = None if data.password else security.new_password()
+    person = Person(
+        organisation_id=organisation.id,
+        email=email,
+        display_name=data.display_name,
+        role=data.role.value,
+        is_admin=data.is_admin,
+        password_hash=security.hash_password(data.password or generated or ""),
+    )
+    session.add(person)
+    try:
+        with session.begin_nested():
+            session.flush()
+    except IntegrityError as exc:
+        raise Conflict("A person with this email exists already.", code="duplicate_email") from exc
+    return person, generated
+
+
+def list_people(
+    session: Session, organisation: Organisation, *, after: uuid.UUID | None, limit: int
+) -> list[Person]:
+    query = select(Person).where(Person.organisation_id == organisation.id)
+    if after is not None:
+        query = query.where(Person.id > after)
+    return list(session.exec(query.order_by(Person.id).limit(limit)))  # type: ignore[arg-type]
+
+
+def get_person(session: Session, organisation: Organisation, person_id: uuid.UUID) -> Person:
+    person = session.get(Person, person_id)
+    if person is None or person.organisation_id != organisation.id:
+        raise NotFound("No such person.")
+    return person
+
+
+def update_person(session: Session, person: Person, data: PersonUpdate) -> Person:
+    for name in data.model_fields_set:
+        if getattr(data, name) is None:
+            raise Unprocessable(name, "cannot be null; leave it out to keep the current value")
+    if data.display_name is not None:
+        person.display_name = data.display_name
+    if data.role is not None:
+        person.role = data.role.value
+    if data.is_admin is not None:
+        person.is_admin = data.is_admin
+    if data.active is not None:
+        person.active = data.active
+        if not data.active:
+            end_all_sessions(session, person.id)
+    if data.password is not None:
+        set_password(session, person, data.password)
+    person.version += 1
+    person.updated_at = utcnow()
+    session.add(person)
+    session.flush()
+    return person
+
+
+def set_password(
+    session: Session, person: Person, password: str, keep_session: uuid.UUID | None = None
+) -> None:
+    """A new password ends every other session and lifts a lock-out of the email."""
+    person.password_hash = security.hash_password(password)
+    end_all_sessions(session, person.id, keep=keep_session)
+    session.exec(  # type: ignore[call-overload]
+        delete(SignInThrottle).where(
+            SignInThrottle.subject == security.subject_hash("email", person.email)  # type: ignore[arg-type]
+        )
+    )
+
+
+def locked_until(session: Session, person: Person) -> datetime | None:
+    row = session.get(SignInThrottle, security.subject_hash("email", person.email))
+    if row is None or row.locked_until is None or row.locked_until <= utcnow():
+        return None
+    return row.locked_until
+
+
+def person_public(session: Session, person: Person) -> PersonPublic:
+    return PersonPublic.model_validate(
+        {**person.model_dump(), "locked_until": locked_until(session, person)}
+    )
+
+
+# --- signing in ----------------------------------------------------------------------------
+
+
+class SignInResult(StrEnum):
+    signed_in = "signed_in"
+    refused = "refused"
+    locked = "locked"
+
+
+@dataclass(frozen=True, slots=True)
+class SignInOutcome:
+    result: SignInResult
+    person: Person | None = None
+
+
+def _throttle(session: Session, subject: str) -> SignInThrottle:
+    """The subject's counter row, locked for this transaction (created if missing)."""
+    query = select(SignInThrottle).where(SignInThrottle.subject == subject).with_for_update()
+    row = session.exec(query).first()
+    if row is not None:
+        return row
+    try:
+        with session.begin_nested():
+            row = SignInThrottle(subject=subject)
+            session.add(row)
+            session.flush()
+        return row
+    except IntegrityError:  # created concurrently: take that one
+        return session.exec(query).one()
+
+
+def _current(row: SignInThrottle, now: datetime, window: timedelta) -> SignInThrottle:
+    """Forget a lock that ran out, and failures older than the window."""
+    if row.locked_until is not None and row.locked_until <= now:
+        row.locked_until = None
+        row.failures = 0
+        row.window_started_at = now
+    elif row.locked_until is None and now - row.window_started_at > window:
+        row.failures = 0
+        row.window_started_at = now
+    return row
+
+
+def _forget_stale(session: Session, before: datetime) -> None:
+    """Counters whose window and lock have both passed say nothing any more: drop them, so
+    guessed emails do not pile up; expired sessions go the same way."""
+    session.exec(  # type: ignore[call-overload]
+        delete(SignInThrottle).where(
+            SignInThrottle.window_started_at < before,  # type: ignore[arg-type]
+            (SignInThrottle.locked_until.is_(None)) | (SignInThrottle.locked_until < before),  # type: ignore[union-attr]
+        )
+    )
+    session.exec(delete(PersonSession).where(PersonSession.expires_at < utcnow()))  # type: ignore[call-overload, arg-type]
+
+
+def sign_in(session: Session, email: str, password: str, address: str) -> SignInOutcome:
+    """Check the password; count failures per email and per client address, and lock either
+    for the lock-out window once it has too many. An unknown email is counted and answered
+    exactly like a wrong password."""
+    settings = get_settings()
+    email = normalise_email(email)
+    now = utcnow()
+    window = timedelta(minutes=settings.signin_lockout_minutes)
+    _forget_stale(session, now - window)
+    by_email = _current(_throttle(session, security.subject_hash("email", email)), now, window)
+    by_address = _current(_throttle(session, security.subject_hash("addr", address)), now, window)
+    if by_email.locked_until is not None or by_address.locked_until is not None:
+        return SignInOutcome(SignInResult.locked)
+    person = find_by_email(session, email)
+    candidate = person if person is not None and person.active else None
+    if security.verify_password(candidate.password_hash if candidate else None, password):
+        assert candidate is not None
+        session.delete(by_email)
+        candidate.last_sign_in_at = now
+        if security.needs_rehash(candidate.password_hash):
+            candidate.password_hash = security.hash_password(password)
+        session.add(candidate)
+        session.flush()
+        return SignInOutcome(SignInResult.signed_in, candidate)
+    by_email.failures += 1
+    by_address.failures += 1
+    if by_email.failures >= settings.signin_max_failures:
+        by_email.locked_until = now + window
+    if by_address.failures >= settings.signin_max_failures_per_address:
+        by_address.locked_until = now + window
+    session.add_all([by_email, by_address])
+    session.flush()
+    locked = by_email.locked_until is not None or by_address.locked_until is not None
+    return SignInOutcome(SignInResult.locked if locked else SignInResult.refused)
+
+
+# --- sessions ------------------------------------------------------------------------------
+
+
+def start_session(session: Session, person: Person) -> str:
+    """A new session (never a reused one, against session fixation); returns the cookie token."""
+    token = security.new_session_token()
+    now = utcnow()
+    session.add(
+        PersonSession(
+            person_id=person.id,
+            token_hash=security.hash_token(token),
+            created_at=now,
+            last_seen_at=now,
+            expires_at=now + timedelta(hours=get_settings().session_absolute_hours),
+        )
+    )
+    session.flush()
+    return token
+
+
+@dataclass(frozen=True, slots=True)
+class SignedIn:
+    """A valid session, its person and their organisation."""
+
+    session_id: uuid.UUID
+    person: Person
+    organisation: Organisation
+
+    @property
+    def role(self) -> PersonRole:
+        return PersonRole(self.person.role)
+
+
+def resolve_session(session: Session, token: str) -> SignedIn | None:
+    """The session behind a cookie token, if it is still valid (idle and absolute expiry)."""
+    if not token or len(token) > 100:
+        return None
+    row = session.exec(
+        select(PersonSession).where(PersonSession.token_hash == security.hash_token(token))
+    ).first()
+    if row is None:
+        return None
+    now = utcnow()
+    idle = timedelta(minutes=get_settings().session_idle_minutes)
+    person = session.get(Person, row.person_id)
+    if (
+        row.expires_at <= now
+        or now - row.last_seen_at > idle
+        or person is None
+        or not person.active
+    ):
+        session.delete(row)
+        session.flush()
+        return None
+    organisation = session.get(Organisation, person.organisation_id)
+    assert organisation is not None
+    if now - row.last_seen_at >= TOUCH_INTERVAL:
+        row.last_seen_at = now
+        session.add(row)
+        session.flush()
+    return SignedIn(session_id=row.id, person=person, organisation=organisation)
+
+
+def end_session(session: Session, token: str) -> None:
+    session.exec(  # type: ignore[call-overload]
+        delete(PersonSession).where(PersonSession.token_hash == security.hash_token(token))  # type: ignore[arg-type]
+    )
+
+
+def end_all_sessions(session: Session, person_id: uuid.UUID, keep: uuid.UUID | None = None) -> None:
+    statement = delete(PersonSession).where(PersonSession.person_id == person_id)  # type: ignore[arg-type]
+    if keep is not None:
+        statement = statement.where(PersonSession.id != keep)  # type: ignore[arg-type]
+    session.exec(statement)  # type: ignore[call-overload]
+
+
+def change_password(session: Session, signed_in: SignedIn, current: str, new: str) -> bool:
+    """The person's own change: needs the current password; ends their other sessions."""
+    person = signed_in.person
+    if not security.verify_password(person.password_hash, current):
+        return False
+    set_password(session, person, new, keep_session=signed_in.session_id)
+    person.version += 1
+    person.updated_at = utcnow()
+    session.add(person)
+    session.flush()
+    return True

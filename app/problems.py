@@ -1,0 +1,271 @@
+"""RFC 9457 problem details: the one error format of the API.
+
+Domain code raises `ProblemError` subclasses; FastAPI's validation errors and Starlette's HTTP
+errors are converted here, so every non-2xx response is `application/problem+json`.
+"""
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+log = logging.getLogger(__name__)
+
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+PROBLEM_TYPE_BASE = "urn:uitstroomtafel:problem:"
+
+
+class InvalidParam(BaseModel):
+    name: str = Field(description="Field path, e.g. `household.adults` or `items[3].rent.base`.")
+    location: str = Field(alias="in", description="`body`, `query`, `path` or `header`.")
+    code: str = Field(description="Machine-readable error code.")
+    reason: str = Field(description="Human-readable explanation.")
+
+    model_config = ConfigDict(populate_by_name=True)
+
+
+class InvalidItem(BaseModel):
+    index: int
+    external_ref: str | None = None
+    invalidParams: list[InvalidParam]
+
+
+class Problem(BaseModel):
+    """RFC 9457 problem details, with `code` and `invalidParams` as extension members."""
+
+    type: str = "about:blank"
+    title: str
+    status: int
+    detail: str | None = None
+    instance: str | None = None
+    code: str
+    invalidParams: list[InvalidParam] | None = None
+    invalidItems: list[InvalidItem] | None = None
+    model_config = ConfigDict(extra="allow")
+
+
+class ProblemError(Exception):
+    """An error with its own HTTP status, raised by services and dependencies."""
+
+    status: int = 400
+    code: str = "bad_request"
+    title: str = "Bad request"
+
+    def __init__(
+        self,
+        detail: str | None = None,
+        *,
+        code: str | None = None,
+        headers: dict[str, str] | None = None,
+        **extra: Any,
+    ) -> None:
+        super().__init__(detail or self.title)
+        self.detail = detail
+        if code:
+            self.code = code
+        self.headers = headers or {}
+        self.extra = extra
+
+
+class Unauthorized(ProblemError):
+    status, code, title = 401, "unauthorized", "Authentication required"
+
+    def __init__(self, detail: str | None = None, **kw: Any) -> None:
+        super().__init__(detail, headers={"WWW-Authenticate": "Bearer"}, **kw)
+
+
+class Forbidden(ProblemError):
+    status, code, title = 403, "forbidden", "Not allowed for this organisation"
+
+
+class NotFound(ProblemError):
+    status, code, title = 404, "not_found", "Not found"
+
+
+class Conflict(ProblemError):
+    status, code, title = 409, "conflict", "Conflict"
+
+
+class PreconditionFailed(ProblemError):
+    status, code, title = 412, "precondition_failed", "Precondition failed"
+
+
+class PayloadTooLarge(ProblemError):
+    status, code, title = 413, "payload_too_large", "Payload too large"
+
+
+class Unprocessable(ProblemError):
+    """A request that is well-formed but refers to something invalid (field-level detail)."""
+
+    status, code, title = 422, "validation_error", "Invalid request"
+
+    def __init__(self, name: str, reason: str, code: str = "invalid", location: str = "body"):
+        param = InvalidParam(name=name, location=location, code=code, reason=reason)
+        super().__init__(reason, invalidParams=[param.model_dump(by_alias=True)])
+
+
+def problem_response(
+    request: Request,
+    status: int,
+    title: str,
+    code: str,
+    detail: str | None = None,
+    headers: dict[str, str] | None = None,
+    **extra: Any,
+) -> JSONResponse:
+    body = {
+        "type": PROBLEM_TYPE_BASE + code,
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "instance": request.url.path,
+        "code": code,
+        **extra,
+    }
+    return JSONResponse(
+        jsonable_encoder({k: v for k, v in body.items() if v is not None}),
+        status_code=status,
+        media_type=PROBLEM_MEDIA_TYPE,
+        headers=headers,
+    )
+
+
+def field_name(loc: tuple[Any, ...]) -> str:
+    """A pydantic error location as a field path: `items[3].rent.base`."""
+    name = ""
+    for part in loc:
+        if isinstance(part, int):
+            name += f"[{part}]"
+        else:
+            name += f".{part}" if name else str(part)
+    return name or "body"
+
+
+def _invalid_params(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    params = []
+    for error in errors:
+        loc = tuple(error.get("loc", ()))
+        location = str(loc[0]) if loc else "body"
+        rest = loc[1:] if loc and loc[0] in ("body", "query", "path", "header", "cookie") else loc
+        # Pydantic puts the member of a tagged/plain union or a function validator's name in
+        # the location; drop nothing else so the name points at the field the client sent.
+        params.append(
+            {
+                "name": field_name(rest) if rest else location,
+                "in": location,
+                "code": error.get("type", "invalid"),
+                "reason": error.get("msg", "Invalid value"),
+            }
+        )
+    return params
+
+
+def _batch_items(errors: list[dict[str, Any]], body: Any) -> list[dict[str, Any]] | None:
+    """Group body errors of a batch (`items[i]...`) per item, so a client sees every bad item."""
+    grouped: dict[int, list[dict[str, Any]]] = {}
+    for error in errors:
+        loc = tuple(error.get("loc", ()))
+        if len(loc) >= 3 and loc[0] == "body" and loc[1] == "items" and isinstance(loc[2], int):
+            grouped.setdefault(loc[2], []).append(error)
+    if not grouped:
+        return None
+    items = body.get("items") if isinstance(body, dict) else None
+    result = []
+    for index in sorted(grouped):
+        ref = None
+        if isinstance(items, list) and index < len(items) and isinstance(items[index], dict):
+            raw = items[index].get("external_ref")
+            ref = raw if isinstance(raw, str) else None
+        result.append(
+            {"index": index, "external_ref": ref, "invalidParams": _invalid_params(grouped[index])}
+        )
+    return result
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    @app.exception_handler(ProblemError)
+    async def _problem(request: Request, exc: ProblemError) -> JSONResponse:
+        return problem_response(
+            request, exc.status, exc.title, exc.code, exc.detail, exc.headers, **exc.extra
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = list(exc.errors())
+        too_many = [
+            e
+            for e in errors
+            if tuple(e.get("loc", ()))[:2] == ("body", "items") and e.get("type") == "too_long"
+        ]
+        if too_many:
+            return problem_response(
+                request,
+                413,
+                "Payload too large",
+                "batch_too_large",
+                too_many[0].get("msg", "Too many items in one batch"),
+            )
+        extra: dict[str, Any] = {"invalidParams": _invalid_params(errors)}
+        items = _batch_items(errors, exc.body)
+        if items is not None:
+            extra["invalidItems"] = items
+        detail = f"{len(errors)} invalid field(s)"
+        if items is not None:
+            detail += f" in {len(items)} item(s); nothing was stored"
+        return problem_response(
+            request, 422, "Invalid request", "validation_error", detail, **extra
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        titles = {404: "Not found", 405: "Method not allowed", 413: "Payload too large"}
+        code = {404: "not_found", 405: "method_not_allowed", 413: "payload_too_large"}
+        return problem_response(
+            request,
+            exc.status_code,
+            titles.get(exc.status_code, "Error"),
+            code.get(exc.status_code, "http_error"),
+            exc.detail if isinstance(exc.detail, str) else None,
+            dict(exc.headers or {}),
+        )
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        return problem_response(request, 500, "Internal server error", "internal_error")
+
+
+def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses=` entries documenting problem+json for the given statuses."""
+    descriptions = {
+        400: "Bad request",
+        401: "Missing or invalid API key",
+        403: "The caller's organisation or role may not do this",
+        404: "Not found, or outside the caller's reach",
+        409: "Conflict with the current state",
+        412: "The `If-Match` ETag is stale",
+        413: "Request body or batch too large",
+        422: "Invalid input; `invalidParams` names each field",
+    }
+    return {
+        status: {
+            "description": descriptions.get(status, "Error"),
+            "content": {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+        }
+        for status in statuses
+    }
+
+
+class InvalidInput(ProblemError):
+    """422 for a value that only fails once merged with stored data (PATCH), field by field."""
+
+    status, code, title = 422, "validation_error", "Invalid request"
+
+    def __init__(self, errors: list[dict[str, Any]], prefix: tuple[str | int, ...] = ()):
+        located = [{**e, "loc": ("body", *prefix, *tuple(e.get("loc", ())))} for e in errors]
+        super().__init__(f"{len(errors)} invalid field(s)", invalidParams=_invalid_params(located))

@@ -1,0 +1,219 @@
+"""Proposals (a case offered a dwelling at a meeting) and the decisions taken on them."""
+
+import uuid
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel
+from pydantic import Field as PField
+from sqlalchemy import JSON
+from sqlmodel import Field, SQLModel
+
+from app.ids import uuid7
+from app.schemas import ApiModel, Date, Page
+from app.sqltypes import UTCDateTime, utcnow
+from app.vacancies.models import LeaseForm
+
+
+class ProposalStatus(StrEnum):
+    proposed = "proposed"
+    nominated = "nominated"
+    accepted = "accepted"
+    viewing_planned = "viewing_planned"
+    tenancy_signed = "tenancy_signed"
+    housed = "housed"
+    declined_by_corporation = "declined_by_corporation"
+    declined_by_client = "declined_by_client"
+    withdrawn = "withdrawn"
+    superseded = "superseded"
+
+
+OPEN_PROPOSAL = frozenset(
+    {"proposed", "nominated", "accepted", "viewing_planned", "tenancy_signed"}
+)
+
+
+class Decision(StrEnum):
+    nominate = "nominate"
+    corporation_accept = "corporation_accept"
+    corporation_decline = "corporation_decline"
+    plan_viewing = "plan_viewing"
+    client_decline = "client_decline"
+    sign_tenancy = "sign_tenancy"
+    house = "house"
+    withdraw = "withdraw"
+
+
+class DecisionReason(StrEnum):
+    # corporation_decline
+    rent_arrears = "rent_arrears"
+    income_insufficient = "income_insufficient"
+    unsuitable_for_dwelling = "unsuitable_for_dwelling"
+    failed_reference_check = "failed_reference_check"
+    dwelling_unavailable = "dwelling_unavailable"
+    # client_decline
+    location = "location"
+    dwelling_type_or_size = "dwelling_type_or_size"
+    too_expensive = "too_expensive"
+    not_ready_to_move = "not_ready_to_move"
+    personal_circumstances = "personal_circumstances"
+    no_show = "no_show"
+    # withdraw
+    table_decision = "table_decision"
+    case_changed = "case_changed"
+    dwelling_changed = "dwelling_changed"
+    # any
+    other = "other"
+
+
+# Which reasons go with which decision; decisions not listed take no reason.
+REASONS: dict[str, frozenset[str]] = {
+    "corporation_decline": frozenset(
+        {
+            "rent_arrears",
+            "income_insufficient",
+            "unsuitable_for_dwelling",
+            "failed_reference_check",
+            "dwelling_unavailable",
+            "other",
+        }
+    ),
+    "client_decline": frozenset(
+        {
+            "location",
+            "dwelling_type_or_size",
+            "too_expensive",
+            "not_ready_to_move",
+            "personal_circumstances",
+            "no_show",
+            "other",
+        }
+    ),
+    "withdraw": frozenset({"table_decision", "case_changed", "dwelling_changed", "other"}),
+}
+DECLINE_REASONS = REASONS["corporation_decline"] | REASONS["client_decline"]
+
+
+class Proposal(SQLModel, table=True):
+    __tablename__ = "proposals"
+
+    id: uuid.UUID = Field(default_factory=uuid7, primary_key=True)
+    meeting_id: uuid.UUID = Field(foreign_key="meetings.id", index=True)
+    table_id: uuid.UUID = Field(foreign_key="outflow_tables.id", index=True)
+    case_id: uuid.UUID = Field(foreign_key="cases.id", index=True)
+    vacancy_id: uuid.UUID = Field(foreign_key="vacancies.id", index=True)
+    care_provider_id: uuid.UUID = Field(foreign_key="organisations.id")
+    corporation_id: uuid.UUID = Field(foreign_key="organisations.id")
+    complex_key: str = Field(max_length=200, description="For the spread cap per complex.")
+    neighbourhood_code: str = Field(max_length=10)
+    contingent: bool = Field(description="The dwelling was offered under the contingent.")
+    score: float
+    components: list[dict[str, Any]] = Field(default_factory=list, sa_type=JSON)
+    status: str = Field(default="proposed", max_length=32, index=True)
+    status_reason: str | None = Field(default=None, max_length=32)
+    housed_on: date | None = Field(default=None, index=True)
+    lease_form: str | None = Field(default=None, max_length=32)
+    version: int = 1
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class ProposalDecision(SQLModel, table=True):
+    """Every decision on a proposal, with actor, time and reason (the meeting's minutes)."""
+
+    __tablename__ = "proposal_decisions"
+
+    id: uuid.UUID = Field(default_factory=uuid7, primary_key=True)
+    proposal_id: uuid.UUID = Field(foreign_key="proposals.id", index=True)
+    decision: str = Field(max_length=32)
+    from_status: str = Field(max_length=32)
+    to_status: str = Field(max_length=32)
+    reason: str | None = Field(default=None, max_length=32)
+    parked_until: date | None = None
+    actor_organisation_id: uuid.UUID = Field(foreign_key="organisations.id")
+    actor_api_key_id: uuid.UUID | None = Field(default=None, foreign_key="api_keys.id")
+    at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class DecisionCreate(ApiModel):
+    decision: Decision
+    reason: DecisionReason | None = PField(
+        None, description="Required for corporation_decline, client_decline and withdraw."
+    )
+    effective_date: Date | None = PField(
+        None,
+        description="`house` only: the day the client moved in (default today; not in the "
+        "future, not before the meeting).",
+    )
+    lease_form: LeaseForm | None = PField(
+        None,
+        description="`house` only: `own_lease` or `intermediate_lease`; needed when the case "
+        "and the dwelling both allow either.",
+    )
+
+
+class DecisionPublic(BaseModel):
+    id: uuid.UUID
+    decision: Decision
+    from_status: ProposalStatus
+    to_status: ProposalStatus
+    reason: DecisionReason | None
+    parked_until: date | None = PField(description="Set when the decline parks the case.")
+    actor_organisation_id: uuid.UUID
+    actor_api_key_id: uuid.UUID | None
+    at: datetime
+
+
+class ComponentPublic(BaseModel):
+    name: str
+    value: float
+    weight: float
+    points: float
+
+
+class ProposalPublic(BaseModel):
+    id: uuid.UUID
+    meeting_id: uuid.UUID
+    table_id: uuid.UUID
+    case_id: uuid.UUID
+    vacancy_id: uuid.UUID
+    care_provider_id: uuid.UUID
+    corporation_id: uuid.UUID
+    status: ProposalStatus
+    status_reason: DecisionReason | None
+    score: float
+    components: list[ComponentPublic] | None = PField(
+        description="Null for the corporation (they reveal case details)."
+    )
+    contingent: bool
+    housed_on: date | None
+    lease_form: LeaseForm | None
+    decisions: list[DecisionPublic]
+    version: int
+    created_at: datetime
+    updated_at: datetime
+    closed_at: datetime | None
+
+
+class ProposalPage(Page[ProposalPublic]):
+    pass
+
+
+class IncomeCategory(StrEnum):
+    within_passend_toewijzen_limit = "within_passend_toewijzen_limit"
+    within_daeb_limit = "within_daeb_limit"
+    above_daeb_limit = "above_daeb_limit"
+
+
+class CaseProfile(BaseModel):
+    """What a corporation may know of a case proposed for its dwelling, and nothing more."""
+
+    proposal_id: uuid.UUID
+    case_id: uuid.UUID
+    household_size: int
+    support_intensity: str
+    needs_complex_manager: bool
+    income_category: IncomeCategory
+    contract_form: str

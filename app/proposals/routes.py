@@ -1,0 +1,112 @@
+"""HTTP routes for proposals, their decisions and the corporation's minimal case profile."""
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Query, Response
+
+from app.access_log.deps import AccessContextDep
+from app.db import SessionDep
+from app.idempotency import IdempotencyDep
+from app.problems import problem_responses
+from app.proposals import service
+from app.proposals.models import (
+    CaseProfile,
+    DecisionCreate,
+    ProposalPage,
+    ProposalPublic,
+    ProposalStatus,
+)
+from app.schemas import CURSOR_PATTERN, Limit, decode_cursor, paginate
+from app.tables.service import get_table
+
+router = APIRouter(prefix="/v1", tags=["proposals"])
+Cursor = Annotated[str | None, Query(pattern=CURSOR_PATTERN, description="From `next_cursor`.")]
+IfMatch = Annotated[
+    str | None,
+    Header(alias="If-Match", max_length=200, description="ETag from a GET; 412 if it is stale."),
+]
+
+
+@router.get(
+    "/tables/{table_id}/proposals",
+    response_model=ProposalPage,
+    responses=problem_responses(401, 404, 422),
+)
+def list_proposals(
+    table_id: uuid.UUID,
+    context: AccessContextDep,
+    session: SessionDep,
+    meeting_id: uuid.UUID | None = None,
+    status: ProposalStatus | None = None,
+    limit: Limit = 100,
+    cursor: Cursor = None,
+) -> ProposalPage:
+    """Proposals of the table the caller takes part in (all for chair and municipalities)."""
+    table = get_table(session, context.principal, table_id)
+    rows = service.list_proposals(
+        session,
+        context,
+        table,
+        meeting_id=meeting_id,
+        status=status.value if status else None,
+        after=decode_cursor(cursor),
+        limit=limit + 1,
+    )
+    rows, next_cursor = paginate(rows, limit)
+    items = [
+        service.proposal_public(session, p, service.role_of(context, p, table) or "corporation")
+        for p in rows
+    ]
+    return ProposalPage(items=items, next_cursor=next_cursor)
+
+
+@router.get(
+    "/proposals/{proposal_id}",
+    response_model=ProposalPublic,
+    responses=problem_responses(401, 404, 422),
+)
+def get_proposal(
+    proposal_id: uuid.UUID, context: AccessContextDep, session: SessionDep, response: Response
+) -> ProposalPublic:
+    """One proposal with every decision taken on it."""
+    proposal, _, role = service.get_proposal(session, context, proposal_id)
+    response.headers["ETag"] = service.etag(proposal)
+    return service.proposal_public(session, proposal, role)
+
+
+@router.post(
+    "/proposals/{proposal_id}/decisions",
+    response_model=ProposalPublic,
+    responses=problem_responses(401, 403, 404, 409, 412, 422),
+)
+def decide(
+    proposal_id: uuid.UUID,
+    payload: DecisionCreate,
+    context: AccessContextDep,
+    session: SessionDep,
+    idempotency: IdempotencyDep,
+    if_match: IfMatch = None,
+) -> Response:
+    """Record a decision: nominate, corporation_accept/decline, plan_viewing, client_decline,
+    sign_tenancy, house, withdraw. Illegal transitions and lost races answer 409."""
+    if replay := idempotency.replay(payload):
+        return replay
+    proposal, table, role = service.get_proposal(session, context, proposal_id)
+    proposal = service.decide(session, context, proposal, table, role, payload, if_match)
+    body = service.proposal_public(session, proposal, role)
+    return idempotency.respond(body, 200, {"ETag": service.etag(proposal)})
+
+
+@router.get(
+    "/proposals/{proposal_id}/case-profile",
+    response_model=CaseProfile,
+    responses=problem_responses(401, 404, 422),
+)
+def get_case_profile(
+    proposal_id: uuid.UUID, context: AccessContextDep, session: SessionDep
+) -> CaseProfile:
+    """What the corporation may know of the proposed case: household size, support intensity,
+    complex-manager need, income category and contract form. Logged as a case-file access."""
+    proposal, _, role = service.get_proposal(session, context, proposal_id)
+    return service.case_profile(session, context, proposal, role)

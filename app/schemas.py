@@ -1,0 +1,193 @@
+"""Shared field types and the list envelope of the API.
+
+Every input field is bounded, so that no input reaches the database in a form it rejects
+(a NUL byte, a 20-digit integer, a date 10,000 years away) and turns into a 500.
+"""
+
+import base64
+import binascii
+import uuid
+from datetime import date
+from decimal import Decimal
+from typing import Annotated, Any, Generic, TypeVar
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    StringConstraints,
+)
+
+from app.problems import Unprocessable
+
+MIN_DATE = date(1900, 1, 1)
+MAX_DATE = date(2100, 12, 31)
+
+
+# JSON Schema pattern (ECMA-262 and Rust regex alike): printable, no control characters.
+SINGLE_LINE = r"^[^\x00-\x1f\x7f]*$"
+
+
+def text(max_length: int, min_length: int = 1) -> Any:
+    """A single-line string without control characters (NUL bytes break PostgreSQL)."""
+    return Annotated[
+        str,
+        StringConstraints(min_length=min_length, max_length=max_length, pattern=SINGLE_LINE),
+    ]
+
+
+Name = text(200)
+ExternalRef = Annotated[
+    str,
+    StringConstraints(pattern=r"^[A-Za-z0-9._-]{1,64}$"),
+    Field(
+        description="The sender's own reference, unique per organisation.", examples=["K-2024-0193"]
+    ),
+]
+
+
+def _date_from_string(value: Any) -> Any:
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        raise ValueError("dates are ISO 8601 strings (YYYY-MM-DD)")
+    return value
+
+
+def _date_in_range(value: date) -> date:
+    if not MIN_DATE <= value <= MAX_DATE:
+        raise ValueError(f"date must lie between {MIN_DATE} and {MAX_DATE}")
+    return value
+
+
+Date = Annotated[date, BeforeValidator(_date_from_string), AfterValidator(_date_in_range)]
+
+
+def _money_input(value: Any) -> Any:
+    if isinstance(value, bool):
+        raise ValueError("money is a number or a numeric string")
+    return value
+
+
+def _float(value: Decimal) -> float:
+    return float(value)
+
+
+def money(maximum: int) -> Any:
+    """EUR with at most two decimals; accepted as number or string, returned as a JSON number."""
+    return Annotated[
+        Decimal,
+        BeforeValidator(_money_input),
+        Field(ge=0, le=maximum, max_digits=12, decimal_places=2),
+        PlainSerializer(_float, return_type=float, when_used="json"),
+    ]
+
+
+MunicipalityCode = Annotated[
+    str,
+    StringConstraints(pattern=r"^GM[0-9]{4}$"),
+    Field(description="CBS municipality code", examples=["GM0344"]),
+]
+NeighbourhoodCode = Annotated[
+    str,
+    StringConstraints(pattern=r"^BU[0-9]{8}$"),
+    Field(description="CBS neighbourhood (buurt) code", examples=["BU03440101"]),
+]
+AreaCode = Annotated[
+    str,
+    StringConstraints(pattern=r"^(GM[0-9]{4}|WK[0-9]{6}|BU[0-9]{8})$"),
+    Field(
+        description="CBS code of a municipality, district or neighbourhood", examples=["WK034401"]
+    ),
+]
+
+
+def cbs_digits(code: str) -> str:
+    """The numeric part of a CBS code; codes nest when one's digits prefix the other's."""
+    return code[2:]
+
+
+class ApiModel(BaseModel):
+    """Input models reject unknown fields: a misspelt field must not be silently dropped."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+T = TypeVar("T")
+TModel = TypeVar("TModel", bound=BaseModel)
+
+
+class Page(BaseModel, Generic[T]):
+    items: list[T]
+    next_cursor: str | None = Field(
+        description="Pass as `cursor` to get the next page; null on the last page."
+    )
+
+
+Limit = Annotated[int, Field(ge=1, le=1000, description="Page size (1-1000).")]
+
+
+def encode_cursor(last_id: uuid.UUID) -> str:
+    return base64.urlsafe_b64encode(last_id.bytes).decode().rstrip("=")
+
+
+CURSOR_PATTERN = r"^[A-Za-z0-9_-]{22}$"
+
+
+def decode_cursor(cursor: str | None) -> uuid.UUID | None:
+    if cursor is None:
+        return None
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        return uuid.UUID(bytes=raw)
+    except (binascii.Error, ValueError) as exc:
+        raise Unprocessable(
+            "cursor", "not a cursor from this API", "invalid_cursor", "query"
+        ) from exc
+
+
+def partial_model(
+    model: type[BaseModel], name: str, base: type[BaseModel] | None = None
+) -> type[BaseModel]:
+    """A copy of `model` with every field optional, nested groups made partial too.
+
+    Used for PATCH bodies (JSON merge patch): the given fields are merged into the stored
+    object and the result is validated with the full model, so cross-field rules still hold.
+    """
+    from pydantic import create_model
+
+    from app.flat import _group_model
+
+    fields: dict[str, Any] = {}
+    for field_name, info in model.model_fields.items():
+        annotation: Any = info.annotation
+        group = _group_model(annotation)
+        if group is not None:
+            annotation = partial_model(group, group.__name__ + "Patch")
+        elif info.metadata:
+            # Constraints and validators apply to the value, not to the null that means "clear".
+            annotation = Annotated[annotation, *info.metadata]  # type: ignore[valid-type]
+        description = info.description
+        fields[field_name] = (annotation | None, Field(None, description=description))
+    return create_model(name, __base__=base or ApiModel, **fields)
+
+
+def paginate(rows: list[Any], limit: int) -> tuple[list[Any], str | None]:
+    """Services fetch `limit + 1` rows; the extra one only tells whether a next page exists."""
+    if len(rows) > limit:
+        rows = rows[:limit]
+        return rows, encode_cursor(rows[-1].id)
+    return rows, None
+
+
+def validate_merged(model: type[TModel], data: Any, prefix: tuple[str | int, ...] = ()) -> TModel:
+    """Validate merged (stored + patched) data; errors become a 422 naming the body fields."""
+    from pydantic import ValidationError
+
+    from app.problems import InvalidInput
+
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise InvalidInput(list(exc.errors()), prefix) from exc

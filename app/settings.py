@@ -1,0 +1,52 @@
+"""Runtime configuration from the environment (prefix UITSTROOM_) or a .env file."""
+
+from functools import lru_cache
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="UITSTROOM_", env_file=".env", extra="ignore")
+
+    database_url: str = "sqlite:///./uitstroomtafel.db"
+    admin_key: str | None = Field(
+        default=None, description="Platform operator key; unset disables the operator API."
+    )
+    migrate_on_start: bool = True
+    retention_days: int = Field(
+        default=730, ge=30, le=3650, description="Days after closing before a case is anonymised."
+    )
+    retention_job: bool = Field(
+        default=True,
+        description="Anonymise due case files daily inside the app process "
+        "(off when a cron job runs `uitstroomtafel anonymise`).",
+    )
+    max_body_bytes: int = 8 * 1024 * 1024
+    idempotency_ttl_hours: int = 24
+    key_last_used_resolution_seconds: int = 60
+    webhook_worker: bool = Field(
+        default=True, description="Run the webhook delivery worker inside the app process."
+    )
+    webhook_poll_seconds: float = Field(default=1.0, gt=0, le=60)
+    webhook_allow_private_targets: bool = Field(
+        default=False,
+        description="Deliver to loopback and private addresses too (development and tests only).",
+    )
+    # Pages for people (app/web): sessions, sign-in lock-out, passwords.
+    session_cookie_secure: bool = Field(
+        default=True,
+        description="Send the session cookie over HTTPS only (off for plain-http localhost).",
+    )
+    session_idle_minutes: int = Field(default=60, ge=1, le=24 * 60)
+    session_absolute_hours: int = Field(default=12, ge=1, le=7 * 24)
+    signin_max_failures: int = Field(default=5, ge=1, le=100)
+    signin_lockout_minutes: int = Field(default=15, ge=1, le=24 * 60)
+    signin_max_failures_per_address: int = Field(
+        default=100, ge=1, description="Failed sign-ins per client address per lock-out window."
+    )
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

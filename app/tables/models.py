@@ -1,0 +1,101 @@
+"""Outflow tables (one per region): members, chair, municipalities covered and policy."""
+
+import uuid
+from datetime import datetime
+from typing import Annotated, Any
+
+from pydantic import BaseModel, field_validator
+from pydantic import Field as PField
+from sqlalchemy import JSON
+from sqlmodel import Field, SQLModel
+
+from app.ids import uuid7
+from app.organisations.models import OrganisationKind
+from app.schemas import ApiModel, MunicipalityCode, Name, Page
+from app.sqltypes import UTCDateTime, utcnow
+from app.tables.policy import TablePolicy, TablePolicyPatch
+
+
+class OutflowTable(SQLModel, table=True):
+    __tablename__ = "outflow_tables"
+
+    id: uuid.UUID = Field(default_factory=uuid7, primary_key=True)
+    name: str = Field(max_length=200, unique=True)
+    chair_organisation_id: uuid.UUID = Field(foreign_key="organisations.id", index=True)
+    policy: dict[str, Any] = Field(sa_type=JSON)
+    version: int = 1
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class TableMember(SQLModel, table=True):
+    __tablename__ = "table_members"
+
+    table_id: uuid.UUID = Field(foreign_key="outflow_tables.id", primary_key=True)
+    organisation_id: uuid.UUID = Field(foreign_key="organisations.id", primary_key=True, index=True)
+
+
+class TableMunicipality(SQLModel, table=True):
+    """A municipality belongs to at most one table, so a vacancy's table is never ambiguous."""
+
+    __tablename__ = "table_municipalities"
+
+    municipality_code: str = Field(primary_key=True, max_length=6)
+    table_id: uuid.UUID = Field(foreign_key="outflow_tables.id", index=True)
+
+
+MunicipalityCodes = Annotated[list[MunicipalityCode], PField(min_length=1, max_length=500)]
+MemberIds = Annotated[list[uuid.UUID], PField(max_length=500)]
+
+
+def _unique(values: list[Any] | None) -> list[Any] | None:
+    if values is not None and len(set(values)) != len(values):
+        raise ValueError("values must be unique")
+    return values
+
+
+class TableCreate(ApiModel):
+    name: Name
+    municipality_codes: MunicipalityCodes
+    chair_organisation_id: uuid.UUID
+    member_organisation_ids: MemberIds = PField(
+        default_factory=list, description="Members; the chair is always a member too."
+    )
+    policy: TablePolicy = PField(default_factory=TablePolicy)
+
+    _unique_codes = field_validator("municipality_codes", "member_organisation_ids")(_unique)
+
+
+class TableUpdate(ApiModel):
+    """Operator: any field. Chair: `policy` only. Omitted fields keep their value."""
+
+    name: Name | None = None
+    municipality_codes: MunicipalityCodes | None = None
+    chair_organisation_id: uuid.UUID | None = None
+    member_organisation_ids: MemberIds | None = None
+    policy: TablePolicyPatch | None = None
+
+    _unique_codes = field_validator("municipality_codes", "member_organisation_ids")(_unique)
+
+
+class TableMemberPublic(BaseModel):
+    id: uuid.UUID
+    name: str
+    kind: OrganisationKind
+
+
+class TablePublic(BaseModel):
+    id: uuid.UUID
+    name: str
+    municipality_codes: list[str]
+    chair_organisation_id: uuid.UUID
+    member_organisation_ids: list[uuid.UUID]
+    members: list[TableMemberPublic]
+    policy: TablePolicy
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class TablePage(Page[TablePublic]):
+    pass

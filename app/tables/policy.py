@@ -1,0 +1,128 @@
+"""The allocation policy of one outflow table: rules and weights as data, editable by the chair.
+
+Defaults follow docs/domain.md; every agenda records the policy it used.
+"""
+
+from enum import StrEnum
+from typing import Annotated, Any
+
+from pydantic import Field, field_validator, model_validator
+
+from app.schemas import ApiModel, validate_merged
+
+HOUSEHOLD_SIZE_KEYS = ("1", "2", "3", "4", "5")
+
+
+class BeschikkingLevel(StrEnum):
+    none = "none"
+    requested = "requested"
+    granted = "granted"
+
+
+Rooms = Annotated[int, Field(ge=1, le=20)]
+RoomRange = tuple[Rooms, Rooms | None]
+Weight = Annotated[float, Field(ge=0, le=1000, allow_inf_nan=False)]
+
+
+class ScoreWeights(ApiModel):
+    """Points per unit of each score component (see the README for the units)."""
+
+    waiting_time: Weight = Field(10.0, description="Points per year since `ready_since`.")
+    urgency: Weight = Field(5.0, description="Points when an urgency declaration is granted.")
+    preferred_area: Weight = Field(
+        2.0, description="Points when the dwelling is in a preferred area."
+    )
+    support_fit: Weight = Field(
+        2.0, description="Points when intensive support meets a complex manager on site."
+    )
+    registration: Weight = Field(
+        0.5, description="Points per year of house-seeker registration, up to 10 years."
+    )
+    rent_headroom: Weight = Field(
+        1.0, description="Points times the unused fraction of the applicable rent cap."
+    )
+
+
+ParkingDays = Annotated[int, Field(ge=0, le=730)]
+
+
+def _default_parking() -> dict[str, int]:
+    return {"no_show": 90, "not_ready_to_move": 60}
+
+
+def _default_rooms() -> dict[str, RoomRange]:
+    return {"1": (1, 3), "2": (2, 3), "3": (3, 4), "4": (3, 5), "5": (4, None)}
+
+
+class TablePolicy(ApiModel):
+    rooms_by_household_size: dict[str, RoomRange] = Field(
+        default_factory=_default_rooms,
+        description="Per household size 1-5 (5 also covers larger households): [min, max] rooms "
+        "including the living room; max null means no maximum.",
+    )
+    horizon_days: int = Field(56, ge=0, le=366)
+    require_stable_income: bool = True
+    beschikking_required: BeschikkingLevel = BeschikkingLevel.requested
+    min_registration_months: int = Field(24, ge=0, le=600)
+    max_per_complex: int = Field(2, ge=0, le=10_000)
+    max_per_neighbourhood: int = Field(5, ge=0, le=10_000)
+    spread_window_months: int = Field(24, ge=0, le=240)
+    score_weights: ScoreWeights = Field(default_factory=ScoreWeights)
+    decline_parking_days: dict[str, ParkingDays] = Field(
+        default_factory=_default_parking,
+        description="Days a case is parked (not matched) after a decline with this reason; "
+        "reasons not listed park nothing.",
+    )
+
+    @field_validator("decline_parking_days")
+    @classmethod
+    def _known_decline_reasons(cls, value: dict[str, int]) -> dict[str, int]:
+        from app.proposals.models import DECLINE_REASONS
+
+        unknown = sorted(set(value) - DECLINE_REASONS)
+        if unknown:
+            raise ValueError(f"not a decline reason: {', '.join(unknown)}")
+        return value
+
+    @field_validator("rooms_by_household_size")
+    @classmethod
+    def _all_sizes_with_ordered_ranges(cls, value: dict[str, RoomRange]) -> dict[str, RoomRange]:
+        if sorted(value) != list(HOUSEHOLD_SIZE_KEYS):
+            raise ValueError('needs exactly the household sizes "1" to "5"')
+        for size, (low, high) in value.items():
+            if high is not None and high < low:
+                raise ValueError(f"household size {size}: max rooms below min rooms")
+        return value
+
+
+class TablePolicyPatch(ApiModel):
+    """Partial policy: given fields replace the current ones (score_weights merge per weight)."""
+
+    rooms_by_household_size: dict[str, RoomRange] | None = None
+    horizon_days: int | None = Field(None, ge=0, le=366)
+    require_stable_income: bool | None = None
+    beschikking_required: BeschikkingLevel | None = None
+    min_registration_months: int | None = Field(None, ge=0, le=600)
+    max_per_complex: int | None = Field(None, ge=0, le=10_000)
+    max_per_neighbourhood: int | None = Field(None, ge=0, le=10_000)
+    spread_window_months: int | None = Field(None, ge=0, le=240)
+    score_weights: dict[str, Weight] | None = None
+    decline_parking_days: dict[str, ParkingDays] | None = None
+
+    @model_validator(mode="after")
+    def _no_nulls(self) -> "TablePolicyPatch":
+        for name in self.model_fields_set:
+            if getattr(self, name) is None:
+                raise ValueError(f"{name} cannot be null; leave it out to keep the current value")
+        return self
+
+
+def merge_policy(current: dict[str, Any], patch: TablePolicyPatch) -> TablePolicy:
+    """Apply a partial policy to a stored one and validate the result as a whole."""
+    merged = dict(current)
+    changes = patch.model_dump(exclude_unset=True, mode="json")
+    weights = changes.pop("score_weights", None)
+    merged.update(changes)
+    if weights:
+        merged["score_weights"] = {**merged.get("score_weights", {}), **weights}
+    return validate_merged(TablePolicy, merged, ("policy",))

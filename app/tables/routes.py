@@ -1,0 +1,80 @@
+"""HTTP routes for outflow tables."""
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Query, Response
+
+from app.auth import CurrentPrincipal, OperatorPrincipal
+from app.db import SessionDep
+from app.idempotency import IdempotencyDep
+from app.problems import problem_responses
+from app.schemas import CURSOR_PATTERN, Limit, decode_cursor, paginate
+from app.tables import service
+from app.tables.models import TableCreate, TablePage, TablePublic, TableUpdate
+
+router = APIRouter(prefix="/v1/tables", tags=["tables"])
+Cursor = Annotated[str | None, Query(pattern=CURSOR_PATTERN, description="From `next_cursor`.")]
+IfMatch = Annotated[
+    str | None,
+    Header(alias="If-Match", max_length=200, description="ETag from a GET; 412 if it is stale."),
+]
+
+
+@router.post(
+    "", status_code=201, response_model=TablePublic, responses=problem_responses(401, 403, 409, 422)
+)
+def create_table(
+    payload: TableCreate,
+    principal: OperatorPrincipal,
+    session: SessionDep,
+    idempotency: IdempotencyDep,
+) -> Response:
+    """Create an outflow table for a region (operator only)."""
+    if replay := idempotency.replay(payload):
+        return replay
+    table = service.create_table(session, payload)
+    headers = {"Location": f"/v1/tables/{table.id}", "ETag": service.etag(table)}
+    return idempotency.respond(service.table_public(session, table), 201, headers)
+
+
+@router.get("", response_model=TablePage, responses=problem_responses(401, 422))
+def list_tables(
+    principal: CurrentPrincipal, session: SessionDep, limit: Limit = 100, cursor: Cursor = None
+) -> TablePage:
+    """Tables the caller is a member of (all for the operator)."""
+    rows = service.list_tables(session, principal, after=decode_cursor(cursor), limit=limit + 1)
+    rows, next_cursor = paginate(rows, limit)
+    return TablePage(
+        items=[service.table_public(session, t) for t in rows], next_cursor=next_cursor
+    )
+
+
+@router.get("/{table_id}", response_model=TablePublic, responses=problem_responses(401, 404, 422))
+def get_table(
+    table_id: uuid.UUID, principal: CurrentPrincipal, session: SessionDep, response: Response
+) -> TablePublic:
+    """One table with its members and policy."""
+    table = service.get_table(session, principal, table_id)
+    response.headers["ETag"] = service.etag(table)
+    return service.table_public(session, table)
+
+
+@router.patch(
+    "/{table_id}",
+    response_model=TablePublic,
+    responses=problem_responses(401, 403, 404, 409, 412, 422),
+)
+def update_table(
+    table_id: uuid.UUID,
+    payload: TableUpdate,
+    principal: CurrentPrincipal,
+    session: SessionDep,
+    response: Response,
+    if_match: IfMatch = None,
+) -> TablePublic:
+    """Change a table: the chair edits the policy, the operator anything."""
+    table = service.get_table(session, principal, table_id)
+    table = service.update_table(session, principal, table, payload, if_match)
+    response.headers["ETag"] = service.etag(table)
+    return service.table_public(session, table)

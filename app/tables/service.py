@@ -1,0 +1,223 @@
+"""Outflow tables: creation by the operator, policy by the chair, and who may read what."""
+
+import uuid
+from collections.abc import Sequence
+
+from sqlalchemy import delete, or_
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
+
+from app.auth import Principal
+from app.organisations.models import Organisation, OrganisationKind
+from app.problems import Conflict, Forbidden, NotFound, PreconditionFailed, Unprocessable
+from app.sqltypes import utcnow
+from app.tables.models import (
+    OutflowTable,
+    TableCreate,
+    TableMember,
+    TableMemberPublic,
+    TableMunicipality,
+    TablePublic,
+    TableUpdate,
+)
+from app.tables.policy import TablePolicy, merge_policy
+
+
+def member_table_ids(organisation_id: uuid.UUID):  # type: ignore[no-untyped-def]
+    """Subquery: tables the organisation is a member of (the chair always is)."""
+    return select(TableMember.table_id).where(TableMember.organisation_id == organisation_id)
+
+
+def reader_table_ids(principal: Principal):  # type: ignore[no-untyped-def]
+    """Subquery: tables whose cases and vacancies the caller may read as a whole.
+
+    The chair reads its table; municipalities read the tables they are members of.
+    """
+    org_id = principal.require_organisation()
+    chaired = select(OutflowTable.id).where(OutflowTable.chair_organisation_id == org_id)
+    if principal.organisation_kind == OrganisationKind.municipality:
+        return select(TableMember.table_id).where(
+            or_(TableMember.organisation_id == org_id, TableMember.table_id.in_(chaired))  # type: ignore[attr-defined]
+        )
+    return chaired
+
+
+def _check_organisations(
+    session: Session, chair_id: uuid.UUID, member_ids: Sequence[uuid.UUID]
+) -> list[uuid.UUID]:
+    wanted = {chair_id, *member_ids}
+    found = set(session.exec(select(Organisation.id).where(Organisation.id.in_(wanted))))  # type: ignore[attr-defined]
+    if chair_id not in found:
+        raise Unprocessable("chair_organisation_id", "no such organisation", "unknown_organisation")
+    missing = [str(m) for m in member_ids if m not in found]
+    if missing:
+        raise Unprocessable(
+            "member_organisation_ids",
+            f"no such organisation(s): {', '.join(missing)}",
+            "unknown_organisation",
+        )
+    return sorted(wanted)
+
+
+def _claim_municipalities(session: Session, table_id: uuid.UUID, codes: Sequence[str]) -> None:
+    taken = session.exec(
+        select(TableMunicipality).where(
+            TableMunicipality.municipality_code.in_(codes),  # type: ignore[attr-defined]
+            TableMunicipality.table_id != table_id,
+        )
+    ).all()
+    if taken:
+        listed = ", ".join(sorted(t.municipality_code for t in taken))
+        raise Conflict(
+            f"Municipalities already belong to another table: {listed}.",
+            code="municipality_taken",
+        )
+    session.exec(delete(TableMunicipality).where(TableMunicipality.table_id == table_id))  # type: ignore[arg-type]
+    session.add_all(TableMunicipality(municipality_code=c, table_id=table_id) for c in codes)
+
+
+def _set_members(
+    session: Session, table_id: uuid.UUID, organisation_ids: Sequence[uuid.UUID]
+) -> None:
+    session.exec(delete(TableMember).where(TableMember.table_id == table_id))  # type: ignore[arg-type]
+    session.add_all(TableMember(table_id=table_id, organisation_id=o) for o in organisation_ids)
+
+
+def create_table(session: Session, data: TableCreate) -> OutflowTable:
+    if session.exec(select(OutflowTable).where(OutflowTable.name == data.name)).first():
+        raise Conflict(f"A table named {data.name!r} exists already.", code="duplicate_name")
+    members = _check_organisations(
+        session, data.chair_organisation_id, data.member_organisation_ids
+    )
+    table = OutflowTable(
+        name=data.name,
+        chair_organisation_id=data.chair_organisation_id,
+        policy=data.policy.model_dump(mode="json"),
+    )
+    session.add(table)
+    session.flush()
+    _claim_municipalities(session, table.id, data.municipality_codes)
+    _set_members(session, table.id, members)
+    try:
+        session.flush()
+    except IntegrityError as exc:
+        raise Conflict("The table conflicts with one created at the same time.") from exc
+    return table
+
+
+def get_table(session: Session, principal: Principal, table_id: uuid.UUID) -> OutflowTable:
+    """The table if the caller is the operator or a member; otherwise 404 as if it did not exist."""
+    table = session.get(OutflowTable, table_id)
+    if table is None:
+        raise NotFound("No such table.")
+    if principal.is_operator:
+        return table
+    org_id = principal.require_organisation()
+    member = session.get(TableMember, (table_id, org_id))
+    if member is None:
+        raise NotFound("No such table.")
+    return table
+
+
+def list_tables(
+    session: Session, principal: Principal, *, after: uuid.UUID | None, limit: int
+) -> list[OutflowTable]:
+    query = select(OutflowTable)
+    if not principal.is_operator:
+        query = query.where(
+            OutflowTable.id.in_(member_table_ids(principal.require_organisation()))  # type: ignore[attr-defined]
+        )
+    if after is not None:
+        query = query.where(OutflowTable.id > after)
+    return list(session.exec(query.order_by(OutflowTable.id).limit(limit)))  # type: ignore[arg-type]
+
+
+def etag(table: OutflowTable) -> str:
+    return f'"{table.version}"'
+
+
+def check_if_match(if_match: str | None, current: str) -> None:
+    """412 unless `If-Match` is absent, `*`, or lists the current ETag."""
+    if if_match is None:
+        return
+    candidates = {c.strip().removeprefix("W/") for c in if_match.split(",")}
+    if "*" not in candidates and current not in candidates:
+        raise PreconditionFailed(
+            f"The resource changed (current ETag {current}); fetch it again and retry."
+        )
+
+
+def update_table(
+    session: Session,
+    principal: Principal,
+    table: OutflowTable,
+    data: TableUpdate,
+    if_match: str | None,
+) -> OutflowTable:
+    check_if_match(if_match, etag(table))
+    changes = data.model_fields_set
+    is_chair = principal.organisation_id == table.chair_organisation_id
+    if not principal.is_operator:
+        if not is_chair:
+            raise Forbidden("Only the chair or the operator may change a table.")
+        if changes - {"policy"}:
+            raise Forbidden("The chair may change the policy; the operator manages the rest.")
+    for name in changes:
+        if getattr(data, name) is None:
+            raise Unprocessable(name, "cannot be null; leave it out to keep the current value")
+    if data.name is not None and data.name != table.name:
+        if session.exec(select(OutflowTable).where(OutflowTable.name == data.name)).first():
+            raise Conflict(f"A table named {data.name!r} exists already.", code="duplicate_name")
+        table.name = data.name
+    if data.chair_organisation_id is not None or data.member_organisation_ids is not None:
+        chair = data.chair_organisation_id or table.chair_organisation_id
+        current_members = [m.organisation_id for m in _members(session, table.id)]
+        wanted = (
+            data.member_organisation_ids
+            if data.member_organisation_ids is not None
+            else current_members
+        )
+        members = _check_organisations(session, chair, wanted)
+        table.chair_organisation_id = chair
+        _set_members(session, table.id, members)
+    if data.municipality_codes is not None:
+        _claim_municipalities(session, table.id, data.municipality_codes)
+    if data.policy is not None:
+        table.policy = merge_policy(table.policy, data.policy).model_dump(mode="json")
+    table.version += 1
+    table.updated_at = utcnow()
+    session.add(table)
+    session.flush()
+    return table
+
+
+def _members(session: Session, table_id: uuid.UUID) -> list[TableMember]:
+    return list(session.exec(select(TableMember).where(TableMember.table_id == table_id)))
+
+
+def table_public(session: Session, table: OutflowTable) -> TablePublic:
+    rows = session.exec(
+        select(Organisation)
+        .join(TableMember, TableMember.organisation_id == Organisation.id)  # type: ignore[arg-type]
+        .where(TableMember.table_id == table.id)
+        .order_by(Organisation.name)
+    ).all()
+    codes = session.exec(
+        select(TableMunicipality.municipality_code)
+        .where(TableMunicipality.table_id == table.id)
+        .order_by(TableMunicipality.municipality_code)
+    ).all()
+    return TablePublic(
+        id=table.id,
+        name=table.name,
+        municipality_codes=list(codes),
+        chair_organisation_id=table.chair_organisation_id,
+        member_organisation_ids=sorted(o.id for o in rows),
+        members=[
+            TableMemberPublic(id=o.id, name=o.name, kind=OrganisationKind(o.kind)) for o in rows
+        ],
+        policy=TablePolicy.model_validate(table.policy),
+        version=table.version,
+        created_at=table.created_at,
+        updated_at=table.updated_at,
+    )

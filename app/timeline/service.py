@@ -1,0 +1,116 @@
+"""Timelines: everything that happened to a case or a dwelling, in order, from the records the
+workflow keeps (status transitions, proposals, decisions, actions)."""
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import Session, select
+
+from app.actions.models import Action
+from app.cases.models import CaseTransition
+from app.proposals.models import Proposal, ProposalDecision
+
+
+def _entry(at: datetime, kind: str, actor: uuid.UUID | None, **fields: Any) -> dict[str, Any]:
+    return {"at": at, "kind": kind, "actor_organisation_id": actor, **fields}
+
+
+def _proposal_entries(session: Session, proposals: list[Proposal]) -> list[dict[str, Any]]:
+    entries = []
+    by_id = {p.id: p for p in proposals}
+    for proposal in proposals:
+        entries.append(
+            _entry(
+                proposal.created_at,
+                "proposed",
+                None,
+                proposal_id=proposal.id,
+                meeting_id=proposal.meeting_id,
+                case_id=proposal.case_id,
+                vacancy_id=proposal.vacancy_id,
+                to_status="proposed",
+            )
+        )
+    if by_id:
+        decisions = session.exec(
+            select(ProposalDecision).where(ProposalDecision.proposal_id.in_(list(by_id)))  # type: ignore[attr-defined]
+        ).all()
+        for d in decisions:
+            proposal = by_id[d.proposal_id]
+            entries.append(
+                _entry(
+                    d.at,
+                    "decision",
+                    d.actor_organisation_id,
+                    proposal_id=d.proposal_id,
+                    meeting_id=proposal.meeting_id,
+                    case_id=proposal.case_id,
+                    vacancy_id=proposal.vacancy_id,
+                    decision=d.decision,
+                    from_status=d.from_status,
+                    to_status=d.to_status,
+                    reason=d.reason,
+                )
+            )
+    return entries
+
+
+def _sorted(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    order = {
+        "status_changed": 0,
+        "proposed": 1,
+        "decision": 2,
+        "action_created": 3,
+        "action_closed": 4,
+    }
+    return sorted(entries, key=lambda e: (e["at"], order.get(e["kind"], 9)))
+
+
+def case_timeline(session: Session, case_id: uuid.UUID) -> list[dict[str, Any]]:
+    entries = [
+        _entry(
+            t.at,
+            "status_changed",
+            t.actor_organisation_id,
+            case_id=case_id,
+            from_status=t.from_status,
+            to_status=t.to_status,
+            reason=t.reason,
+        )
+        for t in session.exec(select(CaseTransition).where(CaseTransition.case_id == case_id))
+    ]
+    proposals = list(session.exec(select(Proposal).where(Proposal.case_id == case_id)))
+    entries += _proposal_entries(session, proposals)
+    for action in session.exec(select(Action).where(Action.case_id == case_id)):
+        entries.append(
+            _entry(
+                action.created_at,
+                "action_created",
+                action.created_by_organisation_id,
+                action_id=action.id,
+                case_id=case_id,
+                meeting_id=action.meeting_id,
+                action_kind=action.kind,
+                owner_organisation_id=action.owner_organisation_id,
+                due_date=action.due_date,
+            )
+        )
+        if action.completed_at is not None:
+            entries.append(
+                _entry(
+                    action.completed_at,
+                    "action_closed",
+                    None,
+                    action_id=action.id,
+                    case_id=case_id,
+                    action_kind=action.kind,
+                    to_status=action.status,
+                )
+            )
+    return _sorted(entries)
+
+
+def vacancy_timeline(session: Session, vacancy_id: uuid.UUID) -> list[dict[str, Any]]:
+    proposals = list(session.exec(select(Proposal).where(Proposal.vacancy_id == vacancy_id)))
+    return _sorted(_proposal_entries(session, proposals))

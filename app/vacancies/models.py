@@ -1,0 +1,200 @@
+"""Vacant social-rental dwellings offered by housing corporations."""
+
+import re
+import uuid
+from datetime import date, datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import Annotated, Any
+
+from pydantic import (
+    BaseModel,
+    StringConstraints,
+    ValidationInfo,
+    WithJsonSchema,
+    field_validator,
+)
+from pydantic import Field as PField
+from sqlalchemy import JSON, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from app.ids import uuid7
+from app.schemas import (
+    ApiModel,
+    Date,
+    ExternalRef,
+    MunicipalityCode,
+    NeighbourhoodCode,
+    Page,
+    cbs_digits,
+    money,
+    text,
+)
+from app.sqltypes import Cents, UTCDateTime, utcnow
+
+MAX_BATCH = 1000
+POSTCODE = re.compile(r"^([1-9][0-9]{3}) ?([A-Za-z]{2})$")
+
+
+class DwellingType(StrEnum):
+    apartment = "apartment"
+    single_family = "single_family"
+    studio = "studio"
+    room = "room"
+
+
+class LeaseForm(StrEnum):
+    own_lease = "own_lease"
+    intermediate_lease = "intermediate_lease"
+
+
+class VacancyStatus(StrEnum):
+    available = "available"
+    proposed = "proposed"
+    let = "let"
+    withdrawn = "withdrawn"
+
+
+class Address(ApiModel):
+    street: text(200)  # type: ignore[valid-type]
+    house_number: text(16) = PField(examples=["12", "12A", "12-3"])  # type: ignore[valid-type]
+    postcode: Annotated[str, StringConstraints(pattern=POSTCODE.pattern)] = PField(
+        description="Dutch postcode; `1234 ab` is stored as `1234AB`.", examples=["3512AB"]
+    )
+    municipality_code: MunicipalityCode
+    neighbourhood_code: NeighbourhoodCode
+
+    @field_validator("postcode")
+    @classmethod
+    def _normalise_postcode(cls, value: str) -> str:
+        return value.replace(" ", "").upper()
+
+    @field_validator("neighbourhood_code")
+    @classmethod
+    def _neighbourhood_in_municipality(cls, value: str, info: ValidationInfo) -> str:
+        municipality = info.data.get("municipality_code")
+        if municipality and not cbs_digits(value).startswith(cbs_digits(municipality)):
+            raise ValueError(f"{value} does not lie in municipality {municipality}")
+        return value
+
+
+class Rent(ApiModel):
+    base: money(10_000) = PField(description="Kale huur, EUR per month.")  # type: ignore[valid-type]
+    eligible_service_costs: money(10_000) = PField(  # type: ignore[valid-type]
+        Decimal("0.00"), description="Service costs that count for huurtoeslag, EUR per month."
+    )
+
+
+LeaseForms = Annotated[list[LeaseForm], PField(min_length=1, max_length=2)]
+
+
+class VacancyIn(ApiModel):
+    external_ref: ExternalRef
+    address: Address
+    complex_ref: text(64) | None = PField(  # type: ignore[valid-type]
+        None, description="The building or complex, for spreading; unique per corporation."
+    )
+    dwelling_type: DwellingType
+    rooms: int = PField(ge=1, le=20, description="Rooms including the living room.")
+    floor: int = PField(0, ge=-1, le=100)
+    has_lift: bool = False
+    wheelchair_accessible: bool = False
+    rent: Rent
+    available_from: Date
+    respond_before: Date | None = None
+    contingent: bool = PField(False, description="Offered under the outflow contingent.")
+    complex_manager: bool = PField(False, description="A complex manager / huismeester is present.")
+    pets_allowed: bool = True
+    min_age: int | None = PField(None, ge=0, le=120)
+    contract_forms: LeaseForms = PField(default_factory=lambda: [LeaseForm.own_lease])
+
+    @field_validator("contract_forms")
+    @classmethod
+    def _unique_forms(cls, value: list[LeaseForm]) -> list[LeaseForm]:
+        return sorted(set(value))
+
+
+class VacancyBatch(ApiModel):
+    """Up to 1000 dwellings, stored all or nothing; a 422 lists every invalid item and field."""
+
+    # Items are validated one by one in the service, so that one answer lists schema errors
+    # and domain errors (uncovered municipality, repeated reference) of all items together.
+
+    items: Annotated[
+        list[dict[str, Any]],
+        WithJsonSchema(
+            {
+                "type": "array",
+                "items": {"$ref": "#/components/schemas/VacancyIn"},
+                "minItems": 1,
+                "maxItems": MAX_BATCH,
+            }
+        ),
+    ] = PField(min_length=1, max_length=MAX_BATCH)
+
+
+class VacancyPublic(VacancyIn):
+    id: uuid.UUID
+    corporation_id: uuid.UUID
+    table_id: uuid.UUID
+    status: VacancyStatus
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class VacancyPage(Page[VacancyPublic]):
+    pass
+
+
+class VacancyUpsertResult(BaseModel):
+    id: uuid.UUID
+    external_ref: str
+    outcome: str = PField(description="`created`, `updated` or `unchanged`.")
+
+
+class VacancyBatchResult(BaseModel):
+    created: int
+    updated: int
+    unchanged: int
+    items: list[VacancyUpsertResult]
+
+
+class Vacancy(SQLModel, table=True):
+    __tablename__ = "vacancies"
+    __table_args__ = (UniqueConstraint("corporation_id", "external_ref"),)
+
+    id: uuid.UUID = Field(default_factory=uuid7, primary_key=True)
+    corporation_id: uuid.UUID = Field(foreign_key="organisations.id", index=True)
+    external_ref: str = Field(max_length=64)
+    table_id: uuid.UUID = Field(foreign_key="outflow_tables.id", index=True)
+    address_street: str = Field(max_length=200)
+    address_house_number: str = Field(max_length=16)
+    address_postcode: str = Field(max_length=6)
+    address_municipality_code: str = Field(max_length=6)
+    address_neighbourhood_code: str = Field(max_length=10, index=True)
+    complex_ref: str | None = Field(default=None, max_length=64)
+    dwelling_type: str = Field(max_length=16)
+    rooms: int
+    floor: int
+    has_lift: bool
+    wheelchair_accessible: bool
+    rent_base: Decimal = Field(sa_type=Cents)
+    rent_eligible_service_costs: Decimal = Field(sa_type=Cents)
+    available_from: date
+    respond_before: date | None = None
+    contingent: bool
+    complex_manager: bool
+    pets_allowed: bool
+    min_age: int | None = None
+    contract_forms: list[str] = Field(default_factory=list, sa_type=JSON)
+    status: str = Field(default="available", max_length=16, index=True)
+    version: int = 1
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+def vacancy_public_dict(vacancy: Vacancy) -> dict[str, Any]:
+    from app.flat import nest
+
+    return nest(vacancy, VacancyPublic)

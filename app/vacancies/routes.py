@@ -1,0 +1,148 @@
+"""HTTP routes for vacancies."""
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response
+
+from app.access_log.deps import AccessContextDep
+from app.auth import CurrentPrincipal
+from app.db import SessionDep
+from app.idempotency import IdempotencyDep
+from app.problems import problem_responses
+from app.schemas import CURSOR_PATTERN, ExternalRef, Limit, decode_cursor, paginate
+from app.timeline.models import Timeline
+from app.timeline.service import vacancy_timeline
+from app.vacancies import service
+from app.vacancies.models import (
+    VacancyBatch,
+    VacancyBatchResult,
+    VacancyIn,
+    VacancyPage,
+    VacancyPublic,
+    VacancyStatus,
+    VacancyUpsertResult,
+    vacancy_public_dict,
+)
+
+router = APIRouter(prefix="/v1/vacancies", tags=["vacancies"])
+Cursor = Annotated[str | None, Query(pattern=CURSOR_PATTERN, description="From `next_cursor`.")]
+
+
+def _etag(vacancy) -> str:  # type: ignore[no-untyped-def]
+    return f'"{vacancy.version}"'
+
+
+def _public(vacancy) -> VacancyPublic:  # type: ignore[no-untyped-def]
+    return VacancyPublic.model_validate(vacancy_public_dict(vacancy))
+
+
+@router.post(
+    "",
+    status_code=201,
+    response_model=VacancyPublic,
+    responses={
+        200: {"description": "Existing dwelling updated (or unchanged), or an idempotent replay"},
+        **problem_responses(401, 403, 409, 422),
+    },
+)
+def upsert_vacancy(
+    payload: VacancyIn,
+    principal: CurrentPrincipal,
+    session: SessionDep,
+    idempotency: IdempotencyDep,
+) -> Response:
+    """Offer or update one dwelling by `external_ref` (corporations): 201 new, 200 known."""
+    if replay := idempotency.replay(payload):
+        return replay
+    [outcome] = service.upsert_vacancies(session, principal, [payload], batch=False)
+    vacancy = service.get_vacancy(session, principal, outcome.id)
+    status = 201 if outcome.outcome == "created" else 200
+    headers = {"Location": f"/v1/vacancies/{vacancy.id}", "ETag": _etag(vacancy)}
+    return idempotency.respond(_public(vacancy), status, headers)
+
+
+@router.post(
+    "/batch",
+    response_model=VacancyBatchResult,
+    responses=problem_responses(401, 403, 409, 413, 422),
+)
+def upsert_vacancies(
+    payload: VacancyBatch,
+    principal: CurrentPrincipal,
+    session: SessionDep,
+    idempotency: IdempotencyDep,
+) -> Response:
+    """Offer or update up to 1000 dwellings at once; one invalid item rejects the whole batch."""
+    if replay := idempotency.replay(payload):
+        return replay
+    outcomes = service.upsert_vacancies(session, principal, payload.items, batch=True)
+    counts = {k: sum(o.outcome == k for o in outcomes) for k in ("created", "updated", "unchanged")}
+    result = VacancyBatchResult(
+        **counts,
+        items=[
+            VacancyUpsertResult(id=o.id, external_ref=o.external_ref, outcome=o.outcome)
+            for o in outcomes
+        ],
+    )
+    return idempotency.respond(result, 200)
+
+
+@router.get("", response_model=VacancyPage, responses=problem_responses(401, 403, 422))
+def list_vacancies(
+    principal: CurrentPrincipal,
+    session: SessionDep,
+    table_id: uuid.UUID | None = None,
+    status: VacancyStatus | None = None,
+    external_ref: Annotated[ExternalRef | None, Query()] = None,
+    limit: Limit = 100,
+    cursor: Cursor = None,
+) -> VacancyPage:
+    """Dwellings the caller may see, oldest first."""
+    rows = service.list_vacancies(
+        session,
+        principal,
+        table_id=table_id,
+        status=status,
+        external_ref=external_ref,
+        after=decode_cursor(cursor),
+        limit=limit + 1,
+    )
+    rows, next_cursor = paginate(rows, limit)
+    return VacancyPage(items=[_public(v) for v in rows], next_cursor=next_cursor)
+
+
+@router.get(
+    "/{vacancy_id}", response_model=VacancyPublic, responses=problem_responses(401, 403, 404, 422)
+)
+def get_vacancy(
+    vacancy_id: uuid.UUID, principal: CurrentPrincipal, session: SessionDep, response: Response
+) -> VacancyPublic:
+    """One dwelling."""
+    vacancy = service.get_vacancy(session, principal, vacancy_id)
+    response.headers["ETag"] = _etag(vacancy)
+    return _public(vacancy)
+
+
+@router.delete("/{vacancy_id}", status_code=204, responses=problem_responses(401, 403, 404, 422))
+def withdraw_vacancy(
+    vacancy_id: uuid.UUID, context: AccessContextDep, session: SessionDep
+) -> Response:
+    """Withdraw a dwelling that is no longer on offer (its open proposals end); pushing it again
+    re-offers it."""
+    vacancy = service.get_vacancy(session, context.principal, vacancy_id)
+    service.withdraw_vacancy(session, context, vacancy)
+    return Response(status_code=204)
+
+
+@router.get(
+    "/{vacancy_id}/timeline",
+    response_model=Timeline,
+    responses=problem_responses(401, 403, 404, 422),
+)
+def get_timeline(
+    vacancy_id: uuid.UUID, principal: CurrentPrincipal, session: SessionDep
+) -> Timeline:
+    """Every proposal and decision concerning the dwelling."""
+    vacancy = service.get_vacancy(session, principal, vacancy_id)
+    return Timeline.model_validate({"items": vacancy_timeline(session, vacancy.id)})

@@ -1,0 +1,312 @@
+"""Vacancies: upserted by the corporation's own reference, placed in the table that covers the
+municipality and has the corporation as a member."""
+
+import re
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import ValidationError
+from sqlalchemy import bindparam, insert, or_, tuple_, update
+from sqlalchemy import select as sa_select
+from sqlmodel import Session, select
+
+from app.access_log.service import AccessContext
+from app.auth import Principal
+from app.flat import flatten
+from app.ids import uuid7
+from app.organisations.models import OrganisationKind
+from app.problems import Conflict, Forbidden, NotFound, ProblemError, field_name
+from app.sqltypes import utcnow
+from app.tables.models import TableMember, TableMunicipality
+from app.tables.service import reader_table_ids
+from app.vacancies.models import Vacancy, VacancyIn, VacancyStatus
+
+VACANCY_TABLE = Vacancy.__table__  # type: ignore[attr-defined]
+MUNICIPALITY = re.compile(r"^GM[0-9]{4}$")
+KEPT_STATUSES = frozenset({"proposed", "let"})
+CONTENT_COLUMNS = tuple(
+    c.name
+    for c in VACANCY_TABLE.columns
+    if c.name not in ("id", "corporation_id", "external_ref", "version", "created_at", "updated_at")
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ItemError:
+    index: int
+    external_ref: str | None
+    name: str
+    code: str
+    reason: str
+
+
+class InvalidVacancies(ProblemError):
+    """422 listing every invalid item; nothing of the request was stored."""
+
+    status, code, title = 422, "validation_error", "Invalid request"
+
+    def __init__(self, errors: list[ItemError], batch: bool):
+        def param(e: ItemError) -> dict[str, str]:
+            name = f"items[{e.index}].{e.name}" if batch else e.name
+            return {"name": name, "in": "body", "code": e.code, "reason": e.reason}
+
+        extra: dict[str, Any] = {"invalidParams": [param(e) for e in errors]}
+        if batch:
+            by_index: dict[int, list[ItemError]] = {}
+            for e in errors:
+                by_index.setdefault(e.index, []).append(e)
+            extra["invalidItems"] = [
+                {
+                    "index": i,
+                    "external_ref": errs[0].external_ref,
+                    "invalidParams": [param(e) for e in errs],
+                }
+                for i, errs in sorted(by_index.items())
+            ]
+        detail = f"{len(errors)} invalid field(s)"
+        if batch:
+            detail += f" in {len(extra['invalidItems'])} item(s); nothing was stored"
+        super().__init__(detail, **extra)
+
+
+@dataclass(frozen=True, slots=True)
+class UpsertOutcome:
+    id: uuid.UUID
+    external_ref: str
+    outcome: str  # created | updated | unchanged
+
+
+def _columns(item: VacancyIn) -> dict[str, Any]:
+    data = flatten(item.model_dump(mode="python", exclude={"external_ref"}), VacancyIn)
+    data["contract_forms"] = [f.value for f in item.contract_forms]
+    return {k: (v.value if hasattr(v, "value") else v) for k, v in data.items()}
+
+
+def _tables_for(
+    session: Session, corporation_id: uuid.UUID, codes: set[str]
+) -> dict[str, uuid.UUID]:
+    rows = session.exec(
+        select(TableMunicipality.municipality_code, TableMunicipality.table_id)
+        .join(TableMember, TableMember.table_id == TableMunicipality.table_id)  # type: ignore[arg-type]
+        .where(
+            TableMember.organisation_id == corporation_id,
+            TableMunicipality.municipality_code.in_(codes),  # type: ignore[attr-defined]
+        )
+    ).all()
+    return dict(rows)
+
+
+def parse_items(raw_items: list[dict[str, Any]]) -> tuple[list[VacancyIn], list[ItemError]]:
+    """Validate each item of a batch on its own, collecting the errors of all of them."""
+    items: list[VacancyIn] = []
+    errors: list[ItemError] = []
+    for index, raw in enumerate(raw_items):
+        try:
+            items.append(VacancyIn.model_validate(raw))
+        except ValidationError as exc:
+            ref = raw.get("external_ref")
+            for error in exc.errors():
+                errors.append(
+                    ItemError(
+                        index,
+                        ref if isinstance(ref, str) else None,
+                        field_name(tuple(error["loc"])),
+                        error["type"],
+                        error["msg"],
+                    )
+                )
+    return items, errors
+
+
+def _raw_key(raw: dict[str, Any] | VacancyIn) -> tuple[str | None, str | None]:
+    """(external_ref, municipality_code) of an item, read leniently from unvalidated input."""
+    if isinstance(raw, VacancyIn):
+        return raw.external_ref, raw.address.municipality_code
+    ref = raw.get("external_ref")
+    address = raw.get("address")
+    code = address.get("municipality_code") if isinstance(address, dict) else None
+    valid_code = isinstance(code, str) and MUNICIPALITY.match(code) is not None
+    return (ref if isinstance(ref, str) else None), (code if valid_code else None)
+
+
+def _domain_errors(
+    session: Session, corporation_id: uuid.UUID, raw_items: Sequence[dict[str, Any] | VacancyIn]
+) -> tuple[dict[str, uuid.UUID], list[ItemError]]:
+    """Repeated references and municipalities no table of the corporation covers."""
+    keys = [_raw_key(raw) for raw in raw_items]
+    tables = _tables_for(session, corporation_id, {code for _, code in keys if code})
+    errors: list[ItemError] = []
+    first_index: dict[str, int] = {}
+    for index, (ref, code) in enumerate(keys):
+        if ref is not None and ref in first_index:
+            errors.append(
+                ItemError(
+                    index,
+                    ref,
+                    "external_ref",
+                    "duplicate_in_batch",
+                    f"repeats items[{first_index[ref]}]",
+                )
+            )
+        if ref is not None:
+            first_index.setdefault(ref, index)
+        if code is not None and code not in tables:
+            errors.append(
+                ItemError(
+                    index,
+                    ref,
+                    "address.municipality_code",
+                    "no_table",
+                    "no outflow table with your organisation as member covers this municipality",
+                )
+            )
+    return tables, errors
+
+
+def upsert_vacancies(
+    session: Session,
+    principal: Principal,
+    raw_items: Sequence[dict[str, Any] | VacancyIn],
+    *,
+    batch: bool,
+) -> list[UpsertOutcome]:
+    """Create or update each item by (corporation, external_ref); all or nothing."""
+    corporation_id = principal.require_kind(OrganisationKind.housing_corporation)
+    parsed = [r for r in raw_items if isinstance(r, VacancyIn)]
+    unparsed = [r for r in raw_items if not isinstance(r, VacancyIn)]
+    items, errors = parse_items(unparsed) if unparsed else (parsed, [])
+    tables, domain_errors = _domain_errors(session, corporation_id, raw_items)
+    errors = sorted([*errors, *domain_errors], key=lambda e: e.index)
+    if errors:
+        raise InvalidVacancies(errors, batch)
+
+    # Core rows, not ORM objects: building 1000 ORM instances costs more than the upsert itself.
+    existing = {
+        row.external_ref: row
+        for row in session.connection().execute(
+            sa_select(VACANCY_TABLE).where(
+                VACANCY_TABLE.c.corporation_id == corporation_id,
+                VACANCY_TABLE.c.external_ref.in_([i.external_ref for i in items]),
+            )
+        )
+    }
+    now = utcnow()
+    inserts: list[dict[str, Any]] = []
+    updates: list[dict[str, Any]] = []
+    outcomes: list[UpsertOutcome] = []
+    for item in items:
+        values = _columns(item)
+        values["table_id"] = tables[item.address.municipality_code]
+        values["status"] = VacancyStatus.available.value
+        current = existing.get(item.external_ref)
+        if current is None:
+            new_id = uuid7()
+            inserts.append(
+                {
+                    **values,
+                    "id": new_id,
+                    "corporation_id": corporation_id,
+                    "external_ref": item.external_ref,
+                    "version": 1,
+                    "created_at": now,
+                    "updated_at": now,
+                }
+            )
+            outcomes.append(UpsertOutcome(new_id, item.external_ref, "created"))
+        elif current.status in KEPT_STATUSES:
+            # In a proposal or let: a re-push updates the dwelling but not where it stands.
+            values["status"] = current.status
+            if any(getattr(current, c) != values[c] for c in CONTENT_COLUMNS):
+                updates.append(
+                    {**values, "_id": current.id, "version": current.version + 1, "updated_at": now}
+                )
+                outcomes.append(UpsertOutcome(current.id, item.external_ref, "updated"))
+            else:
+                outcomes.append(UpsertOutcome(current.id, item.external_ref, "unchanged"))
+        elif any(getattr(current, c) != values[c] for c in CONTENT_COLUMNS):
+            updates.append(
+                {**values, "_id": current.id, "version": current.version + 1, "updated_at": now}
+            )
+            outcomes.append(UpsertOutcome(current.id, item.external_ref, "updated"))
+        else:
+            outcomes.append(UpsertOutcome(current.id, item.external_ref, "unchanged"))
+    if inserts:
+        session.exec(insert(VACANCY_TABLE), params=inserts)  # type: ignore[call-overload]
+    if updates:
+        statement = (
+            update(VACANCY_TABLE)
+            .where(VACANCY_TABLE.c.id == bindparam("_id"))
+            .values({c: bindparam(c) for c in (*CONTENT_COLUMNS, "version", "updated_at")})
+        )
+        session.connection().execute(statement, updates)
+    return outcomes
+
+
+def _visible_clause(principal: Principal):  # type: ignore[no-untyped-def]
+    """Own dwellings, plus all dwellings of tables the caller reads as chair or municipality."""
+    if principal.is_operator:
+        raise Forbidden("Vacancies are for the organisations at the table, not the operator.")
+    org_id = principal.require_organisation()
+    return or_(Vacancy.corporation_id == org_id, Vacancy.table_id.in_(reader_table_ids(principal)))  # type: ignore[attr-defined]
+
+
+def get_vacancy(session: Session, principal: Principal, vacancy_id: uuid.UUID) -> Vacancy:
+    vacancy = session.exec(
+        select(Vacancy).where(Vacancy.id == vacancy_id, _visible_clause(principal))
+    ).first()
+    if vacancy is None:
+        raise NotFound("No such vacancy.")
+    return vacancy
+
+
+def get_by_refs(session: Session, corporation_id: uuid.UUID, refs: list[str]) -> dict[str, Vacancy]:
+    rows = session.exec(
+        select(Vacancy).where(
+            tuple_(Vacancy.corporation_id, Vacancy.external_ref).in_(  # type: ignore[arg-type]
+                [(corporation_id, r) for r in refs]
+            )
+        )
+    )
+    return {v.external_ref: v for v in rows}
+
+
+def list_vacancies(
+    session: Session,
+    principal: Principal,
+    *,
+    table_id: uuid.UUID | None,
+    status: VacancyStatus | None,
+    external_ref: str | None,
+    after: uuid.UUID | None,
+    limit: int,
+) -> list[Vacancy]:
+    query = select(Vacancy).where(_visible_clause(principal))
+    if table_id is not None:
+        query = query.where(Vacancy.table_id == table_id)
+    if status is not None:
+        query = query.where(Vacancy.status == status.value)
+    if external_ref is not None:
+        query = query.where(Vacancy.external_ref == external_ref)
+    if after is not None:
+        query = query.where(Vacancy.id > after)
+    return list(session.exec(query.order_by(Vacancy.id).limit(limit)))  # type: ignore[arg-type]
+
+
+def withdraw_vacancy(session: Session, context: AccessContext, vacancy: Vacancy) -> Vacancy:
+    if vacancy.corporation_id != context.principal.organisation_id:
+        raise Forbidden("Only the corporation that offered the dwelling may withdraw it.")
+    if vacancy.status == VacancyStatus.let.value:
+        raise Conflict("The dwelling is let; there is nothing to withdraw.", code="dwelling_let")
+    if vacancy.status != VacancyStatus.withdrawn.value:
+        from app.proposals.service import close_for_vacancy
+
+        close_for_vacancy(session, vacancy, context)
+        session.refresh(vacancy)
+        vacancy.status = VacancyStatus.withdrawn.value
+        vacancy.version += 1
+        vacancy.updated_at = utcnow()
+        session.add(vacancy)
+        session.flush()
+    return vacancy

@@ -1,0 +1,31 @@
+"""Server-rendered pages in Dutch for the people at the table (no JavaScript needed)."""
+
+from fastapi import FastAPI, Request
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import Response
+
+from app.web.core import HERE, error_page, with_security_headers
+
+API_PREFIXES = ("/v1/", "/docs", "/redoc", "/openapi.json", "/static/")
+
+
+def install(app: FastAPI) -> None:
+    """Add the pages (hidden from the API contract), their static files, and a Dutch 404/405
+    page for addresses outside the API."""
+    from app.web import routes_auth, routes_meetings, routes_monitor, routes_people
+
+    for module in (routes_auth, routes_meetings, routes_monitor, routes_people):
+        app.include_router(module.router)
+    app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+
+    api_handler = app.exception_handlers[StarletteHTTPException]
+
+    async def http_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, StarletteHTTPException)
+        path = request.url.path
+        if path.startswith(API_PREFIXES) or exc.status_code not in (404, 405):
+            return await api_handler(request, exc)  # type: ignore[misc]
+        return with_security_headers(error_page(request, exc.status_code))
+
+    app.add_exception_handler(StarletteHTTPException, http_error)

@@ -1,0 +1,299 @@
+"""One meeting's agenda as the signed-in person's organisation may see it: loaded through the
+meeting service (so it is the API's restricted document, and logged the same way), and cut into
+the sections the page, the PDF and the CSV all show."""
+
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlmodel import Session
+
+from app.actions import service as actions_service
+from app.actions.models import Action
+from app.meetings import service as meetings_service
+from app.meetings.models import Meeting
+from app.proposals import service as proposals_service
+from app.proposals.models import Proposal
+from app.tables.models import OutflowTable, TablePublic
+from app.tables.service import table_public
+from app.web import labels
+from app.web.core import Web, case_code, dutch_date, number, rooms
+
+MAX_ROWS = 10_000
+
+
+@dataclass
+class AgendaData:
+    meeting: Meeting
+    table: OutflowTable
+    table_info: TablePublic
+    document: dict[str, Any]
+    names: dict[str, str]
+    proposals: dict[tuple[str, str], Proposal] = field(default_factory=dict)
+    actions: dict[str, Action] = field(default_factory=dict)
+
+    @property
+    def vacancies(self) -> dict[str, dict[str, Any]]:
+        return {v["id"]: v for v in self.document["vacancies"]}
+
+    def vacancy_label(self, vacancy_id: str) -> str:
+        vacancy = self.vacancies.get(vacancy_id)
+        if vacancy is None:
+            return f"W-{vacancy_id[-8:].upper()}"
+        return vacancy["external_ref"]
+
+    def vacancy_description(self, vacancy_id: str) -> str:
+        v = self.vacancies.get(vacancy_id)
+        if v is None:
+            return ""
+        parts = [
+            labels.label("dwelling_type", v["dwelling_type"]),
+            rooms(v["rooms"]),
+            f"verdieping {v['floor']}",
+            f"€ {number(v['rent_base'], 2)} kale huur",
+            v["neighbourhood_code"],
+            f"beschikbaar {dutch_date(v['available_from'])}",
+        ]
+        if v["contingent"]:
+            parts.append("contingent")
+        return ", ".join(parts)
+
+    def name(self, organisation_id: Any) -> str:
+        return self.names.get(str(organisation_id), "onbekende organisatie")
+
+
+def load(session: Session, web: Web, meeting_id: uuid.UUID) -> AgendaData:
+    """The agenda through the services: 404 outside the caller's reach, every case shown logged."""
+    context = web.access()
+    meeting, table = meetings_service.get_meeting(session, context, meeting_id)
+    document = meetings_service.meeting_agenda(session, context, meeting, table)
+    info = table_public(session, table)
+    data = AgendaData(
+        meeting=meeting,
+        table=table,
+        table_info=info,
+        document=document,
+        names={str(m.id): m.name for m in info.members},
+    )
+    if meeting.status == "published":
+        rows = proposals_service.list_proposals(
+            session, context, table, meeting_id=meeting.id, status=None, after=None, limit=MAX_ROWS
+        )
+        data.proposals = {(str(p.case_id), str(p.vacancy_id)): p for p in rows}
+    actions = actions_service.list_actions(
+        session, context, table, status=None, overdue_on=None, after=None, limit=MAX_ROWS
+    )
+    data.actions = {str(a.id): a for a in actions}
+    return data
+
+
+def components_text(components: list[dict[str, Any]] | None) -> str:
+    if not components:
+        return ""
+    return "; ".join(
+        f"{labels.label('component', c['name'])} {number(c['points'], 2)}" for c in components
+    )
+
+
+@dataclass
+class Section:
+    """A titled table of plain strings: what the PDF prints and the CSV lists."""
+
+    key: str
+    title: str
+    columns: list[str]
+    rows: list[list[str]]
+    ids: list[tuple[str, str]] = field(default_factory=list)
+    """Per row the full case and dwelling id (or ""), for the CSV."""
+    weights: list[float] | None = None
+    """Relative column widths in print (equal when not given)."""
+
+
+def sections(data: AgendaData) -> list[Section]:
+    doc = data.document
+    result = [
+        Section(
+            "voorstellen",
+            "Voorstellen",
+            ["Dossier", "Woning", "Score", "Opbouw van de score", "Voorgegaan"],
+            [
+                [
+                    case_code(p["case_id"]),
+                    data.vacancy_label(p["vacancy_id"])
+                    + f" ({data.vacancy_description(p['vacancy_id'])})",
+                    number(p["score"], 2),
+                    components_text(p["components"]),
+                    ", ".join(
+                        f"{case_code(o['case_id'])} (score {number(o['score'], 2)})"
+                        for o in p["passed_over"] or []
+                    ),
+                ]
+                for p in doc["proposals"]
+            ],
+            [(p["case_id"], p["vacancy_id"]) for p in doc["proposals"]],
+            [1, 3, 0.6, 3, 2],
+        ),
+        Section(
+            "kandidaten",
+            "Kandidaten per dossier",
+            ["Dossier", "Passende woningen", "Beste kandidaten", "Uitgesloten woningen per reden"],
+            [
+                [
+                    case_code(e["case_id"]),
+                    str(e["feasible_count"]),
+                    ", ".join(
+                        f"{data.vacancy_label(c['vacancy_id'])} ({number(c['score'], 2)})"
+                        for c in e["candidates"]
+                    ),
+                    reason_counts(e["excluded_counts"]),
+                ]
+                for e in doc["candidates_by_case"]
+            ],
+            [(e["case_id"], "") for e in doc["candidates_by_case"]],
+            [1, 0.8, 3, 3],
+        ),
+        Section(
+            "kandidaten_per_woning",
+            "Kandidaten per woning",
+            ["Woning", "Passende dossiers", "Beste kandidaten"],
+            [
+                [
+                    data.vacancy_label(e["vacancy_id"]),
+                    str(e["feasible_count"]),
+                    ", ".join(
+                        f"{case_code(c['case_id'])} ({number(c['score'], 2)})"
+                        for c in e["candidates"]
+                    ),
+                ]
+                for e in doc["candidates_by_vacancy"]
+            ],
+            [("", e["vacancy_id"]) for e in doc["candidates_by_vacancy"]],
+        ),
+    ]
+    bottlenecks = doc["bottlenecks"]
+    if bottlenecks is not None:
+        result.append(
+            Section(
+                "knelpunten",
+                "Knelpunten: dossiers die alleen door deze reden geen woning hebben",
+                ["Reden", "Alleen hierdoor geblokkeerd", "Geblokkeerde dossiers die hierop falen"],
+                [
+                    [
+                        labels.label("reason", r["code"]),
+                        str(r["cases_blocked_only_by"]),
+                        str(r["blocked_cases_failing"]),
+                    ]
+                    for r in bottlenecks["by_reason"]
+                ],
+            )
+        )
+        result.append(
+            Section(
+                "geblokkeerd",
+                "Dossiers zonder passende woning",
+                [
+                    "Dossier",
+                    "Wat alleen al een woning zou openen",
+                    "Uitgesloten woningen per reden",
+                ],
+                [
+                    [
+                        case_code(b["case_id"]),
+                        ", ".join(labels.label("reason", c) for c in b["unblocked_by"])
+                        or "geen enkele reden alleen",
+                        reason_counts(b["excluded_counts"]),
+                    ]
+                    for b in bottlenecks["blocked_cases"]
+                ],
+                [(b["case_id"], "") for b in bottlenecks["blocked_cases"]],
+            )
+        )
+    result += [
+        Section(
+            "langst_wachtend",
+            "Langst wachtende dossiers",
+            ["Dossier", "Klaar sinds", "Dagen wachtend", "Passende woningen", "Voorgesteld"],
+            [
+                [
+                    case_code(w["case_id"]),
+                    dutch_date(w["ready_since"]),
+                    str(w["waiting_days"]),
+                    str(w["feasible_count"]),
+                    data.vacancy_label(w["proposed_vacancy_id"])
+                    if w["proposed_vacancy_id"]
+                    else "",
+                ]
+                for w in doc["longest_waiting"]
+            ],
+            [(w["case_id"], w["proposed_vacancy_id"] or "") for w in doc["longest_waiting"]],
+        ),
+        Section(
+            "woningen_zonder_kandidaat",
+            "Woningen zonder kandidaat",
+            ["Woning", "Wat alleen al een kandidaat zou opleveren", "Uitgesloten per reden"],
+            [
+                [
+                    data.vacancy_label(v["vacancy_id"]),
+                    ", ".join(labels.label("reason", c) for c in v["unblocked_by"] or []),
+                    reason_counts(v["excluded_counts"]),
+                ]
+                for v in doc["vacancies_without_candidates"]
+            ],
+            [("", v["vacancy_id"]) for v in doc["vacancies_without_candidates"]],
+        ),
+        Section(
+            "acties",
+            "Openstaande acties",
+            ["Actie", "Eigenaar", "Dossier", "Uiterlijk", "Te laat"],
+            [
+                [
+                    labels.label("action_kind", a["kind"]),
+                    data.name(a["owner_organisation_id"]),
+                    case_code(a["case_id"]),
+                    dutch_date(a["due_date"]),
+                    "ja" if a["overdue"] else "nee",
+                ]
+                for a in doc["open_actions"]
+            ],
+            [(a["case_id"] or "", "") for a in doc["open_actions"]],
+        ),
+        Section(
+            "wijzigingen",
+            "Wijzigingen sinds publicatie",
+            ["Onderwerp", "Wijziging", "Status nu"],
+            [
+                [
+                    (case_code(c["id"]) if c["subject"] == "case" else data.vacancy_label(c["id"])),
+                    labels.label("change", c["change"]),
+                    labels.label(
+                        "case_status" if c["subject"] == "case" else "vacancy_status", c["status"]
+                    ),
+                ]
+                for c in doc.get("changes", [])
+            ],
+            [
+                (c["id"], "") if c["subject"] == "case" else ("", c["id"])
+                for c in doc.get("changes", [])
+            ],
+        ),
+    ]
+    return result
+
+
+def reason_counts(counts: dict[str, int] | None) -> str:
+    if not counts:
+        return ""
+    ordered = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+    return "; ".join(f"{labels.label('reason', code)}: {n}" for code, n in ordered)
+
+
+def summary_rows(data: AgendaData) -> list[tuple[str, str]]:
+    s = data.document["summary"]
+    return [
+        ("Klaar voor uitstroom", str(s["ready_cases"])),
+        ("Woningen aangeboden", str(s["vacancies"])),
+        ("Passende combinaties", str(s["feasible_pairs"])),
+        ("Dossiers gehuisvest met dit voorstel", str(s["people_housed"])),
+        ("Personen gehuisvest met dit voorstel", str(s["persons_housed"])),
+        ("Dossiers zonder passende woning", str(s["blocked_cases"])),
+    ]

@@ -1,0 +1,362 @@
+"""The machinery of the pages: templates, the signed-in person as a request dependency, CSRF,
+roles, and errors as Dutch HTML pages instead of problem+json."""
+
+import logging
+import uuid
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import quote
+from zoneinfo import ZoneInfo
+
+from fastapi import Depends, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.routing import APIRoute
+from fastapi.templating import Jinja2Templates
+from starlette.datastructures import FormData
+from starlette.responses import Response
+
+from app.access_log.service import AccessContext
+from app.auth import Principal
+from app.db import SessionDep
+from app.people import security
+from app.people.models import PersonRole
+from app.people.service import SignedIn, principal_for, resolve_session
+from app.problems import Forbidden, ProblemError
+from app.settings import get_settings
+from app.web import labels
+
+log = logging.getLogger(__name__)
+HERE = Path(__file__).resolve().parent
+AMSTERDAM = ZoneInfo("Europe/Amsterdam")
+MONTHS = [
+    "januari",
+    "februari",
+    "maart",
+    "april",
+    "mei",
+    "juni",
+    "juli",
+    "augustus",
+    "september",
+    "oktober",
+    "november",
+    "december",
+]
+
+# No script may run (there is none), styles come from our own file, forms post only to us, and
+# no other site may frame a page.
+SECURITY_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
+        "frame-ancestors 'none'; base-uri 'none'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "same-origin",
+    "Cache-Control": "no-store",
+}
+DOWNLOAD_HEADERS = {"X-Content-Type-Options": "nosniff", "Cache-Control": "no-store"}
+
+
+def session_cookie_name() -> str:
+    # The __Host- prefix makes the browser refuse the cookie unless it is Secure, for this host
+    # only and for every path: no subdomain can plant or read it.
+    return "__Host-uitstroom_sessie" if get_settings().session_cookie_secure else "uitstroom_sessie"
+
+
+def signin_cookie_name() -> str:
+    """The double-submit cookie that protects the sign-in form itself (before any session)."""
+    secure = get_settings().session_cookie_secure
+    return "__Host-uitstroom_aanmelden" if secure else "uitstroom_aanmelden"
+
+
+def set_cookie(response: Response, name: str, value: str, max_age: int | None = None) -> None:
+    response.set_cookie(
+        name,
+        value,
+        max_age=max_age,
+        path="/",
+        secure=get_settings().session_cookie_secure,
+        httponly=True,
+        samesite="lax",
+    )
+
+
+def clear_cookie(response: Response, name: str) -> None:
+    response.delete_cookie(
+        name, path="/", secure=get_settings().session_cookie_secure, httponly=True, samesite="lax"
+    )
+
+
+# --- formatting ----------------------------------------------------------------------------
+
+
+def as_date(value: Any) -> date | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime):
+        return value.astimezone(AMSTERDAM).date()
+    if isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value)[:10])
+
+
+def dutch_date(value: Any) -> str:
+    day = as_date(value)
+    return "" if day is None else f"{day.day} {MONTHS[day.month - 1]} {day.year}"
+
+
+def dutch_datetime(value: Any) -> str:
+    if value is None:
+        return ""
+    moment = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+    local = moment.astimezone(AMSTERDAM)
+    return f"{dutch_date(local.date())} {local:%H:%M}"
+
+
+def number(value: Any, decimals: int = 1) -> str:
+    """Dutch notation: a decimal comma, a dot for thousands."""
+    if value is None:
+        return "\u2013"  # en dash: no figure
+    text = f"{float(value):,.{decimals}f}"
+    return text.replace(",", "_").replace(".", ",").replace("_", ".")
+
+
+def euro(value: Any) -> str:
+    return "\u2013" if value is None else f"€ {number(value, 2)}"
+
+
+def short_id(value: Any) -> str:
+    """A readable handle for an id: its last 8 hex digits (the random part of a UUIDv7)."""
+    return str(value).replace("-", "")[-8:].upper() if value else ""
+
+
+def rooms(count: Any) -> str:
+    return f"{count} kamer" if count == 1 else f"{count} kamers"
+
+
+def case_code(value: Any) -> str:
+    return f"D-{short_id(value)}" if value else ""
+
+
+templates = Jinja2Templates(directory=str(HERE / "templates"))
+templates.env.globals.update(label=labels.label, labels=labels, case_code=case_code)
+templates.env.filters.update(
+    datum=dutch_date, tijdstip=dutch_datetime, getal=number, euro=euro, kort=short_id, kamers=rooms
+)
+
+# Notices shown after a redirect (?melding=code): a fixed list, so no text is reflected.
+NOTICES = {
+    "afgemeld": "U bent afgemeld.",
+    "vergadering_gepland": "De vergadering is gepland.",
+    "gepubliceerd": "De agenda is gepubliceerd en bevroren.",
+    "besluit": "Het besluit is vastgelegd.",
+    "actie": "De actie is uitgezet.",
+    "actie_bijgewerkt": "De actie is bijgewerkt.",
+    "wachtwoord": "Uw wachtwoord is gewijzigd; uw andere sessies zijn beëindigd.",
+    "persoon_bijgewerkt": "De gegevens van de persoon zijn bijgewerkt.",
+}
+
+
+# --- the signed-in person ------------------------------------------------------------------
+
+
+class SignInRequired(Exception):
+    """No valid session: the person is sent to the sign-in page."""
+
+
+class CsrfFailed(ProblemError):
+    status, code, title = 403, "csrf_failed", "Formulier verlopen"
+
+
+class PageForbidden(Forbidden):
+    """A refusal by the pages themselves (role on top of the organisation), in Dutch."""
+
+
+@dataclass
+class Web:
+    """The signed-in person on this request, acting as their organisation."""
+
+    request: Request
+    signed_in: SignedIn
+    token: str
+
+    @property
+    def person(self):  # type: ignore[no-untyped-def]
+        return self.signed_in.person
+
+    @property
+    def organisation(self):  # type: ignore[no-untyped-def]
+        return self.signed_in.organisation
+
+    @property
+    def role(self) -> PersonRole:
+        return self.signed_in.role
+
+    @property
+    def principal(self) -> Principal:
+        return principal_for(self.signed_in.organisation)
+
+    @property
+    def csrf_token(self) -> str:
+        return security.csrf_token_for(self.token)
+
+    def access(self) -> AccessContext:
+        """The access-log context: the organisation, the person, and the page's route template
+        (never the URL with its ids)."""
+        route = self.request.scope.get("route")
+        template = getattr(route, "path", self.request.url.path)
+        return AccessContext(
+            principal=self.principal,
+            endpoint=f"{self.request.method} {template}"[:200],
+            person_id=self.person.id,
+        )
+
+    def require_writer(self) -> None:
+        if self.role == PersonRole.viewer:
+            raise PageForbidden("Als meelezer kunt u bekijken, maar niets vastleggen.")
+
+    def require_chair(self, chair_organisation_id: uuid.UUID) -> None:
+        """The chair's own work (schedule, publish, hand out actions, decide as the chair) needs
+        a person with the chair role in the chair organisation."""
+        if self.organisation.id != chair_organisation_id:
+            raise PageForbidden("Dit doet de voorzitter van de tafel.")
+        if self.role != PersonRole.chair:
+            raise PageForbidden("Dit doet iemand met de rol voorzitter.")
+
+    def is_chair_of(self, chair_organisation_id: uuid.UUID) -> bool:
+        return self.organisation.id == chair_organisation_id and self.role == PersonRole.chair
+
+
+def current_web(request: Request, session: SessionDep) -> Web:
+    token = request.cookies.get(session_cookie_name(), "")
+    signed_in = resolve_session(session, token) if token else None
+    if signed_in is None:
+        raise SignInRequired()
+    web = Web(request=request, signed_in=signed_in, token=token)
+    request.state.web = web
+    return web
+
+
+WebDep = Annotated[Web, Depends(current_web)]
+
+
+async def checked_form(request: Request, web: WebDep) -> FormData:
+    """The posted form, after its CSRF token matched the session's."""
+    form = await request.form()
+    given = form.get("csrf_token")
+    if not security.tokens_match(given if isinstance(given, str) else None, web.csrf_token):
+        raise CsrfFailed("Het formulier is verlopen of komt niet van deze site.")
+    return form
+
+
+FormDep = Annotated[FormData, Depends(checked_form)]
+
+
+def field(form: FormData, name: str, max_length: int = 200) -> str:
+    value = form.get(name)
+    return value.strip()[:max_length] if isinstance(value, str) else ""
+
+
+def safe_next(target: str | None, default: str = "/overzicht") -> str:
+    """Only a path on this site (no `//host` or `/\\host`), against open redirects."""
+    if not target or not target.startswith("/") or target.startswith(("//", "/\\")):
+        return default
+    if any(ch in target for ch in "\r\n\\"):
+        return default
+    return target
+
+
+def redirect(url: str, notice: str | None = None) -> RedirectResponse:
+    if notice:
+        url += ("&" if "?" in url else "?") + f"melding={notice}"
+    return RedirectResponse(url, status_code=303)
+
+
+# --- rendering -----------------------------------------------------------------------------
+
+
+def render(
+    request: Request, template: str, context: dict[str, Any], status: int = 200
+) -> HTMLResponse:
+    web = getattr(request.state, "web", None)
+    notice = NOTICES.get(request.query_params.get("melding", ""))
+    response = templates.TemplateResponse(
+        request,
+        template,
+        {"web": web, "notice": notice, "csrf_token": web.csrf_token if web else "", **context},
+        status_code=status,
+    )
+    return response
+
+
+ERROR_PAGES = {
+    400: ("Ongeldig verzoek", "Het verzoek klopt niet. Controleer de invoer en probeer opnieuw."),
+    403: ("Geen toegang", "Uw organisatie of uw rol mag dit niet."),
+    404: (
+        "Niet gevonden",
+        "Deze pagina bestaat niet, of valt buiten wat uw organisatie mag zien.",
+    ),
+    409: ("Dit kan nu niet", "De toestand is intussen veranderd. Laad de pagina opnieuw."),
+    405: ("Niet toegestaan", "Deze pagina kan zo niet worden opgevraagd."),
+    412: ("Intussen gewijzigd", "Iemand anders was u voor. Laad de pagina opnieuw."),
+    422: ("Ongeldige invoer", "De invoer is niet geldig."),
+    429: ("Even wachten", "Te veel pogingen. Probeer het later opnieuw."),
+    500: ("Er ging iets mis", "Er ging aan onze kant iets mis. Probeer het later opnieuw."),
+}
+
+
+def error_page(request: Request, status: int, detail: str | None = None) -> HTMLResponse:
+    title, text = ERROR_PAGES.get(status, ERROR_PAGES[400])
+    return render(request, "error.html", {"title": title, "text": text, "detail": detail}, status)
+
+
+def _dutch_detail(exc: ProblemError) -> str | None:
+    """Our own refusals are worded in Dutch; the services' English details give way to the
+    page's Dutch text."""
+    return exc.detail if isinstance(exc, CsrfFailed | PageForbidden) else None
+
+
+def with_security_headers(response: Response) -> Response:
+    media = response.headers.get("content-type", "")
+    headers = SECURITY_HEADERS if media.startswith("text/html") else DOWNLOAD_HEADERS
+    for name, value in headers.items():
+        response.headers.setdefault(name, value)
+    return response
+
+
+class WebRoute(APIRoute):
+    """A page route: errors become Dutch pages with the same status as the API's; a missing
+    session becomes a redirect to the sign-in page."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def page_handler(request: Request) -> Response:
+            try:
+                response = await handler(request)
+            except SignInRequired:
+                target = request.url.path
+                if request.url.query:
+                    target += "?" + request.url.query
+                back = quote(target if request.method == "GET" else "/overzicht", safe="/")
+                response = RedirectResponse(f"/aanmelden?volgende={back}", status_code=303)
+                if request.cookies.get(session_cookie_name()):
+                    clear_cookie(response, session_cookie_name())
+            except ProblemError as exc:
+                response = error_page(request, exc.status, _dutch_detail(exc))
+                if exc.status == 429 and "Retry-After" in exc.headers:
+                    response.headers["Retry-After"] = exc.headers["Retry-After"]
+            except RequestValidationError as exc:
+                in_path = any(e.get("loc", ("",))[0] == "path" for e in exc.errors())
+                response = error_page(request, 404 if in_path else 400)
+            except Exception:
+                log.exception("unhandled error on page %s %s", request.method, request.url.path)
+                response = error_page(request, 500)
+            return with_security_headers(response)
+
+        return page_handler

@@ -1,0 +1,145 @@
+"""The agenda to print (PDF, ReportLab: pure Python) and to open in a spreadsheet (CSV), built
+from the same sections as the page, so all three show the same restricted document."""
+
+import csv
+import io
+from xml.sax.saxutils import escape
+
+from reportlab.lib import colors
+from reportlab.lib.pagesizes import A4, landscape
+from reportlab.lib.styles import getSampleStyleSheet
+from reportlab.lib.units import mm
+from reportlab.platypus import LongTable, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+
+from app.web import labels
+from app.web.agenda import AgendaData, Section, sections, summary_rows
+from app.web.core import dutch_date, dutch_datetime
+
+DARK = colors.HexColor("#1f3b57")
+LIGHT = colors.HexColor("#e8eef4")
+
+
+def title_of(data: AgendaData) -> str:
+    return f"Agenda {data.table_info.name}, {dutch_date(data.meeting.date)}"
+
+
+def status_line(data: AgendaData) -> str:
+    doc = data.document
+    state = (
+        f"Gepubliceerd en bevroren op {dutch_datetime(data.meeting.published_at)}"
+        if doc["frozen"]
+        else "Concept: live berekend, nog niet gepubliceerd"
+    )
+    return (
+        f"{state}. Weergave: {labels.label('view', doc['view'])}. "
+        f"Berekend: {dutch_datetime(doc['generated_at'])}."
+    )
+
+
+def agenda_pdf(data: AgendaData, printed_by: str) -> bytes:
+    styles = getSampleStyleSheet()
+    cell = styles["BodyText"].clone("cell", fontSize=8, leading=10)
+    head = cell.clone("head", fontName="Helvetica-Bold", textColor=colors.white)
+    buffer = io.BytesIO()
+    document = SimpleDocTemplate(
+        buffer,
+        pagesize=landscape(A4),
+        leftMargin=12 * mm,
+        rightMargin=12 * mm,
+        topMargin=12 * mm,
+        bottomMargin=14 * mm,
+        title=title_of(data),
+        author="Uitstroomtafel",
+        subject="Agenda van de uitstroomtafel",
+        lang="nl-NL",
+    )
+    width = document.width
+
+    def footer(canvas, doc) -> None:  # type: ignore[no-untyped-def]
+        canvas.saveState()
+        canvas.setFont("Helvetica", 7)
+        canvas.drawString(
+            doc.leftMargin,
+            8 * mm,
+            f"{title_of(data)} · afgedrukt door {printed_by} · vertrouwelijk: bevat "
+            "gepseudonimiseerde dossiergegevens",
+        )
+        canvas.drawRightString(doc.leftMargin + doc.width, 8 * mm, f"pagina {doc.page}")
+        canvas.restoreState()
+
+    story: list = [
+        Paragraph(escape(title_of(data)), styles["Title"]),
+        Paragraph(escape(status_line(data)), styles["BodyText"]),
+        Spacer(1, 4 * mm),
+    ]
+    summary = Table(
+        [[Paragraph(escape(k), cell), Paragraph(escape(v), cell)] for k, v in summary_rows(data)],
+        colWidths=[70 * mm, 25 * mm],
+        hAlign="LEFT",
+    )
+    summary.setStyle(TableStyle([("GRID", (0, 0), (-1, -1), 0.25, colors.grey)]))
+    story += [summary, Spacer(1, 4 * mm)]
+    for section in sections(data):
+        story.append(Paragraph(escape(section.title), styles["Heading2"]))
+        if not section.rows:
+            story.append(Paragraph("Geen.", styles["BodyText"]))
+            continue
+        header = [Paragraph(escape(c), head) for c in section.columns]
+        body = [[Paragraph(escape(value), cell) for value in row] for row in section.rows]
+        table = LongTable([header, *body], colWidths=_widths(section, width), repeatRows=1)
+        table.setStyle(
+            TableStyle(
+                [
+                    ("BACKGROUND", (0, 0), (-1, 0), DARK),
+                    ("ROWBACKGROUNDS", (0, 1), (-1, -1), [colors.white, LIGHT]),
+                    ("GRID", (0, 0), (-1, -1), 0.25, colors.grey),
+                    ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                ]
+            )
+        )
+        story += [table, Spacer(1, 3 * mm)]
+    document.build(story, onFirstPage=footer, onLaterPages=footer)
+    return buffer.getvalue()
+
+
+def _widths(section: Section, total: float) -> list[float]:
+    weights = section.weights or [1.0] * len(section.columns)
+    return [total * w / sum(weights) for w in weights]
+
+
+def agenda_csv(data: AgendaData) -> str:
+    """Semicolon-separated with a byte-order mark, as Dutch spreadsheet programs expect; one
+    block per section, each with its own header line (the full case and dwelling ids first),
+    after a block about the agenda itself."""
+    out = io.StringIO()
+    out.write("\ufeff")
+    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
+    writer.writerow(["onderdeel", "veld", "waarde"])
+    writer.writerow(["agenda", "tafel", _cell(data.table_info.name)])
+    writer.writerow(["agenda", "datum", data.meeting.date.isoformat()])
+    writer.writerow(["agenda", "vergadering_id", str(data.meeting.id)])
+    writer.writerow(["agenda", "status", _cell(status_line(data))])
+    for key, value in summary_rows(data):
+        writer.writerow(["samenvatting", _cell(key), value])
+    for section in sections(data):
+        writer.writerow([])
+        writer.writerow(["onderdeel", "dossier_id", "woning_id", *section.columns])
+        ids = section.ids or [("", "")] * len(section.rows)
+        for (case_id, vacancy_id), row in zip(ids, section.rows, strict=True):
+            writer.writerow([section.key, case_id, vacancy_id, *[_cell(v) for v in row]])
+    return out.getvalue()
+
+
+def _cell(value: str) -> str:
+    """Text a spreadsheet would run as a formula gets a leading apostrophe (CSV injection)."""
+    if value and value[0] in "=+-@\t\r" and not _is_number(value):
+        return "'" + value
+    return value
+
+
+def _is_number(value: str) -> bool:
+    try:
+        float(value.replace(".", "").replace(",", "."))
+    except ValueError:
+        return False
+    return True

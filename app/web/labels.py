@@ -1,0 +1,246 @@
+"""Dutch labels for the API's codes. The pages, the PDF and the CSV show these; forms send the
+codes themselves, so what a person picks is exactly what the API would be sent."""
+
+ORGANISATION_KINDS = {
+    "municipality": "Gemeente",
+    "care_provider": "Zorgaanbieder",
+    "housing_corporation": "Woningcorporatie",
+}
+
+ROLES = {"chair": "Voorzitter", "member": "Lid", "viewer": "Meelezer"}
+
+AGENDA_VIEWS = {
+    "table": "volledige tafel",
+    "care_provider": "zorgaanbieder: alleen eigen dossiers",
+    "housing_corporation": "woningcorporatie: alleen eigen woningen, zonder dossierdetails",
+}
+
+MEETING_STATUSES = {"draft": "Concept", "published": "Gepubliceerd"}
+
+# The hard rules (domain.md), in the order the engine checks them.
+REASONS = {
+    "rent_above_cap": "Huur boven de grens (passend toewijzen)",
+    "size_mismatch": "Aantal kamers past niet bij het huishouden",
+    "not_wheelchair_accessible": "Niet rolstoeltoegankelijk",
+    "not_step_free": "Niet gelijkvloers en geen lift",
+    "floor_too_high": "Verdieping te hoog",
+    "pets_not_allowed": "Huisdieren niet toegestaan",
+    "age_restricted": "Leeftijdsgrens van het complex",
+    "excluded_area": "Ligt in een uitgesloten gebied",
+    "not_available_in_horizon": "Niet op tijd beschikbaar",
+    "contract_form_mismatch": "Contractvorm past niet",
+    "no_complex_manager": "Geen huismeester aanwezig",
+    "no_stable_income": "Geen stabiel inkomen of budgetbeheer",
+    "beschikking_missing": "Wmo-beschikking ontbreekt",
+    "rent_arrears": "Huurachterstand bij deze corporatie",
+    "registration_too_short": "Inschrijfduur te kort",
+    "complex_cap_reached": "Maximum per complex bereikt",
+    "neighbourhood_cap_reached": "Maximum per buurt bereikt",
+}
+
+# Figures a why-not answer gives per rule.
+REASON_DETAILS = {
+    "test_rent": "toetshuur",
+    "counted_service_costs": "meegetelde servicekosten",
+    "cap": "grens",
+    "cap_kind": "soort grens",
+    "household_size": "huishoudgrootte",
+    "annual_taxable": "belastbaar jaarinkomen",
+    "income_limit": "inkomensgrens",
+    "pension_age_applied": "AOW-leeftijd toegepast",
+    "rooms": "kamers",
+    "rooms_min": "minimaal kamers",
+    "rooms_max": "maximaal kamers",
+    "wheelchair_accessible": "rolstoeltoegankelijk",
+    "floor": "verdieping",
+    "has_lift": "lift",
+    "max_floor": "hoogste verdieping",
+    "pets_allowed": "huisdieren toegestaan",
+    "age": "leeftijd",
+    "min_age": "minimumleeftijd",
+    "neighbourhood": "buurt",
+    "area": "uitgesloten gebied",
+    "available_from": "beschikbaar vanaf",
+    "latest": "uiterlijk",
+    "contract_form": "contractvorm dossier",
+    "accepted": "contractvormen woning",
+    "complex_manager": "huismeester",
+    "income_stable": "stabiel inkomen",
+    "budget_management": "budgetbeheer",
+    "status": "status",
+    "effective_status": "geldende status",
+    "required": "vereist",
+    "valid_until": "geldig tot",
+    "corporation_id": "corporatie",
+    "months_registered": "maanden ingeschreven",
+    "required_months": "vereiste maanden",
+    "registration_date": "inschrijfdatum",
+    "contingent": "contingent",
+    "urgency": "urgentie",
+    "complex": "complex",
+    "usage": "in gebruik",
+}
+
+COMPONENTS = {
+    "waiting_time": "Wachttijd",
+    "urgency": "Urgentie",
+    "preferred_area": "Voorkeursgebied",
+    "support_fit": "Begeleiding past bij woning",
+    "registration": "Inschrijfduur",
+    "rent_headroom": "Ruimte onder de huurgrens",
+}
+
+DECISIONS = {
+    "nominate": "Voordragen",
+    "corporation_accept": "Corporatie accepteert",
+    "corporation_decline": "Corporatie wijst af",
+    "plan_viewing": "Bezichtiging gepland",
+    "client_decline": "Cliënt ziet af",
+    "sign_tenancy": "Huurcontract getekend",
+    "house": "Gehuisvest (verhuisd)",
+    "withdraw": "Voorstel intrekken",
+}
+
+DECISION_REASONS = {
+    "rent_arrears": "Huurachterstand",
+    "income_insufficient": "Inkomen onvoldoende",
+    "unsuitable_for_dwelling": "Past niet in deze woning",
+    "failed_reference_check": "Referentiecheck negatief",
+    "dwelling_unavailable": "Woning niet meer beschikbaar",
+    "location": "Locatie",
+    "dwelling_type_or_size": "Woningtype of -grootte",
+    "too_expensive": "Te duur",
+    "not_ready_to_move": "Nog niet klaar om te verhuizen",
+    "personal_circumstances": "Persoonlijke omstandigheden",
+    "no_show": "Niet verschenen",
+    "table_decision": "Besluit van de tafel",
+    "case_changed": "Dossier gewijzigd",
+    "dwelling_changed": "Woning gewijzigd",
+    "other": "Anders",
+}
+
+PROPOSAL_STATUSES = {
+    "proposed": "Voorgesteld",
+    "nominated": "Voorgedragen",
+    "accepted": "Geaccepteerd door corporatie",
+    "viewing_planned": "Bezichtiging gepland",
+    "tenancy_signed": "Huurcontract getekend",
+    "housed": "Gehuisvest",
+    "declined_by_corporation": "Afgewezen door corporatie",
+    "declined_by_client": "Cliënt zag af",
+    "withdrawn": "Ingetrokken",
+    "superseded": "Vervallen",
+}
+
+CASE_STATUSES = {
+    "registered": "Aangemeld",
+    "ready": "Klaar voor uitstroom",
+    "proposed": "Voorgesteld",
+    "nominated": "Voorgedragen",
+    "housed": "Gehuisvest",
+    "on_hold": "Aangehouden",
+    "withdrawn": "Afgemeld",
+}
+
+VACANCY_STATUSES = {
+    "available": "Beschikbaar",
+    "proposed": "Voorgesteld",
+    "let": "Verhuurd",
+    "withdrawn": "Ingetrokken",
+}
+
+STATUS_REASONS = {
+    "client_request": "Op verzoek van de cliënt",
+    "support_needs_changed": "Ondersteuningsbehoefte veranderd",
+    "temporarily_unreachable": "Tijdelijk onbereikbaar",
+    "returned_to_care": "Terug in zorg",
+    "own_solution": "Eigen oplossing gevonden",
+    "left_region": "Regio verlaten",
+    "no_longer_eligible": "Niet langer in aanmerking",
+    "deceased": "Overleden",
+    **DECISION_REASONS,
+}
+
+ACTION_KINDS = {
+    "request_beschikking": "Wmo-beschikking aanvragen",
+    "arrange_budget_management": "Budgetbeheer regelen",
+    "find_complex_manager": "Huismeester zoeken",
+    "arrange_debt_assistance": "Schuldhulp regelen",
+    "arrange_payment_plan": "Betalingsregeling treffen",
+    "register_as_house_seeker": "Inschrijven als woningzoekende",
+    "apply_for_urgency": "Urgentie aanvragen",
+    "plan_viewing": "Bezichtiging plannen",
+    "other": "Overig",
+}
+
+ACTION_STATUSES = {"open": "Open", "done": "Afgerond", "cancelled": "Vervallen"}
+
+TIMELINE_KINDS = {
+    "status_changed": "Status gewijzigd",
+    "proposed": "Voorgesteld voor een woning",
+    "decision": "Besluit",
+    "action_created": "Actie uitgezet",
+    "action_closed": "Actie afgesloten",
+}
+
+FACILITIES = {
+    "beschermd_wonen": "Beschermd Wonen",
+    "maatschappelijke_opvang": "Maatschappelijke Opvang",
+}
+
+LEASE_FORMS = {
+    "own_lease": "Eigen huurcontract",
+    "intermediate_lease": "Tussenhuur (omklapconstructie)",
+    "either": "Beide",
+}
+
+DWELLING_TYPES = {
+    "apartment": "Appartement",
+    "single_family": "Eengezinswoning",
+    "studio": "Studio",
+    "room": "Kamer",
+}
+
+SUPPORT_INTENSITIES = {"light": "Licht", "moderate": "Gemiddeld", "intensive": "Intensief"}
+
+INCOME_CATEGORIES = {
+    "within_passend_toewijzen_limit": "Binnen de grens voor passend toewijzen",
+    "within_daeb_limit": "Binnen de DAEB-grens",
+    "above_daeb_limit": "Boven de DAEB-grens",
+}
+
+CHANGES = {"updated": "gewijzigd na publicatie", "added": "nieuw sinds publicatie"}
+SUBJECTS = {"case": "Dossier", "vacancy": "Woning"}
+
+ALL = {
+    "kind": ORGANISATION_KINDS,
+    "role": ROLES,
+    "view": AGENDA_VIEWS,
+    "meeting_status": MEETING_STATUSES,
+    "reason": REASONS,
+    "detail": REASON_DETAILS,
+    "component": COMPONENTS,
+    "decision": DECISIONS,
+    "decision_reason": DECISION_REASONS,
+    "proposal_status": PROPOSAL_STATUSES,
+    "case_status": CASE_STATUSES,
+    "vacancy_status": VACANCY_STATUSES,
+    "status_reason": STATUS_REASONS,
+    "action_kind": ACTION_KINDS,
+    "action_status": ACTION_STATUSES,
+    "timeline": TIMELINE_KINDS,
+    "facility": FACILITIES,
+    "lease_form": LEASE_FORMS,
+    "dwelling_type": DWELLING_TYPES,
+    "support": SUPPORT_INTENSITIES,
+    "income_category": INCOME_CATEGORIES,
+    "change": CHANGES,
+    "subject": SUBJECTS,
+}
+
+
+def label(group: str, code: object) -> str:
+    """The Dutch label of a code, or the code itself when there is none (never an empty cell)."""
+    if code is None:
+        return ""
+    return ALL[group].get(str(code), str(code))

@@ -1,0 +1,177 @@
+"""Signing in and out, and changing one's own password."""
+
+import secrets
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+from pydantic import TypeAdapter, ValidationError
+from starlette.datastructures import FormData
+from starlette.responses import Response
+
+from app.db import SessionDep
+from app.people import security
+from app.people import service as people
+from app.people.models import PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH, Password
+from app.settings import get_settings
+from app.web.core import (
+    FormDep,
+    WebDep,
+    WebRoute,
+    clear_cookie,
+    field,
+    redirect,
+    render,
+    safe_next,
+    session_cookie_name,
+    set_cookie,
+    signin_cookie_name,
+)
+
+router = APIRouter(route_class=WebRoute, include_in_schema=False)
+REFUSED = "Het e-mailadres of het wachtwoord klopt niet."
+
+
+def _locked_message() -> str:
+    minutes = get_settings().signin_lockout_minutes
+    return f"Te veel mislukte pogingen. Probeer het over {minutes} minuten opnieuw."
+
+
+def _sign_in_page(
+    request: Request,
+    next_url: str,
+    *,
+    error: str | None = None,
+    email: str = "",
+    status: int = 200,
+) -> HTMLResponse:
+    token = secrets.token_urlsafe(32)
+    response = render(
+        request,
+        "sign_in.html",
+        {
+            "title": "Aanmelden",
+            "next_url": next_url,
+            "signin_token": token,
+            "error": error,
+            "email": email,
+        },
+        status,
+    )
+    set_cookie(response, signin_cookie_name(), token, max_age=3600)
+    return response
+
+
+@router.get("/")
+def home() -> RedirectResponse:
+    return RedirectResponse("/overzicht", status_code=303)
+
+
+@router.get("/aanmelden")
+def sign_in_form(request: Request, session: SessionDep, volgende: str = "") -> Response:
+    token = request.cookies.get(session_cookie_name())
+    if token and people.resolve_session(session, token) is not None:
+        return redirect(safe_next(volgende))
+    return _sign_in_page(request, safe_next(volgende))
+
+
+async def posted_form(request: Request) -> FormData:
+    return await request.form()
+
+
+PostedForm = Annotated[FormData, Depends(posted_form)]
+
+
+@router.post("/aanmelden")
+def sign_in(request: Request, session: SessionDep, form: PostedForm) -> Response:
+    next_url = safe_next(field(form, "volgende", 500))
+    email = field(form, "email", 254)
+    password = _password(form, "wachtwoord")
+    given = form.get("signin_token")
+    expected = request.cookies.get(signin_cookie_name(), "")
+    if not expected or not security.tokens_match(
+        given if isinstance(given, str) else None, expected
+    ):
+        return _sign_in_page(
+            request,
+            next_url,
+            error="Het formulier was verlopen. Probeer het opnieuw.",
+            email=email,
+            status=403,
+        )
+    outcome = people.sign_in(session, email, password, _client_address(request))
+    if outcome.result == people.SignInResult.locked:
+        response = _sign_in_page(
+            request, next_url, error=_locked_message(), email=email, status=429
+        )
+        response.headers["Retry-After"] = str(get_settings().signin_lockout_minutes * 60)
+        return response
+    if outcome.result == people.SignInResult.refused or outcome.person is None:
+        return _sign_in_page(request, next_url, error=REFUSED, email=email, status=400)
+    token = people.start_session(session, outcome.person)
+    response = redirect(next_url)
+    set_cookie(response, session_cookie_name(), token)
+    clear_cookie(response, signin_cookie_name())
+    return response
+
+
+def _password(form: FormData, name: str) -> str:
+    """Not stripped: spaces are part of a password. Longer than any stored one cannot match."""
+    value = form.get(name)
+    return value[: PASSWORD_MAX_LENGTH + 1] if isinstance(value, str) else ""
+
+
+def _valid_password(password: str) -> bool:
+    try:
+        TypeAdapter(Password).validate_python(password)
+    except ValidationError:
+        return False
+    return True
+
+
+def _client_address(request: Request) -> str:
+    """The peer address; behind a reverse proxy that is the proxy (run uvicorn with
+    --proxy-headers and --forwarded-allow-ips so it becomes the client's)."""
+    return request.client.host if request.client else "unknown"
+
+
+@router.post("/afmelden")
+def sign_out(session: SessionDep, web: WebDep, form: FormDep) -> Response:
+    people.end_session(session, web.token)
+    response = redirect("/aanmelden", "afgemeld")
+    clear_cookie(response, session_cookie_name())
+    return response
+
+
+@router.get("/account")
+def account(request: Request, web: WebDep) -> HTMLResponse:
+    return render(request, "account.html", _account_context())
+
+
+def _account_context(**extra: object) -> dict[str, object]:
+    return {
+        "title": "Mijn account",
+        "min_length": PASSWORD_MIN_LENGTH,
+        "max_length": PASSWORD_MAX_LENGTH,
+        **extra,
+    }
+
+
+@router.post("/account/wachtwoord")
+def change_password(request: Request, session: SessionDep, web: WebDep, form: FormDep) -> Response:
+    current = _password(form, "huidig_wachtwoord")
+    new = _password(form, "nieuw_wachtwoord")
+    repeated = _password(form, "herhaal_wachtwoord")
+    error = None
+    if not _valid_password(new):
+        error = (
+            f"Het nieuwe wachtwoord moet {PASSWORD_MIN_LENGTH} tot {PASSWORD_MAX_LENGTH} "
+            "tekens lang zijn, zonder stuurtekens."
+        )
+    elif new != repeated:
+        error = "De twee nieuwe wachtwoorden zijn niet gelijk."
+    elif not people.change_password(session, web.signed_in, current, new):
+        error = "Het huidige wachtwoord klopt niet."
+    if error:
+        return render(request, "account.html", _account_context(error=error), 400)
+    return redirect("/account", "wachtwoord")

@@ -1,0 +1,182 @@
+"""The monitor page (Zicht op uitstroom): the table's figures from the monitor service, drawn as
+inline SVG charts with the same numbers in tables. The service decides what the person's
+organisation may see (suppressed cells come back empty) and logs every export."""
+
+import uuid
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse
+from sqlmodel import Session
+
+from app.db import SessionDep
+from app.monitor import service as monitor
+from app.monitor.models import GroupBy, Period
+from app.problems import ProblemError
+from app.tables import service as tables_service
+from app.tables.models import OutflowTable
+from app.timeutil import today
+from app.web import charts, labels
+from app.web.charts import Series
+from app.web.core import Web, WebDep, WebRoute, dutch_date, number, render
+from app.web.routes_meetings import problem_message
+
+router = APIRouter(route_class=WebRoute, include_in_schema=False)
+
+SHORT_MONTHS = ["jan", "feb", "mrt", "apr", "mei", "jun", "jul", "aug", "sep", "okt", "nov", "dec"]
+PERIODS = {"month": "Maand", "quarter": "Kwartaal", "year": "Jaar"}
+GROUPINGS = {
+    "none": "Geen (hele tafel)",
+    "care_provider": "Zorgaanbieder",
+    "corporation": "Woningcorporatie",
+    "municipality": "Gemeente van de woning",
+}
+
+
+def period_label(label: str) -> str:
+    """`2026-01` -> `jan 2026`, `2026-Q1` -> `K1 2026`, `2026` stays, `total` -> `totaal`."""
+    if label == "total":
+        return "totaal"
+    if "-Q" in label:
+        year, quarter = label.split("-Q")
+        return f"K{quarter} {year}"
+    if "-" in label:
+        year, month = label.split("-")
+        return f"{SHORT_MONTHS[int(month) - 1]} {year}"
+    return label
+
+
+def default_start(end: date) -> date:
+    """The first day of the month eleven months back: twelve months including this one."""
+    month = end.month - 11
+    year = end.year + (month - 1) // 12
+    return date(year, (month - 1) % 12 + 1, 1)
+
+
+def cell(value: Any, decimals: int = 0) -> str:
+    return "–" if value is None else number(value, decimals)  # noqa: RUF001
+
+
+@router.get("/tafels/{table_id}/monitor")
+def monitor_page(
+    request: Request,
+    table_id: uuid.UUID,
+    session: SessionDep,
+    web: WebDep,
+    van: Annotated[date | None, Query()] = None,
+    tot: Annotated[date | None, Query()] = None,
+    periode: Period = Period.month,
+    indeling: GroupBy = GroupBy.none,
+    jaar: Annotated[int | None, Query(ge=2000, le=2100)] = None,
+) -> HTMLResponse:
+    table = tables_service.get_table(session, web.principal, table_id)
+    end = tot or today()
+    start = van or default_start(end)
+    year = jaar or end.year
+    context = {
+        "title": "Monitor: zicht op uitstroom",
+        "table": table,
+        "start": start,
+        "end": end,
+        "period": periode.value,
+        "grouping": indeling.value,
+        "year": year,
+        "periods": PERIODS,
+        "groupings": GROUPINGS,
+        "cell": cell,
+        "period_label": period_label,
+    }
+    try:
+        context |= _figures(session, web, table, start, end, periode, indeling, year)
+    except ProblemError as exc:
+        if exc.status != 422:
+            raise
+        return render(request, "monitor.html", {**context, "error": problem_message(exc)}, 422)
+    return render(request, "monitor.html", context)
+
+
+def _figures(
+    session: Session,
+    web: Web,
+    table: OutflowTable,
+    start: date,
+    end: date,
+    period: Period,
+    grouping: GroupBy,
+    year: int,
+) -> dict[str, Any]:
+    access = web.access()
+    flows = monitor.flows(
+        session, access, table, start=start, end=end, period=period.value, group_by="none"
+    )
+    grouped = None
+    if grouping != GroupBy.none:
+        grouped = monitor.flows(
+            session, access, table, start=start, end=end, period=period.value, group_by=grouping
+        )
+    history = monitor.bottleneck_history(session, access, table, start=start, end=end)
+    contingent = monitor.contingent(session, access, table, year=year)
+    forecast = monitor.forecast(session, access, table, on=end)
+    rows = [r for r in flows["rows"] if r["group"] is None]
+    labels_ = [period_label(r["period"]) for r in rows]
+    span = f"{dutch_date(start)} tot en met {dutch_date(end)}"
+    histogram = flows["waiting_days_histogram"]
+    latest = history["meetings"][-1] if history["meetings"] else None
+    reasons = sorted(
+        (latest or {"blocked_only_by": {}})["blocked_only_by"].items(),
+        key=lambda item: (-(item[1] or 0), item[0]),
+    )
+    return {
+        "flows": flows,
+        "rows": rows,
+        "totals": [r for r in flows["totals"] if r["group"] is None],
+        "grouped": grouped,
+        "history": history,
+        "latest": latest,
+        "reasons": reasons,
+        "contingent": contingent,
+        "forecast": forecast,
+        "backlog_chart": charts.line_chart(
+            "Wachtlijst aan het eind van elke periode",
+            f"Aantal dossiers dat klaar is voor uitstroom en nog wacht, per "
+            f"{PERIODS[period.value].lower()}, {span}.",
+            labels_,
+            [Series("Wachtlijst", [r["backlog_end"] for r in rows])],
+        ),
+        "flow_chart": charts.bar_chart(
+            "Instroom en uitstroom per periode",
+            f"Per {PERIODS[period.value].lower()}: nieuw klaar voor uitstroom, gehuisvest en "
+            f"andere uitstroom, {span}.",
+            labels_,
+            [
+                Series("Nieuw klaar", [r["new_ready"] for r in rows]),
+                Series("Gehuisvest", [r["housed"] for r in rows]),
+                Series("Andere uitstroom", [r["other_exits"] for r in rows]),
+            ],
+        ),
+        "waiting_chart": charts.bar_chart(
+            "Wachttijd tot huisvesting",
+            f"Aantal gehuisveste dossiers per wachttijd in dagen (van klaar voor uitstroom tot "
+            f"verhuizing), {span}.",
+            [f"{b['bucket']} dagen" for b in histogram],
+            [Series("Gehuisvest", [b["count"] for b in histogram])],
+        ),
+        "reason_chart": charts.horizontal_bars(
+            "Knelpunten in de laatste gepubliceerde agenda",
+            "Per reden het aantal dossiers dat alleen door die reden geen passende woning had"
+            + (f", agenda van {dutch_date(latest['date'])}." if latest else "."),
+            [(labels.label("reason", code), n) for code, n in reasons if n != 0],
+        )
+        if any(n != 0 for _, n in reasons)
+        else None,
+        "contingent_chart": charts.horizontal_bars(
+            f"Contingent {year}: gerealiseerd tegen afgesproken",
+            f"Per woningcorporatie het aantal in {year} gehuisveste dossiers in "
+            "contingentwoningen (gevulde balk) tegen de afspraak (omlijnde balk).",
+            [(r["corporation_name"], r["realised"]) for r in contingent["rows"]],
+            targets=[r["agreed"] for r in contingent["rows"]],
+        )
+        if contingent["rows"]
+        else None,
+    }

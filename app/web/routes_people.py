@@ -1,0 +1,125 @@
+"""An organisation's admin manages its people: create them (a password is generated and shown
+once), change their role, admin flag or access."""
+
+import uuid
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
+from pydantic import ValidationError
+from starlette.responses import Response
+
+from app.db import SessionDep
+from app.organisations.service import get_managed_organisation
+from app.people import service as people
+from app.people.models import PersonCreate, PersonRole, PersonUpdate
+from app.problems import Conflict
+from app.web.core import FormDep, PageForbidden, Web, WebDep, WebRoute, field, redirect, render
+
+router = APIRouter(route_class=WebRoute, include_in_schema=False)
+
+
+def _require_admin(web: Web) -> None:
+    if not web.person.is_admin:
+        raise PageForbidden("Alleen een beheerder van uw organisatie beheert de mensen.")
+
+
+def _people_page(
+    request: Request,
+    session: SessionDep,
+    web: Web,
+    *,
+    error: str | None = None,
+    created: tuple[str, str] | None = None,
+    form: dict[str, str] | None = None,
+    status: int = 200,
+) -> HTMLResponse:
+    organisation = get_managed_organisation(session, web.principal, web.organisation.id)
+    rows = people.list_people(session, organisation, after=None, limit=1000)
+    return render(
+        request,
+        "people.html",
+        {
+            "title": f"Mensen van {organisation.name}",
+            "people": [people.person_public(session, p) for p in rows],
+            "roles": list(PersonRole),
+            "error": error,
+            "created": created,
+            "form": form or {},
+        },
+        status,
+    )
+
+
+@router.get("/mensen")
+def people_page(request: Request, session: SessionDep, web: WebDep) -> HTMLResponse:
+    _require_admin(web)
+    return _people_page(request, session, web)
+
+
+@router.post("/mensen")
+def create_person(request: Request, session: SessionDep, web: WebDep, form: FormDep) -> Response:
+    _require_admin(web)
+    organisation = get_managed_organisation(session, web.principal, web.organisation.id)
+    values = {
+        "email": field(form, "email", 254),
+        "display_name": field(form, "naam", 200),
+        "role": field(form, "rol", 16),
+    }
+    try:
+        data = PersonCreate.model_validate({**values, "is_admin": form.get("beheerder") == "ja"})
+    except ValidationError:
+        return _people_page(
+            request,
+            session,
+            web,
+            error="Vul een geldig e-mailadres, een naam en een rol in.",
+            form=values,
+            status=422,
+        )
+    try:
+        with session.begin_nested():
+            person, password = people.create_person(session, organisation, data)
+    except Conflict:
+        return _people_page(
+            request,
+            session,
+            web,
+            error="Er bestaat al een account met dit e-mailadres.",
+            form=values,
+            status=409,
+        )
+    assert password is not None
+    response = _people_page(request, session, web, created=(person.email, password), status=201)
+    return response
+
+
+@router.post("/mensen/{person_id}")
+def update_person(
+    request: Request, person_id: uuid.UUID, session: SessionDep, web: WebDep, form: FormDep
+) -> Response:
+    _require_admin(web)
+    organisation = get_managed_organisation(session, web.principal, web.organisation.id)
+    person = people.get_person(session, organisation, person_id)
+    changes: dict[str, object] = {}
+    if role := field(form, "rol", 16):
+        changes["role"] = role
+    if (admin := field(form, "beheerder", 4)) in ("ja", "nee"):
+        changes["is_admin"] = admin == "ja"
+    if (active := field(form, "actief", 4)) in ("ja", "nee"):
+        changes["active"] = active == "ja"
+    if person.id == web.person.id and (
+        changes.get("is_admin") is False or changes.get("active") is False
+    ):
+        return _people_page(
+            request,
+            session,
+            web,
+            error="U kunt uzelf niet blokkeren of uw eigen beheerrecht intrekken.",
+            status=409,
+        )
+    try:
+        data = PersonUpdate.model_validate(changes)
+    except ValidationError:
+        return _people_page(request, session, web, error="Kies een geldige rol.", status=422)
+    people.update_person(session, person, data)
+    return redirect("/mensen", "persoon_bijgewerkt")

@@ -1,0 +1,1 @@
+"""Webhooks: endpoints per organisation, events, and the delivery outbox and log."""

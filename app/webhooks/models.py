@@ -1,0 +1,184 @@
+"""Webhook endpoints of organisations, the events they subscribe to, and the delivery outbox."""
+
+import uuid
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated, Any
+from urllib.parse import urlsplit
+
+from pydantic import AfterValidator, BaseModel, Field, field_validator
+from sqlalchemy import JSON, Index, UniqueConstraint
+from sqlmodel import Field as SQLField
+from sqlmodel import SQLModel
+
+from app.ids import uuid7
+from app.schemas import ApiModel, Page, text
+from app.sqltypes import UTCDateTime, utcnow
+
+MAX_URL_LENGTH = 2000
+
+
+class EventType(StrEnum):
+    agenda_published = "agenda.published"
+    proposal_decided = "proposal.decided"
+    action_assigned = "action.assigned"
+    case_housed = "case.housed"
+
+
+class DeliveryStatus(StrEnum):
+    pending = "pending"
+    delivered = "delivered"
+    failed = "failed"
+
+
+class WebhookEndpoint(SQLModel, table=True):
+    """Where an organisation wants events sent; `secret` signs them and is shown once."""
+
+    __tablename__ = "webhook_endpoints"
+
+    id: uuid.UUID = SQLField(default_factory=uuid7, primary_key=True)
+    organisation_id: uuid.UUID = SQLField(foreign_key="organisations.id", index=True)
+    url: str = SQLField(max_length=MAX_URL_LENGTH)
+    description: str | None = SQLField(default=None, max_length=200)
+    events: list[str] = SQLField(sa_type=JSON)
+    # Kept in the clear: signing needs the key itself, unlike API keys, which are only compared.
+    secret: str = SQLField(max_length=100)
+    active: bool = True
+    version: int = 1
+    created_at: datetime = SQLField(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: datetime = SQLField(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class WebhookEvent(SQLModel, table=True):
+    """Something that happened, recorded in the transaction that made it happen."""
+
+    __tablename__ = "webhook_events"
+
+    id: uuid.UUID = SQLField(default_factory=uuid7, primary_key=True)
+    type: str = SQLField(max_length=64)
+    occurred_at: datetime = SQLField(default_factory=utcnow, sa_type=UTCDateTime)
+    data: dict[str, Any] = SQLField(sa_type=JSON)
+
+
+class WebhookDelivery(SQLModel, table=True):
+    """One event for one endpoint: the outbox row the worker claims, and its delivery log."""
+
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (
+        UniqueConstraint("event_id", "endpoint_id"),
+        Index("ix_webhook_deliveries_due", "status", "next_attempt_at"),
+    )
+
+    id: uuid.UUID = SQLField(default_factory=uuid7, primary_key=True)
+    event_id: uuid.UUID = SQLField(foreign_key="webhook_events.id")
+    endpoint_id: uuid.UUID = SQLField(foreign_key="webhook_endpoints.id", index=True)
+    status: str = SQLField(default=DeliveryStatus.pending.value, max_length=16)
+    attempts: int = 0
+    next_attempt_at: datetime = SQLField(default_factory=utcnow, sa_type=UTCDateTime)
+    # The lease: a worker owns the row until `locked_until`; `lease_token` tells whose it is.
+    locked_until: datetime | None = SQLField(default=None, sa_type=UTCDateTime)
+    lease_token: uuid.UUID | None = None
+    last_attempt_at: datetime | None = SQLField(default=None, sa_type=UTCDateTime)
+    last_status_code: int | None = None
+    last_error: str | None = SQLField(default=None, max_length=200)
+    delivered_at: datetime | None = SQLField(default=None, sa_type=UTCDateTime)
+    created_at: datetime = SQLField(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+def _http_url(value: str) -> str:
+    try:
+        parts = urlsplit(value)
+        port = parts.port
+    except ValueError as exc:
+        raise ValueError(f"not a valid URL: {exc}") from exc
+    if parts.scheme not in ("http", "https"):
+        raise ValueError("only http and https URLs are allowed")
+    if not parts.hostname:
+        raise ValueError("the URL needs a host")
+    if parts.username is not None or parts.password is not None:
+        raise ValueError("no credentials in the URL; verify the signature instead")
+    if parts.fragment or value.endswith("#"):
+        raise ValueError("no fragment (#...) in the URL")
+    if " " in value or port == 0:
+        raise ValueError("not a valid URL")
+    return value
+
+
+WebhookUrl = Annotated[
+    text(MAX_URL_LENGTH),
+    AfterValidator(_http_url),
+    Field(
+        description="http(s) URL the events are POSTed to", examples=["https://example.org/hook"]
+    ),
+]
+EventTypes = Annotated[
+    list[EventType],
+    Field(min_length=1, max_length=16, description="The event types to receive (at least one)."),
+]
+
+
+def _unique_events(value: list[EventType] | None) -> list[EventType] | None:
+    if value is None:
+        return None
+    return sorted(set(value), key=list(EventType).index)
+
+
+class WebhookEndpointCreate(ApiModel):
+    url: WebhookUrl
+    events: EventTypes
+    description: text(200) | None = None  # type: ignore[valid-type]
+
+    _unique = field_validator("events")(_unique_events)
+
+
+class WebhookEndpointUpdate(ApiModel):
+    """Omitted fields keep their value; `description: null` clears the description."""
+
+    url: WebhookUrl | None = None
+    events: EventTypes | None = None
+    description: text(200) | None = None  # type: ignore[valid-type]
+    active: bool | None = Field(
+        None, description="false pauses deliveries (pending ones wait); true resumes them."
+    )
+
+    _unique = field_validator("events")(_unique_events)
+
+
+class WebhookEndpointPublic(BaseModel):
+    id: uuid.UUID
+    organisation_id: uuid.UUID
+    url: str
+    events: list[EventType]
+    description: str | None
+    active: bool
+    created_at: datetime
+    updated_at: datetime
+
+
+class WebhookEndpointCreated(WebhookEndpointPublic):
+    secret: str = Field(
+        description="Signing secret (`whsec_` + base64 key), shown only in this answer.",
+        examples=["whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"],
+    )
+
+
+class WebhookEndpointPage(Page[WebhookEndpointPublic]):
+    pass
+
+
+class WebhookDeliveryPublic(BaseModel):
+    id: uuid.UUID
+    event_id: uuid.UUID = Field(description="Sent as `webhook-id`; the same on every retry.")
+    event_type: EventType
+    status: DeliveryStatus
+    attempts: int
+    last_attempt_at: datetime | None
+    last_status_code: int | None
+    last_error: str | None = Field(description="Short reason of the last failure; never a body.")
+    next_attempt_at: datetime | None = Field(description="When pending: the next try.")
+    delivered_at: datetime | None
+    created_at: datetime
+
+
+class WebhookDeliveryPage(Page[WebhookDeliveryPublic]):
+    pass

@@ -1,0 +1,142 @@
+"""HTTP routes for webhook endpoints and their delivery log."""
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Query, Response
+
+from app.auth import CurrentPrincipal
+from app.db import SessionDep
+from app.problems import problem_responses
+from app.schemas import CURSOR_PATTERN, Limit, decode_cursor, paginate
+from app.webhooks import service
+from app.webhooks.models import (
+    DeliveryStatus,
+    WebhookDeliveryPage,
+    WebhookEndpointCreate,
+    WebhookEndpointCreated,
+    WebhookEndpointPage,
+    WebhookEndpointPublic,
+    WebhookEndpointUpdate,
+)
+
+router = APIRouter(prefix="/v1/webhooks", tags=["webhooks"])
+Cursor = Annotated[str | None, Query(pattern=CURSOR_PATTERN, description="From `next_cursor`.")]
+IfMatch = Annotated[
+    str | None,
+    Header(alias="If-Match", max_length=200, description="ETag from a GET; 412 if it is stale."),
+]
+
+
+@router.post(
+    "",
+    status_code=201,
+    response_model=WebhookEndpointCreated,
+    responses=problem_responses(401, 403, 409, 422),
+)
+def create_endpoint(
+    payload: WebhookEndpointCreate,
+    principal: CurrentPrincipal,
+    session: SessionDep,
+    response: Response,
+) -> WebhookEndpointCreated:
+    """Register an endpoint of the caller's organisation; `secret` is shown only in this answer.
+
+    Not idempotent by design: replaying would mean storing the answer with the secret in it.
+    """
+    endpoint, secret = service.create_endpoint(session, principal, payload)
+    response.headers["Location"] = f"/v1/webhooks/{endpoint.id}"
+    response.headers["ETag"] = service.etag(endpoint)
+    response.headers["Cache-Control"] = "no-store"
+    public = service.endpoint_public(endpoint)
+    return WebhookEndpointCreated(**public.model_dump(), secret=secret)
+
+
+@router.get("", response_model=WebhookEndpointPage, responses=problem_responses(401, 422))
+def list_endpoints(
+    principal: CurrentPrincipal,
+    session: SessionDep,
+    organisation_id: Annotated[
+        uuid.UUID | None, Query(description="Only this organisation's endpoints.")
+    ] = None,
+    limit: Limit = 100,
+    cursor: Cursor = None,
+) -> WebhookEndpointPage:
+    """The caller's endpoints (all for the operator), without their secrets."""
+    rows = service.list_endpoints(
+        session,
+        principal,
+        organisation_id=organisation_id,
+        after=decode_cursor(cursor),
+        limit=limit + 1,
+    )
+    rows, next_cursor = paginate(rows, limit)
+    return WebhookEndpointPage(
+        items=[service.endpoint_public(e) for e in rows], next_cursor=next_cursor
+    )
+
+
+@router.get(
+    "/{endpoint_id}",
+    response_model=WebhookEndpointPublic,
+    responses=problem_responses(401, 404, 422),
+)
+def get_endpoint(
+    endpoint_id: uuid.UUID, principal: CurrentPrincipal, session: SessionDep, response: Response
+) -> WebhookEndpointPublic:
+    """One endpoint, without its secret."""
+    endpoint = service.get_endpoint(session, principal, endpoint_id)
+    response.headers["ETag"] = service.etag(endpoint)
+    return service.endpoint_public(endpoint)
+
+
+@router.patch(
+    "/{endpoint_id}",
+    response_model=WebhookEndpointPublic,
+    responses=problem_responses(401, 404, 412, 422),
+)
+def update_endpoint(
+    endpoint_id: uuid.UUID,
+    payload: WebhookEndpointUpdate,
+    principal: CurrentPrincipal,
+    session: SessionDep,
+    response: Response,
+    if_match: IfMatch = None,
+) -> WebhookEndpointPublic:
+    """Change the URL, events, description or `active` (false pauses deliveries)."""
+    endpoint = service.get_endpoint(session, principal, endpoint_id)
+    endpoint = service.update_endpoint(session, endpoint, payload, if_match)
+    response.headers["ETag"] = service.etag(endpoint)
+    return service.endpoint_public(endpoint)
+
+
+@router.delete("/{endpoint_id}", status_code=204, responses=problem_responses(401, 404, 422))
+def delete_endpoint(
+    endpoint_id: uuid.UUID, principal: CurrentPrincipal, session: SessionDep
+) -> Response:
+    """Delete an endpoint with its secret and delivery log; pending deliveries are dropped."""
+    endpoint = service.get_endpoint(session, principal, endpoint_id)
+    service.delete_endpoint(session, endpoint)
+    return Response(status_code=204)
+
+
+@router.get(
+    "/{endpoint_id}/deliveries",
+    response_model=WebhookDeliveryPage,
+    responses=problem_responses(401, 404, 422),
+)
+def list_deliveries(
+    endpoint_id: uuid.UUID,
+    principal: CurrentPrincipal,
+    session: SessionDep,
+    status: Annotated[DeliveryStatus | None, Query(description="Only this status.")] = None,
+    limit: Limit = 100,
+    cursor: Cursor = None,
+) -> WebhookDeliveryPage:
+    """The delivery log of an endpoint, oldest first: one entry per event, with its attempts."""
+    endpoint = service.get_endpoint(session, principal, endpoint_id)
+    rows = service.list_deliveries(
+        session, endpoint, status=status, after=decode_cursor(cursor), limit=limit + 1
+    )
+    rows, next_cursor = paginate(rows, limit)
+    return WebhookDeliveryPage(items=rows, next_cursor=next_cursor)

@@ -1,0 +1,384 @@
+"""Webhook endpoints, `emit` (the durable outbox) and the queries the delivery worker runs.
+
+`emit` writes the event and its deliveries in the caller's transaction, so an event exists if and
+only if the change that caused it was committed. The worker (`worker.py`) claims due deliveries
+with a lease, sends them, and records the outcome here.
+"""
+
+import json
+import threading
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from pydantic_core import to_jsonable_python
+from sqlalchemy import delete, event, func, or_, update
+from sqlalchemy.orm import Session as OrmSession
+from sqlmodel import Session, select
+
+from app.auth import Principal
+from app.problems import Conflict, NotFound, Unprocessable
+from app.sqltypes import utcnow
+from app.tables.service import check_if_match
+from app.webhooks.models import (
+    DeliveryStatus,
+    EventType,
+    WebhookDelivery,
+    WebhookDeliveryPublic,
+    WebhookEndpoint,
+    WebhookEndpointCreate,
+    WebhookEndpointPublic,
+    WebhookEndpointUpdate,
+    WebhookEvent,
+)
+from app.webhooks.signing import new_secret
+
+EVENT_TYPES = ("agenda.published", "proposal.decided", "action.assigned", "case.housed")
+
+# Bounds the fan-out of one event and the work one organisation can put on the worker.
+MAX_ENDPOINTS_PER_ORGANISATION = 20
+
+
+# --- emitting events -----------------------------------------------------------------------
+
+_EMITTED = "webhooks.emitted"
+_wake_events: set[threading.Event] = set()
+_wake_lock = threading.Lock()
+
+
+def register_wake_event(wake: threading.Event) -> None:
+    """A worker in this process wants to hear at once when events are committed."""
+    with _wake_lock:
+        _wake_events.add(wake)
+
+
+def unregister_wake_event(wake: threading.Event) -> None:
+    with _wake_lock:
+        _wake_events.discard(wake)
+
+
+@event.listens_for(OrmSession, "after_commit")
+def _wake_workers_after_commit(session: OrmSession) -> None:
+    if session.info.pop(_EMITTED, False):
+        with _wake_lock:
+            for wake in _wake_events:
+                wake.set()
+
+
+@event.listens_for(OrmSession, "after_rollback")
+def _forget_rolled_back_emits(session: OrmSession) -> None:
+    session.info.pop(_EMITTED, None)
+
+
+def emit(
+    session: Session,
+    *,
+    event_type: str,
+    organisation_ids: Iterable[uuid.UUID],
+    data: dict[str, Any],
+) -> uuid.UUID:
+    """Record the event and queue one delivery per active endpoint of those organisations
+    subscribed to event_type, in the caller's transaction (durable outbox: committed with the
+    change or not at all). Returns the event id (used as `webhook-id`). `data` holds ids and
+    codes only, never personal data."""
+    if event_type not in EVENT_TYPES:
+        raise ValueError(f"unknown webhook event type {event_type!r}")
+    payload = to_jsonable_python(data)
+    if not isinstance(payload, dict):
+        raise TypeError("webhook event data must be a JSON object")
+    now = utcnow()
+    webhook_event = WebhookEvent(type=event_type, occurred_at=now, data=payload)
+    session.add(webhook_event)
+    organisations = set(organisation_ids)
+    endpoints = []
+    if organisations:
+        endpoints = session.exec(
+            select(WebhookEndpoint.id, WebhookEndpoint.events).where(
+                WebhookEndpoint.organisation_id.in_(organisations),  # type: ignore[attr-defined]
+                WebhookEndpoint.active.is_(True),  # type: ignore[attr-defined]
+            )
+        ).all()
+    for endpoint_id, events in endpoints:
+        if event_type in events:
+            session.add(
+                WebhookDelivery(
+                    event_id=webhook_event.id, endpoint_id=endpoint_id, next_attempt_at=now
+                )
+            )
+    session.flush()
+    session.info[_EMITTED] = True
+    return webhook_event.id
+
+
+def event_body(event_type: str, occurred_at: datetime, data: dict[str, Any]) -> bytes:
+    """The Standard Webhooks payload; the same bytes on every attempt."""
+    timestamp = occurred_at.astimezone(UTC).isoformat(timespec="microseconds")
+    document = {"type": event_type, "timestamp": timestamp.replace("+00:00", "Z"), "data": data}
+    return json.dumps(document, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+# --- endpoints -----------------------------------------------------------------------------
+
+
+def create_endpoint(
+    session: Session, principal: Principal, data: WebhookEndpointCreate
+) -> tuple[WebhookEndpoint, str]:
+    """Returns the endpoint and its secret, which the API shows only once."""
+    organisation_id = principal.require_organisation()
+    count = session.exec(
+        select(func.count())
+        .select_from(WebhookEndpoint)
+        .where(WebhookEndpoint.organisation_id == organisation_id)
+    ).one()
+    if count >= MAX_ENDPOINTS_PER_ORGANISATION:
+        raise Conflict(
+            f"An organisation may register at most {MAX_ENDPOINTS_PER_ORGANISATION} endpoints.",
+            code="endpoint_limit_reached",
+        )
+    secret = new_secret()
+    endpoint = WebhookEndpoint(
+        organisation_id=organisation_id,
+        url=data.url,
+        description=data.description,
+        events=[e.value for e in data.events],
+        secret=secret,
+    )
+    session.add(endpoint)
+    session.flush()
+    return endpoint, secret
+
+
+def list_endpoints(
+    session: Session,
+    principal: Principal,
+    *,
+    organisation_id: uuid.UUID | None,
+    after: uuid.UUID | None,
+    limit: int,
+) -> list[WebhookEndpoint]:
+    query = select(WebhookEndpoint)
+    if not principal.is_operator:
+        query = query.where(WebhookEndpoint.organisation_id == principal.require_organisation())
+    if organisation_id is not None:
+        query = query.where(WebhookEndpoint.organisation_id == organisation_id)
+    if after is not None:
+        query = query.where(WebhookEndpoint.id > after)
+    return list(session.exec(query.order_by(WebhookEndpoint.id).limit(limit)))  # type: ignore[arg-type]
+
+
+def get_endpoint(session: Session, principal: Principal, endpoint_id: uuid.UUID) -> WebhookEndpoint:
+    """The endpoint if the caller manages it: the operator any, an organisation its own."""
+    endpoint = session.get(WebhookEndpoint, endpoint_id)
+    if endpoint is None or not (
+        principal.is_operator or endpoint.organisation_id == principal.organisation_id
+    ):
+        raise NotFound("No such webhook endpoint.")
+    return endpoint
+
+
+def etag(endpoint: WebhookEndpoint) -> str:
+    return f'"{endpoint.version}"'
+
+
+def update_endpoint(
+    session: Session,
+    endpoint: WebhookEndpoint,
+    data: WebhookEndpointUpdate,
+    if_match: str | None,
+) -> WebhookEndpoint:
+    check_if_match(if_match, etag(endpoint))
+    changes = data.model_fields_set
+    for name in changes - {"description"}:
+        if getattr(data, name) is None:
+            raise Unprocessable(name, "cannot be null; leave it out to keep the current value")
+    if data.url is not None:
+        endpoint.url = data.url
+    if data.events is not None:
+        endpoint.events = [e.value for e in data.events]
+    if "description" in changes:
+        endpoint.description = data.description
+    if data.active is not None:
+        endpoint.active = data.active
+    endpoint.version += 1
+    endpoint.updated_at = utcnow()
+    session.add(endpoint)
+    session.flush()
+    return endpoint
+
+
+def delete_endpoint(session: Session, endpoint: WebhookEndpoint) -> None:
+    """Remove the endpoint, its secret and its delivery log; its pending deliveries stop."""
+    session.exec(delete(WebhookDelivery).where(WebhookDelivery.endpoint_id == endpoint.id))  # type: ignore[call-overload,arg-type]
+    session.delete(endpoint)
+    session.flush()
+
+
+def endpoint_public(endpoint: WebhookEndpoint) -> WebhookEndpointPublic:
+    return WebhookEndpointPublic.model_validate(endpoint, from_attributes=True)
+
+
+def list_deliveries(
+    session: Session,
+    endpoint: WebhookEndpoint,
+    *,
+    status: DeliveryStatus | None,
+    after: uuid.UUID | None,
+    limit: int,
+) -> list[WebhookDeliveryPublic]:
+    query = (
+        select(WebhookDelivery, WebhookEvent.type)
+        .join(WebhookEvent, WebhookEvent.id == WebhookDelivery.event_id)  # type: ignore[arg-type]
+        .where(WebhookDelivery.endpoint_id == endpoint.id)
+    )
+    if status is not None:
+        query = query.where(WebhookDelivery.status == status.value)
+    if after is not None:
+        query = query.where(WebhookDelivery.id > after)
+    rows = session.exec(query.order_by(WebhookDelivery.id).limit(limit))  # type: ignore[arg-type]
+    return [_delivery_public(delivery, event_type) for delivery, event_type in rows]
+
+
+def _delivery_public(delivery: WebhookDelivery, event_type: str) -> WebhookDeliveryPublic:
+    pending = delivery.status == DeliveryStatus.pending
+    return WebhookDeliveryPublic(
+        id=delivery.id,
+        event_id=delivery.event_id,
+        event_type=EventType(event_type),
+        status=DeliveryStatus(delivery.status),
+        attempts=delivery.attempts,
+        last_attempt_at=delivery.last_attempt_at,
+        last_status_code=delivery.last_status_code,
+        last_error=delivery.last_error,
+        next_attempt_at=delivery.next_attempt_at if pending else None,
+        delivered_at=delivery.delivered_at,
+        created_at=delivery.created_at,
+    )
+
+
+# --- the outbox, as the worker sees it -----------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimedDelivery:
+    """A delivery leased to one worker: everything needed to send it without the database."""
+
+    delivery_id: uuid.UUID
+    lease_token: uuid.UUID
+    attempt: int
+    event_id: uuid.UUID
+    url: str
+    secret: str
+    body: bytes
+
+
+def claim_due_deliveries(
+    session: Session, *, now: datetime, limit: int, lease: timedelta
+) -> list[ClaimedDelivery]:
+    """Lease up to `limit` due deliveries of active endpoints to a new token, and return them.
+
+    The UPDATE re-checks status, due time and lease on the rows it changes, so two workers (or
+    processes) never hold the same delivery: on PostgreSQL the SELECT locks the rows it picks
+    and a concurrent claim skips them (SKIP LOCKED), and a row changed meanwhile fails the
+    re-check; on SQLite write transactions run one at a time. The attempt is counted here, so
+    a worker that dies mid-send still uses up an attempt.
+    """
+    lease_free = or_(
+        WebhookDelivery.locked_until.is_(None),  # type: ignore[union-attr]
+        WebhookDelivery.locked_until < now,  # type: ignore[operator]
+    )
+    is_due = (
+        WebhookDelivery.status == DeliveryStatus.pending.value,
+        WebhookDelivery.next_attempt_at <= now,
+        lease_free,
+    )
+    due_ids = session.exec(
+        select(WebhookDelivery.id)
+        .join(WebhookEndpoint, WebhookEndpoint.id == WebhookDelivery.endpoint_id)  # type: ignore[arg-type]
+        .where(*is_due, WebhookEndpoint.active.is_(True))  # type: ignore[attr-defined]
+        .order_by(WebhookDelivery.next_attempt_at, WebhookDelivery.id)  # type: ignore[arg-type]
+        .limit(limit)
+        .with_for_update(skip_locked=True, of=WebhookDelivery)  # type: ignore[arg-type]
+    ).all()
+    if not due_ids:
+        return []
+    # A separate statement on purpose: as `id IN (subquery)`, PostgreSQL may rescan the LIMIT
+    # subquery per row, and SKIP LOCKED then skips the rows this UPDATE has just changed, so
+    # the lease would cover every due row instead of `limit`.
+    token = uuid.uuid4()
+    session.exec(
+        update(WebhookDelivery)  # type: ignore[call-overload]
+        .where(WebhookDelivery.id.in_(due_ids), *is_due)  # type: ignore[attr-defined]
+        .values(
+            locked_until=now + lease,
+            lease_token=token,
+            attempts=WebhookDelivery.attempts + 1,
+            last_attempt_at=now,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    rows = session.exec(
+        select(WebhookDelivery, WebhookEvent, WebhookEndpoint.url, WebhookEndpoint.secret)
+        .join(WebhookEvent, WebhookEvent.id == WebhookDelivery.event_id)  # type: ignore[arg-type]
+        .join(WebhookEndpoint, WebhookEndpoint.id == WebhookDelivery.endpoint_id)  # type: ignore[arg-type]
+        .where(WebhookDelivery.lease_token == token)
+        .order_by(WebhookDelivery.next_attempt_at, WebhookDelivery.id)  # type: ignore[arg-type]
+        .execution_options(populate_existing=True)
+    ).all()
+    return [
+        ClaimedDelivery(
+            delivery_id=delivery.id,
+            lease_token=token,
+            attempt=delivery.attempts,
+            event_id=webhook_event.id,
+            url=url,
+            secret=secret,
+            body=event_body(webhook_event.type, webhook_event.occurred_at, webhook_event.data),
+        )
+        for delivery, webhook_event, url, secret in rows
+    ]
+
+
+def record_delivered(
+    session: Session, claimed: ClaimedDelivery, *, status_code: int, now: datetime
+) -> bool:
+    """Mark delivered; False when the lease was lost (expired and taken, or endpoint deleted)."""
+    return _finish(
+        session,
+        claimed,
+        status=DeliveryStatus.delivered.value,
+        delivered_at=now,
+        last_status_code=status_code,
+        last_error=None,
+    )
+
+
+def record_failure(
+    session: Session,
+    claimed: ClaimedDelivery,
+    *,
+    status_code: int | None,
+    error: str,
+    retry_at: datetime | None,
+) -> bool:
+    """Schedule the next attempt at `retry_at`, or mark failed when there is none."""
+    values: dict[str, Any] = {"last_status_code": status_code, "last_error": error[:200]}
+    if retry_at is None:
+        values["status"] = DeliveryStatus.failed.value
+    else:
+        values["next_attempt_at"] = retry_at
+    return _finish(session, claimed, **values)
+
+
+def _finish(session: Session, claimed: ClaimedDelivery, **values: Any) -> bool:
+    result = session.exec(
+        update(WebhookDelivery)  # type: ignore[call-overload]
+        .where(
+            WebhookDelivery.id == claimed.delivery_id,
+            WebhookDelivery.lease_token == claimed.lease_token,
+        )
+        .values(locked_until=None, lease_token=None, **values)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1

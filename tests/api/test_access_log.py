@@ -1,0 +1,219 @@
+"""The case access log: every read, list and write is logged, without case data, append-only."""
+
+import uuid
+
+import pytest
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.exc import DBAPIError
+
+from app.access_log.models import AccessLogEntry
+from tests.api.helpers import assert_problem, me
+from tests.conftest import create_case
+
+
+def log_of(client, region, **params):
+    response = client.get(
+        f"/v1/tables/{region.table_id}/access-log",
+        params={"limit": 1000, **params},
+        headers=region.chair.headers,
+    )
+    assert response.status_code == 200, response.text
+    return response.json()["items"]
+
+
+def entries_for(client, region, case_id):
+    return log_of(client, region, case_id=case_id)
+
+
+def test_creating_a_case_is_logged(client, small_region):
+    cp = small_region.care_provider
+    case = create_case(client, cp, small_region.table_id)
+    [entry] = entries_for(client, small_region, case["id"])
+    assert entry["action"] == "create"
+    assert entry["case_id"] == case["id"]
+    assert entry["organisation_id"] == cp.id
+    assert entry["api_key_id"] == me(client, cp.headers)["api_key_id"]
+    assert entry["endpoint"] == "POST /v1/cases"
+    assert entry["at"]
+
+
+ACCESSES = [
+    pytest.param(
+        "care_provider",
+        lambda c, h, case_id: c.get(f"/v1/cases/{case_id}", headers=h),
+        "read",
+        "GET /v1/cases/{case_id}",
+        id="read-by-owner",
+    ),
+    pytest.param(
+        "chair",
+        lambda c, h, case_id: c.get(f"/v1/cases/{case_id}", headers=h),
+        "read",
+        "GET /v1/cases/{case_id}",
+        id="read-by-chair",
+    ),
+    pytest.param(
+        "municipality",
+        lambda c, h, case_id: c.get("/v1/cases", headers=h),
+        "list",
+        "GET /v1/cases",
+        id="list-by-municipality",
+    ),
+    pytest.param(
+        "chair",
+        lambda c, h, case_id: c.get(f"/v1/cases/{case_id}/transitions", headers=h),
+        "history",
+        "GET /v1/cases/{case_id}/transitions",
+        id="history-by-chair",
+    ),
+    pytest.param(
+        "care_provider",
+        lambda c, h, case_id: c.patch(f"/v1/cases/{case_id}", json={"urgency": True}, headers=h),
+        "update",
+        "PATCH /v1/cases/{case_id}",
+        id="update",
+    ),
+    pytest.param(
+        "care_provider",
+        lambda c, h, case_id: c.patch(
+            f"/v1/cases/{case_id}",
+            json={"status": "on_hold", "status_reason": "client_request"},
+            headers=h,
+        ),
+        "status_change",
+        "PATCH /v1/cases/{case_id}",
+        id="status-change",
+    ),
+]
+
+
+@pytest.mark.parametrize(("actor", "call", "action", "endpoint"), ACCESSES)
+def test_each_access_to_a_case_file_is_logged(client, region, actor, call, action, endpoint):
+    case = create_case(client, region.care_provider, region.table_id)
+    org = getattr(region, actor)
+    response = call(client, org.headers, case["id"])
+    assert response.status_code == 200, response.text
+    entries = entries_for(client, region, case["id"])
+    assert [e["action"] for e in entries] == ["create", action]
+    latest = entries[-1]
+    assert latest["organisation_id"] == org.id
+    assert latest["api_key_id"] == me(client, org.headers)["api_key_id"]
+    assert latest["endpoint"] == endpoint
+
+
+def test_listing_logs_one_entry_per_listed_case(client, small_region):
+    ids = {
+        create_case(client, small_region.care_provider, small_region.table_id)["id"]
+        for _ in range(3)
+    }
+    client.get("/v1/cases", headers=small_region.chair.headers)
+    listed = [e for e in log_of(client, small_region) if e["action"] == "list"]
+    assert sorted(e["case_id"] for e in listed) == sorted(ids)
+    assert {e["organisation_id"] for e in listed} == {small_region.chair.id}
+
+
+def test_listing_logs_only_the_page_returned(client, small_region):
+    for _ in range(3):
+        create_case(client, small_region.care_provider, small_region.table_id)
+    page = client.get("/v1/cases", params={"limit": 2}, headers=small_region.chair.headers).json()
+    listed = [e["case_id"] for e in log_of(client, small_region) if e["action"] == "list"]
+    assert sorted(listed) == sorted(c["id"] for c in page["items"])
+
+
+def test_log_entries_hold_no_case_data(client, small_region):
+    case = create_case(
+        client, small_region.care_provider, small_region.table_id, external_ref="K-SECRET-4711"
+    )
+    client.get(f"/v1/cases/{case['id']}", headers=small_region.chair.headers)
+    response = client.get(
+        f"/v1/tables/{small_region.table_id}/access-log", headers=small_region.chair.headers
+    )
+    assert "K-SECRET-4711" not in response.text
+    assert "16250" not in response.text
+    assert set(response.json()["items"][0]) == {
+        "id",
+        "at",
+        "action",
+        "case_id",
+        "organisation_id",
+        "api_key_id",
+        "person_id",
+        "endpoint",
+    }
+
+
+def test_stored_log_rows_hold_no_case_data(client, small_region, session):
+    case = create_case(
+        client, small_region.care_provider, small_region.table_id, external_ref="K-SECRET-4712"
+    )
+    client.get(f"/v1/cases/{case['id']}", headers=small_region.chair.headers)
+    rows = (
+        session.execute(
+            select(AccessLogEntry).where(AccessLogEntry.case_id == uuid.UUID(case["id"]))
+        )
+        .scalars()
+        .all()
+    )
+    assert len(rows) == 2
+    for row in rows:
+        values = " ".join(str(v) for v in row.model_dump().values())
+        assert "K-SECRET-4712" not in values
+        assert "16250" not in values
+
+
+def test_chair_filters_the_log_by_case(client, small_region):
+    first = create_case(client, small_region.care_provider, small_region.table_id)
+    second = create_case(client, small_region.care_provider, small_region.table_id)
+    client.get(f"/v1/cases/{second['id']}", headers=small_region.chair.headers)
+    assert {e["case_id"] for e in entries_for(client, small_region, first["id"])} == {first["id"]}
+    assert len(entries_for(client, small_region, second["id"])) == 2
+
+
+def test_log_of_a_table_holds_only_its_own_cases(client, region, other_region):
+    mine = create_case(client, region.care_provider, region.table_id)
+    create_case(client, other_region.care_provider, other_region.table_id)
+    assert {e["case_id"] for e in log_of(client, region)} == {mine["id"]}
+
+
+def test_non_chair_member_gets_403_for_the_log(client, region):
+    create_case(client, region.care_provider, region.table_id)
+    response = client.get(
+        f"/v1/tables/{region.table_id}/access-log", headers=region.municipality.headers
+    )
+    assert_problem(response, 403)
+
+
+def test_non_member_gets_404_for_the_log(client, region, other_region):
+    response = client.get(
+        f"/v1/tables/{region.table_id}/access-log", headers=other_region.chair.headers
+    )
+    assert_problem(response, 404)
+
+
+def count_entries(session, case_id):
+    return session.execute(
+        select(func.count()).select_from(AccessLogEntry).where(AccessLogEntry.case_id == case_id)
+    ).scalar_one()
+
+
+def test_log_rows_cannot_be_updated(client, small_region, session):
+    case_id = uuid.UUID(
+        create_case(client, small_region.care_provider, small_region.table_id)["id"]
+    )
+    with pytest.raises(DBAPIError, match="append-only"), session.begin_nested():
+        session.execute(
+            update(AccessLogEntry).where(AccessLogEntry.case_id == case_id).values(action="read")
+        )
+    [action] = session.execute(
+        select(AccessLogEntry.action).where(AccessLogEntry.case_id == case_id)
+    ).scalars()
+    assert action == "create"
+
+
+def test_log_rows_cannot_be_deleted(client, small_region, session):
+    case_id = uuid.UUID(
+        create_case(client, small_region.care_provider, small_region.table_id)["id"]
+    )
+    with pytest.raises(DBAPIError, match="append-only"), session.begin_nested():
+        session.execute(delete(AccessLogEntry).where(AccessLogEntry.case_id == case_id))
+    assert count_entries(session, case_id) == 1

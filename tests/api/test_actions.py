@@ -1,0 +1,107 @@
+"""Actions: handed out by the chair, back on the agenda while open, overdue after their date."""
+
+from tests.api.helpers import assert_problem
+from tests.conftest import create_case
+
+DATE = "2026-11-30"
+
+
+def hand_out(client, region, owner, due_date="2026-12-14", **extra):
+    response = client.post(
+        f"/v1/tables/{region.table_id}/actions",
+        json={
+            "kind": "request_beschikking",
+            "owner_organisation_id": owner.id,
+            "due_date": due_date,
+        }
+        | extra,
+        headers=region.chair.headers,
+    )
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+def agenda(client, region, org, date=DATE):
+    return client.get(
+        f"/v1/tables/{region.table_id}/agenda", params={"date": date}, headers=org.headers
+    ).json()
+
+
+def test_open_actions_appear_on_the_next_agenda_and_overdue_is_flagged(client, region):
+    case = create_case(client, region.care_provider, region.table_id)
+    action = hand_out(client, region, region.care_provider, case_id=case["id"])
+    listed = {a["id"]: a for a in agenda(client, region, region.chair)["open_actions"]}
+    assert listed[action["id"]]["overdue"] is False
+    later = {a["id"]: a for a in agenda(client, region, region.chair, "2026-12-21")["open_actions"]}
+    assert later[action["id"]]["overdue"] is True
+
+
+def test_a_done_action_leaves_the_agenda(client, region):
+    action = hand_out(client, region, region.care_provider)
+    response = client.patch(
+        f"/v1/actions/{action['id']}", json={"status": "done"}, headers=region.care_provider.headers
+    )
+    assert response.status_code == 200 and response.json()["completed_at"]
+    assert agenda(client, region, region.chair)["open_actions"] == []
+
+
+def test_only_the_chair_hands_out_actions(client, region):
+    response = client.post(
+        f"/v1/tables/{region.table_id}/actions",
+        json={
+            "kind": "other",
+            "owner_organisation_id": region.care_provider.id,
+            "due_date": "2026-12-14",
+        },
+        headers=region.municipality.headers,
+    )
+    assert_problem(response, 403)
+
+
+def test_owner_must_be_a_member_of_the_table(client, region, other_region):
+    response = client.post(
+        f"/v1/tables/{region.table_id}/actions",
+        json={"kind": "other", "owner_organisation_id": other_region.chair.id, "due_date": DATE},
+        headers=region.chair.headers,
+    )
+    assert_problem(response, 422)
+
+
+def test_someone_else_cannot_close_an_action(client, region):
+    action = hand_out(client, region, region.care_provider)
+    response = client.patch(
+        f"/v1/actions/{action['id']}",
+        json={"status": "done"},
+        headers=region.other_care_provider.headers,
+    )
+    assert response.status_code in (403, 404)
+
+
+def test_corporation_sees_its_own_actions_without_the_case(client, region):
+    case = create_case(client, region.care_provider, region.table_id)
+    hand_out(client, region, region.care_provider, case_id=case["id"])
+    own = hand_out(client, region, region.corporation, case_id=case["id"], kind="plan_viewing")
+    listed = client.get(
+        f"/v1/tables/{region.table_id}/actions", headers=region.corporation.headers
+    ).json()["items"]
+    assert [a["id"] for a in listed] == [own["id"]]
+    assert listed[0]["case_id"] is None
+    on_agenda = agenda(client, region, region.corporation)["open_actions"]
+    assert [a["id"] for a in on_agenda] == [own["id"]]
+
+
+def test_overdue_filter_lists_open_actions_past_their_date(client, region):
+    late = hand_out(client, region, region.care_provider, due_date="2026-01-05")
+    hand_out(client, region, region.care_provider, due_date="2099-01-05")
+    listed = client.get(
+        f"/v1/tables/{region.table_id}/actions",
+        params={"overdue": True},
+        headers=region.chair.headers,
+    ).json()["items"]
+    assert [a["id"] for a in listed] == [late["id"]]
+
+
+def test_an_action_of_another_table_is_404(client, region, other_region):
+    action = hand_out(client, region, region.care_provider)
+    response = client.get(f"/v1/actions/{action['id']}", headers=other_region.chair.headers)
+    assert_problem(response, 404)

@@ -1,0 +1,297 @@
+"""The weekly agenda through the API: rules applied, one-to-one proposal, views per role."""
+
+import pytest
+
+from tests.api.helpers import assert_problem
+from tests.conftest import OPERATOR, create_case, create_vacancy, make_org, make_table
+
+MEETING = "2026-11-30"
+
+
+def agenda(client, org, table_id, **params):
+    response = client.get(
+        f"/v1/tables/{table_id}/agenda", params={"date": MEETING, **params}, headers=org.headers
+    )
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def why_not(client, org, table_id, case_id, vacancy_id):
+    return client.get(
+        f"/v1/tables/{table_id}/why-not",
+        params={"case_id": case_id, "vacancy_id": vacancy_id, "date": MEETING},
+        headers=org.headers,
+    )
+
+
+@pytest.fixture
+def market(client, region):
+    """Two cases of each care provider and two dwellings of each corporation, all matching."""
+    cases = [
+        create_case(client, region.care_provider, region.table_id, ready_since="2024-01-10"),
+        create_case(client, region.care_provider, region.table_id, ready_since="2025-06-01"),
+        create_case(client, region.other_care_provider, region.table_id, ready_since="2024-05-01"),
+        create_case(client, region.other_care_provider, region.table_id, ready_since="2026-02-01"),
+    ]
+    vacancies = [
+        create_vacancy(client, region.corporation, complex_ref="A"),
+        create_vacancy(client, region.corporation, complex_ref="B"),
+        create_vacancy(client, region.other_corporation, complex_ref="C"),
+    ]
+    return cases, vacancies
+
+
+def test_chair_sees_a_one_to_one_proposal_housing_as_many_as_there_are_dwellings(
+    client, region, market
+):
+    document = agenda(client, region.chair, region.table_id)
+    assert document["view"] == "table"
+    proposals = document["proposals"]
+    assert len(proposals) == 3
+    assert len({p["case_id"] for p in proposals}) == 3
+    assert len({p["vacancy_id"] for p in proposals}) == 3
+    assert document["summary"]["people_housed"] == 3
+    assert document["summary"]["ready_cases"] == 4
+
+
+def test_waiting_time_decides_who_is_left_out_when_dwellings_are_scarce(client, region, market):
+    cases, _ = market
+    document = agenda(client, region.chair, region.table_id)
+    proposed = {p["case_id"] for p in document["proposals"]}
+    youngest_wait = cases[3]["id"]
+    assert proposed == {c["id"] for c in cases} - {youngest_wait}
+
+
+def test_every_score_has_named_components_that_add_up(client, region, market):
+    document = agenda(client, region.chair, region.table_id)
+    for proposal in document["proposals"]:
+        names = [c["name"] for c in proposal["components"]]
+        assert "waiting_time" in names and "rent_headroom" in names
+        assert sum(c["points"] for c in proposal["components"]) == pytest.approx(
+            proposal["score"], abs=1e-3
+        )
+
+
+def test_every_proposed_pair_is_feasible_by_the_why_not_answer(client, region, market):
+    document = agenda(client, region.chair, region.table_id)
+    for proposal in document["proposals"]:
+        answer = why_not(
+            client, region.chair, region.table_id, proposal["case_id"], proposal["vacancy_id"]
+        )
+        assert answer.status_code == 200
+        assert answer.json()["feasible"] is True
+        assert answer.json()["reasons"] == []
+
+
+def test_why_not_names_every_failing_rule_with_its_figures(client, region):
+    case = create_case(
+        client,
+        region.care_provider,
+        region.table_id,
+        registration_date="2025-10-01",
+        needs={"wheelchair": True, "step_free": False, "max_floor": None, "pets": True},
+    )
+    vacancy = create_vacancy(
+        client,
+        region.corporation,
+        contingent=False,
+        pets_allowed=False,
+        rent={"base": "713.03", "eligible_service_costs": "0"},
+    )
+    answer = why_not(client, region.chair, region.table_id, case["id"], vacancy["id"]).json()
+    codes = {r["code"] for r in answer["reasons"]}
+    assert codes == {
+        "rent_above_cap",
+        "not_wheelchair_accessible",
+        "pets_not_allowed",
+        "registration_too_short",
+    }
+    rent = next(r for r in answer["reasons"] if r["code"] == "rent_above_cap")
+    assert rent["detail"]["cap"] == "713.02"
+    assert answer["feasible"] is False and answer["score"] is None
+
+
+def test_rent_exactly_at_the_low_cap_is_feasible_in_2026(client, region):
+    case = create_case(client, region.care_provider, region.table_id)
+    vacancy = create_vacancy(
+        client, region.corporation, rent={"base": "713.02", "eligible_service_costs": "40.00"}
+    )
+    answer = why_not(client, region.chair, region.table_id, case["id"], vacancy["id"]).json()
+    assert answer["feasible"] is True
+
+
+def test_blocked_cases_show_the_reason_that_alone_blocks_them(client, region):
+    create_vacancy(client, region.corporation)
+    blocked = create_case(
+        client, region.care_provider, region.table_id, beschikking={"status": "none"}
+    )
+    document = agenda(client, region.chair, region.table_id)
+    entry = next(
+        b for b in document["bottlenecks"]["blocked_cases"] if b["case_id"] == blocked["id"]
+    )
+    assert entry["unblocked_by"] == ["beschikking_missing"]
+    by_reason = {r["code"]: r for r in document["bottlenecks"]["by_reason"]}
+    assert by_reason["beschikking_missing"]["cases_blocked_only_by"] == 1
+
+
+def test_vacancy_without_candidates_is_listed_with_its_reasons(client, region):
+    create_case(client, region.care_provider, region.table_id)
+    too_big = create_vacancy(client, region.corporation, rooms=6)
+    document = agenda(client, region.chair, region.table_id)
+    listed = {v["vacancy_id"]: v for v in document["vacancies_without_candidates"]}
+    assert listed[too_big["id"]]["excluded_counts"] == {"size_mismatch": 1}
+
+
+def test_policy_change_by_the_chair_changes_the_agenda(client, region):
+    create_case(client, region.care_provider, region.table_id)
+    create_vacancy(client, region.corporation, available_from="2027-03-01")
+    assert agenda(client, region.chair, region.table_id)["summary"]["people_housed"] == 0
+    response = client.patch(
+        f"/v1/tables/{region.table_id}",
+        json={"policy": {"horizon_days": 120}},
+        headers=region.chair.headers,
+    )
+    assert response.status_code == 200
+    document = agenda(client, region.chair, region.table_id)
+    assert document["summary"]["people_housed"] == 1
+    assert document["policy"]["horizon_days"] == 120
+
+
+def test_agenda_records_the_limits_of_the_meeting_year(client, region):
+    document = agenda(client, region.chair, region.table_id)
+    assert document["limits"]["year"] == 2026
+    assert document["limits"]["low_cap"] == 713.02
+
+
+def test_a_year_without_limits_is_a_clear_422(client, region):
+    response = client.get(
+        f"/v1/tables/{region.table_id}/agenda",
+        params={"date": "2031-01-05"},
+        headers=region.chair.headers,
+    )
+    body = assert_problem(response, 422)
+    assert body["invalidParams"][0]["name"] == "date"
+
+
+def test_care_provider_sees_only_its_own_cases(client, region, market):
+    cases, _ = market
+    own = {c["id"] for c in cases if c["care_provider_id"] == region.care_provider.id}
+    document = agenda(client, region.care_provider, region.table_id)
+    assert document["view"] == "care_provider"
+    assert {p["case_id"] for p in document["proposals"]} <= own
+    assert {e["case_id"] for e in document["candidates_by_case"]} == own
+    assert {w["case_id"] for w in document["longest_waiting"]} == own
+    assert document["candidates_by_vacancy"] == []
+
+
+def test_corporation_sees_only_proposals_for_its_dwellings_without_case_details(
+    client, region, market
+):
+    _, vacancies = market
+    own = {v["id"] for v in vacancies if v["corporation_id"] == region.corporation.id}
+    document = agenda(client, region.corporation, region.table_id)
+    assert document["view"] == "housing_corporation"
+    assert document["proposals"]
+    assert {p["vacancy_id"] for p in document["proposals"]} <= own
+    assert all(p["components"] is None for p in document["proposals"])
+    assert document["candidates_by_case"] == []
+    assert document["bottlenecks"] is None
+    assert {e["vacancy_id"] for e in document["candidates_by_vacancy"]} == own
+    assert {v["id"] for v in document["vacancies"]} <= own
+
+
+def test_corporation_may_not_ask_why_not(client, region, market):
+    cases, vacancies = market
+    response = why_not(
+        client, region.corporation, region.table_id, cases[0]["id"], vacancies[0]["id"]
+    )
+    assert_problem(response, 403)
+
+
+def test_care_provider_asks_why_not_only_for_its_own_cases(client, region, market):
+    cases, vacancies = market
+    foreign = next(c for c in cases if c["care_provider_id"] != region.care_provider.id)
+    response = why_not(
+        client, region.care_provider, region.table_id, foreign["id"], vacancies[0]["id"]
+    )
+    assert_problem(response, 404)
+
+
+def test_agenda_of_another_table_is_404(client, region, other_region, market):
+    response = client.get(
+        f"/v1/tables/{region.table_id}/agenda", headers=other_region.chair.headers
+    )
+    assert_problem(response, 404)
+
+
+def test_operator_cannot_read_the_agenda(client, region, market):
+    response = client.get(f"/v1/tables/{region.table_id}/agenda", headers=OPERATOR)
+    assert_problem(response, 403)
+
+
+def test_reading_the_agenda_is_in_the_access_log(client, region, market):
+    cases, _ = market
+    agenda(client, region.care_provider, region.table_id)
+    log = client.get(
+        f"/v1/tables/{region.table_id}/access-log", headers=region.chair.headers
+    ).json()["items"]
+    logged = {e["case_id"] for e in log if e["action"] == "agenda"}
+    assert logged == {c["id"] for c in cases if c["care_provider_id"] == region.care_provider.id}
+
+
+def test_cases_on_hold_and_not_yet_ready_are_not_matched(client, region):
+    create_vacancy(client, region.corporation)
+    later = create_case(client, region.care_provider, region.table_id, ready_since="2027-01-01")
+    held = create_case(client, region.care_provider, region.table_id)
+    client.patch(
+        f"/v1/cases/{held['id']}",
+        json={"status": "on_hold", "status_reason": "client_request"},
+        headers=region.care_provider.headers,
+    )
+    document = agenda(client, region.chair, region.table_id)
+    assert document["summary"]["ready_cases"] == 0
+    assert later["id"] not in {e["case_id"] for e in document["candidates_by_case"]}
+
+
+def test_spread_cap_per_complex_limits_proposals_in_one_building(client, region):
+    for _ in range(3):
+        create_case(client, region.care_provider, region.table_id)
+    for _ in range(3):
+        create_vacancy(client, region.corporation, complex_ref="TOREN")
+    document = agenda(client, region.chair, region.table_id)
+    assert document["summary"]["people_housed"] == 2  # default max_per_complex
+
+
+def test_a_member_of_another_kind_in_another_table_cannot_use_a_foreign_case(
+    client, region, other_region
+):
+    case = create_case(client, region.care_provider, region.table_id)
+    vacancy = create_vacancy(client, other_region.corporation, municipality_code="GM0363")
+    response = why_not(client, region.chair, region.table_id, case["id"], vacancy["id"])
+    assert_problem(response, 404)
+
+
+def test_chair_of_another_kind_gets_the_table_view(client):
+    care_chair = make_org(client, "care_provider")
+    corporation = make_org(client, "housing_corporation")
+    table_id = make_table(client, care_chair, [corporation], ["GM0518"])
+    response = client.get(
+        f"/v1/tables/{table_id}/agenda", params={"date": MEETING}, headers=care_chair.headers
+    )
+    assert response.json()["view"] == "table"
+
+
+@pytest.mark.parametrize("viewer", ["chair", "care_provider", "corporation"])
+def test_agenda_response_matches_the_documented_schema(client, region, market, viewer):
+    from app.agenda.models import Agenda
+
+    document = agenda(client, getattr(region, viewer), region.table_id)
+    assert Agenda.model_validate(document).view.value == document["view"]
+
+
+def test_a_dwelling_past_its_response_date_is_still_matched_until_withdrawn(client, region):
+    create_case(client, region.care_provider, region.table_id)
+    vacancy = create_vacancy(client, region.corporation, respond_before="2026-11-01")
+    assert agenda(client, region.chair, region.table_id)["summary"]["people_housed"] == 1
+    client.delete(f"/v1/vacancies/{vacancy['id']}", headers=region.corporation.headers)
+    assert agenda(client, region.chair, region.table_id)["summary"]["vacancies"] == 0

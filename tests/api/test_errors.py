@@ -1,0 +1,354 @@
+"""Errors are RFC 9457 problems; hostile input is refused with 4xx, never a 500."""
+
+import json
+import uuid
+
+import pytest
+
+from tests.api.helpers import assert_problem, invalid_names, me
+from tests.conftest import OPERATOR, case_body, create_case, make_org, vacancy_body
+
+JSON = {"Content-Type": "application/json"}
+TEN_MB = 10 * 1024 * 1024
+
+
+def post_raw(client, path, content, headers):
+    return client.post(path, content=content, headers={**headers, **JSON})
+
+
+# --- authentication -------------------------------------------------------------------------
+
+
+def test_missing_key_is_401_with_a_bearer_challenge(client):
+    response = client.get("/v1/me")
+    assert_problem(response, 401)
+    assert response.headers["WWW-Authenticate"] == "Bearer"
+
+
+@pytest.mark.parametrize(
+    "authorization",
+    ["Bearer ust_not-a-real-key", "Bearer test-operator-key-but-longer", "Basic dXNlcjpwdw==", ""],
+    ids=["unknown-key", "wrong-operator-key", "basic-auth", "empty"],
+)
+def test_wrong_key_is_401_with_a_bearer_challenge(client, authorization):
+    response = client.get("/v1/me", headers={"Authorization": authorization})
+    assert_problem(response, 401)
+    assert response.headers["WWW-Authenticate"] == "Bearer"
+
+
+def test_revoked_key_is_401_with_a_bearer_challenge(client):
+    org = make_org(client, "care_provider")
+    key_id = me(client, org.headers)["api_key_id"]
+    client.delete(f"/v1/organizations/{org.id}/api-keys/{key_id}", headers=OPERATOR)
+    response = client.get("/v1/me", headers=org.headers)
+    assert_problem(response, 401)
+    assert response.headers["WWW-Authenticate"] == "Bearer"
+
+
+# --- one problem format for every status ----------------------------------------------------
+
+
+def test_403_is_a_problem(client):
+    org = make_org(client, "care_provider")
+    response = client.post(
+        "/v1/organizations", json={"name": "x", "kind": "municipality"}, headers=org.headers
+    )
+    assert_problem(response, 403, "forbidden")
+
+
+def test_unknown_route_is_a_404_problem(client):
+    assert_problem(client.get("/v1/nowhere", headers=OPERATOR), 404, "not_found")
+
+
+@pytest.mark.parametrize(
+    "path", ["/v1/cases/{id}", "/v1/cases/{id}/transitions", "/v1/vacancies/{id}"]
+)
+def test_unknown_case_or_vacancy_id_is_a_404_problem(client, small_region, path):
+    url = path.format(id=uuid.uuid4())
+    assert_problem(client.get(url, headers=small_region.chair.headers), 404, "not_found")
+
+
+@pytest.mark.parametrize("path", ["/v1/tables/{id}", "/v1/organizations/{id}"])
+def test_unknown_table_or_organisation_id_is_a_404_problem(client, path):
+    url = path.format(id=uuid.uuid4())
+    assert_problem(client.get(url, headers=OPERATOR), 404, "not_found")
+
+
+def test_malformed_id_in_the_path_is_a_422_problem(client, small_region):
+    response = client.get("/v1/cases/not-a-uuid", headers=small_region.care_provider.headers)
+    assert invalid_names(response) == ["case_id"]
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [("DELETE", "/v1/me"), ("PUT", "/v1/cases"), ("PATCH", "/v1/vacancies/batch")],
+)
+def test_wrong_method_is_a_405_problem(client, method, path):
+    response = client.request(method, path, headers=OPERATOR)
+    assert_problem(response, 405, "method_not_allowed")
+
+
+def test_409_is_a_problem(client):
+    make_org(client, "municipality", name="Gemeente Zeist")
+    response = client.post(
+        "/v1/organizations",
+        json={"name": "Gemeente Zeist", "kind": "municipality"},
+        headers=OPERATOR,
+    )
+    assert_problem(response, 409)
+
+
+def test_412_is_a_problem(client, small_region):
+    case = create_case(client, small_region.care_provider, small_region.table_id)
+    response = client.patch(
+        f"/v1/cases/{case['id']}",
+        json={"urgency": True},
+        headers={**small_region.care_provider.headers, "If-Match": '"999"'},
+    )
+    assert_problem(response, 412, "precondition_failed")
+
+
+@pytest.mark.parametrize(
+    "content",
+    ['{"name": "Gemeente Ede", "kind": ', "{'name': 'x'}", "[1, 2", '{"name": "Ede",}'],
+    ids=["truncated", "single-quotes", "unclosed-array", "trailing-comma"],
+)
+def test_malformed_json_is_a_422_problem(client, content):
+    response = post_raw(client, "/v1/organizations", content, OPERATOR)
+    assert_problem(response, 422, "validation_error")
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"name": 12, "kind": "municipality"},
+        {"name": "Gemeente Ede", "kind": ["municipality"]},
+        {"name": {"nl": "Gemeente Ede"}, "kind": "municipality"},
+        ["Gemeente Ede", "municipality"],
+        None,
+    ],
+    ids=["number-for-string", "list-for-enum", "object-for-string", "array-for-object", "null"],
+)
+def test_wrong_json_types_are_a_422_problem(client, body):
+    response = post_raw(client, "/v1/organizations", json.dumps(body), OPERATOR)
+    assert invalid_names(response)
+
+
+# --- input that could crash a database ------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["Gemeente\x00Ede", "Gemeente\nEde", "Gemeente\x1b[31mEde", "Gemeente\x7fEde", "\x00"],
+    ids=["nul", "newline", "escape", "delete", "only-nul"],
+)
+def test_control_characters_in_a_name_are_422(client, name):
+    response = client.post(
+        "/v1/organizations", json={"name": name, "kind": "municipality"}, headers=OPERATOR
+    )
+    assert invalid_names(response) == ["name"]
+
+
+def test_nul_byte_in_a_key_label_is_422(client):
+    org = make_org(client, "municipality")
+    response = client.post(
+        f"/v1/organizations/{org.id}/api-keys", json={"label": "a\x00b"}, headers=OPERATOR
+    )
+    assert invalid_names(response) == ["label"]
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "name"),
+    [
+        (("address", "street"), "Kastanje\x00laan", "address.street"),
+        (("address", "house_number"), "1\x002", "address.house_number"),
+        (("address", "postcode"), "3512\x00AB", "address.postcode"),
+        (("complex_ref",), "CPX\x00-1", "complex_ref"),
+        (("external_ref",), "V\x00-1", "external_ref"),
+        (("address", "street"), "Kastanje\tlaan", "address.street"),
+    ],
+)
+def test_control_characters_in_vacancy_strings_are_422(client, small_region, path, value, name):
+    body = vacancy_body()
+    target = body
+    for part in path[:-1]:
+        target = target[part]
+    target[path[-1]] = value
+    response = client.post("/v1/vacancies", json=body, headers=small_region.corporation.headers)
+    assert invalid_names(response) == [name]
+
+
+def test_nul_byte_in_a_case_reference_is_422(client, small_region):
+    body = case_body(small_region.table_id, external_ref="K-\x00-1")
+    response = client.post("/v1/cases", json=body, headers=small_region.care_provider.headers)
+    assert invalid_names(response) == ["external_ref"]
+
+
+@pytest.mark.parametrize(
+    "params",
+    [{"external_ref": "K\x00"}, {"cursor": "\x00" * 22}, {"status": "ready\x00"}],
+    ids=["external_ref", "cursor", "status"],
+)
+def test_nul_byte_in_a_query_parameter_is_422(client, small_region, params):
+    response = client.get("/v1/cases", params=params, headers=small_region.care_provider.headers)
+    assert invalid_names(response) == list(params)
+
+
+HUGE = 10**30
+
+
+def param_id(value):
+    if isinstance(value, tuple):
+        return ".".join(value)
+    if str(value).lstrip("-") == str(HUGE):
+        return "30-digit-" + ("negative" if str(value).startswith("-") else "number")
+    return str(value)
+
+
+def case_with(table_id, path, value):
+    body = case_body(table_id)
+    target = body
+    for part in path[:-1]:
+        target = target[part]
+    target[path[-1]] = value
+    return body
+
+
+@pytest.mark.parametrize(
+    ("path", "value"),
+    [
+        (("birth_year",), HUGE),
+        (("birth_year",), -HUGE),
+        (("household", "children"), HUGE),
+        (("needs", "max_floor"), HUGE),
+        (("income", "annual_taxable"), HUGE),
+        (("income", "net_monthly"), str(HUGE)),
+        (("ready_since",), "9999-12-31"),
+        (("ready_since",), "0001-01-01"),
+        (("ready_since",), "10000-01-01"),
+        (("beschikking", "valid_until"), "9999-12-31"),
+        (("registration_date",), "9999-12-31"),
+    ],
+    ids=param_id,
+)
+def test_out_of_range_case_values_are_422(client, small_region, path, value):
+    body = case_with(small_region.table_id, path, value)
+    response = client.post("/v1/cases", json=body, headers=small_region.care_provider.headers)
+    assert invalid_names(response) == [".".join(path)]
+
+
+@pytest.mark.parametrize(
+    ("path", "value"),
+    [
+        (("rooms",), HUGE),
+        (("floor",), -HUGE),
+        (("min_age",), HUGE),
+        (("rent", "base"), HUGE),
+        (("available_from",), "9999-01-01"),
+        (("respond_before",), "9999-01-01"),
+    ],
+    ids=param_id,
+)
+def test_out_of_range_vacancy_values_are_422(client, small_region, path, value):
+    body = vacancy_body()
+    target = body
+    for part in path[:-1]:
+        target = target[part]
+    target[path[-1]] = value
+    response = client.post("/v1/vacancies", json=body, headers=small_region.corporation.headers)
+    assert invalid_names(response) == [".".join(path)]
+
+
+def test_30_digit_limit_is_422(client, small_region):
+    response = client.get(
+        "/v1/cases", params={"limit": HUGE}, headers=small_region.care_provider.headers
+    )
+    assert invalid_names(response) == ["limit"]
+
+
+def test_30_digit_policy_number_is_422(client, small_region):
+    response = client.patch(
+        f"/v1/tables/{small_region.table_id}",
+        json={"policy": {"horizon_days": HUGE}},
+        headers=small_region.chair.headers,
+    )
+    assert invalid_names(response) == ["policy.horizon_days"]
+
+
+@pytest.mark.parametrize("literal", ["NaN", "Infinity", "-Infinity", '"NaN"', '"Infinity"'])
+def test_non_finite_money_is_422(client, small_region, literal):
+    body = json.dumps(case_body(small_region.table_id))
+    body = body.replace('"annual_taxable": "16250.00"', f'"annual_taxable": {literal}')
+    assert literal in body
+    response = post_raw(client, "/v1/cases", body, small_region.care_provider.headers)
+    assert invalid_names(response) == ["income.annual_taxable"]
+
+
+@pytest.mark.parametrize("literal", ["NaN", "Infinity"])
+def test_non_finite_rent_is_422(client, small_region, literal):
+    body = json.dumps(vacancy_body()).replace('"base": "650.00"', f'"base": {literal}')
+    assert literal in body
+    response = post_raw(client, "/v1/vacancies", body, small_region.corporation.headers)
+    assert invalid_names(response) == ["rent.base"]
+
+
+def test_non_finite_score_weight_is_422(client, small_region):
+    body = '{"policy": {"score_weights": {"urgency": NaN}}}'
+    response = client.patch(
+        f"/v1/tables/{small_region.table_id}",
+        content=body,
+        headers={**small_region.chair.headers, **JSON},
+    )
+    assert "policy.score_weights.urgency" in invalid_names(response)
+
+
+def test_ten_megabyte_body_is_413(client, small_region):
+    body = json.dumps({"items": [], "padding": "x" * TEN_MB})
+    response = post_raw(client, "/v1/vacancies/batch", body, small_region.corporation.headers)
+    assert_problem(response, 413)
+
+
+def test_ten_megabyte_body_without_content_length_is_413(client, small_region):
+    def chunks():
+        for _ in range(10):
+            yield b"x" * (1024 * 1024)
+
+    response = post_raw(client, "/v1/vacancies/batch", chunks(), small_region.corporation.headers)
+    assert_problem(response, 413)
+
+
+# --- API-Version on every response ----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "kwargs", "status"),
+    [
+        ("GET", "/v1/me", {"headers": OPERATOR}, 200),
+        ("GET", "/openapi.json", {}, 200),
+        ("POST", "/v1/organizations", {"headers": OPERATOR, "json": {"name": "A"}}, 422),
+        ("GET", "/v1/me", {}, 401),
+        ("GET", "/v1/nowhere", {"headers": OPERATOR}, 404),
+        ("DELETE", "/v1/me", {"headers": OPERATOR}, 405),
+        ("POST", "/v1/organizations", {"headers": OPERATOR, "content": b"x" * TEN_MB}, 413),
+    ],
+    ids=["200", "openapi", "422", "401", "404", "405", "413"],
+)
+def test_every_response_names_the_api_version(client, method, path, kwargs, status):
+    response = client.request(method, path, **kwargs)
+    assert response.status_code == status
+    assert response.headers["API-Version"] == "1.0.0"
+
+
+def test_created_and_no_content_responses_name_the_api_version(client):
+    created = client.post(
+        "/v1/organizations", json={"name": "Versie", "kind": "municipality"}, headers=OPERATOR
+    )
+    assert created.status_code == 201
+    assert created.headers["API-Version"] == "1.0.0"
+    org_id = created.json()["id"]
+    key = client.post(
+        f"/v1/organizations/{org_id}/api-keys", json={"label": "k"}, headers=OPERATOR
+    ).json()
+    deleted = client.delete(f"/v1/organizations/{org_id}/api-keys/{key['id']}", headers=OPERATOR)
+    assert deleted.status_code == 204
+    assert deleted.headers["API-Version"] == "1.0.0"

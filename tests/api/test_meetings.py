@@ -1,0 +1,431 @@
+"""The meeting cycle through the API: publish a frozen agenda, decide, follow up."""
+
+import pytest
+
+from tests.api.helpers import assert_problem
+from tests.conftest import create_case, create_vacancy
+
+DATE = "2026-11-16"  # in the past, so a move-in date can follow it
+
+
+def schedule(client, region, date=DATE):
+    response = client.post(
+        f"/v1/tables/{region.table_id}/meetings", json={"date": date}, headers=region.chair.headers
+    )
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+def publish(client, region, meeting):
+    response = client.post(f"/v1/meetings/{meeting['id']}/publish", headers=region.chair.headers)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def proposals(client, region, org=None, **params):
+    response = client.get(
+        f"/v1/tables/{region.table_id}/proposals",
+        params=params,
+        headers=(org or region.chair).headers,
+    )
+    assert response.status_code == 200, response.text
+    return response.json()["items"]
+
+
+def decide(client, org, proposal_id, decision, reason=None, **headers):
+    body = {"decision": decision} | ({"reason": reason} if reason else {})
+    return client.post(
+        f"/v1/proposals/{proposal_id}/decisions", json=body, headers=org.headers | headers
+    )
+
+
+def case_of(client, region, case_id):
+    return client.get(f"/v1/cases/{case_id}", headers=region.chair.headers).json()
+
+
+def vacancy_of(client, region, vacancy_id):
+    return client.get(f"/v1/vacancies/{vacancy_id}", headers=region.chair.headers).json()
+
+
+@pytest.fixture
+def published(client, region):
+    """One meeting published with one proposal: case of care_provider, dwelling of corporation."""
+    case = create_case(client, region.care_provider, region.table_id)
+    vacancy = create_vacancy(client, region.corporation)
+    meeting = publish(client, region, schedule(client, region))
+    [proposal] = proposals(client, region)
+    return meeting, proposal, case, vacancy
+
+
+def walk_to_tenancy(client, region, proposal_id):
+    for org, decision in (
+        (region.chair, "nominate"),
+        (region.corporation, "corporation_accept"),
+        (region.corporation, "plan_viewing"),
+        (region.corporation, "sign_tenancy"),
+    ):
+        response = decide(client, org, proposal_id, decision)
+        assert response.status_code == 200, response.text
+
+
+def test_only_the_chair_schedules_a_meeting(client, region):
+    response = client.post(
+        f"/v1/tables/{region.table_id}/meetings",
+        json={"date": DATE},
+        headers=region.municipality.headers,
+    )
+    assert_problem(response, 403)
+
+
+def test_a_table_meets_once_per_date(client, region):
+    first = schedule(client, region)
+    again = client.post(
+        f"/v1/tables/{region.table_id}/meetings", json={"date": DATE}, headers=region.chair.headers
+    )
+    assert_problem(again, 409)
+    assert again.headers["Location"] == f"/v1/meetings/{first['id']}"
+
+
+def test_publishing_turns_the_agenda_into_proposals(client, region, published):
+    meeting, proposal, case, vacancy = published
+    assert meeting["status"] == "published" and meeting["proposals"] == 1
+    assert proposal["case_id"] == case["id"] and proposal["vacancy_id"] == vacancy["id"]
+    assert proposal["status"] == "proposed"
+    assert case_of(client, region, case["id"])["status"] == "proposed"
+    assert vacancy_of(client, region, vacancy["id"])["status"] == "proposed"
+
+
+def test_publishing_twice_is_refused(client, region, published):
+    meeting, *_ = published
+    response = client.post(f"/v1/meetings/{meeting['id']}/publish", headers=region.chair.headers)
+    assert_problem(response, 409)
+
+
+def test_only_the_chair_publishes(client, region):
+    meeting = schedule(client, region)
+    response = client.post(
+        f"/v1/meetings/{meeting['id']}/publish", headers=region.municipality.headers
+    )
+    assert_problem(response, 403)
+
+
+def test_published_agenda_is_frozen_and_later_edits_show_as_changes(client, region, published):
+    meeting, _, case, _ = published
+    client.patch(
+        f"/v1/cases/{case['id']}",
+        json={"needs": {"pets": True}},
+        headers=region.care_provider.headers,
+    )
+    newcomer = create_case(client, region.care_provider, region.table_id)
+    document = client.get(f"/v1/meetings/{meeting['id']}/agenda", headers=region.chair.headers)
+    assert document.status_code == 200
+    body = document.json()
+    assert body["frozen"] is True
+    assert [p["case_id"] for p in body["proposals"]] == [case["id"]]
+    changes = {(c["id"], c["change"]) for c in body["changes"]}
+    assert (case["id"], "updated") in changes
+    assert (newcomer["id"], "added") in changes
+
+
+def test_changes_are_cut_to_the_callers_view(client, region, published):
+    meeting, _, case, _ = published
+    client.patch(
+        f"/v1/cases/{case['id']}", json={"urgency": True}, headers=region.care_provider.headers
+    )
+    body = client.get(
+        f"/v1/meetings/{meeting['id']}/agenda", headers=region.corporation.headers
+    ).json()
+    assert all(c["subject"] == "vacancy" for c in body["changes"])
+    assert body["proposals"][0]["components"] is None
+
+
+def test_the_full_cycle_houses_the_client_and_lets_the_dwelling(client, region, published):
+    _, proposal, case, vacancy = published
+    walk_to_tenancy(client, region, proposal["id"])
+    housed = decide(client, region.corporation, proposal["id"], "house")
+    assert housed.status_code == 200
+    assert housed.json()["status"] == "housed"
+    assert [d["decision"] for d in housed.json()["decisions"]] == [
+        "nominate",
+        "corporation_accept",
+        "plan_viewing",
+        "sign_tenancy",
+        "house",
+    ]
+    assert case_of(client, region, case["id"])["status"] == "housed"
+    assert vacancy_of(client, region, vacancy["id"])["status"] == "let"
+
+
+def test_an_illegal_transition_is_a_409_naming_the_current_status(client, region, published):
+    _, proposal, *_ = published
+    response = decide(client, region.corporation, proposal["id"], "house")
+    body = assert_problem(response, 409)
+    assert body["code"] == "illegal_transition"
+    assert body["current_status"] == "proposed"
+
+
+def test_a_care_provider_cannot_nominate(client, region, published):
+    _, proposal, *_ = published
+    assert_problem(decide(client, region.care_provider, proposal["id"], "nominate"), 403)
+
+
+def test_another_corporation_cannot_see_the_proposal(client, region, published):
+    _, proposal, *_ = published
+    assert_problem(
+        decide(client, region.other_corporation, proposal["id"], "corporation_accept"), 404
+    )
+    response = client.get(
+        f"/v1/proposals/{proposal['id']}", headers=region.other_care_provider.headers
+    )
+    assert_problem(response, 404)
+
+
+def test_a_decline_needs_a_reason(client, region, published):
+    _, proposal, *_ = published
+    body = assert_problem(
+        decide(client, region.corporation, proposal["id"], "corporation_decline"), 422
+    )
+    assert body["invalidParams"][0]["name"] == "reason"
+
+
+def test_corporation_decline_puts_case_and_dwelling_back(client, region, published):
+    _, proposal, case, vacancy = published
+    response = decide(
+        client, region.corporation, proposal["id"], "corporation_decline", "income_insufficient"
+    )
+    assert response.json()["status"] == "declined_by_corporation"
+    assert case_of(client, region, case["id"])["status"] == "ready"
+    assert vacancy_of(client, region, vacancy["id"])["status"] == "available"
+
+
+def test_dwelling_unavailable_withdraws_the_dwelling(client, region, published):
+    _, proposal, _, vacancy = published
+    decide(
+        client, region.corporation, proposal["id"], "corporation_decline", "dwelling_unavailable"
+    )
+    assert vacancy_of(client, region, vacancy["id"])["status"] == "withdrawn"
+
+
+def test_client_decline_parks_the_case_for_the_policy_period(client, region, published):
+    _, proposal, case, _ = published
+    response = decide(client, region.care_provider, proposal["id"], "client_decline", "no_show")
+    assert response.status_code == 200
+    [decision] = response.json()["decisions"]
+    assert decision["parked_until"] is not None
+    stored = case_of(client, region, case["id"])
+    assert stored["status"] == "on_hold"
+    assert stored["parked_until"] == decision["parked_until"]
+    agenda = client.get(
+        f"/v1/tables/{region.table_id}/agenda",
+        params={"date": DATE},
+        headers=region.chair.headers,
+    ).json()
+    assert agenda["summary"]["ready_cases"] == 0
+
+
+def test_a_decline_reason_without_parking_leaves_the_case_ready(client, region, published):
+    _, proposal, case, _ = published
+    decide(client, region.care_provider, proposal["id"], "client_decline", "location")
+    assert case_of(client, region, case["id"])["status"] == "ready"
+
+
+def test_a_stale_etag_loses_the_race(client, region, published):
+    _, proposal, *_ = published
+    etag = client.get(f"/v1/proposals/{proposal['id']}", headers=region.chair.headers).headers[
+        "ETag"
+    ]
+    first = decide(client, region.chair, proposal["id"], "nominate", **{"If-Match": etag})
+    assert first.status_code == 200
+    second = decide(
+        client,
+        region.corporation,
+        proposal["id"],
+        "corporation_decline",
+        "other",
+        **{"If-Match": etag},
+    )
+    assert_problem(second, 412)
+
+
+def test_withdrawing_the_case_ends_its_proposal_and_frees_the_dwelling(client, region, published):
+    _, proposal, case, vacancy = published
+    client.patch(
+        f"/v1/cases/{case['id']}",
+        json={"status": "withdrawn", "status_reason": "own_solution"},
+        headers=region.care_provider.headers,
+    )
+    current = client.get(f"/v1/proposals/{proposal['id']}", headers=region.chair.headers).json()
+    assert current["status"] == "withdrawn" and current["status_reason"] == "case_changed"
+    assert vacancy_of(client, region, vacancy["id"])["status"] == "available"
+
+
+def test_withdrawing_the_dwelling_ends_its_proposal_and_frees_the_case(client, region, published):
+    _, proposal, case, vacancy = published
+    client.delete(f"/v1/vacancies/{vacancy['id']}", headers=region.corporation.headers)
+    current = client.get(f"/v1/proposals/{proposal['id']}", headers=region.chair.headers).json()
+    assert current["status"] == "withdrawn"
+    assert case_of(client, region, case["id"])["status"] == "ready"
+
+
+def test_re_pushing_a_proposed_dwelling_keeps_it_in_the_proposal(client, region, published):
+    _, _, _, vacancy = published
+    body = {k: v for k, v in vacancy.items() if k in _VACANCY_INPUT}
+    body["rooms"] = 3
+    response = client.post("/v1/vacancies", json=body, headers=region.corporation.headers)
+    assert response.status_code == 200
+    assert response.json()["status"] == "proposed"
+
+
+_VACANCY_INPUT = {
+    "external_ref",
+    "address",
+    "complex_ref",
+    "dwelling_type",
+    "rooms",
+    "floor",
+    "has_lift",
+    "wheelchair_accessible",
+    "rent",
+    "available_from",
+    "respond_before",
+    "contingent",
+    "complex_manager",
+    "pets_allowed",
+    "min_age",
+    "contract_forms",
+}
+
+
+def test_open_proposals_count_towards_the_spread_cap_next_week(client, region):
+    for _ in range(2):
+        create_case(client, region.care_provider, region.table_id)
+        create_vacancy(client, region.corporation, complex_ref="TOREN")
+    publish(client, region, schedule(client, region))
+    create_case(client, region.care_provider, region.table_id)
+    third = create_vacancy(client, region.corporation, complex_ref="TOREN")
+    agenda = client.get(
+        f"/v1/tables/{region.table_id}/agenda",
+        params={"date": "2026-12-07"},
+        headers=region.chair.headers,
+    ).json()
+    assert agenda["summary"]["people_housed"] == 0
+    [without] = agenda["vacancies_without_candidates"]
+    assert without["vacancy_id"] == third["id"]
+    assert "complex_cap_reached" in without["excluded_counts"]
+
+
+def test_corporation_reads_only_the_minimal_profile_and_it_is_logged(client, region, published):
+    _, proposal, case, _ = published
+    response = client.get(
+        f"/v1/proposals/{proposal['id']}/case-profile", headers=region.corporation.headers
+    )
+    assert response.status_code == 200
+    profile = response.json()
+    assert set(profile) == {
+        "proposal_id",
+        "case_id",
+        "household_size",
+        "support_intensity",
+        "needs_complex_manager",
+        "income_category",
+        "contract_form",
+    }
+    assert profile["household_size"] == 1
+    assert profile["income_category"] == "within_passend_toewijzen_limit"
+    log = client.get(
+        f"/v1/tables/{region.table_id}/access-log",
+        params={"case_id": case["id"]},
+        headers=region.chair.headers,
+    ).json()["items"]
+    assert any(
+        e["action"] == "profile" and e["organisation_id"] == region.corporation.id for e in log
+    )
+
+
+def test_another_corporation_cannot_read_the_profile(client, region, published):
+    _, proposal, *_ = published
+    response = client.get(
+        f"/v1/proposals/{proposal['id']}/case-profile", headers=region.other_corporation.headers
+    )
+    assert_problem(response, 404)
+
+
+def test_corporation_sees_no_score_components_on_its_proposal(client, region, published):
+    _, proposal, *_ = published
+    mine = client.get(f"/v1/proposals/{proposal['id']}", headers=region.corporation.headers).json()
+    assert mine["components"] is None
+    chair = client.get(f"/v1/proposals/{proposal['id']}", headers=region.chair.headers).json()
+    assert chair["components"]
+
+
+def test_case_timeline_lists_status_changes_proposal_and_decisions_in_order(
+    client, region, published
+):
+    _, proposal, case, _ = published
+    decide(client, region.chair, proposal["id"], "nominate")
+    decide(client, region.corporation, proposal["id"], "corporation_decline", "rent_arrears")
+    response = client.get(f"/v1/cases/{case['id']}/timeline", headers=region.care_provider.headers)
+    kinds = [(e["kind"], e.get("decision") or e.get("to_status")) for e in response.json()["items"]]
+    assert kinds[0] == ("status_changed", "ready")
+    assert ("proposed", "proposed") in kinds
+    decisions = [k for k in kinds if k[0] == "decision"]
+    assert decisions == [("decision", "nominate"), ("decision", "corporation_decline")]
+    times = [e["at"] for e in response.json()["items"]]
+    assert times == sorted(times)
+
+
+def test_vacancy_timeline_shows_its_proposals_to_the_corporation(client, region, published):
+    _, proposal, _, vacancy = published
+    decide(client, region.chair, proposal["id"], "nominate")
+    items = client.get(
+        f"/v1/vacancies/{vacancy['id']}/timeline", headers=region.corporation.headers
+    ).json()["items"]
+    assert [e["kind"] for e in items] == ["proposed", "decision"]
+
+
+def test_move_in_date_is_recorded_and_cannot_precede_the_meeting(client, region, published):
+    _, proposal, case, _ = published
+    walk_to_tenancy(client, region, proposal["id"])
+    early = client.post(
+        f"/v1/proposals/{proposal['id']}/decisions",
+        json={"decision": "house", "effective_date": "2026-11-01"},
+        headers=region.corporation.headers,
+    )
+    assert assert_problem(early, 422)["invalidParams"][0]["name"] == "effective_date"
+    housed = client.post(
+        f"/v1/proposals/{proposal['id']}/decisions",
+        json={"decision": "house", "effective_date": "2026-11-20"},
+        headers=region.corporation.headers,
+    ).json()
+    assert housed["housed_on"] == "2026-11-20" and housed["lease_form"] == "own_lease"
+    assert case_of(client, region, case["id"])["exit_date"] == "2026-11-20"
+
+
+def test_lease_form_is_required_when_both_are_possible(client, region):
+    create_case(client, region.care_provider, region.table_id)
+    create_vacancy(client, region.corporation, contract_forms=["own_lease", "intermediate_lease"])
+    publish(client, region, schedule(client, region))
+    [proposal] = proposals(client, region)
+    walk_to_tenancy(client, region, proposal["id"])
+    missing = decide(client, region.corporation, proposal["id"], "house")
+    assert assert_problem(missing, 422)["invalidParams"][0]["name"] == "lease_form"
+    response = client.post(
+        f"/v1/proposals/{proposal['id']}/decisions",
+        json={"decision": "house", "lease_form": "intermediate_lease"},
+        headers=region.corporation.headers,
+    )
+    assert response.json()["lease_form"] == "intermediate_lease"
+
+
+def test_withdrawal_records_its_exit_date(client, region):
+    case = create_case(client, region.care_provider, region.table_id)
+    response = client.patch(
+        f"/v1/cases/{case['id']}",
+        json={
+            "status": "withdrawn",
+            "status_reason": "returned_to_care",
+            "exit_date": "2026-10-01",
+        },
+        headers=region.care_provider.headers,
+    )
+    assert response.json()["exit_date"] == "2026-10-01"

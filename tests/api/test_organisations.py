@@ -1,0 +1,189 @@
+"""Organisations and API keys: created by the operator, keys shown once, hashed, revocable."""
+
+import hashlib
+import uuid
+
+import pytest
+from sqlmodel import select
+
+from app.organisations.models import ApiKey
+from tests.api.helpers import assert_problem, invalid_names, me
+from tests.conftest import OPERATOR, make_org
+
+
+@pytest.mark.parametrize("kind", ["municipality", "care_provider", "housing_corporation"])
+def test_operator_creates_an_organisation_of_each_kind(client, kind):
+    response = client.post(
+        "/v1/organizations", json={"name": f"Org {kind}", "kind": kind}, headers=OPERATOR
+    )
+    assert response.status_code == 201, response.text
+    body = response.json()
+    assert body["name"] == f"Org {kind}"
+    assert body["kind"] == kind
+    assert uuid.UUID(body["id"])
+
+
+def test_unknown_organisation_kind_is_rejected(client):
+    response = client.post(
+        "/v1/organizations", json={"name": "Ziekenhuis", "kind": "hospital"}, headers=OPERATOR
+    )
+    assert invalid_names(response) == ["kind"]
+
+
+def test_organisation_key_cannot_create_organisations(client):
+    municipality = make_org(client, "municipality")
+    response = client.post(
+        "/v1/organizations",
+        json={"name": "Stiekem", "kind": "care_provider"},
+        headers=municipality.headers,
+    )
+    assert_problem(response, 403)
+
+
+def test_duplicate_organisation_name_conflicts(client):
+    make_org(client, "municipality", name="Gemeente Utrecht")
+    response = client.post(
+        "/v1/organizations",
+        json={"name": "Gemeente Utrecht", "kind": "municipality"},
+        headers=OPERATOR,
+    )
+    assert_problem(response, 409)
+
+
+def test_new_api_key_is_returned_once_with_its_id(client):
+    org = make_org(client, "care_provider")
+    response = client.post(
+        f"/v1/organizations/{org.id}/api-keys", json={"label": "koppeling"}, headers=OPERATOR
+    )
+    assert response.status_code == 201, response.text
+    body = response.json()
+    assert uuid.UUID(body["id"])
+    assert body["key"]
+    assert body["label"] == "koppeling"
+    assert me(client, {"Authorization": f"Bearer {body['key']}"})["api_key_id"] == body["id"]
+
+
+def test_key_listing_never_shows_the_key(client):
+    org = make_org(client, "care_provider")
+    response = client.get(f"/v1/organizations/{org.id}/api-keys", headers=OPERATOR)
+    assert response.status_code == 200, response.text
+    items = response.json()["items"]
+    assert len(items) == 1
+    assert "key" not in items[0]
+    assert org.key not in response.text
+
+
+def test_database_stores_only_a_hash_of_the_key(client, session):
+    org = make_org(client, "care_provider")
+    rows = session.exec(select(ApiKey).where(ApiKey.organisation_id == uuid.UUID(org.id))).all()
+    assert len(rows) == 1
+    assert rows[0].key_hash == hashlib.sha256(org.key.encode()).hexdigest()
+    assert all(org.key not in str(value) for value in rows[0].model_dump().values())
+
+
+def test_revoked_key_gets_401(client):
+    org = make_org(client, "care_provider")
+    key_id = me(client, org.headers)["api_key_id"]
+    response = client.delete(f"/v1/organizations/{org.id}/api-keys/{key_id}", headers=OPERATOR)
+    assert response.status_code == 204, response.text
+    assert_problem(client.get("/v1/me", headers=org.headers), 401)
+
+
+def test_revocation_shows_in_the_key_listing(client):
+    org = make_org(client, "care_provider")
+    key_id = me(client, org.headers)["api_key_id"]
+    client.delete(f"/v1/organizations/{org.id}/api-keys/{key_id}", headers=OPERATOR)
+    [item] = client.get(f"/v1/organizations/{org.id}/api-keys", headers=OPERATOR).json()["items"]
+    assert item["revoked_at"] is not None
+
+
+def test_last_used_at_is_set_once_the_key_is_used(client):
+    org = make_org(client, "care_provider")
+    listing = client.get(f"/v1/organizations/{org.id}/api-keys", headers=OPERATOR).json()
+    assert listing["items"][0]["last_used_at"] is None
+    client.get("/v1/me", headers=org.headers)
+    listing = client.get(f"/v1/organizations/{org.id}/api-keys", headers=OPERATOR).json()
+    assert listing["items"][0]["last_used_at"] is not None
+
+
+def test_organisation_issues_a_key_for_itself(client):
+    org = make_org(client, "housing_corporation")
+    response = client.post(
+        f"/v1/organizations/{org.id}/api-keys", json={"label": "rotatie"}, headers=org.headers
+    )
+    assert response.status_code == 201, response.text
+    new_headers = {"Authorization": f"Bearer {response.json()['key']}"}
+    assert me(client, new_headers)["organisation"]["id"] == org.id
+
+
+def test_organisation_revokes_its_own_key(client):
+    org = make_org(client, "housing_corporation")
+    spare = client.post(
+        f"/v1/organizations/{org.id}/api-keys", json={"label": "oud"}, headers=org.headers
+    ).json()
+    response = client.delete(
+        f"/v1/organizations/{org.id}/api-keys/{spare['id']}", headers=org.headers
+    )
+    assert response.status_code == 204, response.text
+    spare_headers = {"Authorization": f"Bearer {spare['key']}"}
+    assert_problem(client.get("/v1/me", headers=spare_headers), 401)
+
+
+def test_organisation_lists_its_own_keys(client):
+    org = make_org(client, "municipality")
+    response = client.get(f"/v1/organizations/{org.id}/api-keys", headers=org.headers)
+    assert response.status_code == 200, response.text
+    assert [k["organisation_id"] for k in response.json()["items"]] == [org.id]
+
+
+def test_organisation_gets_404_creating_a_key_for_another(client):
+    org, other = make_org(client, "municipality"), make_org(client, "municipality")
+    response = client.post(
+        f"/v1/organizations/{other.id}/api-keys", json={"label": "x"}, headers=org.headers
+    )
+    assert_problem(response, 404)
+
+
+def test_organisation_gets_404_listing_another_organisations_keys(client):
+    org, other = make_org(client, "municipality"), make_org(client, "municipality")
+    response = client.get(f"/v1/organizations/{other.id}/api-keys", headers=org.headers)
+    assert_problem(response, 404)
+
+
+def test_organisation_gets_404_revoking_another_organisations_key(client):
+    org, other = make_org(client, "municipality"), make_org(client, "municipality")
+    other_key_id = me(client, other.headers)["api_key_id"]
+    response = client.delete(
+        f"/v1/organizations/{other.id}/api-keys/{other_key_id}", headers=org.headers
+    )
+    assert_problem(response, 404)
+    assert me(client, other.headers)["organisation"]["id"] == other.id
+
+
+def test_another_organisations_key_id_is_unknown_under_ones_own_path(client):
+    org, other = make_org(client, "municipality"), make_org(client, "municipality")
+    other_key_id = me(client, other.headers)["api_key_id"]
+    response = client.delete(
+        f"/v1/organizations/{org.id}/api-keys/{other_key_id}", headers=org.headers
+    )
+    assert_problem(response, 404)
+    assert me(client, other.headers)["organisation"]["id"] == other.id
+
+
+def test_me_names_the_organisation_and_key(client):
+    org = make_org(client, "care_provider")
+    body = me(client, org.headers)
+    assert body["is_operator"] is False
+    assert body["organisation"] == {
+        "id": org.id,
+        "name": org.name,
+        "kind": "care_provider",
+        "created_at": body["organisation"]["created_at"],
+    }
+    assert uuid.UUID(body["api_key_id"])
+
+
+def test_me_for_the_operator(client):
+    body = me(client, OPERATOR)
+    assert body["is_operator"] is True
+    assert body["organisation"] is None

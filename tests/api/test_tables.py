@@ -1,0 +1,272 @@
+"""Outflow tables: creation by the operator, default policy, membership, and policy edits."""
+
+import uuid
+
+import pytest
+
+from tests.api.helpers import assert_problem, invalid_names
+from tests.conftest import OPERATOR, make_org, make_table
+
+DEFAULT_POLICY = {
+    "rooms_by_household_size": {
+        "1": [1, 3],
+        "2": [2, 3],
+        "3": [3, 4],
+        "4": [3, 5],
+        "5": [4, None],
+    },
+    "horizon_days": 56,
+    "require_stable_income": True,
+    "beschikking_required": "requested",
+    "min_registration_months": 24,
+    "max_per_complex": 2,
+    "max_per_neighbourhood": 5,
+    "spread_window_months": 24,
+}
+
+ALL_SIZES = {"1": [1, 3], "2": [2, 3], "3": [3, 4], "4": [3, 5], "5": [4, None]}
+
+
+def table_body(chair, members, codes, **extra):
+    return {
+        "name": f"Tafel {uuid.uuid4().hex[:8]}",
+        "municipality_codes": codes,
+        "chair_organisation_id": chair.id,
+        "member_organisation_ids": [m.id for m in members],
+        **extra,
+    }
+
+
+def policy_subset(policy):
+    return {k: policy[k] for k in DEFAULT_POLICY}
+
+
+def test_table_without_policy_gets_the_default_policy(client):
+    chair = make_org(client, "municipality")
+    response = client.post("/v1/tables", json=table_body(chair, [], ["GM0344"]), headers=OPERATOR)
+    assert response.status_code == 201, response.text
+    body = response.json()
+    assert uuid.UUID(body["id"])
+    assert policy_subset(body["policy"]) == DEFAULT_POLICY
+
+
+def test_partial_policy_is_merged_with_the_defaults(client):
+    chair = make_org(client, "municipality")
+    body = table_body(chair, [], ["GM0344"], policy={"horizon_days": 28, "max_per_complex": 1})
+    response = client.post("/v1/tables", json=body, headers=OPERATOR)
+    assert response.status_code == 201, response.text
+    expected = {**DEFAULT_POLICY, "horizon_days": 28, "max_per_complex": 1}
+    assert policy_subset(response.json()["policy"]) == expected
+
+
+def test_chair_is_always_a_member(client):
+    chair, cp = make_org(client, "municipality"), make_org(client, "care_provider")
+    response = client.post("/v1/tables", json=table_body(chair, [cp], ["GM0344"]), headers=OPERATOR)
+    assert sorted(response.json()["member_organisation_ids"]) == sorted([chair.id, cp.id])
+
+
+def test_municipality_code_of_another_table_conflicts(client):
+    chair, other_chair = make_org(client, "municipality"), make_org(client, "municipality")
+    make_table(client, chair, [], ["GM0344", "GM0307"])
+    response = client.post(
+        "/v1/tables", json=table_body(other_chair, [], ["GM0307", "GM0363"]), headers=OPERATOR
+    )
+    assert_problem(response, 409)
+
+
+def test_unknown_chair_is_a_422_on_the_chair_field(client):
+    body = table_body(make_org(client, "municipality"), [], ["GM0344"])
+    body["chair_organisation_id"] = str(uuid.uuid4())
+    response = client.post("/v1/tables", json=body, headers=OPERATOR)
+    assert invalid_names(response) == ["chair_organisation_id"]
+
+
+def test_unknown_member_is_a_422_on_the_members_field(client):
+    body = table_body(make_org(client, "municipality"), [], ["GM0344"])
+    body["member_organisation_ids"] = [str(uuid.uuid4())]
+    response = client.post("/v1/tables", json=body, headers=OPERATOR)
+    assert invalid_names(response) == ["member_organisation_ids"]
+
+
+@pytest.mark.parametrize("code", ["GM344", "0344", "gm0344", "WK034401"])
+def test_malformed_municipality_code_is_rejected(client, code):
+    body = table_body(make_org(client, "municipality"), [], [code])
+    response = client.post("/v1/tables", json=body, headers=OPERATOR)
+    assert invalid_names(response) == ["municipality_codes[0]"]
+
+
+def test_organisation_key_cannot_create_a_table(client):
+    chair = make_org(client, "municipality")
+    response = client.post(
+        "/v1/tables", json=table_body(chair, [], ["GM0344"]), headers=chair.headers
+    )
+    assert_problem(response, 403)
+
+
+@pytest.mark.parametrize("role", ["chair", "municipality", "care_provider", "corporation"])
+def test_members_read_the_table(client, region, role):
+    response = client.get(f"/v1/tables/{region.table_id}", headers=getattr(region, role).headers)
+    assert response.status_code == 200, response.text
+    assert response.json()["id"] == region.table_id
+
+
+def test_non_member_gets_404_for_a_table(client, region, other_region):
+    response = client.get(f"/v1/tables/{region.table_id}", headers=other_region.chair.headers)
+    assert_problem(response, 404)
+
+
+def test_table_list_shows_only_the_callers_tables(client, region, other_region):
+    response = client.get("/v1/tables", headers=region.care_provider.headers)
+    assert [t["id"] for t in response.json()["items"]] == [region.table_id]
+
+
+def test_chair_changes_the_policy(client, small_region):
+    response = client.patch(
+        f"/v1/tables/{small_region.table_id}",
+        json={"policy": {"horizon_days": 84}},
+        headers=small_region.chair.headers,
+    )
+    assert response.status_code == 200, response.text
+    assert policy_subset(response.json()["policy"]) == {**DEFAULT_POLICY, "horizon_days": 84}
+
+
+def test_chair_policy_change_is_visible_to_members(client, small_region):
+    client.patch(
+        f"/v1/tables/{small_region.table_id}",
+        json={"policy": {"require_stable_income": False}},
+        headers=small_region.chair.headers,
+    )
+    table = client.get(
+        f"/v1/tables/{small_region.table_id}", headers=small_region.corporation.headers
+    ).json()
+    assert table["policy"]["require_stable_income"] is False
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"name": "Nieuwe naam"},
+        {"municipality_codes": ["GM0344"]},
+        {"member_organisation_ids": []},
+    ],
+    ids=["name", "municipality_codes", "member_organisation_ids"],
+)
+def test_chair_may_not_change_other_fields(client, small_region, change):
+    response = client.patch(
+        f"/v1/tables/{small_region.table_id}", json=change, headers=small_region.chair.headers
+    )
+    assert_problem(response, 403)
+    table = client.get(
+        f"/v1/tables/{small_region.table_id}", headers=small_region.chair.headers
+    ).json()
+    assert table["version"] == 1
+
+
+@pytest.mark.parametrize("role", ["municipality", "care_provider", "corporation"])
+def test_non_chair_member_may_not_change_the_policy(client, region, role):
+    response = client.patch(
+        f"/v1/tables/{region.table_id}",
+        json={"policy": {"horizon_days": 7}},
+        headers=getattr(region, role).headers,
+    )
+    assert_problem(response, 403)
+
+
+def test_operator_changes_any_field(client, region):
+    new_chair = region.municipality
+    response = client.patch(
+        f"/v1/tables/{region.table_id}",
+        json={
+            "name": "Regio Utrecht",
+            "municipality_codes": ["GM0344", "GM0307", "GM0310"],
+            "chair_organisation_id": new_chair.id,
+            "policy": {"max_per_neighbourhood": 3},
+        },
+        headers=OPERATOR,
+    )
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["name"] == "Regio Utrecht"
+    assert body["municipality_codes"] == ["GM0307", "GM0310", "GM0344"]
+    assert body["chair_organisation_id"] == new_chair.id
+    assert body["policy"]["max_per_neighbourhood"] == 3
+
+
+def test_operator_cannot_move_a_municipality_owned_by_another_table(client, region, other_region):
+    response = client.patch(
+        f"/v1/tables/{region.table_id}",
+        json={"municipality_codes": ["GM0344", "GM0363"]},
+        headers=OPERATOR,
+    )
+    assert_problem(response, 409)
+
+
+def test_patch_with_the_current_etag_succeeds(client, small_region):
+    current = client.get(f"/v1/tables/{small_region.table_id}", headers=small_region.chair.headers)
+    etag = current.headers["ETag"]
+    response = client.patch(
+        f"/v1/tables/{small_region.table_id}",
+        json={"policy": {"horizon_days": 30}},
+        headers={**small_region.chair.headers, "If-Match": etag},
+    )
+    assert response.status_code == 200, response.text
+    assert response.headers["ETag"] != etag
+
+
+def test_patch_with_a_stale_etag_is_412(client, small_region):
+    stale = client.get(f"/v1/tables/{small_region.table_id}", headers=small_region.chair.headers)
+    client.patch(
+        f"/v1/tables/{small_region.table_id}",
+        json={"policy": {"horizon_days": 30}},
+        headers=small_region.chair.headers,
+    )
+    response = client.patch(
+        f"/v1/tables/{small_region.table_id}",
+        json={"policy": {"horizon_days": 14}},
+        headers={**small_region.chair.headers, "If-Match": stale.headers["ETag"]},
+    )
+    assert_problem(response, 412)
+    table = client.get(
+        f"/v1/tables/{small_region.table_id}", headers=small_region.chair.headers
+    ).json()
+    assert table["policy"]["horizon_days"] == 30
+
+
+INVALID_POLICIES = [
+    pytest.param(
+        {"rooms_by_household_size": {**ALL_SIZES, "2": [3, 2]}},
+        "policy.rooms_by_household_size",
+        id="rooms-max-below-min",
+    ),
+    pytest.param(
+        {"rooms_by_household_size": {k: v for k, v in ALL_SIZES.items() if k != "5"}},
+        "policy.rooms_by_household_size",
+        id="household-size-missing",
+    ),
+    pytest.param({"horizon_days": -1}, "policy.horizon_days", id="negative-horizon"),
+    pytest.param(
+        {"beschikking_required": "maybe"}, "policy.beschikking_required", id="unknown-level"
+    ),
+    pytest.param({"horizon_dayz": 10}, "policy.horizon_dayz", id="unknown-field"),
+]
+
+
+@pytest.mark.parametrize(("policy", "name"), INVALID_POLICIES)
+def test_chair_gets_422_naming_the_invalid_policy_field(client, small_region, policy, name):
+    response = client.patch(
+        f"/v1/tables/{small_region.table_id}",
+        json={"policy": policy},
+        headers=small_region.chair.headers,
+    )
+    assert name in invalid_names(response)
+    table = client.get(
+        f"/v1/tables/{small_region.table_id}", headers=small_region.chair.headers
+    ).json()
+    assert policy_subset(table["policy"]) == DEFAULT_POLICY
+
+
+@pytest.mark.parametrize(("policy", "name"), INVALID_POLICIES)
+def test_table_with_an_invalid_policy_is_rejected(client, policy, name):
+    body = table_body(make_org(client, "municipality"), [], ["GM0344"], policy=policy)
+    response = client.post("/v1/tables", json=body, headers=OPERATOR)
+    assert name in invalid_names(response)

@@ -1,0 +1,302 @@
+"""Vacancies: upsert by external_ref, all-or-nothing batches, table derived from municipality."""
+
+import copy
+
+import pytest
+
+from tests.api.helpers import assert_problem, invalid_names
+from tests.conftest import create_vacancy, make_org, make_table, vacancy_body
+
+
+def push(client, org, body, **headers):
+    return client.post("/v1/vacancies", json=body, headers={**org.headers, **headers})
+
+
+def push_batch(client, org, items):
+    return client.post("/v1/vacancies/batch", json={"items": items}, headers=org.headers)
+
+
+def own_vacancies(client, org, **params):
+    response = client.get("/v1/vacancies", params={"limit": 1000, **params}, headers=org.headers)
+    assert response.status_code == 200, response.text
+    return response.json()["items"]
+
+
+# --- single upsert --------------------------------------------------------------------------
+
+
+def test_new_vacancy_is_201_in_the_table_of_its_municipality(client, small_region):
+    response = push(client, small_region.corporation, vacancy_body("GM0307"))
+    assert response.status_code == 201, response.text
+    body = response.json()
+    assert body["table_id"] == small_region.table_id
+    assert body["corporation_id"] == small_region.corporation.id
+    assert body["status"] == "available"
+    assert response.headers["Location"] == f"/v1/vacancies/{body['id']}"
+
+
+def test_table_follows_the_municipality_for_a_corporation_at_two_tables(client, small_region):
+    second_table = make_table(
+        client, make_org(client, "municipality"), [small_region.corporation], ["GM0518"]
+    )
+    here = create_vacancy(client, small_region.corporation, "GM0344")
+    there = create_vacancy(client, small_region.corporation, "GM0518")
+    assert here["table_id"] == small_region.table_id
+    assert there["table_id"] == second_table
+
+
+def test_known_external_ref_is_updated_with_200(client, small_region):
+    body = vacancy_body()
+    first = push(client, small_region.corporation, body).json()
+    response = push(client, small_region.corporation, {**body, "rooms": 3})
+    assert response.status_code == 200, response.text
+    assert response.json()["id"] == first["id"]
+    assert response.json()["rooms"] == 3
+    assert response.json()["version"] == first["version"] + 1
+    assert len(own_vacancies(client, small_region.corporation)) == 1
+
+
+def test_postcode_is_normalised(client, small_region):
+    body = vacancy_body()
+    body["address"] = {**body["address"], "postcode": "3512 ab"}
+    assert (
+        create_vacancy(client, small_region.corporation, **body)["address"]["postcode"] == "3512AB"
+    )
+
+
+@pytest.mark.parametrize("role", ["care_provider", "chair", "municipality"])
+def test_only_corporations_offer_vacancies(client, region, role):
+    assert_problem(push(client, getattr(region, role), vacancy_body()), 403)
+
+
+def test_municipality_outside_the_corporations_tables_is_422(client, region, other_region):
+    response = push(client, region.corporation, vacancy_body("GM0363"))
+    assert invalid_names(response) == ["address.municipality_code"]
+
+
+def test_municipality_without_any_table_is_422(client, small_region):
+    response = push(client, small_region.corporation, vacancy_body("GM0999"))
+    assert invalid_names(response) == ["address.municipality_code"]
+
+
+def test_neighbourhood_outside_the_municipality_is_422(client, small_region):
+    body = vacancy_body("GM0344")
+    body["address"] = {**body["address"], "neighbourhood_code": "BU03070101"}
+    names = invalid_names(push(client, small_region.corporation, body))
+    assert any(name.startswith("address") for name in names), names
+    assert own_vacancies(client, small_region.corporation) == []
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "name"),
+    [
+        (("rent", "base"), "650.001", "rent.base"),
+        (("rent", "base"), -5, "rent.base"),
+        (("rooms",), 0, "rooms"),
+        (("dwelling_type",), "castle", "dwelling_type"),
+        (("contract_forms",), ["koop"], "contract_forms[0]"),
+        (("contract_forms",), [], "contract_forms"),
+        (("address", "postcode"), "0123AB", "address.postcode"),
+        (("address", "municipality_code"), "GM344", "address.municipality_code"),
+        (("address", "neighbourhood_code"), "WK034401", "address.neighbourhood_code"),
+        (("available_from",), "2026-02-29", "available_from"),
+        (("external_ref",), "V 1", "external_ref"),
+        (("price",), 100, "price"),
+    ],
+)
+def test_invalid_vacancy_field_is_named(client, small_region, path, value, name):
+    body = vacancy_body()
+    target = body
+    for part in path[:-1]:
+        target = target[part]
+    target[path[-1]] = value
+    assert name in invalid_names(push(client, small_region.corporation, body))
+
+
+# --- batch ----------------------------------------------------------------------------------
+
+
+def batch_of(n, code="GM0344"):
+    return [vacancy_body(code, complex_ref=f"CPX-{i}") for i in range(n)]
+
+
+def test_batch_creates_every_item(client, small_region):
+    items = batch_of(4)
+    response = push_batch(client, small_region.corporation, items)
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert (body["created"], body["updated"], body["unchanged"]) == (4, 0, 0)
+    assert [i["external_ref"] for i in body["items"]] == [i["external_ref"] for i in items]
+    assert len(own_vacancies(client, small_region.corporation)) == 4
+
+
+def test_same_batch_twice_creates_nothing_the_second_time(client, small_region):
+    items = batch_of(5)
+    first = push_batch(client, small_region.corporation, items).json()
+    response = push_batch(client, small_region.corporation, items)
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert (body["created"], body["updated"], body["unchanged"]) == (0, 0, 5)
+    assert [i["id"] for i in body["items"]] == [i["id"] for i in first["items"]]
+    assert len(own_vacancies(client, small_region.corporation)) == 5
+
+
+def test_changing_one_item_updates_only_that_item(client, small_region):
+    items = batch_of(5)
+    push_batch(client, small_region.corporation, items)
+    changed = copy.deepcopy(items)
+    changed[2]["rent"]["base"] = "700.00"
+    body = push_batch(client, small_region.corporation, changed).json()
+    assert (body["created"], body["updated"], body["unchanged"]) == (0, 1, 4)
+    assert [i["outcome"] for i in body["items"]] == [
+        "unchanged",
+        "unchanged",
+        "updated",
+        "unchanged",
+        "unchanged",
+    ]
+
+
+def test_one_invalid_item_rejects_the_batch_and_stores_nothing(client, small_region):
+    items = batch_of(5)
+    items[3]["rent"]["base"] = "abc"
+    body = assert_problem(push_batch(client, small_region.corporation, items), 422)
+    assert [p["name"] for p in body["invalidParams"]] == ["items[3].rent.base"]
+    assert own_vacancies(client, small_region.corporation) == []
+
+
+def test_every_invalid_item_and_field_is_listed(client, small_region):
+    items = batch_of(6)
+    items[1]["rooms"] = 0
+    items[3]["rent"]["base"] = "-1"
+    items[3]["dwelling_type"] = "castle"
+    items[5]["address"]["postcode"] = "nope"
+    body = assert_problem(push_batch(client, small_region.corporation, items), 422)
+    assert sorted(p["name"] for p in body["invalidParams"]) == [
+        "items[1].rooms",
+        "items[3].dwelling_type",
+        "items[3].rent.base",
+        "items[5].address.postcode",
+    ]
+    listed = [(i["index"], i["external_ref"]) for i in body["invalidItems"]]
+    assert listed == [(n, items[n]["external_ref"]) for n in (1, 3, 5)]
+    assert own_vacancies(client, small_region.corporation) == []
+
+
+def test_uncovered_municipalities_are_listed_per_item(client, region, other_region):
+    items = batch_of(4)
+    items[0] = vacancy_body("GM0363")
+    items[2] = vacancy_body("GM0999")
+    body = assert_problem(push_batch(client, region.corporation, items), 422)
+    assert [p["name"] for p in body["invalidParams"]] == [
+        "items[0].address.municipality_code",
+        "items[2].address.municipality_code",
+    ]
+    listed = [(i["index"], i["external_ref"]) for i in body["invalidItems"]]
+    assert listed == [(0, items[0]["external_ref"]), (2, items[2]["external_ref"])]
+    assert own_vacancies(client, region.corporation) == []
+
+
+def test_schema_errors_and_uncovered_municipalities_are_listed_together(client, small_region):
+    items = batch_of(4)
+    items[1]["rent"]["base"] = "abc"
+    items[3] = vacancy_body("GM0999")
+    body = assert_problem(push_batch(client, small_region.corporation, items), 422)
+    assert sorted(p["name"] for p in body["invalidParams"]) == [
+        "items[1].rent.base",
+        "items[3].address.municipality_code",
+    ]
+    assert [i["index"] for i in body["invalidItems"]] == [1, 3]
+
+
+def test_invalid_batch_does_not_update_known_items(client, small_region):
+    items = batch_of(3)
+    push_batch(client, small_region.corporation, items)
+    changed = copy.deepcopy(items)
+    changed[0]["rooms"] = 4
+    changed[2]["rooms"] = 0
+    assert_problem(push_batch(client, small_region.corporation, changed), 422)
+    stored = {v["external_ref"]: v for v in own_vacancies(client, small_region.corporation)}
+    assert stored[items[0]["external_ref"]]["rooms"] == 2
+
+
+def test_duplicate_external_ref_in_a_batch_is_422(client, small_region):
+    items = batch_of(3)
+    items[2]["external_ref"] = items[0]["external_ref"]
+    body = assert_problem(push_batch(client, small_region.corporation, items), 422)
+    assert [p["name"] for p in body["invalidParams"]] == ["items[2].external_ref"]
+    assert own_vacancies(client, small_region.corporation) == []
+
+
+def test_batch_of_1000_is_accepted(client, small_region):
+    response = push_batch(client, small_region.corporation, batch_of(1000))
+    assert response.status_code == 200, response.text
+    assert response.json()["created"] == 1000
+
+
+def test_batch_of_1001_is_413(client, small_region):
+    assert_problem(push_batch(client, small_region.corporation, batch_of(1001)), 413)
+    assert own_vacancies(client, small_region.corporation) == []
+
+
+def test_empty_batch_is_422(client, small_region):
+    assert invalid_names(push_batch(client, small_region.corporation, [])) == ["items"]
+
+
+def test_only_corporations_push_batches(client, small_region):
+    assert_problem(push_batch(client, small_region.care_provider, batch_of(1)), 403)
+
+
+# --- read and withdraw ----------------------------------------------------------------------
+
+
+def test_corporation_reads_its_vacancy(client, small_region):
+    vacancy = create_vacancy(client, small_region.corporation)
+    response = client.get(
+        f"/v1/vacancies/{vacancy['id']}", headers=small_region.corporation.headers
+    )
+    assert response.status_code == 200, response.text
+    assert response.json() == vacancy
+
+
+def test_corporation_lists_its_vacancies(client, small_region):
+    ids = [create_vacancy(client, small_region.corporation)["id"] for _ in range(3)]
+    assert sorted(v["id"] for v in own_vacancies(client, small_region.corporation)) == sorted(ids)
+
+
+def test_withdrawn_vacancy_shows_as_withdrawn(client, small_region):
+    vacancy = create_vacancy(client, small_region.corporation)
+    response = client.delete(
+        f"/v1/vacancies/{vacancy['id']}", headers=small_region.corporation.headers
+    )
+    assert response.status_code == 204, response.text
+    stored = client.get(f"/v1/vacancies/{vacancy['id']}", headers=small_region.corporation.headers)
+    assert stored.json()["status"] == "withdrawn"
+
+
+def test_status_filter_separates_withdrawn_vacancies(client, small_region):
+    kept = create_vacancy(client, small_region.corporation)
+    gone = create_vacancy(client, small_region.corporation)
+    client.delete(f"/v1/vacancies/{gone['id']}", headers=small_region.corporation.headers)
+    available = own_vacancies(client, small_region.corporation, status="available")
+    withdrawn = own_vacancies(client, small_region.corporation, status="withdrawn")
+    assert [v["id"] for v in available] == [kept["id"]]
+    assert [v["id"] for v in withdrawn] == [gone["id"]]
+
+
+def test_re_push_re_offers_a_withdrawn_vacancy(client, small_region):
+    body = vacancy_body()
+    vacancy = push(client, small_region.corporation, body).json()
+    client.delete(f"/v1/vacancies/{vacancy['id']}", headers=small_region.corporation.headers)
+    response = push(client, small_region.corporation, body)
+    assert response.status_code == 200, response.text
+    assert response.json()["id"] == vacancy["id"]
+    assert response.json()["status"] == "available"
+
+
+def test_withdrawing_an_unknown_vacancy_is_404(client, small_region):
+    response = client.delete(
+        "/v1/vacancies/01930000-0000-7000-8000-000000000000",
+        headers=small_region.corporation.headers,
+    )
+    assert_problem(response, 404)

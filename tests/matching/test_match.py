@@ -1,0 +1,255 @@
+"""`match` end to end on small tables: optimal, within the caps, deterministic, JSON-ready."""
+
+import json
+from collections import Counter
+from dataclasses import asdict
+from decimal import Decimal
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from app.matching import REASON_CODES, SpreadUsage, evaluate, explain_pair, greedy_baseline, match
+from tests.matching.factories import LIMITS_2026, MEETING, make_case, make_dwelling, make_policy
+from tests.matching.strategies import tables
+
+
+def brute_force(cases, dwellings, policy, limits, meeting, usage, forced=None):
+    """(most housed, best total score) over every one-to-one assignment within the caps, from the
+    scalar explanations alone; `forced` = (case id, dwelling id) must be in the assignment."""
+    options = {}
+    for case in cases:
+        for dwelling in dwellings:
+            explained = explain_pair(case, dwelling, policy, limits, meeting, usage)
+            if explained.feasible:
+                options.setdefault(case.id, []).append((dwelling, explained.score))
+    ids = sorted(options)
+    best = (-1, 0.0)
+
+    def within_caps(chosen):
+        per_complex = Counter(d.complex_key for d, _ in chosen)
+        per_hood = Counter(d.neighbourhood_code for d, _ in chosen)
+        return all(
+            usage.per_complex.get(k, 0) + n <= policy.max_per_complex
+            for k, n in per_complex.items()
+        ) and all(
+            usage.per_neighbourhood.get(k, 0) + n <= policy.max_per_neighbourhood
+            for k, n in per_hood.items()
+        )
+
+    def extend(k, chosen, pairs):
+        nonlocal best
+        if not within_caps(chosen):
+            return
+        if k == len(ids):
+            if forced is None or forced in pairs:
+                best = max(best, (len(chosen), round(sum(s for _, s in chosen), 4)))
+            return
+        extend(k + 1, chosen, pairs)
+        for dwelling, score in options[ids[k]]:
+            if all(dwelling.id != d.id for d, _ in chosen):
+                extend(k + 1, [*chosen, (dwelling, score)], pairs | {(ids[k], dwelling.id)})
+
+    extend(0, [], frozenset())
+    return best
+
+
+def comparable(result) -> dict:
+    """The result without its timings, which vary between runs."""
+    data = result.to_dict()
+    data["stats"].pop("timings_ms")
+    return data
+
+
+@settings(max_examples=150, deadline=None)
+@given(tables(max_cases=5, max_dwellings=5))
+def test_vectorised_rules_and_scores_agree_with_explain_pair(table):
+    cases, dwellings, policy, limits, meeting, usage = table
+    evaluation = evaluate(cases, dwellings, policy, limits, meeting, usage)
+    for i, case in enumerate(cases):
+        for j, dwelling in enumerate(dwellings):
+            explained = explain_pair(case, dwelling, policy, limits, meeting, usage)
+            assert evaluation.reasons(i, j) == [f.code for f in explained.reasons]
+            assert evaluation.score(i, j) == explained.score
+            if explained.feasible:
+                assert evaluation.components(i, j) == explained.components
+    for r, code in enumerate(REASON_CODES):
+        failing = (evaluation.fail_mask >> r) & 1
+        assert (failing.sum(axis=1) == evaluation.case_reason_counts[:, r]).all(), code
+        assert (failing.sum(axis=0) == evaluation.dwelling_reason_counts[:, r]).all(), code
+
+
+@settings(max_examples=120, deadline=None)
+@given(tables(feasible_heavy=True))
+def test_proposal_is_optimal_and_respects_every_rule_and_cap(table):
+    cases, dwellings, policy, limits, meeting, usage = table
+    result = match(cases, dwellings, policy, limits, meeting, usage)
+    housed, total = brute_force(cases, dwellings, policy, limits, meeting, usage)
+    assert len(result.proposals) == max(housed, 0)
+    assert abs(sum(p.score for p in result.proposals) - total) < 1e-3
+    by_id = {c.id: c for c in cases} | {d.id: d for d in dwellings}
+    for proposal in result.proposals:
+        explained = explain_pair(
+            by_id[proposal.case_id], by_id[proposal.dwelling_id], policy, limits, meeting, usage
+        )
+        assert explained.feasible
+        assert explained.score == proposal.score
+    assert len({p.case_id for p in result.proposals}) == len(result.proposals)
+    assert len({p.dwelling_id for p in result.proposals}) == len(result.proposals)
+    homes = [by_id[p.dwelling_id] for p in result.proposals]
+    for key, n in Counter(d.complex_key for d in homes).items():
+        assert usage.per_complex.get(key, 0) + n <= policy.max_per_complex
+    for key, n in Counter(d.neighbourhood_code for d in homes).items():
+        assert usage.per_neighbourhood.get(key, 0) + n <= policy.max_per_neighbourhood
+
+
+@settings(max_examples=80, deadline=None)
+@given(tables(feasible_heavy=True), st.randoms(use_true_random=False))
+def test_same_input_in_any_order_gives_the_same_result(table, rng):
+    cases, dwellings, policy, limits, meeting, usage = table
+    first = match(cases, dwellings, policy, limits, meeting, usage)
+    again = match(cases, dwellings, policy, limits, meeting, usage)
+    shuffled_cases, shuffled_dwellings = list(cases), list(dwellings)
+    rng.shuffle(shuffled_cases)
+    rng.shuffle(shuffled_dwellings)
+    shuffled = match(shuffled_cases, shuffled_dwellings, policy, limits, meeting, usage)
+    assert comparable(first) == comparable(again) == comparable(shuffled)
+
+
+@settings(max_examples=80, deadline=None)
+@given(tables(feasible_heavy=True))
+def test_passed_over_cases_are_exactly_those_whose_getting_it_houses_fewer(table):
+    cases, dwellings, policy, limits, meeting, usage = table
+    result = match(cases, dwellings, policy, limits, meeting, usage)
+    housed = len(result.proposals)
+    received = {p.case_id: p.dwelling_id for p in result.proposals}
+    for proposal in result.proposals:
+        listed = {entry.case_id: entry for entry in proposal.passed_over}
+        for case in cases:
+            dwelling = next(d for d in dwellings if d.id == proposal.dwelling_id)
+            explained = explain_pair(case, dwelling, policy, limits, meeting, usage)
+            if not explained.feasible or explained.score <= proposal.score:
+                assert case.id not in listed
+                continue
+            forced = (case.id, dwelling.id)
+            with_pair, _ = brute_force(cases, dwellings, policy, limits, meeting, usage, forced)
+            if with_pair < housed:
+                entry = listed[case.id]
+                assert entry.housed_if_given == with_pair
+                assert entry.score == explained.score
+                assert entry.received_dwelling_id == received.get(case.id)
+            else:
+                assert case.id not in listed
+    assert result.passed_over_complete
+
+
+def test_a_higher_priority_case_is_passed_over_to_house_one_more():
+    flexible = make_case(id="a-long-wait", ready_since=MEETING.replace(year=2023))
+    only_option = make_case(id="b-short-wait", ready_since=MEETING.replace(year=2025), max_floor=0)
+    ground_floor = make_dwelling(id="d1", complex_key="c1")
+    upstairs = make_dwelling(id="d2", complex_key="c2", floor=3)
+    result = match(
+        [flexible, only_option], [ground_floor, upstairs], make_policy(), LIMITS_2026, MEETING
+    )
+    pairs = {(p.case_id, p.dwelling_id) for p in result.proposals}
+    assert pairs == {("a-long-wait", "d2"), ("b-short-wait", "d1")}
+    given_d1 = next(p for p in result.proposals if p.dwelling_id == "d1")
+    assert [
+        (o.case_id, o.received_dwelling_id, o.housed_if_given) for o in given_d1.passed_over
+    ] == [("a-long-wait", "d2", 1)]
+    assert (
+        greedy_baseline(
+            [flexible, only_option], [ground_floor, upstairs], make_policy(), LIMITS_2026, MEETING
+        )
+        == 1
+    )
+
+
+def test_complex_cap_counts_existing_usage_and_proposals():
+    cases = [make_case(id=f"case-{i}") for i in range(3)]
+    homes = [make_dwelling(id=f"home-{j}", complex_key="corp-a:big") for j in range(3)]
+    usage = SpreadUsage(per_complex={"corp-a:big": 1})
+    result = match(cases, homes, make_policy(max_per_complex=2), LIMITS_2026, MEETING, usage)
+    assert len(result.proposals) == 1
+
+
+def test_proposals_are_sorted_by_score_then_ids():
+    cases = [
+        make_case(id=f"case-{i}", ready_since=MEETING.replace(year=2024 + i % 2)) for i in range(4)
+    ]
+    homes = [
+        make_dwelling(id=f"home-{j}", complex_key=f"c{j}", neighbourhood_code=f"BU003401{j:02d}")
+        for j in range(4)
+    ]
+    result = match(cases, homes, make_policy(), LIMITS_2026, MEETING)
+    keys = [(-p.score, p.case_id, p.dwelling_id) for p in result.proposals]
+    assert keys == sorted(keys)
+    assert len(result.proposals) == 4
+
+
+def test_candidates_are_ranked_best_first_and_truncated_to_top_k():
+    homes = [
+        make_dwelling(id=f"home-{j}", rent_base=Decimal(f"{600 + 10 * (j % 3)}.00"))
+        for j in range(5)
+    ] + [make_dwelling(id="home-pets", pets_allowed=False)]
+    case = make_case(id="case-1", pets=True)
+    result = match([case], homes, make_policy(), LIMITS_2026, MEETING, top_k=3)
+    ranked = result.candidates_by_case["case-1"]
+    assert ranked.feasible_count == 5
+    assert [c.dwelling_id for c in ranked.candidates] == ["home-0", "home-3", "home-1"]
+    assert ranked.excluded_counts == {"pets_not_allowed": 1}
+    assert result.candidates_by_dwelling["home-pets"].excluded_counts == {"pets_not_allowed": 1}
+    assert result.candidates_by_dwelling["home-0"].candidates[0].case_id == "case-1"
+
+
+def test_ranked_candidates_carry_components_that_add_up_to_their_score():
+    cases = [make_case(id=f"case-{i}", urgency=i == 0) for i in range(3)]
+    homes = [make_dwelling(id=f"home-{j}", complex_key=f"c{j}") for j in range(3)]
+    result = match(cases, homes, make_policy(), LIMITS_2026, MEETING)
+    ranked = [*result.candidates_by_case.values(), *result.candidates_by_dwelling.values()]
+    for entry in ranked:
+        for candidate in entry.candidates:
+            names = [c.name for c in candidate.components]
+            assert names[0] == "waiting_time"
+            assert abs(sum(c.points for c in candidate.components) - candidate.score) < 1e-3
+    urgent = result.candidates_by_dwelling["home-0"].candidates[0]
+    assert urgent.case_id == "case-0"
+    assert next(c for c in urgent.components if c.name == "urgency").points == 5.0
+
+
+def test_a_dwelling_failing_several_rules_counts_under_each():
+    case = make_case(pets=True, wheelchair=True)
+    home = make_dwelling(pets_allowed=False)
+    result = match([case], [home], make_policy(), LIMITS_2026, MEETING)
+    assert result.candidates_by_case["case-1"].excluded_counts == {
+        "not_wheelchair_accessible": 1,
+        "pets_not_allowed": 1,
+    }
+
+
+def test_result_is_json_serialisable():
+    cases = [make_case(id=f"case-{i}") for i in range(3)] + [
+        make_case(id="blocked", beschikking_status="none")
+    ]
+    homes = [make_dwelling(id=f"home-{j}", complex_key=f"c{j}") for j in range(2)]
+    result = match(cases, homes, make_policy(), LIMITS_2026, MEETING)
+    text = json.dumps(result.to_dict())
+    assert json.loads(text)["stats"]["people_housed"] == 2
+    assert json.dumps(asdict(result)) == text
+
+
+def test_stats_report_sizes_and_solver():
+    cases = [make_case(id=f"case-{i}", adults=1 + i % 2) for i in range(3)]
+    homes = [make_dwelling(id=f"home-{j}", complex_key=f"c{j}") for j in range(3)]
+    result = match(cases, homes, make_policy(), LIMITS_2026, MEETING)
+    stats = result.stats
+    assert (stats.cases, stats.dwellings, stats.feasible_pairs) == (3, 3, 9)
+    assert stats.people_housed == 3
+    assert stats.persons_housed == 4
+    assert stats.solver == "assignment"
+    assert set(stats.timings_ms) >= {"evaluate", "solve", "passed_over", "total"}
+
+
+def test_empty_table_gives_an_empty_result():
+    result = match([], [], make_policy(), LIMITS_2026, MEETING)
+    assert result.proposals == []
+    assert result.stats.solver == "none"

@@ -1,0 +1,296 @@
+"""The proposal solver against brute force on small random problems, with and without nesting."""
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from app.matching.solver import AssignmentProblem, check_assignment, prune, solve
+from app.matching.tradeoffs import passed_over
+from tests.matching.brute import best
+
+
+@st.composite
+def problems(draw, nested: bool | None = None, max_score: int = 6) -> AssignmentProblem:
+    """Up to 6 cases x 5 dwellings, random edges, scores with many ties, tight random caps.
+
+    nested=True puts every complex inside one neighbourhood; False makes complex 0 straddle two
+    tight neighbourhoods (the caps do not nest); None draws freely.
+    """
+    n_cases = draw(st.integers(1, 6))
+    n_dwellings = draw(st.integers(1, 5))
+    pairs = [(c, v) for c in range(n_cases) for v in range(n_dwellings)]
+    present = draw(st.lists(st.integers(0, 9), min_size=len(pairs), max_size=len(pairs)))
+    cutoff = draw(st.sampled_from([3, 5, 8]))
+    edges = [pair for pair, roll in zip(pairs, present, strict=True) if roll < cutoff]
+    scores = draw(st.lists(st.integers(0, max_score), min_size=len(edges), max_size=len(edges)))
+    complexes = draw(st.lists(st.integers(0, 2), min_size=n_dwellings, max_size=n_dwellings))
+    complex_room = draw(st.lists(st.sampled_from([0, 1, 1, 2, 2]), min_size=3, max_size=3))
+    hood_room = draw(st.lists(st.sampled_from([0, 1, 2, 2, 3]), min_size=2, max_size=2))
+    if nested:
+        hood_of_complex = draw(st.lists(st.integers(0, 1), min_size=3, max_size=3))
+        hoods = [hood_of_complex[x] for x in complexes]
+    elif nested is False:
+        complexes = [0 if v < 3 else x for v, x in enumerate(complexes)]
+        hoods = [v % 2 for v in range(n_dwellings)]
+        complex_room[0], hood_room = 1, [1, 1]
+    else:
+        hoods = draw(st.lists(st.integers(0, 1), min_size=n_dwellings, max_size=n_dwellings))
+    return AssignmentProblem(
+        n_cases=n_cases,
+        n_dwellings=n_dwellings,
+        edge_case=np.array([c for c, _ in edges], dtype=np.int64),
+        edge_dwelling=np.array([v for _, v in edges], dtype=np.int64),
+        edge_score=np.array(scores, dtype=np.int64),
+        complex_of=np.array(complexes, dtype=np.int64),
+        neighbourhood_of=np.array(hoods, dtype=np.int64),
+        complex_room=np.array(complex_room, dtype=np.int64),
+        neighbourhood_room=np.array(hood_room, dtype=np.int64),
+    )
+
+
+@st.composite
+def contested(draw, nested: bool | None = None) -> AssignmentProblem:
+    """A seeded random problem in which flexible cases (several dwellings) score higher than cases
+    with one option, so the optimum often passes a higher-scoring case over to house one more."""
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    n_cases, n_dwellings = int(rng.integers(3, 7)), int(rng.integers(2, 6))
+    cases, dwellings, scores = [], [], []
+    for c in range(n_cases):
+        size = int(rng.integers(1, min(3, n_dwellings) + 1))
+        for v in sorted(rng.choice(n_dwellings, size=size, replace=False).tolist()):
+            cases.append(c)
+            dwellings.append(v)
+            scores.append(int(rng.integers(0, 5)) + (5 if size > 1 else 0))
+    complexes = rng.integers(0, 3, n_dwellings)
+    hoods = rng.integers(0, 2, 3)[complexes] if nested else rng.integers(0, 2, n_dwellings)
+    return AssignmentProblem(
+        n_cases,
+        n_dwellings,
+        np.array(cases, dtype=np.int64),
+        np.array(dwellings, dtype=np.int64),
+        np.array(scores, dtype=np.int64),
+        complexes.astype(np.int64),
+        hoods.astype(np.int64),
+        rng.integers(1, 3, 3),
+        rng.integers(1, 4, 2),
+    )
+
+
+@st.composite
+def straddled(draw) -> AssignmentProblem:
+    """A seeded random problem with two complexes spread over three tight neighbourhoods, so
+    the caps rarely nest."""
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    n_cases, n_dwellings = int(rng.integers(2, 6)), int(rng.integers(3, 6))
+    cases, dwellings, scores = [], [], []
+    for c in range(n_cases):
+        size = int(rng.integers(1, min(3, n_dwellings) + 1))
+        for v in sorted(rng.choice(n_dwellings, size=size, replace=False).tolist()):
+            cases.append(c)
+            dwellings.append(v)
+            scores.append(int(rng.integers(0, 10)))
+    return AssignmentProblem(
+        n_cases,
+        n_dwellings,
+        np.array(cases, dtype=np.int64),
+        np.array(dwellings, dtype=np.int64),
+        np.array(scores, dtype=np.int64),
+        rng.integers(0, 2, n_dwellings),
+        rng.integers(0, 3, n_dwellings),
+        rng.integers(1, 3, 2),
+        np.ones(3, dtype=np.int64),
+    )
+
+
+def restricted(problem: AssignmentProblem, keep: np.ndarray) -> AssignmentProblem:
+    return AssignmentProblem(
+        problem.n_cases,
+        problem.n_dwellings,
+        problem.edge_case[keep],
+        problem.edge_dwelling[keep],
+        problem.edge_score[keep],
+        problem.complex_of,
+        problem.neighbourhood_of,
+        problem.complex_room,
+        problem.neighbourhood_room,
+    )
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(problems(), problems(nested=False)))
+def test_proposal_houses_as_many_and_scores_as_high_as_brute_force(problem):
+    result = solve(problem)
+    check_assignment(problem, result.edges)
+    assert (result.count, result.total_score) == best(problem)
+
+
+@settings(max_examples=300, deadline=None)
+@given(problems(nested=True))
+def test_nested_caps_take_the_exact_assignment_route(problem):
+    result = solve(problem)
+    assert result.nested
+    if problem.edges and result.count:
+        assert result.method == "assignment"
+    assert (result.count, result.total_score) == best(problem)
+
+
+@settings(max_examples=150, deadline=None)
+@given(problems(max_score=10**7))
+def test_milp_route_agrees_with_brute_force(problem):
+    result = solve(problem, method="milp")
+    check_assignment(problem, result.edges)
+    assert (result.count, result.total_score) == best(problem)
+
+
+@settings(max_examples=300, deadline=None)
+@given(problems())
+def test_pruning_keeps_the_optimum(problem):
+    keep, bound = prune(problem)
+    optimum = best(problem)
+    assert bound >= optimum[0]
+    assert best(restricted(problem, keep)) == optimum
+
+
+def expected_passed_over(problem: AssignmentProblem, chosen: np.ndarray) -> dict[int, int]:
+    """Brute force: pairs (c2, v) scoring above v's holder whose forcing houses fewer."""
+    housed = len(chosen)
+    holder = {int(problem.edge_dwelling[e]): int(problem.edge_score[e]) for e in chosen}
+    expected = {}
+    for e in range(problem.edges):
+        v = int(problem.edge_dwelling[e])
+        if v in holder and problem.edge_score[e] > holder[v]:
+            forced_count, _ = best(problem, forced=e)
+            if forced_count < housed:
+                expected[e] = forced_count
+    return expected
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.one_of(problems(), problems(nested=False)))
+def test_passed_over_matches_brute_force(problem):
+    result = solve(problem)
+    check = passed_over(problem, result, resolve_limit=1000)
+    assert check.complete
+    assert check.by_edge == expected_passed_over(problem, result.edges)
+
+
+@settings(max_examples=300, deadline=None)
+@given(contested())
+def test_contested_dwellings_match_brute_force_with_their_passed_over_cases(problem):
+    result = solve(problem)
+    assert (result.count, result.total_score) == best(problem)
+    check = passed_over(problem, result, resolve_limit=1000)
+    assert check.complete
+    assert check.by_edge == expected_passed_over(problem, result.edges)
+
+
+@settings(max_examples=200, deadline=None)
+@given(contested(nested=True))
+def test_passed_over_needs_no_resolves_when_caps_nest(problem):
+    result = solve(problem)
+    check = passed_over(problem, result, resolve_limit=0)
+    assert check.complete
+    assert check.resolves == 0
+    assert check.by_edge == expected_passed_over(problem, result.edges)
+
+
+def test_a_higher_scoring_case_is_passed_over_to_house_one_more():
+    # case 0 scores highest on dwelling 0 but can also take dwelling 1; case 1 fits dwelling 0 only
+    problem = AssignmentProblem(
+        n_cases=2,
+        n_dwellings=2,
+        edge_case=np.array([0, 0, 1]),
+        edge_dwelling=np.array([0, 1, 0]),
+        edge_score=np.array([9, 1, 5]),
+        complex_of=np.array([0, 1]),
+        neighbourhood_of=np.array([0, 0]),
+        complex_room=np.array([2, 2]),
+        neighbourhood_room=np.array([5]),
+    )
+    result = solve(problem)
+    assert sorted(result.edges.tolist()) == [1, 2]
+    assert passed_over(problem, result, resolve_limit=0).by_edge == {0: 1}
+
+
+def test_neighbourhood_cap_limits_the_proposal():
+    # three cases, three dwellings in one neighbourhood with room for two
+    problem = AssignmentProblem(
+        n_cases=3,
+        n_dwellings=3,
+        edge_case=np.array([0, 1, 2]),
+        edge_dwelling=np.array([0, 1, 2]),
+        edge_score=np.array([3, 2, 1]),
+        complex_of=np.array([0, 1, 2]),
+        neighbourhood_of=np.array([0, 0, 0]),
+        complex_room=np.array([2, 2, 2]),
+        neighbourhood_room=np.array([2]),
+    )
+    result = solve(problem)
+    assert result.count == 2
+    assert result.total_score == 5
+
+
+def straddling_problem() -> AssignmentProblem:
+    """Complex 0 straddles two neighbourhoods with room for one each; the caps do not nest."""
+    return AssignmentProblem(
+        n_cases=3,
+        n_dwellings=3,
+        edge_case=np.array([0, 0, 1, 2]),
+        edge_dwelling=np.array([0, 1, 0, 2]),
+        edge_score=np.array([9, 1, 5, 4]),
+        complex_of=np.array([0, 0, 1]),
+        neighbourhood_of=np.array([0, 1, 1]),
+        complex_room=np.array([1, 1]),
+        neighbourhood_room=np.array([1, 1]),
+    )
+
+
+def test_straddling_complex_is_solved_by_splitting_its_room():
+    problem = straddling_problem()
+    result = solve(problem)
+    assert not result.nested
+    assert result.method == "assignment_split"
+    assert (result.count, result.total_score) == best(problem)
+
+
+@settings(max_examples=200, deadline=None)
+@given(straddled())
+def test_straddling_complexes_match_brute_force_with_their_passed_over_cases(problem):
+    result = solve(problem)
+    assert (result.count, result.total_score) == best(problem)
+    check = passed_over(problem, result, resolve_limit=1000)
+    assert check.complete
+    assert check.by_edge == expected_passed_over(problem, result.edges)
+
+
+@settings(max_examples=150, deadline=None)
+@given(straddled())
+def test_passed_over_after_the_milp_route_matches_brute_force(problem):
+    result = solve(problem, split_limit=0)
+    assert result.method in ("milp", "assignment", "none")
+    check = passed_over(problem, result, resolve_limit=1000)
+    assert check.complete
+    assert check.by_edge == expected_passed_over(problem, result.edges)
+
+
+def test_unsettled_passed_over_checks_beyond_the_limit_are_flagged():
+    # found by search: the stricter graph cannot settle edge 4, a MILP re-solve must
+    problem = AssignmentProblem(
+        n_cases=5,
+        n_dwellings=3,
+        edge_case=np.array([0, 1, 2, 3, 4, 4]),
+        edge_dwelling=np.array([1, 0, 1, 0, 1, 2]),
+        edge_score=np.array([8, 5, 3, 0, 9, 4]),
+        complex_of=np.array([1, 1, 0]),
+        neighbourhood_of=np.array([0, 2, 0]),
+        complex_room=np.array([2, 1]),
+        neighbourhood_room=np.array([1, 1, 1]),
+    )
+    result = solve(problem, split_limit=0)
+    assert result.method == "milp"
+    full = passed_over(problem, result, resolve_limit=10)
+    assert (full.complete, full.resolves) == (True, 1)
+    assert full.by_edge == expected_passed_over(problem, result.edges) == {4: 1}
+    limited = passed_over(problem, result, resolve_limit=0)
+    assert not limited.complete
+    assert limited.by_edge == {}

@@ -1,0 +1,69 @@
+"""People from the command line and in the demo data: a new user can sign in right away.
+
+Both run the real CLI in a subprocess against a fresh SQLite file.
+"""
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from app.people.security import verify_password
+
+DEMO_PERSON = re.compile(r"^\s+(chair|member)\s+(\S+@demo\.example)\s+(\S+)$", re.M)
+
+
+def cli(database: Path, *args: str, stdin: str | None = None) -> str:
+    result = subprocess.run(
+        [sys.executable, "-m", "app.cli", *args],
+        env={**os.environ, "UITSTROOM_DATABASE_URL": f"sqlite:///{database}"},
+        input=stdin,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return result.stdout
+
+
+def stored_hash(database: Path, email: str) -> str:
+    engine = create_engine(f"sqlite:///{database}")
+    with engine.connect() as connection:
+        value = connection.execute(
+            text("SELECT password_hash FROM people WHERE email = :email"), {"email": email}
+        ).scalar_one()
+    engine.dispose()
+    return value
+
+
+def test_the_demo_prints_a_person_per_organisation_whose_password_works(tmp_path):
+    database = tmp_path / "demo.db"
+    people = DEMO_PERSON.findall(cli(database, "demo"))
+    assert len(people) == 6
+    assert [role for role, *_ in people].count("chair") == 1
+    for _, email, password in people:
+        assert verify_password(stored_hash(database, email), password)
+    again = DEMO_PERSON.findall(cli(database, "demo"))
+    _, email, fresh = again[1]
+    assert fresh != people[1][2]
+    assert verify_password(stored_hash(database, email), fresh)
+
+
+@pytest.mark.parametrize("given", [False, True], ids=["generated", "from-stdin"])
+def test_create_person_on_the_command_line(tmp_path, given):
+    database = tmp_path / "cli.db"
+    cli(database, "migrate")
+    org_id = cli(database, "create-organisation", "Gemeente Test", "municipality").strip()
+    args = ["create-person", org_id, "Voorzitter@Test.nl", "De Voorzitter", "--role", "chair"]
+    if given:
+        out = cli(database, *args, "--admin", "--password-stdin", stdin="een eigen wachtwoord\n")
+        assert "password:" not in out
+        password = "een eigen wachtwoord"
+    else:
+        out = cli(database, *args)
+        password = re.search(r"^password: (\S{12,})$", out, re.M).group(1)  # type: ignore[union-attr]
+    assert "voorzitter@test.nl, chair" in out
+    assert verify_password(stored_hash(database, "voorzitter@test.nl"), password)

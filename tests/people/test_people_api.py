@@ -1,0 +1,117 @@
+"""People through the API: who may create and manage them, and what is stored."""
+
+from sqlmodel import select
+
+from app.people.models import Person
+from tests.api.helpers import assert_problem, invalid_names
+from tests.conftest import OPERATOR
+from tests.web.conftest import PASSWORD, make_person, page_client, signed_in, submit_sign_in
+
+
+def people_url(org) -> str:  # type: ignore[no-untyped-def]
+    return f"/v1/organizations/{org.id}/people"
+
+
+def test_the_operator_creates_a_person_and_gets_a_generated_password_once(client, session, region):
+    response = client.post(
+        people_url(region.chair),
+        json={"email": "Voorzitter@Gemeente.nl", "display_name": "Voorzitter", "role": "chair"},
+        headers=OPERATOR,
+    )
+    assert response.status_code == 201, response.text
+    body = response.json()
+    assert body["email"] == "voorzitter@gemeente.nl"
+    assert body["role"] == "chair" and body["is_admin"] is False and body["active"] is True
+    assert len(body["initial_password"]) >= 12
+    assert response.headers["cache-control"] == "no-store"
+    stored = session.exec(select(Person).where(Person.email == body["email"])).one()
+    assert stored.password_hash.startswith("$argon2id$")
+    again = client.get(f"{people_url(region.chair)}/{body['id']}", headers=OPERATOR).json()
+    assert "initial_password" not in again and "password_hash" not in again
+
+
+def test_an_organisation_creates_its_own_people_only(client, region):
+    own = client.post(
+        people_url(region.care_provider),
+        json={"email": "a@zorg.nl", "display_name": "A", "password": PASSWORD},
+        headers=region.care_provider.headers,
+    )
+    assert own.status_code == 201
+    assert own.json()["initial_password"] is None
+    other = client.post(
+        people_url(region.corporation),
+        json={"email": "b@zorg.nl", "display_name": "B"},
+        headers=region.care_provider.headers,
+    )
+    assert_problem(other, 404)
+
+
+def test_an_email_is_one_login_across_organisations(client, region):
+    make = {"display_name": "X", "password": PASSWORD}
+    first = client.post(
+        people_url(region.chair), json={"email": "x@example.nl", **make}, headers=OPERATOR
+    )
+    assert first.status_code == 201
+    second = client.post(
+        people_url(region.corporation), json={"email": "X@EXAMPLE.NL", **make}, headers=OPERATOR
+    )
+    assert_problem(second, 409, "duplicate_email")
+
+
+def test_a_short_password_or_a_malformed_email_is_refused(client, region):
+    response = client.post(
+        people_url(region.chair),
+        json={"email": "geen-adres", "display_name": "X", "password": "kort"},
+        headers=OPERATOR,
+    )
+    assert set(invalid_names(response)) == {"email", "password"}
+
+
+def test_people_are_listed_per_organisation(client, region):
+    make_person(client, region.chair, "chair")
+    make_person(client, region.care_provider)
+    listed = client.get(people_url(region.chair), headers=region.chair.headers).json()["items"]
+    assert [p["role"] for p in listed] == ["chair"]
+
+
+def test_deactivating_ends_the_sessions_and_refuses_sign_in(app, client, region):
+    person = make_person(client, region.care_provider)
+    browser = signed_in(app, person)
+    response = client.patch(
+        f"{people_url(region.care_provider)}/{person.id}",
+        json={"active": False},
+        headers=region.care_provider.headers,
+    )
+    assert response.status_code == 200 and response.json()["active"] is False
+    assert browser.get("/overzicht").status_code == 303
+    assert submit_sign_in(page_client(app), person.email, PASSWORD).status_code == 400
+
+
+def test_a_new_password_lifts_a_lock_out(app, client, region):
+    person = make_person(client, region.care_provider)
+    for _ in range(5):
+        submit_sign_in(page_client(app), person.email, "wrong password!")
+    url = f"{people_url(region.care_provider)}/{person.id}"
+    assert client.get(url, headers=OPERATOR).json()["locked_until"] is not None
+    new = "een ander lang wachtwoord"
+    response = client.patch(url, json={"password": new}, headers=OPERATOR)
+    assert response.status_code == 200 and response.json()["locked_until"] is None
+    assert submit_sign_in(page_client(app), person.email, new).status_code == 303
+
+
+def test_a_null_for_a_field_is_refused(client, region):
+    person = make_person(client, region.care_provider)
+    response = client.patch(
+        f"{people_url(region.care_provider)}/{person.id}", json={"role": None}, headers=OPERATOR
+    )
+    assert invalid_names(response) == ["role"]
+
+
+def test_another_organisations_person_is_not_found(client, region):
+    person = make_person(client, region.care_provider)
+    response = client.get(
+        f"{people_url(region.care_provider)}/{person.id}", headers=region.corporation.headers
+    )
+    assert_problem(response, 404)
+    response = client.get(f"{people_url(region.corporation)}/{person.id}", headers=OPERATOR)
+    assert_problem(response, 404)

@@ -1,0 +1,123 @@
+"""Helpers for the page tests: people made through the API, and a browser-like client per
+person that signs in through the sign-in form (HTTPS, so the Secure cookie is sent)."""
+
+import re
+import uuid
+from dataclasses import dataclass
+
+import pytest
+from fastapi.testclient import TestClient
+
+from tests.conftest import OPERATOR, Org, Region, create_case, create_vacancy
+
+PASSWORD = "correct horse battery staple"
+DATE = "2026-11-16"  # a meeting date in the past, with limits for its year
+
+
+@dataclass
+class Person:
+    id: str
+    email: str
+    password: str
+    org: Org
+
+
+def make_person(
+    client: TestClient,
+    org: Org,
+    role: str = "member",
+    *,
+    is_admin: bool = False,
+    password: str = PASSWORD,
+) -> Person:
+    email = f"{role}-{uuid.uuid4().hex[:8]}@example.nl"
+    response = client.post(
+        f"/v1/organizations/{org.id}/people",
+        json={
+            "email": email,
+            "display_name": f"{role.title()} van {org.name}",
+            "role": role,
+            "is_admin": is_admin,
+            "password": password,
+        },
+        headers=org.headers,
+    )
+    assert response.status_code == 201, response.text
+    return Person(response.json()["id"], email, password, org)
+
+
+def page_client(app) -> TestClient:  # type: ignore[no-untyped-def]
+    return TestClient(app, base_url="https://testserver", follow_redirects=False)
+
+
+def hidden(html: str, name: str) -> str:
+    match = re.search(rf'name="{name}" value="([^"]*)"', html)
+    assert match, f"no hidden field {name}"
+    return match.group(1)
+
+
+def submit_sign_in(browser: TestClient, email: str, password: str, next_url: str = ""):  # type: ignore[no-untyped-def]
+    form = browser.get("/aanmelden")
+    assert form.status_code == 200, form.text
+    return browser.post(
+        "/aanmelden",
+        data={
+            "signin_token": hidden(form.text, "signin_token"),
+            "volgende": next_url,
+            "email": email,
+            "wachtwoord": password,
+        },
+    )
+
+
+def signed_in(app, person: Person) -> TestClient:  # type: ignore[no-untyped-def]
+    browser = page_client(app)
+    response = submit_sign_in(browser, person.email, person.password)
+    assert response.status_code == 303, response.text
+    return browser
+
+
+def csrf_of(browser: TestClient, url: str = "/account") -> str:
+    page = browser.get(url)
+    assert page.status_code == 200, page.text
+    return hidden(page.text, "csrf_token")
+
+
+def post_form(browser: TestClient, url: str, data: dict, csrf_from: str = "/account"):  # type: ignore[no-untyped-def]
+    return browser.post(url, data={"csrf_token": csrf_of(browser, csrf_from), **data})
+
+
+@dataclass
+class Published:
+    meeting_id: str
+    proposal_id: str
+    case_id: str
+    vacancy_id: str
+
+
+def publish_one(client: TestClient, region: Region) -> Published:
+    """A published meeting with one proposal (care_provider's case, corporation's dwelling)."""
+    case = create_case(client, region.care_provider, region.table_id)
+    vacancy = create_vacancy(client, region.corporation)
+    meeting = client.post(
+        f"/v1/tables/{region.table_id}/meetings", json={"date": DATE}, headers=region.chair.headers
+    ).json()
+    published = client.post(f"/v1/meetings/{meeting['id']}/publish", headers=region.chair.headers)
+    assert published.status_code == 200, published.text
+    proposals = client.get(
+        f"/v1/tables/{region.table_id}/proposals", headers=region.chair.headers
+    ).json()["items"]
+    return Published(meeting["id"], proposals[0]["id"], case["id"], vacancy["id"])
+
+
+@pytest.fixture
+def published(client, region) -> Published:  # type: ignore[no-untyped-def]
+    return publish_one(client, region)
+
+
+@pytest.fixture
+def chair(client, region) -> Person:  # type: ignore[no-untyped-def]
+    return make_person(client, region.chair, "chair", is_admin=True)
+
+
+__all__ = ["OPERATOR"]

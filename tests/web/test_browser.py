@@ -1,0 +1,373 @@
+"""End to end in a real browser: headless Chromium (Debian's `chromium` and `chromium-driver`)
+drives the pages of a real `uitstroomtafel serve` process on loopback, against a fresh committed
+database on each backend.
+
+A chair signs in, schedules and publishes a meeting, records a decision, sees it on the case's
+timeline, downloads the agenda as PDF and CSV and reads the monitor; a person of another table's
+organisation gets 404 pages; five wrong passwords lock an account. The agenda page's screenshot
+is kept in `test-artifacts/agenda.png` (and the monitor's in `monitor.png`).
+"""
+
+import os
+import queue
+import socket
+import subprocess
+import sys
+import threading
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMEDRIVER = Path("/usr/bin/chromedriver")
+REQUIRE_BROWSER = os.environ.get("UITSTROOM_REQUIRE_BROWSER") == "1"
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "test-artifacts"
+OPERATOR_KEY = "browser-test-operator-key"
+PASSWORD = "een lang en geheim wachtwoord"
+FIRST_MEETING = "2026-11-09"
+MEETING = "2026-11-16"
+WAIT = 20  # seconds a Selenium wait may take before the test fails
+
+if not (CHROMIUM.exists() and CHROMEDRIVER.exists()):
+    if REQUIRE_BROWSER:
+        pytest.fail(
+            "UITSTROOM_REQUIRE_BROWSER=1 but /usr/bin/chromium or /usr/bin/chromedriver is "
+            "missing (apt-get install chromium chromium-driver)",
+            pytrace=False,
+        )
+    pytest.skip(
+        "browser tests need Debian's chromium and chromium-driver (/usr/bin/chromium, "
+        "/usr/bin/chromedriver); .ci/run installs them",
+        allow_module_level=True,
+    )
+
+from selenium import webdriver  # noqa: E402
+from selenium.common.exceptions import WebDriverException  # noqa: E402
+from selenium.webdriver.chrome.options import Options  # noqa: E402
+from selenium.webdriver.chrome.service import Service  # noqa: E402
+from selenium.webdriver.common.by import By  # noqa: E402
+from selenium.webdriver.support import expected_conditions as ec  # noqa: E402
+from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
+
+from tests.conftest import case_body, vacancy_body  # noqa: E402
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(databases) -> Iterator[str]:  # type: ignore[no-untyped-def]
+    """The real server process, started as a user starts it, over plain http on loopback (so
+    the session cookie's Secure flag is switched off, as the README describes for localhost)."""
+    port = _free_port()
+    env = {
+        **os.environ,
+        "UITSTROOM_DATABASE_URL": databases.new_url(),
+        "UITSTROOM_ADMIN_KEY": OPERATOR_KEY,
+        "UITSTROOM_MIGRATE_ON_START": "true",
+        "UITSTROOM_WEBHOOK_WORKER": "false",
+        "UITSTROOM_SESSION_COOKIE_SECURE": "false",
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "app.cli", "serve", "--port", str(port), "--log-level", "info"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    lines: queue.Queue[str | None] = queue.Queue()
+
+    def read() -> None:
+        assert process.stdout is not None
+        for line in process.stdout:
+            lines.put(line)
+        lines.put(None)
+
+    threading.Thread(target=read, daemon=True).start()
+    output = []
+    try:
+        # uvicorn says so once it listens: wait for that line instead of polling the port.
+        while True:
+            line = lines.get(timeout=60)
+            if line is None:
+                pytest.fail("server exited early:\n" + "".join(output))
+            output.append(line)
+            if "Uvicorn running on" in line:
+                break
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def _api(base: str, method: str, path: str, key: str = OPERATOR_KEY, **kwargs) -> dict:  # type: ignore[no-untyped-def]
+    response = httpx.request(
+        method, base + path, headers={"Authorization": f"Bearer {key}"}, timeout=30, **kwargs
+    )
+    assert response.status_code in (200, 201), response.text
+    return response.json()
+
+
+def _organisation(base: str, kind: str) -> tuple[str, str]:
+    org = _api(
+        base,
+        "POST",
+        "/v1/organizations",
+        json={"name": f"{kind} {uuid.uuid4().hex[:6]}", "kind": kind},
+    )
+    key = _api(base, "POST", f"/v1/organizations/{org['id']}/api-keys", json={"label": "e2e"})
+    return org["id"], key["key"]
+
+
+def _person(base: str, org_id: str, key: str, role: str) -> str:
+    email = f"{role}-{uuid.uuid4().hex[:8]}@example.nl"
+    _api(
+        base,
+        "POST",
+        f"/v1/organizations/{org_id}/people",
+        key,
+        json={"email": email, "display_name": f"E2E {role}", "role": role, "password": PASSWORD},
+    )
+    return email
+
+
+@pytest.fixture(scope="module")
+def scenario(server: str) -> dict[str, str]:
+    """A table with a chair municipality, a care provider and a corporation; an earlier meeting
+    published through the API; a second case and dwelling for the meeting the chair runs in the
+    browser; and another table with its own organisation and person."""
+    chair_id, chair_key = _organisation(server, "municipality")
+    provider_id, provider_key = _organisation(server, "care_provider")
+    corporation_id, corporation_key = _organisation(server, "housing_corporation")
+    outsider_id, outsider_key = _organisation(server, "municipality")
+    table = _api(
+        server,
+        "POST",
+        "/v1/tables",
+        json={
+            "name": f"E2E tafel {uuid.uuid4().hex[:6]}",
+            "municipality_codes": ["GM0344"],
+            "chair_organisation_id": chair_id,
+            "member_organisation_ids": [provider_id, corporation_id],
+        },
+    )
+    _api(
+        server,
+        "POST",
+        "/v1/tables",
+        json={
+            "name": f"E2E andere tafel {uuid.uuid4().hex[:6]}",
+            "municipality_codes": ["GM0363"],
+            "chair_organisation_id": outsider_id,
+        },
+    )
+    first_case = _api(server, "POST", "/v1/cases", provider_key, json=case_body(table["id"]))
+    _api(server, "POST", "/v1/vacancies", corporation_key, json=vacancy_body(complex_ref="A"))
+    first = _api(
+        server,
+        "POST",
+        f"/v1/tables/{table['id']}/meetings",
+        chair_key,
+        json={"date": FIRST_MEETING},
+    )
+    _api(server, "POST", f"/v1/meetings/{first['id']}/publish", chair_key)
+    [first_proposal] = _api(server, "GET", f"/v1/tables/{table['id']}/proposals", chair_key)[
+        "items"
+    ]
+    case = _api(server, "POST", "/v1/cases", provider_key, json=case_body(table["id"]))
+    _api(server, "POST", "/v1/vacancies", corporation_key, json=vacancy_body(complex_ref="B"))
+    return {
+        "table_id": table["id"],
+        "case_id": case["id"],
+        "first_meeting_id": first["id"],
+        "first_proposal_id": first_proposal["id"],
+        "first_case_id": first_case["id"],
+        "chair_email": _person(server, chair_id, chair_key, "chair"),
+        "outsider_email": _person(server, outsider_id, outsider_key, "chair"),
+        "locked_email": _person(server, provider_id, provider_key, "member"),
+    }
+
+
+@pytest.fixture(scope="module")
+def downloads(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("downloads")
+
+
+@pytest.fixture(scope="module")
+def driver(tmp_path_factory: pytest.TempPathFactory, downloads: Path) -> Iterator[webdriver.Chrome]:
+    os.environ["SE_OFFLINE"] = "true"  # Selenium Manager must never fetch a driver or browser
+    options = Options()
+    options.binary_location = str(CHROMIUM)
+    for flag in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        "--window-size=1280,900",
+        f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}",
+    ):
+        options.add_argument(flag)
+    options.add_experimental_option(
+        "prefs",
+        {
+            "download.default_directory": str(downloads),
+            "download.prompt_for_download": False,
+            "plugins.always_open_pdf_externally": True,
+        },
+    )
+    browser = webdriver.Chrome(service=Service(executable_path=str(CHROMEDRIVER)), options=options)
+    browser.execute_cdp_cmd(
+        "Browser.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(downloads)}
+    )
+    yield browser
+    browser.quit()
+
+
+@pytest.fixture
+def browser(driver: webdriver.Chrome) -> webdriver.Chrome:
+    driver.delete_all_cookies()
+    return driver
+
+
+def wait(driver: webdriver.Chrome):  # type: ignore[no-untyped-def]
+    return WebDriverWait(driver, WAIT)
+
+
+def heading(driver: webdriver.Chrome) -> str:
+    return wait(driver).until(ec.presence_of_element_located((By.TAG_NAME, "h1"))).text
+
+
+def follow(driver: webdriver.Chrome, element) -> None:  # type: ignore[no-untyped-def]
+    """Click something that loads a new page, and wait until the old one is gone."""
+    page = driver.find_element(By.TAG_NAME, "html")
+    element.click()
+    # While the old page unloads, chromedriver may answer a transient error instead of "stale
+    # element"; the wait asks again until the old page is gone.
+    WebDriverWait(driver, WAIT, ignored_exceptions=[WebDriverException]).until(
+        ec.staleness_of(page)
+    )
+
+
+def sign_in(driver: webdriver.Chrome, base: str, email: str, password: str = PASSWORD) -> None:
+    driver.get(base + "/aanmelden")
+    driver.find_element(By.ID, "email").clear()
+    driver.find_element(By.ID, "email").send_keys(email)
+    driver.find_element(By.ID, "wachtwoord").send_keys(password)
+    follow(driver, driver.find_element(By.CSS_SELECTOR, "main form button[type=submit]"))
+
+
+def click_button(driver: webdriver.Chrome, text: str) -> None:
+    follow(driver, driver.find_element(By.XPATH, f"//button[normalize-space()={text!r}]"))
+
+
+def click_link(driver: webdriver.Chrome, text: str) -> None:
+    follow(driver, driver.find_element(By.PARTIAL_LINK_TEXT, text))
+
+
+def notice(driver: webdriver.Chrome, text: str) -> None:
+    wait(driver).until(ec.text_to_be_present_in_element((By.CSS_SELECTOR, ".notice"), text))
+
+
+def downloaded(directory: Path, suffix: str) -> Path:
+    def finished(_: object) -> Path | bool:
+        files = [p for p in directory.iterdir() if p.name.endswith(suffix)]
+        return files[0] if files else False
+
+    return finished  # type: ignore[return-value]
+
+
+def test_a_chair_runs_a_meeting_in_the_browser(browser, server, scenario, downloads):  # type: ignore[no-untyped-def]
+    sign_in(browser, server, scenario["chair_email"])
+    assert heading(browser) == "Overzicht"
+
+    for old in downloads.iterdir():
+        old.unlink()
+    click_link(browser, "E2E tafel")
+    date_input = browser.find_element(By.ID, "datum")
+    # A date input's typed format follows the browser's locale; set the ISO value directly.
+    browser.execute_script("arguments[0].value = arguments[1];", date_input, MEETING)
+    click_button(browser, "Vergadering plannen")
+    notice(browser, "De vergadering is gepland.")
+    assert heading(browser) == "Agenda 16 november 2026"
+
+    click_button(browser, "Agenda publiceren")
+    notice(browser, "De agenda is gepubliceerd en bevroren.")
+    proposals = browser.find_element(By.CSS_SELECTOR, "table.proposals")
+    assert "Wachttijd" in proposals.text and "Voorgesteld" in proposals.text
+    ARTIFACTS.mkdir(exist_ok=True)
+    height = browser.execute_script("return document.documentElement.scrollHeight")
+    browser.set_window_size(1280, min(max(900, height), 4000))
+    assert browser.save_screenshot(str(ARTIFACTS / "agenda.png"))
+    browser.set_window_size(1280, 900)
+
+    click_link(browser, "Besluit en verloop")
+    click_button(browser, "Vastleggen: Voordragen")
+    notice(browser, "Het besluit is vastgelegd.")
+    assert "Voorgedragen" in browser.find_element(By.CSS_SELECTOR, "dl.facts").text
+
+    click_link(browser, "tijdlijn")
+    assert heading(browser).startswith("Tijdlijn dossier")
+    timeline = browser.find_element(By.CSS_SELECTOR, "table.timeline").text
+    assert "Voordragen" in timeline and "Voorgesteld" in timeline
+    assert scenario["case_id"] in browser.current_url
+
+    click_link(browser, "Overzicht")
+    click_link(browser, "16 november 2026")
+    browser.find_element(By.PARTIAL_LINK_TEXT, "Agenda downloaden (CSV)").click()
+    csv_file = wait(browser).until(downloaded(downloads, ".csv"))
+    assert scenario["case_id"] in csv_file.read_text(encoding="utf-8-sig")
+    browser.find_element(By.PARTIAL_LINK_TEXT, "Agenda afdrukken (PDF)").click()
+    pdf_file = wait(browser).until(downloaded(downloads, ".pdf"))
+    assert pdf_file.read_bytes().startswith(b"%PDF")
+
+    click_link(browser, "E2E tafel")
+    click_link(browser, "Zicht op uitstroom")
+    assert heading(browser) == "Monitor: zicht op uitstroom"
+    titles = [t.get_attribute("textContent") for t in browser.find_elements(By.TAG_NAME, "title")]
+    assert "Wachtlijst aan het eind van elke periode" in titles
+    assert "Knelpunten" in browser.find_element(By.ID, "h-knelpunten").text
+    height = browser.execute_script("return document.documentElement.scrollHeight")
+    browser.set_window_size(1280, min(max(900, height), 4000))
+    assert browser.save_screenshot(str(ARTIFACTS / "monitor.png"))
+    browser.set_window_size(1280, 900)
+
+
+def test_a_person_of_another_table_gets_404_pages(browser, server, scenario):  # type: ignore[no-untyped-def]
+    sign_in(browser, server, scenario["outsider_email"])
+    assert heading(browser) == "Overzicht"
+    cookie = {c["name"]: c["value"] for c in browser.get_cookies()}
+    for path in (
+        f"/vergaderingen/{scenario['first_meeting_id']}",
+        f"/vergaderingen/{scenario['first_meeting_id']}/agenda.pdf",
+        f"/voorstellen/{scenario['first_proposal_id']}",
+        f"/dossiers/{scenario['first_case_id']}",
+        f"/tafels/{scenario['table_id']}",
+    ):
+        browser.get(server + path)
+        assert heading(browser) == "Niet gevonden", path
+        # The same answer the API gives: a 404, indistinguishable from a missing page.
+        assert httpx.get(server + path, cookies=cookie).status_code == 404
+
+
+def test_five_wrong_passwords_lock_the_account(browser, server, scenario):  # type: ignore[no-untyped-def]
+    for attempt in range(1, 6):
+        sign_in(browser, server, scenario["locked_email"], "niet het goede wachtwoord")
+        message = browser.find_element(By.CSS_SELECTOR, ".error-summary").text
+        if attempt < 5:
+            assert "klopt niet" in message
+    assert "Te veel mislukte pogingen" in message
+    sign_in(browser, server, scenario["locked_email"])  # the right password, while locked
+    message = browser.find_element(By.CSS_SELECTOR, ".error-summary").text
+    assert "Te veel mislukte pogingen" in message
+    assert heading(browser) == "Aanmelden"

@@ -1,0 +1,88 @@
+"""The monitor page: the monitor service's figures as SVG charts with the numbers in tables,
+suppressed for organisations that may not see the cases."""
+
+from tests.conftest import create_case, create_vacancy
+from tests.web.conftest import make_person, signed_in
+
+MEETING = "2026-11-16"
+
+
+def house_one(client, region) -> None:  # type: ignore[no-untyped-def]
+    """One case housed through the API in a contingent dwelling, after a published meeting
+    whose agenda also had a case no dwelling fits (it needs a wheelchair-accessible one)."""
+    create_case(client, region.care_provider, region.table_id, ready_since="2026-01-05")
+    wheelchair = {"wheelchair": True, "step_free": True, "max_floor": None, "pets": False}
+    create_case(client, region.care_provider, region.table_id, needs=wheelchair)
+    create_vacancy(client, region.corporation)
+    meeting = client.post(
+        f"/v1/tables/{region.table_id}/meetings",
+        json={"date": MEETING},
+        headers=region.chair.headers,
+    ).json()
+    client.post(f"/v1/meetings/{meeting['id']}/publish", headers=region.chair.headers)
+    [proposal] = client.get(
+        f"/v1/tables/{region.table_id}/proposals", headers=region.chair.headers
+    ).json()["items"]
+    for org, decision in (
+        (region.chair, {"decision": "nominate"}),
+        (region.corporation, {"decision": "corporation_accept"}),
+        (region.corporation, {"decision": "sign_tenancy"}),
+        (region.corporation, {"decision": "house", "effective_date": "2026-11-20"}),
+    ):
+        response = client.post(
+            f"/v1/proposals/{proposal['id']}/decisions", json=decision, headers=org.headers
+        )
+        assert response.status_code == 200, response.text
+
+
+def test_the_chair_reads_the_monitor_with_charts_and_tables(app, client, region):
+    house_one(client, region)
+    chair = signed_in(app, make_person(client, region.chair, "viewer"))
+    page = chair.get(f"/tafels/{region.table_id}/monitor", params={"jaar": 2026})
+    assert page.status_code == 200, page.text
+    html = page.text
+    assert html.count('<svg class="chart"') == 5
+    for title in (
+        "Wachtlijst aan het eind van elke periode",
+        "Instroom en uitstroom per periode",
+        "Wachttijd tot huisvesting",
+        "Knelpunten in de laatste gepubliceerde agenda",
+        "Contingent 2026: gerealiseerd tegen afgesproken",
+    ):
+        assert f">{title}</title>" in html
+    assert 'role="img"' in html and "<desc " in html
+    assert '<th scope="row">nov 2026</th>' in html
+    assert "afgeschermd" not in html  # the chair sees whole figures
+
+
+def test_an_organisation_that_may_not_see_the_cases_gets_suppressed_cells(app, client, region):
+    house_one(client, region)
+    corporation = signed_in(app, make_person(client, region.other_corporation))
+    html = corporation.get(f"/tafels/{region.table_id}/monitor").text
+    assert "afgeschermd" in html
+    assert "–" in html  # noqa: RUF001  (a suppressed cell)
+
+
+def test_a_bad_range_is_explained_on_the_page(app, client, region):
+    chair = signed_in(app, make_person(client, region.chair, "chair"))
+    response = chair.get(
+        f"/tafels/{region.table_id}/monitor", params={"van": "2026-12-01", "tot": "2026-01-01"}
+    )
+    assert response.status_code == 422
+    assert "De einddatum ligt vóór de begindatum." in response.text
+
+
+def test_the_monitor_of_another_table_is_not_found(app, client, region, other_region):
+    outsider = signed_in(app, make_person(client, other_region.chair, "chair"))
+    assert outsider.get(f"/tafels/{region.table_id}/monitor").status_code == 404
+
+
+def test_reading_the_monitor_is_in_the_access_log_with_the_person(app, client, region):
+    person = make_person(client, region.chair, "chair")
+    signed_in(app, person).get(f"/tafels/{region.table_id}/monitor")
+    log = client.get(
+        f"/v1/tables/{region.table_id}/access-log", headers=region.chair.headers
+    ).json()["items"]
+    exports = [e for e in log if e["action"] == "monitor_export"]
+    assert exports and all(e["person_id"] == person.id for e in exports)
+    assert exports[0]["endpoint"] == "GET /tafels/{table_id}/monitor"

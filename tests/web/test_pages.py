@@ -1,0 +1,286 @@
+"""The pages a chair and the members use, through HTTP: the meeting cycle in the browser's
+terms (forms, redirects, Dutch pages), acting through the same services as the API."""
+
+import csv
+import io
+
+from tests.conftest import create_case, create_vacancy
+from tests.web.conftest import (
+    DATE,
+    PASSWORD,
+    csrf_of,
+    make_person,
+    page_client,
+    post_form,
+    signed_in,
+    submit_sign_in,
+)
+
+
+def test_a_chair_schedules_and_publishes_a_meeting_and_sees_the_proposal(
+    app, client, region, chair
+):
+    case = create_case(client, region.care_provider, region.table_id)
+    create_vacancy(client, region.corporation)
+    browser = signed_in(app, chair)
+    scheduled = browser.post(
+        f"/tafels/{region.table_id}/vergaderingen",
+        data={"csrf_token": csrf_of(browser, f"/tafels/{region.table_id}"), "datum": DATE},
+    )
+    assert scheduled.status_code == 303, scheduled.text
+    meeting_url = scheduled.headers["location"].split("?")[0]
+    draft = browser.get(meeting_url)
+    assert "Concept" in draft.text and "Agenda publiceren" in draft.text
+    published = post_form(browser, meeting_url + "/publiceren", {"versie": "1"}, meeting_url)
+    assert published.status_code == 303, published.text
+    agenda = browser.get(meeting_url)
+    assert "Gepubliceerd en bevroren" in agenda.text
+    assert "Wachttijd" in agenda.text  # score components, in Dutch
+    assert f"/dossiers/{case['id']}" in agenda.text
+    meeting_id = meeting_url.rsplit("/", 1)[1]
+    api = client.get(f"/v1/meetings/{meeting_id}", headers=region.chair.headers).json()
+    assert api["status"] == "published" and api["proposals"] == 1
+
+
+def test_scheduling_a_date_twice_says_so_in_dutch(app, client, region, chair, published):
+    browser = signed_in(app, chair)
+    response = post_form(browser, f"/tafels/{region.table_id}/vergaderingen", {"datum": DATE})
+    assert response.status_code == 409
+    assert "Op deze datum vergadert de tafel al." in response.text
+
+
+def test_the_chair_nominates_and_the_decision_shows_on_the_timeline(
+    app, client, region, published, chair
+):
+    browser = signed_in(app, chair)
+    url = f"/voorstellen/{published.proposal_id}"
+    response = post_form(browser, url + "/besluit", {"besluit": "nominate", "versie": "1"}, url)
+    assert response.status_code == 303, response.text
+    assert "Voorgedragen" in browser.get(url).text
+    timeline = browser.get(f"/dossiers/{published.case_id}").text
+    assert "Voordragen" in timeline and "Voorgedragen" in timeline
+    api = client.get(f"/v1/proposals/{published.proposal_id}", headers=region.chair.headers)
+    assert api.json()["status"] == "nominated"
+
+
+def test_a_decline_records_the_reason_code_picked_by_its_dutch_label(
+    app, client, region, published
+):
+    corporation = signed_in(app, make_person(client, region.corporation))
+    url = f"/voorstellen/{published.proposal_id}"
+    page = corporation.get(url).text
+    assert '<option value="income_insufficient">Inkomen onvoldoende</option>' in page
+    response = post_form(
+        corporation,
+        url + "/besluit",
+        {"besluit": "corporation_decline", "reden": "income_insufficient", "versie": "1"},
+        url,
+    )
+    assert response.status_code == 303
+    proposal = client.get(
+        f"/v1/proposals/{published.proposal_id}", headers=region.chair.headers
+    ).json()
+    assert proposal["status"] == "declined_by_corporation"
+    assert proposal["decisions"][0]["reason"] == "income_insufficient"
+
+
+def test_a_decline_without_a_reason_is_refused_with_a_message(app, client, region, published):
+    corporation = signed_in(app, make_person(client, region.corporation))
+    url = f"/voorstellen/{published.proposal_id}"
+    response = post_form(corporation, url + "/besluit", {"besluit": "corporation_decline"}, url)
+    assert response.status_code == 422
+    assert "Dat lukte niet" in response.text
+    proposal = client.get(f"/v1/proposals/{published.proposal_id}", headers=region.chair.headers)
+    assert proposal.json()["status"] == "proposed"
+
+
+def test_a_decision_on_a_stale_page_is_refused_and_changes_nothing(
+    app, client, region, published, chair
+):
+    browser = signed_in(app, chair)
+    url = f"/voorstellen/{published.proposal_id}"
+    token = csrf_of(browser, url)
+    client.post(
+        f"/v1/proposals/{published.proposal_id}/decisions",
+        json={"decision": "nominate"},
+        headers=region.chair.headers,
+    )
+    response = browser.post(
+        url + "/besluit",
+        data={"csrf_token": token, "besluit": "withdraw", "reden": "other", "versie": "1"},
+    )
+    assert response.status_code == 412
+    assert "Iemand anders was u voor" in response.text
+    proposal = client.get(
+        url.replace("/voorstellen", "/v1/proposals"), headers=region.chair.headers
+    )
+    assert proposal.json()["status"] == "nominated"
+
+
+def test_the_chair_hands_out_an_action_and_its_owner_closes_it(
+    app, client, region, published, chair
+):
+    browser = signed_in(app, chair)
+    meeting = f"/vergaderingen/{published.meeting_id}"
+    response = post_form(
+        browser,
+        f"/tafels/{region.table_id}/acties",
+        {
+            "soort": "request_beschikking",
+            "eigenaar": region.care_provider.id,
+            "uiterlijk": "2026-11-20",
+            "dossier": published.case_id,
+            "vergadering": published.meeting_id,
+            "terug": meeting,
+        },
+        meeting,
+    )
+    assert response.status_code == 303 and response.headers["location"].startswith(meeting)
+    assert "Wmo-beschikking aanvragen" in browser.get(meeting).text
+    [action] = client.get(
+        f"/v1/tables/{region.table_id}/actions", headers=region.chair.headers
+    ).json()["items"]
+    assert action["case_id"] == published.case_id and action["meeting_id"] == published.meeting_id
+
+    owner = signed_in(app, make_person(client, region.care_provider))
+    table_page = owner.get(f"/tafels/{region.table_id}").text
+    assert "te laat" in table_page  # due 2026-11-20, before today
+    closed = post_form(owner, f"/acties/{action['id']}", {"status": "done"})
+    assert closed.status_code == 303
+    action = client.get(f"/v1/actions/{action['id']}", headers=region.chair.headers).json()
+    assert action["status"] == "done"
+
+
+def test_another_member_cannot_close_someone_elses_action(app, client, region, published):
+    action = client.post(
+        f"/v1/tables/{region.table_id}/actions",
+        json={
+            "kind": "other",
+            "owner_organisation_id": region.care_provider.id,
+            "due_date": "2026-12-01",
+        },
+        headers=region.chair.headers,
+    ).json()
+    municipality = signed_in(app, make_person(client, region.municipality))
+    response = post_form(municipality, f"/acties/{action['id']}", {"status": "done"})
+    assert response.status_code == 403
+
+
+def test_why_not_explains_the_rules_a_pair_fails_in_dutch(app, client, region, chair):
+    case = create_case(
+        client,
+        region.care_provider,
+        region.table_id,
+        needs={"wheelchair": True, "step_free": False, "max_floor": None, "pets": False},
+    )
+    vacancy = create_vacancy(client, region.corporation)
+    meeting = client.post(
+        f"/v1/tables/{region.table_id}/meetings", json={"date": DATE}, headers=region.chair.headers
+    ).json()
+    browser = signed_in(app, chair)
+    agenda = browser.get(f"/vergaderingen/{meeting['id']}").text
+    assert "Niet rolstoeltoegankelijk" in agenda  # the bottleneck, by its Dutch label
+    page = browser.get(
+        f"/vergaderingen/{meeting['id']}/waarom-niet",
+        params={"dossier": case["id"], "woning": vacancy["id"]},
+    )
+    assert page.status_code == 200
+    assert "Deze woning past niet" in page.text
+    assert "Niet rolstoeltoegankelijk" in page.text
+
+
+def test_a_corporation_sees_its_own_dwellings_without_case_details(app, client, region, published):
+    corporation = signed_in(app, make_person(client, region.corporation))
+    agenda = corporation.get(f"/vergaderingen/{published.meeting_id}").text
+    assert "niet zichtbaar voor uw organisatie" in agenda
+    assert "Waarom past een woning niet" not in agenda
+    assert f"/dossiers/{published.case_id}" not in agenda
+    forbidden = corporation.get(
+        f"/vergaderingen/{published.meeting_id}/waarom-niet",
+        params={"dossier": published.case_id, "woning": published.vacancy_id},
+    )
+    assert forbidden.status_code == 403
+
+
+def test_the_csv_lists_what_the_page_shows(app, region, published, chair):
+    browser = signed_in(app, chair)
+    response = browser.get(f"/vergaderingen/{published.meeting_id}/agenda.csv")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/csv")
+    assert "attachment" in response.headers["content-disposition"]
+    text = response.content.decode("utf-8-sig")
+    rows = list(csv.reader(io.StringIO(text), delimiter=";"))
+    proposals = [r for r in rows if r and r[0] == "voorstellen"]
+    assert [(r[1], r[2]) for r in proposals] == [(published.case_id, published.vacancy_id)]
+    assert "Wachttijd" in proposals[0][6]
+
+
+def test_the_csv_is_the_callers_view_too(app, client, region, published):
+    other = signed_in(app, make_person(client, region.other_care_provider))
+    text = other.get(f"/vergaderingen/{published.meeting_id}/agenda.csv").text
+    assert published.case_id not in text
+
+
+def test_the_pdf_is_a_printable_a4_document(app, region, published, chair):
+    response = signed_in(app, chair).get(f"/vergaderingen/{published.meeting_id}/agenda.pdf")
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "application/pdf"
+    assert response.content.startswith(b"%PDF")
+    assert b"/Lang (nl-NL)" in response.content
+
+
+def test_an_admin_creates_a_person_who_can_then_sign_in(app, client, region):
+    admin = signed_in(app, make_person(client, region.care_provider, is_admin=True))
+    response = post_form(
+        admin, "/mensen", {"email": "Nieuw@Example.nl", "naam": "Nieuwe collega", "rol": "viewer"}
+    )
+    assert response.status_code == 201
+    password = response.text.split('<p class="password"><code>')[1].split("</code>")[0]
+    assert len(password) >= 12
+    newcomer = submit_sign_in(page_client(app), "nieuw@example.nl", password)
+    assert newcomer.status_code == 303
+    people = client.get(
+        f"/v1/organizations/{region.care_provider.id}/people", headers=region.care_provider.headers
+    ).json()["items"]
+    assert {p["email"]: p["role"] for p in people}["nieuw@example.nl"] == "viewer"
+
+
+def test_only_an_admin_manages_people(app, client, region):
+    member = signed_in(app, make_person(client, region.care_provider))
+    assert member.get("/mensen").status_code == 403
+    response = post_form(member, "/mensen", {"email": "x@example.nl", "naam": "X", "rol": "chair"})
+    assert response.status_code == 403
+
+
+def test_an_admin_blocks_a_person_whose_sessions_then_end(app, client, region):
+    admin = signed_in(app, make_person(client, region.care_provider, is_admin=True))
+    colleague = make_person(client, region.care_provider)
+    their_browser = signed_in(app, colleague)
+    response = post_form(admin, f"/mensen/{colleague.id}", {"actief": "nee"}, "/mensen")
+    assert response.status_code == 303
+    assert their_browser.get("/overzicht").status_code == 303
+    assert submit_sign_in(page_client(app), colleague.email, PASSWORD).status_code == 400
+
+
+def test_a_person_changes_their_password(app, client, region):
+    person = make_person(client, region.care_provider)
+    browser = signed_in(app, person)
+    new = "een heel nieuw wachtwoord"
+    response = post_form(
+        browser,
+        "/account/wachtwoord",
+        {"huidig_wachtwoord": PASSWORD, "nieuw_wachtwoord": new, "herhaal_wachtwoord": new},
+    )
+    assert response.status_code == 303
+    assert browser.get("/overzicht").status_code == 200  # this session stays
+    assert submit_sign_in(page_client(app), person.email, PASSWORD).status_code == 400
+    assert submit_sign_in(page_client(app), person.email, new).status_code == 303
+
+
+def test_the_overview_lists_only_the_organisations_own_tables(
+    app, client, region, other_region, published
+):
+    outsider = signed_in(app, make_person(client, other_region.care_provider))
+    overview = outsider.get("/overzicht").text
+    assert region.table_id not in overview
+    assert other_region.table_id in overview

@@ -1,0 +1,407 @@
+"""The security rules of the pages, over HTTP: sessions and their cookie, CSRF, lock-out,
+roles, and the API's organisation scoping (404 outside one's reach)."""
+
+import hashlib
+import os
+import re
+from datetime import timedelta
+
+import pytest
+from sqlmodel import select
+
+from app.meetings.models import Meeting
+from app.people.models import Person, PersonSession, SignInThrottle
+from app.people.security import subject_hash
+from app.settings import get_settings
+from app.sqltypes import utcnow
+from tests.api.helpers import assert_problem
+from tests.web.conftest import (
+    DATE,
+    PASSWORD,
+    csrf_of,
+    hidden,
+    make_person,
+    page_client,
+    post_form,
+    signed_in,
+    submit_sign_in,
+)
+
+
+def page_paths(region, published) -> list[str]:  # type: ignore[no-untyped-def]
+    meeting = f"/vergaderingen/{published.meeting_id}"
+    return [
+        "/overzicht",
+        "/account",
+        "/mensen",
+        f"/tafels/{region.table_id}",
+        meeting,
+        meeting + "/agenda.pdf",
+        meeting + "/agenda.csv",
+        meeting + f"/waarom-niet?dossier={published.case_id}&woning={published.vacancy_id}",
+        f"/voorstellen/{published.proposal_id}",
+        f"/dossiers/{published.case_id}",
+    ]
+
+
+def session_cookie(browser) -> str:  # type: ignore[no-untyped-def]
+    return browser.cookies.get("__Host-uitstroom_sessie")
+
+
+# --- a session is needed for every page ----------------------------------------------------
+
+
+def test_every_page_sends_a_visitor_without_a_session_to_sign_in(app, region, published):
+    visitor = page_client(app)
+    for path in page_paths(region, published):
+        response = visitor.get(path)
+        assert response.status_code == 303, path
+        assert response.headers["location"].startswith("/aanmelden?volgende=/"), path
+
+
+def test_a_post_without_a_session_changes_nothing(app, session, region):
+    response = page_client(app).post(
+        f"/tafels/{region.table_id}/vergaderingen", data={"datum": DATE, "csrf_token": "x"}
+    )
+    assert response.status_code == 303
+    assert response.headers["location"].startswith("/aanmelden")
+    assert session.exec(select(Meeting)).first() is None
+
+
+def test_an_unknown_page_is_a_dutch_404_page_and_the_api_keeps_problem_json(app, client):
+    page = page_client(app).get("/nergens")
+    assert page.status_code == 404
+    assert page.headers["content-type"].startswith("text/html")
+    assert "Niet gevonden" in page.text
+    assert_problem(client.get("/v1/nergens"), 404)
+
+
+# --- the session cookie --------------------------------------------------------------------
+
+
+def test_sign_in_sets_a_host_only_secure_httponly_lax_session_cookie(app, client, chair):
+    response = submit_sign_in(page_client(app), chair.email, chair.password)
+    assert response.status_code == 303
+    cookies = [v for k, v in response.headers.multi_items() if k == "set-cookie"]
+    [session_line] = [c for c in cookies if c.startswith("__Host-uitstroom_sessie=")]
+    attributes = {part.strip().lower() for part in session_line.split(";")[1:]}
+    assert {"httponly", "secure", "samesite=lax", "path=/"} <= attributes
+    assert not any(a.startswith(("domain", "max-age", "expires")) for a in attributes)
+
+
+@pytest.fixture
+def plain_http_cookies():  # type: ignore[no-untyped-def]
+    os.environ["UITSTROOM_SESSION_COOKIE_SECURE"] = "false"
+    get_settings.cache_clear()
+    yield
+    del os.environ["UITSTROOM_SESSION_COOKIE_SECURE"]
+    get_settings.cache_clear()
+
+
+def test_the_secure_flag_can_be_switched_off_for_plain_http_localhost(
+    app, client, chair, plain_http_cookies
+):
+    from fastapi.testclient import TestClient
+
+    browser = TestClient(app, base_url="http://localhost", follow_redirects=False)
+    response = submit_sign_in(browser, chair.email, chair.password)
+    assert response.status_code == 303
+    session_line = next(
+        v for k, v in response.headers.multi_items() if v.startswith("uitstroom_sessie=")
+    )
+    assert "secure" not in session_line.lower()
+    assert browser.get("/overzicht").status_code == 200
+
+
+def test_only_a_hash_of_the_session_token_is_stored(app, session, chair):
+    token = session_cookie(signed_in(app, chair))
+    [row] = session.exec(select(PersonSession)).all()
+    assert row.token_hash == hashlib.sha256(token.encode()).hexdigest()
+    assert token not in row.token_hash
+
+
+def test_sign_out_ends_the_session_on_the_server(app, session, chair):
+    browser = signed_in(app, chair)
+    token = session_cookie(browser)
+    response = post_form(browser, "/afmelden", {})
+    assert response.status_code == 303 and response.headers["location"].startswith("/aanmelden")
+    assert session.exec(select(PersonSession)).first() is None
+    replay = page_client(app)
+    replay.cookies.set("__Host-uitstroom_sessie", token)
+    assert replay.get("/overzicht").status_code == 303
+
+
+def test_an_idle_session_expires(app, session, chair):
+    browser = signed_in(app, chair)
+    row = session.exec(select(PersonSession)).one()
+    row.last_seen_at = utcnow() - timedelta(minutes=get_settings().session_idle_minutes + 1)
+    session.add(row)
+    session.flush()
+    assert browser.get("/overzicht").status_code == 303
+
+
+def test_a_session_ends_at_its_absolute_expiry_however_busy(app, session, chair):
+    browser = signed_in(app, chair)
+    row = session.exec(select(PersonSession)).one()
+    row.expires_at = utcnow() - timedelta(seconds=1)
+    session.add(row)
+    session.flush()
+    assert browser.get("/overzicht").status_code == 303
+
+
+def test_after_sign_in_the_browser_only_goes_to_a_page_of_this_site(app, chair):
+    for target in ("//evil.example/x", "https://evil.example", "/\\evil.example"):
+        response = submit_sign_in(page_client(app), chair.email, chair.password, target)
+        assert response.headers["location"] == "/overzicht", target
+    response = submit_sign_in(page_client(app), chair.email, chair.password, "/account")
+    assert response.headers["location"] == "/account"
+
+
+# --- CSRF ----------------------------------------------------------------------------------
+
+
+def test_a_post_without_a_csrf_token_is_refused_with_403(app, session, region, chair):
+    browser = signed_in(app, chair)
+    response = browser.post(f"/tafels/{region.table_id}/vergaderingen", data={"datum": DATE})
+    assert response.status_code == 403
+    assert "Het formulier is verlopen" in response.text
+    assert session.exec(select(Meeting)).first() is None
+
+
+def test_a_post_with_a_wrong_csrf_token_is_refused_with_403(app, session, region, chair):
+    browser = signed_in(app, chair)
+    response = browser.post(
+        f"/tafels/{region.table_id}/vergaderingen", data={"datum": DATE, "csrf_token": "0" * 64}
+    )
+    assert response.status_code == 403
+    assert session.exec(select(Meeting)).first() is None
+
+
+def test_the_csrf_token_of_another_session_is_refused(app, client, region, chair):
+    other = signed_in(app, make_person(client, region.chair, "chair"))
+    browser = signed_in(app, chair)
+    response = browser.post(
+        f"/tafels/{region.table_id}/vergaderingen",
+        data={"datum": DATE, "csrf_token": csrf_of(other)},
+    )
+    assert response.status_code == 403
+
+
+def test_sign_out_needs_the_csrf_token_too(app, session, chair):
+    browser = signed_in(app, chair)
+    assert browser.post("/afmelden", data={}).status_code == 403
+    assert session.exec(select(PersonSession)).first() is not None
+
+
+def test_the_sign_in_form_carries_its_own_token(app, chair):
+    browser = page_client(app)
+    response = browser.post(
+        "/aanmelden", data={"email": chair.email, "wachtwoord": chair.password, "volgende": ""}
+    )
+    assert response.status_code == 403
+    assert "__Host-uitstroom_sessie" not in browser.cookies
+
+
+# --- lock-out ------------------------------------------------------------------------------
+
+
+def test_a_wrong_password_and_an_unknown_email_get_the_same_answer(app, chair):
+    wrong = submit_sign_in(page_client(app), chair.email, "not the password at all")
+    unknown = submit_sign_in(page_client(app), "nobody@example.nl", "not the password at all")
+    assert wrong.status_code == unknown.status_code == 400
+    assert "Het e-mailadres of het wachtwoord klopt niet." in wrong.text
+    assert "Het e-mailadres of het wachtwoord klopt niet." in unknown.text
+
+
+def test_five_failures_in_a_row_lock_the_email_even_for_the_right_password(app, chair):
+    statuses = [
+        submit_sign_in(page_client(app), chair.email, "wrong password!").status_code
+        for _ in range(5)
+    ]
+    assert statuses == [400, 400, 400, 400, 429]
+    locked = submit_sign_in(page_client(app), chair.email.upper(), chair.password)
+    assert locked.status_code == 429
+    assert "Te veel mislukte pogingen" in locked.text
+    assert int(locked.headers["retry-after"]) == 15 * 60
+
+
+def test_an_unknown_email_locks_exactly_like_a_known_one(app):
+    statuses = [
+        submit_sign_in(page_client(app), "nobody@example.nl", "wrong password!").status_code
+        for _ in range(6)
+    ]
+    assert statuses == [400, 400, 400, 400, 429, 429]
+
+
+def test_the_lock_lifts_when_its_window_has_passed(app, session, chair):
+    for _ in range(5):
+        submit_sign_in(page_client(app), chair.email, "wrong password!")
+    for row in session.exec(select(SignInThrottle)).all():
+        row.locked_until = utcnow() - timedelta(seconds=1)
+        session.add(row)
+    session.flush()
+    assert submit_sign_in(page_client(app), chair.email, chair.password).status_code == 303
+
+
+def test_a_successful_sign_in_resets_the_count(app, chair):
+    for _ in range(4):
+        submit_sign_in(page_client(app), chair.email, "wrong password!")
+    assert submit_sign_in(page_client(app), chair.email, chair.password).status_code == 303
+    statuses = [
+        submit_sign_in(page_client(app), chair.email, "wrong password!").status_code
+        for _ in range(4)
+    ]
+    assert statuses == [400] * 4
+
+
+def test_passwords_are_stored_as_argon2id_hashes_only(session, chair):
+    person = session.exec(select(Person).where(Person.email == chair.email)).one()
+    assert person.password_hash.startswith("$argon2id$")
+    assert PASSWORD not in person.password_hash
+
+
+# --- roles ---------------------------------------------------------------------------------
+
+
+def test_a_viewer_reads_but_cannot_post(app, client, region, published):
+    viewer = signed_in(app, make_person(client, region.chair, "viewer"))
+    meeting = f"/vergaderingen/{published.meeting_id}"
+    assert viewer.get(meeting).status_code == 200
+    proposal = viewer.get(f"/voorstellen/{published.proposal_id}")
+    assert "Als meelezer" in proposal.text and "Vastleggen" not in proposal.text
+    decided = post_form(
+        viewer, f"/voorstellen/{published.proposal_id}/besluit", {"besluit": "nominate"}
+    )
+    assert decided.status_code == 403
+    scheduled = post_form(viewer, f"/tafels/{region.table_id}/vergaderingen", {"datum": DATE})
+    assert scheduled.status_code == 403
+    proposal = client.get(f"/v1/proposals/{published.proposal_id}", headers=region.chair.headers)
+    assert proposal.json()["status"] == "proposed"
+
+
+def test_a_member_of_the_chair_organisation_does_not_chair(app, client, region):
+    member = signed_in(app, make_person(client, region.chair, "member"))
+    page = member.get(f"/tafels/{region.table_id}")
+    assert "Vergadering plannen" not in page.text
+    response = post_form(member, f"/tafels/{region.table_id}/vergaderingen", {"datum": DATE})
+    assert response.status_code == 403
+    assert "voorzitter" in response.text
+
+
+def test_a_chair_role_in_another_organisation_does_not_chair_this_table(app, client, region):
+    provider_chair = signed_in(app, make_person(client, region.care_provider, "chair"))
+    response = post_form(
+        provider_chair, f"/tafels/{region.table_id}/vergaderingen", {"datum": DATE}
+    )
+    assert response.status_code == 403
+
+
+def test_a_corporation_member_decides_its_own_share_only(app, client, region, published):
+    corporation = signed_in(app, make_person(client, region.corporation, "member"))
+    url = f"/voorstellen/{published.proposal_id}"
+    page = corporation.get(url)
+    assert "Vastleggen: Corporatie wijst af" in page.text
+    assert "Vastleggen: Voordragen" not in page.text
+    nominate = post_form(corporation, url + "/besluit", {"besluit": "nominate"}, url)
+    assert nominate.status_code == 403
+
+
+# --- organisation scoping ------------------------------------------------------------------
+
+
+def test_people_of_another_table_get_the_apis_404(app, client, region, other_region, published):
+    outsider = signed_in(app, make_person(client, other_region.chair, "chair", is_admin=True))
+    for path in page_paths(region, published)[3:]:
+        response = outsider.get(path)
+        assert response.status_code == 404, path
+        assert "Niet gevonden" in response.text
+    api = client.get(f"/v1/meetings/{published.meeting_id}", headers=other_region.chair.headers)
+    assert_problem(api, 404)
+    posted = post_form(
+        outsider, f"/voorstellen/{published.proposal_id}/besluit", {"besluit": "nominate"}
+    )
+    assert posted.status_code == 404
+
+
+def test_a_corporation_cannot_open_a_case_timeline_as_with_the_api(app, client, region, published):
+    corporation = signed_in(app, make_person(client, region.corporation))
+    assert corporation.get(f"/dossiers/{published.case_id}").status_code == 404
+    api = client.get(f"/v1/cases/{published.case_id}/timeline", headers=region.corporation.headers)
+    assert_problem(api, 404)
+
+
+def test_another_care_provider_sees_neither_the_case_nor_the_proposal(
+    app, client, region, published
+):
+    other = signed_in(app, make_person(client, region.other_care_provider))
+    assert other.get(f"/dossiers/{published.case_id}").status_code == 404
+    assert other.get(f"/voorstellen/{published.proposal_id}").status_code == 404
+    agenda = other.get(f"/vergaderingen/{published.meeting_id}")
+    assert agenda.status_code == 200 and published.case_id not in agenda.text
+
+
+# --- the rest of the house -----------------------------------------------------------------
+
+
+def test_page_views_are_in_the_access_log_with_the_person(app, client, region, published, chair):
+    browser = signed_in(app, chair)
+    assert browser.get(f"/dossiers/{published.case_id}").status_code == 200
+    log = client.get(
+        f"/v1/tables/{region.table_id}/access-log",
+        params={"case_id": published.case_id},
+        headers=region.chair.headers,
+    ).json()["items"]
+    entry = log[-1]
+    assert entry["person_id"] == chair.id and entry["api_key_id"] is None
+    assert entry["organisation_id"] == region.chair.id
+    assert entry["endpoint"] == "GET /dossiers/{case_id}"
+    assert entry["action"] == "timeline"
+
+
+def test_pages_carry_security_headers(app, chair):
+    response = signed_in(app, chair).get("/overzicht")
+    assert "default-src 'none'" in response.headers["content-security-policy"]
+    assert "frame-ancestors 'none'" in response.headers["content-security-policy"]
+    assert response.headers["x-content-type-options"] == "nosniff"
+    assert response.headers["cache-control"] == "no-store"
+    assert '<html lang="nl">' in response.text
+
+
+def test_the_pages_are_not_part_of_the_api_contract(app):
+    paths = app.openapi()["paths"]
+    assert all(path.startswith("/v1/") for path in paths)
+
+
+def test_the_sign_in_form_does_not_echo_the_password(app, chair):
+    response = submit_sign_in(page_client(app), chair.email, "a wrong password here")
+    assert "a wrong password here" not in response.text
+    assert hidden(response.text, "signin_token")
+
+
+def test_counters_of_guessed_emails_do_not_pile_up(app, session, chair):
+    submit_sign_in(page_client(app), "guess@example.nl", "wrong password!")
+    for row in session.exec(select(SignInThrottle)).all():
+        row.window_started_at = utcnow() - timedelta(hours=1)
+        session.add(row)
+    session.flush()
+    submit_sign_in(page_client(app), chair.email, chair.password)
+    guessed = subject_hash("email", "guess@example.nl")
+    assert session.get(SignInThrottle, guessed) is None
+
+
+def test_every_form_post_checks_the_csrf_token_first(app, chair):
+    from app.web import routes_auth, routes_meetings, routes_monitor, routes_people
+
+    browser = signed_in(app, chair)
+    posts = [
+        route.path
+        for module in (routes_auth, routes_meetings, routes_monitor, routes_people)
+        for route in module.router.routes
+        if "POST" in route.methods and route.path != "/aanmelden"
+    ]
+    assert len(posts) >= 9
+    for path in posts:
+        url = re.sub(r"\{[a-z_]+\}", "01a20800-0000-7000-8000-000000000000", path)
+        response = browser.post(url, data={"csrf_token": "wrong"})
+        assert response.status_code == 403, path
+        assert "Het formulier is verlopen" in response.text, path

@@ -1,0 +1,165 @@
+"""Webhook endpoints over HTTP: each organisation manages its own, the operator all."""
+
+import base64
+
+import pytest
+
+from app.webhooks.service import MAX_ENDPOINTS_PER_ORGANISATION
+from tests.conftest import OPERATOR, make_org
+
+HOOK = "https://receiver.example.org/hook"
+
+
+def register(client, org, **body):  # type: ignore[no-untyped-def]
+    payload = {"url": HOOK, "events": ["agenda.published"], **body}
+    response = client.post("/v1/webhooks", json=payload, headers=org.headers)
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+def invalid_names(response) -> set[str]:  # type: ignore[no-untyped-def]
+    assert response.status_code == 422, response.text
+    return {p["name"] for p in response.json()["invalidParams"]}
+
+
+def test_registering_an_endpoint_shows_the_secret_once(client):
+    org = make_org(client, "care_provider")
+    response = client.post(
+        "/v1/webhooks",
+        json={"url": HOOK, "events": ["proposal.decided", "case.housed"], "description": "ECD"},
+        headers=org.headers,
+    )
+    assert response.status_code == 201, response.text
+    created = response.json()
+    assert created["organisation_id"] == org.id
+    assert created["events"] == ["proposal.decided", "case.housed"]
+    assert created["active"] is True
+    assert response.headers["location"] == f"/v1/webhooks/{created['id']}"
+    assert response.headers["cache-control"] == "no-store"
+    secret = created["secret"]
+    assert secret.startswith("whsec_")
+    assert len(base64.b64decode(secret.removeprefix("whsec_"), validate=True)) >= 24
+
+    shown = client.get(f"/v1/webhooks/{created['id']}", headers=org.headers).json()
+    listed = client.get("/v1/webhooks", headers=org.headers).json()
+    assert "secret" not in shown
+    assert [item["id"] for item in listed["items"]] == [created["id"]]
+    assert secret not in str(shown) + str(listed)
+
+
+def test_another_organisations_endpoint_is_not_found(client):
+    owner = make_org(client, "municipality")
+    other = make_org(client, "housing_corporation")
+    endpoint = register(client, owner)
+    path = f"/v1/webhooks/{endpoint['id']}"
+
+    assert client.get(path, headers=other.headers).status_code == 404
+    assert client.patch(path, json={"active": False}, headers=other.headers).status_code == 404
+    assert client.delete(path, headers=other.headers).status_code == 404
+    assert client.get(f"{path}/deliveries", headers=other.headers).status_code == 404
+    assert client.get("/v1/webhooks", headers=other.headers).json()["items"] == []
+    mine = client.get(f"/v1/webhooks?organisation_id={owner.id}", headers=other.headers).json()
+    assert mine["items"] == []
+    assert client.get(path, headers=owner.headers).json()["active"] is True
+
+
+def test_the_operator_lists_and_manages_every_endpoint_but_registers_none(client):
+    first, second = make_org(client, "municipality"), make_org(client, "care_provider")
+    a, b = register(client, first), register(client, second)
+    listed = client.get("/v1/webhooks?limit=1000", headers=OPERATOR).json()["items"]
+    assert {a["id"], b["id"]} <= {item["id"] for item in listed}
+    only_first = client.get(f"/v1/webhooks?organisation_id={first.id}", headers=OPERATOR).json()
+    assert [item["id"] for item in only_first["items"]] == [a["id"]]
+
+    patched = client.patch(f"/v1/webhooks/{a['id']}", json={"active": False}, headers=OPERATOR)
+    assert patched.status_code == 200 and patched.json()["active"] is False
+    assert client.delete(f"/v1/webhooks/{b['id']}", headers=OPERATOR).status_code == 204
+    refused = client.post(
+        "/v1/webhooks", json={"url": HOOK, "events": ["case.housed"]}, headers=OPERATOR
+    )
+    assert refused.status_code == 403
+
+
+def test_patch_changes_url_events_and_active_and_honours_if_match(client):
+    org = make_org(client, "municipality")
+    endpoint = register(client, org, description="old")
+    path = f"/v1/webhooks/{endpoint['id']}"
+    etag = client.get(path, headers=org.headers).headers["etag"]
+
+    changed = client.patch(
+        path,
+        json={
+            "url": "http://10.0.0.5:8080/in",
+            "events": ["action.assigned", "agenda.published", "action.assigned"],
+            "active": False,
+            "description": None,
+        },
+        headers={**org.headers, "If-Match": etag},
+    )
+    assert changed.status_code == 200, changed.text
+    body = changed.json()
+    assert body["url"] == "http://10.0.0.5:8080/in"
+    assert body["events"] == ["agenda.published", "action.assigned"]
+    assert body["active"] is False
+    assert body["description"] is None
+    assert changed.headers["etag"] != etag
+
+    stale = client.patch(path, json={"active": True}, headers={**org.headers, "If-Match": etag})
+    assert stale.status_code == 412
+    assert invalid_names(client.patch(path, json={"url": None}, headers=org.headers)) == {"url"}
+
+
+def test_delete_removes_the_endpoint(client):
+    org = make_org(client, "municipality")
+    endpoint = register(client, org)
+    path = f"/v1/webhooks/{endpoint['id']}"
+    assert client.delete(path, headers=org.headers).status_code == 204
+    assert client.get(path, headers=org.headers).status_code == 404
+    assert client.get(f"{path}/deliveries", headers=org.headers).status_code == 404
+    assert client.delete(path, headers=org.headers).status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"url": "ftp://example.org/hook", "events": ["case.housed"]}, "url"),
+        ({"url": "example.org/hook", "events": ["case.housed"]}, "url"),
+        ({"url": "https://", "events": ["case.housed"]}, "url"),
+        ({"url": "https://user:pw@example.org/", "events": ["case.housed"]}, "url"),
+        ({"url": "https://example.org/" + "a" * 2000, "events": ["case.housed"]}, "url"),
+        ({"url": "https://example.org/a\nb", "events": ["case.housed"]}, "url"),
+        ({"url": "https://example.org:99999/", "events": ["case.housed"]}, "url"),
+        ({"url": HOOK, "events": []}, "events"),
+        ({"url": HOOK, "events": ["case.created"]}, "events[0]"),
+        ({"url": HOOK}, "events"),
+        ({"events": ["case.housed"]}, "url"),
+        ({"url": HOOK, "events": ["case.housed"], "secret": "whsec_x"}, "secret"),
+        ({"url": HOOK, "events": ["case.housed"], "description": "x" * 201}, "description"),
+    ],
+)
+def test_invalid_registrations_name_the_field(client, body, field):
+    org = make_org(client, "municipality")
+    response = client.post("/v1/webhooks", json=body, headers=org.headers)
+    assert invalid_names(response) == {field}
+
+
+def test_an_organisation_has_a_bounded_number_of_endpoints(client):
+    org = make_org(client, "municipality")
+    for _ in range(MAX_ENDPOINTS_PER_ORGANISATION):
+        register(client, org)
+    response = client.post(
+        "/v1/webhooks", json={"url": HOOK, "events": ["case.housed"]}, headers=org.headers
+    )
+    assert response.status_code == 409
+    assert response.json()["code"] == "endpoint_limit_reached"
+
+
+def test_endpoint_lists_page_with_a_cursor(client):
+    org = make_org(client, "municipality")
+    ids = [register(client, org)["id"] for _ in range(3)]
+    first = client.get("/v1/webhooks?limit=2", headers=org.headers).json()
+    second = client.get(
+        f"/v1/webhooks?limit=2&cursor={first['next_cursor']}", headers=org.headers
+    ).json()
+    assert [e["id"] for e in first["items"] + second["items"]] == ids
+    assert second["next_cursor"] is None

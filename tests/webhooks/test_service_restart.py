@@ -1,0 +1,133 @@
+"""The worker as the service runs it: started and stopped by the app, across a real restart.
+
+The restart test runs the real `uitstroomtafel serve` process twice on one database, as a
+deployment does, and emits events from the test process (another writer, as a request would be).
+"""
+
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+
+from app.db import get_engine
+from app.main import create_app
+from app.settings import get_settings
+from tests.webhooks.conftest import wait_for
+
+OPERATOR_KEY = "webhook-restart-operator-key"
+
+
+def test_the_app_runs_the_worker_in_its_lifespan(outbox, receiver, monkeypatch):
+    monkeypatch.setenv("UITSTROOM_DATABASE_URL", outbox.url)
+    monkeypatch.setenv("UITSTROOM_WEBHOOK_WORKER", "true")
+    monkeypatch.setenv("UITSTROOM_WEBHOOK_POLL_SECONDS", "0.05")
+    monkeypatch.setenv("UITSTROOM_WEBHOOK_ALLOW_PRIVATE_TARGETS", "true")
+    get_settings.cache_clear()
+    get_engine.cache_clear()
+    try:
+        with TestClient(create_app(get_settings())) as client:
+            assert any(t.name == "webhook-worker" for t in threading.enumerate())
+            endpoint = outbox.endpoint(receiver.url)
+            event_id = str(outbox.emit(endpoint.organisation_id))
+            wait_for(lambda: receiver.accepted() == Counter({event_id: 1}), what="delivery")
+            assert client.get("/openapi.json").status_code == 200
+        assert not any(t.name == "webhook-worker" for t in threading.enumerate())
+    finally:
+        get_engine().dispose()
+        get_engine.cache_clear()
+        get_settings.cache_clear()
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextmanager
+def served(database_url: str) -> Iterator[str]:
+    """`uitstroomtafel serve` on a free port; stopped with SIGTERM (a graceful shutdown)."""
+    port = _free_port()
+    env = {
+        **os.environ,
+        "UITSTROOM_DATABASE_URL": database_url,
+        "UITSTROOM_ADMIN_KEY": OPERATOR_KEY,
+        "UITSTROOM_MIGRATE_ON_START": "true",
+        "UITSTROOM_WEBHOOK_WORKER": "true",
+        "UITSTROOM_WEBHOOK_POLL_SECONDS": "0.05",
+        "UITSTROOM_WEBHOOK_ALLOW_PRIVATE_TARGETS": "true",
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "app.cli", "serve", "--port", str(port), "--log-level", "warning"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            if process.poll() is not None:
+                output = process.stdout.read().decode() if process.stdout else ""
+                pytest.fail(f"server exited early:\n{output}")
+            try:
+                if httpx.get(f"{base}/openapi.json", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                if time.monotonic() > deadline:
+                    pytest.fail("server did not answer within 30 s")
+                time.sleep(0.05)
+        yield base
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def test_events_survive_a_service_restart_and_arrive_exactly_once(outbox, receiver):
+    operator = {"Authorization": f"Bearer {OPERATOR_KEY}"}
+    with served(outbox.url) as base:
+        org = httpx.post(
+            f"{base}/v1/organizations",
+            json={"name": "Gemeente Utrecht", "kind": "municipality"},
+            headers=operator,
+        ).json()
+        key = httpx.post(
+            f"{base}/v1/organizations/{org['id']}/api-keys",
+            json={"label": "hooks"},
+            headers=operator,
+        ).json()["key"]
+        headers = {"Authorization": f"Bearer {key}"}
+        created = httpx.post(
+            f"{base}/v1/webhooks",
+            json={"url": receiver.url, "events": ["agenda.published"]},
+            headers=headers,
+        )
+        assert created.status_code == 201, created.text
+        endpoint = created.json()
+        receiver.secret = endpoint["secret"]
+        before = str(outbox.emit(uuid.UUID(org["id"])))
+        wait_for(lambda: receiver.accepted()[before] == 1, what="delivery before the restart")
+
+    # The service is down; changes that emit events are committed meanwhile.
+    during = [str(outbox.emit(uuid.UUID(org["id"]))) for _ in range(3)]
+
+    with served(outbox.url) as base:
+        wait_for(lambda: len(receiver.accepted()) == 4, what="delivery after the restart")
+        log = httpx.get(f"{base}/v1/webhooks/{endpoint['id']}/deliveries", headers=headers).json()
+
+    # The receiver refuses bad signatures with 401, so `accepted` holds only verified requests.
+    assert receiver.accepted() == Counter(dict.fromkeys([before, *during], 1))
+    assert len(receiver.received()) == 4
+    assert [(e["event_id"], e["status"], e["attempts"]) for e in log["items"]] == [
+        (event_id, "delivered", 1) for event_id in [before, *during]
+    ]

@@ -64,8 +64,8 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="module")
 def server(databases) -> Iterator[str]:  # type: ignore[no-untyped-def]
-    """The real server process, started as a user starts it, over plain http on loopback (so
-    the session cookie's Secure flag is switched off, as the README describes for localhost)."""
+    """The real server process, started as a user starts it, over plain http on loopback with
+    the default Secure session cookie (browsers treat loopback as a secure context)."""
     port = _free_port()
     env = {
         **os.environ,
@@ -73,7 +73,6 @@ def server(databases) -> Iterator[str]:  # type: ignore[no-untyped-def]
         "UITSTROOM_ADMIN_KEY": OPERATOR_KEY,
         "UITSTROOM_MIGRATE_ON_START": "true",
         "UITSTROOM_WEBHOOK_WORKER": "false",
-        "UITSTROOM_SESSION_COOKIE_SECURE": "false",
     }
     process = subprocess.Popen(
         [sys.executable, "-m", "app.cli", "serve", "--port", str(port), "--log-level", "info"],

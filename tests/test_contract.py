@@ -1,20 +1,61 @@
 """The committed OpenAPI file is the contract partner systems code against; it must not drift."""
 
 import json
+from importlib.metadata import version
 from pathlib import Path
+from typing import Any
 
 from app.main import create_app
 
 CONTRACT = Path(__file__).resolve().parent.parent / "openapi" / "openapi.json"
 
 
+def differences(committed: Any, generated: Any, at: str = "") -> list[str]:
+    """JSON pointers where the two documents differ: short enough to read in a CI log."""
+    if isinstance(committed, dict) and isinstance(generated, dict):
+        found = []
+        for key in [*committed, *(k for k in generated if k not in committed)]:
+            pointer = f"{at}/{str(key).replace('~', '~0').replace('/', '~1')}"
+            if key not in generated:
+                found.append(f"{pointer}: only in the committed file")
+            elif key not in committed:
+                found.append(f"{pointer}: only in the app")
+            else:
+                found += differences(committed[key], generated[key], pointer)
+        return found
+    if isinstance(committed, list) and isinstance(generated, list):
+        if len(committed) != len(generated):
+            return [f"{at}: {len(committed)} items committed, {len(generated)} in the app"]
+        return [
+            d
+            for i, pair in enumerate(zip(committed, generated, strict=True))
+            for d in differences(*pair, f"{at}/{i}")
+        ]
+    return [] if committed == generated else [f"{at}: {committed!r:.60} != {generated!r:.60}"]
+
+
 def test_committed_openapi_matches_the_app():
     generated = json.loads(json.dumps(create_app().openapi()))
     committed = json.loads(CONTRACT.read_text())
-    assert committed == generated, (
+    drift = differences(committed, generated)
+    # The generator's versions are named because another release writes the same API differently.
+    assert not drift, (
         "openapi/openapi.json is stale: run `uitstroomtafel openapi --output openapi/openapi.json` "
-        "and review the diff (a breaking change needs a new version path)"
+        "and review the diff (a breaking change needs a new version path). "
+        f"Generated with fastapi {version('fastapi')}, pydantic {version('pydantic')}. "
+        f"{len(drift)} difference(s), the first: " + "; ".join(drift[:10])
     )
+
+
+def test_the_drift_report_names_where_the_documents_differ():
+    committed = {"paths": {"/v1/cases": {"get": {"parameters": [{"name": "limit"}]}}}, "a/b": 1}
+    generated = {"paths": {"/v1/cases": {"get": {"parameters": [{"name": "size"}]}}}, "c": 2}
+    assert differences(committed, generated) == [
+        "/paths/~1v1~1cases/get/parameters/0/name: 'limit' != 'size'",
+        "/a~1b: only in the committed file",
+        "/c: only in the app",
+    ]
+    assert differences(committed, committed) == []
 
 
 def test_every_operation_requires_the_api_key():

@@ -152,6 +152,9 @@ def _invalid_params(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
         loc = tuple(error.get("loc", ()))
         location = str(loc[0]) if loc else "body"
         rest = loc[1:] if loc and loc[0] in ("body", "query", "path", "header", "cookie") else loc
+        if error.get("type") == "json_invalid":
+            params.append(_unparseable_json(error, rest))
+            continue
         # Pydantic puts the member of a tagged/plain union or a function validator's name in
         # the location; drop nothing else so the name points at the field the client sent.
         params.append(
@@ -163,6 +166,17 @@ def _invalid_params(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
             }
         )
     return params
+
+
+def _unparseable_json(error: dict[str, Any], rest: tuple[Any, ...]) -> dict[str, Any]:
+    """Malformed JSON: FastAPI puts the character offset where a field name goes; say it plainly."""
+    reason = error.get("msg", "JSON decode error")
+    if rest and isinstance(rest[0], int):
+        reason += f" at character {rest[0]}"
+    cause = (error.get("ctx") or {}).get("error")
+    if cause:
+        reason += f": {cause}"
+    return {"name": "body", "in": "body", "code": "json_invalid", "reason": reason}
 
 
 def _batch_items(errors: list[dict[str, Any]], body: Any) -> list[dict[str, Any]] | None:

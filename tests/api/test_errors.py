@@ -118,6 +118,16 @@ def test_malformed_json_is_a_422_problem(client, content):
     assert_problem(response, 422, "validation_error")
 
 
+def test_malformed_json_names_the_body_and_where_it_breaks(client):
+    response = post_raw(client, "/v1/organizations", '{"name": "Ede",}', OPERATOR)
+    assert_problem(response, 422, "validation_error")
+    [param] = response.json()["invalidParams"]
+    assert param["name"] == "body"
+    assert param["in"] == "body"
+    assert param["code"] == "json_invalid"
+    assert param["reason"].startswith("JSON decode error at character 15")
+
+
 @pytest.mark.parametrize(
     "body",
     [

@@ -17,9 +17,9 @@ import time
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager, nullcontext
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from urllib.parse import urlsplit
+from typing import Any
 
 import httpx
 from sqlalchemy import Engine
@@ -178,13 +178,23 @@ class DeliveryWorker:
         self, client: httpx.Client, delivery: ClaimedDelivery
     ) -> tuple[int | None, str | None]:
         """POST one attempt: (status code, None) when accepted, else (status code?, reason)."""
-        if not self.policy.allow_private_targets and not public_target(delivery.url):
-            return None, "target address not allowed (not a public internet address)"
+        target = Target(delivery.url)
+        if not self.policy.allow_private_targets:
+            try:
+                target = pin_public_target(delivery.url)
+            except TargetRefused as refused:
+                return None, str(refused)
         timestamp = int(time.time())
         headers = webhook_headers(delivery.secret, str(delivery.event_id), timestamp, delivery.body)
         try:
             # Streamed and never read: a receiver's answer body is not our business.
-            with client.stream("POST", delivery.url, content=delivery.body, headers=headers) as r:
+            with client.stream(
+                "POST",
+                target.url,
+                content=delivery.body,
+                headers={**headers, **target.headers},
+                extensions=target.extensions,
+            ) as r:
                 status_code = r.status_code
         except httpx.TimeoutException:
             return None, "timeout"
@@ -217,20 +227,66 @@ class DeliveryWorker:
             log.warning("%s: lease on delivery %s was lost", self.name, delivery.delivery_id)
 
 
-def public_target(url: str) -> bool:
-    """Whether every address the URL's host resolves to is a public (global) one.
+REFUSED_ADDRESS = "target address not allowed (not a public internet address)"
 
-    Checked at each attempt, so a name that later resolves inward is caught too; a resolver
-    answering differently between this check and the connection (DNS rebinding) is not.
+
+class TargetRefused(Exception):
+    """The URL may not be called; the message is the reason recorded for the attempt."""
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """Where an attempt connects: the URL, plus the Host header and TLS name when pinned."""
+
+    url: str
+    headers: dict[str, str] = field(default_factory=dict)
+    extensions: dict[str, Any] = field(default_factory=dict)
+
+
+def _is_public(address: str) -> bool:
+    return ipaddress.ip_address(address.split("%", 1)[0]).is_global
+
+
+def pin_public_target(url: str) -> Target:
+    """Resolve the host once, check every address, and connect to the checked one.
+
+    The URL's host is replaced by that address while the Host header and the TLS server name
+    (certificate check included) keep the original name. A resolver that answers differently
+    between the check and the connection (DNS rebinding) therefore cannot send the request
+    inward: there is no second lookup.
     """
-    host = urlsplit(url).hostname
-    if not host:
-        return False
     try:
-        addresses = {info[4][0] for info in socket.getaddrinfo(host, None)}
-    except (OSError, UnicodeError):
-        return True  # unresolvable: the attempt itself fails and is logged as such
-    return all(ipaddress.ip_address(a.split("%", 1)[0]).is_global for a in addresses)
+        parsed = httpx.URL(url)
+        host = parsed.raw_host.decode("ascii")
+    except (httpx.InvalidURL, UnicodeError) as exc:
+        raise TargetRefused(f"invalid URL: {exc}") from exc
+    if not host:
+        raise TargetRefused("the URL has no host")
+    try:
+        literal = ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        literal = None
+    if literal is not None:
+        if not literal.is_global:
+            raise TargetRefused(REFUSED_ADDRESS)
+        return Target(url)  # an address already: nothing to look up, nothing to rebind
+    try:
+        infos = socket.getaddrinfo(
+            host, parsed.port or (443 if parsed.scheme == "https" else 80), type=socket.SOCK_STREAM
+        )
+    except (OSError, UnicodeError) as exc:
+        raise TargetRefused(f"host could not be resolved: {exc}") from exc
+    addresses = [str(info[4][0]) for info in infos]
+    if not addresses or not all(_is_public(a) for a in addresses):
+        raise TargetRefused(REFUSED_ADDRESS)
+    address = addresses[0].split("%", 1)[0]
+    host_header = host if parsed.port is None else f"{host}:{parsed.port}"
+    headers, extensions = {"host": host_header}, {}
+    if parsed.scheme == "https":
+        # Connections are pooled per address; one verified for another name must not be reused.
+        headers["connection"] = "close"
+        extensions["sni_hostname"] = host
+    return Target(str(parsed.copy_with(host=address)), headers, extensions)
 
 
 def start_worker(

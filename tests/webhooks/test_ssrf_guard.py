@@ -2,13 +2,20 @@
 (loopback, private, link-local) unless explicitly allowed (development and these tests)."""
 
 import dataclasses
+import socket
+import uuid
 
+import httpx
 import pytest
 from sqlmodel import select
 
+from app.webhooks import worker as worker_module
 from app.webhooks.models import WebhookDelivery
-from app.webhooks.worker import public_target
+from app.webhooks.service import ClaimedDelivery
+from app.webhooks.worker import DeliveryWorker, TargetRefused, pin_public_target
 from tests.webhooks.conftest import FAST, wait_for
+
+PUBLIC = "93.184.215.14"
 
 
 @pytest.mark.parametrize(
@@ -22,12 +29,13 @@ from tests.webhooks.conftest import FAST, wait_for
         "http://[::1]/hook",
     ],
 )
-def test_internal_addresses_are_not_public_targets(url):
-    assert public_target(url) is False
+def test_internal_addresses_are_refused(url):
+    with pytest.raises(TargetRefused, match="not a public internet address"):
+        pin_public_target(url)
 
 
-def test_a_public_address_is_a_target():
-    assert public_target("https://93.184.215.14/hook") is True
+def test_a_public_address_is_called_as_it_is():
+    assert pin_public_target(f"https://{PUBLIC}/hook").url == f"https://{PUBLIC}/hook"
 
 
 def test_a_loopback_receiver_gets_nothing_when_private_targets_are_refused(outbox, receiver):
@@ -46,3 +54,98 @@ def test_a_loopback_receiver_gets_nothing_when_private_targets_are_refused(outbo
     with outbox.transaction() as session:
         [row] = session.exec(select(WebhookDelivery)).all()
     assert "not allowed" in row.last_error
+
+
+class RebindingResolver:
+    """A DNS answer that turns inward after the first lookup, as in a DNS rebinding attack."""
+
+    def __init__(self, *answers: str):
+        self.answers = answers
+        self.lookups: list[str] = []
+
+    def __call__(self, host, port, *args, **kwargs):  # type: ignore[no-untyped-def]
+        self.lookups.append(host)
+        answer = self.answers[min(len(self.lookups), len(self.answers)) - 1]
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (answer, port))]
+
+
+def test_a_name_is_looked_up_once_and_the_checked_address_is_the_one_called(monkeypatch):
+    resolver = RebindingResolver(PUBLIC, "127.0.0.1")
+    monkeypatch.setattr(worker_module.socket, "getaddrinfo", resolver)
+    target = pin_public_target("https://hooks.example.org:8443/hook?x=1")
+    assert target.url == f"https://{PUBLIC}:8443/hook?x=1"
+    assert target.headers == {"host": "hooks.example.org:8443", "connection": "close"}
+    assert target.extensions == {"sni_hostname": "hooks.example.org"}
+    assert resolver.lookups == ["hooks.example.org"]
+
+
+def test_a_name_with_any_inward_address_is_refused(monkeypatch):
+    def mixed(host, port, *args, **kwargs):  # type: ignore[no-untyped-def]
+        return [
+            (socket.AF_INET, socket.SOCK_STREAM, 6, "", (PUBLIC, port)),
+            (socket.AF_INET, socket.SOCK_STREAM, 6, "", ("10.0.0.5", port)),
+        ]
+
+    monkeypatch.setattr(worker_module.socket, "getaddrinfo", mixed)
+    with pytest.raises(TargetRefused, match="not allowed"):
+        pin_public_target("http://hooks.example.org/hook")
+
+
+def test_an_unresolvable_name_fails_the_attempt_with_the_reason(monkeypatch):
+    def nothing(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+
+    monkeypatch.setattr(worker_module.socket, "getaddrinfo", nothing)
+    with pytest.raises(TargetRefused, match="could not be resolved"):
+        pin_public_target("http://hooks.example.org/hook")
+
+
+def _delivery(url: str) -> ClaimedDelivery:
+    return ClaimedDelivery(
+        delivery_id=uuid.uuid4(),
+        lease_token=uuid.uuid4(),
+        attempt=1,
+        event_id=uuid.uuid4(),
+        url=url,
+        secret="whsec_" + "a" * 32,
+        body=b"{}",
+    )
+
+
+def _guarded_worker() -> DeliveryWorker:
+    """A worker with the guard on; sending one attempt needs no database."""
+    policy = dataclasses.replace(FAST, allow_private_targets=False)
+    return DeliveryWorker(None, policy)  # type: ignore[arg-type]
+
+
+def test_the_worker_posts_to_the_checked_address_under_the_original_name(monkeypatch):
+    monkeypatch.setattr(worker_module.socket, "getaddrinfo", RebindingResolver(PUBLIC, "::1"))
+    sent: list[httpx.Request] = []
+
+    def receiver(request: httpx.Request) -> httpx.Response:
+        sent.append(request)
+        return httpx.Response(204)
+
+    worker = _guarded_worker()
+    with httpx.Client(transport=httpx.MockTransport(receiver)) as client:
+        outcome = worker._send(client, _delivery("https://hooks.example.org/hook"))
+    assert outcome == (204, None)
+    [request] = sent
+    assert request.url.host == PUBLIC
+    assert request.headers["host"] == "hooks.example.org"
+    assert request.extensions["sni_hostname"] == "hooks.example.org"
+    assert "webhook-signature" in request.headers
+
+
+def test_a_real_connection_to_the_pinned_address_carries_the_original_host(monkeypatch, receiver):
+    # Loopback stands in for a public address here, so the receiver on 127.0.0.1 can answer.
+    monkeypatch.setattr(worker_module, "_is_public", lambda address: True)
+    resolver = RebindingResolver("127.0.0.1")
+    monkeypatch.setattr(worker_module.socket, "getaddrinfo", resolver)
+    worker = _guarded_worker()
+    with httpx.Client() as client:
+        outcome = worker._send(client, _delivery(f"http://hooks.test:{receiver.port}/hook"))
+    assert outcome == (200, None)
+    [received] = receiver.received()
+    assert received.headers["host"] == f"hooks.test:{receiver.port}"
+    assert resolver.lookups.count("hooks.test") == 1  # the connection did not look it up again

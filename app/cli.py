@@ -33,6 +33,14 @@ def cmd_serve(args: argparse.Namespace) -> None:
         os.environ["UITSTROOM_ADMIN_KEY"] = "ust_admin_" + secrets.token_urlsafe(24)
         get_settings.cache_clear()
         print(f"Operator key for this run: {os.environ['UITSTROOM_ADMIN_KEY']}")
+    if args.demo and "webhook_allow_private_targets" not in get_settings().model_fields_set:
+        # A demo runs on one machine, so its webhook receiver does too; production refuses that.
+        os.environ["UITSTROOM_WEBHOOK_ALLOW_PRIVATE_TARGETS"] = "true"
+        get_settings.cache_clear()
+        print(
+            "Demo: webhooks may go to loopback and private addresses "
+            "(UITSTROOM_WEBHOOK_ALLOW_PRIVATE_TARGETS=false refuses them)."
+        )
     settings = get_settings()
     if settings.migrate_on_start:
         _migrate()

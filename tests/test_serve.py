@@ -10,9 +10,13 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date, timedelta
 
 import httpx
 import pytest
+
+from tests.webhooks.conftest import Receiver, wait_for
 
 OPERATOR_KEY = "serve-test-operator-key"
 
@@ -23,17 +27,22 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-@pytest.fixture
-def server(databases) -> Iterator[str]:  # type: ignore[no-untyped-def]
+@contextmanager
+def serving(env: dict[str, str], *args: str) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """`uitstroomtafel serve` in a subprocess, until it answers; its output stays readable."""
     port = _free_port()
-    env = {
-        **os.environ,
-        "UITSTROOM_DATABASE_URL": databases.new_url(),
-        "UITSTROOM_ADMIN_KEY": OPERATOR_KEY,
-        "UITSTROOM_MIGRATE_ON_START": "true",
-    }
     process = subprocess.Popen(
-        [sys.executable, "-m", "app.cli", "serve", "--port", str(port), "--log-level", "warning"],
+        [
+            sys.executable,
+            "-m",
+            "app.cli",
+            "serve",
+            "--port",
+            str(port),
+            *args,
+            "--log-level",
+            "warning",
+        ],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -51,10 +60,22 @@ def server(databases) -> Iterator[str]:  # type: ignore[no-untyped-def]
                 time.sleep(0.1)
         else:
             pytest.fail("server did not answer within 30 s")
-        yield base
+        yield base, process
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+@pytest.fixture
+def server(databases) -> Iterator[str]:  # type: ignore[no-untyped-def]
+    env = {
+        **os.environ,
+        "UITSTROOM_DATABASE_URL": databases.new_url(),
+        "UITSTROOM_ADMIN_KEY": OPERATOR_KEY,
+        "UITSTROOM_MIGRATE_ON_START": "true",
+    }
+    with serving(env) as (base, _):
+        yield base
 
 
 def test_served_app_migrates_on_start_and_registers_an_organisation(server):
@@ -74,3 +95,57 @@ def test_served_app_refuses_requests_without_a_key(server):
     response = httpx.get(f"{server}/v1/cases")
     assert response.status_code == 401
     assert response.headers["content-type"] == "application/problem+json"
+
+
+def _demo_key(output: str, organisation: str) -> str:
+    for line in output.splitlines():
+        if organisation in line and line.split()[-1].startswith("ust_"):
+            return line.split()[-1]
+    raise AssertionError(f"no key for {organisation} in:\n{output}")
+
+
+def test_the_demo_delivers_webhooks_to_a_receiver_on_the_same_machine(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k != "UITSTROOM_WEBHOOK_ALLOW_PRIVATE_TARGETS"}
+    env |= {
+        "UITSTROOM_DATABASE_URL": f"sqlite:///{tmp_path / 'demo.db'}",
+        "UITSTROOM_WEBHOOK_WORKER": "true",
+        "UITSTROOM_WEBHOOK_POLL_SECONDS": "0.1",
+        "UITSTROOM_MIGRATE_ON_START": "true",
+    }
+    env.pop("UITSTROOM_ADMIN_KEY", None)
+    receiver = Receiver().start()
+    try:
+        with serving(env, "--demo") as (base, process):
+            # The demo prints its keys before serving; read up to the line that says so.
+            output = ""
+            assert process.stdout is not None
+            while "Serving on" not in output:
+                line = process.stdout.readline().decode()
+                assert line, f"the demo printed no 'Serving on' line:\n{output}"
+                output += line
+            assert "Demo: webhooks may go to loopback" in output
+            chair = {"Authorization": f"Bearer {_demo_key(output, 'Gemeente Amersfoort')}"}
+            me = httpx.get(f"{base}/v1/me", headers=chair).json()
+            [table] = httpx.get(f"{base}/v1/tables", headers=chair).json()["items"]
+            registered = httpx.post(
+                f"{base}/v1/webhooks",
+                json={"url": receiver.url, "events": ["action.assigned"]},
+                headers=chair,
+            )
+            assert registered.status_code == 201, registered.text
+            action = httpx.post(
+                f"{base}/v1/tables/{table['id']}/actions",
+                json={
+                    "kind": "request_beschikking",
+                    "owner_organisation_id": me["organisation"]["id"],
+                    "due_date": (date.today() + timedelta(days=7)).isoformat(),
+                },
+                headers=chair,
+            )
+            assert action.status_code == 201, action.text
+            wait_for(lambda: len(receiver.received()) == 1, what="the webhook")
+            [delivery] = receiver.received()
+            assert delivery.status == 200
+            assert b"action.assigned" in delivery.body
+    finally:
+        receiver.stop()

@@ -17,6 +17,8 @@ os.environ.setdefault("UITSTROOM_ADMIN_KEY", "test-operator-key")
 os.environ["UITSTROOM_MIGRATE_ON_START"] = "false"
 # The delivery worker is started explicitly by the webhook tests that need it.
 os.environ["UITSTROOM_WEBHOOK_WORKER"] = "false"
+# Test receivers listen on loopback; the worker's own guard is set per test in its policy.
+os.environ["UITSTROOM_WEBHOOK_ALLOW_PRIVATE_TARGETS"] = "true"
 os.environ["UITSTROOM_RETENTION_JOB"] = "false"
 
 from fastapi.testclient import TestClient

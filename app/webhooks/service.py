@@ -20,6 +20,7 @@ from sqlmodel import Session, select
 
 from app.auth import Principal
 from app.problems import Conflict, NotFound, Unprocessable
+from app.settings import get_settings
 from app.sqltypes import utcnow
 from app.tables.service import check_if_match
 from app.webhooks.models import (
@@ -34,6 +35,7 @@ from app.webhooks.models import (
     WebhookEvent,
 )
 from app.webhooks.signing import new_secret
+from app.webhooks.targets import TargetRefused, refuse_internal_url
 
 EVENT_TYPES = ("agenda.published", "proposal.decided", "action.assigned", "case.housed")
 
@@ -122,11 +124,21 @@ def event_body(event_type: str, occurred_at: datetime, data: dict[str, Any]) -> 
 # --- endpoints -----------------------------------------------------------------------------
 
 
+def _check_target(url: str) -> None:
+    if get_settings().webhook_allow_private_targets:
+        return
+    try:
+        refuse_internal_url(url)
+    except TargetRefused as refused:
+        raise Unprocessable("url", str(refused), "target_not_allowed") from refused
+
+
 def create_endpoint(
     session: Session, principal: Principal, data: WebhookEndpointCreate
 ) -> tuple[WebhookEndpoint, str]:
     """Returns the endpoint and its secret, which the API shows only once."""
     organisation_id = principal.require_organisation()
+    _check_target(data.url)
     count = session.exec(
         select(func.count())
         .select_from(WebhookEndpoint)
@@ -194,6 +206,7 @@ def update_endpoint(
         if getattr(data, name) is None:
             raise Unprocessable(name, "cannot be null; leave it out to keep the current value")
     if data.url is not None:
+        _check_target(data.url)
         endpoint.url = data.url
     if data.events is not None:
         endpoint.events = [e.value for e in data.events]

@@ -8,18 +8,15 @@ lost (a timeout, a crash before the outcome is recorded) is repeated with the sa
 on which receivers deduplicate.
 """
 
-import ipaddress
 import logging
 import random
-import socket
 import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager, nullcontext
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 import httpx
 from sqlalchemy import Engine
@@ -30,6 +27,7 @@ from app.sqltypes import utcnow
 from app.webhooks import service
 from app.webhooks.service import ClaimedDelivery
 from app.webhooks.signing import webhook_headers
+from app.webhooks.targets import Target, TargetRefused, pin_public_target
 
 log = logging.getLogger(__name__)
 
@@ -225,68 +223,6 @@ class DeliveryWorker:
                 )
         if not kept:
             log.warning("%s: lease on delivery %s was lost", self.name, delivery.delivery_id)
-
-
-REFUSED_ADDRESS = "target address not allowed (not a public internet address)"
-
-
-class TargetRefused(Exception):
-    """The URL may not be called; the message is the reason recorded for the attempt."""
-
-
-@dataclass(frozen=True, slots=True)
-class Target:
-    """Where an attempt connects: the URL, plus the Host header and TLS name when pinned."""
-
-    url: str
-    headers: dict[str, str] = field(default_factory=dict)
-    extensions: dict[str, Any] = field(default_factory=dict)
-
-
-def _is_public(address: str) -> bool:
-    return ipaddress.ip_address(address.split("%", 1)[0]).is_global
-
-
-def pin_public_target(url: str) -> Target:
-    """Resolve the host once, check every address, and connect to the checked one.
-
-    The URL's host is replaced by that address while the Host header and the TLS server name
-    (certificate check included) keep the original name. A resolver that answers differently
-    between the check and the connection (DNS rebinding) therefore cannot send the request
-    inward: there is no second lookup.
-    """
-    try:
-        parsed = httpx.URL(url)
-        host = parsed.raw_host.decode("ascii")
-    except (httpx.InvalidURL, UnicodeError) as exc:
-        raise TargetRefused(f"invalid URL: {exc}") from exc
-    if not host:
-        raise TargetRefused("the URL has no host")
-    try:
-        literal = ipaddress.ip_address(host.strip("[]"))
-    except ValueError:
-        literal = None
-    if literal is not None:
-        if not literal.is_global:
-            raise TargetRefused(REFUSED_ADDRESS)
-        return Target(url)  # an address already: nothing to look up, nothing to rebind
-    try:
-        infos = socket.getaddrinfo(
-            host, parsed.port or (443 if parsed.scheme == "https" else 80), type=socket.SOCK_STREAM
-        )
-    except (OSError, UnicodeError) as exc:
-        raise TargetRefused(f"host could not be resolved: {exc}") from exc
-    addresses = [str(info[4][0]) for info in infos]
-    if not addresses or not all(_is_public(a) for a in addresses):
-        raise TargetRefused(REFUSED_ADDRESS)
-    address = addresses[0].split("%", 1)[0]
-    host_header = host if parsed.port is None else f"{host}:{parsed.port}"
-    headers, extensions = {"host": host_header}, {}
-    if parsed.scheme == "https":
-        # Connections are pooled per address; one verified for another name must not be reused.
-        headers["connection"] = "close"
-        extensions["sni_hostname"] = host
-    return Target(str(parsed.copy_with(host=address)), headers, extensions)
 
 
 def start_worker(

@@ -9,10 +9,13 @@ import httpx
 import pytest
 from sqlmodel import select
 
-from app.webhooks import worker as worker_module
+from app.settings import get_settings
+from app.webhooks import targets
 from app.webhooks.models import WebhookDelivery
 from app.webhooks.service import ClaimedDelivery
-from app.webhooks.worker import DeliveryWorker, TargetRefused, pin_public_target
+from app.webhooks.targets import TargetRefused, pin_public_target
+from app.webhooks.worker import DeliveryWorker
+from tests.conftest import make_org
 from tests.webhooks.conftest import FAST, wait_for
 
 PUBLIC = "93.184.215.14"
@@ -71,7 +74,7 @@ class RebindingResolver:
 
 def test_a_name_is_looked_up_once_and_the_checked_address_is_the_one_called(monkeypatch):
     resolver = RebindingResolver(PUBLIC, "127.0.0.1")
-    monkeypatch.setattr(worker_module.socket, "getaddrinfo", resolver)
+    monkeypatch.setattr(targets.socket, "getaddrinfo", resolver)
     target = pin_public_target("https://hooks.example.org:8443/hook?x=1")
     assert target.url == f"https://{PUBLIC}:8443/hook?x=1"
     assert target.headers == {"host": "hooks.example.org:8443", "connection": "close"}
@@ -86,7 +89,7 @@ def test_a_name_with_any_inward_address_is_refused(monkeypatch):
             (socket.AF_INET, socket.SOCK_STREAM, 6, "", ("10.0.0.5", port)),
         ]
 
-    monkeypatch.setattr(worker_module.socket, "getaddrinfo", mixed)
+    monkeypatch.setattr(targets.socket, "getaddrinfo", mixed)
     with pytest.raises(TargetRefused, match="not allowed"):
         pin_public_target("http://hooks.example.org/hook")
 
@@ -95,7 +98,7 @@ def test_an_unresolvable_name_fails_the_attempt_with_the_reason(monkeypatch):
     def nothing(*args, **kwargs):  # type: ignore[no-untyped-def]
         raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
 
-    monkeypatch.setattr(worker_module.socket, "getaddrinfo", nothing)
+    monkeypatch.setattr(targets.socket, "getaddrinfo", nothing)
     with pytest.raises(TargetRefused, match="could not be resolved"):
         pin_public_target("http://hooks.example.org/hook")
 
@@ -119,7 +122,7 @@ def _guarded_worker() -> DeliveryWorker:
 
 
 def test_the_worker_posts_to_the_checked_address_under_the_original_name(monkeypatch):
-    monkeypatch.setattr(worker_module.socket, "getaddrinfo", RebindingResolver(PUBLIC, "::1"))
+    monkeypatch.setattr(targets.socket, "getaddrinfo", RebindingResolver(PUBLIC, "::1"))
     sent: list[httpx.Request] = []
 
     def receiver(request: httpx.Request) -> httpx.Response:
@@ -139,9 +142,9 @@ def test_the_worker_posts_to_the_checked_address_under_the_original_name(monkeyp
 
 def test_a_real_connection_to_the_pinned_address_carries_the_original_host(monkeypatch, receiver):
     # Loopback stands in for a public address here, so the receiver on 127.0.0.1 can answer.
-    monkeypatch.setattr(worker_module, "_is_public", lambda address: True)
+    monkeypatch.setattr(targets, "is_public_address", lambda address: True)
     resolver = RebindingResolver("127.0.0.1")
-    monkeypatch.setattr(worker_module.socket, "getaddrinfo", resolver)
+    monkeypatch.setattr(targets.socket, "getaddrinfo", resolver)
     worker = _guarded_worker()
     with httpx.Client() as client:
         outcome = worker._send(client, _delivery(f"http://hooks.test:{receiver.port}/hook"))
@@ -149,3 +152,65 @@ def test_a_real_connection_to_the_pinned_address_carries_the_original_host(monke
     [received] = receiver.received()
     assert received.headers["host"] == f"hooks.test:{receiver.port}"
     assert resolver.lookups.count("hooks.test") == 1  # the connection did not look it up again
+
+
+@pytest.fixture
+def private_targets_refused(monkeypatch):  # type: ignore[no-untyped-def]
+    """The production default, which the test run otherwise switches off for its receivers."""
+    monkeypatch.setenv("UITSTROOM_WEBHOOK_ALLOW_PRIVATE_TARGETS", "false")
+    get_settings.cache_clear()
+    yield
+    monkeypatch.undo()
+    get_settings.cache_clear()
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1:9000/hook",
+        "http://localhost:9000/hook",
+        "http://api.localhost/hook",
+        "https://10.0.0.7/hook",
+        "http://[::1]/hook",
+        "http://169.254.169.254/latest/meta-data",
+    ],
+)
+def test_registering_an_internal_url_is_refused_at_once(client, private_targets_refused, url):
+    response = client.post(
+        "/v1/webhooks",
+        json={"url": url, "events": ["case.housed"]},
+        headers=make_org(client, "care_provider").headers,
+    )
+    assert response.status_code == 422, response.text
+    [param] = response.json()["invalidParams"]
+    assert (param["name"], param["code"]) == ("url", "target_not_allowed")
+
+
+def test_moving_an_endpoint_to_an_internal_url_is_refused(client, private_targets_refused):
+    headers = make_org(client, "care_provider").headers
+    created = client.post(
+        "/v1/webhooks",
+        json={"url": "https://hooks.example.org/hook", "events": ["case.housed"]},
+        headers=headers,
+    )
+    assert created.status_code == 201, created.text
+    moved = client.patch(
+        created.headers["Location"],
+        json={"url": "http://127.0.0.1/hook"},
+        headers={**headers, "If-Match": created.headers["ETag"]},
+    )
+    assert moved.status_code == 422, moved.text
+    assert moved.json()["invalidParams"][0]["name"] == "url"
+    again = client.get(created.headers["Location"], headers=headers).json()
+    assert again["url"] == "https://hooks.example.org/hook"
+
+
+def test_a_public_name_is_accepted_at_registration_and_checked_at_delivery(
+    client, private_targets_refused
+):
+    response = client.post(
+        "/v1/webhooks",
+        json={"url": "https://hooks.example.org/hook", "events": ["case.housed"]},
+        headers=make_org(client, "care_provider").headers,
+    )
+    assert response.status_code == 201, response.text

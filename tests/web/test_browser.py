@@ -4,8 +4,9 @@ database on each backend.
 
 A chair signs in, schedules and publishes a meeting, records a decision, sees it on the case's
 timeline, downloads the agenda as PDF and CSV and reads the monitor; a person of another table's
-organisation gets 404 pages; five wrong passwords lock an account. The agenda page's screenshot
-is kept in `test-artifacts/agenda.png` (and the monitor's in `monitor.png`).
+organisation gets 404 pages; five wrong passwords lock an account; every page passes axe-core's
+WCAG 2.1 A/AA rules. The agenda page's screenshot is kept in `test-artifacts/agenda.png` (and the
+monitor's in `monitor.png`).
 """
 
 import os
@@ -52,6 +53,7 @@ from selenium.webdriver.chrome.service import Service  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.support import expected_conditions as ec  # noqa: E402
 from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
+from selenium_axe_python import Axe  # noqa: E402
 
 from tests.conftest import case_body, vacancy_body  # noqa: E402
 
@@ -340,6 +342,50 @@ def test_a_chair_runs_a_meeting_in_the_browser(browser, server, scenario, downlo
     browser.set_window_size(1280, min(max(900, height), 4000))
     assert browser.save_screenshot(str(ARTIFACTS / "monitor.png"))
     browser.set_window_size(1280, 900)
+
+
+WCAG_21_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+
+
+def wcag_violations(driver: webdriver.Chrome) -> list[str]:
+    """axe-core (bundled with selenium-axe-python, nothing fetched) on the page as it is shown;
+    the pages themselves load no JavaScript, the audit is injected by the test."""
+    Axe(driver).inject()
+    results = driver.execute_async_script(
+        "const done = arguments[arguments.length - 1];"
+        "axe.run(document, {runOnly: {type: 'tag', values: arguments[0]}})"
+        "  .then(done, e => done({error: String(e)}));",
+        WCAG_21_AA,
+    )
+    assert "error" not in results, results
+    assert results["passes"], "axe checked nothing"
+    return [
+        f"{v['id']} ({v['impact']}): {v['help']} at "
+        + ", ".join(" ".join(node["target"]) for node in v["nodes"][:3])
+        for v in results["violations"]
+    ]
+
+
+def test_every_page_passes_an_automated_wcag_audit(browser, server, scenario):  # type: ignore[no-untyped-def]
+    browser.get(server + "/aanmelden")
+    found = {"/aanmelden": wcag_violations(browser)}
+    sign_in(browser, server, scenario["chair_email"])
+    for path in (
+        "/overzicht",
+        f"/tafels/{scenario['table_id']}",
+        f"/vergaderingen/{scenario['first_meeting_id']}",
+        f"/vergaderingen/{scenario['first_meeting_id']}/waarom-niet",
+        f"/voorstellen/{scenario['first_proposal_id']}",
+        f"/dossiers/{scenario['first_case_id']}",
+        f"/tafels/{scenario['table_id']}/monitor",
+        "/account",
+        "/mensen",
+        "/bestaat-niet",
+    ):
+        browser.get(server + path)
+        heading(browser)
+        found[path] = wcag_violations(browser)
+    assert not any(found.values()), {page: v for page, v in found.items() if v}
 
 
 def test_a_person_of_another_table_gets_404_pages(browser, server, scenario):  # type: ignore[no-untyped-def]

@@ -4,6 +4,7 @@ The API groups fields the way domain.md does; the database keeps one column per 
 monitor and the agenda can filter and count on them.
 """
 
+from functools import cache
 from typing import Any
 
 from pydantic import BaseModel
@@ -17,13 +18,21 @@ def _group_model(annotation: Any) -> type[BaseModel] | None:
     return None
 
 
+@cache
+def _groups(schema: type[BaseModel]) -> frozenset[str]:
+    """The fields of `schema` that are groups; computed once per schema (batches flatten
+    thousands of items, and reading pydantic's field table each time is not free)."""
+    return frozenset(
+        name for name, field in schema.model_fields.items() if _group_model(field.annotation)
+    )
+
+
 def flatten(data: dict[str, Any], schema: type[BaseModel]) -> dict[str, Any]:
     """`{"household": {"adults": 1}}` -> `{"household_adults": 1}` for the groups of `schema`."""
+    groups = _groups(schema)
     flat: dict[str, Any] = {}
     for name, value in data.items():
-        field = schema.model_fields.get(name)
-        group = _group_model(field.annotation) if field else None
-        if group is not None and isinstance(value, dict):
+        if name in groups and isinstance(value, dict):
             for sub, sub_value in value.items():
                 flat[f"{name}_{sub}"] = sub_value
         else:

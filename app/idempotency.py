@@ -83,7 +83,12 @@ class Idempotency:
         self, body: Any, status_code: int, headers: dict[str, str] | None = None
     ) -> JSONResponse:
         """Answer, and remember the answer under the key (same transaction as the effect)."""
-        content = jsonable_encoder(body)
+        # A model serialises itself (pydantic's own encoder): the same JSON as jsonable_encoder,
+        # which would walk the dumped dict once more, at a cost on 1000-item batch answers.
+        if isinstance(body, BaseModel):
+            content = body.model_dump(mode="json", by_alias=True)
+        else:
+            content = jsonable_encoder(body)
         headers = headers or {}
         if self.key:
             self.session.add(

@@ -11,7 +11,6 @@ monitor's in `monitor.png`).
 
 import os
 import queue
-import socket
 import subprocess
 import sys
 import threading
@@ -56,19 +55,14 @@ from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
 from selenium_axe_python import Axe  # noqa: E402
 
 from tests.conftest import case_body, vacancy_body  # noqa: E402
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+from tests.served import free_port  # noqa: E402
 
 
 @pytest.fixture(scope="module")
 def server(databases) -> Iterator[str]:  # type: ignore[no-untyped-def]
     """The real server process, started as a user starts it, over plain http on loopback with
     the default Secure session cookie (browsers treat loopback as a secure context)."""
-    port = _free_port()
+    port = free_port()
     env = {
         **os.environ,
         "UITSTROOM_DATABASE_URL": databases.new_url(),

@@ -5,23 +5,19 @@ deployment does, and emits events from the test process (another writer, as a re
 """
 
 import os
-import socket
-import subprocess
-import sys
 import threading
-import time
 import uuid
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 import httpx
-import pytest
 from fastapi.testclient import TestClient
 
 from app.db import get_engine
 from app.main import create_app
 from app.settings import get_settings
+from tests.served import serving
 from tests.webhooks.conftest import wait_for
 
 OPERATOR_KEY = "webhook-restart-operator-key"
@@ -48,16 +44,9 @@ def test_the_app_runs_the_worker_in_its_lifespan(outbox, receiver, monkeypatch):
         get_settings.cache_clear()
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @contextmanager
 def served(database_url: str) -> Iterator[str]:
-    """`uitstroomtafel serve` on a free port; stopped with SIGTERM (a graceful shutdown)."""
-    port = _free_port()
+    """`uitstroomtafel serve` with the delivery worker on, over the given database."""
     env = {
         **os.environ,
         "UITSTROOM_DATABASE_URL": database_url,
@@ -67,30 +56,8 @@ def served(database_url: str) -> Iterator[str]:
         "UITSTROOM_WEBHOOK_POLL_SECONDS": "0.05",
         "UITSTROOM_WEBHOOK_ALLOW_PRIVATE_TARGETS": "true",
     }
-    process = subprocess.Popen(
-        [sys.executable, "-m", "app.cli", "serve", "--port", str(port), "--log-level", "warning"],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            if process.poll() is not None:
-                output = process.stdout.read().decode() if process.stdout else ""
-                pytest.fail(f"server exited early:\n{output}")
-            try:
-                if httpx.get(f"{base}/openapi.json", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                if time.monotonic() > deadline:
-                    pytest.fail("server did not answer within 30 s")
-                time.sleep(0.05)
+    with serving(env) as (base, _):
         yield base
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
 
 
 def test_events_survive_a_service_restart_and_arrive_exactly_once(outbox, receiver):

@@ -19,12 +19,14 @@ def _group_model(annotation: Any) -> type[BaseModel] | None:
 
 
 @cache
-def _groups(schema: type[BaseModel]) -> frozenset[str]:
-    """The fields of `schema` that are groups; computed once per schema (batches flatten
-    thousands of items, and reading pydantic's field table each time is not free)."""
-    return frozenset(
-        name for name, field in schema.model_fields.items() if _group_model(field.annotation)
-    )
+def _groups(schema: type[BaseModel]) -> dict[str, type[BaseModel]]:
+    """The group fields of `schema` and their models; computed once per schema (batches and
+    lists flatten or nest thousands of rows, and pydantic's field table is not free to read)."""
+    return {
+        name: group
+        for name, field in schema.model_fields.items()
+        if (group := _group_model(field.annotation)) is not None
+    }
 
 
 def flatten(data: dict[str, Any], schema: type[BaseModel]) -> dict[str, Any]:
@@ -42,10 +44,10 @@ def flatten(data: dict[str, Any], schema: type[BaseModel]) -> dict[str, Any]:
 
 def nest(row: Any, schema: type[BaseModel]) -> dict[str, Any]:
     """Read the fields of `schema` from a flat row object, grouping them as the schema does."""
+    groups = _groups(schema)
     data: dict[str, Any] = {}
-    for name, field in schema.model_fields.items():
-        group = _group_model(field.annotation)
-        if group is not None:
+    for name in schema.model_fields:
+        if group := groups.get(name):
             data[name] = {sub: getattr(row, f"{name}_{sub}") for sub in group.model_fields}
         elif hasattr(row, name):
             data[name] = getattr(row, name)

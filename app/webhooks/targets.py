@@ -59,14 +59,12 @@ def pin_public_target(url: str) -> Target:
         raise TargetRefused(f"invalid URL: {exc}") from exc
     if not host:
         raise TargetRefused("the URL has no host")
+    refuse_internal_url(url)
     try:
-        literal = ipaddress.ip_address(host.strip("[]"))
+        ipaddress.ip_address(host.strip("[]"))
+        return Target(url)  # a public address already: nothing to look up, nothing to rebind
     except ValueError:
-        literal = None
-    if literal is not None:
-        if not literal.is_global:
-            raise TargetRefused(REFUSED_ADDRESS)
-        return Target(url)  # an address already: nothing to look up, nothing to rebind
+        pass  # a name
     try:
         infos = socket.getaddrinfo(
             host, parsed.port or (443 if parsed.scheme == "https" else 80), type=socket.SOCK_STREAM

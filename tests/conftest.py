@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+import time_machine
 
 os.environ.setdefault("UITSTROOM_ADMIN_KEY", "test-operator-key")
 os.environ["UITSTROOM_MIGRATE_ON_START"] = "false"
@@ -30,12 +31,20 @@ from app.db import build_engine, get_session
 from app.main import create_app
 from app.migrate import upgrade_to_head
 from app.settings import get_settings
+from tests.clock import START
 
 ADMIN_KEY = os.environ["UITSTROOM_ADMIN_KEY"]
 PG_SERVER_URL = os.environ.get("UITSTROOM_TEST_POSTGRESQL_URL")
 # CI sets this so that a missing PostgreSQL fails the run instead of skipping half of it.
 PG_REQUIRED = os.environ.get("UITSTROOM_REQUIRE_POSTGRESQL") == "1"
 BACKENDS = ["sqlite", "postgresql"]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def frozen_clock() -> Iterator[None]:
+    """Every test sees the same 'today' (tests/clock.py), whatever the real date."""
+    with time_machine.travel(START, tick=True):
+        yield
 
 
 class DatabaseFactory:

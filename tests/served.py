@@ -3,13 +3,14 @@ loopback port, and stopped with SIGTERM (a graceful shutdown)."""
 
 import socket
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 import httpx
 import pytest
+
+from tests.clocked import cli_command, clock_env
 
 
 def free_port() -> int:
@@ -23,10 +24,10 @@ def serving(env: dict[str, str], *args: str) -> Iterator[tuple[str, subprocess.P
     """Serve until it answers `/openapi.json`; yields the base URL and the process, whose
     output (at log level warning, so the pipe stays quiet) the caller may read."""
     port = free_port()
-    command = [sys.executable, "-m", "app.cli", "serve", "--port", str(port), *args]
+    command = cli_command("serve", "--port", str(port), *args)
     process = subprocess.Popen(
         [*command, "--log-level", "warning"],
-        env=env,
+        env=clock_env(env),
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
     )

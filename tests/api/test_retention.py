@@ -67,18 +67,19 @@ def test_anonymising_twice_changes_nothing_more(client, region, session):
 def test_the_anonymise_command_anonymises_due_case_files(tmp_path):
     import os
     import subprocess
-    import sys
 
     from sqlalchemy import create_engine
     from sqlmodel import Session, select
+
+    from tests.clocked import cli_command, clock_env
 
     url = f"sqlite:///{tmp_path / 'retention.db'}"
     env = {**os.environ, "UITSTROOM_DATABASE_URL": url}
 
     def cli(*args: str) -> str:
         return subprocess.run(
-            [sys.executable, "-m", "app.cli", *args],
-            env=env,
+            cli_command(*args),
+            env=clock_env(env),
             capture_output=True,
             text=True,
             check=True,

@@ -6,21 +6,21 @@ Both run the real CLI in a subprocess against a fresh SQLite file.
 import os
 import re
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
 
 from app.people.security import verify_password
+from tests.clocked import cli_command, clock_env
 
 DEMO_PERSON = re.compile(r"^\s+(chair|member)\s+(\S+@demo\.example)\s+(\S+)$", re.M)
 
 
 def cli(database: Path, *args: str, stdin: str | None = None) -> str:
     result = subprocess.run(
-        [sys.executable, "-m", "app.cli", *args],
-        env={**os.environ, "UITSTROOM_DATABASE_URL": f"sqlite:///{database}"},
+        cli_command(*args),
+        env=clock_env({**os.environ, "UITSTROOM_DATABASE_URL": f"sqlite:///{database}"}),
         input=stdin,
         capture_output=True,
         text=True,

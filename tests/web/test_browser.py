@@ -12,7 +12,6 @@ monitor's in `monitor.png`).
 import os
 import queue
 import subprocess
-import sys
 import threading
 import uuid
 from collections.abc import Iterator
@@ -54,6 +53,7 @@ from selenium.webdriver.support import expected_conditions as ec  # noqa: E402
 from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
 from selenium_axe_python import Axe  # noqa: E402
 
+from tests.clocked import cli_command, clock_env  # noqa: E402
 from tests.conftest import case_body, vacancy_body  # noqa: E402
 from tests.served import free_port  # noqa: E402
 
@@ -71,8 +71,8 @@ def server(databases) -> Iterator[str]:  # type: ignore[no-untyped-def]
         "UITSTROOM_WEBHOOK_WORKER": "false",
     }
     process = subprocess.Popen(
-        [sys.executable, "-m", "app.cli", "serve", "--port", str(port), "--log-level", "info"],
-        env=env,
+        cli_command("serve", "--port", str(port), "--log-level", "info"),
+        env=clock_env(env),
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,

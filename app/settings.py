@@ -23,6 +23,14 @@ class Settings(BaseSettings):
         "(off when a cron job runs `uitstroomtafel anonymise`).",
     )
     max_body_bytes: int = 8 * 1024 * 1024
+    solver_time_budget_seconds: float = Field(
+        default=5.0,
+        gt=0,
+        le=600,
+        description="Seconds the proposal solver may spend on a table whose spread caps do not "
+        "nest (and on passed-over re-solves) before it answers with a feasible proposal "
+        "flagged as not proven optimal.",
+    )
     idempotency_ttl_hours: int = 24
     key_last_used_resolution_seconds: int = 60
     webhook_worker: bool = Field(

@@ -262,6 +262,7 @@ def _agenda_page(
             "doc": doc,
             "view": view,
             "summary": agenda_page.summary_rows(data),
+            "optimality_note": agenda_page.optimality_note(data.document["summary"]),
             "proposals": proposals,
             "open_actions": [{**a, "now": data.actions.get(a["id"])} for a in doc["open_actions"]],
             "meeting_actions": meeting_actions,
@@ -298,13 +299,17 @@ def publish_meeting(
     meeting, table = meetings_service.get_meeting(session, context, meeting_id)
     web.require_chair(table.chair_organisation_id)
     version = field(form, "versie", 10)
-    published = attempt(
-        session,
-        lambda: meetings_service.publish(session, context, meeting, table, _if_match(version)),
-    )
-    if isinstance(published, Refusal):
+    # Not in a savepoint (`attempt`): publishing commits before it computes the agenda so that it
+    # never holds the database meanwhile (app.db.outside_transaction). A refusal rolls back the
+    # transaction it writes the proposals in, which holds nothing else.
+    try:
+        meetings_service.publish(session, context, meeting, table, _if_match(version))
+    except ProblemError as exc:
+        if exc.status in (403, 404):
+            raise
+        session.rollback()
         return _agenda_page(
-            request, session, web, meeting_id, error=published.message, status=published.status
+            request, session, web, meeting_id, error=problem_message(exc), status=exc.status
         )
     return redirect(f"/vergaderingen/{meeting_id}", "gepubliceerd")
 

@@ -31,6 +31,8 @@ from app.organisations.service import list_organisations
 from app.problems import ProblemError
 from app.proposals import service as proposals_service
 from app.proposals.models import OPEN_PROPOSAL, REASONS, DecisionCreate
+from app.rate_limits.deps import limit_person
+from app.rate_limits.service import EndpointClass
 from app.tables import service as tables_service
 from app.timeline.service import case_timeline
 from app.timeutil import today
@@ -288,6 +290,7 @@ def agenda_page_title(data: agenda_page.AgendaData) -> str:
 def meeting_page(
     request: Request, meeting_id: uuid.UUID, session: SessionDep, web: WebDep
 ) -> HTMLResponse:
+    limit_person(session, web.person.id, EndpointClass.agenda)
     return _agenda_page(request, session, web, meeting_id)
 
 
@@ -298,6 +301,7 @@ def publish_meeting(
     context = web.access()
     meeting, table = meetings_service.get_meeting(session, context, meeting_id)
     web.require_chair(table.chair_organisation_id)
+    limit_person(session, web.person.id, EndpointClass.publish)
     version = field(form, "versie", 10)
     # Not in a savepoint (`attempt`): publishing commits before it computes the agenda so that it
     # never holds the database meanwhile (app.db.outside_transaction). A refusal rolls back the
@@ -316,6 +320,7 @@ def publish_meeting(
 
 @router.get("/vergaderingen/{meeting_id}/agenda.pdf")
 def meeting_pdf(meeting_id: uuid.UUID, session: SessionDep, web: WebDep) -> Response:
+    limit_person(session, web.person.id, EndpointClass.agenda)
     data = agenda_page.load(session, web, meeting_id)
     printed_by = f"{web.person.display_name} ({web.organisation.name})"
     return Response(
@@ -327,6 +332,7 @@ def meeting_pdf(meeting_id: uuid.UUID, session: SessionDep, web: WebDep) -> Resp
 
 @router.get("/vergaderingen/{meeting_id}/agenda.csv")
 def meeting_csv(meeting_id: uuid.UUID, session: SessionDep, web: WebDep) -> Response:
+    limit_person(session, web.person.id, EndpointClass.agenda)
     data = agenda_page.load(session, web, meeting_id)
     return Response(
         agenda_csv(data).encode("utf-8"),
@@ -348,6 +354,7 @@ def why_not_page(
     session: SessionDep,
     web: WebDep,
 ) -> HTMLResponse:
+    limit_person(session, web.person.id, EndpointClass.why_not)
     context = web.access()
     meeting, table = meetings_service.get_meeting(session, context, meeting_id)
     answer = agenda_service.why_not(session, context, table, dossier, woning, meeting.date)

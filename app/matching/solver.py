@@ -49,6 +49,9 @@ EXACT_FLOAT_LIMIT = 2**52
 SPLIT_LIMIT = 8
 """Most branch-and-bound nodes over splits of straddling complexes before the component route
 (each node is one assignment solve over the whole table)."""
+SPLIT_EDGE_LIMIT = 20_000
+"""Above this many pruned edges a node costs too much: only the root is tried (it settles the
+table when its solution happens to fit every straddler)."""
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -688,7 +691,8 @@ def solve(
         return Assignment(empty, 0, 0, "none", True, keep, [Alternative(problem, empty, True)], 0)
     found = None
     if method == "auto" and (tree is not None or remaining(deadline) > 0):
-        found = _split_search(problem, edges, active, bound, split_limit)
+        limit = split_limit if len(edges) <= SPLIT_EDGE_LIMIT else min(split_limit, 1)
+        found = _split_search(problem, edges, active, bound, limit)
     optimal, count_bound, score_bound, reason = True, None, None, None
     if found is not None:
         chosen, alternatives, subproblems = found

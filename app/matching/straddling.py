@@ -255,8 +255,10 @@ def certified_optimum(
     Raises OutOfTime past `deadline` (time.monotonic). `count_only` stops after the count phase
     (the score is then that of some maximum-count solution, not the best).
     """
+    if len(edges) == 0:
+        return Certified(np.zeros(0, dtype=np.int64), 0, 0, False)
     score = problem.edge_score[edges].astype(np.int64)
-    if len(edges) and int(np.abs(score).max()) * max(problem.n_cases, 1) >= FLOAT_SAFE:
+    if int(np.abs(score).max()) * max(problem.n_cases, 1) >= FLOAT_SAFE:
         raise ValueError("scores too large for a float64 certificate")
     dwelling_of = problem.edge_dwelling[edges]
     relaxation = _Relaxation(problem, edges)

@@ -1,57 +1,21 @@
-"""Who is calling: API keys (hashed), the operator key, and the Principal every route receives."""
+"""Who is calling, for routes: resolves the bearer key (or the operator key) to the Principal
+(`app.principal`) every route receives."""
 
-import hashlib
 import hmac
-import secrets
-import uuid
-from dataclasses import dataclass
 from datetime import timedelta
 from typing import Annotated
 
 from fastapi import Depends
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from sqlmodel import select, update
+from sqlmodel import col, select, update
 
 from app.db import SessionDep
 from app.organisations.models import ApiKey, Organisation, OrganisationKind
+from app.principal import KEY_PREFIX, hash_api_key
+from app.principal import Principal as Principal  # re-exported for the routes
 from app.problems import Forbidden, Unauthorized
 from app.settings import get_settings
 from app.sqltypes import utcnow
-
-KEY_PREFIX = "ust_"
-
-
-def new_api_key() -> str:
-    """A recognisable, high-entropy key: `ust_` plus 256 random bits."""
-    return KEY_PREFIX + secrets.token_urlsafe(32)
-
-
-def hash_api_key(key: str) -> str:
-    """SHA-256 suffices for 256-bit random keys (no dictionary to attack, unlike passwords)."""
-    return hashlib.sha256(key.encode()).hexdigest()
-
-
-@dataclass(frozen=True, slots=True)
-class Principal:
-    """The caller: the platform operator, or one organisation through one of its keys."""
-
-    is_operator: bool
-    organisation_id: uuid.UUID | None = None
-    organisation_kind: OrganisationKind | None = None
-    api_key_id: uuid.UUID | None = None
-
-    def require_organisation(self) -> uuid.UUID:
-        if self.organisation_id is None:
-            raise Forbidden("This endpoint is for organisations; the operator key cannot use it.")
-        return self.organisation_id
-
-    def require_kind(self, *kinds: OrganisationKind) -> uuid.UUID:
-        org_id = self.require_organisation()
-        if self.organisation_kind not in kinds:
-            allowed = ", ".join(k.value for k in kinds)
-            raise Forbidden(f"Only organisations of kind {allowed} may do this.")
-        return org_id
-
 
 bearer_scheme = HTTPBearer(
     auto_error=False,
@@ -94,7 +58,7 @@ def _touch(session: SessionDep, key: ApiKey) -> None:
     now = utcnow()
     resolution = timedelta(seconds=get_settings().key_last_used_resolution_seconds)
     if key.last_used_at is None or now - key.last_used_at >= resolution:
-        session.exec(update(ApiKey).where(ApiKey.id == key.id).values(last_used_at=now))  # type: ignore[call-overload]
+        session.exec(update(ApiKey).where(col(ApiKey.id) == key.id).values(last_used_at=now))
 
 
 CurrentPrincipal = Annotated[Principal, Depends(authenticate)]

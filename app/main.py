@@ -11,7 +11,7 @@ from fastapi.openapi.utils import get_openapi
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app import problems, web
+from app import problem_handlers, problems, web
 from app.access_log.routes import router as access_log_router
 from app.actions.routes import router as actions_router
 from app.agenda.routes import router as agenda_router
@@ -71,7 +71,7 @@ class BodySizeLimit:
     async def _too_large(self, scope: Scope, send: Send) -> None:
         from starlette.requests import Request
 
-        response = problems.problem_response(
+        response = problem_handlers.problem_response(
             Request(scope),
             413,
             "Payload too large",
@@ -164,7 +164,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version=API_VERSION,
         lifespan=lifespan,
     )
-    problems.install_problem_handlers(app)
+    problem_handlers.install_problem_handlers(app)
     for router in (
         organisations_router,
         tables_router,

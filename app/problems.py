@@ -1,20 +1,13 @@
 """RFC 9457 problem details: the one error format of the API.
 
-Domain code raises `ProblemError` subclasses; FastAPI's validation errors and Starlette's HTTP
-errors are converted here, so every non-2xx response is `application/problem+json`.
+Domain code raises `ProblemError` subclasses. This module imports no FastAPI, so services can
+raise them; `app.problem_handlers` turns them, FastAPI's validation errors and Starlette's HTTP
+errors into the responses, so every non-2xx response is `application/problem+json`.
 """
 
-import logging
 from typing import Any
 
-from fastapi import FastAPI, Request
-from fastapi.encoders import jsonable_encoder
-from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
-from starlette.exceptions import HTTPException as StarletteHTTPException
-
-log = logging.getLogger(__name__)
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 PROBLEM_TYPE_BASE = "urn:uitstroomtafel:problem:"
@@ -115,32 +108,6 @@ class Unprocessable(ProblemError):
         super().__init__(reason, invalidParams=[param.model_dump(by_alias=True)])
 
 
-def problem_response(
-    request: Request,
-    status: int,
-    title: str,
-    code: str,
-    detail: str | None = None,
-    headers: dict[str, str] | None = None,
-    **extra: Any,
-) -> JSONResponse:
-    body = {
-        "type": PROBLEM_TYPE_BASE + code,
-        "title": title,
-        "status": status,
-        "detail": detail,
-        "instance": request.url.path,
-        "code": code,
-        **extra,
-    }
-    return JSONResponse(
-        jsonable_encoder({k: v for k, v in body.items() if v is not None}),
-        status_code=status,
-        media_type=PROBLEM_MEDIA_TYPE,
-        headers=headers,
-    )
-
-
 def field_name(loc: tuple[Any, ...]) -> str:
     """A pydantic error location as a field path: `items[3].rent.base`."""
     name = ""
@@ -152,7 +119,8 @@ def field_name(loc: tuple[Any, ...]) -> str:
     return name or "body"
 
 
-def _invalid_params(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def invalid_params(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Pydantic errors (`loc`, `type`, `msg`) as `invalidParams` (name, in, code, reason)."""
     params = []
     for error in errors:
         loc = tuple(error.get("loc", ()))
@@ -185,7 +153,7 @@ def _unparseable_json(error: dict[str, Any], rest: tuple[Any, ...]) -> dict[str,
     return {"name": "body", "in": "body", "code": "json_invalid", "reason": reason}
 
 
-def _batch_items(errors: list[dict[str, Any]], body: Any) -> list[dict[str, Any]] | None:
+def batch_items(errors: list[dict[str, Any]], body: Any) -> list[dict[str, Any]] | None:
     """Group body errors of a batch (`items[i]...`) per item, so a client sees every bad item."""
     grouped: dict[int, list[dict[str, Any]]] = {}
     for error in errors:
@@ -202,62 +170,9 @@ def _batch_items(errors: list[dict[str, Any]], body: Any) -> list[dict[str, Any]
             raw = items[index].get("external_ref")
             ref = raw if isinstance(raw, str) else None
         result.append(
-            {"index": index, "external_ref": ref, "invalidParams": _invalid_params(grouped[index])}
+            {"index": index, "external_ref": ref, "invalidParams": invalid_params(grouped[index])}
         )
     return result
-
-
-def install_problem_handlers(app: FastAPI) -> None:
-    @app.exception_handler(ProblemError)
-    async def _problem(request: Request, exc: ProblemError) -> JSONResponse:
-        return problem_response(
-            request, exc.status, exc.title, exc.code, exc.detail, exc.headers, **exc.extra
-        )
-
-    @app.exception_handler(RequestValidationError)
-    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
-        errors = list(exc.errors())
-        too_many = [
-            e
-            for e in errors
-            if tuple(e.get("loc", ()))[:2] == ("body", "items") and e.get("type") == "too_long"
-        ]
-        if too_many:
-            return problem_response(
-                request,
-                413,
-                "Payload too large",
-                "batch_too_large",
-                too_many[0].get("msg", "Too many items in one batch"),
-            )
-        extra: dict[str, Any] = {"invalidParams": _invalid_params(errors)}
-        items = _batch_items(errors, exc.body)
-        if items is not None:
-            extra["invalidItems"] = items
-        detail = f"{len(errors)} invalid field(s)"
-        if items is not None:
-            detail += f" in {len(items)} item(s); nothing was stored"
-        return problem_response(
-            request, 422, "Invalid request", "validation_error", detail, **extra
-        )
-
-    @app.exception_handler(StarletteHTTPException)
-    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        titles = {404: "Not found", 405: "Method not allowed", 413: "Payload too large"}
-        code = {404: "not_found", 405: "method_not_allowed", 413: "payload_too_large"}
-        return problem_response(
-            request,
-            exc.status_code,
-            titles.get(exc.status_code, "Error"),
-            code.get(exc.status_code, "http_error"),
-            exc.detail if isinstance(exc.detail, str) else None,
-            dict(exc.headers or {}),
-        )
-
-    @app.exception_handler(Exception)
-    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-        log.exception("unhandled error on %s %s", request.method, request.url.path)
-        return problem_response(request, 500, "Internal server error", "internal_error")
 
 
 def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
@@ -289,4 +204,4 @@ class InvalidInput(ProblemError):
 
     def __init__(self, errors: list[dict[str, Any]], prefix: tuple[str | int, ...] = ()):
         located = [{**e, "loc": ("body", *prefix, *tuple(e.get("loc", ())))} for e in errors]
-        super().__init__(f"{len(errors)} invalid field(s)", invalidParams=_invalid_params(located))
+        super().__init__(f"{len(errors)} invalid field(s)", invalidParams=invalid_params(located))

@@ -18,7 +18,7 @@ from app.access_log.models import AccessAction
 from app.access_log.service import AccessContext
 from app.agenda.models import AgendaView
 from app.cases.models import Case
-from app.db import outside_transaction
+from app.database import outside_transaction
 from app.limits.models import YearLimits as YearLimitsRow
 from app.limits.models import YearLimitsPublic
 from app.limits.service import get_limits

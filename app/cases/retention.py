@@ -18,7 +18,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from app.cases.models import CLOSED_STATUSES, Case
-from app.db import _sqlite_lock
+from app.database import _sqlite_lock
 from app.sqltypes import utcnow
 
 log = logging.getLogger(__name__)

@@ -12,7 +12,6 @@ from sqlmodel import Session, select
 from app.access_log import service as access_log
 from app.access_log.models import AccessAction
 from app.access_log.service import AccessContext
-from app.auth import Principal
 from app.cases.models import (
     CLOSED_STATUSES,
     HOLD_REASONS,
@@ -27,6 +26,7 @@ from app.cases.models import (
 )
 from app.flat import flatten, nest
 from app.organisations.models import Organisation, OrganisationKind
+from app.principal import Principal
 from app.problems import Conflict, Forbidden, NotFound, Unprocessable
 from app.schemas import validate_merged
 from app.sqltypes import utcnow

@@ -12,7 +12,7 @@ from app.access_log.service import AccessContext
 from app.agenda import service as agenda
 from app.agenda.models import AgendaView
 from app.cases.models import Case, effective_status
-from app.db import outside_transaction
+from app.database import outside_transaction
 from app.meetings.models import Meeting, MeetingCreate, MeetingPublic
 from app.problems import Conflict, Forbidden, NotFound
 from app.proposals.models import Proposal

@@ -7,8 +7,8 @@ from sqlalchemy import delete, or_
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from app.auth import Principal
 from app.organisations.models import Organisation, OrganisationKind
+from app.principal import Principal
 from app.problems import Conflict, Forbidden, NotFound, PreconditionFailed, Unprocessable
 from app.sqltypes import utcnow
 from app.tables.models import (

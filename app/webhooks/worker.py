@@ -22,7 +22,7 @@ import httpx
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from app.db import _sqlite_lock
+from app.database import _sqlite_lock
 from app.sqltypes import utcnow
 from app.webhooks import service
 from app.webhooks.service import ClaimedDelivery

@@ -1,0 +1,121 @@
+"""Database engine, the per-request session and computing outside the transaction.
+
+SQLite is the embedded default; PostgreSQL (postgresql+psycopg://) is the production database.
+FastAPI-free, so services can use it; `app.db` wraps the session as a FastAPI dependency.
+"""
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import lru_cache
+
+from sqlalchemy import Engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.pool import StaticPool
+from sqlmodel import Session, create_engine
+
+from app.settings import get_settings
+
+
+def _configure_sqlite(engine: Engine, foreign_keys: bool = True) -> None:
+    """WAL, foreign keys, and BEGIN IMMEDIATE.
+
+    pysqlite's own transaction handling breaks SAVEPOINTs and lets a reading transaction fail
+    with SQLITE_BUSY when it later writes (every request writes the access log or a key's
+    last-used time), so we issue BEGIN ourselves and take the write lock up front; concurrent
+    requests then wait on busy_timeout instead of failing.
+    """
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA foreign_keys={'ON' if foreign_keys else 'OFF'}")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        if engine.url.database not in (None, "", ":memory:"):
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection) -> None:  # type: ignore[no-untyped-def]
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def build_engine(url: str, *, foreign_keys: bool = True) -> Engine:
+    """Create an engine for `url` with the settings each dialect needs.
+
+    Migrations pass foreign_keys=False: SQLite's batch mode recreates tables, which enforced
+    foreign keys would refuse.
+    """
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        kwargs: dict = {"connect_args": {"check_same_thread": False, "timeout": 30}}
+        if parsed.database in (None, "", ":memory:"):
+            kwargs["poolclass"] = StaticPool
+        engine = create_engine(url, **kwargs)
+        _configure_sqlite(engine, foreign_keys)
+        return engine
+    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+
+
+@lru_cache
+def get_engine() -> Engine:
+    return build_engine(get_settings().database_url)
+
+
+# SQLite has one writer at a time and every request writes (access log, key last-used time).
+# Waiting on this lock instead of SQLite's busy handler, which sleeps in growing steps, keeps the
+# tail latency of concurrent requests close to the median.
+_sqlite_lock = threading.Lock()
+
+
+_WRITE_LOCK = "uitstroom_write_lock"  # session.info key: the process lock this session holds
+
+
+def get_session() -> Iterator[Session]:
+    """One transaction per request: commit when the handler succeeds, roll back otherwise.
+
+    On SQLite the request holds the process write lock while it runs, except inside
+    `outside_transaction` (heavy computation).
+    """
+    engine = get_engine()
+    lock = _sqlite_lock if engine.dialect.name == "sqlite" else None
+    if lock is not None:
+        lock.acquire()
+    try:
+        with Session(engine, expire_on_commit=False) as session:
+            session.info[_WRITE_LOCK] = lock
+            try:
+                yield session
+                session.commit()
+            except BaseException:
+                session.rollback()
+                raise
+    finally:
+        if lock is not None:  # held again: `outside_transaction` takes it back on the way out
+            lock.release()
+
+
+@contextmanager
+def outside_transaction(session: Session) -> Iterator[None]:
+    """Run heavy computation without holding the database: commit what the request has done so
+    far (the key's last-used time, nothing else in the routes that use this), release the SQLite
+    process lock, and take it back afterwards. The next statement on `session` begins a new
+    transaction (BEGIN IMMEDIATE on SQLite), so whatever the caller writes afterwards is short.
+
+    The caller must not rely on the rows it loaded staying unchanged: it computes from values it
+    copied out (plain rows, not ORM objects it later writes) and re-checks what it writes
+    depends on (publish compares versions; see `app.meetings.service.publish`). A session the
+    tests share across a rolled-back transaction carries no lock; commit then ends only its
+    savepoint.
+    """
+    session.commit()
+    lock = session.info.get(_WRITE_LOCK)
+    if lock is not None:
+        lock.release()
+    try:
+        yield
+    finally:
+        if lock is not None:
+            lock.acquire()

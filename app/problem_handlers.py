@@ -1,0 +1,103 @@
+"""The FastAPI side of RFC 9457 problem details: exception handlers that answer
+`application/problem+json` for `ProblemError`, request validation errors, Starlette's HTTP errors
+and anything unexpected. Kept apart from `app.problems` so services raising problems import no
+FastAPI (the layers contract in pyproject.toml).
+"""
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from app.problems import (
+    PROBLEM_MEDIA_TYPE,
+    PROBLEM_TYPE_BASE,
+    ProblemError,
+    batch_items,
+    invalid_params,
+)
+
+log = logging.getLogger(__name__)
+
+
+def problem_response(
+    request: Request,
+    status: int,
+    title: str,
+    code: str,
+    detail: str | None = None,
+    headers: dict[str, str] | None = None,
+    **extra: Any,
+) -> JSONResponse:
+    body = {
+        "type": PROBLEM_TYPE_BASE + code,
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "instance": request.url.path,
+        "code": code,
+        **extra,
+    }
+    return JSONResponse(
+        jsonable_encoder({k: v for k, v in body.items() if v is not None}),
+        status_code=status,
+        media_type=PROBLEM_MEDIA_TYPE,
+        headers=headers,
+    )
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    @app.exception_handler(ProblemError)
+    async def _problem(request: Request, exc: ProblemError) -> JSONResponse:
+        return problem_response(
+            request, exc.status, exc.title, exc.code, exc.detail, exc.headers, **exc.extra
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = list(exc.errors())
+        too_many = [
+            e
+            for e in errors
+            if tuple(e.get("loc", ()))[:2] == ("body", "items") and e.get("type") == "too_long"
+        ]
+        if too_many:
+            return problem_response(
+                request,
+                413,
+                "Payload too large",
+                "batch_too_large",
+                too_many[0].get("msg", "Too many items in one batch"),
+            )
+        extra: dict[str, Any] = {"invalidParams": invalid_params(errors)}
+        items = batch_items(errors, exc.body)
+        if items is not None:
+            extra["invalidItems"] = items
+        detail = f"{len(errors)} invalid field(s)"
+        if items is not None:
+            detail += f" in {len(items)} item(s); nothing was stored"
+        return problem_response(
+            request, 422, "Invalid request", "validation_error", detail, **extra
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        titles = {404: "Not found", 405: "Method not allowed", 413: "Payload too large"}
+        code = {404: "not_found", 405: "method_not_allowed", 413: "payload_too_large"}
+        return problem_response(
+            request,
+            exc.status_code,
+            titles.get(exc.status_code, "Error"),
+            code.get(exc.status_code, "http_error"),
+            exc.detail if isinstance(exc.detail, str) else None,
+            dict(exc.headers or {}),
+        )
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        return problem_response(request, 500, "Internal server error", "internal_error")

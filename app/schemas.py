@@ -167,7 +167,7 @@ def partial_model(
             annotation = partial_model(group, group.__name__ + "Patch")
         elif info.metadata:
             # Constraints and validators apply to the value, not to the null that means "clear".
-            annotation = Annotated[annotation, *info.metadata]  # type: ignore[valid-type]
+            annotation = Annotated[annotation, *info.metadata]
         description = info.description
         fields[field_name] = (annotation | None, Field(None, description=description))
     return create_model(name, __base__=base or ApiModel, **fields)

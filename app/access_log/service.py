@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from sqlmodel import Session, insert, select
 
 from app.access_log.models import AccessAction, AccessLogEntry
-from app.auth import Principal
 from app.ids import uuid7
+from app.principal import Principal
 from app.sqltypes import utcnow
 
 
@@ -47,7 +47,7 @@ def record(
         for case_id, table_id in cases
     ]
     if rows:
-        session.exec(insert(AccessLogEntry), params=rows)  # type: ignore[call-overload]
+        session.exec(insert(AccessLogEntry), params=rows)
 
 
 def record_export(

@@ -151,7 +151,7 @@ def _housings(session: Session, table_id: uuid.UUID) -> list[Housing]:
             Proposal.contingent,
             Case.ready_since,
         )
-        .join(Case, Case.id == Proposal.case_id)  # type: ignore[arg-type]
+        .join(Case, Case.id == Proposal.case_id)
         .where(Proposal.table_id == table_id, Proposal.status == "housed")
     ).all()
     return [

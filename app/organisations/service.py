@@ -6,8 +6,8 @@ from sqlalchemy import or_
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from app.auth import Principal, hash_api_key, new_api_key
 from app.organisations.models import ApiKey, Organisation, OrganisationCreate
+from app.principal import Principal, hash_api_key, new_api_key
 from app.problems import Conflict, NotFound
 from app.sqltypes import utcnow
 from app.tables.models import TableMember
@@ -51,7 +51,7 @@ def list_organisations(
     query = visible_organisations_query(principal)
     if after is not None:
         query = query.where(Organisation.id > after)
-    return list(session.exec(query.order_by(Organisation.id).limit(limit)))  # type: ignore[arg-type]
+    return list(session.exec(query.order_by(Organisation.id).limit(limit)))
 
 
 def get_visible_organisation(

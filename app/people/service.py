@@ -13,7 +13,6 @@ from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from app.auth import Principal
 from app.organisations.models import Organisation, OrganisationKind
 from app.people import security
 from app.people.models import (
@@ -25,6 +24,7 @@ from app.people.models import (
     PersonUpdate,
     SignInThrottle,
 )
+from app.principal import Principal
 from app.problems import Conflict, NotFound, Unprocessable
 from app.settings import get_settings
 from app.sqltypes import utcnow
@@ -124,7 +124,7 @@ def set_password(
     """A new password ends every other session and lifts a lock-out of the email."""
     person.password_hash = security.hash_password(password)
     end_all_sessions(session, person.id, keep=keep_session)
-    session.exec(  # type: ignore[call-overload]
+    session.exec(
         delete(SignInThrottle).where(
             SignInThrottle.subject == security.subject_hash("email", person.email)  # type: ignore[arg-type]
         )
@@ -190,13 +190,13 @@ def _current(row: SignInThrottle, now: datetime, window: timedelta) -> SignInThr
 def _forget_stale(session: Session, before: datetime) -> None:
     """Counters whose window and lock have both passed say nothing any more: drop them, so
     guessed emails do not pile up; expired sessions go the same way."""
-    session.exec(  # type: ignore[call-overload]
+    session.exec(
         delete(SignInThrottle).where(
             SignInThrottle.window_started_at < before,  # type: ignore[arg-type]
             (SignInThrottle.locked_until.is_(None)) | (SignInThrottle.locked_until < before),  # type: ignore[union-attr]
         )
     )
-    session.exec(delete(PersonSession).where(PersonSession.expires_at < utcnow()))  # type: ignore[call-overload, arg-type]
+    session.exec(delete(PersonSession).where(PersonSession.expires_at < utcnow()))
 
 
 def sign_in(session: Session, email: str, password: str, address: str) -> SignInOutcome:
@@ -299,7 +299,7 @@ def resolve_session(session: Session, token: str) -> SignedIn | None:
 
 
 def end_session(session: Session, token: str) -> None:
-    session.exec(  # type: ignore[call-overload]
+    session.exec(
         delete(PersonSession).where(PersonSession.token_hash == security.hash_token(token))  # type: ignore[arg-type]
     )
 
@@ -308,7 +308,7 @@ def end_all_sessions(session: Session, person_id: uuid.UUID, keep: uuid.UUID | N
     statement = delete(PersonSession).where(PersonSession.person_id == person_id)  # type: ignore[arg-type]
     if keep is not None:
         statement = statement.where(PersonSession.id != keep)  # type: ignore[arg-type]
-    session.exec(statement)  # type: ignore[call-overload]
+    session.exec(statement)
 
 
 def change_password(session: Session, signed_in: SignedIn, current: str, new: str) -> bool:

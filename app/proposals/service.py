@@ -212,7 +212,7 @@ def decide(
         .where(Proposal.id == proposal.id, Proposal.version == proposal.version)  # type: ignore[arg-type]
         .values(version=proposal.version + 1)
     )
-    if claimed.rowcount != 1:  # type: ignore[attr-defined]
+    if claimed.rowcount != 1:
         raise Conflict(
             "Another decision on this proposal came first; reload it.", code="decided_concurrently"
         )

@@ -13,10 +13,10 @@ from sqlalchemy import select as sa_select
 from sqlmodel import Session, select
 
 from app.access_log.service import AccessContext
-from app.auth import Principal
 from app.flat import flatten
 from app.ids import uuid7
 from app.organisations.models import OrganisationKind
+from app.principal import Principal
 from app.problems import Conflict, Forbidden, NotFound, ProblemError, field_name
 from app.sqltypes import utcnow
 from app.tables.models import TableMember, TableMunicipality
@@ -233,7 +233,7 @@ def upsert_vacancies(
         else:
             outcomes.append(UpsertOutcome(current.id, item.external_ref, "unchanged"))
     if inserts:
-        session.exec(insert(VACANCY_TABLE), params=inserts)  # type: ignore[call-overload]
+        session.exec(insert(VACANCY_TABLE), params=inserts)
     if updates:
         statement = (
             update(VACANCY_TABLE)
@@ -264,7 +264,7 @@ def get_vacancy(session: Session, principal: Principal, vacancy_id: uuid.UUID) -
 def get_by_refs(session: Session, corporation_id: uuid.UUID, refs: list[str]) -> dict[str, Vacancy]:
     rows = session.exec(
         select(Vacancy).where(
-            tuple_(Vacancy.corporation_id, Vacancy.external_ref).in_(  # type: ignore[arg-type]
+            tuple_(Vacancy.corporation_id, Vacancy.external_ref).in_(
                 [(corporation_id, r) for r in refs]
             )
         )

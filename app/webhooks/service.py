@@ -16,9 +16,9 @@ from typing import Any
 from pydantic_core import to_jsonable_python
 from sqlalchemy import delete, event, func, or_, update
 from sqlalchemy.orm import Session as OrmSession
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
-from app.auth import Principal
+from app.principal import Principal
 from app.problems import Conflict, NotFound, Unprocessable
 from app.settings import get_settings
 from app.sqltypes import utcnow
@@ -223,7 +223,7 @@ def update_endpoint(
 
 def delete_endpoint(session: Session, endpoint: WebhookEndpoint) -> None:
     """Remove the endpoint, its secret and its delivery log; its pending deliveries stop."""
-    session.exec(delete(WebhookDelivery).where(WebhookDelivery.endpoint_id == endpoint.id))  # type: ignore[call-overload,arg-type]
+    session.exec(delete(WebhookDelivery).where(col(WebhookDelivery.endpoint_id) == endpoint.id))
     session.delete(endpoint)
     session.flush()
 
@@ -312,7 +312,7 @@ def claim_due_deliveries(
         .where(*is_due, WebhookEndpoint.active.is_(True))  # type: ignore[attr-defined]
         .order_by(WebhookDelivery.next_attempt_at, WebhookDelivery.id)  # type: ignore[arg-type]
         .limit(limit)
-        .with_for_update(skip_locked=True, of=WebhookDelivery)  # type: ignore[arg-type]
+        .with_for_update(skip_locked=True, of=WebhookDelivery)
     ).all()
     if not due_ids:
         return []
@@ -321,7 +321,7 @@ def claim_due_deliveries(
     # the lease would cover every due row instead of `limit`.
     token = uuid.uuid4()
     session.exec(
-        update(WebhookDelivery)  # type: ignore[call-overload]
+        update(WebhookDelivery)
         .where(WebhookDelivery.id.in_(due_ids), *is_due)  # type: ignore[attr-defined]
         .values(
             locked_until=now + lease,
@@ -386,7 +386,7 @@ def record_failure(
 
 def _finish(session: Session, claimed: ClaimedDelivery, **values: Any) -> bool:
     result = session.exec(
-        update(WebhookDelivery)  # type: ignore[call-overload]
+        update(WebhookDelivery)
         .where(
             WebhookDelivery.id == claimed.delivery_id,
             WebhookDelivery.lease_token == claimed.lease_token,

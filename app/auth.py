@@ -38,8 +38,8 @@ def authenticate(
         raise Unauthorized("Unknown or revoked API key.")
     row = session.exec(
         select(ApiKey, Organisation)
-        .join(Organisation, Organisation.id == ApiKey.organisation_id)  # type: ignore[arg-type]
-        .where(ApiKey.key_hash == hash_api_key(token), ApiKey.revoked_at.is_(None))  # type: ignore[union-attr]
+        .join(Organisation, col(Organisation.id) == col(ApiKey.organisation_id))
+        .where(col(ApiKey.key_hash) == hash_api_key(token), col(ApiKey.revoked_at).is_(None))
     ).first()
     if row is None:
         raise Unauthorized("Unknown or revoked API key.")

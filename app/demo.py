@@ -5,6 +5,7 @@ invented. Loading twice adds nothing but fresh keys, which are printed once.
 """
 
 import random
+import uuid
 from datetime import timedelta
 from decimal import Decimal
 from typing import TextIO
@@ -54,7 +55,9 @@ def _neighbourhood(rng: random.Random, municipality: str) -> str:
     return f"BU{municipality[2:]}{rng.randint(0, 9):02d}{rng.randint(0, 9):02d}"
 
 
-def _case(rng: random.Random, index: int, table_id, corporations: list[Organisation]) -> CaseCreate:  # type: ignore[no-untyped-def]
+def _case(
+    rng: random.Random, index: int, table_id: uuid.UUID, corporations: list[Organisation]
+) -> CaseCreate:
     now = today()
     adults = 1 if rng.random() < 0.85 else 2
     children = rng.choice([0, 0, 0, 1, 2]) if rng.random() < 0.25 else 0

@@ -16,7 +16,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from sqlalchemy import JSON, UniqueConstraint, delete
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Field, SQLModel, select
+from sqlmodel import Field, SQLModel, col, select
 
 from app.auth import CurrentPrincipal
 from app.db import SessionDep
@@ -62,7 +62,7 @@ class Idempotency:
         self.request_hash = hashlib.sha256(fingerprint.encode()).hexdigest()
         ttl = timedelta(hours=get_settings().idempotency_ttl_hours)
         self.session.exec(
-            delete(IdempotencyRecord).where(IdempotencyRecord.created_at < utcnow() - ttl)  # type: ignore[arg-type]
+            delete(IdempotencyRecord).where(col(IdempotencyRecord.created_at) < utcnow() - ttl)
         )
         record = self.session.exec(
             select(IdempotencyRecord).where(

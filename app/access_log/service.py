@@ -4,7 +4,7 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlmodel import Session, insert, select
+from sqlmodel import Session, col, insert, select
 
 from app.access_log.models import AccessAction, AccessLogEntry
 from app.ids import uuid7
@@ -82,4 +82,4 @@ def list_entries(
         query = query.where(AccessLogEntry.case_id == case_id)
     if after is not None:
         query = query.where(AccessLogEntry.id > after)
-    return list(session.exec(query.order_by(AccessLogEntry.id).limit(limit)))  # type: ignore[arg-type]
+    return list(session.exec(query.order_by(col(AccessLogEntry.id)).limit(limit)))

@@ -4,7 +4,7 @@ import uuid
 from datetime import date
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from app.access_log.service import AccessContext
 from app.actions.models import Action, ActionCreate, ActionPublic, ActionUpdate
@@ -124,11 +124,11 @@ def list_actions(
         me = context.principal.organisation_id
         own_cases = select(Case.id).where(Case.care_provider_id == me)
         query = query.where(
-            (Action.owner_organisation_id == me) | (Action.case_id.in_(own_cases))  # type: ignore[union-attr]
+            (col(Action.owner_organisation_id) == me) | (col(Action.case_id).in_(own_cases))
         )
     if after is not None:
         query = query.where(Action.id > after)
-    return list(session.exec(query.order_by(Action.id).limit(limit)))  # type: ignore[arg-type]
+    return list(session.exec(query.order_by(col(Action.id)).limit(limit)))
 
 
 def update_action(
@@ -166,9 +166,9 @@ def action_public(action: Action, for_corporation: bool, on: date | None = None)
         meeting_id=action.meeting_id,
         case_id=None if for_corporation else action.case_id,
         owner_organisation_id=action.owner_organisation_id,
-        kind=action.kind,  # type: ignore[arg-type]
+        kind=action.kind,  # type: ignore[arg-type]  # stored as str; the model validates it into the enum
         due_date=action.due_date,
-        status=action.status,  # type: ignore[arg-type]
+        status=action.status,  # type: ignore[arg-type]  # stored as str; the model validates it into the enum
         overdue=action.status == "open" and action.due_date < on,
         created_by_organisation_id=action.created_by_organisation_id,
         version=action.version,
@@ -185,7 +185,7 @@ def open_actions_for_agenda(
     rows = session.exec(
         select(Action)
         .where(Action.table_id == table_id, Action.status == "open")
-        .order_by(Action.due_date, Action.id)  # type: ignore[arg-type]
+        .order_by(col(Action.due_date), col(Action.id))
     )
     return [
         {

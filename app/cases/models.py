@@ -128,8 +128,8 @@ class Household(ApiModel):
 
 class Income(ApiModel):
     source: IncomeSource
-    annual_taxable: money(10_000_000) = PField(description="Household taxable income, EUR/year.")  # type: ignore[valid-type]
-    net_monthly: money(1_000_000) | None = PField(None, description="EUR per month.")  # type: ignore[valid-type]
+    annual_taxable: money(10_000_000) = PField(description="Household taxable income, EUR/year.")  # type: ignore[valid-type]  # a type built by a call (pydantic constraints); mypy cannot follow it
+    net_monthly: money(1_000_000) | None = PField(None, description="EUR per month.")  # type: ignore[valid-type]  # a type built by a call (pydantic constraints); mypy cannot follow it
     stable: bool = False
     budget_management: BudgetManagement = BudgetManagement.none
 

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from sqlalchemy import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from app.cases.models import CLOSED_STATUSES, Case
 from app.database import _sqlite_lock
@@ -29,9 +29,9 @@ def anonymise_closed_cases(session: Session, now: datetime, retention_days: int)
     cutoff = now - timedelta(days=retention_days)
     cases = session.exec(
         select(Case).where(
-            Case.status.in_(CLOSED_STATUSES),  # type: ignore[attr-defined]
-            Case.closed_at < cutoff,  # type: ignore[operator]
-            Case.anonymised_at.is_(None),  # type: ignore[union-attr]
+            col(Case.status).in_(CLOSED_STATUSES),
+            col(Case.closed_at) < cutoff,
+            col(Case.anonymised_at).is_(None),
         )
     ).all()
     for case in cases:

@@ -5,9 +5,9 @@ import uuid
 from datetime import date
 from typing import Any
 
-from sqlalchemy import and_, or_
+from sqlalchemy import ColumnElement, and_, or_
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from app.access_log import service as access_log
 from app.access_log.models import AccessAction
@@ -54,7 +54,7 @@ def _require_corporations(session: Session, ids: list[uuid.UUID]) -> None:
     found = set(
         session.exec(
             select(Organisation.id).where(
-                Organisation.id.in_(ids),  # type: ignore[attr-defined]
+                col(Organisation.id).in_(ids),
                 Organisation.kind == OrganisationKind.housing_corporation.value,
             )
         )
@@ -137,12 +137,14 @@ def create_case(session: Session, context: AccessContext, data: CaseCreate) -> C
     return case
 
 
-def _visible_clause(principal: Principal):  # type: ignore[no-untyped-def]
+def _visible_clause(principal: Principal) -> ColumnElement[bool]:
     """Own cases, plus every case of tables the caller reads as chair or municipality."""
     if principal.is_operator:
         raise Forbidden("Case files are for the organisations at the table, not the operator.")
     org_id = principal.require_organisation()
-    return or_(Case.care_provider_id == org_id, Case.table_id.in_(reader_table_ids(principal)))  # type: ignore[attr-defined]
+    return or_(
+        col(Case.care_provider_id) == org_id, col(Case.table_id).in_(reader_table_ids(principal))
+    )
 
 
 def get_case(
@@ -162,12 +164,12 @@ def get_case(
     return case
 
 
-def _status_clause(status: CaseStatus, on: date):  # type: ignore[no-untyped-def]
+def _status_clause(status: CaseStatus, on: date) -> ColumnElement[bool]:
     if status == CaseStatus.ready:
-        return and_(Case.status.in_(("registered", "ready")), Case.ready_since <= on)  # type: ignore[attr-defined]
+        return and_(col(Case.status).in_(("registered", "ready")), col(Case.ready_since) <= on)
     if status == CaseStatus.registered:
-        return and_(Case.status.in_(("registered", "ready")), Case.ready_since > on)  # type: ignore[attr-defined]
-    return Case.status == status.value
+        return and_(col(Case.status).in_(("registered", "ready")), col(Case.ready_since) > on)
+    return col(Case.status) == status.value
 
 
 def list_cases(
@@ -190,7 +192,7 @@ def list_cases(
     if after is not None:
         query = query.where(Case.id > after)
     # One row more than the page, to know whether there is a next page; only the page is logged.
-    cases = list(session.exec(query.order_by(Case.id).limit(limit + 1)))  # type: ignore[arg-type]
+    cases = list(session.exec(query.order_by(col(Case.id)).limit(limit + 1)))
     access_log.record(
         session, context, AccessAction.list, [(c.id, c.table_id) for c in cases[:limit]]
     )
@@ -304,4 +306,4 @@ def list_transitions(
     query = select(CaseTransition).where(CaseTransition.case_id == case.id)
     if after is not None:
         query = query.where(CaseTransition.id > after)
-    return list(session.exec(query.order_by(CaseTransition.id).limit(limit)))  # type: ignore[arg-type]
+    return list(session.exec(query.order_by(col(CaseTransition.id)).limit(limit)))

@@ -18,24 +18,24 @@ Income = money(10_000_000)
 
 
 class YearLimitsFields(ApiModel):
-    low_cap: Rent = PField(description="Lage aftoppingsgrens (households of 1-2), EUR/month.")  # type: ignore[valid-type]
-    high_cap: Rent = PField(description="Hoge aftoppingsgrens (households of 3+), EUR/month.")  # type: ignore[valid-type]
-    liberalisation_limit: Rent = PField(description="Liberalisatiegrens, EUR/month.")  # type: ignore[valid-type]
-    income_limit_single: Income = PField(  # type: ignore[valid-type]
+    low_cap: Rent = PField(description="Lage aftoppingsgrens (households of 1-2), EUR/month.")  # type: ignore[valid-type]  # a type built by a call (pydantic constraints); mypy cannot follow it
+    high_cap: Rent = PField(description="Hoge aftoppingsgrens (households of 3+), EUR/month.")  # type: ignore[valid-type]  # a type built by a call (pydantic constraints); mypy cannot follow it
+    liberalisation_limit: Rent = PField(description="Liberalisatiegrens, EUR/month.")  # type: ignore[valid-type]  # a type built by a call (pydantic constraints); mypy cannot follow it
+    income_limit_single: Income = PField(  # type: ignore[valid-type]  # a type built by a call (pydantic constraints); mypy cannot follow it
         description="Passend-toewijzen income limit, one person below pension age, EUR/year."
     )
-    income_limit_multi: Income = PField(description="Same, two or more persons.")  # type: ignore[valid-type]
-    income_limit_single_pension: Income = PField(description="Same, one person at pension age.")  # type: ignore[valid-type]
-    income_limit_multi_pension: Income = PField(  # type: ignore[valid-type]
+    income_limit_multi: Income = PField(description="Same, two or more persons.")  # type: ignore[valid-type]  # a type built by a call (pydantic constraints); mypy cannot follow it
+    income_limit_single_pension: Income = PField(description="Same, one person at pension age.")  # type: ignore[valid-type]  # a type built by a call (pydantic constraints); mypy cannot follow it
+    income_limit_multi_pension: Income = PField(  # type: ignore[valid-type]  # a type built by a call (pydantic constraints); mypy cannot follow it
         description="Same, two or more persons at pension age."
     )
-    daeb_income_limit_single: Income = PField(description="DAEB income limit, one person.")  # type: ignore[valid-type]
-    daeb_income_limit_multi: Income = PField(description="DAEB income limit, two or more.")  # type: ignore[valid-type]
+    daeb_income_limit_single: Income = PField(description="DAEB income limit, one person.")  # type: ignore[valid-type]  # a type built by a call (pydantic constraints); mypy cannot follow it
+    daeb_income_limit_multi: Income = PField(description="DAEB income limit, two or more.")  # type: ignore[valid-type]  # a type built by a call (pydantic constraints); mypy cannot follow it
     pension_age: int = PField(67, ge=50, le=90, description="Age (years) for the pension limits.")
     service_costs_count: bool = PField(
         description="Whether eligible service costs count in the test rent this year."
     )
-    service_costs_max: Rent | None = PField(  # type: ignore[valid-type]
+    service_costs_max: Rent | None = PField(  # type: ignore[valid-type]  # a type built by a call (pydantic constraints); mypy cannot follow it
         None, description="The most service costs that count, EUR/month (null: no maximum)."
     )
 

@@ -705,7 +705,7 @@ def solve(
             count_bound = sum(part.count_bound for part in parts)
             scores = [part.score_bound for part in parts]
             exact_count = count_bound == len(chosen)
-            score_bound = sum(scores) if exact_count and None not in scores else None  # type: ignore[arg-type]
+            score_bound = sum(scores) if exact_count and None not in scores else None  # type: ignore[arg-type]  # no None, checked; mypy does not narrow
             reason = "time_budget"
     else:
         chosen, subproblems = _solve_milp(problem, edges), 0

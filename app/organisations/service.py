@@ -4,7 +4,8 @@ import uuid
 
 from sqlalchemy import or_
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
+from sqlmodel.sql.expression import SelectOfScalar
 
 from app.organisations.models import ApiKey, Organisation, OrganisationCreate
 from app.principal import Principal, hash_api_key, new_api_key
@@ -29,18 +30,18 @@ def create_organisation(session: Session, data: OrganisationCreate) -> Organisat
     return organisation
 
 
-def _co_member_ids(organisation_id: uuid.UUID):  # type: ignore[no-untyped-def]
+def _co_member_ids(organisation_id: uuid.UUID) -> SelectOfScalar[uuid.UUID]:
     """Organisations sharing a table with this one (they see each other's name and kind)."""
     mine = select(TableMember.table_id).where(TableMember.organisation_id == organisation_id)
-    return select(TableMember.organisation_id).where(TableMember.table_id.in_(mine))  # type: ignore[attr-defined]
+    return select(col(TableMember.organisation_id)).where(col(TableMember.table_id).in_(mine))
 
 
-def visible_organisations_query(principal: Principal):  # type: ignore[no-untyped-def]
+def visible_organisations_query(principal: Principal) -> SelectOfScalar[Organisation]:
     query = select(Organisation)
     if not principal.is_operator:
         org_id = principal.require_organisation()
         query = query.where(
-            or_(Organisation.id == org_id, Organisation.id.in_(_co_member_ids(org_id)))  # type: ignore[attr-defined]
+            or_(col(Organisation.id) == org_id, col(Organisation.id).in_(_co_member_ids(org_id)))
         )
     return query
 
@@ -51,7 +52,7 @@ def list_organisations(
     query = visible_organisations_query(principal)
     if after is not None:
         query = query.where(Organisation.id > after)
-    return list(session.exec(query.order_by(Organisation.id).limit(limit)))
+    return list(session.exec(query.order_by(col(Organisation.id)).limit(limit)))
 
 
 def get_visible_organisation(
@@ -96,7 +97,7 @@ def list_api_keys(
     query = select(ApiKey).where(ApiKey.organisation_id == organisation.id)
     if after is not None:
         query = query.where(ApiKey.id > after)
-    return list(session.exec(query.order_by(ApiKey.id).limit(limit)))  # type: ignore[arg-type]
+    return list(session.exec(query.order_by(col(ApiKey.id)).limit(limit)))
 
 
 def revoke_api_key(session: Session, organisation: Organisation, key_id: uuid.UUID) -> ApiKey:

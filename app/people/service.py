@@ -11,7 +11,7 @@ from enum import StrEnum
 
 from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from app.organisations.models import Organisation, OrganisationKind
 from app.people import security
@@ -85,7 +85,7 @@ def list_people(
     query = select(Person).where(Person.organisation_id == organisation.id)
     if after is not None:
         query = query.where(Person.id > after)
-    return list(session.exec(query.order_by(Person.id).limit(limit)))  # type: ignore[arg-type]
+    return list(session.exec(query.order_by(col(Person.id)).limit(limit)))
 
 
 def get_person(session: Session, organisation: Organisation, person_id: uuid.UUID) -> Person:
@@ -126,7 +126,7 @@ def set_password(
     end_all_sessions(session, person.id, keep=keep_session)
     session.exec(
         delete(SignInThrottle).where(
-            SignInThrottle.subject == security.subject_hash("email", person.email)  # type: ignore[arg-type]
+            col(SignInThrottle.subject) == security.subject_hash("email", person.email)
         )
     )
 
@@ -192,8 +192,9 @@ def _forget_stale(session: Session, before: datetime) -> None:
     guessed emails do not pile up; expired sessions go the same way."""
     session.exec(
         delete(SignInThrottle).where(
-            SignInThrottle.window_started_at < before,  # type: ignore[arg-type]
-            (SignInThrottle.locked_until.is_(None)) | (SignInThrottle.locked_until < before),  # type: ignore[union-attr]
+            col(SignInThrottle.window_started_at) < before,
+            (col(SignInThrottle.locked_until).is_(None))
+            | (col(SignInThrottle.locked_until) < before),
         )
     )
     session.exec(delete(PersonSession).where(PersonSession.expires_at < utcnow()))
@@ -300,14 +301,14 @@ def resolve_session(session: Session, token: str) -> SignedIn | None:
 
 def end_session(session: Session, token: str) -> None:
     session.exec(
-        delete(PersonSession).where(PersonSession.token_hash == security.hash_token(token))  # type: ignore[arg-type]
+        delete(PersonSession).where(col(PersonSession.token_hash) == security.hash_token(token))
     )
 
 
 def end_all_sessions(session: Session, person_id: uuid.UUID, keep: uuid.UUID | None = None) -> None:
-    statement = delete(PersonSession).where(PersonSession.person_id == person_id)  # type: ignore[arg-type]
+    statement = delete(PersonSession).where(col(PersonSession.person_id) == person_id)
     if keep is not None:
-        statement = statement.where(PersonSession.id != keep)  # type: ignore[arg-type]
+        statement = statement.where(col(PersonSession.id) != keep)
     session.exec(statement)
 
 

@@ -6,8 +6,8 @@ from collections import Counter
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import or_, update
-from sqlmodel import Session, select
+from sqlalchemy import ColumnElement, or_, update
+from sqlmodel import Session, col, select
 
 from app.access_log import service as access_log
 from app.access_log.models import AccessAction
@@ -96,14 +96,14 @@ def get_proposal(
     return proposal, table, role
 
 
-def visible_clause(context: AccessContext, table: OutflowTable):  # type: ignore[no-untyped-def]
+def visible_clause(context: AccessContext, table: OutflowTable) -> ColumnElement[bool]:
     me = context.principal.organisation_id
     if me == table.chair_organisation_id or (
         context.principal.organisation_kind == OrganisationKind.municipality
     ):
-        return Proposal.table_id == table.id
-    return (Proposal.table_id == table.id) & (
-        (Proposal.care_provider_id == me) | (Proposal.corporation_id == me)
+        return col(Proposal.table_id) == table.id
+    return (col(Proposal.table_id) == table.id) & (
+        (col(Proposal.care_provider_id) == me) | (col(Proposal.corporation_id) == me)
     )
 
 
@@ -124,14 +124,14 @@ def list_proposals(
         query = query.where(Proposal.status == status)
     if after is not None:
         query = query.where(Proposal.id > after)
-    return list(session.exec(query.order_by(Proposal.id).limit(limit)))  # type: ignore[arg-type]
+    return list(session.exec(query.order_by(col(Proposal.id)).limit(limit)))
 
 
 def proposal_public(session: Session, proposal: Proposal, role: str) -> ProposalPublic:
     decisions = session.exec(
         select(ProposalDecision)
         .where(ProposalDecision.proposal_id == proposal.id)
-        .order_by(ProposalDecision.id)  # type: ignore[arg-type]
+        .order_by(col(ProposalDecision.id))
     ).all()
     data = proposal.model_dump()
     data["components"] = None if role == "corporation" else proposal.components
@@ -209,7 +209,7 @@ def decide(
     # Optimistic lock: of two members deciding at once, the second finds the version moved.
     claimed = session.exec(
         update(Proposal)
-        .where(Proposal.id == proposal.id, Proposal.version == proposal.version)  # type: ignore[arg-type]
+        .where(col(Proposal.id) == proposal.id, col(Proposal.version) == proposal.version)
         .values(version=proposal.version + 1)
     )
     if claimed.rowcount != 1:
@@ -338,7 +338,7 @@ def _supersede_others(
     others = session.exec(
         select(Proposal).where(
             Proposal.id != housed.id,
-            Proposal.status.in_(OPEN_PROPOSAL),  # type: ignore[attr-defined]
+            col(Proposal.status).in_(OPEN_PROPOSAL),
             or_(Proposal.case_id == housed.case_id, Proposal.vacancy_id == housed.vacancy_id),
         )
     ).all()
@@ -382,7 +382,7 @@ def _close_by_system(
 
 def close_for_case(session: Session, case: Case, context: AccessContext) -> None:
     """The care provider put the case on hold or withdrew it: its open proposals end."""
-    for proposal in _open_for(session, Proposal.case_id == case.id):
+    for proposal in _open_for(session, col(Proposal.case_id) == case.id):
         _close_by_system(
             session,
             proposal,
@@ -395,7 +395,7 @@ def close_for_case(session: Session, case: Case, context: AccessContext) -> None
 
 def close_for_vacancy(session: Session, vacancy: Vacancy, context: AccessContext) -> None:
     """The corporation withdrew the dwelling: its open proposals end and the cases are free."""
-    for proposal in _open_for(session, Proposal.vacancy_id == vacancy.id):
+    for proposal in _open_for(session, col(Proposal.vacancy_id) == vacancy.id):
         _close_by_system(
             session,
             proposal,
@@ -406,11 +406,9 @@ def close_for_vacancy(session: Session, vacancy: Vacancy, context: AccessContext
         )
 
 
-def _open_for(session: Session, clause) -> list[Proposal]:  # type: ignore[no-untyped-def]
+def _open_for(session: Session, clause: ColumnElement[bool]) -> list[Proposal]:
     return list(
-        session.exec(
-            select(Proposal).where(clause, Proposal.status.in_(OPEN_PROPOSAL))  # type: ignore[attr-defined]
-        )
+        session.exec(select(Proposal).where(clause, col(Proposal.status).in_(OPEN_PROPOSAL)))
     )
 
 
@@ -476,8 +474,8 @@ def spread_usage(
         select(Proposal.complex_key, Proposal.neighbourhood_code).where(
             Proposal.table_id == table_id,
             or_(
-                Proposal.status.in_(OPEN_PROPOSAL),  # type: ignore[attr-defined]
-                (Proposal.status == "housed") & (Proposal.housed_on >= since),  # type: ignore[operator]
+                col(Proposal.status).in_(OPEN_PROPOSAL),
+                (col(Proposal.status) == "housed") & (col(Proposal.housed_on) >= since),
             ),
         )
     ).all()

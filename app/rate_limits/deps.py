@@ -2,6 +2,7 @@
 route, `limit_person(...)` in a page handler."""
 
 from collections.abc import Callable
+from typing import Any
 
 from fastapi import Depends
 from sqlmodel import Session
@@ -56,6 +57,6 @@ def limit_person(session: Session, person_id: object, endpoint_class: EndpointCl
     _enforce(session, f"person:{person_id}", endpoint_class)
 
 
-def limited(endpoint_class: EndpointClass) -> list:  # type: ignore[type-arg]
+def limited(endpoint_class: EndpointClass) -> list[Any]:
     """`dependencies=limited(...)` for a route decorator."""
     return [Depends(rate_limit(endpoint_class))]

@@ -21,7 +21,7 @@ from sqlmodel import Session
 from app.rate_limits.models import RateBucket
 from app.settings import Settings
 
-BUCKETS = RateBucket.__table__  # type: ignore[attr-defined]
+BUCKETS = RateBucket.__table__  # type: ignore[attr-defined]  # SQLModel types the class without the __table__ SQLAlchemy gives it
 
 
 class EndpointClass(StrEnum):
@@ -64,7 +64,7 @@ def take(
             refilled_at=case((BUCKETS.c.refilled_at < now, now), else_=BUCKETS.c.refilled_at),
         )
     )
-    if session.execute(taken).rowcount == 1:  # type: ignore[attr-defined]
+    if session.execute(taken).rowcount == 1:  # type: ignore[attr-defined]  # DML gives a CursorResult; execute() is typed Result
         return None
     insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     created = (
@@ -80,7 +80,7 @@ def take(
     )
     if session.execute(created).first() is not None:  # inserted (rowcount is not reliable here)
         return None
-    if session.execute(taken).rowcount == 1:  # type: ignore[attr-defined]
+    if session.execute(taken).rowcount == 1:  # type: ignore[attr-defined]  # DML gives a CursorResult; execute() is typed Result
         return None  # the row appeared meanwhile, or tokens came back
     current = session.execute(select(level).where(key)).scalar_one()
     return Refusal(retry_after=max(1, math.ceil((1 - float(current)) / rate)))

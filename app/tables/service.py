@@ -5,7 +5,8 @@ from collections.abc import Sequence
 
 from sqlalchemy import delete, or_
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
+from sqlmodel.sql.expression import SelectOfScalar
 
 from app.organisations.models import Organisation, OrganisationKind
 from app.principal import Principal
@@ -23,12 +24,12 @@ from app.tables.models import (
 from app.tables.policy import TablePolicy, merge_policy
 
 
-def member_table_ids(organisation_id: uuid.UUID):  # type: ignore[no-untyped-def]
+def member_table_ids(organisation_id: uuid.UUID) -> SelectOfScalar[uuid.UUID]:
     """Subquery: tables the organisation is a member of (the chair always is)."""
     return select(TableMember.table_id).where(TableMember.organisation_id == organisation_id)
 
 
-def reader_table_ids(principal: Principal):  # type: ignore[no-untyped-def]
+def reader_table_ids(principal: Principal) -> SelectOfScalar[uuid.UUID]:
     """Subquery: tables whose cases and vacancies the caller may read as a whole.
 
     The chair reads its table; municipalities read the tables they are members of.
@@ -37,7 +38,7 @@ def reader_table_ids(principal: Principal):  # type: ignore[no-untyped-def]
     chaired = select(OutflowTable.id).where(OutflowTable.chair_organisation_id == org_id)
     if principal.organisation_kind == OrganisationKind.municipality:
         return select(TableMember.table_id).where(
-            or_(TableMember.organisation_id == org_id, TableMember.table_id.in_(chaired))  # type: ignore[attr-defined]
+            or_(col(TableMember.organisation_id) == org_id, col(TableMember.table_id).in_(chaired))
         )
     return chaired
 
@@ -46,7 +47,7 @@ def _check_organisations(
     session: Session, chair_id: uuid.UUID, member_ids: Sequence[uuid.UUID]
 ) -> list[uuid.UUID]:
     wanted = {chair_id, *member_ids}
-    found = set(session.exec(select(Organisation.id).where(Organisation.id.in_(wanted))))  # type: ignore[attr-defined]
+    found = set(session.exec(select(col(Organisation.id)).where(col(Organisation.id).in_(wanted))))
     if chair_id not in found:
         raise Unprocessable("chair_organisation_id", "no such organisation", "unknown_organisation")
     missing = [str(m) for m in member_ids if m not in found]
@@ -62,7 +63,7 @@ def _check_organisations(
 def _claim_municipalities(session: Session, table_id: uuid.UUID, codes: Sequence[str]) -> None:
     taken = session.exec(
         select(TableMunicipality).where(
-            TableMunicipality.municipality_code.in_(codes),  # type: ignore[attr-defined]
+            col(TableMunicipality.municipality_code).in_(codes),
             TableMunicipality.table_id != table_id,
         )
     ).all()
@@ -72,14 +73,14 @@ def _claim_municipalities(session: Session, table_id: uuid.UUID, codes: Sequence
             f"Municipalities already belong to another table: {listed}.",
             code="municipality_taken",
         )
-    session.exec(delete(TableMunicipality).where(TableMunicipality.table_id == table_id))  # type: ignore[arg-type]
+    session.exec(delete(TableMunicipality).where(col(TableMunicipality.table_id) == table_id))
     session.add_all(TableMunicipality(municipality_code=c, table_id=table_id) for c in codes)
 
 
 def _set_members(
     session: Session, table_id: uuid.UUID, organisation_ids: Sequence[uuid.UUID]
 ) -> None:
-    session.exec(delete(TableMember).where(TableMember.table_id == table_id))  # type: ignore[arg-type]
+    session.exec(delete(TableMember).where(col(TableMember.table_id) == table_id))
     session.add_all(TableMember(table_id=table_id, organisation_id=o) for o in organisation_ids)
 
 
@@ -125,11 +126,11 @@ def list_tables(
     query = select(OutflowTable)
     if not principal.is_operator:
         query = query.where(
-            OutflowTable.id.in_(member_table_ids(principal.require_organisation()))  # type: ignore[attr-defined]
+            col(OutflowTable.id).in_(member_table_ids(principal.require_organisation()))
         )
     if after is not None:
         query = query.where(OutflowTable.id > after)
-    return list(session.exec(query.order_by(OutflowTable.id).limit(limit)))  # type: ignore[arg-type]
+    return list(session.exec(query.order_by(col(OutflowTable.id)).limit(limit)))
 
 
 def etag(table: OutflowTable) -> str:
@@ -198,7 +199,7 @@ def _members(session: Session, table_id: uuid.UUID) -> list[TableMember]:
 def table_public(session: Session, table: OutflowTable) -> TablePublic:
     rows = session.exec(
         select(Organisation)
-        .join(TableMember, TableMember.organisation_id == Organisation.id)  # type: ignore[arg-type]
+        .join(TableMember, col(TableMember.organisation_id) == col(Organisation.id))
         .where(TableMember.table_id == table.id)
         .order_by(Organisation.name)
     ).all()

@@ -5,7 +5,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from app.actions.models import Action
 from app.cases.models import CaseTransition
@@ -34,7 +34,7 @@ def _proposal_entries(session: Session, proposals: list[Proposal]) -> list[dict[
         )
     if by_id:
         decisions = session.exec(
-            select(ProposalDecision).where(ProposalDecision.proposal_id.in_(list(by_id)))  # type: ignore[attr-defined]
+            select(ProposalDecision).where(col(ProposalDecision.proposal_id).in_(list(by_id)))
         ).all()
         for d in decisions:
             proposal = by_id[d.proposal_id]

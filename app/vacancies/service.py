@@ -8,9 +8,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import bindparam, insert, or_, tuple_, update
+from sqlalchemy import ColumnElement, bindparam, insert, or_, tuple_, update
 from sqlalchemy import select as sa_select
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from app.access_log.service import AccessContext
 from app.flat import flatten
@@ -23,7 +23,7 @@ from app.tables.models import TableMember, TableMunicipality
 from app.tables.service import reader_table_ids
 from app.vacancies.models import Vacancy, VacancyIn, VacancyStatus
 
-VACANCY_TABLE = Vacancy.__table__  # type: ignore[attr-defined]
+VACANCY_TABLE = Vacancy.__table__  # type: ignore[attr-defined]  # SQLModel types the class without the __table__ SQLAlchemy gives it
 MUNICIPALITY = re.compile(r"^GM[0-9]{4}$")
 KEPT_STATUSES = frozenset({"proposed", "let"})
 CONTENT_COLUMNS = tuple(
@@ -89,10 +89,10 @@ def _tables_for(
 ) -> dict[str, uuid.UUID]:
     rows = session.exec(
         select(TableMunicipality.municipality_code, TableMunicipality.table_id)
-        .join(TableMember, TableMember.table_id == TableMunicipality.table_id)  # type: ignore[arg-type]
+        .join(TableMember, col(TableMember.table_id) == col(TableMunicipality.table_id))
         .where(
             TableMember.organisation_id == corporation_id,
-            TableMunicipality.municipality_code.in_(codes),  # type: ignore[attr-defined]
+            col(TableMunicipality.municipality_code).in_(codes),
         )
     ).all()
     return dict(rows)
@@ -244,12 +244,15 @@ def upsert_vacancies(
     return outcomes
 
 
-def _visible_clause(principal: Principal):  # type: ignore[no-untyped-def]
+def _visible_clause(principal: Principal) -> ColumnElement[bool]:
     """Own dwellings, plus all dwellings of tables the caller reads as chair or municipality."""
     if principal.is_operator:
         raise Forbidden("Vacancies are for the organisations at the table, not the operator.")
     org_id = principal.require_organisation()
-    return or_(Vacancy.corporation_id == org_id, Vacancy.table_id.in_(reader_table_ids(principal)))  # type: ignore[attr-defined]
+    return or_(
+        col(Vacancy.corporation_id) == org_id,
+        col(Vacancy.table_id).in_(reader_table_ids(principal)),
+    )
 
 
 def get_vacancy(session: Session, principal: Principal, vacancy_id: uuid.UUID) -> Vacancy:
@@ -291,7 +294,7 @@ def list_vacancies(
         query = query.where(Vacancy.external_ref == external_ref)
     if after is not None:
         query = query.where(Vacancy.id > after)
-    return list(session.exec(query.order_by(Vacancy.id).limit(limit)))  # type: ignore[arg-type]
+    return list(session.exec(query.order_by(col(Vacancy.id)).limit(limit)))
 
 
 def withdraw_vacancy(session: Session, context: AccessContext, vacancy: Vacancy) -> Vacancy:

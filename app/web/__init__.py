@@ -25,7 +25,7 @@ def install(app: FastAPI) -> None:
         assert isinstance(exc, StarletteHTTPException)
         path = request.url.path
         if path.startswith(API_PREFIXES) or exc.status_code not in (404, 405):
-            return await api_handler(request, exc)  # type: ignore[misc]
+            return await api_handler(request, exc)  # type: ignore[misc]  # Starlette types it sync or async; ours is async
         return with_security_headers(error_page(request, exc.status_code))
 
     app.add_exception_handler(StarletteHTTPException, http_error)

@@ -126,7 +126,7 @@ def _unique_events(value: list[EventType] | None) -> list[EventType] | None:
 class WebhookEndpointCreate(ApiModel):
     url: WebhookUrl
     events: EventTypes
-    description: text(200) | None = None  # type: ignore[valid-type]
+    description: text(200) | None = None  # type: ignore[valid-type]  # a type built by a call (pydantic constraints); mypy cannot follow it
 
     _unique = field_validator("events")(_unique_events)
 
@@ -136,7 +136,7 @@ class WebhookEndpointUpdate(ApiModel):
 
     url: WebhookUrl | None = None
     events: EventTypes | None = None
-    description: text(200) | None = None  # type: ignore[valid-type]
+    description: text(200) | None = None  # type: ignore[valid-type]  # a type built by a call (pydantic constraints); mypy cannot follow it
     active: bool | None = Field(
         None, description="false pauses deliveries (pending ones wait); true resumes them."
     )

@@ -98,8 +98,8 @@ def emit(
     if organisations:
         endpoints = session.exec(
             select(WebhookEndpoint.id, WebhookEndpoint.events).where(
-                WebhookEndpoint.organisation_id.in_(organisations),  # type: ignore[attr-defined]
-                WebhookEndpoint.active.is_(True),  # type: ignore[attr-defined]
+                col(WebhookEndpoint.organisation_id).in_(organisations),
+                col(WebhookEndpoint.active).is_(True),
             )
         ).all()
     for endpoint_id, events in endpoints:
@@ -177,7 +177,7 @@ def list_endpoints(
         query = query.where(WebhookEndpoint.organisation_id == organisation_id)
     if after is not None:
         query = query.where(WebhookEndpoint.id > after)
-    return list(session.exec(query.order_by(WebhookEndpoint.id).limit(limit)))  # type: ignore[arg-type]
+    return list(session.exec(query.order_by(col(WebhookEndpoint.id)).limit(limit)))
 
 
 def get_endpoint(session: Session, principal: Principal, endpoint_id: uuid.UUID) -> WebhookEndpoint:
@@ -242,14 +242,14 @@ def list_deliveries(
 ) -> list[WebhookDeliveryPublic]:
     query = (
         select(WebhookDelivery, WebhookEvent.type)
-        .join(WebhookEvent, WebhookEvent.id == WebhookDelivery.event_id)  # type: ignore[arg-type]
+        .join(WebhookEvent, col(WebhookEvent.id) == col(WebhookDelivery.event_id))
         .where(WebhookDelivery.endpoint_id == endpoint.id)
     )
     if status is not None:
         query = query.where(WebhookDelivery.status == status.value)
     if after is not None:
         query = query.where(WebhookDelivery.id > after)
-    rows = session.exec(query.order_by(WebhookDelivery.id).limit(limit))  # type: ignore[arg-type]
+    rows = session.exec(query.order_by(col(WebhookDelivery.id)).limit(limit))
     return [_delivery_public(delivery, event_type) for delivery, event_type in rows]
 
 
@@ -298,19 +298,19 @@ def claim_due_deliveries(
     a worker that dies mid-send still uses up an attempt.
     """
     lease_free = or_(
-        WebhookDelivery.locked_until.is_(None),  # type: ignore[union-attr]
-        WebhookDelivery.locked_until < now,  # type: ignore[operator]
+        col(WebhookDelivery.locked_until).is_(None),
+        col(WebhookDelivery.locked_until) < now,
     )
     is_due = (
-        WebhookDelivery.status == DeliveryStatus.pending.value,
-        WebhookDelivery.next_attempt_at <= now,
+        col(WebhookDelivery.status) == DeliveryStatus.pending.value,
+        col(WebhookDelivery.next_attempt_at) <= now,
         lease_free,
     )
     due_ids = session.exec(
         select(WebhookDelivery.id)
-        .join(WebhookEndpoint, WebhookEndpoint.id == WebhookDelivery.endpoint_id)  # type: ignore[arg-type]
-        .where(*is_due, WebhookEndpoint.active.is_(True))  # type: ignore[attr-defined]
-        .order_by(WebhookDelivery.next_attempt_at, WebhookDelivery.id)  # type: ignore[arg-type]
+        .join(WebhookEndpoint, col(WebhookEndpoint.id) == col(WebhookDelivery.endpoint_id))
+        .where(*is_due, col(WebhookEndpoint.active).is_(True))
+        .order_by(col(WebhookDelivery.next_attempt_at), col(WebhookDelivery.id))
         .limit(limit)
         .with_for_update(skip_locked=True, of=WebhookDelivery)
     ).all()
@@ -322,7 +322,7 @@ def claim_due_deliveries(
     token = uuid.uuid4()
     session.exec(
         update(WebhookDelivery)
-        .where(WebhookDelivery.id.in_(due_ids), *is_due)  # type: ignore[attr-defined]
+        .where(col(WebhookDelivery.id).in_(due_ids), *is_due)
         .values(
             locked_until=now + lease,
             lease_token=token,
@@ -333,10 +333,10 @@ def claim_due_deliveries(
     )
     rows = session.exec(
         select(WebhookDelivery, WebhookEvent, WebhookEndpoint.url, WebhookEndpoint.secret)
-        .join(WebhookEvent, WebhookEvent.id == WebhookDelivery.event_id)  # type: ignore[arg-type]
-        .join(WebhookEndpoint, WebhookEndpoint.id == WebhookDelivery.endpoint_id)  # type: ignore[arg-type]
+        .join(WebhookEvent, col(WebhookEvent.id) == col(WebhookDelivery.event_id))
+        .join(WebhookEndpoint, col(WebhookEndpoint.id) == col(WebhookDelivery.endpoint_id))
         .where(WebhookDelivery.lease_token == token)
-        .order_by(WebhookDelivery.next_attempt_at, WebhookDelivery.id)  # type: ignore[arg-type]
+        .order_by(col(WebhookDelivery.next_attempt_at), col(WebhookDelivery.id))
         .execution_options(populate_existing=True)
     ).all()
     return [

@@ -8,7 +8,7 @@ with a lease, sends them, and records the outcome here.
 import json
 import threading
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -18,6 +18,8 @@ from sqlalchemy import delete, event, func, or_, update
 from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session, select
 
+from app.access_log import service as access_log
+from app.access_log.models import AccessAction
 from app.auth import Principal
 from app.problems import Conflict, NotFound, Unprocessable
 from app.settings import get_settings
@@ -80,38 +82,86 @@ def emit(
     event_type: str,
     organisation_ids: Iterable[uuid.UUID],
     data: dict[str, Any],
+    views: Mapping[uuid.UUID, dict[str, Any]] | None = None,
 ) -> uuid.UUID:
     """Record the event and queue one delivery per active endpoint of those organisations
     subscribed to event_type, in the caller's transaction (durable outbox: committed with the
     change or not at all). Returns the event id (used as `webhook-id`). `data` holds ids and
-    codes only, never personal data."""
+    codes only, never personal data.
+
+    A recipient sees in the payload what the API shows it: `views` maps an organisation to its
+    own version of `data` (a corporation's without the case id, say). Each distinct version is
+    an event of its own (its own `webhook-id`); the returned id is that of `data` itself."""
     if event_type not in EVENT_TYPES:
         raise ValueError(f"unknown webhook event type {event_type!r}")
-    payload = to_jsonable_python(data)
-    if not isinstance(payload, dict):
-        raise TypeError("webhook event data must be a JSON object")
+    views = views or {}
+    audiences: dict[str, tuple[dict[str, Any], set[uuid.UUID]]] = {}
+    main_key = ""
+    for organisation_id in [None, *organisation_ids]:
+        view = data if organisation_id is None else views.get(organisation_id, data)
+        payload = to_jsonable_python(view)
+        if not isinstance(payload, dict):
+            raise TypeError("webhook event data must be a JSON object")
+        key = json.dumps(payload, sort_keys=True)
+        if organisation_id is None:
+            main_key = key
+        audience = audiences.setdefault(key, (payload, set()))[1]
+        if organisation_id is not None:
+            audience.add(organisation_id)
     now = utcnow()
+    ids = {
+        key: _record_event(session, event_type, payload, organisations, now)
+        for key, (payload, organisations) in audiences.items()
+    }
+    session.info[_EMITTED] = True
+    return ids[main_key]
+
+
+def _record_event(
+    session: Session,
+    event_type: str,
+    payload: dict[str, Any],
+    organisations: set[uuid.UUID],
+    now: datetime,
+) -> uuid.UUID:
     webhook_event = WebhookEvent(type=event_type, occurred_at=now, data=payload)
     session.add(webhook_event)
-    organisations = set(organisation_ids)
     endpoints = []
     if organisations:
         endpoints = session.exec(
-            select(WebhookEndpoint.id, WebhookEndpoint.events).where(
+            select(
+                WebhookEndpoint.id, WebhookEndpoint.organisation_id, WebhookEndpoint.events
+            ).where(
                 WebhookEndpoint.organisation_id.in_(organisations),  # type: ignore[attr-defined]
                 WebhookEndpoint.active.is_(True),  # type: ignore[attr-defined]
             )
         ).all()
-    for endpoint_id, events in endpoints:
+    told = set()
+    for endpoint_id, organisation_id, events in endpoints:
         if event_type in events:
+            told.add(organisation_id)
             session.add(
                 WebhookDelivery(
                     event_id=webhook_event.id, endpoint_id=endpoint_id, next_attempt_at=now
                 )
             )
     session.flush()
-    session.info[_EMITTED] = True
+    _log_disclosure(session, event_type, payload, told)
     return webhook_event.id
+
+
+def _log_disclosure(
+    session: Session, event_type: str, payload: dict[str, Any], told: set[uuid.UUID]
+) -> None:
+    """An event naming a case hands that case id to each organisation it is queued for."""
+    case_id, table_id = payload.get("case_id"), payload.get("table_id")
+    if not (case_id and table_id):
+        return
+    case = (uuid.UUID(case_id), uuid.UUID(table_id))
+    for organisation_id in sorted(told):
+        access_log.record_disclosure(
+            session, organisation_id, AccessAction.notification, [case], f"webhook {event_type}"
+        )
 
 
 def event_body(event_type: str, occurred_at: datetime, data: dict[str, Any]) -> bytes:

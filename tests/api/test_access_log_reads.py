@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import pytest
 
+from tests.api.helpers import assign_action, publish_one_proposal
 from tests.clock import iso
 from tests.conftest import Region, create_case, create_vacancy
 
@@ -22,41 +23,23 @@ class AtTheTable:
 
 
 def create_action(client, region: Region, owner, case_id: str) -> str:
-    body = {
-        "kind": "plan_viewing",
-        "owner_organisation_id": owner.id,
-        "due_date": iso(7),
-        "case_id": case_id,
-    }
-    response = client.post(
-        f"/v1/tables/{region.table_id}/actions", json=body, headers=region.chair.headers
-    )
+    response = assign_action(client, region, owner, case_id)
     assert response.status_code == 201, response.text
     return response.json()["id"]
 
 
 @pytest.fixture
 def table(client, region) -> AtTheTable:
-    case = create_case(client, region.care_provider, region.table_id)
-    vacancy = create_vacancy(client, region.corporation)
-    meeting = client.post(
-        f"/v1/tables/{region.table_id}/meetings",
-        json={"date": iso(-7)},
-        headers=region.chair.headers,
-    ).json()
-    published = client.post(f"/v1/meetings/{meeting['id']}/publish", headers=region.chair.headers)
-    assert published.status_code == 200, published.text
-    [proposal] = client.get(
-        f"/v1/tables/{region.table_id}/proposals", headers=region.chair.headers
-    ).json()["items"]
+    meeting, proposal = publish_one_proposal(client, region)
+    case_id = proposal["case_id"]
     return AtTheTable(
         region,
         meeting["id"],
         proposal["id"],
-        case["id"],
-        vacancy["id"],
-        create_action(client, region, region.care_provider, case["id"]),
-        create_action(client, region, region.corporation, case["id"]),
+        case_id,
+        proposal["vacancy_id"],
+        create_action(client, region, region.care_provider, case_id),
+        create_action(client, region, region.corporation, case_id),
     )
 
 

@@ -8,8 +8,8 @@ import pytest
 from sqlmodel import select
 
 from app.webhooks.models import WebhookDelivery, WebhookEndpoint, WebhookEvent
-from tests.clock import iso
-from tests.conftest import Org, create_case, create_vacancy
+from tests.api.helpers import assign_action, publish_one_proposal
+from tests.conftest import Org, create_case
 
 ALL_EVENTS = ["agenda.published", "proposal.decided", "action.assigned", "case.housed"]
 
@@ -62,15 +62,7 @@ def test_an_action_for_a_corporation_reaches_it_without_the_case_the_api_hides(
 ):
     region = subscribed
     case = create_case(client, region.care_provider, region.table_id)
-    body = {
-        "kind": "plan_viewing",
-        "owner_organisation_id": region.corporation.id,
-        "due_date": iso(7),
-        "case_id": case["id"],
-    }
-    created = client.post(
-        f"/v1/tables/{region.table_id}/actions", json=body, headers=region.chair.headers
-    )
+    created = assign_action(client, region, region.corporation, case["id"])
     assert created.status_code == 201, created.text
 
     sent = payloads(session, "action.assigned")
@@ -86,15 +78,7 @@ def test_an_action_for_a_corporation_reaches_it_without_the_case_the_api_hides(
 def test_an_action_for_a_care_provider_names_the_case_it_may_see(client, subscribed, session):
     region = subscribed
     case = create_case(client, region.care_provider, region.table_id)
-    body = {
-        "kind": "request_beschikking",
-        "owner_organisation_id": region.care_provider.id,
-        "due_date": iso(14),
-        "case_id": case["id"],
-    }
-    created = client.post(
-        f"/v1/tables/{region.table_id}/actions", json=body, headers=region.chair.headers
-    )
+    created = assign_action(client, region, region.care_provider, case["id"])
     assert created.status_code == 201, created.text
     [payload] = payloads(session, "action.assigned")[region.care_provider.id]
     api_view = client.get(
@@ -107,18 +91,7 @@ def test_an_action_for_a_care_provider_names_the_case_it_may_see(client, subscri
 def house_one(client, region) -> dict:
     """Publish a meeting with one proposal (care_provider's case, corporation's dwelling) and
     take it to `housed`; returns the proposal."""
-    create_case(client, region.care_provider, region.table_id)
-    create_vacancy(client, region.corporation)
-    meeting = client.post(
-        f"/v1/tables/{region.table_id}/meetings",
-        json={"date": iso(-7)},
-        headers=region.chair.headers,
-    ).json()
-    published = client.post(f"/v1/meetings/{meeting['id']}/publish", headers=region.chair.headers)
-    assert published.status_code == 200, published.text
-    [proposal] = client.get(
-        f"/v1/tables/{region.table_id}/proposals", headers=region.chair.headers
-    ).json()["items"]
+    _, proposal = publish_one_proposal(client, region)
     for org, decision in (
         (region.chair, "nominate"),
         (region.corporation, "corporation_accept"),

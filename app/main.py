@@ -130,6 +130,19 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
     return schema
 
 
+def _warn_if_owner() -> None:
+    from app.db import get_engine
+    from app.migrate import owner_warning
+
+    try:
+        warning = owner_warning(get_engine())
+    except Exception:  # the database may be down at start; requests will say so
+        log.exception("could not check the database role")
+        return
+    if warning:
+        log.warning(warning)
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
 
@@ -139,6 +152,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             from app.migrate import upgrade_to_head
 
             upgrade_to_head(settings.database_url)
+        _warn_if_owner()
         worker = None
         if settings.webhook_worker:
             from app.db import get_engine

@@ -11,7 +11,7 @@ from fastapi.openapi.utils import get_openapi
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app import problems, web
+from app import api_headers, problems, web
 from app.access_log.routes import router as access_log_router
 from app.actions.routes import router as actions_router
 from app.agenda.routes import router as agenda_router
@@ -197,6 +197,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(router)
     web.install(app)  # the pages for people: hidden from the API contract
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(api_headers.AllowedMethods, router=app.router)
+    app.add_middleware(api_headers.NoStore)
     app.add_middleware(ApiVersionHeader)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app

@@ -14,6 +14,7 @@ from app.db import SessionDep
 from app.monitor import service as monitor
 from app.monitor.models import GroupBy, Period
 from app.problems import ProblemError
+from app.schemas import Date
 from app.tables import service as tables_service
 from app.tables.models import OutflowTable
 from app.timeutil import today
@@ -64,8 +65,8 @@ def monitor_page(
     table_id: uuid.UUID,
     session: SessionDep,
     web: WebDep,
-    van: Annotated[date | None, Query()] = None,
-    tot: Annotated[date | None, Query()] = None,
+    van: Annotated[Date | None, Query()] = None,
+    tot: Annotated[Date | None, Query()] = None,
     periode: Period = Period.month,
     indeling: GroupBy = GroupBy.none,
     jaar: Annotated[int | None, Query(ge=2000, le=2100)] = None,

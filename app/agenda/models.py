@@ -197,7 +197,10 @@ class AgendaSummary(BaseModel):
     people_housed: int = Field(description="Cases in the proposal (the maximum possible).")
     persons_housed: int = Field(description="Adults and children in those households.")
     blocked_cases: int
-    passed_over_complete: bool
+    passed_over_complete: bool = Field(
+        description="False when a re-solve limit left a passed-over or left-unhoused check "
+        "undone (those lists may then miss entries)."
+    )
     solver: str
 
 

@@ -18,11 +18,13 @@ from app.access_log.models import AccessAction
 from app.access_log.service import AccessContext
 from app.agenda.models import AgendaView
 from app.cases.models import Case
+from app.db import outside_transaction
 from app.limits.models import YearLimits as YearLimitsRow
 from app.limits.models import YearLimitsPublic
 from app.limits.service import get_limits
 from app.organisations.models import OrganisationKind
 from app.problems import Forbidden, NotFound, Unprocessable
+from app.settings import get_settings
 from app.sqltypes import utcnow
 from app.tables.models import OutflowTable
 from app.tables.policy import TablePolicy
@@ -131,8 +133,8 @@ def dwelling(row: Any) -> matching.Dwelling:
 
 @dataclass(frozen=True, slots=True)
 class MatchInputs:
-    """What one agenda is computed from (and, once published, what it froze). `usage` is the
-    spread usage of the window before `on`; `declines` the table's remembered declines."""
+    """What one agenda is computed from (and, once published, what it froze); `declines` are the
+    table's remembered declines."""
 
     table: OutflowTable
     on: date
@@ -140,7 +142,6 @@ class MatchInputs:
     limits: YearLimitsRow
     cases: list[Any]
     vacancies: list[Any]
-    usage: matching.SpreadUsage
     declines: list[matching.EarlierDecline]
 
 
@@ -173,7 +174,6 @@ def load_inputs(session: Session, table: OutflowTable, on: date) -> MatchInputs:
             "query",
         )
     from app.proposals.declines import earlier_declines
-    from app.proposals.service import spread_usage
 
     connection = session.connection()
     policy = TablePolicy.model_validate(table.policy)
@@ -184,17 +184,24 @@ def load_inputs(session: Session, table: OutflowTable, on: date) -> MatchInputs:
         limits=limits,
         cases=list(connection.execute(open_cases_query(table.id, on))),
         vacancies=list(connection.execute(open_vacancies_query(table.id, on))),
-        usage=spread_usage(session, table.id, on, policy.spread_window_months),
         declines=earlier_declines(session, table.id),
     )
 
 
-def run_engine(session: Session, inputs: MatchInputs, top_k: int) -> matching.MatchResult:
-    """The agenda's engine run. `why_not` runs the engine on exactly these arguments too."""
-    return matching.match(*engine_arguments(inputs), top_k=top_k, declines=inputs.declines)
+def run_engine(
+    inputs: MatchInputs, usage: matching.SpreadUsage, top_k: int
+) -> matching.MatchResult:
+    """The matching engine on loaded inputs (no database access: safe outside a transaction).
+    `why_not` runs the engine on exactly these arguments too."""
+    return matching.match(
+        *engine_arguments(inputs, usage),
+        top_k=top_k,
+        declines=inputs.declines,
+        time_budget=get_settings().solver_time_budget_seconds,
+    )
 
 
-def engine_arguments(inputs: MatchInputs) -> tuple[Any, ...]:
+def engine_arguments(inputs: MatchInputs, usage: matching.SpreadUsage) -> tuple[Any, ...]:
     """(cases, dwellings, policy, limits, date, usage) as the engine takes them."""
     return (
         [case_profile(r) for r in inputs.cases],
@@ -202,8 +209,19 @@ def engine_arguments(inputs: MatchInputs) -> tuple[Any, ...]:
         engine_policy(inputs.policy),
         engine_limits(inputs.limits),
         inputs.on,
-        inputs.usage,
+        usage,
     )
+
+
+def _optimality(optimality: matching.Optimality) -> dict[str, Any] | None:
+    if optimality.proven:
+        return None
+    return {
+        "reason": optimality.reason,
+        "time_budget_seconds": get_settings().solver_time_budget_seconds,
+        "people_housed_bound": optimality.people_housed_bound,
+        "score_bound": optimality.score_bound,
+    }
 
 
 def _components(components: list[Any] | None) -> list[dict[str, Any]] | None:
@@ -263,6 +281,8 @@ def full_document(
             "blocked_cases": len(result.bottlenecks.blocked_cases),
             "passed_over_complete": result.passed_over_complete,
             "solver": stats.solver,
+            "optimal": result.optimality.proven,
+            "optimality": _optimality(result.optimality),
         },
         "proposals": [
             {
@@ -389,6 +409,12 @@ def restrict(
     """
     me = str(organisation_id)
     doc = dict(document, view=view.value)
+    optimality = document["summary"].get("optimality")
+    if optimality is not None and view != AgendaView.table:
+        doc["summary"] = {
+            **document["summary"],
+            "optimality": {**optimality, "score_bound": None},
+        }
     if view == AgendaView.table:
         doc["longest_waiting"] = document["longest_waiting"][:LONGEST_WAITING]
         return doc
@@ -550,16 +576,65 @@ def log_cases_shown(
     access_log.record(session, context, AccessAction.agenda, entries)
 
 
+@dataclass(frozen=True, slots=True)
+class Loaded:
+    """Everything one agenda is computed from, read in one short transaction."""
+
+    inputs: MatchInputs
+    usage: matching.SpreadUsage
+    open_actions: list[dict[str, Any]]
+
+    def same_as(self, other: "Loaded") -> bool:
+        """Whether two loads would give the same agenda (the same rows, policy, limits, spread
+        usage and open actions)."""
+
+        def key(loaded: Loaded) -> tuple:  # type: ignore[type-arg]
+            inputs = loaded.inputs
+            limits = YearLimitsPublic.model_validate(inputs.limits, from_attributes=True)
+            return (
+                inputs.on,
+                inputs.policy,
+                limits,
+                sorted(tuple(r) for r in inputs.cases),
+                sorted(tuple(r) for r in inputs.vacancies),
+                inputs.declines,
+                loaded.usage,
+                loaded.open_actions,
+            )
+
+        return key(self) == key(other)
+
+
+def load(session: Session, table: OutflowTable, on: date) -> Loaded:
+    """Read what the agenda for `on` needs (the rows are plain values, not ORM objects)."""
+    from app.actions.service import open_actions_for_agenda
+    from app.proposals.service import spread_usage
+
+    inputs = load_inputs(session, table, on)
+    usage = spread_usage(session, table.id, on, inputs.policy.spread_window_months)
+    return Loaded(inputs, usage, open_actions_for_agenda(session, table.id, on))
+
+
+def compute_loaded(loaded: Loaded, top_k: int) -> dict[str, Any]:
+    """The full (table-view) document from loaded inputs; pure computation, no database."""
+    result = run_engine(loaded.inputs, loaded.usage, top_k)
+    return full_document(loaded.inputs, result, loaded.open_actions)
+
+
 def compute(
     session: Session, table: OutflowTable, on: date, top_k: int
 ) -> tuple[dict, Owners, MatchInputs]:
-    """The full (table-view) document for `on`, with the owners needed to cut views from it."""
-    from app.actions.service import open_actions_for_agenda
+    """The full (table-view) document for `on`, with the owners needed to cut views from it.
 
-    inputs = load_inputs(session, table, on)
-    result = run_engine(session, inputs, top_k)
-    document = full_document(inputs, result, open_actions_for_agenda(session, table.id, on))
-    return document, owners_of(inputs), inputs
+    Loads in the request's transaction, then commits it and computes outside any transaction
+    (`app.db.outside_transaction`), so a big or slow table never holds the SQLite write lock or
+    a PostgreSQL transaction while the engine runs; what the caller writes afterwards (the access
+    log) goes into a new, short transaction.
+    """
+    loaded = load(session, table, on)
+    with outside_transaction(session):
+        document = compute_loaded(loaded, top_k)
+    return document, owners_of(loaded.inputs), loaded.inputs
 
 
 def agenda(
@@ -688,8 +763,8 @@ def why_not(
     ).first()
     if vacancy is None:
         raise NotFound("No such vacancy at this table.")
-    inputs = load_inputs(session, table, on)
-    owners = owners_of(inputs)
+    loaded = load(session, table, on)
+    owners = owners_of(loaded.inputs)
     provider_of = {str(case.id): str(case.care_provider_id), **owners["cases"]}
 
     def visible_case(other: Any, provider: Any = None) -> bool:
@@ -714,11 +789,18 @@ def why_not(
         "score": None,
         "components": None,
         "trade_off": None,
+        "optimal": True,
     }
     if not answer["reasons"]:
-        explained = matching.explain_in_agenda(
-            *engine_arguments(inputs), inputs.declines, str(case.id), str(vacancy.id)
-        )
+        # As the agenda: computed from the loaded values, outside any transaction.
+        with outside_transaction(session):
+            explained = matching.explain_in_agenda(
+                *engine_arguments(loaded.inputs, loaded.usage),
+                loaded.inputs.declines,
+                str(case.id),
+                str(vacancy.id),
+                time_budget=get_settings().solver_time_budget_seconds,
+            )
         answer |= {
             "feasible": explained.feasible,
             "proposed": explained.proposed,
@@ -726,6 +808,7 @@ def why_not(
             "score": explained.score,
             "components": _components(explained.components),
             "trade_off": _pair_trade_off(explained.trade_off, view, visible_case),
+            "optimal": explained.optimal,
         }
     shown = {case.id} | _cases_in_why_not(answer)
     access_log.record(

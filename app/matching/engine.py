@@ -18,6 +18,7 @@ from app.matching.results import (
     LeftUnhoused,
     MatchResult,
     MatchStats,
+    Optimality,
     PassedOver,
     Proposal,
     RankedCase,
@@ -28,6 +29,7 @@ from app.matching.tradeoffs import (
     EQUAL_ALTERNATIVE,
     FEWER_HOUSED,
     LOWER_TOTAL_SCORE,
+    PassedOverCheck,
     passed_over,
 )
 from app.matching.types import (
@@ -147,6 +149,7 @@ class Solved:
     evaluation: Evaluation
     problem: AssignmentProblem
     assignment: Assignment
+    deadline: float | None = None  # time.monotonic() when the time budget runs out
 
 
 def solve_meeting(
@@ -159,16 +162,19 @@ def solve_meeting(
     declines: Iterable[EarlierDecline] = (),
     method: str = "auto",
     lap: Callable[[str], None] = lambda _: None,
+    time_budget: float | None = None,
 ) -> Solved:
-    """Evaluate every pair (rules, declines, caps, scores) and solve the proposal exactly."""
+    """Evaluate every pair (rules, declines, caps, scores) and solve the proposal exactly (or
+    as far as `time_budget` seconds, counted from the start of the solve, allow; see `match`)."""
     usage = usage or SpreadUsage()
     cases, dwellings = _sorted_inputs(cases, dwellings)
     evaluation = evaluate(cases, dwellings, policy, limits, meeting_date, usage, declines)
     lap("evaluate")
     problem = build_problem(evaluation, dwellings, policy, usage)
-    assignment = solve(problem, method)
+    deadline = None if time_budget is None else time.monotonic() + time_budget
+    assignment = solve(problem, method, deadline=deadline)
     lap("solve")
-    return Solved(cases, dwellings, evaluation, problem, assignment)
+    return Solved(cases, dwellings, evaluation, problem, assignment, deadline)
 
 
 def trade_off(housed: int, total: int, housed_if: int, total_if: int) -> str:
@@ -268,6 +274,7 @@ def match(
     declines: Iterable[EarlierDecline] = (),
     passed_over_resolve_limit: int = 50,
     method: str = "auto",
+    time_budget: float | None = None,
 ) -> MatchResult:
     """The optimal proposal (most people housed, then most points) with its trade-offs, ranked
     candidates per case and per dwelling, the bottlenecks of blocked cases and the cases left
@@ -279,6 +286,13 @@ def match(
     complexes straddle capped neighbourhoods (never when the caps nest);
     `passed_over_complete` on the result says whether a limit was reached. `method="milp"`
     forces the HiGHS route (for cross-checks).
+
+    `time_budget` (seconds, None for none) bounds the solver and the passed-over re-solves,
+    counted from the start of the solve. When it runs out before a table whose caps do not nest
+    is settled, the proposal is still feasible, the parts solved in time stay optimal, and
+    `optimality` says it is not proven with bounds on what an optimum could reach; the
+    passed-over and left-unhoused checks are then skipped (`passed_over_complete` False), since
+    they are defined against the optimum.
     """
     timings: dict[str, float] = {}
     start = clock = time.perf_counter()
@@ -290,12 +304,18 @@ def match(
         clock = now
 
     solved = solve_meeting(
-        cases, dwellings, policy, limits, meeting_date, usage, declines, method, lap
+        cases, dwellings, policy, limits, meeting_date, usage, declines, method, lap, time_budget
     )
     cases, dwellings = solved.cases, solved.dwellings
     evaluation, problem, assignment = solved.evaluation, solved.problem, solved.assignment
-    check = passed_over(problem, assignment, passed_over_resolve_limit)
-    unhoused = best_alternatives(problem, assignment, passed_over_resolve_limit)
+    if assignment.optimal:
+        check = passed_over(problem, assignment, passed_over_resolve_limit, solved.deadline)
+        unhoused = best_alternatives(
+            problem, assignment, passed_over_resolve_limit, solved.deadline
+        )
+    else:
+        check = PassedOverCheck({}, False, 0, 0)
+        unhoused = UnhousedCheck([], False, 0)
     left_unhoused, extra = _left_unhoused(solved, unhoused)
     lap("passed_over")
 
@@ -361,6 +381,14 @@ def match(
         passed_over_resolves=check.resolves + unhoused.resolves,
         timings_ms=timings,
     )
+    optimality = Optimality(
+        proven=assignment.optimal,
+        reason=assignment.reason,
+        people_housed_bound=assignment.count_bound,
+        score_bound=None
+        if assignment.score_bound is None
+        else output_score(assignment.score_bound),
+    )
     return MatchResult(
         proposals,
         check.complete and unhoused.complete,
@@ -369,6 +397,7 @@ def match(
         bottlenecks,
         left_unhoused,
         stats,
+        optimality,
     )
 
 

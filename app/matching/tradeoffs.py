@@ -18,7 +18,7 @@ solutions are all real solutions does. Pairs neither settles, and pairs after a 
 nesting, are tried on a stricter graph of the problem itself (a cycle may only enter the sink from a
 (complex, neighbourhood) pair with room in both, which proves h = housed), then re-solved exactly
 with the pair forced (`housed_with_pair`), up to a limit beyond which the result says it is
-incomplete.
+incomplete. Re-solves also stop at the solver's time budget (`deadline`), flagged the same way.
 """
 
 from dataclasses import dataclass
@@ -34,6 +34,7 @@ from app.matching.solver import (
     capacity_tree,
     solve,
 )
+from app.matching.straddling import remaining
 
 FEWER_HOUSED = "fewer_housed"
 LOWER_TOTAL_SCORE = "lower_total_score"
@@ -157,9 +158,13 @@ def _components(
 
 
 def passed_over(
-    problem: AssignmentProblem, assignment: Assignment, resolve_limit: int
+    problem: AssignmentProblem,
+    assignment: Assignment,
+    resolve_limit: int,
+    deadline: float | None = None,
 ) -> PassedOverCheck:
-    """Every passed-over pair of the proposal, exactly (or flagged incomplete beyond the limit)."""
+    """Every passed-over pair of the proposal, exactly (or flagged incomplete beyond the limit or
+    past `deadline`, a time.monotonic value)."""
     chosen = assignment.edges
     holder_score = np.full(problem.n_dwellings, np.iinfo(np.int64).max)
     holder_score[problem.edge_dwelling[chosen]] = problem.edge_score[chosen]
@@ -197,23 +202,35 @@ def passed_over(
     open_dwelling = labels[2 + problem.n_cases + problem.edge_dwelling[open_tests]]
     unsettled = open_tests[open_case != open_dwelling]
     for resolves, edge in enumerate(unsettled):
-        if resolves >= resolve_limit:
+        if resolves >= resolve_limit or remaining(deadline) <= 0:
             return PassedOverCheck(by_edge, False, resolves, len(tests))
-        housed = housed_with_pair(problem, int(edge))
+        housed = housed_with_pair(problem, int(edge), deadline)
+        if housed is None:
+            return PassedOverCheck(by_edge, False, resolves + 1, len(tests))
         if housed < assignment.count:
             by_edge[int(edge)] = housed
     return PassedOverCheck(by_edge, True, len(unsettled), len(tests))
 
 
-def housed_with_pair(problem: AssignmentProblem, edge: int) -> int:
-    """Most people housed with `edge` forced (see `solve_with_pair`)."""
-    return solve_with_pair(problem, edge)[0]
+def housed_with_pair(
+    problem: AssignmentProblem, edge: int, deadline: float | None = None
+) -> int | None:
+    """Most people housed with `edge` forced; None when the re-solve could not prove its count
+    before `deadline` (see `solve_with_pair`)."""
+    found = solve_with_pair(problem, edge, deadline, count_only=True)
+    return None if found is None else found[0]
 
 
-def solve_with_pair(problem: AssignmentProblem, edge: int) -> tuple[int, int, np.ndarray]:
+def solve_with_pair(
+    problem: AssignmentProblem,
+    edge: int,
+    deadline: float | None = None,
+    count_only: bool = False,
+) -> tuple[int, int, np.ndarray] | None:
     """The best proposal with `edge` forced: (people housed, total score, chosen edges including
-    `edge`). It is the pair plus the optimum without its case and dwelling and with one less room
-    in the dwelling's complex and neighbourhood (re-solved exactly)."""
+    `edge`), or None when the re-solve could not prove its optimum before `deadline`. It is the
+    pair plus the optimum without its case and dwelling and with one less room in the dwelling's
+    complex and neighbourhood (re-solved exactly; with `count_only` only the count is optimal)."""
     case, dwelling = problem.edge_case[edge], problem.edge_dwelling[edge]
     rest = np.flatnonzero((problem.edge_case != case) & (problem.edge_dwelling != dwelling))
     complex_room = problem.complex_room.copy()
@@ -233,7 +250,9 @@ def solve_with_pair(problem: AssignmentProblem, edge: int) -> tuple[int, int, np
         complex_room,
         hood_room,
     )
-    result = solve(reduced)
+    result = solve(reduced, deadline=deadline, count_only=count_only)
+    if not result.optimal:
+        return None
     chosen = np.sort(np.append(rest[result.edges], edge))
     return 1 + result.count, int(problem.edge_score[edge]) + result.total_score, chosen
 

@@ -26,16 +26,27 @@ Caps that do not nest: the branch and bound's variants cover every solution hous
 (`solver.solve`); each nests, and gives per case the best total of its own solutions housing the
 case (the variant's own total when its optimum houses the case, else the formula above), an upper
 bound on the real one. The best bound is exact when the variant's alternative reaching it keeps
-the real caps (always so for a variant whose straddlers are all split). Cases no variant settles
-(and every case after a MILP solve without nesting) are re-solved with each of their pairs forced
-(`tradeoffs.solve_with_pair`), up to the re-solve limit.
+the real caps (always so for a variant whose straddlers are all split). After the component or
+MILP route (no variants), the proposal's own split of each straddling complex gives an exact
+variant and dropping those caps a bounding one (`_own_variants`). Cases no variant settles are
+re-solved with each of their pairs forced (`tradeoffs.solve_with_pair`), up to the re-solve
+limit and the solver's deadline.
 """
 
 from dataclasses import dataclass
 
 import numpy as np
 
-from app.matching.solver import Alternative, Assignment, AssignmentProblem, capacity_tree
+from app.matching.solver import (
+    Alternative,
+    Assignment,
+    AssignmentProblem,
+    _solve_blockers,
+    _straddlers,
+    _variant,
+    capacity_tree,
+)
+from app.matching.straddling import remaining
 from app.matching.tradeoffs import residual_arcs, solve_with_pair, used_dwellings
 
 SOURCE = 0
@@ -132,7 +143,7 @@ class _Variant:
     is_proposal: bool  # the variant's solution is the proposal itself
 
 
-def _variant(
+def _variant_view(
     problem: AssignmentProblem,
     alternative: Alternative,
     edges: np.ndarray,
@@ -228,11 +239,45 @@ def _witness(
     return moves_between(proposal, pairs)
 
 
+def _own_variants(
+    problem: AssignmentProblem, assignment: Assignment, edges: np.ndarray, active: np.ndarray
+) -> list[Alternative]:
+    """Variants made from the proposal itself, for when the solver left none that nest over
+    `active` (the component and MILP routes, or more dwellings than it looked at): the problem
+    itself when its caps nest over them. Otherwise its restriction to the proposal's own split of
+    every straddling complex (exact: stricter than the problem, and the proposal is optimal for
+    it), and the relaxation without those complexes' caps (the upper bounds; without a relaxation
+    that houses as many there are no variants)."""
+    if capacity_tree(problem, active) is not None:
+        return [Alternative(problem, assignment.edges, True)]
+    straddlers, complex_of = _straddlers(problem, active)
+    parts = len(problem.complex_room) + sum(len(s.part_ids) for s in straddlers)
+    used = np.bincount(complex_of[problem.edge_dwelling[assignment.edges]], minlength=parts)
+    shares = [tuple(int(used[i]) for i in s.part_ids) for s in straddlers]
+    restriction = _variant(problem, complex_of, straddlers, shares)
+    relaxed = _variant(problem, complex_of, straddlers, [None] * len(straddlers))
+    tree = capacity_tree(relaxed, active)
+    assert tree is not None, "cutting every straddler into parts nests the caps"
+    bound = len(np.unique(problem.edge_case[edges]))
+    solution = _solve_blockers(relaxed, edges, tree, bound)
+    if solution is None or len(solution) != assignment.count:
+        # Without a relaxation housing as many nothing bounds the real alternatives: re-solve.
+        return []
+    return [
+        Alternative(restriction, assignment.edges, True),
+        Alternative(relaxed, solution, False),
+    ]
+
+
 def best_alternatives(
-    problem: AssignmentProblem, assignment: Assignment, resolve_limit: int
+    problem: AssignmentProblem,
+    assignment: Assignment,
+    resolve_limit: int,
+    deadline: float | None = None,
 ) -> UnhousedCheck:
     """The best alternative of every unhoused case that has a feasible dwelling, exactly (or
-    flagged incomplete once `resolve_limit` re-solves are spent)."""
+    flagged incomplete once `resolve_limit` re-solves are spent or `deadline`, a
+    time.monotonic value, has passed)."""
     proposal = pairs_of(problem, assignment.edges)
     # Pairs in a complex or neighbourhood without room can never be given (the engine's cap
     # rules exclude them before; bare problems may hold them).
@@ -252,9 +297,12 @@ def best_alternatives(
     in_graph[candidates] = True
     edges = np.flatnonzero(in_graph)
     active = np.unique(problem.edge_dwelling[edges])
+    alternatives = assignment.alternatives
+    if not alternatives or any(capacity_tree(a.problem, active) is None for a in alternatives):
+        alternatives = _own_variants(problem, assignment, edges, active)
     found = [
-        _variant(problem, alternative, edges, active, candidates, starts, proposal)
-        for alternative in assignment.alternatives
+        _variant_view(problem, alternative, edges, active, candidates, starts, proposal)
+        for alternative in alternatives
     ]
     variants = [v for v in found if v is not None] if found and None not in found else []
     result: list[BestAlternative] = []
@@ -278,10 +326,13 @@ def best_alternatives(
         end = int(starts[k + 1]) if k + 1 < len(starts) else len(candidates)
         best: BestAlternative | None = None
         for edge in candidates[start:end].tolist():
-            if resolves >= resolve_limit:
+            if resolves >= resolve_limit or remaining(deadline) <= 0:
                 return UnhousedCheck(result, False, resolves)
             resolves += 1
-            count, score, chosen = solve_with_pair(problem, edge)
+            found_pair = solve_with_pair(problem, edge, deadline)
+            if found_pair is None:
+                return UnhousedCheck(result, False, resolves)
+            count, score, chosen = found_pair
             if best is None or (count, score) > (best.housed, best.total):
                 moves = moves_between(proposal, pairs_of(problem, chosen))
                 dwelling = int(problem.edge_dwelling[edge])

@@ -53,7 +53,12 @@ class PairTradeOff:
 @dataclass(frozen=True, slots=True)
 class AgendaPairExplanation:
     """A pair as the agenda of the date treats it: its failing rules (empty when feasible), its
-    score, whether the proposal holds it and, if feasible but not held, the trade-off."""
+    score, whether the proposal holds it and, if feasible but not held, the trade-off.
+
+    `optimal`: the proposal is proven optimal. It is False only when the solver's time budget ran
+    out; the trade-off (defined against the optimum) is then None, as it is when the re-solve
+    with the pair forced runs out of time.
+    """
 
     case_id: str
     dwelling_id: str
@@ -63,6 +68,7 @@ class AgendaPairExplanation:
     score: float | None
     components: list[ScoreComponent] | None
     trade_off: PairTradeOff | None
+    optimal: bool = True
 
 
 def explain_in_agenda(
@@ -76,12 +82,24 @@ def explain_in_agenda(
     case_id: str,
     dwelling_id: str,
     method: str = "auto",
+    time_budget: float | None = None,
 ) -> AgendaPairExplanation:
     """Explain (case_id, dwelling_id) within the meeting given by the other arguments (as `match`
-    takes them). Raises ValueError when the case or the dwelling is not among the inputs, and
-    RuntimeError if the scalar and vectorised rules disagree (a bug, never a user error)."""
+    takes them, `time_budget` included). Raises ValueError when the case or the dwelling is not
+    among the inputs, and RuntimeError if the scalar and vectorised rules disagree (a bug, never
+    a user error)."""
     declines = list(declines)
-    solved = solve_meeting(cases, dwellings, policy, limits, meeting_date, usage, declines, method)
+    solved = solve_meeting(
+        cases,
+        dwellings,
+        policy,
+        limits,
+        meeting_date,
+        usage,
+        declines,
+        method,
+        time_budget=time_budget,
+    )
     evaluation, problem, assignment = solved.evaluation, solved.problem, solved.assignment
     i, j = evaluation.case_index(case_id), evaluation.dwelling_index(dwelling_id)
     codes = evaluation.reasons(i, j)
@@ -99,7 +117,9 @@ def explain_in_agenda(
         )
         if [f.code for f in failures] != codes:
             raise RuntimeError(f"rules disagree on ({case_id}, {dwelling_id})")
-        return AgendaPairExplanation(case_id, dwelling_id, False, False, failures, None, None, None)
+        return AgendaPairExplanation(
+            case_id, dwelling_id, False, False, failures, None, None, None, assignment.optimal
+        )
     edge = pair_edge(problem, i, j)
     proposed = bool(np.isin(edge, assignment.edges))
     explained = AgendaPairExplanation(
@@ -111,10 +131,16 @@ def explain_in_agenda(
         evaluation.score(i, j),
         evaluation.components(i, j),
         None,
+        assignment.optimal,
     )
-    if proposed:
+    found = (
+        None
+        if proposed or not assignment.optimal
+        else solve_with_pair(problem, edge, solved.deadline)
+    )
+    if found is None:
         return explained
-    housed_if, total_if, chosen = solve_with_pair(problem, edge)
+    housed_if, total_if, chosen = found
     holder = {int(problem.edge_dwelling[e]): int(problem.edge_case[e]) for e in assignment.edges}
     home = {int(problem.edge_case[e]): int(problem.edge_dwelling[e]) for e in assignment.edges}
     return replace(

@@ -3,7 +3,7 @@ can remember real declines (client, corporation, the chair's withdrawal) and for
 closures.
 
 Revision ID: 0007_remembered_declines
-Revises: 0006_monitor
+Revises: 0007_rate_limits
 Create Date: 2026-11-30 09:00:00
 
 """
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0007_remembered_declines"
-down_revision: str | None = "0006_monitor"
+down_revision: str | None = "0007_rate_limits"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

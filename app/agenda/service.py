@@ -23,7 +23,7 @@ from app.limits.models import YearLimits as YearLimitsRow
 from app.limits.models import YearLimitsPublic
 from app.limits.service import get_limits
 from app.organisations.models import OrganisationKind
-from app.problems import Forbidden, NotFound, Unprocessable
+from app.problems import Conflict, Forbidden, NotFound, Unprocessable
 from app.settings import get_settings
 from app.sqltypes import utcnow
 from app.tables.models import OutflowTable
@@ -735,6 +735,44 @@ def vacancy_status_reasons(
     return []
 
 
+WHY_NOT_ATTEMPTS = 3
+"""How often why-not reads the pair and the agenda's inputs before it answers 409."""
+
+
+def _pair_and_inputs(
+    session: Session,
+    table: OutflowTable,
+    case_id: uuid.UUID,
+    vacancy_id: uuid.UUID,
+    on: date,
+    provider: str | None,
+) -> tuple[Any, Any, Loaded]:
+    """The case and vacancy rows and the agenda's inputs for `on`. 404 when either is not at
+    this table, or the case is not `provider`'s (when given): the same answer, so a care
+    provider learns nothing of other providers' case ids."""
+    connection = session.connection()
+    case = connection.execute(
+        select(CASES).where(CASES.c.id == case_id, CASES.c.table_id == table.id)
+    ).first()
+    if case is None or (provider is not None and str(case.care_provider_id) != provider):
+        raise NotFound("No such case at this table.")
+    vacancy = connection.execute(
+        select(VACANCIES).where(VACANCIES.c.id == vacancy_id, VACANCIES.c.table_id == table.id)
+    ).first()
+    if vacancy is None:
+        raise NotFound("No such vacancy at this table.")
+    return case, vacancy, load(session, table, on)
+
+
+def _visibility(view: AgendaView, me: str, provider_of: dict[str, str]) -> Any:
+    def visible_case(other: Any, provider: Any = None) -> bool:
+        """May the caller see this case's id (its own care provider's, or the table view)?"""
+        provider = str(provider) if provider is not None else provider_of.get(str(other))
+        return view == AgendaView.table or provider == me
+
+    return visible_case
+
+
 def why_not(
     session: Session,
     context: AccessContext,
@@ -752,33 +790,27 @@ def why_not(
     if view == AgendaView.housing_corporation:
         raise Forbidden("Why-not answers reveal case details; ask the table's chair.")
     me = str(context.principal.organisation_id)
-    connection = session.connection()
-    case = connection.execute(
-        select(CASES).where(CASES.c.id == case_id, CASES.c.table_id == table.id)
-    ).first()
-    if case is None or (view == AgendaView.care_provider and str(case.care_provider_id) != me):
-        raise NotFound("No such case at this table.")
-    vacancy = connection.execute(
-        select(VACANCIES).where(VACANCIES.c.id == vacancy_id, VACANCIES.c.table_id == table.id)
-    ).first()
-    if vacancy is None:
-        raise NotFound("No such vacancy at this table.")
-    loaded = load(session, table, on)
-    owners = owners_of(loaded.inputs)
-    provider_of = {str(case.id): str(case.care_provider_id), **owners["cases"]}
-
-    def visible_case(other: Any, provider: Any = None) -> bool:
-        """May the caller see this case's id (its own care provider's, or the table view)?"""
-        provider = str(provider) if provider is not None else provider_of.get(str(other))
-        return view == AgendaView.table or provider == me
-
-    case_reasons = case_status_reasons(session, case, on, visible_case)
-    vacancy_reasons = vacancy_status_reasons(session, vacancy, visible_case)
-    # The agenda's own inputs decide; the status reasons must say exactly why one is missing.
-    if (str(case.id) not in owners["cases"]) != bool(case_reasons) or (
-        str(vacancy.id) not in owners["vacancies"]
-    ) != bool(vacancy_reasons):
-        raise RuntimeError("why-not status reasons disagree with the agenda's inputs")
+    own = me if view == AgendaView.care_provider else None
+    for _ in range(WHY_NOT_ATTEMPTS):
+        case, vacancy, loaded = _pair_and_inputs(session, table, case_id, vacancy_id, on, own)
+        owners = owners_of(loaded.inputs)
+        visible_case = _visibility(
+            view, me, {str(case.id): str(case.care_provider_id)} | owners["cases"]
+        )
+        case_reasons = case_status_reasons(session, case, on, visible_case)
+        vacancy_reasons = vacancy_status_reasons(session, vacancy, visible_case)
+        # The agenda's own inputs decide; the status reasons say exactly why one is missing. They
+        # are read in separate statements, so a change committed in between (PostgreSQL, read
+        # committed) can make them disagree: read again.
+        if (str(case.id) not in owners["cases"]) == bool(case_reasons) and (
+            str(vacancy.id) not in owners["vacancies"]
+        ) == bool(vacancy_reasons):
+            break
+    else:
+        raise Conflict(
+            "The case or vacancy kept changing while the answer was read; try again.",
+            code="inputs_changed",
+        )
     answer: dict[str, Any] = {
         "case_id": case.id,
         "vacancy_id": vacancy.id,

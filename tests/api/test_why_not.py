@@ -1,8 +1,12 @@
 """One truth for "why not": the answer for a date is what the agenda of that date does with the
 pair: statuses, caps with the usage the agenda counted, earlier declines, and the trade-off."""
 
+import uuid
+
 import pytest
 
+from app.agenda import service as agenda_service
+from app.tables.models import OutflowTable
 from tests.api.weeks import (
     agenda,
     codes,
@@ -16,7 +20,7 @@ from tests.api.weeks import (
     reason,
     why_not,
 )
-from tests.clock import iso
+from tests.clock import day, iso
 
 
 @pytest.fixture(autouse=True)
@@ -220,3 +224,56 @@ def test_a_corporation_may_not_ask_why_not(client, region):
         headers=region.corporation.headers,
     )
     assert response.status_code == 403
+
+
+def stale_agenda_inputs(session, region, monkeypatch, times: int) -> None:
+    """The next `times` loads of the agenda's inputs return what they were before now, as when a
+    change commits between why-not's reads of the pair and of the inputs."""
+    table = session.get(OutflowTable, uuid.UUID(region.table_id))
+    stale = agenda_service.load(session, table, day(0))
+    real = agenda_service.load
+    left = [times]
+
+    def load(*args, **kwargs):
+        if left[0] > 0:
+            left[0] -= 1
+            return stale
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(agenda_service, "load", load)
+
+
+def test_why_not_reads_again_when_the_case_changed_between_its_reads(
+    client, region, session, monkeypatch
+):
+    case = ready_case(client, region.care_provider, region.table_id)
+    home = fitting_dwelling(client, region.corporation, "A")
+    stale_agenda_inputs(session, region, monkeypatch, times=1)
+    patch_case(client, region, case, {"status": "on_hold", "status_reason": "client_request"})
+    answer = why_not(client, region.chair, region.table_id, case, home)
+    assert codes(answer) == ["case_on_hold"]
+
+
+def test_why_not_answers_409_when_the_case_keeps_changing(client, region, session, monkeypatch):
+    case = ready_case(client, region.care_provider, region.table_id)
+    home = fitting_dwelling(client, region.corporation, "A")
+    stale_agenda_inputs(session, region, monkeypatch, times=agenda_service.WHY_NOT_ATTEMPTS)
+    patch_case(client, region, case, {"status": "on_hold", "status_reason": "client_request"})
+    response = client.get(
+        f"/v1/tables/{region.table_id}/why-not",
+        params={"case_id": case["id"], "vacancy_id": home["id"], "date": iso(0)},
+        headers=region.chair.headers,
+    )
+    assert response.status_code == 409, response.text
+    assert response.json()["code"] == "inputs_changed"
+
+
+def test_a_care_provider_learns_nothing_of_another_providers_case(client, region):
+    other = ready_case(client, region.other_care_provider, region.table_id)
+    response = client.get(
+        f"/v1/tables/{region.table_id}/why-not",
+        params={"case_id": other["id"], "vacancy_id": str(uuid.uuid4()), "date": iso(0)},
+        headers=region.care_provider.headers,
+    )
+    assert response.status_code == 404
+    assert response.json()["detail"] == "No such case at this table."

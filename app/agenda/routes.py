@@ -49,7 +49,7 @@ def get_agenda(
 @router.get(
     "/{table_id}/why-not",
     response_model=WhyNot,
-    responses=problem_responses(401, 403, 404, 422, 429),
+    responses=problem_responses(401, 403, 404, 409, 422, 429),
     dependencies=limited(EndpointClass.why_not),
 )
 def get_why_not(

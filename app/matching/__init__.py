@@ -3,6 +3,7 @@
 Dataclasses in (`types`), ranked results out (`results`); see `match` for the weekly result.
 """
 
+from app.matching.declines import DECLINE_DECISIONS
 from app.matching.engine import greedy_baseline, match
 from app.matching.evaluation import Evaluation, evaluate, explain_pair
 from app.matching.results import (
@@ -10,8 +11,10 @@ from app.matching.results import (
     BottleneckGroup,
     Bottlenecks,
     CaseCandidates,
+    Displaced,
     DwellingCandidates,
     DwellingWithoutCandidates,
+    LeftUnhoused,
     MatchResult,
     MatchStats,
     Optimality,
@@ -26,25 +29,42 @@ from app.matching.results import (
 )
 from app.matching.rules import CAP_REASONS, REASON_CODES
 from app.matching.scoring import COMPONENT_NAMES
-from app.matching.types import CaseProfile, Dwelling, Policy, ScoreWeights, SpreadUsage, YearLimits
+from app.matching.tradeoffs import TRADE_OFFS
+from app.matching.types import (
+    CaseProfile,
+    Dwelling,
+    EarlierDecline,
+    Policy,
+    ScoreWeights,
+    SpreadUsage,
+    YearLimits,
+)
+from app.matching.whynot import AgendaPairExplanation, PairTradeOff, explain_in_agenda
 
 __all__ = [
     "CAP_REASONS",
     "COMPONENT_NAMES",
+    "DECLINE_DECISIONS",
     "REASON_CODES",
+    "TRADE_OFFS",
+    "AgendaPairExplanation",
     "BlockedCase",
     "BottleneckGroup",
     "Bottlenecks",
     "CaseCandidates",
     "CaseProfile",
+    "Displaced",
     "Dwelling",
     "DwellingCandidates",
     "DwellingWithoutCandidates",
+    "EarlierDecline",
     "Evaluation",
+    "LeftUnhoused",
     "MatchResult",
     "MatchStats",
     "Optimality",
     "PairExplanation",
+    "PairTradeOff",
     "PassedOver",
     "Policy",
     "Proposal",
@@ -57,6 +77,7 @@ __all__ = [
     "SpreadUsage",
     "YearLimits",
     "evaluate",
+    "explain_in_agenda",
     "explain_pair",
     "greedy_baseline",
     "match",

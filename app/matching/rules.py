@@ -12,6 +12,7 @@ from datetime import date, timedelta
 import numpy as np
 
 from app.matching.areas import area_groups, first_containing_area
+from app.matching.declines import NO_DECLINES, DeclineIndex
 from app.matching.results import RuleFailure
 from app.matching.types import CaseProfile, Dwelling, Policy, SpreadUsage, YearLimits
 from app.matching.units import age_at, format_cents, months_registered, to_cents
@@ -32,6 +33,8 @@ REASON_CODES: tuple[str, ...] = (
     "beschikking_missing",
     "rent_arrears",
     "registration_too_short",
+    "declined_earlier",
+    "declined_by_corporation_earlier",
     "complex_cap_reached",
     "neighbourhood_cap_reached",
 )
@@ -186,6 +189,7 @@ def rule_failures(
     meeting_date: date,
     usage: SpreadUsage,
     facts: CaseFacts | None = None,
+    declines: DeclineIndex = NO_DECLINES,
 ) -> list[RuleFailure]:
     """Every failing rule of one pair, in REASON_CODES order, with its deciding figures."""
     check_policy(policy)
@@ -281,12 +285,14 @@ def rule_failures(
             contingent=False,
             urgency=False,
         )
+    failures += decline_failures(case, dwelling, declines)
     if complex_full(dwelling, policy, usage):
         fail(
             "complex_cap_reached",
             complex=dwelling.complex_key,
             usage=usage.per_complex.get(dwelling.complex_key, 0),
             cap=policy.max_per_complex,
+            window_months=policy.spread_window_months,
         )
     if neighbourhood_full(dwelling, policy, usage):
         fail(
@@ -294,6 +300,48 @@ def rule_failures(
             neighbourhood=dwelling.neighbourhood_code,
             usage=usage.per_neighbourhood.get(dwelling.neighbourhood_code, 0),
             cap=policy.max_per_neighbourhood,
+            window_months=policy.spread_window_months,
+        )
+    return failures
+
+
+def decline_failures(
+    case: CaseProfile, dwelling: Dwelling, declines: DeclineIndex
+) -> list[RuleFailure]:
+    """`declined_earlier` (the pair was declined: the latest decision, reason and date, and how
+    many times) and `declined_by_corporation_earlier` (a corporation decline the policy widens to
+    all its dwellings, in force on the meeting date)."""
+    failures = []
+    earlier = declines.pairs.get((case.id, dwelling.id))
+    if earlier is not None:
+        decline, times = earlier
+        failures.append(
+            RuleFailure(
+                "declined_earlier",
+                {
+                    "decision": decline.decision,
+                    "reason": decline.reason,
+                    "decided_on": decline.decided_on.isoformat(),
+                    "proposal_id": decline.proposal_id,
+                    "times": times,
+                },
+            )
+        )
+    widened = declines.widened.get((case.id, dwelling.corporation_id))
+    if widened is not None:
+        decline = widened.decline
+        failures.append(
+            RuleFailure(
+                "declined_by_corporation_earlier",
+                {
+                    "corporation_id": decline.corporation_id,
+                    "reason": decline.reason,
+                    "decided_on": decline.decided_on.isoformat(),
+                    "until": widened.until.isoformat(),
+                    "vacancy_id": decline.dwelling_id,
+                    "proposal_id": decline.proposal_id,
+                },
+            )
         )
     return failures
 
@@ -376,6 +424,16 @@ class FailureMatrix:
         self.case_counts[rows, r] += cols.size
         self.dwelling_counts[cols, r] += rows.size
 
+    def fail_cells(self, code: str, rows: np.ndarray, cols: np.ndarray) -> None:
+        """The pairs (rows[k], cols[k]) fail `code`; the pairs must be distinct."""
+        if rows.size == 0:
+            return
+        cases, dwellings = self.mask.shape
+        self.mask[rows, cols] |= np.int32(REASON_BIT[code])
+        r = REASON_CODES.index(code)
+        self.case_counts[:, r] += np.bincount(rows, minlength=cases)
+        self.dwelling_counts[:, r] += np.bincount(cols, minlength=dwellings)
+
     def finish(self) -> "FailureMatrix":
         """Fold the case-only and dwelling-only rules into the mask in one pass."""
         self.mask |= self._case_bits[:, None] | self._dwelling_bits[None, :]
@@ -389,6 +447,7 @@ def failure_matrix(
     meeting_date: date,
     usage: SpreadUsage,
     prepared: PreparedArrays,
+    declines: DeclineIndex = NO_DECLINES,
 ) -> FailureMatrix:
     """Every rule over all pairs: the vectorised twin of `rule_failures`."""
     facts = prepared.facts
@@ -485,6 +544,7 @@ def failure_matrix(
         of_cases([f.registration_short for f in facts]),
         ~of_dwellings([d.contingent for d in dwellings]),
     )
+    _fail_declines(out, cases, dwellings, declines)
     out.fail(
         "complex_cap_reached",
         every_case,
@@ -496,3 +556,32 @@ def failure_matrix(
         of_dwellings([neighbourhood_full(d, policy, usage) for d in dwellings]),
     )
     return out.finish()
+
+
+def _fail_declines(
+    out: FailureMatrix,
+    cases: Sequence[CaseProfile],
+    dwellings: Sequence[Dwelling],
+    declines: DeclineIndex,
+) -> None:
+    """The vectorised twin of `decline_failures`: declined pairs cell by cell, widened
+    corporation declines as one block per corporation (like `rent_arrears`)."""
+    case_row = {case.id: i for i, case in enumerate(cases)}
+    dwelling_col = {dwelling.id: j for j, dwelling in enumerate(dwellings)}
+    cells = [
+        (case_row[c], dwelling_col[d])
+        for c, d in declines.pairs
+        if c in case_row and d in dwelling_col
+    ]
+    out.fail_cells(
+        "declined_earlier",
+        np.array([i for i, _ in cells], dtype=np.intp),
+        np.array([j for _, j in cells], dtype=np.intp),
+    )
+    corporations = [d.corporation_id for d in dwellings]
+    for corporation in sorted({corp for _, corp in declines.widened}):
+        out.fail(
+            "declined_by_corporation_earlier",
+            _column([(c.id, corporation) in declines.widened for c in cases], bool),
+            np.array([corp == corporation for corp in corporations], dtype=bool),
+        )

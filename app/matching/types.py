@@ -51,6 +51,9 @@ class Policy:
     max_per_neighbourhood: int
     spread_window_months: int
     weights: ScoreWeights = field(default_factory=ScoreWeights)
+    corporation_decline_scope_days: Mapping[str, int] = field(default_factory=dict)
+    """Decline reason -> days during which a corporation's decline with that reason excludes all
+    of that corporation's dwellings for the case (`declined_by_corporation_earlier`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,3 +113,22 @@ class SpreadUsage:
 
     per_complex: Mapping[str, int] = field(default_factory=dict)
     per_neighbourhood: Mapping[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class EarlierDecline:
+    """A proposal of this case for this dwelling that ended in a decline: `client_decline`,
+    `corporation_decline` or the chair's explicit `withdraw` (never an automatic closure).
+
+    `corporation_id` is the declined dwelling's corporation, so a widened corporation decline
+    still applies when that dwelling is no longer on offer. `decided_on` is the date of the
+    decision (Europe/Amsterdam).
+    """
+
+    case_id: str
+    dwelling_id: str
+    corporation_id: str
+    decision: str
+    reason: str | None
+    decided_on: date
+    proposal_id: str | None = None

@@ -388,6 +388,7 @@ def _close_by_system(
             from_status=from_status,
             to_status=status,
             reason=reason,
+            automatic=True,
             actor_organisation_id=actor,
             actor_api_key_id=key,
         )

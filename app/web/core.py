@@ -143,8 +143,52 @@ def case_code(value: Any) -> str:
     return f"D-{short_id(value)}" if value else ""
 
 
+# Why-not figures that are codes, dates or ids, and how a page shows them.
+DETAIL_LABELS = {
+    "decision": "decision",
+    "reason": "decision_reason",
+    "status_reason": "status_reason",
+    "proposal_status": "proposal_status",
+}
+DETAIL_DATES = frozenset(
+    {
+        "decided_on",
+        "until",
+        "parked_until",
+        "ready_since",
+        "exit_date",
+        "meeting_date",
+        "latest",
+        "available_from",
+        "registration_date",
+        "valid_until",
+    }
+)
+
+ID_PREFIXES = {"vacancy_id": "W", "proposal_id": "V", "corporation_id": "O"}
+
+
+def detail_value(key: str, value: Any) -> str:
+    """One why-not figure in Dutch: yes/no, a label for a code, a Dutch date, a short id."""
+    if value is True or value is False:
+        return "ja" if value else "nee"
+    if value is None or value == "":
+        return "\u2013"
+    if key in DETAIL_LABELS:
+        return labels.label(DETAIL_LABELS[key], value)
+    if key in DETAIL_DATES:
+        return dutch_date(value)
+    if key == "case_id":
+        return case_code(value)
+    if key in ID_PREFIXES:
+        return f"{ID_PREFIXES[key]}-{short_id(value)}"
+    return str(value)
+
+
 templates = Jinja2Templates(directory=str(HERE / "templates"))
-templates.env.globals.update(label=labels.label, labels=labels, case_code=case_code)
+templates.env.globals.update(
+    label=labels.label, labels=labels, case_code=case_code, detail_value=detail_value
+)
 templates.env.filters.update(
     datum=dutch_date, tijdstip=dutch_datetime, getal=number, euro=euro, kort=short_id, kamers=rooms
 )

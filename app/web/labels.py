@@ -34,8 +34,29 @@ REASONS = {
     "beschikking_missing": "Wmo-beschikking ontbreekt",
     "rent_arrears": "Huurachterstand bij deze corporatie",
     "registration_too_short": "Inschrijfduur te kort",
+    "declined_earlier": "Eerder afgewezen of ingetrokken voor deze woning",
+    "declined_by_corporation_earlier": (
+        "Eerder afgewezen door deze corporatie (geldt voor al haar woningen)"
+    ),
     "complex_cap_reached": "Maximum per complex bereikt",
     "neighbourhood_cap_reached": "Maximum per buurt bereikt",
+    # Why-not: the case or the dwelling takes no part in the agenda of that date.
+    "case_on_hold": "Dossier is aangehouden",
+    "case_parked": "Dossier staat geparkeerd na een afwijzing",
+    "case_in_open_proposal": "Dossier zit al in een lopend voorstel",
+    "case_housed": "Dossier is al gehuisvest",
+    "case_withdrawn": "Dossier is afgemeld",
+    "case_not_ready_yet": "Dossier is op deze datum nog niet klaar voor uitstroom",
+    "vacancy_in_open_proposal": "Woning zit al in een lopend voorstel",
+    "vacancy_let": "Woning is verhuurd",
+    "vacancy_withdrawn": "Woning is ingetrokken",
+}
+
+# Why an alternative that houses a passed-over case was not chosen.
+TRADE_OFFS = {
+    "fewer_housed": "Er worden dan minder mensen gehuisvest",
+    "lower_total_score": "Evenveel mensen gehuisvest, maar met een lagere totaalscore",
+    "equal_alternative": "Even goed; de vaste volgorde koos het voorstel",
 }
 
 # Figures a why-not answer gives per rule.
@@ -79,6 +100,21 @@ REASON_DETAILS = {
     "urgency": "urgentie",
     "complex": "complex",
     "usage": "in gebruik",
+    "window_months": "spreidingsperiode (maanden)",
+    "decision": "besluit",
+    "reason": "reden",
+    "decided_on": "besloten op",
+    "proposal_id": "voorstel",
+    "times": "aantal keer",
+    "until": "geldt tot",
+    "vacancy_id": "woning",
+    "case_id": "dossier",
+    "status_reason": "reden",
+    "parked_until": "geparkeerd tot",
+    "ready_since": "klaar voor uitstroom sinds",
+    "exit_date": "uitstroomdatum",
+    "proposal_status": "status voorstel",
+    "meeting_date": "vergadering",
 }
 
 COMPONENTS = {
@@ -219,6 +255,7 @@ ALL = {
     "meeting_status": MEETING_STATUSES,
     "reason": REASONS,
     "detail": REASON_DETAILS,
+    "trade_off": TRADE_OFFS,
     "component": COMPONENTS,
     "decision": DECISIONS,
     "decision_reason": DECISION_REASONS,

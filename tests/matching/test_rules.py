@@ -40,7 +40,7 @@ def detail(case, dwelling, code, policy=None, limits=LIMITS_2026, meeting=MEETIN
 def test_reason_codes_are_stable_and_ordered():
     assert REASON_CODES[0] == "rent_above_cap"
     assert REASON_CODES[-2:] == ("complex_cap_reached", "neighbourhood_cap_reached")
-    assert len(set(REASON_CODES)) == 17
+    assert len(set(REASON_CODES)) == 19
 
 
 def test_factory_pair_is_feasible():

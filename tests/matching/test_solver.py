@@ -6,9 +6,10 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from app.matching.solver import AssignmentProblem, check_assignment, prune, solve
+from app.matching.solver import AssignmentProblem, capacity_tree, check_assignment, prune, solve
 from app.matching.straddling import certified_optimum
-from app.matching.tradeoffs import passed_over
+from app.matching.tradeoffs import passed_over, solve_with_pair
+from app.matching.unhoused import best_alternatives
 from tests.matching.brute import best
 
 
@@ -301,6 +302,110 @@ def test_unsettled_passed_over_checks_beyond_the_limit_are_flagged():
     limited = passed_over(problem, result, resolve_limit=0)
     assert not limited.complete
     assert limited.by_edge == {}
+
+
+def expected_best_alternatives(problem: AssignmentProblem, chosen: np.ndarray) -> dict:
+    """Brute force: per unhoused case with a pair that fits within the caps, the best (housed,
+    total) over every assignment that houses it."""
+    housed = {int(c) for c in problem.edge_case[chosen]}
+    expected: dict[int, tuple[int, int]] = {}
+    for e in range(problem.edges):
+        case = int(problem.edge_case[e])
+        if case not in housed and best(problem, forced=e)[0] > 0:
+            expected[case] = max(expected.get(case, (-1, 0)), best(problem, forced=e))
+    return expected
+
+
+def assert_is_an_assignment_housing(problem, result, alternative) -> None:
+    """The reported alternative (the proposal with its moves) is a real assignment housing its
+    case, as good as it says; its moves list only real changes."""
+    before = {
+        int(problem.edge_case[e]): int(problem.edge_dwelling[e]) for e in result.edges.tolist()
+    }
+    pairs = dict(before)
+    for case, dwelling in alternative.moves.items():
+        assert before.get(case) != dwelling
+        if dwelling is None:
+            pairs.pop(case)
+        else:
+            pairs[case] = dwelling
+    assert pairs[alternative.case] == alternative.dwelling
+    lookup = {
+        (int(c), int(d)): e
+        for e, (c, d) in enumerate(zip(problem.edge_case, problem.edge_dwelling, strict=True))
+    }
+    chosen = np.array(sorted(lookup[pair] for pair in pairs.items()), dtype=np.int64)
+    check_assignment(problem, chosen)
+    assert len(chosen) == alternative.housed
+    assert int(problem.edge_score[chosen].sum()) == alternative.total
+
+
+def assert_best_alternatives_match_brute_force(problem, result, resolve_limit=1000) -> None:
+    check = best_alternatives(problem, result, resolve_limit)
+    assert check.complete
+    found = {a.case: (a.housed, a.total) for a in check.alternatives}
+    assert found == expected_best_alternatives(problem, result.edges)
+    for alternative in check.alternatives:
+        assert_is_an_assignment_housing(problem, result, alternative)
+        assert alternative.housed >= result.count - 1  # the bound the docstring proves
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.one_of(problems(), problems(nested=True), contested(nested=True)))
+def test_unhoused_cases_get_their_best_alternative_without_resolves_when_all_caps_nest(problem):
+    result = solve(problem)
+    if capacity_tree(problem, np.unique(problem.edge_dwelling)) is not None:
+        assert best_alternatives(problem, result, resolve_limit=0).complete
+    assert_best_alternatives_match_brute_force(problem, result)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.one_of(problems(nested=False), straddled(), contested()))
+def test_unhoused_cases_get_their_best_alternative_when_complexes_straddle(problem):
+    assert_best_alternatives_match_brute_force(problem, solve(problem))
+
+
+@settings(max_examples=100, deadline=None)
+@given(straddled())
+def test_unhoused_best_alternatives_after_the_component_route_match_brute_force(problem):
+    assert_best_alternatives_match_brute_force(problem, solve(problem, split_limit=0))
+
+
+@settings(max_examples=60, deadline=None)
+@given(straddled())
+def test_unhoused_best_alternatives_after_the_milp_route_match_brute_force(problem):
+    assert_best_alternatives_match_brute_force(problem, solve(problem, method="milp"))
+
+
+def test_a_higher_scoring_case_is_left_unhoused_so_that_two_others_are_housed():
+    # case 0 fits only dwelling 0, which shares complex 0 with dwelling 1 and neighbourhood 0
+    # with dwelling 2, both with room for one: housing case 0 blocks cases 1 and 2
+    problem = AssignmentProblem(
+        n_cases=3,
+        n_dwellings=3,
+        edge_case=np.array([0, 1, 2]),
+        edge_dwelling=np.array([0, 1, 2]),
+        edge_score=np.array([10, 5, 5]),
+        complex_of=np.array([0, 0, 1]),
+        neighbourhood_of=np.array([0, 1, 0]),
+        complex_room=np.array([1, 1]),
+        neighbourhood_room=np.array([1, 1]),
+    )
+    result = solve(problem)
+    assert sorted(result.edges.tolist()) == [1, 2]
+    assert passed_over(problem, result, resolve_limit=10).by_edge == {}
+    [alternative] = best_alternatives(problem, result, resolve_limit=10).alternatives
+    assert (alternative.case, alternative.housed, alternative.total) == (0, 1, 10)
+    assert alternative.moves == {0: 0, 1: None, 2: None}
+
+
+def test_solve_with_pair_returns_the_best_assignment_containing_the_pair():
+    problem = straddling_problem()
+    for edge in range(problem.edges):
+        count, total, chosen = solve_with_pair(problem, edge)
+        assert (count, total) == best(problem, forced=edge)
+        check_assignment(problem, chosen)
+        assert edge in chosen.tolist()
 
 
 @st.composite

@@ -2,8 +2,8 @@
 can remember real declines (client, corporation, the chair's withdrawal) and forget automatic
 closures.
 
-Revision ID: 0007_remembered_declines
-Revises: 0007_rate_limits
+Revision ID: 0009_remembered_declines
+Revises: 0008_hardening
 Create Date: 2026-11-30 09:00:00
 
 """
@@ -13,8 +13,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0007_remembered_declines"
-down_revision: str | None = "0007_rate_limits"
+revision: str = "0009_remembered_declines"
+down_revision: str | None = "0008_hardening"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

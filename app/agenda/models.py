@@ -10,7 +10,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, Field
 
-from app.limits.models import YearLimitsPublic
+from app.limits.models import LimitsFallback, YearLimitsPublic
 from app.tables.policy import TablePolicy
 
 
@@ -164,7 +164,15 @@ class Agenda(BaseModel):
     generated_at: datetime
     view: AgendaView
     policy: TablePolicy = Field(description="The policy this agenda used.")
-    limits: YearLimitsPublic = Field(description="The legal limits of the meeting's year it used.")
+    limits: YearLimitsPublic = Field(
+        description="The legal limits this agenda used: the meeting year's own, or (see "
+        "`limits_fallback`) the latest earlier year's."
+    )
+    limits_fallback: LimitsFallback | None = Field(
+        description="Null when the meeting year's own limits were used. Otherwise the meeting "
+        "year has no limits yet and `limits.year` is the earlier year used instead, so the "
+        "table can meet in January before the new figures are entered."
+    )
     summary: AgendaSummary
     proposals: list[ProposalOut]
     candidates_by_case: list[CaseCandidatesOut]
@@ -193,3 +201,7 @@ class WhyNot(BaseModel):
     reasons: list[RuleFailureOut] = Field(description="Every hard rule that fails, with figures.")
     score: float | None
     components: list[ScoreComponentOut] | None
+    limits_year: int = Field(description="The year whose legal limits decided the answer.")
+    limits_fallback: LimitsFallback | None = Field(
+        description="Null when the date's own year has limits; see the agenda's field."
+    )

@@ -19,10 +19,9 @@ from app.access_log.service import AccessContext
 from app.agenda.models import AgendaView
 from app.cases.models import Case
 from app.limits.models import YearLimits as YearLimitsRow
-from app.limits.models import YearLimitsPublic
-from app.limits.service import get_limits
+from app.limits.service import engine_limits, fallback_of, limits_for, limits_public
 from app.organisations.models import OrganisationKind
-from app.problems import Forbidden, NotFound, Unprocessable
+from app.problems import Forbidden, NotFound
 from app.sqltypes import utcnow
 from app.tables.models import OutflowTable
 from app.tables.policy import TablePolicy
@@ -61,27 +60,12 @@ def engine_policy(policy: TablePolicy) -> matching.Policy:
     )
 
 
-def engine_limits(row: YearLimitsRow) -> matching.YearLimits:
-    return matching.YearLimits(
-        year=row.year,
-        low_cap=row.low_cap,
-        high_cap=row.high_cap,
-        liberalisation_limit=row.liberalisation_limit,
-        income_limit_single=row.income_limit_single,
-        income_limit_multi=row.income_limit_multi,
-        income_limit_single_pension=row.income_limit_single_pension,
-        income_limit_multi_pension=row.income_limit_multi_pension,
-        pension_age=row.pension_age,
-        service_costs_count=row.service_costs_count,
-        service_costs_max=row.service_costs_max,
-    )
-
-
 def case_profile(row: Any) -> matching.CaseProfile:
     return matching.CaseProfile(
         id=str(row.id),
         ready_since=row.ready_since,
         birth_year=row.birth_year,
+        birth_month=row.birth_month,
         adults=row.household_adults,
         children=row.household_children,
         annual_taxable=row.income_annual_taxable,
@@ -160,14 +144,9 @@ def open_vacancies_query(table_id: uuid.UUID, on: date):  # type: ignore[no-unty
 
 
 def load_inputs(session: Session, table: OutflowTable, on: date) -> MatchInputs:
-    limits = get_limits(session, on.year)
-    if limits is None:
-        raise Unprocessable(
-            "date",
-            f"no legal limits for {on.year}; the operator adds them with PUT /v1/limits/{on.year}",
-            "no_limits_for_year",
-            "query",
-        )
+    """Raises Unprocessable (`no_limits_for_year`) for a date before the earliest known limits;
+    a later year without limits of its own uses the latest earlier year's (`limits_for`)."""
+    limits = limits_for(session, on)
     connection = session.connection()
     return MatchInputs(
         table=table,
@@ -191,6 +170,27 @@ def run_engine(session: Session, inputs: MatchInputs, top_k: int) -> matching.Ma
         spread_usage(session, inputs.table.id, inputs.on, inputs.policy.spread_window_months),
         top_k=top_k,
     )
+
+
+def _fallback_json(on: date, limits_year: int) -> dict[str, Any] | None:
+    fallback = fallback_of(on.year, limits_year)
+    return None if fallback is None else fallback.model_dump(mode="json")
+
+
+def upgrade_frozen(document: dict[str, Any]) -> dict[str, Any]:
+    """A frozen agenda in today's shape (a new dict; the stored snapshot is never rewritten).
+
+    Agendas frozen before the DAEB rent limit got its name carry only `liberalisation_limit`,
+    no AOW age, source or origin, and no `limits_fallback` (they could not fall back)."""
+    limits = dict(document["limits"])
+    if "daeb_rent_limit" not in limits:
+        limits["daeb_rent_limit"] = limits["liberalisation_limit"]
+        for name in ("aow_age", "source", "origin"):
+            limits.setdefault(name, None)
+    fallback = document.get("limits_fallback")
+    if "limits_fallback" not in document:
+        fallback = _fallback_json(date.fromisoformat(document["date"]), limits["year"])
+    return {**document, "limits": limits, "limits_fallback": fallback}
 
 
 def _components(components: list[Any] | None) -> list[dict[str, Any]] | None:
@@ -238,9 +238,8 @@ def full_document(
         "generated_at": utcnow().isoformat().replace("+00:00", "Z"),
         "view": AgendaView.table.value,
         "policy": inputs.policy.model_dump(mode="json"),
-        "limits": YearLimitsPublic.model_validate(inputs.limits, from_attributes=True).model_dump(
-            mode="json"
-        ),
+        "limits": limits_public(inputs.limits).model_dump(mode="json"),
+        "limits_fallback": _fallback_json(inputs.on, inputs.limits.year),
         "summary": {
             "ready_cases": stats.cases,
             "vacancies": stats.dwellings,
@@ -540,9 +539,7 @@ def why_not(
     ).first()
     if vacancy is None:
         raise NotFound("No such vacancy at this table.")
-    limits = get_limits(session, on.year)
-    if limits is None:
-        raise Unprocessable("date", f"no legal limits for {on.year}", "no_limits_for_year", "query")
+    limits = limits_for(session, on)
     explanation = matching.explain_pair(
         case_profile(case),
         dwelling(vacancy),
@@ -560,4 +557,6 @@ def why_not(
         "reasons": [{"code": r.code, "detail": r.detail} for r in explanation.reasons],
         "score": explanation.score,
         "components": _components(explanation.components),
+        "limits_year": limits.year,
+        "limits_fallback": _fallback_json(on, limits.year),
     }

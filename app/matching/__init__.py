@@ -23,14 +23,25 @@ from app.matching.results import (
     RuleFailure,
     ScoreComponent,
 )
-from app.matching.rules import CAP_REASONS, REASON_CODES
+from app.matching.rules import CAP_REASONS, REASON_CODES, IncomeLimit, applicable_income_limit
 from app.matching.scoring import COMPONENT_NAMES
-from app.matching.types import CaseProfile, Dwelling, Policy, ScoreWeights, SpreadUsage, YearLimits
+from app.matching.types import (
+    AowAges,
+    AowCohort,
+    CaseProfile,
+    Dwelling,
+    Policy,
+    ScoreWeights,
+    SpreadUsage,
+    YearLimits,
+)
 
 __all__ = [
     "CAP_REASONS",
     "COMPONENT_NAMES",
     "REASON_CODES",
+    "AowAges",
+    "AowCohort",
     "BlockedCase",
     "BottleneckGroup",
     "Bottlenecks",
@@ -40,6 +51,7 @@ __all__ = [
     "DwellingCandidates",
     "DwellingWithoutCandidates",
     "Evaluation",
+    "IncomeLimit",
     "MatchResult",
     "MatchStats",
     "PairExplanation",
@@ -54,6 +66,7 @@ __all__ = [
     "ScoreWeights",
     "SpreadUsage",
     "YearLimits",
+    "applicable_income_limit",
     "evaluate",
     "explain_pair",
     "greedy_baseline",

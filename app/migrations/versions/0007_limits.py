@@ -42,7 +42,7 @@ def downgrade() -> None:
     with op.batch_alter_table("yearly_limits", schema=None) as batch_op:
         batch_op.drop_column("origin")
         batch_op.drop_column("source")
-        # Every year had AOW age 67 in the only years this revision's predecessor knew.
+        # The whole years of the AOW age are 67 in every year the AOW table holds (2024-2031).
         batch_op.add_column(
             sa.Column("pension_age", sa.Integer(), nullable=False, server_default="67")
         )

@@ -4,7 +4,7 @@ moves from a whole number per year to a table per birth cohort (shipped data), a
 carry its birth month.
 
 Revision ID: 0007_limits
-Revises: 0006_monitor
+Revises: 0007_rate_limits
 Create Date: 2026-11-30 09:00:00
 
 """
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0007_limits"
-down_revision: str | None = "0006_monitor"
+down_revision: str | None = "0007_rate_limits"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

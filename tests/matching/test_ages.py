@@ -7,7 +7,7 @@ pure and takes the meeting date as an argument.
 from datetime import date, timedelta
 from decimal import Decimal
 
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from app.matching import applicable_income_limit
@@ -121,6 +121,7 @@ def _every_day(first: date, last: date) -> list[date]:
     return [first + timedelta(days=n) for n in range((last - first).days + 1)]
 
 
+@settings(deadline=None)
 @given(
     birth_year=st.integers(1940, 1990),
     birth_month=st.none() | st.integers(1, 12),

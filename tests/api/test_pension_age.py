@@ -1,5 +1,6 @@
-"""Pension age through the API: a case may carry its birth month; why-not says which reading of
-the AOW age decided, and the corporation's income category follows the same reading.
+"""Age and pension age through the API: a case may carry its birth month; why-not says which
+reading of the age and the AOW age decided, and the corporation's income category follows the
+same reading.
 
 Birth years are chosen relative to TODAY with the shipped AOW table, so that the pension age
 is uncertain from the birth year alone on the meeting date.
@@ -11,7 +12,7 @@ from decimal import Decimal
 import pytest
 
 from app.limits.data import aow_ages
-from app.matching.ages import pension_reading
+from app.matching.ages import age_reading, pension_reading
 from tests.api.helpers import invalid_names
 from tests.clock import TODAY, day, iso
 from tests.conftest import case_body, create_case, create_vacancy
@@ -108,14 +109,54 @@ def test_a_birth_month_outside_1_to_12_is_refused(client, region, month):
     assert invalid_names(response) == ["birth_month"]
 
 
-def a_dwelling(client, region, figures, on: date = TODAY) -> dict:
+def a_dwelling(client, region, figures, on: date = TODAY, **overrides) -> dict:
     return create_vacancy(
         client,
         region.corporation,
         rent={"base": figures["rent"], "eligible_service_costs": "0"},
         available_from=on.isoformat(),
         respond_before=on.isoformat(),
+        **overrides,
     )
+
+
+MIN_AGE = 55
+
+
+def birth_deciding_the_min_age() -> tuple[int, int, date]:
+    """(year, month, date): someone who certainly is MIN_AGE on the date by year and month, while
+    the birth year alone leaves them possibly a year younger (a date in the last weeks, since in
+    early January no month of the year has passed yet)."""
+    for back in range(40):
+        on = day(-back)
+        year = on.year - MIN_AGE
+        for month in range(1, 13):
+            with_month = age_reading(year, month, on)
+            if (with_month.age, with_month.basis) == (MIN_AGE, "birth_month") and (
+                age_reading(year, None, on).age < MIN_AGE
+            ):
+                return year, month, on
+    raise AssertionError("no date in the last weeks where the birth month decides the age")
+
+
+def age_reason(answer: dict) -> dict | None:
+    return next((r["detail"] for r in answer["reasons"] if r["code"] == "age_restricted"), None)
+
+
+def test_a_birth_month_past_the_birthday_meets_a_minimum_age_the_year_alone_cannot(
+    client, region, figures
+):
+    year, month, on = birth_deciding_the_min_age()
+    dwelling = a_dwelling(client, region, figures, on, min_age=MIN_AGE)
+    with_month = case_with(client, region, figures, (year, month))
+    assert age_reason(why_not(client, region, with_month, dwelling, on)) is None
+
+    year_only = case_with(client, region, figures, (year, None))
+    reason = age_reason(why_not(client, region, year_only, dwelling, on))
+    assert reason is not None
+    assert reason["age"] == MIN_AGE - 1
+    assert reason["min_age"] == MIN_AGE
+    assert reason["age_basis"] == "uncertain_strict"
 
 
 def test_without_birth_month_why_not_applies_the_limit_under_which_the_cap_applies(

@@ -5,6 +5,7 @@ import json
 import os
 import secrets
 import sys
+import textwrap
 import uuid
 from pathlib import Path
 
@@ -182,6 +183,45 @@ def cmd_list_organisations(_: argparse.Namespace) -> None:
             print(f"{org.id}  {org.kind:<20} {org.name}")
 
 
+def cmd_limits(args: argparse.Namespace) -> None:
+    """The years with legal limits, and a warning for every year up to next year without: an
+    agenda in such a year falls back to an earlier year's limits. `--check` exits 1 then."""
+    from app.limits.service import limits_public, list_limits, missing_years
+    from app.timeutil import today
+
+    with _session() as session:
+        rows = [limits_public(row) for row in list_limits(session)]
+        missing = missing_years(session, through=today().year + 1)
+    print(f"{'year':<6}{'low cap':>9}{'high cap':>10}{'DAEB rent':>11}  origin")
+    for row in rows:
+        print(
+            f"{row.year:<6}{row.low_cap:>9}{row.high_cap:>10}{row.daeb_rent_limit:>11}  "
+            f"{row.origin or ''}"
+        )
+        source = textwrap.fill(
+            row.source or "(not recorded)",
+            width=100,
+            initial_indent="      source: ",
+            subsequent_indent="      ",
+            break_long_words=False,
+            break_on_hyphens=False,
+        )
+        print(source)
+    if not rows:
+        print("WARNING: no limits at all; every agenda is refused.", file=sys.stderr)
+    this_year = today().year
+    for gap in missing:
+        when = "now use" if gap.year <= this_year else "will use"
+        print(
+            f"WARNING: no limits for {gap.year}: agendas in {gap.year} {when} those of "
+            f"{gap.falls_back_to}. Add {gap.year} with PUT /v1/limits/{gap.year} or in "
+            "app/data/limits.json once the figures are published.",
+            file=sys.stderr,
+        )
+    if args.check and (missing or not rows):
+        sys.exit(1)
+
+
 def cmd_openapi(args: argparse.Namespace) -> None:
     from app.main import create_app
 
@@ -259,6 +299,14 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("list-organisations", help="list organisations").set_defaults(
         func=cmd_list_organisations
     )
+
+    limits = sub.add_parser(
+        "limits", help="list the years with legal limits and warn about missing ones"
+    )
+    limits.add_argument(
+        "--check", action="store_true", help="exit 1 when a year up to next year has no limits"
+    )
+    limits.set_defaults(func=cmd_limits)
 
     spec = sub.add_parser("openapi", help="print or write the OpenAPI contract")
     spec.add_argument("--output", help="file to write, e.g. openapi/openapi.json")

@@ -10,7 +10,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, Field
 
-from app.limits.models import YearLimitsPublic
+from app.limits.models import LimitsFallback, YearLimitsPublic
 from app.tables.policy import TablePolicy
 
 
@@ -236,7 +236,15 @@ class Agenda(BaseModel):
     generated_at: datetime
     view: AgendaView
     policy: TablePolicy = Field(description="The policy this agenda used.")
-    limits: YearLimitsPublic = Field(description="The legal limits of the meeting's year it used.")
+    limits: YearLimitsPublic = Field(
+        description="The legal limits this agenda used: the meeting year's own, or (see "
+        "`limits_fallback`) the latest earlier year's."
+    )
+    limits_fallback: LimitsFallback | None = Field(
+        description="Null when the meeting year's own limits were used. Otherwise the meeting "
+        "year has no limits yet and `limits.year` is the earlier year used instead, so the "
+        "table can meet in January before the new figures are entered."
+    )
     summary: AgendaSummary
     proposals: list[ProposalOut]
     candidates_by_case: list[CaseCandidatesOut]
@@ -311,4 +319,8 @@ class WhyNot(BaseModel):
         description="False only when the agenda had to be solved for this pair and the solver's "
         "time budget ran out: the proposal is then not proven optimal, and the trade-off (defined "
         "against the optimum) is not given.",
+    )
+    limits_year: int = Field(description="The year whose legal limits decided the answer.")
+    limits_fallback: LimitsFallback | None = Field(
+        description="Null when the date's own year has limits; see the agenda's field."
     )

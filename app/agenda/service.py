@@ -20,10 +20,9 @@ from app.agenda.models import AgendaView
 from app.cases.models import Case
 from app.db import outside_transaction
 from app.limits.models import YearLimits as YearLimitsRow
-from app.limits.models import YearLimitsPublic
-from app.limits.service import get_limits
+from app.limits.service import engine_limits, fallback_of, limits_for, limits_public
 from app.organisations.models import OrganisationKind
-from app.problems import Conflict, Forbidden, NotFound, Unprocessable
+from app.problems import Conflict, Forbidden, NotFound
 from app.settings import get_settings
 from app.sqltypes import utcnow
 from app.tables.models import OutflowTable
@@ -64,27 +63,12 @@ def engine_policy(policy: TablePolicy) -> matching.Policy:
     )
 
 
-def engine_limits(row: YearLimitsRow) -> matching.YearLimits:
-    return matching.YearLimits(
-        year=row.year,
-        low_cap=row.low_cap,
-        high_cap=row.high_cap,
-        liberalisation_limit=row.liberalisation_limit,
-        income_limit_single=row.income_limit_single,
-        income_limit_multi=row.income_limit_multi,
-        income_limit_single_pension=row.income_limit_single_pension,
-        income_limit_multi_pension=row.income_limit_multi_pension,
-        pension_age=row.pension_age,
-        service_costs_count=row.service_costs_count,
-        service_costs_max=row.service_costs_max,
-    )
-
-
 def case_profile(row: Any) -> matching.CaseProfile:
     return matching.CaseProfile(
         id=str(row.id),
         ready_since=row.ready_since,
         birth_year=row.birth_year,
+        birth_month=row.birth_month,
         adults=row.household_adults,
         children=row.household_children,
         annual_taxable=row.income_annual_taxable,
@@ -165,14 +149,9 @@ def open_vacancies_query(table_id: uuid.UUID, on: date):  # type: ignore[no-unty
 
 
 def load_inputs(session: Session, table: OutflowTable, on: date) -> MatchInputs:
-    limits = get_limits(session, on.year)
-    if limits is None:
-        raise Unprocessable(
-            "date",
-            f"no legal limits for {on.year}; the operator adds them with PUT /v1/limits/{on.year}",
-            "no_limits_for_year",
-            "query",
-        )
+    """Raises Unprocessable (`no_limits_for_year`) for a date before the earliest known limits;
+    a later year without limits of its own uses the latest earlier year's (`limits_for`)."""
+    limits = limits_for(session, on)
     from app.proposals.declines import earlier_declines
 
     connection = session.connection()
@@ -211,6 +190,27 @@ def engine_arguments(inputs: MatchInputs, usage: matching.SpreadUsage) -> tuple[
         inputs.on,
         usage,
     )
+
+
+def _fallback_json(on: date, limits_year: int) -> dict[str, Any] | None:
+    fallback = fallback_of(on.year, limits_year)
+    return None if fallback is None else fallback.model_dump(mode="json")
+
+
+def upgrade_frozen(document: dict[str, Any]) -> dict[str, Any]:
+    """A frozen agenda in today's shape (a new dict; the stored snapshot is never rewritten).
+
+    Agendas frozen before the DAEB rent limit got its name carry only `liberalisation_limit`,
+    no AOW age, source or origin, and no `limits_fallback` (they could not fall back)."""
+    limits = dict(document["limits"])
+    if "daeb_rent_limit" not in limits:
+        limits["daeb_rent_limit"] = limits["liberalisation_limit"]
+        for name in ("aow_age", "source", "origin"):
+            limits.setdefault(name, None)
+    fallback = document.get("limits_fallback")
+    if "limits_fallback" not in document:
+        fallback = _fallback_json(date.fromisoformat(document["date"]), limits["year"])
+    return {**document, "limits": limits, "limits_fallback": fallback}
 
 
 def _optimality(optimality: matching.Optimality) -> dict[str, Any] | None:
@@ -269,9 +269,8 @@ def full_document(
         "generated_at": utcnow().isoformat().replace("+00:00", "Z"),
         "view": AgendaView.table.value,
         "policy": inputs.policy.model_dump(mode="json"),
-        "limits": YearLimitsPublic.model_validate(inputs.limits, from_attributes=True).model_dump(
-            mode="json"
-        ),
+        "limits": limits_public(inputs.limits).model_dump(mode="json"),
+        "limits_fallback": _fallback_json(inputs.on, inputs.limits.year),
         "summary": {
             "ready_cases": stats.cases,
             "vacancies": stats.dwellings,
@@ -592,7 +591,7 @@ class Loaded:
 
         def key(loaded: Loaded) -> tuple:  # type: ignore[type-arg]
             inputs = loaded.inputs
-            limits = YearLimitsPublic.model_validate(inputs.limits, from_attributes=True)
+            limits = limits_public(inputs.limits)
             return (
                 inputs.on,
                 inputs.policy,
@@ -824,6 +823,8 @@ def why_not(
         "components": None,
         "trade_off": None,
         "optimal": True,
+        "limits_year": loaded.inputs.limits.year,
+        "limits_fallback": _fallback_json(on, loaded.inputs.limits.year),
     }
     if not answer["reasons"]:
         # As the agenda: computed from the loaded values, outside any transaction.

@@ -193,6 +193,14 @@ class CaseFields(ApiModel):
         "waiting time counts from here."
     )
     birth_year: int = PField(ge=1900, le=2100)
+    birth_month: int | None = PField(
+        None,
+        ge=1,
+        le=12,
+        description="Optional month of birth (1-12; no birth date is kept). With it, age and "
+        "AOW (pension) age are decided on the meeting date; without it, the rules take the "
+        "reading that admits no one too young and no rent the law would refuse.",
+    )
     household: Household
     income: Income
     registration_date: Date | None = PField(None, description="Registration as house seeker.")
@@ -294,6 +302,7 @@ class Case(SQLModel, table=True):
     facility: str = Field(max_length=32)
     ready_since: date
     birth_year: int
+    birth_month: int | None = None
     household_adults: int
     household_children: int
     income_source: str = Field(max_length=32)

@@ -2,10 +2,10 @@
 
 What stays is what the figures and the audit trail need: ids, table, care provider, facility,
 dates (ready, exit), status and reason, household size, contract form, and the birth year
-rounded down to its decade. Everything else is reset to neutral values: income, registration,
-beschikking, support, debts, needs, areas, and the care provider's own reference (replaced,
-since it links the file back to the person). Decisions, transitions and the access log hold
-ids and codes only and are kept.
+rounded down to its decade (the birth month is dropped). Everything else is reset to neutral
+values: income, registration, beschikking, support, debts, needs, areas, and the care
+provider's own reference (replaced, since it links the file back to the person). Decisions,
+transitions and the access log hold ids and codes only and are kept.
 """
 
 import logging
@@ -37,6 +37,7 @@ def anonymise_closed_cases(session: Session, now: datetime, retention_days: int)
     for case in cases:
         case.external_ref = f"anonymised-{case.id.hex[:16]}"
         case.birth_year = case.birth_year - case.birth_year % 10
+        case.birth_month = None
         case.income_source = "other"
         case.income_annual_taxable = Decimal("0.00")
         case.income_net_monthly = None

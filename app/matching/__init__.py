@@ -27,10 +27,12 @@ from app.matching.results import (
     RuleFailure,
     ScoreComponent,
 )
-from app.matching.rules import CAP_REASONS, REASON_CODES
+from app.matching.rules import CAP_REASONS, REASON_CODES, IncomeLimit, applicable_income_limit
 from app.matching.scoring import COMPONENT_NAMES
 from app.matching.tradeoffs import TRADE_OFFS
 from app.matching.types import (
+    AowAges,
+    AowCohort,
     CaseProfile,
     Dwelling,
     EarlierDecline,
@@ -48,6 +50,8 @@ __all__ = [
     "REASON_CODES",
     "TRADE_OFFS",
     "AgendaPairExplanation",
+    "AowAges",
+    "AowCohort",
     "BlockedCase",
     "BottleneckGroup",
     "Bottlenecks",
@@ -59,6 +63,7 @@ __all__ = [
     "DwellingWithoutCandidates",
     "EarlierDecline",
     "Evaluation",
+    "IncomeLimit",
     "LeftUnhoused",
     "MatchResult",
     "MatchStats",
@@ -76,6 +81,7 @@ __all__ = [
     "ScoreWeights",
     "SpreadUsage",
     "YearLimits",
+    "applicable_income_limit",
     "evaluate",
     "explain_in_agenda",
     "explain_pair",

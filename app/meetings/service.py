@@ -185,7 +185,7 @@ def meeting_agenda(
         document, owners, _ = agenda.compute(session, table, meeting.date, SNAPSHOT_CANDIDATES)
         changes: list[dict[str, Any]] = []
     else:
-        document = meeting.snapshot["document"]
+        document = agenda.upgrade_frozen(meeting.snapshot["document"])
         owners = meeting.snapshot["owners"]
         changes = _changes(session, meeting, table.id, meeting.date)
     restricted = agenda.restrict(document, view, me, owners)

@@ -13,8 +13,9 @@ from app.access_log import service as access_log
 from app.access_log.models import AccessAction
 from app.access_log.service import AccessContext
 from app.cases.models import Case, CaseTransition, effective_status
-from app.limits.service import get_limits
-from app.matching import SpreadUsage
+from app.limits.service import engine_limits, limits_for
+from app.matching import SpreadUsage, applicable_income_limit
+from app.matching.units import to_cents
 from app.organisations.models import Organisation, OrganisationKind
 from app.problems import Conflict, Forbidden, NotFound, PreconditionFailed, Unprocessable
 from app.proposals.models import (
@@ -520,23 +521,22 @@ def case_profile(
     session: Session, context: AccessContext, proposal: Proposal, role: str
 ) -> CaseProfile:
     """The minimal profile of a proposed case (logged: it is an access to the case file)."""
+    from app.agenda.service import case_profile as engine_case
+
     case = session.get(Case, proposal.case_id)
     assert case is not None
-    limits = get_limits(session, (proposal.housed_on or today()).year)
+    on = proposal.housed_on or today()
+    limits = limits_for(session, on)
     household = case.household_adults + case.household_children
-    category = IncomeCategory.within_daeb_limit
-    if limits is not None:
-        pension = today().year - case.birth_year >= limits.pension_age
-        if household == 1:
-            ptw = limits.income_limit_single_pension if pension else limits.income_limit_single
-            daeb = limits.daeb_income_limit_single
-        else:
-            ptw = limits.income_limit_multi_pension if pension else limits.income_limit_multi
-            daeb = limits.daeb_income_limit_multi
-        if case.income_annual_taxable <= ptw:
-            category = IncomeCategory.within_passend_toewijzen_limit
-        elif case.income_annual_taxable > daeb:
-            category = IncomeCategory.above_daeb_limit
+    # The same function the rules use decides the passend-toewijzen limit (pension age included).
+    limit = applicable_income_limit(engine_case(case), engine_limits(limits), on)
+    daeb = limits.daeb_income_limit_single if household == 1 else limits.daeb_income_limit_multi
+    if to_cents(case.income_annual_taxable) <= limit.limit_cents:
+        category = IncomeCategory.within_passend_toewijzen_limit
+    elif case.income_annual_taxable > daeb:
+        category = IncomeCategory.above_daeb_limit
+    else:
+        category = IncomeCategory.within_daeb_limit
     access_log.record(session, context, AccessAction.profile, [(case.id, case.table_id)])
     return CaseProfile(
         proposal_id=proposal.id,

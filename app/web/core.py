@@ -182,6 +182,8 @@ def detail_value(key: str, value: Any) -> str:
         return case_code(value)
     if key in ID_PREFIXES:
         return f"{ID_PREFIXES[key]}-{short_id(value)}"
+    if isinstance(value, str) and value in labels.DETAIL_VALUES:
+        return labels.label("detail_value", value)
     return str(value)
 
 

@@ -68,7 +68,9 @@ REASON_DETAILS = {
     "household_size": "huishoudgrootte",
     "annual_taxable": "belastbaar jaarinkomen",
     "income_limit": "inkomensgrens",
-    "pension_age_applied": "AOW-leeftijd toegepast",
+    "pension_age_applied": "inkomensgrens voor AOW-leeftijd toegepast",
+    "pension_age_basis": "AOW-leeftijd bepaald op",
+    "age_basis": "leeftijd bepaald op",
     "rooms": "kamers",
     "rooms_min": "minimaal kamers",
     "rooms_max": "maximaal kamers",
@@ -245,6 +247,16 @@ INCOME_CATEGORIES = {
     "above_daeb_limit": "Boven de DAEB-grens",
 }
 
+# Values in a why-not answer's figures that are codes, not numbers or references.
+DETAIL_VALUES = {
+    "low": "lage aftoppingsgrens",
+    "high": "hoge aftoppingsgrens",
+    "daeb_rent_limit": "DAEB-huurgrens",
+    "birth_month": "geboortejaar en -maand",
+    "birth_year": "geboortejaar (maand doet er niet toe)",
+    "uncertain_strict": "onzeker zonder geboortedatum: de strengste lezing",
+}
+
 CHANGES = {"updated": "gewijzigd na publicatie", "added": "nieuw sinds publicatie"}
 SUBJECTS = {"case": "Dossier", "vacancy": "Woning"}
 
@@ -256,6 +268,7 @@ ALL = {
     "reason": REASONS,
     "detail": REASON_DETAILS,
     "trade_off": TRADE_OFFS,
+    "detail_value": DETAIL_VALUES,
     "component": COMPONENTS,
     "decision": DECISIONS,
     "decision_reason": DECISION_REASONS,
@@ -281,3 +294,15 @@ def label(group: str, code: object) -> str:
     if code is None:
         return ""
     return ALL[group].get(str(code), str(code))
+
+
+def limits_fallback_text(fallback: dict | None) -> str:
+    """The Dutch sentence an agenda (page, PDF, CSV) shows when its year has no limits yet."""
+    if not fallback:
+        return ""
+    year, used = fallback["meeting_year"], fallback["limits_year"]
+    return (
+        f"Voor {year} zijn nog geen wettelijke grenzen ingevoerd (huurgrenzen en "
+        f"inkomensgrenzen voor passend toewijzen). Deze agenda rekent met die van {used}. "
+        f"Zodra de beheerder de grenzen van {year} invoert, rekenen nieuwe agenda's daarmee."
+    )

@@ -69,7 +69,8 @@ FIELD_MESSAGES = {
     "unknown_organisation": "Deze organisatie zit niet aan de tafel.",
     "unknown_case": "Dit dossier hoort niet bij deze tafel.",
     "unknown_meeting": "Deze vergadering hoort niet bij deze tafel.",
-    "no_limits_for_year": "Voor dat jaar zijn nog geen wettelijke grenzen ingevoerd.",
+    "no_limits_for_year": "Voor dat jaar en de jaren ervoor zijn geen wettelijke grenzen "
+    "ingevoerd.",
     "invalid_range": "De einddatum ligt vóór de begindatum.",
     "range_too_long": "Kies een periode van hoogstens tien jaar.",
     "too_fine_for_suppression": "Te veel cijfers om af te schermen voor uw organisatie: kies "

@@ -163,16 +163,6 @@ def test_agenda_records_the_limits_of_the_meeting_year(client, region):
     assert document["limits"]["low_cap"] == 713.02
 
 
-def test_a_year_without_limits_is_a_clear_422(client, region):
-    response = client.get(
-        f"/v1/tables/{region.table_id}/agenda",
-        params={"date": "2031-01-05"},
-        headers=region.chair.headers,
-    )
-    body = assert_problem(response, 422)
-    assert body["invalidParams"][0]["name"] == "date"
-
-
 def test_care_provider_sees_only_its_own_cases(client, region, market):
     cases, _ = market
     own = {c["id"] for c in cases if c["care_provider_id"] == region.care_provider.id}

@@ -50,8 +50,9 @@ FAST = DeliveryPolicy(
 )
 
 
-def wait_for(condition: Callable[[], Any], timeout: float = 10.0, what: str = "condition") -> Any:
-    """Poll until `condition()` is truthy and return it; fail after `timeout` seconds."""
+def wait_for(condition: Callable[[], Any], timeout: float = 180.0, what: str = "condition") -> Any:
+    """Poll until `condition()` is truthy and return it; fail after `timeout` seconds. The limit
+    is generous on purpose (a loaded 2-core CI machine): it bounds a hang, it is not a deadline."""
     deadline = time.monotonic() + timeout
     while True:
         result = condition()

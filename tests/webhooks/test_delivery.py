@@ -294,7 +294,7 @@ def test_emitting_wakes_a_waiting_worker(outbox, receiver):
     endpoint = outbox.endpoint(receiver.url)
     worker = outbox.worker(dataclasses.replace(FAST, poll=60.0))
     event_id = str(outbox.emit(endpoint.organisation_id))
-    wait_for(lambda: receiver.accepted() == Counter({event_id: 1}), timeout=10, what="delivery")
+    wait_for(lambda: receiver.accepted() == Counter({event_id: 1}), what="delivery")
     assert worker.stop()
 
 

@@ -5,15 +5,14 @@ import re
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import JSON, bindparam, case, cast, or_, tuple_
+from sqlalchemy import bindparam, or_, tuple_, update
 from sqlalchemy import select as sa_select
-from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import Session, select
 
 from app.access_log.service import AccessContext
@@ -30,7 +29,7 @@ from app.vacancies.models import Vacancy, VacancyIn, VacancyStatus
 
 VACANCY_TABLE = Vacancy.__table__  # type: ignore[attr-defined]
 MUNICIPALITY = re.compile(r"^GM[0-9]{4}$")
-KEPT_STATUSES = ("proposed", "let")
+KEPT_STATUSES = frozenset({"proposed", "let"})
 CONTENT_COLUMNS = tuple(
     c.name
     for c in VACANCY_TABLE.columns
@@ -179,10 +178,15 @@ def upsert_vacancies(
 ) -> list[UpsertOutcome]:
     """Create or update each item by (corporation, external_ref); all or nothing.
 
-    Returns one outcome per item, in the request's order: `created`, `updated` (a content
-    field differs; the version goes up by one) or `unchanged`. Raises `InvalidVacancies` (422)
-    listing every invalid item. Concurrent batches with overlapping references are safe on
-    PostgreSQL: see `_upsert`.
+    Returns one outcome per item, in the request's order: `created`, `updated` (a content field
+    differs; the version goes up by one) or `unchanged`. Raises `InvalidVacancies` (422) listing
+    every invalid item, and `StaleDataError` when a concurrent request inserted one of the new
+    references first (the request then runs again and finds it: app/transient.py).
+
+    Safe against concurrent batches with overlapping references on PostgreSQL: the known rows
+    are locked before they are compared, the new ones inserted with `ON CONFLICT DO NOTHING`,
+    both in reference order, so two batches take their locks in the same order (no deadlock)
+    and the report says what this batch did to the rows as they were when it changed them.
     """
     corporation_id = principal.require_kind(OrganisationKind.housing_corporation)
     parsed = [r for r in raw_items if isinstance(r, VacancyIn)]
@@ -193,105 +197,93 @@ def upsert_vacancies(
     if errors:
         raise InvalidVacancies(errors, batch)
 
+    # Core rows, not ORM objects: building 1000 ORM instances costs more than the upsert itself.
+    # Locked (PostgreSQL; SQLite runs one writer at a time), so nobody changes them between the
+    # comparison below and our commit.
+    existing = {
+        row.external_ref: row
+        for row in session.connection().execute(
+            sa_select(VACANCY_TABLE)
+            .where(
+                VACANCY_TABLE.c.corporation_id == corporation_id,
+                VACANCY_TABLE.c.external_ref.in_([i.external_ref for i in items]),
+            )
+            .order_by(VACANCY_TABLE.c.external_ref)
+            .with_for_update()
+        )
+    }
     now = utcnow()
-    rows = []
+    inserts: list[dict[str, Any]] = []
+    updates: list[dict[str, Any]] = []
+    outcomes: list[UpsertOutcome] = []
     for item in items:
         values = _columns(item)
         values["table_id"] = tables[item.address.municipality_code]
         values["status"] = VacancyStatus.available.value
-        rows.append(
-            {
-                **values,
-                "id": uuid7(),
-                "corporation_id": corporation_id,
-                "external_ref": item.external_ref,
-                "version": 1,
-                "created_at": now,
-                "updated_at": now,
-            }
-        )
-    written = _upsert(session, rows, now)
-    missing = [row["external_ref"] for row in rows if row["external_ref"] not in written]
-    unchanged: dict[str, uuid.UUID] = {}
-    if missing:
-        found = session.connection().execute(
-            sa_select(VACANCY_TABLE.c.external_ref, VACANCY_TABLE.c.id).where(
-                VACANCY_TABLE.c.corporation_id == corporation_id,
-                VACANCY_TABLE.c.external_ref.in_(missing),
+        current = existing.get(item.external_ref)
+        if current is None:
+            new_id = uuid7()
+            inserts.append(
+                {
+                    **values,
+                    "id": new_id,
+                    "corporation_id": corporation_id,
+                    "external_ref": item.external_ref,
+                    "version": 1,
+                    "created_at": now,
+                    "updated_at": now,
+                }
             )
-        )
-        unchanged = {ref: stored_id for ref, stored_id in found}
-    outcomes = []
-    for row in rows:
-        ref = row["external_ref"]
-        if ref in written:
-            stored_id = written[ref]
-            outcome = "created" if stored_id == row["id"] else "updated"
-            outcomes.append(UpsertOutcome(stored_id, ref, outcome))
+            outcomes.append(UpsertOutcome(new_id, item.external_ref, "created"))
+            continue
+        if current.status in KEPT_STATUSES:
+            # In a proposal or let: a re-push updates the dwelling but not where it stands.
+            values["status"] = current.status
+        if any(getattr(current, c) != values[c] for c in CONTENT_COLUMNS):
+            updates.append(
+                {**values, "_id": current.id, "version": current.version + 1, "updated_at": now}
+            )
+            outcomes.append(UpsertOutcome(current.id, item.external_ref, "updated"))
         else:
-            outcomes.append(UpsertOutcome(unchanged[ref], ref, "unchanged"))
+            outcomes.append(UpsertOutcome(current.id, item.external_ref, "unchanged"))
+    if inserts:
+        _insert_new(session, inserts)
+    if updates:
+        statement = (
+            update(VACANCY_TABLE)
+            .where(VACANCY_TABLE.c.id == bindparam("_id"))
+            .values({c: bindparam(c) for c in (*CONTENT_COLUMNS, "version", "updated_at")})
+        )
+        session.connection().execute(statement, updates)
     return outcomes
 
 
-def _upsert(session: Session, rows: list[dict[str, Any]], now: datetime) -> dict[str, uuid.UUID]:
-    """One `INSERT ... ON CONFLICT (corporation_id, external_ref) DO UPDATE` for all rows;
-    returns {external_ref: id} of the rows inserted or changed (an unchanged row is left alone).
-
-    A row whose id comes back as the one we generated was inserted; any other id was there
-    already. Rows go in sorted by reference, so two batches lock the rows they share in the same
-    order and cannot deadlock; a row a concurrent batch inserted first is updated (or left
-    unchanged) instead of failing on the unique key. It all happens inside the request's
-    transaction: all or nothing.
-    """
-    if not rows:
-        return {}
+def _insert_new(session: Session, rows: list[dict[str, Any]]) -> None:
+    """`INSERT ... ON CONFLICT (corporation_id, external_ref) DO NOTHING`, in reference order;
+    raises `StaleDataError` when a concurrent request inserted one of them first (it was not
+    there when we looked), so that the request runs again and updates it instead."""
     connection = session.connection()
-    postgres = connection.dialect.name == "postgresql"
     ordered = sorted(rows, key=lambda row: row["external_ref"])
-    if postgres:
+    if connection.dialect.name == "postgresql":
         # The rows as one JSON parameter, typed by the table's own row type: a statement of a
-        # few kilobytes instead of one with 28 parameters per row, which psycopg and the
-        # server take several times longer to handle.
+        # few kilobytes instead of a VALUES list with 28 parameters per row.
         given = recordset(VACANCY_TABLE, bindparam("rows"))
         columns = [c.name for c in VACANCY_TABLE.columns]
-        statement = pg_insert(VACANCY_TABLE).from_select(
+        statement: Any = pg_insert(VACANCY_TABLE).from_select(
             columns, sa_select(*(given.c[name] for name in columns)).order_by(given.c.external_ref)
         )
         parameters: Any = {"rows": json_rows(VACANCY_TABLE, ordered)}
     else:
         statement = sqlite_insert(VACANCY_TABLE)
-        parameters = ordered  # SQLAlchemy sends these as multi-row VALUES, in this order
-    new, current = statement.excluded, VACANCY_TABLE.c
-    # In a proposal or let: a re-push updates the dwelling but not where it stands.
-    kept = or_(*(current.status == kept_status for kept_status in KEPT_STATUSES))
-    status = case((kept, current.status), else_=new.status)
-    changed = or_(
-        *(
-            _differs(current[name], new[name], postgres)
-            for name in CONTENT_COLUMNS
-            if name != "status"
-        ),
-        current.status != status,
-    )
-    statement = statement.on_conflict_do_update(
-        index_elements=["corporation_id", "external_ref"],
-        set_={
-            **{name: new[name] for name in CONTENT_COLUMNS if name != "status"},
-            "status": status,
-            "version": current.version + 1,
-            "updated_at": now,
-        },
-        where=changed,
-    ).returning(current.external_ref, current.id)
-    return {ref: stored_id for ref, stored_id in connection.execute(statement, parameters)}
-
-
-def _differs(stored, given, postgres: bool):  # type: ignore[no-untyped-def]
-    """Null-safe inequality; JSON is compared as jsonb on PostgreSQL (json has no equality) and
-    as its text on SQLite (both sides written by the same encoder)."""
-    if postgres and isinstance(stored.type, JSON):
-        return cast(stored, JSONB).is_distinct_from(cast(given, JSONB))
-    return stored.is_distinct_from(given)
+        parameters = ordered  # sent as multi-row VALUES, in this order
+    statement = statement.on_conflict_do_nothing(
+        index_elements=["corporation_id", "external_ref"]
+    ).returning(VACANCY_TABLE.c.external_ref)
+    inserted = connection.execute(statement, parameters).all()
+    if len(inserted) != len(rows):
+        raise StaleDataError(
+            f"{len(rows) - len(inserted)} new vacancy reference(s) inserted concurrently"
+        )
 
 
 def _visible_clause(principal: Principal):  # type: ignore[no-untyped-def]

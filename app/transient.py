@@ -1,4 +1,4 @@
-"""Database failures that are not the request's fault: retried, or answered 409/503, never 500.
+"""Database failures that are not the request's fault: run again, else answered 409/503, not 500.
 
 Every request runs in one transaction (`app.db.get_session`) that is rolled back when the
 handler raises, so a request that lost a race (a deadlock, a serialization failure, a stale
@@ -203,34 +203,31 @@ class TransientFailures:
         request = Request(scope)
         if failure is None:
             log.error("unhandled error on %s %s", scope["method"], scope["path"], exc_info=error)
-            page = self.page_failure(request, 500, 0) if self.page_failure else None
-            return page or problems.problem_response(
+            status, retry_after = 500, 0
+            problem = problems.problem_response(
                 request, 500, "Internal server error", "internal_error"
             )
-        answer = ANSWERS[failure]
-        log.warning(
-            "%s %s answered %d %s: %s",
-            scope["method"],
-            scope["path"],
-            answer.status,
-            answer.code,
-            _first_line(error),
-        )
-        page = (
-            self.page_failure(request, answer.status, answer.retry_after)
-            if (self.page_failure)
-            else None
-        )
-        if page is not None:
-            return page
-        return problems.problem_response(
-            request,
-            answer.status,
-            answer.title,
-            answer.code,
-            answer.detail,
-            {"Retry-After": str(answer.retry_after)},
-        )
+        else:
+            answer = ANSWERS[failure]
+            log.warning(
+                "%s %s answered %d %s: %s",
+                scope["method"],
+                scope["path"],
+                answer.status,
+                answer.code,
+                _first_line(error),
+            )
+            status, retry_after = answer.status, answer.retry_after
+            problem = problems.problem_response(
+                request,
+                answer.status,
+                answer.title,
+                answer.code,
+                answer.detail,
+                {"Retry-After": str(answer.retry_after)},
+            )
+        page = self.page_failure(request, status, retry_after) if self.page_failure else None
+        return page or problem
 
 
 class _Attempt:

@@ -129,8 +129,9 @@ class Idempotency:
                 "This Idempotency-Key was used for a different request; use a new key."
             )
         if record.status_code is None:
-            # Committed without an answer: a route that claimed the key but answered without
-            # `respond`. Not a replayable answer; do not pretend it is one.
+            # Committed before its answer: a route that commits midway (`outside_transaction`)
+            # after claiming. Its answer may still come; until then, or until the record
+            # expires, it is in progress.
             raise IdempotencyKeyInProgress()
         status = 200 if record.status_code == 201 else record.status_code
         headers = {**record.response_headers, "Idempotent-Replayed": "true"}

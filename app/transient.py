@@ -160,7 +160,9 @@ class TransientFailures:
     Sits inside the body-size limit (so the body it keeps for a rerun is bounded) and outside
     FastAPI's exception handlers (which leave database errors alone). Only a request whose
     response has not started is rerun or answered here: its transaction was rolled back, so
-    nothing of it was stored.
+    nothing of its effect was stored. (What a request commits on purpose before its effect stays:
+    a rate-limit token, the key's last-used time before a long computation; a rerun takes a new
+    token, bounded by the attempts.)
     """
 
     def __init__(self, app: ASGIApp, attempts: int = 4, page_failure: PageFailure | None = None):

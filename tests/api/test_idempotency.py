@@ -146,7 +146,7 @@ def test_a_key_in_use_by_an_unfinished_request_answers_409_in_progress(
 def test_the_migration_turns_stored_case_files_into_references(databases):
     url = databases.new_url()
     config = alembic_config(url)
-    command.upgrade(config, "0006_monitor")
+    command.upgrade(config, "0007_rate_limits")
     records = sa.table(
         "idempotency_records",
         sa.column("id", sa.Uuid()),

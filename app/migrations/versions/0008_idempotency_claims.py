@@ -5,8 +5,8 @@ Stored copies of case files and proposals become references: their body is dropp
 resource's id kept, which is exactly what the new code writes for them. The downgrade deletes
 the records the old code could not replay (references and claims).
 
-Revision ID: 0007_idempotency_claims
-Revises: 0006_monitor
+Revision ID: 0008_idempotency_claims
+Revises: 0007_rate_limits
 Create Date: 2026-11-30 10:00:00.000000
 
 """
@@ -17,8 +17,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0007_idempotency_claims"
-down_revision: str | None = "0006_monitor"
+revision: str = "0008_idempotency_claims"
+down_revision: str | None = "0007_rate_limits"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

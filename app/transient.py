@@ -24,6 +24,7 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app import problems
+from app.db import LostRace
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +66,7 @@ def classify(error: BaseException) -> Failure | None:
     extended result code name (`sqlite_errorname`). A connection that could not be made or was
     lost carries neither, or SQLAlchemy marks it `connection_invalidated`.
     """
-    if isinstance(error, StaleDataError):  # an ORM update found the row's version moved
+    if isinstance(error, LostRace | StaleDataError):  # a row changed or appeared meanwhile
         return Failure.contention
     if isinstance(error, sa_exc.TimeoutError):  # no pooled connection came free in time
         return Failure.busy

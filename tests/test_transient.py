@@ -18,7 +18,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import IntegrityError, OperationalError
 
-from app.db import get_engine
+from app.db import LostRace, get_engine
 from app.main import create_app
 from app.settings import get_settings
 from app.transient import Failure, classify
@@ -118,6 +118,10 @@ def test_a_sqlite_file_that_cannot_be_opened_is_unavailable(tmp_path):
     with pytest.raises(OperationalError) as raised, engine.connect():
         pass
     assert classify(raised.value) is Failure.unavailable
+
+
+def test_a_row_that_appeared_meanwhile_is_a_lost_race():
+    assert classify(LostRace("a new reference was inserted concurrently")) is Failure.contention
 
 
 def test_an_ordinary_error_is_no_database_failure():

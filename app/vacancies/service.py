@@ -12,11 +12,11 @@ from sqlalchemy import bindparam, or_, tuple_, update
 from sqlalchemy import select as sa_select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import Session, select
 
 from app.access_log.service import AccessContext
 from app.auth import Principal
+from app.db import LostRace
 from app.flat import flatten
 from app.ids import uuid7
 from app.jsonrows import json_rows, recordset
@@ -180,7 +180,7 @@ def upsert_vacancies(
 
     Returns one outcome per item, in the request's order: `created`, `updated` (a content field
     differs; the version goes up by one) or `unchanged`. Raises `InvalidVacancies` (422) listing
-    every invalid item, and `StaleDataError` when a concurrent request inserted one of the new
+    every invalid item, and `LostRace` when a concurrent request inserted one of the new
     references first (the request then runs again and finds it: app/transient.py).
 
     Safe against concurrent batches with overlapping references on PostgreSQL: the known rows
@@ -260,7 +260,7 @@ def upsert_vacancies(
 
 def _insert_new(session: Session, rows: list[dict[str, Any]]) -> None:
     """`INSERT ... ON CONFLICT (corporation_id, external_ref) DO NOTHING`, in reference order;
-    raises `StaleDataError` when a concurrent request inserted one of them first (it was not
+    raises `LostRace` when a concurrent request inserted one of them first (it was not
     there when we looked), so that the request runs again and updates it instead."""
     connection = session.connection()
     ordered = sorted(rows, key=lambda row: row["external_ref"])
@@ -281,7 +281,7 @@ def _insert_new(session: Session, rows: list[dict[str, Any]]) -> None:
     ).returning(VACANCY_TABLE.c.external_ref)
     inserted = connection.execute(statement, parameters).all()
     if len(inserted) != len(rows):
-        raise StaleDataError(
+        raise LostRace(
             f"{len(rows) - len(inserted)} new vacancy reference(s) inserted concurrently"
         )
 

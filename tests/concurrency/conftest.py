@@ -132,15 +132,31 @@ def _drain(stream: Any, lines: list[str]) -> None:
         lines.append(raw.decode(errors="replace").rstrip())
 
 
+def need_postgresql(what: str) -> None:
+    """Skip the test without a PostgreSQL server (UITSTROOM_TEST_POSTGRESQL_URL), saying that
+    `what` needs one; fail instead under UITSTROOM_REQUIRE_POSTGRESQL=1 (CI), so these tests
+    can never be skipped there unnoticed."""
+    if PG_SERVER_URL:
+        return
+    if PG_REQUIRED:
+        pytest.fail("UITSTROOM_REQUIRE_POSTGRESQL=1 but UITSTROOM_TEST_POSTGRESQL_URL is unset")
+    pytest.skip(f"{what} need a shared PostgreSQL: set UITSTROOM_TEST_POSTGRESQL_URL (.ci/run)")
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    """A failing test shows what the two servers logged (warnings and errors: reruns, 503s,
+    tracebacks), which is where the cause of a client-side failure usually is."""
+    report = yield
+    cluster = getattr(item, "funcargs", {}).get("cluster")
+    if report.failed and isinstance(cluster, Cluster):
+        report.sections.append(("two servers' log", cluster.server_log() or "(nothing logged)"))
+    return report
+
+
 @pytest.fixture(scope="package")
 def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
-    if not PG_SERVER_URL:
-        if PG_REQUIRED:
-            pytest.fail("UITSTROOM_REQUIRE_POSTGRESQL=1 but UITSTROOM_TEST_POSTGRESQL_URL is unset")
-        pytest.skip(
-            "two server processes need a shared PostgreSQL: set UITSTROOM_TEST_POSTGRESQL_URL "
-            "(see .ci/run)"
-        )
+    need_postgresql("two server processes")
     databases = DatabaseFactory("postgresql", tmp_path_factory.mktemp("two_servers"))
     url = databases.new_url()
     upgrade_to_head(url)  # replicas that migrate together: test_replicas_start.py

@@ -38,7 +38,8 @@ def stock(cluster: Cluster, table: Table, code: str, pairs: int) -> None:
     corporation = cluster.client(table.corporation, 1)
     for _ in range(pairs):
         assert provider.post("/v1/cases", json=case_file(table.id)).status_code == 201
-        assert corporation.post("/v1/vacancies", json=dwelling(code)).status_code == 201
+    items = [dwelling(code) for _ in range(pairs)]
+    assert corporation.post("/v1/vacancies/batch", json={"items": items}).status_code == 200
     provider.close()
     corporation.close()
 

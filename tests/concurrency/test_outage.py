@@ -20,7 +20,7 @@ import httpx
 import pytest
 
 from tests.clock import TODAY, iso
-from tests.conftest import ADMIN_KEY
+from tests.conftest import ADMIN_KEY, PG_REQUIRED
 from tests.served import free_port, serving
 from tests.test_transient import exchange
 
@@ -65,6 +65,8 @@ class OwnPostgres:
 def own_postgres() -> Iterator[OwnPostgres]:
     bindir = _bindir()
     if bindir is None:
+        if PG_REQUIRED:  # CI starts its PostgreSQL from these binaries: they must be there
+            pytest.fail("UITSTROOM_REQUIRE_POSTGRESQL=1 but no PostgreSQL server binaries (pg_ctl)")
         pytest.skip("no PostgreSQL server binaries (pg_ctl) on this machine")
     port = free_port()
     # Not under pytest's tmp_path: the server's user must be able to reach its directory.

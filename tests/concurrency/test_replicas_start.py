@@ -8,13 +8,14 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from tests.clocked import cli_command, clock_env
-from tests.conftest import PG_SERVER_URL, DatabaseFactory
+from tests.concurrency.conftest import need_postgresql
+from tests.conftest import DatabaseFactory
 
 pytestmark = pytest.mark.xdist_group("two_servers")
 
 
-@pytest.mark.skipif(not PG_SERVER_URL, reason="PostgreSQL: set UITSTROOM_TEST_POSTGRESQL_URL")
 def test_replicas_migrating_one_database_at_once_both_succeed(tmp_path):
+    need_postgresql("replicas migrating one database")
     databases = DatabaseFactory("postgresql", tmp_path)
     url = databases.new_url()
     try:
@@ -23,10 +24,10 @@ def test_replicas_migrating_one_database_at_once_both_succeed(tmp_path):
             subprocess.Popen(
                 cli_command("migrate"), env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
             )
-            for _ in range(3)
+            for _ in range(2)
         ]
         outputs = [process.communicate(timeout=300)[0].decode() for process in processes]
-        assert [process.returncode for process in processes] == [0, 0, 0], outputs
+        assert [process.returncode for process in processes] == [0, 0], outputs
         engine = create_engine(url)
         with engine.connect() as connection:
             heads = connection.execute(text("SELECT version_num FROM alembic_version")).all()

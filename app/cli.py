@@ -101,7 +101,9 @@ def cmd_anonymise(_: argparse.Namespace) -> None:
 
     _migrate()
     settings = get_settings()
-    count = RetentionJob(get_engine(), settings.retention_days).run_once()
+    count = RetentionJob(
+        get_engine(), settings.retention_days, idempotency_ttl_hours=settings.idempotency_ttl_hours
+    ).run_once()
     print(f"Anonymised {count} case file(s) closed more than {settings.retention_days} days ago.")
 
 

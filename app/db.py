@@ -122,6 +122,12 @@ def outside_transaction(session: Session) -> Iterator[None]:
             lock.acquire()
 
 
+class LostRace(Exception):
+    """A write found that a concurrent request got there first in a way the service cannot
+    answer for (a row it was about to insert appeared). The request's transaction is rolled
+    back and `app.transient` runs the request again, which then sees the other's row."""
+
+
 # scope="function": commit before the response is sent, so a failed commit is never reported as
 # a success to the client.
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]

@@ -24,6 +24,7 @@ from app.people.routes import router as people_router
 from app.proposals.routes import router as proposals_router
 from app.settings import Settings, get_settings
 from app.tables.routes import router as tables_router
+from app.transient import TransientFailures
 from app.vacancies.routes import router as vacancies_router
 from app.webhooks.routes import router as webhooks_router
 
@@ -122,10 +123,16 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
         components.pop(unused, None)
     # A body that is not parseable at all (not UTF-8, say) is refused with 400 before validation.
     unparseable = problems.problem_responses(400)[400]
+    # Any operation may find the database unreachable or too busy (app/transient.py), and any
+    # write may lose a race to a concurrent one that stored the same item first.
+    transient = problems.problem_responses(409, 503)
     for operations in schema["paths"].values():
-        for operation in operations.values():
+        for method, operation in operations.items():
             if "requestBody" in operation:
                 operation["responses"].setdefault("400", unparseable)
+            if method != "get":
+                operation["responses"].setdefault("409", transient[409])
+            operation["responses"].setdefault("503", transient[503])
     app.openapi_schema = schema
     return schema
 
@@ -166,7 +173,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             from app.cases.retention import RetentionJob
             from app.db import get_engine
 
-            retention = RetentionJob(get_engine(), settings.retention_days).start()
+            retention = RetentionJob(
+                get_engine(),
+                settings.retention_days,
+                idempotency_ttl_hours=settings.idempotency_ttl_hours,
+            ).start()
         yield
         if retention is not None:
             await asyncio.to_thread(retention.stop)
@@ -196,6 +207,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     ):
         app.include_router(router)
     web.install(app)  # the pages for people: hidden from the API contract
+    # Inside the body limit, so the body it keeps for a rerun is bounded.
+    app.add_middleware(
+        TransientFailures, attempts=settings.db_retry_attempts, page_failure=web.page_failure
+    )
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(api_headers.AllowedMethods, router=app.router)
     app.add_middleware(api_headers.NoStore)

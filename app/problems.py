@@ -256,8 +256,13 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        # Only errors outside app.transient's reach (in the outermost middleware) get here.
+        # Starlette raises them again after this answer, and uvicorn then drops the connection:
+        # say so, or the client's next request on it fails too.
         log.exception("unhandled error on %s %s", request.method, request.url.path)
-        return problem_response(request, 500, "Internal server error", "internal_error")
+        return problem_response(
+            request, 500, "Internal server error", "internal_error", headers={"Connection": "close"}
+        )
 
 
 def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
@@ -272,6 +277,8 @@ def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
         413: "Request body or batch too large",
         422: "Invalid input; `invalidParams` names each field",
         429: "This key or person used up its budget for this kind of request; see `Retry-After`",
+        503: "The database is unreachable or busy; nothing was changed. Retry after "
+        "`Retry-After` seconds",
     }
     return {
         status: {

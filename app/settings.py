@@ -58,6 +58,20 @@ class Settings(BaseSettings):
         "flagged as not proven optimal.",
     )
     idempotency_ttl_hours: int = 24
+    idempotency_wait_seconds: float = Field(
+        default=5.0,
+        ge=0,
+        le=60,
+        description="How long a request waits for another one with the same Idempotency-Key "
+        "before it answers 409 idempotency_key_in_progress (PostgreSQL).",
+    )
+    db_retry_attempts: int = Field(
+        default=4,
+        ge=1,
+        le=10,
+        description="Runs of a request that loses a database race (deadlock, serialization "
+        "failure, stale version, concurrent insert) before it answers 409/503.",
+    )
     key_last_used_resolution_seconds: int = 60
     webhook_worker: bool = Field(
         default=True, description="Run the webhook delivery worker inside the app process."

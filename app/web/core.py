@@ -27,6 +27,7 @@ from app.people.models import PersonRole
 from app.people.service import SignedIn, principal_for, resolve_session
 from app.problems import Forbidden, ProblemError
 from app.settings import get_settings
+from app.transient import classify
 from app.web import labels
 
 log = logging.getLogger(__name__)
@@ -353,6 +354,10 @@ ERROR_PAGES = {
     422: ("Ongeldige invoer", "De invoer is niet geldig."),
     429: ("Even wachten", "Te veel pogingen. Probeer het later opnieuw."),
     500: ("Er ging iets mis", "Er ging aan onze kant iets mis. Probeer het later opnieuw."),
+    503: (
+        "Even niet beschikbaar",
+        "De dienst is even niet bereikbaar. Er is niets vastgelegd; probeer het zo opnieuw.",
+    ),
 }
 
 
@@ -400,7 +405,9 @@ class WebRoute(APIRoute):
             except RequestValidationError as exc:
                 in_path = any(e.get("loc", ("",))[0] == "path" for e in exc.errors())
                 response = error_page(request, 404 if in_path else 400)
-            except Exception:
+            except Exception as exc:
+                if classify(exc) is not None:
+                    raise  # a lost race or no database: app.transient reruns or answers it
                 log.exception("unhandled error on page %s %s", request.method, request.url.path)
                 response = error_page(request, 500)
             return with_security_headers(response)

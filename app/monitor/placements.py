@@ -1,0 +1,54 @@
+"""Placements per neighbourhood: is the table concentrating people in a few neighbourhoods?"""
+
+from collections import Counter
+from datetime import date
+from typing import Any
+
+from sqlmodel import Session
+
+from app.access_log.service import AccessContext
+from app.monitor.access import can_see_cases, check_range, log_export
+from app.monitor.facts import load_housings
+from app.monitor.suppression import suppress
+from app.tables.models import OutflowTable
+
+
+def placements(
+    session: Session, context: AccessContext, table: OutflowTable, *, start: date, end: date
+) -> dict[str, Any]:
+    """Housings per neighbourhood in the range (the `MonitorPlacements` shape), suppressed for
+    viewers who may not see the cases. Errors: 403 for the operator, 422 for a bad range."""
+    whole = can_see_cases(context, table)
+    check_range(start, end)
+    counts = Counter(
+        (h.neighbourhood_code, h.municipality_code)
+        for h in load_housings(session, table.id)
+        if start <= h.housed_on <= end
+    )
+    rows = [
+        {"neighbourhood_code": code, "municipality_code": gm, "placements": n}
+        for (code, gm), n in sorted(counts.items())
+    ]
+    total = sum(counts.values())
+    hidden: set = set()
+    if not whole:
+        values: dict = {("n", r["neighbourhood_code"]): r["placements"] for r in rows}
+        values[("total",)] = total
+        equation = [(("n", r["neighbourhood_code"]), 1.0) for r in rows] + [(("total",), -1.0)]
+        hidden = suppress(values, [equation])
+    document = {
+        "table_id": table.id,
+        "start": start,
+        "end": end,
+        "suppression": not whole,
+        "rows": [
+            {
+                **r,
+                "placements": None if ("n", r["neighbourhood_code"]) in hidden else r["placements"],
+            }
+            for r in rows
+        ],
+        "total": None if ("total",) in hidden else total,
+    }
+    log_export(session, context, table)
+    return document

@@ -9,7 +9,7 @@ from sqlmodel import Session, select
 
 from app.access_log.service import AccessContext
 from app.monitor.access import can_see_cases, log_export
-from app.monitor.facts import load_housings
+from app.monitor.facts import load_facts
 from app.monitor.models import ContingentAgreement, ContingentAgreementIn
 from app.monitor.suppression import suppress
 from app.organisations.models import Organisation, OrganisationKind
@@ -88,7 +88,7 @@ def contingent(
     agreed = {a.corporation_id: a.agreed for a in list_agreements(session, table, year)}
     realised = Counter(
         h.corporation_id
-        for h in load_housings(session, table.id)
+        for h in load_facts(session, table.id).housings
         if h.contingent and h.housed_on.year == year
     )
     rows = [

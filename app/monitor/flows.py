@@ -26,7 +26,7 @@ from sqlmodel import Session, select
 from app.access_log.service import AccessContext
 from app.monitor import waiting
 from app.monitor.access import can_see_cases, check_range, log_export
-from app.monitor.facts import CaseFacts, Housing, load_cases, load_housings
+from app.monitor.facts import CaseFacts, Housing, load_facts
 from app.monitor.flow_equations import protect_flows
 from app.monitor.models import FLOW_MEASURES, GroupBy, Period
 from app.monitor.periods import periods
@@ -164,8 +164,8 @@ def flows(
     check_range(start, end)
     period_kind, grouping = Period(period), GroupBy(group_by)
     spans = periods(start, end, period_kind)
-    cases = load_cases(session, table.id)
-    housings = load_housings(session, table.id)
+    facts = load_facts(session, table.id)
+    cases, housings = facts.cases, facts.housings
     case_groups = grouping in (GroupBy.none, GroupBy.care_provider)
 
     def group_of_case(case: CaseFacts) -> str | None:

@@ -7,7 +7,7 @@ from sqlmodel import Session
 
 from app.access_log.service import AccessContext
 from app.monitor.access import can_see_cases, log_export
-from app.monitor.facts import load_cases, load_housings
+from app.monitor.facts import load_facts
 from app.tables.models import OutflowTable
 
 FORECAST_METHOD = (
@@ -25,8 +25,8 @@ def forecast(
 ) -> dict[str, Any]:
     whole = can_see_cases(context, table)
     year_ago = on - timedelta(days=365)
-    cases = load_cases(session, table.id)
-    housings = load_housings(session, table.id)
+    facts = load_facts(session, table.id)
+    cases, housings = facts.cases, facts.housings
     backlog = sum(c.ready_since <= on and (c.exit_date is None or c.exit_date > on) for c in cases)
     inflow = sum(year_ago < c.ready_since <= on for c in cases)
     housed = sum(year_ago < h.housed_on <= on for h in housings)

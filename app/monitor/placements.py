@@ -8,7 +8,7 @@ from sqlmodel import Session
 
 from app.access_log.service import AccessContext
 from app.monitor.access import can_see_cases, check_range, log_export
-from app.monitor.facts import load_housings
+from app.monitor.facts import load_facts
 from app.monitor.suppression import suppress
 from app.tables.models import OutflowTable
 
@@ -22,7 +22,7 @@ def placements(
     check_range(start, end)
     counts = Counter(
         (h.neighbourhood_code, h.municipality_code)
-        for h in load_housings(session, table.id)
+        for h in load_facts(session, table.id).housings
         if start <= h.housed_on <= end
     )
     rows = [

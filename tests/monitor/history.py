@@ -1,11 +1,53 @@
-"""Building a table's history through the API, for the monitor tests: publish a meeting, walk a
-proposal to housing, withdraw a case, read the figures."""
+"""Building a table's history through the API, for the monitor tests: dwellings every case fits,
+limits for every year the history reaches, publish a meeting, walk a proposal to housing,
+withdraw a case, read the figures."""
 
+from datetime import timedelta
 from typing import Any
 
 from fastapi.testclient import TestClient
 
-from tests.conftest import Org, Region
+from tests.clock import TODAY, iso
+from tests.conftest import OPERATOR, Org, Region, create_case, create_vacancy
+
+HISTORY_DAYS = 450  # how far back the monitor tests write history
+
+
+def ensure_limits(client: TestClient) -> None:
+    """Copy the latest known year's limits to the years of the last HISTORY_DAYS that have none,
+    so an agenda can be published whatever year the suite's clock is in (the limits are not the
+    subject of the monitor tests)."""
+    first = TODAY - timedelta(days=HISTORY_DAYS)
+    known = client.get("/v1/limits", headers=OPERATOR).json()["items"]
+    latest = max(known, key=lambda y: y["year"])
+    body = {k: v for k, v in latest.items() if k not in ("year", "updated_at")}
+    have = {y["year"] for y in known}
+    for year in range(first.year, TODAY.year + 1):
+        if year not in have:
+            response = client.put(f"/v1/limits/{year}", json=body, headers=OPERATOR)
+            assert response.status_code in (200, 201), response.text
+
+
+def dwelling(client: TestClient, corporation: Org, **overrides: Any) -> dict[str, Any]:
+    """A contingent dwelling any default case fits (rent under the low cap in every year,
+    service costs included), available throughout the history."""
+    body: dict[str, Any] = {
+        "rent": {"base": "600.00", "eligible_service_costs": "0.00"},
+        "available_from": iso(-HISTORY_DAYS),
+        "respond_before": iso(30),
+        "complex_ref": None,
+    }
+    return create_vacancy(client, corporation, **(body | overrides))
+
+
+def ready_case(client: TestClient, care_provider: Org, table_id: str, ready: str, **kw: Any) -> Any:
+    """A case ready on `ready` that fits `dwelling()`, registered long enough."""
+    body: dict[str, Any] = {
+        "ready_since": ready,
+        "registration_date": iso(-HISTORY_DAYS - 800),
+        "beschikking": {"status": "granted", "valid_until": iso(800)},
+    }
+    return create_case(client, care_provider, table_id, **(body | kw))
 
 
 def publish(client: TestClient, region: Region, date: str) -> list[dict[str, Any]]:

@@ -12,13 +12,14 @@ from app.cases.models import Case
 from tests.api.helpers import assert_problem
 from tests.clock import day, iso
 from tests.conftest import make_table
-from tests.monitor.conftest import dwelling, ready_case
 from tests.monitor.history import (
+    dwelling,
     figures,
     house,
     move_in,
     patch_case,
     publish,
+    ready_case,
     sign,
     withdraw,
 )

@@ -1,5 +1,6 @@
 """Bottleneck reasons over time, as each published agenda showed them."""
 
+import uuid
 from datetime import date
 from typing import Any
 
@@ -7,7 +8,8 @@ from sqlmodel import Session, select
 
 from app.access_log.service import AccessContext
 from app.meetings.models import Meeting
-from app.monitor.access import can_see_cases, check_range, log_export
+from app.monitor.access import check_range, log_export, viewer_of
+from app.monitor.suppression import PRIMARY_MAX
 from app.tables.models import OutflowTable
 
 
@@ -15,8 +17,10 @@ def bottleneck_history(
     session: Session, context: AccessContext, table: OutflowTable, *, start: date, end: date
 ) -> dict[str, Any]:
     """Per published meeting in the range: cases blocked, and per reason the cases it alone
-    blocks (from the frozen agendas, so the figures are what the table saw)."""
-    whole = can_see_cases(context, table)
+    blocks (from the frozen agendas, so the figures are what the table saw): the
+    `MonitorBottlenecks` shape. For a viewer who may not see the cases a count is hidden when
+    the part of it that is not the viewer's own cases is 1 to 4."""
+    viewer = viewer_of(context, table)
     check_range(start, end)
     meetings = session.exec(
         select(Meeting)
@@ -29,21 +33,34 @@ def bottleneck_history(
         .order_by(Meeting.date)  # type: ignore[arg-type]
     ).all()
 
-    def shown(value: int) -> int | None:
-        return None if not whole and 0 < value <= 4 else value
-
     items = []
     for meeting in meetings:
-        document = (meeting.snapshot or {}).get("document", {})
+        snapshot = meeting.snapshot or {}
+        document = snapshot.get("document", {})
+        owners = snapshot.get("owners", {}).get("cases", {})
+        mine = (
+            {case for case, owner in owners.items() if viewer.owns_case(uuid.UUID(owner))}
+            if viewer is not None
+            else set()
+        )
+
+        def shown(value: int, cases: list[str], mine: set[str] = mine) -> int | None:
+            others = value - len(mine.intersection(cases))
+            return None if viewer is not None and 0 < others <= PRIMARY_MAX else value
+
         bottlenecks = document.get("bottlenecks") or {"blocked_cases": [], "by_reason": []}
+        blocked = [str(b["case_id"]) for b in bottlenecks["blocked_cases"]]
         items.append(
             {
                 "meeting_id": meeting.id,
                 "date": meeting.date,
-                "ready_cases": shown(document.get("summary", {}).get("ready_cases", 0)),
-                "blocked_cases": shown(len(bottlenecks["blocked_cases"])),
+                "ready_cases": shown(
+                    document.get("summary", {}).get("ready_cases", 0), list(owners)
+                ),
+                "blocked_cases": shown(len(blocked), blocked),
                 "blocked_only_by": {
-                    r["code"]: shown(r["cases_blocked_only_by"]) for r in bottlenecks["by_reason"]
+                    r["code"]: shown(r["cases_blocked_only_by"], [str(c) for c in r["case_ids"]])
+                    for r in bottlenecks["by_reason"]
                 },
             }
         )
@@ -52,6 +69,6 @@ def bottleneck_history(
         "table_id": table.id,
         "start": start,
         "end": end,
-        "suppression": not whole,
+        "suppression": viewer is not None,
         "meetings": items,
     }

@@ -8,7 +8,7 @@ from typing import Any
 from sqlmodel import Session, select
 
 from app.access_log.service import AccessContext
-from app.monitor.access import can_see_cases, log_export
+from app.monitor.access import log_export, viewer_of
 from app.monitor.facts import load_facts
 from app.monitor.models import ContingentAgreement, ContingentAgreementIn
 from app.monitor.suppression import suppress
@@ -73,8 +73,11 @@ def list_agreements(
 def contingent(
     session: Session, context: AccessContext, table: OutflowTable, *, year: int
 ) -> dict[str, Any]:
-    """Contingent agreed against realised (housings in contingent dwellings) per corporation."""
-    whole = can_see_cases(context, table)
+    """Contingent agreed against realised (housings in contingent dwellings) per corporation:
+    the `MonitorContingent` shape. A corporation that may not see the cases gets its own row
+    only; a care provider gets the rows suppressed (knowing its own housings in them)."""
+    viewer = viewer_of(context, table)
+    whole = viewer is None
     me = context.principal.organisation_id
     corporations = session.exec(
         select(Organisation)
@@ -86,11 +89,9 @@ def contingent(
         .order_by(Organisation.name)
     ).all()
     agreed = {a.corporation_id: a.agreed for a in list_agreements(session, table, year)}
-    realised = Counter(
-        h.corporation_id
-        for h in load_facts(session, table.id).housings
-        if h.contingent and h.housed_on.year == year
-    )
+    facts = load_facts(session, table.id)
+    housings = [h for h in facts.housings if h.contingent and h.housed_on.year == year]
+    realised = Counter(h.corporation_id for h in housings)
     rows = [
         {
             "corporation_id": c.id,
@@ -105,11 +106,18 @@ def contingent(
         rows = [r for r in rows if r["corporation_id"] == me]
     hidden: set = set()
     total_realised: int | None = sum(r["realised"] for r in rows)
-    if not whole and not own_only:
+    if viewer is not None and not own_only:
         values: dict = {("r", str(r["corporation_id"])): r["realised"] for r in rows}
         values[("total",)] = total_realised
         equation = [(("r", str(r["corporation_id"])), 1.0) for r in rows] + [(("total",), -1.0)]
-        hidden = suppress(values, [equation])
+        own = Counter(
+            str(h.corporation_id)
+            for h in housings
+            if viewer.owns_housing(h.care_provider_id, h.corporation_id)
+        )
+        lower = {("r", corporation): n for corporation, n in own.items()}
+        lower[("total",)] = sum(own.values())
+        hidden = suppress(values, [equation], lower=lower)
         if ("total",) in hidden:
             total_realised = None
     out_rows = []

@@ -2,6 +2,7 @@
 exit identities, the backlog flow equation, the histogram total), handed to the suppression."""
 
 import itertools
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -13,24 +14,46 @@ def _cell_id(part: str, row: dict[str, Any], measure: str) -> tuple:
     return (part, row["period"], row["group"], measure)
 
 
+@dataclass(frozen=True, slots=True)
+class Grid:
+    """The figures of one set of facts: rows (period x group), totals per group, histogram."""
+
+    rows: list[dict[str, Any]]
+    totals: list[dict[str, Any]]
+    histogram: list[dict[str, Any]]
+
+    def cells(self, measures: list[str]) -> dict[tuple, int | None]:
+        values: dict[tuple, int | None] = {}
+        for part, collection in (("rows", self.rows), ("totals", self.totals)):
+            for row in collection:
+                for measure in measures:
+                    values[_cell_id(part, row, measure)] = row[measure]
+        for bucket in self.histogram:
+            values[("hist", bucket["bucket"])] = bucket["count"]
+        return values
+
+
 def protect_flows(
-    rows: list[dict[str, Any]],
-    totals: list[dict[str, Any]],
-    histogram: list[dict[str, Any]],
+    grid: Grid,
+    own: Grid,
     spans: list[tuple[str, date, date]],
     keys: list[str | None],
     case_groups: bool,
+    own_groups: set[str],
 ) -> set:
-    """Hide small counts and their complements across every relation the answer shows."""
+    """The cells of `grid` to hide from a viewer whose own part of every cell is `own`, and who
+    knows the rows of `own_groups` whole (its own row), across every relation the answer shows.
+    """
     measures = [m for m in FLOW_MEASURES if case_groups or m in HOUSING_MEASURES]
     stock = ["backlog_end"] if case_groups else []
-    values: dict[tuple, int | None] = {}
-    for part, collection in (("rows", rows), ("totals", totals)):
-        for row in collection:
-            for measure in measures + stock:
-                values[_cell_id(part, row, measure)] = row[measure]
-    for bucket in histogram:
-        values[("hist", bucket["bucket"])] = bucket["count"]
+    values = grid.cells(measures + stock)
+    lower = {cell: value or 0 for cell, value in own.cells(measures + stock).items()}
+    known = frozenset(
+        cell
+        for cell, value in values.items()
+        if value is not None and cell[0] != "hist" and cell[2] in own_groups
+    )
+    rows, totals, histogram = grid.rows, grid.totals, grid.histogram
     by_period = {(r["period"], r["group"]): r for r in rows}
     total_of = {r["group"]: r for r in totals}
     grouped = keys[-1] is None and len(keys) > 1
@@ -100,4 +123,4 @@ def protect_flows(
         [(("hist", b["bucket"]), 1.0) for b in histogram]
         + [(_cell_id("totals", total_of[None], "housed"), -1.0)]
     )
-    return suppress(values, equations)
+    return suppress(values, equations, known=known, lower=lower)

@@ -25,9 +25,9 @@ from sqlmodel import Session, select
 
 from app.access_log.service import AccessContext
 from app.monitor import waiting
-from app.monitor.access import can_see_cases, check_range, log_export
+from app.monitor.access import check_range, log_export, viewer_of
 from app.monitor.facts import CaseFacts, Housing, load_facts
-from app.monitor.flow_equations import protect_flows
+from app.monitor.flow_equations import Grid, protect_flows
 from app.monitor.models import FLOW_MEASURES, GroupBy, Period
 from app.monitor.periods import periods
 from app.organisations.models import Organisation, OrganisationKind
@@ -47,8 +47,10 @@ DEFINITIONS = {
     "90th percentile (nearest rank).",
     "scope": "Cases that left before their ready date never enter the figures. Corporation "
     "and municipality groupings (municipality of the dwelling) have housing figures only.",
-    "suppression": "For organisations that may not see the cases, counts of 1-4 and enough "
-    "other cells are hidden (null) that no hidden count follows from the totals shown.",
+    "suppression": "For organisations that may not see the cases, every count that holds 1-4 "
+    "people other than the viewer's own is hidden (null), and enough other cells that no hidden "
+    "count follows from what is shown, from non-negativity or from the viewer's own cases and "
+    "dwellings. The viewer's own row is shown whole.",
 }
 MAX_RESTRICTED_CELLS = 300  # period x group cells; protection is O(cells^3) at worst
 FLOW_COLUMNS = [
@@ -143,6 +145,47 @@ def _member_care_providers(session: Session, table: OutflowTable) -> set[str]:
     return {str(m) for m in members}
 
 
+def _group_of_case(grouping: GroupBy, case: CaseFacts) -> str | None:
+    return str(case.care_provider_id) if grouping == GroupBy.care_provider else None
+
+
+def _group_of_housing(grouping: GroupBy, housing: Housing) -> str | None:
+    if grouping == GroupBy.care_provider:
+        return str(housing.care_provider_id)
+    if grouping == GroupBy.corporation:
+        return str(housing.corporation_id)
+    if grouping == GroupBy.municipality:
+        return housing.municipality_code
+    return None
+
+
+def _grid(
+    cases: list[CaseFacts],
+    housings: list[Housing],
+    grouping: GroupBy,
+    spans: list[tuple[str, date, date]],
+    keys: list[str | None],
+    waits: list[int],
+) -> Grid:
+    case_groups = grouping in (GroupBy.none, GroupBy.care_provider)
+    indexes = {
+        g: GroupIndex.of(
+            [c for c in cases if g is None or _group_of_case(grouping, c) == g],
+            [h for h in housings if g is None or _group_of_housing(grouping, h) == g],
+        )
+        for g in keys
+    }
+    rows = [
+        measures(label, first, last, group, indexes[group], case_groups)
+        for label, first, last in spans
+        for group in keys
+    ]
+    # Over the whole range: flows are sums, the stock is the backlog at the range's end.
+    start, end = spans[0][1], spans[-1][2]
+    totals = [measures("total", start, end, g, indexes[g], case_groups) for g in keys]
+    return Grid(rows, totals, waiting.histogram(waits))
+
+
 def flows(
     session: Session,
     context: AccessContext,
@@ -160,72 +203,74 @@ def flows(
     statistics days. Errors: 403 for the operator, 422 for a bad range or, for a viewer who
     gets suppressed figures, more than MAX_RESTRICTED_CELLS period x group cells.
     """
-    whole = can_see_cases(context, table)
+    viewer = viewer_of(context, table)
     check_range(start, end)
     period_kind, grouping = Period(period), GroupBy(group_by)
     spans = periods(start, end, period_kind)
     facts = load_facts(session, table.id)
     cases, housings = facts.cases, facts.housings
-    case_groups = grouping in (GroupBy.none, GroupBy.care_provider)
-
-    def group_of_case(case: CaseFacts) -> str | None:
-        return str(case.care_provider_id) if grouping == GroupBy.care_provider else None
-
-    def group_of_housing(housing: Housing) -> str | None:
-        if grouping == GroupBy.care_provider:
-            return str(housing.care_provider_id)
-        if grouping == GroupBy.corporation:
-            return str(housing.corporation_id)
-        if grouping == GroupBy.municipality:
-            return housing.municipality_code
-        return None
-
     groups: set[str] = set()
     if grouping == GroupBy.care_provider:
         groups |= {str(c.care_provider_id) for c in cases}
         groups |= _member_care_providers(session, table)
-    groups |= {g for h in housings if (g := group_of_housing(h)) is not None}
+    groups |= {g for h in housings if (g := _group_of_housing(grouping, h)) is not None}
     ordered_groups: list[str | None] = [None] if grouping == GroupBy.none else sorted(groups)
     keys: list[str | None] = ordered_groups if grouping == GroupBy.none else [*ordered_groups, None]
-    if not whole and len(spans) * (len(keys)) > MAX_RESTRICTED_CELLS:
+    if viewer is not None and len(spans) * (len(keys)) > MAX_RESTRICTED_CELLS:
         raise Unprocessable(
             "period",
             "too many cells to protect for this viewer; choose a coarser period or a shorter range",
             "too_fine_for_suppression",
             "query",
         )
-
-    def select_cases(group: str | None) -> list[CaseFacts]:
-        return [c for c in cases if group is None or group_of_case(c) == group]
-
-    def select_housings(group: str | None) -> list[Housing]:
-        return [h for h in housings if group is None or group_of_housing(h) == group]
-
-    indexes = {g: GroupIndex.of(select_cases(g), select_housings(g)) for g in keys}
-    rows = [
-        measures(label, first, last, group, indexes[group], case_groups)
-        for label, first, last in spans
-        for group in keys
-    ]
-    # Over the whole range: flows are sums, the stock is the backlog at the range's end.
-    totals = [measures("total", start, end, g, indexes[g], case_groups) for g in keys]
-    histogram = waiting.histogram([h.waiting_days for h in housings if start <= h.housed_on <= end])
+    in_range = [h for h in housings if start <= h.housed_on <= end]
+    grid = _grid(cases, housings, grouping, spans, keys, [h.waiting_days for h in in_range])
     hidden: set = set()
-    if not whole:
-        hidden = protect_flows(rows, totals, histogram, spans, keys, case_groups)
+    known_waits: dict[tuple, int] = {}
+    if viewer is not None:
+        mine = viewer.own(facts)
+        own = _grid(
+            mine.cases,
+            mine.housings,
+            grouping,
+            spans,
+            keys,
+            [h.waiting_days for h in in_range if viewer.knows_waiting(h.care_provider_id)],
+        )
+        own_groups = {
+            str(viewer.organisation_id)
+            for kind, g in (
+                (OrganisationKind.care_provider, GroupBy.care_provider),
+                (OrganisationKind.housing_corporation, GroupBy.corporation),
+            )
+            if viewer.kind == kind and grouping == g
+        }
+        case_groups = grouping in (GroupBy.none, GroupBy.care_provider)
+        hidden = protect_flows(grid, own, spans, keys, case_groups, own_groups)
+        if viewer.is_care_provider:  # the waiting days of its own housings it knows
+            known_waits = {
+                (part, r["period"], r["group"]): r["housed"]
+                for part, collection in (("rows", own.rows), ("totals", own.totals))
+                for r in collection
+            }
     names = _group_names(session, grouping, {g for g in keys if g is not None})
+
+    def finish(row: dict[str, Any], part: str) -> dict[str, Any]:
+        known = known_waits.get((part, row["period"], row["group"]), 0)
+        return _finish(row, names, hidden, part, viewer is not None, known)
+
     document = {
         "table_id": table.id,
         "start": start,
         "end": end,
         "period": period_kind.value,
         "group_by": grouping.value,
-        "suppression": not whole,
-        "rows": [_finish(r, names, hidden, "rows", not whole) for r in rows],
-        "totals": [_finish(r, names, hidden, "totals", not whole) for r in totals],
+        "suppression": viewer is not None,
+        "rows": [finish(r, "rows") for r in grid.rows],
+        "totals": [finish(r, "totals") for r in grid.totals],
         "waiting_days_histogram": [
             {**b, "count": None if ("hist", b["bucket"]) in hidden else b["count"]}
-            for b in histogram
+            for b in grid.histogram
         ],
         "definitions": DEFINITIONS,
     }
@@ -234,10 +279,16 @@ def flows(
 
 
 def _finish(
-    row: dict[str, Any], names: dict[str, str], hidden: set, part: str, restricted: bool
+    row: dict[str, Any],
+    names: dict[str, str],
+    hidden: set,
+    part: str,
+    restricted: bool,
+    known_waits: int,
 ) -> dict[str, Any]:
-    """Blank the hidden cells. For a restricted viewer, waiting statistics of fewer than five
-    housings (or of hidden ones) are blanked too: a median of two people describes them."""
+    """Blank the hidden cells. For a restricted viewer, waiting statistics are blanked too when
+    they describe 1 to 4 housings whose waiting days the viewer does not know itself (a median
+    of two people describes them), or when the housed count is hidden."""
     out = {k: v for k, v in row.items() if not k.startswith("_")}
     out["group_name"] = names.get(row["group"]) if row["group"] is not None else None
     suppressed = []
@@ -245,8 +296,8 @@ def _finish(
         if (part, row["period"], row["group"], measure) in hidden:
             out[measure] = None
             suppressed.append(measure)
-    few = row["_housed_count"] < 5 or "housed" in suppressed
-    if restricted and few:
+    others = row["_housed_count"] - known_waits
+    if restricted and ("housed" in suppressed or 0 < others < 5):
         for measure in ("waiting_days_median", "waiting_days_p90"):
             if out[measure] is not None:
                 out[measure] = None

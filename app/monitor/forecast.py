@@ -6,8 +6,9 @@ from typing import Any
 from sqlmodel import Session
 
 from app.access_log.service import AccessContext
-from app.monitor.access import can_see_cases, log_export
-from app.monitor.facts import load_facts
+from app.monitor.access import log_export, viewer_of
+from app.monitor.facts import CaseFacts, Housing, load_facts
+from app.monitor.suppression import PRIMARY_MAX
 from app.tables.models import OutflowTable
 
 FORECAST_METHOD = (
@@ -20,13 +21,9 @@ FORECAST_METHOD = (
 )
 
 
-def forecast(
-    session: Session, context: AccessContext, table: OutflowTable, *, on: date
-) -> dict[str, Any]:
-    whole = can_see_cases(context, table)
+def _pace(cases: list[CaseFacts], housings: list[Housing], on: date) -> tuple[int, ...]:
+    """Backlog on `on`, and new ready, housed and other exits over the 365 days before it."""
     year_ago = on - timedelta(days=365)
-    facts = load_facts(session, table.id)
-    cases, housings = facts.cases, facts.housings
     backlog = sum(c.ready_since <= on and (c.exit_date is None or c.exit_date > on) for c in cases)
     inflow = sum(year_ago < c.ready_since <= on for c in cases)
     housed = sum(year_ago < h.housed_on <= on for h in housings)
@@ -34,12 +31,30 @@ def forecast(
         c.status == "withdrawn" and c.exit_date is not None and year_ago < c.exit_date <= on
         for c in cases
     )
+    return backlog, inflow, housed, other
+
+
+def forecast(
+    session: Session, context: AccessContext, table: OutflowTable, *, on: date
+) -> dict[str, Any]:
+    """Dwellings needed in the next 12 months at the last year's pace (FORECAST_METHOD): the
+    `MonitorForecast` shape, counts in people and people per month. For a viewer who may not see
+    the cases every figure is hidden when one of the counts behind it, less the viewer's own
+    cases and housings, is 1 to 4."""
+    viewer = viewer_of(context, table)
+    facts = load_facts(session, table.id)
+    counts = _pace(facts.cases, facts.housings, on)
+    backlog, inflow, housed, other = counts
     monthly = {"new_ready": inflow / 12, "housed": housed / 12, "other": other / 12}
     needed = max(0, round(backlog + 12 * monthly["new_ready"] - 12 * monthly["other"]))
     projected = max(
         0, round(backlog + 12 * (monthly["new_ready"] - monthly["housed"] - monthly["other"]))
     )
-    small = not whole and any(0 < n <= 4 for n in (backlog, inflow, housed, other))
+    small = False
+    if viewer is not None:
+        mine = viewer.own(facts)
+        own = _pace(mine.cases, mine.housings, on)
+        small = any(0 < n - m <= PRIMARY_MAX for n, m in zip(counts, own, strict=True))
     document = {
         "table_id": table.id,
         "date": on,

@@ -109,7 +109,8 @@ class MonitorFlows(BaseModel):
     period: Period
     group_by: GroupBy
     suppression: bool = PField(
-        description="True when cells of 1-4 (and complements) are hidden for this viewer."
+        description="True when this viewer gets suppressed figures: cells holding 1-4 people "
+        "other than its own (and complements) are hidden."
     )
     rows: list[FlowRow]
     totals: list[FlowRow]

@@ -7,7 +7,7 @@ from typing import Any
 from sqlmodel import Session
 
 from app.access_log.service import AccessContext
-from app.monitor.access import can_see_cases, check_range, log_export
+from app.monitor.access import check_range, log_export, viewer_of
 from app.monitor.facts import load_facts
 from app.monitor.suppression import suppress
 from app.tables.models import OutflowTable
@@ -17,25 +17,31 @@ def placements(
     session: Session, context: AccessContext, table: OutflowTable, *, start: date, end: date
 ) -> dict[str, Any]:
     """Housings per neighbourhood in the range (the `MonitorPlacements` shape), suppressed for
-    viewers who may not see the cases. Errors: 403 for the operator, 422 for a bad range."""
-    whole = can_see_cases(context, table)
+    viewers who may not see the cases (knowing their own housings in each neighbourhood).
+    Errors: 403 for the operator, 422 for a bad range."""
+    viewer = viewer_of(context, table)
+    whole = viewer is None
     check_range(start, end)
-    counts = Counter(
-        (h.neighbourhood_code, h.municipality_code)
-        for h in load_facts(session, table.id).housings
-        if start <= h.housed_on <= end
-    )
+    housings = [h for h in load_facts(session, table.id).housings if start <= h.housed_on <= end]
+    counts = Counter((h.neighbourhood_code, h.municipality_code) for h in housings)
     rows = [
         {"neighbourhood_code": code, "municipality_code": gm, "placements": n}
         for (code, gm), n in sorted(counts.items())
     ]
     total = sum(counts.values())
     hidden: set = set()
-    if not whole:
+    if viewer is not None:
         values: dict = {("n", r["neighbourhood_code"]): r["placements"] for r in rows}
         values[("total",)] = total
         equation = [(("n", r["neighbourhood_code"]), 1.0) for r in rows] + [(("total",), -1.0)]
-        hidden = suppress(values, [equation])
+        own = Counter(
+            h.neighbourhood_code
+            for h in housings
+            if viewer.owns_housing(h.care_provider_id, h.corporation_id)
+        )
+        lower = {("n", code): n for code, n in own.items()}
+        lower[("total",)] = sum(own.values())
+        hidden = suppress(values, [equation], lower=lower)
     document = {
         "table_id": table.id,
         "start": start,

@@ -180,8 +180,10 @@ def _equations(document):
         ]
 
 
-def test_corporation_gets_no_small_cell_and_cannot_derive_a_hidden_one(client, region, history):
-    document = flows(client, region.corporation, region.table_id)
+def test_a_corporation_without_housings_gets_no_small_cell_and_cannot_derive_one(
+    client, region, history
+):
+    document = flows(client, region.other_corporation, region.table_id)
     assert document["suppression"] is True
     visible = [
         r[m]
@@ -193,6 +195,17 @@ def test_corporation_gets_no_small_cell_and_cannot_derive_a_hidden_one(client, r
     for equation in _equations(document):
         assert sum(v is None for v in equation) != 1, equation
     assert all(r["waiting_days_median"] is None for r in document["rows"] + document["totals"])
+
+
+def test_a_corporation_sees_its_own_housings_but_not_their_waiting_days(client, region, history):
+    """Both housings were in its dwellings: it knows them, so their count tells it nothing new;
+    the cases' ready dates it does not know, so the waiting days stay hidden."""
+    document = flows(client, region.corporation, region.table_id)
+    moved = next(r for r in document["rows"] if r["period"] == label(3))
+    assert moved["housed"] == 2
+    assert moved["waiting_days_median"] is None
+    first = next(r for r in document["rows"] if r["period"] == label(0))
+    assert first["new_ready"] is None  # one case became ready: not its own
 
 
 def test_chair_sees_the_same_figures_whole(client, region, history):

@@ -68,12 +68,15 @@ def decide(client: TestClient, org: Org, proposal_id: str, body: dict[str, Any])
     return client.post(f"/v1/proposals/{proposal_id}/decisions", json=body, headers=org.headers)
 
 
-def sign(client: TestClient, region: Region, proposal: dict[str, Any]) -> None:
-    """Nominate, accept and sign the tenancy: the proposal waits for the move-in."""
+def sign(
+    client: TestClient, region: Region, proposal: dict[str, Any], by: Org | None = None
+) -> None:
+    """Nominate, accept and sign the tenancy: the proposal waits for the move-in. The corporation
+    decides, or `by` (the chair may record any decision)."""
     for org, decision in (
         (region.chair, "nominate"),
-        (region.corporation, "corporation_accept"),
-        (region.corporation, "sign_tenancy"),
+        (by or region.corporation, "corporation_accept"),
+        (by or region.corporation, "sign_tenancy"),
     ):
         response = decide(client, org, proposal["id"], {"decision": decision})
         assert response.status_code == 200, response.text
@@ -85,12 +88,13 @@ def move_in(
     proposal: dict[str, Any],
     moved_in: str,
     lease_form: str | None = None,
+    by: Org | None = None,
 ) -> Any:
     """The house decision with its date of record (the response, to check refusals)."""
     body = {"decision": "house", "effective_date": moved_in}
     if lease_form is not None:
         body["lease_form"] = lease_form
-    return decide(client, region.corporation, proposal["id"], body)
+    return decide(client, by or region.corporation, proposal["id"], body)
 
 
 def house(
@@ -99,9 +103,10 @@ def house(
     proposal: dict[str, Any],
     moved_in: str,
     lease_form: str | None = None,
+    by: Org | None = None,
 ) -> None:
-    sign(client, region, proposal)
-    response = move_in(client, region, proposal, moved_in, lease_form)
+    sign(client, region, proposal, by)
+    response = move_in(client, region, proposal, moved_in, lease_form, by)
     assert response.status_code == 200, response.text
 
 

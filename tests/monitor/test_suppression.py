@@ -179,6 +179,19 @@ def test_no_hidden_count_of_others_can_be_worked_out_on_random_small_tables(
     assert all(values[c] == lower[c] for c in exposed)
 
 
+def test_the_check_catches_protection_that_is_blind_to_the_viewer():
+    """Provider A (first row: 1 and 6) and B (4 and 6): hiding the four inner cells protects B
+    from a stranger, but A knows its own row, so the column total 5 gives B's 4 away."""
+    cells = {(0, 0): 1, (0, 1): 6, (1, 0): 4, (1, 1): 6}
+    values = with_totals(cells, 2, 2)
+    known = frozenset({(0, 0), (0, 1), (0, "T")})
+    lower = with_totals({(0, 0): 1, (0, 1): 6, (1, 0): 0, (1, 1): 0}, 2, 2)
+    blind = suppress(values, table_equations(2, 2)) - known
+    assert not alternatives(2, 2, values, blind, known, lower, (1, 0))
+    aware = suppress(values, table_equations(2, 2), known=known, lower=lower)
+    assert alternatives(2, 2, values, aware, known, lower, (1, 0))
+
+
 def test_no_small_cell_can_be_pinned_on_any_2x2_table_of_small_counts():
     """Exhaustive over 2x2 tables with counts 0, 1, 3, 6, for a stranger and for a viewer who
     owns the first row."""

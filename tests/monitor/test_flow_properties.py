@@ -470,7 +470,7 @@ def at(day: date) -> datetime:
 
 
 @settings(
-    max_examples=15,
+    max_examples=10,
     deadline=None,
     derandomize=True,
     suppress_health_check=[

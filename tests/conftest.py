@@ -27,7 +27,7 @@ from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 from sqlmodel import Session
 
-from app.db import build_engine, get_session
+from app.db import build_engine, get_engine, get_session
 from app.main import create_app
 from app.migrate import upgrade_to_head
 from app.settings import get_settings
@@ -129,6 +129,21 @@ def app(session: Session):  # type: ignore[no-untyped-def]
 
     application.dependency_overrides[get_session] = test_session
     return application
+
+
+@pytest.fixture
+def live_app(databases, monkeypatch) -> Iterator:  # type: ignore[no-untyped-def]
+    """The app on its own committed database (no rolled-back test transaction), for tests in
+    which several requests really run at once."""
+    url = databases.new_url()
+    upgrade_to_head(url)
+    monkeypatch.setenv("UITSTROOM_DATABASE_URL", url)
+    get_settings.cache_clear()
+    get_engine.cache_clear()
+    yield create_app(get_settings())
+    get_engine().dispose()
+    get_settings.cache_clear()
+    get_engine.cache_clear()
 
 
 @pytest.fixture

@@ -15,6 +15,8 @@ from app.monitor import bottlenecks, contingent, forecast
 from app.monitor import flows as monitor_flows
 from app.monitor.models import GroupBy, Period
 from app.problems import ProblemError
+from app.rate_limits.deps import limit_person
+from app.rate_limits.service import EndpointClass
 from app.tables import service as tables_service
 from app.tables.models import OutflowTable
 from app.timeutil import today
@@ -71,6 +73,7 @@ def monitor_page(
     indeling: GroupBy = GroupBy.none,
     jaar: Annotated[int | None, Query(ge=2000, le=2100)] = None,
 ) -> HTMLResponse:
+    limit_person(session, web.person.id, EndpointClass.monitor)
     table = tables_service.get_table(session, web.principal, table_id)
     end = tot or today()
     start = van or default_start(end)

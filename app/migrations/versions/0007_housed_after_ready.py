@@ -4,7 +4,7 @@ Rows that break it (a case whose `ready_since` was moved past its move-in before
 that) get the move-in as their ready date: the client was housed then, so ready at the latest.
 
 Revision ID: 0007_housed_after_ready
-Revises: 0006_monitor
+Revises: 0007_rate_limits
 Create Date: 2026-11-30 12:00:00.000000
 
 """
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0007_housed_after_ready"
-down_revision: str | None = "0006_monitor"
+down_revision: str | None = "0007_rate_limits"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -35,6 +35,7 @@ from tests.monitor.history import (
     ready_case,
     withdraw,
 )
+from tests.monitor.reader import read
 
 HISTORY_START = TODAY - timedelta(days=400)
 OPEN = ("proposed", "nominated", "accepted", "tenancy_signed")
@@ -477,6 +478,87 @@ def check_suppressed_view(client, world: World, start: date, end: date) -> None:
                 assert value == full[measure], (measure, full, shown)
 
 
+def own_parts(
+    world: World, viewer: Org, document: dict[str, Any], counted: list[ModelCase]
+) -> tuple[dict[tuple, int], set[tuple]]:
+    """What `viewer` knows of every cell of `document` from its own data, from the model: a care
+    provider its cases (dates, exits, housings, waiting days), a corporation the housings in its
+    dwellings (not their ready dates); and the cells it knows whole (its own group's)."""
+    grouping = document["group_by"]
+    if viewer in world.providers():
+        mine = [c for c in counted if world.providers()[c.provider] is viewer]
+        case_facts = True
+    else:
+        mine = [
+            c
+            for c in counted
+            if c.kind == "housed" and world.corporations()[c.corporation] is viewer  # type: ignore[index]
+        ]
+        case_facts = False
+    with_cases = grouping in ("none", "care_provider")
+    own: dict[tuple, int] = {}
+    known: set[tuple] = set()
+    for part in ("rows", "totals"):
+        for row in document[part]:
+            first = date.fromisoformat(row["period_start"])
+            last = date.fromisoformat(row["period_end"])
+            cases = members_of(world, grouping, row["group"], mine)
+            expected = expected_row(world, cases, first, last, with_cases and case_facts)
+            for measure, value in expected.items():
+                if isinstance(value, int):
+                    own[(part, row["period"], row["group"], measure)] = value
+                    if row["group"] == viewer.id:
+                        known.add((part, row["period"], row["group"], measure))
+    start = date.fromisoformat(document["start"])
+    end = date.fromisoformat(document["end"])
+    if case_facts:
+        for bucket in document["waiting_days_histogram"]:
+            low, high = bucket["min_days"], bucket["max_days"]
+            own[("hist", bucket["bucket"])] = sum(
+                c.kind == "housed"
+                and start <= c.exit <= end  # type: ignore[operator]
+                and low <= (c.exit - c.ready).days  # type: ignore[operator]
+                and (high is None or (c.exit - c.ready).days <= high)  # type: ignore[operator]
+                for c in mine
+            )
+        if with_cases:
+            eve = start - timedelta(days=1)
+            for row in document["totals"]:
+                cases = members_of(world, grouping, row["group"], mine)
+                own[("start", row["group"])] = sum(
+                    c.ready <= eve and (c.exit is None or c.exit > eve) for c in cases
+                )
+    return own, known
+
+
+def check_no_hidden_cell_follows(client, world: World, start: date, end: date) -> None:
+    """Every restricted viewer, every grouping: a reader holding the answer and its own data
+    cannot pin any hidden cell that holds other organisations' people."""
+    counted = [c for c in world.cases if c.exit is None or c.exit >= c.ready]
+    region = world.region
+    for grouping in ("none", "care_provider", "corporation", "municipality"):
+        params = {"start": start.isoformat(), "end": end.isoformat(), "period": "quarter"}
+        params["group_by"] = grouping
+        whole = figures(client, region.chair, region.table_id, **params)
+        truth: dict[tuple, int] = {}
+        for part in ("rows", "totals"):
+            for row in whole[part]:
+                for measure, value in row.items():
+                    if isinstance(value, int) and not isinstance(value, bool):
+                        truth[(part, row["period"], row["group"], measure)] = value
+        for bucket in whole["waiting_days_histogram"]:
+            truth[("hist", bucket["bucket"])] = bucket["count"]
+        for viewer in world.providers() + world.corporations():
+            seen = figures(client, viewer, region.table_id, **params)
+            own, known = own_parts(world, viewer, seen, counted)
+            readings = read(seen, truth, own, known)
+            event(f"an answer hides others' people: {bool(readings)}")
+            pinned = [r for r in readings if r.worked_out]
+            assert not pinned, (grouping, viewer.name, pinned)
+            if any(r.worked_out_over_integers for r in readings):
+                event("a hidden cell pinned over the integers only")
+
+
 def at(day: date) -> datetime:
     return datetime.combine(day, time(10), tzinfo=AMSTERDAM)
 
@@ -504,6 +586,7 @@ def test_every_history_the_api_accepts_gives_figures_that_follow_their_definitio
         traveller.move_to(at(TODAY))
         check_figures(client, world, HISTORY_START, TODAY)
         check_suppressed_view(client, world, HISTORY_START, TODAY)
+        check_no_hidden_cell_follows(client, world, HISTORY_START, TODAY)
     for kind in ("housed", "returned", "withdrawn"):
         count = sum(c.kind == kind for c in world.cases)
         event(f"{kind}: {count if count < 3 else '3 or more'}")

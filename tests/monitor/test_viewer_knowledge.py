@@ -9,6 +9,7 @@ import pytest
 
 from tests.clock import iso
 from tests.monitor.history import dwelling, figures, house, publish, ready_case
+from tests.monitor.reader import read
 
 
 @pytest.fixture
@@ -104,3 +105,42 @@ def test_a_corporation_cannot_work_out_the_others_placements_from_its_own(client
     assert placements(region.other_care_provider)["total"] == 5
     assert placements(region.corporation)["total"] is None
     assert placements(region.other_corporation)["total"] is None  # 5 - its 1 = 4
+
+
+def _cells(document):
+    cells = {}
+    for part in ("rows", "totals"):
+        for row in document[part]:
+            for measure, value in row.items():
+                if isinstance(value, int) and not isinstance(value, bool):
+                    cells[(part, row["period"], row["group"], measure)] = value
+    cells |= {("hist", b["bucket"]): b["count"] for b in document["waiting_days_histogram"]}
+    return cells
+
+
+def _what_a_knows(region, truth):
+    """Provider A's own part of every cell: its whole row, and its share of the table's."""
+    mine = region.care_provider.id
+    known = {cell for cell in truth if cell[0] != "hist" and cell[2] == mine}
+    own = {cell: truth[cell] for cell in known}
+    own |= {
+        (part, period, None, measure): truth[(part, period, group, measure)]
+        for part, period, group, measure in known
+    }
+    own |= {("start", mine): 0, ("start", None): 0}  # A's case became ready inside the range
+    return own, known
+
+
+def test_a_reader_with_a_s_own_case_works_out_b_from_the_answer_a_stranger_gets(
+    client, region, one_and_four
+):
+    """The reader the property test uses is able to find the leak: the corporation's answer
+    (the total 5 shown) read with A's knowledge gives B's 4, A's own answer does not."""
+    params = {"start": iso(-60), "end": iso(0), "period": "year", "group_by": "care_provider"}
+    truth = _cells(figures(client, region.chair, region.table_id, **params))
+    own, known = _what_a_knows(region, truth)
+    strangers = figures(client, region.corporation, region.table_id, **params)
+    pinned = {r.cell for r in read(strangers, truth, own, known) if r.worked_out}
+    assert ("totals", "total", region.other_care_provider.id, "backlog_end") in pinned
+    as_a = figures(client, region.care_provider, region.table_id, **params)
+    assert not [r for r in read(as_a, truth, own, known) if r.worked_out_over_integers]

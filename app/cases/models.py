@@ -12,7 +12,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, field_validator, model_validator
 from pydantic import Field as PField
-from sqlalchemy import JSON, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from app.ids import uuid7
@@ -293,7 +293,15 @@ class CaseTransitionPage(Page[CaseTransitionPublic]):
 
 class Case(SQLModel, table=True):
     __tablename__ = "cases"
-    __table_args__ = (UniqueConstraint("care_provider_id", "external_ref"),)
+    __table_args__ = (
+        UniqueConstraint("care_provider_id", "external_ref"),
+        # A move-in never precedes the ready date (app/cases/dates.py, rule 1): the monitor's
+        # flow equation and waiting days rest on it, so it holds even when two requests race.
+        CheckConstraint(
+            "status <> 'housed' OR (exit_date IS NOT NULL AND exit_date >= ready_since)",
+            name="housed_after_ready",
+        ),
+    )
 
     id: uuid.UUID = Field(default_factory=uuid7, primary_key=True)
     care_provider_id: uuid.UUID = Field(foreign_key="organisations.id", index=True)

@@ -12,6 +12,7 @@ from sqlmodel import Session, select
 from app.access_log import service as access_log
 from app.access_log.models import AccessAction
 from app.access_log.service import AccessContext
+from app.cases import dates
 from app.cases.models import Case, CaseTransition, effective_status
 from app.limits.service import engine_limits, limits_for
 from app.matching import SpreadUsage, applicable_income_limit
@@ -253,9 +254,11 @@ def decide(
         _record_case_status(session, case, "nominated", actor, key)
     elif decision == "house":
         proposal.housed_on = _housing_date(session, proposal, data)
+        dates.check_move_in(case, proposal.housed_on)
         proposal.lease_form = _lease_form(case, vacancy, data)
         case.exit_date = proposal.housed_on
         _record_case_status(session, case, "housed", actor, key)
+        dates.flush_dates(session)  # a racing edit of ready_since surfaces here as a 409
         _set_vacancy_status(vacancy, "let", session)
         _supersede_others(session, proposal, actor, key)
     elif to_status not in OPEN_PROPOSAL:

@@ -3,8 +3,8 @@
 Rows that break it (a case whose `ready_since` was moved past its move-in before the API refused
 that) get the move-in as their ready date: the client was housed then, so ready at the latest.
 
-Revision ID: 0007_housed_after_ready
-Revises: 0007_rate_limits
+Revision ID: 0012_housed_after_ready
+Revises: 0011_idempotency_claims
 Create Date: 2026-11-30 12:00:00.000000
 
 """
@@ -14,8 +14,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0007_housed_after_ready"
-down_revision: str | None = "0007_rate_limits"
+revision: str = "0012_housed_after_ready"
+down_revision: str | None = "0011_idempotency_claims"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -19,10 +19,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, SQLModel, select
 
 from app.auth import CurrentPrincipal
-from app.db import SessionDep
+from app.db import SessionDep, app_settings
 from app.ids import uuid7
 from app.problems import Conflict, ProblemError
-from app.settings import get_settings
 from app.sqltypes import UTCDateTime, utcnow
 
 REPLAY_HEADERS = ("Location", "ETag")
@@ -60,7 +59,7 @@ class Idempotency:
             return None
         fingerprint = f"{self.request.method} {self.request.url.path}\n{payload.model_dump_json()}"
         self.request_hash = hashlib.sha256(fingerprint.encode()).hexdigest()
-        ttl = timedelta(hours=get_settings().idempotency_ttl_hours)
+        ttl = timedelta(hours=app_settings(self.request).idempotency_ttl_hours)
         self.session.exec(
             delete(IdempotencyRecord).where(IdempotencyRecord.created_at < utcnow() - ttl)  # type: ignore[arg-type]
         )

@@ -30,7 +30,7 @@ from sqlmodel import Session
 from app.db import build_engine, get_session
 from app.main import create_app
 from app.migrate import upgrade_to_head
-from app.settings import get_settings
+from app.settings import Settings, get_settings
 from tests.clock import START
 
 ADMIN_KEY = os.environ["UITSTROOM_ADMIN_KEY"]
@@ -38,6 +38,12 @@ PG_SERVER_URL = os.environ.get("UITSTROOM_TEST_POSTGRESQL_URL")
 # CI sets this so that a missing PostgreSQL fails the run instead of skipping half of it.
 PG_REQUIRED = os.environ.get("UITSTROOM_REQUIRE_POSTGRESQL") == "1"
 BACKENDS = ["sqlite", "postgresql"]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "settings(**changes): run the test's app with these settings changed"
+    )
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -115,9 +121,16 @@ def session(engine: Engine) -> Iterator[Session]:
 
 
 @pytest.fixture
-def app(session: Session):  # type: ignore[no-untyped-def]
-    get_settings.cache_clear()
-    application = create_app(get_settings())
+def settings(request: pytest.FixtureRequest) -> Settings:
+    """The test run's settings (the environment set above), changed by a test's
+    `@pytest.mark.settings(name=value, ...)`."""
+    marker = request.node.get_closest_marker("settings")
+    return get_settings().model_copy(update=marker.kwargs if marker else {})
+
+
+@pytest.fixture
+def app(session: Session, engine: Engine, settings: Settings):  # type: ignore[no-untyped-def]
+    application = create_app(settings, engine=engine)
 
     def test_session() -> Iterator[Session]:
         try:

@@ -1,12 +1,18 @@
-"""Test harness: every database test runs on SQLite and, when a server is given, PostgreSQL.
+"""Test harness: every database test runs on SQLite and on PostgreSQL.
 
-Set UITSTROOM_TEST_POSTGRESQL_URL (a server URL, e.g. the one .ci/start-postgres prints) to run
-the PostgreSQL half; without it those tests are skipped with that reason. Each backend gets one
-database migrated by Alembic; every test runs in a transaction that is rolled back.
+The PostgreSQL half runs on the server in UITSTROOM_TEST_POSTGRESQL_URL if that is set, else on
+a throwaway server the suite starts itself from the machine's PostgreSQL binaries
+(tests/postgresql.py; one for all xdist workers, stopped at the end). Without either, those tests
+are skipped, and the end of the run says so and why (UITSTROOM_REQUIRE_POSTGRESQL=1 makes that an
+error instead).
+Each backend gets one database migrated by Alembic; every test runs in a transaction that is
+rolled back.
 """
 
 import os
+import re
 import uuid
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,19 +37,107 @@ from app.db import build_engine, get_session
 from app.main import create_app
 from app.migrate import upgrade_to_head
 from app.settings import Settings, get_settings
-from tests.clock import START
+from tests import postgresql
+from tests.clock import START, TODAY
+from tests.properties import PROFILE as HYPOTHESIS_PROFILE
 
 ADMIN_KEY = os.environ["UITSTROOM_ADMIN_KEY"]
-PG_SERVER_URL = os.environ.get("UITSTROOM_TEST_POSTGRESQL_URL")
 # CI sets this so that a missing PostgreSQL fails the run instead of skipping half of it.
 PG_REQUIRED = os.environ.get("UITSTROOM_REQUIRE_POSTGRESQL") == "1"
 BACKENDS = ["sqlite", "postgresql"]
+
+
+@dataclass
+class PostgreSQLHalf:
+    """Where this run's PostgreSQL tests go: `url`, or why they are skipped."""
+
+    url: str | None = None
+    source: str = ""
+    skip_reason: str = ""
+    server: postgresql.Server | None = None
+
+
+PG = PostgreSQLHalf()
 
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "settings(**changes): run the test's app with these settings changed"
     )
+    given = getattr(config, "workerinput", {}).get("uitstroom_postgresql")
+    if given is not None:  # an xdist worker: the controller decided
+        PG.url, PG.skip_reason = given
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist starts its workers
+def pytest_sessionstart(session: pytest.Session) -> None:
+    if hasattr(session.config, "workerinput"):
+        return
+    given = os.environ.get("UITSTROOM_TEST_POSTGRESQL_URL")
+    if given:
+        PG.url, PG.source = given, "the server in UITSTROOM_TEST_POSTGRESQL_URL"
+        return
+    try:
+        PG.server = postgresql.start()
+    except postgresql.Unavailable as unavailable:
+        PG.skip_reason = str(unavailable)
+        if PG_REQUIRED:
+            raise pytest.UsageError(
+                f"UITSTROOM_REQUIRE_POSTGRESQL=1, but {PG.skip_reason}"
+            ) from unavailable
+        return
+    PG.url = PG.server.url
+    PG.source = (
+        f"a throwaway server the suite started ({PG.server.version()}, "
+        f"port {PG.server.port}, stopped at the end)"
+    )
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node) -> None:  # type: ignore[no-untyped-def]
+    """xdist: every worker uses the controller's server (or skips for its reason)."""
+    node.workerinput["uitstroom_postgresql"] = (PG.url, PG.skip_reason)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if PG.server is not None:
+        PG.server.stop()
+        PG.server = None
+
+
+def _on_postgresql(nodeid: str) -> bool:
+    return re.search(r"\[(.*-)?postgresql(-.*)?\]", nodeid) is not None
+
+
+def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:  # type: ignore[no-untyped-def]
+    """Say on which clock and profile the run went, what ran on PostgreSQL, and what was
+    skipped and why."""
+    if hasattr(config, "workerinput"):
+        return
+    stats = terminalreporter.stats
+    ran = sum(
+        1
+        for outcome in ("passed", "failed")
+        for report in stats.get(outcome, [])
+        if report.when == "call" and _on_postgresql(report.nodeid)
+    )
+    reasons = Counter(
+        str(report.longrepr[2]).removeprefix("Skipped: ")
+        for report in stats.get("skipped", [])
+        if isinstance(report.longrepr, tuple)
+    )
+    write = terminalreporter.write_line
+    terminalreporter.section("what this run covered", sep="-")
+    write(f"Clock: today is {TODAY} (UITSTROOM_TEST_TODAY).")
+    write(f"Hypothesis profile: {HYPOTHESIS_PROFILE} (UITSTROOM_HYPOTHESIS_PROFILE).")
+    if PG.url:
+        write(f"PostgreSQL: {ran} tests ran on {PG.source or 'the given server'}.")
+    else:
+        skipped = sum(n for reason, n in reasons.items() if reason.startswith("PostgreSQL"))
+        write(f"PostgreSQL: NOT TESTED, {skipped} tests skipped: {PG.skip_reason}", red=True)
+    for reason, count in reasons.most_common():
+        if PG.url or not reason.startswith("PostgreSQL"):
+            write(f"skipped {count:>4}: {reason}", yellow=True)
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -65,19 +159,24 @@ class DatabaseFactory:
         name = f"uitstroom_test_{uuid.uuid4().hex[:12]}"
         if self.backend == "sqlite":
             return f"sqlite:///{self.tmp_path / name}.db"
-        if not PG_SERVER_URL:
-            pytest.skip("PostgreSQL: set UITSTROOM_TEST_POSTGRESQL_URL (see .ci/run)")
-        admin = create_engine(PG_SERVER_URL, isolation_level="AUTOCOMMIT")
+        server = self._server()
+        admin = create_engine(server, isolation_level="AUTOCOMMIT")
         with admin.connect() as conn:
             conn.execute(text(f'CREATE DATABASE "{name}"'))
         admin.dispose()
         self.created.append(name)
-        return make_url(PG_SERVER_URL).set(database=name).render_as_string(hide_password=False)
+        return make_url(server).set(database=name).render_as_string(hide_password=False)
+
+    @staticmethod
+    def _server() -> str:
+        if not PG.url:
+            pytest.skip(f"PostgreSQL: {PG.skip_reason}")
+        return PG.url
 
     def drop_all(self) -> None:
-        if not self.created or not PG_SERVER_URL:
+        if not self.created:
             return
-        admin = create_engine(PG_SERVER_URL, isolation_level="AUTOCOMMIT")
+        admin = create_engine(self._server(), isolation_level="AUTOCOMMIT")
         with admin.connect() as conn:
             for name in self.created:
                 conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
@@ -88,11 +187,11 @@ class DatabaseFactory:
 def databases(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[DatabaseFactory]:
+    """Fresh databases on one backend (a server URL with a new database for PostgreSQL, which
+    any number of processes, such as served apps, may connect to)."""
     factory = DatabaseFactory(request.param, tmp_path_factory.mktemp(request.param))
-    if request.param == "postgresql" and not PG_SERVER_URL:
-        if PG_REQUIRED:
-            pytest.fail("UITSTROOM_REQUIRE_POSTGRESQL=1 but UITSTROOM_TEST_POSTGRESQL_URL is unset")
-        pytest.skip("PostgreSQL: set UITSTROOM_TEST_POSTGRESQL_URL (see .ci/run)")
+    if request.param == "postgresql":
+        factory._server()  # skips, with the reason, when there is no server
     yield factory
     factory.drop_all()
 

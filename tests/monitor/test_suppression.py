@@ -7,6 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from app.monitor.suppression import determined, suppress
+from tests.properties import examples
 
 
 def table_equations(rows: int, cols: int) -> list:
@@ -52,7 +53,7 @@ def test_an_identity_between_measures_is_respected():
     assert "own" in hidden and len(hidden) >= 2
 
 
-@settings(max_examples=40, deadline=None, derandomize=True)
+@settings(max_examples=examples(40), derandomize=True)
 @given(
     st.integers(2, 3),
     st.integers(2, 3),

@@ -38,7 +38,7 @@ from app.main import create_app
 from app.migrate import upgrade_to_head
 from app.settings import Settings, get_settings
 from tests import postgresql
-from tests.clock import START, TODAY
+from tests.clock import START, TODAY, iso
 from tests.properties import PROFILE as HYPOTHESIS_PROFILE
 
 ADMIN_KEY = os.environ["UITSTROOM_ADMIN_KEY"]
@@ -337,7 +337,7 @@ def case_body(table_id: str, **overrides: object) -> dict:
         "external_ref": f"K-{uuid.uuid4().hex[:10]}",
         "table_id": table_id,
         "facility": "beschermd_wonen",
-        "ready_since": "2025-03-01",
+        "ready_since": iso(-639),  # ready for about 21 months
         "birth_year": 1990,
         "household": {"adults": 1, "children": 0},
         "income": {
@@ -347,8 +347,8 @@ def case_body(table_id: str, **overrides: object) -> dict:
             "stable": True,
             "budget_management": "none",
         },
-        "registration_date": "2022-01-15",
-        "beschikking": {"status": "granted", "valid_until": "2027-12-31"},
+        "registration_date": iso(-1780),  # registered for almost five years
+        "beschikking": {"status": "granted", "valid_until": iso(396)},
         "support": {"intensity": "moderate", "needs_complex_manager": False},
         "urgency": False,
         "needs": {"wheelchair": False, "step_free": False, "max_floor": None, "pets": False},
@@ -377,8 +377,8 @@ def vacancy_body(municipality_code: str = "GM0344", **overrides: object) -> dict
         "has_lift": True,
         "wheelchair_accessible": False,
         "rent": {"base": "650.00", "eligible_service_costs": "35.00"},
-        "available_from": "2026-12-01",
-        "respond_before": "2026-11-30",
+        "available_from": iso(1),
+        "respond_before": iso(0),
         "contingent": True,
         "complex_manager": False,
         "pets_allowed": True,

@@ -6,11 +6,11 @@ against SQLite and against the PostgreSQL server .ci/run starts.
 
 import os
 from collections.abc import Iterator
-from datetime import date, timedelta
 
 import httpx
 import pytest
 
+from tests.clock import iso
 from tests.served import serving
 from tests.webhooks.conftest import Receiver, wait_for
 
@@ -85,7 +85,7 @@ def test_the_demo_delivers_webhooks_to_a_receiver_on_the_same_machine(tmp_path):
                 json={
                     "kind": "request_beschikking",
                     "owner_organisation_id": me["organisation"]["id"],
-                    "due_date": (date.today() + timedelta(days=7)).isoformat(),
+                    "due_date": iso(7),
                 },
                 headers=chair,
             )

@@ -10,7 +10,10 @@ import pytest
 from tests.api.helpers import assert_problem
 from tests.conftest import OPERATOR, create_case, create_vacancy
 
+# The history is a fixed half year in the past (every date below is explicit), so its figures do
+# not move with the clock; only its cases' registration would, so that is fixed too.
 RANGE = {"start": "2026-01-01", "end": "2026-06-30"}
+REGISTERED = "2022-01-15"
 
 
 def publish(client, region, date):
@@ -58,12 +61,23 @@ def history(client, region):
     """Six cases over a half year: two housed in April (own and intermediate lease), one
     returned to care in May, three still waiting."""
     cp, other = region.care_provider, region.other_care_provider
-    early = create_case(client, cp, region.table_id, ready_since="2026-01-10")
-    create_case(client, cp, region.table_id, ready_since="2026-02-05")
-    create_case(client, other, region.table_id, ready_since="2026-02-20", contract_form="either")
-    back = create_case(client, other, region.table_id, ready_since="2026-03-15")
-    create_case(client, cp, region.table_id, ready_since="2026-05-02")
-    create_case(client, cp, region.table_id, ready_since="2026-06-30")
+
+    def case(org, ready_since, **fields):  # type: ignore[no-untyped-def]
+        return create_case(
+            client,
+            org,
+            region.table_id,
+            ready_since=ready_since,
+            registration_date=REGISTERED,
+            **fields,
+        )
+
+    early = case(cp, "2026-01-10")
+    case(cp, "2026-02-05")
+    case(other, "2026-02-20", contract_form="either")
+    back = case(other, "2026-03-15")
+    case(cp, "2026-05-02")
+    case(cp, "2026-06-30")
     create_vacancy(
         client,
         region.corporation,

@@ -1,16 +1,18 @@
 """The monitor page: the monitor service's figures as SVG charts with the numbers in tables,
 suppressed for organisations that may not see the cases."""
 
+from tests.clock import TODAY, iso
 from tests.conftest import create_case, create_vacancy
 from tests.web.conftest import make_person, signed_in
 
-MEETING = "2026-11-16"
+MEETING = iso(-14)
+SHORT_MONTHS = ["jan", "feb", "mrt", "apr", "mei", "jun", "jul", "aug", "sep", "okt", "nov", "dec"]
 
 
 def house_one(client, region) -> None:  # type: ignore[no-untyped-def]
     """One case housed through the API in a contingent dwelling, after a published meeting
     whose agenda also had a case no dwelling fits (it needs a wheelchair-accessible one)."""
-    create_case(client, region.care_provider, region.table_id, ready_since="2026-01-05")
+    create_case(client, region.care_provider, region.table_id, ready_since=iso(-329))
     wheelchair = {"wheelchair": True, "step_free": True, "max_floor": None, "pets": False}
     create_case(client, region.care_provider, region.table_id, needs=wheelchair)
     create_vacancy(client, region.corporation)
@@ -27,7 +29,7 @@ def house_one(client, region) -> None:  # type: ignore[no-untyped-def]
         (region.chair, {"decision": "nominate"}),
         (region.corporation, {"decision": "corporation_accept"}),
         (region.corporation, {"decision": "sign_tenancy"}),
-        (region.corporation, {"decision": "house", "effective_date": "2026-11-20"}),
+        (region.corporation, {"decision": "house", "effective_date": iso(-10)}),
     ):
         response = client.post(
             f"/v1/proposals/{proposal['id']}/decisions", json=decision, headers=org.headers
@@ -38,7 +40,7 @@ def house_one(client, region) -> None:  # type: ignore[no-untyped-def]
 def test_the_chair_reads_the_monitor_with_charts_and_tables(app, client, region):
     house_one(client, region)
     chair = signed_in(app, make_person(client, region.chair, "viewer"))
-    page = chair.get(f"/tafels/{region.table_id}/monitor", params={"jaar": 2026})
+    page = chair.get(f"/tafels/{region.table_id}/monitor", params={"jaar": TODAY.year})
     assert page.status_code == 200, page.text
     html = page.text
     assert html.count('<svg class="chart"') == 5
@@ -47,11 +49,12 @@ def test_the_chair_reads_the_monitor_with_charts_and_tables(app, client, region)
         "Instroom en uitstroom per periode",
         "Wachttijd tot huisvesting",
         "Knelpunten in de laatste gepubliceerde agenda",
-        "Contingent 2026: gerealiseerd tegen afgesproken",
+        f"Contingent {TODAY.year}: gerealiseerd tegen afgesproken",
     ):
         assert f">{title}</title>" in html
     assert 'role="img"' in html and "<desc " in html
-    assert '<th scope="row">nov 2026</th>' in html
+    this_month = f"{SHORT_MONTHS[TODAY.month - 1]} {TODAY.year}"  # the range ends this month
+    assert f'<th scope="row">{this_month}</th>' in html
     assert "afgeschermd" not in html  # the chair sees whole figures
 
 

@@ -4,6 +4,7 @@ terms (forms, redirects, Dutch pages), acting through the same services as the A
 import csv
 import io
 
+from tests.clock import iso
 from tests.conftest import create_case, create_vacancy
 from tests.web.conftest import (
     DATE,
@@ -128,7 +129,7 @@ def test_the_chair_hands_out_an_action_and_its_owner_closes_it(
         {
             "soort": "request_beschikking",
             "eigenaar": region.care_provider.id,
-            "uiterlijk": "2026-11-20",
+            "uiterlijk": iso(-10),
             "dossier": published.case_id,
             "vergadering": published.meeting_id,
             "terug": meeting,
@@ -144,7 +145,7 @@ def test_the_chair_hands_out_an_action_and_its_owner_closes_it(
 
     owner = signed_in(app, make_person(client, region.care_provider))
     table_page = owner.get(f"/tafels/{region.table_id}").text
-    assert "te laat" in table_page  # due 2026-11-20, before today
+    assert "te laat" in table_page  # due ten days ago
     closed = post_form(owner, f"/acties/{action['id']}", {"status": "done"})
     assert closed.status_code == 303
     action = client.get(f"/v1/actions/{action['id']}", headers=region.chair.headers).json()
@@ -157,7 +158,7 @@ def test_another_member_cannot_close_someone_elses_action(app, client, region, p
         json={
             "kind": "other",
             "owner_organisation_id": region.care_provider.id,
-            "due_date": "2026-12-01",
+            "due_date": iso(1),
         },
         headers=region.chair.headers,
     ).json()

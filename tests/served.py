@@ -9,6 +9,7 @@ lot), so readiness has a generous limit, not a short deadline: UITSTROOM_TEST_SE
 import os
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Iterator
@@ -83,7 +84,12 @@ def serving(env: dict[str, str], *args: str, log_level: str = "info") -> Iterato
         server = Server(f"http://127.0.0.1:{port}", process, log)
         try:
             _wait_until_ready(server)
-            yield server
+            try:
+                yield server
+            except BaseException:
+                # pytest shows what a failing test wrote to stderr: the server's side of it.
+                sys.stderr.write(f"--- log of the server at {server.base} ---\n{server.output()}")
+                raise
         finally:
             process.terminate()
             try:

@@ -28,6 +28,7 @@ os.environ["UITSTROOM_WEBHOOK_WORKER"] = "false"
 os.environ["UITSTROOM_WEBHOOK_ALLOW_PRIVATE_TARGETS"] = "true"
 os.environ["UITSTROOM_RETENTION_JOB"] = "false"
 
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
@@ -241,6 +242,16 @@ def app(session: Session, engine: Engine, settings: Settings):  # type: ignore[n
 
     application.dependency_overrides[get_session] = test_session
     return application
+
+
+@pytest.fixture
+def live_app(databases: DatabaseFactory, settings: Settings) -> FastAPI:
+    """The app on its own committed database (no rolled-back test transaction), for tests in
+    which several requests really run at once; it disposes of its engine when its TestClient
+    shuts it down."""
+    url = databases.new_url()
+    upgrade_to_head(url)
+    return create_app(settings.model_copy(update={"database_url": url}))
 
 
 @pytest.fixture

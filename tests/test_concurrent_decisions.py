@@ -9,24 +9,13 @@ really overlap and the optimistic version check decides.
 """
 
 import threading
-from collections.abc import Iterator
 
-import pytest
 from fastapi.testclient import TestClient
 
-from app.main import create_app
-from app.migrate import upgrade_to_head
 from tests.clock import iso
 from tests.conftest import case_body, make_org, make_table, vacancy_body
 
 ROUNDS = 4
-
-
-@pytest.fixture
-def live_app(databases, settings) -> Iterator:  # type: ignore[no-untyped-def]
-    url = databases.new_url()
-    upgrade_to_head(url)
-    yield create_app(settings.model_copy(update={"database_url": url}))
 
 
 def test_two_members_deciding_at_once_cannot_both_win(live_app):

@@ -8,9 +8,11 @@ from fastapi import APIRouter, Query, Response
 from app.access_log.deps import AccessContextDep
 from app.agenda import service
 from app.agenda.models import Agenda, WhyNot
-from app.db import SessionDep
+from app.db import SessionDep, SettingsDep
 from app.fastjson import FastJSONResponse
 from app.problems import problem_responses
+from app.rate_limits.deps import limited
+from app.rate_limits.service import EndpointClass
 from app.schemas import Date
 from app.tables.service import get_table
 from app.timeutil import today
@@ -22,12 +24,14 @@ MeetingDate = Annotated[Date | None, Query(description="Meeting date (YYYY-MM-DD
 @router.get(
     "/{table_id}/agenda",
     response_model=Agenda,
-    responses=problem_responses(401, 403, 404, 422),
+    responses=problem_responses(401, 403, 404, 422, 429),
+    dependencies=limited(EndpointClass.agenda),
 )
 def get_agenda(
     table_id: uuid.UUID,
     context: AccessContextDep,
     session: SessionDep,
+    settings: SettingsDep,
     date: MeetingDate = None,
     candidates: Annotated[int, Query(ge=1, le=50, description="Candidates per case/vacancy.")] = 5,
 ) -> Response:
@@ -37,7 +41,9 @@ def get_agenda(
     corporation only its own dwellings, without case details.
     """
     table = get_table(session, context.principal, table_id)
-    document = service.agenda(session, context, table, date or today(), candidates)
+    on = date or today()
+    budget = settings.solver_time_budget_seconds
+    document = service.agenda(session, context, table, on, candidates, budget)
     # Serialised directly: an agenda of thousands of cases is too big to revalidate per request;
     # the contract test validates its shape against the `Agenda` schema.
     return FastJSONResponse(document)
@@ -46,7 +52,8 @@ def get_agenda(
 @router.get(
     "/{table_id}/why-not",
     response_model=WhyNot,
-    responses=problem_responses(401, 403, 404, 422),
+    responses=problem_responses(401, 403, 404, 422, 429),
+    dependencies=limited(EndpointClass.why_not),
 )
 def get_why_not(
     table_id: uuid.UUID,

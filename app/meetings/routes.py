@@ -6,12 +6,14 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Query, Response
 
 from app.access_log.deps import AccessContextDep
-from app.db import SessionDep
+from app.db import SessionDep, SettingsDep
 from app.fastjson import FastJSONResponse
 from app.idempotency import IdempotencyDep
 from app.meetings import service
 from app.meetings.models import MeetingAgenda, MeetingCreate, MeetingPage, MeetingPublic
 from app.problems import problem_responses
+from app.rate_limits.deps import limited
+from app.rate_limits.service import EndpointClass
 from app.schemas import CURSOR_PATTERN, Limit, decode_cursor, paginate
 from app.tables.service import get_table
 
@@ -86,18 +88,21 @@ def get_meeting(
 @router.post(
     "/meetings/{meeting_id}/publish",
     response_model=MeetingPublic,
-    responses=problem_responses(401, 403, 404, 409, 412, 422),
+    responses=problem_responses(401, 403, 404, 409, 412, 422, 429),
+    dependencies=limited(EndpointClass.publish),
 )
 def publish_meeting(
     meeting_id: uuid.UUID,
     context: AccessContextDep,
     session: SessionDep,
+    settings: SettingsDep,
     response: Response,
     if_match: IfMatch = None,
 ) -> MeetingPublic:
     """Freeze the agenda and turn its proposals into the meeting's proposals (chair, once)."""
     meeting, table = service.get_meeting(session, context, meeting_id)
-    meeting = service.publish(session, context, meeting, table, if_match)
+    budget = settings.solver_time_budget_seconds
+    meeting = service.publish(session, context, meeting, table, if_match, budget)
     response.headers["ETag"] = service.etag(meeting)
     return service.meeting_public(session, meeting)
 
@@ -105,12 +110,14 @@ def publish_meeting(
 @router.get(
     "/meetings/{meeting_id}/agenda",
     response_model=MeetingAgenda,
-    responses=problem_responses(401, 403, 404, 422),
+    responses=problem_responses(401, 403, 404, 422, 429),
+    dependencies=limited(EndpointClass.agenda),
 )
 def get_meeting_agenda(
-    meeting_id: uuid.UUID, context: AccessContextDep, session: SessionDep
+    meeting_id: uuid.UUID, context: AccessContextDep, session: SessionDep, settings: SettingsDep
 ) -> Response:
     """The frozen agenda as the caller may see it, with `changes` since publication (before
     publication: the live agenda of the meeting's date)."""
     meeting, table = service.get_meeting(session, context, meeting_id)
-    return FastJSONResponse(service.meeting_agenda(session, context, meeting, table))
+    budget = settings.solver_time_budget_seconds
+    return FastJSONResponse(service.meeting_agenda(session, context, meeting, table, budget))

@@ -12,6 +12,7 @@ from app.access_log.service import AccessContext
 from app.agenda import service as agenda
 from app.agenda.models import AgendaView
 from app.cases.models import Case, effective_status
+from app.db import outside_transaction
 from app.meetings.models import Meeting, MeetingCreate, MeetingPublic
 from app.problems import Conflict, Forbidden, NotFound
 from app.proposals.models import Proposal
@@ -22,6 +23,8 @@ from app.tables.service import check_if_match
 from app.vacancies.models import Vacancy
 
 SNAPSHOT_CANDIDATES = 5
+PUBLISH_ATTEMPTS = 3
+"""Computations a publish may start when its inputs keep changing while it computes."""
 
 
 def etag(meeting: Meeting) -> str:
@@ -87,14 +90,14 @@ def publish(
     meeting: Meeting,
     table: OutflowTable,
     if_match: str | None,
+    time_budget: float,
 ) -> Meeting:
-    """Freeze the agenda for the meeting's date and make its proposals (chair only, once)."""
+    """Freeze the agenda for the meeting's date and make its proposals (chair only, once);
+    `time_budget` is the solver's budget in seconds (`app.agenda.service.run_engine`)."""
     if context.principal.organisation_id != table.chair_organisation_id:
         raise Forbidden("The chair publishes the agenda.")
-    check_if_match(if_match, etag(meeting))
-    if meeting.status == "published":
-        raise Conflict("This meeting's agenda is published already.", code="already_published")
-    document, owners, inputs = agenda.compute(session, table, meeting.date, SNAPSHOT_CANDIDATES)
+    document, inputs = _compute_for_publish(session, meeting, table, if_match, time_budget)
+    owners = agenda.owners_of(inputs)
     create_from_agenda(session, meeting.id, table, document, context)
     case_ids = [r.id for r in inputs.cases]
     vacancy_ids = [r.id for r in inputs.vacancies]
@@ -132,6 +135,44 @@ def publish(
     return meeting
 
 
+def _check_publishable(meeting: Meeting, if_match: str | None) -> None:
+    check_if_match(if_match, etag(meeting))
+    if meeting.status == "published":
+        raise Conflict("This meeting's agenda is published already.", code="already_published")
+
+
+def _compute_for_publish(
+    session: Session,
+    meeting: Meeting,
+    table: OutflowTable,
+    if_match: str | None,
+    time_budget: float,
+) -> tuple[dict[str, Any], agenda.MatchInputs]:
+    """The agenda to freeze, computed outside the write transaction (`outside_transaction`).
+
+    Afterwards, in the new transaction that will write the proposals, the meeting is checked
+    again (another publish or change may have come in) and the inputs are read again: if they
+    differ from what was computed on, the agenda is computed again, at most PUBLISH_ATTEMPTS
+    times, then 409 `inputs_changed`.
+    """
+    _check_publishable(meeting, if_match)
+    loaded = agenda.load(session, table, meeting.date)
+    for _ in range(PUBLISH_ATTEMPTS):
+        with outside_transaction(session):
+            document = agenda.compute_loaded(loaded, SNAPSHOT_CANDIDATES, time_budget)
+        session.refresh(meeting)
+        session.refresh(table)
+        _check_publishable(meeting, if_match)
+        again = agenda.load(session, table, meeting.date)
+        if again.same_as(loaded):
+            return document, loaded.inputs
+        loaded = again
+    raise Conflict(
+        "The cases or vacancies kept changing while the agenda was computed; try again.",
+        code="inputs_changed",
+    )
+
+
 def _versions(session: Session, model: type, ids: list[uuid.UUID]) -> dict[str, int]:
     if not ids:
         return {}
@@ -140,14 +181,20 @@ def _versions(session: Session, model: type, ids: list[uuid.UUID]) -> dict[str, 
 
 
 def meeting_agenda(
-    session: Session, context: AccessContext, meeting: Meeting, table: OutflowTable
+    session: Session,
+    context: AccessContext,
+    meeting: Meeting,
+    table: OutflowTable,
+    time_budget: float,
 ) -> dict[str, Any]:
     """The frozen snapshot as the caller may see it, plus what changed since; before
-    publication, the live agenda of the meeting's date."""
+    publication, the live agenda of the meeting's date (solver budget `time_budget` seconds)."""
     view = agenda.view_for(context, table)
     me = context.principal.require_organisation()
     if meeting.snapshot is None:
-        document, owners, _ = agenda.compute(session, table, meeting.date, SNAPSHOT_CANDIDATES)
+        document, owners, _ = agenda.compute(
+            session, table, meeting.date, SNAPSHOT_CANDIDATES, time_budget
+        )
         changes: list[dict[str, Any]] = []
     else:
         document = meeting.snapshot["document"]

@@ -26,6 +26,7 @@ from app.people import security
 from app.people.models import PersonRole
 from app.people.service import SignedIn, principal_for, resolve_session
 from app.problems import Forbidden, ProblemError
+from app.settings import Settings
 from app.web import labels
 
 log = logging.getLogger(__name__)
@@ -198,6 +199,11 @@ class Web:
     @property
     def role(self) -> PersonRole:
         return self.signed_in.role
+
+    @property
+    def settings(self) -> Settings:
+        """The settings the application was created with."""
+        return app_settings(self.request)
 
     @property
     def principal(self) -> Principal:

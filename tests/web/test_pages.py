@@ -4,6 +4,8 @@ terms (forms, redirects, Dutch pages), acting through the same services as the A
 import csv
 import io
 
+import pytest
+
 from tests.clock import iso
 from tests.conftest import create_case, create_vacancy
 from tests.web.conftest import (
@@ -285,3 +287,18 @@ def test_the_overview_lists_only_the_organisations_own_tables(
     overview = outsider.get("/overzicht").text
     assert region.table_id not in overview
     assert other_region.table_id in overview
+
+
+@pytest.mark.settings(solver_time_budget_seconds=0.000000001)
+def test_an_agenda_not_proven_optimal_says_so_on_the_page(app, client, region, chair):
+    from tests.api.test_agenda import straddling_complex
+
+    straddling_complex(client, region)
+    browser = signed_in(app, chair)
+    scheduled = browser.post(
+        f"/tafels/{region.table_id}/vergaderingen",
+        data={"csrf_token": csrf_of(browser, f"/tafels/{region.table_id}"), "datum": DATE},
+    )
+    draft = browser.get(scheduled.headers["location"].split("?")[0])
+    assert "Niet bewezen optimaal" in draft.text
+    assert "hoogstens" in draft.text

@@ -32,9 +32,10 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from app.db import build_engine, get_session
+from app.limits.models import YearLimits
 from app.main import create_app
 from app.migrate import upgrade_to_head
 from app.settings import Settings, get_settings
@@ -197,10 +198,32 @@ def databases(
     factory.drop_all()
 
 
+def migrate_for_the_clock(url: str) -> None:
+    """Migrate the database at `url` and give it limits for every year up to the clock's.
+
+    The migration seeds the real limits of 2025 and 2026. A suite clock set later (CI runs it on
+    2027-01-04 and 2031-03-01) asks agendas for years nobody has entered yet, so each year after
+    the last seeded one, up to TODAY's, gets a copy of that year's figures: test data, not real
+    figures (tests of the real figures name their year and meeting date explicitly). Years after
+    TODAY's stay empty, as a year the operator has not entered yet is.
+    """
+    upgrade_to_head(url)
+    engine = build_engine(url)
+    try:
+        with Session(engine) as session:
+            latest = session.exec(select(YearLimits).order_by(col(YearLimits.year).desc())).first()
+            assert latest is not None, "the migration seeds the limits of 2025 and 2026"
+            for year in range(latest.year + 1, TODAY.year + 1):
+                session.add(YearLimits(**{**latest.model_dump(), "year": year}))
+            session.commit()
+    finally:
+        engine.dispose()
+
+
 @pytest.fixture(scope="session")
 def engine(databases: DatabaseFactory) -> Iterator[Engine]:
     url = databases.new_url()
-    upgrade_to_head(url)
+    migrate_for_the_clock(url)
     engine = build_engine(url)
     yield engine
     engine.dispose()
@@ -250,7 +273,7 @@ def live_app(databases: DatabaseFactory, settings: Settings) -> FastAPI:
     which several requests really run at once; it disposes of its engine when its TestClient
     shuts it down."""
     url = databases.new_url()
-    upgrade_to_head(url)
+    migrate_for_the_clock(url)
     return create_app(settings.model_copy(update={"database_url": url}))
 
 

@@ -16,26 +16,15 @@ import pytest
 from fastapi.testclient import TestClient
 
 from app.agenda import service as agenda_service
-from tests.clock import TODAY, iso
-from tests.conftest import OPERATOR, case_body, make_org, make_table, vacancy_body
+from tests.clock import iso
+from tests.conftest import case_body, make_org, make_table, vacancy_body
 
 GIVE_UP_SECONDS = 60  # a safety net against a hang, not a speed requirement
-
-
-def ensure_limits(client: TestClient, year: int) -> None:
-    """The agenda needs the legal limits of its year; a clock set past the seeded years gets
-    2026's figures under its own year (the figures do not matter here)."""
-    if client.get(f"/v1/limits/{year}", headers=OPERATOR).status_code == 200:
-        return
-    known = client.get("/v1/limits/2026", headers=OPERATOR).json()
-    body = {k: v for k, v in known.items() if k not in ("year", "updated_at")}
-    client.put(f"/v1/limits/{year}", json=body, headers=OPERATOR).raise_for_status()
 
 
 @pytest.fixture
 def table(live_app):  # type: ignore[no-untyped-def]
     with TestClient(live_app) as client:
-        ensure_limits(client, TODAY.year)
         chair = make_org(client, "municipality")
         provider = make_org(client, "care_provider")
         corporation = make_org(client, "housing_corporation")

@@ -1,9 +1,11 @@
 """The weekly agenda through the API: rules applied, one-to-one proposal, views per role."""
 
+from datetime import date
+
 import pytest
 
 from tests.api.helpers import assert_problem
-from tests.clock import iso
+from tests.clock import TODAY, iso
 from tests.conftest import OPERATOR, create_case, create_vacancy, make_org, make_table
 
 MEETING = iso()
@@ -178,9 +180,10 @@ def test_agenda_records_the_limits_of_the_meeting_year(client, region):
 
 
 def test_a_year_without_limits_is_a_clear_422(client, region):
+    next_year = date(TODAY.year + 1, 1, 5)  # no one has entered its limits yet
     response = client.get(
         f"/v1/tables/{region.table_id}/agenda",
-        params={"date": "2031-01-05"},
+        params={"date": next_year.isoformat()},
         headers=region.chair.headers,
     )
     body = assert_problem(response, 422)
@@ -328,7 +331,7 @@ def straddling_complex(client, region):
             client,
             region.care_provider,
             region.table_id,
-            ready_since=f"2025-0{n + 1}-01",
+            ready_since=iso(-700 + 30 * n),  # a month apart, two years ago
             support=support,
         )
     for n in range(6):

@@ -39,10 +39,9 @@ from sqlalchemy.exc import OperationalError
 from sqlmodel import Field, Session, SQLModel, select
 
 from app.auth import CurrentPrincipal
-from app.db import SessionDep
+from app.db import SessionDep, app_settings
 from app.ids import uuid7
 from app.problems import ProblemError
-from app.settings import get_settings
 from app.sqltypes import UTCDateTime, utcnow
 
 REPLAY_HEADERS = ("Location", "ETag")
@@ -148,7 +147,7 @@ class Idempotency:
         The insert waits for an uncommitted record with the same key; on PostgreSQL for at most
         the configured wait (a lock timeout for this one statement).
         """
-        settings = get_settings()
+        settings = app_settings(self.request)
         now = utcnow()
         connection = self.session.connection()
         postgres = connection.dialect.name == "postgresql"

@@ -8,6 +8,7 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
+from sqlalchemy import Engine
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -15,9 +16,12 @@ from app import api_headers, problems, web
 from app.access_log.routes import router as access_log_router
 from app.actions.routes import router as actions_router
 from app.agenda.routes import router as agenda_router
+from app.cases.retention import RetentionJob
 from app.cases.routes import router as cases_router
+from app.db import build_engine
 from app.limits.routes import router as limits_router
 from app.meetings.routes import router as meetings_router
+from app.migrate import upgrade_to_head
 from app.monitor.routes import router as monitor_router
 from app.organisations.routes import router as organisations_router
 from app.people.routes import router as people_router
@@ -27,6 +31,7 @@ from app.tables.routes import router as tables_router
 from app.transient import TransientFailures
 from app.vacancies.routes import router as vacancies_router
 from app.webhooks.routes import router as webhooks_router
+from app.webhooks.worker import start_worker
 
 API_VERSION = "1.0.0"
 DESCRIPTION = """
@@ -137,12 +142,11 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
     return schema
 
 
-def _warn_if_owner() -> None:
-    from app.db import get_engine
+def _warn_if_owner(engine: Engine) -> None:
     from app.migrate import owner_warning
 
     try:
-        warning = owner_warning(get_engine())
+        warning = owner_warning(engine)
     except Exception:  # the database may be down at start; requests will say so
         log.exception("could not check the database role")
         return
@@ -150,31 +154,31 @@ def _warn_if_owner() -> None:
         log.warning(warning)
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, *, engine: Engine | None = None) -> FastAPI:
+    """The application for `settings` (default: this process's, from the environment).
+
+    Its engine is `engine` if given (the caller disposes of it), else one built from
+    `settings.database_url` and disposed of at shutdown. On start it migrates the database when
+    `settings.migrate_on_start`, and starts the webhook worker and the retention job if enabled.
+    """
     settings = settings or get_settings()
+    owned_engine = engine is None
+    engine = engine if engine is not None else build_engine(settings.database_url)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         if settings.migrate_on_start:
-            from app.migrate import upgrade_to_head
-
             upgrade_to_head(settings.database_url)
-        _warn_if_owner()
+        _warn_if_owner(engine)
         worker = None
         if settings.webhook_worker:
-            from app.db import get_engine
-            from app.webhooks.worker import start_worker
-
             worker = start_worker(
-                get_engine(), settings.webhook_poll_seconds, settings.webhook_allow_private_targets
+                engine, settings.webhook_poll_seconds, settings.webhook_allow_private_targets
             )
         retention = None
         if settings.retention_job:
-            from app.cases.retention import RetentionJob
-            from app.db import get_engine
-
             retention = RetentionJob(
-                get_engine(),
+                engine,
                 settings.retention_days,
                 idempotency_ttl_hours=settings.idempotency_ttl_hours,
             ).start()
@@ -183,12 +187,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await asyncio.to_thread(retention.stop)
         if worker is not None:
             await asyncio.to_thread(worker.stop)
+        if owned_engine:
+            engine.dispose()
 
     app = FastAPI(
         title="Uitstroomtafel API",
         version=API_VERSION,
         lifespan=lifespan,
     )
+    app.state.settings = settings
+    app.state.engine = engine
     problems.install_problem_handlers(app)
     for router in (
         organisations_router,

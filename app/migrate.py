@@ -1,5 +1,9 @@
-"""Run the Alembic migrations shipped inside the package (so a plain `pip install` works), then
-load the reference data shipped with it (the yearly limits of app/data/limits.json)."""
+"""Run the Alembic migrations of the top-level `migrations/` folder, then load the reference
+data shipped with the package (the yearly limits of app/data/limits.json).
+
+A wheel (`pip install .`, the Dockerfile) carries that folder as `app/migrations` (see setup.py);
+a source checkout, installed editable or not, has it next to `app/`.
+"""
 
 import logging
 import re
@@ -15,7 +19,17 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.pool import NullPool
 from sqlmodel import Session
 
-MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+_PACKAGE = Path(__file__).resolve().parent
+
+
+def migrations_dir() -> Path:
+    """The folder with `env.py` and `versions/`: the installed copy, else the checkout's."""
+    for candidate in (_PACKAGE / "migrations", _PACKAGE.parent / "migrations"):
+        if (candidate / "env.py").is_file():
+            return candidate
+    raise FileNotFoundError(f"no Alembic migrations in {_PACKAGE / 'migrations'} or beside it")
+
+
 # pg_advisory_lock key held while migrating: any fixed 64-bit number unique to this purpose.
 MIGRATION_LOCK = 0x75697473_6D696772  # "uits" "migr"
 log = logging.getLogger(__name__)
@@ -23,7 +37,7 @@ log = logging.getLogger(__name__)
 
 def alembic_config(database_url: str) -> Config:
     config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS))
+    config.set_main_option("script_location", str(migrations_dir()))
     config.set_main_option("sqlalchemy.url", database_url.replace("%", "%%"))
     return config
 

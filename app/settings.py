@@ -113,4 +113,10 @@ class Settings(BaseSettings):
 
 @lru_cache
 def get_settings() -> Settings:
+    """This process's settings, read once from the environment and `.env`.
+
+    Only entry points call it (`create_app()` without settings, the CLI, Alembic's env.py); the
+    rest is handed the Settings object they were started with (`app.state.settings`, the
+    `SettingsDep` dependency, or a parameter), so nothing changes a setting through os.environ.
+    """
     return Settings()

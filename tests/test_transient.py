@@ -18,9 +18,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import IntegrityError, OperationalError
 
-from app.db import LostRace, get_engine
+from app.db import LostRace
 from app.main import create_app
-from app.settings import get_settings
+from app.settings import Settings
 from app.transient import Failure, classify
 from tests.served import free_port
 
@@ -153,9 +153,8 @@ class Flaky:
 
 
 @pytest.fixture
-def flaky() -> Iterator[tuple[TestClient, Flaky]]:
-    get_settings.cache_clear()
-    app = create_app(get_settings())
+def flaky(settings) -> Iterator[tuple[TestClient, Flaky]]:  # type: ignore[no-untyped-def]
+    app = create_app(settings)
     state = Flaky(None, 0)
 
     @app.post("/v1/test/flaky")
@@ -186,7 +185,7 @@ def test_a_request_that_keeps_losing_answers_503_busy_with_retry_after(flaky):
     assert response.headers["content-type"] == "application/problem+json"
     assert response.headers["retry-after"] == "1"
     assert response.json()["code"] == "database_busy"
-    assert state.runs == get_settings().db_retry_attempts
+    assert state.runs == Settings().db_retry_attempts
 
 
 def test_a_key_another_request_keeps_inserting_first_answers_409_with_retry_after(flaky):
@@ -223,16 +222,11 @@ def test_an_unexpected_error_is_a_500_problem(flaky):
 
 
 @pytest.fixture
-def no_database(tmp_path, monkeypatch) -> Iterator[TestClient]:
+def no_database(tmp_path, settings) -> Iterator[TestClient]:  # type: ignore[no-untyped-def]
     """The app on a SQLite file in a directory that does not exist."""
-    monkeypatch.setenv("UITSTROOM_DATABASE_URL", f"sqlite:///{tmp_path / 'gone' / 'x.db'}")
-    get_settings.cache_clear()
-    get_engine.cache_clear()
-    with TestClient(create_app(get_settings())) as client:
+    gone = settings.model_copy(update={"database_url": f"sqlite:///{tmp_path / 'gone' / 'x.db'}"})
+    with TestClient(create_app(gone)) as client:
         yield client
-    get_engine().dispose()
-    get_settings.cache_clear()
-    get_engine.cache_clear()
 
 
 def test_an_unreachable_database_answers_503_problem_with_retry_after(no_database):
@@ -307,9 +301,8 @@ def closed(sock: socket.socket) -> bool:
         return False
 
 
-def test_a_500_keeps_the_keep_alive_connection_for_the_next_request():
-    get_settings.cache_clear()
-    app = create_app(get_settings())
+def test_a_500_keeps_the_keep_alive_connection_for_the_next_request(settings):
+    app = create_app(settings)
 
     @app.get("/v1/test/broken")
     def broken() -> None:
@@ -323,11 +316,10 @@ def test_a_500_keeps_the_keep_alive_connection_for_the_next_request():
         assert status == 200
 
 
-def test_an_error_answer_that_ends_the_connection_says_so():
+def test_an_error_answer_that_ends_the_connection_says_so(settings):
     # An error in the outermost layer, past the app's own handling: the answer must announce
     # that the connection closes, and then it does.
-    get_settings.cache_clear()
-    app = create_app(get_settings())
+    app = create_app(settings)
 
     @app.middleware("http")
     async def outermost(request: Request, call_next):  # type: ignore[no-untyped-def]

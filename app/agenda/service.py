@@ -23,7 +23,6 @@ from app.limits.models import YearLimits as YearLimitsRow
 from app.limits.service import engine_limits, fallback_of, limits_for, limits_public
 from app.organisations.models import OrganisationKind
 from app.problems import Conflict, Forbidden, NotFound
-from app.settings import get_settings
 from app.sqltypes import utcnow
 from app.tables.models import OutflowTable
 from app.tables.policy import TablePolicy
@@ -168,15 +167,19 @@ def load_inputs(session: Session, table: OutflowTable, on: date) -> MatchInputs:
 
 
 def run_engine(
-    inputs: MatchInputs, usage: matching.SpreadUsage, top_k: int
+    inputs: MatchInputs, usage: matching.SpreadUsage, top_k: int, time_budget: float
 ) -> matching.MatchResult:
     """The matching engine on loaded inputs (no database access: safe outside a transaction).
-    `why_not` runs the engine on exactly these arguments too."""
+    `why_not` runs the engine on exactly these arguments too.
+
+    `time_budget`: seconds the solver may search for a proven optimum (the setting
+    `solver_time_budget_seconds`) before it returns its flagged feasible fallback.
+    """
     return matching.match(
         *engine_arguments(inputs, usage),
         top_k=top_k,
         declines=inputs.declines,
-        time_budget=get_settings().solver_time_budget_seconds,
+        time_budget=time_budget,
     )
 
 
@@ -213,12 +216,12 @@ def upgrade_frozen(document: dict[str, Any]) -> dict[str, Any]:
     return {**document, "limits": limits, "limits_fallback": fallback}
 
 
-def _optimality(optimality: matching.Optimality) -> dict[str, Any] | None:
+def _optimality(optimality: matching.Optimality, time_budget: float) -> dict[str, Any] | None:
     if optimality.proven:
         return None
     return {
         "reason": optimality.reason,
-        "time_budget_seconds": get_settings().solver_time_budget_seconds,
+        "time_budget_seconds": time_budget,
         "people_housed_bound": optimality.people_housed_bound,
         "score_bound": optimality.score_bound,
     }
@@ -257,8 +260,11 @@ def full_document(
     inputs: MatchInputs,
     result: matching.MatchResult,
     open_actions: list[dict[str, Any]],
+    time_budget: float,
 ) -> dict[str, Any]:
-    """The whole agenda as the table sees it (JSON-ready dicts); views are cut from it."""
+    """The whole agenda as the table sees it (JSON-ready dicts); views are cut from it.
+
+    `time_budget` is the solver's budget in seconds, reported when it ran out."""
     case_rows = {str(r.id): r for r in inputs.cases}
     proposed_for = {p.case_id: p.dwelling_id for p in result.proposals}
     stats = result.stats
@@ -281,7 +287,7 @@ def full_document(
             "passed_over_complete": result.passed_over_complete,
             "solver": stats.solver,
             "optimal": result.optimality.proven,
-            "optimality": _optimality(result.optimality),
+            "optimality": _optimality(result.optimality, time_budget),
         },
         "proposals": [
             {
@@ -616,14 +622,14 @@ def load(session: Session, table: OutflowTable, on: date) -> Loaded:
     return Loaded(inputs, usage, open_actions_for_agenda(session, table.id, on))
 
 
-def compute_loaded(loaded: Loaded, top_k: int) -> dict[str, Any]:
+def compute_loaded(loaded: Loaded, top_k: int, time_budget: float) -> dict[str, Any]:
     """The full (table-view) document from loaded inputs; pure computation, no database."""
-    result = run_engine(loaded.inputs, loaded.usage, top_k)
-    return full_document(loaded.inputs, result, loaded.open_actions)
+    result = run_engine(loaded.inputs, loaded.usage, top_k, time_budget)
+    return full_document(loaded.inputs, result, loaded.open_actions, time_budget)
 
 
 def compute(
-    session: Session, table: OutflowTable, on: date, top_k: int
+    session: Session, table: OutflowTable, on: date, top_k: int, time_budget: float
 ) -> tuple[dict, Owners, MatchInputs]:
     """The full (table-view) document for `on`, with the owners needed to cut views from it.
 
@@ -634,16 +640,22 @@ def compute(
     """
     loaded = load(session, table, on)
     with outside_transaction(session):
-        document = compute_loaded(loaded, top_k)
+        document = compute_loaded(loaded, top_k, time_budget)
     return document, owners_of(loaded.inputs), loaded.inputs
 
 
 def agenda(
-    session: Session, context: AccessContext, table: OutflowTable, on: date, top_k: int
+    session: Session,
+    context: AccessContext,
+    table: OutflowTable,
+    on: date,
+    top_k: int,
+    time_budget: float,
 ) -> dict[str, Any]:
-    """Compute the live agenda for `on` as the caller may see it, logging the cases it shows."""
+    """Compute the live agenda for `on` as the caller may see it, logging the cases it shows;
+    `time_budget` is the solver's budget in seconds (see `run_engine`)."""
     view = view_for(context, table)
-    document, owners, _ = compute(session, table, on, top_k)
+    document, owners, _ = compute(session, table, on, top_k, time_budget)
     restricted = restrict(document, view, context.principal.require_organisation(), owners)
     log_cases_shown(session, context, restricted, table.id)
     return restricted
@@ -781,6 +793,7 @@ def why_not(
     case_id: uuid.UUID,
     vacancy_id: uuid.UUID,
     on: date,
+    time_budget: float,
 ) -> dict[str, Any]:
     """What the agenda of `on` does with a (case, dwelling) pair, and why: the statuses that keep
     either out of it, else every rule the pair fails with its figures (the agenda's own failure
@@ -834,7 +847,7 @@ def why_not(
                 loaded.inputs.declines,
                 str(case.id),
                 str(vacancy.id),
-                time_budget=get_settings().solver_time_budget_seconds,
+                time_budget=time_budget,
             )
         answer |= {
             "feasible": explained.feasible,

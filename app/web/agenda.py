@@ -66,7 +66,8 @@ def load(session: Session, web: Web, meeting_id: uuid.UUID) -> AgendaData:
     """The agenda through the services: 404 outside the caller's reach, every case shown logged."""
     context = web.access()
     meeting, table = meetings_service.get_meeting(session, context, meeting_id)
-    document = meetings_service.meeting_agenda(session, context, meeting, table)
+    budget = web.settings.solver_time_budget_seconds
+    document = meetings_service.meeting_agenda(session, context, meeting, table, budget)
     info = table_public(session, table)
     data = AgendaData(
         meeting=meeting,

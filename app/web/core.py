@@ -21,12 +21,12 @@ from starlette.responses import Response
 
 from app.access_log.service import AccessContext
 from app.auth import Principal
-from app.db import SessionDep
+from app.db import SessionDep, app_settings
 from app.people import security
 from app.people.models import PersonRole
 from app.people.service import SignedIn, principal_for, resolve_session
 from app.problems import Forbidden, ProblemError
-from app.settings import get_settings
+from app.settings import Settings
 from app.transient import classify
 from app.web import labels
 
@@ -63,34 +63,37 @@ SECURITY_HEADERS = {
 DOWNLOAD_HEADERS = {"X-Content-Type-Options": "nosniff", "Cache-Control": "no-store"}
 
 
-def session_cookie_name() -> str:
+def _secure(request: Request) -> bool:
+    return app_settings(request).session_cookie_secure
+
+
+def session_cookie_name(request: Request) -> str:
     # The __Host- prefix makes the browser refuse the cookie unless it is Secure, for this host
     # only and for every path: no subdomain can plant or read it.
-    return "__Host-uitstroom_sessie" if get_settings().session_cookie_secure else "uitstroom_sessie"
+    return "__Host-uitstroom_sessie" if _secure(request) else "uitstroom_sessie"
 
 
-def signin_cookie_name() -> str:
+def signin_cookie_name(request: Request) -> str:
     """The double-submit cookie that protects the sign-in form itself (before any session)."""
-    secure = get_settings().session_cookie_secure
-    return "__Host-uitstroom_aanmelden" if secure else "uitstroom_aanmelden"
+    return "__Host-uitstroom_aanmelden" if _secure(request) else "uitstroom_aanmelden"
 
 
-def set_cookie(response: Response, name: str, value: str, max_age: int | None = None) -> None:
+def set_cookie(
+    request: Request, response: Response, name: str, value: str, max_age: int | None = None
+) -> None:
     response.set_cookie(
         name,
         value,
         max_age=max_age,
         path="/",
-        secure=get_settings().session_cookie_secure,
+        secure=_secure(request),
         httponly=True,
         samesite="lax",
     )
 
 
-def clear_cookie(response: Response, name: str) -> None:
-    response.delete_cookie(
-        name, path="/", secure=get_settings().session_cookie_secure, httponly=True, samesite="lax"
-    )
+def clear_cookie(request: Request, response: Response, name: str) -> None:
+    response.delete_cookie(name, path="/", secure=_secure(request), httponly=True, samesite="lax")
 
 
 # --- formatting ----------------------------------------------------------------------------
@@ -245,6 +248,11 @@ class Web:
         return self.signed_in.role
 
     @property
+    def settings(self) -> Settings:
+        """The settings the application was created with."""
+        return app_settings(self.request)
+
+    @property
     def principal(self) -> Principal:
         return principal_for(self.signed_in.organisation)
 
@@ -280,8 +288,8 @@ class Web:
 
 
 def current_web(request: Request, session: SessionDep) -> Web:
-    token = request.cookies.get(session_cookie_name(), "")
-    signed_in = resolve_session(session, token) if token else None
+    token = request.cookies.get(session_cookie_name(request), "")
+    signed_in = resolve_session(session, token, settings=app_settings(request)) if token else None
     if signed_in is None:
         raise SignInRequired()
     web = Web(request=request, signed_in=signed_in, token=token)
@@ -396,8 +404,8 @@ class WebRoute(APIRoute):
                     target += "?" + request.url.query
                 back = quote(target if request.method == "GET" else "/overzicht", safe="/")
                 response = RedirectResponse(f"/aanmelden?volgende={back}", status_code=303)
-                if request.cookies.get(session_cookie_name()):
-                    clear_cookie(response, session_cookie_name())
+                if request.cookies.get(session_cookie_name(request)):
+                    clear_cookie(request, response, session_cookie_name(request))
             except ProblemError as exc:
                 response = error_page(request, exc.status, _dutch_detail(exc))
                 if exc.status == 429 and "Retry-After" in exc.headers:

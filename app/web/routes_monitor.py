@@ -74,7 +74,7 @@ def monitor_page(
     indeling: GroupBy = GroupBy.none,
     jaar: Annotated[int | None, Query(ge=2000, le=2100)] = None,
 ) -> HTMLResponse:
-    limit_person(session, web.person.id, EndpointClass.monitor)
+    limit_person(session, web.settings, web.person.id, EndpointClass.monitor)
     table = tables_service.get_table(session, web.principal, table_id)
     end = tot or today()
     start = van or default_start(end)

@@ -14,7 +14,6 @@ from sqlmodel import select
 from app.access_log.models import AccessLogEntry
 from app.idempotency import IdempotencyRecord, purge_expired
 from app.migrate import alembic_config
-from app.settings import get_settings
 from app.sqltypes import UTCDateTime, utcnow
 from tests.api.helpers import assert_problem
 from tests.conftest import case_body, vacancy_body
@@ -86,18 +85,18 @@ def test_a_failed_request_leaves_its_key_free(client, small_region, other_region
     assert retried.status_code == 201, retried.text
 
 
-def test_an_expired_key_is_claimed_afresh(client, small_region):
+def test_an_expired_key_is_claimed_afresh(client, small_region, settings):
     provider = small_region.care_provider
     post_case(client, provider, case_body(small_region.table_id), "k6")
-    ttl = get_settings().idempotency_ttl_hours
+    ttl = settings.idempotency_ttl_hours
     with time_machine.travel(utcnow() + timedelta(hours=ttl, minutes=1), tick=True):
         again = post_case(client, provider, case_body(small_region.table_id), "k6")
     assert again.status_code == 201, again.text
 
 
-def test_the_retention_job_deletes_expired_records(client, session, small_region):
+def test_the_retention_job_deletes_expired_records(client, session, small_region, settings):
     post_case(client, small_region.care_provider, case_body(small_region.table_id), "k7")
-    ttl = get_settings().idempotency_ttl_hours
+    ttl = settings.idempotency_ttl_hours
     assert purge_expired(session, utcnow(), ttl) == 0
     assert purge_expired(session, utcnow() + timedelta(hours=ttl, minutes=1), ttl) == 1
     assert session.exec(select(IdempotencyRecord).where(IdempotencyRecord.key == "k7")).all() == []
@@ -116,13 +115,12 @@ def test_a_vacancy_answer_is_stored_and_replayed_as_it_was(client, small_region)
     assert replay.json() == first.json()  # no case data: the first answer itself
 
 
+@pytest.mark.settings(idempotency_wait_seconds=0.2)
 def test_a_key_in_use_by_an_unfinished_request_answers_409_in_progress(
-    client, engine, small_region, monkeypatch
+    client, engine, small_region
 ):
     if engine.dialect.name != "postgresql":
         pytest.skip("SQLite runs one writer at a time: the second request waits and replays")
-    monkeypatch.setenv("UITSTROOM_IDEMPOTENCY_WAIT_SECONDS", "0.2")
-    get_settings.cache_clear()
     provider = small_region.care_provider
     scope = client.get("/v1/me", headers=provider.headers).json()["organisation"]["id"]
     with engine.connect() as first_request:  # has claimed the key and not finished yet
@@ -140,7 +138,6 @@ def test_a_key_in_use_by_an_unfinished_request_answers_409_in_progress(
     assert waiting.headers["Retry-After"] == "1"
     retried = post_case(client, provider, case_body(small_region.table_id), "k9")
     assert retried.status_code == 201, retried.text
-    get_settings.cache_clear()
 
 
 def test_the_migration_turns_stored_case_files_into_references(databases):

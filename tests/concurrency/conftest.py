@@ -31,7 +31,7 @@ from tests.conftest import (
     case_body,
     vacancy_body,
 )
-from tests.served import serving
+from tests.served import Server, serving
 from tests.webhooks.conftest import Receiver
 
 MAX_TRIES = 8
@@ -115,7 +115,7 @@ class Cluster:
 
     bases: list[str]
     engine: Engine
-    logs: list[list[str]]
+    servers: list[Server]
     journal: Journal = field(default_factory=Journal)
 
     def client(self, org: Org | None, server: int) -> Client:
@@ -123,13 +123,11 @@ class Cluster:
         return Client(self.bases[server % len(self.bases)], org, self.journal)
 
     def server_log(self) -> str:
-        return "\n".join(f"[{i}] {line}" for i, lines in enumerate(self.logs) for line in lines)
-
-
-def _drain(stream: Any, lines: list[str]) -> None:
-    """Read a server's output as it comes, so a full pipe never blocks the server."""
-    for raw in iter(stream.readline, b""):
-        lines.append(raw.decode(errors="replace").rstrip())
+        return "\n".join(
+            f"[{i}] {line}"
+            for i, server in enumerate(self.servers)
+            for line in server.output().splitlines()
+        )
 
 
 def need_postgresql(what: str) -> None:
@@ -173,14 +171,8 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
     engine = create_engine(url)
     try:
         with ExitStack() as servers:
-            bases, logs = [], []
-            for _ in range(2):
-                base, process = servers.enter_context(serving(env))
-                lines: list[str] = []
-                threading.Thread(target=_drain, args=(process.stdout, lines), daemon=True).start()
-                bases.append(base)
-                logs.append(lines)
-            yield Cluster(bases, engine, logs)
+            running = [servers.enter_context(serving(env, log_level="warning")) for _ in range(2)]
+            yield Cluster([server.base for server in running], engine, running)
     finally:
         engine.dispose()
         databases.drop_all()

@@ -95,8 +95,8 @@ def test_the_database_stopping_and_starting_answers_503_then_recovers(own_postgr
     }
     operator = {"Authorization": f"Bearer {ADMIN_KEY}"}
     with (
-        serving(env) as (base, _),
-        httpx.Client(base_url=base, headers=operator, timeout=60) as api,
+        serving(env) as server,
+        httpx.Client(base_url=server.base, headers=operator, timeout=60) as api,
     ):
         before = [f"Gemeente {i} {uuid.uuid4().hex[:6]}" for i in range(3)]
         for name in before:
@@ -104,7 +104,7 @@ def test_the_database_stopping_and_starting_answers_503_then_recovers(own_postgr
             assert created.status_code == 201, created.text
 
         own_postgres.stop()
-        port = int(base.rsplit(":", 1)[1])
+        port = int(server.base.rsplit(":", 1)[1])
         with socket.create_connection(("127.0.0.1", port)) as sock:
             for path in ("/v1/organizations", "/v1/limits", f"/v1/limits/{TODAY.year}"):
                 status, headers = exchange(sock, path, operator)  # one connection

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from app.matching import REASON_CODES, SpreadUsage, evaluate, explain_pair, greedy_baseline, match
 from tests.matching.factories import LIMITS_2026, MEETING, make_case, make_dwelling, make_policy
 from tests.matching.strategies import tables
+from tests.properties import examples
 
 
 def brute_force(cases, dwellings, policy, limits, meeting, usage, forced=None, declines=()):
@@ -60,7 +61,7 @@ def comparable(result) -> dict:
     return data
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=examples(150))
 @given(tables(max_cases=5, max_dwellings=5))
 def test_vectorised_rules_and_scores_agree_with_explain_pair(table):
     cases, dwellings, policy, limits, meeting, usage = table
@@ -78,7 +79,7 @@ def test_vectorised_rules_and_scores_agree_with_explain_pair(table):
         assert (failing.sum(axis=0) == evaluation.dwelling_reason_counts[:, r]).all(), code
 
 
-@settings(max_examples=120, deadline=None)
+@settings(max_examples=examples(120))
 @given(tables(feasible_heavy=True))
 def test_proposal_is_optimal_and_respects_every_rule_and_cap(table):
     cases, dwellings, policy, limits, meeting, usage = table
@@ -102,7 +103,7 @@ def test_proposal_is_optimal_and_respects_every_rule_and_cap(table):
         assert usage.per_neighbourhood.get(key, 0) + n <= policy.max_per_neighbourhood
 
 
-@settings(max_examples=80, deadline=None)
+@settings(max_examples=examples(80))
 @given(tables(feasible_heavy=True), st.randoms(use_true_random=False))
 def test_same_input_in_any_order_gives_the_same_result(table, rng):
     cases, dwellings, policy, limits, meeting, usage = table
@@ -115,7 +116,7 @@ def test_same_input_in_any_order_gives_the_same_result(table, rng):
     assert comparable(first) == comparable(again) == comparable(shuffled)
 
 
-@settings(max_examples=80, deadline=None)
+@settings(max_examples=examples(80))
 @given(tables(feasible_heavy=True))
 def test_passed_over_cases_are_exactly_those_whose_getting_it_houses_fewer(table):
     """Housed cases in `passed_over` score higher on the proposed dwelling and getting it houses

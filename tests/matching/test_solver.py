@@ -11,6 +11,7 @@ from app.matching.straddling import certified_optimum
 from app.matching.tradeoffs import passed_over, solve_with_pair
 from app.matching.unhoused import best_alternatives
 from tests.matching.brute import best
+from tests.properties import examples
 
 
 @st.composite
@@ -120,7 +121,7 @@ def restricted(problem: AssignmentProblem, keep: np.ndarray) -> AssignmentProble
     )
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300))
 @given(st.one_of(problems(), problems(nested=False)))
 def test_proposal_houses_as_many_and_scores_as_high_as_brute_force(problem):
     result = solve(problem)
@@ -128,7 +129,7 @@ def test_proposal_houses_as_many_and_scores_as_high_as_brute_force(problem):
     assert (result.count, result.total_score) == best(problem)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300))
 @given(problems(nested=True))
 def test_nested_caps_take_the_exact_assignment_route(problem):
     result = solve(problem)
@@ -138,7 +139,7 @@ def test_nested_caps_take_the_exact_assignment_route(problem):
     assert (result.count, result.total_score) == best(problem)
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=examples(150))
 @given(problems(max_score=10**7))
 def test_milp_route_agrees_with_brute_force(problem):
     result = solve(problem, method="milp")
@@ -146,7 +147,7 @@ def test_milp_route_agrees_with_brute_force(problem):
     assert (result.count, result.total_score) == best(problem)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300))
 @given(problems())
 def test_pruning_keeps_the_optimum(problem):
     keep, bound = prune(problem)
@@ -169,7 +170,7 @@ def expected_passed_over(problem: AssignmentProblem, chosen: np.ndarray) -> dict
     return expected
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200))
 @given(st.one_of(problems(), problems(nested=False)))
 def test_passed_over_matches_brute_force(problem):
     result = solve(problem)
@@ -178,7 +179,7 @@ def test_passed_over_matches_brute_force(problem):
     assert check.by_edge == expected_passed_over(problem, result.edges)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300))
 @given(contested())
 def test_contested_dwellings_match_brute_force_with_their_passed_over_cases(problem):
     result = solve(problem)
@@ -188,7 +189,7 @@ def test_contested_dwellings_match_brute_force_with_their_passed_over_cases(prob
     assert check.by_edge == expected_passed_over(problem, result.edges)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200))
 @given(contested(nested=True))
 def test_passed_over_needs_no_resolves_when_caps_nest(problem):
     result = solve(problem)
@@ -257,7 +258,7 @@ def test_straddling_complex_is_solved_by_splitting_its_room():
     assert (result.count, result.total_score) == best(problem)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200))
 @given(straddled())
 def test_straddling_complexes_match_brute_force_with_their_passed_over_cases(problem):
     result = solve(problem)
@@ -267,7 +268,7 @@ def test_straddling_complexes_match_brute_force_with_their_passed_over_cases(pro
     assert check.by_edge == expected_passed_over(problem, result.edges)
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=examples(150))
 @given(straddled())
 def test_passed_over_after_the_component_route_matches_brute_force(problem):
     result = solve(problem, split_limit=0)

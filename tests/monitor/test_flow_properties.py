@@ -12,7 +12,6 @@ from which the figures are computed independently and compared with the chair's 
 import itertools
 import math
 import statistics
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -22,7 +21,6 @@ import time_machine
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from app.settings import get_settings
 from app.timeutil import AMSTERDAM
 from tests.clock import TODAY
 from tests.conftest import Org, Region, make_org, make_table
@@ -129,16 +127,6 @@ class World:
 
     def open_proposals(self, case: ModelCase) -> list[ModelProposal]:
         return [p for p in self.proposals if p.case is case and p.status in OPEN]
-
-
-@pytest.fixture
-def no_rate_limits(monkeypatch) -> Iterator[None]:
-    """Each history reads the monitor 14 times with one key, and the clock goes back between
-    histories, so a bucket would never refill; rate limits are not this test's subject."""
-    monkeypatch.setenv("UITSTROOM_RATE_LIMITS_ENABLED", "false")
-    get_settings.cache_clear()
-    yield
-    get_settings.cache_clear()  # the next reader sees the environment restored
 
 
 @pytest.fixture
@@ -574,8 +562,11 @@ def at(day: date) -> datetime:
     ],
 )
 @given(history=st.lists(week, min_size=3, max_size=12))
+# Each history reads the monitor 14 times with one key, and the clock goes back between
+# histories, so a bucket would never refill; rate limits are not this test's subject.
+@pytest.mark.settings(rate_limits_enabled=False)
 def test_every_history_the_api_accepts_gives_figures_that_follow_their_definitions(
-    client, no_rate_limits, organisations, history
+    client, organisations, history
 ):
     world = new_world(client, organisations)
     with time_machine.travel(at(world.clock), tick=True) as traveller:

@@ -7,6 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from app.monitor.suppression import determined, suppress
+from tests.properties import examples
 
 
 def table_equations(rows: int, cols: int) -> list:
@@ -140,7 +141,7 @@ def alternatives(rows, cols, values, hidden, known, lower, cell):
 viewers = st.sampled_from(["stranger", "owns the first row", "owns part of every cell"])
 
 
-@settings(max_examples=150, deadline=None, derandomize=True)
+@settings(max_examples=examples(150), derandomize=True)
 @given(
     st.integers(2, 3),
     st.integers(2, 3),

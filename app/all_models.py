@@ -3,7 +3,7 @@
 from app.access_log.models import AccessLogEntry
 from app.actions.models import Action
 from app.cases.models import Case, CaseTransition
-from app.idempotency import IdempotencyRecord
+from app.idempotency_records import IdempotencyRecord
 from app.limits.models import YearLimits
 from app.meetings.models import Meeting
 from app.monitor.models import ContingentAgreement

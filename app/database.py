@@ -1,21 +1,19 @@
-"""Database engine, the per-request session and computing outside the transaction.
+"""Database engines, one transaction on an engine, and computing outside the transaction.
 
 SQLite is the embedded default; PostgreSQL (postgresql+psycopg://) is the production database.
-FastAPI-free, so services can use it; `app.db` wraps the session as a FastAPI dependency.
+FastAPI-free, so services can use it; `app.db` gives a request the application's engine, session
+and settings as FastAPI dependencies.
 """
 
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Connection, Engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import StaticPool
 from sqlmodel import Session, create_engine
-
-from app.settings import get_settings
 
 
 def _configure_sqlite(engine: Engine, foreign_keys: bool = True) -> None:
@@ -60,27 +58,20 @@ def build_engine(url: str, *, foreign_keys: bool = True) -> Engine:
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
 
 
-@lru_cache
-def get_engine() -> Engine:
-    return build_engine(get_settings().database_url)
-
-
 # SQLite has one writer at a time and every request writes (access log, key last-used time).
 # Waiting on this lock instead of SQLite's busy handler, which sleeps in growing steps, keeps the
 # tail latency of concurrent requests close to the median.
 _sqlite_lock = threading.Lock()
-
-
 _WRITE_LOCK = "uitstroom_write_lock"  # session.info key: the process lock this session holds
 
 
-def get_session() -> Iterator[Session]:
-    """One transaction per request: commit when the handler succeeds, roll back otherwise.
+def transaction(engine: Engine) -> Iterator[Session]:
+    """One transaction (a request's; `app.db.get_session`): yields the session, commits when the
+    caller's work succeeds, rolls back otherwise.
 
-    On SQLite the request holds the process write lock while it runs, except inside
+    On SQLite the caller holds the process write lock meanwhile, except inside
     `outside_transaction` (heavy computation).
     """
-    engine = get_engine()
     lock = _sqlite_lock if engine.dialect.name == "sqlite" else None
     if lock is not None:
         lock.acquire()
@@ -120,3 +111,9 @@ def outside_transaction(session: Session) -> Iterator[None]:
     finally:
         if lock is not None:
             lock.acquire()
+
+
+class LostRace(Exception):
+    """A write found that a concurrent request got there first in a way the service cannot
+    answer for (a row it was about to insert appeared). The request's transaction is rolled
+    back and `app.transient` runs the request again, which then sees the other's row."""

@@ -13,7 +13,6 @@ from typing import TextIO
 from sqlmodel import Session, select
 
 from app.access_log.service import AccessContext
-from app.auth import Principal
 from app.cases.models import CaseCreate
 from app.cases.service import create_case
 from app.organisations.models import Organisation, OrganisationCreate, OrganisationKind
@@ -21,6 +20,7 @@ from app.organisations.service import create_api_key, create_organisation
 from app.people.models import PersonCreate, PersonRole
 from app.people.security import new_password
 from app.people.service import create_person, find_by_email, set_password
+from app.principal import Principal
 from app.tables.models import TableCreate
 from app.tables.service import create_table
 from app.timeutil import today

@@ -99,5 +99,10 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        # Only errors outside app.transient's reach (in the outermost middleware) get here.
+        # Starlette raises them again after this answer, and uvicorn then drops the connection:
+        # say so, or the client's next request on it fails too.
         log.exception("unhandled error on %s %s", request.method, request.url.path)
-        return problem_response(request, 500, "Internal server error", "internal_error")
+        return problem_response(
+            request, 500, "Internal server error", "internal_error", headers={"Connection": "close"}
+        )

@@ -187,6 +187,8 @@ def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
         413: "Request body or batch too large",
         422: "Invalid input; `invalidParams` names each field",
         429: "This key or person used up its budget for this kind of request; see `Retry-After`",
+        503: "The database is unreachable or busy; nothing was changed. Retry after "
+        "`Retry-After` seconds",
     }
     return {
         status: {

@@ -8,10 +8,13 @@ import base64
 import binascii
 import re
 import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Generic, TypeVar
 
+from annotated_types import GroupedMetadata
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -32,15 +35,22 @@ MAX_DATE = date(2100, 12, 31)
 SINGLE_LINE = r"^[^\x00-\x1f\x7f]*$"
 
 
-def text(max_length: int, min_length: int = 1) -> Any:
-    """A single-line string without control characters (NUL bytes break PostgreSQL)."""
-    return Annotated[
-        str,
-        StringConstraints(min_length=min_length, max_length=max_length, pattern=SINGLE_LINE),
-    ]
+@dataclass(frozen=True, slots=True)
+class Text(GroupedMetadata):
+    """A single-line string without control characters (NUL bytes break PostgreSQL), of
+    `min_length` to `max_length` characters: `Annotated[str, Text(200)]`. Metadata rather than a
+    function returning a type, so the annotation stays a type the type checker reads."""
+
+    max_length: int
+    min_length: int = 1
+
+    def __iter__(self) -> Iterator[Any]:
+        yield StringConstraints(
+            min_length=self.min_length, max_length=self.max_length, pattern=SINGLE_LINE
+        )
 
 
-Name = text(200)
+Name = Annotated[str, Text(200)]
 ExternalRef = Annotated[
     str,
     StringConstraints(pattern=r"^[A-Za-z0-9._-]{1,64}$"),
@@ -82,14 +92,17 @@ def _float(value: Decimal) -> float:
     return float(value)
 
 
-def money(maximum: int) -> Any:
-    """EUR with at most two decimals; accepted as number or string, returned as a JSON number."""
-    return Annotated[
-        Decimal,
-        BeforeValidator(_money_input),
-        Field(ge=0, le=maximum, max_digits=12, decimal_places=2),
-        PlainSerializer(_float, return_type=float, when_used="json"),
-    ]
+@dataclass(frozen=True, slots=True)
+class Money(GroupedMetadata):
+    """EUR from 0 to `maximum` with at most two decimals; accepted as number or string, returned
+    as a JSON number: `Annotated[Decimal, Money(10_000)]`."""
+
+    maximum: int
+
+    def __iter__(self) -> Iterator[Any]:
+        yield BeforeValidator(_money_input)
+        yield Field(ge=0, le=self.maximum, max_digits=12, decimal_places=2)
+        yield PlainSerializer(_float, return_type=float, when_used="json")
 
 
 MunicipalityCode = Annotated[

@@ -22,13 +22,13 @@ from sqlalchemy.engine import make_url
 from sqlmodel import Session
 
 from app.access_log.models import AccessLogEntry  # noqa: F401  (metadata)
-from app.auth import hash_api_key, new_api_key
 from app.cases.models import Case
 from app.db import build_engine
 from app.ids import uuid7
 from app.meetings.models import Meeting
 from app.migrate import upgrade_to_head
 from app.organisations.models import ApiKey, Organisation
+from app.principal import hash_api_key, new_api_key
 from app.proposals.models import Proposal
 from app.sqltypes import utcnow
 from app.tables.models import OutflowTable, TableMember, TableMunicipality

@@ -16,26 +16,15 @@ import pytest
 from fastapi.testclient import TestClient
 
 from app.agenda import service as agenda_service
-from tests.clock import TODAY, iso
-from tests.conftest import OPERATOR, case_body, make_org, make_table, vacancy_body
+from tests.clock import iso
+from tests.conftest import case_body, make_org, make_table, vacancy_body
 
 GIVE_UP_SECONDS = 60  # a safety net against a hang, not a speed requirement
-
-
-def ensure_limits(client: TestClient, year: int) -> None:
-    """The agenda needs the legal limits of its year; a clock set past the seeded years gets
-    2026's figures under its own year (the figures do not matter here)."""
-    if client.get(f"/v1/limits/{year}", headers=OPERATOR).status_code == 200:
-        return
-    known = client.get("/v1/limits/2026", headers=OPERATOR).json()
-    body = {k: v for k, v in known.items() if k not in ("year", "updated_at")}
-    client.put(f"/v1/limits/{year}", json=body, headers=OPERATOR).raise_for_status()
 
 
 @pytest.fixture
 def table(live_app):  # type: ignore[no-untyped-def]
     with TestClient(live_app) as client:
-        ensure_limits(client, TODAY.year)
         chair = make_org(client, "municipality")
         provider = make_org(client, "care_provider")
         corporation = make_org(client, "housing_corporation")
@@ -133,7 +122,7 @@ def test_a_publish_whose_inputs_change_while_it_computes_uses_the_new_inputs(
     real = agenda_service.run_engine
     calls: list[int] = []
 
-    def engine_while_a_vacancy_is_withdrawn(inputs, usage, top_k):  # type: ignore[no-untyped-def]
+    def engine_while_a_vacancy_is_withdrawn(inputs, usage, top_k, time_budget):  # type: ignore[no-untyped-def]
         calls.append(len(inputs.vacancies))
         if len(calls) == 1:  # another member withdraws a dwelling meanwhile
             with TestClient(live_app) as other:
@@ -141,7 +130,7 @@ def test_a_publish_whose_inputs_change_while_it_computes_uses_the_new_inputs(
                     f"/v1/vacancies/{inputs.vacancies[0].id}", headers=table.corporation.headers
                 )
                 assert withdrawn.status_code == 204, withdrawn.text
-        return real(inputs, usage, top_k)
+        return real(inputs, usage, top_k, time_budget)
 
     monkeypatch.setattr(agenda_service, "run_engine", engine_while_a_vacancy_is_withdrawn)
     with TestClient(live_app) as client:

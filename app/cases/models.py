@@ -12,7 +12,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, field_validator, model_validator
 from pydantic import Field as PField
-from sqlalchemy import JSON, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from app.ids import uuid7
@@ -21,9 +21,9 @@ from app.schemas import (
     AreaCode,
     Date,
     ExternalRef,
+    Money,
     Page,
     cbs_digits,
-    money,
     partial_model,
 )
 from app.sqltypes import Cents, UTCDateTime, utcnow
@@ -128,8 +128,12 @@ class Household(ApiModel):
 
 class Income(ApiModel):
     source: IncomeSource
-    annual_taxable: money(10_000_000) = PField(description="Household taxable income, EUR/year.")  # type: ignore[valid-type]  # a type built by a call (pydantic constraints); mypy cannot follow it
-    net_monthly: money(1_000_000) | None = PField(None, description="EUR per month.")  # type: ignore[valid-type]  # a type built by a call (pydantic constraints); mypy cannot follow it
+    annual_taxable: Annotated[Decimal, Money(10_000_000)] = PField(
+        description="Household taxable income, EUR/year."
+    )
+    net_monthly: Annotated[Decimal, Money(1_000_000)] | None = PField(
+        None, description="EUR per month."
+    )
     stable: bool = False
     budget_management: BudgetManagement = BudgetManagement.none
 
@@ -193,6 +197,14 @@ class CaseFields(ApiModel):
         "waiting time counts from here."
     )
     birth_year: int = PField(ge=1900, le=2100)
+    birth_month: int | None = PField(
+        None,
+        ge=1,
+        le=12,
+        description="Optional month of birth (1-12; no birth date is kept). With it, age and "
+        "AOW (pension) age are decided on the meeting date; without it, the rules take the "
+        "reading that admits no one too young and no rent the law would refuse.",
+    )
     household: Household
     income: Income
     registration_date: Date | None = PField(None, description="Registration as house seeker.")
@@ -285,7 +297,15 @@ class CaseTransitionPage(Page[CaseTransitionPublic]):
 
 class Case(SQLModel, table=True):
     __tablename__ = "cases"
-    __table_args__ = (UniqueConstraint("care_provider_id", "external_ref"),)
+    __table_args__ = (
+        UniqueConstraint("care_provider_id", "external_ref"),
+        # A move-in never precedes the ready date (app/cases/dates.py, rule 1): the monitor's
+        # flow equation and waiting days rest on it, so it holds even when two requests race.
+        CheckConstraint(
+            "status <> 'housed' OR (exit_date IS NOT NULL AND exit_date >= ready_since)",
+            name="housed_after_ready",
+        ),
+    )
 
     id: uuid.UUID = Field(default_factory=uuid7, primary_key=True)
     care_provider_id: uuid.UUID = Field(foreign_key="organisations.id", index=True)
@@ -294,6 +314,7 @@ class Case(SQLModel, table=True):
     facility: str = Field(max_length=32)
     ready_since: date
     birth_year: int
+    birth_month: int | None = None
     household_adults: int
     household_children: int
     income_source: str = Field(max_length=32)

@@ -12,6 +12,7 @@ from sqlmodel import Session, col, select
 from app.access_log import service as access_log
 from app.access_log.models import AccessAction
 from app.access_log.service import AccessContext
+from app.cases import dates
 from app.cases.models import (
     CLOSED_STATUSES,
     HOLD_REASONS,
@@ -242,12 +243,17 @@ def update_case(
             case.debts_rent_arrears_corporation_ids
         )
         fields = validate_merged(CaseFields, _deep_merge(current, changes))
+        dates.check_ready_since(session, case, fields.ready_since)
         if fields.table_id != case.table_id:
+            dates.check_table_move(session, case, fields.table_id)
             _require_membership(session, case.care_provider_id, fields.table_id)
         if "debts" in changes:
             _require_corporations(session, fields.debts.rent_arrears_corporation_ids)
         for column, value in _columns(fields).items():
             setattr(case, column, value)
+        dates.flush_dates(session)  # a racing move-in surfaces here as a 409
+    if target == SettableStatus.withdrawn.value:
+        dates.check_exit_date(exit_date or today(), case.ready_since)
     if target is not None:
         _change_status(session, context, case, SettableStatus(target), reason, exit_date)
         if case.status in ("on_hold", "withdrawn"):

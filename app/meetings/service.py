@@ -6,7 +6,7 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from app.access_log.service import AccessContext
 from app.agenda import service as agenda
@@ -76,7 +76,7 @@ def list_meetings(
     query = select(Meeting).where(Meeting.table_id == table.id)
     if after is not None:
         query = query.where(Meeting.id > after)
-    return list(session.exec(query.order_by(Meeting.id).limit(limit)))  # type: ignore[arg-type]
+    return list(session.exec(query.order_by(col(Meeting.id)).limit(limit)))
 
 
 def meeting_public(session: Session, meeting: Meeting) -> MeetingPublic:
@@ -90,11 +90,13 @@ def publish(
     meeting: Meeting,
     table: OutflowTable,
     if_match: str | None,
+    time_budget: float,
 ) -> Meeting:
-    """Freeze the agenda for the meeting's date and make its proposals (chair only, once)."""
+    """Freeze the agenda for the meeting's date and make its proposals (chair only, once);
+    `time_budget` is the solver's budget in seconds (`app.agenda.service.run_engine`)."""
     if context.principal.organisation_id != table.chair_organisation_id:
         raise Forbidden("The chair publishes the agenda.")
-    document, inputs = _compute_for_publish(session, meeting, table, if_match)
+    document, inputs = _compute_for_publish(session, meeting, table, if_match, time_budget)
     owners = agenda.owners_of(inputs)
     create_from_agenda(session, meeting.id, table, document, context)
     case_ids = [r.id for r in inputs.cases]
@@ -140,7 +142,11 @@ def _check_publishable(meeting: Meeting, if_match: str | None) -> None:
 
 
 def _compute_for_publish(
-    session: Session, meeting: Meeting, table: OutflowTable, if_match: str | None
+    session: Session,
+    meeting: Meeting,
+    table: OutflowTable,
+    if_match: str | None,
+    time_budget: float,
 ) -> tuple[dict[str, Any], agenda.MatchInputs]:
     """The agenda to freeze, computed outside the write transaction (`outside_transaction`).
 
@@ -153,7 +159,7 @@ def _compute_for_publish(
     loaded = agenda.load(session, table, meeting.date)
     for _ in range(PUBLISH_ATTEMPTS):
         with outside_transaction(session):
-            document = agenda.compute_loaded(loaded, SNAPSHOT_CANDIDATES)
+            document = agenda.compute_loaded(loaded, SNAPSHOT_CANDIDATES, time_budget)
         session.refresh(meeting)
         session.refresh(table)
         _check_publishable(meeting, if_match)
@@ -175,17 +181,23 @@ def _versions(session: Session, model: type, ids: list[uuid.UUID]) -> dict[str, 
 
 
 def meeting_agenda(
-    session: Session, context: AccessContext, meeting: Meeting, table: OutflowTable
+    session: Session,
+    context: AccessContext,
+    meeting: Meeting,
+    table: OutflowTable,
+    time_budget: float,
 ) -> dict[str, Any]:
     """The frozen snapshot as the caller may see it, plus what changed since; before
-    publication, the live agenda of the meeting's date."""
+    publication, the live agenda of the meeting's date (solver budget `time_budget` seconds)."""
     view = agenda.view_for(context, table)
     me = context.principal.require_organisation()
     if meeting.snapshot is None:
-        document, owners, _ = agenda.compute(session, table, meeting.date, SNAPSHOT_CANDIDATES)
+        document, owners, _ = agenda.compute(
+            session, table, meeting.date, SNAPSHOT_CANDIDATES, time_budget
+        )
         changes: list[dict[str, Any]] = []
     else:
-        document = meeting.snapshot["document"]
+        document = agenda.upgrade_frozen(meeting.snapshot["document"])
         owners = meeting.snapshot["owners"]
         changes = _changes(session, meeting, table.id, meeting.date)
     restricted = agenda.restrict(document, view, me, owners)

@@ -12,9 +12,12 @@ from sqlmodel import Session, col, select
 from app.access_log import service as access_log
 from app.access_log.models import AccessAction
 from app.access_log.service import AccessContext
+from app.agenda.engine_inputs import case_profile as engine_case
+from app.cases import dates
 from app.cases.models import Case, CaseTransition, effective_status
-from app.limits.service import get_limits
-from app.matching import SpreadUsage
+from app.limits.service import engine_limits, limits_for
+from app.matching import SpreadUsage, applicable_income_limit
+from app.matching.units import to_cents
 from app.organisations.models import Organisation, OrganisationKind
 from app.problems import Conflict, Forbidden, NotFound, PreconditionFailed, Unprocessable
 from app.proposals.models import (
@@ -252,9 +255,11 @@ def decide(
         _record_case_status(session, case, "nominated", actor, key)
     elif decision == "house":
         proposal.housed_on = _housing_date(session, proposal, data)
+        dates.check_move_in(case, proposal.housed_on)
         proposal.lease_form = _lease_form(case, vacancy, data)
         case.exit_date = proposal.housed_on
         _record_case_status(session, case, "housed", actor, key)
+        dates.flush_dates(session)  # a racing edit of ready_since surfaces here as a 409
         _set_vacancy_status(vacancy, "let", session)
         _supersede_others(session, proposal, actor, key)
     elif to_status not in OPEN_PROPOSAL:
@@ -359,7 +364,10 @@ def _supersede_others(
         select(Proposal).where(
             Proposal.id != housed.id,
             col(Proposal.status).in_(OPEN_PROPOSAL),
-            or_(Proposal.case_id == housed.case_id, Proposal.vacancy_id == housed.vacancy_id),
+            or_(
+                col(Proposal.case_id) == housed.case_id,
+                col(Proposal.vacancy_id) == housed.vacancy_id,
+            ),
         )
     ).all()
     for other in others:
@@ -388,6 +396,7 @@ def _close_by_system(
             from_status=from_status,
             to_status=status,
             reason=reason,
+            automatic=True,
             actor_organisation_id=actor,
             actor_api_key_id=key,
         )
@@ -519,21 +528,18 @@ def case_profile(
     """The minimal profile of a proposed case (logged: it is an access to the case file)."""
     case = session.get(Case, proposal.case_id)
     assert case is not None
-    limits = get_limits(session, (proposal.housed_on or today()).year)
+    on = proposal.housed_on or today()
+    limits = limits_for(session, on)
     household = case.household_adults + case.household_children
-    category = IncomeCategory.within_daeb_limit
-    if limits is not None:
-        pension = today().year - case.birth_year >= limits.pension_age
-        if household == 1:
-            ptw = limits.income_limit_single_pension if pension else limits.income_limit_single
-            daeb = limits.daeb_income_limit_single
-        else:
-            ptw = limits.income_limit_multi_pension if pension else limits.income_limit_multi
-            daeb = limits.daeb_income_limit_multi
-        if case.income_annual_taxable <= ptw:
-            category = IncomeCategory.within_passend_toewijzen_limit
-        elif case.income_annual_taxable > daeb:
-            category = IncomeCategory.above_daeb_limit
+    # The same function the rules use decides the passend-toewijzen limit (pension age included).
+    limit = applicable_income_limit(engine_case(case), engine_limits(limits), on)
+    daeb = limits.daeb_income_limit_single if household == 1 else limits.daeb_income_limit_multi
+    if to_cents(case.income_annual_taxable) <= limit.limit_cents:
+        category = IncomeCategory.within_passend_toewijzen_limit
+    elif case.income_annual_taxable > daeb:
+        category = IncomeCategory.above_daeb_limit
+    else:
+        category = IncomeCategory.within_daeb_limit
     access_log.record(session, context, AccessAction.profile, [(case.id, case.table_id)])
     return CaseProfile(
         proposal_id=proposal.id,

@@ -23,12 +23,12 @@ from app.schemas import (
     ApiModel,
     Date,
     ExternalRef,
+    Money,
     MunicipalityCode,
     NeighbourhoodCode,
     Page,
+    Text,
     cbs_digits,
-    money,
-    text,
 )
 from app.sqltypes import Cents, UTCDateTime, utcnow
 
@@ -56,8 +56,8 @@ class VacancyStatus(StrEnum):
 
 
 class Address(ApiModel):
-    street: text(200)  # type: ignore[valid-type]  # a type built by a call (pydantic constraints); mypy cannot follow it
-    house_number: text(16) = PField(examples=["12", "12A", "12-3"])  # type: ignore[valid-type]  # a type built by a call (pydantic constraints); mypy cannot follow it
+    street: Annotated[str, Text(200)]
+    house_number: Annotated[str, Text(16)] = PField(examples=["12", "12A", "12-3"])
     postcode: Annotated[str, StringConstraints(pattern=POSTCODE.pattern)] = PField(
         description="Dutch postcode; `1234 ab` is stored as `1234AB`.", examples=["3512AB"]
     )
@@ -79,8 +79,8 @@ class Address(ApiModel):
 
 
 class Rent(ApiModel):
-    base: money(10_000) = PField(description="Kale huur, EUR per month.")  # type: ignore[valid-type]  # a type built by a call (pydantic constraints); mypy cannot follow it
-    eligible_service_costs: money(10_000) = PField(  # type: ignore[valid-type]  # a type built by a call (pydantic constraints); mypy cannot follow it
+    base: Annotated[Decimal, Money(10_000)] = PField(description="Kale huur, EUR per month.")
+    eligible_service_costs: Annotated[Decimal, Money(10_000)] = PField(
         Decimal("0.00"), description="Service costs that count for huurtoeslag, EUR per month."
     )
 
@@ -91,7 +91,7 @@ LeaseForms = Annotated[list[LeaseForm], PField(min_length=1, max_length=2)]
 class VacancyIn(ApiModel):
     external_ref: ExternalRef
     address: Address
-    complex_ref: text(64) | None = PField(  # type: ignore[valid-type]  # a type built by a call (pydantic constraints); mypy cannot follow it
+    complex_ref: Annotated[str, Text(64)] | None = PField(
         None, description="The building or complex, for spreading; unique per corporation."
     )
     dwelling_type: DwellingType

@@ -12,7 +12,7 @@ from sqlmodel import Field as SQLField
 from sqlmodel import SQLModel
 
 from app.ids import uuid7
-from app.schemas import ApiModel, Page, text
+from app.schemas import ApiModel, Page, Text
 from app.sqltypes import UTCDateTime, utcnow
 
 MAX_URL_LENGTH = 2000
@@ -110,7 +110,8 @@ def _http_url(value: str) -> str:
 
 
 WebhookUrl = Annotated[
-    text(MAX_URL_LENGTH),
+    str,
+    Text(MAX_URL_LENGTH),
     AfterValidator(_http_url),
     Field(
         description="http(s) URL the events are POSTed to", examples=["https://example.org/hook"]
@@ -131,7 +132,7 @@ def _unique_events(value: list[EventType] | None) -> list[EventType] | None:
 class WebhookEndpointCreate(ApiModel):
     url: WebhookUrl
     events: EventTypes
-    description: text(200) | None = None  # type: ignore[valid-type]  # a type built by a call (pydantic constraints); mypy cannot follow it
+    description: Annotated[str, Text(200)] | None = None
 
     _unique = field_validator("events")(_unique_events)
 
@@ -141,7 +142,7 @@ class WebhookEndpointUpdate(ApiModel):
 
     url: WebhookUrl | None = None
     events: EventTypes | None = None
-    description: text(200) | None = None  # type: ignore[valid-type]  # a type built by a call (pydantic constraints); mypy cannot follow it
+    description: Annotated[str, Text(200)] | None = None
     active: bool | None = Field(
         None, description="false pauses deliveries (pending ones wait); true resumes them."
     )

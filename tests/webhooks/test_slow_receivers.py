@@ -122,11 +122,20 @@ def open_at(connections: list[Connection], moment: float) -> list[Connection]:
     ]
 
 
+# The receiver notes when a connection opened and closed from its own threads, which a loaded
+# machine can run late: a hang-up followed at once by the next attempt (retries 0.05 s apart) can
+# look like a short overlap. A real parallel attempt (a lease outlived by its attempt) overlaps
+# by at least lease - timeout (3.5 s here), so connections count as open at once only if both
+# are still open this long after the later one opened.
+RECEIVER_LAG = 0.5
+
+
 def most_open_at_once(connections: list[Connection], key) -> int:  # type: ignore[no-untyped-def]
-    """The largest number of connections with the same key that were open at one moment."""
+    """The largest number of connections with the same key open at one moment, as the receiver
+    saw them (with `RECEIVER_LAG`)."""
     worst = 0
     for c in connections:
-        overlapping = Counter(key(o) for o in open_at(connections, c.opened))
+        overlapping = Counter(key(o) for o in open_at(connections, c.opened + RECEIVER_LAG))
         worst = max(worst, overlapping[key(c)])
     return worst
 
@@ -144,7 +153,7 @@ def test_a_trickling_receiver_is_cut_off_at_the_deadline_and_retried_one_attempt
     events = {str(outbox.emit(organisation)) for _ in range(2)}
     worker = outbox.worker(SLOW_TEST)
 
-    wait_for(lambda: len(trickler.snapshot()) >= 3, timeout=60, what="three attempts")
+    wait_for(lambda: len(trickler.snapshot()) >= 3, what="three attempts")
     assert worker.stop()
     connections = trickler.snapshot()
 
@@ -176,7 +185,7 @@ def test_slow_receivers_of_one_organisation_leave_room_for_another_organisations
     )
 
     event_id = str(outbox.emit(fast.organisation_id))
-    wait_for(lambda: receiver.accepted()[event_id] == 1, timeout=30, what="the fast event")
+    wait_for(lambda: receiver.accepted()[event_id] == 1, what="the fast event")
     [arrival] = receiver.received()
     assert open_at(trickler.snapshot(), arrival.at), "the fast event waited for the slow ones"
     assert worker.stop()
@@ -198,7 +207,7 @@ def test_two_workers_never_send_an_event_twice_at_once_to_a_trickling_receiver(o
     policy = dataclasses.replace(SLOW_TEST, max_per_organisation=6)
     workers = [outbox.worker(policy), outbox.worker(policy)]
 
-    wait_for(lambda: len(trickler.snapshot()) >= 9, timeout=60, what="nine attempts")
+    wait_for(lambda: len(trickler.snapshot()) >= 9, what="nine attempts")
     assert all(worker.stop() for worker in workers)
     connections = trickler.snapshot()
     # A delivery is one event for one endpoint (the event goes to all three).

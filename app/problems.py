@@ -12,6 +12,8 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 log = logging.getLogger(__name__)
@@ -248,10 +250,44 @@ def install_problem_handlers(app: FastAPI) -> None:
             dict(exc.headers or {}),
         )
 
+    @app.exception_handler(StaleDataError)
+    async def _stale(request: Request, exc: StaleDataError) -> JSONResponse:
+        # A versioned UPDATE matched no row: someone changed it first. Services answer this
+        # themselves; this is the net for a flush they did not expect (e.g. at commit).
+        if "if-match" in request.headers:
+            return problem_response(
+                request, 412, PreconditionFailed.title, PreconditionFailed.code, STALE_DETAIL
+            )
+        return problem_response(request, 409, "Conflict", "changed_concurrently", STALE_DETAIL)
+
+    @app.exception_handler(IntegrityError)
+    async def _integrity(request: Request, exc: IntegrityError) -> JSONResponse:
+        if not is_unique_violation(exc):
+            return await _unexpected(request, exc)
+        log.info("unique violation on %s %s: %s", request.method, request.url.path, exc.orig)
+        return problem_response(
+            request,
+            409,
+            "Conflict",
+            "conflict",
+            "It conflicts with a change made at the same time (for example a case or dwelling "
+            "in a second open proposal); fetch the current state and retry.",
+        )
+
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
         return problem_response(request, 500, "Internal server error", "internal_error")
+
+
+STALE_DETAIL = "It was changed by someone else at the same time; fetch it again and retry."
+
+
+def is_unique_violation(exc: IntegrityError) -> bool:
+    """A UNIQUE (or unique index) violation, on PostgreSQL (SQLSTATE 23505) or SQLite."""
+    if getattr(exc.orig, "sqlstate", None) == "23505":
+        return True
+    return "UNIQUE constraint failed" in str(exc.orig)
 
 
 def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:

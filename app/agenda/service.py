@@ -17,7 +17,7 @@ from app.access_log import service as access_log
 from app.access_log.models import AccessAction
 from app.access_log.service import AccessContext
 from app.agenda.models import AgendaView
-from app.cases.models import Case
+from app.cases.models import Case, CaseStatus
 from app.limits.models import YearLimits as YearLimitsRow
 from app.limits.models import YearLimitsPublic
 from app.limits.service import get_limits
@@ -26,7 +26,7 @@ from app.problems import Forbidden, NotFound, Unprocessable
 from app.sqltypes import utcnow
 from app.tables.models import OutflowTable
 from app.tables.policy import TablePolicy
-from app.vacancies.models import Vacancy
+from app.vacancies.models import Vacancy, VacancyStatus
 
 LONGEST_WAITING = 25
 CASES = Case.__table__  # type: ignore[attr-defined]
@@ -144,7 +144,7 @@ def open_cases_query(table_id: uuid.UUID, on: date):  # type: ignore[no-untyped-
     """Cases the table matches on `on`: open, not on hold, parked or in a proposal, and ready."""
     return select(CASES).where(
         CASES.c.table_id == table_id,
-        CASES.c.status.in_(("registered", "ready")),
+        CASES.c.status == CaseStatus.registered,
         CASES.c.ready_since <= on,
         or_(CASES.c.parked_until.is_(None), CASES.c.parked_until <= on),
     )
@@ -155,7 +155,7 @@ def open_vacancies_query(table_id: uuid.UUID, on: date):  # type: ignore[no-unty
     every excluded dwelling must carry a reason code, and a corporation withdraws a dwelling
     that is no longer on offer (DELETE)."""
     return select(VACANCIES).where(
-        VACANCIES.c.table_id == table_id, VACANCIES.c.status == "available"
+        VACANCIES.c.table_id == table_id, VACANCIES.c.status == VacancyStatus.available
     )
 
 

@@ -11,7 +11,8 @@ from pydantic import Field as PField
 from sqlmodel import Field, SQLModel
 
 from app.schemas import ApiModel, money
-from app.sqltypes import Cents, UTCDateTime, utcnow
+from app.sqltypes import Cents
+from app.versioning import updated_at_field
 
 Rent = money(100_000)
 Income = money(10_000_000)
@@ -65,4 +66,4 @@ class YearLimits(SQLModel, table=True):
     pension_age: int
     service_costs_count: bool
     service_costs_max: Decimal | None = Field(default=None, sa_type=Cents)
-    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: datetime = updated_at_field()

@@ -3,7 +3,6 @@
 from sqlmodel import Session, select
 
 from app.limits.models import YearLimits, YearLimitsFields
-from app.sqltypes import utcnow
 
 
 def list_limits(session: Session) -> list[YearLimits]:
@@ -24,7 +23,6 @@ def put_limits(session: Session, year: int, data: YearLimitsFields) -> tuple[Yea
     else:
         for name, value in values.items():
             setattr(row, name, value)
-        row.updated_at = utcnow()
     session.add(row)
     session.flush()
     return row, created

@@ -13,7 +13,8 @@ from sqlmodel import Field, SQLModel
 from app.agenda.models import Agenda
 from app.ids import uuid7
 from app.schemas import ApiModel, Date, Page
-from app.sqltypes import UTCDateTime, utcnow
+from app.sqltypes import StatusType, UTCDateTime, one_of, utcnow
+from app.versioning import Versioned, updated_at_field
 
 
 class MeetingStatus(StrEnum):
@@ -21,14 +22,16 @@ class MeetingStatus(StrEnum):
     published = "published"
 
 
-class Meeting(SQLModel, table=True):
+class Meeting(Versioned, SQLModel, table=True):
     __tablename__ = "meetings"
-    __table_args__ = (UniqueConstraint("table_id", "date"),)
+    __table_args__ = (UniqueConstraint("table_id", "date"), one_of("status", MeetingStatus))
 
     id: uuid.UUID = Field(default_factory=uuid7, primary_key=True)
     table_id: uuid.UUID = Field(foreign_key="outflow_tables.id", index=True)
     date: date
-    status: str = Field(default="draft", max_length=16)
+    status: MeetingStatus = Field(
+        default=MeetingStatus.draft, sa_type=StatusType(MeetingStatus, 16)
+    )
     published_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     published_by_organisation_id: uuid.UUID | None = Field(
         default=None, foreign_key="organisations.id"
@@ -36,7 +39,7 @@ class Meeting(SQLModel, table=True):
     snapshot: dict[str, Any] | None = Field(default=None, sa_type=JSON)
     version: int = 1
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
-    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: datetime = updated_at_field()
 
 
 class MeetingCreate(ApiModel):

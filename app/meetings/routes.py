@@ -14,6 +14,7 @@ from app.meetings.models import MeetingAgenda, MeetingCreate, MeetingPage, Meeti
 from app.problems import problem_responses
 from app.schemas import CURSOR_PATTERN, Limit, decode_cursor, paginate
 from app.tables.service import get_table
+from app.versioning import etag
 
 router = APIRouter(prefix="/v1", tags=["meetings"])
 Cursor = Annotated[str | None, Query(pattern=CURSOR_PATTERN, description="From `next_cursor`.")]
@@ -44,7 +45,7 @@ def create_meeting(
         return replay
     table = get_table(session, context.principal, table_id)
     meeting = service.create_meeting(session, context, table, payload)
-    headers = {"Location": f"/v1/meetings/{meeting.id}", "ETag": service.etag(meeting)}
+    headers = {"Location": f"/v1/meetings/{meeting.id}", "ETag": etag(meeting)}
     return idempotency.respond(service.meeting_public(session, meeting), 201, headers)
 
 
@@ -79,7 +80,7 @@ def get_meeting(
 ) -> MeetingPublic:
     """One meeting."""
     meeting, _ = service.get_meeting(session, context, meeting_id)
-    response.headers["ETag"] = service.etag(meeting)
+    response.headers["ETag"] = etag(meeting)
     return service.meeting_public(session, meeting)
 
 
@@ -98,7 +99,7 @@ def publish_meeting(
     """Freeze the agenda and turn its proposals into the meeting's proposals (chair, once)."""
     meeting, table = service.get_meeting(session, context, meeting_id)
     meeting = service.publish(session, context, meeting, table, if_match)
-    response.headers["ETag"] = service.etag(meeting)
+    response.headers["ETag"] = etag(meeting)
     return service.meeting_public(session, meeting)
 
 

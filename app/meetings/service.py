@@ -12,20 +12,19 @@ from app.access_log.service import AccessContext
 from app.agenda import service as agenda
 from app.agenda.models import AgendaView
 from app.cases.models import Case, effective_status
+from app.meetings import lifecycle
+from app.meetings.lifecycle import MeetingEvent
 from app.meetings.models import Meeting, MeetingCreate, MeetingPublic
 from app.problems import Conflict, Forbidden, NotFound
 from app.proposals.models import Proposal
-from app.proposals.service import create_from_agenda
-from app.sqltypes import utcnow
+from app.proposals.service import StaleAgenda, create_from_agenda
 from app.tables.models import OutflowTable, TableMember
-from app.tables.service import check_if_match
 from app.vacancies.models import Vacancy
+from app.versioning import check_if_match, etag, flush, lock_one
 
 SNAPSHOT_CANDIDATES = 5
-
-
-def etag(meeting: Meeting) -> str:
-    return f'"{meeting.version}"'
+# How often publishing computes the agenda again when its inputs changed meanwhile.
+PUBLISH_ATTEMPTS = 3
 
 
 def create_meeting(
@@ -88,14 +87,34 @@ def publish(
     table: OutflowTable,
     if_match: str | None,
 ) -> Meeting:
-    """Freeze the agenda for the meeting's date and make its proposals (chair only, once)."""
+    """Freeze the agenda for the meeting's date and make its proposals (chair only, once).
+
+    The meeting's row is locked first: of two publishes at once the second waits and then gets
+    409 `already_published`. The proposals are made only from cases and dwellings still as the
+    agenda read them; when one changed meanwhile, the agenda is computed again (a few times,
+    then 409 `agenda_changed`).
+    """
     if context.principal.organisation_id != table.chair_organisation_id:
         raise Forbidden("The chair publishes the agenda.")
-    check_if_match(if_match, etag(meeting))
-    if meeting.status == "published":
-        raise Conflict("This meeting's agenda is published already.", code="already_published")
-    document, owners, inputs = agenda.compute(session, table, meeting.date, SNAPSHOT_CANDIDATES)
-    create_from_agenda(session, meeting.id, table, document, context)
+    meeting = lock_one(session, meeting)
+    check_if_match(if_match, etag(meeting), "meeting")
+    lifecycle.check(meeting, MeetingEvent.publish)
+    for _attempt in range(PUBLISH_ATTEMPTS):
+        try:
+            with session.begin_nested():
+                document, owners, inputs = agenda.compute(
+                    session, table, meeting.date, SNAPSHOT_CANDIDATES
+                )
+                versions = {str(r.id): r.version for r in (*inputs.cases, *inputs.vacancies)}
+                create_from_agenda(session, meeting, table, document, versions, context)
+            break
+        except StaleAgenda:
+            continue
+    else:
+        raise Conflict(
+            "Cases or dwellings kept changing while the agenda was computed; publish again.",
+            code="agenda_changed",
+        )
     case_ids = [r.id for r in inputs.cases]
     vacancy_ids = [r.id for r in inputs.vacancies]
     meeting.snapshot = {
@@ -106,13 +125,9 @@ def publish(
             "vacancies": _versions(session, Vacancy, vacancy_ids),
         },
     }
-    meeting.status = "published"
-    meeting.published_at = utcnow()
-    meeting.published_by_organisation_id = table.chair_organisation_id
-    meeting.version += 1
-    meeting.updated_at = utcnow()
+    lifecycle.publish(meeting, by=table.chair_organisation_id)
     session.add(meeting)
-    session.flush()
+    flush(session, if_match, "meeting")
     from app.webhooks.service import emit
 
     members = session.exec(

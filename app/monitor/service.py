@@ -32,8 +32,8 @@ from sqlmodel import Session, select
 from app.access_log import service as access_log
 from app.access_log.models import AccessAction
 from app.access_log.service import AccessContext
-from app.cases.models import Case
-from app.meetings.models import Meeting
+from app.cases.models import Case, CaseStatus
+from app.meetings.models import Meeting, MeetingStatus
 from app.monitor.models import (
     ContingentAgreement,
     ContingentAgreementIn,
@@ -43,8 +43,7 @@ from app.monitor.models import (
 from app.monitor.suppression import suppress
 from app.organisations.models import Organisation, OrganisationKind
 from app.problems import Forbidden, NotFound, Unprocessable
-from app.proposals.models import Proposal
-from app.sqltypes import utcnow
+from app.proposals.models import Proposal, ProposalStatus
 from app.tables.models import OutflowTable, TableMember
 
 DEFINITIONS = {
@@ -152,7 +151,7 @@ def _housings(session: Session, table_id: uuid.UUID) -> list[Housing]:
             Case.ready_since,
         )
         .join(Case, Case.id == Proposal.case_id)  # type: ignore[arg-type]
-        .where(Proposal.table_id == table_id, Proposal.status == "housed")
+        .where(Proposal.table_id == table_id, Proposal.status == ProposalStatus.housed)
     ).all()
     return [
         Housing(
@@ -438,7 +437,7 @@ class GroupIndex:
 
     @classmethod
     def of(cls, cases: list[CaseFacts], housings: list[Housing]) -> "GroupIndex":
-        exits = [c for c in cases if c.status == "withdrawn" and c.exit_date is not None]
+        exits = [c for c in cases if c.status == CaseStatus.withdrawn and c.exit_date is not None]
         return cls(
             ready=sorted(c.ready_since for c in cases),
             left=sorted(c.exit_date for c in cases if c.exit_date is not None),
@@ -575,7 +574,6 @@ def put_agreement(
     else:
         row.agreed = data.agreed
         row.updated_by_organisation_id = principal.require_organisation()
-        row.updated_at = utcnow()
     session.add(row)
     session.flush()
     return row, created
@@ -663,7 +661,7 @@ def bottleneck_history(
         select(Meeting)
         .where(
             Meeting.table_id == table.id,
-            Meeting.status == "published",
+            Meeting.status == MeetingStatus.published,
             Meeting.date >= start,
             Meeting.date <= end,
         )
@@ -719,7 +717,9 @@ def forecast(
     inflow = sum(year_ago < c.ready_since <= on for c in cases)
     housed = sum(year_ago < h.housed_on <= on for h in housings)
     other = sum(
-        c.status == "withdrawn" and c.exit_date is not None and year_ago < c.exit_date <= on
+        c.status == CaseStatus.withdrawn
+        and c.exit_date is not None
+        and year_ago < c.exit_date <= on
         for c in cases
     )
     monthly = {"new_ready": inflow / 12, "housed": housed / 12, "other": other / 12}

@@ -13,6 +13,7 @@ from sqlmodel import Field, SQLModel
 from app.ids import uuid7
 from app.schemas import ApiModel, Name, Page
 from app.sqltypes import UTCDateTime, utcnow
+from app.versioning import Versioned, updated_at_field
 
 PASSWORD_MIN_LENGTH = 12
 PASSWORD_MAX_LENGTH = 128
@@ -26,7 +27,7 @@ class PersonRole(StrEnum):
     viewer = "viewer"
 
 
-class Person(SQLModel, table=True):
+class Person(Versioned, SQLModel, table=True):
     __tablename__ = "people"
 
     id: uuid.UUID = Field(default_factory=uuid7, primary_key=True)
@@ -39,7 +40,7 @@ class Person(SQLModel, table=True):
     active: bool = True
     version: int = 1
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
-    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: datetime = updated_at_field()
     last_sign_in_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 

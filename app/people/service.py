@@ -28,6 +28,7 @@ from app.people.models import (
 from app.problems import Conflict, NotFound, Unprocessable
 from app.settings import get_settings
 from app.sqltypes import utcnow
+from app.versioning import flush, touch
 
 # A session's last-seen time is written at most this often (every page would write otherwise).
 TOUCH_INTERVAL = timedelta(seconds=60)
@@ -111,10 +112,9 @@ def update_person(session: Session, person: Person, data: PersonUpdate) -> Perso
             end_all_sessions(session, person.id)
     if data.password is not None:
         set_password(session, person, data.password)
-    person.version += 1
-    person.updated_at = utcnow()
+    touch(person)
     session.add(person)
-    session.flush()
+    flush(session, None, "person")
     return person
 
 
@@ -317,8 +317,6 @@ def change_password(session: Session, signed_in: SignedIn, current: str, new: st
     if not security.verify_password(person.password_hash, current):
         return False
     set_password(session, person, new, keep_session=signed_in.session_id)
-    person.version += 1
-    person.updated_at = utcnow()
     session.add(person)
-    session.flush()
+    flush(session, None, "person")
     return True

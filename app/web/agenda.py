@@ -11,7 +11,7 @@ from sqlmodel import Session
 from app.actions import service as actions_service
 from app.actions.models import Action
 from app.meetings import service as meetings_service
-from app.meetings.models import Meeting
+from app.meetings.models import Meeting, MeetingStatus
 from app.proposals import service as proposals_service
 from app.proposals.models import Proposal
 from app.tables.models import OutflowTable, TablePublic
@@ -75,7 +75,7 @@ def load(session: Session, web: Web, meeting_id: uuid.UUID) -> AgendaData:
         document=document,
         names={str(m.id): m.name for m in info.members},
     )
-    if meeting.status == "published":
+    if meeting.status == MeetingStatus.published:
         rows = proposals_service.list_proposals(
             session, context, table, meeting_id=meeting.id, status=None, after=None, limit=MAX_ROWS
         )

@@ -9,6 +9,7 @@ from app.auth import CurrentPrincipal
 from app.db import SessionDep
 from app.problems import problem_responses
 from app.schemas import CURSOR_PATTERN, Limit, decode_cursor, paginate
+from app.versioning import etag
 from app.webhooks import service
 from app.webhooks.models import (
     DeliveryStatus,
@@ -46,7 +47,7 @@ def create_endpoint(
     """
     endpoint, secret = service.create_endpoint(session, principal, payload)
     response.headers["Location"] = f"/v1/webhooks/{endpoint.id}"
-    response.headers["ETag"] = service.etag(endpoint)
+    response.headers["ETag"] = etag(endpoint)
     response.headers["Cache-Control"] = "no-store"
     public = service.endpoint_public(endpoint)
     return WebhookEndpointCreated(**public.model_dump(), secret=secret)
@@ -86,14 +87,14 @@ def get_endpoint(
 ) -> WebhookEndpointPublic:
     """One endpoint, without its secret."""
     endpoint = service.get_endpoint(session, principal, endpoint_id)
-    response.headers["ETag"] = service.etag(endpoint)
+    response.headers["ETag"] = etag(endpoint)
     return service.endpoint_public(endpoint)
 
 
 @router.patch(
     "/{endpoint_id}",
     response_model=WebhookEndpointPublic,
-    responses=problem_responses(401, 404, 412, 422),
+    responses=problem_responses(401, 404, 409, 412, 422),
 )
 def update_endpoint(
     endpoint_id: uuid.UUID,
@@ -106,7 +107,7 @@ def update_endpoint(
     """Change the URL, events, description or `active` (false pauses deliveries)."""
     endpoint = service.get_endpoint(session, principal, endpoint_id)
     endpoint = service.update_endpoint(session, endpoint, payload, if_match)
-    response.headers["ETag"] = service.etag(endpoint)
+    response.headers["ETag"] = etag(endpoint)
     return service.endpoint_public(endpoint)
 
 

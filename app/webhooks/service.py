@@ -22,7 +22,7 @@ from app.auth import Principal
 from app.problems import Conflict, NotFound, Unprocessable
 from app.settings import get_settings
 from app.sqltypes import utcnow
-from app.tables.service import check_if_match
+from app.versioning import check_if_match, etag, flush, lock_one, touch
 from app.webhooks.models import (
     DeliveryStatus,
     EventType,
@@ -190,17 +190,14 @@ def get_endpoint(session: Session, principal: Principal, endpoint_id: uuid.UUID)
     return endpoint
 
 
-def etag(endpoint: WebhookEndpoint) -> str:
-    return f'"{endpoint.version}"'
-
-
 def update_endpoint(
     session: Session,
     endpoint: WebhookEndpoint,
     data: WebhookEndpointUpdate,
     if_match: str | None,
 ) -> WebhookEndpoint:
-    check_if_match(if_match, etag(endpoint))
+    endpoint = lock_one(session, endpoint)
+    check_if_match(if_match, etag(endpoint), "webhook endpoint")
     changes = data.model_fields_set
     for name in changes - {"description"}:
         if getattr(data, name) is None:
@@ -214,10 +211,9 @@ def update_endpoint(
         endpoint.description = data.description
     if data.active is not None:
         endpoint.active = data.active
-    endpoint.version += 1
-    endpoint.updated_at = utcnow()
+    touch(endpoint)
     session.add(endpoint)
-    session.flush()
+    flush(session, if_match, "webhook endpoint")
     return endpoint
 
 

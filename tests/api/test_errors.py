@@ -1,9 +1,13 @@
 """Errors are RFC 9457 problems; hostile input is refused with 4xx, never a 500."""
 
 import json
+import sqlite3
 import uuid
 
 import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
 
 from tests.api.helpers import assert_problem, invalid_names, me
 from tests.conftest import OPERATOR, case_body, create_case, make_org, vacancy_body
@@ -362,3 +366,35 @@ def test_created_and_no_content_responses_name_the_api_version(client):
     deleted = client.delete(f"/v1/organizations/{org_id}/api-keys/{key['id']}", headers=OPERATOR)
     assert deleted.status_code == 204
     assert deleted.headers["API-Version"] == "1.0.0"
+
+
+# --- lost races -----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def racing_app(app):  # type: ignore[no-untyped-def]
+    """The app with one route that fails as a write that lost a race at commit would."""
+
+    def lost_race(kind: str) -> None:
+        if kind == "stale":
+            raise StaleDataError("UPDATE statement on table 'cases' expected to update 1 row(s)")
+        raise IntegrityError("INSERT INTO proposals ...", {}, sqlite3.IntegrityError(kind))
+
+    app.add_api_route("/_race/{kind}", lost_race, methods=["POST"])
+    return app
+
+
+def test_a_stale_versioned_write_is_a_409_or_with_if_match_a_412(racing_app):
+    with TestClient(racing_app, raise_server_exceptions=False) as client:
+        plain = client.post("/_race/stale", headers=OPERATOR)
+        conditional = client.post("/_race/stale", headers={**OPERATOR, "If-Match": '"3"'})
+    assert_problem(plain, 409, "changed_concurrently")
+    assert_problem(conditional, 412, "precondition_failed")
+
+
+def test_a_unique_violation_is_a_409_and_another_integrity_error_a_500(racing_app):
+    with TestClient(racing_app, raise_server_exceptions=False) as client:
+        unique = client.post("/_race/UNIQUE constraint failed: proposals.case_id", headers=OPERATOR)
+        other = client.post("/_race/NOT NULL constraint failed: cases.table_id", headers=OPERATOR)
+    assert_problem(unique, 409, "conflict")
+    assert_problem(other, 500, "internal_error")

@@ -1,0 +1,87 @@
+"""The ORM keeps the books: `version` and `updated_at` move with every UPDATE of a versioned
+row, and an UPDATE of a row someone else changed meanwhile is refused, never silently applied.
+"""
+
+import uuid
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import Engine
+from sqlmodel import Session
+
+from app.db import build_engine
+from app.migrate import upgrade_to_head
+from app.organisations.models import Organisation
+from app.problems import Conflict, PreconditionFailed
+from app.tables.models import OutflowTable
+from app.versioning import etag, flush, touch
+
+
+@pytest.fixture
+def committed(databases) -> Iterator[Engine]:  # type: ignore[no-untyped-def]
+    """A database whose writes are committed, so two sessions see each other's."""
+    url = databases.new_url()
+    upgrade_to_head(url)
+    engine = build_engine(url)
+    yield engine
+    engine.dispose()
+
+
+def _table(engine: Engine) -> uuid.UUID:
+    with Session(engine) as session:
+        chair = Organisation(name=f"Gemeente {uuid.uuid4().hex[:6]}", kind="municipality")
+        session.add(chair)
+        session.flush()
+        table = OutflowTable(name=f"Tafel {uuid.uuid4().hex[:6]}", chair_organisation_id=chair.id)
+        table.policy = {}
+        session.add(table)
+        session.commit()
+        return table.id
+
+
+def test_every_update_moves_the_version_and_the_timestamp(committed):
+    table_id = _table(committed)
+    with Session(committed) as session:
+        table = session.get_one(OutflowTable, table_id)
+        version, updated_at = table.version, table.updated_at
+        table.name = f"Tafel {uuid.uuid4().hex[:6]}"
+        session.commit()
+        assert table.version == version + 1
+        assert table.updated_at > updated_at
+        assert etag(table) == f'"{version + 1}"'
+
+
+def test_a_write_that_changes_nothing_keeps_the_version(committed):
+    table_id = _table(committed)
+    with Session(committed) as session:
+        table = session.get_one(OutflowTable, table_id)
+        table.name = table.name
+        session.commit()
+        assert table.version == 1
+
+
+def test_touch_counts_a_write_as_a_change(committed):
+    table_id = _table(committed)
+    with Session(committed) as session:
+        table = session.get_one(OutflowTable, table_id)
+        touch(table)
+        session.commit()
+        assert table.version == 2
+
+
+@pytest.mark.parametrize(
+    ("if_match", "refusal"), [('"1"', PreconditionFailed), (None, Conflict)], ids=["412", "409"]
+)
+def test_an_update_of_a_row_changed_meanwhile_is_refused(committed, if_match, refusal):
+    table_id = _table(committed)
+    with Session(committed, expire_on_commit=False) as first, Session(committed) as second:
+        mine = first.get_one(OutflowTable, table_id)
+        first.commit()  # ends the read (SQLite lets one transaction in at a time), keeps the row
+        theirs = second.get_one(OutflowTable, table_id)
+        theirs.name = "Tafel van hen"
+        second.commit()
+        mine.name = "Mijn tafel"
+        with pytest.raises(refusal):
+            flush(first, if_match, "table")
+    with Session(committed) as session:
+        assert session.get_one(OutflowTable, table_id).name == "Tafel van hen"

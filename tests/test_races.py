@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, func
+from sqlalchemy import Engine, func, text
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
@@ -49,7 +49,7 @@ from app.settings import get_settings
 from app.tables import service as tables_service
 from app.tables.models import OutflowTable, TableUpdate
 from app.vacancies import service as vacancies_service
-from app.vacancies.models import Vacancy, VacancyStatus
+from app.vacancies.models import Vacancy, VacancyIn, VacancyStatus
 from app.webhooks import service as webhooks_service
 from app.webhooks.models import WebhookEndpoint, WebhookEndpointUpdate, WebhookEvent
 from tests.clock import TODAY, day, iso
@@ -581,3 +581,60 @@ def test_the_database_refuses_a_second_open_proposal(world, shared):
 
     assert statuses(outcomes) == [200, 400]
     assert_one_open_proposal_per_case_and_dwelling(world.engine)
+
+
+def test_a_re_push_racing_a_decline_leaves_no_dwelling_proposed_without_a_proposal(world):
+    """The corporation re-pushes a proposed dwelling's data while its proposal is declined as
+    unavailable. The push read `proposed`; writing that back after the decline would leave a
+    dwelling proposed by no proposal, never matched again."""
+    proposal_id, _, vacancy_id = world.one_proposal(7)
+    current = world.client.get(f"/v1/vacancies/{vacancy_id}", headers=world.corporation.headers)
+    pushed = VacancyIn.model_validate(
+        {k: v for k, v in current.json().items() if k in VacancyIn.model_fields} | {"rooms": 3}
+    )
+    corporation = world.context(world.corporation)
+    outcome: list[Outcome] = []
+
+    def push() -> None:
+        with Session(world.engine) as session:
+            try:
+                vacancies_service.upsert_vacancies(
+                    session, corporation.principal, [pushed], batch=False
+                )
+                session.commit()
+                outcome.append(Outcome(200))
+            except BaseException as exc:
+                outcome.append(Outcome(SERVER_ERROR, exc))
+
+    with Session(world.engine) as decider:
+        loaded = proposals_service.get_proposal(decider, corporation, uuid.UUID(proposal_id))
+        decline = DecisionCreate.model_validate(
+            {"decision": "corporation_decline", "reason": "dwelling_unavailable"}
+        )
+        proposals_service.decide(decider, corporation, *loaded, decline, None)  # holds the row
+        pusher = threading.Thread(target=push)
+        pusher.start()
+        if world.engine.dialect.name == "postgresql":
+            _wait_until_a_session_waits_for_a_lock(world.engine)
+        decider.commit()
+    pusher.join(timeout=120)
+
+    assert [o.status for o in outcome] == [200], [repr(o.error) for o in outcome]
+    assert_parties_follow_their_proposal(world.engine, proposal_id)
+    with Session(world.engine) as session:
+        vacancy = session.get_one(Vacancy, uuid.UUID(vacancy_id))
+    assert (vacancy.rooms, vacancy.status) == (3, VacancyStatus.available)  # pushed: on offer
+
+
+def _wait_until_a_session_waits_for_a_lock(engine: Engine) -> None:
+    """PostgreSQL: until another backend of this database waits on a row lock."""
+    waiting = text(
+        "SELECT count(*) FROM pg_stat_activity "
+        "WHERE datname = current_database() AND wait_event_type = 'Lock'"
+    )
+    with engine.connect() as connection:
+        for _ in range(6000):
+            if connection.execute(waiting).scalar_one():
+                return
+            threading.Event().wait(0.01)
+    raise AssertionError("the push never waited for the decision's lock")

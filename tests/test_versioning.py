@@ -12,6 +12,8 @@ from sqlmodel import Session
 from app.db import build_engine
 from app.migrate import upgrade_to_head
 from app.organisations.models import Organisation
+from app.people import service as people_service
+from app.people.models import PersonCreate
 from app.problems import Conflict, PreconditionFailed
 from app.tables.models import OutflowTable
 from app.versioning import etag, flush, touch
@@ -85,3 +87,23 @@ def test_an_update_of_a_row_changed_meanwhile_is_refused(committed, if_match, re
             flush(first, if_match, "table")
     with Session(committed) as session:
         assert session.get_one(OutflowTable, table_id).name == "Tafel van hen"
+
+
+def test_a_sign_in_is_bookkeeping_not_an_edit_of_the_person(committed):
+    with Session(committed) as session:
+        organisation = Organisation(name=f"Gemeente {uuid.uuid4().hex[:6]}", kind="municipality")
+        session.add(organisation)
+        data = PersonCreate(
+            email=f"p{uuid.uuid4().hex[:6]}@example.org",
+            display_name="Pim",
+            password="een lang genoeg wachtwoord",
+        )
+        person, _ = people_service.create_person(session, organisation, data)
+        session.commit()
+        version, updated_at = person.version, person.updated_at
+        outcome = people_service.sign_in(session, data.email, data.password, "192.0.2.1")
+        session.commit()
+        assert outcome.person is not None and outcome.person.last_sign_in_at is not None
+        session.refresh(person)
+        assert (person.version, person.updated_at) == (version, updated_at)
+        assert person.last_sign_in_at is not None

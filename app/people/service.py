@@ -9,8 +9,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from sqlalchemy import delete
+from sqlalchemy import delete, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, select
 
 from app.auth import Principal
@@ -199,6 +200,19 @@ def _forget_stale(session: Session, before: datetime) -> None:
     session.exec(delete(PersonSession).where(PersonSession.expires_at < utcnow()))  # type: ignore[call-overload, arg-type]
 
 
+def _record_sign_in(session: Session, person: Person, now: datetime, password: str) -> None:
+    """Bookkeeping, not an edit of the person: the version and `updated_at` stay (a Core UPDATE
+    bypasses the ORM's versioning), so a sign-in never races an administrator's change."""
+    values: dict[str, object] = {"last_sign_in_at": now, "updated_at": Person.updated_at}
+    if security.needs_rehash(person.password_hash):
+        values["password_hash"] = security.hash_password(password)
+    session.flush()
+    session.exec(update(Person).where(Person.id == person.id).values(values))  # type: ignore[call-overload,arg-type]
+    for name, value in values.items():
+        if name != "updated_at":
+            set_committed_value(person, name, value)
+
+
 def sign_in(session: Session, email: str, password: str, address: str) -> SignInOutcome:
     """Check the password; count failures per email and per client address, and lock either
     for the lock-out window once it has too many. An unknown email is counted and answered
@@ -217,11 +231,7 @@ def sign_in(session: Session, email: str, password: str, address: str) -> SignIn
     if security.verify_password(candidate.password_hash if candidate else None, password):
         assert candidate is not None
         session.delete(by_email)
-        candidate.last_sign_in_at = now
-        if security.needs_rehash(candidate.password_hash):
-            candidate.password_hash = security.hash_password(password)
-        session.add(candidate)
-        session.flush()
+        _record_sign_in(session, candidate, now, password)
         return SignInOutcome(SignInResult.signed_in, candidate)
     by_email.failures += 1
     by_address.failures += 1

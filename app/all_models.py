@@ -10,6 +10,7 @@ from app.monitor.models import ContingentAgreement
 from app.organisations.models import ApiKey, Organisation
 from app.people.models import Person, PersonSession, SignInThrottle
 from app.proposals.models import Proposal, ProposalDecision
+from app.rate_limits.models import RateBucket
 from app.tables.models import OutflowTable, TableMember, TableMunicipality
 from app.vacancies.models import Vacancy
 from app.webhooks.models import WebhookDelivery, WebhookEndpoint, WebhookEvent
@@ -29,6 +30,7 @@ __all__ = [
     "PersonSession",
     "Proposal",
     "ProposalDecision",
+    "RateBucket",
     "SignInThrottle",
     "TableMember",
     "TableMunicipality",

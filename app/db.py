@@ -5,7 +5,7 @@ SQLite is the embedded default; PostgreSQL (postgresql+psycopg://) is the produc
 
 import threading
 from collections.abc import Iterator
-from contextlib import nullcontext
+from contextlib import contextmanager
 from functools import lru_cache
 from typing import Annotated
 
@@ -71,17 +71,55 @@ def get_engine() -> Engine:
 _sqlite_lock = threading.Lock()
 
 
+_WRITE_LOCK = "uitstroom_write_lock"  # session.info key: the process lock this session holds
+
+
 def get_session() -> Iterator[Session]:
-    """One transaction per request: commit when the handler succeeds, roll back otherwise."""
+    """One transaction per request: commit when the handler succeeds, roll back otherwise.
+
+    On SQLite the request holds the process write lock while it runs, except inside
+    `outside_transaction` (heavy computation).
+    """
     engine = get_engine()
-    lock = _sqlite_lock if engine.dialect.name == "sqlite" else nullcontext()
-    with lock, Session(engine, expire_on_commit=False) as session:
-        try:
-            yield session
-            session.commit()
-        except BaseException:
-            session.rollback()
-            raise
+    lock = _sqlite_lock if engine.dialect.name == "sqlite" else None
+    if lock is not None:
+        lock.acquire()
+    try:
+        with Session(engine, expire_on_commit=False) as session:
+            session.info[_WRITE_LOCK] = lock
+            try:
+                yield session
+                session.commit()
+            except BaseException:
+                session.rollback()
+                raise
+    finally:
+        if lock is not None:  # held again: `outside_transaction` takes it back on the way out
+            lock.release()
+
+
+@contextmanager
+def outside_transaction(session: Session) -> Iterator[None]:
+    """Run heavy computation without holding the database: commit what the request has done so
+    far (the key's last-used time, nothing else in the routes that use this), release the SQLite
+    process lock, and take it back afterwards. The next statement on `session` begins a new
+    transaction (BEGIN IMMEDIATE on SQLite), so whatever the caller writes afterwards is short.
+
+    The caller must not rely on the rows it loaded staying unchanged: it computes from values it
+    copied out (plain rows, not ORM objects it later writes) and re-checks what it writes
+    depends on (publish compares versions; see `app.meetings.service.publish`). A session the
+    tests share across a rolled-back transaction carries no lock; commit then ends only its
+    savepoint.
+    """
+    session.commit()
+    lock = session.info.get(_WRITE_LOCK)
+    if lock is not None:
+        lock.release()
+    try:
+        yield
+    finally:
+        if lock is not None:
+            lock.acquire()
 
 
 # scope="function": commit before the response is sent, so a failed commit is never reported as

@@ -101,6 +101,12 @@ class PayloadTooLarge(ProblemError):
     status, code, title = 413, "payload_too_large", "Payload too large"
 
 
+class TooManyRequests(ProblemError):
+    """429: the caller used up its budget for this kind of request; `Retry-After` says when."""
+
+    status, code, title = 429, "too_many_requests", "Too many requests"
+
+
 class Unprocessable(ProblemError):
     """A request that is well-formed but refers to something invalid (field-level detail)."""
 
@@ -301,6 +307,7 @@ def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
         412: "The `If-Match` ETag is stale",
         413: "Request body or batch too large",
         422: "Invalid input; `invalidParams` names each field",
+        429: "This key or person used up its budget for this kind of request; see `Retry-After`",
     }
     return {
         status: {

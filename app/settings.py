@@ -23,6 +23,22 @@ class Settings(BaseSettings):
         "(off when a cron job runs `uitstroomtafel anonymise`).",
     )
     max_body_bytes: int = 8 * 1024 * 1024
+    # Requests per minute (and burst) per API key or signed-in person, per endpoint class; kept in
+    # the database so the limit holds across server processes (app/rate_limits).
+    rate_limits_enabled: bool = True
+    rate_limit_agenda_per_minute: int = Field(default=30, ge=1)
+    rate_limit_publish_per_minute: int = Field(default=10, ge=1)
+    rate_limit_why_not_per_minute: int = Field(default=120, ge=1)
+    rate_limit_monitor_per_minute: int = Field(default=60, ge=1)
+    rate_limit_batch_per_minute: int = Field(default=120, ge=1)
+    solver_time_budget_seconds: float = Field(
+        default=5.0,
+        gt=0,
+        le=600,
+        description="Seconds the proposal solver may spend on a table whose spread caps do not "
+        "nest (and on passed-over re-solves) before it answers with a feasible proposal "
+        "flagged as not proven optimal.",
+    )
     idempotency_ttl_hours: int = 24
     key_last_used_resolution_seconds: int = 60
     webhook_worker: bool = Field(

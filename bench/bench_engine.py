@@ -136,7 +136,8 @@ def markdown(all_figures: list[ScaleFigures], generation_ms: dict[str, float]) -
         "targets (HTTP and database included) are 200 ms, 3 s and 20 s and under 1 GB. The "
         "stress row moves one vacancy of 10% of the multi-vacancy complexes to another "
         "neighbourhood, so complexes straddle capped neighbourhoods (the caps no longer nest) "
-        "and the solver branches over splits of their room.",
+        "and the solver takes its straddling route (branch and bound over splits, then per "
+        "component; see the straddling section).",
         "",
         "| scale | tables | cases x vacancies | feasible pairs | wall time (median) "
         "| peak memory | housed (optimal) | housed (greedy) | passed over | solver |",

@@ -9,31 +9,12 @@ really overlap and the optimistic version check decides.
 """
 
 import threading
-from collections.abc import Iterator
 
-import pytest
 from fastapi.testclient import TestClient
 
-from app.db import get_engine
-from app.main import create_app
-from app.migrate import upgrade_to_head
-from app.settings import get_settings
 from tests.conftest import case_body, make_org, make_table, vacancy_body
 
 ROUNDS = 4
-
-
-@pytest.fixture
-def live_app(databases, monkeypatch) -> Iterator:  # type: ignore[no-untyped-def]
-    url = databases.new_url()
-    upgrade_to_head(url)
-    monkeypatch.setenv("UITSTROOM_DATABASE_URL", url)
-    get_settings.cache_clear()
-    get_engine.cache_clear()
-    yield create_app(get_settings())
-    get_engine().dispose()
-    get_settings.cache_clear()
-    get_engine.cache_clear()
 
 
 def test_two_members_deciding_at_once_cannot_both_win(live_app):

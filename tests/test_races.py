@@ -31,10 +31,8 @@ from app.auth import Principal
 from app.cases import service as cases_service
 from app.cases.models import Case, CaseStatus, CaseUpdate
 from app.db import get_engine
-from app.main import create_app
 from app.meetings import service as meetings_service
 from app.meetings.models import Meeting, MeetingStatus
-from app.migrate import upgrade_to_head
 from app.organisations.models import OrganisationKind
 from app.problems import ProblemError
 from app.proposals import service as proposals_service
@@ -45,7 +43,6 @@ from app.proposals.models import (
     ProposalDecision,
     ProposalStatus,
 )
-from app.settings import get_settings
 from app.tables import service as tables_service
 from app.tables.models import OutflowTable, TableUpdate
 from app.vacancies import service as vacancies_service
@@ -53,7 +50,7 @@ from app.vacancies.models import Vacancy, VacancyIn, VacancyStatus
 from app.webhooks import service as webhooks_service
 from app.webhooks.models import WebhookEndpoint, WebhookEndpointUpdate, WebhookEvent
 from tests.clock import TODAY, day, iso
-from tests.conftest import OPERATOR, Org, case_body, make_org, make_table, vacancy_body
+from tests.conftest import Org, case_body, ensure_limits, make_org, make_table, vacancy_body
 
 SERVER_ERROR = 500
 
@@ -197,33 +194,16 @@ class World:
         return proposal_id, proposal.json()["case_id"], proposal.json()["vacancy_id"]
 
 
-def _ensure_limits(client: TestClient, year: int) -> None:
-    """The agenda needs the year's legal limits; years after 2026 get 2026's (test data)."""
-    if client.get(f"/v1/limits/{year}", headers=OPERATOR).status_code == 200:
-        return
-    known = client.get("/v1/limits/2026", headers=OPERATOR).json()
-    body = {k: v for k, v in known.items() if k not in ("year", "updated_at")}
-    client.put(f"/v1/limits/{year}", json=body, headers=OPERATOR).raise_for_status()
-
-
 @pytest.fixture
-def world(databases, monkeypatch) -> Iterator[World]:  # type: ignore[no-untyped-def]
-    url = databases.new_url()
-    upgrade_to_head(url)
-    monkeypatch.setenv("UITSTROOM_DATABASE_URL", url)
-    get_settings.cache_clear()
-    get_engine.cache_clear()
-    with TestClient(create_app(get_settings())) as client:
+def world(live_app) -> Iterator[World]:  # type: ignore[no-untyped-def]
+    with TestClient(live_app) as client:
         chair = make_org(client, "municipality")
         care_provider = make_org(client, "care_provider")
         corporation = make_org(client, "housing_corporation")
         table_id = make_table(client, chair, [care_provider, corporation], ["GM0344"])
         for year in {day(-30).year, TODAY.year}:  # meetings are a week or so ago
-            _ensure_limits(client, year)
+            ensure_limits(client, year)
         yield World(client, get_engine(), table_id, chair, care_provider, corporation)
-    get_engine().dispose()
-    get_settings.cache_clear()
-    get_engine.cache_clear()
 
 
 # --- what must hold after every race -------------------------------------------------------

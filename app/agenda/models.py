@@ -147,15 +147,41 @@ class VacancySummaryOut(BaseModel):
     contingent: bool
 
 
+class OptimalityOut(BaseModel):
+    """Why the proposal is not proven optimal, and how far from optimal it can be at most."""
+
+    reason: str = Field(
+        description="`time_budget`: the solver's time budget ran out before it could prove the "
+        "optimum (UITSTROOM_SOLVER_TIME_BUDGET_SECONDS)."
+    )
+    time_budget_seconds: float
+    people_housed_bound: int = Field(
+        description="At most this many cases could be housed (the proposal houses `people_housed`)."
+    )
+    score_bound: float | None = Field(
+        description="At most this total score at `people_housed`, when that count is proven; "
+        "null otherwise and in the views of care providers and corporations."
+    )
+
+
 class AgendaSummary(BaseModel):
     ready_cases: int
     vacancies: int
     feasible_pairs: int
-    people_housed: int = Field(description="Cases in the proposal (the maximum possible).")
+    people_housed: int = Field(
+        description="Cases in the proposal (the maximum possible when `optimal`)."
+    )
     persons_housed: int = Field(description="Adults and children in those households.")
     blocked_cases: int
     passed_over_complete: bool
     solver: str
+    optimal: bool = Field(
+        default=True,
+        description="The proposal is proven optimal (most people housed, then the highest "
+        "total score). False only when the solver's time budget ran out: the proposal still "
+        "keeps every rule and cap, and `optimality` says how far from optimal it can be.",
+    )
+    optimality: OptimalityOut | None = Field(default=None, description="Null when `optimal`.")
 
 
 class Agenda(BaseModel):

@@ -11,6 +11,8 @@ from app.agenda.models import Agenda, WhyNot
 from app.db import SessionDep
 from app.fastjson import FastJSONResponse
 from app.problems import problem_responses
+from app.rate_limits.deps import limited
+from app.rate_limits.service import EndpointClass
 from app.schemas import Date
 from app.tables.service import get_table
 from app.timeutil import today
@@ -22,7 +24,8 @@ MeetingDate = Annotated[Date | None, Query(description="Meeting date (YYYY-MM-DD
 @router.get(
     "/{table_id}/agenda",
     response_model=Agenda,
-    responses=problem_responses(401, 403, 404, 422),
+    responses=problem_responses(401, 403, 404, 422, 429),
+    dependencies=limited(EndpointClass.agenda),
 )
 def get_agenda(
     table_id: uuid.UUID,
@@ -46,7 +49,8 @@ def get_agenda(
 @router.get(
     "/{table_id}/why-not",
     response_model=WhyNot,
-    responses=problem_responses(401, 403, 404, 422),
+    responses=problem_responses(401, 403, 404, 422, 429),
+    dependencies=limited(EndpointClass.why_not),
 )
 def get_why_not(
     table_id: uuid.UUID,

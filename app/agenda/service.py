@@ -18,11 +18,13 @@ from app.access_log.models import AccessAction
 from app.access_log.service import AccessContext
 from app.agenda.models import AgendaView
 from app.cases.models import Case, CaseStatus
+from app.db import outside_transaction
 from app.limits.models import YearLimits as YearLimitsRow
 from app.limits.models import YearLimitsPublic
 from app.limits.service import get_limits
 from app.organisations.models import OrganisationKind
 from app.problems import Forbidden, NotFound, Unprocessable
+from app.settings import get_settings
 from app.sqltypes import utcnow
 from app.tables.models import OutflowTable
 from app.tables.policy import TablePolicy
@@ -179,18 +181,31 @@ def load_inputs(session: Session, table: OutflowTable, on: date) -> MatchInputs:
     )
 
 
-def run_engine(session: Session, inputs: MatchInputs, top_k: int) -> matching.MatchResult:
-    from app.proposals.service import spread_usage
-
+def run_engine(
+    inputs: MatchInputs, usage: matching.SpreadUsage, top_k: int
+) -> matching.MatchResult:
+    """The matching engine on loaded inputs (no database access: safe outside a transaction)."""
     return matching.match(
         [case_profile(r) for r in inputs.cases],
         [dwelling(r) for r in inputs.vacancies],
         engine_policy(inputs.policy),
         engine_limits(inputs.limits),
         inputs.on,
-        spread_usage(session, inputs.table.id, inputs.on, inputs.policy.spread_window_months),
+        usage,
         top_k=top_k,
+        time_budget=get_settings().solver_time_budget_seconds,
     )
+
+
+def _optimality(optimality: matching.Optimality) -> dict[str, Any] | None:
+    if optimality.proven:
+        return None
+    return {
+        "reason": optimality.reason,
+        "time_budget_seconds": get_settings().solver_time_budget_seconds,
+        "people_housed_bound": optimality.people_housed_bound,
+        "score_bound": optimality.score_bound,
+    }
 
 
 def _components(components: list[Any] | None) -> list[dict[str, Any]] | None:
@@ -250,6 +265,8 @@ def full_document(
             "blocked_cases": len(result.bottlenecks.blocked_cases),
             "passed_over_complete": result.passed_over_complete,
             "solver": stats.solver,
+            "optimal": result.optimality.proven,
+            "optimality": _optimality(result.optimality),
         },
         "proposals": [
             {
@@ -345,6 +362,12 @@ def restrict(
     """
     me = str(organisation_id)
     doc = dict(document, view=view.value)
+    optimality = document["summary"].get("optimality")
+    if optimality is not None and view != AgendaView.table:
+        doc["summary"] = {
+            **document["summary"],
+            "optimality": {**optimality, "score_bound": None},
+        }
     if view == AgendaView.table:
         doc["longest_waiting"] = document["longest_waiting"][:LONGEST_WAITING]
         return doc
@@ -490,16 +513,64 @@ def log_cases_shown(
     access_log.record(session, context, AccessAction.agenda, entries)
 
 
+@dataclass(frozen=True, slots=True)
+class Loaded:
+    """Everything one agenda is computed from, read in one short transaction."""
+
+    inputs: MatchInputs
+    usage: matching.SpreadUsage
+    open_actions: list[dict[str, Any]]
+
+    def same_as(self, other: "Loaded") -> bool:
+        """Whether two loads would give the same agenda (the same rows, policy, limits, spread
+        usage and open actions)."""
+
+        def key(loaded: Loaded) -> tuple:  # type: ignore[type-arg]
+            inputs = loaded.inputs
+            limits = YearLimitsPublic.model_validate(inputs.limits, from_attributes=True)
+            return (
+                inputs.on,
+                inputs.policy,
+                limits,
+                sorted(tuple(r) for r in inputs.cases),
+                sorted(tuple(r) for r in inputs.vacancies),
+                loaded.usage,
+                loaded.open_actions,
+            )
+
+        return key(self) == key(other)
+
+
+def load(session: Session, table: OutflowTable, on: date) -> Loaded:
+    """Read what the agenda for `on` needs (the rows are plain values, not ORM objects)."""
+    from app.actions.service import open_actions_for_agenda
+    from app.proposals.service import spread_usage
+
+    inputs = load_inputs(session, table, on)
+    usage = spread_usage(session, table.id, on, inputs.policy.spread_window_months)
+    return Loaded(inputs, usage, open_actions_for_agenda(session, table.id, on))
+
+
+def compute_loaded(loaded: Loaded, top_k: int) -> dict[str, Any]:
+    """The full (table-view) document from loaded inputs; pure computation, no database."""
+    result = run_engine(loaded.inputs, loaded.usage, top_k)
+    return full_document(loaded.inputs, result, loaded.open_actions)
+
+
 def compute(
     session: Session, table: OutflowTable, on: date, top_k: int
 ) -> tuple[dict, Owners, MatchInputs]:
-    """The full (table-view) document for `on`, with the owners needed to cut views from it."""
-    from app.actions.service import open_actions_for_agenda
+    """The full (table-view) document for `on`, with the owners needed to cut views from it.
 
-    inputs = load_inputs(session, table, on)
-    result = run_engine(session, inputs, top_k)
-    document = full_document(inputs, result, open_actions_for_agenda(session, table.id, on))
-    return document, owners_of(inputs), inputs
+    Loads in the request's transaction, then commits it and computes outside any transaction
+    (`app.db.outside_transaction`), so a big or slow table never holds the SQLite write lock or
+    a PostgreSQL transaction while the engine runs; what the caller writes afterwards (the access
+    log) goes into a new, short transaction.
+    """
+    loaded = load(session, table, on)
+    with outside_transaction(session):
+        document = compute_loaded(loaded, top_k)
+    return document, owners_of(loaded.inputs), loaded.inputs
 
 
 def agenda(

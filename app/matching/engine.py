@@ -15,13 +15,14 @@ from app.matching.results import (
     DwellingCandidates,
     MatchResult,
     MatchStats,
+    Optimality,
     PassedOver,
     Proposal,
     RankedCase,
     RankedDwelling,
 )
 from app.matching.solver import AssignmentProblem, solve
-from app.matching.tradeoffs import passed_over
+from app.matching.tradeoffs import PassedOverCheck, passed_over
 from app.matching.types import CaseProfile, Dwelling, Policy, SpreadUsage, YearLimits
 from app.matching.units import output_score
 
@@ -132,6 +133,7 @@ def match(
     *,
     passed_over_resolve_limit: int = 50,
     method: str = "auto",
+    time_budget: float | None = None,
 ) -> MatchResult:
     """The optimal proposal (most people housed, then most points) with its trade-offs, ranked
     candidates per case and per dwelling, and the bottlenecks of blocked cases.
@@ -141,6 +143,13 @@ def match(
     complexes straddle capped neighbourhoods (never when the caps nest);
     `passed_over_complete` on the result says whether the limit was reached. `method="milp"`
     forces the HiGHS route (for cross-checks).
+
+    `time_budget` (seconds, None for none) bounds the solver and the passed-over re-solves,
+    counted from the start of the solve. When it runs out before a table whose caps do not nest
+    is settled, the proposal is still feasible, the parts solved in time stay optimal, and
+    `optimality` says it is not proven with bounds on what an optimum could reach; the
+    passed-over check is then skipped (`passed_over_complete` False), since it is defined
+    against the optimum.
     """
     usage = usage or SpreadUsage()
     timings: dict[str, float] = {}
@@ -156,9 +165,13 @@ def match(
     evaluation = evaluate(cases, dwellings, policy, limits, meeting_date, usage)
     lap("evaluate")
     problem = build_problem(evaluation, dwellings, policy, usage)
-    assignment = solve(problem, method)
+    deadline = None if time_budget is None else time.monotonic() + time_budget
+    assignment = solve(problem, method, deadline=deadline)
     lap("solve")
-    check = passed_over(problem, assignment, passed_over_resolve_limit)
+    if assignment.optimal:
+        check = passed_over(problem, assignment, passed_over_resolve_limit, deadline)
+    else:
+        check = PassedOverCheck({}, False, 0, 0)
     lap("passed_over")
 
     housed_in: dict[int, int] = {
@@ -216,7 +229,17 @@ def match(
         passed_over_resolves=check.resolves,
         timings_ms=timings,
     )
-    return MatchResult(proposals, check.complete, by_case, by_dwelling, bottlenecks, stats)
+    optimality = Optimality(
+        proven=assignment.optimal,
+        reason=assignment.reason,
+        people_housed_bound=assignment.count_bound,
+        score_bound=None
+        if assignment.score_bound is None
+        else output_score(assignment.score_bound),
+    )
+    return MatchResult(
+        proposals, check.complete, by_case, by_dwelling, bottlenecks, stats, optimality
+    )
 
 
 def greedy_baseline(

@@ -156,8 +156,10 @@ class MatchStats:
 
     `people_housed` counts cases (clients); `persons_housed` adds their household members.
     `solver`: "assignment" (caps nest), "assignment_split" (branch and bound over splits of
-    complexes straddling neighbourhoods, `solver_subproblems` assignments solved), "milp" or
-    "none" (no feasible pair). `solver_edges`: feasible pairs left after provably safe pruning.
+    complexes straddling neighbourhoods, `solver_subproblems` assignments solved), "components"
+    (per connected component: assignment, or linear programming with a checked bound;
+    `solver_subproblems` components), "milp" or "none" (no feasible pair). `solver_edges`:
+    feasible pairs left after provably safe pruning.
     """
 
     cases: int
@@ -174,6 +176,22 @@ class MatchStats:
 
 
 @dataclass(frozen=True, slots=True)
+class Optimality:
+    """Whether the proposal is proven optimal, and if not, how far from it it can be at most.
+
+    `proven` False only when the solver's time budget ran out (`reason` "time_budget"): the
+    proposal then keeps every rule and cap, the components of the table solved in time are
+    optimal, and at most `people_housed_bound` people could be housed; `score_bound` bounds the
+    total score when the count is proven (else None). Bounds are None when proven.
+    """
+
+    proven: bool = True
+    reason: str | None = None
+    people_housed_bound: int | None = None
+    score_bound: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class MatchResult:
     """Everything a weekly table needs from the engine for one meeting."""
 
@@ -183,6 +201,7 @@ class MatchResult:
     candidates_by_dwelling: dict[str, DwellingCandidates]
     bottlenecks: Bottlenecks
     stats: MatchStats
+    optimality: Optimality = field(default_factory=Optimality)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

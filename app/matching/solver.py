@@ -9,13 +9,24 @@ Route taken (`Assignment.method`):
 2. If the binding caps nest (every binding complex lies inside one binding neighbourhood, or
    touches none), the caps become "blocker" rows of a plain rectangular assignment problem, solved
    exactly by LAPJVsp (`scipy.sparse.csgraph.min_weight_full_bipartite_matching`): "assignment".
-3. If a binding complex straddles neighbourhoods, branch and bound over splits of its room r
-   over its parts (a + b + ... = r, one part per neighbourhood): a node drops the caps of the
-   straddlers it has not split yet (a relaxation that nests, so its optimum is an upper bound),
-   and branches on the first straddler its solution overfills: "assignment_split". Every
+3. If a binding complex straddles neighbourhoods, a short branch and bound over splits of its
+   room r over its parts (a + b + ... = r, one part per neighbourhood): a node drops the caps of
+   the straddlers it has not split yet (a relaxation that nests, so its optimum is an upper
+   bound), and branches on the first straddler its solution overfills: "assignment_split". Every
    solution fits some split and every split is stricter than the complex cap, so it is exact.
-4. Beyond SPLIT_LIMIT nodes, or when scores are too large for exact float arithmetic, a
-   two-phase MILP with HiGHS: max count, then max score at that count: "milp".
+4. Beyond `split_limit` nodes the problem is cut into connected components (cases, dwellings
+   and the binding caps that tie them); each is solved on its own and exactly: by the assignment
+   route when its caps nest, else relaxation (straddlers uncapped) and restriction (each
+   straddler's room split as the relaxation used it) by the assignment route, which settles it
+   when both agree, else by linear programming with a checked bound and, where the relaxation is
+   fractional, branch and cut (`straddling.certified_optimum`): "components".
+5. `deadline` (time.monotonic) bounds step 4. A component not settled by then keeps its
+   restriction solution: feasible (every cap holds) but not proven optimal; `Assignment.optimal`
+   is then False and `count_bound` / `score_bound` say how far from optimal it can be at most.
+   Components settled before the deadline stay exact. The fallback depends only on the input, so
+   the same input and budget give the same proposal unless the solve ends right at the budget.
+6. `method="milp"` forces a two-phase HiGHS MILP over the whole problem (cross-checks, the
+   benchmark's peer; also used when scores are too large for exact float arithmetic).
 The result is checked in integer arithmetic before it is returned.
 """
 
@@ -24,14 +35,23 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 from scipy.optimize import Bounds, LinearConstraint, milp
-from scipy.sparse.csgraph import maximum_bipartite_matching, min_weight_full_bipartite_matching
+from scipy.sparse.csgraph import (
+    connected_components,
+    maximum_bipartite_matching,
+    min_weight_full_bipartite_matching,
+)
 
 from app.matching.ranking import top_within
+from app.matching.straddling import OutOfTime, certified_optimum, remaining
 
 EXACT_FLOAT_LIMIT = 2**52
 """Integer costs and their sums stay below this, so float64 arithmetic on them is exact."""
-SPLIT_LIMIT = 64
-"""Most branch-and-bound nodes over splits of straddling complexes before falling back to MILP."""
+SPLIT_LIMIT = 8
+"""Most branch-and-bound nodes over splits of straddling complexes before the component route
+(each node is one assignment solve over the whole table)."""
+SPLIT_EDGE_LIMIT = 20_000
+"""Above this many pruned edges a node costs too much: only the root is tried (it settles the
+table when its solution happens to fit every straddler)."""
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -76,7 +96,11 @@ class Assignment:
 
     `alternatives`: nested variants whose feasible sets together cover the problem's, each with a
     maximum-count solution; only those reaching `count` are kept. Empty when the caps do not nest
-    and the MILP was used.
+    and the component or MILP route was used.
+
+    `optimal`: the optimum is proven. When False (the time budget ran out), `count_bound` is an
+    upper bound on the number housed and `score_bound` one on the total score at `count` (None
+    when the count itself is not proven); `reason` says why.
     """
 
     edges: np.ndarray
@@ -87,6 +111,10 @@ class Assignment:
     kept: np.ndarray  # bool (E,): edges that survived pruning
     alternatives: list[Alternative]
     subproblems: int
+    optimal: bool = True
+    count_bound: int | None = None
+    score_bound: int | None = None
+    reason: str | None = None
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -517,13 +545,140 @@ def _split_search(
     return best[1], [leaf for leaf in leaves if len(leaf.solution) == count], nodes
 
 
+def _components(problem: AssignmentProblem, edges: np.ndarray, active: np.ndarray) -> np.ndarray:
+    """Component label per edge: cases, dwellings and binding caps linked by edges and membership
+    (a cap that cannot bind restricts nothing, so it links nothing)."""
+    complexes, hoods = problem.complex_of[active], problem.neighbourhood_of[active]
+    binding_complex = (
+        np.bincount(complexes, minlength=len(problem.complex_room)) > problem.complex_room
+    )
+    binding_hood = (
+        np.bincount(hoods, minlength=len(problem.neighbourhood_room)) > problem.neighbourhood_room
+    )
+    n_cases, n_dwellings = problem.n_cases, problem.n_dwellings
+    complex_node = n_cases + n_dwellings + problem.complex_of
+    hood_node = n_cases + n_dwellings + len(problem.complex_room) + problem.neighbourhood_of
+    in_complex = active[binding_complex[complexes]]
+    in_hood = active[binding_hood[hoods]]
+    src = np.concatenate([problem.edge_case[edges], n_cases + in_complex, n_cases + in_hood])
+    dst = np.concatenate(
+        [n_cases + problem.edge_dwelling[edges], complex_node[in_complex], hood_node[in_hood]]
+    )
+    size = n_cases + n_dwellings + len(problem.complex_room) + len(problem.neighbourhood_room)
+    graph = sp.csr_array((np.ones(len(src), dtype=np.int8), (src, dst)), shape=(size, size))
+    _, labels = connected_components(graph, directed=False)
+    return labels[problem.edge_case[edges]]
+
+
+@dataclass(frozen=True, slots=True)
+class _Part:
+    """One component's solution: proven optimal, or a feasible fallback with its upper bounds."""
+
+    edges: np.ndarray
+    optimal: bool
+    count_bound: int
+    score_bound: int | None
+    certified: bool
+
+
+def _score(problem: AssignmentProblem, chosen: np.ndarray) -> int:
+    return int(problem.edge_score[chosen].sum())
+
+
+def _solve_component(
+    problem: AssignmentProblem,
+    edges: np.ndarray,
+    bound: int,
+    deadline: float | None,
+    count_only: bool,
+) -> _Part:
+    """The optimum of one component (see `solve`, step 4), or its restriction past `deadline`."""
+    active = np.unique(problem.edge_dwelling[edges])
+    tree = capacity_tree(problem, active)
+    if tree is not None:
+        chosen = _solve_blockers(problem, edges, tree, bound)
+        if chosen is not None:
+            return _Part(chosen, True, len(chosen), _score(problem, chosen), False)
+        found = certified_optimum(problem, edges, [], None, count_only)
+        return _Part(found.edges, True, found.count, found.score, True)
+    straddlers, complex_of = _straddlers(problem, active)
+    relaxed_problem = _variant(problem, complex_of, straddlers, [None] * len(straddlers))
+    relaxed_tree = capacity_tree(relaxed_problem, active)
+    assert relaxed_tree is not None, "cutting every straddler into parts nests the caps"
+    relaxed = _solve_blockers(relaxed_problem, edges, relaxed_tree, bound)
+    if relaxed is None:
+        found = certified_optimum(problem, edges, [], None, count_only)
+        return _Part(found.edges, True, found.count, found.score, True)
+    used = np.bincount(
+        complex_of[problem.edge_dwelling[relaxed]], minlength=len(relaxed_problem.complex_room)
+    )
+    shares = [_share(s, [int(used[i]) for i in s.part_ids]) for s in straddlers]
+    strict = _variant(problem, complex_of, straddlers, shares)
+    strict_tree = capacity_tree(strict, active)
+    assert strict_tree is not None
+    restricted = _solve_blockers(strict, edges, strict_tree, bound)
+    assert restricted is not None, "the restriction has the relaxation's numbers"
+    upper = (len(relaxed), _score(problem, relaxed))
+    if (len(restricted), _score(problem, restricted)) == upper or (
+        count_only and len(restricted) == upper[0]
+    ):
+        return _Part(restricted, True, upper[0], upper[1], False)
+    try:
+        found = certified_optimum(problem, edges, [relaxed, restricted], deadline, count_only)
+    except OutOfTime:
+        return _Part(
+            restricted,
+            False,
+            upper[0],
+            upper[1] if upper[0] == len(restricted) else None,
+            True,
+        )
+    return _Part(found.edges, True, found.count, found.score, True)
+
+
+def _share(straddler: "_Straddler", used: list[int]) -> tuple[int, ...]:
+    """A split of the straddler's room that follows how a relaxed solution used its parts:
+    parts by use (most first, then part order) get what they used while room is left."""
+    left = straddler.room
+    share = [0] * len(used)
+    for k in sorted(range(len(used)), key=lambda k: (-used[k], k)):
+        share[k] = min(used[k], left)
+        left -= share[k]
+    return tuple(share)
+
+
+def _solve_components(
+    problem: AssignmentProblem,
+    edges: np.ndarray,
+    active: np.ndarray,
+    bound: int,
+    deadline: float | None,
+    count_only: bool,
+) -> tuple[np.ndarray, list[_Part]]:
+    """Every component solved on its own (in order of its first edge); the union and the parts."""
+    labels = _components(problem, edges, active)
+    _, first = np.unique(labels, return_index=True)
+    parts = []
+    for label in labels[np.sort(first)]:
+        parts.append(_solve_component(problem, edges[labels == label], bound, deadline, count_only))
+    chosen = np.sort(np.concatenate([part.edges for part in parts]).astype(np.int64))
+    return chosen, parts
+
+
 def solve(
-    problem: AssignmentProblem, method: str = "auto", split_limit: int = SPLIT_LIMIT
+    problem: AssignmentProblem,
+    method: str = "auto",
+    split_limit: int = SPLIT_LIMIT,
+    deadline: float | None = None,
+    count_only: bool = False,
 ) -> Assignment:
     """The lexicographic optimum (most housed, then highest total score).
 
     `method` "auto" takes the assignment routes when it can; "milp" forces HiGHS (tests use it
     to cross-check the routes). `split_limit` bounds the branch-and-bound nodes over splits.
+    `deadline` (a time.monotonic value) bounds the component route; past it the result may be
+    a feasible proposal with `optimal` False (see the module docstring). `count_only`: only the
+    count must be optimal (the score is that of some maximum-count solution).
     """
     if method not in ("auto", "milp"):
         raise ValueError(f"unknown method {method!r}")
@@ -534,10 +689,24 @@ def solve(
     if len(edges) == 0:
         empty = np.array([], dtype=np.int64)
         return Assignment(empty, 0, 0, "none", True, keep, [Alternative(problem, empty, True)], 0)
-    found = _split_search(problem, edges, active, bound, split_limit) if method == "auto" else None
+    found = None
+    if method == "auto" and (tree is not None or remaining(deadline) > 0):
+        limit = split_limit if len(edges) <= SPLIT_EDGE_LIMIT else min(split_limit, 1)
+        found = _split_search(problem, edges, active, bound, limit)
+    optimal, count_bound, score_bound, reason = True, None, None, None
     if found is not None:
         chosen, alternatives, subproblems = found
         used = "assignment" if tree is not None else "assignment_split"
+    elif method == "auto" and tree is None:
+        chosen, parts = _solve_components(problem, edges, active, bound, deadline, count_only)
+        alternatives, subproblems, used = [], len(parts), "components"
+        optimal = all(part.optimal for part in parts)
+        if not optimal:
+            count_bound = sum(part.count_bound for part in parts)
+            scores = [part.score_bound for part in parts]
+            exact_count = count_bound == len(chosen)
+            score_bound = sum(scores) if exact_count and None not in scores else None  # type: ignore[arg-type]
+            reason = "time_budget"
     else:
         chosen, subproblems = _solve_milp(problem, edges), 0
         alternatives = [Alternative(problem, chosen, True)] if tree is not None else []
@@ -552,4 +721,8 @@ def solve(
         kept=keep,
         alternatives=alternatives,
         subproblems=subproblems,
+        optimal=optimal,
+        count_bound=count_bound,
+        score_bound=score_bound,
+        reason=reason,
     )

@@ -18,7 +18,7 @@ solutions are all real solutions does. Pairs neither settles, and pairs after a 
 nesting, are tried on a stricter graph of the problem itself (a cycle may only enter the sink from a
 (complex, neighbourhood) pair with room in both, which proves h = housed), then re-solved exactly
 with the pair forced (`housed_with_pair`), up to a limit beyond which the result says it is
-incomplete.
+incomplete. Re-solves also stop at the solver's time budget (`deadline`), flagged the same way.
 """
 
 from dataclasses import dataclass
@@ -34,6 +34,7 @@ from app.matching.solver import (
     capacity_tree,
     solve,
 )
+from app.matching.straddling import remaining
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,9 +128,13 @@ def _components(
 
 
 def passed_over(
-    problem: AssignmentProblem, assignment: Assignment, resolve_limit: int
+    problem: AssignmentProblem,
+    assignment: Assignment,
+    resolve_limit: int,
+    deadline: float | None = None,
 ) -> PassedOverCheck:
-    """Every passed-over pair of the proposal, exactly (or flagged incomplete beyond the limit)."""
+    """Every passed-over pair of the proposal, exactly (or flagged incomplete beyond the limit or
+    past `deadline`, a time.monotonic value)."""
     chosen = assignment.edges
     holder_score = np.full(problem.n_dwellings, np.iinfo(np.int64).max)
     holder_score[problem.edge_dwelling[chosen]] = problem.edge_score[chosen]
@@ -165,17 +170,22 @@ def passed_over(
     open_dwelling = labels[2 + problem.n_cases + problem.edge_dwelling[open_tests]]
     unsettled = open_tests[open_case != open_dwelling]
     for resolves, edge in enumerate(unsettled):
-        if resolves >= resolve_limit:
+        if resolves >= resolve_limit or remaining(deadline) <= 0:
             return PassedOverCheck(by_edge, False, resolves, len(tests))
-        housed = housed_with_pair(problem, int(edge))
+        housed = housed_with_pair(problem, int(edge), deadline)
+        if housed is None:
+            return PassedOverCheck(by_edge, False, resolves + 1, len(tests))
         if housed < assignment.count:
             by_edge[int(edge)] = housed
     return PassedOverCheck(by_edge, True, len(unsettled), len(tests))
 
 
-def housed_with_pair(problem: AssignmentProblem, edge: int) -> int:
+def housed_with_pair(
+    problem: AssignmentProblem, edge: int, deadline: float | None = None
+) -> int | None:
     """Most people housed with `edge` forced: 1 + the optimum without its case and dwelling and
-    with one less room in the dwelling's complex and neighbourhood (re-solved exactly)."""
+    with one less room in the dwelling's complex and neighbourhood (re-solved exactly); None when
+    the re-solve could not prove its count before `deadline`."""
     case, dwelling = problem.edge_case[edge], problem.edge_dwelling[edge]
     rest = (problem.edge_case != case) & (problem.edge_dwelling != dwelling)
     complex_room = problem.complex_room.copy()
@@ -193,7 +203,10 @@ def housed_with_pair(problem: AssignmentProblem, edge: int) -> int:
         np.maximum(complex_room, 0),
         np.maximum(hood_room, 0),
     )
-    return 1 + solve(reduced).count
+    result = solve(reduced, deadline=deadline, count_only=True)
+    if not result.optimal:
+        return None
+    return 1 + result.count
 
 
 def _used(problem: AssignmentProblem, chosen: np.ndarray) -> np.ndarray:

@@ -12,6 +12,8 @@ from app.idempotency import IdempotencyDep
 from app.meetings import service
 from app.meetings.models import MeetingAgenda, MeetingCreate, MeetingPage, MeetingPublic
 from app.problems import problem_responses
+from app.rate_limits.deps import limited
+from app.rate_limits.service import EndpointClass
 from app.schemas import CURSOR_PATTERN, Limit, decode_cursor, paginate
 from app.tables.service import get_table
 from app.versioning import etag
@@ -87,7 +89,8 @@ def get_meeting(
 @router.post(
     "/meetings/{meeting_id}/publish",
     response_model=MeetingPublic,
-    responses=problem_responses(401, 403, 404, 409, 412, 422),
+    responses=problem_responses(401, 403, 404, 409, 412, 422, 429),
+    dependencies=limited(EndpointClass.publish),
 )
 def publish_meeting(
     meeting_id: uuid.UUID,
@@ -106,7 +109,8 @@ def publish_meeting(
 @router.get(
     "/meetings/{meeting_id}/agenda",
     response_model=MeetingAgenda,
-    responses=problem_responses(401, 403, 404, 422),
+    responses=problem_responses(401, 403, 404, 422, 429),
+    dependencies=limited(EndpointClass.agenda),
 )
 def get_meeting_agenda(
     meeting_id: uuid.UUID, context: AccessContextDep, session: SessionDep

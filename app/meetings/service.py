@@ -12,6 +12,7 @@ from app.access_log.service import AccessContext
 from app.agenda import service as agenda
 from app.agenda.models import AgendaView
 from app.cases.models import Case, effective_status
+from app.db import outside_transaction
 from app.meetings import lifecycle
 from app.meetings.lifecycle import MeetingEvent
 from app.meetings.models import Meeting, MeetingCreate, MeetingPublic
@@ -23,8 +24,8 @@ from app.vacancies.models import Vacancy
 from app.versioning import check_if_match, etag, flush, lock_one
 
 SNAPSHOT_CANDIDATES = 5
-# How often publishing computes the agenda again when its inputs changed meanwhile.
 PUBLISH_ATTEMPTS = 3
+"""Computations a publish may start when its inputs keep changing while it computes."""
 
 
 def create_meeting(
@@ -87,34 +88,13 @@ def publish(
     table: OutflowTable,
     if_match: str | None,
 ) -> Meeting:
-    """Freeze the agenda for the meeting's date and make its proposals (chair only, once).
-
-    The meeting's row is locked first: of two publishes at once the second waits and then gets
-    409 `already_published`. The proposals are made only from cases and dwellings still as the
-    agenda read them; when one changed meanwhile, the agenda is computed again (a few times,
-    then 409 `agenda_changed`).
-    """
+    """Freeze the agenda for the meeting's date and make its proposals (chair only, once);
+    see `_compute_and_propose` for how two publishes, or a publish and edits, meet."""
     if context.principal.organisation_id != table.chair_organisation_id:
         raise Forbidden("The chair publishes the agenda.")
-    meeting = lock_one(session, meeting)
-    check_if_match(if_match, etag(meeting), "meeting")
-    lifecycle.check(meeting, MeetingEvent.publish)
-    for _attempt in range(PUBLISH_ATTEMPTS):
-        try:
-            with session.begin_nested():
-                document, owners, inputs = agenda.compute(
-                    session, table, meeting.date, SNAPSHOT_CANDIDATES
-                )
-                versions = {str(r.id): r.version for r in (*inputs.cases, *inputs.vacancies)}
-                create_from_agenda(session, meeting, table, document, versions, context)
-            break
-        except StaleAgenda:
-            continue
-    else:
-        raise Conflict(
-            "Cases or dwellings kept changing while the agenda was computed; publish again.",
-            code="agenda_changed",
-        )
+    document, loaded = _compute_and_propose(session, context, meeting, table, if_match)
+    inputs = loaded.inputs
+    owners = agenda.owners_of(inputs)
     case_ids = [r.id for r in inputs.cases]
     vacancy_ids = [r.id for r in inputs.vacancies]
     meeting.snapshot = {
@@ -145,6 +125,55 @@ def publish(
         },
     )
     return meeting
+
+
+def _check_publishable(meeting: Meeting, if_match: str | None) -> None:
+    check_if_match(if_match, etag(meeting), "meeting")
+    lifecycle.check(meeting, MeetingEvent.publish)
+
+
+def _compute_and_propose(
+    session: Session,
+    context: AccessContext,
+    meeting: Meeting,
+    table: OutflowTable,
+    if_match: str | None,
+) -> tuple[dict[str, Any], agenda.Loaded]:
+    """Compute the agenda to freeze and make its proposals; returns it and what it was
+    computed from.
+
+    The engine runs outside the write transaction (`outside_transaction`: a big table never
+    holds the SQLite lock or a PostgreSQL transaction). Then, in the transaction that writes:
+    - the meeting's row is locked, so of two publishes at once the second waits and then gets
+      409 `already_published`;
+    - the inputs are read again, and if anything the agenda was computed from changed, it is
+      computed again;
+    - each proposed case and dwelling is locked and must still be at the version the agenda
+      read (else it is computed again too).
+    At most PUBLISH_ATTEMPTS computations, then 409 `inputs_changed`.
+    """
+    _check_publishable(meeting, if_match)
+    loaded = agenda.load(session, table, meeting.date)
+    for _ in range(PUBLISH_ATTEMPTS):
+        with outside_transaction(session):
+            document = agenda.compute_loaded(loaded, SNAPSHOT_CANDIDATES)
+        meeting = lock_one(session, meeting)
+        session.refresh(table)
+        _check_publishable(meeting, if_match)
+        again = agenda.load(session, table, meeting.date)
+        if again.same_as(loaded):
+            read = {str(r.id): r.version for r in (*loaded.inputs.cases, *loaded.inputs.vacancies)}
+            try:
+                with session.begin_nested():
+                    create_from_agenda(session, meeting, table, document, read, context)
+                return document, loaded
+            except StaleAgenda:
+                again = agenda.load(session, table, meeting.date)
+        loaded = again
+    raise Conflict(
+        "The cases or vacancies kept changing while the agenda was computed; try again.",
+        code="inputs_changed",
+    )
 
 
 def _versions(session: Session, model: type, ids: list[uuid.UUID]) -> dict[str, int]:

@@ -24,6 +24,8 @@ from app.monitor.models import (
     Period,
 )
 from app.problems import problem_responses
+from app.rate_limits.deps import limited
+from app.rate_limits.service import EndpointClass
 from app.schemas import Date
 from app.tables.service import get_table
 from app.timeutil import today
@@ -57,7 +59,8 @@ def _csv(text: str, name: str) -> Response:
 @router.get(
     "/{table_id}/monitor",
     response_model=MonitorFlows,
-    responses={**CSV_RESPONSE, **problem_responses(401, 403, 404, 422)},
+    responses={**CSV_RESPONSE, **problem_responses(401, 403, 404, 422, 429)},
+    dependencies=limited(EndpointClass.monitor),
 )
 def get_flows(
     table_id: uuid.UUID,
@@ -85,7 +88,8 @@ def get_flows(
 @router.get(
     "/{table_id}/monitor/placements",
     response_model=MonitorPlacements,
-    responses={**CSV_RESPONSE, **problem_responses(401, 403, 404, 422)},
+    responses={**CSV_RESPONSE, **problem_responses(401, 403, 404, 422, 429)},
+    dependencies=limited(EndpointClass.monitor),
 )
 def get_placements(
     table_id: uuid.UUID,
@@ -109,7 +113,8 @@ def get_placements(
 @router.get(
     "/{table_id}/monitor/contingent/{year}",
     response_model=MonitorContingent,
-    responses={**CSV_RESPONSE, **problem_responses(401, 403, 404, 422)},
+    responses={**CSV_RESPONSE, **problem_responses(401, 403, 404, 422, 429)},
+    dependencies=limited(EndpointClass.monitor),
 )
 def get_contingent(
     table_id: uuid.UUID,
@@ -130,7 +135,8 @@ def get_contingent(
 @router.get(
     "/{table_id}/monitor/bottlenecks",
     response_model=MonitorBottlenecks,
-    responses=problem_responses(401, 403, 404, 422),
+    responses=problem_responses(401, 403, 404, 422, 429),
+    dependencies=limited(EndpointClass.monitor),
 )
 def get_bottlenecks(
     table_id: uuid.UUID,
@@ -150,7 +156,8 @@ def get_bottlenecks(
 @router.get(
     "/{table_id}/monitor/forecast",
     response_model=MonitorForecast,
-    responses=problem_responses(401, 403, 404, 422),
+    responses=problem_responses(401, 403, 404, 422, 429),
+    dependencies=limited(EndpointClass.monitor),
 )
 def get_forecast(
     table_id: uuid.UUID,

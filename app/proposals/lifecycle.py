@@ -3,8 +3,9 @@ through `fire`, which records the decision (actor, time, reason) beside it.
 
 proposed -> nominated -> accepted -> (viewing_planned) -> tenancy_signed -> housed; declines by
 corporation or client and the chair's withdrawal end an open proposal. `superseded` is what
-earlier versions wrote on a second open proposal of a case or dwelling (and what migration 0007
-writes on any still open): the database now allows only one, so nothing leads there any more.
+earlier versions wrote on a second open proposal of a case or dwelling (and what the `lifecycle`
+migration writes on any still open): the database now allows only one, so nothing leads there
+any more.
 """
 
 import uuid

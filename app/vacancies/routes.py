@@ -10,6 +10,8 @@ from app.auth import CurrentPrincipal
 from app.db import SessionDep
 from app.idempotency import IdempotencyDep
 from app.problems import problem_responses
+from app.rate_limits.deps import limited
+from app.rate_limits.service import EndpointClass
 from app.schemas import CURSOR_PATTERN, ExternalRef, Limit, decode_cursor, paginate
 from app.timeline.models import Timeline
 from app.timeline.service import vacancy_timeline
@@ -62,7 +64,8 @@ def upsert_vacancy(
 @router.post(
     "/batch",
     response_model=VacancyBatchResult,
-    responses=problem_responses(401, 403, 409, 413, 422),
+    responses=problem_responses(401, 403, 409, 413, 422, 429),
+    dependencies=limited(EndpointClass.batch),
 )
 def upsert_vacancies(
     payload: VacancyBatch,

@@ -287,8 +287,31 @@ def reason_counts(counts: dict[str, int] | None) -> str:
     return "; ".join(f"{labels.label('reason', code)}: {n}" for code, n in ordered)
 
 
+def optimality_note(summary: dict[str, Any]) -> str | None:
+    """The Dutch note for a proposal the solver could not prove optimal; None when proven."""
+    if summary.get("optimal", True):
+        return None
+    detail = summary.get("optimality") or {}
+    seconds = detail.get("time_budget_seconds")
+    bound = detail.get("people_housed_bound")
+    text = "Niet bewezen optimaal: de rekentijd"
+    if seconds is not None:
+        text += f" ({seconds:g} seconden)"
+    text += (
+        " was op voordat bewezen was dat dit voorstel het beste is. Het voorstel houdt zich aan "
+        "alle regels en spreidingsgrenzen."
+    )
+    if bound is not None:
+        text += (
+            f" Met dit voorstel krijgen {summary['people_housed']} dossiers een woning; "
+            f"hoogstens {bound} zou mogelijk zijn."
+        )
+    return text
+
+
 def summary_rows(data: AgendaData) -> list[tuple[str, str]]:
     s = data.document["summary"]
+    note = optimality_note(s)
     return [
         ("Klaar voor uitstroom", str(s["ready_cases"])),
         ("Woningen aangeboden", str(s["vacancies"])),
@@ -296,4 +319,5 @@ def summary_rows(data: AgendaData) -> list[tuple[str, str]]:
         ("Dossiers gehuisvest met dit voorstel", str(s["people_housed"])),
         ("Personen gehuisvest met dit voorstel", str(s["persons_housed"])),
         ("Dossiers zonder passende woning", str(s["blocked_cases"])),
+        ("Bewezen optimaal", "ja" if note is None else note),
     ]

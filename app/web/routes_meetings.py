@@ -32,6 +32,8 @@ from app.problems import ProblemError
 from app.proposals import lifecycle as proposal_lifecycle
 from app.proposals import service as proposals_service
 from app.proposals.models import REASONS, DecisionCreate, ProposalStatus
+from app.rate_limits.deps import limit_person
+from app.rate_limits.service import EndpointClass
 from app.tables import service as tables_service
 from app.timeline.service import case_timeline
 from app.timeutil import today
@@ -263,6 +265,7 @@ def _agenda_page(
             "doc": doc,
             "view": view,
             "summary": agenda_page.summary_rows(data),
+            "optimality_note": agenda_page.optimality_note(data.document["summary"]),
             "proposals": proposals,
             "open_actions": [{**a, "now": data.actions.get(a["id"])} for a in doc["open_actions"]],
             "meeting_actions": meeting_actions,
@@ -288,6 +291,7 @@ def agenda_page_title(data: agenda_page.AgendaData) -> str:
 def meeting_page(
     request: Request, meeting_id: uuid.UUID, session: SessionDep, web: WebDep
 ) -> HTMLResponse:
+    limit_person(session, web.person.id, EndpointClass.agenda)
     return _agenda_page(request, session, web, meeting_id)
 
 
@@ -298,20 +302,26 @@ def publish_meeting(
     context = web.access()
     meeting, table = meetings_service.get_meeting(session, context, meeting_id)
     web.require_chair(table.chair_organisation_id)
+    limit_person(session, web.person.id, EndpointClass.publish)
     version = field(form, "versie", 10)
-    published = attempt(
-        session,
-        lambda: meetings_service.publish(session, context, meeting, table, _if_match(version)),
-    )
-    if isinstance(published, Refusal):
+    # Not in a savepoint (`attempt`): publishing commits before it computes the agenda so that it
+    # never holds the database meanwhile (app.db.outside_transaction). A refusal rolls back the
+    # transaction it writes the proposals in, which holds nothing else.
+    try:
+        meetings_service.publish(session, context, meeting, table, _if_match(version))
+    except ProblemError as exc:
+        if exc.status in (403, 404):
+            raise
+        session.rollback()
         return _agenda_page(
-            request, session, web, meeting_id, error=published.message, status=published.status
+            request, session, web, meeting_id, error=problem_message(exc), status=exc.status
         )
     return redirect(f"/vergaderingen/{meeting_id}", "gepubliceerd")
 
 
 @router.get("/vergaderingen/{meeting_id}/agenda.pdf")
 def meeting_pdf(meeting_id: uuid.UUID, session: SessionDep, web: WebDep) -> Response:
+    limit_person(session, web.person.id, EndpointClass.agenda)
     data = agenda_page.load(session, web, meeting_id)
     printed_by = f"{web.person.display_name} ({web.organisation.name})"
     return Response(
@@ -323,6 +333,7 @@ def meeting_pdf(meeting_id: uuid.UUID, session: SessionDep, web: WebDep) -> Resp
 
 @router.get("/vergaderingen/{meeting_id}/agenda.csv")
 def meeting_csv(meeting_id: uuid.UUID, session: SessionDep, web: WebDep) -> Response:
+    limit_person(session, web.person.id, EndpointClass.agenda)
     data = agenda_page.load(session, web, meeting_id)
     return Response(
         agenda_csv(data).encode("utf-8"),
@@ -344,6 +355,7 @@ def why_not_page(
     session: SessionDep,
     web: WebDep,
 ) -> HTMLResponse:
+    limit_person(session, web.person.id, EndpointClass.why_not)
     context = web.access()
     meeting, table = meetings_service.get_meeting(session, context, meeting_id)
     answer = agenda_service.why_not(session, context, table, dossier, woning, meeting.date)

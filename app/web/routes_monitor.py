@@ -14,6 +14,8 @@ from app.db import SessionDep
 from app.monitor import service as monitor
 from app.monitor.models import GroupBy, Period
 from app.problems import ProblemError
+from app.rate_limits.deps import limit_person
+from app.rate_limits.service import EndpointClass
 from app.tables import service as tables_service
 from app.tables.models import OutflowTable
 from app.timeutil import today
@@ -70,6 +72,7 @@ def monitor_page(
     indeling: GroupBy = GroupBy.none,
     jaar: Annotated[int | None, Query(ge=2000, le=2100)] = None,
 ) -> HTMLResponse:
+    limit_person(session, web.person.id, EndpointClass.monitor)
     table = tables_service.get_table(session, web.principal, table_id)
     end = tot or today()
     start = van or default_start(end)

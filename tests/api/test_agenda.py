@@ -295,3 +295,81 @@ def test_a_dwelling_past_its_response_date_is_still_matched_until_withdrawn(clie
     assert agenda(client, region.chair, region.table_id)["summary"]["people_housed"] == 1
     client.delete(f"/v1/vacancies/{vacancy['id']}", headers=region.corporation.headers)
     assert agenda(client, region.chair, region.table_id)["summary"]["vacancies"] == 0
+
+
+def straddling_complex(client, region):
+    """Six cases and one complex of six dwellings, three in each of two neighbourhoods: the
+    complex cap (2) and the neighbourhood caps (set to 2) do not nest, so the solver must prove
+    how the complex's room is split. Intensive-support cases prefer the dwelling with a complex
+    manager, the others the cheaper ones, so every dwelling is someone's best."""
+    response = client.patch(
+        f"/v1/tables/{region.table_id}",
+        json={"policy": {"max_per_neighbourhood": 2}},
+        headers=region.chair.headers,
+    )
+    assert response.status_code == 200, response.text
+    for n in range(6):
+        support = {"intensity": "intensive" if n % 2 else "light", "needs_complex_manager": False}
+        create_case(
+            client,
+            region.care_provider,
+            region.table_id,
+            ready_since=f"2025-0{n + 1}-01",
+            support=support,
+        )
+    for n in range(6):
+        address = {
+            "street": "Kastanjelaan",
+            "house_number": str(n + 1),
+            "postcode": "3512AB",
+            "municipality_code": "GM0344",
+            "neighbourhood_code": "BU03440101" if n < 3 else "BU03440102",
+        }
+        create_vacancy(
+            client,
+            region.corporation,
+            complex_ref="STRADDLE",
+            address=address,
+            complex_manager=n % 3 == 2,
+            rent={"base": f"{600 + 10 * n}.00", "eligible_service_costs": "0.00"},
+        )
+
+
+@pytest.fixture
+def solver_budget(monkeypatch):
+    from app.settings import get_settings
+
+    def set_budget(seconds: str) -> None:
+        monkeypatch.setenv("UITSTROOM_SOLVER_TIME_BUDGET_SECONDS", seconds)
+        get_settings.cache_clear()
+
+    yield set_budget
+    monkeypatch.delenv("UITSTROOM_SOLVER_TIME_BUDGET_SECONDS", raising=False)
+    get_settings.cache_clear()
+
+
+def test_a_straddling_complex_is_solved_exactly_within_the_budget(client, region):
+    straddling_complex(client, region)
+    summary = agenda(client, region.chair, region.table_id)["summary"]
+    assert summary["people_housed"] == 2  # the complex cap
+    assert summary["solver"] != "assignment"  # the caps do not nest
+    assert summary["optimal"] is True
+    assert summary["optimality"] is None
+
+
+def test_a_budget_run_out_gives_a_feasible_agenda_flagged_not_proven_optimal(
+    client, region, solver_budget
+):
+    solver_budget("0.000000001")
+    straddling_complex(client, region)
+    document = agenda(client, region.chair, region.table_id)
+    summary = document["summary"]
+    assert summary["optimal"] is False
+    assert summary["optimality"]["reason"] == "time_budget"
+    assert summary["people_housed"] == len(document["proposals"]) == 2
+    assert summary["people_housed"] <= summary["optimality"]["people_housed_bound"]
+    assert summary["passed_over_complete"] is False
+    assert len({p["vacancy_id"] for p in document["proposals"]}) == 2
+    corporation = agenda(client, region.corporation, region.table_id)["summary"]
+    assert corporation["optimal"] is False
+    assert corporation["optimality"]["score_bound"] is None

@@ -1,10 +1,13 @@
 """The proposal solver against brute force on small random problems, with and without nesting."""
 
+import time
+
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from app.matching.solver import AssignmentProblem, check_assignment, prune, solve
+from app.matching.straddling import certified_optimum
 from app.matching.tradeoffs import passed_over
 from tests.matching.brute import best
 
@@ -265,17 +268,17 @@ def test_straddling_complexes_match_brute_force_with_their_passed_over_cases(pro
 
 @settings(max_examples=150, deadline=None)
 @given(straddled())
-def test_passed_over_after_the_milp_route_matches_brute_force(problem):
+def test_passed_over_after_the_component_route_matches_brute_force(problem):
     result = solve(problem, split_limit=0)
-    assert result.method in ("milp", "assignment", "none")
+    assert result.method in ("components", "assignment", "none")
     check = passed_over(problem, result, resolve_limit=1000)
     assert check.complete
     assert check.by_edge == expected_passed_over(problem, result.edges)
 
 
-def test_unsettled_passed_over_checks_beyond_the_limit_are_flagged():
-    # found by search: the stricter graph cannot settle edge 4, a MILP re-solve must
-    problem = AssignmentProblem(
+def unsettled_problem() -> AssignmentProblem:
+    """Found by search: the stricter graph cannot settle edge 4, a re-solve must."""
+    return AssignmentProblem(
         n_cases=5,
         n_dwellings=3,
         edge_case=np.array([0, 1, 2, 3, 4, 4]),
@@ -286,11 +289,147 @@ def test_unsettled_passed_over_checks_beyond_the_limit_are_flagged():
         complex_room=np.array([2, 1]),
         neighbourhood_room=np.array([1, 1, 1]),
     )
+
+
+def test_unsettled_passed_over_checks_beyond_the_limit_are_flagged():
+    problem = unsettled_problem()
     result = solve(problem, split_limit=0)
-    assert result.method == "milp"
+    assert result.method == "components"
     full = passed_over(problem, result, resolve_limit=10)
     assert (full.complete, full.resolves) == (True, 1)
     assert full.by_edge == expected_passed_over(problem, result.edges) == {4: 1}
     limited = passed_over(problem, result, resolve_limit=0)
     assert not limited.complete
     assert limited.by_edge == {}
+
+
+@st.composite
+def crossing(draw) -> AssignmentProblem:
+    """A seeded random problem whose complexes and neighbourhoods cross freely (every room 1 or
+    2): the general, NP-hard case, where the linear relaxation is often fractional."""
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    n_cases, n_dwellings = int(rng.integers(2, 6)), int(rng.integers(3, 7))
+    pairs = [(c, v) for c in range(n_cases) for v in range(n_dwellings) if rng.random() < 0.45]
+    return AssignmentProblem(
+        n_cases,
+        n_dwellings,
+        np.array([c for c, _ in pairs], dtype=np.int64),
+        np.array([v for _, v in pairs], dtype=np.int64),
+        rng.integers(0, 6, len(pairs)),
+        rng.integers(0, 3, n_dwellings),
+        rng.integers(0, 3, n_dwellings),
+        rng.integers(1, 3, 3),
+        rng.integers(1, 3, 3),
+    )
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(problems(nested=False), straddled(), crossing()))
+def test_component_route_houses_as_many_and_scores_as_high_as_brute_force(problem):
+    result = solve(problem, split_limit=0)
+    check_assignment(problem, result.edges)
+    assert result.optimal
+    assert (result.count, result.total_score) == best(problem)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(straddled(), crossing()))
+def test_certified_linear_programming_matches_brute_force(problem):
+    # Every edge, no pruning and no assignment shortcut: the relaxation, its checked bound and,
+    # where the relaxation is fractional, branch and cut must reach the optimum by themselves.
+    found = certified_optimum(problem, np.arange(problem.edges), [], None)
+    check_assignment(problem, found.edges)
+    assert (found.count, found.score) == best(problem)
+
+
+def test_a_fractional_relaxation_is_settled_by_branch_and_cut():
+    # found by search: the relaxation of this crossing problem is not integral or not tight
+    problem = AssignmentProblem(
+        n_cases=5,
+        n_dwellings=5,
+        edge_case=np.array([0, 0, 0, 1, 1, 2, 2, 2, 3, 4, 4]),
+        edge_dwelling=np.array([0, 1, 3, 1, 4, 1, 2, 4, 4, 1, 3]),
+        edge_score=np.array([3, 0, 1, 1, 0, 2, 0, 1, 3, 3, 2]),
+        complex_of=np.array([1, 0, 2, 0, 2]),
+        neighbourhood_of=np.array([0, 1, 0, 0, 1]),
+        complex_room=np.array([1, 1, 1]),
+        neighbourhood_room=np.array([1, 1, 1]),
+    )
+    found = certified_optimum(problem, np.arange(problem.edges), [], None)
+    assert found.used_milp
+    assert (found.count, found.score) == best(problem)
+
+
+def large_straddling_problem(seed: int = 7) -> AssignmentProblem:
+    """400 cases x 160 dwellings; complexes of three to six dwellings spread over random
+    neighbourhoods, rooms 2 per complex and 3 per neighbourhood."""
+    rng = np.random.default_rng(seed)
+    n_cases, n_dwellings = 400, 160
+    mask = rng.random((n_cases, n_dwellings)) < 0.15
+    cases, dwellings = np.nonzero(mask)
+    return AssignmentProblem(
+        n_cases,
+        n_dwellings,
+        cases.astype(np.int64),
+        dwellings.astype(np.int64),
+        rng.integers(0, 1000, len(cases)),
+        np.repeat(np.arange(40), 4)[rng.permutation(n_dwellings)],
+        rng.integers(0, 30, n_dwellings),
+        np.full(40, 2),
+        np.full(30, 3),
+    )
+
+
+def test_budget_run_out_gives_a_feasible_proposal_flagged_not_optimal():
+    problem = large_straddling_problem()
+    fallback = solve(problem, split_limit=0, deadline=time.monotonic())
+    check_assignment(problem, fallback.edges)
+    assert not fallback.optimal
+    assert fallback.reason == "time_budget"
+    exact = solve(problem, split_limit=0)
+    assert exact.optimal and exact.reason is None
+    assert fallback.count <= exact.count <= fallback.count_bound
+    if fallback.score_bound is not None:
+        assert exact.count == fallback.count
+        assert fallback.total_score <= exact.total_score <= fallback.score_bound
+
+
+def test_budget_fallback_is_the_same_proposal_every_time():
+    problem = large_straddling_problem(seed=11)
+    first = solve(problem, split_limit=0, deadline=time.monotonic())
+    again = solve(problem, split_limit=0, deadline=time.monotonic())
+    assert not first.optimal
+    assert first.edges.tolist() == again.edges.tolist()
+
+
+def test_components_solved_in_time_stay_exact_when_the_budget_runs_out():
+    # two independent tables in one problem: a nested one (settled exactly by the assignment
+    # route whatever the budget) and a straddling one (left to the fallback)
+    nested = AssignmentProblem(
+        3, 2, np.array([0, 1, 2]), np.array([0, 1, 1]), np.array([5, 9, 1]),
+        np.array([0, 0]), np.array([0, 0]), np.array([1]), np.array([1]),
+    )  # fmt: skip
+    hard = large_straddling_problem()
+    problem = AssignmentProblem(
+        nested.n_cases + hard.n_cases,
+        nested.n_dwellings + hard.n_dwellings,
+        np.concatenate([nested.edge_case, nested.n_cases + hard.edge_case]),
+        np.concatenate([nested.edge_dwelling, nested.n_dwellings + hard.edge_dwelling]),
+        np.concatenate([nested.edge_score, hard.edge_score]),
+        np.concatenate([nested.complex_of, 1 + hard.complex_of]),
+        np.concatenate([nested.neighbourhood_of, 1 + hard.neighbourhood_of]),
+        np.concatenate([nested.complex_room, hard.complex_room]),
+        np.concatenate([nested.neighbourhood_room, hard.neighbourhood_room]),
+    )
+    result = solve(problem, split_limit=0, deadline=time.monotonic())
+    assert not result.optimal
+    in_nested = result.edges[problem.edge_case[result.edges] < nested.n_cases]
+    assert in_nested.tolist() == [1]  # the nested part's optimum: case 1 on dwelling 1 (9 points)
+
+
+def test_passed_over_resolves_stop_at_the_deadline_and_say_so():
+    problem = unsettled_problem()
+    result = solve(problem, split_limit=0)
+    late = passed_over(problem, result, resolve_limit=10, deadline=time.monotonic() - 1)
+    assert not late.complete
+    assert late.by_edge == {}

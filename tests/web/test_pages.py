@@ -284,3 +284,24 @@ def test_the_overview_lists_only_the_organisations_own_tables(
     overview = outsider.get("/overzicht").text
     assert region.table_id not in overview
     assert other_region.table_id in overview
+
+
+def test_an_agenda_not_proven_optimal_says_so_on_the_page(app, client, region, chair, monkeypatch):
+    from app.settings import get_settings
+    from tests.api.test_agenda import straddling_complex
+
+    straddling_complex(client, region)
+    monkeypatch.setenv("UITSTROOM_SOLVER_TIME_BUDGET_SECONDS", "0.000000001")
+    get_settings.cache_clear()
+    try:
+        browser = signed_in(app, chair)
+        scheduled = browser.post(
+            f"/tafels/{region.table_id}/vergaderingen",
+            data={"csrf_token": csrf_of(browser, f"/tafels/{region.table_id}"), "datum": DATE},
+        )
+        draft = browser.get(scheduled.headers["location"].split("?")[0])
+    finally:
+        monkeypatch.delenv("UITSTROOM_SOLVER_TIME_BUDGET_SECONDS")
+        get_settings.cache_clear()
+    assert "Niet bewezen optimaal" in draft.text
+    assert "hoogstens" in draft.text

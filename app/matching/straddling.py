@@ -1,0 +1,279 @@
+"""The exact proposal when the spread caps do not nest (a complex straddles neighbourhoods).
+
+Why a separate route: with a complex spread over several neighbourhoods the caps are two crossing
+partitions of the dwellings, and the problem (one dwelling per case, per complex at most its room,
+per neighbourhood at most its room) is NP-hard in general: 3-dimensional matching is the special
+case with one feasible case per dwelling and all rooms 1. On real tables its linear relaxation is
+nearly always integral, so linear programming with a checked bound settles it; branch and cut
+(HiGHS MILP) takes over only where the relaxation is fractional.
+
+Per phase (first the most people housed, then the highest total score with that count fixed):
+
+1. **Column generation.** The linear relaxation (0 <= x_e <= 1, one row per case, dwelling,
+   complex and neighbourhood, plus the count row in phase two) is solved on a core of edges: the
+   best few per dwelling and per case and the edges of the seed solutions the caller passes. The
+   duals price every (pruned) edge; the best violating edges per dwelling join the core, and HiGHS
+   re-solves from its previous basis, until no edge prices out.
+2. **Certificate.** For any duals pi >= 0 (mu free for the count row) every feasible x satisfies
+   `w.x <= pi.b + mu.k + sum_e max(0, w_e - A_e.pi - mu)` (the Lagrangian bound of the relaxation
+   with 0 <= x <= 1). We compute it ourselves from HiGHS's duals (clipped at 0) with `math.fsum`,
+   so it is a valid bound whatever the solver's tolerances. An integral relaxation solution of
+   value V with a bound below V + 1 (objectives are integers) is optimal: proven, not trusted.
+3. **Branch and cut** when the relaxation is fractional: HiGHS MILP on the core gives a feasible
+   value LB; any solution worth at least LB uses only edges with reduced cost >= LB - UB (from the
+   bound above: w.x <= UB + sum of the negative reduced costs of the edges it uses), so the MILP
+   re-run on the core plus those edges is exact over all edges.
+
+Every HiGHS run gets the time left until `deadline`; past it, `OutOfTime` is raised and the
+caller falls back (see `solver.solve`). HiGHS runs single-threaded and deterministically, so the
+same input gives the same proposal.
+"""
+
+import math
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import highspy
+import numpy as np
+
+from app.matching.ranking import top_within
+
+if TYPE_CHECKING:
+    from app.matching.solver import AssignmentProblem
+
+CORE_PER_DWELLING = 3
+"""Best cases per dwelling in the first core."""
+CORE_PER_CASE = 2
+"""Best dwellings per case in the first core."""
+ADD_PER_DWELLING = 5
+"""Most violating edges per dwelling added to the core per pricing round."""
+FLOAT_SAFE = 2**50
+"""Objective magnitudes below this keep the float64 certificate's rounding error far below 1."""
+SLACK = 1e-3
+"""A bound below V + 1 - SLACK proves V optimal (the float error of the bound is far smaller)."""
+
+
+class OutOfTime(Exception):
+    """The time budget ran out before the phase was settled."""
+
+
+@dataclass(frozen=True, slots=True)
+class Certified:
+    """The proven optimum: chosen edges (indices into the problem's edges), count and score;
+    `used_milp` when a phase needed branch and cut."""
+
+    edges: np.ndarray
+    count: int
+    score: int
+    used_milp: bool
+
+
+def remaining(deadline: float | None) -> float:
+    """Seconds left until `deadline` (time.monotonic), or infinity."""
+    return math.inf if deadline is None else deadline - time.monotonic()
+
+
+class _Relaxation:
+    """The linear relaxation on a growing core of edges, kept in one HiGHS model."""
+
+    def __init__(self, problem: "AssignmentProblem", edges: np.ndarray) -> None:
+        cases, dwellings = problem.edge_case[edges], problem.edge_dwelling[edges]
+        n_cases, n_dwellings = problem.n_cases, problem.n_dwellings
+        n_complexes = len(problem.complex_room)
+        global_rows = np.stack(
+            [
+                cases,
+                n_cases + dwellings,
+                n_cases + n_dwellings + problem.complex_of[dwellings],
+                n_cases + n_dwellings + n_complexes + problem.neighbourhood_of[dwellings],
+            ],
+            axis=1,
+        )
+        used, local = np.unique(global_rows, return_inverse=True)
+        room = np.concatenate(
+            [
+                np.ones(n_cases + n_dwellings),
+                problem.complex_room.astype(np.float64),
+                problem.neighbourhood_room.astype(np.float64),
+            ]
+        )
+        self.rows = local.reshape(global_rows.shape).astype(np.int32)
+        self.room = room[used]
+        self.edges = edges
+        self.in_core = np.zeros(len(edges), dtype=bool)
+        self.core: list[int] = []
+        self.count_row: int | None = None
+        self.model = highspy.Highs()
+        model = self.model
+        model.setOptionValue("output_flag", False)
+        model.setOptionValue("threads", 1)
+        model.setOptionValue("random_seed", 0)
+        n = len(self.room)
+        model.addRows(
+            n,
+            np.full(n, -highspy.kHighsInf),
+            self.room,
+            0,
+            np.zeros(0, dtype=np.int32),
+            np.zeros(0, dtype=np.int32),
+            np.zeros(0),
+        )
+        model.changeObjectiveSense(highspy.ObjSense.kMaximize)
+
+    def add(self, positions: np.ndarray, weight: np.ndarray) -> None:
+        """Add edges (positions into `edges`) to the core as columns with `weight[positions]`."""
+        positions = positions[~self.in_core[positions]]
+        if len(positions) == 0:
+            return
+        index = self.rows[positions]
+        if self.count_row is not None:
+            index = np.concatenate([index, np.full((len(positions), 1), self.count_row)], axis=1)
+        k, width = index.shape
+        self.model.addCols(
+            k,
+            weight[positions].astype(np.float64),
+            np.zeros(k),
+            np.ones(k),
+            k * width,
+            (np.arange(k) * width).astype(np.int32),
+            index.ravel().astype(np.int32),
+            np.ones(k * width),
+        )
+        self.in_core[positions] = True
+        self.core.extend(positions.tolist())
+
+    def fix_count(self, count: int, weight: np.ndarray) -> None:
+        """Phase two: the count row sum x = count over every core column, and the score weights."""
+        columns = np.arange(len(self.core), dtype=np.int32)
+        self.count_row = len(self.room)
+        self.model.addRow(count, count, len(columns), columns, np.ones(len(columns)))
+        self.model.changeColsCost(
+            len(columns), columns, weight[np.array(self.core)].astype(np.float64)
+        )
+
+    def run(self, deadline: float | None, integral: bool = False) -> tuple[np.ndarray, np.ndarray]:
+        """Solve; returns (x per core column, row duals). Raises OutOfTime past the deadline."""
+        model = self.model
+        columns = len(self.core)
+        if integral:
+            model.changeColsIntegrality(
+                columns,
+                np.arange(columns, dtype=np.int32),
+                np.full(columns, highspy.HighsVarType.kInteger),
+            )
+            model.setOptionValue("mip_rel_gap", 0.0)
+        left = remaining(deadline)
+        if left <= 0:
+            raise OutOfTime
+        if math.isfinite(left):
+            model.setOptionValue("time_limit", float(left))
+        model.run()
+        status = model.getModelStatus()
+        if status == highspy.HighsModelStatus.kTimeLimit:
+            raise OutOfTime
+        if status != highspy.HighsModelStatus.kOptimal:
+            message = model.modelStatusToString(status)
+            raise RuntimeError(f"HiGHS did not solve the relaxation: {message}")
+        solution = model.getSolution()
+        duals = np.zeros(len(self.room) + 1)
+        if not integral:
+            row_dual = np.asarray(solution.row_dual)
+            duals[: len(row_dual)] = row_dual
+        return np.asarray(solution.col_value), duals
+
+    def relax_integrality(self) -> None:
+        columns = len(self.core)
+        self.model.changeColsIntegrality(
+            columns,
+            np.arange(columns, dtype=np.int32),
+            np.full(columns, highspy.HighsVarType.kContinuous),
+        )
+
+
+def _reduced_costs(
+    relaxation: _Relaxation, weight: np.ndarray, duals: np.ndarray, count: int
+) -> tuple[np.ndarray, float]:
+    """(reduced cost per edge, the Lagrangian upper bound) from the duals, pi clipped at 0."""
+    pi = np.maximum(duals[: len(relaxation.room)], 0.0)
+    mu = float(duals[relaxation.count_row]) if relaxation.count_row is not None else 0.0
+    reduced = weight - pi[relaxation.rows].sum(axis=1) - mu
+    bound = math.fsum(
+        [math.fsum(pi * relaxation.room), mu * count, math.fsum(np.maximum(reduced, 0.0))]
+    )
+    return reduced, bound
+
+
+def _phase(
+    relaxation: _Relaxation,
+    weight: np.ndarray,
+    dwelling_of: np.ndarray,
+    count: int,
+    deadline: float | None,
+) -> tuple[np.ndarray, int, bool]:
+    """Optimum of `weight` over the edges (with the count row if set): (chosen positions, value,
+    whether branch and cut was needed)."""
+    tolerance = 1e-9 * max(1.0, float(np.abs(weight).max()))
+    while True:
+        x, duals = relaxation.run(deadline)
+        reduced, bound = _reduced_costs(relaxation, weight, duals, count)
+        violating = np.flatnonzero((reduced > tolerance) & ~relaxation.in_core)
+        if len(violating) == 0:
+            break
+        best = top_within(dwelling_of[violating], reduced[violating], ADD_PER_DWELLING)
+        relaxation.add(violating[best], weight)
+    core = np.array(relaxation.core)
+    if np.all(np.minimum(np.abs(x), np.abs(1 - x)) < 1e-6):
+        chosen = core[x > 0.5]
+        value = int(np.rint(weight[chosen].sum()))
+        if bound < value + 1 - SLACK:
+            return np.sort(chosen), value, False
+    # Fractional or not proven: branch and cut on the core, then on every edge that could help.
+    x, _ = relaxation.run(deadline, integral=True)
+    lower = int(np.rint(weight[core[x > 0.5]].astype(np.float64).sum()))
+    needed = np.flatnonzero((reduced >= lower - bound - SLACK) & ~relaxation.in_core)
+    if len(needed):
+        relaxation.relax_integrality()
+        relaxation.add(needed, weight)
+        core = np.array(relaxation.core)
+        x, _ = relaxation.run(deadline, integral=True)
+    chosen = np.sort(core[x > 0.5])
+    relaxation.relax_integrality()
+    return chosen, int(np.rint(weight[chosen].astype(np.float64).sum())), True
+
+
+def certified_optimum(
+    problem: "AssignmentProblem",
+    edges: np.ndarray,
+    seeds: list[np.ndarray],
+    deadline: float | None,
+    count_only: bool = False,
+) -> Certified:
+    """The lexicographic optimum (count, then score) over `edges` (indices into the problem's
+    edges), exact; `seeds` are edge sets of good solutions to start the core with.
+
+    Raises OutOfTime past `deadline` (time.monotonic). `count_only` stops after the count phase
+    (the score is then that of some maximum-count solution, not the best).
+    """
+    if len(edges) == 0:
+        return Certified(np.zeros(0, dtype=np.int64), 0, 0, False)
+    score = problem.edge_score[edges].astype(np.int64)
+    if int(np.abs(score).max()) * max(problem.n_cases, 1) >= FLOAT_SAFE:
+        raise ValueError("scores too large for a float64 certificate")
+    dwelling_of = problem.edge_dwelling[edges]
+    relaxation = _Relaxation(problem, edges)
+    ones = np.ones(len(edges))
+    start = top_within(dwelling_of, score, CORE_PER_DWELLING) | top_within(
+        problem.edge_case[edges], score, CORE_PER_CASE
+    )
+    for seed in seeds:
+        start |= np.isin(edges, seed)
+    relaxation.add(np.flatnonzero(start), ones)
+    chosen, count, used_milp = _phase(relaxation, ones, dwelling_of, 0, deadline)
+    if not count_only and count > 0:
+        weight = score.astype(np.float64)
+        relaxation.fix_count(count, weight)
+        chosen, _, branched = _phase(relaxation, weight, dwelling_of, count, deadline)
+        used_milp |= branched
+    picked = edges[chosen]
+    return Certified(picked, len(picked), int(problem.edge_score[picked].sum()), used_milp)

@@ -1,0 +1,61 @@
+"""Rate limits as route dependencies: `Depends(rate_limit(EndpointClass.agenda))` on an API
+route, `limit_person(...)` in a page handler."""
+
+from collections.abc import Callable
+
+from fastapi import Depends
+from sqlmodel import Session
+
+from app.auth import CurrentPrincipal, Principal
+from app.db import SessionDep
+from app.problems import TooManyRequests
+from app.rate_limits.service import EndpointClass, per_minute, take
+from app.settings import get_settings
+from app.sqltypes import utcnow
+
+
+def _enforce(session: Session, subject: str, endpoint_class: EndpointClass) -> None:
+    """Take a token or raise 429; a token taken is committed at once (it counts even if the
+    request fails later; what the request wrote before is only the key's last-used time)."""
+    settings = get_settings()
+    if not settings.rate_limits_enabled:
+        return
+    refused = take(
+        session, subject, endpoint_class, per_minute(settings, endpoint_class), utcnow().timestamp()
+    )
+    if refused is not None:
+        raise TooManyRequests(
+            f"Too many {endpoint_class.value} requests from this caller; "
+            f"retry after {refused.retry_after} seconds.",
+            headers={"Retry-After": str(refused.retry_after)},
+            endpoint_class=endpoint_class.value,
+        )
+    session.commit()
+
+
+def subject_of(principal: Principal) -> str:
+    """The bucket owner: the API key (each key its own budget), or the operator."""
+    if principal.api_key_id is not None:
+        return f"key:{principal.api_key_id}"
+    if principal.is_operator:
+        return "operator"
+    return f"organisation:{principal.organisation_id}"
+
+
+def rate_limit(endpoint_class: EndpointClass) -> Callable[..., None]:
+    """A dependency that takes a token of `endpoint_class` for the calling key (429 if none)."""
+
+    def dependency(principal: CurrentPrincipal, session: SessionDep) -> None:
+        _enforce(session, subject_of(principal), endpoint_class)
+
+    return dependency
+
+
+def limit_person(session: Session, person_id: object, endpoint_class: EndpointClass) -> None:
+    """The same budget for a person signed in on the pages (their own bucket)."""
+    _enforce(session, f"person:{person_id}", endpoint_class)
+
+
+def limited(endpoint_class: EndpointClass) -> list:  # type: ignore[type-arg]
+    """`dependencies=limited(...)` for a route decorator."""
+    return [Depends(rate_limit(endpoint_class))]

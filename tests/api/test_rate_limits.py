@@ -1,0 +1,120 @@
+"""Per-key rate limits on the expensive endpoints: 429 problem+json with Retry-After, one bucket
+per key and endpoint class, kept in the database so every server process draws from it."""
+
+from datetime import timedelta
+
+import pytest
+import time_machine
+from fastapi.testclient import TestClient
+
+from app.main import create_app
+from app.settings import get_settings
+from tests.api.helpers import assert_problem
+from tests.clock import START, iso
+from tests.conftest import create_case, create_vacancy, make_org, make_table
+
+
+@pytest.fixture
+def budgets(monkeypatch):
+    def set_budget(endpoint_class: str, per_minute: int) -> None:
+        monkeypatch.setenv(
+            f"UITSTROOM_RATE_LIMIT_{endpoint_class.upper()}_PER_MINUTE", str(per_minute)
+        )
+        get_settings.cache_clear()
+
+    yield set_budget
+    monkeypatch.undo()
+    get_settings.cache_clear()
+
+
+def why_not(client, org, region, case_id, vacancy_id):
+    return client.get(
+        f"/v1/tables/{region.table_id}/why-not",
+        params={"case_id": case_id, "vacancy_id": vacancy_id, "date": iso(0)},
+        headers=org.headers,
+    )
+
+
+@pytest.fixture
+def pair(client, region):
+    case = create_case(client, region.care_provider, region.table_id)
+    vacancy = create_vacancy(client, region.corporation)
+    return case["id"], vacancy["id"]
+
+
+def test_a_key_over_its_budget_gets_429_with_retry_after(client, region, pair, budgets):
+    budgets("why_not", 2)
+    assert why_not(client, region.chair, region, *pair).status_code == 200
+    assert why_not(client, region.chair, region, *pair).status_code == 200
+    refused = why_not(client, region.chair, region, *pair)
+    assert_problem(refused, 429)
+    assert refused.json()["code"] == "too_many_requests"
+    assert 1 <= int(refused.headers["Retry-After"]) <= 60
+
+
+def test_each_key_and_each_endpoint_class_has_its_own_budget(client, region, pair, budgets):
+    budgets("why_not", 1)
+    assert why_not(client, region.chair, region, *pair).status_code == 200
+    assert why_not(client, region.chair, region, *pair).status_code == 429
+    assert why_not(client, region.care_provider, region, *pair).status_code == 200
+    agenda = client.get(
+        f"/v1/tables/{region.table_id}/agenda",
+        params={"date": iso(0)},
+        headers=region.chair.headers,
+    )
+    assert agenda.status_code == 200
+
+
+def test_the_budget_refills_over_time(client, region, pair, budgets):
+    budgets("why_not", 1)
+    assert why_not(client, region.chair, region, *pair).status_code == 200
+    refused = why_not(client, region.chair, region, *pair)
+    assert refused.status_code == 429
+    wait = int(refused.headers["Retry-After"])
+    with time_machine.travel(START + timedelta(hours=1, seconds=wait), tick=False):
+        assert why_not(client, region.chair, region, *pair).status_code == 200
+
+
+def test_a_refused_agenda_is_not_computed_and_shows_no_case(client, region, pair, budgets):
+    budgets("agenda", 1)
+    url = f"/v1/tables/{region.table_id}/agenda"
+    log = f"/v1/tables/{region.table_id}/access-log"
+    assert client.get(url, params={"date": iso(0)}, headers=region.chair.headers).is_success
+    before = client.get(log, headers=region.chair.headers).json()["items"]
+    refused = client.get(url, params={"date": iso(0)}, headers=region.chair.headers)
+    assert_problem(refused, 429)
+    after = client.get(log, headers=region.chair.headers).json()["items"]
+    assert len(before) == len(after) > 0
+
+
+def test_the_limit_holds_across_server_processes(live_app, budgets):
+    # Two app instances on one database stand in for two server processes: a counter in
+    # process memory would let each of them allow the budget once more.
+    budgets("batch", 2)
+    other_process = create_app(get_settings())
+    with TestClient(live_app) as first, TestClient(other_process) as second:
+        chair = make_org(first, "municipality")
+        corporation = make_org(first, "housing_corporation")
+        make_table(first, chair, [corporation], ["GM0344"])
+
+        def batch(client: TestClient) -> int:
+            return client.post(
+                "/v1/vacancies/batch", json={"items": []}, headers=corporation.headers
+            ).status_code
+
+        statuses = [batch(first), batch(second), batch(first), batch(second)]
+    assert statuses[2:] == [429, 429]
+    assert 429 not in statuses[:2]
+
+
+def test_a_person_on_the_pages_gets_a_dutch_page_with_retry_after(app, client, region, budgets):
+    from tests.web.conftest import make_person, signed_in
+
+    budgets("monitor", 1)
+    person = make_person(client, region.chair, "chair", is_admin=True)
+    browser = signed_in(app, person)
+    assert browser.get(f"/tafels/{region.table_id}/monitor").status_code == 200
+    refused = browser.get(f"/tafels/{region.table_id}/monitor")
+    assert refused.status_code == 429
+    assert "Even wachten" in refused.text
+    assert int(refused.headers["Retry-After"]) >= 1

@@ -1,0 +1,141 @@
+"""Computing an agenda never holds the database: another organisation's request completes while
+the engine runs.
+
+The app runs on its own committed database (SQLite: one writer, serialised by a process lock;
+PostgreSQL: no lock, but no transaction stays open either). The engine is wrapped so that, while
+it computes, a cheap request of another organisation is sent from another thread; the test
+asserts that this request has completed before the computation returns (ordering, not time). If
+the agenda held the write lock, the other request could only finish after the agenda, and the
+wrapper would give up waiting and the test fail.
+"""
+
+import threading
+from types import SimpleNamespace
+
+import pytest
+from fastapi.testclient import TestClient
+
+from app.agenda import service as agenda_service
+from tests.clock import TODAY, iso
+from tests.conftest import case_body, ensure_limits, make_org, make_table, vacancy_body
+
+GIVE_UP_SECONDS = 60  # a safety net against a hang, not a speed requirement
+
+
+@pytest.fixture
+def table(live_app):  # type: ignore[no-untyped-def]
+    with TestClient(live_app) as client:
+        ensure_limits(client, TODAY.year)
+        chair = make_org(client, "municipality")
+        provider = make_org(client, "care_provider")
+        corporation = make_org(client, "housing_corporation")
+        table_id = make_table(client, chair, [provider, corporation], ["GM0344"])
+        for n in range(3):
+            client.post(
+                "/v1/cases",
+                json=case_body(table_id, ready_since=iso(-400 + n)),
+                headers=provider.headers,
+            ).raise_for_status()
+            client.post(
+                "/v1/vacancies",
+                json=vacancy_body(complex_ref=f"C{n}", available_from=iso(0)),
+                headers=corporation.headers,
+            ).raise_for_status()
+        outsider = make_org(client, "care_provider")
+    return SimpleNamespace(
+        chair=chair, corporation=corporation, outsider=outsider, table_id=table_id
+    )
+
+
+class OtherRequestDuringCompute:
+    """Wraps the engine: while it runs, another organisation's cheap request is made and must
+    complete before the engine's answer is returned."""
+
+    def __init__(self, app, org) -> None:  # type: ignore[no-untyped-def]
+        self.app, self.org = app, org
+        self.completed_during_compute: list[bool] = []
+        self.statuses: list[int] = []
+        self.workers: list[threading.Thread] = []
+        self.real = agenda_service.run_engine
+
+    def __call__(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        done = threading.Event()
+
+        def cheap_request() -> None:
+            with TestClient(self.app) as other:
+                self.statuses.append(other.get("/v1/limits", headers=self.org.headers).status_code)
+            done.set()
+
+        worker = threading.Thread(target=cheap_request, daemon=True)
+        worker.start()
+        self.workers.append(worker)  # joined after the agenda's answer: it may wait for it
+        self.completed_during_compute.append(done.wait(GIVE_UP_SECONDS))
+        return self.real(*args, **kwargs)
+
+    def join(self) -> None:
+        for worker in self.workers:
+            worker.join()
+
+
+def publish_meeting(client: TestClient, table: SimpleNamespace):  # type: ignore[no-untyped-def]
+    meeting = client.post(
+        f"/v1/tables/{table.table_id}/meetings", json={"date": iso(0)}, headers=table.chair.headers
+    ).json()
+    url = f"/v1/meetings/{meeting['id']}/publish"
+    return url, client.post(url, headers=table.chair.headers)
+
+
+def test_another_organisations_request_completes_while_an_agenda_is_computed(
+    live_app, table, monkeypatch
+):
+    chair, table_id = table.chair, table.table_id
+    probe = OtherRequestDuringCompute(live_app, table.outsider)
+    monkeypatch.setattr(agenda_service, "run_engine", probe)
+    with TestClient(live_app) as client:
+        response = client.get(
+            f"/v1/tables/{table_id}/agenda", params={"date": iso(0)}, headers=chair.headers
+        )
+    probe.join()
+    assert response.status_code == 200, response.text
+    assert response.json()["summary"]["people_housed"] == 3
+    assert probe.completed_during_compute == [True]
+    assert probe.statuses == [200]
+
+
+def test_publishing_computes_outside_the_lock_and_still_writes_its_proposals(
+    live_app, table, monkeypatch
+):
+    probe = OtherRequestDuringCompute(live_app, table.outsider)
+    monkeypatch.setattr(agenda_service, "run_engine", probe)
+    with TestClient(live_app) as client:
+        url, published = publish_meeting(client, table)
+        assert published.status_code == 200, published.text
+        assert published.json()["proposals"] == 3
+        again = client.post(url, headers=table.chair.headers)
+        assert again.status_code == 409
+    probe.join()
+    assert probe.completed_during_compute == [True]
+
+
+def test_a_publish_whose_inputs_change_while_it_computes_uses_the_new_inputs(
+    live_app, table, monkeypatch
+):
+    real = agenda_service.run_engine
+    calls: list[int] = []
+
+    def engine_while_a_vacancy_is_withdrawn(inputs, usage, top_k):  # type: ignore[no-untyped-def]
+        calls.append(len(inputs.vacancies))
+        if len(calls) == 1:  # another member withdraws a dwelling meanwhile
+            with TestClient(live_app) as other:
+                withdrawn = other.delete(
+                    f"/v1/vacancies/{inputs.vacancies[0].id}", headers=table.corporation.headers
+                )
+                assert withdrawn.status_code == 204, withdrawn.text
+        return real(inputs, usage, top_k)
+
+    monkeypatch.setattr(agenda_service, "run_engine", engine_while_a_vacancy_is_withdrawn)
+    with TestClient(live_app) as client:
+        _, published = publish_meeting(client, table)
+    assert published.status_code == 200, published.text
+    assert calls == [3, 2]
+    assert published.json()["proposals"] == 2

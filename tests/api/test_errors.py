@@ -4,6 +4,7 @@ import json
 import sqlite3
 import uuid
 
+import psycopg
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.exc import IntegrityError
@@ -375,10 +376,18 @@ def test_created_and_no_content_responses_name_the_api_version(client):
 def racing_app(app):  # type: ignore[no-untyped-def]
     """The app with one route that fails as a write that lost a race at commit would."""
 
+    postgresql = {
+        "pg-unique": psycopg.errors.UniqueViolation(
+            'duplicate key value violates unique constraint "uq_proposals_open_case"'
+        ),
+        "pg-not-null": psycopg.errors.NotNullViolation('null value in column "table_id"'),
+    }
+
     def lost_race(kind: str) -> None:
         if kind == "stale":
             raise StaleDataError("UPDATE statement on table 'cases' expected to update 1 row(s)")
-        raise IntegrityError("INSERT INTO proposals ...", {}, sqlite3.IntegrityError(kind))
+        orig = postgresql.get(kind) or sqlite3.IntegrityError(kind)
+        raise IntegrityError("INSERT INTO proposals ...", {}, orig)
 
     app.add_api_route("/_race/{kind}", lost_race, methods=["POST"])
     return app
@@ -392,9 +401,19 @@ def test_a_stale_versioned_write_is_a_409_or_with_if_match_a_412(racing_app):
     assert_problem(conditional, 412, "precondition_failed")
 
 
-def test_a_unique_violation_is_a_409_and_another_integrity_error_a_500(racing_app):
+@pytest.mark.parametrize(
+    ("kind", "status", "code"),
+    [
+        ("UNIQUE constraint failed: proposals.case_id", 409, "conflict"),
+        ("NOT NULL constraint failed: cases.table_id", 500, "internal_error"),
+        ("pg-unique", 409, "conflict"),  # PostgreSQL: told by SQLSTATE 23505, not the wording
+        ("pg-not-null", 500, "internal_error"),
+    ],
+    ids=["sqlite-unique", "sqlite-not-null", "postgresql-unique", "postgresql-not-null"],
+)
+def test_a_unique_violation_is_a_409_and_another_integrity_error_a_500(
+    racing_app, kind, status, code
+):
     with TestClient(racing_app, raise_server_exceptions=False) as client:
-        unique = client.post("/_race/UNIQUE constraint failed: proposals.case_id", headers=OPERATOR)
-        other = client.post("/_race/NOT NULL constraint failed: cases.table_id", headers=OPERATOR)
-    assert_problem(unique, 409, "conflict")
-    assert_problem(other, 500, "internal_error")
+        response = client.post(f"/_race/{kind}", headers=OPERATOR)
+    assert_problem(response, status, code)

@@ -105,6 +105,34 @@ def test_publishing_twice_is_refused(client, region, published):
     assert_problem(response, 409)
 
 
+def test_a_publish_with_the_meetings_etag_lands_and_moves_it(client, region):
+    create_case(client, region.care_provider, region.table_id)
+    create_vacancy(client, region.corporation)
+    meeting = schedule(client, region)
+    path = f"/v1/meetings/{meeting['id']}"
+    read = client.get(path, headers=region.chair.headers).headers["ETag"]
+    published = client.post(f"{path}/publish", headers={**region.chair.headers, "If-Match": read})
+    assert published.status_code == 200, published.text
+    assert published.headers["ETag"] != read
+    current = client.get(path, headers=region.chair.headers)
+    assert current.headers["ETag"] == published.headers["ETag"]
+
+
+def test_a_publish_retried_with_the_etag_read_before_it_is_412_and_proposes_nothing_more(
+    client, region
+):
+    create_case(client, region.care_provider, region.table_id)
+    create_vacancy(client, region.corporation)
+    meeting = schedule(client, region)
+    path = f"/v1/meetings/{meeting['id']}"
+    read = client.get(path, headers=region.chair.headers).headers["ETag"]
+    headers = {**region.chair.headers, "If-Match": read}
+    assert client.post(f"{path}/publish", headers=headers).status_code == 200
+    retried = client.post(f"{path}/publish", headers=headers)
+    assert_problem(retried, 412, "precondition_failed")
+    assert len(proposals(client, region)) == 1
+
+
 def test_only_the_chair_publishes(client, region):
     meeting = schedule(client, region)
     response = client.post(

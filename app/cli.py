@@ -53,12 +53,35 @@ def cmd_serve(args: argparse.Namespace) -> None:
     from app.main import create_app
 
     print(f"Serving on http://{args.host}:{args.port} (docs at /docs)", flush=True)
-    uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level=args.log_level)
+    uvicorn.run(
+        create_app(settings),
+        host=args.host,
+        port=args.port,
+        log_level=args.log_level,
+        **proxy_options(args, settings),
+    )
 
 
-def cmd_migrate(_: argparse.Namespace) -> None:
+def proxy_options(args: argparse.Namespace, settings) -> dict[str, object]:  # type: ignore[no-untyped-def]
+    """uvicorn trusts X-Forwarded-For from loopback by default, so behind nothing at all a
+    client could pick the address the sign-in lock-out counts. Off unless configured."""
+    enabled = args.proxy_headers or settings.proxy_headers
+    allowed = args.forwarded_allow_ips or settings.forwarded_allow_ips
+    return {"proxy_headers": enabled, "forwarded_allow_ips": allowed}
+
+
+def cmd_migrate(args: argparse.Namespace) -> None:
     _migrate()
     print("Database is at the latest migration.")
+    if args.grant_to:
+        from app.migrate import grant_runtime_role
+        from app.settings import get_settings
+
+        try:
+            grant_runtime_role(get_settings().database_url, args.grant_to)
+        except ValueError as exc:
+            sys.exit(f"Not granted: {exc}")
+        print(f"{args.grant_to} may now run the service (and cannot rewrite the access log).")
 
 
 def cmd_demo(_: argparse.Namespace) -> None:
@@ -178,11 +201,27 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--demo", action="store_true", help="load a demo region and print its keys")
     serve.add_argument("--log-level", default="info")
+    serve.add_argument(
+        "--proxy-headers",
+        action="store_true",
+        help="behind a reverse proxy: take the client address from X-Forwarded-For "
+        "(UITSTROOM_PROXY_HEADERS)",
+    )
+    serve.add_argument(
+        "--forwarded-allow-ips",
+        help="the proxies trusted for --proxy-headers, comma-separated "
+        "(UITSTROOM_FORWARDED_ALLOW_IPS, default 127.0.0.1)",
+    )
     serve.set_defaults(func=cmd_serve)
 
-    sub.add_parser("migrate", help="upgrade the database to the latest migration").set_defaults(
-        func=cmd_migrate
+    migrate = sub.add_parser("migrate", help="upgrade the database to the latest migration")
+    migrate.add_argument(
+        "--grant-to",
+        metavar="ROLE",
+        help="PostgreSQL: then grant ROLE (the service's own login) what it needs, and no more "
+        "on the access log",
     )
+    migrate.set_defaults(func=cmd_migrate)
     sub.add_parser("demo", help="load the demo region and print its keys").set_defaults(
         func=cmd_demo
     )
@@ -228,7 +267,16 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> None:
+    from pydantic import ValidationError
+
+    from app.settings import get_settings
+
     args = build_parser().parse_args(argv)
+    try:
+        get_settings()
+    except ValidationError as exc:  # refused at start, with the reason and nothing else
+        reasons = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        sys.exit(f"Invalid configuration: {reasons}")
     args.func(args)
 
 

@@ -11,7 +11,7 @@ from fastapi.openapi.utils import get_openapi
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app import problems, web
+from app import api_headers, problems, web
 from app.access_log.routes import router as access_log_router
 from app.actions.routes import router as actions_router
 from app.agenda.routes import router as agenda_router
@@ -130,6 +130,19 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
     return schema
 
 
+def _warn_if_owner() -> None:
+    from app.db import get_engine
+    from app.migrate import owner_warning
+
+    try:
+        warning = owner_warning(get_engine())
+    except Exception:  # the database may be down at start; requests will say so
+        log.exception("could not check the database role")
+        return
+    if warning:
+        log.warning(warning)
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
 
@@ -139,6 +152,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             from app.migrate import upgrade_to_head
 
             upgrade_to_head(settings.database_url)
+        _warn_if_owner()
         worker = None
         if settings.webhook_worker:
             from app.db import get_engine
@@ -183,6 +197,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(router)
     web.install(app)  # the pages for people: hidden from the API contract
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(api_headers.AllowedMethods, router=app.router)
+    app.add_middleware(api_headers.NoStore)
     app.add_middleware(ApiVersionHeader)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app

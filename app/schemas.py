@@ -6,8 +6,9 @@ Every input field is bounded, so that no input reaches the database in a form it
 
 import base64
 import binascii
+import re
 import uuid
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Generic, TypeVar
 
@@ -49,10 +50,17 @@ ExternalRef = Annotated[
 ]
 
 
+ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
 def _date_from_string(value: Any) -> Any:
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        raise ValueError("dates are ISO 8601 strings (YYYY-MM-DD)")
-    return value
+    """Only `YYYY-MM-DD` (or a date inside the app): pydantic would also take `0` or
+    `1700000000` (Unix time), `2026-11-30T00:00` or a datetime, in a query as in a body."""
+    if isinstance(value, datetime):
+        raise ValueError("a date, not a timestamp: YYYY-MM-DD")
+    if isinstance(value, date) or (isinstance(value, str) and ISO_DATE.fullmatch(value)):
+        return value
+    raise ValueError("dates are ISO 8601 strings (YYYY-MM-DD)")
 
 
 def _date_in_range(value: date) -> date:

@@ -2,16 +2,34 @@
 
 from functools import lru_cache
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ADMIN_KEY_MIN_LENGTH = 32
+ADMIN_KEY_MIN_DISTINCT = 10
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="UITSTROOM_", env_file=".env", extra="ignore")
+    # hide_input_in_errors: a refused operator key must not end up in a log or a terminal.
+    model_config = SettingsConfigDict(
+        env_prefix="UITSTROOM_", env_file=".env", extra="ignore", hide_input_in_errors=True
+    )
 
     database_url: str = "sqlite:///./uitstroomtafel.db"
     admin_key: str | None = Field(
-        default=None, description="Platform operator key; unset disables the operator API."
+        default=None,
+        description=f"Platform operator key (at least {ADMIN_KEY_MIN_LENGTH} characters); "
+        "unset disables the operator API.",
+    )
+    # Behind a reverse proxy, the client's address (which the sign-in lock-out counts) comes
+    # from X-Forwarded-For; trusted only when switched on, and only from these peers.
+    proxy_headers: bool = Field(
+        default=False,
+        description="Trust X-Forwarded-For/-Proto from `forwarded_allow_ips` (behind a proxy).",
+    )
+    forwarded_allow_ips: str = Field(
+        default="127.0.0.1",
+        description="Comma-separated proxy addresses (or networks) whose forwarded headers count.",
     )
     migrate_on_start: bool = True
     retention_days: int = Field(
@@ -61,6 +79,22 @@ class Settings(BaseSettings):
     signin_max_failures_per_address: int = Field(
         default=100, ge=1, description="Failed sign-ins per client address per lock-out window."
     )
+
+    @field_validator("admin_key")
+    @classmethod
+    def _strong_admin_key(cls, value: str | None) -> str | None:
+        """The operator key opens every organisation's registry: refuse a guessable one."""
+        if not value:
+            return None
+        if len(value) < ADMIN_KEY_MIN_LENGTH or len(set(value)) < ADMIN_KEY_MIN_DISTINCT:
+            raise ValueError(
+                f"UITSTROOM_ADMIN_KEY must be at least {ADMIN_KEY_MIN_LENGTH} characters with "
+                f"at least {ADMIN_KEY_MIN_DISTINCT} different ones; generate one with "
+                "`python -c 'import secrets; print(secrets.token_urlsafe(32))'`"
+            )
+        if value != value.strip():
+            raise ValueError("UITSTROOM_ADMIN_KEY has leading or trailing whitespace")
+        return value
 
 
 @lru_cache

@@ -10,7 +10,7 @@ from contextlib import contextmanager
 
 import httpx
 
-OPERATOR_KEY = "bench-operator-key"
+OPERATOR_KEY = "bench-operator-key-0123456789abcdefghijkl"
 
 
 def free_port() -> int:

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import time_machine
 
-os.environ.setdefault("UITSTROOM_ADMIN_KEY", "test-operator-key")
+os.environ.setdefault("UITSTROOM_ADMIN_KEY", "test-operator-key-0123456789abcdefghij")
 os.environ["UITSTROOM_MIGRATE_ON_START"] = "false"
 # The delivery worker is started explicitly by the webhook tests that need it.
 os.environ["UITSTROOM_WEBHOOK_WORKER"] = "false"

@@ -14,7 +14,7 @@ import pytest
 from tests.served import serving
 from tests.webhooks.conftest import Receiver, wait_for
 
-OPERATOR_KEY = "serve-test-operator-key"
+OPERATOR_KEY = "serve-test-operator-key-0123456789abcdef"
 
 
 @pytest.fixture

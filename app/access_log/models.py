@@ -28,6 +28,10 @@ class AccessAction(StrEnum):
     profile = "profile"
     timeline = "timeline"
     monitor_export = "monitor_export"
+    proposal = "proposal"  # a proposal of the case (its ids, status, decisions, score) was shown
+    decision = "decision"  # a decision on the case's proposal was recorded
+    action = "action"  # a follow-up action about the case was shown, created or changed
+    notification = "notification"  # a webhook naming the case was queued for the organisation
 
 
 class AccessLogEntry(SQLModel, table=True):

@@ -31,6 +31,46 @@ def record(
     organisation_id = context.principal.organisation_id
     if organisation_id is None:  # the operator never reaches case files
         return
+    _insert(
+        session,
+        cases,
+        action=action,
+        organisation_id=organisation_id,
+        api_key_id=context.principal.api_key_id,
+        person_id=context.person_id,
+        endpoint=context.endpoint,
+    )
+
+
+def record_disclosure(
+    session: Session,
+    organisation_id: uuid.UUID,
+    action: AccessAction,
+    cases: Iterable[tuple[uuid.UUID, uuid.UUID]],
+    endpoint: str,
+) -> None:
+    """Log case ids handed to an organisation without its asking (a webhook), by no key."""
+    _insert(
+        session,
+        cases,
+        action=action,
+        organisation_id=organisation_id,
+        api_key_id=None,
+        person_id=None,
+        endpoint=endpoint[:200],
+    )
+
+
+def _insert(
+    session: Session,
+    cases: Iterable[tuple[uuid.UUID, uuid.UUID]],
+    *,
+    action: AccessAction,
+    organisation_id: uuid.UUID,
+    api_key_id: uuid.UUID | None,
+    person_id: uuid.UUID | None,
+    endpoint: str,
+) -> None:
     now = utcnow()
     rows = [
         {
@@ -40,9 +80,9 @@ def record(
             "case_id": case_id,
             "table_id": table_id,
             "organisation_id": organisation_id,
-            "api_key_id": context.principal.api_key_id,
-            "person_id": context.person_id,
-            "endpoint": context.endpoint,
+            "api_key_id": api_key_id,
+            "person_id": person_id,
+            "endpoint": endpoint,
         }
         for case_id, table_id in cases
     ]

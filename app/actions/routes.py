@@ -10,7 +10,6 @@ from app.actions import service
 from app.actions.models import ActionCreate, ActionPage, ActionPublic, ActionStatus, ActionUpdate
 from app.db import SessionDep
 from app.idempotency import IdempotencyDep
-from app.organisations.models import OrganisationKind
 from app.problems import problem_responses
 from app.schemas import CURSOR_PATTERN, Limit, decode_cursor, paginate
 from app.tables.service import get_table
@@ -26,7 +25,7 @@ IfMatch = Annotated[
 
 
 def _for_corporation(context) -> bool:  # type: ignore[no-untyped-def]
-    return context.principal.organisation_kind == OrganisationKind.housing_corporation
+    return service.hides_case(context.principal.organisation_kind)
 
 
 @router.post(
@@ -78,7 +77,7 @@ def list_actions(
         status=status.value if status else None,
         overdue_on=today() if overdue else None,
         after=decode_cursor(cursor),
-        limit=limit + 1,
+        limit=limit,
     )
     rows, next_cursor = paginate(rows, limit)
     hide = _for_corporation(context)

@@ -6,12 +6,14 @@ from typing import Any
 
 from sqlmodel import Session, select
 
+from app.access_log import service as access_log
+from app.access_log.models import AccessAction
 from app.access_log.service import AccessContext
 from app.actions import lifecycle
 from app.actions.models import Action, ActionCreate, ActionPublic, ActionStatus, ActionUpdate
 from app.cases.models import Case
 from app.meetings.models import Meeting
-from app.organisations.models import OrganisationKind
+from app.organisations.models import Organisation, OrganisationKind
 from app.problems import Forbidden, NotFound, Unprocessable
 from app.tables.models import OutflowTable, TableMember
 from app.timeutil import today
@@ -54,22 +56,40 @@ def create_action(
     )
     session.add(action)
     session.flush()
+    log_shown(session, context, [action])
+    _notify_assigned(session, action, table)
+    return action
+
+
+def hides_case(kind: OrganisationKind | str | None) -> bool:
+    """Corporations never see which case an action is about (the case file is not theirs)."""
+    return kind == OrganisationKind.housing_corporation
+
+
+def _notify_assigned(session: Session, action: Action, table: OutflowTable) -> None:
+    """`action.assigned` to the owner and the chair, each with what the API shows it."""
     from app.webhooks.service import emit
 
+    recipients = {action.owner_organisation_id, table.chair_organisation_id}
+    data = {
+        "action_id": str(action.id),
+        "table_id": str(table.id),
+        "kind": action.kind,
+        "owner_organisation_id": str(action.owner_organisation_id),
+        "due_date": action.due_date.isoformat(),
+        "case_id": str(action.case_id) if action.case_id else None,
+    }
+    kinds = session.exec(
+        select(Organisation.id, Organisation.kind).where(Organisation.id.in_(recipients))  # type: ignore[attr-defined]
+    ).all()
+    views = {org_id: {**data, "case_id": None} for org_id, kind in kinds if hides_case(kind)}
     emit(
         session,
         event_type="action.assigned",
-        organisation_ids={action.owner_organisation_id, table.chair_organisation_id},
-        data={
-            "action_id": str(action.id),
-            "table_id": str(table.id),
-            "kind": action.kind,
-            "owner_organisation_id": str(action.owner_organisation_id),
-            "due_date": action.due_date.isoformat(),
-            "case_id": str(action.case_id) if action.case_id else None,
-        },
+        organisation_ids=recipients,
+        data=data,
+        views=views,
     )
-    return action
 
 
 def _visible(context: AccessContext, table: OutflowTable, action: Action, session: Session) -> bool:
@@ -98,7 +118,17 @@ def get_action(
     )
     if table is None or member is None or not _visible(context, table, action, session):
         raise NotFound("No such action.")
+    log_shown(session, context, [action])
     return action, table
+
+
+def log_shown(session: Session, context: AccessContext, actions: list[Action]) -> None:
+    """An action shown with its case id is an access to that case file (a corporation is
+    shown none, so its reading is no such access)."""
+    if hides_case(context.principal.organisation_kind):
+        return
+    cases = dict.fromkeys((a.case_id, a.table_id) for a in actions if a.case_id is not None)
+    access_log.record(session, context, AccessAction.action, cases)
 
 
 def list_actions(
@@ -124,7 +154,10 @@ def list_actions(
         )
     if after is not None:
         query = query.where(Action.id > after)
-    return list(session.exec(query.order_by(Action.id).limit(limit)))  # type: ignore[arg-type]
+    # One row more than the page, to know whether there is a next page; only the page is logged.
+    rows = list(session.exec(query.order_by(Action.id).limit(limit + 1)))  # type: ignore[arg-type]
+    log_shown(session, context, rows[:limit])
+    return rows
 
 
 def update_action(

@@ -503,6 +503,8 @@ def cases_shown(document: dict[str, Any]) -> set[str]:
         shown |= {str(b["case_id"]) for b in document["bottlenecks"]["blocked_cases"]}
     shown |= {str(w["case_id"]) for w in document["longest_waiting"]}
     shown |= {str(a["case_id"]) for a in document["open_actions"] if a.get("case_id")}
+    # A frozen agenda's changes name cases edited or become ready since, with their status.
+    shown |= {c["id"] for c in document.get("changes", []) if c["subject"] == "case"}
     return shown
 
 

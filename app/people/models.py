@@ -8,6 +8,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, StringConstraints
 from pydantic import Field as PField
+from sqlalchemy import CheckConstraint
 from sqlmodel import Field, SQLModel
 
 from app.ids import uuid7
@@ -26,16 +27,27 @@ class PersonRole(StrEnum):
     member = "member"
     viewer = "viewer"
 
+    @property
+    def rank(self) -> int:
+        """viewer < member < chair: an admin grants and manages roles up to their own."""
+        return (PersonRole.viewer, PersonRole.member, PersonRole.chair).index(self)
+
 
 class Person(Versioned, SQLModel, table=True):
     __tablename__ = "people"
+    # A viewer reads only, so it cannot be the admin who manages people (a write).
+    __table_args__ = (
+        CheckConstraint("NOT (role = 'viewer' AND is_admin)", name="viewer_not_admin"),
+    )
 
     id: uuid.UUID = Field(default_factory=uuid7, primary_key=True)
     organisation_id: uuid.UUID = Field(foreign_key="organisations.id", index=True)
     email: str = Field(max_length=254, unique=True, description="Login name, lower case.")
     display_name: str = Field(max_length=200)
     role: str = Field(max_length=16)
-    is_admin: bool = Field(default=False, description="Manages the people of its organisation.")
+    is_admin: bool = Field(
+        default=False, description="Manages the people of its organisation (not for a viewer)."
+    )
     password_hash: str = Field(max_length=255)
     active: bool = True
     version: int = 1

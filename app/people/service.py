@@ -61,6 +61,7 @@ def create_person(
 ) -> tuple[Person, str | None]:
     """The new person and, when no password was given, the generated one (shown once)."""
     email = normalise_email(data.email)
+    _check_admin_role(data.role.value, data.is_admin, "is_admin")
     if find_by_email(session, email) is not None:
         raise Conflict("A person with this email exists already.", code="duplicate_email")
     generated = None if data.password else security.new_password()
@@ -79,6 +80,17 @@ def create_person(
     except IntegrityError as exc:
         raise Conflict("A person with this email exists already.", code="duplicate_email") from exc
     return person, generated
+
+
+def _check_admin_role(role: str, is_admin: bool, name: str) -> None:
+    """A viewer reads only (README), and managing people is writing: admin rights need the
+    member or chair role. The database holds the same rule as a CHECK constraint."""
+    if is_admin and role == PersonRole.viewer:
+        raise Unprocessable(
+            name,
+            "a viewer reads only and cannot manage people; give the member or chair role first",
+            "viewer_cannot_be_admin",
+        )
 
 
 def list_people(
@@ -101,12 +113,13 @@ def update_person(session: Session, person: Person, data: PersonUpdate) -> Perso
     for name in data.model_fields_set:
         if getattr(data, name) is None:
             raise Unprocessable(name, "cannot be null; leave it out to keep the current value")
+    role = data.role.value if data.role is not None else person.role
+    is_admin = data.is_admin if data.is_admin is not None else person.is_admin
+    _check_admin_role(role, is_admin, "is_admin" if data.is_admin else "role")
     if data.display_name is not None:
         person.display_name = data.display_name
-    if data.role is not None:
-        person.role = data.role.value
-    if data.is_admin is not None:
-        person.is_admin = data.is_admin
+    person.role = role
+    person.is_admin = is_admin
     if data.active is not None:
         person.active = data.active
         if not data.active:

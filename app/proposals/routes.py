@@ -52,7 +52,7 @@ def list_proposals(
         meeting_id=meeting_id,
         status=status.value if status else None,
         after=decode_cursor(cursor),
-        limit=limit + 1,
+        limit=limit,
     )
     rows, next_cursor = paginate(rows, limit)
     items = [
@@ -73,7 +73,7 @@ def get_proposal(
     """One proposal with every decision taken on it."""
     proposal, _, role = service.get_proposal(session, context, proposal_id)
     response.headers["ETag"] = etag(proposal)
-    return service.proposal_public(session, proposal, role)
+    return service.show(session, context, proposal, role)
 
 
 @router.post(

@@ -23,7 +23,7 @@ from app.cases.lifecycle import CaseEvent
 from app.cases.models import Case, ContractForm
 from app.limits.service import get_limits
 from app.matching import SpreadUsage
-from app.organisations.models import OrganisationKind
+from app.organisations.models import Organisation, OrganisationKind
 from app.problems import Conflict, Forbidden, NotFound, Unprocessable
 from app.proposals import lifecycle
 from app.proposals.models import (
@@ -102,6 +102,8 @@ def list_proposals(
     after: uuid.UUID | None,
     limit: int,
 ) -> list[Proposal]:
+    """Up to `limit` + 1 proposals (the extra one tells whether a next page exists); the first
+    `limit`, which the caller shows, are in the access log."""
     query = select(Proposal).where(visible_clause(context, table))
     if meeting_id is not None:
         query = query.where(Proposal.meeting_id == meeting_id)
@@ -109,7 +111,24 @@ def list_proposals(
         query = query.where(Proposal.status == status)
     if after is not None:
         query = query.where(Proposal.id > after)
-    return list(session.exec(query.order_by(Proposal.id).limit(limit)))  # type: ignore[arg-type]
+    rows = list(session.exec(query.order_by(Proposal.id).limit(limit + 1)))  # type: ignore[arg-type]
+    log_shown(session, context, rows[:limit], AccessAction.proposal)
+    return rows
+
+
+def log_shown(
+    session: Session, context: AccessContext, proposals: list[Proposal], action: AccessAction
+) -> None:
+    """A proposal names its case (and shows its score or decisions): each one shown is an
+    access to the case file."""
+    cases = dict.fromkeys((p.case_id, p.table_id) for p in proposals)  # one entry per case
+    access_log.record(session, context, action, cases)
+
+
+def show(session: Session, context: AccessContext, proposal: Proposal, role: str) -> ProposalPublic:
+    """The proposal in the caller's view, its reading logged."""
+    log_shown(session, context, [proposal], AccessAction.proposal)
+    return proposal_public(session, proposal, role)
 
 
 def proposal_public(session: Session, proposal: Proposal, role: str) -> ProposalPublic:
@@ -191,6 +210,7 @@ def decide(
             session, case, vacancy, decision, reason, table, actor=actor, api_key=key
         )
     flush(session, if_match, "proposal")
+    log_shown(session, context, [proposal], AccessAction.decision)
     _notify(session, proposal, table, decision, from_status, reason)
     return proposal
 
@@ -354,8 +374,16 @@ def _notify(
         },
     )
     if proposal.status == ProposalStatus.housed:
+        # The municipalities read every proposal of the table; other care providers and
+        # corporations see nothing of this one in the API, so they are not told either (a
+        # stream of housings would also give them the exact counts the monitor suppresses).
         municipalities = session.exec(
-            select(TableMember.organisation_id).where(TableMember.table_id == table.id)
+            select(TableMember.organisation_id)
+            .join(Organisation, Organisation.id == TableMember.organisation_id)  # type: ignore[arg-type]
+            .where(
+                TableMember.table_id == table.id,
+                Organisation.kind == OrganisationKind.municipality.value,
+            )
         ).all()
         emit(
             session,

@@ -7,6 +7,9 @@ from typing import Any
 
 from sqlmodel import Session, select
 
+from app.access_log import service as access_log
+from app.access_log.models import AccessAction
+from app.access_log.service import AccessContext
 from app.actions.models import Action
 from app.cases.models import CaseTransition
 from app.proposals.models import Proposal, ProposalDecision, ProposalStatus
@@ -111,6 +114,11 @@ def case_timeline(session: Session, case_id: uuid.UUID) -> list[dict[str, Any]]:
     return _sorted(entries)
 
 
-def vacancy_timeline(session: Session, vacancy_id: uuid.UUID) -> list[dict[str, Any]]:
+def vacancy_timeline(
+    session: Session, context: AccessContext, vacancy_id: uuid.UUID
+) -> list[dict[str, Any]]:
+    """The dwelling's proposals and decisions; each case they name is logged as an access."""
     proposals = list(session.exec(select(Proposal).where(Proposal.vacancy_id == vacancy_id)))
+    cases = sorted({(p.case_id, p.table_id) for p in proposals})
+    access_log.record(session, context, AccessAction.timeline, cases)
     return _sorted(_proposal_entries(session, proposals))

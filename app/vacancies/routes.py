@@ -142,9 +142,7 @@ def withdraw_vacancy(
     response_model=Timeline,
     responses=problem_responses(401, 403, 404, 422),
 )
-def get_timeline(
-    vacancy_id: uuid.UUID, principal: CurrentPrincipal, session: SessionDep
-) -> Timeline:
-    """Every proposal and decision concerning the dwelling."""
-    vacancy = service.get_vacancy(session, principal, vacancy_id)
-    return Timeline.model_validate({"items": vacancy_timeline(session, vacancy.id)})
+def get_timeline(vacancy_id: uuid.UUID, context: AccessContextDep, session: SessionDep) -> Timeline:
+    """Every proposal and decision concerning the dwelling (each case named is logged)."""
+    vacancy = service.get_vacancy(session, context.principal, vacancy_id)
+    return Timeline.model_validate({"items": vacancy_timeline(session, context, vacancy.id)})

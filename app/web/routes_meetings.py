@@ -404,7 +404,7 @@ def _proposal_page(
 ) -> HTMLResponse:
     context = web.access()
     proposal, table, role = proposals_service.get_proposal(session, context, proposal_id)
-    public = proposals_service.proposal_public(session, proposal, role)
+    public = proposals_service.show(session, context, proposal, role)
     profile = proposals_service.case_profile(session, context, proposal, role)
     meeting, _ = meetings_service.get_meeting(session, context, proposal.meeting_id)
     choices = decision_choices(web, proposal.status, role)

@@ -16,6 +16,7 @@ from app.monitor.models import GroupBy, Period
 from app.problems import ProblemError
 from app.rate_limits.deps import limit_person
 from app.rate_limits.service import EndpointClass
+from app.schemas import Date
 from app.tables import service as tables_service
 from app.tables.models import OutflowTable
 from app.timeutil import today
@@ -66,8 +67,8 @@ def monitor_page(
     table_id: uuid.UUID,
     session: SessionDep,
     web: WebDep,
-    van: Annotated[date | None, Query()] = None,
-    tot: Annotated[date | None, Query()] = None,
+    van: Annotated[Date | None, Query()] = None,
+    tot: Annotated[Date | None, Query()] = None,
     periode: Period = Period.month,
     indeling: GroupBy = GroupBy.none,
     jaar: Annotated[int | None, Query(ge=2000, le=2100)] = None,

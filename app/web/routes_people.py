@@ -1,5 +1,9 @@
 """An organisation's admin manages its people: create them (a password is generated and shown
-once), change their role, admin flag or access."""
+once), change their role, admin flag or access.
+
+An admin is a member or chair (a viewer reads only) and manages roles up to their own: they
+grant no role above it, change no one whose role is above it, and never change their own role,
+so no one raises their own rights."""
 
 import uuid
 
@@ -12,7 +16,7 @@ from app.db import SessionDep
 from app.organisations.service import get_managed_organisation
 from app.people import service as people
 from app.people.models import PersonCreate, PersonRole, PersonUpdate
-from app.problems import Conflict
+from app.problems import Conflict, Unprocessable
 from app.web.core import FormDep, PageForbidden, Web, WebDep, WebRoute, field, redirect, render
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
@@ -21,6 +25,20 @@ router = APIRouter(route_class=WebRoute, include_in_schema=False)
 def _require_admin(web: Web) -> None:
     if not web.person.is_admin:
         raise PageForbidden("Alleen een beheerder van uw organisatie beheert de mensen.")
+    web.require_writer()
+
+
+def _grantable(web: Web) -> list[PersonRole]:
+    """The roles this admin may give: up to their own."""
+    return [role for role in PersonRole if role.rank <= web.role.rank]
+
+
+def _check_grant(web: Web, role: str) -> None:
+    if role in set(PersonRole) and PersonRole(role).rank > web.role.rank:
+        raise PageForbidden("U kunt geen hogere rol toekennen dan uw eigen rol.")
+
+
+VIEWER_ADMIN = "Een meelezer kan geen beheerder zijn: geef eerst de rol lid of voorzitter."
 
 
 def _people_page(
@@ -41,7 +59,8 @@ def _people_page(
         {
             "title": f"Mensen van {organisation.name}",
             "people": [people.person_public(session, p) for p in rows],
-            "roles": list(PersonRole),
+            "roles": _grantable(web),
+            "manageable": {p.id for p in rows if PersonRole(p.role).rank <= web.role.rank},
             "error": error,
             "created": created,
             "form": form or {},
@@ -65,6 +84,7 @@ def create_person(request: Request, session: SessionDep, web: WebDep, form: Form
         "display_name": field(form, "naam", 200),
         "role": field(form, "rol", 16),
     }
+    _check_grant(web, values["role"])
     try:
         data = PersonCreate.model_validate({**values, "is_admin": form.get("beheerder") == "ja"})
     except ValidationError:
@@ -79,6 +99,8 @@ def create_person(request: Request, session: SessionDep, web: WebDep, form: Form
     try:
         with session.begin_nested():
             person, password = people.create_person(session, organisation, data)
+    except Unprocessable:
+        return _people_page(request, session, web, error=VIEWER_ADMIN, form=values, status=422)
     except Conflict:
         return _people_page(
             request,
@@ -100,8 +122,13 @@ def update_person(
     _require_admin(web)
     organisation = get_managed_organisation(session, web.principal, web.organisation.id)
     person = people.get_person(session, organisation, person_id)
+    if PersonRole(person.role).rank > web.role.rank:
+        raise PageForbidden("U beheert alleen mensen met hoogstens uw eigen rol.")
     changes: dict[str, object] = {}
-    if role := field(form, "rol", 16):
+    if (role := field(form, "rol", 16)) and role != person.role:
+        if person.id == web.person.id:
+            raise PageForbidden("U kunt uw eigen rol niet wijzigen.")
+        _check_grant(web, role)
         changes["role"] = role
     if (admin := field(form, "beheerder", 4)) in ("ja", "nee"):
         changes["is_admin"] = admin == "ja"
@@ -121,5 +148,9 @@ def update_person(
         data = PersonUpdate.model_validate(changes)
     except ValidationError:
         return _people_page(request, session, web, error="Kies een geldige rol.", status=422)
-    people.update_person(session, person, data)
+    try:
+        with session.begin_nested():
+            people.update_person(session, person, data)
+    except Unprocessable:
+        return _people_page(request, session, web, error=VIEWER_ADMIN, status=422)
     return redirect("/mensen", "persoon_bijgewerkt")

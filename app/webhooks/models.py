@@ -48,6 +48,11 @@ class WebhookEndpoint(Versioned, SQLModel, table=True):
     version: int = 1
     created_at: datetime = SQLField(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = updated_at_field()
+    # The attempt lease: while `locked_until` lies ahead, one worker (of any process) has an
+    # attempt to this endpoint in flight, and no other worker starts one. It carries the same
+    # token as the leased delivery.
+    locked_until: datetime | None = SQLField(default=None, sa_type=UTCDateTime)
+    lease_token: uuid.UUID | None = None
 
 
 class WebhookEvent(SQLModel, table=True):

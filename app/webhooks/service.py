@@ -8,7 +8,7 @@ with a lease, sends them, and records the outcome here.
 import json
 import threading
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -18,6 +18,8 @@ from sqlalchemy import delete, event, func, or_, update
 from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session, select
 
+from app.access_log import service as access_log
+from app.access_log.models import AccessAction
 from app.auth import Principal
 from app.problems import Conflict, NotFound, Unprocessable
 from app.settings import get_settings
@@ -80,38 +82,86 @@ def emit(
     event_type: str,
     organisation_ids: Iterable[uuid.UUID],
     data: dict[str, Any],
+    views: Mapping[uuid.UUID, dict[str, Any]] | None = None,
 ) -> uuid.UUID:
     """Record the event and queue one delivery per active endpoint of those organisations
     subscribed to event_type, in the caller's transaction (durable outbox: committed with the
     change or not at all). Returns the event id (used as `webhook-id`). `data` holds ids and
-    codes only, never personal data."""
+    codes only, never personal data.
+
+    A recipient sees in the payload what the API shows it: `views` maps an organisation to its
+    own version of `data` (a corporation's without the case id, say). Each distinct version is
+    an event of its own (its own `webhook-id`); the returned id is that of `data` itself."""
     if event_type not in EVENT_TYPES:
         raise ValueError(f"unknown webhook event type {event_type!r}")
-    payload = to_jsonable_python(data)
-    if not isinstance(payload, dict):
-        raise TypeError("webhook event data must be a JSON object")
+    views = views or {}
+    audiences: dict[str, tuple[dict[str, Any], set[uuid.UUID]]] = {}
+    main_key = ""
+    for organisation_id in [None, *organisation_ids]:
+        view = data if organisation_id is None else views.get(organisation_id, data)
+        payload = to_jsonable_python(view)
+        if not isinstance(payload, dict):
+            raise TypeError("webhook event data must be a JSON object")
+        key = json.dumps(payload, sort_keys=True)
+        if organisation_id is None:
+            main_key = key
+        audience = audiences.setdefault(key, (payload, set()))[1]
+        if organisation_id is not None:
+            audience.add(organisation_id)
     now = utcnow()
+    ids = {
+        key: _record_event(session, event_type, payload, organisations, now)
+        for key, (payload, organisations) in audiences.items()
+    }
+    session.info[_EMITTED] = True
+    return ids[main_key]
+
+
+def _record_event(
+    session: Session,
+    event_type: str,
+    payload: dict[str, Any],
+    organisations: set[uuid.UUID],
+    now: datetime,
+) -> uuid.UUID:
     webhook_event = WebhookEvent(type=event_type, occurred_at=now, data=payload)
     session.add(webhook_event)
-    organisations = set(organisation_ids)
     endpoints = []
     if organisations:
         endpoints = session.exec(
-            select(WebhookEndpoint.id, WebhookEndpoint.events).where(
+            select(
+                WebhookEndpoint.id, WebhookEndpoint.organisation_id, WebhookEndpoint.events
+            ).where(
                 WebhookEndpoint.organisation_id.in_(organisations),  # type: ignore[attr-defined]
                 WebhookEndpoint.active.is_(True),  # type: ignore[attr-defined]
             )
         ).all()
-    for endpoint_id, events in endpoints:
+    told = set()
+    for endpoint_id, organisation_id, events in endpoints:
         if event_type in events:
+            told.add(organisation_id)
             session.add(
                 WebhookDelivery(
                     event_id=webhook_event.id, endpoint_id=endpoint_id, next_attempt_at=now
                 )
             )
     session.flush()
-    session.info[_EMITTED] = True
+    _log_disclosure(session, event_type, payload, told)
     return webhook_event.id
+
+
+def _log_disclosure(
+    session: Session, event_type: str, payload: dict[str, Any], told: set[uuid.UUID]
+) -> None:
+    """An event naming a case hands that case id to each organisation it is queued for."""
+    case_id, table_id = payload.get("case_id"), payload.get("table_id")
+    if not (case_id and table_id):
+        return
+    case = (uuid.UUID(case_id), uuid.UUID(table_id))
+    for organisation_id in sorted(told):
+        access_log.record_disclosure(
+            session, organisation_id, AccessAction.notification, [case], f"webhook {event_type}"
+        )
 
 
 def event_body(event_type: str, occurred_at: datetime, data: dict[str, Any]) -> bytes:
@@ -280,73 +330,164 @@ class ClaimedDelivery:
     url: str
     secret: str
     body: bytes
+    endpoint_id: uuid.UUID
+    organisation_id: uuid.UUID
+
+
+def _lease_free(model: type[WebhookDelivery] | type[WebhookEndpoint], now: datetime) -> Any:
+    return or_(model.locked_until.is_(None), model.locked_until < now)  # type: ignore[union-attr,operator]
+
+
+def _due(now: datetime) -> tuple[Any, ...]:
+    return (
+        WebhookDelivery.status == DeliveryStatus.pending.value,
+        WebhookDelivery.next_attempt_at <= now,
+        _lease_free(WebhookDelivery, now),
+    )
+
+
+def fair_order(
+    candidates: Iterable[tuple[uuid.UUID, uuid.UUID, datetime]],
+    in_flight: dict[uuid.UUID, int],
+    max_per_organisation: int | None,
+) -> list[uuid.UUID]:
+    """Endpoint ids in the order their attempts should start: round-robin over organisations.
+
+    `candidates` are (endpoint id, organisation id, oldest due time); `in_flight` counts each
+    organisation's attempts already running. An organisation's n-th endpoint gets turn
+    `in_flight + n`, and turns are served lowest first (oldest due time breaking ties), so an
+    organisation with many slow endpoints never keeps another's first endpoint waiting; one
+    whose turn would exceed `max_per_organisation` waits for its own attempts to end.
+    """
+    by_organisation: dict[uuid.UUID, list[tuple[datetime, uuid.UUID]]] = {}
+    for endpoint_id, organisation_id, due in candidates:
+        by_organisation.setdefault(organisation_id, []).append((due, endpoint_id))
+    turns = []
+    for organisation_id, endpoints in by_organisation.items():
+        busy = in_flight.get(organisation_id, 0)
+        for position, (due, endpoint_id) in enumerate(sorted(endpoints), start=1):
+            turn = busy + position
+            if max_per_organisation is not None and turn > max_per_organisation:
+                break
+            turns.append((turn, due, endpoint_id))
+    return [endpoint_id for _, _, endpoint_id in sorted(turns)]
 
 
 def claim_due_deliveries(
-    session: Session, *, now: datetime, limit: int, lease: timedelta
+    session: Session,
+    *,
+    now: datetime,
+    limit: int,
+    lease: timedelta,
+    max_per_organisation: int | None = None,
 ) -> list[ClaimedDelivery]:
-    """Lease up to `limit` due deliveries of active endpoints to a new token, and return them.
+    """Lease up to `limit` due deliveries, at most one per endpoint, to a new token.
 
-    The UPDATE re-checks status, due time and lease on the rows it changes, so two workers (or
-    processes) never hold the same delivery: on PostgreSQL the SELECT locks the rows it picks
-    and a concurrent claim skips them (SKIP LOCKED), and a row changed meanwhile fails the
-    re-check; on SQLite write transactions run one at a time. The attempt is counted here, so
-    a worker that dies mid-send still uses up an attempt.
+    The lease is taken on the endpoint as well as on the delivery, and an endpoint whose lease
+    is live is not claimed: so each endpoint has at most one attempt in flight across every
+    worker and process, and the same delivery is never sent twice at once. Endpoints are
+    served round-robin over organisations (`fair_order`), at most `max_per_organisation` of
+    one organisation in flight at once. Every lease is a conditional UPDATE that re-checks the
+    lease is still free; on PostgreSQL the endpoint rows are first locked with SKIP LOCKED, so
+    concurrent claims pass each other instead of waiting; on SQLite write transactions run one
+    at a time. The attempt is counted here, so a worker that dies mid-send still uses one up.
+    The caller sends within `lease` (its attempt deadline being shorter) or loses the lease.
     """
-    lease_free = or_(
-        WebhookDelivery.locked_until.is_(None),  # type: ignore[union-attr]
-        WebhookDelivery.locked_until < now,  # type: ignore[operator]
+    in_flight = dict(
+        session.exec(
+            select(WebhookEndpoint.organisation_id, func.count())
+            .where(WebhookEndpoint.locked_until >= now)  # type: ignore[operator]
+            .group_by(WebhookEndpoint.organisation_id)
+        ).all()
     )
-    is_due = (
-        WebhookDelivery.status == DeliveryStatus.pending.value,
-        WebhookDelivery.next_attempt_at <= now,
-        lease_free,
-    )
-    due_ids = session.exec(
-        select(WebhookDelivery.id)
-        .join(WebhookEndpoint, WebhookEndpoint.id == WebhookDelivery.endpoint_id)  # type: ignore[arg-type]
-        .where(*is_due, WebhookEndpoint.active.is_(True))  # type: ignore[attr-defined]
-        .order_by(WebhookDelivery.next_attempt_at, WebhookDelivery.id)  # type: ignore[arg-type]
-        .limit(limit)
-        .with_for_update(skip_locked=True, of=WebhookDelivery)  # type: ignore[arg-type]
+    candidates = session.exec(
+        select(
+            WebhookEndpoint.id,
+            WebhookEndpoint.organisation_id,
+            func.min(WebhookDelivery.next_attempt_at),
+        )
+        .join(WebhookDelivery, WebhookDelivery.endpoint_id == WebhookEndpoint.id)  # type: ignore[arg-type]
+        .where(WebhookEndpoint.active.is_(True), _lease_free(WebhookEndpoint, now), *_due(now))  # type: ignore[attr-defined]
+        .group_by(WebhookEndpoint.id, WebhookEndpoint.organisation_id)  # type: ignore[arg-type]
     ).all()
-    if not due_ids:
+    chosen = fair_order(candidates, in_flight, max_per_organisation)[:limit]
+    if not chosen:
         return []
-    # A separate statement on purpose: as `id IN (subquery)`, PostgreSQL may rescan the LIMIT
-    # subquery per row, and SKIP LOCKED then skips the rows this UPDATE has just changed, so
-    # the lease would cover every due row instead of `limit`.
+    lockable = session.exec(
+        select(WebhookEndpoint.id)
+        .where(WebhookEndpoint.id.in_(chosen), _lease_free(WebhookEndpoint, now))  # type: ignore[attr-defined]
+        .with_for_update(skip_locked=True)
+    ).all()
+    if not lockable:
+        return []
     token = uuid.uuid4()
     session.exec(
-        update(WebhookDelivery)  # type: ignore[call-overload]
-        .where(WebhookDelivery.id.in_(due_ids), *is_due)  # type: ignore[attr-defined]
-        .values(
-            locked_until=now + lease,
-            lease_token=token,
-            attempts=WebhookDelivery.attempts + 1,
-            last_attempt_at=now,
-        )
+        update(WebhookEndpoint)  # type: ignore[call-overload]
+        .where(WebhookEndpoint.id.in_(lockable), _lease_free(WebhookEndpoint, now))  # type: ignore[attr-defined]
+        # The lease is the worker's bookkeeping, not a change of the endpoint: keep its
+        # `updated_at` (the column's onupdate would move it) and its version (the ETag).
+        .values(locked_until=now + lease, lease_token=token, updated_at=WebhookEndpoint.updated_at)
         .execution_options(synchronize_session=False)
     )
+    due_rows = session.exec(
+        select(WebhookDelivery.id, WebhookDelivery.endpoint_id)
+        .join(WebhookEndpoint, WebhookEndpoint.id == WebhookDelivery.endpoint_id)  # type: ignore[arg-type]
+        .where(WebhookEndpoint.lease_token == token, *_due(now))
+        .order_by(WebhookDelivery.next_attempt_at, WebhookDelivery.id)  # type: ignore[arg-type]
+    ).all()
+    oldest: dict[uuid.UUID, uuid.UUID] = {}
+    for delivery_id, endpoint_id in due_rows:
+        oldest.setdefault(endpoint_id, delivery_id)
+    if oldest:
+        session.exec(
+            update(WebhookDelivery)  # type: ignore[call-overload]
+            .where(WebhookDelivery.id.in_(list(oldest.values())), *_due(now))  # type: ignore[attr-defined]
+            .values(
+                locked_until=now + lease,
+                lease_token=token,
+                attempts=WebhookDelivery.attempts + 1,
+                last_attempt_at=now,
+            )
+            .execution_options(synchronize_session=False)
+        )
     rows = session.exec(
-        select(WebhookDelivery, WebhookEvent, WebhookEndpoint.url, WebhookEndpoint.secret)
+        select(WebhookDelivery, WebhookEvent, WebhookEndpoint)
         .join(WebhookEvent, WebhookEvent.id == WebhookDelivery.event_id)  # type: ignore[arg-type]
         .join(WebhookEndpoint, WebhookEndpoint.id == WebhookDelivery.endpoint_id)  # type: ignore[arg-type]
         .where(WebhookDelivery.lease_token == token)
-        .order_by(WebhookDelivery.next_attempt_at, WebhookDelivery.id)  # type: ignore[arg-type]
         .execution_options(populate_existing=True)
     ).all()
-    return [
-        ClaimedDelivery(
+    claimed = {
+        endpoint.id: ClaimedDelivery(
             delivery_id=delivery.id,
             lease_token=token,
             attempt=delivery.attempts,
             event_id=webhook_event.id,
-            url=url,
-            secret=secret,
+            url=endpoint.url,
+            secret=endpoint.secret,
             body=event_body(webhook_event.type, webhook_event.occurred_at, webhook_event.data),
+            endpoint_id=endpoint.id,
+            organisation_id=endpoint.organisation_id,
         )
-        for delivery, webhook_event, url, secret in rows
-    ]
+        for delivery, webhook_event, endpoint in rows
+    }
+    if len(claimed) < len(lockable):  # an endpoint whose due delivery went meanwhile: free it
+        _release_endpoints(session, token, keep=list(claimed))
+    position = {endpoint_id: i for i, endpoint_id in enumerate(chosen)}
+    return sorted(claimed.values(), key=lambda c: position[c.endpoint_id])
+
+
+def _release_endpoints(
+    session: Session, token: uuid.UUID, keep: list[uuid.UUID] | None = None
+) -> None:
+    statement = update(WebhookEndpoint).where(WebhookEndpoint.lease_token == token)  # type: ignore[arg-type]
+    if keep:
+        statement = statement.where(WebhookEndpoint.id.not_in(keep))  # type: ignore[attr-defined]
+    session.exec(
+        statement.values(  # type: ignore[call-overload]
+            locked_until=None, lease_token=None, updated_at=WebhookEndpoint.updated_at
+        ).execution_options(synchronize_session=False)
+    )
 
 
 def record_delivered(
@@ -381,6 +522,7 @@ def record_failure(
 
 
 def _finish(session: Session, claimed: ClaimedDelivery, **values: Any) -> bool:
+    """Record the outcome and end the attempt's lease on delivery and endpoint, if still ours."""
     result = session.exec(
         update(WebhookDelivery)  # type: ignore[call-overload]
         .where(
@@ -390,4 +532,5 @@ def _finish(session: Session, claimed: ClaimedDelivery, **values: Any) -> bool:
         .values(locked_until=None, lease_token=None, **values)
         .execution_options(synchronize_session=False)
     )
+    _release_endpoints(session, claimed.lease_token)
     return result.rowcount == 1

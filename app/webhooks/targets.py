@@ -3,10 +3,12 @@ goes to an address inside our network (loopback, private, link-local, cloud meta
 connection goes to the very address that was checked."""
 
 import ipaddress
+import re
 import socket
+import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 import httpx
 
@@ -26,21 +28,100 @@ class Target:
     extensions: dict[str, Any] = field(default_factory=dict)
 
 
+# IPv6 ranges that are never a public receiver, whatever they embed: IPv4-compatible (::/96,
+# deprecated, still routed by some stacks), Teredo (its client address is obfuscated), NAT64's
+# local-use prefix (translated by a gateway inside the network, RFC 8215), and site-local.
+_REFUSED_V6 = tuple(
+    ipaddress.IPv6Network(n) for n in ("::/96", "2001::/32", "64:ff9b:1::/48", "fec0::/10")
+)
+# IPv6 ranges that carry an IPv4 address in their last 32 bits and reach it by translation:
+# IPv4-mapped, IPv4-translated (SIIT) and NAT64's well-known prefix (RFC 6052). Such an address
+# is as public as the IPv4 address it carries (DNS64 answers these on IPv6-only networks).
+_TRANSLATED_V6 = tuple(
+    ipaddress.IPv6Network(n) for n in ("::ffff:0:0/96", "::ffff:0:0:0/96", "64:ff9b::/96")
+)
+_NUMBER = re.compile(r"^(0[xX][0-9a-fA-F]*|[0-9]+)$")
+_DOTS = str.maketrans({"\u3002": ".", "\uff0e": ".", "\uff61": "."})
+
+
+def is_public(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    """A public unicast address, with what IPv6 embeds or translates to judged as IPv4."""
+    if isinstance(address, ipaddress.IPv6Address):
+        if any(address in network for network in _REFUSED_V6):
+            return False
+        if any(address in network for network in _TRANSLATED_V6):
+            return is_public(ipaddress.IPv4Address(int(address) & 0xFFFFFFFF))
+        if address.sixtofour is not None:  # 2002::/16 routes to the IPv4 address it carries
+            return is_public(address.sixtofour)
+    return address.is_global and not (address.is_multicast or address.is_reserved)
+
+
 def is_public_address(address: str) -> bool:
-    return ipaddress.ip_address(address.split("%", 1)[0]).is_global
+    """`is_public` for an address as a resolver returns it (an IPv6 zone is ignored)."""
+    return is_public(ipaddress.ip_address(address.split("%", 1)[0]))
+
+
+def parse_ipv4(host: str) -> ipaddress.IPv4Address | None:
+    """The IPv4 address a host written as numbers means, the way inet_aton and the WHATWG URL
+    standard read it: one to four parts, each decimal, octal (leading 0) or hex (0x), the last
+    filling the remaining bytes (`127.1`, `0x7f.1`, `0177.0.0.1`, `2130706433`). None when the
+    host does not end in a number (a name); TargetRefused when it does but is no address."""
+    parts = host.split(".")
+    if len(parts) > 1 and parts[-1] == "":
+        parts.pop()  # a trailing dot
+    if not _NUMBER.match(parts[-1]):
+        return None
+    if len(parts) > 4 or not all(_NUMBER.match(p) for p in parts):
+        raise TargetRefused("not a valid address")
+    numbers = []
+    for part in parts:
+        if part[:2].lower() == "0x":
+            numbers.append(int(part[2:] or "0", 16))
+        elif len(part) > 1 and part.startswith("0"):
+            if not set(part) <= set("01234567"):
+                raise TargetRefused("not a valid address")
+            numbers.append(int(part, 8))
+        else:
+            numbers.append(int(part))
+    *leading, last = numbers
+    if any(n > 255 for n in leading) or last >= 256 ** (5 - len(numbers)):
+        raise TargetRefused("not a valid address")
+    value = last
+    for position, number in enumerate(leading):
+        value += number << (8 * (3 - position))
+    return ipaddress.IPv4Address(value)
+
+
+def canonical_host(url: str) -> str:
+    """The URL's host as a resolver would see it: percent-decoded, NFKC-normalised (full-width
+    digits become digits), other dots as dots, lower case, without a trailing dot or an IPv6
+    zone."""
+    host = urlsplit(url).hostname or ""
+    host = unicodedata.normalize("NFKC", unquote(host)).translate(_DOTS).lower()
+    return host.split("%", 1)[0].rstrip(".")
 
 
 def refuse_internal_url(url: str) -> None:
-    """At registration: refuse a URL that names an internal address outright (a loopback,
-    private or link-local IP, or `localhost`), so the caller learns it now rather than from
-    failed deliveries. Names that resolve inward are refused at each delivery attempt; no
-    lookup is made here, inside a request."""
-    host = (urlsplit(url).hostname or "").lower().rstrip(".")
-    try:
-        internal = not is_public_address(host)
-    except ValueError:  # a name, not an address
-        internal = host == "localhost" or host.endswith(".localhost")
-    if internal:
+    """At registration (and before each attempt): refuse a URL whose host is an internal
+    address in any notation (IPv4 in integer, octal, hex or short form, IPv6 that maps or
+    translates to internal IPv4, Teredo, ...) or `localhost`, so the caller learns it now
+    rather than from failed deliveries. Names that resolve inward are refused at each delivery
+    attempt; no lookup is made here, inside a request."""
+    host = canonical_host(url)
+    if not host:
+        raise TargetRefused("the URL has no host")
+    if ":" in host:
+        try:
+            address: ipaddress.IPv4Address | ipaddress.IPv6Address | None
+            address = ipaddress.IPv6Address(host)
+        except ValueError as exc:
+            raise TargetRefused("not a valid address") from exc
+    else:
+        address = parse_ipv4(host)
+    if address is not None:
+        if not is_public(address):
+            raise TargetRefused(REFUSED_ADDRESS)
+    elif host == "localhost" or host.endswith(".localhost"):
         raise TargetRefused(REFUSED_ADDRESS)
 
 
@@ -64,7 +145,7 @@ def pin_public_target(url: str) -> Target:
         ipaddress.ip_address(host.strip("[]"))
         return Target(url)  # a public address already: nothing to look up, nothing to rebind
     except ValueError:
-        pass  # a name
+        pass  # a name, or an address in a form only the resolver reads: look it up and check
     try:
         infos = socket.getaddrinfo(
             host, parsed.port or (443 if parsed.scheme == "https" else 80), type=socket.SOCK_STREAM

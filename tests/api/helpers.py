@@ -35,3 +35,36 @@ def me(client: Any, headers: dict[str, str]) -> dict[str, Any]:
     response = client.get("/v1/me", headers=headers)
     assert response.status_code == 200, response.text
     return response.json()
+
+
+def publish_one_proposal(client: Any, region: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A meeting a week ago, published with one proposal: a new case of `care_provider` for a
+    new dwelling of `corporation`. Returns the meeting and the proposal (as the chair sees it)."""
+    from tests.clock import iso
+    from tests.conftest import create_case, create_vacancy
+
+    create_case(client, region.care_provider, region.table_id)
+    create_vacancy(client, region.corporation)
+    chair = region.chair.headers
+    meeting = client.post(
+        f"/v1/tables/{region.table_id}/meetings", json={"date": iso(-7)}, headers=chair
+    ).json()
+    published = client.post(f"/v1/meetings/{meeting['id']}/publish", headers=chair)
+    assert published.status_code == 200, published.text
+    proposals = client.get(f"/v1/tables/{region.table_id}/proposals", headers=chair).json()
+    [proposal] = proposals["items"]
+    return meeting, proposal
+
+
+def assign_action(
+    client: Any, region: Any, owner: Any, case_id: str | None, kind: str = "plan_viewing"
+) -> Response:
+    """The chair hands `owner` an action about the case, due in a week."""
+    from tests.clock import iso
+
+    body = {"kind": kind, "owner_organisation_id": owner.id, "due_date": iso(7)}
+    if case_id:
+        body["case_id"] = case_id
+    return client.post(
+        f"/v1/tables/{region.table_id}/actions", json=body, headers=region.chair.headers
+    )

@@ -217,3 +217,63 @@ def test_log_rows_cannot_be_deleted(client, small_region, session):
     with pytest.raises(DBAPIError, match="append-only"), session.begin_nested():
         session.execute(delete(AccessLogEntry).where(AccessLogEntry.case_id == case_id))
     assert count_entries(session, case_id) == 1
+
+
+def _copy_of_first_entry(session, case_id):  # type: ignore[no-untyped-def]
+    row = session.execute(
+        select(AccessLogEntry).where(AccessLogEntry.case_id == case_id)
+    ).scalar_one()
+    return {
+        "id": row.id.hex if session.bind.dialect.name == "sqlite" else row.id,
+        "table_id": row.table_id.hex if session.bind.dialect.name == "sqlite" else row.table_id,
+        "organisation_id": (
+            row.organisation_id.hex
+            if session.bind.dialect.name == "sqlite"
+            else row.organisation_id
+        ),
+    }
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "INSERT OR REPLACE INTO access_log (id, at, action, case_id, table_id, organisation_id,"
+        " endpoint) VALUES (:id, '2000-01-01 00:00:00', 'read', NULL, :table_id,"
+        " :organisation_id, 'forged')",
+        "REPLACE INTO access_log (id, at, action, case_id, table_id, organisation_id, endpoint)"
+        " VALUES (:id, '2000-01-01 00:00:00', 'read', NULL, :table_id, :organisation_id,"
+        " 'forged')",
+        "INSERT INTO access_log (id, at, action, case_id, table_id, organisation_id, endpoint)"
+        " VALUES (:id, '2000-01-01 00:00:00', 'read', NULL, :table_id, :organisation_id,"
+        " 'forged') ON CONFLICT (id) DO UPDATE SET endpoint = excluded.endpoint",
+    ],
+    ids=["insert-or-replace", "replace-into", "upsert"],
+)
+def test_log_rows_cannot_be_replaced(client, small_region, session, statement):
+    from sqlalchemy import text
+
+    if session.bind.dialect.name != "sqlite" and "REPLACE" in statement:
+        pytest.skip("PostgreSQL has no REPLACE; its upsert is the ON CONFLICT case")
+    case_id = uuid.UUID(
+        create_case(client, small_region.care_provider, small_region.table_id)["id"]
+    )
+    existing = _copy_of_first_entry(session, case_id)
+    with pytest.raises(DBAPIError, match="append-only"), session.begin_nested():
+        session.execute(text(statement), existing)
+    [row] = session.execute(
+        select(AccessLogEntry).where(AccessLogEntry.case_id == case_id)
+    ).scalars()
+    assert (row.action, row.endpoint) == ("create", "POST /v1/cases")
+
+
+def test_the_log_cannot_be_truncated(client, small_region, session):
+    from sqlalchemy import text
+
+    if session.bind.dialect.name != "postgresql":
+        pytest.skip("SQLite has no TRUNCATE (its DELETE without WHERE is refused above)")
+    case_id = uuid.UUID(
+        create_case(client, small_region.care_provider, small_region.table_id)["id"]
+    )
+    with pytest.raises(DBAPIError, match="append-only"), session.begin_nested():
+        session.execute(text("TRUNCATE access_log"))
+    assert count_entries(session, case_id) == 1

@@ -25,7 +25,7 @@ CHROMEDRIVER = Path("/usr/bin/chromedriver")
 REQUIRE_BROWSER = os.environ.get("UITSTROOM_REQUIRE_BROWSER") == "1"
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
-OPERATOR_KEY = "browser-test-operator-key"
+OPERATOR_KEY = "browser-test-operator-key-0123456789abcdef"
 PASSWORD = "een lang en geheim wachtwoord"
 FIRST_MEETING = "2026-11-09"
 MEETING = "2026-11-16"

@@ -82,6 +82,7 @@ class Received:
     headers: dict[str, str]
     body: bytes
     status: int
+    at: float = field(default_factory=time.monotonic)  # when the request had arrived
 
 
 @dataclass
@@ -97,6 +98,7 @@ class Receiver:
     hold_first: threading.Event | None = None  # the first request waits for it to be set
     requests: list[Received] = field(default_factory=list)
     arrived: threading.Event = field(default_factory=threading.Event)
+    in_progress: int = 0  # requests being handled right now
     port: int = 0
     _server: ThreadingHTTPServer | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -110,6 +112,16 @@ class Receiver:
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
+                arrived_at = time.monotonic()
+                with receiver._lock:
+                    receiver.in_progress += 1
+                try:
+                    self._handle(arrived_at)
+                finally:
+                    with receiver._lock:
+                        receiver.in_progress -= 1
+
+            def _handle(self, arrived_at: float) -> None:
                 body = self.rfile.read(int(self.headers.get("content-length", 0)))
                 headers = {k.lower(): v for k, v in self.headers.items()}
                 with receiver._lock:
@@ -121,7 +133,7 @@ class Receiver:
                 if receiver.secret and not verify(receiver.secret, headers, body):
                     status = 401
                 with receiver._lock:
-                    receiver.requests.append(Received(headers, body, status))
+                    receiver.requests.append(Received(headers, body, status, arrived_at))
                 self.send_response(status)
                 self.send_header("content-length", "0")
                 self.end_headers()

@@ -157,18 +157,19 @@ def test_a_timed_out_attempt_the_receiver_did_process_comes_again_with_the_same_
     """Where at-least-once shows: the receiver deduplicates on `webhook-id` (and can)."""
     endpoint = outbox.endpoint(receiver.url)
     receiver.hold_first = threading.Event()
-    worker = outbox.worker(dataclasses.replace(FAST, timeout=0.2))
+    worker = outbox.worker(dataclasses.replace(FAST, timeout=0.5))
     event_id = str(outbox.emit(endpoint.organisation_id))
 
     wait_for(lambda: all_delivered(outbox, 1), what="a retry to succeed")
     [row] = deliveries(outbox)
     receiver.hold_first.set()  # the first, timed-out request now completes at the receiver too
-    wait_for(lambda: len(receiver.received()) == row.attempts, what="the first request to end")
+    wait_for(lambda: receiver.in_progress == 0, what="the first request to end")
     assert worker.stop()
 
+    # On a loaded machine an attempt may even end before its request is out: at least once.
     requests = receiver.received()
-    assert row.attempts >= 2
-    assert receiver.accepted() == Counter({event_id: row.attempts})
+    assert row.attempts >= len(requests) >= 2
+    assert receiver.accepted() == Counter({event_id: len(requests)})
     assert len({r.body for r in requests}) == 1
     assert all(verify(endpoint.secret, r.headers, r.body) for r in requests)
 

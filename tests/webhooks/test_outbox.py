@@ -1,5 +1,7 @@
-"""Claiming due deliveries: a lease gives each delivery to one worker at a time."""
+"""Claiming due deliveries: a lease gives each delivery, and its endpoint, to one worker at a
+time; organisations take turns."""
 
+import uuid
 from datetime import timedelta
 
 import pytest
@@ -31,14 +33,100 @@ def test_a_leased_delivery_is_not_claimed_again_until_the_lease_expires(outbox):
 
 
 def test_a_claim_takes_at_most_limit_deliveries_oldest_first(outbox):
-    endpoint = outbox.endpoint("https://x.example/h")
-    event_ids = [outbox.emit(endpoint.organisation_id) for _ in range(5)]
+    endpoints = [outbox.endpoint("https://x.example/h") for _ in range(5)]
+    event_ids = [outbox.emit(endpoint.organisation_id) for endpoint in endpoints]
     with outbox.transaction() as session:
         first = claim(session, limit=2)
     with outbox.transaction() as session:
         rest = claim(session, limit=10)
     assert len(first) == 2
     assert [c.event_id for c in first + rest] == event_ids
+
+
+def test_an_endpoint_has_one_attempt_in_flight_and_gets_its_events_in_order(outbox):
+    endpoint = outbox.endpoint("https://x.example/h")
+    event_ids = [outbox.emit(endpoint.organisation_id) for _ in range(3)]
+    with outbox.transaction() as session:
+        [first] = claim(session)
+    with outbox.transaction() as session:
+        assert claim(session) == []  # the endpoint is busy, though two more are due
+    with outbox.transaction() as session:
+        assert service.record_delivered(session, first, status_code=200, now=utcnow())
+    with outbox.transaction() as session:
+        [second] = claim(session)
+    assert [first.event_id, second.event_id] == event_ids[:2]
+    assert first.endpoint_id == second.endpoint_id == endpoint.id
+
+
+def test_a_failed_delivery_waiting_for_its_retry_does_not_hold_up_the_endpoint(outbox):
+    endpoint = outbox.endpoint("https://x.example/h")
+    failing, later = (outbox.emit(endpoint.organisation_id) for _ in range(2))
+    with outbox.transaction() as session:
+        [first] = claim(session)
+        service.record_failure(
+            session, first, status_code=500, error="HTTP 500", retry_at=utcnow() + LEASE
+        )
+    with outbox.transaction() as session:
+        [second] = claim(session)
+    assert (first.event_id, second.event_id) == (failing, later)
+
+
+def test_claims_serve_organisations_in_turn(outbox):
+    busy_org, quiet_org = outbox.organisation(), outbox.organisation()
+    busy = [outbox.endpoint("https://x.example/h", busy_org) for _ in range(3)]
+    outbox.endpoint("https://y.example/h", quiet_org)
+    for endpoint in busy:
+        outbox.emit(endpoint.organisation_id)
+    quiet_event = outbox.emit(quiet_org)  # the newest of all
+
+    with outbox.transaction() as session:
+        first = claim(session, limit=2)
+    assert [c.organisation_id for c in first] == [busy_org, quiet_org]
+    assert first[1].event_id == quiet_event
+
+
+def test_an_organisation_with_attempts_in_flight_waits_behind_one_without(outbox):
+    busy_org, quiet_org = outbox.organisation(), outbox.organisation()
+    busy = [outbox.endpoint("https://x.example/h", busy_org) for _ in range(3)]
+    for endpoint in busy:
+        outbox.emit(endpoint.organisation_id)
+    with outbox.transaction() as session:
+        [in_flight] = claim(session, limit=1)
+    outbox.endpoint("https://y.example/h", quiet_org)
+    outbox.emit(quiet_org)
+    with outbox.transaction() as session:
+        [next_one] = claim(session, limit=1)
+    assert (in_flight.organisation_id, next_one.organisation_id) == (busy_org, quiet_org)
+
+
+def test_an_organisation_has_at_most_its_share_of_attempts_in_flight(outbox):
+    greedy = outbox.organisation()
+    for _ in range(5):
+        outbox.emit(outbox.endpoint("https://x.example/h", greedy).organisation_id)
+    with outbox.transaction() as session:
+        first = service.claim_due_deliveries(
+            session, now=utcnow(), limit=10, lease=LEASE, max_per_organisation=2
+        )
+    with outbox.transaction() as session:
+        second = service.claim_due_deliveries(
+            session, now=utcnow(), limit=10, lease=LEASE, max_per_organisation=2
+        )
+    assert (len(first), len(second)) == (2, 0)
+
+
+def test_fair_order_takes_turns_by_organisation_then_oldest_first():
+    a, b, c = (uuid.UUID(int=n) for n in (1, 2, 3))
+    t = utcnow()
+    candidates = [
+        ("a1", a, t),
+        ("a2", a, t + timedelta(seconds=1)),
+        ("a3", a, t + timedelta(seconds=2)),
+        ("b1", b, t + timedelta(seconds=5)),
+        ("c1", c, t + timedelta(seconds=3)),
+        ("c2", c, t + timedelta(seconds=4)),
+    ]
+    assert service.fair_order(candidates, {}, None) == ["a1", "c1", "b1", "a2", "c2", "a3"]  # type: ignore[arg-type]
+    assert service.fair_order(candidates, {a: 2}, 3) == ["c1", "b1", "c2", "a1"]  # type: ignore[arg-type]
 
 
 def test_a_delivery_is_claimed_only_when_due_and_pending(outbox):
@@ -71,9 +159,8 @@ def test_a_delivery_is_claimed_only_when_due_and_pending(outbox):
 def test_concurrent_claims_on_postgresql_take_disjoint_deliveries(outbox):
     if outbox.main.dialect.name != "postgresql":
         pytest.skip("SQLite runs one write transaction at a time; there is nothing to interleave")
-    endpoint = outbox.endpoint("https://x.example/h")
     for _ in range(5):
-        outbox.emit(endpoint.organisation_id)
+        outbox.emit(outbox.endpoint("https://x.example/h").organisation_id)
     other_engine = outbox.engine()
     with outbox.transaction() as first_session:
         first = claim(first_session, limit=2)  # its row locks are held until commit
@@ -81,6 +168,7 @@ def test_concurrent_claims_on_postgresql_take_disjoint_deliveries(outbox):
             second = claim(second_session)
     assert len(first) == 2 and len(second) == 3
     assert {c.delivery_id for c in first}.isdisjoint({c.delivery_id for c in second})
+    assert {c.endpoint_id for c in first}.isdisjoint({c.endpoint_id for c in second})
 
 
 def test_a_paused_endpoints_deliveries_are_not_claimed(outbox):

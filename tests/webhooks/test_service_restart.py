@@ -20,7 +20,7 @@ from app.settings import get_settings
 from tests.served import serving
 from tests.webhooks.conftest import wait_for
 
-OPERATOR_KEY = "webhook-restart-operator-key"
+OPERATOR_KEY = "webhook-restart-operator-key-0123456789ab"
 
 
 def test_the_app_runs_the_worker_in_its_lifespan(outbox, receiver, monkeypatch):

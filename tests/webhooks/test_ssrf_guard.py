@@ -1,6 +1,7 @@
 """Endpoints are registered by organisations, so delivery refuses addresses inside our network
 (loopback, private, link-local) unless explicitly allowed (development and these tests)."""
 
+import asyncio
 import dataclasses
 import socket
 import uuid
@@ -112,7 +113,15 @@ def _delivery(url: str) -> ClaimedDelivery:
         url=url,
         secret="whsec_" + "a" * 32,
         body=b"{}",
+        endpoint_id=uuid.uuid4(),
+        organisation_id=uuid.uuid4(),
     )
+
+
+async def _send(worker: DeliveryWorker, delivery: ClaimedDelivery, handler=None):  # type: ignore[no-untyped-def]
+    transport = httpx.MockTransport(handler) if handler else None
+    async with httpx.AsyncClient(transport=transport) as client:
+        return await worker._send(client, delivery)
 
 
 def _guarded_worker() -> DeliveryWorker:
@@ -130,8 +139,7 @@ def test_the_worker_posts_to_the_checked_address_under_the_original_name(monkeyp
         return httpx.Response(204)
 
     worker = _guarded_worker()
-    with httpx.Client(transport=httpx.MockTransport(receiver)) as client:
-        outcome = worker._send(client, _delivery("https://hooks.example.org/hook"))
+    outcome = asyncio.run(_send(worker, _delivery("https://hooks.example.org/hook"), receiver))
     assert outcome == (204, None)
     [request] = sent
     assert request.url.host == PUBLIC
@@ -146,8 +154,7 @@ def test_a_real_connection_to_the_pinned_address_carries_the_original_host(monke
     resolver = RebindingResolver("127.0.0.1")
     monkeypatch.setattr(targets.socket, "getaddrinfo", resolver)
     worker = _guarded_worker()
-    with httpx.Client() as client:
-        outcome = worker._send(client, _delivery(f"http://hooks.test:{receiver.port}/hook"))
+    outcome = asyncio.run(_send(worker, _delivery(f"http://hooks.test:{receiver.port}/hook")))
     assert outcome == (200, None)
     [received] = receiver.received()
     assert received.headers["host"] == f"hooks.test:{receiver.port}"

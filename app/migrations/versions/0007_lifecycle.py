@@ -8,7 +8,7 @@ proposal are released. Each such change is recorded with the table's chair as ac
 downgrade removes the constraints and indexes; the closed duplicates stay closed.
 
 Revision ID: 0007_lifecycle
-Revises: 0007_rate_limits
+Revises: 0008_hardening
 Create Date: 2026-11-30 10:00:00
 """
 
@@ -22,7 +22,7 @@ from app.ids import uuid7
 from app.timeutil import today as today_in_nl
 
 revision: str = "0007_lifecycle"
-down_revision: str | None = "0007_rate_limits"
+down_revision: str | None = "0008_hardening"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

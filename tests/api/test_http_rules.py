@@ -1,0 +1,106 @@
+"""HTTP conventions every API path keeps: OPTIONS and 405 name every method the path supports,
+no answer may be stored by a cache, and a date is only ever `YYYY-MM-DD`."""
+
+import pytest
+
+from tests.api.helpers import assert_problem, invalid_names
+from tests.clock import iso
+from tests.conftest import OPERATOR, create_case, vacancy_body
+
+SOME_ID = "0191d3a4-0000-7000-8000-000000000000"
+
+
+@pytest.mark.parametrize(
+    ("path", "allowed"),
+    [
+        ("/v1/cases", "GET, OPTIONS, POST"),
+        (f"/v1/cases/{SOME_ID}", "GET, OPTIONS, PATCH"),
+        (f"/v1/webhooks/{SOME_ID}", "DELETE, GET, OPTIONS, PATCH"),
+        (f"/v1/vacancies/{SOME_ID}", "DELETE, GET, OPTIONS"),
+        ("/v1/limits/2026", "GET, OPTIONS, PUT"),
+        (f"/v1/tables/{SOME_ID}", "GET, OPTIONS, PATCH"),
+    ],
+)
+def test_options_answers_204_with_every_method_of_the_path(client, path, allowed):
+    response = client.options(path)
+    assert response.status_code == 204
+    assert response.headers["allow"] == allowed
+    assert response.content == b""
+
+
+def test_options_on_a_path_the_api_does_not_have_is_a_404(client):
+    assert_problem(client.options("/v1/nothing-here"), 404)
+
+
+def test_a_method_the_path_does_not_support_is_a_405_naming_all_it_does(client, region):
+    response = client.delete(f"/v1/cases/{SOME_ID}", headers=region.chair.headers)
+    assert_problem(response, 405)
+    assert response.headers["allow"] == "GET, OPTIONS, PATCH"
+
+
+def test_no_api_answer_may_be_stored_by_a_cache(client, region):
+    case = create_case(client, region.care_provider, region.table_id)
+    headers = region.care_provider.headers
+    answers = [
+        client.get(f"/v1/cases/{case['id']}", headers=headers),
+        client.get("/v1/cases", headers=headers),
+        client.post("/v1/cases", json={}, headers=headers),  # 422
+        client.get(f"/v1/cases/{SOME_ID}", headers=headers),  # 404
+        client.get("/v1/cases"),  # 401
+        client.get("/v1/limits", headers=OPERATOR),
+        client.options("/v1/cases"),
+    ]
+    assert [a.headers.get("cache-control") for a in answers] == ["no-store"] * len(answers)
+
+
+def test_the_public_contract_may_be_cached(client):
+    assert "cache-control" not in client.get("/openapi.json").headers
+
+
+NOT_ISO_DATES = [
+    "0",  # was read as 1970-01-01
+    "1700000000",  # Unix time
+    "2026-11-30T00:00:00",
+    "2026-11-30T00:00:00Z",
+    "20261130",
+    "2026-1-5",
+    "+2026-11-30",
+    " 2026-11-30",
+    "2026-11-30\n",
+]
+
+
+@pytest.mark.parametrize("value", NOT_ISO_DATES)
+def test_a_date_in_a_query_is_only_yyyy_mm_dd(client, region, value):
+    response = client.get(
+        f"/v1/tables/{region.table_id}/agenda",
+        params={"date": value},
+        headers=region.chair.headers,
+    )
+    assert invalid_names(response) == ["date"]
+
+
+@pytest.mark.parametrize("value", [*NOT_ISO_DATES, 0, 1700000000, 20261130.0])
+def test_a_date_in_a_body_is_only_yyyy_mm_dd(client, region, value):
+    response = client.post(
+        "/v1/vacancies",
+        json=vacancy_body(available_from=value),
+        headers=region.corporation.headers,
+    )
+    assert invalid_names(response) == ["available_from"]
+
+
+def test_an_iso_date_is_accepted_in_query_and_body(client, region):
+    agenda = client.get(
+        f"/v1/tables/{region.table_id}/agenda",
+        params={"date": iso(0)},
+        headers=region.chair.headers,
+    )
+    assert agenda.status_code == 200, agenda.text
+    vacancy = client.post(
+        "/v1/vacancies",
+        json=vacancy_body(available_from=iso(7)),
+        headers=region.corporation.headers,
+    )
+    assert vacancy.status_code == 201, vacancy.text
+    assert vacancy.json()["available_from"] == iso(7)

@@ -1,0 +1,158 @@
+"""Roles on every people form and API: a viewer reads only, so it is never an admin; an admin
+grants and manages roles up to their own and never changes their own, so no one raises their
+own rights. The API (an organisation's key, or the operator) holds the viewer rule too."""
+
+import uuid
+
+import pytest
+from sqlalchemy.exc import IntegrityError
+
+from app.people.models import Person
+from tests.api.helpers import assert_problem
+from tests.conftest import OPERATOR
+from tests.web.conftest import PASSWORD, make_person, post_form, signed_in
+
+
+def people_url(org) -> str:  # type: ignore[no-untyped-def]
+    return f"/v1/organizations/{org.id}/people"
+
+
+def roles_of(client, org) -> dict[str, tuple[str, bool]]:  # type: ignore[no-untyped-def]
+    listed = client.get(people_url(org), headers=org.headers).json()["items"]
+    return {p["email"]: (p["role"], p["is_admin"]) for p in listed}
+
+
+# --- the API ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("headers", ["own key", "operator"])
+def test_a_viewer_cannot_be_created_as_an_admin(client, region, headers):
+    org = region.care_provider
+    response = client.post(
+        people_url(org),
+        json={"email": "v@zorg.nl", "display_name": "V", "role": "viewer", "is_admin": True},
+        headers=org.headers if headers == "own key" else OPERATOR,
+    )
+    body = assert_problem(response, 422)
+    assert [(p["name"], p["code"]) for p in body["invalidParams"]] == [
+        ("is_admin", "viewer_cannot_be_admin")
+    ]
+
+
+def test_a_viewer_cannot_be_made_an_admin_nor_an_admin_a_viewer(client, region):
+    org = region.corporation
+    viewer = make_person(client, org, "viewer")
+    admin = make_person(client, org, "member", is_admin=True)
+    raised = client.patch(
+        f"{people_url(org)}/{viewer.id}", json={"is_admin": True}, headers=org.headers
+    )
+    assert assert_problem(raised, 422)["invalidParams"][0]["name"] == "is_admin"
+    lowered = client.patch(
+        f"{people_url(org)}/{admin.id}", json={"role": "viewer"}, headers=org.headers
+    )
+    assert assert_problem(lowered, 422)["invalidParams"][0]["name"] == "role"
+    both = client.patch(
+        f"{people_url(org)}/{admin.id}",
+        json={"role": "viewer", "is_admin": False},
+        headers=org.headers,
+    )
+    assert both.status_code == 200, both.text
+    assert roles_of(client, org)[admin.email] == ("viewer", False)
+
+
+def test_the_database_refuses_a_viewer_admin(session, region):
+    person = Person(
+        organisation_id=uuid.UUID(region.chair.id),
+        email="direct@example.nl",
+        display_name="Direct",
+        role="viewer",
+        is_admin=True,
+        password_hash="x",
+    )
+    with pytest.raises(IntegrityError), session.begin_nested():
+        session.add(person)
+        session.flush()
+
+
+# --- the people page ----------------------------------------------------------------------
+
+
+def test_an_admin_cannot_grant_a_role_above_their_own(app, client, region):
+    org = region.chair
+    admin = signed_in(app, make_person(client, org, "member", is_admin=True))
+    page = admin.get("/mensen")
+    assert 'value="chair"' not in page.text
+    response = post_form(
+        admin, "/mensen", {"email": "new@example.nl", "naam": "Nieuw", "rol": "chair"}, "/mensen"
+    )
+    assert response.status_code == 403
+    assert "new@example.nl" not in roles_of(client, org)
+
+
+def test_an_admin_cannot_raise_their_own_role(app, client, region):
+    org = region.chair
+    person = make_person(client, org, "member", is_admin=True)
+    response = post_form(
+        signed_in(app, person), f"/mensen/{person.id}", {"rol": "chair"}, "/mensen"
+    )
+    assert response.status_code == 403
+    assert roles_of(client, org)[person.email] == ("member", True)
+
+
+def test_an_admin_cannot_promote_someone_above_their_own_role(app, client, region):
+    org = region.chair
+    admin = signed_in(app, make_person(client, org, "member", is_admin=True))
+    colleague = make_person(client, org, "viewer")
+    response = post_form(admin, f"/mensen/{colleague.id}", {"rol": "chair"}, "/mensen")
+    assert response.status_code == 403
+    assert roles_of(client, org)[colleague.email] == ("viewer", False)
+
+
+def test_an_admin_cannot_change_someone_whose_role_is_above_their_own(app, client, region):
+    org = region.chair
+    admin = signed_in(app, make_person(client, org, "member", is_admin=True))
+    chair = make_person(client, org, "chair")
+    response = post_form(
+        admin, f"/mensen/{chair.id}", {"rol": "viewer", "actief": "nee"}, "/mensen"
+    )
+    assert response.status_code == 403
+    assert roles_of(client, org)[chair.email] == ("chair", False)
+    assert submit_works(app, chair)
+
+
+def submit_works(app, person) -> bool:  # type: ignore[no-untyped-def]
+    from tests.web.conftest import page_client, submit_sign_in
+
+    return submit_sign_in(page_client(app), person.email, PASSWORD).status_code == 303
+
+
+def test_a_chair_admin_grants_the_chair_role_and_lowers_a_colleague(app, client, region):
+    org = region.chair
+    admin = signed_in(app, make_person(client, org, "chair", is_admin=True))
+    created = post_form(
+        admin, "/mensen", {"email": "vz@example.nl", "naam": "Vz", "rol": "chair"}, "/mensen"
+    )
+    assert created.status_code == 201
+    member = make_person(client, org, "member")
+    lowered = post_form(admin, f"/mensen/{member.id}", {"rol": "viewer"}, "/mensen")
+    assert lowered.status_code == 303
+    assert roles_of(client, org)["vz@example.nl"] == ("chair", False)
+    assert roles_of(client, org)[member.email] == ("viewer", False)
+
+
+def test_an_admin_cannot_make_a_viewer_an_admin_on_the_page(app, client, region):
+    org = region.care_provider
+    admin = signed_in(app, make_person(client, org, "member", is_admin=True))
+    viewer = make_person(client, org, "viewer")
+    response = post_form(admin, f"/mensen/{viewer.id}", {"beheerder": "ja"}, "/mensen")
+    assert response.status_code == 422
+    assert "meelezer kan geen beheerder" in response.text
+    created = post_form(
+        admin,
+        "/mensen",
+        {"email": "v2@example.nl", "naam": "V", "rol": "viewer", "beheerder": "ja"},
+        "/mensen",
+    )
+    assert created.status_code == 422
+    assert roles_of(client, org)[viewer.email] == ("viewer", False)
+    assert "v2@example.nl" not in roles_of(client, org)

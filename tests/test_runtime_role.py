@@ -1,0 +1,128 @@
+"""On PostgreSQL the service runs as a role that does not own the tables: it reads and writes
+rows, and may only add to the access log. Its owner (who migrates) or a superuser could drop or
+disable the append-only triggers; the runtime role can do neither."""
+
+import uuid
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError, ProgrammingError
+from sqlmodel import Session
+
+from app.db import build_engine, get_session
+from app.main import create_app
+from app.migrate import grant_runtime_role, owner_warning, upgrade_to_head
+from app.settings import get_settings
+from tests.conftest import OPERATOR, PG_SERVER_URL, case_body
+
+
+@pytest.fixture
+def runtime(databases) -> Iterator[tuple[str, Engine]]:  # type: ignore[no-untyped-def]
+    """A migrated database, a fresh login role granted by `grant_runtime_role`, and an engine
+    that connects as that role; the role is dropped afterwards (roles outlive databases)."""
+    if databases.backend != "postgresql":
+        pytest.skip("roles and grants are PostgreSQL's; SQLite has none")
+    url = databases.new_url()
+    upgrade_to_head(url)
+    role = f"uitstroom_rt_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(PG_SERVER_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f"CREATE ROLE {role} LOGIN"))
+    engine = None
+    try:
+        grant_runtime_role(url, role)
+        engine = build_engine(make_url(url).set(username=role, password=None).render_as_string())
+        yield url, engine
+    finally:
+        if engine is not None:
+            engine.dispose()
+        owner = create_engine(url, isolation_level="AUTOCOMMIT")
+        with owner.connect() as connection:
+            connection.execute(text(f"DROP OWNED BY {role}"))
+        owner.dispose()
+        with admin.connect() as connection:
+            connection.execute(text(f"DROP ROLE {role}"))
+        admin.dispose()
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "UPDATE access_log SET endpoint = 'forged'",
+        "DELETE FROM access_log",
+        "TRUNCATE access_log",
+        "ALTER TABLE access_log DISABLE TRIGGER access_log_append_only",
+        "DROP TRIGGER access_log_append_only ON access_log",
+        "DROP TABLE access_log",
+        "UPDATE alembic_version SET version_num = 'x'",
+    ],
+)
+def test_the_runtime_role_cannot_rewrite_the_access_log(runtime, statement):
+    _, engine = runtime
+    with pytest.raises((ProgrammingError, DBAPIError)) as refused, engine.begin() as connection:
+        connection.execute(text(statement))
+    assert "permission denied" in str(refused.value) or "must be owner" in str(refused.value)
+
+
+def test_the_service_works_as_the_runtime_role_and_its_reads_are_logged(runtime):
+    _, engine = runtime
+    get_settings.cache_clear()
+    app = create_app(get_settings())
+
+    def runtime_session() -> Iterator[Session]:
+        with Session(engine, expire_on_commit=False) as session, session.begin():
+            yield session
+
+    app.dependency_overrides[get_session] = runtime_session
+    with TestClient(app) as client:
+        org = client.post(
+            "/v1/organizations", json={"name": "Zorg", "kind": "care_provider"}, headers=OPERATOR
+        ).json()
+        chair = client.post(
+            "/v1/organizations", json={"name": "Gemeente", "kind": "municipality"}, headers=OPERATOR
+        ).json()
+        key = client.post(
+            f"/v1/organizations/{org['id']}/api-keys", json={"label": "t"}, headers=OPERATOR
+        ).json()["key"]
+        chair_key = client.post(
+            f"/v1/organizations/{chair['id']}/api-keys", json={"label": "t"}, headers=OPERATOR
+        ).json()["key"]
+        table = client.post(
+            "/v1/tables",
+            json={
+                "name": "Regio",
+                "municipality_codes": ["GM0344"],
+                "chair_organisation_id": chair["id"],
+                "member_organisation_ids": [org["id"]],
+            },
+            headers=OPERATOR,
+        ).json()
+        headers = {"Authorization": f"Bearer {key}"}
+        case = client.post("/v1/cases", json=case_body(table["id"]), headers=headers)
+        assert case.status_code == 201, case.text
+        read = client.get(f"/v1/cases/{case.json()['id']}", headers=headers)
+        assert read.status_code == 200, read.text
+        log = client.get(
+            f"/v1/tables/{table['id']}/access-log",
+            headers={"Authorization": f"Bearer {chair_key}"},
+        ).json()["items"]
+    assert [e["action"] for e in log] == ["create", "read"]
+    assert owner_warning(engine) is None
+
+
+def test_the_owner_or_a_superuser_is_refused_as_the_runtime_role(databases):
+    if databases.backend != "postgresql":
+        pytest.skip("roles and grants are PostgreSQL's")
+    url = databases.new_url()
+    upgrade_to_head(url)
+    superuser = make_url(url).username
+    with pytest.raises(ValueError, match="superuser or owns"):
+        grant_runtime_role(url, superuser)
+    engine = create_engine(url)
+    try:
+        assert "owner of access_log or a superuser" in (owner_warning(engine) or "")
+    finally:
+        engine.dispose()

@@ -3,8 +3,9 @@ FROM python:3.11-slim
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1
 WORKDIR /srv/uitstroomtafel
 
-COPY pyproject.toml README.md alembic.ini ./
+COPY pyproject.toml setup.py README.md alembic.ini ./
 COPY app ./app
+COPY migrations ./migrations
 RUN pip install . && useradd --system --create-home uitstroom && mkdir /data && chown uitstroom /data
 
 USER uitstroom

@@ -12,10 +12,9 @@ from fastapi import Depends
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlmodel import select, update
 
-from app.db import SessionDep
+from app.db import SessionDep, SettingsDep
 from app.organisations.models import ApiKey, Organisation, OrganisationKind
 from app.problems import Forbidden, Unauthorized
-from app.settings import get_settings
 from app.sqltypes import utcnow
 
 KEY_PREFIX = "ust_"
@@ -62,12 +61,13 @@ bearer_scheme = HTTPBearer(
 
 def authenticate(
     session: SessionDep,
+    settings: SettingsDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
 ) -> Principal:
     if credentials is None or not credentials.credentials:
         raise Unauthorized("Send an API key as `Authorization: Bearer <key>`.")
     token = credentials.credentials
-    admin_key = get_settings().admin_key
+    admin_key = settings.admin_key
     if admin_key and hmac.compare_digest(token.encode(), admin_key.encode()):
         return Principal(is_operator=True)
     if not token.startswith(KEY_PREFIX) or len(token) > 128:
@@ -80,7 +80,7 @@ def authenticate(
     if row is None:
         raise Unauthorized("Unknown or revoked API key.")
     key, organisation = row
-    _touch(session, key)
+    _touch(session, key, timedelta(seconds=settings.key_last_used_resolution_seconds))
     return Principal(
         is_operator=False,
         organisation_id=organisation.id,
@@ -89,10 +89,9 @@ def authenticate(
     )
 
 
-def _touch(session: SessionDep, key: ApiKey) -> None:
+def _touch(session: SessionDep, key: ApiKey, resolution: timedelta) -> None:
     """Record the last use, at most once per resolution interval to spare the write."""
     now = utcnow()
-    resolution = timedelta(seconds=get_settings().key_last_used_resolution_seconds)
     if key.last_used_at is None or now - key.last_used_at >= resolution:
         session.exec(update(ApiKey).where(ApiKey.id == key.id).values(last_used_at=now))  # type: ignore[call-overload]
 

@@ -2,67 +2,91 @@
 
 import argparse
 import json
-import os
 import secrets
 import sys
+import textwrap
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from sqlmodel import Session, select
 
+from app.settings import Settings, get_settings
 
-def _session() -> Session:
-    from app.db import get_engine
-
-    return Session(get_engine(), expire_on_commit=False)
+# Commands import what they need when they run, so that `migrate` or `create-key` does not load
+# the whole web application first.
 
 
-def _migrate() -> None:
+@contextmanager
+def _session(settings: Settings) -> Iterator[Session]:
+    from app.db import build_engine
+
+    engine = build_engine(settings.database_url)
+    try:
+        with Session(engine, expire_on_commit=False) as session:
+            yield session
+    finally:
+        engine.dispose()
+
+
+def _migrate(settings: Settings) -> None:
     from app.migrate import upgrade_to_head
-    from app.settings import get_settings
 
-    upgrade_to_head(get_settings().database_url)
+    upgrade_to_head(settings.database_url)
 
 
-def cmd_serve(args: argparse.Namespace) -> None:
-    import uvicorn
-
-    from app.settings import get_settings
-
-    if args.demo and not get_settings().admin_key:
-        os.environ["UITSTROOM_ADMIN_KEY"] = "ust_admin_" + secrets.token_urlsafe(24)
-        get_settings.cache_clear()
-        print(f"Operator key for this run: {os.environ['UITSTROOM_ADMIN_KEY']}")
-    if args.demo and "webhook_allow_private_targets" not in get_settings().model_fields_set:
+def demo_settings(settings: Settings) -> Settings:
+    """`settings` for a demo run: an operator key for this run if none is set, and webhooks to
+    loopback and private addresses unless the setting is given explicitly."""
+    changes: dict[str, object] = {}
+    if not settings.admin_key:
+        changes["admin_key"] = "ust_admin_" + secrets.token_urlsafe(24)
+        print(f"Operator key for this run: {changes['admin_key']}")
+    if "webhook_allow_private_targets" not in settings.model_fields_set:
         # A demo runs on one machine, so its webhook receiver does too; production refuses that.
-        os.environ["UITSTROOM_WEBHOOK_ALLOW_PRIVATE_TARGETS"] = "true"
-        get_settings.cache_clear()
+        changes["webhook_allow_private_targets"] = True
         print(
             "Demo: webhooks may go to loopback and private addresses "
             "(UITSTROOM_WEBHOOK_ALLOW_PRIVATE_TARGETS=false refuses them)."
         )
-    settings = get_settings()
-    if settings.migrate_on_start:
-        _migrate()
-    if args.demo:
-        from app.demo import load_demo
+    return settings.model_copy(update=changes)
 
-        with _session() as session:
-            load_demo(session, out=sys.stdout)
-            session.commit()
+
+def cmd_serve(args: argparse.Namespace, settings: Settings) -> None:
+    import uvicorn
+
+    from app.db import build_engine
     from app.main import create_app
 
-    print(f"Serving on http://{args.host}:{args.port} (docs at /docs)", flush=True)
-    uvicorn.run(
-        create_app(settings),
-        host=args.host,
-        port=args.port,
-        log_level=args.log_level,
-        **proxy_options(args, settings),
-    )
+    if args.demo:
+        settings = demo_settings(settings)
+    if settings.migrate_on_start:
+        # Here rather than in the app's start-up: the demo data below needs the tables.
+        _migrate(settings)
+    engine = build_engine(settings.database_url)
+    try:
+        if args.demo:
+            from app.demo import load_demo
+
+            with Session(engine, expire_on_commit=False) as session:
+                load_demo(session, out=sys.stdout)
+                session.commit()
+        # Migrated above, once: the app must not do it again when it starts.
+        app = create_app(settings.model_copy(update={"migrate_on_start": False}), engine=engine)
+        print(f"Serving on http://{args.host}:{args.port} (docs at /docs)", flush=True)
+        uvicorn.run(
+            app,
+            host=args.host,
+            port=args.port,
+            log_level=args.log_level,
+            **proxy_options(args, settings),
+        )
+    finally:
+        engine.dispose()
 
 
-def proxy_options(args: argparse.Namespace, settings) -> dict[str, object]:  # type: ignore[no-untyped-def]
+def proxy_options(args: argparse.Namespace, settings: Settings) -> dict[str, object]:
     """uvicorn trusts X-Forwarded-For from loopback by default, so behind nothing at all a
     client could pick the address the sign-in lock-out counts. Off unless configured."""
     enabled = args.proxy_headers or settings.proxy_headers
@@ -70,55 +94,58 @@ def proxy_options(args: argparse.Namespace, settings) -> dict[str, object]:  # t
     return {"proxy_headers": enabled, "forwarded_allow_ips": allowed}
 
 
-def cmd_migrate(args: argparse.Namespace) -> None:
-    _migrate()
+def cmd_migrate(args: argparse.Namespace, settings: Settings) -> None:
+    _migrate(settings)
     print("Database is at the latest migration.")
     if args.grant_to:
         from app.migrate import grant_runtime_role
-        from app.settings import get_settings
 
         try:
-            grant_runtime_role(get_settings().database_url, args.grant_to)
+            grant_runtime_role(settings.database_url, args.grant_to)
         except ValueError as exc:
             sys.exit(f"Not granted: {exc}")
         print(f"{args.grant_to} may now run the service (and cannot rewrite the access log).")
 
 
-def cmd_demo(_: argparse.Namespace) -> None:
+def cmd_demo(_: argparse.Namespace, settings: Settings) -> None:
     from app.demo import load_demo
 
-    _migrate()
-    with _session() as session:
+    _migrate(settings)
+    with _session(settings) as session:
         load_demo(session, out=sys.stdout)
         session.commit()
 
 
-def cmd_anonymise(_: argparse.Namespace) -> None:
+def cmd_anonymise(_: argparse.Namespace, settings: Settings) -> None:
     from app.cases.retention import RetentionJob
-    from app.db import get_engine
-    from app.settings import get_settings
+    from app.db import build_engine
 
-    _migrate()
-    settings = get_settings()
-    count = RetentionJob(get_engine(), settings.retention_days).run_once()
+    _migrate(settings)
+    engine = build_engine(settings.database_url)
+    try:
+        count = RetentionJob(
+            engine, settings.retention_days, idempotency_ttl_hours=settings.idempotency_ttl_hours
+        ).run_once()
+    finally:
+        engine.dispose()
     print(f"Anonymised {count} case file(s) closed more than {settings.retention_days} days ago.")
 
 
-def cmd_create_organisation(args: argparse.Namespace) -> None:
+def cmd_create_organisation(args: argparse.Namespace, settings: Settings) -> None:
     from app.organisations.models import OrganisationCreate
     from app.organisations.service import create_organisation
 
-    with _session() as session:
+    with _session(settings) as session:
         org = create_organisation(session, OrganisationCreate(name=args.name, kind=args.kind))
         session.commit()
         print(org.id)
 
 
-def cmd_create_key(args: argparse.Namespace) -> None:
+def cmd_create_key(args: argparse.Namespace, settings: Settings) -> None:
     from app.organisations.models import Organisation
     from app.organisations.service import create_api_key
 
-    with _session() as session:
+    with _session(settings) as session:
         org = session.get(Organisation, uuid.UUID(args.organisation_id))
         if org is None:
             sys.exit(f"No organisation {args.organisation_id}")
@@ -127,11 +154,11 @@ def cmd_create_key(args: argparse.Namespace) -> None:
         print(f"key id {key.id}\n{raw}\n(shown once; store it now)")
 
 
-def cmd_revoke_key(args: argparse.Namespace) -> None:
+def cmd_revoke_key(args: argparse.Namespace, settings: Settings) -> None:
     from app.organisations.models import ApiKey
     from app.sqltypes import utcnow
 
-    with _session() as session:
+    with _session(settings) as session:
         key = session.get(ApiKey, uuid.UUID(args.key_id))
         if key is None:
             sys.exit(f"No API key {args.key_id}")
@@ -141,7 +168,7 @@ def cmd_revoke_key(args: argparse.Namespace) -> None:
         print(f"revoked {key.id}")
 
 
-def cmd_create_person(args: argparse.Namespace) -> None:
+def cmd_create_person(args: argparse.Namespace, settings: Settings) -> None:
     from pydantic import ValidationError
 
     from app.organisations.models import Organisation
@@ -160,7 +187,7 @@ def cmd_create_person(args: argparse.Namespace) -> None:
         )
     except ValidationError as exc:
         sys.exit(f"Invalid person: {exc}")
-    with _session() as session:
+    with _session(settings) as session:
         org = session.get(Organisation, uuid.UUID(args.organisation_id))
         if org is None:
             sys.exit(f"No organisation {args.organisation_id}")
@@ -174,18 +201,57 @@ def cmd_create_person(args: argparse.Namespace) -> None:
             print(f"password: {generated}\n(shown once; hand it over safely)")
 
 
-def cmd_list_organisations(_: argparse.Namespace) -> None:
+def cmd_list_organisations(_: argparse.Namespace, settings: Settings) -> None:
     from app.organisations.models import Organisation
 
-    with _session() as session:
+    with _session(settings) as session:
         for org in session.exec(select(Organisation).order_by(Organisation.name)):
             print(f"{org.id}  {org.kind:<20} {org.name}")
 
 
-def cmd_openapi(args: argparse.Namespace) -> None:
+def cmd_limits(args: argparse.Namespace, settings: Settings) -> None:
+    """The years with legal limits, and a warning for every year up to next year without: an
+    agenda in such a year falls back to an earlier year's limits. `--check` exits 1 then."""
+    from app.limits.service import limits_public, list_limits, missing_years
+    from app.timeutil import today
+
+    with _session(settings) as session:
+        rows = [limits_public(row) for row in list_limits(session)]
+        missing = missing_years(session, through=today().year + 1)
+    print(f"{'year':<6}{'low cap':>9}{'high cap':>10}{'DAEB rent':>11}  origin")
+    for row in rows:
+        print(
+            f"{row.year:<6}{row.low_cap:>9}{row.high_cap:>10}{row.daeb_rent_limit:>11}  "
+            f"{row.origin or ''}"
+        )
+        source = textwrap.fill(
+            row.source or "(not recorded)",
+            width=100,
+            initial_indent="      source: ",
+            subsequent_indent="      ",
+            break_long_words=False,
+            break_on_hyphens=False,
+        )
+        print(source)
+    if not rows:
+        print("WARNING: no limits at all; every agenda is refused.", file=sys.stderr)
+    this_year = today().year
+    for gap in missing:
+        when = "now use" if gap.year <= this_year else "will use"
+        print(
+            f"WARNING: no limits for {gap.year}: agendas in {gap.year} {when} those of "
+            f"{gap.falls_back_to}. Add {gap.year} with PUT /v1/limits/{gap.year} or in "
+            "app/data/limits.json once the figures are published.",
+            file=sys.stderr,
+        )
+    if args.check and (missing or not rows):
+        sys.exit(1)
+
+
+def cmd_openapi(args: argparse.Namespace, settings: Settings) -> None:
     from app.main import create_app
 
-    text = json.dumps(create_app().openapi(), indent=2, ensure_ascii=False) + "\n"
+    text = json.dumps(create_app(settings).openapi(), indent=2, ensure_ascii=False) + "\n"
     if args.output:
         Path(args.output).write_text(text)
     else:
@@ -260,24 +326,33 @@ def build_parser() -> argparse.ArgumentParser:
         func=cmd_list_organisations
     )
 
+    limits = sub.add_parser(
+        "limits", help="list the years with legal limits and warn about missing ones"
+    )
+    limits.add_argument(
+        "--check", action="store_true", help="exit 1 when a year up to next year has no limits"
+    )
+    limits.set_defaults(func=cmd_limits)
+
     spec = sub.add_parser("openapi", help="print or write the OpenAPI contract")
     spec.add_argument("--output", help="file to write, e.g. openapi/openapi.json")
     spec.set_defaults(func=cmd_openapi)
     return parser
 
 
-def main(argv: list[str] | None = None) -> None:
+def main(argv: list[str] | None = None, settings: Settings | None = None) -> None:
+    """Run one command; `settings` default to this process's (environment and `.env`), refused
+    at start with the reason when they are invalid."""
     from pydantic import ValidationError
 
-    from app.settings import get_settings
-
     args = build_parser().parse_args(argv)
-    try:
-        get_settings()
-    except ValidationError as exc:  # refused at start, with the reason and nothing else
-        reasons = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
-        sys.exit(f"Invalid configuration: {reasons}")
-    args.func(args)
+    if settings is None:
+        try:
+            settings = get_settings()
+        except ValidationError as exc:  # refused at start, with the reason and nothing else
+            reasons = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+            sys.exit(f"Invalid configuration: {reasons}")
+    args.func(args, settings)
 
 
 if __name__ == "__main__":

@@ -1,21 +1,22 @@
 """Database engine, metadata naming convention and the per-request session.
 
 SQLite is the embedded default; PostgreSQL (postgresql+psycopg://) is the production database.
+The application owns one engine (`app.state.engine`, built by `create_app` from its settings);
+the request dependencies read it, and the settings (`app.state.settings`), from the request.
 """
 
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from functools import lru_cache
 from typing import Annotated
 
-from fastapi import Depends
+from fastapi import Depends, Request
 from sqlalchemy import Engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import StaticPool
 from sqlmodel import Session, create_engine
 
-from app.settings import get_settings
+from app.settings import Settings
 
 
 def _configure_sqlite(engine: Engine, foreign_keys: bool = True) -> None:
@@ -60,27 +61,32 @@ def build_engine(url: str, *, foreign_keys: bool = True) -> Engine:
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
 
 
-@lru_cache
-def get_engine() -> Engine:
-    return build_engine(get_settings().database_url)
-
-
 # SQLite has one writer at a time and every request writes (access log, key last-used time).
 # Waiting on this lock instead of SQLite's busy handler, which sleeps in growing steps, keeps the
 # tail latency of concurrent requests close to the median.
 _sqlite_lock = threading.Lock()
-
-
 _WRITE_LOCK = "uitstroom_write_lock"  # session.info key: the process lock this session holds
 
 
-def get_session() -> Iterator[Session]:
+def app_settings(request: Request) -> Settings:
+    """The settings the application was created with."""
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def app_engine(request: Request) -> Engine:
+    """The application's engine (built from its settings' `database_url`)."""
+    engine: Engine = request.app.state.engine
+    return engine
+
+
+def get_session(request: Request) -> Iterator[Session]:
     """One transaction per request: commit when the handler succeeds, roll back otherwise.
 
     On SQLite the request holds the process write lock while it runs, except inside
     `outside_transaction` (heavy computation).
     """
-    engine = get_engine()
+    engine = app_engine(request)
     lock = _sqlite_lock if engine.dialect.name == "sqlite" else None
     if lock is not None:
         lock.acquire()
@@ -122,6 +128,13 @@ def outside_transaction(session: Session) -> Iterator[None]:
             lock.acquire()
 
 
+class LostRace(Exception):
+    """A write found that a concurrent request got there first in a way the service cannot
+    answer for (a row it was about to insert appeared). The request's transaction is rolled
+    back and `app.transient` runs the request again, which then sees the other's row."""
+
+
 # scope="function": commit before the response is sent, so a failed commit is never reported as
 # a success to the client.
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+SettingsDep = Annotated[Settings, Depends(app_settings)]

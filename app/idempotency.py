@@ -1,12 +1,30 @@
 """`Idempotency-Key` for POSTs: a retried request gets the first answer instead of a duplicate.
 
-The record is written in the same transaction as the effect, so either both exist or neither.
-A replay of a creation answers 200 (nothing was created by the replay) with the stored body,
-plus `Idempotent-Replayed: true`. The same key with another request is refused with 422.
+The key is claimed before the effect, with an insert that conflicts on (scope, key), in the
+request's own transaction:
+- A second request with the same key while the first is still running waits on that insert
+  (PostgreSQL holds it on the first one's uncommitted row; SQLite runs one writer at a time).
+  When the first commits, the second replays its answer; when the first fails, its claim rolls
+  back with everything else and the second goes ahead. A failed request never leaves the key
+  claimed. After `UITSTROOM_IDEMPOTENCY_WAIT_SECONDS` the second gives up with 409
+  `idempotency_key_in_progress` and `Retry-After`.
+- The answer is written into the claimed record in the same transaction as the effect, so
+  either both exist or neither, and no other request ever sees a claim without its answer.
+
+A replay of a creation answers 200 (nothing was created by the replay) with
+`Idempotent-Replayed: true`. The same key with another request is refused with 422. Records
+expire after `UITSTROOM_IDEMPOTENCY_TTL_HOURS` (an expired key is claimed afresh) and are
+deleted by the retention job.
+
+Answers that carry case data (a case file, a proposal with score components) are not stored:
+their record keeps the request's hash, status, `Location` and the resource's id, and a replay
+reads the resource again through the route's own read, with its access check and access-log
+entry. So no copy of a case file outlives the file's own anonymisation or escapes the log.
 """
 
 import hashlib
 import uuid
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Annotated, Any
 
@@ -14,18 +32,21 @@ from fastapi import Depends, Header, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
-from sqlalchemy import JSON, UniqueConstraint, delete
-from sqlalchemy.exc import IntegrityError
-from sqlmodel import Field, SQLModel, select
+from sqlalchemy import JSON, UniqueConstraint, delete, null, text, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import OperationalError
+from sqlmodel import Field, Session, SQLModel, select
 
 from app.auth import CurrentPrincipal
-from app.db import SessionDep
+from app.db import SessionDep, app_settings
 from app.ids import uuid7
-from app.problems import Conflict, ProblemError
-from app.settings import get_settings
+from app.problems import ProblemError
 from app.sqltypes import UTCDateTime, utcnow
 
 REPLAY_HEADERS = ("Location", "ETag")
+LOCK_NOT_AVAILABLE = "55P03"
+IN_PROGRESS_RETRY_AFTER = 1  # seconds
 
 
 class IdempotencyRecord(SQLModel, table=True):
@@ -36,78 +57,187 @@ class IdempotencyRecord(SQLModel, table=True):
     scope: str = Field(max_length=64, description="Organisation id, or 'operator'.")
     key: str = Field(max_length=255)
     request_hash: str = Field(max_length=64)
-    status_code: int
-    response_body: Any = Field(sa_type=JSON)
+    status_code: int | None = Field(
+        default=None, description="Set with the answer, in the transaction that claimed the key."
+    )
+    response_body: Any = Field(
+        default=None,
+        sa_type=JSON,
+        nullable=True,
+        description="None when the answer is read again on replay.",
+    )
     response_headers: dict[str, str] = Field(default_factory=dict, sa_type=JSON)
+    resource_id: uuid.UUID | None = Field(
+        default=None, description="The resource a replay reads again (answers with case data)."
+    )
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
+
+
+IDEMPOTENCY_TABLE = IdempotencyRecord.__table__  # type: ignore[attr-defined]
 
 
 class IdempotencyKeyReused(ProblemError):
     status, code, title = 422, "idempotency_key_reused", "Idempotency-Key reused"
 
 
+class IdempotencyKeyInProgress(ProblemError):
+    status, code, title = 409, "idempotency_key_in_progress", "Idempotency-Key in progress"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "A request with this Idempotency-Key is still being processed; retry after "
+            "Retry-After seconds to get its answer.",
+            headers={"Retry-After": str(IN_PROGRESS_RETRY_AFTER)},
+        )
+
+
+Reread = Callable[[uuid.UUID], tuple[BaseModel, dict[str, str]]]
+"""resource id -> (body, headers such as the current ETag), read with the caller's access."""
+
+
 class Idempotency:
-    def __init__(self, session: SessionDep, scope: str, key: str | None, request: Request):
+    def __init__(self, session: Session, scope: str, key: str | None, request: Request):
         self.session = session
         self.scope = scope
         self.key = key
         self.request = request
         self.request_hash = ""
+        self.record_id: uuid.UUID | None = None
 
-    def replay(self, payload: BaseModel) -> JSONResponse | None:
-        """The stored answer when this key was used before, else None (go ahead)."""
+    def replay(self, payload: BaseModel, reread: Reread | None = None) -> JSONResponse | None:
+        """Claim the key and return None (go ahead), or the answer of the request that used it.
+
+        `reread` turns a stored resource id back into an answer; routes whose answers carry
+        case data pass it (and `resource_id` to `respond`). Raises 422 for the key used with
+        another request, 409 when the other request does not finish within the wait.
+        """
         if not self.key:
             return None
         fingerprint = f"{self.request.method} {self.request.url.path}\n{payload.model_dump_json()}"
         self.request_hash = hashlib.sha256(fingerprint.encode()).hexdigest()
-        ttl = timedelta(hours=get_settings().idempotency_ttl_hours)
-        self.session.exec(
-            delete(IdempotencyRecord).where(IdempotencyRecord.created_at < utcnow() - ttl)  # type: ignore[arg-type]
-        )
+        self.record_id = self._claim()
+        if self.record_id is not None:
+            return None
         record = self.session.exec(
             select(IdempotencyRecord).where(
                 IdempotencyRecord.scope == self.scope, IdempotencyRecord.key == self.key
             )
-        ).first()
-        if record is None:
-            return None
+        ).one()
         if record.request_hash != self.request_hash:
             raise IdempotencyKeyReused(
                 "This Idempotency-Key was used for a different request; use a new key."
             )
+        if record.status_code is None:
+            # Committed before its answer: a route that commits midway (`outside_transaction`)
+            # after claiming. Its answer may still come; until then, or until the record
+            # expires, it is in progress.
+            raise IdempotencyKeyInProgress()
         status = 200 if record.status_code == 201 else record.status_code
         headers = {**record.response_headers, "Idempotent-Replayed": "true"}
-        return JSONResponse(record.response_body, status_code=status, headers=headers)
+        if record.resource_id is None:
+            return JSONResponse(record.response_body, status_code=status, headers=headers)
+        if reread is None:
+            raise RuntimeError(f"{self.request.url.path} stores a resource id but cannot reread")
+        body, current = reread(record.resource_id)
+        return JSONResponse(_content(body), status_code=status, headers={**headers, **current})
+
+    def _claim(self) -> uuid.UUID | None:
+        """Insert the record, or take over an expired one; None when a live one exists.
+
+        The insert waits for an uncommitted record with the same key; on PostgreSQL for at most
+        the configured wait (a lock timeout for this one statement).
+        """
+        settings = app_settings(self.request)
+        now = utcnow()
+        connection = self.session.connection()
+        postgres = connection.dialect.name == "postgresql"
+        insert = pg_insert if postgres else sqlite_insert
+        statement = insert(IDEMPOTENCY_TABLE).values(
+            id=uuid7(),
+            scope=self.scope,
+            key=self.key,
+            request_hash=self.request_hash,
+            status_code=None,
+            response_body=null(),
+            response_headers={},
+            resource_id=None,
+            created_at=now,
+        )
+        expired = IDEMPOTENCY_TABLE.c.created_at < now - timedelta(
+            hours=settings.idempotency_ttl_hours
+        )
+        statement = statement.on_conflict_do_update(
+            index_elements=["scope", "key"],
+            set_={
+                "request_hash": statement.excluded.request_hash,
+                "status_code": None,
+                "response_body": null(),
+                "response_headers": statement.excluded.response_headers,
+                "resource_id": None,
+                "created_at": statement.excluded.created_at,
+            },
+            where=expired,
+        ).returning(IDEMPOTENCY_TABLE.c.id)
+        if not postgres:
+            return connection.execute(statement).scalar()
+        previous = connection.execute(text("SELECT current_setting('lock_timeout')")).scalar()
+        wait_ms = max(1, round(settings.idempotency_wait_seconds * 1000))
+        connection.execute(
+            text("SELECT set_config('lock_timeout', :wait, true)"), {"wait": f"{wait_ms}ms"}
+        )
+        try:
+            claimed = connection.execute(statement).scalar()
+        except OperationalError as exc:
+            if getattr(exc.orig, "sqlstate", None) == LOCK_NOT_AVAILABLE:
+                raise IdempotencyKeyInProgress() from exc
+            raise
+        connection.execute(
+            text("SELECT set_config('lock_timeout', :previous, true)"), {"previous": previous}
+        )
+        return claimed
 
     def respond(
-        self, body: Any, status_code: int, headers: dict[str, str] | None = None
+        self,
+        body: Any,
+        status_code: int,
+        headers: dict[str, str] | None = None,
+        *,
+        resource_id: uuid.UUID | None = None,
     ) -> JSONResponse:
-        """Answer, and remember the answer under the key (same transaction as the effect)."""
-        # A model serialises itself (pydantic's own encoder): the same JSON as jsonable_encoder,
-        # which would walk the dumped dict once more, at a cost on 1000-item batch answers.
-        if isinstance(body, BaseModel):
-            content = body.model_dump(mode="json", by_alias=True)
-        else:
-            content = jsonable_encoder(body)
+        """Answer, and write the answer into the claimed record (same transaction as the
+        effect). With `resource_id`, the body is not stored: a replay reads it again."""
+        content = _content(body)
         headers = headers or {}
-        if self.key:
-            self.session.add(
-                IdempotencyRecord(
-                    scope=self.scope,
-                    key=self.key,
-                    request_hash=self.request_hash,
+        if self.record_id is not None:
+            self.session.connection().execute(
+                update(IDEMPOTENCY_TABLE)
+                .where(IDEMPOTENCY_TABLE.c.id == self.record_id)
+                .values(
                     status_code=status_code,
-                    response_body=content,
+                    response_body=null() if resource_id is not None else content,
                     response_headers={k: v for k, v in headers.items() if k in REPLAY_HEADERS},
+                    resource_id=resource_id,
                 )
             )
-            try:
-                self.session.flush()
-            except IntegrityError as exc:
-                raise Conflict(
-                    "Another request with this Idempotency-Key is being processed; retry later."
-                ) from exc
         return JSONResponse(content, status_code=status_code, headers=headers)
+
+
+def _content(body: Any) -> Any:
+    # A model serialises itself (pydantic's own encoder): the same JSON as jsonable_encoder,
+    # which would walk the dumped dict once more, at a cost on 1000-item batch answers.
+    if isinstance(body, BaseModel):
+        return body.model_dump(mode="json", by_alias=True)
+    return jsonable_encoder(body)
+
+
+def purge_expired(session: Session, now: datetime, ttl_hours: int) -> int:
+    """Delete the records older than the TTL (they replay nothing any more); returns how many."""
+    result = session.connection().execute(
+        delete(IDEMPOTENCY_TABLE).where(
+            IDEMPOTENCY_TABLE.c.created_at < now - timedelta(hours=ttl_hours)
+        )
+    )
+    return result.rowcount
 
 
 def idempotency(

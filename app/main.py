@@ -8,6 +8,7 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
+from sqlalchemy import Engine
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -15,17 +16,22 @@ from app import api_headers, problems, web
 from app.access_log.routes import router as access_log_router
 from app.actions.routes import router as actions_router
 from app.agenda.routes import router as agenda_router
+from app.cases.retention import RetentionJob
 from app.cases.routes import router as cases_router
+from app.db import build_engine
 from app.limits.routes import router as limits_router
 from app.meetings.routes import router as meetings_router
+from app.migrate import upgrade_to_head
 from app.monitor.routes import router as monitor_router
 from app.organisations.routes import router as organisations_router
 from app.people.routes import router as people_router
 from app.proposals.routes import router as proposals_router
 from app.settings import Settings, get_settings
 from app.tables.routes import router as tables_router
+from app.transient import TransientFailures
 from app.vacancies.routes import router as vacancies_router
 from app.webhooks.routes import router as webhooks_router
+from app.webhooks.worker import start_worker
 
 API_VERSION = "1.0.0"
 DESCRIPTION = """
@@ -122,20 +128,25 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
         components.pop(unused, None)
     # A body that is not parseable at all (not UTF-8, say) is refused with 400 before validation.
     unparseable = problems.problem_responses(400)[400]
+    # Any operation may find the database unreachable or too busy (app/transient.py), and any
+    # write may lose a race to a concurrent one that stored the same item first.
+    transient = problems.problem_responses(409, 503)
     for operations in schema["paths"].values():
-        for operation in operations.values():
+        for method, operation in operations.items():
             if "requestBody" in operation:
                 operation["responses"].setdefault("400", unparseable)
+            if method != "get":
+                operation["responses"].setdefault("409", transient[409])
+            operation["responses"].setdefault("503", transient[503])
     app.openapi_schema = schema
     return schema
 
 
-def _warn_if_owner() -> None:
-    from app.db import get_engine
+def _warn_if_owner(engine: Engine) -> None:
     from app.migrate import owner_warning
 
     try:
-        warning = owner_warning(get_engine())
+        warning = owner_warning(engine)
     except Exception:  # the database may be down at start; requests will say so
         log.exception("could not check the database role")
         return
@@ -143,41 +154,49 @@ def _warn_if_owner() -> None:
         log.warning(warning)
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, *, engine: Engine | None = None) -> FastAPI:
+    """The application for `settings` (default: this process's, from the environment).
+
+    Its engine is `engine` if given (the caller disposes of it), else one built from
+    `settings.database_url` and disposed of at shutdown. On start it migrates the database when
+    `settings.migrate_on_start`, and starts the webhook worker and the retention job if enabled.
+    """
     settings = settings or get_settings()
+    owned_engine = engine is None
+    engine = engine if engine is not None else build_engine(settings.database_url)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         if settings.migrate_on_start:
-            from app.migrate import upgrade_to_head
-
             upgrade_to_head(settings.database_url)
-        _warn_if_owner()
+        _warn_if_owner(engine)
         worker = None
         if settings.webhook_worker:
-            from app.db import get_engine
-            from app.webhooks.worker import start_worker
-
             worker = start_worker(
-                get_engine(), settings.webhook_poll_seconds, settings.webhook_allow_private_targets
+                engine, settings.webhook_poll_seconds, settings.webhook_allow_private_targets
             )
         retention = None
         if settings.retention_job:
-            from app.cases.retention import RetentionJob
-            from app.db import get_engine
-
-            retention = RetentionJob(get_engine(), settings.retention_days).start()
+            retention = RetentionJob(
+                engine,
+                settings.retention_days,
+                idempotency_ttl_hours=settings.idempotency_ttl_hours,
+            ).start()
         yield
         if retention is not None:
             await asyncio.to_thread(retention.stop)
         if worker is not None:
             await asyncio.to_thread(worker.stop)
+        if owned_engine:
+            engine.dispose()
 
     app = FastAPI(
         title="Uitstroomtafel API",
         version=API_VERSION,
         lifespan=lifespan,
     )
+    app.state.settings = settings
+    app.state.engine = engine
     problems.install_problem_handlers(app)
     for router in (
         organisations_router,
@@ -196,6 +215,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     ):
         app.include_router(router)
     web.install(app)  # the pages for people: hidden from the API contract
+    # Inside the body limit, so the body it keeps for a rerun is bounded.
+    app.add_middleware(
+        TransientFailures, attempts=settings.db_retry_attempts, page_failure=web.page_failure
+    )
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(api_headers.AllowedMethods, router=app.router)
     app.add_middleware(api_headers.NoStore)

@@ -1,28 +1,115 @@
-"""Run the Alembic migrations shipped inside the package (so a plain `pip install` works)."""
+"""Run the Alembic migrations of the top-level `migrations/` folder, then load the reference
+data shipped with the package (the yearly limits of app/data/limits.json).
 
+A wheel (`pip install .`, the Dockerfile) carries that folder as `app/migrations` (see setup.py);
+a source checkout, installed editable or not, has it next to `app/`.
+"""
+
+import logging
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.pool import NullPool
+from sqlmodel import Session
 
-MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+_PACKAGE = Path(__file__).resolve().parent
+
+
+def migrations_dir() -> Path:
+    """The folder with `env.py` and `versions/`: the installed copy, else the checkout's."""
+    for candidate in (_PACKAGE / "migrations", _PACKAGE.parent / "migrations"):
+        if (candidate / "env.py").is_file():
+            return candidate
+    raise FileNotFoundError(f"no Alembic migrations in {_PACKAGE / 'migrations'} or beside it")
+
+
+# pg_advisory_lock key held while migrating: any fixed 64-bit number unique to this purpose.
+MIGRATION_LOCK = 0x75697473_6D696772  # "uits" "migr"
+log = logging.getLogger(__name__)
 
 
 def alembic_config(database_url: str) -> Config:
     config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS))
+    config.set_main_option("script_location", str(migrations_dir()))
     config.set_main_option("sqlalchemy.url", database_url.replace("%", "%%"))
     return config
 
 
+@contextmanager
+def _one_migrator(database_url: str) -> Iterator[None]:
+    """On PostgreSQL, one migrating process at a time: replicas that start together with
+    `UITSTROOM_MIGRATE_ON_START` take turns, and all but the first find nothing to do."""
+    if make_url(database_url).get_backend_name() != "postgresql":
+        yield  # SQLite serialises writers itself, and runs in one process
+        return
+    engine = create_engine(database_url, poolclass=NullPool, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as connection:
+            connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": MIGRATION_LOCK})
+            try:
+                yield
+            finally:
+                connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": MIGRATION_LOCK})
+    finally:
+        engine.dispose()
+
+
 def upgrade_to_head(database_url: str) -> None:
-    command.upgrade(alembic_config(database_url), "heads")
+    with _one_migrator(database_url):
+        command.upgrade(alembic_config(database_url), "heads")
+        load_reference_data(database_url)
+
+
+def load_reference_data(database_url: str) -> None:
+    """Bring the shipped yearly limits into the database (see `sync_from_data_file`).
+
+    Several server processes may start at once: a year another one inserted first is a conflict
+    here, so the load runs again once and then finds that year present.
+    """
+    from app.db import build_engine
+    from app.limits.service import missing_years, sync_from_data_file
+    from app.timeutil import today
+
+    engine = build_engine(database_url)
+    try:
+        for attempt in (1, 2):
+            with Session(engine) as session:
+                try:
+                    report = sync_from_data_file(session)
+                    missing = missing_years(session, through=today().year + 1)
+                    session.commit()
+                except IntegrityError:
+                    session.rollback()
+                    if attempt == 2:
+                        raise
+                    continue
+            if report.added or report.corrected:
+                log.info(
+                    "shipped limits loaded: added %s, corrected %s", report.added, report.corrected
+                )
+            for gap in missing:
+                log.warning(
+                    "no legal limits for %s: agendas in it use those of %s until they are added "
+                    "(PUT /v1/limits/%s)",
+                    gap.year,
+                    gap.falls_back_to,
+                    gap.year,
+                )
+            return
+    finally:
+        engine.dispose()
 
 
 def downgrade_to_base(database_url: str) -> None:
-    command.downgrade(alembic_config(database_url), "base")
+    with _one_migrator(database_url):
+        command.downgrade(alembic_config(database_url), "base")
 
 
 # --- PostgreSQL: the application's role is not the owner of what it must not change ---------

@@ -12,8 +12,6 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 log = logging.getLogger(__name__)
@@ -256,44 +254,15 @@ def install_problem_handlers(app: FastAPI) -> None:
             dict(exc.headers or {}),
         )
 
-    @app.exception_handler(StaleDataError)
-    async def _stale(request: Request, exc: StaleDataError) -> JSONResponse:
-        # A versioned UPDATE matched no row: someone changed it first. Services answer this
-        # themselves; this is the net for a flush they did not expect (e.g. at commit).
-        if "if-match" in request.headers:
-            return problem_response(
-                request, 412, PreconditionFailed.title, PreconditionFailed.code, STALE_DETAIL
-            )
-        return problem_response(request, 409, "Conflict", "changed_concurrently", STALE_DETAIL)
-
-    @app.exception_handler(IntegrityError)
-    async def _integrity(request: Request, exc: IntegrityError) -> JSONResponse:
-        if not is_unique_violation(exc):
-            return await _unexpected(request, exc)
-        log.info("unique violation on %s %s: %s", request.method, request.url.path, exc.orig)
-        return problem_response(
-            request,
-            409,
-            "Conflict",
-            "conflict",
-            "It conflicts with a change made at the same time (for example a case or dwelling "
-            "in a second open proposal); fetch the current state and retry.",
-        )
-
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        # Only errors outside app.transient's reach (in the outermost middleware) get here.
+        # Starlette raises them again after this answer, and uvicorn then drops the connection:
+        # say so, or the client's next request on it fails too.
         log.exception("unhandled error on %s %s", request.method, request.url.path)
-        return problem_response(request, 500, "Internal server error", "internal_error")
-
-
-STALE_DETAIL = "It was changed by someone else at the same time; fetch it again and retry."
-
-
-def is_unique_violation(exc: IntegrityError) -> bool:
-    """A UNIQUE (or unique index) violation, on PostgreSQL (SQLSTATE 23505) or SQLite."""
-    if getattr(exc.orig, "sqlstate", None) == "23505":
-        return True
-    return "UNIQUE constraint failed" in str(exc.orig)
+        return problem_response(
+            request, 500, "Internal server error", "internal_error", headers={"Connection": "close"}
+        )
 
 
 def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
@@ -308,6 +277,8 @@ def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
         413: "Request body or batch too large",
         422: "Invalid input; `invalidParams` names each field",
         429: "This key or person used up its budget for this kind of request; see `Retry-After`",
+        503: "The database is unreachable or busy; nothing was changed. Retry after "
+        "`Retry-After` seconds",
     }
     return {
         status: {

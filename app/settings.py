@@ -58,6 +58,20 @@ class Settings(BaseSettings):
         "flagged as not proven optimal.",
     )
     idempotency_ttl_hours: int = 24
+    idempotency_wait_seconds: float = Field(
+        default=5.0,
+        ge=0,
+        le=60,
+        description="How long a request waits for another one with the same Idempotency-Key "
+        "before it answers 409 idempotency_key_in_progress (PostgreSQL).",
+    )
+    db_retry_attempts: int = Field(
+        default=4,
+        ge=1,
+        le=10,
+        description="Runs of a request that loses a database race (deadlock, serialization "
+        "failure, stale version, concurrent insert) before it answers 409/503.",
+    )
     key_last_used_resolution_seconds: int = 60
     webhook_worker: bool = Field(
         default=True, description="Run the webhook delivery worker inside the app process."
@@ -99,4 +113,10 @@ class Settings(BaseSettings):
 
 @lru_cache
 def get_settings() -> Settings:
+    """This process's settings, read once from the environment and `.env`.
+
+    Only entry points call it (`create_app()` without settings, the CLI, Alembic's env.py); the
+    rest is handed the Settings object they were started with (`app.state.settings`, the
+    `SettingsDep` dependency, or a parameter), so nothing changes a setting through os.environ.
+    """
     return Settings()

@@ -71,10 +71,15 @@ def changed_concurrently(if_match: str | None, what: str = "resource") -> Proble
 
 
 def flush(session: Session, if_match: str | None = None, what: str = "resource") -> None:
-    """Flush, answering a lost optimistic race (`StaleDataError`) as 412/409, never 500."""
+    """Flush; a lost optimistic race (`StaleDataError`) is a 412 to a client that sent
+    `If-Match` (its ETag is stale: running again would only repeat that). Without If-Match the
+    error goes on to `app.transient`, which runs the request again on the rows as they are now,
+    and answers 409 `changed_concurrently` only when every run lost."""
     try:
         session.flush()
     except StaleDataError as exc:
+        if if_match is None:
+            raise
         raise changed_concurrently(if_match, what) from exc
 
 

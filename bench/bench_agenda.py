@@ -12,50 +12,12 @@ from pathlib import Path
 
 import httpx
 
-from bench.regions import MEETING_DATE, build_country, build_region, case_payloads, vacancy_payloads
+from bench.regions import MEETING_DATE, build_country, build_region
 from bench.report import write_section
-from bench.server import create_org, operator_headers, running_server
+from bench.server import load_region, running_server
 
 REPEATS = 3
 TARGETS = {"weekly table": 0.2, "big city": 3.0, "whole country": 20.0}
-
-
-def _load_region(client: httpx.Client, region, index: int) -> tuple[str, dict[str, str]]:  # type: ignore[no-untyped-def]
-    """Register one region's organisations, table, cases and vacancies; return (table, chair)."""
-    chair_id, chair = create_org(client, f"Gemeente {index}", "municipality")
-    provider_id, provider = create_org(client, f"Zorgaanbieder {index}", "care_provider")
-    corporations = [
-        create_org(client, f"Corporatie {index}-{c}", "housing_corporation")
-        for c in range(len(region.corporations))
-    ]
-    table = client.post(
-        "/v1/tables",
-        json={
-            "name": f"Tafel {index}",
-            "municipality_codes": region.municipality_codes,
-            "chair_organisation_id": chair_id,
-            "member_organisation_ids": [provider_id] + [c[0] for c in corporations],
-        },
-        headers=operator_headers(),
-    )
-    table.raise_for_status()
-    table_id = table.json()["id"]
-    for start in range(0, len(region.cases), 200):
-        for payload in case_payloads(region, table_id, [c[0] for c in corporations])[
-            start : start + 200
-        ]:
-            client.post("/v1/cases", json=payload, headers=provider).raise_for_status()
-    per_corporation: dict[int, list[dict]] = {}
-    for corporation, vacancy in vacancy_payloads(region):
-        per_corporation.setdefault(corporation, []).append(vacancy)
-    for corporation, items in per_corporation.items():
-        for start in range(0, len(items), 1000):
-            client.post(
-                "/v1/vacancies/batch",
-                json={"items": items[start : start + 1000]},
-                headers=corporations[corporation][1],
-            ).raise_for_status()
-    return table_id, chair
 
 
 def _agenda_seconds(
@@ -83,7 +45,8 @@ def _scale(name: str, regions) -> dict:  # type: ignore[no-untyped-def]
         httpx.Client(base_url=base, timeout=600) as client,
     ):
         load_started = time.perf_counter()
-        tables = [_load_region(client, r, i) for i, r in enumerate(regions)]
+        loaded = [load_region(client, r, i) for i, r in enumerate(regions)]
+        tables = [(r.table_id, r.chair) for r in loaded]
         load_seconds = time.perf_counter() - load_started
         runs = [_agenda_seconds(client, tables) for _ in range(REPEATS)]
     seconds = statistics.median(r[0] for r in runs)

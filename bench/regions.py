@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 
+from app.limits.data import aow_ages
 from app.matching import CaseProfile, Dwelling, Policy, ScoreWeights, SpreadUsage, YearLimits
 
 TABLE_COUNT = 44
@@ -25,14 +26,14 @@ LIMITS_2026 = YearLimits(
     year=2026,
     low_cap=Decimal("713.02"),
     high_cap=Decimal("764.14"),
-    liberalisation_limit=Decimal("932.93"),
+    daeb_rent_limit=Decimal("932.93"),
     income_limit_single=Decimal("29400"),
     income_limit_multi=Decimal("39925"),
     income_limit_single_pension=Decimal("28775"),
     income_limit_multi_pension=Decimal("38650"),
-    pension_age=67,
     service_costs_count=False,
     service_costs_max=None,
+    aow_ages=aow_ages(),
 )
 
 

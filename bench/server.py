@@ -1,4 +1,5 @@
-"""Start the real service (`uitstroomtafel serve`) on a fresh database for a benchmark."""
+"""Start the real service (`uitstroomtafel serve`) on a fresh database for a benchmark, and
+load a generated region into it through the API."""
 
 import os
 import socket
@@ -7,8 +8,11 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 
 import httpx
+
+from bench.regions import Region, case_payloads, vacancy_payloads
 
 OPERATOR_KEY = "bench-operator-key-0123456789abcdefghijkl"
 
@@ -68,3 +72,52 @@ def create_org(client: httpx.Client, name: str, kind: str) -> tuple[str, dict[st
     )
     key.raise_for_status()
     return org_id, {"Authorization": f"Bearer {key.json()['key']}"}
+
+
+@dataclass
+class LoadedRegion:
+    """A region registered through the API: its table and each organisation's headers."""
+
+    table_id: str
+    chair: dict[str, str]
+    care_provider: dict[str, str]
+    corporations: list[dict[str, str]]
+    case_ids: list[str]
+
+
+def load_region(client: httpx.Client, region: Region, index: int) -> LoadedRegion:
+    """Register one region's organisations, table, cases and vacancies."""
+    chair_id, chair = create_org(client, f"Gemeente {index}", "municipality")
+    provider_id, provider = create_org(client, f"Zorgaanbieder {index}", "care_provider")
+    corporations = [
+        create_org(client, f"Corporatie {index}-{c}", "housing_corporation")
+        for c in range(len(region.corporations))
+    ]
+    table = client.post(
+        "/v1/tables",
+        json={
+            "name": f"Tafel {index}",
+            "municipality_codes": region.municipality_codes,
+            "chair_organisation_id": chair_id,
+            "member_organisation_ids": [provider_id] + [c[0] for c in corporations],
+        },
+        headers=operator_headers(),
+    )
+    table.raise_for_status()
+    table_id = table.json()["id"]
+    case_ids = []
+    for payload in case_payloads(region, table_id, [c[0] for c in corporations]):
+        created = client.post("/v1/cases", json=payload, headers=provider)
+        created.raise_for_status()
+        case_ids.append(created.json()["id"])
+    per_corporation: dict[int, list[dict]] = {}
+    for corporation, vacancy in vacancy_payloads(region):
+        per_corporation.setdefault(corporation, []).append(vacancy)
+    for corporation, items in per_corporation.items():
+        for start in range(0, len(items), 1000):
+            client.post(
+                "/v1/vacancies/batch",
+                json={"items": items[start : start + 1000]},
+                headers=corporations[corporation][1],
+            ).raise_for_status()
+    return LoadedRegion(table_id, chair, provider, [c[1] for c in corporations], case_ids)

@@ -7,11 +7,14 @@ instant in UITSTROOM_TEST_CLOCK (set by `clock_env()`) before it hands over to `
 
 import os
 import sys
-from datetime import datetime
+import time
+from datetime import datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 CLOCK_VARIABLE = "UITSTROOM_TEST_CLOCK"
+# CLOCK_MONOTONIC: one clock for every process on the machine, and not moved by time-machine.
+REAL_TIME = time.monotonic
 
 
 def cli_command(*args: str) -> list[str]:
@@ -21,10 +24,11 @@ def cli_command(*args: str) -> list[str]:
 
 def clock_env(env: dict[str, str] | None = None) -> dict[str, str]:
     """`env` (default: this process's environment) plus the current instant of the suite's
-    clock, for a child started with `cli_command`."""
+    clock and the monotonic time it was read at, for a child started with `cli_command`."""
     from app.sqltypes import utcnow
 
-    return {**(os.environ if env is None else env), CLOCK_VARIABLE: utcnow().isoformat()}
+    reading = f"{utcnow().isoformat()}|{REAL_TIME()}"
+    return {**(os.environ if env is None else env), CLOCK_VARIABLE: reading}
 
 
 if __name__ == "__main__":
@@ -33,8 +37,12 @@ if __name__ == "__main__":
 
     from app.cli import main
 
-    instant = os.environ.get(CLOCK_VARIABLE)
-    if instant:
-        time_machine.travel(datetime.fromisoformat(instant), tick=True).start()
+    reading = os.environ.get(CLOCK_VARIABLE)
+    if reading:
+        instant, read_at = reading.split("|")
+        # The child starts ticking only after its imports: add the real time they took, so
+        # its clock agrees with the suite's instead of lagging by the start-up time.
+        started = datetime.fromisoformat(instant) + timedelta(seconds=REAL_TIME() - float(read_at))
+        time_machine.travel(started, tick=True).start()
     sys.argv = ["uitstroomtafel", *sys.argv[1:]]
     sys.exit(main())

@@ -1,12 +1,18 @@
-"""Test harness: every database test runs on SQLite and, when a server is given, PostgreSQL.
+"""Test harness: every database test runs on SQLite and on PostgreSQL.
 
-Set UITSTROOM_TEST_POSTGRESQL_URL (a server URL, e.g. the one .ci/start-postgres prints) to run
-the PostgreSQL half; without it those tests are skipped with that reason. Each backend gets one
-database migrated by Alembic; every test runs in a transaction that is rolled back.
+The PostgreSQL half runs on the server in UITSTROOM_TEST_POSTGRESQL_URL if that is set, else on
+a throwaway server the suite starts itself from the machine's PostgreSQL binaries
+(tests/postgresql.py; one for all xdist workers, stopped at the end). Without either, those tests
+are skipped, and the end of the run says so and why (UITSTROOM_REQUIRE_POSTGRESQL=1 makes that an
+error instead).
+Each backend gets one database migrated by Alembic; every test runs in a transaction that is
+rolled back.
 """
 
 import os
+import re
 import uuid
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,22 +28,117 @@ os.environ["UITSTROOM_WEBHOOK_WORKER"] = "false"
 os.environ["UITSTROOM_WEBHOOK_ALLOW_PRIVATE_TARGETS"] = "true"
 os.environ["UITSTROOM_RETENTION_JOB"] = "false"
 
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 from sqlmodel import Session
 
-from app.db import build_engine, get_engine, get_session
+from app.db import build_engine, get_session
 from app.main import create_app
 from app.migrate import upgrade_to_head
-from app.settings import get_settings
-from tests.clock import START
+from app.settings import Settings, get_settings
+from tests import postgresql
+from tests.clock import START, TODAY, iso
+from tests.properties import PROFILE as HYPOTHESIS_PROFILE
 
 ADMIN_KEY = os.environ["UITSTROOM_ADMIN_KEY"]
-PG_SERVER_URL = os.environ.get("UITSTROOM_TEST_POSTGRESQL_URL")
 # CI sets this so that a missing PostgreSQL fails the run instead of skipping half of it.
 PG_REQUIRED = os.environ.get("UITSTROOM_REQUIRE_POSTGRESQL") == "1"
 BACKENDS = ["sqlite", "postgresql"]
+
+
+@dataclass
+class PostgreSQLHalf:
+    """Where this run's PostgreSQL tests go: `url`, or why they are skipped."""
+
+    url: str | None = None
+    source: str = ""
+    skip_reason: str = ""
+    server: postgresql.Server | None = None
+
+
+PG = PostgreSQLHalf()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "settings(**changes): run the test's app with these settings changed"
+    )
+    given = getattr(config, "workerinput", {}).get("uitstroom_postgresql")
+    if given is not None:  # an xdist worker: the controller decided
+        PG.url, PG.skip_reason = given
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist starts its workers
+def pytest_sessionstart(session: pytest.Session) -> None:
+    if hasattr(session.config, "workerinput"):
+        return
+    given = os.environ.get("UITSTROOM_TEST_POSTGRESQL_URL")
+    if given:
+        PG.url, PG.source = given, "the server in UITSTROOM_TEST_POSTGRESQL_URL"
+        return
+    try:
+        PG.server = postgresql.start()
+    except postgresql.Unavailable as unavailable:
+        PG.skip_reason = str(unavailable)
+        if PG_REQUIRED:
+            raise pytest.UsageError(
+                f"UITSTROOM_REQUIRE_POSTGRESQL=1, but {PG.skip_reason}"
+            ) from unavailable
+        return
+    PG.url = PG.server.url
+    PG.source = (
+        f"a throwaway server the suite started ({PG.server.version()}, "
+        f"port {PG.server.port}, stopped at the end)"
+    )
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node) -> None:  # type: ignore[no-untyped-def]
+    """xdist: every worker uses the controller's server (or skips for its reason)."""
+    node.workerinput["uitstroom_postgresql"] = (PG.url, PG.skip_reason)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if PG.server is not None:
+        PG.server.stop()
+        PG.server = None
+
+
+def _on_postgresql(nodeid: str) -> bool:
+    return re.search(r"\[(.*-)?postgresql(-.*)?\]", nodeid) is not None
+
+
+def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:  # type: ignore[no-untyped-def]
+    """Say on which clock and profile the run went, what ran on PostgreSQL, and what was
+    skipped and why."""
+    if hasattr(config, "workerinput"):
+        return
+    stats = terminalreporter.stats
+    ran = sum(
+        1
+        for outcome in ("passed", "failed")
+        for report in stats.get(outcome, [])
+        if report.when == "call" and _on_postgresql(report.nodeid)
+    )
+    reasons = Counter(
+        str(report.longrepr[2]).removeprefix("Skipped: ")
+        for report in stats.get("skipped", [])
+        if isinstance(report.longrepr, tuple)
+    )
+    write = terminalreporter.write_line
+    terminalreporter.section("what this run covered", sep="-")
+    write(f"Clock: today is {TODAY} (UITSTROOM_TEST_TODAY).")
+    write(f"Hypothesis profile: {HYPOTHESIS_PROFILE} (UITSTROOM_HYPOTHESIS_PROFILE).")
+    if PG.url:
+        write(f"PostgreSQL: {ran} tests ran on {PG.source or 'the given server'}.")
+    else:
+        skipped = sum(n for reason, n in reasons.items() if reason.startswith("PostgreSQL"))
+        write(f"PostgreSQL: NOT TESTED, {skipped} tests skipped: {PG.skip_reason}", red=True)
+    for reason, count in reasons.most_common():
+        if PG.url or not reason.startswith("PostgreSQL"):
+            write(f"skipped {count:>4}: {reason}", yellow=True)
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -59,19 +160,24 @@ class DatabaseFactory:
         name = f"uitstroom_test_{uuid.uuid4().hex[:12]}"
         if self.backend == "sqlite":
             return f"sqlite:///{self.tmp_path / name}.db"
-        if not PG_SERVER_URL:
-            pytest.skip("PostgreSQL: set UITSTROOM_TEST_POSTGRESQL_URL (see .ci/run)")
-        admin = create_engine(PG_SERVER_URL, isolation_level="AUTOCOMMIT")
+        server = self._server()
+        admin = create_engine(server, isolation_level="AUTOCOMMIT")
         with admin.connect() as conn:
             conn.execute(text(f'CREATE DATABASE "{name}"'))
         admin.dispose()
         self.created.append(name)
-        return make_url(PG_SERVER_URL).set(database=name).render_as_string(hide_password=False)
+        return make_url(server).set(database=name).render_as_string(hide_password=False)
+
+    @staticmethod
+    def _server() -> str:
+        if not PG.url:
+            pytest.skip(f"PostgreSQL: {PG.skip_reason}")
+        return PG.url
 
     def drop_all(self) -> None:
-        if not self.created or not PG_SERVER_URL:
+        if not self.created:
             return
-        admin = create_engine(PG_SERVER_URL, isolation_level="AUTOCOMMIT")
+        admin = create_engine(self._server(), isolation_level="AUTOCOMMIT")
         with admin.connect() as conn:
             for name in self.created:
                 conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
@@ -82,19 +188,30 @@ class DatabaseFactory:
 def databases(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[DatabaseFactory]:
+    """Fresh databases on one backend (a server URL with a new database for PostgreSQL, which
+    any number of processes, such as served apps, may connect to)."""
     factory = DatabaseFactory(request.param, tmp_path_factory.mktemp(request.param))
-    if request.param == "postgresql" and not PG_SERVER_URL:
-        if PG_REQUIRED:
-            pytest.fail("UITSTROOM_REQUIRE_POSTGRESQL=1 but UITSTROOM_TEST_POSTGRESQL_URL is unset")
-        pytest.skip("PostgreSQL: set UITSTROOM_TEST_POSTGRESQL_URL (see .ci/run)")
+    if request.param == "postgresql":
+        factory._server()  # skips, with the reason, when there is no server
     yield factory
     factory.drop_all()
+
+
+def migrate_for_the_clock(url: str) -> None:
+    """Migrate the database at `url` for a suite on any clock.
+
+    The migration loads the real limits the package ships (app/data/limits.json). A suite clock
+    set later (CI runs it on 2027-01-04 and 2031-03-01) asks agendas for years without limits of
+    their own; those use the latest earlier year's and say so (`limits_fallback`), as they do in
+    production, so no test data is added here.
+    """
+    upgrade_to_head(url)
 
 
 @pytest.fixture(scope="session")
 def engine(databases: DatabaseFactory) -> Iterator[Engine]:
     url = databases.new_url()
-    upgrade_to_head(url)
+    migrate_for_the_clock(url)
     engine = build_engine(url)
     yield engine
     engine.dispose()
@@ -115,9 +232,16 @@ def session(engine: Engine) -> Iterator[Session]:
 
 
 @pytest.fixture
-def app(session: Session):  # type: ignore[no-untyped-def]
-    get_settings.cache_clear()
-    application = create_app(get_settings())
+def settings(request: pytest.FixtureRequest) -> Settings:
+    """The test run's settings (the environment set above), changed by a test's
+    `@pytest.mark.settings(name=value, ...)`."""
+    marker = request.node.get_closest_marker("settings")
+    return get_settings().model_copy(update=marker.kwargs if marker else {})
+
+
+@pytest.fixture
+def app(session: Session, engine: Engine, settings: Settings):  # type: ignore[no-untyped-def]
+    application = create_app(settings, engine=engine)
 
     def test_session() -> Iterator[Session]:
         try:
@@ -132,18 +256,13 @@ def app(session: Session):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def live_app(databases, monkeypatch) -> Iterator:  # type: ignore[no-untyped-def]
+def live_app(databases: DatabaseFactory, settings: Settings) -> FastAPI:
     """The app on its own committed database (no rolled-back test transaction), for tests in
-    which several requests really run at once."""
+    which several requests really run at once; it disposes of its engine when its TestClient
+    shuts it down."""
     url = databases.new_url()
-    upgrade_to_head(url)
-    monkeypatch.setenv("UITSTROOM_DATABASE_URL", url)
-    get_settings.cache_clear()
-    get_engine.cache_clear()
-    yield create_app(get_settings())
-    get_engine().dispose()
-    get_settings.cache_clear()
-    get_engine.cache_clear()
+    migrate_for_the_clock(url)
+    return create_app(settings.model_copy(update={"database_url": url}))
 
 
 @pytest.fixture
@@ -212,16 +331,6 @@ def make_table(
     return response.json()["id"]
 
 
-def ensure_limits(client: TestClient, year: int) -> None:
-    """The agenda needs the legal limits of its year; a clock set past the seeded years gets
-    2026's figures under its own year (the figures do not matter to the tests that call this)."""
-    if client.get(f"/v1/limits/{year}", headers=OPERATOR).status_code == 200:
-        return
-    known = client.get("/v1/limits/2026", headers=OPERATOR).json()
-    body = {k: v for k, v in known.items() if k not in ("year", "updated_at")}
-    client.put(f"/v1/limits/{year}", json=body, headers=OPERATOR).raise_for_status()
-
-
 @pytest.fixture
 def region(client: TestClient) -> Region:
     chair = make_org(client, "municipality")
@@ -250,7 +359,7 @@ def case_body(table_id: str, **overrides: object) -> dict:
         "external_ref": f"K-{uuid.uuid4().hex[:10]}",
         "table_id": table_id,
         "facility": "beschermd_wonen",
-        "ready_since": "2025-03-01",
+        "ready_since": iso(-639),  # ready for about 21 months
         "birth_year": 1990,
         "household": {"adults": 1, "children": 0},
         "income": {
@@ -260,8 +369,8 @@ def case_body(table_id: str, **overrides: object) -> dict:
             "stable": True,
             "budget_management": "none",
         },
-        "registration_date": "2022-01-15",
-        "beschikking": {"status": "granted", "valid_until": "2027-12-31"},
+        "registration_date": iso(-1780),  # registered for almost five years
+        "beschikking": {"status": "granted", "valid_until": iso(396)},
         "support": {"intensity": "moderate", "needs_complex_manager": False},
         "urgency": False,
         "needs": {"wheelchair": False, "step_free": False, "max_floor": None, "pets": False},
@@ -290,8 +399,8 @@ def vacancy_body(municipality_code: str = "GM0344", **overrides: object) -> dict
         "has_lift": True,
         "wheelchair_accessible": False,
         "rent": {"base": "650.00", "eligible_service_costs": "35.00"},
-        "available_from": "2026-12-01",
-        "respond_before": "2026-11-30",
+        "available_from": iso(1),
+        "respond_before": iso(0),
         "contingent": True,
         "complex_manager": False,
         "pets_allowed": True,

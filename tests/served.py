@@ -1,16 +1,28 @@
 """The real `uitstroomtafel serve` process for tests: started as a user starts it, on a free
-loopback port, and stopped with SIGTERM (a graceful shutdown)."""
+loopback port, and stopped with SIGTERM (a graceful shutdown).
 
+A loaded machine can take long to start a server (a demo hashes passwords, migrations import a
+lot), so readiness has a generous limit, not a short deadline: UITSTROOM_TEST_SERVER_START_SECONDS
+(default 300). Everything the server writes goes to a log file, which a failure shows in full.
+"""
+
+import os
 import socket
 import subprocess
+import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
 
 import httpx
 import pytest
 
 from tests.clocked import cli_command, clock_env
+
+START_SECONDS = float(os.environ.get("UITSTROOM_TEST_SERVER_START_SECONDS") or 300)
 
 
 def free_port() -> int:
@@ -19,33 +31,69 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+@dataclass
+class Server:
+    """A running server: its base URL, process and log (stdout and stderr together)."""
+
+    base: str
+    process: subprocess.Popen[bytes]
+    log: Path
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace")
+
+
+def _wait_until_ready(server: Server) -> None:
+    started = time.monotonic()
+    while True:
+        if server.process.poll() is not None:
+            pytest.fail(
+                f"the server exited with {server.process.returncode} before it answered; "
+                f"its log:\n{server.output()}"
+            )
+        try:
+            if httpx.get(f"{server.base}/openapi.json", timeout=5).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        waited = time.monotonic() - started
+        if waited > START_SECONDS:
+            pytest.fail(
+                f"the server did not answer within {waited:.0f} s "
+                f"(UITSTROOM_TEST_SERVER_START_SECONDS); its log:\n{server.output()}"
+            )
+        time.sleep(0.1)
+
+
 @contextmanager
-def serving(env: dict[str, str], *args: str) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
-    """Serve until it answers `/openapi.json`; yields the base URL and the process, whose
-    output (at log level warning, so the pipe stays quiet) the caller may read."""
+def serving(env: dict[str, str], *args: str, log_level: str = "info") -> Iterator[Server]:
+    """Serve until it answers `/openapi.json`, then yield the server; stopped afterwards.
+
+    On the suite's clock (tests/clocked.py); `env` is the whole environment of the process.
+    """
     port = free_port()
-    command = cli_command("serve", "--port", str(port), *args)
-    process = subprocess.Popen(
-        [*command, "--log-level", "warning"],
-        env=clock_env(env),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 120  # a loaded machine starts slowly
-        while True:
-            if process.poll() is not None:
-                output = process.stdout.read().decode() if process.stdout else ""
-                pytest.fail(f"server exited early:\n{output}")
+    with tempfile.TemporaryDirectory(prefix="uitstroom-serve-") as folder:
+        log = Path(folder) / "server.log"
+        with log.open("wb") as sink:
+            process = subprocess.Popen(
+                [*cli_command("serve", "--port", str(port), *args), "--log-level", log_level],
+                env=clock_env(env),
+                stdout=sink,
+                stderr=subprocess.STDOUT,
+            )
+        server = Server(f"http://127.0.0.1:{port}", process, log)
+        try:
+            _wait_until_ready(server)
             try:
-                if httpx.get(f"{base}/openapi.json", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                if time.monotonic() > deadline:
-                    pytest.fail("server did not answer within 120 s")
-                time.sleep(0.05)
-        yield base, process
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
+                yield server
+            except BaseException:
+                # pytest shows what a failing test wrote to stderr: the server's side of it.
+                sys.stderr.write(f"--- log of the server at {server.base} ---\n{server.output()}")
+                raise
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()

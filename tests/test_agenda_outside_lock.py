@@ -16,8 +16,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from app.agenda import service as agenda_service
-from tests.clock import TODAY, iso
-from tests.conftest import case_body, ensure_limits, make_org, make_table, vacancy_body
+from tests.clock import iso
+from tests.conftest import case_body, make_org, make_table, vacancy_body
 
 GIVE_UP_SECONDS = 60  # a safety net against a hang, not a speed requirement
 
@@ -25,7 +25,6 @@ GIVE_UP_SECONDS = 60  # a safety net against a hang, not a speed requirement
 @pytest.fixture
 def table(live_app):  # type: ignore[no-untyped-def]
     with TestClient(live_app) as client:
-        ensure_limits(client, TODAY.year)
         chair = make_org(client, "municipality")
         provider = make_org(client, "care_provider")
         corporation = make_org(client, "housing_corporation")
@@ -130,11 +129,11 @@ class EngineWhileAMemberEdits:
         self.calls: list[tuple[int, int]] = []
         self.real = agenda_service.run_engine
 
-    def __call__(self, inputs, usage, top_k):  # type: ignore[no-untyped-def]
+    def __call__(self, inputs, usage, top_k, time_budget):  # type: ignore[no-untyped-def]
         self.calls.append((len(inputs.cases), len(inputs.vacancies)))
         with TestClient(self.app) as other:
             self.edit(other, inputs, len(self.calls))
-        return self.real(inputs, usage, top_k)
+        return self.real(inputs, usage, top_k, time_budget)
 
 
 def test_a_publish_whose_inputs_change_while_it_computes_uses_the_new_inputs(

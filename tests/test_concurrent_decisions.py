@@ -12,6 +12,7 @@ import threading
 
 from fastapi.testclient import TestClient
 
+from tests.clock import iso
 from tests.conftest import case_body, make_org, make_table, vacancy_body
 
 ROUNDS = 4
@@ -35,7 +36,7 @@ def test_two_members_deciding_at_once_cannot_both_win(live_app):
             ).raise_for_status()
             meeting = client.post(
                 f"/v1/tables/{table_id}/meetings",
-                json={"date": f"2026-11-{23 + round_}"},
+                json={"date": iso(round_ - 7)},  # a meeting a day, last week
                 headers=chair.headers,
             ).json()
             client.post(

@@ -86,22 +86,23 @@ SPOOFED = ["203.0.113.1", "203.0.113.2", "203.0.113.3", "203.0.113.4"]
 
 
 def test_by_default_a_forwarded_address_is_ignored_and_the_peer_is_locked_out(served_env):
-    with serving(served_env) as (base, _):
+    with serving(served_env) as server:
+        base = server.base
         assert failed_sign_ins(base, SPOOFED) == [400, 400, 429, 429]
 
 
 def test_behind_a_configured_proxy_each_forwarded_client_counts_apart(served_env):
-    with serving(served_env, "--proxy-headers", "--forwarded-allow-ips", "127.0.0.1") as (
-        base,
-        _,
-    ):
+    with serving(served_env, "--proxy-headers", "--forwarded-allow-ips", "127.0.0.1") as server:
+        base = server.base
         assert failed_sign_ins(base, SPOOFED) == [400, 400, 400, 400]
     env = {**served_env, "UITSTROOM_PROXY_HEADERS": "true"}
-    with serving(env) as (base, _):  # the same through the settings
+    with serving(env) as server:
+        base = server.base  # the same through the settings
         assert failed_sign_ins(base, SPOOFED) == [400, 400, 400, 400]
 
 
 def test_a_proxy_not_in_the_allowed_list_is_not_believed(served_env):
     env = {**served_env, "UITSTROOM_PROXY_HEADERS": "true"}
-    with serving(env, "--forwarded-allow-ips", "192.0.2.10") as (base, _):
+    with serving(env, "--forwarded-allow-ips", "192.0.2.10") as server:
+        base = server.base
         assert failed_sign_ins(base, SPOOFED) == [400, 400, 429, 429]

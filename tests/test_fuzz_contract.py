@@ -21,6 +21,7 @@ from schemathesis.checks import positive_data_acceptance
 
 from app.main import create_app
 from tests.conftest import OPERATOR
+from tests.properties import examples
 
 CONTRACT = create_app().openapi()
 # An operation without parameters or body has no invalid input once the key is fixed, so it is
@@ -57,8 +58,7 @@ def test_generated_requests_get_documented_answers_and_never_a_server_error(
     ]
 
     @settings(
-        max_examples=20,
-        deadline=None,
+        max_examples=examples(20),
         derandomize=True,
         database=None,
         suppress_health_check=list(HealthCheck),

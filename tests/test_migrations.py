@@ -1,4 +1,10 @@
-"""Migrations match the models and run up and down cleanly, on SQLite and PostgreSQL."""
+"""Migrations match the models and run up and down cleanly, on SQLite and PostgreSQL; they live
+in the top-level `migrations/` folder and ship inside the package."""
+
+import configparser
+import subprocess
+import sys
+from pathlib import Path
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -6,7 +12,9 @@ from sqlalchemy import create_engine, inspect
 from sqlmodel import SQLModel
 
 import app.all_models  # noqa: F401
-from app.migrate import downgrade_to_base, upgrade_to_head
+from app.migrate import downgrade_to_base, migrations_dir, upgrade_to_head
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def _tables(url: str) -> set[str]:
@@ -45,3 +53,36 @@ def test_migration_history_is_linear():
 
     heads = ScriptDirectory.from_config(alembic_config("sqlite://")).get_heads()
     assert len(heads) == 1, f"several heads {heads}: set down_revision so history is one line"
+
+
+def test_migrations_live_in_the_top_level_folder_only():
+    assert migrations_dir() == ROOT / "migrations"
+    ini = configparser.ConfigParser()
+    ini.read(ROOT / "alembic.ini")
+    assert ROOT / ini["alembic"]["script_location"] == migrations_dir()
+    # A migration added under the old app/migrations would be run by nobody.
+    left_behind = sorted(p.name for p in (ROOT / "app" / "migrations").rglob("*.py"))
+    assert left_behind == [], "move these to migrations/versions/"
+
+
+def test_the_built_package_carries_the_migrations_and_finds_them(tmp_path):
+    """What `pip install .` puts in site-packages (build_py is the wheel's content)."""
+    subprocess.run(
+        [sys.executable, "setup.py", "-q", "build_py", "--build-lib", str(tmp_path)],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+    )
+    shipped = tmp_path / "app" / "migrations"
+    source = sorted(p.relative_to(ROOT / "migrations") for p in migrations_dir().rglob("*.py"))
+    assert sorted(p.relative_to(shipped) for p in shipped.rglob("*.py")) == source
+    assert (shipped / "script.py.mako").is_file()
+    found = subprocess.run(
+        [sys.executable, "-c", "import app.migrate; print(app.migrate.migrations_dir())"],
+        cwd=tmp_path,
+        env={"PYTHONPATH": str(tmp_path), "PATH": ""},
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    assert found.stdout.strip() == str(shipped)

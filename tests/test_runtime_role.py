@@ -15,7 +15,6 @@ from sqlmodel import Session
 from app.db import build_engine, get_session
 from app.main import create_app
 from app.migrate import grant_runtime_role, owner_warning, upgrade_to_head
-from app.settings import get_settings
 from tests.conftest import OPERATOR, PG_SERVER_URL, case_body
 
 
@@ -67,10 +66,9 @@ def test_the_runtime_role_cannot_rewrite_the_access_log(runtime, statement):
     assert "permission denied" in str(refused.value) or "must be owner" in str(refused.value)
 
 
-def test_the_service_works_as_the_runtime_role_and_its_reads_are_logged(runtime):
+def test_the_service_works_as_the_runtime_role_and_its_reads_are_logged(runtime, settings):
     _, engine = runtime
-    get_settings.cache_clear()
-    app = create_app(get_settings())
+    app = create_app(settings, engine=engine)
 
     def runtime_session() -> Iterator[Session]:
         with Session(engine, expire_on_commit=False) as session, session.begin():

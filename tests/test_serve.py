@@ -6,11 +6,11 @@ against SQLite and against the PostgreSQL server .ci/run starts.
 
 import os
 from collections.abc import Iterator
-from datetime import date, timedelta
 
 import httpx
 import pytest
 
+from tests.clock import iso
 from tests.served import serving
 from tests.webhooks.conftest import Receiver, wait_for
 
@@ -25,8 +25,8 @@ def server(databases) -> Iterator[str]:  # type: ignore[no-untyped-def]
         "UITSTROOM_ADMIN_KEY": OPERATOR_KEY,
         "UITSTROOM_MIGRATE_ON_START": "true",
     }
-    with serving(env) as (base, _):
-        yield base
+    with serving(env) as served:
+        yield served.base
 
 
 def test_served_app_migrates_on_start_and_registers_an_organisation(server):
@@ -66,14 +66,10 @@ def test_the_demo_delivers_webhooks_to_a_receiver_on_the_same_machine(tmp_path):
     env.pop("UITSTROOM_ADMIN_KEY", None)
     receiver = Receiver().start()
     try:
-        with serving(env, "--demo") as (base, process):
-            # The demo prints its keys before serving; read up to the line that says so.
-            output = ""
-            assert process.stdout is not None
-            while "Serving on" not in output:
-                line = process.stdout.readline().decode()
-                assert line, f"the demo printed no 'Serving on' line:\n{output}"
-                output += line
+        with serving(env, "--demo") as served:
+            # The demo printed its keys before it started serving.
+            base, output = served.base, served.output()
+            assert "Serving on" in output
             assert "Demo: webhooks may go to loopback" in output
             chair = {"Authorization": f"Bearer {_demo_key(output, 'Gemeente Amersfoort')}"}
             me = httpx.get(f"{base}/v1/me", headers=chair).json()
@@ -89,7 +85,7 @@ def test_the_demo_delivers_webhooks_to_a_receiver_on_the_same_machine(tmp_path):
                 json={
                     "kind": "request_beschikking",
                     "owner_organisation_id": me["organisation"]["id"],
-                    "due_date": (date.today() + timedelta(days=7)).isoformat(),
+                    "due_date": iso(7),
                 },
                 headers=chair,
             )

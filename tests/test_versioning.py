@@ -7,6 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import Engine
+from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import Session
 
 from app.db import build_engine
@@ -14,7 +15,7 @@ from app.migrate import upgrade_to_head
 from app.organisations.models import Organisation
 from app.people import service as people_service
 from app.people.models import PersonCreate
-from app.problems import Conflict, PreconditionFailed
+from app.problems import PreconditionFailed
 from app.tables.models import OutflowTable
 from app.versioning import etag, flush, touch
 
@@ -72,9 +73,13 @@ def test_touch_counts_a_write_as_a_change(committed):
 
 
 @pytest.mark.parametrize(
-    ("if_match", "refusal"), [('"1"', PreconditionFailed), (None, Conflict)], ids=["412", "409"]
+    ("if_match", "refusal"),
+    [('"1"', PreconditionFailed), (None, StaleDataError)],
+    ids=["412", "left-to-the-retry"],
 )
 def test_an_update_of_a_row_changed_meanwhile_is_refused(committed, if_match, refusal):
+    """With If-Match the client is told at once (412); without, the error goes on to
+    `app.transient`, which runs the request again on the row as it is now."""
     table_id = _table(committed)
     with Session(committed, expire_on_commit=False) as first, Session(committed) as second:
         mine = first.get_one(OutflowTable, table_id)
@@ -89,7 +94,7 @@ def test_an_update_of_a_row_changed_meanwhile_is_refused(committed, if_match, re
         assert session.get_one(OutflowTable, table_id).name == "Tafel van hen"
 
 
-def test_a_sign_in_is_bookkeeping_not_an_edit_of_the_person(committed):
+def test_a_sign_in_is_bookkeeping_not_an_edit_of_the_person(committed, settings):
     with Session(committed) as session:
         organisation = Organisation(name=f"Gemeente {uuid.uuid4().hex[:6]}", kind="municipality")
         session.add(organisation)
@@ -101,7 +106,9 @@ def test_a_sign_in_is_bookkeeping_not_an_edit_of_the_person(committed):
         person, _ = people_service.create_person(session, organisation, data)
         session.commit()
         version, updated_at = person.version, person.updated_at
-        outcome = people_service.sign_in(session, data.email, data.password, "192.0.2.1")
+        outcome = people_service.sign_in(
+            session, data.email, data.password, "192.0.2.1", settings=settings
+        )
         session.commit()
         assert outcome.person is not None and outcome.person.last_sign_in_at is not None
         session.refresh(person)

@@ -10,7 +10,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, Field
 
-from app.limits.models import YearLimitsPublic
+from app.limits.models import LimitsFallback, YearLimitsPublic
 from app.tables.policy import TablePolicy
 
 
@@ -27,14 +27,57 @@ class ScoreComponentOut(BaseModel):
     points: float = Field(description="weight x value; the score is the sum of points")
 
 
+class TradeOff(StrEnum):
+    """Why an alternative housing a passed-over case was not chosen."""
+
+    fewer_housed = "fewer_housed"
+    lower_total_score = "lower_total_score"
+    equal_alternative = "equal_alternative"
+
+
 class PassedOverOut(BaseModel):
-    """A case scoring higher on this dwelling, passed over because giving it the dwelling would
-    house fewer people (`housed_if_given` < the proposal's number housed)."""
+    """A case passed over by this proposal: either it scores higher on this dwelling and giving it
+    the dwelling would house fewer people (it may be housed elsewhere: `received_vacancy_id`), or
+    it is left unhoused and its best alternative (see `left_unhoused`), in which it gets
+    `alternative_vacancy_id` scoring `score`, would change this lower-scoring proposal."""
 
     case_id: uuid.UUID
-    score: float
+    score: float = Field(description="Its score on `alternative_vacancy_id`.")
     received_vacancy_id: uuid.UUID | None
+    housed_if_given: int = Field(description="People the best alternative housing it houses.")
+    trade_off: TradeOff = Field(
+        TradeOff.fewer_housed,
+        description="`fewer_housed`; `lower_total_score`: as many housed, lower total score; "
+        "`equal_alternative`: as many and the same total, the fixed tie-break chose this one.",
+    )
+    alternative_vacancy_id: uuid.UUID | None = Field(
+        None,
+        description="The dwelling it would get: this proposal's, or its best alternative's. Null "
+        "in agendas published before this field existed.",
+    )
+
+
+class ChangeOut(BaseModel):
+    """A proposal an alternative changes: its case moves to `moves_to_vacancy_id`, or is left
+    unhoused (null). In a care provider's view other providers' cases have no id or score."""
+
+    case_id: uuid.UUID | None
+    vacancy_id: uuid.UUID
+    score: float | None
+    moves_to_vacancy_id: uuid.UUID | None
+
+
+class LeftUnhousedOut(BaseModel):
+    """A case a dwelling fits that the proposal leaves unhoused, and its best alternative: the
+    best proposal (most housed, then highest total score) in which it is housed."""
+
+    case_id: uuid.UUID
+    vacancy_id: uuid.UUID = Field(description="The dwelling it gets in that alternative.")
+    score: float = Field(description="Its score on that dwelling.")
     housed_if_given: int
+    total_score_if_given: float | None = Field(description="Null in a care provider's view.")
+    trade_off: TradeOff
+    displaced: list[ChangeOut] = Field(description="The proposals that alternative changes.")
 
 
 class ProposalOut(BaseModel):
@@ -173,7 +216,10 @@ class AgendaSummary(BaseModel):
     )
     persons_housed: int = Field(description="Adults and children in those households.")
     blocked_cases: int
-    passed_over_complete: bool
+    passed_over_complete: bool = Field(
+        description="False when a re-solve limit left a passed-over or left-unhoused check "
+        "undone (those lists may then miss entries)."
+    )
     solver: str
     optimal: bool = Field(
         default=True,
@@ -190,12 +236,25 @@ class Agenda(BaseModel):
     generated_at: datetime
     view: AgendaView
     policy: TablePolicy = Field(description="The policy this agenda used.")
-    limits: YearLimitsPublic = Field(description="The legal limits of the meeting's year it used.")
+    limits: YearLimitsPublic = Field(
+        description="The legal limits this agenda used: the meeting year's own, or (see "
+        "`limits_fallback`) the latest earlier year's."
+    )
+    limits_fallback: LimitsFallback | None = Field(
+        description="Null when the meeting year's own limits were used. Otherwise the meeting "
+        "year has no limits yet and `limits.year` is the earlier year used instead, so the "
+        "table can meet in January before the new figures are entered."
+    )
     summary: AgendaSummary
     proposals: list[ProposalOut]
     candidates_by_case: list[CaseCandidatesOut]
     candidates_by_vacancy: list[VacancyCandidatesOut]
     bottlenecks: BottlenecksOut | None
+    left_unhoused: list[LeftUnhousedOut] = Field(
+        default_factory=list,
+        description="Every case with a fitting dwelling that the proposal leaves unhoused, with "
+        "its best alternative, best score first (empty in a corporation's view).",
+    )
     longest_waiting: list[WaitingCaseOut]
     vacancies_without_candidates: list[VacancyWithoutCandidatesOut]
     open_actions: list[OpenActionOut] = Field(
@@ -207,15 +266,61 @@ class Agenda(BaseModel):
 
 
 class RuleFailureOut(BaseModel):
-    code: str
+    code: str = Field(
+        description="A hard rule's reason code, or a status code (`case_on_hold`, `case_parked`, "
+        "`case_in_open_proposal`, `case_housed`, `case_withdrawn`, `case_not_ready_yet`, "
+        "`vacancy_in_open_proposal`, `vacancy_let`, `vacancy_withdrawn`)."
+    )
     detail: dict[str, str | int | bool | None]
 
 
+class PairTradeOffOut(BaseModel):
+    """Why a feasible pair is not in the agenda's proposal: the best proposal with the pair."""
+
+    code: TradeOff
+    housed: int = Field(description="People the agenda's proposal houses.")
+    housed_if_given: int = Field(description="People the best proposal with this pair houses.")
+    total_score: float | None = Field(description="Null in a care provider's view.")
+    total_score_if_given: float | None = Field(description="Null in a care provider's view.")
+    vacancy_proposed: bool = Field(description="The agenda proposes the dwelling to a case.")
+    vacancy_proposed_to: uuid.UUID | None = Field(
+        description="That case (null if none, or another care provider's case)."
+    )
+    case_proposed_vacancy_id: uuid.UUID | None = Field(
+        description="The dwelling the agenda proposes to this case, if any."
+    )
+    changes: list[ChangeOut] = Field(
+        description="The agenda's proposals that the best proposal with this pair changes."
+    )
+
+
 class WhyNot(BaseModel):
+    """What the agenda of `date` does with the pair: the same inputs and engine run as
+    `GET /agenda?date=`, so the two never disagree."""
+
     case_id: uuid.UUID
     vacancy_id: uuid.UUID
     date: date
-    feasible: bool
-    reasons: list[RuleFailureOut] = Field(description="Every hard rule that fails, with figures.")
+    feasible: bool = Field(description="The pair is among the agenda's feasible pairs.")
+    proposed: bool = Field(description="The agenda's proposal holds exactly this pair.")
+    reasons: list[RuleFailureOut] = Field(
+        description="Why the case or dwelling takes no part in the agenda (status codes), else "
+        "every hard rule the pair fails (spread caps with the usage the agenda counted, earlier "
+        "declines with decision, reason and date), with figures."
+    )
     score: float | None
     components: list[ScoreComponentOut] | None
+    trade_off: PairTradeOffOut | None = Field(
+        description="For a feasible pair the agenda does not propose: why not (null when the "
+        "agenda's proposal is not proven optimal, see `optimal`)."
+    )
+    optimal: bool = Field(
+        True,
+        description="False only when the agenda had to be solved for this pair and the solver's "
+        "time budget ran out: the proposal is then not proven optimal, and the trade-off (defined "
+        "against the optimum) is not given.",
+    )
+    limits_year: int = Field(description="The year whose legal limits decided the answer.")
+    limits_fallback: LimitsFallback | None = Field(
+        description="Null when the date's own year has limits; see the agenda's field."
+    )

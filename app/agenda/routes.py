@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query, Response
 from app.access_log.deps import AccessContextDep
 from app.agenda import service
 from app.agenda.models import Agenda, WhyNot
-from app.db import SessionDep
+from app.db import SessionDep, SettingsDep
 from app.fastjson import FastJSONResponse
 from app.problems import problem_responses
 from app.rate_limits.deps import limited
@@ -31,6 +31,7 @@ def get_agenda(
     table_id: uuid.UUID,
     context: AccessContextDep,
     session: SessionDep,
+    settings: SettingsDep,
     date: MeetingDate = None,
     candidates: Annotated[int, Query(ge=1, le=50, description="Candidates per case/vacancy.")] = 5,
 ) -> Response:
@@ -40,7 +41,9 @@ def get_agenda(
     corporation only its own dwellings, without case details.
     """
     table = get_table(session, context.principal, table_id)
-    document = service.agenda(session, context, table, date or today(), candidates)
+    on = date or today()
+    budget = settings.solver_time_budget_seconds
+    document = service.agenda(session, context, table, on, candidates, budget)
     # Serialised directly: an agenda of thousands of cases is too big to revalidate per request;
     # the contract test validates its shape against the `Agenda` schema.
     return FastJSONResponse(document)
@@ -49,7 +52,7 @@ def get_agenda(
 @router.get(
     "/{table_id}/why-not",
     response_model=WhyNot,
-    responses=problem_responses(401, 403, 404, 422, 429),
+    responses=problem_responses(401, 403, 404, 409, 422, 429),
     dependencies=limited(EndpointClass.why_not),
 )
 def get_why_not(
@@ -58,10 +61,19 @@ def get_why_not(
     vacancy_id: uuid.UUID,
     context: AccessContextDep,
     session: SessionDep,
+    settings: SettingsDep,
     date: MeetingDate = None,
 ) -> WhyNot:
     """Every hard rule a case fails for a dwelling, with the figures that decided it."""
     table = get_table(session, context.principal, table_id)
     return WhyNot.model_validate(
-        service.why_not(session, context, table, case_id, vacancy_id, date or today())
+        service.why_not(
+            session,
+            context,
+            table,
+            case_id,
+            vacancy_id,
+            date or today(),
+            settings.solver_time_budget_seconds,
+        )
     )

@@ -20,11 +20,9 @@ from app.agenda.models import AgendaView
 from app.cases.models import Case, CaseStatus
 from app.db import outside_transaction
 from app.limits.models import YearLimits as YearLimitsRow
-from app.limits.models import YearLimitsPublic
-from app.limits.service import get_limits
+from app.limits.service import engine_limits, fallback_of, limits_for, limits_public
 from app.organisations.models import OrganisationKind
-from app.problems import Forbidden, NotFound, Unprocessable
-from app.settings import get_settings
+from app.problems import Conflict, Forbidden, NotFound
 from app.sqltypes import utcnow
 from app.tables.models import OutflowTable
 from app.tables.policy import TablePolicy
@@ -60,22 +58,7 @@ def engine_policy(policy: TablePolicy) -> matching.Policy:
         max_per_neighbourhood=policy.max_per_neighbourhood,
         spread_window_months=policy.spread_window_months,
         weights=matching.ScoreWeights(**policy.score_weights.model_dump()),
-    )
-
-
-def engine_limits(row: YearLimitsRow) -> matching.YearLimits:
-    return matching.YearLimits(
-        year=row.year,
-        low_cap=row.low_cap,
-        high_cap=row.high_cap,
-        liberalisation_limit=row.liberalisation_limit,
-        income_limit_single=row.income_limit_single,
-        income_limit_multi=row.income_limit_multi,
-        income_limit_single_pension=row.income_limit_single_pension,
-        income_limit_multi_pension=row.income_limit_multi_pension,
-        pension_age=row.pension_age,
-        service_costs_count=row.service_costs_count,
-        service_costs_max=row.service_costs_max,
+        corporation_decline_scope_days=dict(policy.corporation_decline_scope_days),
     )
 
 
@@ -84,6 +67,7 @@ def case_profile(row: Any) -> matching.CaseProfile:
         id=str(row.id),
         ready_since=row.ready_since,
         birth_year=row.birth_year,
+        birth_month=row.birth_month,
         adults=row.household_adults,
         children=row.household_children,
         annual_taxable=row.income_annual_taxable,
@@ -132,7 +116,8 @@ def dwelling(row: Any) -> matching.Dwelling:
 
 @dataclass(frozen=True, slots=True)
 class MatchInputs:
-    """What one agenda is computed from (and, once published, what it froze)."""
+    """What one agenda is computed from (and, once published, what it froze); `declines` are the
+    table's remembered declines."""
 
     table: OutflowTable
     on: date
@@ -140,6 +125,7 @@ class MatchInputs:
     limits: YearLimitsRow
     cases: list[Any]
     vacancies: list[Any]
+    declines: list[matching.EarlierDecline]
 
 
 def open_cases_query(table_id: uuid.UUID, on: date):  # type: ignore[no-untyped-def]
@@ -162,47 +148,80 @@ def open_vacancies_query(table_id: uuid.UUID, on: date):  # type: ignore[no-unty
 
 
 def load_inputs(session: Session, table: OutflowTable, on: date) -> MatchInputs:
-    limits = get_limits(session, on.year)
-    if limits is None:
-        raise Unprocessable(
-            "date",
-            f"no legal limits for {on.year}; the operator adds them with PUT /v1/limits/{on.year}",
-            "no_limits_for_year",
-            "query",
-        )
+    """Raises Unprocessable (`no_limits_for_year`) for a date before the earliest known limits;
+    a later year without limits of its own uses the latest earlier year's (`limits_for`)."""
+    limits = limits_for(session, on)
+    from app.proposals.declines import earlier_declines
+
     connection = session.connection()
+    policy = TablePolicy.model_validate(table.policy)
     return MatchInputs(
         table=table,
         on=on,
-        policy=TablePolicy.model_validate(table.policy),
+        policy=policy,
         limits=limits,
         cases=list(connection.execute(open_cases_query(table.id, on))),
         vacancies=list(connection.execute(open_vacancies_query(table.id, on))),
+        declines=earlier_declines(session, table.id),
     )
 
 
 def run_engine(
-    inputs: MatchInputs, usage: matching.SpreadUsage, top_k: int
+    inputs: MatchInputs, usage: matching.SpreadUsage, top_k: int, time_budget: float
 ) -> matching.MatchResult:
-    """The matching engine on loaded inputs (no database access: safe outside a transaction)."""
+    """The matching engine on loaded inputs (no database access: safe outside a transaction).
+    `why_not` runs the engine on exactly these arguments too.
+
+    `time_budget`: seconds the solver may search for a proven optimum (the setting
+    `solver_time_budget_seconds`) before it returns its flagged feasible fallback.
+    """
     return matching.match(
+        *engine_arguments(inputs, usage),
+        top_k=top_k,
+        declines=inputs.declines,
+        time_budget=time_budget,
+    )
+
+
+def engine_arguments(inputs: MatchInputs, usage: matching.SpreadUsage) -> tuple[Any, ...]:
+    """(cases, dwellings, policy, limits, date, usage) as the engine takes them."""
+    return (
         [case_profile(r) for r in inputs.cases],
         [dwelling(r) for r in inputs.vacancies],
         engine_policy(inputs.policy),
         engine_limits(inputs.limits),
         inputs.on,
         usage,
-        top_k=top_k,
-        time_budget=get_settings().solver_time_budget_seconds,
     )
 
 
-def _optimality(optimality: matching.Optimality) -> dict[str, Any] | None:
+def _fallback_json(on: date, limits_year: int) -> dict[str, Any] | None:
+    fallback = fallback_of(on.year, limits_year)
+    return None if fallback is None else fallback.model_dump(mode="json")
+
+
+def upgrade_frozen(document: dict[str, Any]) -> dict[str, Any]:
+    """A frozen agenda in today's shape (a new dict; the stored snapshot is never rewritten).
+
+    Agendas frozen before the DAEB rent limit got its name carry only `liberalisation_limit`,
+    no AOW age, source or origin, and no `limits_fallback` (they could not fall back)."""
+    limits = dict(document["limits"])
+    if "daeb_rent_limit" not in limits:
+        limits["daeb_rent_limit"] = limits["liberalisation_limit"]
+        for name in ("aow_age", "source", "origin"):
+            limits.setdefault(name, None)
+    fallback = document.get("limits_fallback")
+    if "limits_fallback" not in document:
+        fallback = _fallback_json(date.fromisoformat(document["date"]), limits["year"])
+    return {**document, "limits": limits, "limits_fallback": fallback}
+
+
+def _optimality(optimality: matching.Optimality, time_budget: float) -> dict[str, Any] | None:
     if optimality.proven:
         return None
     return {
         "reason": optimality.reason,
-        "time_budget_seconds": get_settings().solver_time_budget_seconds,
+        "time_budget_seconds": time_budget,
         "people_housed_bound": optimality.people_housed_bound,
         "score_bound": optimality.score_bound,
     }
@@ -241,8 +260,11 @@ def full_document(
     inputs: MatchInputs,
     result: matching.MatchResult,
     open_actions: list[dict[str, Any]],
+    time_budget: float,
 ) -> dict[str, Any]:
-    """The whole agenda as the table sees it (JSON-ready dicts); views are cut from it."""
+    """The whole agenda as the table sees it (JSON-ready dicts); views are cut from it.
+
+    `time_budget` is the solver's budget in seconds, reported when it ran out."""
     case_rows = {str(r.id): r for r in inputs.cases}
     proposed_for = {p.case_id: p.dwelling_id for p in result.proposals}
     stats = result.stats
@@ -253,9 +275,8 @@ def full_document(
         "generated_at": utcnow().isoformat().replace("+00:00", "Z"),
         "view": AgendaView.table.value,
         "policy": inputs.policy.model_dump(mode="json"),
-        "limits": YearLimitsPublic.model_validate(inputs.limits, from_attributes=True).model_dump(
-            mode="json"
-        ),
+        "limits": limits_public(inputs.limits).model_dump(mode="json"),
+        "limits_fallback": _fallback_json(inputs.on, inputs.limits.year),
         "summary": {
             "ready_cases": stats.cases,
             "vacancies": stats.dwellings,
@@ -266,7 +287,7 @@ def full_document(
             "passed_over_complete": result.passed_over_complete,
             "solver": stats.solver,
             "optimal": result.optimality.proven,
-            "optimality": _optimality(result.optimality),
+            "optimality": _optimality(result.optimality, time_budget),
         },
         "proposals": [
             {
@@ -280,6 +301,8 @@ def full_document(
                         "score": o.score,
                         "received_vacancy_id": o.received_dwelling_id,
                         "housed_if_given": o.housed_if_given,
+                        "trade_off": o.trade_off,
+                        "alternative_vacancy_id": o.alternative_dwelling_id,
                     }
                     for o in p.passed_over
                 ],
@@ -320,6 +343,18 @@ def full_document(
             for vacancy_id, entry in result.candidates_by_dwelling.items()
         ],
         "bottlenecks": _bottlenecks(result.bottlenecks),
+        "left_unhoused": [
+            {
+                "case_id": u.case_id,
+                "vacancy_id": u.dwelling_id,
+                "score": u.score,
+                "housed_if_given": u.housed_if_given,
+                "total_score_if_given": u.total_score_if_given,
+                "trade_off": u.trade_off,
+                "displaced": _changes(u.displaced),
+            }
+            for u in result.left_unhoused
+        ],
         "longest_waiting": [
             {
                 "case_id": str(r.id),
@@ -343,6 +378,23 @@ def full_document(
             _vacancy_summary(r) for r in sorted(inputs.vacancies, key=lambda r: str(r.id))
         ],
     }
+
+
+def _changes(changes: list[matching.Displaced]) -> list[dict[str, Any]]:
+    return [
+        {
+            "case_id": c.case_id,
+            "vacancy_id": c.dwelling_id,
+            "score": c.score,
+            "moves_to_vacancy_id": c.moves_to_dwelling_id,
+        }
+        for c in changes
+    ]
+
+
+def _hide_other_cases(changes: list[dict[str, Any]], own_case) -> list[dict[str, Any]]:  # type: ignore[no-untyped-def]
+    """Changes as a care provider may see them: other providers' cases without id or score."""
+    return [c if own_case(c["case_id"]) else {**c, "case_id": None, "score": None} for c in changes]
 
 
 def owners_of(inputs: MatchInputs) -> Owners:
@@ -392,6 +444,15 @@ def restrict(
         ]
         doc["candidates_by_vacancy"] = []
         doc["bottlenecks"] = _restrict_bottlenecks(document["bottlenecks"], own_case)
+        doc["left_unhoused"] = [
+            {
+                **u,
+                "total_score_if_given": None,
+                "displaced": _hide_other_cases(u["displaced"], own_case),
+            }
+            for u in document.get("left_unhoused", [])
+            if own_case(u["case_id"])
+        ]
         doc["longest_waiting"] = [w for w in document["longest_waiting"] if own_case(w["case_id"])][
             :LONGEST_WAITING
         ]
@@ -418,6 +479,7 @@ def restrict(
             if own_vacancy(e["vacancy_id"])
         ]
         doc["bottlenecks"] = None
+        doc["left_unhoused"] = []
         doc["longest_waiting"] = []
         doc["vacancies_without_candidates"] = [
             {**v, "excluded_counts": None}
@@ -433,6 +495,9 @@ def restrict(
     mentioned |= {c["vacancy_id"] for e in doc["candidates_by_case"] for c in e["candidates"]}
     mentioned |= {e["vacancy_id"] for e in doc["candidates_by_vacancy"]}
     mentioned |= {v["vacancy_id"] for v in doc["vacancies_without_candidates"]}
+    for entry in doc.get("left_unhoused", []):
+        mentioned.add(entry["vacancy_id"])
+        mentioned |= {c["vacancy_id"] for c in entry["displaced"]}
     doc["vacancies"] = [v for v in document["vacancies"] if v["id"] in mentioned]
     return doc
 
@@ -501,6 +566,9 @@ def cases_shown(document: dict[str, Any]) -> set[str]:
     shown |= {str(c["case_id"]) for e in document["candidates_by_vacancy"] for c in e["candidates"]}
     if document["bottlenecks"]:
         shown |= {str(b["case_id"]) for b in document["bottlenecks"]["blocked_cases"]}
+    for entry in document.get("left_unhoused", []):
+        shown.add(str(entry["case_id"]))
+        shown |= {str(c["case_id"]) for c in entry["displaced"] if c["case_id"]}
     shown |= {str(w["case_id"]) for w in document["longest_waiting"]}
     shown |= {str(a["case_id"]) for a in document["open_actions"] if a.get("case_id")}
     # A frozen agenda's changes name cases edited or become ready since, with their status.
@@ -529,13 +597,14 @@ class Loaded:
 
         def key(loaded: Loaded) -> tuple:  # type: ignore[type-arg]
             inputs = loaded.inputs
-            limits = YearLimitsPublic.model_validate(inputs.limits, from_attributes=True)
+            limits = limits_public(inputs.limits)
             return (
                 inputs.on,
                 inputs.policy,
                 limits,
                 sorted(tuple(r) for r in inputs.cases),
                 sorted(tuple(r) for r in inputs.vacancies),
+                inputs.declines,
                 loaded.usage,
                 loaded.open_actions,
             )
@@ -553,14 +622,14 @@ def load(session: Session, table: OutflowTable, on: date) -> Loaded:
     return Loaded(inputs, usage, open_actions_for_agenda(session, table.id, on))
 
 
-def compute_loaded(loaded: Loaded, top_k: int) -> dict[str, Any]:
+def compute_loaded(loaded: Loaded, top_k: int, time_budget: float) -> dict[str, Any]:
     """The full (table-view) document from loaded inputs; pure computation, no database."""
-    result = run_engine(loaded.inputs, loaded.usage, top_k)
-    return full_document(loaded.inputs, result, loaded.open_actions)
+    result = run_engine(loaded.inputs, loaded.usage, top_k, time_budget)
+    return full_document(loaded.inputs, result, loaded.open_actions, time_budget)
 
 
 def compute(
-    session: Session, table: OutflowTable, on: date, top_k: int
+    session: Session, table: OutflowTable, on: date, top_k: int, time_budget: float
 ) -> tuple[dict, Owners, MatchInputs]:
     """The full (table-view) document for `on`, with the owners needed to cut views from it.
 
@@ -571,19 +640,150 @@ def compute(
     """
     loaded = load(session, table, on)
     with outside_transaction(session):
-        document = compute_loaded(loaded, top_k)
+        document = compute_loaded(loaded, top_k, time_budget)
     return document, owners_of(loaded.inputs), loaded.inputs
 
 
 def agenda(
-    session: Session, context: AccessContext, table: OutflowTable, on: date, top_k: int
+    session: Session,
+    context: AccessContext,
+    table: OutflowTable,
+    on: date,
+    top_k: int,
+    time_budget: float,
 ) -> dict[str, Any]:
-    """Compute the live agenda for `on` as the caller may see it, logging the cases it shows."""
+    """Compute the live agenda for `on` as the caller may see it, logging the cases it shows;
+    `time_budget` is the solver's budget in seconds (see `run_engine`)."""
     view = view_for(context, table)
-    document, owners, _ = compute(session, table, on, top_k)
+    document, owners, _ = compute(session, table, on, top_k, time_budget)
     restricted = restrict(document, view, context.principal.require_organisation(), owners)
     log_cases_shown(session, context, restricted, table.id)
     return restricted
+
+
+CASE_STATUS_REASONS = (
+    "case_on_hold",
+    "case_parked",
+    "case_in_open_proposal",
+    "case_housed",
+    "case_withdrawn",
+    "case_not_ready_yet",
+)
+VACANCY_STATUS_REASONS = ("vacancy_in_open_proposal", "vacancy_let", "vacancy_withdrawn")
+STATUS_REASONS = CASE_STATUS_REASONS + VACANCY_STATUS_REASONS
+"""Why-not codes for a case or dwelling the agenda of the date does not take part at all; the
+complement of `open_cases_query` and `open_vacancies_query`."""
+
+
+def _open_proposal(session: Session, clause: Any) -> Any:
+    from app.meetings.models import Meeting
+    from app.proposals.models import OPEN_PROPOSAL, Proposal
+
+    return session.exec(
+        select(Proposal, Meeting.date)  # type: ignore[call-overload]
+        .join(Meeting, Meeting.id == Proposal.meeting_id)
+        .where(clause, Proposal.status.in_(OPEN_PROPOSAL))  # type: ignore[attr-defined]
+        .order_by(Proposal.id)
+    ).first()
+
+
+def _proposal_detail(found: Any, visible_case: Any) -> dict[str, Any]:
+    if found is None:  # the status says so, but no open proposal row: show what is known
+        return {"proposal_id": None}
+    proposal, meeting_date = found
+    return {
+        "proposal_id": str(proposal.id),
+        "proposal_status": proposal.status,
+        "meeting_date": meeting_date.isoformat(),
+        "vacancy_id": str(proposal.vacancy_id),
+        "case_id": (
+            str(proposal.case_id)
+            if visible_case(proposal.case_id, proposal.care_provider_id)
+            else None
+        ),
+    }
+
+
+def case_status_reasons(
+    session: Session, case: Any, on: date, visible_case: Any
+) -> list[dict[str, Any]]:
+    """Why the case takes no part in the agenda of `on` (empty: it does), with the figures."""
+    from app.proposals.models import Proposal
+
+    reasons: list[dict[str, Any]] = []
+    if case.status == CaseStatus.on_hold:
+        reasons.append({"code": "case_on_hold", "detail": {"status_reason": case.status_reason}})
+    elif case.status in (CaseStatus.proposed, CaseStatus.nominated):
+        found = _open_proposal(session, Proposal.case_id == case.id)
+        reasons.append(
+            {"code": "case_in_open_proposal", "detail": _proposal_detail(found, visible_case)}
+        )
+    elif case.status == CaseStatus.housed:
+        exit_date = case.exit_date.isoformat() if case.exit_date else None
+        reasons.append({"code": "case_housed", "detail": {"exit_date": exit_date}})
+    elif case.status == CaseStatus.withdrawn:
+        reasons.append({"code": "case_withdrawn", "detail": {"status_reason": case.status_reason}})
+    if case.status in (CaseStatus.registered, CaseStatus.on_hold):
+        if case.parked_until is not None and case.parked_until > on:
+            detail = {"parked_until": case.parked_until.isoformat()}
+            reasons.append({"code": "case_parked", "detail": detail})
+        if case.ready_since > on:
+            detail = {"ready_since": case.ready_since.isoformat()}
+            reasons.append({"code": "case_not_ready_yet", "detail": detail})
+    return reasons
+
+
+def vacancy_status_reasons(
+    session: Session, vacancy: Any, visible_case: Any
+) -> list[dict[str, Any]]:
+    """Why the dwelling takes no part in the agenda (empty: it does), with the figures."""
+    from app.proposals.models import Proposal
+
+    if vacancy.status == VacancyStatus.proposed:
+        found = _open_proposal(session, Proposal.vacancy_id == vacancy.id)
+        detail = _proposal_detail(found, visible_case)
+        return [{"code": "vacancy_in_open_proposal", "detail": detail}]
+    if vacancy.status in (VacancyStatus.let, VacancyStatus.withdrawn):
+        return [{"code": f"vacancy_{vacancy.status}", "detail": {}}]
+    return []
+
+
+WHY_NOT_ATTEMPTS = 3
+"""How often why-not reads the pair and the agenda's inputs before it answers 409."""
+
+
+def _pair_and_inputs(
+    session: Session,
+    table: OutflowTable,
+    case_id: uuid.UUID,
+    vacancy_id: uuid.UUID,
+    on: date,
+    provider: str | None,
+) -> tuple[Any, Any, Loaded]:
+    """The case and vacancy rows and the agenda's inputs for `on`. 404 when either is not at
+    this table, or the case is not `provider`'s (when given): the same answer, so a care
+    provider learns nothing of other providers' case ids."""
+    connection = session.connection()
+    case = connection.execute(
+        select(CASES).where(CASES.c.id == case_id, CASES.c.table_id == table.id)
+    ).first()
+    if case is None or (provider is not None and str(case.care_provider_id) != provider):
+        raise NotFound("No such case at this table.")
+    vacancy = connection.execute(
+        select(VACANCIES).where(VACANCIES.c.id == vacancy_id, VACANCIES.c.table_id == table.id)
+    ).first()
+    if vacancy is None:
+        raise NotFound("No such vacancy at this table.")
+    return case, vacancy, load(session, table, on)
+
+
+def _visibility(view: AgendaView, me: str, provider_of: dict[str, str]) -> Any:
+    def visible_case(other: Any, provider: Any = None) -> bool:
+        """May the caller see this case's id (its own care provider's, or the table view)?"""
+        provider = str(provider) if provider is not None else provider_of.get(str(other))
+        return view == AgendaView.table or provider == me
+
+    return visible_case
 
 
 def why_not(
@@ -593,44 +793,104 @@ def why_not(
     case_id: uuid.UUID,
     vacancy_id: uuid.UUID,
     on: date,
+    time_budget: float,
 ) -> dict[str, Any]:
-    """Every rule a (case, dwelling) pair fails, with the figures; for the table and the case's
-    own care provider (the reasons reveal case details a corporation may not see)."""
+    """What the agenda of `on` does with a (case, dwelling) pair, and why: the statuses that keep
+    either out of it, else every rule the pair fails with its figures (the agenda's own failure
+    matrix), else its score, whether the agenda proposes it and, if not, the trade-off. For the
+    table and the case's own care provider (the reasons reveal case details a corporation may
+    not see); a care provider sees other providers' cases without id or score."""
     view = view_for(context, table)
     if view == AgendaView.housing_corporation:
         raise Forbidden("Why-not answers reveal case details; ask the table's chair.")
-    connection = session.connection()
-    case = connection.execute(
-        select(CASES).where(CASES.c.id == case_id, CASES.c.table_id == table.id)
-    ).first()
-    if case is None or (
-        view == AgendaView.care_provider
-        and case.care_provider_id != context.principal.organisation_id
-    ):
-        raise NotFound("No such case at this table.")
-    vacancy = connection.execute(
-        select(VACANCIES).where(VACANCIES.c.id == vacancy_id, VACANCIES.c.table_id == table.id)
-    ).first()
-    if vacancy is None:
-        raise NotFound("No such vacancy at this table.")
-    limits = get_limits(session, on.year)
-    if limits is None:
-        raise Unprocessable("date", f"no legal limits for {on.year}", "no_limits_for_year", "query")
-    explanation = matching.explain_pair(
-        case_profile(case),
-        dwelling(vacancy),
-        engine_policy(TablePolicy.model_validate(table.policy)),
-        engine_limits(limits),
-        on,
-        matching.SpreadUsage(),
-    )
-    access_log.record(session, context, AccessAction.why_not, [(case.id, case.table_id)])
-    return {
+    me = str(context.principal.organisation_id)
+    own = me if view == AgendaView.care_provider else None
+    for _ in range(WHY_NOT_ATTEMPTS):
+        case, vacancy, loaded = _pair_and_inputs(session, table, case_id, vacancy_id, on, own)
+        owners = owners_of(loaded.inputs)
+        visible_case = _visibility(
+            view, me, {str(case.id): str(case.care_provider_id)} | owners["cases"]
+        )
+        case_reasons = case_status_reasons(session, case, on, visible_case)
+        vacancy_reasons = vacancy_status_reasons(session, vacancy, visible_case)
+        # The agenda's own inputs decide; the status reasons say exactly why one is missing. They
+        # are read in separate statements, so a change committed in between (PostgreSQL, read
+        # committed) can make them disagree: read again.
+        if (str(case.id) not in owners["cases"]) == bool(case_reasons) and (
+            str(vacancy.id) not in owners["vacancies"]
+        ) == bool(vacancy_reasons):
+            break
+    else:
+        raise Conflict(
+            "The case or vacancy kept changing while the answer was read; try again.",
+            code="inputs_changed",
+        )
+    answer: dict[str, Any] = {
         "case_id": case.id,
         "vacancy_id": vacancy.id,
         "date": on,
-        "feasible": explanation.feasible,
-        "reasons": [{"code": r.code, "detail": r.detail} for r in explanation.reasons],
-        "score": explanation.score,
-        "components": _components(explanation.components),
+        "feasible": False,
+        "proposed": False,
+        "reasons": case_reasons + vacancy_reasons,
+        "score": None,
+        "components": None,
+        "trade_off": None,
+        "optimal": True,
+        "limits_year": loaded.inputs.limits.year,
+        "limits_fallback": _fallback_json(on, loaded.inputs.limits.year),
     }
+    if not answer["reasons"]:
+        # As the agenda: computed from the loaded values, outside any transaction.
+        with outside_transaction(session):
+            explained = matching.explain_in_agenda(
+                *engine_arguments(loaded.inputs, loaded.usage),
+                loaded.inputs.declines,
+                str(case.id),
+                str(vacancy.id),
+                time_budget=time_budget,
+            )
+        answer |= {
+            "feasible": explained.feasible,
+            "proposed": explained.proposed,
+            "reasons": [{"code": r.code, "detail": r.detail} for r in explained.reasons],
+            "score": explained.score,
+            "components": _components(explained.components),
+            "trade_off": _pair_trade_off(explained.trade_off, view, visible_case),
+            "optimal": explained.optimal,
+        }
+    shown = {case.id} | _cases_in_why_not(answer)
+    access_log.record(
+        session, context, AccessAction.why_not, [(c, table.id) for c in sorted(shown)]
+    )
+    return answer
+
+
+def _pair_trade_off(
+    trade: matching.PairTradeOff | None, view: AgendaView, visible_case: Any
+) -> dict[str, Any] | None:
+    if trade is None:
+        return None
+    table_view = view == AgendaView.table
+    changes = _changes(trade.changes)
+    holder = trade.dwelling_proposed_to
+    return {
+        "code": trade.trade_off,
+        "housed": trade.housed,
+        "housed_if_given": trade.housed_if_given,
+        "total_score": trade.total_score if table_view else None,
+        "total_score_if_given": trade.total_score_if_given if table_view else None,
+        "vacancy_proposed": holder is not None,
+        "vacancy_proposed_to": holder if holder is not None and visible_case(holder) else None,
+        "case_proposed_vacancy_id": trade.case_proposed_dwelling,
+        "changes": changes if table_view else _hide_other_cases(changes, visible_case),
+    }
+
+
+def _cases_in_why_not(answer: dict[str, Any]) -> set[uuid.UUID]:
+    """Other cases a why-not answer names (for the access log)."""
+    shown = {r["detail"].get("case_id") for r in answer["reasons"]}
+    trade = answer["trade_off"]
+    if trade is not None:
+        shown.add(trade["vacancy_proposed_to"])
+        shown |= {c["case_id"] for c in trade["changes"]}
+    return {uuid.UUID(str(c)) for c in shown if c}

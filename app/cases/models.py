@@ -12,7 +12,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, field_validator, model_validator
 from pydantic import Field as PField
-from sqlalchemy import JSON, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from app.ids import uuid7
@@ -195,6 +195,14 @@ class CaseFields(ApiModel):
         "waiting time counts from here."
     )
     birth_year: int = PField(ge=1900, le=2100)
+    birth_month: int | None = PField(
+        None,
+        ge=1,
+        le=12,
+        description="Optional month of birth (1-12; no birth date is kept). With it, age and "
+        "AOW (pension) age are decided on the meeting date; without it, the rules take the "
+        "reading that admits no one too young and no rent the law would refuse.",
+    )
     household: Household
     income: Income
     registration_date: Date | None = PField(None, description="Registration as house seeker.")
@@ -290,6 +298,12 @@ class Case(Versioned, SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("care_provider_id", "external_ref"),
         one_of("status", STORED_STATUSES),
+        # A move-in never precedes the ready date (app/cases/dates.py, rule 1): the monitor's
+        # flow equation and waiting days rest on it, so it holds even when two requests race.
+        CheckConstraint(
+            "status <> 'housed' OR (exit_date IS NOT NULL AND exit_date >= ready_since)",
+            name="housed_after_ready",
+        ),
     )
 
     id: uuid.UUID = Field(default_factory=uuid7, primary_key=True)
@@ -299,6 +313,7 @@ class Case(Versioned, SQLModel, table=True):
     facility: str = Field(max_length=32)
     ready_since: date
     birth_year: int
+    birth_month: int | None = None
     household_adults: int
     household_children: int
     income_source: str = Field(max_length=32)

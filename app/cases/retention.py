@@ -2,10 +2,13 @@
 
 What stays is what the figures and the audit trail need: ids, table, care provider, facility,
 dates (ready, exit), status and reason, household size, contract form, and the birth year
-rounded down to its decade. Everything else is reset to neutral values: income, registration,
-beschikking, support, debts, needs, areas, and the care provider's own reference (replaced,
-since it links the file back to the person). Decisions, transitions and the access log hold
-ids and codes only and are kept.
+rounded down to its decade (the birth month is dropped). Everything else is reset to neutral
+values: income, registration, beschikking, support, debts, needs, areas, and the care
+provider's own reference (replaced, since it links the file back to the person). Decisions,
+transitions and the access log hold ids and codes only and are kept.
+
+The same job deletes expired idempotency records (`app.idempotency`), which have replayed their
+answer for the last time.
 """
 
 import logging
@@ -19,6 +22,7 @@ from sqlmodel import Session, select
 
 from app.cases.models import CLOSED_STATUSES, Case
 from app.db import _sqlite_lock
+from app.idempotency import purge_expired
 from app.sqltypes import utcnow
 
 log = logging.getLogger(__name__)
@@ -37,6 +41,7 @@ def anonymise_closed_cases(session: Session, now: datetime, retention_days: int)
     for case in cases:
         case.external_ref = f"anonymised-{case.id.hex[:16]}"
         case.birth_year = case.birth_year - case.birth_year % 10
+        case.birth_month = None
         case.income_source = "other"
         case.income_annual_taxable = Decimal("0.00")
         case.income_net_monthly = None
@@ -68,9 +73,16 @@ class RetentionJob:
     background thread of the server process (a cron job can run `uitstroomtafel anonymise`
     instead)."""
 
-    def __init__(self, engine: Engine, retention_days: int, interval: float = 24 * 3600.0):
+    def __init__(
+        self,
+        engine: Engine,
+        retention_days: int,
+        interval: float = 24 * 3600.0,
+        idempotency_ttl_hours: int = 24,
+    ):
         self.engine = engine
         self.retention_days = retention_days
+        self.idempotency_ttl_hours = idempotency_ttl_hours
         self.interval = interval
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="retention", daemon=True)
@@ -85,11 +97,15 @@ class RetentionJob:
 
     def run_once(self) -> int:
         lock = _sqlite_lock if self.engine.dialect.name == "sqlite" else nullcontext()
+        now = utcnow()
         with lock, Session(self.engine) as session:
-            count = anonymise_closed_cases(session, utcnow(), self.retention_days)
+            count = anonymise_closed_cases(session, now, self.retention_days)
+            purged = purge_expired(session, now, self.idempotency_ttl_hours)
             session.commit()
         if count:
             log.info("anonymised %d closed case file(s)", count)
+        if purged:
+            log.info("deleted %d expired idempotency record(s)", purged)
         return count
 
     def _run(self) -> None:

@@ -54,11 +54,18 @@ def create_case(
     idempotency: IdempotencyDep,
 ) -> Response:
     """Register a client's case file (care providers). A known `external_ref` answers 409."""
-    if replay := idempotency.replay(payload):
+
+    def reread(case_id: uuid.UUID) -> tuple[CasePublic, dict[str, str]]:
+        # A replay shows the case as it is now, read (and logged) like any read: the
+        # idempotency record keeps no copy of the case file.
+        case = service.get_case(session, context, case_id, AccessAction.read)
+        return _public(case), {"ETag": etag(case)}
+
+    if replay := idempotency.replay(payload, reread):
         return replay
     case = service.create_case(session, context, payload)
     headers = {"Location": f"/v1/cases/{case.id}", "ETag": etag(case)}
-    return idempotency.respond(_public(case), 201, headers)
+    return idempotency.respond(_public(case), 201, headers, resource_id=case.id)
 
 
 @router.get("", response_model=CasePage, responses=problem_responses(401, 403, 422))

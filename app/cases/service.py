@@ -13,7 +13,7 @@ from app.access_log import service as access_log
 from app.access_log.models import AccessAction
 from app.access_log.service import AccessContext
 from app.auth import Principal
-from app.cases import lifecycle
+from app.cases import dates, lifecycle
 from app.cases.lifecycle import CaseEvent
 from app.cases.models import (
     HOLD_REASONS,
@@ -32,7 +32,7 @@ from app.schemas import validate_merged
 from app.tables.models import TableMember
 from app.tables.service import reader_table_ids
 from app.timeutil import today
-from app.versioning import check_if_match, etag, flush, lock_one, touch
+from app.versioning import check_if_match, etag, lock_one, touch
 
 
 def _require_membership(session: Session, organisation_id: uuid.UUID, table_id: uuid.UUID) -> None:
@@ -223,42 +223,48 @@ def update_case(
         )
     if exit_date is not None and exit_date > today():
         raise Unprocessable("exit_date", "lies in the future", "date_in_future")
-    if changes:
-        current = nest(case, CaseFields)
-        current["debts"]["rent_arrears_corporation_ids"] = list(
-            case.debts_rent_arrears_corporation_ids
-        )
-        fields = validate_merged(CaseFields, _deep_merge(current, changes))
-        if fields.table_id != case.table_id:
-            lifecycle.check(case, CaseEvent.move)
-            _require_membership(session, case.care_provider_id, fields.table_id)
-        if "debts" in changes:
-            _require_corporations(session, fields.debts.rent_arrears_corporation_ids)
-        for column, value in _columns(fields).items():
-            setattr(case, column, value)
-    if target is not None:
-        event = STATUS_EVENTS[SettableStatus(target)]
-        allowed = REASONS_FOR.get(event)
-        if allowed is not None and reason not in allowed:
-            raise Unprocessable(
-                "status_reason",
-                f"required for {target}, one of: {', '.join(sorted(allowed))}",
+    # One UPDATE of the case (one version step) however many parts of it change: nothing is
+    # flushed before the end.
+    with session.no_autoflush:
+        if changes:
+            current = nest(case, CaseFields)
+            current["debts"]["rent_arrears_corporation_ids"] = list(
+                case.debts_rent_arrears_corporation_ids
             )
-        lifecycle.fire(
-            session,
-            case,
-            event,
-            actor=context.principal.require_organisation(),
-            api_key=context.principal.api_key_id,
-            reason=reason if allowed is not None else None,
-            exit_date=exit_date,
-        )
-        if case.status in (CaseStatus.on_hold, CaseStatus.withdrawn):
-            from app.proposals.service import close_for_case
+            fields = validate_merged(CaseFields, _deep_merge(current, changes))
+            dates.check_ready_since(session, case, fields.ready_since)
+            if fields.table_id != case.table_id:
+                lifecycle.check(case, CaseEvent.move)
+                _require_membership(session, case.care_provider_id, fields.table_id)
+            if "debts" in changes:
+                _require_corporations(session, fields.debts.rent_arrears_corporation_ids)
+            for column, value in _columns(fields).items():
+                setattr(case, column, value)
+        if target == SettableStatus.withdrawn.value:
+            dates.check_exit_date(exit_date or today(), case.ready_since)
+        if target is not None:
+            event = STATUS_EVENTS[SettableStatus(target)]
+            allowed = REASONS_FOR.get(event)
+            if allowed is not None and reason not in allowed:
+                raise Unprocessable(
+                    "status_reason",
+                    f"required for {target}, one of: {', '.join(sorted(allowed))}",
+                )
+            lifecycle.fire(
+                session,
+                case,
+                event,
+                actor=context.principal.require_organisation(),
+                api_key=context.principal.api_key_id,
+                reason=reason if allowed is not None else None,
+                exit_date=exit_date,
+            )
+            if case.status in (CaseStatus.on_hold, CaseStatus.withdrawn):
+                from app.proposals.service import close_for_case
 
-            close_for_case(session, case, context)
-    touch(case)
-    flush(session, if_match, "case")
+                close_for_case(session, case, context)
+        touch(case)
+    dates.flush_dates(session, if_match)  # a racing move-in surfaces here as a 409
     action = (
         AccessAction.status_change if target is not None and not changes else AccessAction.update
     )

@@ -1,38 +1,69 @@
 """Legal limits per calendar year (rent caps, income limits): data, not code.
 
-Seeded for 2025 and 2026 by migration; the operator adds a year with `PUT /v1/limits/{year}`.
+The shipped figures, each year with its source, are in `app/data/limits.json` and reach the
+database when it is migrated (`app.limits.service.sync_from_data_file`); the operator adds or
+corrects a year with `PUT /v1/limits/{year}`. An agenda in a year without limits uses the latest
+earlier year's and says so (`limits_fallback`).
+
+`daeb_rent_limit` is the DAEB rent limit (also the huurtoeslag rent limit). Until issue 9 it was
+called `liberalisation_limit`; since the Wet betaalbare huur "liberalisatiegrens" names the top of
+the middle segment instead, so the old name misled. v1 still reads and writes the old name
+(deprecated).
 """
 
 from datetime import datetime
 from decimal import Decimal
+from enum import StrEnum
 
 from pydantic import BaseModel
 from pydantic import Field as PField
 from sqlmodel import Field, SQLModel
 
-from app.schemas import ApiModel, money
+from app.schemas import ApiModel, money, text
 from app.sqltypes import Cents
 from app.versioning import updated_at_field
 
 Rent = money(100_000)
 Income = money(10_000_000)
+Source = text(2000)
+
+DAEB_RENT_LIMIT = (
+    "DAEB rent limit (also the huurtoeslag rent limit), EUR/month: the most rent passend "
+    "toewijzen allows a household above its income limit."
+)
+LIBERALISATION_ALIAS = (
+    "Deprecated alias of `daeb_rent_limit` (the same figure), kept for v1 clients. Since the Wet "
+    "betaalbare huur the word liberalisatiegrens names the top of the middle segment, not this "
+    "limit."
+)
+PENSION_AGE_DEPRECATED = (
+    "Deprecated. The AOW age is no longer a whole number per limits year: it is set per birth "
+    "cohort in years and months (see `aow_age` and the README)."
+)
 
 
-class YearLimitsFields(ApiModel):
+class LimitsOrigin(StrEnum):
+    data_file = "data_file"
+    """Mirrors the shipped app/data/limits.json; a release that corrects the file updates it."""
+    operator = "operator"
+    """Set with PUT /v1/limits/{year}; the shipped file never overwrites it."""
+
+
+class _Figures(ApiModel):
     low_cap: Rent = PField(description="Lage aftoppingsgrens (households of 1-2), EUR/month.")  # type: ignore[valid-type]
     high_cap: Rent = PField(description="Hoge aftoppingsgrens (households of 3+), EUR/month.")  # type: ignore[valid-type]
-    liberalisation_limit: Rent = PField(description="Liberalisatiegrens, EUR/month.")  # type: ignore[valid-type]
     income_limit_single: Income = PField(  # type: ignore[valid-type]
-        description="Passend-toewijzen income limit, one person below pension age, EUR/year."
+        description="Passend-toewijzen income limit, one person below the AOW age, EUR/year."
     )
     income_limit_multi: Income = PField(description="Same, two or more persons.")  # type: ignore[valid-type]
-    income_limit_single_pension: Income = PField(description="Same, one person at pension age.")  # type: ignore[valid-type]
+    income_limit_single_pension: Income = PField(  # type: ignore[valid-type]
+        description="Same, one person at the AOW age."
+    )
     income_limit_multi_pension: Income = PField(  # type: ignore[valid-type]
-        description="Same, two or more persons at pension age."
+        description="Same, two or more persons at the AOW age."
     )
     daeb_income_limit_single: Income = PField(description="DAEB income limit, one person.")  # type: ignore[valid-type]
     daeb_income_limit_multi: Income = PField(description="DAEB income limit, two or more.")  # type: ignore[valid-type]
-    pension_age: int = PField(67, ge=50, le=90, description="Age (years) for the pension limits.")
     service_costs_count: bool = PField(
         description="Whether eligible service costs count in the test rent this year."
     )
@@ -41,13 +72,84 @@ class YearLimitsFields(ApiModel):
     )
 
 
-class YearLimitsPublic(YearLimitsFields):
+class YearLimitsFields(_Figures):
+    """A year's limits as the operator sends them (`PUT /v1/limits/{year}`).
+
+    Give `daeb_rent_limit`, or the deprecated `liberalisation_limit`; both is accepted only when
+    they are equal.
+    """
+
+    daeb_rent_limit: Rent | None = PField(  # type: ignore[valid-type]
+        None, description=DAEB_RENT_LIMIT + " Required (or its deprecated alias)."
+    )
+    liberalisation_limit: Rent | None = PField(  # type: ignore[valid-type]
+        None, deprecated=True, description=LIBERALISATION_ALIAS
+    )
+    pension_age: int | None = PField(
+        None,
+        ge=50,
+        le=90,
+        deprecated=True,
+        description=PENSION_AGE_DEPRECATED
+        + " Still accepted when it equals the whole years of that year's AOW age; refused "
+        "otherwise, because it would change nothing.",
+    )
+    source: Source | None = PField(  # type: ignore[valid-type]
+        None,
+        description="Where the figures come from (publication, URL, date); shown with the limits.",
+    )
+
+
+class AowAgeOut(BaseModel):
+    """The AOW age of the people who reach it in a calendar year."""
+
+    years: int
+    months: int
+
+
+class YearLimitsPublic(_Figures):
     year: int
+    daeb_rent_limit: Rent = PField(description=DAEB_RENT_LIMIT)  # type: ignore[valid-type]
+    liberalisation_limit: Rent = PField(deprecated=True, description=LIBERALISATION_ALIAS)  # type: ignore[valid-type]
+    aow_age: AowAgeOut | None = PField(
+        description="The AOW age of those who reach it in this year (from the AOW table shipped "
+        "with the service); null when it is not yet set. Who is at pension age on a date is "
+        "decided per birth cohort, in years and months."
+    )
+    pension_age: int | None = PField(
+        deprecated=True, description=PENSION_AGE_DEPRECATED + " Whole years of `aow_age`."
+    )
+    source: str | None = PField(description="Where the figures come from; null if not recorded.")
+    origin: LimitsOrigin | None = PField(
+        description="`data_file`: shipped with the service (a release may correct it); "
+        "`operator`: set with PUT, never overwritten by the shipped data. Null in agendas "
+        "frozen before the origin was recorded."
+    )
     updated_at: datetime
+
+
+class MissingYear(BaseModel):
+    year: int
+    falls_back_to: int | None = PField(
+        description="The year whose limits an agenda in `year` uses instead (the latest earlier "
+        "year with limits)."
+    )
 
 
 class YearLimitsList(BaseModel):
     items: list[YearLimitsPublic]
+    missing_years: list[MissingYear] = PField(
+        description="Years from the earliest known through next year that have no limits of "
+        "their own: agendas in them fall back to an earlier year's limits. Add them with PUT."
+    )
+
+
+class LimitsFallback(BaseModel):
+    """Present on an agenda whose meeting year has no limits of its own."""
+
+    meeting_year: int
+    limits_year: int = PField(description="The year whose limits the agenda used instead.")
+    detail: str
 
 
 class YearLimits(SQLModel, table=True):
@@ -56,14 +158,31 @@ class YearLimits(SQLModel, table=True):
     year: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
     low_cap: Decimal = Field(sa_type=Cents)
     high_cap: Decimal = Field(sa_type=Cents)
-    liberalisation_limit: Decimal = Field(sa_type=Cents)
+    daeb_rent_limit: Decimal = Field(sa_type=Cents)
     income_limit_single: Decimal = Field(sa_type=Cents)
     income_limit_multi: Decimal = Field(sa_type=Cents)
     income_limit_single_pension: Decimal = Field(sa_type=Cents)
     income_limit_multi_pension: Decimal = Field(sa_type=Cents)
     daeb_income_limit_single: Decimal = Field(sa_type=Cents)
     daeb_income_limit_multi: Decimal = Field(sa_type=Cents)
-    pension_age: int
     service_costs_count: bool
     service_costs_max: Decimal | None = Field(default=None, sa_type=Cents)
+    source: str | None = Field(default=None, max_length=2000)
+    origin: str = Field(default=LimitsOrigin.operator.value, max_length=16)
     updated_at: datetime = updated_at_field()
+
+
+FIGURES: tuple[str, ...] = (
+    "low_cap",
+    "high_cap",
+    "daeb_rent_limit",
+    "income_limit_single",
+    "income_limit_multi",
+    "income_limit_single_pension",
+    "income_limit_multi_pension",
+    "daeb_income_limit_single",
+    "daeb_income_limit_multi",
+    "service_costs_count",
+    "service_costs_max",
+)
+"""The columns that hold a year's figures (what the shipped file and a PUT set)."""

@@ -9,6 +9,7 @@ from app.db import SessionDep
 from app.limits import service
 from app.limits.models import YearLimitsFields, YearLimitsList, YearLimitsPublic
 from app.problems import NotFound, problem_responses
+from app.timeutil import today
 
 router = APIRouter(prefix="/v1/limits", tags=["limits"])
 Year = Annotated[int, Path(ge=2000, le=2100, description="Calendar year")]
@@ -16,20 +17,21 @@ Year = Annotated[int, Path(ge=2000, le=2100, description="Calendar year")]
 
 @router.get("", response_model=YearLimitsList, responses=problem_responses(401))
 def list_limits(principal: CurrentPrincipal, session: SessionDep) -> YearLimitsList:
-    """The legal limits of every year known."""
-    rows = service.list_limits(session)
+    """The legal limits of every year known, and the years up to next year that have none."""
     return YearLimitsList(
-        items=[YearLimitsPublic.model_validate(r, from_attributes=True) for r in rows]
+        items=[service.limits_public(r) for r in service.list_limits(session)],
+        missing_years=service.missing_years(session, through=today().year + 1),
     )
 
 
 @router.get("/{year}", response_model=YearLimitsPublic, responses=problem_responses(401, 404, 422))
 def get_limits(year: Year, principal: CurrentPrincipal, session: SessionDep) -> YearLimitsPublic:
-    """The legal limits of one year."""
+    """The legal limits of one year (404 for a year without its own, even when agendas in it
+    fall back to an earlier year's)."""
     row = service.get_limits(session, year)
     if row is None:
         raise NotFound(f"No limits for {year}; the operator adds them with PUT /v1/limits/{year}.")
-    return YearLimitsPublic.model_validate(row, from_attributes=True)
+    return service.limits_public(row)
 
 
 @router.put(
@@ -44,7 +46,10 @@ def put_limits(
     session: SessionDep,
     response: Response,
 ) -> YearLimitsPublic:
-    """Add or replace a year's limits (operator); agendas of that year use them."""
+    """Add or replace a year's limits (operator); agendas of that year use them.
+
+    `daeb_rent_limit` may also come as the deprecated `liberalisation_limit` (both only when
+    equal); the deprecated `pension_age` is refused unless it matches the AOW table."""
     row, created = service.put_limits(session, year, payload)
     response.status_code = 201 if created else 200
-    return YearLimitsPublic.model_validate(row, from_attributes=True)
+    return service.limits_public(row)

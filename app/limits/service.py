@@ -1,28 +1,241 @@
-"""Reading and replacing the limits of a year."""
+"""Reading, replacing and choosing the limits of a year, and loading the shipped ones.
 
+The limits an agenda applies (`limits_for`): the meeting year's own, or, when that year has
+none yet, the latest earlier year's (a fallback the agenda shows and the log warns about), so the
+weekly meeting does not stop on the first January date before the new figures are entered. A
+date before the earliest known year is refused (422 `no_limits_for_year`).
+"""
+
+import logging
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from sqlalchemy import func
 from sqlmodel import Session, select
 
-from app.limits.models import YearLimits, YearLimitsFields
+from app import matching
+from app.limits.data import aow_age_in_year, aow_ages, shipped_limits
+from app.limits.models import (
+    FIGURES,
+    LimitsFallback,
+    LimitsOrigin,
+    MissingYear,
+    YearLimits,
+    YearLimitsFields,
+    YearLimitsPublic,
+)
+from app.problems import Unprocessable
+
+log = logging.getLogger(__name__)
 
 
 def list_limits(session: Session) -> list[YearLimits]:
-    return list(session.exec(select(YearLimits).order_by(YearLimits.year)))
+    return list(session.exec(select(YearLimits).order_by(YearLimits.year)))  # type: ignore[arg-type]
 
 
 def get_limits(session: Session, year: int) -> YearLimits | None:
     return session.get(YearLimits, year)
 
 
+def limits_public(row: YearLimits) -> YearLimitsPublic:
+    """The API's view of a year: both names of the DAEB rent limit, and the year's AOW age."""
+    aow = aow_age_in_year(row.year)
+    return YearLimitsPublic.model_validate(
+        {
+            "year": row.year,
+            **{name: getattr(row, name) for name in FIGURES},
+            "liberalisation_limit": row.daeb_rent_limit,
+            "aow_age": {"years": aow[0], "months": aow[1]} if aow else None,
+            "pension_age": aow[0] if aow else None,
+            "source": row.source,
+            "origin": row.origin,
+            "updated_at": row.updated_at,
+        }
+    )
+
+
+def resolve_figures(year: int, data: YearLimitsFields) -> dict[str, Any]:
+    """The figures of a PUT body as columns. The DAEB rent limit may come under its deprecated
+    name; the deprecated `pension_age` must agree with the AOW table. Raises Unprocessable."""
+    given = data.model_dump(exclude_unset=False)
+    new, old = given["daeb_rent_limit"], given["liberalisation_limit"]
+    if new is None and old is None:
+        raise Unprocessable(
+            "daeb_rent_limit", "Field required (or its deprecated alias liberalisation_limit)."
+        )
+    if new is not None and old is not None and new != old:
+        raise Unprocessable(
+            "liberalisation_limit",
+            "liberalisation_limit is the deprecated name of daeb_rent_limit; the two differ. "
+            "Send daeb_rent_limit only.",
+            "conflicting_alias",
+        )
+    pension_age = given["pension_age"]
+    if pension_age is not None:
+        aow = aow_age_in_year(year)
+        if aow is None or aow[0] != pension_age:
+            raise Unprocessable(
+                "pension_age",
+                "pension_age is deprecated: the AOW age comes per birth cohort, in years and "
+                f"months, from the AOW table ({_aow_text(aow)} for {year}); leave it out.",
+                "deprecated_field",
+            )
+    figures = {name: given[name] for name in FIGURES if name != "daeb_rent_limit"}
+    figures["daeb_rent_limit"] = new if new is not None else old
+    return figures
+
+
+def _aow_text(aow: tuple[int, int] | None) -> str:
+    if aow is None:
+        return "not yet set"
+    return f"{aow[0]} years {aow[1]} months"
+
+
 def put_limits(session: Session, year: int, data: YearLimitsFields) -> tuple[YearLimits, bool]:
-    """Create or replace a year's limits; returns the row and whether it was created."""
+    """Create or replace a year's limits as the operator's; returns the row and whether it was
+    created. Raises Unprocessable (see `resolve_figures`)."""
+    figures = resolve_figures(year, data)
     row = session.get(YearLimits, year)
     created = row is None
-    values = data.model_dump()
     if row is None:
-        row = YearLimits(year=year, **values)
+        row = YearLimits(year=year, **figures)
     else:
-        for name, value in values.items():
+        for name, value in figures.items():
             setattr(row, name, value)
+    row.source = data.source
+    row.origin = LimitsOrigin.operator.value
     session.add(row)
     session.flush()
     return row, created
+
+
+def engine_limits(row: YearLimits) -> matching.YearLimits:
+    """The engine's input: the row's figures and the AOW table."""
+    return matching.YearLimits(
+        year=row.year,
+        low_cap=row.low_cap,
+        high_cap=row.high_cap,
+        daeb_rent_limit=row.daeb_rent_limit,
+        income_limit_single=row.income_limit_single,
+        income_limit_multi=row.income_limit_multi,
+        income_limit_single_pension=row.income_limit_single_pension,
+        income_limit_multi_pension=row.income_limit_multi_pension,
+        service_costs_count=row.service_costs_count,
+        service_costs_max=row.service_costs_max,
+        aow_ages=aow_ages(),
+    )
+
+
+def fallback_of(meeting_year: int, limits_year: int) -> LimitsFallback | None:
+    """What an agenda says when its year has no limits of its own; None when it has."""
+    if meeting_year == limits_year:
+        return None
+    return LimitsFallback(
+        meeting_year=meeting_year,
+        limits_year=limits_year,
+        detail=f"No legal limits for {meeting_year} yet; this agenda uses those of "
+        f"{limits_year}. The operator adds {meeting_year} with PUT /v1/limits/{meeting_year}.",
+    )
+
+
+def limits_for(session: Session, on: date) -> YearLimits:
+    """The limits an agenda on `on` applies: its year's, else the latest earlier year's (logged
+    as a warning). Raises Unprocessable (`no_limits_for_year`, on `date`) before the earliest."""
+    row = session.exec(
+        select(YearLimits)
+        .where(YearLimits.year <= on.year)
+        .order_by(YearLimits.year.desc())  # type: ignore[attr-defined]
+        .limit(1)
+    ).first()
+    if row is None:
+        earliest = session.exec(select(func.min(YearLimits.year))).one()
+        known = f"the earliest known year is {earliest}" if earliest else "no year is known"
+        raise Unprocessable(
+            "date",
+            f"no legal limits for {on.year} or any earlier year ({known}); the operator adds "
+            f"them with PUT /v1/limits/{on.year}",
+            "no_limits_for_year",
+            "query",
+        )
+    if row.year != on.year:
+        log.warning(
+            "no legal limits for %s: an agenda for %s uses those of %s; add %s with "
+            "PUT /v1/limits/%s",
+            on.year,
+            on.isoformat(),
+            row.year,
+            on.year,
+            on.year,
+        )
+    return row
+
+
+def missing_years(session: Session, through: int) -> list[MissingYear]:
+    """Years from the earliest known through `through` without limits of their own, each with
+    the year an agenda would fall back to."""
+    known = [row.year for row in list_limits(session)]
+    if not known:
+        return []
+    missing = []
+    latest_before = known[0]
+    for year in range(known[0], through + 1):
+        if year in known:
+            latest_before = year
+        else:
+            missing.append(MissingYear(year=year, falls_back_to=latest_before))
+    return missing
+
+
+@dataclass
+class SyncReport:
+    """What loading the shipped limits changed."""
+
+    added: list[int] = field(default_factory=list)
+    corrected: list[int] = field(default_factory=list)
+    operator_differs: list[int] = field(default_factory=list)
+    """Years the operator set with figures other than the shipped ones (kept as they are)."""
+
+
+def _same(row: YearLimits, figures: dict[str, Any]) -> bool:
+    return all(getattr(row, name) == value for name, value in figures.items())
+
+
+def sync_from_data_file(session: Session) -> SyncReport:
+    """Bring the shipped years (app/data/limits.json) into the database: add missing years,
+    correct rows that came from the file when the file changed, and leave the operator's own
+    rows alone (a row whose figures equal the shipped ones is adopted as the file's)."""
+    report = SyncReport()
+    for shipped in shipped_limits():
+        row = session.get(YearLimits, shipped.year)
+        if row is None:
+            session.add(
+                YearLimits(
+                    year=shipped.year,
+                    **shipped.figures,
+                    source=shipped.source,
+                    origin=LimitsOrigin.data_file.value,
+                )
+            )
+            report.added.append(shipped.year)
+            continue
+        same = _same(row, shipped.figures)
+        if row.origin == LimitsOrigin.operator.value and not same:
+            report.operator_differs.append(shipped.year)
+            continue
+        if not same:
+            report.corrected.append(shipped.year)
+            for name, value in shipped.figures.items():
+                setattr(row, name, value)
+        if not same or row.source != shipped.source or row.origin != LimitsOrigin.data_file:
+            row.source = shipped.source
+            row.origin = LimitsOrigin.data_file.value
+            session.add(row)
+    session.flush()
+    for year in report.operator_differs:
+        log.warning(
+            "limits for %s were set by the operator and differ from the shipped figures; "
+            "the operator's are kept",
+            year,
+        )
+    return report

@@ -3,6 +3,7 @@
 Dataclasses in (`types`), ranked results out (`results`); see `match` for the weekly result.
 """
 
+from app.matching.declines import DECLINE_DECISIONS
 from app.matching.engine import greedy_baseline, match
 from app.matching.evaluation import Evaluation, evaluate, explain_pair
 from app.matching.results import (
@@ -10,8 +11,10 @@ from app.matching.results import (
     BottleneckGroup,
     Bottlenecks,
     CaseCandidates,
+    Displaced,
     DwellingCandidates,
     DwellingWithoutCandidates,
+    LeftUnhoused,
     MatchResult,
     MatchStats,
     Optimality,
@@ -24,27 +27,49 @@ from app.matching.results import (
     RuleFailure,
     ScoreComponent,
 )
-from app.matching.rules import CAP_REASONS, REASON_CODES
+from app.matching.rules import CAP_REASONS, REASON_CODES, IncomeLimit, applicable_income_limit
 from app.matching.scoring import COMPONENT_NAMES
-from app.matching.types import CaseProfile, Dwelling, Policy, ScoreWeights, SpreadUsage, YearLimits
+from app.matching.tradeoffs import TRADE_OFFS
+from app.matching.types import (
+    AowAges,
+    AowCohort,
+    CaseProfile,
+    Dwelling,
+    EarlierDecline,
+    Policy,
+    ScoreWeights,
+    SpreadUsage,
+    YearLimits,
+)
+from app.matching.whynot import AgendaPairExplanation, PairTradeOff, explain_in_agenda
 
 __all__ = [
     "CAP_REASONS",
     "COMPONENT_NAMES",
+    "DECLINE_DECISIONS",
     "REASON_CODES",
+    "TRADE_OFFS",
+    "AgendaPairExplanation",
+    "AowAges",
+    "AowCohort",
     "BlockedCase",
     "BottleneckGroup",
     "Bottlenecks",
     "CaseCandidates",
     "CaseProfile",
+    "Displaced",
     "Dwelling",
     "DwellingCandidates",
     "DwellingWithoutCandidates",
+    "EarlierDecline",
     "Evaluation",
+    "IncomeLimit",
+    "LeftUnhoused",
     "MatchResult",
     "MatchStats",
     "Optimality",
     "PairExplanation",
+    "PairTradeOff",
     "PassedOver",
     "Policy",
     "Proposal",
@@ -56,7 +81,9 @@ __all__ = [
     "ScoreWeights",
     "SpreadUsage",
     "YearLimits",
+    "applicable_income_limit",
     "evaluate",
+    "explain_in_agenda",
     "explain_pair",
     "greedy_baseline",
     "match",

@@ -2,7 +2,8 @@
 baseline the benchmark compares it with."""
 
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date
 
 import numpy as np
@@ -12,7 +13,9 @@ from app.matching.evaluation import Evaluation, evaluate
 from app.matching.ranking import order_within
 from app.matching.results import (
     CaseCandidates,
+    Displaced,
     DwellingCandidates,
+    LeftUnhoused,
     MatchResult,
     MatchStats,
     Optimality,
@@ -21,9 +24,23 @@ from app.matching.results import (
     RankedCase,
     RankedDwelling,
 )
-from app.matching.solver import AssignmentProblem, solve
-from app.matching.tradeoffs import PassedOverCheck, passed_over
-from app.matching.types import CaseProfile, Dwelling, Policy, SpreadUsage, YearLimits
+from app.matching.solver import Assignment, AssignmentProblem, solve
+from app.matching.tradeoffs import (
+    EQUAL_ALTERNATIVE,
+    FEWER_HOUSED,
+    LOWER_TOTAL_SCORE,
+    PassedOverCheck,
+    passed_over,
+)
+from app.matching.types import (
+    CaseProfile,
+    Dwelling,
+    EarlierDecline,
+    Policy,
+    SpreadUsage,
+    YearLimits,
+)
+from app.matching.unhoused import UnhousedCheck, best_alternatives, moves_between, pairs_of
 from app.matching.units import output_score
 
 
@@ -122,6 +139,129 @@ def _sorted_inputs(
     return sorted(cases, key=lambda c: c.id), sorted(dwellings, key=lambda d: d.id)
 
 
+@dataclass(frozen=True, slots=True, eq=False)
+class Solved:
+    """One meeting's inputs in id order, every pair evaluated, and the optimal proposal: what
+    `match` and `whynot.explain_in_agenda` both start from, so they cannot disagree."""
+
+    cases: list[CaseProfile]
+    dwellings: list[Dwelling]
+    evaluation: Evaluation
+    problem: AssignmentProblem
+    assignment: Assignment
+    deadline: float | None = None  # time.monotonic() when the time budget runs out
+
+
+def solve_meeting(
+    cases: Sequence[CaseProfile],
+    dwellings: Sequence[Dwelling],
+    policy: Policy,
+    limits: YearLimits,
+    meeting_date: date,
+    usage: SpreadUsage | None = None,
+    declines: Iterable[EarlierDecline] = (),
+    method: str = "auto",
+    lap: Callable[[str], None] = lambda _: None,
+    time_budget: float | None = None,
+) -> Solved:
+    """Evaluate every pair (rules, declines, caps, scores) and solve the proposal exactly (or
+    as far as `time_budget` seconds, counted from the start of the solve, allow; see `match`)."""
+    usage = usage or SpreadUsage()
+    cases, dwellings = _sorted_inputs(cases, dwellings)
+    evaluation = evaluate(cases, dwellings, policy, limits, meeting_date, usage, declines)
+    lap("evaluate")
+    problem = build_problem(evaluation, dwellings, policy, usage)
+    deadline = None if time_budget is None else time.monotonic() + time_budget
+    assignment = solve(problem, method, deadline=deadline)
+    lap("solve")
+    return Solved(cases, dwellings, evaluation, problem, assignment, deadline)
+
+
+def trade_off(housed: int, total: int, housed_if: int, total_if: int) -> str:
+    """Why an alternative was not chosen: it houses fewer, or as many with a lower total score,
+    or it is exactly as good (the deterministic tie-break chose the proposal)."""
+    if housed_if < housed:
+        return FEWER_HOUSED
+    return EQUAL_ALTERNATIVE if total_if == total else LOWER_TOTAL_SCORE
+
+
+def pair_edge(problem: AssignmentProblem, case: int, dwelling: int) -> int:
+    """The edge index of a feasible pair (edges are sorted by case, then dwelling)."""
+    keys = problem.edge_case.astype(np.int64) * problem.n_dwellings + problem.edge_dwelling
+    edge = int(np.searchsorted(keys, case * problem.n_dwellings + dwelling))
+    if edge >= len(keys) or keys[edge] != case * problem.n_dwellings + dwelling:
+        raise ValueError(f"({case}, {dwelling}) is not a feasible pair")
+    return edge
+
+
+def displaced_by(
+    solved: Solved, moves: Mapping[int, int | None], held_by: Mapping[int, int] | None = None
+) -> list[tuple[int, Displaced]]:
+    """The proposals an alternative changes (given as the moves of the cases whose dwelling
+    differs), each with its edge, in case order. `held_by`: case -> its proposal's edge (computed
+    when not given)."""
+    problem, evaluation = solved.problem, solved.evaluation
+    if held_by is None:
+        held_by = {int(problem.edge_case[e]): int(e) for e in solved.assignment.edges.tolist()}
+    changes = []
+    for case in sorted(c for c in moves if c in held_by):
+        edge, moved = held_by[case], moves[case]
+        changes.append(
+            (
+                edge,
+                Displaced(
+                    evaluation.case_ids[case],
+                    evaluation.dwelling_ids[int(problem.edge_dwelling[edge])],
+                    output_score(int(problem.edge_score[edge])),
+                    evaluation.dwelling_ids[moved] if moved is not None else None,
+                ),
+            )
+        )
+    return changes
+
+
+def moves_of(solved: Solved, chosen: np.ndarray) -> dict[int, int | None]:
+    """An alternative's chosen edges as moves relative to the proposal."""
+    problem = solved.problem
+    return moves_between(pairs_of(problem, solved.assignment.edges), pairs_of(problem, chosen))
+
+
+def _left_unhoused(
+    solved: Solved, check: UnhousedCheck
+) -> tuple[list[LeftUnhoused], dict[int, list[tuple[int, int, PassedOver]]]]:
+    """The left-unhoused list, and per proposed dwelling the passed-over entries it adds (with
+    their sort key): the displaced proposals that score lower than the case's alternative."""
+    problem, assignment = solved.problem, solved.assignment
+    case_ids, dwelling_ids = solved.evaluation.case_ids, solved.evaluation.dwelling_ids
+    held_by = {int(problem.edge_case[e]): int(e) for e in assignment.edges.tolist()}
+    entries, extra = [], {}
+    for best in check.alternatives:
+        why = trade_off(assignment.count, assignment.total_score, best.housed, best.total)
+        units = int(problem.edge_score[best.edge])
+        dwelling = dwelling_ids[best.dwelling]
+        changes = displaced_by(solved, best.moves, held_by)
+        for edge, _ in changes:
+            if int(problem.edge_score[edge]) < units:
+                entry = PassedOver(
+                    case_ids[best.case], output_score(units), None, best.housed, why, dwelling
+                )
+                held = int(problem.edge_dwelling[edge])
+                extra.setdefault(held, []).append((-units, best.case, entry))
+        entries.append(
+            LeftUnhoused(
+                case_ids[best.case],
+                dwelling,
+                output_score(units),
+                best.housed,
+                output_score(best.total),
+                why,
+                [change for _, change in changes],
+            )
+        )
+    entries.sort(key=lambda e: (-e.score, e.case_id))
+    return entries, extra
+
+
 def match(
     cases: Sequence[CaseProfile],
     dwellings: Sequence[Dwelling],
@@ -131,27 +271,29 @@ def match(
     usage: SpreadUsage | None = None,
     top_k: int = 10,
     *,
+    declines: Iterable[EarlierDecline] = (),
     passed_over_resolve_limit: int = 50,
     method: str = "auto",
     time_budget: float | None = None,
 ) -> MatchResult:
     """The optimal proposal (most people housed, then most points) with its trade-offs, ranked
-    candidates per case and per dwelling, and the bottlenecks of blocked cases.
+    candidates per case and per dwelling, the bottlenecks of blocked cases and the cases left
+    unhoused with their best alternative.
 
     Inputs are put in id order first, so any order of the same input gives the same result.
-    `passed_over_resolve_limit` bounds the exact re-solves a passed-over check may need when
+    `declines` are the table's earlier declines (`declines.py`). `passed_over_resolve_limit`
+    bounds the exact re-solves the passed-over and left-unhoused checks may each need when
     complexes straddle capped neighbourhoods (never when the caps nest);
-    `passed_over_complete` on the result says whether the limit was reached. `method="milp"`
+    `passed_over_complete` on the result says whether a limit was reached. `method="milp"`
     forces the HiGHS route (for cross-checks).
 
     `time_budget` (seconds, None for none) bounds the solver and the passed-over re-solves,
     counted from the start of the solve. When it runs out before a table whose caps do not nest
     is settled, the proposal is still feasible, the parts solved in time stay optimal, and
     `optimality` says it is not proven with bounds on what an optimum could reach; the
-    passed-over check is then skipped (`passed_over_complete` False), since it is defined
-    against the optimum.
+    passed-over and left-unhoused checks are then skipped (`passed_over_complete` False), since
+    they are defined against the optimum.
     """
-    usage = usage or SpreadUsage()
     timings: dict[str, float] = {}
     start = clock = time.perf_counter()
 
@@ -161,28 +303,46 @@ def match(
         timings[name] = round((now - clock) * 1000, 2)
         clock = now
 
-    cases, dwellings = _sorted_inputs(cases, dwellings)
-    evaluation = evaluate(cases, dwellings, policy, limits, meeting_date, usage)
-    lap("evaluate")
-    problem = build_problem(evaluation, dwellings, policy, usage)
-    deadline = None if time_budget is None else time.monotonic() + time_budget
-    assignment = solve(problem, method, deadline=deadline)
-    lap("solve")
+    solved = solve_meeting(
+        cases, dwellings, policy, limits, meeting_date, usage, declines, method, lap, time_budget
+    )
+    cases, dwellings = solved.cases, solved.dwellings
+    evaluation, problem, assignment = solved.evaluation, solved.problem, solved.assignment
     if assignment.optimal:
-        check = passed_over(problem, assignment, passed_over_resolve_limit, deadline)
+        check = passed_over(problem, assignment, passed_over_resolve_limit, solved.deadline)
+        unhoused = best_alternatives(
+            problem, assignment, passed_over_resolve_limit, solved.deadline
+        )
     else:
         check = PassedOverCheck({}, False, 0, 0)
+        unhoused = UnhousedCheck([], False, 0)
+    left_unhoused, extra = _left_unhoused(solved, unhoused)
     lap("passed_over")
 
     housed_in: dict[int, int] = {
         int(problem.edge_case[e]): int(problem.edge_dwelling[e]) for e in assignment.edges
     }
-    overs: dict[int, list[tuple[int, int, int]]] = {}
+    overs: dict[int, list[tuple[int, int, PassedOver]]] = {}
     for edge, housed in check.by_edge.items():
-        dwelling = int(problem.edge_dwelling[edge])
+        dwelling, c2 = int(problem.edge_dwelling[edge]), int(problem.edge_case[edge])
         overs.setdefault(dwelling, []).append(
-            (-int(problem.edge_score[edge]), int(problem.edge_case[edge]), housed)
+            (
+                -int(problem.edge_score[edge]),
+                c2,
+                PassedOver(
+                    case_id=evaluation.case_ids[c2],
+                    score=output_score(int(problem.edge_score[edge])),
+                    received_dwelling_id=(
+                        evaluation.dwelling_ids[housed_in[c2]] if c2 in housed_in else None
+                    ),
+                    housed_if_given=housed,
+                    trade_off=FEWER_HOUSED,
+                    alternative_dwelling_id=evaluation.dwelling_ids[dwelling],
+                ),
+            )
         )
+    for dwelling, entries in extra.items():
+        overs.setdefault(dwelling, []).extend(entries)
     proposals = []
     for edge in sorted(
         assignment.edges,
@@ -196,15 +356,7 @@ def match(
                 score=output_score(int(problem.edge_score[edge])),
                 components=evaluation.components(i, j),
                 passed_over=[
-                    PassedOver(
-                        case_id=evaluation.case_ids[c2],
-                        score=output_score(-negated),
-                        received_dwelling_id=(
-                            evaluation.dwelling_ids[housed_in[c2]] if c2 in housed_in else None
-                        ),
-                        housed_if_given=housed,
-                    )
-                    for negated, c2, housed in sorted(overs.get(j, []))
+                    entry for _, _, entry in sorted(overs.get(j, []), key=lambda o: o[:2])
                 ],
             )
         )
@@ -226,7 +378,7 @@ def match(
         groups_nested=assignment.nested,
         solver_edges=int(np.count_nonzero(assignment.kept)),
         solver_subproblems=assignment.subproblems,
-        passed_over_resolves=check.resolves,
+        passed_over_resolves=check.resolves + unhoused.resolves,
         timings_ms=timings,
     )
     optimality = Optimality(
@@ -238,7 +390,14 @@ def match(
         else output_score(assignment.score_bound),
     )
     return MatchResult(
-        proposals, check.complete, by_case, by_dwelling, bottlenecks, stats, optimality
+        proposals,
+        check.complete and unhoused.complete,
+        by_case,
+        by_dwelling,
+        bottlenecks,
+        left_unhoused,
+        stats,
+        optimality,
     )
 
 

@@ -1,12 +1,13 @@
 """All pairs at once (`evaluate`) and one pair explained (`explain_pair`)."""
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 
 import numpy as np
 
 from app.matching import scoring
+from app.matching.declines import decline_index
 from app.matching.results import PairExplanation, ScoreComponent
 from app.matching.rules import (
     REASON_CODES,
@@ -17,7 +18,14 @@ from app.matching.rules import (
     rule_failures,
     test_rent,
 )
-from app.matching.types import CaseProfile, Dwelling, Policy, SpreadUsage, YearLimits
+from app.matching.types import (
+    CaseProfile,
+    Dwelling,
+    EarlierDecline,
+    Policy,
+    SpreadUsage,
+    YearLimits,
+)
 from app.matching.units import output_score
 
 
@@ -87,8 +95,13 @@ def evaluate(
     limits: YearLimits,
     meeting_date: date,
     usage: SpreadUsage | None = None,
+    declines: Iterable[EarlierDecline] = (),
 ) -> Evaluation:
-    """Apply every hard rule and score every pair, vectorised over the cases x dwellings matrix."""
+    """Apply every hard rule and score every pair, vectorised over the cases x dwellings matrix.
+
+    `declines`: earlier declines of pairs (see `declines.py`); declines of cases or dwellings not
+    given are ignored, except that a widened corporation decline still applies to the case.
+    """
     usage = usage or SpreadUsage()
     case_ids = tuple(c.id for c in cases)
     dwelling_ids = tuple(d.id for d in dwellings)
@@ -96,7 +109,8 @@ def evaluate(
     _check_unique(dwelling_ids, "dwelling")
     weights = scoring.weight_values(policy.weights)
     prepared = prepare(cases, dwellings, policy, limits, meeting_date)
-    failures = failure_matrix(cases, dwellings, policy, meeting_date, usage, prepared)
+    index = decline_index(declines, policy, meeting_date)
+    failures = failure_matrix(cases, dwellings, policy, meeting_date, usage, prepared, index)
     mask = failures.mask
     columns = scoring.score_columns(cases, dwellings, prepared, meeting_date)
     rows, cols = np.nonzero(mask == 0)
@@ -121,12 +135,18 @@ def explain_pair(
     limits: YearLimits,
     meeting_date: date,
     usage: SpreadUsage | None = None,
+    declines: Iterable[EarlierDecline] = (),
 ) -> PairExplanation:
-    """Every failing rule with the figures that decided it, or the score and its components."""
+    """Every failing rule with the figures that decided it, or the score and its components.
+
+    The scalar twin of `evaluate` for one pair on its own: it knows nothing of the other cases
+    and dwellings, so it cannot say whether the pair is proposed (see `whynot.explain_in_agenda`).
+    """
     usage = usage or SpreadUsage()
     check_limits(limits)
     facts = case_facts(case, policy, limits, meeting_date)
-    failures = rule_failures(case, dwelling, policy, limits, meeting_date, usage, facts)
+    index = decline_index(declines, policy, meeting_date)
+    failures = rule_failures(case, dwelling, policy, limits, meeting_date, usage, facts, index)
     if failures:
         return PairExplanation(case.id, dwelling.id, False, failures, None, None)
     weights = scoring.weight_values(policy.weights)

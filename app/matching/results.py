@@ -41,12 +41,49 @@ class PairExplanation:
 
 @dataclass(frozen=True, slots=True)
 class PassedOver:
-    """A case scoring higher on the proposed dwelling whose getting it would house fewer people."""
+    """A case passed over by a proposal: it scores higher on the proposed dwelling and getting it
+    would house fewer people, or it is left unhoused and its best alternative (on
+    `alternative_dwelling_id`, where it scores `score`) would change this lower-scoring proposal.
+
+    `trade_off`: `fewer_housed`, `lower_total_score` or `equal_alternative` (see `unhoused`).
+    """
 
     case_id: str
     score: float
     received_dwelling_id: str | None
     housed_if_given: int
+    trade_off: str
+    alternative_dwelling_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class Displaced:
+    """A proposal that a case's best alternative changes: the case moves to another dwelling or
+    (`moves_to_dwelling_id` None) is left unhoused."""
+
+    case_id: str
+    dwelling_id: str
+    score: float
+    moves_to_dwelling_id: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class LeftUnhoused:
+    """A case with a feasible dwelling that the proposal leaves unhoused, and its best alternative:
+    the best proposal in which it is housed (most people, then highest total score).
+
+    It would get `dwelling_id` (scoring `score`), house `housed_if_given` people with total score
+    `total_score_if_given`, and change the proposals in `displaced`. `trade_off`: `fewer_housed`,
+    `lower_total_score` or `equal_alternative` (as many, same total; the tie-break chose ours).
+    """
+
+    case_id: str
+    dwelling_id: str
+    score: float
+    housed_if_given: int
+    total_score_if_given: float
+    trade_off: str
+    displaced: list[Displaced]
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,13 +230,18 @@ class Optimality:
 
 @dataclass(frozen=True, slots=True)
 class MatchResult:
-    """Everything a weekly table needs from the engine for one meeting."""
+    """Everything a weekly table needs from the engine for one meeting.
+
+    `passed_over_complete` is False when a re-solve limit left some passed-over or left-unhoused
+    check undone (those lists may then miss entries).
+    """
 
     proposals: list[Proposal]
     passed_over_complete: bool
     candidates_by_case: dict[str, CaseCandidates]
     candidates_by_dwelling: dict[str, DwellingCandidates]
     bottlenecks: Bottlenecks
+    left_unhoused: list[LeftUnhoused]
     stats: MatchStats
     optimality: Optimality = field(default_factory=Optimality)
 

@@ -11,10 +11,12 @@ from datetime import date, timedelta
 
 import numpy as np
 
+from app.matching.ages import age_reading, pension_reading
 from app.matching.areas import area_groups, first_containing_area
+from app.matching.declines import NO_DECLINES, DeclineIndex
 from app.matching.results import RuleFailure
 from app.matching.types import CaseProfile, Dwelling, Policy, SpreadUsage, YearLimits
-from app.matching.units import age_at, format_cents, months_registered, to_cents
+from app.matching.units import format_cents, months_registered, to_cents
 
 REASON_CODES: tuple[str, ...] = (
     "rent_above_cap",
@@ -32,6 +34,8 @@ REASON_CODES: tuple[str, ...] = (
     "beschikking_missing",
     "rent_arrears",
     "registration_too_short",
+    "declined_earlier",
+    "declined_by_corporation_earlier",
     "complex_cap_reached",
     "neighbourhood_cap_reached",
 )
@@ -46,12 +50,26 @@ DWELLING_CONTRACT_FORMS = frozenset({"own_lease", "intermediate_lease"})
 
 
 @dataclass(frozen=True, slots=True)
+class IncomeLimit:
+    """The passend-toewijzen income limit that applies to a household on a date, and why."""
+
+    household_size: int
+    limit_cents: int
+    pension_age_applied: bool
+    """Whether the limit is the one for households at pension age."""
+    pension_age_basis: str
+    """`birth_month`, `birth_year` or `uncertain_strict` (see `app.matching.ages`)."""
+
+
+@dataclass(frozen=True, slots=True)
 class Affordability:
     """Which rent cap passend toewijzen sets for a household, and why."""
 
     household_size: int
     age: int
+    age_basis: str
     pension_age_applied: bool
+    pension_age_basis: str
     income_cents: int
     income_limit_cents: int
     cap_kind: str
@@ -72,21 +90,69 @@ class CaseFacts:
     beschikking_missing: bool
 
 
-def affordability(case: CaseProfile, limits: YearLimits, meeting_date: date) -> Affordability:
-    """Income limit by household and pension age: low/high cap below it, else liberalisation."""
+def _cap_for(size: int, income_cents: int, limit_cents: int, limits: YearLimits) -> tuple[str, int]:
+    """Passend toewijzen: income at or under the limit -> the low (1-2 persons) or high (3+)
+    aftoppingsgrens; above it -> the DAEB rent limit. Cents."""
+    if income_cents <= limit_cents:
+        if size <= 2:
+            return "low", to_cents(limits.low_cap)
+        return "high", to_cents(limits.high_cap)
+    return "daeb_rent_limit", to_cents(limits.daeb_rent_limit)
+
+
+def applicable_income_limit(
+    case: CaseProfile, limits: YearLimits, meeting_date: date
+) -> IncomeLimit:
+    """The passend-toewijzen income limit for the household on `meeting_date`: single or more
+    persons, below or at the AOW age (the AOW age per birth cohort: `limits.aow_ages`).
+
+    The one place that decides which limit applies: the rules and the corporation's income
+    category (`app.proposals.service.case_profile`) both call it.
+
+    When the birth window cannot tell whether the AOW age is reached (no birth month, or the
+    meeting falls in the month the AOW age is reached), both limits are possible. We apply the
+    one under which passend toewijzen allows the least rent for this household's income: the
+    law refuses a rent above the cap that applies, so the reading with the lower cap never lets
+    a household in at a rent the law would refuse under the other reading. With the usual
+    figures (the caps under the DAEB rent limit) that is the higher of the two income limits,
+    because a higher limit only moves incomes from the DAEB rent limit to a cap; in 2025 and
+    2026 that is the limit below pension age. When both readings give the same cap the choice
+    does not matter and the limit below pension age is reported.
+    """
     size = case.adults + case.children
-    age = age_at(meeting_date, case.birth_year)
-    pension = age >= limits.pension_age
     if size == 1:
-        limit = limits.income_limit_single_pension if pension else limits.income_limit_single
+        below, at = limits.income_limit_single, limits.income_limit_single_pension
     else:
-        limit = limits.income_limit_multi_pension if pension else limits.income_limit_multi
-    income, limit_cents = to_cents(case.annual_taxable), to_cents(limit)
-    if income <= limit_cents:
-        kind, cap = ("low", limits.low_cap) if size <= 2 else ("high", limits.high_cap)
+        below, at = limits.income_limit_multi, limits.income_limit_multi_pension
+    pension = pension_reading(case.birth_year, case.birth_month, meeting_date, limits.aow_ages)
+    if pension.at_pension_age is not None:
+        applied = pension.at_pension_age
     else:
-        kind, cap = "liberalisation", limits.liberalisation_limit
-    return Affordability(size, age, pension, income, limit_cents, kind, to_cents(cap))
+        income = to_cents(case.annual_taxable)
+        cap_below = _cap_for(size, income, to_cents(below), limits)[1]
+        cap_at = _cap_for(size, income, to_cents(at), limits)[1]
+        applied = cap_at < cap_below
+    return IncomeLimit(size, to_cents(at if applied else below), applied, pension.basis)
+
+
+def affordability(case: CaseProfile, limits: YearLimits, meeting_date: date) -> Affordability:
+    """The rent cap for a household: low/high cap at or under its income limit, else the DAEB
+    rent limit; with the age for minimum-age rules (the youngest reading, see `ages`)."""
+    limit = applicable_income_limit(case, limits, meeting_date)
+    age = age_reading(case.birth_year, case.birth_month, meeting_date)
+    income = to_cents(case.annual_taxable)
+    kind, cap = _cap_for(limit.household_size, income, limit.limit_cents, limits)
+    return Affordability(
+        limit.household_size,
+        age.age,
+        age.basis,
+        limit.pension_age_applied,
+        limit.pension_age_basis,
+        income,
+        limit.limit_cents,
+        kind,
+        cap,
+    )
 
 
 def test_rent(dwelling: Dwelling, limits: YearLimits) -> tuple[int, int]:
@@ -168,7 +234,7 @@ def check_policy(policy: Policy) -> None:
 
 def check_limits(limits: YearLimits) -> None:
     """Caps must be positive: rent headroom divides by the applicable cap."""
-    if min(limits.low_cap, limits.high_cap, limits.liberalisation_limit) <= 0:
+    if min(limits.low_cap, limits.high_cap, limits.daeb_rent_limit) <= 0:
         raise ValueError(f"rent caps for {limits.year} must be positive")
 
 
@@ -186,6 +252,7 @@ def rule_failures(
     meeting_date: date,
     usage: SpreadUsage,
     facts: CaseFacts | None = None,
+    declines: DeclineIndex = NO_DECLINES,
 ) -> list[RuleFailure]:
     """Every failing rule of one pair, in REASON_CODES order, with its deciding figures."""
     check_policy(policy)
@@ -209,6 +276,7 @@ def rule_failures(
             annual_taxable=format_cents(afford.income_cents),
             income_limit=format_cents(afford.income_limit_cents),
             pension_age_applied=afford.pension_age_applied,
+            pension_age_basis=afford.pension_age_basis,
         )
     too_small = dwelling.rooms < facts.rooms_min
     too_big = facts.rooms_max is not None and dwelling.rooms > facts.rooms_max
@@ -229,7 +297,7 @@ def rule_failures(
     if case.pets and not dwelling.pets_allowed:
         fail("pets_not_allowed", pets_allowed=False)
     if dwelling.min_age is not None and afford.age < dwelling.min_age:
-        fail("age_restricted", age=afford.age, min_age=dwelling.min_age)
+        fail("age_restricted", age=afford.age, min_age=dwelling.min_age, age_basis=afford.age_basis)
     excluded_by = first_containing_area(case.excluded_areas, dwelling.neighbourhood_code)
     if excluded_by is not None:
         fail("excluded_area", neighbourhood=dwelling.neighbourhood_code, area=excluded_by)
@@ -281,12 +349,14 @@ def rule_failures(
             contingent=False,
             urgency=False,
         )
+    failures += decline_failures(case, dwelling, declines)
     if complex_full(dwelling, policy, usage):
         fail(
             "complex_cap_reached",
             complex=dwelling.complex_key,
             usage=usage.per_complex.get(dwelling.complex_key, 0),
             cap=policy.max_per_complex,
+            window_months=policy.spread_window_months,
         )
     if neighbourhood_full(dwelling, policy, usage):
         fail(
@@ -294,6 +364,48 @@ def rule_failures(
             neighbourhood=dwelling.neighbourhood_code,
             usage=usage.per_neighbourhood.get(dwelling.neighbourhood_code, 0),
             cap=policy.max_per_neighbourhood,
+            window_months=policy.spread_window_months,
+        )
+    return failures
+
+
+def decline_failures(
+    case: CaseProfile, dwelling: Dwelling, declines: DeclineIndex
+) -> list[RuleFailure]:
+    """`declined_earlier` (the pair was declined: the latest decision, reason and date, and how
+    many times) and `declined_by_corporation_earlier` (a corporation decline the policy widens to
+    all its dwellings, in force on the meeting date)."""
+    failures = []
+    earlier = declines.pairs.get((case.id, dwelling.id))
+    if earlier is not None:
+        decline, times = earlier
+        failures.append(
+            RuleFailure(
+                "declined_earlier",
+                {
+                    "decision": decline.decision,
+                    "reason": decline.reason,
+                    "decided_on": decline.decided_on.isoformat(),
+                    "proposal_id": decline.proposal_id,
+                    "times": times,
+                },
+            )
+        )
+    widened = declines.widened.get((case.id, dwelling.corporation_id))
+    if widened is not None:
+        decline = widened.decline
+        failures.append(
+            RuleFailure(
+                "declined_by_corporation_earlier",
+                {
+                    "corporation_id": decline.corporation_id,
+                    "reason": decline.reason,
+                    "decided_on": decline.decided_on.isoformat(),
+                    "until": widened.until.isoformat(),
+                    "vacancy_id": decline.dwelling_id,
+                    "proposal_id": decline.proposal_id,
+                },
+            )
         )
     return failures
 
@@ -376,6 +488,16 @@ class FailureMatrix:
         self.case_counts[rows, r] += cols.size
         self.dwelling_counts[cols, r] += rows.size
 
+    def fail_cells(self, code: str, rows: np.ndarray, cols: np.ndarray) -> None:
+        """The pairs (rows[k], cols[k]) fail `code`; the pairs must be distinct."""
+        if rows.size == 0:
+            return
+        cases, dwellings = self.mask.shape
+        self.mask[rows, cols] |= np.int32(REASON_BIT[code])
+        r = REASON_CODES.index(code)
+        self.case_counts[:, r] += np.bincount(rows, minlength=cases)
+        self.dwelling_counts[:, r] += np.bincount(cols, minlength=dwellings)
+
     def finish(self) -> "FailureMatrix":
         """Fold the case-only and dwelling-only rules into the mask in one pass."""
         self.mask |= self._case_bits[:, None] | self._dwelling_bits[None, :]
@@ -389,6 +511,7 @@ def failure_matrix(
     meeting_date: date,
     usage: SpreadUsage,
     prepared: PreparedArrays,
+    declines: DeclineIndex = NO_DECLINES,
 ) -> FailureMatrix:
     """Every rule over all pairs: the vectorised twin of `rule_failures`."""
     facts = prepared.facts
@@ -485,6 +608,7 @@ def failure_matrix(
         of_cases([f.registration_short for f in facts]),
         ~of_dwellings([d.contingent for d in dwellings]),
     )
+    _fail_declines(out, cases, dwellings, declines)
     out.fail(
         "complex_cap_reached",
         every_case,
@@ -496,3 +620,32 @@ def failure_matrix(
         of_dwellings([neighbourhood_full(d, policy, usage) for d in dwellings]),
     )
     return out.finish()
+
+
+def _fail_declines(
+    out: FailureMatrix,
+    cases: Sequence[CaseProfile],
+    dwellings: Sequence[Dwelling],
+    declines: DeclineIndex,
+) -> None:
+    """The vectorised twin of `decline_failures`: declined pairs cell by cell, widened
+    corporation declines as one block per corporation (like `rent_arrears`)."""
+    case_row = {case.id: i for i, case in enumerate(cases)}
+    dwelling_col = {dwelling.id: j for j, dwelling in enumerate(dwellings)}
+    cells = [
+        (case_row[c], dwelling_col[d])
+        for c, d in declines.pairs
+        if c in case_row and d in dwelling_col
+    ]
+    out.fail_cells(
+        "declined_earlier",
+        np.array([i for i, _ in cells], dtype=np.intp),
+        np.array([j for _, j in cells], dtype=np.intp),
+    )
+    corporations = [d.corporation_id for d in dwellings]
+    for corporation in sorted({corp for _, corp in declines.widened}):
+        out.fail(
+            "declined_by_corporation_earlier",
+            _column([(c.id, corporation) in declines.widened for c in cases], bool),
+            np.array([corp == corporation for corp in corporations], dtype=bool),
+        )

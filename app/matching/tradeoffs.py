@@ -36,6 +36,12 @@ from app.matching.solver import (
 )
 from app.matching.straddling import remaining
 
+FEWER_HOUSED = "fewer_housed"
+LOWER_TOTAL_SCORE = "lower_total_score"
+EQUAL_ALTERNATIVE = "equal_alternative"
+TRADE_OFFS = (FEWER_HOUSED, LOWER_TOTAL_SCORE, EQUAL_ALTERNATIVE)
+"""Why an alternative that houses a passed-over case was not chosen."""
+
 
 @dataclass(frozen=True, slots=True)
 class PassedOverCheck:
@@ -76,15 +82,20 @@ def _conservative_tree(
     )
 
 
-def _components(
+def residual_arcs(
     problem: AssignmentProblem,
     edges: np.ndarray,
     chosen: np.ndarray,
     tree: CapacityTree,
     used: np.ndarray,
-) -> np.ndarray:
-    """SCC label per node of the residual graph (0 source, 1 sink, 2+i case, then dwellings and
-    groups)."""
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+    """Arcs (from, to, cost) of the residual graph of the flow `chosen` over `edges`, and its
+    number of nodes (0 source, 1 sink, 2+i case, then dwellings and groups).
+
+    Cost in micro-points: -score on an unused case -> dwelling arc, +score on a used pair
+    reversed, 0 elsewhere, so a cycle's cost is what pushing one unit round it loses. Each
+    (from, to) occurs at most once.
+    """
     n_cases, n_dwellings = problem.n_cases, problem.n_dwellings
     case_node = 2 + np.arange(n_cases)
     dwelling_node = 2 + n_cases + np.arange(n_dwellings)
@@ -120,8 +131,27 @@ def _components(
         g_parent[g_forward],
         group_node[g_backward],
     ]
+    score = problem.edge_score[edges].astype(np.int64)
+    costs = [
+        np.zeros(len(cases), dtype=np.int64),
+        np.where(is_chosen, score, -score),
+        np.zeros(
+            len(active) + np.count_nonzero(g_forward) + np.count_nonzero(g_backward), np.int64
+        ),
+    ]
     size = 2 + n_cases + n_dwellings + len(tree.group_parent)
-    src, dst = np.concatenate(sources), np.concatenate(targets)
+    return np.concatenate(sources), np.concatenate(targets), np.concatenate(costs), size
+
+
+def _components(
+    problem: AssignmentProblem,
+    edges: np.ndarray,
+    chosen: np.ndarray,
+    tree: CapacityTree,
+    used: np.ndarray,
+) -> np.ndarray:
+    """SCC label per node of the residual graph (numbered as in `residual_arcs`)."""
+    src, dst, _, size = residual_arcs(problem, edges, chosen, tree, used)
     graph = sp.csr_array((np.ones(len(src), dtype=np.int8), (src, dst)), shape=(size, size))
     _, labels = connected_components(graph, directed=True, connection="strong")
     return labels
@@ -151,7 +181,9 @@ def passed_over(
         tree = capacity_tree(alternative.problem, active)
         assert tree is not None, "alternatives nest"
         solution = alternative.solution
-        labels = _components(alternative.problem, edges, solution, tree, _used(problem, solution))
+        labels = _components(
+            alternative.problem, edges, solution, tree, used_dwellings(problem, solution)
+        )
         reaches = (labels[case_node] == labels[dwelling_node]) | np.isin(tests, solution)
         proven_fewer &= ~reaches
         if alternative.exact:
@@ -163,7 +195,7 @@ def passed_over(
     if len(open_tests) == 0:
         return PassedOverCheck(by_edge, True, 0, len(tests))
 
-    used = _used(problem, chosen)
+    used = used_dwellings(problem, chosen)
     tree = _conservative_tree(problem, active, used)
     labels = _components(problem, edges, chosen, tree, used)
     open_case = labels[2 + problem.edge_case[open_tests]]
@@ -183,15 +215,30 @@ def passed_over(
 def housed_with_pair(
     problem: AssignmentProblem, edge: int, deadline: float | None = None
 ) -> int | None:
-    """Most people housed with `edge` forced: 1 + the optimum without its case and dwelling and
-    with one less room in the dwelling's complex and neighbourhood (re-solved exactly); None when
-    the re-solve could not prove its count before `deadline`."""
+    """Most people housed with `edge` forced; None when the re-solve could not prove its count
+    before `deadline` (see `solve_with_pair`)."""
+    found = solve_with_pair(problem, edge, deadline, count_only=True)
+    return None if found is None else found[0]
+
+
+def solve_with_pair(
+    problem: AssignmentProblem,
+    edge: int,
+    deadline: float | None = None,
+    count_only: bool = False,
+) -> tuple[int, int, np.ndarray] | None:
+    """The best proposal with `edge` forced: (people housed, total score, chosen edges including
+    `edge`), or None when the re-solve could not prove its optimum before `deadline`. It is the
+    pair plus the optimum without its case and dwelling and with one less room in the dwelling's
+    complex and neighbourhood (re-solved exactly; with `count_only` only the count is optimal)."""
     case, dwelling = problem.edge_case[edge], problem.edge_dwelling[edge]
-    rest = (problem.edge_case != case) & (problem.edge_dwelling != dwelling)
+    rest = np.flatnonzero((problem.edge_case != case) & (problem.edge_dwelling != dwelling))
     complex_room = problem.complex_room.copy()
     hood_room = problem.neighbourhood_room.copy()
     complex_room[problem.complex_of[dwelling]] -= 1
     hood_room[problem.neighbourhood_of[dwelling]] -= 1
+    if complex_room.min() < 0 or hood_room.min() < 0:
+        raise ValueError("the pair's complex or neighbourhood has no room")
     reduced = AssignmentProblem(
         problem.n_cases,
         problem.n_dwellings,
@@ -200,16 +247,17 @@ def housed_with_pair(
         problem.edge_score[rest],
         problem.complex_of,
         problem.neighbourhood_of,
-        np.maximum(complex_room, 0),
-        np.maximum(hood_room, 0),
+        complex_room,
+        hood_room,
     )
-    result = solve(reduced, deadline=deadline, count_only=True)
+    result = solve(reduced, deadline=deadline, count_only=count_only)
     if not result.optimal:
         return None
-    return 1 + result.count
+    chosen = np.sort(np.append(rest[result.edges], edge))
+    return 1 + result.count, int(problem.edge_score[edge]) + result.total_score, chosen
 
 
-def _used(problem: AssignmentProblem, chosen: np.ndarray) -> np.ndarray:
+def used_dwellings(problem: AssignmentProblem, chosen: np.ndarray) -> np.ndarray:
     used = np.zeros(problem.n_dwellings, dtype=bool)
     used[problem.edge_dwelling[chosen]] = True
     return used

@@ -10,20 +10,53 @@ from decimal import Decimal
 
 
 @dataclass(frozen=True, slots=True)
+class AowCohort:
+    """People born in [born_from, born_before) reach the AOW age (`years` + `months`) in the
+    calendar year `reached_in` (Algemene Ouderdomswet art. 7a: who reaches the AOW age in a year
+    gets that year's AOW age)."""
+
+    born_from: date
+    born_before: date
+    reached_in: int
+    years: int
+    months: int
+
+
+@dataclass(frozen=True, slots=True)
+class AowAges:
+    """The AOW age per birth cohort as published (data, with its source, in app/data).
+
+    Cohorts are contiguous and in birth order. Someone born before the first cohort reached the
+    AOW age before 1 January of the first cohort's year; for someone born after the last, the
+    AOW age is not yet set, but it is at least the last cohort's (the law lets it rise, never
+    fall) and is reached after the last cohort's year.
+    """
+
+    cohorts: tuple[AowCohort, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class YearLimits:
-    """One calendar year's legal limits (data per year, never literals in code)."""
+    """The legal figures an agenda applies: one calendar year's limits (data per year, never
+    literals in code) and the AOW-age table that decides who counts as at pension age.
+
+    `daeb_rent_limit` is the DAEB rent limit (also the huurtoeslag rent limit): the most rent
+    passend toewijzen allows a household above the income limit. It was called
+    `liberalisation_limit` before; since the Wet betaalbare huur "liberalisatiegrens" names the
+    top of the middle segment instead.
+    """
 
     year: int
     low_cap: Decimal
     high_cap: Decimal
-    liberalisation_limit: Decimal
+    daeb_rent_limit: Decimal
     income_limit_single: Decimal
     income_limit_multi: Decimal
     income_limit_single_pension: Decimal
     income_limit_multi_pension: Decimal
-    pension_age: int
     service_costs_count: bool
     service_costs_max: Decimal | None
+    aow_ages: AowAges
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +84,9 @@ class Policy:
     max_per_neighbourhood: int
     spread_window_months: int
     weights: ScoreWeights = field(default_factory=ScoreWeights)
+    corporation_decline_scope_days: Mapping[str, int] = field(default_factory=dict)
+    """Decline reason -> days during which a corporation's decline with that reason excludes all
+    of that corporation's dwellings for the case (`declined_by_corporation_earlier`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +115,9 @@ class CaseProfile:
     preferred_areas: tuple[str, ...]
     excluded_areas: tuple[str, ...]
     contract_form: str
+    birth_month: int | None = None
+    """1-12 when the care provider recorded it; with it age and pension age are exact except in
+    the month the birthday falls (see `app.matching.ages`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,3 +149,22 @@ class SpreadUsage:
 
     per_complex: Mapping[str, int] = field(default_factory=dict)
     per_neighbourhood: Mapping[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class EarlierDecline:
+    """A proposal of this case for this dwelling that ended in a decline: `client_decline`,
+    `corporation_decline` or the chair's explicit `withdraw` (never an automatic closure).
+
+    `corporation_id` is the declined dwelling's corporation, so a widened corporation decline
+    still applies when that dwelling is no longer on offer. `decided_on` is the date of the
+    decision (Europe/Amsterdam).
+    """
+
+    case_id: str
+    dwelling_id: str
+    corporation_id: str
+    decision: str
+    reason: str | None
+    decided_on: date
+    proposal_id: str | None = None

@@ -1,4 +1,4 @@
-"""Exact money, calendar and age arithmetic shared by the vectorised and the scalar rules."""
+"""Exact money and calendar arithmetic shared by the vectorised and the scalar rules."""
 
 from datetime import date
 from decimal import Decimal
@@ -34,11 +34,6 @@ def months_registered(registration_date: date | None, meeting_date: date) -> int
     if registration_date is None:
         return 0
     return max(0, full_months(registration_date, meeting_date))
-
-
-def age_at(meeting_date: date, birth_year: int) -> int:
-    """Age as the rules define it: meeting year minus birth year (no birth date is recorded)."""
-    return meeting_date.year - birth_year
 
 
 def to_score_units(score: float) -> int:

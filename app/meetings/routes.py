@@ -6,7 +6,7 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Query, Response
 
 from app.access_log.deps import AccessContextDep
-from app.db import SessionDep
+from app.db import SessionDep, SettingsDep
 from app.fastjson import FastJSONResponse
 from app.idempotency import IdempotencyDep
 from app.meetings import service
@@ -96,12 +96,14 @@ def publish_meeting(
     meeting_id: uuid.UUID,
     context: AccessContextDep,
     session: SessionDep,
+    settings: SettingsDep,
     response: Response,
     if_match: IfMatch = None,
 ) -> MeetingPublic:
     """Freeze the agenda and turn its proposals into the meeting's proposals (chair, once)."""
     meeting, table = service.get_meeting(session, context, meeting_id)
-    meeting = service.publish(session, context, meeting, table, if_match)
+    budget = settings.solver_time_budget_seconds
+    meeting = service.publish(session, context, meeting, table, if_match, budget)
     response.headers["ETag"] = etag(meeting)
     return service.meeting_public(session, meeting)
 
@@ -113,9 +115,10 @@ def publish_meeting(
     dependencies=limited(EndpointClass.agenda),
 )
 def get_meeting_agenda(
-    meeting_id: uuid.UUID, context: AccessContextDep, session: SessionDep
+    meeting_id: uuid.UUID, context: AccessContextDep, session: SessionDep, settings: SettingsDep
 ) -> Response:
     """The frozen agenda as the caller may see it, with `changes` since publication (before
     publication: the live agenda of the meeting's date)."""
     meeting, table = service.get_meeting(session, context, meeting_id)
-    return FastJSONResponse(service.meeting_agenda(session, context, meeting, table))
+    budget = settings.solver_time_budget_seconds
+    return FastJSONResponse(service.meeting_agenda(session, context, meeting, table, budget))

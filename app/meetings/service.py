@@ -87,12 +87,14 @@ def publish(
     meeting: Meeting,
     table: OutflowTable,
     if_match: str | None,
+    time_budget: float,
 ) -> Meeting:
     """Freeze the agenda for the meeting's date and make its proposals (chair only, once);
-    see `_compute_and_propose` for how two publishes, or a publish and edits, meet."""
+    see `_compute_and_propose` for how two publishes, or a publish and edits, meet;
+    `time_budget` is the solver's budget in seconds (`app.agenda.service.run_engine`)."""
     if context.principal.organisation_id != table.chair_organisation_id:
         raise Forbidden("The chair publishes the agenda.")
-    document, loaded = _compute_and_propose(session, context, meeting, table, if_match)
+    document, loaded = _compute_and_propose(session, context, meeting, table, if_match, time_budget)
     inputs = loaded.inputs
     owners = agenda.owners_of(inputs)
     case_ids = [r.id for r in inputs.cases]
@@ -138,9 +140,10 @@ def _compute_and_propose(
     meeting: Meeting,
     table: OutflowTable,
     if_match: str | None,
+    time_budget: float,
 ) -> tuple[dict[str, Any], agenda.Loaded]:
-    """Compute the agenda to freeze and make its proposals; returns it and what it was
-    computed from.
+    """Compute the agenda to freeze (solver budget `time_budget` seconds) and make its
+    proposals; returns it and what it was computed from.
 
     The engine runs outside the write transaction (`outside_transaction`: a big table never
     holds the SQLite lock or a PostgreSQL transaction). Then, in the transaction that writes:
@@ -156,7 +159,7 @@ def _compute_and_propose(
     loaded = agenda.load(session, table, meeting.date)
     for _ in range(PUBLISH_ATTEMPTS):
         with outside_transaction(session):
-            document = agenda.compute_loaded(loaded, SNAPSHOT_CANDIDATES)
+            document = agenda.compute_loaded(loaded, SNAPSHOT_CANDIDATES, time_budget)
         meeting = lock_one(session, meeting)
         session.refresh(table)
         _check_publishable(meeting, if_match)
@@ -184,17 +187,23 @@ def _versions(session: Session, model: type, ids: list[uuid.UUID]) -> dict[str, 
 
 
 def meeting_agenda(
-    session: Session, context: AccessContext, meeting: Meeting, table: OutflowTable
+    session: Session,
+    context: AccessContext,
+    meeting: Meeting,
+    table: OutflowTable,
+    time_budget: float,
 ) -> dict[str, Any]:
     """The frozen snapshot as the caller may see it, plus what changed since; before
-    publication, the live agenda of the meeting's date."""
+    publication, the live agenda of the meeting's date (solver budget `time_budget` seconds)."""
     view = agenda.view_for(context, table)
     me = context.principal.require_organisation()
     if meeting.snapshot is None:
-        document, owners, _ = agenda.compute(session, table, meeting.date, SNAPSHOT_CANDIDATES)
+        document, owners, _ = agenda.compute(
+            session, table, meeting.date, SNAPSHOT_CANDIDATES, time_budget
+        )
         changes: list[dict[str, Any]] = []
     else:
-        document = meeting.snapshot["document"]
+        document = agenda.upgrade_frozen(meeting.snapshot["document"])
         owners = meeting.snapshot["owners"]
         changes = _changes(session, meeting, table.id, meeting.date)
     restricted = agenda.restrict(document, view, me, owners)

@@ -60,6 +60,19 @@ class OutputFormat(StrEnum):
     csv = "csv"
 
 
+# The counts of a FlowRow that flow over a period; `backlog_end` is the stock at its end.
+FLOW_MEASURES = (
+    "new_ready",
+    "housed",
+    "housed_own_lease",
+    "housed_intermediate_lease",
+    "other_exits",
+    "returned",
+    "withdrawn",
+)
+HOUSING_MEASURES = ("housed", "housed_own_lease", "housed_intermediate_lease")
+
+
 class FlowRow(BaseModel):
     """One period (or the whole range) for one group (null: all groups). A null measure is
     suppressed (listed in `suppressed`) or does not apply to the grouping."""
@@ -96,7 +109,8 @@ class MonitorFlows(BaseModel):
     period: Period
     group_by: GroupBy
     suppression: bool = PField(
-        description="True when cells of 1-4 (and complements) are hidden for this viewer."
+        description="True when this viewer gets suppressed figures: cells holding 1-4 people "
+        "other than its own (and complements) are hidden."
     )
     rows: list[FlowRow]
     totals: list[FlowRow]

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Path, Query, Response
 from app.access_log.deps import AccessContextDep
 from app.db import SessionDep
 from app.fastjson import FastJSONResponse
-from app.monitor import service
+from app.monitor import bottlenecks, contingent, export, flows, forecast, placements
 from app.monitor.models import (
     ContingentAgreementIn,
     ContingentAgreementList,
@@ -76,12 +76,12 @@ def get_flows(
     waiting days per period and group. Suppressed for viewers who may not see the cases."""
     table = get_table(session, context.principal, table_id)
     first, last = _range(start, end)
-    document = service.flows(
+    document = flows.flows(
         session, context, table, start=first, end=last, period=period, group_by=group_by
     )
     if format == OutputFormat.csv:
         rows: list[dict[str, Any]] = document["rows"] + document["totals"]
-        return _csv(service.to_csv(rows, service.FLOW_COLUMNS), "uitstroom")
+        return _csv(export.to_csv(rows, flows.FLOW_COLUMNS), "uitstroom")
     return FastJSONResponse(document)
 
 
@@ -102,11 +102,11 @@ def get_placements(
     """Housings per neighbourhood (concentration)."""
     table = get_table(session, context.principal, table_id)
     first, last = _range(start, end)
-    document = service.placements(session, context, table, start=first, end=last)
+    document = placements.placements(session, context, table, start=first, end=last)
     if format == OutputFormat.csv:
         columns = ["neighbourhood_code", "municipality_code", "placements"]
         rows = [*document["rows"], {"neighbourhood_code": "total", "placements": document["total"]}]
-        return _csv(service.to_csv(rows, columns), "plaatsingen")
+        return _csv(export.to_csv(rows, columns), "plaatsingen")
     return FastJSONResponse(document)
 
 
@@ -125,10 +125,10 @@ def get_contingent(
 ) -> Response:
     """Contingent agreed and realised per corporation in a year."""
     table = get_table(session, context.principal, table_id)
-    document = service.contingent(session, context, table, year=year)
+    document = contingent.contingent(session, context, table, year=year)
     if format == OutputFormat.csv:
         columns = ["corporation_id", "corporation_name", "agreed", "realised", "realised_share"]
-        return _csv(service.to_csv(document["rows"], columns), f"contingent-{year}")
+        return _csv(export.to_csv(document["rows"], columns), f"contingent-{year}")
     return FastJSONResponse(document)
 
 
@@ -149,7 +149,7 @@ def get_bottlenecks(
     table = get_table(session, context.principal, table_id)
     first, last = _range(start, end)
     return FastJSONResponse(
-        service.bottleneck_history(session, context, table, start=first, end=last)
+        bottlenecks.bottleneck_history(session, context, table, start=first, end=last)
     )
 
 
@@ -169,7 +169,7 @@ def get_forecast(
 ) -> Response:
     """Dwellings needed in the next 12 months, with the method next to the number."""
     table = get_table(session, context.principal, table_id)
-    return FastJSONResponse(service.forecast(session, context, table, on=date or today()))
+    return FastJSONResponse(forecast.forecast(session, context, table, on=date or today()))
 
 
 @router.put(
@@ -188,7 +188,7 @@ def put_agreement(
 ) -> ContingentAgreementPublic:
     """Record the contingent a corporation agreed for a year (municipality or chair)."""
     table = get_table(session, context.principal, table_id)
-    row, created = service.put_agreement(session, context, table, year, corporation_id, payload)
+    row, created = contingent.put_agreement(session, context, table, year, corporation_id, payload)
     response.status_code = 201 if created else 200
     return ContingentAgreementPublic.model_validate(row, from_attributes=True)
 
@@ -206,7 +206,7 @@ def list_agreements(
 ) -> ContingentAgreementList:
     """The table's contingent agreements."""
     table = get_table(session, context.principal, table_id)
-    rows = service.list_agreements(session, table, year)
+    rows = contingent.list_agreements(session, table, year)
     return ContingentAgreementList(
         items=[ContingentAgreementPublic.model_validate(r, from_attributes=True) for r in rows]
     )

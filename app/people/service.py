@@ -27,7 +27,7 @@ from app.people.models import (
     SignInThrottle,
 )
 from app.problems import Conflict, NotFound, Unprocessable
-from app.settings import get_settings
+from app.settings import Settings
 from app.sqltypes import utcnow
 from app.versioning import flush, touch
 
@@ -226,11 +226,12 @@ def _record_sign_in(session: Session, person: Person, now: datetime, password: s
             set_committed_value(person, name, value)
 
 
-def sign_in(session: Session, email: str, password: str, address: str) -> SignInOutcome:
+def sign_in(
+    session: Session, email: str, password: str, address: str, *, settings: Settings
+) -> SignInOutcome:
     """Check the password; count failures per email and per client address, and lock either
-    for the lock-out window once it has too many. An unknown email is counted and answered
-    exactly like a wrong password."""
-    settings = get_settings()
+    for the lock-out window once it has too many (`settings.signin_*`). An unknown email is
+    counted and answered exactly like a wrong password."""
     email = normalise_email(email)
     now = utcnow()
     window = timedelta(minutes=settings.signin_lockout_minutes)
@@ -261,8 +262,9 @@ def sign_in(session: Session, email: str, password: str, address: str) -> SignIn
 # --- sessions ------------------------------------------------------------------------------
 
 
-def start_session(session: Session, person: Person) -> str:
-    """A new session (never a reused one, against session fixation); returns the cookie token."""
+def start_session(session: Session, person: Person, *, settings: Settings) -> str:
+    """A new session (never a reused one, against session fixation) that ends
+    `settings.session_absolute_hours` from now at the latest; returns the cookie token."""
     token = security.new_session_token()
     now = utcnow()
     session.add(
@@ -271,7 +273,7 @@ def start_session(session: Session, person: Person) -> str:
             token_hash=security.hash_token(token),
             created_at=now,
             last_seen_at=now,
-            expires_at=now + timedelta(hours=get_settings().session_absolute_hours),
+            expires_at=now + timedelta(hours=settings.session_absolute_hours),
         )
     )
     session.flush()
@@ -291,8 +293,9 @@ class SignedIn:
         return PersonRole(self.person.role)
 
 
-def resolve_session(session: Session, token: str) -> SignedIn | None:
-    """The session behind a cookie token, if it is still valid (idle and absolute expiry)."""
+def resolve_session(session: Session, token: str, *, settings: Settings) -> SignedIn | None:
+    """The session behind a cookie token, if it is still valid (absolute expiry, and idle for
+    at most `settings.session_idle_minutes`)."""
     if not token or len(token) > 100:
         return None
     row = session.exec(
@@ -301,7 +304,7 @@ def resolve_session(session: Session, token: str) -> SignedIn | None:
     if row is None:
         return None
     now = utcnow()
-    idle = timedelta(minutes=get_settings().session_idle_minutes)
+    idle = timedelta(minutes=settings.session_idle_minutes)
     person = session.get(Person, row.person_id)
     if (
         row.expires_at <= now

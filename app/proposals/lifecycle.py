@@ -81,9 +81,11 @@ def fire(
     reason: str | None,
     actor: uuid.UUID,
     api_key: uuid.UUID | None,
+    automatic: bool = False,
 ) -> ProposalDecision:
     """Take `decision` on the proposal (409 when its status refuses it) and record it; returns
-    the record, whose `parked_until` the caller sets when the decline parks the case."""
+    the record, whose `parked_until` the caller sets when the decline parks the case.
+    `automatic`: the service closes the proposal itself (not a decline the agenda remembers)."""
     from_status = proposal.status
     proposal.status = MACHINE.target(from_status, decision)
     proposal.status_reason = reason
@@ -95,6 +97,7 @@ def fire(
         from_status=from_status,
         to_status=proposal.status,
         reason=reason,
+        automatic=automatic,
         actor_organisation_id=actor,
         actor_api_key_id=api_key,
     )

@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel
 from pydantic import Field as PField
-from sqlalchemy import JSON, Index, text
+from sqlalchemy import JSON, Index, false, text
 from sqlmodel import Field, SQLModel
 
 from app.ids import uuid7
@@ -160,6 +160,12 @@ class ProposalDecision(SQLModel, table=True):
     to_status: ProposalStatus = Field(sa_type=StatusType(ProposalStatus, 32))
     reason: str | None = Field(default=None, max_length=32)
     parked_until: date | None = None
+    automatic: bool = Field(
+        default=False,
+        sa_column_kwargs={"server_default": false()},
+        description="The service closed the proposal itself (case on hold or withdrawn, dwelling "
+        "withdrawn, superseded): not a decline of the pair.",
+    )
     actor_organisation_id: uuid.UUID = Field(foreign_key="organisations.id")
     actor_api_key_id: uuid.UUID | None = Field(default=None, foreign_key="api_keys.id")
     at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
@@ -189,6 +195,11 @@ class DecisionPublic(BaseModel):
     to_status: ProposalStatus
     reason: DecisionReason | None
     parked_until: date | None = PField(description="Set when the decline parks the case.")
+    automatic: bool = PField(
+        description="True when the service closed the proposal itself (the case was put on hold "
+        "or withdrawn, the dwelling withdrawn, or the case or dwelling housed elsewhere): such a "
+        "closure is not a decline, and the pair may be proposed again."
+    )
     actor_organisation_id: uuid.UUID
     actor_api_key_id: uuid.UUID | None
     at: datetime

@@ -91,12 +91,19 @@ def decide(
 ) -> Response:
     """Record a decision: nominate, corporation_accept/decline, plan_viewing, client_decline,
     sign_tenancy, house, withdraw. Illegal transitions and lost races answer 409."""
-    if replay := idempotency.replay(payload):
+
+    def reread(stored_id: uuid.UUID) -> tuple[ProposalPublic, dict[str, str]]:
+        # The answer holds score components derived from the case file: not kept in the
+        # idempotency record, read again with the caller's access on replay.
+        proposal, _, role = service.get_proposal(session, context, stored_id)
+        return service.proposal_public(session, proposal, role), {"ETag": etag(proposal)}
+
+    if replay := idempotency.replay(payload, reread):
         return replay
     proposal, table, role = service.get_proposal(session, context, proposal_id)
     proposal = service.decide(session, context, proposal, table, role, payload, if_match)
     body = service.proposal_public(session, proposal, role)
-    return idempotency.respond(body, 200, {"ETag": etag(proposal)})
+    return idempotency.respond(body, 200, {"ETag": etag(proposal)}, resource_id=proposal.id)
 
 
 @router.get(

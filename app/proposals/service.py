@@ -18,11 +18,13 @@ from sqlmodel import Session, select
 from app.access_log import service as access_log
 from app.access_log.models import AccessAction
 from app.access_log.service import AccessContext
+from app.cases import dates
 from app.cases import lifecycle as case_lifecycle
 from app.cases.lifecycle import CaseEvent
 from app.cases.models import Case, ContractForm
-from app.limits.service import get_limits
-from app.matching import SpreadUsage
+from app.limits.service import engine_limits, limits_for
+from app.matching import SpreadUsage, applicable_income_limit
+from app.matching.units import to_cents
 from app.organisations.models import Organisation, OrganisationKind
 from app.problems import Conflict, Forbidden, NotFound, Unprocessable
 from app.proposals import lifecycle
@@ -193,6 +195,7 @@ def decide(
         raise Unprocessable("reason", f"{decision} takes no reason", "reason_not_allowed")
     if decision == Decision.house:
         proposal.housed_on = _housing_date(session, proposal, data)
+        dates.check_move_in(case, proposal.housed_on)
         proposal.lease_form = _lease_form(case, vacancy, data)
     actor = context.principal.require_organisation()
     key = context.principal.api_key_id
@@ -209,7 +212,8 @@ def decide(
         record.parked_until = _release(
             session, case, vacancy, decision, reason, table, actor=actor, api_key=key
         )
-    flush(session, if_match, "proposal")
+    # The database checks the move-in against the ready date too: 409 if a race broke it.
+    dates.flush_dates(session, if_match, "proposal")
     log_shown(session, context, [proposal], AccessAction.decision)
     _notify(session, proposal, table, decision, from_status, reason)
     return proposal
@@ -287,11 +291,19 @@ def _close_by_system(
     reason: DecisionReason,
     context: AccessContext,
 ) -> None:
-    """The case or the dwelling left the table's reach: its open proposal is withdrawn and the
-    other party is free again."""
+    """The case or the dwelling left the table's reach: its open proposal is withdrawn (an
+    `automatic` closure, not a decline of the pair) and the other party is free again."""
     actor = context.principal.require_organisation()
     key = context.principal.api_key_id
-    lifecycle.fire(session, proposal, Decision.withdraw, reason=reason, actor=actor, api_key=key)
+    lifecycle.fire(
+        session,
+        proposal,
+        Decision.withdraw,
+        reason=reason,
+        actor=actor,
+        api_key=key,
+        automatic=True,
+    )
     case_lifecycle.fire(session, case, CaseEvent.release, actor=actor, api_key=key)
     vacancy_lifecycle.fire(session, vacancy, VacancyEvent.release)
 
@@ -431,23 +443,22 @@ def case_profile(
     session: Session, context: AccessContext, proposal: Proposal, role: str
 ) -> CaseProfile:
     """The minimal profile of a proposed case (logged: it is an access to the case file)."""
+    from app.agenda.service import case_profile as engine_case
+
     case = session.get(Case, proposal.case_id)
     assert case is not None
-    limits = get_limits(session, (proposal.housed_on or today()).year)
+    on = proposal.housed_on or today()
+    limits = limits_for(session, on)
     household = case.household_adults + case.household_children
-    category = IncomeCategory.within_daeb_limit
-    if limits is not None:
-        pension = today().year - case.birth_year >= limits.pension_age
-        if household == 1:
-            ptw = limits.income_limit_single_pension if pension else limits.income_limit_single
-            daeb = limits.daeb_income_limit_single
-        else:
-            ptw = limits.income_limit_multi_pension if pension else limits.income_limit_multi
-            daeb = limits.daeb_income_limit_multi
-        if case.income_annual_taxable <= ptw:
-            category = IncomeCategory.within_passend_toewijzen_limit
-        elif case.income_annual_taxable > daeb:
-            category = IncomeCategory.above_daeb_limit
+    # The same function the rules use decides the passend-toewijzen limit (pension age included).
+    limit = applicable_income_limit(engine_case(case), engine_limits(limits), on)
+    daeb = limits.daeb_income_limit_single if household == 1 else limits.daeb_income_limit_multi
+    if to_cents(case.income_annual_taxable) <= limit.limit_cents:
+        category = IncomeCategory.within_passend_toewijzen_limit
+    elif case.income_annual_taxable > daeb:
+        category = IncomeCategory.above_daeb_limit
+    else:
+        category = IncomeCategory.within_daeb_limit
     access_log.record(session, context, AccessAction.profile, [(case.id, case.table_id)])
     return CaseProfile(
         proposal_id=proposal.id,

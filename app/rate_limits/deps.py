@@ -7,17 +7,18 @@ from fastapi import Depends
 from sqlmodel import Session
 
 from app.auth import CurrentPrincipal, Principal
-from app.db import SessionDep
+from app.db import SessionDep, SettingsDep
 from app.problems import TooManyRequests
 from app.rate_limits.service import EndpointClass, per_minute, take
-from app.settings import get_settings
+from app.settings import Settings
 from app.sqltypes import utcnow
 
 
-def _enforce(session: Session, subject: str, endpoint_class: EndpointClass) -> None:
+def _enforce(
+    session: Session, settings: Settings, subject: str, endpoint_class: EndpointClass
+) -> None:
     """Take a token or raise 429; a token taken is committed at once (it counts even if the
     request fails later; what the request wrote before is only the key's last-used time)."""
-    settings = get_settings()
     if not settings.rate_limits_enabled:
         return
     refused = take(
@@ -45,15 +46,18 @@ def subject_of(principal: Principal) -> str:
 def rate_limit(endpoint_class: EndpointClass) -> Callable[..., None]:
     """A dependency that takes a token of `endpoint_class` for the calling key (429 if none)."""
 
-    def dependency(principal: CurrentPrincipal, session: SessionDep) -> None:
-        _enforce(session, subject_of(principal), endpoint_class)
+    def dependency(principal: CurrentPrincipal, session: SessionDep, settings: SettingsDep) -> None:
+        _enforce(session, settings, subject_of(principal), endpoint_class)
 
     return dependency
 
 
-def limit_person(session: Session, person_id: object, endpoint_class: EndpointClass) -> None:
-    """The same budget for a person signed in on the pages (their own bucket)."""
-    _enforce(session, f"person:{person_id}", endpoint_class)
+def limit_person(
+    session: Session, settings: Settings, person_id: object, endpoint_class: EndpointClass
+) -> None:
+    """The same budget for a person signed in on the pages (their own bucket), with the limits of
+    the application's `settings`."""
+    _enforce(session, settings, f"person:{person_id}", endpoint_class)
 
 
 def limited(endpoint_class: EndpointClass) -> list:  # type: ignore[type-arg]

@@ -50,6 +50,22 @@ def _default_parking() -> dict[str, int]:
     return {"no_show": 90, "not_ready_to_move": 60}
 
 
+def _default_decline_scope() -> dict[str, int]:
+    return {"failed_reference_check": 365, "rent_arrears": 365}
+
+
+ScopeDays = Annotated[int, Field(ge=0, le=3650)]
+
+
+def _corporation_decline_reasons(value: dict[str, int]) -> dict[str, int]:
+    from app.proposals.models import REASONS
+
+    unknown = sorted(set(value) - REASONS["corporation_decline"])
+    if unknown:
+        raise ValueError(f"not a corporation decline reason: {', '.join(unknown)}")
+    return value
+
+
 def _default_rooms() -> dict[str, RoomRange]:
     return {"1": (1, 3), "2": (2, 3), "3": (3, 4), "4": (3, 5), "5": (4, None)}
 
@@ -73,6 +89,13 @@ class TablePolicy(ApiModel):
         description="Days a case is parked (not matched) after a decline with this reason; "
         "reasons not listed park nothing.",
     )
+    corporation_decline_scope_days: dict[str, ScopeDays] = Field(
+        default_factory=_default_decline_scope,
+        description="A declined pair is never proposed again. A corporation decline with a reason "
+        "listed here also keeps the case from all of that corporation's dwellings for this many "
+        "days after the decision (`declined_by_corporation_earlier`); 0 or not listed: the "
+        "declined pair only.",
+    )
 
     @field_validator("decline_parking_days")
     @classmethod
@@ -83,6 +106,11 @@ class TablePolicy(ApiModel):
         if unknown:
             raise ValueError(f"not a decline reason: {', '.join(unknown)}")
         return value
+
+    @field_validator("corporation_decline_scope_days")
+    @classmethod
+    def _known_corporation_reasons(cls, value: dict[str, int]) -> dict[str, int]:
+        return _corporation_decline_reasons(value)
 
     @field_validator("rooms_by_household_size")
     @classmethod
@@ -108,6 +136,7 @@ class TablePolicyPatch(ApiModel):
     spread_window_months: int | None = Field(None, ge=0, le=240)
     score_weights: dict[str, Weight] | None = None
     decline_parking_days: dict[str, ParkingDays] | None = None
+    corporation_decline_scope_days: dict[str, ScopeDays] | None = None
 
     @model_validator(mode="after")
     def _no_nulls(self) -> "TablePolicyPatch":

@@ -8,14 +8,18 @@ from dataclasses import dataclass
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import bindparam, insert, or_, tuple_, update
+from sqlalchemy import bindparam, or_, tuple_, update
 from sqlalchemy import select as sa_select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, select
 
 from app.access_log.service import AccessContext
 from app.auth import Principal
+from app.db import LostRace
 from app.flat import flatten
 from app.ids import uuid7
+from app.jsonrows import json_rows, recordset
 from app.organisations.models import OrganisationKind
 from app.problems import Forbidden, NotFound, ProblemError, field_name
 from app.sqltypes import utcnow
@@ -177,7 +181,18 @@ def upsert_vacancies(
     *,
     batch: bool,
 ) -> list[UpsertOutcome]:
-    """Create or update each item by (corporation, external_ref); all or nothing."""
+    """Create or update each item by (corporation, external_ref); all or nothing.
+
+    Returns one outcome per item, in the request's order: `created`, `updated` (a content field
+    differs; the version goes up by one) or `unchanged`. Raises `InvalidVacancies` (422) listing
+    every invalid item, and `LostRace` when a concurrent request inserted one of the new
+    references first (the request then runs again and finds it: app/transient.py).
+
+    Safe against concurrent batches with overlapping references on PostgreSQL: the known rows
+    are locked before they are compared, the new ones inserted with `ON CONFLICT DO NOTHING`,
+    both in reference order, so two batches take their locks in the same order (no deadlock)
+    and the report says what this batch did to the rows as they were when it changed them.
+    """
     corporation_id = principal.require_kind(OrganisationKind.housing_corporation)
     parsed = [r for r in raw_items if isinstance(r, VacancyIn)]
     unparsed = [r for r in raw_items if not isinstance(r, VacancyIn)]
@@ -188,13 +203,18 @@ def upsert_vacancies(
         raise InvalidVacancies(errors, batch)
 
     # Core rows, not ORM objects: building 1000 ORM instances costs more than the upsert itself.
+    # Locked (PostgreSQL; SQLite runs one writer at a time), so nobody changes them between the
+    # comparison below and our commit.
     existing = {
         row.external_ref: row
         for row in session.connection().execute(
-            sa_select(VACANCY_TABLE).where(
+            sa_select(VACANCY_TABLE)
+            .where(
                 VACANCY_TABLE.c.corporation_id == corporation_id,
                 VACANCY_TABLE.c.external_ref.in_([i.external_ref for i in items]),
             )
+            .order_by(VACANCY_TABLE.c.external_ref)
+            .with_for_update()
         )
     }
     now = utcnow()
@@ -214,6 +234,7 @@ def upsert_vacancies(
                     "id": new_id,
                     "corporation_id": corporation_id,
                     "external_ref": item.external_ref,
+                    "version": 1,  # core rows: the ORM's version counter starts here too
                     "created_at": now,
                     "updated_at": now,
                 }
@@ -227,7 +248,7 @@ def upsert_vacancies(
         else:
             outcomes.append(UpsertOutcome(current.id, item.external_ref, "unchanged"))
     if inserts:
-        session.exec(insert(VACANCY_TABLE), params=inserts)  # type: ignore[call-overload]
+        _insert_new(session, inserts)
     if updates:
         # The status and the version are computed from the row as it is when updated, so a
         # decision taken meanwhile on a proposed dwelling is neither overwritten nor lost;
@@ -245,6 +266,34 @@ def upsert_vacancies(
         )
         session.connection().execute(statement, updates)
     return outcomes
+
+
+def _insert_new(session: Session, rows: list[dict[str, Any]]) -> None:
+    """`INSERT ... ON CONFLICT (corporation_id, external_ref) DO NOTHING`, in reference order;
+    raises `LostRace` when a concurrent request inserted one of them first (it was not
+    there when we looked), so that the request runs again and updates it instead."""
+    connection = session.connection()
+    ordered = sorted(rows, key=lambda row: row["external_ref"])
+    if connection.dialect.name == "postgresql":
+        # The rows as one JSON parameter, typed by the table's own row type: a statement of a
+        # few kilobytes instead of a VALUES list with 28 parameters per row.
+        given = recordset(VACANCY_TABLE, bindparam("rows"))
+        columns = [c.name for c in VACANCY_TABLE.columns]
+        statement: Any = pg_insert(VACANCY_TABLE).from_select(
+            columns, sa_select(*(given.c[name] for name in columns)).order_by(given.c.external_ref)
+        )
+        parameters: Any = {"rows": json_rows(VACANCY_TABLE, ordered)}
+    else:
+        statement = sqlite_insert(VACANCY_TABLE)
+        parameters = ordered  # sent as multi-row VALUES, in this order
+    statement = statement.on_conflict_do_nothing(
+        index_elements=["corporation_id", "external_ref"]
+    ).returning(VACANCY_TABLE.c.external_ref)
+    inserted = connection.execute(statement, parameters).all()
+    if len(inserted) != len(rows):
+        raise LostRace(
+            f"{len(rows) - len(inserted)} new vacancy reference(s) inserted concurrently"
+        )
 
 
 def _visible_clause(principal: Principal):  # type: ignore[no-untyped-def]

@@ -29,3 +29,14 @@ def install(app: FastAPI) -> None:
         return with_security_headers(error_page(request, exc.status_code))
 
     app.add_exception_handler(StarletteHTTPException, http_error)
+
+
+def page_failure(request: Request, status: int, retry_after: int) -> Response | None:
+    """A Dutch error page for a failure `app.transient` answers on a page's address (None on
+    the API's, which answers problem+json)."""
+    if request.url.path.startswith(API_PREFIXES):
+        return None
+    response = with_security_headers(error_page(request, status))
+    if retry_after:
+        response.headers["Retry-After"] = str(retry_after)
+    return response

@@ -66,7 +66,8 @@ def load(session: Session, web: Web, meeting_id: uuid.UUID) -> AgendaData:
     """The agenda through the services: 404 outside the caller's reach, every case shown logged."""
     context = web.access()
     meeting, table = meetings_service.get_meeting(session, context, meeting_id)
-    document = meetings_service.meeting_agenda(session, context, meeting, table)
+    budget = web.settings.solver_time_budget_seconds
+    document = meetings_service.meeting_agenda(session, context, meeting, table, budget)
     info = table_public(session, table)
     data = AgendaData(
         meeting=meeting,
@@ -124,7 +125,8 @@ def sections(data: AgendaData) -> list[Section]:
                     number(p["score"], 2),
                     components_text(p["components"]),
                     ", ".join(
-                        f"{case_code(o['case_id'])} (score {number(o['score'], 2)})"
+                        f"{case_code(o['case_id'])} (score {number(o['score'], 2)}; "
+                        f"{labels.label('trade_off', o.get('trade_off', 'fewer_housed'))})"
                         for o in p["passed_over"] or []
                     ),
                 ]
@@ -170,6 +172,37 @@ def sections(data: AgendaData) -> list[Section]:
             [("", e["vacancy_id"]) for e in doc["candidates_by_vacancy"]],
         ),
     ]
+    left_unhoused = doc.get("left_unhoused", [])
+    if left_unhoused:
+        result.append(
+            Section(
+                "niet_gehuisvest",
+                "Niet gehuisvest ondanks een passende woning: het beste alternatief",
+                ["Dossier", "Zou krijgen", "Score", "Gehuisvest dan", "Afweging", "Verandert"],
+                [
+                    [
+                        case_code(u["case_id"]),
+                        data.vacancy_label(u["vacancy_id"]),
+                        number(u["score"], 2),
+                        str(u["housed_if_given"]),
+                        labels.label("trade_off", u["trade_off"]),
+                        "; ".join(
+                            f"{case_code(c['case_id']) or 'ander dossier'} "
+                            f"({data.vacancy_label(c['vacancy_id'])}) naar "
+                            + (
+                                data.vacancy_label(c["moves_to_vacancy_id"])
+                                if c["moves_to_vacancy_id"]
+                                else "geen woning"
+                            )
+                            for c in u["displaced"]
+                        ),
+                    ]
+                    for u in left_unhoused
+                ],
+                [(u["case_id"], u["vacancy_id"]) for u in left_unhoused],
+                [1, 1, 0.6, 0.6, 2, 3],
+            )
+        )
     bottlenecks = doc["bottlenecks"]
     if bottlenecks is not None:
         result.append(

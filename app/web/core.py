@@ -21,12 +21,13 @@ from starlette.responses import Response
 
 from app.access_log.service import AccessContext
 from app.auth import Principal
-from app.db import SessionDep
+from app.db import SessionDep, app_settings
 from app.people import security
 from app.people.models import PersonRole
 from app.people.service import SignedIn, principal_for, resolve_session
 from app.problems import Forbidden, ProblemError
-from app.settings import get_settings
+from app.settings import Settings
+from app.transient import classify
 from app.web import labels
 
 log = logging.getLogger(__name__)
@@ -62,34 +63,37 @@ SECURITY_HEADERS = {
 DOWNLOAD_HEADERS = {"X-Content-Type-Options": "nosniff", "Cache-Control": "no-store"}
 
 
-def session_cookie_name() -> str:
+def _secure(request: Request) -> bool:
+    return app_settings(request).session_cookie_secure
+
+
+def session_cookie_name(request: Request) -> str:
     # The __Host- prefix makes the browser refuse the cookie unless it is Secure, for this host
     # only and for every path: no subdomain can plant or read it.
-    return "__Host-uitstroom_sessie" if get_settings().session_cookie_secure else "uitstroom_sessie"
+    return "__Host-uitstroom_sessie" if _secure(request) else "uitstroom_sessie"
 
 
-def signin_cookie_name() -> str:
+def signin_cookie_name(request: Request) -> str:
     """The double-submit cookie that protects the sign-in form itself (before any session)."""
-    secure = get_settings().session_cookie_secure
-    return "__Host-uitstroom_aanmelden" if secure else "uitstroom_aanmelden"
+    return "__Host-uitstroom_aanmelden" if _secure(request) else "uitstroom_aanmelden"
 
 
-def set_cookie(response: Response, name: str, value: str, max_age: int | None = None) -> None:
+def set_cookie(
+    request: Request, response: Response, name: str, value: str, max_age: int | None = None
+) -> None:
     response.set_cookie(
         name,
         value,
         max_age=max_age,
         path="/",
-        secure=get_settings().session_cookie_secure,
+        secure=_secure(request),
         httponly=True,
         samesite="lax",
     )
 
 
-def clear_cookie(response: Response, name: str) -> None:
-    response.delete_cookie(
-        name, path="/", secure=get_settings().session_cookie_secure, httponly=True, samesite="lax"
-    )
+def clear_cookie(request: Request, response: Response, name: str) -> None:
+    response.delete_cookie(name, path="/", secure=_secure(request), httponly=True, samesite="lax")
 
 
 # --- formatting ----------------------------------------------------------------------------
@@ -143,8 +147,54 @@ def case_code(value: Any) -> str:
     return f"D-{short_id(value)}" if value else ""
 
 
+# Why-not figures that are codes, dates or ids, and how a page shows them.
+DETAIL_LABELS = {
+    "decision": "decision",
+    "reason": "decision_reason",
+    "status_reason": "status_reason",
+    "proposal_status": "proposal_status",
+}
+DETAIL_DATES = frozenset(
+    {
+        "decided_on",
+        "until",
+        "parked_until",
+        "ready_since",
+        "exit_date",
+        "meeting_date",
+        "latest",
+        "available_from",
+        "registration_date",
+        "valid_until",
+    }
+)
+
+ID_PREFIXES = {"vacancy_id": "W", "proposal_id": "V", "corporation_id": "O"}
+
+
+def detail_value(key: str, value: Any) -> str:
+    """One why-not figure in Dutch: yes/no, a label for a code, a Dutch date, a short id."""
+    if value is True or value is False:
+        return "ja" if value else "nee"
+    if value is None or value == "":
+        return "\u2013"
+    if key in DETAIL_LABELS:
+        return labels.label(DETAIL_LABELS[key], value)
+    if key in DETAIL_DATES:
+        return dutch_date(value)
+    if key == "case_id":
+        return case_code(value)
+    if key in ID_PREFIXES:
+        return f"{ID_PREFIXES[key]}-{short_id(value)}"
+    if isinstance(value, str) and value in labels.DETAIL_VALUES:
+        return labels.label("detail_value", value)
+    return str(value)
+
+
 templates = Jinja2Templates(directory=str(HERE / "templates"))
-templates.env.globals.update(label=labels.label, labels=labels, case_code=case_code)
+templates.env.globals.update(
+    label=labels.label, labels=labels, case_code=case_code, detail_value=detail_value
+)
 templates.env.filters.update(
     datum=dutch_date, tijdstip=dutch_datetime, getal=number, euro=euro, kort=short_id, kamers=rooms
 )
@@ -198,6 +248,11 @@ class Web:
         return self.signed_in.role
 
     @property
+    def settings(self) -> Settings:
+        """The settings the application was created with."""
+        return app_settings(self.request)
+
+    @property
     def principal(self) -> Principal:
         return principal_for(self.signed_in.organisation)
 
@@ -233,8 +288,8 @@ class Web:
 
 
 def current_web(request: Request, session: SessionDep) -> Web:
-    token = request.cookies.get(session_cookie_name(), "")
-    signed_in = resolve_session(session, token) if token else None
+    token = request.cookies.get(session_cookie_name(request), "")
+    signed_in = resolve_session(session, token, settings=app_settings(request)) if token else None
     if signed_in is None:
         raise SignInRequired()
     web = Web(request=request, signed_in=signed_in, token=token)
@@ -307,6 +362,10 @@ ERROR_PAGES = {
     422: ("Ongeldige invoer", "De invoer is niet geldig."),
     429: ("Even wachten", "Te veel pogingen. Probeer het later opnieuw."),
     500: ("Er ging iets mis", "Er ging aan onze kant iets mis. Probeer het later opnieuw."),
+    503: (
+        "Even niet beschikbaar",
+        "De dienst is even niet bereikbaar. Er is niets vastgelegd; probeer het zo opnieuw.",
+    ),
 }
 
 
@@ -345,8 +404,8 @@ class WebRoute(APIRoute):
                     target += "?" + request.url.query
                 back = quote(target if request.method == "GET" else "/overzicht", safe="/")
                 response = RedirectResponse(f"/aanmelden?volgende={back}", status_code=303)
-                if request.cookies.get(session_cookie_name()):
-                    clear_cookie(response, session_cookie_name())
+                if request.cookies.get(session_cookie_name(request)):
+                    clear_cookie(request, response, session_cookie_name(request))
             except ProblemError as exc:
                 response = error_page(request, exc.status, _dutch_detail(exc))
                 if exc.status == 429 and "Retry-After" in exc.headers:
@@ -354,7 +413,9 @@ class WebRoute(APIRoute):
             except RequestValidationError as exc:
                 in_path = any(e.get("loc", ("",))[0] == "path" for e in exc.errors())
                 response = error_page(request, 404 if in_path else 400)
-            except Exception:
+            except Exception as exc:
+                if classify(exc) is not None:
+                    raise  # a lost race or no database: app.transient reruns or answers it
                 log.exception("unhandled error on page %s %s", request.method, request.url.path)
                 response = error_page(request, 500)
             return with_security_headers(response)

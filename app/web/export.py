@@ -36,6 +36,14 @@ def status_line(data: AgendaData) -> str:
     )
 
 
+def limits_line(data: AgendaData) -> str:
+    """Which year's legal limits the agenda used, and a warning when it is not its own."""
+    fallback = data.document.get("limits_fallback")
+    if fallback:
+        return "Let op: " + labels.limits_fallback_text(fallback)
+    return f"Wettelijke grenzen van {data.document['limits']['year']}."
+
+
 def agenda_pdf(data: AgendaData, printed_by: str) -> bytes:
     styles = getSampleStyleSheet()
     cell = styles["BodyText"].clone("cell", fontSize=8, leading=10)
@@ -70,6 +78,12 @@ def agenda_pdf(data: AgendaData, printed_by: str) -> bytes:
     story: list = [
         Paragraph(escape(title_of(data)), styles["Title"]),
         Paragraph(escape(status_line(data)), styles["BodyText"]),
+        Paragraph(
+            f"<b>{escape(limits_line(data))}</b>"
+            if data.document.get("limits_fallback")
+            else escape(limits_line(data)),
+            styles["BodyText"],
+        ),
         Spacer(1, 4 * mm),
     ]
     summary = Table(
@@ -119,6 +133,7 @@ def agenda_csv(data: AgendaData) -> str:
     writer.writerow(["agenda", "datum", data.meeting.date.isoformat()])
     writer.writerow(["agenda", "vergadering_id", str(data.meeting.id)])
     writer.writerow(["agenda", "status", _cell(status_line(data))])
+    writer.writerow(["agenda", "grenzen", _cell(limits_line(data))])
     for key, value in summary_rows(data):
         writer.writerow(["samenvatting", _cell(key), value])
     for section in sections(data):

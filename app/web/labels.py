@@ -34,8 +34,29 @@ REASONS = {
     "beschikking_missing": "Wmo-beschikking ontbreekt",
     "rent_arrears": "Huurachterstand bij deze corporatie",
     "registration_too_short": "Inschrijfduur te kort",
+    "declined_earlier": "Eerder afgewezen of ingetrokken voor deze woning",
+    "declined_by_corporation_earlier": (
+        "Eerder afgewezen door deze corporatie (geldt voor al haar woningen)"
+    ),
     "complex_cap_reached": "Maximum per complex bereikt",
     "neighbourhood_cap_reached": "Maximum per buurt bereikt",
+    # Why-not: the case or the dwelling takes no part in the agenda of that date.
+    "case_on_hold": "Dossier is aangehouden",
+    "case_parked": "Dossier staat geparkeerd na een afwijzing",
+    "case_in_open_proposal": "Dossier zit al in een lopend voorstel",
+    "case_housed": "Dossier is al gehuisvest",
+    "case_withdrawn": "Dossier is afgemeld",
+    "case_not_ready_yet": "Dossier is op deze datum nog niet klaar voor uitstroom",
+    "vacancy_in_open_proposal": "Woning zit al in een lopend voorstel",
+    "vacancy_let": "Woning is verhuurd",
+    "vacancy_withdrawn": "Woning is ingetrokken",
+}
+
+# Why an alternative that houses a passed-over case was not chosen.
+TRADE_OFFS = {
+    "fewer_housed": "Er worden dan minder mensen gehuisvest",
+    "lower_total_score": "Evenveel mensen gehuisvest, maar met een lagere totaalscore",
+    "equal_alternative": "Even goed; de vaste volgorde koos het voorstel",
 }
 
 # Figures a why-not answer gives per rule.
@@ -47,7 +68,9 @@ REASON_DETAILS = {
     "household_size": "huishoudgrootte",
     "annual_taxable": "belastbaar jaarinkomen",
     "income_limit": "inkomensgrens",
-    "pension_age_applied": "AOW-leeftijd toegepast",
+    "pension_age_applied": "inkomensgrens voor AOW-leeftijd toegepast",
+    "pension_age_basis": "AOW-leeftijd bepaald op",
+    "age_basis": "leeftijd bepaald op",
     "rooms": "kamers",
     "rooms_min": "minimaal kamers",
     "rooms_max": "maximaal kamers",
@@ -79,6 +102,21 @@ REASON_DETAILS = {
     "urgency": "urgentie",
     "complex": "complex",
     "usage": "in gebruik",
+    "window_months": "spreidingsperiode (maanden)",
+    "decision": "besluit",
+    "reason": "reden",
+    "decided_on": "besloten op",
+    "proposal_id": "voorstel",
+    "times": "aantal keer",
+    "until": "geldt tot",
+    "vacancy_id": "woning",
+    "case_id": "dossier",
+    "status_reason": "reden",
+    "parked_until": "geparkeerd tot",
+    "ready_since": "klaar voor uitstroom sinds",
+    "exit_date": "uitstroomdatum",
+    "proposal_status": "status voorstel",
+    "meeting_date": "vergadering",
 }
 
 COMPONENTS = {
@@ -209,6 +247,16 @@ INCOME_CATEGORIES = {
     "above_daeb_limit": "Boven de DAEB-grens",
 }
 
+# Values in a why-not answer's figures that are codes, not numbers or references.
+DETAIL_VALUES = {
+    "low": "lage aftoppingsgrens",
+    "high": "hoge aftoppingsgrens",
+    "daeb_rent_limit": "DAEB-huurgrens",
+    "birth_month": "geboortejaar en -maand",
+    "birth_year": "geboortejaar (maand doet er niet toe)",
+    "uncertain_strict": "onzeker zonder geboortedatum: de strengste lezing",
+}
+
 CHANGES = {"updated": "gewijzigd na publicatie", "added": "nieuw sinds publicatie"}
 SUBJECTS = {"case": "Dossier", "vacancy": "Woning"}
 
@@ -219,6 +267,8 @@ ALL = {
     "meeting_status": MEETING_STATUSES,
     "reason": REASONS,
     "detail": REASON_DETAILS,
+    "trade_off": TRADE_OFFS,
+    "detail_value": DETAIL_VALUES,
     "component": COMPONENTS,
     "decision": DECISIONS,
     "decision_reason": DECISION_REASONS,
@@ -244,3 +294,15 @@ def label(group: str, code: object) -> str:
     if code is None:
         return ""
     return ALL[group].get(str(code), str(code))
+
+
+def limits_fallback_text(fallback: dict | None) -> str:
+    """The Dutch sentence an agenda (page, PDF, CSV) shows when its year has no limits yet."""
+    if not fallback:
+        return ""
+    year, used = fallback["meeting_year"], fallback["limits_year"]
+    return (
+        f"Voor {year} zijn nog geen wettelijke grenzen ingevoerd (huurgrenzen en "
+        f"inkomensgrenzen voor passend toewijzen). Deze agenda rekent met die van {used}. "
+        f"Zodra de beheerder de grenzen van {year} invoert, rekenen nieuwe agenda's daarmee."
+    )

@@ -9,11 +9,10 @@ from pydantic import TypeAdapter, ValidationError
 from starlette.datastructures import FormData
 from starlette.responses import Response
 
-from app.db import SessionDep
+from app.db import SessionDep, SettingsDep
 from app.people import security
 from app.people import service as people
 from app.people.models import PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH, Password
-from app.settings import get_settings
 from app.web.core import (
     FormDep,
     WebDep,
@@ -32,8 +31,7 @@ router = APIRouter(route_class=WebRoute, include_in_schema=False)
 REFUSED = "Het e-mailadres of het wachtwoord klopt niet."
 
 
-def _locked_message() -> str:
-    minutes = get_settings().signin_lockout_minutes
+def _locked_message(minutes: int) -> str:
     return f"Te veel mislukte pogingen. Probeer het over {minutes} minuten opnieuw."
 
 
@@ -58,7 +56,7 @@ def _sign_in_page(
         },
         status,
     )
-    set_cookie(response, signin_cookie_name(), token, max_age=3600)
+    set_cookie(request, response, signin_cookie_name(request), token, max_age=3600)
     return response
 
 
@@ -68,9 +66,11 @@ def home() -> RedirectResponse:
 
 
 @router.get("/aanmelden")
-def sign_in_form(request: Request, session: SessionDep, volgende: str = "") -> Response:
-    token = request.cookies.get(session_cookie_name())
-    if token and people.resolve_session(session, token) is not None:
+def sign_in_form(
+    request: Request, session: SessionDep, settings: SettingsDep, volgende: str = ""
+) -> Response:
+    token = request.cookies.get(session_cookie_name(request))
+    if token and people.resolve_session(session, token, settings=settings) is not None:
         return redirect(safe_next(volgende))
     return _sign_in_page(request, safe_next(volgende))
 
@@ -83,12 +83,14 @@ PostedForm = Annotated[FormData, Depends(posted_form)]
 
 
 @router.post("/aanmelden")
-def sign_in(request: Request, session: SessionDep, form: PostedForm) -> Response:
+def sign_in(
+    request: Request, session: SessionDep, settings: SettingsDep, form: PostedForm
+) -> Response:
     next_url = safe_next(field(form, "volgende", 500))
     email = field(form, "email", 254)
     password = _password(form, "wachtwoord")
     given = form.get("signin_token")
-    expected = request.cookies.get(signin_cookie_name(), "")
+    expected = request.cookies.get(signin_cookie_name(request), "")
     if not expected or not security.tokens_match(
         given if isinstance(given, str) else None, expected
     ):
@@ -99,19 +101,20 @@ def sign_in(request: Request, session: SessionDep, form: PostedForm) -> Response
             email=email,
             status=403,
         )
-    outcome = people.sign_in(session, email, password, _client_address(request))
+    outcome = people.sign_in(session, email, password, _client_address(request), settings=settings)
     if outcome.result == people.SignInResult.locked:
+        minutes = settings.signin_lockout_minutes
         response = _sign_in_page(
-            request, next_url, error=_locked_message(), email=email, status=429
+            request, next_url, error=_locked_message(minutes), email=email, status=429
         )
-        response.headers["Retry-After"] = str(get_settings().signin_lockout_minutes * 60)
+        response.headers["Retry-After"] = str(minutes * 60)
         return response
     if outcome.result == people.SignInResult.refused or outcome.person is None:
         return _sign_in_page(request, next_url, error=REFUSED, email=email, status=400)
-    token = people.start_session(session, outcome.person)
+    token = people.start_session(session, outcome.person, settings=settings)
     response = redirect(next_url)
-    set_cookie(response, session_cookie_name(), token)
-    clear_cookie(response, signin_cookie_name())
+    set_cookie(request, response, session_cookie_name(request), token)
+    clear_cookie(request, response, signin_cookie_name(request))
     return response
 
 
@@ -136,10 +139,10 @@ def _client_address(request: Request) -> str:
 
 
 @router.post("/afmelden")
-def sign_out(session: SessionDep, web: WebDep, form: FormDep) -> Response:
+def sign_out(request: Request, session: SessionDep, web: WebDep, form: FormDep) -> Response:
     people.end_session(session, web.token)
     response = redirect("/aanmelden", "afgemeld")
-    clear_cookie(response, session_cookie_name())
+    clear_cookie(request, response, session_cookie_name(request))
     return response
 
 

@@ -70,7 +70,8 @@ FIELD_MESSAGES = {
     "unknown_organisation": "Deze organisatie zit niet aan de tafel.",
     "unknown_case": "Dit dossier hoort niet bij deze tafel.",
     "unknown_meeting": "Deze vergadering hoort niet bij deze tafel.",
-    "no_limits_for_year": "Voor dat jaar zijn nog geen wettelijke grenzen ingevoerd.",
+    "no_limits_for_year": "Voor dat jaar en de jaren ervoor zijn geen wettelijke grenzen "
+    "ingevoerd.",
     "invalid_range": "De einddatum ligt vóór de begindatum.",
     "range_too_long": "Kies een periode van hoogstens tien jaar.",
     "too_fine_for_suppression": "Te veel cijfers om af te schermen voor uw organisatie: kies "
@@ -291,7 +292,7 @@ def agenda_page_title(data: agenda_page.AgendaData) -> str:
 def meeting_page(
     request: Request, meeting_id: uuid.UUID, session: SessionDep, web: WebDep
 ) -> HTMLResponse:
-    limit_person(session, web.person.id, EndpointClass.agenda)
+    limit_person(session, web.settings, web.person.id, EndpointClass.agenda)
     return _agenda_page(request, session, web, meeting_id)
 
 
@@ -302,13 +303,14 @@ def publish_meeting(
     context = web.access()
     meeting, table = meetings_service.get_meeting(session, context, meeting_id)
     web.require_chair(table.chair_organisation_id)
-    limit_person(session, web.person.id, EndpointClass.publish)
+    limit_person(session, web.settings, web.person.id, EndpointClass.publish)
     version = field(form, "versie", 10)
     # Not in a savepoint (`attempt`): publishing commits before it computes the agenda so that it
     # never holds the database meanwhile (app.db.outside_transaction). A refusal rolls back the
     # transaction it writes the proposals in, which holds nothing else.
     try:
-        meetings_service.publish(session, context, meeting, table, _if_match(version))
+        budget = web.settings.solver_time_budget_seconds
+        meetings_service.publish(session, context, meeting, table, _if_match(version), budget)
     except ProblemError as exc:
         if exc.status in (403, 404):
             raise
@@ -321,7 +323,7 @@ def publish_meeting(
 
 @router.get("/vergaderingen/{meeting_id}/agenda.pdf")
 def meeting_pdf(meeting_id: uuid.UUID, session: SessionDep, web: WebDep) -> Response:
-    limit_person(session, web.person.id, EndpointClass.agenda)
+    limit_person(session, web.settings, web.person.id, EndpointClass.agenda)
     data = agenda_page.load(session, web, meeting_id)
     printed_by = f"{web.person.display_name} ({web.organisation.name})"
     return Response(
@@ -333,7 +335,7 @@ def meeting_pdf(meeting_id: uuid.UUID, session: SessionDep, web: WebDep) -> Resp
 
 @router.get("/vergaderingen/{meeting_id}/agenda.csv")
 def meeting_csv(meeting_id: uuid.UUID, session: SessionDep, web: WebDep) -> Response:
-    limit_person(session, web.person.id, EndpointClass.agenda)
+    limit_person(session, web.settings, web.person.id, EndpointClass.agenda)
     data = agenda_page.load(session, web, meeting_id)
     return Response(
         agenda_csv(data).encode("utf-8"),
@@ -355,10 +357,18 @@ def why_not_page(
     session: SessionDep,
     web: WebDep,
 ) -> HTMLResponse:
-    limit_person(session, web.person.id, EndpointClass.why_not)
+    limit_person(session, web.settings, web.person.id, EndpointClass.why_not)
     context = web.access()
     meeting, table = meetings_service.get_meeting(session, context, meeting_id)
-    answer = agenda_service.why_not(session, context, table, dossier, woning, meeting.date)
+    answer = agenda_service.why_not(
+        session,
+        context,
+        table,
+        dossier,
+        woning,
+        meeting.date,
+        web.settings.solver_time_budget_seconds,
+    )
     return render(
         request,
         "why_not.html",

@@ -11,7 +11,8 @@ from fastapi.responses import HTMLResponse
 from sqlmodel import Session
 
 from app.db import SessionDep
-from app.monitor import service as monitor
+from app.monitor import bottlenecks, contingent, forecast
+from app.monitor import flows as monitor_flows
 from app.monitor.models import GroupBy, Period
 from app.problems import ProblemError
 from app.rate_limits.deps import limit_person
@@ -73,7 +74,7 @@ def monitor_page(
     indeling: GroupBy = GroupBy.none,
     jaar: Annotated[int | None, Query(ge=2000, le=2100)] = None,
 ) -> HTMLResponse:
-    limit_person(session, web.person.id, EndpointClass.monitor)
+    limit_person(session, web.settings, web.person.id, EndpointClass.monitor)
     table = tables_service.get_table(session, web.principal, table_id)
     end = tot or today()
     start = van or default_start(end)
@@ -111,17 +112,17 @@ def _figures(
     year: int,
 ) -> dict[str, Any]:
     access = web.access()
-    flows = monitor.flows(
+    flows = monitor_flows.flows(
         session, access, table, start=start, end=end, period=period.value, group_by="none"
     )
     grouped = None
     if grouping != GroupBy.none:
-        grouped = monitor.flows(
+        grouped = monitor_flows.flows(
             session, access, table, start=start, end=end, period=period.value, group_by=grouping
         )
-    history = monitor.bottleneck_history(session, access, table, start=start, end=end)
-    contingent = monitor.contingent(session, access, table, year=year)
-    forecast = monitor.forecast(session, access, table, on=end)
+    history = bottlenecks.bottleneck_history(session, access, table, start=start, end=end)
+    agreed = contingent.contingent(session, access, table, year=year)
+    outlook = forecast.forecast(session, access, table, on=end)
     rows = [r for r in flows["rows"] if r["group"] is None]
     labels_ = [period_label(r["period"]) for r in rows]
     span = f"{dutch_date(start)} tot en met {dutch_date(end)}"
@@ -139,8 +140,8 @@ def _figures(
         "history": history,
         "latest": latest,
         "reasons": reasons,
-        "contingent": contingent,
-        "forecast": forecast,
+        "contingent": agreed,
+        "forecast": outlook,
         "backlog_chart": charts.line_chart(
             "Wachtlijst aan het eind van elke periode",
             f"Aantal dossiers dat klaar is voor uitstroom en nog wacht, per "
@@ -178,9 +179,9 @@ def _figures(
             f"Contingent {year}: gerealiseerd tegen afgesproken",
             f"Per woningcorporatie het aantal in {year} gehuisveste dossiers in "
             "contingentwoningen (gevulde balk) tegen de afspraak (omlijnde balk).",
-            [(r["corporation_name"], r["realised"]) for r in contingent["rows"]],
-            targets=[r["agreed"] for r in contingent["rows"]],
+            [(r["corporation_name"], r["realised"]) for r in agreed["rows"]],
+            targets=[r["agreed"] for r in agreed["rows"]],
         )
-        if contingent["rows"]
+        if agreed["rows"]
         else None,
     }

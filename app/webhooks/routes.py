@@ -6,7 +6,7 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Query, Response
 
 from app.auth import CurrentPrincipal
-from app.db import SessionDep
+from app.db import SessionDep, SettingsDep
 from app.problems import problem_responses
 from app.schemas import CURSOR_PATTERN, Limit, decode_cursor, paginate
 from app.versioning import etag
@@ -39,13 +39,19 @@ def create_endpoint(
     payload: WebhookEndpointCreate,
     principal: CurrentPrincipal,
     session: SessionDep,
+    settings: SettingsDep,
     response: Response,
 ) -> WebhookEndpointCreated:
     """Register an endpoint of the caller's organisation; `secret` is shown only in this answer.
 
     Not idempotent by design: replaying would mean storing the answer with the secret in it.
     """
-    endpoint, secret = service.create_endpoint(session, principal, payload)
+    endpoint, secret = service.create_endpoint(
+        session,
+        principal,
+        payload,
+        allow_private_targets=settings.webhook_allow_private_targets,
+    )
     response.headers["Location"] = f"/v1/webhooks/{endpoint.id}"
     response.headers["ETag"] = etag(endpoint)
     response.headers["Cache-Control"] = "no-store"
@@ -101,12 +107,19 @@ def update_endpoint(
     payload: WebhookEndpointUpdate,
     principal: CurrentPrincipal,
     session: SessionDep,
+    settings: SettingsDep,
     response: Response,
     if_match: IfMatch = None,
 ) -> WebhookEndpointPublic:
     """Change the URL, events, description or `active` (false pauses deliveries)."""
     endpoint = service.get_endpoint(session, principal, endpoint_id)
-    endpoint = service.update_endpoint(session, endpoint, payload, if_match)
+    endpoint = service.update_endpoint(
+        session,
+        endpoint,
+        payload,
+        if_match,
+        allow_private_targets=settings.webhook_allow_private_targets,
+    )
     response.headers["ETag"] = etag(endpoint)
     return service.endpoint_public(endpoint)
 

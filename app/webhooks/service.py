@@ -22,7 +22,6 @@ from app.access_log import service as access_log
 from app.access_log.models import AccessAction
 from app.auth import Principal
 from app.problems import Conflict, NotFound, Unprocessable
-from app.settings import get_settings
 from app.sqltypes import utcnow
 from app.versioning import check_if_match, etag, flush, lock_one, touch
 from app.webhooks.models import (
@@ -174,8 +173,8 @@ def event_body(event_type: str, occurred_at: datetime, data: dict[str, Any]) -> 
 # --- endpoints -----------------------------------------------------------------------------
 
 
-def _check_target(url: str) -> None:
-    if get_settings().webhook_allow_private_targets:
+def _check_target(url: str, allow_private_targets: bool) -> None:
+    if allow_private_targets:
         return
     try:
         refuse_internal_url(url)
@@ -184,11 +183,16 @@ def _check_target(url: str) -> None:
 
 
 def create_endpoint(
-    session: Session, principal: Principal, data: WebhookEndpointCreate
+    session: Session,
+    principal: Principal,
+    data: WebhookEndpointCreate,
+    *,
+    allow_private_targets: bool,
 ) -> tuple[WebhookEndpoint, str]:
-    """Returns the endpoint and its secret, which the API shows only once."""
+    """Returns the endpoint and its secret, which the API shows only once. A URL that names a
+    loopback or private address is refused (422) unless `allow_private_targets`."""
     organisation_id = principal.require_organisation()
-    _check_target(data.url)
+    _check_target(data.url, allow_private_targets)
     count = session.exec(
         select(func.count())
         .select_from(WebhookEndpoint)
@@ -245,6 +249,8 @@ def update_endpoint(
     endpoint: WebhookEndpoint,
     data: WebhookEndpointUpdate,
     if_match: str | None,
+    *,
+    allow_private_targets: bool,
 ) -> WebhookEndpoint:
     endpoint = lock_one(session, endpoint)
     check_if_match(if_match, etag(endpoint), "webhook endpoint")
@@ -253,7 +259,7 @@ def update_endpoint(
         if getattr(data, name) is None:
             raise Unprocessable(name, "cannot be null; leave it out to keep the current value")
     if data.url is not None:
-        _check_target(data.url)
+        _check_target(data.url, allow_private_targets)
         endpoint.url = data.url
     if data.events is not None:
         endpoint.events = [e.value for e in data.events]

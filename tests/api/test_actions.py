@@ -4,10 +4,10 @@ from tests.api.helpers import assert_problem
 from tests.clock import iso
 from tests.conftest import create_case
 
-DATE = "2026-11-30"
+DATE = iso()
 
 
-def hand_out(client, region, owner, due_date="2026-12-14", **extra):
+def hand_out(client, region, owner, due_date=iso(14), **extra):
     response = client.post(
         f"/v1/tables/{region.table_id}/actions",
         json={
@@ -33,7 +33,7 @@ def test_open_actions_appear_on_the_next_agenda_and_overdue_is_flagged(client, r
     action = hand_out(client, region, region.care_provider, case_id=case["id"])
     listed = {a["id"]: a for a in agenda(client, region, region.chair)["open_actions"]}
     assert listed[action["id"]]["overdue"] is False
-    later = {a["id"]: a for a in agenda(client, region, region.chair, "2026-12-21")["open_actions"]}
+    later = {a["id"]: a for a in agenda(client, region, region.chair, iso(21))["open_actions"]}
     assert later[action["id"]]["overdue"] is True
 
 
@@ -52,7 +52,7 @@ def test_only_the_chair_hands_out_actions(client, region):
         json={
             "kind": "other",
             "owner_organisation_id": region.care_provider.id,
-            "due_date": "2026-12-14",
+            "due_date": iso(14),
         },
         headers=region.municipality.headers,
     )
@@ -92,8 +92,8 @@ def test_corporation_sees_its_own_actions_without_the_case(client, region):
 
 
 def test_overdue_filter_lists_open_actions_past_their_date(client, region):
-    late = hand_out(client, region, region.care_provider, due_date="2026-01-05")
-    hand_out(client, region, region.care_provider, due_date="2099-01-05")
+    late = hand_out(client, region, region.care_provider, due_date=iso(-329))
+    hand_out(client, region, region.care_provider, due_date=iso(400))
     listed = client.get(
         f"/v1/tables/{region.table_id}/actions",
         params={"overdue": True},

@@ -1,11 +1,11 @@
 """Case files: validation, duplicates and idempotency, merge patch, ETags, lifecycle, listing."""
 
 import uuid
-from datetime import date, timedelta
 
 import pytest
 
 from tests.api.helpers import assert_problem, invalid_names, me
+from tests.clock import iso
 from tests.conftest import case_body, create_case, make_org, make_table
 
 
@@ -140,9 +140,7 @@ INVALID_FIELDS = [
         "beschikking.valid_until",
         id="month-13",
     ),
-    pytest.param(
-        {"registration_date": "2099-01-01"}, "registration_date", id="future-registration"
-    ),
+    pytest.param({"registration_date": iso(1)}, "registration_date", id="future-registration"),
     pytest.param({"birth_year": 1899}, "birth_year", id="birth-year-too-early"),
     pytest.param({"birth_year": "negentig"}, "birth_year", id="birth-year-text"),
     pytest.param(
@@ -415,15 +413,16 @@ def test_patch_with_a_stale_etag_is_412_and_changes_nothing(client, small_region
 # --- lifecycle ------------------------------------------------------------------------------
 
 
-def test_case_ready_since_today_or_earlier_is_ready(client, small_region):
+@pytest.mark.parametrize("ready_since", [iso(-639), iso(0)], ids=["earlier", "today"])
+def test_case_ready_since_today_or_earlier_is_ready(client, small_region, ready_since):
     case = create_case(
-        client, small_region.care_provider, small_region.table_id, ready_since="2025-03-01"
+        client, small_region.care_provider, small_region.table_id, ready_since=ready_since
     )
     assert case["status"] == "ready"
 
 
 def test_case_with_a_future_ready_since_is_registered(client, small_region):
-    future = (date.today() + timedelta(days=30)).isoformat()
+    future = iso(30)
     case = create_case(
         client, small_region.care_provider, small_region.table_id, ready_since=future
     )
@@ -636,7 +635,7 @@ def test_filter_by_table(client, small_region):
 
 def test_filter_by_status(client, small_region):
     cp = small_region.care_provider
-    future = (date.today() + timedelta(days=30)).isoformat()
+    future = iso(30)
     ready = create_case(client, cp, small_region.table_id)
     registered = create_case(client, cp, small_region.table_id, ready_since=future)
     held = create_case(client, cp, small_region.table_id)

@@ -1,60 +1,161 @@
-"""Yearly limits are data: seeded for 2025 and 2026, a new year is a PUT, not a code change."""
+"""Yearly limits are data: shipped with their source, a new year is a PUT or a data-file entry,
+never a code change. The DAEB rent limit says what it is; its old name still works in v1."""
 
+from app.limits.data import aow_age_in_year, shipped_limits
+from app.main import create_app
+from tests.api.helpers import assert_problem, invalid_names
+from tests.clock import TODAY
 from tests.conftest import OPERATOR
 
-LIMITS_2027 = {
+NEW_YEAR_FIGURES = {
     "low_cap": "740.00",
     "high_cap": "793.00",
-    "liberalisation_limit": "967.00",
+    "daeb_rent_limit": "967.00",
     "income_limit_single": "30400",
     "income_limit_multi": "41300",
     "income_limit_single_pension": "29800",
     "income_limit_multi_pension": "40000",
     "daeb_income_limit_single": "53300",
     "daeb_income_limit_multi": "58800",
-    "pension_age": 67,
     "service_costs_count": False,
     "service_costs_max": None,
+    "source": "test figures, not published ones",
 }
 
 
-def test_limits_of_2025_and_2026_are_seeded_by_the_migration(client, region):
-    response = client.get("/v1/limits", headers=region.care_provider.headers)
-    assert response.status_code == 200
-    by_year = {item["year"]: item for item in response.json()["items"]}
-    assert by_year[2025]["low_cap"] == 682.96
-    assert by_year[2025]["service_costs_count"] is True
-    assert by_year[2025]["service_costs_max"] == 48.0
-    assert by_year[2026]["high_cap"] == 764.14
-    assert by_year[2026]["income_limit_single_pension"] == 28775.0
-    assert by_year[2026]["service_costs_count"] is False
+def limits_list(client, org) -> dict:
+    response = client.get("/v1/limits", headers=org.headers)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def a_year_without_limits(client, org) -> int:
+    """The first year after the latest known one (derived from the data, so that a newly
+    shipped year does not break the test)."""
+    return max(item["year"] for item in limits_list(client, org)["items"]) + 1
+
+
+def test_the_shipped_years_are_in_the_database_with_their_source(client, region):
+    by_year = {item["year"]: item for item in limits_list(client, region.care_provider)["items"]}
+    for shipped in shipped_limits():
+        item = by_year[shipped.year]
+        assert item["origin"] == "data_file"
+        assert item["source"] == shipped.source
+        assert item["daeb_rent_limit"] == float(shipped.figures["daeb_rent_limit"])
+        assert item["low_cap"] == float(shipped.figures["low_cap"])
+
+
+def test_each_year_shows_the_aow_age_of_those_who_reach_it_that_year(client, region):
+    for item in limits_list(client, region.care_provider)["items"]:
+        aow = aow_age_in_year(item["year"])
+        assert item["aow_age"] == ({"years": aow[0], "months": aow[1]} if aow else None)
+        assert item["pension_age"] == (aow[0] if aow else None)
 
 
 def test_operator_adds_a_year_without_a_code_change(client, region):
-    created = client.put("/v1/limits/2027", json=LIMITS_2027, headers=OPERATOR)
+    year = a_year_without_limits(client, region.chair)
+    created = client.put(f"/v1/limits/{year}", json=NEW_YEAR_FIGURES, headers=OPERATOR)
     assert created.status_code == 201, created.text
+    assert created.json()["origin"] == "operator"
+    assert created.json()["source"] == "test figures, not published ones"
     replaced = client.put(
-        "/v1/limits/2027", json={**LIMITS_2027, "low_cap": "741.50"}, headers=OPERATOR
+        f"/v1/limits/{year}", json={**NEW_YEAR_FIGURES, "low_cap": "741.50"}, headers=OPERATOR
     )
     assert replaced.status_code == 200
-    read = client.get("/v1/limits/2027", headers=region.chair.headers)
+    read = client.get(f"/v1/limits/{year}", headers=region.chair.headers)
     assert read.json()["low_cap"] == 741.5
 
 
+def test_the_daeb_rent_limit_is_also_readable_under_its_deprecated_name(client, region):
+    for item in limits_list(client, region.chair)["items"]:
+        assert item["liberalisation_limit"] == item["daeb_rent_limit"]
+
+
+def test_the_deprecated_name_alone_still_writes_the_daeb_rent_limit(client, region):
+    year = a_year_without_limits(client, region.chair)
+    body = {k: v for k, v in NEW_YEAR_FIGURES.items() if k != "daeb_rent_limit"}
+    response = client.put(
+        f"/v1/limits/{year}", json={**body, "liberalisation_limit": "967.00"}, headers=OPERATOR
+    )
+    assert response.status_code == 201, response.text
+    assert response.json()["daeb_rent_limit"] == 967.0
+    assert response.json()["liberalisation_limit"] == 967.0
+
+
+def test_both_names_with_the_same_value_are_accepted(client, region):
+    year = a_year_without_limits(client, region.chair)
+    body = {**NEW_YEAR_FIGURES, "liberalisation_limit": 967}
+    assert client.put(f"/v1/limits/{year}", json=body, headers=OPERATOR).status_code == 201
+
+
+def test_both_names_with_different_values_are_refused(client, region):
+    year = a_year_without_limits(client, region.chair)
+    body = {**NEW_YEAR_FIGURES, "liberalisation_limit": "967.01"}
+    response = client.put(f"/v1/limits/{year}", json=body, headers=OPERATOR)
+    assert invalid_names(response) == ["liberalisation_limit"]
+    assert response.json()["invalidParams"][0]["code"] == "conflicting_alias"
+    assert client.get(f"/v1/limits/{year}", headers=region.chair.headers).status_code == 404
+
+
+def test_neither_name_of_the_daeb_rent_limit_is_refused(client, region):
+    year = a_year_without_limits(client, region.chair)
+    body = {k: v for k, v in NEW_YEAR_FIGURES.items() if k != "daeb_rent_limit"}
+    response = client.put(f"/v1/limits/{year}", json=body, headers=OPERATOR)
+    assert invalid_names(response) == ["daeb_rent_limit"]
+
+
+def test_the_old_names_are_marked_deprecated_in_the_contract():
+    schemas = create_app().openapi()["components"]["schemas"]
+    for schema in ("YearLimitsFields", "YearLimitsPublic"):
+        properties = schemas[schema]["properties"]
+        assert properties["liberalisation_limit"]["deprecated"] is True
+        assert properties["pension_age"]["deprecated"] is True
+        assert "deprecated" not in properties["daeb_rent_limit"]
+
+
+def test_a_deprecated_pension_age_is_accepted_only_when_it_matches_the_aow_table(client, region):
+    year = a_year_without_limits(client, region.chair)
+    aow = aow_age_in_year(year)
+    if aow is not None:
+        matching = {**NEW_YEAR_FIGURES, "pension_age": aow[0]}
+        assert client.put(f"/v1/limits/{year}", json=matching, headers=OPERATOR).status_code == 201
+    wrong = {**NEW_YEAR_FIGURES, "pension_age": 66}
+    response = client.put(f"/v1/limits/{year}", json=wrong, headers=OPERATOR)
+    assert invalid_names(response) == ["pension_age"]
+
+
+def test_the_list_names_every_year_up_to_next_year_without_limits(client, region):
+    body = limits_list(client, region.chair)
+    known = sorted(item["year"] for item in body["items"])
+    expected = [y for y in range(known[0], TODAY.year + 2) if y not in known]
+    assert [m["year"] for m in body["missing_years"]] == expected
+    for missing in body["missing_years"]:
+        assert missing["falls_back_to"] == max(y for y in known if y < missing["year"])
+
+
+def test_a_year_added_by_the_operator_is_no_longer_missing(client, region):
+    year = a_year_without_limits(client, region.chair)
+    client.put(f"/v1/limits/{year}", json=NEW_YEAR_FIGURES, headers=OPERATOR)
+    missing = [m["year"] for m in limits_list(client, region.chair)["missing_years"]]
+    assert year not in missing
+
+
 def test_organisations_cannot_change_limits(client, region):
-    response = client.put("/v1/limits/2027", json=LIMITS_2027, headers=region.chair.headers)
+    year = a_year_without_limits(client, region.chair)
+    response = client.put(f"/v1/limits/{year}", json=NEW_YEAR_FIGURES, headers=region.chair.headers)
     assert response.status_code == 403
 
 
 def test_unknown_year_is_404_with_a_hint(client, region):
-    response = client.get("/v1/limits/2031", headers=region.chair.headers)
-    assert response.status_code == 404
-    assert "PUT /v1/limits/2031" in response.json()["detail"]
+    year = a_year_without_limits(client, region.chair) + 3
+    response = client.get(f"/v1/limits/{year}", headers=region.chair.headers)
+    body = assert_problem(response, 404)
+    assert f"PUT /v1/limits/{year}" in body["detail"]
 
 
-def test_limits_with_three_decimals_are_refused_per_field(client):
+def test_limits_with_three_decimals_are_refused_per_field(client, region):
+    year = a_year_without_limits(client, region.chair)
     response = client.put(
-        "/v1/limits/2027", json={**LIMITS_2027, "low_cap": "740.001"}, headers=OPERATOR
+        f"/v1/limits/{year}", json={**NEW_YEAR_FIGURES, "low_cap": "740.001"}, headers=OPERATOR
     )
-    assert response.status_code == 422
-    assert [p["name"] for p in response.json()["invalidParams"]] == ["low_cap"]
+    assert invalid_names(response) == ["low_cap"]

@@ -9,7 +9,7 @@ from tests.api.helpers import assert_problem
 from tests.clock import iso
 from tests.conftest import create_case, create_vacancy, make_table
 
-DATE = "2026-11-16"  # in the past, so a move-in date can follow it
+DATE = iso(-14)  # two weeks ago, so a move-in date can follow it
 
 
 def schedule(client, region, date=DATE):
@@ -337,7 +337,7 @@ def test_open_proposals_count_towards_the_spread_cap_next_week(client, region):
     third = create_vacancy(client, region.corporation, complex_ref="TOREN")
     agenda = client.get(
         f"/v1/tables/{region.table_id}/agenda",
-        params={"date": "2026-12-07"},
+        params={"date": iso(7)},  # the next meeting, three weeks later
         headers=region.chair.headers,
     ).json()
     assert agenda["summary"]["people_housed"] == 0
@@ -420,17 +420,17 @@ def test_move_in_date_is_recorded_and_cannot_precede_the_meeting(client, region,
     walk_to_tenancy(client, region, proposal["id"])
     early = client.post(
         f"/v1/proposals/{proposal['id']}/decisions",
-        json={"decision": "house", "effective_date": "2026-11-01"},
+        json={"decision": "house", "effective_date": iso(-29)},
         headers=region.corporation.headers,
     )
     assert assert_problem(early, 422)["invalidParams"][0]["name"] == "effective_date"
     housed = client.post(
         f"/v1/proposals/{proposal['id']}/decisions",
-        json={"decision": "house", "effective_date": "2026-11-20"},
+        json={"decision": "house", "effective_date": iso(-10)},
         headers=region.corporation.headers,
     ).json()
-    assert housed["housed_on"] == "2026-11-20" and housed["lease_form"] == "own_lease"
-    assert case_of(client, region, case["id"])["exit_date"] == "2026-11-20"
+    assert housed["housed_on"] == iso(-10) and housed["lease_form"] == "own_lease"
+    assert case_of(client, region, case["id"])["exit_date"] == iso(-10)
 
 
 def test_lease_form_is_required_when_both_are_possible(client, region):
@@ -456,11 +456,11 @@ def test_withdrawal_records_its_exit_date(client, region):
         json={
             "status": "withdrawn",
             "status_reason": "returned_to_care",
-            "exit_date": "2026-10-01",
+            "exit_date": iso(-60),
         },
         headers=region.care_provider.headers,
     )
-    assert response.json()["exit_date"] == "2026-10-01"
+    assert response.json()["exit_date"] == iso(-60)
 
 
 def test_a_proposed_case_cannot_move_to_another_table(client, region):

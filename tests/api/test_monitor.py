@@ -4,45 +4,40 @@ privacy rules for organisations that may not see the cases."""
 import csv
 import io
 import itertools
+from datetime import date, timedelta
 
 import pytest
 
 from tests.api.helpers import assert_problem
-from tests.conftest import OPERATOR, create_case, create_vacancy
-
-RANGE = {"start": "2026-01-01", "end": "2026-06-30"}
-
-
-def publish(client, region, date):
-    meeting = client.post(
-        f"/v1/tables/{region.table_id}/meetings", json={"date": date}, headers=region.chair.headers
-    ).json()
-    response = client.post(f"/v1/meetings/{meeting['id']}/publish", headers=region.chair.headers)
-    assert response.status_code == 200, response.text
-    return client.get(
-        f"/v1/tables/{region.table_id}/proposals",
-        params={"meeting_id": meeting["id"]},
-        headers=region.chair.headers,
-    ).json()["items"]
+from tests.clock import TODAY, iso
+from tests.conftest import OPERATOR, create_case
+from tests.monitor.history import dwelling, ensure_limits, house, publish, withdraw
 
 
-def house(client, region, proposal, moved_in, lease_form=None):
-    steps = [
-        (region.chair, {"decision": "nominate"}),
-        (region.corporation, {"decision": "corporation_accept"}),
-        (region.corporation, {"decision": "sign_tenancy"}),
-        (region.corporation, {"decision": "house", "effective_date": moved_in})
-        if lease_form is None
-        else (
-            region.corporation,
-            {"decision": "house", "effective_date": moved_in, "lease_form": lease_form},
-        ),
-    ]
-    for org, body in steps:
-        response = client.post(
-            f"/v1/proposals/{proposal['id']}/decisions", json=body, headers=org.headers
-        )
-        assert response.status_code == 200, response.text
+def _quarter_start(day: date) -> date:
+    return date(day.year, (day.month - 1) // 3 * 3 + 1, 1)
+
+
+# Two quarters of history, well in the past whatever the suite's clock says.
+FIRST = _quarter_start(TODAY - timedelta(days=300))
+
+
+def on(month: int, day: int) -> date:
+    """Day `day` of the `month`-th month (0-based) of the history."""
+    index = FIRST.month - 1 + month
+    return date(FIRST.year + index // 12, index % 12 + 1, day)
+
+
+def last_day(month: int) -> date:
+    return on(month + 1, 1) - timedelta(days=1)
+
+
+def label(month: int) -> str:
+    return on(month, 1).strftime("%Y-%m")
+
+
+RANGE = {"start": FIRST.isoformat(), "end": last_day(5).isoformat()}
+MOVED_IN = on(3, 1)
 
 
 def flows(client, org, table_id, **params):
@@ -55,38 +50,31 @@ def flows(client, org, table_id, **params):
 
 @pytest.fixture
 def history(client, region):
-    """Six cases over a half year: two housed in April (own and intermediate lease), one
-    returned to care in May, three still waiting."""
+    """Six cases over a half year: two housed in the fourth month (own and intermediate lease),
+    one returned to care in the fifth, three still waiting."""
+    ensure_limits(client)
     cp, other = region.care_provider, region.other_care_provider
-    early = create_case(client, cp, region.table_id, ready_since="2026-01-10")
-    create_case(client, cp, region.table_id, ready_since="2026-02-05")
-    create_case(client, other, region.table_id, ready_since="2026-02-20", contract_form="either")
-    back = create_case(client, other, region.table_id, ready_since="2026-03-15")
-    create_case(client, cp, region.table_id, ready_since="2026-05-02")
-    create_case(client, cp, region.table_id, ready_since="2026-06-30")
-    create_vacancy(
+    early = create_case(client, cp, region.table_id, ready_since=on(0, 10).isoformat())
+    create_case(client, cp, region.table_id, ready_since=on(1, 5).isoformat())
+    create_case(client, other, region.table_id, ready_since=on(1, 20).isoformat())
+    back = create_case(client, other, region.table_id, ready_since=on(2, 15).isoformat())
+    create_case(client, cp, region.table_id, ready_since=on(4, 2).isoformat())
+    create_case(client, cp, region.table_id, ready_since=last_day(5).isoformat())
+    available = on(2, 25).isoformat()
+    dwelling(
         client,
         region.corporation,
-        complex_ref="A",
-        available_from="2026-03-25",
+        available_from=available,
         contract_forms=["own_lease", "intermediate_lease"],
     )
-    create_vacancy(client, region.corporation, complex_ref="B", available_from="2026-03-25")
-    proposals = publish(client, region, "2026-03-16")
+    dwelling(client, region.corporation, available_from=available)
+    proposals = publish(client, region, on(2, 16).isoformat())
     # The meeting proposes the two longest waiting of the four ready cases (waiting dominates).
     assert {p["case_id"] for p in proposals} >= {early["id"]}
     for proposal in proposals:
         forms = "intermediate_lease" if proposal["case_id"] == early["id"] else "own_lease"
-        house(client, region, proposal, "2026-04-01", lease_form=forms)
-    client.patch(
-        f"/v1/cases/{back['id']}",
-        json={
-            "status": "withdrawn",
-            "status_reason": "returned_to_care",
-            "exit_date": "2026-05-10",
-        },
-        headers=other.headers,
-    ).raise_for_status()
+        house(client, region, proposal, MOVED_IN.isoformat(), lease_form=forms)
+    withdraw(client, other, back["id"], on(4, 10).isoformat()).raise_for_status()
     return proposals
 
 
@@ -94,17 +82,12 @@ def test_definitions_hold_month_by_month_for_the_chair(client, region, history):
     document = flows(client, region.chair, region.table_id)
     assert document["suppression"] is False
     by_month = {r["period"]: r for r in document["rows"]}
-    assert [by_month[m]["new_ready"] for m in ("2026-01", "2026-02", "2026-03", "2026-05")] == [
-        1,
-        2,
-        1,
-        1,
-    ]
-    assert by_month["2026-06"]["new_ready"] == 1  # ready on the period's last day counts
-    assert by_month["2026-04"]["housed"] == 2
-    assert by_month["2026-04"]["housed_own_lease"] == 1
-    assert by_month["2026-04"]["housed_intermediate_lease"] == 1
-    assert by_month["2026-05"]["returned"] == 1 and by_month["2026-05"]["other_exits"] == 1
+    assert [by_month[label(m)]["new_ready"] for m in (0, 1, 2, 4)] == [1, 2, 1, 1]
+    assert by_month[label(5)]["new_ready"] == 1  # ready on the period's last day counts
+    assert by_month[label(3)]["housed"] == 2
+    assert by_month[label(3)]["housed_own_lease"] == 1
+    assert by_month[label(3)]["housed_intermediate_lease"] == 1
+    assert by_month[label(4)]["returned"] == 1 and by_month[label(4)]["other_exits"] == 1
     assert [by_month[m]["backlog_end"] for m in sorted(by_month)] == [1, 3, 4, 2, 2, 3]
 
 
@@ -118,10 +101,15 @@ def test_backlog_follows_from_inflow_and_outflow(client, region, history):
 
 def test_waiting_days_are_move_in_minus_ready_date(client, region, history):
     total = flows(client, region.chair, region.table_id)["totals"][0]
-    # Housed on 2026-04-01: from 2026-01-10 (81 days) and from 2026-02-05 or 02-20.
+    # Both moved in on the same day: the first from its ready date in the first month, the
+    # other from one of the two ready dates in the second.
+    longest = (MOVED_IN - on(0, 10)).days
     assert total["housed"] == 2
-    assert total["waiting_days_p90"] == 81.0
-    assert total["waiting_days_median"] in ((81 + 55) / 2, (81 + 40) / 2)
+    assert total["waiting_days_p90"] == float(longest)
+    assert total["waiting_days_median"] in (
+        (longest + (MOVED_IN - on(1, 5)).days) / 2,
+        (longest + (MOVED_IN - on(1, 20)).days) / 2,
+    )
 
 
 def test_groups_add_up_to_the_table_total(client, region, history):
@@ -137,17 +125,18 @@ def test_groups_add_up_to_the_table_total(client, region, history):
 
 def test_corporation_grouping_has_housing_figures_only(client, region, history):
     document = flows(client, region.chair, region.table_id, group_by="corporation")
-    april = [r for r in document["rows"] if r["period"] == "2026-04" and r["group"]]
-    assert [r["housed"] for r in april] == [2]
-    assert all(r["new_ready"] is None and r["backlog_end"] is None for r in april)
+    moved = [r for r in document["rows"] if r["period"] == label(3) and r["group"]]
+    assert [r["housed"] for r in moved] == [2]
+    assert all(r["new_ready"] is None and r["backlog_end"] is None for r in moved)
 
 
 def test_quarters_and_years_sum_the_months(client, region, history):
     quarters = flows(client, region.chair, region.table_id, period="quarter")["rows"]
-    assert [q["period"] for q in quarters] == ["2026-Q1", "2026-Q2"]
+    first_quarter = f"{FIRST.year}-Q{(FIRST.month - 1) // 3 + 1}"
+    assert len(quarters) == 2 and quarters[0]["period"] == first_quarter
     assert [q["new_ready"] for q in quarters] == [4, 2]
-    year = flows(client, region.chair, region.table_id, period="year")["rows"]
-    assert year[0]["period"] == "2026" and year[0]["housed"] == 2
+    years = flows(client, region.chair, region.table_id, period="year")["rows"]
+    assert years[0]["period"] == str(FIRST.year) and sum(y["housed"] for y in years) == 2
 
 
 def test_csv_export_has_the_same_figures(client, region, history):
@@ -158,8 +147,8 @@ def test_csv_export_has_the_same_figures(client, region, history):
     )
     assert response.headers["content-type"].startswith("text/csv")
     rows = list(csv.DictReader(io.StringIO(response.text)))
-    april = next(r for r in rows if r["period"] == "2026-04")
-    assert april["housed"] == "2" and april["housed_own_lease"] == "1"
+    moved = next(r for r in rows if r["period"] == label(3))
+    assert moved["housed"] == "2" and moved["housed_own_lease"] == "1"
     assert rows[-1]["period"] == "total"
 
 
@@ -191,8 +180,10 @@ def _equations(document):
         ]
 
 
-def test_corporation_gets_no_small_cell_and_cannot_derive_a_hidden_one(client, region, history):
-    document = flows(client, region.corporation, region.table_id)
+def test_a_corporation_without_housings_gets_no_small_cell_and_cannot_derive_one(
+    client, region, history
+):
+    document = flows(client, region.other_corporation, region.table_id)
     assert document["suppression"] is True
     visible = [
         r[m]
@@ -206,6 +197,17 @@ def test_corporation_gets_no_small_cell_and_cannot_derive_a_hidden_one(client, r
     assert all(r["waiting_days_median"] is None for r in document["rows"] + document["totals"])
 
 
+def test_a_corporation_sees_its_own_housings_but_not_their_waiting_days(client, region, history):
+    """Both housings were in its dwellings: it knows them, so their count tells it nothing new;
+    the cases' ready dates it does not know, so the waiting days stay hidden."""
+    document = flows(client, region.corporation, region.table_id)
+    moved = next(r for r in document["rows"] if r["period"] == label(3))
+    assert moved["housed"] == 2
+    assert moved["waiting_days_median"] is None
+    first = next(r for r in document["rows"] if r["period"] == label(0))
+    assert first["new_ready"] is None  # one case became ready: not its own
+
+
 def test_chair_sees_the_same_figures_whole(client, region, history):
     document = flows(client, region.chair, region.table_id)
     assert not any(r["suppressed"] for r in document["rows"] + document["totals"])
@@ -214,7 +216,7 @@ def test_chair_sees_the_same_figures_whole(client, region, history):
 def test_too_fine_a_grid_for_a_protected_viewer_is_refused(client, region):
     response = client.get(
         f"/v1/tables/{region.table_id}/monitor",
-        params={"start": "2017-01-01", "end": "2026-06-30", "group_by": "care_provider"},
+        params={"start": iso(-3500), "end": iso(0), "group_by": "care_provider"},
         headers=region.corporation.headers,
     )
     body = assert_problem(response, 422)
@@ -234,13 +236,14 @@ def test_placements_per_neighbourhood(client, region, history):
 
 def test_contingent_agreed_against_realised(client, region, history):
     put = client.put(
-        f"/v1/tables/{region.table_id}/contingent-agreements/2026/{region.corporation.id}",
+        f"/v1/tables/{region.table_id}/contingent-agreements/{MOVED_IN.year}/{region.corporation.id}",
         json={"agreed": 10},
         headers=region.municipality.headers,
     )
     assert put.status_code == 201
     document = client.get(
-        f"/v1/tables/{region.table_id}/monitor/contingent/2026", headers=region.chair.headers
+        f"/v1/tables/{region.table_id}/monitor/contingent/{MOVED_IN.year}",
+        headers=region.chair.headers,
     ).json()
     row = next(r for r in document["rows"] if r["corporation_id"] == region.corporation.id)
     assert (row["agreed"], row["realised"], row["realised_share"]) == (10, 2, 0.2)
@@ -248,7 +251,7 @@ def test_contingent_agreed_against_realised(client, region, history):
 
 def test_only_municipalities_record_contingent_agreements(client, region):
     response = client.put(
-        f"/v1/tables/{region.table_id}/contingent-agreements/2026/{region.corporation.id}",
+        f"/v1/tables/{region.table_id}/contingent-agreements/{TODAY.year}/{region.corporation.id}",
         json={"agreed": 10},
         headers=region.corporation.headers,
     )
@@ -257,7 +260,7 @@ def test_only_municipalities_record_contingent_agreements(client, region):
 
 def test_corporation_sees_only_its_own_contingent_row(client, region, history):
     document = client.get(
-        f"/v1/tables/{region.table_id}/monitor/contingent/2026",
+        f"/v1/tables/{region.table_id}/monitor/contingent/{MOVED_IN.year}",
         headers=region.other_corporation.headers,
     ).json()
     assert [r["corporation_id"] for r in document["rows"]] == [region.other_corporation.id]
@@ -266,7 +269,7 @@ def test_corporation_sees_only_its_own_contingent_row(client, region, history):
 def test_forecast_applies_the_stated_method(client, region, history):
     document = client.get(
         f"/v1/tables/{region.table_id}/monitor/forecast",
-        params={"date": "2026-06-30"},
+        params={"date": RANGE["end"]},
         headers=region.chair.headers,
     ).json()
     assert document["backlog_now"] == 3
@@ -282,7 +285,7 @@ def test_bottleneck_history_comes_from_published_agendas(client, region, history
         headers=region.chair.headers,
     ).json()
     [meeting] = document["meetings"]
-    assert meeting["date"] == "2026-03-16"
+    assert meeting["date"] == on(2, 16).isoformat()
     assert meeting["ready_cases"] == 4
 
 

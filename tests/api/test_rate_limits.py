@@ -8,23 +8,9 @@ import time_machine
 from fastapi.testclient import TestClient
 
 from app.main import create_app
-from app.settings import get_settings
 from tests.api.helpers import assert_problem
 from tests.clock import START, iso
 from tests.conftest import create_case, create_vacancy, make_org, make_table
-
-
-@pytest.fixture
-def budgets(monkeypatch):
-    def set_budget(endpoint_class: str, per_minute: int) -> None:
-        monkeypatch.setenv(
-            f"UITSTROOM_RATE_LIMIT_{endpoint_class.upper()}_PER_MINUTE", str(per_minute)
-        )
-        get_settings.cache_clear()
-
-    yield set_budget
-    monkeypatch.undo()
-    get_settings.cache_clear()
 
 
 def why_not(client, org, region, case_id, vacancy_id):
@@ -42,8 +28,8 @@ def pair(client, region):
     return case["id"], vacancy["id"]
 
 
-def test_a_key_over_its_budget_gets_429_with_retry_after(client, region, pair, budgets):
-    budgets("why_not", 2)
+@pytest.mark.settings(rate_limit_why_not_per_minute=2)
+def test_a_key_over_its_budget_gets_429_with_retry_after(client, region, pair):
     assert why_not(client, region.chair, region, *pair).status_code == 200
     assert why_not(client, region.chair, region, *pair).status_code == 200
     refused = why_not(client, region.chair, region, *pair)
@@ -52,8 +38,8 @@ def test_a_key_over_its_budget_gets_429_with_retry_after(client, region, pair, b
     assert 1 <= int(refused.headers["Retry-After"]) <= 60
 
 
-def test_each_key_and_each_endpoint_class_has_its_own_budget(client, region, pair, budgets):
-    budgets("why_not", 1)
+@pytest.mark.settings(rate_limit_why_not_per_minute=1)
+def test_each_key_and_each_endpoint_class_has_its_own_budget(client, region, pair):
     assert why_not(client, region.chair, region, *pair).status_code == 200
     assert why_not(client, region.chair, region, *pair).status_code == 429
     assert why_not(client, region.care_provider, region, *pair).status_code == 200
@@ -65,8 +51,8 @@ def test_each_key_and_each_endpoint_class_has_its_own_budget(client, region, pai
     assert agenda.status_code == 200
 
 
-def test_the_budget_refills_over_time(client, region, pair, budgets):
-    budgets("why_not", 1)
+@pytest.mark.settings(rate_limit_why_not_per_minute=1)
+def test_the_budget_refills_over_time(client, region, pair):
     assert why_not(client, region.chair, region, *pair).status_code == 200
     refused = why_not(client, region.chair, region, *pair)
     assert refused.status_code == 429
@@ -75,8 +61,8 @@ def test_the_budget_refills_over_time(client, region, pair, budgets):
         assert why_not(client, region.chair, region, *pair).status_code == 200
 
 
-def test_a_refused_agenda_is_not_computed_and_shows_no_case(client, region, pair, budgets):
-    budgets("agenda", 1)
+@pytest.mark.settings(rate_limit_agenda_per_minute=1)
+def test_a_refused_agenda_is_not_computed_and_shows_no_case(client, region, pair):
     url = f"/v1/tables/{region.table_id}/agenda"
     log = f"/v1/tables/{region.table_id}/access-log"
     assert client.get(url, params={"date": iso(0)}, headers=region.chair.headers).is_success
@@ -87,11 +73,11 @@ def test_a_refused_agenda_is_not_computed_and_shows_no_case(client, region, pair
     assert len(before) == len(after) > 0
 
 
-def test_the_limit_holds_across_server_processes(live_app, budgets):
+@pytest.mark.settings(rate_limit_batch_per_minute=2)
+def test_the_limit_holds_across_server_processes(live_app):
     # Two app instances on one database stand in for two server processes: a counter in
     # process memory would let each of them allow the budget once more.
-    budgets("batch", 2)
-    other_process = create_app(get_settings())
+    other_process = create_app(live_app.state.settings)
     with TestClient(live_app) as first, TestClient(other_process) as second:
         chair = make_org(first, "municipality")
         corporation = make_org(first, "housing_corporation")
@@ -107,10 +93,10 @@ def test_the_limit_holds_across_server_processes(live_app, budgets):
     assert 429 not in statuses[:2]
 
 
-def test_a_person_on_the_pages_gets_a_dutch_page_with_retry_after(app, client, region, budgets):
+@pytest.mark.settings(rate_limit_monitor_per_minute=1)
+def test_a_person_on_the_pages_gets_a_dutch_page_with_retry_after(app, client, region):
     from tests.web.conftest import make_person, signed_in
 
-    budgets("monitor", 1)
     person = make_person(client, region.chair, "chair", is_admin=True)
     browser = signed_in(app, person)
     assert browser.get(f"/tafels/{region.table_id}/monitor").status_code == 200

@@ -3,16 +3,23 @@
 import uuid
 from datetime import timedelta
 
+from sqlalchemy import create_engine
+from sqlmodel import Session, select
+
 from app.cases.models import Case
 from app.cases.retention import anonymise_closed_cases
 from app.sqltypes import utcnow
+from tests.cli import run_cli
+from tests.clock import iso
 from tests.conftest import create_case
+
+EXIT_DATE = iso(-213)
 
 
 def close(client, region, case):
     response = client.patch(
         f"/v1/cases/{case['id']}",
-        json={"status": "withdrawn", "status_reason": "own_solution", "exit_date": "2026-05-01"},
+        json={"status": "withdrawn", "status_reason": "own_solution", "exit_date": EXIT_DATE},
         headers=region.care_provider.headers,
     )
     assert response.status_code == 200, response.text
@@ -43,7 +50,7 @@ def test_a_case_closed_longer_than_the_retention_period_is_anonymised(client, re
     assert stored["income"]["annual_taxable"] == 0
     assert (stored["ready_since"], stored["exit_date"], stored["status"]) == (
         case["ready_since"],
-        "2026-05-01",
+        EXIT_DATE,
         "withdrawn",
     )
 
@@ -65,27 +72,8 @@ def test_anonymising_twice_changes_nothing_more(client, region, session):
 
 
 def test_the_anonymise_command_anonymises_due_case_files(tmp_path):
-    import os
-    import subprocess
-
-    from sqlalchemy import create_engine
-    from sqlmodel import Session, select
-
-    from tests.clocked import cli_command, clock_env
-
     url = f"sqlite:///{tmp_path / 'retention.db'}"
-    env = {**os.environ, "UITSTROOM_DATABASE_URL": url}
-
-    def cli(*args: str) -> str:
-        return subprocess.run(
-            cli_command(*args),
-            env=clock_env(env),
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout
-
-    cli("demo")
+    run_cli(url, "demo")
     engine = create_engine(url)
     with Session(engine) as session:
         case = session.exec(select(Case).order_by(Case.id)).first()
@@ -94,8 +82,8 @@ def test_the_anonymise_command_anonymises_due_case_files(tmp_path):
         session.add(case)
         session.commit()
         case_id = case.id
-    assert "Anonymised 1 case file(s)" in cli("anonymise")
-    assert "Anonymised 0 case file(s)" in cli("anonymise")
+    assert "Anonymised 1 case file(s)" in run_cli(url, "anonymise")
+    assert "Anonymised 0 case file(s)" in run_cli(url, "anonymise")
     with Session(engine) as session:
         assert session.get(Case, case_id).anonymised_at is not None
     engine.dispose()

@@ -6,6 +6,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from app.limits.data import aow_ages
 from app.matching import CaseProfile, Dwelling, Policy, ScoreWeights, SpreadUsage, YearLimits
 
 MEETING = date(2026, 3, 2)
@@ -15,27 +16,27 @@ LIMITS_2025 = YearLimits(
     year=2025,
     low_cap=Decimal("682.96"),
     high_cap=Decimal("731.93"),
-    liberalisation_limit=Decimal("900.07"),
+    daeb_rent_limit=Decimal("900.07"),
     income_limit_single=Decimal("28375"),
     income_limit_multi=Decimal("38500"),
     income_limit_single_pension=Decimal("27775"),
     income_limit_multi_pension=Decimal("37350"),
-    pension_age=67,
     service_costs_count=True,
     service_costs_max=Decimal("48.00"),
+    aow_ages=aow_ages(),
 )
 LIMITS_2026 = YearLimits(
     year=2026,
     low_cap=Decimal("713.02"),
     high_cap=Decimal("764.14"),
-    liberalisation_limit=Decimal("932.93"),
+    daeb_rent_limit=Decimal("932.93"),
     income_limit_single=Decimal("29400"),
     income_limit_multi=Decimal("39925"),
     income_limit_single_pension=Decimal("28775"),
     income_limit_multi_pension=Decimal("38650"),
-    pension_age=67,
     service_costs_count=False,
     service_costs_max=None,
+    aow_ages=aow_ages(),
 )
 
 

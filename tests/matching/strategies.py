@@ -49,6 +49,7 @@ def case_profiles(draw, meeting: date, case_id: str) -> CaseProfile:
         id=case_id,
         ready_since=draw(near(meeting - timedelta(days=400), 420)),
         birth_year=meeting.year - draw(st.sampled_from([20, 40, 54, 55, 66, 67, 70])),
+        birth_month=draw(st.none() | st.integers(1, 12)),
         adults=draw(st.integers(1, 2)),
         children=draw(st.sampled_from([0, 0, 1, 2, 3, 4])),
         annual_taxable=Decimal(draw(st.sampled_from(INCOMES))),

@@ -11,15 +11,16 @@ from hypothesis import strategies as st
 from app.matching import REASON_CODES, SpreadUsage, evaluate, explain_pair, greedy_baseline, match
 from tests.matching.factories import LIMITS_2026, MEETING, make_case, make_dwelling, make_policy
 from tests.matching.strategies import tables
+from tests.properties import examples
 
 
-def brute_force(cases, dwellings, policy, limits, meeting, usage, forced=None):
+def brute_force(cases, dwellings, policy, limits, meeting, usage, forced=None, declines=()):
     """(most housed, best total score) over every one-to-one assignment within the caps, from the
     scalar explanations alone; `forced` = (case id, dwelling id) must be in the assignment."""
     options = {}
     for case in cases:
         for dwelling in dwellings:
-            explained = explain_pair(case, dwelling, policy, limits, meeting, usage)
+            explained = explain_pair(case, dwelling, policy, limits, meeting, usage, declines)
             if explained.feasible:
                 options.setdefault(case.id, []).append((dwelling, explained.score))
     ids = sorted(options)
@@ -60,7 +61,7 @@ def comparable(result) -> dict:
     return data
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=examples(150))
 @given(tables(max_cases=5, max_dwellings=5))
 def test_vectorised_rules_and_scores_agree_with_explain_pair(table):
     cases, dwellings, policy, limits, meeting, usage = table
@@ -78,7 +79,7 @@ def test_vectorised_rules_and_scores_agree_with_explain_pair(table):
         assert (failing.sum(axis=0) == evaluation.dwelling_reason_counts[:, r]).all(), code
 
 
-@settings(max_examples=120, deadline=None)
+@settings(max_examples=examples(120))
 @given(tables(feasible_heavy=True))
 def test_proposal_is_optimal_and_respects_every_rule_and_cap(table):
     cases, dwellings, policy, limits, meeting, usage = table
@@ -102,7 +103,7 @@ def test_proposal_is_optimal_and_respects_every_rule_and_cap(table):
         assert usage.per_neighbourhood.get(key, 0) + n <= policy.max_per_neighbourhood
 
 
-@settings(max_examples=80, deadline=None)
+@settings(max_examples=examples(80))
 @given(tables(feasible_heavy=True), st.randoms(use_true_random=False))
 def test_same_input_in_any_order_gives_the_same_result(table, rng):
     cases, dwellings, policy, limits, meeting, usage = table
@@ -115,17 +116,37 @@ def test_same_input_in_any_order_gives_the_same_result(table, rng):
     assert comparable(first) == comparable(again) == comparable(shuffled)
 
 
-@settings(max_examples=80, deadline=None)
+@settings(max_examples=examples(80))
 @given(tables(feasible_heavy=True))
 def test_passed_over_cases_are_exactly_those_whose_getting_it_houses_fewer(table):
+    """Housed cases in `passed_over` score higher on the proposed dwelling and getting it houses
+    fewer; unhoused ones are there because their best alternative changes a lower-scoring
+    proposal (checked against `left_unhoused`, itself checked by brute force below)."""
     cases, dwellings, policy, limits, meeting, usage = table
     result = match(cases, dwellings, policy, limits, meeting, usage)
     housed = len(result.proposals)
     received = {p.case_id: p.dwelling_id for p in result.proposals}
+    unhoused = {entry.case_id: entry for entry in result.left_unhoused}
     for proposal in result.proposals:
         listed = {entry.case_id: entry for entry in proposal.passed_over}
+        dwelling = next(d for d in dwellings if d.id == proposal.dwelling_id)
         for case in cases:
-            dwelling = next(d for d in dwellings if d.id == proposal.dwelling_id)
+            if case.id not in received:
+                alternative = unhoused.get(case.id)
+                lower = alternative is not None and any(
+                    (d.case_id, d.dwelling_id) == (proposal.case_id, proposal.dwelling_id)
+                    and d.score < alternative.score
+                    for d in alternative.displaced
+                )
+                assert (case.id in listed) == lower
+                if lower:
+                    entry = listed[case.id]
+                    assert entry.received_dwelling_id is None
+                    assert entry.alternative_dwelling_id == alternative.dwelling_id
+                    assert entry.score == alternative.score
+                    assert entry.housed_if_given == alternative.housed_if_given
+                    assert entry.trade_off == alternative.trade_off
+                continue
             explained = explain_pair(case, dwelling, policy, limits, meeting, usage)
             if not explained.feasible or explained.score <= proposal.score:
                 assert case.id not in listed
@@ -137,8 +158,71 @@ def test_passed_over_cases_are_exactly_those_whose_getting_it_houses_fewer(table
                 assert entry.housed_if_given == with_pair
                 assert entry.score == explained.score
                 assert entry.received_dwelling_id == received.get(case.id)
+                assert entry.trade_off == "fewer_housed"
+                assert entry.alternative_dwelling_id == dwelling.id
             else:
                 assert case.id not in listed
+    assert result.passed_over_complete
+
+
+@settings(max_examples=80, deadline=None)
+@given(tables(feasible_heavy=True))
+def test_every_unhoused_case_with_a_fitting_dwelling_is_named_with_its_best_alternative(table):
+    cases, dwellings, policy, limits, meeting, usage = table
+    result = match(cases, dwellings, policy, limits, meeting, usage)
+    housed, total = len(result.proposals), round(sum(p.score for p in result.proposals), 4)
+    received = {p.case_id: p.dwelling_id for p in result.proposals}
+    by_id = {d.id: d for d in dwellings}
+    listed = {entry.case_id: entry for entry in result.left_unhoused}
+    for case in cases:
+        fitting = [
+            d for d in dwellings if explain_pair(case, d, policy, limits, meeting, usage).feasible
+        ]
+        if case.id in received or not fitting:
+            assert case.id not in listed
+            continue
+        best = max(
+            brute_force(cases, dwellings, policy, limits, meeting, usage, (case.id, d.id))
+            for d in fitting
+        )
+        entry = listed[case.id]
+        assert entry.housed_if_given == best[0]
+        assert abs(entry.total_score_if_given - best[1]) < 1e-3
+        expected = (
+            "fewer_housed"
+            if best[0] < housed
+            else "equal_alternative"
+            if abs(best[1] - total) < 1e-3
+            else "lower_total_score"
+        )
+        assert entry.trade_off == expected
+        # The alternative it describes is real: the proposal with the displaced pairs moved and
+        # this case on its dwelling keeps every rule and cap, and houses and scores as it says.
+        alternative = {c: d for c, d in received.items()}
+        for change in entry.displaced:
+            assert alternative.pop(change.case_id) == change.dwelling_id
+            if change.moves_to_dwelling_id is not None:
+                alternative[change.case_id] = change.moves_to_dwelling_id
+        alternative[case.id] = entry.dwelling_id
+        assert len(set(alternative.values())) == len(alternative) == entry.housed_if_given
+        score = 0.0
+        for case_id, dwelling_id in alternative.items():
+            pair = explain_pair(
+                next(c for c in cases if c.id == case_id),
+                by_id[dwelling_id],
+                policy,
+                limits,
+                meeting,
+                usage,
+            )
+            assert pair.feasible
+            score += pair.score
+        assert abs(score - entry.total_score_if_given) < 1e-3
+        homes = [by_id[d] for d in alternative.values()]
+        for key, n in Counter(d.complex_key for d in homes).items():
+            assert usage.per_complex.get(key, 0) + n <= policy.max_per_complex
+        for key, n in Counter(d.neighbourhood_code for d in homes).items():
+            assert usage.per_neighbourhood.get(key, 0) + n <= policy.max_per_neighbourhood
     assert result.passed_over_complete
 
 
@@ -154,8 +238,10 @@ def test_a_higher_priority_case_is_passed_over_to_house_one_more():
     assert pairs == {("a-long-wait", "d2"), ("b-short-wait", "d1")}
     given_d1 = next(p for p in result.proposals if p.dwelling_id == "d1")
     assert [
-        (o.case_id, o.received_dwelling_id, o.housed_if_given) for o in given_d1.passed_over
-    ] == [("a-long-wait", "d2", 1)]
+        (o.case_id, o.received_dwelling_id, o.housed_if_given, o.trade_off)
+        for o in given_d1.passed_over
+    ] == [("a-long-wait", "d2", 1, "fewer_housed")]
+    assert result.left_unhoused == []
     assert (
         greedy_baseline(
             [flexible, only_option], [ground_floor, upstairs], make_policy(), LIMITS_2026, MEETING
@@ -253,3 +339,48 @@ def test_empty_table_gives_an_empty_result():
     result = match([], [], make_policy(), LIMITS_2026, MEETING)
     assert result.proposals == []
     assert result.stats.solver == "none"
+
+
+def test_a_longer_waiting_case_left_unhoused_so_that_two_others_are_housed_is_named():
+    """The issue's trade-off: housing the longest-waiting case on the one dwelling that fits it
+    would fill both a complex and a neighbourhood that two others need."""
+    n1, n2 = "BU00340101", "BU00340102"
+    longest = make_case(id="a-longest", ready_since=MEETING.replace(year=2023), wheelchair=True)
+    second = make_case(id="b-second", ready_since=MEETING.replace(year=2025), excluded_areas=(n1,))
+    third = make_case(id="c-third", ready_since=MEETING.replace(year=2025), pets=True)
+    homes = [
+        make_dwelling(
+            id="d0",
+            complex_key="corp-a:X",
+            neighbourhood_code=n1,
+            wheelchair_accessible=True,
+            pets_allowed=False,
+        ),
+        make_dwelling(id="d1", complex_key="corp-a:X", neighbourhood_code=n2, pets_allowed=False),
+        make_dwelling(id="d2", complex_key="corp-a:Y", neighbourhood_code=n1),
+    ]
+    policy = make_policy(max_per_complex=1, max_per_neighbourhood=1)
+    result = match([longest, second, third], homes, policy, LIMITS_2026, MEETING)
+    assert {(p.case_id, p.dwelling_id) for p in result.proposals} == {
+        ("b-second", "d1"),
+        ("c-third", "d2"),
+    }
+    [left] = result.left_unhoused
+    assert (left.case_id, left.dwelling_id, left.housed_if_given, left.trade_off) == (
+        "a-longest",
+        "d0",
+        1,
+        "fewer_housed",
+    )
+    assert {(d.case_id, d.moves_to_dwelling_id) for d in left.displaced} == {
+        ("b-second", None),
+        ("c-third", None),
+    }
+    for proposal in result.proposals:
+        [entry] = proposal.passed_over
+        assert (entry.case_id, entry.alternative_dwelling_id, entry.housed_if_given) == (
+            "a-longest",
+            "d0",
+            1,
+        )
+        assert entry.score > proposal.score

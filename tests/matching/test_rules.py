@@ -40,7 +40,7 @@ def detail(case, dwelling, code, policy=None, limits=LIMITS_2026, meeting=MEETIN
 def test_reason_codes_are_stable_and_ordered():
     assert REASON_CODES[0] == "rent_above_cap"
     assert REASON_CODES[-2:] == ("complex_cap_reached", "neighbourhood_cap_reached")
-    assert len(set(REASON_CODES)) == 17
+    assert len(set(REASON_CODES)) == 19
 
 
 def test_factory_pair_is_feasible():
@@ -80,7 +80,7 @@ def test_income_equal_to_limit_keeps_the_low_cap():
     assert failing(case, make_dwelling(rent_base=Decimal("713.03"))) == ["rent_above_cap"]
 
 
-def test_income_above_limit_allows_rent_up_to_liberalisation_limit():
+def test_income_above_limit_allows_rent_up_to_the_daeb_rent_limit():
     case = make_case(annual_taxable=Decimal("29400.01"))
     assert failing(case, make_dwelling(rent_base=Decimal("932.93"))) == []
     assert failing(case, make_dwelling(rent_base=Decimal("932.94"))) == ["rent_above_cap"]
@@ -88,12 +88,15 @@ def test_income_above_limit_allows_rent_up_to_liberalisation_limit():
 
 def test_single_at_pension_age_uses_the_pension_income_limit():
     income = Decimal("29000")  # above the 2026 pension limit 28,775, below the normal 29,400
-    pensioner = make_case(birth_year=MEETING.year - 67, annual_taxable=income)
-    younger = make_case(birth_year=MEETING.year - 66, annual_taxable=income)
+    # Born in January: 67 (the AOW age of 2026) before the March meeting, or not yet 67.
+    pensioner = make_case(birth_year=MEETING.year - 67, birth_month=1, annual_taxable=income)
+    younger = make_case(birth_year=MEETING.year - 66, birth_month=1, annual_taxable=income)
     dwelling = make_dwelling(rent_base=Decimal("800.00"))
     assert failing(pensioner, dwelling) == []
     assert failing(younger, dwelling) == ["rent_above_cap"]
-    assert detail(younger, dwelling, "rent_above_cap")["pension_age_applied"] is False
+    found = detail(younger, dwelling, "rent_above_cap")
+    assert found["pension_age_applied"] is False
+    assert found["pension_age_basis"] == "birth_month"
 
 
 def test_couple_at_pension_age_uses_the_multi_person_pension_limit():
@@ -204,8 +207,25 @@ def test_pets_need_a_dwelling_that_allows_them():
 
 def test_age_below_minimum_age_is_excluded():
     dwelling = make_dwelling(min_age=55)
-    assert failing(make_case(birth_year=MEETING.year - 55), dwelling) == []
-    assert failing(make_case(birth_year=MEETING.year - 54), dwelling) == ["age_restricted"]
+    born_january = make_case(birth_year=MEETING.year - 55, birth_month=1)  # 55 in March
+    born_december = make_case(birth_year=MEETING.year - 55, birth_month=12)  # still 54
+    assert failing(born_january, dwelling) == []
+    assert failing(born_december, dwelling) == ["age_restricted"]
+    assert failing(make_case(birth_year=MEETING.year - 54, birth_month=1), dwelling) == [
+        "age_restricted"
+    ]
+
+
+def test_without_birth_month_the_youngest_possible_age_decides_a_minimum_age():
+    dwelling = make_dwelling(min_age=55)
+    case = make_case(birth_year=MEETING.year - 55)  # 54 or 55 in March, depending on the month
+    assert failing(case, dwelling) == ["age_restricted"]
+    assert detail(case, dwelling, "age_restricted") == {
+        "age": 54,
+        "min_age": 55,
+        "age_basis": "uncertain_strict",
+    }
+    assert failing(make_case(birth_year=MEETING.year - 56), dwelling) == []
 
 
 # --- areas ----------------------------------------------------------------------------------

@@ -92,7 +92,7 @@ def test_rent_headroom_is_share_of_the_applicable_cap_left():
     assert components(make_case(), at_cap)["rent_headroom"][0] == 0.0
 
 
-def test_rent_headroom_uses_the_liberalisation_limit_above_the_income_limit():
+def test_rent_headroom_uses_the_daeb_rent_limit_above_the_income_limit():
     case = make_case(annual_taxable=Decimal("35000"))
     value = components(case, make_dwelling(rent_base=Decimal("800.00")))["rent_headroom"][0]
     assert value == pytest.approx((932.93 - 800) / 932.93, abs=1e-4)

@@ -6,10 +6,12 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from app.matching.solver import AssignmentProblem, check_assignment, prune, solve
+from app.matching.solver import AssignmentProblem, capacity_tree, check_assignment, prune, solve
 from app.matching.straddling import certified_optimum
-from app.matching.tradeoffs import passed_over
+from app.matching.tradeoffs import passed_over, solve_with_pair
+from app.matching.unhoused import best_alternatives
 from tests.matching.brute import best
+from tests.properties import examples
 
 
 @st.composite
@@ -119,7 +121,7 @@ def restricted(problem: AssignmentProblem, keep: np.ndarray) -> AssignmentProble
     )
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300))
 @given(st.one_of(problems(), problems(nested=False)))
 def test_proposal_houses_as_many_and_scores_as_high_as_brute_force(problem):
     result = solve(problem)
@@ -127,7 +129,7 @@ def test_proposal_houses_as_many_and_scores_as_high_as_brute_force(problem):
     assert (result.count, result.total_score) == best(problem)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300))
 @given(problems(nested=True))
 def test_nested_caps_take_the_exact_assignment_route(problem):
     result = solve(problem)
@@ -137,7 +139,7 @@ def test_nested_caps_take_the_exact_assignment_route(problem):
     assert (result.count, result.total_score) == best(problem)
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=examples(150))
 @given(problems(max_score=10**7))
 def test_milp_route_agrees_with_brute_force(problem):
     result = solve(problem, method="milp")
@@ -145,7 +147,7 @@ def test_milp_route_agrees_with_brute_force(problem):
     assert (result.count, result.total_score) == best(problem)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300))
 @given(problems())
 def test_pruning_keeps_the_optimum(problem):
     keep, bound = prune(problem)
@@ -168,7 +170,7 @@ def expected_passed_over(problem: AssignmentProblem, chosen: np.ndarray) -> dict
     return expected
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200))
 @given(st.one_of(problems(), problems(nested=False)))
 def test_passed_over_matches_brute_force(problem):
     result = solve(problem)
@@ -177,7 +179,7 @@ def test_passed_over_matches_brute_force(problem):
     assert check.by_edge == expected_passed_over(problem, result.edges)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300))
 @given(contested())
 def test_contested_dwellings_match_brute_force_with_their_passed_over_cases(problem):
     result = solve(problem)
@@ -187,7 +189,7 @@ def test_contested_dwellings_match_brute_force_with_their_passed_over_cases(prob
     assert check.by_edge == expected_passed_over(problem, result.edges)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200))
 @given(contested(nested=True))
 def test_passed_over_needs_no_resolves_when_caps_nest(problem):
     result = solve(problem)
@@ -256,7 +258,7 @@ def test_straddling_complex_is_solved_by_splitting_its_room():
     assert (result.count, result.total_score) == best(problem)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200))
 @given(straddled())
 def test_straddling_complexes_match_brute_force_with_their_passed_over_cases(problem):
     result = solve(problem)
@@ -266,7 +268,7 @@ def test_straddling_complexes_match_brute_force_with_their_passed_over_cases(pro
     assert check.by_edge == expected_passed_over(problem, result.edges)
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=examples(150))
 @given(straddled())
 def test_passed_over_after_the_component_route_matches_brute_force(problem):
     result = solve(problem, split_limit=0)
@@ -301,6 +303,110 @@ def test_unsettled_passed_over_checks_beyond_the_limit_are_flagged():
     limited = passed_over(problem, result, resolve_limit=0)
     assert not limited.complete
     assert limited.by_edge == {}
+
+
+def expected_best_alternatives(problem: AssignmentProblem, chosen: np.ndarray) -> dict:
+    """Brute force: per unhoused case with a pair that fits within the caps, the best (housed,
+    total) over every assignment that houses it."""
+    housed = {int(c) for c in problem.edge_case[chosen]}
+    expected: dict[int, tuple[int, int]] = {}
+    for e in range(problem.edges):
+        case = int(problem.edge_case[e])
+        if case not in housed and best(problem, forced=e)[0] > 0:
+            expected[case] = max(expected.get(case, (-1, 0)), best(problem, forced=e))
+    return expected
+
+
+def assert_is_an_assignment_housing(problem, result, alternative) -> None:
+    """The reported alternative (the proposal with its moves) is a real assignment housing its
+    case, as good as it says; its moves list only real changes."""
+    before = {
+        int(problem.edge_case[e]): int(problem.edge_dwelling[e]) for e in result.edges.tolist()
+    }
+    pairs = dict(before)
+    for case, dwelling in alternative.moves.items():
+        assert before.get(case) != dwelling
+        if dwelling is None:
+            pairs.pop(case)
+        else:
+            pairs[case] = dwelling
+    assert pairs[alternative.case] == alternative.dwelling
+    lookup = {
+        (int(c), int(d)): e
+        for e, (c, d) in enumerate(zip(problem.edge_case, problem.edge_dwelling, strict=True))
+    }
+    chosen = np.array(sorted(lookup[pair] for pair in pairs.items()), dtype=np.int64)
+    check_assignment(problem, chosen)
+    assert len(chosen) == alternative.housed
+    assert int(problem.edge_score[chosen].sum()) == alternative.total
+
+
+def assert_best_alternatives_match_brute_force(problem, result, resolve_limit=1000) -> None:
+    check = best_alternatives(problem, result, resolve_limit)
+    assert check.complete
+    found = {a.case: (a.housed, a.total) for a in check.alternatives}
+    assert found == expected_best_alternatives(problem, result.edges)
+    for alternative in check.alternatives:
+        assert_is_an_assignment_housing(problem, result, alternative)
+        assert alternative.housed >= result.count - 1  # the bound the docstring proves
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.one_of(problems(), problems(nested=True), contested(nested=True)))
+def test_unhoused_cases_get_their_best_alternative_without_resolves_when_all_caps_nest(problem):
+    result = solve(problem)
+    if capacity_tree(problem, np.unique(problem.edge_dwelling)) is not None:
+        assert best_alternatives(problem, result, resolve_limit=0).complete
+    assert_best_alternatives_match_brute_force(problem, result)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.one_of(problems(nested=False), straddled(), contested()))
+def test_unhoused_cases_get_their_best_alternative_when_complexes_straddle(problem):
+    assert_best_alternatives_match_brute_force(problem, solve(problem))
+
+
+@settings(max_examples=100, deadline=None)
+@given(straddled())
+def test_unhoused_best_alternatives_after_the_component_route_match_brute_force(problem):
+    assert_best_alternatives_match_brute_force(problem, solve(problem, split_limit=0))
+
+
+@settings(max_examples=60, deadline=None)
+@given(straddled())
+def test_unhoused_best_alternatives_after_the_milp_route_match_brute_force(problem):
+    assert_best_alternatives_match_brute_force(problem, solve(problem, method="milp"))
+
+
+def test_a_higher_scoring_case_is_left_unhoused_so_that_two_others_are_housed():
+    # case 0 fits only dwelling 0, which shares complex 0 with dwelling 1 and neighbourhood 0
+    # with dwelling 2, both with room for one: housing case 0 blocks cases 1 and 2
+    problem = AssignmentProblem(
+        n_cases=3,
+        n_dwellings=3,
+        edge_case=np.array([0, 1, 2]),
+        edge_dwelling=np.array([0, 1, 2]),
+        edge_score=np.array([10, 5, 5]),
+        complex_of=np.array([0, 0, 1]),
+        neighbourhood_of=np.array([0, 1, 0]),
+        complex_room=np.array([1, 1]),
+        neighbourhood_room=np.array([1, 1]),
+    )
+    result = solve(problem)
+    assert sorted(result.edges.tolist()) == [1, 2]
+    assert passed_over(problem, result, resolve_limit=10).by_edge == {}
+    [alternative] = best_alternatives(problem, result, resolve_limit=10).alternatives
+    assert (alternative.case, alternative.housed, alternative.total) == (0, 1, 10)
+    assert alternative.moves == {0: 0, 1: None, 2: None}
+
+
+def test_solve_with_pair_returns_the_best_assignment_containing_the_pair():
+    problem = straddling_problem()
+    for edge in range(problem.edges):
+        count, total, chosen = solve_with_pair(problem, edge)
+        assert (count, total) == best(problem, forced=edge)
+        check_assignment(problem, chosen)
+        assert edge in chosen.tolist()
 
 
 @st.composite

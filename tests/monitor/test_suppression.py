@@ -1,12 +1,13 @@
-"""Suppression: small counts are hidden and no hidden count can be worked out from the rest."""
+"""Suppression: small counts of other organisations' people are hidden, and no hidden count can be
+worked out from the rest, from non-negativity or from what the viewer knows of its own data."""
 
 import itertools
 
-import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from app.monitor.suppression import determined, suppress
+from tests.properties import examples
 
 
 def table_equations(rows: int, cols: int) -> list:
@@ -35,7 +36,7 @@ def test_a_single_small_cell_in_a_row_gets_a_complement_in_its_row_and_column():
     values = with_totals(cells, 2, 2)
     hidden = suppress(values, table_equations(2, 2))
     assert (0, 0) in hidden
-    assert determined(hidden, table_equations(2, 2)) == set()
+    assert determined(hidden, table_equations(2, 2), values) == set()
     assert len(hidden) >= 4  # a 2x2 rectangle is the least that protects one cell
 
 
@@ -52,52 +53,161 @@ def test_an_identity_between_measures_is_respected():
     assert "own" in hidden and len(hidden) >= 2
 
 
-@settings(max_examples=40, deadline=None, derandomize=True)
+def test_a_count_pinned_by_non_negativity_is_derived_though_the_equations_leave_it_free():
+    # 1 0 | 1    The four inner cells hidden, the totals shown: the equations alone leave a
+    # 0 0 | 0    rectangle of freedom, but the zero row total pins its cells at 0, so the 1 is
+    # 1 0        known exactly.
+    values = with_totals({(0, 0): 1, (0, 1): 0, (1, 0): 0, (1, 1): 0}, 2, 2)
+    hidden = {(0, 0), (0, 1), (1, 0), (1, 1)}
+    equations = table_equations(2, 2)
+    assert determined(hidden, equations) == set()
+    assert (0, 0) in determined(hidden, equations, values)
+    protected = suppress(values, equations)
+    assert not {(0, 0)} & determined(protected, equations, values)
+
+
+def test_the_viewer_cannot_work_out_the_other_provider_from_its_own_row():
+    """The issue's case: provider A has 1 ready case, B 4. A knows its own 1; with the total 5
+    shown, B's 4 would follow. So the total is hidden too, and A's own row may be shown."""
+    values = {"A": 1, "B": 4, "total": 5}
+    equations = [[("A", 1.0), ("B", 1.0), ("total", -1.0)]]
+    hidden = suppress(values, equations, known=frozenset({"A"}), lower={"A": 1, "total": 1})
+    assert hidden == {"B", "total"}
+    assert determined(hidden, equations, values, {"total": 1}) == set()
+
+
+def test_without_the_viewers_knowledge_the_old_answer_gave_the_other_provider_away():
+    values = {"A": 1, "B": 4, "total": 5}
+    equations = [[("A", 1.0), ("B", 1.0), ("total", -1.0)]]
+    hidden = suppress(values, equations)
+    assert hidden == {"A", "B"}  # protected against a stranger, not against A
+    assert "B" in determined(hidden - {"A"}, equations, values)
+
+
+def test_a_total_that_is_all_but_a_few_the_viewers_own_is_hidden():
+    # A stranger may see the total 6; A, owning 3 of it, would learn the others have 3.
+    values = {"total": 6}
+    assert suppress(values, []) == set()
+    assert suppress(values, [], lower={"total": 3}) == {"total"}
+    assert suppress(values, [], lower={"total": 6}) == set()  # all its own: nobody else's
+
+
+# --- brute force: every non-negative integer table the reader cannot rule out ----------------
+
+
+def alternatives(rows, cols, values, hidden, known, lower, cell):
+    """Whether `cell` takes another value than its true one in some non-negative integer table
+    that agrees with the shown and known cells and keeps every cell at or above the viewer's
+    own part. A plain search over the hidden inner cells (the totals follow from them)."""
+    inner = [(i, j) for i in range(rows) for j in range(cols)]
+    free = [c for c in inner if c in hidden]
+    free.sort(key=lambda c: c != cell)  # the cell in question first
+    cap = values[("T", "T")] + 2  # a move of one person never needs more
+    margins = [((i, "T"), [(i, j) for j in range(cols)]) for i in range(rows)]
+    margins += [(("T", j), [(i, j) for i in range(rows)]) for j in range(cols)]
+    margins += [(("T", "T"), inner)]
+    fixed = [(total, parts) for total, parts in margins if total not in hidden]
+
+    def feasible(assigned):
+        for total, parts in fixed:
+            known_sum = sum(
+                assigned.get(p, values[p]) for p in parts if p not in free or p in assigned
+            )
+            open_parts = [p for p in parts if p in free and p not in assigned]
+            if known_sum > values[total]:
+                return False
+            if not open_parts and known_sum != values[total]:
+                return False
+        return True
+
+    def search(k, assigned):
+        if k == len(free):
+            return True
+        c = free[k]
+        if c == cell:
+            choices = [v for v in range(lower.get(c, 0), cap + 1) if v != values[c]]
+        else:
+            choices = range(lower.get(c, 0), cap + 1)
+        for v in choices:
+            assigned[c] = v
+            if feasible(assigned) and search(k + 1, assigned):
+                return True
+            del assigned[c]
+        return False
+
+    return search(0, {})
+
+
+viewers = st.sampled_from(["stranger", "owns the first row", "owns part of every cell"])
+
+
+@settings(max_examples=examples(150), derandomize=True)
 @given(
     st.integers(2, 3),
     st.integers(2, 3),
-    st.lists(st.integers(0, 9), min_size=9, max_size=9),
+    st.lists(st.sampled_from([0, 0, 1, 2, 3, 4, 5, 6]), min_size=9, max_size=9),
+    st.lists(st.integers(0, 6), min_size=9, max_size=9),
+    viewers,
 )
-def test_no_hidden_cell_is_derivable_on_random_small_tables(rows, cols, numbers):
+def test_no_hidden_count_of_others_can_be_worked_out_on_random_small_tables(
+    rows, cols, numbers, shares, viewer
+):
     cells = {(i, j): numbers[i * cols + j] for i in range(rows) for j in range(cols)}
     values = with_totals(cells, rows, cols)
+    known: frozenset = frozenset()
+    own = dict.fromkeys(cells, 0)
+    if viewer == "owns the first row":
+        known = frozenset([*((0, j) for j in range(cols)), (0, "T")])
+        own |= {(0, j): cells[(0, j)] for j in range(cols)}
+    elif viewer == "owns part of every cell":
+        own = {c: min(v, shares[k]) for k, (c, v) in enumerate(cells.items())}
+    lower = with_totals(own, rows, cols)
     equations = table_equations(rows, cols)
-    hidden = suppress(values, equations)
-    assert {c for c, v in values.items() if 0 < v < 5} <= hidden
-    assert determined(hidden, equations) == set()
+
+    hidden = suppress(values, equations, known=known, lower=lower)
+
+    assert not hidden & known
+    small_rest = {c for c, v in values.items() if c not in known and 0 < v - lower[c] <= 4}
+    assert small_rest <= hidden
+    for cell in sorted(hidden, key=repr):
+        if values[cell] == lower[cell]:
+            continue  # nobody else's people in it: nothing to protect
+        if cell[0] == "T" or cell[1] == "T":
+            continue  # a hidden total moves with its inner cells, checked below
+        assert alternatives(rows, cols, values, hidden, known, lower, cell), (cells, own, cell)
+    # The exact test agrees with the search on this totally unimodular system.
+    exposed = determined(hidden, equations, values, lower)
+    assert all(values[c] == lower[c] for c in exposed)
 
 
-def test_no_small_cell_can_be_pinned_even_with_non_negativity_on_2x2_tables():
-    """Exhaustive over 2x2 tables with counts 0, 1, 3, 6: every non-negative integer filling of
-    the hidden inner cells whose totals match what is shown; a small (1-4) cell must be able to
-    take at least two values."""
+def test_the_check_catches_protection_that_is_blind_to_the_viewer():
+    """Provider A (first row: 1 and 6) and B (4 and 6): hiding the four inner cells protects B
+    from a stranger, but A knows its own row, so the column total 5 gives B's 4 away."""
+    cells = {(0, 0): 1, (0, 1): 6, (1, 0): 4, (1, 1): 6}
+    values = with_totals(cells, 2, 2)
+    known = frozenset({(0, 0), (0, 1), (0, "T")})
+    lower = with_totals({(0, 0): 1, (0, 1): 6, (1, 0): 0, (1, 1): 0}, 2, 2)
+    blind = suppress(values, table_equations(2, 2)) - known
+    assert not alternatives(2, 2, values, blind, known, lower, (1, 0))
+    aware = suppress(values, table_equations(2, 2), known=known, lower=lower)
+    assert alternatives(2, 2, values, aware, known, lower, (1, 0))
+
+
+def test_no_small_cell_can_be_pinned_on_any_2x2_table_of_small_counts():
+    """Exhaustive over 2x2 tables with counts 0, 1, 3, 6, for a stranger and for a viewer who
+    owns the first row."""
     equations = table_equations(2, 2)
     inner = [(0, 0), (0, 1), (1, 0), (1, 1)]
     checked = 0
-    for numbers in itertools.product([0, 1, 3, 6], repeat=4):
+    for numbers, owns_row in itertools.product(itertools.product([0, 1, 3, 6], repeat=4), (0, 1)):
         cells = dict(zip(inner, numbers, strict=True))
         values = with_totals(cells, 2, 2)
-        hidden = suppress(values, equations)
-        small = {c for c in hidden if 0 < values[c] < 5}
-        if not small:
-            continue
-        grid = np.array(list(itertools.product(range(values[("T", "T")] + 1), repeat=4)))
-        for k, cell in enumerate(inner):
-            if cell not in hidden:
-                grid = grid[grid[:, k] == values[cell]]
-        rows = {0: grid[:, 0] + grid[:, 1], 1: grid[:, 2] + grid[:, 3]}
-        cols = {0: grid[:, 0] + grid[:, 2], 1: grid[:, 1] + grid[:, 3]}
-        keep = np.ones(len(grid), dtype=bool)
-        for i in range(2):
-            if (i, "T") not in hidden:
-                keep &= rows[i] == values[(i, "T")]
-            if ("T", i) not in hidden:
-                keep &= cols[i] == values[("T", i)]
-        if ("T", "T") not in hidden:
-            keep &= grid.sum(axis=1) == values[("T", "T")]
-        solutions = grid[keep]
-        for k, cell in enumerate(inner):
-            if cell in small:
-                assert len(set(solutions[:, k].tolist())) > 1, (cells, hidden, cell)
-        checked += 1
+        own = {c: (v if owns_row and c[0] == 0 else 0) for c, v in cells.items()}
+        lower = with_totals(own, 2, 2)
+        known = frozenset({(0, 0), (0, 1), (0, "T")}) if owns_row else frozenset()
+        hidden = suppress(values, equations, known=known, lower=lower)
+        for cell in inner:
+            if cell in hidden and 0 < values[cell] - lower[cell] <= 4:
+                assert alternatives(2, 2, values, hidden, known, lower, cell), (cells, cell)
+                checked += 1
     assert checked > 100

@@ -1,32 +1,26 @@
 """People from the command line and in the demo data: a new user can sign in right away.
 
-Both run the real CLI in a subprocess against a fresh SQLite file.
+The CLI runs in the test process against a fresh SQLite file; one test runs it as a real process
+for what only a process shows, its exit status.
 """
 
-import os
 import re
 import subprocess
+import uuid
 from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
 
 from app.people.security import verify_password
+from tests.cli import run_cli
 from tests.clocked import cli_command, clock_env
 
 DEMO_PERSON = re.compile(r"^\s+(chair|member)\s+(\S+@demo\.example)\s+(\S+)$", re.M)
 
 
-def cli(database: Path, *args: str, stdin: str | None = None) -> str:
-    result = subprocess.run(
-        cli_command(*args),
-        env=clock_env({**os.environ, "UITSTROOM_DATABASE_URL": f"sqlite:///{database}"}),
-        input=stdin,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return result.stdout
+def cli(database: Path, *args: str, stdin: str = "") -> str:
+    return run_cli(f"sqlite:///{database}", *args, stdin=stdin)
 
 
 def stored_hash(database: Path, email: str) -> str:
@@ -67,3 +61,18 @@ def test_create_person_on_the_command_line(tmp_path, given):
         password = re.search(r"^password: (\S{12,})$", out, re.M).group(1)  # type: ignore[union-attr]
     assert "voorzitter@test.nl, chair" in out
     assert verify_password(stored_hash(database, "voorzitter@test.nl"), password)
+
+
+def test_a_failing_command_exits_non_zero_with_its_reason(tmp_path):
+    database = tmp_path / "cli.db"
+    cli(database, "migrate")
+    unknown = str(uuid.uuid4())
+    result = subprocess.run(
+        cli_command("create-key", unknown, "a label"),
+        env=clock_env({"UITSTROOM_DATABASE_URL": f"sqlite:///{database}", "PATH": ""}),
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 1
+    assert result.stderr.strip() == f"No organisation {unknown}"
+    assert result.stdout == ""

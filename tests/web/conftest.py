@@ -8,10 +8,11 @@ from dataclasses import dataclass
 import pytest
 from fastapi.testclient import TestClient
 
+from tests.clock import iso
 from tests.conftest import OPERATOR, Org, Region, create_case, create_vacancy
 
 PASSWORD = "correct horse battery staple"
-DATE = "2026-11-16"  # a meeting date in the past, with limits for its year
+DATE = iso(-14)  # a meeting two weeks ago
 
 
 @dataclass

@@ -10,15 +10,14 @@ monitor's in `monitor.png`).
 """
 
 import os
-import queue
-import subprocess
-import threading
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
+
+from tests.clock import day, iso
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
@@ -27,9 +26,12 @@ ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
 OPERATOR_KEY = "browser-test-operator-key-0123456789abcdef"
 PASSWORD = "een lang en geheim wachtwoord"
-FIRST_MEETING = "2026-11-09"
-MEETING = "2026-11-16"
-WAIT = 20  # seconds a Selenium wait may take before the test fails
+FIRST_MEETING = iso(-21)
+MEETING = iso(-14)
+MONTHS = "januari februari maart april mei juni juli augustus september oktober november december"
+# How the pages write the meeting's date, e.g. "16 november 2026".
+MEETING_IN_DUTCH = f"{day(-14).day} {MONTHS.split()[day(-14).month - 1]} {day(-14).year}"
+WAIT = 120  # seconds a Selenium wait may take on a loaded machine before the test fails
 
 if not (CHROMIUM.exists() and CHROMEDRIVER.exists()):
     if REQUIRE_BROWSER:
@@ -53,16 +55,14 @@ from selenium.webdriver.support import expected_conditions as ec  # noqa: E402
 from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
 from selenium_axe_python import Axe  # noqa: E402
 
-from tests.clocked import cli_command, clock_env  # noqa: E402
 from tests.conftest import case_body, vacancy_body  # noqa: E402
-from tests.served import free_port  # noqa: E402
+from tests.served import serving  # noqa: E402
 
 
 @pytest.fixture(scope="module")
 def server(databases) -> Iterator[str]:  # type: ignore[no-untyped-def]
     """The real server process, started as a user starts it, over plain http on loopback with
     the default Secure session cookie (browsers treat loopback as a secure context)."""
-    port = free_port()
     env = {
         **os.environ,
         "UITSTROOM_DATABASE_URL": databases.new_url(),
@@ -70,41 +70,13 @@ def server(databases) -> Iterator[str]:  # type: ignore[no-untyped-def]
         "UITSTROOM_MIGRATE_ON_START": "true",
         "UITSTROOM_WEBHOOK_WORKER": "false",
     }
-    process = subprocess.Popen(
-        cli_command("serve", "--port", str(port), "--log-level", "info"),
-        env=clock_env(env),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    lines: queue.Queue[str | None] = queue.Queue()
-
-    def read() -> None:
-        assert process.stdout is not None
-        for line in process.stdout:
-            lines.put(line)
-        lines.put(None)
-
-    threading.Thread(target=read, daemon=True).start()
-    output = []
-    try:
-        # uvicorn says so once it listens: wait for that line instead of polling the port.
-        while True:
-            line = lines.get(timeout=60)
-            if line is None:
-                pytest.fail("server exited early:\n" + "".join(output))
-            output.append(line)
-            if "Uvicorn running on" in line:
-                break
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
+    with serving(env) as served:
+        yield served.base
 
 
 def _api(base: str, method: str, path: str, key: str = OPERATOR_KEY, **kwargs) -> dict:  # type: ignore[no-untyped-def]
     response = httpx.request(
-        method, base + path, headers={"Authorization": f"Bearer {key}"}, timeout=30, **kwargs
+        method, base + path, headers={"Authorization": f"Bearer {key}"}, timeout=120, **kwargs
     )
     assert response.status_code in (200, 201), response.text
     return response.json()
@@ -294,7 +266,7 @@ def test_a_chair_runs_a_meeting_in_the_browser(browser, server, scenario, downlo
     browser.execute_script("arguments[0].value = arguments[1];", date_input, MEETING)
     click_button(browser, "Vergadering plannen")
     notice(browser, "De vergadering is gepland.")
-    assert heading(browser) == "Agenda 16 november 2026"
+    assert heading(browser) == f"Agenda {MEETING_IN_DUTCH}"
 
     click_button(browser, "Agenda publiceren")
     notice(browser, "De agenda is gepubliceerd en bevroren.")
@@ -318,7 +290,7 @@ def test_a_chair_runs_a_meeting_in_the_browser(browser, server, scenario, downlo
     assert scenario["case_id"] in browser.current_url
 
     click_link(browser, "Overzicht")
-    click_link(browser, "16 november 2026")
+    click_link(browser, MEETING_IN_DUTCH)
     browser.find_element(By.PARTIAL_LINK_TEXT, "Agenda downloaden (CSV)").click()
     csv_file = wait(browser).until(downloaded(downloads, ".csv"))
     assert scenario["case_id"] in csv_file.read_text(encoding="utf-8-sig")

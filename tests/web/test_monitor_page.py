@@ -1,19 +1,24 @@
 """The monitor page: the monitor service's figures as SVG charts with the numbers in tables,
 suppressed for organisations that may not see the cases."""
 
-from tests.conftest import create_case, create_vacancy
+from app.web.routes_monitor import period_label
+from tests.clock import day, iso
+from tests.conftest import create_case
+from tests.monitor.history import dwelling, ensure_limits
 from tests.web.conftest import make_person, signed_in
 
-MEETING = "2026-11-16"
+MEETING = iso(-14)
+MOVED_IN = day(-10)
 
 
 def house_one(client, region) -> None:  # type: ignore[no-untyped-def]
     """One case housed through the API in a contingent dwelling, after a published meeting
     whose agenda also had a case no dwelling fits (it needs a wheelchair-accessible one)."""
-    create_case(client, region.care_provider, region.table_id, ready_since="2026-01-05")
+    ensure_limits(client)
+    create_case(client, region.care_provider, region.table_id, ready_since=iso(-329))
     wheelchair = {"wheelchair": True, "step_free": True, "max_floor": None, "pets": False}
     create_case(client, region.care_provider, region.table_id, needs=wheelchair)
-    create_vacancy(client, region.corporation)
+    dwelling(client, region.corporation)
     meeting = client.post(
         f"/v1/tables/{region.table_id}/meetings",
         json={"date": MEETING},
@@ -27,7 +32,7 @@ def house_one(client, region) -> None:  # type: ignore[no-untyped-def]
         (region.chair, {"decision": "nominate"}),
         (region.corporation, {"decision": "corporation_accept"}),
         (region.corporation, {"decision": "sign_tenancy"}),
-        (region.corporation, {"decision": "house", "effective_date": "2026-11-20"}),
+        (region.corporation, {"decision": "house", "effective_date": MOVED_IN.isoformat()}),
     ):
         response = client.post(
             f"/v1/proposals/{proposal['id']}/decisions", json=decision, headers=org.headers
@@ -38,7 +43,7 @@ def house_one(client, region) -> None:  # type: ignore[no-untyped-def]
 def test_the_chair_reads_the_monitor_with_charts_and_tables(app, client, region):
     house_one(client, region)
     chair = signed_in(app, make_person(client, region.chair, "viewer"))
-    page = chair.get(f"/tafels/{region.table_id}/monitor", params={"jaar": 2026})
+    page = chair.get(f"/tafels/{region.table_id}/monitor", params={"jaar": MOVED_IN.year})
     assert page.status_code == 200, page.text
     html = page.text
     assert html.count('<svg class="chart"') == 5
@@ -47,11 +52,11 @@ def test_the_chair_reads_the_monitor_with_charts_and_tables(app, client, region)
         "Instroom en uitstroom per periode",
         "Wachttijd tot huisvesting",
         "Knelpunten in de laatste gepubliceerde agenda",
-        "Contingent 2026: gerealiseerd tegen afgesproken",
+        f"Contingent {MOVED_IN.year}: gerealiseerd tegen afgesproken",
     ):
         assert f">{title}</title>" in html
     assert 'role="img"' in html and "<desc " in html
-    assert '<th scope="row">nov 2026</th>' in html
+    assert f'<th scope="row">{period_label(day(0).strftime("%Y-%m"))}</th>' in html
     assert "afgeschermd" not in html  # the chair sees whole figures
 
 
@@ -66,7 +71,7 @@ def test_an_organisation_that_may_not_see_the_cases_gets_suppressed_cells(app, c
 def test_a_bad_range_is_explained_on_the_page(app, client, region):
     chair = signed_in(app, make_person(client, region.chair, "chair"))
     response = chair.get(
-        f"/tafels/{region.table_id}/monitor", params={"van": "2026-12-01", "tot": "2026-01-01"}
+        f"/tafels/{region.table_id}/monitor", params={"van": iso(1), "tot": iso(-300)}
     )
     assert response.status_code == 422
     assert "De einddatum ligt vóór de begindatum." in response.text

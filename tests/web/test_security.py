@@ -2,7 +2,6 @@
 roles, and the API's organisation scoping (404 outside one's reach)."""
 
 import hashlib
-import os
 import re
 from datetime import timedelta
 
@@ -12,7 +11,6 @@ from sqlmodel import select
 from app.meetings.models import Meeting
 from app.people.models import Person, PersonSession, SignInThrottle
 from app.people.security import subject_hash
-from app.settings import get_settings
 from app.sqltypes import utcnow
 from tests.api.helpers import assert_problem
 from tests.web.conftest import (
@@ -89,18 +87,8 @@ def test_sign_in_sets_a_host_only_secure_httponly_lax_session_cookie(app, client
     assert not any(a.startswith(("domain", "max-age", "expires")) for a in attributes)
 
 
-@pytest.fixture
-def plain_http_cookies():  # type: ignore[no-untyped-def]
-    os.environ["UITSTROOM_SESSION_COOKIE_SECURE"] = "false"
-    get_settings.cache_clear()
-    yield
-    del os.environ["UITSTROOM_SESSION_COOKIE_SECURE"]
-    get_settings.cache_clear()
-
-
-def test_the_secure_flag_can_be_switched_off_for_plain_http_localhost(
-    app, client, chair, plain_http_cookies
-):
+@pytest.mark.settings(session_cookie_secure=False)
+def test_the_secure_flag_can_be_switched_off_for_plain_http_localhost(app, client, chair):
     from fastapi.testclient import TestClient
 
     browser = TestClient(app, base_url="http://localhost", follow_redirects=False)
@@ -131,10 +119,10 @@ def test_sign_out_ends_the_session_on_the_server(app, session, chair):
     assert replay.get("/overzicht").status_code == 303
 
 
-def test_an_idle_session_expires(app, session, chair):
+def test_an_idle_session_expires(app, session, settings, chair):
     browser = signed_in(app, chair)
     row = session.exec(select(PersonSession)).one()
-    row.last_seen_at = utcnow() - timedelta(minutes=get_settings().session_idle_minutes + 1)
+    row.last_seen_at = utcnow() - timedelta(minutes=settings.session_idle_minutes + 1)
     session.add(row)
     session.flush()
     assert browser.get("/overzicht").status_code == 303

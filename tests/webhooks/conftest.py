@@ -24,7 +24,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from app.auth import Principal
-from app.db import _sqlite_lock, build_engine, get_session
+from app.db import _sqlite_lock, build_engine
 from app.main import create_app
 from app.migrate import upgrade_to_head
 from app.organisations.models import Organisation, OrganisationKind
@@ -50,8 +50,9 @@ FAST = DeliveryPolicy(
 )
 
 
-def wait_for(condition: Callable[[], Any], timeout: float = 10.0, what: str = "condition") -> Any:
-    """Poll until `condition()` is truthy and return it; fail after `timeout` seconds."""
+def wait_for(condition: Callable[[], Any], timeout: float = 180.0, what: str = "condition") -> Any:
+    """Poll until `condition()` is truthy and return it; fail after `timeout` seconds. The limit
+    is generous on purpose (a loaded 2-core CI machine): it bounds a hang, it is not a deadline."""
     deadline = time.monotonic() + timeout
     while True:
         result = condition()
@@ -228,7 +229,10 @@ class Outbox:
         )
         payload = WebhookEndpointCreate(url=url, events=events or list(EventType))  # type: ignore[arg-type]
         with self.transaction() as session:
-            endpoint, secret = service.create_endpoint(session, principal, payload)
+            # The test receivers listen on loopback.
+            endpoint, secret = service.create_endpoint(
+                session, principal, payload, allow_private_targets=True
+            )
         return Endpoint(endpoint.id, organisation_id, secret)
 
     def emit(self, organisation_id: uuid.UUID, event_type: str = "agenda.published") -> uuid.UUID:
@@ -254,14 +258,7 @@ class Outbox:
     @contextmanager
     def client(self) -> Iterator[TestClient]:
         """The HTTP API on this database, committing per request like production."""
-        get_settings.cache_clear()
-        app = create_app(get_settings())
-
-        def committed_session() -> Iterator[Session]:
-            with self.transaction() as session:
-                yield session
-
-        app.dependency_overrides[get_session] = committed_session
+        app = create_app(get_settings(), engine=self.main)
         with TestClient(app, raise_server_exceptions=False) as test_client:
             yield test_client
 

@@ -125,20 +125,13 @@ def test_a_name_resolving_through_dns64_to_a_public_address_is_called(monkeypatc
 
 
 @pytest.mark.parametrize("host", ["0x7f.1", "2130706433", "[::ffff:127.0.0.1]", "[64:ff9b::a00:1]"])
-def test_the_api_refuses_to_register_an_encoded_inward_address(client, host, monkeypatch):
-    monkeypatch.setenv("UITSTROOM_WEBHOOK_ALLOW_PRIVATE_TARGETS", "false")
-    from app.settings import get_settings
-
-    get_settings.cache_clear()
-    try:
-        response = client.post(
-            "/v1/webhooks",
-            json={"url": f"http://{host}/hook", "events": ["case.housed"]},
-            headers=make_org(client, "care_provider").headers,
-        )
-    finally:
-        monkeypatch.undo()
-        get_settings.cache_clear()
+@pytest.mark.settings(webhook_allow_private_targets=False)
+def test_the_api_refuses_to_register_an_encoded_inward_address(client, host):
+    response = client.post(
+        "/v1/webhooks",
+        json={"url": f"http://{host}/hook", "events": ["case.housed"]},
+        headers=make_org(client, "care_provider").headers,
+    )
     assert response.status_code == 422, response.text
     [param] = response.json()["invalidParams"]
     assert (param["name"], param["code"]) == ("url", "target_not_allowed")

@@ -25,7 +25,7 @@ def endpoint(session: Session, org_id: uuid.UUID, *events: str, active: bool = T
         is_operator=False, organisation_id=org_id, organisation_kind=OrganisationKind.municipality
     )
     payload = WebhookEndpointCreate.model_validate({"url": "https://x.example/h", "events": events})
-    created, _ = service.create_endpoint(session, principal, payload)
+    created, _ = service.create_endpoint(session, principal, payload, allow_private_targets=False)
     created.active = active
     session.add(created)
     session.flush()

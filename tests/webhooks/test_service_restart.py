@@ -14,34 +14,28 @@ from contextlib import contextmanager
 import httpx
 from fastapi.testclient import TestClient
 
-from app.db import get_engine
 from app.main import create_app
-from app.settings import get_settings
+from app.settings import Settings
 from tests.served import serving
 from tests.webhooks.conftest import wait_for
 
 OPERATOR_KEY = "webhook-restart-operator-key-0123456789ab"
 
 
-def test_the_app_runs_the_worker_in_its_lifespan(outbox, receiver, monkeypatch):
-    monkeypatch.setenv("UITSTROOM_DATABASE_URL", outbox.url)
-    monkeypatch.setenv("UITSTROOM_WEBHOOK_WORKER", "true")
-    monkeypatch.setenv("UITSTROOM_WEBHOOK_POLL_SECONDS", "0.05")
-    monkeypatch.setenv("UITSTROOM_WEBHOOK_ALLOW_PRIVATE_TARGETS", "true")
-    get_settings.cache_clear()
-    get_engine.cache_clear()
-    try:
-        with TestClient(create_app(get_settings())) as client:
-            assert any(t.name == "webhook-worker" for t in threading.enumerate())
-            endpoint = outbox.endpoint(receiver.url)
-            event_id = str(outbox.emit(endpoint.organisation_id))
-            wait_for(lambda: receiver.accepted() == Counter({event_id: 1}), what="delivery")
-            assert client.get("/openapi.json").status_code == 200
-        assert not any(t.name == "webhook-worker" for t in threading.enumerate())
-    finally:
-        get_engine().dispose()
-        get_engine.cache_clear()
-        get_settings.cache_clear()
+def test_the_app_runs_the_worker_in_its_lifespan(outbox, receiver):
+    settings = Settings(
+        database_url=outbox.url,
+        webhook_worker=True,
+        webhook_poll_seconds=0.05,
+        webhook_allow_private_targets=True,
+    )
+    with TestClient(create_app(settings)) as client:
+        assert any(t.name == "webhook-worker" for t in threading.enumerate())
+        endpoint = outbox.endpoint(receiver.url)
+        event_id = str(outbox.emit(endpoint.organisation_id))
+        wait_for(lambda: receiver.accepted() == Counter({event_id: 1}), what="delivery")
+        assert client.get("/openapi.json").status_code == 200
+    assert not any(t.name == "webhook-worker" for t in threading.enumerate())
 
 
 @contextmanager
@@ -56,8 +50,8 @@ def served(database_url: str) -> Iterator[str]:
         "UITSTROOM_WEBHOOK_POLL_SECONDS": "0.05",
         "UITSTROOM_WEBHOOK_ALLOW_PRIVATE_TARGETS": "true",
     }
-    with serving(env) as (base, _):
-        yield base
+    with serving(env) as served:
+        yield served.base
 
 
 def test_events_survive_a_service_restart_and_arrive_exactly_once(outbox, receiver):

@@ -144,7 +144,7 @@ def test_a_trickling_receiver_is_cut_off_at_the_deadline_and_retried_one_attempt
     events = {str(outbox.emit(organisation)) for _ in range(2)}
     worker = outbox.worker(SLOW_TEST)
 
-    wait_for(lambda: len(trickler.snapshot()) >= 3, timeout=60, what="three attempts")
+    wait_for(lambda: len(trickler.snapshot()) >= 3, what="three attempts")
     assert worker.stop()
     connections = trickler.snapshot()
 
@@ -176,7 +176,7 @@ def test_slow_receivers_of_one_organisation_leave_room_for_another_organisations
     )
 
     event_id = str(outbox.emit(fast.organisation_id))
-    wait_for(lambda: receiver.accepted()[event_id] == 1, timeout=30, what="the fast event")
+    wait_for(lambda: receiver.accepted()[event_id] == 1, what="the fast event")
     [arrival] = receiver.received()
     assert open_at(trickler.snapshot(), arrival.at), "the fast event waited for the slow ones"
     assert worker.stop()
@@ -198,7 +198,7 @@ def test_two_workers_never_send_an_event_twice_at_once_to_a_trickling_receiver(o
     policy = dataclasses.replace(SLOW_TEST, max_per_organisation=6)
     workers = [outbox.worker(policy), outbox.worker(policy)]
 
-    wait_for(lambda: len(trickler.snapshot()) >= 9, timeout=60, what="nine attempts")
+    wait_for(lambda: len(trickler.snapshot()) >= 9, what="nine attempts")
     assert all(worker.stop() for worker in workers)
     connections = trickler.snapshot()
     # A delivery is one event for one endpoint (the event goes to all three).

@@ -10,7 +10,6 @@ import httpx
 import pytest
 from sqlmodel import select
 
-from app.settings import get_settings
 from app.webhooks import targets
 from app.webhooks.models import WebhookDelivery
 from app.webhooks.service import ClaimedDelivery
@@ -161,16 +160,11 @@ def test_a_real_connection_to_the_pinned_address_carries_the_original_host(monke
     assert resolver.lookups.count("hooks.test") == 1  # the connection did not look it up again
 
 
-@pytest.fixture
-def private_targets_refused(monkeypatch):  # type: ignore[no-untyped-def]
-    """The production default, which the test run otherwise switches off for its receivers."""
-    monkeypatch.setenv("UITSTROOM_WEBHOOK_ALLOW_PRIVATE_TARGETS", "false")
-    get_settings.cache_clear()
-    yield
-    monkeypatch.undo()
-    get_settings.cache_clear()
+# The production default, which the test run otherwise switches off for its receivers.
+REFUSE_PRIVATE_TARGETS = pytest.mark.settings(webhook_allow_private_targets=False)
 
 
+@REFUSE_PRIVATE_TARGETS
 @pytest.mark.parametrize(
     "url",
     [
@@ -182,7 +176,7 @@ def private_targets_refused(monkeypatch):  # type: ignore[no-untyped-def]
         "http://169.254.169.254/latest/meta-data",
     ],
 )
-def test_registering_an_internal_url_is_refused_at_once(client, private_targets_refused, url):
+def test_registering_an_internal_url_is_refused_at_once(client, url):
     response = client.post(
         "/v1/webhooks",
         json={"url": url, "events": ["case.housed"]},
@@ -193,7 +187,8 @@ def test_registering_an_internal_url_is_refused_at_once(client, private_targets_
     assert (param["name"], param["code"]) == ("url", "target_not_allowed")
 
 
-def test_moving_an_endpoint_to_an_internal_url_is_refused(client, private_targets_refused):
+@REFUSE_PRIVATE_TARGETS
+def test_moving_an_endpoint_to_an_internal_url_is_refused(client):
     headers = make_org(client, "care_provider").headers
     created = client.post(
         "/v1/webhooks",
@@ -212,9 +207,8 @@ def test_moving_an_endpoint_to_an_internal_url_is_refused(client, private_target
     assert again["url"] == "https://hooks.example.org/hook"
 
 
-def test_a_public_name_is_accepted_at_registration_and_checked_at_delivery(
-    client, private_targets_refused
-):
+@REFUSE_PRIVATE_TARGETS
+def test_a_public_name_is_accepted_at_registration_and_checked_at_delivery(client):
     response = client.post(
         "/v1/webhooks",
         json={"url": "https://hooks.example.org/hook", "events": ["case.housed"]},

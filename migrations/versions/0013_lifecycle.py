@@ -7,8 +7,8 @@ each case and of each dwelling; cases and dwellings left marked as proposed with
 proposal are released. Each such change is recorded with the table's chair as actor. The
 downgrade removes the constraints and indexes; the closed duplicates stay closed.
 
-Revision ID: 0007_lifecycle
-Revises: 0008_hardening
+Revision ID: 0013_lifecycle
+Revises: 0012_housed_after_ready
 Create Date: 2026-11-30 10:00:00
 """
 
@@ -21,8 +21,8 @@ from alembic import op
 from app.ids import uuid7
 from app.timeutil import today as today_in_nl
 
-revision: str = "0007_lifecycle"
-down_revision: str | None = "0008_hardening"
+revision: str = "0013_lifecycle"
+down_revision: str | None = "0012_housed_after_ready"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -104,6 +104,7 @@ decisions = sa.table(
     sa.column("reason", sa.String()),
     sa.column("actor_organisation_id", sa.Uuid()),
     sa.column("at", sa.DateTime(timezone=True)),
+    sa.column("automatic", sa.Boolean()),
 )
 cases = sa.table(
     "cases",
@@ -204,6 +205,7 @@ def _close_duplicate_open_proposals(connection: sa.Connection, now: datetime) ->
                     reason=None,
                     actor_organisation_id=chairs[table_id],
                     at=now,
+                    automatic=True,
                 )
             )
 

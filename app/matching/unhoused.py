@@ -1,0 +1,342 @@
+"""Cases the proposal leaves unhoused although some dwelling fits them, each with its best
+alternative: the best proposal (most housed, then highest total score) in which the case is
+housed. The table sees what housing that case would cost (`fewer_housed`, `lower_total_score` or
+`equal_alternative`) and which proposals it would change.
+
+Why this is a separate list: an unhoused case c never scores higher on a proposed dwelling v than
+v's holder (swapping them would keep every count and cap and raise the total), so it never shows
+in `passed_over` on the dwelling itself. What keeps c out is the room of a full complex or
+neighbourhood, or a chain of moves; the best alternative names it.
+
+Housed count. For a feasible (c, v), h(c, v) >= housed - 1: add (c, v) to the proposal; only v's
+complex and v's neighbourhood can overflow, and dropping one proposal from each restores them.
+
+Residual graph (see `tradeoffs.residual_arcs`) of a nested problem and its optimum M: c is
+unhoused, so the only arc into c is source -> c, and a cycle through the arc c -> v is c -> v ~>
+source -> c. So h(c, v) = housed iff v reaches the source, and then the best total with (c, v) is
+total + score(c, v) - d(v), d(v) the shortest distance from v to the source (M has the highest
+total among proposals housing as many, so the residual graph has no negative cycle, and the
+difference of two such proposals is a sum of residual cycles). One shortest-path pass to the
+source serves every unhoused case; pushing one unit round the cycle gives the alternative itself.
+The graph holds the pruned edges plus every edge of an unhoused case: pruning keeps the optimum
+with a pair forced (`solver.prune`), and extra edges of unhoused cases never lie on a path to the
+source.
+
+Caps that do not nest: the branch and bound's variants cover every solution housing as many
+(`solver.solve`); each nests, and gives per case the best total of its own solutions housing the
+case (the variant's own total when its optimum houses the case, else the formula above), an upper
+bound on the real one. The best bound is exact when the variant's alternative reaching it keeps
+the real caps (always so for a variant whose straddlers are all split). After the component or
+MILP route (no variants), the proposal's own split of each straddling complex gives an exact
+variant and dropping those caps a bounding one (`_own_variants`). Cases no variant settles are
+re-solved with each of their pairs forced (`tradeoffs.solve_with_pair`), up to the re-solve
+limit and the solver's deadline.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from app.matching.solver import (
+    Alternative,
+    Assignment,
+    AssignmentProblem,
+    _solve_blockers,
+    _straddlers,
+    _variant,
+    capacity_tree,
+)
+from app.matching.straddling import remaining
+from app.matching.tradeoffs import residual_arcs, solve_with_pair, used_dwellings
+
+SOURCE = 0
+UNREACHABLE = np.iinfo(np.int64).max // 4
+NONE = np.iinfo(np.int64).min // 4
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class BestAlternative:
+    """The best proposal in which unhoused case `case` is housed (on `dwelling`, pair `edge`): its
+    people housed, total score (micro-points), and `moves`: every case whose dwelling differs
+    from the proposal's, with its dwelling in the alternative (None: unhoused), `case` included."""
+
+    case: int
+    dwelling: int
+    edge: int
+    housed: int
+    total: int
+    moves: dict[int, int | None]
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class UnhousedCheck:
+    """Best alternatives in case order, and whether every unhoused case with a feasible dwelling
+    got one (False when the re-solve limit was reached)."""
+
+    alternatives: list[BestAlternative]
+    complete: bool
+    resolves: int
+
+
+def distances_to_source(
+    src: np.ndarray, dst: np.ndarray, cost: np.ndarray, size: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Shortest distance from every node to node 0 (UNREACHABLE where there is no path) and the
+    next node on one such path (-1 where none), in exact integers.
+
+    Bellman-Ford in rounds over all arcs at once; it stops when a round changes nothing, which
+    takes as many rounds as the longest shortest path has arcs. A node's next hop changes only
+    when its distance strictly drops, so the next hops form a tree. Raises RuntimeError on a
+    negative cycle (the flow it was built from would not be optimal).
+    """
+    dist = np.full(size, UNREACHABLE, dtype=np.int64)
+    dist[SOURCE] = 0
+    next_hop = np.full(size, -1, dtype=np.int64)
+    for _ in range(size + 1):
+        known = dist[dst] < UNREACHABLE
+        offer = np.where(known, cost + np.where(known, dist[dst], 0), UNREACHABLE)
+        best = np.full(size, UNREACHABLE, dtype=np.int64)
+        np.minimum.at(best, src, offer)
+        improved = best < dist
+        if not improved.any():
+            return dist, next_hop
+        tight = np.flatnonzero(improved[src] & (offer == best[src]))
+        nodes, first = np.unique(src[tight], return_index=True)
+        next_hop[nodes] = dst[tight[first]]
+        dist = np.minimum(dist, best)
+    raise RuntimeError("the residual graph has a negative cycle: the proposal is not optimal")
+
+
+def pairs_of(problem: AssignmentProblem, chosen: np.ndarray) -> dict[int, int]:
+    """Chosen edges as case -> dwelling."""
+    cases, dwellings = problem.edge_case[chosen].tolist(), problem.edge_dwelling[chosen].tolist()
+    return {int(c): int(d) for c, d in zip(cases, dwellings, strict=True)}
+
+
+def moves_between(proposal: dict[int, int], pairs: dict[int, int]) -> dict[int, int | None]:
+    """The cases whose dwelling differs between two assignments (case -> dwelling), with their
+    dwelling in `pairs` (None: unhoused there)."""
+    moves: dict[int, int | None] = {c: d for c, d in pairs.items() if proposal.get(c) != d}
+    return moves | {c: None for c in proposal if c not in pairs}
+
+
+def _segment_best(values: np.ndarray, starts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per segment (values[starts[k]:starts[k+1]]), its maximum and the first position of it."""
+    top = np.maximum.reduceat(values, starts)
+    segment = np.repeat(np.arange(len(starts)), np.diff(np.append(starts, len(values))))
+    hits = np.flatnonzero(values == top[segment])
+    _, first = np.unique(segment[hits], return_index=True)
+    return top, hits[first]
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class _Variant:
+    """One nested variant's view: per unhoused case its best value and candidate edge, and what
+    is needed to build and check the alternative reaching it."""
+
+    alternative: Alternative
+    best: np.ndarray  # per case segment: best value (NONE: no solution houses the case)
+    best_edge: np.ndarray  # per case segment: the candidate edge reaching it
+    next_hop: np.ndarray
+    pairs: dict[int, int]  # case -> dwelling of the variant's solution
+    keeps_caps: bool  # the variant's own solution keeps the real caps
+    is_proposal: bool  # the variant's solution is the proposal itself
+
+
+def _variant_view(
+    problem: AssignmentProblem,
+    alternative: Alternative,
+    edges: np.ndarray,
+    active: np.ndarray,
+    candidates: np.ndarray,
+    starts: np.ndarray,
+    proposal: dict[int, int],
+) -> _Variant | None:
+    """None when the variant's caps do not nest over `active` (then it bounds nothing)."""
+    tree = capacity_tree(alternative.problem, active)
+    if tree is None:
+        return None
+    solution = alternative.solution
+    arcs = residual_arcs(
+        alternative.problem, edges, solution, tree, used_dwellings(problem, solution)
+    )
+    dist, next_hop = distances_to_source(*arcs)
+    total = int(problem.edge_score[solution].sum())
+    in_solution = np.zeros(problem.edges, dtype=bool)
+    in_solution[solution] = True
+    housed_case = np.zeros(problem.n_cases, dtype=bool)
+    housed_case[problem.edge_case[solution]] = True
+    back = dist[2 + problem.n_cases + problem.edge_dwelling[candidates]]
+    reaches = back < UNREACHABLE
+    values = np.where(
+        reaches, total + problem.edge_score[candidates] - np.where(reaches, back, 0), NONE
+    )
+    # A case the variant's own optimum houses: that optimum is the variant's best with the case
+    # housed (on its own pair); its other pairs can do no better.
+    own = housed_case[problem.edge_case[candidates]]
+    values = np.where(own, np.where(in_solution[candidates], total, NONE), values)
+    best, position = _segment_best(values, starts)
+    pairs = pairs_of(problem, solution)
+    return _Variant(
+        alternative,
+        best,
+        candidates[position],
+        next_hop,
+        pairs,
+        _keeps_caps(problem, list(pairs.values())),
+        pairs == proposal,
+    )
+
+
+def _keeps_caps(problem: AssignmentProblem, dwellings: list[int]) -> bool:
+    used = np.array(dwellings, dtype=np.int64)
+    complexes = np.bincount(problem.complex_of[used], minlength=len(problem.complex_room))
+    hoods = np.bincount(problem.neighbourhood_of[used], minlength=len(problem.neighbourhood_room))
+    return bool(
+        np.all(complexes <= problem.complex_room) and np.all(hoods <= problem.neighbourhood_room)
+    )
+
+
+def _push_round(problem: AssignmentProblem, variant: _Variant, edge: int) -> dict[int, int | None]:
+    """The moves (relative to the variant's solution) of pushing one unit round the cycle
+    case -> dwelling ~> source -> case of `edge`, the path following the next hops."""
+    n_cases, n_dwellings = problem.n_cases, problem.n_dwellings
+    moves: dict[int, int | None] = {int(problem.edge_case[edge]): int(problem.edge_dwelling[edge])}
+    node = 2 + n_cases + int(problem.edge_dwelling[edge])
+    for _ in range(len(variant.next_hop)):
+        if node == SOURCE:
+            return moves
+        after = int(variant.next_hop[node])
+        if 2 <= node < 2 + n_cases:
+            if after == SOURCE:
+                moves[node - 2] = None
+            elif 2 + n_cases <= after < 2 + n_cases + n_dwellings:
+                moves[node - 2] = after - 2 - n_cases
+        node = after
+    raise RuntimeError("the next hops do not lead to the source")
+
+
+def _witness(
+    problem: AssignmentProblem, variant: _Variant, edge: int, proposal: dict[int, int]
+) -> dict[int, int | None] | None:
+    """The variant's alternative housing the edge's case, as moves relative to the proposal, or
+    None when it breaks a real cap (a relaxed variant's solutions need not keep them)."""
+    case = int(problem.edge_case[edge])
+    if variant.is_proposal and variant.alternative.exact and case not in variant.pairs:
+        # The cycle's moves are the changes, and an exact variant keeps the real caps.
+        return _push_round(problem, variant, edge)
+    pairs = dict(variant.pairs)
+    if case not in pairs:
+        for moved, dwelling in _push_round(problem, variant, edge).items():
+            if dwelling is None:
+                pairs.pop(moved, None)
+            else:
+                pairs[moved] = dwelling
+        if not variant.alternative.exact and not _keeps_caps(problem, list(pairs.values())):
+            return None
+    elif not variant.alternative.exact and not variant.keeps_caps:
+        return None
+    return moves_between(proposal, pairs)
+
+
+def _own_variants(
+    problem: AssignmentProblem, assignment: Assignment, edges: np.ndarray, active: np.ndarray
+) -> list[Alternative]:
+    """Variants made from the proposal itself, for when the solver left none that nest over
+    `active` (the component and MILP routes, or more dwellings than it looked at): the problem
+    itself when its caps nest over them. Otherwise its restriction to the proposal's own split of
+    every straddling complex (exact: stricter than the problem, and the proposal is optimal for
+    it), and the relaxation without those complexes' caps (the upper bounds; without a relaxation
+    that houses as many there are no variants)."""
+    if capacity_tree(problem, active) is not None:
+        return [Alternative(problem, assignment.edges, True)]
+    straddlers, complex_of = _straddlers(problem, active)
+    parts = len(problem.complex_room) + sum(len(s.part_ids) for s in straddlers)
+    used = np.bincount(complex_of[problem.edge_dwelling[assignment.edges]], minlength=parts)
+    shares = [tuple(int(used[i]) for i in s.part_ids) for s in straddlers]
+    restriction = _variant(problem, complex_of, straddlers, shares)
+    relaxed = _variant(problem, complex_of, straddlers, [None] * len(straddlers))
+    tree = capacity_tree(relaxed, active)
+    assert tree is not None, "cutting every straddler into parts nests the caps"
+    bound = len(np.unique(problem.edge_case[edges]))
+    solution = _solve_blockers(relaxed, edges, tree, bound)
+    if solution is None or len(solution) != assignment.count:
+        # Without a relaxation housing as many nothing bounds the real alternatives: re-solve.
+        return []
+    return [
+        Alternative(restriction, assignment.edges, True),
+        Alternative(relaxed, solution, False),
+    ]
+
+
+def best_alternatives(
+    problem: AssignmentProblem,
+    assignment: Assignment,
+    resolve_limit: int,
+    deadline: float | None = None,
+) -> UnhousedCheck:
+    """The best alternative of every unhoused case that has a feasible dwelling, exactly (or
+    flagged incomplete once `resolve_limit` re-solves are spent or `deadline`, a
+    time.monotonic value, has passed)."""
+    proposal = pairs_of(problem, assignment.edges)
+    # Pairs in a complex or neighbourhood without room can never be given (the engine's cap
+    # rules exclude them before; bare problems may hold them).
+    dwelling_of = problem.edge_dwelling
+    has_room = (problem.complex_room[problem.complex_of[dwelling_of]] > 0) & (
+        problem.neighbourhood_room[problem.neighbourhood_of[dwelling_of]] > 0
+    )
+    unhoused = np.ones(problem.n_cases, dtype=bool)
+    unhoused[list(proposal)] = False
+    candidates = np.flatnonzero(unhoused[problem.edge_case] & has_room)
+    if len(candidates) == 0:
+        return UnhousedCheck([], True, 0)
+    # Edges are in (case, dwelling) order, so each case's candidates are one segment.
+    cases = problem.edge_case[candidates]
+    starts = np.flatnonzero(np.append(True, cases[1:] != cases[:-1]))
+    in_graph = assignment.kept.copy()
+    in_graph[candidates] = True
+    edges = np.flatnonzero(in_graph)
+    active = np.unique(problem.edge_dwelling[edges])
+    alternatives = assignment.alternatives
+    if not alternatives or any(capacity_tree(a.problem, active) is None for a in alternatives):
+        alternatives = _own_variants(problem, assignment, edges, active)
+    found = [
+        _variant_view(problem, alternative, edges, active, candidates, starts, proposal)
+        for alternative in alternatives
+    ]
+    variants = [v for v in found if v is not None] if found and None not in found else []
+    result: list[BestAlternative] = []
+    resolves = 0
+    for k, start in enumerate(starts.tolist()):
+        case = int(cases[start])
+        bound = max((int(v.best[k]) for v in variants), default=NONE)
+        settled = None
+        for variant in variants:
+            if bound == NONE or int(variant.best[k]) != bound:
+                continue
+            edge = int(variant.best_edge[k])
+            moves = _witness(problem, variant, edge, proposal)
+            if moves is not None:
+                dwelling = int(problem.edge_dwelling[edge])
+                settled = BestAlternative(case, dwelling, edge, assignment.count, bound, moves)
+                break
+        if settled is not None:
+            result.append(settled)
+            continue
+        end = int(starts[k + 1]) if k + 1 < len(starts) else len(candidates)
+        best: BestAlternative | None = None
+        for edge in candidates[start:end].tolist():
+            if resolves >= resolve_limit or remaining(deadline) <= 0:
+                return UnhousedCheck(result, False, resolves)
+            resolves += 1
+            found_pair = solve_with_pair(problem, edge, deadline)
+            if found_pair is None:
+                return UnhousedCheck(result, False, resolves)
+            count, score, chosen = found_pair
+            if best is None or (count, score) > (best.housed, best.total):
+                moves = moves_between(proposal, pairs_of(problem, chosen))
+                dwelling = int(problem.edge_dwelling[edge])
+                best = BestAlternative(case, dwelling, edge, count, score, moves)
+        assert best is not None
+        result.append(best)
+    return UnhousedCheck(result, True, resolves)

@@ -1,0 +1,90 @@
+"""Who reads the monitor: whole figures for the chair and municipalities, suppressed ones for
+the organisations that may not see the cases; every answer is written to the access log."""
+
+import uuid
+from dataclasses import dataclass
+from datetime import date
+
+from sqlmodel import Session
+
+from app.access_log import service as access_log
+from app.access_log.models import AccessAction
+from app.access_log.service import AccessContext
+from app.monitor.facts import Facts
+from app.organisations.models import OrganisationKind
+from app.problems import Forbidden, Unprocessable
+from app.tables.models import OutflowTable
+
+MAX_RANGE_DAYS = 366 * 10
+
+
+def can_see_cases(context: AccessContext, table: OutflowTable) -> bool:
+    """Chair and municipality members see whole figures; other members get suppressed ones.
+
+    Raises Forbidden for the operator: the monitor is for the organisations at the table.
+    """
+    principal = context.principal
+    if principal.is_operator:
+        raise Forbidden("The monitor is for the organisations at the table.")
+    return (
+        principal.organisation_id == table.chair_organisation_id
+        or principal.organisation_kind == OrganisationKind.municipality
+    )
+
+
+def log_export(session: Session, context: AccessContext, table: OutflowTable) -> None:
+    """One access-log entry (`monitor_export`, no case) per answer."""
+    access_log.record_export(session, context, AccessAction.monitor_export, table.id)
+
+
+def check_range(start: date, end: date) -> None:
+    """A range runs forward and spans at most ten years (422 `invalid_range`, `range_too_long`)."""
+    if end < start:
+        raise Unprocessable("end", "lies before start", "invalid_range", "query")
+    if (end - start).days > MAX_RANGE_DAYS:
+        raise Unprocessable("end", "the range is at most 10 years", "range_too_long", "query")
+
+
+@dataclass(frozen=True, slots=True)
+class Viewer:
+    """An organisation that gets suppressed figures, and what it knows from its own data: a care
+    provider its cases (their dates, exits, housings and waiting days), a corporation the
+    housings in its dwellings (not the cases' ready dates, so not their waiting days)."""
+
+    organisation_id: uuid.UUID
+    kind: OrganisationKind
+
+    @property
+    def is_care_provider(self) -> bool:
+        return self.kind == OrganisationKind.care_provider
+
+    def owns_case(self, care_provider_id: uuid.UUID) -> bool:
+        return self.is_care_provider and care_provider_id == self.organisation_id
+
+    def owns_housing(self, care_provider_id: uuid.UUID, corporation_id: uuid.UUID) -> bool:
+        return self.owns_case(care_provider_id) or (
+            self.kind == OrganisationKind.housing_corporation
+            and corporation_id == self.organisation_id
+        )
+
+    def knows_waiting(self, care_provider_id: uuid.UUID) -> bool:
+        return self.owns_case(care_provider_id)
+
+    def own(self, facts: Facts) -> Facts:
+        """The facts that are the viewer's own: its cases, the housings it took part in."""
+        return Facts(
+            [c for c in facts.cases if self.owns_case(c.care_provider_id)],
+            [h for h in facts.housings if self.owns_housing(h.care_provider_id, h.corporation_id)],
+        )
+
+
+def viewer_of(context: AccessContext, table: OutflowTable) -> Viewer | None:
+    """None for a viewer who sees whole figures (chair, municipalities), else the Viewer.
+
+    Raises Forbidden for the operator.
+    """
+    if can_see_cases(context, table):
+        return None
+    principal = context.principal
+    assert principal.organisation_id is not None and principal.organisation_kind is not None
+    return Viewer(principal.organisation_id, principal.organisation_kind)

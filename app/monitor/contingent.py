@@ -1,0 +1,138 @@
+"""The contingent: dwellings a corporation agreed to let to outflow in a year, against the
+housings realised in contingent dwellings."""
+
+import uuid
+from collections import Counter
+from typing import Any
+
+from sqlmodel import Session, select
+
+from app.access_log.service import AccessContext
+from app.monitor.access import log_export, viewer_of
+from app.monitor.facts import load_facts
+from app.monitor.models import ContingentAgreement, ContingentAgreementIn
+from app.monitor.suppression import suppress
+from app.organisations.models import Organisation, OrganisationKind
+from app.problems import Forbidden, NotFound
+from app.sqltypes import utcnow
+from app.tables.models import OutflowTable, TableMember
+
+
+def put_agreement(
+    session: Session,
+    context: AccessContext,
+    table: OutflowTable,
+    year: int,
+    corporation_id: uuid.UUID,
+    data: ContingentAgreementIn,
+) -> tuple[ContingentAgreement, bool]:
+    """The municipality (or chair) records what a corporation agreed for a year."""
+    principal = context.principal
+    if not (
+        principal.organisation_id == table.chair_organisation_id
+        or principal.organisation_kind == OrganisationKind.municipality
+    ):
+        raise Forbidden("Municipalities at the table record contingent agreements.")
+    corporation = session.get(Organisation, corporation_id)
+    if (
+        corporation is None
+        or corporation.kind != OrganisationKind.housing_corporation.value
+        or session.get(TableMember, (table.id, corporation_id)) is None
+    ):
+        raise NotFound("No such corporation at this table.")
+    row = session.get(ContingentAgreement, (table.id, corporation_id, year))
+    created = row is None
+    if row is None:
+        row = ContingentAgreement(
+            table_id=table.id,
+            corporation_id=corporation_id,
+            year=year,
+            agreed=data.agreed,
+            updated_by_organisation_id=principal.require_organisation(),
+        )
+    else:
+        row.agreed = data.agreed
+        row.updated_by_organisation_id = principal.require_organisation()
+        row.updated_at = utcnow()
+    session.add(row)
+    session.flush()
+    return row, created
+
+
+def list_agreements(
+    session: Session, table: OutflowTable, year: int | None
+) -> list[ContingentAgreement]:
+    query = select(ContingentAgreement).where(ContingentAgreement.table_id == table.id)
+    if year is not None:
+        query = query.where(ContingentAgreement.year == year)
+    return list(
+        session.exec(query.order_by(ContingentAgreement.year, ContingentAgreement.corporation_id))  # type: ignore[arg-type]
+    )
+
+
+def contingent(
+    session: Session, context: AccessContext, table: OutflowTable, *, year: int
+) -> dict[str, Any]:
+    """Contingent agreed against realised (housings in contingent dwellings) per corporation:
+    the `MonitorContingent` shape. A corporation that may not see the cases gets its own row
+    only; a care provider gets the rows suppressed (knowing its own housings in them)."""
+    viewer = viewer_of(context, table)
+    whole = viewer is None
+    me = context.principal.organisation_id
+    corporations = session.exec(
+        select(Organisation)
+        .join(TableMember, TableMember.organisation_id == Organisation.id)  # type: ignore[arg-type]
+        .where(
+            TableMember.table_id == table.id,
+            Organisation.kind == OrganisationKind.housing_corporation.value,
+        )
+        .order_by(Organisation.name)
+    ).all()
+    agreed = {a.corporation_id: a.agreed for a in list_agreements(session, table, year)}
+    facts = load_facts(session, table.id)
+    housings = [h for h in facts.housings if h.contingent and h.housed_on.year == year]
+    realised = Counter(h.corporation_id for h in housings)
+    rows = [
+        {
+            "corporation_id": c.id,
+            "corporation_name": c.name,
+            "agreed": agreed.get(c.id),
+            "realised": realised.get(c.id, 0),
+        }
+        for c in corporations
+    ]
+    own_only = context.principal.organisation_kind == OrganisationKind.housing_corporation
+    if own_only and not whole:
+        rows = [r for r in rows if r["corporation_id"] == me]
+    hidden: set = set()
+    total_realised: int | None = sum(r["realised"] for r in rows)
+    if viewer is not None and not own_only:
+        values: dict = {("r", str(r["corporation_id"])): r["realised"] for r in rows}
+        values[("total",)] = total_realised
+        equation = [(("r", str(r["corporation_id"])), 1.0) for r in rows] + [(("total",), -1.0)]
+        own = Counter(
+            str(h.corporation_id)
+            for h in housings
+            if viewer.owns_housing(h.care_provider_id, h.corporation_id)
+        )
+        lower = {("r", corporation): n for corporation, n in own.items()}
+        lower[("total",)] = sum(own.values())
+        hidden = suppress(values, [equation], lower=lower)
+        if ("total",) in hidden:
+            total_realised = None
+    out_rows = []
+    for r in rows:
+        shown = None if ("r", str(r["corporation_id"])) in hidden else r["realised"]
+        share = round(shown / r["agreed"], 4) if shown is not None and r["agreed"] else None
+        out_rows.append({**r, "realised": shown, "realised_share": share})
+    agreed_values = [r["agreed"] for r in rows if r["agreed"] is not None]
+    document = {
+        "table_id": table.id,
+        "year": year,
+        "suppression": bool(not whole and not own_only),
+        "rows": out_rows,
+        "total_agreed": sum(agreed_values) if agreed_values else None,
+        "total_realised": total_realised,
+    }
+    log_export(session, context, table)
+    return document

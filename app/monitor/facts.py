@@ -1,0 +1,100 @@
+"""The facts every figure is computed from, read in one pass over the table's cases: per case its
+ready date and how it left, per housing its move-in date, dwelling and lease form.
+
+One case row gives both the entry (`ready_since`) and the exit (`exit_date`: the move-in of a
+housed case, the exit of a withdrawn one), so the figures add up by construction: a case leaves
+the backlog exactly when it is counted as housed or as an other exit, and a case that left
+before its ready date enters no figure at all. The API keeps those dates in order
+(app/cases/dates.py); here that order is relied on, not repaired.
+"""
+
+import uuid
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import and_
+from sqlmodel import Session, select
+
+from app.cases.models import Case, CaseStatus
+from app.proposals.models import Proposal, ProposalStatus
+
+
+@dataclass(frozen=True, slots=True)
+class Housing:
+    case_id: uuid.UUID
+    care_provider_id: uuid.UUID
+    corporation_id: uuid.UUID
+    municipality_code: str
+    neighbourhood_code: str
+    housed_on: date
+    lease_form: str | None
+    contingent: bool
+    waiting_days: int
+
+
+@dataclass(frozen=True, slots=True)
+class CaseFacts:
+    """`exit_date` is set only for a case that left: housed, or withdrawn."""
+
+    id: uuid.UUID
+    care_provider_id: uuid.UUID
+    ready_since: date
+    exit_date: date | None
+    status: str
+    status_reason: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Facts:
+    cases: list[CaseFacts]  # the cases that enter the figures
+    housings: list[Housing]  # the housings among them
+
+
+def load_facts(session: Session, table_id: uuid.UUID) -> Facts:
+    """The table's cases that enter the figures, and their housings."""
+    rows = session.exec(
+        select(
+            Case.id,
+            Case.care_provider_id,
+            Case.ready_since,
+            Case.exit_date,
+            Case.status,
+            Case.status_reason,
+            Proposal.corporation_id,
+            Proposal.neighbourhood_code,
+            Proposal.lease_form,
+            Proposal.contingent,
+        )
+        .outerjoin(
+            Proposal,
+            and_(Proposal.case_id == Case.id, Proposal.status == ProposalStatus.housed),  # type: ignore[arg-type]
+        )
+        .where(Case.table_id == table_id)
+        .order_by(Case.id)  # type: ignore[arg-type]
+    ).all()
+    cases: list[CaseFacts] = []
+    housings: list[Housing] = []
+    seen: set[uuid.UUID] = set()
+    for case_id, provider, ready, exit_date, status, reason, *dwelling in rows:
+        corporation, neighbourhood, lease_form, contingent = dwelling
+        housed = status == CaseStatus.housed and corporation is not None
+        left = exit_date if housed or status == CaseStatus.withdrawn else None
+        if case_id in seen or (left is not None and left < ready):
+            continue  # never ready before it left (or a second row for a case)
+        seen.add(case_id)
+        cases.append(CaseFacts(case_id, provider, ready, left, status, reason))
+        if housed and left is not None:
+            housings.append(
+                Housing(
+                    case_id=case_id,
+                    care_provider_id=provider,
+                    corporation_id=corporation,
+                    municipality_code="GM" + neighbourhood[2:6],
+                    neighbourhood_code=neighbourhood,
+                    housed_on=left,
+                    lease_form=lease_form,
+                    contingent=contingent,
+                    waiting_days=(left - ready).days,
+                )
+            )
+    return Facts(cases, housings)

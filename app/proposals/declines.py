@@ -1,0 +1,50 @@
+"""The table's memory of declines: every proposal a client or corporation declined, or the chair
+withdrew, becomes an `EarlierDecline` for the matching engine, which never proposes that pair
+again (and, by table policy, keeps the case from all of a declining corporation's dwellings for a
+period). Closures the service made itself (`automatic`) are not declines."""
+
+import uuid
+
+from sqlmodel import Session, select
+
+from app.cases.models import CLOSED_STATUSES, Case
+from app.matching import DECLINE_DECISIONS, EarlierDecline
+from app.proposals.models import Proposal, ProposalDecision
+from app.timeutil import AMSTERDAM
+
+
+def earlier_declines(session: Session, table_id: uuid.UUID) -> list[EarlierDecline]:
+    """The declines of the table's open cases, oldest first; `decided_on` is the decision's date
+    in Europe/Amsterdam."""
+    rows = session.exec(
+        select(  # type: ignore[call-overload]
+            ProposalDecision.decision,
+            ProposalDecision.reason,
+            ProposalDecision.at,
+            Proposal.id,
+            Proposal.case_id,
+            Proposal.vacancy_id,
+            Proposal.corporation_id,
+        )
+        .join(Proposal, Proposal.id == ProposalDecision.proposal_id)
+        .join(Case, Case.id == Proposal.case_id)
+        .where(
+            Proposal.table_id == table_id,
+            ProposalDecision.decision.in_(sorted(DECLINE_DECISIONS)),  # type: ignore[attr-defined]
+            ProposalDecision.automatic.is_(False),  # type: ignore[attr-defined]
+            Case.status.not_in(sorted(CLOSED_STATUSES)),  # type: ignore[attr-defined]
+        )
+        .order_by(ProposalDecision.id)
+    ).all()
+    return [
+        EarlierDecline(
+            case_id=str(case_id),
+            dwelling_id=str(vacancy_id),
+            corporation_id=str(corporation_id),
+            decision=decision,
+            reason=reason,
+            decided_on=at.astimezone(AMSTERDAM).date(),
+            proposal_id=str(proposal_id),
+        )
+        for decision, reason, at, proposal_id, case_id, vacancy_id, corporation_id in rows
+    ]

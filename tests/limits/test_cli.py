@@ -1,0 +1,58 @@
+"""`uitstroomtafel limits`: the operator sees which years have limits and which, up to next
+year, do not. Runs the real CLI on the suite's clock against a fresh SQLite file."""
+
+import os
+import re
+import subprocess
+
+from sqlmodel import Session
+
+from app.db import build_engine
+from app.limits import service
+from app.limits.data import shipped_limits
+from app.limits.models import YearLimitsFields
+from tests.clock import TODAY
+from tests.clocked import cli_command, clock_env
+
+
+def run(url: str, *args: str) -> subprocess.CompletedProcess[str]:
+    env = clock_env({**os.environ, "UITSTROOM_DATABASE_URL": url})
+    return subprocess.run(cli_command(*args), env=env, capture_output=True, text=True)
+
+
+def warned_years(stderr: str) -> list[int]:
+    return [int(y) for y in re.findall(r"WARNING: no limits for (\d{4})", stderr)]
+
+
+def test_the_limits_command_lists_the_years_and_warns_about_the_missing_ones(tmp_path):
+    url = f"sqlite:///{tmp_path / 'limits.db'}"
+    assert run(url, "migrate").returncode == 0
+    listed = run(url, "limits")
+    assert listed.returncode == 0, listed.stderr
+    shipped = [y.year for y in shipped_limits()]
+    for year in shipped:
+        assert re.search(
+            rf"^{year}\s+\d+\.\d\d\s+\d+\.\d\d\s+\d+\.\d\d\s+data_file", listed.stdout, re.M
+        )
+    missing = [y for y in range(shipped[0], TODAY.year + 2) if y not in shipped]
+    assert warned_years(listed.stderr) == missing
+    for year in missing:
+        assert f"agendas in {year} " in listed.stderr
+        assert f"those of {shipped[-1]}." in listed.stderr
+    assert run(url, "limits", "--check").returncode == (1 if missing else 0)
+
+
+def test_the_check_passes_once_every_year_up_to_next_year_has_limits(tmp_path):
+    url = f"sqlite:///{tmp_path / 'limits.db'}"
+    assert run(url, "migrate").returncode == 0
+    latest = shipped_limits()[-1]
+    engine = build_engine(url)
+    with Session(engine) as session:
+        for year in range(latest.year + 1, TODAY.year + 2):
+            figures = YearLimitsFields.model_validate({**latest.figures, "source": "test"})
+            service.put_limits(session, year, figures)
+        session.commit()
+    engine.dispose()
+    checked = run(url, "limits", "--check")
+    assert checked.returncode == 0, checked.stderr
+    assert warned_years(checked.stderr) == []

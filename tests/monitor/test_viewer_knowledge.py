@@ -1,0 +1,146 @@
+"""Suppression knows the viewer: what an organisation knows from its own cases and dwellings
+counts as known when the monitor decides what it may show.
+
+The issue's case: provider A has 1 ready case, provider B 4. A's suppressed answer hid both
+provider cells but showed the total 5; A lists its own case, so B's 4 followed.
+"""
+
+import pytest
+
+from tests.clock import iso
+from tests.monitor.history import dwelling, figures, house, publish, ready_case
+from tests.monitor.reader import read
+
+
+@pytest.fixture
+def one_and_four(client, region, limits):
+    """Provider A (care_provider) one ready case, provider B (other_care_provider) four."""
+    ready_case(client, region.care_provider, region.table_id, iso(-40))
+    for _ in range(4):
+        ready_case(client, region.other_care_provider, region.table_id, iso(-40))
+
+
+def total_row(document, group=None):
+    return next(r for r in document["totals"] if r["group"] == group)
+
+
+def test_a_provider_cannot_work_out_the_other_from_the_total_and_its_own_row(
+    client, region, one_and_four
+):
+    document = figures(
+        client,
+        region.care_provider,
+        region.table_id,
+        start=iso(-60),
+        end=iso(0),
+        period="year",
+        group_by="care_provider",
+    )
+    own = total_row(document, region.care_provider.id)
+    other = total_row(document, region.other_care_provider.id)
+    everyone = total_row(document)
+    assert own["new_ready"] == 1 and own["backlog_end"] == 1  # its own row, shown whole
+    assert other["new_ready"] is None and other["backlog_end"] is None
+    assert everyone["new_ready"] is None and everyone["backlog_end"] is None
+
+
+def test_the_table_total_is_hidden_when_all_but_a_few_are_the_viewers_own(
+    client, region, one_and_four
+):
+    """Ungrouped, the total 5 minus A's own 1 would give the others' 4."""
+    document = figures(
+        client, region.care_provider, region.table_id, start=iso(-60), end=iso(0), period="year"
+    )
+    assert total_row(document)["backlog_end"] is None
+
+
+def test_an_organisation_without_cases_there_still_sees_the_total_of_five(
+    client, region, one_and_four
+):
+    document = figures(
+        client, region.corporation, region.table_id, start=iso(-60), end=iso(0), period="year"
+    )
+    assert total_row(document)["backlog_end"] == 5
+
+
+def test_a_provider_sees_its_own_small_counts_and_nobody_elses(client, region, limits):
+    """The only case is A's own: A sees its 1; B, who knows none of it, sees nothing small."""
+    ready_case(client, region.care_provider, region.table_id, iso(-40))
+    params = {"start": iso(-60), "end": iso(0), "period": "year"}
+    own = figures(client, region.care_provider, region.table_id, **params)
+    other = figures(client, region.other_care_provider, region.table_id, **params)
+    assert total_row(own)["backlog_end"] == 1
+    assert total_row(other)["backlog_end"] is None
+
+
+def test_the_forecast_hides_what_is_all_but_a_few_the_viewers_own(client, region, one_and_four):
+    def outlook(org):
+        return client.get(
+            f"/v1/tables/{region.table_id}/monitor/forecast", headers=org.headers
+        ).json()
+
+    assert outlook(region.corporation)["backlog_now"] == 5
+    assert outlook(region.care_provider)["backlog_now"] is None  # 5 - its 1 = the others' 4
+
+
+def test_a_corporation_cannot_work_out_the_others_placements_from_its_own(client, region, limits):
+    """Five housings in one neighbourhood, four in the corporation's dwellings: a stranger may
+    see the 5, the corporation would learn the other corporation housed 1 there."""
+    cases = [ready_case(client, region.care_provider, region.table_id, iso(-60)) for _ in range(5)]
+    for k in range(5):
+        owner = region.corporation if k < 4 else region.other_corporation
+        dwelling(client, owner, complex_ref=f"C{k}")
+    proposals = publish(client, region, iso(-30))
+    assert len(proposals) == len(cases)
+    for proposal in proposals:
+        house(client, region, proposal, iso(-20), by=region.chair)
+
+    def placements(org):
+        return client.get(
+            f"/v1/tables/{region.table_id}/monitor/placements",
+            params={"start": iso(-60), "end": iso(0)},
+            headers=org.headers,
+        ).json()
+
+    assert placements(region.other_care_provider)["total"] == 5
+    assert placements(region.corporation)["total"] is None
+    assert placements(region.other_corporation)["total"] is None  # 5 - its 1 = 4
+
+
+def _cells(document):
+    cells = {}
+    for part in ("rows", "totals"):
+        for row in document[part]:
+            for measure, value in row.items():
+                if isinstance(value, int) and not isinstance(value, bool):
+                    cells[(part, row["period"], row["group"], measure)] = value
+    cells |= {("hist", b["bucket"]): b["count"] for b in document["waiting_days_histogram"]}
+    return cells
+
+
+def _what_a_knows(region, truth):
+    """Provider A's own part of every cell: its whole row, and its share of the table's."""
+    mine = region.care_provider.id
+    known = {cell for cell in truth if cell[0] != "hist" and cell[2] == mine}
+    own = {cell: truth[cell] for cell in known}
+    own |= {
+        (part, period, None, measure): truth[(part, period, group, measure)]
+        for part, period, group, measure in known
+    }
+    own |= {("start", mine): 0, ("start", None): 0}  # A's case became ready inside the range
+    return own, known
+
+
+def test_a_reader_with_a_s_own_case_works_out_b_from_the_answer_a_stranger_gets(
+    client, region, one_and_four
+):
+    """The reader the property test uses is able to find the leak: the corporation's answer
+    (the total 5 shown) read with A's knowledge gives B's 4, A's own answer does not."""
+    params = {"start": iso(-60), "end": iso(0), "period": "year", "group_by": "care_provider"}
+    truth = _cells(figures(client, region.chair, region.table_id, **params))
+    own, known = _what_a_knows(region, truth)
+    strangers = figures(client, region.corporation, region.table_id, **params)
+    pinned = {r.cell for r in read(strangers, truth, own, known) if r.worked_out}
+    assert ("totals", "total", region.other_care_provider.id, "backlog_end") in pinned
+    as_a = figures(client, region.care_provider, region.table_id, **params)
+    assert not [r for r in read(as_a, truth, own, known) if r.worked_out_over_integers]

@@ -1,0 +1,125 @@
+"""Settings come from one place and are passed in: the app and the CLI use the Settings object
+they are given (its database, its keys, its switches), never the environment behind it."""
+
+import os
+import re
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import create_engine, text
+
+import app.cli
+import app.main
+import app.migrate
+from app.main import create_app
+from app.migrate import upgrade_to_head
+from app.settings import Settings
+
+ROOT = Path(__file__).resolve().parent.parent
+OPERATOR = "settings-test-operator-key"
+
+
+def organisation_names(url: str) -> list[str]:
+    engine = create_engine(url)
+    with engine.connect() as connection:
+        names = connection.execute(text("SELECT name FROM organisations")).scalars().all()
+    engine.dispose()
+    return list(names)
+
+
+def test_the_app_works_on_the_database_of_the_settings_it_is_given(databases, settings):
+    url = databases.new_url()
+    given = settings.model_copy(
+        update={"database_url": url, "migrate_on_start": True, "admin_key": OPERATOR}
+    )
+    assert os.environ.get("UITSTROOM_DATABASE_URL") != url
+    with TestClient(create_app(given)) as client:
+        created = client.post(
+            "/v1/organizations",
+            json={"name": "Gemeente Zeist", "kind": "municipality"},
+            headers={"Authorization": f"Bearer {OPERATOR}"},
+        )
+        assert created.status_code == 201, created.text
+    assert organisation_names(url) == ["Gemeente Zeist"]
+
+
+def test_the_operator_key_is_the_one_in_the_settings(databases, settings):
+    url = databases.new_url()
+    upgrade_to_head(url)
+    given = settings.model_copy(update={"database_url": url, "admin_key": OPERATOR})
+    with TestClient(create_app(given)) as client:
+        assert (
+            client.get(
+                "/v1/organizations", headers={"Authorization": f"Bearer {OPERATOR}"}
+            ).status_code
+            == 200
+        )
+        other = {"Authorization": f"Bearer {os.environ['UITSTROOM_ADMIN_KEY']}"}
+        assert client.get("/v1/organizations", headers=other).status_code == 401
+
+
+@pytest.fixture
+def serve_in_process(monkeypatch, capsys):  # type: ignore[no-untyped-def]
+    """`uitstroomtafel serve` up to the point where uvicorn would take over: returns the app it
+    would run, what it printed, and how often the migrations ran."""
+    migrations: list[str] = []
+    served = {}
+
+    def counting_upgrade(url: str) -> None:
+        migrations.append(url)
+        upgrade_to_head(url)
+
+    monkeypatch.setattr(app.migrate, "upgrade_to_head", counting_upgrade)
+    monkeypatch.setattr(app.main, "upgrade_to_head", counting_upgrade)
+    monkeypatch.setattr("uvicorn.run", lambda application, **_: served.update(app=application))
+
+    def serve(settings: Settings, *args: str):  # type: ignore[no-untyped-def]
+        app.cli.main(["serve", *args], settings=settings)
+        return served["app"], capsys.readouterr().out, migrations
+
+    return serve
+
+
+def test_serve_migrates_once_on_start(tmp_path, settings, serve_in_process):
+    url = f"sqlite:///{tmp_path / 'served.db'}"
+    application, _, migrations = serve_in_process(
+        settings.model_copy(update={"database_url": url, "migrate_on_start": True})
+    )
+    with TestClient(application) as client:
+        assert client.get("/openapi.json").status_code == 200
+    assert migrations == [url]
+
+
+def test_a_demo_gets_its_operator_key_without_touching_the_environment(
+    tmp_path, settings, serve_in_process
+):
+    environment = dict(os.environ)
+    # As a user starts a demo: no operator key, private webhook targets not mentioned.
+    unset = settings.model_dump(exclude={"admin_key", "webhook_allow_private_targets"})
+    demo = Settings.model_construct(
+        **{**unset, "database_url": f"sqlite:///{tmp_path / 'demo.db'}", "migrate_on_start": True}
+    )
+    application, output, migrations = serve_in_process(demo, "--demo")
+    [key] = re.findall(r"^Operator key for this run: (\S+)$", output, re.M)
+    assert os.environ == environment
+    assert application.state.settings.admin_key == key
+    assert application.state.settings.webhook_allow_private_targets is True
+    with TestClient(application) as client:
+        me = client.get("/v1/me", headers={"Authorization": f"Bearer {key}"})
+        assert me.status_code == 200, me.text
+    assert len(migrations) == 1
+
+
+ENTRY_POINTS = {"app/settings.py", "app/main.py", "app/cli.py"}
+
+
+def test_only_entry_points_read_the_settings_from_the_environment():
+    readers = {
+        str(path.relative_to(ROOT))
+        for path in [*(ROOT / "app").rglob("*.py"), *(ROOT / "migrations").glob("*.py")]
+        if "get_settings(" in path.read_text()
+    }
+    assert readers <= ENTRY_POINTS | {"migrations/env.py"}, (
+        "take the settings from the app (SettingsDep, app.state.settings) or as a parameter"
+    )

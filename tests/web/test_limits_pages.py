@@ -1,0 +1,91 @@
+"""An agenda in a year without limits of its own says so on the page, in the PDF and in the
+CSV (in Dutch), and so does the why-not page."""
+
+import base64
+import csv
+import io
+import re
+import zlib
+from datetime import date
+
+from tests.api.test_limits_fallback import a_pair, first_day_without_limits, known_years
+from tests.web.conftest import signed_in
+
+
+def meeting_on(client, region, day) -> str:  # type: ignore[no-untyped-def]
+    response = client.post(
+        f"/v1/tables/{region.table_id}/meetings",
+        json={"date": day.isoformat()},
+        headers=region.chair.headers,
+    )
+    assert response.status_code == 201, response.text
+    return response.json()["id"]
+
+
+def test_the_agenda_page_warns_that_it_uses_an_earlier_years_limits(app, client, region, chair):
+    day = first_day_without_limits(client, region.chair)
+    latest = known_years(client, region.chair)[-1]
+    meeting_id = meeting_on(client, region, day)
+    page = signed_in(app, chair).get(f"/vergaderingen/{meeting_id}")
+    assert page.status_code == 200, page.text
+    assert f"Let op: grenzen van {latest}." in page.text
+    assert f"Voor {day.year} zijn nog geen wettelijke grenzen ingevoerd" in page.text
+
+
+def test_an_agenda_with_its_own_years_limits_shows_no_warning(app, client, region, chair):
+    latest = known_years(client, region.chair)[-1]
+    meeting_id = meeting_on(client, region, date(latest, 12, 1))
+    page = signed_in(app, chair).get(f"/vergaderingen/{meeting_id}")
+    assert page.status_code == 200
+    assert "Let op: grenzen van" not in page.text
+
+
+def test_the_csv_names_the_limits_it_used(app, client, region, chair):
+    day = first_day_without_limits(client, region.chair)
+    latest = known_years(client, region.chair)[-1]
+    meeting_id = meeting_on(client, region, day)
+    text = signed_in(app, chair).get(f"/vergaderingen/{meeting_id}/agenda.csv").content
+    rows = list(csv.reader(io.StringIO(text.decode("utf-8-sig")), delimiter=";"))
+    limits = [r for r in rows if r[:2] == ["agenda", "grenzen"]]
+    assert len(limits) == 1
+    assert limits[0][2].startswith("Let op: Voor")
+    assert f"rekent met die van {latest}" in limits[0][2]
+
+
+def pdf_text(content: bytes) -> bytes:
+    """The page content streams of a ReportLab PDF (ASCII85 + Flate), decoded."""
+    text = b""
+    for stream in re.findall(rb"stream\r?\n(.*?)endstream", content, re.S):
+        data = stream.strip()
+        if data.endswith(b"~>"):
+            data = (
+                base64.a85decode(data, adobe=True)
+                if data.startswith(b"<~")
+                else (base64.a85decode(b"<~" + data, adobe=True))
+            )
+        try:
+            text += zlib.decompress(data)
+        except zlib.error:
+            text += data
+    return text
+
+
+def test_the_pdf_prints_the_warning(app, client, region, chair):
+    day = first_day_without_limits(client, region.chair)
+    meeting_id = meeting_on(client, region, day)
+    pdf = signed_in(app, chair).get(f"/vergaderingen/{meeting_id}/agenda.pdf")
+    assert pdf.status_code == 200
+    assert b"(Let op: Voor " + str(day.year).encode() in pdf_text(pdf.content)
+
+
+def test_the_why_not_page_warns_too(app, client, region, chair):
+    day = first_day_without_limits(client, region.chair)
+    latest = known_years(client, region.chair)[-1]
+    case, vacancy = a_pair(client, region, day)
+    meeting_id = meeting_on(client, region, day)
+    page = signed_in(app, chair).get(
+        f"/vergaderingen/{meeting_id}/waarom-niet",
+        params={"dossier": case["id"], "woning": vacancy["id"]},
+    )
+    assert page.status_code == 200, page.text
+    assert f"Let op: grenzen van {latest}." in page.text

@@ -1,0 +1,99 @@
+"""The pages show what the table remembers and the trade-offs, in Dutch: the why-not page for a
+declined pair, a case that takes no part, a feasible pair given to another; the agenda's list of
+cases left unhoused."""
+
+import pytest
+
+from app.agenda.service import STATUS_REASONS
+from app.matching import REASON_CODES, TRADE_OFFS
+from app.web import labels
+from tests.api.weeks import decide, fitting_dwelling, limits_for, publish_meeting, ready_case
+from tests.clock import iso
+from tests.web.conftest import signed_in
+
+
+@pytest.fixture(autouse=True)
+def limits(client):
+    limits_for(client, -14, 30)
+
+
+def meeting_today(client, region) -> str:
+    response = client.post(
+        f"/v1/tables/{region.table_id}/meetings",
+        json={"date": iso(0)},
+        headers=region.chair.headers,
+    )
+    assert response.status_code == 201, response.text
+    return response.json()["id"]
+
+
+def why_not_page(browser, meeting_id, case, vacancy) -> str:
+    page = browser.get(
+        f"/vergaderingen/{meeting_id}/waarom-niet",
+        params={"dossier": case["id"], "woning": vacancy["id"]},
+    )
+    assert page.status_code == 200, page.text
+    return page.text
+
+
+def test_every_reason_status_and_trade_off_code_has_a_dutch_label():
+    for code in (*REASON_CODES, *STATUS_REASONS):
+        assert labels.label("reason", code) != code, code
+    for code in TRADE_OFFS:
+        assert labels.label("trade_off", code) != code, code
+    for key in (
+        "decision", "reason", "decided_on", "proposal_id", "times", "until", "vacancy_id",
+        "case_id", "status_reason", "parked_until", "ready_since", "exit_date",
+        "proposal_status", "meeting_date", "window_months", "usage", "cap",
+    ):  # fmt: skip
+        assert labels.label("detail", key) != key, key
+
+
+def test_the_why_not_page_shows_an_earlier_decline_in_dutch(app, client, region, chair):
+    case = ready_case(client, region.care_provider, region.table_id)
+    home = fitting_dwelling(client, region.corporation, "A")
+    [proposal] = publish_meeting(client, region, -7)
+    decide(client, region.care_provider, proposal, "client_decline", "location")
+    text = why_not_page(signed_in(app, chair), meeting_today(client, region), case, home)
+    assert "Eerder afgewezen of ingetrokken voor deze woning" in text
+    assert "Cliënt ziet af" in text and "Locatie" in text
+    assert "client_decline" not in text
+
+
+def test_the_why_not_page_says_a_case_on_hold_takes_no_part(app, client, region, chair):
+    case = ready_case(client, region.care_provider, region.table_id)
+    home = fitting_dwelling(client, region.corporation, "A")
+    response = client.patch(
+        f"/v1/cases/{case['id']}",
+        json={"status": "on_hold", "status_reason": "client_request"},
+        headers=region.care_provider.headers,
+    )
+    assert response.status_code == 200, response.text
+    text = why_not_page(signed_in(app, chair), meeting_today(client, region), case, home)
+    assert "doet niet mee aan de agenda" in text
+    assert "Dossier is aangehouden" in text and "Op verzoek van de cliënt" in text
+
+
+def test_the_why_not_page_names_who_got_the_dwelling(app, client, region, chair):
+    longer = ready_case(client, region.care_provider, region.table_id, ready_since=iso(-700))
+    shorter = ready_case(client, region.other_care_provider, region.table_id)
+    home = fitting_dwelling(client, region.corporation, "A")
+    text = why_not_page(signed_in(app, chair), meeting_today(client, region), shorter, home)
+    assert "Deze woning past bij dit dossier" in text
+    assert "stelt dit paar niet voor" in text
+    assert "lagere totaalscore" in text
+    assert f"D-{longer['id'].replace('-', '')[-8:].upper()}" in text
+
+
+def test_the_agenda_page_lists_cases_left_unhoused_with_their_best_alternative(
+    app, client, region, chair
+):
+    ready_case(client, region.care_provider, region.table_id, ready_since=iso(-700))
+    shorter = ready_case(client, region.other_care_provider, region.table_id)
+    fitting_dwelling(client, region.corporation, "A")
+    meeting_id = meeting_today(client, region)
+    page = signed_in(app, chair).get(f"/vergaderingen/{meeting_id}")
+    assert page.status_code == 200
+    assert "Niet gehuisvest ondanks een passende woning" in page.text
+    assert f"/dossiers/{shorter['id']}" in page.text
+    assert "Evenveel mensen gehuisvest, maar met een lagere totaalscore" in page.text

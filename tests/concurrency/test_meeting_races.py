@@ -51,6 +51,13 @@ def schedule(cluster: Cluster, table: Table) -> str:
 
 
 def publish(cluster: Cluster, table: Table, code: str, pairs: int) -> Published:
+    """Stock and publish a meeting that proposes all `pairs`: the dwellings share one
+    neighbourhood, so the table's cap per neighbourhood is raised to let every pair in."""
+    chair = cluster.client(table.chair, 0)
+    policy = {"policy": {"max_per_neighbourhood": pairs}}
+    raised = chair.patch(f"/v1/tables/{table.id}", json=policy)
+    assert raised.status_code == 200, raised.text
+    chair.close()
     stock(cluster, table, code, pairs)
     meeting_id = schedule(cluster, table)
     chair = cluster.client(table.chair, 1)

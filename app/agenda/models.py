@@ -1,14 +1,21 @@
-"""The weekly agenda as the API returns it (JSON); what each view leaves out is null/empty.
+"""The weekly agenda as the API returns it (JSON): one response model per view, told apart by
+`view`.
 
-Views: `table` (the chair and municipality members: everything), `care_provider` (only its own
-cases), `housing_corporation` (only its own dwellings, no case details: no score components).
+- `table` (`TableAgenda`; the chair and municipality members): everything.
+- `care_provider` (`CareProviderAgenda`): only its own cases; summary counts suppressed as the
+  monitor's (`app.monitor.suppression`), so other providers' cases cannot be counted out.
+- `housing_corporation` (`CorporationAgenda`): only its own dwellings and the cases proposed
+  for them, and no case detail at all: the model has no score, component, date of a case,
+  waiting time, rank or reason field, and forbids extra keys, so a forgotten key fails
+  validation instead of reaching a corporation.
 """
 
 import uuid
 from datetime import date, datetime
 from enum import StrEnum
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 from app.limits.models import LimitsFallback, YearLimitsPublic
 from app.tables.policy import TablePolicy
@@ -230,11 +237,12 @@ class AgendaSummary(BaseModel):
     optimality: OptimalityOut | None = Field(default=None, description="Null when `optimal`.")
 
 
-class Agenda(BaseModel):
+class _AgendaHead(BaseModel):
+    """What every view of an agenda has: the table, date, policy and limits (no case data)."""
+
     table_id: uuid.UUID
     date: date
     generated_at: datetime
-    view: AgendaView
     policy: TablePolicy = Field(description="The policy this agenda used.")
     limits: YearLimitsPublic = Field(
         description="The legal limits this agenda used: the meeting year's own, or (see "
@@ -245,6 +253,15 @@ class Agenda(BaseModel):
         "year has no limits yet and `limits.year` is the earlier year used instead, so the "
         "table can meet in January before the new figures are entered."
     )
+    vacancies: list[VacancySummaryOut] = Field(
+        description="Summaries of the dwellings this view mentions."
+    )
+
+
+class TableAgenda(_AgendaHead):
+    """The chair's and municipality members' view: everything."""
+
+    view: Literal[AgendaView.table]
     summary: AgendaSummary
     proposals: list[ProposalOut]
     candidates_by_case: list[CaseCandidatesOut]
@@ -253,16 +270,126 @@ class Agenda(BaseModel):
     left_unhoused: list[LeftUnhousedOut] = Field(
         default_factory=list,
         description="Every case with a fitting dwelling that the proposal leaves unhoused, with "
-        "its best alternative, best score first (empty in a corporation's view).",
+        "its best alternative, best score first.",
     )
     longest_waiting: list[WaitingCaseOut]
     vacancies_without_candidates: list[VacancyWithoutCandidatesOut]
     open_actions: list[OpenActionOut] = Field(
         description="Actions still open (and whether overdue) on the agenda's date."
     )
-    vacancies: list[VacancySummaryOut] = Field(
-        description="Summaries of the dwellings this view mentions."
+
+
+class RestrictedOptimalityOut(BaseModel):
+    """`OptimalityOut` for care providers and corporations: no score bound (a total over every
+    case's score), and the people bound hidden with `summary.people_housed`."""
+
+    reason: str
+    time_budget_seconds: float
+    people_housed_bound: int | None
+
+
+class RestrictedSummary(BaseModel):
+    """The summary for care providers and corporations. A count is null (suppressed) when the
+    part of it that is not the viewer's own is 1 to 4, or would follow from the shown ones: the
+    monitor's cell suppression (`app.monitor.suppression`). `persons_housed` is hidden with
+    `people_housed` (others' persons are at least others' cases)."""
+
+    ready_cases: int | None
+    vacancies: int
+    feasible_pairs: int | None
+    people_housed: int | None
+    persons_housed: int | None
+    blocked_cases: int | None
+    passed_over_complete: bool
+    solver: str
+    optimal: bool = True
+    optimality: RestrictedOptimalityOut | None = None
+
+
+class CareProviderAgenda(_AgendaHead):
+    """A care provider's view: its own cases only; other providers' cases appear without id or
+    score (in `left_unhoused[].displaced`), and the summary is suppressed."""
+
+    view: Literal[AgendaView.care_provider]
+    summary: RestrictedSummary
+    proposals: list[ProposalOut] = Field(description="Proposals of its own cases.")
+    candidates_by_case: list[CaseCandidatesOut]
+    bottlenecks: BottlenecksOut | None = Field(description="Over its own cases only.")
+    left_unhoused: list[LeftUnhousedOut] = Field(
+        default_factory=list,
+        description="Its own cases left unhoused (`total_score_if_given` null).",
     )
+    longest_waiting: list[WaitingCaseOut]
+    open_actions: list[OpenActionOut] = Field(
+        description="Its own actions and those on its own cases."
+    )
+
+
+class _Closed(BaseModel):
+    """Refuses any field it does not name: what a corporation sees is listed, not left over."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class CorporationProposalOut(_Closed):
+    """A proposal of one of its dwellings: which case (to contact through the table), no score."""
+
+    case_id: uuid.UUID
+    vacancy_id: uuid.UUID
+
+
+class CorporationVacancyOut(_Closed):
+    vacancy_id: uuid.UUID
+    feasible_count: int | None = Field(
+        description="Cases that fit the dwelling; null (suppressed) when 1 to 4."
+    )
+
+
+class CorporationVacancyWithoutCandidatesOut(_Closed):
+    vacancy_id: uuid.UUID
+    unblocked_by: list[str] = Field(
+        description="Rules that alone would open the dwelling to some case; empty when "
+        "`summary.ready_cases` is suppressed (few cases: the rule would describe them)."
+    )
+
+
+class CorporationActionOut(_Closed):
+    """One of its own open actions, without the case it concerns."""
+
+    id: uuid.UUID
+    kind: str
+    owner_organisation_id: uuid.UUID
+    meeting_id: uuid.UUID | None
+    due_date: date
+    overdue: bool
+
+
+class CorporationSummary(RestrictedSummary, _Closed):
+    pass
+
+
+class CorporationAgenda(_AgendaHead, _Closed):
+    """A housing corporation's view: its own dwellings and the cases proposed for them. No
+    score, score component, case date, waiting time, rank among cases or rule failure of a case
+    (see the README's "What a corporation sees")."""
+
+    view: Literal[AgendaView.housing_corporation]
+    summary: CorporationSummary
+    proposals: list[CorporationProposalOut] = Field(
+        description="Proposals of its dwellings, in dwelling id order (not by score)."
+    )
+    candidates_by_vacancy: list[CorporationVacancyOut] = Field(
+        description="Per dwelling of its own: how many cases fit (no list, no ranking)."
+    )
+    vacancies_without_candidates: list[CorporationVacancyWithoutCandidatesOut]
+    open_actions: list[CorporationActionOut]
+
+
+Agenda = Annotated[
+    TableAgenda | CareProviderAgenda | CorporationAgenda, Field(discriminator="view")
+]
+"""The agenda as its caller may see it: one model per `view`."""
+AGENDA = TypeAdapter(Agenda)
 
 
 class RuleFailureOut(BaseModel):

@@ -44,8 +44,8 @@ def get_agenda(
     on = date or today()
     budget = settings.solver_time_budget_seconds
     document = service.agenda(session, context, table, on, candidates, budget)
-    # Validated against the caller's view model, then serialised by pydantic-core in one pass
-    # (FastAPI's own path, `jsonable_encoder` over the validated model, costs seconds here).
+    # Validated against the caller's view model and serialised by pydantic-core directly, not
+    # through `jsonable_encoder`, which walks every node in Python (see app/fastjson.py).
     return Response(AGENDA.dump_json(AGENDA.validate_python(document)), media_type=JSON)
 
 

@@ -58,7 +58,11 @@ class PassedOverOut(TypedDict):
     score: Annotated[float, Field(description="Its score on `alternative_vacancy_id`.")]
     received_vacancy_id: uuid.UUID | None
     housed_if_given: Annotated[
-        int, Field(description="People the best alternative housing it houses.")
+        int | None,
+        Field(
+            description="People the best alternative housing it houses; null in a care "
+            "provider's view (a table total, suppressed there)."
+        ),
     ]
     trade_off: NotRequired[
         Annotated[
@@ -99,7 +103,7 @@ class LeftUnhousedOut(TypedDict):
     case_id: uuid.UUID
     vacancy_id: Annotated[uuid.UUID, Field(description="The dwelling it gets there.")]
     score: Annotated[float, Field(description="Its score on that dwelling.")]
-    housed_if_given: int
+    housed_if_given: Annotated[int | None, Field(description="Null in a care provider's view.")]
     total_score_if_given: Annotated[
         float | None, Field(description="Null in a care provider's view.")
     ]
@@ -430,8 +434,14 @@ class PairTradeOffOut(BaseModel):
     """Why a feasible pair is not in the agenda's proposal: the best proposal with the pair."""
 
     code: TradeOff
-    housed: int = Field(description="People the agenda's proposal houses.")
-    housed_if_given: int = Field(description="People the best proposal with this pair houses.")
+    housed: int | None = Field(
+        description="People the agenda's proposal houses; null in a care provider's view (a "
+        "table total, suppressed in its agenda)."
+    )
+    housed_if_given: int | None = Field(
+        description="People the best proposal with this pair houses; null in a care provider's "
+        "view."
+    )
     total_score: float | None = Field(description="Null in a care provider's view.")
     total_score_if_given: float | None = Field(description="Null in a care provider's view.")
     vacancy_proposed: bool = Field(description="The agenda proposes the dwelling to a case.")

@@ -449,7 +449,14 @@ def _care_provider_part(document: dict[str, Any], me: str, owners: Owners) -> di
 
     return {
         "proposals": [
-            {**p, "passed_over": [o for o in p["passed_over"] if own_case(o["case_id"])]}
+            {
+                **p,
+                "passed_over": [
+                    {**o, "housed_if_given": None}
+                    for o in p["passed_over"]
+                    if own_case(o["case_id"])
+                ],
+            }
             for p in document["proposals"]
             if own_case(p["case_id"])
         ],
@@ -458,6 +465,7 @@ def _care_provider_part(document: dict[str, Any], me: str, owners: Owners) -> di
         "left_unhoused": [
             {
                 **u,
+                "housed_if_given": None,  # the table's count give or take one: see summary
                 "total_score_if_given": None,
                 "displaced": _hide_other_cases(u["displaced"], own_case),
             }
@@ -956,8 +964,9 @@ def _pair_trade_off(
     holder = trade.dwelling_proposed_to
     return {
         "code": trade.trade_off,
-        "housed": trade.housed,
-        "housed_if_given": trade.housed_if_given,
+        # Totals over every case: the table's people housed, which others get suppressed.
+        "housed": trade.housed if table_view else None,
+        "housed_if_given": trade.housed_if_given if table_view else None,
         "total_score": trade.total_score if table_view else None,
         "total_score_if_given": trade.total_score_if_given if table_view else None,
         "vacancy_proposed": holder is not None,

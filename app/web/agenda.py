@@ -227,7 +227,7 @@ def sections(data: AgendaData) -> list[Section]:
                         case_code(u["case_id"]),
                         data.vacancy_label(u["vacancy_id"]),
                         number(u["score"], 2),
-                        str(u["housed_if_given"]),
+                        count(u["housed_if_given"]),
                         labels.label("trade_off", u["trade_off"]),
                         "; ".join(
                             f"{case_code(c['case_id']) or 'ander dossier'} "

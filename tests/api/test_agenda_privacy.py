@@ -10,7 +10,7 @@ from pydantic import ValidationError
 
 from app.agenda.models import AGENDA, CorporationAgenda
 from app.monitor.suppression import PRIMARY_MAX
-from tests.api.test_agenda import MEETING, agenda
+from tests.api.test_agenda import MEETING, agenda, why_not
 from tests.api.test_meetings import proposals, publish, schedule
 from tests.clock import iso
 from tests.conftest import create_case, create_vacancy
@@ -192,3 +192,21 @@ def test_a_dwelling_with_few_fitting_cases_shows_no_count_to_its_corporation(cli
     assert entry["feasible_count"] is None
     # Nor can it be taken from the total: the total is hidden with it.
     assert document["summary"]["feasible_pairs"] is None
+
+
+def test_a_care_provider_gets_no_table_total_through_why_not_or_an_alternative(client, region):
+    """`housed` and `housed_if_given` are counts over every case at the table (the summary's
+    people housed, give or take one): a care provider would read the suppressed total there."""
+    longer = cases_of(client, region.other_care_provider, region.table_id, 1)[0]
+    shorter = create_case(client, region.care_provider, region.table_id, ready_since=iso(-30))
+    home = create_vacancy(client, region.corporation)
+    whole = why_not(client, region.chair, region.table_id, shorter["id"], home["id"]).json()
+    assert (whole["trade_off"]["housed"], whole["trade_off"]["housed_if_given"]) == (1, 1)
+    answer = why_not(client, region.care_provider, region.table_id, shorter["id"], home["id"])
+    trade = answer.json()["trade_off"]
+    assert trade["code"] == whole["trade_off"]["code"]
+    assert (trade["housed"], trade["housed_if_given"]) == (None, None)
+    document = agenda(client, region.care_provider, region.table_id)
+    assert [u["housed_if_given"] for u in document["left_unhoused"]] == [None]
+    assert document["summary"]["people_housed"] is None
+    assert longer["id"] not in str(document)

@@ -3,14 +3,14 @@
 import uuid
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, TypeAdapter
 from pydantic import Field as PField
 from sqlalchemy import JSON, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from app.agenda.models import Agenda
+from app.agenda.models import CareProviderAgenda, CorporationAgenda, TableAgenda
 from app.ids import uuid7
 from app.schemas import ApiModel, Date, Page
 from app.sqltypes import StatusType, UTCDateTime, one_of, utcnow
@@ -79,9 +79,30 @@ class SnapshotChange(BaseModel):
     version_now: int
 
 
-class MeetingAgenda(Agenda):
+class _MeetingPart(BaseModel):
     meeting_id: uuid.UUID
     frozen: bool = PField(description="True once published: the snapshot everyone discusses.")
     changes: list[SnapshotChange] = PField(
-        description="Differences against the snapshot since publication."
+        description="Differences against the snapshot since publication (for a care provider "
+        "its own cases, for a corporation its own dwellings)."
     )
+
+
+class MeetingTableAgenda(TableAgenda, _MeetingPart):
+    pass
+
+
+class MeetingCareProviderAgenda(CareProviderAgenda, _MeetingPart):
+    pass
+
+
+class MeetingCorporationAgenda(CorporationAgenda, _MeetingPart):
+    pass
+
+
+MeetingAgenda = Annotated[
+    MeetingTableAgenda | MeetingCareProviderAgenda | MeetingCorporationAgenda,
+    PField(discriminator="view"),
+]
+"""A meeting's agenda as its caller may see it: one model per `view`."""
+MEETING_AGENDA = TypeAdapter(MeetingAgenda)

@@ -7,10 +7,15 @@ from fastapi import APIRouter, Header, Query, Response
 
 from app.access_log.deps import AccessContextDep
 from app.db import SessionDep, SettingsDep
-from app.fastjson import FastJSONResponse
 from app.idempotency import IdempotencyDep
 from app.meetings import service
-from app.meetings.models import MeetingAgenda, MeetingCreate, MeetingPage, MeetingPublic
+from app.meetings.models import (
+    MEETING_AGENDA,
+    MeetingAgenda,
+    MeetingCreate,
+    MeetingPage,
+    MeetingPublic,
+)
 from app.problems import problem_responses
 from app.rate_limits.deps import limited
 from app.rate_limits.service import EndpointClass
@@ -121,4 +126,9 @@ def get_meeting_agenda(
     publication: the live agenda of the meeting's date)."""
     meeting, table = service.get_meeting(session, context, meeting_id)
     budget = settings.solver_time_budget_seconds
-    return FastJSONResponse(service.meeting_agenda(session, context, meeting, table, budget))
+    document = service.meeting_agenda(session, context, meeting, table, budget)
+    # Validated against the caller's view model (as `GET .../agenda`).
+    return Response(
+        MEETING_AGENDA.dump_json(MEETING_AGENDA.validate_python(document)),
+        media_type="application/json",
+    )

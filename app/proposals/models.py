@@ -222,7 +222,7 @@ class ProposalPublic(BaseModel):
     corporation_id: uuid.UUID
     status: ProposalStatus
     status_reason: DecisionReason | None
-    score: float
+    score: float | None = PField(description="Null for the corporation (it reveals case details).")
     components: list[ComponentPublic] | None = PField(
         description="Null for the corporation (they reveal case details)."
     )

@@ -140,7 +140,8 @@ def proposal_public(session: Session, proposal: Proposal, role: str) -> Proposal
         .order_by(ProposalDecision.id)  # type: ignore[arg-type]
     ).all()
     data = proposal.model_dump()
-    data["components"] = None if role == "corporation" else proposal.components
+    if role == "corporation":  # the score and its parts reveal case details
+        data["score"] = data["components"] = None
     data["decisions"] = [d.model_dump() for d in decisions]
     return ProposalPublic.model_validate(data)
 

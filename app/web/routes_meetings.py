@@ -229,9 +229,9 @@ def schedule_meeting(
 
 def _case_choices(document: dict[str, Any]) -> list[str]:
     """Every case the (restricted) agenda mentions, for the why-not and action forms."""
-    ids = [e["case_id"] for e in document["candidates_by_case"]]
-    ids += [w["case_id"] for w in document["longest_waiting"]]
-    if document["bottlenecks"]:
+    ids = [e["case_id"] for e in document.get("candidates_by_case", [])]
+    ids += [w["case_id"] for w in document.get("longest_waiting", [])]
+    if document.get("bottlenecks"):
         ids += [b["case_id"] for b in document["bottlenecks"]["blocked_cases"]]
     return sorted(set(ids), key=lambda c: c[-8:])
 

@@ -1,9 +1,11 @@
 """Column types that behave the same on SQLite and PostgreSQL."""
 
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from decimal import Decimal
+from enum import StrEnum
 
-from sqlalchemy import BigInteger, DateTime, Dialect
+from sqlalchemy import BigInteger, CheckConstraint, DateTime, Dialect, String
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import SQLModel
 
@@ -55,6 +57,35 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class StatusType(TypeDecorator[StrEnum]):
+    """A status column: VARCHAR in the database (with a CHECK, see `one_of`), the StrEnum member
+    in Python; binding a value outside the enum fails before it reaches the database."""
+
+    impl = String
+    cache_ok = True
+
+    def __init__(self, enum: type[StrEnum], length: int):
+        super().__init__(length)
+        self.enum = enum
+
+    def process_bind_param(self, value: str | None, dialect: Dialect) -> str | None:
+        return None if value is None else self.enum(value).value
+
+    def process_result_value(self, value: str | None, dialect: Dialect) -> StrEnum | None:
+        return None if value is None else self.enum(value)
+
+
+def sql_in(column: str, values: Iterable[StrEnum]) -> str:
+    """`column IN ('a', 'b')`, in the enum's order: for CHECKs and partial-index predicates,
+    which must read the same in the models and the migrations."""
+    return f"{column} IN ({', '.join(repr(v.value) for v in values)})"
+
+
+def one_of(column: str, values: Iterable[StrEnum], name: str | None = None) -> CheckConstraint:
+    """`CHECK (column IN (...))`, named `ck_<table>_<name or column>` by the naming convention."""
+    return CheckConstraint(sql_in(column, values), name=name or column)
 
 
 def utcnow() -> datetime:

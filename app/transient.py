@@ -3,7 +3,8 @@
 Every request runs in one transaction (`app.db.get_session`) that is rolled back when the
 handler raises, so a request that lost a race (a deadlock, a serialization failure, a stale
 version, a unique key a concurrent request inserted first) can simply run again: the rerun sees
-the winner's committed rows and answers as it would have had it come second. `TransientFailures`
+the winner's committed rows and answers as it would have had it come second (a client that
+sent `If-Match` then gets its 412, as the version moved). `TransientFailures`
 does that around the whole application, with the request body replayed, a bounded number of
 times with jittered backoff; what still fails, and an unreachable database, is answered as
 problem+json with `Retry-After` (a Dutch page for the pages). Any other unhandled error becomes
@@ -51,12 +52,13 @@ UNAVAILABLE_SQLSTATES = {"57P01", "57P02", "57P03"}
 
 class Failure(StrEnum):
     contention = "contention"  # lost a race: rerun, at last 503 database_busy
+    stale = "stale"  # a versioned row changed meanwhile: rerun, at last 409 (412 with If-Match)
     duplicate = "duplicate"  # a concurrent request inserted the same key: rerun, at last 409
     busy = "busy"  # waited for a lock long enough already: 503 database_busy at once
     unavailable = "unavailable"  # no database: 503 database_unavailable at once
 
 
-RERUN = frozenset({Failure.contention, Failure.duplicate})
+RERUN = frozenset({Failure.contention, Failure.stale, Failure.duplicate})
 
 
 def classify(error: BaseException) -> Failure | None:
@@ -66,7 +68,9 @@ def classify(error: BaseException) -> Failure | None:
     extended result code name (`sqlite_errorname`). A connection that could not be made or was
     lost carries neither, or SQLAlchemy marks it `connection_invalidated`.
     """
-    if isinstance(error, LostRace | StaleDataError):  # a row changed or appeared meanwhile
+    if isinstance(error, StaleDataError):  # a versioned UPDATE found the row changed meanwhile
+        return Failure.stale
+    if isinstance(error, LostRace):  # a row appeared meanwhile
         return Failure.contention
     if isinstance(error, sa_exc.TimeoutError):  # no pooled connection came free in time
         return Failure.busy
@@ -129,6 +133,14 @@ ANSWERS = {
         "The database is busy; nothing was changed. Retry.",
         BUSY_RETRY_AFTER,
     ),
+    Failure.stale: Answer(
+        409,
+        "changed_concurrently",
+        "Conflict",
+        "It was changed by someone else at the same time, again on every retry; nothing was "
+        "changed. Fetch it again and retry.",
+        BUSY_RETRY_AFTER,
+    ),
     Failure.duplicate: Answer(
         409,
         "concurrent_conflict",
@@ -144,6 +156,14 @@ ANSWERS = {
         UNAVAILABLE_RETRY_AFTER,
     ),
 }
+
+STALE_IF_MATCH = Answer(
+    412,
+    "precondition_failed",
+    "Precondition failed",
+    "It was changed by someone else at the same time; fetch it again (new ETag) and retry.",
+    0,  # no Retry-After: repeated unchanged, it would fail the same way
+)
 
 PageFailure = Callable[[Request, int, int], Response | None]
 """(request, status, retry_after) -> a page for people, or None where problem+json belongs."""
@@ -212,6 +232,8 @@ class TransientFailures:
             )
         else:
             answer = ANSWERS[failure]
+            if failure is Failure.stale and "if-match" in request.headers:
+                answer = STALE_IF_MATCH  # the client's ETag is stale now: as any stale If-Match
             log.warning(
                 "%s %s answered %d %s: %s",
                 scope["method"],
@@ -227,7 +249,7 @@ class TransientFailures:
                 answer.title,
                 answer.code,
                 answer.detail,
-                {"Retry-After": str(answer.retry_after)},
+                {"Retry-After": str(answer.retry_after)} if answer.retry_after else {},
             )
         page = self.page_failure(request, status, retry_after) if self.page_failure else None
         return page or problem

@@ -42,7 +42,11 @@ def table(live_app):  # type: ignore[no-untyped-def]
             ).raise_for_status()
         outsider = make_org(client, "care_provider")
     return SimpleNamespace(
-        chair=chair, corporation=corporation, outsider=outsider, table_id=table_id
+        chair=chair,
+        provider=provider,
+        corporation=corporation,
+        outsider=outsider,
+        table_id=table_id,
     )
 
 
@@ -116,25 +120,58 @@ def test_publishing_computes_outside_the_lock_and_still_writes_its_proposals(
     assert probe.completed_during_compute == [True]
 
 
+class EngineWhileAMemberEdits:
+    """Wraps the engine: before each computation, `edit(client, inputs, call)` makes another
+    member's change through the API; records the number of (cases, vacancies) of each call."""
+
+    def __init__(self, app, edit) -> None:  # type: ignore[no-untyped-def]
+        self.app, self.edit = app, edit
+        self.calls: list[tuple[int, int]] = []
+        self.real = agenda_service.run_engine
+
+    def __call__(self, inputs, usage, top_k, time_budget):  # type: ignore[no-untyped-def]
+        self.calls.append((len(inputs.cases), len(inputs.vacancies)))
+        with TestClient(self.app) as other:
+            self.edit(other, inputs, len(self.calls))
+        return self.real(inputs, usage, top_k, time_budget)
+
+
 def test_a_publish_whose_inputs_change_while_it_computes_uses_the_new_inputs(
     live_app, table, monkeypatch
 ):
-    real = agenda_service.run_engine
-    calls: list[int] = []
+    def withdraw_a_dwelling_once(other, inputs, call):  # type: ignore[no-untyped-def]
+        if call == 1:
+            path = f"/v1/vacancies/{inputs.vacancies[0].id}"
+            withdrawn = other.delete(path, headers=table.corporation.headers)
+            assert withdrawn.status_code == 204, withdrawn.text
 
-    def engine_while_a_vacancy_is_withdrawn(inputs, usage, top_k, time_budget):  # type: ignore[no-untyped-def]
-        calls.append(len(inputs.vacancies))
-        if len(calls) == 1:  # another member withdraws a dwelling meanwhile
-            with TestClient(live_app) as other:
-                withdrawn = other.delete(
-                    f"/v1/vacancies/{inputs.vacancies[0].id}", headers=table.corporation.headers
-                )
-                assert withdrawn.status_code == 204, withdrawn.text
-        return real(inputs, usage, top_k, time_budget)
-
-    monkeypatch.setattr(agenda_service, "run_engine", engine_while_a_vacancy_is_withdrawn)
+    engine = EngineWhileAMemberEdits(live_app, withdraw_a_dwelling_once)
+    monkeypatch.setattr(agenda_service, "run_engine", engine)
     with TestClient(live_app) as client:
         _, published = publish_meeting(client, table)
     assert published.status_code == 200, published.text
-    assert calls == [3, 2]
+    assert engine.calls == [(3, 3), (3, 2)]
     assert published.json()["proposals"] == 2
+
+
+def test_a_publish_whose_inputs_keep_changing_gives_up_with_409_and_writes_nothing(
+    live_app, table, monkeypatch
+):
+    def edit_a_case_every_time(other, inputs, call):  # type: ignore[no-untyped-def]
+        path = f"/v1/cases/{inputs.cases[0].id}"
+        edited = other.patch(path, json={"urgency": call % 2 == 1}, headers=table.provider.headers)
+        assert edited.status_code == 200, edited.text
+
+    engine = EngineWhileAMemberEdits(live_app, edit_a_case_every_time)
+    monkeypatch.setattr(agenda_service, "run_engine", engine)
+    with TestClient(live_app) as client:
+        url, published = publish_meeting(client, table)
+        meeting = client.get(url.removesuffix("/publish"), headers=table.chair.headers).json()
+        made = client.get(
+            f"/v1/tables/{table.table_id}/proposals", headers=table.chair.headers
+        ).json()
+    assert published.status_code == 409, published.text
+    assert published.json()["code"] == "inputs_changed"
+    assert engine.calls == [(3, 3)] * 3
+    assert meeting["status"] == "draft" and meeting["proposals"] == 0
+    assert made["items"] == []

@@ -15,7 +15,7 @@ from sqlmodel import Session
 from app.db import build_engine, get_session
 from app.main import create_app
 from app.migrate import grant_runtime_role, owner_warning, upgrade_to_head
-from tests.conftest import OPERATOR, PG_SERVER_URL, case_body
+from tests.conftest import OPERATOR, PG, case_body
 
 
 @pytest.fixture
@@ -27,7 +27,7 @@ def runtime(databases) -> Iterator[tuple[str, Engine]]:  # type: ignore[no-untyp
     url = databases.new_url()
     upgrade_to_head(url)
     role = f"uitstroom_rt_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(PG_SERVER_URL, isolation_level="AUTOCOMMIT")
+    admin = create_engine(PG.url, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
         connection.execute(text(f"CREATE ROLE {role} LOGIN"))
     engine = None

@@ -10,7 +10,8 @@ from sqlmodel import Field, SQLModel
 
 from app.ids import uuid7
 from app.schemas import ApiModel, Date, Page
-from app.sqltypes import UTCDateTime, utcnow
+from app.sqltypes import StatusType, UTCDateTime, one_of, utcnow
+from app.versioning import Versioned, updated_at_field
 
 
 class ActionKind(StrEnum):
@@ -31,8 +32,9 @@ class ActionStatus(StrEnum):
     cancelled = "cancelled"
 
 
-class Action(SQLModel, table=True):
+class Action(Versioned, SQLModel, table=True):
     __tablename__ = "actions"
+    __table_args__ = (one_of("status", ActionStatus),)
 
     id: uuid.UUID = Field(default_factory=uuid7, primary_key=True)
     table_id: uuid.UUID = Field(foreign_key="outflow_tables.id", index=True)
@@ -41,11 +43,13 @@ class Action(SQLModel, table=True):
     owner_organisation_id: uuid.UUID = Field(foreign_key="organisations.id", index=True)
     kind: str = Field(max_length=40)
     due_date: date
-    status: str = Field(default="open", max_length=16, index=True)
+    status: ActionStatus = Field(
+        default=ActionStatus.open, sa_type=StatusType(ActionStatus, 16), index=True
+    )
     created_by_organisation_id: uuid.UUID = Field(foreign_key="organisations.id")
     version: int = 1
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
-    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: datetime = updated_at_field()
     completed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 

@@ -14,6 +14,7 @@ from app.problems import problem_responses
 from app.schemas import CURSOR_PATTERN, Limit, decode_cursor, paginate
 from app.tables.service import get_table
 from app.timeutil import today
+from app.versioning import etag
 
 router = APIRouter(prefix="/v1", tags=["actions"])
 Cursor = Annotated[str | None, Query(pattern=CURSOR_PATTERN, description="From `next_cursor`.")]
@@ -48,7 +49,7 @@ def create_action(
         return replay
     table = get_table(session, context.principal, table_id)
     action = service.create_action(session, context, table, payload)
-    headers = {"Location": f"/v1/actions/{action.id}", "ETag": service.etag(action)}
+    headers = {"Location": f"/v1/actions/{action.id}", "ETag": etag(action)}
     return idempotency.respond(service.action_public(action, False), 201, headers)
 
 
@@ -91,14 +92,14 @@ def get_action(
 ) -> ActionPublic:
     """One action."""
     action, _ = service.get_action(session, context, action_id)
-    response.headers["ETag"] = service.etag(action)
+    response.headers["ETag"] = etag(action)
     return service.action_public(action, _for_corporation(context))
 
 
 @router.patch(
     "/actions/{action_id}",
     response_model=ActionPublic,
-    responses=problem_responses(401, 403, 404, 412, 422),
+    responses=problem_responses(401, 403, 404, 409, 412, 422),
 )
 def update_action(
     action_id: uuid.UUID,
@@ -111,5 +112,5 @@ def update_action(
     """Mark an action done or cancelled, reopen it, or move its due date (owner or chair)."""
     action, table = service.get_action(session, context, action_id)
     action = service.update_action(session, context, table, action, payload, if_match)
-    response.headers["ETag"] = service.etag(action)
+    response.headers["ETag"] = etag(action)
     return service.action_public(action, _for_corporation(context))

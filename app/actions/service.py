@@ -9,19 +9,15 @@ from sqlmodel import Session, col, select
 from app.access_log import service as access_log
 from app.access_log.models import AccessAction
 from app.access_log.service import AccessContext
-from app.actions.models import Action, ActionCreate, ActionPublic, ActionUpdate
+from app.actions import lifecycle
+from app.actions.models import Action, ActionCreate, ActionPublic, ActionStatus, ActionUpdate
 from app.cases.models import Case
 from app.meetings.models import Meeting
 from app.organisations.models import Organisation, OrganisationKind
 from app.problems import Forbidden, NotFound, Unprocessable
-from app.sqltypes import utcnow
 from app.tables.models import OutflowTable, TableMember
-from app.tables.service import check_if_match
 from app.timeutil import today
-
-
-def etag(action: Action) -> str:
-    return f'"{action.version}"'
+from app.versioning import check_if_match, etag, flush, lock_one, touch
 
 
 def is_table_reader(context: AccessContext, table: OutflowTable) -> bool:
@@ -151,7 +147,7 @@ def list_actions(
     if status is not None:
         query = query.where(Action.status == status)
     if overdue_on is not None:
-        query = query.where(Action.status == "open", Action.due_date < overdue_on)
+        query = query.where(Action.status == ActionStatus.open, Action.due_date < overdue_on)
     if not is_table_reader(context, table):
         me = context.principal.organisation_id
         own_cases = select(Case.id).where(Case.care_provider_id == me)
@@ -174,22 +170,25 @@ def update_action(
     data: ActionUpdate,
     if_match: str | None,
 ) -> Action:
+    """Close, cancel or reopen the action, or move its due date (the owner or the chair).
+
+    The action is locked and `If-Match` compared with its committed version (412 when stale).
+    """
     me = context.principal.organisation_id
     if me not in (action.owner_organisation_id, table.chair_organisation_id):
         raise Forbidden("Only the action's owner or the chair updates it.")
-    check_if_match(if_match, etag(action))
+    action = lock_one(session, action)
+    check_if_match(if_match, etag(action), "action")
     for name in data.model_fields_set:
         if getattr(data, name) is None:
             raise Unprocessable(name, "cannot be null; leave it out to keep the current value")
-    if data.status is not None and data.status.value != action.status:
-        action.status = data.status.value
-        action.completed_at = utcnow() if data.status.value != "open" else None
+    if data.status is not None:
+        lifecycle.fire(action, lifecycle.EVENT_FOR_STATUS[data.status])
     if data.due_date is not None:
         action.due_date = data.due_date
-    action.version += 1
-    action.updated_at = utcnow()
+    touch(action)
     session.add(action)
-    session.flush()
+    flush(session, if_match, "action")
     return action
 
 
@@ -203,8 +202,8 @@ def action_public(action: Action, for_corporation: bool, on: date | None = None)
         owner_organisation_id=action.owner_organisation_id,
         kind=action.kind,  # type: ignore[arg-type]  # stored as str; the model validates it into the enum
         due_date=action.due_date,
-        status=action.status,  # type: ignore[arg-type]  # stored as str; the model validates it into the enum
-        overdue=action.status == "open" and action.due_date < on,
+        status=action.status,
+        overdue=action.status == ActionStatus.open and action.due_date < on,
         created_by_organisation_id=action.created_by_organisation_id,
         version=action.version,
         created_at=action.created_at,
@@ -219,7 +218,7 @@ def open_actions_for_agenda(
     """Open actions of the table as the agenda lists them (overdue on the agenda's date)."""
     rows = session.exec(
         select(Action)
-        .where(Action.table_id == table_id, Action.status == "open")
+        .where(Action.table_id == table_id, Action.status == ActionStatus.open)
         .order_by(col(Action.due_date), col(Action.id))
     )
     return [

@@ -1,14 +1,22 @@
-"""The weekly agenda as the API returns it (JSON); what each view leaves out is null/empty.
+"""The weekly agenda as the API returns it (JSON): one response model per view, told apart by
+`view`.
 
-Views: `table` (the chair and municipality members: everything), `care_provider` (only its own
-cases), `housing_corporation` (only its own dwellings, no case details: no score components).
+- `table` (`TableAgenda`; the chair and municipality members): everything.
+- `care_provider` (`CareProviderAgenda`): only its own cases; summary counts suppressed as the
+  monitor's (`app.monitor.suppression`), so other providers' cases cannot be counted out.
+- `housing_corporation` (`CorporationAgenda`): only its own dwellings and the cases proposed
+  for them, and no case detail at all: the model has no score, component, date of a case,
+  waiting time, rank or reason field, and forbids extra keys, so a forgotten key fails
+  validation instead of reaching a corporation.
 """
 
 import uuid
 from datetime import date, datetime
 from enum import StrEnum
+from typing import Annotated, Literal, NotRequired
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+from typing_extensions import TypedDict
 
 from app.limits.models import LimitsFallback, YearLimitsPublic
 from app.tables.policy import TablePolicy
@@ -20,11 +28,16 @@ class AgendaView(StrEnum):
     housing_corporation = "housing_corporation"
 
 
-class ScoreComponentOut(BaseModel):
-    name: str = Field(description="waiting_time, urgency, preferred_area, support_fit, ...")
+# The parts an agenda holds thousands of (candidates, components, proposals) are TypedDicts:
+# pydantic validates and serialises them about three times faster than model instances, which
+# keeps validating a big city's agenda within the time plain `json.dumps` took (README).
+
+
+class ScoreComponentOut(TypedDict):
+    name: Annotated[str, Field(description="waiting_time, urgency, preferred_area, ...")]
     value: float
     weight: float
-    points: float = Field(description="weight x value; the score is the sum of points")
+    points: Annotated[float, Field(description="weight x value; the score is their sum")]
 
 
 class TradeOff(StrEnum):
@@ -35,29 +48,45 @@ class TradeOff(StrEnum):
     equal_alternative = "equal_alternative"
 
 
-class PassedOverOut(BaseModel):
+class PassedOverOut(TypedDict):
     """A case passed over by this proposal: either it scores higher on this dwelling and giving it
     the dwelling would house fewer people (it may be housed elsewhere: `received_vacancy_id`), or
     it is left unhoused and its best alternative (see `left_unhoused`), in which it gets
     `alternative_vacancy_id` scoring `score`, would change this lower-scoring proposal."""
 
     case_id: uuid.UUID
-    score: float = Field(description="Its score on `alternative_vacancy_id`.")
+    score: Annotated[float, Field(description="Its score on `alternative_vacancy_id`.")]
     received_vacancy_id: uuid.UUID | None
-    housed_if_given: int = Field(description="People the best alternative housing it houses.")
-    trade_off: TradeOff = Field(
-        TradeOff.fewer_housed,
-        description="`fewer_housed`; `lower_total_score`: as many housed, lower total score; "
-        "`equal_alternative`: as many and the same total, the fixed tie-break chose this one.",
-    )
-    alternative_vacancy_id: uuid.UUID | None = Field(
-        None,
-        description="The dwelling it would get: this proposal's, or its best alternative's. Null "
-        "in agendas published before this field existed.",
-    )
+    housed_if_given: Annotated[
+        int | None,
+        Field(
+            description="People the best alternative housing it houses; null in a care "
+            "provider's view (a table total, suppressed there)."
+        ),
+    ]
+    trade_off: NotRequired[
+        Annotated[
+            TradeOff,
+            Field(
+                description="`fewer_housed` (also when absent, in agendas published before this "
+                "field); `lower_total_score`: as many housed, lower total score; "
+                "`equal_alternative`: as many and the same total, the fixed tie-break chose this "
+                "one."
+            ),
+        ]
+    ]
+    alternative_vacancy_id: NotRequired[
+        Annotated[
+            uuid.UUID | None,
+            Field(
+                description="The dwelling it would get: this proposal's, or its best "
+                "alternative's. Absent in agendas published before this field existed."
+            ),
+        ]
+    ]
 
 
-class ChangeOut(BaseModel):
+class ChangeOut(TypedDict):
     """A proposal an alternative changes: its case moves to `moves_to_vacancy_id`, or is left
     unhoused (null). In a care provider's view other providers' cases have no id or score."""
 
@@ -67,58 +96,65 @@ class ChangeOut(BaseModel):
     moves_to_vacancy_id: uuid.UUID | None
 
 
-class LeftUnhousedOut(BaseModel):
+class LeftUnhousedOut(TypedDict):
     """A case a dwelling fits that the proposal leaves unhoused, and its best alternative: the
     best proposal (most housed, then highest total score) in which it is housed."""
 
     case_id: uuid.UUID
-    vacancy_id: uuid.UUID = Field(description="The dwelling it gets in that alternative.")
-    score: float = Field(description="Its score on that dwelling.")
-    housed_if_given: int
-    total_score_if_given: float | None = Field(description="Null in a care provider's view.")
+    vacancy_id: Annotated[uuid.UUID, Field(description="The dwelling it gets there.")]
+    score: Annotated[float, Field(description="Its score on that dwelling.")]
+    housed_if_given: Annotated[int | None, Field(description="Null in a care provider's view.")]
+    total_score_if_given: Annotated[
+        float | None, Field(description="Null in a care provider's view.")
+    ]
     trade_off: TradeOff
-    displaced: list[ChangeOut] = Field(description="The proposals that alternative changes.")
+    displaced: Annotated[
+        list[ChangeOut], Field(description="The proposals that alternative changes.")
+    ]
 
 
-class ProposalOut(BaseModel):
+class ProposalOut(TypedDict):
     case_id: uuid.UUID
     vacancy_id: uuid.UUID
     score: float
-    components: list[ScoreComponentOut] | None = Field(
-        description="Null in the corporation's view."
-    )
-    passed_over: list[PassedOverOut] | None = Field(description="Null in the corporation's view.")
+    components: list[ScoreComponentOut] | None
+    passed_over: Annotated[
+        list[PassedOverOut] | None,
+        Field(description="In a care provider's view only its own cases."),
+    ]
 
 
-class RankedVacancyOut(BaseModel):
+class RankedVacancyOut(TypedDict):
     vacancy_id: uuid.UUID
     score: float
     components: list[ScoreComponentOut]
 
 
-class CaseCandidatesOut(BaseModel):
+class CaseCandidatesOut(TypedDict):
     case_id: uuid.UUID
     ready_since: date
     feasible_count: int
-    excluded_counts: dict[str, int] = Field(description="Reason code -> dwellings failing it.")
-    candidates: list[RankedVacancyOut] = Field(description="Feasible dwellings, best first.")
+    excluded_counts: Annotated[
+        dict[str, int], Field(description="Reason code -> dwellings failing it.")
+    ]
+    candidates: Annotated[
+        list[RankedVacancyOut], Field(description="Feasible dwellings, best first.")
+    ]
 
 
-class RankedCaseOut(BaseModel):
+class RankedCaseOut(TypedDict):
     case_id: uuid.UUID
     score: float
-    components: list[ScoreComponentOut] | None = Field(
-        description="Null in the corporation's view."
-    )
+    components: list[ScoreComponentOut] | None
 
 
-class VacancyCandidatesOut(BaseModel):
+class VacancyCandidatesOut(TypedDict):
     vacancy_id: uuid.UUID
     feasible_count: int
-    excluded_counts: dict[str, int] | None = Field(
-        description="Reason code -> cases failing it; null in the corporation's view."
-    )
-    candidates: list[RankedCaseOut] = Field(description="Feasible cases, best first.")
+    excluded_counts: Annotated[
+        dict[str, int] | None, Field(description="Reason code -> cases failing it.")
+    ]
+    candidates: Annotated[list[RankedCaseOut], Field(description="Feasible cases, best first.")]
 
 
 class BlockedCaseOut(BaseModel):
@@ -230,11 +266,12 @@ class AgendaSummary(BaseModel):
     optimality: OptimalityOut | None = Field(default=None, description="Null when `optimal`.")
 
 
-class Agenda(BaseModel):
+class _AgendaHead(BaseModel):
+    """What every view of an agenda has: the table, date, policy and limits (no case data)."""
+
     table_id: uuid.UUID
     date: date
     generated_at: datetime
-    view: AgendaView
     policy: TablePolicy = Field(description="The policy this agenda used.")
     limits: YearLimitsPublic = Field(
         description="The legal limits this agenda used: the meeting year's own, or (see "
@@ -245,6 +282,15 @@ class Agenda(BaseModel):
         "year has no limits yet and `limits.year` is the earlier year used instead, so the "
         "table can meet in January before the new figures are entered."
     )
+    vacancies: list[VacancySummaryOut] = Field(
+        description="Summaries of the dwellings this view mentions."
+    )
+
+
+class TableAgenda(_AgendaHead):
+    """The chair's and municipality members' view: everything."""
+
+    view: Literal[AgendaView.table]
     summary: AgendaSummary
     proposals: list[ProposalOut]
     candidates_by_case: list[CaseCandidatesOut]
@@ -253,16 +299,126 @@ class Agenda(BaseModel):
     left_unhoused: list[LeftUnhousedOut] = Field(
         default_factory=list,
         description="Every case with a fitting dwelling that the proposal leaves unhoused, with "
-        "its best alternative, best score first (empty in a corporation's view).",
+        "its best alternative, best score first.",
     )
     longest_waiting: list[WaitingCaseOut]
     vacancies_without_candidates: list[VacancyWithoutCandidatesOut]
     open_actions: list[OpenActionOut] = Field(
         description="Actions still open (and whether overdue) on the agenda's date."
     )
-    vacancies: list[VacancySummaryOut] = Field(
-        description="Summaries of the dwellings this view mentions."
+
+
+class RestrictedOptimalityOut(BaseModel):
+    """`OptimalityOut` for care providers and corporations: no score bound (a total over every
+    case's score), and the people bound hidden with `summary.people_housed`."""
+
+    reason: str
+    time_budget_seconds: float
+    people_housed_bound: int | None
+
+
+class RestrictedSummary(BaseModel):
+    """The summary for care providers and corporations. A count is null (suppressed) when the
+    part of it that is not the viewer's own is 1 to 4, or would follow from the shown ones: the
+    monitor's cell suppression (`app.monitor.suppression`). `persons_housed` is hidden with
+    `people_housed` (others' persons are at least others' cases)."""
+
+    ready_cases: int | None
+    vacancies: int
+    feasible_pairs: int | None
+    people_housed: int | None
+    persons_housed: int | None
+    blocked_cases: int | None
+    passed_over_complete: bool
+    solver: str
+    optimal: bool = True
+    optimality: RestrictedOptimalityOut | None = None
+
+
+class CareProviderAgenda(_AgendaHead):
+    """A care provider's view: its own cases only; other providers' cases appear without id or
+    score (in `left_unhoused[].displaced`), and the summary is suppressed."""
+
+    view: Literal[AgendaView.care_provider]
+    summary: RestrictedSummary
+    proposals: list[ProposalOut] = Field(description="Proposals of its own cases.")
+    candidates_by_case: list[CaseCandidatesOut]
+    bottlenecks: BottlenecksOut | None = Field(description="Over its own cases only.")
+    left_unhoused: list[LeftUnhousedOut] = Field(
+        default_factory=list,
+        description="Its own cases left unhoused (`total_score_if_given` null).",
     )
+    longest_waiting: list[WaitingCaseOut]
+    open_actions: list[OpenActionOut] = Field(
+        description="Its own actions and those on its own cases."
+    )
+
+
+class _Closed(BaseModel):
+    """Refuses any field it does not name: what a corporation sees is listed, not left over."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class CorporationProposalOut(_Closed):
+    """A proposal of one of its dwellings: which case (to contact through the table), no score."""
+
+    case_id: uuid.UUID
+    vacancy_id: uuid.UUID
+
+
+class CorporationVacancyOut(_Closed):
+    vacancy_id: uuid.UUID
+    feasible_count: int | None = Field(
+        description="Cases that fit the dwelling; null (suppressed) when 1 to 4."
+    )
+
+
+class CorporationVacancyWithoutCandidatesOut(_Closed):
+    vacancy_id: uuid.UUID
+    unblocked_by: list[str] = Field(
+        description="Rules that alone would open the dwelling to some case; empty when "
+        "`summary.ready_cases` is suppressed (few cases: the rule would describe them)."
+    )
+
+
+class CorporationActionOut(_Closed):
+    """One of its own open actions, without the case it concerns."""
+
+    id: uuid.UUID
+    kind: str
+    owner_organisation_id: uuid.UUID
+    meeting_id: uuid.UUID | None
+    due_date: date
+    overdue: bool
+
+
+class CorporationSummary(RestrictedSummary, _Closed):
+    pass
+
+
+class CorporationAgenda(_AgendaHead, _Closed):
+    """A housing corporation's view: its own dwellings and the cases proposed for them. No
+    score, score component, case date, waiting time, rank among cases or rule failure of a case
+    (see the README's "What a corporation sees")."""
+
+    view: Literal[AgendaView.housing_corporation]
+    summary: CorporationSummary
+    proposals: list[CorporationProposalOut] = Field(
+        description="Proposals of its dwellings, in dwelling id order (not by score)."
+    )
+    candidates_by_vacancy: list[CorporationVacancyOut] = Field(
+        description="Per dwelling of its own: how many cases fit (no list, no ranking)."
+    )
+    vacancies_without_candidates: list[CorporationVacancyWithoutCandidatesOut]
+    open_actions: list[CorporationActionOut]
+
+
+Agenda = Annotated[
+    TableAgenda | CareProviderAgenda | CorporationAgenda, Field(discriminator="view")
+]
+"""The agenda as its caller may see it: one model per `view`."""
+AGENDA: TypeAdapter[Agenda] = TypeAdapter(Agenda)
 
 
 class RuleFailureOut(BaseModel):
@@ -278,8 +434,14 @@ class PairTradeOffOut(BaseModel):
     """Why a feasible pair is not in the agenda's proposal: the best proposal with the pair."""
 
     code: TradeOff
-    housed: int = Field(description="People the agenda's proposal houses.")
-    housed_if_given: int = Field(description="People the best proposal with this pair houses.")
+    housed: int | None = Field(
+        description="People the agenda's proposal houses; null in a care provider's view (a "
+        "table total, suppressed in its agenda)."
+    )
+    housed_if_given: int | None = Field(
+        description="People the best proposal with this pair houses; null in a care provider's "
+        "view."
+    )
     total_score: float | None = Field(description="Null in a care provider's view.")
     total_score_if_given: float | None = Field(description="Null in a care provider's view.")
     vacancy_proposed: bool = Field(description="The agenda proposes the dwelling to a case.")

@@ -7,9 +7,8 @@ from fastapi import APIRouter, Query, Response
 
 from app.access_log.deps import AccessContextDep
 from app.agenda import service
-from app.agenda.models import Agenda, WhyNot
+from app.agenda.models import AGENDA, Agenda, WhyNot
 from app.db import SessionDep, SettingsDep
-from app.fastjson import FastJSONResponse
 from app.problems import problem_responses
 from app.rate_limits.deps import limited
 from app.rate_limits.service import EndpointClass
@@ -18,6 +17,7 @@ from app.tables.service import get_table
 from app.timeutil import today
 
 router = APIRouter(prefix="/v1/tables", tags=["agenda"])
+JSON = "application/json"
 MeetingDate = Annotated[Date | None, Query(description="Meeting date (YYYY-MM-DD); default today.")]
 
 
@@ -44,9 +44,9 @@ def get_agenda(
     on = date or today()
     budget = settings.solver_time_budget_seconds
     document = service.agenda(session, context, table, on, candidates, budget)
-    # Serialised directly: an agenda of thousands of cases is too big to revalidate per request;
-    # the contract test validates its shape against the `Agenda` schema.
-    return FastJSONResponse(document)
+    # Validated against the caller's view model and serialised by pydantic-core directly, not
+    # through `jsonable_encoder`, which walks every node in Python (see app/fastjson.py).
+    return Response(AGENDA.dump_json(AGENDA.validate_python(document)), media_type=JSON)
 
 
 @router.get(

@@ -18,16 +18,17 @@ from app.access_log.models import AccessAction
 from app.access_log.service import AccessContext
 from app.agenda.engine_inputs import case_profile, dwelling, engine_policy
 from app.agenda.models import AgendaView
-from app.cases.models import Case
+from app.cases.models import Case, CaseStatus
 from app.database import outside_transaction
 from app.limits.models import YearLimits as YearLimitsRow
 from app.limits.service import engine_limits, fallback_of, limits_for, limits_public
+from app.monitor.suppression import suppress
 from app.organisations.models import OrganisationKind
 from app.problems import Conflict, Forbidden, NotFound
 from app.sqltypes import utcnow
 from app.tables.models import OutflowTable
 from app.tables.policy import TablePolicy
-from app.vacancies.models import Vacancy
+from app.vacancies.models import Vacancy, VacancyStatus
 
 LONGEST_WAITING = 25
 CASES = Case.__table__  # type: ignore[attr-defined]
@@ -65,7 +66,7 @@ def open_cases_query(table_id: uuid.UUID, on: date):  # type: ignore[no-untyped-
     """Cases the table matches on `on`: open, not on hold, parked or in a proposal, and ready."""
     return select(CASES).where(
         CASES.c.table_id == table_id,
-        CASES.c.status.in_(("registered", "ready")),
+        CASES.c.status == CaseStatus.registered,
         CASES.c.ready_since <= on,
         or_(CASES.c.parked_until.is_(None), CASES.c.parked_until <= on),
     )
@@ -76,7 +77,7 @@ def open_vacancies_query(table_id: uuid.UUID, on: date):  # type: ignore[no-unty
     every excluded dwelling must carry a reason code, and a corporation withdraws a dwelling
     that is no longer on offer (DELETE)."""
     return select(VACANCIES).where(
-        VACANCIES.c.table_id == table_id, VACANCIES.c.status == "available"
+        VACANCIES.c.table_id == table_id, VACANCIES.c.status == VacancyStatus.available
     )
 
 
@@ -350,99 +351,183 @@ def owners_of(inputs: MatchInputs) -> Owners:
 def restrict(
     document: dict[str, Any], view: AgendaView, organisation_id: uuid.UUID, owners: Owners
 ) -> dict[str, Any]:
-    """Cut the table's document down to what `view` may see (a new dict; the input is kept).
+    """Cut the table's document down to what `view` may see (a new dict in the shape of the
+    view's model, `app.agenda.models.Agenda`; the input is kept).
 
     care_provider: its own cases only. housing_corporation: its own dwellings only, and no case
-    details (score components, reasons, bottlenecks).
+    details. Both get the summary suppressed (`restricted_summary`).
     """
-    me = str(organisation_id)
-    doc = dict(document, view=view.value)
-    optimality = document["summary"].get("optimality")
-    if optimality is not None and view != AgendaView.table:
-        doc["summary"] = {
-            **document["summary"],
-            "optimality": {**optimality, "score_bound": None},
-        }
     if view == AgendaView.table:
-        doc["longest_waiting"] = document["longest_waiting"][:LONGEST_WAITING]
-        return doc
-
-    def own_case(case_id: Any) -> bool:
-        return view == AgendaView.care_provider and owners["cases"].get(str(case_id)) == me
-
-    def own_vacancy(vacancy_id: Any) -> bool:
-        return (
-            view == AgendaView.housing_corporation
-            and owners["vacancies"].get(str(vacancy_id)) == me
-        )
-
+        return dict(document, longest_waiting=document["longest_waiting"][:LONGEST_WAITING])
+    me = str(organisation_id)
+    head = {key: document[key] for key in HEAD_FIELDS}
     if view == AgendaView.care_provider:
-        doc["proposals"] = [
-            {**p, "passed_over": [o for o in p["passed_over"] if own_case(o["case_id"])]}
-            for p in document["proposals"]
-            if own_case(p["case_id"])
-        ]
-        doc["candidates_by_case"] = [
-            e for e in document["candidates_by_case"] if own_case(e["case_id"])
-        ]
-        doc["candidates_by_vacancy"] = []
-        doc["bottlenecks"] = _restrict_bottlenecks(document["bottlenecks"], own_case)
-        doc["left_unhoused"] = [
-            {
-                **u,
-                "total_score_if_given": None,
-                "displaced": _hide_other_cases(u["displaced"], own_case),
-            }
-            for u in document.get("left_unhoused", [])
-            if own_case(u["case_id"])
-        ]
-        doc["longest_waiting"] = [w for w in document["longest_waiting"] if own_case(w["case_id"])][
-            :LONGEST_WAITING
-        ]
-        doc["vacancies_without_candidates"] = []
-        doc["open_actions"] = [
-            a
-            for a in document["open_actions"]
-            if a["owner_organisation_id"] == me or (a["case_id"] and own_case(a["case_id"]))
-        ]
+        doc = head | _care_provider_part(document, me, owners)
     else:
-        doc["proposals"] = [
-            {**p, "components": None, "passed_over": None}
-            for p in document["proposals"]
-            if own_vacancy(p["vacancy_id"])
-        ]
-        doc["candidates_by_case"] = []
-        doc["candidates_by_vacancy"] = [
-            {
-                **e,
-                "excluded_counts": None,
-                "candidates": [{**c, "components": None} for c in e["candidates"]],
-            }
-            for e in document["candidates_by_vacancy"]
-            if own_vacancy(e["vacancy_id"])
-        ]
-        doc["bottlenecks"] = None
-        doc["left_unhoused"] = []
-        doc["longest_waiting"] = []
-        doc["vacancies_without_candidates"] = [
-            {**v, "excluded_counts": None}
-            for v in document["vacancies_without_candidates"]
-            if own_vacancy(v["vacancy_id"])
-        ]
-        doc["open_actions"] = [
-            {**a, "case_id": None}
-            for a in document["open_actions"]
-            if a["owner_organisation_id"] == me
-        ]
+        doc = head | _corporation_part(document, me, owners)
+    doc["view"] = view.value
+    doc["summary"] = restricted_summary(document, doc, view, me, owners)
+    if view == AgendaView.housing_corporation and doc["summary"]["ready_cases"] is None:
+        for entry in doc["vacancies_without_candidates"]:
+            entry["unblocked_by"] = []
     mentioned = {p["vacancy_id"] for p in doc["proposals"]}
-    mentioned |= {c["vacancy_id"] for e in doc["candidates_by_case"] for c in e["candidates"]}
-    mentioned |= {e["vacancy_id"] for e in doc["candidates_by_vacancy"]}
-    mentioned |= {v["vacancy_id"] for v in doc["vacancies_without_candidates"]}
+    mentioned |= {
+        c["vacancy_id"] for e in doc.get("candidates_by_case", []) for c in e["candidates"]
+    }
+    mentioned |= {e["vacancy_id"] for e in doc.get("candidates_by_vacancy", [])}
+    mentioned |= {v["vacancy_id"] for v in doc.get("vacancies_without_candidates", [])}
     for entry in doc.get("left_unhoused", []):
         mentioned.add(entry["vacancy_id"])
         mentioned |= {c["vacancy_id"] for c in entry["displaced"]}
     doc["vacancies"] = [v for v in document["vacancies"] if v["id"] in mentioned]
     return doc
+
+
+HEAD_FIELDS = ("table_id", "date", "generated_at", "policy", "limits", "limits_fallback")
+
+
+def _care_provider_part(document: dict[str, Any], me: str, owners: Owners) -> dict[str, Any]:
+    def own_case(case_id: Any) -> bool:
+        return owners["cases"].get(str(case_id)) == me
+
+    return {
+        "proposals": [
+            {
+                **p,
+                "passed_over": [
+                    {**o, "housed_if_given": None}
+                    for o in p["passed_over"]
+                    if own_case(o["case_id"])
+                ],
+            }
+            for p in document["proposals"]
+            if own_case(p["case_id"])
+        ],
+        "candidates_by_case": [e for e in document["candidates_by_case"] if own_case(e["case_id"])],
+        "bottlenecks": _restrict_bottlenecks(document["bottlenecks"], own_case),
+        "left_unhoused": [
+            {
+                **u,
+                "housed_if_given": None,  # the table's count give or take one: see summary
+                "total_score_if_given": None,
+                "displaced": _hide_other_cases(u["displaced"], own_case),
+            }
+            for u in document.get("left_unhoused", [])
+            if own_case(u["case_id"])
+        ],
+        "longest_waiting": [w for w in document["longest_waiting"] if own_case(w["case_id"])][
+            :LONGEST_WAITING
+        ],
+        "open_actions": [
+            a
+            for a in document["open_actions"]
+            if a["owner_organisation_id"] == me or (a["case_id"] and own_case(a["case_id"]))
+        ],
+    }
+
+
+def _corporation_part(document: dict[str, Any], me: str, owners: Owners) -> dict[str, Any]:
+    """Only the fields `CorporationAgenda` names, built afresh (nothing copied wholesale), and
+    each dwelling's count of fitting cases suppressed as the monitor's (1 to 4 hidden)."""
+
+    def own_vacancy(vacancy_id: Any) -> bool:
+        return owners["vacancies"].get(str(vacancy_id)) == me
+
+    return {
+        # In dwelling order: the table's order (best score first) would rank the cases.
+        "proposals": sorted(
+            (
+                {"case_id": p["case_id"], "vacancy_id": p["vacancy_id"]}
+                for p in document["proposals"]
+                if own_vacancy(p["vacancy_id"])
+            ),
+            key=lambda p: str(p["vacancy_id"]),
+        ),
+        "candidates_by_vacancy": [
+            {"vacancy_id": e["vacancy_id"], "feasible_count": e["feasible_count"]}
+            for e in document["candidates_by_vacancy"]
+            if own_vacancy(e["vacancy_id"])
+        ],
+        "vacancies_without_candidates": [
+            {"vacancy_id": v["vacancy_id"], "unblocked_by": list(v["unblocked_by"])}
+            for v in document["vacancies_without_candidates"]
+            if own_vacancy(v["vacancy_id"])
+        ],
+        "open_actions": [
+            {key: a[key] for key in CORPORATION_ACTION_FIELDS}
+            for a in document["open_actions"]
+            if a["owner_organisation_id"] == me
+        ],
+    }
+
+
+CORPORATION_ACTION_FIELDS = (
+    "id",
+    "kind",
+    "owner_organisation_id",
+    "meeting_id",
+    "due_date",
+    "overdue",
+)
+SUPPRESSED_COUNTS = ("ready_cases", "feasible_pairs", "people_housed", "blocked_cases")
+
+
+def restricted_summary(
+    document: dict[str, Any], view_doc: dict[str, Any], view: AgendaView, me: str, owners: Owners
+) -> dict[str, Any]:
+    """The summary for a care provider or corporation, with the monitor's suppression
+    (`app.monitor.suppression.suppress`): a count whose rest (the count less what the viewer
+    knows of it from its own view) is 1 to 4 is hidden, and so is any cell that would give a
+    hidden rest away through the published equation (the table's fitting pairs are the sum of
+    the corporation's dwellings' counts and the rest). Sets the suppressed corporation
+    dwellings' `feasible_count` in `view_doc` to None too.
+
+    What the viewer knows (`lower`): a care provider its own cases (ready, fitting pairs,
+    proposed, blocked); a corporation the cases proposed for its dwellings and the fitting
+    cases it is shown per dwelling.
+    """
+    summary = document["summary"]
+    values: dict[Any, int | None] = {name: summary[name] for name in SUPPRESSED_COUNTS}
+    lower: dict[Any, int] = {"people_housed": len(view_doc["proposals"])}
+    equations: list[list[tuple[Any, float]]] = []
+    if view == AgendaView.care_provider:
+        own = [case for case, owner in owners["cases"].items() if owner == me]
+        lower["ready_cases"] = len(own)
+        lower["feasible_pairs"] = sum(e["feasible_count"] for e in view_doc["candidates_by_case"])
+        blocked = view_doc["bottlenecks"]["blocked_cases"] if view_doc["bottlenecks"] else []
+        lower["blocked_cases"] = len(blocked)
+    else:
+        per_vacancy = {("vacancy", e["vacancy_id"]): e for e in view_doc["candidates_by_vacancy"]}
+        others = summary["feasible_pairs"] - sum(e["feasible_count"] for e in per_vacancy.values())
+        values |= {cell: e["feasible_count"] for cell, e in per_vacancy.items()}
+        values[("other_vacancies",)] = others
+        equations.append(
+            [("feasible_pairs", 1.0), (("other_vacancies",), -1.0)]
+            + [(cell, -1.0) for cell in per_vacancy]
+        )
+    hidden = suppress(values, equations, lower=lower)
+    if "ready_cases" in hidden:
+        # Others' fitting pairs over the dwellings bound others' cases from below: with few
+        # other cases the pairs go too (hiding more never exposes a hidden cell).
+        hidden.add("feasible_pairs")
+    if view == AgendaView.housing_corporation:
+        for cell, entry in per_vacancy.items():
+            if cell in hidden:
+                entry["feasible_count"] = None
+    out = {key: summary[key] for key in ("vacancies", "passed_over_complete", "solver", "optimal")}
+    out |= {name: None if name in hidden else summary[name] for name in SUPPRESSED_COUNTS}
+    out["persons_housed"] = None if out["people_housed"] is None else summary["persons_housed"]
+    optimality = summary.get("optimality")
+    out["optimality"] = None
+    if optimality is not None:
+        out["optimality"] = {
+            "reason": optimality["reason"],
+            "time_budget_seconds": optimality["time_budget_seconds"],
+            "people_housed_bound": (
+                None if out["people_housed"] is None else optimality["people_housed_bound"]
+            ),
+        }
+    return out
 
 
 def _bottlenecks(bottlenecks: matching.Bottlenecks) -> dict[str, Any]:
@@ -504,15 +589,19 @@ def _restrict_bottlenecks(bottlenecks: dict[str, Any], own_case) -> dict[str, An
 def cases_shown(document: dict[str, Any]) -> set[str]:
     """Every case id a (restricted) document mentions, for the access log."""
     shown = {str(p["case_id"]) for p in document["proposals"]}
-    shown |= {str(o["case_id"]) for p in document["proposals"] for o in p["passed_over"] or []}
-    shown |= {str(e["case_id"]) for e in document["candidates_by_case"]}
-    shown |= {str(c["case_id"]) for e in document["candidates_by_vacancy"] for c in e["candidates"]}
-    if document["bottlenecks"]:
+    shown |= {str(o["case_id"]) for p in document["proposals"] for o in p.get("passed_over") or []}
+    shown |= {str(e["case_id"]) for e in document.get("candidates_by_case", [])}
+    shown |= {
+        str(c["case_id"])
+        for e in document.get("candidates_by_vacancy", [])
+        for c in e.get("candidates", [])
+    }
+    if document.get("bottlenecks"):
         shown |= {str(b["case_id"]) for b in document["bottlenecks"]["blocked_cases"]}
     for entry in document.get("left_unhoused", []):
         shown.add(str(entry["case_id"]))
         shown |= {str(c["case_id"]) for c in entry["displaced"] if c["case_id"]}
-    shown |= {str(w["case_id"]) for w in document["longest_waiting"]}
+    shown |= {str(w["case_id"]) for w in document.get("longest_waiting", [])}
     shown |= {str(a["case_id"]) for a in document["open_actions"] if a.get("case_id")}
     # A frozen agenda's changes name cases edited or become ready since, with their status.
     shown |= {c["id"] for c in document.get("changes", []) if c["subject"] == "case"}
@@ -654,19 +743,19 @@ def case_status_reasons(
     from app.proposals.models import Proposal
 
     reasons: list[dict[str, Any]] = []
-    if case.status == "on_hold":
+    if case.status == CaseStatus.on_hold:
         reasons.append({"code": "case_on_hold", "detail": {"status_reason": case.status_reason}})
-    elif case.status in ("proposed", "nominated"):
+    elif case.status in (CaseStatus.proposed, CaseStatus.nominated):
         found = _open_proposal(session, Proposal.case_id == case.id)
         reasons.append(
             {"code": "case_in_open_proposal", "detail": _proposal_detail(found, visible_case)}
         )
-    elif case.status == "housed":
+    elif case.status == CaseStatus.housed:
         exit_date = case.exit_date.isoformat() if case.exit_date else None
         reasons.append({"code": "case_housed", "detail": {"exit_date": exit_date}})
-    elif case.status == "withdrawn":
+    elif case.status == CaseStatus.withdrawn:
         reasons.append({"code": "case_withdrawn", "detail": {"status_reason": case.status_reason}})
-    if case.status in ("registered", "ready", "on_hold"):
+    if case.status in (CaseStatus.registered, CaseStatus.on_hold):
         if case.parked_until is not None and case.parked_until > on:
             detail = {"parked_until": case.parked_until.isoformat()}
             reasons.append({"code": "case_parked", "detail": detail})
@@ -682,11 +771,11 @@ def vacancy_status_reasons(
     """Why the dwelling takes no part in the agenda (empty: it does), with the figures."""
     from app.proposals.models import Proposal
 
-    if vacancy.status == "proposed":
+    if vacancy.status == VacancyStatus.proposed:
         found = _open_proposal(session, Proposal.vacancy_id == vacancy.id)
         detail = _proposal_detail(found, visible_case)
         return [{"code": "vacancy_in_open_proposal", "detail": detail}]
-    if vacancy.status in ("let", "withdrawn"):
+    if vacancy.status in (VacancyStatus.let, VacancyStatus.withdrawn):
         return [{"code": f"vacancy_{vacancy.status}", "detail": {}}]
     return []
 
@@ -818,8 +907,9 @@ def _pair_trade_off(
     holder = trade.dwelling_proposed_to
     return {
         "code": trade.trade_off,
-        "housed": trade.housed,
-        "housed_if_given": trade.housed_if_given,
+        # Totals over every case: the table's people housed, which others get suppressed.
+        "housed": trade.housed if table_view else None,
+        "housed_if_given": trade.housed_if_given if table_view else None,
         "total_score": trade.total_score if table_view else None,
         "total_score_if_given": trade.total_score_if_given if table_view else None,
         "vacancy_proposed": holder is not None,

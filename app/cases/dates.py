@@ -12,8 +12,9 @@ are never negative).
 3. A withdrawal's `exit_date` is not before `ready_since` once the case is ready (422
    `exit_before_ready_since`). A case withdrawn while not yet ready (`ready_since` after today)
    left before it was ever ready: it never enters the figures.
-4. While the case is in an open proposal it stays at its table (422 `case_in_open_proposal` on
-   `table_id`): a housing is counted at the table of its case.
+4. While the case is in an open proposal it stays at its table (409 `case_in_proposal`): a
+   housing is counted at the table of its case. The case lifecycle refuses the move
+   (`app.cases.lifecycle`, event `move` in `proposed` and `nominated`).
 5. A closed case (housed or withdrawn) changes no more (409 `case_closed`, in the case service),
    so neither date moves after the fact.
 """
@@ -28,6 +29,7 @@ from app.meetings.models import Meeting
 from app.problems import Conflict, Unprocessable
 from app.proposals.models import OPEN_PROPOSAL, Proposal
 from app.timeutil import today
+from app.versioning import flush
 
 HOUSED_AFTER_READY = "ck_cases_housed_after_ready"  # the CHECK constraint on `cases`
 
@@ -75,20 +77,11 @@ def check_exit_date(exit_date: date, ready_since: date) -> None:
         )
 
 
-def check_table_move(session: Session, case: Case, table_id: object) -> None:
-    """Rule 4: 422 `case_in_open_proposal` when a proposed case would change tables."""
-    if table_id != case.table_id and _first_open_meeting(session, case) is not None:
-        raise Unprocessable(
-            "table_id",
-            "the case is in an open proposal at its table; close that first",
-            "case_in_open_proposal",
-        )
-
-
-def flush_dates(session: Session) -> None:
-    """Flush, turning a race that broke rule 1 in the database into a 409 `dates_changed`."""
+def flush_dates(session: Session, if_match: str | None = None, what: str = "case") -> None:
+    """Flush (`app.versioning.flush`: a lost race with `If-Match` is a 412), turning a race
+    that broke rule 1 in the database into a 409 `dates_changed`."""
     try:
-        session.flush()
+        flush(session, if_match, what)
     except IntegrityError as exc:
         if HOUSED_AFTER_READY not in str(exc.orig):
             raise

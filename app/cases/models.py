@@ -26,8 +26,9 @@ from app.schemas import (
     cbs_digits,
     partial_model,
 )
-from app.sqltypes import Cents, UTCDateTime, utcnow
+from app.sqltypes import Cents, StatusType, UTCDateTime, one_of, utcnow
 from app.timeutil import today
+from app.versioning import Versioned, updated_at_field
 
 
 class Facility(StrEnum):
@@ -86,8 +87,9 @@ class CaseStatus(StrEnum):
     withdrawn = "withdrawn"
 
 
-OPEN_STATUSES = frozenset({"registered", "ready", "proposed", "nominated", "on_hold"})
-CLOSED_STATUSES = frozenset({"housed", "withdrawn"})
+# `ready` is never stored: it is `registered` with `ready_since` on or before today.
+STORED_STATUSES = tuple(s for s in CaseStatus if s != CaseStatus.ready)
+CLOSED_STATUSES = frozenset({CaseStatus.housed, CaseStatus.withdrawn})
 
 
 class SettableStatus(StrEnum):
@@ -295,10 +297,11 @@ class CaseTransitionPage(Page[CaseTransitionPublic]):
     pass
 
 
-class Case(SQLModel, table=True):
+class Case(Versioned, SQLModel, table=True):
     __tablename__ = "cases"
     __table_args__ = (
         UniqueConstraint("care_provider_id", "external_ref"),
+        one_of("status", STORED_STATUSES),
         # A move-in never precedes the ready date (app/cases/dates.py, rule 1): the monitor's
         # flow equation and waiting days rest on it, so it holds even when two requests race.
         CheckConstraint(
@@ -338,7 +341,9 @@ class Case(SQLModel, table=True):
     areas_preferred: list[str] = Field(default_factory=list, sa_type=JSON)
     areas_excluded: list[str] = Field(default_factory=list, sa_type=JSON)
     contract_form: str = Field(max_length=32)
-    status: str = Field(default="registered", max_length=16, index=True)
+    status: CaseStatus = Field(
+        default=CaseStatus.registered, sa_type=StatusType(CaseStatus, 16), index=True
+    )
     status_reason: str | None = Field(default=None, max_length=32)
     parked_until: date | None = None
     exit_date: date | None = Field(default=None, index=True)
@@ -346,19 +351,20 @@ class Case(SQLModel, table=True):
     anonymised_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     version: int = 1
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
-    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: datetime = updated_at_field()
 
 
 class CaseTransition(SQLModel, table=True):
     """Every status change of a case, with time and actor (the lifecycle's audit trail)."""
 
     __tablename__ = "case_transitions"
+    __table_args__ = (one_of("from_status", CaseStatus), one_of("to_status", CaseStatus))
 
     id: uuid.UUID = Field(default_factory=uuid7, primary_key=True)
     case_id: uuid.UUID = Field(foreign_key="cases.id", index=True)
     at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
-    from_status: str | None = Field(default=None, max_length=16)
-    to_status: str = Field(max_length=16)
+    from_status: CaseStatus | None = Field(default=None, sa_type=StatusType(CaseStatus, 16))
+    to_status: CaseStatus = Field(sa_type=StatusType(CaseStatus, 16))
     reason: str | None = Field(default=None, max_length=32)
     actor_organisation_id: uuid.UUID = Field(foreign_key="organisations.id")
     actor_api_key_id: uuid.UUID | None = Field(default=None, foreign_key="api_keys.id")
@@ -370,7 +376,7 @@ def effective_status(
     """`ready` is implied by `ready_since <= today` for an open, registered case; a case parked
     after a decline is `on_hold` until its date passes."""
     on = on or today()
-    if stored in ("registered", "ready"):
+    if stored in (CaseStatus.registered, CaseStatus.ready):
         if parked_until is not None and parked_until > on:
             return CaseStatus.on_hold
         return CaseStatus.ready if ready_since <= on else CaseStatus.registered

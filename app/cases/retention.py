@@ -63,8 +63,6 @@ def anonymise_closed_cases(session: Session, now: datetime, retention_days: int)
         case.areas_preferred = []
         case.areas_excluded = []
         case.anonymised_at = now
-        case.version += 1
-        case.updated_at = now
         session.add(case)
     session.flush()
     return len(cases)

@@ -12,9 +12,9 @@ from sqlmodel import Session, col, select
 from app.access_log import service as access_log
 from app.access_log.models import AccessAction
 from app.access_log.service import AccessContext
-from app.cases import dates
+from app.cases import dates, lifecycle
+from app.cases.lifecycle import CaseEvent
 from app.cases.models import (
-    CLOSED_STATUSES,
     HOLD_REASONS,
     WITHDRAWAL_REASONS,
     Case,
@@ -23,21 +23,16 @@ from app.cases.models import (
     CaseStatus,
     CaseTransition,
     SettableStatus,
-    effective_status,
 )
 from app.flat import flatten, nest
 from app.organisations.models import Organisation, OrganisationKind
 from app.principal import Principal
 from app.problems import Conflict, Forbidden, NotFound, Unprocessable
 from app.schemas import validate_merged
-from app.sqltypes import utcnow
 from app.tables.models import TableMember
-from app.tables.service import check_if_match, reader_table_ids
+from app.tables.service import reader_table_ids
 from app.timeutil import today
-
-
-def etag(case: Case) -> str:
-    return f'"{case.version}"'
+from app.versioning import check_if_match, etag, lock_one, touch
 
 
 def _require_membership(session: Session, organisation_id: uuid.UUID, table_id: uuid.UUID) -> None:
@@ -79,26 +74,6 @@ def _columns(fields: CaseFields) -> dict[str, Any]:
     }
 
 
-def _record_transition(
-    session: Session,
-    case: Case,
-    context: AccessContext,
-    from_status: CaseStatus | None,
-    to_status: CaseStatus,
-    reason: str | None = None,
-) -> None:
-    session.add(
-        CaseTransition(
-            case_id=case.id,
-            from_status=from_status.value if from_status else None,
-            to_status=to_status.value,
-            reason=reason,
-            actor_organisation_id=context.principal.require_organisation(),
-            actor_api_key_id=context.principal.api_key_id,
-        )
-    )
-
-
 def find_by_external_ref(session: Session, care_provider_id: uuid.UUID, ref: str) -> Case | None:
     return session.exec(
         select(Case).where(Case.care_provider_id == care_provider_id, Case.external_ref == ref)
@@ -131,8 +106,8 @@ def create_case(session: Session, context: AccessContext, data: CaseCreate) -> C
         if existing is not None:
             raise _duplicate(existing) from exc
         raise
-    _record_transition(
-        session, case, context, None, effective_status(case.status, case.ready_since)
+    lifecycle.record_creation(
+        session, case, context.principal.require_organisation(), context.principal.api_key_id
     )
     access_log.record(session, context, AccessAction.create, [(case.id, case.table_id)])
     return case
@@ -167,10 +142,10 @@ def get_case(
 
 def _status_clause(status: CaseStatus, on: date) -> ColumnElement[bool]:
     if status == CaseStatus.ready:
-        return and_(col(Case.status).in_(("registered", "ready")), col(Case.ready_since) <= on)
+        return and_(col(Case.status) == CaseStatus.registered, col(Case.ready_since) <= on)
     if status == CaseStatus.registered:
-        return and_(col(Case.status).in_(("registered", "ready")), col(Case.ready_since) > on)
-    return col(Case.status) == status.value
+        return and_(col(Case.status) == CaseStatus.registered, col(Case.ready_since) > on)
+    return col(Case.status) == status
 
 
 def list_cases(
@@ -210,6 +185,14 @@ def _deep_merge(current: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any
     return merged
 
 
+STATUS_EVENTS = {
+    SettableStatus.ready: CaseEvent.resume,
+    SettableStatus.on_hold: CaseEvent.hold,
+    SettableStatus.withdrawn: CaseEvent.withdraw,
+}
+REASONS_FOR = {CaseEvent.hold: HOLD_REASONS, CaseEvent.withdraw: WITHDRAWAL_REASONS}
+
+
 def update_case(
     session: Session,
     context: AccessContext,
@@ -217,12 +200,17 @@ def update_case(
     patch: Any,
     if_match: str | None,
 ) -> Case:
-    """Apply a merge patch (fields and/or a status change) by the owning care provider."""
+    """Apply a merge patch (fields and/or a status change) by the owning care provider.
+
+    The case is locked and read as committed first, so the patch merges into the latest file
+    and `If-Match` is compared with the latest version (412 when stale): two patches with the
+    same ETag give one 200 and one 412, and without If-Match neither loses the other's fields.
+    """
     if case.care_provider_id != context.principal.organisation_id:
         raise Forbidden("Only the care provider that registered the case may change it.")
-    check_if_match(if_match, etag(case))
-    if case.status in CLOSED_STATUSES:
-        raise Conflict(f"The case is {case.status} and can no longer change.", code="case_closed")
+    case = lock_one(session, case)
+    check_if_match(if_match, etag(case), "case")
+    lifecycle.check(case, CaseEvent.edit)
     changes = patch.model_dump(exclude_unset=True)
     target = changes.pop("status", None)
     reason = changes.pop("status_reason", None)
@@ -231,79 +219,59 @@ def update_case(
         raise Unprocessable(
             "status_reason", "only allowed together with status", "reason_without_status"
         )
-    if exit_date is not None and target != SettableStatus.withdrawn.value:
+    if exit_date is not None and target != SettableStatus.withdrawn:
         raise Unprocessable(
             "exit_date", "only allowed with status withdrawn", "exit_date_misplaced"
         )
     if exit_date is not None and exit_date > today():
         raise Unprocessable("exit_date", "lies in the future", "date_in_future")
-    if changes:
-        current = nest(case, CaseFields)
-        current["debts"]["rent_arrears_corporation_ids"] = list(
-            case.debts_rent_arrears_corporation_ids
-        )
-        fields = validate_merged(CaseFields, _deep_merge(current, changes))
-        dates.check_ready_since(session, case, fields.ready_since)
-        if fields.table_id != case.table_id:
-            dates.check_table_move(session, case, fields.table_id)
-            _require_membership(session, case.care_provider_id, fields.table_id)
-        if "debts" in changes:
-            _require_corporations(session, fields.debts.rent_arrears_corporation_ids)
-        for column, value in _columns(fields).items():
-            setattr(case, column, value)
-        dates.flush_dates(session)  # a racing move-in surfaces here as a 409
-    if target == SettableStatus.withdrawn.value:
-        dates.check_exit_date(exit_date or today(), case.ready_since)
-    if target is not None:
-        _change_status(session, context, case, SettableStatus(target), reason, exit_date)
-        if case.status in ("on_hold", "withdrawn"):
-            from app.proposals.service import close_for_case
+    # One UPDATE of the case (one version step) however many parts of it change: nothing is
+    # flushed before the end.
+    with session.no_autoflush:
+        if changes:
+            current = nest(case, CaseFields)
+            current["debts"]["rent_arrears_corporation_ids"] = list(
+                case.debts_rent_arrears_corporation_ids
+            )
+            fields = validate_merged(CaseFields, _deep_merge(current, changes))
+            dates.check_ready_since(session, case, fields.ready_since)
+            if fields.table_id != case.table_id:
+                lifecycle.check(case, CaseEvent.move)
+                _require_membership(session, case.care_provider_id, fields.table_id)
+            if "debts" in changes:
+                _require_corporations(session, fields.debts.rent_arrears_corporation_ids)
+            for column, value in _columns(fields).items():
+                setattr(case, column, value)
+        if target == SettableStatus.withdrawn.value:
+            dates.check_exit_date(exit_date or today(), case.ready_since)
+        if target is not None:
+            event = STATUS_EVENTS[SettableStatus(target)]
+            allowed = REASONS_FOR.get(event)
+            if allowed is not None and reason not in allowed:
+                raise Unprocessable(
+                    "status_reason",
+                    f"required for {target}, one of: {', '.join(sorted(allowed))}",
+                )
+            lifecycle.fire(
+                session,
+                case,
+                event,
+                actor=context.principal.require_organisation(),
+                api_key=context.principal.api_key_id,
+                reason=reason if allowed is not None else None,
+                exit_date=exit_date,
+            )
+            if case.status in (CaseStatus.on_hold, CaseStatus.withdrawn):
+                from app.proposals.service import close_for_case
 
-            close_for_case(session, case, context)
-    case.version += 1
-    case.updated_at = utcnow()
-    session.add(case)
-    session.flush()
+                close_for_case(session, case, context)
+        touch(case)
+    dates.flush_dates(session, if_match)  # a racing move-in surfaces here as a 409
     action = (
         AccessAction.status_change if target is not None and not changes else AccessAction.update
     )
     access_log.record(session, context, action, [(case.id, case.table_id)])
     return case
-
-
-def _change_status(
-    session: Session,
-    context: AccessContext,
-    case: Case,
-    target: SettableStatus,
-    reason: str | None,
-    exit_date: date | None = None,
-) -> None:
-    before = effective_status(case.status, case.ready_since, parked_until=case.parked_until)
-    if target == SettableStatus.ready:
-        if case.status != "on_hold":
-            if before in (CaseStatus.ready, CaseStatus.registered):
-                return  # already open and not on hold: nothing to resume
-            raise Conflict(f"A {before} case cannot be set to ready.", code="illegal_transition")
-        case.status = "registered"
-        reason = None
-    elif target == SettableStatus.on_hold:
-        if reason not in HOLD_REASONS:
-            allowed = ", ".join(sorted(HOLD_REASONS))
-            raise Unprocessable("status_reason", f"required for on_hold, one of: {allowed}")
-        if case.status == "on_hold":
-            return
-        case.status = "on_hold"
-    else:
-        if reason not in WITHDRAWAL_REASONS:
-            allowed = ", ".join(sorted(WITHDRAWAL_REASONS))
-            raise Unprocessable("status_reason", f"required for withdrawn, one of: {allowed}")
-        case.status = "withdrawn"
-        case.closed_at = utcnow()
-        case.exit_date = exit_date or today()
-    case.status_reason = reason
-    after = effective_status(case.status, case.ready_since, parked_until=case.parked_until)
-    _record_transition(session, case, context, before, after, reason)
 
 
 def list_transitions(

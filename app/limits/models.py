@@ -21,7 +21,8 @@ from pydantic import Field as PField
 from sqlmodel import Field, SQLModel
 
 from app.schemas import ApiModel, Money, Text
-from app.sqltypes import Cents, UTCDateTime, utcnow
+from app.sqltypes import Cents
+from app.versioning import updated_at_field
 
 Rent = Annotated[Decimal, Money(100_000)]
 Income = Annotated[Decimal, Money(10_000_000)]
@@ -167,7 +168,7 @@ class YearLimits(SQLModel, table=True):
     service_costs_max: Decimal | None = Field(default=None, sa_type=Cents)
     source: str | None = Field(default=None, max_length=2000)
     origin: str = Field(default=LimitsOrigin.operator.value, max_length=16)
-    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: datetime = updated_at_field()
 
 
 FIGURES: tuple[str, ...] = (

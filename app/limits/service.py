@@ -26,7 +26,6 @@ from app.limits.models import (
     YearLimitsPublic,
 )
 from app.problems import Unprocessable
-from app.sqltypes import utcnow
 
 log = logging.getLogger(__name__)
 
@@ -104,7 +103,6 @@ def put_limits(session: Session, year: int, data: YearLimitsFields) -> tuple[Yea
     else:
         for name, value in figures.items():
             setattr(row, name, value)
-        row.updated_at = utcnow()
     row.source = data.source
     row.origin = LimitsOrigin.operator.value
     session.add(row)
@@ -232,7 +230,6 @@ def sync_from_data_file(session: Session) -> SyncReport:
         if not same or row.source != shipped.source or row.origin != LimitsOrigin.data_file:
             row.source = shipped.source
             row.origin = LimitsOrigin.data_file.value
-            row.updated_at = utcnow()
             session.add(row)
     session.flush()
     for year in report.operator_differs:

@@ -3,17 +3,18 @@
 import uuid
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, TypeAdapter
 from pydantic import Field as PField
 from sqlalchemy import JSON, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from app.agenda.models import Agenda
+from app.agenda.models import CareProviderAgenda, CorporationAgenda, TableAgenda
 from app.ids import uuid7
 from app.schemas import ApiModel, Date, Page
-from app.sqltypes import UTCDateTime, utcnow
+from app.sqltypes import StatusType, UTCDateTime, one_of, utcnow
+from app.versioning import Versioned, updated_at_field
 
 
 class MeetingStatus(StrEnum):
@@ -21,14 +22,16 @@ class MeetingStatus(StrEnum):
     published = "published"
 
 
-class Meeting(SQLModel, table=True):
+class Meeting(Versioned, SQLModel, table=True):
     __tablename__ = "meetings"
-    __table_args__ = (UniqueConstraint("table_id", "date"),)
+    __table_args__ = (UniqueConstraint("table_id", "date"), one_of("status", MeetingStatus))
 
     id: uuid.UUID = Field(default_factory=uuid7, primary_key=True)
     table_id: uuid.UUID = Field(foreign_key="outflow_tables.id", index=True)
     date: date
-    status: str = Field(default="draft", max_length=16)
+    status: MeetingStatus = Field(
+        default=MeetingStatus.draft, sa_type=StatusType(MeetingStatus, 16)
+    )
     published_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     published_by_organisation_id: uuid.UUID | None = Field(
         default=None, foreign_key="organisations.id"
@@ -36,7 +39,7 @@ class Meeting(SQLModel, table=True):
     snapshot: dict[str, Any] | None = Field(default=None, sa_type=JSON)
     version: int = 1
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
-    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: datetime = updated_at_field()
 
 
 class MeetingCreate(ApiModel):
@@ -76,9 +79,30 @@ class SnapshotChange(BaseModel):
     version_now: int
 
 
-class MeetingAgenda(Agenda):
+class _MeetingPart(BaseModel):
     meeting_id: uuid.UUID
     frozen: bool = PField(description="True once published: the snapshot everyone discusses.")
     changes: list[SnapshotChange] = PField(
-        description="Differences against the snapshot since publication."
+        description="Differences against the snapshot since publication (for a care provider "
+        "its own cases, for a corporation its own dwellings)."
     )
+
+
+class MeetingTableAgenda(TableAgenda, _MeetingPart):
+    pass
+
+
+class MeetingCareProviderAgenda(CareProviderAgenda, _MeetingPart):
+    pass
+
+
+class MeetingCorporationAgenda(CorporationAgenda, _MeetingPart):
+    pass
+
+
+MeetingAgenda = Annotated[
+    MeetingTableAgenda | MeetingCareProviderAgenda | MeetingCorporationAgenda,
+    PField(discriminator="view"),
+]
+"""A meeting's agenda as its caller may see it: one model per `view`."""
+MEETING_AGENDA: TypeAdapter[MeetingAgenda] = TypeAdapter(MeetingAgenda)

@@ -7,15 +7,21 @@ from fastapi import APIRouter, Header, Query, Response
 
 from app.access_log.deps import AccessContextDep
 from app.db import SessionDep, SettingsDep
-from app.fastjson import FastJSONResponse
 from app.idempotency import IdempotencyDep
 from app.meetings import service
-from app.meetings.models import MeetingAgenda, MeetingCreate, MeetingPage, MeetingPublic
+from app.meetings.models import (
+    MEETING_AGENDA,
+    MeetingAgenda,
+    MeetingCreate,
+    MeetingPage,
+    MeetingPublic,
+)
 from app.problems import problem_responses
 from app.rate_limits.deps import limited
 from app.rate_limits.service import EndpointClass
 from app.schemas import CURSOR_PATTERN, Limit, decode_cursor, paginate
 from app.tables.service import get_table
+from app.versioning import etag
 
 router = APIRouter(prefix="/v1", tags=["meetings"])
 Cursor = Annotated[str | None, Query(pattern=CURSOR_PATTERN, description="From `next_cursor`.")]
@@ -46,7 +52,7 @@ def create_meeting(
         return replay
     table = get_table(session, context.principal, table_id)
     meeting = service.create_meeting(session, context, table, payload)
-    headers = {"Location": f"/v1/meetings/{meeting.id}", "ETag": service.etag(meeting)}
+    headers = {"Location": f"/v1/meetings/{meeting.id}", "ETag": etag(meeting)}
     return idempotency.respond(service.meeting_public(session, meeting), 201, headers)
 
 
@@ -81,7 +87,7 @@ def get_meeting(
 ) -> MeetingPublic:
     """One meeting."""
     meeting, _ = service.get_meeting(session, context, meeting_id)
-    response.headers["ETag"] = service.etag(meeting)
+    response.headers["ETag"] = etag(meeting)
     return service.meeting_public(session, meeting)
 
 
@@ -103,7 +109,7 @@ def publish_meeting(
     meeting, table = service.get_meeting(session, context, meeting_id)
     budget = settings.solver_time_budget_seconds
     meeting = service.publish(session, context, meeting, table, if_match, budget)
-    response.headers["ETag"] = service.etag(meeting)
+    response.headers["ETag"] = etag(meeting)
     return service.meeting_public(session, meeting)
 
 
@@ -120,4 +126,9 @@ def get_meeting_agenda(
     publication: the live agenda of the meeting's date)."""
     meeting, table = service.get_meeting(session, context, meeting_id)
     budget = settings.solver_time_budget_seconds
-    return FastJSONResponse(service.meeting_agenda(session, context, meeting, table, budget))
+    document = service.meeting_agenda(session, context, meeting, table, budget)
+    # Validated against the caller's view model (as `GET .../agenda`).
+    return Response(
+        MEETING_AGENDA.dump_json(MEETING_AGENDA.validate_python(document)),
+        media_type="application/json",
+    )

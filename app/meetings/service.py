@@ -13,22 +13,19 @@ from app.agenda import service as agenda
 from app.agenda.models import AgendaView
 from app.cases.models import Case, effective_status
 from app.database import outside_transaction
+from app.meetings import lifecycle
+from app.meetings.lifecycle import MeetingEvent
 from app.meetings.models import Meeting, MeetingCreate, MeetingPublic
 from app.problems import Conflict, Forbidden, NotFound
 from app.proposals.models import Proposal
-from app.proposals.service import create_from_agenda
-from app.sqltypes import utcnow
+from app.proposals.service import StaleAgenda, create_from_agenda
 from app.tables.models import OutflowTable, TableMember
-from app.tables.service import check_if_match
 from app.vacancies.models import Vacancy
+from app.versioning import check_if_match, etag, flush, lock_one
 
 SNAPSHOT_CANDIDATES = 5
 PUBLISH_ATTEMPTS = 3
 """Computations a publish may start when its inputs keep changing while it computes."""
-
-
-def etag(meeting: Meeting) -> str:
-    return f'"{meeting.version}"'
 
 
 def create_meeting(
@@ -93,12 +90,13 @@ def publish(
     time_budget: float,
 ) -> Meeting:
     """Freeze the agenda for the meeting's date and make its proposals (chair only, once);
+    see `_compute_and_propose` for how two publishes, or a publish and edits, meet;
     `time_budget` is the solver's budget in seconds (`app.agenda.service.run_engine`)."""
     if context.principal.organisation_id != table.chair_organisation_id:
         raise Forbidden("The chair publishes the agenda.")
-    document, inputs = _compute_for_publish(session, meeting, table, if_match, time_budget)
+    document, loaded = _compute_and_propose(session, context, meeting, table, if_match, time_budget)
+    inputs = loaded.inputs
     owners = agenda.owners_of(inputs)
-    create_from_agenda(session, meeting.id, table, document, context)
     case_ids = [r.id for r in inputs.cases]
     vacancy_ids = [r.id for r in inputs.vacancies]
     meeting.snapshot = {
@@ -109,13 +107,9 @@ def publish(
             "vacancies": _versions(session, Vacancy, vacancy_ids),
         },
     }
-    meeting.status = "published"
-    meeting.published_at = utcnow()
-    meeting.published_by_organisation_id = table.chair_organisation_id
-    meeting.version += 1
-    meeting.updated_at = utcnow()
+    lifecycle.publish(meeting, by=table.chair_organisation_id)
     session.add(meeting)
-    session.flush()
+    flush(session, if_match, "meeting")
     from app.webhooks.service import emit
 
     members = session.exec(
@@ -136,36 +130,48 @@ def publish(
 
 
 def _check_publishable(meeting: Meeting, if_match: str | None) -> None:
-    check_if_match(if_match, etag(meeting))
-    if meeting.status == "published":
-        raise Conflict("This meeting's agenda is published already.", code="already_published")
+    check_if_match(if_match, etag(meeting), "meeting")
+    lifecycle.check(meeting, MeetingEvent.publish)
 
 
-def _compute_for_publish(
+def _compute_and_propose(
     session: Session,
+    context: AccessContext,
     meeting: Meeting,
     table: OutflowTable,
     if_match: str | None,
     time_budget: float,
-) -> tuple[dict[str, Any], agenda.MatchInputs]:
-    """The agenda to freeze, computed outside the write transaction (`outside_transaction`).
+) -> tuple[dict[str, Any], agenda.Loaded]:
+    """Compute the agenda to freeze (solver budget `time_budget` seconds) and make its
+    proposals; returns it and what it was computed from.
 
-    Afterwards, in the new transaction that will write the proposals, the meeting is checked
-    again (another publish or change may have come in) and the inputs are read again: if they
-    differ from what was computed on, the agenda is computed again, at most PUBLISH_ATTEMPTS
-    times, then 409 `inputs_changed`.
+    The engine runs outside the write transaction (`outside_transaction`: a big table never
+    holds the SQLite lock or a PostgreSQL transaction). Then, in the transaction that writes:
+    - the meeting's row is locked, so of two publishes at once the second waits and then gets
+      409 `already_published`;
+    - the inputs are read again, and if anything the agenda was computed from changed, it is
+      computed again;
+    - each proposed case and dwelling is locked and must still be at the version the agenda
+      read (else it is computed again too).
+    At most PUBLISH_ATTEMPTS computations, then 409 `inputs_changed`.
     """
     _check_publishable(meeting, if_match)
     loaded = agenda.load(session, table, meeting.date)
     for _ in range(PUBLISH_ATTEMPTS):
         with outside_transaction(session):
             document = agenda.compute_loaded(loaded, SNAPSHOT_CANDIDATES, time_budget)
-        session.refresh(meeting)
+        meeting = lock_one(session, meeting)
         session.refresh(table)
         _check_publishable(meeting, if_match)
         again = agenda.load(session, table, meeting.date)
         if again.same_as(loaded):
-            return document, loaded.inputs
+            read = {str(r.id): r.version for r in (*loaded.inputs.cases, *loaded.inputs.vacancies)}
+            try:
+                with session.begin_nested():
+                    create_from_agenda(session, meeting, table, document, read, context)
+                return document, loaded
+            except StaleAgenda:
+                again = agenda.load(session, table, meeting.date)
         loaded = again
     raise Conflict(
         "The cases or vacancies kept changing while the agenda was computed; try again.",

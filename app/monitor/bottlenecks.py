@@ -7,7 +7,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from app.access_log.service import AccessContext
-from app.meetings.models import Meeting
+from app.meetings.models import Meeting, MeetingStatus
 from app.monitor.access import check_range, log_export, viewer_of
 from app.monitor.suppression import PRIMARY_MAX
 from app.tables.models import OutflowTable
@@ -26,7 +26,7 @@ def bottleneck_history(
         select(Meeting)
         .where(
             Meeting.table_id == table.id,
-            Meeting.status == "published",
+            Meeting.status == MeetingStatus.published,
             Meeting.date >= start,
             Meeting.date <= end,
         )

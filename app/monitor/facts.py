@@ -15,8 +15,8 @@ from datetime import date
 from sqlalchemy import and_
 from sqlmodel import Session, col, select
 
-from app.cases.models import Case
-from app.proposals.models import Proposal
+from app.cases.models import Case, CaseStatus
+from app.proposals.models import Proposal, ProposalStatus
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,7 +67,9 @@ def load_facts(session: Session, table_id: uuid.UUID) -> Facts:
         )
         .outerjoin(
             Proposal,
-            and_(col(Proposal.case_id) == col(Case.id), col(Proposal.status) == "housed"),
+            and_(
+                col(Proposal.case_id) == col(Case.id), col(Proposal.status) == ProposalStatus.housed
+            ),
         )
         .where(Case.table_id == table_id)
         .order_by(col(Case.id))
@@ -77,8 +79,8 @@ def load_facts(session: Session, table_id: uuid.UUID) -> Facts:
     seen: set[uuid.UUID] = set()
     for case_id, provider, ready, exit_date, status, reason, *dwelling in rows:
         corporation, neighbourhood, lease_form, contingent = dwelling
-        housed = status == "housed" and corporation is not None
-        left = exit_date if housed or status == "withdrawn" else None
+        housed = status == CaseStatus.housed and corporation is not None
+        left = exit_date if housed or status == CaseStatus.withdrawn else None
         if case_id in seen or (left is not None and left < ready):
             continue  # never ready before it left (or a second row for a case)
         seen.add(case_id)

@@ -25,6 +25,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from app.access_log.service import AccessContext
+from app.cases.models import CaseStatus
 from app.monitor import waiting
 from app.monitor.access import check_range, log_export, viewer_of
 from app.monitor.facts import CaseFacts, Housing, load_facts
@@ -83,7 +84,7 @@ class GroupIndex:
 
     @classmethod
     def of(cls, cases: list[CaseFacts], housings: list[Housing]) -> "GroupIndex":
-        exits = [c for c in cases if c.status == "withdrawn" and c.exit_date is not None]
+        exits = [c for c in cases if c.status == CaseStatus.withdrawn and c.exit_date is not None]
         return cls(
             ready=sorted(c.ready_since for c in cases),
             left=sorted(c.exit_date for c in cases if c.exit_date is not None),

@@ -6,6 +6,7 @@ from typing import Any
 from sqlmodel import Session
 
 from app.access_log.service import AccessContext
+from app.cases.models import CaseStatus
 from app.monitor.access import log_export, viewer_of
 from app.monitor.facts import CaseFacts, Housing, load_facts
 from app.monitor.suppression import PRIMARY_MAX
@@ -28,7 +29,9 @@ def _pace(cases: list[CaseFacts], housings: list[Housing], on: date) -> tuple[in
     inflow = sum(year_ago < c.ready_since <= on for c in cases)
     housed = sum(year_ago < h.housed_on <= on for h in housings)
     other = sum(
-        c.status == "withdrawn" and c.exit_date is not None and year_ago < c.exit_date <= on
+        c.status == CaseStatus.withdrawn
+        and c.exit_date is not None
+        and year_ago < c.exit_date <= on
         for c in cases
     )
     return backlog, inflow, housed, other

@@ -9,7 +9,7 @@ from pydantic import Field as PField
 from sqlmodel import Field, SQLModel
 
 from app.schemas import ApiModel
-from app.sqltypes import UTCDateTime, utcnow
+from app.versioning import updated_at_field
 
 
 class ContingentAgreement(SQLModel, table=True):
@@ -22,7 +22,7 @@ class ContingentAgreement(SQLModel, table=True):
     year: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
     agreed: int
     updated_by_organisation_id: uuid.UUID = Field(foreign_key="organisations.id")
-    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: datetime = updated_at_field()
 
 
 class ContingentAgreementIn(ApiModel):

@@ -14,6 +14,7 @@ from sqlmodel import Field, SQLModel
 from app.ids import uuid7
 from app.schemas import ApiModel, Name, Page
 from app.sqltypes import UTCDateTime, utcnow
+from app.versioning import Versioned, updated_at_field
 
 PASSWORD_MIN_LENGTH = 12
 PASSWORD_MAX_LENGTH = 128
@@ -32,7 +33,7 @@ class PersonRole(StrEnum):
         return (PersonRole.viewer, PersonRole.member, PersonRole.chair).index(self)
 
 
-class Person(SQLModel, table=True):
+class Person(Versioned, SQLModel, table=True):
     __tablename__ = "people"
     # A viewer reads only, so it cannot be the admin who manages people (a write).
     __table_args__ = (
@@ -51,7 +52,7 @@ class Person(SQLModel, table=True):
     active: bool = True
     version: int = 1
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
-    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: datetime = updated_at_field()
     last_sign_in_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 

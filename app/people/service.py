@@ -9,8 +9,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from sqlalchemy import delete
+from sqlalchemy import delete, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
 
 from app.organisations.models import Organisation, OrganisationKind
@@ -28,6 +29,7 @@ from app.principal import Principal
 from app.problems import Conflict, NotFound, Unprocessable
 from app.settings import Settings
 from app.sqltypes import utcnow
+from app.versioning import flush, touch
 
 # A session's last-seen time is written at most this often (every page would write otherwise).
 TOUCH_INTERVAL = timedelta(seconds=60)
@@ -124,10 +126,9 @@ def update_person(session: Session, person: Person, data: PersonUpdate) -> Perso
             end_all_sessions(session, person.id)
     if data.password is not None:
         set_password(session, person, data.password)
-    person.version += 1
-    person.updated_at = utcnow()
+    touch(person)
     session.add(person)
-    session.flush()
+    flush(session, None, "person")
     return person
 
 
@@ -213,6 +214,19 @@ def _forget_stale(session: Session, before: datetime) -> None:
     session.exec(delete(PersonSession).where(col(PersonSession.expires_at) < utcnow()))
 
 
+def _record_sign_in(session: Session, person: Person, now: datetime, password: str) -> None:
+    """Bookkeeping, not an edit of the person: the version and `updated_at` stay (a Core UPDATE
+    bypasses the ORM's versioning), so a sign-in never races an administrator's change."""
+    values: dict[str, object] = {"last_sign_in_at": now, "updated_at": Person.updated_at}
+    if security.needs_rehash(person.password_hash):
+        values["password_hash"] = security.hash_password(password)
+    session.flush()
+    session.exec(update(Person).where(col(Person.id) == person.id).values(values))
+    for name, value in values.items():
+        if name != "updated_at":
+            set_committed_value(person, name, value)
+
+
 def sign_in(
     session: Session, email: str, password: str, address: str, *, settings: Settings
 ) -> SignInOutcome:
@@ -232,11 +246,7 @@ def sign_in(
     if security.verify_password(candidate.password_hash if candidate else None, password):
         assert candidate is not None
         session.delete(by_email)
-        candidate.last_sign_in_at = now
-        if security.needs_rehash(candidate.password_hash):
-            candidate.password_hash = security.hash_password(password)
-        session.add(candidate)
-        session.flush()
+        _record_sign_in(session, candidate, now, password)
         return SignInOutcome(SignInResult.signed_in, candidate)
     by_email.failures += 1
     by_address.failures += 1
@@ -334,8 +344,6 @@ def change_password(session: Session, signed_in: SignedIn, current: str, new: st
     if not security.verify_password(person.password_hash, current):
         return False
     set_password(session, person, new, keep_session=signed_in.session_id)
-    person.version += 1
-    person.updated_at = utcnow()
     session.add(person)
-    session.flush()
+    flush(session, None, "person")
     return True

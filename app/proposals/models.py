@@ -7,13 +7,14 @@ from typing import Any
 
 from pydantic import BaseModel
 from pydantic import Field as PField
-from sqlalchemy import JSON, false
+from sqlalchemy import JSON, Index, false, text
 from sqlmodel import Field, SQLModel
 
 from app.ids import uuid7
 from app.schemas import ApiModel, Date, Page
-from app.sqltypes import UTCDateTime, utcnow
+from app.sqltypes import StatusType, UTCDateTime, one_of, sql_in, utcnow
 from app.vacancies.models import LeaseForm
+from app.versioning import Versioned, updated_at_field
 
 
 class ProposalStatus(StrEnum):
@@ -30,8 +31,17 @@ class ProposalStatus(StrEnum):
 
 
 OPEN_PROPOSAL = frozenset(
-    {"proposed", "nominated", "accepted", "viewing_planned", "tenancy_signed"}
+    {
+        ProposalStatus.proposed,
+        ProposalStatus.nominated,
+        ProposalStatus.accepted,
+        ProposalStatus.viewing_planned,
+        ProposalStatus.tenancy_signed,
+    }
 )
+# The predicate of the partial unique indexes: at most one open proposal per case and per
+# dwelling, kept by the database whatever the number of writers.
+OPEN_PROPOSAL_SQL = sql_in("status", (s for s in ProposalStatus if s in OPEN_PROPOSAL))
 
 
 class Decision(StrEnum):
@@ -68,8 +78,8 @@ class DecisionReason(StrEnum):
 
 
 # Which reasons go with which decision; decisions not listed take no reason.
-REASONS: dict[str, frozenset[str]] = {
-    "corporation_decline": frozenset(
+REASONS: dict[Decision, frozenset[str]] = {
+    Decision.corporation_decline: frozenset(
         {
             "rent_arrears",
             "income_insufficient",
@@ -79,7 +89,7 @@ REASONS: dict[str, frozenset[str]] = {
             "other",
         }
     ),
-    "client_decline": frozenset(
+    Decision.client_decline: frozenset(
         {
             "location",
             "dwelling_type_or_size",
@@ -90,13 +100,24 @@ REASONS: dict[str, frozenset[str]] = {
             "other",
         }
     ),
-    "withdraw": frozenset({"table_decision", "case_changed", "dwelling_changed", "other"}),
+    Decision.withdraw: frozenset({"table_decision", "case_changed", "dwelling_changed", "other"}),
 }
-DECLINE_REASONS = REASONS["corporation_decline"] | REASONS["client_decline"]
+DECLINE_REASONS = REASONS[Decision.corporation_decline] | REASONS[Decision.client_decline]
 
 
-class Proposal(SQLModel, table=True):
+def _one_open_proposal_per(column: str, name: str) -> Index:
+    """A partial unique index: `column` at most once among open proposals (both dialects)."""
+    where = text(OPEN_PROPOSAL_SQL)
+    return Index(name, column, unique=True, sqlite_where=where, postgresql_where=where)
+
+
+class Proposal(Versioned, SQLModel, table=True):
     __tablename__ = "proposals"
+    __table_args__ = (
+        one_of("status", ProposalStatus),
+        _one_open_proposal_per("case_id", "uq_proposals_open_case"),
+        _one_open_proposal_per("vacancy_id", "uq_proposals_open_vacancy"),
+    )
 
     id: uuid.UUID = Field(default_factory=uuid7, primary_key=True)
     meeting_id: uuid.UUID = Field(foreign_key="meetings.id", index=True)
@@ -110,13 +131,15 @@ class Proposal(SQLModel, table=True):
     contingent: bool = Field(description="The dwelling was offered under the contingent.")
     score: float
     components: list[dict[str, Any]] = Field(default_factory=list, sa_type=JSON)
-    status: str = Field(default="proposed", max_length=32, index=True)
+    status: ProposalStatus = Field(
+        default=ProposalStatus.proposed, sa_type=StatusType(ProposalStatus, 32), index=True
+    )
     status_reason: str | None = Field(default=None, max_length=32)
     housed_on: date | None = Field(default=None, index=True)
     lease_form: str | None = Field(default=None, max_length=32)
     version: int = 1
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
-    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: datetime = updated_at_field()
     closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
@@ -124,12 +147,17 @@ class ProposalDecision(SQLModel, table=True):
     """Every decision on a proposal, with actor, time and reason (the meeting's minutes)."""
 
     __tablename__ = "proposal_decisions"
+    __table_args__ = (
+        one_of("decision", Decision),
+        one_of("from_status", ProposalStatus),
+        one_of("to_status", ProposalStatus),
+    )
 
     id: uuid.UUID = Field(default_factory=uuid7, primary_key=True)
     proposal_id: uuid.UUID = Field(foreign_key="proposals.id", index=True)
-    decision: str = Field(max_length=32)
-    from_status: str = Field(max_length=32)
-    to_status: str = Field(max_length=32)
+    decision: Decision = Field(sa_type=StatusType(Decision, 32))
+    from_status: ProposalStatus = Field(sa_type=StatusType(ProposalStatus, 32))
+    to_status: ProposalStatus = Field(sa_type=StatusType(ProposalStatus, 32))
     reason: str | None = Field(default=None, max_length=32)
     parked_until: date | None = None
     automatic: bool = Field(
@@ -194,7 +222,7 @@ class ProposalPublic(BaseModel):
     corporation_id: uuid.UUID
     status: ProposalStatus
     status_reason: DecisionReason | None
-    score: float
+    score: float | None = PField(description="Null for the corporation (it reveals case details).")
     components: list[ComponentPublic] | None = PField(
         description="Null for the corporation (they reveal case details)."
     )

@@ -19,6 +19,7 @@ from app.proposals.models import (
 )
 from app.schemas import CURSOR_PATTERN, Limit, decode_cursor, paginate
 from app.tables.service import get_table
+from app.versioning import etag
 
 router = APIRouter(prefix="/v1", tags=["proposals"])
 Cursor = Annotated[str | None, Query(pattern=CURSOR_PATTERN, description="From `next_cursor`.")]
@@ -71,7 +72,7 @@ def get_proposal(
 ) -> ProposalPublic:
     """One proposal with every decision taken on it."""
     proposal, _, role = service.get_proposal(session, context, proposal_id)
-    response.headers["ETag"] = service.etag(proposal)
+    response.headers["ETag"] = etag(proposal)
     return service.show(session, context, proposal, role)
 
 
@@ -95,14 +96,14 @@ def decide(
         # The answer holds score components derived from the case file: not kept in the
         # idempotency record, read again with the caller's access on replay.
         proposal, _, role = service.get_proposal(session, context, stored_id)
-        return service.proposal_public(session, proposal, role), {"ETag": service.etag(proposal)}
+        return service.proposal_public(session, proposal, role), {"ETag": etag(proposal)}
 
     if replay := idempotency.replay(payload, reread):
         return replay
     proposal, table, role = service.get_proposal(session, context, proposal_id)
     proposal = service.decide(session, context, proposal, table, role, payload, if_match)
     body = service.proposal_public(session, proposal, role)
-    return idempotency.respond(body, 200, {"ETag": service.etag(proposal)}, resource_id=proposal.id)
+    return idempotency.respond(body, 200, {"ETag": etag(proposal)}, resource_id=proposal.id)
 
 
 @router.get(

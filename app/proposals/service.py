@@ -1,12 +1,18 @@
-"""Proposals and their decisions: the state machine of the meeting, and what follows from it
-for the case and the dwelling (statuses, parking, placements, notifications)."""
+"""Proposals and their decisions: what a decision means for the case and the dwelling (each
+moved through its own lifecycle), parking, placements and notifications.
+
+Lock order (see app.versioning): case, proposal, vacancy. At most one open proposal per case and
+per dwelling is kept by partial unique indexes; publishing checks every case and dwelling against
+the version the agenda was computed from.
+"""
 
 import uuid
 from collections import Counter
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, or_, update
+from sqlalchemy import ColumnElement, or_
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from app.access_log import service as access_log
@@ -14,60 +20,39 @@ from app.access_log.models import AccessAction
 from app.access_log.service import AccessContext
 from app.agenda.engine_inputs import case_profile as engine_case
 from app.cases import dates
-from app.cases.models import Case, CaseTransition, effective_status
+from app.cases import lifecycle as case_lifecycle
+from app.cases.lifecycle import CaseEvent
+from app.cases.models import Case, ContractForm
 from app.limits.service import engine_limits, limits_for
 from app.matching import SpreadUsage, applicable_income_limit
 from app.matching.units import to_cents
 from app.organisations.models import Organisation, OrganisationKind
-from app.problems import Conflict, Forbidden, NotFound, PreconditionFailed, Unprocessable
+from app.problems import Conflict, Forbidden, NotFound, Unprocessable
+from app.proposals import lifecycle
 from app.proposals.models import (
     OPEN_PROPOSAL,
     REASONS,
     CaseProfile,
+    Decision,
     DecisionCreate,
+    DecisionReason,
     IncomeCategory,
     Proposal,
     ProposalDecision,
     ProposalPublic,
+    ProposalStatus,
 )
-from app.sqltypes import utcnow
 from app.tables.models import OutflowTable, TableMember
 from app.tables.policy import TablePolicy
 from app.timeutil import today
+from app.vacancies import lifecycle as vacancy_lifecycle
+from app.vacancies.lifecycle import VacancyEvent
 from app.vacancies.models import Vacancy
-
-# decision -> (statuses it may be taken from, status it leads to)
-TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
-    "nominate": (frozenset({"proposed"}), "nominated"),
-    "corporation_accept": (frozenset({"nominated"}), "accepted"),
-    "corporation_decline": (
-        frozenset({"proposed", "nominated", "accepted", "viewing_planned"}),
-        "declined_by_corporation",
-    ),
-    "plan_viewing": (frozenset({"accepted"}), "viewing_planned"),
-    "client_decline": (
-        frozenset({"proposed", "nominated", "accepted", "viewing_planned"}),
-        "declined_by_client",
-    ),
-    "sign_tenancy": (frozenset({"accepted", "viewing_planned"}), "tenancy_signed"),
-    "house": (frozenset({"tenancy_signed"}), "housed"),
-    "withdraw": (OPEN_PROPOSAL, "withdrawn"),
-}
-# Who takes a decision besides the chair, who may record any decision during the meeting.
-DECIDERS: dict[str, frozenset[str]] = {
-    "nominate": frozenset(),
-    "withdraw": frozenset(),
-    "corporation_accept": frozenset({"corporation"}),
-    "corporation_decline": frozenset({"corporation"}),
-    "plan_viewing": frozenset({"corporation", "care_provider"}),
-    "sign_tenancy": frozenset({"corporation"}),
-    "client_decline": frozenset({"care_provider"}),
-    "house": frozenset({"corporation", "care_provider"}),
-}
+from app.versioning import check_if_match, etag, flush, lock, lock_one
 
 
-def etag(proposal: Proposal) -> str:
-    return f'"{proposal.version}"'
+class StaleAgenda(Exception):
+    """A case or dwelling of the agenda changed after the agenda was computed."""
 
 
 def role_of(context: AccessContext, proposal: Proposal, table: OutflowTable) -> str | None:
@@ -156,41 +141,19 @@ def proposal_public(session: Session, proposal: Proposal, role: str) -> Proposal
         .order_by(col(ProposalDecision.id))
     ).all()
     data = proposal.model_dump()
-    data["components"] = None if role == "corporation" else proposal.components
+    if role == "corporation":  # the score and its parts reveal case details
+        data["score"] = data["components"] = None
     data["decisions"] = [d.model_dump() for d in decisions]
     return ProposalPublic.model_validate(data)
 
 
-def _record_case_status(
-    session: Session, case: Case, new_status: str, actor: uuid.UUID, api_key: uuid.UUID | None
-) -> None:
-    """Move the case along with the proposal; the decision itself carries the reason."""
-    before = effective_status(case.status, case.ready_since, parked_until=case.parked_until)
-    case.status = new_status
-    case.version += 1
-    case.updated_at = utcnow()
-    if new_status in ("housed", "withdrawn"):
-        case.closed_at = utcnow()
-    after = effective_status(case.status, case.ready_since, parked_until=case.parked_until)
-    session.add(case)
-    if after != before:
-        session.add(
-            CaseTransition(
-                case_id=case.id,
-                from_status=before.value,
-                to_status=after.value,
-                actor_organisation_id=actor,
-                actor_api_key_id=api_key,
-            )
-        )
-
-
-def _set_vacancy_status(vacancy: Vacancy, status: str, session: Session) -> None:
-    if vacancy.status != status:
-        vacancy.status = status
-        vacancy.version += 1
-        vacancy.updated_at = utcnow()
-        session.add(vacancy)
+def _lock_parties(session: Session, proposal: Proposal) -> tuple[Case, Proposal, Vacancy]:
+    """Lock the proposal's case, the proposal and its dwelling (in the lock order), as
+    committed."""
+    case = lock(session, Case, [proposal.case_id])[0]
+    proposal = lock_one(session, proposal)
+    vacancy = lock(session, Vacancy, [proposal.vacancy_id])[0]
+    return case, proposal, vacancy
 
 
 def decide(
@@ -202,19 +165,23 @@ def decide(
     data: DecisionCreate,
     if_match: str | None,
 ) -> Proposal:
-    """Take one decision; refuses illegal transitions (409) and a lost race (409/412)."""
-    decision = data.decision.value
-    allowed_from, to_status = TRANSITIONS[decision]
-    if role != "chair" and role not in DECIDERS[decision]:
+    """Take one decision; refuses illegal transitions (409) and a lost race (409/412).
+
+    Of two members deciding at once the first wins; the second finds the proposal's version
+    moved since it read it and gets 409 `decided_concurrently` (412 when it sent If-Match).
+    """
+    decision = data.decision
+    if role != "chair" and role not in lifecycle.DECIDERS[decision]:
         raise Forbidden(f"{decision} is not yours to decide on this proposal.")
-    check_if_match_proposal(if_match, proposal)
-    if proposal.status not in allowed_from:
+    seen = proposal.version
+    case, proposal, vacancy = _lock_parties(session, proposal)
+    check_if_match(if_match, etag(proposal), "proposal")
+    if proposal.version != seen:
         raise Conflict(
-            f"Cannot {decision} a proposal that is {proposal.status}.",
-            code="illegal_transition",
-            current_status=proposal.status,
+            "Another decision on this proposal came first; reload it.", code="decided_concurrently"
         )
-    if decision != "house" and (data.effective_date or data.lease_form):
+    lifecycle.check(proposal, decision)
+    if decision != Decision.house and (data.effective_date or data.lease_form):
         raise Unprocessable(
             "effective_date" if data.effective_date else "lease_form",
             "only for the house decision",
@@ -228,58 +195,27 @@ def decide(
         )
     if reasons is None and reason is not None:
         raise Unprocessable("reason", f"{decision} takes no reason", "reason_not_allowed")
-    # Optimistic lock: of two members deciding at once, the second finds the version moved.
-    claimed = session.exec(
-        update(Proposal)
-        .where(col(Proposal.id) == proposal.id, col(Proposal.version) == proposal.version)
-        .values(version=proposal.version + 1)
-    )
-    if claimed.rowcount != 1:
-        raise Conflict(
-            "Another decision on this proposal came first; reload it.", code="decided_concurrently"
-        )
-    session.refresh(proposal)
-    from_status = proposal.status
-    proposal.status = to_status
-    proposal.status_reason = reason
-    proposal.updated_at = utcnow()
-    case = session.get(Case, proposal.case_id)
-    vacancy = session.get(Vacancy, proposal.vacancy_id)
-    assert case is not None and vacancy is not None
-    actor = context.principal.require_organisation()
-    key = context.principal.api_key_id
-    parked_until = None
-    if to_status not in OPEN_PROPOSAL:
-        proposal.closed_at = utcnow()
-    if decision == "nominate":
-        _record_case_status(session, case, "nominated", actor, key)
-    elif decision == "house":
+    if decision == Decision.house:
         proposal.housed_on = _housing_date(session, proposal, data)
         dates.check_move_in(case, proposal.housed_on)
         proposal.lease_form = _lease_form(case, vacancy, data)
-        case.exit_date = proposal.housed_on
-        _record_case_status(session, case, "housed", actor, key)
-        dates.flush_dates(session)  # a racing edit of ready_since surfaces here as a 409
-        _set_vacancy_status(vacancy, "let", session)
-        _supersede_others(session, proposal, actor, key)
-    elif to_status not in OPEN_PROPOSAL:
-        parked_until = _release(
-            session, proposal, case, vacancy, decision, reason, table, actor, key
+    actor = context.principal.require_organisation()
+    key = context.principal.api_key_id
+    from_status = proposal.status
+    record = lifecycle.fire(session, proposal, decision, reason=reason, actor=actor, api_key=key)
+    if decision == Decision.nominate:
+        case_lifecycle.fire(session, case, CaseEvent.nominate, actor=actor, api_key=key)
+    elif decision == Decision.house:
+        case_lifecycle.fire(
+            session, case, CaseEvent.house, actor=actor, api_key=key, exit_date=proposal.housed_on
         )
-    session.add(proposal)
-    session.add(
-        ProposalDecision(
-            proposal_id=proposal.id,
-            decision=decision,
-            from_status=from_status,
-            to_status=to_status,
-            reason=reason,
-            parked_until=parked_until,
-            actor_organisation_id=actor,
-            actor_api_key_id=key,
+        vacancy_lifecycle.fire(session, vacancy, VacancyEvent.let)
+    elif not lifecycle.is_open(proposal.status):
+        record.parked_until = _release(
+            session, case, vacancy, decision, reason, table, actor=actor, api_key=key
         )
-    )
-    session.flush()
+    # The database checks the move-in against the ready date too: 409 if a race broke it.
+    dates.flush_dates(session, if_match, "proposal")
     log_shown(session, context, [proposal], AccessAction.decision)
     _notify(session, proposal, table, decision, from_status, reason)
     return proposal
@@ -302,7 +238,7 @@ def _housing_date(session: Session, proposal: Proposal, data: DecisionCreate) ->
 def _lease_form(case: Case, vacancy: Vacancy, data: DecisionCreate) -> str:
     """The lease the client got: as stated, or the only one case and dwelling allow."""
     allowed = set(vacancy.contract_forms)
-    if case.contract_form != "either":
+    if case.contract_form != ContractForm.either:
         allowed &= {case.contract_form}
     if data.lease_form is not None:
         if data.lease_form.value not in allowed:
@@ -319,125 +255,106 @@ def _lease_form(case: Case, vacancy: Vacancy, data: DecisionCreate) -> str:
     return allowed.pop()
 
 
-def check_if_match_proposal(if_match: str | None, proposal: Proposal) -> None:
-    if if_match is None:
-        return
-    candidates = {c.strip().removeprefix("W/") for c in if_match.split(",")}
-    if "*" not in candidates and etag(proposal) not in candidates:
-        raise PreconditionFailed(
-            f"The proposal changed (current ETag {etag(proposal)}); reload it and decide again."
-        )
-
-
 def _release(
     session: Session,
-    proposal: Proposal,
     case: Case,
     vacancy: Vacancy,
-    decision: str,
+    decision: Decision,
     reason: str | None,
     table: OutflowTable,
+    *,
     actor: uuid.UUID,
-    key: uuid.UUID | None,
+    api_key: uuid.UUID | None,
 ) -> date | None:
     """A proposal ends without housing: the case is open again (perhaps parked), the dwelling
-    on offer again unless the corporation says it is no longer available."""
+    on offer again unless the corporation says it is no longer available. Returns the date
+    the case is parked until, if the decline parks it."""
     parked_until = None
-    if decision in ("client_decline", "corporation_decline") and reason:
+    if decision in (Decision.client_decline, Decision.corporation_decline) and reason:
         days = TablePolicy.model_validate(table.policy).decline_parking_days.get(reason, 0)
         if days > 0:
             parked_until = today() + timedelta(days=days)
-    if case.status in ("proposed", "nominated"):
-        case.parked_until = parked_until or case.parked_until
-        _record_case_status(session, case, "registered", actor, key)
-    if vacancy.status == "proposed":
-        gone = decision == "corporation_decline" and reason == "dwelling_unavailable"
-        _set_vacancy_status(vacancy, "withdrawn" if gone else "available", session)
+    case_lifecycle.fire(
+        session, case, CaseEvent.release, actor=actor, api_key=api_key, parked_until=parked_until
+    )
+    gone = (
+        decision == Decision.corporation_decline and reason == DecisionReason.dwelling_unavailable
+    )
+    event = VacancyEvent.release_unavailable if gone else VacancyEvent.release
+    vacancy_lifecycle.fire(session, vacancy, event)
     return parked_until
-
-
-def _supersede_others(
-    session: Session, housed: Proposal, actor: uuid.UUID, key: uuid.UUID | None
-) -> None:
-    """A housed case closes its other open proposals, and its dwelling's."""
-    others = session.exec(
-        select(Proposal).where(
-            Proposal.id != housed.id,
-            col(Proposal.status).in_(OPEN_PROPOSAL),
-            or_(
-                col(Proposal.case_id) == housed.case_id,
-                col(Proposal.vacancy_id) == housed.vacancy_id,
-            ),
-        )
-    ).all()
-    for other in others:
-        _close_by_system(session, other, "superseded", None, actor, key)
 
 
 def _close_by_system(
     session: Session,
     proposal: Proposal,
-    status: str,
-    reason: str | None,
-    actor: uuid.UUID,
-    key: uuid.UUID | None,
+    case: Case,
+    vacancy: Vacancy,
+    reason: DecisionReason,
+    context: AccessContext,
 ) -> None:
-    from_status = proposal.status
-    proposal.status = status
-    proposal.status_reason = reason
-    proposal.closed_at = utcnow()
-    proposal.updated_at = utcnow()
-    proposal.version += 1
-    session.add(proposal)
-    session.add(
-        ProposalDecision(
-            proposal_id=proposal.id,
-            decision="withdraw",
-            from_status=from_status,
-            to_status=status,
-            reason=reason,
-            automatic=True,
-            actor_organisation_id=actor,
-            actor_api_key_id=key,
-        )
+    """The case or the dwelling left the table's reach: its open proposal is withdrawn (an
+    `automatic` closure, not a decline of the pair) and the other party is free again."""
+    actor = context.principal.require_organisation()
+    key = context.principal.api_key_id
+    lifecycle.fire(
+        session,
+        proposal,
+        Decision.withdraw,
+        reason=reason,
+        actor=actor,
+        api_key=key,
+        automatic=True,
     )
-    case = session.get(Case, proposal.case_id)
-    vacancy = session.get(Vacancy, proposal.vacancy_id)
-    if case is not None and case.status in ("proposed", "nominated"):
-        _record_case_status(session, case, "registered", actor, key)
-    if vacancy is not None and vacancy.status == "proposed":
-        _set_vacancy_status(vacancy, "available", session)
+    case_lifecycle.fire(session, case, CaseEvent.release, actor=actor, api_key=key)
+    vacancy_lifecycle.fire(session, vacancy, VacancyEvent.release)
 
 
 def close_for_case(session: Session, case: Case, context: AccessContext) -> None:
-    """The care provider put the case on hold or withdrew it: its open proposals end."""
-    for proposal in _open_for(session, col(Proposal.case_id) == case.id):
-        _close_by_system(
-            session,
-            proposal,
-            "withdrawn",
-            "case_changed",
-            context.principal.require_organisation(),
-            context.principal.api_key_id,
+    """The care provider put the case on hold or withdrew it: its open proposal ends.
+
+    The caller holds the case's lock, so no proposal of the case opens or closes meanwhile.
+    """
+    proposals = lock(session, Proposal, _open_ids(session, col(Proposal.case_id) == case.id))
+    vacancies = {v.id: v for v in lock(session, Vacancy, [p.vacancy_id for p in proposals])}
+    for proposal in proposals:
+        vacancy = vacancies[proposal.vacancy_id]
+        _close_by_system(session, proposal, case, vacancy, DecisionReason.case_changed, context)
+
+
+def close_for_vacancy(session: Session, vacancy: Vacancy, context: AccessContext) -> Vacancy:
+    """The corporation withdraws the dwelling: its open proposal ends and the case is free.
+
+    Locks the proposal's case, the proposal and then the dwelling (the lock order); returns
+    the dwelling as committed. 409 when a proposal for it opened between the two looks.
+    """
+    seen = session.exec(
+        select(Proposal.id, Proposal.case_id).where(
+            Proposal.vacancy_id == vacancy.id,
+            col(Proposal.status).in_(OPEN_PROPOSAL),
         )
-
-
-def close_for_vacancy(session: Session, vacancy: Vacancy, context: AccessContext) -> None:
-    """The corporation withdrew the dwelling: its open proposals end and the cases are free."""
-    for proposal in _open_for(session, col(Proposal.vacancy_id) == vacancy.id):
-        _close_by_system(
-            session,
-            proposal,
-            "withdrawn",
-            "dwelling_changed",
-            context.principal.require_organisation(),
-            context.principal.api_key_id,
+    ).all()
+    open_ids = [proposal_id for proposal_id, _ in seen]
+    cases = {c.id: c for c in lock(session, Case, [case_id for _, case_id in seen])}
+    proposals = lock(session, Proposal, open_ids)
+    vacancy = lock_one(session, vacancy)
+    if set(_open_ids(session, col(Proposal.vacancy_id) == vacancy.id)) - set(open_ids):
+        raise Conflict(
+            "The dwelling was proposed at the same moment; withdraw it again.",
+            code="changed_concurrently",
         )
+    for proposal in proposals:
+        if lifecycle.is_open(proposal.status):
+            case = cases[proposal.case_id]
+            _close_by_system(
+                session, proposal, case, vacancy, DecisionReason.dwelling_changed, context
+            )
+    return vacancy
 
 
-def _open_for(session: Session, clause: ColumnElement[bool]) -> list[Proposal]:
+def _open_ids(session: Session, clause: ColumnElement[bool]) -> list[uuid.UUID]:
     return list(
-        session.exec(select(Proposal).where(clause, col(Proposal.status).in_(OPEN_PROPOSAL)))
+        session.exec(select(Proposal.id).where(clause, col(Proposal.status).in_(OPEN_PROPOSAL)))
     )
 
 
@@ -445,8 +362,8 @@ def _notify(
     session: Session,
     proposal: Proposal,
     table: OutflowTable,
-    decision: str,
-    from_status: str,
+    decision: Decision,
+    from_status: ProposalStatus,
     reason: str | None,
 ) -> None:
     from app.webhooks.service import emit
@@ -468,7 +385,7 @@ def _notify(
             "reason": reason,
         },
     )
-    if proposal.status == "housed":
+    if proposal.status == ProposalStatus.housed:
         # The municipalities read every proposal of the table; other care providers and
         # corporations see nothing of this one in the API, so they are not told either (a
         # stream of housings would also give them the exact counts the monitor suppresses).
@@ -512,7 +429,8 @@ def spread_usage(
             Proposal.table_id == table_id,
             or_(
                 col(Proposal.status).in_(OPEN_PROPOSAL),
-                (col(Proposal.status) == "housed") & (col(Proposal.housed_on) >= since),
+                (col(Proposal.status) == ProposalStatus.housed)
+                & (col(Proposal.housed_on) >= since),
             ),
         )
     ).all()
@@ -554,20 +472,40 @@ def case_profile(
 
 def create_from_agenda(
     session: Session,
-    meeting_id: uuid.UUID,
+    meeting: Any,
     table: OutflowTable,
     document: dict[str, Any],
+    versions: dict[str, int],
     context: AccessContext,
 ) -> list[Proposal]:
-    """Turn the agenda's proposals into proposals of the meeting; cases and dwellings follow."""
+    """Turn the agenda's proposals into proposals of the meeting; cases and dwellings follow.
+
+    `versions` maps the id of every case and dwelling the agenda was computed from to the
+    version it read. Each proposed case and dwelling is locked and must still be at that
+    version and free to propose, else StaleAgenda (the caller computes again). A second open
+    proposal for a case or dwelling that slipped past is refused by the database: 409.
+    """
     actor = context.principal.require_organisation()
+    key = context.principal.api_key_id
+    pairs = [(uuid.UUID(i["case_id"]), uuid.UUID(i["vacancy_id"])) for i in document["proposals"]]
+    cases = {c.id: c for c in lock(session, Case, [c for c, _ in pairs])}
+    vacancies = {v.id: v for v in lock(session, Vacancy, [v for _, v in pairs])}
+    for case_id, vacancy_id in pairs:
+        case, vacancy = cases.get(case_id), vacancies.get(vacancy_id)
+        if (
+            case is None
+            or vacancy is None
+            or case.version != versions.get(str(case_id))
+            or vacancy.version != versions.get(str(vacancy_id))
+            or not case_lifecycle.allows(case, CaseEvent.propose, on=meeting.date)
+            or not vacancy_lifecycle.allows(vacancy, VacancyEvent.propose)
+        ):
+            raise StaleAgenda(f"case {case_id} or dwelling {vacancy_id} changed")
     created = []
-    for item in document["proposals"]:
-        case = session.get(Case, uuid.UUID(item["case_id"]))
-        vacancy = session.get(Vacancy, uuid.UUID(item["vacancy_id"]))
-        assert case is not None and vacancy is not None
+    for item, (case_id, vacancy_id) in zip(document["proposals"], pairs, strict=True):
+        case, vacancy = cases[case_id], vacancies[vacancy_id]
         proposal = Proposal(
-            meeting_id=meeting_id,
+            meeting_id=meeting.id,
             table_id=table.id,
             case_id=case.id,
             vacancy_id=vacancy.id,
@@ -580,8 +518,16 @@ def create_from_agenda(
             components=item["components"],
         )
         session.add(proposal)
-        _record_case_status(session, case, "proposed", actor, context.principal.api_key_id)
-        _set_vacancy_status(vacancy, "proposed", session)
+        case_lifecycle.fire(
+            session, case, CaseEvent.propose, actor=actor, api_key=key, on=meeting.date
+        )
+        vacancy_lifecycle.fire(session, vacancy, VacancyEvent.propose)
         created.append(proposal)
-    session.flush()
+    try:
+        flush(session)
+    except IntegrityError as exc:
+        raise Conflict(
+            "A case or dwelling of this agenda is in an open proposal already.",
+            code="open_proposal_exists",
+        ) from exc
     return created

@@ -14,9 +14,10 @@ from app.organisations.models import OrganisationKind
 from app.schemas import ApiModel, MunicipalityCode, Name, Page
 from app.sqltypes import UTCDateTime, utcnow
 from app.tables.policy import TablePolicy, TablePolicyPatch
+from app.versioning import Versioned, updated_at_field
 
 
-class OutflowTable(SQLModel, table=True):
+class OutflowTable(Versioned, SQLModel, table=True):
     __tablename__ = "outflow_tables"
 
     id: uuid.UUID = Field(default_factory=uuid7, primary_key=True)
@@ -25,7 +26,7 @@ class OutflowTable(SQLModel, table=True):
     policy: dict[str, Any] = Field(sa_type=JSON)
     version: int = 1
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
-    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: datetime = updated_at_field()
 
 
 class TableMember(SQLModel, table=True):

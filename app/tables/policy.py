@@ -58,9 +58,9 @@ ScopeDays = Annotated[int, Field(ge=0, le=3650)]
 
 
 def _corporation_decline_reasons(value: dict[str, int]) -> dict[str, int]:
-    from app.proposals.models import REASONS
+    from app.proposals.models import REASONS, Decision
 
-    unknown = sorted(set(value) - REASONS["corporation_decline"])
+    unknown = sorted(set(value) - REASONS[Decision.corporation_decline])
     if unknown:
         raise ValueError(f"not a corporation decline reason: {', '.join(unknown)}")
     return value

@@ -12,6 +12,7 @@ from app.problems import problem_responses
 from app.schemas import CURSOR_PATTERN, Limit, decode_cursor, paginate
 from app.tables import service
 from app.tables.models import TableCreate, TablePage, TablePublic, TableUpdate
+from app.versioning import etag
 
 router = APIRouter(prefix="/v1/tables", tags=["tables"])
 Cursor = Annotated[str | None, Query(pattern=CURSOR_PATTERN, description="From `next_cursor`.")]
@@ -34,7 +35,7 @@ def create_table(
     if replay := idempotency.replay(payload):
         return replay
     table = service.create_table(session, payload)
-    headers = {"Location": f"/v1/tables/{table.id}", "ETag": service.etag(table)}
+    headers = {"Location": f"/v1/tables/{table.id}", "ETag": etag(table)}
     return idempotency.respond(service.table_public(session, table), 201, headers)
 
 
@@ -56,7 +57,7 @@ def get_table(
 ) -> TablePublic:
     """One table with its members and policy."""
     table = service.get_table(session, principal, table_id)
-    response.headers["ETag"] = service.etag(table)
+    response.headers["ETag"] = etag(table)
     return service.table_public(session, table)
 
 
@@ -76,5 +77,5 @@ def update_table(
     """Change a table: the chair edits the policy, the operator anything."""
     table = service.get_table(session, principal, table_id)
     table = service.update_table(session, principal, table, payload, if_match)
-    response.headers["ETag"] = service.etag(table)
+    response.headers["ETag"] = etag(table)
     return service.table_public(session, table)

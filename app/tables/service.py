@@ -10,8 +10,7 @@ from sqlmodel.sql.expression import SelectOfScalar
 
 from app.organisations.models import Organisation, OrganisationKind
 from app.principal import Principal
-from app.problems import Conflict, Forbidden, NotFound, PreconditionFailed, Unprocessable
-from app.sqltypes import utcnow
+from app.problems import Conflict, Forbidden, NotFound, Unprocessable
 from app.tables.models import (
     OutflowTable,
     TableCreate,
@@ -22,6 +21,7 @@ from app.tables.models import (
     TableUpdate,
 )
 from app.tables.policy import TablePolicy, merge_policy
+from app.versioning import check_if_match, etag, flush, lock_one, touch
 
 
 def member_table_ids(organisation_id: uuid.UUID) -> SelectOfScalar[uuid.UUID]:
@@ -133,21 +133,6 @@ def list_tables(
     return list(session.exec(query.order_by(col(OutflowTable.id)).limit(limit)))
 
 
-def etag(table: OutflowTable) -> str:
-    return f'"{table.version}"'
-
-
-def check_if_match(if_match: str | None, current: str) -> None:
-    """412 unless `If-Match` is absent, `*`, or lists the current ETag."""
-    if if_match is None:
-        return
-    candidates = {c.strip().removeprefix("W/") for c in if_match.split(",")}
-    if "*" not in candidates and current not in candidates:
-        raise PreconditionFailed(
-            f"The resource changed (current ETag {current}); fetch it again and retry."
-        )
-
-
 def update_table(
     session: Session,
     principal: Principal,
@@ -155,7 +140,8 @@ def update_table(
     data: TableUpdate,
     if_match: str | None,
 ) -> OutflowTable:
-    check_if_match(if_match, etag(table))
+    table = lock_one(session, table)
+    check_if_match(if_match, etag(table), "table")
     changes = data.model_fields_set
     is_chair = principal.organisation_id == table.chair_organisation_id
     if not principal.is_operator:
@@ -185,10 +171,9 @@ def update_table(
         _claim_municipalities(session, table.id, data.municipality_codes)
     if data.policy is not None:
         table.policy = merge_policy(table.policy, data.policy).model_dump(mode="json")
-    table.version += 1
-    table.updated_at = utcnow()
+    touch(table)  # members and municipalities live in their own rows; the version covers them
     session.add(table)
-    session.flush()
+    flush(session, if_match, "table")
     return table
 
 

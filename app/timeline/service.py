@@ -12,7 +12,7 @@ from app.access_log.models import AccessAction
 from app.access_log.service import AccessContext
 from app.actions.models import Action
 from app.cases.models import CaseTransition
-from app.proposals.models import Proposal, ProposalDecision
+from app.proposals.models import Proposal, ProposalDecision, ProposalStatus
 
 
 def _entry(at: datetime, kind: str, actor: uuid.UUID | None, **fields: Any) -> dict[str, Any]:
@@ -32,7 +32,7 @@ def _proposal_entries(session: Session, proposals: list[Proposal]) -> list[dict[
                 meeting_id=proposal.meeting_id,
                 case_id=proposal.case_id,
                 vacancy_id=proposal.vacancy_id,
-                to_status="proposed",
+                to_status=ProposalStatus.proposed,
             )
         )
     if by_id:

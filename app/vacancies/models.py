@@ -30,7 +30,8 @@ from app.schemas import (
     Text,
     cbs_digits,
 )
-from app.sqltypes import Cents, UTCDateTime, utcnow
+from app.sqltypes import Cents, StatusType, UTCDateTime, one_of, utcnow
+from app.versioning import Versioned, updated_at_field
 
 MAX_BATCH = 1000
 POSTCODE = re.compile(r"^([1-9][0-9]{3}) ?([A-Za-z]{2})$")
@@ -160,9 +161,12 @@ class VacancyBatchResult(BaseModel):
     items: list[VacancyUpsertResult]
 
 
-class Vacancy(SQLModel, table=True):
+class Vacancy(Versioned, SQLModel, table=True):
     __tablename__ = "vacancies"
-    __table_args__ = (UniqueConstraint("corporation_id", "external_ref"),)
+    __table_args__ = (
+        UniqueConstraint("corporation_id", "external_ref"),
+        one_of("status", VacancyStatus),
+    )
 
     id: uuid.UUID = Field(default_factory=uuid7, primary_key=True)
     corporation_id: uuid.UUID = Field(foreign_key="organisations.id", index=True)
@@ -188,10 +192,12 @@ class Vacancy(SQLModel, table=True):
     pets_allowed: bool
     min_age: int | None = None
     contract_forms: list[str] = Field(default_factory=list, sa_type=JSON)
-    status: str = Field(default="available", max_length=16, index=True)
+    status: VacancyStatus = Field(
+        default=VacancyStatus.available, sa_type=StatusType(VacancyStatus, 16), index=True
+    )
     version: int = 1
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
-    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: datetime = updated_at_field()
 
 
 def vacancy_public_dict(vacancy: Vacancy) -> dict[str, Any]:

@@ -26,13 +26,10 @@ from app.vacancies.models import (
     VacancyUpsertResult,
     vacancy_public_dict,
 )
+from app.versioning import etag
 
 router = APIRouter(prefix="/v1/vacancies", tags=["vacancies"])
 Cursor = Annotated[str | None, Query(pattern=CURSOR_PATTERN, description="From `next_cursor`.")]
-
-
-def _etag(vacancy) -> str:  # type: ignore[no-untyped-def]
-    return f'"{vacancy.version}"'
 
 
 def _public(vacancy) -> VacancyPublic:  # type: ignore[no-untyped-def]
@@ -60,7 +57,7 @@ def upsert_vacancy(
     [outcome] = service.upsert_vacancies(session, principal, [payload], batch=False)
     vacancy = service.get_vacancy(session, principal, outcome.id)
     status = 201 if outcome.outcome == "created" else 200
-    headers = {"Location": f"/v1/vacancies/{vacancy.id}", "ETag": _etag(vacancy)}
+    headers = {"Location": f"/v1/vacancies/{vacancy.id}", "ETag": etag(vacancy)}
     return idempotency.respond(_public(vacancy), status, headers)
 
 
@@ -123,11 +120,13 @@ def get_vacancy(
 ) -> VacancyPublic:
     """One dwelling."""
     vacancy = service.get_vacancy(session, principal, vacancy_id)
-    response.headers["ETag"] = _etag(vacancy)
+    response.headers["ETag"] = etag(vacancy)
     return _public(vacancy)
 
 
-@router.delete("/{vacancy_id}", status_code=204, responses=problem_responses(401, 403, 404, 422))
+@router.delete(
+    "/{vacancy_id}", status_code=204, responses=problem_responses(401, 403, 404, 409, 422)
+)
 def withdraw_vacancy(
     vacancy_id: uuid.UUID, context: AccessContextDep, session: SessionDep
 ) -> Response:

@@ -21,19 +21,24 @@ from app.ids import uuid7
 from app.jsonrows import json_rows, recordset
 from app.organisations.models import OrganisationKind
 from app.principal import Principal
-from app.problems import Conflict, Forbidden, NotFound, ProblemError, field_name
+from app.problems import Forbidden, NotFound, ProblemError, field_name
 from app.sqltypes import utcnow
 from app.tables.models import TableMember, TableMunicipality
 from app.tables.service import reader_table_ids
+from app.vacancies import lifecycle
+from app.vacancies.lifecycle import VacancyEvent
 from app.vacancies.models import Vacancy, VacancyIn, VacancyStatus
+from app.versioning import flush
 
 VACANCY_TABLE = Vacancy.__table__  # type: ignore[attr-defined]  # SQLModel types the class without the __table__ SQLAlchemy gives it
 MUNICIPALITY = re.compile(r"^GM[0-9]{4}$")
-KEPT_STATUSES = frozenset({"proposed", "let"})
+# What a push may change: everything but the identity, the bookkeeping and the status (which
+# only the lifecycle moves).
 CONTENT_COLUMNS = tuple(
     c.name
     for c in VACANCY_TABLE.columns
-    if c.name not in ("id", "corporation_id", "external_ref", "version", "created_at", "updated_at")
+    if c.name
+    not in ("id", "corporation_id", "external_ref", "status", "version", "created_at", "updated_at")
 )
 
 
@@ -219,40 +224,45 @@ def upsert_vacancies(
     for item in items:
         values = _columns(item)
         values["table_id"] = tables[item.address.municipality_code]
-        values["status"] = VacancyStatus.available.value
         current = existing.get(item.external_ref)
         if current is None:
             new_id = uuid7()
             inserts.append(
                 {
                     **values,
+                    "status": lifecycle.status_after_push(None),
                     "id": new_id,
                     "corporation_id": corporation_id,
                     "external_ref": item.external_ref,
-                    "version": 1,
+                    "version": 1,  # core rows: the ORM's version counter starts here too
                     "created_at": now,
                     "updated_at": now,
                 }
             )
             outcomes.append(UpsertOutcome(new_id, item.external_ref, "created"))
-            continue
-        if current.status in KEPT_STATUSES:
-            # In a proposal or let: a re-push updates the dwelling but not where it stands.
-            values["status"] = current.status
-        if any(getattr(current, c) != values[c] for c in CONTENT_COLUMNS):
-            updates.append(
-                {**values, "_id": current.id, "version": current.version + 1, "updated_at": now}
-            )
+        elif lifecycle.status_after_push(current.status) != current.status or any(
+            getattr(current, c) != values[c] for c in CONTENT_COLUMNS
+        ):
+            updates.append({**values, "_id": current.id})
             outcomes.append(UpsertOutcome(current.id, item.external_ref, "updated"))
         else:
             outcomes.append(UpsertOutcome(current.id, item.external_ref, "unchanged"))
     if inserts:
         _insert_new(session, inserts)
     if updates:
+        # The status and the version are computed from the row as it is when updated, so a
+        # decision taken meanwhile on a proposed dwelling is neither overwritten nor lost;
+        # `updated_at` follows from the column's onupdate.
         statement = (
             update(VACANCY_TABLE)
             .where(VACANCY_TABLE.c.id == bindparam("_id"))
-            .values({c: bindparam(c) for c in (*CONTENT_COLUMNS, "version", "updated_at")})
+            .values(
+                {
+                    **{c: bindparam(c) for c in CONTENT_COLUMNS},
+                    "status": lifecycle.status_after_push_sql(VACANCY_TABLE.c.status),
+                    "version": VACANCY_TABLE.c.version + 1,
+                }
+            )
         )
         session.connection().execute(statement, updates)
     return outcomes
@@ -340,18 +350,13 @@ def list_vacancies(
 
 
 def withdraw_vacancy(session: Session, context: AccessContext, vacancy: Vacancy) -> Vacancy:
+    """The corporation takes the dwelling off offer; its open proposal ends (the case is free
+    again). Withdrawing a withdrawn dwelling changes nothing; a let one is refused (409)."""
     if vacancy.corporation_id != context.principal.organisation_id:
         raise Forbidden("Only the corporation that offered the dwelling may withdraw it.")
-    if vacancy.status == VacancyStatus.let.value:
-        raise Conflict("The dwelling is let; there is nothing to withdraw.", code="dwelling_let")
-    if vacancy.status != VacancyStatus.withdrawn.value:
-        from app.proposals.service import close_for_vacancy
+    from app.proposals.service import close_for_vacancy
 
-        close_for_vacancy(session, vacancy, context)
-        session.refresh(vacancy)
-        vacancy.status = VacancyStatus.withdrawn.value
-        vacancy.version += 1
-        vacancy.updated_at = utcnow()
-        session.add(vacancy)
-        session.flush()
+    vacancy = close_for_vacancy(session, vacancy, context)
+    lifecycle.fire(session, vacancy, VacancyEvent.withdraw)
+    flush(session, None, "dwelling")
     return vacancy

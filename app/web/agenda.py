@@ -11,7 +11,7 @@ from sqlmodel import Session
 from app.actions import service as actions_service
 from app.actions.models import Action
 from app.meetings import service as meetings_service
-from app.meetings.models import Meeting
+from app.meetings.models import Meeting, MeetingStatus
 from app.proposals import service as proposals_service
 from app.proposals.models import Proposal
 from app.tables.models import OutflowTable, TablePublic
@@ -76,7 +76,7 @@ def load(session: Session, web: Web, meeting_id: uuid.UUID) -> AgendaData:
         document=document,
         names={str(m.id): m.name for m in info.members},
     )
-    if meeting.status == "published":
+    if meeting.status == MeetingStatus.published:
         rows = proposals_service.list_proposals(
             session, context, table, meeting_id=meeting.id, status=None, after=None, limit=MAX_ROWS
         )
@@ -110,68 +110,111 @@ class Section:
     """Relative column widths in print (equal when not given)."""
 
 
-def sections(data: AgendaData) -> list[Section]:
+SUPPRESSED = "afgeschermd"
+"""Shown for a count the view suppresses (the monitor's rule: too few other cases in it)."""
+
+
+def count(value: int | None) -> str:
+    return SUPPRESSED if value is None else str(value)
+
+
+def _proposals_section(data: AgendaData) -> Section:
     doc = data.document
-    result = [
-        Section(
-            "voorstellen",
-            "Voorstellen",
-            ["Dossier", "Woning", "Score", "Opbouw van de score", "Voorgegaan"],
+    ids = [(p["case_id"], p["vacancy_id"]) for p in doc["proposals"]]
+    if doc["view"] == "housing_corporation":  # no score: see `CorporationAgenda`
+        rows = [
             [
-                [
-                    case_code(p["case_id"]),
-                    data.vacancy_label(p["vacancy_id"])
-                    + f" ({data.vacancy_description(p['vacancy_id'])})",
-                    number(p["score"], 2),
-                    components_text(p["components"]),
-                    ", ".join(
-                        f"{case_code(o['case_id'])} (score {number(o['score'], 2)}; "
-                        f"{labels.label('trade_off', o.get('trade_off', 'fewer_housed'))})"
-                        for o in p["passed_over"] or []
-                    ),
-                ]
-                for p in doc["proposals"]
-            ],
-            [(p["case_id"], p["vacancy_id"]) for p in doc["proposals"]],
-            [1, 3, 0.6, 3, 2],
-        ),
-        Section(
-            "kandidaten",
-            "Kandidaten per dossier",
-            ["Dossier", "Passende woningen", "Beste kandidaten", "Uitgesloten woningen per reden"],
+                case_code(p["case_id"]),
+                data.vacancy_label(p["vacancy_id"])
+                + f" ({data.vacancy_description(p['vacancy_id'])})",
+            ]
+            for p in doc["proposals"]
+        ]
+        return Section("voorstellen", "Voorstellen", ["Dossier", "Woning"], rows, ids, [1, 4])
+    return Section(
+        "voorstellen",
+        "Voorstellen",
+        ["Dossier", "Woning", "Score", "Opbouw van de score", "Voorgegaan"],
+        [
             [
+                case_code(p["case_id"]),
+                data.vacancy_label(p["vacancy_id"])
+                + f" ({data.vacancy_description(p['vacancy_id'])})",
+                number(p["score"], 2),
+                components_text(p["components"]),
+                ", ".join(
+                    f"{case_code(o['case_id'])} (score {number(o['score'], 2)}; "
+                    f"{labels.label('trade_off', o.get('trade_off', 'fewer_housed'))})"
+                    for o in p["passed_over"] or []
+                ),
+            ]
+            for p in doc["proposals"]
+        ],
+        ids,
+        [1, 3, 0.6, 3, 2],
+    )
+
+
+def _candidate_sections(data: AgendaData) -> list[Section]:
+    """Per case (table, care provider) and per dwelling (table; a corporation only counts)."""
+    doc = data.document
+    result = []
+    if "candidates_by_case" in doc:
+        result.append(
+            Section(
+                "kandidaten",
+                "Kandidaten per dossier",
                 [
-                    case_code(e["case_id"]),
-                    str(e["feasible_count"]),
-                    ", ".join(
-                        f"{data.vacancy_label(c['vacancy_id'])} ({number(c['score'], 2)})"
-                        for c in e["candidates"]
-                    ),
-                    reason_counts(e["excluded_counts"]),
-                ]
-                for e in doc["candidates_by_case"]
-            ],
-            [(e["case_id"], "") for e in doc["candidates_by_case"]],
-            [1, 0.8, 3, 3],
-        ),
-        Section(
-            "kandidaten_per_woning",
-            "Kandidaten per woning",
-            ["Woning", "Passende dossiers", "Beste kandidaten"],
+                    "Dossier",
+                    "Passende woningen",
+                    "Beste kandidaten",
+                    "Uitgesloten woningen per reden",
+                ],
+                [
+                    [
+                        case_code(e["case_id"]),
+                        str(e["feasible_count"]),
+                        ", ".join(
+                            f"{data.vacancy_label(c['vacancy_id'])} ({number(c['score'], 2)})"
+                            for c in e["candidates"]
+                        ),
+                        reason_counts(e["excluded_counts"]),
+                    ]
+                    for e in doc["candidates_by_case"]
+                ],
+                [(e["case_id"], "") for e in doc["candidates_by_case"]],
+                [1, 0.8, 3, 3],
+            )
+        )
+    if "candidates_by_vacancy" not in doc:
+        return result
+    by_vacancy = doc["candidates_by_vacancy"]
+    ids = [("", e["vacancy_id"]) for e in by_vacancy]
+    if doc["view"] == "housing_corporation":
+        rows = [
+            [data.vacancy_label(e["vacancy_id"]), count(e["feasible_count"])] for e in by_vacancy
+        ]
+        columns = ["Woning", "Passende dossiers"]
+    else:
+        rows = [
             [
-                [
-                    data.vacancy_label(e["vacancy_id"]),
-                    str(e["feasible_count"]),
-                    ", ".join(
-                        f"{case_code(c['case_id'])} ({number(c['score'], 2)})"
-                        for c in e["candidates"]
-                    ),
-                ]
-                for e in doc["candidates_by_vacancy"]
-            ],
-            [("", e["vacancy_id"]) for e in doc["candidates_by_vacancy"]],
-        ),
-    ]
+                data.vacancy_label(e["vacancy_id"]),
+                str(e["feasible_count"]),
+                ", ".join(
+                    f"{case_code(c['case_id'])} ({number(c['score'], 2)})" for c in e["candidates"]
+                ),
+            ]
+            for e in by_vacancy
+        ]
+        columns = ["Woning", "Passende dossiers", "Beste kandidaten"]
+    result.append(Section("kandidaten_per_woning", "Kandidaten per woning", columns, rows, ids))
+    return result
+
+
+def sections(data: AgendaData) -> list[Section]:
+    """The sections the caller's view has (a corporation's has no case detail to show)."""
+    doc = data.document
+    result = [_proposals_section(data), *_candidate_sections(data)]
     left_unhoused = doc.get("left_unhoused", [])
     if left_unhoused:
         result.append(
@@ -184,7 +227,7 @@ def sections(data: AgendaData) -> list[Section]:
                         case_code(u["case_id"]),
                         data.vacancy_label(u["vacancy_id"]),
                         number(u["score"], 2),
-                        str(u["housed_if_given"]),
+                        count(u["housed_if_given"]),
                         labels.label("trade_off", u["trade_off"]),
                         "; ".join(
                             f"{case_code(c['case_id']) or 'ander dossier'} "
@@ -203,7 +246,7 @@ def sections(data: AgendaData) -> list[Section]:
                 [1, 1, 0.6, 0.6, 2, 3],
             )
         )
-    bottlenecks = doc["bottlenecks"]
+    bottlenecks = doc.get("bottlenecks")
     if bottlenecks is not None:
         result.append(
             Section(
@@ -241,39 +284,45 @@ def sections(data: AgendaData) -> list[Section]:
                 [(b["case_id"], "") for b in bottlenecks["blocked_cases"]],
             )
         )
+    if "longest_waiting" in doc:
+        result.append(
+            Section(
+                "langst_wachtend",
+                "Langst wachtende dossiers",
+                ["Dossier", "Klaar sinds", "Dagen wachtend", "Passende woningen", "Voorgesteld"],
+                [
+                    [
+                        case_code(w["case_id"]),
+                        dutch_date(w["ready_since"]),
+                        str(w["waiting_days"]),
+                        str(w["feasible_count"]),
+                        data.vacancy_label(w["proposed_vacancy_id"])
+                        if w["proposed_vacancy_id"]
+                        else "",
+                    ]
+                    for w in doc["longest_waiting"]
+                ],
+                [(w["case_id"], w["proposed_vacancy_id"] or "") for w in doc["longest_waiting"]],
+            )
+        )
+    if "vacancies_without_candidates" in doc:
+        result.append(
+            Section(
+                "woningen_zonder_kandidaat",
+                "Woningen zonder kandidaat",
+                ["Woning", "Wat alleen al een kandidaat zou opleveren", "Uitgesloten per reden"],
+                [
+                    [
+                        data.vacancy_label(v["vacancy_id"]),
+                        ", ".join(labels.label("reason", c) for c in v["unblocked_by"] or []),
+                        reason_counts(v.get("excluded_counts")),
+                    ]
+                    for v in doc["vacancies_without_candidates"]
+                ],
+                [("", v["vacancy_id"]) for v in doc["vacancies_without_candidates"]],
+            )
+        )
     result += [
-        Section(
-            "langst_wachtend",
-            "Langst wachtende dossiers",
-            ["Dossier", "Klaar sinds", "Dagen wachtend", "Passende woningen", "Voorgesteld"],
-            [
-                [
-                    case_code(w["case_id"]),
-                    dutch_date(w["ready_since"]),
-                    str(w["waiting_days"]),
-                    str(w["feasible_count"]),
-                    data.vacancy_label(w["proposed_vacancy_id"])
-                    if w["proposed_vacancy_id"]
-                    else "",
-                ]
-                for w in doc["longest_waiting"]
-            ],
-            [(w["case_id"], w["proposed_vacancy_id"] or "") for w in doc["longest_waiting"]],
-        ),
-        Section(
-            "woningen_zonder_kandidaat",
-            "Woningen zonder kandidaat",
-            ["Woning", "Wat alleen al een kandidaat zou opleveren", "Uitgesloten per reden"],
-            [
-                [
-                    data.vacancy_label(v["vacancy_id"]),
-                    ", ".join(labels.label("reason", c) for c in v["unblocked_by"] or []),
-                    reason_counts(v["excluded_counts"]),
-                ]
-                for v in doc["vacancies_without_candidates"]
-            ],
-            [("", v["vacancy_id"]) for v in doc["vacancies_without_candidates"]],
-        ),
         Section(
             "acties",
             "Openstaande acties",
@@ -282,13 +331,13 @@ def sections(data: AgendaData) -> list[Section]:
                 [
                     labels.label("action_kind", a["kind"]),
                     data.name(a["owner_organisation_id"]),
-                    case_code(a["case_id"]),
+                    case_code(a.get("case_id")),
                     dutch_date(a["due_date"]),
                     "ja" if a["overdue"] else "nee",
                 ]
                 for a in doc["open_actions"]
             ],
-            [(a["case_id"] or "", "") for a in doc["open_actions"]],
+            [(a.get("case_id") or "", "") for a in doc["open_actions"]],
         ),
         Section(
             "wijzigingen",
@@ -346,11 +395,11 @@ def summary_rows(data: AgendaData) -> list[tuple[str, str]]:
     s = data.document["summary"]
     note = optimality_note(s)
     return [
-        ("Klaar voor uitstroom", str(s["ready_cases"])),
-        ("Woningen aangeboden", str(s["vacancies"])),
-        ("Passende combinaties", str(s["feasible_pairs"])),
-        ("Dossiers gehuisvest met dit voorstel", str(s["people_housed"])),
-        ("Personen gehuisvest met dit voorstel", str(s["persons_housed"])),
-        ("Dossiers zonder passende woning", str(s["blocked_cases"])),
+        ("Klaar voor uitstroom", count(s["ready_cases"])),
+        ("Woningen aangeboden", count(s["vacancies"])),
+        ("Passende combinaties", count(s["feasible_pairs"])),
+        ("Dossiers gehuisvest met dit voorstel", count(s["people_housed"])),
+        ("Personen gehuisvest met dit voorstel", count(s["persons_housed"])),
+        ("Dossiers zonder passende woning", count(s["blocked_cases"])),
         ("Bewezen optimaal", "ja" if note is None else note),
     ]

@@ -19,7 +19,7 @@ from starlette.responses import Response
 
 from app.access_log.models import AccessAction
 from app.actions import service as actions_service
-from app.actions.models import ActionCreate, ActionKind, ActionUpdate
+from app.actions.models import ActionCreate, ActionKind, ActionStatus, ActionUpdate
 from app.agenda import service as agenda_service
 from app.agenda.models import AgendaView
 from app.cases import service as cases_service
@@ -29,8 +29,9 @@ from app.meetings import service as meetings_service
 from app.meetings.models import MeetingCreate
 from app.organisations.service import list_organisations
 from app.problems import ProblemError
+from app.proposals import lifecycle as proposal_lifecycle
 from app.proposals import service as proposals_service
-from app.proposals.models import OPEN_PROPOSAL, REASONS, DecisionCreate
+from app.proposals.models import REASONS, DecisionCreate, ProposalStatus
 from app.rate_limits.deps import limit_person
 from app.rate_limits.service import EndpointClass
 from app.tables import service as tables_service
@@ -169,7 +170,7 @@ def _table_page(
         session,
         web.access(),
         table,
-        status="open",
+        status=ActionStatus.open,
         overdue_on=None,
         after=None,
         limit=MAX_ROWS,
@@ -228,9 +229,9 @@ def schedule_meeting(
 
 def _case_choices(document: dict[str, Any]) -> list[str]:
     """Every case the (restricted) agenda mentions, for the why-not and action forms."""
-    ids = [e["case_id"] for e in document["candidates_by_case"]]
-    ids += [w["case_id"] for w in document["longest_waiting"]]
-    if document["bottlenecks"]:
+    ids = [e["case_id"] for e in document.get("candidates_by_case", [])]
+    ids += [w["case_id"] for w in document.get("longest_waiting", [])]
+    if document.get("bottlenecks"):
         ids += [b["case_id"] for b in document["bottlenecks"]["blocked_cases"]]
     return sorted(set(ids), key=lambda c: c[-8:])
 
@@ -394,22 +395,12 @@ def _vacancy_summary(meeting, table, web: Web, vacancy_id: str) -> dict[str, Any
 # --- proposals and decisions ---------------------------------------------------------------
 
 
-def decision_choices(web: Web, status: str, role: str) -> list[str]:
-    """The decisions this person may record now: the API's transitions and deciders, with the
-    chair's share reserved for people with the chair role."""
-    if web.role == "viewer":
+def decision_choices(web: Web, status: ProposalStatus, role: str) -> list[str]:
+    """The decisions this person may record now: the proposal lifecycle's transitions and
+    deciders, with the chair's share reserved for people with the chair role."""
+    if web.role == "viewer" or (role == "chair" and web.role != "chair"):
         return []
-    choices = []
-    for decision, (allowed_from, _) in proposals_service.TRANSITIONS.items():
-        if status not in allowed_from:
-            continue
-        if role == "chair":
-            if web.role != "chair":
-                continue
-        elif role not in proposals_service.DECIDERS[decision]:
-            continue
-        choices.append(decision)
-    return choices
+    return [d.value for d in proposal_lifecycle.decisions_open_to(status, role)]
 
 
 def _proposal_page(
@@ -442,7 +433,7 @@ def _proposal_page(
             "choices": choices,
             "reasons": {d: sorted(REASONS[d], key=_other_last) for d in REASONS},
             "lease_forms": list(LeaseForm),
-            "is_open": proposal.status in OPEN_PROPOSAL,
+            "is_open": proposal_lifecycle.is_open(proposal.status),
             "today": today(),
             "error": error,
         },
@@ -504,7 +495,7 @@ def _action_row(web: Web, table, action, names: dict[str, str]) -> dict[str, Any
         "action": action,
         "case_id": None if hide_case else action.case_id,
         "owner": names.get(str(action.owner_organisation_id), "onbekend"),
-        "overdue": action.status == "open" and action.due_date < today(),
+        "overdue": action.status == ActionStatus.open and action.due_date < today(),
         "can_update": may_update_action(web, table, action),
     }
 

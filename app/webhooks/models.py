@@ -14,6 +14,7 @@ from sqlmodel import SQLModel
 from app.ids import uuid7
 from app.schemas import ApiModel, Page, Text
 from app.sqltypes import UTCDateTime, utcnow
+from app.versioning import Versioned, updated_at_field
 
 MAX_URL_LENGTH = 2000
 
@@ -31,7 +32,7 @@ class DeliveryStatus(StrEnum):
     failed = "failed"
 
 
-class WebhookEndpoint(SQLModel, table=True):
+class WebhookEndpoint(Versioned, SQLModel, table=True):
     """Where an organisation wants events sent; `secret` signs them and is shown once."""
 
     __tablename__ = "webhook_endpoints"
@@ -46,7 +47,7 @@ class WebhookEndpoint(SQLModel, table=True):
     active: bool = True
     version: int = 1
     created_at: datetime = SQLField(default_factory=utcnow, sa_type=UTCDateTime)
-    updated_at: datetime = SQLField(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: datetime = updated_at_field()
     # The attempt lease: while `locked_until` lies ahead, one worker (of any process) has an
     # attempt to this endpoint in flight, and no other worker starts one. It carries the same
     # token as the leased delivery.

@@ -9,6 +9,7 @@ from app.auth import CurrentPrincipal
 from app.db import SessionDep, SettingsDep
 from app.problems import problem_responses
 from app.schemas import CURSOR_PATTERN, Limit, decode_cursor, paginate
+from app.versioning import etag
 from app.webhooks import service
 from app.webhooks.models import (
     DeliveryStatus,
@@ -52,7 +53,7 @@ def create_endpoint(
         allow_private_targets=settings.webhook_allow_private_targets,
     )
     response.headers["Location"] = f"/v1/webhooks/{endpoint.id}"
-    response.headers["ETag"] = service.etag(endpoint)
+    response.headers["ETag"] = etag(endpoint)
     response.headers["Cache-Control"] = "no-store"
     public = service.endpoint_public(endpoint)
     return WebhookEndpointCreated(**public.model_dump(), secret=secret)
@@ -92,14 +93,14 @@ def get_endpoint(
 ) -> WebhookEndpointPublic:
     """One endpoint, without its secret."""
     endpoint = service.get_endpoint(session, principal, endpoint_id)
-    response.headers["ETag"] = service.etag(endpoint)
+    response.headers["ETag"] = etag(endpoint)
     return service.endpoint_public(endpoint)
 
 
 @router.patch(
     "/{endpoint_id}",
     response_model=WebhookEndpointPublic,
-    responses=problem_responses(401, 404, 412, 422),
+    responses=problem_responses(401, 404, 409, 412, 422),
 )
 def update_endpoint(
     endpoint_id: uuid.UUID,
@@ -119,7 +120,7 @@ def update_endpoint(
         if_match,
         allow_private_targets=settings.webhook_allow_private_targets,
     )
-    response.headers["ETag"] = service.etag(endpoint)
+    response.headers["ETag"] = etag(endpoint)
     return service.endpoint_public(endpoint)
 
 

@@ -23,7 +23,7 @@ from app.access_log.models import AccessAction
 from app.principal import Principal
 from app.problems import Conflict, NotFound, Unprocessable
 from app.sqltypes import utcnow
-from app.tables.service import check_if_match
+from app.versioning import check_if_match, etag, flush, lock_one, touch
 from app.webhooks.models import (
     DeliveryStatus,
     EventType,
@@ -244,10 +244,6 @@ def get_endpoint(session: Session, principal: Principal, endpoint_id: uuid.UUID)
     return endpoint
 
 
-def etag(endpoint: WebhookEndpoint) -> str:
-    return f'"{endpoint.version}"'
-
-
 def update_endpoint(
     session: Session,
     endpoint: WebhookEndpoint,
@@ -256,7 +252,8 @@ def update_endpoint(
     *,
     allow_private_targets: bool,
 ) -> WebhookEndpoint:
-    check_if_match(if_match, etag(endpoint))
+    endpoint = lock_one(session, endpoint)
+    check_if_match(if_match, etag(endpoint), "webhook endpoint")
     changes = data.model_fields_set
     for name in changes - {"description"}:
         if getattr(data, name) is None:
@@ -270,10 +267,9 @@ def update_endpoint(
         endpoint.description = data.description
     if data.active is not None:
         endpoint.active = data.active
-    endpoint.version += 1
-    endpoint.updated_at = utcnow()
+    touch(endpoint)
     session.add(endpoint)
-    session.flush()
+    flush(session, if_match, "webhook endpoint")
     return endpoint
 
 
@@ -434,7 +430,9 @@ def claim_due_deliveries(
     session.exec(
         update(WebhookEndpoint)
         .where(col(WebhookEndpoint.id).in_(lockable), _lease_free(WebhookEndpoint, now))
-        .values(locked_until=now + lease, lease_token=token)
+        # The lease is the worker's bookkeeping, not a change of the endpoint: keep its
+        # `updated_at` (the column's onupdate would move it) and its version (the ETag).
+        .values(locked_until=now + lease, lease_token=token, updated_at=WebhookEndpoint.updated_at)
         .execution_options(synchronize_session=False)
     )
     due_rows = session.exec(
@@ -492,9 +490,9 @@ def _release_endpoints(
     if keep:
         statement = statement.where(col(WebhookEndpoint.id).not_in(keep))
     session.exec(
-        statement.values(locked_until=None, lease_token=None).execution_options(
-            synchronize_session=False
-        )
+        statement.values(
+            locked_until=None, lease_token=None, updated_at=WebhookEndpoint.updated_at
+        ).execution_options(synchronize_session=False)
     )
 
 

@@ -106,3 +106,35 @@ def test_an_action_of_another_table_is_404(client, region, other_region):
     action = hand_out(client, region, region.care_provider)
     response = client.get(f"/v1/actions/{action['id']}", headers=other_region.chair.headers)
     assert_problem(response, 404)
+
+
+def test_an_action_update_with_a_stale_etag_is_412_and_changes_nothing(client, region):
+    action = hand_out(client, region, region.care_provider, due_date=iso(14))
+    path = f"/v1/actions/{action['id']}"
+    read = client.get(path, headers=region.care_provider.headers).headers["ETag"]
+    moved = client.patch(
+        path,
+        json={"due_date": iso(21)},
+        headers={**region.chair.headers, "If-Match": read},
+    )
+    assert moved.status_code == 200, moved.text
+    assert moved.headers["ETag"] != read
+    closed = client.patch(
+        path, json={"status": "done"}, headers={**region.care_provider.headers, "If-Match": read}
+    )
+    assert_problem(closed, 412, "precondition_failed")
+    current = client.get(path, headers=region.care_provider.headers)
+    assert current.json()["status"] == "open"
+    assert current.json()["due_date"] == iso(21)
+    assert current.headers["ETag"] == moved.headers["ETag"]
+
+
+def test_an_action_update_with_the_current_etag_lands(client, region):
+    action = hand_out(client, region, region.care_provider, due_date=iso(14))
+    path = f"/v1/actions/{action['id']}"
+    read = client.get(path, headers=region.care_provider.headers).headers["ETag"]
+    closed = client.patch(
+        path, json={"status": "done"}, headers={**region.care_provider.headers, "If-Match": read}
+    )
+    assert closed.status_code == 200, closed.text
+    assert closed.json()["status"] == "done"

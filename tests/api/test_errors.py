@@ -1,9 +1,14 @@
 """Errors are RFC 9457 problems; hostile input is refused with 4xx, never a 500."""
 
 import json
+import sqlite3
 import uuid
 
+import psycopg
 import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
 
 from tests.api.helpers import assert_problem, invalid_names, me
 from tests.conftest import OPERATOR, case_body, create_case, make_org, vacancy_body
@@ -362,3 +367,63 @@ def test_created_and_no_content_responses_name_the_api_version(client):
     deleted = client.delete(f"/v1/organizations/{org_id}/api-keys/{key['id']}", headers=OPERATOR)
     assert deleted.status_code == 204
     assert deleted.headers["API-Version"] == "1.0.0"
+
+
+# --- lost races -----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def racing_app(app):  # type: ignore[no-untyped-def]
+    """The app with one route that fails as a write that lost a race at commit would, every
+    time it runs; `app.state.race_runs` counts the runs."""
+
+    postgresql = {
+        "pg-unique": psycopg.errors.UniqueViolation(
+            'duplicate key value violates unique constraint "uq_proposals_open_case"'
+        ),
+        "pg-not-null": psycopg.errors.NotNullViolation('null value in column "table_id"'),
+    }
+    app.state.race_runs = 0
+
+    def lost_race(kind: str) -> None:
+        app.state.race_runs += 1
+        if kind == "stale":
+            raise StaleDataError("UPDATE statement on table 'cases' expected to update 1 row(s)")
+        orig = postgresql.get(kind) or sqlite3.IntegrityError(kind)
+        if kind.startswith("UNIQUE"):
+            orig.sqlite_errorname = "SQLITE_CONSTRAINT_UNIQUE"  # type: ignore[attr-defined]
+        elif not kind.startswith("pg-"):
+            orig.sqlite_errorname = "SQLITE_CONSTRAINT_NOTNULL"  # type: ignore[attr-defined]
+        raise IntegrityError("INSERT INTO proposals ...", {}, orig)
+
+    app.add_api_route("/v1/_race/{kind}", lost_race, methods=["POST"])
+    return app
+
+
+def test_a_stale_versioned_write_runs_again_then_is_a_409_or_with_if_match_a_412(racing_app):
+    with TestClient(racing_app, raise_server_exceptions=False) as client:
+        plain = client.post("/v1/_race/stale", headers=OPERATOR)
+        runs = racing_app.state.race_runs
+        conditional = client.post("/v1/_race/stale", headers={**OPERATOR, "If-Match": '"3"'})
+    assert_problem(plain, 409, "changed_concurrently")
+    assert runs > 1  # retried inside the service before the client is told
+    assert_problem(conditional, 412, "precondition_failed")
+    assert "Retry-After" not in conditional.headers  # the same request would fail the same way
+
+
+@pytest.mark.parametrize(
+    ("kind", "status", "code"),
+    [
+        ("UNIQUE constraint failed: proposals.case_id", 409, "concurrent_conflict"),
+        ("NOT NULL constraint failed: cases.table_id", 500, "internal_error"),
+        ("pg-unique", 409, "concurrent_conflict"),  # PostgreSQL: told by SQLSTATE 23505
+        ("pg-not-null", 500, "internal_error"),
+    ],
+    ids=["sqlite-unique", "sqlite-not-null", "postgresql-unique", "postgresql-not-null"],
+)
+def test_a_unique_violation_is_a_409_and_another_integrity_error_a_500(
+    racing_app, kind, status, code
+):
+    with TestClient(racing_app, raise_server_exceptions=False) as client:
+        response = client.post(f"/v1/_race/{kind}", headers=OPERATOR)
+    assert_problem(response, status, code)

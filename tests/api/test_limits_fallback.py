@@ -131,7 +131,7 @@ def test_adding_the_missing_year_ends_the_fallback(client, region):
 
 
 def test_an_agenda_frozen_before_the_rename_reads_in_todays_shape(client, region, session):
-    from app.agenda.models import Agenda
+    from app.agenda.models import AGENDA
     from app.meetings.models import Meeting
 
     latest = known_years(client, region.chair)[-1]
@@ -162,4 +162,4 @@ def test_an_agenda_frozen_before_the_rename_reads_in_todays_shape(client, region
         == old_limits["liberalisation_limit"]
     )
     assert frozen.json()["limits_fallback"] is None
-    Agenda.model_validate(frozen.json())
+    AGENDA.validate_python(frozen.json())

@@ -1,10 +1,13 @@
 """The meeting cycle through the API: publish a frozen agenda, decide, follow up."""
 
+import uuid
+
 import pytest
 
+from app.proposals.models import Proposal
 from tests.api.helpers import assert_problem
 from tests.clock import iso
-from tests.conftest import create_case, create_vacancy
+from tests.conftest import create_case, create_vacancy, make_table
 
 DATE = iso(-14)  # two weeks ago, so a move-in date can follow it
 
@@ -102,6 +105,34 @@ def test_publishing_twice_is_refused(client, region, published):
     assert_problem(response, 409)
 
 
+def test_a_publish_with_the_meetings_etag_lands_and_moves_it(client, region):
+    create_case(client, region.care_provider, region.table_id)
+    create_vacancy(client, region.corporation)
+    meeting = schedule(client, region)
+    path = f"/v1/meetings/{meeting['id']}"
+    read = client.get(path, headers=region.chair.headers).headers["ETag"]
+    published = client.post(f"{path}/publish", headers={**region.chair.headers, "If-Match": read})
+    assert published.status_code == 200, published.text
+    assert published.headers["ETag"] != read
+    current = client.get(path, headers=region.chair.headers)
+    assert current.headers["ETag"] == published.headers["ETag"]
+
+
+def test_a_publish_retried_with_the_etag_read_before_it_is_412_and_proposes_nothing_more(
+    client, region
+):
+    create_case(client, region.care_provider, region.table_id)
+    create_vacancy(client, region.corporation)
+    meeting = schedule(client, region)
+    path = f"/v1/meetings/{meeting['id']}"
+    read = client.get(path, headers=region.chair.headers).headers["ETag"]
+    headers = {**region.chair.headers, "If-Match": read}
+    assert client.post(f"{path}/publish", headers=headers).status_code == 200
+    retried = client.post(f"{path}/publish", headers=headers)
+    assert_problem(retried, 412, "precondition_failed")
+    assert len(proposals(client, region)) == 1
+
+
 def test_only_the_chair_publishes(client, region):
     meeting = schedule(client, region)
     response = client.post(
@@ -137,7 +168,7 @@ def test_changes_are_cut_to_the_callers_view(client, region, published):
         f"/v1/meetings/{meeting['id']}/agenda", headers=region.corporation.headers
     ).json()
     assert all(c["subject"] == "vacancy" for c in body["changes"])
-    assert body["proposals"][0]["components"] is None
+    assert set(body["proposals"][0]) == {"case_id", "vacancy_id"}  # no score, no components
 
 
 def test_the_full_cycle_houses_the_client_and_lets_the_dwelling(client, region, published):
@@ -430,3 +461,73 @@ def test_withdrawal_records_its_exit_date(client, region):
         headers=region.care_provider.headers,
     )
     assert response.json()["exit_date"] == iso(-60)
+
+
+def test_a_proposed_case_cannot_move_to_another_table(client, region):
+    second_table = make_table(client, region.chair, [region.care_provider], ["GM0363"])
+    case = create_case(client, region.care_provider, region.table_id)
+    create_vacancy(client, region.corporation)
+    publish(client, region, schedule(client, region))
+    moved = client.patch(
+        f"/v1/cases/{case['id']}",
+        json={"table_id": second_table},
+        headers=region.care_provider.headers,
+    )
+    body = assert_problem(moved, 409, "case_in_proposal")
+    assert body["current_status"] == "proposed"
+    assert case_of(client, region, case["id"])["table_id"] == region.table_id
+
+
+def test_a_case_on_hold_moves_to_another_table(client, region, published):
+    _, proposal, case, _ = published
+    second_table = make_table(client, region.chair, [region.care_provider], ["GM0363"])
+    held = client.patch(
+        f"/v1/cases/{case['id']}",
+        json={"status": "on_hold", "status_reason": "client_request"},
+        headers=region.care_provider.headers,
+    )
+    assert held.status_code == 200, held.text
+    moved = client.patch(
+        f"/v1/cases/{case['id']}",
+        json={"table_id": second_table},
+        headers=region.care_provider.headers,
+    )
+    assert moved.status_code == 200, moved.text
+    current = client.get(f"/v1/proposals/{proposal['id']}", headers=region.chair.headers).json()
+    assert current["status"] == "withdrawn"
+
+
+def test_a_second_open_proposal_for_a_case_is_a_409_not_a_500(client, region, session):
+    """Even data that slipped past every check cannot put a case in two open proposals: the
+    database refuses, and the API says so with a 409."""
+    case = create_case(client, region.care_provider, region.table_id)
+    vacancy = create_vacancy(client, region.corporation)
+    earlier = schedule(client, region, iso(-14))
+    session.add(
+        Proposal(
+            meeting_id=uuid.UUID(earlier["id"]),
+            table_id=uuid.UUID(region.table_id),
+            case_id=uuid.UUID(case["id"]),
+            vacancy_id=uuid.UUID(create_vacancy(client, region.other_corporation)["id"]),
+            care_provider_id=uuid.UUID(region.care_provider.id),
+            corporation_id=uuid.UUID(region.other_corporation.id),
+            complex_key="elsewhere",
+            neighbourhood_code=vacancy["address"]["neighbourhood_code"],
+            contingent=True,
+            score=1.0,
+        )
+    )
+    session.flush()  # the case itself still says `ready`: inconsistent on purpose
+    response = client.post(
+        f"/v1/meetings/{schedule(client, region, iso(-7))['id']}/publish",
+        headers=region.chair.headers,
+    )
+    assert_problem(response, 409, "open_proposal_exists")
+
+
+def test_a_let_dwelling_cannot_be_withdrawn(client, region, published):
+    _, proposal, _, vacancy = published
+    walk_to_tenancy(client, region, proposal["id"])
+    assert decide(client, region.corporation, proposal["id"], "house").status_code == 200
+    response = client.delete(f"/v1/vacancies/{vacancy['id']}", headers=region.corporation.headers)
+    assert_problem(response, 409, "dwelling_let")

@@ -30,6 +30,7 @@ from app.organisations.models import OrganisationCreate, OrganisationKind
 from app.organisations.service import create_organisation
 from app.proposals.models import OPEN_PROPOSAL, DecisionCreate, Proposal
 from app.proposals.service import decide
+from app.settings import Settings
 from app.tables.models import OutflowTable, TableCreate
 from app.tables.policy import TablePolicy
 from app.tables.service import create_table
@@ -37,6 +38,9 @@ from app.vacancies.models import Vacancy
 from app.vacancies.service import upsert_vacancies, withdraw_vacancy
 from tests.clock import day, iso
 from tests.conftest import case_body, vacancy_body
+
+# The solver's budget as the service is configured by default (the agenda and why-not share it).
+BUDGET = Settings().solver_time_budget_seconds
 
 HOODS = (0, 1, 2)  # two neighbourhoods of the table's first municipality, one of its second
 TABLES = itertools.count(1000)
@@ -198,7 +202,7 @@ def build(session, history):
     outcomes = iter(history["outcomes"] * 4)
     for week in history["weeks"]:
         meeting = create_meeting(session, chair, table, MeetingCreate(date=day(week)))
-        publish(session, chair, meeting, table, None)
+        publish(session, chair, meeting, table, None, BUDGET)
         made = session.exec(select(Proposal).where(Proposal.meeting_id == meeting.id)).all()
         for proposal in made:
             take(session, proposal, table, next(outcomes), chair, providers, corporations, cases)
@@ -247,7 +251,7 @@ def take(session, proposal, table, outcome, chair, providers, corporations, case
 
 def check_agrees(session, table, chair, cases, dwellings, on) -> None:
     loaded = agenda_service.load(session, table, on)
-    document = agenda_service.compute_loaded(loaded, 50)
+    document = agenda_service.compute_loaded(loaded, 50, BUDGET)
     inputs, owners = loaded.inputs, agenda_service.owners_of(loaded.inputs)
     engine_args = agenda_service.engine_arguments(inputs, loaded.usage)
     evaluation = matching.evaluate(*engine_args, declines=inputs.declines)
@@ -268,7 +272,7 @@ def check_agrees(session, table, chair, cases, dwellings, on) -> None:
         for vacancy in dwellings:
             session.refresh(vacancy)
             c, v = str(case.id), str(vacancy.id)
-            answer = agenda_service.why_not(session, chair, table, case.id, vacancy.id, on)
+            answer = agenda_service.why_not(session, chair, table, case.id, vacancy.id, on, BUDGET)
             got = [r["code"] for r in answer["reasons"]]
             if c in owners["cases"] and v in owners["vacancies"]:
                 i, j = evaluation.case_index(c), evaluation.dwelling_index(v)

@@ -24,8 +24,8 @@ from app.migrate import upgrade_to_head
 from tests.clock import TODAY, iso
 from tests.conftest import (
     ADMIN_KEY,
+    PG,
     PG_REQUIRED,
-    PG_SERVER_URL,
     DatabaseFactory,
     Org,
     case_body,
@@ -134,11 +134,11 @@ def need_postgresql(what: str) -> None:
     """Skip the test without a PostgreSQL server (UITSTROOM_TEST_POSTGRESQL_URL), saying that
     `what` needs one; fail instead under UITSTROOM_REQUIRE_POSTGRESQL=1 (CI), so these tests
     can never be skipped there unnoticed."""
-    if PG_SERVER_URL:
+    if PG.url:
         return
     if PG_REQUIRED:
-        pytest.fail("UITSTROOM_REQUIRE_POSTGRESQL=1 but UITSTROOM_TEST_POSTGRESQL_URL is unset")
-    pytest.skip(f"{what} need a shared PostgreSQL: set UITSTROOM_TEST_POSTGRESQL_URL (.ci/run)")
+        pytest.fail(f"UITSTROOM_REQUIRE_POSTGRESQL=1 but no PostgreSQL: {PG.skip_reason}")
+    pytest.skip(f"{what} need PostgreSQL: {PG.skip_reason}")
 
 
 @pytest.hookimpl(wrapper=True)

@@ -160,4 +160,4 @@ def test_a_proposed_case_stays_at_its_table(client, region, proposed):
     case, _ = proposed
     elsewhere = make_table(client, region.chair, [region.care_provider], ["GM0014"])
     response = patch_case(client, region.care_provider, case["id"], {"table_id": elsewhere})
-    assert invalid_code(response, "table_id") == "case_in_open_proposal"
+    assert_problem(response, 409, "case_in_proposal")

@@ -195,7 +195,7 @@ def test_why_not_explains_the_rules_a_pair_fails_in_dutch(app, client, region, c
 def test_a_corporation_sees_its_own_dwellings_without_case_details(app, client, region, published):
     corporation = signed_in(app, make_person(client, region.corporation))
     agenda = corporation.get(f"/vergaderingen/{published.meeting_id}").text
-    assert "niet zichtbaar voor uw organisatie" in agenda
+    assert "Opbouw van de score" not in agenda
     assert "Waarom past een woning niet" not in agenda
     assert f"/dossiers/{published.case_id}" not in agenda
     forbidden = corporation.get(

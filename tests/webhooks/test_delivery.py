@@ -15,7 +15,7 @@ from sqlmodel import select
 
 from app.sqltypes import utcnow
 from app.webhooks import service
-from app.webhooks.models import WebhookDelivery
+from app.webhooks.models import WebhookDelivery, WebhookEndpoint
 from tests.webhooks.conftest import FAST, Outbox, verify, wait_for
 
 
@@ -305,3 +305,21 @@ def test_unknown_ids_are_not_in_the_log(outbox):
         headers = outbox.api_key(endpoint.organisation_id)
         response = client.get(f"/v1/webhooks/{uuid.uuid4()}/deliveries", headers=headers)
     assert response.status_code == 404
+
+
+def test_delivering_leaves_the_endpoints_etag_and_updated_at_as_they_were(outbox, receiver):
+    """The attempt lease on the endpoint is the worker's bookkeeping, not an edit: a client
+    holding the endpoint's ETag can still PATCH it after deliveries."""
+    endpoint = outbox.endpoint(receiver.url)
+    receiver.secret = endpoint.secret
+    with outbox.transaction() as session:
+        before = session.get_one(WebhookEndpoint, endpoint.id)
+        version, updated_at = before.version, before.updated_at
+    worker = outbox.worker()
+    outbox.emit(endpoint.organisation_id)
+    wait_for(lambda: all_delivered(outbox, 1), what="the delivery")
+    assert worker.stop()
+    with outbox.transaction() as session:
+        after = session.get_one(WebhookEndpoint, endpoint.id)
+        assert (after.version, after.updated_at) == (version, updated_at)
+        assert after.locked_until is None

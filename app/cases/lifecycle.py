@@ -1,0 +1,184 @@
+"""The case lifecycle: every status change of a case file goes through `fire`.
+
+registered -> (ready, implied by the date) -> proposed -> nominated -> housed, with on_hold and
+withdrawn from any open state (domain.md). The care provider holds, resumes and withdraws; the
+table's proposals propose, nominate, release and house. `parked` is a registered case that a
+decline parked until `parked_until`: it shows as `on_hold` and is not matched until then.
+Every change is recorded as a `CaseTransition` with time, reason and actor.
+"""
+
+import uuid
+from datetime import date
+from enum import StrEnum
+
+from sqlmodel import Session
+
+from app.cases.models import Case, CaseStatus, CaseTransition, effective_status
+from app.lifecycle import ILLEGAL, Refusal, StateMachine
+from app.sqltypes import utcnow
+from app.timeutil import today
+
+
+class CaseState(StrEnum):
+    """What decides a transition: the stored status, with `parked` told apart."""
+
+    registered = "registered"
+    parked = "parked"
+    proposed = "proposed"
+    nominated = "nominated"
+    on_hold = "on_hold"
+    housed = "housed"
+    withdrawn = "withdrawn"
+
+
+class CaseEvent(StrEnum):
+    edit = "edit"  # the care provider changes fields of the file
+    move = "move"  # ... including `table_id`
+    hold = "hold"  # PATCH status on_hold
+    resume = "resume"  # PATCH status ready
+    withdraw = "withdraw"  # PATCH status withdrawn
+    propose = "propose"  # a published agenda proposes the case a dwelling
+    nominate = "nominate"  # the chair nominates the proposal
+    release = "release"  # its proposal ended without housing
+    house = "house"  # its proposal ended with housing
+
+
+OPEN = (
+    CaseState.registered,
+    CaseState.parked,
+    CaseState.proposed,
+    CaseState.nominated,
+    CaseState.on_hold,
+)
+CLOSED = frozenset({CaseState.housed, CaseState.withdrawn})
+CLOSED_REFUSAL = Refusal("case_closed", "The case is {state} and can no longer change.")
+IN_PROPOSAL = Refusal(
+    "case_in_proposal",
+    "The case is {state} at its table; it can move to another table once its proposal is "
+    "closed (put it on hold, or ask the chair to withdraw the proposal).",
+)
+PARKED_RESUME = Refusal(
+    "illegal_transition",
+    "The case is parked after a decline until its parked_until date; it cannot be set to "
+    "ready before then.",
+)
+NOT_RESUMABLE = Refusal("illegal_transition", "A {state} case cannot be set to ready.")
+
+
+def _refusal(state: CaseState, event: CaseEvent) -> Refusal:
+    """Why an event not in the table is refused."""
+    if state in CLOSED:
+        return CLOSED_REFUSAL
+    if event == CaseEvent.move:
+        return IN_PROPOSAL
+    if event == CaseEvent.resume:
+        return PARKED_RESUME if state == CaseState.parked else NOT_RESUMABLE
+    return ILLEGAL
+
+
+_ = CaseState
+MACHINE: StateMachine[CaseState, CaseEvent] = StateMachine(
+    "case",
+    CaseState,
+    CaseEvent,
+    {
+        CaseEvent.edit: {s: s for s in OPEN},
+        CaseEvent.move: {s: s for s in (_.registered, _.parked, _.on_hold)},
+        CaseEvent.hold: {s: _.on_hold for s in OPEN},
+        CaseEvent.resume: {_.on_hold: _.registered, _.registered: _.registered},
+        CaseEvent.withdraw: {s: _.withdrawn for s in OPEN},
+        CaseEvent.propose: {_.registered: _.proposed},
+        CaseEvent.nominate: {_.proposed: _.nominated},
+        CaseEvent.release: {
+            _.proposed: _.registered,
+            _.nominated: _.registered,
+            # The proposal closed because the case was held or withdrawn: nothing more changes.
+            **{s: s for s in (_.registered, _.parked, _.on_hold, _.withdrawn)},
+        },
+        CaseEvent.house: {_.nominated: _.housed},
+    },
+    otherwise=_refusal,
+)
+
+
+def state_of(case: Case, on: date | None = None) -> CaseState:
+    """The lifecycle state of the case on `on` (default today)."""
+    on = on or today()
+    if case.status == CaseStatus.registered and case.parked_until and case.parked_until > on:
+        return CaseState.parked
+    return CaseState(case.status)
+
+
+def check(case: Case, event: CaseEvent, on: date | None = None) -> None:
+    """Refuse (409) an event the case's state does not allow, without changing anything."""
+    _target(case, event, on)
+
+
+def allows(case: Case, event: CaseEvent, on: date | None = None) -> bool:
+    return MACHINE.allows(state_of(case, on), event)
+
+
+def _target(case: Case, event: CaseEvent, on: date | None) -> CaseState:
+    shown = effective_status(case.status, case.ready_since, on, case.parked_until)
+    return MACHINE.target(state_of(case, on), event, shown=shown)
+
+
+def fire(
+    session: Session,
+    case: Case,
+    event: CaseEvent,
+    *,
+    actor: uuid.UUID,
+    api_key: uuid.UUID | None,
+    reason: str | None = None,
+    exit_date: date | None = None,
+    parked_until: date | None = None,
+    on: date | None = None,
+) -> bool:
+    """Apply `event` to the case (409 when its state refuses it) and record the transition.
+
+    `reason` goes with hold and withdraw; `exit_date` with withdraw (default today) and house;
+    `parked_until` with release (the decline's parking). Returns whether the status changed;
+    an event that changes nothing (holding a held case) leaves the case as it is.
+    """
+    target = _target(case, event, on)
+    if target == state_of(case, on):
+        return False
+    before = effective_status(case.status, case.ready_since, parked_until=case.parked_until)
+    # `parked` is never a target: a release parks by setting `parked_until`.
+    case.status = CaseStatus(target.value)
+    if event in (CaseEvent.hold, CaseEvent.withdraw, CaseEvent.resume):
+        case.status_reason = reason
+    if event == CaseEvent.release and parked_until is not None:
+        case.parked_until = parked_until
+    if target in CLOSED:
+        case.closed_at = utcnow()
+        case.exit_date = exit_date or today()
+    after = effective_status(case.status, case.ready_since, parked_until=case.parked_until)
+    session.add(case)
+    session.add(
+        CaseTransition(
+            case_id=case.id,
+            from_status=before,
+            to_status=after,
+            reason=reason if event in (CaseEvent.hold, CaseEvent.withdraw) else None,
+            actor_organisation_id=actor,
+            actor_api_key_id=api_key,
+        )
+    )
+    return True
+
+
+def record_creation(
+    session: Session, case: Case, actor: uuid.UUID, api_key: uuid.UUID | None
+) -> None:
+    """The first transition of a new case: into `registered` (or `ready`, by its date)."""
+    session.add(
+        CaseTransition(
+            case_id=case.id,
+            from_status=None,
+            to_status=effective_status(case.status, case.ready_since),
+            actor_organisation_id=actor,
+            actor_api_key_id=api_key,
+        )
+    )

@@ -1,0 +1,115 @@
+"""Optimistic versions, ETags and row locks: how a write knows it saw the row it changes.
+
+Every versioned table maps its `version` column as SQLAlchemy's `version_id_col`, so the ORM
+writes each UPDATE as `... SET version = :v + 1 WHERE id = :id AND version = :v` and raises
+`StaleDataError` when another transaction changed the row first. `updated_at` is set by the
+column's `onupdate`. Writers that read, decide and then write lock the rows they change first
+(`lock`), always in one order (meeting, case, proposal, vacancy; each by id), so two
+transactions on PostgreSQL wait for each other instead of deadlocking, and decide on the row as
+committed. SQLite serialises writers with `BEGIN IMMEDIATE`, where the lock is a no-op.
+"""
+
+from collections.abc import Iterable, Sequence
+from typing import Any, TypeVar
+
+from sqlalchemy import inspect
+from sqlalchemy.orm import declared_attr
+from sqlalchemy.orm.exc import StaleDataError
+from sqlmodel import Field, Session, SQLModel, select
+
+from app.problems import Conflict, PreconditionFailed, ProblemError
+from app.sqltypes import UTCDateTime, utcnow
+
+M = TypeVar("M", bound=SQLModel)
+
+
+class Versioned:
+    """Mixin for a table model with `version` and `updated_at`: the ORM bumps both on every
+    UPDATE of the row and refuses an UPDATE of a row someone else changed meanwhile."""
+
+    @declared_attr.directive
+    def __mapper_args__(cls) -> dict[str, Any]:
+        # The mixin itself has no table; the table class it is mixed into does.
+        return {"version_id_col": cls.__table__.c.version}  # type: ignore[attr-defined]
+
+
+def updated_at_field() -> Any:
+    """`updated_at`: set on insert, and by the database layer on every UPDATE of the row."""
+    return Field(default_factory=utcnow, sa_type=UTCDateTime, sa_column_kwargs={"onupdate": utcnow})
+
+
+def touch(row: Any) -> None:
+    """Count this write as a change of the row even if none of its columns changed (a table's
+    members live in other rows; a PATCH answers with a new ETag): the ORM then issues the
+    versioned UPDATE, which moves `version` and `updated_at`."""
+    row.updated_at = utcnow()
+
+
+def etag(row: Any) -> str:
+    """The strong ETag of a versioned row: its version in quotes (`"3"`)."""
+    return f'"{row.version}"'
+
+
+def check_if_match(if_match: str | None, current: str, what: str = "resource") -> None:
+    """412 unless `If-Match` is absent, `*`, or lists the current ETag (`W/` is ignored)."""
+    if if_match is None:
+        return
+    candidates = {c.strip().removeprefix("W/") for c in if_match.split(",")}
+    if "*" not in candidates and current not in candidates:
+        raise PreconditionFailed(
+            f"The {what} changed (current ETag {current}); fetch it again and retry."
+        )
+
+
+def changed_concurrently(if_match: str | None, what: str = "resource") -> ProblemError:
+    """The answer to a write that lost a race: 412 to a client that sent If-Match (its ETag is
+    stale now), else 409."""
+    if if_match is not None:
+        return PreconditionFailed(f"The {what} changed meanwhile; fetch it again and retry.")
+    return Conflict(
+        f"The {what} was changed by someone else at the same time; fetch it again and retry.",
+        code="changed_concurrently",
+    )
+
+
+def flush(session: Session, if_match: str | None = None, what: str = "resource") -> None:
+    """Flush; a lost optimistic race (`StaleDataError`) is a 412 to a client that sent
+    `If-Match` (its ETag is stale: running again would only repeat that). Without If-Match the
+    error goes on to `app.transient`, which runs the request again on the rows as they are now,
+    and answers 409 `changed_concurrently` only when every run lost."""
+    try:
+        session.flush()
+    except StaleDataError as exc:
+        if if_match is None:
+            raise
+        raise changed_concurrently(if_match, what) from exc
+
+
+def lock(session: Session, model: type[M], ids: Iterable[Any]) -> list[M]:
+    """Lock the rows (`SELECT ... FOR UPDATE`, in id order) and reload them as committed.
+
+    Call before changing rows whose current state decides the change; keep the order meeting,
+    case, proposal, vacancy across a transaction. Returns the rows in id order (missing ids are
+    left out).
+    """
+    wanted: Sequence[Any] = sorted(set(ids))
+    if not wanted:
+        return []
+    (key,) = inspect(model).primary_key
+    statement = (
+        select(model)
+        .where(key.in_(wanted))
+        .order_by(key)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    return list(session.exec(statement))
+
+
+def lock_one(session: Session, row: M) -> M:
+    """Lock one row and reload it as committed (see `lock`)."""
+    model = type(row)
+    locked = lock(session, model, inspect(model).primary_key_from_instance(row))
+    if not locked:
+        raise Conflict("It was removed meanwhile.", code="changed_concurrently")
+    return locked[0]

@@ -1,0 +1,212 @@
+"""What the agenda gives away about cases to organisations that may not see them (issue 10 item 6,
+issue 11 item 4): a corporation gets no score, case date, waiting time, rank or rule failure of
+any case, and nobody outside the table view can count another organisation's cases out of the
+summary (the monitor's suppression: a rest of 1 to 4 is hidden)."""
+
+from typing import Any
+
+import pytest
+from pydantic import ValidationError
+
+from app.agenda.models import AGENDA, CorporationAgenda
+from app.monitor.suppression import PRIMARY_MAX
+from tests.api.test_agenda import MEETING, agenda, why_not
+from tests.api.test_meetings import proposals, publish, schedule
+from tests.clock import iso
+from tests.conftest import create_case, create_vacancy
+
+CASE_DETAILS = {
+    "score",
+    "components",
+    "points",
+    "ready_since",
+    "waiting_days",
+    "passed_over",
+    "candidates",
+    "candidates_by_case",
+    "left_unhoused",
+    "longest_waiting",
+    "bottlenecks",
+    "blocked_cases_failing",
+    "excluded_counts",
+    "score_bound",
+    "total_score_if_given",
+    "closest_reasons",
+}
+"""Keys that carry a case's score, its dates, its rank among cases or the rules it fails."""
+
+
+def keys_in(value: Any) -> set[str]:
+    """Every key anywhere in a JSON document (or JSON schema's property names)."""
+    if isinstance(value, dict):
+        found = set(value)
+        for item in value.values():
+            found |= keys_in(item)
+        return found
+    if isinstance(value, list):
+        return set().union(*(keys_in(item) for item in value)) if value else set()
+    return set()
+
+
+def cases_of(client, org, table_id, count, **overrides):
+    return [
+        create_case(client, org, table_id, ready_since=iso(-400 - 37 * i), **overrides)
+        for i in range(count)
+    ]
+
+
+@pytest.fixture
+def two_of_each(client, region):
+    """Two cases of each care provider, two dwellings of each corporation: every count small."""
+    for org in (region.care_provider, region.other_care_provider):
+        cases_of(client, org, region.table_id, 2)
+    for org, complexes in ((region.corporation, "AB"), (region.other_corporation, "CD")):
+        for complex_ref in complexes:
+            create_vacancy(client, org, complex_ref=complex_ref)
+
+
+def test_the_corporation_model_has_no_field_for_a_case_detail():
+    properties = keys_in(
+        {
+            name: schema.get("properties", {})
+            for name, schema in CorporationAgenda.model_json_schema()["$defs"].items()
+        }
+    ) | set(CorporationAgenda.model_fields)
+    assert not properties & CASE_DETAILS
+
+
+def test_a_forgotten_case_detail_fails_the_corporation_view_instead_of_reaching_it(
+    client, region, two_of_each
+):
+    document = agenda(client, region.corporation, region.table_id)
+    document["proposals"][0]["score"] = 1.0
+    with pytest.raises(ValidationError):
+        AGENDA.validate_python(document)
+
+
+@pytest.mark.parametrize("corporation", ["corporation", "other_corporation"])
+def test_a_corporation_sees_no_score_date_rank_or_failed_rule_of_any_case(
+    client, region, two_of_each, corporation
+):
+    document = agenda(client, getattr(region, corporation), region.table_id)
+    assert document["view"] == "housing_corporation"
+    assert document["proposals"], "the corporation's dwellings are proposed"
+    assert not keys_in(document) & CASE_DETAILS
+
+
+def test_a_corporation_gets_its_proposals_in_dwelling_order_not_ranked_by_score(
+    client, region, two_of_each
+):
+    whole = agenda(client, region.chair, region.table_id)["proposals"]
+    scores = [p["score"] for p in whole]
+    assert scores == sorted(scores, reverse=True)  # the table's order ranks the cases
+    document = agenda(client, region.corporation, region.table_id)
+    listed = [p["vacancy_id"] for p in document["proposals"]]
+    assert len(listed) == 2
+    assert listed == sorted(listed)
+
+
+def test_a_published_agenda_gives_a_corporation_no_more_than_the_live_one(client, region):
+    cases_of(client, region.care_provider, region.table_id, 1)
+    create_vacancy(client, region.corporation)
+    meeting = publish(client, region, schedule(client, region, MEETING))
+    for corporation in (region.corporation, region.other_corporation):
+        frozen = client.get(f"/v1/meetings/{meeting['id']}/agenda", headers=corporation.headers)
+        assert frozen.status_code == 200, frozen.text
+        assert frozen.json()["frozen"] is True
+        assert not keys_in(frozen.json()) & CASE_DETAILS
+    shown = proposals(client, region, region.corporation)
+    assert [(p["score"], p["components"]) for p in shown] == [(None, None)]
+
+
+@pytest.mark.parametrize(
+    "viewer", ["care_provider", "other_care_provider", "corporation", "other_corporation"]
+)
+def test_summary_counts_of_two_other_cases_are_suppressed(client, region, two_of_each, viewer):
+    whole = agenda(client, region.chair, region.table_id)["summary"]
+    assert (whole["ready_cases"], whole["people_housed"]) == (4, 4)
+    summary = agenda(client, getattr(region, viewer), region.table_id)["summary"]
+    # Two (care provider) or four (corporation) cases are not the viewer's own: 1 to 4.
+    assert summary["ready_cases"] is None
+    assert summary["people_housed"] is None
+    assert summary["persons_housed"] is None
+    assert summary["feasible_pairs"] is None
+    assert summary["vacancies"] == whole["vacancies"] == 4  # dwellings are no people
+
+
+def rest_of_care_provider(document: dict[str, Any]) -> dict[str, int | None]:
+    """Per summary count: the count less what the care provider sees of its own cases."""
+    summary = document["summary"]
+    blocked = (document["bottlenecks"] or {"blocked_cases": []})["blocked_cases"]
+    own = {
+        "ready_cases": len(document["candidates_by_case"]),
+        "feasible_pairs": sum(e["feasible_count"] for e in document["candidates_by_case"]),
+        "people_housed": len(document["proposals"]),
+        "blocked_cases": len(blocked),
+    }
+    return {k: None if summary[k] is None else summary[k] - own[k] for k in own}
+
+
+def test_no_care_provider_can_count_the_other_providers_cases(client, region):
+    """One provider has one case, the other six: the first may see the totals (six others), the
+    second may not (one other); neither learns a rest of 1 to 4."""
+    cases_of(client, region.care_provider, region.table_id, 1)
+    cases_of(client, region.other_care_provider, region.table_id, 6)
+    for complex_ref in "ABCDEFG":
+        create_vacancy(client, region.corporation, complex_ref=complex_ref)
+    few = agenda(client, region.care_provider, region.table_id)
+    many = agenda(client, region.other_care_provider, region.table_id)
+    assert few["summary"]["ready_cases"] == 7
+    assert rest_of_care_provider(few)["ready_cases"] == 6
+    assert many["summary"]["ready_cases"] is None
+    for document in (few, many):
+        for name, rest in rest_of_care_provider(document).items():
+            assert rest is None or not 0 < rest <= PRIMARY_MAX, (name, rest)
+
+
+def test_no_corporation_can_count_the_cases_fitting_the_other_corporations_dwellings(
+    client, region
+):
+    """Six cases fit every dwelling; the corporation's own counts (six each) are shown, and the
+    table's total fitting pairs only when the rest, the pairs on other corporations' dwellings,
+    is not 1 to 4."""
+    cases_of(client, region.care_provider, region.table_id, 3)
+    cases_of(client, region.other_care_provider, region.table_id, 3)
+    for complex_ref in "AB":
+        create_vacancy(client, region.corporation, complex_ref=complex_ref)
+    create_vacancy(client, region.other_corporation, complex_ref="C")
+    for corporation, own_dwellings in ((region.corporation, 2), (region.other_corporation, 1)):
+        document = agenda(client, corporation, region.table_id)
+        counts = [e["feasible_count"] for e in document["candidates_by_vacancy"]]
+        assert counts == [6] * own_dwellings
+        # The other dwellings hold 6 or 12 pairs: neither is 1 to 4, so the total is shown.
+        assert document["summary"]["feasible_pairs"] == 18
+        assert document["summary"]["ready_cases"] == 6
+
+
+def test_a_dwelling_with_few_fitting_cases_shows_no_count_to_its_corporation(client, region):
+    cases_of(client, region.care_provider, region.table_id, 2)
+    create_vacancy(client, region.corporation)
+    document = agenda(client, region.corporation, region.table_id)
+    [entry] = document["candidates_by_vacancy"]
+    assert entry["feasible_count"] is None
+    # Nor can it be taken from the total: the total is hidden with it.
+    assert document["summary"]["feasible_pairs"] is None
+
+
+def test_a_care_provider_gets_no_table_total_through_why_not_or_an_alternative(client, region):
+    """`housed` and `housed_if_given` are counts over every case at the table (the summary's
+    people housed, give or take one): a care provider would read the suppressed total there."""
+    longer = cases_of(client, region.other_care_provider, region.table_id, 1)[0]
+    shorter = create_case(client, region.care_provider, region.table_id, ready_since=iso(-30))
+    home = create_vacancy(client, region.corporation)
+    whole = why_not(client, region.chair, region.table_id, shorter["id"], home["id"]).json()
+    assert (whole["trade_off"]["housed"], whole["trade_off"]["housed_if_given"]) == (1, 1)
+    answer = why_not(client, region.care_provider, region.table_id, shorter["id"], home["id"])
+    trade = answer.json()["trade_off"]
+    assert trade["code"] == whole["trade_off"]["code"]
+    assert (trade["housed"], trade["housed_if_given"]) == (None, None)
+    document = agenda(client, region.care_provider, region.table_id)
+    assert [u["housed_if_given"] for u in document["left_unhoused"]] == [None]
+    assert document["summary"]["people_housed"] is None
+    assert longer["id"] not in str(document)

@@ -1,0 +1,42 @@
+"""The pages and exports print a corporation's agenda view: no score, case date or waiting time
+of any case, and suppressed counts as "afgeschermd" (issue 10 item 6)."""
+
+import csv
+import io
+
+import pytest
+
+from tests.web.conftest import make_person, signed_in
+from tests.web.test_limits_pages import pdf_text
+
+CASE_COLUMNS = ("Score", "Opbouw van de score", "Klaar sinds", "Dagen wachtend", "Voorgegaan")
+
+
+@pytest.mark.parametrize("corporation", ["corporation", "other_corporation"])
+def test_a_corporations_csv_has_no_case_detail_column(app, client, region, published, corporation):
+    browser = signed_in(app, make_person(client, getattr(region, corporation)))
+    response = browser.get(f"/vergaderingen/{published.meeting_id}/agenda.csv")
+    assert response.status_code == 200
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig")), delimiter=";"))
+    cells = {cell for row in rows for cell in row}
+    assert not cells & set(CASE_COLUMNS)
+    proposals = [r for r in rows if r and r[0] == "voorstellen"]
+    own = corporation == "corporation"  # the published proposal is in its dwelling
+    assert [(r[1], r[2]) for r in proposals] == (
+        [(published.case_id, published.vacancy_id)] if own else []
+    )
+
+
+def test_a_corporations_pdf_and_proposal_page_show_no_score(app, client, region, published, chair):
+    whole = signed_in(app, chair).get(f"/vergaderingen/{published.meeting_id}/agenda.pdf")
+    assert b"(Score)" in pdf_text(whole.content)  # what the table view prints
+    browser = signed_in(app, make_person(client, region.corporation))
+    pdf = browser.get(f"/vergaderingen/{published.meeting_id}/agenda.pdf")
+    assert pdf.status_code == 200
+    text = pdf_text(pdf.content)
+    assert b"(Score)" not in text and b"Dagen wachtend" not in text
+    # One case at the table: the count of cases ready is suppressed.
+    assert b"afgeschermd" in text
+    page = browser.get(f"/voorstellen/{published.proposal_id}")
+    assert page.status_code == 200
+    assert "<dt>Score</dt>" not in page.text

@@ -219,7 +219,7 @@ def full_document(
         "generated_at": utcnow().isoformat().replace("+00:00", "Z"),
         "view": AgendaView.table.value,
         "policy": inputs.policy.model_dump(mode="json"),
-        "limits": limits_public(inputs.limits).model_dump(mode="json"),
+        "limits": limits_public(inputs.limits, aow_year=inputs.on.year).model_dump(mode="json"),
         "limits_fallback": _fallback_json(inputs.on, inputs.limits.year),
         "summary": {
             "ready_cases": stats.cases,

@@ -7,6 +7,7 @@ date before the earliest known year is refused (422 `no_limits_for_year`).
 """
 
 import logging
+import time
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -29,6 +30,21 @@ from app.problems import Unprocessable
 
 log = logging.getLogger(__name__)
 
+# Every agenda and why-not of a year without limits falls back; one warning per hour per
+# (meeting year, fallback year) and process tells the operator without flooding the log (a
+# sweep of why-not answers wrote 1,507 identical lines). Only the log depends on this state.
+FALLBACK_WARNING_EVERY_SECONDS = 3600.0
+_fallback_warned: dict[tuple[int, int], float] = {}
+
+
+def _first_in_a_while(years: tuple[int, int]) -> bool:
+    now = time.monotonic()
+    last = _fallback_warned.get(years)
+    if last is not None and now - last < FALLBACK_WARNING_EVERY_SECONDS:
+        return False
+    _fallback_warned[years] = now
+    return True
+
 
 def list_limits(session: Session) -> list[YearLimits]:
     return list(session.exec(select(YearLimits).order_by(col(YearLimits.year))))
@@ -38,9 +54,12 @@ def get_limits(session: Session, year: int) -> YearLimits | None:
     return session.get(YearLimits, year)
 
 
-def limits_public(row: YearLimits) -> YearLimitsPublic:
-    """The API's view of a year: both names of the DAEB rent limit, and the year's AOW age."""
-    aow = aow_age_in_year(row.year)
+def limits_public(row: YearLimits, aow_year: int | None = None) -> YearLimitsPublic:
+    """The API's view of a year: both names of the DAEB rent limit, and the AOW age of those who
+    reach it in `aow_year` (default the row's year). An agenda passes its meeting's year: when
+    it falls back to an earlier year's limits, the AOW age still follows the cohort table for
+    the meeting's year, as the rules do."""
+    aow = aow_age_in_year(row.year if aow_year is None else aow_year)
     return YearLimitsPublic.model_validate(
         {
             "year": row.year,
@@ -158,7 +177,7 @@ def limits_for(session: Session, on: date) -> YearLimits:
             "no_limits_for_year",
             "query",
         )
-    if row.year != on.year:
+    if row.year != on.year and _first_in_a_while((on.year, row.year)):
         log.warning(
             "no legal limits for %s: an agenda for %s uses those of %s; add %s with "
             "PUT /v1/limits/%s",

@@ -9,6 +9,7 @@ import logging
 import uuid
 from datetime import date
 
+from app.limits import service as limits_service
 from tests.api.helpers import assert_problem
 from tests.api.test_limits import NEW_YEAR_FIGURES, limits_list
 from tests.clock import TODAY, iso
@@ -72,11 +73,23 @@ def test_every_view_of_the_agenda_says_it_falls_back(client, region):
         assert document["limits_fallback"]["meeting_year"] == day.year, org.kind
 
 
-def test_a_fallback_agenda_is_logged_as_a_warning(client, region, caplog):
+def test_a_fallback_agenda_is_logged_as_a_warning_once_a_while_not_per_request(
+    client, region, caplog, monkeypatch
+):
+    monkeypatch.setattr(limits_service, "_fallback_warned", {})  # this process warned before
     day = first_day_without_limits(client, region.chair)
     with caplog.at_level(logging.WARNING, logger="app.limits.service"):
-        get_agenda(client, region.chair, region.table_id, day)
-    assert any(f"no legal limits for {day.year}" in r.getMessage() for r in caplog.records)
+        for _ in range(3):
+            get_agenda(client, region.chair, region.table_id, day)
+    warnings = [r for r in caplog.records if f"no legal limits for {day.year}" in r.getMessage()]
+    assert len(warnings) == 1
+
+
+def test_an_agenda_shows_the_aow_age_of_its_own_year_whatever_limits_it_uses(client, region):
+    """Whoever reaches the AOW age in 2028 does so at 67 years and 3 months (the published
+    cohort table; the rules use it too), also while 2028 falls back to an earlier year's limits."""
+    document = get_agenda(client, region.chair, region.table_id, date(2028, 3, 1)).json()
+    assert document["limits"]["aow_age"] == {"years": 67, "months": 3}
 
 
 def test_a_date_before_the_earliest_limits_is_a_clear_422(client, region):

@@ -16,6 +16,7 @@ from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 import time_machine
@@ -269,6 +270,20 @@ def live_app(databases: DatabaseFactory, settings: Settings) -> FastAPI:
 def client(app) -> Iterator[TestClient]:  # type: ignore[no-untyped-def]
     with TestClient(app, raise_server_exceptions=False) as test_client:
         yield test_client
+
+
+def writable_limits(figures: dict[str, Any]) -> dict[str, Any]:
+    """A `GET /v1/limits/{year}` answer as a PUT body for another year: only the fields a PUT
+    takes, without the deprecated ones (`pension_age` must match the AOW table of the year it
+    is put for; `liberalisation_limit` is the DAEB rent limit's old name)."""
+    from app.limits.models import YearLimitsFields
+
+    deprecated = {"pension_age", "liberalisation_limit"}
+    return {
+        k: v
+        for k, v in figures.items()
+        if k in YearLimitsFields.model_fields and k not in deprecated
+    }
 
 
 # --- small factories -----------------------------------------------------------------------

@@ -6,16 +6,14 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 from tests.clock import day, iso
-from tests.conftest import OPERATOR, Org, Region, create_case, create_vacancy
+from tests.conftest import OPERATOR, Org, Region, create_case, create_vacancy, writable_limits
 
 
 def limits_for(client: TestClient, first: int, last: int) -> None:
     """Legal limits for every year from day `first` to day `last`: where a year has none, the
     2026 figures (these tests are about the table's memory, not about a year's limits)."""
     figures = client.get("/v1/limits/2026", headers=OPERATOR).json()
-    body = {
-        k: v for k, v in figures.items() if k not in ("year", "updated_at", "aow_age", "origin")
-    }
+    body = writable_limits(figures)
     for year in range(day(first).year, day(last).year + 1):
         if client.get(f"/v1/limits/{year}", headers=OPERATOR).status_code == 404:
             response = client.put(f"/v1/limits/{year}", json=body, headers=OPERATOR)

@@ -8,7 +8,7 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 from tests.clock import TODAY, iso
-from tests.conftest import OPERATOR, Org, Region, create_case, create_vacancy
+from tests.conftest import OPERATOR, Org, Region, create_case, create_vacancy, writable_limits
 
 HISTORY_DAYS = 450  # how far back the monitor tests write history
 
@@ -20,7 +20,7 @@ def ensure_limits(client: TestClient) -> None:
     first = TODAY - timedelta(days=HISTORY_DAYS)
     known = client.get("/v1/limits", headers=OPERATOR).json()["items"]
     latest = max(known, key=lambda y: y["year"])
-    body = {k: v for k, v in latest.items() if k not in ("year", "updated_at")}
+    body = writable_limits(latest)
     have = {y["year"] for y in known}
     for year in range(first.year, TODAY.year + 1):
         if year not in have:

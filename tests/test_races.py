@@ -622,7 +622,7 @@ def test_a_re_push_racing_a_decline_leaves_no_dwelling_proposed_without_a_propos
         pusher = threading.Thread(target=push)
         pusher.start()
         if world.engine.dialect.name == "postgresql":
-            _wait_until_a_session_waits_for_a_lock(world.engine)
+            _wait_until_a_session_waits_for_a_lock(world.engine, pusher)
         decider.commit()
     pusher.join(timeout=120)
 
@@ -633,15 +633,16 @@ def test_a_re_push_racing_a_decline_leaves_no_dwelling_proposed_without_a_propos
     assert (vacancy.rooms, vacancy.status) == (3, VacancyStatus.available)  # pushed: on offer
 
 
-def _wait_until_a_session_waits_for_a_lock(engine: Engine) -> None:
-    """PostgreSQL: until another backend of this database waits on a row lock."""
+def _wait_until_a_session_waits_for_a_lock(engine: Engine, writer: threading.Thread) -> None:
+    """PostgreSQL: until another backend of this database waits on a row lock, or `writer` has
+    ended without waiting (then the test's assertions on its outcome say what it did)."""
     waiting = text(
         "SELECT count(*) FROM pg_stat_activity "
         "WHERE datname = current_database() AND wait_event_type = 'Lock'"
     )
     with engine.connect() as connection:
         for _ in range(6000):
-            if connection.execute(waiting).scalar_one():
+            if connection.execute(waiting).scalar_one() or not writer.is_alive():
                 return
             threading.Event().wait(0.01)
     raise AssertionError("the push never waited for the decision's lock")

@@ -198,21 +198,10 @@ def databases(
     factory.drop_all()
 
 
-def migrate_for_the_clock(url: str) -> None:
-    """Migrate the database at `url` for a suite on any clock.
-
-    The migration loads the real limits the package ships (app/data/limits.json). A suite clock
-    set later (CI runs it on 2027-01-04 and 2031-03-01) asks agendas for years without limits of
-    their own; those use the latest earlier year's and say so (`limits_fallback`), as they do in
-    production, so no test data is added here.
-    """
-    upgrade_to_head(url)
-
-
 @pytest.fixture(scope="session")
 def engine(databases: DatabaseFactory) -> Iterator[Engine]:
     url = databases.new_url()
-    migrate_for_the_clock(url)
+    upgrade_to_head(url)  # a later clock's years fall back to the latest shipped limits
     engine = build_engine(url)
     yield engine
     engine.dispose()
@@ -262,7 +251,7 @@ def live_app(databases: DatabaseFactory, settings: Settings) -> FastAPI:
     which several requests really run at once; it disposes of its engine when its TestClient
     shuts it down."""
     url = databases.new_url()
-    migrate_for_the_clock(url)
+    upgrade_to_head(url)
     return create_app(settings.model_copy(update={"database_url": url}))
 
 

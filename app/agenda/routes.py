@@ -19,8 +19,7 @@ from app.timeutil import today
 
 router = APIRouter(prefix="/v1/tables", tags=["agenda"])
 JSON = "application/json"
-MeetingDate = Annotated[Date | None, Query(description="Meeting date (YYYY-MM-DD); default today.")]
-PartyDate = Annotated[
+MeetingDate = Annotated[
     Date | None,
     Query(
         description=(
@@ -43,7 +42,7 @@ def get_agenda(
     context: AccessContextDep,
     session: SessionDep,
     settings: SettingsDep,
-    date: PartyDate = None,
+    date: MeetingDate = None,
     candidates: Annotated[int, Query(ge=1, le=50, description="Candidates per case/vacancy.")] = 5,
 ) -> Response:
     """The ranked agenda for a meeting date: proposals, candidates, bottlenecks, waiting cases.
@@ -76,8 +75,10 @@ def get_why_not(
     settings: SettingsDep,
     date: MeetingDate = None,
 ) -> WhyNot:
-    """Every hard rule a case fails for a dwelling, with the figures that decided it."""
+    """Every hard rule a case fails for a dwelling, with the figures that decided it, on the
+    same dates the caller may see the agenda of (`app.agenda.dates`)."""
     table = get_table(session, context.principal, table_id)
+    on = agenda_date(session, service.view_for(context, table), table, date, today())
     return WhyNot.model_validate(
         service.why_not(
             session,
@@ -85,7 +86,7 @@ def get_why_not(
             table,
             case_id,
             vacancy_id,
-            date or today(),
+            on,
             settings.solver_time_budget_seconds,
         )
     )

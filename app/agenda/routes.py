@@ -7,6 +7,7 @@ from fastapi import APIRouter, Query, Response
 
 from app.access_log.deps import AccessContextDep
 from app.agenda import service
+from app.agenda import why_not as why_not_service
 from app.agenda.models import AGENDA, Agenda, WhyNot
 from app.db import SessionDep, SettingsDep
 from app.problems import problem_responses
@@ -67,7 +68,7 @@ def get_why_not(
     """Every hard rule a case fails for a dwelling, with the figures that decided it."""
     table = get_table(session, context.principal, table_id)
     return WhyNot.model_validate(
-        service.why_not(
+        why_not_service.why_not(
             session,
             context,
             table,

@@ -14,7 +14,8 @@ from fastapi.responses import HTMLResponse
 from starlette.responses import Response
 
 from app.actions.models import ActionKind
-from app.agenda import service as agenda_service
+from app.agenda import views as agenda_views
+from app.agenda import why_not as why_not_service
 from app.agenda.models import AgendaView
 from app.db import SessionDep
 from app.meetings import service as meetings_service
@@ -163,7 +164,7 @@ def why_not_page(
     limit_person(session, web.settings, web.person.id, EndpointClass.why_not)
     context = web.access()
     meeting, table = meetings_service.get_meeting(session, context, meeting_id)
-    answer = agenda_service.why_not(
+    answer = why_not_service.why_not(
         session,
         context,
         table,
@@ -188,8 +189,8 @@ def _vacancy_summary(meeting, table, web: Web, vacancy_id: str) -> dict[str, Any
     """The dwelling's summary as the frozen agenda shows it to this organisation, if at all."""
     if meeting.snapshot is None:
         return None
-    view = agenda_service.view_for(web.access(), table)
-    document = agenda_service.restrict(
+    view = agenda_views.view_for(web.access(), table)
+    document = agenda_views.restrict(
         meeting.snapshot["document"], view, web.organisation.id, meeting.snapshot["owners"]
     )
     return next((v for v in document["vacancies"] if v["id"] == vacancy_id), None)

@@ -65,3 +65,32 @@ def test_no_module_imports_itself_back_through_others():
 
 def test_a_cycle_is_found():
     assert _cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+
+
+MAX_LINES = 400
+SIZE_MARKER = "# Size:"
+
+
+def oversized(root: Path) -> list[str]:
+    """Modules over MAX_LINES lines without a line starting `# Size:` (why the module stays
+    whole) among their first 10 lines."""
+    found = []
+    for path in sorted(root.rglob("*.py")):
+        lines = path.read_text(encoding="utf-8").splitlines()
+        if len(lines) > MAX_LINES and not any(line.startswith(SIZE_MARKER) for line in lines[:10]):
+            found.append(f"{path.relative_to(root.parent)}: {len(lines)} lines")
+    return found
+
+
+def test_no_module_in_app_outgrows_400_lines_without_its_reason_at_the_top():
+    assert oversized(ROOT / "app") == []
+
+
+def test_an_oversized_module_without_a_reason_is_found(tmp_path):
+    package = tmp_path / "app"
+    package.mkdir()
+    body = '"""A module."""\n' + "x = 1\n" * MAX_LINES
+    (package / "grown.py").write_text(body)
+    (package / "explained.py").write_text(f"{SIZE_MARKER} one algorithm, one reading.\n" + body)
+    (package / "small.py").write_text('"""A module."""\n')
+    assert oversized(package) == [f"app/grown.py: {MAX_LINES + 1} lines"]

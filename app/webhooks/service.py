@@ -1,3 +1,5 @@
+# Size: not yet split (issue 11): the worker's half (`--- the outbox, as the worker sees it`)
+# is a natural module of its own, `app/webhooks/outbox.py`.
 """Webhook endpoints, `emit` (the durable outbox) and the queries the delivery worker runs.
 
 `emit` writes the event and its deliveries in the caller's transaction, so an event exists if and

@@ -14,7 +14,7 @@ from app.problems import problem_responses
 from app.rate_limits.deps import limited
 from app.rate_limits.service import EndpointClass
 from app.schemas import Date
-from app.tables.service import get_table
+from app.tables.deps import TableDep
 from app.timeutil import today
 
 router = APIRouter(prefix="/v1/tables", tags=["agenda"])
@@ -29,7 +29,7 @@ MeetingDate = Annotated[Date | None, Query(description="Meeting date (YYYY-MM-DD
     dependencies=limited(EndpointClass.agenda),
 )
 def get_agenda(
-    table_id: uuid.UUID,
+    table: TableDep,
     context: AccessContextDep,
     session: SessionDep,
     settings: SettingsDep,
@@ -41,7 +41,6 @@ def get_agenda(
     Chair and municipality members see everything; a care provider only its own cases; a
     corporation only its own dwellings, without case details.
     """
-    table = get_table(session, context.principal, table_id)
     on = date or today()
     budget = settings.solver_time_budget_seconds
     document = service.agenda(session, context, table, on, candidates, budget)
@@ -57,7 +56,7 @@ def get_agenda(
     dependencies=limited(EndpointClass.why_not),
 )
 def get_why_not(
-    table_id: uuid.UUID,
+    table: TableDep,
     case_id: uuid.UUID,
     vacancy_id: uuid.UUID,
     context: AccessContextDep,
@@ -66,7 +65,6 @@ def get_why_not(
     date: MeetingDate = None,
 ) -> WhyNot:
     """Every hard rule a case fails for a dwelling, with the figures that decided it."""
-    table = get_table(session, context.principal, table_id)
     return WhyNot.model_validate(
         why_not_service.why_not(
             session,

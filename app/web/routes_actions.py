@@ -11,9 +11,9 @@ from starlette.responses import Response
 from app.actions import service as actions_service
 from app.actions.models import ActionCreate, ActionUpdate
 from app.db import SessionDep
-from app.tables import service as tables_service
 from app.web.actions import may_update_action
 from app.web.core import FormDep, PageForbidden, Web, WebDep, WebRoute, field, redirect, safe_next
+from app.web.deps import PageActionDep, PageTableDep
 from app.web.forms import Refusal, attempt, validation_message
 from app.web.routes_meetings import _agenda_page
 from app.web.routes_tables import _table_page
@@ -23,9 +23,8 @@ router = APIRouter(route_class=WebRoute, include_in_schema=False)
 
 @router.post("/tafels/{table_id}/acties")
 def create_action(
-    request: Request, table_id: uuid.UUID, session: SessionDep, web: WebDep, form: FormDep
+    request: Request, session: SessionDep, web: WebDep, form: FormDep, table: PageTableDep
 ) -> Response:
-    table = tables_service.get_table(session, web.principal, table_id)
     web.require_chair(table.chair_organisation_id)
     back = safe_next(field(form, "terug", 500), f"/tafels/{table.id}")
     body: dict[str, Any] = {
@@ -71,10 +70,10 @@ def _back_with_error(
 
 @router.post("/acties/{action_id}")
 def update_action(
-    request: Request, action_id: uuid.UUID, session: SessionDep, web: WebDep, form: FormDep
+    request: Request, session: SessionDep, web: WebDep, form: FormDep, found: PageActionDep
 ) -> Response:
     context = web.access()
-    action, table = actions_service.get_action(session, context, action_id)
+    action, table = found
     web.require_writer()
     if not may_update_action(web, table, action):
         if action.owner_organisation_id == web.organisation.id:

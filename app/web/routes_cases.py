@@ -1,16 +1,13 @@
 """The page of a case's timeline."""
 
-import uuid
-
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
-from app.access_log.models import AccessAction
-from app.cases import service as cases_service
 from app.cases.models import case_public_dict
 from app.db import SessionDep
 from app.timeline.service import case_timeline
 from app.web.core import WebDep, WebRoute, case_code, render
+from app.web.deps import PageCaseTimelineDep
 from app.web.forms import organisation_names
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
@@ -18,9 +15,8 @@ router = APIRouter(route_class=WebRoute, include_in_schema=False)
 
 @router.get("/dossiers/{case_id}")
 def case_page(
-    request: Request, case_id: uuid.UUID, session: SessionDep, web: WebDep
+    request: Request, session: SessionDep, web: WebDep, case: PageCaseTimelineDep
 ) -> HTMLResponse:
-    case = cases_service.get_case(session, web.access(), case_id, AccessAction.timeline)
     public = case_public_dict(case)
     return render(
         request,

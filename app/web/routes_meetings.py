@@ -25,6 +25,7 @@ from app.rate_limits.service import EndpointClass
 from app.web import agenda as agenda_page
 from app.web.actions import _action_row
 from app.web.core import FormDep, Web, WebDep, WebRoute, dutch_date, field, redirect, render
+from app.web.deps import PageMeetingDep
 from app.web.export import agenda_csv, agenda_pdf
 from app.web.forms import _if_match, problem_message
 
@@ -102,10 +103,11 @@ def meeting_page(
 
 @router.post("/vergaderingen/{meeting_id}/publiceren")
 def publish_meeting(
-    request: Request, meeting_id: uuid.UUID, session: SessionDep, web: WebDep, form: FormDep
+    request: Request, session: SessionDep, web: WebDep, form: FormDep, found: PageMeetingDep
 ) -> Response:
     context = web.access()
-    meeting, table = meetings_service.get_meeting(session, context, meeting_id)
+    meeting, table = found
+    meeting_id = meeting.id
     web.require_chair(table.chair_organisation_id)
     limit_person(session, web.settings, web.person.id, EndpointClass.publish)
     version = field(form, "versie", 10)

@@ -17,6 +17,7 @@ from app.timeutil import today
 from app.vacancies.models import LeaseForm
 from app.web import labels
 from app.web.core import FormDep, Web, WebDep, WebRoute, case_code, field, redirect, render
+from app.web.deps import PageProposalDep
 from app.web.forms import Refusal, _if_match, attempt, organisation_names, validation_message
 from app.web.routes_meetings import _vacancy_summary
 
@@ -82,10 +83,11 @@ def proposal_page(
 
 @router.post("/voorstellen/{proposal_id}/besluit")
 def record_decision(
-    request: Request, proposal_id: uuid.UUID, session: SessionDep, web: WebDep, form: FormDep
+    request: Request, session: SessionDep, web: WebDep, form: FormDep, found: PageProposalDep
 ) -> Response:
     context = web.access()
-    proposal, table, role = proposals_service.get_proposal(session, context, proposal_id)
+    proposal, table, role = found
+    proposal_id = proposal.id
     web.require_writer()
     if role == "chair":
         web.require_chair(table.chair_organisation_id)

@@ -18,6 +18,7 @@ from app.tables import service as tables_service
 from app.timeutil import today
 from app.web.actions import _action_row
 from app.web.core import FormDep, Web, WebDep, WebRoute, field, redirect, render
+from app.web.deps import PageTableDep
 from app.web.forms import MAX_ROWS, Refusal, attempt
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
@@ -89,9 +90,9 @@ def table_page(
 
 @router.post("/tafels/{table_id}/vergaderingen")
 def schedule_meeting(
-    request: Request, table_id: uuid.UUID, session: SessionDep, web: WebDep, form: FormDep
+    request: Request, session: SessionDep, web: WebDep, form: FormDep, table: PageTableDep
 ) -> Response:
-    table = tables_service.get_table(session, web.principal, table_id)
+    table_id = table.id
     web.require_chair(table.chair_organisation_id)
     try:
         data = MeetingCreate.model_validate({"date": field(form, "datum", 10)})

@@ -5,6 +5,7 @@ import no FastAPI, routes or pages; models import no services; routes and pages 
 through services; no two modules of a package import each other.
 """
 
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -94,3 +95,37 @@ def test_an_oversized_module_without_a_reason_is_found(tmp_path):
     (package / "explained.py").write_text(f"{SIZE_MARKER} one algorithm, one reading.\n" + body)
     (package / "small.py").write_text('"""A module."""\n')
     assert oversized(package) == [f"app/grown.py: {MAX_LINES + 1} lines"]
+
+
+# A route reads the object its path names through a validating dependency (`app.*.deps`,
+# `app.web.deps`), never by calling the service's getter itself. The few that still do, and why:
+LOADS = re.compile(
+    r"(?<!def )\b(?:get_table|get_meeting|get_case|get_proposal|get_action|get_vacancy)\("
+)
+LOADED_BY_HAND = {
+    # The replay of a creation reads the case it created (an id from the idempotency record).
+    "app/cases/routes.py": 1,
+    # A dependency's `{table_id}` would follow `{year}` among the contract's path parameters.
+    "app/monitor/routes.py": 2,
+    # A decision's idempotent replay is answered before the proposal is read (and rereads it).
+    "app/proposals/routes.py": 2,
+    # An upsert reads back the dwelling it wrote.
+    "app/vacancies/routes.py": 1,
+    # The agenda pages, their PDF, CSV and why-not, and the monitor page count the person's
+    # rate limit before they read anything.
+    "app/web/agenda.py": 1,
+    "app/web/routes_meetings.py": 1,
+    "app/web/routes_monitor.py": 1,
+    # A page re-rendered with a refused write's message reads its object again by id; the
+    # proposal page also reads the proposal's meeting.
+    "app/web/routes_proposals.py": 2,
+    "app/web/routes_tables.py": 1,
+}
+
+
+def test_routes_read_their_path_objects_through_the_validating_dependencies():
+    found = {}
+    for path in sorted([*ROOT.glob("app/*/routes.py"), *ROOT.glob("app/web/*.py")]):
+        if path.name != "deps.py" and (count := len(LOADS.findall(path.read_text()))):
+            found[str(path.relative_to(ROOT))] = count
+    assert found == LOADED_BY_HAND

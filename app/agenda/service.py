@@ -16,6 +16,7 @@ from app import matching
 from app.access_log import service as access_log
 from app.access_log.models import AccessAction
 from app.access_log.service import AccessContext
+from app.agenda import open_proposals
 from app.agenda.engine_inputs import case_profile, dwelling, engine_policy
 from app.agenda.models import AgendaView
 from app.cases.models import Case, CaseStatus
@@ -157,7 +158,13 @@ def upgrade_frozen(document: dict[str, Any]) -> dict[str, Any]:
     fallback = document.get("limits_fallback")
     if "limits_fallback" not in document:
         fallback = _fallback_json(date.fromisoformat(document["date"]), limits["year"])
-    return {**document, "limits": limits, "limits_fallback": fallback}
+    # Agendas frozen before open proposals came back had no such section.
+    return {
+        **document,
+        "limits": limits,
+        "limits_fallback": fallback,
+        "open_proposals": document.get("open_proposals", []),
+    }
 
 
 def _optimality(optimality: matching.Optimality, time_budget: float) -> dict[str, Any] | None:
@@ -423,6 +430,7 @@ def _care_provider_part(document: dict[str, Any], me: str, owners: Owners) -> di
             for a in document["open_actions"]
             if a["owner_organisation_id"] == me or (a["case_id"] and own_case(a["case_id"]))
         ],
+        "open_proposals": open_proposals.for_care_provider(document.get("open_proposals", []), me),
     }
 
 
@@ -458,6 +466,7 @@ def _corporation_part(document: dict[str, Any], me: str, owners: Owners) -> dict
             for a in document["open_actions"]
             if a["owner_organisation_id"] == me
         ],
+        "open_proposals": open_proposals.for_corporation(document.get("open_proposals", []), me),
     }
 
 
@@ -603,6 +612,7 @@ def cases_shown(document: dict[str, Any]) -> set[str]:
         shown |= {str(c["case_id"]) for c in entry["displaced"] if c["case_id"]}
     shown |= {str(w["case_id"]) for w in document.get("longest_waiting", [])}
     shown |= {str(a["case_id"]) for a in document["open_actions"] if a.get("case_id")}
+    shown |= {p["case_id"] for p in document.get("open_proposals", [])}
     # A frozen agenda's changes name cases edited or become ready since, with their status.
     shown |= {c["id"] for c in document.get("changes", []) if c["subject"] == "case"}
     return shown
@@ -676,6 +686,15 @@ def compute(
     return document, owners_of(loaded.inputs), loaded.inputs
 
 
+def with_open_proposals(
+    session: Session, table: OutflowTable, document: dict[str, Any], on: date
+) -> None:
+    """Add the open proposals of the meetings before `on` to a (table-view) document, and send
+    `proposal.stalled` for any newly stalled (`app.agenda.open_proposals`)."""
+    document["open_proposals"] = open_proposals.open_proposals(session, table, before=on)
+    open_proposals.record_stalls(session, table)
+
+
 def agenda(
     session: Session,
     context: AccessContext,
@@ -688,6 +707,7 @@ def agenda(
     `time_budget` is the solver's budget in seconds (see `run_engine`)."""
     view = view_for(context, table)
     document, owners, _ = compute(session, table, on, top_k, time_budget)
+    with_open_proposals(session, table, document, on)
     restricted = restrict(document, view, context.principal.require_organisation(), owners)
     log_cases_shown(session, context, restricted, table.id)
     return restricted

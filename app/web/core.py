@@ -206,6 +206,7 @@ NOTICES = {
     "gepubliceerd": "De agenda is gepubliceerd en bevroren.",
     "besluit": "Het besluit is vastgelegd.",
     "actie": "De actie is uitgezet.",
+    "besluitenlijst_definitief": "De besluitenlijst is definitief vastgesteld.",
     "actie_bijgewerkt": "De actie is bijgewerkt.",
     "wachtwoord": "Uw wachtwoord is gewijzigd; uw andere sessies zijn beëindigd.",
     "persoon_bijgewerkt": "De gegevens van de persoon zijn bijgewerkt.",

@@ -72,7 +72,7 @@ def test_open_proposals_of_an_earlier_meeting_come_back_on_the_next_agenda(clien
 
 
 def test_a_proposal_past_its_status_limit_is_flagged_stalled(client, region):
-    _, next_week, proposals = two_open_proposals(client, region)
+    _, next_week, _ = two_open_proposals(client, region)
     with time_machine.travel(START + timedelta(days=8), tick=True):
         entries = agenda(client, region.chair, next_week)["open_proposals"]
     assert {e["days_in_status"] for e in entries} == {8}

@@ -106,10 +106,15 @@ def load(session: Session, web: Web, meeting_id: uuid.UUID) -> AgendaData:
 
 
 def components_text(components: list[dict[str, Any]] | None) -> str:
+    """The score's non-zero parts ("geen punten" when all are zero): the short form the agenda
+    prints; the full breakdown is on the page (`<details>`) and the proposal's page."""
     if not components:
         return ""
+    scoring = [c for c in components if c["points"]]
+    if not scoring:
+        return "geen punten"
     return "; ".join(
-        f"{labels.label('component', c['name'])} {number(c['points'], 2)}" for c in components
+        f"{labels.label('component', c['name'])} {number(c['points'], 2)}" for c in scoring
     )
 
 

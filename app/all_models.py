@@ -9,7 +9,7 @@ from app.meetings.models import Meeting
 from app.monitor.models import ContingentAgreement
 from app.organisations.models import ApiKey, Organisation
 from app.people.models import Person, PersonSession, SignInThrottle
-from app.proposals.models import Proposal, ProposalDecision
+from app.proposals.models import Proposal, ProposalDecision, ProposalStallAlert
 from app.rate_limits.models import RateBucket
 from app.tables.models import OutflowTable, TableMember, TableMunicipality
 from app.vacancies.models import Vacancy
@@ -30,6 +30,7 @@ __all__ = [
     "PersonSession",
     "Proposal",
     "ProposalDecision",
+    "ProposalStallAlert",
     "RateBucket",
     "SignInThrottle",
     "TableMember",

@@ -20,6 +20,7 @@ from app.cases.retention import RetentionJob
 from app.cases.routes import router as cases_router
 from app.db import build_engine
 from app.limits.routes import router as limits_router
+from app.meetings.minutes_routes import router as minutes_router
 from app.meetings.routes import router as meetings_router
 from app.migrate import upgrade_to_head
 from app.monitor.routes import router as monitor_router
@@ -207,6 +208,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         limits_router,
         agenda_router,
         meetings_router,
+        minutes_router,
         proposals_router,
         actions_router,
         monitor_router,

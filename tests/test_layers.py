@@ -120,6 +120,8 @@ LOADED_BY_HAND = {
     # proposal page also reads the proposal's meeting.
     "app/web/routes_proposals.py": 2,
     "app/web/routes_tables.py": 1,
+    # The minutes page's loader serves its GET and its re-render after a refused finalisation.
+    "app/web/minutes.py": 1,
 }
 
 

@@ -31,7 +31,13 @@ def upgrade_frozen(document: dict[str, Any]) -> dict[str, Any]:
     fallback = document.get("limits_fallback")
     if "limits_fallback" not in document:
         fallback = _fallback_json(date.fromisoformat(document["date"]), limits["year"])
-    return {**document, "limits": limits, "limits_fallback": fallback}
+    # Agendas frozen before open proposals came back had no such section.
+    return {
+        **document,
+        "limits": limits,
+        "limits_fallback": fallback,
+        "open_proposals": document.get("open_proposals", []),
+    }
 
 
 def _optimality(optimality: matching.Optimality, time_budget: float) -> dict[str, Any] | None:

@@ -289,6 +289,62 @@ class _AgendaHead(BaseModel):
     )
 
 
+class OpenProposalOut(BaseModel):
+    """An open proposal of an earlier meeting of the table (`app.agenda.open_proposals`)."""
+
+    proposal_id: uuid.UUID
+    meeting_id: uuid.UUID
+    meeting_date: date
+    case_id: uuid.UUID
+    vacancy_id: uuid.UUID
+    vacancy_ref: str = Field(description="The corporation's reference of the dwelling.")
+    care_provider_id: uuid.UUID
+    corporation_id: uuid.UUID
+    status: str = Field(
+        description="proposed, nominated, accepted, viewing_planned or tenancy_signed."
+    )
+    since: date = Field(description="The day it entered that status (Europe/Amsterdam).")
+    days_in_status: int = Field(description="Days since `since`, counted on `as_of`.")
+    as_of: date = Field(
+        description="The day the days were counted: today, or for a frozen "
+        "agenda the day it was published."
+    )
+    turn: str = Field(
+        description="Whose move takes it forward: chair, corporation or care_provider."
+    )
+    limit_days: int | None = Field(
+        description="The policy's `stalled_after_days` for the status (null: it never stalls)."
+    )
+    stalled: bool = Field(description="`days_in_status` exceeds `limit_days`.")
+    score: float
+
+
+class CorporationOpenProposalOut(BaseModel):
+    """An open proposal of one of its dwellings from an earlier meeting: no score."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    proposal_id: uuid.UUID
+    meeting_id: uuid.UUID
+    meeting_date: date
+    case_id: uuid.UUID
+    vacancy_id: uuid.UUID
+    vacancy_ref: str
+    status: str
+    since: date
+    days_in_status: int
+    as_of: date
+    turn: str
+    limit_days: int | None
+    stalled: bool
+
+
+OPEN_PROPOSALS_DESCRIPTION = (
+    "Open proposals of the table's earlier meetings, oldest meeting first: their status, days "
+    "in it, whose turn it is and whether it is stalled."
+)
+
+
 class TableAgenda(_AgendaHead):
     """The chair's and municipality members' view: everything."""
 
@@ -307,6 +363,9 @@ class TableAgenda(_AgendaHead):
     vacancies_without_candidates: list[VacancyWithoutCandidatesOut]
     open_actions: list[OpenActionOut] = Field(
         description="Actions still open (and whether overdue) on the agenda's date."
+    )
+    open_proposals: list[OpenProposalOut] = Field(
+        default_factory=list, description=OPEN_PROPOSALS_DESCRIPTION
     )
 
 
@@ -353,6 +412,9 @@ class CareProviderAgenda(_AgendaHead):
     longest_waiting: list[WaitingCaseOut]
     open_actions: list[OpenActionOut] = Field(
         description="Its own actions and those on its own cases."
+    )
+    open_proposals: list[OpenProposalOut] = Field(
+        default_factory=list, description=OPEN_PROPOSALS_DESCRIPTION + " Its own cases only."
     )
 
 
@@ -414,6 +476,10 @@ class CorporationAgenda(_AgendaHead, _Closed):
     )
     vacancies_without_candidates: list[CorporationVacancyWithoutCandidatesOut]
     open_actions: list[CorporationActionOut]
+    open_proposals: list[CorporationOpenProposalOut] = Field(
+        default_factory=list,
+        description=OPEN_PROPOSALS_DESCRIPTION + " Its own dwellings only, without score.",
+    )
 
 
 Agenda = Annotated[

@@ -11,6 +11,7 @@ from typing import Any
 from sqlmodel import Session
 
 from app.access_log.service import AccessContext
+from app.agenda import open_proposals
 from app.agenda.document import compute_loaded
 from app.agenda.inputs import MatchInputs, Owners, load, owners_of
 from app.agenda.views import log_cases_shown, restrict, view_for
@@ -34,6 +35,15 @@ def compute(
     return document, owners_of(loaded.inputs), loaded.inputs
 
 
+def with_open_proposals(
+    session: Session, table: OutflowTable, document: dict[str, Any], on: date
+) -> None:
+    """Add the open proposals of the meetings before `on` to a (table-view) document, and send
+    `proposal.stalled` for any newly stalled (`app.agenda.open_proposals`)."""
+    document["open_proposals"] = open_proposals.open_proposals(session, table, before=on)
+    open_proposals.record_stalls(session, table)
+
+
 def agenda(
     session: Session,
     context: AccessContext,
@@ -46,6 +56,7 @@ def agenda(
     `time_budget` is the solver's budget in seconds (see `app.agenda.inputs.run_engine`)."""
     view = view_for(context, table)
     document, owners, _ = compute(session, table, on, top_k, time_budget)
+    with_open_proposals(session, table, document, on)
     restricted = restrict(document, view, context.principal.require_organisation(), owners)
     log_cases_shown(session, context, restricted, table.id)
     return restricted

@@ -37,6 +37,13 @@ class Meeting(Versioned, SQLModel, table=True):
         default=None, foreign_key="organisations.id"
     )
     snapshot: dict[str, Any] | None = Field(default=None, sa_type=JSON)
+    minutes: dict[str, Any] | None = Field(
+        default=None, sa_type=JSON, description="The minutes as marked final (then frozen)."
+    )
+    minutes_final_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    minutes_final_by_organisation_id: uuid.UUID | None = Field(
+        default=None, foreign_key="organisations.id"
+    )
     version: int = 1
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = updated_at_field()

@@ -11,6 +11,7 @@ from sqlmodel import Session, col, select
 from app.access_log.service import AccessContext
 from app.agenda import document as agenda_document
 from app.agenda import inputs as agenda_inputs
+from app.agenda import open_proposals
 from app.agenda import service as agenda
 from app.agenda import views as agenda_views
 from app.agenda.models import AgendaView
@@ -111,6 +112,7 @@ def publish(
     if context.principal.organisation_id != table.chair_organisation_id:
         raise Forbidden("The chair publishes the agenda.")
     document, loaded = _compute_and_propose(session, context, meeting, table, if_match, time_budget)
+    agenda.with_open_proposals(session, table, document, meeting.date)
     inputs = loaded.inputs
     owners = agenda_inputs.owners_of(inputs)
     case_ids = [r.id for r in inputs.cases]
@@ -217,11 +219,13 @@ def meeting_agenda(
         document, owners, _ = agenda.compute(
             session, table, meeting.date, SNAPSHOT_CANDIDATES, time_budget
         )
+        agenda.with_open_proposals(session, table, document, meeting.date)
         changes: list[dict[str, Any]] = []
     else:
         document = agenda_document.upgrade_frozen(meeting.snapshot["document"])
         owners = meeting.snapshot["owners"]
         changes = _changes(session, meeting, table.id, meeting.date)
+        open_proposals.record_stalls(session, table)
     restricted = agenda_views.restrict(document, view, me, owners)
     restricted["meeting_id"] = str(meeting.id)
     restricted["frozen"] = meeting.snapshot is not None

@@ -54,6 +54,18 @@ DECIDERS: dict[Decision, frozenset[str]] = {
 }
 
 
+# Whose move takes an open proposal forward (the chair may always step in): the chair
+# nominates, the corporation accepts, arranges the viewing and signs the lease, and the care
+# provider reports the move-in of its client.
+TURN: dict[ProposalStatus, str] = {
+    _.proposed: "chair",
+    _.nominated: "corporation",
+    _.accepted: "corporation",
+    _.viewing_planned: "corporation",
+    _.tenancy_signed: "care_provider",
+}
+
+
 def is_open(status: ProposalStatus) -> bool:
     return status in OPEN_PROPOSAL
 

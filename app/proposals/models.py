@@ -136,6 +136,7 @@ class Proposal(Versioned, SQLModel, table=True):
     )
     status_reason: str | None = Field(default=None, max_length=32)
     housed_on: date | None = Field(default=None, index=True)
+    viewing_on: date | None = Field(default=None, description="The planned viewing's day.")
     lease_form: str | None = Field(default=None, max_length=32)
     version: int = 1
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
@@ -171,6 +172,21 @@ class ProposalDecision(SQLModel, table=True):
     at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
+class ProposalStallAlert(SQLModel, table=True):
+    """A proposal that stayed in one status past the table's limit: one row per (proposal,
+    status), so the `proposal.stalled` webhook goes out once per crossing whatever the number
+    of processes that notice it (the primary key, not a lock, decides who sends it)."""
+
+    __tablename__ = "proposal_stall_alerts"
+    __table_args__ = (one_of("status", ProposalStatus),)
+
+    proposal_id: uuid.UUID = Field(foreign_key="proposals.id", primary_key=True)
+    status: ProposalStatus = Field(sa_type=StatusType(ProposalStatus, 32), primary_key=True)
+    days_in_status: int
+    limit_days: int
+    at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
 class DecisionCreate(ApiModel):
     decision: Decision
     reason: DecisionReason | None = PField(
@@ -185,6 +201,11 @@ class DecisionCreate(ApiModel):
         None,
         description="`house` only: `own_lease` or `intermediate_lease`; needed when the case "
         "and the dwelling both allow either.",
+    )
+    viewing_date: Date | None = PField(
+        None,
+        description="`plan_viewing` only, and required there: the day of the viewing (not "
+        "before the day the proposal was made).",
     )
 
 
@@ -228,6 +249,7 @@ class ProposalPublic(BaseModel):
     )
     contingent: bool
     housed_on: date | None
+    viewing_on: date | None = PField(description="The day of the planned viewing.")
     lease_form: LeaseForm | None
     decisions: list[DecisionPublic]
     version: int

@@ -189,6 +189,10 @@ def decide(
             "only for the house decision",
             "field_not_allowed",
         )
+    if decision == Decision.plan_viewing:
+        proposal.viewing_on = _viewing_date(proposal, data)
+    elif data.viewing_date is not None:
+        raise Unprocessable("viewing_date", "only for plan_viewing", "field_not_allowed")
     reasons = REASONS.get(decision)
     reason = data.reason.value if data.reason else None
     if reasons is not None and reason not in reasons:
@@ -235,6 +239,18 @@ def _housing_date(session: Session, proposal: Proposal, data: DecisionCreate) ->
             "effective_date", f"before the meeting of {meeting.date}", "date_before_meeting"
         )
     return moved_in
+
+
+def _viewing_date(proposal: Proposal, data: DecisionCreate) -> date:
+    """The planned viewing's day: required, and not before the proposal was made."""
+    if data.viewing_date is None:
+        raise Unprocessable("viewing_date", "required for plan_viewing", "required")
+    made = proposal.created_at.date()
+    if data.viewing_date < made:
+        raise Unprocessable(
+            "viewing_date", f"before the proposal was made ({made})", "date_before_proposal"
+        )
+    return data.viewing_date
 
 
 def _lease_form(case: Case, vacancy: Vacancy, data: DecisionCreate) -> str:

@@ -55,6 +55,31 @@ def _default_decline_scope() -> dict[str, int]:
 
 
 ScopeDays = Annotated[int, Field(ge=0, le=3650)]
+StallDays = Annotated[int, Field(ge=0, le=3650)]
+
+
+def _default_stalled_after() -> dict[str, int]:
+    """Days an open proposal may stay in a status before the agenda flags it as stalled (the
+    README's table): a week to nominate, two to answer, arrange and hold a viewing, a month
+    from the signed lease to the move-in."""
+    return {
+        "proposed": 7,
+        "nominated": 14,
+        "accepted": 14,
+        "viewing_planned": 14,
+        "tenancy_signed": 30,
+    }
+
+
+def _open_statuses(value: dict[str, int] | None) -> dict[str, int] | None:
+    from app.proposals.models import OPEN_PROPOSAL
+
+    if value is None:
+        return value
+    unknown = sorted(set(value) - {s.value for s in OPEN_PROPOSAL})
+    if unknown:
+        raise ValueError(f"not an open proposal status: {', '.join(unknown)}")
+    return value
 
 
 def _corporation_decline_reasons(value: dict[str, int]) -> dict[str, int]:
@@ -97,6 +122,15 @@ class TablePolicy(ApiModel):
         "declined pair only.",
     )
 
+    stalled_after_days: dict[str, StallDays] = Field(
+        default_factory=_default_stalled_after,
+        description="Per open proposal status: days it may stay in that status before the "
+        "agenda flags it as stalled and `proposal.stalled` is sent (a status not listed never "
+        "stalls).",
+    )
+
+    _stall_statuses = field_validator("stalled_after_days")(_open_statuses)
+
     @field_validator("decline_parking_days")
     @classmethod
     def _known_decline_reasons(cls, value: dict[str, int]) -> dict[str, int]:
@@ -137,6 +171,11 @@ class TablePolicyPatch(ApiModel):
     score_weights: dict[str, Weight] | None = None
     decline_parking_days: dict[str, ParkingDays] | None = None
     corporation_decline_scope_days: dict[str, ScopeDays] | None = None
+    stalled_after_days: dict[str, StallDays] | None = Field(
+        None, description="Merged per status into the current limits."
+    )
+
+    _stall_statuses = field_validator("stalled_after_days")(_open_statuses)
 
     @model_validator(mode="after")
     def _no_nulls(self) -> "TablePolicyPatch":
@@ -151,7 +190,11 @@ def merge_policy(current: dict[str, Any], patch: TablePolicyPatch) -> TablePolic
     merged = dict(current)
     changes = patch.model_dump(exclude_unset=True, mode="json")
     weights = changes.pop("score_weights", None)
+    stalls = changes.pop("stalled_after_days", None)
     merged.update(changes)
     if weights:
         merged["score_weights"] = {**merged.get("score_weights", {}), **weights}
+    if stalls:
+        current_stalls = merged.get("stalled_after_days") or _default_stalled_after()
+        merged["stalled_after_days"] = {**current_stalls, **stalls}
     return validate_merged(TablePolicy, merged, ("policy",))

@@ -11,15 +11,18 @@ from typing import Any
 from sqlmodel import Session
 
 from app.actions import service as actions_service
-from app.actions.models import Action
+from app.actions.models import Action, ActionStatus
 from app.meetings import service as meetings_service
 from app.meetings.models import Meeting, MeetingStatus
 from app.proposals import service as proposals_service
 from app.proposals.models import Proposal
 from app.tables.models import OutflowTable, TablePublic
 from app.tables.service import table_public
+from app.timeutil import today
 from app.web import labels
 from app.web.core import Web, case_code, dutch_date, number, rooms
+from app.web.open_proposals import section as open_proposals_section
+from app.web.sections import Section
 
 MAX_ROWS = 10_000
 
@@ -60,6 +63,20 @@ class AgendaData:
             parts.append("contingent")
         return ", ".join(parts)
 
+    def status_now(self, proposal: dict[str, Any]) -> str:
+        """The proposal's current status in Dutch ('na publicatie' while the agenda is live)."""
+        live = self.proposals.get((str(proposal["case_id"]), str(proposal["vacancy_id"])))
+        return "na publicatie" if live is None else labels.label("proposal_status", live.status)
+
+    def open_actions_now(self) -> list[Action]:
+        """The actions open now that the viewer may see, also those handed out after the
+        agenda was frozen: what the PDF and CSV list (a frozen agenda's own list stops at its
+        publication)."""
+        return sorted(
+            (a for a in self.actions.values() if a.status == ActionStatus.open),
+            key=lambda a: (a.due_date, str(a.id)),
+        )
+
     def name(self, organisation_id: Any) -> str:
         return self.names.get(str(organisation_id), "onbekende organisatie")
 
@@ -91,25 +108,16 @@ def load(session: Session, web: Web, meeting_id: uuid.UUID) -> AgendaData:
 
 
 def components_text(components: list[dict[str, Any]] | None) -> str:
+    """The score's non-zero parts ("geen punten" when all are zero): the short form the agenda
+    prints; the full breakdown is on the page (`<details>`) and the proposal's page."""
     if not components:
         return ""
+    scoring = [c for c in components if c["points"]]
+    if not scoring:
+        return "geen punten"
     return "; ".join(
-        f"{labels.label('component', c['name'])} {number(c['points'], 2)}" for c in components
+        f"{labels.label('component', c['name'])} {number(c['points'], 2)}" for c in scoring
     )
-
-
-@dataclass
-class Section:
-    """A titled table of plain strings: what the PDF prints and the CSV lists."""
-
-    key: str
-    title: str
-    columns: list[str]
-    rows: list[list[str]]
-    ids: list[tuple[str, str]] = field(default_factory=list)
-    """Per row the full case and dwelling id (or ""), for the CSV."""
-    weights: list[float] | None = None
-    """Relative column widths in print (equal when not given)."""
 
 
 SUPPRESSED = "afgeschermd"
@@ -132,11 +140,15 @@ def _proposals_section(data: AgendaData) -> Section:
             ]
             for p in doc["proposals"]
         ]
-        return Section("voorstellen", "Voorstellen", ["Dossier", "Woning"], rows, ids, [1, 4])
+        for row, p in zip(rows, doc["proposals"], strict=True):
+            row.append(data.status_now(p))
+        return Section(
+            "voorstellen", "Voorstellen", ["Dossier", "Woning", "Status nu"], rows, ids, [1, 4, 1]
+        )
     return Section(
         "voorstellen",
         "Voorstellen",
-        ["Dossier", "Woning", "Score", "Opbouw van de score", "Voorgegaan"],
+        ["Dossier", "Woning", "Score", "Opbouw van de score", "Voorgegaan", "Status nu"],
         [
             [
                 case_code(p["case_id"]),
@@ -149,11 +161,12 @@ def _proposals_section(data: AgendaData) -> Section:
                     f"{labels.label('trade_off', o.get('trade_off', 'fewer_housed'))})"
                     for o in p["passed_over"] or []
                 ),
+                data.status_now(p),
             ]
             for p in doc["proposals"]
         ],
         ids,
-        [1, 3, 0.6, 3, 2],
+        [1, 3, 0.6, 3, 2, 1],
     )
 
 
@@ -216,7 +229,11 @@ def _candidate_sections(data: AgendaData) -> list[Section]:
 def sections(data: AgendaData) -> list[Section]:
     """The sections the caller's view has (a corporation's has no case detail to show)."""
     doc = data.document
-    result = [_proposals_section(data), *_candidate_sections(data)]
+    result = [
+        _proposals_section(data),
+        open_proposals_section(doc.get("open_proposals", [])),
+        *_candidate_sections(data),
+    ]
     left_unhoused = doc.get("left_unhoused", [])
     if left_unhoused:
         result.append(
@@ -324,22 +341,24 @@ def sections(data: AgendaData) -> list[Section]:
                 [("", v["vacancy_id"]) for v in doc["vacancies_without_candidates"]],
             )
         )
+    hide_case = doc["view"] == "housing_corporation"
+    open_now = data.open_actions_now()
     result += [
         Section(
             "acties",
-            "Openstaande acties",
+            "Openstaande acties nu",
             ["Actie", "Eigenaar", "Dossier", "Uiterlijk", "Te laat"],
             [
                 [
-                    labels.label("action_kind", a["kind"]),
-                    data.name(a["owner_organisation_id"]),
-                    case_code(a.get("case_id")),
-                    dutch_date(a["due_date"]),
-                    "ja" if a["overdue"] else "nee",
+                    labels.label("action_kind", a.kind),
+                    data.name(a.owner_organisation_id),
+                    "" if hide_case else case_code(a.case_id),
+                    dutch_date(a.due_date),
+                    "ja" if a.due_date < today() else "nee",
                 ]
-                for a in doc["open_actions"]
+                for a in open_now
             ],
-            [(a.get("case_id") or "", "") for a in doc["open_actions"]],
+            [("" if hide_case or a.case_id is None else str(a.case_id), "") for a in open_now],
         ),
         Section(
             "wijzigingen",

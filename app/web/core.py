@@ -208,6 +208,7 @@ NOTICES = {
     "gepubliceerd": "De agenda is gepubliceerd en bevroren.",
     "besluit": "Het besluit is vastgelegd.",
     "actie": "De actie is uitgezet.",
+    "besluitenlijst_definitief": "De besluitenlijst is definitief vastgesteld.",
     "actie_bijgewerkt": "De actie is bijgewerkt.",
     "wachtwoord": "Uw wachtwoord is gewijzigd; uw andere sessies zijn beëindigd.",
     "persoon_bijgewerkt": "De gegevens van de persoon zijn bijgewerkt.",
@@ -329,8 +330,11 @@ def safe_next(target: str | None, default: str = "/overzicht") -> str:
 
 
 def redirect(url: str, notice: str | None = None) -> RedirectResponse:
+    """A 303 to `url`, with the notice's code in the query (before any `#fragment`, or the
+    browser never sends it)."""
     if notice:
-        url += ("&" if "?" in url else "?") + f"melding={notice}"
+        path, hash_sign, fragment = url.partition("#")
+        url = path + ("&" if "?" in path else "?") + f"melding={notice}" + hash_sign + fragment
     return RedirectResponse(url, status_code=303)
 
 

@@ -21,8 +21,9 @@ from reportlab.platypus import (
 )
 
 from app.web import labels
-from app.web.agenda import AgendaData, Section, sections, summary_rows
+from app.web.agenda import AgendaData, sections, summary_rows
 from app.web.core import dutch_date, dutch_datetime
+from app.web.sections import Section
 
 DARK = colors.HexColor("#1f3b57")
 LIGHT = colors.HexColor("#e8eef4")
@@ -54,6 +55,30 @@ def limits_line(data: AgendaData) -> str:
 
 
 def agenda_pdf(data: AgendaData, printed_by: str) -> bytes:
+    limits = escape(limits_line(data))
+    return sections_pdf(
+        title_of(data),
+        "Agenda van de uitstroomtafel",
+        [
+            escape(status_line(data)),
+            f"<b>{limits}</b>" if data.document.get("limits_fallback") else limits,
+        ],
+        summary_rows(data),
+        sections(data),
+        printed_by,
+    )
+
+
+def sections_pdf(
+    title: str,
+    subject: str,
+    lines: list[str],
+    summary: list[tuple[str, str]],
+    parts: list[Section],
+    printed_by: str,
+) -> bytes:
+    """A landscape A4 PDF: the title, `lines` (ReportLab markup, already escaped), a summary
+    table and one table per section ("Geen." for an empty one)."""
     styles = getSampleStyleSheet()
     cell = styles["BodyText"].clone("cell", fontSize=8, leading=10)
     head = cell.clone("head", fontName="Helvetica-Bold", textColor=colors.white)
@@ -65,9 +90,9 @@ def agenda_pdf(data: AgendaData, printed_by: str) -> bytes:
         rightMargin=12 * mm,
         topMargin=12 * mm,
         bottomMargin=14 * mm,
-        title=title_of(data),
+        title=title,
         author="Uitstroomtafel",
-        subject="Agenda van de uitstroomtafel",
+        subject=subject,
         lang="nl-NL",
     )
     width = document.width
@@ -78,31 +103,24 @@ def agenda_pdf(data: AgendaData, printed_by: str) -> bytes:
         canvas.drawString(
             doc.leftMargin,
             8 * mm,
-            f"{title_of(data)} · afgedrukt door {printed_by} · vertrouwelijk: bevat "
+            f"{title} · afgedrukt door {printed_by} · vertrouwelijk: bevat "
             "gepseudonimiseerde dossiergegevens",
         )
         canvas.drawRightString(doc.leftMargin + doc.width, 8 * mm, f"pagina {doc.page}")
         canvas.restoreState()
 
-    story: list = [
-        Paragraph(escape(title_of(data)), styles["Title"]),
-        Paragraph(escape(status_line(data)), styles["BodyText"]),
-        Paragraph(
-            f"<b>{escape(limits_line(data))}</b>"
-            if data.document.get("limits_fallback")
-            else escape(limits_line(data)),
-            styles["BodyText"],
-        ),
-        Spacer(1, 4 * mm),
-    ]
-    summary = Table(
-        [[Paragraph(escape(k), cell), Paragraph(escape(v), cell)] for k, v in summary_rows(data)],
-        colWidths=[70 * mm, 25 * mm],
-        hAlign="LEFT",
-    )
-    summary.setStyle(TableStyle([("GRID", (0, 0), (-1, -1), 0.25, colors.grey)]))
-    story += [summary, Spacer(1, 4 * mm)]
-    for section in sections(data):
+    story: list = [Paragraph(escape(title), styles["Title"])]
+    story += [Paragraph(line, styles["BodyText"]) for line in lines]
+    story.append(Spacer(1, 4 * mm))
+    if summary:
+        table = Table(
+            [[Paragraph(escape(k), cell), Paragraph(escape(v), cell)] for k, v in summary],
+            colWidths=[70 * mm, 25 * mm],
+            hAlign="LEFT",
+        )
+        table.setStyle(TableStyle([("GRID", (0, 0), (-1, -1), 0.25, colors.grey)]))
+        story += [table, Spacer(1, 4 * mm)]
+    for section in parts:
         story.append(Paragraph(escape(section.title), styles["Heading2"]))
         if not section.rows:
             story.append(Paragraph("Geen.", styles["BodyText"]))
@@ -134,18 +152,26 @@ def agenda_csv(data: AgendaData) -> str:
     """Semicolon-separated with a byte-order mark, as Dutch spreadsheet programs expect; one
     block per section, each with its own header line (the full case and dwelling ids first),
     after a block about the agenda itself."""
+    head = [
+        ("agenda", "tafel", data.table_info.name),
+        ("agenda", "datum", data.meeting.date.isoformat()),
+        ("agenda", "vergadering_id", str(data.meeting.id)),
+        ("agenda", "status", status_line(data)),
+        ("agenda", "grenzen", limits_line(data)),
+    ]
+    head += [("samenvatting", key, value) for key, value in summary_rows(data)]
+    return sections_csv(head, sections(data))
+
+
+def sections_csv(head: list[tuple[str, str, str]], parts: list[Section]) -> str:
+    """The CSV of `head` (part, field, value) and then one block per section."""
     out = io.StringIO()
     out.write("\ufeff")
     writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
     writer.writerow(["onderdeel", "veld", "waarde"])
-    writer.writerow(["agenda", "tafel", _cell(data.table_info.name)])
-    writer.writerow(["agenda", "datum", data.meeting.date.isoformat()])
-    writer.writerow(["agenda", "vergadering_id", str(data.meeting.id)])
-    writer.writerow(["agenda", "status", _cell(status_line(data))])
-    writer.writerow(["agenda", "grenzen", _cell(limits_line(data))])
-    for key, value in summary_rows(data):
-        writer.writerow(["samenvatting", _cell(key), value])
-    for section in sections(data):
+    for part, key, value in head:
+        writer.writerow([part, _cell(key), _cell(value)])
+    for section in parts:
         writer.writerow([])
         writer.writerow(["onderdeel", "dossier_id", "woning_id", *section.columns])
         ids = section.ids or [("", "")] * len(section.rows)

@@ -260,7 +260,10 @@ DETAIL_VALUES = {
 CHANGES = {"updated": "gewijzigd na publicatie", "added": "nieuw sinds publicatie"}
 SUBJECTS = {"case": "Dossier", "vacancy": "Woning"}
 
+TURNS = {"chair": "Voorzitter", "corporation": "Corporatie", "care_provider": "Zorgaanbieder"}
+
 ALL = {
+    "turn": TURNS,
     "kind": ORGANISATION_KINDS,
     "role": ROLES,
     "view": AGENDA_VIEWS,

@@ -47,6 +47,10 @@ def _proposal_page(
     profile = proposals_service.case_profile(session, context, proposal, role)
     meeting, _ = meetings_service.get_meeting(session, context, proposal.meeting_id)
     choices = decision_choices(web, proposal.status, role)
+    # A move-in lies between the meeting and today: before the meeting day there is none yet.
+    house_from = meeting.date if meeting.date <= today() else None
+    if house_from is None and "house" in choices:
+        choices.remove("house")
     return render(
         request,
         "proposal.html",
@@ -64,6 +68,9 @@ def _proposal_page(
             "lease_forms": list(LeaseForm),
             "is_open": proposal_lifecycle.is_open(proposal.status),
             "today": today(),
+            "house_waits": house_from is None
+            and "house" in decision_choices(web, proposal.status, role),
+            "viewing_from": proposal.created_at.date(),
             "error": error,
         },
         status,
@@ -92,7 +99,11 @@ def record_decision(
     if role == "chair":
         web.require_chair(table.chair_organisation_id)
     body: dict[str, Any] = {"decision": field(form, "besluit", 40)}
-    for name, key in (("reason", "reden"), ("effective_date", "verhuisdatum")):
+    for name, key in (
+        ("reason", "reden"),
+        ("effective_date", "verhuisdatum"),
+        ("viewing_date", "bezichtiging"),
+    ):
         if value := field(form, key, 40):
             body[name] = value
     if value := field(form, "contractvorm", 40):

@@ -24,6 +24,7 @@ class EventType(StrEnum):
     proposal_decided = "proposal.decided"
     action_assigned = "action.assigned"
     case_housed = "case.housed"
+    proposal_stalled = "proposal.stalled"
 
 
 class DeliveryStatus(StrEnum):

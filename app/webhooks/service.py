@@ -37,7 +37,13 @@ from app.webhooks.models import (
 from app.webhooks.signing import new_secret
 from app.webhooks.targets import TargetRefused, refuse_internal_url
 
-EVENT_TYPES = ("agenda.published", "proposal.decided", "action.assigned", "case.housed")
+EVENT_TYPES = (
+    "agenda.published",
+    "proposal.decided",
+    "action.assigned",
+    "case.housed",
+    "proposal.stalled",
+)
 
 # Bounds the fan-out of one event and the work one organisation can put on the worker.
 MAX_ENDPOINTS_PER_ORGANISATION = 20

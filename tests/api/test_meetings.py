@@ -38,6 +38,8 @@ def proposals(client, region, org=None, **params):
 
 def decide(client, org, proposal_id, decision, reason=None, **headers):
     body = {"decision": decision} | ({"reason": reason} if reason else {})
+    if decision == "plan_viewing":
+        body["viewing_date"] = iso(7)
     return client.post(
         f"/v1/proposals/{proposal_id}/decisions", json=body, headers=org.headers | headers
     )

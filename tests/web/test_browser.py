@@ -159,6 +159,7 @@ def scenario(server: str) -> dict[str, str]:
         "chair_email": _person(server, chair_id, chair_key, "chair"),
         "outsider_email": _person(server, outsider_id, outsider_key, "chair"),
         "locked_email": _person(server, provider_id, provider_key, "member"),
+        "chair_key": chair_key,
     }
 
 
@@ -341,6 +342,7 @@ def test_every_page_passes_an_automated_wcag_audit(browser, server, scenario):  
         f"/tafels/{scenario['table_id']}",
         f"/vergaderingen/{scenario['first_meeting_id']}",
         f"/vergaderingen/{scenario['first_meeting_id']}/waarom-niet",
+        f"/vergaderingen/{scenario['first_meeting_id']}/besluitenlijst",
         f"/voorstellen/{scenario['first_proposal_id']}",
         f"/dossiers/{scenario['first_case_id']}",
         f"/tafels/{scenario['table_id']}/monitor",
@@ -354,6 +356,65 @@ def test_every_page_passes_an_automated_wcag_audit(browser, server, scenario):  
     assert not any(found.values()), {page: v for page, v in found.items() if v}
 
 
+OVERLAPS = """
+const main = document.querySelector('main') || document.body;
+const limit = main.getBoundingClientRect().right + 1;
+const found = [];
+if (document.documentElement.scrollWidth > window.innerWidth + 1) {
+  found.push('page scrolls sideways: ' + document.documentElement.scrollWidth);
+}
+for (const box of main.querySelectorAll('section, table, form, details, nav, ul.toolbar')) {
+  const r = box.getBoundingClientRect();
+  if (r.width && r.right > limit) found.push(box.tagName + '#' + box.id + ' sticks out');
+}
+for (const parent of [main, ...main.querySelectorAll('section')]) {
+  let previous = null;
+  for (const child of parent.children) {
+    const r = child.getBoundingClientRect();
+    if (!r.height || getComputedStyle(child).position === 'absolute') continue;
+    if (previous && r.top < previous.bottom - 1 && r.left < previous.right - 1) {
+      found.push(child.tagName + ' overlaps the box before it in ' + parent.tagName);
+    }
+    previous = r;
+  }
+}
+return found;
+"""
+
+
+def test_the_agenda_and_minutes_fit_a_1366_pixel_screen_without_overlapping_boxes(  # type: ignore[no-untyped-def]
+    browser, server, scenario
+):
+    upcoming = _api(
+        server,
+        "POST",
+        f"/v1/tables/{scenario['table_id']}/meetings",
+        scenario["chair_key"],
+        json={"date": iso(7)},
+    )
+    sign_in(browser, server, scenario["chair_email"])
+    browser.set_window_size(1366, 900)
+    try:
+        found = {}
+        for path in (
+            f"/vergaderingen/{upcoming['id']}",
+            f"/vergaderingen/{scenario['first_meeting_id']}",
+            f"/vergaderingen/{scenario['first_meeting_id']}/besluitenlijst",
+        ):
+            browser.get(server + path)
+            heading(browser)
+            found[path] = browser.execute_script(OVERLAPS)
+        page = browser.page_source
+        assert "Openstaande voorstellen van eerdere vergaderingen" in page
+        ARTIFACTS.mkdir(exist_ok=True)
+        browser.get(server + f"/vergaderingen/{upcoming['id']}")
+        heading(browser)
+        browser.save_screenshot(str(ARTIFACTS / "agenda-1366.png"))
+    finally:
+        browser.set_window_size(1280, 900)
+    assert not any(found.values()), found
+
+
 def test_a_person_of_another_table_gets_404_pages(browser, server, scenario):  # type: ignore[no-untyped-def]
     sign_in(browser, server, scenario["outsider_email"])
     assert heading(browser) == "Overzicht"
@@ -361,6 +422,7 @@ def test_a_person_of_another_table_gets_404_pages(browser, server, scenario):  #
     for path in (
         f"/vergaderingen/{scenario['first_meeting_id']}",
         f"/vergaderingen/{scenario['first_meeting_id']}/agenda.pdf",
+        f"/vergaderingen/{scenario['first_meeting_id']}/besluitenlijst",
         f"/voorstellen/{scenario['first_proposal_id']}",
         f"/dossiers/{scenario['first_case_id']}",
         f"/tafels/{scenario['table_id']}",

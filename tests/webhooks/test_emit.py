@@ -94,7 +94,7 @@ def test_event_data_is_stored_as_json_and_sent_in_the_standard_webhooks_shape(se
     assert body["timestamp"].startswith(stored.occurred_at.strftime("%Y-%m-%dT%H:%M:%S"))
 
 
-def test_the_event_types_are_the_four_of_the_issue():
+def test_the_event_types_are_the_four_of_the_issue_and_the_stall_alert():
     from app.webhooks.models import EventType
 
     assert service.EVENT_TYPES == (
@@ -102,6 +102,7 @@ def test_the_event_types_are_the_four_of_the_issue():
         "proposal.decided",
         "action.assigned",
         "case.housed",
+        "proposal.stalled",
     )
     assert {e.value for e in EventType} == set(service.EVENT_TYPES)
 

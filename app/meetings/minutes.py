@@ -1,0 +1,205 @@
+"""The minutes (besluitenlijst) of a meeting: every decision recorded on the table's proposals
+from the meeting's day until the next meeting, every action handed out, and the open proposals
+with their state. Read live until the chair marks them final; then stored and frozen like a
+published agenda (the stored document is cut to the reader's view on every read)."""
+
+import uuid
+from datetime import date, datetime, time
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from app.access_log import service as access_log
+from app.access_log.models import AccessAction
+from app.access_log.service import AccessContext
+from app.actions.models import Action, ActionStatus
+from app.agenda import open_proposals
+from app.agenda.models import AgendaView
+from app.agenda.views import view_for
+from app.cases.models import Case
+from app.meetings.models import Meeting
+from app.problems import Conflict, Forbidden
+from app.proposals.models import Proposal, ProposalDecision
+from app.sqltypes import utcnow
+from app.tables.models import OutflowTable
+from app.timeutil import AMSTERDAM, today
+from app.vacancies.models import Vacancy
+from app.versioning import check_if_match, etag, flush, lock_one
+
+
+def _start_of(day: date) -> datetime:
+    return datetime.combine(day, time(0), tzinfo=AMSTERDAM)
+
+
+def next_meeting_date(session: Session, meeting: Meeting) -> date | None:
+    later = session.exec(
+        select(Meeting)
+        .where(Meeting.table_id == meeting.table_id, col(Meeting.date) > meeting.date)
+        .order_by(col(Meeting.date))
+    ).first()
+    return None if later is None else later.date
+
+
+def full_minutes(session: Session, meeting: Meeting, table: OutflowTable) -> dict[str, Any]:
+    """The table's whole minutes of `meeting` now (JSON-ready; views are cut from it).
+
+    Period: from the meeting's day (00:00 Europe/Amsterdam) until the next meeting's day, or
+    until now when there is none. Actions: those handed out for the meeting, and those handed
+    out at the table in the period without a meeting."""
+    end_day = next_meeting_date(session, meeting)
+    start = _start_of(meeting.date)
+    decided = (
+        select(ProposalDecision, Proposal, Vacancy.external_ref)
+        .join(Proposal, col(Proposal.id) == col(ProposalDecision.proposal_id))
+        .join(Vacancy, col(Vacancy.id) == col(Proposal.vacancy_id))
+        .where(Proposal.table_id == table.id, col(ProposalDecision.at) >= start)
+        .order_by(col(ProposalDecision.at), col(ProposalDecision.id))
+    )
+    handed_out = (
+        select(Action, Case.care_provider_id)
+        .outerjoin(Case, col(Case.id) == col(Action.case_id))
+        .where(Action.table_id == table.id)
+        .order_by(col(Action.due_date), col(Action.id))
+    )
+    in_period = col(Action.created_at) >= start
+    if end_day is not None:
+        decided = decided.where(col(ProposalDecision.at) < _start_of(end_day))
+        in_period = in_period & (col(Action.created_at) < _start_of(end_day))
+    handed_out = handed_out.where(
+        (col(Action.meeting_id) == meeting.id) | (col(Action.meeting_id).is_(None) & in_period)
+    )
+    on = today()
+    return {
+        "meeting_id": str(meeting.id),
+        "table_id": str(table.id),
+        "date": meeting.date.isoformat(),
+        "period_end": end_day.isoformat() if end_day else None,
+        "final": False,
+        "final_at": None,
+        "generated_at": utcnow().isoformat(),
+        "view": AgendaView.table.value,
+        "decisions": [
+            {
+                "id": str(d.id),
+                "proposal_id": str(p.id),
+                "case_id": str(p.case_id),
+                "vacancy_id": str(p.vacancy_id),
+                "vacancy_ref": ref,
+                "care_provider_id": str(p.care_provider_id),
+                "corporation_id": str(p.corporation_id),
+                "decision": d.decision.value,
+                "from_status": d.from_status.value,
+                "to_status": d.to_status.value,
+                "reason": d.reason,
+                "automatic": d.automatic,
+                "actor_organisation_id": str(d.actor_organisation_id),
+                "at": d.at.isoformat(),
+            }
+            for d, p, ref in session.exec(decided).all()
+        ],
+        "actions": [
+            {
+                "id": str(a.id),
+                "kind": a.kind,
+                "owner_organisation_id": str(a.owner_organisation_id),
+                "case_id": str(a.case_id) if a.case_id else None,
+                "case_care_provider_id": str(provider) if provider else None,
+                "due_date": a.due_date.isoformat(),
+                "status": a.status.value,
+                "overdue": a.status == ActionStatus.open and a.due_date < on,
+            }
+            for a, provider in session.exec(handed_out).all()
+        ],
+        "open_proposals": open_proposals.open_proposals(session, table),
+    }
+
+
+def restrict(document: dict[str, Any], view: AgendaView, me: str) -> dict[str, Any]:
+    """The minutes as `view` may see them (a new dict in the shape of its model in
+    `app.meetings.minutes_models`): a care provider its own cases' decisions and proposals, its
+    own actions and those on its cases; a corporation its own dwellings' decisions and
+    proposals (no score) and its own actions without the case."""
+    head = {k: document[k] for k in ("meeting_id", "table_id", "date", "period_end")}
+    head |= {k: document[k] for k in ("final", "final_at", "generated_at")}
+    head["view"] = view.value
+
+    def decision(d: dict[str, Any]) -> dict[str, Any]:
+        return {k: v for k, v in d.items() if k not in ("care_provider_id", "corporation_id")}
+
+    def action(a: dict[str, Any], hide_case: bool) -> dict[str, Any]:
+        out = {k: v for k, v in a.items() if k != "case_care_provider_id"}
+        return out | {"case_id": None} if hide_case else out
+
+    if view == AgendaView.table:
+        return head | {
+            "decisions": [decision(d) for d in document["decisions"]],
+            "actions": [action(a, False) for a in document["actions"]],
+            "open_proposals": document["open_proposals"],
+        }
+    if view == AgendaView.care_provider:
+        return head | {
+            "decisions": [
+                decision(d) for d in document["decisions"] if d["care_provider_id"] == me
+            ],
+            "actions": [
+                action(a, False)
+                for a in document["actions"]
+                if a["owner_organisation_id"] == me or a["case_care_provider_id"] == me
+            ],
+            "open_proposals": open_proposals.for_care_provider(document["open_proposals"], me),
+        }
+    return head | {
+        "decisions": [decision(d) for d in document["decisions"] if d["corporation_id"] == me],
+        "actions": [
+            action(a, True) for a in document["actions"] if a["owner_organisation_id"] == me
+        ],
+        "open_proposals": open_proposals.for_corporation(document["open_proposals"], me),
+    }
+
+
+def minutes(
+    session: Session, context: AccessContext, meeting: Meeting, table: OutflowTable
+) -> dict[str, Any]:
+    """The meeting's minutes as the caller may see them (the stored ones once final), each
+    case shown written to the access log."""
+    view = view_for(context, table)
+    document = (
+        meeting.minutes if meeting.minutes is not None else full_minutes(session, meeting, table)
+    )
+    restricted = restrict(document, view, str(context.principal.require_organisation()))
+    shown = {d["case_id"] for d in restricted["decisions"]}
+    shown |= {a["case_id"] for a in restricted["actions"] if a["case_id"]}
+    shown |= {p["case_id"] for p in restricted["open_proposals"]}
+    access_log.record(
+        session, context, AccessAction.agenda, [(uuid.UUID(c), table.id) for c in sorted(shown)]
+    )
+    open_proposals.record_stalls(session, table)
+    return restricted
+
+
+def finalize(
+    session: Session,
+    context: AccessContext,
+    meeting: Meeting,
+    table: OutflowTable,
+    if_match: str | None,
+) -> Meeting:
+    """Mark the minutes final (chair only, once; If-Match: the meeting's ETag): the whole
+    document as it is now is stored and every later read shows it unchanged. 409
+    `minutes_final` when they are final already, `not_published` before the agenda is."""
+    if context.principal.organisation_id != table.chair_organisation_id:
+        raise Forbidden("The chair marks the minutes final.")
+    meeting = lock_one(session, meeting)
+    check_if_match(if_match, etag(meeting), "meeting")
+    if meeting.minutes is not None:
+        raise Conflict("The minutes are final already.", code="minutes_final")
+    if meeting.snapshot is None:
+        raise Conflict("Publish the agenda before marking the minutes final.", code="not_published")
+    now = utcnow()
+    document = full_minutes(session, meeting, table)
+    meeting.minutes = document | {"final": True, "final_at": now.isoformat()}
+    meeting.minutes_final_at = now
+    meeting.minutes_final_by_organisation_id = table.chair_organisation_id
+    session.add(meeting)
+    flush(session, if_match, "meeting")
+    return meeting

@@ -1,0 +1,50 @@
+"""HTTP routes for a meeting's minutes (besluitenlijst): read them, mark them final."""
+
+import uuid
+
+from fastapi import APIRouter, Response
+
+from app.access_log.deps import AccessContextDep
+from app.db import SessionDep
+from app.meetings import minutes as service
+from app.meetings.minutes_models import MINUTES, Minutes
+from app.meetings.routes import IfMatch
+from app.meetings.service import get_meeting
+from app.problems import problem_responses
+from app.versioning import etag
+
+router = APIRouter(prefix="/v1", tags=["meetings"])
+
+
+def _answer(document: dict, tag: str) -> Response:  # type: ignore[type-arg]
+    # Validated against the caller's view model, as the agenda is.
+    return Response(
+        MINUTES.dump_json(MINUTES.validate_python(document)),
+        media_type="application/json",
+        headers={"ETag": tag},
+    )
+
+
+@router.get(
+    "/meetings/{meeting_id}/minutes",
+    response_model=Minutes,
+    responses=problem_responses(401, 403, 404, 422),
+)
+def get_minutes(meeting_id: uuid.UUID, context: AccessContextDep, session: SessionDep) -> Response:
+    """The meeting's minutes as the caller may see them (live until marked final)."""
+    meeting, table = get_meeting(session, context, meeting_id)
+    return _answer(service.minutes(session, context, meeting, table), etag(meeting))
+
+
+@router.post(
+    "/meetings/{meeting_id}/minutes/final",
+    response_model=Minutes,
+    responses=problem_responses(401, 403, 404, 409, 412, 422),
+)
+def finalize_minutes(
+    meeting_id: uuid.UUID, context: AccessContextDep, session: SessionDep, if_match: IfMatch = None
+) -> Response:
+    """Mark the minutes final (chair, once): from then on they are frozen."""
+    meeting, table = get_meeting(session, context, meeting_id)
+    meeting = service.finalize(session, context, meeting, table, if_match)
+    return _answer(service.minutes(session, context, meeting, table), etag(meeting))

@@ -1,0 +1,112 @@
+"""A meeting's minutes (besluitenlijst) as the signed-in person's organisation may see them:
+read through the minutes service (the API's restricted document, logged the same way) and cut
+into the sections the page, the PDF and the CSV all show."""
+
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from sqlmodel import Session
+
+from app.meetings import minutes as minutes_service
+from app.meetings import service as meetings_service
+from app.meetings.models import Meeting
+from app.tables.models import OutflowTable, TablePublic
+from app.tables.service import table_public
+from app.web import labels
+from app.web.core import Web, case_code, dutch_date, dutch_datetime
+from app.web.open_proposals import section as open_proposals_section
+from app.web.sections import Section
+
+
+@dataclass
+class MinutesData:
+    meeting: Meeting
+    table: OutflowTable
+    table_info: TablePublic
+    document: dict[str, Any]
+    names: dict[str, str]
+
+    def name(self, organisation_id: Any) -> str:
+        return self.names.get(str(organisation_id), "onbekende organisatie")
+
+    @property
+    def title(self) -> str:
+        return f"Besluitenlijst {self.table_info.name}, {dutch_date(self.meeting.date)}"
+
+    def status_line(self) -> str:
+        doc = self.document
+        if doc["final"]:
+            state = f"Definitief vastgesteld op {dutch_datetime(doc['final_at'])}"
+        else:
+            state = "Concept: bijgewerkt tot nu, nog niet vastgesteld"
+        end = doc["period_end"]
+        period = f"besluiten vanaf {dutch_date(doc['date'])}" + (
+            f" tot de vergadering van {dutch_date(end)}" if end else " tot nu"
+        )
+        return f"{state}; {period}. Weergave: {labels.label('view', doc['view'])}."
+
+
+def load(session: Session, web: Web, meeting_id: uuid.UUID) -> MinutesData:
+    """The minutes through the services: 404 outside the caller's reach, every case logged."""
+    context = web.access()
+    meeting, table = meetings_service.get_meeting(session, context, meeting_id)
+    document = minutes_service.minutes(session, context, meeting, table)
+    info = table_public(session, table)
+    names = {str(m.id): m.name for m in info.members}
+    return MinutesData(meeting, table, info, document, names)
+
+
+def sections(data: MinutesData) -> list[Section]:
+    doc = data.document
+    hide_case = doc["view"] == "housing_corporation"
+    return [
+        Section(
+            "besluiten",
+            "Besluiten",
+            ["Tijdstip", "Dossier", "Woning", "Besluit", "Van", "Naar", "Reden", "Door"],
+            [
+                [
+                    dutch_datetime(d["at"]),
+                    case_code(d["case_id"]),
+                    d["vacancy_ref"],
+                    labels.label("decision", d["decision"])
+                    + (" (automatisch)" if d["automatic"] else ""),
+                    labels.label("proposal_status", d["from_status"]),
+                    labels.label("proposal_status", d["to_status"]),
+                    labels.label("decision_reason", d["reason"]),
+                    data.name(d["actor_organisation_id"]),
+                ]
+                for d in doc["decisions"]
+            ],
+            [(d["case_id"], d["vacancy_id"]) for d in doc["decisions"]],
+            [1.2, 1, 1, 1.2, 1, 1, 1, 1.2],
+        ),
+        Section(
+            "acties",
+            "Uitgezette acties",
+            ["Actie", "Eigenaar", "Dossier", "Uiterlijk", "Status", "Te laat"],
+            [
+                [
+                    labels.label("action_kind", a["kind"]),
+                    data.name(a["owner_organisation_id"]),
+                    "" if hide_case else case_code(a["case_id"]),
+                    dutch_date(a["due_date"]),
+                    labels.label("action_status", a["status"]),
+                    "ja" if a["overdue"] else "nee",
+                ]
+                for a in doc["actions"]
+            ],
+            [(a["case_id"] or "", "") for a in doc["actions"]],
+        ),
+        open_proposals_section(doc["open_proposals"]),
+    ]
+
+
+def csv_head(data: MinutesData) -> list[tuple[str, str, str]]:
+    return [
+        ("besluitenlijst", "tafel", data.table_info.name),
+        ("besluitenlijst", "datum", data.meeting.date.isoformat()),
+        ("besluitenlijst", "vergadering_id", str(data.meeting.id)),
+        ("besluitenlijst", "status", data.status_line()),
+    ]

@@ -1,0 +1,113 @@
+"""The minutes pages: read, print (PDF), export (CSV), and mark final (the chair)."""
+
+import uuid
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
+from starlette.responses import Response
+
+from app.db import SessionDep
+from app.meetings import minutes as minutes_service
+from app.problems import ProblemError
+from app.web import minutes as minutes_page
+from app.web.core import FormDep, WebDep, WebRoute, field, redirect, render
+from app.web.deps import PageMeetingDep
+from app.web.export import sections_csv, sections_pdf
+from app.web.forms import _if_match, problem_message
+
+router = APIRouter(route_class=WebRoute, include_in_schema=False)
+
+
+def _page(
+    request: Request,
+    session: SessionDep,
+    web: WebDep,
+    meeting_id: uuid.UUID,
+    *,
+    error: str | None = None,
+    status: int = 200,
+) -> HTMLResponse:
+    data = minutes_page.load(session, web, meeting_id)
+    return render(
+        request,
+        "minutes.html",
+        {
+            "title": f"Besluitenlijst {data.meeting.date.isoformat()}",
+            "data": data,
+            "doc": data.document,
+            "status_line": data.status_line(),
+            "sections": minutes_page.sections(data),
+            "open_proposals": data.document["open_proposals"],
+            "view": None,
+            "can_finalize": web.is_chair_of(data.table.chair_organisation_id)
+            and not data.document["final"]
+            and data.meeting.snapshot is not None,
+            "error": error,
+        },
+        status,
+    )
+
+
+@router.get("/vergaderingen/{meeting_id}/besluitenlijst")
+def minutes_page_view(
+    request: Request, meeting_id: uuid.UUID, session: SessionDep, web: WebDep
+) -> HTMLResponse:
+    return _page(request, session, web, meeting_id)
+
+
+@router.post("/vergaderingen/{meeting_id}/besluitenlijst/definitief")
+def finalize_minutes(
+    request: Request,
+    meeting_id: uuid.UUID,
+    session: SessionDep,
+    web: WebDep,
+    form: FormDep,
+    at_table: PageMeetingDep,
+) -> Response:
+    context = web.access()
+    meeting, table = at_table
+    web.require_chair(table.chair_organisation_id)
+    try:
+        minutes_service.finalize(
+            session, context, meeting, table, _if_match(field(form, "versie", 10))
+        )
+    except ProblemError as exc:
+        if exc.status in (403, 404):
+            raise
+        session.rollback()
+        return _page(
+            request, session, web, meeting_id, error=problem_message(exc), status=exc.status
+        )
+    return redirect(f"/vergaderingen/{meeting_id}/besluitenlijst", "besluitenlijst_definitief")
+
+
+@router.get("/vergaderingen/{meeting_id}/besluitenlijst.pdf")
+def minutes_pdf(meeting_id: uuid.UUID, session: SessionDep, web: WebDep) -> Response:
+    data = minutes_page.load(session, web, meeting_id)
+    printed_by = f"{web.person.display_name} ({web.organisation.name})"
+    content = sections_pdf(
+        data.title,
+        "Besluitenlijst van de uitstroomtafel",
+        [data.status_line()],
+        [],
+        minutes_page.sections(data),
+        printed_by,
+    )
+    name = f"besluitenlijst-{data.meeting.date.isoformat()}"
+    return Response(
+        content,
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'inline; filename="{name}.pdf"'},
+    )
+
+
+@router.get("/vergaderingen/{meeting_id}/besluitenlijst.csv")
+def minutes_csv(meeting_id: uuid.UUID, session: SessionDep, web: WebDep) -> Response:
+    data = minutes_page.load(session, web, meeting_id)
+    content = sections_csv(minutes_page.csv_head(data), minutes_page.sections(data))
+    name = f"besluitenlijst-{data.meeting.date.isoformat()}"
+    return Response(
+        content.encode("utf-8"),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
+    )

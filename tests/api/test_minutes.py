@@ -1,0 +1,115 @@
+"""The minutes (besluitenlijst): every decision from the meeting until the next one, every
+action handed out, the open proposals; frozen once the chair marks them final; each party sees
+only its own."""
+
+from tests.api.test_open_proposals import meeting, two_open_proposals
+from tests.clock import iso
+
+
+def decide(client, org, proposal_id, decision, **body):  # type: ignore[no-untyped-def]
+    response = client.post(
+        f"/v1/proposals/{proposal_id}/decisions",
+        json={"decision": decision, **body},
+        headers=org.headers,
+    )
+    assert response.status_code == 200, response.text
+
+
+def minutes(client, org, meeting_id, status=200):  # type: ignore[no-untyped-def]
+    response = client.get(f"/v1/meetings/{meeting_id}/minutes", headers=org.headers)
+    assert response.status_code == status, response.text
+    return response
+
+
+def hand_out(client, region, meeting_id, owner, case_id=None):  # type: ignore[no-untyped-def]
+    body = {
+        "kind": "request_beschikking",
+        "owner_organisation_id": owner.id,
+        "due_date": iso(-1),
+        "meeting_id": meeting_id,
+    } | ({"case_id": case_id} if case_id else {})
+    response = client.post(
+        f"/v1/tables/{region.table_id}/actions", json=body, headers=region.chair.headers
+    )
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+def test_the_minutes_list_the_decisions_actions_and_open_proposals_of_the_meeting(client, region):
+    last_week, _, proposals = two_open_proposals(client, region)
+    decide(client, region.chair, proposals[0]["id"], "nominate")
+    action = hand_out(client, region, last_week, region.care_provider)
+    body = minutes(client, region.chair, last_week).json()
+    assert body["view"] == "table" and body["final"] is False
+    assert [(d["proposal_id"], d["decision"]) for d in body["decisions"]] == [
+        (proposals[0]["id"], "nominate")
+    ]
+    assert [a["id"] for a in body["actions"]] == [action["id"]]
+    assert body["actions"][0]["overdue"] is True
+    assert {p["proposal_id"] for p in body["open_proposals"]} == {p["id"] for p in proposals}
+
+
+def test_a_decision_after_the_next_meeting_is_in_that_meetings_minutes(client, region):
+    last_week, _, proposals = two_open_proposals(client, region)
+    yesterday = meeting(client, region, -1)
+    decide(client, region.chair, proposals[0]["id"], "nominate")
+    assert minutes(client, region.chair, last_week).json()["decisions"] == []
+    assert len(minutes(client, region.chair, yesterday).json()["decisions"]) == 1
+
+
+def test_final_minutes_stay_as_they_were_marked(client, region):
+    last_week, _, proposals = two_open_proposals(client, region)
+    decide(client, region.chair, proposals[0]["id"], "nominate")
+    tag = minutes(client, region.chair, last_week).headers["ETag"]
+    final = client.post(
+        f"/v1/meetings/{last_week}/minutes/final",
+        headers=region.chair.headers | {"If-Match": tag},
+    )
+    assert final.status_code == 200, final.text
+    assert final.json()["final"] is True and final.headers["ETag"] != tag
+    decide(client, region.chair, proposals[1]["id"], "nominate")
+    decide(client, region.chair, proposals[0]["id"], "withdraw", reason="other")
+    again = minutes(client, region.chair, last_week)
+    assert again.json() == final.json() and again.headers["ETag"] == final.headers["ETag"]
+    twice = client.post(
+        f"/v1/meetings/{last_week}/minutes/final",
+        headers=region.chair.headers | {"If-Match": again.headers["ETag"]},
+    )
+    assert twice.status_code == 409 and twice.json()["code"] == "minutes_final"
+
+
+def test_a_stale_if_match_does_not_mark_the_minutes_final(client, region):
+    last_week, *_ = two_open_proposals(client, region)
+    response = client.post(
+        f"/v1/meetings/{last_week}/minutes/final",
+        headers=region.chair.headers | {"If-Match": '"stale"'},
+    )
+    assert response.status_code == 412
+    assert minutes(client, region.chair, last_week).json()["final"] is False
+
+
+def test_only_the_chair_marks_the_minutes_final(client, region):
+    last_week, *_ = two_open_proposals(client, region)
+    for org in (region.municipality, region.care_provider, region.corporation):
+        response = client.post(f"/v1/meetings/{last_week}/minutes/final", headers=org.headers)
+        assert response.status_code == 403
+
+
+def test_each_party_reads_only_its_own_part_of_the_minutes(client, region):
+    last_week, _, proposals = two_open_proposals(client, region)
+    for p in proposals:
+        decide(client, region.chair, p["id"], "nominate")
+    hand_out(client, region, last_week, region.care_provider, proposals[0]["case_id"])
+    hand_out(client, region, last_week, region.corporation)
+    for provider in (region.care_provider, region.other_care_provider):
+        body = minutes(client, provider, last_week).json()
+        own = {p["id"] for p in proposals if p["care_provider_id"] == provider.id}
+        assert {d["proposal_id"] for d in body["decisions"]} == own
+        assert {p["proposal_id"] for p in body["open_proposals"]} == own
+    for corporation in (region.corporation, region.other_corporation):
+        body = minutes(client, corporation, last_week).json()
+        own = {p["id"] for p in proposals if p["corporation_id"] == corporation.id}
+        assert {d["proposal_id"] for d in body["decisions"]} == own
+        assert all("score" not in p for p in body["open_proposals"])
+        assert all(a["case_id"] is None for a in body["actions"])
+        assert len(body["actions"]) == (1 if corporation == region.corporation else 0)

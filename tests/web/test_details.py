@@ -1,0 +1,117 @@
+"""The small things a chair trips over on the pages, each fixed with the rule it breaks."""
+
+import re
+
+from tests.clock import iso
+from tests.conftest import create_case, create_vacancy
+from tests.web.conftest import DATE, make_person, post_form, signed_in
+
+
+def decide(client, org, proposal_id, decision, **body):  # type: ignore[no-untyped-def]
+    response = client.post(
+        f"/v1/proposals/{proposal_id}/decisions",
+        json={"decision": decision, **body},
+        headers=org.headers,
+    )
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def test_the_unblock_table_names_the_reasons_not_the_letters_of_any(app, client, region, chair):
+    # One case blocked by the rooms alone (waive any), one by rooms and pets together (all).
+    create_vacancy(client, region.corporation, rooms=1, pets_allowed=False)
+    large = {"adults": 2, "children": 3}
+    create_case(client, region.care_provider, region.table_id, household=large)
+    needs = {"wheelchair": False, "step_free": False, "max_floor": None, "pets": True}
+    create_case(client, region.care_provider, region.table_id, household=large, needs=needs)
+    meeting = client.post(
+        f"/v1/tables/{region.table_id}/meetings", json={"date": DATE}, headers=region.chair.headers
+    ).json()
+    page = signed_in(app, chair).get(f"/vergaderingen/{meeting['id']}").text
+    table = page.split("Wat dossiers zou deblokkeren", 1)[1].split("</table>", 1)[0]
+    rows = re.findall(r'<th scope="row">([^<]*)</th>', table)
+    assert rows == [
+        "Aantal kamers past niet bij het huishouden",
+        "Aantal kamers past niet bij het huishouden + Huisdieren niet toegestaan",
+    ]
+
+
+def test_the_notice_after_handing_out_an_action_comes_before_the_fragment(
+    app, client, region, published, chair
+):
+    browser = signed_in(app, chair)
+    meeting = f"/vergaderingen/{published.meeting_id}"
+    response = post_form(
+        browser,
+        f"/tafels/{region.table_id}/acties",
+        {
+            "soort": "request_beschikking",
+            "eigenaar": region.care_provider.id,
+            "uiterlijk": iso(7),
+            "vergadering": published.meeting_id,
+            "terug": meeting + "#acties",
+        },
+        meeting,
+    )
+    assert response.status_code == 303
+    location = response.headers["location"]
+    assert location == f"{meeting}?melding=actie#acties"
+    shown = browser.get(location.split("#")[0]).text
+    assert "De actie is uitgezet." in shown
+
+
+def test_a_proposal_before_its_meeting_day_offers_no_move_in_date_the_browser_refuses(
+    app, client, region, chair
+):
+    create_case(client, region.care_provider, region.table_id)
+    create_vacancy(client, region.corporation)
+    meeting = client.post(
+        f"/v1/tables/{region.table_id}/meetings",
+        json={"date": iso(7)},
+        headers=region.chair.headers,
+    ).json()
+    client.post(f"/v1/meetings/{meeting['id']}/publish", headers=region.chair.headers)
+    [proposal] = client.get(
+        f"/v1/tables/{region.table_id}/proposals", headers=region.chair.headers
+    ).json()["items"]
+    decide(client, region.chair, proposal["id"], "nominate")
+    decide(client, region.corporation, proposal["id"], "corporation_accept")
+    decide(client, region.corporation, proposal["id"], "sign_tenancy")
+    page = signed_in(app, chair).get(f"/voorstellen/{proposal['id']}").text
+    for field in re.findall(r'<input[^>]*type="date"[^>]*>', page):
+        low = re.search(r'min="([^"]+)"', field)
+        high = re.search(r'max="([^"]+)"', field)
+        if low and high:
+            assert low.group(1) <= high.group(1), field
+    assert "Gehuisvest vastleggen kan vanaf de vergaderdatum" in page
+
+
+def test_a_planned_viewing_records_its_date(app, client, region, published):
+    corporation = signed_in(app, make_person(client, region.corporation))
+    decide(client, region.chair, published.proposal_id, "nominate")
+    decide(client, region.corporation, published.proposal_id, "corporation_accept")
+    url = f"/voorstellen/{published.proposal_id}"
+    page = corporation.get(url).text
+    assert 'name="bezichtiging" type="date" required' in page
+    response = post_form(
+        corporation,
+        url + "/besluit",
+        {"besluit": "plan_viewing", "bezichtiging": iso(5), "versie": "3"},
+        url,
+    )
+    assert response.status_code == 303, response.text
+    proposal = client.get(f"/v1/proposals/{published.proposal_id}", headers=region.chair.headers)
+    assert proposal.json()["viewing_on"] == iso(5)
+    assert "Bezichtiging" in corporation.get(url).text
+
+
+def test_a_viewing_without_a_date_is_refused(client, region, published):
+    decide(client, region.chair, published.proposal_id, "nominate")
+    decide(client, region.corporation, published.proposal_id, "corporation_accept")
+    response = client.post(
+        f"/v1/proposals/{published.proposal_id}/decisions",
+        json={"decision": "plan_viewing"},
+        headers=region.corporation.headers,
+    )
+    assert response.status_code == 422
+    assert response.json()["invalidParams"][0]["name"] == "viewing_date"

@@ -1,0 +1,52 @@
+"""The minutes (besluitenlijst) as a page, a PDF and a CSV; the chair marks them final."""
+
+import csv
+import io
+
+from tests.api.test_open_proposals import two_open_proposals
+from tests.web.conftest import make_person, post_form, signed_in
+from tests.web.test_limits_pages import pdf_text
+
+
+def nominate(client, region, proposal_id):  # type: ignore[no-untyped-def]
+    response = client.post(
+        f"/v1/proposals/{proposal_id}/decisions",
+        json={"decision": "nominate"},
+        headers=region.chair.headers,
+    )
+    assert response.status_code == 200, response.text
+
+
+def test_the_chair_reads_prints_and_freezes_the_minutes(app, client, region, chair):
+    last_week, _, proposals = two_open_proposals(client, region)
+    nominate(client, region, proposals[0]["id"])
+    browser = signed_in(app, chair)
+    url = f"/vergaderingen/{last_week}/besluitenlijst"
+    page = browser.get(url).text
+    assert "Voordragen" in page and "Concept" in page
+    assert "Besluitenlijst definitief vaststellen" in page
+    rows = list(
+        csv.reader(
+            io.StringIO(browser.get(url + ".csv").content.decode("utf-8-sig")), delimiter=";"
+        )
+    )
+    assert [r[1] for r in rows if r and r[0] == "besluiten"] == [proposals[0]["case_id"]]
+    assert len([r for r in rows if r and r[0] == "openstaande_voorstellen"]) == 2
+    pdf = browser.get(url + ".pdf")
+    assert pdf.content.startswith(b"%PDF") and b"(Besluiten)" in pdf_text(pdf.content)
+    final = post_form(browser, url + "/definitief", {"versie": "2"}, url)
+    assert final.status_code == 303, final.text
+    nominate(client, region, proposals[1]["id"])
+    frozen = browser.get(url).text
+    assert "Definitief vastgesteld" in frozen and frozen.count("Voordragen") == 1
+    assert "Besluitenlijst definitief vaststellen" not in frozen
+
+
+def test_a_care_provider_reads_only_its_own_decisions(app, client, region):
+    last_week, _, proposals = two_open_proposals(client, region)
+    for p in proposals:
+        nominate(client, region, p["id"])
+    browser = signed_in(app, make_person(client, region.other_care_provider))
+    text = browser.get(f"/vergaderingen/{last_week}/besluitenlijst.csv").text
+    for p in proposals:
+        assert (p["case_id"] in text) == (p["care_provider_id"] == region.other_care_provider.id)

@@ -191,9 +191,22 @@ def detail_value(key: str, value: Any) -> str:
     return str(value)
 
 
+def area_label(code: Any, names: dict[str, str] | None = None) -> str:
+    """A CBS area code with its name: `Utrecht (GM0344)`; the code alone when it has none
+    (the table's chair can name it, `/tafels/{id}/gebieden`)."""
+    if not code:
+        return ""
+    name = (names or {}).get(str(code))
+    return f"{name} ({code})" if name else str(code)
+
+
 templates = Jinja2Templates(directory=str(HERE / "templates"))
 templates.env.globals.update(
-    label=labels.label, labels=labels, case_code=case_code, detail_value=detail_value
+    label=labels.label,
+    labels=labels,
+    case_code=case_code,
+    detail_value=detail_value,
+    gebied=area_label,
 )
 templates.env.filters.update(
     datum=dutch_date, tijdstip=dutch_datetime, getal=number, euro=euro, kort=short_id, kamers=rooms

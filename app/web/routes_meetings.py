@@ -17,13 +17,10 @@ from pydantic import ValidationError
 from sqlmodel import Session
 from starlette.responses import Response
 
-from app.access_log.models import AccessAction
 from app.actions import service as actions_service
 from app.actions.models import ActionCreate, ActionKind, ActionStatus, ActionUpdate
 from app.agenda import service as agenda_service
 from app.agenda.models import AgendaView
-from app.cases import service as cases_service
-from app.cases.models import case_public_dict
 from app.db import SessionDep
 from app.meetings import service as meetings_service
 from app.meetings.models import MeetingCreate
@@ -35,7 +32,6 @@ from app.proposals.models import REASONS, DecisionCreate, ProposalStatus
 from app.rate_limits.deps import limit_person
 from app.rate_limits.service import EndpointClass
 from app.tables import service as tables_service
-from app.timeline.service import case_timeline
 from app.timeutil import today
 from app.vacancies.models import LeaseForm
 from app.web import agenda as agenda_page
@@ -585,26 +581,3 @@ def update_action(
             request, session, web, table.id, error=updated.message, status=updated.status
         )
     return redirect(back, "actie_bijgewerkt")
-
-
-# --- a case's timeline ---------------------------------------------------------------------
-
-
-@router.get("/dossiers/{case_id}")
-def case_page(
-    request: Request, case_id: uuid.UUID, session: SessionDep, web: WebDep
-) -> HTMLResponse:
-    case = cases_service.get_case(session, web.access(), case_id, AccessAction.timeline)
-    public = case_public_dict(case)
-    return render(
-        request,
-        "case.html",
-        {
-            "title": f"Tijdlijn dossier {case_code(case.id)}",
-            "case": case,
-            "public": public,
-            "entries": case_timeline(session, case.id),
-            "names": organisation_names(session, web),
-            "own_case": case.care_provider_id == web.organisation.id,
-        },
-    )

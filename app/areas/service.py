@@ -5,7 +5,7 @@ The CBS file format (documented in the README, "Area names"): a CSV file as CBS 
 separated by `;` or `,`, UTF-8 (with or without BOM) or Windows-1252. The header names the
 columns; a code column (`Codering`, `Codering_3`, `GemeentecodeGM`, `Code`) and a name column
 (`WijkenEnBuurten`, `Gemeentenaam`, `Naam`, `Name`) are required, matched case-insensitively
-and without StatLine's `_<n>` suffix. Values are stripped (StatLine pads them). Rows whose code
+and without StatLine's `_<n>` suffix, spaces and a bracketed unit. Values are stripped (StatLine pads them). Rows whose code
 is not a municipality (`GM` + 4 digits), district (`WK` + 6) or neighbourhood (`BU` + 8) code
 (the country row `NL01`, for instance) are skipped and counted.
 """
@@ -43,7 +43,10 @@ class LoadReport:
 
 
 def _header_key(name: str) -> str:
-    return re.sub(r"_[0-9]+$", "", name.strip().lstrip("\ufeff").lower())
+    """`Codering_3` and `Codering (code)` -> `codering`; `Wijken en buurten` ->
+    `wijkenenbuurten`."""
+    bare = re.sub(r"_[0-9]+$", "", name.strip().lstrip("\ufeff").lower())
+    return re.sub(r"[^a-z]", "", re.sub(r"\(.*\)", "", bare))
 
 
 def _column(header: list[str], wanted: tuple[str, ...], what: str) -> int:
@@ -83,6 +86,11 @@ def parse_cbs_csv(raw: bytes) -> tuple[dict[str, str], int]:
         if not AREA_CODE.match(code) or not name:
             skipped += 1
             continue
+        if AREA_CODE.match(name.upper()):
+            raise ValueError(
+                f"the name column holds codes ({name}): this is an OData data set, not the "
+                "StatLine CSV with region names"
+            )
         if names.get(code, name) != name:
             raise ValueError(f"{code} is named both {names[code]!r} and {name!r}")
         names[code] = name[:200]

@@ -14,6 +14,7 @@ def install(app: FastAPI) -> None:
     """Add the pages (hidden from the API contract), their static files, and a Dutch 404/405
     page for addresses outside the API."""
     from app.web import (
+        routes_areas,
         routes_auth,
         routes_meetings,
         routes_monitor,
@@ -21,7 +22,8 @@ def install(app: FastAPI) -> None:
         routes_registry,
     )
 
-    for module in (routes_auth, routes_meetings, routes_monitor, routes_people, routes_registry):
+    modules = (routes_auth, routes_meetings, routes_monitor, routes_people, routes_registry)
+    for module in (*modules, routes_areas):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
 

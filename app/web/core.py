@@ -222,6 +222,7 @@ NOTICES = {
     "actie_bijgewerkt": "De actie is bijgewerkt.",
     "wachtwoord": "Uw wachtwoord is gewijzigd; uw andere sessies zijn beëindigd.",
     "persoon_bijgewerkt": "De gegevens van de persoon zijn bijgewerkt.",
+    "gebied_benoemd": "De naam van het gebied is opgeslagen.",
 }
 
 

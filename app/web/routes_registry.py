@@ -393,9 +393,7 @@ def vacancy_page(
     assert table is not None
     table_view = agenda_service.view_for(context, table) == AgendaView.table
     standing = registry.standing_for(session, table)
-    position: Standing = dwelling_standing(
-        session, standing, vacancy, _visible_case(web, table)
-    )
+    position: Standing = dwelling_standing(session, standing, vacancy, _visible_case(web, table))
     candidates = position.candidates if table_view else []
     if candidates:
         # The candidates name cases: each one shown is an access to its file.

@@ -5,7 +5,8 @@ The CBS file format (documented in the README, "Area names"): a CSV file as CBS 
 separated by `;` or `,`, UTF-8 (with or without BOM) or Windows-1252. The header names the
 columns; a code column (`Codering`, `Codering_3`, `GemeentecodeGM`, `Code`) and a name column
 (`WijkenEnBuurten`, `Gemeentenaam`, `Naam`, `Name`) are required, matched case-insensitively
-and without StatLine's `_<n>` suffix, spaces and a bracketed unit. Values are stripped (StatLine pads them). Rows whose code
+and without StatLine's `_<n>` suffix, spaces and a bracketed unit. Values are stripped
+(StatLine pads them). Rows whose code
 is not a municipality (`GM` + 4 digits), district (`WK` + 6) or neighbourhood (`BU` + 8) code
 (the country row `NL01`, for instance) are skipped and counted.
 """

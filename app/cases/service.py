@@ -217,7 +217,7 @@ def list_cases(
         # a cursor (the last case shown) says exactly where the next page starts.
         ascending = filters.sort == CaseSort.longest_waiting_first
         if after is not None:
-            last = select(Case.ready_since).where(Case.id == after).scalar_subquery()
+            last = select(col(Case.ready_since)).where(Case.id == after).scalar_subquery()
             if ascending:
                 query = query.where(
                     or_(

@@ -402,7 +402,7 @@ def list_vacancies(
         ascending = filters.sort == VacancySort.longest_waiting_first
         key = col(Vacancy.available_from)
         if after is not None:
-            last = select(Vacancy.available_from).where(Vacancy.id == after).scalar_subquery()
+            last = select(col(Vacancy.available_from)).where(Vacancy.id == after).scalar_subquery()
             if ascending:
                 query = query.where(or_(key > last, and_(key == last, col(Vacancy.id) > after)))
             else:

@@ -32,7 +32,11 @@ def test_the_statline_csv_gives_each_code_its_name_and_skips_the_country_row():
 
 
 def test_the_municipality_list_with_comma_and_windows_1252_is_read_too():
-    raw = "Gemeentecode,GemeentecodeGM,Gemeentenaam\n363,GM0363,Amsterdam\n1900,GM1900,Súdwest-Fryslân\n"
+    raw = (
+        "Gemeentecode,GemeentecodeGM,Gemeentenaam\n"
+        "363,GM0363,Amsterdam\n"
+        "1900,GM1900,Súdwest-Fryslân\n"
+    )
     names, _ = parse_cbs_csv(raw.encode("cp1252"))
     assert names == {"GM0363": "Amsterdam", "GM1900": "Súdwest-Fryslân"}
 

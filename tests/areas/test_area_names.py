@@ -130,3 +130,17 @@ def test_the_chair_names_a_code_on_the_areas_page(app, client, region):  # type:
     assert refused.status_code == 403
     dwellings = chair.get("/woningen").text
     assert "Schothorst (BU03070101)" in dwellings
+
+
+def test_the_demo_ships_a_name_for_every_code_it_uses(session):  # type: ignore[no-untyped-def]
+    import io
+
+    from app.areas.service import table_areas
+    from app.demo import TABLE_NAME, load_demo
+    from app.tables.models import OutflowTable
+
+    load_demo(session, io.StringIO())
+    table = session.exec(select(OutflowTable).where(OutflowTable.name == TABLE_NAME)).one()
+    areas = table_areas(session, table)
+    assert areas and all(a.name for a in areas)
+    assert {a.name for a in areas if a.code == "GM0307"} == {"Amersfoort"}

@@ -163,3 +163,28 @@ def test_list_pages_page_on_and_refuse_unknown_filters(client, region, people): 
     assert 'rel="next"' not in second
     for bad in ("?status=nope", "?blokkade=nope", "?huishouden=0", "?sortering=naam", "?na=x"):
         assert people["chair"].get("/dossiers" + bad).status_code == 400, bad
+
+
+def test_why_not_shows_the_dwelling_by_its_reference_and_beschikking_codes_in_dutch(  # type: ignore[no-untyped-def]
+    client, region, people
+):
+    case = create_case(
+        client,
+        region.care_provider,
+        region.table_id,
+        beschikking={"status": "none", "valid_until": None},
+    )
+    dwelling = create_vacancy(client, region.corporation, external_ref="VHE-01006")
+    meeting = client.post(
+        f"/v1/tables/{region.table_id}/meetings",
+        json={"date": iso(7)},
+        headers=region.chair.headers,
+    ).json()
+    html = page(
+        people["chair"],
+        f"/vergaderingen/{meeting['id']}/waarom-niet?dossier={case['id']}&woning={dwelling['id']}",
+    )
+    assert "VHE-01006" in html and "W-" not in html
+    assert "Wmo-beschikking ontbreekt" in html
+    assert "Geen" in html and "Aangevraagd" in html
+    assert ">none<" not in html and ">requested<" not in html

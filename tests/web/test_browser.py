@@ -285,7 +285,7 @@ def test_a_chair_runs_a_meeting_in_the_browser(browser, server, scenario, downlo
     assert "Voorgedragen" in browser.find_element(By.CSS_SELECTOR, "dl.facts").text
 
     click_link(browser, "tijdlijn")
-    assert heading(browser).startswith("Tijdlijn dossier")
+    assert heading(browser).startswith("Dossier D-")
     timeline = browser.find_element(By.CSS_SELECTOR, "table.timeline").text
     assert "Voordragen" in timeline and "Voorgesteld" in timeline
     assert scenario["case_id"] in browser.current_url

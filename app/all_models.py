@@ -2,6 +2,7 @@
 
 from app.access_log.models import AccessLogEntry
 from app.actions.models import Action
+from app.areas.models import AreaName, TableAreaName
 from app.cases.models import Case, CaseTransition
 from app.idempotency_records import IdempotencyRecord
 from app.limits.models import YearLimits
@@ -19,6 +20,7 @@ __all__ = [
     "AccessLogEntry",
     "Action",
     "ApiKey",
+    "AreaName",
     "Case",
     "CaseTransition",
     "ContingentAgreement",
@@ -33,6 +35,7 @@ __all__ = [
     "ProposalStallAlert",
     "RateBucket",
     "SignInThrottle",
+    "TableAreaName",
     "TableMember",
     "TableMunicipality",
     "Vacancy",

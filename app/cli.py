@@ -248,6 +248,22 @@ def cmd_limits(args: argparse.Namespace, settings: Settings) -> None:
         sys.exit(1)
 
 
+def cmd_load_areas(args: argparse.Namespace, settings: Settings) -> None:
+    """Load the names of CBS areas from a CSV file CBS publishes (format: README, "Area
+    names"); nothing is downloaded. Exits 2 on a file it cannot read."""
+    from app.areas.service import load_cbs_file
+
+    path = Path(args.file)
+    try:
+        with _session(settings) as session:
+            report = load_cbs_file(session, path, args.source)
+            session.commit()
+    except (OSError, ValueError) as exc:
+        print(f"error: {path}: {exc}", file=sys.stderr)
+        sys.exit(2)
+    print(f"{report.loaded} area names loaded from {path.name}; {report.skipped} rows skipped")
+
+
 def cmd_openapi(args: argparse.Namespace, settings: Settings) -> None:
     from app.main import create_app
 
@@ -333,6 +349,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--check", action="store_true", help="exit 1 when a year up to next year has no limits"
     )
     limits.set_defaults(func=cmd_limits)
+
+    areas = sub.add_parser(
+        "load-areas", help="load CBS municipality, district and neighbourhood names from a CSV"
+    )
+    areas.add_argument("file", help="the CSV file as CBS publishes it (see the README)")
+    areas.add_argument("--source", help="what to record as the names' source (default: file name)")
+    areas.set_defaults(func=cmd_load_areas)
 
     spec = sub.add_parser("openapi", help="print or write the OpenAPI contract")
     spec.add_argument("--output", help="file to write, e.g. openapi/openapi.json")

@@ -13,6 +13,8 @@ from typing import TextIO
 from sqlmodel import Session, select
 
 from app.access_log.service import AccessContext
+from app.areas.models import AreaName
+from app.areas.service import codes_in_use, name_area
 from app.cases.models import CaseCreate
 from app.cases.service import create_case
 from app.organisations.models import Organisation, OrganisationCreate, OrganisationKind
@@ -21,7 +23,7 @@ from app.people.models import PersonCreate, PersonRole
 from app.people.security import new_password
 from app.people.service import create_person, find_by_email, set_password
 from app.principal import Principal
-from app.tables.models import TableCreate
+from app.tables.models import OutflowTable, TableCreate
 from app.tables.service import create_table
 from app.timeutil import today
 from app.vacancies.models import VacancyIn
@@ -187,12 +189,32 @@ def load_demo(session: Session, out: TextIO) -> None:
         for number, corporation in enumerate(corporations):
             items = [_vacancy(rng, number * 1000 + i) for i in range(8)]
             upsert_vacancies(session, _principal(corporation), items, batch=True)
+        _demo_area_names(session, table, municipalities[0])
         out.write(f"Demo region loaded: {TABLE_NAME} ({table.id}), 40 cases, 16 vacancies.\n")
     out.write("Demo API keys (shown once):\n")
     for name, organisation in orgs.items():
         _, raw = create_api_key(session, organisation, "demo")
         out.write(f"  {organisation.kind:<20} {name:<36} {raw}\n")
     _demo_people(session, orgs, out)
+
+
+def _demo_area_names(session: Session, table: OutflowTable, chair: Organisation) -> None:
+    """The names of every code the demo uses: the four municipalities by their CBS names, and
+    the invented neighbourhoods by invented names, given as the chair would
+    (`app.areas.service.name_area`)."""
+    for code, name in MUNICIPALITIES.items():
+        if session.get(AreaName, code) is None:
+            session.add(AreaName(code=code, kind="municipality", name=name, source="demo"))
+    session.flush()
+    context = AccessContext(principal=_principal(chair), endpoint="CLI demo")
+    for code in sorted(codes_in_use(session, table)):
+        if code.startswith("BU") and session.get(AreaName, code) is None:
+            town = MUNICIPALITIES.get(f"GM{code[2:6]}", "Eemland")
+            name = f"{town}, {NEIGHBOURHOOD_NAMES[int(code[-2:]) % len(NEIGHBOURHOOD_NAMES)]}"
+            name_area(session, context, table, code, f"{name} {code[-4:]} (demo)")
+
+
+NEIGHBOURHOOD_NAMES = ["Centrum", "Kruiskamp", "Zonnehof", "De Hoef", "Vathorst", "Schothorst"]
 
 
 DEMO_ROLE_NAMES = {PersonRole.chair: "voorzitter", PersonRole.member: "lid"}

@@ -16,6 +16,7 @@ from app import api_headers, problem_handlers, problems, web
 from app.access_log.routes import router as access_log_router
 from app.actions.routes import router as actions_router
 from app.agenda.routes import router as agenda_router
+from app.areas.routes import router as areas_router
 from app.cases.retention import RetentionJob
 from app.cases.routes import router as cases_router
 from app.db import build_engine
@@ -202,6 +203,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     for router in (
         organisations_router,
         tables_router,
+        areas_router,
         cases_router,
         vacancies_router,
         access_log_router,

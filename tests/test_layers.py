@@ -120,6 +120,11 @@ LOADED_BY_HAND = {
     # proposal page also reads the proposal's meeting.
     "app/web/routes_proposals.py": 2,
     "app/web/routes_tables.py": 1,
+    # A corporation's case page shows the profile of a case proposed to its dwellings, which
+    # the case dependency (the case's own organisation and the table) would refuse.
+    "app/web/routes_registry.py": 1,
+    # The areas page re-renders by id after a refused name.
+    "app/web/routes_areas.py": 1,
     # The minutes page's loader serves its GET and its re-render after a refused finalisation.
     "app/web/minutes.py": 1,
 }

@@ -17,12 +17,16 @@ from app.cases.models import (
     CaseTransitionPage,
     CaseTransitionPublic,
     CaseUpdate,
+    Facility,
     case_public_dict,
 )
+from app.cases.service import CaseFilters, CaseSort
 from app.db import SessionDep
 from app.idempotency import IdempotencyDep
 from app.pagination import PageDep
 from app.problems import problem_responses
+from app.registry import service as registry
+from app.registry.service import CASE_BLOCKING_REASONS
 from app.schemas import ExternalRef
 from app.timeline.models import Timeline
 from app.timeline.service import case_timeline
@@ -77,17 +81,54 @@ def list_cases(
     table_id: uuid.UUID | None = None,
     status: CaseStatus | None = None,
     external_ref: Annotated[ExternalRef | None, Query()] = None,
+    organisation_id: Annotated[
+        uuid.UUID | None,
+        Query(alias="organisationId", description="Only this care provider's cases."),
+    ] = None,
+    facility: Facility | None = None,
+    household_size: Annotated[
+        int | None, Query(alias="householdSize", ge=1, le=12, description="Adults + children.")
+    ] = None,
+    blocking_reason: Annotated[
+        str | None,
+        Query(
+            alias="blockingReason",
+            pattern=f"^({'|'.join(CASE_BLOCKING_REASONS)})$",
+            description="Only cases this reason blocks on their table's next meeting date "
+            "(first meeting on or after today, else today): a why-not status code, or a rule "
+            "that excludes a dwelling from a case no dwelling fits.",
+        ),
+    ] = None,
+    reference: Annotated[
+        str | None,
+        Query(
+            min_length=1,
+            max_length=64,
+            description="Part of the care provider's own reference (case-insensitive).",
+        ),
+    ] = None,
+    sort: Annotated[
+        CaseSort | None,
+        Query(description="`-waitingTime`: longest waiting first; `waitingTime`: shortest."),
+    ] = None,
 ) -> CasePage:
-    """Cases the caller may see, oldest first."""
-    rows = service.list_cases(
-        session,
-        context,
+    """Cases the caller may see (the chair and municipalities: the table's; a care provider: its
+    own), in order of registration unless sorted; each case listed is in the access log."""
+    ids = None
+    if blocking_reason is not None:
+        ids = registry.cases_blocked_by(session, context, blocking_reason, table_id)
+    filters = CaseFilters(
         table_id=table_id,
         status=status,
         external_ref=external_ref,
-        after=page.after,
-        limit=page.limit,
+        care_provider_id=organisation_id,
+        facility=facility,
+        household_size=household_size,
+        reference=reference,
+        case_ids=ids,
+        sort=sort,
     )
+    rows = service.list_cases(session, context, filters, after=page.after, limit=page.limit)
     rows, next_cursor = page.cut(rows)
     return CasePage(items=[_public(c) for c in rows], next_cursor=next_cursor)
 

@@ -2,10 +2,12 @@
 municipalities; every access is written to the access log."""
 
 import uuid
+from dataclasses import dataclass
 from datetime import date
+from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, or_
+from sqlalchemy import ColumnElement, and_, func, or_
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -113,7 +115,7 @@ def create_case(session: Session, context: AccessContext, data: CaseCreate) -> C
     return case
 
 
-def _visible_clause(principal: Principal) -> ColumnElement[bool]:
+def visible_clause(principal: Principal) -> ColumnElement[bool]:
     """Own cases, plus every case of tables the caller reads as chair or municipality."""
     if principal.is_operator:
         raise Forbidden("Case files are for the organisations at the table, not the operator.")
@@ -131,7 +133,7 @@ def get_case(
     `action=None` leaves the logging to the caller, which logs what it then does with the case.
     """
     case = session.exec(
-        select(Case).where(Case.id == case_id, _visible_clause(context.principal))
+        select(Case).where(Case.id == case_id, visible_clause(context.principal))
     ).first()
     if case is None:
         raise NotFound("No such case.")
@@ -148,27 +150,94 @@ def _status_clause(status: CaseStatus, on: date) -> ColumnElement[bool]:
     return col(Case.status) == status
 
 
+class CaseSort(StrEnum):
+    """List orders. Waiting time counts from `ready_since`: `-waitingTime` is the longest
+    waiting first, `waitingTime` the shortest; without a sort, the order of registration."""
+
+    waiting_time = "waitingTime"
+    longest_waiting_first = "-waitingTime"
+
+
+@dataclass(frozen=True, slots=True)
+class CaseFilters:
+    """What a case list is narrowed to; None (or empty) means no narrowing.
+
+    `reference`: part of the care provider's own reference, case-insensitive. `case_ids`: only
+    these (a blocking-reason filter computes them, `app.registry.service`).
+    """
+
+    table_id: uuid.UUID | None = None
+    status: CaseStatus | None = None
+    external_ref: str | None = None
+    care_provider_id: uuid.UUID | None = None
+    facility: str | None = None
+    household_size: int | None = None
+    reference: str | None = None
+    case_ids: frozenset[uuid.UUID] | None = None
+    sort: CaseSort | None = None
+
+
 def list_cases(
     session: Session,
     context: AccessContext,
+    filters: CaseFilters,
     *,
-    table_id: uuid.UUID | None,
-    status: CaseStatus | None,
-    external_ref: str | None,
     after: uuid.UUID | None,
     limit: int,
 ) -> list[Case]:
-    query = select(Case).where(_visible_clause(context.principal))
-    if table_id is not None:
-        query = query.where(Case.table_id == table_id)
-    if status is not None:
-        query = query.where(_status_clause(status, today()))
-    if external_ref is not None:
-        query = query.where(Case.external_ref == external_ref)
-    if after is not None:
-        query = query.where(Case.id > after)
+    """Up to `limit` + 1 visible cases (the extra one tells whether a next page exists), the
+    first `limit` written to the access log. `after` is the last case of the previous page
+    (the cursor): with a sort, the page continues after that case's place in the order."""
+    query = select(Case).where(visible_clause(context.principal))
+    if filters.table_id is not None:
+        query = query.where(Case.table_id == filters.table_id)
+    if filters.status is not None:
+        query = query.where(_status_clause(filters.status, today()))
+    if filters.external_ref is not None:
+        query = query.where(Case.external_ref == filters.external_ref)
+    if filters.care_provider_id is not None:
+        query = query.where(Case.care_provider_id == filters.care_provider_id)
+    if filters.facility is not None:
+        query = query.where(Case.facility == filters.facility)
+    if filters.household_size is not None:
+        size = col(Case.household_adults) + col(Case.household_children)
+        query = query.where(size == filters.household_size)
+    if filters.reference:
+        query = query.where(
+            func.lower(col(Case.external_ref)).contains(filters.reference.lower(), autoescape=True)
+        )
+    if filters.case_ids is not None:
+        query = query.where(col(Case.id).in_(sorted(filters.case_ids)))
+    if filters.sort is None:
+        if after is not None:
+            query = query.where(Case.id > after)
+        query = query.order_by(col(Case.id))
+    else:
+        # Longest waiting = earliest ready date; the id breaks ties, so the order is total and
+        # a cursor (the last case shown) says exactly where the next page starts.
+        ascending = filters.sort == CaseSort.longest_waiting_first
+        if after is not None:
+            last = select(col(Case.ready_since)).where(Case.id == after).scalar_subquery()
+            if ascending:
+                query = query.where(
+                    or_(
+                        col(Case.ready_since) > last,
+                        and_(col(Case.ready_since) == last, col(Case.id) > after),
+                    )
+                )
+            else:
+                query = query.where(
+                    or_(
+                        col(Case.ready_since) < last,
+                        and_(col(Case.ready_since) == last, col(Case.id) < after),
+                    )
+                )
+        if ascending:
+            query = query.order_by(col(Case.ready_since), col(Case.id))
+        else:
+            query = query.order_by(col(Case.ready_since).desc(), col(Case.id).desc())
     # One row more than the page, to know whether there is a next page; only the page is logged.
-    cases = list(session.exec(query.order_by(col(Case.id)).limit(limit + 1)))
+    cases = list(session.exec(query.limit(limit + 1)))
     access_log.record(
         session, context, AccessAction.list, [(c.id, c.table_id) for c in cases[:limit]]
     )

@@ -3,6 +3,7 @@
 Dataclasses in (`types`), ranked results out (`results`); see `match` for the weekly result.
 """
 
+from app.matching.bottlenecks import find_bottlenecks
 from app.matching.declines import DECLINE_DECISIONS
 from app.matching.engine import greedy_baseline, match
 from app.matching.evaluation import Evaluation, evaluate, explain_pair
@@ -86,6 +87,7 @@ __all__ = [
     "evaluate",
     "explain_in_agenda",
     "explain_pair",
+    "find_bottlenecks",
     "greedy_baseline",
     "match",
 ]

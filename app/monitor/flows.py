@@ -132,6 +132,12 @@ def _group_names(session: Session, group_by: GroupBy, keys: set[str]) -> dict[st
             )
         ).all()
         return {str(r[0]): r[1] for r in rows}
+    if group_by == GroupBy.municipality and keys:
+        # The CBS name the operator loaded (a code without one stays a code).
+        from app.areas.service import names_for
+
+        names = names_for(session, keys)
+        return {k: names.get(k, k) for k in keys}
     return {k: k for k in keys}
 
 

@@ -13,6 +13,8 @@ from app.pagination import PageDep
 from app.problems import problem_responses
 from app.rate_limits.deps import limited
 from app.rate_limits.service import EndpointClass
+from app.registry import service as registry
+from app.registry.service import VACANCY_BLOCKING_REASONS
 from app.schemas import ExternalRef
 from app.timeline.models import Timeline
 from app.timeline.service import vacancy_timeline
@@ -28,6 +30,7 @@ from app.vacancies.models import (
     VacancyUpsertResult,
     vacancy_public_dict,
 )
+from app.vacancies.service import VacancyFilters, VacancySort
 from app.versioning import etag
 
 router = APIRouter(prefix="/v1/vacancies", tags=["vacancies"])
@@ -97,17 +100,64 @@ def list_vacancies(
     table_id: uuid.UUID | None = None,
     status: VacancyStatus | None = None,
     external_ref: Annotated[ExternalRef | None, Query()] = None,
+    organisation_id: Annotated[
+        uuid.UUID | None,
+        Query(alias="organisationId", description="Only this corporation's dwellings."),
+    ] = None,
+    household_size: Annotated[
+        int | None,
+        Query(
+            alias="householdSize",
+            ge=1,
+            le=12,
+            description="Only dwellings with the rooms the table's policy gives a household "
+            "of this size.",
+        ),
+    ] = None,
+    blocking_reason: Annotated[
+        str | None,
+        Query(
+            alias="blockingReason",
+            pattern=f"^({'|'.join(VACANCY_BLOCKING_REASONS)})$",
+            description="Only dwellings this reason blocks on their table's next meeting date: "
+            "a why-not status code, or a rule that excludes a case from a dwelling no case "
+            "fits.",
+        ),
+    ] = None,
+    reference: Annotated[
+        str | None,
+        Query(
+            min_length=1,
+            max_length=64,
+            description="Part of the corporation's own reference (case-insensitive).",
+        ),
+    ] = None,
+    sort: Annotated[
+        VacancySort | None,
+        Query(description="`-waitingTime`: earliest available first; `waitingTime`: latest first."),
+    ] = None,
 ) -> VacancyPage:
-    """Dwellings the caller may see, oldest first."""
-    rows = service.list_vacancies(
-        session,
-        principal,
+    """Dwellings the caller may see (a corporation: its own; the chair and municipalities: the
+    table's), in the order first offered unless sorted."""
+    filters = VacancyFilters(
         table_id=table_id,
         status=status,
         external_ref=external_ref,
-        after=page.after,
-        limit=page.fetch,
+        corporation_id=organisation_id,
+        reference=reference,
+        room_ranges=(
+            None
+            if household_size is None
+            else registry.room_ranges(session, principal, household_size, table_id)
+        ),
+        vacancy_ids=(
+            None
+            if blocking_reason is None
+            else registry.vacancies_blocked_by(session, principal, blocking_reason, table_id)
+        ),
+        sort=sort,
     )
+    rows = service.list_vacancies(session, principal, filters, after=page.after, limit=page.fetch)
     rows, next_cursor = page.cut(rows)
     return VacancyPage(items=[_public(v) for v in rows], next_cursor=next_cursor)
 

@@ -1,3 +1,5 @@
+# Size: the batch upsert (locks, ON CONFLICT, lifecycle) and the filtered listing share the
+# row mapping and the visibility rule; the next concern that arrives splits it.
 """Vacancies: upserted by the corporation's own reference, placed in the table that covers the
 municipality and has the corporation as a member."""
 
@@ -5,10 +7,11 @@ import re
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import ColumnElement, bindparam, or_, tuple_, update
+from sqlalchemy import ColumnElement, and_, bindparam, false, func, or_, tuple_, update
 from sqlalchemy import select as sa_select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -296,7 +299,7 @@ def _insert_new(session: Session, rows: list[dict[str, Any]]) -> None:
         )
 
 
-def _visible_clause(principal: Principal) -> ColumnElement[bool]:
+def visible_clause(principal: Principal) -> ColumnElement[bool]:
     """Own dwellings, plus all dwellings of tables the caller reads as chair or municipality."""
     if principal.is_operator:
         raise Forbidden("Vacancies are for the organisations at the table, not the operator.")
@@ -309,7 +312,7 @@ def _visible_clause(principal: Principal) -> ColumnElement[bool]:
 
 def get_vacancy(session: Session, principal: Principal, vacancy_id: uuid.UUID) -> Vacancy:
     vacancy = session.exec(
-        select(Vacancy).where(Vacancy.id == vacancy_id, _visible_clause(principal))
+        select(Vacancy).where(Vacancy.id == vacancy_id, visible_clause(principal))
     ).first()
     if vacancy is None:
         raise NotFound("No such vacancy.")
@@ -327,26 +330,90 @@ def get_by_refs(session: Session, corporation_id: uuid.UUID, refs: list[str]) ->
     return {v.external_ref: v for v in rows}
 
 
+class VacancySort(StrEnum):
+    """List orders. A dwelling waits from `available_from`: `-waitingTime` is the longest
+    waiting (earliest available) first, `waitingTime` the latest; without a sort, the order in
+    which the dwellings were first offered."""
+
+    waiting_time = "waitingTime"
+    longest_waiting_first = "-waitingTime"
+
+
+@dataclass(frozen=True, slots=True)
+class VacancyFilters:
+    """What a dwelling list is narrowed to; None means no narrowing.
+
+    `reference`: part of the corporation's own reference, case-insensitive. `room_ranges`:
+    table id -> (min rooms, max rooms or None), the rooms the table's policy gives a household
+    size (a dwelling of a table not named is left out). `vacancy_ids`: only these (a
+    blocking-reason filter computes them, `app.registry.service`).
+    """
+
+    table_id: uuid.UUID | None = None
+    status: VacancyStatus | None = None
+    external_ref: str | None = None
+    corporation_id: uuid.UUID | None = None
+    reference: str | None = None
+    room_ranges: dict[uuid.UUID, tuple[int, int | None]] | None = None
+    vacancy_ids: frozenset[uuid.UUID] | None = None
+    sort: VacancySort | None = None
+
+
+def _rooms_clause(ranges: dict[uuid.UUID, tuple[int, int | None]]) -> ColumnElement[bool]:
+    clauses = []
+    for table_id, (low, high) in ranges.items():
+        clause = and_(col(Vacancy.table_id) == table_id, col(Vacancy.rooms) >= low)
+        clauses.append(clause if high is None else and_(clause, col(Vacancy.rooms) <= high))
+    return or_(false(), *clauses)
+
+
 def list_vacancies(
     session: Session,
     principal: Principal,
+    filters: VacancyFilters,
     *,
-    table_id: uuid.UUID | None,
-    status: VacancyStatus | None,
-    external_ref: str | None,
     after: uuid.UUID | None,
     limit: int,
 ) -> list[Vacancy]:
-    query = select(Vacancy).where(_visible_clause(principal))
-    if table_id is not None:
-        query = query.where(Vacancy.table_id == table_id)
-    if status is not None:
-        query = query.where(Vacancy.status == status.value)
-    if external_ref is not None:
-        query = query.where(Vacancy.external_ref == external_ref)
-    if after is not None:
-        query = query.where(Vacancy.id > after)
-    return list(session.exec(query.order_by(col(Vacancy.id)).limit(limit)))
+    """Up to `limit` visible dwellings; `after` is the last dwelling of the previous page (the
+    cursor): with a sort, the page continues after that dwelling's place in the order."""
+    query = select(Vacancy).where(visible_clause(principal))
+    if filters.table_id is not None:
+        query = query.where(Vacancy.table_id == filters.table_id)
+    if filters.status is not None:
+        query = query.where(Vacancy.status == filters.status.value)
+    if filters.external_ref is not None:
+        query = query.where(Vacancy.external_ref == filters.external_ref)
+    if filters.corporation_id is not None:
+        query = query.where(Vacancy.corporation_id == filters.corporation_id)
+    if filters.reference:
+        query = query.where(
+            func.lower(col(Vacancy.external_ref)).contains(
+                filters.reference.lower(), autoescape=True
+            )
+        )
+    if filters.room_ranges is not None:
+        query = query.where(_rooms_clause(filters.room_ranges))
+    if filters.vacancy_ids is not None:
+        query = query.where(col(Vacancy.id).in_(sorted(filters.vacancy_ids)))
+    if filters.sort is None:
+        if after is not None:
+            query = query.where(Vacancy.id > after)
+        query = query.order_by(col(Vacancy.id))
+    else:
+        ascending = filters.sort == VacancySort.longest_waiting_first
+        key = col(Vacancy.available_from)
+        if after is not None:
+            last = select(col(Vacancy.available_from)).where(Vacancy.id == after).scalar_subquery()
+            if ascending:
+                query = query.where(or_(key > last, and_(key == last, col(Vacancy.id) > after)))
+            else:
+                query = query.where(or_(key < last, and_(key == last, col(Vacancy.id) < after)))
+        if ascending:
+            query = query.order_by(key, col(Vacancy.id))
+        else:
+            query = query.order_by(key.desc(), col(Vacancy.id).desc())
+    return list(session.exec(query.limit(limit)))
 
 
 def withdraw_vacancy(session: Session, context: AccessContext, vacancy: Vacancy) -> Vacancy:

@@ -16,13 +16,14 @@ def page_modules() -> tuple[ModuleType, ...]:
     """The modules whose routers serve the pages, one per domain."""
     from app.web import (
         routes_actions,
+        routes_areas,
         routes_auth,
-        routes_cases,
         routes_meetings,
         routes_minutes,
         routes_monitor,
         routes_people,
         routes_proposals,
+        routes_registry,
         routes_tables,
     )
 
@@ -33,9 +34,10 @@ def page_modules() -> tuple[ModuleType, ...]:
         routes_minutes,
         routes_proposals,
         routes_actions,
-        routes_cases,
+        routes_registry,
         routes_monitor,
         routes_people,
+        routes_areas,
     )
 
 

@@ -5,13 +5,15 @@ meeting service (so it is the API's restricted document, and logged the same way
 the sections the page, the PDF and the CSV all show."""
 
 import uuid
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from app.actions import service as actions_service
 from app.actions.models import Action, ActionStatus
+from app.areas import service as areas_service
 from app.meetings import service as meetings_service
 from app.meetings.models import Meeting, MeetingStatus
 from app.proposals import service as proposals_service
@@ -19,8 +21,9 @@ from app.proposals.models import Proposal
 from app.tables.models import OutflowTable, TablePublic
 from app.tables.service import table_public
 from app.timeutil import today
+from app.vacancies.models import Vacancy
 from app.web import labels
-from app.web.core import Web, case_code, dutch_date, number, rooms
+from app.web.core import Web, area_label, case_code, dutch_date, number, rooms
 from app.web.open_proposals import section as open_proposals_section
 from app.web.sections import Section
 
@@ -36,6 +39,10 @@ class AgendaData:
     names: dict[str, str]
     proposals: dict[tuple[str, str], Proposal] = field(default_factory=dict)
     actions: dict[str, Action] = field(default_factory=dict)
+    refs: dict[str, str] = field(default_factory=dict)
+    """The corporation's reference of every dwelling the document names (one label everywhere)."""
+    areas: dict[str, str] = field(default_factory=dict)
+    """Names of the CBS codes the document shows."""
 
     @property
     def vacancies(self) -> dict[str, dict[str, Any]]:
@@ -44,8 +51,8 @@ class AgendaData:
     def vacancy_label(self, vacancy_id: str) -> str:
         vacancy = self.vacancies.get(vacancy_id)
         if vacancy is None:
-            return f"W-{vacancy_id[-8:].upper()}"
-        return vacancy["external_ref"]
+            return self.refs.get(str(vacancy_id), "woning")
+        return str(vacancy["external_ref"])
 
     def vacancy_description(self, vacancy_id: str) -> str:
         v = self.vacancies.get(vacancy_id)
@@ -56,7 +63,7 @@ class AgendaData:
             rooms(v["rooms"]),
             f"verdieping {v['floor']}",
             f"€ {number(v['rent_base'], 2)} kale huur",
-            v["neighbourhood_code"],
+            area_label(v["neighbourhood_code"], self.areas),
             f"beschikbaar {dutch_date(v['available_from'])}",
         ]
         if v["contingent"]:
@@ -104,7 +111,36 @@ def load(session: Session, web: Web, meeting_id: uuid.UUID) -> AgendaData:
         session, context, table, status=None, overdue_on=None, after=None, limit=MAX_ROWS
     )
     data.actions = {str(a.id): a for a in actions}
+    named = set(_vacancy_ids(document))
+    named |= {c["id"] for c in document.get("changes", []) if c.get("subject") == "vacancy"}
+    data.refs = vacancy_refs(session, named)
+    codes = [
+        v[k] for v in document["vacancies"] for k in ("neighbourhood_code", "municipality_code")
+    ]
+    data.areas = areas_service.names_for(session, codes, {table.id})
     return data
+
+
+def _vacancy_ids(value: Any) -> Iterator[str]:
+    """Every dwelling id a document names (keys ending in `vacancy_id`), at any depth."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if key.endswith("vacancy_id") and isinstance(item, str):
+                yield item
+            else:
+                yield from _vacancy_ids(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _vacancy_ids(item)
+
+
+def vacancy_refs(session: Session, ids: Iterable[str]) -> dict[str, str]:
+    """id -> the corporation's reference, for dwellings a page already names by id."""
+    wanted = sorted({uuid.UUID(i) for i in ids if i})
+    if not wanted:
+        return {}
+    rows = session.exec(select(Vacancy.id, Vacancy.external_ref).where(col(Vacancy.id).in_(wanted)))
+    return {str(i): ref for i, ref in rows}
 
 
 def components_text(components: list[dict[str, Any]] | None) -> str:

@@ -18,6 +18,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.routing import APIRoute
 from fastapi.templating import Jinja2Templates
+from jinja2 import pass_context
+from jinja2.runtime import Context
 from starlette.datastructures import FormData
 from starlette.responses import Response
 
@@ -155,6 +157,12 @@ DETAIL_LABELS = {
     "reason": "decision_reason",
     "status_reason": "status_reason",
     "proposal_status": "proposal_status",
+    # beschikking_missing: the case's status, the status that counts, the policy's requirement
+    "status": "beschikking_status",
+    "effective_status": "beschikking_status",
+    "required": "beschikking_status",
+    "budget_management": "budget_management",
+    "contract_form": "lease_form",
 }
 DETAIL_DATES = frozenset(
     {
@@ -182,6 +190,8 @@ def detail_value(key: str, value: Any) -> str:
         return "\u2013"
     if key in DETAIL_LABELS:
         return labels.label(DETAIL_LABELS[key], value)
+    if key == "accepted":  # the dwelling's lease forms, comma-separated
+        return " of ".join(labels.label("lease_form", f) for f in str(value).split(","))
     if key in DETAIL_DATES:
         return dutch_date(value)
     if key == "case_id":
@@ -193,9 +203,65 @@ def detail_value(key: str, value: Any) -> str:
     return str(value)
 
 
+def area_label(code: Any, names: dict[str, str] | None = None) -> str:
+    """A CBS area code with its name: `Utrecht (GM0344)`; the code alone when it has none
+    (the table's chair can name it, `/tafels/{id}/gebieden`)."""
+    if not code:
+        return ""
+    name = (names or {}).get(str(code))
+    return f"{name} ({code})" if name else str(code)
+
+
+@pass_context
+def area_in_page(context: Context, code: Any, names: dict[str, str] | None = None) -> str:
+    """`gebied(code)` in a template: `area_label` with the names given, else the names read
+    once per request (the CBS list, then the names the viewer's tables gave)."""
+    if not code or (names and str(code) in names):
+        return area_label(code, names)
+    request = context.get("request")
+    state = getattr(request, "state", None)
+    session, web = getattr(state, "session", None), getattr(state, "web", None)
+    if session is None or web is None:
+        return area_label(code, names)
+    cache: dict[str, str] = state.__dict__.setdefault("area_names", {})
+    key = str(code)
+    if key not in cache:
+        from app.areas.service import names_for
+        from app.tables.service import member_table_ids
+
+        tables = set(session.exec(member_table_ids(web.organisation.id)))
+        cache[key] = names_for(session, [key], tables).get(key, "")
+    return area_label(code, {key: cache[key]} if cache[key] else None)
+
+
+@pass_context
+def dwelling_label(context: Context, vacancy_id: Any) -> str:
+    """The one label of a dwelling on every page: the corporation's own reference, read once
+    per request for a dwelling the page names by id (`woning(id)` in a template)."""
+    if not vacancy_id:
+        return ""
+    request = context.get("request")
+    session = getattr(getattr(request, "state", None), "session", None)
+    if session is None:
+        return "woning"
+    cache: dict[str, str] = request.state.__dict__.setdefault("dwelling_refs", {})
+    key = str(vacancy_id)
+    if key not in cache:
+        from app.vacancies.models import Vacancy
+
+        found = session.get(Vacancy, uuid.UUID(key))
+        cache[key] = found.external_ref if found is not None else "woning"
+    return cache[key]
+
+
 templates = Jinja2Templates(directory=str(HERE / "templates"))
 templates.env.globals.update(
-    label=labels.label, labels=labels, case_code=case_code, detail_value=detail_value
+    label=labels.label,
+    labels=labels,
+    case_code=case_code,
+    detail_value=detail_value,
+    gebied=area_in_page,
+    woning=dwelling_label,
 )
 templates.env.filters.update(
     datum=dutch_date, tijdstip=dutch_datetime, getal=number, euro=euro, kort=short_id, kamers=rooms
@@ -212,6 +278,7 @@ NOTICES = {
     "actie_bijgewerkt": "De actie is bijgewerkt.",
     "wachtwoord": "Uw wachtwoord is gewijzigd; uw andere sessies zijn beëindigd.",
     "persoon_bijgewerkt": "De gegevens van de persoon zijn bijgewerkt.",
+    "gebied_benoemd": "De naam van het gebied is opgeslagen.",
 }
 
 
@@ -297,6 +364,7 @@ def current_web(request: Request, session: SessionDep) -> Web:
         raise SignInRequired()
     web = Web(request=request, signed_in=signed_in, token=token)
     request.state.web = web
+    request.state.session = session  # for `woning(id)`: a dwelling's label in a template
     return web
 
 

@@ -10,11 +10,8 @@ from typing import Annotated
 
 from fastapi import Depends
 
-from app.access_log.models import AccessAction
 from app.actions import service as actions_service
 from app.actions.deps import ActionAtTable
-from app.cases import service as cases_service
-from app.cases.models import Case
 from app.db import SessionDep
 from app.meetings import service as meetings_service
 from app.meetings.deps import MeetingAtTable
@@ -22,6 +19,8 @@ from app.proposals import service as proposals_service
 from app.proposals.deps import ProposalAtTable
 from app.tables import service as tables_service
 from app.tables.models import OutflowTable
+from app.vacancies import service as vacancies_service
+from app.vacancies.models import Vacancy
 from app.web.core import WebDep
 
 
@@ -45,13 +44,13 @@ def page_action(action_id: uuid.UUID, session: SessionDep, web: WebDep) -> Actio
     return ActionAtTable(*actions_service.get_action(session, web.access(), action_id))
 
 
-def page_case_timeline(case_id: uuid.UUID, session: SessionDep, web: WebDep) -> Case:
-    """The case if the organisation may see it (404 otherwise), its timeline read logged."""
-    return cases_service.get_case(session, web.access(), case_id, AccessAction.timeline)
+def page_vacancy(vacancy_id: uuid.UUID, session: SessionDep, web: WebDep) -> Vacancy:
+    """The dwelling if the organisation may see it (404 otherwise)."""
+    return vacancies_service.get_vacancy(session, web.principal, vacancy_id)
 
 
 PageTableDep = Annotated[OutflowTable, Depends(page_table)]
+PageVacancyDep = Annotated[Vacancy, Depends(page_vacancy)]
 PageMeetingDep = Annotated[MeetingAtTable, Depends(page_meeting)]
 PageProposalDep = Annotated[ProposalAtTable, Depends(page_proposal)]
 PageActionDep = Annotated[ActionAtTable, Depends(page_action)]
-PageCaseTimelineDep = Annotated[Case, Depends(page_case_timeline)]

@@ -257,6 +257,32 @@ DETAIL_VALUES = {
     "uncertain_strict": "onzeker zonder geboortedatum: de strengste lezing",
 }
 
+INCOME_SOURCES = {
+    "participatiewet": "Participatiewet (bijstand)",
+    "wajong": "Wajong",
+    "wia": "WIA",
+    "ww": "WW",
+    "aow": "AOW",
+    "employment": "Loon uit werk",
+    "other": "Ander inkomen",
+    "none": "Geen inkomen",
+}
+BUDGET_MANAGEMENT = {
+    "none": "Geen",
+    "budgetbeheer": "Budgetbeheer",
+    "bewindvoering": "Bewindvoering",
+}
+BESCHIKKING_STATUSES = {"none": "Geen", "requested": "Aangevraagd", "granted": "Toegekend"}
+DEBT_ASSISTANCE = {"none": "Geen", "applied": "Aangevraagd", "active": "Loopt"}
+
+CASE_SORTS = {"-waitingTime": "Langst wachtend eerst", "waitingTime": "Kortst wachtend eerst"}
+VACANCY_SORTS = {
+    "-waitingTime": "Langst beschikbaar eerst",
+    "waitingTime": "Laatst beschikbaar eerst",
+}
+AREA_KINDS = {"municipality": "Gemeente", "district": "Wijk", "neighbourhood": "Buurt"}
+AREA_SOURCES = {"cbs": "CBS-lijst", "table": "Door de tafel benoemd"}
+
 CHANGES = {"updated": "gewijzigd na publicatie", "added": "nieuw sinds publicatie"}
 SUBJECTS = {"case": "Dossier", "vacancy": "Woning"}
 
@@ -288,6 +314,14 @@ ALL = {
     "support": SUPPORT_INTENSITIES,
     "income_category": INCOME_CATEGORIES,
     "change": CHANGES,
+    "income_source": INCOME_SOURCES,
+    "budget_management": BUDGET_MANAGEMENT,
+    "beschikking_status": BESCHIKKING_STATUSES,
+    "debt_assistance": DEBT_ASSISTANCE,
+    "case_sort": CASE_SORTS,
+    "vacancy_sort": VACANCY_SORTS,
+    "area_kind": AREA_KINDS,
+    "area_source": AREA_SOURCES,
     "subject": SUBJECTS,
 }
 

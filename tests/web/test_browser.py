@@ -156,6 +156,7 @@ def scenario(server: str) -> dict[str, str]:
         "first_meeting_id": first["id"],
         "first_proposal_id": first_proposal["id"],
         "first_case_id": first_case["id"],
+        "first_vacancy_id": first_proposal["vacancy_id"],
         "chair_email": _person(server, chair_id, chair_key, "chair"),
         "outsider_email": _person(server, outsider_id, outsider_key, "chair"),
         "locked_email": _person(server, provider_id, provider_key, "member"),
@@ -285,7 +286,7 @@ def test_a_chair_runs_a_meeting_in_the_browser(browser, server, scenario, downlo
     assert "Voorgedragen" in browser.find_element(By.CSS_SELECTOR, "dl.facts").text
 
     click_link(browser, "tijdlijn")
-    assert heading(browser).startswith("Tijdlijn dossier")
+    assert heading(browser).startswith("Dossier D-")
     timeline = browser.find_element(By.CSS_SELECTOR, "table.timeline").text
     assert "Voordragen" in timeline and "Voorgesteld" in timeline
     assert scenario["case_id"] in browser.current_url
@@ -345,6 +346,11 @@ def test_every_page_passes_an_automated_wcag_audit(browser, server, scenario):  
         f"/vergaderingen/{scenario['first_meeting_id']}/besluitenlijst",
         f"/voorstellen/{scenario['first_proposal_id']}",
         f"/dossiers/{scenario['first_case_id']}",
+        f"/dossiers/{scenario['case_id']}",
+        "/dossiers?sortering=-waitingTime&blokkade=case_in_open_proposal",
+        "/woningen",
+        f"/woningen/{scenario['first_vacancy_id']}",
+        f"/tafels/{scenario['table_id']}/gebieden",
         f"/tafels/{scenario['table_id']}/monitor",
         "/account",
         "/mensen",
@@ -425,7 +431,9 @@ def test_a_person_of_another_table_gets_404_pages(browser, server, scenario):  #
         f"/vergaderingen/{scenario['first_meeting_id']}/besluitenlijst",
         f"/voorstellen/{scenario['first_proposal_id']}",
         f"/dossiers/{scenario['first_case_id']}",
+        f"/woningen/{scenario['first_vacancy_id']}",
         f"/tafels/{scenario['table_id']}",
+        f"/tafels/{scenario['table_id']}/gebieden",
     ):
         browser.get(server + path)
         assert heading(browser) == "Niet gevonden", path

@@ -311,9 +311,15 @@ def test_people_of_another_table_get_the_apis_404(app, client, region, other_reg
     assert posted.status_code == 404
 
 
-def test_a_corporation_cannot_open_a_case_timeline_as_with_the_api(app, client, region, published):
+def test_a_corporation_sees_only_the_profile_of_a_case_proposed_to_it_never_its_timeline(
+    app, client, region, published
+):
     corporation = signed_in(app, make_person(client, region.corporation))
-    assert corporation.get(f"/dossiers/{published.case_id}").status_code == 404
+    page = corporation.get(f"/dossiers/{published.case_id}")
+    assert page.status_code == 200
+    assert "Huishoudgrootte" in page.text and "Tijdlijn" not in page.text
+    other = signed_in(app, make_person(client, region.other_corporation))
+    assert other.get(f"/dossiers/{published.case_id}").status_code == 404
     api = client.get(f"/v1/cases/{published.case_id}/timeline", headers=region.corporation.headers)
     assert_problem(api, 404)
 
@@ -343,7 +349,7 @@ def test_page_views_are_in_the_access_log_with_the_person(app, client, region, p
     assert entry["person_id"] == chair.id and entry["api_key_id"] is None
     assert entry["organisation_id"] == region.chair.id
     assert entry["endpoint"] == "GET /dossiers/{case_id}"
-    assert entry["action"] == "timeline"
+    assert entry["action"] == "read"
 
 
 def test_pages_carry_security_headers(app, chair):

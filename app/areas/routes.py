@@ -1,0 +1,44 @@
+"""HTTP routes for area names: a table's codes with their names, and the chair naming one."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path
+
+from app.access_log.deps import AccessContextDep
+from app.areas import service
+from app.areas.models import AreaNameIn, AreaNameList, AreaNamePublic
+from app.db import SessionDep
+from app.problems import problem_responses
+from app.schemas import AreaCode
+from app.tables.deps import TableDep
+
+router = APIRouter(prefix="/v1/tables", tags=["areas"])
+
+
+@router.get(
+    "/{table_id}/areas",
+    response_model=AreaNameList,
+    responses=problem_responses(401, 403, 404, 422),
+)
+def list_areas(table: TableDep, session: SessionDep) -> AreaNameList:
+    """Every CBS code the table uses (its municipalities, its dwellings' municipalities and
+    neighbourhoods, its cases' preferred and excluded areas) with its name: from the CBS list the
+    operator loaded, else the chair's; codes without a name first."""
+    return AreaNameList(items=service.table_areas(session, table))
+
+
+@router.put(
+    "/{table_id}/areas/{code}",
+    response_model=AreaNamePublic,
+    responses=problem_responses(401, 403, 404, 422),
+)
+def name_area(
+    table: TableDep,
+    code: Annotated[AreaCode, Path()],
+    payload: AreaNameIn,
+    context: AccessContextDep,
+    session: SessionDep,
+) -> AreaNamePublic:
+    """Name a code the CBS list lacks, for this table (the chair); naming it again replaces the
+    name. A code the CBS list names answers 422 `named_by_cbs`."""
+    return service.name_area(session, context, table, code, payload.name)

@@ -1,0 +1,232 @@
+"""Area names: loading the CBS list, naming missing codes, and looking names up for pages.
+
+The CBS file format (documented in the README, "Area names"): a CSV file as CBS publishes it
+(StatLine's "Kerncijfers wijken en buurten" export, or the list "Gemeenten alfabetisch"),
+separated by `;` or `,`, UTF-8 (with or without BOM) or Windows-1252. The header names the
+columns; a code column (`Codering`, `Codering_3`, `GemeentecodeGM`, `Code`) and a name column
+(`WijkenEnBuurten`, `Gemeentenaam`, `Naam`, `Name`) are required, matched case-insensitively
+and without StatLine's `_<n>` suffix, spaces and a bracketed unit. Values are stripped
+(StatLine pads them). Rows whose code
+is not a municipality (`GM` + 4 digits), district (`WK` + 6) or neighbourhood (`BU` + 8) code
+(the country row `NL01`, for instance) are skipped and counted.
+"""
+
+import csv
+import io
+import re
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlmodel import Session, col, select
+
+from app.access_log.service import AccessContext
+from app.areas.models import AreaName, AreaNamePublic, TableAreaName, kind_of
+from app.cases.models import Case
+from app.problems import Forbidden, Unprocessable
+from app.sqltypes import utcnow
+from app.tables.models import OutflowTable, TableMunicipality
+from app.vacancies.models import Vacancy
+
+AREA_CODE = re.compile(r"^(GM[0-9]{4}|WK[0-9]{6}|BU[0-9]{8})$")
+CODE_COLUMNS = ("codering", "gemeentecodegm", "code")
+NAME_COLUMNS = ("wijkenenbuurten", "gemeentenaam", "naam", "name")
+BATCH = 1000
+
+
+@dataclass(frozen=True, slots=True)
+class LoadReport:
+    loaded: int
+    skipped: int
+
+
+def _header_key(name: str) -> str:
+    """`Codering_3` and `Codering (code)` -> `codering`; `Wijken en buurten` ->
+    `wijkenenbuurten`."""
+    bare = re.sub(r"_[0-9]+$", "", name.strip().lstrip("\ufeff").lower())
+    return re.sub(r"[^a-z]", "", re.sub(r"\(.*\)", "", bare))
+
+
+def _column(header: list[str], wanted: tuple[str, ...], what: str) -> int:
+    keys = [_header_key(h) for h in header]
+    for name in wanted:
+        if name in keys:
+            return keys.index(name)
+    raise ValueError(f"no {what} column (one of {', '.join(wanted)}) in header {header!r}")
+
+
+def _decode(raw: bytes) -> str:
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return raw.decode("cp1252")
+
+
+def parse_cbs_csv(raw: bytes) -> tuple[dict[str, str], int]:
+    """(code -> name, rows skipped) from a CBS CSV file's bytes. Raises ValueError when the
+    header has no code or no name column, or a code is given two different names."""
+    text = _decode(raw)
+    first_line = text.split("\n", 1)[0]
+    delimiter = ";" if first_line.count(";") >= first_line.count(",") else ","
+    rows = csv.reader(io.StringIO(text), delimiter=delimiter)
+    header = next(rows, None)
+    if header is None:
+        raise ValueError("the file is empty")
+    code_at = _column(header, CODE_COLUMNS, "code")
+    name_at = _column(header, NAME_COLUMNS, "name")
+    names: dict[str, str] = {}
+    skipped = 0
+    for row in rows:
+        if not any(cell.strip() for cell in row):
+            continue
+        code = row[code_at].strip().upper() if len(row) > code_at else ""
+        name = row[name_at].strip() if len(row) > name_at else ""
+        if not AREA_CODE.match(code) or not name:
+            skipped += 1
+            continue
+        if AREA_CODE.match(name.upper()):
+            raise ValueError(
+                f"the name column holds codes ({name}): this is an OData data set, not the "
+                "StatLine CSV with region names"
+            )
+        if names.get(code, name) != name:
+            raise ValueError(f"{code} is named both {names[code]!r} and {name!r}")
+        names[code] = name[:200]
+    return names, skipped
+
+
+def load_cbs_file(session: Session, path: Path, source: str | None = None) -> LoadReport:
+    """Load (insert or replace) the names of a CBS CSV file; nothing is downloaded. `source`
+    (default: the file's name) is kept with each name. All or nothing: a malformed file
+    raises ValueError and loads nothing."""
+    names, skipped = parse_cbs_csv(path.read_bytes())
+    source = (source or path.name)[:200]
+    rows = [
+        {"code": code, "kind": kind_of(code).value, "name": name, "source": source}
+        for code, name in sorted(names.items())
+    ]
+    table = AreaName.__table__  # type: ignore[attr-defined]  # SQLModel types the class without it
+    connection = session.connection()
+    insert = pg_insert if connection.dialect.name == "postgresql" else sqlite_insert
+    now = utcnow()
+    for start in range(0, len(rows), BATCH):
+        chunk = [{**r, "loaded_at": now} for r in rows[start : start + BATCH]]
+        statement = insert(table).values(chunk)
+        statement = statement.on_conflict_do_update(
+            index_elements=["code"],
+            set_={
+                "kind": statement.excluded.kind,
+                "name": statement.excluded.name,
+                "source": statement.excluded.source,
+                "loaded_at": statement.excluded.loaded_at,
+            },
+        )
+        connection.execute(statement)
+    return LoadReport(len(rows), skipped)
+
+
+def names_for(
+    session: Session, codes: Iterable[str], table_ids: Iterable[uuid.UUID] = ()
+) -> dict[str, str]:
+    """code -> name for the codes that have one: the CBS name, else a name one of the tables
+    gave it."""
+    wanted = sorted({c for c in codes if c})
+    if not wanted:
+        return {}
+    found = dict(
+        session.exec(
+            select(AreaName.code, AreaName.name).where(col(AreaName.code).in_(wanted))
+        ).all()
+    )
+    missing = [c for c in wanted if c not in found]
+    tables = sorted(set(table_ids))
+    if missing and tables:
+        for code, name in session.exec(
+            select(TableAreaName.code, TableAreaName.name)
+            .where(col(TableAreaName.code).in_(missing), col(TableAreaName.table_id).in_(tables))
+            .order_by(col(TableAreaName.table_id))
+        ):
+            found.setdefault(code, name)
+    return found
+
+
+def codes_in_use(session: Session, table: OutflowTable) -> set[str]:
+    """Every area code the table's pages show: its municipalities, its dwellings' municipality
+    and neighbourhood, and its cases' preferred and excluded areas."""
+    codes = set(
+        session.exec(
+            select(TableMunicipality.municipality_code).where(
+                TableMunicipality.table_id == table.id
+            )
+        )
+    )
+    for municipality, neighbourhood in session.exec(
+        select(Vacancy.address_municipality_code, Vacancy.address_neighbourhood_code).where(
+            Vacancy.table_id == table.id
+        )
+    ):
+        codes |= {municipality, neighbourhood}
+    for preferred, excluded in session.exec(
+        select(Case.areas_preferred, Case.areas_excluded).where(Case.table_id == table.id)
+    ):
+        codes |= set(preferred or []) | set(excluded or [])
+    return codes
+
+
+def table_areas(session: Session, table: OutflowTable) -> list[AreaNamePublic]:
+    """Every code the table uses, with its name and where the name comes from, missing names
+    first."""
+    codes = codes_in_use(session, table)
+    cbs = dict(
+        session.exec(
+            select(AreaName.code, AreaName.name).where(col(AreaName.code).in_(sorted(codes)))
+        ).all()
+    )
+    own = dict(
+        session.exec(
+            select(TableAreaName.code, TableAreaName.name).where(TableAreaName.table_id == table.id)
+        ).all()
+    )
+    items = []
+    for code in codes:
+        name, source = (cbs[code], "cbs") if code in cbs else (own.get(code), "table")
+        items.append(
+            AreaNamePublic(
+                code=code, kind=kind_of(code), name=name, source=source if name else None
+            )
+        )
+    return sorted(items, key=lambda a: (a.name is not None, a.code))
+
+
+def name_area(
+    session: Session, context: AccessContext, table: OutflowTable, code: str, name: str
+) -> AreaNamePublic:
+    """The chair names a code for its table. Refused (422 `named_by_cbs`) when the loaded CBS
+    list names it: one code, one name."""
+    if context.principal.organisation_id != table.chair_organisation_id:
+        raise Forbidden("Only the table's chair names area codes.")
+    if session.get(AreaName, code) is not None:
+        raise Unprocessable("code", "the CBS list names this code already", "named_by_cbs")
+    row = {
+        "table_id": table.id,
+        "code": code,
+        "name": name,
+        "named_by_organisation_id": context.principal.organisation_id,
+        "updated_at": utcnow(),
+    }
+    connection = session.connection()
+    insert = pg_insert if connection.dialect.name == "postgresql" else sqlite_insert
+    statement = insert(TableAreaName.__table__).values(row)  # type: ignore[attr-defined]
+    statement = statement.on_conflict_do_update(
+        index_elements=["table_id", "code"],
+        set_={
+            "name": statement.excluded.name,
+            "named_by_organisation_id": statement.excluded.named_by_organisation_id,
+            "updated_at": statement.excluded.updated_at,
+        },
+    )
+    connection.execute(statement)
+    return AreaNamePublic(code=code, kind=kind_of(code), name=name, source="table")

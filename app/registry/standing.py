@@ -1,0 +1,157 @@
+"""Where each case and dwelling of a table stands on its next meeting date.
+
+The matching engine's own evaluation of the agenda's inputs (`app.agenda.service.load` and
+`engine_arguments`: the same rules, figures, declines and spread usage the agenda uses), without
+the solver: a case in the agenda either has feasible dwellings (its best candidates, by score)
+or is blocked (every rule that excludes a dwelling, with the number of dwellings it excludes,
+and the reasons that alone would open one). A case or dwelling outside the agenda has the
+why-not status reasons (`case_status_reasons`, `vacancy_status_reasons`) instead.
+"""
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+import numpy as np
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from app import matching
+from app.agenda import inputs as agenda_inputs
+from app.agenda import why_not as agenda_why_not
+from app.meetings.models import Meeting
+from app.tables.models import OutflowTable
+from app.timeutil import today
+
+TOP_CANDIDATES = 5
+
+
+@dataclass(frozen=True, slots=True)
+class Standing:
+    """One case's (or dwelling's) position on `on`.
+
+    `in_agenda`: it takes part in the agenda of that date. `feasible_count`: partners that pass
+    every rule (None outside the agenda). `excluded_counts`: reason code -> number of partners
+    it excludes. `unblocked_by`: reasons that alone would open a partner (blocked ones only).
+    `candidates`: the best partners as (id, score), best first. `status_reasons`: why-not
+    status codes with their figures (outside the agenda only).
+    """
+
+    in_agenda: bool
+    feasible_count: int | None = None
+    excluded_counts: dict[str, int] = field(default_factory=dict)
+    unblocked_by: list[str] = field(default_factory=list)
+    candidates: list[tuple[str, float]] = field(default_factory=list)
+    status_reasons: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def blocked(self) -> bool:
+        return not self.in_agenda or self.feasible_count == 0
+
+    def reason_codes(self) -> set[str]:
+        """The blocking reasons: status codes outside the agenda, the excluding rules of a
+        blocked case or dwelling inside it, none for one that has a feasible partner."""
+        if not self.in_agenda:
+            return {r["code"] for r in self.status_reasons}
+        return set(self.excluded_counts) if self.feasible_count == 0 else set()
+
+
+@dataclass(frozen=True, slots=True)
+class TableStanding:
+    table_id: uuid.UUID
+    on: date
+    cases: dict[str, Standing]
+    dwellings: dict[str, Standing]
+    limits_year: int
+
+
+def next_meeting_date(session: Session, table_id: uuid.UUID) -> date:
+    """The table's first meeting on or after today, else today."""
+    first = session.exec(
+        select(func.min(col(Meeting.date))).where(
+            Meeting.table_id == table_id, col(Meeting.date) >= today()
+        )
+    ).one()
+    return first or today()
+
+
+def table_standing(
+    session: Session, table: OutflowTable, on: date, top: int = TOP_CANDIDATES
+) -> TableStanding:
+    """Every open case's and dwelling's standing on `on` (the agenda's inputs, evaluated by the
+    engine). Raises Unprocessable (`no_limits_for_year`) as the agenda does."""
+    loaded = agenda_inputs.load(session, table, on)
+    arguments = agenda_inputs.engine_arguments(loaded.inputs, loaded.usage)
+    cases, dwellings, policy, limits, day, usage = arguments
+    evaluation = matching.evaluate(
+        cases, dwellings, policy, limits, day, usage, loaded.inputs.declines
+    )
+    bottlenecks = matching.find_bottlenecks(evaluation)
+    blocked = {b.case_id: b for b in bottlenecks.blocked_cases}
+    idle = {d.dwelling_id: d for d in bottlenecks.dwellings_without_candidates}
+    feasible = evaluation.feasible
+    units = evaluation.score_units
+    case_standing: dict[str, Standing] = {}
+    for i, case_id in enumerate(evaluation.case_ids):
+        js = np.flatnonzero(feasible[i])
+        ranked = sorted(js.tolist(), key=lambda j: (-int(units[i, j]), evaluation.dwelling_ids[j]))
+        b = blocked.get(case_id)
+        case_standing[case_id] = Standing(
+            in_agenda=True,
+            feasible_count=len(js),
+            excluded_counts=_counts(evaluation, i, None),
+            unblocked_by=list(b.unblocked_by) if b else [],
+            candidates=[
+                (evaluation.dwelling_ids[j], float(evaluation.score(i, j) or 0.0))
+                for j in ranked[:top]
+            ],
+        )
+    dwelling_standing: dict[str, Standing] = {}
+    for j, dwelling_id in enumerate(evaluation.dwelling_ids):
+        is_ = np.flatnonzero(feasible[:, j])
+        ranked = sorted(is_.tolist(), key=lambda i: (-int(units[i, j]), evaluation.case_ids[i]))
+        d = idle.get(dwelling_id)
+        dwelling_standing[dwelling_id] = Standing(
+            in_agenda=True,
+            feasible_count=len(is_),
+            excluded_counts=_counts(evaluation, None, j),
+            unblocked_by=list(d.unblocked_by) if d else [],
+            candidates=[
+                (evaluation.case_ids[i], float(evaluation.score(i, j) or 0.0)) for i in ranked[:top]
+            ],
+        )
+    return TableStanding(table.id, on, case_standing, dwelling_standing, loaded.inputs.limits.year)
+
+
+def _counts(evaluation: matching.Evaluation, i: int | None, j: int | None) -> dict[str, int]:
+    """Reason code -> partners it excludes, for a case (row i) or a dwelling (column j)."""
+    counts = (
+        evaluation.case_reason_counts[i] if i is not None else evaluation.dwelling_reason_counts[j]
+    )
+    return {
+        code: int(n) for code, n in zip(matching.REASON_CODES, counts.tolist(), strict=True) if n
+    }
+
+
+def case_standing(
+    session: Session, standing: TableStanding, case: Any, visible_case: Any
+) -> Standing:
+    """The standing of one case row: from the evaluation if it is in the agenda, else its
+    why-not status reasons (`visible_case(case_id, provider_id)` says whose case ids a
+    proposal's detail may name)."""
+    found = standing.cases.get(str(case.id))
+    if found is not None:
+        return found
+    reasons = agenda_why_not.case_status_reasons(session, case, standing.on, visible_case)
+    return Standing(in_agenda=False, status_reasons=reasons)
+
+
+def dwelling_standing(
+    session: Session, standing: TableStanding, vacancy: Any, visible_case: Any
+) -> Standing:
+    found = standing.dwellings.get(str(vacancy.id))
+    if found is not None:
+        return found
+    reasons = agenda_why_not.vacancy_status_reasons(session, vacancy, visible_case)
+    return Standing(in_agenda=False, status_reasons=reasons)

@@ -1,0 +1,83 @@
+"""The page of a table's area codes: each CBS code the table uses with its name, and a form for
+the chair to name the codes the loaded CBS list lacks."""
+
+import uuid
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
+from pydantic import ValidationError
+from starlette.responses import Response
+
+from app.areas import service as areas_service
+from app.areas.models import AreaNameIn
+from app.db import SessionDep
+from app.schemas import AreaCode
+from app.tables import service as tables_service
+from app.web.core import FormDep, Web, WebDep, WebRoute, field, redirect, render
+from app.web.deps import PageTableDep
+
+router = APIRouter(route_class=WebRoute, include_in_schema=False)
+
+
+def _page(
+    request: Request,
+    session: SessionDep,
+    web: Web,
+    table_id: uuid.UUID,
+    *,
+    error: str | None = None,
+    status: int = 200,
+) -> HTMLResponse:
+    table = tables_service.get_table(session, web.principal, table_id)
+    return render(
+        request,
+        "areas.html",
+        {
+            "title": f"Gebieden van {table.name}",
+            "table": table,
+            "areas": areas_service.table_areas(session, table),
+            "can_chair": web.is_chair_of(table.chair_organisation_id),
+            "error": error,
+        },
+        status,
+    )
+
+
+@router.get("/tafels/{table_id}/gebieden")
+def areas_page(
+    request: Request, table_id: uuid.UUID, session: SessionDep, web: WebDep
+) -> HTMLResponse:
+    return _page(request, session, web, table_id)
+
+
+@router.post("/tafels/{table_id}/gebieden")
+def name_area(
+    request: Request,
+    table_id: uuid.UUID,
+    session: SessionDep,
+    web: WebDep,
+    form: FormDep,
+    table: PageTableDep,
+) -> Response:
+    web.require_chair(table.chair_organisation_id)
+    code = field(form, "code", 10)
+    try:
+        from pydantic import TypeAdapter
+
+        TypeAdapter(AreaCode).validate_python(code)
+        data = AreaNameIn.model_validate({"name": field(form, "naam", 200)})
+    except ValidationError:
+        return _page(
+            request, session, web, table_id, error="Vul een naam in voor de code.", status=422
+        )
+    if code in areas_service.names_for(session, [code]):
+        return _page(
+            request,
+            session,
+            web,
+            table_id,
+            error="Deze code heeft al een naam uit de CBS-lijst.",
+            status=422,
+        )
+    areas_service.name_area(session, web.access(), table, code, data.name)
+    return redirect(f"/tafels/{table.id}/gebieden", "gebied_benoemd")

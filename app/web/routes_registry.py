@@ -1,0 +1,432 @@
+# Size: the case and dwelling lists and pages read one standing (engine evaluation) and one
+# set of filters; split the two pages apart when either grows.
+"""The registry pages: the lists of cases (`/dossiers`) and dwellings (`/woningen`) with their
+filters, and the page of one case and one dwelling.
+
+The lists are the API's lists (`GET /v1/cases`, `GET /v1/vacancies`: the same services, the same
+visibility and access log). A case page shows what the viewer may see of the file: the table
+(chair, municipalities) and the case's own care provider the whole file; a corporation only the
+five-field profile of a case proposed for one of its dwellings (`proposals.case_profile`, as on
+the proposal page). Where a case or dwelling stands on the table's next meeting date comes from
+the matching engine (`app.registry.standing`), never from rules of the page's own.
+"""
+
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
+from sqlmodel import Session, col, select
+
+from app.access_log import service as access_log
+from app.access_log.models import AccessAction
+from app.actions import service as actions_service
+from app.actions.models import Action, ActionStatus
+from app.agenda import views as agenda_views
+from app.agenda.models import AgendaView
+from app.areas import service as areas_service
+from app.cases import service as cases_service
+from app.cases.models import CaseStatus, Facility, case_public_dict
+from app.db import SessionDep
+from app.organisations.models import OrganisationKind
+from app.organisations.service import list_organisations
+from app.problems import NotFound, ProblemError
+from app.proposals import service as proposals_service
+from app.proposals.models import OPEN_PROPOSAL, Proposal
+from app.registry import service as registry
+from app.registry.standing import Standing, case_standing, dwelling_standing
+from app.schemas import decode_cursor, paginate
+from app.tables import service as tables_service
+from app.tables.models import OutflowTable
+from app.timeline.service import case_timeline, vacancy_timeline
+from app.timeutil import today
+from app.vacancies import service as vacancies_service
+from app.vacancies.models import Vacancy, VacancyStatus
+from app.vacancies.service import VacancyFilters, VacancySort
+from app.web.core import Web, WebDep, WebRoute, case_code, render
+from app.web.deps import PageVacancyDep
+
+router = APIRouter(route_class=WebRoute, include_in_schema=False)
+PAGE_SIZE = 50
+MAX_ROWS = 1000
+
+
+class InvalidFilter(ProblemError):
+    status, code, title = 400, "invalid_filter", "Invalid filter"
+
+
+def _choice(value: str | None, allowed: Any) -> Any:
+    """A filter value from the form: empty is no filter; anything not offered is a 400."""
+    if value is None or value == "":
+        return None
+    try:
+        return allowed(value)
+    except ValueError as exc:
+        raise InvalidFilter("Onbekende waarde in het filter.") from exc
+
+
+def _reason(value: str | None, allowed: tuple[str, ...]) -> str | None:
+    if not value:
+        return None
+    if value not in allowed:
+        raise InvalidFilter("Onbekende blokkade in het filter.")
+    return value
+
+
+def _size(value: str | None) -> int | None:
+    if not value:
+        return None
+    if not value.isdigit() or not 1 <= int(value) <= 12:
+        raise InvalidFilter("Huishoudgrootte is een getal van 1 tot 12.")
+    return int(value)
+
+
+def _cursor(value: str | None) -> uuid.UUID | None:
+    try:
+        return decode_cursor(value or None)
+    except ProblemError as exc:
+        raise InvalidFilter("Ongeldige vervolgpagina.") from exc
+
+
+def _organisations(session: Session, web: Web, kind: OrganisationKind) -> list[Any]:
+    rows = list_organisations(session, web.principal, after=None, limit=MAX_ROWS)
+    return sorted((o for o in rows if o.kind == kind), key=lambda o: o.name)
+
+
+def _names(session: Session, web: Web) -> dict[str, str]:
+    rows = list_organisations(session, web.principal, after=None, limit=MAX_ROWS)
+    return {str(o.id): o.name for o in rows}
+
+
+def _tables(session: Session, web: Web) -> list[OutflowTable]:
+    return sorted(
+        tables_service.list_tables(session, web.principal, after=None, limit=MAX_ROWS),
+        key=lambda t: t.name,
+    )
+
+
+def _query_without(request: Request, *names: str) -> str:
+    kept = [(k, v) for k, v in request.query_params.multi_items() if k not in names and v]
+    from urllib.parse import urlencode
+
+    return urlencode(kept)
+
+
+@dataclass(frozen=True, slots=True)
+class ListFilters:
+    """The filter form's values as given (for the form) and as parsed (for the service)."""
+
+    given: dict[str, str]
+    table_id: uuid.UUID | None
+    organisation_id: uuid.UUID | None
+
+
+def _common(request: Request, web: Web, session: Session) -> ListFilters:
+    given = {k: v for k, v in request.query_params.items() if v}
+    table_id = _choice(given.get("tafel"), uuid.UUID)
+    organisation_id = _choice(given.get("organisatie"), uuid.UUID)
+    return ListFilters(given, table_id, organisation_id)
+
+
+def _standings(session: Session, tables: set[uuid.UUID]) -> dict[uuid.UUID, Any]:
+    rows = session.exec(select(OutflowTable).where(col(OutflowTable.id).in_(sorted(tables))))
+    return {t.id: registry.standing_for(session, t) for t in rows}
+
+
+def _visible_case(web: Web, table: OutflowTable) -> Any:
+    view = agenda_views.view_for(web.access(), table)
+    me = web.organisation.id
+
+    def visible(_case: Any, provider: Any = None) -> bool:
+        return view == AgendaView.table or (provider is not None and provider == me)
+
+    return visible
+
+
+# --- the lists -----------------------------------------------------------------------------
+
+
+@router.get("/dossiers")
+def case_list(request: Request, session: SessionDep, web: WebDep) -> HTMLResponse:
+    if web.organisation.kind == OrganisationKind.housing_corporation:
+        # A corporation sees cases only through proposals for its dwellings (the proposal page).
+        return render(
+            request,
+            "cases.html",
+            {"title": "Dossiers", "corporation": True, "rows": [], "filters": {}},
+        )
+    common = _common(request, web, session)
+    given = common.given
+    context = web.access()
+    reason = _reason(given.get("blokkade"), registry.CASE_BLOCKING_REASONS)
+    ids = None
+    if reason is not None:
+        ids = registry.cases_blocked_by(session, context, reason, common.table_id)
+    filters = cases_service.CaseFilters(
+        table_id=common.table_id,
+        status=_choice(given.get("status"), CaseStatus),
+        care_provider_id=common.organisation_id,
+        facility=_choice(given.get("voorziening"), Facility),
+        household_size=_size(given.get("huishouden")),
+        reference=given.get("referentie", "")[:64] or None,
+        case_ids=ids,
+        sort=_choice(given.get("sortering"), cases_service.CaseSort),
+    )
+    cases = cases_service.list_cases(
+        session, context, filters, after=_cursor(given.get("na")), limit=PAGE_SIZE
+    )
+    cases, next_cursor = paginate(cases, PAGE_SIZE)
+    standings = _standings(session, {c.table_id for c in cases})
+    tables = {t.id: t for t in _tables(session, web)}
+    rows = []
+    for case in cases:
+        standing = case_standing(
+            session, standings[case.table_id], case, _visible_case(web, tables[case.table_id])
+        )
+        rows.append(
+            {
+                "case": case,
+                "public": case_public_dict(case),
+                "waiting_days": max(0, (today() - case.ready_since).days),
+                "standing": standing,
+            }
+        )
+    return render(
+        request,
+        "cases.html",
+        {
+            "title": "Dossiers",
+            "corporation": False,
+            "rows": rows,
+            "filters": given,
+            "tables": list(tables.values()),
+            "providers": _organisations(session, web, OrganisationKind.care_provider),
+            "names": _names(session, web),
+            "statuses": list(CaseStatus),
+            "facilities": list(Facility),
+            "reasons": registry.CASE_BLOCKING_REASONS,
+            "next_query": _next_query(request, next_cursor),
+            "is_provider": web.organisation.kind == OrganisationKind.care_provider,
+        },
+    )
+
+
+def _next_query(request: Request, next_cursor: str | None) -> str | None:
+    if next_cursor is None:
+        return None
+    rest = _query_without(request, "na", "melding")
+    return f"{rest}&na={next_cursor}" if rest else f"na={next_cursor}"
+
+
+@router.get("/woningen")
+def vacancy_list(request: Request, session: SessionDep, web: WebDep) -> HTMLResponse:
+    common = _common(request, web, session)
+    given = common.given
+    principal = web.principal
+    reason = _reason(given.get("blokkade"), registry.VACANCY_BLOCKING_REASONS)
+    size = _size(given.get("huishouden"))
+    filters = VacancyFilters(
+        table_id=common.table_id,
+        status=_choice(given.get("status"), VacancyStatus),
+        corporation_id=common.organisation_id,
+        reference=given.get("referentie", "")[:64] or None,
+        room_ranges=(
+            None
+            if size is None
+            else registry.room_ranges(session, principal, size, common.table_id)
+        ),
+        vacancy_ids=(
+            None
+            if reason is None
+            else registry.vacancies_blocked_by(session, principal, reason, common.table_id)
+        ),
+        sort=_choice(given.get("sortering"), VacancySort),
+    )
+    vacancies = vacancies_service.list_vacancies(
+        session, principal, filters, after=_cursor(given.get("na")), limit=PAGE_SIZE + 1
+    )
+    vacancies, next_cursor = paginate(vacancies, PAGE_SIZE)
+    areas = areas_service.names_for(
+        session,
+        [v.address_neighbourhood_code for v in vacancies]
+        + [v.address_municipality_code for v in vacancies],
+        {v.table_id for v in vacancies},
+    )
+    return render(
+        request,
+        "vacancies.html",
+        {
+            "title": "Woningen",
+            "rows": [
+                {"vacancy": v, "waiting_days": max(0, (today() - v.available_from).days)}
+                for v in vacancies
+            ],
+            "filters": given,
+            "tables": _tables(session, web),
+            "corporations": _organisations(session, web, OrganisationKind.housing_corporation),
+            "names": _names(session, web),
+            "statuses": list(VacancyStatus),
+            "reasons": registry.VACANCY_BLOCKING_REASONS,
+            "areas": areas,
+            "next_query": _next_query(request, next_cursor),
+        },
+    )
+
+
+# --- one case ------------------------------------------------------------------------------
+
+
+def _corporation_case(session: Session, web: Web, case_id: uuid.UUID) -> HTMLResponse | None:
+    """The five-field profile of a case proposed for one of the corporation's dwellings, with
+    those proposals; None (404) for any other case."""
+    me = web.organisation.id
+    proposals = list(
+        session.exec(
+            select(Proposal)
+            .where(Proposal.case_id == case_id, Proposal.corporation_id == me)
+            .order_by(col(Proposal.id))
+        )
+    )
+    if not proposals:
+        return None
+    context = web.access()
+    latest = proposals[-1]
+    profile = proposals_service.case_profile(session, context, latest, "corporation")
+    vacancies = {
+        v.id: v
+        for v in session.exec(
+            select(Vacancy).where(col(Vacancy.id).in_([p.vacancy_id for p in proposals]))
+        )
+    }
+    return render(
+        web.request,
+        "case.html",
+        {
+            "title": f"Dossier {case_code(case_id)}",
+            "corporation": True,
+            "case_id": case_id,
+            "profile": profile,
+            "proposals": proposals,
+            "vacancies": vacancies,
+        },
+    )
+
+
+def _open_proposal(session: Session, clause: Any) -> Proposal | None:
+    return session.exec(
+        select(Proposal).where(clause, col(Proposal.status).in_(OPEN_PROPOSAL))
+    ).first()
+
+
+@router.get("/dossiers/{case_id}")
+def case_page(
+    request: Request, case_id: uuid.UUID, session: SessionDep, web: WebDep
+) -> HTMLResponse:
+    if web.organisation.kind == OrganisationKind.housing_corporation:
+        page = _corporation_case(session, web, case_id)
+        if page is None:
+            raise NotFound("No such case.")
+        return page
+    context = web.access()
+    case = cases_service.get_case(session, context, case_id, AccessAction.read)
+    table = session.get(OutflowTable, case.table_id)
+    assert table is not None
+    standing = registry.standing_for(session, table)
+    position = case_standing(session, standing, case, _visible_case(web, table))
+    dwellings = _dwellings(session, [d for d, _ in position.candidates])
+    proposal = _open_proposal(session, col(Proposal.case_id) == case.id)
+    if proposal is not None:
+        dwellings |= _dwellings(session, [str(proposal.vacancy_id)])
+    actions = list(
+        session.exec(
+            select(Action)
+            .where(Action.case_id == case.id, Action.status == ActionStatus.open)
+            .order_by(col(Action.due_date))
+        )
+    )
+    actions_service.log_shown(session, context, actions)
+    entries = case_timeline(session, case.id)
+    dwellings |= _dwellings(session, [str(e["vacancy_id"]) for e in entries if "vacancy_id" in e])
+    public = case_public_dict(case)
+    codes = [*case.areas_preferred, *case.areas_excluded]
+    codes += [d.address_neighbourhood_code for d in dwellings.values()]
+    return render(
+        request,
+        "case.html",
+        {
+            "title": f"Dossier {case_code(case.id)}",
+            "corporation": False,
+            "case": case,
+            "public": public,
+            "table": table,
+            "on": standing.on,
+            "standing": position,
+            "dwellings": dwellings,
+            "proposal": proposal,
+            "actions": actions,
+            "entries": entries,
+            "names": _names(session, web),
+            "areas": areas_service.names_for(session, codes, {table.id}),
+            "own_case": case.care_provider_id == web.organisation.id,
+            "waiting_days": max(0, (today() - case.ready_since).days),
+            "today": today(),
+        },
+    )
+
+
+def _dwellings(session: Session, ids: list[str]) -> dict[str, Vacancy]:
+    """Dwellings by id, for their labels (the corporation's reference) and summaries."""
+    if not ids:
+        return {}
+    wanted = [uuid.UUID(i) for i in ids]
+    return {str(v.id): v for v in session.exec(select(Vacancy).where(col(Vacancy.id).in_(wanted)))}
+
+
+# --- one dwelling --------------------------------------------------------------------------
+
+
+@router.get("/woningen/{vacancy_id}")
+def vacancy_page(
+    request: Request, session: SessionDep, web: WebDep, vacancy: PageVacancyDep
+) -> HTMLResponse:
+    context = web.access()
+    table = session.get(OutflowTable, vacancy.table_id)
+    assert table is not None
+    table_view = agenda_views.view_for(context, table) == AgendaView.table
+    standing = registry.standing_for(session, table)
+    position: Standing = dwelling_standing(session, standing, vacancy, _visible_case(web, table))
+    candidates = position.candidates if table_view else []
+    if candidates:
+        # The candidates name cases: each one shown is an access to its file.
+        access_log.record(
+            session,
+            context,
+            AccessAction.list,
+            [(uuid.UUID(c), table.id) for c, _ in candidates],
+        )
+    proposal = _open_proposal(session, col(Proposal.vacancy_id) == vacancy.id)
+    entries = vacancy_timeline(session, context, vacancy.id)
+    areas = areas_service.names_for(
+        session,
+        [vacancy.address_municipality_code, vacancy.address_neighbourhood_code],
+        {table.id},
+    )
+    return render(
+        request,
+        "vacancy.html",
+        {
+            "title": f"Woning {vacancy.external_ref}",
+            "vacancy": vacancy,
+            "table": table,
+            "on": standing.on,
+            "standing": position,
+            "table_view": table_view,
+            "candidates": candidates,
+            "proposal": proposal,
+            "entries": entries,
+            "names": _names(session, web),
+            "areas": areas,
+            "waiting_days": max(0, (today() - vacancy.available_from).days),
+        },
+    )

@@ -1,0 +1,159 @@
+"""The lists of cases and dwellings (`GET /v1/cases`, `GET /v1/vacancies`): who sees what, the
+filters (organisation, facility, household size, blocking reason, reference), the sort by
+waiting time across cursor pages, and the access log of every case listed."""
+
+from tests.api.helpers import assert_problem
+from tests.api.test_access_log_reads import log_of
+from tests.clock import iso
+from tests.conftest import create_case, create_vacancy
+
+
+def ids(client, org, path: str, **params) -> list[str]:  # type: ignore[no-untyped-def]
+    response = client.get(path, params=params, headers=org.headers)
+    assert response.status_code == 200, response.text
+    return [item["id"] for item in response.json()["items"]]
+
+
+def test_a_care_provider_lists_only_its_own_cases_even_when_it_names_another(client, region):  # type: ignore[no-untyped-def]
+    own = create_case(client, region.care_provider, region.table_id)
+    other = create_case(client, region.other_care_provider, region.table_id)
+    assert ids(client, region.care_provider, "/v1/cases") == [own["id"]]
+    assert ids(client, region.other_care_provider, "/v1/cases") == [other["id"]]
+    named = {"organisationId": region.other_care_provider.id}
+    assert ids(client, region.care_provider, "/v1/cases", **named) == []
+
+
+def test_the_chair_and_municipalities_list_the_tables_cases_and_others_none(  # type: ignore[no-untyped-def]
+    client, region, other_region
+):
+    own = create_case(client, region.care_provider, region.table_id)
+    other = create_case(client, region.other_care_provider, region.table_id)
+    both = sorted([own["id"], other["id"]])
+    assert sorted(ids(client, region.chair, "/v1/cases")) == both
+    assert sorted(ids(client, region.municipality, "/v1/cases")) == both
+    named = {"organisationId": region.other_care_provider.id}
+    assert ids(client, region.chair, "/v1/cases", **named) == [other["id"]]
+    for outsider in (other_region.chair, other_region.municipality, other_region.care_provider):
+        assert ids(client, outsider, "/v1/cases") == []
+    for corporation in (region.corporation, region.other_corporation):
+        assert ids(client, corporation, "/v1/cases") == []
+
+
+def test_a_corporation_lists_only_its_own_dwellings_and_the_table_all(client, region):  # type: ignore[no-untyped-def]
+    own = create_vacancy(client, region.corporation)
+    other = create_vacancy(client, region.other_corporation)
+    assert ids(client, region.corporation, "/v1/vacancies") == [own["id"]]
+    assert ids(client, region.other_corporation, "/v1/vacancies") == [other["id"]]
+    named = {"organisationId": region.other_corporation.id}
+    assert ids(client, region.corporation, "/v1/vacancies", **named) == []
+    assert sorted(ids(client, region.chair, "/v1/vacancies")) == sorted([own["id"], other["id"]])
+    assert ids(client, region.chair, "/v1/vacancies", **named) == [other["id"]]
+    for provider in (region.care_provider, region.other_care_provider):
+        assert ids(client, provider, "/v1/vacancies") == []
+
+
+def test_longest_waiting_first_runs_on_across_cursor_pages(client, region):  # type: ignore[no-untyped-def]
+    cp = region.care_provider
+    waits = {
+        days: create_case(client, cp, region.table_id, ready_since=iso(-days))["id"]
+        for days in (100, 300, 200, 50)
+    }
+    expected = [waits[d] for d in (300, 200, 100, 50)]
+    seen: list[str] = []
+    params = {"sort": "-waitingTime", "limit": 3}
+    first = client.get("/v1/cases", params=params, headers=cp.headers).json()
+    seen += [c["id"] for c in first["items"]]
+    assert first["next_cursor"]
+    params["cursor"] = first["next_cursor"]
+    second = client.get("/v1/cases", params=params, headers=cp.headers).json()
+    seen += [c["id"] for c in second["items"]]
+    assert seen == expected and second["next_cursor"] is None
+    assert ids(client, cp, "/v1/cases", sort="waitingTime") == expected[::-1]
+
+
+def test_dwellings_sort_by_how_long_they_have_been_available(client, region):  # type: ignore[no-untyped-def]
+    corp = region.corporation
+    made = {d: create_vacancy(client, corp, available_from=iso(-d))["id"] for d in (5, 30, 10)}
+    assert ids(client, corp, "/v1/vacancies", sort="-waitingTime") == [made[30], made[10], made[5]]
+    assert ids(client, corp, "/v1/vacancies", sort="waitingTime", limit=1) == [made[5]]
+
+
+def test_cases_filter_by_facility_household_size_and_part_of_the_reference(client, region):  # type: ignore[no-untyped-def]
+    cp = region.care_provider
+    couple = create_case(
+        client,
+        cp,
+        region.table_id,
+        external_ref="Noord-0042",
+        facility="maatschappelijke_opvang",
+        household={"adults": 2, "children": 1},
+    )
+    single = create_case(client, cp, region.table_id, external_ref="Zuid-0007")
+    assert ids(client, cp, "/v1/cases", facility="maatschappelijke_opvang") == [couple["id"]]
+    assert ids(client, cp, "/v1/cases", householdSize=3) == [couple["id"]]
+    assert ids(client, cp, "/v1/cases", householdSize=1) == [single["id"]]
+    assert ids(client, cp, "/v1/cases", reference="noord") == [couple["id"]]
+    assert ids(client, cp, "/v1/cases", reference="%") == []  # a wildcard is a plain character
+
+
+def test_dwellings_filter_by_the_rooms_the_policy_gives_a_household_size(client, region):  # type: ignore[no-untyped-def]
+    corp = region.corporation
+    small = create_vacancy(client, corp, rooms=1)
+    large = create_vacancy(client, corp, rooms=5)
+    # The default policy: one person 1-3 rooms, five or more people at least 4.
+    assert ids(client, corp, "/v1/vacancies", householdSize=1) == [small["id"]]
+    assert ids(client, corp, "/v1/vacancies", householdSize=6) == [large["id"]]
+    assert ids(client, corp, "/v1/vacancies", reference=small["external_ref"][2:].lower()) == [
+        small["id"]
+    ]
+
+
+def test_blocking_reason_filter_finds_the_cases_no_dwelling_fits_because_of_it(client, region):  # type: ignore[no-untyped-def]
+    cp = region.care_provider
+    create_vacancy(client, region.corporation, wheelchair_accessible=False)
+    needs_wheelchair = create_case(
+        client,
+        cp,
+        region.table_id,
+        needs={"wheelchair": True, "step_free": True, "max_floor": None, "pets": False},
+    )
+    fits = create_case(client, cp, region.table_id)
+    not_ready = create_case(client, cp, region.table_id, ready_since=iso(30))
+    blocked = ids(client, cp, "/v1/cases", blockingReason="not_wheelchair_accessible")
+    assert blocked == [needs_wheelchair["id"]]
+    assert ids(client, cp, "/v1/cases", blockingReason="case_not_ready_yet") == [not_ready["id"]]
+    assert fits["id"] not in ids(client, region.chair, "/v1/cases", blockingReason="rent_above_cap")
+    # The other care provider's view of the same table names none of them.
+    other = region.other_care_provider
+    assert ids(client, other, "/v1/cases", blockingReason="not_wheelchair_accessible") == []
+
+
+def test_blocking_reason_filter_finds_dwellings_no_case_fits(client, region):  # type: ignore[no-untyped-def]
+    corp = region.corporation
+    create_case(client, region.care_provider, region.table_id)  # a single person
+    too_big = create_vacancy(client, corp, rooms=6)
+    fitting = create_vacancy(client, corp)
+    found = ids(client, corp, "/v1/vacancies", blockingReason="size_mismatch")
+    assert found == [too_big["id"]]
+    assert fitting["id"] not in found
+
+
+def test_unknown_filter_values_are_refused(client, region):  # type: ignore[no-untyped-def]
+    headers = region.chair.headers
+    for path, params in (
+        ("/v1/cases", {"blockingReason": "bad_weather"}),
+        ("/v1/cases", {"sort": "name"}),
+        ("/v1/cases", {"householdSize": 0}),
+        ("/v1/vacancies", {"blockingReason": "case_on_hold"}),
+    ):
+        assert_problem(client.get(path, params=params, headers=headers), 422)
+
+
+def test_every_case_listed_is_in_the_access_log(client, region):  # type: ignore[no-untyped-def]
+    case = create_case(client, region.care_provider, region.table_id, external_ref="Oost-1")
+    before = len(log_of(client, region, case["id"]))
+    assert ids(client, region.municipality, "/v1/cases", reference="oost") == [case["id"]]
+    entries = log_of(client, region, case["id"])[before:]
+    assert [(e["action"], e["organisation_id"]) for e in entries] == [
+        ("list", region.municipality.id)
+    ]

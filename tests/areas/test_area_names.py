@@ -1,0 +1,146 @@
+"""Area names are data: the operator loads the CBS list from the CSV file CBS publishes (nothing
+is downloaded), a table's chair names the codes it lacks, and the pages show codes with names."""
+
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+from sqlmodel import Session, select
+
+from app.areas.models import AreaName
+from app.areas.service import load_cbs_file, parse_cbs_csv
+from app.db import build_engine
+from tests.api.helpers import assert_problem
+from tests.clocked import cli_command, clock_env
+from tests.conftest import create_case, create_vacancy
+from tests.web.conftest import make_person, post_form, signed_in
+
+SAMPLE = Path(__file__).with_name("kwb-sample.csv")
+
+
+def test_the_statline_csv_gives_each_code_its_name_and_skips_the_country_row():
+    names, skipped = parse_cbs_csv(SAMPLE.read_bytes())
+    assert names == {
+        "GM0344": "Utrecht",
+        "WK034401": "Wijk 01 West",
+        "BU03440101": "Lombok-West",
+        "BU03440102": "Zuilen-Oost",
+        "GM0307": "Amersfoort",
+    }
+    assert skipped == 1  # NL01, the country
+
+
+def test_the_municipality_list_with_comma_and_windows_1252_is_read_too():
+    raw = (
+        "Gemeentecode,GemeentecodeGM,Gemeentenaam\n"
+        "363,GM0363,Amsterdam\n"
+        "1900,GM1900,Súdwest-Fryslân\n"
+    )
+    names, _ = parse_cbs_csv(raw.encode("cp1252"))
+    assert names == {"GM0363": "Amsterdam", "GM1900": "Súdwest-Fryslân"}
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "Naam;Aantal\nUtrecht;3\n",  # no code column
+        "Codering;WijkenEnBuurten\nGM0344;GM0344\n",  # codes where names should be
+        "Codering;Naam\nGM0344;Utrecht\nGM0344;Amersfoort\n",  # one code, two names
+    ],
+)
+def test_a_file_that_is_not_the_cbs_list_is_refused(raw):  # type: ignore[no-untyped-def]
+    with pytest.raises(ValueError):
+        parse_cbs_csv(raw.encode())
+
+
+def test_loading_again_replaces_the_names(session, tmp_path):  # type: ignore[no-untyped-def]
+    load_cbs_file(session, SAMPLE)
+    newer = tmp_path / "kwb-newer.csv"
+    newer.write_text("Codering_3;WijkenEnBuurten\nBU03440101;Lombok West\n")
+    report = load_cbs_file(session, newer)
+    assert report.loaded == 1
+    row = session.get(AreaName, "BU03440101")
+    assert (row.name, row.source, row.kind) == ("Lombok West", "kwb-newer.csv", "neighbourhood")
+    assert session.get(AreaName, "GM0344").source == "kwb-sample.csv"
+
+
+def test_the_operator_loads_the_list_with_the_cli(tmp_path):  # type: ignore[no-untyped-def]
+    url = f"sqlite:///{tmp_path / 'areas.db'}"
+    env = clock_env({**os.environ, "UITSTROOM_DATABASE_URL": url})
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(cli_command(*args), env=env, capture_output=True, text=True)
+
+    assert run("migrate").returncode == 0
+    loaded = run("load-areas", str(SAMPLE))
+    assert loaded.returncode == 0, loaded.stderr
+    assert "5 area names loaded" in loaded.stdout and "1 rows skipped" in loaded.stdout
+    engine = build_engine(url)
+    with Session(engine) as check:
+        assert len(check.exec(select(AreaName)).all()) == 5
+    engine.dispose()
+    bad = tmp_path / "bad.csv"
+    bad.write_text("Naam;Aantal\nUtrecht;3\n")
+    refused = run("load-areas", str(bad))
+    assert refused.returncode == 2 and "no code column" in refused.stderr
+
+
+def test_the_chair_names_a_missing_code_and_only_the_chair(client, region, session):  # type: ignore[no-untyped-def]
+    load_cbs_file(session, SAMPLE)
+    create_vacancy(client, region.corporation, "GM0307")  # neighbourhood BU03070101: not in CBS
+    url = f"/v1/tables/{region.table_id}/areas"
+    listed = client.get(url, headers=region.municipality.headers).json()["items"]
+    first = listed[0]
+    assert (first["code"], first["name"], first["source"]) == ("BU03070101", None, None)
+    assert {"code": "GM0344", "kind": "municipality", "name": "Utrecht", "source": "cbs"} in listed
+    body = {"name": "Schothorst-Noord"}
+    for other in (region.municipality, region.corporation, region.care_provider):
+        assert_problem(client.put(f"{url}/BU03070101", json=body, headers=other.headers), 403)
+    named = client.put(f"{url}/BU03070101", json=body, headers=region.chair.headers)
+    assert named.status_code == 200, named.text
+    assert named.json()["source"] == "table"
+    refused = client.put(f"{url}/GM0344", json={"name": "Trecht"}, headers=region.chair.headers)
+    assert_problem(refused, 422, "validation_error")
+    assert_problem(client.put(f"{url}/XX12", json=body, headers=region.chair.headers), 422)
+
+
+def test_pages_show_codes_with_names(app, client, region, session):  # type: ignore[no-untyped-def]
+    load_cbs_file(session, SAMPLE)
+    create_case(client, region.care_provider, region.table_id, external_ref="GEBIED-1")
+    dwelling = create_vacancy(client, region.corporation)  # BU03440101, Lombok-West
+    chair = signed_in(app, make_person(client, region.chair, "chair"))
+    html = chair.get(f"/woningen/{dwelling['id']}").text
+    assert "Lombok-West (BU03440101)" in html and "Utrecht (GM0344)" in html
+    assert "Lombok-West (BU03440101)" in chair.get("/woningen").text
+    cases = client.get("/v1/cases", headers=region.chair.headers).json()["items"]
+    assert "Utrecht (GM0344)" in chair.get(f"/dossiers/{cases[0]['id']}").text
+
+
+def test_the_chair_names_a_code_on_the_areas_page(app, client, region):  # type: ignore[no-untyped-def]
+    create_vacancy(client, region.corporation, "GM0307")
+    chair = signed_in(app, make_person(client, region.chair, "chair"))
+    url = f"/tafels/{region.table_id}/gebieden"
+    assert "BU03070101" in chair.get(url).text
+    done = post_form(chair, url, {"code": "BU03070101", "naam": "Schothorst"}, csrf_from=url)
+    assert done.status_code == 303, done.text
+    assert "Door de tafel benoemd" in chair.get(url).text
+    member = signed_in(app, make_person(client, region.municipality, "member"))
+    refused = post_form(member, url, {"code": "BU03070101", "naam": "Iets"}, csrf_from=url)
+    assert refused.status_code == 403
+    dwellings = chair.get("/woningen").text
+    assert "Schothorst (BU03070101)" in dwellings
+
+
+def test_the_demo_ships_a_name_for_every_code_it_uses(session):  # type: ignore[no-untyped-def]
+    import io
+
+    from app.areas.service import table_areas
+    from app.demo import TABLE_NAME, load_demo
+    from app.tables.models import OutflowTable
+
+    load_demo(session, io.StringIO())
+    table = session.exec(select(OutflowTable).where(OutflowTable.name == TABLE_NAME)).one()
+    areas = table_areas(session, table)
+    assert areas and all(a.name for a in areas)
+    assert {a.name for a in areas if a.code == "GM0307"} == {"Amersfoort"}

@@ -1,0 +1,190 @@
+"""The registry pages: `/dossiers` and `/woningen` with their filters, and the page of one case
+and one dwelling, each as the chair, a care provider and a corporation of a table with two
+organisations of each kind: nobody sees another's cases or dwellings, not even as counts."""
+
+import pytest
+
+from tests.api.helpers import publish_one_proposal
+from tests.api.test_access_log_reads import log_of
+from tests.clock import iso
+from tests.conftest import create_case, create_vacancy
+from tests.web.conftest import make_person, signed_in
+
+WHEELCHAIR = {"wheelchair": True, "step_free": True, "max_floor": None, "pets": False}
+
+
+@pytest.fixture
+def people(app, client, region):  # type: ignore[no-untyped-def]
+    orgs = {
+        "chair": region.chair,
+        "municipality": region.municipality,
+        "care_provider": region.care_provider,
+        "other_care_provider": region.other_care_provider,
+        "corporation": region.corporation,
+        "other_corporation": region.other_corporation,
+    }
+    return {
+        name: signed_in(app, make_person(client, org, "chair" if name == "chair" else "member"))
+        for name, org in orgs.items()
+    }
+
+
+@pytest.fixture
+def registry(client, region):  # type: ignore[no-untyped-def]
+    """Two cases per care provider, a dwelling per corporation; one case no dwelling fits."""
+    cp, other_cp = region.care_provider, region.other_care_provider
+    return {
+        "own": create_case(client, cp, region.table_id, external_ref="EIGEN-001"),
+        "blocked": create_case(
+            client, cp, region.table_id, external_ref="EIGEN-002", needs=WHEELCHAIR
+        ),
+        "other": create_case(client, other_cp, region.table_id, external_ref="ANDER-001"),
+        "other_blocked": create_case(
+            client, other_cp, region.table_id, external_ref="ANDER-002", needs=WHEELCHAIR
+        ),
+        "dwelling": create_vacancy(client, region.corporation, external_ref="VHE-EIGEN"),
+        "other_dwelling": create_vacancy(
+            client, region.other_corporation, external_ref="VHE-ANDER"
+        ),
+    }
+
+
+def page(browser, url: str) -> str:  # type: ignore[no-untyped-def]
+    response = browser.get(url)
+    assert response.status_code == 200, response.text
+    return response.text
+
+
+def test_the_chair_lists_every_case_of_the_table_and_finds_one_by_reference(people, registry):  # type: ignore[no-untyped-def]
+    html = page(people["chair"], "/dossiers")
+    for ref in ("EIGEN-001", "EIGEN-002", "ANDER-001", "ANDER-002"):
+        assert ref in html
+    found = page(people["chair"], "/dossiers?referentie=ander-00")
+    assert "ANDER-001" in found and "ANDER-002" in found and "EIGEN-001" not in found
+
+
+def test_a_care_provider_sees_only_its_own_cases_and_no_trace_of_the_others(people, registry):  # type: ignore[no-untyped-def]
+    html = page(people["care_provider"], "/dossiers")
+    assert "EIGEN-001" in html and "EIGEN-002" in html
+    assert "ANDER" not in html
+    assert registry["other"]["id"] not in html
+    other = page(people["other_care_provider"], "/dossiers")
+    assert "ANDER-001" in other and "EIGEN" not in other
+    # Its own blocked case shows why; the other provider's blocked case counts nowhere.
+    blocked = page(people["care_provider"], "/dossiers?blokkade=not_wheelchair_accessible")
+    assert "EIGEN-002" in blocked and "EIGEN-001" not in blocked and "ANDER" not in blocked
+
+
+def test_nobody_opens_a_case_or_dwelling_of_another_organisation(people, registry):  # type: ignore[no-untyped-def]
+    refused = [
+        ("care_provider", f"/dossiers/{registry['other']['id']}"),
+        ("other_care_provider", f"/dossiers/{registry['own']['id']}"),
+        ("corporation", f"/dossiers/{registry['own']['id']}"),  # never proposed to it
+        ("corporation", f"/woningen/{registry['other_dwelling']['id']}"),
+        ("other_corporation", f"/woningen/{registry['dwelling']['id']}"),
+        ("care_provider", f"/woningen/{registry['dwelling']['id']}"),
+    ]
+    for who, url in refused:
+        assert people[who].get(url).status_code == 404, (who, url)
+
+
+def test_a_corporation_lists_only_its_own_dwellings_and_no_cases(people, registry):  # type: ignore[no-untyped-def]
+    html = page(people["corporation"], "/woningen")
+    assert "VHE-EIGEN" in html and "VHE-ANDER" not in html
+    cases = page(people["corporation"], "/dossiers")
+    for ref in ("EIGEN-001", "ANDER-001"):
+        assert ref not in cases
+    assert "VHE-ANDER" in page(people["other_corporation"], "/woningen")
+    both = page(people["chair"], "/woningen")
+    assert "VHE-EIGEN" in both and "VHE-ANDER" in both
+
+
+def test_the_case_page_shows_the_whole_file_and_why_no_dwelling_fits(people, registry):  # type: ignore[no-untyped-def]
+    html = page(people["chair"], f"/dossiers/{registry['blocked']['id']}")
+    assert "EIGEN-002" in html
+    assert "Geen enkele woning past" in html
+    assert "Niet rolstoeltoegankelijk" in html
+    assert "Participatiewet" in html  # the income, part of the whole file
+
+
+def test_the_case_page_lists_the_best_dwellings_by_their_reference(people, registry):  # type: ignore[no-untyped-def]
+    html = page(people["care_provider"], f"/dossiers/{registry['own']['id']}")
+    assert "Beste passende woningen" in html
+    assert "VHE-EIGEN" in html and "W-" not in html
+
+
+def test_a_corporation_sees_only_the_five_field_profile_of_a_case_proposed_to_it(  # type: ignore[no-untyped-def]
+    client, region, people
+):
+    _, proposal = publish_one_proposal(client, region)
+    case = client.get(f"/v1/cases/{proposal['case_id']}", headers=region.care_provider.headers)
+    html = page(people["corporation"], f"/dossiers/{proposal['case_id']}")
+    for shown in ("Huishoudgrootte", "Begeleiding", "Huismeester nodig", "Contractvorm"):
+        assert shown in html
+    assert case.json()["external_ref"] not in html
+    assert "Geboortejaar" not in html and "Tijdlijn" not in html
+    other = people["other_corporation"].get(f"/dossiers/{proposal['case_id']}")
+    assert other.status_code == 404
+
+
+def test_the_dwelling_page_shows_the_chair_its_best_cases_and_the_corporation_no_count(  # type: ignore[no-untyped-def]
+    client, region, people, registry
+):
+    url = f"/woningen/{registry['dwelling']['id']}"
+    chair = page(people["chair"], url)
+    assert "Beste passende dossiers" in chair
+    assert f"/dossiers/{registry['own']['id']}" in chair
+    own = page(people["corporation"], url)
+    assert "Er zijn passende dossiers" in own
+    assert "passende dossiers voor deze woning" not in own
+    assert "/dossiers/" not in own
+    # The candidates the chair saw are cases shown: in the access log.
+    entries = log_of(client, region, registry["own"]["id"])
+    assert any(e["action"] == "list" and e["organisation_id"] == region.chair.id for e in entries)
+
+
+def test_every_case_on_a_list_page_is_in_the_access_log(client, region, people, registry):  # type: ignore[no-untyped-def]
+    page(people["municipality"], "/dossiers?referentie=ANDER-001")
+    entries = log_of(client, region, registry["other"]["id"])
+    assert [(e["action"], e["organisation_id"]) for e in entries][-1] == (
+        "list",
+        region.municipality.id,
+    )
+    assert not [e for e in log_of(client, region, registry["own"]["id"]) if e["action"] == "list"]
+
+
+def test_list_pages_page_on_and_refuse_unknown_filters(client, region, people):  # type: ignore[no-untyped-def]
+    for days in range(55):
+        create_case(client, region.care_provider, region.table_id, ready_since=iso(-days - 1))
+    first = page(people["chair"], "/dossiers?sortering=-waitingTime")
+    assert 'rel="next"' in first
+    href = first.split('rel="next"')[0].rsplit('href="', 1)[1].split('"')[0]
+    second = page(people["chair"], href.replace("&amp;", "&"))
+    assert 'rel="next"' not in second
+    for bad in ("?status=nope", "?blokkade=nope", "?huishouden=0", "?sortering=naam", "?na=x"):
+        assert people["chair"].get("/dossiers" + bad).status_code == 400, bad
+
+
+def test_why_not_shows_the_dwelling_by_its_reference_and_beschikking_codes_in_dutch(  # type: ignore[no-untyped-def]
+    client, region, people
+):
+    case = create_case(
+        client,
+        region.care_provider,
+        region.table_id,
+        beschikking={"status": "none", "valid_until": None},
+    )
+    dwelling = create_vacancy(client, region.corporation, external_ref="VHE-01006")
+    meeting = client.post(
+        f"/v1/tables/{region.table_id}/meetings",
+        json={"date": iso(7)},
+        headers=region.chair.headers,
+    ).json()
+    html = page(
+        people["chair"],
+        f"/vergaderingen/{meeting['id']}/waarom-niet?dossier={case['id']}&woning={dwelling['id']}",
+    )
+    assert "VHE-01006" in html and "W-" not in html
+    assert "Wmo-beschikking ontbreekt" in html
+    assert "Geen" in html and "Aangevraagd" in html
+    assert ">none<" not in html and ">requested<" not in html

@@ -221,25 +221,18 @@ TIMELINE_KINDS = {
     "action_closed": "Actie afgesloten",
 }
 
-FACILITIES = {
-    "beschermd_wonen": "Beschermd Wonen",
-    "maatschappelijke_opvang": "Maatschappelijke Opvang",
-}
-
-LEASE_FORMS = {
-    "own_lease": "Eigen huurcontract",
-    "intermediate_lease": "Tussenhuur (omklapconstructie)",
-    "either": "Beide",
-}
-
-DWELLING_TYPES = {
-    "apartment": "Appartement",
-    "single_family": "Eengezinswoning",
-    "studio": "Studio",
-    "room": "Kamer",
-}
-
-SUPPORT_INTENSITIES = {"light": "Licht", "moderate": "Gemiddeld", "intensive": "Intensief"}
+# The case file's and the dwelling's codes live beside the spreadsheet import, which reads them by
+# these labels too (app.vocabulary imports nothing of the web).
+from app.vocabulary import (  # noqa: E402
+    BESCHIKKING_STATUSES,
+    BUDGET_MANAGEMENT,
+    DEBT_ASSISTANCE,
+    DWELLING_TYPES,
+    FACILITIES,
+    INCOME_SOURCES,
+    LEASE_FORMS,
+    SUPPORT_INTENSITIES,
+)
 
 INCOME_CATEGORIES = {
     "within_passend_toewijzen_limit": "Binnen de grens voor passend toewijzen",
@@ -283,6 +276,10 @@ ALL = {
     "lease_form": LEASE_FORMS,
     "dwelling_type": DWELLING_TYPES,
     "support": SUPPORT_INTENSITIES,
+    "income_source": INCOME_SOURCES,
+    "budget_management": BUDGET_MANAGEMENT,
+    "beschikking": BESCHIKKING_STATUSES,
+    "debt_assistance": DEBT_ASSISTANCE,
     "income_category": INCOME_CATEGORIES,
     "change": CHANGES,
     "subject": SUBJECTS,

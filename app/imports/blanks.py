@@ -24,6 +24,15 @@ NUMBER_FORMATS = {
 }
 
 
+def template_file(layout: Layout, format: str) -> tuple[bytes, str, str]:
+    """(content, media type, file name) of the template of `layout`; `format` is `xlsx` or
+    `csv`."""
+    name = f"sjabloon-{layout.title}.{format}"
+    if format == "csv":
+        return csv_template(layout), CSV_MEDIA_TYPE, name
+    return xlsx_template(layout), XLSX_MEDIA_TYPE, name
+
+
 def header_text(column: Column) -> str:
     """The header as the template writes it; `*` marks a required column (ignored on reading)."""
     return f"{column.header} *" if column.required else column.header

@@ -14,7 +14,7 @@ import io
 import warnings
 import zipfile
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, BinaryIO
 
 from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
@@ -22,6 +22,7 @@ from openpyxl.worksheet.formula import ArrayFormula
 
 from app.imports.cells import ErrorValue, Formula, is_empty
 from app.imports.columns import LAYOUTS, Column, Layout, normalise_header
+from app.problems import PayloadTooLarge
 
 # An XLSX is a zip of XML: bound what it may unpack to, whatever its compressed size.
 MAX_UNPACKED_BYTES = 64 * 1024 * 1024
@@ -85,6 +86,24 @@ class FileRefused(Exception):
 
 def refuse(code: str, message: str, **where: Any) -> FileRefused:
     return FileRefused([Issue(code, message, **where)])
+
+
+def size_text(size: int) -> str:
+    """`2 kB`, `5 MB`: a byte count as people read it."""
+    return f"{size / 1024 / 1024:.3g} MB" if size >= 1024 * 1024 else f"{size // 1024} kB"
+
+
+def read_limited(stream: BinaryIO, limit: int) -> bytes:
+    """The uploaded file, read no further than `limit` bytes.
+
+    Raises `PayloadTooLarge` (413, `file_too_large`) beyond the limit (`import_max_bytes`)."""
+    content = stream.read(limit + 1)
+    if len(content) > limit:
+        raise PayloadTooLarge(
+            f"The file is larger than {size_text(limit)} ({limit} bytes); split it.",
+            code="file_too_large",
+        )
+    return content
 
 
 def letter(index: int) -> str:

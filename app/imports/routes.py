@@ -13,11 +13,12 @@ from app.auth import CurrentPrincipal
 from app.db import SessionDep, SettingsDep
 from app.idempotency import Idempotency, IdempotencyDep
 from app.imports import service
-from app.imports.blanks import CSV_MEDIA_TYPE, XLSX_MEDIA_TYPE, csv_template, xlsx_template
+from app.imports.blanks import XLSX_MEDIA_TYPE, template_file
 from app.imports.columns import CASES, DWELLINGS, Layout
+from app.imports.files import read_limited
 from app.imports.models import ImportKind, ImportReport, TemplateFormat, report
 from app.organisations.models import OrganisationKind
-from app.problems import PayloadTooLarge, problem_responses
+from app.problems import problem_responses
 from app.rate_limits.deps import limited
 from app.rate_limits.service import EndpointClass
 from app.settings import Settings
@@ -71,22 +72,6 @@ class _Fingerprint(BaseModel):
     sheet: str | None
 
 
-def file_size(size: int) -> str:
-    return f"{size / 1024 / 1024:.3g} MB" if size >= 1024 * 1024 else f"{size // 1024} kB"
-
-
-def _content(file: UploadFile, settings: Settings) -> bytes:
-    """The uploaded file, read no further than `import_max_bytes` (413 beyond it)."""
-    limit = settings.import_max_bytes
-    content = file.file.read(limit + 1)
-    if len(content) > limit:
-        raise PayloadTooLarge(
-            f"The file is larger than {file_size(limit)} ({limit} bytes); split it.",
-            code="file_too_large",
-        )
-    return content
-
-
 def _import(
     kind: ImportKind,
     file: UploadFile,
@@ -100,7 +85,7 @@ def _import(
 ) -> Response:
     """Read the upload (413 over the limit), replay a repeated `Idempotency-Key`, else check or
     import; a real import with problems is refused whole (422 `import_rejected`)."""
-    content = _content(file, settings)
+    content = read_limited(file.file, settings.import_max_bytes)
     payload = _Fingerprint(
         sha256=service.sha256(content), dry_run=dry_run, table_id=table_id, sheet=sheet
     )
@@ -178,11 +163,10 @@ def import_dwellings(
 
 
 def template_response(layout: Layout, format: TemplateFormat) -> Response:
-    name = f"sjabloon-{layout.title}.{format.value}"
-    headers = {"Content-Disposition": f'attachment; filename="{name}"'}
-    if format == TemplateFormat.csv:
-        return Response(csv_template(layout), media_type=CSV_MEDIA_TYPE, headers=headers)
-    return Response(xlsx_template(layout), media_type=XLSX_MEDIA_TYPE, headers=headers)
+    """The template as a download."""
+    content, media_type, name = template_file(layout, format.value)
+    disposition = {"Content-Disposition": f'attachment; filename="{name}"'}
+    return Response(content, media_type=media_type, headers=disposition)
 
 
 TemplateQuery = Annotated[TemplateFormat, Query(description="`xlsx` (explained) or `csv`.")]

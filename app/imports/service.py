@@ -319,6 +319,18 @@ def _finish(savepoint: Any, result: ImportResult) -> None:
 # --- cases ---------------------------------------------------------------------------------
 
 
+def member_tables(session: Session, org_id: uuid.UUID) -> list[OutflowTable]:
+    """The tables the organisation sits at, by name (a care provider picks one to import into)."""
+    return list(
+        session.exec(
+            select(OutflowTable)
+            .join(TableMember, TableMember.table_id == OutflowTable.id)  # type: ignore[arg-type]
+            .where(TableMember.organisation_id == org_id)
+            .order_by(OutflowTable.name)
+        ).all()
+    )
+
+
 def import_table(
     session: Session, context: AccessContext, table_id: uuid.UUID | None
 ) -> OutflowTable:
@@ -335,11 +347,7 @@ def import_table(
                 "query",
             )
         return table
-    tables = session.exec(
-        select(OutflowTable)
-        .join(TableMember, TableMember.table_id == OutflowTable.id)  # type: ignore[arg-type]
-        .where(TableMember.organisation_id == org_id)
-    ).all()
+    tables = member_tables(session, org_id)
     if len(tables) != 1:
         raise Unprocessable(
             "tableId",

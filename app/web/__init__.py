@@ -13,9 +13,24 @@ API_PREFIXES = ("/v1/", "/docs", "/redoc", "/openapi.json", "/static/")
 def install(app: FastAPI) -> None:
     """Add the pages (hidden from the API contract), their static files, and a Dutch 404/405
     page for addresses outside the API."""
-    from app.web import routes_auth, routes_imports, routes_meetings, routes_monitor, routes_people
+    from app.web import (
+        routes_auth,
+        routes_case_files,
+        routes_imports,
+        routes_meetings,
+        routes_monitor,
+        routes_people,
+    )
 
-    for module in (routes_auth, routes_meetings, routes_monitor, routes_people, routes_imports):
+    # routes_case_files before any `/dossiers/{case_id}` page: `/dossiers/nieuw` is no case id.
+    for module in (
+        routes_auth,
+        routes_case_files,
+        routes_meetings,
+        routes_monitor,
+        routes_people,
+        routes_imports,
+    ):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
 

@@ -196,6 +196,8 @@ NOTICES = {
     "actie_bijgewerkt": "De actie is bijgewerkt.",
     "wachtwoord": "Uw wachtwoord is gewijzigd; uw andere sessies zijn beëindigd.",
     "persoon_bijgewerkt": "De gegevens van de persoon zijn bijgewerkt.",
+    "dossier_opgeslagen": "Het dossier is opgeslagen.",
+    "dossier_status": "De status van het dossier is gewijzigd.",
 }
 
 

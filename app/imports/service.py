@@ -481,25 +481,38 @@ def _write_cases(
 ) -> None:
     examined: list[Case] = []
     unchanged: list[Case] = []
+    creations: list[tuple[Row, CaseCreate]] = []
     savepoint = session.begin_nested()
     for row, case, plan in plans:
+        if case is None:
+            creations.append((row, plan))
+            continue
+        examined.append(case)
+        if not plan:
+            unchanged.append(case)
+            result.outcomes.append(RowOutcome(row.number, case.external_ref, "unchanged", case.id))
+            continue
         try:
-            if case is None:
-                created = cases_service.create_case(session, context, plan)
-                outcome = RowOutcome(row.number, created.external_ref, "created", created.id)
-            elif not plan:
-                unchanged.append(case)
-                outcome = RowOutcome(row.number, case.external_ref, "unchanged", case.id)
-            else:
-                patch = CaseUpdate.model_validate(plan)
-                etag = versioning.etag(case)
-                cases_service.update_case(session, context, case, patch, etag)
-                outcome = RowOutcome(row.number, case.external_ref, "updated", case.id)
-            if case is not None:
-                examined.append(case)
-            result.outcomes.append(outcome)
+            patch = CaseUpdate.model_validate(plan)
+            cases_service.update_case(session, context, case, patch, versioning.etag(case))
         except ProblemError as exc:
             result.issues.extend(_problem_issues(row, exc, CASES))
+            continue
+        result.outcomes.append(RowOutcome(row.number, case.external_ref, "updated", case.id))
+    if creations and result.valid:
+        # All new rows in one go: the checks of `create_case` once for the file, one flush.
+        try:
+            created = cases_service.create_cases(session, context, [p for _, p in creations])
+        except ProblemError as exc:
+            result.issues.extend(_problem_issues(creations[0][0], exc, CASES))
+        else:
+            for (row, _), new in zip(creations, created, strict=True):
+                result.outcomes.append(RowOutcome(row.number, new.external_ref, "created", new.id))
+    elif creations:  # the file is refused anyway: report what the valid rows would do
+        result.outcomes.extend(
+            RowOutcome(r.number, p.external_ref, "created", None) for r, p in creations
+        )
+    result.outcomes.sort(key=lambda o: o.row)
     _finish(savepoint, result)
     # The report shows existing cases (their ids, whether they would change): a read of them.
     # A kept update or creation was logged by the service itself.

@@ -7,6 +7,7 @@ import pytest
 
 from app.agenda import service as agenda_service
 from app.tables.models import OutflowTable
+from tests.api.helpers import plan_meeting
 from tests.api.weeks import (
     agenda,
     codes,
@@ -94,6 +95,7 @@ def test_why_not_says_a_parked_case_waits_until_its_date(client, region):
 
 
 def test_why_not_names_the_open_proposal_a_case_or_dwelling_is_in(client, region):
+    plan_meeting(client, region, iso(0))  # a care provider asks on a meeting date
     case = ready_case(client, region.care_provider, region.table_id)
     home = fitting_dwelling(client, region.corporation, "A")
     [proposal] = publish_meeting(client, region, -7)
@@ -167,6 +169,7 @@ def test_why_not_reports_a_proposed_pair_as_proposed(client, region):
 
 
 def test_why_not_names_the_case_that_received_the_contested_dwelling(client, region):
+    plan_meeting(client, region, iso(0))  # a care provider asks on a meeting date
     longer = ready_case(client, region.care_provider, region.table_id, ready_since=iso(-700))
     shorter = ready_case(client, region.other_care_provider, region.table_id)
     home = fitting_dwelling(client, region.corporation, "A")
@@ -269,6 +272,7 @@ def test_why_not_answers_409_when_the_case_keeps_changing(client, region, sessio
 
 
 def test_a_care_provider_learns_nothing_of_another_providers_case(client, region):
+    plan_meeting(client, region, iso(0))  # a care provider asks on a meeting date
     other = ready_case(client, region.other_care_provider, region.table_id)
     response = client.get(
         f"/v1/tables/{region.table_id}/why-not",

@@ -8,6 +8,7 @@ Run: `python -m bench.bench_import` (writes the `import` section of docs/benchma
 
 import csv
 import io
+import os
 import tempfile
 import time
 from datetime import date
@@ -99,6 +100,7 @@ def _read_alone(content: bytes) -> float:
 
 
 def main() -> None:
+    load_before = os.getloadavg()[0]
     region = build_region(cases=ROWS, vacancies=ROWS, seed=11)
     rows: list[tuple[str, str, float, int, str]] = []  # what, file, seconds, rows, outcome
     with tempfile.TemporaryDirectory() as tmp:
@@ -194,7 +196,10 @@ def main() -> None:
         f"Files: cases {sizes['cases.xlsx'] // 1024:,} kB XLSX / {sizes['cases.csv'] // 1024:,} kB "
         f"CSV, dwellings {sizes['dwellings.xlsx'] // 1024:,} kB XLSX. The peer sends the same "
         "dwellings as JSON through the batch upsert the import uses; the floor is openpyxl "
-        "reading the file with no checks and no database.",
+        "reading the file with no checks and no database. "
+        f"Load average {load_before:.1f} before, {os.getloadavg()[0]:.1f} after, on "
+        f"{os.cpu_count()} CPUs shared with other work: compare the rows, not the absolute "
+        "seconds.",
         "",
         "| measurement | file | seconds | rows/s | outcome |",
         "|---|---|---:|---:|---|",

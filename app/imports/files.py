@@ -13,6 +13,7 @@ import difflib
 import io
 import warnings
 import zipfile
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
@@ -27,6 +28,7 @@ from app.problems import PayloadTooLarge
 # An XLSX is a zip of XML: bound what it may unpack to, whatever its compressed size.
 MAX_UNPACKED_BYTES = 64 * 1024 * 1024
 EXPLANATION_SHEET = "Toelichting"
+TITLE_ROWS = 3  # rows above the header passed over (a title, a date)
 # Column headers that ask for what a case file must never hold (domain.md: no names, no BSN,
 # no free text); named in the refusal so that nobody "fixes" it by renaming the column.
 FORBIDDEN_HEADERS = frozenset(
@@ -237,21 +239,8 @@ def _value(cell: Any) -> Any:
 
 def _xlsx_grid(worksheet: Any, layout: Layout, max_rows: int) -> Grid:
     grid = Grid("xlsx", worksheet.title)
-    header_row: int | None = None
-    header: list[Any] = []
-    rows: list[tuple[int, list[Any]]] = []
-    for cells in worksheet.iter_rows():
-        values = [_value(c) for c in cells]
-        if all(is_empty(v) for v in values):
-            if header_row is not None:
-                grid.skipped_empty_rows += 1
-            continue
-        if header_row is None:
-            header_row, header = cells[0].row, values
-            continue
-        rows.append((cells[0].row, values))
-        if len(rows) > max_rows:
-            raise refuse("too_many_rows", _too_many(max_rows), row=cells[0].row)
+    records = (([_value(c) for c in cells], cells[0].row) for cells in worksheet.iter_rows())
+    header_row, header, rows = _split(((n, v) for v, n in records), layout, grid, max_rows)
     if header_row is None:
         raise refuse("no_header", "Het werkblad is leeg: er staan geen kolomkoppen in.")
     issues = _merged(worksheet, header_row)
@@ -315,36 +304,66 @@ def _csv(content: bytes, layout: Layout, max_rows: int) -> Grid:
             row=1,
         )
     grid = Grid("csv", None)
-    header: list[Any] | None = None
-    header_row = 0
-    rows: list[tuple[int, list[Any]]] = []
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=";")
-    number = 0
-    try:
+    read = [0]  # records read so far, for the message on an unreadable one
+
+    def records() -> Iterator[tuple[int, list[Any]]]:
         for record in reader:
-            number += 1
-            values: list[Any] = [Formula(v) if v.startswith("=") else v for v in record]
-            if all(is_empty(v) for v in values):
-                if header is not None:
-                    grid.skipped_empty_rows += 1
-                continue
-            if header is None:
-                header, header_row = values, number
-                continue
-            rows.append((number, values))
-            if len(rows) > max_rows:
-                raise refuse("too_many_rows", _too_many(max_rows), row=number)
+            read[0] += 1
+            yield read[0], [Formula(v) if v.startswith("=") else v for v in record]
+
+    try:
+        header_row, header, rows = _split(records(), layout, grid, max_rows)
     except csv.Error as exc:
+        number = read[0] + 1
         raise refuse(
-            "unreadable_csv", f"Rij {number + 1} kan niet worden gelezen: {exc}.", row=number + 1
+            "unreadable_csv", f"Rij {number} kan niet worden gelezen: {exc}.", row=number
         ) from None
-    if header is None:
+    if header_row is None:
         raise refuse("no_header", "Het bestand is leeg: er staan geen kolomkoppen in.")
     grid.columns, issues = _columns(layout, header, rows, header_row)
     if issues:
         raise FileRefused(issues, "csv")
     grid.rows = rows
     return grid
+
+
+def _split(
+    records: Iterable[tuple[int, list[Any]]], layout: Layout, grid: Grid, max_rows: int
+) -> tuple[int | None, list[Any], list[tuple[int, list[Any]]]]:
+    """(header row number, header cells, data rows) of the non-empty records.
+
+    The header is the first row with a cell naming a column of `layout`; up to `TITLE_ROWS`
+    rows above it (a title, a date, as people put above a table) are passed over. When none of
+    the first rows names a column, the first is taken as the header, so its cells are reported
+    as unknown columns. Raises `FileRefused` beyond `max_rows` data rows."""
+    header_row: int | None = None
+    header: list[Any] = []
+    rows: list[tuple[int, list[Any]]] = []
+    above: list[tuple[int, list[Any]]] = []
+    for number, values in records:
+        if all(is_empty(v) for v in values):
+            if header_row is not None:
+                grid.skipped_empty_rows += 1
+            continue
+        if header_row is None:
+            if _names_a_column(layout, values):
+                header_row, header = number, values
+            elif len(above) < TITLE_ROWS:
+                above.append((number, values))
+            else:  # no header in sight: the first row is the header, the rest are data
+                (header_row, header), rows = above[0], [*above[1:], (number, values)]
+            continue
+        rows.append((number, values))
+        if len(rows) > max_rows:
+            raise refuse("too_many_rows", _too_many(max_rows), row=number)
+    if header_row is None and above:
+        (header_row, header), rows = above[0], above[1:]
+    return header_row, header, rows
+
+
+def _names_a_column(layout: Layout, values: list[Any]) -> bool:
+    return any(isinstance(v, str) and layout.column_for(v) is not None for v in values)
 
 
 def _too_many(max_rows: int) -> str:

@@ -265,6 +265,12 @@ def test_a_title_above_the_header_is_fine(client, region):
         table_id=region.table_id,
     )
     body = response.json()
-    # The title row is taken as the header row: it is no header, so the file is refused
-    # with the columns named, never read as data.
-    assert body["valid"] is False and "unknown_column" in codes(body)
+    assert body["valid"] is True, body["issues"]
+    assert [(i["row"], i["external_ref"]) for i in body["items"]] == [(4, "K-1")]
+
+
+def test_a_sheet_whose_header_names_no_column_is_refused_with_the_header_named(client, region):
+    lines = [["Cliënt", "Wachtend sinds", "Huishouden"], ["K-1", nl(TODAY), "1"]]
+    body = check(client, region, xlsx(lines))
+    assert {(i["row"], i["code"]) for i in body["issues"]} >= {(1, "unknown_column")}
+    assert "missing_column" in codes(body)

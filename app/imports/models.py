@@ -103,11 +103,11 @@ def report(result: "ImportResult") -> ImportReport:
             ImportRowPublic(row=o.row, external_ref=o.external_ref, outcome=o.outcome, id=o.id)
             for o in result.outcomes
         ],
-        issues=[issue_public(i) for i in sorted(result.issues, key=_order)],
+        issues=[issue_public(i) for i in sorted(result.issues, key=issue_order)],
     )
 
 
-def _order(issue: Issue) -> tuple[int, int]:
+def issue_order(issue: Issue) -> tuple[int, int]:
     """By row, then by column as the spreadsheet orders them (B before AA)."""
     letters = "".join(ch for ch in (issue.cell or "").split(":")[0] if ch.isalpha())
     return (issue.row or 0, column_index_from_string(letters) if letters else 0)

@@ -77,9 +77,10 @@ class ImportRejected(ProblemError):
     status, code, title = 422, "import_rejected", "Import rejected"
 
     def __init__(self, result: ImportResult):
-        from app.imports.models import issue_public
+        from app.imports.models import issue_order, issue_public
 
-        issues = [issue_public(i).model_dump(mode="json") for i in result.issues]
+        ordered = sorted(result.issues, key=issue_order)  # as the report of a dry run lists them
+        issues = [issue_public(i).model_dump(mode="json") for i in ordered]
         params = [
             {
                 "name": _param_name(i),
@@ -87,7 +88,7 @@ class ImportRejected(ProblemError):
                 "code": i.code,
                 "reason": i.message,
             }
-            for i in result.issues
+            for i in ordered
         ]
         super().__init__(
             f"{len(issues)} problem(s) in the file; nothing was stored",

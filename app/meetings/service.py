@@ -2,7 +2,7 @@
 policy, limits and result) and turns its proposals into the meeting's proposals."""
 
 import uuid
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
@@ -13,17 +13,21 @@ from app.agenda import service as agenda
 from app.agenda.models import AgendaView
 from app.cases.models import Case, effective_status
 from app.database import outside_transaction
+from app.limits.service import limits_for
 from app.meetings import lifecycle
 from app.meetings.lifecycle import MeetingEvent
 from app.meetings.models import Meeting, MeetingCreate, MeetingPublic
-from app.problems import Conflict, Forbidden, NotFound
+from app.problems import Conflict, Forbidden, NotFound, Unprocessable
 from app.proposals.models import Proposal
 from app.proposals.service import StaleAgenda, create_from_agenda
 from app.tables.models import OutflowTable, TableMember
+from app.timeutil import today
 from app.vacancies.models import Vacancy
 from app.versioning import check_if_match, etag, flush, lock_one
 
 SNAPSHOT_CANDIDATES = 5
+PLANNING_HORIZON = timedelta(days=366)
+"""How far ahead a meeting may be planned: a year of weekly meetings, not a typo's 2100."""
 PUBLISH_ATTEMPTS = 3
 """Computations a publish may start when its inputs keep changing while it computes."""
 
@@ -33,6 +37,7 @@ def create_meeting(
 ) -> Meeting:
     if context.principal.organisation_id != table.chair_organisation_id:
         raise Forbidden("The chair schedules meetings.")
+    _check_plannable(session, data.date)
     existing = session.exec(
         select(Meeting).where(Meeting.table_id == table.id, Meeting.date == data.date)
     ).first()
@@ -52,6 +57,14 @@ def create_meeting(
             f"The table meets on {data.date} already.", code="duplicate_meeting"
         ) from exc
     return meeting
+
+
+def _check_plannable(session: Session, on: date) -> None:
+    """A meeting lies on a date its agenda can be computed for: within the planning horizon,
+    and not before the earliest year with legal limits (422 on `date`)."""
+    if on > today() + PLANNING_HORIZON:
+        raise Unprocessable("date", "lies more than a year ahead", "date_too_far_ahead")
+    limits_for(session, on, location="body")
 
 
 def get_meeting(

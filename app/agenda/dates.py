@@ -46,11 +46,11 @@ def agenda_date(
             )
         return requested
     upcoming = (
-        select(Meeting.date)
+        select(col(Meeting.date))
         .where(Meeting.table_id == table.id, Meeting.date >= today)
         .order_by(col(Meeting.date))
     )
-    next_date = session.exec(upcoming).first()
+    next_date: dt.date | None = session.exec(upcoming).first()
     if next_date is None:
         raise NotFound(
             f"The table has no meeting planned on or after {today.isoformat()}; "

@@ -1,3 +1,5 @@
+# Size: `match` and the parts of its result (candidates, passed over, left unhoused) read the
+# same solved problem; split, each part would need the whole `Solved` anyway.
 """`match`: the whole weekly result (proposal, candidate lists, bottlenecks), and the greedy
 baseline the benchmark compares it with."""
 

@@ -1,5 +1,7 @@
 """Server-rendered pages in Dutch for the people at the table (no JavaScript needed)."""
 
+from types import ModuleType
+
 from fastapi import FastAPI, Request
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -10,27 +12,40 @@ from app.web.core import HERE, error_page, with_security_headers
 API_PREFIXES = ("/v1/", "/docs", "/redoc", "/openapi.json", "/static/")
 
 
-def install(app: FastAPI) -> None:
-    """Add the pages (hidden from the API contract), their static files, and a Dutch 404/405
-    page for addresses outside the API."""
+def page_modules() -> tuple[ModuleType, ...]:
+    """The modules whose routers serve the pages, one per domain."""
     from app.web import (
+        routes_actions,
+        routes_auth,
+        routes_case_files,
+        routes_cases,
+        routes_imports,
+        routes_meetings,
+        routes_monitor,
+        routes_people,
+        routes_proposals,
+        routes_tables,
+    )
+
+    # routes_case_files before any `/dossiers/{case_id}` page: `/dossiers/nieuw` is no case id.
+    return (
         routes_auth,
         routes_case_files,
         routes_imports,
+        routes_tables,
         routes_meetings,
+        routes_proposals,
+        routes_actions,
+        routes_cases,
         routes_monitor,
         routes_people,
     )
 
-    # routes_case_files before any `/dossiers/{case_id}` page: `/dossiers/nieuw` is no case id.
-    for module in (
-        routes_auth,
-        routes_case_files,
-        routes_meetings,
-        routes_monitor,
-        routes_people,
-        routes_imports,
-    ):
+
+def install(app: FastAPI) -> None:
+    """Add the pages (hidden from the API contract), their static files, and a Dutch 404/405
+    page for addresses outside the API."""
+    for module in page_modules():
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
 

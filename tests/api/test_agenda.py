@@ -221,6 +221,7 @@ def test_corporation_may_not_ask_why_not(client, region, market):
     assert_problem(response, 403)
 
 
+@pytest.mark.usefixtures("meeting")
 def test_care_provider_asks_why_not_only_for_its_own_cases(client, region, market):
     cases, vacancies = market
     foreign = next(c for c in cases if c["care_provider_id"] != region.care_provider.id)

@@ -5,7 +5,8 @@ import uuid
 
 import pytest
 
-from app.agenda import service as agenda_service
+from app.agenda import inputs as agenda_inputs
+from app.agenda import why_not as why_not_service
 from app.tables.models import OutflowTable
 from tests.api.helpers import plan_meeting
 from tests.api.weeks import (
@@ -233,8 +234,8 @@ def stale_agenda_inputs(session, region, monkeypatch, times: int) -> None:
     """The next `times` loads of the agenda's inputs return what they were before now, as when a
     change commits between why-not's reads of the pair and of the inputs."""
     table = session.get(OutflowTable, uuid.UUID(region.table_id))
-    stale = agenda_service.load(session, table, day(0))
-    real = agenda_service.load
+    stale = agenda_inputs.load(session, table, day(0))
+    real = agenda_inputs.load
     left = [times]
 
     def load(*args, **kwargs):
@@ -243,7 +244,7 @@ def stale_agenda_inputs(session, region, monkeypatch, times: int) -> None:
             return stale
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(agenda_service, "load", load)
+    monkeypatch.setattr(why_not_service, "load", load)
 
 
 def test_why_not_reads_again_when_the_case_changed_between_its_reads(
@@ -260,7 +261,7 @@ def test_why_not_reads_again_when_the_case_changed_between_its_reads(
 def test_why_not_answers_409_when_the_case_keeps_changing(client, region, session, monkeypatch):
     case = ready_case(client, region.care_provider, region.table_id)
     home = fitting_dwelling(client, region.corporation, "A")
-    stale_agenda_inputs(session, region, monkeypatch, times=agenda_service.WHY_NOT_ATTEMPTS)
+    stale_agenda_inputs(session, region, monkeypatch, times=why_not_service.WHY_NOT_ATTEMPTS)
     patch_case(client, region, case, {"status": "on_hold", "status_reason": "client_request"})
     response = client.get(
         f"/v1/tables/{region.table_id}/why-not",

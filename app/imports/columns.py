@@ -1,3 +1,4 @@
+# Size: the two layouts are data, one Column per spreadsheet column with its Dutch help text.
 """The columns of an import spreadsheet: the Dutch header, the API field a column fills, how its
 cells are read, and the explanation the template gives.
 

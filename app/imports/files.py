@@ -1,3 +1,4 @@
+# Size: one reading of a file in order (sniff, XLSX or CSV, header, columns); a seam: CSV and XLSX.
 """Turning an uploaded file into a grid of cells with the row numbers a spreadsheet shows, or a
 precise refusal: not a spreadsheet, an old or protected Excel file, the wrong sheet, merged
 cells, unknown, missing or repeated columns, text that is not UTF-8, a comma where semicolons

@@ -1,3 +1,4 @@
+# Size: one import in order (rows, plans, write, report); a seam: the dwelling half could move.
 """Importing a spreadsheet of case files (a care provider's own) or dwellings (a corporation's own).
 
 Every row is read into the API's own schema (`CaseCreate`, `VacancyIn`) and written through the

@@ -20,6 +20,7 @@ from app.areas.routes import router as areas_router
 from app.cases.retention import RetentionJob
 from app.cases.routes import router as cases_router
 from app.db import build_engine
+from app.imports.routes import router as imports_router
 from app.limits.routes import router as limits_router
 from app.meetings.minutes_routes import router as minutes_router
 from app.meetings.routes import router as meetings_router
@@ -204,6 +205,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         organisations_router,
         tables_router,
         areas_router,
+        imports_router,  # before cases and vacancies: /v1/cases/imports is no case id
         cases_router,
         vacancies_router,
         access_log_router,

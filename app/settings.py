@@ -41,6 +41,9 @@ class Settings(BaseSettings):
         "(off when a cron job runs `uitstroomtafel anonymise`).",
     )
     max_body_bytes: int = 8 * 1024 * 1024
+    # Spreadsheet imports (app/imports): a 10,000-row file of case files is about 2 MB as CSV.
+    import_max_bytes: int = Field(default=5 * 1024 * 1024, ge=1024, le=64 * 1024 * 1024)
+    import_max_rows: int = Field(default=10_000, ge=1, le=100_000)
     # Requests per minute (and burst) per API key or signed-in person, per endpoint class; kept in
     # the database so the limit holds across server processes (app/rate_limits).
     rate_limits_enabled: bool = True

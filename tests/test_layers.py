@@ -125,6 +125,9 @@ LOADED_BY_HAND = {
     "app/web/routes_registry.py": 1,
     # The areas page re-renders by id after a refused name.
     "app/web/routes_areas.py": 1,
+    # The case-file forms load the case without logging, then log what they did with it (a
+    # read when the form is shown again, else the write's own entry).
+    "app/web/routes_case_files.py": 2,
     # The minutes page's loader serves its GET and its re-render after a refused finalisation.
     "app/web/minutes.py": 1,
 }

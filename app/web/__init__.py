@@ -18,6 +18,8 @@ def page_modules() -> tuple[ModuleType, ...]:
         routes_actions,
         routes_areas,
         routes_auth,
+        routes_case_files,
+        routes_imports,
         routes_meetings,
         routes_minutes,
         routes_monitor,
@@ -27,8 +29,11 @@ def page_modules() -> tuple[ModuleType, ...]:
         routes_tables,
     )
 
+    # routes_case_files before any `/dossiers/{case_id}` page: `/dossiers/nieuw` is no case id.
     return (
         routes_auth,
+        routes_case_files,
+        routes_imports,
         routes_tables,
         routes_meetings,
         routes_minutes,

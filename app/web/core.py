@@ -32,25 +32,12 @@ from app.people.service import SignedIn, principal_for, resolve_session
 from app.problems import Forbidden, ProblemError
 from app.settings import Settings
 from app.transient import classify
+from app.vocabulary import MONTHS
 from app.web import labels
 
 log = logging.getLogger(__name__)
 HERE = Path(__file__).resolve().parent
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
-MONTHS = [
-    "januari",
-    "februari",
-    "maart",
-    "april",
-    "mei",
-    "juni",
-    "juli",
-    "augustus",
-    "september",
-    "oktober",
-    "november",
-    "december",
-]
 
 # No script may run (there is none), styles come from our own file, forms post only to us, and
 # no other site may frame a page.
@@ -279,6 +266,8 @@ NOTICES = {
     "wachtwoord": "Uw wachtwoord is gewijzigd; uw andere sessies zijn beëindigd.",
     "persoon_bijgewerkt": "De gegevens van de persoon zijn bijgewerkt.",
     "gebied_benoemd": "De naam van het gebied is opgeslagen.",
+    "dossier_opgeslagen": "Het dossier is opgeslagen.",
+    "dossier_status": "De status van het dossier is gewijzigd.",
 }
 
 

@@ -221,25 +221,18 @@ TIMELINE_KINDS = {
     "action_closed": "Actie afgesloten",
 }
 
-FACILITIES = {
-    "beschermd_wonen": "Beschermd Wonen",
-    "maatschappelijke_opvang": "Maatschappelijke Opvang",
-}
-
-LEASE_FORMS = {
-    "own_lease": "Eigen huurcontract",
-    "intermediate_lease": "Tussenhuur (omklapconstructie)",
-    "either": "Beide",
-}
-
-DWELLING_TYPES = {
-    "apartment": "Appartement",
-    "single_family": "Eengezinswoning",
-    "studio": "Studio",
-    "room": "Kamer",
-}
-
-SUPPORT_INTENSITIES = {"light": "Licht", "moderate": "Gemiddeld", "intensive": "Intensief"}
+# The case file's and the dwelling's codes live beside the spreadsheet import, which reads them by
+# these labels too (app.vocabulary imports nothing of the web).
+from app.vocabulary import (  # noqa: E402
+    BESCHIKKING_STATUSES,
+    BUDGET_MANAGEMENT,
+    DEBT_ASSISTANCE,
+    DWELLING_TYPES,
+    FACILITIES,
+    INCOME_SOURCES,
+    LEASE_FORMS,
+    SUPPORT_INTENSITIES,
+)
 
 INCOME_CATEGORIES = {
     "within_passend_toewijzen_limit": "Binnen de grens voor passend toewijzen",
@@ -256,24 +249,6 @@ DETAIL_VALUES = {
     "birth_year": "geboortejaar (maand doet er niet toe)",
     "uncertain_strict": "onzeker zonder geboortedatum: de strengste lezing",
 }
-
-INCOME_SOURCES = {
-    "participatiewet": "Participatiewet (bijstand)",
-    "wajong": "Wajong",
-    "wia": "WIA",
-    "ww": "WW",
-    "aow": "AOW",
-    "employment": "Loon uit werk",
-    "other": "Ander inkomen",
-    "none": "Geen inkomen",
-}
-BUDGET_MANAGEMENT = {
-    "none": "Geen",
-    "budgetbeheer": "Budgetbeheer",
-    "bewindvoering": "Bewindvoering",
-}
-BESCHIKKING_STATUSES = {"none": "Geen", "requested": "Aangevraagd", "granted": "Toegekend"}
-DEBT_ASSISTANCE = {"none": "Geen", "applied": "Aangevraagd", "active": "Loopt"}
 
 CASE_SORTS = {"-waitingTime": "Langst wachtend eerst", "waitingTime": "Kortst wachtend eerst"}
 VACANCY_SORTS = {
@@ -312,12 +287,13 @@ ALL = {
     "lease_form": LEASE_FORMS,
     "dwelling_type": DWELLING_TYPES,
     "support": SUPPORT_INTENSITIES,
-    "income_category": INCOME_CATEGORIES,
-    "change": CHANGES,
     "income_source": INCOME_SOURCES,
     "budget_management": BUDGET_MANAGEMENT,
-    "beschikking_status": BESCHIKKING_STATUSES,
+    "beschikking": BESCHIKKING_STATUSES,
     "debt_assistance": DEBT_ASSISTANCE,
+    "income_category": INCOME_CATEGORIES,
+    "change": CHANGES,
+    "beschikking_status": BESCHIKKING_STATUSES,
     "case_sort": CASE_SORTS,
     "vacancy_sort": VACANCY_SORTS,
     "area_kind": AREA_KINDS,

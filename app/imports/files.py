@@ -1,0 +1,457 @@
+# Size: one reading of a file in order (sniff, XLSX or CSV, header, columns); a seam: CSV and XLSX.
+"""Turning an uploaded file into a grid of cells with the row numbers a spreadsheet shows, or a
+precise refusal: not a spreadsheet, an old or protected Excel file, the wrong sheet, merged
+cells, unknown, missing or repeated columns, text that is not UTF-8, a comma where semicolons
+belong, too many rows.
+
+XLSX is read with openpyxl (with defusedxml installed, so XML bombs are refused); CSV is
+semicolon-separated UTF-8, with or without a byte-order mark, as Dutch spreadsheet programs
+write it ("CSV UTF-8").
+"""
+
+import csv
+import difflib
+import io
+import warnings
+import zipfile
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any, BinaryIO
+
+from openpyxl import load_workbook
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.formula import ArrayFormula
+
+from app.imports.cells import ErrorValue, Formula, is_empty
+from app.imports.columns import LAYOUTS, Column, Layout, normalise_header
+from app.problems import PayloadTooLarge
+
+# An XLSX is a zip of XML: bound what it may unpack to, whatever its compressed size.
+MAX_UNPACKED_BYTES = 64 * 1024 * 1024
+EXPLANATION_SHEET = "Toelichting"
+TITLE_ROWS = 3  # rows above the header passed over (a title, a date)
+# Column headers that ask for what a case file must never hold (domain.md: no names, no BSN,
+# no free text); named in the refusal so that nobody "fixes" it by renaming the column.
+FORBIDDEN_HEADERS = frozenset(
+    [
+        "naam",
+        "voornaam",
+        "achternaam",
+        "roepnaam",
+        "bsn",
+        "burgerservicenummer",
+        "geboortedatum",
+        "adres",
+        "telefoon",
+        "telefoonnummer",
+        "e-mail",
+        "email",
+        "opmerking",
+        "opmerkingen",
+        "toelichting",
+        "notitie",
+        "notities",
+        "diagnose",
+    ]
+)
+
+
+@dataclass(slots=True)
+class Issue:
+    """One thing wrong with the file, a row or a cell; `message` is Dutch."""
+
+    code: str
+    message: str
+    row: int | None = None
+    column: str | None = None
+    cell: str | None = None
+    field: str | None = None
+
+
+@dataclass(slots=True)
+class Grid:
+    format: str  # xlsx | csv
+    sheet: str | None
+    columns: list[tuple[int, str, Column]] = field(default_factory=list)  # (index, header, column)
+    rows: list[tuple[int, list[Any]]] = field(default_factory=list)  # (row number, cells)
+    skipped_empty_rows: int = 0
+
+
+class FileRefused(Exception):
+    """The file as a whole cannot be imported; nothing of it was read into the database."""
+
+    def __init__(self, issues: list[Issue], format: str | None = None, sheet: str | None = None):
+        super().__init__("; ".join(i.message for i in issues))
+        self.issues = issues
+        self.format = format
+        self.sheet = sheet
+
+
+def refuse(code: str, message: str, **where: Any) -> FileRefused:
+    return FileRefused([Issue(code, message, **where)])
+
+
+def size_text(size: int) -> str:
+    """`2 kB`, `5 MB`: a byte count as people read it."""
+    return f"{size / 1024 / 1024:.3g} MB" if size >= 1024 * 1024 else f"{size // 1024} kB"
+
+
+def read_limited(stream: BinaryIO, limit: int) -> bytes:
+    """The uploaded file, read no further than `limit` bytes.
+
+    Raises `PayloadTooLarge` (413, `file_too_large`) beyond the limit (`import_max_bytes`)."""
+    content = stream.read(limit + 1)
+    if len(content) > limit:
+        raise PayloadTooLarge(
+            f"The file is larger than {size_text(limit)} ({limit} bytes); split it.",
+            code="file_too_large",
+        )
+    return content
+
+
+def letter(index: int) -> str:
+    """Spreadsheet column letter of a 0-based column index (0 -> A)."""
+    return get_column_letter(index + 1)
+
+
+def read_grid(content: bytes, layout: Layout, *, sheet: str | None, max_rows: int) -> Grid:
+    """The file's header and non-empty rows, checked against `layout`'s columns.
+
+    Raises `FileRefused` with every structural problem found (not only the first)."""
+    if not content:
+        raise refuse("empty_file", "Het bestand is leeg.")
+    if content.startswith(b"PK\x03\x04"):
+        return _xlsx(content, layout, sheet, max_rows)
+    if content.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):
+        raise refuse(
+            "legacy_or_protected_excel",
+            "Dit is een oud Excel-bestand (.xls) of een bestand met een wachtwoord. Sla het op als "
+            "Excel-werkmap (.xlsx) zonder wachtwoord, of als CSV UTF-8.",
+        )
+    if content.startswith(b"%PDF"):
+        raise refuse(
+            "not_a_spreadsheet", "Dit is een PDF, geen spreadsheet. Gebruik .xlsx of CSV UTF-8."
+        )
+    if content.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise refuse(
+            "utf16_text",
+            "Dit is tekst in UTF-16 (Excel: 'Unicode-tekst'). Sla het op als 'CSV UTF-8 "
+            "(door komma's gescheiden)' of als .xlsx.",
+        )
+    if b"\x00" in content[:8192]:
+        raise refuse(
+            "not_a_spreadsheet",
+            "Dit bestand is geen spreadsheet (.xlsx) en geen tekst (CSV). Gebruik het sjabloon.",
+        )
+    return _csv(content, layout, max_rows)
+
+
+# --- XLSX ----------------------------------------------------------------------------------
+
+
+def _xlsx(content: bytes, layout: Layout, wanted: str | None, max_rows: int) -> Grid:
+    try:
+        with zipfile.ZipFile(io.BytesIO(content)) as archive:
+            names = set(archive.namelist())
+            unpacked = sum(info.file_size for info in archive.infolist())
+            mimetype = archive.read("mimetype")[:80] if "mimetype" in names else b""
+    except (zipfile.BadZipFile, OSError, ValueError):
+        raise refuse(
+            "unreadable_file", "Het bestand is beschadigd of geen Excel-werkmap (.xlsx)."
+        ) from None
+    if b"opendocument" in mimetype:
+        raise refuse(
+            "opendocument",
+            "Dit is een OpenDocument-bestand (.ods). Sla het op als Excel-werkmap (.xlsx) of als "
+            "CSV UTF-8.",
+        )
+    if "xl/workbook.xml" not in names:
+        what = "een Word-document" if "word/document.xml" in names else "een zip-bestand"
+        raise refuse("not_a_spreadsheet", f"Dit is {what}, geen Excel-werkmap (.xlsx).")
+    if unpacked > MAX_UNPACKED_BYTES:
+        raise refuse(
+            "file_too_large",
+            f"Uitgepakt is dit bestand groter dan {MAX_UNPACKED_BYTES // 1024 // 1024} MB; "
+            "splits het op.",
+        )
+    try:
+        with warnings.catch_warnings():
+            # openpyxl warns about features it drops on reading (data validation, styles);
+            # they do not change the values.
+            warnings.simplefilter("ignore")
+            workbook = load_workbook(
+                io.BytesIO(content), read_only=False, data_only=False, keep_links=False
+            )
+    except Exception:  # openpyxl raises many kinds on a malformed workbook; all mean "unreadable"
+        raise refuse(
+            "unreadable_file", "Het Excel-bestand is beschadigd en kan niet worden gelezen."
+        ) from None
+    try:
+        worksheet = _pick_sheet(workbook, layout, wanted)
+        return _xlsx_grid(worksheet, layout, max_rows)
+    finally:
+        workbook.close()
+
+
+def _pick_sheet(workbook: Any, layout: Layout, wanted: str | None) -> Any:
+    sheets = workbook.worksheets
+    names = [ws.title for ws in sheets]
+    listed = ", ".join(f"'{n}'" for n in names)
+    by_name = {ws.title.strip().casefold(): ws for ws in sheets}
+    if wanted:
+        found = by_name.get(wanted.strip().casefold())
+        if found is None:
+            raise refuse(
+                "sheet_not_found",
+                f"Het werkblad '{wanted}' staat niet in het bestand; het heeft: {listed}.",
+            )
+        return found
+    if layout.sheet.casefold() in by_name:
+        return by_name[layout.sheet.casefold()]
+    for other in LAYOUTS.values():
+        if other is not layout and other.sheet.casefold() in by_name:
+            raise refuse(
+                "wrong_sheet",
+                f"Dit bestand heeft een werkblad '{other.sheet}' en geen werkblad "
+                f"'{layout.sheet}': gebruik de import voor {other.title}, of het sjabloon voor "
+                f"{layout.title}.",
+            )
+    candidates = [
+        ws for ws in sheets if ws.title.strip().casefold() != EXPLANATION_SHEET.casefold()
+    ]
+    if len(candidates) == 1:
+        return candidates[0]
+    raise refuse(
+        "wrong_sheet",
+        f"Het bestand heeft meerdere werkbladen ({listed}) en geen werkblad '{layout.sheet}'. "
+        f"Noem het werkblad met de gegevens '{layout.sheet}', of kies het werkblad bij het "
+        "inlezen.",
+    )
+
+
+def _value(cell: Any) -> Any:
+    if cell.data_type == "f":
+        text = cell.value.text if isinstance(cell.value, ArrayFormula) else cell.value
+        return Formula(str(text))
+    if cell.data_type == "e":
+        return ErrorValue(str(cell.value))
+    return cell.value
+
+
+def _xlsx_grid(worksheet: Any, layout: Layout, max_rows: int) -> Grid:
+    grid = Grid("xlsx", worksheet.title)
+    records = (([_value(c) for c in cells], cells[0].row) for cells in worksheet.iter_rows())
+    header_row, header, rows = _split(((n, v) for v, n in records), layout, grid, max_rows)
+    if header_row is None:
+        raise refuse("no_header", "Het werkblad is leeg: er staan geen kolomkoppen in.")
+    issues = _merged(worksheet, header_row)
+    grid.columns, column_issues = _columns(layout, header, rows, header_row)
+    issues += column_issues
+    if issues:
+        raise FileRefused(issues, "xlsx", worksheet.title)
+    grid.rows = rows
+    return grid
+
+
+def _merged(worksheet: Any, header_row: int) -> list[Issue]:
+    issues = []
+    for merged in sorted(worksheet.merged_cells.ranges, key=lambda r: (r.min_row, r.min_col)):
+        if merged.max_row < header_row:
+            continue  # a title above the header does not matter
+        if merged.min_row <= header_row:
+            issues.append(
+                Issue(
+                    "merged_header",
+                    f"Samengevoegde kolomkoppen in {merged.coord}: elke kolom heeft een eigen kop "
+                    "nodig. Maak de samenvoeging ongedaan.",
+                    row=header_row,
+                    cell=merged.coord,
+                )
+            )
+        else:
+            issues.append(
+                Issue(
+                    "merged_cells",
+                    f"Samengevoegde cellen {merged.coord}: elke cel heeft een eigen waarde nodig. "
+                    "Maak de samenvoeging ongedaan.",
+                    row=merged.min_row,
+                    cell=merged.coord,
+                )
+            )
+    return issues
+
+
+# --- CSV -----------------------------------------------------------------------------------
+
+
+def _csv(content: bytes, layout: Layout, max_rows: int) -> Grid:
+    try:
+        text = content.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = content[: exc.start].count(b"\n") + 1
+        raise refuse(
+            "not_utf8",
+            f"Regel {line} is geen UTF-8 (waarschijnlijk opgeslagen als 'CSV (gescheiden door "
+            "lijstscheidingsteken)'). Sla het bestand op als 'CSV UTF-8' of als .xlsx.",
+            row=line,
+        ) from None
+    first = next((line for line in text.splitlines() if line.strip()), "")
+    if ";" not in first and ("," in first or "\t" in first):
+        separator = "komma's" if "," in first else "tabs"
+        raise refuse(
+            "wrong_delimiter",
+            f"De kolommen zijn gescheiden door {separator}; verwacht worden puntkomma's (;), zoals "
+            "Nederlandse spreadsheetprogramma's CSV opslaan. Gebruik het sjabloon.",
+            row=1,
+        )
+    grid = Grid("csv", None)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=";")
+    read = [0]  # records read so far, for the message on an unreadable one
+
+    def records() -> Iterator[tuple[int, list[Any]]]:
+        for record in reader:
+            read[0] += 1
+            yield read[0], [Formula(v) if v.startswith("=") else v for v in record]
+
+    try:
+        header_row, header, rows = _split(records(), layout, grid, max_rows)
+    except csv.Error as exc:
+        number = read[0] + 1
+        raise refuse(
+            "unreadable_csv", f"Rij {number} kan niet worden gelezen: {exc}.", row=number
+        ) from None
+    if header_row is None:
+        raise refuse("no_header", "Het bestand is leeg: er staan geen kolomkoppen in.")
+    grid.columns, issues = _columns(layout, header, rows, header_row)
+    if issues:
+        raise FileRefused(issues, "csv")
+    grid.rows = rows
+    return grid
+
+
+def _split(
+    records: Iterable[tuple[int, list[Any]]], layout: Layout, grid: Grid, max_rows: int
+) -> tuple[int | None, list[Any], list[tuple[int, list[Any]]]]:
+    """(header row number, header cells, data rows) of the non-empty records.
+
+    The header is the first row with a cell naming a column of `layout`; up to `TITLE_ROWS`
+    rows above it (a title, a date, as people put above a table) are passed over. When none of
+    the first rows names a column, the first is taken as the header, so its cells are reported
+    as unknown columns. Raises `FileRefused` beyond `max_rows` data rows."""
+    header_row: int | None = None
+    header: list[Any] = []
+    rows: list[tuple[int, list[Any]]] = []
+    above: list[tuple[int, list[Any]]] = []
+    for number, values in records:
+        if all(is_empty(v) for v in values):
+            if header_row is not None:
+                grid.skipped_empty_rows += 1
+            continue
+        if header_row is None:
+            if _names_a_column(layout, values):
+                header_row, header = number, values
+            elif len(above) < TITLE_ROWS:
+                above.append((number, values))
+            else:  # no header in sight: the first row is the header, the rest are data
+                (header_row, header), rows = above[0], [*above[1:], (number, values)]
+            continue
+        rows.append((number, values))
+        if len(rows) > max_rows:
+            raise refuse("too_many_rows", _too_many(max_rows), row=number)
+    if header_row is None and above:
+        (header_row, header), rows = above[0], above[1:]
+    return header_row, header, rows
+
+
+def _names_a_column(layout: Layout, values: list[Any]) -> bool:
+    return any(isinstance(v, str) and layout.column_for(v) is not None for v in values)
+
+
+def _too_many(max_rows: int) -> str:
+    return f"Meer dan {max_rows} rijen; splits het bestand op."
+
+
+# --- the header ----------------------------------------------------------------------------
+
+
+def _columns(
+    layout: Layout, header: list[Any], rows: list[tuple[int, list[Any]]], header_row: int
+) -> tuple[list[tuple[int, str, Column]], list[Issue]]:
+    """Match the header cells to the layout's columns; every problem with them as an issue."""
+    found: list[tuple[int, str, Column]] = []
+    issues: list[Issue] = []
+    seen: dict[str, int] = {}
+    for index, raw in enumerate(header):
+        cell = f"{letter(index)}{header_row}"
+        if isinstance(raw, Formula | ErrorValue):
+            issues.append(
+                Issue("formula_in_header", "Een formule als kolomkop.", row=header_row, cell=cell)
+            )
+            continue
+        text = "" if raw is None else str(raw).strip()
+        if not text:
+            if any(index < len(cells) and not is_empty(cells[index]) for _, cells in rows):
+                issues.append(
+                    Issue(
+                        "column_without_header",
+                        f"Kolom {letter(index)} heeft gegevens maar geen kolomkop.",
+                        row=header_row,
+                        column=letter(index),
+                        cell=cell,
+                    )
+                )
+            continue
+        column = layout.column_for(text)
+        if column is None:
+            issues.append(
+                Issue(
+                    "unknown_column",
+                    _unknown(layout, text),
+                    row=header_row,
+                    column=text,
+                    cell=cell,
+                )
+            )
+            continue
+        if column.name in seen:
+            issues.append(
+                Issue(
+                    "duplicate_column",
+                    f"De kolom '{column.header}' staat twee keer in het bestand (kolom "
+                    f"{letter(seen[column.name])} en {letter(index)}).",
+                    row=header_row,
+                    column=text,
+                    cell=cell,
+                    field=column.name,
+                )
+            )
+            continue
+        seen[column.name] = index
+        found.append((index, text, column))
+    for column in layout.columns:
+        if column.required and column.name not in seen:
+            issues.append(
+                Issue(
+                    "missing_column",
+                    f"De verplichte kolom '{column.header}' ontbreekt.",
+                    row=header_row,
+                    column=column.header,
+                    field=column.name,
+                )
+            )
+    return found, issues
+
+
+def _unknown(layout: Layout, text: str) -> str:
+    if normalise_header(text) in FORBIDDEN_HEADERS:
+        return (
+            f"De kolom '{text}' hoort niet in de uitstroomtafel: geen namen, BSN, adressen van "
+            "cliënten of vrije tekst. Verwijder de kolom."
+        )
+    headers = [c.header for c in layout.columns]
+    close = difflib.get_close_matches(text, headers, n=1, cutoff=0.6)
+    hint = f" Bedoelt u '{close[0]}'?" if close else ""
+    return (
+        f"Onbekende kolom '{text}'.{hint} Gebruik de kolomkoppen van het sjabloon, of verwijder "
+        "de kolom."
+    )

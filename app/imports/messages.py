@@ -1,0 +1,117 @@
+"""Dutch messages for what the API's schemas and services refuse, for people: the import report
+and the forms of the pages say these where the API says its English reason."""
+
+import re
+from typing import Any
+
+from pydantic_core import ErrorDetails
+
+PATTERN_HINTS = {
+    "external_ref": "Alleen letters, cijfers, punt, streepje en liggend streepje, zonder spaties, "
+    "hoogstens 64 tekens.",
+    "address.postcode": "Schrijf een postcode als 1234AB.",
+    "address.municipality_code": "Een CBS-gemeentecode zoals GM0344.",
+    "address.neighbourhood_code": "Een CBS-buurtcode zoals BU03440101.",
+    "areas.preferred": "Een CBS-code van een gemeente (GM0344), wijk (WK034401) of buurt "
+    "(BU03440101).",
+    "areas.excluded": "Een CBS-code van een gemeente (GM0344), wijk (WK034401) of buurt "
+    "(BU03440101).",
+}
+
+# The domain's own validators (English in the API), by a stable part of their text.
+VALUE_ERRORS: list[tuple[re.Pattern[str], str]] = [
+    (
+        re.compile(r"clients are at least 16"),
+        "Een cliënt is minstens 16 jaar: dit geboortejaar ligt te laat.",
+    ),
+    (re.compile(r"registration_date lies in the future"), "De inschrijfdatum ligt in de toekomst."),
+    (re.compile(r"date must lie between"), "De datum moet tussen 1900 en 2100 liggen."),
+    (
+        re.compile(r"both preferred and excluded: (?P<codes>.*)"),
+        "Een gebied staat zowel bij de voorkeur als bij uitgesloten: {codes}.",
+    ),
+    (
+        re.compile(
+            r"(?P<neighbourhood>BU\d+) does not lie in municipality (?P<municipality>GM\d+)"
+        ),
+        "Buurt {neighbourhood} ligt niet in gemeente {municipality}.",
+    ),
+    (re.compile(r"dates are ISO 8601"), "Dit is geen datum."),
+    (re.compile(r"money is a number"), "Dit is geen bedrag."),
+]
+
+TYPE_MESSAGES = {
+    "missing": "Verplicht: niet ingevuld.",
+    "string_too_short": "Niet ingevuld.",
+    "decimal_max_places": "Hoogstens twee cijfers achter de komma.",
+    "decimal_max_digits": "Dit bedrag is te groot.",
+    "decimal_whole_digits": "Dit bedrag is te groot.",
+    "decimal_parsing": "Dit is geen bedrag.",
+    "int_parsing": "Dit is geen geheel getal.",
+    "int_from_float": "Dit is geen geheel getal.",
+    "bool_parsing": "Vul ja of nee in.",
+    "date_parsing": "Dit is geen geldige datum.",
+    "date_from_datetime_parsing": "Dit is geen geldige datum.",
+    "uuid_parsing": "Dit is geen geldige id.",
+    "enum": "Dit is geen geldige keuze.",
+    "extra_forbidden": "Dit veld bestaat niet.",
+}
+
+# What the services refuse, by the `code` of their problem or of an `invalidParams` entry.
+SERVICE_MESSAGES = {
+    "unknown_table": "Deze tafel bestaat niet, of uw organisatie is er geen lid van.",
+    "unknown_corporation": "Dit is geen woningcorporatie.",
+    "no_table": "Geen uitstroomtafel waar uw organisatie lid van is, omvat deze gemeente.",
+    "duplicate_in_batch": "Dit kenmerk staat ook op een eerdere rij.",
+    "case_closed": "Het dossier is gehuisvest of afgemeld en verandert niet meer.",
+    "precondition_failed": "Iemand anders heeft dit intussen gewijzigd. Laad opnieuw en probeer "
+    "het nog eens.",
+    "duplicate_external_ref": "Uw organisatie gebruikt dit kenmerk al voor een ander dossier.",
+    "illegal_transition": "Deze statuswijziging kan in de huidige status niet.",
+    "dwelling_let": "De woning is verhuurd; er valt niets in te trekken.",
+    "forbidden": "Uw organisatie mag dit niet wijzigen.",
+    "reason_without_status": "Een reden hoort bij een statuswijziging.",
+    "exit_date_misplaced": "Een uitstroomdatum hoort bij afmelden.",
+    "date_in_future": "De datum ligt in de toekomst.",
+}
+
+
+def schema_message(error: ErrorDetails | dict[str, Any], name: str) -> str:
+    """A pydantic error on field `name` (`household.adults`, `areas.preferred`) in Dutch."""
+    kind = error.get("type", "")
+    ctx = error.get("ctx") or {}
+    loc = tuple(error.get("loc", ()))
+    value = error.get("input")
+    prefix = f"'{value}': " if loc and isinstance(loc[-1], int) and isinstance(value, str) else ""
+    if kind == "string_pattern_mismatch":
+        return prefix + PATTERN_HINTS.get(
+            name, "Bevat tekens die niet zijn toegestaan, zoals een regeleinde."
+        )
+    if kind == "value_error":
+        text = str(error.get("msg", ""))
+        for pattern, message in VALUE_ERRORS:
+            if match := pattern.search(text):
+                return prefix + message.format(**match.groupdict())
+        return prefix + "Ongeldige waarde."
+    bounds = {
+        "greater_than_equal": ("Moet minstens {} zijn.", "ge"),
+        "less_than_equal": ("Mag hoogstens {} zijn.", "le"),
+        "greater_than": ("Moet groter zijn dan {}.", "gt"),
+        "less_than": ("Moet kleiner zijn dan {}.", "lt"),
+        "string_too_long": ("Hoogstens {} tekens.", "max_length"),
+        "too_long": ("Hoogstens {} waarden.", "max_length"),
+        "too_short": ("Minstens {} waarde(n).", "min_length"),
+    }
+    if kind in bounds:
+        text, key = bounds[kind]
+        return prefix + text.format(_dutch_number(ctx.get(key)))
+    return prefix + TYPE_MESSAGES.get(kind, "Ongeldige waarde.")
+
+
+def _dutch_number(value: Any) -> str:
+    return str(value).replace(".", ",") if value is not None else ""
+
+
+def service_message(code: str, fallback: str | None = None) -> str:
+    """A service's refusal in Dutch, by its code."""
+    return SERVICE_MESSAGES.get(code, fallback or "Dit kan niet.")

@@ -1,0 +1,190 @@
+"""HTTP routes for spreadsheet imports of case files and dwellings, and their templates."""
+
+import uuid
+from typing import Annotated, Any
+
+from fastapi import APIRouter, File, Query, Response, UploadFile
+from pydantic import BaseModel
+from sqlmodel import Session
+
+from app.access_log.deps import AccessContextDep
+from app.access_log.service import AccessContext
+from app.auth import CurrentPrincipal
+from app.db import SessionDep, SettingsDep
+from app.idempotency import Idempotency, IdempotencyDep
+from app.imports import service
+from app.imports.blanks import XLSX_MEDIA_TYPE, template_file
+from app.imports.columns import CASES, DWELLINGS, Layout
+from app.imports.files import read_limited
+from app.imports.models import ImportKind, ImportReport, TemplateFormat, report
+from app.organisations.models import OrganisationKind
+from app.problems import problem_responses
+from app.rate_limits.deps import limited
+from app.rate_limits.service import EndpointClass
+from app.settings import Settings
+
+router = APIRouter(tags=["imports"])
+
+DryRun = Annotated[
+    bool,
+    Query(
+        alias="dryRun",
+        description="`true` (the default) checks the file and stores nothing; `false` imports "
+        "it, all rows or none.",
+    ),
+]
+Sheet = Annotated[
+    str | None,
+    Query(
+        min_length=1,
+        max_length=100,
+        pattern=r"^[^\x00-\x1f\x7f]*$",
+        description="XLSX: the worksheet to read. Default: the one named `Dossiers` or "
+        "`Woningen` (or the only one).",
+    ),
+]
+Upload = Annotated[
+    UploadFile,
+    File(description="The spreadsheet: `.xlsx`, or CSV (semicolon-separated UTF-8)."),
+]
+TEMPLATE_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "The template file",
+        "content": {
+            XLSX_MEDIA_TYPE: {"schema": {"type": "string", "format": "binary"}},
+            "text/csv": {"schema": {"type": "string"}},
+        },
+    },
+    **problem_responses(401, 403, 422),
+}
+IMPORT_RESPONSES = {
+    200: {"description": "The report: of the check (dry run), or of the stored import"},
+    **problem_responses(401, 403, 409, 413, 422, 429),
+}
+
+
+class _Fingerprint(BaseModel):
+    """What makes two import requests the same, for `Idempotency-Key`."""
+
+    sha256: str
+    dry_run: bool
+    table_id: uuid.UUID | None
+    sheet: str | None
+
+
+def _import(
+    kind: ImportKind,
+    file: UploadFile,
+    context: AccessContext,
+    session: Session,
+    settings: Settings,
+    idempotency: Idempotency,
+    dry_run: bool,
+    table_id: uuid.UUID | None,
+    sheet: str | None,
+) -> Response:
+    """Read the upload (413 over the limit), replay a repeated `Idempotency-Key`, else check or
+    import; a real import with problems is refused whole (422 `import_rejected`)."""
+    content = read_limited(file.file, settings.import_max_bytes)
+    payload = _Fingerprint(
+        sha256=service.sha256(content), dry_run=dry_run, table_id=table_id, sheet=sheet
+    )
+    if replay := idempotency.replay(payload):
+        return replay
+    limit = settings.import_max_rows
+    if kind == ImportKind.cases:
+        result = service.import_cases(
+            session,
+            context,
+            content,
+            table_id=table_id,
+            sheet=sheet,
+            dry_run=dry_run,
+            max_rows=limit,
+        )
+    else:
+        result = service.import_dwellings(
+            session, context, content, sheet=sheet, dry_run=dry_run, max_rows=limit
+        )
+    if not result.dry_run and not result.valid:
+        raise service.ImportRejected(result)
+    return idempotency.respond(report(result), 200)
+
+
+@router.post(
+    "/v1/cases/imports",
+    response_model=ImportReport,
+    responses=IMPORT_RESPONSES,
+    dependencies=limited(EndpointClass.batch),
+)
+def import_cases(
+    file: Upload,
+    context: AccessContextDep,
+    session: SessionDep,
+    settings: SettingsDep,
+    idempotency: IdempotencyDep,
+    dry_run: DryRun = True,
+    table_id: Annotated[
+        uuid.UUID | None,
+        Query(
+            alias="tableId",
+            description="The table to import into; may be left out at a single table.",
+        ),
+    ] = None,
+    sheet: Sheet = None,
+) -> Response:
+    """Check or import a spreadsheet of your case files (care providers), by `external_ref`."""
+    context.principal.require_kind(OrganisationKind.care_provider)
+    return _import(
+        ImportKind.cases, file, context, session, settings, idempotency, dry_run, table_id, sheet
+    )
+
+
+@router.post(
+    "/v1/vacancies/imports",
+    response_model=ImportReport,
+    responses=IMPORT_RESPONSES,
+    dependencies=limited(EndpointClass.batch),
+)
+def import_dwellings(
+    file: Upload,
+    context: AccessContextDep,
+    session: SessionDep,
+    settings: SettingsDep,
+    idempotency: IdempotencyDep,
+    dry_run: DryRun = True,
+    sheet: Sheet = None,
+) -> Response:
+    """Check or import a spreadsheet of your dwellings (corporations), by `external_ref`."""
+    context.principal.require_kind(OrganisationKind.housing_corporation)
+    return _import(
+        ImportKind.dwellings, file, context, session, settings, idempotency, dry_run, None, sheet
+    )
+
+
+def template_response(layout: Layout, format: TemplateFormat) -> Response:
+    """The template as a download."""
+    content, media_type, name = template_file(layout, format.value)
+    disposition = {"Content-Disposition": f'attachment; filename="{name}"'}
+    return Response(content, media_type=media_type, headers=disposition)
+
+
+TemplateQuery = Annotated[TemplateFormat, Query(description="`xlsx` (explained) or `csv`.")]
+
+
+@router.get("/v1/cases/imports/template", response_class=Response, responses=TEMPLATE_RESPONSES)
+def case_template(
+    principal: CurrentPrincipal, format: TemplateQuery = TemplateFormat.xlsx
+) -> Response:
+    """The template for importing case files, with every column explained."""
+    principal.require_organisation()
+    return template_response(CASES, format)
+
+
+@router.get("/v1/vacancies/imports/template", response_class=Response, responses=TEMPLATE_RESPONSES)
+def dwelling_template(
+    principal: CurrentPrincipal, format: TemplateQuery = TemplateFormat.xlsx
+) -> Response:
+    """The template for importing dwellings, with every column explained."""
+    principal.require_organisation()
+    return template_response(DWELLINGS, format)

@@ -1,0 +1,331 @@
+"""A care provider's people enter and correct their organisation's case files by hand:
+`/dossiers/nieuw`, `/dossiers/{id}/bewerken`, and putting a case on hold, resuming or withdrawing
+it (`/dossiers/{id}/status`).
+
+The form has the import's columns and reads them with the import's cell readers
+(app.imports.by_hand); the case is written by the API's own services (`create_case`,
+`update_case`), so validation, lifecycle, access log and events are the API's. An edit carries
+the ETag it was shown (`versie`) as `If-Match`: a stale one loses nothing silently (412, the
+latest file is shown). No free-text field exists: every field is a code, a number, a date or yes
+or no.
+"""
+
+import uuid
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
+from sqlmodel import Session
+from starlette.datastructures import FormData
+from starlette.responses import Response
+
+from app.access_log.models import AccessAction
+from app.cases import service as cases
+from app.cases.models import (
+    HOLD_REASONS,
+    WITHDRAWAL_REASONS,
+    Case,
+    CaseCreate,
+    CaseUpdate,
+    effective_status,
+)
+from app.db import SessionDep
+from app.imports import service as imports
+from app.imports.by_hand import Entry, form_values, read_entry, validate_entry
+from app.imports.columns import CASES, Column, Kind
+from app.imports.messages import service_message
+from app.organisations.models import OrganisationKind
+from app.problems import PreconditionFailed, ProblemError
+from app.versioning import etag
+from app.web import labels
+from app.web.core import FormDep, PageForbidden, Web, WebDep, WebRoute, field, redirect, render
+
+router = APIRouter(route_class=WebRoute, include_in_schema=False)
+
+REF = "external_ref"
+ARREARS = "debts.rent_arrears_corporation_ids"
+STALE = (
+    "Iemand anders heeft dit dossier intussen gewijzigd. Hieronder staat de nieuwste versie; "
+    "breng uw wijziging opnieuw aan."
+)
+STATUS_CHOICES = {
+    "on_hold": ("In de wacht zetten", HOLD_REASONS),
+    "ready": ("Uit de wacht halen", frozenset()),
+    "withdrawn": ("Afmelden", WITHDRAWAL_REASONS),
+}
+
+
+def _require_care_provider(web: Web) -> None:
+    web.require_writer()
+    if web.organisation.kind != OrganisationKind.care_provider.value:
+        raise PageForbidden("Dossiers legt een zorgaanbieder vast.")
+
+
+def _own_case(session: Session, web: Web, case_id: uuid.UUID, action: AccessAction | None) -> Case:
+    case = cases.get_case(session, web.access(), case_id, action)
+    if case.care_provider_id != web.organisation.id:
+        raise PageForbidden("Alleen de zorgaanbieder van dit dossier wijzigt het.")
+    return case
+
+
+def _values(form: FormData) -> dict[str, str]:
+    """The posted fields by API name; the corporations' checkboxes joined as the reader wants."""
+    values = {c.name: field(form, c.name, 400) for c in CASES.columns}
+    values[ARREARS] = ",".join(str(v) for v in form.getlist(ARREARS) if isinstance(v, str))
+    return values
+
+
+def _fields(
+    values: dict[str, str], errors: dict[str, str], corporations: list[tuple[str, str]], new: bool
+) -> list[dict[str, Any]]:
+    shown = []
+    for column in CASES.columns:
+        if column.name == REF and not new:
+            continue
+        shown.append(
+            {
+                "name": column.name,
+                "id": "veld-" + column.name.replace(".", "-").replace("_", "-"),
+                "label": column.header,
+                "help": column.help,
+                "kind": column.kind.value,
+                "required": column.required,
+                "value": values.get(column.name, ""),
+                "chosen": set(values.get(column.name, "").replace(" ", "").split(",")),
+                "error": errors.get(column.name),
+                "options": _options(column, corporations),
+            }
+        )
+    return shown
+
+
+def _options(column: Column, corporations: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    if column.kind == Kind.choice:
+        return list(column.choices.items())
+    if column.kind == Kind.boolean:
+        return [("nee", "nee"), ("ja", "ja")]
+    if column.kind == Kind.corporations:
+        return corporations
+    return []
+
+
+def _corporations(session: Session, table_ids: list[uuid.UUID]) -> list[tuple[str, str]]:
+    found: dict[str, str] = {}
+    for table_id in table_ids:
+        known = imports.table_corporations(session, table_id)
+        for name in known.names:
+            for org_id in known.by_name[name.strip().casefold()]:
+                found[str(org_id)] = name
+    return sorted(found.items(), key=lambda item: item[1])
+
+
+def _form_page(
+    request: Request,
+    session: Session,
+    web: Web,
+    *,
+    values: dict[str, str],
+    errors: dict[str, str] | None = None,
+    case: Case | None = None,
+    error: str | None = None,
+    saved: str | None = None,
+    status: int = 200,
+) -> HTMLResponse:
+    tables = imports.member_tables(session, web.organisation.id)
+    table_ids = [case.table_id] if case is not None else [t.id for t in tables]
+    context: dict[str, Any] = {
+        "title": "Nieuw dossier" if case is None else f"Dossier {case.external_ref} bewerken",
+        "case": case,
+        "tables": tables,
+        "table_value": values.get("table_id", ""),
+        "fields": _fields(values, errors or {}, _corporations(session, table_ids), case is None),
+        "error": error or ("Controleer de gemarkeerde velden." if errors else None),
+        "saved": saved,
+    }
+    if case is not None:
+        current = effective_status(case.status, case.ready_since, parked_until=case.parked_until)
+        context |= {
+            "version": etag(case),
+            "status": current.value,
+            "status_label": labels.label("case_status", current.value),
+            "changes": _status_changes(current.value),
+        }
+    return render(request, "case_form.html", context, status)
+
+
+def _status_changes(current: str) -> list[dict[str, Any]]:
+    """The status changes a care provider may make from `current`, with their reasons."""
+    allowed = {
+        "on_hold": ["ready", "withdrawn"],
+        "housed": [],
+        "withdrawn": [],
+    }.get(current, ["on_hold", "withdrawn"])
+    return [
+        {
+            "status": status,
+            "label": STATUS_CHOICES[status][0],
+            "reasons": [(r, labels.STATUS_REASONS[r]) for r in sorted(STATUS_CHOICES[status][1])],
+        }
+        for status in allowed
+    ]
+
+
+def _problem_errors(exc: ProblemError) -> tuple[dict[str, str], str]:
+    """A service's refusal as messages on the fields it names, and one for the page."""
+    errors = {
+        str(p.get("name", "")): service_message(str(p.get("code", exc.code)))
+        for p in exc.extra.get("invalidParams") or []
+    }
+    return errors, service_message(exc.code)
+
+
+# --- create --------------------------------------------------------------------------------
+
+
+@router.get("/dossiers/nieuw")
+def new_case_page(request: Request, session: SessionDep, web: WebDep) -> HTMLResponse:
+    _require_care_provider(web)
+    return _form_page(request, session, web, values={})
+
+
+@router.post("/dossiers/nieuw")
+def create_case(request: Request, session: SessionDep, web: WebDep, form: FormDep) -> Response:
+    """Create a case file from the form: 422 with a Dutch message per field, 409 on a reference
+    the organisation already uses; a created file opens in its edit page."""
+    _require_care_provider(web)
+    values = _values(form)
+    values["table_id"] = field(form, "table_id", 40)
+    table = _table(session, web, values["table_id"])
+    if table is None:
+        return _form_page(request, session, web, values=values, error="Kies een tafel.", status=422)
+    entry = read_entry(CASES, values, corporations=imports.table_corporations(session, table))
+    entry.document["table_id"] = str(table)
+    created = validate_entry(CaseCreate, entry, {c.name for c in CASES.columns})
+    if created is None:
+        return _form_page(request, session, web, values=values, errors=entry.errors, status=422)
+    try:
+        with session.begin_nested():
+            case = cases.create_case(session, web.access(), created)
+    except ProblemError as exc:
+        errors, message = _problem_errors(exc)
+        return _form_page(
+            request, session, web, values=values, errors=errors, error=message, status=exc.status
+        )
+    return redirect(f"/dossiers/{case.id}/bewerken", "dossier_opgeslagen")
+
+
+def _table(session: Session, web: Web, text: str) -> uuid.UUID | None:
+    """The chosen table if the organisation sits at it (or its only table when none is chosen)."""
+    tables = {str(t.id): t.id for t in imports.member_tables(session, web.organisation.id)}
+    if not text and len(tables) == 1:
+        return next(iter(tables.values()))
+    return tables.get(text)
+
+
+# --- edit ----------------------------------------------------------------------------------
+
+
+def _stored_values(case: Case) -> dict[str, str]:
+    return form_values(CASES, imports.stored_case(case))
+
+
+@router.get("/dossiers/{case_id}/bewerken")
+def edit_case_page(
+    request: Request, case_id: uuid.UUID, session: SessionDep, web: WebDep
+) -> HTMLResponse:
+    _require_care_provider(web)
+    case = _own_case(session, web, case_id, AccessAction.read)
+    return _form_page(request, session, web, values=_stored_values(case), case=case)
+
+
+def _edit(session: Session, case: Case, values: dict[str, str]) -> tuple[Entry, Any]:
+    """The form over the stored file: the merge patch it makes, or None with the errors."""
+    stored = imports.stored_case(case)
+    corporations = imports.table_corporations(session, case.table_id)
+    entry = read_entry(CASES, values, skip=frozenset({REF}), corporations=corporations)
+    entry.document = imports.merge(stored, entry.document)
+    after = validate_entry(CaseCreate, entry, {c.name for c in CASES.columns})
+    if after is None:
+        return entry, None
+    before = CaseCreate.model_validate(stored).model_dump(mode="json")
+    return entry, imports.difference(before, after.model_dump(mode="json"))
+
+
+@router.post("/dossiers/{case_id}/bewerken")
+def update_case(
+    request: Request, case_id: uuid.UUID, session: SessionDep, web: WebDep, form: FormDep
+) -> Response:
+    """Save the edited file with the version it was shown as `If-Match` (412: the latest file
+    is shown again, nothing of the stale edit is stored)."""
+    _require_care_provider(web)
+    case = _own_case(session, web, case_id, None)
+    values = _values(form)
+    version = field(form, "versie", 40)
+    entry, patch = _edit(session, case, values)
+    if patch is None:
+        cases.get_case(session, web.access(), case_id, AccessAction.read)
+        return _form_page(
+            request, session, web, values=values, errors=entry.errors, case=case, status=422
+        )
+    return _write(request, session, web, case, patch, version, values, "dossier_opgeslagen")
+
+
+def _write(
+    request: Request,
+    session: Session,
+    web: Web,
+    case: Case,
+    patch: dict[str, Any],
+    version: str,
+    values: dict[str, str],
+    notice: str,
+) -> Response:
+    try:
+        with session.begin_nested():
+            cases.update_case(
+                session, web.access(), case, CaseUpdate.model_validate(patch), version or None
+            )
+    except PreconditionFailed:
+        session.refresh(case)
+        fresh = _own_case(session, web, case.id, AccessAction.read)
+        return _form_page(
+            request, session, web, values=_stored_values(fresh), case=fresh, error=STALE,
+            status=412,
+        )  # fmt: skip
+    except ProblemError as exc:
+        errors, message = _problem_errors(exc)
+        fresh = _own_case(session, web, case.id, AccessAction.read)
+        return _form_page(
+            request, session, web, values=values, errors=errors, case=fresh, error=message,
+            status=exc.status,
+        )  # fmt: skip
+    return redirect(f"/dossiers/{case.id}/bewerken", notice)
+
+
+@router.post("/dossiers/{case_id}/status")
+def change_status(
+    request: Request, case_id: uuid.UUID, session: SessionDep, web: WebDep, form: FormDep
+) -> Response:
+    """Put on hold (`on_hold`), resume (`ready`) or withdraw (`withdrawn`), with a reason from
+    the list; the lifecycle decides what is allowed from the current status."""
+    _require_care_provider(web)
+    case = _own_case(session, web, case_id, None)
+    status = field(form, "status", 16)
+    reason = field(form, "reden", 32)
+    if status not in STATUS_CHOICES:
+        return _form_page(
+            request, session, web, values=_stored_values(case), case=case,
+            error="Kies een statuswijziging.", status=422,
+        )  # fmt: skip
+    patch: dict[str, Any] = {"status": status}
+    if STATUS_CHOICES[status][1]:
+        if reason not in STATUS_CHOICES[status][1]:
+            return _form_page(
+                request, session, web, values=_stored_values(case), case=case,
+                error="Kies een reden bij deze statuswijziging.", status=422,
+            )  # fmt: skip
+        patch["status_reason"] = reason
+    version = field(form, "versie", 40)
+    return _write(
+        request, session, web, case, patch, version, _stored_values(case), "dossier_status"
+    )

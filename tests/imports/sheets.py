@@ -1,0 +1,121 @@
+"""Spreadsheets written the way people fill them in, built inside the tests with dates relative
+to the suite's clock (`tests.clock.TODAY`)."""
+
+import csv
+import io
+from collections.abc import Iterable, Sequence
+from datetime import date
+from typing import Any
+
+from openpyxl import Workbook
+
+from tests.clock import TODAY, day
+
+Row = dict[str, Any]
+
+
+def nl(value: date) -> str:
+    """A date as Dutch people type it: dd-mm-jjjj."""
+    return f"{value.day:02d}-{value.month:02d}-{value.year}"
+
+
+def case_row(ref: str, **overrides: Any) -> Row:
+    """One client, by the template's Dutch headers (required columns and a few optional ones)."""
+    row: Row = {
+        "Eigen kenmerk": ref,
+        "Voorziening": "Beschermd Wonen",
+        "Klaar voor uitstroom sinds": nl(day(-200)),
+        "Geboortejaar": TODAY.year - 35,
+        "Volwassenen": 1,
+        "Kinderen": 0,
+        "Inkomensbron": "Participatiewet (bijstand)",
+        "Belastbaar jaarinkomen": "16.250,00",
+        "Inkomen stabiel": "ja",
+        "Wmo-beschikking": "Toegekend",
+        "Begeleiding": "Gemiddeld",
+        "Voorkeursgebieden": "GM0344",
+    }
+    row.update(overrides)
+    return row
+
+
+def dwelling_row(ref: str, municipality: str = "GM0344", **overrides: Any) -> Row:
+    row: Row = {
+        "Eigen kenmerk": ref,
+        "Straat": "Kastanjelaan",
+        "Huisnummer": "12A",
+        "Postcode": "3512 ab",
+        "Gemeentecode": municipality,
+        "Buurtcode": f"BU{municipality[2:]}0101",
+        "Complex": "CPX-1",
+        "Woningtype": "Appartement",
+        "Kamers": 2,
+        "Verdieping": 1,
+        "Lift": "ja",
+        "Kale huur": "650,00",
+        "Servicekosten subsidiabel": "35,00",
+        "Beschikbaar vanaf": nl(day(14)),
+        "Contingent": "ja",
+        "Contractvormen": "Eigen huurcontract",
+    }
+    row.update(overrides)
+    return row
+
+
+def table(rows: Sequence[Row], headers: Iterable[str] | None = None) -> list[list[Any]]:
+    """Header line plus one line per row (a missing key is an empty cell)."""
+    names = (
+        list(headers) if headers is not None else list(dict.fromkeys(k for r in rows for k in r))
+    )
+    return [names, *[[r.get(h) for h in names] for r in rows]]
+
+
+def xlsx(
+    lines: list[list[Any]],
+    sheet: str = "Dossiers",
+    *,
+    extra_sheets: Sequence[str] = (),
+    merge: Sequence[str] = (),
+) -> bytes:
+    """An .xlsx with `lines` on `sheet` from A1 (values typed as given: str, int, date ...)."""
+    workbook = Workbook()
+    worksheet = workbook.active
+    assert worksheet is not None
+    worksheet.title = sheet
+    for line in lines:
+        worksheet.append(line)
+    for cells in merge:
+        worksheet.merge_cells(cells)
+    for name in extra_sheets:
+        workbook.create_sheet(name)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def csv_file(lines: list[list[Any]], *, bom: bool = True, delimiter: str = ";") -> bytes:
+    """CSV as Excel writes 'CSV UTF-8': semicolons, CRLF, a byte-order mark."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=delimiter, lineterminator="\r\n")
+    for line in lines:
+        writer.writerow(["" if v is None else v for v in line])
+    return (("\ufeff" if bom else "") + buffer.getvalue()).encode()
+
+
+def upload(
+    client: Any,
+    path: str,
+    content: bytes,
+    headers: dict[str, str],
+    name: str = "x.xlsx",
+    **params: Any,
+):  # type: ignore[no-untyped-def]
+    """POST the file as multipart/form-data, as a browser or curl -F does (`table_id=` and
+    `dry_run=` become the query keys `tableId` and `dryRun`)."""
+    query = {_camel(k): (str(v).lower() if isinstance(v, bool) else v) for k, v in params.items()}
+    return client.post(path, params=query, files={"file": (name, content)}, headers=headers)
+
+
+def _camel(name: str) -> str:
+    first, *rest = name.split("_")
+    return first + "".join(part.capitalize() for part in rest)

@@ -1,0 +1,276 @@
+"""Bad files get a precise answer, never a server error and never a partial import."""
+
+import io
+import zipfile
+
+import pytest
+from openpyxl import Workbook
+
+from tests.api.helpers import assert_problem
+from tests.clock import TODAY, day
+from tests.imports.sheets import case_row, csv_file, dwelling_row, nl, table, upload, xlsx
+
+CASES = "/v1/cases/imports"
+
+
+def check(client, region, content: bytes, name: str = "x.xlsx", **params) -> dict:  # type: ignore[no-untyped-def]
+    """A dry run of `content`; nothing may be stored, whatever the file."""
+    response = upload(
+        client,
+        CASES,
+        content,
+        region.care_provider.headers,
+        name,
+        table_id=region.table_id,
+        **params,
+    )
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["valid"] is False and body["issues"], body
+    real = upload(
+        client,
+        CASES,
+        content,
+        region.care_provider.headers,
+        name,
+        table_id=region.table_id,
+        dry_run=False,
+        **params,
+    )
+    assert_problem(real, 422, "import_rejected")
+    assert client.get("/v1/cases", headers=region.care_provider.headers).json()["items"] == []
+    return body
+
+
+def codes(body: dict) -> list[str]:
+    return [i["code"] for i in body["issues"]]
+
+
+@pytest.mark.settings(import_max_bytes=2048)
+def test_a_file_over_the_size_limit_is_refused_with_413(client, region):
+    content = csv_file(table([case_row(f"K-{i}") for i in range(40)]))
+    assert len(content) > 2048
+    response = upload(client, CASES, content, region.care_provider.headers, "groot.csv")
+    body = assert_problem(response, 413, "file_too_large")
+    assert body["detail"] == "The file is larger than 2 kB (2048 bytes); split it."
+
+
+@pytest.mark.settings(import_max_rows=3)
+def test_more_rows_than_the_limit_are_refused(client, region):
+    body = check(client, region, xlsx(table([case_row(f"K-{i}") for i in range(4)])))
+    assert codes(body) == ["too_many_rows"]
+    assert "Meer dan 3 rijen" in body["issues"][0]["message"]
+
+
+def test_a_dwellings_file_sent_to_the_case_import_names_the_right_import(client, region):
+    body = check(client, region, xlsx(table([dwelling_row("V-1")]), sheet="Woningen"))
+    assert codes(body) == ["wrong_sheet"]
+    assert "import voor woningen" in body["issues"][0]["message"]
+
+
+def test_a_workbook_without_the_sheet_lists_its_sheets(client, region):
+    content = xlsx(table([case_row("K-1")]), sheet="Blad1", extra_sheets=["Blad2"])
+    body = check(client, region, content)
+    assert codes(body) == ["wrong_sheet"]
+    assert "'Blad1', 'Blad2'" in body["issues"][0]["message"]
+    named = upload(
+        client,
+        CASES,
+        content,
+        region.care_provider.headers,
+        table_id=region.table_id,
+        sheet="blad1",
+    )
+    assert named.json()["valid"] is True and named.json()["sheet"] == "Blad1"
+
+
+def test_a_sheet_that_does_not_exist_is_named(client, region):
+    body = check(client, region, xlsx(table([case_row("K-1")])), sheet="Wachtlijst")
+    assert codes(body) == ["sheet_not_found"]
+    assert "'Wachtlijst'" in body["issues"][0]["message"]
+
+
+def test_unknown_columns_are_refused_with_a_suggestion(client, region):
+    lines = table([case_row("K-1", Geboortjaar=1990, Opmerkingen="belt graag 's ochtends")])
+    body = check(client, region, xlsx(lines))
+    issues = {i["column"]: i for i in body["issues"]}
+    assert issues["Geboortjaar"]["code"] == "unknown_column"
+    assert "Bedoelt u 'Geboortejaar'?" in issues["Geboortjaar"]["message"]
+    assert "geen namen, BSN" in issues["Opmerkingen"]["message"]
+
+
+def test_missing_and_repeated_columns_are_named(client, region):
+    lines = table([case_row("K-1")])
+    lines[0] = [h for h in lines[0]]
+    header, values = lines
+    drop = header.index("Begeleiding")
+    header, values = header[:drop] + header[drop + 1 :], values[:drop] + values[drop + 1 :]
+    body = check(client, region, xlsx([[*header, "volwassenen"], [*values, 1]]))
+    assert sorted(codes(body)) == ["duplicate_column", "missing_column"]
+
+
+def test_merged_header_cells_are_refused(client, region):
+    lines = table([case_row("K-1")])
+    body = check(client, region, xlsx(lines, merge=["A1:B1"]))
+    merged = next(i for i in body["issues"] if i["code"] == "merged_header")
+    assert merged["cell"] == "A1:B1" and "eigen kop" in merged["message"]
+
+
+def test_merged_cells_in_the_rows_are_refused(client, region):
+    lines = table([case_row("K-1"), case_row("K-2")])
+    body = check(client, region, xlsx(lines, merge=["B2:B3"]))
+    assert codes(body) == ["merged_cells"]
+    assert body["issues"][0]["row"] == 2
+
+
+def test_formulas_are_refused_per_cell(client, region):
+    lines = table([case_row("K-1", Geboortejaar=f"={TODAY.year}-35")])
+    body = check(client, region, xlsx(lines))
+    [issue] = body["issues"]
+    assert (issue["code"], issue["cell"]) == ("formula", "D2")
+    assert "Plak de kolom als waarden" in issue["message"]
+
+
+def test_a_date_typed_as_an_excel_serial_number_is_refused_with_the_date_it_would_be(
+    client, region
+):
+    serial = (day(-200) - __import__("datetime").date(1899, 12, 30)).days
+    lines = table([case_row("K-1", **{"Klaar voor uitstroom sinds": serial})])
+    body = check(client, region, xlsx(lines))
+    [issue] = body["issues"]
+    assert issue["code"] == "excel_serial_date"
+    assert str(day(-200).year) in issue["message"] and str(serial) in issue["message"]
+    body = check(client, region, csv_file(lines), "x.csv")
+    assert codes(body) == ["excel_serial_date"]
+
+
+def test_empty_rows_at_the_end_are_skipped(client, region):
+    lines = [*table([case_row("K-1")]), [None] * 5, [None] * 5, ["", "  "]]
+    response = upload(
+        client, CASES, xlsx(lines), region.care_provider.headers, table_id=region.table_id
+    )
+    body = response.json()
+    assert body["valid"] and body["rows"] == 1 and body["skipped_empty_rows"] == 3, body
+    csv_body = upload(
+        client,
+        CASES,
+        csv_file(lines) + b";;;\r\n\r\n",
+        region.care_provider.headers,
+        "x.csv",
+        table_id=region.table_id,
+    ).json()
+    assert csv_body["valid"] and csv_body["rows"] == 1, csv_body
+
+
+def test_a_byte_order_mark_is_no_part_of_the_first_header(client, region):
+    content = csv_file(table([case_row("K-1")]), bom=True)
+    assert content.startswith(b"\xef\xbb\xbfEigen kenmerk")
+    response = upload(
+        client, CASES, content, region.care_provider.headers, "x.csv", table_id=region.table_id
+    )
+    assert response.json()["valid"] is True, response.text
+
+
+@pytest.mark.parametrize(
+    ("content", "code"),
+    [
+        (b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj", "not_a_spreadsheet"),
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "not_a_spreadsheet"),
+        (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 64, "legacy_or_protected_excel"),
+        (b"PK\x03\x04 not really a zip", "unreadable_file"),
+        (b"", "empty_file"),
+        ("Eigen kenmerk;Voorziening\r\n".encode("utf-16"), "utf16_text"),
+    ],
+    ids=["pdf", "png", "xls", "broken-zip", "empty", "utf16"],
+)
+def test_a_file_that_is_no_spreadsheet_is_named_for_what_it_is(client, region, content, code):
+    assert codes(check(client, region, content)) == [code]
+
+
+def _zip(members: dict[str, bytes]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    return buffer.getvalue()
+
+
+def test_opendocument_and_word_files_are_named(client, region):
+    ods = _zip({"mimetype": b"application/vnd.oasis.opendocument.spreadsheet", "content.xml": b""})
+    assert codes(check(client, region, ods, "x.ods")) == ["opendocument"]
+    docx = _zip({"word/document.xml": b"<w/>", "[Content_Types].xml": b""})
+    body = check(client, region, docx, "x.docx")
+    assert "Word-document" in body["issues"][0]["message"]
+
+
+def test_a_csv_saved_in_windows_encoding_is_refused_with_how_to_save_it(client, region):
+    lines = table([case_row("K-1", Voorziening="Maatschappelijke Opvang", Straat="Café")])
+    content = csv_file(lines, bom=False).decode().encode("cp1252")
+    body = check(client, region, content, "x.csv")
+    assert codes(body) == ["not_utf8"]
+    assert "CSV UTF-8" in body["issues"][0]["message"] and body["issues"][0]["row"] == 2
+
+
+def test_a_comma_separated_csv_is_refused(client, region):
+    body = check(client, region, csv_file(table([case_row("K-1")]), delimiter=","), "x.csv")
+    assert codes(body) == ["wrong_delimiter"]
+
+
+@pytest.mark.parametrize(
+    ("header", "value", "code"),
+    [
+        ("Klaar voor uitstroom sinds", "01-03-25", "two_digit_year"),
+        ("Klaar voor uitstroom sinds", "gisteren", "not_a_date"),
+        ("Belastbaar jaarinkomen", "1,234.56", "ambiguous_amount"),
+        ("Belastbaar jaarinkomen", "veel", "not_an_amount"),
+        ("Belastbaar jaarinkomen", "16250,123", "decimal_max_places"),
+        ("Inkomen stabiel", "misschien", "not_yes_or_no"),
+        ("Voorziening", "Kliniek", "unknown_choice"),
+        ("Volwassenen", "1,5", "not_an_integer"),
+        ("Eigen kenmerk", "K 1", "string_pattern_mismatch"),
+        ("Voorkeursgebieden", "GM0344, Utrecht", "string_pattern_mismatch"),
+    ],
+)
+def test_a_bad_cell_is_named_with_row_column_and_reason(client, region, header, value, code):
+    lines = table([case_row("K-1"), case_row("K-2", **{header: value})])
+    body = check(client, region, csv_file(lines), "x.csv")
+    [issue] = body["issues"]
+    assert (issue["row"], issue["column"], issue["code"]) == (3, header, code)
+    assert issue["message"] not in ("", "Ongeldige waarde."), issue
+
+
+def test_the_same_reference_twice_in_a_file_names_both_rows(client, region):
+    body = check(client, region, xlsx(table([case_row("K-1"), case_row("K-1")])))
+    [issue] = body["issues"]
+    assert (issue["row"], issue["code"]) == (3, "duplicate_in_file")
+    assert "rij 2" in issue["message"]
+
+
+def test_an_empty_sheet_has_no_header(client, region):
+    workbook = Workbook()
+    assert workbook.active is not None
+    workbook.active.title = "Dossiers"
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    assert codes(check(client, region, buffer.getvalue())) == ["no_header"]
+
+
+def test_a_title_above_the_header_is_fine(client, region):
+    lines = [["Wachtlijst per " + nl(TODAY)], [], *table([case_row("K-1")])]
+    response = upload(
+        client,
+        CASES,
+        xlsx(lines, merge=["A1:D1"]),
+        region.care_provider.headers,
+        table_id=region.table_id,
+    )
+    body = response.json()
+    assert body["valid"] is True, body["issues"]
+    assert [(i["row"], i["external_ref"]) for i in body["items"]] == [(4, "K-1")]
+
+
+def test_a_sheet_whose_header_names_no_column_is_refused_with_the_header_named(client, region):
+    lines = [["Cliënt", "Wachtend sinds", "Huishouden"], ["K-1", nl(TODAY), "1"]]
+    body = check(client, region, xlsx(lines))
+    assert {(i["row"], i["code"]) for i in body["issues"]} >= {(1, "unknown_column")}
+    assert "missing_column" in codes(body)

@@ -1,0 +1,326 @@
+"""A care provider brings its waiting list in from a spreadsheet: checked first, then imported
+all or nothing, idempotent by its own reference, through the same rules as the JSON API."""
+
+from datetime import date
+
+from tests.api.helpers import assert_problem
+from tests.clock import TODAY, day, iso
+from tests.conftest import create_case
+from tests.imports.sheets import case_row, csv_file, nl, table, upload, xlsx
+
+CASES = "/v1/cases/imports"
+
+
+def _cases(client, org) -> list[dict]:  # type: ignore[no-untyped-def]
+    response = client.get("/v1/cases", headers=org.headers)
+    assert response.status_code == 200, response.text
+    return response.json()["items"]
+
+
+def test_a_dry_run_names_every_bad_cell_and_stores_nothing(client, region):
+    rows = [
+        case_row("K-1"),
+        case_row(
+            "K-2", Volwassenen=3, **{"Klaar voor uitstroom sinds": "31-02-" + str(TODAY.year)}
+        ),
+        case_row("K-3", Begeleiding=None, **{"Belastbaar jaarinkomen": "1.250"}),
+    ]
+    response = upload(
+        client, CASES, xlsx(table(rows)), region.care_provider.headers, table_id=region.table_id
+    )
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["dry_run"] is True and body["valid"] is False
+    found = {(i["row"], i["column"], i["code"]) for i in body["issues"]}
+    assert found == {
+        (3, "Klaar voor uitstroom sinds", "not_a_date"),
+        (3, "Volwassenen", "less_than_equal"),
+        (4, "Belastbaar jaarinkomen", "ambiguous_amount"),
+        (4, "Begeleiding", "missing"),
+    }
+    messages = {i["cell"]: i["message"] for i in body["issues"]}
+    assert "bestaat niet" in messages["C3"]
+    assert messages["E3"] == "Mag hoogstens 2 zijn."
+    assert body["items"] == [{"row": 2, "external_ref": "K-1", "outcome": "created", "id": None}]
+    assert _cases(client, region.care_provider) == []
+
+
+def test_an_import_stores_every_row_with_its_transition_and_access_log(client, region):
+    rows = [case_row(f"K-{i}") for i in range(1, 6)]
+    response = upload(
+        client,
+        CASES,
+        xlsx(table(rows)),
+        region.care_provider.headers,
+        table_id=region.table_id,
+        dry_run=False,
+    )
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert (body["valid"], body["created"], body["updated"], body["unchanged"]) == (
+        True,
+        5,
+        0,
+        0,
+    )
+    cases = _cases(client, region.care_provider)
+    assert sorted(c["external_ref"] for c in cases) == [f"K-{i}" for i in range(1, 6)]
+    case = next(c for c in cases if c["external_ref"] == "K-1")
+    assert case["ready_since"] == iso(-200)
+    assert case["income"]["annual_taxable"] == 16250.0
+    assert case["status"] == "ready"
+    transitions = client.get(
+        f"/v1/cases/{case['id']}/transitions", headers=region.care_provider.headers
+    ).json()["items"]
+    assert [t["to_status"] for t in transitions] == ["ready"]
+    log = client.get(
+        f"/v1/tables/{region.table_id}/access-log",
+        params={"case_id": case["id"]},
+        headers=region.chair.headers,
+    ).json()["items"]
+    assert log[0]["action"] == "create"
+    assert log[0]["endpoint"] == "POST /v1/cases/imports"
+
+
+def test_importing_the_same_file_twice_changes_nothing_the_second_time(client, region):
+    content = xlsx(table([case_row("K-1"), case_row("K-2")]))
+    params = {"table_id": region.table_id, "dry_run": False}
+    first = upload(client, CASES, content, region.care_provider.headers, **params)
+    assert first.json()["created"] == 2
+    before = {c["id"]: c["version"] for c in _cases(client, region.care_provider)}
+    second = upload(client, CASES, content, region.care_provider.headers, **params)
+    assert second.status_code == 200, second.text
+    assert (second.json()["created"], second.json()["unchanged"]) == (0, 2)
+    assert {c["id"]: c["version"] for c in _cases(client, region.care_provider)} == before
+
+
+def test_a_changed_row_updates_the_case_through_the_normal_update(client, region):
+    params = {"table_id": region.table_id, "dry_run": False}
+    upload(client, CASES, xlsx(table([case_row("K-1")])), region.care_provider.headers, **params)
+    changed = case_row("K-1", Kinderen=2, Volwassenen=2, **{"Belastbaar jaarinkomen": 24000})
+    response = upload(client, CASES, xlsx(table([changed])), region.care_provider.headers, **params)
+    assert response.json()["updated"] == 1, response.text
+    [case] = _cases(client, region.care_provider)
+    assert case["household"] == {"adults": 2, "children": 2}
+    assert case["income"]["annual_taxable"] == 24000.0
+    assert case["version"] == 2
+    log = client.get(
+        f"/v1/tables/{region.table_id}/access-log",
+        params={"case_id": case["id"]},
+        headers=region.chair.headers,
+    ).json()["items"]
+    by_import = [e["action"] for e in log if e["endpoint"] == "POST /v1/cases/imports"]
+    assert by_import == ["create", "update"]
+
+
+def test_columns_left_out_keep_what_is_stored_and_an_emptied_cell_clears(client, region):
+    case = create_case(
+        client,
+        region.care_provider,
+        region.table_id,
+        external_ref="K-9",
+        ready_since=iso(-100),
+        birth_year=TODAY.year - 40,
+        registration_date=iso(-900),
+    )
+    narrow = [
+        ["Eigen kenmerk", "Voorziening", "Klaar voor uitstroom sinds", "Geboortejaar",
+         "Volwassenen", "Inkomensbron", "Belastbaar jaarinkomen", "Begeleiding",
+         "Inschrijfdatum woningzoekende"],
+        ["K-9", "BW", nl(day(-100)), TODAY.year - 40, 1, "bijstand", "16250,00", "gemiddeld",
+         None],
+    ]  # fmt: skip
+    response = upload(
+        client,
+        CASES,
+        xlsx(narrow),
+        region.care_provider.headers,
+        table_id=region.table_id,
+        dry_run=False,
+    )
+    assert response.json()["updated"] == 1, response.text
+    stored = client.get(f"/v1/cases/{case['id']}", headers=region.care_provider.headers).json()
+    assert stored["registration_date"] is None  # emptied in the file
+    assert stored["beschikking"] == case["beschikking"]  # no such column: kept
+    assert stored["areas"] == case["areas"]
+
+
+def test_one_bad_row_rejects_the_whole_import(client, region):
+    rows = [case_row("K-1"), case_row("K-2"), case_row("K-3", Geboortejaar=TODAY.year - 3)]
+    response = upload(
+        client,
+        CASES,
+        xlsx(table(rows)),
+        region.care_provider.headers,
+        table_id=region.table_id,
+        dry_run=False,
+    )
+    body = assert_problem(response, 422, "import_rejected")
+    [issue] = body["issues"]
+    assert (issue["row"], issue["column"], issue["cell"]) == (4, "Geboortejaar", "D4")
+    assert "minstens 16 jaar" in issue["message"]
+    assert body["invalidParams"][0]["name"] == "file[row 4].birth_year"
+    assert _cases(client, region.care_provider) == []
+
+
+def test_cases_missing_from_the_file_are_left_alone(client, region):
+    kept = create_case(client, region.care_provider, region.table_id, external_ref="K-old")
+    response = upload(
+        client,
+        CASES,
+        xlsx(table([case_row("K-new")])),
+        region.care_provider.headers,
+        table_id=region.table_id,
+        dry_run=False,
+    )
+    assert response.json()["created"] == 1
+    again = client.get(f"/v1/cases/{kept['id']}", headers=region.care_provider.headers).json()
+    assert (again["status"], again["version"]) == (kept["status"], kept["version"])
+
+
+def test_a_care_provider_imports_only_into_its_own_cases(client, region):
+    theirs = create_case(client, region.other_care_provider, region.table_id, external_ref="K-1")
+    response = upload(
+        client,
+        CASES,
+        xlsx(table([case_row("K-1", Volwassenen=2)])),
+        region.care_provider.headers,
+        table_id=region.table_id,
+        dry_run=False,
+    )
+    assert response.json()["created"] == 1, response.text  # the same reference is a new case
+    other = client.get(
+        f"/v1/cases/{theirs['id']}", headers=region.other_care_provider.headers
+    ).json()
+    assert other["household"]["adults"] == 1 and other["version"] == 1
+    assert [c["external_ref"] for c in _cases(client, region.other_care_provider)] == ["K-1"]
+
+
+def test_a_care_provider_cannot_import_into_a_table_it_does_not_sit_at(
+    client, region, other_region
+):
+    response = upload(
+        client,
+        CASES,
+        xlsx(table([case_row("K-1")])),
+        region.care_provider.headers,
+        table_id=other_region.table_id,
+    )
+    body = assert_problem(response, 422)
+    assert body["invalidParams"][0]["name"] == "tableId"
+
+
+def test_only_care_providers_import_cases(client, region):
+    for org in (region.corporation, region.chair):
+        response = upload(
+            client, CASES, xlsx(table([case_row("K-1")])), org.headers, table_id=region.table_id
+        )
+        assert_problem(response, 403)
+
+
+def test_the_table_may_be_left_out_by_a_care_provider_at_one_table(client, region):
+    response = upload(client, CASES, xlsx(table([case_row("K-1")])), region.care_provider.headers)
+    assert response.status_code == 200, response.text
+    assert response.json()["table_id"] == region.table_id
+
+
+def test_a_csv_with_dutch_dates_iso_dates_and_decimal_commas_imports(client, region):
+    rows = [
+        case_row("K-1", **{"Netto per maand": "1.180,50"}),
+        case_row(
+            "K-2", **{"Klaar voor uitstroom sinds": iso(-30), "Belastbaar jaarinkomen": "9000"}
+        ),
+    ]
+    for bom in (True, False):
+        response = upload(
+            client,
+            CASES,
+            csv_file(table(rows), bom=bom),
+            region.care_provider.headers,
+            name="wachtlijst.csv",
+            table_id=region.table_id,
+        )
+        body = response.json()
+        assert body["valid"] and body["format"] == "csv" and body["created"] == 2, body
+    upload(
+        client,
+        CASES,
+        csv_file(table(rows)),
+        region.care_provider.headers,
+        table_id=region.table_id,
+        dry_run=False,
+    )
+    cases = {c["external_ref"]: c for c in _cases(client, region.care_provider)}
+    assert cases["K-1"]["income"]["net_monthly"] == 1180.5
+    assert cases["K-2"]["ready_since"] == iso(-30)
+
+
+def test_rent_arrears_name_corporations_of_the_table(client, region):
+    rows = [
+        case_row("K-1", **{"Huurachterstand bij": region.corporation.name}),
+        case_row("K-2", **{"Huurachterstand bij": "Woningstichting Elders"}),
+    ]
+    response = upload(
+        client, CASES, xlsx(table(rows)), region.care_provider.headers, table_id=region.table_id
+    )
+    [issue] = response.json()["issues"]
+    assert (issue["row"], issue["code"]) == (3, "unknown_corporation")
+    assert region.other_corporation.name in issue["message"]
+    upload(
+        client,
+        CASES,
+        xlsx(table(rows[:1])),
+        region.care_provider.headers,
+        table_id=region.table_id,
+        dry_run=False,
+    )
+    [case] = _cases(client, region.care_provider)
+    assert case["debts"]["rent_arrears_corporation_ids"] == [region.corporation.id]
+
+
+def test_a_withdrawn_case_is_not_changed_by_an_import(client, region):
+    case = create_case(client, region.care_provider, region.table_id, external_ref="K-1")
+    withdrawn = client.patch(
+        f"/v1/cases/{case['id']}",
+        json={"status": "withdrawn", "status_reason": "own_solution"},
+        headers=region.care_provider.headers,
+    )
+    assert withdrawn.status_code == 200, withdrawn.text
+    response = upload(
+        client,
+        CASES,
+        xlsx(table([case_row("K-1", Urgentie="ja")])),
+        region.care_provider.headers,
+        table_id=region.table_id,
+    )
+    [issue] = response.json()["issues"]
+    assert (issue["row"], issue["code"]) == (2, "case_closed")
+    assert "afgemeld" in issue["message"]
+
+
+def test_dates_may_be_real_spreadsheet_dates(client, region):
+    row = case_row("K-1", **{"Klaar voor uitstroom sinds": day(-45)})
+    lines = table([row])
+    assert isinstance(lines[1][2], date)
+    response = upload(
+        client,
+        CASES,
+        xlsx(lines),
+        region.care_provider.headers,
+        table_id=region.table_id,
+        dry_run=False,
+    )
+    assert response.json()["created"] == 1, response.text
+    assert _cases(client, region.care_provider)[0]["ready_since"] == iso(-45)
+
+
+def test_the_same_idempotency_key_replays_the_first_answer(client, region):
+    content = xlsx(table([case_row("K-1")]))
+    headers = {**region.care_provider.headers, "Idempotency-Key": "import-1"}
+    params = {"table_id": region.table_id, "dry_run": False}
+    first = upload(client, CASES, content, headers, **params)
+    replay = upload(client, CASES, content, headers, **params)
+    assert replay.headers.get("Idempotent-Replayed") == "true"
+    assert replay.json() == first.json()
+    other = upload(client, CASES, xlsx(table([case_row("K-2")])), headers, **params)
+    assert_problem(other, 422, "idempotency_key_reused")

@@ -1,0 +1,128 @@
+"""A corporation brings its dwellings in from a spreadsheet, through the vacancy upsert of the
+API: checked first, all or nothing, idempotent by its own reference, never touching another
+corporation's dwellings."""
+
+import io
+
+from openpyxl import load_workbook
+
+from tests.api.helpers import assert_problem
+from tests.clock import iso
+from tests.imports.sheets import case_row, csv_file, dwelling_row, table, upload, xlsx
+
+DWELLINGS = "/v1/vacancies/imports"
+
+
+def _dwellings(client, org) -> list[dict]:  # type: ignore[no-untyped-def]
+    response = client.get("/v1/vacancies", headers=org.headers)
+    assert response.status_code == 200, response.text
+    return response.json()["items"]
+
+
+def _sheet(*rows) -> bytes:  # type: ignore[no-untyped-def]
+    return xlsx(table(list(rows)), sheet="Woningen")
+
+
+def test_a_corporation_imports_its_dwellings_and_again_changes_nothing(client, region):
+    content = _sheet(dwelling_row("V-1"), dwelling_row("V-2", Kamers=3))
+    headers = region.corporation.headers
+    checked = upload(client, DWELLINGS, content, headers)
+    assert checked.status_code == 200, checked.text
+    assert (checked.json()["valid"], checked.json()["created"]) == (True, 2)
+    assert _dwellings(client, region.corporation) == []
+    stored = upload(client, DWELLINGS, content, headers, dry_run=False)
+    assert stored.status_code == 200, stored.text
+    dwellings = {v["external_ref"]: v for v in _dwellings(client, region.corporation)}
+    assert sorted(dwellings) == ["V-1", "V-2"]
+    assert dwellings["V-2"]["rooms"] == 3
+    assert dwellings["V-1"]["available_from"] == iso(14)
+    assert dwellings["V-1"]["address"]["postcode"] == "3512AB"
+    again = upload(client, DWELLINGS, content, headers, dry_run=False)
+    assert (again.json()["created"], again.json()["unchanged"]) == (0, 2)
+    assert {v["external_ref"]: v["version"] for v in _dwellings(client, region.corporation)} == {
+        ref: v["version"] for ref, v in dwellings.items()
+    }
+
+
+def test_a_changed_row_updates_the_dwelling(client, region):
+    headers = region.corporation.headers
+    upload(client, DWELLINGS, _sheet(dwelling_row("V-1")), headers, dry_run=False)
+    changed = upload(
+        client,
+        DWELLINGS,
+        _sheet(dwelling_row("V-1", **{"Kale huur": "675,50"})),
+        headers,
+        dry_run=False,
+    )
+    assert changed.json()["updated"] == 1, changed.text
+    [dwelling] = _dwellings(client, region.corporation)
+    assert dwelling["rent"]["base"] == 675.5
+
+
+def test_the_same_reference_at_another_corporation_is_its_own_dwelling(client, region):
+    upload(
+        client,
+        DWELLINGS,
+        _sheet(dwelling_row("V-1")),
+        region.other_corporation.headers,
+        dry_run=False,
+    )
+    mine = upload(
+        client,
+        DWELLINGS,
+        _sheet(dwelling_row("V-1", Kamers=4)),
+        region.corporation.headers,
+        dry_run=False,
+    )
+    assert mine.json()["created"] == 1, mine.text
+    [theirs] = _dwellings(client, region.other_corporation)
+    assert theirs["rooms"] == 2 and theirs["version"] == 1
+
+
+def test_a_dwelling_outside_every_table_of_the_corporation_rejects_the_file(client, region):
+    content = _sheet(dwelling_row("V-1"), dwelling_row("V-2", municipality="GM0363"))
+    response = upload(client, DWELLINGS, content, region.corporation.headers, dry_run=False)
+    body = assert_problem(response, 422, "import_rejected")
+    [issue] = body["issues"]
+    assert (issue["row"], issue["code"]) == (3, "no_table")
+    assert issue["column"] == "Gemeentecode"
+    assert _dwellings(client, region.corporation) == []
+
+
+def test_only_corporations_import_dwellings(client, region):
+    for org in (region.care_provider, region.chair):
+        assert_problem(upload(client, DWELLINGS, _sheet(dwelling_row("V-1")), org.headers), 403)
+
+
+def test_a_case_file_sent_to_the_dwelling_import_names_the_right_import(client, region):
+    response = upload(client, DWELLINGS, xlsx(table([case_row("K-1")])), region.corporation.headers)
+    [issue] = response.json()["issues"]
+    assert issue["code"] == "wrong_sheet" and "import voor dossiers" in issue["message"]
+
+
+def test_a_semicolon_csv_of_dwellings_imports(client, region):
+    content = csv_file(table([dwelling_row("V-1", Lift="nee", Verdieping=0)]))
+    response = upload(
+        client, DWELLINGS, content, region.corporation.headers, "woningen.csv", dry_run=False
+    )
+    assert response.status_code == 200, response.text
+    [dwelling] = _dwellings(client, region.corporation)
+    assert (dwelling["has_lift"], dwelling["floor"]) == (False, 0)
+
+
+def test_the_api_templates_explain_every_column(client, region):
+    for path, sheet in (
+        ("/v1/cases/imports/template", "Dossiers"),
+        ("/v1/vacancies/imports/template", "Woningen"),
+    ):
+        response = client.get(path, headers=region.corporation.headers)
+        assert response.status_code == 200, response.text
+        workbook = load_workbook(io.BytesIO(response.content))
+        assert workbook.sheetnames == [sheet, "Toelichting"]
+        headers = {c.value.removesuffix(" *") for c in workbook[sheet][1]}
+        rows = workbook["Toelichting"].iter_rows(min_row=7, values_only=True)
+        assert headers == {row[0] for row in rows if row[2]}
+        csv = client.get(path, params={"format": "csv"}, headers=region.corporation.headers)
+        assert csv.headers["content-type"].startswith("text/csv")
+        first = csv.content.decode("utf-8-sig").splitlines()[0].split(";")
+        assert {h.removesuffix(" *") for h in first} == headers

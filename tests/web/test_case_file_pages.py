@@ -1,0 +1,194 @@
+"""A care provider's worker enters and corrects case files by hand, with the API's rules: the
+same validation (in Dutch), If-Match against lost updates, the lifecycle and the access log."""
+
+import re
+
+from tests.clock import TODAY, iso
+from tests.conftest import create_case
+from tests.web.conftest import csrf_of, make_person, signed_in
+
+
+def _form(**overrides: str) -> dict[str, str]:
+    """A complete case file as the form posts it (API field names, dates as the date input)."""
+    values = {
+        "external_ref": "K-hand-1",
+        "facility": "beschermd_wonen",
+        "ready_since": iso(-120),
+        "birth_year": str(TODAY.year - 30),
+        "household.adults": "1",
+        "household.children": "0",
+        "income.source": "participatiewet",
+        "income.annual_taxable": "15.800,00",
+        "income.stable": "ja",
+        "support.intensity": "moderate",
+        "areas.preferred": "GM0344",
+    }
+    values.update(overrides)
+    return values
+
+
+def _post(browser, url: str, data: dict, csrf_from: str):  # type: ignore[no-untyped-def]
+    return browser.post(url, data={"csrf_token": csrf_of(browser, csrf_from), **data})
+
+
+def _version(html: str) -> str:
+    match = re.search(r'name="versie" value="([^"]*)"', html)
+    assert match, "no version on the page"
+    return match.group(1).replace("&#34;", '"')
+
+
+def _log(client, region, case_id: str) -> list[tuple[str, str]]:  # type: ignore[no-untyped-def]
+    items = client.get(
+        f"/v1/tables/{region.table_id}/access-log",
+        params={"case_id": case_id},
+        headers=region.chair.headers,
+    ).json()["items"]
+    return [(e["action"], e["endpoint"]) for e in items]
+
+
+def test_a_worker_creates_a_case_file_on_the_page(app, client, region):
+    browser = signed_in(app, make_person(client, region.care_provider))
+    response = _post(browser, "/dossiers/nieuw", _form(), "/dossiers/nieuw")
+    assert response.status_code == 303, response.text
+    [case] = client.get("/v1/cases", headers=region.care_provider.headers).json()["items"]
+    assert (
+        response.headers["location"]
+        == f"/dossiers/{case['id']}/bewerken?melding=dossier_opgeslagen"
+    )
+    assert (case["external_ref"], case["ready_since"], case["status"]) == (
+        "K-hand-1",
+        iso(-120),
+        "ready",
+    )
+    assert case["income"]["annual_taxable"] == 15800.0
+    assert ("create", "POST /dossiers/nieuw") in _log(client, region, case["id"])
+
+
+def test_bad_fields_are_named_in_dutch_and_nothing_is_stored(app, client, region):
+    browser = signed_in(app, make_person(client, region.care_provider))
+    bad = _form(**{"household.adults": "3", "ready_since": "", "income.annual_taxable": "veel"})
+    response = _post(browser, "/dossiers/nieuw", bad, "/dossiers/nieuw")
+    assert response.status_code == 422
+    assert "Mag hoogstens 2 zijn." in response.text
+    assert "Verplicht: niet ingevuld." in response.text
+    assert "&#39;veel&#39; is geen bedrag" in response.text
+    assert client.get("/v1/cases", headers=region.care_provider.headers).json()["items"] == []
+
+
+def test_a_reference_in_use_is_refused(app, client, region):
+    create_case(client, region.care_provider, region.table_id, external_ref="K-hand-1")
+    browser = signed_in(app, make_person(client, region.care_provider))
+    response = _post(browser, "/dossiers/nieuw", _form(), "/dossiers/nieuw")
+    assert response.status_code == 409
+    assert "gebruikt dit kenmerk al" in response.text
+
+
+def test_an_edit_is_stored_with_the_version_it_was_shown(app, client, region):
+    case = create_case(client, region.care_provider, region.table_id)
+    browser = signed_in(app, make_person(client, region.care_provider))
+    url = f"/dossiers/{case['id']}/bewerken"
+    page = browser.get(url)
+    assert page.status_code == 200
+    assert ("read", "GET /dossiers/{case_id}/bewerken") in _log(client, region, case["id"])
+    values = {
+        name: value
+        for name, value in re.findall(
+            r'name="([a-z_.]+)" type="(?:text|date)"[^>]*value="([^"]*)"', page.text
+        )
+    }
+    assert values["ready_since"] == case["ready_since"]
+    response = _post(
+        browser,
+        url,
+        {**_form(), **values, "household.adults": "2", "versie": _version(page.text)},
+        url,
+    )
+    assert response.status_code == 303, response.text
+    stored = client.get(f"/v1/cases/{case['id']}", headers=region.care_provider.headers).json()
+    assert stored["household"]["adults"] == 2 and stored["version"] == 2
+    assert stored["ready_since"] == case["ready_since"]
+
+
+def test_a_stale_edit_is_refused_and_shows_the_latest_file(app, client, region):
+    case = create_case(client, region.care_provider, region.table_id)
+    browser = signed_in(app, make_person(client, region.care_provider))
+    url = f"/dossiers/{case['id']}/bewerken"
+    shown = _version(browser.get(url).text)
+    client.patch(
+        f"/v1/cases/{case['id']}",
+        json={"household": {"children": 2}},
+        headers=region.care_provider.headers,
+    ).raise_for_status()
+    response = _post(browser, url, {**_form(), "household.adults": "2", "versie": shown}, url)
+    assert response.status_code == 412
+    assert "Iemand anders heeft dit dossier intussen gewijzigd" in response.text
+    stored = client.get(f"/v1/cases/{case['id']}", headers=region.care_provider.headers).json()
+    assert stored["household"] == {"adults": 1, "children": 2}
+
+
+def test_a_case_is_put_on_hold_resumed_and_withdrawn_with_reasons(app, client, region):
+    case = create_case(client, region.care_provider, region.table_id)
+    browser = signed_in(app, make_person(client, region.care_provider, "chair"))
+    edit = f"/dossiers/{case['id']}/bewerken"
+    status_url = f"/dossiers/{case['id']}/status"
+
+    def change(status: str, reason: str = "") -> str:  # type: ignore[no-untyped-def]
+        page = browser.get(edit).text
+        response = _post(
+            browser,
+            status_url,
+            {"status": status, "reden": reason, "versie": _version(page)},
+            edit,
+        )
+        assert response.status_code == 303, response.text
+        return client.get(f"/v1/cases/{case['id']}", headers=region.care_provider.headers).json()[
+            "status"
+        ]
+
+    assert change("on_hold", "client_request") == "on_hold"
+    assert change("ready") == "ready"
+    without_reason = _post(
+        browser,
+        status_url,
+        {"status": "withdrawn", "versie": _version(browser.get(edit).text)},
+        edit,
+    )
+    assert without_reason.status_code == 422
+    assert change("withdrawn", "own_solution") == "withdrawn"
+    transitions = client.get(
+        f"/v1/cases/{case['id']}/transitions", headers=region.care_provider.headers
+    ).json()["items"]
+    assert [(t["to_status"], t["reason"]) for t in transitions][-3:] == [
+        ("on_hold", "client_request"),
+        ("ready", None),
+        ("withdrawn", "own_solution"),
+    ]
+
+
+def test_nobody_else_edits_a_care_providers_case(app, client, region, other_region):
+    case = create_case(client, region.care_provider, region.table_id)
+    url = f"/dossiers/{case['id']}/bewerken"
+    for org in (region.other_care_provider, other_region.care_provider):
+        browser = signed_in(app, make_person(client, org))
+        assert browser.get(url).status_code in (403, 404)
+        refused = browser.post(
+            url, data={"csrf_token": csrf_of(browser, "/dossiers/nieuw"), **_form(), "versie": ""}
+        )
+        assert refused.status_code in (403, 404)
+    for org, role in ((region.corporation, "member"), (region.care_provider, "viewer")):
+        browser = signed_in(app, make_person(client, org, role))
+        assert browser.get("/dossiers/nieuw").status_code == 403
+    stored = client.get(f"/v1/cases/{case['id']}", headers=region.care_provider.headers).json()
+    assert stored["version"] == 1
+
+
+def test_rent_arrears_offer_only_the_corporations_of_the_table(app, client, region, other_region):
+    browser = signed_in(app, make_person(client, region.care_provider))
+    page = browser.get("/dossiers/nieuw").text
+    assert region.corporation.id in page and region.other_corporation.id in page
+    assert other_region.corporation.id not in page
+    data = _form(**{"debts.rent_arrears_corporation_ids": region.corporation.id})
+    response = _post(browser, "/dossiers/nieuw", data, "/dossiers/nieuw")
+    assert response.status_code == 303, response.text
+    [case] = client.get("/v1/cases", headers=region.care_provider.headers).json()["items"]
+    assert case["debts"]["rent_arrears_corporation_ids"] == [region.corporation.id]

@@ -1,0 +1,104 @@
+"""A care provider's worker (or a corporation's) reads a spreadsheet in on a page: checked
+first with every problem named in Dutch, then stored all or nothing."""
+
+import io
+
+from openpyxl import load_workbook
+
+from tests.imports.sheets import case_row, dwelling_row, table, xlsx
+from tests.web.conftest import csrf_of, make_person, signed_in
+
+
+def _send(browser, content: bytes, step: str, name: str = "wachtlijst.xlsx", **fields):  # type: ignore[no-untyped-def]
+    data = {"csrf_token": csrf_of(browser, "/inlezen"), "stap": step, **fields}
+    return browser.post("/inlezen", data=data, files={"bestand": (name, content)})
+
+
+def _refs(client, org) -> list[str]:  # type: ignore[no-untyped-def]
+    items = client.get("/v1/cases", headers=org.headers).json()["items"]
+    return sorted(c["external_ref"] for c in items)
+
+
+def test_a_check_on_the_page_names_each_bad_cell_in_dutch_and_stores_nothing(app, client, region):
+    browser = signed_in(app, make_person(client, region.care_provider))
+    rows = [case_row("K-1"), case_row("K-2", Volwassenen=3)]
+    page = _send(browser, xlsx(table(rows)), "controleren", tafel=region.table_id)
+    assert page.status_code == 200, page.text
+    assert "1 fout gevonden" in page.text and "Er is niets opgeslagen" in page.text
+    assert "<td>Volwassenen</td><td>E3</td><td>Mag hoogstens 2 zijn.</td>" in page.text
+    assert _refs(client, region.care_provider) == []
+
+
+def test_reading_in_on_the_page_stores_all_rows_and_again_changes_nothing(app, client, region):
+    browser = signed_in(app, make_person(client, region.care_provider))
+    content = xlsx(table([case_row("K-1"), case_row("K-2")]))
+    page = _send(browser, content, "inlezen", tafel=region.table_id)
+    assert page.status_code == 200, page.text
+    assert "2 nieuw, 0 gewijzigd, 0 ongewijzigd" in page.text
+    assert _refs(client, region.care_provider) == ["K-1", "K-2"]
+    again = _send(browser, content, "inlezen", tafel=region.table_id)
+    assert "0 nieuw, 0 gewijzigd, 2 ongewijzigd" in again.text
+
+
+def test_reading_in_a_file_with_one_bad_row_stores_nothing(app, client, region):
+    browser = signed_in(app, make_person(client, region.care_provider))
+    rows = [case_row("K-1"), case_row("K-2", Voorziening="Kliniek")]
+    page = _send(browser, xlsx(table(rows)), "inlezen", tafel=region.table_id)
+    assert page.status_code == 422
+    assert "&#39;Kliniek&#39; kennen we niet" in page.text
+    assert _refs(client, region.care_provider) == []
+
+
+def test_a_care_provider_cannot_read_into_a_table_it_does_not_sit_at(
+    app, client, region, other_region
+):
+    browser = signed_in(app, make_person(client, region.care_provider))
+    page = _send(browser, xlsx(table([case_row("K-1")])), "inlezen", tafel=other_region.table_id)
+    assert page.status_code == 422
+    assert "Kies de tafel" in page.text
+    assert _refs(client, other_region.care_provider) == []
+    assert _refs(client, region.care_provider) == []
+
+
+def test_the_table_list_shows_only_the_organisations_own_tables(app, client, region, other_region):
+    browser = signed_in(app, make_person(client, region.care_provider))
+    page = browser.get("/inlezen")
+    assert page.status_code == 200
+    assert f'value="{region.table_id}"' in page.text
+    assert other_region.table_id not in page.text
+
+
+def test_a_corporation_reads_in_its_dwellings(app, client, region):
+    browser = signed_in(app, make_person(client, region.corporation))
+    content = xlsx(table([dwelling_row("V-1"), dwelling_row("V-2")]), sheet="Woningen")
+    page = _send(browser, content, "inlezen")
+    assert page.status_code == 200, page.text
+    assert "2 nieuw" in page.text
+    mine = client.get("/v1/vacancies", headers=region.corporation.headers).json()["items"]
+    assert sorted(v["external_ref"] for v in mine) == ["V-1", "V-2"]
+    theirs = client.get("/v1/vacancies", headers=region.other_corporation.headers).json()
+    assert theirs["items"] == []
+
+
+def test_a_municipality_and_a_viewer_read_nothing_in(app, client, region):
+    municipality = signed_in(app, make_person(client, region.municipality))
+    assert municipality.get("/inlezen").status_code == 403
+    viewer = signed_in(app, make_person(client, region.care_provider, "viewer"))
+    assert viewer.get("/inlezen").status_code == 403
+
+
+def test_the_template_explains_every_column(app, client, region):
+    browser = signed_in(app, make_person(client, region.care_provider))
+    response = browser.get("/inlezen/sjabloon.xlsx")
+    assert response.status_code == 200
+    assert 'filename="sjabloon-dossiers.xlsx"' in response.headers["content-disposition"]
+    workbook = load_workbook(io.BytesIO(response.content))
+    assert workbook.sheetnames == ["Dossiers", "Toelichting"]
+    headers = [c.value for c in workbook["Dossiers"][1]]
+    explained = {
+        row[0]: row[2] for row in workbook["Toelichting"].iter_rows(min_row=7, values_only=True)
+    }
+    assert {h.removesuffix(" *") for h in headers} == set(explained)
+    assert all(explained.values())
+    csv = browser.get("/inlezen/sjabloon.csv")
+    assert csv.content.startswith("\ufeffEigen kenmerk *;".encode())

@@ -99,9 +99,13 @@ class TooManyRequests(ProblemError):
 
 
 class Unprocessable(ProblemError):
-    """A request that is well-formed but refers to something invalid (field-level detail)."""
+    """A request that is well-formed but refers to something invalid (field-level detail).
 
-    status, code, title = 422, "validation_error", "Invalid request"
+    400 like every invalid input: the NL API Design Rules (/core/error-handling/invalid-input)
+    answer invalid input with 400 and `invalidParams`, whether a schema or a rule refused it.
+    """
+
+    status, code, title = 400, "validation_error", "Invalid request"
 
     def __init__(self, name: str, reason: str, code: str = "invalid", location: str = "body"):
         param = InvalidParam(name=name, location=location, code=code, reason=reason)
@@ -178,14 +182,14 @@ def batch_items(errors: list[dict[str, Any]], body: Any) -> list[dict[str, Any]]
 def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI `responses=` entries documenting problem+json for the given statuses."""
     descriptions = {
-        400: "Bad request",
+        400: "Invalid input: `invalidParams` names each field (`in`: body, query, path or "
+        "header) with a machine-readable `code` and a `reason`",
         401: "Missing or invalid API key",
         403: "The caller's organisation or role may not do this",
         404: "Not found, or outside the caller's reach",
         409: "Conflict with the current state",
         412: "The `If-Match` ETag is stale",
         413: "Request body or batch too large",
-        422: "Invalid input; `invalidParams` names each field",
         429: "This key or person used up its budget for this kind of request; see `Retry-After`",
         503: "The database is unreachable or busy; nothing was changed. Retry after "
         "`Retry-After` seconds",
@@ -200,9 +204,9 @@ def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
 
 
 class InvalidInput(ProblemError):
-    """422 for a value that only fails once merged with stored data (PATCH), field by field."""
+    """400 for a value that only fails once merged with stored data (PATCH), field by field."""
 
-    status, code, title = 422, "validation_error", "Invalid request"
+    status, code, title = 400, "validation_error", "Invalid request"
 
     def __init__(self, errors: list[dict[str, Any]], prefix: tuple[str | int, ...] = ()):
         located = [{**e, "loc": ("body", *prefix, *tuple(e.get("loc", ())))} for e in errors]

@@ -20,13 +20,15 @@ Cursor = Annotated[str | None, Query(pattern=CURSOR_PATTERN, description="From `
 @router.get(
     "/{table_id}/access-log",
     response_model=AccessLogPage,
-    responses=problem_responses(401, 403, 404, 422),
+    responses=problem_responses(401, 403, 404),
 )
 def read_access_log(
     table_id: uuid.UUID,
     principal: CurrentPrincipal,
     session: SessionDep,
-    case_id: uuid.UUID | None = None,
+    case_id: Annotated[
+        uuid.UUID | None, Query(alias="caseId", description="Only reads of this case.")
+    ] = None,
     limit: Limit = 100,
     cursor: Cursor = None,
 ) -> AccessLogPage:

@@ -34,7 +34,7 @@ def _for_corporation(context) -> bool:  # type: ignore[no-untyped-def]
     response_model=ActionPublic,
     responses={
         200: {"description": "Replay of an earlier request with the same Idempotency-Key"},
-        **problem_responses(401, 403, 404, 422),
+        **problem_responses(401, 403, 404),
     },
 )
 def create_action(
@@ -56,7 +56,7 @@ def create_action(
 @router.get(
     "/tables/{table_id}/actions",
     response_model=ActionPage,
-    responses=problem_responses(401, 404, 422),
+    responses=problem_responses(401, 404),
 )
 def list_actions(
     table_id: uuid.UUID,
@@ -85,7 +85,7 @@ def list_actions(
 
 
 @router.get(
-    "/actions/{action_id}", response_model=ActionPublic, responses=problem_responses(401, 404, 422)
+    "/actions/{action_id}", response_model=ActionPublic, responses=problem_responses(401, 404)
 )
 def get_action(
     action_id: uuid.UUID, context: AccessContextDep, session: SessionDep, response: Response
@@ -99,7 +99,7 @@ def get_action(
 @router.patch(
     "/actions/{action_id}",
     response_model=ActionPublic,
-    responses=problem_responses(401, 403, 404, 409, 412, 422),
+    responses=problem_responses(401, 403, 404, 409, 412),
 )
 def update_action(
     action_id: uuid.UUID,

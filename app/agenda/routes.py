@@ -24,7 +24,7 @@ MeetingDate = Annotated[Date | None, Query(description="Meeting date (YYYY-MM-DD
 @router.get(
     "/{table_id}/agenda",
     response_model=Agenda,
-    responses=problem_responses(401, 403, 404, 422, 429),
+    responses=problem_responses(401, 403, 404, 429),
     dependencies=limited(EndpointClass.agenda),
 )
 def get_agenda(
@@ -52,13 +52,15 @@ def get_agenda(
 @router.get(
     "/{table_id}/why-not",
     response_model=WhyNot,
-    responses=problem_responses(401, 403, 404, 409, 422, 429),
+    responses=problem_responses(401, 403, 404, 409, 429),
     dependencies=limited(EndpointClass.why_not),
 )
 def get_why_not(
     table_id: uuid.UUID,
-    case_id: uuid.UUID,
-    vacancy_id: uuid.UUID,
+    case_id: Annotated[uuid.UUID, Query(alias="caseId", description="The case asked about.")],
+    vacancy_id: Annotated[
+        uuid.UUID, Query(alias="vacancyId", description="The dwelling asked about.")
+    ],
     context: AccessContextDep,
     session: SessionDep,
     settings: SettingsDep,

@@ -44,7 +44,7 @@ def _public(case) -> CasePublic:  # type: ignore[no-untyped-def]
     response_model=CasePublic,
     responses={
         200: {"description": "Replay of an earlier request with the same Idempotency-Key"},
-        **problem_responses(401, 403, 409, 422),
+        **problem_responses(401, 403, 409),
     },
 )
 def create_case(
@@ -68,13 +68,18 @@ def create_case(
     return idempotency.respond(_public(case), 201, headers, resource_id=case.id)
 
 
-@router.get("", response_model=CasePage, responses=problem_responses(401, 403, 422))
+@router.get("", response_model=CasePage, responses=problem_responses(401, 403))
 def list_cases(
     context: AccessContextDep,
     session: SessionDep,
-    table_id: uuid.UUID | None = None,
+    table_id: Annotated[
+        uuid.UUID | None, Query(alias="tableId", description="Only cases at this table.")
+    ] = None,
     status: CaseStatus | None = None,
-    external_ref: Annotated[ExternalRef | None, Query()] = None,
+    external_ref: Annotated[
+        ExternalRef | None,
+        Query(alias="externalRef", description="Only the case with this own reference."),
+    ] = None,
     limit: Limit = 100,
     cursor: Cursor = None,
 ) -> CasePage:
@@ -92,9 +97,7 @@ def list_cases(
     return CasePage(items=[_public(c) for c in rows], next_cursor=next_cursor)
 
 
-@router.get(
-    "/{case_id}", response_model=CasePublic, responses=problem_responses(401, 403, 404, 422)
-)
+@router.get("/{case_id}", response_model=CasePublic, responses=problem_responses(401, 403, 404))
 def get_case(
     case_id: uuid.UUID, context: AccessContextDep, session: SessionDep, response: Response
 ) -> CasePublic:
@@ -107,7 +110,7 @@ def get_case(
 @router.patch(
     "/{case_id}",
     response_model=CasePublic,
-    responses=problem_responses(401, 403, 404, 409, 412, 422),
+    responses=problem_responses(401, 403, 404, 409, 412),
 )
 def update_case(
     case_id: uuid.UUID,
@@ -127,7 +130,7 @@ def update_case(
 @router.get(
     "/{case_id}/transitions",
     response_model=CaseTransitionPage,
-    responses=problem_responses(401, 403, 404, 422),
+    responses=problem_responses(401, 403, 404),
 )
 def list_transitions(
     case_id: uuid.UUID,
@@ -145,7 +148,7 @@ def list_transitions(
 
 
 @router.get(
-    "/{case_id}/timeline", response_model=Timeline, responses=problem_responses(401, 403, 404, 422)
+    "/{case_id}/timeline", response_model=Timeline, responses=problem_responses(401, 403, 404)
 )
 def get_timeline(case_id: uuid.UUID, context: AccessContextDep, session: SessionDep) -> Timeline:
     """Everything that happened to the case: status changes, proposals, decisions, actions."""

@@ -32,13 +32,15 @@ IfMatch = Annotated[
 @router.get(
     "/tables/{table_id}/proposals",
     response_model=ProposalPage,
-    responses=problem_responses(401, 404, 422),
+    responses=problem_responses(401, 404),
 )
 def list_proposals(
     table_id: uuid.UUID,
     context: AccessContextDep,
     session: SessionDep,
-    meeting_id: uuid.UUID | None = None,
+    meeting_id: Annotated[
+        uuid.UUID | None, Query(alias="meetingId", description="Only this meeting's proposals.")
+    ] = None,
     status: ProposalStatus | None = None,
     limit: Limit = 100,
     cursor: Cursor = None,
@@ -65,7 +67,7 @@ def list_proposals(
 @router.get(
     "/proposals/{proposal_id}",
     response_model=ProposalPublic,
-    responses=problem_responses(401, 404, 422),
+    responses=problem_responses(401, 404),
 )
 def get_proposal(
     proposal_id: uuid.UUID, context: AccessContextDep, session: SessionDep, response: Response
@@ -79,7 +81,7 @@ def get_proposal(
 @router.post(
     "/proposals/{proposal_id}/decisions",
     response_model=ProposalPublic,
-    responses=problem_responses(401, 403, 404, 409, 412, 422),
+    responses=problem_responses(401, 403, 404, 409, 412),
 )
 def decide(
     proposal_id: uuid.UUID,
@@ -109,7 +111,7 @@ def decide(
 @router.get(
     "/proposals/{proposal_id}/case-profile",
     response_model=CaseProfile,
-    responses=problem_responses(401, 404, 422),
+    responses=problem_responses(401, 404),
 )
 def get_case_profile(
     proposal_id: uuid.UUID, context: AccessContextDep, session: SessionDep

@@ -23,7 +23,7 @@ IfMatch = Annotated[
 
 
 @router.post(
-    "", status_code=201, response_model=TablePublic, responses=problem_responses(401, 403, 409, 422)
+    "", status_code=201, response_model=TablePublic, responses=problem_responses(401, 403, 409)
 )
 def create_table(
     payload: TableCreate,
@@ -39,7 +39,7 @@ def create_table(
     return idempotency.respond(service.table_public(session, table), 201, headers)
 
 
-@router.get("", response_model=TablePage, responses=problem_responses(401, 422))
+@router.get("", response_model=TablePage, responses=problem_responses(401))
 def list_tables(
     principal: CurrentPrincipal, session: SessionDep, limit: Limit = 100, cursor: Cursor = None
 ) -> TablePage:
@@ -51,7 +51,7 @@ def list_tables(
     )
 
 
-@router.get("/{table_id}", response_model=TablePublic, responses=problem_responses(401, 404, 422))
+@router.get("/{table_id}", response_model=TablePublic, responses=problem_responses(401, 404))
 def get_table(
     table_id: uuid.UUID, principal: CurrentPrincipal, session: SessionDep, response: Response
 ) -> TablePublic:
@@ -64,7 +64,7 @@ def get_table(
 @router.patch(
     "/{table_id}",
     response_model=TablePublic,
-    responses=problem_responses(401, 403, 404, 409, 412, 422),
+    responses=problem_responses(401, 403, 404, 409, 412),
 )
 def update_table(
     table_id: uuid.UUID,

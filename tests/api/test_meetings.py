@@ -215,7 +215,7 @@ def test_another_corporation_cannot_see_the_proposal(client, region, published):
 def test_a_decline_needs_a_reason(client, region, published):
     _, proposal, *_ = published
     body = assert_problem(
-        decide(client, region.corporation, proposal["id"], "corporation_decline"), 422
+        decide(client, region.corporation, proposal["id"], "corporation_decline"), 400
     )
     assert body["invalidParams"][0]["name"] == "reason"
 
@@ -366,7 +366,7 @@ def test_corporation_reads_only_the_minimal_profile_and_it_is_logged(client, reg
     assert profile["income_category"] == "within_passend_toewijzen_limit"
     log = client.get(
         f"/v1/tables/{region.table_id}/access-log",
-        params={"case_id": case["id"]},
+        params={"caseId": case["id"]},
         headers=region.chair.headers,
     ).json()["items"]
     assert any(
@@ -423,7 +423,7 @@ def test_move_in_date_is_recorded_and_cannot_precede_the_meeting(client, region,
         json={"decision": "house", "effective_date": iso(-29)},
         headers=region.corporation.headers,
     )
-    assert assert_problem(early, 422)["invalidParams"][0]["name"] == "effective_date"
+    assert assert_problem(early, 400)["invalidParams"][0]["name"] == "effective_date"
     housed = client.post(
         f"/v1/proposals/{proposal['id']}/decisions",
         json={"decision": "house", "effective_date": iso(-10)},
@@ -440,7 +440,7 @@ def test_lease_form_is_required_when_both_are_possible(client, region):
     [proposal] = proposals(client, region)
     walk_to_tenancy(client, region, proposal["id"])
     missing = decide(client, region.corporation, proposal["id"], "house")
-    assert assert_problem(missing, 422)["invalidParams"][0]["name"] == "lease_form"
+    assert assert_problem(missing, 400)["invalidParams"][0]["name"] == "lease_form"
     response = client.post(
         f"/v1/proposals/{proposal['id']}/decisions",
         json={"decision": "house", "lease_form": "intermediate_lease"},

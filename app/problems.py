@@ -23,22 +23,36 @@ class InvalidParam(BaseModel):
 
 
 class InvalidItem(BaseModel):
-    index: int
-    external_ref: str | None = None
-    invalidParams: list[InvalidParam]
+    index: int = Field(description="Position of the item in the batch's `items`, from 0.")
+    external_ref: str | None = Field(
+        default=None, description="The item's `external_ref` as sent, if it was a string."
+    )
+    invalidParams: list[InvalidParam] = Field(description="Every invalid field of this item.")
 
 
 class Problem(BaseModel):
     """RFC 9457 problem details, with `code` and `invalidParams` as extension members."""
 
-    type: str = "about:blank"
-    title: str
-    status: int
-    detail: str | None = None
-    instance: str | None = None
-    code: str
-    invalidParams: list[InvalidParam] | None = None
-    invalidItems: list[InvalidItem] | None = None
+    type: str = Field(
+        default="about:blank",
+        description="URI naming the kind of problem: `urn:uitstroomtafel:problem:` and `code`.",
+    )
+    title: str = Field(description="Short, human-readable summary of the kind of problem.")
+    status: int = Field(description="The HTTP status code of this answer (400-599).")
+    detail: str | None = Field(
+        default=None, description="Human-readable explanation of this occurrence."
+    )
+    instance: str | None = Field(default=None, description="The path the request was made to.")
+    code: str = Field(
+        description="Machine-readable problem code, e.g. `validation_error`, `not_found`, "
+        "`case_closed`; stable across releases of a major version."
+    )
+    invalidParams: list[InvalidParam] | None = Field(
+        default=None, description="On 400: every invalid field, query key, path or header."
+    )
+    invalidItems: list[InvalidItem] | None = Field(
+        default=None, description="On a refused batch: every invalid item (nothing was stored)."
+    )
     model_config = ConfigDict(extra="allow")
 
 

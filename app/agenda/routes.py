@@ -7,6 +7,7 @@ from fastapi import APIRouter, Query, Response
 
 from app.access_log.deps import AccessContextDep
 from app.agenda import service
+from app.agenda.dates import agenda_date
 from app.agenda.models import AGENDA, Agenda, WhyNot
 from app.db import SessionDep, SettingsDep
 from app.problems import problem_responses
@@ -19,6 +20,16 @@ from app.timeutil import today
 router = APIRouter(prefix="/v1/tables", tags=["agenda"])
 JSON = "application/json"
 MeetingDate = Annotated[Date | None, Query(description="Meeting date (YYYY-MM-DD); default today.")]
+PartyDate = Annotated[
+    Date | None,
+    Query(
+        description=(
+            "Meeting date (YYYY-MM-DD). Chair and municipalities: any date, default today. Care "
+            "providers and corporations: one of the table's meeting dates (403 otherwise), default "
+            "the next meeting from today (404 if none is planned)."
+        )
+    ),
+]
 
 
 @router.get(
@@ -32,16 +43,17 @@ def get_agenda(
     context: AccessContextDep,
     session: SessionDep,
     settings: SettingsDep,
-    date: MeetingDate = None,
+    date: PartyDate = None,
     candidates: Annotated[int, Query(ge=1, le=50, description="Candidates per case/vacancy.")] = 5,
 ) -> Response:
     """The ranked agenda for a meeting date: proposals, candidates, bottlenecks, waiting cases.
 
-    Chair and municipality members see everything; a care provider only its own cases; a
-    corporation only its own dwellings, without case details.
+    Chair and municipality members see everything, on any date; a care provider only its own
+    cases and a corporation only its own dwellings without case details, on meeting dates only
+    (`app.agenda.dates`).
     """
     table = get_table(session, context.principal, table_id)
-    on = date or today()
+    on = agenda_date(session, service.view_for(context, table), table, date, today())
     budget = settings.solver_time_budget_seconds
     document = service.agenda(session, context, table, on, candidates, budget)
     # Validated against the caller's view model and serialised by pydantic-core directly, not

@@ -31,6 +31,17 @@ def invalid_names(response: Response) -> list[str]:
     return [p["name"] for p in params]
 
 
+def plan_meeting(client: Any, region: Any, date: str) -> dict[str, Any]:
+    """The chair plans a meeting: care providers and corporations see live agendas on its date."""
+    response = client.post(
+        f"/v1/tables/{region.table_id}/meetings",
+        json={"date": date},
+        headers=region.chair.headers,
+    )
+    assert response.status_code == 201, response.text
+    return dict(response.json())
+
+
 def me(client: Any, headers: dict[str, str]) -> dict[str, Any]:
     response = client.get("/v1/me", headers=headers)
     assert response.status_code == 200, response.text

@@ -1,6 +1,6 @@
 """Actions: handed out by the chair, back on the agenda while open, overdue after their date."""
 
-from tests.api.helpers import assert_problem
+from tests.api.helpers import assert_problem, plan_meeting
 from tests.clock import iso
 from tests.conftest import create_case
 
@@ -79,6 +79,7 @@ def test_someone_else_cannot_close_an_action(client, region):
 
 
 def test_corporation_sees_its_own_actions_without_the_case(client, region):
+    plan_meeting(client, region, DATE)  # the corporation's live agenda is a meeting date's
     case = create_case(client, region.care_provider, region.table_id)
     hand_out(client, region, region.care_provider, case_id=case["id"])
     own = hand_out(client, region, region.corporation, case_id=case["id"], kind="plan_viewing")

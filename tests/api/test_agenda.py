@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.api.helpers import assert_problem
+from tests.api.helpers import assert_problem, plan_meeting
 from tests.clock import iso
 from tests.conftest import OPERATOR, create_case, create_vacancy, make_org, make_table
 
@@ -28,6 +28,12 @@ def why_not(client, org, table_id, case_id, vacancy_id, meeting=MEETING):
         params={"caseId": case_id, "vacancyId": vacancy_id, "date": meeting},
         headers=org.headers,
     )
+
+
+@pytest.fixture
+def meeting(client, region):
+    """A meeting on MEETING: the parties see the live agenda on the table's meeting dates only."""
+    return plan_meeting(client, region, MEETING)
 
 
 @pytest.fixture
@@ -177,6 +183,7 @@ def test_agenda_records_the_limits_of_the_meeting_year(client, region):
     assert document["limits"]["low_cap"] == 713.02
 
 
+@pytest.mark.usefixtures("meeting")
 def test_care_provider_sees_only_its_own_cases(client, region, market):
     cases, _ = market
     own = {c["id"] for c in cases if c["care_provider_id"] == region.care_provider.id}
@@ -189,6 +196,7 @@ def test_care_provider_sees_only_its_own_cases(client, region, market):
     assert "vacancies_without_candidates" not in document
 
 
+@pytest.mark.usefixtures("meeting")
 def test_corporation_sees_only_proposals_for_its_dwellings_without_case_details(
     client, region, market
 ):
@@ -234,6 +242,7 @@ def test_operator_cannot_read_the_agenda(client, region, market):
     assert_problem(response, 403)
 
 
+@pytest.mark.usefixtures("meeting")
 def test_reading_the_agenda_is_in_the_access_log(client, region, market):
     cases, _ = market
     agenda(client, region.care_provider, region.table_id)
@@ -286,6 +295,7 @@ def test_chair_of_another_kind_gets_the_table_view(client):
     assert response.json()["view"] == "table"
 
 
+@pytest.mark.usefixtures("meeting")
 @pytest.mark.parametrize("viewer", ["chair", "care_provider", "corporation"])
 def test_agenda_response_matches_the_documented_schema(client, region, market, viewer):
     from app.agenda.models import AGENDA
@@ -349,6 +359,7 @@ def test_a_straddling_complex_is_solved_exactly_within_the_budget(client, region
     assert summary["optimality"] is None
 
 
+@pytest.mark.usefixtures("meeting")
 @pytest.mark.settings(solver_time_budget_seconds=0.000000001)
 def test_a_budget_run_out_gives_a_feasible_agenda_flagged_not_proven_optimal(client, region):
     straddling_complex(client, region)
@@ -363,3 +374,9 @@ def test_a_budget_run_out_gives_a_feasible_agenda_flagged_not_proven_optimal(cli
     corporation = agenda(client, region.corporation, region.table_id)["summary"]
     assert corporation["optimal"] is False
     assert "score_bound" not in corporation["optimality"]
+
+
+def test_a_party_without_a_planned_meeting_is_told_to_ask_the_chair(client, region):
+    for org in (region.care_provider, region.corporation):
+        response = client.get(f"/v1/tables/{region.table_id}/agenda", headers=org.headers)
+        assert "no meeting planned" in assert_problem(response, 404, "not_found")["detail"]

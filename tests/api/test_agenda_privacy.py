@@ -10,8 +10,9 @@ from pydantic import ValidationError
 
 from app.agenda.models import AGENDA, CorporationAgenda
 from app.monitor.suppression import PRIMARY_MAX
-from tests.api.test_agenda import MEETING, agenda, why_not
-from tests.api.test_meetings import proposals, publish, schedule
+from tests.api.helpers import assert_problem, plan_meeting
+from tests.api.test_agenda import MEETING, agenda, meeting, why_not
+from tests.api.test_meetings import proposals, publish
 from tests.clock import iso
 from tests.conftest import create_case, create_vacancy
 
@@ -34,6 +35,9 @@ CASE_DETAILS = {
     "closest_reasons",
 }
 """Keys that carry a case's score, its dates, its rank among cases or the rules it fails."""
+
+# The parties see live agendas on the table's meeting dates only (app.agenda.dates).
+pytestmark = pytest.mark.usefixtures(meeting.__name__)
 
 
 def keys_in(value: Any) -> set[str]:
@@ -106,12 +110,12 @@ def test_a_corporation_gets_its_proposals_in_dwelling_order_not_ranked_by_score(
     assert listed == sorted(listed)
 
 
-def test_a_published_agenda_gives_a_corporation_no_more_than_the_live_one(client, region):
+def test_a_published_agenda_gives_a_corporation_no_more_than_the_live_one(client, region, meeting):
     cases_of(client, region.care_provider, region.table_id, 1)
     create_vacancy(client, region.corporation)
-    meeting = publish(client, region, schedule(client, region, MEETING))
+    published = publish(client, region, meeting)
     for corporation in (region.corporation, region.other_corporation):
-        frozen = client.get(f"/v1/meetings/{meeting['id']}/agenda", headers=corporation.headers)
+        frozen = client.get(f"/v1/meetings/{published['id']}/agenda", headers=corporation.headers)
         assert frozen.status_code == 200, frozen.text
         assert frozen.json()["frozen"] is True
         assert not keys_in(frozen.json()) & CASE_DETAILS
@@ -210,3 +214,37 @@ def test_a_care_provider_gets_no_table_total_through_why_not_or_an_alternative(c
     assert [u["housed_if_given"] for u in document["left_unhoused"]] == [None]
     assert document["summary"]["people_housed"] is None
     assert longer["id"] not in str(document)
+
+
+@pytest.mark.parametrize("party", ["care_provider", "corporation"])
+def test_a_party_cannot_step_the_live_agenda_through_dates_between_meetings(client, region, party):
+    """Stepping the date a day at a time shows when a case starts fitting (a registration period
+    completed, a birthday): the parties get the agenda of the table's meeting dates only."""
+    org = getattr(region, party)
+    for offset in (-1, 1, 7):
+        response = client.get(
+            f"/v1/tables/{region.table_id}/agenda",
+            params={"date": iso(offset)},
+            headers=org.headers,
+        )
+        assert_problem(response, 403, "forbidden")
+    assert agenda(client, org, region.table_id)["date"] == MEETING
+
+
+def test_a_party_asking_no_date_gets_the_next_meeting(client, region):
+    plan_meeting(client, region, iso(14))
+    plan_meeting(client, region, iso(-7))  # past: the next one from today is MEETING (today)
+    for org in (region.care_provider, region.corporation):
+        response = client.get(f"/v1/tables/{region.table_id}/agenda", headers=org.headers)
+        assert response.status_code == 200, response.text
+        assert response.json()["date"] == MEETING
+
+
+def test_the_chair_still_plans_with_any_date(client, region):
+    response = client.get(
+        f"/v1/tables/{region.table_id}/agenda",
+        params={"date": iso(3)},
+        headers=region.chair.headers,
+    )
+    assert response.status_code == 200, response.text
+    assert response.json()["date"] == iso(3)

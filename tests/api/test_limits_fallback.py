@@ -10,7 +10,7 @@ import uuid
 from datetime import date
 
 from app.limits import service as limits_service
-from tests.api.helpers import assert_problem
+from tests.api.helpers import assert_problem, plan_meeting
 from tests.api.test_limits import NEW_YEAR_FIGURES, limits_list
 from tests.clock import TODAY, iso
 from tests.conftest import OPERATOR, create_case, create_vacancy
@@ -68,6 +68,7 @@ def test_agenda_in_a_year_with_its_own_limits_does_not_fall_back(client, region)
 
 def test_every_view_of_the_agenda_says_it_falls_back(client, region):
     day = first_day_without_limits(client, region.chair)
+    plan_meeting(client, region, day.isoformat())  # the parties see meeting dates only
     for org in (region.chair, region.care_provider, region.corporation):
         document = get_agenda(client, org, region.table_id, day).json()
         assert document["limits_fallback"]["meeting_year"] == day.year, org.kind

@@ -109,7 +109,13 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> None:
             # Migrated above, once: the app must not do it again when it starts.
             app = create_app(settings.model_copy(update={"migrate_on_start": False}), engine=engine)
             print(where(args.host, args.port), flush=True)
-            config = uvicorn.Config(app, log_level=args.log_level, **proxy_options(args, settings))
+            proxy = proxy_options(args, settings)
+            config = uvicorn.Config(
+                app,
+                log_level=args.log_level,
+                proxy_headers=bool(proxy["proxy_headers"]),
+                forwarded_allow_ips=str(proxy["forwarded_allow_ips"]),
+            )
             uvicorn.Server(config).run(sockets=[sock])
         finally:
             engine.dispose()

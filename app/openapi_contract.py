@@ -232,6 +232,11 @@ def comply(schema: dict[str, Any], contact: dict[str, str]) -> dict[str, Any]:
     return schema
 
 
+def ref(name: str) -> dict[str, str]:
+    """A reference to the declared header `name`."""
+    return {"$ref": f"#/components/headers/{name}"}
+
+
 def _header_names(operation: dict[str, Any]) -> set[str]:
     return {p["name"] for p in operation.get("parameters", []) if p.get("in") == "header"}
 
@@ -261,7 +266,6 @@ def _responses(operation: dict[str, Any], versioned: set[str]) -> None:
     if "Idempotency-Key" in headers_in:
         responses["422"] = copy.deepcopy(IDEMPOTENCY_REUSED)
     for status, response in responses.items():
-        ref = lambda name: {"$ref": f"#/components/headers/{name}"}  # noqa: E731
         headers = response.setdefault("headers", {}) if status < "400" else None
         if headers is not None:
             headers["API-Version"] = ref("API-Version")

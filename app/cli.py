@@ -297,7 +297,9 @@ def cmd_openapi(args: argparse.Namespace, settings: Settings) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="uitstroomtafel", description=__doc__)
-    parser.add_argument("--version", action="version", version=f"%(prog)s {package_version()}")
+    parser.add_argument(
+        "--version", action=PrintVersion, nargs=0, help="print the package and API versions"
+    )
     sub = parser.add_subparsers(dest="command", required=True)
 
     serve = sub.add_parser("serve", help="run the API (migrates the database first)")
@@ -376,6 +378,14 @@ def build_parser() -> argparse.ArgumentParser:
     spec.add_argument("--output", help="file to write, e.g. openapi/openapi.json")
     spec.set_defaults(func=cmd_openapi)
     return parser
+
+
+class PrintVersion(argparse.Action):
+    """`--version`, importing the app (for its API version) only when asked."""
+
+    def __call__(self, parser: argparse.ArgumentParser, *_: object, **__: object) -> None:
+        print(f"{parser.prog} {package_version()}")
+        parser.exit()
 
 
 def package_version() -> str:

@@ -15,7 +15,8 @@ from types import SimpleNamespace
 import pytest
 from fastapi.testclient import TestClient
 
-from app.agenda import service as agenda_service
+from app.agenda import document as agenda_document
+from app.agenda import inputs as agenda_inputs
 from tests.clock import iso
 from tests.conftest import case_body, make_org, make_table, vacancy_body
 
@@ -59,7 +60,7 @@ class OtherRequestDuringCompute:
         self.completed_during_compute: list[bool] = []
         self.statuses: list[int] = []
         self.workers: list[threading.Thread] = []
-        self.real = agenda_service.run_engine
+        self.real = agenda_inputs.run_engine
 
     def __call__(self, *args, **kwargs):  # type: ignore[no-untyped-def]
         done = threading.Event()
@@ -93,7 +94,7 @@ def test_another_organisations_request_completes_while_an_agenda_is_computed(
 ):
     chair, table_id = table.chair, table.table_id
     probe = OtherRequestDuringCompute(live_app, table.outsider)
-    monkeypatch.setattr(agenda_service, "run_engine", probe)
+    monkeypatch.setattr(agenda_document, "run_engine", probe)
     with TestClient(live_app) as client:
         response = client.get(
             f"/v1/tables/{table_id}/agenda", params={"date": iso(0)}, headers=chair.headers
@@ -109,7 +110,7 @@ def test_publishing_computes_outside_the_lock_and_still_writes_its_proposals(
     live_app, table, monkeypatch
 ):
     probe = OtherRequestDuringCompute(live_app, table.outsider)
-    monkeypatch.setattr(agenda_service, "run_engine", probe)
+    monkeypatch.setattr(agenda_document, "run_engine", probe)
     with TestClient(live_app) as client:
         url, published = publish_meeting(client, table)
         assert published.status_code == 200, published.text
@@ -127,7 +128,7 @@ class EngineWhileAMemberEdits:
     def __init__(self, app, edit) -> None:  # type: ignore[no-untyped-def]
         self.app, self.edit = app, edit
         self.calls: list[tuple[int, int]] = []
-        self.real = agenda_service.run_engine
+        self.real = agenda_inputs.run_engine
 
     def __call__(self, inputs, usage, top_k, time_budget):  # type: ignore[no-untyped-def]
         self.calls.append((len(inputs.cases), len(inputs.vacancies)))
@@ -146,7 +147,7 @@ def test_a_publish_whose_inputs_change_while_it_computes_uses_the_new_inputs(
             assert withdrawn.status_code == 204, withdrawn.text
 
     engine = EngineWhileAMemberEdits(live_app, withdraw_a_dwelling_once)
-    monkeypatch.setattr(agenda_service, "run_engine", engine)
+    monkeypatch.setattr(agenda_document, "run_engine", engine)
     with TestClient(live_app) as client:
         _, published = publish_meeting(client, table)
     assert published.status_code == 200, published.text
@@ -163,7 +164,7 @@ def test_a_publish_whose_inputs_keep_changing_gives_up_with_409_and_writes_nothi
         assert edited.status_code == 200, edited.text
 
     engine = EngineWhileAMemberEdits(live_app, edit_a_case_every_time)
-    monkeypatch.setattr(agenda_service, "run_engine", engine)
+    monkeypatch.setattr(agenda_document, "run_engine", engine)
     with TestClient(live_app) as client:
         url, published = publish_meeting(client, table)
         meeting = client.get(url.removesuffix("/publish"), headers=table.chair.headers).json()

@@ -5,6 +5,7 @@ import no FastAPI, routes or pages; models import no services; routes and pages 
 through services; no two modules of a package import each other.
 """
 
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -65,3 +66,66 @@ def test_no_module_imports_itself_back_through_others():
 
 def test_a_cycle_is_found():
     assert _cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+
+
+MAX_LINES = 400
+SIZE_MARKER = "# Size:"
+
+
+def oversized(root: Path) -> list[str]:
+    """Modules over MAX_LINES lines without a line starting `# Size:` (why the module stays
+    whole) among their first 10 lines."""
+    found = []
+    for path in sorted(root.rglob("*.py")):
+        lines = path.read_text(encoding="utf-8").splitlines()
+        if len(lines) > MAX_LINES and not any(line.startswith(SIZE_MARKER) for line in lines[:10]):
+            found.append(f"{path.relative_to(root.parent)}: {len(lines)} lines")
+    return found
+
+
+def test_no_module_in_app_outgrows_400_lines_without_its_reason_at_the_top():
+    assert oversized(ROOT / "app") == []
+
+
+def test_an_oversized_module_without_a_reason_is_found(tmp_path):
+    package = tmp_path / "app"
+    package.mkdir()
+    body = '"""A module."""\n' + "x = 1\n" * MAX_LINES
+    (package / "grown.py").write_text(body)
+    (package / "explained.py").write_text(f"{SIZE_MARKER} one algorithm, one reading.\n" + body)
+    (package / "small.py").write_text('"""A module."""\n')
+    assert oversized(package) == [f"app/grown.py: {MAX_LINES + 1} lines"]
+
+
+# A route reads the object its path names through a validating dependency (`app.*.deps`,
+# `app.web.deps`), never by calling the service's getter itself. The few that still do, and why:
+LOADS = re.compile(
+    r"(?<!def )\b(?:get_table|get_meeting|get_case|get_proposal|get_action|get_vacancy)\("
+)
+LOADED_BY_HAND = {
+    # The replay of a creation reads the case it created (an id from the idempotency record).
+    "app/cases/routes.py": 1,
+    # A dependency's `{table_id}` would follow `{year}` among the contract's path parameters.
+    "app/monitor/routes.py": 2,
+    # A decision's idempotent replay is answered before the proposal is read (and rereads it).
+    "app/proposals/routes.py": 2,
+    # An upsert reads back the dwelling it wrote.
+    "app/vacancies/routes.py": 1,
+    # The agenda pages, their PDF, CSV and why-not, and the monitor page count the person's
+    # rate limit before they read anything.
+    "app/web/agenda.py": 1,
+    "app/web/routes_meetings.py": 1,
+    "app/web/routes_monitor.py": 1,
+    # A page re-rendered with a refused write's message reads its object again by id; the
+    # proposal page also reads the proposal's meeting.
+    "app/web/routes_proposals.py": 2,
+    "app/web/routes_tables.py": 1,
+}
+
+
+def test_routes_read_their_path_objects_through_the_validating_dependencies():
+    found = {}
+    for path in sorted([*ROOT.glob("app/*/routes.py"), *ROOT.glob("app/web/*.py")]):
+        if path.name != "deps.py" and (count := len(LOADS.findall(path.read_text()))):
+            found[str(path.relative_to(ROOT))] = count
+    assert found == LOADED_BY_HAND

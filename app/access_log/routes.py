@@ -9,12 +9,11 @@ from app.access_log import service
 from app.access_log.models import AccessLogEntryPublic, AccessLogPage
 from app.auth import CurrentPrincipal
 from app.db import SessionDep
+from app.pagination import PageDep
 from app.problems import Forbidden, problem_responses
-from app.schemas import CURSOR_PATTERN, Limit, decode_cursor, paginate
-from app.tables.service import get_table
+from app.tables.deps import TableDep
 
 router = APIRouter(prefix="/v1/tables", tags=["access log"])
-Cursor = Annotated[str | None, Query(pattern=CURSOR_PATTERN, description="From `next_cursor`.")]
 
 
 @router.get(
@@ -23,22 +22,20 @@ Cursor = Annotated[str | None, Query(pattern=CURSOR_PATTERN, description="From `
     responses=problem_responses(401, 403, 404),
 )
 def read_access_log(
-    table_id: uuid.UUID,
+    table: TableDep,
     principal: CurrentPrincipal,
     session: SessionDep,
+    page: PageDep,
     case_id: Annotated[
         uuid.UUID | None, Query(alias="caseId", description="Only reads of this case.")
     ] = None,
-    limit: Limit = 100,
-    cursor: Cursor = None,
 ) -> AccessLogPage:
     """Who accessed which case file of this table, when and how (chair only), oldest first."""
-    table = get_table(session, principal, table_id)
     if principal.organisation_id != table.chair_organisation_id:
         raise Forbidden("Only the table's chair reads the access log.")
     rows = service.list_entries(
-        session, table_id=table.id, case_id=case_id, after=decode_cursor(cursor), limit=limit + 1
+        session, table_id=table.id, case_id=case_id, after=page.after, limit=page.fetch
     )
-    rows, next_cursor = paginate(rows, limit)
+    rows, next_cursor = page.cut(rows)
     items = [AccessLogEntryPublic.model_validate(r, from_attributes=True) for r in rows]
     return AccessLogPage(items=items, next_cursor=next_cursor)

@@ -1,23 +1,22 @@
 """HTTP routes for follow-up actions."""
 
-import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Response
 
 from app.access_log.deps import AccessContextDep
 from app.actions import service
+from app.actions.deps import ActionDep
 from app.actions.models import ActionCreate, ActionPage, ActionPublic, ActionStatus, ActionUpdate
 from app.db import SessionDep
 from app.idempotency import IdempotencyDep
+from app.pagination import PageDep
 from app.problems import problem_responses
-from app.schemas import CURSOR_PATTERN, Limit, decode_cursor, paginate
-from app.tables.service import get_table
+from app.tables.deps import TableDep
 from app.timeutil import today
 from app.versioning import etag
 
 router = APIRouter(prefix="/v1", tags=["actions"])
-Cursor = Annotated[str | None, Query(pattern=CURSOR_PATTERN, description="From `next_cursor`.")]
 IfMatch = Annotated[
     str | None,
     Header(alias="If-Match", max_length=200, description="ETag from a GET; 412 if it is stale."),
@@ -38,7 +37,7 @@ def _for_corporation(context) -> bool:  # type: ignore[no-untyped-def]
     },
 )
 def create_action(
-    table_id: uuid.UUID,
+    table: TableDep,
     payload: ActionCreate,
     context: AccessContextDep,
     session: SessionDep,
@@ -47,7 +46,6 @@ def create_action(
     """Hand out an action to a member organisation, with a due date (chair)."""
     if replay := idempotency.replay(payload):
         return replay
-    table = get_table(session, context.principal, table_id)
     action = service.create_action(session, context, table, payload)
     headers = {"Location": f"/v1/actions/{action.id}", "ETag": etag(action)}
     return idempotency.respond(service.action_public(action, False), 201, headers)
@@ -59,27 +57,25 @@ def create_action(
     responses=problem_responses(401, 404),
 )
 def list_actions(
-    table_id: uuid.UUID,
+    table: TableDep,
     context: AccessContextDep,
     session: SessionDep,
+    page: PageDep,
     status: ActionStatus | None = None,
     overdue: Annotated[bool, Query(description="Only open actions past their due date.")] = False,
-    limit: Limit = 100,
-    cursor: Cursor = None,
 ) -> ActionPage:
     """The table's actions the caller may see: all for the table, else its own (and, for a care
     provider, those about its cases)."""
-    table = get_table(session, context.principal, table_id)
     rows = service.list_actions(
         session,
         context,
         table,
         status=status.value if status else None,
         overdue_on=today() if overdue else None,
-        after=decode_cursor(cursor),
-        limit=limit,
+        after=page.after,
+        limit=page.limit,
     )
-    rows, next_cursor = paginate(rows, limit)
+    rows, next_cursor = page.cut(rows)
     hide = _for_corporation(context)
     return ActionPage(items=[service.action_public(a, hide) for a in rows], next_cursor=next_cursor)
 
@@ -88,10 +84,10 @@ def list_actions(
     "/actions/{action_id}", response_model=ActionPublic, responses=problem_responses(401, 404)
 )
 def get_action(
-    action_id: uuid.UUID, context: AccessContextDep, session: SessionDep, response: Response
+    found: ActionDep, context: AccessContextDep, session: SessionDep, response: Response
 ) -> ActionPublic:
     """One action."""
-    action, _ = service.get_action(session, context, action_id)
+    action = found.action
     response.headers["ETag"] = etag(action)
     return service.action_public(action, _for_corporation(context))
 
@@ -102,7 +98,7 @@ def get_action(
     responses=problem_responses(401, 403, 404, 409, 412),
 )
 def update_action(
-    action_id: uuid.UUID,
+    found: ActionDep,
     payload: ActionUpdate,
     context: AccessContextDep,
     session: SessionDep,
@@ -110,7 +106,7 @@ def update_action(
     if_match: IfMatch = None,
 ) -> ActionPublic:
     """Mark an action done or cancelled, reopen it, or move its due date (owner or chair)."""
-    action, table = service.get_action(session, context, action_id)
+    action, table = found
     action = service.update_action(session, context, table, action, payload, if_match)
     response.headers["ETag"] = etag(action)
     return service.action_public(action, _for_corporation(context))

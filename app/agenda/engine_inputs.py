@@ -1,6 +1,6 @@
 """A table's stored rows as the matching engine's types: its policy, a case, a dwelling.
 
-Plain conversions, no database; apart from `app.agenda.service` so that other services (the
+Plain conversions, no database; apart from `app.agenda.inputs` so that other services (the
 case profile of a proposal) convert a case exactly as the agenda does without importing the
 agenda, which imports them.
 """

@@ -1,3 +1,5 @@
+# Size: the three views' response models side by side, so what each view may carry (and the
+# corporation's lack of case detail) is checked in one reading.
 """The weekly agenda as the API returns it (JSON): one response model per view, told apart by
 `view`.
 

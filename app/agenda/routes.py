@@ -7,20 +7,21 @@ from fastapi import APIRouter, Query, Response
 
 from app.access_log.deps import AccessContextDep
 from app.agenda import service
+from app.agenda import why_not as why_not_service
 from app.agenda.dates import agenda_date
 from app.agenda.models import AGENDA, Agenda, WhyNot
+from app.agenda.views import view_for
 from app.db import SessionDep, SettingsDep
 from app.problems import problem_responses
 from app.rate_limits.deps import limited
 from app.rate_limits.service import EndpointClass
 from app.schemas import Date
-from app.tables.service import get_table
+from app.tables.deps import TableDep
 from app.timeutil import today
 
 router = APIRouter(prefix="/v1/tables", tags=["agenda"])
 JSON = "application/json"
-MeetingDate = Annotated[Date | None, Query(description="Meeting date (YYYY-MM-DD); default today.")]
-PartyDate = Annotated[
+MeetingDate = Annotated[
     Date | None,
     Query(
         description=(
@@ -39,11 +40,11 @@ PartyDate = Annotated[
     dependencies=limited(EndpointClass.agenda),
 )
 def get_agenda(
-    table_id: uuid.UUID,
+    table: TableDep,
     context: AccessContextDep,
     session: SessionDep,
     settings: SettingsDep,
-    date: PartyDate = None,
+    date: MeetingDate = None,
     candidates: Annotated[int, Query(ge=1, le=50, description="Candidates per case/vacancy.")] = 5,
 ) -> Response:
     """The ranked agenda for a meeting date: proposals, candidates, bottlenecks, waiting cases.
@@ -52,8 +53,7 @@ def get_agenda(
     cases and a corporation only its own dwellings without case details, on meeting dates only
     (`app.agenda.dates`).
     """
-    table = get_table(session, context.principal, table_id)
-    on = agenda_date(session, service.view_for(context, table), table, date, today())
+    on = agenda_date(session, view_for(context, table), table, date, today())
     budget = settings.solver_time_budget_seconds
     document = service.agenda(session, context, table, on, candidates, budget)
     # Validated against the caller's view model and serialised by pydantic-core directly, not
@@ -68,7 +68,7 @@ def get_agenda(
     dependencies=limited(EndpointClass.why_not),
 )
 def get_why_not(
-    table_id: uuid.UUID,
+    table: TableDep,
     case_id: Annotated[uuid.UUID, Query(alias="caseId", description="The case asked about.")],
     vacancy_id: Annotated[
         uuid.UUID, Query(alias="vacancyId", description="The dwelling asked about.")
@@ -78,16 +78,17 @@ def get_why_not(
     settings: SettingsDep,
     date: MeetingDate = None,
 ) -> WhyNot:
-    """Every hard rule a case fails for a dwelling, with the figures that decided it."""
-    table = get_table(session, context.principal, table_id)
+    """Every hard rule a case fails for a dwelling, with the figures that decided it, on the
+    same dates the caller may see the agenda of (`app.agenda.dates`)."""
+    on = agenda_date(session, view_for(context, table), table, date, today())
     return WhyNot.model_validate(
-        service.why_not(
+        why_not_service.why_not(
             session,
             context,
             table,
             case_id,
             vacancy_id,
-            date or today(),
+            on,
             settings.solver_time_budget_seconds,
         )
     )

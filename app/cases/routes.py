@@ -8,6 +8,7 @@ from fastapi import APIRouter, Header, Query, Response
 from app.access_log.deps import AccessContextDep
 from app.access_log.models import AccessAction
 from app.cases import service
+from app.cases.deps import CaseDep, CaseHistoryDep, CaseReadDep, CaseTimelineDep
 from app.cases.models import (
     CaseCreate,
     CasePage,
@@ -20,14 +21,14 @@ from app.cases.models import (
 )
 from app.db import SessionDep
 from app.idempotency import IdempotencyDep
+from app.pagination import PageDep
 from app.problems import problem_responses
-from app.schemas import CURSOR_PATTERN, ExternalRef, Limit, decode_cursor, paginate
+from app.schemas import ExternalRef
 from app.timeline.models import Timeline
 from app.timeline.service import case_timeline
 from app.versioning import etag
 
 router = APIRouter(prefix="/v1/cases", tags=["cases"])
-Cursor = Annotated[str | None, Query(pattern=CURSOR_PATTERN, description="From `next_cursor`.")]
 IfMatch = Annotated[
     str | None,
     Header(alias="If-Match", max_length=200, description="ETag from a GET; 412 if it is stale."),
@@ -72,6 +73,7 @@ def create_case(
 def list_cases(
     context: AccessContextDep,
     session: SessionDep,
+    page: PageDep,
     table_id: Annotated[
         uuid.UUID | None, Query(alias="tableId", description="Only cases at this table.")
     ] = None,
@@ -80,8 +82,6 @@ def list_cases(
         ExternalRef | None,
         Query(alias="externalRef", description="Only the case with this own reference."),
     ] = None,
-    limit: Limit = 100,
-    cursor: Cursor = None,
 ) -> CasePage:
     """Cases the caller may see, oldest first."""
     rows = service.list_cases(
@@ -90,19 +90,16 @@ def list_cases(
         table_id=table_id,
         status=status,
         external_ref=external_ref,
-        after=decode_cursor(cursor),
-        limit=limit,
+        after=page.after,
+        limit=page.limit,
     )
-    rows, next_cursor = paginate(rows, limit)
+    rows, next_cursor = page.cut(rows)
     return CasePage(items=[_public(c) for c in rows], next_cursor=next_cursor)
 
 
 @router.get("/{case_id}", response_model=CasePublic, responses=problem_responses(401, 403, 404))
-def get_case(
-    case_id: uuid.UUID, context: AccessContextDep, session: SessionDep, response: Response
-) -> CasePublic:
+def get_case(case: CaseReadDep, response: Response) -> CasePublic:
     """One case file, with its ETag."""
-    case = service.get_case(session, context, case_id, AccessAction.read)
     response.headers["ETag"] = etag(case)
     return _public(case)
 
@@ -113,7 +110,7 @@ def get_case(
     responses=problem_responses(401, 403, 404, 409, 412),
 )
 def update_case(
-    case_id: uuid.UUID,
+    case: CaseDep,
     payload: CaseUpdate,  # type: ignore[valid-type]
     context: AccessContextDep,
     session: SessionDep,
@@ -121,7 +118,6 @@ def update_case(
     if_match: IfMatch = None,
 ) -> CasePublic:
     """Update a case file (merge patch), or put it on hold, resume or withdraw it."""
-    case = service.get_case(session, context, case_id, None)
     case = service.update_case(session, context, case, payload, if_match)
     response.headers["ETag"] = etag(case)
     return _public(case)
@@ -133,16 +129,14 @@ def update_case(
     responses=problem_responses(401, 403, 404),
 )
 def list_transitions(
-    case_id: uuid.UUID,
+    case: CaseHistoryDep,
     context: AccessContextDep,
     session: SessionDep,
-    limit: Limit = 100,
-    cursor: Cursor = None,
+    page: PageDep,
 ) -> CaseTransitionPage:
     """The status history of a case: every transition with time and actor."""
-    case = service.get_case(session, context, case_id, AccessAction.history)
-    rows = service.list_transitions(session, case, after=decode_cursor(cursor), limit=limit + 1)
-    rows, next_cursor = paginate(rows, limit)
+    rows = service.list_transitions(session, case, after=page.after, limit=page.fetch)
+    rows, next_cursor = page.cut(rows)
     items = [CaseTransitionPublic.model_validate(r, from_attributes=True) for r in rows]
     return CaseTransitionPage(items=items, next_cursor=next_cursor)
 
@@ -150,7 +144,6 @@ def list_transitions(
 @router.get(
     "/{case_id}/timeline", response_model=Timeline, responses=problem_responses(401, 403, 404)
 )
-def get_timeline(case_id: uuid.UUID, context: AccessContextDep, session: SessionDep) -> Timeline:
+def get_timeline(case: CaseTimelineDep, context: AccessContextDep, session: SessionDep) -> Timeline:
     """Everything that happened to the case: status changes, proposals, decisions, actions."""
-    case = service.get_case(session, context, case_id, AccessAction.timeline)
     return Timeline.model_validate({"items": case_timeline(session, case.id)})

@@ -158,9 +158,10 @@ def fallback_of(meeting_year: int, limits_year: int) -> LimitsFallback | None:
     )
 
 
-def limits_for(session: Session, on: date) -> YearLimits:
+def limits_for(session: Session, on: date, location: str = "query") -> YearLimits:
     """The limits an agenda on `on` applies: its year's, else the latest earlier year's (logged
-    as a warning). Raises Unprocessable (`no_limits_for_year`, on `date`) before the earliest."""
+    as a warning). Raises Unprocessable (`no_limits_for_year`, on the field `date` in
+    `location`) before the earliest."""
     row = session.exec(
         select(YearLimits)
         .where(YearLimits.year <= on.year)
@@ -175,7 +176,7 @@ def limits_for(session: Session, on: date) -> YearLimits:
             f"no legal limits for {on.year} or any earlier year ({known}); the operator adds "
             f"them with PUT /v1/limits/{on.year}",
             "no_limits_for_year",
-            "query",
+            location,
         )
     if row.year != on.year and _first_in_a_while((on.year, row.year)):
         log.warning(

@@ -6,6 +6,7 @@ Dataclasses in (`types`), ranked results out (`results`); see `match` for the we
 from app.matching.declines import DECLINE_DECISIONS
 from app.matching.engine import greedy_baseline, match
 from app.matching.evaluation import Evaluation, evaluate, explain_pair
+from app.matching.facts import IncomeLimit, applicable_income_limit
 from app.matching.results import (
     BlockedCase,
     BottleneckGroup,
@@ -27,7 +28,7 @@ from app.matching.results import (
     RuleFailure,
     ScoreComponent,
 )
-from app.matching.rules import CAP_REASONS, REASON_CODES, IncomeLimit, applicable_income_limit
+from app.matching.rules import CAP_REASONS, REASON_CODES
 from app.matching.scoring import COMPONENT_NAMES
 from app.matching.tradeoffs import TRADE_OFFS
 from app.matching.types import (

@@ -5,7 +5,7 @@ When every date in the window gives the same answer, the answer is certain. When
 the rules take the reading that cannot admit too much:
 - `age` is the lowest age anyone born in the window has on the date, so a minimum age never
   admits someone too young;
-- for pension age, the caller (`rules.applicable_income_limit`) picks the reading under which
+- for pension age, the caller (`facts.applicable_income_limit`) picks the reading under which
   passend toewijzen allows the least rent.
 
 `basis` says which it was: `birth_month` (decided by year and month), `birth_year` (decided by

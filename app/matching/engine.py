@@ -1,3 +1,5 @@
+# Size: `match` and the parts of its result (candidates, passed over, left unhoused) read the
+# same solved problem; split, each part would need the whole `Solved` anyway.
 """`match`: the whole weekly result (proposal, candidate lists, bottlenecks), and the greedy
 baseline the benchmark compares it with."""
 
@@ -262,6 +264,23 @@ def _left_unhoused(
     return entries, extra
 
 
+CHECKS_TIME_FACTOR = 2.0
+CHECKS_TIME_FLOOR_SECONDS = 1.0
+"""Under a time budget, the passed-over and left-unhoused checks may take this many times the
+solve's own time (at least the floor) before they are flagged incomplete. Where caps do not
+nest they can need one full re-solve per pair; without this bound a 300 x 150 table with
+straddling complexes spent its whole 5 s budget on them after a 0.1 s solve."""
+
+
+def _checks_deadline(deadline: float | None, solve_seconds: float) -> float | None:
+    """The time.monotonic value at which the checks stop: the earlier of the budget's
+    `deadline` and the checks' own share; None (no bound) without a budget."""
+    if deadline is None:
+        return None
+    share = max(CHECKS_TIME_FLOOR_SECONDS, CHECKS_TIME_FACTOR * solve_seconds)
+    return min(deadline, time.monotonic() + share)
+
+
 def match(
     cases: Sequence[CaseProfile],
     dwellings: Sequence[Dwelling],
@@ -292,7 +311,9 @@ def match(
     is settled, the proposal is still feasible, the parts solved in time stay optimal, and
     `optimality` says it is not proven with bounds on what an optimum could reach; the
     passed-over and left-unhoused checks are then skipped (`passed_over_complete` False), since
-    they are defined against the optimum.
+    they are defined against the optimum. Under a budget the checks also stop, flagged the same
+    way, once they have taken `CHECKS_TIME_FACTOR` times the solve (at least
+    `CHECKS_TIME_FLOOR_SECONDS`): an agenda never spends its budget on explanations.
     """
     timings: dict[str, float] = {}
     start = clock = time.perf_counter()
@@ -309,9 +330,10 @@ def match(
     cases, dwellings = solved.cases, solved.dwellings
     evaluation, problem, assignment = solved.evaluation, solved.problem, solved.assignment
     if assignment.optimal:
-        check = passed_over(problem, assignment, passed_over_resolve_limit, solved.deadline)
+        checks_deadline = _checks_deadline(solved.deadline, timings["solve"] / 1000)
+        check = passed_over(problem, assignment, passed_over_resolve_limit, checks_deadline)
         unhoused = best_alternatives(
-            problem, assignment, passed_over_resolve_limit, solved.deadline
+            problem, assignment, passed_over_resolve_limit, checks_deadline
         )
     else:
         check = PassedOverCheck({}, False, 0, 0)

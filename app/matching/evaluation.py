@@ -8,16 +8,10 @@ import numpy as np
 
 from app.matching import scoring
 from app.matching.declines import decline_index
+from app.matching.facts import case_facts, check_limits, prepare, test_rent
+from app.matching.failures import failure_matrix, rule_failures
 from app.matching.results import PairExplanation, ScoreComponent
-from app.matching.rules import (
-    REASON_CODES,
-    case_facts,
-    check_limits,
-    failure_matrix,
-    prepare,
-    rule_failures,
-    test_rent,
-)
+from app.matching.rules import REASON_CODES
 from app.matching.types import (
     CaseProfile,
     Dwelling,
@@ -139,8 +133,9 @@ def explain_pair(
 ) -> PairExplanation:
     """Every failing rule with the figures that decided it, or the score and its components.
 
-    The scalar twin of `evaluate` for one pair on its own: it knows nothing of the other cases
-    and dwellings, so it cannot say whether the pair is proposed (see `whynot.explain_in_agenda`).
+    `evaluate`'s rules for one pair on its own (the same loop, `failures.rule_failures`): it
+    knows nothing of the other cases and dwellings, so it cannot say whether the pair is
+    proposed (see `whynot.explain_in_agenda`).
     """
     usage = usage or SpreadUsage()
     check_limits(limits)

@@ -12,8 +12,8 @@ from datetime import date
 import numpy as np
 
 from app.matching.areas import area_matrix, first_containing_area
+from app.matching.facts import CaseFacts, PreparedArrays
 from app.matching.results import ScoreComponent
-from app.matching.rules import CaseFacts, PreparedArrays
 from app.matching.types import CaseProfile, Dwelling, ScoreWeights
 from app.matching.units import SCORE_SCALE
 

@@ -1,3 +1,5 @@
+# Size: one algorithm read in order (prune, nested caps as an assignment, MILP fallback); its
+# steps share the problem's arrays and the proofs in their docstrings refer to each other.
 """Optimal one-to-one proposal under the spread caps: first most people housed, then most points.
 
 The problem: feasible case-dwelling edges with integer scores (micro-points); each case and each

@@ -2,10 +2,10 @@
 
 `explain_in_agenda` starts from the same `solve_meeting` as `match` (same inputs in the same
 order, same evaluation, same solver), so its answer cannot disagree with the agenda: the reason
-codes are the pair's bits of the agenda's failure matrix (with the figures from the scalar twin
-`rules.rule_failures`, checked to agree), `proposed` is whether the agenda's proposal holds the
-pair, and for a feasible pair it does not hold, the trade-off is the best proposal with the pair
-forced, re-solved exactly.
+codes are the pair's bits of the agenda's failure matrix (with the figures from
+`failures.rule_failures`, the same loop over the rules, checked to agree), `proposed` is
+whether the agenda's proposal holds the pair, and for a feasible pair it does not hold, the
+trade-off is the best proposal with the pair forced, re-solved exactly.
 """
 
 from collections.abc import Iterable, Sequence
@@ -16,8 +16,9 @@ import numpy as np
 
 from app.matching.declines import decline_index
 from app.matching.engine import displaced_by, moves_of, pair_edge, solve_meeting, trade_off
+from app.matching.facts import case_facts
+from app.matching.failures import rule_failures
 from app.matching.results import Displaced, RuleFailure, ScoreComponent
-from app.matching.rules import case_facts, rule_failures
 from app.matching.tradeoffs import solve_with_pair
 from app.matching.types import (
     CaseProfile,

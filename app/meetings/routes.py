@@ -1,14 +1,14 @@
 """HTTP routes for meetings: schedule, publish (freeze) and read the frozen agenda."""
 
-import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Query, Response
+from fastapi import APIRouter, Header, Response
 
 from app.access_log.deps import AccessContextDep
 from app.db import SessionDep, SettingsDep
 from app.idempotency import IdempotencyDep
 from app.meetings import service
+from app.meetings.deps import MeetingDep
 from app.meetings.models import (
     MEETING_AGENDA,
     MeetingAgenda,
@@ -16,15 +16,14 @@ from app.meetings.models import (
     MeetingPage,
     MeetingPublic,
 )
+from app.pagination import PageDep
 from app.problems import problem_responses
 from app.rate_limits.deps import limited
 from app.rate_limits.service import EndpointClass
-from app.schemas import CURSOR_PATTERN, Limit, decode_cursor, paginate
-from app.tables.service import get_table
+from app.tables.deps import TableDep
 from app.versioning import etag
 
 router = APIRouter(prefix="/v1", tags=["meetings"])
-Cursor = Annotated[str | None, Query(pattern=CURSOR_PATTERN, description="From `next_cursor`.")]
 IfMatch = Annotated[
     str | None,
     Header(alias="If-Match", max_length=200, description="ETag from a GET; 412 if it is stale."),
@@ -41,7 +40,7 @@ IfMatch = Annotated[
     },
 )
 def create_meeting(
-    table_id: uuid.UUID,
+    table: TableDep,
     payload: MeetingCreate,
     context: AccessContextDep,
     session: SessionDep,
@@ -50,7 +49,6 @@ def create_meeting(
     """Schedule the table's meeting on a date (chair)."""
     if replay := idempotency.replay(payload):
         return replay
-    table = get_table(session, context.principal, table_id)
     meeting = service.create_meeting(session, context, table, payload)
     headers = {"Location": f"/v1/meetings/{meeting.id}", "ETag": etag(meeting)}
     return idempotency.respond(service.meeting_public(session, meeting), 201, headers)
@@ -62,16 +60,14 @@ def create_meeting(
     responses=problem_responses(401, 404),
 )
 def list_meetings(
-    table_id: uuid.UUID,
+    table: TableDep,
     context: AccessContextDep,
     session: SessionDep,
-    limit: Limit = 100,
-    cursor: Cursor = None,
+    page: PageDep,
 ) -> MeetingPage:
     """The table's meetings, oldest first."""
-    table = get_table(session, context.principal, table_id)
-    rows = service.list_meetings(session, table, after=decode_cursor(cursor), limit=limit + 1)
-    rows, next_cursor = paginate(rows, limit)
+    rows = service.list_meetings(session, table, after=page.after, limit=page.fetch)
+    rows, next_cursor = page.cut(rows)
     return MeetingPage(
         items=[service.meeting_public(session, m) for m in rows], next_cursor=next_cursor
     )
@@ -83,10 +79,10 @@ def list_meetings(
     responses=problem_responses(401, 404),
 )
 def get_meeting(
-    meeting_id: uuid.UUID, context: AccessContextDep, session: SessionDep, response: Response
+    found: MeetingDep, context: AccessContextDep, session: SessionDep, response: Response
 ) -> MeetingPublic:
     """One meeting."""
-    meeting, _ = service.get_meeting(session, context, meeting_id)
+    meeting = found.meeting
     response.headers["ETag"] = etag(meeting)
     return service.meeting_public(session, meeting)
 
@@ -98,7 +94,7 @@ def get_meeting(
     dependencies=limited(EndpointClass.publish),
 )
 def publish_meeting(
-    meeting_id: uuid.UUID,
+    found: MeetingDep,
     context: AccessContextDep,
     session: SessionDep,
     settings: SettingsDep,
@@ -106,7 +102,7 @@ def publish_meeting(
     if_match: IfMatch = None,
 ) -> MeetingPublic:
     """Freeze the agenda and turn its proposals into the meeting's proposals (chair, once)."""
-    meeting, table = service.get_meeting(session, context, meeting_id)
+    meeting, table = found
     budget = settings.solver_time_budget_seconds
     meeting = service.publish(session, context, meeting, table, if_match, budget)
     response.headers["ETag"] = etag(meeting)
@@ -120,11 +116,11 @@ def publish_meeting(
     dependencies=limited(EndpointClass.agenda),
 )
 def get_meeting_agenda(
-    meeting_id: uuid.UUID, context: AccessContextDep, session: SessionDep, settings: SettingsDep
+    found: MeetingDep, context: AccessContextDep, session: SessionDep, settings: SettingsDep
 ) -> Response:
     """The frozen agenda as the caller may see it, with `changes` since publication (before
     publication: the live agenda of the meeting's date)."""
-    meeting, table = service.get_meeting(session, context, meeting_id)
+    meeting, table = found
     budget = settings.solver_time_budget_seconds
     document = service.meeting_agenda(session, context, meeting, table, budget)
     # Validated against the caller's view model (as `GET .../agenda`).

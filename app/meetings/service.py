@@ -2,28 +2,35 @@
 policy, limits and result) and turns its proposals into the meeting's proposals."""
 
 import uuid
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from app.access_log.service import AccessContext
+from app.agenda import document as agenda_document
+from app.agenda import inputs as agenda_inputs
 from app.agenda import service as agenda
+from app.agenda import views as agenda_views
 from app.agenda.models import AgendaView
 from app.cases.models import Case, effective_status
 from app.database import outside_transaction
+from app.limits.service import limits_for
 from app.meetings import lifecycle
 from app.meetings.lifecycle import MeetingEvent
 from app.meetings.models import Meeting, MeetingCreate, MeetingPublic
-from app.problems import Conflict, Forbidden, NotFound
+from app.problems import Conflict, Forbidden, NotFound, Unprocessable
 from app.proposals.models import Proposal
 from app.proposals.service import StaleAgenda, create_from_agenda
 from app.tables.models import OutflowTable, TableMember
+from app.timeutil import today
 from app.vacancies.models import Vacancy
 from app.versioning import check_if_match, etag, flush, lock_one
 
 SNAPSHOT_CANDIDATES = 5
+PLANNING_HORIZON = timedelta(days=366)
+"""How far ahead a meeting may be planned: a year of weekly meetings, not a typo's 2100."""
 PUBLISH_ATTEMPTS = 3
 """Computations a publish may start when its inputs keep changing while it computes."""
 
@@ -33,6 +40,7 @@ def create_meeting(
 ) -> Meeting:
     if context.principal.organisation_id != table.chair_organisation_id:
         raise Forbidden("The chair schedules meetings.")
+    _check_plannable(session, data.date)
     existing = session.exec(
         select(Meeting).where(Meeting.table_id == table.id, Meeting.date == data.date)
     ).first()
@@ -52,6 +60,14 @@ def create_meeting(
             f"The table meets on {data.date} already.", code="duplicate_meeting"
         ) from exc
     return meeting
+
+
+def _check_plannable(session: Session, on: date) -> None:
+    """A meeting lies on a date its agenda can be computed for: within the planning horizon,
+    and not before the earliest year with legal limits (400 on `date`)."""
+    if on > today() + PLANNING_HORIZON:
+        raise Unprocessable("date", "lies more than a year ahead", "date_too_far_ahead")
+    limits_for(session, on, location="body")
 
 
 def get_meeting(
@@ -91,12 +107,12 @@ def publish(
 ) -> Meeting:
     """Freeze the agenda for the meeting's date and make its proposals (chair only, once);
     see `_compute_and_propose` for how two publishes, or a publish and edits, meet;
-    `time_budget` is the solver's budget in seconds (`app.agenda.service.run_engine`)."""
+    `time_budget` is the solver's budget in seconds (`app.agenda.inputs.run_engine`)."""
     if context.principal.organisation_id != table.chair_organisation_id:
         raise Forbidden("The chair publishes the agenda.")
     document, loaded = _compute_and_propose(session, context, meeting, table, if_match, time_budget)
     inputs = loaded.inputs
-    owners = agenda.owners_of(inputs)
+    owners = agenda_inputs.owners_of(inputs)
     case_ids = [r.id for r in inputs.cases]
     vacancy_ids = [r.id for r in inputs.vacancies]
     meeting.snapshot = {
@@ -141,7 +157,7 @@ def _compute_and_propose(
     table: OutflowTable,
     if_match: str | None,
     time_budget: float,
-) -> tuple[dict[str, Any], agenda.Loaded]:
+) -> tuple[dict[str, Any], agenda_inputs.Loaded]:
     """Compute the agenda to freeze (solver budget `time_budget` seconds) and make its
     proposals; returns it and what it was computed from.
 
@@ -156,14 +172,14 @@ def _compute_and_propose(
     At most PUBLISH_ATTEMPTS computations, then 409 `inputs_changed`.
     """
     _check_publishable(meeting, if_match)
-    loaded = agenda.load(session, table, meeting.date)
+    loaded = agenda_inputs.load(session, table, meeting.date)
     for _ in range(PUBLISH_ATTEMPTS):
         with outside_transaction(session):
-            document = agenda.compute_loaded(loaded, SNAPSHOT_CANDIDATES, time_budget)
+            document = agenda_document.compute_loaded(loaded, SNAPSHOT_CANDIDATES, time_budget)
         meeting = lock_one(session, meeting)
         session.refresh(table)
         _check_publishable(meeting, if_match)
-        again = agenda.load(session, table, meeting.date)
+        again = agenda_inputs.load(session, table, meeting.date)
         if again.same_as(loaded):
             read = {str(r.id): r.version for r in (*loaded.inputs.cases, *loaded.inputs.vacancies)}
             try:
@@ -171,7 +187,7 @@ def _compute_and_propose(
                     create_from_agenda(session, meeting, table, document, read, context)
                 return document, loaded
             except StaleAgenda:
-                again = agenda.load(session, table, meeting.date)
+                again = agenda_inputs.load(session, table, meeting.date)
         loaded = again
     raise Conflict(
         "The cases or vacancies kept changing while the agenda was computed; try again.",
@@ -195,7 +211,7 @@ def meeting_agenda(
 ) -> dict[str, Any]:
     """The frozen snapshot as the caller may see it, plus what changed since; before
     publication, the live agenda of the meeting's date (solver budget `time_budget` seconds)."""
-    view = agenda.view_for(context, table)
+    view = agenda_views.view_for(context, table)
     me = context.principal.require_organisation()
     if meeting.snapshot is None:
         document, owners, _ = agenda.compute(
@@ -203,14 +219,14 @@ def meeting_agenda(
         )
         changes: list[dict[str, Any]] = []
     else:
-        document = agenda.upgrade_frozen(meeting.snapshot["document"])
+        document = agenda_document.upgrade_frozen(meeting.snapshot["document"])
         owners = meeting.snapshot["owners"]
         changes = _changes(session, meeting, table.id, meeting.date)
-    restricted = agenda.restrict(document, view, me, owners)
+    restricted = agenda_views.restrict(document, view, me, owners)
     restricted["meeting_id"] = str(meeting.id)
     restricted["frozen"] = meeting.snapshot is not None
     restricted["changes"] = _visible_changes(changes, view, str(me), session)
-    agenda.log_cases_shown(session, context, restricted, table.id)
+    agenda_views.log_cases_shown(session, context, restricted, table.id)
     return restricted
 
 
@@ -240,8 +256,8 @@ def _changes(
                 )
     connection = session.connection()
     for subject, query, then in (
-        ("case", agenda.open_cases_query(table_id, on), versions["cases"]),
-        ("vacancy", agenda.open_vacancies_query(table_id, on), versions["vacancies"]),
+        ("case", agenda_inputs.open_cases_query(table_id, on), versions["cases"]),
+        ("vacancy", agenda_inputs.open_vacancies_query(table_id, on), versions["vacancies"]),
     ):
         for row in connection.execute(query):
             if str(row.id) not in then:

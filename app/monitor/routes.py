@@ -27,6 +27,7 @@ from app.problems import problem_responses
 from app.rate_limits.deps import limited
 from app.rate_limits.service import EndpointClass
 from app.schemas import Date
+from app.tables.deps import TableDep
 from app.tables.service import get_table
 from app.timeutil import today
 
@@ -63,7 +64,7 @@ def _csv(text: str, name: str) -> Response:
     dependencies=limited(EndpointClass.monitor),
 )
 def get_flows(
-    table_id: uuid.UUID,
+    table: TableDep,
     context: AccessContextDep,
     session: SessionDep,
     start: Start = None,
@@ -81,7 +82,6 @@ def get_flows(
 ) -> Response:
     """New ready cases, housings (own and intermediate lease), other exits, backlog and
     waiting days per period and group. Suppressed for viewers who may not see the cases."""
-    table = get_table(session, context.principal, table_id)
     first, last = _range(start, end)
     document = flows.flows(
         session, context, table, start=first, end=last, period=period, group_by=group_by
@@ -99,7 +99,7 @@ def get_flows(
     dependencies=limited(EndpointClass.monitor),
 )
 def get_placements(
-    table_id: uuid.UUID,
+    table: TableDep,
     context: AccessContextDep,
     session: SessionDep,
     start: Start = None,
@@ -107,7 +107,6 @@ def get_placements(
     format: Format = OutputFormat.json,
 ) -> Response:
     """Housings per neighbourhood (concentration)."""
-    table = get_table(session, context.principal, table_id)
     first, last = _range(start, end)
     document = placements.placements(session, context, table, start=first, end=last)
     if format == OutputFormat.csv:
@@ -131,6 +130,7 @@ def get_contingent(
     format: Format = OutputFormat.json,
 ) -> Response:
     """Contingent agreed and realised per corporation in a year."""
+    # Not `TableDep`: a dependency's path parameter would follow `year` in the contract.
     table = get_table(session, context.principal, table_id)
     document = contingent.contingent(session, context, table, year=year)
     if format == OutputFormat.csv:
@@ -146,14 +146,13 @@ def get_contingent(
     dependencies=limited(EndpointClass.monitor),
 )
 def get_bottlenecks(
-    table_id: uuid.UUID,
+    table: TableDep,
     context: AccessContextDep,
     session: SessionDep,
     start: Start = None,
     end: End = None,
 ) -> Response:
     """Bottleneck reasons as each published agenda of the range showed them."""
-    table = get_table(session, context.principal, table_id)
     first, last = _range(start, end)
     return FastJSONResponse(
         bottlenecks.bottleneck_history(session, context, table, start=first, end=last)
@@ -167,7 +166,7 @@ def get_bottlenecks(
     dependencies=limited(EndpointClass.monitor),
 )
 def get_forecast(
-    table_id: uuid.UUID,
+    table: TableDep,
     context: AccessContextDep,
     session: SessionDep,
     date: Annotated[
@@ -175,7 +174,6 @@ def get_forecast(
     ] = None,
 ) -> Response:
     """Dwellings needed in the next 12 months, with the method next to the number."""
-    table = get_table(session, context.principal, table_id)
     return FastJSONResponse(forecast.forecast(session, context, table, on=date or today()))
 
 
@@ -194,6 +192,7 @@ def put_agreement(
     response: Response,
 ) -> ContingentAgreementPublic:
     """Record the contingent a corporation agreed for a year (municipality or chair)."""
+    # Not `TableDep`: a dependency's path parameter would follow `year` in the contract.
     table = get_table(session, context.principal, table_id)
     row, created = contingent.put_agreement(session, context, table, year, corporation_id, payload)
     response.status_code = 201 if created else 200
@@ -206,13 +205,12 @@ def put_agreement(
     responses=problem_responses(401, 404),
 )
 def list_agreements(
-    table_id: uuid.UUID,
+    table: TableDep,
     context: AccessContextDep,
     session: SessionDep,
     year: Annotated[int | None, Query(ge=2000, le=2100)] = None,
 ) -> ContingentAgreementList:
     """The table's contingent agreements."""
-    table = get_table(session, context.principal, table_id)
     rows = contingent.list_agreements(session, table, year)
     return ContingentAgreementList(
         items=[ContingentAgreementPublic.model_validate(r, from_attributes=True) for r in rows]

@@ -1,9 +1,8 @@
 """HTTP routes for organisations and API keys."""
 
 import uuid
-from typing import Annotated
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Response
 from pydantic import BaseModel
 
 from app.auth import CurrentPrincipal, OperatorPrincipal
@@ -19,11 +18,10 @@ from app.organisations.models import (
     OrganisationPage,
     OrganisationPublic,
 )
+from app.pagination import PageDep
 from app.problems import problem_responses
-from app.schemas import CURSOR_PATTERN, Limit, decode_cursor, paginate
 
 router = APIRouter(prefix="/v1", tags=["organisations"])
-Cursor = Annotated[str | None, Query(pattern=CURSOR_PATTERN, description="From `next_cursor`.")]
 
 
 class Me(BaseModel):
@@ -70,13 +68,11 @@ def create_organisation(
 
 @router.get("/organizations", response_model=OrganisationPage, responses=problem_responses(401))
 def list_organisations(
-    principal: CurrentPrincipal, session: SessionDep, limit: Limit = 100, cursor: Cursor = None
+    principal: CurrentPrincipal, session: SessionDep, page: PageDep
 ) -> OrganisationPage:
     """Organisations the caller may see: all for the operator, else itself and its co-members."""
-    rows = service.list_organisations(
-        session, principal, after=decode_cursor(cursor), limit=limit + 1
-    )
-    rows, next_cursor = paginate(rows, limit)
+    rows = service.list_organisations(session, principal, after=page.after, limit=page.fetch)
+    rows, next_cursor = page.cut(rows)
     items = [OrganisationPublic.model_validate(r, from_attributes=True) for r in rows]
     return OrganisationPage(items=items, next_cursor=next_cursor)
 
@@ -127,15 +123,12 @@ def list_api_keys(
     organisation_id: uuid.UUID,
     principal: CurrentPrincipal,
     session: SessionDep,
-    limit: Limit = 100,
-    cursor: Cursor = None,
+    page: PageDep,
 ) -> ApiKeyPage:
     """An organisation's keys, without the keys themselves."""
     organisation = service.get_managed_organisation(session, principal, organisation_id)
-    rows = service.list_api_keys(
-        session, organisation, after=decode_cursor(cursor), limit=limit + 1
-    )
-    rows, next_cursor = paginate(rows, limit)
+    rows = service.list_api_keys(session, organisation, after=page.after, limit=page.fetch)
+    rows, next_cursor = page.cut(rows)
     items = [ApiKeyPublic.model_validate(r, from_attributes=True) for r in rows]
     return ApiKeyPage(items=items, next_cursor=next_cursor)
 

@@ -1,20 +1,18 @@
 """HTTP routes for the people of an organisation (the accounts that sign in to the pages)."""
 
 import uuid
-from typing import Annotated
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Response
 
 from app.auth import CurrentPrincipal
 from app.db import SessionDep
 from app.organisations.service import get_managed_organisation
+from app.pagination import PageDep
 from app.people import service
 from app.people.models import PersonCreate, PersonCreated, PersonPage, PersonPublic, PersonUpdate
 from app.problems import problem_responses
-from app.schemas import CURSOR_PATTERN, Limit, decode_cursor, paginate
 
 router = APIRouter(prefix="/v1/organizations", tags=["people"])
-Cursor = Annotated[str | None, Query(pattern=CURSOR_PATTERN, description="From `next_cursor`.")]
 
 
 @router.post(
@@ -52,13 +50,12 @@ def list_people(
     organisation_id: uuid.UUID,
     principal: CurrentPrincipal,
     session: SessionDep,
-    limit: Limit = 100,
-    cursor: Cursor = None,
+    page: PageDep,
 ) -> PersonPage:
     """The organisation's people, oldest first (operator, or the organisation itself)."""
     organisation = get_managed_organisation(session, principal, organisation_id)
-    rows = service.list_people(session, organisation, after=decode_cursor(cursor), limit=limit + 1)
-    rows, next_cursor = paginate(rows, limit)
+    rows = service.list_people(session, organisation, after=page.after, limit=page.fetch)
+    rows, next_cursor = page.cut(rows)
     return PersonPage(
         items=[service.person_public(session, p) for p in rows], next_cursor=next_cursor
     )

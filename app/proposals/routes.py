@@ -8,8 +8,10 @@ from fastapi import APIRouter, Header, Query, Response
 from app.access_log.deps import AccessContextDep
 from app.db import SessionDep
 from app.idempotency import IdempotencyDep
+from app.pagination import PageDep
 from app.problems import problem_responses
 from app.proposals import service
+from app.proposals.deps import ProposalDep
 from app.proposals.models import (
     CaseProfile,
     DecisionCreate,
@@ -17,12 +19,10 @@ from app.proposals.models import (
     ProposalPublic,
     ProposalStatus,
 )
-from app.schemas import CURSOR_PATTERN, Limit, decode_cursor, paginate
-from app.tables.service import get_table
+from app.tables.deps import TableDep
 from app.versioning import etag
 
 router = APIRouter(prefix="/v1", tags=["proposals"])
-Cursor = Annotated[str | None, Query(pattern=CURSOR_PATTERN, description="From `next_cursor`.")]
 IfMatch = Annotated[
     str | None,
     Header(alias="If-Match", max_length=200, description="ETag from a GET; 412 if it is stale."),
@@ -35,28 +35,26 @@ IfMatch = Annotated[
     responses=problem_responses(401, 404),
 )
 def list_proposals(
-    table_id: uuid.UUID,
+    table: TableDep,
     context: AccessContextDep,
     session: SessionDep,
+    page: PageDep,
     meeting_id: Annotated[
         uuid.UUID | None, Query(alias="meetingId", description="Only this meeting's proposals.")
     ] = None,
     status: ProposalStatus | None = None,
-    limit: Limit = 100,
-    cursor: Cursor = None,
 ) -> ProposalPage:
     """Proposals of the table the caller takes part in (all for chair and municipalities)."""
-    table = get_table(session, context.principal, table_id)
     rows = service.list_proposals(
         session,
         context,
         table,
         meeting_id=meeting_id,
         status=status.value if status else None,
-        after=decode_cursor(cursor),
-        limit=limit,
+        after=page.after,
+        limit=page.limit,
     )
-    rows, next_cursor = paginate(rows, limit)
+    rows, next_cursor = page.cut(rows)
     items = [
         service.proposal_public(session, p, service.role_of(context, p, table) or "corporation")
         for p in rows
@@ -70,10 +68,10 @@ def list_proposals(
     responses=problem_responses(401, 404),
 )
 def get_proposal(
-    proposal_id: uuid.UUID, context: AccessContextDep, session: SessionDep, response: Response
+    found: ProposalDep, context: AccessContextDep, session: SessionDep, response: Response
 ) -> ProposalPublic:
     """One proposal with every decision taken on it."""
-    proposal, _, role = service.get_proposal(session, context, proposal_id)
+    proposal, _, role = found
     response.headers["ETag"] = etag(proposal)
     return service.show(session, context, proposal, role)
 
@@ -114,9 +112,9 @@ def decide(
     responses=problem_responses(401, 404),
 )
 def get_case_profile(
-    proposal_id: uuid.UUID, context: AccessContextDep, session: SessionDep
+    found: ProposalDep, context: AccessContextDep, session: SessionDep
 ) -> CaseProfile:
     """What the corporation may know of the proposed case: household size, support intensity,
     complex-manager need, income category and contract form. Logged as a case-file access."""
-    proposal, _, role = service.get_proposal(session, context, proposal_id)
+    proposal, _, role = found
     return service.case_profile(session, context, proposal, role)

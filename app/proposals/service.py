@@ -1,3 +1,5 @@
+# Size: a decision and everything it moves (case, dwelling, parking, notifications) under one
+# lock order; split, the lock order would be spread over modules.
 """Proposals and their decisions: what a decision means for the case and the dwelling (each
 moved through its own lifecycle), parking, placements and notifications.
 

@@ -1,21 +1,20 @@
 """HTTP routes for outflow tables."""
 
-import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Query, Response
+from fastapi import APIRouter, Header, Response
 
 from app.auth import CurrentPrincipal, OperatorPrincipal
 from app.db import SessionDep
 from app.idempotency import IdempotencyDep
+from app.pagination import PageDep
 from app.problems import problem_responses
-from app.schemas import CURSOR_PATTERN, Limit, decode_cursor, paginate
 from app.tables import service
+from app.tables.deps import TableDep
 from app.tables.models import TableCreate, TablePage, TablePublic, TableUpdate
 from app.versioning import etag
 
 router = APIRouter(prefix="/v1/tables", tags=["tables"])
-Cursor = Annotated[str | None, Query(pattern=CURSOR_PATTERN, description="From `next_cursor`.")]
 IfMatch = Annotated[
     str | None,
     Header(alias="If-Match", max_length=200, description="ETag from a GET; 412 if it is stale."),
@@ -40,12 +39,10 @@ def create_table(
 
 
 @router.get("", response_model=TablePage, responses=problem_responses(401))
-def list_tables(
-    principal: CurrentPrincipal, session: SessionDep, limit: Limit = 100, cursor: Cursor = None
-) -> TablePage:
+def list_tables(principal: CurrentPrincipal, session: SessionDep, page: PageDep) -> TablePage:
     """Tables the caller is a member of (all for the operator)."""
-    rows = service.list_tables(session, principal, after=decode_cursor(cursor), limit=limit + 1)
-    rows, next_cursor = paginate(rows, limit)
+    rows = service.list_tables(session, principal, after=page.after, limit=page.fetch)
+    rows, next_cursor = page.cut(rows)
     return TablePage(
         items=[service.table_public(session, t) for t in rows], next_cursor=next_cursor
     )
@@ -53,10 +50,9 @@ def list_tables(
 
 @router.get("/{table_id}", response_model=TablePublic, responses=problem_responses(401, 404))
 def get_table(
-    table_id: uuid.UUID, principal: CurrentPrincipal, session: SessionDep, response: Response
+    table: TableDep, principal: CurrentPrincipal, session: SessionDep, response: Response
 ) -> TablePublic:
     """One table with its members and policy."""
-    table = service.get_table(session, principal, table_id)
     response.headers["ETag"] = etag(table)
     return service.table_public(session, table)
 
@@ -67,7 +63,7 @@ def get_table(
     responses=problem_responses(401, 403, 404, 409, 412),
 )
 def update_table(
-    table_id: uuid.UUID,
+    table: TableDep,
     payload: TableUpdate,
     principal: CurrentPrincipal,
     session: SessionDep,
@@ -75,7 +71,6 @@ def update_table(
     if_match: IfMatch = None,
 ) -> TablePublic:
     """Change a table: the chair edits the policy, the operator anything."""
-    table = service.get_table(session, principal, table_id)
     table = service.update_table(session, principal, table, payload, if_match)
     response.headers["ETag"] = etag(table)
     return service.table_public(session, table)

@@ -9,13 +9,15 @@ from app.access_log.deps import AccessContextDep
 from app.auth import CurrentPrincipal
 from app.db import SessionDep
 from app.idempotency import IdempotencyDep
+from app.pagination import PageDep
 from app.problems import problem_responses
 from app.rate_limits.deps import limited
 from app.rate_limits.service import EndpointClass
-from app.schemas import CURSOR_PATTERN, ExternalRef, Limit, decode_cursor, paginate
+from app.schemas import ExternalRef
 from app.timeline.models import Timeline
 from app.timeline.service import vacancy_timeline
 from app.vacancies import service
+from app.vacancies.deps import VacancyDep
 from app.vacancies.models import (
     VacancyBatch,
     VacancyBatchResult,
@@ -29,7 +31,6 @@ from app.vacancies.models import (
 from app.versioning import etag
 
 router = APIRouter(prefix="/v1/vacancies", tags=["vacancies"])
-Cursor = Annotated[str | None, Query(pattern=CURSOR_PATTERN, description="From `next_cursor`.")]
 
 
 def _public(vacancy) -> VacancyPublic:  # type: ignore[no-untyped-def]
@@ -92,6 +93,7 @@ def upsert_vacancies(
 def list_vacancies(
     principal: CurrentPrincipal,
     session: SessionDep,
+    page: PageDep,
     table_id: Annotated[
         uuid.UUID | None,
         Query(alias="tableId", description="Only dwellings in this table's municipalities."),
@@ -101,8 +103,6 @@ def list_vacancies(
         ExternalRef | None,
         Query(alias="externalRef", description="Only the dwelling with this own reference."),
     ] = None,
-    limit: Limit = 100,
-    cursor: Cursor = None,
 ) -> VacancyPage:
     """Dwellings the caller may see, oldest first."""
     rows = service.list_vacancies(
@@ -111,10 +111,10 @@ def list_vacancies(
         table_id=table_id,
         status=status,
         external_ref=external_ref,
-        after=decode_cursor(cursor),
-        limit=limit + 1,
+        after=page.after,
+        limit=page.fetch,
     )
-    rows, next_cursor = paginate(rows, limit)
+    rows, next_cursor = page.cut(rows)
     return VacancyPage(items=[_public(v) for v in rows], next_cursor=next_cursor)
 
 
@@ -122,21 +122,19 @@ def list_vacancies(
     "/{vacancy_id}", response_model=VacancyPublic, responses=problem_responses(401, 403, 404)
 )
 def get_vacancy(
-    vacancy_id: uuid.UUID, principal: CurrentPrincipal, session: SessionDep, response: Response
+    vacancy: VacancyDep, principal: CurrentPrincipal, session: SessionDep, response: Response
 ) -> VacancyPublic:
     """One dwelling."""
-    vacancy = service.get_vacancy(session, principal, vacancy_id)
     response.headers["ETag"] = etag(vacancy)
     return _public(vacancy)
 
 
 @router.delete("/{vacancy_id}", status_code=204, responses=problem_responses(401, 403, 404, 409))
 def withdraw_vacancy(
-    vacancy_id: uuid.UUID, context: AccessContextDep, session: SessionDep
+    vacancy: VacancyDep, context: AccessContextDep, session: SessionDep
 ) -> Response:
     """Withdraw a dwelling that is no longer on offer (its open proposals end); pushing it again
     re-offers it."""
-    vacancy = service.get_vacancy(session, context.principal, vacancy_id)
     service.withdraw_vacancy(session, context, vacancy)
     return Response(status_code=204)
 
@@ -146,7 +144,6 @@ def withdraw_vacancy(
     response_model=Timeline,
     responses=problem_responses(401, 403, 404),
 )
-def get_timeline(vacancy_id: uuid.UUID, context: AccessContextDep, session: SessionDep) -> Timeline:
+def get_timeline(vacancy: VacancyDep, context: AccessContextDep, session: SessionDep) -> Timeline:
     """Every proposal and decision concerning the dwelling (each case named is logged)."""
-    vacancy = service.get_vacancy(session, context.principal, vacancy_id)
     return Timeline.model_validate({"items": vacancy_timeline(session, context, vacancy.id)})

@@ -1,5 +1,7 @@
 """Server-rendered pages in Dutch for the people at the table (no JavaScript needed)."""
 
+from types import ModuleType
+
 from fastapi import FastAPI, Request
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -10,12 +12,35 @@ from app.web.core import HERE, error_page, with_security_headers
 API_PREFIXES = ("/v1/", "/docs", "/redoc", "/openapi.json", "/static/", "/health/")
 
 
+def page_modules() -> tuple[ModuleType, ...]:
+    """The modules whose routers serve the pages, one per domain."""
+    from app.web import (
+        routes_actions,
+        routes_auth,
+        routes_cases,
+        routes_meetings,
+        routes_monitor,
+        routes_people,
+        routes_proposals,
+        routes_tables,
+    )
+
+    return (
+        routes_auth,
+        routes_tables,
+        routes_meetings,
+        routes_proposals,
+        routes_actions,
+        routes_cases,
+        routes_monitor,
+        routes_people,
+    )
+
+
 def install(app: FastAPI) -> None:
     """Add the pages (hidden from the API contract), their static files, and a Dutch 404/405
     page for addresses outside the API."""
-    from app.web import routes_auth, routes_meetings, routes_monitor, routes_people
-
-    for module in (routes_auth, routes_meetings, routes_monitor, routes_people):
+    for module in page_modules():
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
 

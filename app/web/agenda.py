@@ -1,3 +1,5 @@
+# Size: the agenda's sections once for the page, the PDF and the CSV; split, the three would
+# drift apart.
 """One meeting's agenda as the signed-in person's organisation may see it: loaded through the
 meeting service (so it is the API's restricted document, and logged the same way), and cut into
 the sections the page, the PDF and the CSV all show."""

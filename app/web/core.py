@@ -1,3 +1,5 @@
+# Size: not yet split (issue 11): the template filters (`--- formatting`) are a natural module
+# of their own, `app/web/formatting.py`.
 """The machinery of the pages: templates, the signed-in person as a request dependency, CSRF,
 roles, and errors as Dutch HTML pages instead of problem+json."""
 

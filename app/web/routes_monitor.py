@@ -24,7 +24,7 @@ from app.timeutil import today
 from app.web import charts, labels
 from app.web.charts import Series
 from app.web.core import Web, WebDep, WebRoute, dutch_date, number, render
-from app.web.routes_meetings import problem_message
+from app.web.forms import problem_message
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
 

@@ -7,8 +7,8 @@ from fastapi import APIRouter, Header, Query, Response
 
 from app.auth import CurrentPrincipal
 from app.db import SessionDep, SettingsDep
+from app.pagination import PageDep
 from app.problems import problem_responses
-from app.schemas import CURSOR_PATTERN, Limit, decode_cursor, paginate
 from app.versioning import etag
 from app.webhooks import service
 from app.webhooks.models import (
@@ -22,7 +22,6 @@ from app.webhooks.models import (
 )
 
 router = APIRouter(prefix="/v1/webhooks", tags=["webhooks"])
-Cursor = Annotated[str | None, Query(pattern=CURSOR_PATTERN, description="From `next_cursor`.")]
 IfMatch = Annotated[
     str | None,
     Header(alias="If-Match", max_length=200, description="ETag from a GET; 412 if it is stale."),
@@ -63,22 +62,21 @@ def create_endpoint(
 def list_endpoints(
     principal: CurrentPrincipal,
     session: SessionDep,
+    page: PageDep,
     organisation_id: Annotated[
         uuid.UUID | None,
         Query(alias="organisationId", description="Only this organisation's endpoints."),
     ] = None,
-    limit: Limit = 100,
-    cursor: Cursor = None,
 ) -> WebhookEndpointPage:
     """The caller's endpoints (all for the operator), without their secrets."""
     rows = service.list_endpoints(
         session,
         principal,
         organisation_id=organisation_id,
-        after=decode_cursor(cursor),
-        limit=limit + 1,
+        after=page.after,
+        limit=page.fetch,
     )
-    rows, next_cursor = paginate(rows, limit)
+    rows, next_cursor = page.cut(rows)
     return WebhookEndpointPage(
         items=[service.endpoint_public(e) for e in rows], next_cursor=next_cursor
     )
@@ -144,14 +142,13 @@ def list_deliveries(
     endpoint_id: uuid.UUID,
     principal: CurrentPrincipal,
     session: SessionDep,
+    page: PageDep,
     status: Annotated[DeliveryStatus | None, Query(description="Only this status.")] = None,
-    limit: Limit = 100,
-    cursor: Cursor = None,
 ) -> WebhookDeliveryPage:
     """The delivery log of an endpoint, oldest first: one entry per event, with its attempts."""
     endpoint = service.get_endpoint(session, principal, endpoint_id)
     rows = service.list_deliveries(
-        session, endpoint, status=status, after=decode_cursor(cursor), limit=limit + 1
+        session, endpoint, status=status, after=page.after, limit=page.fetch
     )
-    rows, next_cursor = paginate(rows, limit)
+    rows, next_cursor = page.cut(rows)
     return WebhookDeliveryPage(items=rows, next_cursor=next_cursor)

@@ -1,6 +1,6 @@
 """The delivery worker: a thread that sends due webhook deliveries from the outbox.
 
-It leases deliveries (`service.claim_due_deliveries`: at most one attempt per endpoint in flight,
+It leases deliveries (`outbox.claim_due_deliveries`: at most one attempt per endpoint in flight,
 organisations served round-robin), POSTs them signed with httpx, and records each outcome in its
 own short transaction: delivered on 2xx, otherwise a retry after a growing, jittered delay, and
 `failed` after the last attempt. Any number of workers, in one process or many, may run against
@@ -33,8 +33,8 @@ from sqlmodel import Session
 
 from app.database import _sqlite_lock
 from app.sqltypes import utcnow
-from app.webhooks import service
-from app.webhooks.service import ClaimedDelivery
+from app.webhooks import outbox, service
+from app.webhooks.outbox import ClaimedDelivery
 from app.webhooks.signing import webhook_headers
 from app.webhooks.targets import Target, TargetRefused, pin_public_target
 
@@ -201,7 +201,7 @@ class DeliveryWorker:
 
     def _claim(self, limit: int) -> list[ClaimedDelivery]:
         with self._transaction() as session:
-            return service.claim_due_deliveries(
+            return outbox.claim_due_deliveries(
                 session,
                 now=utcnow(),
                 limit=limit,
@@ -276,12 +276,12 @@ class DeliveryWorker:
     ) -> None:
         with self._transaction() as session:
             if status_code is not None and error is None:
-                kept = service.record_delivered(session, delivery, status_code=status_code, now=now)
+                kept = outbox.record_delivered(session, delivery, status_code=status_code, now=now)
             else:
                 retry_at = None
                 if delivery.attempt < self.policy.max_attempts:
                     retry_at = now + timedelta(seconds=self.policy.retry_delay(delivery.attempt))
-                kept = service.record_failure(
+                kept = outbox.record_failure(
                     session,
                     delivery,
                     status_code=status_code,

@@ -248,3 +248,16 @@ def test_the_chair_still_plans_with_any_date(client, region):
     )
     assert response.status_code == 200, response.text
     assert response.json()["date"] == iso(3)
+
+
+def test_why_not_keeps_a_care_provider_to_the_meeting_dates_too(client, region):
+    """Why-not answers what the agenda of its date does, so it has the agenda's dates."""
+    [case] = cases_of(client, region.care_provider, region.table_id, 1)
+    dwelling = create_vacancy(client, region.corporation)
+    url = f"/v1/tables/{region.table_id}/why-not"
+    pair = {"case_id": case["id"], "vacancy_id": dwelling["id"]}
+    stepped = client.get(url, params=pair | {"date": iso(1)}, headers=region.care_provider.headers)
+    assert_problem(stepped, 403, "forbidden")
+    on_the_meeting = client.get(url, params=pair, headers=region.care_provider.headers)
+    assert on_the_meeting.status_code == 200, on_the_meeting.text
+    assert on_the_meeting.json()["date"] == MEETING

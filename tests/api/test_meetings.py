@@ -90,6 +90,27 @@ def test_a_table_meets_once_per_date(client, region):
     assert again.headers["Location"] == f"/v1/meetings/{first['id']}"
 
 
+@pytest.mark.parametrize(
+    ("date", "code"),
+    [
+        (iso(367), "date_too_far_ahead"),  # a typo's 2100 would be planned and never held
+        ("1900-01-07", "no_limits_for_year"),  # no agenda can be computed for it
+    ],
+)
+def test_a_meeting_is_planned_only_on_a_date_its_agenda_can_be_computed_for(
+    client, region, date, code
+):
+    response = client.post(
+        f"/v1/tables/{region.table_id}/meetings", json={"date": date}, headers=region.chair.headers
+    )
+    [param] = assert_problem(response, 400, "validation_error")["invalidParams"]
+    assert (param["name"], param["in"], param["code"]) == ("date", "body", code)
+
+
+def test_a_meeting_a_year_ahead_can_be_planned(client, region):
+    assert schedule(client, region, iso(366))["date"] == iso(366)
+
+
 def test_publishing_turns_the_agenda_into_proposals(client, region, published):
     meeting, proposal, case, vacancy = published
     assert meeting["status"] == "published" and meeting["proposals"] == 1

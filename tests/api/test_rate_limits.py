@@ -8,7 +8,7 @@ import time_machine
 from fastapi.testclient import TestClient
 
 from app.main import create_app
-from tests.api.helpers import assert_problem
+from tests.api.helpers import assert_problem, plan_meeting
 from tests.clock import START, iso
 from tests.conftest import create_case, create_vacancy, make_org, make_table
 
@@ -23,6 +23,7 @@ def why_not(client, org, region, case_id, vacancy_id):
 
 @pytest.fixture
 def pair(client, region):
+    plan_meeting(client, region, iso(0))  # the care provider asks why-not on a meeting date
     case = create_case(client, region.care_provider, region.table_id)
     vacancy = create_vacancy(client, region.corporation)
     return case["id"], vacancy["id"]

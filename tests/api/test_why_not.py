@@ -5,8 +5,10 @@ import uuid
 
 import pytest
 
-from app.agenda import service as agenda_service
+from app.agenda import inputs as agenda_inputs
+from app.agenda import why_not as why_not_service
 from app.tables.models import OutflowTable
+from tests.api.helpers import plan_meeting
 from tests.api.weeks import (
     agenda,
     codes,
@@ -94,6 +96,7 @@ def test_why_not_says_a_parked_case_waits_until_its_date(client, region):
 
 
 def test_why_not_names_the_open_proposal_a_case_or_dwelling_is_in(client, region):
+    plan_meeting(client, region, iso(0))  # a care provider asks on a meeting date
     case = ready_case(client, region.care_provider, region.table_id)
     home = fitting_dwelling(client, region.corporation, "A")
     [proposal] = publish_meeting(client, region, -7)
@@ -167,6 +170,7 @@ def test_why_not_reports_a_proposed_pair_as_proposed(client, region):
 
 
 def test_why_not_names_the_case_that_received_the_contested_dwelling(client, region):
+    plan_meeting(client, region, iso(0))  # a care provider asks on a meeting date
     longer = ready_case(client, region.care_provider, region.table_id, ready_since=iso(-700))
     shorter = ready_case(client, region.other_care_provider, region.table_id)
     home = fitting_dwelling(client, region.corporation, "A")
@@ -230,8 +234,8 @@ def stale_agenda_inputs(session, region, monkeypatch, times: int) -> None:
     """The next `times` loads of the agenda's inputs return what they were before now, as when a
     change commits between why-not's reads of the pair and of the inputs."""
     table = session.get(OutflowTable, uuid.UUID(region.table_id))
-    stale = agenda_service.load(session, table, day(0))
-    real = agenda_service.load
+    stale = agenda_inputs.load(session, table, day(0))
+    real = agenda_inputs.load
     left = [times]
 
     def load(*args, **kwargs):
@@ -240,7 +244,7 @@ def stale_agenda_inputs(session, region, monkeypatch, times: int) -> None:
             return stale
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(agenda_service, "load", load)
+    monkeypatch.setattr(why_not_service, "load", load)
 
 
 def test_why_not_reads_again_when_the_case_changed_between_its_reads(
@@ -257,7 +261,7 @@ def test_why_not_reads_again_when_the_case_changed_between_its_reads(
 def test_why_not_answers_409_when_the_case_keeps_changing(client, region, session, monkeypatch):
     case = ready_case(client, region.care_provider, region.table_id)
     home = fitting_dwelling(client, region.corporation, "A")
-    stale_agenda_inputs(session, region, monkeypatch, times=agenda_service.WHY_NOT_ATTEMPTS)
+    stale_agenda_inputs(session, region, monkeypatch, times=why_not_service.WHY_NOT_ATTEMPTS)
     patch_case(client, region, case, {"status": "on_hold", "status_reason": "client_request"})
     response = client.get(
         f"/v1/tables/{region.table_id}/why-not",
@@ -269,6 +273,7 @@ def test_why_not_answers_409_when_the_case_keeps_changing(client, region, sessio
 
 
 def test_a_care_provider_learns_nothing_of_another_providers_case(client, region):
+    plan_meeting(client, region, iso(0))  # a care provider asks on a meeting date
     other = ready_case(client, region.other_care_provider, region.table_id)
     response = client.get(
         f"/v1/tables/{region.table_id}/why-not",

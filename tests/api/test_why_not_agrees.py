@@ -19,7 +19,9 @@ from sqlmodel import select
 
 from app import matching
 from app.access_log.service import AccessContext
-from app.agenda import service as agenda_service
+from app.agenda import document as agenda_document
+from app.agenda import inputs as agenda_inputs
+from app.agenda import why_not as why_not_service
 from app.auth import Principal
 from app.cases.models import CaseCreate, CaseUpdate
 from app.cases.service import create_case, update_case
@@ -250,10 +252,10 @@ def take(session, proposal, table, outcome, chair, providers, corporations, case
 
 
 def check_agrees(session, table, chair, cases, dwellings, on) -> None:
-    loaded = agenda_service.load(session, table, on)
-    document = agenda_service.compute_loaded(loaded, 50, BUDGET)
-    inputs, owners = loaded.inputs, agenda_service.owners_of(loaded.inputs)
-    engine_args = agenda_service.engine_arguments(inputs, loaded.usage)
+    loaded = agenda_inputs.load(session, table, on)
+    document = agenda_document.compute_loaded(loaded, 50, BUDGET)
+    inputs, owners = loaded.inputs, agenda_inputs.owners_of(loaded.inputs)
+    engine_args = agenda_inputs.engine_arguments(inputs, loaded.usage)
     evaluation = matching.evaluate(*engine_args, declines=inputs.declines)
     proposed = {(p["case_id"], p["vacancy_id"]) for p in document["proposals"]}
     holder = {v: c for c, v in proposed}
@@ -272,7 +274,7 @@ def check_agrees(session, table, chair, cases, dwellings, on) -> None:
         for vacancy in dwellings:
             session.refresh(vacancy)
             c, v = str(case.id), str(vacancy.id)
-            answer = agenda_service.why_not(session, chair, table, case.id, vacancy.id, on, BUDGET)
+            answer = why_not_service.why_not(session, chair, table, case.id, vacancy.id, on, BUDGET)
             got = [r["code"] for r in answer["reasons"]]
             if c in owners["cases"] and v in owners["vacancies"]:
                 i, j = evaluation.case_index(c), evaluation.dwelling_index(v)
@@ -293,7 +295,7 @@ def check_agrees(session, table, chair, cases, dwellings, on) -> None:
                 continue
             # Not in the agenda: status codes only, and they say why.
             assert not answer["feasible"] and not answer["proposed"]
-            assert set(got) <= set(agenda_service.STATUS_REASONS) and got
+            assert set(got) <= set(why_not_service.STATUS_REASONS) and got
             assert (c in owners["cases"]) == (not {g for g in got if g.startswith("case_")})
             if case.status in STATUS_OF_CASE:
                 assert STATUS_OF_CASE[case.status] in got

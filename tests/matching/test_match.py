@@ -1,6 +1,7 @@
 """`match` end to end on small tables: optimal, within the caps, deterministic, JSON-ready."""
 
 import json
+import time
 from collections import Counter
 from dataclasses import asdict
 from decimal import Decimal
@@ -8,7 +9,15 @@ from decimal import Decimal
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from app.matching import REASON_CODES, SpreadUsage, evaluate, explain_pair, greedy_baseline, match
+from app.matching import (
+    REASON_CODES,
+    SpreadUsage,
+    engine,
+    evaluate,
+    explain_pair,
+    greedy_baseline,
+    match,
+)
 from tests.matching.factories import LIMITS_2026, MEETING, make_case, make_dwelling, make_policy
 from tests.matching.strategies import tables
 from tests.properties import examples
@@ -384,3 +393,19 @@ def test_a_longer_waiting_case_left_unhoused_so_that_two_others_are_housed_is_na
             1,
         )
         assert entry.score > proposal.score
+
+
+def test_without_a_budget_the_checks_run_to_the_end():
+    assert engine._checks_deadline(None, solve_seconds=30.0) is None
+
+
+def test_under_a_budget_the_checks_get_twice_the_solve_at_least_the_floor_within_the_budget():
+    far = time.monotonic() + 600
+    before = time.monotonic()
+    floor = engine._checks_deadline(far, solve_seconds=0.01)
+    share = engine._checks_deadline(far, solve_seconds=10.0)
+    after = time.monotonic()
+    assert before + engine.CHECKS_TIME_FLOOR_SECONDS <= floor <= after + 1.0
+    assert before + 20.0 <= share <= after + 20.0
+    near = time.monotonic() + 0.5
+    assert engine._checks_deadline(near, solve_seconds=10.0) == near

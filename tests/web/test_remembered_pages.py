@@ -4,7 +4,7 @@ cases left unhoused."""
 
 import pytest
 
-from app.agenda.service import STATUS_REASONS
+from app.agenda.why_not import STATUS_REASONS
 from app.matching import REASON_CODES, TRADE_OFFS
 from app.web import labels
 from tests.api.weeks import decide, fitting_dwelling, limits_for, publish_meeting, ready_case

@@ -388,12 +388,12 @@ def test_counters_of_guessed_emails_do_not_pile_up(app, session, chair):
 
 
 def test_every_form_post_checks_the_csrf_token_first(app, chair):
-    from app.web import routes_auth, routes_meetings, routes_monitor, routes_people
+    from app.web import page_modules
 
     browser = signed_in(app, chair)
     posts = [
         route.path
-        for module in (routes_auth, routes_meetings, routes_monitor, routes_people)
+        for module in page_modules()
         for route in module.router.routes
         if "POST" in route.methods and route.path != "/aanmelden"
     ]

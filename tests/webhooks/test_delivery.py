@@ -14,7 +14,7 @@ from datetime import timedelta
 from sqlmodel import select
 
 from app.sqltypes import utcnow
-from app.webhooks import service
+from app.webhooks import outbox as outbox_service
 from app.webhooks.models import WebhookDelivery, WebhookEndpoint
 from tests.webhooks.conftest import FAST, Outbox, verify, wait_for
 
@@ -137,7 +137,7 @@ def test_a_worker_that_died_holding_a_lease_is_covered_once_the_lease_expires(ou
     endpoint = outbox.endpoint(receiver.url)
     event_id = str(outbox.emit(endpoint.organisation_id))
     with outbox.transaction() as session:  # claimed, then the process died before sending
-        [claimed] = service.claim_due_deliveries(
+        [claimed] = outbox_service.claim_due_deliveries(
             session, now=utcnow(), limit=10, lease=timedelta(milliseconds=200)
         )
 
@@ -148,7 +148,7 @@ def test_a_worker_that_died_holding_a_lease_is_covered_once_the_lease_expires(ou
     [row] = deliveries(outbox)
     assert row.attempts == 2  # the lost attempt counts
     with outbox.transaction() as session:  # the dead worker's late report changes nothing
-        assert not service.record_delivered(session, claimed, status_code=200, now=utcnow())
+        assert not outbox_service.record_delivered(session, claimed, status_code=200, now=utcnow())
 
 
 def test_a_timed_out_attempt_the_receiver_did_process_comes_again_with_the_same_id(

@@ -8,6 +8,7 @@ import pytest
 from sqlmodel import Session
 
 from app.sqltypes import utcnow
+from app.webhooks import outbox as outbox_service
 from app.webhooks import service
 from app.webhooks.models import WebhookDelivery
 
@@ -15,7 +16,9 @@ LEASE = timedelta(seconds=60)
 
 
 def claim(session: Session, limit: int = 10, lease: timedelta = LEASE, now=None):  # type: ignore[no-untyped-def]
-    return service.claim_due_deliveries(session, now=now or utcnow(), limit=limit, lease=lease)
+    return outbox_service.claim_due_deliveries(
+        session, now=now or utcnow(), limit=limit, lease=lease
+    )
 
 
 def test_a_leased_delivery_is_not_claimed_again_until_the_lease_expires(outbox):
@@ -51,7 +54,7 @@ def test_an_endpoint_has_one_attempt_in_flight_and_gets_its_events_in_order(outb
     with outbox.transaction() as session:
         assert claim(session) == []  # the endpoint is busy, though two more are due
     with outbox.transaction() as session:
-        assert service.record_delivered(session, first, status_code=200, now=utcnow())
+        assert outbox_service.record_delivered(session, first, status_code=200, now=utcnow())
     with outbox.transaction() as session:
         [second] = claim(session)
     assert [first.event_id, second.event_id] == event_ids[:2]
@@ -63,7 +66,7 @@ def test_a_failed_delivery_waiting_for_its_retry_does_not_hold_up_the_endpoint(o
     failing, later = (outbox.emit(endpoint.organisation_id) for _ in range(2))
     with outbox.transaction() as session:
         [first] = claim(session)
-        service.record_failure(
+        outbox_service.record_failure(
             session, first, status_code=500, error="HTTP 500", retry_at=utcnow() + LEASE
         )
     with outbox.transaction() as session:
@@ -104,11 +107,11 @@ def test_an_organisation_has_at_most_its_share_of_attempts_in_flight(outbox):
     for _ in range(5):
         outbox.emit(outbox.endpoint("https://x.example/h", greedy).organisation_id)
     with outbox.transaction() as session:
-        first = service.claim_due_deliveries(
+        first = outbox_service.claim_due_deliveries(
             session, now=utcnow(), limit=10, lease=LEASE, max_per_organisation=2
         )
     with outbox.transaction() as session:
-        second = service.claim_due_deliveries(
+        second = outbox_service.claim_due_deliveries(
             session, now=utcnow(), limit=10, lease=LEASE, max_per_organisation=2
         )
     assert (len(first), len(second)) == (2, 0)
@@ -125,8 +128,8 @@ def test_fair_order_takes_turns_by_organisation_then_oldest_first():
         ("c1", c, t + timedelta(seconds=3)),
         ("c2", c, t + timedelta(seconds=4)),
     ]
-    assert service.fair_order(candidates, {}, None) == ["a1", "c1", "b1", "a2", "c2", "a3"]  # type: ignore[arg-type]
-    assert service.fair_order(candidates, {a: 2}, 3) == ["c1", "b1", "c2", "a1"]  # type: ignore[arg-type]
+    assert outbox_service.fair_order(candidates, {}, None) == ["a1", "c1", "b1", "a2", "c2", "a3"]  # type: ignore[arg-type]
+    assert outbox_service.fair_order(candidates, {a: 2}, 3) == ["c1", "b1", "c2", "a1"]  # type: ignore[arg-type]
 
 
 def test_a_delivery_is_claimed_only_when_due_and_pending(outbox):
@@ -134,7 +137,7 @@ def test_a_delivery_is_claimed_only_when_due_and_pending(outbox):
     outbox.emit(endpoint.organisation_id)
     with outbox.transaction() as session:
         [claimed] = claim(session)
-        assert service.record_failure(
+        assert outbox_service.record_failure(
             session,
             claimed,
             status_code=500,
@@ -144,7 +147,7 @@ def test_a_delivery_is_claimed_only_when_due_and_pending(outbox):
     with outbox.transaction() as session:
         assert claim(session) == []
         [retry] = claim(session, now=utcnow() + timedelta(minutes=11))
-        assert service.record_delivered(session, retry, status_code=204, now=utcnow())
+        assert outbox_service.record_delivered(session, retry, status_code=204, now=utcnow())
     with outbox.transaction() as session:
         assert claim(session, now=utcnow() + timedelta(days=30)) == []
         row = session.get_one(WebhookDelivery, claimed.delivery_id)

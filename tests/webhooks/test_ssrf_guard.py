@@ -12,7 +12,7 @@ from sqlmodel import select
 
 from app.webhooks import targets
 from app.webhooks.models import WebhookDelivery
-from app.webhooks.service import ClaimedDelivery
+from app.webhooks.outbox import ClaimedDelivery
 from app.webhooks.targets import TargetRefused, pin_public_target
 from app.webhooks.worker import DeliveryWorker
 from tests.conftest import make_org

@@ -1,0 +1,241 @@
+"""The whole agenda as the table sees it, assembled from the engine's result as JSON-ready
+dicts (the views are cut from it, `app.agenda.views`), and a frozen agenda brought to today's
+shape.
+"""
+
+from datetime import date
+from typing import Any
+
+from app import matching
+from app.agenda.inputs import Loaded, MatchInputs, run_engine
+from app.agenda.models import AgendaView
+from app.limits.service import fallback_of, limits_public
+from app.sqltypes import utcnow
+
+
+def _fallback_json(on: date, limits_year: int) -> dict[str, Any] | None:
+    fallback = fallback_of(on.year, limits_year)
+    return None if fallback is None else fallback.model_dump(mode="json")
+
+
+def upgrade_frozen(document: dict[str, Any]) -> dict[str, Any]:
+    """A frozen agenda in today's shape (a new dict; the stored snapshot is never rewritten).
+
+    Agendas frozen before the DAEB rent limit got its name carry only `liberalisation_limit`,
+    no AOW age, source or origin, and no `limits_fallback` (they could not fall back)."""
+    limits = dict(document["limits"])
+    if "daeb_rent_limit" not in limits:
+        limits["daeb_rent_limit"] = limits["liberalisation_limit"]
+        for name in ("aow_age", "source", "origin"):
+            limits.setdefault(name, None)
+    fallback = document.get("limits_fallback")
+    if "limits_fallback" not in document:
+        fallback = _fallback_json(date.fromisoformat(document["date"]), limits["year"])
+    return {**document, "limits": limits, "limits_fallback": fallback}
+
+
+def _optimality(optimality: matching.Optimality, time_budget: float) -> dict[str, Any] | None:
+    if optimality.proven:
+        return None
+    return {
+        "reason": optimality.reason,
+        "time_budget_seconds": time_budget,
+        "people_housed_bound": optimality.people_housed_bound,
+        "score_bound": optimality.score_bound,
+    }
+
+
+def _components(components: list[Any] | None) -> list[dict[str, Any]] | None:
+    if components is None:
+        return None
+    return [
+        {"name": c.name, "value": c.value, "weight": c.weight, "points": c.points}
+        for c in components
+    ]
+
+
+def _vacancy_summary(row: Any) -> dict[str, Any]:
+    return {
+        "id": str(row.id),
+        "corporation_id": str(row.corporation_id),
+        "external_ref": row.external_ref,
+        "municipality_code": row.address_municipality_code,
+        "neighbourhood_code": row.address_neighbourhood_code,
+        "complex_ref": row.complex_ref,
+        "dwelling_type": row.dwelling_type,
+        "rooms": row.rooms,
+        "floor": row.floor,
+        "rent_base": float(row.rent_base),
+        "available_from": row.available_from.isoformat(),
+        "contingent": row.contingent,
+    }
+
+
+def full_document(
+    inputs: MatchInputs,
+    result: matching.MatchResult,
+    open_actions: list[dict[str, Any]],
+    time_budget: float,
+) -> dict[str, Any]:
+    """The whole agenda as the table sees it (JSON-ready dicts); views are cut from it.
+
+    `time_budget` is the solver's budget in seconds, reported when it ran out."""
+    case_rows = {str(r.id): r for r in inputs.cases}
+    proposed_for = {p.case_id: p.dwelling_id for p in result.proposals}
+    stats = result.stats
+    waiting = sorted(inputs.cases, key=lambda r: (r.ready_since, str(r.id)))
+    return {
+        "table_id": str(inputs.table.id),
+        "date": inputs.on.isoformat(),
+        "generated_at": utcnow().isoformat().replace("+00:00", "Z"),
+        "view": AgendaView.table.value,
+        "policy": inputs.policy.model_dump(mode="json"),
+        "limits": limits_public(inputs.limits, aow_year=inputs.on.year).model_dump(mode="json"),
+        "limits_fallback": _fallback_json(inputs.on, inputs.limits.year),
+        "summary": {
+            "ready_cases": stats.cases,
+            "vacancies": stats.dwellings,
+            "feasible_pairs": stats.feasible_pairs,
+            "people_housed": stats.people_housed,
+            "persons_housed": stats.persons_housed,
+            "blocked_cases": len(result.bottlenecks.blocked_cases),
+            "passed_over_complete": result.passed_over_complete,
+            "solver": stats.solver,
+            "optimal": result.optimality.proven,
+            "optimality": _optimality(result.optimality, time_budget),
+        },
+        "proposals": [
+            {
+                "case_id": p.case_id,
+                "vacancy_id": p.dwelling_id,
+                "score": p.score,
+                "components": _components(p.components),
+                "passed_over": [
+                    {
+                        "case_id": o.case_id,
+                        "score": o.score,
+                        "received_vacancy_id": o.received_dwelling_id,
+                        "housed_if_given": o.housed_if_given,
+                        "trade_off": o.trade_off,
+                        "alternative_vacancy_id": o.alternative_dwelling_id,
+                    }
+                    for o in p.passed_over
+                ],
+            }
+            for p in result.proposals
+        ],
+        "candidates_by_case": [
+            {
+                "case_id": case_id,
+                "ready_since": case_rows[case_id].ready_since.isoformat(),
+                "feasible_count": entry.feasible_count,
+                "excluded_counts": entry.excluded_counts,
+                "candidates": [
+                    {
+                        "vacancy_id": c.dwelling_id,
+                        "score": c.score,
+                        "components": _components(c.components),
+                    }
+                    for c in entry.candidates
+                ],
+            }
+            for case_id, entry in result.candidates_by_case.items()
+        ],
+        "candidates_by_vacancy": [
+            {
+                "vacancy_id": vacancy_id,
+                "feasible_count": entry.feasible_count,
+                "excluded_counts": entry.excluded_counts,
+                "candidates": [
+                    {
+                        "case_id": c.case_id,
+                        "score": c.score,
+                        "components": _components(c.components),
+                    }
+                    for c in entry.candidates
+                ],
+            }
+            for vacancy_id, entry in result.candidates_by_dwelling.items()
+        ],
+        "bottlenecks": _bottlenecks(result.bottlenecks),
+        "left_unhoused": [
+            {
+                "case_id": u.case_id,
+                "vacancy_id": u.dwelling_id,
+                "score": u.score,
+                "housed_if_given": u.housed_if_given,
+                "total_score_if_given": u.total_score_if_given,
+                "trade_off": u.trade_off,
+                "displaced": _changes(u.displaced),
+            }
+            for u in result.left_unhoused
+        ],
+        "longest_waiting": [
+            {
+                "case_id": str(r.id),
+                "ready_since": r.ready_since.isoformat(),
+                "waiting_days": (inputs.on - r.ready_since).days,
+                "feasible_count": result.candidates_by_case[str(r.id)].feasible_count,
+                "proposed_vacancy_id": proposed_for.get(str(r.id)),
+            }
+            for r in waiting
+        ],
+        "vacancies_without_candidates": [
+            {
+                "vacancy_id": d.dwelling_id,
+                "excluded_counts": d.excluded_counts,
+                "unblocked_by": d.unblocked_by,
+            }
+            for d in result.bottlenecks.dwellings_without_candidates
+        ],
+        "open_actions": open_actions,
+        "vacancies": [
+            _vacancy_summary(r) for r in sorted(inputs.vacancies, key=lambda r: str(r.id))
+        ],
+    }
+
+
+def _changes(changes: list[matching.Displaced]) -> list[dict[str, Any]]:
+    return [
+        {
+            "case_id": c.case_id,
+            "vacancy_id": c.dwelling_id,
+            "score": c.score,
+            "moves_to_vacancy_id": c.moves_to_dwelling_id,
+        }
+        for c in changes
+    ]
+
+
+def _bottlenecks(bottlenecks: matching.Bottlenecks) -> dict[str, Any]:
+    return {
+        "blocked_cases": [
+            {
+                "case_id": b.case_id,
+                "excluded_counts": b.excluded_counts,
+                "unblocked_by": b.unblocked_by,
+                "min_reasons": b.min_reasons,
+                "closest_reasons": b.closest_reasons,
+            }
+            for b in bottlenecks.blocked_cases
+        ],
+        "by_reason": [
+            {
+                "code": r.code,
+                "cases_blocked_only_by": r.cases_blocked_only_by,
+                "case_ids": r.case_ids,
+                "blocked_cases_failing": r.blocked_cases_failing,
+            }
+            for r in bottlenecks.by_reason
+        ],
+        "groups": [
+            {"reasons": g.reasons, "waive": g.waive, "count": g.count, "case_ids": g.case_ids}
+            for g in bottlenecks.groups
+        ],
+    }
+
+
+def compute_loaded(loaded: Loaded, top_k: int, time_budget: float) -> dict[str, Any]:
+    """The full (table-view) document from loaded inputs; pure computation, no database."""
+    result = run_engine(loaded.inputs, loaded.usage, top_k, time_budget)
+    return full_document(loaded.inputs, result, loaded.open_actions, time_budget)

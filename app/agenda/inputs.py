@@ -1,0 +1,168 @@
+"""What one agenda is computed from: a table's open cases and vacancies for a meeting date,
+its policy, limits, remembered declines, spread usage and open actions, read in one short
+transaction; and the engine run on them.
+
+The only place where `app.matching` meets the database.
+"""
+
+import uuid
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import or_, select
+from sqlmodel import Session
+
+from app import matching
+from app.agenda.engine_inputs import case_profile, dwelling, engine_policy
+from app.cases.models import Case, CaseStatus
+from app.limits.models import YearLimits as YearLimitsRow
+from app.limits.service import engine_limits, limits_for, limits_public
+from app.tables.models import OutflowTable
+from app.tables.policy import TablePolicy
+from app.vacancies.models import Vacancy, VacancyStatus
+
+CASES = Case.__table__  # type: ignore[attr-defined]
+
+
+VACANCIES = Vacancy.__table__  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True, slots=True)
+class MatchInputs:
+    """What one agenda is computed from (and, once published, what it froze); `declines` are the
+    table's remembered declines."""
+
+    table: OutflowTable
+    on: date
+    policy: TablePolicy
+    limits: YearLimitsRow
+    cases: list[Any]
+    vacancies: list[Any]
+    declines: list[matching.EarlierDecline]
+
+
+def open_cases_query(table_id: uuid.UUID, on: date):  # type: ignore[no-untyped-def]
+    """Cases the table matches on `on`: open, not on hold, parked or in a proposal, and ready."""
+    return select(CASES).where(
+        CASES.c.table_id == table_id,
+        CASES.c.status == CaseStatus.registered,
+        CASES.c.ready_since <= on,
+        or_(CASES.c.parked_until.is_(None), CASES.c.parked_until <= on),
+    )
+
+
+def open_vacancies_query(table_id: uuid.UUID, on: date):  # type: ignore[no-untyped-def]
+    """Dwellings on offer. `respond_before` is shown, not used to drop a dwelling silently:
+    every excluded dwelling must carry a reason code, and a corporation withdraws a dwelling
+    that is no longer on offer (DELETE)."""
+    return select(VACANCIES).where(
+        VACANCIES.c.table_id == table_id, VACANCIES.c.status == VacancyStatus.available
+    )
+
+
+def load_inputs(session: Session, table: OutflowTable, on: date) -> MatchInputs:
+    """Raises Unprocessable (`no_limits_for_year`) for a date before the earliest known limits;
+    a later year without limits of its own uses the latest earlier year's (`limits_for`)."""
+    limits = limits_for(session, on)
+    from app.proposals.declines import earlier_declines
+
+    connection = session.connection()
+    policy = TablePolicy.model_validate(table.policy)
+    return MatchInputs(
+        table=table,
+        on=on,
+        policy=policy,
+        limits=limits,
+        cases=list(connection.execute(open_cases_query(table.id, on))),
+        vacancies=list(connection.execute(open_vacancies_query(table.id, on))),
+        declines=earlier_declines(session, table.id),
+    )
+
+
+def run_engine(
+    inputs: MatchInputs, usage: matching.SpreadUsage, top_k: int, time_budget: float
+) -> matching.MatchResult:
+    """The matching engine on loaded inputs (no database access: safe outside a transaction).
+    `why_not` runs the engine on exactly these arguments too.
+
+    `time_budget`: seconds the solver may search for a proven optimum (the setting
+    `solver_time_budget_seconds`) before it returns its flagged feasible fallback.
+    """
+    return matching.match(
+        *engine_arguments(inputs, usage),
+        top_k=top_k,
+        declines=inputs.declines,
+        time_budget=time_budget,
+    )
+
+
+EngineArguments = tuple[
+    list[matching.CaseProfile],
+    list[matching.Dwelling],
+    matching.Policy,
+    matching.YearLimits,
+    date,
+    matching.SpreadUsage,
+]
+
+
+def engine_arguments(inputs: MatchInputs, usage: matching.SpreadUsage) -> EngineArguments:
+    """(cases, dwellings, policy, limits, date, usage) as the engine takes them."""
+    return (
+        [case_profile(r) for r in inputs.cases],
+        [dwelling(r) for r in inputs.vacancies],
+        engine_policy(inputs.policy),
+        engine_limits(inputs.limits),
+        inputs.on,
+        usage,
+    )
+
+
+Owners = dict[str, dict[str, str]]  # {"cases": {case_id: care_provider_id}, "vacancies": {...}}
+
+
+def owners_of(inputs: MatchInputs) -> Owners:
+    return {
+        "cases": {str(r.id): str(r.care_provider_id) for r in inputs.cases},
+        "vacancies": {str(r.id): str(r.corporation_id) for r in inputs.vacancies},
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class Loaded:
+    """Everything one agenda is computed from, read in one short transaction."""
+
+    inputs: MatchInputs
+    usage: matching.SpreadUsage
+    open_actions: list[dict[str, Any]]
+
+    def same_as(self, other: "Loaded") -> bool:
+        """Whether two loads would give the same agenda (the same rows, policy, limits, spread
+        usage and open actions)."""
+
+        def key(loaded: Loaded) -> tuple:  # type: ignore[type-arg]
+            inputs = loaded.inputs
+            limits = limits_public(inputs.limits)
+            return (
+                inputs.on,
+                inputs.policy,
+                limits,
+                sorted(tuple(r) for r in inputs.cases),
+                sorted(tuple(r) for r in inputs.vacancies),
+                inputs.declines,
+                loaded.usage,
+                loaded.open_actions,
+            )
+
+        return key(self) == key(other)
+
+
+def load(session: Session, table: OutflowTable, on: date) -> Loaded:
+    """Read what the agenda for `on` needs (the rows are plain values, not ORM objects)."""
+    from app.actions.service import open_actions_for_agenda
+    from app.proposals.service import spread_usage
+
+    inputs = load_inputs(session, table, on)
+    usage = spread_usage(session, table.id, on, inputs.policy.spread_window_months)
+    return Loaded(inputs, usage, open_actions_for_agenda(session, table.id, on))

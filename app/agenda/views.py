@@ -1,0 +1,278 @@
+"""Who sees which view of an agenda, the views cut from the table's document (a care provider
+its own cases, a corporation its own dwellings and no case details, both with suppressed
+counts), and the access log of the cases a view shows.
+"""
+
+import uuid
+from typing import Any
+
+from sqlmodel import Session
+
+from app.access_log import service as access_log
+from app.access_log.models import AccessAction
+from app.access_log.service import AccessContext
+from app.agenda.inputs import Owners
+from app.agenda.models import AgendaView
+from app.monitor.suppression import suppress
+from app.organisations.models import OrganisationKind
+from app.problems import Forbidden
+from app.tables.models import OutflowTable
+
+LONGEST_WAITING = 25
+
+
+def view_for(context: AccessContext, table: OutflowTable) -> AgendaView:
+    principal = context.principal
+    if principal.is_operator:
+        raise Forbidden("The agenda holds case data; it is for the organisations at the table.")
+    if principal.organisation_id == table.chair_organisation_id:
+        return AgendaView.table
+    if principal.organisation_kind == OrganisationKind.municipality:
+        return AgendaView.table
+    if principal.organisation_kind == OrganisationKind.care_provider:
+        return AgendaView.care_provider
+    return AgendaView.housing_corporation
+
+
+def _hide_other_cases(changes: list[dict[str, Any]], own_case) -> list[dict[str, Any]]:  # type: ignore[no-untyped-def]
+    """Changes as a care provider may see them: other providers' cases without id or score."""
+    return [c if own_case(c["case_id"]) else {**c, "case_id": None, "score": None} for c in changes]
+
+
+def restrict(
+    document: dict[str, Any], view: AgendaView, organisation_id: uuid.UUID, owners: Owners
+) -> dict[str, Any]:
+    """Cut the table's document down to what `view` may see (a new dict in the shape of the
+    view's model, `app.agenda.models.Agenda`; the input is kept).
+
+    care_provider: its own cases only. housing_corporation: its own dwellings only, and no case
+    details. Both get the summary suppressed (`restricted_summary`).
+    """
+    if view == AgendaView.table:
+        return dict(document, longest_waiting=document["longest_waiting"][:LONGEST_WAITING])
+    me = str(organisation_id)
+    head = {key: document[key] for key in HEAD_FIELDS}
+    if view == AgendaView.care_provider:
+        doc = head | _care_provider_part(document, me, owners)
+    else:
+        doc = head | _corporation_part(document, me, owners)
+    doc["view"] = view.value
+    doc["summary"] = restricted_summary(document, doc, view, me, owners)
+    if view == AgendaView.housing_corporation and doc["summary"]["ready_cases"] is None:
+        for entry in doc["vacancies_without_candidates"]:
+            entry["unblocked_by"] = []
+    mentioned = {p["vacancy_id"] for p in doc["proposals"]}
+    mentioned |= {
+        c["vacancy_id"] for e in doc.get("candidates_by_case", []) for c in e["candidates"]
+    }
+    mentioned |= {e["vacancy_id"] for e in doc.get("candidates_by_vacancy", [])}
+    mentioned |= {v["vacancy_id"] for v in doc.get("vacancies_without_candidates", [])}
+    for entry in doc.get("left_unhoused", []):
+        mentioned.add(entry["vacancy_id"])
+        mentioned |= {c["vacancy_id"] for c in entry["displaced"]}
+    doc["vacancies"] = [v for v in document["vacancies"] if v["id"] in mentioned]
+    return doc
+
+
+HEAD_FIELDS = ("table_id", "date", "generated_at", "policy", "limits", "limits_fallback")
+
+
+def _care_provider_part(document: dict[str, Any], me: str, owners: Owners) -> dict[str, Any]:
+    def own_case(case_id: Any) -> bool:
+        return owners["cases"].get(str(case_id)) == me
+
+    return {
+        "proposals": [
+            {
+                **p,
+                "passed_over": [
+                    {**o, "housed_if_given": None}
+                    for o in p["passed_over"]
+                    if own_case(o["case_id"])
+                ],
+            }
+            for p in document["proposals"]
+            if own_case(p["case_id"])
+        ],
+        "candidates_by_case": [e for e in document["candidates_by_case"] if own_case(e["case_id"])],
+        "bottlenecks": _restrict_bottlenecks(document["bottlenecks"], own_case),
+        "left_unhoused": [
+            {
+                **u,
+                "housed_if_given": None,  # the table's count give or take one: see summary
+                "total_score_if_given": None,
+                "displaced": _hide_other_cases(u["displaced"], own_case),
+            }
+            for u in document.get("left_unhoused", [])
+            if own_case(u["case_id"])
+        ],
+        "longest_waiting": [w for w in document["longest_waiting"] if own_case(w["case_id"])][
+            :LONGEST_WAITING
+        ],
+        "open_actions": [
+            a
+            for a in document["open_actions"]
+            if a["owner_organisation_id"] == me or (a["case_id"] and own_case(a["case_id"]))
+        ],
+    }
+
+
+def _corporation_part(document: dict[str, Any], me: str, owners: Owners) -> dict[str, Any]:
+    """Only the fields `CorporationAgenda` names, built afresh (nothing copied wholesale), and
+    each dwelling's count of fitting cases suppressed as the monitor's (1 to 4 hidden)."""
+
+    def own_vacancy(vacancy_id: Any) -> bool:
+        return owners["vacancies"].get(str(vacancy_id)) == me
+
+    return {
+        # In dwelling order: the table's order (best score first) would rank the cases.
+        "proposals": sorted(
+            (
+                {"case_id": p["case_id"], "vacancy_id": p["vacancy_id"]}
+                for p in document["proposals"]
+                if own_vacancy(p["vacancy_id"])
+            ),
+            key=lambda p: str(p["vacancy_id"]),
+        ),
+        "candidates_by_vacancy": [
+            {"vacancy_id": e["vacancy_id"], "feasible_count": e["feasible_count"]}
+            for e in document["candidates_by_vacancy"]
+            if own_vacancy(e["vacancy_id"])
+        ],
+        "vacancies_without_candidates": [
+            {"vacancy_id": v["vacancy_id"], "unblocked_by": list(v["unblocked_by"])}
+            for v in document["vacancies_without_candidates"]
+            if own_vacancy(v["vacancy_id"])
+        ],
+        "open_actions": [
+            {key: a[key] for key in CORPORATION_ACTION_FIELDS}
+            for a in document["open_actions"]
+            if a["owner_organisation_id"] == me
+        ],
+    }
+
+
+CORPORATION_ACTION_FIELDS = (
+    "id",
+    "kind",
+    "owner_organisation_id",
+    "meeting_id",
+    "due_date",
+    "overdue",
+)
+SUPPRESSED_COUNTS = ("ready_cases", "feasible_pairs", "people_housed", "blocked_cases")
+
+
+def restricted_summary(
+    document: dict[str, Any], view_doc: dict[str, Any], view: AgendaView, me: str, owners: Owners
+) -> dict[str, Any]:
+    """The summary for a care provider or corporation, with the monitor's suppression
+    (`app.monitor.suppression.suppress`): a count whose rest (the count less what the viewer
+    knows of it from its own view) is 1 to 4 is hidden, and so is any cell that would give a
+    hidden rest away through the published equation (the table's fitting pairs are the sum of
+    the corporation's dwellings' counts and the rest). Sets the suppressed corporation
+    dwellings' `feasible_count` in `view_doc` to None too.
+
+    What the viewer knows (`lower`): a care provider its own cases (ready, fitting pairs,
+    proposed, blocked); a corporation the cases proposed for its dwellings and the fitting
+    cases it is shown per dwelling.
+    """
+    summary = document["summary"]
+    values: dict[Any, int | None] = {name: summary[name] for name in SUPPRESSED_COUNTS}
+    lower: dict[Any, int] = {"people_housed": len(view_doc["proposals"])}
+    equations: list[list[tuple[Any, float]]] = []
+    if view == AgendaView.care_provider:
+        own = [case for case, owner in owners["cases"].items() if owner == me]
+        lower["ready_cases"] = len(own)
+        lower["feasible_pairs"] = sum(e["feasible_count"] for e in view_doc["candidates_by_case"])
+        blocked = view_doc["bottlenecks"]["blocked_cases"] if view_doc["bottlenecks"] else []
+        lower["blocked_cases"] = len(blocked)
+    else:
+        per_vacancy = {("vacancy", e["vacancy_id"]): e for e in view_doc["candidates_by_vacancy"]}
+        others = summary["feasible_pairs"] - sum(e["feasible_count"] for e in per_vacancy.values())
+        values |= {cell: e["feasible_count"] for cell, e in per_vacancy.items()}
+        values[("other_vacancies",)] = others
+        equations.append(
+            [("feasible_pairs", 1.0), (("other_vacancies",), -1.0)]
+            + [(cell, -1.0) for cell in per_vacancy]
+        )
+    hidden = suppress(values, equations, lower=lower)
+    if "ready_cases" in hidden:
+        # Others' fitting pairs over the dwellings bound others' cases from below: with few
+        # other cases the pairs go too (hiding more never exposes a hidden cell).
+        hidden.add("feasible_pairs")
+    if view == AgendaView.housing_corporation:
+        for cell, entry in per_vacancy.items():
+            if cell in hidden:
+                entry["feasible_count"] = None
+    out = {key: summary[key] for key in ("vacancies", "passed_over_complete", "solver", "optimal")}
+    out |= {name: None if name in hidden else summary[name] for name in SUPPRESSED_COUNTS}
+    out["persons_housed"] = None if out["people_housed"] is None else summary["persons_housed"]
+    optimality = summary.get("optimality")
+    out["optimality"] = None
+    if optimality is not None:
+        out["optimality"] = {
+            "reason": optimality["reason"],
+            "time_budget_seconds": optimality["time_budget_seconds"],
+            "people_housed_bound": (
+                None if out["people_housed"] is None else optimality["people_housed_bound"]
+            ),
+        }
+    return out
+
+
+def _restrict_bottlenecks(bottlenecks: dict[str, Any], own_case) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+    """Blocked cases of the view, with the per-reason and group counts recomputed over them."""
+    blocked = [b for b in bottlenecks["blocked_cases"] if own_case(b["case_id"])]
+    by_reason = []
+    for reason in bottlenecks["by_reason"]:
+        case_ids = [c for c in reason["case_ids"] if own_case(c)]
+        failing = sum(1 for b in blocked if reason["code"] in b["excluded_counts"])
+        if case_ids or failing:
+            by_reason.append(
+                {
+                    "code": reason["code"],
+                    "cases_blocked_only_by": len(case_ids),
+                    "case_ids": case_ids,
+                    "blocked_cases_failing": failing,
+                }
+            )
+    groups = []
+    for group in bottlenecks["groups"]:
+        case_ids = [c for c in group["case_ids"] if own_case(c)]
+        if case_ids:
+            groups.append({**group, "count": len(case_ids), "case_ids": case_ids})
+    return {
+        "blocked_cases": blocked,
+        "by_reason": sorted(by_reason, key=lambda r: (-r["cases_blocked_only_by"], r["code"])),
+        "groups": sorted(groups, key=lambda g: (-g["count"], g["reasons"])),
+    }
+
+
+def cases_shown(document: dict[str, Any]) -> set[str]:
+    """Every case id a (restricted) document mentions, for the access log."""
+    shown = {str(p["case_id"]) for p in document["proposals"]}
+    shown |= {str(o["case_id"]) for p in document["proposals"] for o in p.get("passed_over") or []}
+    shown |= {str(e["case_id"]) for e in document.get("candidates_by_case", [])}
+    shown |= {
+        str(c["case_id"])
+        for e in document.get("candidates_by_vacancy", [])
+        for c in e.get("candidates", [])
+    }
+    if document.get("bottlenecks"):
+        shown |= {str(b["case_id"]) for b in document["bottlenecks"]["blocked_cases"]}
+    for entry in document.get("left_unhoused", []):
+        shown.add(str(entry["case_id"]))
+        shown |= {str(c["case_id"]) for c in entry["displaced"] if c["case_id"]}
+    shown |= {str(w["case_id"]) for w in document.get("longest_waiting", [])}
+    shown |= {str(a["case_id"]) for a in document["open_actions"] if a.get("case_id")}
+    # A frozen agenda's changes name cases edited or become ready since, with their status.
+    shown |= {c["id"] for c in document.get("changes", []) if c["subject"] == "case"}
+    return shown
+
+
+def log_cases_shown(
+    session: Session, context: AccessContext, document: dict[str, Any], table_id: uuid.UUID
+) -> None:
+    entries = [(uuid.UUID(c), table_id) for c in sorted(cases_shown(document))]
+    access_log.record(session, context, AccessAction.agenda, entries)

@@ -1,0 +1,120 @@
+"""The failure bitmask and the one loop over the hard rules (`app.matching.rules.RULES`) that
+fills it: for every pair of an evaluation at once (`failure_matrix`) and for one pair asked about
+(`rule_failures`: the same loop on that pair alone, then each failing rule's figures)."""
+
+from collections.abc import Sequence
+from datetime import date
+
+import numpy as np
+
+from app.matching.declines import NO_DECLINES, DeclineIndex
+from app.matching.facts import CaseFacts, PreparedArrays, case_facts, prepare
+from app.matching.results import RuleFailure
+from app.matching.rule_base import Batch, Pair
+from app.matching.rules import RULES
+from app.matching.types import CaseProfile, Dwelling, Policy, SpreadUsage, YearLimits
+
+
+class FailureMatrix:
+    """The (cases x dwellings) failure bitmask and, per case and per dwelling, how many pairs fail
+    each reason.
+
+    Reason `r` is bit `1 << r` (the index of its code in `rules.REASON_CODES`). Each rule marks its
+    failures as blocks that never overlap (`rules.Rule.blocks`), so counts add up exactly.
+    """
+
+    def __init__(self, cases: int, dwellings: int, reasons: int) -> None:
+        if reasons > 31:
+            raise ValueError("the failure bitmask holds at most 31 reasons")
+        self.mask = np.zeros((cases, dwellings), dtype=np.int32)
+        self.case_counts = np.zeros((cases, reasons), dtype=np.int64)
+        self.dwelling_counts = np.zeros((dwellings, reasons), dtype=np.int64)
+        self._case_bits = np.zeros(cases, dtype=np.int32)
+        self._dwelling_bits = np.zeros(dwellings, dtype=np.int32)
+
+    def fail(self, r: int, case_rows: np.ndarray, dwelling_cols: np.ndarray) -> None:
+        """Cases selected by `case_rows` fail reason `r` on dwellings selected by `dwelling_cols`
+        (boolean masks)."""
+        rows, cols = np.flatnonzero(case_rows), np.flatnonzero(dwelling_cols)
+        if rows.size == 0 or cols.size == 0:
+            return
+        bit = np.int32(1 << r)
+        cases, dwellings = self.mask.shape
+        if cols.size == dwellings:  # a rule on the case alone
+            self._case_bits[rows] |= bit
+        elif rows.size == cases:  # a rule on the dwelling alone
+            self._dwelling_bits[cols] |= bit
+        elif rows.size * cols.size * 8 > cases * dwellings:
+            # a big block: one streaming pass beats gathering and scattering its cells
+            outer = case_rows[:, None] & dwelling_cols[None, :]
+            np.bitwise_or(self.mask, bit, out=self.mask, where=outer)
+        else:
+            self.mask[np.ix_(rows, cols)] |= bit
+        self.case_counts[rows, r] += cols.size
+        self.dwelling_counts[cols, r] += rows.size
+
+    def fail_cells(self, r: int, rows: np.ndarray, cols: np.ndarray) -> None:
+        """The pairs (rows[k], cols[k]) fail reason `r`; the pairs must be distinct."""
+        if rows.size == 0:
+            return
+        cases, dwellings = self.mask.shape
+        self.mask[rows, cols] |= np.int32(1 << r)
+        self.case_counts[:, r] += np.bincount(rows, minlength=cases)
+        self.dwelling_counts[:, r] += np.bincount(cols, minlength=dwellings)
+
+    def finish(self) -> "FailureMatrix":
+        """Fold the case-only and dwelling-only rules into the mask in one pass."""
+        self.mask |= self._case_bits[:, None] | self._dwelling_bits[None, :]
+        return self
+
+
+def failure_matrix(
+    cases: Sequence[CaseProfile],
+    dwellings: Sequence[Dwelling],
+    policy: Policy,
+    meeting_date: date,
+    usage: SpreadUsage,
+    prepared: PreparedArrays,
+    declines: DeclineIndex = NO_DECLINES,
+) -> FailureMatrix:
+    """Every rule over all pairs: the (cases x dwellings) failure bitmask, bit r for
+    REASON_CODES[r], and the per-case and per-dwelling counts of each reason."""
+    batch = Batch(cases, dwellings, policy, meeting_date, usage, prepared, declines)
+    out = FailureMatrix(len(cases), len(dwellings), len(RULES))
+    for reason, rule in enumerate(RULES):
+        for rows, cols in rule.blocks(batch):
+            if rule.cells:
+                out.fail_cells(reason, rows, cols)
+            else:
+                out.fail(reason, rows, cols)
+    return out.finish()
+
+
+def rule_failures(
+    case: CaseProfile,
+    dwelling: Dwelling,
+    policy: Policy,
+    limits: YearLimits,
+    meeting_date: date,
+    usage: SpreadUsage,
+    facts: CaseFacts | None = None,
+    declines: DeclineIndex = NO_DECLINES,
+) -> list[RuleFailure]:
+    """Every failing rule of one pair, in REASON_CODES order, with its deciding figures.
+
+    Which rules fail is decided by `failure_matrix` on this one pair, as the agenda decides it;
+    each failing rule then explains itself. Raises ValueError for an unknown policy, dwelling or
+    case value and for rent caps that are not positive."""
+    facts = facts or case_facts(case, policy, limits, meeting_date)
+    prepared = prepare([case], [dwelling], policy, limits, meeting_date, [facts])
+    bits = int(
+        failure_matrix([case], [dwelling], policy, meeting_date, usage, prepared, declines).mask[
+            0, 0
+        ]
+    )
+    pair = Pair(case, dwelling, policy, limits, meeting_date, usage, facts, declines)
+    return [
+        RuleFailure(rule.code, rule.explain(pair))
+        for reason, rule in enumerate(RULES)
+        if bits >> reason & 1
+    ]

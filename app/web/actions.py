@@ -1,0 +1,28 @@
+"""An action as the pages show it, and who may update it."""
+
+from typing import Any
+
+from app.actions.models import ActionStatus
+from app.timeutil import today
+from app.web.core import Web
+
+
+def _action_row(web: Web, table, action, names: dict[str, str]) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+    hide_case = web.organisation.kind == "housing_corporation"
+    return {
+        "action": action,
+        "case_id": None if hide_case else action.case_id,
+        "owner": names.get(str(action.owner_organisation_id), "onbekend"),
+        "overdue": action.status == ActionStatus.open and action.due_date < today(),
+        "can_update": may_update_action(web, table, action),
+    }
+
+
+def may_update_action(web: Web, table, action) -> bool:  # type: ignore[no-untyped-def]
+    """The owner closes its action (a member will do), the chair any; the chair organisation's
+    own actions need the chair role, as everything the chair organisation does as chair."""
+    if web.role == "viewer":
+        return False
+    if action.owner_organisation_id == web.organisation.id:
+        return action.owner_organisation_id != table.chair_organisation_id or web.role == "chair"
+    return web.is_chair_of(table.chair_organisation_id)

@@ -1,0 +1,57 @@
+"""The objects a page names in its path, loaded and authorised for the signed-in person's
+organisation, as the API's dependencies (`app.*.deps`) do for an API key: 404 (a Dutch page) for
+another organisation's object, never 403.
+
+A form's page lists its `FormDep` before these, so a stale CSRF token is refused before anything
+is read."""
+
+import uuid
+from typing import Annotated
+
+from fastapi import Depends
+
+from app.access_log.models import AccessAction
+from app.actions import service as actions_service
+from app.actions.deps import ActionAtTable
+from app.cases import service as cases_service
+from app.cases.models import Case
+from app.db import SessionDep
+from app.meetings import service as meetings_service
+from app.meetings.deps import MeetingAtTable
+from app.proposals import service as proposals_service
+from app.proposals.deps import ProposalAtTable
+from app.tables import service as tables_service
+from app.tables.models import OutflowTable
+from app.web.core import WebDep
+
+
+def page_table(table_id: uuid.UUID, session: SessionDep, web: WebDep) -> OutflowTable:
+    """The table if the person's organisation is a member (404 otherwise)."""
+    return tables_service.get_table(session, web.principal, table_id)
+
+
+def page_meeting(meeting_id: uuid.UUID, session: SessionDep, web: WebDep) -> MeetingAtTable:
+    """The meeting and its table if the organisation sits at that table (404 otherwise)."""
+    return MeetingAtTable(*meetings_service.get_meeting(session, web.access(), meeting_id))
+
+
+def page_proposal(proposal_id: uuid.UUID, session: SessionDep, web: WebDep) -> ProposalAtTable:
+    """The proposal, its table and the organisation's role in it (404 outside its reach)."""
+    return ProposalAtTable(*proposals_service.get_proposal(session, web.access(), proposal_id))
+
+
+def page_action(action_id: uuid.UUID, session: SessionDep, web: WebDep) -> ActionAtTable:
+    """The action and its table if the organisation may see the action (404 otherwise)."""
+    return ActionAtTable(*actions_service.get_action(session, web.access(), action_id))
+
+
+def page_case_timeline(case_id: uuid.UUID, session: SessionDep, web: WebDep) -> Case:
+    """The case if the organisation may see it (404 otherwise), its timeline read logged."""
+    return cases_service.get_case(session, web.access(), case_id, AccessAction.timeline)
+
+
+PageTableDep = Annotated[OutflowTable, Depends(page_table)]
+PageMeetingDep = Annotated[MeetingAtTable, Depends(page_meeting)]
+PageProposalDep = Annotated[ProposalAtTable, Depends(page_proposal)]
+PageActionDep = Annotated[ActionAtTable, Depends(page_action)]
+PageCaseTimelineDep = Annotated[Case, Depends(page_case_timeline)]

@@ -1,0 +1,90 @@
+"""What the pages share: a write the services refused, as a Dutch message for the form."""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TypeVar
+
+from pydantic import ValidationError
+from sqlmodel import Session
+
+from app.organisations.service import list_organisations
+from app.problems import ProblemError
+from app.web.core import Web
+
+T = TypeVar("T")
+MAX_ROWS = 1000
+
+# Dutch messages for the field errors the services answer with (by invalidParams code).
+FIELD_MESSAGES = {
+    "reason_not_allowed": "Dit besluit heeft geen reden.",
+    "date_in_future": "De datum ligt in de toekomst.",
+    "date_before_meeting": "De verhuisdatum ligt vóór de vergadering.",
+    "lease_form_required": "Kies de contractvorm: dossier en woning staan beide toe.",
+    "lease_form_mismatch": "Deze contractvorm past niet bij dossier en woning.",
+    "field_not_allowed": "Verhuisdatum en contractvorm horen alleen bij het besluit Gehuisvest.",
+    "unknown_organisation": "Deze organisatie zit niet aan de tafel.",
+    "unknown_case": "Dit dossier hoort niet bij deze tafel.",
+    "unknown_meeting": "Deze vergadering hoort niet bij deze tafel.",
+    "no_limits_for_year": "Voor dat jaar en de jaren ervoor zijn geen wettelijke grenzen "
+    "ingevoerd.",
+    "invalid_range": "De einddatum ligt vóór de begindatum.",
+    "range_too_long": "Kies een periode van hoogstens tien jaar.",
+    "too_fine_for_suppression": "Te veel cijfers om af te schermen voor uw organisatie: kies "
+    "een grovere indeling of een kortere periode.",
+}
+CONFLICT_MESSAGES = {
+    "duplicate_meeting": "Op deze datum vergadert de tafel al.",
+    "already_published": "Deze agenda is al gepubliceerd.",
+    "illegal_transition": "Dit besluit kan niet meer: de status van het voorstel is veranderd.",
+    "decided_concurrently": "Iemand anders legde tegelijk een besluit vast; bekijk de stand.",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Refusal:
+    """A write the service refused, as a Dutch message and the API's status code."""
+
+    message: str
+    status: int
+
+
+def attempt(session: Session, action: Callable[[], T]) -> T | Refusal:
+    """Run a write in a savepoint; a refusal rolls back only that write and comes back as a
+    Dutch message for the form (403 and 404 still become their error pages)."""
+    try:
+        with session.begin_nested():
+            return action()
+    except ProblemError as exc:
+        if exc.status in (403, 404):
+            raise
+        return Refusal(problem_message(exc), exc.status)
+
+
+def _if_match(version: str) -> str | None:
+    """The version the page showed, as the ETag the services check (412 if it moved on)."""
+    return f'"{version}"' if version.isdigit() else None
+
+
+def problem_message(exc: ProblemError) -> str:
+    if exc.status == 409:
+        return CONFLICT_MESSAGES.get(exc.code, "Dit kan nu niet; laad de pagina opnieuw.")
+    if exc.status == 412:
+        return (
+            "Iemand anders was u voor: het voorstel is intussen gewijzigd. Bekijk de nieuwe stand."
+        )
+    params = exc.extra.get("invalidParams") or []
+    messages = [
+        FIELD_MESSAGES.get(p.get("code", ""), f"Ongeldige invoer: {p['name']}.") for p in params
+    ]
+    return " ".join(messages) or "De invoer is niet geldig."
+
+
+def validation_message(exc: ValidationError) -> str:
+    names = sorted({".".join(str(p) for p in e["loc"]) for e in exc.errors()})
+    return "Niet (goed) ingevuld: " + ", ".join(names) + "."
+
+
+def organisation_names(session: Session, web: Web) -> dict[str, str]:
+    """Names of the organisations the person's organisation may see (itself, co-members)."""
+    rows = list_organisations(session, web.principal, after=None, limit=MAX_ROWS)
+    return {str(o.id): o.name for o in rows}

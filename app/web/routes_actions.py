@@ -1,0 +1,97 @@
+"""The pages' writes of actions: a chair creates one, its owner or the chair updates it."""
+
+import uuid
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
+from pydantic import ValidationError
+from starlette.responses import Response
+
+from app.actions import service as actions_service
+from app.actions.models import ActionCreate, ActionUpdate
+from app.db import SessionDep
+from app.web.actions import may_update_action
+from app.web.core import FormDep, PageForbidden, Web, WebDep, WebRoute, field, redirect, safe_next
+from app.web.deps import PageActionDep, PageTableDep
+from app.web.forms import Refusal, attempt, validation_message
+from app.web.routes_meetings import _agenda_page
+from app.web.routes_tables import _table_page
+
+router = APIRouter(route_class=WebRoute, include_in_schema=False)
+
+
+@router.post("/tafels/{table_id}/acties")
+def create_action(
+    request: Request, session: SessionDep, web: WebDep, form: FormDep, table: PageTableDep
+) -> Response:
+    web.require_chair(table.chair_organisation_id)
+    back = safe_next(field(form, "terug", 500), f"/tafels/{table.id}")
+    body: dict[str, Any] = {
+        "kind": field(form, "soort", 40),
+        "owner_organisation_id": field(form, "eigenaar", 40),
+        "due_date": field(form, "uiterlijk", 10),
+    }
+    for name, key in (("case_id", "dossier"), ("meeting_id", "vergadering")):
+        if value := field(form, key, 40):
+            body[name] = value
+    meeting_id = body.get("meeting_id")
+    try:
+        data = ActionCreate.model_validate(body)
+    except ValidationError as exc:
+        return _back_with_error(
+            request, session, web, table.id, meeting_id, validation_message(exc)
+        )
+    created = attempt(
+        session, lambda: actions_service.create_action(session, web.access(), table, data)
+    )
+    if isinstance(created, Refusal):
+        return _back_with_error(request, session, web, table.id, meeting_id, created.message)
+    return redirect(back, "actie")
+
+
+def _back_with_error(
+    request: Request,
+    session: SessionDep,
+    web: Web,
+    table_id: uuid.UUID,
+    meeting_id: str | None,
+    error: str | None,
+) -> HTMLResponse:
+    if meeting_id:
+        try:
+            return _agenda_page(
+                request, session, web, uuid.UUID(meeting_id), error=error, status=422
+            )
+        except ValueError:
+            pass
+    return _table_page(request, session, web, table_id, error=error, status=422)
+
+
+@router.post("/acties/{action_id}")
+def update_action(
+    request: Request, session: SessionDep, web: WebDep, form: FormDep, found: PageActionDep
+) -> Response:
+    context = web.access()
+    action, table = found
+    web.require_writer()
+    if not may_update_action(web, table, action):
+        if action.owner_organisation_id == web.organisation.id:
+            raise PageForbidden("Dit doet iemand met de rol voorzitter.")
+        web.require_chair(table.chair_organisation_id)
+    back = safe_next(field(form, "terug", 500), f"/tafels/{table.id}")
+    try:
+        data = ActionUpdate.model_validate({"status": field(form, "status", 20)})
+    except ValidationError as exc:
+        return _table_page(
+            request, session, web, table.id, error=validation_message(exc), status=422
+        )
+    updated = attempt(
+        session,
+        lambda: actions_service.update_action(session, context, table, action, data, None),
+    )
+    if isinstance(updated, Refusal):
+        return _table_page(
+            request, session, web, table.id, error=updated.message, status=updated.status
+        )
+    return redirect(back, "actie_bijgewerkt")

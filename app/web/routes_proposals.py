@@ -1,0 +1,116 @@
+"""The pages of a proposal and the decisions on it."""
+
+import uuid
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
+from pydantic import ValidationError
+from starlette.responses import Response
+
+from app.db import SessionDep
+from app.meetings import service as meetings_service
+from app.proposals import lifecycle as proposal_lifecycle
+from app.proposals import service as proposals_service
+from app.proposals.models import REASONS, DecisionCreate, ProposalStatus
+from app.timeutil import today
+from app.vacancies.models import LeaseForm
+from app.web import labels
+from app.web.core import FormDep, Web, WebDep, WebRoute, case_code, field, redirect, render
+from app.web.deps import PageProposalDep
+from app.web.forms import Refusal, _if_match, attempt, organisation_names, validation_message
+from app.web.routes_meetings import _vacancy_summary
+
+router = APIRouter(route_class=WebRoute, include_in_schema=False)
+
+
+def decision_choices(web: Web, status: ProposalStatus, role: str) -> list[str]:
+    """The decisions this person may record now: the proposal lifecycle's transitions and
+    deciders, with the chair's share reserved for people with the chair role."""
+    if web.role == "viewer" or (role == "chair" and web.role != "chair"):
+        return []
+    return [d.value for d in proposal_lifecycle.decisions_open_to(status, role)]
+
+
+def _proposal_page(
+    request: Request,
+    session: SessionDep,
+    web: Web,
+    proposal_id: uuid.UUID,
+    *,
+    error: str | None = None,
+    status: int = 200,
+) -> HTMLResponse:
+    context = web.access()
+    proposal, table, role = proposals_service.get_proposal(session, context, proposal_id)
+    public = proposals_service.show(session, context, proposal, role)
+    profile = proposals_service.case_profile(session, context, proposal, role)
+    meeting, _ = meetings_service.get_meeting(session, context, proposal.meeting_id)
+    choices = decision_choices(web, proposal.status, role)
+    return render(
+        request,
+        "proposal.html",
+        {
+            "title": f"Voorstel {case_code(proposal.case_id)}",
+            "proposal": public,
+            "table": table,
+            "meeting": meeting,
+            "role": role,
+            "profile": profile,
+            "vacancy": _vacancy_summary(meeting, table, web, str(proposal.vacancy_id)),
+            "names": organisation_names(session, web),
+            "choices": choices,
+            "reasons": {d: sorted(REASONS[d], key=_other_last) for d in REASONS},
+            "lease_forms": list(LeaseForm),
+            "is_open": proposal_lifecycle.is_open(proposal.status),
+            "today": today(),
+            "error": error,
+        },
+        status,
+    )
+
+
+def _other_last(code: str) -> tuple[bool, str]:
+    return (code == "other", labels.label("decision_reason", code))
+
+
+@router.get("/voorstellen/{proposal_id}")
+def proposal_page(
+    request: Request, proposal_id: uuid.UUID, session: SessionDep, web: WebDep
+) -> HTMLResponse:
+    return _proposal_page(request, session, web, proposal_id)
+
+
+@router.post("/voorstellen/{proposal_id}/besluit")
+def record_decision(
+    request: Request, session: SessionDep, web: WebDep, form: FormDep, found: PageProposalDep
+) -> Response:
+    context = web.access()
+    proposal, table, role = found
+    proposal_id = proposal.id
+    web.require_writer()
+    if role == "chair":
+        web.require_chair(table.chair_organisation_id)
+    body: dict[str, Any] = {"decision": field(form, "besluit", 40)}
+    for name, key in (("reason", "reden"), ("effective_date", "verhuisdatum")):
+        if value := field(form, key, 40):
+            body[name] = value
+    if value := field(form, "contractvorm", 40):
+        body["lease_form"] = value
+    try:
+        data = DecisionCreate.model_validate(body)
+    except ValidationError as exc:
+        message = validation_message(exc)
+        return _proposal_page(request, session, web, proposal_id, error=message, status=422)
+    version = field(form, "versie", 10)
+    decided = attempt(
+        session,
+        lambda: proposals_service.decide(
+            session, context, proposal, table, role, data, _if_match(version)
+        ),
+    )
+    if isinstance(decided, Refusal):
+        return _proposal_page(
+            request, session, web, proposal_id, error=decided.message, status=decided.status
+        )
+    return redirect(f"/voorstellen/{proposal_id}", "besluit")

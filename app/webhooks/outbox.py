@@ -1,0 +1,236 @@
+"""The outbox as the delivery worker sees it: leasing due deliveries fairly (`claim_due_deliveries`)
+and recording each attempt's outcome. `app.webhooks.service.emit` writes what it reads."""
+
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, or_, update
+from sqlmodel import Session, col, select
+
+from app.webhooks.models import (
+    DeliveryStatus,
+    WebhookDelivery,
+    WebhookEndpoint,
+    WebhookEvent,
+)
+from app.webhooks.service import event_body
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimedDelivery:
+    """A delivery leased to one worker: everything needed to send it without the database."""
+
+    delivery_id: uuid.UUID
+    lease_token: uuid.UUID
+    attempt: int
+    event_id: uuid.UUID
+    url: str
+    secret: str
+    body: bytes
+    endpoint_id: uuid.UUID
+    organisation_id: uuid.UUID
+
+
+def _lease_free(model: type[WebhookDelivery] | type[WebhookEndpoint], now: datetime) -> Any:
+    return or_(col(model.locked_until).is_(None), col(model.locked_until) < now)
+
+
+def _due(now: datetime) -> tuple[Any, ...]:
+    return (
+        WebhookDelivery.status == DeliveryStatus.pending.value,
+        WebhookDelivery.next_attempt_at <= now,
+        _lease_free(WebhookDelivery, now),
+    )
+
+
+def fair_order(
+    candidates: Iterable[tuple[uuid.UUID, uuid.UUID, datetime]],
+    in_flight: dict[uuid.UUID, int],
+    max_per_organisation: int | None,
+) -> list[uuid.UUID]:
+    """Endpoint ids in the order their attempts should start: round-robin over organisations.
+
+    `candidates` are (endpoint id, organisation id, oldest due time); `in_flight` counts each
+    organisation's attempts already running. An organisation's n-th endpoint gets turn
+    `in_flight + n`, and turns are served lowest first (oldest due time breaking ties), so an
+    organisation with many slow endpoints never keeps another's first endpoint waiting; one
+    whose turn would exceed `max_per_organisation` waits for its own attempts to end.
+    """
+    by_organisation: dict[uuid.UUID, list[tuple[datetime, uuid.UUID]]] = {}
+    for endpoint_id, organisation_id, due in candidates:
+        by_organisation.setdefault(organisation_id, []).append((due, endpoint_id))
+    turns = []
+    for organisation_id, endpoints in by_organisation.items():
+        busy = in_flight.get(organisation_id, 0)
+        for position, (due, endpoint_id) in enumerate(sorted(endpoints), start=1):
+            turn = busy + position
+            if max_per_organisation is not None and turn > max_per_organisation:
+                break
+            turns.append((turn, due, endpoint_id))
+    return [endpoint_id for _, _, endpoint_id in sorted(turns)]
+
+
+def claim_due_deliveries(
+    session: Session,
+    *,
+    now: datetime,
+    limit: int,
+    lease: timedelta,
+    max_per_organisation: int | None = None,
+) -> list[ClaimedDelivery]:
+    """Lease up to `limit` due deliveries, at most one per endpoint, to a new token.
+
+    The lease is taken on the endpoint as well as on the delivery, and an endpoint whose lease
+    is live is not claimed: so each endpoint has at most one attempt in flight across every
+    worker and process, and the same delivery is never sent twice at once. Endpoints are
+    served round-robin over organisations (`fair_order`), at most `max_per_organisation` of
+    one organisation in flight at once. Every lease is a conditional UPDATE that re-checks the
+    lease is still free; on PostgreSQL the endpoint rows are first locked with SKIP LOCKED, so
+    concurrent claims pass each other instead of waiting; on SQLite write transactions run one
+    at a time. The attempt is counted here, so a worker that dies mid-send still uses one up.
+    The caller sends within `lease` (its attempt deadline being shorter) or loses the lease.
+    """
+    in_flight = dict(
+        session.exec(
+            select(WebhookEndpoint.organisation_id, func.count())
+            .where(col(WebhookEndpoint.locked_until) >= now)
+            .group_by(col(WebhookEndpoint.organisation_id))
+        ).all()
+    )
+    candidates = session.exec(
+        select(
+            WebhookEndpoint.id,
+            WebhookEndpoint.organisation_id,
+            func.min(WebhookDelivery.next_attempt_at),
+        )
+        .join(WebhookDelivery, col(WebhookDelivery.endpoint_id) == col(WebhookEndpoint.id))
+        .where(col(WebhookEndpoint.active).is_(True), _lease_free(WebhookEndpoint, now), *_due(now))
+        .group_by(col(WebhookEndpoint.id), col(WebhookEndpoint.organisation_id))
+    ).all()
+    chosen = fair_order(candidates, in_flight, max_per_organisation)[:limit]
+    if not chosen:
+        return []
+    lockable = session.exec(
+        select(WebhookEndpoint.id)
+        .where(col(WebhookEndpoint.id).in_(chosen), _lease_free(WebhookEndpoint, now))
+        .with_for_update(skip_locked=True)
+    ).all()
+    if not lockable:
+        return []
+    token = uuid.uuid4()
+    session.exec(
+        update(WebhookEndpoint)
+        .where(col(WebhookEndpoint.id).in_(lockable), _lease_free(WebhookEndpoint, now))
+        # The lease is the worker's bookkeeping, not a change of the endpoint: keep its
+        # `updated_at` (the column's onupdate would move it) and its version (the ETag).
+        .values(locked_until=now + lease, lease_token=token, updated_at=WebhookEndpoint.updated_at)
+        .execution_options(synchronize_session=False)
+    )
+    due_rows = session.exec(
+        select(WebhookDelivery.id, WebhookDelivery.endpoint_id)
+        .join(WebhookEndpoint, col(WebhookEndpoint.id) == col(WebhookDelivery.endpoint_id))
+        .where(WebhookEndpoint.lease_token == token, *_due(now))
+        .order_by(col(WebhookDelivery.next_attempt_at), col(WebhookDelivery.id))
+    ).all()
+    oldest: dict[uuid.UUID, uuid.UUID] = {}
+    for delivery_id, endpoint_id in due_rows:
+        oldest.setdefault(endpoint_id, delivery_id)
+    if oldest:
+        session.exec(
+            update(WebhookDelivery)
+            .where(col(WebhookDelivery.id).in_(list(oldest.values())), *_due(now))
+            .values(
+                locked_until=now + lease,
+                lease_token=token,
+                attempts=WebhookDelivery.attempts + 1,
+                last_attempt_at=now,
+            )
+            .execution_options(synchronize_session=False)
+        )
+    rows = session.exec(
+        select(WebhookDelivery, WebhookEvent, WebhookEndpoint)
+        .join(WebhookEvent, col(WebhookEvent.id) == col(WebhookDelivery.event_id))
+        .join(WebhookEndpoint, col(WebhookEndpoint.id) == col(WebhookDelivery.endpoint_id))
+        .where(WebhookDelivery.lease_token == token)
+        .execution_options(populate_existing=True)
+    ).all()
+    claimed = {
+        endpoint.id: ClaimedDelivery(
+            delivery_id=delivery.id,
+            lease_token=token,
+            attempt=delivery.attempts,
+            event_id=webhook_event.id,
+            url=endpoint.url,
+            secret=endpoint.secret,
+            body=event_body(webhook_event.type, webhook_event.occurred_at, webhook_event.data),
+            endpoint_id=endpoint.id,
+            organisation_id=endpoint.organisation_id,
+        )
+        for delivery, webhook_event, endpoint in rows
+    }
+    if len(claimed) < len(lockable):  # an endpoint whose due delivery went meanwhile: free it
+        _release_endpoints(session, token, keep=list(claimed))
+    position = {endpoint_id: i for i, endpoint_id in enumerate(chosen)}
+    return sorted(claimed.values(), key=lambda c: position[c.endpoint_id])
+
+
+def _release_endpoints(
+    session: Session, token: uuid.UUID, keep: list[uuid.UUID] | None = None
+) -> None:
+    statement = update(WebhookEndpoint).where(col(WebhookEndpoint.lease_token) == token)
+    if keep:
+        statement = statement.where(col(WebhookEndpoint.id).not_in(keep))
+    session.exec(
+        statement.values(
+            locked_until=None, lease_token=None, updated_at=WebhookEndpoint.updated_at
+        ).execution_options(synchronize_session=False)
+    )
+
+
+def record_delivered(
+    session: Session, claimed: ClaimedDelivery, *, status_code: int, now: datetime
+) -> bool:
+    """Mark delivered; False when the lease was lost (expired and taken, or endpoint deleted)."""
+    return _finish(
+        session,
+        claimed,
+        status=DeliveryStatus.delivered.value,
+        delivered_at=now,
+        last_status_code=status_code,
+        last_error=None,
+    )
+
+
+def record_failure(
+    session: Session,
+    claimed: ClaimedDelivery,
+    *,
+    status_code: int | None,
+    error: str,
+    retry_at: datetime | None,
+) -> bool:
+    """Schedule the next attempt at `retry_at`, or mark failed when there is none."""
+    values: dict[str, Any] = {"last_status_code": status_code, "last_error": error[:200]}
+    if retry_at is None:
+        values["status"] = DeliveryStatus.failed.value
+    else:
+        values["next_attempt_at"] = retry_at
+    return _finish(session, claimed, **values)
+
+
+def _finish(session: Session, claimed: ClaimedDelivery, **values: Any) -> bool:
+    """Record the outcome and end the attempt's lease on delivery and endpoint, if still ours."""
+    result = session.exec(
+        update(WebhookDelivery)
+        .where(
+            col(WebhookDelivery.id) == claimed.delivery_id,
+            col(WebhookDelivery.lease_token) == claimed.lease_token,
+        )
+        .values(locked_until=None, lease_token=None, **values)
+        .execution_options(synchronize_session=False)
+    )
+    _release_endpoints(session, claimed.lease_token)
+    return result.rowcount == 1

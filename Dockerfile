@@ -11,5 +11,7 @@ RUN pip install . && useradd --system --create-home uitstroom && mkdir /data && 
 USER uitstroom
 ENV UITSTROOM_DATABASE_URL=sqlite:////data/uitstroomtafel.db
 EXPOSE 8000
+HEALTHCHECK --interval=10s --timeout=5s --start-period=30s --retries=3 CMD \
+    python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/health/ready', timeout=4)"
 # Migrates the database on start (UITSTROOM_MIGRATE_ON_START=true by default), then serves.
 CMD ["uitstroomtafel", "serve", "--host", "0.0.0.0", "--port", "8000"]

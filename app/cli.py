@@ -3,6 +3,7 @@
 import argparse
 import json
 import secrets
+import socket
 import sys
 import textwrap
 import uuid
@@ -53,37 +54,73 @@ def demo_settings(settings: Settings) -> Settings:
     return settings.model_copy(update=changes)
 
 
+def bind(host: str, port: int) -> socket.socket:
+    """A listening socket on `host`:`port`, or exit saying why (the port is taken, say). `serve`
+    binds first, so a demo that cannot serve prints no keys or passwords that then lead nowhere."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        sys.exit(f"Cannot serve on {host}:{port}: {exc.strerror or exc}. Nothing was started.")
+    sock.listen(2048)
+    sock.set_inheritable(True)
+    return sock
+
+
+def where(host: str, port: int) -> str:
+    """The lines `serve` prints once it listens: where the API, the docs and the pages are."""
+    shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+    base = f"http://[{shown}]:{port}" if ":" in shown else f"http://{shown}:{port}"
+    return "\n".join(
+        [
+            f"Serving on {base} (listening on {host}:{port})",
+            f"  API:        {base}/v1 (contract {base}/v1/openapi.json)",
+            f"  docs:       {base}/docs and {base}/redoc",
+            f"  pages:      {base}/aanmelden",
+            f"  health:     {base}/health/live and {base}/health/ready",
+        ]
+    )
+
+
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> None:
     import uvicorn
 
     from app.db import build_engine
     from app.main import create_app
 
-    if args.demo:
-        settings = demo_settings(settings)
-    if settings.migrate_on_start:
-        # Here rather than in the app's start-up: the demo data below needs the tables.
-        _migrate(settings)
-    engine = build_engine(settings.database_url)
+    sock = bind(args.host, args.port)
     try:
         if args.demo:
-            from app.demo import load_demo
+            settings = demo_settings(settings)
+        if settings.migrate_on_start:
+            # Here rather than in the app's start-up: the demo data below needs the tables.
+            _migrate(settings)
+        engine = build_engine(settings.database_url)
+        try:
+            if args.demo:
+                from app.demo import load_demo
 
-            with Session(engine, expire_on_commit=False) as session:
-                load_demo(session, out=sys.stdout)
-                session.commit()
-        # Migrated above, once: the app must not do it again when it starts.
-        app = create_app(settings.model_copy(update={"migrate_on_start": False}), engine=engine)
-        print(f"Serving on http://{args.host}:{args.port} (docs at /docs)", flush=True)
-        uvicorn.run(
-            app,
-            host=args.host,
-            port=args.port,
-            log_level=args.log_level,
-            **proxy_options(args, settings),
-        )
+                with Session(engine, expire_on_commit=False) as session:
+                    load_demo(session, out=sys.stdout)
+                    session.commit()
+            # Migrated above, once: the app must not do it again when it starts.
+            app = create_app(settings.model_copy(update={"migrate_on_start": False}), engine=engine)
+            print(where(args.host, args.port), flush=True)
+            proxy = proxy_options(args, settings)
+            config = uvicorn.Config(
+                app,
+                log_level=args.log_level,
+                proxy_headers=bool(proxy["proxy_headers"]),
+                forwarded_allow_ips=str(proxy["forwarded_allow_ips"]),
+            )
+            uvicorn.Server(config).run(sockets=[sock])
+        finally:
+            engine.dispose()
     finally:
-        engine.dispose()
+        sock.close()
 
 
 def proxy_options(args: argparse.Namespace, settings: Settings) -> dict[str, object]:
@@ -276,6 +313,9 @@ def cmd_openapi(args: argparse.Namespace, settings: Settings) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="uitstroomtafel", description=__doc__)
+    parser.add_argument(
+        "--version", action=PrintVersion, nargs=0, help="print the package and API versions"
+    )
     sub = parser.add_subparsers(dest="command", required=True)
 
     serve = sub.add_parser("serve", help="run the API (migrates the database first)")
@@ -361,6 +401,27 @@ def build_parser() -> argparse.ArgumentParser:
     spec.add_argument("--output", help="file to write, e.g. openapi/openapi.json")
     spec.set_defaults(func=cmd_openapi)
     return parser
+
+
+class PrintVersion(argparse.Action):
+    """`--version`, importing the app (for its API version) only when asked."""
+
+    def __call__(self, parser: argparse.ArgumentParser, *_: object, **__: object) -> None:
+        print(f"{parser.prog} {package_version()}")
+        parser.exit()
+
+
+def package_version() -> str:
+    """The installed package's version (pyproject.toml), and the API contract's."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    from app.main import API_VERSION
+
+    try:
+        installed = version("uitstroomtafel")
+    except PackageNotFoundError:  # run from a checkout that was never installed
+        installed = "unknown"
+    return f"{installed} (API {API_VERSION})"
 
 
 def main(argv: list[str] | None = None, settings: Settings | None = None) -> None:

@@ -6,13 +6,22 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.openapi.utils import get_openapi
+from fastapi.responses import JSONResponse
 from sqlalchemy import Engine
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app import api_headers, problem_handlers, problems, web
+from app import (
+    api_headers,
+    openapi_contract,
+    operations,
+    problem_handlers,
+    problems,
+    query_keys,
+    web,
+)
 from app.access_log.routes import router as access_log_router
 from app.actions.routes import router as actions_router
 from app.agenda.routes import router as agenda_router
@@ -129,20 +138,22 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
         components[model.__name__] = model_schema
     for unused in ("HTTPValidationError", "ValidationError"):
         components.pop(unused, None)
-    # A body that is not parseable at all (not UTF-8, say) is refused with 400 before validation.
-    unparseable = problems.problem_responses(400)[400]
     # Any operation may find the database unreachable or too busy (app/transient.py), and any
     # write may lose a race to a concurrent one that stored the same item first.
     transient = problems.problem_responses(409, 503)
-    for operations in schema["paths"].values():
-        for method, operation in operations.items():
-            if "requestBody" in operation:
-                operation["responses"].setdefault("400", unparseable)
+    for path_operations in schema["paths"].values():
+        for method, operation in path_operations.items():
             if method != "get":
                 operation["responses"].setdefault("409", transient[409])
             operation["responses"].setdefault("503", transient[503])
-    app.openapi_schema = schema
-    return schema
+    settings: Settings = app.state.settings
+    contact = {
+        "name": settings.contact_name,
+        "email": settings.contact_email,
+        "url": settings.contact_url,
+    }
+    app.openapi_schema = openapi_contract.comply(schema, contact)
+    return app.openapi_schema
 
 
 def _warn_if_owner(engine: Engine) -> None:
@@ -197,6 +208,10 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         title="Uitstroomtafel API",
         version=API_VERSION,
         lifespan=lifespan,
+        dependencies=[Depends(query_keys.refuse_unknown_query_keys)],
+        # Served from the package by app.operations, not from a CDN.
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.engine = engine
@@ -220,7 +235,15 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         people_router,
     ):
         app.include_router(router)
+    operations.install(app, engine, settings.database_url)  # probes and docs: not in the contract
     web.install(app)  # the pages for people: hidden from the API contract
+
+    @app.get(api_headers.API_PREFIX + "/openapi.json", include_in_schema=False)
+    def versioned_contract() -> JSONResponse:
+        """The contract also where its `servers` entry (`/v1`) puts it; public and cacheable,
+        like `/openapi.json`."""
+        return JSONResponse(app.openapi(), headers={"Cache-Control": "public, max-age=300"})
+
     # Inside the body limit, so the body it keeps for a rerun is bounded.
     app.add_middleware(
         TransientFailures, attempts=settings.db_retry_attempts, page_failure=web.page_failure

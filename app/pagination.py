@@ -24,7 +24,7 @@ class PageRequest:
     """One listing request's page: `limit` items (1-1000) after the `cursor` it was given.
 
     The cursor is decoded when the route asks for `after`, so a route that answers 404 for the
-    object it lists under still does so before a malformed cursor's 422, as it did before paging
+    object it lists under still does so before a malformed cursor's 400, as it did before paging
     was a dependency."""
 
     limit: int
@@ -32,7 +32,7 @@ class PageRequest:
 
     @property
     def after(self) -> uuid.UUID | None:
-        """The id the page starts after (None: the first page). Raises Unprocessable (422,
+        """The id the page starts after (None: the first page). Raises Unprocessable (400,
         `invalid_cursor`) for a cursor this API did not give out."""
         return decode_cursor(self.cursor)
 

@@ -81,7 +81,7 @@ def install_problem_handlers(app: FastAPI) -> None:
         if items is not None:
             detail += f" in {len(items)} item(s); nothing was stored"
         return problem_response(
-            request, 422, "Invalid request", "validation_error", detail, **extra
+            request, 400, "Invalid request", "validation_error", detail, **extra
         )
 
     @app.exception_handler(StarletteHTTPException)

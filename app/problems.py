@@ -23,22 +23,36 @@ class InvalidParam(BaseModel):
 
 
 class InvalidItem(BaseModel):
-    index: int
-    external_ref: str | None = None
-    invalidParams: list[InvalidParam]
+    index: int = Field(description="Position of the item in the batch's `items`, from 0.")
+    external_ref: str | None = Field(
+        default=None, description="The item's `external_ref` as sent, if it was a string."
+    )
+    invalidParams: list[InvalidParam] = Field(description="Every invalid field of this item.")
 
 
 class Problem(BaseModel):
     """RFC 9457 problem details, with `code` and `invalidParams` as extension members."""
 
-    type: str = "about:blank"
-    title: str
-    status: int
-    detail: str | None = None
-    instance: str | None = None
-    code: str
-    invalidParams: list[InvalidParam] | None = None
-    invalidItems: list[InvalidItem] | None = None
+    type: str = Field(
+        default="about:blank",
+        description="URI naming the kind of problem: `urn:uitstroomtafel:problem:` and `code`.",
+    )
+    title: str = Field(description="Short, human-readable summary of the kind of problem.")
+    status: int = Field(description="The HTTP status code of this answer (400-599).")
+    detail: str | None = Field(
+        default=None, description="Human-readable explanation of this occurrence."
+    )
+    instance: str | None = Field(default=None, description="The path the request was made to.")
+    code: str = Field(
+        description="Machine-readable problem code, e.g. `validation_error`, `not_found`, "
+        "`case_closed`; stable across releases of a major version."
+    )
+    invalidParams: list[InvalidParam] | None = Field(
+        default=None, description="On 400: every invalid field, query key, path or header."
+    )
+    invalidItems: list[InvalidItem] | None = Field(
+        default=None, description="On a refused batch: every invalid item (nothing was stored)."
+    )
     model_config = ConfigDict(extra="allow")
 
 
@@ -99,9 +113,13 @@ class TooManyRequests(ProblemError):
 
 
 class Unprocessable(ProblemError):
-    """A request that is well-formed but refers to something invalid (field-level detail)."""
+    """A request that is well-formed but refers to something invalid (field-level detail).
 
-    status, code, title = 422, "validation_error", "Invalid request"
+    400 like every invalid input: the NL API Design Rules (/core/error-handling/invalid-input)
+    answer invalid input with 400 and `invalidParams`, whether a schema or a rule refused it.
+    """
+
+    status, code, title = 400, "validation_error", "Invalid request"
 
     def __init__(self, name: str, reason: str, code: str = "invalid", location: str = "body"):
         param = InvalidParam(name=name, location=location, code=code, reason=reason)
@@ -178,14 +196,14 @@ def batch_items(errors: list[dict[str, Any]], body: Any) -> list[dict[str, Any]]
 def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI `responses=` entries documenting problem+json for the given statuses."""
     descriptions = {
-        400: "Bad request",
+        400: "Invalid input: `invalidParams` names each field (`in`: body, query, path or "
+        "header) with a machine-readable `code` and a `reason`",
         401: "Missing or invalid API key",
         403: "The caller's organisation or role may not do this",
         404: "Not found, or outside the caller's reach",
         409: "Conflict with the current state",
         412: "The `If-Match` ETag is stale",
         413: "Request body or batch too large",
-        422: "Invalid input; `invalidParams` names each field",
         429: "This key or person used up its budget for this kind of request; see `Retry-After`",
         503: "The database is unreachable or busy; nothing was changed. Retry after "
         "`Retry-After` seconds",
@@ -200,9 +218,9 @@ def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
 
 
 class InvalidInput(ProblemError):
-    """422 for a value that only fails once merged with stored data (PATCH), field by field."""
+    """400 for a value that only fails once merged with stored data (PATCH), field by field."""
 
-    status, code, title = 422, "validation_error", "Invalid request"
+    status, code, title = 400, "validation_error", "Invalid request"
 
     def __init__(self, errors: list[dict[str, Any]], prefix: tuple[str | int, ...] = ()):
         located = [{**e, "loc": ("body", *prefix, *tuple(e.get("loc", ())))} for e in errors]

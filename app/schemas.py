@@ -203,7 +203,7 @@ def paginate(rows: list[Any], limit: int) -> tuple[list[Any], str | None]:
 
 
 def validate_merged(model: type[TModel], data: Any, prefix: tuple[str | int, ...] = ()) -> TModel:
-    """Validate merged (stored + patched) data; errors become a 422 naming the body fields."""
+    """Validate merged (stored + patched) data; errors become a 400 naming the body fields."""
     from pydantic import ValidationError
 
     from app.problems import InvalidInput

@@ -32,6 +32,17 @@ class Settings(BaseSettings):
         description="Comma-separated proxy addresses (or networks) whose forwarded headers count.",
     )
     migrate_on_start: bool = True
+    # info.contact of the OpenAPI document (NL API Design Rules /core/doc-openapi-contact): who
+    # answers partners' questions about this API. An operator sets its own.
+    contact_name: str = Field(
+        default="Uitstroomtafel", description="Who answers for the API (the contract's contact)."
+    )
+    contact_email: str = Field(
+        default="uitstroomtafel@example.org", description="The contact's e-mail address."
+    )
+    contact_url: str = Field(
+        default="https://example.org/uitstroomtafel", description="The contact's web page."
+    )
     retention_days: int = Field(
         default=730, ge=30, le=3650, description="Days after closing before a case is anonymised."
     )

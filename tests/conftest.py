@@ -9,6 +9,7 @@ Each backend gets one database migrated by Alembic; every test runs in a transac
 rolled back.
 """
 
+import copy
 import os
 import re
 import uuid
@@ -38,6 +39,7 @@ from sqlmodel import Session
 from app.db import build_engine, get_session
 from app.main import create_app
 from app.migrate import upgrade_to_head
+from app.openapi_examples import CASE_EXAMPLE, VACANCY_EXAMPLE
 from app.settings import Settings, get_settings
 from tests import postgresql
 from tests.clock import START, TODAY, iso
@@ -359,57 +361,31 @@ def other_region(client: TestClient) -> Region:
 
 
 def case_body(table_id: str, **overrides: object) -> dict:
-    body: dict = {
+    """The contract's example case (app/openapi_examples.py, so the example is one the service
+    accepts) with a fresh reference, `table_id` and dates relative to the suite's today."""
+    body: dict = copy.deepcopy(CASE_EXAMPLE) | {
         "external_ref": f"K-{uuid.uuid4().hex[:10]}",
         "table_id": table_id,
-        "facility": "beschermd_wonen",
         "ready_since": iso(-639),  # ready for about 21 months
-        "birth_year": 1990,
-        "household": {"adults": 1, "children": 0},
-        "income": {
-            "source": "participatiewet",
-            "annual_taxable": "16250.00",
-            "net_monthly": "1180.50",
-            "stable": True,
-            "budget_management": "none",
-        },
         "registration_date": iso(-1780),  # registered for almost five years
         "beschikking": {"status": "granted", "valid_until": iso(396)},
-        "support": {"intensity": "moderate", "needs_complex_manager": False},
-        "urgency": False,
-        "needs": {"wheelchair": False, "step_free": False, "max_floor": None, "pets": False},
-        "areas": {"preferred": ["GM0344"], "excluded": []},
-        "contract_form": "either",
     }
     body.update(overrides)
     return body
 
 
 def vacancy_body(municipality_code: str = "GM0344", **overrides: object) -> dict:
+    """The contract's example vacancy in `municipality_code`, with a fresh reference and dates
+    relative to the suite's today."""
     digits = municipality_code[2:]
-    body: dict = {
+    body: dict = copy.deepcopy(VACANCY_EXAMPLE) | {
         "external_ref": f"V-{uuid.uuid4().hex[:10]}",
-        "address": {
-            "street": "Kastanjelaan",
-            "house_number": "12A",
-            "postcode": "3512AB",
-            "municipality_code": municipality_code,
-            "neighbourhood_code": f"BU{digits}0101",
-        },
-        "complex_ref": "CPX-1",
-        "dwelling_type": "apartment",
-        "rooms": 2,
-        "floor": 1,
-        "has_lift": True,
-        "wheelchair_accessible": False,
-        "rent": {"base": "650.00", "eligible_service_costs": "35.00"},
         "available_from": iso(1),
         "respond_before": iso(0),
-        "contingent": True,
-        "complex_manager": False,
-        "pets_allowed": True,
-        "min_age": None,
-        "contract_forms": ["own_lease"],
+    }
+    body["address"] |= {
+        "municipality_code": municipality_code,
+        "neighbourhood_code": f"BU{digits}0101",
     }
     body.update(overrides)
     return body

@@ -44,7 +44,7 @@ def test_two_members_deciding_at_once_cannot_both_win(live_app):
             ).raise_for_status()
             listed = client.get(
                 f"/v1/tables/{table_id}/proposals",
-                params={"meeting_id": meeting["id"]},
+                params={"meetingId": meeting["id"]},
                 headers=chair.headers,
             ).json()["items"]
             proposal_ids += [p["id"] for p in listed]

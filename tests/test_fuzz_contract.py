@@ -7,7 +7,7 @@ not run under pytest 9.)
 
 The check that every schema-valid request is accepted is left out on purpose: some rules cannot
 be expressed in a schema (a table the caller is a member of, a birth year at least 16 years
-back); they answer a documented 422 with the field named.
+back); they answer a documented 400 with the field named.
 """
 
 import copy

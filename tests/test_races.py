@@ -197,7 +197,7 @@ class World:
         assert response.status_code == 200, response.text
         listed = self.client.get(
             f"/v1/tables/{self.table_id}/proposals",
-            params={"meeting_id": meeting_id},
+            params={"meetingId": meeting_id},
             headers=self.chair.headers,
         )
         return [p["id"] for p in listed.json()["items"]]

@@ -1,8 +1,9 @@
 """The chair reads the access log of its table's cases."""
 
 import uuid
+from typing import Annotated
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 
 from app.access_log import service
 from app.access_log.models import AccessLogEntryPublic, AccessLogPage
@@ -18,14 +19,16 @@ router = APIRouter(prefix="/v1/tables", tags=["access log"])
 @router.get(
     "/{table_id}/access-log",
     response_model=AccessLogPage,
-    responses=problem_responses(401, 403, 404, 422),
+    responses=problem_responses(401, 403, 404),
 )
 def read_access_log(
     table: TableDep,
     principal: CurrentPrincipal,
     session: SessionDep,
     page: PageDep,
-    case_id: uuid.UUID | None = None,
+    case_id: Annotated[
+        uuid.UUID | None, Query(alias="caseId", description="Only reads of this case.")
+    ] = None,
 ) -> AccessLogPage:
     """Who accessed which case file of this table, when and how (chair only), oldest first."""
     if principal.organisation_id != table.chair_organisation_id:

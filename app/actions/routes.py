@@ -33,7 +33,7 @@ def _for_corporation(context) -> bool:  # type: ignore[no-untyped-def]
     response_model=ActionPublic,
     responses={
         200: {"description": "Replay of an earlier request with the same Idempotency-Key"},
-        **problem_responses(401, 403, 404, 422),
+        **problem_responses(401, 403, 404),
     },
 )
 def create_action(
@@ -54,7 +54,7 @@ def create_action(
 @router.get(
     "/tables/{table_id}/actions",
     response_model=ActionPage,
-    responses=problem_responses(401, 404, 422),
+    responses=problem_responses(401, 404),
 )
 def list_actions(
     table: TableDep,
@@ -81,7 +81,7 @@ def list_actions(
 
 
 @router.get(
-    "/actions/{action_id}", response_model=ActionPublic, responses=problem_responses(401, 404, 422)
+    "/actions/{action_id}", response_model=ActionPublic, responses=problem_responses(401, 404)
 )
 def get_action(
     found: ActionDep, context: AccessContextDep, session: SessionDep, response: Response
@@ -95,7 +95,7 @@ def get_action(
 @router.patch(
     "/actions/{action_id}",
     response_model=ActionPublic,
-    responses=problem_responses(401, 403, 404, 409, 412, 422),
+    responses=problem_responses(401, 403, 404, 409, 412),
 )
 def update_action(
     found: ActionDep,

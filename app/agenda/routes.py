@@ -36,7 +36,7 @@ MeetingDate = Annotated[
 @router.get(
     "/{table_id}/agenda",
     response_model=Agenda,
-    responses=problem_responses(401, 403, 404, 422, 429),
+    responses=problem_responses(401, 403, 404, 429),
     dependencies=limited(EndpointClass.agenda),
 )
 def get_agenda(
@@ -64,13 +64,15 @@ def get_agenda(
 @router.get(
     "/{table_id}/why-not",
     response_model=WhyNot,
-    responses=problem_responses(401, 403, 404, 409, 422, 429),
+    responses=problem_responses(401, 403, 404, 409, 429),
     dependencies=limited(EndpointClass.why_not),
 )
 def get_why_not(
     table: TableDep,
-    case_id: uuid.UUID,
-    vacancy_id: uuid.UUID,
+    case_id: Annotated[uuid.UUID, Query(alias="caseId", description="The case asked about.")],
+    vacancy_id: Annotated[
+        uuid.UUID, Query(alias="vacancyId", description="The dwelling asked about.")
+    ],
     context: AccessContextDep,
     session: SessionDep,
     settings: SettingsDep,

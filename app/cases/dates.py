@@ -3,13 +3,13 @@ exit. Checked where the dates are written, so that every history the API accepts
 monitor (backlog_end = previous backlog_end + new ready - housed - other exits, and waiting days
 are never negative).
 
-1. A move-in (`house` with `effective_date`) is never before the case's `ready_since`: 422
+1. A move-in (`house` with `effective_date`) is never before the case's `ready_since`: 400
    `date_before_ready_since`. The database holds the same rule for a housed case
    (`ck_cases_housed_after_ready`), so two requests racing cannot break it either.
 2. While the case is in an open proposal, `ready_since` cannot move past that proposal's meeting
-   date (422 `ready_since_after_meeting`): the agenda proposed it because it was ready then, and
+   date (400 `ready_since_after_meeting`): the agenda proposed it because it was ready then, and
    the move-in, which is never before the meeting, stays after the ready date.
-3. A withdrawal's `exit_date` is not before `ready_since` once the case is ready (422
+3. A withdrawal's `exit_date` is not before `ready_since` once the case is ready (400
    `exit_before_ready_since`). A case withdrawn while not yet ready (`ready_since` after today)
    left before it was ever ready: it never enters the figures.
 4. While the case is in an open proposal it stays at its table (409 `case_in_proposal`): a
@@ -35,7 +35,7 @@ HOUSED_AFTER_READY = "ck_cases_housed_after_ready"  # the CHECK constraint on `c
 
 
 def check_move_in(case: Case, moved_in: date) -> None:
-    """Rule 1: 422 `date_before_ready_since` when the move-in precedes the ready date."""
+    """Rule 1: 400 `date_before_ready_since` when the move-in precedes the ready date."""
     if moved_in < case.ready_since:
         raise Unprocessable(
             "effective_date",
@@ -54,7 +54,7 @@ def _first_open_meeting(session: Session, case: Case) -> date | None:
 
 
 def check_ready_since(session: Session, case: Case, ready_since: date) -> None:
-    """Rule 2: 422 `ready_since_after_meeting` when an open proposal's meeting precedes the new
+    """Rule 2: 400 `ready_since_after_meeting` when an open proposal's meeting precedes the new
     ready date."""
     if ready_since <= case.ready_since:
         return  # earlier is always possible: the case was ready at the meeting all the more
@@ -68,7 +68,7 @@ def check_ready_since(session: Session, case: Case, ready_since: date) -> None:
 
 
 def check_exit_date(exit_date: date, ready_since: date) -> None:
-    """Rule 3: 422 `exit_before_ready_since` for an exit before the ready date of a ready case."""
+    """Rule 3: 400 `exit_before_ready_since` for an exit before the ready date of a ready case."""
     if exit_date < ready_since <= today():
         raise Unprocessable(
             "exit_date",

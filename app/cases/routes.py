@@ -49,7 +49,7 @@ def _public(case) -> CasePublic:  # type: ignore[no-untyped-def]
     response_model=CasePublic,
     responses={
         200: {"description": "Replay of an earlier request with the same Idempotency-Key"},
-        **problem_responses(401, 403, 409, 422),
+        **problem_responses(401, 403, 409),
     },
 )
 def create_case(
@@ -73,14 +73,19 @@ def create_case(
     return idempotency.respond(_public(case), 201, headers, resource_id=case.id)
 
 
-@router.get("", response_model=CasePage, responses=problem_responses(401, 403, 422))
+@router.get("", response_model=CasePage, responses=problem_responses(401, 403))
 def list_cases(
     context: AccessContextDep,
     session: SessionDep,
     page: PageDep,
-    table_id: uuid.UUID | None = None,
+    table_id: Annotated[
+        uuid.UUID | None, Query(alias="tableId", description="Only cases at this table.")
+    ] = None,
     status: CaseStatus | None = None,
-    external_ref: Annotated[ExternalRef | None, Query()] = None,
+    external_ref: Annotated[
+        ExternalRef | None,
+        Query(alias="externalRef", description="Only the case with this own reference."),
+    ] = None,
     organisation_id: Annotated[
         uuid.UUID | None,
         Query(alias="organisationId", description="Only this care provider's cases."),
@@ -133,9 +138,7 @@ def list_cases(
     return CasePage(items=[_public(c) for c in rows], next_cursor=next_cursor)
 
 
-@router.get(
-    "/{case_id}", response_model=CasePublic, responses=problem_responses(401, 403, 404, 422)
-)
+@router.get("/{case_id}", response_model=CasePublic, responses=problem_responses(401, 403, 404))
 def get_case(case: CaseReadDep, response: Response) -> CasePublic:
     """One case file, with its ETag."""
     response.headers["ETag"] = etag(case)
@@ -145,7 +148,7 @@ def get_case(case: CaseReadDep, response: Response) -> CasePublic:
 @router.patch(
     "/{case_id}",
     response_model=CasePublic,
-    responses=problem_responses(401, 403, 404, 409, 412, 422),
+    responses=problem_responses(401, 403, 404, 409, 412),
 )
 def update_case(
     case: CaseDep,
@@ -164,7 +167,7 @@ def update_case(
 @router.get(
     "/{case_id}/transitions",
     response_model=CaseTransitionPage,
-    responses=problem_responses(401, 403, 404, 422),
+    responses=problem_responses(401, 403, 404),
 )
 def list_transitions(
     case: CaseHistoryDep,
@@ -180,7 +183,7 @@ def list_transitions(
 
 
 @router.get(
-    "/{case_id}/timeline", response_model=Timeline, responses=problem_responses(401, 403, 404, 422)
+    "/{case_id}/timeline", response_model=Timeline, responses=problem_responses(401, 403, 404)
 )
 def get_timeline(case: CaseTimelineDep, context: AccessContextDep, session: SessionDep) -> Timeline:
     """Everything that happened to the case: status changes, proposals, decisions, actions."""

@@ -24,7 +24,7 @@ def list_limits(principal: CurrentPrincipal, session: SessionDep) -> YearLimitsL
     )
 
 
-@router.get("/{year}", response_model=YearLimitsPublic, responses=problem_responses(401, 404, 422))
+@router.get("/{year}", response_model=YearLimitsPublic, responses=problem_responses(401, 404))
 def get_limits(year: Year, principal: CurrentPrincipal, session: SessionDep) -> YearLimitsPublic:
     """The legal limits of one year (404 for a year without its own, even when agendas in it
     fall back to an earlier year's)."""
@@ -37,7 +37,7 @@ def get_limits(year: Year, principal: CurrentPrincipal, session: SessionDep) -> 
 @router.put(
     "/{year}",
     response_model=YearLimitsPublic,
-    responses={201: {"description": "Created"}, **problem_responses(401, 403, 422)},
+    responses={201: {"description": "Created"}, **problem_responses(401, 403)},
 )
 def put_limits(
     year: Year,

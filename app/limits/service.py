@@ -3,7 +3,7 @@
 The limits an agenda applies (`limits_for`): the meeting year's own, or, when that year has
 none yet, the latest earlier year's (a fallback the agenda shows and the log warns about), so the
 weekly meeting does not stop on the first January date before the new figures are entered. A
-date before the earliest known year is refused (422 `no_limits_for_year`).
+date before the earliest known year is refused (400 `no_limits_for_year`).
 """
 
 import logging

@@ -36,7 +36,7 @@ IfMatch = Annotated[
     response_model=MeetingPublic,
     responses={
         200: {"description": "Replay of an earlier request with the same Idempotency-Key"},
-        **problem_responses(401, 403, 404, 409, 422),
+        **problem_responses(401, 403, 404, 409),
     },
 )
 def create_meeting(
@@ -57,7 +57,7 @@ def create_meeting(
 @router.get(
     "/tables/{table_id}/meetings",
     response_model=MeetingPage,
-    responses=problem_responses(401, 404, 422),
+    responses=problem_responses(401, 404),
 )
 def list_meetings(
     table: TableDep,
@@ -76,7 +76,7 @@ def list_meetings(
 @router.get(
     "/meetings/{meeting_id}",
     response_model=MeetingPublic,
-    responses=problem_responses(401, 404, 422),
+    responses=problem_responses(401, 404),
 )
 def get_meeting(
     found: MeetingDep, context: AccessContextDep, session: SessionDep, response: Response
@@ -90,7 +90,7 @@ def get_meeting(
 @router.post(
     "/meetings/{meeting_id}/publish",
     response_model=MeetingPublic,
-    responses=problem_responses(401, 403, 404, 409, 412, 422, 429),
+    responses=problem_responses(401, 403, 404, 409, 412, 429),
     dependencies=limited(EndpointClass.publish),
 )
 def publish_meeting(
@@ -112,7 +112,7 @@ def publish_meeting(
 @router.get(
     "/meetings/{meeting_id}/agenda",
     response_model=MeetingAgenda,
-    responses=problem_responses(401, 403, 404, 422, 429),
+    responses=problem_responses(401, 403, 404, 429),
     dependencies=limited(EndpointClass.agenda),
 )
 def get_meeting_agenda(

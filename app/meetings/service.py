@@ -65,7 +65,7 @@ def create_meeting(
 
 def _check_plannable(session: Session, on: date) -> None:
     """A meeting lies on a date its agenda can be computed for: within the planning horizon,
-    and not before the earliest year with legal limits (422 on `date`)."""
+    and not before the earliest year with legal limits (400 on `date`)."""
     if on > today() + PLANNING_HORIZON:
         raise Unprocessable("date", "lies more than a year ahead", "date_too_far_ahead")
     limits_for(session, on, location="body")

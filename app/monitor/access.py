@@ -38,7 +38,7 @@ def log_export(session: Session, context: AccessContext, table: OutflowTable) ->
 
 
 def check_range(start: date, end: date) -> None:
-    """A range runs forward and spans at most ten years (422 `invalid_range`, `range_too_long`)."""
+    """A range runs forward and spans at most ten years (400 `invalid_range`, `range_too_long`)."""
     if end < start:
         raise Unprocessable("end", "lies before start", "invalid_range", "query")
     if (end - start).days > MAX_RANGE_DAYS:

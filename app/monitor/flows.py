@@ -208,7 +208,7 @@ def flows(
 
     Returns the `MonitorFlows` shape: `rows` (period x group; group null = all), `totals` over
     the range per group, `waiting_days_histogram`, `definitions`. Counts are people, waiting
-    statistics days. Errors: 403 for the operator, 422 for a bad range or, for a viewer who
+    statistics days. Errors: 403 for the operator, 400 for a bad range or, for a viewer who
     gets suppressed figures, more than MAX_RESTRICTED_CELLS period x group cells.
     """
     viewer = viewer_of(context, table)

@@ -3,6 +3,7 @@
 import uuid
 from datetime import date, datetime
 from enum import StrEnum
+from typing import Annotated
 
 from pydantic import BaseModel
 from pydantic import Field as PField
@@ -168,7 +169,10 @@ class MonitorBottlenecks(BaseModel):
 
 class MonitorForecast(BaseModel):
     table_id: uuid.UUID
-    date: date
+    date: Annotated[
+        date,
+        PField(description="The day the forecast is made on: the pace is the year before it."),
+    ]
     backlog_now: int | None
     monthly_new_ready: float | None
     monthly_housed: float | None

@@ -19,7 +19,7 @@ def placements(
 ) -> dict[str, Any]:
     """Housings per neighbourhood in the range (the `MonitorPlacements` shape), suppressed for
     viewers who may not see the cases (knowing their own housings in each neighbourhood).
-    Errors: 403 for the operator, 422 for a bad range."""
+    Errors: 403 for the operator, 400 for a bad range."""
     viewer = viewer_of(context, table)
     whole = viewer is None
     check_range(start, end)

@@ -60,7 +60,7 @@ def _csv(text: str, name: str) -> Response:
 @router.get(
     "/{table_id}/monitor",
     response_model=MonitorFlows,
-    responses={**CSV_RESPONSE, **problem_responses(401, 403, 404, 422, 429)},
+    responses={**CSV_RESPONSE, **problem_responses(401, 403, 404, 429)},
     dependencies=limited(EndpointClass.monitor),
 )
 def get_flows(
@@ -70,7 +70,14 @@ def get_flows(
     start: Start = None,
     end: End = None,
     period: Period = Period.month,
-    group_by: GroupBy = GroupBy.none,
+    group_by: Annotated[
+        GroupBy,
+        Query(
+            alias="groupBy",
+            description="Split the figures per `none`, `care_provider`, `corporation` or "
+            "`municipality`.",
+        ),
+    ] = GroupBy.none,
     format: Format = OutputFormat.json,
 ) -> Response:
     """New ready cases, housings (own and intermediate lease), other exits, backlog and
@@ -88,7 +95,7 @@ def get_flows(
 @router.get(
     "/{table_id}/monitor/placements",
     response_model=MonitorPlacements,
-    responses={**CSV_RESPONSE, **problem_responses(401, 403, 404, 422, 429)},
+    responses={**CSV_RESPONSE, **problem_responses(401, 403, 404, 429)},
     dependencies=limited(EndpointClass.monitor),
 )
 def get_placements(
@@ -112,7 +119,7 @@ def get_placements(
 @router.get(
     "/{table_id}/monitor/contingent/{year}",
     response_model=MonitorContingent,
-    responses={**CSV_RESPONSE, **problem_responses(401, 403, 404, 422, 429)},
+    responses={**CSV_RESPONSE, **problem_responses(401, 403, 404, 429)},
     dependencies=limited(EndpointClass.monitor),
 )
 def get_contingent(
@@ -135,7 +142,7 @@ def get_contingent(
 @router.get(
     "/{table_id}/monitor/bottlenecks",
     response_model=MonitorBottlenecks,
-    responses=problem_responses(401, 403, 404, 422, 429),
+    responses=problem_responses(401, 403, 404, 429),
     dependencies=limited(EndpointClass.monitor),
 )
 def get_bottlenecks(
@@ -155,7 +162,7 @@ def get_bottlenecks(
 @router.get(
     "/{table_id}/monitor/forecast",
     response_model=MonitorForecast,
-    responses=problem_responses(401, 403, 404, 422, 429),
+    responses=problem_responses(401, 403, 404, 429),
     dependencies=limited(EndpointClass.monitor),
 )
 def get_forecast(
@@ -173,7 +180,7 @@ def get_forecast(
 @router.put(
     "/{table_id}/contingent-agreements/{year}/{corporation_id}",
     response_model=ContingentAgreementPublic,
-    responses={201: {"description": "Created"}, **problem_responses(401, 403, 404, 422)},
+    responses={201: {"description": "Created"}, **problem_responses(401, 403, 404)},
 )
 def put_agreement(
     table_id: uuid.UUID,
@@ -195,7 +202,7 @@ def put_agreement(
 @router.get(
     "/{table_id}/contingent-agreements",
     response_model=ContingentAgreementList,
-    responses=problem_responses(401, 404, 422),
+    responses=problem_responses(401, 404),
 )
 def list_agreements(
     table: TableDep,

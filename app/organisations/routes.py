@@ -50,7 +50,7 @@ def who_am_i(principal: CurrentPrincipal, session: SessionDep) -> Me:
     "/organizations",
     status_code=201,
     response_model=OrganisationPublic,
-    responses=problem_responses(401, 403, 409, 422),
+    responses=problem_responses(401, 403, 409),
 )
 def create_organisation(
     payload: OrganisationCreate,
@@ -66,9 +66,7 @@ def create_organisation(
     return idempotency.respond(body, 201, {"Location": f"/v1/organizations/{organisation.id}"})
 
 
-@router.get(
-    "/organizations", response_model=OrganisationPage, responses=problem_responses(401, 422)
-)
+@router.get("/organizations", response_model=OrganisationPage, responses=problem_responses(401))
 def list_organisations(
     principal: CurrentPrincipal, session: SessionDep, page: PageDep
 ) -> OrganisationPage:
@@ -82,7 +80,7 @@ def list_organisations(
 @router.get(
     "/organizations/{organisation_id}",
     response_model=OrganisationPublic,
-    responses=problem_responses(401, 404, 422),
+    responses=problem_responses(401, 404),
 )
 def get_organisation(
     organisation_id: uuid.UUID, principal: CurrentPrincipal, session: SessionDep
@@ -96,7 +94,7 @@ def get_organisation(
     "/organizations/{organisation_id}/api-keys",
     status_code=201,
     response_model=ApiKeyCreated,
-    responses=problem_responses(401, 404, 422),
+    responses=problem_responses(401, 404),
 )
 def create_api_key(
     organisation_id: uuid.UUID,
@@ -119,7 +117,7 @@ def create_api_key(
 @router.get(
     "/organizations/{organisation_id}/api-keys",
     response_model=ApiKeyPage,
-    responses=problem_responses(401, 404, 422),
+    responses=problem_responses(401, 404),
 )
 def list_api_keys(
     organisation_id: uuid.UUID,
@@ -138,7 +136,7 @@ def list_api_keys(
 @router.delete(
     "/organizations/{organisation_id}/api-keys/{key_id}",
     status_code=204,
-    responses=problem_responses(401, 404, 422),
+    responses=problem_responses(401, 404),
 )
 def revoke_api_key(
     organisation_id: uuid.UUID, key_id: uuid.UUID, principal: CurrentPrincipal, session: SessionDep

@@ -3,7 +3,7 @@
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Response
+from fastapi import APIRouter, Header, Query, Response
 
 from app.access_log.deps import AccessContextDep
 from app.db import SessionDep
@@ -32,14 +32,16 @@ IfMatch = Annotated[
 @router.get(
     "/tables/{table_id}/proposals",
     response_model=ProposalPage,
-    responses=problem_responses(401, 404, 422),
+    responses=problem_responses(401, 404),
 )
 def list_proposals(
     table: TableDep,
     context: AccessContextDep,
     session: SessionDep,
     page: PageDep,
-    meeting_id: uuid.UUID | None = None,
+    meeting_id: Annotated[
+        uuid.UUID | None, Query(alias="meetingId", description="Only this meeting's proposals.")
+    ] = None,
     status: ProposalStatus | None = None,
 ) -> ProposalPage:
     """Proposals of the table the caller takes part in (all for chair and municipalities)."""
@@ -63,7 +65,7 @@ def list_proposals(
 @router.get(
     "/proposals/{proposal_id}",
     response_model=ProposalPublic,
-    responses=problem_responses(401, 404, 422),
+    responses=problem_responses(401, 404),
 )
 def get_proposal(
     found: ProposalDep, context: AccessContextDep, session: SessionDep, response: Response
@@ -77,7 +79,7 @@ def get_proposal(
 @router.post(
     "/proposals/{proposal_id}/decisions",
     response_model=ProposalPublic,
-    responses=problem_responses(401, 403, 404, 409, 412, 422),
+    responses=problem_responses(401, 403, 404, 409, 412),
 )
 def decide(
     proposal_id: uuid.UUID,
@@ -107,7 +109,7 @@ def decide(
 @router.get(
     "/proposals/{proposal_id}/case-profile",
     response_model=CaseProfile,
-    responses=problem_responses(401, 404, 422),
+    responses=problem_responses(401, 404),
 )
 def get_case_profile(
     found: ProposalDep, context: AccessContextDep, session: SessionDep

@@ -22,7 +22,7 @@ IfMatch = Annotated[
 
 
 @router.post(
-    "", status_code=201, response_model=TablePublic, responses=problem_responses(401, 403, 409, 422)
+    "", status_code=201, response_model=TablePublic, responses=problem_responses(401, 403, 409)
 )
 def create_table(
     payload: TableCreate,
@@ -38,7 +38,7 @@ def create_table(
     return idempotency.respond(service.table_public(session, table), 201, headers)
 
 
-@router.get("", response_model=TablePage, responses=problem_responses(401, 422))
+@router.get("", response_model=TablePage, responses=problem_responses(401))
 def list_tables(principal: CurrentPrincipal, session: SessionDep, page: PageDep) -> TablePage:
     """Tables the caller is a member of (all for the operator)."""
     rows = service.list_tables(session, principal, after=page.after, limit=page.fetch)
@@ -48,7 +48,7 @@ def list_tables(principal: CurrentPrincipal, session: SessionDep, page: PageDep)
     )
 
 
-@router.get("/{table_id}", response_model=TablePublic, responses=problem_responses(401, 404, 422))
+@router.get("/{table_id}", response_model=TablePublic, responses=problem_responses(401, 404))
 def get_table(
     table: TableDep, principal: CurrentPrincipal, session: SessionDep, response: Response
 ) -> TablePublic:
@@ -60,7 +60,7 @@ def get_table(
 @router.patch(
     "/{table_id}",
     response_model=TablePublic,
-    responses=problem_responses(401, 403, 404, 409, 412, 422),
+    responses=problem_responses(401, 403, 404, 409, 412),
 )
 def update_table(
     table: TableDep,

@@ -116,7 +116,7 @@ class VacancyIn(ApiModel):
 
 
 class VacancyBatch(ApiModel):
-    """Up to 1000 dwellings, stored all or nothing; a 422 lists every invalid item and field."""
+    """Up to 1000 dwellings, stored all or nothing; a 400 lists every invalid item and field."""
 
     # Items are validated one by one in the service, so that one answer lists schema errors
     # and domain errors (uncovered municipality, repeated reference) of all items together.

@@ -46,7 +46,7 @@ def _public(vacancy) -> VacancyPublic:  # type: ignore[no-untyped-def]
     response_model=VacancyPublic,
     responses={
         200: {"description": "Existing dwelling updated (or unchanged), or an idempotent replay"},
-        **problem_responses(401, 403, 409, 422),
+        **problem_responses(401, 403, 409),
     },
 )
 def upsert_vacancy(
@@ -68,7 +68,7 @@ def upsert_vacancy(
 @router.post(
     "/batch",
     response_model=VacancyBatchResult,
-    responses=problem_responses(401, 403, 409, 413, 422, 429),
+    responses=problem_responses(401, 403, 409, 413, 429),
     dependencies=limited(EndpointClass.batch),
 )
 def upsert_vacancies(
@@ -92,14 +92,20 @@ def upsert_vacancies(
     return idempotency.respond(result, 200)
 
 
-@router.get("", response_model=VacancyPage, responses=problem_responses(401, 403, 422))
+@router.get("", response_model=VacancyPage, responses=problem_responses(401, 403))
 def list_vacancies(
     principal: CurrentPrincipal,
     session: SessionDep,
     page: PageDep,
-    table_id: uuid.UUID | None = None,
+    table_id: Annotated[
+        uuid.UUID | None,
+        Query(alias="tableId", description="Only dwellings in this table's municipalities."),
+    ] = None,
     status: VacancyStatus | None = None,
-    external_ref: Annotated[ExternalRef | None, Query()] = None,
+    external_ref: Annotated[
+        ExternalRef | None,
+        Query(alias="externalRef", description="Only the dwelling with this own reference."),
+    ] = None,
     organisation_id: Annotated[
         uuid.UUID | None,
         Query(alias="organisationId", description="Only this corporation's dwellings."),
@@ -163,7 +169,7 @@ def list_vacancies(
 
 
 @router.get(
-    "/{vacancy_id}", response_model=VacancyPublic, responses=problem_responses(401, 403, 404, 422)
+    "/{vacancy_id}", response_model=VacancyPublic, responses=problem_responses(401, 403, 404)
 )
 def get_vacancy(
     vacancy: VacancyDep, principal: CurrentPrincipal, session: SessionDep, response: Response
@@ -173,9 +179,7 @@ def get_vacancy(
     return _public(vacancy)
 
 
-@router.delete(
-    "/{vacancy_id}", status_code=204, responses=problem_responses(401, 403, 404, 409, 422)
-)
+@router.delete("/{vacancy_id}", status_code=204, responses=problem_responses(401, 403, 404, 409))
 def withdraw_vacancy(
     vacancy: VacancyDep, context: AccessContextDep, session: SessionDep
 ) -> Response:
@@ -188,7 +192,7 @@ def withdraw_vacancy(
 @router.get(
     "/{vacancy_id}/timeline",
     response_model=Timeline,
-    responses=problem_responses(401, 403, 404, 422),
+    responses=problem_responses(401, 403, 404),
 )
 def get_timeline(vacancy: VacancyDep, context: AccessContextDep, session: SessionDep) -> Timeline:
     """Every proposal and decision concerning the dwelling (each case named is logged)."""

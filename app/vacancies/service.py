@@ -55,9 +55,9 @@ class ItemError:
 
 
 class InvalidVacancies(ProblemError):
-    """422 listing every invalid item; nothing of the request was stored."""
+    """400 listing every invalid item; nothing of the request was stored."""
 
-    status, code, title = 422, "validation_error", "Invalid request"
+    status, code, title = 400, "validation_error", "Invalid request"
 
     def __init__(self, errors: list[ItemError], batch: bool):
         def param(e: ItemError) -> dict[str, str]:
@@ -187,7 +187,7 @@ def upsert_vacancies(
     """Create or update each item by (corporation, external_ref); all or nothing.
 
     Returns one outcome per item, in the request's order: `created`, `updated` (a content field
-    differs; the version goes up by one) or `unchanged`. Raises `InvalidVacancies` (422) listing
+    differs; the version goes up by one) or `unchanged`. Raises `InvalidVacancies` (400) listing
     every invalid item, and `LostRace` when a concurrent request inserted one of the new
     references first (the request then runs again and finds it: app/transient.py).
 

@@ -9,7 +9,7 @@ from starlette.responses import Response
 
 from app.web.core import HERE, error_page, with_security_headers
 
-API_PREFIXES = ("/v1/", "/docs", "/redoc", "/openapi.json", "/static/")
+API_PREFIXES = ("/v1/", "/docs", "/redoc", "/openapi.json", "/static/", "/health/")
 
 
 def page_modules() -> tuple[ModuleType, ...]:

@@ -95,7 +95,7 @@ def monitor_page(
     try:
         context |= _figures(session, web, table, start, end, periode, indeling, year)
     except ProblemError as exc:
-        if exc.status != 422:
+        if exc.status != 400:
             raise
         return render(request, "monitor.html", {**context, "error": problem_message(exc)}, 422)
     return render(request, "monitor.html", context)

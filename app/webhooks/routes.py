@@ -32,7 +32,7 @@ IfMatch = Annotated[
     "",
     status_code=201,
     response_model=WebhookEndpointCreated,
-    responses=problem_responses(401, 403, 409, 422),
+    responses=problem_responses(401, 403, 409),
 )
 def create_endpoint(
     payload: WebhookEndpointCreate,
@@ -58,13 +58,14 @@ def create_endpoint(
     return WebhookEndpointCreated(**public.model_dump(), secret=secret)
 
 
-@router.get("", response_model=WebhookEndpointPage, responses=problem_responses(401, 422))
+@router.get("", response_model=WebhookEndpointPage, responses=problem_responses(401))
 def list_endpoints(
     principal: CurrentPrincipal,
     session: SessionDep,
     page: PageDep,
     organisation_id: Annotated[
-        uuid.UUID | None, Query(description="Only this organisation's endpoints.")
+        uuid.UUID | None,
+        Query(alias="organisationId", description="Only this organisation's endpoints."),
     ] = None,
 ) -> WebhookEndpointPage:
     """The caller's endpoints (all for the operator), without their secrets."""
@@ -84,7 +85,7 @@ def list_endpoints(
 @router.get(
     "/{endpoint_id}",
     response_model=WebhookEndpointPublic,
-    responses=problem_responses(401, 404, 422),
+    responses=problem_responses(401, 404),
 )
 def get_endpoint(
     endpoint_id: uuid.UUID, principal: CurrentPrincipal, session: SessionDep, response: Response
@@ -98,7 +99,7 @@ def get_endpoint(
 @router.patch(
     "/{endpoint_id}",
     response_model=WebhookEndpointPublic,
-    responses=problem_responses(401, 404, 409, 412, 422),
+    responses=problem_responses(401, 404, 409, 412),
 )
 def update_endpoint(
     endpoint_id: uuid.UUID,
@@ -122,7 +123,7 @@ def update_endpoint(
     return service.endpoint_public(endpoint)
 
 
-@router.delete("/{endpoint_id}", status_code=204, responses=problem_responses(401, 404, 422))
+@router.delete("/{endpoint_id}", status_code=204, responses=problem_responses(401, 404))
 def delete_endpoint(
     endpoint_id: uuid.UUID, principal: CurrentPrincipal, session: SessionDep
 ) -> Response:
@@ -135,7 +136,7 @@ def delete_endpoint(
 @router.get(
     "/{endpoint_id}/deliveries",
     response_model=WebhookDeliveryPage,
-    responses=problem_responses(401, 404, 422),
+    responses=problem_responses(401, 404),
 )
 def list_deliveries(
     endpoint_id: uuid.UUID,

@@ -195,7 +195,7 @@ def create_endpoint(
     allow_private_targets: bool,
 ) -> tuple[WebhookEndpoint, str]:
     """Returns the endpoint and its secret, which the API shows only once. A URL that names a
-    loopback or private address is refused (422) unless `allow_private_targets`."""
+    loopback or private address is refused (400) unless `allow_private_targets`."""
     organisation_id = principal.require_organisation()
     _check_target(data.url, allow_private_targets)
     count = session.exec(

@@ -22,8 +22,8 @@ def assert_problem(response: Response, status: int, code: str | None = None) -> 
 
 
 def invalid_names(response: Response) -> list[str]:
-    """The field names of a 422's `invalidParams`, checking each entry's shape on the way."""
-    body = assert_problem(response, 422)
+    """The field names of a 400's `invalidParams`, checking each entry's shape on the way."""
+    body = assert_problem(response, 400)
     params = body.get("invalidParams")
     assert params, body
     for param in params:

@@ -22,7 +22,7 @@ def log_of(client, region, **params):
 
 
 def entries_for(client, region, case_id):
-    return log_of(client, region, case_id=case_id)
+    return log_of(client, region, caseId=case_id)
 
 
 def test_creating_a_case_is_logged(client, small_region):

@@ -46,7 +46,7 @@ def table(client, region) -> AtTheTable:
 def log_of(client, region: Region, case_id: str) -> list[dict]:
     response = client.get(
         f"/v1/tables/{region.table_id}/access-log",
-        params={"case_id": case_id, "limit": 1000},
+        params={"caseId": case_id, "limit": 1000},
         headers=region.chair.headers,
     )
     assert response.status_code == 200, response.text
@@ -165,7 +165,7 @@ def test_a_proposal_list_logs_only_the_page_it_returns(client, region):
             e
             for e in client.get(
                 f"/v1/tables/{region.table_id}/access-log",
-                params={"case_id": case["id"]},
+                params={"caseId": case["id"]},
                 headers=region.chair.headers,
             ).json()["items"]
             if e["action"] == "proposal"

@@ -65,7 +65,7 @@ def test_owner_must_be_a_member_of_the_table(client, region, other_region):
         json={"kind": "other", "owner_organisation_id": other_region.chair.id, "due_date": DATE},
         headers=region.chair.headers,
     )
-    assert_problem(response, 422)
+    assert_problem(response, 400)
 
 
 def test_someone_else_cannot_close_an_action(client, region):

@@ -25,7 +25,7 @@ def agenda(client, org, table_id, **params):
 def why_not(client, org, table_id, case_id, vacancy_id, meeting=MEETING):
     return client.get(
         f"/v1/tables/{table_id}/why-not",
-        params={"case_id": case_id, "vacancy_id": vacancy_id, "date": meeting},
+        params={"caseId": case_id, "vacancyId": vacancy_id, "date": meeting},
         headers=org.headers,
     )
 

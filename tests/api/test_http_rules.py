@@ -44,7 +44,7 @@ def test_no_api_answer_may_be_stored_by_a_cache(client, region):
     answers = [
         client.get(f"/v1/cases/{case['id']}", headers=headers),
         client.get("/v1/cases", headers=headers),
-        client.post("/v1/cases", json={}, headers=headers),  # 422
+        client.post("/v1/cases", json={}, headers=headers),  # 400
         client.get(f"/v1/cases/{SOME_ID}", headers=headers),  # 404
         client.get("/v1/cases"),  # 401
         client.get("/v1/limits", headers=OPERATOR),

@@ -80,7 +80,7 @@ def test_a_replay_checks_access_again(client, small_region):
 def test_a_failed_request_leaves_its_key_free(client, small_region, other_region):
     provider = small_region.care_provider
     refused = post_case(client, provider, case_body(other_region.table_id), "k5")
-    assert_problem(refused, 422)
+    assert_problem(refused, 400)
     retried = post_case(client, provider, case_body(small_region.table_id), "k5")
     assert retried.status_code == 201, retried.text
 

@@ -1,5 +1,5 @@
 """No January outage: an agenda in a year without limits of its own uses the latest earlier
-year's and says so; before the earliest known year it is a clear 422.
+year's and says so; before the earliest known year it is a clear 400.
 
 Which year lacks limits is derived from the data (the latest known year + 1, or today's year
 when that already lacks them), so these tests hold when a new year is shipped.
@@ -93,10 +93,10 @@ def test_an_agenda_shows_the_aow_age_of_its_own_year_whatever_limits_it_uses(cli
     assert document["limits"]["aow_age"] == {"years": 67, "months": 3}
 
 
-def test_a_date_before_the_earliest_limits_is_a_clear_422(client, region):
+def test_a_date_before_the_earliest_limits_is_a_clear_400(client, region):
     earliest = known_years(client, region.chair)[0]
     response = get_agenda(client, region.chair, region.table_id, date(earliest - 1, 12, 28))
-    body = assert_problem(response, 422)
+    body = assert_problem(response, 400)
     assert body["invalidParams"][0]["name"] == "date"
     assert body["invalidParams"][0]["code"] == "no_limits_for_year"
     assert f"earliest known year is {earliest}" in body["detail"]
@@ -108,7 +108,7 @@ def test_why_not_in_a_year_without_limits_names_the_year_it_used(client, region)
     case, vacancy = a_pair(client, region, day)
     response = client.get(
         f"/v1/tables/{region.table_id}/why-not",
-        params={"case_id": case["id"], "vacancy_id": vacancy["id"], "date": day.isoformat()},
+        params={"caseId": case["id"], "vacancyId": vacancy["id"], "date": day.isoformat()},
         headers=region.chair.headers,
     )
     assert response.status_code == 200, response.text

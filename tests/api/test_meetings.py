@@ -105,7 +105,7 @@ def test_a_meeting_is_planned_only_on_a_date_its_agenda_can_be_computed_for(
     response = client.post(
         f"/v1/tables/{region.table_id}/meetings", json={"date": date}, headers=region.chair.headers
     )
-    [param] = assert_problem(response, 422, "validation_error")["invalidParams"]
+    [param] = assert_problem(response, 400, "validation_error")["invalidParams"]
     assert (param["name"], param["in"], param["code"]) == ("date", "body", code)
 
 
@@ -238,7 +238,7 @@ def test_another_corporation_cannot_see_the_proposal(client, region, published):
 def test_a_decline_needs_a_reason(client, region, published):
     _, proposal, *_ = published
     body = assert_problem(
-        decide(client, region.corporation, proposal["id"], "corporation_decline"), 422
+        decide(client, region.corporation, proposal["id"], "corporation_decline"), 400
     )
     assert body["invalidParams"][0]["name"] == "reason"
 
@@ -389,7 +389,7 @@ def test_corporation_reads_only_the_minimal_profile_and_it_is_logged(client, reg
     assert profile["income_category"] == "within_passend_toewijzen_limit"
     log = client.get(
         f"/v1/tables/{region.table_id}/access-log",
-        params={"case_id": case["id"]},
+        params={"caseId": case["id"]},
         headers=region.chair.headers,
     ).json()["items"]
     assert any(
@@ -446,7 +446,7 @@ def test_move_in_date_is_recorded_and_cannot_precede_the_meeting(client, region,
         json={"decision": "house", "effective_date": iso(-29)},
         headers=region.corporation.headers,
     )
-    assert assert_problem(early, 422)["invalidParams"][0]["name"] == "effective_date"
+    assert assert_problem(early, 400)["invalidParams"][0]["name"] == "effective_date"
     housed = client.post(
         f"/v1/proposals/{proposal['id']}/decisions",
         json={"decision": "house", "effective_date": iso(-10)},
@@ -463,7 +463,7 @@ def test_lease_form_is_required_when_both_are_possible(client, region):
     [proposal] = proposals(client, region)
     walk_to_tenancy(client, region, proposal["id"])
     missing = decide(client, region.corporation, proposal["id"], "house")
-    assert assert_problem(missing, 422)["invalidParams"][0]["name"] == "lease_form"
+    assert assert_problem(missing, 400)["invalidParams"][0]["name"] == "lease_form"
     response = client.post(
         f"/v1/proposals/{proposal['id']}/decisions",
         json={"decision": "house", "lease_form": "intermediate_lease"},

@@ -113,7 +113,7 @@ def test_waiting_days_are_move_in_minus_ready_date(client, region, history):
 
 
 def test_groups_add_up_to_the_table_total(client, region, history):
-    document = flows(client, region.chair, region.table_id, group_by="care_provider")
+    document = flows(client, region.chair, region.table_id, groupBy="care_provider")
     for period in {r["period"] for r in document["rows"]}:
         rows = [r for r in document["rows"] if r["period"] == period]
         total = next(r for r in rows if r["group"] is None)
@@ -124,7 +124,7 @@ def test_groups_add_up_to_the_table_total(client, region, history):
 
 
 def test_corporation_grouping_has_housing_figures_only(client, region, history):
-    document = flows(client, region.chair, region.table_id, group_by="corporation")
+    document = flows(client, region.chair, region.table_id, groupBy="corporation")
     moved = [r for r in document["rows"] if r["period"] == label(3) and r["group"]]
     assert [r["housed"] for r in moved] == [2]
     assert all(r["new_ready"] is None and r["backlog_end"] is None for r in moved)
@@ -216,10 +216,10 @@ def test_chair_sees_the_same_figures_whole(client, region, history):
 def test_too_fine_a_grid_for_a_protected_viewer_is_refused(client, region):
     response = client.get(
         f"/v1/tables/{region.table_id}/monitor",
-        params={"start": iso(-3500), "end": iso(0), "group_by": "care_provider"},
+        params={"start": iso(-3500), "end": iso(0), "groupBy": "care_provider"},
         headers=region.corporation.headers,
     )
-    body = assert_problem(response, 422)
+    body = assert_problem(response, 400)
     assert body["code"] == "validation_error"
 
 

@@ -82,7 +82,7 @@ def case_with(client, region, figures, birth: tuple[int, int | None], **override
 def why_not(client, region, case, vacancy, on: date = TODAY) -> dict:
     response = client.get(
         f"/v1/tables/{region.table_id}/why-not",
-        params={"case_id": case["id"], "vacancy_id": vacancy["id"], "date": on.isoformat()},
+        params={"caseId": case["id"], "vacancyId": vacancy["id"], "date": on.isoformat()},
         headers=region.chair.headers,
     )
     assert response.status_code == 200, response.text

@@ -16,7 +16,7 @@ from tests.conftest import create_case, create_vacancy, make_org, make_table
 def why_not(client, org, region, case_id, vacancy_id):
     return client.get(
         f"/v1/tables/{region.table_id}/why-not",
-        params={"case_id": case_id, "vacancy_id": vacancy_id, "date": iso(0)},
+        params={"caseId": case_id, "vacancyId": vacancy_id, "date": iso(0)},
         headers=org.headers,
     )
 

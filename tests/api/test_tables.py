@@ -74,14 +74,14 @@ def test_municipality_code_of_another_table_conflicts(client):
     assert_problem(response, 409)
 
 
-def test_unknown_chair_is_a_422_on_the_chair_field(client):
+def test_unknown_chair_is_a_400_on_the_chair_field(client):
     body = table_body(make_org(client, "municipality"), [], ["GM0344"])
     body["chair_organisation_id"] = str(uuid.uuid4())
     response = client.post("/v1/tables", json=body, headers=OPERATOR)
     assert invalid_names(response) == ["chair_organisation_id"]
 
 
-def test_unknown_member_is_a_422_on_the_members_field(client):
+def test_unknown_member_is_a_400_on_the_members_field(client):
     body = table_body(make_org(client, "municipality"), [], ["GM0344"])
     body["member_organisation_ids"] = [str(uuid.uuid4())]
     response = client.post("/v1/tables", json=body, headers=OPERATOR)
@@ -252,7 +252,7 @@ INVALID_POLICIES = [
 
 
 @pytest.mark.parametrize(("policy", "name"), INVALID_POLICIES)
-def test_chair_gets_422_naming_the_invalid_policy_field(client, small_region, policy, name):
+def test_chair_gets_400_naming_the_invalid_policy_field(client, small_region, policy, name):
     response = client.patch(
         f"/v1/tables/{small_region.table_id}",
         json={"policy": policy},

@@ -69,17 +69,17 @@ def test_only_corporations_offer_vacancies(client, region, role):
     assert_problem(push(client, getattr(region, role), vacancy_body()), 403)
 
 
-def test_municipality_outside_the_corporations_tables_is_422(client, region, other_region):
+def test_municipality_outside_the_corporations_tables_is_400(client, region, other_region):
     response = push(client, region.corporation, vacancy_body("GM0363"))
     assert invalid_names(response) == ["address.municipality_code"]
 
 
-def test_municipality_without_any_table_is_422(client, small_region):
+def test_municipality_without_any_table_is_400(client, small_region):
     response = push(client, small_region.corporation, vacancy_body("GM0999"))
     assert invalid_names(response) == ["address.municipality_code"]
 
 
-def test_neighbourhood_outside_the_municipality_is_422(client, small_region):
+def test_neighbourhood_outside_the_municipality_is_400(client, small_region):
     body = vacancy_body("GM0344")
     body["address"] = {**body["address"], "neighbourhood_code": "BU03070101"}
     names = invalid_names(push(client, small_region.corporation, body))
@@ -160,7 +160,7 @@ def test_changing_one_item_updates_only_that_item(client, small_region):
 def test_one_invalid_item_rejects_the_batch_and_stores_nothing(client, small_region):
     items = batch_of(5)
     items[3]["rent"]["base"] = "abc"
-    body = assert_problem(push_batch(client, small_region.corporation, items), 422)
+    body = assert_problem(push_batch(client, small_region.corporation, items), 400)
     assert [p["name"] for p in body["invalidParams"]] == ["items[3].rent.base"]
     assert own_vacancies(client, small_region.corporation) == []
 
@@ -171,7 +171,7 @@ def test_every_invalid_item_and_field_is_listed(client, small_region):
     items[3]["rent"]["base"] = "-1"
     items[3]["dwelling_type"] = "castle"
     items[5]["address"]["postcode"] = "nope"
-    body = assert_problem(push_batch(client, small_region.corporation, items), 422)
+    body = assert_problem(push_batch(client, small_region.corporation, items), 400)
     assert sorted(p["name"] for p in body["invalidParams"]) == [
         "items[1].rooms",
         "items[3].dwelling_type",
@@ -187,7 +187,7 @@ def test_uncovered_municipalities_are_listed_per_item(client, region, other_regi
     items = batch_of(4)
     items[0] = vacancy_body("GM0363")
     items[2] = vacancy_body("GM0999")
-    body = assert_problem(push_batch(client, region.corporation, items), 422)
+    body = assert_problem(push_batch(client, region.corporation, items), 400)
     assert [p["name"] for p in body["invalidParams"]] == [
         "items[0].address.municipality_code",
         "items[2].address.municipality_code",
@@ -201,7 +201,7 @@ def test_schema_errors_and_uncovered_municipalities_are_listed_together(client, 
     items = batch_of(4)
     items[1]["rent"]["base"] = "abc"
     items[3] = vacancy_body("GM0999")
-    body = assert_problem(push_batch(client, small_region.corporation, items), 422)
+    body = assert_problem(push_batch(client, small_region.corporation, items), 400)
     assert sorted(p["name"] for p in body["invalidParams"]) == [
         "items[1].rent.base",
         "items[3].address.municipality_code",
@@ -215,15 +215,15 @@ def test_invalid_batch_does_not_update_known_items(client, small_region):
     changed = copy.deepcopy(items)
     changed[0]["rooms"] = 4
     changed[2]["rooms"] = 0
-    assert_problem(push_batch(client, small_region.corporation, changed), 422)
+    assert_problem(push_batch(client, small_region.corporation, changed), 400)
     stored = {v["external_ref"]: v for v in own_vacancies(client, small_region.corporation)}
     assert stored[items[0]["external_ref"]]["rooms"] == 2
 
 
-def test_duplicate_external_ref_in_a_batch_is_422(client, small_region):
+def test_duplicate_external_ref_in_a_batch_is_400(client, small_region):
     items = batch_of(3)
     items[2]["external_ref"] = items[0]["external_ref"]
-    body = assert_problem(push_batch(client, small_region.corporation, items), 422)
+    body = assert_problem(push_batch(client, small_region.corporation, items), 400)
     assert [p["name"] for p in body["invalidParams"]] == ["items[2].external_ref"]
     assert own_vacancies(client, small_region.corporation) == []
 
@@ -239,7 +239,7 @@ def test_batch_of_1001_is_413(client, small_region):
     assert own_vacancies(client, small_region.corporation) == []
 
 
-def test_empty_batch_is_422(client, small_region):
+def test_empty_batch_is_400(client, small_region):
     assert invalid_names(push_batch(client, small_region.corporation, [])) == ["items"]
 
 

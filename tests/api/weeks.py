@@ -55,7 +55,7 @@ def publish_meeting(client: TestClient, region: Region, offset: int) -> list[dic
     assert published.status_code == 200, published.text
     listed = client.get(
         f"/v1/tables/{region.table_id}/proposals",
-        params={"meeting_id": meeting.json()["id"]},
+        params={"meetingId": meeting.json()["id"]},
         headers=region.chair.headers,
     )
     assert listed.status_code == 200, listed.text
@@ -86,7 +86,7 @@ def why_not(
 ) -> dict:
     response = client.get(
         f"/v1/tables/{table_id}/why-not",
-        params={"case_id": case["id"], "vacancy_id": vacancy["id"], "date": iso(offset)},
+        params={"caseId": case["id"], "vacancyId": vacancy["id"], "date": iso(offset)},
         headers=org.headers,
     )
     assert response.status_code == 200, response.text

@@ -63,7 +63,7 @@ def publish(cluster: Cluster, table: Table, code: str, pairs: int) -> Published:
     chair = cluster.client(table.chair, 1)
     published = chair.post(f"/v1/meetings/{meeting_id}/publish")
     assert published.status_code == 200, published.text
-    listed = chair.get(f"/v1/tables/{table.id}/proposals", params={"meeting_id": meeting_id})
+    listed = chair.get(f"/v1/tables/{table.id}/proposals", params={"meetingId": meeting_id})
     chair.close()
     proposals = listed.json()["items"]
     assert len(proposals) == pairs

@@ -59,7 +59,7 @@ def publish(client: TestClient, region: Region, date: str) -> list[dict[str, Any
     assert response.status_code == 200, response.text
     return client.get(
         f"/v1/tables/{region.table_id}/proposals",
-        params={"meeting_id": meeting["id"]},
+        params={"meetingId": meeting["id"]},
         headers=region.chair.headers,
     ).json()["items"]
 

@@ -34,7 +34,7 @@ def test_a_provider_cannot_work_out_the_other_from_the_total_and_its_own_row(
         start=iso(-60),
         end=iso(0),
         period="year",
-        group_by="care_provider",
+        groupBy="care_provider",
     )
     own = total_row(document, region.care_provider.id)
     other = total_row(document, region.other_care_provider.id)
@@ -136,7 +136,7 @@ def test_a_reader_with_a_s_own_case_works_out_b_from_the_answer_a_stranger_gets(
 ):
     """The reader the property test uses is able to find the leak: the corporation's answer
     (the total 5 shown) read with A's knowledge gives B's 4, A's own answer does not."""
-    params = {"start": iso(-60), "end": iso(0), "period": "year", "group_by": "care_provider"}
+    params = {"start": iso(-60), "end": iso(0), "period": "year", "groupBy": "care_provider"}
     truth = _cells(figures(client, region.chair, region.table_id, **params))
     own, known = _what_a_knows(region, truth)
     strangers = figures(client, region.corporation, region.table_id, **params)

@@ -8,7 +8,7 @@ from tests.web.conftest import make_person, signed_in
 def entries(client, region, case_id: str, person_id: str) -> list[tuple[str, str]]:
     log = client.get(
         f"/v1/tables/{region.table_id}/access-log",
-        params={"case_id": case_id, "limit": 1000},
+        params={"caseId": case_id, "limit": 1000},
         headers=region.chair.headers,
     ).json()["items"]
     return [(e["action"], e["endpoint"]) for e in log if e["person_id"] == person_id]

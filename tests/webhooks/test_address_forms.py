@@ -132,6 +132,6 @@ def test_the_api_refuses_to_register_an_encoded_inward_address(client, host):
         json={"url": f"http://{host}/hook", "events": ["case.housed"]},
         headers=make_org(client, "care_provider").headers,
     )
-    assert response.status_code == 422, response.text
+    assert response.status_code == 400, response.text
     [param] = response.json()["invalidParams"]
     assert (param["name"], param["code"]) == ("url", "target_not_allowed")

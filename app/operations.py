@@ -1,0 +1,101 @@
+"""What an operator (an orchestrator, a load balancer, a developer offline) needs besides the API:
+liveness and readiness probes, and the interactive docs served from the installed package.
+
+- `GET /health/live`: 200 while the process answers requests; it looks at nothing else, so a
+  database outage never gets the process restarted (restarting would not help).
+- `GET /health/ready`: 200 when the database answers and its schema is at the migrations' head,
+  else 503 problem+json naming which check failed (send no traffic here yet).
+- `/docs` (Swagger UI) and `/redoc` load their scripts and styles from `/docs-assets`, the copies
+  the `fastapi-offline` package ships (Swagger UI 5, ReDoc 2), not from a CDN: they work without
+  internet and leak no visit to a third party (FastAPI's documented self-hosting recipe).
+
+The probes and the docs are public (no key) and not part of the API contract.
+"""
+
+import logging
+from pathlib import Path
+from typing import Any
+
+import fastapi_offline
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from fastapi import FastAPI, Request
+from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
+from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy import Engine, text
+
+from app.migrate import alembic_config
+from app.problem_handlers import problem_response
+
+log = logging.getLogger(__name__)
+ASSETS = Path(fastapi_offline.__file__).resolve().parent / "static"
+ASSETS_PATH = "/docs-assets"
+OPENAPI_URL = "/v1/openapi.json"
+
+
+def readiness(engine: Engine, database_url: str) -> dict[str, str]:
+    """`{"database": ..., "migrations": ...}`, each `ok` or the reason it is not; never raises.
+    The migrations are at head when the database's Alembic revisions are exactly the heads of
+    the shipped `migrations/versions`."""
+    checks = {"database": "ok", "migrations": "ok"}
+    try:
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+            current = set(MigrationContext.configure(connection).get_current_heads())
+    except Exception as exc:  # any failure to talk to the database means: not ready
+        log.warning("readiness: the database did not answer: %s", exc)
+        checks["database"] = f"unreachable: {type(exc).__name__}"
+        checks["migrations"] = "unknown: the database is unreachable"
+        return checks
+    heads = set(ScriptDirectory.from_config(alembic_config(database_url)).get_heads())
+    if current != heads:
+        have = ", ".join(sorted(current)) or "none"
+        checks["migrations"] = f"not at head: at {have}, head is {', '.join(sorted(heads))}"
+    return checks
+
+
+def install(app: FastAPI, engine: Engine, database_url: str) -> None:
+    """Add the probes and the self-hosted docs to `app` (create it with `docs_url=None` and
+    `redoc_url=None`)."""
+
+    @app.get("/health/live", include_in_schema=False)
+    async def live() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/health/ready", include_in_schema=False)
+    def ready(request: Request) -> Any:
+        checks = readiness(engine, database_url)
+        if all(value == "ok" for value in checks.values()):
+            return JSONResponse({"status": "ok", "checks": checks})
+        return problem_response(
+            request,
+            503,
+            "Not ready",
+            "not_ready",
+            "; ".join(f"{name}: {value}" for name, value in checks.items() if value != "ok"),
+            {"Retry-After": "5"},
+            checks=checks,
+        )
+
+    app.mount(ASSETS_PATH, StaticFiles(directory=ASSETS), name="docs-assets")
+
+    @app.get("/docs", include_in_schema=False)
+    async def swagger_ui() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url=OPENAPI_URL,
+            title=f"{app.title} - Swagger UI",
+            swagger_js_url=f"{ASSETS_PATH}/swagger-ui-bundle.js",
+            swagger_css_url=f"{ASSETS_PATH}/swagger-ui.css",
+            swagger_favicon_url=f"{ASSETS_PATH}/favicon.png",
+        )
+
+    @app.get("/redoc", include_in_schema=False)
+    async def redoc() -> HTMLResponse:
+        return get_redoc_html(
+            openapi_url=OPENAPI_URL,
+            title=f"{app.title} - ReDoc",
+            redoc_js_url=f"{ASSETS_PATH}/redoc.standalone.js",
+            redoc_favicon_url=f"{ASSETS_PATH}/favicon.png",
+            with_google_fonts=False,
+        )

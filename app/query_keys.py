@@ -1,0 +1,54 @@
+"""Unknown query keys are refused with 400 on the API.
+
+FastAPI ignores a query key no route parameter declares. When the keys became camelCase (NL API
+Design Rules /core/query-keys-camel-case: `tableId`, not `table_id`) an old client's filter would
+then be dropped without a word and it would read an unfiltered list as if it were filtered. A
+400 naming the key (`in: query`, code `unknown_parameter`) says what happened instead.
+"""
+
+from fastapi import Request
+from fastapi.dependencies.utils import get_flat_params
+from fastapi.params import Query
+from fastapi.routing import APIRoute
+
+from app.api_headers import is_api_path
+from app.problems import ProblemError
+
+
+class UnknownQueryKeys(ProblemError):
+    status, code, title = 400, "validation_error", "Invalid request"
+
+
+def known_query_keys(route: APIRoute) -> frozenset[str]:
+    """The query keys (aliases) `route` and its dependencies declare (a walk over a handful of
+    parameters; routes are not hashable, and a cache keyed by id could outlive its app)."""
+    return frozenset(
+        field.alias
+        for field in get_flat_params(route.dependant)
+        if isinstance(field.field_info, Query)
+    )
+
+
+async def refuse_unknown_query_keys(request: Request) -> None:
+    """App-wide dependency: raises `UnknownQueryKeys` (400, one `invalidParams` entry per key)
+    when an API request carries a query key its route does not declare; pages are left alone."""
+    route = request.scope.get("route")
+    if not isinstance(route, APIRoute) or not is_api_path(request.url.path):
+        return
+    unknown = sorted(set(request.query_params) - known_query_keys(route))
+    if not unknown:
+        return
+    known = ", ".join(f"`{key}`" for key in sorted(known_query_keys(route))) or "none"
+    raise UnknownQueryKeys(
+        f"Unknown query parameter(s): {', '.join(unknown)}. Known here: {known}.",
+        invalidParams=[
+            {
+                "name": key,
+                "in": "query",
+                "code": "unknown_parameter",
+                "reason": "This operation has no such query parameter (query keys are "
+                "camelCase, e.g. `tableId`).",
+            }
+            for key in unknown
+        ],
+    )

@@ -292,10 +292,25 @@ def _responses(operation: dict[str, Any], versioned: set[str]) -> None:
 _SUFFIXED = re.compile(r"^(?P<base>.+)-(?P<mode>Input|Output)$")
 
 
-def _rename_input_output(schema: dict[str, Any]) -> None:
-    """`X-Input` -> `XInput` and `X-Output` -> `X`, in the components and every `$ref`."""
-    schemas = schema.get("components", {}).get("schemas", {})
+def _form_body_names(schema: dict[str, Any]) -> dict[str, str]:
+    """FastAPI's `Body_<operationId>` of a form or upload -> `<Summary>Form` (`ImportCasesForm`)."""
     renames = {}
+    for item in schema.get("paths", {}).values():
+        for operation in item.values():
+            content = (operation.get("requestBody") or {}).get("content", {})
+            for body in content.values():
+                ref = body.get("schema", {}).get("$ref", "")
+                name = ref.rsplit("/", 1)[-1]
+                if name.startswith("Body_") and operation.get("summary"):
+                    renames[name] = "".join(operation["summary"].split()) + "Form"
+    return renames
+
+
+def _rename_input_output(schema: dict[str, Any]) -> None:
+    """`X-Input` -> `XInput` and `X-Output` -> `X`, and FastAPI's `Body_...` form schemas to
+    `<Summary>Form`, in the components and every `$ref`."""
+    schemas = schema.get("components", {}).get("schemas", {})
+    renames = _form_body_names(schema)
     for name in list(schemas):
         match = _SUFFIXED.match(name)
         if match:

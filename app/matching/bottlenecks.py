@@ -11,6 +11,8 @@ only by a full complex as blocked by nothing; a table that reads "5 cases blocke
 complex_cap_reached" learns that its spreading policy, not the case file, is what holds them.
 """
 
+from typing import Literal
+
 import numpy as np
 
 from app.matching.evaluation import Evaluation
@@ -54,7 +56,7 @@ def _nearest(lines: np.ndarray) -> list[tuple[list[str], int | None, list[str]]]
     reason = np.bitwise_count(lines[rows, cols] - 1).astype(np.int64)
     singles = np.bincount(rows * REASONS + reason, minlength=count * REASONS)
     singles = singles.reshape(count, REASONS)
-    result = []
+    result: list[tuple[list[str], int | None, list[str]]] = []
     for k in range(count):
         unblocked = [REASON_CODES[r] for r in np.flatnonzero(singles[k])]
         if fewest[k] == 1:
@@ -90,9 +92,9 @@ def find_bottlenecks(evaluation: Evaluation) -> Bottlenecks:
             by_reason.append(ReasonBottleneck(code, len(only), only, int(failing[r])))
     by_reason.sort(key=lambda b: (-b.cases_blocked_only_by, -b.blocked_cases_failing))
 
-    grouped: dict[tuple[tuple[str, ...], str], list[str]] = {}
+    grouped: dict[tuple[tuple[str, ...], Literal["any", "all"]], list[str]] = {}
     for b in blocked:
-        key = (
+        key: tuple[tuple[str, ...], Literal["any", "all"]] = (
             (tuple(b.unblocked_by), "any") if b.unblocked_by else (tuple(b.closest_reasons), "all")
         )
         grouped.setdefault(key, []).append(b.case_id)

@@ -25,6 +25,7 @@ from app.matching.results import (
     Proposal,
     RankedCase,
     RankedDwelling,
+    ScoreComponent,
 )
 from app.matching.solver import Assignment, AssignmentProblem, solve
 from app.matching.tradeoffs import (
@@ -102,7 +103,7 @@ def _candidates(
     # Components of every listed pair, computed in one vectorised pass.
     pairs = [(i, j) for i, (js, _) in enumerate(best_by_case) for j in js]
     pairs += [(i, j) for j, (is_, _) in enumerate(best_by_dwelling) for i in is_]
-    components: dict[tuple[int, int], list] = {}
+    components: dict[tuple[int, int], list[ScoreComponent]] = {}
     if pairs:
         rows = np.array([i for i, _ in pairs], dtype=np.int64)
         cols = np.array([j for _, j in pairs], dtype=np.int64)
@@ -236,7 +237,8 @@ def _left_unhoused(
     problem, assignment = solved.problem, solved.assignment
     case_ids, dwelling_ids = solved.evaluation.case_ids, solved.evaluation.dwelling_ids
     held_by = {int(problem.edge_case[e]): int(e) for e in assignment.edges.tolist()}
-    entries, extra = [], {}
+    entries: list[LeftUnhoused] = []
+    extra: dict[int, list[tuple[int, int, PassedOver]]] = {}
     for best in check.alternatives:
         why = trade_off(assignment.count, assignment.total_score, best.housed, best.total)
         units = int(problem.edge_score[best.edge])

@@ -44,7 +44,8 @@ class Evaluation:
 
     @property
     def feasible(self) -> np.ndarray:
-        return self.fail_mask == 0
+        feasible: np.ndarray = self.fail_mask == 0  # numpy types this comparison Any
+        return feasible
 
     @property
     def feasible_pairs(self) -> int:

@@ -32,6 +32,7 @@ Route taken (`Assignment.method`):
 The result is checked in integer arithmetic before it is returned.
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -461,7 +462,7 @@ def _variant(
     problem: AssignmentProblem,
     complex_of: np.ndarray,
     straddlers: list[_Straddler],
-    shares: list[tuple[int, ...] | None],
+    shares: Sequence[tuple[int, ...] | None],
 ) -> AssignmentProblem:
     """The problem with each straddler cut into parts: split shares where given, else unlimited
     parts (its cap relaxed)."""
@@ -568,8 +569,10 @@ def _components(problem: AssignmentProblem, edges: np.ndarray, active: np.ndarra
     )
     size = n_cases + n_dwellings + len(problem.complex_room) + len(problem.neighbourhood_room)
     graph = sp.csr_array((np.ones(len(src), dtype=np.int8), (src, dst)), shape=(size, size))
+    labels: np.ndarray  # scipy publishes no types
     _, labels = connected_components(graph, directed=False)
-    return labels[problem.edge_case[edges]]
+    per_edge: np.ndarray = labels[problem.edge_case[edges]]  # numpy types fancy indexing Any
+    return per_edge
 
 
 @dataclass(frozen=True, slots=True)
@@ -705,9 +708,9 @@ def solve(
         optimal = all(part.optimal for part in parts)
         if not optimal:
             count_bound = sum(part.count_bound for part in parts)
-            scores = [part.score_bound for part in parts]
+            scores = [part.score_bound for part in parts if part.score_bound is not None]
             exact_count = count_bound == len(chosen)
-            score_bound = sum(scores) if exact_count and None not in scores else None  # type: ignore[arg-type]  # no None, checked; mypy does not narrow
+            score_bound = sum(scores) if exact_count and len(scores) == len(parts) else None
             reason = "time_budget"
     else:
         chosen, subproblems = _solve_milp(problem, edges), 0

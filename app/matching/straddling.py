@@ -104,7 +104,7 @@ class _Relaxation:
         self.in_core = np.zeros(len(edges), dtype=bool)
         self.core: list[int] = []
         self.count_row: int | None = None
-        self.model = highspy.Highs()
+        self.model = highspy.Highs()  # type: ignore[no-untyped-call]  # highspy leaves Highs.__init__ unannotated
         model = self.model
         model.setOptionValue("output_flag", False)
         model.setOptionValue("threads", 1)

@@ -103,7 +103,8 @@ def residual_arcs(
     sink = 1
 
     def node_of_parent(parent: np.ndarray) -> np.ndarray:
-        return np.append(group_node, sink)[parent]  # parent -1 (the sink) picks the last entry
+        nodes: np.ndarray = np.append(group_node, sink)[parent]  # parent -1 (the sink): the last
+        return nodes
 
     housed_case = np.zeros(n_cases, dtype=bool)
     housed_case[problem.edge_case[chosen]] = True
@@ -153,6 +154,7 @@ def _components(
     """SCC label per node of the residual graph (numbered as in `residual_arcs`)."""
     src, dst, _, size = residual_arcs(problem, edges, chosen, tree, used)
     graph = sp.csr_array((np.ones(len(src), dtype=np.int8), (src, dst)), shape=(size, size))
+    labels: np.ndarray  # scipy publishes no types
     _, labels = connected_components(graph, directed=True, connection="strong")
     return labels
 

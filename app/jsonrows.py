@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import Table, cast, func, literal_column
 from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.engine import make_url
 from sqlalchemy.sql.elements import BindParameter
 from sqlalchemy.sql.selectable import TableValuedAlias
 from sqlalchemy.types import TypeDecorator
@@ -25,6 +26,11 @@ def _default(value: Any) -> Any:
     raise TypeError(f"not JSON serialisable: {type(value).__name__}")
 
 
+# The dialect the rows are read back on (no driver needed: our conversions only look at the
+# value).
+_POSTGRESQL = make_url("postgresql://").get_dialect()()
+
+
 def json_rows(table: Table, rows: list[dict[str, Any]]) -> str:
     """`rows` ({column: value}) as a JSON array, each value as its column type stores it
     (a `TypeDecorator`'s own conversion applied: money as integer cents, UTC timestamps)."""
@@ -36,7 +42,7 @@ def json_rows(table: Table, rows: list[dict[str, Any]]) -> str:
     }
     converted = [
         {
-            name: converters[name](value, None) if name in converters else value
+            name: converters[name](value, _POSTGRESQL) if name in converters else value
             for name, value in row.items()
         }
         for row in rows

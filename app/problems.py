@@ -5,6 +5,7 @@ raise them; `app.problem_handlers` turns them, FastAPI's validation errors and S
 errors into the responses, so every non-2xx response is `application/problem+json`.
 """
 
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -122,7 +123,11 @@ class Unprocessable(ProblemError):
     status, code, title = 400, "validation_error", "Invalid request"
 
     def __init__(self, name: str, reason: str, code: str = "invalid", location: str = "body"):
-        param = InvalidParam(name=name, location=location, code=code, reason=reason)
+        # By the alias: without pydantic's mypy plugin the constructor is typed with `in`, which
+        # is no Python keyword argument.
+        param = InvalidParam.model_validate(
+            {"name": name, "in": location, "code": code, "reason": reason}
+        )
         super().__init__(reason, invalidParams=[param.model_dump(by_alias=True)])
 
 
@@ -222,6 +227,6 @@ class InvalidInput(ProblemError):
 
     status, code, title = 400, "validation_error", "Invalid request"
 
-    def __init__(self, errors: list[dict[str, Any]], prefix: tuple[str | int, ...] = ()):
+    def __init__(self, errors: Sequence[Mapping[str, Any]], prefix: tuple[str | int, ...] = ()):
         located = [{**e, "loc": ("body", *prefix, *tuple(e.get("loc", ())))} for e in errors]
         super().__init__(f"{len(errors)} invalid field(s)", invalidParams=invalid_params(located))

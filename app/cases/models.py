@@ -166,8 +166,8 @@ class Debts(ApiModel):
 
 class Needs(ApiModel):
     wheelchair: bool = False
-    step_free: bool = PField(False, description="Ground floor or a lift.")
-    max_floor: int | None = PField(None, ge=0, le=100)
+    step_free: bool = PField(default=False, description="Ground floor or a lift.")
+    max_floor: int | None = PField(default=None, ge=0, le=100)
     pets: bool = False
 
 

@@ -27,19 +27,21 @@ Weight = Annotated[float, Field(ge=0, le=1000, allow_inf_nan=False)]
 class ScoreWeights(ApiModel):
     """Points per unit of each score component (see the README for the units)."""
 
-    waiting_time: Weight = Field(10.0, description="Points per year since `ready_since`.")
-    urgency: Weight = Field(5.0, description="Points when an urgency declaration is granted.")
+    waiting_time: Weight = Field(default=10.0, description="Points per year since `ready_since`.")
+    urgency: Weight = Field(
+        default=5.0, description="Points when an urgency declaration is granted."
+    )
     preferred_area: Weight = Field(
-        2.0, description="Points when the dwelling is in a preferred area."
+        default=2.0, description="Points when the dwelling is in a preferred area."
     )
     support_fit: Weight = Field(
-        2.0, description="Points when intensive support meets a complex manager on site."
+        default=2.0, description="Points when intensive support meets a complex manager on site."
     )
     registration: Weight = Field(
-        0.5, description="Points per year of house-seeker registration, up to 10 years."
+        default=0.5, description="Points per year of house-seeker registration, up to 10 years."
     )
     rent_headroom: Weight = Field(
-        1.0, description="Points times the unused fraction of the applicable rent cap."
+        default=1.0, description="Points times the unused fraction of the applicable rent cap."
     )
 
 
@@ -101,13 +103,13 @@ class TablePolicy(ApiModel):
         description="Per household size 1-5 (5 also covers larger households): [min, max] rooms "
         "including the living room; max null means no maximum.",
     )
-    horizon_days: int = Field(56, ge=0, le=366)
+    horizon_days: int = Field(default=56, ge=0, le=366)
     require_stable_income: bool = True
     beschikking_required: BeschikkingLevel = BeschikkingLevel.requested
-    min_registration_months: int = Field(24, ge=0, le=600)
-    max_per_complex: int = Field(2, ge=0, le=10_000)
-    max_per_neighbourhood: int = Field(5, ge=0, le=10_000)
-    spread_window_months: int = Field(24, ge=0, le=240)
+    min_registration_months: int = Field(default=24, ge=0, le=600)
+    max_per_complex: int = Field(default=2, ge=0, le=10_000)
+    max_per_neighbourhood: int = Field(default=5, ge=0, le=10_000)
+    spread_window_months: int = Field(default=24, ge=0, le=240)
     score_weights: ScoreWeights = Field(default_factory=ScoreWeights)
     decline_parking_days: dict[str, ParkingDays] = Field(
         default_factory=_default_parking,

@@ -1,6 +1,8 @@
 """Dutch labels for the API's codes. The pages, the PDF and the CSV show these; forms send the
 codes themselves, so what a person picks is exactly what the API would be sent."""
 
+from typing import Any
+
 ORGANISATION_KINDS = {
     "municipality": "Gemeente",
     "care_provider": "Zorgaanbieder",
@@ -309,7 +311,7 @@ def label(group: str, code: object) -> str:
     return ALL[group].get(str(code), str(code))
 
 
-def limits_fallback_text(fallback: dict | None) -> str:
+def limits_fallback_text(fallback: dict[str, Any] | None) -> str:
     """The Dutch sentence an agenda (page, PDF, CSV) shows when its year has no limits yet."""
     if not fallback:
         return ""

@@ -141,7 +141,7 @@ class Idempotency:
         expired = IDEMPOTENCY_TABLE.c.created_at < now - timedelta(
             hours=settings.idempotency_ttl_hours
         )
-        statement = statement.on_conflict_do_update(
+        claim = statement.on_conflict_do_update(
             index_elements=["scope", "key"],
             set_={
                 "request_hash": statement.excluded.request_hash,
@@ -154,14 +154,14 @@ class Idempotency:
             where=expired,
         ).returning(IDEMPOTENCY_TABLE.c.id)
         if not postgres:
-            return connection.execute(statement).scalar()
+            return connection.execute(claim).scalar()
         previous = connection.execute(text("SELECT current_setting('lock_timeout')")).scalar()
         wait_ms = max(1, round(settings.idempotency_wait_seconds * 1000))
         connection.execute(
             text("SELECT set_config('lock_timeout', :wait, true)"), {"wait": f"{wait_ms}ms"}
         )
         try:
-            claimed = connection.execute(statement).scalar()
+            claimed = connection.execute(claim).scalar()
         except OperationalError as exc:
             if getattr(exc.orig, "sqlstate", None) == LOCK_NOT_AVAILABLE:
                 raise IdempotencyKeyInProgress() from exc

@@ -62,7 +62,7 @@ def open_proposals(
         .subquery()
     )
     query = (
-        select(Proposal, Meeting.date, last_decision.c.at, Vacancy.external_ref)  # type: ignore[call-overload]
+        select(Proposal, col(Meeting.date), last_decision.c.at, col(Vacancy.external_ref))
         .join(Meeting, col(Meeting.id) == col(Proposal.meeting_id))
         .join(Vacancy, col(Vacancy.id) == col(Proposal.vacancy_id))
         .outerjoin(last_decision, last_decision.c.proposal_id == col(Proposal.id))

@@ -21,7 +21,7 @@ from app.tables.models import OutflowTable
 
 def compute(
     session: Session, table: OutflowTable, on: date, top_k: int, time_budget: float
-) -> tuple[dict, Owners, MatchInputs]:
+) -> tuple[dict[str, Any], Owners, MatchInputs]:
     """The full (table-view) document for `on`, with the owners needed to cut views from it.
 
     Loads in the request's transaction, then commits it and computes outside any transaction

@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlmodel import Session, col
+from sqlmodel import select as select_models  # typed for models; `select` for the Core tables
 
 from app import matching
 from app.access_log import service as access_log
@@ -42,10 +43,10 @@ def _open_proposal(session: Session, clause: Any) -> Any:
     from app.proposals.models import OPEN_PROPOSAL, Proposal
 
     return session.exec(
-        select(Proposal, Meeting.date)  # type: ignore[call-overload]
-        .join(Meeting, Meeting.id == Proposal.meeting_id)
+        select_models(Proposal, col(Meeting.date))
+        .join(Meeting, col(Meeting.id) == col(Proposal.meeting_id))
         .where(clause, col(Proposal.status).in_(OPEN_PROPOSAL))
-        .order_by(Proposal.id)
+        .order_by(col(Proposal.id))
     ).first()
 
 

@@ -2,8 +2,9 @@
 policy, limits and result) and turns its proposals into the meeting's proposals."""
 
 import uuid
+from collections.abc import Sequence
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
@@ -197,10 +198,14 @@ def _compute_and_propose(
     )
 
 
-def _versions(session: Session, model: type, ids: list[uuid.UUID]) -> dict[str, int]:
+def _versions(
+    session: Session, model: type[Case] | type[Vacancy], ids: list[uuid.UUID]
+) -> dict[str, int]:
     if not ids:
         return {}
-    rows = session.exec(select(model.id, model.version).where(model.id.in_(ids))).all()  # type: ignore[attr-defined]
+    rows = session.exec(
+        select(col(model.id), col(model.version)).where(col(model.id).in_(ids))
+    ).all()
     return {str(row[0]): row[1] for row in rows}
 
 
@@ -234,18 +239,29 @@ def meeting_agenda(
     return restricted
 
 
+_Versioned = TypeVar("_Versioned", Case, Vacancy)
+
+
+def _frozen_rows(
+    session: Session, model: type[_Versioned], then: dict[str, int]
+) -> Sequence[_Versioned]:
+    """The rows of `model` among the snapshot's (id -> version), as they are now."""
+    ids = [uuid.UUID(i) for i in then]
+    return session.exec(select(model).where(col(model.id).in_(ids))).all() if ids else []
+
+
 def _changes(
     session: Session, meeting: Meeting, table_id: uuid.UUID, on: date
 ) -> list[dict[str, Any]]:
     assert meeting.snapshot is not None
     versions = meeting.snapshot["versions"]
     changes = []
-    for subject, model, then in (
-        ("case", Case, versions["cases"]),
-        ("vacancy", Vacancy, versions["vacancies"]),
-    ):
-        ids = [uuid.UUID(i) for i in then]
-        rows = session.exec(select(model).where(model.id.in_(ids))).all() if ids else []  # type: ignore[attr-defined]
+    cases, vacancies = versions["cases"], versions["vacancies"]
+    subjects: tuple[tuple[str, Sequence[Case | Vacancy], dict[str, int]], ...] = (
+        ("case", _frozen_rows(session, Case, cases), cases),
+        ("vacancy", _frozen_rows(session, Vacancy, vacancies), vacancies),
+    )
+    for subject, rows, then in subjects:
         for row in rows:
             if row.version != then[str(row.id)]:
                 changes.append(
@@ -263,16 +279,16 @@ def _changes(
         ("case", agenda_inputs.open_cases_query(table_id, on), versions["cases"]),
         ("vacancy", agenda_inputs.open_vacancies_query(table_id, on), versions["vacancies"]),
     ):
-        for row in connection.execute(query):
-            if str(row.id) not in then:
+        for added in connection.execute(query):
+            if str(added.id) not in then:
                 changes.append(
                     {
                         "subject": subject,
-                        "id": str(row.id),
+                        "id": str(added.id),
                         "change": "added",
-                        "status": _status(row),
+                        "status": _status(added),
                         "version_then": None,
-                        "version_now": row.version,
+                        "version_now": added.version,
                     }
                 )
     return changes
@@ -282,7 +298,8 @@ def _status(row: Any) -> str:
     """A case's status as the API shows it (`ready` is derived), a dwelling's as stored."""
     if hasattr(row, "ready_since"):
         return effective_status(row.status, row.ready_since, parked_until=row.parked_until).value
-    return row.status
+    status: str = row.status
+    return status
 
 
 def _visible_changes(
@@ -291,15 +308,13 @@ def _visible_changes(
     if view == AgendaView.table:
         return changes
     subject = "case" if view == AgendaView.care_provider else "vacancy"
-    model = Case if subject == "case" else Vacancy
-    owner_column = "care_provider_id" if subject == "case" else "corporation_id"
+    id_column = col(Case.id) if subject == "case" else col(Vacancy.id)
+    owner_column = col(Case.care_provider_id) if subject == "case" else col(Vacancy.corporation_id)
     ids = [uuid.UUID(c["id"]) for c in changes if c["subject"] == subject]
     owned = (
         {
             str(row[0])
-            for row in session.exec(
-                select(model.id, getattr(model, owner_column)).where(model.id.in_(ids))  # type: ignore[attr-defined]
-            ).all()
+            for row in session.exec(select(id_column, owner_column).where(id_column.in_(ids))).all()
             if str(row[1]) == me
         }
         if ids

@@ -53,7 +53,7 @@ class Facts:
 def load_facts(session: Session, table_id: uuid.UUID) -> Facts:
     """The table's cases that enter the figures, and their housings."""
     rows = session.exec(
-        select(
+        select(  # type: ignore[call-overload]  # SQLModel types select() for at most 4 columns
             Case.id,
             Case.care_provider_id,
             Case.ready_since,

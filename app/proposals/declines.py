@@ -17,7 +17,7 @@ def earlier_declines(session: Session, table_id: uuid.UUID) -> list[EarlierDecli
     """The declines of the table's open cases, oldest first; `decided_on` is the decision's date
     in Europe/Amsterdam."""
     rows = session.exec(
-        select(  # type: ignore[call-overload]
+        select(  # type: ignore[call-overload]  # SQLModel types select() for at most 4 columns
             ProposalDecision.decision,
             ProposalDecision.reason,
             ProposalDecision.at,

@@ -8,7 +8,7 @@ with a lease, sends them, and records the outcome here.
 import json
 import threading
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -130,7 +130,7 @@ def _record_event(
 ) -> uuid.UUID:
     webhook_event = WebhookEvent(type=event_type, occurred_at=now, data=payload)
     session.add(webhook_event)
-    endpoints = []
+    endpoints: Sequence[tuple[uuid.UUID, uuid.UUID, Sequence[str]]] = []
     if organisations:
         endpoints = session.exec(
             select(

@@ -222,7 +222,7 @@ def flows(
         groups |= {str(c.care_provider_id) for c in cases}
         groups |= _member_care_providers(session, table)
     groups |= {g for h in housings if (g := _group_of_housing(grouping, h)) is not None}
-    ordered_groups: list[str | None] = [None] if grouping == GroupBy.none else sorted(groups)
+    ordered_groups: list[str | None] = [None] if grouping == GroupBy.none else [*sorted(groups)]
     keys: list[str | None] = ordered_groups if grouping == GroupBy.none else [*ordered_groups, None]
     if viewer is not None and len(spans) * (len(keys)) > MAX_RESTRICTED_CELLS:
         raise Unprocessable(

@@ -36,7 +36,7 @@ Start = Annotated[Date | None, Query(description="First day (default: a year bef
 End = Annotated[Date | None, Query(description="Last day (default: today).")]
 Format = Annotated[OutputFormat, Query(description="`json` (default) or `csv`.")]
 Year = Annotated[int, Path(ge=2000, le=2100)]
-CSV_RESPONSE = {
+CSV_RESPONSE: dict[int | str, dict[str, Any]] = {
     200: {
         "content": {"text/csv": {"schema": {"type": "string"}}},
         "description": "JSON, or CSV with `format=csv` (empty cell: suppressed or not applicable)",

@@ -58,7 +58,7 @@ import numpy as np
 from scipy.linalg import qr
 from scipy.optimize import linprog
 from scipy.sparse import coo_array, hstack, identity
-from threadpoolctl import threadpool_limits
+from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]  # ships no type information
 
 PRIMARY_MAX = 4
 Equation = Sequence[tuple[Hashable, float]]  # sum(coefficient * cell) == 0
@@ -105,7 +105,7 @@ def _in_row_space(matrix: np.ndarray) -> np.ndarray:
     rank = int(np.sum(diagonal > 1e-9 * max(1.0, diagonal.max(initial=0.0))))
     if rank == 0:
         return np.zeros(matrix.shape[1], dtype=bool)
-    norms = np.einsum("ij,ij->i", q[:, :rank], q[:, :rank])
+    norms: np.ndarray = np.einsum("ij,ij->i", q[:, :rank], q[:, :rank])
     return norms > 1 - 1e-9
 
 
@@ -114,7 +114,7 @@ def _pinned_at_bound(matrix: np.ndarray, at_bound: list[int]) -> set[int]:
     n, z = matrix.shape[1], len(at_bound)
     # Variables: d (n, free except d_Z >= 0), then t (z, in [0, 1]); maximise sum(t).
     cost = np.concatenate([np.zeros(n), -np.ones(z)])
-    bounds = [(None, None)] * n + [(0.0, 1.0)] * z
+    bounds: list[tuple[float | None, float | None]] = [(None, None)] * n + [(0.0, 1.0)] * z
     for k in at_bound:
         bounds[k] = (0.0, None)
     pick = coo_array((-np.ones(z), (np.arange(z), np.array(at_bound))), shape=(z, n))

@@ -1,5 +1,6 @@
 """Server-rendered pages in Dutch for the people at the table (no JavaScript needed)."""
 
+import inspect
 from types import ModuleType
 
 from fastapi import FastAPI, Request
@@ -59,7 +60,8 @@ def install(app: FastAPI) -> None:
         assert isinstance(exc, StarletteHTTPException)
         path = request.url.path
         if path.startswith(API_PREFIXES) or exc.status_code not in (404, 405):
-            return await api_handler(request, exc)  # type: ignore[misc]  # Starlette types it sync or async; ours is async
+            answer = api_handler(request, exc)  # Starlette types a handler sync or async
+            return await answer if inspect.isawaitable(answer) else answer
         return with_security_headers(error_page(request, exc.status_code))
 
     app.add_exception_handler(StarletteHTTPException, http_error)

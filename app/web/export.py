@@ -12,6 +12,7 @@ from reportlab.lib.units import mm
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import (
     BaseDocTemplate,
+    Flowable,
     LongTable,
     Paragraph,
     SimpleDocTemplate,
@@ -109,7 +110,7 @@ def sections_pdf(
         canvas.drawRightString(doc.leftMargin + doc.width, 8 * mm, f"pagina {doc.page}")
         canvas.restoreState()
 
-    story: list = [Paragraph(escape(title), styles["Title"])]
+    story: list[Flowable] = [Paragraph(escape(title), styles["Title"])]
     story += [Paragraph(line, styles["BodyText"]) for line in lines]
     story.append(Spacer(1, 4 * mm))
     if summary:

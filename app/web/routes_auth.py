@@ -104,11 +104,11 @@ def sign_in(
     outcome = people.sign_in(session, email, password, _client_address(request), settings=settings)
     if outcome.result == people.SignInResult.locked:
         minutes = settings.signin_lockout_minutes
-        response = _sign_in_page(
+        refusal = _sign_in_page(
             request, next_url, error=_locked_message(minutes), email=email, status=429
         )
-        response.headers["Retry-After"] = str(minutes * 60)
-        return response
+        refusal.headers["Retry-After"] = str(minutes * 60)
+        return refusal
     if outcome.result == people.SignInResult.refused or outcome.person is None:
         return _sign_in_page(request, next_url, error=REFUSED, email=email, status=400)
     token = people.start_session(session, outcome.person, settings=settings)

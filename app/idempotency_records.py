@@ -12,7 +12,7 @@ from sqlalchemy import JSON, UniqueConstraint, delete
 from sqlmodel import Field, Session, SQLModel
 
 from app.ids import uuid7
-from app.sqltypes import UTCDateTime, utcnow
+from app.sqltypes import UTCDateTime, table_of, utcnow
 
 
 class IdempotencyRecord(SQLModel, table=True):
@@ -39,7 +39,7 @@ class IdempotencyRecord(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
 
 
-IDEMPOTENCY_TABLE = IdempotencyRecord.__table__  # type: ignore[attr-defined]
+IDEMPOTENCY_TABLE = table_of(IdempotencyRecord)
 
 
 def purge_expired(session: Session, now: datetime, ttl_hours: int) -> int:

@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from enum import StrEnum
 
-from sqlalchemy import BigInteger, CheckConstraint, DateTime, Dialect, String
+from sqlalchemy import BigInteger, CheckConstraint, DateTime, Dialect, String, Table
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import SQLModel
 
@@ -90,3 +90,13 @@ def one_of(column: str, values: Iterable[StrEnum], name: str | None = None) -> C
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def table_of(model: type[SQLModel]) -> Table:
+    """The Core `Table` of a table model (its `__table__`), for statements on the table itself.
+
+    The one place that reads `__table__`: SQLAlchemy sets it when the class is mapped, but
+    SQLModel types its classes without it.
+    """
+    table: Table = model.__table__  # type: ignore[attr-defined]  # SQLModel's stubs omit it
+    return table

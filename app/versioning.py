@@ -30,7 +30,7 @@ class Versioned:
     @declared_attr.directive
     def __mapper_args__(cls) -> dict[str, Any]:
         # The mixin itself has no table; the table class it is mixed into does.
-        return {"version_id_col": cls.__table__.c.version}  # type: ignore[attr-defined]
+        return {"version_id_col": cls.__table__.c.version}  # type: ignore[attr-defined]  # the mixin has none; SQLAlchemy calls this on the mapped table class
 
 
 def updated_at_field() -> Any:

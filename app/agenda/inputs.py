@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import Select, or_, select
 from sqlmodel import Session
 
 from app import matching
@@ -18,14 +18,15 @@ from app.agenda.engine_inputs import case_profile, dwelling, engine_policy
 from app.cases.models import Case, CaseStatus
 from app.limits.models import YearLimits as YearLimitsRow
 from app.limits.service import engine_limits, limits_for, limits_public
+from app.sqltypes import table_of
 from app.tables.models import OutflowTable
 from app.tables.policy import TablePolicy
 from app.vacancies.models import Vacancy, VacancyStatus
 
-CASES = Case.__table__  # type: ignore[attr-defined]
+CASES = table_of(Case)
 
 
-VACANCIES = Vacancy.__table__  # type: ignore[attr-defined]
+VACANCIES = table_of(Vacancy)
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,7 +43,7 @@ class MatchInputs:
     declines: list[matching.EarlierDecline]
 
 
-def open_cases_query(table_id: uuid.UUID, on: date):  # type: ignore[no-untyped-def]
+def open_cases_query(table_id: uuid.UUID, on: date) -> Select[Any]:
     """Cases the table matches on `on`: open, not on hold, parked or in a proposal, and ready."""
     return select(CASES).where(
         CASES.c.table_id == table_id,
@@ -52,7 +53,7 @@ def open_cases_query(table_id: uuid.UUID, on: date):  # type: ignore[no-untyped-
     )
 
 
-def open_vacancies_query(table_id: uuid.UUID, on: date):  # type: ignore[no-untyped-def]
+def open_vacancies_query(table_id: uuid.UUID, on: date) -> Select[Any]:
     """Dwellings on offer. `respond_before` is shown, not used to drop a dwelling silently:
     every excluded dwelling must carry a reason code, and a corporation withdraws a dwelling
     that is no longer on offer (DELETE)."""
@@ -141,7 +142,7 @@ class Loaded:
         """Whether two loads would give the same agenda (the same rows, policy, limits, spread
         usage and open actions)."""
 
-        def key(loaded: Loaded) -> tuple:  # type: ignore[type-arg]
+        def key(loaded: Loaded) -> tuple[object, ...]:
             inputs = loaded.inputs
             limits = limits_public(inputs.limits)
             return (

@@ -18,7 +18,7 @@ from sqlmodel import Session, col, select
 from app.meetings.models import Meeting
 from app.proposals.lifecycle import TURN
 from app.proposals.models import OPEN_PROPOSAL, Proposal, ProposalDecision, ProposalStallAlert
-from app.sqltypes import utcnow
+from app.sqltypes import table_of, utcnow
 from app.tables.models import OutflowTable
 from app.tables.policy import TablePolicy
 from app.timeutil import AMSTERDAM, today
@@ -126,7 +126,7 @@ def record_stalls(session: Session, table: OutflowTable) -> int:
     stalled = [e for e in open_proposals(session, table) if e["stalled"]]
     if not stalled:
         return 0
-    alerts = ProposalStallAlert.__table__  # type: ignore[attr-defined]
+    alerts = table_of(ProposalStallAlert)
     insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     new = 0
     for entry in stalled:

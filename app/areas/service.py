@@ -27,7 +27,7 @@ from app.access_log.service import AccessContext
 from app.areas.models import AreaName, AreaNamePublic, TableAreaName, kind_of
 from app.cases.models import Case
 from app.problems import Forbidden, Unprocessable
-from app.sqltypes import utcnow
+from app.sqltypes import table_of, utcnow
 from app.tables.models import OutflowTable, TableMunicipality
 from app.vacancies.models import Vacancy
 
@@ -108,7 +108,7 @@ def load_cbs_file(session: Session, path: Path, source: str | None = None) -> Lo
         {"code": code, "kind": kind_of(code).value, "name": name, "source": source}
         for code, name in sorted(names.items())
     ]
-    table = AreaName.__table__  # type: ignore[attr-defined]  # SQLModel types the class without it
+    table = table_of(AreaName)
     connection = session.connection()
     insert = pg_insert if connection.dialect.name == "postgresql" else sqlite_insert
     now = utcnow()
@@ -219,7 +219,7 @@ def name_area(
     }
     connection = session.connection()
     insert = pg_insert if connection.dialect.name == "postgresql" else sqlite_insert
-    statement = insert(TableAreaName.__table__).values(row)  # type: ignore[attr-defined]
+    statement = insert(table_of(TableAreaName)).values(row)
     statement = statement.on_conflict_do_update(
         index_elements=["table_id", "code"],
         set_={

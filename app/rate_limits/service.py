@@ -20,8 +20,9 @@ from sqlmodel import Session
 
 from app.rate_limits.models import RateBucket
 from app.settings import Settings
+from app.sqltypes import table_of
 
-BUCKETS = RateBucket.__table__  # type: ignore[attr-defined]  # SQLModel types the class without the __table__ SQLAlchemy gives it
+BUCKETS = table_of(RateBucket)
 
 
 class EndpointClass(StrEnum):

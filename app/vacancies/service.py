@@ -25,7 +25,7 @@ from app.jsonrows import json_rows, recordset
 from app.organisations.models import OrganisationKind
 from app.principal import Principal
 from app.problems import Forbidden, NotFound, ProblemError, field_name
-from app.sqltypes import utcnow
+from app.sqltypes import table_of, utcnow
 from app.tables.models import TableMember, TableMunicipality
 from app.tables.service import reader_table_ids
 from app.vacancies import lifecycle
@@ -33,7 +33,7 @@ from app.vacancies.lifecycle import VacancyEvent
 from app.vacancies.models import Vacancy, VacancyIn, VacancyStatus
 from app.versioning import flush
 
-VACANCY_TABLE = Vacancy.__table__  # type: ignore[attr-defined]  # SQLModel types the class without the __table__ SQLAlchemy gives it
+VACANCY_TABLE = table_of(Vacancy)
 MUNICIPALITY = re.compile(r"^GM[0-9]{4}$")
 # What a push may change: everything but the identity, the bookkeeping and the status (which
 # only the lifecycle moves).

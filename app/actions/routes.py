@@ -5,6 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Query, Response
 
 from app.access_log.deps import AccessContextDep
+from app.access_log.service import AccessContext
 from app.actions import service
 from app.actions.deps import ActionDep
 from app.actions.models import ActionCreate, ActionPage, ActionPublic, ActionStatus, ActionUpdate
@@ -23,7 +24,7 @@ IfMatch = Annotated[
 ]
 
 
-def _for_corporation(context) -> bool:  # type: ignore[no-untyped-def]
+def _for_corporation(context: AccessContext) -> bool:
     return service.hides_case(context.principal.organisation_kind)
 
 

@@ -4,6 +4,7 @@ counts), and the access log of the cases a view shows.
 """
 
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from sqlmodel import Session
@@ -35,7 +36,9 @@ def view_for(context: AccessContext, table: OutflowTable) -> AgendaView:
     return AgendaView.housing_corporation
 
 
-def _hide_other_cases(changes: list[dict[str, Any]], own_case) -> list[dict[str, Any]]:  # type: ignore[no-untyped-def]
+def _hide_other_cases(
+    changes: list[dict[str, Any]], own_case: Callable[[Any], bool]
+) -> list[dict[str, Any]]:
     """Changes as a care provider may see them: other providers' cases without id or score."""
     return [c if own_case(c["case_id"]) else {**c, "case_id": None, "score": None} for c in changes]
 
@@ -224,7 +227,9 @@ def restricted_summary(
     return out
 
 
-def _restrict_bottlenecks(bottlenecks: dict[str, Any], own_case) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+def _restrict_bottlenecks(
+    bottlenecks: dict[str, Any], own_case: Callable[[Any], bool]
+) -> dict[str, Any]:
     """Blocked cases of the view, with the per-reason and group counts recomputed over them."""
     blocked = [b for b in bottlenecks["blocked_cases"] if own_case(b["case_id"])]
     by_reason = []

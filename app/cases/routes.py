@@ -10,6 +10,7 @@ from app.access_log.models import AccessAction
 from app.cases import service
 from app.cases.deps import CaseDep, CaseHistoryDep, CaseReadDep, CaseTimelineDep
 from app.cases.models import (
+    Case,
     CaseCreate,
     CasePage,
     CasePublic,
@@ -39,7 +40,7 @@ IfMatch = Annotated[
 ]
 
 
-def _public(case) -> CasePublic:  # type: ignore[no-untyped-def]
+def _public(case: Case) -> CasePublic:
     return CasePublic.model_validate(case_public_dict(case))
 
 
@@ -152,7 +153,7 @@ def get_case(case: CaseReadDep, response: Response) -> CasePublic:
 )
 def update_case(
     case: CaseDep,
-    payload: CaseUpdate,  # type: ignore[valid-type]
+    payload: CaseUpdate,  # type: ignore[valid-type]  # a class partial_model() builds at import
     context: AccessContextDep,
     session: SessionDep,
     response: Response,

@@ -21,6 +21,7 @@ from app.timeline.service import vacancy_timeline
 from app.vacancies import service
 from app.vacancies.deps import VacancyDep
 from app.vacancies.models import (
+    Vacancy,
     VacancyBatch,
     VacancyBatchResult,
     VacancyIn,
@@ -36,7 +37,7 @@ from app.versioning import etag
 router = APIRouter(prefix="/v1/vacancies", tags=["vacancies"])
 
 
-def _public(vacancy) -> VacancyPublic:  # type: ignore[no-untyped-def]
+def _public(vacancy: Vacancy) -> VacancyPublic:
     return VacancyPublic.model_validate(vacancy_public_dict(vacancy))
 
 

@@ -2,12 +2,15 @@
 
 from typing import Any
 
-from app.actions.models import ActionStatus
+from app.actions.models import Action, ActionStatus
+from app.tables.models import OutflowTable
 from app.timeutil import today
 from app.web.core import Web
 
 
-def _action_row(web: Web, table, action, names: dict[str, str]) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+def _action_row(
+    web: Web, table: OutflowTable, action: Action, names: dict[str, str]
+) -> dict[str, Any]:
     hide_case = web.organisation.kind == "housing_corporation"
     return {
         "action": action,
@@ -18,7 +21,7 @@ def _action_row(web: Web, table, action, names: dict[str, str]) -> dict[str, Any
     }
 
 
-def may_update_action(web: Web, table, action) -> bool:  # type: ignore[no-untyped-def]
+def may_update_action(web: Web, table: OutflowTable, action: Action) -> bool:
     """The owner closes its action (a member will do), the chair any; the chair organisation's
     own actions need the chair role, as everything the chair organisation does as chair."""
     if web.role == "viewer":

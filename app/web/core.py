@@ -26,8 +26,9 @@ from starlette.responses import Response
 from app.access_log.service import AccessContext
 from app.auth import Principal
 from app.db import SessionDep, app_settings
+from app.organisations.models import Organisation
 from app.people import security
-from app.people.models import PersonRole
+from app.people.models import Person, PersonRole
 from app.people.service import SignedIn, principal_for, resolve_session
 from app.problems import Forbidden, ProblemError
 from app.settings import Settings
@@ -295,11 +296,11 @@ class Web:
     token: str
 
     @property
-    def person(self):  # type: ignore[no-untyped-def]
+    def person(self) -> Person:
         return self.signed_in.person
 
     @property
-    def organisation(self):  # type: ignore[no-untyped-def]
+    def organisation(self) -> Organisation:
         return self.signed_in.organisation
 
     @property

@@ -19,9 +19,11 @@ from app.agenda import why_not as why_not_service
 from app.agenda.models import AgendaView
 from app.db import SessionDep
 from app.meetings import service as meetings_service
+from app.meetings.models import Meeting
 from app.problems import ProblemError
 from app.rate_limits.deps import limit_person
 from app.rate_limits.service import EndpointClass
+from app.tables.models import OutflowTable
 from app.web import agenda as agenda_page
 from app.web.actions import _action_row
 from app.web.core import FormDep, Web, WebDep, WebRoute, dutch_date, field, redirect, render
@@ -189,7 +191,9 @@ def why_not_page(
     )
 
 
-def _vacancy_summary(meeting, table, web: Web, vacancy_id: str) -> dict[str, Any] | None:  # type: ignore[no-untyped-def]
+def _vacancy_summary(
+    meeting: Meeting, table: OutflowTable, web: Web, vacancy_id: str
+) -> dict[str, Any] | None:
     """The dwelling's summary as the frozen agenda shows it to this organisation, if at all."""
     if meeting.snapshot is None:
         return None

@@ -10,7 +10,14 @@ from app.access_log import service as access_log
 from app.access_log.models import AccessAction
 from app.access_log.service import AccessContext
 from app.actions import lifecycle
-from app.actions.models import Action, ActionCreate, ActionPublic, ActionStatus, ActionUpdate
+from app.actions.models import (
+    Action,
+    ActionCreate,
+    ActionKind,
+    ActionPublic,
+    ActionStatus,
+    ActionUpdate,
+)
 from app.cases.models import Case
 from app.meetings.models import Meeting
 from app.organisations.models import Organisation, OrganisationKind
@@ -200,7 +207,7 @@ def action_public(action: Action, for_corporation: bool, on: date | None = None)
         meeting_id=action.meeting_id,
         case_id=None if for_corporation else action.case_id,
         owner_organisation_id=action.owner_organisation_id,
-        kind=action.kind,  # type: ignore[arg-type]  # stored as str; the model validates it into the enum
+        kind=ActionKind(action.kind),  # stored as str
         due_date=action.due_date,
         status=action.status,
         overdue=action.status == ActionStatus.open and action.due_date < on,

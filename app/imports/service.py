@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from app import versioning
 from app.access_log import service as access_log
@@ -326,7 +326,7 @@ def member_tables(session: Session, org_id: uuid.UUID) -> list[OutflowTable]:
     return list(
         session.exec(
             select(OutflowTable)
-            .join(TableMember, TableMember.table_id == OutflowTable.id)  # type: ignore[arg-type]
+            .join(TableMember, col(TableMember.table_id) == col(OutflowTable.id))
             .where(TableMember.organisation_id == org_id)
             .order_by(OutflowTable.name)
         ).all()
@@ -364,7 +364,7 @@ def table_corporations(session: Session, table_id: uuid.UUID) -> cells.Corporati
     """The housing corporations at the table, by name and id (for the rent-arrears column)."""
     rows = session.exec(
         select(Organisation.id, Organisation.name)
-        .join(TableMember, TableMember.organisation_id == Organisation.id)  # type: ignore[arg-type]
+        .join(TableMember, col(TableMember.organisation_id) == col(Organisation.id))
         .where(
             TableMember.table_id == table_id,
             Organisation.kind == OrganisationKind.housing_corporation.value,
@@ -383,7 +383,7 @@ def _existing_cases(session: Session, org_id: uuid.UUID, refs: list[str]) -> dic
         chunk = refs[start : start + CHUNK]
         query = select(Case).where(
             Case.care_provider_id == org_id,
-            Case.external_ref.in_(chunk),  # type: ignore[attr-defined]
+            col(Case.external_ref).in_(chunk),
         )
         found.update((case.external_ref, case) for case in session.exec(query))
     return found

@@ -84,12 +84,16 @@ class GroupIndex:
 
     @classmethod
     def of(cls, cases: list[CaseFacts], housings: list[Housing]) -> "GroupIndex":
-        exits = [c for c in cases if c.status == CaseStatus.withdrawn and c.exit_date is not None]
+        exits = [
+            (c.exit_date, c.status_reason)
+            for c in cases
+            if c.status == CaseStatus.withdrawn and c.exit_date is not None
+        ]
         return cls(
             ready=sorted(c.ready_since for c in cases),
             left=sorted(c.exit_date for c in cases if c.exit_date is not None),
-            returned=sorted(c.exit_date for c in exits if c.status_reason == "returned_to_care"),  # type: ignore[misc]  # exits have an exit_date; mypy does not narrow
-            withdrawn=sorted(c.exit_date for c in exits if c.status_reason != "returned_to_care"),  # type: ignore[misc]  # exits have an exit_date; mypy does not narrow
+            returned=sorted(on for on, reason in exits if reason == "returned_to_care"),
+            withdrawn=sorted(on for on, reason in exits if reason != "returned_to_care"),
             housed=sorted((h.housed_on, h.lease_form or "", h.waiting_days) for h in housings),
         )
 

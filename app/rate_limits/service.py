@@ -65,7 +65,7 @@ def take(
             refilled_at=case((BUCKETS.c.refilled_at < now, now), else_=BUCKETS.c.refilled_at),
         )
     )
-    if session.execute(taken).rowcount == 1:  # type: ignore[attr-defined]  # DML gives a CursorResult; execute() is typed Result
+    if session.exec(taken).rowcount == 1:
         return None
     insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     created = (
@@ -81,7 +81,7 @@ def take(
     )
     if session.execute(created).first() is not None:  # inserted (rowcount is not reliable here)
         return None
-    if session.execute(taken).rowcount == 1:  # type: ignore[attr-defined]  # DML gives a CursorResult; execute() is typed Result
+    if session.exec(taken).rowcount == 1:
         return None  # the row appeared meanwhile, or tokens came back
     current = session.execute(select(level).where(key)).scalar_one()
     return Refusal(retry_after=max(1, math.ceil((1 - float(current)) / rate)))

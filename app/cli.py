@@ -1,3 +1,5 @@
+# Size: one argparse command per subcommand (serve, migrate, demo, openapi, load-areas, ...);
+# each is short, and splitting them apart would scatter the one command-line reference.
 """Command line: serve the API, migrate, load demo data, manage organisations, keys and people."""
 
 import argparse

@@ -115,4 +115,5 @@ def request_examples() -> dict[str, Any]:
             "is_admin": False,
         },
         "PersonUpdate": {"role": "viewer"},
+        "AreaNameIn": {"name": "Lombok-West"},
     }

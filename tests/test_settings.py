@@ -72,10 +72,13 @@ def serve_in_process(monkeypatch, capsys):  # type: ignore[no-untyped-def]
 
     monkeypatch.setattr(app.migrate, "upgrade_to_head", counting_upgrade)
     monkeypatch.setattr(app.main, "upgrade_to_head", counting_upgrade)
-    monkeypatch.setattr("uvicorn.run", lambda application, **_: served.update(app=application))
+    monkeypatch.setattr(
+        "uvicorn.Server.run", lambda server, **_: served.update(app=server.config.app)
+    )
 
     def serve(settings: Settings, *args: str):  # type: ignore[no-untyped-def]
-        app.cli.main(["serve", *args], settings=settings)
+        # Port 0: serve binds its port before anything else; any free one will do here.
+        app.cli.main(["serve", "--port", "0", *args], settings=settings)
         return served["app"], capsys.readouterr().out, migrations
 
     return serve

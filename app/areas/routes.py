@@ -18,7 +18,7 @@ router = APIRouter(prefix="/v1/tables", tags=["areas"])
 @router.get(
     "/{table_id}/areas",
     response_model=AreaNameList,
-    responses=problem_responses(401, 403, 404, 422),
+    responses=problem_responses(401, 403, 404),
 )
 def list_areas(table: TableDep, session: SessionDep) -> AreaNameList:
     """Every CBS code the table uses (its municipalities, its dwellings' municipalities and
@@ -30,7 +30,7 @@ def list_areas(table: TableDep, session: SessionDep) -> AreaNameList:
 @router.put(
     "/{table_id}/areas/{code}",
     response_model=AreaNamePublic,
-    responses=problem_responses(401, 403, 404, 422),
+    responses=problem_responses(401, 403, 404),
 )
 def name_area(
     table: TableDep,
@@ -40,5 +40,5 @@ def name_area(
     session: SessionDep,
 ) -> AreaNamePublic:
     """Name a code the CBS list lacks, for this table (the chair); naming it again replaces the
-    name. A code the CBS list names answers 422 `named_by_cbs`."""
+    name. A code the CBS list names answers 400 `named_by_cbs`."""
     return service.name_area(session, context, table, code, payload.name)

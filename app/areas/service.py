@@ -204,7 +204,7 @@ def table_areas(session: Session, table: OutflowTable) -> list[AreaNamePublic]:
 def name_area(
     session: Session, context: AccessContext, table: OutflowTable, code: str, name: str
 ) -> AreaNamePublic:
-    """The chair names a code for its table. Refused (422 `named_by_cbs`) when the loaded CBS
+    """The chair names a code for its table. Refused (400 `named_by_cbs`) when the loaded CBS
     list names it: one code, one name."""
     if context.principal.organisation_id != table.chair_organisation_id:
         raise Forbidden("Only the table's chair names area codes.")

@@ -118,7 +118,7 @@ def create_case(session: Session, context: AccessContext, data: CaseCreate) -> C
 
 def create_cases(session: Session, context: AccessContext, items: list[CaseCreate]) -> list[Case]:
     """Create many case files at once (a spreadsheet import), with the rules of `create_case`:
-    409 `duplicate_external_ref` for a reference the organisation uses already, 422 for a table
+    409 `duplicate_external_ref` for a reference the organisation uses already, 400 for a table
     it does not sit at or an id that is no housing corporation; all or nothing.
 
     One query per check and one flush for all rows, so 5,000 rows take one round of statements

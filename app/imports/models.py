@@ -53,7 +53,7 @@ class ImportRowPublic(BaseModel):
 
 class ImportReport(BaseModel):
     """The outcome of an import. A dry run stores nothing; a real import stores all rows or,
-    when any problem is found, nothing (422 with the same `issues`)."""
+    when any problem is found, nothing (400 with the same `issues`)."""
 
     kind: ImportKind
     dry_run: bool

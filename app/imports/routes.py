@@ -55,11 +55,11 @@ TEMPLATE_RESPONSES: dict[int | str, dict[str, Any]] = {
             "text/csv": {"schema": {"type": "string"}},
         },
     },
-    **problem_responses(401, 403, 422),
+    **problem_responses(401, 403),
 }
 IMPORT_RESPONSES = {
     200: {"description": "The report: of the check (dry run), or of the stored import"},
-    **problem_responses(401, 403, 409, 413, 422, 429),
+    **problem_responses(401, 403, 409, 413, 429),
 }
 
 
@@ -84,7 +84,7 @@ def _import(
     sheet: str | None,
 ) -> Response:
     """Read the upload (413 over the limit), replay a repeated `Idempotency-Key`, else check or
-    import; a real import with problems is refused whole (422 `import_rejected`)."""
+    import; a real import with problems is refused whole (400 `import_rejected`)."""
     content = read_limited(file.file, settings.import_max_bytes)
     payload = _Fingerprint(
         sha256=service.sha256(content), dry_run=dry_run, table_id=table_id, sheet=sheet

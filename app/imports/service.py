@@ -73,9 +73,9 @@ class ImportResult:
 
 
 class ImportRejected(ProblemError):
-    """422: the file has problems; each is listed, and nothing of the file was stored."""
+    """400: the file has problems; each is listed, and nothing of the file was stored."""
 
-    status, code, title = 422, "import_rejected", "Import rejected"
+    status, code, title = 400, "import_rejected", "Import rejected"
 
     def __init__(self, result: ImportResult):
         from app.imports.models import issue_order, issue_public
@@ -337,7 +337,7 @@ def import_table(
     session: Session, context: AccessContext, table_id: uuid.UUID | None
 ) -> OutflowTable:
     """The table cases are imported into: the one given (the caller must sit at it), or else the
-    only table the care provider sits at. 403 for another kind of caller, 422 on `tableId`."""
+    only table the care provider sits at. 403 for another kind of caller, 400 on `tableId`."""
     org_id = context.principal.require_kind(OrganisationKind.care_provider)
     if table_id is not None:
         table = session.get(OutflowTable, table_id)
@@ -432,7 +432,7 @@ def import_cases(
 ) -> ImportResult:
     """Check (`dry_run`) or import a care provider's case files from an XLSX or CSV file.
 
-    Raises 403 for a caller that is not a care provider and 422 (`tableId`) for a table it does
+    Raises 403 for a caller that is not a care provider and 400 (`tableId`) for a table it does
     not sit at. Every problem in the file is an issue of the result, with its row and column;
     with any issue, or in a dry run, nothing is stored.
     """

@@ -29,7 +29,7 @@ def _answer(document: dict[str, Any], tag: str) -> Response:
 @router.get(
     "/meetings/{meeting_id}/minutes",
     response_model=Minutes,
-    responses=problem_responses(401, 403, 404, 422),
+    responses=problem_responses(401, 403, 404),
 )
 def get_minutes(meeting_id: uuid.UUID, context: AccessContextDep, session: SessionDep) -> Response:
     """The meeting's minutes as the caller may see them (live until marked final)."""
@@ -40,7 +40,7 @@ def get_minutes(meeting_id: uuid.UUID, context: AccessContextDep, session: Sessi
 @router.post(
     "/meetings/{meeting_id}/minutes/final",
     response_model=Minutes,
-    responses=problem_responses(401, 403, 404, 409, 412, 422),
+    responses=problem_responses(401, 403, 404, 409, 412),
 )
 def finalize_minutes(
     meeting_id: uuid.UUID, context: AccessContextDep, session: SessionDep, if_match: IfMatch = None

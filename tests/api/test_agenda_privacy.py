@@ -255,7 +255,7 @@ def test_why_not_keeps_a_care_provider_to_the_meeting_dates_too(client, region):
     [case] = cases_of(client, region.care_provider, region.table_id, 1)
     dwelling = create_vacancy(client, region.corporation)
     url = f"/v1/tables/{region.table_id}/why-not"
-    pair = {"case_id": case["id"], "vacancy_id": dwelling["id"]}
+    pair = {"caseId": case["id"], "vacancyId": dwelling["id"]}
     stepped = client.get(url, params=pair | {"date": iso(1)}, headers=region.care_provider.headers)
     assert_problem(stepped, 403, "forbidden")
     on_the_meeting = client.get(url, params=pair, headers=region.care_provider.headers)

@@ -129,7 +129,7 @@ def test_a_stall_limit_for_a_closed_status_is_refused(client, region):
         json={"policy": {"stalled_after_days": {"housed": 3}}},
         headers=region.chair.headers,
     )
-    assert response.status_code == 422
+    assert response.status_code == 400
 
 
 def test_each_party_sees_only_its_own_open_proposals(client, region):

@@ -146,7 +146,7 @@ def test_unknown_filter_values_are_refused(client, region):  # type: ignore[no-u
         ("/v1/cases", {"householdSize": 0}),
         ("/v1/vacancies", {"blockingReason": "case_on_hold"}),
     ):
-        assert_problem(client.get(path, params=params, headers=headers), 422)
+        assert_problem(client.get(path, params=params, headers=headers), 400)
 
 
 def test_every_case_listed_is_in_the_access_log(client, region):  # type: ignore[no-untyped-def]

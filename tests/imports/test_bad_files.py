@@ -37,7 +37,7 @@ def check(client, region, content: bytes, name: str = "x.xlsx", **params) -> dic
         dry_run=False,
         **params,
     )
-    assert_problem(real, 422, "import_rejected")
+    assert_problem(real, 400, "import_rejected")
     assert client.get("/v1/cases", headers=region.care_provider.headers).json()["items"] == []
     return body
 

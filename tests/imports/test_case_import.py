@@ -75,7 +75,7 @@ def test_an_import_stores_every_row_with_its_transition_and_access_log(client, r
     assert [t["to_status"] for t in transitions] == ["ready"]
     log = client.get(
         f"/v1/tables/{region.table_id}/access-log",
-        params={"case_id": case["id"]},
+        params={"caseId": case["id"]},
         headers=region.chair.headers,
     ).json()["items"]
     assert log[0]["action"] == "create"
@@ -106,7 +106,7 @@ def test_a_changed_row_updates_the_case_through_the_normal_update(client, region
     assert case["version"] == 2
     log = client.get(
         f"/v1/tables/{region.table_id}/access-log",
-        params={"case_id": case["id"]},
+        params={"caseId": case["id"]},
         headers=region.chair.headers,
     ).json()["items"]
     by_import = [e["action"] for e in log if e["endpoint"] == "POST /v1/cases/imports"]
@@ -155,7 +155,7 @@ def test_one_bad_row_rejects_the_whole_import(client, region):
         table_id=region.table_id,
         dry_run=False,
     )
-    body = assert_problem(response, 422, "import_rejected")
+    body = assert_problem(response, 400, "import_rejected")
     [issue] = body["issues"]
     assert (issue["row"], issue["column"], issue["cell"]) == (4, "Geboortejaar", "D4")
     assert "minstens 16 jaar" in issue["message"]
@@ -206,7 +206,7 @@ def test_a_care_provider_cannot_import_into_a_table_it_does_not_sit_at(
         region.care_provider.headers,
         table_id=other_region.table_id,
     )
-    body = assert_problem(response, 422)
+    body = assert_problem(response, 400)
     assert body["invalidParams"][0]["name"] == "tableId"
 
 

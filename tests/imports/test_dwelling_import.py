@@ -82,7 +82,7 @@ def test_the_same_reference_at_another_corporation_is_its_own_dwelling(client, r
 def test_a_dwelling_outside_every_table_of_the_corporation_rejects_the_file(client, region):
     content = _sheet(dwelling_row("V-1"), dwelling_row("V-2", municipality="GM0363"))
     response = upload(client, DWELLINGS, content, region.corporation.headers, dry_run=False)
-    body = assert_problem(response, 422, "import_rejected")
+    body = assert_problem(response, 400, "import_rejected")
     [issue] = body["issues"]
     assert (issue["row"], issue["code"]) == (3, "no_table")
     assert issue["column"] == "Gemeentecode"

@@ -39,11 +39,11 @@ def test_typed_cells_get_a_report_and_the_import_agrees_with_its_check(
     check = upload(client, CASES, content, headers, name, table_id=region.table_id)
     assert check.status_code == 200, check.text
     real = upload(client, CASES, content, headers, name, table_id=region.table_id, dry_run=False)
-    stored = client.get("/v1/cases", params={"external_ref": ref}, headers=headers).json()
+    stored = client.get("/v1/cases", params={"externalRef": ref}, headers=headers).json()
     if check.json()["valid"]:
         assert real.status_code == 200, real.text
         assert [c["external_ref"] for c in stored["items"]] == [ref]
     else:
-        assert real.status_code == 422, real.text
+        assert real.status_code == 400, real.text
         assert real.json()["issues"] == check.json()["issues"]
         assert stored["items"] == []

@@ -40,7 +40,7 @@ def _version(html: str) -> str:
 def _log(client, region, case_id: str) -> list[tuple[str, str]]:  # type: ignore[no-untyped-def]
     items = client.get(
         f"/v1/tables/{region.table_id}/access-log",
-        params={"case_id": case_id},
+        params={"caseId": case_id},
         headers=region.chair.headers,
     ).json()["items"]
     return [(e["action"], e["endpoint"]) for e in items]

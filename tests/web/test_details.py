@@ -113,5 +113,5 @@ def test_a_viewing_without_a_date_is_refused(client, region, published):
         json={"decision": "plan_viewing"},
         headers=region.corporation.headers,
     )
-    assert response.status_code == 422
+    assert response.status_code == 400
     assert response.json()["invalidParams"][0]["name"] == "viewing_date"

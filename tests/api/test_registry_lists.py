@@ -133,9 +133,22 @@ def test_blocking_reason_filter_finds_dwellings_no_case_fits(client, region):  #
     create_case(client, region.care_provider, region.table_id)  # a single person
     too_big = create_vacancy(client, corp, rooms=6)
     fitting = create_vacancy(client, corp)
-    found = ids(client, corp, "/v1/vacancies", blockingReason="size_mismatch")
+    found = ids(client, region.chair, "/v1/vacancies", blockingReason="size_mismatch")
     assert found == [too_big["id"]]
     assert fitting["id"] not in found
+
+
+def test_a_corporation_cannot_learn_a_lone_clients_needs_by_filtering_its_dwellings(client, region):  # type: ignore[no-untyped-def]
+    """A rule that keeps every case from a dwelling describes the cases; with one ready case,
+    filtering (and re-pushing the dwelling) named that client's needs and age."""
+    corp = region.corporation
+    create_case(client, region.care_provider, region.table_id)  # a single person
+    too_big = create_vacancy(client, corp, rooms=6)
+    assert ids(client, region.chair, "/v1/vacancies", blockingReason="size_mismatch") == [
+        too_big["id"]
+    ]
+    for org in (corp, region.other_corporation):
+        assert ids(client, org, "/v1/vacancies", blockingReason="size_mismatch") == []
 
 
 def test_unknown_filter_values_are_refused(client, region):  # type: ignore[no-untyped-def]

@@ -23,7 +23,8 @@ from app.tables.service import table_public
 from app.timeutil import today
 from app.vacancies.models import Vacancy
 from app.web import labels
-from app.web.core import Web, area_label, case_code, dutch_date, number, rooms
+from app.web.core import Web
+from app.web.formatting import area_label, case_code, dutch_date, number, rooms
 from app.web.open_proposals import section as open_proposals_section
 from app.web.sections import Section
 

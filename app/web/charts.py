@@ -8,7 +8,7 @@ from itertools import count
 
 from markupsafe import Markup, escape
 
-from app.web.core import number
+from app.web.formatting import number
 
 WIDTH, HEIGHT = 720, 300
 LEFT, RIGHT, TOP, BOTTOM = 56, 16, 16, 56

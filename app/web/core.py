@@ -1,5 +1,3 @@
-# Size: not yet split (issue 11): the template filters (`--- formatting`) are a natural module
-# of their own, `app/web/formatting.py`.
 """The machinery of the pages: templates, the signed-in person as a request dependency, CSRF,
 roles, and errors as Dutch HTML pages instead of problem+json."""
 
@@ -7,7 +5,6 @@ import logging
 import uuid
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
-from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote
@@ -18,8 +15,6 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.routing import APIRoute
 from fastapi.templating import Jinja2Templates
-from jinja2 import pass_context
-from jinja2.runtime import Context
 from starlette.datastructures import FormData
 from starlette.responses import Response
 
@@ -33,8 +28,19 @@ from app.people.service import SignedIn, principal_for, resolve_session
 from app.problems import Forbidden, ProblemError
 from app.settings import Settings
 from app.transient import classify
-from app.vocabulary import MONTHS
 from app.web import labels
+from app.web.formatting import (
+    area_in_page,
+    case_code,
+    detail_value,
+    dutch_date,
+    dutch_datetime,
+    dwelling_label,
+    euro,
+    number,
+    rooms,
+    short_id,
+)
 
 log = logging.getLogger(__name__)
 HERE = Path(__file__).resolve().parent
@@ -86,160 +92,6 @@ def set_cookie(
 
 def clear_cookie(request: Request, response: Response, name: str) -> None:
     response.delete_cookie(name, path="/", secure=_secure(request), httponly=True, samesite="lax")
-
-
-# --- formatting ----------------------------------------------------------------------------
-
-
-def as_date(value: Any) -> date | None:
-    if value is None or value == "":
-        return None
-    if isinstance(value, datetime):
-        return value.astimezone(AMSTERDAM).date()
-    if isinstance(value, date):
-        return value
-    return date.fromisoformat(str(value)[:10])
-
-
-def dutch_date(value: Any) -> str:
-    day = as_date(value)
-    return "" if day is None else f"{day.day} {MONTHS[day.month - 1]} {day.year}"
-
-
-def dutch_datetime(value: Any) -> str:
-    if value is None:
-        return ""
-    moment = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
-    local = moment.astimezone(AMSTERDAM)
-    return f"{dutch_date(local.date())} {local:%H:%M}"
-
-
-def number(value: Any, decimals: int = 1) -> str:
-    """Dutch notation: a decimal comma, a dot for thousands."""
-    if value is None:
-        return "\u2013"  # en dash: no figure
-    text = f"{float(value):,.{decimals}f}"
-    return text.replace(",", "_").replace(".", ",").replace("_", ".")
-
-
-def euro(value: Any) -> str:
-    return "\u2013" if value is None else f"€ {number(value, 2)}"
-
-
-def short_id(value: Any) -> str:
-    """A readable handle for an id: its last 8 hex digits (the random part of a UUIDv7)."""
-    return str(value).replace("-", "")[-8:].upper() if value else ""
-
-
-def rooms(count: Any) -> str:
-    return f"{count} kamer" if count == 1 else f"{count} kamers"
-
-
-def case_code(value: Any) -> str:
-    return f"D-{short_id(value)}" if value else ""
-
-
-# Why-not figures that are codes, dates or ids, and how a page shows them.
-DETAIL_LABELS = {
-    "decision": "decision",
-    "reason": "decision_reason",
-    "status_reason": "status_reason",
-    "proposal_status": "proposal_status",
-    # beschikking_missing: the case's status, the status that counts, the policy's requirement
-    "status": "beschikking_status",
-    "effective_status": "beschikking_status",
-    "required": "beschikking_status",
-    "budget_management": "budget_management",
-    "contract_form": "lease_form",
-}
-DETAIL_DATES = frozenset(
-    {
-        "decided_on",
-        "until",
-        "parked_until",
-        "ready_since",
-        "exit_date",
-        "meeting_date",
-        "latest",
-        "available_from",
-        "registration_date",
-        "valid_until",
-    }
-)
-
-ID_PREFIXES = {"vacancy_id": "W", "proposal_id": "V", "corporation_id": "O"}
-
-
-def detail_value(key: str, value: Any) -> str:
-    """One why-not figure in Dutch: yes/no, a label for a code, a Dutch date, a short id."""
-    if value is True or value is False:
-        return "ja" if value else "nee"
-    if value is None or value == "":
-        return "\u2013"
-    if key in DETAIL_LABELS:
-        return labels.label(DETAIL_LABELS[key], value)
-    if key == "accepted":  # the dwelling's lease forms, comma-separated
-        return " of ".join(labels.label("lease_form", f) for f in str(value).split(","))
-    if key in DETAIL_DATES:
-        return dutch_date(value)
-    if key == "case_id":
-        return case_code(value)
-    if key in ID_PREFIXES:
-        return f"{ID_PREFIXES[key]}-{short_id(value)}"
-    if isinstance(value, str) and value in labels.DETAIL_VALUES:
-        return labels.label("detail_value", value)
-    return str(value)
-
-
-def area_label(code: Any, names: dict[str, str] | None = None) -> str:
-    """A CBS area code with its name: `Utrecht (GM0344)`; the code alone when it has none
-    (the table's chair can name it, `/tafels/{id}/gebieden`)."""
-    if not code:
-        return ""
-    name = (names or {}).get(str(code))
-    return f"{name} ({code})" if name else str(code)
-
-
-@pass_context
-def area_in_page(context: Context, code: Any, names: dict[str, str] | None = None) -> str:
-    """`gebied(code)` in a template: `area_label` with the names given, else the names read
-    once per request (the CBS list, then the names the viewer's tables gave)."""
-    if not code or (names and str(code) in names):
-        return area_label(code, names)
-    request = context.get("request")
-    state = getattr(request, "state", None)
-    session, web = getattr(state, "session", None), getattr(state, "web", None)
-    if session is None or web is None:
-        return area_label(code, names)
-    cache: dict[str, str] = state.__dict__.setdefault("area_names", {})
-    key = str(code)
-    if key not in cache:
-        from app.areas.service import names_for
-        from app.tables.service import member_table_ids
-
-        tables = set(session.exec(member_table_ids(web.organisation.id)))
-        cache[key] = names_for(session, [key], tables).get(key, "")
-    return area_label(code, {key: cache[key]} if cache[key] else None)
-
-
-@pass_context
-def dwelling_label(context: Context, vacancy_id: Any) -> str:
-    """The one label of a dwelling on every page: the corporation's own reference, read once
-    per request for a dwelling the page names by id (`woning(id)` in a template)."""
-    if not vacancy_id:
-        return ""
-    request = context.get("request")
-    session = getattr(getattr(request, "state", None), "session", None)
-    if session is None:
-        return "woning"
-    cache: dict[str, str] = request.state.__dict__.setdefault("dwelling_refs", {})
-    key = str(vacancy_id)
-    if key not in cache:
-        from app.vacancies.models import Vacancy
-
-        found = session.get(Vacancy, uuid.UUID(key))
-        cache[key] = found.external_ref if found is not None else "woning"
-    return cache[key]
 
 
 templates = Jinja2Templates(directory=str(HERE / "templates"))

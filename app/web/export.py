@@ -23,7 +23,7 @@ from reportlab.platypus import (
 
 from app.web import labels
 from app.web.agenda import AgendaData, sections, summary_rows
-from app.web.core import dutch_date, dutch_datetime
+from app.web.formatting import dutch_date, dutch_datetime
 from app.web.sections import Section
 
 DARK = colors.HexColor("#1f3b57")

@@ -14,7 +14,8 @@ from app.meetings.models import Meeting
 from app.tables.models import OutflowTable, TablePublic
 from app.tables.service import table_public
 from app.web import labels
-from app.web.core import Web, case_code, dutch_date, dutch_datetime
+from app.web.core import Web
+from app.web.formatting import case_code, dutch_date, dutch_datetime
 from app.web.open_proposals import section as open_proposals_section
 from app.web.sections import Section
 

@@ -4,7 +4,7 @@ agenda's and the minutes' `open_proposals`, already cut down to the viewer's sha
 from typing import Any
 
 from app.web import labels
-from app.web.core import case_code, dutch_date
+from app.web.formatting import case_code, dutch_date
 from app.web.sections import Section
 
 TITLE = "Openstaande voorstellen van eerdere vergaderingen"

@@ -26,9 +26,10 @@ from app.rate_limits.service import EndpointClass
 from app.tables.models import OutflowTable
 from app.web import agenda as agenda_page
 from app.web.actions import _action_row
-from app.web.core import FormDep, Web, WebDep, WebRoute, dutch_date, field, redirect, render
+from app.web.core import FormDep, Web, WebDep, WebRoute, field, redirect, render
 from app.web.deps import PageMeetingDep
 from app.web.export import agenda_csv, agenda_pdf
+from app.web.formatting import dutch_date
 from app.web.forms import _if_match, problem_message
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)

@@ -23,7 +23,8 @@ from app.tables.models import OutflowTable
 from app.timeutil import today
 from app.web import charts, labels
 from app.web.charts import Series
-from app.web.core import Web, WebDep, WebRoute, dutch_date, number, render
+from app.web.core import Web, WebDep, WebRoute, render
+from app.web.formatting import dutch_date, number
 from app.web.forms import problem_message
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)

@@ -16,8 +16,9 @@ from app.proposals.models import REASONS, DecisionCreate, ProposalStatus
 from app.timeutil import today
 from app.vacancies.models import LeaseForm
 from app.web import labels
-from app.web.core import FormDep, Web, WebDep, WebRoute, case_code, field, redirect, render
+from app.web.core import FormDep, Web, WebDep, WebRoute, field, redirect, render
 from app.web.deps import PageProposalDep
+from app.web.formatting import case_code
 from app.web.forms import Refusal, _if_match, attempt, organisation_names, validation_message
 from app.web.routes_meetings import _vacancy_summary
 

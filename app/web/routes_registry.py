@@ -44,8 +44,9 @@ from app.timeutil import today
 from app.vacancies import service as vacancies_service
 from app.vacancies.models import Vacancy, VacancyStatus
 from app.vacancies.service import VacancyFilters, VacancySort
-from app.web.core import Web, WebDep, WebRoute, case_code, render
+from app.web.core import Web, WebDep, WebRoute, render
 from app.web.deps import PageVacancyDep
+from app.web.formatting import case_code
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
 PAGE_SIZE = 50

@@ -17,19 +17,26 @@ from app.agenda.inputs import Owners
 from app.agenda.models import AgendaView
 from app.monitor.suppression import suppress
 from app.organisations.models import OrganisationKind
+from app.principal import Principal
 from app.problems import Forbidden
 from app.tables.models import OutflowTable
 
 LONGEST_WAITING = 25
 
 
+def reads_table(principal: Principal, table: OutflowTable) -> bool:
+    """Whether the caller gets the table view: the table's chair, or a municipality."""
+    return (
+        principal.organisation_id == table.chair_organisation_id
+        or principal.organisation_kind == OrganisationKind.municipality
+    )
+
+
 def view_for(context: AccessContext, table: OutflowTable) -> AgendaView:
     principal = context.principal
     if principal.is_operator:
         raise Forbidden("The agenda holds case data; it is for the organisations at the table.")
-    if principal.organisation_id == table.chair_organisation_id:
-        return AgendaView.table
-    if principal.organisation_kind == OrganisationKind.municipality:
+    if reads_table(principal, table):
         return AgendaView.table
     if principal.organisation_kind == OrganisationKind.care_provider:
         return AgendaView.care_provider

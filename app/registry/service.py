@@ -18,7 +18,6 @@ from app.agenda import why_not as agenda_why_not
 from app.agenda.models import AgendaView
 from app.cases import service as cases_service
 from app.cases.models import Case, CaseStatus
-from app.organisations.models import OrganisationKind
 from app.principal import Principal
 from app.registry.standing import (
     TableStanding,
@@ -80,7 +79,7 @@ def vacancies_blocked_by(
     rows = list(session.exec(query))
     found: set[uuid.UUID] = set()
     for table in _tables(session, {r.table_id for r in rows}):
-        if reason not in agenda_why_not.VACANCY_STATUS_REASONS and not _reads_table(
+        if reason not in agenda_why_not.VACANCY_STATUS_REASONS and not agenda_views.reads_table(
             principal, table
         ):
             # A rule that keeps every case from a dwelling describes the cases: filtering a
@@ -93,14 +92,6 @@ def vacancies_blocked_by(
             if reason in codes:
                 found.add(vacancy.id)
     return frozenset(found)
-
-
-def _reads_table(principal: Principal, table: OutflowTable) -> bool:
-    """The table view's readers: its chair and municipalities (as `agenda.views.view_for`)."""
-    return (
-        principal.organisation_id == table.chair_organisation_id
-        or principal.organisation_kind == OrganisationKind.municipality
-    )
 
 
 def _nobody(_case: Any, _provider: Any = None) -> bool:

@@ -426,6 +426,31 @@ class CasePublic(CaseFields):
     updated_at: datetime
 
 
+class IntakeWarning(BaseModel):
+    """A table-policy rule the case fails on its own: it is stored, but matched to no dwelling
+    (or, for `registration_too_short`, only to contingent ones) until it changes."""
+
+    code: str = PField(
+        description="The hard rule's reason code, as in the agenda's why-not and bottlenecks: "
+        "`no_stable_income`, `beschikking_missing` or `registration_too_short`."
+    )
+    message: str = PField(description="What the rule asks, in words.")
+    detail: dict[str, str | int | bool | None] = PField(
+        description="The figures that decided it, as the engine gives them in why-not (e.g. "
+        "`months_registered` and `required_months`; `status` and `required`)."
+    )
+
+
+class CaseSaved(CasePublic):
+    """The case as saved, with the table-policy rules it fails on its own."""
+
+    warnings: list[IntakeWarning] = PField(
+        description="The table-policy rules the case fails whatever the dwelling, judged on the "
+        "table's next meeting date (today when none is planned): warnings, not errors; empty "
+        "when it fails none."
+    )
+
+
 class CasePage(Page[CasePublic]):
     pass
 

@@ -249,3 +249,19 @@ def test_the_case_page_names_the_tables_rules_the_case_fails_on_its_own(app, cli
         "voldoet niet aan deze regels"
         not in browser.get(f"/dossiers/{complete['id']}/bewerken").text
     )
+
+
+def test_the_form_takes_the_birth_month_the_age_rules_read(app, client, region):
+    browser = signed_in(app, make_person(client, region.care_provider))
+    assert 'name="birth_month"' in browser.get("/dossiers/nieuw").text
+    response = _post(browser, "/dossiers/nieuw", _form(birth_month="7"), "/dossiers/nieuw")
+    assert response.status_code == 303, response.text
+    [case] = client.get("/v1/cases", headers=region.care_provider.headers).json()["items"]
+    assert case["birth_month"] == 7
+    wrong = _post(
+        browser,
+        "/dossiers/nieuw",
+        _form(external_ref="K-hand-2", birth_month="13"),
+        "/dossiers/nieuw",
+    )
+    assert wrong.status_code == 400

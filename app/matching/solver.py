@@ -282,7 +282,11 @@ def _blocker_sets(tree: CapacityTree) -> list[tuple[int, np.ndarray]]:
 
 
 def _solve_blockers(
-    problem: AssignmentProblem, edges: np.ndarray, tree: CapacityTree, bound: int
+    problem: AssignmentProblem,
+    edges: np.ndarray,
+    tree: CapacityTree,
+    bound: int,
+    weighted: bool = False,
 ) -> np.ndarray | None:
     """Exact lexicographic optimum as one rectangular assignment (LAPJVsp); None if the numbers
     would not be exact in float64.
@@ -290,19 +294,25 @@ def _solve_blockers(
     Rows: cases and blockers. Columns: dwellings and one private "not housed" column per case.
     Every row must be matched. A case pays (S + 1 - s) for a dwelling and (BIG + S + 1) for
     staying unhoused, with s shifted to [0, S] and BIG = S * U + 1 > any total score, so one fewer
-    unhoused beats any score gain; a blocker pays 1 on any dwelling of its group.
+    unhoused beats any score gain; a blocker pays 1 on any dwelling of its group. `weighted`:
+    the highest total score instead, whatever the count (BIG = 0, s not shifted).
     """
     cases, dwellings = problem.edge_case[edges], problem.edge_dwelling[edges]
     score = problem.edge_score[edges]
     case_ids, case_row = np.unique(cases, return_inverse=True)
     dwelling_ids, dwelling_col = np.unique(dwellings, return_inverse=True)
-    shifted = score - score.min()
-    top = int(shifted.max())
-    big = top * max(bound, 1) + 1
+    if weighted:
+        # Highest total score, however many are housed: a pair beats staying unhoused by its
+        # score (pairs scoring 0 or less are not worth taking).
+        shifted, top, big = score, max(int(score.max()), 0), 0
+    else:
+        shifted = score - score.min()
+        top = int(shifted.max())
+        big = top * max(bound, 1) + 1
     blockers = _blocker_sets(tree)
     n_blockers = sum(count for count, _ in blockers)
     rows = len(case_ids) + n_blockers
-    if rows * (big + top + 1) >= EXACT_FLOAT_LIMIT:
+    if rows * (big + top + 1 + max(0, -int(shifted.min()))) >= EXACT_FLOAT_LIMIT:
         return None
     position = np.full(problem.n_dwellings, -1)
     position[dwelling_ids] = np.arange(len(dwelling_ids))

@@ -100,19 +100,18 @@ class ForcedOptimum:
         best = np.maximum.reduceat(np.minimum(self.reduced[position], 0.0), starts)
         return np.floor(self.bound + best + SLACK).astype(np.int64)
 
-    def complex_prices(self) -> tuple[np.ndarray, int]:
-        """Per complex the score phase's dual of its cap (micro-points per dwelling used, rounded
-        to integers, at least 0; 0 for complexes without a row) and the count row's dual,
-        rounded: the multipliers of `unhoused._lagrangian_bounds`."""
+    def complex_prices(self) -> tuple[np.ndarray, float]:
+        """Per complex the score phase's dual of its cap (micro-points per dwelling used, at
+        least 0; 0 for complexes without a row) and the count row's dual: the multipliers of
+        `unhoused._lagrangian_bounds`."""
         problem, relaxation = self.problem, self.score_lp
         first = problem.n_cases + problem.n_dwellings
         rows = relaxation.global_rows
         is_complex = (rows >= first) & (rows < first + len(problem.complex_room))
-        prices = np.zeros(len(problem.complex_room), dtype=np.int64)
-        held = np.rint(np.maximum(self.duals[: len(rows)], 0.0)).astype(np.int64)
-        prices[rows[is_complex] - first] = held[is_complex]
+        prices = np.zeros(len(problem.complex_room))
+        prices[rows[is_complex] - first] = np.maximum(self.duals[: len(rows)], 0.0)[is_complex]
         assert relaxation.count_row is not None
-        return prices, int(np.rint(self.duals[relaxation.count_row]))
+        return prices, float(self.duals[relaxation.count_row])
 
     def _case_row(self, relaxation: Relaxation, case: int) -> int:
         row = int(np.searchsorted(relaxation.global_rows, case))
@@ -122,30 +121,45 @@ class ForcedOptimum:
     def _optimum(
         self, relaxation: Relaxation, weight: np.ndarray, count: int, case: int
     ) -> tuple[np.ndarray | None, float]:
-        """(chosen problem edges when the optimum with `case` forced in is integral, else None;
-        its certified bound). The case's row is held at 1 only for this call."""
+        """(chosen problem edges of the optimum with `case` forced in when it is proven integral,
+        else None; its certified bound). The case's row is held at 1 only for this call."""
         row = self._case_row(relaxation, case)
         relaxation.model.changeRowBounds(row, 1.0, 1.0)
         try:
             x, _, bound, _ = self._settle(relaxation, weight, count, row)
+            core = np.array(relaxation.core)
+            if not np.all(np.minimum(np.abs(x), np.abs(1 - x)) < 1e-6):
+                # Fractional: branch and cut on the core; its optimum counts when it meets the
+                # bound over every edge (as in `straddling._phase`).
+                try:
+                    x, _ = relaxation.run(self.deadline, integral=True)
+                except RuntimeError:  # no integer solution on the core
+                    return None, bound
+                finally:
+                    relaxation.relax_integrality()
+                if bound >= float(weight[core[x > 0.5]].sum()) + 1 - SLACK:
+                    return None, bound
         finally:
             relaxation.model.changeRowBounds(row, -np.inf, 1.0)
-        if not np.all(np.minimum(np.abs(x), np.abs(1 - x)) < 1e-6):
-            return None, bound
-        core = np.array(relaxation.core)
         return np.sort(self.edges[core[x > 0.5]]), bound
 
-    def best_with_case(self, case: int) -> tuple[int, int, np.ndarray] | None:
+    def best_with_case(
+        self, case: int, houses_as_many: bool = False
+    ) -> tuple[int, int, np.ndarray] | None:
         """(people housed, total score, chosen problem edges) of the best proposal housing
-        `case`, proven; None when a relaxation is fractional. Raises OutOfTime past the
-        deadline."""
-        chosen, bound = self._optimum(self.count_lp, self.ones, 0, case)
-        if bound < self.housed - SLACK:
-            count = self.housed - 1
-        elif chosen is not None and len(chosen) == self.housed:
+        `case`, proven; None when a relaxation is fractional and branch and cut on its core does
+        not settle it. `houses_as_many`: the caller knows a proposal housing as many and the
+        case (the count phase is skipped). Raises OutOfTime past the deadline."""
+        if houses_as_many:
             count = self.housed
         else:
-            return None
+            chosen, bound = self._optimum(self.count_lp, self.ones, 0, case)
+            if bound < self.housed - SLACK:
+                count = self.housed - 1
+            elif chosen is not None and len(chosen) == self.housed:
+                count = self.housed
+            else:
+                return None
         count_row = self.score_lp.count_row
         assert count_row is not None
         self.score_lp.model.changeRowBounds(count_row, count, count)

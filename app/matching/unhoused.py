@@ -56,6 +56,9 @@ from app.matching.tradeoffs import residual_arcs, solve_with_pair, used_dwelling
 SOURCE = 0
 UNREACHABLE = np.iinfo(np.int64).max // 4
 NONE = np.iinfo(np.int64).min // 4
+LAGRANGE_SCALE = 1024
+"""Scores times this in `_lagrangian_bounds`, so the multipliers rounded to integers stay
+within a point of the linear program's."""
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -301,12 +304,15 @@ def _lagrangian_bounds(
     sink -> source lets the count change. With the LP's duals this bound is nearly always tight,
     unlike the reduced costs alone (`ForcedOptimum.score_bounds`).
     """
-    prices, mu = forced.complex_prices()
+    duals, count_dual = forced.complex_prices()
+    # Scores are scaled so the rounded multipliers lose less than a point in the bound.
+    prices = np.rint(duals * LAGRANGE_SCALE).astype(np.int64)
+    mu = int(np.rint(count_dual * LAGRANGE_SCALE))
     split = relaxed.complex_of >= len(problem.complex_room)
     price = np.where(split, prices[problem.complex_of], 0)
     straddling = np.unique(problem.complex_of[split])
     constant = int((prices[straddling] * problem.complex_room[straddling]).sum()) + mu * housed
-    score = problem.edge_score - price[problem.edge_dwelling] - mu
+    score = problem.edge_score * LAGRANGE_SCALE - price[problem.edge_dwelling] - mu
     priced = AssignmentProblem(
         problem.n_cases,
         problem.n_dwellings,
@@ -340,7 +346,7 @@ def _lagrangian_bounds(
     values = np.where(reaches, total + score[candidates] - np.where(reaches, back, 0), NONE)
     values = np.where(housed_case[problem.edge_case[candidates]], total, values)
     best = np.maximum.reduceat(values, starts)
-    return np.where(best == NONE, NONE, constant + best)
+    return np.where(best == NONE, NONE, (constant + best) // LAGRANGE_SCALE)
 
 
 def best_alternatives(
@@ -418,7 +424,7 @@ def best_alternatives(
                 return UnhousedCheck(result, False, resolves)
             resolves += 1
             try:
-                found_case = forced.best_with_case(case)
+                found_case = forced.best_with_case(case, reached != NONE)
             except OutOfTime:
                 return UnhousedCheck(result, False, resolves)
             if found_case is not None:

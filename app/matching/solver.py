@@ -496,12 +496,18 @@ def _variant(
 
 
 def _split_search(
-    problem: AssignmentProblem, edges: np.ndarray, active: np.ndarray, bound: int, limit: int
+    problem: AssignmentProblem,
+    edges: np.ndarray,
+    active: np.ndarray,
+    bound: int,
+    limit: int,
+    roots: list[np.ndarray] | None = None,
 ) -> tuple[np.ndarray, list[Alternative], int] | None:
     """Branch and bound over splits of straddling complexes (exact), or None beyond `limit`
     nodes or when a node's numbers are too large for the exact assignment route.
 
     Depth first, trying first the split nearest to how the relaxed solution used the parts.
+    The root's solution (every straddler uncapped) is appended to `roots` when given.
     """
     straddlers, complex_of = _straddlers(problem, active)
     best: tuple[tuple[int, int], np.ndarray] | None = None
@@ -521,6 +527,8 @@ def _split_search(
             complex_of[problem.edge_dwelling[chosen]], minlength=len(variant.complex_room)
         )
         exact = all(share is not None for share in shares)
+        if roots is not None and nodes == 1:
+            roots.append(chosen)
         return Alternative(variant, chosen, exact), used.tolist()
 
     def key(leaf: Alternative) -> tuple[int, int]:
@@ -606,6 +614,7 @@ def _solve_component(
     bound: int,
     deadline: float | None,
     count_only: bool,
+    relaxed_solution: np.ndarray | None = None,
 ) -> _Part:
     """The optimum of one component (see `solve`, step 4), or its restriction past `deadline`."""
     active = np.unique(problem.edge_dwelling[edges])
@@ -620,7 +629,11 @@ def _solve_component(
     relaxed_problem = _variant(problem, complex_of, straddlers, [None] * len(straddlers))
     relaxed_tree = capacity_tree(relaxed_problem, active)
     assert relaxed_tree is not None, "cutting every straddler into parts nests the caps"
-    relaxed = _solve_blockers(relaxed_problem, edges, relaxed_tree, bound)
+    relaxed = (
+        relaxed_solution
+        if relaxed_solution is not None
+        else _solve_blockers(relaxed_problem, edges, relaxed_tree, bound)
+    )
     if relaxed is None:
         found = certified_optimum(problem, edges, [], None, count_only)
         return _Part(found.edges, True, found.count, found.score, True)
@@ -669,13 +682,20 @@ def _solve_components(
     bound: int,
     deadline: float | None,
     count_only: bool,
+    relaxed: np.ndarray | None = None,
 ) -> tuple[np.ndarray, list[_Part]]:
-    """Every component solved on its own (in order of its first edge); the union and the parts."""
+    """Every component solved on its own (in order of its first edge); the union and the parts.
+
+    `relaxed`: an optimum of the whole problem with every straddler uncapped (the split search's
+    root), if known. Each component is a union of the relaxation's components, so its edges of
+    that optimum are the component's relaxed optimum, and the solve need not be repeated."""
     labels = _components(problem, edges, active)
     _, first = np.unique(labels, return_index=True)
     parts = []
     for label in labels[np.sort(first)]:
-        parts.append(_solve_component(problem, edges[labels == label], bound, deadline, count_only))
+        mine = edges[labels == label]
+        own = None if relaxed is None else relaxed[np.isin(relaxed, mine)]
+        parts.append(_solve_component(problem, mine, bound, deadline, count_only, own))
     chosen = np.sort(np.concatenate([part.edges for part in parts]).astype(np.int64))
     return chosen, parts
 
@@ -705,15 +725,18 @@ def solve(
         empty = np.array([], dtype=np.int64)
         return Assignment(empty, 0, 0, "none", True, keep, [Alternative(problem, empty, True)], 0)
     found = None
+    roots: list[np.ndarray] = []
     if method == "auto" and (tree is not None or remaining(deadline) > 0):
         limit = split_limit if len(edges) <= SPLIT_EDGE_LIMIT else min(split_limit, 1)
-        found = _split_search(problem, edges, active, bound, limit)
+        found = _split_search(problem, edges, active, bound, limit, roots)
     optimal, count_bound, score_bound, reason = True, None, None, None
     if found is not None:
         chosen, alternatives, subproblems = found
         used = "assignment" if tree is not None else "assignment_split"
     elif method == "auto" and tree is None:
-        chosen, parts = _solve_components(problem, edges, active, bound, deadline, count_only)
+        chosen, parts = _solve_components(
+            problem, edges, active, bound, deadline, count_only, roots[0] if roots else None
+        )
         alternatives, subproblems, used = [], len(parts), "components"
         optimal = all(part.optimal for part in parts)
         if not optimal:

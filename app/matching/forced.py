@@ -36,6 +36,7 @@ from app.matching.straddling import (
     CORE_PER_CASE,
     CORE_PER_DWELLING,
     SLACK,
+    Infeasible,
     OutOfTime,
     Relaxation,
     reduced_costs,
@@ -84,7 +85,16 @@ class ForcedOptimum:
         equal = None if row is None else np.array([row])
         tolerance = 1e-9 * max(1.0, float(np.abs(weight).max()))
         while True:
-            x, duals = relaxation.run(self.deadline)
+            try:
+                x, duals = relaxation.run(self.deadline)
+            except Infeasible:
+                # Pricing needs a feasible core: with a case forced in, the core may not reach
+                # the count. Every edge then joins; if that is infeasible too, so is the problem.
+                missing = np.flatnonzero(~relaxation.in_core)
+                if len(missing) == 0:
+                    raise
+                relaxation.add(missing, weight)
+                continue
             reduced, bound = reduced_costs(relaxation, weight, duals, count, equal)
             violating = np.flatnonzero((reduced > tolerance) & ~relaxation.in_core)
             if len(violating) == 0:
@@ -126,7 +136,10 @@ class ForcedOptimum:
         row = self._case_row(relaxation, case)
         relaxation.model.changeRowBounds(row, 1.0, 1.0)
         try:
-            x, _, bound, _ = self._settle(relaxation, weight, count, row)
+            try:
+                x, _, bound, _ = self._settle(relaxation, weight, count, row)
+            except Infeasible:  # no proposal of `count` people houses the case
+                return None, np.inf
             core = np.array(relaxation.core)
             if not np.all(np.minimum(np.abs(x), np.abs(1 - x)) < 1e-6):
                 # Fractional: branch and cut on the core; its optimum counts when it meets the

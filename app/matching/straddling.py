@@ -20,9 +20,10 @@ Per phase (first the most people housed, then the highest total score with that 
    so it is a valid bound whatever the solver's tolerances. An integral relaxation solution of
    value V with a bound below V + 1 (objectives are integers) is optimal: proven, not trusted.
 3. **Branch and cut** when the relaxation is fractional: HiGHS MILP on the core gives a feasible
-   value LB; any solution worth at least LB uses only edges with reduced cost >= LB - UB (from the
-   bound above: w.x <= UB + sum of the negative reduced costs of the edges it uses), so the MILP
-   re-run on the core plus those edges is exact over all edges.
+   value LB, optimal outright when UB < LB + 1. Otherwise any solution worth at least LB uses
+   only edges with reduced cost >= LB - UB (from the bound above: w.x <= UB + sum of the
+   negative reduced costs of the edges it uses), so the MILP re-run on the core plus those edges
+   is exact over all edges.
 
 Every HiGHS run gets the time left until `deadline`; past it, `OutOfTime` is raised and the
 caller falls back (see `solver.solve`). HiGHS runs single-threaded and deterministically, so the
@@ -56,6 +57,10 @@ SLACK = 1e-3
 
 class OutOfTime(Exception):
     """The time budget ran out before the phase was settled."""
+
+
+class Infeasible(RuntimeError):
+    """The model has no solution on its current columns (a forced row the core cannot meet)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,6 +178,8 @@ class Relaxation:
         status = model.getModelStatus()
         if status == highspy.HighsModelStatus.kTimeLimit:
             raise OutOfTime
+        if status == highspy.HighsModelStatus.kInfeasible:
+            raise Infeasible("HiGHS found the relaxation infeasible")
         if status != highspy.HighsModelStatus.kOptimal:
             message = model.modelStatusToString(status)
             raise RuntimeError(f"HiGHS did not solve the relaxation: {message}")

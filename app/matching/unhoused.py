@@ -31,9 +31,12 @@ case (the variant's own total when its optimum houses the case, else the formula
 bound on the real one. The best bound is exact when the variant's alternative reaching it keeps
 the real caps (always so for a variant whose straddlers are all split). After the component or
 MILP route (no variants), the proposal's own split of each straddling complex gives an exact
-variant and dropping those caps a bounding one (`_own_variants`). Cases no variant settles are
-re-solved with each of their pairs forced (`tradeoffs.solve_with_pair`), up to the re-solve
-limit and the solver's deadline.
+variant and dropping those caps a bounding one (`_own_variants`). When that relaxation houses
+more than the proposal it bounds nothing; the bounds then come from linear programming
+(`_lagrangian_bounds`, `forced.ForcedOptimum`), and a case whose bound the exact variant does not
+reach gets the LP re-solved with the case forced in. Cases still unsettled are re-solved with
+each of their pairs forced (`tradeoffs.solve_with_pair`), up to the re-solve limit and the
+solver's deadline.
 """
 
 from dataclasses import dataclass

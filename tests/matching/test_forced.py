@@ -7,7 +7,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from app.matching.forced import ForcedOptimum
-from app.matching.solver import solve
+from app.matching.solver import AssignmentProblem, solve
+from app.matching.tradeoffs import solve_with_pair
 from app.matching.unhoused import (
     NONE,
     _lagrangian_bounds,
@@ -17,10 +18,12 @@ from app.matching.unhoused import (
 )
 from tests.matching.test_solver import (
     assert_best_alternatives_match_brute_force,
+    assert_is_an_assignment_housing,
     expected_best_alternatives,
     problems,
     straddled,
 )
+from tests.properties import examples
 
 
 def check_inputs(problem, result):
@@ -92,3 +95,60 @@ def test_unhoused_alternatives_need_no_exact_resolves_when_every_relaxation_is_i
         found = {a.case: (a.housed, a.total) for a in check.alternatives}
         assert found == expected_best_alternatives(problem, result.edges)
     assert_best_alternatives_match_brute_force(problem, result)
+
+
+@st.composite
+def medium_straddled(draw):
+    """Up to 30 cases x 16 dwellings over 6 complexes that straddle 4 tight neighbourhoods, with
+    scores in micro-points: beyond brute force, so the MILP is the reference."""
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    n_cases, n_dwellings = int(rng.integers(8, 31)), int(rng.integers(6, 17))
+    cases, dwellings, scores = [], [], []
+    for c in range(n_cases):
+        size = int(rng.integers(1, min(5, n_dwellings) + 1))
+        for v in sorted(rng.choice(n_dwellings, size=size, replace=False).tolist()):
+            cases.append(c)
+            dwellings.append(v)
+            scores.append(int(rng.integers(0, 4)) * 1_000_000 + int(rng.integers(0, 1000)))
+    return AssignmentProblem(
+        n_cases,
+        n_dwellings,
+        np.array(cases, dtype=np.int64),
+        np.array(dwellings, dtype=np.int64),
+        np.array(scores, dtype=np.int64),
+        rng.integers(0, 6, n_dwellings),
+        rng.integers(0, 4, n_dwellings),
+        rng.integers(1, 3, 6),
+        rng.integers(1, 4, 4),
+    )
+
+
+@settings(max_examples=examples(60), deadline=None)
+@given(medium_straddled())
+def test_the_fast_route_reaches_the_milp_optimum_on_straddling_tables(problem):
+    fast, milp = solve(problem), solve(problem, method="milp")
+    assert fast.optimal
+    assert (fast.count, fast.total_score) == (milp.count, milp.total_score)
+    components = solve(problem, split_limit=0)
+    assert (components.count, components.total_score) == (milp.count, milp.total_score)
+
+
+@settings(max_examples=examples(25), deadline=None)
+@given(medium_straddled())
+def test_every_unhoused_alternative_equals_the_exact_resolve_of_its_best_pair(problem):
+    result = solve(problem, split_limit=0)
+    check = best_alternatives(problem, result, resolve_limit=10_000)
+    assert check.complete
+    for alternative in check.alternatives:
+        mine = np.flatnonzero(problem.edge_case == alternative.case)
+        exact = max(solve_with_pair(problem, int(e))[:2] for e in mine if fits(problem, e))
+        assert (alternative.housed, alternative.total) == exact
+        assert_is_an_assignment_housing(problem, result, alternative)
+
+
+def fits(problem, edge) -> bool:
+    dwelling = problem.edge_dwelling[edge]
+    return bool(
+        problem.complex_room[problem.complex_of[dwelling]] > 0
+        and problem.neighbourhood_room[problem.neighbourhood_of[dwelling]] > 0
+    )

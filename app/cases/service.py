@@ -1,4 +1,4 @@
-# Size: the case file's one service (create one or many, read, list, update, status change): the checks they share stay in one place.
+# Size: one service per case file (create one or many, read, list, update, status): shared checks.
 """Case files: created and kept current by the care provider, read by the table's chair and
 municipalities; every access is written to the access log."""
 

@@ -11,6 +11,7 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
 from sqlalchemy import Engine
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.gzip import GZipMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app import (
@@ -168,6 +169,10 @@ def _warn_if_owner(engine: Engine) -> None:
         log.warning(warning)
 
 
+GZIP_MINIMUM_BYTES = 16 * 1024
+"""Responses at least this large are gzip-compressed for clients that accept it."""
+
+
 def create_app(settings: Settings | None = None, *, engine: Engine | None = None) -> FastAPI:
     """The application for `settings` (default: this process's, from the environment).
 
@@ -269,5 +274,9 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.add_middleware(api_headers.AllowedMethods, router=app.router)
     app.add_middleware(api_headers.NoStore)
     app.add_middleware(ApiVersionHeader)
+    # Outermost, so it compresses what every other layer produced. Only large bodies: a big
+    # city's agenda is megabytes of JSON, while compressing small answers costs more than it
+    # saves. Level 5: most of level 9's gain in a fraction of its time.
+    app.add_middleware(GZipMiddleware, minimum_size=GZIP_MINIMUM_BYTES, compresslevel=5)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]  # FastAPI's documented override
     return app

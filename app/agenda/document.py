@@ -3,6 +3,7 @@ dicts (the views are cut from it, `app.agenda.views`), and a frozen agenda broug
 shape.
 """
 
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -51,13 +52,46 @@ def _optimality(optimality: matching.Optimality, time_budget: float) -> dict[str
     }
 
 
-def _components(components: list[Any] | None) -> list[dict[str, Any]] | None:
+def _components(
+    components: list[Any] | None, shared: dict[int, dict[str, Any]] | None = None
+) -> list[dict[str, Any]] | None:
+    """Components as JSON-ready dicts. With `shared` (one per document), each component object
+    becomes one dict however many pairs share it (the engine shares equal components across
+    candidate lists); the dicts are read, never changed, afterwards."""
     if components is None:
         return None
-    return [
-        {"name": c.name, "value": c.value, "weight": c.weight, "points": c.points}
-        for c in components
-    ]
+    if shared is None:
+        return [
+            {"name": c.name, "value": c.value, "weight": c.weight, "points": c.points}
+            for c in components
+        ]
+    out = []
+    for c in components:
+        entry = shared.get(id(c))
+        if entry is None:
+            entry = shared[id(c)] = {
+                "name": c.name,
+                "value": c.value,
+                "weight": c.weight,
+                "points": c.points,
+            }
+        out.append(entry)
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class Scope:
+    """Which candidate entries a view keeps, so a view that shows less is not built whole
+    first: `case_ids` / `vacancy_ids` None keeps every entry; `ranked` False leaves each
+    entry's ranked candidates empty (a corporation is shown counts only). The views still
+    restrict what is built (`app.agenda.views.restrict`)."""
+
+    case_ids: frozenset[str] | None = None
+    vacancy_ids: frozenset[str] | None = None
+    ranked: bool = True
+
+
+WHOLE = Scope()
 
 
 def _vacancy_summary(row: Any) -> dict[str, Any]:
@@ -82,11 +116,14 @@ def full_document(
     result: matching.MatchResult,
     open_actions: list[dict[str, Any]],
     time_budget: float,
+    scope: Scope = WHOLE,
 ) -> dict[str, Any]:
     """The whole agenda as the table sees it (JSON-ready dicts); views are cut from it.
 
-    `time_budget` is the solver's budget in seconds, reported when it ran out."""
+    `time_budget` is the solver's budget in seconds, reported when it ran out. `scope` leaves
+    out the candidate entries a view would drop anyway."""
     case_rows = {str(r.id): r for r in inputs.cases}
+    shared: dict[int, dict[str, Any]] = {}
     proposed_for = {p.case_id: p.dwelling_id for p in result.proposals}
     stats = result.stats
     waiting = sorted(inputs.cases, key=lambda r: (r.ready_since, str(r.id)))
@@ -140,12 +177,13 @@ def full_document(
                     {
                         "vacancy_id": c.dwelling_id,
                         "score": c.score,
-                        "components": _components(c.components),
+                        "components": _components(c.components, shared),
                     }
-                    for c in entry.candidates
+                    for c in (entry.candidates if scope.ranked else ())
                 ],
             }
             for case_id, entry in result.candidates_by_case.items()
+            if scope.case_ids is None or case_id in scope.case_ids
         ],
         "candidates_by_vacancy": [
             {
@@ -156,12 +194,13 @@ def full_document(
                     {
                         "case_id": c.case_id,
                         "score": c.score,
-                        "components": _components(c.components),
+                        "components": _components(c.components, shared),
                     }
-                    for c in entry.candidates
+                    for c in (entry.candidates if scope.ranked else ())
                 ],
             }
             for vacancy_id, entry in result.candidates_by_dwelling.items()
+            if scope.vacancy_ids is None or vacancy_id in scope.vacancy_ids
         ],
         "bottlenecks": _bottlenecks(result.bottlenecks),
         "left_unhoused": [
@@ -241,7 +280,10 @@ def _bottlenecks(bottlenecks: matching.Bottlenecks) -> dict[str, Any]:
     }
 
 
-def compute_loaded(loaded: Loaded, top_k: int, time_budget: float) -> dict[str, Any]:
-    """The full (table-view) document from loaded inputs; pure computation, no database."""
+def compute_loaded(
+    loaded: Loaded, top_k: int, time_budget: float, scope: Scope = WHOLE
+) -> dict[str, Any]:
+    """The full (table-view) document from loaded inputs, or as much of it as `scope` keeps;
+    pure computation, no database."""
     result = run_engine(loaded.inputs, loaded.usage, top_k, time_budget)
-    return full_document(loaded.inputs, result, loaded.open_actions, time_budget)
+    return full_document(loaded.inputs, result, loaded.open_actions, time_budget, scope)

@@ -1,15 +1,16 @@
 """HTTP routes for the weekly agenda and the why-not explanation."""
 
 import uuid
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
+from pydantic_core import to_json
 
 from app.access_log.deps import AccessContextDep
 from app.agenda import service
 from app.agenda import why_not as why_not_service
 from app.agenda.dates import agenda_date
-from app.agenda.models import AGENDA, Agenda, WhyNot
+from app.agenda.models import AGENDA, Agenda, AgendaView, WhyNot
 from app.agenda.views import view_for
 from app.db import SessionDep, SettingsDep
 from app.problems import problem_responses
@@ -56,9 +57,22 @@ def get_agenda(
     on = agenda_date(session, view_for(context, table), table, date, today())
     budget = settings.solver_time_budget_seconds
     document = service.agenda(session, context, table, on, candidates, budget)
-    # Validated against the caller's view model and serialised by pydantic-core directly, not
-    # through `jsonable_encoder`, which walks every node in Python (see app/fastjson.py).
-    return Response(AGENDA.dump_json(AGENDA.validate_python(document)), media_type=JSON)
+    return Response(serialise(document), media_type=JSON)
+
+
+def serialise(document: dict[str, Any]) -> bytes:
+    """The agenda's JSON, by pydantic-core directly (not `jsonable_encoder`, which walks every
+    node in Python; see app/fastjson.py).
+
+    A care provider's or corporation's view is validated against its model first, so a key the
+    view must not carry fails instead of reaching it (the corporation's models forbid extras).
+    The table's view shows everything and is built in its model's exact shape
+    (`tests/api/test_agenda.py` checks that validating changes nothing), so it is serialised
+    once as it is: validating a big city's thousands of candidates took as long as writing them.
+    """
+    if document["view"] == AgendaView.table.value:
+        return to_json(document)
+    return AGENDA.dump_json(AGENDA.validate_python(document))
 
 
 @router.get(

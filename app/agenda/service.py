@@ -5,6 +5,7 @@ The parts: `app.agenda.inputs` (what the engine is given), `app.agenda.document`
 document), `app.agenda.views` (the views and their access log), `app.agenda.why_not`.
 """
 
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
@@ -12,17 +13,23 @@ from sqlmodel import Session
 
 from app.access_log.service import AccessContext
 from app.agenda import open_proposals
-from app.agenda.document import compute_loaded
+from app.agenda.document import WHOLE, Scope, compute_loaded
 from app.agenda.inputs import MatchInputs, Owners, load, owners_of
-from app.agenda.views import log_cases_shown, restrict, view_for
+from app.agenda.views import log_cases_shown, restrict, scope_of, view_for
 from app.database import outside_transaction
 from app.tables.models import OutflowTable
 
 
 def compute(
-    session: Session, table: OutflowTable, on: date, top_k: int, time_budget: float
+    session: Session,
+    table: OutflowTable,
+    on: date,
+    top_k: int,
+    time_budget: float,
+    scope: Callable[[Owners], Scope] = lambda _: WHOLE,
 ) -> tuple[dict[str, Any], Owners, MatchInputs]:
-    """The full (table-view) document for `on`, with the owners needed to cut views from it.
+    """The full (table-view) document for `on`, with the owners needed to cut views from it;
+    `scope` (given the owners) may leave out candidate entries the caller's view drops.
 
     Loads in the request's transaction, then commits it and computes outside any transaction
     (`app.db.outside_transaction`), so a big or slow table never holds the SQLite write lock or
@@ -30,9 +37,10 @@ def compute(
     log) goes into a new, short transaction.
     """
     loaded = load(session, table, on)
+    owners = owners_of(loaded.inputs)
     with outside_transaction(session):
-        document = compute_loaded(loaded, top_k, time_budget)
-    return document, owners_of(loaded.inputs), loaded.inputs
+        document = compute_loaded(loaded, top_k, time_budget, scope(owners))
+    return document, owners, loaded.inputs
 
 
 def with_open_proposals(
@@ -55,8 +63,11 @@ def agenda(
     """Compute the live agenda for `on` as the caller may see it, logging the cases it shows;
     `time_budget` is the solver's budget in seconds (see `app.agenda.inputs.run_engine`)."""
     view = view_for(context, table)
-    document, owners, _ = compute(session, table, on, top_k, time_budget)
+    me = context.principal.require_organisation()
+    document, owners, _ = compute(
+        session, table, on, top_k, time_budget, lambda owners: scope_of(view, me, owners)
+    )
     with_open_proposals(session, table, document, on)
-    restricted = restrict(document, view, context.principal.require_organisation(), owners)
+    restricted = restrict(document, view, me, owners)
     log_cases_shown(session, context, restricted, table.id)
     return restricted

@@ -13,6 +13,7 @@ from app.access_log import service as access_log
 from app.access_log.models import AccessAction
 from app.access_log.service import AccessContext
 from app.agenda import open_proposals
+from app.agenda.document import WHOLE, Scope
 from app.agenda.inputs import Owners
 from app.agenda.models import AgendaView
 from app.monitor.suppression import suppress
@@ -41,6 +42,19 @@ def view_for(context: AccessContext, table: OutflowTable) -> AgendaView:
     if principal.organisation_kind == OrganisationKind.care_provider:
         return AgendaView.care_provider
     return AgendaView.housing_corporation
+
+
+def scope_of(view: AgendaView, organisation_id: uuid.UUID, owners: Owners) -> Scope:
+    """The candidate entries `view` keeps (`restrict` cuts the same), so they alone are built: a
+    care provider its own cases' lists, a corporation its own dwellings' counts."""
+    if view == AgendaView.table:
+        return WHOLE
+    me = str(organisation_id)
+    if view == AgendaView.care_provider:
+        own = frozenset(case for case, owner in owners["cases"].items() if owner == me)
+        return Scope(case_ids=own, vacancy_ids=frozenset())
+    own = frozenset(vacancy for vacancy, owner in owners["vacancies"].items() if owner == me)
+    return Scope(case_ids=frozenset(), vacancy_ids=own, ranked=False)
 
 
 def _hide_other_cases(

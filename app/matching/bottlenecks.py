@@ -11,6 +11,7 @@ only by a full complex as blocked by nothing; a table that reads "5 cases blocke
 complex_cap_reached" learns that its spreading policy, not the case file, is what holds them.
 """
 
+from itertools import pairwise
 from typing import Literal
 
 import numpy as np
@@ -35,6 +36,18 @@ def reason_list(bits: int) -> list[str]:
 def excluded_counts(counts: np.ndarray) -> dict[str, int]:
     """Reason -> number excluded for it, in REASON_CODES order, zero counts left out."""
     return {code: n for code, n in zip(REASON_CODES, counts.tolist(), strict=True) if n}
+
+
+def excluded_counts_rows(counts: np.ndarray) -> list[dict[str, int]]:
+    """`excluded_counts` of every row of a (rows, REASON_CODES) count matrix, in one pass."""
+    rows, cols = np.nonzero(counts)
+    codes = np.array(REASON_CODES, dtype=object)[cols].tolist()
+    values = counts[rows, cols].tolist()
+    bounds = np.searchsorted(rows, np.arange(counts.shape[0] + 1)).tolist()
+    return [
+        dict(zip(codes[start:end], values[start:end], strict=True))
+        for start, end in pairwise(bounds)
+    ]
 
 
 def _set_order(bits: int) -> list[int]:

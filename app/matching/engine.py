@@ -10,7 +10,7 @@ from datetime import date
 
 import numpy as np
 
-from app.matching.bottlenecks import excluded_counts, find_bottlenecks
+from app.matching.bottlenecks import excluded_counts_rows, find_bottlenecks
 from app.matching.evaluation import Evaluation, evaluate
 from app.matching.ranking import order_within
 from app.matching.results import (
@@ -25,8 +25,8 @@ from app.matching.results import (
     Proposal,
     RankedCase,
     RankedDwelling,
-    ScoreComponent,
 )
+from app.matching.scoring import output_scores
 from app.matching.solver import Assignment, AssignmentProblem, solve
 from app.matching.tradeoffs import (
     EQUAL_ALTERNATIVE,
@@ -76,61 +76,71 @@ def build_problem(
     )
 
 
-def _best_partners(
-    owner: np.ndarray, partner: np.ndarray, score: np.ndarray, owners: int, top_k: int
-) -> list[tuple[list[int], list[int]]]:
-    """Per owner (case or dwelling) its best `top_k` partners as (indices, scores), best first:
-    score desc, then partner id (edges are in id order, the sort is stable)."""
+def _best_edges(owner: np.ndarray, score: np.ndarray, owners: int, top_k: int) -> np.ndarray:
+    """The edges each owner (case or dwelling) lists: its best `top_k`, best first (score desc,
+    then partner id: edges are in id order and the ranking keeps it), owner after owner. One
+    vectorised ranking over the feasible edges; nothing is built per edge."""
     order, rank = order_within(owner, score)
-    chosen = order[rank < max(top_k, 0)]
-    bounds = np.concatenate([[0], np.cumsum(np.bincount(owner[chosen], minlength=owners))])
-    partners, scores = partner[chosen].tolist(), score[chosen].tolist()
-    return [
-        (partners[bounds[k] : bounds[k + 1]], scores[bounds[k] : bounds[k + 1]])
-        for k in range(owners)
-    ]
+    chosen: np.ndarray = order[rank < max(top_k, 0)]
+    return chosen
+
+
+def _bounds(owner: np.ndarray, owners: int) -> list[int]:
+    """Where each owner's entries start and end in a list grouped by owner (owners + 1 ints)."""
+    counts = np.bincount(owner, minlength=owners)
+    bounds: list[int] = np.concatenate([[0], np.cumsum(counts)]).tolist()
+    return bounds
 
 
 def _candidates(
     evaluation: Evaluation, problem: AssignmentProblem, top_k: int
 ) -> tuple[dict[str, CaseCandidates], dict[str, DwellingCandidates]]:
+    """Per case and per dwelling its best `top_k` partners with score and components.
+
+    Only the listed pairs become objects; their scores and components are rounded once per
+    distinct figure (`scoring.output_scores`, `Evaluation.components_of`), the same figures as
+    `Evaluation.components` gives pair by pair."""
     case_ids, dwelling_ids = evaluation.case_ids, evaluation.dwelling_ids
     cases, dwellings, score = problem.edge_case, problem.edge_dwelling, problem.edge_score
+    for_cases = _best_edges(cases, score, len(case_ids), top_k)
+    for_dwellings = _best_edges(dwellings, score, len(dwelling_ids), top_k)
+    # A pair listed on both sides is rounded once and its components shared.
+    edges, slot = np.unique(np.concatenate([for_cases, for_dwellings]), return_inverse=True)
+    parts = np.empty(len(edges), dtype=object)
+    parts[:] = evaluation.components_of(cases[edges], dwellings[edges])
+    scores = np.array(output_scores(score[edges]), dtype=np.float64)
+    slot = slot.reshape(-1)
+    listed_parts, listed_scores = parts[slot].tolist(), scores[slot].tolist()
+    split = len(for_cases)
+    ids_of_dwellings = np.array(dwelling_ids, dtype=object)[dwellings[for_cases]].tolist()
+    ids_of_cases = np.array(case_ids, dtype=object)[cases[for_dwellings]].tolist()
+    ranked_dwellings = list(
+        map(RankedDwelling, ids_of_dwellings, listed_scores[:split], listed_parts[:split])
+    )
+    ranked_cases = list(map(RankedCase, ids_of_cases, listed_scores[split:], listed_parts[split:]))
     per_case = np.bincount(cases, minlength=len(case_ids)).tolist()
     per_dwelling = np.bincount(dwellings, minlength=len(dwelling_ids)).tolist()
-    best_by_case = _best_partners(cases, dwellings, score, len(case_ids), top_k)
-    best_by_dwelling = _best_partners(dwellings, cases, score, len(dwelling_ids), top_k)
-    # Components of every listed pair, computed in one vectorised pass.
-    pairs = [(i, j) for i, (js, _) in enumerate(best_by_case) for j in js]
-    pairs += [(i, j) for j, (is_, _) in enumerate(best_by_dwelling) for i in is_]
-    components: dict[tuple[int, int], list[ScoreComponent]] = {}
-    if pairs:
-        rows = np.array([i for i, _ in pairs], dtype=np.int64)
-        cols = np.array([j for _, j in pairs], dtype=np.int64)
-        components = dict(zip(pairs, evaluation.components_of(rows, cols), strict=True))
+    case_bounds = _bounds(cases[for_cases], len(case_ids))
+    dwelling_bounds = _bounds(dwellings[for_dwellings], len(dwelling_ids))
+    case_excluded = excluded_counts_rows(evaluation.case_reason_counts)
+    dwelling_excluded = excluded_counts_rows(evaluation.dwelling_reason_counts)
     by_case = {
-        case_ids[i]: CaseCandidates(
-            case_ids[i],
+        case_id: CaseCandidates(
+            case_id,
             per_case[i],
-            [
-                RankedDwelling(dwelling_ids[j], output_score(u), components[i, j])
-                for j, u in zip(*best, strict=True)
-            ],
-            excluded_counts(evaluation.case_reason_counts[i]),
+            ranked_dwellings[case_bounds[i] : case_bounds[i + 1]],
+            case_excluded[i],
         )
-        for i, best in enumerate(best_by_case)
+        for i, case_id in enumerate(case_ids)
     }
     by_dwelling = {
-        dwelling_ids[j]: DwellingCandidates(
-            dwelling_ids[j],
+        dwelling_id: DwellingCandidates(
+            dwelling_id,
             per_dwelling[j],
-            [
-                RankedCase(case_ids[i], output_score(u), components[i, j])
-                for i, u in zip(*best, strict=True)
-            ],
-            excluded_counts(evaluation.dwelling_reason_counts[j]),
+            ranked_cases[dwelling_bounds[j] : dwelling_bounds[j + 1]],
+            dwelling_excluded[j],
         )
-        for j, best in enumerate(best_by_dwelling)
+        for j, dwelling_id in enumerate(dwelling_ids)
     }
     return by_case, by_dwelling
 

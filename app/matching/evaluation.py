@@ -70,12 +70,13 @@ class Evaluation:
 
     def components(self, i: int, j: int) -> list[ScoreComponent]:
         """Score components of pair (i, j), as if it were feasible."""
-        return self.components_of(np.array([i]), np.array([j]))[0]
+        values = scoring.pair_values(self.columns, np.array([i]), np.array([j]))
+        return scoring.components([v.tolist()[0] for v in values], self.weights)
 
     def components_of(self, rows: np.ndarray, cols: np.ndarray) -> list[list[ScoreComponent]]:
-        """Score components of many pairs at once (one numpy pass, for candidate lists)."""
-        values = [v.tolist() for v in scoring.pair_values(self.columns, rows, cols)]
-        return [scoring.components([v[k] for v in values], self.weights) for k in range(len(rows))]
+        """Score components of many pairs at once (for candidate lists): equal to `components`
+        pair by pair, with equal components shared (`scoring.shared_components`)."""
+        return scoring.shared_components(self.columns, rows, cols, self.weights)
 
 
 def _check_unique(ids: Sequence[str], kind: str) -> None:

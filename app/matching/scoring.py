@@ -15,7 +15,7 @@ from app.matching.areas import area_matrix, first_containing_area
 from app.matching.facts import CaseFacts, PreparedArrays
 from app.matching.results import ScoreComponent
 from app.matching.types import CaseProfile, Dwelling, ScoreWeights
-from app.matching.units import SCORE_SCALE
+from app.matching.units import SCORE_SCALE, output_score
 
 COMPONENT_NAMES: tuple[str, ...] = (
     "waiting_time",
@@ -144,3 +144,53 @@ def pair_score_units(values: Sequence[np.ndarray], weights: Sequence[float]) -> 
     for weight, array in zip(weights[1:], values[1:], strict=True):
         total = total + weight * array
     return np.rint(total * SCORE_SCALE).astype(np.int64)
+
+
+def _distinct(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(first index of each distinct value, index of each value's distinct entry).
+
+    Distinct by bit pattern, so 0.0 and -0.0 (which round to different output) stay apart."""
+    bits = np.ascontiguousarray(values, dtype=np.float64).view(np.int64)
+    _, first, inverse = np.unique(bits, return_index=True, return_inverse=True)
+    return first, inverse.reshape(-1)
+
+
+def shared_components(
+    columns: ScoreColumns, rows: np.ndarray, cols: np.ndarray, weights: Sequence[float]
+) -> list[list[ScoreComponent]]:
+    """`components` of the pairs (rows[k], cols[k]), equal figure for figure, built once per
+    distinct (component, value): pairs share the frozen objects. Most components are the case's
+    own (waiting time, urgency, registration) or yes/no, so a few thousand objects and roundings
+    serve tens of thousands of listed pairs instead of six of each per pair."""
+    per_name = []
+    for name, weight, value in zip(
+        COMPONENT_NAMES, weights, pair_values(columns, rows, cols), strict=True
+    ):
+        first, inverse = _distinct(value)
+        built = np.empty(len(first), dtype=object)
+        built[:] = [
+            ScoreComponent(name, round(v, 4), weight, round(weight * v, 4))
+            for v in value[first].tolist()
+        ]
+        per_name.append(built[inverse].tolist())
+    return [list(parts) for parts in zip(*per_name, strict=True)]
+
+
+def output_scores(units: np.ndarray) -> list[float]:
+    """`units.output_score` of every entry, vectorised and equal to it entry by entry.
+
+    Micro-points to 4 decimals is an integer division by 100 rounded half to even: away from a
+    tie the float `u / SCORE_SCALE` is far closer to `u / 10**6` than to the tie, so rounding
+    the integer gives `round`'s decimal, and dividing it by 10**4 gives the float nearest to it,
+    as `round` returns. Exact ties (remainder 50) depend on the float's error: those, rare, go
+    through `output_score` itself. Python's `round` keeps the sign of a negative score that
+    rounds to zero (-0.0), so the same is done here."""
+    units = np.asarray(units, dtype=np.int64)
+    step = SCORE_SCALE // 10_000
+    whole, rest = np.divmod(units, step)
+    scores = (whole + (rest > step // 2)) / 10_000
+    scores = np.where((scores == 0) & (units < 0), -0.0, scores)
+    ties = np.flatnonzero(rest == step // 2)
+    scores[ties] = [output_score(u) for u in units[ties].tolist()]
+    result: list[float] = scores.tolist()
+    return result

@@ -1,8 +1,10 @@
 """The weekly agenda through the API: rules applied, one-to-one proposal, views per role."""
 
+import json
+
 import pytest
 
-from tests.api.helpers import assert_problem, plan_meeting
+from tests.api.helpers import assert_problem, assign_action, plan_meeting, publish_one_proposal
 from tests.clock import iso
 from tests.conftest import OPERATOR, create_case, create_vacancy, make_org, make_table
 
@@ -303,6 +305,22 @@ def test_agenda_response_matches_the_documented_schema(client, region, market, v
 
     document = agenda(client, getattr(region, viewer), region.table_id)
     assert AGENDA.validate_python(document).view.value == document["view"]
+
+
+def test_the_table_view_is_written_exactly_as_its_model_would_write_it(client, region):
+    # The table's view is serialised without validating it first (app.agenda.routes.serialise):
+    # it must already be in its model's exact shape, open proposals and actions included.
+    from app.agenda.models import AGENDA
+
+    publish_one_proposal(client, region)
+    create_case(client, region.other_care_provider, region.table_id, ready_since=iso(-400))
+    create_vacancy(client, region.other_corporation, complex_ref="C")
+    create_case(client, region.care_provider, region.table_id, beschikking={"status": "none"})
+    assert assign_action(client, region, region.corporation, None).status_code == 201
+    document = agenda(client, region.chair, region.table_id)
+    assert document["open_proposals"] and document["open_actions"]
+    assert document["proposals"] and document["bottlenecks"]["blocked_cases"]
+    assert json.loads(AGENDA.dump_json(AGENDA.validate_python(document))) == document
 
 
 def test_a_dwelling_past_its_response_date_is_still_matched_until_withdrawn(client, region):

@@ -8,7 +8,6 @@ import uuid
 from datetime import date, datetime, time
 from typing import Any
 
-from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from app.access_log import service as access_log
@@ -22,7 +21,7 @@ from app.cases.models import Case
 from app.meetings.models import Meeting
 from app.problems import Conflict, Forbidden
 from app.proposals.models import Proposal, ProposalDecision
-from app.sqltypes import utcnow
+from app.sqltypes import table_of, utcnow
 from app.tables.models import OutflowTable
 from app.timeutil import AMSTERDAM, today
 from app.vacancies.models import Vacancy
@@ -58,15 +57,16 @@ def full_minutes(session: Session, meeting: Meeting, table: OutflowTable) -> dic
     in_period = col(ProposalDecision.at) >= start
     if end_day is not None:
         in_period = in_period & (col(ProposalDecision.at) < _start_of(end_day))
-    made_at = aliased(Meeting)
+    made_at = table_of(Meeting).alias("made_at")  # the meeting that made the proposal
     decided = (
-        select(ProposalDecision, Proposal, Vacancy.external_ref, made_at.date)
+        select(ProposalDecision, Proposal, col(Vacancy.external_ref), made_at.c.date)
         .join(Proposal, col(Proposal.id) == col(ProposalDecision.proposal_id))
-        .join(made_at, made_at.id == col(Proposal.meeting_id))
+        .join(made_at, made_at.c.id == col(Proposal.meeting_id))
         .join(Vacancy, col(Vacancy.id) == col(Proposal.vacancy_id))
         .where(
             Proposal.table_id == table.id,
-            (col(Proposal.meeting_id) == meeting.id) | ((made_at.date < meeting.date) & in_period),
+            (col(Proposal.meeting_id) == meeting.id)
+            | ((made_at.c.date < meeting.date) & in_period),
         )
         .order_by(col(ProposalDecision.at), col(ProposalDecision.id))
     )

@@ -26,6 +26,7 @@ from app import (
 from app.access_log.routes import router as access_log_router
 from app.actions.routes import router as actions_router
 from app.agenda.routes import router as agenda_router
+from app.agenda.stall_sweep import StallSweep
 from app.areas.routes import router as areas_router
 from app.cases.retention import RetentionJob
 from app.cases.routes import router as cases_router
@@ -178,7 +179,8 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
 
     Its engine is `engine` if given (the caller disposes of it), else one built from
     `settings.database_url` and disposed of at shutdown. On start it migrates the database when
-    `settings.migrate_on_start`, and starts the webhook worker and the retention job if enabled.
+    `settings.migrate_on_start`, and starts the webhook worker, the retention job and the stall
+    sweep if enabled.
     """
     settings = settings or get_settings()
     owned_engine = engine is None
@@ -201,7 +203,12 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
                 settings.retention_days,
                 idempotency_ttl_hours=settings.idempotency_ttl_hours,
             ).start()
+        stall_sweep = None
+        if settings.stall_sweep:
+            stall_sweep = StallSweep(engine, settings.stall_sweep_seconds).start()
         yield
+        if stall_sweep is not None:
+            await asyncio.to_thread(stall_sweep.stop)
         if retention is not None:
             await asyncio.to_thread(retention.stop)
         if worker is not None:

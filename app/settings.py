@@ -51,6 +51,14 @@ class Settings(BaseSettings):
         description="Anonymise due case files daily inside the app process "
         "(off when a cron job runs `uitstroomtafel anonymise`).",
     )
+    stall_sweep: bool = Field(
+        default=True,
+        description="Send due proposal.stalled webhooks from a periodic sweep inside the app "
+        "process (safe in every replica), not only when an agenda or minutes are read.",
+    )
+    stall_sweep_seconds: float = Field(
+        default=300.0, gt=0, le=24 * 3600, description="Seconds between two stall sweeps."
+    )
     max_body_bytes: int = 8 * 1024 * 1024
     # Spreadsheet imports (app/imports): a 10,000-row file of case files is about 2 MB as CSV.
     import_max_bytes: int = Field(default=5 * 1024 * 1024, ge=1024, le=64 * 1024 * 1024)

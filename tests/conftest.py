@@ -29,6 +29,8 @@ os.environ["UITSTROOM_WEBHOOK_WORKER"] = "false"
 # Test receivers listen on loopback; the worker's own guard is set per test in its policy.
 os.environ["UITSTROOM_WEBHOOK_ALLOW_PRIVATE_TARGETS"] = "true"
 os.environ["UITSTROOM_RETENTION_JOB"] = "false"
+# The stall sweep is started by the tests that switch it on (@pytest.mark.settings).
+os.environ["UITSTROOM_STALL_SWEEP"] = "false"
 
 from fastapi import FastAPI
 from fastapi.testclient import TestClient

@@ -12,8 +12,6 @@ answer for the last time.
 """
 
 import logging
-import threading
-from contextlib import nullcontext
 from datetime import datetime, timedelta
 from decimal import Decimal
 
@@ -21,8 +19,8 @@ from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
 from app.cases.models import CLOSED_STATUSES, Case
-from app.database import _sqlite_lock
 from app.idempotency_records import purge_expired
+from app.periodic import PeriodicJob
 from app.sqltypes import utcnow
 
 log = logging.getLogger(__name__)
@@ -68,10 +66,12 @@ def anonymise_closed_cases(session: Session, now: datetime, retention_days: int)
     return len(cases)
 
 
-class RetentionJob:
+class RetentionJob(PeriodicJob):
     """Anonymises due case files once at start and then every `interval` seconds, in a
     background thread of the server process (a cron job can run `uitstroomtafel anonymise`
     instead)."""
+
+    name = "retention"
 
     def __init__(
         self,
@@ -80,25 +80,13 @@ class RetentionJob:
         interval: float = 24 * 3600.0,
         idempotency_ttl_hours: int = 24,
     ):
-        self.engine = engine
+        super().__init__(engine, interval)
         self.retention_days = retention_days
         self.idempotency_ttl_hours = idempotency_ttl_hours
-        self.interval = interval
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="retention", daemon=True)
-
-    def start(self) -> "RetentionJob":
-        self._thread.start()
-        return self
-
-    def stop(self, timeout: float = 10.0) -> None:
-        self._stop.set()
-        self._thread.join(timeout)
 
     def run_once(self) -> int:
-        lock = _sqlite_lock if self.engine.dialect.name == "sqlite" else nullcontext()
         now = utcnow()
-        with lock, Session(self.engine) as session:
+        with self.session() as session:
             count = anonymise_closed_cases(session, now, self.retention_days)
             purged = purge_expired(session, now, self.idempotency_ttl_hours)
             session.commit()
@@ -107,11 +95,3 @@ class RetentionJob:
         if purged:
             log.info("deleted %d expired idempotency record(s)", purged)
         return count
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                self.run_once()
-            except Exception:  # logged; the next round tries again
-                log.exception("retention run failed")
-            self._stop.wait(self.interval)

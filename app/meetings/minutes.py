@@ -1,7 +1,8 @@
-"""The minutes (besluitenlijst) of a meeting: every decision recorded on the table's proposals
-from the meeting's day until the next meeting, every action handed out, and the open proposals
-with their state. Read live until the chair marks them final; then stored and frozen like a
-published agenda (the stored document is cut to the reader's view on every read)."""
+"""The minutes (besluitenlijst) of a meeting: every decision on the proposals the meeting made
+(and, marked follow-up, those taken in its period on earlier meetings' proposals), every action
+handed out, and the open proposals with their state. Read live until the chair marks them
+final; then stored and frozen like a published agenda (the stored document is cut to the
+reader's view on every read)."""
 
 import uuid
 from datetime import date, datetime, time
@@ -20,7 +21,7 @@ from app.cases.models import Case
 from app.meetings.models import Meeting
 from app.problems import Conflict, Forbidden
 from app.proposals.models import Proposal, ProposalDecision
-from app.sqltypes import utcnow
+from app.sqltypes import table_of, utcnow
 from app.tables.models import OutflowTable
 from app.timeutil import AMSTERDAM, today
 from app.vacancies.models import Vacancy
@@ -43,16 +44,30 @@ def next_meeting_date(session: Session, meeting: Meeting) -> date | None:
 def full_minutes(session: Session, meeting: Meeting, table: OutflowTable) -> dict[str, Any]:
     """The table's whole minutes of `meeting` now (JSON-ready; views are cut from it).
 
-    Period: from the meeting's day (00:00 Europe/Amsterdam) until the next meeting's day, or
-    until now when there is none. Actions: those handed out for the meeting, and those handed
-    out at the table in the period without a meeting."""
+    Decisions belong to the meeting that made the proposal: every decision on this meeting's
+    proposals, whenever recorded (none before the meeting's day but the chair's withdrawal,
+    `app.proposals.service`). Besides, marked `follow_up`, the decisions recorded in the
+    meeting's period on proposals of earlier meetings (which came back on its agenda), so no
+    decision is missing once an earlier meeting's minutes are final. Period: from the meeting's
+    day (00:00 Europe/Amsterdam) until the next meeting's day, or until now when there is none.
+    Actions: those handed out for the meeting, and those handed out at the table in the period
+    without a meeting."""
     end_day = next_meeting_date(session, meeting)
     start = _start_of(meeting.date)
+    in_period = col(ProposalDecision.at) >= start
+    if end_day is not None:
+        in_period = in_period & (col(ProposalDecision.at) < _start_of(end_day))
+    made_at = table_of(Meeting).alias("made_at")  # the meeting that made the proposal
     decided = (
-        select(ProposalDecision, Proposal, Vacancy.external_ref)
+        select(ProposalDecision, Proposal, col(Vacancy.external_ref), made_at.c.date)
         .join(Proposal, col(Proposal.id) == col(ProposalDecision.proposal_id))
+        .join(made_at, made_at.c.id == col(Proposal.meeting_id))
         .join(Vacancy, col(Vacancy.id) == col(Proposal.vacancy_id))
-        .where(Proposal.table_id == table.id, col(ProposalDecision.at) >= start)
+        .where(
+            Proposal.table_id == table.id,
+            (col(Proposal.meeting_id) == meeting.id)
+            | ((made_at.c.date < meeting.date) & in_period),
+        )
         .order_by(col(ProposalDecision.at), col(ProposalDecision.id))
     )
     handed_out = (
@@ -61,12 +76,12 @@ def full_minutes(session: Session, meeting: Meeting, table: OutflowTable) -> dic
         .where(Action.table_id == table.id)
         .order_by(col(Action.due_date), col(Action.id))
     )
-    in_period = col(Action.created_at) >= start
+    handed_in_period = col(Action.created_at) >= start
     if end_day is not None:
-        decided = decided.where(col(ProposalDecision.at) < _start_of(end_day))
-        in_period = in_period & (col(Action.created_at) < _start_of(end_day))
+        handed_in_period = handed_in_period & (col(Action.created_at) < _start_of(end_day))
     handed_out = handed_out.where(
-        (col(Action.meeting_id) == meeting.id) | (col(Action.meeting_id).is_(None) & in_period)
+        (col(Action.meeting_id) == meeting.id)
+        | (col(Action.meeting_id).is_(None) & handed_in_period)
     )
     on = today()
     return {
@@ -94,8 +109,10 @@ def full_minutes(session: Session, meeting: Meeting, table: OutflowTable) -> dic
                 "automatic": d.automatic,
                 "actor_organisation_id": str(d.actor_organisation_id),
                 "at": d.at.isoformat(),
+                "proposal_meeting_date": made_on.isoformat(),
+                "follow_up": p.meeting_id != meeting.id,
             }
-            for d, p, ref in session.exec(decided).all()
+            for d, p, ref, made_on in session.exec(decided).all()
         ],
         "actions": [
             {
@@ -186,7 +203,8 @@ def finalize(
 ) -> Meeting:
     """Mark the minutes final (chair only, once; If-Match: the meeting's ETag): the whole
     document as it is now is stored and every later read shows it unchanged. 409
-    `minutes_final` when they are final already, `not_published` before the agenda is."""
+    `minutes_final` when they are final already, `not_published` before the agenda is,
+    `meeting_not_held` before the meeting's day."""
     if context.principal.organisation_id != table.chair_organisation_id:
         raise Forbidden("The chair marks the minutes final.")
     meeting = lock_one(session, meeting)
@@ -195,6 +213,12 @@ def finalize(
         raise Conflict("The minutes are final already.", code="minutes_final")
     if meeting.snapshot is None:
         raise Conflict("Publish the agenda before marking the minutes final.", code="not_published")
+    if meeting.date > today():
+        raise Conflict(
+            f"The meeting of {meeting.date} has not taken place yet; its minutes are marked "
+            "final from the meeting's day.",
+            code="meeting_not_held",
+        )
     now = utcnow()
     document = full_minutes(session, meeting, table)
     meeting.minutes = document | {"final": True, "final_at": now.isoformat()}

@@ -11,7 +11,8 @@ from app.agenda.models import AgendaView, CorporationOpenProposalOut, OpenPropos
 
 
 class MinutesDecisionOut(BaseModel):
-    """A decision recorded on one of the table's proposals in the minutes' period."""
+    """A decision on a proposal of the meeting, or (`follow_up`) one recorded in the minutes'
+    period on a proposal of an earlier meeting."""
 
     id: uuid.UUID
     proposal_id: uuid.UUID
@@ -31,6 +32,16 @@ class MinutesDecisionOut(BaseModel):
     )
     actor_organisation_id: uuid.UUID
     at: dt.datetime
+    proposal_meeting_date: dt.date | None = Field(
+        default=None,
+        description="The day of the meeting that made the proposal (null in minutes marked "
+        "final before this field existed).",
+    )
+    follow_up: bool = Field(
+        default=False,
+        description="A decision on a proposal of an earlier meeting, recorded in this meeting's "
+        "period (it is in that meeting's minutes too, unless they were final by then).",
+    )
 
 
 class MinutesActionOut(BaseModel):

@@ -25,6 +25,7 @@ from app.cases import dates
 from app.cases import lifecycle as case_lifecycle
 from app.cases.lifecycle import CaseEvent
 from app.cases.models import Case, ContractForm
+from app.ids import uuid7
 from app.limits.service import engine_limits, limits_for
 from app.matching import SpreadUsage, applicable_income_limit
 from app.matching.units import to_cents
@@ -44,6 +45,7 @@ from app.proposals.models import (
     ProposalPublic,
     ProposalStatus,
 )
+from app.sqltypes import utcnow
 from app.tables.models import OutflowTable, TableMember
 from app.tables.policy import TablePolicy
 from app.timeutil import today
@@ -183,6 +185,7 @@ def decide(
             "Another decision on this proposal came first; reload it.", code="decided_concurrently"
         )
     lifecycle.check(proposal, decision)
+    _check_meeting_held(session, proposal, decision)
     if decision != Decision.house and (data.effective_date or data.lease_form):
         raise Unprocessable(
             "effective_date" if data.effective_date else "lease_form",
@@ -225,6 +228,26 @@ def decide(
     log_shown(session, context, [proposal], AccessAction.decision)
     _notify(session, proposal, table, decision, from_status, reason)
     return proposal
+
+
+def meeting_held(session: Session, proposal: Proposal) -> bool:
+    """Whether the proposal's meeting has taken place (its day is today or past)."""
+    from app.meetings.models import Meeting
+
+    meeting = session.get(Meeting, proposal.meeting_id)
+    return meeting is None or meeting.date <= today()
+
+
+def _check_meeting_held(session: Session, proposal: Proposal, decision: Decision) -> None:
+    """The parties decide on a proposal at its meeting or after: before the meeting's day only
+    the chair's `withdraw` is taken (a published agenda's mistake is taken back before the
+    table sits). 409 `meeting_not_held` otherwise."""
+    if decision != Decision.withdraw and not meeting_held(session, proposal):
+        raise Conflict(
+            "The proposal's meeting has not taken place yet; decisions on it are recorded "
+            "from the meeting's day.",
+            code="meeting_not_held",
+        )
 
 
 def _housing_date(session: Session, proposal: Proposal, data: DecisionCreate) -> date:
@@ -458,10 +481,25 @@ def spread_usage(
     )
 
 
+def profile_visible(proposal: Proposal, role: str) -> bool:
+    """Whether `role` may read the case profile of the proposal now: the corporation only while
+    the proposal is open (it needs the profile to decide; once closed, the case is none of its
+    business), the others always (they read the whole file anyway)."""
+    return role != "corporation" or lifecycle.is_open(proposal.status)
+
+
 def case_profile(
     session: Session, context: AccessContext, proposal: Proposal, role: str
 ) -> CaseProfile:
-    """The minimal profile of a proposed case (logged: it is an access to the case file)."""
+    """The minimal profile of a proposed case (logged: it is an access to the case file).
+
+    403 `proposal_closed` for the corporation once the proposal is closed (`profile_visible`):
+    the profile is read live, so after the close it would show the case as it changes."""
+    if not profile_visible(proposal, role):
+        raise Forbidden(
+            "The corporation reads the case profile only while the proposal is open.",
+            code="proposal_closed",
+        )
     case = session.get(Case, proposal.case_id)
     assert case is not None
     on = proposal.housed_on or today()
@@ -520,9 +558,18 @@ def create_from_agenda(
         ):
             raise StaleAgenda(f"case {case_id} or dwelling {vacancy_id} changed")
     created = []
-    for item, (case_id, vacancy_id) in zip(document["proposals"], pairs, strict=True):
+    # Made in dwelling order with one timestamp, not in the agenda's order (best score first):
+    # a proposal's id (time-ordered), its creation time and the order of the writes would
+    # otherwise tell a corporation or care provider how the table ranked its proposals.
+    # Ids drawn first and handed out in that order, since two drawn in one millisecond sort
+    # at random.
+    made_at = utcnow()
+    items = sorted(zip(document["proposals"], pairs, strict=True), key=lambda item: str(item[1][1]))
+    ids = sorted(uuid7() for _ in items)
+    for proposal_id, (item, (case_id, vacancy_id)) in zip(ids, items, strict=True):
         case, vacancy = cases[case_id], vacancies[vacancy_id]
         proposal = Proposal(
+            id=proposal_id,
             meeting_id=meeting.id,
             table_id=table.id,
             case_id=case.id,
@@ -534,6 +581,8 @@ def create_from_agenda(
             contingent=vacancy.contingent,
             score=item["score"],
             components=item["components"],
+            created_at=made_at,
+            updated_at=made_at,
         )
         session.add(proposal)
         case_lifecycle.fire(

@@ -7,6 +7,7 @@ need the matching engine or a table's policy into plain ids and room ranges.
 """
 
 import uuid
+from collections.abc import Collection
 from typing import Any
 
 from sqlmodel import Session, col, select
@@ -35,9 +36,23 @@ CASE_BLOCKING_REASONS = (*agenda_why_not.CASE_STATUS_REASONS, *matching.REASON_C
 VACANCY_BLOCKING_REASONS = (*agenda_why_not.VACANCY_STATUS_REASONS, *matching.REASON_CODES)
 
 
-def standing_for(session: Session, table: OutflowTable) -> TableStanding:
-    """The table's standing on its next meeting date (`next_meeting_date`)."""
-    return table_standing(session, table, next_meeting_date(session, table.id))
+def standing_for(
+    session: Session,
+    table: OutflowTable,
+    *,
+    only_cases: Collection[str] | None = None,
+    only_dwellings: Collection[str] | None = None,
+) -> TableStanding:
+    """The table's standing on its next meeting date (`next_meeting_date`); a page that shows
+    a few cases or dwellings names them (`only_cases`, `only_dwellings`: ids) and the engine
+    evaluates only those against all their partners (`table_standing`)."""
+    return table_standing(
+        session,
+        table,
+        next_meeting_date(session, table.id),
+        only_cases=only_cases,
+        only_dwellings=only_dwellings,
+    )
 
 
 def _tables(session: Session, ids: set[uuid.UUID]) -> list[OutflowTable]:

@@ -9,7 +9,8 @@ why-not status reasons (`case_status_reasons`, `vacancy_status_reasons`) instead
 """
 
 import uuid
-from dataclasses import dataclass, field
+from collections.abc import Collection
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 
@@ -77,16 +78,35 @@ def next_meeting_date(session: Session, table_id: uuid.UUID) -> date:
 
 
 def table_standing(
-    session: Session, table: OutflowTable, on: date, top: int = TOP_CANDIDATES
+    session: Session,
+    table: OutflowTable,
+    on: date,
+    top: int = TOP_CANDIDATES,
+    *,
+    only_cases: Collection[str] | None = None,
+    only_dwellings: Collection[str] | None = None,
 ) -> TableStanding:
     """Every open case's and dwelling's standing on `on` (the agenda's inputs, evaluated by the
-    engine). Raises Unprocessable (`no_limits_for_year`) as the agenda does."""
-    loaded = agenda_inputs.load(session, table, on)
-    arguments = agenda_inputs.engine_arguments(loaded.inputs, loaded.usage)
+    engine). Raises Unprocessable (`no_limits_for_year`) as the agenda does.
+
+    `only_cases` / `only_dwellings` (ids): evaluate only these rows / columns, against all
+    partners, for a page that shows a few of them. A case's standing depends on the case and
+    every dwelling (rules, scores, spread usage and declines are per pair), not on the other
+    cases, so it is the same as in the whole table's evaluation; likewise a dwelling's. The
+    standings of rows left out are absent (None: all)."""
+    from app.proposals.service import spread_usage
+
+    inputs = agenda_inputs.load_inputs(session, table, on)
+    if only_cases is not None:
+        wanted = set(only_cases)
+        inputs = replace(inputs, cases=[r for r in inputs.cases if str(r.id) in wanted])
+    if only_dwellings is not None:
+        wanted = set(only_dwellings)
+        inputs = replace(inputs, vacancies=[r for r in inputs.vacancies if str(r.id) in wanted])
+    usage = spread_usage(session, table.id, on, inputs.policy.spread_window_months)
+    arguments = agenda_inputs.engine_arguments(inputs, usage)
     cases, dwellings, policy, limits, day, usage = arguments
-    evaluation = matching.evaluate(
-        cases, dwellings, policy, limits, day, usage, loaded.inputs.declines
-    )
+    evaluation = matching.evaluate(cases, dwellings, policy, limits, day, usage, inputs.declines)
     bottlenecks = matching.find_bottlenecks(evaluation)
     blocked = {b.case_id: b for b in bottlenecks.blocked_cases}
     idle = {d.dwelling_id: d for d in bottlenecks.dwellings_without_candidates}
@@ -121,7 +141,7 @@ def table_standing(
                 (evaluation.case_ids[i], float(evaluation.score(i, j) or 0.0)) for i in ranked[:top]
             ],
         )
-    return TableStanding(table.id, on, case_standing, dwelling_standing, loaded.inputs.limits.year)
+    return TableStanding(table.id, on, case_standing, dwelling_standing, inputs.limits.year)
 
 
 def _counts(evaluation: matching.Evaluation, i: int | None, j: int | None) -> dict[str, int]:

@@ -37,6 +37,10 @@ CONFLICT_MESSAGES = {
     "already_published": "Deze agenda is al gepubliceerd.",
     "illegal_transition": "Dit besluit kan niet meer: de status van het voorstel is veranderd.",
     "decided_concurrently": "Iemand anders legde tegelijk een besluit vast; bekijk de stand.",
+    "meeting_not_held": "De vergadering heeft nog niet plaatsgevonden: besluiten en de "
+    "definitieve besluitenlijst volgen vanaf de vergaderdag.",
+    "minutes_final": "De besluitenlijst is al definitief.",
+    "not_published": "Publiceer eerst de agenda van deze vergadering.",
 }
 
 

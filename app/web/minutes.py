@@ -42,9 +42,10 @@ class MinutesData:
         else:
             state = "Concept: bijgewerkt tot nu, nog niet vastgesteld"
         end = doc["period_end"]
-        period = f"besluiten vanaf {dutch_date(doc['date'])}" + (
-            f" tot de vergadering van {dutch_date(end)}" if end else " tot nu"
-        )
+        period = (
+            "besluiten over de voorstellen van deze vergadering, en vervolgbesluiten over "
+            f"eerdere voorstellen vanaf {dutch_date(doc['date'])}"
+        ) + (f" tot de vergadering van {dutch_date(end)}" if end else " tot nu")
         return f"{state}; {period}. Weergave: {labels.label('view', doc['view'])}."
 
 
@@ -56,6 +57,14 @@ def load(session: Session, web: Web, meeting_id: uuid.UUID) -> MinutesData:
     info = table_public(session, table)
     names = {str(m.id): m.name for m in info.members}
     return MinutesData(meeting, table, info, document, names)
+
+
+def _follow_up(decision: dict[str, Any]) -> str:
+    """A follow-up on an earlier meeting's proposal says which meeting made it."""
+    if not decision.get("follow_up"):
+        return ""
+    made = decision.get("proposal_meeting_date")
+    return f" (vervolg op de vergadering van {dutch_date(made)})" if made else " (vervolg)"
 
 
 def sections(data: MinutesData) -> list[Section]:
@@ -72,7 +81,8 @@ def sections(data: MinutesData) -> list[Section]:
                     case_code(d["case_id"]),
                     d["vacancy_ref"],
                     labels.label("decision", d["decision"])
-                    + (" (automatisch)" if d["automatic"] else ""),
+                    + (" (automatisch)" if d["automatic"] else "")
+                    + _follow_up(d),
                     labels.label("proposal_status", d["from_status"]),
                     labels.label("proposal_status", d["to_status"]),
                     labels.label("decision_reason", d["reason"]),

@@ -9,6 +9,7 @@ from starlette.responses import Response
 from app.db import SessionDep
 from app.meetings import minutes as minutes_service
 from app.problems import ProblemError
+from app.timeutil import today
 from app.web import minutes as minutes_page
 from app.web.core import FormDep, WebDep, WebRoute, field, redirect, render
 from app.web.deps import PageMeetingDep
@@ -41,7 +42,11 @@ def _page(
             "view": None,
             "can_finalize": web.is_chair_of(data.table.chair_organisation_id)
             and not data.document["final"]
-            and data.meeting.snapshot is not None,
+            and data.meeting.snapshot is not None
+            and data.meeting.date <= today(),
+            "finalize_waits": web.is_chair_of(data.table.chair_organisation_id)
+            and not data.document["final"]
+            and data.meeting.date > today(),
             "error": error,
         },
         status,

@@ -45,13 +45,16 @@ def _proposal_page(
     context = web.access()
     proposal, table, role = proposals_service.get_proposal(session, context, proposal_id)
     public = proposals_service.show(session, context, proposal, role)
-    profile = proposals_service.case_profile(session, context, proposal, role)
+    profile = None
+    if proposals_service.profile_visible(proposal, role):
+        profile = proposals_service.case_profile(session, context, proposal, role)
     meeting, _ = meetings_service.get_meeting(session, context, proposal.meeting_id)
     choices = decision_choices(web, proposal.status, role)
-    # A move-in lies between the meeting and today: before the meeting day there is none yet.
-    house_from = meeting.date if meeting.date <= today() else None
-    if house_from is None and "house" in choices:
-        choices.remove("house")
+    # Before the meeting's day the parties decide nothing (so no move-in date lies between the
+    # meeting and today yet); the chair may only withdraw.
+    decisions_wait = proposal_lifecycle.is_open(proposal.status) and meeting.date > today()
+    if decisions_wait:
+        choices = [c for c in choices if c == "withdraw"]
     return render(
         request,
         "proposal.html",
@@ -69,8 +72,7 @@ def _proposal_page(
             "lease_forms": list(LeaseForm),
             "is_open": proposal_lifecycle.is_open(proposal.status),
             "today": today(),
-            "house_waits": house_from is None
-            and "house" in decision_choices(web, proposal.status, role),
+            "decisions_wait": decisions_wait,
             "viewing_from": proposal.created_at.date(),
             "error": error,
         },

@@ -27,7 +27,7 @@ from app.agenda import views as agenda_views
 from app.agenda.models import AgendaView
 from app.areas import service as areas_service
 from app.cases import service as cases_service
-from app.cases.models import CaseStatus, Facility, case_public_dict
+from app.cases.models import Case, CaseStatus, Facility, case_public_dict
 from app.db import SessionDep
 from app.organisations.models import OrganisationKind
 from app.organisations.service import list_organisations
@@ -130,9 +130,14 @@ def _common(request: Request, web: Web, session: Session) -> ListFilters:
     return ListFilters(given, table_id, organisation_id)
 
 
-def _standings(session: Session, tables: set[uuid.UUID]) -> dict[uuid.UUID, Any]:
-    rows = session.exec(select(OutflowTable).where(col(OutflowTable.id).in_(sorted(tables))))
-    return {t.id: registry.standing_for(session, t) for t in rows}
+def _standings(session: Session, cases: list[Case]) -> dict[uuid.UUID, Any]:
+    """The standing of the page's cases, per table: the engine evaluates only these rows (a
+    page of PAGE_SIZE cases against the table's dwellings), not the whole table per view."""
+    shown: dict[uuid.UUID, list[str]] = {}
+    for case in cases:
+        shown.setdefault(case.table_id, []).append(str(case.id))
+    rows = session.exec(select(OutflowTable).where(col(OutflowTable.id).in_(sorted(shown))))
+    return {t.id: registry.standing_for(session, t, only_cases=shown[t.id]) for t in rows}
 
 
 def _visible_case(web: Web, table: OutflowTable) -> Any:
@@ -178,7 +183,7 @@ def case_list(request: Request, session: SessionDep, web: WebDep) -> HTMLRespons
         session, context, filters, after=_cursor(given.get("na")), limit=PAGE_SIZE
     )
     cases, next_cursor = paginate(cases, PAGE_SIZE)
-    standings = _standings(session, {c.table_id for c in cases})
+    standings = _standings(session, cases)
     tables = {t.id: t for t in _tables(session, web)}
     rows = []
     for case in cases:
@@ -292,8 +297,11 @@ def _corporation_case(session: Session, web: Web, case_id: uuid.UUID) -> HTMLRes
     if not proposals:
         return None
     context = web.access()
-    latest = proposals[-1]
-    profile = proposals_service.case_profile(session, context, latest, "corporation")
+    # Only while a proposal is open (at most one per case): a closed one shows no profile.
+    still_open = [p for p in proposals if proposals_service.profile_visible(p, "corporation")]
+    profile = None
+    if still_open:
+        profile = proposals_service.case_profile(session, context, still_open[0], "corporation")
     vacancies = {
         v.id: v
         for v in session.exec(
@@ -333,7 +341,7 @@ def case_page(
     case = cases_service.get_case(session, context, case_id, AccessAction.read)
     table = session.get(OutflowTable, case.table_id)
     assert table is not None
-    standing = registry.standing_for(session, table)
+    standing = registry.standing_for(session, table, only_cases=[str(case.id)])
     position = case_standing(session, standing, case, _visible_case(web, table))
     dwellings = _dwellings(session, [d for d, _ in position.candidates])
     proposal = _open_proposal(session, col(Proposal.case_id) == case.id)
@@ -395,7 +403,7 @@ def vacancy_page(
     table = session.get(OutflowTable, vacancy.table_id)
     assert table is not None
     table_view = agenda_views.view_for(context, table) == AgendaView.table
-    standing = registry.standing_for(session, table)
+    standing = registry.standing_for(session, table, only_dwellings=[str(vacancy.id)])
     position: Standing = dwelling_standing(session, standing, vacancy, _visible_case(web, table))
     candidates = position.candidates if table_view else []
     if candidates:

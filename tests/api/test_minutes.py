@@ -1,9 +1,15 @@
-"""The minutes (besluitenlijst): every decision from the meeting until the next one, every
-action handed out, the open proposals; frozen once the chair marks them final; each party sees
+"""The minutes (besluitenlijst): every decision on the meeting's proposals (and the follow-ups on
+earlier ones in its period), every action handed out, the open proposals; not before the
+meeting has taken place; frozen once the chair marks them final; each party sees
 only its own."""
 
+from datetime import timedelta
+
+import time_machine
+
 from tests.api.test_open_proposals import meeting, two_open_proposals
-from tests.clock import iso
+from tests.clock import START, iso
+from tests.conftest import create_case, create_vacancy
 
 
 def decide(client, org, proposal_id, decision, **body):  # type: ignore[no-untyped-def]
@@ -49,12 +55,92 @@ def test_the_minutes_list_the_decisions_actions_and_open_proposals_of_the_meetin
     assert {p["proposal_id"] for p in body["open_proposals"]} == {p["id"] for p in proposals}
 
 
-def test_a_decision_after_the_next_meeting_is_in_that_meetings_minutes(client, region):
+def test_a_decision_belongs_to_the_minutes_of_the_meeting_that_made_the_proposal(client, region):
     last_week, _, proposals = two_open_proposals(client, region)
     yesterday = meeting(client, region, -1)
     decide(client, region.chair, proposals[0]["id"], "nominate")
-    assert minutes(client, region.chair, last_week).json()["decisions"] == []
-    assert len(minutes(client, region.chair, yesterday).json()["decisions"]) == 1
+    own = minutes(client, region.chair, last_week).json()["decisions"]
+    assert [(d["proposal_id"], d["follow_up"]) for d in own] == [(proposals[0]["id"], False)]
+    assert own[0]["proposal_meeting_date"] == iso(-7)
+    # The later meeting, in whose period it was taken, lists it as a follow-up of last week's.
+    later = minutes(client, region.chair, yesterday).json()["decisions"]
+    assert [(d["proposal_id"], d["follow_up"]) for d in later] == [(proposals[0]["id"], True)]
+
+
+def test_a_later_meetings_decisions_are_not_in_an_earlier_meetings_minutes(client, region):
+    before, _, _ = two_open_proposals(client, region)  # a week ago, its proposals still open
+    for provider in (region.care_provider, region.other_care_provider):
+        create_case(client, provider, region.table_id)
+    for corporation in (region.corporation, region.other_corporation):
+        create_vacancy(client, corporation)
+    today = meeting(client, region, 0)
+    published = client.post(f"/v1/meetings/{today}/publish", headers=region.chair.headers)
+    assert published.status_code == 200, published.text
+    todays = client.get(
+        f"/v1/tables/{region.table_id}/proposals",
+        params={"meetingId": today},
+        headers=region.chair.headers,
+    ).json()["items"]
+    assert todays
+    decide(client, region.chair, todays[0]["id"], "nominate")
+    assert minutes(client, region.chair, before).json()["decisions"] == []
+    own = minutes(client, region.chair, today).json()["decisions"]
+    assert [d["proposal_id"] for d in own] == [todays[0]["id"]]
+
+
+def test_the_minutes_of_a_meeting_not_yet_held_cannot_be_marked_final(client, region):
+    _, next_week, _ = two_open_proposals(client, region)
+    published = client.post(f"/v1/meetings/{next_week}/publish", headers=region.chair.headers)
+    assert published.status_code == 200, published.text
+    tag = minutes(client, region.chair, next_week).headers["ETag"]
+    final = client.post(
+        f"/v1/meetings/{next_week}/minutes/final",
+        headers=region.chair.headers | {"If-Match": tag},
+    )
+    assert final.status_code == 409, final.text
+    assert final.headers["content-type"].startswith("application/problem+json")
+    assert final.json()["code"] == "meeting_not_held"
+    assert minutes(client, region.chair, next_week).json()["final"] is False
+
+
+def future_proposal(client, region):  # type: ignore[no-untyped-def]
+    """Next week's meeting, published, with one proposal."""
+    create_case(client, region.care_provider, region.table_id)
+    create_vacancy(client, region.corporation)
+    next_week = meeting(client, region, 7)
+    published = client.post(f"/v1/meetings/{next_week}/publish", headers=region.chair.headers)
+    assert published.status_code == 200, published.text
+    items = client.get(
+        f"/v1/tables/{region.table_id}/proposals", headers=region.chair.headers
+    ).json()["items"]
+    assert len(items) == 1
+    return next_week, items[0]
+
+
+def test_no_decision_is_taken_before_the_proposals_meeting_has_taken_place(client, region):
+    _, proposal = future_proposal(client, region)
+    early = client.post(
+        f"/v1/proposals/{proposal['id']}/decisions",
+        json={"decision": "nominate"},
+        headers=region.chair.headers,
+    )
+    assert early.status_code == 409, early.text
+    assert early.json()["code"] == "meeting_not_held"
+    unchanged = client.get(f"/v1/proposals/{proposal['id']}", headers=region.chair.headers)
+    assert unchanged.json()["status"] == "proposed" and unchanged.json()["decisions"] == []
+    with time_machine.travel(START + timedelta(days=7), tick=True):
+        decide(client, region.chair, proposal["id"], "nominate")
+        early_accept = client.post(
+            f"/v1/proposals/{proposal['id']}/decisions",
+            json={"decision": "corporation_accept"},
+            headers=region.corporation.headers,
+        )
+    assert early_accept.status_code == 200, early_accept.text
+
+
+def test_the_chair_may_withdraw_a_proposal_before_its_meeting(client, region):
+    _, proposal = future_proposal(client, region)
+    decide(client, region.chair, proposal["id"], "withdraw", reason="table_decision")
 
 
 def test_final_minutes_stay_as_they_were_marked(client, region):

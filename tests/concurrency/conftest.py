@@ -167,6 +167,7 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
         "UITSTROOM_WEBHOOK_POLL_SECONDS": "0.1",
         "UITSTROOM_WEBHOOK_ALLOW_PRIVATE_TARGETS": "true",
         "UITSTROOM_RETENTION_JOB": "false",
+        "UITSTROOM_STALL_SWEEP": "false",
     }
     engine = create_engine(url)
     try:

@@ -50,3 +50,29 @@ def test_a_care_provider_reads_only_its_own_decisions(app, client, region):
     text = browser.get(f"/vergaderingen/{last_week}/besluitenlijst.csv").text
     for p in proposals:
         assert (p["case_id"] in text) == (p["care_provider_id"] == region.other_care_provider.id)
+
+
+def test_the_pages_say_in_dutch_that_the_meeting_has_not_taken_place(app, client, region, chair):
+    from tests.api.test_minutes import future_proposal
+
+    next_week, proposal = future_proposal(client, region)
+    browser = signed_in(app, chair)
+    page = browser.get(f"/voorstellen/{proposal['id']}").text
+    assert "heeft nog niet plaatsgevonden" in page
+    assert 'name="besluit" value="nominate"' not in page
+    assert 'name="besluit" value="withdraw"' in page  # the chair may still withdraw
+    url = f"/vergaderingen/{next_week}/besluitenlijst"
+    minutes_page = browser.get(url).text
+    assert "kan definitief worden vastgesteld vanaf de vergaderdag" in minutes_page
+    assert "Besluitenlijst definitief vaststellen" not in minutes_page
+    refused = post_form(browser, url + "/definitief", {"versie": "2"}, url)
+    assert refused.status_code == 409
+    assert "De vergadering heeft nog niet plaatsgevonden" in refused.text
+    early = post_form(
+        browser,
+        f"/voorstellen/{proposal['id']}/besluit",
+        {"versie": "1", "besluit": "nominate"},
+        f"/voorstellen/{proposal['id']}",
+    )
+    assert early.status_code == 409
+    assert "De vergadering heeft nog niet plaatsgevonden" in early.text

@@ -188,3 +188,50 @@ def test_why_not_shows_the_dwelling_by_its_reference_and_beschikking_codes_in_du
     assert "Wmo-beschikking ontbreekt" in html
     assert "Geen" in html and "Aangevraagd" in html
     assert ">none<" not in html and ">requested<" not in html
+
+
+def evaluated_rows(monkeypatch):  # type: ignore[no-untyped-def]
+    """Records (cases, dwellings) of every engine evaluation the pages run."""
+    from app.registry import standing
+
+    calls: list[tuple[int, int]] = []
+    evaluate = standing.matching.evaluate
+
+    def recording(cases, dwellings, *args, **kwargs):  # type: ignore[no-untyped-def]
+        calls.append((len(cases), len(dwellings)))
+        return evaluate(cases, dwellings, *args, **kwargs)
+
+    monkeypatch.setattr(standing.matching, "evaluate", recording)
+    return calls
+
+
+def test_a_list_page_evaluates_only_the_cases_it_shows(people, registry, monkeypatch):  # type: ignore[no-untyped-def]
+    calls = evaluated_rows(monkeypatch)
+    found = page(people["chair"], "/dossiers?referentie=EIGEN-002")
+    assert "EIGEN-002" in found and "EIGEN-001" not in found
+    assert calls == [(1, 2)]  # the one case shown, against both dwellings
+    calls.clear()
+    page(people["chair"], f"/dossiers/{registry['own']['id']}")
+    assert calls == [(1, 2)]
+    calls.clear()
+    page(people["chair"], f"/woningen/{registry['dwelling']['id']}")
+    assert calls == [(4, 1)]
+
+
+def test_the_standing_of_a_page_is_the_standing_in_the_whole_table(registry, session, region):  # type: ignore[no-untyped-def]
+    import uuid
+
+    from app.registry.standing import table_standing
+    from app.tables.models import OutflowTable
+    from tests.clock import day
+
+    table = session.get(OutflowTable, uuid.UUID(region.table_id))
+    whole = table_standing(session, table, day(7))
+    for key in ("own", "blocked", "other_blocked"):
+        case_id = registry[key]["id"]
+        alone = table_standing(session, table, day(7), only_cases=[case_id])
+        assert set(alone.cases) == {case_id}
+        assert alone.cases[case_id] == whole.cases[case_id]
+    dwelling_id = registry["dwelling"]["id"]
+    alone = table_standing(session, table, day(7), only_dwellings=[dwelling_id])
+    assert alone.dwellings == {dwelling_id: whole.dwellings[dwelling_id]}

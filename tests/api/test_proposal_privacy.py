@@ -1,0 +1,83 @@
+"""What a corporation reads of the table's proposals carries no ranking (H2), and the case
+profile is read only while the proposal is open (H3). Two organisations of each kind."""
+
+from datetime import datetime
+from typing import Any
+
+from tests.api.test_open_proposals import meeting
+from tests.clock import iso
+from tests.conftest import Org, Region, create_case, create_vacancy
+
+
+def proposals_as(client, org: Org, table_id: str) -> list[dict[str, Any]]:  # type: ignore[no-untyped-def]
+    response = client.get(f"/v1/tables/{table_id}/proposals", headers=org.headers)
+    assert response.status_code == 200, response.text
+    return response.json()["items"]
+
+
+def publish_ranked(client, region: Region) -> list[dict[str, Any]]:  # type: ignore[no-untyped-def]
+    """Four like cases; each corporation offers a dear dwelling and then a cheap one, so the
+    cheap one (more rent headroom) scores higher though it was registered later."""
+    for provider in (region.care_provider, region.other_care_provider):
+        for _ in range(2):
+            create_case(client, provider, region.table_id, ready_since=iso(-400))
+    for corporation in (region.corporation, region.other_corporation):
+        create_vacancy(client, corporation, rent={"base": "700.00", "eligible_service_costs": "0"})
+        create_vacancy(client, corporation, rent={"base": "450.00", "eligible_service_costs": "0"})
+    held = meeting(client, region, -7)
+    published = client.post(f"/v1/meetings/{held}/publish", headers=region.chair.headers)
+    assert published.status_code == 200, published.text
+    return proposals_as(client, region.chair, region.table_id)
+
+
+def test_a_corporations_proposals_do_not_show_the_tables_ranking(client, region):
+    ranked = publish_ranked(client, region)
+    scores = {p["id"]: p["score"] for p in ranked}
+    ranking_differs = False
+    for corporation in (region.corporation, region.other_corporation):
+        mine = proposals_as(client, corporation, region.table_id)
+        assert len(mine) == 2 and all(p["score"] is None for p in mine)
+        by_rank = sorted(mine, key=lambda p: -scores[p["id"]])
+        by_dwelling = sorted(mine, key=lambda p: p["vacancy_id"])
+        ranking_differs |= by_rank != by_dwelling  # the setup ranks against dwelling order
+        # The order it is given, the ids' order and the creation times say nothing of the rank:
+        assert [p["id"] for p in mine] == sorted(p["id"] for p in mine)
+        assert [p["vacancy_id"] for p in mine] == [p["vacancy_id"] for p in by_dwelling]
+        assert len({datetime.fromisoformat(p["created_at"]) for p in mine}) == 1
+        assert len({datetime.fromisoformat(p["updated_at"]) for p in mine}) == 1
+    assert ranking_differs, "the test needs proposals whose rank differs from dwelling order"
+
+
+def profile(client, org: Org, proposal_id: str):  # type: ignore[no-untyped-def]
+    return client.get(f"/v1/proposals/{proposal_id}/case-profile", headers=org.headers)
+
+
+def test_a_corporation_reads_the_case_profile_only_while_the_proposal_is_open(client, region):
+    ranked = publish_ranked(client, region)
+    for corporation, other in (
+        (region.corporation, region.other_corporation),
+        (region.other_corporation, region.corporation),
+    ):
+        [first, _] = [p for p in ranked if p["corporation_id"] == corporation.id]
+        assert profile(client, corporation, first["id"]).status_code == 200
+        assert profile(client, other, first["id"]).status_code == 404
+        withdrawn = client.post(
+            f"/v1/proposals/{first['id']}/decisions",
+            json={"decision": "withdraw", "reason": "table_decision"},
+            headers=region.chair.headers,
+        )
+        assert withdrawn.status_code == 200, withdrawn.text
+        closed = profile(client, corporation, first["id"])
+        assert closed.status_code == 403, closed.text
+        assert closed.headers["content-type"].startswith("application/problem+json")
+        assert closed.json()["code"] == "proposal_closed"
+        assert "household_size" not in closed.text
+        assert profile(client, other, first["id"]).status_code == 404
+        # The case's own care provider and the chair still read it (they read the whole file).
+        provider = next(
+            p
+            for p in (region.care_provider, region.other_care_provider)
+            if p.id == first["care_provider_id"]
+        )
+        assert profile(client, provider, first["id"]).status_code == 200
+        assert profile(client, region.chair, first["id"]).status_code == 200

@@ -6,6 +6,7 @@ from enum import StrEnum
 
 from app.aftercare.models import Tenancy, TenancyStatus
 from app.lifecycle import Refusal, StateMachine
+from app.sqltypes import utcnow
 from app.vacancies.models import LeaseForm
 
 
@@ -68,6 +69,8 @@ def fire(
     tenancy.status = MACHINE.target(tenancy.status, event)
     if event == TenancyEvent.transfer:
         tenancy.transferred_on = on
+        tenancy.transferred_at = utcnow()
     elif event == TenancyEvent.end:
         tenancy.ended_on = on
         tenancy.end_reason = reason
+        tenancy.ended_at = utcnow()

@@ -112,8 +112,14 @@ class Tenancy(Versioned, SQLModel, table=True):
     transfer_planned_on: date | None = None
     transfer_open_conditions: list[str] = Field(default_factory=list, sa_type=JSON)
     transferred_on: date | None = None
+    transferred_at: datetime | None = Field(
+        default=None, sa_type=UTCDateTime, description="When the transfer was recorded."
+    )
     ended_on: date | None = None
     end_reason: str | None = Field(default=None, max_length=32)
+    ended_at: datetime | None = Field(
+        default=None, sa_type=UTCDateTime, description="When the end was recorded."
+    )
     version: int = 1
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = updated_at_field()
@@ -349,3 +355,43 @@ TenancyView = Annotated[TenancyPublic | CorporationTenancyPublic, PField(discrim
 
 class TenancyPage(Page[TenancyView]):
     pass
+
+
+class AftercareItemOut(BaseModel):
+    """An aftercare entry of the agenda (`app.aftercare.agenda`)."""
+
+    kind: Literal["checkpoint", "signal", "transfer_overdue"] = PField(
+        description="`checkpoint`: a follow-up checkpoint due by the meeting and not recorded; "
+        "`signal`: a checkpoint recorded since the previous meeting that raised signals; "
+        "`transfer_overdue`: an intermediate lease past its planned omklap."
+    )
+    case_id: uuid.UUID = PField(description="The housed case.")
+    care_provider_id: uuid.UUID = PField(description="The case's care provider.")
+    corporation_id: uuid.UUID = PField(description="The landlord.")
+    months: int | None = PField(description="The checkpoint (months after the move-in).")
+    due_on: date | None = PField(
+        description="The checkpoint's due day, or the planned transfer day."
+    )
+    overdue: bool = PField(description="The due day lies before today.")
+    recorded_on: date | None = PField(description="A signal's day of record.")
+    signals: list[Signal] = PField(description="The signals raised (for `signal`).")
+    suggested_action_kind: str | None = PField(
+        description="The action kind the table would hand out for it (`POST "
+        "/v1/tables/{table_id}/actions` with the case id)."
+    )
+
+
+class CorporationAftercareItemOut(BaseModel):
+    """The landlord's share: its tenants' rent-arrears and nuisance signals and overdue
+    transfers."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: Literal["signal", "transfer_overdue"] = PField(description="As in the table view.")
+    case_id: uuid.UUID = PField(description="The housed case (its tenant).")
+    corporation_id: uuid.UUID = PField(description="The corporation itself.")
+    months: int | None = PField(description="The checkpoint that raised the signal.")
+    due_on: date | None = PField(description="The checkpoint's or the transfer's due day.")
+    overdue: bool = PField(description="The due day lies before today.")
+    recorded_on: date | None = PField(description="A signal's day of record.")
+    signals: list[Signal] = PField(description="Only `rent_arrears` and `nuisance`.")

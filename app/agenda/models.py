@@ -20,6 +20,7 @@ from typing import Annotated, Literal, NotRequired
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 from typing_extensions import TypedDict
 
+from app.aftercare.models import AftercareItemOut, CorporationAftercareItemOut
 from app.limits.models import LimitsFallback, YearLimitsPublic
 from app.tables.policy import TablePolicy
 
@@ -345,6 +346,12 @@ OPEN_PROPOSALS_DESCRIPTION = (
 )
 
 
+AFTERCARE = (
+    "After the move (`app.aftercare.agenda`): follow-up checkpoints due by the meeting and not "
+    "recorded, signals recorded since the previous meeting, and overdue lease transfers."
+)
+
+
 class TableAgenda(_AgendaHead):
     """The chair's and municipality members' view: everything."""
 
@@ -367,6 +374,7 @@ class TableAgenda(_AgendaHead):
     open_proposals: list[OpenProposalOut] = Field(
         default_factory=list, description=OPEN_PROPOSALS_DESCRIPTION
     )
+    aftercare: list[AftercareItemOut] = Field(default_factory=list, description=AFTERCARE)
 
 
 class RestrictedOptimalityOut(BaseModel):
@@ -415,6 +423,9 @@ class CareProviderAgenda(_AgendaHead):
     )
     open_proposals: list[OpenProposalOut] = Field(
         default_factory=list, description=OPEN_PROPOSALS_DESCRIPTION + " Its own cases only."
+    )
+    aftercare: list[AftercareItemOut] = Field(
+        default_factory=list, description=AFTERCARE + " Its own cases only."
     )
 
 
@@ -479,6 +490,10 @@ class CorporationAgenda(_AgendaHead, _Closed):
     open_proposals: list[CorporationOpenProposalOut] = Field(
         default_factory=list,
         description=OPEN_PROPOSALS_DESCRIPTION + " Its own dwellings only, without score.",
+    )
+    aftercare: list[CorporationAftercareItemOut] = Field(
+        default_factory=list,
+        description="Its own tenants' rent-arrears and nuisance signals and overdue transfers.",
     )
 
 

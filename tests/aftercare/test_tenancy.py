@@ -1,5 +1,7 @@
 """The tenancy a housing starts, the aftercare agreement, and the end of a tenancy."""
 
+import uuid
+
 from tests.aftercare.housing import house
 from tests.api.helpers import assert_problem, invalid_names
 from tests.clock import iso
@@ -157,3 +159,27 @@ def test_a_stale_if_match_does_not_end_the_tenancy(client, region):
     response = end(client, region.care_provider, case["id"], iso(-1), **{"If-Match": '"7"'})
     assert_problem(response, 412)
     assert tenancy(client, region.chair, case["id"])["status"] == "running"
+
+
+def test_retention_waits_for_the_follow_up_and_then_drops_the_agreement(client, region, session):
+    from datetime import timedelta
+
+    from app.aftercare.models import AftercareAgreement
+    from app.cases.models import Case
+    from app.cases.retention import anonymise_closed_cases
+    from app.sqltypes import utcnow
+
+    case = house(client, region, -40)
+    url = f"/v1/cases/{case['id']}/aftercare-agreement"
+    client.put(url, json=agreement(region), headers=region.care_provider.headers)
+    # Housed longer ago than the retention period, but the follow-up was written just now.
+    stored = session.get(Case, uuid.UUID(case["id"]))
+    stored.closed_at = utcnow() - timedelta(days=800)
+    session.add(stored)
+    session.flush()
+    assert anonymise_closed_cases(session, utcnow(), retention_days=730) == 0
+    later = utcnow() + timedelta(days=731)
+    assert anonymise_closed_cases(session, later, retention_days=730) == 1
+    assert session.get(AftercareAgreement, uuid.UUID(case["id"])) is None
+    seen = tenancy(client, region.chair, case["id"])
+    assert (seen["moved_in"], seen["has_aftercare_agreement"]) == (iso(-40), False)

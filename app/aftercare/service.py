@@ -1,3 +1,5 @@
+# Size: one domain's reads and writes after the move (tenancy, agreement, checkpoints, omklap,
+# end) with the view rules they share; the agenda section and the figures are modules of their own.
 """After the move: the tenancy a housing starts, its aftercare agreement, follow-up checkpoints,
 omklap and end. Plain functions taking the session; every read or write that shows a case id
 is written to the access log (action `aftercare`).
@@ -33,14 +35,13 @@ from app.aftercare.models import (
     TenancyStatus,
     TenancyUpdate,
 )
-from app.cases.models import Case
-from app.cases.service import visible_clause
 from app.matching.ages import add_months
 from app.organisations.models import Organisation, OrganisationKind
 from app.problems import Conflict, Forbidden, NotFound, Unprocessable
 from app.proposals.models import Proposal
 from app.tables.models import OutflowTable, TableMember
 from app.tables.policy import TablePolicy
+from app.tables.service import reader_table_ids
 from app.timeutil import today
 from app.vacancies.models import LeaseForm
 from app.versioning import check_if_match, etag, flush, lock_one, touch
@@ -95,7 +96,12 @@ def get_tenancy(
         raise NotFound("No tenancy for this case: it is unknown, not housed, or not yours.")
     if tenancy.care_provider_id == me:
         viewer = Viewer.care_provider
-    elif session.exec(select(Case.id).where(Case.id == case_id, visible_clause(principal))).first():
+    elif session.exec(
+        select(OutflowTable.id).where(
+            OutflowTable.id == tenancy.table_id,
+            col(OutflowTable.id).in_(reader_table_ids(principal)),
+        )
+    ).first():
         viewer = Viewer.reader
     elif tenancy.corporation_id == me:
         viewer = Viewer.corporation

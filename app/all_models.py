@@ -2,6 +2,7 @@
 
 from app.access_log.models import AccessLogEntry
 from app.actions.models import Action
+from app.aftercare.models import AftercareAgreement, Checkpoint, CheckpointDueNotice, Tenancy
 from app.areas.models import AreaName, TableAreaName
 from app.cases.models import Case, CaseTransition
 from app.idempotency_records import IdempotencyRecord
@@ -19,10 +20,13 @@ from app.webhooks.models import WebhookDelivery, WebhookEndpoint, WebhookEvent
 __all__ = [
     "AccessLogEntry",
     "Action",
+    "AftercareAgreement",
     "ApiKey",
     "AreaName",
     "Case",
     "CaseTransition",
+    "Checkpoint",
+    "CheckpointDueNotice",
     "ContingentAgreement",
     "IdempotencyRecord",
     "Meeting",
@@ -38,6 +42,7 @@ __all__ = [
     "TableAreaName",
     "TableMember",
     "TableMunicipality",
+    "Tenancy",
     "Vacancy",
     "WebhookDelivery",
     "WebhookEndpoint",

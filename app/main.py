@@ -25,6 +25,7 @@ from app import (
 )
 from app.access_log.routes import router as access_log_router
 from app.actions.routes import router as actions_router
+from app.aftercare.routes import router as aftercare_router
 from app.agenda.routes import router as agenda_router
 from app.agenda.stall_sweep import StallSweep
 from app.areas.routes import router as areas_router
@@ -242,6 +243,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         minutes_router,
         proposals_router,
         actions_router,
+        aftercare_router,
         monitor_router,
         webhooks_router,
         people_router,

@@ -101,6 +101,22 @@ def request_examples() -> dict[str, Any]:
             "meeting_id": MEETING,
         },
         "ActionUpdate": {"status": "done"},
+        "AgreementWrite": {
+            "support_intensity": "moderate",
+            "support_organisation_id": CARE_PROVIDER,
+            "contact_frequency": "fortnightly",
+            "starts_on": "2026-12-01",
+            "planned_end_on": "2027-12-01",
+            "action_signals": ["rent_arrears", "nuisance", "needs_table"],
+        },
+        "CheckpointCreate": {
+            "months": 3,
+            "recorded_on": "2026-11-27",
+            "still_living_there": True,
+            "support_active": True,
+            "signals": ["rent_arrears"],
+        },
+        "TenancyUpdate": {"ended_on": "2026-11-27", "end_reason": "moved_on"},
         "ContingentAgreementIn": {"agreed": 12},
         "WebhookEndpointCreate": {
             "url": "https://zaaksysteem.example.nl/uitstroomtafel/events",

@@ -57,3 +57,36 @@ MONTHS = [
     "november",
     "december",
 ]
+
+# After the move (app.aftercare): the codes a care provider and a corporation record, with their
+# Dutch labels. The enums in app.aftercare.models carry the same keys (tests check they agree).
+AFTERCARE_SIGNALS = {
+    "rent_arrears": "Signaal huurachterstand",
+    "nuisance": "Signaal overlast",
+    "needs_table": "Moet terug naar de tafel",
+    "support_stopped": "Begeleiding loopt niet meer",
+    "not_living_there": "Woont er niet meer",
+}
+
+CONTACT_FREQUENCIES = {
+    "weekly": "Wekelijks",
+    "fortnightly": "Om de week",
+    "monthly": "Maandelijks",
+    "quarterly": "Eens per kwartaal",
+}
+
+TENANCY_END_REASONS = {
+    "moved_on": "Doorgestroomd naar andere woning",
+    "evicted": "Uitgezet",
+    "returned_to_care": "Terug naar zorg of opvang",
+    "deceased": "Overleden",
+    "other": "Anders",
+}
+
+TRANSFER_CONDITIONS = {
+    "rent_paid_on_time": "Huur op tijd betaald",
+    "no_nuisance": "Geen overlast",
+    "support_in_place": "Begeleiding geregeld",
+    "budget_management_arranged": "Budgetbeheer of bewindvoering geregeld",
+    "trial_period_completed": "Proefperiode doorlopen",
+}

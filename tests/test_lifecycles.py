@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from app.actions.lifecycle import MACHINE as ACTION
+from app.aftercare.lifecycle import MACHINE as TENANCY
 from app.cases.lifecycle import MACHINE as CASE
 from app.lifecycle import Refusal, StateMachine, TransitionRefused
 from app.meetings.lifecycle import MACHINE as MEETING
@@ -59,6 +60,13 @@ done       =         cancelled  open
 cancelled  done      =          open
 """
 
+TENANCY_GRID = """
+                   plan_transfer           transfer                record_checkpoint  end
+awaiting_transfer  =                       running                 =                  ended
+running            !not_awaiting_transfer  !not_awaiting_transfer  =                  ended
+ended              !tenancy_ended          !tenancy_ended          !tenancy_ended     !tenancy_ended
+"""
+
 MEETING_GRID = """
            publish
 draft      published
@@ -93,8 +101,9 @@ def written(machine: StateMachine) -> dict[tuple[str, str], str]:  # type: ignor
         (VACANCY, VACANCY_GRID),
         (ACTION, ACTION_GRID),
         (MEETING, MEETING_GRID),
+        (TENANCY, TENANCY_GRID),
     ],
-    ids=["case", "proposal", "vacancy", "action", "meeting"],
+    ids=["case", "proposal", "vacancy", "action", "meeting", "tenancy"],
 )
 def test_every_state_and_event_has_the_specified_outcome(machine, grid):
     expected = parse(grid)
@@ -126,12 +135,13 @@ LIFECYCLE_MODULES = {
     APP / "vacancies" / "lifecycle.py",
     APP / "actions" / "lifecycle.py",
     APP / "meetings" / "lifecycle.py",
+    APP / "aftercare" / "lifecycle.py",
 }
 # Statuses of things that have no lifecycle module: webhook deliveries.
 OTHER_STATUS_OWNERS = {APP / "webhooks" / "worker.py", APP / "webhooks" / "service.py"}
 STATUS_VALUES = {
     str(s)
-    for machine in (CASE, PROPOSAL, VACANCY, ACTION, MEETING)
+    for machine in (CASE, PROPOSAL, VACANCY, ACTION, MEETING, TENANCY)
     for s in machine.states
     if str(s) != "parked"
 } | {"ready"}

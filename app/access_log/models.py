@@ -31,6 +31,7 @@ class AccessAction(StrEnum):
     proposal = "proposal"  # a proposal of the case (its ids, status, decisions, score) was shown
     decision = "decision"  # a decision on the case's proposal was recorded
     action = "action"  # a follow-up action about the case was shown, created or changed
+    aftercare = "aftercare"  # the case's tenancy, aftercare agreement or checkpoints
     notification = "notification"  # a webhook naming the case was queued for the organisation
 
 

@@ -23,6 +23,10 @@ class ActionKind(StrEnum):
     register_as_house_seeker = "register_as_house_seeker"
     apply_for_urgency = "apply_for_urgency"
     plan_viewing = "plan_viewing"
+    # after the move (app.aftercare)
+    record_checkpoint = "record_checkpoint"
+    address_nuisance = "address_nuisance"
+    plan_lease_transfer = "plan_lease_transfer"
     other = "other"
 
 

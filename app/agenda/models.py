@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 from typing_extensions import TypedDict
 
 from app.actions.models import ACTION_KIND_DESCRIPTION
+from app.aftercare.models import AftercareItemOut, CorporationAftercareItemOut
 from app.limits.models import LimitsFallback, YearLimitsPublic
 from app.tables.policy import TablePolicy
 
@@ -428,6 +429,12 @@ OPEN_PROPOSALS_DESCRIPTION = (
 )
 
 
+AFTERCARE = (
+    "After the move (`app.aftercare.agenda`): follow-up checkpoints due by the meeting and not "
+    "recorded, signals recorded since the previous meeting, and overdue lease transfers."
+)
+
+
 class TableAgenda(_AgendaHead):
     """The chair's and municipality members' view: everything."""
 
@@ -472,6 +479,7 @@ class TableAgenda(_AgendaHead):
     open_proposals: list[OpenProposalOut] = Field(
         default_factory=list, description=OPEN_PROPOSALS_DESCRIPTION
     )
+    aftercare: list[AftercareItemOut] = Field(default_factory=list, description=AFTERCARE)
 
 
 SUPPRESSED_COUNT = (
@@ -572,6 +580,9 @@ class CareProviderAgenda(_AgendaHead):
     open_proposals: list[OpenProposalOut] = Field(
         default_factory=list, description=OPEN_PROPOSALS_DESCRIPTION + " Its own cases only."
     )
+    aftercare: list[AftercareItemOut] = Field(
+        default_factory=list, description=AFTERCARE + " Its own cases only."
+    )
 
 
 class _Closed(BaseModel):
@@ -643,6 +654,10 @@ class CorporationAgenda(_AgendaHead, _Closed):
     open_proposals: list[CorporationOpenProposalOut] = Field(
         default_factory=list,
         description=OPEN_PROPOSALS_DESCRIPTION + " Its own dwellings only, without score.",
+    )
+    aftercare: list[CorporationAftercareItemOut] = Field(
+        default_factory=list,
+        description="Its own tenants' rent-arrears and nuisance signals and overdue transfers.",
     )
 
 

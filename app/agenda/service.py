@@ -12,6 +12,7 @@ from typing import Any
 from sqlmodel import Session
 
 from app.access_log.service import AccessContext
+from app.aftercare import agenda as aftercare
 from app.agenda import open_proposals
 from app.agenda.document import WHOLE, Scope, compute_loaded
 from app.agenda.inputs import MatchInputs, Owners, load, owners_of
@@ -47,9 +48,12 @@ def with_open_proposals(
     session: Session, table: OutflowTable, document: dict[str, Any], on: date
 ) -> None:
     """Add the open proposals of the meetings before `on` to a (table-view) document, and send
-    `proposal.stalled` for any newly stalled (`app.agenda.open_proposals`)."""
+    `proposal.stalled` for any newly stalled (`app.agenda.open_proposals`); the same for the
+    aftercare section and `aftercare.checkpoint_due` (`app.aftercare.agenda`)."""
     document["open_proposals"] = open_proposals.open_proposals(session, table, before=on)
     open_proposals.record_stalls(session, table)
+    document["aftercare"] = aftercare.section(session, table, on)
+    aftercare.record_due(session, table)
 
 
 def agenda(

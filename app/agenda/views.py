@@ -12,6 +12,7 @@ from sqlmodel import Session
 from app.access_log import service as access_log
 from app.access_log.models import AccessAction
 from app.access_log.service import AccessContext
+from app.aftercare import agenda as aftercare
 from app.agenda import open_proposals
 from app.agenda.document import WHOLE, Scope
 from app.agenda.inputs import Owners
@@ -140,6 +141,7 @@ def _care_provider_part(document: dict[str, Any], me: str, owners: Owners) -> di
             if a["owner_organisation_id"] == me or (a["case_id"] and own_case(a["case_id"]))
         ],
         "open_proposals": open_proposals.for_care_provider(document.get("open_proposals", []), me),
+        "aftercare": aftercare.for_care_provider(document.get("aftercare", []), me),
     }
 
 
@@ -176,6 +178,7 @@ def _corporation_part(document: dict[str, Any], me: str, owners: Owners) -> dict
             if a["owner_organisation_id"] == me
         ],
         "open_proposals": open_proposals.for_corporation(document.get("open_proposals", []), me),
+        "aftercare": aftercare.for_corporation(document.get("aftercare", []), me),
     }
 
 
@@ -296,6 +299,7 @@ def cases_shown(document: dict[str, Any]) -> set[str]:
     shown |= {str(w["case_id"]) for w in document.get("longest_waiting", [])}
     shown |= {str(a["case_id"]) for a in document["open_actions"] if a.get("case_id")}
     shown |= {p["case_id"] for p in document.get("open_proposals", [])}
+    shown |= {a["case_id"] for a in document.get("aftercare", [])}
     # A frozen agenda's changes name cases edited or become ready since, with their status.
     shown |= {c["id"] for c in document.get("changes", []) if c["subject"] == "case"}
     return shown

@@ -5,7 +5,9 @@ dates (ready, exit), status and reason, household size, contract form, and the b
 rounded down to its decade (the birth month is dropped). Everything else is reset to neutral
 values: income, registration, beschikking, support, debts, needs, areas, and the care
 provider's own reference (replaced, since it links the file back to the person). Decisions,
-transitions and the access log hold ids and codes only and are kept.
+transitions and the access log hold ids and codes only and are kept; so are the tenancy (dates,
+lease form, end reason) and its checkpoints' codes, which the figures after the move need. The
+aftercare agreement (support after the move) is deleted.
 
 The same job deletes expired idempotency records (`app.idempotency`), which have replayed their
 answer for the last time.
@@ -18,6 +20,7 @@ from decimal import Decimal
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
+from app.aftercare.models import AftercareAgreement, Tenancy
 from app.cases.models import CLOSED_STATUSES, Case
 from app.idempotency_records import purge_expired
 from app.periodic import PeriodicJob
@@ -27,15 +30,28 @@ log = logging.getLogger(__name__)
 
 
 def anonymise_closed_cases(session: Session, now: datetime, retention_days: int) -> int:
-    """Anonymise every case closed more than `retention_days` ago; returns how many."""
+    """Anonymise every case closed more than `retention_days` ago; returns how many.
+
+    A housed case is still in use while the table follows its tenancy (`app.aftercare`): it is
+    anonymised once the period passed since the last aftercare record too (the tenancy's
+    `updated_at`, which every agreement, checkpoint, transfer or end moves), and its aftercare
+    agreement is deleted with it."""
     cutoff = now - timedelta(days=retention_days)
     cases = session.exec(
-        select(Case).where(
+        select(Case)
+        .outerjoin(Tenancy, col(Tenancy.case_id) == col(Case.id))
+        .where(
             col(Case.status).in_(CLOSED_STATUSES),
             col(Case.closed_at) < cutoff,
             col(Case.anonymised_at).is_(None),
+            col(Tenancy.case_id).is_(None) | (col(Tenancy.updated_at) < cutoff),
         )
     ).all()
+    agreements = session.exec(
+        select(AftercareAgreement).where(col(AftercareAgreement.case_id).in_([c.id for c in cases]))
+    ).all()
+    for agreement in agreements:
+        session.delete(agreement)
     for case in cases:
         case.external_ref = f"anonymised-{case.id.hex[:16]}"
         case.birth_year = case.birth_year - case.birth_year % 10

@@ -335,3 +335,64 @@ class MonitorForecast(BaseModel):
         )
     )
     method: str = PField(description="How the forecast is computed, in words.")
+
+
+SUSTAINMENT_MONTHS = (6, 12, 24)
+SIGNAL_CODES = ("rent_arrears", "nuisance", "needs_table", "support_stopped", "not_living_there")
+
+
+class SustainmentRow(BaseModel):
+    """One cohort of move-ins (or `total`). A null count is suppressed; a share is null when
+    its counts are, or when no housing of the cohort has reached the mark yet."""
+
+    cohort: str = PField(description="The move-in period: `2026-01`, `2026-Q1`, `2026`, `total`.")
+    period_start: date = PField(description="First move-in day of the cohort (in the range).")
+    period_end: date = PField(description="Last move-in day of the cohort (in the range).")
+    housed: int | None = PField(description="Housings (tenancies) with a move-in in the cohort.")
+    reached_6: int | None = PField(description="Housings 6 months or more past their move-in.")
+    still_housed_6: int | None = PField(description="Of `reached_6`: still housed at 6 months.")
+    share_6: float | None = PField(description="`still_housed_6` / `reached_6` (0-1).")
+    reached_12: int | None = PField(description="Housings 12 months or more past their move-in.")
+    still_housed_12: int | None = PField(description="Of `reached_12`: still housed at 12 months.")
+    share_12: float | None = PField(description="`still_housed_12` / `reached_12` (0-1).")
+    reached_24: int | None = PField(description="Housings 24 months or more past their move-in.")
+    still_housed_24: int | None = PField(description="Of `reached_24`: still housed at 24 months.")
+    share_24: float | None = PField(description="`still_housed_24` / `reached_24` (0-1).")
+    transfers_planned: int | None = PField(
+        description="Intermediate leases whose planned omklap day is on or before today."
+    )
+    transfers_realised: int | None = PField(description="Of `transfers_planned`: transferred.")
+    transfers_on_time: int | None = PField(
+        description="Of `transfers_planned`: transferred on or before the planned day."
+    )
+
+
+class SignalRow(BaseModel):
+    """Checkpoints recorded in one period (by day of record) and the signals they raised."""
+
+    period: str = PField(description="`2026-01`, `2026-Q1`, `2026`, or `total`.")
+    period_start: date = PField(description="First day of the period (in the range).")
+    period_end: date = PField(description="Last day of the period (in the range).")
+    checkpoints: int | None = PField(description="Checkpoints recorded.")
+    rent_arrears: int | None = PField(description="Checkpoints that raised `rent_arrears`.")
+    nuisance: int | None = PField(description="Checkpoints that raised `nuisance`.")
+    needs_table: int | None = PField(description="Checkpoints that raised `needs_table`.")
+    support_stopped: int | None = PField(description="Checkpoints that raised `support_stopped`.")
+    not_living_there: int | None = PField(description="Checkpoints that raised `not_living_there`.")
+
+
+class MonitorSustainment(BaseModel):
+    table_id: uuid.UUID = PField(description="The table.")
+    start: date = PField(description="First day of the range.")
+    end: date = PField(description="Last day of the range.")
+    as_of: date = PField(description="The day the marks and planned transfers are counted on.")
+    period: Period = PField(description="The length of a cohort and of a signal period.")
+    suppression: bool = PField(
+        description="True when this viewer gets suppressed figures (cells of 1-4 housings or "
+        "checkpoints other than its own, and the cells that would give them away)."
+    )
+    cohorts: list[SustainmentRow] = PField(description="Per move-in cohort in the range.")
+    cohorts_total: SustainmentRow = PField(description="All cohorts together.")
+    signals: list[SignalRow] = PField(description="Per period of the day of record.")
+    signals_total: SignalRow = PField(description="All periods together.")
+    definitions: dict[str, str] = PField(description="Each figure's definition.")

@@ -9,7 +9,15 @@ from fastapi import APIRouter, Path, Query, Response
 from app.access_log.deps import AccessContextDep
 from app.db import SessionDep
 from app.fastjson import FastJSONResponse
-from app.monitor import bottlenecks, contingent, export, flows, forecast, placements
+from app.monitor import (
+    bottlenecks,
+    contingent,
+    export,
+    flows,
+    forecast,
+    placements,
+    sustainment,
+)
 from app.monitor.models import (
     ContingentAgreementIn,
     ContingentAgreementList,
@@ -20,6 +28,7 @@ from app.monitor.models import (
     MonitorFlows,
     MonitorForecast,
     MonitorPlacements,
+    MonitorSustainment,
     OutputFormat,
     Period,
 )
@@ -89,6 +98,34 @@ def get_flows(
     if format == OutputFormat.csv:
         rows: list[dict[str, Any]] = document["rows"] + document["totals"]
         return _csv(export.to_csv(rows, flows.FLOW_COLUMNS), "uitstroom")
+    return FastJSONResponse(document)
+
+
+@router.get(
+    "/{table_id}/monitor/sustainment",
+    response_model=MonitorSustainment,
+    responses=problem_responses(401, 403, 404, 429),
+    dependencies=limited(EndpointClass.monitor),
+)
+def get_sustainment(
+    table: TableDep,
+    context: AccessContextDep,
+    session: SessionDep,
+    start: Annotated[
+        Date | None,
+        Query(description="First move-in / record day (default: 3 years before `end`)."),
+    ] = None,
+    end: End = None,
+    period: Period = Period.quarter,
+) -> Response:
+    """After the move: tenancy sustainment at 6, 12 and 24 months per cohort of move-in,
+    transfers realised against planned, and signals per period (README: figures after the
+    move). Suppressed for viewers who may not see the cases."""
+    last = end or today()
+    first = start or (last - timedelta(days=3 * 365))
+    document = sustainment.sustainment(
+        session, context, table, start=first, end=last, period=period
+    )
     return FastJSONResponse(document)
 
 

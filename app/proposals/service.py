@@ -20,6 +20,7 @@ from sqlmodel import Session, col, select
 from app.access_log import service as access_log
 from app.access_log.models import AccessAction
 from app.access_log.service import AccessContext
+from app.aftercare import service as aftercare
 from app.agenda.engine_inputs import case_profile as engine_case
 from app.cases import dates
 from app.cases import lifecycle as case_lifecycle
@@ -219,6 +220,7 @@ def decide(
             session, case, CaseEvent.house, actor=actor, api_key=key, exit_date=proposal.housed_on
         )
         vacancy_lifecycle.fire(session, vacancy, VacancyEvent.let)
+        aftercare.start_tenancy(session, proposal)  # the follow-up after the move starts here
     elif not lifecycle.is_open(proposal.status):
         record.parked_until = _release(
             session, case, vacancy, decision, reason, table, actor=actor, api_key=key

@@ -58,6 +58,19 @@ def _default_decline_scope() -> dict[str, int]:
 
 ScopeDays = Annotated[int, Field(ge=0, le=3650)]
 StallDays = Annotated[int, Field(ge=0, le=3650)]
+CheckpointMonths = Annotated[
+    list[Annotated[int, Field(ge=1, le=120)]], Field(min_length=1, max_length=12)
+]
+TransferMonths = Annotated[int, Field(ge=1, le=120)]
+
+
+def _default_checkpoint_months() -> list[int]:
+    """Follow-up after the move at 3, 6 and 12 months (docs/domain.md, zachte landing)."""
+    return [3, 6, 12]
+
+
+def _sorted_months(value: list[int] | None) -> list[int] | None:
+    return None if value is None else sorted(set(value))
 
 
 def _default_stalled_after() -> dict[str, int]:
@@ -189,7 +202,19 @@ class TablePolicy(ApiModel):
         "stalls).",
     )
 
+    aftercare_checkpoint_months: CheckpointMonths = Field(
+        default_factory=_default_checkpoint_months,
+        description="Months after the move-in at which the care provider records a follow-up "
+        "checkpoint (`app.aftercare`); due and overdue ones come onto the agenda.",
+    )
+    lease_transfer_months: TransferMonths = Field(
+        default=12,
+        description="Months after the move-in an intermediate lease is planned to go to the "
+        "client (the omklap), unless the care provider or corporation plans another day.",
+    )
+
     _stall_statuses = field_validator("stalled_after_days")(_open_statuses)
+    _checkpoint_months = field_validator("aftercare_checkpoint_months")(_sorted_months)
 
     @field_validator("decline_parking_days")
     @classmethod
@@ -276,8 +301,15 @@ class TablePolicyPatch(ApiModel):
     stalled_after_days: dict[str, StallDays] | None = Field(
         None, description="Merged per status into the current limits."
     )
+    aftercare_checkpoint_months: CheckpointMonths | None = Field(
+        None, description="Replaces the follow-up checkpoints (months after the move-in)."
+    )
+    lease_transfer_months: TransferMonths | None = Field(
+        None, description="Months after the move-in the omklap is planned by default."
+    )
 
     _stall_statuses = field_validator("stalled_after_days")(_open_statuses)
+    _checkpoint_months = field_validator("aftercare_checkpoint_months")(_sorted_months)
 
     @model_validator(mode="after")
     def _no_nulls(self) -> "TablePolicyPatch":

@@ -9,7 +9,9 @@ from pydantic import BaseModel, Field
 class TimelineEntry(BaseModel):
     at: datetime
     kind: str = Field(
-        description="`status_changed`, `proposed`, `decision`, `action_created`, `action_closed`."
+        description="`status_changed`, `proposed`, `decision`, `action_created`, `action_closed`; "
+        "after the move: `tenancy_started`, `aftercare_agreed`, `checkpoint_recorded`, "
+        "`lease_transferred`, `tenancy_ended`."
     )
     actor_organisation_id: uuid.UUID | None
     case_id: uuid.UUID | None = None
@@ -28,6 +30,19 @@ class TimelineEntry(BaseModel):
     )
     owner_organisation_id: uuid.UUID | None = None
     due_date: date | None = None
+    lease_form: str | None = Field(None, description="`tenancy_started`: the lease form.")
+    effective_date: date | None = Field(
+        None,
+        description="The date of record: the move-in, the checkpoint's day, the transfer or "
+        "the end.",
+    )
+    planned_on: date | None = Field(
+        None, description="`tenancy_started`: the planned omklap of an intermediate lease."
+    )
+    months: int | None = Field(None, description="`checkpoint_recorded`: which checkpoint.")
+    signals: list[str] | None = Field(
+        None, description="`checkpoint_recorded`: the signals it raised."
+    )
 
 
 class Timeline(BaseModel):

@@ -11,6 +11,7 @@ from app.access_log import service as access_log
 from app.access_log.models import AccessAction
 from app.access_log.service import AccessContext
 from app.actions.models import Action
+from app.aftercare.models import AftercareAgreement, Checkpoint, Tenancy
 from app.cases.models import CaseTransition
 from app.proposals.models import Proposal, ProposalDecision, ProposalStatus
 
@@ -66,6 +67,11 @@ def _sorted(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
         "decision": 2,
         "action_created": 3,
         "action_closed": 4,
+        "tenancy_started": 5,
+        "aftercare_agreed": 6,
+        "checkpoint_recorded": 7,
+        "lease_transferred": 8,
+        "tenancy_ended": 9,
     }
     return sorted(entries, key=lambda e: (e["at"], order.get(e["kind"], 9)))
 
@@ -111,7 +117,69 @@ def case_timeline(session: Session, case_id: uuid.UUID) -> list[dict[str, Any]]:
                     to_status=action.status,
                 )
             )
+    entries += aftercare_entries(session, case_id)
     return _sorted(entries)
+
+
+def aftercare_entries(session: Session, case_id: uuid.UUID) -> list[dict[str, Any]]:
+    """After the move: the tenancy's start, the aftercare agreement (that it was made, not its
+    content), each checkpoint with its signals, the omklap and the end."""
+    tenancy = session.get(Tenancy, case_id)
+    if tenancy is None:
+        return []
+    entries = [
+        _entry(
+            tenancy.created_at,
+            "tenancy_started",
+            tenancy.corporation_id,
+            case_id=case_id,
+            proposal_id=tenancy.proposal_id,
+            lease_form=tenancy.lease_form,
+            effective_date=tenancy.moved_in,
+            planned_on=tenancy.transfer_planned_on,
+        )
+    ]
+    agreement = session.get(AftercareAgreement, case_id)
+    if agreement is not None:
+        entries.append(
+            _entry(
+                agreement.created_at, "aftercare_agreed", tenancy.care_provider_id, case_id=case_id
+            )
+        )
+    for checkpoint in session.exec(select(Checkpoint).where(Checkpoint.case_id == case_id)):
+        entries.append(
+            _entry(
+                checkpoint.created_at,
+                "checkpoint_recorded",
+                checkpoint.recorded_by_organisation_id,
+                case_id=case_id,
+                months=checkpoint.months,
+                effective_date=checkpoint.recorded_on,
+                signals=list(checkpoint.signals),
+            )
+        )
+    if tenancy.transferred_at is not None:
+        entries.append(
+            _entry(
+                tenancy.transferred_at,
+                "lease_transferred",
+                tenancy.corporation_id,
+                case_id=case_id,
+                effective_date=tenancy.transferred_on,
+            )
+        )
+    if tenancy.ended_at is not None:
+        entries.append(
+            _entry(
+                tenancy.ended_at,
+                "tenancy_ended",
+                None,
+                case_id=case_id,
+                effective_date=tenancy.ended_on,
+                reason=tenancy.end_reason,
+            )
+        )
+    return entries
 
 
 def vacancy_timeline(

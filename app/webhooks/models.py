@@ -25,6 +25,8 @@ class EventType(StrEnum):
     action_assigned = "action.assigned"
     case_housed = "case.housed"
     proposal_stalled = "proposal.stalled"
+    aftercare_checkpoint_due = "aftercare.checkpoint_due"
+    aftercare_signal_raised = "aftercare.signal_raised"
 
 
 class DeliveryStatus(StrEnum):

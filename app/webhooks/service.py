@@ -43,6 +43,8 @@ EVENT_TYPES = (
     "action.assigned",
     "case.housed",
     "proposal.stalled",
+    "aftercare.checkpoint_due",
+    "aftercare.signal_raised",
 )
 
 # Bounds the fan-out of one event and the work one organisation can put on the worker.

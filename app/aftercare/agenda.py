@@ -1,0 +1,229 @@
+"""The aftercare section of a table's agenda: due and overdue follow-up checkpoints, every
+signal recorded since the table's previous meeting, and overdue transfers of intermediate
+leases; and the `aftercare.checkpoint_due` webhook, sent once per checkpoint that came due.
+
+Entries are JSON-ready dicts in the shape of `app.aftercare.models.AftercareItemOut`; the views
+cut them down with `for_care_provider` and `for_corporation` (a corporation: its own tenants'
+rent-arrears and nuisance signals and overdue transfers, nothing of the support).
+"""
+
+import uuid
+from datetime import date
+from typing import Any
+
+from sqlalchemy import func
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlmodel import Session, col, select
+
+from app.aftercare.models import (
+    CORPORATION_SIGNALS,
+    Checkpoint,
+    CheckpointDueNotice,
+    CheckpointState,
+    Signal,
+    Tenancy,
+    TenancyStatus,
+)
+from app.aftercare.service import checkpoint_state, checkpoints_of, transfer_overdue
+from app.matching.ages import add_months
+from app.meetings.models import Meeting
+from app.sqltypes import table_of, utcnow
+from app.tables.models import OutflowTable
+from app.tables.policy import TablePolicy
+from app.timeutil import AMSTERDAM, today
+
+# The action the table would hand out for an entry (app.actions.models.ActionKind).
+SUGGESTED_ACTION: dict[str, str] = {
+    "checkpoint": "record_checkpoint",
+    "transfer_overdue": "plan_lease_transfer",
+    Signal.rent_arrears: "arrange_payment_plan",
+    Signal.nuisance: "address_nuisance",
+}
+
+
+def _running(session: Session, table_id: uuid.UUID) -> list[Tenancy]:
+    return list(
+        session.exec(
+            select(Tenancy)
+            .where(Tenancy.table_id == table_id, Tenancy.status != TenancyStatus.ended)
+            .order_by(col(Tenancy.moved_in), col(Tenancy.case_id))
+        )
+    )
+
+
+def _entry(tenancy: Tenancy, kind: str, **fields: Any) -> dict[str, Any]:
+    return {
+        "kind": kind,
+        "case_id": str(tenancy.case_id),
+        "care_provider_id": str(tenancy.care_provider_id),
+        "corporation_id": str(tenancy.corporation_id),
+        "months": None,
+        "due_on": None,
+        "overdue": False,
+        "recorded_on": None,
+        "signals": [],
+        "suggested_action_kind": None,
+        **fields,
+    }
+
+
+def due_checkpoints(
+    session: Session, table: OutflowTable, on: date
+) -> list[tuple[Tenancy, int, date]]:
+    """(tenancy, months, due day) of every checkpoint of a running tenancy due on or before
+    `on` and not recorded."""
+    policy = TablePolicy.model_validate(table.policy)
+    tenancies = _running(session, table.id)
+    recorded = checkpoints_of(session, [t.case_id for t in tenancies])
+    due = []
+    for tenancy in tenancies:
+        done = {c.months for c in recorded[tenancy.case_id]}
+        for months in policy.aftercare_checkpoint_months:
+            due_on = add_months(tenancy.moved_in, months)
+            if months not in done and due_on <= on:
+                due.append((tenancy, months, due_on))
+    return due
+
+
+def _previous_meeting(session: Session, table_id: uuid.UUID, on: date) -> date | None:
+    return session.exec(
+        select(func.max(Meeting.date)).where(Meeting.table_id == table_id, Meeting.date < on)
+    ).first()
+
+
+def section(session: Session, table: OutflowTable, on: date) -> list[dict[str, Any]]:
+    """The aftercare entries for an agenda dated `on` (table view), in order: checkpoints
+    (oldest due first), signals, overdue transfers. `overdue` is counted on today.
+
+    A signal is on the agenda of the first meeting after the day it was recorded in the
+    service: checkpoints entered after the previous meeting's date and on or before `on`."""
+    now = today()
+    entries = []
+    for tenancy, months, due_on in sorted(due_checkpoints(session, table, on), key=_by_due):
+        state = checkpoint_state(tenancy, due_on, False, now)
+        entries.append(
+            _entry(
+                tenancy,
+                "checkpoint",
+                months=months,
+                due_on=due_on.isoformat(),
+                overdue=state == CheckpointState.overdue,
+                suggested_action_kind=SUGGESTED_ACTION["checkpoint"],
+            )
+        )
+    since = _previous_meeting(session, table.id, on)
+    recorded = session.exec(
+        select(Checkpoint, Tenancy)
+        .join(Tenancy, col(Tenancy.case_id) == col(Checkpoint.case_id))
+        .where(Checkpoint.table_id == table.id)
+        .order_by(col(Checkpoint.recorded_on), col(Checkpoint.id))
+    ).all()
+    for checkpoint, tenancy in recorded:
+        entered = checkpoint.created_at.astimezone(AMSTERDAM).date()
+        if not checkpoint.signals or entered > on or (since is not None and entered <= since):
+            continue
+        first = next(
+            (SUGGESTED_ACTION[s] for s in checkpoint.signals if s in SUGGESTED_ACTION), None
+        )
+        entries.append(
+            _entry(
+                tenancy,
+                "signal",
+                months=checkpoint.months,
+                due_on=checkpoint.due_on.isoformat(),
+                recorded_on=checkpoint.recorded_on.isoformat(),
+                signals=list(checkpoint.signals),
+                suggested_action_kind=first or "other",
+            )
+        )
+    for tenancy in _running(session, table.id):
+        if transfer_overdue(tenancy, on):
+            assert tenancy.transfer_planned_on is not None
+            entries.append(
+                _entry(
+                    tenancy,
+                    "transfer_overdue",
+                    due_on=tenancy.transfer_planned_on.isoformat(),
+                    overdue=tenancy.transfer_planned_on < now,
+                    signals=[],
+                    suggested_action_kind=SUGGESTED_ACTION["transfer_overdue"],
+                )
+            )
+    return entries
+
+
+def _by_due(item: tuple[Tenancy, int, date]) -> tuple[date, str]:
+    return item[2], str(item[0].case_id)
+
+
+def for_care_provider(entries: list[dict[str, Any]], me: str) -> list[dict[str, Any]]:
+    """A care provider's share: the entries of its own cases."""
+    return [e for e in entries if e["care_provider_id"] == me]
+
+
+def for_corporation(entries: list[dict[str, Any]], me: str) -> list[dict[str, Any]]:
+    """A corporation's share: its own tenants' rent-arrears and nuisance signals and overdue
+    transfers; no checkpoint of the support, no other signal."""
+    shown = []
+    for entry in entries:
+        if entry["corporation_id"] != me or entry["kind"] == "checkpoint":
+            continue
+        if entry["kind"] == "signal":
+            signals = [s for s in entry["signals"] if s in CORPORATION_SIGNALS]
+            if not signals:
+                continue
+            entry = {**entry, "signals": signals}
+        shown.append({key: entry[key] for key in CORPORATION_FIELDS})
+    return shown
+
+
+CORPORATION_FIELDS = (
+    "kind",
+    "case_id",
+    "corporation_id",
+    "months",
+    "due_on",
+    "overdue",
+    "recorded_on",
+    "signals",
+)
+
+
+def record_due(session: Session, table: OutflowTable) -> int:
+    """Send `aftercare.checkpoint_due` (to the chair and the case's care provider) for every
+    checkpoint due today or earlier that was not announced yet; returns how many were new.
+
+    Once per checkpoint however many processes look at once: the notice's primary key (case,
+    months) takes one row, `INSERT ... ON CONFLICT DO NOTHING` tells who inserted it, and only
+    that transaction emits the event (through the outbox, sent when it commits)."""
+    from app.webhooks.service import emit
+
+    due = due_checkpoints(session, table, today())
+    if not due:
+        return 0
+    notices = table_of(CheckpointDueNotice)
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    new = 0
+    for tenancy, months, due_on in due:
+        inserted = session.execute(
+            insert(notices)
+            .values(case_id=tenancy.case_id, months=months, due_on=due_on, at=utcnow())
+            .on_conflict_do_nothing()
+            .returning(notices.c.case_id)
+        ).first()
+        if inserted is None:
+            continue
+        new += 1
+        emit(
+            session,
+            event_type="aftercare.checkpoint_due",
+            organisation_ids={table.chair_organisation_id, tenancy.care_provider_id},
+            data={
+                "case_id": str(tenancy.case_id),
+                "table_id": str(table.id),
+                "months": months,
+                "due_on": due_on.isoformat(),
+            },
+        )
+    return new

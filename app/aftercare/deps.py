@@ -1,0 +1,30 @@
+"""The tenancy of the housed case a route names by `case_id`, loaded and authorised for the
+caller, with how the caller sees it; the access is logged (the HTTP edge of
+`app.aftercare.service.get_tenancy`)."""
+
+import uuid
+from typing import Annotated, NamedTuple
+
+from fastapi import Depends
+
+from app.access_log.deps import AccessContextDep
+from app.aftercare import service
+from app.aftercare.models import Tenancy
+from app.aftercare.service import Viewer
+from app.db import SessionDep
+
+
+class TenancyFound(NamedTuple):
+    tenancy: Tenancy
+    viewer: Viewer
+
+
+def valid_tenancy(
+    case_id: uuid.UUID, context: AccessContextDep, session: SessionDep
+) -> TenancyFound:
+    """The tenancy and the caller's view of it; 404 when the case is not housed or not the
+    caller's to see."""
+    return TenancyFound(*service.get_tenancy(session, context, case_id))
+
+
+TenancyDep = Annotated[TenancyFound, Depends(valid_tenancy)]

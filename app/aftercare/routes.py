@@ -1,0 +1,169 @@
+"""HTTP routes for what happens after the move: the tenancy, the aftercare agreement, the
+follow-up checkpoints, the omklap and the end of the tenancy."""
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header, Response
+from pydantic import TypeAdapter
+
+from app.access_log.deps import AccessContextDep
+from app.aftercare import service
+from app.aftercare.deps import TenancyDep
+from app.aftercare.models import (
+    AftercareAgreement,
+    AgreementPublic,
+    AgreementWrite,
+    CheckpointCreate,
+    CheckpointPublic,
+    CheckpointState,
+    Signal,
+    TenancyPage,
+    TenancyStatus,
+    TenancyUpdate,
+    TenancyView,
+)
+from app.db import SessionDep
+from app.pagination import PageDep
+from app.problems import problem_responses
+from app.schemas import encode_cursor
+from app.tables.deps import TableDep
+from app.versioning import etag
+
+router = APIRouter(prefix="/v1", tags=["aftercare"])
+IfMatch = Annotated[
+    str | None,
+    Header(alias="If-Match", max_length=200, description="ETag from a GET; 412 if it is stale."),
+]
+_TENANCY_VIEW: TypeAdapter[Any] = TypeAdapter(TenancyView)
+
+
+def _tenancy(session: SessionDep, found: Any) -> Any:
+    return _TENANCY_VIEW.validate_python(service.tenancy_document(session, *found))
+
+
+def _agreement(agreement: AftercareAgreement) -> AgreementPublic:
+    return AgreementPublic.model_validate(agreement, from_attributes=True)
+
+
+@router.get(
+    "/cases/{case_id}/tenancy",
+    response_model=TenancyView,
+    responses=problem_responses(401, 403, 404),
+)
+def get_tenancy(found: TenancyDep, session: SessionDep, response: Response) -> Any:
+    """The tenancy of a housed case: lease, omklap, follow-up and end (the corporation: its
+    tenant's lease, omklap, end and the landlord's signals)."""
+    response.headers["ETag"] = etag(found.tenancy)
+    return _tenancy(session, found)
+
+
+@router.patch(
+    "/cases/{case_id}/tenancy",
+    response_model=TenancyView,
+    responses=problem_responses(401, 403, 404, 409, 412),
+)
+def update_tenancy(
+    found: TenancyDep,
+    payload: TenancyUpdate,
+    context: AccessContextDep,
+    session: SessionDep,
+    response: Response,
+    if_match: IfMatch = None,
+) -> Any:
+    """Plan the omklap, record the transfer (corporation) or end the tenancy, with a date of
+    record."""
+    tenancy = service.update_tenancy(
+        session, context, found.tenancy, found.viewer, payload, if_match
+    )
+    response.headers["ETag"] = etag(tenancy)
+    return _tenancy(session, (tenancy, found.viewer))
+
+
+@router.get(
+    "/cases/{case_id}/aftercare-agreement",
+    response_model=AgreementPublic,
+    responses=problem_responses(401, 403, 404),
+)
+def get_agreement(found: TenancyDep, session: SessionDep, response: Response) -> AgreementPublic:
+    """The aftercare agreement (care provider, chair and municipalities; a corporation only
+    sees in the tenancy that one exists)."""
+    agreement = service.get_agreement(session, found.tenancy, found.viewer)
+    response.headers["ETag"] = etag(agreement)
+    return _agreement(agreement)
+
+
+@router.put(
+    "/cases/{case_id}/aftercare-agreement",
+    response_model=AgreementPublic,
+    status_code=200,
+    responses={
+        201: {"description": "The agreement was made", "model": AgreementPublic},
+        **problem_responses(401, 403, 404, 409, 412),
+    },
+)
+def put_agreement(
+    found: TenancyDep,
+    payload: AgreementWrite,
+    context: AccessContextDep,
+    session: SessionDep,
+    response: Response,
+    if_match: IfMatch = None,
+) -> AgreementPublic:
+    """Make (201) or replace (200) the aftercare agreement of a housed case (its care
+    provider)."""
+    agreement, created = service.put_agreement(session, context, found.tenancy, payload, if_match)
+    response.headers["ETag"] = etag(agreement)
+    if created:
+        response.status_code = 201
+        response.headers["Location"] = f"/v1/cases/{agreement.case_id}/aftercare-agreement"
+    return _agreement(agreement)
+
+
+@router.post(
+    "/cases/{case_id}/checkpoints",
+    status_code=201,
+    response_model=CheckpointPublic,
+    responses=problem_responses(401, 403, 404, 409),
+)
+def record_checkpoint(
+    found: TenancyDep,
+    payload: CheckpointCreate,
+    context: AccessContextDep,
+    session: SessionDep,
+    response: Response,
+) -> CheckpointPublic:
+    """Record a follow-up checkpoint (the case's care provider); a retry of a recorded
+    checkpoint answers 409 `checkpoint_recorded`."""
+    checkpoint = service.record_checkpoint(session, context, found.tenancy, payload)
+    response.headers["Location"] = f"/v1/cases/{checkpoint.case_id}/tenancy"
+    return CheckpointPublic(
+        months=checkpoint.months,
+        due_on=checkpoint.due_on,
+        state=CheckpointState.recorded,
+        recorded_on=checkpoint.recorded_on,
+        still_living_there=checkpoint.still_living_there,
+        support_active=checkpoint.support_active,
+        signals=[Signal(s) for s in checkpoint.signals],
+    )
+
+
+@router.get(
+    "/tables/{table_id}/tenancies",
+    response_model=TenancyPage,
+    responses=problem_responses(401, 403, 404),
+)
+def list_tenancies(
+    table: TableDep,
+    context: AccessContextDep,
+    session: SessionDep,
+    page: PageDep,
+    status: TenancyStatus | None = None,
+) -> TenancyPage:
+    """The table's tenancies the caller may see (chair and municipalities: all; a care
+    provider: its cases'; a corporation: its dwellings', in its view); each is logged."""
+    rows, viewer = service.list_tenancies(
+        session, context, table, status=status, after=page.after, limit=page.limit
+    )
+    next_cursor = encode_cursor(rows[page.limit - 1].case_id) if len(rows) > page.limit else None
+    items = [_tenancy(session, (t, viewer)) for t in rows[: page.limit]]
+    return TenancyPage(items=items, next_cursor=next_cursor)

@@ -1,0 +1,514 @@
+# Size: one domain's reads and writes after the move (tenancy, agreement, checkpoints, omklap,
+# end) with the view rules they share; the agenda section and the figures are modules of their own.
+"""After the move: the tenancy a housing starts, its aftercare agreement, follow-up checkpoints,
+omklap and end. Plain functions taking the session; every read or write that shows a case id
+is written to the access log (action `aftercare`).
+
+Who sees what: the care provider of the case, the chair and the table's municipalities see the
+tenancy whole (the `full` view) and the agreement; the corporation that lets the dwelling sees
+its tenant's lease, omklap and end, and of the checkpoints only their state and the signals
+that concern a landlord (rent arrears, nuisance): nothing of the support. Anyone else: 404.
+"""
+
+import uuid
+from datetime import date
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from app.access_log import service as access_log
+from app.access_log.models import AccessAction
+from app.access_log.service import AccessContext
+from app.aftercare import lifecycle
+from app.aftercare.lifecycle import TenancyEvent
+from app.aftercare.models import (
+    CORPORATION_SIGNALS,
+    AftercareAgreement,
+    AgreementWrite,
+    Checkpoint,
+    CheckpointCreate,
+    CheckpointState,
+    Signal,
+    Tenancy,
+    TenancyStatus,
+    TenancyUpdate,
+)
+from app.matching.ages import add_months
+from app.organisations.models import Organisation, OrganisationKind
+from app.problems import Conflict, Forbidden, NotFound, Unprocessable
+from app.proposals.models import Proposal
+from app.tables.models import OutflowTable, TableMember
+from app.tables.policy import TablePolicy
+from app.tables.service import reader_table_ids
+from app.timeutil import today
+from app.vacancies.models import LeaseForm
+from app.versioning import check_if_match, etag, flush, lock_one, touch
+
+
+class Viewer(StrEnum):
+    care_provider = "care_provider"  # the case's own care provider (writes the aftercare)
+    reader = "reader"  # the chair and municipalities of the table
+    corporation = "corporation"  # the landlord
+
+
+def policy_of(session: Session, table_id: uuid.UUID) -> TablePolicy:
+    table = session.get(OutflowTable, table_id)
+    assert table is not None  # a foreign key
+    return TablePolicy.model_validate(table.policy)
+
+
+def start_tenancy(session: Session, proposal: Proposal) -> Tenancy:
+    """The tenancy of a housing, created with it (`app.proposals.service.decide`, `house`).
+
+    An intermediate lease is planned to go to the client the table policy's
+    `lease_transfer_months` after the move-in."""
+    assert proposal.housed_on is not None
+    policy = policy_of(session, proposal.table_id)
+    intermediate = proposal.lease_form == LeaseForm.intermediate_lease
+    tenancy = Tenancy(
+        case_id=proposal.case_id,
+        proposal_id=proposal.id,
+        table_id=proposal.table_id,
+        care_provider_id=proposal.care_provider_id,
+        corporation_id=proposal.corporation_id,
+        moved_in=proposal.housed_on,
+        lease_form=proposal.lease_form,
+        status=lifecycle.initial_status(proposal.lease_form),
+        transfer_planned_on=(
+            add_months(proposal.housed_on, policy.lease_transfer_months) if intermediate else None
+        ),
+    )
+    session.add(tenancy)
+    return tenancy
+
+
+def get_tenancy(
+    session: Session, context: AccessContext, case_id: uuid.UUID
+) -> tuple[Tenancy, Viewer]:
+    """The tenancy of a housed case and how the caller sees it, its access logged; 404 when
+    the case is not housed or the caller may not see it."""
+    principal = context.principal
+    me = principal.require_organisation()
+    tenancy = session.get(Tenancy, case_id)
+    if tenancy is None:
+        raise NotFound("No tenancy for this case: it is unknown, not housed, or not yours.")
+    if tenancy.care_provider_id == me:
+        viewer = Viewer.care_provider
+    elif session.exec(
+        select(OutflowTable.id).where(
+            OutflowTable.id == tenancy.table_id,
+            col(OutflowTable.id).in_(reader_table_ids(principal)),
+        )
+    ).first():
+        viewer = Viewer.reader
+    elif tenancy.corporation_id == me:
+        viewer = Viewer.corporation
+    else:
+        raise NotFound("No tenancy for this case: it is unknown, not housed, or not yours.")
+    log(session, context, [tenancy])
+    return tenancy, viewer
+
+
+def log(session: Session, context: AccessContext, tenancies: list[Tenancy]) -> None:
+    access_log.record(
+        session, context, AccessAction.aftercare, [(t.case_id, t.table_id) for t in tenancies]
+    )
+
+
+# --- reading -------------------------------------------------------------------------------
+
+
+def raised_signals(
+    still_living_there: bool, support_active: bool, recorded: list[str]
+) -> list[str]:
+    """The signals a checkpoint raises: those recorded, `support_stopped` when the support is
+    no longer given and `not_living_there` when the client left, in the code list's order."""
+    raised = set(recorded)
+    if not support_active:
+        raised.add(Signal.support_stopped)
+    if not still_living_there:
+        raised.add(Signal.not_living_there)
+    return [s.value for s in Signal if s in raised]
+
+
+def checkpoint_state(tenancy: Tenancy, due_on: date, recorded: bool, on: date) -> CheckpointState:
+    if recorded:
+        return CheckpointState.recorded
+    if tenancy.ended_on is not None and tenancy.ended_on <= due_on:
+        return CheckpointState.not_due
+    if due_on > on:
+        return CheckpointState.upcoming
+    return CheckpointState.due if due_on == on else CheckpointState.overdue
+
+
+def checkpoints_of(
+    session: Session, case_ids: list[uuid.UUID]
+) -> dict[uuid.UUID, list[Checkpoint]]:
+    found: dict[uuid.UUID, list[Checkpoint]] = {c: [] for c in case_ids}
+    if case_ids:
+        rows = session.exec(
+            select(Checkpoint)
+            .where(col(Checkpoint.case_id).in_(case_ids))
+            .order_by(col(Checkpoint.months))
+        )
+        for row in rows:
+            found[row.case_id].append(row)
+    return found
+
+
+def schedule(
+    tenancy: Tenancy, months: list[int], recorded: list[Checkpoint], on: date
+) -> list[dict[str, Any]]:
+    """The follow-up of one tenancy: every policy checkpoint (and any recorded at months the
+    policy no longer lists), with its due day and state on `on`."""
+    by_months = {c.months: c for c in recorded}
+    entries = []
+    for m in sorted(set(months) | set(by_months)):
+        done = by_months.get(m)
+        due_on = add_months(tenancy.moved_in, m)
+        entries.append(
+            {
+                "months": m,
+                "due_on": due_on,
+                "state": checkpoint_state(tenancy, due_on, done is not None, on),
+                "recorded_on": done.recorded_on if done else None,
+                "still_living_there": done.still_living_there if done else None,
+                "support_active": done.support_active if done else None,
+                "signals": list(done.signals) if done else [],
+            }
+        )
+    return entries
+
+
+def transfer_overdue(tenancy: Tenancy, on: date) -> bool:
+    return (
+        tenancy.status == TenancyStatus.awaiting_transfer
+        and tenancy.transfer_planned_on is not None
+        and tenancy.transfer_planned_on < on
+    )
+
+
+def tenancy_document(session: Session, tenancy: Tenancy, viewer: Viewer) -> dict[str, Any]:
+    """The tenancy as `viewer` sees it (the `TenancyPublic` or `CorporationTenancyPublic`
+    shape)."""
+    on = today()
+    policy = policy_of(session, tenancy.table_id)
+    recorded = checkpoints_of(session, [tenancy.case_id])[tenancy.case_id]
+    checkpoints = schedule(tenancy, policy.aftercare_checkpoint_months, recorded, on)
+    has_agreement = session.get(AftercareAgreement, tenancy.case_id) is not None
+    transfer = None
+    if tenancy.lease_form == LeaseForm.intermediate_lease:
+        transfer = {
+            "planned_on": tenancy.transfer_planned_on,
+            "open_conditions": list(tenancy.transfer_open_conditions),
+            "transferred_on": tenancy.transferred_on,
+            "overdue": transfer_overdue(tenancy, on),
+        }
+    document: dict[str, Any] = {
+        "case_id": tenancy.case_id,
+        "table_id": tenancy.table_id,
+        "care_provider_id": tenancy.care_provider_id,
+        "corporation_id": tenancy.corporation_id,
+        "moved_in": tenancy.moved_in,
+        "lease_form": tenancy.lease_form,
+        "status": tenancy.status,
+        "transfer": transfer,
+        "ended_on": tenancy.ended_on,
+        "end_reason": tenancy.end_reason,
+        "has_aftercare_agreement": has_agreement,
+        "version": tenancy.version,
+        "updated_at": tenancy.updated_at,
+    }
+    if viewer == Viewer.corporation:
+        document["view"] = "corporation"
+        document["checkpoints"] = [
+            {
+                "months": c["months"],
+                "due_on": c["due_on"],
+                "state": c["state"],
+                "recorded_on": c["recorded_on"],
+                "signals": [s for s in c["signals"] if s in CORPORATION_SIGNALS],
+            }
+            for c in checkpoints
+        ]
+    else:
+        document["view"] = "full"
+        document["checkpoints"] = checkpoints
+    return document
+
+
+def list_tenancies(
+    session: Session,
+    context: AccessContext,
+    table: OutflowTable,
+    *,
+    status: TenancyStatus | None,
+    after: uuid.UUID | None,
+    limit: int,
+) -> tuple[list[Tenancy], Viewer]:
+    """Up to `limit` + 1 tenancies of the table the caller may see (chair and municipalities:
+    all; a care provider: its cases'; a corporation: its dwellings'), the first `limit` logged."""
+    principal = context.principal
+    me = principal.require_organisation()
+    query = select(Tenancy).where(Tenancy.table_id == table.id)
+    is_reader = (
+        table.chair_organisation_id == me
+        or principal.organisation_kind == OrganisationKind.municipality
+    )
+    if is_reader:
+        viewer = Viewer.reader
+    elif principal.organisation_kind == OrganisationKind.housing_corporation:
+        viewer = Viewer.corporation
+        query = query.where(Tenancy.corporation_id == me)
+    else:
+        viewer = Viewer.care_provider
+        query = query.where(Tenancy.care_provider_id == me)
+    if status is not None:
+        query = query.where(Tenancy.status == status)
+    if after is not None:
+        query = query.where(Tenancy.case_id > after)
+    rows = list(session.exec(query.order_by(col(Tenancy.case_id)).limit(limit + 1)))
+    log(session, context, rows[:limit])
+    return rows, viewer
+
+
+# --- writing -------------------------------------------------------------------------------
+
+
+def _day_of_record(name: str, day: date, tenancy: Tenancy) -> date:
+    """A date of record: not in the future, not before the move-in (400)."""
+    if day > today():
+        raise Unprocessable(name, "lies in the future", "date_in_future")
+    if day < tenancy.moved_in:
+        raise Unprocessable(
+            name, f"before the move-in on {tenancy.moved_in}", "date_before_move_in"
+        )
+    return day
+
+
+def _require_care_provider(context: AccessContext, tenancy: Tenancy, what: str) -> None:
+    if context.principal.organisation_id != tenancy.care_provider_id:
+        raise Forbidden(f"Only the case's care provider {what}.")
+
+
+def get_agreement(session: Session, tenancy: Tenancy, viewer: Viewer) -> AftercareAgreement:
+    """The agreement (care provider, chair, municipalities). A corporation sees only that it
+    exists (in the tenancy): 403 here."""
+    if viewer == Viewer.corporation:
+        raise Forbidden("A corporation sees that an aftercare agreement exists, not its content.")
+    agreement = session.get(AftercareAgreement, tenancy.case_id)
+    if agreement is None:
+        raise NotFound("No aftercare agreement for this case yet.")
+    return agreement
+
+
+def put_agreement(
+    session: Session,
+    context: AccessContext,
+    tenancy: Tenancy,
+    data: AgreementWrite,
+    if_match: str | None,
+) -> tuple[AftercareAgreement, bool]:
+    """Make or replace the agreement (the case's care provider); returns it and whether it was
+    made now. `If-Match` is compared with the agreement's ETag (412 when stale); 409
+    `tenancy_ended` once the tenancy ended. The supporting organisation is a care provider at
+    the case's table (400 `unknown_organisation`)."""
+    _require_care_provider(context, tenancy, "makes the aftercare agreement")
+    tenancy = lock_one(session, tenancy)
+    lifecycle.check(tenancy, TenancyEvent.record_checkpoint)
+    if data.planned_end_on is not None and data.planned_end_on < data.starts_on:
+        raise Unprocessable("planned_end_on", "before starts_on", "end_before_start")
+    supporter = session.exec(
+        select(Organisation.id)
+        .join(TableMember, col(TableMember.organisation_id) == col(Organisation.id))
+        .where(
+            Organisation.id == data.support_organisation_id,
+            Organisation.kind == OrganisationKind.care_provider.value,
+            TableMember.table_id == tenancy.table_id,
+        )
+    ).first()
+    if supporter is None:
+        raise Unprocessable(
+            "support_organisation_id",
+            "not a care provider at the case's table",
+            "unknown_organisation",
+        )
+    values: dict[str, Any] = {
+        "support_intensity": data.support_intensity.value,
+        "support_organisation_id": data.support_organisation_id,
+        "contact_frequency": data.contact_frequency.value,
+        "starts_on": data.starts_on,
+        "planned_end_on": data.planned_end_on,
+        "action_signals": [s.value for s in data.action_signals],
+    }
+    agreement = session.get(AftercareAgreement, tenancy.case_id)
+    created = agreement is None
+    if agreement is None:
+        if if_match not in (None, "*"):
+            raise NotFound("No aftercare agreement for this case yet; leave out If-Match.")
+        agreement = AftercareAgreement(case_id=tenancy.case_id, **values)
+    else:
+        agreement = lock_one(session, agreement)
+        check_if_match(if_match, etag(agreement), "aftercare agreement")
+        for name, value in values.items():
+            setattr(agreement, name, value)
+        touch(agreement)
+    touch(tenancy)  # the file was used: retention counts from here (app.cases.retention)
+    session.add_all([agreement, tenancy])
+    try:
+        with session.begin_nested():
+            flush(session, if_match, "aftercare agreement")
+    except IntegrityError as exc:  # made concurrently by another request
+        raise Conflict(
+            "The agreement was made at the same time; fetch it and retry with If-Match.",
+            code="changed_concurrently",
+        ) from exc
+    log(session, context, [tenancy])
+    return agreement, created
+
+
+def record_checkpoint(
+    session: Session, context: AccessContext, tenancy: Tenancy, data: CheckpointCreate
+) -> Checkpoint:
+    """Record one follow-up checkpoint (the case's care provider).
+
+    Errors: 400 `unknown_checkpoint` for months the table policy does not list, 400
+    `date_in_future` / `date_before_move_in` for the day of record, 409 `checkpoint_recorded`
+    when that checkpoint is recorded already, 409 `tenancy_ended`. Sends
+    `aftercare.signal_raised` when it raises a signal."""
+    _require_care_provider(context, tenancy, "records follow-up checkpoints")
+    tenancy = lock_one(session, tenancy)
+    lifecycle.check(tenancy, TenancyEvent.record_checkpoint)
+    policy = policy_of(session, tenancy.table_id)
+    if data.months not in policy.aftercare_checkpoint_months:
+        listed = ", ".join(str(m) for m in policy.aftercare_checkpoint_months)
+        raise Unprocessable(
+            "months", f"the table's checkpoints are at {listed} months", "unknown_checkpoint"
+        )
+    recorded_on = _day_of_record("recorded_on", data.recorded_on or today(), tenancy)
+    checkpoint = Checkpoint(
+        case_id=tenancy.case_id,
+        table_id=tenancy.table_id,
+        months=data.months,
+        due_on=add_months(tenancy.moved_in, data.months),
+        recorded_on=recorded_on,
+        still_living_there=data.still_living_there,
+        support_active=data.support_active,
+        signals=raised_signals(
+            data.still_living_there, data.support_active, [s.value for s in data.signals]
+        ),
+        recorded_by_organisation_id=context.principal.require_organisation(),
+    )
+    session.add(checkpoint)
+    try:
+        with session.begin_nested():
+            session.flush()
+    except IntegrityError as exc:
+        raise Conflict(
+            f"The {data.months}-month checkpoint is recorded already.", code="checkpoint_recorded"
+        ) from exc
+    touch(tenancy)
+    session.add(tenancy)
+    session.flush()
+    log(session, context, [tenancy])
+    if checkpoint.signals:
+        _notify_signals(session, tenancy, checkpoint)
+    return checkpoint
+
+
+def _notify_signals(session: Session, tenancy: Tenancy, checkpoint: Checkpoint) -> None:
+    """`aftercare.signal_raised` to the chair and the care provider with every signal, and to
+    the corporation with the landlord's signals only (when there are any)."""
+    from app.webhooks.service import emit
+
+    table = session.get(OutflowTable, tenancy.table_id)
+    assert table is not None
+    data = {
+        "case_id": str(tenancy.case_id),
+        "table_id": str(tenancy.table_id),
+        "months": checkpoint.months,
+        "recorded_on": checkpoint.recorded_on.isoformat(),
+        "signals": list(checkpoint.signals),
+    }
+    recipients = {table.chair_organisation_id, tenancy.care_provider_id}
+    views = {}
+    landlord = [s for s in checkpoint.signals if s in CORPORATION_SIGNALS]
+    if landlord:
+        recipients.add(tenancy.corporation_id)
+        views[tenancy.corporation_id] = {**data, "signals": landlord}
+    emit(
+        session,
+        event_type="aftercare.signal_raised",
+        organisation_ids=recipients,
+        data=data,
+        views=views,
+    )
+
+
+def update_tenancy(
+    session: Session,
+    context: AccessContext,
+    tenancy: Tenancy,
+    viewer: Viewer,
+    patch: TenancyUpdate,
+    if_match: str | None,
+) -> Tenancy:
+    """Plan or record the omklap, or end the tenancy (merge patch, `If-Match`: 412 when stale).
+
+    The care provider and the corporation plan the omklap (day, open conditions) and end the
+    tenancy (`ended_on` with `end_reason`); only the corporation records `transferred_on`, and
+    not while conditions are open (409 `transfer_conditions_open`). Days of record are not in
+    the future nor before the move-in (400). 409 `not_awaiting_transfer` for an omklap of an
+    own or transferred lease, `tenancy_ended` after the end; 403 for anyone else."""
+    me = context.principal.organisation_id
+    if viewer not in (Viewer.care_provider, Viewer.corporation):
+        raise Forbidden("The care provider and the corporation keep the tenancy.")
+    changes = patch.model_fields_set
+    for name in changes:
+        if getattr(patch, name) is None:
+            raise Unprocessable(name, "cannot be null; leave it out to keep the current value")
+    if ("ended_on" in changes) != ("end_reason" in changes):
+        missing = "end_reason" if "ended_on" in changes else "ended_on"
+        raise Unprocessable(missing, "ended_on and end_reason go together", "required")
+    if "transferred_on" in changes and me != tenancy.corporation_id:
+        raise Forbidden("Only the corporation records the transfer of the lease.")
+    tenancy = lock_one(session, tenancy)
+    check_if_match(if_match, etag(tenancy), "tenancy")
+    if {"transfer_planned_on", "transfer_open_conditions"} & changes:
+        lifecycle.check(tenancy, TenancyEvent.plan_transfer)
+        if patch.transfer_planned_on is not None:
+            if patch.transfer_planned_on < tenancy.moved_in:
+                raise Unprocessable(
+                    "transfer_planned_on",
+                    f"before the move-in on {tenancy.moved_in}",
+                    "date_before_move_in",
+                )
+            tenancy.transfer_planned_on = patch.transfer_planned_on
+        if patch.transfer_open_conditions is not None:
+            tenancy.transfer_open_conditions = [c.value for c in patch.transfer_open_conditions]
+    if patch.transferred_on is not None:
+        day = _day_of_record("transferred_on", patch.transferred_on, tenancy)
+        lifecycle.check(tenancy, TenancyEvent.transfer)
+        if tenancy.transfer_open_conditions:
+            raise Conflict(
+                "Conditions are still open: "
+                f"{', '.join(tenancy.transfer_open_conditions)}; clear them first.",
+                code="transfer_conditions_open",
+            )
+        lifecycle.fire(tenancy, TenancyEvent.transfer, on=day)
+    if patch.ended_on is not None and patch.end_reason is not None:
+        day = _day_of_record("ended_on", patch.ended_on, tenancy)
+        if tenancy.transferred_on is not None and day < tenancy.transferred_on:
+            raise Unprocessable(
+                "ended_on",
+                f"before the transfer on {tenancy.transferred_on}",
+                "date_before_transfer",
+            )
+        lifecycle.fire(tenancy, TenancyEvent.end, on=day, reason=patch.end_reason.value)
+    touch(tenancy)
+    session.add(tenancy)
+    flush(session, if_match, "tenancy")
+    log(session, context, [tenancy])
+    return tenancy

@@ -1,0 +1,170 @@
+"""Follow-up checkpoints after the move: recorded with codes by the care provider, due and
+overdue ones and every signal on the next agenda, webhooks once per checkpoint and signal."""
+
+from sqlmodel import col, select
+
+from app.webhooks.models import WebhookEvent
+from tests.aftercare.housing import house
+from tests.api.helpers import assert_problem, invalid_names, plan_meeting
+from tests.clock import iso
+
+
+def record(client, org, case_id, months=3, recorded_on=None, signals=(), **codes):
+    body = {
+        "months": months,
+        "recorded_on": recorded_on or iso(-1),
+        "still_living_there": codes.get("still_living_there", True),
+        "support_active": codes.get("support_active", True),
+        "signals": list(signals),
+    }
+    return client.post(f"/v1/cases/{case_id}/checkpoints", json=body, headers=org.headers)
+
+
+def checkpoints(client, org, case_id):
+    response = client.get(f"/v1/cases/{case_id}/tenancy", headers=org.headers)
+    assert response.status_code == 200, response.text
+    return {c["months"]: c for c in response.json()["checkpoints"]}
+
+
+def agenda(client, region, org, date):
+    response = client.get(
+        f"/v1/tables/{region.table_id}/agenda", params={"date": date}, headers=org.headers
+    )
+    assert response.status_code == 200, response.text
+    return response.json()["aftercare"]
+
+
+def events(session, kind):
+    return session.exec(select(WebhookEvent).where(col(WebhookEvent.type) == kind)).all()
+
+
+def test_the_schedule_follows_the_policy_months_after_the_move_in(client, region):
+    case = house(client, region, -100)
+    schedule = checkpoints(client, region.care_provider, case["id"])
+    assert sorted(schedule) == [3, 6, 12]
+    assert schedule[3]["state"] == "overdue"
+    assert schedule[6]["state"] == schedule[12]["state"] == "upcoming"
+
+
+def test_a_checkpoint_records_codes_and_raises_signals(client, region):
+    case = house(client, region, -100)
+    response = record(
+        client,
+        region.care_provider,
+        case["id"],
+        signals=["rent_arrears"],
+        support_active=False,
+    )
+    assert response.status_code == 201, response.text
+    assert response.json()["signals"] == ["rent_arrears", "support_stopped"]
+    seen = checkpoints(client, region.chair, case["id"])[3]
+    assert (seen["state"], seen["support_active"]) == ("recorded", False)
+
+
+def test_the_corporation_sees_only_the_landlords_signals_of_its_tenant(client, region):
+    case = house(client, region, -100)
+    record(client, region.care_provider, case["id"], signals=["rent_arrears", "needs_table"])
+    seen = checkpoints(client, region.corporation, case["id"])[3]
+    assert seen["signals"] == ["rent_arrears"]
+    assert "support_active" not in seen and "still_living_there" not in seen
+
+
+def test_a_checkpoint_is_recorded_once(client, region):
+    case = house(client, region, -100)
+    assert record(client, region.care_provider, case["id"]).status_code == 201
+    assert_problem(record(client, region.care_provider, case["id"]), 409, "checkpoint_recorded")
+
+
+def test_a_checkpoint_the_policy_does_not_list_is_refused(client, region):
+    case = house(client, region, -100)
+    assert invalid_names(record(client, region.care_provider, case["id"], months=4)) == ["months"]
+
+
+def test_a_checkpoints_day_of_record_is_not_in_the_future_nor_before_the_move_in(client, region):
+    case = house(client, region, -100)
+    for day in (iso(1), iso(-101)):
+        response = record(client, region.care_provider, case["id"], recorded_on=day)
+        assert invalid_names(response) == ["recorded_on"]
+
+
+def test_only_the_cases_care_provider_records_checkpoints(client, region):
+    case = house(client, region, -100)
+    for org in (region.chair, region.corporation):
+        assert_problem(record(client, org, case["id"]), 403)
+    assert_problem(record(client, region.other_care_provider, case["id"]), 404)
+
+
+def test_the_chair_changes_the_checkpoint_months(client, region):
+    case = house(client, region, -100)
+    response = client.patch(
+        f"/v1/tables/{region.table_id}",
+        json={"policy": {"aftercare_checkpoint_months": [24, 1]}},
+        headers=region.chair.headers,
+    )
+    assert response.status_code == 200, response.text
+    assert sorted(checkpoints(client, region.care_provider, case["id"])) == [1, 24]
+    assert record(client, region.care_provider, case["id"], months=1).status_code == 201
+
+
+def test_due_checkpoints_and_signals_come_onto_the_next_agenda(client, region):
+    quiet = house(client, region, -100)
+    loud = house(client, region, -200, corporation=region.other_corporation)
+    record(client, region.care_provider, loud["id"], signals=["nuisance", "needs_table"])
+    meeting = plan_meeting(client, region, iso(7))
+    items = agenda(client, region, region.chair, meeting["date"])
+    due = {(i["case_id"], i["months"]) for i in items if i["kind"] == "checkpoint"}
+    assert due == {(quiet["id"], 3), (loud["id"], 6)}
+    [signal] = [i for i in items if i["kind"] == "signal"]
+    assert (signal["case_id"], signal["signals"]) == (loud["id"], ["nuisance", "needs_table"])
+    assert signal["suggested_action_kind"] == "address_nuisance"
+
+
+def test_a_corporation_sees_on_the_agenda_only_its_tenants_landlord_signals(client, region):
+    quiet = house(client, region, -100)
+    loud = house(client, region, -200, corporation=region.other_corporation)
+    record(client, region.care_provider, loud["id"], signals=["nuisance", "needs_table"])
+    meeting = plan_meeting(client, region, iso(7))
+    assert agenda(client, region, region.corporation, meeting["date"]) == []
+    [item] = agenda(client, region, region.other_corporation, meeting["date"])
+    assert (item["kind"], item["signals"]) == ("signal", ["nuisance"])
+    assert quiet["id"] not in str(agenda(client, region, region.other_corporation, meeting["date"]))
+    assert agenda(client, region, region.other_care_provider, meeting["date"]) == []
+
+
+def test_an_agenda_signal_becomes_an_action(client, region):
+    case = house(client, region, -100)
+    record(client, region.care_provider, case["id"], signals=["rent_arrears"])
+    meeting = plan_meeting(client, region, iso(7))
+    [signal] = [
+        i for i in agenda(client, region, region.chair, meeting["date"]) if i["kind"] == "signal"
+    ]
+    response = client.post(
+        f"/v1/tables/{region.table_id}/actions",
+        json={
+            "kind": signal["suggested_action_kind"],
+            "owner_organisation_id": region.care_provider.id,
+            "due_date": iso(14),
+            "case_id": signal["case_id"],
+        },
+        headers=region.chair.headers,
+    )
+    assert response.status_code == 201, response.text
+
+
+def test_checkpoint_due_is_sent_once_per_checkpoint(client, region, session):
+    case = house(client, region, -100)
+    meeting = plan_meeting(client, region, iso(7))
+    agenda(client, region, region.chair, meeting["date"])
+    agenda(client, region, region.chair, meeting["date"])
+    sent = events(session, "aftercare.checkpoint_due")
+    assert [(e.data["case_id"], e.data["months"]) for e in sent] == [(case["id"], 3)]
+
+
+def test_signal_raised_tells_the_corporation_only_its_signals(client, region, session):
+    case = house(client, region, -100)
+    record(client, region.care_provider, case["id"], signals=["rent_arrears", "needs_table"])
+    sent = sorted(events(session, "aftercare.signal_raised"), key=lambda e: len(e.data["signals"]))
+    assert [e.data["signals"] for e in sent] == [["rent_arrears"], ["rent_arrears", "needs_table"]]
+    quiet = house(client, region, -100)
+    record(client, region.care_provider, quiet["id"])
+    assert len(events(session, "aftercare.signal_raised")) == 2

@@ -1,0 +1,185 @@
+"""The tenancy a housing starts, the aftercare agreement, and the end of a tenancy."""
+
+import uuid
+
+from tests.aftercare.housing import house
+from tests.api.helpers import assert_problem, invalid_names
+from tests.clock import iso
+
+AGREEMENT = {
+    "support_intensity": "moderate",
+    "contact_frequency": "fortnightly",
+    "action_signals": ["rent_arrears", "needs_table"],
+}
+
+
+def agreement(region, **overrides):
+    return (
+        AGREEMENT
+        | {
+            "support_organisation_id": region.care_provider.id,
+            "starts_on": iso(-30),
+            "planned_end_on": iso(335),
+        }
+        | overrides
+    )
+
+
+def tenancy(client, org, case_id):
+    response = client.get(f"/v1/cases/{case_id}/tenancy", headers=org.headers)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def test_housing_starts_a_tenancy_with_its_lease_form(client, region):
+    case = house(client, region, -40, "own_lease")
+    seen = tenancy(client, region.care_provider, case["id"])
+    assert (seen["moved_in"], seen["lease_form"], seen["status"]) == (
+        iso(-40),
+        "own_lease",
+        "running",
+    )
+    assert seen["transfer"] is None and seen["has_aftercare_agreement"] is False
+
+
+def test_an_intermediate_lease_is_planned_to_transfer_after_the_policy_months(client, region):
+    case = house(client, region, -40, "intermediate_lease")
+    seen = tenancy(client, region.chair, case["id"])
+    assert seen["status"] == "awaiting_transfer"
+    # The policy default: 12 months after the move-in.
+    moved_in = seen["moved_in"]
+    assert seen["transfer"]["planned_on"][5:7] == moved_in[5:7]
+    assert int(seen["transfer"]["planned_on"][:4]) == int(moved_in[:4]) + 1
+
+
+def test_the_care_provider_makes_the_agreement_and_edits_it_with_if_match(client, region):
+    case = house(client, region, -40)
+    url = f"/v1/cases/{case['id']}/aftercare-agreement"
+    made = client.put(url, json=agreement(region), headers=region.care_provider.headers)
+    assert made.status_code == 201, made.text
+    etag = made.headers["ETag"]
+    changed = client.put(
+        url,
+        json=agreement(region, contact_frequency="monthly"),
+        headers=region.care_provider.headers | {"If-Match": etag},
+    )
+    assert changed.status_code == 200, changed.text
+    assert changed.json()["contact_frequency"] == "monthly"
+    stale = client.put(
+        url, json=agreement(region), headers=region.care_provider.headers | {"If-Match": etag}
+    )
+    assert_problem(stale, 412)
+
+
+def test_the_corporation_sees_that_an_agreement_exists_but_not_its_content(client, region):
+    case = house(client, region, -40)
+    url = f"/v1/cases/{case['id']}/aftercare-agreement"
+    client.put(url, json=agreement(region), headers=region.care_provider.headers)
+    seen = tenancy(client, region.corporation, case["id"])
+    assert seen["view"] == "corporation" and seen["has_aftercare_agreement"] is True
+    assert_problem(client.get(url, headers=region.corporation.headers), 403)
+    assert client.get(url, headers=region.municipality.headers).status_code == 200
+
+
+def test_only_the_cases_care_provider_makes_the_agreement(client, region):
+    case = house(client, region, -40)
+    url = f"/v1/cases/{case['id']}/aftercare-agreement"
+    for org in (region.chair, region.corporation):
+        assert_problem(client.put(url, json=agreement(region), headers=org.headers), 403)
+    assert_problem(
+        client.put(url, json=agreement(region), headers=region.other_care_provider.headers), 404
+    )
+
+
+def test_an_agreement_takes_codes_and_an_end_after_its_start(client, region):
+    case = house(client, region, -40)
+    url = f"/v1/cases/{case['id']}/aftercare-agreement"
+    headers = region.care_provider.headers
+    bad_signal = client.put(
+        url, json=agreement(region, action_signals=["worried"]), headers=headers
+    )
+    assert invalid_names(bad_signal) == ["action_signals[0]"]
+    reversed_dates = client.put(
+        url, json=agreement(region, planned_end_on=iso(-60)), headers=headers
+    )
+    assert invalid_names(reversed_dates) == ["planned_end_on"]
+    outsider = client.put(
+        url, json=agreement(region, support_organisation_id=region.corporation.id), headers=headers
+    )
+    assert invalid_names(outsider) == ["support_organisation_id"]
+
+
+def test_other_organisations_do_not_see_the_tenancy(client, region, other_region):
+    case = house(client, region, -40)
+    for org in (
+        region.other_care_provider,
+        region.other_corporation,
+        other_region.chair,
+        other_region.corporation,
+    ):
+        assert_problem(client.get(f"/v1/cases/{case['id']}/tenancy", headers=org.headers), 404)
+
+
+def end(client, org, case_id, ended_on, reason="moved_on", **headers):
+    return client.patch(
+        f"/v1/cases/{case_id}/tenancy",
+        json={"ended_on": ended_on, "end_reason": reason},
+        headers=org.headers | headers,
+    )
+
+
+def test_ending_a_tenancy_records_reason_and_date(client, region):
+    case = house(client, region, -100)
+    response = end(client, region.corporation, case["id"], iso(-5), "evicted")
+    assert response.status_code == 200, response.text
+    seen = tenancy(client, region.care_provider, case["id"])
+    assert (seen["status"], seen["ended_on"], seen["end_reason"]) == ("ended", iso(-5), "evicted")
+    again = end(client, region.care_provider, case["id"], iso(-4))
+    assert_problem(again, 409, "tenancy_ended")
+
+
+def test_an_end_is_not_in_the_future_nor_before_the_move_in(client, region):
+    case = house(client, region, -100)
+    future = end(client, region.care_provider, case["id"], iso(1))
+    assert invalid_names(future) == ["ended_on"]
+    early = end(client, region.care_provider, case["id"], iso(-101))
+    assert invalid_names(early) == ["ended_on"]
+    no_reason = client.patch(
+        f"/v1/cases/{case['id']}/tenancy",
+        json={"ended_on": iso(-1)},
+        headers=region.care_provider.headers,
+    )
+    assert invalid_names(no_reason) == ["end_reason"]
+    unknown = end(client, region.care_provider, case["id"], iso(-1), "vanished")
+    assert invalid_names(unknown) == ["end_reason"]
+
+
+def test_a_stale_if_match_does_not_end_the_tenancy(client, region):
+    case = house(client, region, -100)
+    response = end(client, region.care_provider, case["id"], iso(-1), **{"If-Match": '"7"'})
+    assert_problem(response, 412)
+    assert tenancy(client, region.chair, case["id"])["status"] == "running"
+
+
+def test_retention_waits_for_the_follow_up_and_then_drops_the_agreement(client, region, session):
+    from datetime import timedelta
+
+    from app.aftercare.models import AftercareAgreement
+    from app.cases.models import Case
+    from app.cases.retention import anonymise_closed_cases
+    from app.sqltypes import utcnow
+
+    case = house(client, region, -40)
+    url = f"/v1/cases/{case['id']}/aftercare-agreement"
+    client.put(url, json=agreement(region), headers=region.care_provider.headers)
+    # Housed longer ago than the retention period, but the follow-up was written just now.
+    stored = session.get(Case, uuid.UUID(case["id"]))
+    stored.closed_at = utcnow() - timedelta(days=800)
+    session.add(stored)
+    session.flush()
+    assert anonymise_closed_cases(session, utcnow(), retention_days=730) == 0
+    later = utcnow() + timedelta(days=731)
+    assert anonymise_closed_cases(session, later, retention_days=730) == 1
+    assert session.get(AftercareAgreement, uuid.UUID(case["id"])) is None
+    seen = tenancy(client, region.chair, case["id"])
+    assert (seen["moved_in"], seen["has_aftercare_agreement"]) == (iso(-40), False)

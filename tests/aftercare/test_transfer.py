@@ -1,0 +1,105 @@
+"""The omklap: an intermediate lease goes to the client when the conditions are met; the
+corporation records it, overdue transfers come onto the agenda, the timeline shows it all."""
+
+from tests.aftercare.housing import house
+from tests.aftercare.test_follow_up import agenda, record
+from tests.api.helpers import assert_problem, invalid_names, plan_meeting
+from tests.clock import iso
+
+
+def patch(client, org, case_id, **body):
+    return client.patch(f"/v1/cases/{case_id}/tenancy", json=body, headers=org.headers)
+
+
+def test_the_corporation_records_the_transfer_of_an_intermediate_lease(client, region):
+    case = house(client, region, -400, "intermediate_lease")
+    response = patch(client, region.corporation, case["id"], transferred_on=iso(-20))
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["status"] == "running"
+    assert body["transfer"]["transferred_on"] == iso(-20)
+    assert body["transfer"]["overdue"] is False
+
+
+def test_only_the_corporation_records_the_transfer(client, region):
+    case = house(client, region, -400, "intermediate_lease")
+    response = patch(client, region.care_provider, case["id"], transferred_on=iso(-20))
+    assert_problem(response, 403)
+
+
+def test_no_transfer_while_conditions_are_open(client, region):
+    case = house(client, region, -400, "intermediate_lease")
+    planned = patch(
+        client,
+        region.care_provider,
+        case["id"],
+        transfer_open_conditions=["rent_paid_on_time", "support_in_place"],
+        transfer_planned_on=iso(30),
+    )
+    assert planned.status_code == 200, planned.text
+    assert planned.json()["transfer"]["open_conditions"] == [
+        "rent_paid_on_time",
+        "support_in_place",
+    ]
+    refused = patch(client, region.corporation, case["id"], transferred_on=iso(-1))
+    assert_problem(refused, 409, "transfer_conditions_open")
+    met = patch(
+        client,
+        region.corporation,
+        case["id"],
+        transfer_open_conditions=[],
+        transferred_on=iso(-1),
+    )
+    assert met.status_code == 200, met.text
+
+
+def test_an_own_lease_has_no_transfer(client, region):
+    case = house(client, region, -400, "own_lease")
+    response = patch(client, region.corporation, case["id"], transferred_on=iso(-20))
+    assert_problem(response, 409, "not_awaiting_transfer")
+
+
+def test_a_lease_is_transferred_once(client, region):
+    case = house(client, region, -400, "intermediate_lease")
+    patch(client, region.corporation, case["id"], transferred_on=iso(-20))
+    again = patch(client, region.corporation, case["id"], transferred_on=iso(-10))
+    assert_problem(again, 409, "not_awaiting_transfer")
+
+
+def test_a_transfer_date_is_not_in_the_future_nor_before_the_move_in(client, region):
+    case = house(client, region, -400, "intermediate_lease")
+    for day in (iso(1), iso(-401)):
+        response = patch(client, region.corporation, case["id"], transferred_on=day)
+        assert invalid_names(response) == ["transferred_on"]
+
+
+def test_an_overdue_transfer_comes_onto_the_agenda(client, region):
+    late = house(client, region, -400, "intermediate_lease")
+    house(client, region, -100, "intermediate_lease")  # planned in about eight months
+    meeting = plan_meeting(client, region, iso(7))
+    items = [
+        i
+        for i in agenda(client, region, region.chair, meeting["date"])
+        if i["kind"] == "transfer_overdue"
+    ]
+    assert [(i["case_id"], i["overdue"]) for i in items] == [(late["id"], True)]
+    [seen] = agenda(client, region, region.corporation, meeting["date"])[-1:]
+    assert seen["kind"] == "transfer_overdue" and seen["case_id"] == late["id"]
+
+
+def test_the_timeline_shows_what_happened_after_the_move(client, region):
+    case = house(client, region, -400, "intermediate_lease")
+    record(client, region.care_provider, case["id"], months=3, signals=["rent_arrears"])
+    patch(client, region.corporation, case["id"], transferred_on=iso(-20))
+    patch(client, region.care_provider, case["id"], ended_on=iso(-2), end_reason="moved_on")
+    response = client.get(f"/v1/cases/{case['id']}/timeline", headers=region.chair.headers)
+    assert response.status_code == 200, response.text
+    kinds = [e["kind"] for e in response.json()["items"]]
+    assert kinds[-4:] == [
+        "tenancy_started",
+        "checkpoint_recorded",
+        "lease_transferred",
+        "tenancy_ended",
+    ]
+    ended = response.json()["items"][-1]
+    assert (ended["effective_date"], ended["reason"]) == (iso(-2), "moved_on")

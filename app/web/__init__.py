@@ -24,6 +24,7 @@ def page_modules() -> tuple[ModuleType, ...]:
         routes_meetings,
         routes_minutes,
         routes_monitor,
+        routes_notices,
         routes_people,
         routes_proposals,
         routes_registry,
@@ -43,6 +44,7 @@ def page_modules() -> tuple[ModuleType, ...]:
         routes_registry,
         routes_monitor,
         routes_people,
+        routes_notices,
         routes_areas,
     )
 

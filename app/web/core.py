@@ -121,6 +121,7 @@ NOTICES = {
     "gebied_benoemd": "De naam van het gebied is opgeslagen.",
     "dossier_opgeslagen": "Het dossier is opgeslagen.",
     "dossier_status": "De status van het dossier is gewijzigd.",
+    "meldingen_opgeslagen": "Uw keuze van e-mailmeldingen is opgeslagen.",
 }
 
 

@@ -5,6 +5,8 @@ import uuid
 from collections import Counter
 from datetime import timedelta
 
+from sqlmodel import Session
+
 from app.mail import outbox as mail_outbox
 from app.mail import service as mail_service
 from app.mail.models import MailStatus
@@ -127,18 +129,15 @@ def test_a_mail_held_by_a_worker_that_died_is_sent_once_by_the_next_process(mail
         person(client, region.care_provider)
         assert assign_action(client, region, region.care_provider, None).status_code == 201
     dying = mailroom.engine()
-    from sqlmodel import Session
-
+    claimed_at = utcnow()
     with Session(dying) as session, session.begin():
         [held] = mail_outbox.claim_due_mails(
-            session, now=utcnow(), limit=10, lease=timedelta(milliseconds=200)
+            session, now=claimed_at, limit=10, lease=timedelta(seconds=1)
         )
     # While the lease is live, no other worker takes the mail.
     with mailroom.transaction() as session:
-        assert (
-            mail_outbox.claim_due_mails(session, now=utcnow(), limit=10, lease=timedelta(seconds=5))
-            == []
-        )
+        live = claimed_at + timedelta(milliseconds=900)
+        assert mail_outbox.claim_due_mails(session, now=live, limit=10, lease=timedelta(1)) == []
 
     restarted = mailroom.worker()
     wait_for(lambda: restarted.run_once() or mailroom.sink.received(), what="the held mail")

@@ -121,6 +121,8 @@ NOTICES = {
     "gebied_benoemd": "De naam van het gebied is opgeslagen.",
     "dossier_opgeslagen": "Het dossier is opgeslagen.",
     "dossier_status": "De status van het dossier is gewijzigd.",
+    "woning_opgeslagen": "De woning is opgeslagen.",
+    "woning_status": "De status van de woning is gewijzigd.",
     "meldingen_opgeslagen": "Uw keuze van e-mailmeldingen is opgeslagen.",
 }
 

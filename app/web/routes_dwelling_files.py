@@ -8,7 +8,6 @@ services (`upsert_vacancies`, `withdraw_vacancy`), so validation and lifecycle a
 edit carries the ETag it was shown (`versie`) as `If-Match`: a stale one loses nothing silently
 (412, the latest dwelling is shown)."""
 
-import uuid
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -27,6 +26,7 @@ from app.vacancies.models import Vacancy, VacancyIn, vacancy_public_dict
 from app.versioning import etag
 from app.web import labels
 from app.web.core import FormDep, PageForbidden, Web, WebDep, WebRoute, field, redirect, render
+from app.web.deps import PageVacancyDep
 from app.web.routes_case_files import fields_of, problem_errors
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
@@ -44,8 +44,8 @@ def _require_corporation(web: Web) -> None:
         raise PageForbidden("Woningen biedt een woningcorporatie aan.")
 
 
-def _own(session: Session, web: Web, vacancy_id: uuid.UUID) -> Vacancy:
-    vacancy = vacancies.get_vacancy(session, web.principal, vacancy_id)
+def _own(web: Web, vacancy: Vacancy) -> Vacancy:
+    """The dwelling (read by `PageVacancyDep`) if it is this corporation's own."""
     if vacancy.corporation_id != web.organisation.id:
         raise PageForbidden("Alleen de corporatie van deze woning wijzigt haar.")
     return vacancy
@@ -84,10 +84,9 @@ def _page(
 
 def _stale(request: Request, session: Session, web: Web, vacancy: Vacancy) -> HTMLResponse:
     """412: someone changed the dwelling since the form was shown; show the latest version."""
-    fresh = _own(session, web, vacancy.id)
-    session.refresh(fresh)
-    values = form_values(DWELLINGS, _stored(fresh))
-    return _page(request, web, values=values, vacancy=fresh, error=STALE, status=412)
+    session.refresh(vacancy)
+    values = form_values(DWELLINGS, _stored(vacancy))
+    return _page(request, web, values=values, vacancy=vacancy, error=STALE, status=412)
 
 
 def _change(status: str) -> dict[str, str] | None:
@@ -165,20 +164,20 @@ def create_dwelling(request: Request, session: SessionDep, web: WebDep, form: Fo
 
 @router.get("/woningen/{vacancy_id}/bewerken")
 def edit_dwelling_page(
-    request: Request, vacancy_id: uuid.UUID, session: SessionDep, web: WebDep
+    request: Request, dwelling: PageVacancyDep, session: SessionDep, web: WebDep
 ) -> HTMLResponse:
     _require_corporation(web)
-    vacancy = _own(session, web, vacancy_id)
+    vacancy = _own(web, dwelling)
     return _page(request, web, values=form_values(DWELLINGS, _stored(vacancy)), vacancy=vacancy)
 
 
 @router.post("/woningen/{vacancy_id}/bewerken")
 def update_dwelling(
-    request: Request, vacancy_id: uuid.UUID, session: SessionDep, web: WebDep, form: FormDep
+    request: Request, dwelling: PageVacancyDep, session: SessionDep, web: WebDep, form: FormDep
 ) -> Response:
     """Save the edited dwelling with the version it was shown as `If-Match`."""
     _require_corporation(web)
-    vacancy = _own(session, web, vacancy_id)
+    vacancy = _own(web, dwelling)
     values = _values(form)
     values[REF] = vacancy.external_ref  # the reference names the dwelling; it is not edited
     entry = read_entry(DWELLINGS, values)
@@ -193,12 +192,12 @@ def update_dwelling(
 
 @router.post("/woningen/{vacancy_id}/status")
 def change_dwelling_status(
-    request: Request, vacancy_id: uuid.UUID, session: SessionDep, web: WebDep, form: FormDep
+    request: Request, dwelling: PageVacancyDep, session: SessionDep, web: WebDep, form: FormDep
 ) -> Response:
     """Take the dwelling off the market (withdraw: its open proposal ends) or offer it again
     (the stored dwelling pushed once more), with the version shown as `If-Match`."""
     _require_corporation(web)
-    vacancy = _own(session, web, vacancy_id)
+    vacancy = _own(web, dwelling)
     version = field(form, "versie", 40) or None
     stored = form_values(DWELLINGS, _stored(vacancy))
     wanted = field(form, "status", 16)

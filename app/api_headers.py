@@ -1,6 +1,9 @@
 """HTTP rules for every API answer: no cache keeps a copy of one (they are per organisation
 and may hold case data), and OPTIONS and 405 name every method a path supports."""
 
+import json
+import re
+
 from starlette.routing import BaseRoute, Match, Router
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -39,10 +42,34 @@ class NoStore:
         await self.app(scope, receive, send_no_store)
 
 
+def _literal_length(route: BaseRoute) -> int:
+    """How much of a route's path is fixed text: `/v1/cases/imports` beats `/v1/cases/{id}`."""
+    return len(re.sub(r"\{[^}]*\}", "", getattr(route, "path", "")))
+
+
+def _matching_leaves(route: BaseRoute, scope: Scope) -> list[BaseRoute]:
+    """The routes inside an included router (FastAPI keeps them in `original_router`) that
+    match `scope`; the route itself when it has none (or they carry a prefix of the include)."""
+    inner = getattr(getattr(route, "original_router", None), "routes", None)
+    if not inner:
+        return [route]
+    leaves = [
+        leaf
+        for child in inner
+        if child.matches(scope)[0] == Match.FULL
+        for leaf in _matching_leaves(child, scope)
+    ]
+    return leaves or [route]
+
+
 class AllowedMethods:
     """OPTIONS on an API path answers 204 with `Allow` listing every method of every route of
     that path (Starlette would answer 405 naming only the first route's), and a 405 lists them
-    all too (RFC 9110 sections 9.3.7 and 15.5.6). A path no route matches stays a 404."""
+    all too (RFC 9110 sections 9.3.7 and 15.5.6). A path no route matches stays a 404.
+
+    Where routes with more fixed text match the path, only they count: `/v1/cases/imports` is
+    the import resource (POST), not a case whose id is `imports`, so its `Allow` is `OPTIONS,
+    POST` and a GET there is a 405 naming them, not a 400 about a malformed case id."""
 
     def __init__(self, app: ASGIApp, router: Router) -> None:
         self.app = app
@@ -52,14 +79,18 @@ class AllowedMethods:
         """The methods some route answers on this path (asked route by route, as routing
         does: included routers keep their routes to themselves), OPTIONS included; None when
         no route has the path."""
-        methods = [
-            method
+        matching = [
+            (leaf, method)
+            for route in self.routes
             for method in METHODS
-            if any(
-                route.matches({**scope, "method": method})[0] == Match.FULL for route in self.routes
-            )
+            if route.matches({**scope, "method": method})[0] == Match.FULL
+            for leaf in _matching_leaves(route, {**scope, "method": method})
         ]
-        return ", ".join(sorted({*methods, "OPTIONS"})) if methods else None
+        if not matching:
+            return None
+        most = max(_literal_length(route) for route, _ in matching)
+        methods = {method for route, method in matching if _literal_length(route) == most}
+        return ", ".join(sorted({*methods, "OPTIONS"}))
 
     @property
     def routes(self) -> list[BaseRoute]:
@@ -81,6 +112,10 @@ class AllowedMethods:
             await send({"type": "http.response.body", "body": b""})
             return
 
+        if allowed is not None and scope["method"] not in allowed.split(", "):
+            await _method_not_allowed(scope, send, allowed)
+            return
+
         async def send_allow(message: Message) -> None:
             if message["type"] == "http.response.start" and message["status"] == 405 and allowed:
                 headers = [(n, v) for n, v in message.get("headers", []) if n.lower() != b"allow"]
@@ -88,3 +123,26 @@ class AllowedMethods:
             await send(message)
 
         await self.app(scope, receive, send_allow)
+
+
+async def _method_not_allowed(scope: Scope, send: Send, allowed: str) -> None:
+    """405 problem+json (the body the app's own 405 has) naming the allowed methods."""
+    from app.problems import PROBLEM_MEDIA_TYPE, PROBLEM_TYPE_BASE
+
+    body = json.dumps(
+        {
+            "type": PROBLEM_TYPE_BASE + "method_not_allowed",
+            "title": "Method not allowed",
+            "status": 405,
+            "detail": "Method Not Allowed",
+            "instance": scope["path"],
+            "code": "method_not_allowed",
+        }
+    ).encode()
+    headers = [
+        (b"allow", allowed.encode()),
+        (b"content-type", PROBLEM_MEDIA_TYPE.encode()),
+        (b"content-length", str(len(body)).encode()),
+    ]
+    await send({"type": "http.response.start", "status": 405, "headers": headers})
+    await send({"type": "http.response.body", "body": body})

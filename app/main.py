@@ -250,6 +250,23 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         like `/openapi.json`."""
         return JSONResponse(app.openapi(), headers={"Cache-Control": "public, max-age=300"})
 
+    @app.get(api_headers.API_PREFIX, include_in_schema=False)
+    def api_index() -> JSONResponse:
+        """Where a client starts: the contract, its docs and the health probes (public, no
+        data)."""
+        return JSONResponse(
+            {
+                "title": app.title,
+                "version": API_VERSION,
+                "links": {
+                    "openapi": api_headers.API_PREFIX + "/openapi.json",
+                    "docs": "/docs",
+                    "liveness": "/health/live",
+                    "readiness": "/health/ready",
+                },
+            }
+        )
+
     # Inside the body limit, so the body it keeps for a rerun is bounded.
     app.add_middleware(
         TransientFailures, attempts=settings.db_retry_attempts, page_failure=web.page_failure

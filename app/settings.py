@@ -93,7 +93,10 @@ class Settings(BaseSettings):
     webhook_poll_seconds: float = Field(default=1.0, gt=0, le=60)
     webhook_allow_private_targets: bool = Field(
         default=False,
-        description="Deliver to loopback and private addresses too (development and tests only).",
+        description=(
+            "Deliver to loopback and private addresses too (development and tests only); "
+            "link-local and cloud metadata addresses stay refused."
+        ),
     )
     # E-mail for people (app/mail): sent through this SMTP server; without `smtp_host` nothing
     # is sent (and nothing is queued), and the preferences page says so.

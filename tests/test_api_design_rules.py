@@ -134,9 +134,7 @@ def test_every_success_declares_the_api_version_header():
                 assert "API-Version" in response.get("headers", {}), f"{name} {status}"
 
 
-# --- every property described (a ratchet) ---------------------------------------------------
-
-KNOWN_UNDESCRIBED = Path(__file__).resolve().parent / "undescribed_properties.json"
+# --- every property described ---------------------------------------------------------------
 
 
 def undescribed(document: dict[str, Any]) -> list[str]:
@@ -149,27 +147,21 @@ def undescribed(document: dict[str, Any]) -> list[str]:
     )
 
 
-def test_every_property_is_described_except_the_known_ones_which_only_shrink():
+def test_every_property_is_described():
     # Describe a property where it is declared (`Field(description=...)`: meaning, unit, range,
     # the domain term) or, for a name that means the same everywhere, in
-    # app/openapi_contract.COMMON_FIELDS. The known list is what the contract lacked when the
-    # rule came in; it may only get shorter (`python -m tests.test_api_design_rules --update`).
-    found = set(undescribed(contract()))
-    known = set(json.loads(KNOWN_UNDESCRIBED.read_text()))
-    new = sorted(found - known)
-    assert not new, f"{len(new)} propert(y/ies) without a description: " + ", ".join(new)
-    fixed = sorted(known - found)
-    assert not fixed, (
-        f"now described, remove from {KNOWN_UNDESCRIBED.name} "
-        "(python -m tests.test_api_design_rules --update): " + ", ".join(fixed)
+    # app/openapi_contract.COMMON_FIELDS.
+    missing = undescribed(contract())
+    assert not missing, f"{len(missing)} propert(y/ies) without a description: " + ", ".join(
+        missing
     )
 
 
-if __name__ == "__main__":
-    import sys
-
-    if sys.argv[1:] == ["--update"]:
-        KNOWN_UNDESCRIBED.write_text(json.dumps(undescribed(contract()), indent=0) + "\n")
+def test_the_check_for_descriptions_finds_an_undescribed_property():
+    document = {
+        "components": {"schemas": {"Thing": {"properties": {"a": {}, "b": {"description": "B."}}}}}
+    }
+    assert undescribed(document) == ["Thing.a"]
 
 
 def test_every_request_body_has_an_example_that_its_model_accepts():
@@ -199,3 +191,17 @@ def test_every_request_body_has_an_example_that_its_model_accepts():
     for schema_name, body in bodies.items():
         [model] = models[schema_name]
         model.model_validate_json(json.dumps(body))
+
+
+def test_every_error_response_has_an_example():
+    missing = [
+        f"{name} {status}"
+        for name, operation in operations(contract())
+        for status, response in operation["responses"].items()
+        if status >= "400"
+        and not any(
+            "example" in media or "examples" in media
+            for media in response.get("content", {}).values()
+        )
+    ]
+    assert not missing, "error responses without an example: " + ", ".join(missing)

@@ -53,12 +53,23 @@ class AccessLogEntry(SQLModel, table=True):
 class AccessLogEntryPublic(BaseModel):
     id: uuid.UUID
     at: datetime
-    action: AccessAction
+    action: AccessAction = Field(
+        description=(
+            "What was done: `create`, `read`, `list`, `update`, `status_change`, "
+            "`history`, `agenda`, `why_not`, `profile`, ... (NEN 7513 logging)."
+        )
+    )
     case_id: uuid.UUID | None
     organisation_id: uuid.UUID
     api_key_id: uuid.UUID | None
-    person_id: uuid.UUID | None
-    endpoint: str
+    person_id: uuid.UUID | None = Field(
+        description="The person who did it on the pages; null for an API key."
+    )
+    endpoint: str = Field(
+        description=(
+            "The method and route template (no query, no ids), e.g. `GET /v1/cases/{case_id}`."
+        )
+    )
 
 
 class AccessLogPage(Page[AccessLogEntryPublic]):

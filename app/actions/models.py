@@ -26,6 +26,9 @@ class ActionKind(StrEnum):
     other = "other"
 
 
+ACTION_KIND_DESCRIPTION = "What is to be done: " + ", ".join(f"`{k}`" for k in ActionKind) + "."
+
+
 class ActionStatus(StrEnum):
     open = "open"
     done = "done"
@@ -54,7 +57,7 @@ class Action(Versioned, SQLModel, table=True):
 
 
 class ActionCreate(ApiModel):
-    kind: ActionKind
+    kind: ActionKind = PField(description=ACTION_KIND_DESCRIPTION)
     owner_organisation_id: uuid.UUID = PField(description="A member of the table.")
     due_date: Date
     case_id: uuid.UUID | None = PField(None, description="The case it is about, if any.")
@@ -62,7 +65,10 @@ class ActionCreate(ApiModel):
 
 
 class ActionUpdate(ApiModel):
-    status: ActionStatus | None = None
+    status: ActionStatus | None = PField(
+        default=None,
+        description="`done` or `cancelled` closes it, `open` reopens; leave out to keep it.",
+    )
     due_date: Date | None = None
 
 
@@ -72,15 +78,19 @@ class ActionPublic(BaseModel):
     meeting_id: uuid.UUID | None
     case_id: uuid.UUID | None = PField(description="Hidden (null) from corporations.")
     owner_organisation_id: uuid.UUID
-    kind: ActionKind
+    kind: ActionKind = PField(description=ACTION_KIND_DESCRIPTION)
     due_date: date
-    status: ActionStatus
-    overdue: bool
-    created_by_organisation_id: uuid.UUID
+    status: ActionStatus = PField(description="`open`, `done` or `cancelled`.")
+    overdue: bool = PField(description="Open after its `due_date` (Europe/Amsterdam today).")
+    created_by_organisation_id: uuid.UUID = PField(
+        description="The organisation that handed the action out."
+    )
     version: int
     created_at: datetime
     updated_at: datetime
-    completed_at: datetime | None
+    completed_at: datetime | None = PField(
+        description="When it was closed (done or cancelled; UTC); null while open."
+    )
 
 
 class ActionPage(Page[ActionPublic]):

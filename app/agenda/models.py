@@ -20,6 +20,7 @@ from typing import Annotated, Literal, NotRequired
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 from typing_extensions import TypedDict
 
+from app.actions.models import ACTION_KIND_DESCRIPTION
 from app.limits.models import LimitsFallback, YearLimitsPublic
 from app.tables.policy import TablePolicy
 
@@ -37,8 +38,19 @@ class AgendaView(StrEnum):
 
 class ScoreComponentOut(TypedDict):
     name: Annotated[str, Field(description="waiting_time, urgency, preferred_area, ...")]
-    value: float
-    weight: float
+    value: Annotated[
+        float,
+        Field(
+            description=(
+                "The component's measure: years (waiting time, registration up to 10), "
+                "0 or 1 (urgency, preferred area, support fit) or the unused fraction "
+                "of the rent cap."
+            )
+        ),
+    ]
+    weight: Annotated[
+        float, Field(description="Points per unit, from the policy's `score_weights`.")
+    ]
     points: Annotated[float, Field(description="weight x value; the score is their sum")]
 
 
@@ -58,7 +70,15 @@ class PassedOverOut(TypedDict):
 
     case_id: uuid.UUID
     score: Annotated[float, Field(description="Its score on `alternative_vacancy_id`.")]
-    received_vacancy_id: uuid.UUID | None
+    received_vacancy_id: Annotated[
+        uuid.UUID | None,
+        Field(
+            description=(
+                "The dwelling the proposal gives the passed-over case instead; null "
+                "when it is left unhoused."
+            )
+        ),
+    ]
     housed_if_given: Annotated[
         int | None,
         Field(
@@ -95,7 +115,15 @@ class ChangeOut(TypedDict):
     case_id: uuid.UUID | None
     vacancy_id: uuid.UUID
     score: float | None
-    moves_to_vacancy_id: uuid.UUID | None
+    moves_to_vacancy_id: Annotated[
+        uuid.UUID | None,
+        Field(
+            description=(
+                "The dwelling the case moves to in the alternative; null when it is "
+                "left unhoused there."
+            )
+        ),
+    ]
 
 
 class LeftUnhousedOut(TypedDict):
@@ -109,7 +137,15 @@ class LeftUnhousedOut(TypedDict):
     total_score_if_given: Annotated[
         float | None, Field(description="Null in a care provider's view.")
     ]
-    trade_off: TradeOff
+    trade_off: Annotated[
+        TradeOff,
+        Field(
+            description=(
+                "Why the alternative was not chosen: `fewer_housed`, "
+                "`lower_total_score` or `equal_alternative` (the fixed tie-break)."
+            )
+        ),
+    ]
     displaced: Annotated[
         list[ChangeOut], Field(description="The proposals that alternative changes.")
     ]
@@ -119,7 +155,10 @@ class ProposalOut(TypedDict):
     case_id: uuid.UUID
     vacancy_id: uuid.UUID
     score: float
-    components: list[ScoreComponentOut] | None
+    components: Annotated[
+        list[ScoreComponentOut] | None,
+        Field(description="The score's components; null in views that may not see them."),
+    ]
     passed_over: Annotated[
         list[PassedOverOut] | None,
         Field(description="In a care provider's view only its own cases."),
@@ -129,13 +168,15 @@ class ProposalOut(TypedDict):
 class RankedVacancyOut(TypedDict):
     vacancy_id: uuid.UUID
     score: float
-    components: list[ScoreComponentOut]
+    components: Annotated[list[ScoreComponentOut], Field(description="The score's components.")]
 
 
 class CaseCandidatesOut(TypedDict):
     case_id: uuid.UUID
     ready_since: date
-    feasible_count: int
+    feasible_count: Annotated[
+        int, Field(description="Dwellings that pass every hard rule for the case.")
+    ]
     excluded_counts: Annotated[
         dict[str, int], Field(description="Reason code -> dwellings failing it.")
     ]
@@ -147,12 +188,17 @@ class CaseCandidatesOut(TypedDict):
 class RankedCaseOut(TypedDict):
     case_id: uuid.UUID
     score: float
-    components: list[ScoreComponentOut] | None
+    components: Annotated[
+        list[ScoreComponentOut] | None,
+        Field(description="The score's components; null in views that may not see them."),
+    ]
 
 
 class VacancyCandidatesOut(TypedDict):
     vacancy_id: uuid.UUID
-    feasible_count: int
+    feasible_count: Annotated[
+        int, Field(description="Cases that pass every hard rule for the dwelling.")
+    ]
     excluded_counts: Annotated[
         dict[str, int] | None, Field(description="Reason code -> cases failing it.")
     ]
@@ -161,54 +207,79 @@ class VacancyCandidatesOut(TypedDict):
 
 class BlockedCaseOut(BaseModel):
     case_id: uuid.UUID
-    excluded_counts: dict[str, int]
+    excluded_counts: dict[str, int] = Field(
+        description=(
+            "Reason code -> dwellings failing it (a dwelling failing several counts under each)."
+        )
+    )
     unblocked_by: list[str] = Field(description="Reasons that alone would open some dwelling.")
-    min_reasons: int | None
-    closest_reasons: list[str]
+    min_reasons: int | None = Field(
+        description=(
+            "The fewest reasons that would have to be waived together to open any "
+            "dwelling; null when there are no dwellings."
+        )
+    )
+    closest_reasons: list[str] = Field(
+        description="The reasons of a dwelling closest to fitting (needing `min_reasons` waived)."
+    )
 
 
 class ReasonBottleneckOut(BaseModel):
-    code: str
+    code: str = Field(description="A hard rule's reason code (e.g. `beschikking_missing`).")
     cases_blocked_only_by: int = Field(description="Blocked cases this reason alone blocks.")
-    case_ids: list[uuid.UUID]
-    blocked_cases_failing: int
+    case_ids: list[uuid.UUID] = Field(description="The blocked cases this reason alone blocks.")
+    blocked_cases_failing: int = Field(
+        description="Blocked cases that fail this reason on at least one dwelling."
+    )
 
 
 class BottleneckGroupOut(BaseModel):
-    reasons: list[str]
+    reasons: list[str] = Field(description="Reason codes that together block the group's cases.")
     waive: str = Field(description="`any`: waiving any one reason unblocks; `all`: all needed.")
-    count: int
-    case_ids: list[uuid.UUID]
+    count: int = Field(description="Cases in the group.")
+    case_ids: list[uuid.UUID] = Field(description="The cases in the group.")
 
 
 class BottlenecksOut(BaseModel):
-    blocked_cases: list[BlockedCaseOut]
-    by_reason: list[ReasonBottleneckOut]
-    groups: list[BottleneckGroupOut]
+    blocked_cases: list[BlockedCaseOut] = Field(
+        description="Ready cases with no feasible dwelling, with what blocks them."
+    )
+    by_reason: list[ReasonBottleneckOut] = Field(
+        description="Per reason code: how many blocked cases it alone blocks, most first."
+    )
+    groups: list[BottleneckGroupOut] = Field(
+        description="Blocked cases grouped by the reasons that block them together."
+    )
 
 
 class WaitingCaseOut(BaseModel):
     case_id: uuid.UUID
     ready_since: date
-    waiting_days: int
-    feasible_count: int
-    proposed_vacancy_id: uuid.UUID | None
+    waiting_days: int = Field(description="Days from `ready_since` to the agenda's date.")
+    feasible_count: int = Field(description="Dwellings that pass every hard rule for the case.")
+    proposed_vacancy_id: uuid.UUID | None = Field(
+        description="The dwelling this agenda proposes to the case; null when none."
+    )
 
 
 class VacancyWithoutCandidatesOut(BaseModel):
     vacancy_id: uuid.UUID
-    excluded_counts: dict[str, int] | None
-    unblocked_by: list[str]
+    excluded_counts: dict[str, int] | None = Field(
+        description="Reason code -> cases failing it; null when suppressed."
+    )
+    unblocked_by: list[str] = Field(
+        description="Reasons that alone would open the dwelling to some case."
+    )
 
 
 class OpenActionOut(BaseModel):
     id: uuid.UUID
-    kind: str
+    kind: str = Field(description=ACTION_KIND_DESCRIPTION)
     owner_organisation_id: uuid.UUID
     case_id: uuid.UUID | None
     meeting_id: uuid.UUID | None
     due_date: date
-    overdue: bool
+    overdue: bool = Field(description="Still open after its `due_date`.")
 
 
 class VacancySummaryOut(BaseModel):
@@ -219,13 +290,17 @@ class VacancySummaryOut(BaseModel):
     external_ref: str
     municipality_code: str
     neighbourhood_code: str
-    complex_ref: str | None
-    dwelling_type: str
-    rooms: int
-    floor: int
-    rent_base: float
-    available_from: date
-    contingent: bool
+    complex_ref: str | None = Field(
+        description="The building or complex (for spreading); null when not given."
+    )
+    dwelling_type: str = Field(description="`apartment`, `single_family`, `studio` or `room`.")
+    rooms: int = Field(description="Rooms including the living room.")
+    floor: int = Field(description="Floor of the front door (0 = ground floor, -1 basement).")
+    rent_base: float = Field(description="Kale huur, EUR per month.")
+    available_from: date = Field(description="First day it can be let (`YYYY-MM-DD`).")
+    contingent: bool = Field(
+        description="Offered under the outflow contingent (no registration duration needed)."
+    )
 
 
 class OptimalityOut(BaseModel):
@@ -235,7 +310,9 @@ class OptimalityOut(BaseModel):
         description="`time_budget`: the solver's time budget ran out before it could prove the "
         "optimum (UITSTROOM_SOLVER_TIME_BUDGET_SECONDS)."
     )
-    time_budget_seconds: float
+    time_budget_seconds: float = Field(
+        description="The solver's time budget that ran out, in seconds."
+    )
     people_housed_bound: int = Field(
         description="At most this many cases could be housed (the proposal houses `people_housed`)."
     )
@@ -246,19 +323,34 @@ class OptimalityOut(BaseModel):
 
 
 class AgendaSummary(BaseModel):
-    ready_cases: int
-    vacancies: int
-    feasible_pairs: int
+    ready_cases: int = Field(
+        description=(
+            "Cases taking part: ready (uitstroomklaar) on the date and not on hold "
+            "or in an open proposal."
+        )
+    )
+    vacancies: int = Field(
+        description=(
+            "Available dwellings of the table taking part (not in an open "
+            "proposal); those outside the horizon count but fit no case."
+        )
+    )
+    feasible_pairs: int = Field(description="Case-dwelling pairs that pass every hard rule.")
     people_housed: int = Field(
         description="Cases in the proposal (the maximum possible when `optimal`)."
     )
     persons_housed: int = Field(description="Adults and children in those households.")
-    blocked_cases: int
+    blocked_cases: int = Field(description="Ready cases with no feasible dwelling.")
     passed_over_complete: bool = Field(
         description="False when a re-solve limit left a passed-over or left-unhoused check "
         "undone (those lists may then miss entries)."
     )
-    solver: str
+    solver: str = Field(
+        description=(
+            "The method that solved the proposal: `assignment`, `assignment_split`,"
+            " `components` or `milp`."
+        )
+    )
     optimal: bool = Field(
         default=True,
         description="The proposal is proven optimal (most people housed, then the highest "
@@ -289,17 +381,15 @@ class _AgendaHead(BaseModel):
     )
 
 
-class OpenProposalOut(BaseModel):
-    """An open proposal of an earlier meeting of the table (`app.agenda.open_proposals`)."""
+class _OpenProposalFields(BaseModel):
+    """What every view shows of an open proposal of an earlier meeting."""
 
     proposal_id: uuid.UUID
     meeting_id: uuid.UUID
-    meeting_date: date
+    meeting_date: date = Field(description="The date of the meeting that made the proposal.")
     case_id: uuid.UUID
     vacancy_id: uuid.UUID
     vacancy_ref: str = Field(description="The corporation's reference of the dwelling.")
-    care_provider_id: uuid.UUID
-    corporation_id: uuid.UUID
     status: str = Field(
         description="proposed, nominated, accepted, viewing_planned or tenancy_signed."
     )
@@ -316,27 +406,20 @@ class OpenProposalOut(BaseModel):
         description="The policy's `stalled_after_days` for the status (null: it never stalls)."
     )
     stalled: bool = Field(description="`days_in_status` exceeds `limit_days`.")
+
+
+class OpenProposalOut(_OpenProposalFields):
+    """An open proposal of an earlier meeting of the table (`app.agenda.open_proposals`)."""
+
+    care_provider_id: uuid.UUID
+    corporation_id: uuid.UUID
     score: float
 
 
-class CorporationOpenProposalOut(BaseModel):
+class CorporationOpenProposalOut(_OpenProposalFields):
     """An open proposal of one of its dwellings from an earlier meeting: no score."""
 
     model_config = ConfigDict(extra="forbid")
-
-    proposal_id: uuid.UUID
-    meeting_id: uuid.UUID
-    meeting_date: date
-    case_id: uuid.UUID
-    vacancy_id: uuid.UUID
-    vacancy_ref: str
-    status: str
-    since: date
-    days_in_status: int
-    as_of: date
-    turn: str
-    limit_days: int | None
-    stalled: bool
 
 
 OPEN_PROPOSALS_DESCRIPTION = (
@@ -348,19 +431,41 @@ OPEN_PROPOSALS_DESCRIPTION = (
 class TableAgenda(_AgendaHead):
     """The chair's and municipality members' view: everything."""
 
-    view: Literal[AgendaView.table]
-    summary: AgendaSummary
-    proposals: list[ProposalOut]
-    candidates_by_case: list[CaseCandidatesOut]
-    candidates_by_vacancy: list[VacancyCandidatesOut]
-    bottlenecks: BottlenecksOut | None
+    view: Literal[AgendaView.table] = Field(
+        description="Which view this is: `table` (the chair and municipality members: everything)."
+    )
+    summary: AgendaSummary = Field(description="Counts over the whole table.")
+    proposals: list[ProposalOut] = Field(
+        description=(
+            "The proposal: at most one dwelling per case and one case per dwelling,"
+            " housing the most people, then the highest total score."
+        )
+    )
+    candidates_by_case: list[CaseCandidatesOut] = Field(
+        description=(
+            "Per ready case: feasible dwellings ranked by score, and dwellings excluded per reason."
+        )
+    )
+    candidates_by_vacancy: list[VacancyCandidatesOut] = Field(
+        description="Per dwelling: feasible cases ranked by score, for the corporation."
+    )
+    bottlenecks: BottlenecksOut | None = Field(
+        description=(
+            "Cases with no feasible dwelling and which single change would unblock "
+            "most; null when there are none."
+        )
+    )
     left_unhoused: list[LeftUnhousedOut] = Field(
         default_factory=list,
         description="Every case with a fitting dwelling that the proposal leaves unhoused, with "
         "its best alternative, best score first.",
     )
-    longest_waiting: list[WaitingCaseOut]
-    vacancies_without_candidates: list[VacancyWithoutCandidatesOut]
+    longest_waiting: list[WaitingCaseOut] = Field(
+        description="Ready cases waiting longest since `ready_since`, longest first."
+    )
+    vacancies_without_candidates: list[VacancyWithoutCandidatesOut] = Field(
+        description="Dwellings no case fits, with what blocks them."
+    )
     open_actions: list[OpenActionOut] = Field(
         description="Actions still open (and whether overdue) on the agenda's date."
     )
@@ -369,13 +474,27 @@ class TableAgenda(_AgendaHead):
     )
 
 
+SUPPRESSED_COUNT = (
+    "; null (suppressed) when the part that is not the viewer's own is 1 to 4 or "
+    "would follow from the counts shown."
+)
+
+
 class RestrictedOptimalityOut(BaseModel):
     """`OptimalityOut` for care providers and corporations: no score bound (a total over every
     case's score), and the people bound hidden with `summary.people_housed`."""
 
-    reason: str
-    time_budget_seconds: float
-    people_housed_bound: int | None
+    reason: str = Field(
+        description="`time_budget`: the solver's time budget ran out before it proved the optimum."
+    )
+    time_budget_seconds: float = Field(
+        description="The solver's time budget that ran out, in seconds."
+    )
+    people_housed_bound: int | None = Field(
+        description=(
+            "At most this many cases could be housed; null when `people_housed` is suppressed."
+        )
+    )
 
 
 class RestrictedSummary(BaseModel):
@@ -384,32 +503,69 @@ class RestrictedSummary(BaseModel):
     monitor's cell suppression (`app.monitor.suppression`). `persons_housed` is hidden with
     `people_housed` (others' persons are at least others' cases)."""
 
-    ready_cases: int | None
-    vacancies: int
-    feasible_pairs: int | None
-    people_housed: int | None
-    persons_housed: int | None
-    blocked_cases: int | None
-    passed_over_complete: bool
-    solver: str
-    optimal: bool = True
-    optimality: RestrictedOptimalityOut | None = None
+    ready_cases: int | None = Field(
+        description=(
+            ("Cases taking part (ready, not on hold or in an open proposal)") + SUPPRESSED_COUNT
+        )
+    )
+    vacancies: int = Field(description="Dwellings taking part.")
+    feasible_pairs: int | None = Field(
+        description="Case-dwelling pairs that pass every hard rule" + SUPPRESSED_COUNT
+    )
+    people_housed: int | None = Field(description="Cases in the proposal" + SUPPRESSED_COUNT)
+    persons_housed: int | None = Field(
+        description="Adults and children in those households; hidden with `people_housed`."
+    )
+    blocked_cases: int | None = Field(
+        description="Ready cases with no feasible dwelling" + SUPPRESSED_COUNT
+    )
+    passed_over_complete: bool = Field(
+        description="False when a re-solve limit left a passed-over or left-unhoused check undone."
+    )
+    solver: str = Field(
+        description=(
+            "The method that solved the proposal: `assignment`, `assignment_split`,"
+            " `components` or `milp`."
+        )
+    )
+    optimal: bool = Field(
+        default=True,
+        description=(
+            "The proposal is proven optimal; false only when the solver's time budget ran out."
+        ),
+    )
+    optimality: RestrictedOptimalityOut | None = Field(
+        default=None, description="Null when `optimal`; otherwise how far from optimal it can be."
+    )
 
 
 class CareProviderAgenda(_AgendaHead):
     """A care provider's view: its own cases only; other providers' cases appear without id or
     score (in `left_unhoused[].displaced`), and the summary is suppressed."""
 
-    view: Literal[AgendaView.care_provider]
-    summary: RestrictedSummary
+    view: Literal[AgendaView.care_provider] = Field(
+        description="Which view this is: `care_provider` (its own cases only)."
+    )
+    summary: RestrictedSummary = Field(
+        description=(
+            "Counts over the table, suppressed where they would reveal other providers' cases."
+        )
+    )
     proposals: list[ProposalOut] = Field(description="Proposals of its own cases.")
-    candidates_by_case: list[CaseCandidatesOut]
+    candidates_by_case: list[CaseCandidatesOut] = Field(
+        description=(
+            "Per own ready case: feasible dwellings ranked by score, and dwellings "
+            "excluded per reason."
+        )
+    )
     bottlenecks: BottlenecksOut | None = Field(description="Over its own cases only.")
     left_unhoused: list[LeftUnhousedOut] = Field(
         default_factory=list,
         description="Its own cases left unhoused (`total_score_if_given` null).",
     )
-    longest_waiting: list[WaitingCaseOut]
+    longest_waiting: list[WaitingCaseOut] = Field(
+        description="Its own ready cases waiting longest, longest first."
+    )
     open_actions: list[OpenActionOut] = Field(
         description="Its own actions and those on its own cases."
     )
@@ -450,11 +606,11 @@ class CorporationActionOut(_Closed):
     """One of its own open actions, without the case it concerns."""
 
     id: uuid.UUID
-    kind: str
+    kind: str = Field(description=ACTION_KIND_DESCRIPTION)
     owner_organisation_id: uuid.UUID
     meeting_id: uuid.UUID | None
     due_date: date
-    overdue: bool
+    overdue: bool = Field(description="Still open after its `due_date`.")
 
 
 class CorporationSummary(RestrictedSummary, _Closed):
@@ -466,16 +622,24 @@ class CorporationAgenda(_AgendaHead, _Closed):
     score, score component, case date, waiting time, rank among cases or rule failure of a case
     (see the README's "What a corporation sees")."""
 
-    view: Literal[AgendaView.housing_corporation]
-    summary: CorporationSummary
+    view: Literal[AgendaView.housing_corporation] = Field(
+        description="Which view this is: `housing_corporation` (its own dwellings, no case detail)."
+    )
+    summary: CorporationSummary = Field(
+        description="Counts over the table, suppressed where they would describe few cases."
+    )
     proposals: list[CorporationProposalOut] = Field(
         description="Proposals of its dwellings, in dwelling id order (not by score)."
     )
     candidates_by_vacancy: list[CorporationVacancyOut] = Field(
         description="Per dwelling of its own: how many cases fit (no list, no ranking)."
     )
-    vacancies_without_candidates: list[CorporationVacancyWithoutCandidatesOut]
-    open_actions: list[CorporationActionOut]
+    vacancies_without_candidates: list[CorporationVacancyWithoutCandidatesOut] = Field(
+        description="Its own dwellings no case fits."
+    )
+    open_actions: list[CorporationActionOut] = Field(
+        description="Its own open actions, without the case they concern."
+    )
     open_proposals: list[CorporationOpenProposalOut] = Field(
         default_factory=list,
         description=OPEN_PROPOSALS_DESCRIPTION + " Its own dwellings only, without score.",
@@ -495,13 +659,23 @@ class RuleFailureOut(BaseModel):
         "`case_in_open_proposal`, `case_housed`, `case_withdrawn`, `case_not_ready_yet`, "
         "`vacancy_in_open_proposal`, `vacancy_let`, `vacancy_withdrawn`)."
     )
-    detail: dict[str, str | int | bool | None]
+    detail: dict[str, str | int | bool | None] = Field(
+        description=(
+            "The figures behind the failure (e.g. the test rent and the cap in EUR,"
+            " the months registered and needed), by name."
+        )
+    )
 
 
 class PairTradeOffOut(BaseModel):
     """Why a feasible pair is not in the agenda's proposal: the best proposal with the pair."""
 
-    code: TradeOff
+    code: TradeOff = Field(
+        description=(
+            "Why the pair is not proposed: `fewer_housed`, `lower_total_score` or "
+            "`equal_alternative` (the fixed tie-break)."
+        )
+    )
     housed: int | None = Field(
         description="People the agenda's proposal houses; null in a care provider's view (a "
         "table total, suppressed in its agenda)."
@@ -538,8 +712,10 @@ class WhyNot(BaseModel):
         "every hard rule the pair fails (spread caps with the usage the agenda counted, earlier "
         "declines with decision, reason and date), with figures."
     )
-    score: float | None
-    components: list[ScoreComponentOut] | None
+    score: float | None = Field(description="The pair's score when feasible; null otherwise.")
+    components: list[ScoreComponentOut] | None = Field(
+        description="The score's components when feasible; null otherwise."
+    )
     trade_off: PairTradeOffOut | None = Field(
         description="For a feasible pair the agenda does not propose: why not (null when the "
         "agenda's proposal is not proven optimal, see `optimal`)."

@@ -58,12 +58,19 @@ class TableAreaName(SQLModel, table=True):
 
 
 class AreaNameIn(ApiModel):
-    name: Annotated[str, Text(200)] = PField(examples=["Lombok-West"])
+    name: Annotated[str, Text(200)] = PField(
+        examples=["Lombok-West"],
+        description="The name the table gives the area code (at most 200 characters).",
+    )
 
 
 class AreaNamePublic(BaseModel):
-    code: str
-    kind: AreaKind
+    code: str = PField(
+        description="The CBS area code: `GM` municipality, `WK` district or `BU` neighbourhood."
+    )
+    kind: AreaKind = PField(
+        description="`municipality`, `district` or `neighbourhood`, from the code's prefix."
+    )
     name: str | None = PField(description="Null when neither CBS nor the table names the code.")
     source: str | None = PField(
         description="`cbs` (the loaded CBS list), `table` (named by the chair), or null."

@@ -1,3 +1,5 @@
+# Size: every case-file field with its description (the contract's field reference for partners)
+# beside the table it is stored in, so the API shape and the stored shape are read together.
 """The case file of one client ready (or nearly ready) to move out of BW/MO.
 
 Pseudonymous by design: no BSN, no name, no free text; the care provider's own reference is
@@ -124,35 +126,95 @@ WITHDRAWAL_REASONS = frozenset(
 
 
 class Household(ApiModel):
-    adults: int = PField(ge=1, le=2)
-    children: int = PField(0, ge=0, le=10)
+    adults: int = PField(
+        ge=1, le=2, description="Adults in the household that moves, including the client: 1 or 2."
+    )
+    children: int = PField(
+        0,
+        ge=0,
+        le=10,
+        description=(
+            "Children (under 18) moving with the household: 0 to 10; household size"
+            " n = adults + children decides the rent cap and the rooms range."
+        ),
+    )
 
 
 class Income(ApiModel):
-    source: IncomeSource
+    source: IncomeSource = PField(
+        description=(
+            "Main source of the household's income: `participatiewet` (bijstand), "
+            "`wajong`, `wia`, `ww`, `aow` (state pension), `employment`, `other` or"
+            " `none`."
+        )
+    )
     annual_taxable: Annotated[Decimal, Money(10_000_000)] = PField(
         description="Household taxable income, EUR/year."
     )
     net_monthly: Annotated[Decimal, Money(1_000_000)] | None = PField(
         None, description="EUR per month."
     )
-    stable: bool = False
-    budget_management: BudgetManagement = BudgetManagement.none
+    stable: bool = PField(
+        default=False,
+        description=(
+            "The income is stable (inkomen op orde: a lasting benefit or contract)."
+            " With the policy's `require_stable_income`, a case with neither this "
+            "nor budget management fails `no_stable_income`."
+        ),
+    )
+    budget_management: BudgetManagement = PField(
+        default=BudgetManagement.none,
+        description=(
+            "Budget management in place: `none`, `budgetbeheer` (voluntary) or "
+            "`bewindvoering` (court-ordered, beschermingsbewind); either one counts"
+            " as stable income for `no_stable_income`."
+        ),
+    )
 
 
 class Beschikking(ApiModel):
-    status: BeschikkingStatus = BeschikkingStatus.none
-    valid_until: Date | None = None
+    status: BeschikkingStatus = PField(
+        default=BeschikkingStatus.none,
+        description=(
+            "Wmo beschikking (municipal decision) for support after the move: "
+            "`none` < `requested` < `granted`; below the policy's "
+            "`beschikking_required` the case fails `beschikking_missing`."
+        ),
+    )
+    valid_until: Date | None = PField(
+        default=None,
+        description=(
+            "Last day the granted beschikking is valid (`YYYY-MM-DD`); null when "
+            "unknown or not granted."
+        ),
+    )
 
 
 class Support(ApiModel):
-    intensity: SupportIntensity
-    needs_complex_manager: bool = False
+    intensity: SupportIntensity = PField(
+        description=(
+            "Support the client needs after the move: `light`, `moderate` or "
+            "`intensive` (intensive scores `support_fit` with a complex manager on "
+            "site)."
+        )
+    )
+    needs_complex_manager: bool = PField(
+        default=False,
+        description=(
+            "The client needs a complex manager (huismeester) on site; dwellings "
+            "without one fail `no_complex_manager`."
+        ),
+    )
 
 
 class Debts(ApiModel):
-    problematic: bool = False
-    debt_assistance: DebtAssistance = DebtAssistance.none
+    problematic: bool = PField(
+        default=False, description="The client has problematic debts (problematische schulden)."
+    )
+    debt_assistance: DebtAssistance = PField(
+        default=DebtAssistance.none,
+        description="Debt assistance (schuldhulpverlening): `none`, `applied` or `active`.",
+    )
     rent_arrears_corporation_ids: Annotated[list[uuid.UUID], PField(max_length=50)] = PField(
         default_factory=list,
         description="Housing corporations the client owes rent to without a payment arrangement.",
@@ -165,18 +227,51 @@ class Debts(ApiModel):
 
 
 class Needs(ApiModel):
-    wheelchair: bool = False
+    wheelchair: bool = PField(
+        default=False,
+        description=(
+            "The client needs a wheelchair-accessible dwelling; others fail "
+            "`not_wheelchair_accessible`."
+        ),
+    )
     step_free: bool = PField(default=False, description="Ground floor or a lift.")
-    max_floor: int | None = PField(default=None, ge=0, le=100)
-    pets: bool = False
+    max_floor: int | None = PField(
+        default=None,
+        ge=0,
+        le=100,
+        description=(
+            "Highest floor the client can live on (0 = ground floor, up to 100); "
+            "null for no limit. Higher dwellings fail `floor_too_high`."
+        ),
+    )
+    pets: bool = PField(
+        default=False,
+        description=(
+            "The client keeps pets; dwellings that do not allow them fail `pets_not_allowed`."
+        ),
+    )
 
 
 AreaList = Annotated[list[AreaCode], PField(max_length=100)]
 
 
 class Areas(ApiModel):
-    preferred: AreaList = PField(default_factory=list)
-    excluded: AreaList = PField(default_factory=list)
+    preferred: AreaList = PField(
+        default_factory=list,
+        description=(
+            "CBS codes of preferred areas: municipality (`GM0344`), district "
+            "(`WK034401`) or neighbourhood (`BU03440101`), at most 100; a dwelling "
+            "inside one scores `preferred_area`."
+        ),
+    )
+    excluded: AreaList = PField(
+        default_factory=list,
+        description=(
+            "CBS codes (`GM`, `WK` or `BU`, at most 100) of areas the client must "
+            "not live in; a dwelling inside one fails `excluded_area`. No code may "
+            "be both preferred and excluded."
+        ),
+    )
 
     @model_validator(mode="after")
     def _not_both(self) -> "Areas":
@@ -193,12 +288,25 @@ class CaseFields(ApiModel):
     """Everything in a case file except its identity."""
 
     table_id: uuid.UUID = PField(description="The outflow table (region) the case is brought to.")
-    facility: Facility
+    facility: Facility = PField(
+        description=(
+            "Where the client lives now: `beschermd_wonen` (sheltered housing, BW) "
+            "or `maatschappelijke_opvang` (shelter, MO)."
+        )
+    )
     ready_since: Date = PField(
         description="Date the client was judged ready to live independently; "
         "waiting time counts from here."
     )
-    birth_year: int = PField(ge=1900, le=2100)
+    birth_year: int = PField(
+        ge=1900,
+        le=2100,
+        description=(
+            "The client's year of birth (clients are at least 16): age for "
+            "dwellings with `min_age` (`age_restricted`) and for the pension-age "
+            "income limits of passend toewijzen."
+        ),
+    )
     birth_month: int | None = PField(
         None,
         ge=1,
@@ -207,16 +315,44 @@ class CaseFields(ApiModel):
         "AOW (pension) age are decided on the meeting date; without it, the rules take the "
         "reading that admits no one too young and no rent the law would refuse.",
     )
-    household: Household
-    income: Income
+    household: Household = PField(
+        description="Who moves: adults and children; their sum is the household size n."
+    )
+    income: Income = PField(
+        description=(
+            "The household's income, for passend toewijzen (`rent_above_cap`) and "
+            "the stable-income rule."
+        )
+    )
     registration_date: Date | None = PField(None, description="Registration as house seeker.")
-    beschikking: Beschikking = PField(default_factory=Beschikking)
-    support: Support
+    beschikking: Beschikking = PField(
+        default_factory=Beschikking,
+        description="The Wmo beschikking for support after the move (default status `none`).",
+    )
+    support: Support = PField(description="The support the client needs after the move.")
     urgency: bool = PField(False, description="An urgency declaration is granted.")
-    debts: Debts = PField(default_factory=Debts)
-    needs: Needs = PField(default_factory=Needs)
-    areas: Areas = PField(default_factory=Areas)
-    contract_form: ContractForm = ContractForm.either
+    debts: Debts = PField(
+        default_factory=Debts,
+        description=(
+            "Debts (default none); rent arrears with a corporation exclude its "
+            "dwellings (`rent_arrears`)."
+        ),
+    )
+    needs: Needs = PField(
+        default_factory=Needs, description="Access and house-rule needs (default none)."
+    )
+    areas: Areas = PField(
+        default_factory=Areas, description="Preferred and excluded areas (default none)."
+    )
+    contract_form: ContractForm = PField(
+        default=ContractForm.either,
+        description=(
+            "Lease the client can take: `own_lease` (the client rents), "
+            "`intermediate_lease` (the care provider rents and sublets until the "
+            "omklap) or `either` (default); a dwelling not accepting it fails "
+            "`contract_form_mismatch`."
+        ),
+    )
 
     @field_validator("birth_year")
     @classmethod
@@ -264,8 +400,19 @@ class CasePublic(CaseFields):
     id: uuid.UUID
     external_ref: str
     care_provider_id: uuid.UUID
-    status: CaseStatus
-    status_reason: StatusReason | None
+    status: CaseStatus = PField(
+        description=(
+            "Lifecycle status: `registered`, `ready` (uitstroomklaar: `ready_since`"
+            " reached), `proposed`, `nominated`, `housed`, `on_hold` or "
+            "`withdrawn`."
+        )
+    )
+    status_reason: StatusReason | None = PField(
+        description=(
+            "Why the case is `on_hold` or `withdrawn` (e.g. `client_request`, "
+            "`own_solution`); null otherwise."
+        )
+    )
     parked_until: date | None = PField(
         description="After a decline the table's policy may park the case until this date."
     )
@@ -279,6 +426,31 @@ class CasePublic(CaseFields):
     updated_at: datetime
 
 
+class IntakeWarning(BaseModel):
+    """A table-policy rule the case fails on its own: it is stored, but matched to no dwelling
+    (or, for `registration_too_short`, only to contingent ones) until it changes."""
+
+    code: str = PField(
+        description="The hard rule's reason code, as in the agenda's why-not and bottlenecks: "
+        "`no_stable_income`, `beschikking_missing` or `registration_too_short`."
+    )
+    message: str = PField(description="What the rule asks, in words.")
+    detail: dict[str, str | int | bool | None] = PField(
+        description="The figures that decided it, as the engine gives them in why-not (e.g. "
+        "`months_registered` and `required_months`; `status` and `required`)."
+    )
+
+
+class CaseSaved(CasePublic):
+    """The case as saved, with the table-policy rules it fails on its own."""
+
+    warnings: list[IntakeWarning] = PField(
+        description="The table-policy rules the case fails whatever the dwelling, judged on the "
+        "table's next meeting date (today when none is planned): warnings, not errors; empty "
+        "when it fails none."
+    )
+
+
 class CasePage(Page[CasePublic]):
     pass
 
@@ -288,7 +460,12 @@ class CaseTransitionPublic(BaseModel):
     at: datetime
     from_status: CaseStatus | None
     to_status: CaseStatus
-    reason: StatusReason | None
+    reason: StatusReason | None = PField(
+        description=(
+            "The status reason given with the change (for `on_hold` and "
+            "`withdrawn`); null otherwise."
+        )
+    )
     actor_organisation_id: uuid.UUID
     actor_api_key_id: uuid.UUID | None
 

@@ -4,6 +4,7 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Response
+from sqlmodel import Session
 
 from app.access_log.deps import AccessContextDep
 from app.access_log.models import AccessAction
@@ -14,6 +15,7 @@ from app.cases.models import (
     CaseCreate,
     CasePage,
     CasePublic,
+    CaseSaved,
     CaseStatus,
     CaseTransitionPage,
     CaseTransitionPublic,
@@ -26,6 +28,7 @@ from app.db import SessionDep
 from app.idempotency import IdempotencyDep
 from app.pagination import PageDep
 from app.problems import problem_responses
+from app.registry import intake
 from app.registry import service as registry
 from app.registry.service import CASE_BLOCKING_REASONS
 from app.schemas import ExternalRef
@@ -44,10 +47,16 @@ def _public(case: Case) -> CasePublic:
     return CasePublic.model_validate(case_public_dict(case))
 
 
+def _saved(session: Session, case: Case) -> CaseSaved:
+    """The case with the table-policy rules it fails on its own (`app.registry.intake`)."""
+    warnings = intake.own_rule_failures(session, case)
+    return CaseSaved.model_validate({**case_public_dict(case), "warnings": warnings})
+
+
 @router.post(
     "",
     status_code=201,
-    response_model=CasePublic,
+    response_model=CaseSaved,
     responses={
         200: {"description": "Replay of an earlier request with the same Idempotency-Key"},
         **problem_responses(401, 403, 409),
@@ -59,19 +68,21 @@ def create_case(
     session: SessionDep,
     idempotency: IdempotencyDep,
 ) -> Response:
-    """Register a client's case file (care providers). A known `external_ref` answers 409."""
+    """Register a client's case file (care providers). A known `external_ref` answers 409. The
+    answer names the table-policy rules the case fails on its own (`warnings`): it is stored,
+    but cannot be matched until they are met."""
 
-    def reread(case_id: uuid.UUID) -> tuple[CasePublic, dict[str, str]]:
+    def reread(case_id: uuid.UUID) -> tuple[CaseSaved, dict[str, str]]:
         # A replay shows the case as it is now, read (and logged) like any read: the
         # idempotency record keeps no copy of the case file.
         case = service.get_case(session, context, case_id, AccessAction.read)
-        return _public(case), {"ETag": etag(case)}
+        return _saved(session, case), {"ETag": etag(case)}
 
     if replay := idempotency.replay(payload, reread):
         return replay
     case = service.create_case(session, context, payload)
     headers = {"Location": f"/v1/cases/{case.id}", "ETag": etag(case)}
-    return idempotency.respond(_public(case), 201, headers, resource_id=case.id)
+    return idempotency.respond(_saved(session, case), 201, headers, resource_id=case.id)
 
 
 @router.get("", response_model=CasePage, responses=problem_responses(401, 403))
@@ -148,7 +159,7 @@ def get_case(case: CaseReadDep, response: Response) -> CasePublic:
 
 @router.patch(
     "/{case_id}",
-    response_model=CasePublic,
+    response_model=CaseSaved,
     responses=problem_responses(401, 403, 404, 409, 412),
 )
 def update_case(
@@ -158,11 +169,12 @@ def update_case(
     session: SessionDep,
     response: Response,
     if_match: IfMatch = None,
-) -> CasePublic:
-    """Update a case file (merge patch), or put it on hold, resume or withdraw it."""
+) -> CaseSaved:
+    """Update a case file (merge patch), or put it on hold, resume or withdraw it. The answer
+    names the table-policy rules the case fails on its own (`warnings`)."""
     case = service.update_case(session, context, case, payload, if_match)
     response.headers["ETag"] = etag(case)
-    return _public(case)
+    return _saved(session, case)
 
 
 @router.get(

@@ -7,7 +7,7 @@ from datetime import date
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, or_
+from sqlalchemy import ColumnElement, and_, func, insert, or_
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -28,10 +28,12 @@ from app.cases.models import (
 )
 from app.database import LostRace
 from app.flat import flatten, nest
+from app.ids import uuid7
 from app.organisations.models import Organisation, OrganisationKind
 from app.principal import Principal
 from app.problems import Conflict, Forbidden, NotFound, Unprocessable
 from app.schemas import validate_merged
+from app.sqltypes import table_of, utcnow
 from app.tables.models import TableMember
 from app.tables.service import reader_table_ids
 from app.timeutil import today
@@ -116,14 +118,27 @@ def create_case(session: Session, context: AccessContext, data: CaseCreate) -> C
     return case
 
 
-def create_cases(session: Session, context: AccessContext, items: list[CaseCreate]) -> list[Case]:
+@dataclass(frozen=True, slots=True)
+class NewCase:
+    """A case file `create_cases` inserted: what its caller reports and logs."""
+
+    id: uuid.UUID
+    external_ref: str
+    table_id: uuid.UUID
+
+
+def create_cases(
+    session: Session, context: AccessContext, items: list[CaseCreate]
+) -> list[NewCase]:
     """Create many case files at once (a spreadsheet import), with the rules of `create_case`:
     409 `duplicate_external_ref` for a reference the organisation uses already, 400 for a table
-    it does not sit at or an id that is no housing corporation; all or nothing.
+    it does not sit at or an id that is no housing corporation; all or nothing. Returns the new
+    cases in the order of `items`.
 
-    One query per check and one flush for all rows, so 5,000 rows take one round of statements
-    instead of 5,000. A reference inserted concurrently raises `LostRace` (the request runs
-    again and finds it)."""
+    One query per check and one multi-row INSERT each for the cases, their first transitions
+    and the access log, without ORM objects: building a SQLModel row costs about a millisecond
+    (it inspects every default factory's signature per instance), more than its INSERT. A
+    reference inserted concurrently raises `LostRace` (the request runs again and finds it)."""
     org_id = context.principal.require_kind(OrganisationKind.care_provider)
     refs = [item.external_ref for item in items]
     for start in range(0, len(refs), 500):
@@ -139,19 +154,34 @@ def create_cases(session: Session, context: AccessContext, items: list[CaseCreat
         session,
         list({i for item in items for i in item.debts.rent_arrears_corporation_ids}),
     )
-    created = [
-        Case(care_provider_id=org_id, external_ref=item.external_ref, **_columns(item))
+    now = utcnow()
+    rows = [
+        {
+            "id": uuid7(),
+            "care_provider_id": org_id,
+            "external_ref": item.external_ref,
+            **_columns(item),
+            "status": CaseStatus.registered.value,
+            "version": 1,
+            "created_at": now,
+            "updated_at": now,
+        }
         for item in items
     ]
-    session.add_all(created)
+    if not rows:
+        return []
     try:
         with session.begin_nested():
-            session.flush()
+            session.execute(insert(table_of(Case)), rows)
     except IntegrityError as exc:  # a reference of the file inserted concurrently
         raise LostRace("a case reference was inserted concurrently") from exc
-    actor = context.principal.require_organisation()
-    for case in created:
-        lifecycle.record_creation(session, case, actor, context.principal.api_key_id)
+    lifecycle.record_creations(
+        session,
+        [(row["id"], row["ready_since"]) for row in rows],
+        context.principal.require_organisation(),
+        context.principal.api_key_id,
+    )
+    created = [NewCase(row["id"], row["external_ref"], row["table_id"]) for row in rows]
     access_log.record(session, context, AccessAction.create, [(c.id, c.table_id) for c in created])
     return created
 

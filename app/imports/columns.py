@@ -151,6 +151,15 @@ CASE_COLUMNS = [
         "1990",
     ),
     Column(
+        "Geboortemaand",
+        ("birth_month",),
+        Kind.integer,
+        "1 tot en met 12, of leeg. Met de maand worden leeftijd en AOW-leeftijd op de "
+        "vergaderdatum precies bepaald (leeftijdsgrens van een complex, inkomensgrens bij "
+        "passend toewijzen); zonder maand geldt de voorzichtigste lezing.",
+        "7",
+    ),
+    Column(
         "Volwassenen",
         ("household", "adults"),
         Kind.integer,

@@ -43,7 +43,7 @@ class ImportIssuePublic(BaseModel):
 
 
 class ImportRowPublic(BaseModel):
-    row: int
+    row: int = Field(description="The row's number in the file (the header is row 1).")
     external_ref: str
     outcome: str = Field(description="`created`, `updated` or `unchanged`.")
     id: uuid.UUID | None = Field(
@@ -55,22 +55,26 @@ class ImportReport(BaseModel):
     """The outcome of an import. A dry run stores nothing; a real import stores all rows or,
     when any problem is found, nothing (400 with the same `issues`)."""
 
-    kind: ImportKind
-    dry_run: bool
+    kind: ImportKind = Field(description="`cases` or `dwellings`.")
+    dry_run: bool = Field(description="True when nothing was stored (a check only).")
     valid: bool = Field(description="True when the file has no problems at all.")
     format: FileFormat | None = Field(description="Null when the file is no spreadsheet.")
     sheet: str | None = Field(description="The worksheet read (XLSX).")
     table_id: uuid.UUID | None = Field(description="The table cases are imported into.")
     sha256: str = Field(description="SHA-256 of the file, to tell files apart.")
     rows: int = Field(description="Non-empty data rows read.")
-    skipped_empty_rows: int
-    created: int
-    updated: int
-    unchanged: int
+    skipped_empty_rows: int = Field(description="Empty rows skipped.")
+    created: int = Field(description="Rows that are (or would be) new.")
+    updated: int = Field(
+        description="Rows that change an existing case or dwelling (same `external_ref`)."
+    )
+    unchanged: int = Field(description="Rows equal to what is stored.")
     items: list[ImportRowPublic] = Field(
         description="Per row that is (or would be) stored: what happens to it."
     )
-    issues: list[ImportIssuePublic]
+    issues: list[ImportIssuePublic] = Field(
+        description="Every problem found, per row and column; empty when `valid`."
+    )
 
 
 def issue_public(issue: Issue) -> ImportIssuePublic:

@@ -102,8 +102,8 @@ class YearLimitsFields(_Figures):
 class AowAgeOut(BaseModel):
     """The AOW age of the people who reach it in a calendar year."""
 
-    years: int
-    months: int
+    years: int = PField(description="Whole years of the AOW (state pension) age.")
+    months: int = PField(description="Months on top of `years` (0-11).")
 
 
 class YearLimitsPublic(_Figures):
@@ -146,9 +146,11 @@ class YearLimitsList(BaseModel):
 class LimitsFallback(BaseModel):
     """Present on an agenda whose meeting year has no limits of its own."""
 
-    meeting_year: int
+    meeting_year: int = PField(
+        description="The meeting's calendar year, which has no limits of its own."
+    )
     limits_year: int = PField(description="The year whose limits the agenda used instead.")
-    detail: str
+    detail: str = PField(description="What happened, in words.")
 
 
 class YearLimits(SQLModel, table=True):

@@ -282,7 +282,11 @@ def _blocker_sets(tree: CapacityTree) -> list[tuple[int, np.ndarray]]:
 
 
 def _solve_blockers(
-    problem: AssignmentProblem, edges: np.ndarray, tree: CapacityTree, bound: int
+    problem: AssignmentProblem,
+    edges: np.ndarray,
+    tree: CapacityTree,
+    bound: int,
+    weighted: bool = False,
 ) -> np.ndarray | None:
     """Exact lexicographic optimum as one rectangular assignment (LAPJVsp); None if the numbers
     would not be exact in float64.
@@ -290,19 +294,25 @@ def _solve_blockers(
     Rows: cases and blockers. Columns: dwellings and one private "not housed" column per case.
     Every row must be matched. A case pays (S + 1 - s) for a dwelling and (BIG + S + 1) for
     staying unhoused, with s shifted to [0, S] and BIG = S * U + 1 > any total score, so one fewer
-    unhoused beats any score gain; a blocker pays 1 on any dwelling of its group.
+    unhoused beats any score gain; a blocker pays 1 on any dwelling of its group. `weighted`:
+    the highest total score instead, whatever the count (BIG = 0, s not shifted).
     """
     cases, dwellings = problem.edge_case[edges], problem.edge_dwelling[edges]
     score = problem.edge_score[edges]
     case_ids, case_row = np.unique(cases, return_inverse=True)
     dwelling_ids, dwelling_col = np.unique(dwellings, return_inverse=True)
-    shifted = score - score.min()
-    top = int(shifted.max())
-    big = top * max(bound, 1) + 1
+    if weighted:
+        # Highest total score, however many are housed: a pair beats staying unhoused by its
+        # score (pairs scoring 0 or less are not worth taking).
+        shifted, top, big = score, max(int(score.max()), 0), 0
+    else:
+        shifted = score - score.min()
+        top = int(shifted.max())
+        big = top * max(bound, 1) + 1
     blockers = _blocker_sets(tree)
     n_blockers = sum(count for count, _ in blockers)
     rows = len(case_ids) + n_blockers
-    if rows * (big + top + 1) >= EXACT_FLOAT_LIMIT:
+    if rows * (big + top + 1 + max(0, -int(shifted.min()))) >= EXACT_FLOAT_LIMIT:
         return None
     position = np.full(problem.n_dwellings, -1)
     position[dwelling_ids] = np.arange(len(dwelling_ids))
@@ -486,12 +496,18 @@ def _variant(
 
 
 def _split_search(
-    problem: AssignmentProblem, edges: np.ndarray, active: np.ndarray, bound: int, limit: int
+    problem: AssignmentProblem,
+    edges: np.ndarray,
+    active: np.ndarray,
+    bound: int,
+    limit: int,
+    roots: list[np.ndarray] | None = None,
 ) -> tuple[np.ndarray, list[Alternative], int] | None:
     """Branch and bound over splits of straddling complexes (exact), or None beyond `limit`
     nodes or when a node's numbers are too large for the exact assignment route.
 
     Depth first, trying first the split nearest to how the relaxed solution used the parts.
+    The root's solution (every straddler uncapped) is appended to `roots` when given.
     """
     straddlers, complex_of = _straddlers(problem, active)
     best: tuple[tuple[int, int], np.ndarray] | None = None
@@ -511,6 +527,8 @@ def _split_search(
             complex_of[problem.edge_dwelling[chosen]], minlength=len(variant.complex_room)
         )
         exact = all(share is not None for share in shares)
+        if roots is not None and nodes == 1:
+            roots.append(chosen)
         return Alternative(variant, chosen, exact), used.tolist()
 
     def key(leaf: Alternative) -> tuple[int, int]:
@@ -596,6 +614,7 @@ def _solve_component(
     bound: int,
     deadline: float | None,
     count_only: bool,
+    relaxed_solution: np.ndarray | None = None,
 ) -> _Part:
     """The optimum of one component (see `solve`, step 4), or its restriction past `deadline`."""
     active = np.unique(problem.edge_dwelling[edges])
@@ -610,7 +629,11 @@ def _solve_component(
     relaxed_problem = _variant(problem, complex_of, straddlers, [None] * len(straddlers))
     relaxed_tree = capacity_tree(relaxed_problem, active)
     assert relaxed_tree is not None, "cutting every straddler into parts nests the caps"
-    relaxed = _solve_blockers(relaxed_problem, edges, relaxed_tree, bound)
+    relaxed = (
+        relaxed_solution
+        if relaxed_solution is not None
+        else _solve_blockers(relaxed_problem, edges, relaxed_tree, bound)
+    )
     if relaxed is None:
         found = certified_optimum(problem, edges, [], None, count_only)
         return _Part(found.edges, True, found.count, found.score, True)
@@ -659,13 +682,20 @@ def _solve_components(
     bound: int,
     deadline: float | None,
     count_only: bool,
+    relaxed: np.ndarray | None = None,
 ) -> tuple[np.ndarray, list[_Part]]:
-    """Every component solved on its own (in order of its first edge); the union and the parts."""
+    """Every component solved on its own (in order of its first edge); the union and the parts.
+
+    `relaxed`: an optimum of the whole problem with every straddler uncapped (the split search's
+    root), if known. Each component is a union of the relaxation's components, so its edges of
+    that optimum are the component's relaxed optimum, and the solve need not be repeated."""
     labels = _components(problem, edges, active)
     _, first = np.unique(labels, return_index=True)
     parts = []
     for label in labels[np.sort(first)]:
-        parts.append(_solve_component(problem, edges[labels == label], bound, deadline, count_only))
+        mine = edges[labels == label]
+        own = None if relaxed is None else relaxed[np.isin(relaxed, mine)]
+        parts.append(_solve_component(problem, mine, bound, deadline, count_only, own))
     chosen = np.sort(np.concatenate([part.edges for part in parts]).astype(np.int64))
     return chosen, parts
 
@@ -695,15 +725,18 @@ def solve(
         empty = np.array([], dtype=np.int64)
         return Assignment(empty, 0, 0, "none", True, keep, [Alternative(problem, empty, True)], 0)
     found = None
+    roots: list[np.ndarray] = []
     if method == "auto" and (tree is not None or remaining(deadline) > 0):
         limit = split_limit if len(edges) <= SPLIT_EDGE_LIMIT else min(split_limit, 1)
-        found = _split_search(problem, edges, active, bound, limit)
+        found = _split_search(problem, edges, active, bound, limit, roots)
     optimal, count_bound, score_bound, reason = True, None, None, None
     if found is not None:
         chosen, alternatives, subproblems = found
         used = "assignment" if tree is not None else "assignment_split"
     elif method == "auto" and tree is None:
-        chosen, parts = _solve_components(problem, edges, active, bound, deadline, count_only)
+        chosen, parts = _solve_components(
+            problem, edges, active, bound, deadline, count_only, roots[0] if roots else None
+        )
         alternatives, subproblems, used = [], len(parts), "components"
         optimal = all(part.optimal for part in parts)
         if not optimal:

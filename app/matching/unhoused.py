@@ -1,3 +1,6 @@
+# Size: one check (the best alternative of every unhoused case) with its exact routes: nested
+# variants by shortest paths, and where complexes straddle, Lagrangian bounds beside them; they
+# share the residual graph and the per-case segments, so split they would pass all of it around.
 """Cases the proposal leaves unhoused although some dwelling fits them, each with its best
 alternative: the best proposal (most housed, then highest total score) in which the case is
 housed. The table sees what housing that case would cost (`fewer_housed`, `lower_total_score` or
@@ -28,15 +31,19 @@ case (the variant's own total when its optimum houses the case, else the formula
 bound on the real one. The best bound is exact when the variant's alternative reaching it keeps
 the real caps (always so for a variant whose straddlers are all split). After the component or
 MILP route (no variants), the proposal's own split of each straddling complex gives an exact
-variant and dropping those caps a bounding one (`_own_variants`). Cases no variant settles are
-re-solved with each of their pairs forced (`tradeoffs.solve_with_pair`), up to the re-solve
-limit and the solver's deadline.
+variant and dropping those caps a bounding one (`_own_variants`). When that relaxation houses
+more than the proposal it bounds nothing; the bounds then come from linear programming
+(`_lagrangian_bounds`, `forced.ForcedOptimum`), and a case whose bound the exact variant does not
+reach gets the LP re-solved with the case forced in. Cases still unsettled are re-solved with
+each of their pairs forced (`tradeoffs.solve_with_pair`), up to the re-solve limit and the
+solver's deadline.
 """
 
 from dataclasses import dataclass
 
 import numpy as np
 
+from app.matching.forced import ForcedOptimum
 from app.matching.solver import (
     Alternative,
     Assignment,
@@ -46,12 +53,15 @@ from app.matching.solver import (
     _variant,
     capacity_tree,
 )
-from app.matching.straddling import remaining
+from app.matching.straddling import OutOfTime, remaining
 from app.matching.tradeoffs import residual_arcs, solve_with_pair, used_dwellings
 
 SOURCE = 0
 UNREACHABLE = np.iinfo(np.int64).max // 4
 NONE = np.iinfo(np.int64).min // 4
+LAGRANGE_SCALE = 1024
+"""Scores times this in `_lagrangian_bounds`, so the multipliers rounded to integers stay
+within a point of the linear program's."""
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -239,34 +249,107 @@ def _witness(
     return moves_between(proposal, pairs)
 
 
-def _own_variants(
-    problem: AssignmentProblem, assignment: Assignment, edges: np.ndarray, active: np.ndarray
-) -> list[Alternative]:
-    """Variants made from the proposal itself, for when the solver left none that nest over
-    `active` (the component and MILP routes, or more dwellings than it looked at): the problem
-    itself when its caps nest over them. Otherwise its restriction to the proposal's own split of
-    every straddling complex (exact: stricter than the problem, and the proposal is optimal for
-    it), and the relaxation without those complexes' caps (the upper bounds; without a relaxation
-    that houses as many there are no variants)."""
-    if capacity_tree(problem, active) is not None:
-        return [Alternative(problem, assignment.edges, True)]
+def _restriction(
+    problem: AssignmentProblem, assignment: Assignment, active: np.ndarray
+) -> tuple[Alternative, AssignmentProblem]:
+    """The problem restricted to the proposal's own split of every straddling complex (exact:
+    stricter than the problem, and the proposal is optimal for it, with its caps nested), and the
+    relaxation without those complexes' caps."""
     straddlers, complex_of = _straddlers(problem, active)
     parts = len(problem.complex_room) + sum(len(s.part_ids) for s in straddlers)
     used = np.bincount(complex_of[problem.edge_dwelling[assignment.edges]], minlength=parts)
     shares = [tuple(int(used[i]) for i in s.part_ids) for s in straddlers]
     restriction = _variant(problem, complex_of, straddlers, shares)
     relaxed = _variant(problem, complex_of, straddlers, [None] * len(straddlers))
+    return Alternative(restriction, assignment.edges, True), relaxed
+
+
+def _own_variants(
+    problem: AssignmentProblem, assignment: Assignment, edges: np.ndarray, active: np.ndarray
+) -> list[Alternative]:
+    """Variants made from the proposal itself, for when the solver left none that nest over
+    `active` (the component and MILP routes, or more dwellings than it looked at): the problem
+    itself when its caps nest over them. Otherwise the restriction to the proposal's own split
+    (`_restriction`) and the relaxation without the straddlers' caps (the upper bounds); empty
+    when that relaxation houses more than the proposal (then it bounds nothing)."""
+    if capacity_tree(problem, active) is not None:
+        return [Alternative(problem, assignment.edges, True)]
+    restriction, relaxed = _restriction(problem, assignment, active)
     tree = capacity_tree(relaxed, active)
     assert tree is not None, "cutting every straddler into parts nests the caps"
     bound = len(np.unique(problem.edge_case[edges]))
     solution = _solve_blockers(relaxed, edges, tree, bound)
     if solution is None or len(solution) != assignment.count:
-        # Without a relaxation housing as many nothing bounds the real alternatives: re-solve.
         return []
-    return [
-        Alternative(restriction, assignment.edges, True),
-        Alternative(relaxed, solution, False),
-    ]
+    return [restriction, Alternative(relaxed, solution, False)]
+
+
+def _lagrangian_bounds(
+    problem: AssignmentProblem,
+    forced: ForcedOptimum,
+    relaxed: AssignmentProblem,
+    housed: int,
+    edges: np.ndarray,
+    active: np.ndarray,
+    candidates: np.ndarray,
+    starts: np.ndarray,
+) -> np.ndarray | None:
+    """Per case segment of `candidates` an upper bound (micro-points) on the total score of any
+    proposal housing `housed` people and the case (NONE: none houses it); None when the numbers
+    are too large for the exact assignment route.
+
+    With multipliers lam >= 0 on the straddling complexes' caps and mu on the count (the score
+    linear program's duals, rounded; any values give a valid bound), every such proposal y has
+    s.y <= lam.r + mu * housed + s''.y with s'' = s - lam[complex] - mu, and y keeps the caps of
+    `relaxed` (the straddlers uncapped, nested). The best s''.y on `relaxed` with the case housed
+    is a flow question: the max-weight optimum when it houses the case, else that optimum plus
+    s''(c, v) - d(v), d the distance from v to the source in its residual graph, where an arc
+    sink -> source lets the count change. With the LP's duals this bound is nearly always tight,
+    unlike the reduced costs alone (`ForcedOptimum.score_bounds`).
+    """
+    duals, count_dual = forced.complex_prices()
+    # Scores are scaled so the rounded multipliers lose less than a point in the bound.
+    prices = np.rint(duals * LAGRANGE_SCALE).astype(np.int64)
+    mu = int(np.rint(count_dual * LAGRANGE_SCALE))
+    split = relaxed.complex_of >= len(problem.complex_room)
+    price = np.where(split, prices[problem.complex_of], 0)
+    straddling = np.unique(problem.complex_of[split])
+    constant = int((prices[straddling] * problem.complex_room[straddling]).sum()) + mu * housed
+    score = problem.edge_score * LAGRANGE_SCALE - price[problem.edge_dwelling] - mu
+    priced = AssignmentProblem(
+        problem.n_cases,
+        problem.n_dwellings,
+        problem.edge_case,
+        problem.edge_dwelling,
+        score,
+        relaxed.complex_of,
+        relaxed.neighbourhood_of,
+        relaxed.complex_room,
+        relaxed.neighbourhood_room,
+    )
+    tree = capacity_tree(priced, active)
+    assert tree is not None, "cutting every straddler into parts nests the caps"
+    solution = _solve_blockers(priced, edges, tree, len(edges), weighted=True)
+    if solution is None:
+        return None
+    src, dst, cost, size = residual_arcs(
+        priced, edges, solution, tree, used_dwellings(problem, solution)
+    )
+    try:
+        dist, _ = distances_to_source(
+            np.append(src, 1), np.append(dst, SOURCE), np.append(cost, 0), size
+        )
+    except RuntimeError:
+        return None
+    total = int(score[solution].sum())
+    housed_case = np.zeros(problem.n_cases, dtype=bool)
+    housed_case[problem.edge_case[solution]] = True
+    back = dist[2 + problem.n_cases + problem.edge_dwelling[candidates]]
+    reaches = back < UNREACHABLE
+    values = np.where(reaches, total + score[candidates] - np.where(reaches, back, 0), NONE)
+    values = np.where(housed_case[problem.edge_case[candidates]], total, values)
+    best = np.maximum.reduceat(values, starts)
+    return np.where(best == NONE, NONE, (constant + best) // LAGRANGE_SCALE)
 
 
 def best_alternatives(
@@ -298,37 +381,71 @@ def best_alternatives(
     edges = np.flatnonzero(in_graph)
     active = np.unique(problem.edge_dwelling[edges])
     alternatives = assignment.alternatives
+    forced: ForcedOptimum | None = None
     if not alternatives or any(capacity_tree(a.problem, active) is None for a in alternatives):
         alternatives = _own_variants(problem, assignment, edges, active)
+        if not alternatives:
+            # No nested relaxation bounds the alternatives: the linear programs do
+            # (`forced.py`), and the proposal's own split gives the witnesses.
+            restriction, relaxed = _restriction(problem, assignment, active)
+            alternatives = [restriction]
+            try:
+                forced = ForcedOptimum(problem, edges, assignment.edges, assignment.count, deadline)
+            except OutOfTime:
+                return UnhousedCheck([], False, 0)
     found = [
         _variant_view(problem, alternative, edges, active, candidates, starts, proposal)
         for alternative in alternatives
     ]
     variants = [v for v in found if v is not None] if found and None not in found else []
+    bounds = None
+    if forced is not None:
+        bounds = forced.score_bounds(candidates, starts)
+        tighter = _lagrangian_bounds(
+            problem, forced, relaxed, assignment.count, edges, active, candidates, starts
+        )
+        if tighter is not None:
+            bounds = np.minimum(bounds, tighter)
     result: list[BestAlternative] = []
-    resolves = 0
+    resolves = exact = 0
     for k, start in enumerate(starts.tolist()):
         case = int(cases[start])
-        bound = max((int(v.best[k]) for v in variants), default=NONE)
+        reached = max((int(v.best[k]) for v in variants), default=NONE)
+        bound = reached if bounds is None else int(bounds[k])
         settled = None
         for variant in variants:
-            if bound == NONE or int(variant.best[k]) != bound:
+            if reached == NONE or int(variant.best[k]) < bound:
                 continue
             edge = int(variant.best_edge[k])
             moves = _witness(problem, variant, edge, proposal)
             if moves is not None:
                 dwelling = int(problem.edge_dwelling[edge])
-                settled = BestAlternative(case, dwelling, edge, assignment.count, bound, moves)
+                settled = BestAlternative(case, dwelling, edge, assignment.count, reached, moves)
                 break
+        if settled is None and forced is not None:
+            if remaining(deadline) <= 0:
+                return UnhousedCheck(result, False, resolves)
+            resolves += 1
+            try:
+                found_case = forced.best_with_case(case, reached != NONE)
+            except OutOfTime:
+                return UnhousedCheck(result, False, resolves)
+            if found_case is not None:
+                count, score, chosen = found_case
+                edge = int(chosen[problem.edge_case[chosen] == case][0])
+                moves = moves_between(proposal, pairs_of(problem, chosen))
+                dwelling = int(problem.edge_dwelling[edge])
+                settled = BestAlternative(case, dwelling, edge, count, score, moves)
         if settled is not None:
             result.append(settled)
             continue
         end = int(starts[k + 1]) if k + 1 < len(starts) else len(candidates)
         best: BestAlternative | None = None
         for edge in candidates[start:end].tolist():
-            if resolves >= resolve_limit or remaining(deadline) <= 0:
+            if exact >= resolve_limit or remaining(deadline) <= 0:
                 return UnhousedCheck(result, False, resolves)
             resolves += 1
+            exact += 1
             found_pair = solve_with_pair(problem, edge, deadline)
             if found_pair is None:
                 return UnhousedCheck(result, False, resolves)

@@ -6,6 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
+from app.actions.models import ACTION_KIND_DESCRIPTION
 from app.agenda.models import AgendaView, CorporationOpenProposalOut, OpenProposalOut
 
 
@@ -16,12 +17,18 @@ class MinutesDecisionOut(BaseModel):
     proposal_id: uuid.UUID
     case_id: uuid.UUID
     vacancy_id: uuid.UUID
-    vacancy_ref: str
-    decision: str
+    vacancy_ref: str = Field(description="The corporation's reference of the dwelling.")
+    decision: str = Field(
+        description="The decision (e.g. `nominate`, `corporation_decline`, `house`)."
+    )
     from_status: str
     to_status: str
-    reason: str | None
-    automatic: bool
+    reason: str | None = Field(
+        description="The decline or withdrawal reason; null for other decisions."
+    )
+    automatic: bool = Field(
+        description="The service closed the proposal itself (not a decline of the pair)."
+    )
     actor_organisation_id: uuid.UUID
     at: dt.datetime
 
@@ -30,12 +37,12 @@ class MinutesActionOut(BaseModel):
     """An action handed out at the meeting (or at the table in the minutes' period)."""
 
     id: uuid.UUID
-    kind: str
+    kind: str = Field(description=ACTION_KIND_DESCRIPTION)
     owner_organisation_id: uuid.UUID
     case_id: uuid.UUID | None = Field(description="Null for a corporation.")
     due_date: dt.date
     status: str = Field(description="Its status when the minutes were read or marked final.")
-    overdue: bool
+    overdue: bool = Field(description="Still open after its `due_date`.")
 
 
 class _MinutesHead(BaseModel):
@@ -47,25 +54,33 @@ class _MinutesHead(BaseModel):
         "(null: no later meeting yet, so until now)."
     )
     final: bool = Field(description="Marked final by the chair: frozen as they were then.")
-    final_at: dt.datetime | None
+    final_at: dt.datetime | None = Field(
+        description="When the chair marked them final (UTC); null while not final."
+    )
     generated_at: dt.datetime
     decisions: list[MinutesDecisionOut] = Field(description="Oldest first.")
-    actions: list[MinutesActionOut]
+    actions: list[MinutesActionOut] = Field(
+        description="Actions handed out at the meeting or in its period."
+    )
 
 
 class TableMinutes(_MinutesHead):
     """The chair's and municipality members' minutes: everything."""
 
-    view: Literal[AgendaView.table]
-    open_proposals: list[OpenProposalOut]
+    view: Literal[AgendaView.table] = Field(description="Which view this is: `table` (everything).")
+    open_proposals: list[OpenProposalOut] = Field(
+        description="Proposals still open at the end of the period, with days in status."
+    )
 
 
 class CareProviderMinutes(_MinutesHead):
     """A care provider's minutes: decisions and open proposals of its own cases, its own
     actions and those on its own cases."""
 
-    view: Literal[AgendaView.care_provider]
-    open_proposals: list[OpenProposalOut]
+    view: Literal[AgendaView.care_provider] = Field(
+        description="Which view this is: `care_provider` (its own cases)."
+    )
+    open_proposals: list[OpenProposalOut] = Field(description="Open proposals of its own cases.")
 
 
 class CorporationMinutes(_MinutesHead):
@@ -74,8 +89,12 @@ class CorporationMinutes(_MinutesHead):
 
     model_config = ConfigDict(extra="forbid")
 
-    view: Literal[AgendaView.housing_corporation]
-    open_proposals: list[CorporationOpenProposalOut]
+    view: Literal[AgendaView.housing_corporation] = Field(
+        description="Which view this is: `housing_corporation` (its own dwellings, no score)."
+    )
+    open_proposals: list[CorporationOpenProposalOut] = Field(
+        description="Open proposals of its own dwellings, without score."
+    )
 
 
 Minutes = Annotated[

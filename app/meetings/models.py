@@ -57,9 +57,15 @@ class MeetingPublic(BaseModel):
     id: uuid.UUID
     table_id: uuid.UUID
     date: date
-    status: MeetingStatus
-    published_at: datetime | None
-    published_by_organisation_id: uuid.UUID | None
+    status: MeetingStatus = PField(
+        description="`draft` (its agenda is computed live) or `published` (frozen)."
+    )
+    published_at: datetime | None = PField(
+        description="When the agenda was published and frozen (UTC); null for a draft."
+    )
+    published_by_organisation_id: uuid.UUID | None = PField(
+        description="The chair organisation that published it; null for a draft."
+    )
     proposals: int = PField(description="Proposals made when the agenda was published.")
     version: int
     created_at: datetime
@@ -80,10 +86,14 @@ class SnapshotChange(BaseModel):
 
     subject: str = PField(description="`case` or `vacancy`.")
     id: uuid.UUID
-    change: ChangeKind
+    change: ChangeKind = PField(
+        description="`updated` (changed since the agenda was frozen) or `added` (new since then)."
+    )
     status: str = PField(description="Its status now.")
-    version_then: int | None
-    version_now: int
+    version_then: int | None = PField(
+        description="Its version in the frozen agenda; null when `added`."
+    )
+    version_now: int = PField(description="Its version now.")
 
 
 class _MeetingPart(BaseModel):

@@ -34,8 +34,15 @@ class ContingentAgreementPublic(BaseModel):
     table_id: uuid.UUID
     corporation_id: uuid.UUID
     year: int
-    agreed: int
-    updated_by_organisation_id: uuid.UUID
+    agreed: int = PField(
+        description=(
+            "Dwellings the corporation agreed to let to outflow under the "
+            "contingent in `year` (0-100000)."
+        )
+    )
+    updated_by_organisation_id: uuid.UUID = PField(
+        description="The chair or municipality that recorded the agreement last."
+    )
     updated_at: datetime
 
 
@@ -73,98 +80,226 @@ FLOW_MEASURES = (
 )
 HOUSING_MEASURES = ("housed", "housed_own_lease", "housed_intermediate_lease")
 
+SUPPRESSED_OR_NOT_APPLICABLE = (
+    "; null when suppressed (1-4 people other than the viewer's own) or not "
+    "applicable to the grouping."
+)
+
 
 class FlowRow(BaseModel):
     """One period (or the whole range) for one group (null: all groups). A null measure is
     suppressed (listed in `suppressed`) or does not apply to the grouping."""
 
     period: str = PField(description="`2026-01`, `2026-Q1`, `2026`, or `total`.")
-    period_start: date
-    period_end: date
-    group: str | None
-    group_name: str | None
-    new_ready: int | None
-    housed: int | None
-    housed_own_lease: int | None
-    housed_intermediate_lease: int | None
-    other_exits: int | None
-    returned: int | None
-    withdrawn: int | None
-    backlog_end: int | None
-    waiting_days_median: float | None
-    waiting_days_p90: float | None
-    suppressed: list[str]
+    period_start: date = PField(
+        description="First day of the period (`YYYY-MM-DD`), clipped to the range's `start`."
+    )
+    period_end: date = PField(
+        description=(
+            "Last day of the period (`YYYY-MM-DD`, inclusive), clipped to the range's `end`."
+        )
+    )
+    group: str | None = PField(
+        description=(
+            "The group's key: a care provider's or corporation's id or a CBS "
+            "municipality code (per `group_by`); null for all groups."
+        )
+    )
+    group_name: str | None = PField(
+        description=(
+            "The group's name (organisation or municipality); null for all groups or when unknown."
+        )
+    )
+    new_ready: int | None = PField(
+        description=(
+            "Cases whose `ready_since` falls in the period (new ready)"
+            + SUPPRESSED_OR_NOT_APPLICABLE
+        )
+    )
+    housed: int | None = PField(
+        description=(
+            "Housings (decision `house`) with the move-in date in the period; "
+            "`housed_own_lease` + `housed_intermediate_lease`" + SUPPRESSED_OR_NOT_APPLICABLE
+        )
+    )
+    housed_own_lease: int | None = PField(
+        description=(
+            "Housings in the period on the client's own lease" + SUPPRESSED_OR_NOT_APPLICABLE
+        )
+    )
+    housed_intermediate_lease: int | None = PField(
+        description=(
+            "Housings in the period on an intermediate lease (the care provider rents and sublets)"
+            + SUPPRESSED_OR_NOT_APPLICABLE
+        )
+    )
+    other_exits: int | None = PField(
+        description=(
+            "Cases withdrawn with `exit_date` in the period (other exits): `returned` + `withdrawn`"
+            + SUPPRESSED_OR_NOT_APPLICABLE
+        )
+    )
+    returned: int | None = PField(
+        description="Other exits with reason `returned_to_care`" + SUPPRESSED_OR_NOT_APPLICABLE
+    )
+    withdrawn: int | None = PField(
+        description=(
+            "Other exits with any other reason than `returned_to_care`"
+            + SUPPRESSED_OR_NOT_APPLICABLE
+        )
+    )
+    backlog_end: int | None = PField(
+        description=(
+            "Cases ready and not left on the period's last day (backlog): "
+            "previous backlog + new ready - housed - other exits" + SUPPRESSED_OR_NOT_APPLICABLE
+        )
+    )
+    waiting_days_median: float | None = PField(
+        description=(
+            "Median days from `ready_since` to move-in of the period's housings; "
+            "null when there are none or suppressed."
+        )
+    )
+    waiting_days_p90: float | None = PField(
+        description=(
+            "90th percentile (nearest rank) of the days from `ready_since` to "
+            "move-in; null when there are none or suppressed."
+        )
+    )
+    suppressed: list[str] = PField(
+        description="Names of this row's measures hidden by suppression (empty when none)."
+    )
 
 
 class HistogramBucket(BaseModel):
-    bucket: str
-    min_days: int
-    max_days: int | None
-    count: int | None
+    bucket: str = PField(description="The bucket's label in days waited, e.g. `0-90` or `731+`.")
+    min_days: int = PField(description="Lowest waiting days in the bucket (inclusive).")
+    max_days: int | None = PField(
+        description="Highest waiting days in the bucket (inclusive); null for the open last bucket."
+    )
+    count: int | None = PField(
+        description=(
+            "Housings of the range whose waiting days fall in the bucket; null when suppressed."
+        )
+    )
 
 
 class MonitorFlows(BaseModel):
     table_id: uuid.UUID
-    start: date
-    end: date
-    period: Period
-    group_by: GroupBy
+    start: date = PField(
+        description="First day of the range (`YYYY-MM-DD`; default 364 days before `end`)."
+    )
+    end: date = PField(
+        description="Last day of the range (`YYYY-MM-DD`, inclusive; default today)."
+    )
+    period: Period = PField(
+        description="Length of each row's period: `month`, `quarter` or `year`."
+    )
+    group_by: GroupBy = PField(
+        description=(
+            "How rows are grouped: `none`, `care_provider`, `corporation` or "
+            "`municipality` (the last two carry housing figures only)."
+        )
+    )
     suppression: bool = PField(
         description="True when this viewer gets suppressed figures: cells holding 1-4 people "
         "other than its own (and complements) are hidden."
     )
-    rows: list[FlowRow]
-    totals: list[FlowRow]
-    waiting_days_histogram: list[HistogramBucket]
-    definitions: dict[str, str]
+    rows: list[FlowRow] = PField(description="One row per period and group, oldest period first.")
+    totals: list[FlowRow] = PField(
+        description="One row per group over the whole range (`period` `total`)."
+    )
+    waiting_days_histogram: list[HistogramBucket] = PField(
+        description="Housings of the range per waiting-time bucket."
+    )
+    definitions: dict[str, str] = PField(
+        description="Each measure's name and how it is counted, in words."
+    )
 
 
 class PlacementRow(BaseModel):
     neighbourhood_code: str | None
     municipality_code: str | None
-    placements: int | None
+    placements: int | None = PField(
+        description="Housings in the range in this neighbourhood; null when suppressed."
+    )
 
 
 class MonitorPlacements(BaseModel):
     table_id: uuid.UUID
-    start: date
-    end: date
-    suppression: bool
-    rows: list[PlacementRow]
-    total: int | None
+    start: date = PField(description="First day of the range (`YYYY-MM-DD`).")
+    end: date = PField(description="Last day of the range (`YYYY-MM-DD`, inclusive).")
+    suppression: bool = PField(
+        description=(
+            "True when this viewer gets suppressed figures (cells of 1-4 other "
+            "organisations' housings hidden)."
+        )
+    )
+    rows: list[PlacementRow] = PField(
+        description="Housings per CBS neighbourhood, to see concentration."
+    )
+    total: int | None = PField(description="All housings in the range; null when suppressed.")
 
 
 class ContingentRow(BaseModel):
     corporation_id: uuid.UUID
-    corporation_name: str
-    agreed: int | None
-    realised: int | None
+    corporation_name: str = PField(description="The housing corporation's name.")
+    agreed: int | None = PField(
+        description="Dwellings agreed under the contingent for the year; null when none recorded."
+    )
+    realised: int | None = PField(
+        description=(
+            "Housings in the year in this corporation's dwellings offered under the"
+            " contingent; null when suppressed."
+        )
+    )
     realised_share: float | None = PField(description="realised / agreed, when both are known.")
 
 
 class MonitorContingent(BaseModel):
     table_id: uuid.UUID
     year: int
-    suppression: bool
-    rows: list[ContingentRow]
-    total_agreed: int | None
-    total_realised: int | None
+    suppression: bool = PField(
+        description=(
+            "True when this viewer gets suppressed figures (a corporation sees only its own row)."
+        )
+    )
+    rows: list[ContingentRow] = PField(description="One row per corporation of the table.")
+    total_agreed: int | None = PField(
+        description="Sum of `agreed` over the corporations; null when suppressed."
+    )
+    total_realised: int | None = PField(
+        description="Sum of `realised` over the corporations; null when suppressed."
+    )
 
 
 class BottleneckMeeting(BaseModel):
     meeting_id: uuid.UUID
     date: date
-    ready_cases: int | None
-    blocked_cases: int | None
-    blocked_only_by: dict[str, int | None]
+    ready_cases: int | None = PField(
+        description="Ready cases in the meeting's published agenda; null when suppressed."
+    )
+    blocked_cases: int | None = PField(
+        description="Ready cases with no feasible dwelling in that agenda; null when suppressed."
+    )
+    blocked_only_by: dict[str, int | None] = PField(
+        description=(
+            "Hard-rule reason code -> blocked cases that reason alone blocks (null "
+            "when suppressed)."
+        )
+    )
 
 
 class MonitorBottlenecks(BaseModel):
     table_id: uuid.UUID
-    start: date
-    end: date
-    suppression: bool
-    meetings: list[BottleneckMeeting]
+    start: date = PField(description="First day of the range (`YYYY-MM-DD`).")
+    end: date = PField(description="Last day of the range (`YYYY-MM-DD`, inclusive).")
+    suppression: bool = PField(description="True when this viewer gets suppressed figures.")
+    meetings: list[BottleneckMeeting] = PField(
+        description=(
+            "One entry per published meeting in the range, oldest first (from its frozen agenda)."
+        )
+    )
 
 
 class MonitorForecast(BaseModel):
@@ -173,10 +308,30 @@ class MonitorForecast(BaseModel):
         date,
         PField(description="The day the forecast is made on: the pace is the year before it."),
     ]
-    backlog_now: int | None
-    monthly_new_ready: float | None
-    monthly_housed: float | None
-    monthly_other_exits: float | None
-    dwellings_needed_12_months: int | None
-    backlog_in_12_months_at_current_pace: int | None
-    method: str
+    backlog_now: int | None = PField(
+        description="Cases ready and not left on `date` (backlog); null when suppressed."
+    )
+    monthly_new_ready: float | None = PField(
+        description="New ready cases per month over the year before `date`; null when suppressed."
+    )
+    monthly_housed: float | None = PField(
+        description="Housings per month over the year before `date`; null when suppressed."
+    )
+    monthly_other_exits: float | None = PField(
+        description=(
+            "Other exits (withdrawals) per month over the year before `date`; null when suppressed."
+        )
+    )
+    dwellings_needed_12_months: int | None = PField(
+        description=(
+            "Dwellings needed in the next 12 months: backlog now + 12 x monthly new"
+            " ready - 12 x monthly other exits; null when suppressed."
+        )
+    )
+    backlog_in_12_months_at_current_pace: int | None = PField(
+        description=(
+            "The backlog in 12 months if the last year's pace (new ready, housed, "
+            "other exits) continues; null when suppressed."
+        )
+    )
+    method: str = PField(description="How the forecast is computed, in words.")

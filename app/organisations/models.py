@@ -28,14 +28,22 @@ class Organisation(SQLModel, table=True):
 
 
 class OrganisationCreate(ApiModel):
-    name: Name
-    kind: OrganisationKind
+    name: Name = Field(description="The organisation's name (at most 200 characters).")
+    kind: OrganisationKind = Field(
+        description=(
+            "`municipality` (gemeente), `care_provider` (zorgaanbieder) or "
+            "`housing_corporation` (woningcorporatie); decides what it may do and "
+            "see."
+        )
+    )
 
 
 class OrganisationPublic(BaseModel):
     id: uuid.UUID
-    name: str
-    kind: OrganisationKind
+    name: str = Field(description="The organisation's name.")
+    kind: OrganisationKind = Field(
+        description="`municipality`, `care_provider` or `housing_corporation`."
+    )
     created_at: datetime
 
 
@@ -59,21 +67,35 @@ class ApiKey(SQLModel, table=True):
 
 
 class ApiKeyCreate(ApiModel):
-    label: Name
+    label: Name = Field(
+        description="A name for the key, to recognise it later (e.g. the system that uses it)."
+    )
 
 
 class ApiKeyPublic(BaseModel):
     id: uuid.UUID
     organisation_id: uuid.UUID
-    label: str
-    prefix: str
+    label: str = Field(description="The key's name.")
+    prefix: str = Field(
+        description=(
+            "The key's first characters, to recognise it; the key itself is never shown again."
+        )
+    )
     created_at: datetime
-    last_used_at: datetime | None
-    revoked_at: datetime | None
+    last_used_at: datetime | None = Field(
+        description="When the key was last used (UTC); null when never."
+    )
+    revoked_at: datetime | None = Field(
+        description="When the key was revoked (UTC); null while it works."
+    )
 
 
 class ApiKeyCreated(ApiKeyPublic):
-    key: str
+    key: str = Field(
+        description=(
+            "The API key, shown only in this answer: send it as `Authorization: Bearer <key>`."
+        )
+    )
 
 
 class ApiKeyPage(Page[ApiKeyPublic]):

@@ -3,7 +3,7 @@
 import uuid
 
 from fastapi import APIRouter, Response
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from app.auth import CurrentPrincipal, OperatorPrincipal
 from app.db import SessionDep
@@ -25,8 +25,14 @@ router = APIRouter(prefix="/v1", tags=["organisations"])
 
 
 class Me(BaseModel):
-    is_operator: bool
-    organisation: OrganisationPublic | None
+    is_operator: bool = Field(
+        description=(
+            "True for the operator's key (manages organisations and tables; no organisation)."
+        )
+    )
+    organisation: OrganisationPublic | None = Field(
+        description="The organisation the request acts for; null for the operator."
+    )
     api_key_id: uuid.UUID | None
 
 

@@ -101,9 +101,21 @@ Password = Annotated[
 
 class PersonCreate(ApiModel):
     email: Email
-    display_name: Name
-    role: PersonRole = PersonRole.member
-    is_admin: bool = False
+    display_name: Name = PField(
+        description="The person's name as shown on the pages (at most 200 characters)."
+    )
+    role: PersonRole = PField(
+        default=PersonRole.member,
+        description=(
+            "What the person may do on the pages: `viewer` (read only), `member` "
+            "(record; default) or `chair` (chair the table); at most the admin's "
+            "own role."
+        ),
+    )
+    is_admin: bool = PField(
+        default=False,
+        description="The person may manage the people of their own organisation (default false).",
+    )
     password: Password | None = PField(
         None, description="Omit it to have one generated and shown once in the answer."
     )
@@ -113,28 +125,54 @@ class PersonUpdate(ApiModel):
     """Omitted fields keep their value. A new `password` ends the person's sessions and lifts a
     lock-out; `active: false` ends them too and refuses further sign-ins."""
 
-    display_name: Name | None = None
-    role: PersonRole | None = None
-    is_admin: bool | None = None
-    active: bool | None = None
-    password: Password | None = None
+    display_name: Name | None = PField(
+        default=None, description="New display name; leave out to keep it."
+    )
+    role: PersonRole | None = PField(
+        default=None,
+        description=(
+            "New role (`viewer`, `member` or `chair`, at most the admin's own); "
+            "leave out to keep it."
+        ),
+    )
+    is_admin: bool | None = PField(
+        default=None,
+        description="Grant or take away managing the organisation's people; leave out to keep it.",
+    )
+    active: bool | None = PField(
+        default=None,
+        description=(
+            "`false` deactivates the person (sessions end, sign-in refused); `true` reactivates."
+        ),
+    )
+    password: Password | None = PField(
+        default=None,
+        description=(
+            "A new password (ends the person's sessions and lifts a lock-out); "
+            "leave out to keep it."
+        ),
+    )
 
 
 class PersonPublic(BaseModel):
     id: uuid.UUID
     organisation_id: uuid.UUID
-    email: str
-    display_name: str
-    role: PersonRole
-    is_admin: bool
-    active: bool
+    email: str = PField(
+        description="The person's e-mail address, used to sign in (stored in lower case)."
+    )
+    display_name: str = PField(description="The person's name as shown on the pages.")
+    role: PersonRole = PField(description="`viewer`, `member` or `chair`.")
+    is_admin: bool = PField(description="The person manages their organisation's people.")
+    active: bool = PField(description="False when deactivated: no sign-in.")
     locked_until: datetime | None = PField(
         description="Set while sign-in is locked after repeated failures."
     )
     version: int
     created_at: datetime
     updated_at: datetime
-    last_sign_in_at: datetime | None
+    last_sign_in_at: datetime | None = PField(
+        description="The last successful sign-in (UTC); null when never."
+    )
 
 
 class PersonCreated(PersonPublic):

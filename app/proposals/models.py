@@ -188,7 +188,14 @@ class ProposalStallAlert(SQLModel, table=True):
 
 
 class DecisionCreate(ApiModel):
-    decision: Decision
+    decision: Decision = PField(
+        description=(
+            "The decision: `nominate` (chair), `corporation_accept`, "
+            "`corporation_decline`, `plan_viewing`, `client_decline`, "
+            "`sign_tenancy`, `house` or `withdraw` (chair); each is allowed only "
+            "from certain statuses."
+        )
+    )
     reason: DecisionReason | None = PField(
         None, description="Required for corporation_decline, client_decline and withdraw."
     )
@@ -211,10 +218,12 @@ class DecisionCreate(ApiModel):
 
 class DecisionPublic(BaseModel):
     id: uuid.UUID
-    decision: Decision
+    decision: Decision = PField(description="The decision taken (see `DecisionCreate.decision`).")
     from_status: ProposalStatus
     to_status: ProposalStatus
-    reason: DecisionReason | None
+    reason: DecisionReason | None = PField(
+        description="The decline or withdrawal reason; null for other decisions."
+    )
     parked_until: date | None = PField(description="Set when the decline parks the case.")
     automatic: bool = PField(
         description="True when the service closed the proposal itself (the case was put on hold "
@@ -227,10 +236,20 @@ class DecisionPublic(BaseModel):
 
 
 class ComponentPublic(BaseModel):
-    name: str
-    value: float
-    weight: float
-    points: float
+    name: str = PField(
+        description=(
+            "Score component: `waiting_time`, `urgency`, `preferred_area`, "
+            "`support_fit`, `registration` or `rent_headroom`."
+        )
+    )
+    value: float = PField(
+        description=(
+            "The component's measure (years for waiting time and registration, 0 or"
+            " 1 for the yes/no components, the unused fraction of the rent cap)."
+        )
+    )
+    weight: float = PField(description="Points per unit, from the policy's `score_weights`.")
+    points: float = PField(description="`weight` times `value`; the score is their sum.")
 
 
 class ProposalPublic(BaseModel):
@@ -241,21 +260,42 @@ class ProposalPublic(BaseModel):
     vacancy_id: uuid.UUID
     care_provider_id: uuid.UUID
     corporation_id: uuid.UUID
-    status: ProposalStatus
-    status_reason: DecisionReason | None
+    status: ProposalStatus = PField(
+        description=(
+            "`proposed`, `nominated`, `accepted`, `viewing_planned`, "
+            "`tenancy_signed` (open), or `housed`, `declined_by_corporation`, "
+            "`declined_by_client`, `withdrawn`, `superseded` (closed)."
+        )
+    )
+    status_reason: DecisionReason | None = PField(
+        description="The reason of the decline or withdrawal that closed it; null otherwise."
+    )
     score: float | None = PField(description="Null for the corporation (it reveals case details).")
     components: list[ComponentPublic] | None = PField(
         description="Null for the corporation (they reveal case details)."
     )
-    contingent: bool
-    housed_on: date | None
+    contingent: bool = PField(
+        description="The dwelling was offered under the corporation's outflow contingent."
+    )
+    housed_on: date | None = PField(
+        description="The day the client moved in (`house`); null until then."
+    )
     viewing_on: date | None = PField(description="The day of the planned viewing.")
-    lease_form: LeaseForm | None
-    decisions: list[DecisionPublic]
+    lease_form: LeaseForm | None = PField(
+        description="`own_lease` or `intermediate_lease`, set when housed; null before."
+    )
+    decisions: list[DecisionPublic] = PField(
+        description="Every decision on the proposal, oldest first."
+    )
     version: int
     created_at: datetime
     updated_at: datetime
-    closed_at: datetime | None
+    closed_at: datetime | None = PField(
+        description=(
+            "When the proposal was closed (housed, declined, withdrawn or "
+            "superseded; UTC); null while open."
+        )
+    )
 
 
 class ProposalPage(Page[ProposalPublic]):
@@ -273,8 +313,20 @@ class CaseProfile(BaseModel):
 
     proposal_id: uuid.UUID
     case_id: uuid.UUID
-    household_size: int
-    support_intensity: str
-    needs_complex_manager: bool
-    income_category: IncomeCategory
-    contract_form: str
+    household_size: int = PField(
+        description="Persons in the household (adults plus children, 1-12)."
+    )
+    support_intensity: str = PField(
+        description="`light`, `moderate` or `intensive` support after the move."
+    )
+    needs_complex_manager: bool = PField(
+        description="The client needs a complex manager (huismeester) on site."
+    )
+    income_category: IncomeCategory = PField(
+        description=(
+            "Income against the year's limits, without the amount: "
+            "`within_passend_toewijzen_limit`, `within_daeb_limit` or "
+            "`above_daeb_limit`."
+        )
+    )
+    contract_form: str = PField(description="`own_lease`, `intermediate_lease` or `either`.")

@@ -56,13 +56,24 @@ def _unique(values: list[Any] | None) -> list[Any] | None:
 
 
 class TableCreate(ApiModel):
-    name: Name
-    municipality_codes: MunicipalityCodes
+    name: Name = PField(
+        description="The table's name, unique (e.g. the region: `Uitstroomtafel Utrecht`)."
+    )
+    municipality_codes: MunicipalityCodes = PField(
+        description=(
+            "CBS codes (`GM` and four digits) of the municipalities the table "
+            "covers; each belongs to at most one table, and decides which dwellings"
+            " it sees."
+        )
+    )
     chair_organisation_id: uuid.UUID
     member_organisation_ids: MemberIds = PField(
         default_factory=list, description="Members; the chair is always a member too."
     )
-    policy: TablePolicy = PField(default_factory=TablePolicy)
+    policy: TablePolicy = PField(
+        default_factory=TablePolicy,
+        description="The allocation policy (defaults from the domain rules when left out).",
+    )
 
     _unique_codes = field_validator("municipality_codes", "member_organisation_ids")(_unique)
 
@@ -70,29 +81,47 @@ class TableCreate(ApiModel):
 class TableUpdate(ApiModel):
     """Operator: any field. Chair: `policy` only. Omitted fields keep their value."""
 
-    name: Name | None = None
-    municipality_codes: MunicipalityCodes | None = None
+    name: Name | None = PField(default=None, description="New name (unique); leave out to keep it.")
+    municipality_codes: MunicipalityCodes | None = PField(
+        default=None,
+        description="Replaces the municipalities covered (CBS `GM` codes); leave out to keep them.",
+    )
     chair_organisation_id: uuid.UUID | None = None
-    member_organisation_ids: MemberIds | None = None
-    policy: TablePolicyPatch | None = None
+    member_organisation_ids: MemberIds | None = PField(
+        default=None,
+        description=(
+            "Replaces the member organisations (the chair stays a member); leave out to keep them."
+        ),
+    )
+    policy: TablePolicyPatch | None = PField(
+        default=None, description="Policy fields to change; the others are kept."
+    )
 
     _unique_codes = field_validator("municipality_codes", "member_organisation_ids")(_unique)
 
 
 class TableMemberPublic(BaseModel):
     id: uuid.UUID
-    name: str
-    kind: OrganisationKind
+    name: str = PField(description="The member organisation's name.")
+    kind: OrganisationKind = PField(
+        description="`municipality`, `care_provider` or `housing_corporation`."
+    )
 
 
 class TablePublic(BaseModel):
     id: uuid.UUID
-    name: str
-    municipality_codes: list[str]
+    name: str = PField(description="The table's name.")
+    municipality_codes: list[str] = PField(
+        description="CBS codes of the municipalities the table covers."
+    )
     chair_organisation_id: uuid.UUID
-    member_organisation_ids: list[uuid.UUID]
-    members: list[TableMemberPublic]
-    policy: TablePolicy
+    member_organisation_ids: list[uuid.UUID] = PField(
+        description="Ids of the member organisations, the chair included."
+    )
+    members: list[TableMemberPublic] = PField(
+        description="The member organisations with name and kind."
+    )
+    policy: TablePolicy = PField(description="The table's current allocation policy.")
     version: int
     created_at: datetime
     updated_at: datetime

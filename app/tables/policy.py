@@ -103,14 +103,72 @@ class TablePolicy(ApiModel):
         description="Per household size 1-5 (5 also covers larger households): [min, max] rooms "
         "including the living room; max null means no maximum.",
     )
-    horizon_days: int = Field(default=56, ge=0, le=366)
-    require_stable_income: bool = True
-    beschikking_required: BeschikkingLevel = BeschikkingLevel.requested
-    min_registration_months: int = Field(default=24, ge=0, le=600)
-    max_per_complex: int = Field(default=2, ge=0, le=10_000)
-    max_per_neighbourhood: int = Field(default=5, ge=0, le=10_000)
-    spread_window_months: int = Field(default=24, ge=0, le=240)
-    score_weights: ScoreWeights = Field(default_factory=ScoreWeights)
+    horizon_days: int = Field(
+        default=56,
+        ge=0,
+        le=366,
+        description=(
+            "Days after the meeting date within which a dwelling must become "
+            "available (0-366, default 56); later ones fail "
+            "`not_available_in_horizon`."
+        ),
+    )
+    require_stable_income: bool = Field(
+        default=True,
+        description=(
+            "Require a stable income or budget management (default true); otherwise"
+            " a case fails `no_stable_income`."
+        ),
+    )
+    beschikking_required: BeschikkingLevel = Field(
+        default=BeschikkingLevel.requested,
+        description=(
+            "Lowest beschikking status a case needs (`none` < `requested` < "
+            "`granted`, default `requested`); below it the case fails "
+            "`beschikking_missing`."
+        ),
+    )
+    min_registration_months: int = Field(
+        default=24,
+        ge=0,
+        le=600,
+        description=(
+            "Full calendar months of house-seeker registration (inschrijfduur) "
+            "needed for a dwelling outside the contingent without urgency (0-600, "
+            "default 24); shorter fails `registration_too_short`."
+        ),
+    )
+    max_per_complex: int = Field(
+        default=2,
+        ge=0,
+        le=10_000,
+        description=(
+            "Spread cap: at most this many proposals plus placements within "
+            "`spread_window_months` in one complex (0-10000, default 2)."
+        ),
+    )
+    max_per_neighbourhood: int = Field(
+        default=5,
+        ge=0,
+        le=10_000,
+        description=(
+            "Spread cap: at most this many proposals plus placements within "
+            "`spread_window_months` in one CBS neighbourhood (0-10000, default 5), "
+            "against concentration in weaker neighbourhoods."
+        ),
+    )
+    spread_window_months: int = Field(
+        default=24,
+        ge=0,
+        le=240,
+        description=(
+            "Months back over which placements count towards the spread caps (0-240, default 24)."
+        ),
+    )
+    score_weights: ScoreWeights = Field(
+        default_factory=ScoreWeights,
+        description="Weights of the score components (points per unit).",
+    )
     decline_parking_days: dict[str, ParkingDays] = Field(
         default_factory=_default_parking,
         description="Days a case is parked (not matched) after a decline with this reason; "
@@ -162,17 +220,59 @@ class TablePolicy(ApiModel):
 class TablePolicyPatch(ApiModel):
     """Partial policy: given fields replace the current ones (score_weights merge per weight)."""
 
-    rooms_by_household_size: dict[str, RoomRange] | None = None
-    horizon_days: int | None = Field(None, ge=0, le=366)
-    require_stable_income: bool | None = None
-    beschikking_required: BeschikkingLevel | None = None
-    min_registration_months: int | None = Field(None, ge=0, le=600)
-    max_per_complex: int | None = Field(None, ge=0, le=10_000)
-    max_per_neighbourhood: int | None = Field(None, ge=0, le=10_000)
-    spread_window_months: int | None = Field(None, ge=0, le=240)
-    score_weights: dict[str, Weight] | None = None
-    decline_parking_days: dict[str, ParkingDays] | None = None
-    corporation_decline_scope_days: dict[str, ScopeDays] | None = None
+    rooms_by_household_size: dict[str, RoomRange] | None = Field(
+        default=None,
+        description=(
+            'Replaces `rooms_by_household_size` (all sizes "1" to "5"); leave out to keep it.'
+        ),
+    )
+    horizon_days: int | None = Field(
+        None, ge=0, le=366, description="New `horizon_days` (0-366); leave out to keep it."
+    )
+    require_stable_income: bool | None = Field(
+        default=None, description="New `require_stable_income`; leave out to keep it."
+    )
+    beschikking_required: BeschikkingLevel | None = Field(
+        default=None,
+        description=(
+            "New `beschikking_required` (`none`, `requested` or `granted`); leave out to keep it."
+        ),
+    )
+    min_registration_months: int | None = Field(
+        None,
+        ge=0,
+        le=600,
+        description="New `min_registration_months` (0-600); leave out to keep it.",
+    )
+    max_per_complex: int | None = Field(
+        None, ge=0, le=10_000, description="New `max_per_complex` (0-10000); leave out to keep it."
+    )
+    max_per_neighbourhood: int | None = Field(
+        None,
+        ge=0,
+        le=10_000,
+        description="New `max_per_neighbourhood` (0-10000); leave out to keep it.",
+    )
+    spread_window_months: int | None = Field(
+        None, ge=0, le=240, description="New `spread_window_months` (0-240); leave out to keep it."
+    )
+    score_weights: dict[str, Weight] | None = Field(
+        default=None,
+        description="Weights to change by component name (0-1000 each); the others are kept.",
+    )
+    decline_parking_days: dict[str, ParkingDays] | None = Field(
+        default=None,
+        description=(
+            "Replaces `decline_parking_days` (decline reason -> days, 0-730); leave out to keep it."
+        ),
+    )
+    corporation_decline_scope_days: dict[str, ScopeDays] | None = Field(
+        default=None,
+        description=(
+            "Replaces `corporation_decline_scope_days` (corporation decline reason "
+            "-> days, 0-3650); leave out to keep it."
+        ),
+    )
     stalled_after_days: dict[str, StallDays] | None = Field(
         None, description="Merged per status into the current limits."
     )

@@ -17,11 +17,15 @@ class TimelineEntry(BaseModel):
     proposal_id: uuid.UUID | None = None
     meeting_id: uuid.UUID | None = None
     action_id: uuid.UUID | None = None
-    decision: str | None = None
+    decision: str | None = Field(default=None, description="With `decision`: the decision taken.")
     from_status: str | None = None
     to_status: str | None = None
-    reason: str | None = None
-    action_kind: str | None = None
+    reason: str | None = Field(
+        default=None, description="The status, decline or withdrawal reason, if any."
+    )
+    action_kind: str | None = Field(
+        default=None, description="With `action_created` and `action_closed`: the action's kind."
+    )
     owner_organisation_id: uuid.UUID | None = None
     due_date: date | None = None
 

@@ -57,8 +57,13 @@ class VacancyStatus(StrEnum):
 
 
 class Address(ApiModel):
-    street: Annotated[str, Text(200)]
-    house_number: Annotated[str, Text(16)] = PField(examples=["12", "12A", "12-3"])
+    street: Annotated[str, Text(200)] = PField(description="Street name (at most 200 characters).")
+    house_number: Annotated[str, Text(16)] = PField(
+        examples=["12", "12A", "12-3"],
+        description=(
+            "House number with any addition (huisnummer, toevoeging; at most 16 characters)."
+        ),
+    )
     postcode: Annotated[str, StringConstraints(pattern=POSTCODE.pattern)] = PField(
         description="Dutch postcode; `1234 ab` is stored as `1234AB`.", examples=["3512AB"]
     )
@@ -91,23 +96,76 @@ LeaseForms = Annotated[list[LeaseForm], PField(min_length=1, max_length=2)]
 
 class VacancyIn(ApiModel):
     external_ref: ExternalRef
-    address: Address
+    address: Address = PField(
+        description=(
+            "The dwelling's address with its CBS municipality and neighbourhood "
+            "codes; the municipality decides which table it belongs to."
+        )
+    )
     complex_ref: Annotated[str, Text(64)] | None = PField(
         None, description="The building or complex, for spreading; unique per corporation."
     )
-    dwelling_type: DwellingType
+    dwelling_type: DwellingType = PField(
+        description="`apartment`, `single_family`, `studio` or `room`."
+    )
     rooms: int = PField(ge=1, le=20, description="Rooms including the living room.")
-    floor: int = PField(0, ge=-1, le=100)
-    has_lift: bool = False
-    wheelchair_accessible: bool = False
-    rent: Rent
-    available_from: Date
-    respond_before: Date | None = None
+    floor: int = PField(
+        0,
+        ge=-1,
+        le=100,
+        description=(
+            "Floor of the front door: -1 (basement) to 100, 0 is the ground floor "
+            "(default 0); with `has_lift` decides `not_step_free` and "
+            "`floor_too_high`."
+        ),
+    )
+    has_lift: bool = PField(
+        default=False,
+        description=(
+            "The dwelling is reachable by lift (default false); floor 0 or a lift is step-free."
+        ),
+    )
+    wheelchair_accessible: bool = PField(
+        default=False, description="The dwelling is wheelchair accessible (default false)."
+    )
+    rent: Rent = PField(
+        description=(
+            "Monthly rent in EUR: kale huur and eligible service costs; the test "
+            "rent for passend toewijzen (`rent_above_cap`) is taken from it."
+        )
+    )
+    available_from: Date = PField(
+        description=(
+            "First day the dwelling can be let (`YYYY-MM-DD`); after the meeting "
+            "date plus the policy's `horizon_days` it fails "
+            "`not_available_in_horizon`."
+        )
+    )
+    respond_before: Date | None = PField(
+        default=None,
+        description="Day by which the corporation needs a candidate (`YYYY-MM-DD`), or null.",
+    )
     contingent: bool = PField(False, description="Offered under the outflow contingent.")
     complex_manager: bool = PField(False, description="A complex manager / huismeester is present.")
-    pets_allowed: bool = True
-    min_age: int | None = PField(None, ge=0, le=120)
-    contract_forms: LeaseForms = PField(default_factory=lambda: [LeaseForm.own_lease])
+    pets_allowed: bool = PField(
+        default=True, description="Pets are allowed by the house rules (default true)."
+    )
+    min_age: int | None = PField(
+        None,
+        ge=0,
+        le=120,
+        description=(
+            "Minimum age of the tenant (0-120) for an age-restricted complex, or "
+            "null; a younger client fails `age_restricted`."
+        ),
+    )
+    contract_forms: LeaseForms = PField(
+        default_factory=lambda: [LeaseForm.own_lease],
+        description=(
+            "Lease forms the corporation accepts: one or both of `own_lease` and "
+            "`intermediate_lease` (default `own_lease`)."
+        ),
+    )
 
     @field_validator("contract_forms")
     @classmethod
@@ -138,7 +196,9 @@ class VacancyPublic(VacancyIn):
     id: uuid.UUID
     corporation_id: uuid.UUID
     table_id: uuid.UUID
-    status: VacancyStatus
+    status: VacancyStatus = PField(
+        description="`available`, `proposed` (in an open proposal), `let` or `withdrawn`."
+    )
     version: int
     created_at: datetime
     updated_at: datetime
@@ -155,9 +215,9 @@ class VacancyUpsertResult(BaseModel):
 
 
 class VacancyBatchResult(BaseModel):
-    created: int
-    updated: int
-    unchanged: int
+    created: int = PField(description="Dwellings of the batch that were new.")
+    updated: int = PField(description="Dwellings of the batch that existed and changed.")
+    unchanged: int = PField(description="Dwellings of the batch that existed unchanged.")
     items: list[VacancyUpsertResult]
 
 

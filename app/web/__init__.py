@@ -13,6 +13,11 @@ from app.web.core import HERE, error_page, with_security_headers
 API_PREFIXES = ("/v1/", "/docs", "/redoc", "/openapi.json", "/static/", "/health/")
 
 
+def is_api_address(path: str) -> bool:
+    """An address the API answers (problem+json on errors), `/v1` itself included."""
+    return path == "/v1" or path.startswith(API_PREFIXES)
+
+
 def page_modules() -> tuple[ModuleType, ...]:
     """The modules whose routers serve the pages, one per domain."""
     from app.web import (
@@ -64,7 +69,7 @@ def install(app: FastAPI) -> None:
     async def http_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, StarletteHTTPException)
         path = request.url.path
-        if path.startswith(API_PREFIXES) or exc.status_code not in (404, 405):
+        if is_api_address(path) or exc.status_code not in (404, 405):
             answer = api_handler(request, exc)  # Starlette types a handler sync or async
             return await answer if inspect.isawaitable(answer) else answer
         return with_security_headers(error_page(request, exc.status_code))
@@ -75,7 +80,7 @@ def install(app: FastAPI) -> None:
 def page_failure(request: Request, status: int, retry_after: int) -> Response | None:
     """A Dutch error page for a failure `app.transient` answers on a page's address (None on
     the API's, which answers problem+json)."""
-    if request.url.path.startswith(API_PREFIXES):
+    if is_api_address(request.url.path):
         return None
     response = with_security_headers(error_page(request, status))
     if retry_after:

@@ -120,6 +120,7 @@ NOTICES = {
     "persoon_bijgewerkt": "De gegevens van de persoon zijn bijgewerkt.",
     "gebied_benoemd": "De naam van het gebied is opgeslagen.",
     "dossier_opgeslagen": "Het dossier is opgeslagen.",
+    "dossier_ongewijzigd": "Er was niets gewijzigd; het dossier is niet opnieuw opgeslagen.",
     "dossier_status": "De status van het dossier is gewijzigd.",
     "woning_opgeslagen": "De woning is opgeslagen.",
     "woning_status": "De status van de woning is gewijzigd.",

@@ -61,11 +61,11 @@ def _back_with_error(
     if meeting_id:
         try:
             return _agenda_page(
-                request, session, web, uuid.UUID(meeting_id), error=error, status=422
+                request, session, web, uuid.UUID(meeting_id), error=error, status=400
             )
         except ValueError:
             pass
-    return _table_page(request, session, web, table_id, error=error, status=422)
+    return _table_page(request, session, web, table_id, error=error, status=400)
 
 
 @router.post("/acties/{action_id}")
@@ -84,7 +84,7 @@ def update_action(
         data = ActionUpdate.model_validate({"status": field(form, "status", 20)})
     except ValidationError as exc:
         return _table_page(
-            request, session, web, table.id, error=validation_message(exc), status=422
+            request, session, web, table.id, error=validation_message(exc), status=400
         )
     updated = attempt(
         session,

@@ -68,7 +68,7 @@ def name_area(
         data = AreaNameIn.model_validate({"name": field(form, "naam", 200)})
     except ValidationError:
         return _page(
-            request, session, web, table_id, error="Vul een naam in voor de code.", status=422
+            request, session, web, table_id, error="Vul een naam in voor de code.", status=400
         )
     if code in areas_service.names_for(session, [code]):
         return _page(
@@ -77,7 +77,7 @@ def name_area(
             web,
             table_id,
             error="Deze code heeft al een naam uit de CBS-lijst.",
-            status=422,
+            status=400,
         )
     areas_service.name_area(session, web.access(), table, code, data.name)
     return redirect(f"/tafels/{table.id}/gebieden", "gebied_benoemd")

@@ -36,6 +36,7 @@ from app.imports.columns import CASES, Column, Kind, Layout
 from app.imports.messages import service_message
 from app.organisations.models import OrganisationKind
 from app.problems import PreconditionFailed, ProblemError
+from app.registry import intake
 from app.versioning import etag
 from app.web import labels
 from app.web.core import FormDep, PageForbidden, Web, WebDep, WebRoute, field, redirect, render
@@ -47,6 +48,10 @@ ARREARS = "debts.rent_arrears_corporation_ids"
 STALE = (
     "Iemand anders heeft dit dossier intussen gewijzigd. Hieronder staat de nieuwste versie; "
     "breng uw wijziging opnieuw aan."
+)
+NO_VERSION = (
+    "Dit formulier zegt niet welke versie van het dossier u zag, dus er is niets opgeslagen. "
+    "Hieronder staat het dossier zoals het nu is; breng uw wijziging opnieuw aan."
 )
 STATUS_CHOICES = {
     "on_hold": ("In de wacht zetten", HOLD_REASONS),
@@ -157,6 +162,10 @@ def _form_page(
             "status": current.value,
             "status_label": labels.label("case_status", current.value),
             "changes": _status_changes(current.value),
+            "warnings": [
+                {**w, "label": labels.REASONS[w["code"]]}
+                for w in intake.own_rule_failures(session, case)
+            ],
         }
     return render(request, "case_form.html", context, status)
 
@@ -198,19 +207,19 @@ def new_case_page(request: Request, session: SessionDep, web: WebDep) -> HTMLRes
 
 @router.post("/dossiers/nieuw")
 def create_case(request: Request, session: SessionDep, web: WebDep, form: FormDep) -> Response:
-    """Create a case file from the form: 422 with a Dutch message per field, 409 on a reference
+    """Create a case file from the form: 400 with a Dutch message per field, 409 on a reference
     the organisation already uses; a created file opens in its edit page."""
     _require_care_provider(web)
     values = _values(form)
     values["table_id"] = field(form, "table_id", 40)
     table = _table(session, web, values["table_id"])
     if table is None:
-        return _form_page(request, session, web, values=values, error="Kies een tafel.", status=422)
+        return _form_page(request, session, web, values=values, error="Kies een tafel.", status=400)
     entry = read_entry(CASES, values, corporations=imports.table_corporations(session, table))
     entry.document["table_id"] = str(table)
     created = validate_entry(CaseCreate, entry, {c.name for c in CASES.columns})
     if created is None:
-        return _form_page(request, session, web, values=values, errors=entry.errors, status=422)
+        return _form_page(request, session, web, values=values, errors=entry.errors, status=400)
     try:
         with session.begin_nested():
             case = cases.create_case(session, web.access(), created)
@@ -264,18 +273,33 @@ def update_case(
     request: Request, case_id: uuid.UUID, session: SessionDep, web: WebDep, form: FormDep
 ) -> Response:
     """Save the edited file with the version it was shown as `If-Match` (412: the latest file
-    is shown again, nothing of the stale edit is stored)."""
+    is shown again, nothing of the stale edit is stored; a form without its version is refused
+    with 400). A form that changes nothing stores nothing, so the version stays."""
     _require_care_provider(web)
     case = _own_case(session, web, case_id, None)
     values = _values(form)
     version = field(form, "versie", 40)
+    if not version:
+        return _without_version(request, session, web, case)
     entry, patch = _edit(session, case, values)
     if patch is None:
         cases.get_case(session, web.access(), case_id, AccessAction.read)
         return _form_page(
-            request, session, web, values=values, errors=entry.errors, case=case, status=422
+            request, session, web, values=values, errors=entry.errors, case=case, status=400
         )
+    if not patch:
+        return redirect(f"/dossiers/{case.id}/bewerken", "dossier_ongewijzigd")
     return _write(request, session, web, case, patch, version, values, "dossier_opgeslagen")
+
+
+def _without_version(request: Request, session: Session, web: Web, case: Case) -> HTMLResponse:
+    """A form without a readable `versie` cannot be checked against the stored file: saving it
+    without `If-Match` could overwrite someone else's change unseen, so it is refused."""
+    fresh = _own_case(session, web, case.id, AccessAction.read)
+    return _form_page(
+        request, session, web, values=_stored_values(fresh), case=fresh, error=NO_VERSION,
+        status=400,
+    )  # fmt: skip
 
 
 def _write(
@@ -291,7 +315,7 @@ def _write(
     try:
         with session.begin_nested():
             cases.update_case(
-                session, web.access(), case, CaseUpdate.model_validate(patch), version or None
+                session, web.access(), case, CaseUpdate.model_validate(patch), version
             )
     except PreconditionFailed:
         session.refresh(case)
@@ -323,17 +347,19 @@ def change_status(
     if status not in STATUS_CHOICES:
         return _form_page(
             request, session, web, values=_stored_values(case), case=case,
-            error="Kies een statuswijziging.", status=422,
+            error="Kies een statuswijziging.", status=400,
         )  # fmt: skip
     patch: dict[str, Any] = {"status": status}
     if STATUS_CHOICES[status][1]:
         if reason not in STATUS_CHOICES[status][1]:
             return _form_page(
                 request, session, web, values=_stored_values(case), case=case,
-                error="Kies een reden bij deze statuswijziging.", status=422,
+                error="Kies een reden bij deze statuswijziging.", status=400,
             )  # fmt: skip
         patch["status_reason"] = reason
     version = field(form, "versie", 40)
+    if not version:
+        return _without_version(request, session, web, case)
     return _write(
         request, session, web, case, patch, version, _stored_values(case), "dossier_status"
     )

@@ -96,7 +96,7 @@ def import_file(request: Request, session: SessionDep, web: WebDep, form: FormDe
     upload = form.get("bestand")
     if not isinstance(upload, UploadFile) or not upload.filename:
         return _page(
-            request, session, web, error="Kies eerst een bestand.", chosen=chosen, status=422
+            request, session, web, error="Kies eerst een bestand.", chosen=chosen, status=400
         )
     try:
         content = read_limited(upload.file, web.settings.import_max_bytes)
@@ -135,9 +135,9 @@ def import_file(request: Request, session: SessionDep, web: WebDep, form: FormDe
             web,
             error="Kies de tafel waar de dossiers bij horen.",
             chosen=chosen,
-            status=422,
+            status=400,
         )
-    status = 422 if not dry_run and not result.valid else 200
+    status = 400 if not dry_run and not result.valid else 200
     return _page(request, session, web, result=result, chosen=chosen, status=status)
 
 

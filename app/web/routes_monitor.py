@@ -98,7 +98,7 @@ def monitor_page(
     except ProblemError as exc:
         if exc.status != 400:
             raise
-        return render(request, "monitor.html", {**context, "error": problem_message(exc)}, 422)
+        return render(request, "monitor.html", {**context, "error": problem_message(exc)}, 400)
     return render(request, "monitor.html", context)
 
 

@@ -94,13 +94,13 @@ def create_person(request: Request, session: SessionDep, web: WebDep, form: Form
             web,
             error="Vul een geldig e-mailadres, een naam en een rol in.",
             form=values,
-            status=422,
+            status=400,
         )
     try:
         with session.begin_nested():
             person, password = people.create_person(session, organisation, data)
     except Unprocessable:
-        return _people_page(request, session, web, error=VIEWER_ADMIN, form=values, status=422)
+        return _people_page(request, session, web, error=VIEWER_ADMIN, form=values, status=400)
     except Conflict:
         return _people_page(
             request,
@@ -147,10 +147,10 @@ def update_person(
     try:
         data = PersonUpdate.model_validate(changes)
     except ValidationError:
-        return _people_page(request, session, web, error="Kies een geldige rol.", status=422)
+        return _people_page(request, session, web, error="Kies een geldige rol.", status=400)
     try:
         with session.begin_nested():
             people.update_person(session, person, data)
     except Unprocessable:
-        return _people_page(request, session, web, error=VIEWER_ADMIN, status=422)
+        return _people_page(request, session, web, error=VIEWER_ADMIN, status=400)
     return redirect("/mensen", "persoon_bijgewerkt")

@@ -113,7 +113,7 @@ def record_decision(
         data = DecisionCreate.model_validate(body)
     except ValidationError as exc:
         message = validation_message(exc)
-        return _proposal_page(request, session, web, proposal_id, error=message, status=422)
+        return _proposal_page(request, session, web, proposal_id, error=message, status=400)
     version = field(form, "versie", 10)
     decided = attempt(
         session,

@@ -98,7 +98,7 @@ def schedule_meeting(
         data = MeetingCreate.model_validate({"date": field(form, "datum", 10)})
     except ValidationError:
         return _table_page(
-            request, session, web, table_id, error="Vul een geldige datum in.", status=422
+            request, session, web, table_id, error="Vul een geldige datum in.", status=400
         )
     meeting = attempt(
         session, lambda: meetings_service.create_meeting(session, web.access(), table, data)

@@ -134,7 +134,10 @@ def _unique_events(value: list[EventType] | None) -> list[EventType] | None:
 class WebhookEndpointCreate(ApiModel):
     url: WebhookUrl
     events: EventTypes
-    description: Annotated[str, Text(200)] | None = None
+    description: Annotated[str, Text(200)] | None = Field(
+        default=None,
+        description="A note on what the endpoint is for (at most 200 characters), or null.",
+    )
 
     _unique = field_validator("events")(_unique_events)
 
@@ -142,9 +145,15 @@ class WebhookEndpointCreate(ApiModel):
 class WebhookEndpointUpdate(ApiModel):
     """Omitted fields keep their value; `description: null` clears the description."""
 
-    url: WebhookUrl | None = None
-    events: EventTypes | None = None
-    description: Annotated[str, Text(200)] | None = None
+    url: WebhookUrl | None = Field(
+        default=None, description="New HTTPS address to deliver to; leave out to keep it."
+    )
+    events: EventTypes | None = Field(
+        default=None, description="New list of event types; leave out to keep it."
+    )
+    description: Annotated[str, Text(200)] | None = Field(
+        default=None, description="New note; `null` clears it, leave out to keep it."
+    )
     active: bool | None = Field(
         None, description="false pauses deliveries (pending ones wait); true resumes them."
     )
@@ -155,10 +164,15 @@ class WebhookEndpointUpdate(ApiModel):
 class WebhookEndpointPublic(BaseModel):
     id: uuid.UUID
     organisation_id: uuid.UUID
-    url: str
-    events: list[EventType]
-    description: str | None
-    active: bool
+    url: str = Field(description="The HTTPS address events are POSTed to.")
+    events: list[EventType] = Field(
+        description=(
+            "Event types sent there: `agenda.published`, `proposal.decided`, "
+            "`action.assigned`, `case.housed`, `proposal.stalled`."
+        )
+    )
+    description: str | None = Field(description="The note on what it is for, or null.")
+    active: bool = Field(description="False while deliveries are paused.")
     created_at: datetime
     updated_at: datetime
 
@@ -177,14 +191,25 @@ class WebhookEndpointPage(Page[WebhookEndpointPublic]):
 class WebhookDeliveryPublic(BaseModel):
     id: uuid.UUID
     event_id: uuid.UUID = Field(description="Sent as `webhook-id`; the same on every retry.")
-    event_type: EventType
-    status: DeliveryStatus
-    attempts: int
-    last_attempt_at: datetime | None
-    last_status_code: int | None
+    event_type: EventType = Field(description="The event's type (e.g. `proposal.decided`).")
+    status: DeliveryStatus = Field(
+        description="`pending` (will be tried, again), `delivered` or `failed` (retries used up)."
+    )
+    attempts: int = Field(description="Delivery attempts made so far.")
+    last_attempt_at: datetime | None = Field(
+        description="When the last attempt was made (UTC); null before the first."
+    )
+    last_status_code: int | None = Field(
+        description=(
+            "HTTP status the receiver answered last; null before the first attempt "
+            "or when it could not be reached."
+        )
+    )
     last_error: str | None = Field(description="Short reason of the last failure; never a body.")
     next_attempt_at: datetime | None = Field(description="When pending: the next try.")
-    delivered_at: datetime | None
+    delivered_at: datetime | None = Field(
+        description="When the receiver accepted it (2xx; UTC); null until then."
+    )
     created_at: datetime
 
 

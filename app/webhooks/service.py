@@ -189,10 +189,8 @@ def event_body(event_type: str, occurred_at: datetime, data: dict[str, Any]) -> 
 
 
 def _check_target(url: str, allow_private_targets: bool) -> None:
-    if allow_private_targets:
-        return
     try:
-        refuse_internal_url(url)
+        refuse_internal_url(url, allow_private_targets)
     except TargetRefused as refused:
         raise Unprocessable("url", str(refused), "target_not_allowed") from refused
 
@@ -205,7 +203,8 @@ def create_endpoint(
     allow_private_targets: bool,
 ) -> tuple[WebhookEndpoint, str]:
     """Returns the endpoint and its secret, which the API shows only once. A URL that names a
-    loopback or private address is refused (400) unless `allow_private_targets`."""
+    loopback or private address is refused (400) unless `allow_private_targets`; a link-local
+    or cloud metadata address always is."""
     organisation_id = principal.require_organisation()
     _check_target(data.url, allow_private_targets)
     count = session.exec(

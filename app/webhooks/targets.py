@@ -1,6 +1,8 @@
 """Where a webhook may go: endpoints are registered by organisations, so by default no request
 goes to an address inside our network (loopback, private, link-local, cloud metadata), and the
-connection goes to the very address that was checked."""
+connection goes to the very address that was checked. Where private targets are allowed (the
+demo, development), link-local addresses and cloud metadata services stay refused: they hold
+the host's credentials, and no receiver of ours lives there."""
 
 import ipaddress
 import re
@@ -40,6 +42,8 @@ _REFUSED_V6 = tuple(
 _TRANSLATED_V6 = tuple(
     ipaddress.IPv6Network(n) for n in ("::ffff:0:0/96", "::ffff:0:0:0/96", "64:ff9b::/96")
 )
+# Cloud metadata services outside link-local: AWS's IPv6 endpoint (a unique-local address).
+_METADATA = (ipaddress.IPv6Address("fd00:ec2::254"),)
 _NUMBER = re.compile(r"^(0[xX][0-9a-fA-F]*|[0-9]+)$")
 _DOTS = str.maketrans({"\u3002": ".", "\uff0e": ".", "\uff61": "."})
 
@@ -56,9 +60,31 @@ def is_public(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
     return address.is_global and not (address.is_multicast or address.is_reserved)
 
 
-def is_public_address(address: str) -> bool:
-    """`is_public` for an address as a resolver returns it (an IPv6 zone is ignored)."""
-    return is_public(ipaddress.ip_address(address.split("%", 1)[0]))
+def is_never_allowed(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    """Refused even where private targets are allowed: link-local (169.254.0.0/16 holds the
+    cloud metadata services, fe80::/10), a known metadata address, or the unspecified address,
+    also when an IPv6 form carries or translates to such an IPv4 address."""
+    if isinstance(address, ipaddress.IPv6Address):
+        if any(address in network for network in _TRANSLATED_V6 + _REFUSED_V6[:1]):
+            return is_never_allowed(ipaddress.IPv4Address(int(address) & 0xFFFFFFFF))
+        if address.sixtofour is not None:
+            return is_never_allowed(address.sixtofour)
+        if address.teredo is not None:
+            return is_never_allowed(address.teredo[1])
+    return address.is_link_local or address.is_unspecified or address in _METADATA
+
+
+def is_allowed(
+    address: ipaddress.IPv4Address | ipaddress.IPv6Address, allow_private: bool = False
+) -> bool:
+    """Whether a request may go to `address`: a public one, or with `allow_private` any but
+    those `is_never_allowed` names."""
+    return not is_never_allowed(address) if allow_private else is_public(address)
+
+
+def is_public_address(address: str, allow_private: bool = False) -> bool:
+    """`is_allowed` for an address as a resolver returns it (an IPv6 zone is ignored)."""
+    return is_allowed(ipaddress.ip_address(address.split("%", 1)[0]), allow_private)
 
 
 def parse_ipv4(host: str) -> ipaddress.IPv4Address | None:
@@ -101,12 +127,13 @@ def canonical_host(url: str) -> str:
     return host.split("%", 1)[0].rstrip(".")
 
 
-def refuse_internal_url(url: str) -> None:
+def refuse_internal_url(url: str, allow_private: bool = False) -> None:
     """At registration (and before each attempt): refuse a URL whose host is an internal
     address in any notation (IPv4 in integer, octal, hex or short form, IPv6 that maps or
     translates to internal IPv4, Teredo, ...) or `localhost`, so the caller learns it now
-    rather than from failed deliveries. Names that resolve inward are refused at each delivery
-    attempt; no lookup is made here, inside a request."""
+    rather than from failed deliveries. With `allow_private` only link-local and metadata
+    addresses are refused (`is_never_allowed`). Names that resolve inward are refused at each
+    delivery attempt; no lookup is made here, inside a request."""
     host = canonical_host(url)
     if not host:
         raise TargetRefused("the URL has no host")
@@ -119,14 +146,15 @@ def refuse_internal_url(url: str) -> None:
     else:
         address = parse_ipv4(host)
     if address is not None:
-        if not is_public(address):
+        if not is_allowed(address, allow_private):
             raise TargetRefused(REFUSED_ADDRESS)
-    elif host == "localhost" or host.endswith(".localhost"):
+    elif not allow_private and (host == "localhost" or host.endswith(".localhost")):
         raise TargetRefused(REFUSED_ADDRESS)
 
 
-def pin_public_target(url: str) -> Target:
-    """Resolve the host once, check every address, and connect to the checked one.
+def pin_public_target(url: str, allow_private: bool = False) -> Target:
+    """Resolve the host once, check every address (`is_allowed`), and connect to the checked
+    one.
 
     The URL's host is replaced by that address while the Host header and the TLS server name
     (certificate check included) keep the original name. A resolver that answers differently
@@ -140,7 +168,7 @@ def pin_public_target(url: str) -> Target:
         raise TargetRefused(f"invalid URL: {exc}") from exc
     if not host:
         raise TargetRefused("the URL has no host")
-    refuse_internal_url(url)
+    refuse_internal_url(url, allow_private)
     try:
         ipaddress.ip_address(host.strip("[]"))
         return Target(url)  # a public address already: nothing to look up, nothing to rebind
@@ -153,7 +181,7 @@ def pin_public_target(url: str) -> Target:
     except (OSError, UnicodeError) as exc:
         raise TargetRefused(f"host could not be resolved: {exc}") from exc
     addresses = [str(info[4][0]) for info in infos]
-    if not addresses or not all(is_public_address(a) for a in addresses):
+    if not addresses or not all(is_public_address(a, allow_private) for a in addresses):
         raise TargetRefused(REFUSED_ADDRESS)
     address = addresses[0].split("%", 1)[0]
     host_header = host if parsed.port is None else f"{host}:{parsed.port}"

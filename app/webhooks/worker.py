@@ -36,7 +36,7 @@ from app.sqltypes import utcnow
 from app.webhooks import outbox, service
 from app.webhooks.outbox import ClaimedDelivery
 from app.webhooks.signing import webhook_headers
-from app.webhooks.targets import Target, TargetRefused, pin_public_target
+from app.webhooks.targets import TargetRefused, pin_public_target
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +65,7 @@ class DeliveryPolicy:
     max_error_pause: float = 30.0
     # Endpoints are registered by organisations; without this, a URL resolving to a loopback,
     # private, link-local or otherwise non-public address is refused (no SSRF into our network).
+    # With it, link-local and cloud metadata addresses are still refused.
     allow_private_targets: bool = False
 
     def __post_init__(self) -> None:
@@ -242,13 +243,13 @@ class DeliveryWorker:
     ) -> tuple[int | None, str | None]:
         """POST one attempt: (status code, None) when accepted, else (status code?, reason).
         Unbounded in time by itself: `_attempt` runs it under the deadline."""
-        target = Target(delivery.url)
-        if not self.policy.allow_private_targets:
-            try:
-                # The lookup blocks a thread; the deadline still ends the attempt on time.
-                target = await asyncio.to_thread(pin_public_target, delivery.url)
-            except TargetRefused as refused:
-                return None, str(refused)
+        try:
+            # The lookup blocks a thread; the deadline still ends the attempt on time.
+            target = await asyncio.to_thread(
+                pin_public_target, delivery.url, self.policy.allow_private_targets
+            )
+        except TargetRefused as refused:
+            return None, str(refused)
         timestamp = int(time.time())
         headers = webhook_headers(delivery.secret, str(delivery.event_id), timestamp, delivery.body)
         try:

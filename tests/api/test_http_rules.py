@@ -19,6 +19,9 @@ SOME_ID = "0191d3a4-0000-7000-8000-000000000000"
         (f"/v1/vacancies/{SOME_ID}", "DELETE, GET, OPTIONS"),
         ("/v1/limits/2026", "GET, OPTIONS, PUT"),
         (f"/v1/tables/{SOME_ID}", "GET, OPTIONS, PATCH"),
+        ("/v1/cases/imports", "OPTIONS, POST"),
+        ("/v1/vacancies/imports", "OPTIONS, POST"),
+        ("/v1/cases/imports/template", "GET, OPTIONS"),
     ],
 )
 def test_options_answers_204_with_every_method_of_the_path(client, path, allowed):
@@ -36,6 +39,38 @@ def test_a_method_the_path_does_not_support_is_a_405_naming_all_it_does(client, 
     response = client.delete(f"/v1/cases/{SOME_ID}", headers=region.chair.headers)
     assert_problem(response, 405)
     assert response.headers["allow"] == "GET, OPTIONS, PATCH"
+
+
+@pytest.mark.parametrize("method", ["GET", "PATCH", "DELETE"])
+def test_the_import_resource_is_no_case_id_so_other_methods_are_405(client, region, method):
+    response = client.request(method, "/v1/cases/imports", headers=region.care_provider.headers)
+    assert_problem(response, 405, "method_not_allowed")
+    assert response.headers["allow"] == "OPTIONS, POST"
+
+
+def test_the_api_root_is_an_index_of_where_to_start(client):
+    response = client.get("/v1")
+    assert response.status_code == 200
+    assert response.json()["links"]["openapi"] == "/v1/openapi.json"
+    assert client.get(response.json()["links"]["openapi"]).status_code == 200
+
+
+def test_an_error_at_the_api_root_is_problem_json(client):
+    response = client.post("/v1")
+    assert_problem(response, 405, "method_not_allowed")
+    assert response.headers["allow"] == "GET, OPTIONS"
+
+
+def test_a_body_that_is_not_json_is_400_naming_the_body(client, region):
+    response = client.post(
+        "/v1/cases",
+        content=b'{"external_ref": ',
+        headers={**region.care_provider.headers, "Content-Type": "application/json"},
+    )
+    problem = assert_problem(response, 400, "validation_error")
+    assert [(p["name"], p["in"], p["code"]) for p in problem["invalidParams"]] == [
+        ("body", "body", "json_invalid")
+    ]
 
 
 def test_no_api_answer_may_be_stored_by_a_cache(client, region):

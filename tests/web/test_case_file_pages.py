@@ -68,7 +68,7 @@ def test_bad_fields_are_named_in_dutch_and_nothing_is_stored(app, client, region
     browser = signed_in(app, make_person(client, region.care_provider))
     bad = _form(**{"household.adults": "3", "ready_since": "", "income.annual_taxable": "veel"})
     response = _post(browser, "/dossiers/nieuw", bad, "/dossiers/nieuw")
-    assert response.status_code == 422
+    assert response.status_code == 400
     assert "Mag hoogstens 2 zijn." in response.text
     assert "Verplicht: niet ingevuld." in response.text
     assert "&#39;veel&#39; is geen bedrag" in response.text
@@ -153,7 +153,7 @@ def test_a_case_is_put_on_hold_resumed_and_withdrawn_with_reasons(app, client, r
         {"status": "withdrawn", "versie": _version(browser.get(edit).text)},
         edit,
     )
-    assert without_reason.status_code == 422
+    assert without_reason.status_code == 400
     assert change("withdrawn", "own_solution") == "withdrawn"
     transitions = client.get(
         f"/v1/cases/{case['id']}/transitions", headers=region.care_provider.headers
@@ -192,3 +192,76 @@ def test_rent_arrears_offer_only_the_corporations_of_the_table(app, client, regi
     assert response.status_code == 303, response.text
     [case] = client.get("/v1/cases", headers=region.care_provider.headers).json()["items"]
     assert case["debts"]["rent_arrears_corporation_ids"] == [region.corporation.id]
+
+
+def _shown(html: str) -> dict[str, str]:
+    """Every value the edit form shows: text and date inputs and each select's chosen option."""
+    values = dict(re.findall(r'name="([a-z_.]+)" type="(?:text|date)"[^>]*value="([^"]*)"', html))
+    form = html.split('class="form narrow"', 1)[1].split("</form>", 1)[0]
+    for name, options in re.findall(
+        r'<select[^>]*name="([a-z_.]+)"[^>]*>(.*?)</select>', form, re.S
+    ):
+        chosen = re.search(r'<option value="([^"]*)" selected', options)
+        values[name] = chosen.group(1) if chosen else ""
+    return values
+
+
+def test_saving_an_unchanged_form_stores_nothing_and_keeps_the_version(app, client, region):
+    case = create_case(client, region.care_provider, region.table_id)
+    browser = signed_in(app, make_person(client, region.care_provider))
+    url = f"/dossiers/{case['id']}/bewerken"
+    page = browser.get(url)
+    response = _post(browser, url, {**_shown(page.text), "versie": _version(page.text)}, url)
+    assert response.status_code == 303, response.text
+    assert response.headers["location"].endswith("melding=dossier_ongewijzigd")
+    stored = client.get(f"/v1/cases/{case['id']}", headers=region.care_provider.headers).json()
+    assert stored["version"] == case["version"]
+
+
+def test_an_edit_without_a_readable_version_is_refused_and_stores_nothing(app, client, region):
+    case = create_case(client, region.care_provider, region.table_id)
+    browser = signed_in(app, make_person(client, region.care_provider))
+    url = f"/dossiers/{case['id']}/bewerken"
+    page = browser.get(url)
+    for version in ({}, {"versie": ""}, {"versie": "   "}):
+        edit = {**_shown(page.text), "household.adults": "2", **version}
+        response = _post(browser, url, edit, url)
+        assert response.status_code == 400, response.text
+        assert "niet welke versie" in response.text
+        status = _post(browser, f"/dossiers/{case['id']}/status", {"status": "on_hold",
+                       "reden": "client_request", **version}, url)  # fmt: skip
+        assert status.status_code == 400
+    stored = client.get(f"/v1/cases/{case['id']}", headers=region.care_provider.headers).json()
+    assert (stored["version"], stored["household"]["adults"]) == (case["version"], 1)
+    assert stored["status"] == case["status"]
+
+
+def test_the_case_page_names_the_tables_rules_the_case_fails_on_its_own(app, client, region):
+    case = create_case(
+        client, region.care_provider, region.table_id, beschikking={"status": "none"}
+    )
+    browser = signed_in(app, make_person(client, region.care_provider))
+    page = browser.get(f"/dossiers/{case['id']}/bewerken")
+    assert "Wmo-beschikking ontbreekt" in page.text and "beschikking_missing" in page.text
+    assert "Inschrijfduur te kort" not in page.text
+    complete = create_case(client, region.care_provider, region.table_id)
+    assert (
+        "voldoet niet aan deze regels"
+        not in browser.get(f"/dossiers/{complete['id']}/bewerken").text
+    )
+
+
+def test_the_form_takes_the_birth_month_the_age_rules_read(app, client, region):
+    browser = signed_in(app, make_person(client, region.care_provider))
+    assert 'name="birth_month"' in browser.get("/dossiers/nieuw").text
+    response = _post(browser, "/dossiers/nieuw", _form(birth_month="7"), "/dossiers/nieuw")
+    assert response.status_code == 303, response.text
+    [case] = client.get("/v1/cases", headers=region.care_provider.headers).json()["items"]
+    assert case["birth_month"] == 7
+    wrong = _post(
+        browser,
+        "/dossiers/nieuw",
+        _form(external_ref="K-hand-2", birth_month="13"),
+        "/dossiers/nieuw",
+    )
+    assert wrong.status_code == 400

@@ -44,7 +44,7 @@ def test_reading_in_a_file_with_one_bad_row_stores_nothing(app, client, region):
     browser = signed_in(app, make_person(client, region.care_provider))
     rows = [case_row("K-1"), case_row("K-2", Voorziening="Kliniek")]
     page = _send(browser, xlsx(table(rows)), "inlezen", tafel=region.table_id)
-    assert page.status_code == 422
+    assert page.status_code == 400
     assert "&#39;Kliniek&#39; kennen we niet" in page.text
     assert _refs(client, region.care_provider) == []
 
@@ -54,7 +54,7 @@ def test_a_care_provider_cannot_read_into_a_table_it_does_not_sit_at(
 ):
     browser = signed_in(app, make_person(client, region.care_provider))
     page = _send(browser, xlsx(table([case_row("K-1")])), "inlezen", tafel=other_region.table_id)
-    assert page.status_code == 422
+    assert page.status_code == 400
     assert "Kies de tafel" in page.text
     assert _refs(client, other_region.care_provider) == []
     assert _refs(client, region.care_provider) == []

@@ -135,3 +135,69 @@ def test_the_api_refuses_to_register_an_encoded_inward_address(client, host):
     assert response.status_code == 400, response.text
     [param] = response.json()["invalidParams"]
     assert (param["name"], param["code"]) == ("url", "target_not_allowed")
+
+
+# Where private targets are allowed (the demo, development), a receiver on loopback or a private
+# address works, but link-local addresses, where cloud metadata services answer with the host's
+# credentials, stay refused in every form.
+METADATA_LITERALS = [
+    "169.254.169.254",
+    "2852039166",  # 169.254.169.254 as one integer
+    "0xa9.0xfe.0xa9.0xfe",
+    "0251.0376.0251.0376",  # octal
+    "169.254.43518",  # short
+    "[::ffff:169.254.169.254]",
+    "[::ffff:a9fe:a9fe]",
+    "[64:ff9b::a9fe:a9fe]",
+    "[2002:a9fe:a9fe::1]",  # 6to4
+    "[fe80::1]",
+    "[fe80::a9fe:a9fe%25eth0]",
+    "[fd00:ec2::254]",  # AWS's metadata service over IPv6
+    "0.0.0.0",
+]
+
+
+@pytest.mark.parametrize("host", METADATA_LITERALS)
+def test_a_metadata_address_is_refused_even_where_private_targets_are_allowed(host, monkeypatch):
+    with pytest.raises(TargetRefused):
+        refuse_internal_url(f"http://{host}/latest/meta-data/", allow_private=True)
+    monkeypatch.setattr(targets.socket, "getaddrinfo", _resolves_to("10.0.0.1"))
+    with pytest.raises(TargetRefused):
+        pin_public_target(f"http://{host}/latest/meta-data/", allow_private=True)
+
+
+@pytest.mark.parametrize("answer", ["169.254.169.254", "fe80::1", "::ffff:169.254.169.254"])
+def test_a_name_resolving_to_link_local_is_refused_where_private_targets_are_allowed(
+    answer, monkeypatch
+):
+    monkeypatch.setattr(targets.socket, "getaddrinfo", _resolves_to(answer))
+    with pytest.raises(TargetRefused, match="not allowed"):
+        pin_public_target("http://metadata.google.internal/hook", allow_private=True)
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "localhost", "10.0.0.7", "[::1]", "[fd00::1]"])
+def test_a_loopback_or_private_receiver_is_called_where_private_targets_are_allowed(
+    host, monkeypatch
+):
+    monkeypatch.setattr(targets.socket, "getaddrinfo", _resolves_to("127.0.0.1"))
+    refuse_internal_url(f"http://{host}/hook", allow_private=True)
+    pin_public_target(f"http://{host}/hook", allow_private=True)
+
+
+@pytest.mark.settings(webhook_allow_private_targets=True)
+def test_the_demo_refuses_to_register_the_metadata_service(client):
+    org = make_org(client, "care_provider")
+    refused = client.post(
+        "/v1/webhooks",
+        json={"url": "http://169.254.169.254/latest/meta-data/", "events": ["case.housed"]},
+        headers=org.headers,
+    )
+    assert refused.status_code == 400, refused.text
+    [param] = refused.json()["invalidParams"]
+    assert (param["name"], param["code"]) == ("url", "target_not_allowed")
+    accepted = client.post(
+        "/v1/webhooks",
+        json={"url": "http://127.0.0.1:9/hook", "events": ["case.housed"]},
+        headers=org.headers,
+    )
+    assert accepted.status_code == 201, accepted.text

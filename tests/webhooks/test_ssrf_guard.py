@@ -149,7 +149,7 @@ def test_the_worker_posts_to_the_checked_address_under_the_original_name(monkeyp
 
 def test_a_real_connection_to_the_pinned_address_carries_the_original_host(monkeypatch, receiver):
     # Loopback stands in for a public address here, so the receiver on 127.0.0.1 can answer.
-    monkeypatch.setattr(targets, "is_public_address", lambda address: True)
+    monkeypatch.setattr(targets, "is_public_address", lambda address, allow_private=False: True)
     resolver = RebindingResolver("127.0.0.1")
     monkeypatch.setattr(targets.socket, "getaddrinfo", resolver)
     worker = _guarded_worker()

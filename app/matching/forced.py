@@ -1,0 +1,191 @@
+"""The best proposal with one unhoused case forced in, when the spread caps do not nest.
+
+Why: the left-unhoused list needs, per unhoused case c, the best (people housed, then total
+score) proposal housing c. With nested caps one shortest-path pass gives all of them
+(`unhoused.py`). With a complex straddling neighbourhoods the only exact route was one full
+re-solve per feasible pair of c: a 300 x 150 table with scattered complexes needed about 3,900
+re-solves (over a minute), so the check was cut off and flagged incomplete on every such table.
+
+Here both phases are linear programs over the check's edges (the pruned edges plus every edge of
+an unhoused case; pruning keeps the optimum with a pair forced, `solver.prune`), kept in HiGHS
+and re-solved warm with c's row held at 1 (`sum of c's edges = 1`):
+
+1. **Bounds for every case at once.** The score phase's duals (count fixed at the proposal's)
+   give, for any edge e, `score.x <= B + min(0, rc_e)` over solutions housing as many with e
+   chosen (B the certified bound, rc_e the reduced cost; `straddling.reduced_costs`). Maximised
+   over c's edges it bounds c's best alternative; when the proposal's own split of the
+   straddlers (an exact nested variant) already reaches it, c is settled without a re-solve.
+2. **Per case.** Count phase with c's row at 1: an integral optimum of `housed` people, or a
+   certified bound below `housed` (then the count is `housed - 1`: adding (c, v) to the proposal
+   and dropping one proposal in v's complex and one in v's neighbourhood keeps every cap). Then
+   the score phase with the count row at that count and c's row at 1: its optimum counts only
+   when it is integral and the certified bound is below its value + 1 (objectives are integers).
+   Rows held at 1 have free duals, which the certificate takes unclipped.
+
+Column generation as in `straddling.certified_optimum`: each model starts on a core of edges and
+prices the rest after every run. A fractional relaxation returns None, and the caller falls back
+to the exact per-pair re-solve (`tradeoffs.solve_with_pair`); every answer given is proven.
+"""
+
+import numpy as np
+
+from app.matching.ranking import top_within
+from app.matching.solver import AssignmentProblem
+from app.matching.straddling import (
+    ADD_PER_DWELLING,
+    CORE_PER_CASE,
+    CORE_PER_DWELLING,
+    SLACK,
+    Infeasible,
+    OutOfTime,
+    Relaxation,
+    reduced_costs,
+)
+
+
+class ForcedOptimum:
+    """The two phases' linear programs over `edges` (indices into the problem's edges), solved
+    once for the proposal (`housed` people) and re-solved per forced case.
+
+    Raises OutOfTime (from `straddling`) when `deadline` (time.monotonic) passes while building.
+    """
+
+    def __init__(
+        self,
+        problem: AssignmentProblem,
+        edges: np.ndarray,
+        proposal: np.ndarray,
+        housed: int,
+        deadline: float | None,
+    ) -> None:
+        self.problem, self.edges, self.housed, self.deadline = problem, edges, housed, deadline
+        self.score = problem.edge_score[edges].astype(np.float64)
+        self.ones = np.ones(len(edges))
+        self.dwelling_of = problem.edge_dwelling[edges]
+        start = top_within(self.dwelling_of, self.score, CORE_PER_DWELLING) | top_within(
+            problem.edge_case[edges], self.score, CORE_PER_CASE
+        )
+        start |= np.isin(edges, proposal)
+        self.count_lp = Relaxation(problem, edges)
+        self.count_lp.model.setOptionValue("presolve", "off")
+        self.count_lp.add(np.flatnonzero(start), self.ones)
+        self.score_lp = Relaxation(problem, edges)
+        self.score_lp.model.setOptionValue("presolve", "off")
+        self.score_lp.add(np.flatnonzero(start), self.score)
+        self.score_lp.fix_count(housed, self.score)
+        _, self.reduced, self.bound, self.duals = self._settle(
+            self.score_lp, self.score, housed, None
+        )
+
+    def _settle(
+        self, relaxation: Relaxation, weight: np.ndarray, count: int, row: int | None
+    ) -> tuple[np.ndarray, np.ndarray, float, np.ndarray]:
+        """Column generation to the relaxation's optimum: (x per core column, reduced cost per
+        edge, certified bound, row duals)."""
+        equal = None if row is None else np.array([row])
+        tolerance = 1e-9 * max(1.0, float(np.abs(weight).max()))
+        while True:
+            try:
+                x, duals = relaxation.run(self.deadline)
+            except Infeasible:
+                # Pricing needs a feasible core: with a case forced in, the core may not reach
+                # the count. Every edge then joins; if that is infeasible too, so is the problem.
+                missing = np.flatnonzero(~relaxation.in_core)
+                if len(missing) == 0:
+                    raise
+                relaxation.add(missing, weight)
+                continue
+            reduced, bound = reduced_costs(relaxation, weight, duals, count, equal)
+            violating = np.flatnonzero((reduced > tolerance) & ~relaxation.in_core)
+            if len(violating) == 0:
+                return x, reduced, bound, duals
+            best = top_within(self.dwelling_of[violating], reduced[violating], ADD_PER_DWELLING)
+            relaxation.add(violating[best], weight)
+
+    def score_bounds(self, candidates: np.ndarray, starts: np.ndarray) -> np.ndarray:
+        """Per case segment of `candidates` (problem edges, grouped by case from `starts`): an
+        upper bound (micro-points, integer) on the total score of any proposal housing as many
+        as the proposal and the case."""
+        position = np.searchsorted(self.edges, candidates)
+        best = np.maximum.reduceat(np.minimum(self.reduced[position], 0.0), starts)
+        return np.floor(self.bound + best + SLACK).astype(np.int64)
+
+    def complex_prices(self) -> tuple[np.ndarray, float]:
+        """Per complex the score phase's dual of its cap (micro-points per dwelling used, at
+        least 0; 0 for complexes without a row) and the count row's dual: the multipliers of
+        `unhoused._lagrangian_bounds`."""
+        problem, relaxation = self.problem, self.score_lp
+        first = problem.n_cases + problem.n_dwellings
+        rows = relaxation.global_rows
+        is_complex = (rows >= first) & (rows < first + len(problem.complex_room))
+        prices = np.zeros(len(problem.complex_room))
+        prices[rows[is_complex] - first] = np.maximum(self.duals[: len(rows)], 0.0)[is_complex]
+        assert relaxation.count_row is not None
+        return prices, float(self.duals[relaxation.count_row])
+
+    def _case_row(self, relaxation: Relaxation, case: int) -> int:
+        row = int(np.searchsorted(relaxation.global_rows, case))
+        assert relaxation.global_rows[row] == case, "every unhoused case with edges has a row"
+        return row
+
+    def _optimum(
+        self, relaxation: Relaxation, weight: np.ndarray, count: int, case: int
+    ) -> tuple[np.ndarray | None, float]:
+        """(chosen problem edges of the optimum with `case` forced in when it is proven integral,
+        else None; its certified bound). The case's row is held at 1 only for this call."""
+        row = self._case_row(relaxation, case)
+        relaxation.model.changeRowBounds(row, 1.0, 1.0)
+        try:
+            try:
+                x, _, bound, _ = self._settle(relaxation, weight, count, row)
+            except Infeasible:  # no proposal of `count` people houses the case
+                return None, np.inf
+            core = np.array(relaxation.core)
+            if not np.all(np.minimum(np.abs(x), np.abs(1 - x)) < 1e-6):
+                # Fractional: branch and cut on the core; its optimum counts when it meets the
+                # bound over every edge (as in `straddling._phase`).
+                try:
+                    x, _ = relaxation.run(self.deadline, integral=True)
+                except RuntimeError:  # no integer solution on the core
+                    return None, bound
+                finally:
+                    relaxation.relax_integrality()
+                if bound >= float(weight[core[x > 0.5]].sum()) + 1 - SLACK:
+                    return None, bound
+        finally:
+            relaxation.model.changeRowBounds(row, -np.inf, 1.0)
+        return np.sort(self.edges[core[x > 0.5]]), bound
+
+    def best_with_case(
+        self, case: int, houses_as_many: bool = False
+    ) -> tuple[int, int, np.ndarray] | None:
+        """(people housed, total score, chosen problem edges) of the best proposal housing
+        `case`, proven; None when a relaxation is fractional and branch and cut on its core does
+        not settle it. `houses_as_many`: the caller knows a proposal housing as many and the
+        case (the count phase is skipped). Raises OutOfTime past the deadline."""
+        if houses_as_many:
+            count = self.housed
+        else:
+            chosen, bound = self._optimum(self.count_lp, self.ones, 0, case)
+            if bound < self.housed - SLACK:
+                count = self.housed - 1
+            elif chosen is not None and len(chosen) == self.housed:
+                count = self.housed
+            else:
+                return None
+        count_row = self.score_lp.count_row
+        assert count_row is not None
+        self.score_lp.model.changeRowBounds(count_row, count, count)
+        try:
+            chosen, bound = self._optimum(self.score_lp, self.score, count, case)
+        finally:
+            self.score_lp.model.changeRowBounds(count_row, self.housed, self.housed)
+        if chosen is None or len(chosen) != count:
+            return None
+        value = int(self.problem.edge_score[chosen].sum())
+        if bound >= value + 1 - SLACK:
+            return None
+        return count, value, chosen
+
+
+__all__ = ["ForcedOptimum", "OutOfTime"]

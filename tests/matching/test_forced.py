@@ -1,0 +1,154 @@
+"""Left-unhoused alternatives when complexes straddle neighbourhoods: the linear programs with a
+case forced in, and the Lagrangian bounds that settle most cases without them, against brute
+force on small random problems."""
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from app.matching.forced import ForcedOptimum
+from app.matching.solver import AssignmentProblem, solve
+from app.matching.tradeoffs import solve_with_pair
+from app.matching.unhoused import (
+    NONE,
+    _lagrangian_bounds,
+    _restriction,
+    best_alternatives,
+    pairs_of,
+)
+from tests.matching.test_solver import (
+    assert_best_alternatives_match_brute_force,
+    assert_is_an_assignment_housing,
+    expected_best_alternatives,
+    problems,
+    straddled,
+)
+from tests.properties import examples
+
+
+def check_inputs(problem, result):
+    """The edges, dwellings and candidate segments `best_alternatives` works on."""
+    proposal = pairs_of(problem, result.edges)
+    unhoused = np.ones(problem.n_cases, dtype=bool)
+    unhoused[list(proposal)] = False
+    has_room = (problem.complex_room[problem.complex_of[problem.edge_dwelling]] > 0) & (
+        problem.neighbourhood_room[problem.neighbourhood_of[problem.edge_dwelling]] > 0
+    )
+    candidates = np.flatnonzero(unhoused[problem.edge_case] & has_room)
+    cases = problem.edge_case[candidates]
+    starts = np.flatnonzero(np.append(True, cases[1:] != cases[:-1]))
+    in_graph = result.kept.copy()
+    in_graph[candidates] = True
+    edges = np.flatnonzero(in_graph)
+    return edges, np.unique(problem.edge_dwelling[edges]), candidates, cases, starts
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.one_of(problems(nested=False), straddled()))
+def test_a_case_forced_in_gets_the_brute_force_optimum_or_no_answer(problem):
+    result = solve(problem)
+    edges, _, candidates, cases, starts = check_inputs(problem, result)
+    if len(candidates) == 0:
+        return
+    expected = expected_best_alternatives(problem, result.edges)
+    forced = ForcedOptimum(problem, edges, result.edges, result.count, None)
+    for start in starts.tolist():
+        case = int(cases[start])
+        found = forced.best_with_case(case)
+        if found is None:
+            continue  # a fractional relaxation: the caller re-solves exactly
+        count, score, chosen = found
+        assert (count, score) == expected[case]
+        assert case in problem.edge_case[chosen]
+        assert (len(chosen), int(problem.edge_score[chosen].sum())) == (count, score)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.one_of(problems(nested=False), straddled()))
+def test_bounds_on_an_unhoused_case_are_never_below_its_best_alternative(problem):
+    result = solve(problem)
+    edges, active, candidates, cases, starts = check_inputs(problem, result)
+    if len(candidates) == 0 or result.count == 0:
+        return
+    expected = expected_best_alternatives(problem, result.edges)
+    forced = ForcedOptimum(problem, edges, result.edges, result.count, None)
+    _, relaxed = _restriction(problem, result, active)
+    bounds = [forced.score_bounds(candidates, starts)]
+    lagrangian = _lagrangian_bounds(
+        problem, forced, relaxed, result.count, edges, active, candidates, starts
+    )
+    if lagrangian is not None:
+        bounds.append(lagrangian)
+    for k, start in enumerate(starts.tolist()):
+        housed, total = expected[int(cases[start])]
+        for bound in bounds:
+            if housed == result.count:
+                assert bound[k] != NONE and total <= bound[k]
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.one_of(problems(nested=False), straddled()))
+def test_unhoused_alternatives_need_no_exact_resolves_when_every_relaxation_is_integral(problem):
+    result = solve(problem, split_limit=0)
+    check = best_alternatives(problem, result, resolve_limit=0)
+    if check.complete:
+        found = {a.case: (a.housed, a.total) for a in check.alternatives}
+        assert found == expected_best_alternatives(problem, result.edges)
+    assert_best_alternatives_match_brute_force(problem, result)
+
+
+@st.composite
+def medium_straddled(draw):
+    """Up to 30 cases x 16 dwellings over 6 complexes that straddle 4 tight neighbourhoods, with
+    scores in micro-points: beyond brute force, so the MILP is the reference."""
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    n_cases, n_dwellings = int(rng.integers(8, 31)), int(rng.integers(6, 17))
+    cases, dwellings, scores = [], [], []
+    for c in range(n_cases):
+        size = int(rng.integers(1, min(5, n_dwellings) + 1))
+        for v in sorted(rng.choice(n_dwellings, size=size, replace=False).tolist()):
+            cases.append(c)
+            dwellings.append(v)
+            scores.append(int(rng.integers(0, 4)) * 1_000_000 + int(rng.integers(0, 1000)))
+    return AssignmentProblem(
+        n_cases,
+        n_dwellings,
+        np.array(cases, dtype=np.int64),
+        np.array(dwellings, dtype=np.int64),
+        np.array(scores, dtype=np.int64),
+        rng.integers(0, 6, n_dwellings),
+        rng.integers(0, 4, n_dwellings),
+        rng.integers(1, 3, 6),
+        rng.integers(1, 4, 4),
+    )
+
+
+@settings(max_examples=examples(60), deadline=None)
+@given(medium_straddled())
+def test_the_fast_route_reaches_the_milp_optimum_on_straddling_tables(problem):
+    fast, milp = solve(problem), solve(problem, method="milp")
+    assert fast.optimal
+    assert (fast.count, fast.total_score) == (milp.count, milp.total_score)
+    components = solve(problem, split_limit=0)
+    assert (components.count, components.total_score) == (milp.count, milp.total_score)
+
+
+@settings(max_examples=examples(25), deadline=None)
+@given(medium_straddled())
+def test_every_unhoused_alternative_equals_the_exact_resolve_of_its_best_pair(problem):
+    result = solve(problem, split_limit=0)
+    check = best_alternatives(problem, result, resolve_limit=10_000)
+    assert check.complete
+    for alternative in check.alternatives:
+        mine = np.flatnonzero(problem.edge_case == alternative.case)
+        exact = max(solve_with_pair(problem, int(e))[:2] for e in mine if fits(problem, e))
+        assert (alternative.housed, alternative.total) == exact
+        assert_is_an_assignment_housing(problem, result, alternative)
+
+
+def fits(problem, edge) -> bool:
+    dwelling = problem.edge_dwelling[edge]
+    return bool(
+        problem.complex_room[problem.complex_of[dwelling]] > 0
+        and problem.neighbourhood_room[problem.neighbourhood_of[dwelling]] > 0
+    )

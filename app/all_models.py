@@ -7,6 +7,7 @@ from app.areas.models import AreaName, TableAreaName
 from app.cases.models import Case, CaseTransition
 from app.idempotency_records import IdempotencyRecord
 from app.limits.models import YearLimits
+from app.mail.models import MailMessage, NoticePreferences
 from app.meetings.models import Meeting
 from app.monitor.models import ContingentAgreement
 from app.organisations.models import ApiKey, Organisation
@@ -29,7 +30,9 @@ __all__ = [
     "CheckpointDueNotice",
     "ContingentAgreement",
     "IdempotencyRecord",
+    "MailMessage",
     "Meeting",
+    "NoticePreferences",
     "Organisation",
     "OutflowTable",
     "Person",

@@ -34,6 +34,8 @@ from app.cases.routes import router as cases_router
 from app.db import build_engine
 from app.imports.routes import router as imports_router
 from app.limits.routes import router as limits_router
+from app.mail.routes import router as mail_router
+from app.mail.worker import start_mail_worker
 from app.meetings.minutes_routes import router as minutes_router
 from app.meetings.routes import router as meetings_router
 from app.migrate import upgrade_to_head
@@ -197,6 +199,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
             worker = start_worker(
                 engine, settings.webhook_poll_seconds, settings.webhook_allow_private_targets
             )
+        mail_worker = start_mail_worker(settings, engine) if settings.mail_worker else None
         retention = None
         if settings.retention_job:
             retention = RetentionJob(
@@ -214,6 +217,8 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
             await asyncio.to_thread(retention.stop)
         if worker is not None:
             await asyncio.to_thread(worker.stop)
+        if mail_worker is not None:
+            await asyncio.to_thread(mail_worker.stop)
         if owned_engine:
             engine.dispose()
 
@@ -247,6 +252,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         monitor_router,
         webhooks_router,
         people_router,
+        mail_router,
     ):
         app.include_router(router)
     operations.install(app, engine, settings.database_url)  # probes and docs: not in the contract

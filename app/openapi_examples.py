@@ -131,5 +131,11 @@ def request_examples() -> dict[str, Any]:
             "is_admin": False,
         },
         "PersonUpdate": {"role": "viewer"},
+        "NoticePreferencesUpdate": {
+            "agenda_published": True,
+            "actions": True,
+            "proposals": False,
+            "digest": True,
+        },
         "AreaNameIn": {"name": "Lombok-West"},
     }

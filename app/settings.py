@@ -2,7 +2,7 @@
 
 from functools import lru_cache
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ADMIN_KEY_MIN_LENGTH = 32
@@ -106,6 +106,29 @@ class Settings(BaseSettings):
             "link-local and cloud metadata addresses stay refused."
         ),
     )
+    # E-mail for people (app/mail): sent through this SMTP server; without `smtp_host` nothing
+    # is sent (and nothing is queued), and the preferences page says so.
+    smtp_host: str | None = Field(
+        default=None, description="SMTP server for e-mail to people; unset: no e-mail is sent."
+    )
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    smtp_starttls: bool = Field(
+        default=True, description="Upgrade the SMTP connection with STARTTLS before signing in."
+    )
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_timeout_seconds: float = Field(default=20.0, gt=0, le=300)
+    mail_from: str = Field(
+        default="Uitstroomtafel <noreply@example.org>", description="The mails' From address."
+    )
+    public_url: str = Field(
+        default="http://localhost:8000",
+        description="Where people reach the pages; the links in e-mails start with it.",
+    )
+    mail_worker: bool = Field(
+        default=True, description="Run the e-mail worker inside the app process (with SMTP)."
+    )
+    mail_poll_seconds: float = Field(default=5.0, gt=0, le=300)
     # Pages for people (app/web): sessions, sign-in lock-out, passwords.
     session_cookie_secure: bool = Field(
         default=True,
@@ -118,6 +141,11 @@ class Settings(BaseSettings):
     signin_max_failures_per_address: int = Field(
         default=100, ge=1, description="Failed sign-ins per client address per lock-out window."
     )
+
+    @property
+    def mail_enabled(self) -> bool:
+        """E-mail to people is queued and sent only with an SMTP server configured."""
+        return bool(self.smtp_host)
 
     @field_validator("admin_key")
     @classmethod

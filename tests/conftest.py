@@ -31,6 +31,8 @@ os.environ["UITSTROOM_WEBHOOK_ALLOW_PRIVATE_TARGETS"] = "true"
 os.environ["UITSTROOM_RETENTION_JOB"] = "false"
 # The stall sweep is started by the tests that switch it on (@pytest.mark.settings).
 os.environ["UITSTROOM_STALL_SWEEP"] = "false"
+# The mail worker runs only in the tests that start their own (tests/mail).
+os.environ["UITSTROOM_MAIL_WORKER"] = "false"
 
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
@@ -341,6 +343,12 @@ def make_table(
 
 @pytest.fixture
 def region(client: TestClient) -> Region:
+    return make_region(client)
+
+
+def make_region(client: TestClient) -> Region:
+    """A table in GM0344 and GM0307 with a chair municipality and its members, made through
+    the API (for tests with their own client, such as a committed database's)."""
     chair = make_org(client, "municipality")
     municipality = make_org(client, "municipality")
     cp1, cp2 = make_org(client, "care_provider"), make_org(client, "care_provider")

@@ -7,6 +7,7 @@ from fastapi import APIRouter, Query, Response
 
 from app.access_log.deps import AccessContextDep
 from app.auth import CurrentPrincipal
+from app.cases.routes import IfMatch
 from app.db import SessionDep
 from app.idempotency import IdempotencyDep
 from app.pagination import PageDep
@@ -47,7 +48,7 @@ def _public(vacancy: Vacancy) -> VacancyPublic:
     response_model=VacancyPublic,
     responses={
         200: {"description": "Existing dwelling updated (or unchanged), or an idempotent replay"},
-        **problem_responses(401, 403, 409),
+        **problem_responses(401, 403, 409, 412),
     },
 )
 def upsert_vacancy(
@@ -55,11 +56,16 @@ def upsert_vacancy(
     principal: CurrentPrincipal,
     session: SessionDep,
     idempotency: IdempotencyDep,
+    if_match: IfMatch = None,
 ) -> Response:
-    """Offer or update one dwelling by `external_ref` (corporations): 201 new, 200 known."""
+    """Offer or update one dwelling by `external_ref` (corporations): 201 new, 200 known.
+    With `If-Match` (the ETag of a GET) the update is refused with 412 when the dwelling
+    changed meanwhile, or does not exist."""
     if replay := idempotency.replay(payload):
         return replay
-    [outcome] = service.upsert_vacancies(session, principal, [payload], batch=False)
+    [outcome] = service.upsert_vacancies(
+        session, principal, [payload], batch=False, if_match=if_match
+    )
     vacancy = service.get_vacancy(session, principal, outcome.id)
     status = 201 if outcome.outcome == "created" else 200
     headers = {"Location": f"/v1/vacancies/{vacancy.id}", "ETag": etag(vacancy)}
@@ -180,13 +186,15 @@ def get_vacancy(
     return _public(vacancy)
 
 
-@router.delete("/{vacancy_id}", status_code=204, responses=problem_responses(401, 403, 404, 409))
+@router.delete(
+    "/{vacancy_id}", status_code=204, responses=problem_responses(401, 403, 404, 409, 412)
+)
 def withdraw_vacancy(
-    vacancy: VacancyDep, context: AccessContextDep, session: SessionDep
+    vacancy: VacancyDep, context: AccessContextDep, session: SessionDep, if_match: IfMatch = None
 ) -> Response:
     """Withdraw a dwelling that is no longer on offer (its open proposals end); pushing it again
-    re-offers it."""
-    service.withdraw_vacancy(session, context, vacancy)
+    re-offers it. With `If-Match`, 412 when the dwelling changed since that ETag was read."""
+    service.withdraw_vacancy(session, context, vacancy, if_match)
     return Response(status_code=204)
 
 

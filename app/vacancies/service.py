@@ -24,14 +24,14 @@ from app.ids import uuid7
 from app.jsonrows import json_rows, recordset
 from app.organisations.models import OrganisationKind
 from app.principal import Principal
-from app.problems import Forbidden, NotFound, ProblemError, field_name
+from app.problems import Forbidden, NotFound, PreconditionFailed, ProblemError, field_name
 from app.sqltypes import table_of, utcnow
 from app.tables.models import TableMember, TableMunicipality
 from app.tables.service import reader_table_ids
 from app.vacancies import lifecycle
 from app.vacancies.lifecycle import VacancyEvent
 from app.vacancies.models import Vacancy, VacancyIn, VacancyStatus
-from app.versioning import flush
+from app.versioning import check_if_match, etag, flush, lock_one
 
 VACANCY_TABLE = table_of(Vacancy)
 MUNICIPALITY = re.compile(r"^GM[0-9]{4}$")
@@ -183,6 +183,7 @@ def upsert_vacancies(
     raw_items: Sequence[dict[str, Any] | VacancyIn],
     *,
     batch: bool,
+    if_match: str | None = None,
 ) -> list[UpsertOutcome]:
     """Create or update each item by (corporation, external_ref); all or nothing.
 
@@ -195,6 +196,10 @@ def upsert_vacancies(
     are locked before they are compared, the new ones inserted with `ON CONFLICT DO NOTHING`,
     both in reference order, so two batches take their locks in the same order (no deadlock)
     and the report says what this batch did to the rows as they were when it changed them.
+
+    `if_match` (one item only): the ETag the caller last read of the dwelling with that
+    reference; 412 when the dwelling changed since (or does not exist), checked on the locked
+    row, so no concurrent write slips between the check and this one.
     """
     corporation_id = principal.require_kind(OrganisationKind.housing_corporation)
     parsed = [r for r in raw_items if isinstance(r, VacancyIn)]
@@ -220,6 +225,8 @@ def upsert_vacancies(
             .with_for_update()
         )
     }
+    if if_match is not None:
+        _check_version(existing, items, if_match)
     now = utcnow()
     inserts: list[dict[str, Any]] = []
     updates: list[dict[str, Any]] = []
@@ -269,6 +276,15 @@ def upsert_vacancies(
         )
         session.connection().execute(statement, updates)
     return outcomes
+
+
+def _check_version(existing: dict[str, Any], items: list[VacancyIn], if_match: str) -> None:
+    if len(items) != 1:
+        raise ValueError("If-Match applies to one dwelling")
+    current = existing.get(items[0].external_ref)
+    if current is None:  # RFC 9110 13.1.1: no current representation, so no If-Match holds
+        raise PreconditionFailed("No dwelling with this external_ref exists to match If-Match.")
+    check_if_match(if_match, f'"{current.version}"', "dwelling")
 
 
 def _insert_new(session: Session, rows: list[dict[str, Any]]) -> None:
@@ -416,14 +432,20 @@ def list_vacancies(
     return list(session.exec(query.limit(limit)))
 
 
-def withdraw_vacancy(session: Session, context: AccessContext, vacancy: Vacancy) -> Vacancy:
+def withdraw_vacancy(
+    session: Session, context: AccessContext, vacancy: Vacancy, if_match: str | None = None
+) -> Vacancy:
     """The corporation takes the dwelling off offer; its open proposal ends (the case is free
-    again). Withdrawing a withdrawn dwelling changes nothing; a let one is refused (409)."""
+    again). Withdrawing a withdrawn dwelling changes nothing; a let one is refused (409).
+    `if_match`: 412 unless it is the dwelling's current ETag (checked on the locked row)."""
     if vacancy.corporation_id != context.principal.organisation_id:
         raise Forbidden("Only the corporation that offered the dwelling may withdraw it.")
+    if if_match is not None:
+        vacancy = lock_one(session, vacancy)
+        check_if_match(if_match, etag(vacancy), "dwelling")
     from app.proposals.service import close_for_vacancy
 
     vacancy = close_for_vacancy(session, vacancy, context)
     lifecycle.fire(session, vacancy, VacancyEvent.withdraw)
-    flush(session, None, "dwelling")
+    flush(session, if_match, "dwelling")
     return vacancy

@@ -25,20 +25,24 @@ def page_modules() -> tuple[ModuleType, ...]:
         routes_areas,
         routes_auth,
         routes_case_files,
+        routes_dwelling_files,
         routes_imports,
         routes_meetings,
         routes_minutes,
         routes_monitor,
+        routes_notices,
         routes_people,
         routes_proposals,
         routes_registry,
         routes_tables,
     )
 
-    # routes_case_files before any `/dossiers/{case_id}` page: `/dossiers/nieuw` is no case id.
+    # routes_case_files before any `/dossiers/{case_id}` page: `/dossiers/nieuw` is no case id;
+    # routes_dwelling_files likewise before `/woningen/{vacancy_id}`.
     return (
         routes_auth,
         routes_case_files,
+        routes_dwelling_files,
         routes_imports,
         routes_tables,
         routes_meetings,
@@ -48,6 +52,7 @@ def page_modules() -> tuple[ModuleType, ...]:
         routes_registry,
         routes_monitor,
         routes_people,
+        routes_notices,
         routes_areas,
     )
 

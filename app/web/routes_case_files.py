@@ -32,7 +32,7 @@ from app.cases.models import (
 from app.db import SessionDep
 from app.imports import service as imports
 from app.imports.by_hand import Entry, form_values, read_entry, validate_entry
-from app.imports.columns import CASES, Column, Kind
+from app.imports.columns import CASES, Column, Kind, Layout
 from app.imports.messages import service_message
 from app.organisations.models import OrganisationKind
 from app.problems import PreconditionFailed, ProblemError
@@ -80,11 +80,17 @@ def _values(form: FormData) -> dict[str, str]:
     return values
 
 
-def _fields(
-    values: dict[str, str], errors: dict[str, str], corporations: list[tuple[str, str]], new: bool
+def fields_of(
+    layout: Layout,
+    values: dict[str, str],
+    errors: dict[str, str],
+    corporations: list[tuple[str, str]],
+    new: bool,
 ) -> list[dict[str, Any]]:
+    """The form's fields for `_entry_fields.html`: one per column of `layout` (the reference
+    only on a new entry), with its value, error and options."""
     shown = []
-    for column in CASES.columns:
+    for column in layout.columns:
         if column.name == REF and not new:
             continue
         shown.append(
@@ -143,7 +149,9 @@ def _form_page(
         "case": case,
         "tables": tables,
         "table_value": values.get("table_id", ""),
-        "fields": _fields(values, errors or {}, _corporations(session, table_ids), case is None),
+        "fields": fields_of(
+            CASES, values, errors or {}, _corporations(session, table_ids), case is None
+        ),
         "error": error or ("Controleer de gemarkeerde velden." if errors else None),
         "saved": saved,
     }
@@ -179,7 +187,7 @@ def _status_changes(current: str) -> list[dict[str, Any]]:
     ]
 
 
-def _problem_errors(exc: ProblemError) -> tuple[dict[str, str], str]:
+def problem_errors(exc: ProblemError) -> tuple[dict[str, str], str]:
     """A service's refusal as messages on the fields it names, and one for the page."""
     errors = {
         str(p.get("name", "")): service_message(str(p.get("code", exc.code)))
@@ -216,7 +224,7 @@ def create_case(request: Request, session: SessionDep, web: WebDep, form: FormDe
         with session.begin_nested():
             case = cases.create_case(session, web.access(), created)
     except ProblemError as exc:
-        errors, message = _problem_errors(exc)
+        errors, message = problem_errors(exc)
         return _form_page(
             request, session, web, values=values, errors=errors, error=message, status=exc.status
         )
@@ -317,7 +325,7 @@ def _write(
             status=412,
         )  # fmt: skip
     except ProblemError as exc:
-        errors, message = _problem_errors(exc)
+        errors, message = problem_errors(exc)
         fresh = _own_case(session, web, case.id, AccessAction.read)
         return _form_page(
             request, session, web, values=values, errors=errors, case=fresh, error=message,

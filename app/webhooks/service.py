@@ -19,6 +19,7 @@ from sqlmodel import Session, col, select
 
 from app.access_log import service as access_log
 from app.access_log.models import AccessAction
+from app.mail.service import queue_event_notices
 from app.principal import Principal
 from app.problems import Conflict, NotFound, Unprocessable
 from app.sqltypes import utcnow
@@ -119,6 +120,15 @@ def emit(
         key: _record_event(session, event_type, payload, organisations, now)
         for key, (payload, organisations) in audiences.items()
     }
+    # People's e-mail notices are queued from the same events, in the same transaction; a mail
+    # carries only the event's codes, so one notice per event serves every organisation.
+    queue_event_notices(
+        session,
+        event_type=event_type,
+        event_id=ids[main_key],
+        organisation_ids={o for _, organisations in audiences.values() for o in organisations},
+        data=audiences[main_key][0],
+    )
     session.info[_EMITTED] = True
     return ids[main_key]
 

@@ -1,0 +1,113 @@
+"""The Dutch text of each notice, composed when it is sent from the outbox row's codes and paths.
+
+A mail carries codes, dates, counts and links to the pages, never case data (no case id or
+reference, no birth year, no needs): whoever reads it signs in to see more, and the page decides
+what they may see (and writes the access log)."""
+
+from datetime import date
+from email.message import EmailMessage
+from email.utils import format_datetime
+from typing import Any
+
+from app.mail.models import NoticeKind
+from app.sqltypes import utcnow
+from app.vocabulary import MONTHS
+from app.web.labels import ACTION_KINDS, PROPOSAL_STATUSES
+
+FOOTER = (
+    "\n\n--\nU ontvangt deze e-mail omdat u meldingen van de uitstroomtafel hebt aangezet.\n"
+    "Kies welke meldingen u krijgt op {url}/account/meldingen"
+)
+
+
+def _date(value: str) -> str:
+    day = date.fromisoformat(value)
+    return f"{day.day} {MONTHS[day.month - 1]} {day.year}"
+
+
+def _short(value: str) -> str:
+    """The pages' handle for an id: its last 8 hex digits, upper case."""
+    return value.replace("-", "")[-8:].upper()
+
+
+def subject_and_text(kind: str, data: dict[str, Any], base_url: str) -> tuple[str, str]:
+    """(subject, plain text) of one notice. `data` is the outbox row's: `table` (name),
+    `path` (a page, from the site root) and per kind the codes below. Raises KeyError or
+    ValueError for a row that lacks them (the worker records that as a failure)."""
+    table = data["table"]
+    link = base_url.rstrip("/") + data["path"]
+    match NoticeKind(kind):
+        case NoticeKind.agenda_published:
+            subject = f"Agenda gepubliceerd: {table}, {_date(data['date'])}"
+            text = (
+                f"De agenda van de vergadering van {table} op {_date(data['date'])} is "
+                f"gepubliceerd.\n\nBekijk de agenda: {link}"
+            )
+        case NoticeKind.action_assigned:
+            what = ACTION_KINDS.get(data["action_kind"], data["action_kind"])
+            subject = f"Nieuwe actie voor uw organisatie: {what}"
+            text = (
+                f"Aan uw organisatie is bij {table} een actie uitgezet: {what} "
+                f"(actie {_short(data['action_id'])}), uiterlijk {_date(data['due_date'])}."
+                f"\n\nBekijk de acties van de tafel: {link}"
+            )
+        case NoticeKind.action_overdue:
+            what = ACTION_KINDS.get(data["action_kind"], data["action_kind"])
+            subject = f"Actie over de termijn: {what}"
+            text = (
+                f"De actie {what} (actie {_short(data['action_id'])}) van uw organisatie bij "
+                f"{table} had uiterlijk {_date(data['due_date'])} klaar moeten zijn en staat "
+                f"nog open.\n\nBekijk de acties van de tafel: {link}"
+            )
+        case NoticeKind.proposal_decided:
+            status = PROPOSAL_STATUSES.get(data["status"], data["status"])
+            code = _short(data["proposal_id"])
+            subject = f"Besluit over voorstel {code}: {status}"
+            text = (
+                f"Over voorstel {code} van {table} is besloten. De nieuwe status is: {status}."
+                f"\n\nBekijk het voorstel: {link}"
+            )
+        case NoticeKind.proposal_stalled:
+            status = PROPOSAL_STATUSES.get(data["status"], data["status"])
+            code = _short(data["proposal_id"])
+            subject = f"Voorstel {code} staat stil"
+            text = (
+                f"Voorstel {code} van {table} staat al {data['days_in_status']} dagen op "
+                f"'{status}'; de tafel spreekt af dat dit binnen {data['limit_days']} dagen "
+                f"verder gaat.\n\nBekijk het voorstel: {link}"
+            )
+        case NoticeKind.digest:
+            subject = f"Vergadering van {table} op {_date(data['date'])}"
+            text = (
+                f"Op {_date(data['date'])} vergadert {table}.\n\n"
+                f"Open acties van uw organisatie bij deze tafel: {data['open_actions']}, "
+                f"waarvan over de termijn: {data['overdue_actions']}.\n"
+                f"Open voorstellen waarbij uw organisatie betrokken is: "
+                f"{data['open_proposals']}.\n\nBekijk de vergadering: {link}"
+            )
+    return subject, text + FOOTER.format(url=base_url.rstrip("/"))
+
+
+def message(
+    *,
+    message_id: str,
+    kind: str,
+    data: dict[str, Any],
+    recipient: str,
+    sender: str,
+    base_url: str,
+) -> EmailMessage:
+    """The mail for one outbox row. Its Message-ID is derived from the row's id, the same on
+    every attempt, so a mail sent twice (an answer lost after the server took it) is one mail
+    to a receiving system that deduplicates."""
+    subject, text = subject_and_text(kind, data, base_url)
+    mail = EmailMessage()
+    mail["From"] = sender
+    mail["To"] = recipient
+    mail["Subject"] = subject
+    mail["Date"] = format_datetime(utcnow())
+    domain = sender.rpartition("@")[2].strip(" >") or "uitstroomtafel.invalid"
+    mail["Message-ID"] = f"<{message_id}@{domain}>"
+    mail["Auto-Submitted"] = "auto-generated"
+    mail.set_content(text)
+    return mail

@@ -1,0 +1,355 @@
+"""E-mail notices for people: their choices, and queueing notices in the mail outbox.
+
+Notices about events are queued by `queue_event_notices`, which `app.webhooks.service.emit`
+calls in the transaction of the change (so a notice exists if and only if its change was
+committed, as with webhooks). Notices that come due with time (the digest before a meeting, an
+action past its date) are queued by `queue_due_notices`, which the mail worker runs now and then;
+each is one row per person thanks to the unique (person, dedupe key), whatever the number of
+processes looking. The worker (`app.mail.worker`) sends the rows through SMTP.
+"""
+
+import uuid
+from collections.abc import Iterable
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import delete, func, or_, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlmodel import Session, col, select
+
+from app.actions.models import Action, ActionStatus
+from app.mail.models import (
+    MailMessage,
+    MailStatus,
+    NoticeKind,
+    NoticePreferences,
+    NoticePreferencesPublic,
+    NoticePreferencesUpdate,
+)
+from app.meetings.models import Meeting
+from app.people.models import Person
+from app.proposals.models import OPEN_PROPOSAL, Proposal
+from app.sqltypes import table_of, utcnow
+from app.tables.models import OutflowTable, TableMember
+from app.timeutil import today
+
+# An event's notice that could not be sent within this long (no SMTP server, a long outage) is
+# dropped: news of an agenda or a decision days late misleads more than it helps.
+EVENT_NOTICE_LIFETIME = timedelta(days=3)
+# Actions that passed their date longer ago than this get no overdue notice any more (so a
+# service that starts sending mail does not flood people with old news).
+OVERDUE_LOOKBACK_DAYS = 7
+# Sent and expired rows are kept this long as a send log, then removed.
+SENT_LOG_DAYS = 30
+
+PREFERENCE_OF = {
+    NoticeKind.agenda_published: "agenda_published",
+    NoticeKind.action_assigned: "actions",
+    NoticeKind.action_overdue: "actions",
+    NoticeKind.proposal_decided: "proposals",
+    NoticeKind.proposal_stalled: "proposals",
+    NoticeKind.digest: "digest",
+}
+
+
+# --- preferences ---------------------------------------------------------------------------
+
+
+def preferences(session: Session, person: Person, *, mail_enabled: bool) -> NoticePreferencesPublic:
+    """The person's choices (the defaults, every notice on, until they change them)."""
+    row = session.get(NoticePreferences, person.id)
+    choices = row or NoticePreferences(person_id=person.id)
+    return NoticePreferencesPublic(
+        person_id=person.id,
+        email=person.email,
+        agenda_published=choices.agenda_published,
+        actions=choices.actions,
+        proposals=choices.proposals,
+        digest=choices.digest,
+        mail_enabled=mail_enabled,
+        updated_at=row.updated_at if row else None,
+    )
+
+
+def set_preferences(
+    session: Session, person: Person, data: NoticePreferencesUpdate, *, mail_enabled: bool
+) -> NoticePreferencesPublic:
+    """Replace the person's choices. Notices already queued are still sent."""
+    row = session.get(NoticePreferences, person.id, with_for_update=True)
+    if row is None:
+        row = NoticePreferences(person_id=person.id)
+    for name in NoticePreferencesUpdate.model_fields:
+        setattr(row, name, getattr(data, name))
+    row.updated_at = utcnow()
+    session.add(row)
+    session.flush()
+    return preferences(session, person, mail_enabled=mail_enabled)
+
+
+def _recipients(
+    session: Session, organisation_ids: Iterable[uuid.UUID], kind: NoticeKind
+) -> list[tuple[uuid.UUID, uuid.UUID]]:
+    """(person id, organisation id) of the active people of those organisations who want
+    notices of `kind` (no choices stored: they do)."""
+    organisations = set(organisation_ids)
+    if not organisations:
+        return []
+    wanted = getattr(NoticePreferences, PREFERENCE_OF[kind])
+    rows = session.exec(
+        select(Person.id, Person.organisation_id)
+        .outerjoin(NoticePreferences, col(NoticePreferences.person_id) == col(Person.id))
+        .where(
+            col(Person.organisation_id).in_(organisations),
+            col(Person.active).is_(True),
+            or_(col(NoticePreferences.person_id).is_(None), col(wanted).is_(True)),
+        )
+        .order_by(col(Person.id))
+    ).all()
+    return [(person_id, organisation_id) for person_id, organisation_id in rows]
+
+
+# --- notices of events ---------------------------------------------------------------------
+
+
+def _event_notice(
+    event_type: str, data: dict[str, Any]
+) -> tuple[NoticeKind, dict[str, Any]] | None:
+    """The notice kind of a webhook event and the codes and page path it carries: never the
+    case id, the dwelling id or a reason (only what `app.mail.compose` names)."""
+    if event_type == "agenda.published":
+        meeting = data["meeting_id"]
+        return NoticeKind.agenda_published, {
+            "date": data["date"],
+            "path": f"/vergaderingen/{meeting}",
+        }
+    if event_type == "action.assigned":
+        return NoticeKind.action_assigned, _action_data(
+            data["action_id"], data["kind"], data["due_date"], data["table_id"]
+        )
+    if event_type == "proposal.decided":
+        return NoticeKind.proposal_decided, {
+            "proposal_id": data["proposal_id"],
+            "status": data["to_status"],
+            "path": f"/voorstellen/{data['proposal_id']}",
+        }
+    if event_type == "proposal.stalled":
+        return NoticeKind.proposal_stalled, {
+            "proposal_id": data["proposal_id"],
+            "status": data["status"],
+            "days_in_status": data["days_in_status"],
+            "limit_days": data["limit_days"],
+            "path": f"/voorstellen/{data['proposal_id']}",
+        }
+    return None  # case.housed: the proposal's decision already told them
+
+
+def _action_data(action_id: Any, kind: str, due_date: Any, table_id: Any) -> dict[str, Any]:
+    return {
+        "action_id": str(action_id),
+        "action_kind": str(kind),
+        "due_date": str(due_date),
+        "path": f"/tafels/{table_id}",
+    }
+
+
+def queue_event_notices(
+    session: Session,
+    *,
+    event_type: str,
+    event_id: uuid.UUID,
+    organisation_ids: Iterable[uuid.UUID],
+    data: dict[str, Any],
+) -> int:
+    """Queue the event's notice for each person of those organisations who wants it, in the
+    caller's transaction. `data` is the event's (JSON) data; what goes into the mail is only
+    its codes (`_event_notice`). Returns the number of mails queued."""
+    table_id = data.get("table_id")
+    table = session.get(OutflowTable, uuid.UUID(str(table_id))) if table_id else None
+    if table is None:
+        return 0
+    notice = _event_notice(event_type, data)
+    if notice is None:
+        return 0
+    kind, mail_data = notice
+    mail_data["table"] = table.name
+    now = utcnow()
+    recipients = _recipients(session, organisation_ids, kind)
+    for person_id, _ in recipients:
+        session.add(
+            MailMessage(
+                person_id=person_id,
+                kind=kind.value,
+                dedupe_key=f"{event_type}:{event_id}",
+                data=mail_data,
+                next_attempt_at=now,
+                expires_at=now + EVENT_NOTICE_LIFETIME,
+            )
+        )
+    session.flush()
+    return len(recipients)
+
+
+# --- notices that come due -----------------------------------------------------------------
+
+
+def _insert_once(session: Session, rows: list[dict[str, Any]]) -> int:
+    """Insert outbox rows, skipping any (person, dedupe key) already there: the database
+    decides, so two processes queueing the same digest queue it once."""
+    if not rows:
+        return 0
+    dialect = session.get_bind().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    table = table_of(MailMessage)
+    result = session.execute(
+        insert(table)
+        .values(rows)
+        .on_conflict_do_nothing(index_elements=["person_id", "dedupe_key"])
+        .returning(table.c.id)
+    )
+    return len(result.all())
+
+
+def _row(
+    person_id: uuid.UUID,
+    kind: NoticeKind,
+    key: str,
+    data: dict[str, Any],
+    now: datetime,
+    expires: datetime,
+) -> dict[str, Any]:
+    return {
+        "id": uuid.uuid4(),
+        "person_id": person_id,
+        "kind": kind.value,
+        "dedupe_key": key,
+        "data": data,
+        "status": MailStatus.pending.value,
+        "attempts": 0,
+        "next_attempt_at": now,
+        "expires_at": expires,
+        "created_at": now,
+    }
+
+
+def digest_due_meetings(session: Session, day: date) -> list[Meeting]:
+    """Meetings whose digest is due on `day`: those on the next day, and (for a digest a
+    stopped service could not queue the day before) those on `day` itself."""
+    return list(
+        session.exec(
+            select(Meeting)
+            .where(col(Meeting.date) >= day, col(Meeting.date) <= day + timedelta(days=1))
+            .order_by(col(Meeting.date), col(Meeting.id))
+        )
+    )
+
+
+def _digest_counts(
+    session: Session, table: OutflowTable, organisation_id: uuid.UUID, day: date
+) -> dict[str, int]:
+    actions = session.exec(
+        select(col(Action.due_date)).where(
+            col(Action.table_id) == table.id,
+            col(Action.owner_organisation_id) == organisation_id,
+            col(Action.status) == ActionStatus.open,
+        )
+    ).all()
+    proposals = (
+        select(func.count())
+        .select_from(Proposal)
+        .where(Proposal.table_id == table.id, col(Proposal.status).in_(OPEN_PROPOSAL))
+    )
+    if organisation_id != table.chair_organisation_id:
+        proposals = proposals.where(
+            or_(
+                col(Proposal.care_provider_id) == organisation_id,
+                col(Proposal.corporation_id) == organisation_id,
+            )
+        )
+    return {
+        "open_actions": len(actions),
+        "overdue_actions": sum(1 for due in actions if due < day),
+        "open_proposals": session.exec(proposals).one(),
+    }
+
+
+def queue_due_notices(session: Session, *, day: date | None = None) -> int:
+    """Queue the digests due on `day` (default today) and the overdue notices of open actions
+    whose date passed (in the last `OVERDUE_LOOKBACK_DAYS` days), each once per person.
+    Returns the number of mails newly queued."""
+    day = day or today()
+    now = utcnow()
+    rows: list[dict[str, Any]] = []
+    for meeting in digest_due_meetings(session, day):
+        table = session.get(OutflowTable, meeting.table_id)
+        if table is None:
+            continue
+        members = set(
+            session.exec(
+                select(TableMember.organisation_id).where(TableMember.table_id == table.id)
+            ).all()
+        ) | {table.chair_organisation_id}
+        # Dropped at the end of the meeting's day if it could not be sent by then.
+        expires = datetime.combine(meeting.date + timedelta(days=1), time(), tzinfo=now.tzinfo)
+        counts: dict[uuid.UUID, dict[str, int]] = {}
+        for person_id, organisation_id in _recipients(session, members, NoticeKind.digest):
+            if organisation_id not in counts:
+                counts[organisation_id] = _digest_counts(session, table, organisation_id, day)
+            data = {
+                "table": table.name,
+                "date": meeting.date.isoformat(),
+                "path": f"/vergaderingen/{meeting.id}",
+                **counts[organisation_id],
+            }
+            rows.append(
+                _row(person_id, NoticeKind.digest, f"digest:{meeting.id}", data, now, expires)
+            )
+    overdue = session.exec(
+        select(Action, OutflowTable.name)
+        .join(OutflowTable, col(OutflowTable.id) == col(Action.table_id))
+        .where(
+            Action.status == ActionStatus.open,
+            col(Action.due_date) < day,
+            col(Action.due_date) >= day - timedelta(days=OVERDUE_LOOKBACK_DAYS),
+        )
+    ).all()
+    for action, table_name in overdue:
+        data = _action_data(action.id, action.kind, action.due_date, action.table_id)
+        data["table"] = table_name
+        key = f"action.overdue:{action.id}"
+        for person_id, _ in _recipients(
+            session, [action.owner_organisation_id], NoticeKind.action_overdue
+        ):
+            rows.append(
+                _row(
+                    person_id,
+                    NoticeKind.action_overdue,
+                    key,
+                    data,
+                    now,
+                    now + EVENT_NOTICE_LIFETIME,
+                )
+            )
+    return _insert_once(session, rows)
+
+
+def expire_and_forget(session: Session, *, now: datetime | None = None) -> None:
+    """Mark pending rows past their `expires_at` as expired, and remove sent, failed and
+    expired rows older than `SENT_LOG_DAYS`."""
+    now = now or utcnow()
+    session.exec(
+        update(MailMessage)
+        .where(
+            col(MailMessage.status) == MailStatus.pending.value,
+            col(MailMessage.expires_at) < now,
+            or_(col(MailMessage.locked_until).is_(None), col(MailMessage.locked_until) < now),
+        )
+        .values(status=MailStatus.expired.value, last_error="expired before it could be sent")
+        .execution_options(synchronize_session=False)
+    )
+    session.exec(
+        delete(MailMessage).where(
+            col(MailMessage.status) != MailStatus.pending.value,
+            col(MailMessage.created_at) < now - timedelta(days=SENT_LOG_DAYS),
+        )
+    )

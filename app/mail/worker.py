@@ -1,0 +1,263 @@
+"""The mail worker: a thread that queues the notices that came due (digests, overdue actions)
+and sends due mails from the outbox through SMTP (Python's smtplib).
+
+It works as the webhook worker does (`app.webhooks.worker`): mails are leased
+(`outbox.claim_due_mails`), sent, and each outcome recorded in its own short transaction;
+a refused or failed attempt is retried after the webhook worker's growing, jittered delays, and
+marked failed after the last attempt or at once when the server refuses it for good (5xx).
+Delivery is at least once: a mail whose outcome is lost (a crash after the server took it) is
+sent again with the same Message-ID. New events wake the worker after their commit.
+
+Without an SMTP server configured the worker sends nothing and queues no digests; it only
+expires what waited too long.
+"""
+
+import logging
+import smtplib
+import ssl
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from sqlalchemy import Engine
+from sqlmodel import Session
+
+from app.database import _sqlite_lock
+from app.mail import outbox, service
+from app.mail.compose import message
+from app.mail.outbox import ClaimedMail
+from app.settings import Settings
+from app.sqltypes import utcnow
+from app.webhooks import service as webhooks
+from app.webhooks.worker import DeliveryPolicy
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class SmtpServer:
+    """Where and how mail is handed over; `from_settings` reads it from the settings."""
+
+    host: str
+    port: int
+    starttls: bool
+    username: str | None
+    password: str | None
+    sender: str
+    timeout: float
+    base_url: str
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> "SmtpServer | None":
+        """None without `smtp_host`: no mail is sent."""
+        if not settings.smtp_host:
+            return None
+        password = settings.smtp_password
+        return cls(
+            host=settings.smtp_host,
+            port=settings.smtp_port,
+            starttls=settings.smtp_starttls,
+            username=settings.smtp_username,
+            password=password.get_secret_value() if password is not None else None,
+            sender=settings.mail_from,
+            timeout=settings.smtp_timeout_seconds,
+            base_url=settings.public_url,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class MailPolicy:
+    # Retry delays, jitter and the number of attempts as for webhooks.
+    retries: DeliveryPolicy = field(default_factory=DeliveryPolicy)
+    batch: int = 20  # mails claimed (and sent over one connection) at once
+    poll: float = 5.0  # seconds between looks for due mails (new events wake the worker)
+    sweep: float = 60.0  # seconds between looks for digests and overdue actions
+    max_error_pause: float = 60.0
+
+    def lease(self, timeout: float) -> float:
+        """Seconds a claim holds its mails: every mail of a batch at the SMTP timeout each,
+        with half again as margin."""
+        return 1.5 * timeout * (self.batch + 2)
+
+
+class Refused(Exception):
+    """The SMTP server refused one mail; `permanent` for a 5xx answer."""
+
+    def __init__(self, reason: str, permanent: bool) -> None:
+        super().__init__(reason)
+        self.permanent = permanent
+
+
+class MailWorker:
+    def __init__(
+        self,
+        engine: Engine,
+        smtp: SmtpServer | None,
+        policy: MailPolicy | None = None,
+        *,
+        name: str = "mail-worker",
+    ) -> None:
+        self.engine = engine
+        self.smtp = smtp
+        self.policy = policy or MailPolicy()
+        self.name = name
+        self._stopping = threading.Event()
+        self._wake = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._last_sweep = float("-inf")
+
+    def start(self) -> "MailWorker":
+        if self._thread is not None:
+            raise RuntimeError("a worker starts once; create a new one")
+        webhooks.register_wake_event(self._wake)
+        self._thread = threading.Thread(target=self._run, name=self.name, daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self, timeout: float | None = None) -> bool:
+        """Stop after the mail being sent; False if still busy after `timeout` seconds."""
+        self._stopping.set()
+        self._wake.set()
+        webhooks.unregister_wake_event(self._wake)
+        if self._thread is None:
+            return True
+        self._thread.join(timeout if timeout is not None else 2 * self._timeout + 5)
+        return not self._thread.is_alive()
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    @property
+    def _timeout(self) -> float:
+        return self.smtp.timeout if self.smtp else 10.0
+
+    def _run(self) -> None:
+        errors = 0
+        while not self._stopping.is_set():
+            self._wake.clear()
+            try:
+                busy = self.run_once()
+                errors = 0
+            except Exception:
+                errors = min(errors + 1, 16)
+                log.exception("%s: a round failed", self.name)
+                pause = min(self.policy.poll * 2**errors, self.policy.max_error_pause)
+                self._stopping.wait(pause)
+                continue
+            if not busy:
+                self._wake.wait(self.policy.poll)
+
+    def run_once(self) -> bool:
+        """One round: the sweep when due, then one batch sent. True if the batch was full
+        (more may be due at once)."""
+        if time.monotonic() - self._last_sweep >= self.policy.sweep:
+            with self._transaction() as session:
+                service.expire_and_forget(session)
+                if self.smtp is not None:
+                    service.queue_due_notices(session)
+            self._last_sweep = time.monotonic()
+        if self.smtp is None:
+            return False
+        lease = self.policy.lease(self.smtp.timeout)
+        lease_ends = time.monotonic() + lease
+        with self._transaction() as session:
+            claimed = outbox.claim_due_mails(
+                session, now=utcnow(), limit=self.policy.batch, lease=timedelta(seconds=lease)
+            )
+        if claimed:
+            self._send_all(self.smtp, claimed, lease_ends)
+        return len(claimed) == self.policy.batch
+
+    @contextmanager
+    def _transaction(self) -> Iterator[Session]:
+        # The app serialises SQLite writers on this lock; never hold it while talking SMTP.
+        lock = _sqlite_lock if self.engine.dialect.name == "sqlite" else nullcontext()
+        with lock, Session(self.engine, expire_on_commit=False) as session, session.begin():
+            yield session
+
+    def _send_all(self, smtp: SmtpServer, claimed: list[ClaimedMail], lease_ends: float) -> None:
+        try:
+            connection = self._connect(smtp)
+        except (OSError, smtplib.SMTPException) as exc:
+            for mail in claimed:
+                self._record(mail, f"connection: {type(exc).__name__}: {exc}", permanent=False)
+            return
+        try:
+            for mail in claimed:
+                # Leave the rest of the lease to record the outcome; the mails not tried
+                # wait for the lease to end and another round.
+                if lease_ends - time.monotonic() < 2 * smtp.timeout:
+                    break
+                try:
+                    self._send_one(connection, smtp, mail)
+                except Refused as refused:
+                    self._record(mail, str(refused), permanent=refused.permanent)
+                except (OSError, smtplib.SMTPException) as exc:
+                    self._record(mail, f"{type(exc).__name__}: {exc}", permanent=False)
+                    break  # the connection is gone; the rest waits for their leases to end
+                else:
+                    self._record(mail, None, permanent=False)
+        finally:
+            try:
+                connection.quit()
+            except (OSError, smtplib.SMTPException):
+                connection.close()
+
+    def _connect(self, smtp: SmtpServer) -> smtplib.SMTP:
+        connection = smtplib.SMTP(smtp.host, smtp.port, timeout=smtp.timeout)
+        try:
+            connection.ehlo()
+            if smtp.starttls:
+                connection.starttls(context=ssl.create_default_context())
+                connection.ehlo()
+            if smtp.username:
+                connection.login(smtp.username, smtp.password or "")
+        except BaseException:
+            connection.close()
+            raise
+        return connection
+
+    def _send_one(self, connection: smtplib.SMTP, smtp: SmtpServer, mail: ClaimedMail) -> None:
+        try:
+            composed = message(
+                message_id=str(mail.mail_id),
+                kind=mail.kind,
+                data=mail.data,
+                recipient=mail.recipient,
+                sender=smtp.sender,
+                base_url=smtp.base_url,
+            )
+        except (KeyError, ValueError) as exc:
+            raise Refused(f"cannot compose: {type(exc).__name__}", permanent=True) from exc
+        try:
+            refused = connection.send_message(composed)
+        except smtplib.SMTPRecipientsRefused as exc:
+            codes = [code for code, _ in exc.recipients.values()]
+            raise Refused(f"recipient refused ({codes})", all(c >= 500 for c in codes)) from exc
+        except (smtplib.SMTPSenderRefused, smtplib.SMTPDataError) as exc:
+            raise Refused(f"SMTP {exc.smtp_code}", exc.smtp_code >= 500) from exc
+        if refused:
+            raise Refused(f"recipient refused ({refused})", permanent=False)
+
+    def _record(self, mail: ClaimedMail, error: str | None, *, permanent: bool) -> None:
+        now = utcnow()
+        with self._transaction() as session:
+            if error is None:
+                kept = outbox.record_sent(session, mail, now=now)
+            else:
+                retries = self.policy.retries
+                retry_at = None
+                if not permanent and mail.attempt < retries.max_attempts:
+                    retry_at = now + timedelta(seconds=retries.retry_delay(mail.attempt))
+                kept = outbox.record_failure(session, mail, error=error, retry_at=retry_at)
+        if not kept:
+            log.warning("%s: lease on mail %s was lost", self.name, mail.mail_id)
+
+
+def start_mail_worker(settings: Settings, engine: Engine) -> MailWorker:
+    """The worker the app runs in its lifespan."""
+    policy = MailPolicy(poll=settings.mail_poll_seconds)
+    return MailWorker(engine, SmtpServer.from_settings(settings), policy).start()

@@ -1,0 +1,224 @@
+"""A corporation's people offer and correct their own dwellings by hand: `/woningen/nieuw`,
+`/woningen/{id}/bewerken`, and taking a dwelling off the market or offering it again
+(`/woningen/{id}/status`).
+
+Mirrors the case-file pages (`routes_case_files`): the form has the import's columns, read with
+the import's cell readers (app.imports.by_hand), and the dwelling is written by the API's own
+services (`upsert_vacancies`, `withdraw_vacancy`), so validation and lifecycle are the API's. An
+edit carries the ETag it was shown (`versie`) as `If-Match`: a stale one loses nothing silently
+(412, the latest dwelling is shown)."""
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
+from sqlmodel import Session
+from starlette.responses import Response
+
+from app.db import SessionDep
+from app.imports.by_hand import form_values, read_entry, validate_entry
+from app.imports.columns import DWELLINGS
+from app.imports.messages import service_message
+from app.organisations.models import OrganisationKind
+from app.problems import PreconditionFailed, ProblemError
+from app.vacancies import service as vacancies
+from app.vacancies.models import Vacancy, VacancyIn, vacancy_public_dict
+from app.versioning import etag
+from app.web import labels
+from app.web.core import FormDep, PageForbidden, Web, WebDep, WebRoute, field, redirect, render
+from app.web.deps import PageVacancyDep
+from app.web.routes_case_files import fields_of, problem_errors
+
+router = APIRouter(route_class=WebRoute, include_in_schema=False)
+
+REF = "external_ref"
+STALE = (
+    "Iemand anders heeft deze woning intussen gewijzigd. Hieronder staat de nieuwste versie; "
+    "breng uw wijziging opnieuw aan."
+)
+
+
+def _require_corporation(web: Web) -> None:
+    web.require_writer()
+    if web.organisation.kind != OrganisationKind.housing_corporation.value:
+        raise PageForbidden("Woningen biedt een woningcorporatie aan.")
+
+
+def _own(web: Web, vacancy: Vacancy) -> Vacancy:
+    """The dwelling (read by `PageVacancyDep`) if it is this corporation's own."""
+    if vacancy.corporation_id != web.organisation.id:
+        raise PageForbidden("Alleen de corporatie van deze woning wijzigt haar.")
+    return vacancy
+
+
+def _stored(vacancy: Vacancy) -> dict[str, Any]:
+    """The stored dwelling as a `VacancyIn` document."""
+    public = vacancy_public_dict(vacancy)
+    return {name: public[name] for name in VacancyIn.model_fields}
+
+
+def _page(
+    request: Request,
+    web: Web,
+    *,
+    values: dict[str, str],
+    errors: dict[str, str] | None = None,
+    vacancy: Vacancy | None = None,
+    error: str | None = None,
+    status: int = 200,
+) -> HTMLResponse:
+    context: dict[str, Any] = {
+        "title": "Nieuwe woning" if vacancy is None else f"Woning {vacancy.external_ref} bewerken",
+        "vacancy": vacancy,
+        "fields": fields_of(DWELLINGS, values, errors or {}, [], vacancy is None),
+        "error": error or ("Controleer de gemarkeerde velden." if errors else None),
+    }
+    if vacancy is not None:
+        context |= {
+            "version": etag(vacancy),
+            "status_label": labels.label("vacancy_status", vacancy.status),
+            "change": _change(vacancy.status),
+        }
+    return render(request, "dwelling_form.html", context, status)
+
+
+def _stale(request: Request, session: Session, web: Web, vacancy: Vacancy) -> HTMLResponse:
+    """412: someone changed the dwelling since the form was shown; show the latest version."""
+    session.refresh(vacancy)
+    values = form_values(DWELLINGS, _stored(vacancy))
+    return _page(request, web, values=values, vacancy=vacancy, error=STALE, status=412)
+
+
+def _change(status: str) -> dict[str, str] | None:
+    """Off the market while on offer; on offer again once withdrawn; nothing once let."""
+    if status in ("available", "proposed"):
+        return {"status": "withdrawn", "label": "Van de markt halen"}
+    if status == "withdrawn":
+        return {"status": "available", "label": "Opnieuw aanbieden"}
+    return None
+
+
+def _values(form: Any) -> dict[str, str]:
+    return {c.name: field(form, c.name, 400) for c in DWELLINGS.columns}
+
+
+def _save(
+    request: Request,
+    session: Session,
+    web: Web,
+    document: VacancyIn,
+    *,
+    version: str | None,
+    vacancy: Vacancy | None,
+    values: dict[str, str],
+    notice: str,
+) -> Response:
+    """Write through the API's upsert; 412 shows the latest version, other refusals their
+    Dutch messages on the fields they name."""
+    try:
+        with session.begin_nested():
+            [outcome] = vacancies.upsert_vacancies(
+                session, web.principal, [document], batch=False, if_match=version
+            )
+    except PreconditionFailed:
+        if vacancy is None:
+            raise
+        return _stale(request, session, web, vacancy)
+    except ProblemError as exc:
+        errors, message = problem_errors(exc)
+        return _page(
+            request, web, values=values, errors=errors, vacancy=vacancy, error=message,
+            status=exc.status,
+        )  # fmt: skip
+    if vacancy is not None:
+        # The upsert writes Core rows: the dwelling loaded here no longer shows the stored one.
+        session.expire(vacancy)
+    return redirect(f"/woningen/{outcome.id}/bewerken", notice)
+
+
+@router.get("/woningen/nieuw")
+def new_dwelling_page(request: Request, web: WebDep) -> HTMLResponse:
+    _require_corporation(web)
+    return _page(request, web, values={})
+
+
+@router.post("/woningen/nieuw")
+def create_dwelling(request: Request, session: SessionDep, web: WebDep, form: FormDep) -> Response:
+    """Offer a dwelling from the form: 422 with a Dutch message per field; a reference the
+    corporation already uses is refused (409) rather than overwriting that dwelling."""
+    _require_corporation(web)
+    values = _values(form)
+    entry = read_entry(DWELLINGS, values)
+    document = validate_entry(VacancyIn, entry, {c.name for c in DWELLINGS.columns})
+    if document is None:
+        return _page(request, web, values=values, errors=entry.errors, status=422)
+    if vacancies.get_by_refs(session, web.organisation.id, [document.external_ref]):
+        message = "U gebruikt dit kenmerk al voor een andere woning."
+        errors = {REF: message}
+        return _page(request, web, values=values, errors=errors, error=message, status=409)
+    return _save(
+        request, session, web, document, version=None, vacancy=None, values=values,
+        notice="woning_opgeslagen",
+    )  # fmt: skip
+
+
+@router.get("/woningen/{vacancy_id}/bewerken")
+def edit_dwelling_page(
+    request: Request, dwelling: PageVacancyDep, session: SessionDep, web: WebDep
+) -> HTMLResponse:
+    _require_corporation(web)
+    vacancy = _own(web, dwelling)
+    return _page(request, web, values=form_values(DWELLINGS, _stored(vacancy)), vacancy=vacancy)
+
+
+@router.post("/woningen/{vacancy_id}/bewerken")
+def update_dwelling(
+    request: Request, dwelling: PageVacancyDep, session: SessionDep, web: WebDep, form: FormDep
+) -> Response:
+    """Save the edited dwelling with the version it was shown as `If-Match`."""
+    _require_corporation(web)
+    vacancy = _own(web, dwelling)
+    values = _values(form)
+    values[REF] = vacancy.external_ref  # the reference names the dwelling; it is not edited
+    entry = read_entry(DWELLINGS, values)
+    document = validate_entry(VacancyIn, entry, {c.name for c in DWELLINGS.columns})
+    if document is None:
+        return _page(request, web, values=values, errors=entry.errors, vacancy=vacancy, status=422)
+    return _save(
+        request, session, web, document, version=field(form, "versie", 40) or None,
+        vacancy=vacancy, values=values, notice="woning_opgeslagen",
+    )  # fmt: skip
+
+
+@router.post("/woningen/{vacancy_id}/status")
+def change_dwelling_status(
+    request: Request, dwelling: PageVacancyDep, session: SessionDep, web: WebDep, form: FormDep
+) -> Response:
+    """Take the dwelling off the market (withdraw: its open proposal ends) or offer it again
+    (the stored dwelling pushed once more), with the version shown as `If-Match`."""
+    _require_corporation(web)
+    vacancy = _own(web, dwelling)
+    version = field(form, "versie", 40) or None
+    stored = form_values(DWELLINGS, _stored(vacancy))
+    wanted = field(form, "status", 16)
+    if wanted == "available":
+        return _save(
+            request, session, web, VacancyIn.model_validate(_stored(vacancy)), version=version,
+            vacancy=vacancy, values=stored, notice="woning_status",
+        )  # fmt: skip
+    if wanted != "withdrawn":
+        return _page(
+            request, web, values=stored, vacancy=vacancy, error="Kies een statuswijziging.",
+            status=422,
+        )  # fmt: skip
+    try:
+        with session.begin_nested():
+            vacancies.withdraw_vacancy(session, web.access(), vacancy, version)
+    except PreconditionFailed:
+        return _stale(request, session, web, vacancy)
+    except ProblemError as exc:
+        return _page(
+            request, web, values=stored, vacancy=vacancy, error=service_message(exc.code),
+            status=exc.status,
+        )  # fmt: skip
+    return redirect(f"/woningen/{vacancy.id}/bewerken", "woning_status")

@@ -1,0 +1,166 @@
+"""Mail test harness: a real SMTP server on loopback (aiosmtpd), a committed database with the
+app on it, and a mail worker the test drives round by round (`Mailroom.send_due`)."""
+
+import socket
+import threading
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
+from dataclasses import dataclass, field
+from email import message_from_bytes, policy
+from email.message import EmailMessage
+from typing import Any
+
+import pytest
+from aiosmtpd.controller import Controller
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine
+from sqlmodel import Session, select
+
+from app.db import _sqlite_lock, build_engine
+from app.mail.models import MailMessage
+from app.mail.worker import MailPolicy, MailWorker, SmtpServer
+from app.main import create_app
+from app.migrate import upgrade_to_head
+from app.settings import Settings
+from app.webhooks.worker import DeliveryPolicy
+from tests.conftest import make_region
+from tests.webhooks.conftest import wait_for
+
+# Millisecond retries, and the sweep for digests and overdue actions on every round.
+FAST = MailPolicy(
+    retries=DeliveryPolicy(
+        retry_delays=(0.05,), max_attempts=5, jitter=0.0, timeout=2.0, lease=5.0
+    ),
+    batch=20,
+    poll=0.02,
+    sweep=0.0,
+)
+
+
+@dataclass
+class SmtpSink:
+    """An SMTP server on loopback that keeps what it accepts. `refuse` answers the next that
+    many messages `451` (try again later) at DATA."""
+
+    refuse: int = 0
+    refused: int = 0
+    messages: list[EmailMessage] = field(default_factory=list)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        with self._lock:
+            if self.refuse > 0:
+                self.refuse -= 1
+                self.refused += 1
+                return "451 4.3.0 Try again later"
+            mail = message_from_bytes(envelope.content, policy=policy.default)
+            assert isinstance(mail, EmailMessage)
+            self.messages.append(mail)
+        return "250 OK"
+
+    def received(self) -> list[EmailMessage]:
+        with self._lock:
+            return list(self.messages)
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture
+def smtp() -> Iterator[tuple[SmtpSink, int]]:
+    sink = SmtpSink()
+    port = _free_port()
+    controller = Controller(sink, hostname="127.0.0.1", port=port)
+    controller.start()
+    yield sink, port
+    controller.stop()
+
+
+def text_of(mail: EmailMessage) -> str:
+    body = mail.get_body(("plain",))
+    assert body is not None
+    return f"{mail['Subject']}\n{body.get_content()}"
+
+
+class Mailroom:
+    """A committed database with the app on it (SMTP at the loopback sink) and mail workers."""
+
+    def __init__(self, url: str, settings: Settings, sink: SmtpSink, port: int):
+        self.url = url
+        self.sink = sink
+        self.settings = settings.model_copy(
+            update={
+                "database_url": url,
+                "smtp_host": "127.0.0.1",
+                "smtp_port": port,
+                "smtp_starttls": False,
+                "mail_from": "Uitstroomtafel <noreply@uitstroomtafel.example>",
+                "public_url": "https://tafel.example",
+            }
+        )
+        self.engines: list[Engine] = []
+        self.main = self.engine()
+
+    def engine(self) -> Engine:
+        engine = build_engine(self.url)
+        self.engines.append(engine)
+        return engine
+
+    def worker(self, *, smtp: bool = True) -> MailWorker:
+        """A worker on a fresh engine, as a newly started process would have; not started."""
+        server = SmtpServer.from_settings(self.settings) if smtp else None
+        return MailWorker(self.engine(), server, FAST)
+
+    def send_due(self, worker: MailWorker | None = None, rounds: int = 1) -> None:
+        worker = worker or self.worker()
+        for _ in range(rounds):
+            worker.run_once()
+
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        lock = _sqlite_lock if self.main.dialect.name == "sqlite" else nullcontext()
+        with lock, Session(self.main, expire_on_commit=False) as session, session.begin():
+            yield session
+
+    def outbox(self) -> list[MailMessage]:
+        with self.transaction() as session:
+            return list(session.exec(select(MailMessage).order_by(MailMessage.id)))
+
+    @contextmanager
+    def client(self) -> Iterator[TestClient]:
+        app = create_app(self.settings, engine=self.main)
+        with TestClient(app, raise_server_exceptions=False) as test_client:
+            yield test_client
+
+    def close(self) -> None:
+        for engine in self.engines:
+            engine.dispose()
+
+
+@pytest.fixture
+def mailroom(databases, settings, smtp) -> Iterator[Mailroom]:  # type: ignore[no-untyped-def]
+    url = databases.new_url()
+    upgrade_to_head(url)
+    sink, port = smtp
+    room = Mailroom(url, settings, sink, port)
+    yield room
+    room.close()
+
+
+def person(client: TestClient, org: Any, role: str = "member") -> tuple[str, str]:
+    """A person of `org`: (id, e-mail address)."""
+    email = f"{role}-{uuid.uuid4().hex[:8]}@example.nl"
+    response = client.post(
+        f"/v1/organizations/{org.id}/people",
+        json={"email": email, "display_name": f"{role} {org.name}", "role": role},
+        headers=org.headers,
+    )
+    assert response.status_code == 201, response.text
+    return response.json()["id"], email
+
+
+__all__ = ["FAST", "Mailroom", "make_region", "person", "text_of", "wait_for"]

@@ -1,0 +1,233 @@
+"""E-mail for people arrives at a real SMTP server on loopback: the notices a meeting cycle
+produces, with codes and links and never case data; once each, through a refusal and a restart."""
+
+import uuid
+from collections import Counter
+from datetime import timedelta
+
+from sqlmodel import Session
+
+from app.mail import outbox as mail_outbox
+from app.mail import service as mail_service
+from app.mail.models import MailStatus
+from app.sqltypes import utcnow
+from tests.api.helpers import assign_action, plan_meeting
+from tests.clock import iso
+from tests.conftest import create_case, create_vacancy
+from tests.mail.conftest import Mailroom, make_region, person, text_of, wait_for
+
+
+def _publish_tomorrow(client, region) -> tuple[dict, dict]:  # type: ignore[no-untyped-def]
+    """A meeting tomorrow, published with one proposal; returns the meeting and the proposal."""
+    chair = region.chair.headers
+    meeting = client.post(
+        f"/v1/tables/{region.table_id}/meetings", json={"date": iso(1)}, headers=chair
+    ).json()
+    published = client.post(f"/v1/meetings/{meeting['id']}/publish", headers=chair)
+    assert published.status_code == 200, published.text
+    [proposal] = client.get(f"/v1/tables/{region.table_id}/proposals", headers=chair).json()[
+        "items"
+    ]
+    return meeting, proposal
+
+
+def _by_recipient(mailroom: Mailroom) -> dict[str, list[str]]:
+    result: dict[str, list[str]] = {}
+    for mail in mailroom.sink.received():
+        result.setdefault(mail["To"], []).append(mail["Subject"])
+    return result
+
+
+def test_a_meeting_cycle_mails_each_person_codes_and_links_and_never_case_data(mailroom):
+    with mailroom.client() as client:
+        region = make_region(client)
+        _, care_worker = person(client, region.care_provider)
+        _, corporation_worker = person(client, region.corporation)
+        _, chair_person = person(client, region.chair, "chair")
+        _, bystander = person(client, region.other_care_provider)
+        case = create_case(client, region.care_provider, region.table_id)
+        vacancy = create_vacancy(client, region.corporation)
+        meeting, proposal = _publish_tomorrow(client, region)
+        decided = client.post(
+            f"/v1/proposals/{proposal['id']}/decisions",
+            json={"decision": "nominate"},
+            headers=region.chair.headers,
+        )
+        assert decided.status_code == 200, decided.text
+        action = assign_action(client, region, region.care_provider, case["id"])
+        assert action.status_code == 201, action.text
+
+    mailroom.send_due(rounds=2)
+
+    subjects = _by_recipient(mailroom)
+    kinds = Counter(row.kind for row in mailroom.outbox())
+    assert {row.status for row in mailroom.outbox()} == {MailStatus.sent.value}
+    assert len(subjects[care_worker]) == 4  # agenda, decision, action, digest
+    assert any(s.startswith("Agenda gepubliceerd") for s in subjects[care_worker])
+    assert any(s.startswith("Besluit over voorstel") for s in subjects[care_worker])
+    assert any(s.startswith("Nieuwe actie") for s in subjects[care_worker])
+    assert any(s.startswith("Vergadering van") for s in subjects[care_worker])
+    assert len(subjects[corporation_worker]) == 3  # agenda, decision, digest: no action of theirs
+    assert not any(s.startswith("Nieuwe actie") for s in subjects[corporation_worker])
+    # The chair's organisation is told of decisions and actions and gets the digest.
+    assert any(s.startswith("Nieuwe actie") for s in subjects[chair_person])
+    # Another care provider at the table sees the agenda and the digest, not this proposal.
+    assert not any(s.startswith("Besluit") for s in subjects.get(bystander, []))
+    assert kinds["digest"] == len({m["To"] for m in mailroom.sink.received()})
+
+    agenda_link = f"https://tafel.example/vergaderingen/{meeting['id']}"
+    proposal_link = f"https://tafel.example/voorstellen/{proposal['id']}"
+    texts = [text_of(mail) for mail in mailroom.sink.received()]
+    assert any(agenda_link in text for text in texts)
+    assert any(proposal_link in text for text in texts)
+    case_data = [
+        case["id"],
+        case["external_ref"],
+        str(case["birth_year"]),
+        vacancy["id"],
+        vacancy["external_ref"],
+        vacancy["address"]["street"],
+        vacancy["address"]["postcode"],
+        "wheelchair",
+        "rolstoel",
+        "huisdier",
+        "participatiewet",
+    ]
+    for text in texts:
+        for secret in case_data:
+            assert secret.lower() not in text.lower(), (secret, text)
+    for mail in mailroom.sink.received():
+        assert mail["From"] == "Uitstroomtafel <noreply@uitstroomtafel.example>"
+        assert mail["Message-ID"].startswith("<")
+
+
+def test_a_mail_the_server_refused_once_is_sent_again_and_arrives_once(mailroom):
+    with mailroom.client() as client:
+        region = make_region(client)
+        _, care_worker = person(client, region.care_provider)
+        assert assign_action(client, region, region.care_provider, None).status_code == 201
+    mailroom.sink.refuse = 1
+    worker = mailroom.worker()
+
+    worker.run_once()
+
+    [row] = mailroom.outbox()
+    assert (row.status, row.attempts) == (MailStatus.pending.value, 1)
+    assert "451" in (row.last_error or "")
+    assert mailroom.sink.received() == []
+
+    wait_for(lambda: worker.run_once() or mailroom.sink.received(), what="the retried mail")
+    [mail] = mailroom.sink.received()
+    assert mail["To"] == care_worker
+    [row] = mailroom.outbox()
+    assert (row.status, row.attempts, mailroom.sink.refused) == (MailStatus.sent.value, 2, 1)
+
+
+def test_a_mail_held_by_a_worker_that_died_is_sent_once_by_the_next_process(mailroom):
+    with mailroom.client() as client:
+        region = make_region(client)
+        person(client, region.care_provider)
+        assert assign_action(client, region, region.care_provider, None).status_code == 201
+    dying = mailroom.engine()
+    claimed_at = utcnow()
+    with Session(dying) as session, session.begin():
+        [held] = mail_outbox.claim_due_mails(
+            session, now=claimed_at, limit=10, lease=timedelta(seconds=1)
+        )
+    # While the lease is live, no other worker takes the mail.
+    with mailroom.transaction() as session:
+        live = claimed_at + timedelta(milliseconds=900)
+        assert mail_outbox.claim_due_mails(session, now=live, limit=10, lease=timedelta(1)) == []
+
+    restarted = mailroom.worker()
+    wait_for(lambda: restarted.run_once() or mailroom.sink.received(), what="the held mail")
+
+    [mail] = mailroom.sink.received()
+    assert mail["Message-ID"] == f"<{held.mail_id}@uitstroomtafel.example>"
+    [row] = mailroom.outbox()
+    assert row.status == MailStatus.sent.value
+    # The dead worker's late outcome is refused: its lease is gone.
+    with mailroom.transaction() as session:
+        assert not mail_outbox.record_sent(session, held, now=utcnow())
+
+
+def test_without_an_smtp_server_nothing_is_sent(mailroom):
+    with mailroom.client() as client:
+        region = make_region(client)
+        person(client, region.care_provider)
+        assert assign_action(client, region, region.care_provider, None).status_code == 201
+
+    mailroom.send_due(mailroom.worker(smtp=False), rounds=2)
+
+    assert mailroom.sink.received() == []
+    assert [row.status for row in mailroom.outbox()] == [MailStatus.pending.value]
+
+
+def test_the_digest_is_queued_once_per_person_and_meeting_however_often_it_is_looked_for(
+    mailroom,
+):
+    with mailroom.client() as client:
+        region = make_region(client)
+        people = [person(client, region.care_provider)[0], person(client, region.corporation)[0]]
+        meeting = plan_meeting(client, region, iso(1))
+        later = plan_meeting(client, region, iso(8))
+
+    for _ in range(3):
+        with mailroom.transaction() as session:
+            mail_service.queue_due_notices(session)
+    mailroom.send_due(mailroom.worker(), rounds=2)
+    mailroom.send_due(mailroom.worker(), rounds=2)
+
+    digests = [row for row in mailroom.outbox() if row.kind == "digest"]
+    assert sorted(str(row.person_id) for row in digests) == sorted(people)
+    assert {row.dedupe_key for row in digests} == {f"digest:{meeting['id']}"}
+    assert f"digest:{later['id']}" not in {row.dedupe_key for row in digests}
+    assert len(mailroom.sink.received()) == 2
+
+
+def test_an_overdue_action_is_mailed_once_to_its_owner(mailroom):
+    with mailroom.client() as client:
+        region = make_region(client)
+        _, care_worker = person(client, region.care_provider)
+        _, other = person(client, region.other_care_provider)
+        action = client.post(
+            f"/v1/tables/{region.table_id}/actions",
+            json={
+                "kind": "request_beschikking",
+                "owner_organisation_id": region.care_provider.id,
+                "due_date": iso(-2),
+            },
+            headers=region.chair.headers,
+        )
+        assert action.status_code == 201, action.text
+
+    mailroom.send_due(rounds=3)
+
+    overdue = [m for m in mailroom.sink.received() if m["Subject"].startswith("Actie over")]
+    assert [m["To"] for m in overdue] == [care_worker]
+    assert "Wmo-beschikking aanvragen" in text_of(overdue[0])
+    assert other not in {m["To"] for m in mailroom.sink.received()}
+
+
+def test_people_get_only_the_notices_they_chose(mailroom):
+    with mailroom.client() as client:
+        region = make_region(client)
+        quiet_id, quiet = person(client, region.care_provider)
+        _, keen = person(client, region.care_provider)
+        chosen = client.put(
+            f"/v1/organizations/{region.care_provider.id}/people/{quiet_id}/notice-preferences",
+            json={"agenda_published": False, "actions": True, "proposals": True, "digest": False},
+            headers=region.care_provider.headers,
+        )
+        assert chosen.status_code == 200, chosen.text
+        create_case(client, region.care_provider, region.table_id)
+        create_vacancy(client, region.corporation)
+        _publish_tomorrow(client, region)
+
+    mailroom.send_due(rounds=2)
+
+    subjects = _by_recipient(mailroom)
+    assert quiet not in subjects
+    assert any(s.startswith("Agenda gepubliceerd") for s in subjects[keen])
+    assert any(s.startswith("Vergadering van") for s in subjects[keen])
+    assert uuid.UUID(quiet_id) not in {row.person_id for row in mailroom.outbox()}

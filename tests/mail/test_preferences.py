@@ -1,0 +1,107 @@
+"""A person's choice of e-mail notices: the API (their organisation reads and replaces it) and
+the signed-in person's own Dutch page, which says when no mail is sent at all."""
+
+import pytest
+
+from tests.web.conftest import make_person, post_form, signed_in
+
+ALL_ON = {"agenda_published": True, "actions": True, "proposals": True, "digest": True}
+
+
+def _url(org, person_id: str) -> str:  # type: ignore[no-untyped-def]
+    return f"/v1/organizations/{org.id}/people/{person_id}/notice-preferences"
+
+
+def test_every_notice_is_on_until_the_person_chooses(client, region):
+    worker = make_person(client, region.care_provider)
+
+    answer = client.get(_url(region.care_provider, worker.id), headers=region.care_provider.headers)
+
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    assert {k: body[k] for k in ALL_ON} == ALL_ON
+    assert body["email"] == worker.email
+    assert body["updated_at"] is None
+    assert body["mail_enabled"] is False  # the test settings name no SMTP server
+
+
+@pytest.mark.settings(smtp_host="mail.example.org")
+def test_a_put_replaces_the_choices_and_says_mail_is_sent(client, region):
+    worker = make_person(client, region.care_provider)
+    url = _url(region.care_provider, worker.id)
+    choice = {"agenda_published": False, "actions": True, "proposals": False, "digest": True}
+
+    put = client.put(url, json=choice, headers=region.care_provider.headers)
+    again = client.put(url, json=choice, headers=region.care_provider.headers)
+    read = client.get(url, headers=region.care_provider.headers).json()
+
+    assert put.status_code == again.status_code == 200, put.text
+    assert {k: read[k] for k in choice} == choice
+    assert read["mail_enabled"] is True
+    assert read["updated_at"] is not None
+
+
+def test_a_put_needs_all_four_choices_as_booleans(client, region):
+    worker = make_person(client, region.care_provider)
+    url = _url(region.care_provider, worker.id)
+
+    partial = client.put(url, json={"digest": False}, headers=region.care_provider.headers)
+    wrong = client.put(
+        url, json={**ALL_ON, "digest": "sometimes"}, headers=region.care_provider.headers
+    )
+    unknown = client.put(url, json={**ALL_ON, "sms": True}, headers=region.care_provider.headers)
+
+    assert [r.status_code for r in (partial, wrong, unknown)] == [400, 400, 400]
+
+
+def test_another_organisation_neither_reads_nor_sets_a_persons_choices(client, region):
+    worker = make_person(client, region.care_provider)
+    url = _url(region.care_provider, worker.id)
+    stranger = region.other_care_provider.headers
+
+    assert client.get(url, headers=stranger).status_code == 404
+    assert client.put(url, json=ALL_ON, headers=stranger).status_code == 404
+    foreign = _url(region.other_care_provider, worker.id)
+    assert client.get(foreign, headers=stranger).status_code == 404
+
+
+def test_the_page_says_no_mail_is_sent_without_a_mail_server(app, client, region):
+    browser = signed_in(app, make_person(client, region.care_provider))
+
+    page = browser.get("/account/meldingen")
+
+    assert page.status_code == 200
+    assert "Er is geen mailserver ingesteld" in page.text
+    assert "Mijn e-mailmeldingen" in page.text
+
+
+@pytest.mark.settings(smtp_host="mail.example.org")
+def test_a_person_chooses_their_notices_on_the_page(app, client, region):
+    worker = make_person(client, region.care_provider)
+    browser = signed_in(app, worker)
+
+    saved = post_form(browser, "/account/meldingen", {"actions": "aan", "digest": "aan"})
+    page = browser.get(saved.headers["location"])
+    read = client.get(
+        _url(region.care_provider, worker.id), headers=region.care_provider.headers
+    ).json()
+
+    assert saved.status_code == 303
+    assert "Uw keuze van e-mailmeldingen is opgeslagen." in page.text
+    assert "Er is geen mailserver ingesteld" not in page.text
+    assert {k: read[k] for k in ALL_ON} == {
+        "agenda_published": False,
+        "actions": True,
+        "proposals": False,
+        "digest": True,
+    }
+    assert 'name="digest" type="checkbox" value="aan" checked' in page.text
+    assert 'name="proposals" type="checkbox" value="aan" aria' in page.text
+
+
+def test_the_page_refuses_a_form_from_elsewhere(app, client, region):
+    browser = signed_in(app, make_person(client, region.care_provider))
+
+    forged = browser.post("/account/meldingen", data={"csrf_token": "x", "actions": "aan"})
+
+    assert forged.status_code == 403

@@ -1,0 +1,182 @@
+"""A corporation's worker offers and corrects its dwellings by hand, with the API's rules: the
+same validation (in Dutch), If-Match against lost updates, and the lifecycle."""
+
+import re
+
+from tests.clock import iso
+from tests.conftest import create_vacancy
+from tests.web.conftest import csrf_of, make_person, signed_in
+
+
+def _form(**overrides: str) -> dict[str, str]:
+    """A complete dwelling as the form posts it (API field names, dates as the date input)."""
+    values = {
+        "external_ref": "W-hand-1",
+        "address.street": "Kastanjelaan",
+        "address.house_number": "12A",
+        "address.postcode": "3512 AB",
+        "address.municipality_code": "GM0344",
+        "address.neighbourhood_code": "BU03440101",
+        "dwelling_type": "apartment",
+        "rooms": "2",
+        "floor": "1",
+        "has_lift": "ja",
+        "wheelchair_accessible": "nee",
+        "rent.base": "650,00",
+        "rent.eligible_service_costs": "35,00",
+        "available_from": iso(14),
+        "respond_before": iso(7),
+    }
+    values.update(overrides)
+    return values
+
+
+def _post(browser, url: str, data: dict, csrf_from: str):  # type: ignore[no-untyped-def]
+    return browser.post(url, data={"csrf_token": csrf_of(browser, csrf_from), **data})
+
+
+def _version(html: str) -> str:
+    match = re.search(r'name="versie" value="([^"]*)"', html)
+    assert match, "no version on the page"
+    return match.group(1).replace("&#34;", '"')
+
+
+def _dwellings(client, org) -> list[dict]:  # type: ignore[no-untyped-def]
+    return client.get("/v1/vacancies", headers=org.headers).json()["items"]
+
+
+def test_a_corporation_worker_offers_a_dwelling_on_the_page(app, client, region):
+    browser = signed_in(app, make_person(client, region.corporation))
+
+    response = _post(browser, "/woningen/nieuw", _form(), "/woningen/nieuw")
+
+    assert response.status_code == 303, response.text
+    [dwelling] = _dwellings(client, region.corporation)
+    assert response.headers["location"] == (
+        f"/woningen/{dwelling['id']}/bewerken?melding=woning_opgeslagen"
+    )
+    assert (dwelling["external_ref"], dwelling["status"], dwelling["rooms"]) == (
+        "W-hand-1",
+        "available",
+        2,
+    )
+    assert dwelling["address"]["postcode"] == "3512AB"
+    assert float(dwelling["rent"]["base"]) == 650.0
+
+
+def test_invalid_fields_are_named_in_dutch_and_nothing_is_stored(app, client, region):
+    browser = signed_in(app, make_person(client, region.corporation))
+
+    response = _post(
+        browser, "/woningen/nieuw", _form(rooms="veel", dwelling_type=""), "/woningen/nieuw"
+    )
+
+    assert response.status_code == 422
+    assert "Verplicht: niet ingevuld." in response.text
+    assert 'aria-invalid="true"' in response.text
+    assert _dwellings(client, region.corporation) == []
+
+
+def test_a_dwelling_outside_the_corporations_tables_is_refused_as_the_api_does(app, client, region):
+    browser = signed_in(app, make_person(client, region.corporation))
+
+    response = _post(
+        browser,
+        "/woningen/nieuw",
+        _form(
+            **{"address.municipality_code": "GM0363", "address.neighbourhood_code": "BU03630101"}
+        ),
+        "/woningen/nieuw",
+    )
+
+    assert response.status_code == 400, response.text
+    assert _dwellings(client, region.corporation) == []
+
+
+def test_a_reference_in_use_is_not_overwritten_from_the_new_dwelling_page(app, client, region):
+    existing = create_vacancy(client, region.corporation)
+    browser = signed_in(app, make_person(client, region.corporation))
+
+    response = _post(
+        browser, "/woningen/nieuw", _form(external_ref=existing["external_ref"]), "/woningen/nieuw"
+    )
+
+    assert response.status_code == 409
+    assert _dwellings(client, region.corporation)[0]["version"] == existing["version"]
+
+
+def test_an_edit_is_stored_and_a_stale_edit_shows_the_latest_version(app, client, region):
+    dwelling = create_vacancy(client, region.corporation)
+    browser = signed_in(app, make_person(client, region.corporation))
+    url = f"/woningen/{dwelling['id']}/bewerken"
+    page = browser.get(url)
+    shown = _version(page.text)
+    values = _form(rooms="3")
+
+    saved = browser.post(url, data={"csrf_token": csrf_of(browser, url), "versie": shown, **values})
+    stale = browser.post(
+        url,
+        data={"csrf_token": csrf_of(browser, url), "versie": shown, **_form(rooms="5")},
+    )
+
+    assert saved.status_code == 303, saved.text
+    assert stale.status_code == 412
+    assert "Iemand anders heeft deze woning intussen gewijzigd" in stale.text
+    now = client.get(f"/v1/vacancies/{dwelling['id']}", headers=region.corporation.headers).json()
+    assert (now["rooms"], now["external_ref"]) == (3, dwelling["external_ref"])
+
+
+def test_a_dwelling_is_taken_off_the_market_and_offered_again(app, client, region):
+    dwelling = create_vacancy(client, region.corporation)
+    browser = signed_in(app, make_person(client, region.corporation))
+    url = f"/woningen/{dwelling['id']}"
+
+    def change(status: str):  # type: ignore[no-untyped-def]
+        page = browser.get(f"{url}/bewerken")
+        data = {"csrf_token": csrf_of(browser, f"{url}/bewerken"), "versie": _version(page.text)}
+        return browser.post(f"{url}/status", data={**data, "status": status})
+
+    withdrawn = change("withdrawn")
+    status_after_withdraw = client.get(
+        f"/v1/vacancies/{dwelling['id']}", headers=region.corporation.headers
+    ).json()["status"]
+    reoffered = change("available")
+    status_after_reoffer = client.get(
+        f"/v1/vacancies/{dwelling['id']}", headers=region.corporation.headers
+    ).json()["status"]
+
+    assert (withdrawn.status_code, reoffered.status_code) == (303, 303)
+    assert (status_after_withdraw, status_after_reoffer) == ("withdrawn", "available")
+
+
+def test_withdrawing_with_a_stale_version_is_412_and_the_dwelling_stays_on_offer(
+    app, client, region
+):
+    dwelling = create_vacancy(client, region.corporation)
+    browser = signed_in(app, make_person(client, region.corporation))
+    url = f"/woningen/{dwelling['id']}"
+
+    response = browser.post(
+        f"{url}/status",
+        data={
+            "csrf_token": csrf_of(browser, f"{url}/bewerken"),
+            "versie": '"99"',
+            "status": "withdrawn",
+        },
+    )
+
+    assert response.status_code == 412
+    now = client.get(f"/v1/vacancies/{dwelling['id']}", headers=region.corporation.headers)
+    assert now.json()["status"] == "available"
+
+
+def test_only_the_dwellings_own_corporation_and_not_a_viewer_edits_it(app, client, region):
+    dwelling = create_vacancy(client, region.corporation)
+    url = f"/woningen/{dwelling['id']}/bewerken"
+    other = signed_in(app, make_person(client, region.other_corporation))
+    viewer = signed_in(app, make_person(client, region.corporation, "viewer"))
+    care = signed_in(app, make_person(client, region.care_provider))
+
+    assert other.get(url).status_code in (403, 404)
+    assert viewer.get(url).status_code == 403
+    assert care.get("/woningen/nieuw").status_code == 403

@@ -1,12 +1,15 @@
 """Follow-up checkpoints after the move: recorded with codes by the care provider, due and
 overdue ones and every signal on the next agenda, webhooks once per checkpoint and signal."""
 
-from sqlmodel import col, select
+from fastapi.testclient import TestClient
+from sqlmodel import Session, col, select
 
+from app.agenda.stall_sweep import StallSweep
 from app.webhooks.models import WebhookEvent
 from tests.aftercare.housing import house
 from tests.api.helpers import assert_problem, invalid_names, plan_meeting
 from tests.clock import iso
+from tests.conftest import make_region
 
 
 def record(client, org, case_id, months=3, recorded_on=None, signals=(), **codes):
@@ -168,3 +171,17 @@ def test_signal_raised_tells_the_corporation_only_its_signals(client, region, se
     quiet = house(client, region, -100)
     record(client, region.care_provider, quiet["id"])
     assert len(events(session, "aftercare.signal_raised")) == 2
+
+
+def test_a_checkpoint_coming_due_is_announced_by_the_sweep_without_any_read(live_app):
+    # A live app (committed data), as a server's sweep sees it.
+    with TestClient(live_app, raise_server_exceptions=False) as live:
+        region = make_region(live)
+        case = house(live, region, -100)
+    engine = live_app.state.engine
+    sweep = StallSweep(engine, interval=60)
+    assert sweep.run_once() == 1  # the 3-month checkpoint, due ten days ago: nobody read
+    assert sweep.run_once() == 0  # once per checkpoint
+    with Session(engine) as session:
+        sent = events(session, "aftercare.checkpoint_due")
+    assert [(e.data["case_id"], e.data["months"]) for e in sent] == [(case["id"], 3)]

@@ -31,6 +31,11 @@ from app.web.routes_case_files import fields_of, problem_errors
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
 
+NO_VERSION = (
+    "Dit formulier zegt niet welke versie van de woning u zag, dus er is niets opgeslagen. "
+    "Hieronder staat de woning zoals die nu is; breng uw wijziging opnieuw aan."
+)
+
 REF = "external_ref"
 STALE = (
     "Iemand anders heeft deze woning intussen gewijzigd. Hieronder staat de nieuwste versie; "
@@ -144,14 +149,14 @@ def new_dwelling_page(request: Request, web: WebDep) -> HTMLResponse:
 
 @router.post("/woningen/nieuw")
 def create_dwelling(request: Request, session: SessionDep, web: WebDep, form: FormDep) -> Response:
-    """Offer a dwelling from the form: 422 with a Dutch message per field; a reference the
+    """Offer a dwelling from the form: 400 with a Dutch message per field; a reference the
     corporation already uses is refused (409) rather than overwriting that dwelling."""
     _require_corporation(web)
     values = _values(form)
     entry = read_entry(DWELLINGS, values)
     document = validate_entry(VacancyIn, entry, {c.name for c in DWELLINGS.columns})
     if document is None:
-        return _page(request, web, values=values, errors=entry.errors, status=422)
+        return _page(request, web, values=values, errors=entry.errors, status=400)
     if vacancies.get_by_refs(session, web.organisation.id, [document.external_ref]):
         message = "U gebruikt dit kenmerk al voor een andere woning."
         errors = {REF: message}
@@ -173,7 +178,7 @@ def edit_dwelling_page(
 
 @router.post("/woningen/{vacancy_id}/bewerken")
 def update_dwelling(
-    request: Request, dwelling: PageVacancyDep, session: SessionDep, web: WebDep, form: FormDep
+    request: Request, form: FormDep, dwelling: PageVacancyDep, session: SessionDep, web: WebDep
 ) -> Response:
     """Save the edited dwelling with the version it was shown as `If-Match`."""
     _require_corporation(web)
@@ -183,22 +188,32 @@ def update_dwelling(
     entry = read_entry(DWELLINGS, values)
     document = validate_entry(VacancyIn, entry, {c.name for c in DWELLINGS.columns})
     if document is None:
-        return _page(request, web, values=values, errors=entry.errors, vacancy=vacancy, status=422)
+        return _page(request, web, values=values, errors=entry.errors, vacancy=vacancy, status=400)
+    version = field(form, "versie", 40)
+    if not version:  # without it a save could overwrite someone else's change unseen
+        return _without_version(request, web, vacancy)
     return _save(
-        request, session, web, document, version=field(form, "versie", 40) or None,
-        vacancy=vacancy, values=values, notice="woning_opgeslagen",
+        request, session, web, document, version=version, vacancy=vacancy, values=values,
+        notice="woning_opgeslagen",
     )  # fmt: skip
+
+
+def _without_version(request: Request, web: Web, vacancy: Vacancy) -> HTMLResponse:
+    stored = form_values(DWELLINGS, _stored(vacancy))
+    return _page(request, web, values=stored, vacancy=vacancy, error=NO_VERSION, status=400)
 
 
 @router.post("/woningen/{vacancy_id}/status")
 def change_dwelling_status(
-    request: Request, dwelling: PageVacancyDep, session: SessionDep, web: WebDep, form: FormDep
+    request: Request, form: FormDep, dwelling: PageVacancyDep, session: SessionDep, web: WebDep
 ) -> Response:
     """Take the dwelling off the market (withdraw: its open proposal ends) or offer it again
     (the stored dwelling pushed once more), with the version shown as `If-Match`."""
     _require_corporation(web)
     vacancy = _own(web, dwelling)
-    version = field(form, "versie", 40) or None
+    version = field(form, "versie", 40)
+    if not version:
+        return _without_version(request, web, vacancy)
     stored = form_values(DWELLINGS, _stored(vacancy))
     wanted = field(form, "status", 16)
     if wanted == "available":
@@ -209,7 +224,7 @@ def change_dwelling_status(
     if wanted != "withdrawn":
         return _page(
             request, web, values=stored, vacancy=vacancy, error="Kies een statuswijziging.",
-            status=422,
+            status=400,
         )  # fmt: skip
     try:
         with session.begin_nested():

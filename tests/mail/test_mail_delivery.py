@@ -5,6 +5,7 @@ import uuid
 from collections import Counter
 from datetime import timedelta
 
+import time_machine
 from sqlmodel import Session
 
 from app.mail import outbox as mail_outbox
@@ -12,7 +13,7 @@ from app.mail import service as mail_service
 from app.mail.models import MailStatus
 from app.sqltypes import utcnow
 from tests.api.helpers import assign_action, plan_meeting
-from tests.clock import iso
+from tests.clock import START, iso
 from tests.conftest import create_case, create_vacancy
 from tests.mail.conftest import Mailroom, make_region, person, text_of, wait_for
 
@@ -48,16 +49,18 @@ def test_a_meeting_cycle_mails_each_person_codes_and_links_and_never_case_data(m
         case = create_case(client, region.care_provider, region.table_id)
         vacancy = create_vacancy(client, region.corporation)
         meeting, proposal = _publish_tomorrow(client, region)
-        decided = client.post(
-            f"/v1/proposals/{proposal['id']}/decisions",
-            json={"decision": "nominate"},
-            headers=region.chair.headers,
-        )
-        assert decided.status_code == 200, decided.text
-        action = assign_action(client, region, region.care_provider, case["id"])
-        assert action.status_code == 201, action.text
-
-    mailroom.send_due(rounds=2)
+        # Decisions are taken from the meeting's day on; the digest is then due on the day.
+        with time_machine.travel(START + timedelta(days=1), tick=True):
+            decided = client.post(
+                f"/v1/proposals/{proposal['id']}/decisions",
+                json={"decision": "nominate"},
+                headers=region.chair.headers,
+            )
+            assert decided.status_code == 200, decided.text
+            action = assign_action(client, region, region.care_provider, case["id"])
+            assert action.status_code == 201, action.text
+    with time_machine.travel(START + timedelta(days=1), tick=True):
+        mailroom.send_due(rounds=2)
 
     subjects = _by_recipient(mailroom)
     kinds = Counter(row.kind for row in mailroom.outbox())

@@ -71,7 +71,7 @@ def test_invalid_fields_are_named_in_dutch_and_nothing_is_stored(app, client, re
         browser, "/woningen/nieuw", _form(rooms="veel", dwelling_type=""), "/woningen/nieuw"
     )
 
-    assert response.status_code == 422
+    assert response.status_code == 400
     assert "Verplicht: niet ingevuld." in response.text
     assert 'aria-invalid="true"' in response.text
     assert _dwellings(client, region.corporation) == []

@@ -94,7 +94,7 @@ def test_event_data_is_stored_as_json_and_sent_in_the_standard_webhooks_shape(se
     assert body["timestamp"].startswith(stored.occurred_at.strftime("%Y-%m-%dT%H:%M:%S"))
 
 
-def test_the_event_types_are_the_four_of_the_issue_and_the_stall_alert():
+def test_the_event_types_are_the_four_of_the_issue_the_stall_alert_and_aftercares():
     from app.webhooks.models import EventType
 
     assert service.EVENT_TYPES == (
@@ -103,6 +103,8 @@ def test_the_event_types_are_the_four_of_the_issue_and_the_stall_alert():
         "action.assigned",
         "case.housed",
         "proposal.stalled",
+        "aftercare.checkpoint_due",
+        "aftercare.signal_raised",
     )
     assert {e.value for e in EventType} == set(service.EVENT_TYPES)
 

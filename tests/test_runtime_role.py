@@ -14,7 +14,7 @@ from sqlmodel import Session
 
 from app.db import build_engine, get_session
 from app.main import create_app
-from app.migrate import grant_runtime_role, owner_warning, upgrade_to_head
+from app.migrate import grant_runtime_role, owner_warning
 from tests.conftest import OPERATOR, PG, case_body
 
 
@@ -24,8 +24,7 @@ def runtime(databases) -> Iterator[tuple[str, Engine]]:  # type: ignore[no-untyp
     that connects as that role; the role is dropped afterwards (roles outlive databases)."""
     if databases.backend != "postgresql":
         pytest.skip("roles and grants are PostgreSQL's; SQLite has none")
-    url = databases.new_url()
-    upgrade_to_head(url)
+    url = databases.migrated_url()
     role = f"uitstroom_rt_{uuid.uuid4().hex[:10]}"
     admin = create_engine(PG.url, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
@@ -114,8 +113,7 @@ def test_the_service_works_as_the_runtime_role_and_its_reads_are_logged(runtime,
 def test_the_owner_or_a_superuser_is_refused_as_the_runtime_role(databases):
     if databases.backend != "postgresql":
         pytest.skip("roles and grants are PostgreSQL's")
-    url = databases.new_url()
-    upgrade_to_head(url)
+    url = databases.migrated_url()
     superuser = make_url(url).username
     with pytest.raises(ValueError, match="superuser or owns"):
         grant_runtime_role(url, superuser)

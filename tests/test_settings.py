@@ -45,8 +45,7 @@ def test_the_app_works_on_the_database_of_the_settings_it_is_given(databases, se
 
 
 def test_the_operator_key_is_the_one_in_the_settings(databases, settings):
-    url = databases.new_url()
-    upgrade_to_head(url)
+    url = databases.migrated_url()
     given = settings.model_copy(update={"database_url": url, "admin_key": OPERATOR})
     with TestClient(create_app(given)) as client:
         assert (

@@ -11,7 +11,6 @@ from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import Session
 
 from app.db import build_engine
-from app.migrate import upgrade_to_head
 from app.organisations.models import Organisation
 from app.people import service as people_service
 from app.people.models import PersonCreate
@@ -23,8 +22,7 @@ from app.versioning import etag, flush, touch
 @pytest.fixture
 def committed(databases) -> Iterator[Engine]:  # type: ignore[no-untyped-def]
     """A database whose writes are committed, so two sessions see each other's."""
-    url = databases.new_url()
-    upgrade_to_head(url)
+    url = databases.migrated_url()
     engine = build_engine(url)
     yield engine
     engine.dispose()

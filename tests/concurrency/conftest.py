@@ -20,7 +20,6 @@ import httpx
 import pytest
 from sqlalchemy import Engine, create_engine
 
-from app.migrate import upgrade_to_head
 from tests.clock import TODAY, iso
 from tests.conftest import (
     ADMIN_KEY,
@@ -156,8 +155,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
 def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
     need_postgresql("two server processes")
     databases = DatabaseFactory("postgresql", tmp_path_factory.mktemp("two_servers"))
-    url = databases.new_url()
-    upgrade_to_head(url)  # replicas that migrate together: test_replicas_start.py
+    url = databases.migrated_url()
     env = {
         **os.environ,
         "UITSTROOM_DATABASE_URL": url,

@@ -9,7 +9,6 @@ import httpx
 import pytest
 from sqlalchemy import create_engine, text
 
-from app.migrate import upgrade_to_head
 from tests.concurrency.conftest import need_postgresql
 from tests.conftest import ADMIN_KEY, DatabaseFactory
 from tests.served import serving
@@ -31,8 +30,7 @@ def _workers_of(pid: int) -> list[int]:
 def test_serve_with_two_workers_answers_and_runs_each_round_of_a_job_once(tmp_path):
     need_postgresql("several workers")
     databases = DatabaseFactory("postgresql", tmp_path)
-    url = databases.new_url()
-    upgrade_to_head(url)
+    url = databases.migrated_url()
     env = {
         **os.environ,
         "UITSTROOM_DATABASE_URL": url,

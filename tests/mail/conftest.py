@@ -21,7 +21,6 @@ from app.db import _sqlite_lock, build_engine
 from app.mail.models import MailMessage
 from app.mail.worker import MailPolicy, MailWorker, SmtpServer
 from app.main import create_app
-from app.migrate import upgrade_to_head
 from app.settings import Settings
 from app.webhooks.worker import DeliveryPolicy
 from tests.conftest import make_region
@@ -143,8 +142,7 @@ class Mailroom:
 
 @pytest.fixture
 def mailroom(databases, settings, smtp) -> Iterator[Mailroom]:  # type: ignore[no-untyped-def]
-    url = databases.new_url()
-    upgrade_to_head(url)
+    url = databases.migrated_url()
     sink, port = smtp
     room = Mailroom(url, settings, sink, port)
     yield room

@@ -65,7 +65,7 @@ def server(databases) -> Iterator[str]:  # type: ignore[no-untyped-def]
     the default Secure session cookie (browsers treat loopback as a secure context)."""
     env = {
         **os.environ,
-        "UITSTROOM_DATABASE_URL": databases.new_url(),
+        "UITSTROOM_DATABASE_URL": databases.migrated_url(),
         "UITSTROOM_ADMIN_KEY": OPERATOR_KEY,
         "UITSTROOM_MIGRATE_ON_START": "true",
         "UITSTROOM_WEBHOOK_WORKER": "false",

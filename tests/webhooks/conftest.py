@@ -26,7 +26,6 @@ from sqlmodel import Session
 from app.auth import Principal
 from app.db import _sqlite_lock, build_engine
 from app.main import create_app
-from app.migrate import upgrade_to_head
 from app.organisations.models import Organisation, OrganisationKind
 from app.organisations.service import create_api_key
 from app.settings import get_settings
@@ -271,8 +270,7 @@ class Outbox:
 
 @pytest.fixture
 def outbox(databases) -> Iterator[Outbox]:  # type: ignore[no-untyped-def]
-    url = databases.new_url()
-    upgrade_to_head(url)
+    url = databases.migrated_url()
     box = Outbox(url)
     yield box
     box.close()

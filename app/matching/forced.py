@@ -37,8 +37,10 @@ from app.matching.straddling import (
     CORE_PER_DWELLING,
     SLACK,
     Infeasible,
+    NotSettled,
     OutOfTime,
     Relaxation,
+    SolverStatus,
     reduced_costs,
 )
 
@@ -47,7 +49,8 @@ class ForcedOptimum:
     """The two phases' linear programs over `edges` (indices into the problem's edges), solved
     once for the proposal (`housed` people) and re-solved per forced case.
 
-    Raises OutOfTime (from `straddling`) when `deadline` (time.monotonic) passes while building.
+    Raises OutOfTime (from `straddling`) when `deadline` (time.monotonic) passes while building,
+    or another `NotSettled` when HiGHS cannot solve the proposal's own linear program.
     """
 
     def __init__(
@@ -140,13 +143,15 @@ class ForcedOptimum:
                 x, _, bound, _ = self._settle(relaxation, weight, count, row)
             except Infeasible:  # no proposal of `count` people houses the case
                 return None, np.inf
+            except SolverStatus:  # unsettled: the caller re-solves per pair, exactly
+                return None, np.inf
             core = np.array(relaxation.core)
             if not np.all(np.minimum(np.abs(x), np.abs(1 - x)) < 1e-6):
                 # Fractional: branch and cut on the core; its optimum counts when it meets the
                 # bound over every edge (as in `straddling._phase`).
                 try:
                     x, _ = relaxation.run(self.deadline, integral=True)
-                except RuntimeError:  # no integer solution on the core
+                except (Infeasible, SolverStatus):  # no integer solution on the core found
                     return None, bound
                 finally:
                     relaxation.relax_integrality()
@@ -162,7 +167,8 @@ class ForcedOptimum:
         """(people housed, total score, chosen problem edges) of the best proposal housing
         `case`, proven; None when a relaxation is fractional and branch and cut on its core does
         not settle it. `houses_as_many`: the caller knows a proposal housing as many and the
-        case (the count phase is skipped). Raises OutOfTime past the deadline."""
+        case (the count phase is skipped), and when HiGHS ends in a status it cannot act on.
+        Raises OutOfTime past the deadline."""
         if houses_as_many:
             count = self.housed
         else:
@@ -188,4 +194,4 @@ class ForcedOptimum:
         return count, value, chosen
 
 
-__all__ = ["ForcedOptimum", "OutOfTime"]
+__all__ = ["ForcedOptimum", "NotSettled", "OutOfTime"]

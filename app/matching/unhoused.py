@@ -53,7 +53,7 @@ from app.matching.solver import (
     _variant,
     capacity_tree,
 )
-from app.matching.straddling import OutOfTime, remaining
+from app.matching.straddling import NotSettled, remaining
 from app.matching.tradeoffs import residual_arcs, solve_with_pair, used_dwellings
 
 SOURCE = 0
@@ -391,7 +391,7 @@ def best_alternatives(
             alternatives = [restriction]
             try:
                 forced = ForcedOptimum(problem, edges, assignment.edges, assignment.count, deadline)
-            except OutOfTime:
+            except NotSettled:  # out of time, or HiGHS could not solve the proposal's LP
                 return UnhousedCheck([], False, 0)
     found = [
         _variant_view(problem, alternative, edges, active, candidates, starts, proposal)
@@ -428,7 +428,7 @@ def best_alternatives(
             resolves += 1
             try:
                 found_case = forced.best_with_case(case, reached != NONE)
-            except OutOfTime:
+            except NotSettled:
                 return UnhousedCheck(result, False, resolves)
             if found_case is not None:
                 count, score, chosen = found_case

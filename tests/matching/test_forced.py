@@ -97,12 +97,11 @@ def test_unhoused_alternatives_need_no_exact_resolves_when_every_relaxation_is_i
     assert_best_alternatives_match_brute_force(problem, result)
 
 
-@st.composite
-def medium_straddled(draw):
-    """Up to 30 cases x 16 dwellings over 6 complexes that straddle 4 tight neighbourhoods, with
-    scores in micro-points: beyond brute force, so the MILP is the reference."""
-    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
-    n_cases, n_dwellings = int(rng.integers(8, 31)), int(rng.integers(6, 17))
+def random_straddling(
+    rng: np.random.Generator, n_cases: int, n_dwellings: int, complexes: int = 6
+) -> AssignmentProblem:
+    """`n_cases` x `n_dwellings`, up to 5 pairs per case, over `complexes` complexes spread at
+    random over 4 tight neighbourhoods, with scores in micro-points."""
     cases, dwellings, scores = [], [], []
     for c in range(n_cases):
         size = int(rng.integers(1, min(5, n_dwellings) + 1))
@@ -116,11 +115,20 @@ def medium_straddled(draw):
         np.array(cases, dtype=np.int64),
         np.array(dwellings, dtype=np.int64),
         np.array(scores, dtype=np.int64),
-        rng.integers(0, 6, n_dwellings),
+        rng.integers(0, complexes, n_dwellings),
         rng.integers(0, 4, n_dwellings),
-        rng.integers(1, 3, 6),
+        rng.integers(1, 3, complexes),
         rng.integers(1, 4, 4),
     )
+
+
+@st.composite
+def medium_straddled(draw):
+    """Up to 30 cases x 16 dwellings over 6 complexes that straddle 4 tight neighbourhoods, with
+    scores in micro-points: beyond brute force, so the MILP is the reference."""
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    n_cases, n_dwellings = int(rng.integers(8, 31)), int(rng.integers(6, 17))
+    return random_straddling(rng, n_cases, n_dwellings)
 
 
 @settings(max_examples=examples(60), deadline=None)

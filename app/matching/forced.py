@@ -79,6 +79,7 @@ class ForcedOptimum:
         _, self.reduced, self.bound, self.duals = self._settle(
             self.score_lp, self.score, housed, None
         )
+        self.shared_duals = self.duals
 
     def _settle(
         self, relaxation: Relaxation, weight: np.ndarray, count: int, row: int | None
@@ -126,6 +127,30 @@ class ForcedOptimum:
         assert relaxation.count_row is not None
         return prices, float(self.duals[relaxation.count_row])
 
+    def shared_bounds(self, candidates: np.ndarray, starts: np.ndarray) -> np.ndarray:
+        """Per case segment of `candidates` (as in `score_bounds`) an upper bound (micro-points)
+        on the total score of any proposal housing as many as the proposal and the case, from
+        the duals of the last score re-solve with another case forced in (at first the
+        proposal's own).
+
+        Why: those duals are optimal for a neighbouring linear program, and often certify other
+        cases' alternatives as well, where the proposal's own duals (`score_bounds`) do not.
+        Any duals pi >= 0 bound the score phase (`straddling.reduced_costs`); for case c the
+        dual of its own row may be any t (its row is held at 1), and the best t gives
+        `B - pi_c - sum_(e of c) max(0, rc_e) + max_(e of c) (rc_e + pi_c)`, with B, rc from
+        the clipped duals: one vectorised pass for every case."""
+        duals = self.shared_duals
+        relaxation = self.score_lp
+        reduced, bound = reduced_costs(relaxation, self.score, duals, self.housed)
+        pi = np.maximum(duals[: len(relaxation.room)], 0.0)
+        # Every edge of an unhoused case with room is a candidate, so the case's edges in the
+        # check's graph are exactly its candidate segment.
+        position = np.searchsorted(self.edges, candidates)
+        case_pi = pi[relaxation.rows[position[starts], 0]]
+        positive = np.add.reduceat(np.maximum(reduced[position], 0.0), starts)
+        best = np.maximum.reduceat(reduced[position], starts) + case_pi
+        return np.floor(bound - case_pi - positive + best + SLACK).astype(np.int64)
+
     def _case_row(self, relaxation: Relaxation, case: int) -> int:
         row = int(np.searchsorted(relaxation.global_rows, case))
         assert relaxation.global_rows[row] == case, "every unhoused case with edges has a row"
@@ -140,17 +165,30 @@ class ForcedOptimum:
         relaxation.model.changeRowBounds(row, 1.0, 1.0)
         try:
             try:
-                x, _, bound, _ = self._settle(relaxation, weight, count, row)
+                x, reduced, bound, duals = self._settle(relaxation, weight, count, row)
+                if relaxation is self.score_lp and count == self.housed:
+                    self.shared_duals = duals
             except Infeasible:  # no proposal of `count` people houses the case
                 return None, np.inf
             except SolverStatus:  # unsettled: the caller re-solves per pair, exactly
                 return None, np.inf
             core = np.array(relaxation.core)
             if not np.all(np.minimum(np.abs(x), np.abs(1 - x)) < 1e-6):
-                # Fractional: branch and cut on the core; its optimum counts when it meets the
-                # bound over every edge (as in `straddling._phase`).
+                # Fractional: branch and cut on the core, then on the core plus every edge a
+                # better solution could use (as in `straddling._phase`): exact over all edges.
                 try:
                     x, _ = relaxation.run(self.deadline, integral=True)
+                    lower = float(weight[core[x > 0.5]].sum())
+                    if bound >= lower + 1 - SLACK:
+                        # A better solution uses only edges of reduced cost >= lower - bound.
+                        needed = reduced >= lower - bound - SLACK
+                        needed = np.flatnonzero(needed & ~relaxation.in_core)
+                        if len(needed):
+                            relaxation.relax_integrality()
+                            relaxation.add(needed, weight)
+                            core = np.array(relaxation.core)
+                            x, _ = relaxation.run(self.deadline, integral=True)
+                        bound = float(weight[core[x > 0.5]].sum())  # exact over every edge
                 except (Infeasible, SolverStatus):  # no integer solution on the core found
                     return None, bound
                 finally:
@@ -166,8 +204,8 @@ class ForcedOptimum:
     ) -> tuple[int, int, np.ndarray] | None:
         """(people housed, total score, chosen problem edges) of the best proposal housing
         `case`, proven; None when a relaxation is fractional and branch and cut on its core does
-        not settle it. `houses_as_many`: the caller knows a proposal housing as many and the
-        case (the count phase is skipped), and when HiGHS ends in a status it cannot act on.
+        not settle it, or when HiGHS ends in a status it cannot act on. `houses_as_many`: the
+        caller knows a proposal housing as many and the case (the count phase is skipped).
         Raises OutOfTime past the deadline."""
         if houses_as_many:
             count = self.housed

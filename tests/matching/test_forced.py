@@ -72,13 +72,13 @@ def test_bounds_on_an_unhoused_case_are_never_below_its_best_alternative(problem
         return
     expected = expected_best_alternatives(problem, result.edges)
     forced = ForcedOptimum(problem, edges, result.edges, result.count, None)
-    _, relaxed = _restriction(problem, result, active)
+    _, relaxed = _restriction(problem, result.edges, active)
     bounds = [forced.score_bounds(candidates, starts)]
     lagrangian = _lagrangian_bounds(
         problem, forced, relaxed, result.count, edges, active, candidates, starts
     )
     if lagrangian is not None:
-        bounds.append(lagrangian)
+        bounds.append(lagrangian.bounds)
     for k, start in enumerate(starts.tolist()):
         housed, total = expected[int(cases[start])]
         for bound in bounds:
@@ -144,6 +144,23 @@ def test_the_fast_route_reaches_the_milp_optimum_on_straddling_tables(problem):
 @settings(max_examples=examples(25), deadline=None)
 @given(medium_straddled())
 def test_every_unhoused_alternative_equals_the_exact_resolve_of_its_best_pair(problem):
+    assert_alternatives_are_the_exact_resolves_of_their_best_pairs(problem)
+
+
+@settings(max_examples=examples(25), deadline=None)
+@given(st.integers(0, 2**32 - 1))
+def test_alternatives_under_two_complexes_over_every_neighbourhood_are_the_exact_resolves(seed):
+    # The "five refs" shape: a few complexes over every neighbourhood, full in the proposal, so
+    # most alternatives shift a complex's room between neighbourhoods (the split variants and
+    # the re-solves' shared duals settle them).
+    rng = np.random.default_rng(seed)
+    n_cases, n_dwellings = int(rng.integers(10, 25)), int(rng.integers(8, 15))
+    assert_alternatives_are_the_exact_resolves_of_their_best_pairs(
+        random_straddling(rng, n_cases, n_dwellings, complexes=2)
+    )
+
+
+def assert_alternatives_are_the_exact_resolves_of_their_best_pairs(problem):
     result = solve(problem, split_limit=0)
     check = best_alternatives(problem, result, resolve_limit=10_000)
     assert check.complete

@@ -23,8 +23,11 @@ and re-solved warm with c's row held at 1 (`sum of c's edges = 1`):
    Rows held at 1 have free duals, which the certificate takes unclipped.
 
 Column generation as in `straddling.certified_optimum`: each model starts on a core of edges and
-prices the rest after every run. A fractional relaxation returns None, and the caller falls back
-to the exact per-pair re-solve (`tradeoffs.solve_with_pair`); every answer given is proven.
+prices the rest after every run. A fractional relaxation is finished by branch and cut on the
+core plus every edge a better solution could use (exact, as in `straddling._phase`); only when
+HiGHS settles nothing does it return None, and the caller falls back to the exact per-pair
+re-solve (`tradeoffs.solve_with_pair`); every answer given is proven. The duals of each score
+re-solve also bound every other case (`shared_bounds`).
 """
 
 import numpy as np
@@ -149,7 +152,8 @@ class ForcedOptimum:
         case_pi = pi[relaxation.rows[position[starts], 0]]
         positive = np.add.reduceat(np.maximum(reduced[position], 0.0), starts)
         best = np.maximum.reduceat(reduced[position], starts) + case_pi
-        return np.floor(bound - case_pi - positive + best + SLACK).astype(np.int64)
+        result: np.ndarray = np.floor(bound - case_pi - positive + best + SLACK).astype(np.int64)
+        return result
 
     def _case_row(self, relaxation: Relaxation, case: int) -> int:
         row = int(np.searchsorted(relaxation.global_rows, case))
@@ -157,10 +161,16 @@ class ForcedOptimum:
         return row
 
     def _optimum(
-        self, relaxation: Relaxation, weight: np.ndarray, count: int, case: int
+        self,
+        relaxation: Relaxation,
+        weight: np.ndarray,
+        count: int,
+        case: int,
+        known: float | None = None,
     ) -> tuple[np.ndarray | None, float]:
         """(chosen problem edges of the optimum with `case` forced in when it is proven integral,
-        else None; its certified bound). The case's row is held at 1 only for this call."""
+        else None; its certified bound). The case's row is held at 1 only for this call.
+        `known`: the value of some solution of this model, if the caller has one."""
         row = self._case_row(relaxation, case)
         relaxation.model.changeRowBounds(row, 1.0, 1.0)
         try:
@@ -177,13 +187,16 @@ class ForcedOptimum:
                 # Fractional: branch and cut on the core, then on the core plus every edge a
                 # better solution could use (as in `straddling._phase`): exact over all edges.
                 try:
-                    x, _ = relaxation.run(self.deadline, integral=True)
-                    lower = float(weight[core[x > 0.5]].sum())
+                    if known is not None and bound >= known + 1 - SLACK:
+                        lower = known  # the caller's solution spares branch and cut on the core
+                    else:
+                        x, _ = relaxation.run(self.deadline, integral=True)
+                        lower = float(weight[core[x > 0.5]].sum())
                     if bound >= lower + 1 - SLACK:
                         # A better solution uses only edges of reduced cost >= lower - bound.
-                        needed = reduced >= lower - bound - SLACK
-                        needed = np.flatnonzero(needed & ~relaxation.in_core)
-                        if len(needed):
+                        useful = reduced >= lower - bound - SLACK
+                        needed = np.flatnonzero(useful & ~relaxation.in_core)
+                        if len(needed) or lower == known:
                             relaxation.relax_integrality()
                             relaxation.add(needed, weight)
                             core = np.array(relaxation.core)
@@ -200,13 +213,13 @@ class ForcedOptimum:
         return np.sort(self.edges[core[x > 0.5]]), bound
 
     def best_with_case(
-        self, case: int, houses_as_many: bool = False
+        self, case: int, houses_as_many: bool = False, known: int | None = None
     ) -> tuple[int, int, np.ndarray] | None:
         """(people housed, total score, chosen problem edges) of the best proposal housing
         `case`, proven; None when a relaxation is fractional and branch and cut on its core does
         not settle it, or when HiGHS ends in a status it cannot act on. `houses_as_many`: the
-        caller knows a proposal housing as many and the case (the count phase is skipped).
-        Raises OutOfTime past the deadline."""
+        caller knows a proposal housing as many and the case (the count phase is skipped), of
+        total score `known` when given. Raises OutOfTime past the deadline."""
         if houses_as_many:
             count = self.housed
         else:
@@ -221,7 +234,8 @@ class ForcedOptimum:
         assert count_row is not None
         self.score_lp.model.changeRowBounds(count_row, count, count)
         try:
-            chosen, bound = self._optimum(self.score_lp, self.score, count, case)
+            given = float(known) if known is not None and count == self.housed else None
+            chosen, bound = self._optimum(self.score_lp, self.score, count, case, given)
         finally:
             self.score_lp.model.changeRowBounds(count_row, self.housed, self.housed)
         if chosen is None or len(chosen) != count:

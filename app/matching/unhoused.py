@@ -34,7 +34,11 @@ MILP route (no variants), the proposal's own split of each straddling complex gi
 variant and dropping those caps a bounding one (`_own_variants`). When that relaxation houses
 more than the proposal it bounds nothing; the bounds then come from linear programming
 (`_lagrangian_bounds`, `forced.ForcedOptimum`), and a case whose bound the exact variant does not
-reach gets the LP re-solved with the case forced in. Cases still unsettled are re-solved with
+reach gets the LP re-solved with the case forced in. Each such re-solve serves the cases after
+it too: its duals bound every case at once (`ForcedOptimum.shared_bounds`), and when no variant
+reached its alternative, the restriction to that alternative's split joins the exact variants
+(`_split_variant`). The priced flow's own solution is a witness where it keeps the caps
+(`_priced_witness`). Cases still unsettled are re-solved with
 each of their pairs forced (`tradeoffs.solve_with_pair`), up to the re-solve limit and the
 solver's deadline.
 """
@@ -509,7 +513,8 @@ def best_alternatives(
                 return UnhousedCheck(result, False, resolves)
             resolves += 1
             try:
-                found_case = forced.best_with_case(case, reached != NONE)
+                known = None if reached == NONE else reached
+                found_case = forced.best_with_case(case, reached != NONE, known)
             except NotSettled:
                 return UnhousedCheck(result, False, resolves)
             if bounds is not None and forced.shared_duals is not shared:
@@ -526,8 +531,10 @@ def best_alternatives(
                     if count == assignment.count and score > reached
                     else None
                 )
-                view = split and _variant_view(
-                    problem, split, edges, active, candidates, starts, proposal
+                view = (
+                    None
+                    if split is None
+                    else _variant_view(problem, split, edges, active, candidates, starts, proposal)
                 )
                 if view is not None and len(view.alternative.solution) == count:
                     variants.append(view)

@@ -79,6 +79,10 @@ def test_bounds_on_an_unhoused_case_are_never_below_its_best_alternative(problem
     )
     if lagrangian is not None:
         bounds.append(lagrangian.bounds)
+    bounds.append(forced.shared_bounds(candidates, starts))  # the proposal's own duals
+    for start in starts.tolist():  # and each re-solve's, for every other case
+        forced.best_with_case(int(cases[start]))
+        bounds.append(forced.shared_bounds(candidates, starts))
     for k, start in enumerate(starts.tolist()):
         housed, total = expected[int(cases[start])]
         for bound in bounds:

@@ -309,7 +309,8 @@ class OptimalityOut(BaseModel):
 
     reason: str = Field(
         description="`time_budget`: the solver's time budget ran out before it could prove the "
-        "optimum (UITSTROOM_SOLVER_TIME_BUDGET_SECONDS)."
+        "optimum (UITSTROOM_SOLVER_TIME_BUDGET_SECONDS); `solver_status`: the linear "
+        "programming solver stopped without an answer it could prove (a numerical status)."
     )
     time_budget_seconds: float = Field(
         description="The solver's time budget that ran out, in seconds."
@@ -493,7 +494,8 @@ class RestrictedOptimalityOut(BaseModel):
     case's score), and the people bound hidden with `summary.people_housed`."""
 
     reason: str = Field(
-        description="`time_budget`: the solver's time budget ran out before it proved the optimum."
+        description="`time_budget`: the solver's time budget ran out before it proved the optimum; "
+        "`solver_status`: the solver stopped without an answer it could prove."
     )
     time_budget_seconds: float = Field(
         description="The solver's time budget that ran out, in seconds."

@@ -23,8 +23,11 @@ and re-solved warm with c's row held at 1 (`sum of c's edges = 1`):
    Rows held at 1 have free duals, which the certificate takes unclipped.
 
 Column generation as in `straddling.certified_optimum`: each model starts on a core of edges and
-prices the rest after every run. A fractional relaxation returns None, and the caller falls back
-to the exact per-pair re-solve (`tradeoffs.solve_with_pair`); every answer given is proven.
+prices the rest after every run. A fractional relaxation is finished by branch and cut on the
+core plus every edge a better solution could use (exact, as in `straddling._phase`); only when
+HiGHS settles nothing does it return None, and the caller falls back to the exact per-pair
+re-solve (`tradeoffs.solve_with_pair`); every answer given is proven. The duals of each score
+re-solve also bound every other case (`shared_bounds`).
 """
 
 import numpy as np
@@ -37,8 +40,10 @@ from app.matching.straddling import (
     CORE_PER_DWELLING,
     SLACK,
     Infeasible,
+    NotSettled,
     OutOfTime,
     Relaxation,
+    SolverStatus,
     reduced_costs,
 )
 
@@ -47,7 +52,8 @@ class ForcedOptimum:
     """The two phases' linear programs over `edges` (indices into the problem's edges), solved
     once for the proposal (`housed` people) and re-solved per forced case.
 
-    Raises OutOfTime (from `straddling`) when `deadline` (time.monotonic) passes while building.
+    Raises OutOfTime (from `straddling`) when `deadline` (time.monotonic) passes while building,
+    or another `NotSettled` when HiGHS cannot solve the proposal's own linear program.
     """
 
     def __init__(
@@ -76,6 +82,7 @@ class ForcedOptimum:
         _, self.reduced, self.bound, self.duals = self._settle(
             self.score_lp, self.score, housed, None
         )
+        self.shared_duals = self.duals
 
     def _settle(
         self, relaxation: Relaxation, weight: np.ndarray, count: int, row: int | None
@@ -123,30 +130,79 @@ class ForcedOptimum:
         assert relaxation.count_row is not None
         return prices, float(self.duals[relaxation.count_row])
 
+    def shared_bounds(self, candidates: np.ndarray, starts: np.ndarray) -> np.ndarray:
+        """Per case segment of `candidates` (as in `score_bounds`) an upper bound (micro-points)
+        on the total score of any proposal housing as many as the proposal and the case, from
+        the duals of the last score re-solve with another case forced in (at first the
+        proposal's own).
+
+        Why: those duals are optimal for a neighbouring linear program, and often certify other
+        cases' alternatives as well, where the proposal's own duals (`score_bounds`) do not.
+        Any duals pi >= 0 bound the score phase (`straddling.reduced_costs`); for case c the
+        dual of its own row may be any t (its row is held at 1), and the best t gives
+        `B - pi_c - sum_(e of c) max(0, rc_e) + max_(e of c) (rc_e + pi_c)`, with B, rc from
+        the clipped duals: one vectorised pass for every case."""
+        duals = self.shared_duals
+        relaxation = self.score_lp
+        reduced, bound = reduced_costs(relaxation, self.score, duals, self.housed)
+        pi = np.maximum(duals[: len(relaxation.room)], 0.0)
+        # Every edge of an unhoused case with room is a candidate, so the case's edges in the
+        # check's graph are exactly its candidate segment.
+        position = np.searchsorted(self.edges, candidates)
+        case_pi = pi[relaxation.rows[position[starts], 0]]
+        positive = np.add.reduceat(np.maximum(reduced[position], 0.0), starts)
+        best = np.maximum.reduceat(reduced[position], starts) + case_pi
+        result: np.ndarray = np.floor(bound - case_pi - positive + best + SLACK).astype(np.int64)
+        return result
+
     def _case_row(self, relaxation: Relaxation, case: int) -> int:
         row = int(np.searchsorted(relaxation.global_rows, case))
         assert relaxation.global_rows[row] == case, "every unhoused case with edges has a row"
         return row
 
     def _optimum(
-        self, relaxation: Relaxation, weight: np.ndarray, count: int, case: int
+        self,
+        relaxation: Relaxation,
+        weight: np.ndarray,
+        count: int,
+        case: int,
+        known: float | None = None,
     ) -> tuple[np.ndarray | None, float]:
         """(chosen problem edges of the optimum with `case` forced in when it is proven integral,
-        else None; its certified bound). The case's row is held at 1 only for this call."""
+        else None; its certified bound). The case's row is held at 1 only for this call.
+        `known`: the value of some solution of this model, if the caller has one."""
         row = self._case_row(relaxation, case)
         relaxation.model.changeRowBounds(row, 1.0, 1.0)
         try:
             try:
-                x, _, bound, _ = self._settle(relaxation, weight, count, row)
+                x, reduced, bound, duals = self._settle(relaxation, weight, count, row)
+                if relaxation is self.score_lp and count == self.housed:
+                    self.shared_duals = duals
             except Infeasible:  # no proposal of `count` people houses the case
+                return None, np.inf
+            except SolverStatus:  # unsettled: the caller re-solves per pair, exactly
                 return None, np.inf
             core = np.array(relaxation.core)
             if not np.all(np.minimum(np.abs(x), np.abs(1 - x)) < 1e-6):
-                # Fractional: branch and cut on the core; its optimum counts when it meets the
-                # bound over every edge (as in `straddling._phase`).
+                # Fractional: branch and cut on the core, then on the core plus every edge a
+                # better solution could use (as in `straddling._phase`): exact over all edges.
                 try:
-                    x, _ = relaxation.run(self.deadline, integral=True)
-                except RuntimeError:  # no integer solution on the core
+                    if known is not None and bound >= known + 1 - SLACK:
+                        lower = known  # the caller's solution spares branch and cut on the core
+                    else:
+                        x, _ = relaxation.run(self.deadline, integral=True)
+                        lower = float(weight[core[x > 0.5]].sum())
+                    if bound >= lower + 1 - SLACK:
+                        # A better solution uses only edges of reduced cost >= lower - bound.
+                        useful = reduced >= lower - bound - SLACK
+                        needed = np.flatnonzero(useful & ~relaxation.in_core)
+                        if len(needed) or lower == known:
+                            relaxation.relax_integrality()
+                            relaxation.add(needed, weight)
+                            core = np.array(relaxation.core)
+                            x, _ = relaxation.run(self.deadline, integral=True)
+                        bound = float(weight[core[x > 0.5]].sum())  # exact over every edge
+                except (Infeasible, SolverStatus):  # no integer solution on the core found
                     return None, bound
                 finally:
                     relaxation.relax_integrality()
@@ -157,12 +213,13 @@ class ForcedOptimum:
         return np.sort(self.edges[core[x > 0.5]]), bound
 
     def best_with_case(
-        self, case: int, houses_as_many: bool = False
+        self, case: int, houses_as_many: bool = False, known: int | None = None
     ) -> tuple[int, int, np.ndarray] | None:
         """(people housed, total score, chosen problem edges) of the best proposal housing
         `case`, proven; None when a relaxation is fractional and branch and cut on its core does
-        not settle it. `houses_as_many`: the caller knows a proposal housing as many and the
-        case (the count phase is skipped). Raises OutOfTime past the deadline."""
+        not settle it, or when HiGHS ends in a status it cannot act on. `houses_as_many`: the
+        caller knows a proposal housing as many and the case (the count phase is skipped), of
+        total score `known` when given. Raises OutOfTime past the deadline."""
         if houses_as_many:
             count = self.housed
         else:
@@ -177,7 +234,8 @@ class ForcedOptimum:
         assert count_row is not None
         self.score_lp.model.changeRowBounds(count_row, count, count)
         try:
-            chosen, bound = self._optimum(self.score_lp, self.score, count, case)
+            given = float(known) if known is not None and count == self.housed else None
+            chosen, bound = self._optimum(self.score_lp, self.score, count, case, given)
         finally:
             self.score_lp.model.changeRowBounds(count_row, self.housed, self.housed)
         if chosen is None or len(chosen) != count:
@@ -188,4 +246,4 @@ class ForcedOptimum:
         return count, value, chosen
 
 
-__all__ = ["ForcedOptimum", "OutOfTime"]
+__all__ = ["ForcedOptimum", "NotSettled", "OutOfTime"]

@@ -216,7 +216,8 @@ class MatchStats:
 class Optimality:
     """Whether the proposal is proven optimal, and if not, how far from it it can be at most.
 
-    `proven` False only when the solver's time budget ran out (`reason` "time_budget"): the
+    `proven` False only when the solver's time budget ran out (`reason` "time_budget") or HiGHS
+    ended in a status that settles nothing (`reason` "solver_status"; `straddling.NotSettled`): the
     proposal then keeps every rule and cap, the components of the table solved in time are
     optimal, and at most `people_housed_bound` people could be housed; `score_bound` bounds the
     total score when the count is proven (else None). Bounds are None when proven.

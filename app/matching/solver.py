@@ -25,8 +25,11 @@ Route taken (`Assignment.method`):
 5. `deadline` (time.monotonic) bounds step 4. A component not settled by then keeps its
    restriction solution: feasible (every cap holds) but not proven optimal; `Assignment.optimal`
    is then False and `count_bound` / `score_bound` say how far from optimal it can be at most.
-   Components settled before the deadline stay exact. The fallback depends only on the input, so
-   the same input and budget give the same proposal unless the solve ends right at the budget.
+   Components settled before the deadline stay exact. A HiGHS status that settles nothing
+   (Unknown, an iteration limit, numerics calling a feasible model infeasible; see
+   `straddling.NotSettled`) falls back the same way, with `reason` "solver_status". The
+   fallback depends only on the input, so the same input and budget give the same proposal
+   unless the solve ends right at the budget.
 6. `method="milp"` forces a two-phase HiGHS MILP over the whole problem (cross-checks, the
    benchmark's peer; also used when scores are too large for exact float arithmetic).
 The result is checked in integer arithmetic before it is returned.
@@ -45,7 +48,7 @@ from scipy.sparse.csgraph import (
 )
 
 from app.matching.ranking import top_within
-from app.matching.straddling import OutOfTime, certified_optimum, remaining
+from app.matching.straddling import NotSettled, certified_optimum, remaining
 
 EXACT_FLOAT_LIMIT = 2**52
 """Integer costs and their sums stay below this, so float64 arithmetic on them is exact."""
@@ -602,6 +605,7 @@ class _Part:
     count_bound: int
     score_bound: int | None
     certified: bool
+    reason: str | None = None  # why not optimal (`straddling.NotSettled.reason`)
 
 
 def _score(problem: AssignmentProblem, chosen: np.ndarray) -> int:
@@ -623,8 +627,7 @@ def _solve_component(
         chosen = _solve_blockers(problem, edges, tree, bound)
         if chosen is not None:
             return _Part(chosen, True, len(chosen), _score(problem, chosen), False)
-        found = certified_optimum(problem, edges, [], None, count_only)
-        return _Part(found.edges, True, found.count, found.score, True)
+        return _certified_or_nothing(problem, edges, count_only)
     straddlers, complex_of = _straddlers(problem, active)
     relaxed_problem = _variant(problem, complex_of, straddlers, [None] * len(straddlers))
     relaxed_tree = capacity_tree(relaxed_problem, active)
@@ -635,8 +638,7 @@ def _solve_component(
         else _solve_blockers(relaxed_problem, edges, relaxed_tree, bound)
     )
     if relaxed is None:
-        found = certified_optimum(problem, edges, [], None, count_only)
-        return _Part(found.edges, True, found.count, found.score, True)
+        return _certified_or_nothing(problem, edges, count_only)
     used = np.bincount(
         complex_of[problem.edge_dwelling[relaxed]], minlength=len(relaxed_problem.complex_room)
     )
@@ -653,14 +655,27 @@ def _solve_component(
         return _Part(restricted, True, upper[0], upper[1], False)
     try:
         found = certified_optimum(problem, edges, [relaxed, restricted], deadline, count_only)
-    except OutOfTime:
+    except NotSettled as stop:  # out of time, or HiGHS ended in a status it cannot act on
         return _Part(
             restricted,
             False,
             upper[0],
             upper[1] if upper[0] == len(restricted) else None,
             True,
+            stop.reason,
         )
+    return _Part(found.edges, True, found.count, found.score, True)
+
+
+def _certified_or_nothing(problem: AssignmentProblem, edges: np.ndarray, count_only: bool) -> _Part:
+    """A component whose numbers are too large for the assignment routes, by linear programming
+    without a deadline; when HiGHS cannot settle it, nobody of it is proposed (empty is the one
+    feasible answer at hand), flagged with the count bound of its cases."""
+    try:
+        found = certified_optimum(problem, edges, [], None, count_only)
+    except NotSettled as stop:
+        cases = len(np.unique(problem.edge_case[edges]))
+        return _Part(np.zeros(0, dtype=np.int64), False, cases, None, True, stop.reason)
     return _Part(found.edges, True, found.count, found.score, True)
 
 
@@ -744,7 +759,8 @@ def solve(
             scores = [part.score_bound for part in parts if part.score_bound is not None]
             exact_count = count_bound == len(chosen)
             score_bound = sum(scores) if exact_count and len(scores) == len(parts) else None
-            reason = "time_budget"
+            reasons = {part.reason for part in parts if not part.optimal}
+            reason = "time_budget" if "time_budget" in reasons else "solver_status"
     else:
         chosen, subproblems = _solve_milp(problem, edges), 0
         alternatives = [Alternative(problem, chosen, True)] if tree is not None else []

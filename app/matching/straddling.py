@@ -26,8 +26,11 @@ Per phase (first the most people housed, then the highest total score with that 
    is exact over all edges.
 
 Every HiGHS run gets the time left until `deadline`; past it, `OutOfTime` is raised and the
-caller falls back (see `solver.solve`). HiGHS runs single-threaded and deterministically, so the
-same input gives the same proposal.
+caller falls back (see `solver.solve`). Any other status than optimal or infeasible (HiGHS's
+Unknown after a warm start, an iteration limit, an interrupt, a solve error) gets one cold
+re-solve, then `SolverStatus`; both are `NotSettled`, and every caller falls back on it exactly
+as when the time runs out. HiGHS runs single-threaded and deterministically, so the same input
+gives the same proposal.
 """
 
 import math
@@ -54,13 +57,36 @@ FLOAT_SAFE = 2**50
 SLACK = 1e-3
 """A bound below V + 1 - SLACK proves V optimal (the float error of the bound is far smaller)."""
 
+SETTLED_STATUSES = (
+    highspy.HighsModelStatus.kOptimal,
+    highspy.HighsModelStatus.kInfeasible,
+    highspy.HighsModelStatus.kTimeLimit,
+)
+"""Statuses `Relaxation.run` acts on without a second try."""
 
-class OutOfTime(Exception):
+
+class NotSettled(Exception):
+    """HiGHS did not settle the model; the caller falls back to its feasible, flagged answer.
+    `reason` is what the agenda reports (`Optimality.reason`)."""
+
+    reason = "solver_status"
+
+
+class OutOfTime(NotSettled):
     """The time budget ran out before the phase was settled."""
 
+    reason = "time_budget"
 
-class Infeasible(RuntimeError):
-    """The model has no solution on its current columns (a forced row the core cannot meet)."""
+
+class SolverStatus(NotSettled):
+    """HiGHS stopped with a status that is neither optimal, infeasible nor the time limit, even
+    after a cold re-solve (seen: Unknown after a warm start with a row bound changed)."""
+
+
+class Infeasible(NotSettled):
+    """The model has no solution on its current columns (a forced row the core cannot meet), as
+    HiGHS reports it: with a row held at its room it may also be numerics, so no caller takes it
+    as a proof that nothing is feasible."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,7 +185,8 @@ class Relaxation:
         )
 
     def run(self, deadline: float | None, integral: bool = False) -> tuple[np.ndarray, np.ndarray]:
-        """Solve; returns (x per core column, row duals). Raises OutOfTime past the deadline."""
+        """Solve; returns (x per core column, row duals). Raises OutOfTime past the deadline,
+        Infeasible when HiGHS finds no solution, SolverStatus on any other status."""
         model = self.model
         columns = len(self.core)
         if integral:
@@ -169,26 +196,35 @@ class Relaxation:
                 np.full(columns, highspy.HighsVarType.kInteger),
             )
             model.setOptionValue("mip_rel_gap", 0.0)
-        left = remaining(deadline)
-        if left <= 0:
-            raise OutOfTime
-        if math.isfinite(left):
-            model.setOptionValue("time_limit", float(left))
-        model.run()
-        status = model.getModelStatus()
+        status = self._solve(deadline)
+        if status not in SETTLED_STATUSES:
+            # HiGHS sometimes ends a warm-started re-solve in Unknown (seen at 800 x 300 with a
+            # case's row held at 1, 9 iterations in); from scratch the same model solves.
+            model.clearSolver()
+            status = self._solve(deadline)
         if status == highspy.HighsModelStatus.kTimeLimit:
             raise OutOfTime
         if status == highspy.HighsModelStatus.kInfeasible:
             raise Infeasible("HiGHS found the relaxation infeasible")
         if status != highspy.HighsModelStatus.kOptimal:
             message = model.modelStatusToString(status)
-            raise RuntimeError(f"HiGHS did not solve the relaxation: {message}")
+            raise SolverStatus(f"HiGHS did not solve the relaxation: {message}")
         solution = model.getSolution()
         duals = np.zeros(len(self.room) + 1)
         if not integral:
             row_dual = np.asarray(solution.row_dual)
             duals[: len(row_dual)] = row_dual
         return np.asarray(solution.col_value), duals
+
+    def _solve(self, deadline: float | None) -> "highspy.HighsModelStatus":
+        """One HiGHS run with the time left until `deadline`; its model status."""
+        left = remaining(deadline)
+        if left <= 0:
+            raise OutOfTime
+        if math.isfinite(left):
+            self.model.setOptionValue("time_limit", float(left))
+        self.model.run()
+        return self.model.getModelStatus()
 
     def relax_integrality(self) -> None:
         columns = len(self.core)

@@ -34,7 +34,11 @@ MILP route (no variants), the proposal's own split of each straddling complex gi
 variant and dropping those caps a bounding one (`_own_variants`). When that relaxation houses
 more than the proposal it bounds nothing; the bounds then come from linear programming
 (`_lagrangian_bounds`, `forced.ForcedOptimum`), and a case whose bound the exact variant does not
-reach gets the LP re-solved with the case forced in. Cases still unsettled are re-solved with
+reach gets the LP re-solved with the case forced in. Each such re-solve serves the cases after
+it too: its duals bound every case at once (`ForcedOptimum.shared_bounds`), and when no variant
+reached its alternative, the restriction to that alternative's split joins the exact variants
+(`_split_variant`). The priced flow's own solution is a witness where it keeps the caps
+(`_priced_witness`). Cases still unsettled are re-solved with
 each of their pairs forced (`tradeoffs.solve_with_pair`), up to the re-solve limit and the
 solver's deadline.
 """
@@ -53,7 +57,7 @@ from app.matching.solver import (
     _variant,
     capacity_tree,
 )
-from app.matching.straddling import OutOfTime, remaining
+from app.matching.straddling import NotSettled, remaining
 from app.matching.tradeoffs import residual_arcs, solve_with_pair, used_dwellings
 
 SOURCE = 0
@@ -207,16 +211,18 @@ def _keeps_caps(problem: AssignmentProblem, dwellings: list[int]) -> bool:
     )
 
 
-def _push_round(problem: AssignmentProblem, variant: _Variant, edge: int) -> dict[int, int | None]:
+def _push_round(
+    problem: AssignmentProblem, next_hop: np.ndarray, edge: int
+) -> dict[int, int | None]:
     """The moves (relative to the variant's solution) of pushing one unit round the cycle
     case -> dwelling ~> source -> case of `edge`, the path following the next hops."""
     n_cases, n_dwellings = problem.n_cases, problem.n_dwellings
     moves: dict[int, int | None] = {int(problem.edge_case[edge]): int(problem.edge_dwelling[edge])}
     node = 2 + n_cases + int(problem.edge_dwelling[edge])
-    for _ in range(len(variant.next_hop)):
+    for _ in range(len(next_hop)):
         if node == SOURCE:
             return moves
-        after = int(variant.next_hop[node])
+        after = int(next_hop[node])
         if 2 <= node < 2 + n_cases:
             if after == SOURCE:
                 moves[node - 2] = None
@@ -224,6 +230,15 @@ def _push_round(problem: AssignmentProblem, variant: _Variant, edge: int) -> dic
                 moves[node - 2] = after - 2 - n_cases
         node = after
     raise RuntimeError("the next hops do not lead to the source")
+
+
+def _apply(pairs: dict[int, int], moves: dict[int, int | None]) -> None:
+    """Apply moves (case -> dwelling, None: unhoused) to an assignment, in place."""
+    for moved, dwelling in moves.items():
+        if dwelling is None:
+            pairs.pop(moved, None)
+        else:
+            pairs[moved] = dwelling
 
 
 def _witness(
@@ -234,14 +249,10 @@ def _witness(
     case = int(problem.edge_case[edge])
     if variant.is_proposal and variant.alternative.exact and case not in variant.pairs:
         # The cycle's moves are the changes, and an exact variant keeps the real caps.
-        return _push_round(problem, variant, edge)
+        return _push_round(problem, variant.next_hop, edge)
     pairs = dict(variant.pairs)
     if case not in pairs:
-        for moved, dwelling in _push_round(problem, variant, edge).items():
-            if dwelling is None:
-                pairs.pop(moved, None)
-            else:
-                pairs[moved] = dwelling
+        _apply(pairs, _push_round(problem, variant.next_hop, edge))
         if not variant.alternative.exact and not _keeps_caps(problem, list(pairs.values())):
             return None
     elif not variant.alternative.exact and not variant.keeps_caps:
@@ -250,18 +261,35 @@ def _witness(
 
 
 def _restriction(
-    problem: AssignmentProblem, assignment: Assignment, active: np.ndarray
+    problem: AssignmentProblem, chosen: np.ndarray, active: np.ndarray
 ) -> tuple[Alternative, AssignmentProblem]:
-    """The problem restricted to the proposal's own split of every straddling complex (exact:
-    stricter than the problem, and the proposal is optimal for it, with its caps nested), and the
-    relaxation without those complexes' caps."""
+    """The problem restricted to the split of every straddling complex that the solution
+    `chosen` (edges) uses (exact: stricter than the problem; for the proposal, which is optimal
+    for it, with its caps nested), and the relaxation without those complexes' caps."""
     straddlers, complex_of = _straddlers(problem, active)
     parts = len(problem.complex_room) + sum(len(s.part_ids) for s in straddlers)
-    used = np.bincount(complex_of[problem.edge_dwelling[assignment.edges]], minlength=parts)
+    used = np.bincount(complex_of[problem.edge_dwelling[chosen]], minlength=parts)
     shares = [tuple(int(used[i]) for i in s.part_ids) for s in straddlers]
     restriction = _variant(problem, complex_of, straddlers, shares)
     relaxed = _variant(problem, complex_of, straddlers, [None] * len(straddlers))
-    return Alternative(restriction, assignment.edges, True), relaxed
+    return Alternative(restriction, chosen, True), relaxed
+
+
+def _split_variant(
+    problem: AssignmentProblem, chosen: np.ndarray, edges: np.ndarray, active: np.ndarray
+) -> Alternative | None:
+    """The restriction to the split an alternative (`chosen`, found by a re-solve) uses, with
+    its own optimum (None when the numbers are too large for the assignment route).
+
+    Why: where the best alternatives shift a straddler's room between neighbourhoods (five
+    complex refs per corporation), the proposal's own split reaches almost none of them, but
+    one re-solve's split reaches those of every case that needs the same shift: one
+    shortest-path pass instead of one linear program per case."""
+    split = _restriction(problem, chosen, active)[0].problem
+    tree = capacity_tree(split, active)
+    assert tree is not None, "a split of every straddler nests the caps"
+    solution = _solve_blockers(split, edges, tree, len(chosen))
+    return None if solution is None else Alternative(split, solution, True)
 
 
 def _own_variants(
@@ -274,7 +302,7 @@ def _own_variants(
     when that relaxation houses more than the proposal (then it bounds nothing)."""
     if capacity_tree(problem, active) is not None:
         return [Alternative(problem, assignment.edges, True)]
-    restriction, relaxed = _restriction(problem, assignment, active)
+    restriction, relaxed = _restriction(problem, assignment.edges, active)
     tree = capacity_tree(relaxed, active)
     assert tree is not None, "cutting every straddler into parts nests the caps"
     bound = len(np.unique(problem.edge_case[edges]))
@@ -282,6 +310,17 @@ def _own_variants(
     if solution is None or len(solution) != assignment.count:
         return []
     return [restriction, Alternative(relaxed, solution, False)]
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class _Priced:
+    """`_lagrangian_bounds`' answer: per case segment the bound and the candidate edge of the
+    priced flow's best solution housing the case, with what rebuilds that solution."""
+
+    bounds: np.ndarray  # per case segment, micro-points (NONE: no solution houses the case)
+    best_edge: np.ndarray  # per case segment
+    next_hop: np.ndarray
+    pairs: dict[int, int]  # case -> dwelling of the priced flow's optimum
 
 
 def _lagrangian_bounds(
@@ -293,7 +332,7 @@ def _lagrangian_bounds(
     active: np.ndarray,
     candidates: np.ndarray,
     starts: np.ndarray,
-) -> np.ndarray | None:
+) -> _Priced | None:
     """Per case segment of `candidates` an upper bound (micro-points) on the total score of any
     proposal housing `housed` people and the case (NONE: none houses it); None when the numbers
     are too large for the exact assignment route.
@@ -336,7 +375,7 @@ def _lagrangian_bounds(
         priced, edges, solution, tree, used_dwellings(problem, solution)
     )
     try:
-        dist, _ = distances_to_source(
+        dist, next_hop = distances_to_source(
             np.append(src, 1), np.append(dst, SOURCE), np.append(cost, 0), size
         )
     except RuntimeError:
@@ -348,8 +387,45 @@ def _lagrangian_bounds(
     reaches = back < UNREACHABLE
     values = np.where(reaches, total + score[candidates] - np.where(reaches, back, 0), NONE)
     values = np.where(housed_case[problem.edge_case[candidates]], total, values)
-    best = np.maximum.reduceat(values, starts)
-    return np.where(best == NONE, NONE, (constant + best) // LAGRANGE_SCALE)
+    best, position = _segment_best(values, starts)
+    bounds = np.where(best == NONE, NONE, (constant + best) // LAGRANGE_SCALE)
+    return _Priced(bounds, candidates[position], next_hop, pairs_of(problem, solution))
+
+
+def _priced_witness(
+    problem: AssignmentProblem, priced: _Priced, k: int, housed: int, bound: int
+) -> tuple[dict[int, int], int, int] | None:
+    """The priced flow's best solution housing segment k's case, as (pairs, edge of the case,
+    total score), when it keeps every real cap, houses `housed` and reaches `bound` (then it is
+    the case's best alternative: nothing housing as many does better); else None.
+
+    Why: where the proposal's own split of the straddlers cannot reach an alternative's value
+    (five complex refs per corporation: most cases), the priced flow's solution often does; by
+    complementary slackness it is optimal whenever it fills every priced straddler to its
+    room."""
+    edge = int(priced.best_edge[k])
+    case = int(problem.edge_case[edge])
+    pairs = dict(priced.pairs)
+    if case not in pairs:
+        _apply(pairs, _push_round(problem, priced.next_hop, edge))
+    if case not in pairs or len(pairs) != housed or not _keeps_caps(problem, list(pairs.values())):
+        return None
+    chosen = edges_of(problem, pairs)
+    total = int(problem.edge_score[chosen].sum())
+    if total < bound:
+        return None
+    return pairs, int(chosen[problem.edge_case[chosen] == case][0]), total
+
+
+def edges_of(problem: AssignmentProblem, pairs: dict[int, int]) -> np.ndarray:
+    """The edge indices of case -> dwelling pairs (every pair feasible), in edge order."""
+    keys = problem.edge_case * problem.n_dwellings + problem.edge_dwelling
+    wanted = np.sort(
+        np.array([c * problem.n_dwellings + d for c, d in pairs.items()], dtype=np.int64)
+    )
+    found = np.searchsorted(keys, wanted)
+    assert np.array_equal(keys[found], wanted), "every pair is a feasible edge"
+    return found
 
 
 def best_alternatives(
@@ -387,11 +463,11 @@ def best_alternatives(
         if not alternatives:
             # No nested relaxation bounds the alternatives: the linear programs do
             # (`forced.py`), and the proposal's own split gives the witnesses.
-            restriction, relaxed = _restriction(problem, assignment, active)
+            restriction, relaxed = _restriction(problem, assignment.edges, active)
             alternatives = [restriction]
             try:
                 forced = ForcedOptimum(problem, edges, assignment.edges, assignment.count, deadline)
-            except OutOfTime:
+            except NotSettled:  # out of time, or HiGHS could not solve the proposal's LP
                 return UnhousedCheck([], False, 0)
     found = [
         _variant_view(problem, alternative, edges, active, candidates, starts, proposal)
@@ -399,15 +475,18 @@ def best_alternatives(
     ]
     variants = [v for v in found if v is not None] if found and None not in found else []
     bounds = None
+    priced = None
     if forced is not None:
         bounds = forced.score_bounds(candidates, starts)
-        tighter = _lagrangian_bounds(
+        priced = _lagrangian_bounds(
             problem, forced, relaxed, assignment.count, edges, active, candidates, starts
         )
-        if tighter is not None:
-            bounds = np.minimum(bounds, tighter)
+        if priced is not None:
+            bounds = np.minimum(bounds, priced.bounds)
+        bounds = np.minimum(bounds, forced.shared_bounds(candidates, starts))
     result: list[BestAlternative] = []
     resolves = exact = 0
+    shared = None if forced is None else forced.shared_duals
     for k, start in enumerate(starts.tolist()):
         case = int(cases[start])
         reached = max((int(v.best[k]) for v in variants), default=NONE)
@@ -422,16 +501,43 @@ def best_alternatives(
                 dwelling = int(problem.edge_dwelling[edge])
                 settled = BestAlternative(case, dwelling, edge, assignment.count, reached, moves)
                 break
+        if settled is None and priced is not None and bound != NONE:
+            witness = _priced_witness(problem, priced, k, assignment.count, bound)
+            if witness is not None:
+                pairs, edge, total = witness
+                moves = moves_between(proposal, pairs)
+                dwelling = int(problem.edge_dwelling[edge])
+                settled = BestAlternative(case, dwelling, edge, assignment.count, total, moves)
         if settled is None and forced is not None:
             if remaining(deadline) <= 0:
                 return UnhousedCheck(result, False, resolves)
             resolves += 1
             try:
-                found_case = forced.best_with_case(case, reached != NONE)
-            except OutOfTime:
+                known = None if reached == NONE else reached
+                found_case = forced.best_with_case(case, reached != NONE, known)
+            except NotSettled:
                 return UnhousedCheck(result, False, resolves)
+            if bounds is not None and forced.shared_duals is not shared:
+                # The re-solve's duals often certify the cases after it too (see
+                # `ForcedOptimum.shared_bounds`).
+                shared = forced.shared_duals
+                bounds = np.minimum(bounds, forced.shared_bounds(candidates, starts))
             if found_case is not None:
                 count, score, chosen = found_case
+                # A split variant pays only where no variant reached this alternative: then
+                # the cases after it likely need the same shift of a straddler's room.
+                split = (
+                    _split_variant(problem, chosen, edges, active)
+                    if count == assignment.count and score > reached
+                    else None
+                )
+                view = (
+                    None
+                    if split is None
+                    else _variant_view(problem, split, edges, active, candidates, starts, proposal)
+                )
+                if view is not None and len(view.alternative.solution) == count:
+                    variants.append(view)
                 edge = int(chosen[problem.edge_case[chosen] == case][0])
                 moves = moves_between(proposal, pairs_of(problem, chosen))
                 dwelling = int(problem.edge_dwelling[edge])

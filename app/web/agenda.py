@@ -434,13 +434,19 @@ def optimality_note(summary: dict[str, Any]) -> str | None:
     detail = summary.get("optimality") or {}
     seconds = detail.get("time_budget_seconds")
     bound = detail.get("people_housed_bound")
-    text = "Niet bewezen optimaal: de rekentijd"
-    if seconds is not None:
-        text += f" ({seconds:g} seconden)"
-    text += (
-        " was op voordat bewezen was dat dit voorstel het beste is. Het voorstel houdt zich aan "
-        "alle regels en spreidingsgrenzen."
-    )
+    if detail.get("reason") == "solver_status":
+        text = (
+            "Niet bewezen optimaal: de rekenmethode stopte zonder bewijs dat dit voorstel het "
+            "beste is. Het voorstel houdt zich aan alle regels en spreidingsgrenzen."
+        )
+    else:
+        text = "Niet bewezen optimaal: de rekentijd"
+        if seconds is not None:
+            text += f" ({seconds:g} seconden)"
+        text += (
+            " was op voordat bewezen was dat dit voorstel het beste is. Het voorstel houdt zich "
+            "aan alle regels en spreidingsgrenzen."
+        )
     if bound is not None:
         text += (
             f" Met dit voorstel krijgen {summary['people_housed']} dossiers een woning; "

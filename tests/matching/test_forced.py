@@ -72,13 +72,17 @@ def test_bounds_on_an_unhoused_case_are_never_below_its_best_alternative(problem
         return
     expected = expected_best_alternatives(problem, result.edges)
     forced = ForcedOptimum(problem, edges, result.edges, result.count, None)
-    _, relaxed = _restriction(problem, result, active)
+    _, relaxed = _restriction(problem, result.edges, active)
     bounds = [forced.score_bounds(candidates, starts)]
     lagrangian = _lagrangian_bounds(
         problem, forced, relaxed, result.count, edges, active, candidates, starts
     )
     if lagrangian is not None:
-        bounds.append(lagrangian)
+        bounds.append(lagrangian.bounds)
+    bounds.append(forced.shared_bounds(candidates, starts))  # the proposal's own duals
+    for start in starts.tolist():  # and each re-solve's, for every other case
+        forced.best_with_case(int(cases[start]))
+        bounds.append(forced.shared_bounds(candidates, starts))
     for k, start in enumerate(starts.tolist()):
         housed, total = expected[int(cases[start])]
         for bound in bounds:
@@ -97,12 +101,11 @@ def test_unhoused_alternatives_need_no_exact_resolves_when_every_relaxation_is_i
     assert_best_alternatives_match_brute_force(problem, result)
 
 
-@st.composite
-def medium_straddled(draw):
-    """Up to 30 cases x 16 dwellings over 6 complexes that straddle 4 tight neighbourhoods, with
-    scores in micro-points: beyond brute force, so the MILP is the reference."""
-    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
-    n_cases, n_dwellings = int(rng.integers(8, 31)), int(rng.integers(6, 17))
+def random_straddling(
+    rng: np.random.Generator, n_cases: int, n_dwellings: int, complexes: int = 6
+) -> AssignmentProblem:
+    """`n_cases` x `n_dwellings`, up to 5 pairs per case, over `complexes` complexes spread at
+    random over 4 tight neighbourhoods, with scores in micro-points."""
     cases, dwellings, scores = [], [], []
     for c in range(n_cases):
         size = int(rng.integers(1, min(5, n_dwellings) + 1))
@@ -116,11 +119,20 @@ def medium_straddled(draw):
         np.array(cases, dtype=np.int64),
         np.array(dwellings, dtype=np.int64),
         np.array(scores, dtype=np.int64),
-        rng.integers(0, 6, n_dwellings),
+        rng.integers(0, complexes, n_dwellings),
         rng.integers(0, 4, n_dwellings),
-        rng.integers(1, 3, 6),
+        rng.integers(1, 3, complexes),
         rng.integers(1, 4, 4),
     )
+
+
+@st.composite
+def medium_straddled(draw):
+    """Up to 30 cases x 16 dwellings over 6 complexes that straddle 4 tight neighbourhoods, with
+    scores in micro-points: beyond brute force, so the MILP is the reference."""
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    n_cases, n_dwellings = int(rng.integers(8, 31)), int(rng.integers(6, 17))
+    return random_straddling(rng, n_cases, n_dwellings)
 
 
 @settings(max_examples=examples(60), deadline=None)
@@ -136,6 +148,23 @@ def test_the_fast_route_reaches_the_milp_optimum_on_straddling_tables(problem):
 @settings(max_examples=examples(25), deadline=None)
 @given(medium_straddled())
 def test_every_unhoused_alternative_equals_the_exact_resolve_of_its_best_pair(problem):
+    assert_alternatives_are_the_exact_resolves_of_their_best_pairs(problem)
+
+
+@settings(max_examples=examples(25), deadline=None)
+@given(st.integers(0, 2**32 - 1))
+def test_alternatives_under_two_complexes_over_every_neighbourhood_are_the_exact_resolves(seed):
+    # The "five refs" shape: a few complexes over every neighbourhood, full in the proposal, so
+    # most alternatives shift a complex's room between neighbourhoods (the split variants and
+    # the re-solves' shared duals settle them).
+    rng = np.random.default_rng(seed)
+    n_cases, n_dwellings = int(rng.integers(10, 25)), int(rng.integers(8, 15))
+    assert_alternatives_are_the_exact_resolves_of_their_best_pairs(
+        random_straddling(rng, n_cases, n_dwellings, complexes=2)
+    )
+
+
+def assert_alternatives_are_the_exact_resolves_of_their_best_pairs(problem):
     result = solve(problem, split_limit=0)
     check = best_alternatives(problem, result, resolve_limit=10_000)
     assert check.complete

@@ -27,7 +27,9 @@ from app.problems import Conflict, Forbidden, NotFound
 from app.tables.models import OutflowTable
 
 
-def _page(ranked: list[Any], key: str, after: uuid.UUID | None, limit: int) -> tuple[list, Any]:
+def _page(
+    ranked: list[Any], key: str, after: uuid.UUID | None, limit: int
+) -> tuple[list[Any], uuid.UUID | None]:
     """`limit` entries after the one whose `key` is `after` (None: from the first), and the last
     entry's id when more follow. Raises Conflict when `after` is no longer in the list."""
     start = 0

@@ -15,7 +15,13 @@ import numpy as np
 from app.matching.bottlenecks import excluded_counts_rows
 from app.matching.evaluation import Evaluation, evaluate
 from app.matching.ranking import order_within
-from app.matching.results import CaseCandidates, DwellingCandidates, RankedCase, RankedDwelling
+from app.matching.results import (
+    CaseCandidates,
+    DwellingCandidates,
+    RankedCase,
+    RankedDwelling,
+    ScoreComponent,
+)
 from app.matching.scoring import output_scores
 from app.matching.types import (
     CaseProfile,
@@ -27,7 +33,9 @@ from app.matching.types import (
 )
 
 
-def _ranked(evaluation: Evaluation, row: np.ndarray, col: np.ndarray) -> tuple[list, list, list]:
+def _ranked(
+    evaluation: Evaluation, row: np.ndarray, col: np.ndarray
+) -> tuple[list[int], list[float], list[list[ScoreComponent]]]:
     """The feasible pairs among (row[k], col[k]) best first: (their indexes into row/col, the
     4-decimal scores, the components). `row`/`col` are in partner id order."""
     feasible = np.flatnonzero(evaluation.fail_mask[row, col] == 0)
@@ -35,7 +43,8 @@ def _ranked(evaluation: Evaluation, row: np.ndarray, col: np.ndarray) -> tuple[l
     order, _ = order_within(np.zeros(len(feasible), dtype=np.int64), units)
     chosen = feasible[order]
     parts = evaluation.components_of(row[chosen], col[chosen])
-    return chosen.tolist(), output_scores(units[order]), parts
+    indexes: list[int] = chosen.tolist()
+    return indexes, output_scores(units[order]), parts
 
 
 def case_candidates(

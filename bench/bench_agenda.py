@@ -1,6 +1,7 @@
 """The weekly agenda end to end through HTTP (`GET /v1/tables/{id}/agenda` as the chair on a
 running `uitstroomtafel serve`), at three scales, on SQLite and (with
-`UITSTROOM_BENCH_POSTGRESQL_URL`, a server URL; a database is created per scale) PostgreSQL.
+`UITSTROOM_BENCH_POSTGRESQL_URL` or `UITSTROOM_TEST_POSTGRESQL_URL`, a server URL; a database
+is created and dropped per scale) PostgreSQL.
 
 Run: `python -m bench.bench_agenda` (writes the `agenda` section of docs/benchmarks.md);
 `python -m bench.bench_agenda weekly big` runs only those scales (the country loads for minutes).
@@ -10,20 +11,16 @@ Run: `python -m bench.bench_agenda` (writes the `agenda` section of docs/benchma
 """
 
 import argparse
-import os
 import statistics
 import tempfile
 import time
-import uuid
 from pathlib import Path
 
 import httpx
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
 from bench.regions import MEETING_DATE, build_country, build_region
 from bench.report import write_section
-from bench.server import load_region, running_server
+from bench.server import load_region, postgresql_database, postgresql_server, running_server
 
 REPEATS = 3
 # Issue 16: the agenda through HTTP, median of 3.
@@ -53,7 +50,7 @@ def _agenda_seconds(
 def _variant(url: str, code_dir: str | None, tables: list) -> dict:  # type: ignore[type-arg]
     peak: dict[str, float] = {}
     with (
-        running_server(url, code_dir, peak) as base,
+        running_server(url, code_dir=code_dir, peak=peak) as base,
         httpx.Client(base_url=base, timeout=600) as client,
     ):
         _agenda_seconds(client, tables[:1])  # warm-up: imports, first allocations
@@ -94,34 +91,16 @@ SCALES = {
 }
 
 
-def _postgres_database(server_url: str) -> tuple[str, str]:
-    name = f"bench_agenda_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    return name, make_url(server_url).set(database=name).render_as_string(hide_password=False)
-
-
-def _drop_postgres_database(server_url: str, name: str) -> None:
-    admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
-
-
 def _on(backend: str, key: str, before: str | None) -> dict:  # type: ignore[type-arg]
     name, build = SCALES[key]
     regions = build()
     if backend == "SQLite":
         with tempfile.TemporaryDirectory() as tmp:
             return _scale(name, regions, f"sqlite:///{Path(tmp) / 'agenda.db'}", before)
-    server = os.environ["UITSTROOM_BENCH_POSTGRESQL_URL"]
-    database, url = _postgres_database(server)
-    try:
+    server = postgresql_server()
+    assert server is not None
+    with postgresql_database(server) as url:
         return _scale(name, regions, url, before)
-    finally:
-        _drop_postgres_database(server, database)
 
 
 def _load_average() -> str:
@@ -157,7 +136,7 @@ def main() -> None:
     parser.add_argument("--before", help="source tree to serve as 'before'")
     args = parser.parse_args()
     backends = ["SQLite"]
-    if os.environ.get("UITSTROOM_BENCH_POSTGRESQL_URL"):
+    if postgresql_server():
         backends.append("PostgreSQL")
     load_before = _load_average()
     sections, loads = [], []

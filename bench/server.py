@@ -6,12 +6,15 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
 
 from bench.regions import Region, case_payloads, vacancy_payloads
 
@@ -22,6 +25,30 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+def postgresql_server() -> str | None:
+    """The PostgreSQL server a benchmark may use (UITSTROOM_BENCH_POSTGRESQL_URL, else the
+    suite's UITSTROOM_TEST_POSTGRESQL_URL), or None."""
+    return os.environ.get("UITSTROOM_BENCH_POSTGRESQL_URL") or os.environ.get(
+        "UITSTROOM_TEST_POSTGRESQL_URL"
+    )
+
+
+@contextmanager
+def postgresql_database(server_url: str) -> Iterator[str]:
+    """The URL of a new, empty database on the PostgreSQL server `server_url`; dropped
+    afterwards."""
+    name = f"uitstroom_bench_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+        yield make_url(server_url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
 
 
 def _peak_rss_mb(pid: int) -> float:
@@ -38,9 +65,13 @@ def _peak_rss_mb(pid: int) -> float:
 
 @contextmanager
 def running_server(
-    database_url: str, code_dir: str | None = None, peak: dict[str, float] | None = None
+    database_url: str,
+    workers: int = 1,
+    code_dir: str | None = None,
+    peak: dict[str, float] | None = None,
 ) -> Iterator[str]:
-    """Yield the base URL of a server migrated onto `database_url`; stop it afterwards.
+    """Yield the base URL of a server migrated onto `database_url` (`workers` processes, more
+    than one only on PostgreSQL); stop it afterwards.
 
     `code_dir`: run the service from that source tree instead (first on PYTHONPATH), e.g. an
     earlier commit's `git archive`, to measure before and after on the same data in one run.
@@ -61,7 +92,12 @@ def running_server(
     if paths:
         env["PYTHONPATH"] = os.pathsep.join(paths)
     process = subprocess.Popen(
-        [sys.executable, "-m", "app.cli", "serve", "--port", str(port), "--log-level", "warning"],
+        [
+            *(sys.executable, "-m", "app.cli", "serve", "--port", str(port)),
+            *("--log-level", "warning"),
+            # Only when asked: a tree from before `--workers` (`code_dir`) refuses the option.
+            *(("--workers", str(workers)) if workers != 1 else ()),
+        ],
         env=env,
         # `python -m` puts the working directory first on sys.path: run in the chosen tree.
         cwd=code_dir,

@@ -1,13 +1,17 @@
-"""The weekly agenda end to end through HTTP (`GET /v1/tables/{id}/agenda` on a running
-`uitstroomtafel serve`, SQLite) next to the engine alone, at three scales.
+"""The weekly agenda end to end through HTTP (`GET /v1/tables/{id}/agenda` as the chair on a
+running `uitstroomtafel serve`), at three scales, on SQLite and (with
+`UITSTROOM_BENCH_POSTGRESQL_URL` or `UITSTROOM_TEST_POSTGRESQL_URL`, a server URL; a database
+is created and dropped per scale) PostgreSQL.
 
 Run: `python -m bench.bench_agenda` (writes the `agenda` section of docs/benchmarks.md);
 `python -m bench.bench_agenda weekly big` runs only those scales (the country loads for minutes).
+`--before DIR` also serves the same data from the source tree in DIR (e.g.
+`git archive <commit> app migrations | tar -x -C DIR`, with `migrations` copied to
+`DIR/app/migrations`), so before and after are measured in one run on the same rows.
 """
 
-import resource
+import argparse
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -16,7 +20,7 @@ import httpx
 
 from bench.regions import MEETING_DATE, build_country, build_region
 from bench.report import write_section
-from bench.server import load_region, running_server
+from bench.server import load_region, postgresql_database, postgresql_server, running_server
 
 REPEATS = 3
 # Issue 16: the agenda through HTTP, median of 3.
@@ -43,27 +47,39 @@ def _agenda_seconds(
     return time.perf_counter() - started, housed, size, wire
 
 
-def _scale(name: str, regions) -> dict:  # type: ignore[no-untyped-def]
+def _variant(url: str, code_dir: str | None, tables: list) -> dict:  # type: ignore[type-arg]
+    peak: dict[str, float] = {}
     with (
-        tempfile.TemporaryDirectory() as tmp,
-        running_server(f"sqlite:///{Path(tmp) / 'agenda.db'}") as base,
+        running_server(url, code_dir=code_dir, peak=peak) as base,
         httpx.Client(base_url=base, timeout=600) as client,
     ):
-        load_started = time.perf_counter()
-        loaded = [load_region(client, r, i) for i, r in enumerate(regions)]
-        tables = [(r.table_id, r.chair) for r in loaded]
-        load_seconds = time.perf_counter() - load_started
+        _agenda_seconds(client, tables[:1])  # warm-up: imports, first allocations
         runs = [_agenda_seconds(client, tables) for _ in range(REPEATS)]
-    seconds = statistics.median(r[0] for r in runs)
+    return {
+        "seconds": statistics.median(r[0] for r in runs),
+        "housed": runs[0][1],
+        "megabytes": runs[0][2] / 1e6,
+        "wire_megabytes": runs[0][3] / 1e6,
+        "rss_mb": peak.get("rss_mb", 0.0),
+    }
+
+
+def _scale(name: str, regions, url: str, before: str | None) -> dict:  # type: ignore[no-untyped-def]
+    load_started = time.perf_counter()
+    with running_server(url) as base, httpx.Client(base_url=base, timeout=600) as client:
+        loaded = [load_region(client, r, i) for i, r in enumerate(regions)]
+    load_seconds = time.perf_counter() - load_started
+    tables = [(r.table_id, r.chair) for r in loaded]
+    variants = {}
+    if before:
+        variants["before"] = _variant(url, before, tables)
+    variants["after"] = _variant(url, None, tables)
     return {
         "name": name,
         "cases": sum(len(r.cases) for r in regions),
         "vacancies": sum(len(r.vacancies) for r in regions),
         "tables": len(regions),
-        "seconds": seconds,
-        "housed": runs[0][1],
-        "megabytes": runs[0][2] / 1e6,
-        "wire_megabytes": runs[0][3] / 1e6,
+        "variants": variants,
         "load_seconds": load_seconds,
     }
 
@@ -75,36 +91,89 @@ SCALES = {
 }
 
 
-def main() -> None:
-    chosen = sys.argv[1:] or list(SCALES)
-    scales = [_scale(SCALES[key][0], SCALES[key][1]()) for key in chosen]
-    # ru_maxrss of children: the server processes (KiB on Linux).
-    server_peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    lines = [
-        "## Agenda end to end (HTTP, SQLite, `python -m bench.bench_agenda`)",
-        "",
-        "`GET /v1/tables/{id}/agenda` as the chair on a `uitstroomtafel serve` process, data "
-        "loaded through the API from `bench/regions.py`; median of "
-        f"{REPEATS} runs. The country is 44 tables, one request each.",
-        "",
-        "| scale | cases x vacancies | tables | agenda wall time | target | people housed "
-        "| response size | on the wire (gzip) |",
-        "|---|---|---:|---:|---:|---:|---:|---:|",
-    ]
+def _on(backend: str, key: str, before: str | None) -> dict:  # type: ignore[type-arg]
+    name, build = SCALES[key]
+    regions = build()
+    if backend == "SQLite":
+        with tempfile.TemporaryDirectory() as tmp:
+            return _scale(name, regions, f"sqlite:///{Path(tmp) / 'agenda.db'}", before)
+    server = postgresql_server()
+    assert server is not None
+    with postgresql_database(server) as url:
+        return _scale(name, regions, url, before)
+
+
+def _load_average() -> str:
+    path = Path("/proc/loadavg")
+    return " ".join(path.read_text().split()[:3]) if path.exists() else "?"
+
+
+def _rows(scales: list[dict]) -> list[str]:  # type: ignore[type-arg]
+    rows = []
     for s in scales:
-        lines.append(
-            f"| {s['name']} | {s['cases']:,} x {s['vacancies']:,} | {s['tables']} "
-            f"| {s['seconds'] * 1000:,.0f} ms | {TARGETS[s['name']] * 1000:,.0f} ms "
-            f"| {s['housed']:,} | {s['megabytes']:.1f} MB | {s['wire_megabytes']:.2f} MB |"
+        after = s["variants"]["after"]
+        before = s["variants"].get("before")
+        was = f"{before['seconds'] * 1000:,.0f} ms" if before else "-"
+        ratio = f"{after['seconds'] / before['seconds']:.2f}" if before else "-"
+        size = f"{after['megabytes']:.1f} MB"
+        wire = f"{after['wire_megabytes']:.2f} MB"
+        if before:
+            size = f"{before['megabytes']:.1f} -> {size}"
+            wire = f"{before['wire_megabytes']:.2f} -> {wire}"
+        rss = max(v["rss_mb"] for v in s["variants"].values())
+        rows.append(
+            f"| {s['name']} | {s['cases']:,} x {s['vacancies']:,} | {s['tables']} | {was} "
+            f"| {after['seconds'] * 1000:,.0f} ms | {ratio} "
+            f"| {TARGETS[s['name']] * 1000:,.0f} ms | {after['housed']:,} | {size} | {wire} "
+            f"| {rss:,.0f} MB |"
         )
-    load = Path("/proc/loadavg").read_text().split()[0] if Path("/proc/loadavg").exists() else "?"
-    lines += [
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("scales", nargs="*", default=list(SCALES))
+    parser.add_argument("--before", help="source tree to serve as 'before'")
+    args = parser.parse_args()
+    backends = ["SQLite"]
+    if postgresql_server():
+        backends.append("PostgreSQL")
+    load_before = _load_average()
+    sections, loads = [], []
+    for backend in backends:
+        scales = [_on(backend, key, args.before) for key in args.scales]
+        for s in scales:
+            print(backend, s)
+        loads.append(
+            f"{backend}: " + ", ".join(f"{s['load_seconds']:.0f} s ({s['name']})" for s in scales)
+        )
+        sections += [
+            f"**{backend}**",
+            "",
+            "| scale | cases x vacancies | tables | before | after | after / before | target "
+            "| people housed | response size | on the wire (gzip) | server peak RSS |",
+            "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+            *_rows(scales),
+            "",
+        ]
+    before_text = (
+        "'before' is the service at `main` before issue 16's agenda work, served from a copy of "
+        "that tree on the same database in the same run; "
+        if args.before
+        else ""
+    )
+    lines = [
+        "## Agenda end to end (HTTP, `python -m bench.bench_agenda`)",
         "",
-        f"Load average {load} as the run ended, on a machine shared with other work.",
-        f"Peak memory of the server processes (max RSS): {server_peak_mb:,.0f} MB (target < 1 GB).",
-        "Loading the data through the API took "
-        + ", ".join(f"{s['load_seconds']:.0f} s ({s['name']})" for s in scales)
-        + ".",
+        "`GET /v1/tables/{id}/agenda` as the chair on a `uitstroomtafel serve` process (one "
+        "worker), data loaded through the API from `bench/regions.py`; median of "
+        f"{REPEATS} runs after one warm-up request. The country is 44 tables, one request each. "
+        f"{before_text}Load average {load_before} before, {_load_average()} after, on 2 CPUs "
+        "shared with other work: read the after/before ratios, not the absolute times.",
+        "",
+        *sections,
+        "Peak memory is the server process's VmHWM (target < 1 GB). Loading the data through "
+        "the API took " + "; ".join(loads) + ".",
     ]
     markdown = "\n".join(lines)
     print(markdown)

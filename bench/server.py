@@ -10,6 +10,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 import httpx
 from sqlalchemy import create_engine, text
@@ -50,11 +51,35 @@ def postgresql_database(server_url: str) -> Iterator[str]:
         admin.dispose()
 
 
+def _peak_rss_mb(pid: int) -> float:
+    """The process's peak resident memory (VmHWM), MB; 0 where /proc does not tell."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return 0.0
+    for line in status.splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
 @contextmanager
-def running_server(database_url: str, workers: int = 1) -> Iterator[str]:
+def running_server(
+    database_url: str,
+    workers: int = 1,
+    code_dir: str | None = None,
+    peak: dict[str, float] | None = None,
+) -> Iterator[str]:
     """Yield the base URL of a server migrated onto `database_url` (`workers` processes, more
-    than one only on PostgreSQL); stop it afterwards."""
+    than one only on PostgreSQL); stop it afterwards.
+
+    `code_dir`: run the service from that source tree instead (first on PYTHONPATH), e.g. an
+    earlier commit's `git archive`, to measure before and after on the same data in one run.
+    `peak`: filled with the server's peak memory (`peak["rss_mb"]`) when it stops."""
     port = free_port()
+    paths = [code_dir] if code_dir else []
+    if os.environ.get("PYTHONPATH"):
+        paths.append(os.environ["PYTHONPATH"])
     env = {
         **os.environ,
         "UITSTROOM_DATABASE_URL": database_url,
@@ -64,12 +89,18 @@ def running_server(database_url: str, workers: int = 1) -> Iterator[str]:
         # measure speed, not the per-key limits.
         "UITSTROOM_RATE_LIMITS_ENABLED": "false",
     }
+    if paths:
+        env["PYTHONPATH"] = os.pathsep.join(paths)
     process = subprocess.Popen(
         [
             *(sys.executable, "-m", "app.cli", "serve", "--port", str(port)),
-            *("--log-level", "warning", "--workers", str(workers)),
+            *("--log-level", "warning"),
+            # Only when asked: a tree from before `--workers` (`code_dir`) refuses the option.
+            *(("--workers", str(workers)) if workers != 1 else ()),
         ],
         env=env,
+        # `python -m` puts the working directory first on sys.path: run in the chosen tree.
+        cwd=code_dir,
     )
     base = f"http://127.0.0.1:{port}"
     try:
@@ -83,6 +114,8 @@ def running_server(database_url: str, workers: int = 1) -> Iterator[str]:
             raise RuntimeError("server did not start")
         yield base
     finally:
+        if peak is not None:
+            peak["rss_mb"] = _peak_rss_mb(process.pid)
         process.terminate()
         process.wait(timeout=30)
 

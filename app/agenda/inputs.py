@@ -108,6 +108,9 @@ def run_engine(
         top_k=top_k,
         declines=inputs.declines,
         time_budget=time_budget,
+        # The lists' components are fetched list by list (`app.agenda.candidates`): in the
+        # agenda they were most of a big city's answer (6 of 12 MB) and of its candidate time.
+        candidate_components=False,
     )
 
 

@@ -166,10 +166,18 @@ class ProposalOut(TypedDict):
     ]
 
 
+LISTED_COMPONENTS = (
+    "The score's components where a list is fetched on its own (`/agenda/cases/{case_id}/"
+    "candidates`, `/agenda/vacancies/{vacancy_id}/candidates`); null in the agenda's lists, which "
+    "give the best `candidates` by score only (agendas frozen before carry them), and in views "
+    "that may not see them."
+)
+
+
 class RankedVacancyOut(TypedDict):
     vacancy_id: uuid.UUID
     score: float
-    components: Annotated[list[ScoreComponentOut], Field(description="The score's components.")]
+    components: Annotated[list[ScoreComponentOut] | None, Field(description=LISTED_COMPONENTS)]
 
 
 class CaseCandidatesOut(TypedDict):
@@ -189,10 +197,7 @@ class CaseCandidatesOut(TypedDict):
 class RankedCaseOut(TypedDict):
     case_id: uuid.UUID
     score: float
-    components: Annotated[
-        list[ScoreComponentOut] | None,
-        Field(description="The score's components; null in views that may not see them."),
-    ]
+    components: Annotated[list[ScoreComponentOut] | None, Field(description=LISTED_COMPONENTS)]
 
 
 class VacancyCandidatesOut(TypedDict):
@@ -747,3 +752,34 @@ class WhyNot(BaseModel):
     limits_fallback: LimitsFallback | None = Field(
         description="Null when the date's own year has limits; see the agenda's field."
     )
+
+
+NEXT_CURSOR = "Pass as `cursor` for the next page; null on the last page."
+
+
+class CaseCandidatesPage(BaseModel):
+    """A page of one case's whole candidate list on the agenda of `date`, ranked as the agenda
+    ranks it (the agenda's `candidates_by_case` entry lists its first `candidates`)."""
+
+    case_id: uuid.UUID = Field(description="The case.")
+    date: Annotated[date, Field(description="The agenda's date.")]
+    feasible_count: int = Field(description="Dwellings that pass every hard rule for the case.")
+    excluded_counts: dict[str, int] = Field(description="Reason code -> dwellings failing it.")
+    items: list[RankedVacancyOut] = Field(
+        description="Feasible dwellings, best first (score, then dwelling id), from the cursor on."
+    )
+    next_cursor: str | None = Field(description=NEXT_CURSOR)
+
+
+class VacancyCandidatesPage(BaseModel):
+    """A page of one dwelling's whole candidate list on the agenda of `date`, ranked as the
+    agenda ranks it (the agenda's `candidates_by_vacancy` entry lists its first `candidates`)."""
+
+    vacancy_id: uuid.UUID = Field(description="The dwelling.")
+    date: Annotated[date, Field(description="The agenda's date.")]
+    feasible_count: int = Field(description="Cases that pass every hard rule for the dwelling.")
+    excluded_counts: dict[str, int] = Field(description="Reason code -> cases failing it.")
+    items: list[RankedCaseOut] = Field(
+        description="Feasible cases, best first (score, then case id), from the cursor on."
+    )
+    next_cursor: str | None = Field(description=NEXT_CURSOR)

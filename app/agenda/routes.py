@@ -7,16 +7,25 @@ from fastapi import APIRouter, Query, Response
 from pydantic_core import to_json
 
 from app.access_log.deps import AccessContextDep
+from app.agenda import candidates as candidates_service
 from app.agenda import service
 from app.agenda import why_not as why_not_service
 from app.agenda.dates import agenda_date
-from app.agenda.models import AGENDA, Agenda, AgendaView, WhyNot
+from app.agenda.models import (
+    AGENDA,
+    Agenda,
+    AgendaView,
+    CaseCandidatesPage,
+    VacancyCandidatesPage,
+    WhyNot,
+)
 from app.agenda.views import view_for
 from app.db import SessionDep, SettingsDep
+from app.pagination import PageDep
 from app.problems import problem_responses
 from app.rate_limits.deps import limited
 from app.rate_limits.service import EndpointClass
-from app.schemas import Date
+from app.schemas import Date, encode_cursor
 from app.tables.deps import TableDep
 from app.timeutil import today
 
@@ -106,3 +115,61 @@ def get_why_not(
             settings.solver_time_budget_seconds,
         )
     )
+
+
+def _paged(answer: dict[str, Any]) -> dict[str, Any]:
+    last = answer.pop("next_last_id")
+    return answer | {"next_cursor": None if last is None else encode_cursor(last)}
+
+
+@router.get(
+    "/{table_id}/agenda/cases/{case_id}/candidates",
+    response_model=CaseCandidatesPage,
+    responses=problem_responses(400, 401, 403, 404, 409, 429),
+    dependencies=limited(EndpointClass.agenda),
+)
+def get_case_candidates(
+    table: TableDep,
+    case_id: uuid.UUID,
+    context: AccessContextDep,
+    session: SessionDep,
+    page: PageDep,
+    date: MeetingDate = None,
+) -> Response:
+    """Every dwelling open to a case on the agenda of `date`, best first, a page at a time: the
+    rest of the agenda's `candidates_by_case` entry, ranked the same way. For the table and the
+    case's own care provider (404 for another provider's case, as for one not on the agenda;
+    403 for a corporation, which sees no case's options). 409 when the cursor's dwelling left
+    the list since (start again)."""
+    on = agenda_date(session, view_for(context, table), table, date, today())
+    after = page.after
+    answer = candidates_service.case_candidates(
+        session, context, table, case_id, on, after, page.limit
+    )
+    return Response(to_json(_paged(answer)), media_type=JSON)
+
+
+@router.get(
+    "/{table_id}/agenda/vacancies/{vacancy_id}/candidates",
+    response_model=VacancyCandidatesPage,
+    responses=problem_responses(400, 401, 403, 404, 409, 429),
+    dependencies=limited(EndpointClass.agenda),
+)
+def get_vacancy_candidates(
+    table: TableDep,
+    vacancy_id: uuid.UUID,
+    context: AccessContextDep,
+    session: SessionDep,
+    page: PageDep,
+    date: MeetingDate = None,
+) -> Response:
+    """Every case a dwelling is open to on the agenda of `date`, best first, a page at a time:
+    the rest of the agenda's `candidates_by_vacancy` entry, ranked the same way. For the table
+    only (the parties' agendas show no dwelling's ranking of cases: 403). 409 when the cursor's
+    case left the list since (start again)."""
+    on = agenda_date(session, view_for(context, table), table, date, today())
+    after = page.after
+    answer = candidates_service.vacancy_candidates(
+        session, context, table, vacancy_id, on, after, page.limit
+    )
+    return Response(to_json(_paged(answer)), media_type=JSON)

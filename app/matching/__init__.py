@@ -4,6 +4,7 @@ Dataclasses in (`types`), ranked results out (`results`); see `match` for the we
 """
 
 from app.matching.bottlenecks import find_bottlenecks
+from app.matching.candidates import case_candidates, dwelling_candidates
 from app.matching.declines import DECLINE_DECISIONS
 from app.matching.engine import greedy_baseline, match
 from app.matching.evaluation import Evaluation, evaluate, explain_pair
@@ -84,6 +85,8 @@ __all__ = [
     "SpreadUsage",
     "YearLimits",
     "applicable_income_limit",
+    "case_candidates",
+    "dwelling_candidates",
     "evaluate",
     "explain_in_agenda",
     "explain_pair",

@@ -93,9 +93,10 @@ def _bounds(owner: np.ndarray, owners: int) -> list[int]:
 
 
 def _candidates(
-    evaluation: Evaluation, problem: AssignmentProblem, top_k: int
+    evaluation: Evaluation, problem: AssignmentProblem, top_k: int, with_components: bool = True
 ) -> tuple[dict[str, CaseCandidates], dict[str, DwellingCandidates]]:
-    """Per case and per dwelling its best `top_k` partners with score and components.
+    """Per case and per dwelling its best `top_k` partners with score and (`with_components`)
+    components, else None for them.
 
     Only the listed pairs become objects; their scores and components are rounded once per
     distinct figure (`scoring.output_scores`, `Evaluation.components_of`), the same figures as
@@ -107,7 +108,8 @@ def _candidates(
     # A pair listed on both sides is rounded once and its components shared.
     edges, slot = np.unique(np.concatenate([for_cases, for_dwellings]), return_inverse=True)
     parts = np.empty(len(edges), dtype=object)
-    parts[:] = evaluation.components_of(cases[edges], dwellings[edges])
+    if with_components:
+        parts[:] = evaluation.components_of(cases[edges], dwellings[edges])
     scores = np.array(output_scores(score[edges]), dtype=np.float64)
     slot = slot.reshape(-1)
     listed_parts, listed_scores = parts[slot].tolist(), scores[slot].tolist()
@@ -306,6 +308,7 @@ def match(
     passed_over_resolve_limit: int = 50,
     method: str = "auto",
     time_budget: float | None = None,
+    candidate_components: bool = True,
 ) -> MatchResult:
     """The optimal proposal (most people housed, then most points) with its trade-offs, ranked
     candidates per case and per dwelling, the bottlenecks of blocked cases and the cases left
@@ -326,6 +329,10 @@ def match(
     they are defined against the optimum. Under a budget the checks also stop, flagged the same
     way, once they have taken `CHECKS_TIME_FACTOR` times the solve (at least
     `CHECKS_TIME_FLOOR_SECONDS`): an agenda never spends its budget on explanations.
+
+    `candidate_components` False leaves the candidate lists' components None (the proposals keep
+    theirs): a big table lists tens of thousands of pairs, and `candidates.case_candidates` gives
+    one list's components when they are asked for.
     """
     timings: dict[str, float] = {}
     start = clock = time.perf_counter()
@@ -396,7 +403,7 @@ def match(
         )
     lap("proposals")
 
-    by_case, by_dwelling = _candidates(evaluation, problem, top_k)
+    by_case, by_dwelling = _candidates(evaluation, problem, top_k, candidate_components)
     lap("candidates")
     bottlenecks = find_bottlenecks(evaluation)
     lap("bottlenecks")

@@ -99,16 +99,20 @@ class Proposal:
 
 @dataclass(frozen=True, slots=True)
 class RankedDwelling:
+    """A listed candidate; `components` None when the lists were asked without them."""
+
     dwelling_id: str
     score: float
-    components: list[ScoreComponent]
+    components: list[ScoreComponent] | None
 
 
 @dataclass(frozen=True, slots=True)
 class RankedCase:
+    """A listed candidate; `components` None when the lists were asked without them."""
+
     case_id: str
     score: float
-    components: list[ScoreComponent]
+    components: list[ScoreComponent] | None
 
 
 @dataclass(frozen=True, slots=True)

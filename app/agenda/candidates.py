@@ -1,0 +1,149 @@
+"""One case's or one dwelling's whole candidate list for a meeting date, page by page: the rest
+of what the agenda lists only the best `candidates` of.
+
+Computed from the agenda's own inputs (`app.agenda.inputs.load`) by the engine's
+`case_candidates` / `dwelling_candidates`, which rank as the agenda does, so the agenda's list
+for the same date and inputs is the first page's head. Who may ask is who sees the list in the
+agenda: a case's list the table and the case's own care provider; a dwelling's list (it ranks
+cases) the table only. Every case a page names is in the access log.
+"""
+
+import uuid
+from datetime import date
+from typing import Any
+
+from sqlmodel import Session
+
+from app import matching
+from app.access_log import service as access_log
+from app.access_log.models import AccessAction
+from app.access_log.service import AccessContext
+from app.agenda.document import _components
+from app.agenda.inputs import Loaded, engine_arguments, load, owners_of
+from app.agenda.models import AgendaView
+from app.agenda.views import view_for
+from app.database import outside_transaction
+from app.problems import Conflict, Forbidden, NotFound
+from app.tables.models import OutflowTable
+
+
+def _page(
+    ranked: list[Any], key: str, after: uuid.UUID | None, limit: int
+) -> tuple[list[Any], uuid.UUID | None]:
+    """`limit` entries after the one whose `key` is `after` (None: from the first), and the last
+    entry's id when more follow. Raises Conflict when `after` is no longer in the list."""
+    start = 0
+    if after is not None:
+        ids = [getattr(entry, key) for entry in ranked]
+        if str(after) not in ids:
+            raise Conflict(
+                "The list changed since that page (the cursor's entry is no longer in it); "
+                "start again from the first page.",
+                code="candidates_changed",
+            )
+        start = ids.index(str(after)) + 1
+    page = ranked[start : start + limit]
+    more = start + limit < len(ranked)
+    return page, (uuid.UUID(getattr(page[-1], key)) if more and page else None)
+
+
+def _answer(
+    subject: tuple[str, str],
+    entry: matching.CaseCandidates | matching.DwellingCandidates,
+    partner: str,
+    on: date,
+    after: uuid.UUID | None,
+    limit: int,
+) -> tuple[list[Any], dict[str, Any]]:
+    """The page of `entry`'s list and the answer about it (`partner`: the key of the listed
+    ids, `vacancy_id` or `case_id`; the engine calls a vacancy a dwelling)."""
+    engine_key = "dwelling_id" if partner == "vacancy_id" else partner
+    page, last = _page(entry.candidates, engine_key, after, limit)
+    items = [
+        {partner: getattr(c, engine_key), "score": c.score, "components": _components(c.components)}
+        for c in page
+    ]
+    answer = {
+        subject[0]: subject[1],
+        "date": on.isoformat(),
+        "feasible_count": entry.feasible_count,
+        "excluded_counts": entry.excluded_counts,
+        "items": items,
+        "next_last_id": last,
+    }
+    return page, answer
+
+
+def _loaded(session: Session, table: OutflowTable, on: date) -> Loaded:
+    return load(session, table, on)
+
+
+def case_candidates(
+    session: Session,
+    context: AccessContext,
+    table: OutflowTable,
+    case_id: uuid.UUID,
+    on: date,
+    after: uuid.UUID | None,
+    limit: int,
+) -> dict[str, Any]:
+    """A page of the dwellings open to `case_id` on the agenda of `on`, best first:
+    {case_id, date, feasible_count, excluded_counts, items: [{vacancy_id, score, components}],
+    next_last_id (uuid or None)}.
+
+    Raises Forbidden for a corporation (the list ranks a case's options: case detail), NotFound
+    when the case is not on the agenda of `on` (not at the table, not ready or not open; why-not
+    says which) or, for a care provider, not its own (the same answer), Conflict when `after` is
+    no longer in the list.
+    """
+    view = view_for(context, table)
+    if view == AgendaView.housing_corporation:
+        raise Forbidden("A case's candidate list is case detail; ask the table's chair.")
+    loaded = _loaded(session, table, on)
+    owner = owners_of(loaded.inputs)["cases"].get(str(case_id))
+    me = str(context.principal.organisation_id)
+    if owner is None or (view == AgendaView.care_provider and owner != me):
+        raise NotFound("No such case on this agenda (see why-not for the reason).")
+    cases, dwellings, policy, limits, on_date, usage = engine_arguments(loaded.inputs, loaded.usage)
+    case = next(c for c in cases if c.id == str(case_id))
+    with outside_transaction(session):
+        entry = matching.case_candidates(
+            case, dwellings, policy, limits, on_date, usage, loaded.inputs.declines
+        )
+    _, answer = _answer(("case_id", entry.case_id), entry, "vacancy_id", on, after, limit)
+    access_log.record(session, context, AccessAction.agenda, [(case_id, table.id)])
+    return answer
+
+
+def vacancy_candidates(
+    session: Session,
+    context: AccessContext,
+    table: OutflowTable,
+    vacancy_id: uuid.UUID,
+    on: date,
+    after: uuid.UUID | None,
+    limit: int,
+) -> dict[str, Any]:
+    """A page of the cases `vacancy_id` is open to on the agenda of `on`, best first:
+    {vacancy_id, date, feasible_count, excluded_counts, items: [{case_id, score, components}],
+    next_last_id}.
+
+    Raises Forbidden unless the caller reads the table's view (a care provider's and a
+    corporation's agendas show no dwelling's ranking of cases), NotFound when the dwelling is
+    not on the agenda of `on`, Conflict when `after` is no longer in the list.
+    """
+    if view_for(context, table) != AgendaView.table:
+        raise Forbidden("A dwelling's candidate list ranks cases; it is for the table's chair.")
+    loaded = _loaded(session, table, on)
+    if str(vacancy_id) not in owners_of(loaded.inputs)["vacancies"]:
+        raise NotFound("No such vacancy on this agenda (see why-not for the reason).")
+    cases, dwellings, policy, limits, on_date, usage = engine_arguments(loaded.inputs, loaded.usage)
+    dwelling = next(d for d in dwellings if d.id == str(vacancy_id))
+    with outside_transaction(session):
+        entry = matching.dwelling_candidates(
+            dwelling, cases, policy, limits, on_date, usage, loaded.inputs.declines
+        )
+    page, answer = _answer(("vacancy_id", entry.dwelling_id), entry, "case_id", on, after, limit)
+    shown = sorted(uuid.UUID(c.case_id) for c in page)
+    access_log.record(session, context, AccessAction.agenda, [(c, table.id) for c in shown])
+    return answer

@@ -19,7 +19,7 @@ from openpyxl.utils import get_column_letter
 from app.agenda.stall_sweep import StallSweep
 from app.mail.models import MailStatus
 from app.main import create_app
-from tests.api.helpers import assign_action
+from tests.api.helpers import assign_action, plan_meeting
 from tests.clock import START, TODAY, day, iso
 from tests.imports.sheets import case_row, csv_file, dwelling_row, nl, table, upload, xlsx
 from tests.mail.conftest import Mailroom, make_region, text_of
@@ -242,24 +242,18 @@ def test_a_region_brings_its_list_in_corrects_a_case_and_hears_of_its_meeting_by
         region.corporation.headers, "woningen.csv", dry_run=False,
     )  # fmt: skip
     assert offered.status_code == 200, offered.text
-    meeting = client.post(
-        f"/v1/tables/{region.table_id}/meetings",
-        json={"date": iso(1)},
-        headers=region.chair.headers,
-    ).json()
-    published = client.post(f"/v1/meetings/{meeting['id']}/publish", headers=region.chair.headers)
+    chair_headers = region.chair.headers
+    meeting = plan_meeting(client, region, iso(1))
+    published = client.post(f"/v1/meetings/{meeting['id']}/publish", headers=chair_headers)
     assert published.status_code == 200, published.text
-    proposals = client.get(
-        f"/v1/tables/{region.table_id}/proposals", headers=region.chair.headers
-    ).json()["items"]
+    listed = client.get(f"/v1/tables/{region.table_id}/proposals", headers=chair_headers)
+    proposals = listed.json()["items"]
     assert len(proposals) >= 2, proposals
     decided, stalling = proposals[0], proposals[1]
     with time_machine.travel(START + timedelta(days=1), tick=True):
-        decision = client.post(
-            f"/v1/proposals/{decided['id']}/decisions",
-            json={"decision": "nominate"},
-            headers=region.chair.headers,
-        )
+        nominate = {"decision": "nominate"}
+        url = f"/v1/proposals/{decided['id']}/decisions"
+        decision = client.post(url, json=nominate, headers=chair_headers)
         assert decision.status_code == 200, decision.text
         action = assign_action(client, region, region.care_provider, decided["case_id"])
         assert action.status_code == 201, action.text

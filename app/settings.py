@@ -2,7 +2,7 @@
 
 from functools import lru_cache
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ADMIN_KEY_MIN_LENGTH = 32
@@ -122,8 +122,18 @@ class Settings(BaseSettings):
     smtp_starttls: bool = Field(
         default=True, description="Upgrade the SMTP connection with STARTTLS before signing in."
     )
-    smtp_username: str | None = None
+    smtp_username: str | None = Field(
+        default=None,
+        description="Sign in to the SMTP server with this name (needs `smtp_starttls`).",
+    )
     smtp_password: SecretStr | None = None
+    smtp_ca_file: str | None = Field(
+        default=None,
+        description=(
+            "PEM file of the certificate authorities that may sign the SMTP server's certificate "
+            "(a private CA); unset: the system's."
+        ),
+    )
     smtp_timeout_seconds: float = Field(default=20.0, gt=0, le=300)
     mail_from: str = Field(
         default="Uitstroomtafel <noreply@example.org>", description="The mails' From address."
@@ -169,6 +179,16 @@ class Settings(BaseSettings):
         if value != value.strip():
             raise ValueError("UITSTROOM_ADMIN_KEY has leading or trailing whitespace")
         return value
+
+    @model_validator(mode="after")
+    def _credentials_only_over_tls(self) -> "Settings":
+        """SMTP credentials sent before STARTTLS would cross the network in clear text."""
+        if self.smtp_username and not self.smtp_starttls:
+            raise ValueError(
+                "UITSTROOM_SMTP_USERNAME needs UITSTROOM_SMTP_STARTTLS: the credentials would "
+                "otherwise be sent in clear text"
+            )
+        return self
 
 
 @lru_cache

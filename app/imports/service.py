@@ -272,11 +272,18 @@ def _validate(
     try:
         validated = schema.model_validate(document)
     except ValidationError as exc:
-        errors = [e for e in exc.errors() if _path(tuple(e["loc"])) not in row.failed]
+        errors = [e for e in exc.errors() if not _named_already(_path(tuple(e["loc"])), row)]
         issues.extend(_schema_issues(row, errors, layout))
         row.ok = False
         return None
     return validated if row.ok else None
+
+
+def _named_already(path: str, row: Row) -> bool:
+    """Whether a schema error at `path` is one an unreadable cell of the row already names:
+    the field itself, or its parent object left missing because its only cell was empty (an
+    empty `Begeleiding` leaves `support` missing, which would name K61 twice)."""
+    return any(failed == path or failed.startswith(f"{path}.") for failed in row.failed)
 
 
 def sha256(content: bytes) -> str:

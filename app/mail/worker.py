@@ -49,6 +49,7 @@ class SmtpServer:
     sender: str
     timeout: float
     base_url: str
+    ca_file: str | None = None  # PEM of the CAs that may sign the server's certificate
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "SmtpServer | None":
@@ -65,7 +66,13 @@ class SmtpServer:
             sender=settings.mail_from,
             timeout=settings.smtp_timeout_seconds,
             base_url=settings.public_url,
+            ca_file=settings.smtp_ca_file,
         )
+
+    def tls_context(self) -> ssl.SSLContext:
+        """The context STARTTLS verifies the server with: certificate and host name checked
+        against the system's CAs, or `ca_file`'s."""
+        return ssl.create_default_context(cafile=self.ca_file)
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +96,21 @@ class Refused(Exception):
     def __init__(self, reason: str, permanent: bool) -> None:
         super().__init__(reason)
         self.permanent = permanent
+
+
+class ConnectionRefused(smtplib.SMTPException):
+    """The server cannot be used as configured (no STARTTLS, sign-in refused): nothing was
+    sent, and nothing will be until the server or the settings change."""
+
+
+def _connection_error(smtp: "SmtpServer", exc: BaseException) -> str:
+    """Why mail could not be handed over, for the log and the outbox row (never a secret)."""
+    where = f"{smtp.host}:{smtp.port}"
+    if isinstance(exc, ConnectionRefused):
+        return f"{where}: {exc}"
+    if isinstance(exc, ssl.SSLCertVerificationError):
+        return f"{where}: TLS certificate not trusted ({exc.verify_message})"
+    return f"{where}: {type(exc).__name__}: {exc}"
 
 
 class MailWorker:
@@ -182,8 +204,12 @@ class MailWorker:
         try:
             connection = self._connect(smtp)
         except (OSError, smtplib.SMTPException) as exc:
+            reason = _connection_error(smtp, exc)
+            log.warning(
+                "%s: no mail sent, %d wait for a retry: %s", self.name, len(claimed), reason
+            )
             for mail in claimed:
-                self._record(mail, f"connection: {type(exc).__name__}: {exc}", permanent=False)
+                self._record(mail, f"connection: {reason}", permanent=False, logged=True)
             return
         try:
             for mail in claimed:
@@ -207,14 +233,29 @@ class MailWorker:
                 connection.close()
 
     def _connect(self, smtp: SmtpServer) -> smtplib.SMTP:
+        """A connection ready to send: upgraded with STARTTLS (certificate verified) and
+        signed in when configured. A server that does not offer STARTTLS when it is configured
+        gets nothing, not even the sign-in: no fallback to clear text."""
         connection = smtplib.SMTP(smtp.host, smtp.port, timeout=smtp.timeout)
         try:
             connection.ehlo()
             if smtp.starttls:
-                connection.starttls(context=ssl.create_default_context())
+                if not connection.has_extn("starttls"):
+                    raise ConnectionRefused(
+                        "the server does not offer STARTTLS, which is configured; "
+                        "nothing is sent in clear text"
+                    )
+                connection.starttls(context=smtp.tls_context())
                 connection.ehlo()
             if smtp.username:
-                connection.login(smtp.username, smtp.password or "")
+                if not connection.has_extn("auth"):
+                    raise ConnectionRefused("the server does not offer AUTH to sign in")
+                try:
+                    connection.login(smtp.username, smtp.password or "")
+                except smtplib.SMTPAuthenticationError as exc:
+                    raise ConnectionRefused(
+                        f"sign-in as {smtp.username!r} refused ({exc.smtp_code})"
+                    ) from exc
         except BaseException:
             connection.close()
             raise
@@ -242,19 +283,29 @@ class MailWorker:
         if refused:
             raise Refused(f"recipient refused ({refused})", permanent=False)
 
-    def _record(self, mail: ClaimedMail, error: str | None, *, permanent: bool) -> None:
+    def _record(
+        self, mail: ClaimedMail, error: str | None, *, permanent: bool, logged: bool = False
+    ) -> None:
+        """Store one attempt's outcome; a failure is logged unless `logged` (the batch's
+        connection failure, logged once) and the mail is still retried."""
         now = utcnow()
+        retry_at = None
         with self._transaction() as session:
             if error is None:
                 kept = outbox.record_sent(session, mail, now=now)
             else:
                 retries = self.policy.retries
-                retry_at = None
                 if not permanent and mail.attempt < retries.max_attempts:
                     retry_at = now + timedelta(seconds=retries.retry_delay(mail.attempt))
                 kept = outbox.record_failure(session, mail, error=error, retry_at=retry_at)
         if not kept:
             log.warning("%s: lease on mail %s was lost", self.name, mail.mail_id)
+        elif error is not None and not (logged and retry_at is not None):
+            log.warning(
+                "%s: mail %s attempt %d failed (%s): %s",
+                self.name, mail.mail_id, mail.attempt,
+                "will retry" if retry_at is not None else "given up", error,
+            )  # fmt: skip
 
 
 def start_mail_worker(settings: Settings, engine: Engine) -> MailWorker:

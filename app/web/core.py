@@ -187,8 +187,19 @@ class Web:
             person_id=self.person.id,
         )
 
+    @property
+    def writes(self) -> bool:
+        """Whether this person records anything (every role but viewer)."""
+        return self.role != PersonRole.viewer
+
+    def edits(self, owner_id: uuid.UUID, kind: str) -> bool:
+        """Whether the pages offer this person the edit pages of an object owned by
+        `owner_id`: a writer of that organisation, itself of `kind` (`care_provider` for case
+        files, `housing_corporation` for dwellings), as the edit pages themselves demand."""
+        return self.writes and self.organisation.id == owner_id and self.organisation.kind == kind
+
     def require_writer(self) -> None:
-        if self.role == PersonRole.viewer:
+        if not self.writes:
             raise PageForbidden("Als meelezer kunt u bekijken, maar niets vastleggen.")
 
     def require_chair(self, chair_organisation_id: uuid.UUID) -> None:

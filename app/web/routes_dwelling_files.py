@@ -95,11 +95,28 @@ def _stale(request: Request, session: Session, web: Web, vacancy: Vacancy) -> HT
 
 
 def _change(status: str) -> dict[str, str] | None:
-    """Off the market while on offer; on offer again once withdrawn; nothing once let."""
-    if status in ("available", "proposed"):
-        return {"status": "withdrawn", "label": "Van de markt halen"}
+    """The one status change the API's lifecycle (`app.vacancies.lifecycle`) allows from
+    `status`: withdraw while on offer (a proposed dwelling's open proposal ends), offer a
+    withdrawn one again (a push), nothing once let. The API has one off-market state,
+    `withdrawn`, which a push always undoes: the page offers no separate "for good"."""
+    if status == "available":
+        return {
+            "status": "withdrawn",
+            "label": "Van de markt halen",
+            "hint": "De woning komt niet meer op de agenda tot u haar opnieuw aanbiedt.",
+        }
+    if status == "proposed":
+        return {
+            "status": "withdrawn",
+            "label": "Van de markt halen",
+            "hint": "Het lopende voorstel voor deze woning vervalt; het dossier komt weer vrij.",
+        }
     if status == "withdrawn":
-        return {"status": "available", "label": "Opnieuw aanbieden"}
+        return {
+            "status": "available",
+            "label": "Opnieuw aanbieden",
+            "hint": "De woning is ingetrokken en staat niet in het aanbod.",
+        }
     return None
 
 

@@ -45,6 +45,16 @@ def test_a_dry_run_names_every_bad_cell_and_stores_nothing(client, region):
     assert _cases(client, region.care_provider) == []
 
 
+def test_an_empty_required_cell_is_named_once(client, region):
+    # `Begeleiding` is the only column of `support`: its empty cell leaves that object missing,
+    # which is the same mistake and no second one.
+    rows = [case_row("K-1", Begeleiding=None)]
+    response = upload(
+        client, CASES, xlsx(table(rows)), region.care_provider.headers, table_id=region.table_id
+    )
+    assert [(i["cell"], i["code"]) for i in response.json()["issues"]] == [("K2", "missing")]
+
+
 def test_an_import_stores_every_row_with_its_transition_and_access_log(client, region):
     rows = [case_row(f"K-{i}") for i in range(1, 6)]
     response = upload(

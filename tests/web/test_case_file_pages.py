@@ -265,3 +265,25 @@ def test_the_form_takes_the_birth_month_the_age_rules_read(app, client, region):
         "/dossiers/nieuw",
     )
     assert wrong.status_code == 400
+
+
+def test_the_case_list_and_page_link_to_the_edit_page_only_for_its_care_providers_writers(
+    app, client, region
+):
+    own = create_case(client, region.care_provider, region.table_id)
+    edit = f"/dossiers/{own['id']}/bewerken"
+    edit_links = re.compile(r'href="(/dossiers/[^"/]+/bewerken)"')
+    worker = signed_in(app, make_person(client, region.care_provider))
+
+    listed = worker.get("/dossiers").text
+    assert set(edit_links.findall(listed)) == {edit}
+    assert 'href="/dossiers/nieuw"' in listed
+    assert set(edit_links.findall(worker.get(f"/dossiers/{own['id']}").text)) == {edit}
+    for who in (
+        make_person(client, region.care_provider, "viewer"),
+        make_person(client, region.chair, "chair"),
+    ):
+        browser = signed_in(app, who)
+        assert edit_links.findall(browser.get("/dossiers").text) == [], who
+        assert edit_links.findall(browser.get(f"/dossiers/{own['id']}").text) == [], who
+        assert browser.get(edit).status_code in (403, 404), who

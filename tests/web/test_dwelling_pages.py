@@ -3,6 +3,7 @@ same validation (in Dutch), If-Match against lost updates, and the lifecycle."""
 
 import re
 
+from app.proposals.models import OPEN_PROPOSAL
 from tests.clock import iso
 from tests.conftest import create_vacancy
 from tests.web.conftest import csrf_of, make_person, signed_in
@@ -180,3 +181,79 @@ def test_only_the_dwellings_own_corporation_and_not_a_viewer_edits_it(app, clien
     assert other.get(url).status_code in (403, 404)
     assert viewer.get(url).status_code == 403
     assert care.get("/woningen/nieuw").status_code == 403
+
+
+def _edit_links(html: str) -> set[str]:
+    return set(re.findall(r'href="(/woningen/[^"/]+/bewerken)"', html))
+
+
+def test_the_dwelling_list_and_page_link_to_the_edit_page_only_for_its_corporations_writers(
+    app, client, region
+):
+    own = create_vacancy(client, region.corporation)
+    theirs = create_vacancy(client, region.other_corporation)
+    edit = f"/woningen/{own['id']}/bewerken"
+    worker = signed_in(app, make_person(client, region.corporation))
+
+    listed = worker.get("/woningen").text
+    assert _edit_links(listed) == {edit}
+    assert 'href="/woningen/nieuw"' in listed
+    assert _edit_links(worker.get(f"/woningen/{own['id']}").text) == {edit}
+    assert worker.get(edit).status_code == 200
+    for who in (
+        make_person(client, region.corporation, "viewer"),
+        make_person(client, region.other_corporation),
+        make_person(client, region.chair, "chair"),
+    ):
+        browser = signed_in(app, who)
+        listed = browser.get("/woningen").text
+        assert not _edit_links(listed) - {f"/woningen/{theirs['id']}/bewerken"}, who
+        assert _edit_links(browser.get(f"/woningen/{own['id']}").text) == set(), who
+        assert browser.get(edit).status_code in (403, 404), who
+    assert (
+        'href="/woningen/nieuw"'
+        not in signed_in(app, make_person(client, region.corporation, "viewer"))
+        .get("/woningen")
+        .text
+    )
+
+
+def test_a_proposed_dwelling_says_its_proposal_ends_when_taken_off_the_market(
+    app, client, region, published
+):
+    browser = signed_in(app, make_person(client, region.corporation))
+    page = browser.get(f"/woningen/{published.vacancy_id}/bewerken")
+
+    assert "Status: <strong>Voorgesteld</strong>" in page.text
+    assert "Het lopende voorstel voor deze woning vervalt" in page.text
+    withdrawn = _post(
+        browser,
+        f"/woningen/{published.vacancy_id}/status",
+        {"status": "withdrawn", "versie": _version(page.text)},
+        f"/woningen/{published.vacancy_id}/bewerken",
+    )
+
+    assert withdrawn.status_code == 303, withdrawn.text
+    proposal = client.get(
+        f"/v1/proposals/{published.proposal_id}", headers=region.corporation.headers
+    ).json()
+    assert proposal["status"] not in {s.value for s in OPEN_PROPOSAL}
+    again = browser.get(f"/woningen/{published.vacancy_id}/bewerken").text
+    assert "Status: <strong>Ingetrokken</strong>" in again
+    assert "Opnieuw aanbieden" in again
+
+
+def test_the_dwelling_page_logs_the_case_of_its_proposal_as_read(app, client, region, published):
+    person = make_person(client, region.corporation)
+    page = signed_in(app, person).get(f"/woningen/{published.vacancy_id}")
+
+    assert page.status_code == 200
+    assert f"/voorstellen/{published.proposal_id}" in page.text
+    log = client.get(
+        f"/v1/tables/{region.table_id}/access-log",
+        params={"caseId": published.case_id, "limit": 1000},
+        headers=region.chair.headers,
+    ).json()["items"]
+    assert ("timeline", "GET /woningen/{vacancy_id}") in {
+        (e["action"], e["endpoint"]) for e in log if e["person_id"] == person.id
+    }

@@ -2,6 +2,8 @@
 page, and the table's tenancies; each organisation sees and does what the API lets it, every
 form carries its CSRF token and version, every case shown is logged."""
 
+from collections import Counter
+
 import pytest
 
 from tests.aftercare.housing import ensure_limits, house
@@ -357,3 +359,42 @@ def test_the_table_and_case_pages_link_to_the_aftercare(app, client, region, hou
     browser = signed_in(app, make_person(client, region.care_provider))
     table = browser.get(f"/tafels/{region.table_id}").text
     assert f'href="/tafels/{region.table_id}/nazorg"' in table
+
+
+# --- the access log ----------------------------------------------------------------------
+
+
+def page_log(client, region, person) -> Counter:  # type: ignore[no-untyped-def]
+    """(action, endpoint, case) of every access-log row the person's pages wrote."""
+    items = client.get(
+        f"/v1/tables/{region.table_id}/access-log",
+        params={"limit": 1000},
+        headers=region.chair.headers,
+    ).json()["items"]
+    return Counter(
+        (e["action"], e["endpoint"], e["case_id"]) for e in items if e["person_id"] == person.id
+    )
+
+
+def test_each_case_on_the_table_page_is_one_access_log_row(app, client, region, housed):
+    mine, theirs = housed
+    chair = make_person(client, region.chair)
+    assert signed_in(app, chair).get(f"/tafels/{region.table_id}/nazorg").status_code == 200
+    page = "GET /tafels/{table_id}/nazorg"
+    assert page_log(client, region, chair) == Counter(
+        {("aftercare", page, mine): 1, ("aftercare", page, theirs): 1}
+    )
+    landlord = make_person(client, region.corporation)
+    signed_in(app, landlord).get(f"/tafels/{region.table_id}/nazorg")
+    assert page_log(client, region, landlord) == Counter({("aftercare", page, mine): 1})
+
+
+def test_the_case_pages_log_the_aftercare_they_show(app, client, region, housed):
+    mine, _ = housed
+    person = make_person(client, region.care_provider)
+    browser = signed_in(app, person)
+    browser.get(f"/dossiers/{mine}/nazorg")
+    browser.get(f"/dossiers/{mine}")
+    log = page_log(client, region, person)
+    assert log[("aftercare", "GET /dossiers/{case_id}/nazorg", mine)] == 1
+    assert log[("aftercare", "GET /dossiers/{case_id}", mine)] == 1

@@ -78,3 +78,14 @@ def ensure_limits(client: Any, days_back: int) -> None:
         if year not in have:
             response = client.put(f"/v1/limits/{year}", json=body, headers=OPERATOR)
             assert response.status_code in (200, 201), response.text
+
+
+def access_log(client: Any, region: Region) -> list[dict[str, Any]]:
+    """The table's access log as its chair reads it (the newest 1,000 rows)."""
+    response = client.get(
+        f"/v1/tables/{region.table_id}/access-log",
+        params={"limit": 1000},
+        headers=region.chair.headers,
+    )
+    assert response.status_code == 200, response.text
+    return list(response.json()["items"])

@@ -3,20 +3,17 @@ and only those it answers with (not the row it reads ahead to know a next page e
 
 from collections import Counter
 
-from tests.aftercare.housing import house
+from tests.aftercare.housing import access_log, house
 
 ENDPOINT = "GET /v1/tables/{table_id}/tenancies"
 
 
 def logged(client, region, org) -> Counter:  # type: ignore[no-untyped-def]
     """How often each case was logged for `org` on the tenancies list."""
-    items = client.get(
-        f"/v1/tables/{region.table_id}/access-log",
-        params={"limit": 1000},
-        headers=region.chair.headers,
-    ).json()["items"]
     return Counter(
-        e["case_id"] for e in items if e["endpoint"] == ENDPOINT and e["organisation_id"] == org.id
+        e["case_id"]
+        for e in access_log(client, region)
+        if e["endpoint"] == ENDPOINT and e["organisation_id"] == org.id
     )
 
 

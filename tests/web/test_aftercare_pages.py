@@ -6,7 +6,7 @@ from collections import Counter
 
 import pytest
 
-from tests.aftercare.housing import ensure_limits, house
+from tests.aftercare.housing import access_log, ensure_limits, house
 from tests.clock import iso
 from tests.web.conftest import csrf_of, make_person, signed_in
 
@@ -366,13 +366,10 @@ def test_the_table_and_case_pages_link_to_the_aftercare(app, client, region, hou
 
 def page_log(client, region, person) -> Counter:  # type: ignore[no-untyped-def]
     """(action, endpoint, case) of every access-log row the person's pages wrote."""
-    items = client.get(
-        f"/v1/tables/{region.table_id}/access-log",
-        params={"limit": 1000},
-        headers=region.chair.headers,
-    ).json()["items"]
     return Counter(
-        (e["action"], e["endpoint"], e["case_id"]) for e in items if e["person_id"] == person.id
+        (e["action"], e["endpoint"], e["case_id"])
+        for e in access_log(client, region)
+        if e["person_id"] == person.id
     )
 
 

@@ -89,3 +89,31 @@ def access_log(client: Any, region: Region) -> list[dict[str, Any]]:
     )
     assert response.status_code == 200, response.text
     return list(response.json()["items"])
+
+
+def record_signals(client: Any, region: Region, case_id: str) -> None:
+    """The care provider's aftercare agreement and a 3-month checkpoint 3 days ago raising
+    rent arrears, needs-the-table and (support not active) support-stopped."""
+    client.put(
+        f"/v1/cases/{case_id}/aftercare-agreement",
+        json={
+            "support_intensity": "intensive",
+            "support_organisation_id": region.care_provider.id,
+            "contact_frequency": "fortnightly",
+            "starts_on": iso(-150),
+            "action_signals": ["needs_table"],
+        },
+        headers=region.care_provider.headers,
+    )
+    response = client.post(
+        f"/v1/cases/{case_id}/checkpoints",
+        json={
+            "months": 3,
+            "recorded_on": iso(-3),
+            "still_living_there": True,
+            "support_active": False,
+            "signals": ["rent_arrears", "needs_table"],
+        },
+        headers=region.care_provider.headers,
+    )
+    assert response.status_code == 201, response.text

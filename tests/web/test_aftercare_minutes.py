@@ -4,10 +4,9 @@ due and overdue checkpoints, signals and overdue transfers, cut to each organisa
 import csv
 import io
 
-from tests.aftercare.housing import access_log, ensure_limits, house
+from tests.aftercare.housing import access_log, ensure_limits, house, record_signals
 from tests.clock import iso
 from tests.web.conftest import make_person, signed_in
-from tests.web.test_aftercare_pages import record_signals
 
 
 def nazorg_rows(browser, meeting_id: str) -> list[list[str]]:  # type: ignore[no-untyped-def]
@@ -29,16 +28,10 @@ def publish(client, region, date: str) -> str:  # type: ignore[no-untyped-def]
     return str(meeting.json()["id"])
 
 
-def test_the_minutes_keep_the_aftercare_section_of_the_published_agenda(app, client, region):
-    ensure_limits(client, 260)
-    mine = house(client, region, -200, "intermediate_lease")["id"]
-    theirs = house(
-        client,
-        region,
-        -120,
-        care_provider=region.other_care_provider,
-        corporation=region.other_corporation,
-    )["id"]
+def test_the_minutes_keep_the_aftercare_section_of_the_published_agenda(
+    app, client, region, housed
+):
+    mine, theirs = housed
     record_signals(client, region, mine)  # 3 months: rent arrears, needs the table, no support
     late = client.patch(
         f"/v1/cases/{mine}/tenancy",

@@ -4,9 +4,7 @@ form carries its CSRF token and version, every case shown is logged."""
 
 from collections import Counter
 
-import pytest
-
-from tests.aftercare.housing import access_log, ensure_limits, house
+from tests.aftercare.housing import access_log, record_signals
 from tests.clock import iso
 from tests.web.conftest import csrf_of, make_person, signed_in
 
@@ -17,24 +15,6 @@ AGREEMENT = {
     "einde": "",
     "signalen": ["rent_arrears", "needs_table"],
 }
-
-
-@pytest.fixture
-def housed(client, region):  # type: ignore[no-untyped-def]
-    """Two tenancies: care_provider's case in corporation's dwelling on an intermediate lease
-    (moved in 200 days ago: the 3- and 6-month checkpoints are overdue), and other_care_provider's
-    case in other_corporation's dwelling on an own lease."""
-    ensure_limits(client, 260)
-    mine = house(client, region, -200, "intermediate_lease")
-    theirs = house(
-        client,
-        region,
-        -120,
-        "own_lease",
-        care_provider=region.other_care_provider,
-        corporation=region.other_corporation,
-    )
-    return mine["id"], theirs["id"]
 
 
 def tenancy(client, org, case_id):  # type: ignore[no-untyped-def]
@@ -89,32 +69,6 @@ def test_the_care_provider_makes_the_agreement_and_records_a_checkpoint(
     assert three["signals"] == ["rent_arrears", "needs_table", "support_stopped"]
     shown = browser.get(f"/dossiers/{case_id}/nazorg").text
     assert "Nazorgafspraak wijzigen" in shown and "Om de week" in shown
-
-
-def record_signals(client, region, case_id):  # type: ignore[no-untyped-def]
-    client.put(
-        f"/v1/cases/{case_id}/aftercare-agreement",
-        json={
-            "support_intensity": "intensive",
-            "support_organisation_id": region.care_provider.id,
-            "contact_frequency": "fortnightly",
-            "starts_on": iso(-150),
-            "action_signals": ["needs_table"],
-        },
-        headers=region.care_provider.headers,
-    )
-    response = client.post(
-        f"/v1/cases/{case_id}/checkpoints",
-        json={
-            "months": 3,
-            "recorded_on": iso(-3),
-            "still_living_there": True,
-            "support_active": False,
-            "signals": ["rent_arrears", "needs_table"],
-        },
-        headers=region.care_provider.headers,
-    )
-    assert response.status_code == 201, response.text
 
 
 def test_the_corporation_sees_its_tenants_status_but_nothing_of_the_support(

@@ -206,10 +206,12 @@ def aftercare_section(
     A published meeting shows its frozen agenda's section (so the minutes keep what the table
     discussed); before publication, the section computed now for the meeting's date. None for
     an agenda published before the agenda had the section."""
+    entries: list[dict[str, Any]]
     if meeting.snapshot is not None:
-        entries = meeting.snapshot["document"].get("aftercare")
-        if entries is None:
+        frozen = meeting.snapshot["document"].get("aftercare")
+        if frozen is None:
             return None
+        entries = list(frozen)
     else:
         entries = aftercare.section(session, table, meeting.date)
     view = view_for(context, table)

@@ -93,3 +93,30 @@ def test_draft_minutes_show_the_aftercare_due_by_the_meeting(app, client, region
     rows = nazorg_rows(chair, meeting["id"])
     assert [(r[1], r[3]) for r in rows] == [(mine, "Nazorgcontrole na 3 maanden")]
     assert rows[0][6] == "ja"  # overdue
+
+
+def test_the_agenda_shows_each_organisation_its_share_of_the_aftercare(app, client, region, housed):
+    mine, theirs = housed
+    record_signals(client, region, mine)
+    meeting = client.post(
+        f"/v1/tables/{region.table_id}/meetings",
+        json={"date": iso(7)},
+        headers=region.chair.headers,
+    ).json()
+
+    def agenda_rows(org):  # type: ignore[no-untyped-def]
+        browser = signed_in(app, make_person(client, org))
+        page = browser.get(f"/vergaderingen/{meeting['id']}")
+        assert page.status_code == 200, page.text
+        assert "Nazorg: controles, signalen en omklap" in page.text
+        response = browser.get(f"/vergaderingen/{meeting['id']}/agenda.csv")
+        rows = csv.reader(io.StringIO(response.content.decode("utf-8-sig")), delimiter=";")
+        return [r for r in rows if r and r[0] == "nazorg"]
+
+    assert {r[1] for r in agenda_rows(region.chair)} == {mine, theirs}
+    assert {r[1] for r in agenda_rows(region.care_provider)} == {mine}
+    landlord = agenda_rows(region.corporation)
+    assert [(r[1], r[3], r[8]) for r in landlord] == [
+        (mine, "Signaal na 3 maanden", "Signaal huurachterstand")
+    ]
+    assert agenda_rows(region.other_corporation) == []

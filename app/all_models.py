@@ -6,6 +6,7 @@ from app.aftercare.models import AftercareAgreement, Checkpoint, CheckpointDueNo
 from app.areas.models import AreaName, TableAreaName
 from app.cases.models import Case, CaseTransition
 from app.idempotency_records import IdempotencyRecord
+from app.job_leases import JobLease
 from app.limits.models import YearLimits
 from app.mail.models import MailMessage, NoticePreferences
 from app.meetings.models import Meeting
@@ -30,6 +31,7 @@ __all__ = [
     "CheckpointDueNotice",
     "ContingentAgreement",
     "IdempotencyRecord",
+    "JobLease",
     "MailMessage",
     "Meeting",
     "NoticePreferences",

@@ -71,14 +71,29 @@ class AllowedMethods:
     the import resource (POST), not a case whose id is `imports`, so its `Allow` is `OPTIONS,
     POST` and a GET there is a 405 naming them, not a 400 about a malformed case id."""
 
+    CACHED_PATHS = 4096
+    """Paths whose answer is remembered: matching every route for every method cost about a
+    twentieth of a small request's time, and the routes do not change while the app runs."""
+
     def __init__(self, app: ASGIApp, router: Router) -> None:
         self.app = app
         self.router = router
+        self._cache: dict[tuple[str, str], str | None] = {}
 
     def allowed(self, scope: Scope) -> str | None:
-        """The methods some route answers on this path (asked route by route, as routing
-        does: included routers keep their routes to themselves), OPTIONS included; None when
-        no route has the path."""
+        """The methods some route answers on this path, OPTIONS included; None when no route
+        has the path. Remembered per path (the oldest forgotten first beyond `CACHED_PATHS`):
+        the event loop calls it, one request at a time."""
+        key = (scope.get("root_path", ""), scope["path"])
+        if key not in self._cache:
+            if len(self._cache) >= self.CACHED_PATHS:
+                del self._cache[next(iter(self._cache))]
+            self._cache[key] = self._allowed(scope)
+        return self._cache[key]
+
+    def _allowed(self, scope: Scope) -> str | None:
+        """`allowed`, asked route by route, as routing does (included routers keep their
+        routes to themselves)."""
         matching = [
             (leaf, method)
             for route in self.routes

@@ -4,6 +4,7 @@
 
 import argparse
 import json
+import os
 import secrets
 import socket
 import sys
@@ -12,10 +13,14 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlmodel import Session, select
 
 from app.settings import Settings, get_settings
+
+if TYPE_CHECKING:
+    import uvicorn
 
 # Commands import what they need when they run, so that `migrate` or `create-key` does not load
 # the whole web application first.
@@ -89,10 +94,18 @@ def where(host: str, port: int) -> str:
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> None:
     import uvicorn
+    from sqlalchemy.engine import make_url
 
     from app.db import build_engine
     from app.main import create_app
 
+    workers = args.workers or settings.workers
+    if workers > 1 and make_url(settings.database_url).get_backend_name() != "postgresql":
+        sys.exit(
+            f"Cannot serve with {workers} workers on {make_url(settings.database_url).drivername}: "
+            "several server processes need PostgreSQL (UITSTROOM_DATABASE_URL). SQLite serves "
+            "one process. Nothing was started."
+        )
     sock = bind(args.host, args.port)
     try:
         if args.demo:
@@ -109,20 +122,56 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> None:
                     load_demo(session, out=sys.stdout)
                     session.commit()
             # Migrated above, once: the app must not do it again when it starts.
-            app = create_app(settings.model_copy(update={"migrate_on_start": False}), engine=engine)
+            settings = settings.model_copy(update={"migrate_on_start": False})
             print(where(args.host, args.port), flush=True)
             proxy = proxy_options(args, settings)
+            # One worker serves this app; more build theirs from the factory (`serve_workers`).
             config = uvicorn.Config(
-                app,
+                create_app(settings, engine=engine) if workers == 1 else "app.main:create_app",
+                factory=workers > 1,
+                workers=workers,
                 log_level=args.log_level,
                 proxy_headers=bool(proxy["proxy_headers"]),
                 forwarded_allow_ips=str(proxy["forwarded_allow_ips"]),
             )
-            uvicorn.Server(config).run(sockets=[sock])
+            if workers == 1:
+                uvicorn.Server(config).run(sockets=[sock])
+            else:
+                serve_workers(settings, config, sock)
         finally:
             engine.dispose()
     finally:
         sock.close()
+
+
+def serve_workers(settings: Settings, config: "uvicorn.Config", sock: socket.socket) -> None:
+    """`config.workers` server processes on `sock`, started and watched by uvicorn's supervisor
+    (a worker that dies is replaced). Each is a fresh process that builds the app from its
+    environment (`config.app` names the factory), so what this command changed in `settings`
+    goes there first.
+
+    Every worker runs the webhook and mail workers (deliveries are claimed with leases in the
+    database) and the periodic jobs (each round claimed by one process, `app.periodic`).
+    """
+    from uvicorn.supervisors import Multiprocess
+
+    read = get_settings()
+    for name in Settings.model_fields:
+        value = getattr(settings, name)
+        if value != getattr(read, name):
+            os.environ[f"UITSTROOM_{name.upper()}"] = _environment_value(value)
+    Multiprocess(config, sockets=[sock]).run()
+
+
+def _environment_value(value: object) -> str:
+    """A setting as pydantic-settings reads it back from the environment."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if hasattr(value, "get_secret_value"):
+        return str(value.get_secret_value())
+    if isinstance(value, list | dict):
+        return json.dumps(value)
+    return "" if value is None else str(value)
 
 
 def proxy_options(args: argparse.Namespace, settings: Settings) -> dict[str, object]:
@@ -325,6 +374,14 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--demo", action="store_true", help="load a demo region and print its keys")
     serve.add_argument("--log-level", default="info")
+    serve.add_argument(
+        "--workers",
+        type=int,
+        choices=range(1, 65),
+        metavar="N",
+        help="server processes on the one port, PostgreSQL only when more than one "
+        "(UITSTROOM_WORKERS, default 1)",
+    )
     serve.add_argument(
         "--proxy-headers",
         action="store_true",

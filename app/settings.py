@@ -32,6 +32,13 @@ class Settings(BaseSettings):
         description="Comma-separated proxy addresses (or networks) whose forwarded headers count.",
     )
     migrate_on_start: bool = True
+    workers: int = Field(
+        default=1,
+        ge=1,
+        le=64,
+        description="Server processes `serve` starts on its one port (PostgreSQL only when more "
+        "than one); `serve --workers` overrides it.",
+    )
     # info.contact of the OpenAPI document (NL API Design Rules /core/doc-openapi-contact): who
     # answers partners' questions about this API. An operator sets its own.
     contact_name: str = Field(

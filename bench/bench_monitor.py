@@ -12,13 +12,12 @@ import random
 import statistics
 import tempfile
 import time
-import uuid
+from contextlib import ExitStack
 from datetime import date, timedelta
 from pathlib import Path
 
 import httpx
-from sqlalchemy import create_engine, insert, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import insert
 from sqlmodel import Session
 
 from app.access_log.models import AccessLogEntry  # noqa: F401  (metadata)
@@ -36,7 +35,7 @@ from app.tables.policy import TablePolicy
 from app.vacancies.models import Vacancy
 from bench.regions import country_sizes
 from bench.report import write_section
-from bench.server import running_server
+from bench.server import postgresql_database, running_server
 
 CASES = 100_000
 TODAY = date(2026, 11, 23)
@@ -320,21 +319,12 @@ def _measure(url: str) -> tuple[list[str], float, int]:
     return lines, load_seconds, biggest["cases"]
 
 
-def _postgres_database(server_url: str) -> str:
-    name = f"bench_monitor_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    return make_url(server_url).set(database=name).render_as_string(hide_password=False)
-
-
 def main() -> None:
     sections = []
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory() as tmp, ExitStack() as stack:
         backends = [("SQLite", f"sqlite:///{Path(tmp) / 'monitor.db'}")]
         if server := os.environ.get("UITSTROOM_BENCH_POSTGRESQL_URL"):
-            backends.append(("PostgreSQL", _postgres_database(server)))
+            backends.append(("PostgreSQL", stack.enter_context(postgresql_database(server))))
         for backend, url in backends:
             lines, load_seconds, biggest = _measure(url)
             sections.append(

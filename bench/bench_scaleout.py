@@ -18,12 +18,16 @@ from contextlib import ExitStack
 from dataclasses import dataclass, field
 
 import httpx
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
 from bench.regions import MEETING_DATE, build_region, vacancy_payloads
 from bench.report import write_section
-from bench.server import LoadedRegion, load_region, running_server
+from bench.server import (
+    LoadedRegion,
+    load_region,
+    postgresql_database,
+    postgresql_server,
+    running_server,
+)
 
 CLIENTS = 16
 SECONDS = 30.0
@@ -130,36 +134,16 @@ async def _drive(bases: list[str], load: Load, seconds: float) -> list[Sample]:
     return samples
 
 
-def _database(server_url: str) -> tuple[str, str]:
-    name = f"uitstroom_bench_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    return name, make_url(server_url).set(database=name).render_as_string(hide_password=False)
-
-
-def _drop(server_url: str, name: str) -> None:
-    admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
-
-
 def run(server_url: str, servers: int) -> Run:
     """A fresh database with one weekly table, `servers` processes, the load for SECONDS."""
-    name, url = _database(server_url)
-    try:
+    with postgresql_database(server_url) as url, ExitStack() as stack:
         region = build_region(cases=400, vacancies=120, seed=11)
-        with ExitStack() as stack:
-            bases = [stack.enter_context(running_server(url)) for _ in range(servers)]
-            with httpx.Client(base_url=bases[0], timeout=600) as client:
-                loaded = load_region(client, region, 0)
-            result = Run(servers, SECONDS)
-            result.samples = asyncio.run(_drive(bases, Load(region, loaded), SECONDS))
-            return result
-    finally:
-        _drop(server_url, name)
+        bases = [stack.enter_context(running_server(url)) for _ in range(servers)]
+        with httpx.Client(base_url=bases[0], timeout=600) as client:
+            loaded = load_region(client, region, 0)
+        result = Run(servers, SECONDS)
+        result.samples = asyncio.run(_drive(bases, Load(region, loaded), SECONDS))
+        return result
 
 
 def _row(run: Run) -> str:
@@ -174,9 +158,7 @@ def _row(run: Run) -> str:
 
 
 def main() -> None:
-    server_url = os.environ.get("UITSTROOM_BENCH_POSTGRESQL_URL") or os.environ.get(
-        "UITSTROOM_TEST_POSTGRESQL_URL"
-    )
+    server_url = postgresql_server()
     if not server_url:
         sys.exit("Set UITSTROOM_BENCH_POSTGRESQL_URL to a PostgreSQL server (.ci/start-postgres).")
     # Throughput is measured here, not the per-key budgets: one chair key asks for agendas far

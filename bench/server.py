@@ -6,11 +6,14 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
 import httpx
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
 
 from bench.regions import Region, case_payloads, vacancy_payloads
 
@@ -23,9 +26,34 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def postgresql_server() -> str | None:
+    """The PostgreSQL server a benchmark may use (UITSTROOM_BENCH_POSTGRESQL_URL, else the
+    suite's UITSTROOM_TEST_POSTGRESQL_URL), or None."""
+    return os.environ.get("UITSTROOM_BENCH_POSTGRESQL_URL") or os.environ.get(
+        "UITSTROOM_TEST_POSTGRESQL_URL"
+    )
+
+
 @contextmanager
-def running_server(database_url: str) -> Iterator[str]:
-    """Yield the base URL of a server migrated onto `database_url`; stop it afterwards."""
+def postgresql_database(server_url: str) -> Iterator[str]:
+    """The URL of a new, empty database on the PostgreSQL server `server_url`; dropped
+    afterwards."""
+    name = f"uitstroom_bench_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+        yield make_url(server_url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@contextmanager
+def running_server(database_url: str, workers: int = 1) -> Iterator[str]:
+    """Yield the base URL of a server migrated onto `database_url` (`workers` processes, more
+    than one only on PostgreSQL); stop it afterwards."""
     port = free_port()
     env = {
         **os.environ,
@@ -37,7 +65,10 @@ def running_server(database_url: str) -> Iterator[str]:
         "UITSTROOM_RATE_LIMITS_ENABLED": "false",
     }
     process = subprocess.Popen(
-        [sys.executable, "-m", "app.cli", "serve", "--port", str(port), "--log-level", "warning"],
+        [
+            *(sys.executable, "-m", "app.cli", "serve", "--port", str(port)),
+            *("--log-level", "warning", "--workers", str(workers)),
+        ],
         env=env,
     )
     base = f"http://127.0.0.1:{port}"

@@ -5,12 +5,14 @@ against SQLite and against the PostgreSQL server .ci/run starts.
 """
 
 import os
+import subprocess
 from collections.abc import Iterator
 
 import httpx
 import pytest
 
 from tests.clock import iso
+from tests.clocked import cli_command, clock_env
 from tests.served import serving
 from tests.webhooks.conftest import Receiver, wait_for
 
@@ -96,3 +98,17 @@ def test_the_demo_delivers_webhooks_to_a_receiver_on_the_same_machine(tmp_path):
             assert b"action.assigned" in delivery.body
     finally:
         receiver.stop()
+
+
+def test_serve_refuses_several_workers_on_sqlite_before_it_starts(tmp_path):
+    env = {**os.environ, "UITSTROOM_DATABASE_URL": f"sqlite:///{tmp_path / 'one.db'}"}
+    finished = subprocess.run(
+        cli_command("serve", "--workers", "2", "--port", "0"),
+        env=clock_env(env),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert finished.returncode == 1
+    assert "several server processes need PostgreSQL" in finished.stderr
+    assert not (tmp_path / "one.db").exists()

@@ -41,10 +41,11 @@ def tables_with_open_proposals(session: Session) -> list[OutflowTable]:
 
 class StallSweep(PeriodicJob):
     """Sends the due `proposal.stalled` and `aftercare.checkpoint_due` events of every table
-    once at start and then every `interval` seconds, in a background thread of the server
-    process."""
+    every `interval` seconds (the first round at start), in a background thread of the server
+    processes, one process per round (the job's lease, see `app.periodic`)."""
 
     name = "stall-sweep"
+    leased = True
 
     def __init__(self, engine: Engine, interval: float) -> None:
         super().__init__(engine, interval)

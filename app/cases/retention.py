@@ -83,11 +83,12 @@ def anonymise_closed_cases(session: Session, now: datetime, retention_days: int)
 
 
 class RetentionJob(PeriodicJob):
-    """Anonymises due case files once at start and then every `interval` seconds, in a
-    background thread of the server process (a cron job can run `uitstroomtafel anonymise`
-    instead)."""
+    """Anonymises due case files every `interval` seconds (the first round at start), in a
+    background thread of the server processes, one process per round (the job's lease, see
+    `app.periodic`); a cron job can run `uitstroomtafel anonymise` instead."""
 
     name = "retention"
+    leased = True
 
     def __init__(
         self,

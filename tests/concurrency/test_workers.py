@@ -1,0 +1,80 @@
+"""`serve --workers N`: several server processes on one port and one PostgreSQL database, each
+with the periodic jobs, whose rounds the database hands to one process at a time."""
+
+import os
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import create_engine, text
+
+from app.migrate import upgrade_to_head
+from tests.concurrency.conftest import need_postgresql
+from tests.conftest import ADMIN_KEY, DatabaseFactory
+from tests.served import serving
+
+pytestmark = pytest.mark.xdist_group("two_servers")
+
+
+def _workers_of(pid: int) -> list[int]:
+    """The worker processes uvicorn's supervisor `pid` started (spawned multiprocessing
+    children)."""
+    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    return [
+        int(child)
+        for child in children
+        if b"spawn_main" in Path(f"/proc/{child}/cmdline").read_bytes()
+    ]
+
+
+def test_serve_with_two_workers_answers_and_runs_each_round_of_a_job_once(tmp_path):
+    need_postgresql("several workers")
+    databases = DatabaseFactory("postgresql", tmp_path)
+    url = databases.new_url()
+    upgrade_to_head(url)
+    env = {
+        **os.environ,
+        "UITSTROOM_DATABASE_URL": url,
+        "UITSTROOM_ADMIN_KEY": ADMIN_KEY,
+        "UITSTROOM_MIGRATE_ON_START": "true",
+        "UITSTROOM_STALL_SWEEP": "true",
+        "UITSTROOM_STALL_SWEEP_SECONDS": "3600",
+        "UITSTROOM_RETENTION_JOB": "true",
+    }
+    engine = create_engine(url)
+    try:
+        with serving(env, "--workers", "2") as served:
+            workers = _workers_of(served.process.pid)
+            assert len(workers) == 2, served.output()
+            headers = {"Authorization": f"Bearer {ADMIN_KEY}"}
+            with httpx.Client(base_url=served.base, headers=headers, timeout=30) as client:
+                for n in range(20):
+                    created = client.post(
+                        "/v1/organizations", json={"name": f"Gemeente {n}", "kind": "municipality"}
+                    )
+                    assert created.status_code == 201, created.text
+            # Both workers started both jobs; each job's first round was claimed once.
+            deadline = time.monotonic() + 120
+            while True:
+                with engine.connect() as conn:
+                    leases = conn.execute(text("SELECT name, holder FROM job_leases")).all()
+                if len(leases) == 2 or time.monotonic() > deadline:
+                    break
+                time.sleep(0.2)
+            assert sorted(name for name, _ in leases) == ["retention", "stall-sweep"]
+            assert all(holder for _, holder in leases)
+            assert served.output().count("run failed") == 0
+        # Stopping the server stops its workers.
+        for worker in workers:
+            assert not Path(f"/proc/{worker}").exists() or _is_zombie(worker)
+    finally:
+        engine.dispose()
+        databases.drop_all()
+
+
+def _is_zombie(pid: int) -> bool:
+    try:
+        return " Z " in Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return True

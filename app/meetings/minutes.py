@@ -14,6 +14,7 @@ from app.access_log import service as access_log
 from app.access_log.models import AccessAction
 from app.access_log.service import AccessContext
 from app.actions.models import Action, ActionStatus
+from app.aftercare import agenda as aftercare
 from app.agenda import open_proposals
 from app.agenda.models import AgendaView
 from app.agenda.views import view_for
@@ -192,6 +193,38 @@ def minutes(
     )
     open_proposals.record_stalls(session, table)
     return restricted
+
+
+def aftercare_section(
+    session: Session, context: AccessContext, meeting: Meeting, table: OutflowTable
+) -> list[dict[str, Any]] | None:
+    """The agenda's aftercare section (`app.aftercare.agenda.section`: due and overdue
+    checkpoints, signals, overdue transfers) as it stood for `meeting`, cut to the caller's view
+    (a care provider its own cases', a corporation its own tenants' landlord signals and
+    overdue transfers); each case shown is written to the access log (action `aftercare`).
+
+    A published meeting shows its frozen agenda's section (so the minutes keep what the table
+    discussed); before publication, the section computed now for the meeting's date. None for
+    an agenda published before the agenda had the section."""
+    entries: list[dict[str, Any]]
+    if meeting.snapshot is not None:
+        frozen = meeting.snapshot["document"].get("aftercare")
+        if frozen is None:
+            return None
+        entries = list(frozen)
+    else:
+        entries = aftercare.section(session, table, meeting.date)
+    view = view_for(context, table)
+    me = str(context.principal.require_organisation())
+    if view == AgendaView.care_provider:
+        entries = aftercare.for_care_provider(entries, me)
+    elif view == AgendaView.housing_corporation:
+        entries = aftercare.for_corporation(entries, me)
+    shown = sorted({e["case_id"] for e in entries})
+    access_log.record(
+        session, context, AccessAction.aftercare, [(uuid.UUID(c), table.id) for c in shown]
+    )
+    return entries
 
 
 def finalize(

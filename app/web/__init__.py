@@ -22,6 +22,7 @@ def page_modules() -> tuple[ModuleType, ...]:
     """The modules whose routers serve the pages, one per domain."""
     from app.web import (
         routes_actions,
+        routes_aftercare,
         routes_areas,
         routes_auth,
         routes_case_files,
@@ -45,6 +46,7 @@ def page_modules() -> tuple[ModuleType, ...]:
         routes_dwelling_files,
         routes_imports,
         routes_tables,
+        routes_aftercare,
         routes_meetings,
         routes_minutes,
         routes_proposals,

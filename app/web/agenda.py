@@ -23,6 +23,7 @@ from app.tables.service import table_public
 from app.timeutil import today
 from app.vacancies.models import Vacancy
 from app.web import labels
+from app.web.aftercare import agenda_section
 from app.web.core import Web
 from app.web.formatting import area_label, case_code, dutch_date, number, rooms
 from app.web.open_proposals import section as open_proposals_section
@@ -263,12 +264,18 @@ def _candidate_sections(data: AgendaData) -> list[Section]:
     return result
 
 
+def aftercare_section(data: AgendaData) -> Section:
+    """The agenda's aftercare entries (already cut to the view, `app.agenda.views`)."""
+    return agenda_section(data.document.get("aftercare", []), data.names)
+
+
 def sections(data: AgendaData) -> list[Section]:
     """The sections the caller's view has (a corporation's has no case detail to show)."""
     doc = data.document
     result = [
         _proposals_section(data),
         open_proposals_section(doc.get("open_proposals", [])),
+        aftercare_section(data),
         *_candidate_sections(data),
     ]
     left_unhoused = doc.get("left_unhoused", [])

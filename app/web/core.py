@@ -125,6 +125,11 @@ NOTICES = {
     "woning_opgeslagen": "De woning is opgeslagen.",
     "woning_status": "De status van de woning is gewijzigd.",
     "meldingen_opgeslagen": "Uw keuze van e-mailmeldingen is opgeslagen.",
+    "nazorg_afspraak": "De nazorgafspraak is opgeslagen.",
+    "nazorg_controle": "De controle is vastgelegd.",
+    "nazorg_omklap_gepland": "De planning van de omklap is opgeslagen.",
+    "nazorg_omklap": "De omklap is vastgelegd: het huurcontract staat op naam van de cliënt.",
+    "nazorg_einde": "Het einde van de huur is vastgelegd.",
 }
 
 

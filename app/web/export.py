@@ -164,8 +164,11 @@ def agenda_csv(data: AgendaData) -> str:
     return sections_csv(head, sections(data))
 
 
-def sections_csv(head: list[tuple[str, str, str]], parts: list[Section]) -> str:
-    """The CSV of `head` (part, field, value) and then one block per section."""
+def sections_csv(
+    head: list[tuple[str, str, str]], parts: list[Section], with_ids: bool = True
+) -> str:
+    """The CSV of `head` (part, field, value) and then one block per section; `with_ids`:
+    each row starts with its full case and dwelling id (figures name none)."""
     out = io.StringIO()
     out.write("\ufeff")
     writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
@@ -174,10 +177,11 @@ def sections_csv(head: list[tuple[str, str, str]], parts: list[Section]) -> str:
         writer.writerow([part, _cell(key), _cell(value)])
     for section in parts:
         writer.writerow([])
-        writer.writerow(["onderdeel", "dossier_id", "woning_id", *section.columns])
+        id_columns = ["dossier_id", "woning_id"] if with_ids else []
+        writer.writerow(["onderdeel", *id_columns, *section.columns])
         ids = section.ids or [("", "")] * len(section.rows)
-        for (case_id, vacancy_id), row in zip(ids, section.rows, strict=True):
-            writer.writerow([section.key, case_id, vacancy_id, *[_cell(v) for v in row]])
+        for pair, row in zip(ids, section.rows, strict=True):
+            writer.writerow([section.key, *pair[: len(id_columns)], *[_cell(v) for v in row]])
     return out.getvalue()
 
 

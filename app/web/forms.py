@@ -29,6 +29,10 @@ FIELD_MESSAGES = {
     "ingevoerd.",
     "invalid_range": "De einddatum ligt vóór de begindatum.",
     "range_too_long": "Kies een periode van hoogstens tien jaar.",
+    "date_before_move_in": "De datum ligt vóór de verhuizing.",
+    "date_before_transfer": "De einddatum ligt vóór de omklap.",
+    "end_before_start": "De geplande einddatum ligt vóór de startdatum.",
+    "unknown_checkpoint": "Deze controle staat niet in het beleid van de tafel.",
     "too_fine_for_suppression": "Te veel cijfers om af te schermen voor uw organisatie: kies "
     "een grovere indeling of een kortere periode.",
 }
@@ -41,6 +45,13 @@ CONFLICT_MESSAGES = {
     "definitieve besluitenlijst volgen vanaf de vergaderdag.",
     "minutes_final": "De besluitenlijst is al definitief.",
     "not_published": "Publiceer eerst de agenda van deze vergadering.",
+    "tenancy_ended": "De huur is beëindigd: er valt niets meer vast te leggen.",
+    "not_awaiting_transfer": "Dit is geen tussenhuur die nog moet omklappen.",
+    "transfer_conditions_open": "Er staan nog voorwaarden open. Vink ze eerst uit bij de "
+    "planning van de omklap.",
+    "checkpoint_recorded": "Deze controle is al vastgelegd.",
+    "changed_concurrently": "Iemand anders legde tegelijk een nazorgafspraak vast; bekijk de "
+    "stand.",
 }
 
 

@@ -210,6 +210,9 @@ ACTION_KINDS = {
     "register_as_house_seeker": "Inschrijven als woningzoekende",
     "apply_for_urgency": "Urgentie aanvragen",
     "plan_viewing": "Bezichtiging plannen",
+    "record_checkpoint": "Nazorgcontrole vastleggen",
+    "address_nuisance": "Overlast aanpakken",
+    "plan_lease_transfer": "Omklap van het huurcontract regelen",
     "other": "Overig",
 }
 
@@ -221,20 +224,48 @@ TIMELINE_KINDS = {
     "decision": "Besluit",
     "action_created": "Actie uitgezet",
     "action_closed": "Actie afgesloten",
+    "tenancy_started": "Huur begonnen",
+    "aftercare_agreed": "Nazorgafspraak gemaakt",
+    "checkpoint_recorded": "Nazorgcontrole vastgelegd",
+    "lease_transferred": "Huurcontract omgeklapt",
+    "tenancy_ended": "Huur beëindigd",
 }
 
 # The case file's and the dwelling's codes live beside the spreadsheet import, which reads them by
 # these labels too (app.vocabulary imports nothing of the web).
 from app.vocabulary import (  # noqa: E402
+    AFTERCARE_SIGNALS,
     BESCHIKKING_STATUSES,
     BUDGET_MANAGEMENT,
+    CONTACT_FREQUENCIES,
     DEBT_ASSISTANCE,
     DWELLING_TYPES,
     FACILITIES,
     INCOME_SOURCES,
     LEASE_FORMS,
     SUPPORT_INTENSITIES,
+    TENANCY_END_REASONS,
+    TRANSFER_CONDITIONS,
 )
+
+# After the move (app.aftercare).
+TENANCY_STATUSES = {
+    "awaiting_transfer": "Tussenhuur, wacht op omklap",
+    "running": "Loopt (eigen huurcontract)",
+    "ended": "Beëindigd",
+}
+CHECKPOINT_STATES = {
+    "upcoming": "Nog niet aan de beurt",
+    "due": "Vandaag aan de beurt",
+    "overdue": "Te laat",
+    "recorded": "Vastgelegd",
+    "not_due": "Vervallen (huur eerder beëindigd)",
+}
+AFTERCARE_ITEMS = {
+    "checkpoint": "Nazorgcontrole",
+    "signal": "Signaal",
+    "transfer_overdue": "Omklap over tijd",
+}
 
 INCOME_CATEGORIES = {
     "within_passend_toewijzen_limit": "Binnen de grens voor passend toewijzen",
@@ -301,6 +332,13 @@ ALL = {
     "area_kind": AREA_KINDS,
     "area_source": AREA_SOURCES,
     "subject": SUBJECTS,
+    "signal": AFTERCARE_SIGNALS,
+    "contact_frequency": CONTACT_FREQUENCIES,
+    "end_reason": TENANCY_END_REASONS,
+    "transfer_condition": TRANSFER_CONDITIONS,
+    "tenancy_status": TENANCY_STATUSES,
+    "checkpoint_state": CHECKPOINT_STATES,
+    "aftercare_item": AFTERCARE_ITEMS,
 }
 
 

@@ -14,6 +14,7 @@ from app.meetings.models import Meeting
 from app.tables.models import OutflowTable, TablePublic
 from app.tables.service import table_public
 from app.web import labels
+from app.web.aftercare import agenda_section
 from app.web.core import Web
 from app.web.formatting import case_code, dutch_date, dutch_datetime
 from app.web.open_proposals import section as open_proposals_section
@@ -27,6 +28,9 @@ class MinutesData:
     table_info: TablePublic
     document: dict[str, Any]
     names: dict[str, str]
+    aftercare: list[dict[str, Any]] | None
+    """The agenda's aftercare section as it stood for the meeting (None: the agenda was
+    published before it had one)."""
 
     def name(self, organisation_id: Any) -> str:
         return self.names.get(str(organisation_id), "onbekende organisatie")
@@ -50,13 +54,15 @@ class MinutesData:
 
 
 def load(session: Session, web: Web, meeting_id: uuid.UUID) -> MinutesData:
-    """The minutes through the services: 404 outside the caller's reach, every case logged."""
+    """The minutes through the services, with the agenda's aftercare section: 404 outside the
+    caller's reach, every case logged."""
     context = web.access()
     meeting, table = meetings_service.get_meeting(session, context, meeting_id)
     document = minutes_service.minutes(session, context, meeting, table)
+    aftercare = minutes_service.aftercare_section(session, context, meeting, table)
     info = table_public(session, table)
     names = {str(m.id): m.name for m in info.members}
-    return MinutesData(meeting, table, info, document, names)
+    return MinutesData(meeting, table, info, document, names, aftercare)
 
 
 def _follow_up(decision: dict[str, Any]) -> str:
@@ -110,8 +116,17 @@ def sections(data: MinutesData) -> list[Section]:
             ],
             [(a["case_id"] or "", "") for a in doc["actions"]],
         ),
+        _aftercare(data),
         open_proposals_section(doc["open_proposals"]),
     ]
+
+
+def _aftercare(data: MinutesData) -> Section:
+    """The agenda's aftercare entries; an agenda published before it had them says so."""
+    section = agenda_section(data.aftercare or [], data.names)
+    if data.aftercare is None:
+        section.title += " (niet op deze agenda: gepubliceerd voordat nazorg op de agenda kwam)"
+    return section
 
 
 def csv_head(data: MinutesData) -> list[tuple[str, str, str]]:

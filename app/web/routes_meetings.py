@@ -79,6 +79,7 @@ def _agenda_page(
             "open_actions": [{**a, "now": data.actions.get(a["id"])} for a in doc["open_actions"]],
             "meeting_actions": meeting_actions,
             "open_proposals": doc.get("open_proposals", []),
+            "aftercare": agenda_page.aftercare_section(data),
             "stalled_count": sum(1 for e in doc.get("open_proposals", []) if e["stalled"]),
             "case_choices": _case_choices(doc),
             "can_chair": web.is_chair_of(data.table.chair_organisation_id),

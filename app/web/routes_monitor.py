@@ -9,9 +9,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 from sqlmodel import Session
+from starlette.responses import Response
 
 from app.db import SessionDep
-from app.monitor import bottlenecks, contingent, forecast
+from app.monitor import bottlenecks, contingent, forecast, sustainment
 from app.monitor import flows as monitor_flows
 from app.monitor.models import GroupBy, Period
 from app.problems import ProblemError
@@ -22,12 +23,15 @@ from app.tables import service as tables_service
 from app.tables.models import OutflowTable
 from app.timeutil import today
 from app.web import charts, labels
+from app.web import sustainment as sustainment_page
 from app.web.charts import Series
 from app.web.core import Web, WebDep, WebRoute, render
+from app.web.export import sections_csv
 from app.web.formatting import dutch_date, number
 from app.web.forms import problem_message
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
+Day = Annotated[Date | None, Query()]
 
 SHORT_MONTHS = ["jan", "feb", "mrt", "apr", "mei", "jun", "jul", "aug", "sep", "okt", "nov", "dec"]
 PERIODS = {"month": "Maand", "quarter": "Kwartaal", "year": "Jaar"}
@@ -63,22 +67,30 @@ def cell(value: Any, decimals: int = 0) -> str:
     return "–" if value is None else number(value, decimals)  # noqa: RUF001
 
 
+def _opened(
+    session: Session, web: Web, table_id: uuid.UUID, van: date | None, tot: date | None
+) -> tuple[OutflowTable, date, date]:
+    """The table (404 outside it) and the range asked for (default: the twelve months up to
+    today), after the person's monitor rate limit."""
+    limit_person(session, web.settings, web.person.id, EndpointClass.monitor)
+    table = tables_service.get_table(session, web.principal, table_id)
+    end = tot or today()
+    return table, van or default_start(end), end
+
+
 @router.get("/tafels/{table_id}/monitor")
 def monitor_page(
     request: Request,
     table_id: uuid.UUID,
     session: SessionDep,
     web: WebDep,
-    van: Annotated[Date | None, Query()] = None,
-    tot: Annotated[Date | None, Query()] = None,
+    van: Day = None,
+    tot: Day = None,
     periode: Period = Period.month,
     indeling: GroupBy = GroupBy.none,
     jaar: Annotated[int | None, Query(ge=2000, le=2100)] = None,
 ) -> HTMLResponse:
-    limit_person(session, web.settings, web.person.id, EndpointClass.monitor)
-    table = tables_service.get_table(session, web.principal, table_id)
-    end = tot or today()
-    start = van or default_start(end)
+    table, start, end = _opened(session, web, table_id, van, tot)
     year = jaar or end.year
     context = {
         "title": "Monitor: zicht op uitstroom",
@@ -124,6 +136,7 @@ def _figures(
     history = bottlenecks.bottleneck_history(session, access, table, start=start, end=end)
     agreed = contingent.contingent(session, access, table, year=year)
     outlook = forecast.forecast(session, access, table, on=end)
+    after = sustainment.sustainment(session, access, table, start=start, end=end, period=period)
     rows = [r for r in flows["rows"] if r["group"] is None]
     labels_ = [period_label(r["period"]) for r in rows]
     span = f"{dutch_date(start)} tot en met {dutch_date(end)}"
@@ -143,6 +156,8 @@ def _figures(
         "reasons": reasons,
         "contingent": agreed,
         "forecast": outlook,
+        "after": after,
+        "after_sections": sustainment_page.sections(after, period_label),
         "backlog_chart": charts.line_chart(
             "Wachtlijst aan het eind van elke periode",
             f"Aantal dossiers dat klaar is voor uitstroom en nog wacht, per "
@@ -186,3 +201,40 @@ def _figures(
         if agreed["rows"]
         else None,
     }
+
+
+@router.get("/tafels/{table_id}/monitor/nazorg.csv")
+def sustainment_csv(
+    table_id: uuid.UUID,
+    session: SessionDep,
+    web: WebDep,
+    van: Day = None,
+    tot: Day = None,
+    periode: Period = Period.month,
+) -> Response:
+    """The figures after the move of the page's range and period as CSV (semicolons, a byte
+    order mark): the same cells as the page, suppressed ones empty. The monitor service writes
+    the export to the access log (`monitor_export`), as every monitor answer."""
+    table, start, end = _opened(session, web, table_id, van, tot)
+    document = sustainment.sustainment(
+        session, web.access(), table, start=start, end=end, period=periode
+    )
+    head = [
+        ("nazorg", "tafel", table.name),
+        ("nazorg", "van", start.isoformat()),
+        ("nazorg", "tot_en_met", end.isoformat()),
+        ("nazorg", "geteld_op", document["as_of"].isoformat()),
+        ("nazorg", "per", PERIODS[periode.value].lower()),
+        (
+            "nazorg",
+            "afgeschermd",
+            "ja: een lege cel is afgeschermd" if document["suppression"] else "nee",
+        ),
+    ]
+    content = sections_csv(head, sustainment_page.sections(document, str, blank=""), False)
+    name = f"nazorg-{start.isoformat()}-{end.isoformat()}"
+    return Response(
+        content.encode("utf-8"),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
+    )

@@ -44,6 +44,7 @@ from app.timeutil import today
 from app.vacancies import service as vacancies_service
 from app.vacancies.models import Vacancy, VacancyStatus
 from app.vacancies.service import VacancyFilters, VacancySort
+from app.web import aftercare as aftercare_page
 from app.web.core import Web, WebDep, WebRoute, render
 from app.web.deps import PageVacancyDep
 from app.web.formatting import case_code
@@ -318,6 +319,7 @@ def _corporation_case(session: Session, web: Web, case_id: uuid.UUID) -> HTMLRes
             "profile": profile,
             "proposals": proposals,
             "vacancies": vacancies,
+            "aftercare": aftercare_page.case_section(session, web, case_id),
         },
     )
 
@@ -366,6 +368,7 @@ def case_page(
         {
             "title": f"Dossier {case_code(case.id)}",
             "corporation": False,
+            "case_id": case.id,
             "case": case,
             "public": public,
             "table": table,
@@ -380,6 +383,7 @@ def case_page(
             "own_case": case.care_provider_id == web.organisation.id,
             "waiting_days": max(0, (today() - case.ready_since).days),
             "today": today(),
+            "aftercare": aftercare_page.case_section(session, web, case.id),
         },
     )
 

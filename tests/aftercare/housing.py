@@ -78,3 +78,42 @@ def ensure_limits(client: Any, days_back: int) -> None:
         if year not in have:
             response = client.put(f"/v1/limits/{year}", json=body, headers=OPERATOR)
             assert response.status_code in (200, 201), response.text
+
+
+def access_log(client: Any, region: Region) -> list[dict[str, Any]]:
+    """The table's access log as its chair reads it (the newest 1,000 rows)."""
+    response = client.get(
+        f"/v1/tables/{region.table_id}/access-log",
+        params={"limit": 1000},
+        headers=region.chair.headers,
+    )
+    assert response.status_code == 200, response.text
+    return list(response.json()["items"])
+
+
+def record_signals(client: Any, region: Region, case_id: str) -> None:
+    """The care provider's aftercare agreement and a 3-month checkpoint 3 days ago raising
+    rent arrears, needs-the-table and (support not active) support-stopped."""
+    client.put(
+        f"/v1/cases/{case_id}/aftercare-agreement",
+        json={
+            "support_intensity": "intensive",
+            "support_organisation_id": region.care_provider.id,
+            "contact_frequency": "fortnightly",
+            "starts_on": iso(-150),
+            "action_signals": ["needs_table"],
+        },
+        headers=region.care_provider.headers,
+    )
+    response = client.post(
+        f"/v1/cases/{case_id}/checkpoints",
+        json={
+            "months": 3,
+            "recorded_on": iso(-3),
+            "still_living_there": True,
+            "support_active": False,
+            "signals": ["rent_arrears", "needs_table"],
+        },
+        headers=region.care_provider.headers,
+    )
+    assert response.status_code == 201, response.text

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import pytest
 from fastapi.testclient import TestClient
 
+from tests.aftercare.housing import ensure_limits, house
 from tests.clock import iso
 from tests.conftest import OPERATOR, Org, Region, create_case, create_vacancy
 
@@ -119,6 +120,24 @@ def published(client, region) -> Published:  # type: ignore[no-untyped-def]
 @pytest.fixture
 def chair(client, region) -> Person:  # type: ignore[no-untyped-def]
     return make_person(client, region.chair, "chair", is_admin=True)
+
+
+@pytest.fixture
+def housed(client, region):  # type: ignore[no-untyped-def]
+    """Two tenancies: care_provider's case in corporation's dwelling on an intermediate lease
+    (moved in 200 days ago: the 3- and 6-month checkpoints are overdue), and other_care_provider's
+    case in other_corporation's dwelling on an own lease."""
+    ensure_limits(client, 260)
+    mine = house(client, region, -200, "intermediate_lease")
+    theirs = house(
+        client,
+        region,
+        -120,
+        "own_lease",
+        care_provider=region.other_care_provider,
+        corporation=region.other_corporation,
+    )
+    return mine["id"], theirs["id"]
 
 
 __all__ = ["OPERATOR"]

@@ -1,0 +1,351 @@
+"""The Nazorg pages: a housed case's tenancy, agreement, checkpoints, omklap and end on the case
+page, and the table's tenancies; each organisation sees and does what the API lets it, every
+form carries its CSRF token and version, every case shown is logged."""
+
+from collections import Counter
+
+from tests.aftercare.housing import access_log, record_signals
+from tests.clock import iso
+from tests.web.conftest import csrf_of, make_person, signed_in
+
+AGREEMENT = {
+    "begeleiding": "moderate",
+    "contact": "fortnightly",
+    "start": iso(-150),
+    "einde": "",
+    "signalen": ["rent_arrears", "needs_table"],
+}
+
+
+def tenancy(client, org, case_id):  # type: ignore[no-untyped-def]
+    response = client.get(f"/v1/cases/{case_id}/tenancy", headers=org.headers)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def post(browser, url: str, data: dict, case_id: str):  # type: ignore[no-untyped-def]
+    """Post a Nazorg form with the CSRF token of the case's Nazorg page."""
+    token = csrf_of(browser, f"/dossiers/{case_id}/nazorg")
+    return browser.post(url, data={"csrf_token": token, **data})
+
+
+def test_the_care_provider_makes_the_agreement_and_records_a_checkpoint(
+    app, client, region, housed
+):
+    case_id, _ = housed
+    browser = signed_in(app, make_person(client, region.care_provider))
+    page = browser.get(f"/dossiers/{case_id}")
+    assert page.status_code == 200, page.text
+    for part in ("Nazorg", "Nazorgafspraak maken", "Controle vastleggen", "Omklap plannen"):
+        assert part in page.text
+    assert "Huur beëindigen" in page.text and "Omklap vastleggen" not in page.text
+    made = post(browser, f"/dossiers/{case_id}/nazorg/afspraak", AGREEMENT | {
+        "organisatie": region.care_provider.id, "versie": "nieuw"}, case_id)  # fmt: skip
+    assert made.status_code == 303, made.text
+    agreement = client.get(
+        f"/v1/cases/{case_id}/aftercare-agreement", headers=region.care_provider.headers
+    ).json()
+    assert (agreement["contact_frequency"], agreement["action_signals"]) == (
+        "fortnightly",
+        ["rent_arrears", "needs_table"],
+    )
+    version = str(tenancy(client, region.care_provider, case_id)["version"])
+    recorded = post(
+        browser,
+        f"/dossiers/{case_id}/nazorg/controle",
+        {
+            "versie": version,
+            "maanden": "3",
+            "datum": iso(-2),
+            "woont_er": "ja",
+            "begeleiding_loopt": "nee",
+            "signalen": ["rent_arrears", "needs_table"],
+        },
+        case_id,
+    )
+    assert recorded.status_code == 303, recorded.text
+    [three] = [c for c in tenancy(client, region.chair, case_id)["checkpoints"] if c["months"] == 3]
+    assert three["state"] == "recorded" and three["recorded_on"] == iso(-2)
+    assert three["signals"] == ["rent_arrears", "needs_table", "support_stopped"]
+    shown = browser.get(f"/dossiers/{case_id}/nazorg").text
+    assert "Nazorgafspraak wijzigen" in shown and "Om de week" in shown
+
+
+def test_the_corporation_sees_its_tenants_status_but_nothing_of_the_support(
+    app, client, region, housed
+):
+    case_id, _ = housed
+    record_signals(client, region, case_id)
+    browser = signed_in(app, make_person(client, region.corporation))
+    page = browser.get(f"/dossiers/{case_id}")
+    assert page.status_code == 200, page.text
+    text = page.text
+    assert "Signaal huurachterstand" in text and "Vastgelegd" in text and "Te laat" in text
+    for support in (
+        "Moet terug naar de tafel",
+        "Begeleiding loopt niet meer",
+        "Om de week",
+        "Intensief",
+        "Woont er nog",
+        "Nazorgafspraak maken",
+        "Controle vastleggen",
+    ):
+        assert support not in text, support
+    assert "Omklap vastleggen" in text and "Omklap plannen" in text
+    # The other corporation and the other care provider do not see this tenancy at all.
+    for org in (region.other_corporation, region.other_care_provider):
+        other = signed_in(app, make_person(client, org))
+        assert other.get(f"/dossiers/{case_id}/nazorg").status_code == 404
+        assert "Nazorg" not in other.get(f"/dossiers/{case_id}").text
+
+
+def test_the_municipality_reads_the_agreement_and_records_nothing(app, client, region, housed):
+    case_id, _ = housed
+    record_signals(client, region, case_id)
+    browser = signed_in(app, make_person(client, region.municipality))
+    text = browser.get(f"/dossiers/{case_id}/nazorg").text
+    assert "Intensief" in text and "Moet terug naar de tafel" in text
+    assert '<form method="post" action="/dossiers/' not in text
+    refused = post(
+        browser, f"/dossiers/{case_id}/nazorg/einde",
+        {"versie": "1", "datum": iso(-1), "reden": "moved_on"}, case_id,
+    )  # fmt: skip
+    assert refused.status_code == 403
+    assert tenancy(client, region.chair, case_id)["status"] == "awaiting_transfer"
+
+
+def test_the_corporation_records_the_omklap_once_the_conditions_are_met(
+    app, client, region, housed
+):
+    case_id, _ = housed
+    browser = signed_in(app, make_person(client, region.corporation))
+    planned = post(
+        browser, f"/dossiers/{case_id}/nazorg/omklap",
+        {"versie": "1", "gepland": iso(-5), "voorwaarden": ["rent_paid_on_time"]}, case_id,
+    )  # fmt: skip
+    assert planned.status_code == 303, planned.text
+    seen = tenancy(client, region.corporation, case_id)
+    assert seen["transfer"]["open_conditions"] == ["rent_paid_on_time"]
+    assert seen["transfer"]["overdue"] is True
+    blocked = post(
+        browser, f"/dossiers/{case_id}/nazorg/overdracht",
+        {"versie": str(seen["version"]), "datum": iso(-1)}, case_id,
+    )  # fmt: skip
+    assert blocked.status_code == 409 and "voorwaarden open" in blocked.text
+    cleared = post(
+        browser, f"/dossiers/{case_id}/nazorg/omklap", {"versie": str(seen["version"])}, case_id
+    )
+    assert cleared.status_code == 303, cleared.text
+    version = str(tenancy(client, region.corporation, case_id)["version"])
+    done = post(
+        browser, f"/dossiers/{case_id}/nazorg/overdracht",
+        {"versie": version, "datum": iso(-1)}, case_id,
+    )  # fmt: skip
+    assert done.status_code == 303, done.text
+    after = tenancy(client, region.chair, case_id)
+    assert (after["status"], after["transfer"]["transferred_on"]) == ("running", iso(-1))
+
+
+def test_a_care_provider_cannot_record_the_omklap(app, client, region, housed):
+    case_id, _ = housed
+    browser = signed_in(app, make_person(client, region.care_provider))
+    refused = post(
+        browser, f"/dossiers/{case_id}/nazorg/overdracht",
+        {"versie": "1", "datum": iso(-1)}, case_id,
+    )  # fmt: skip
+    assert refused.status_code == 403
+    assert tenancy(client, region.chair, case_id)["transfer"]["transferred_on"] is None
+
+
+def test_ending_the_tenancy_takes_a_reason_code_and_a_date(app, client, region, housed):
+    case_id, _ = housed
+    browser = signed_in(app, make_person(client, region.care_provider))
+    url = f"/dossiers/{case_id}/nazorg/einde"
+    unknown = post(browser, url, {"versie": "1", "datum": iso(-1), "reden": "fled"}, case_id)
+    assert unknown.status_code == 400 and "reden" in unknown.text
+    future = post(browser, url, {"versie": "1", "datum": iso(3), "reden": "evicted"}, case_id)
+    assert future.status_code == 400 and "toekomst" in future.text
+    no_reason = post(browser, url, {"versie": "1", "datum": iso(-1)}, case_id)
+    assert no_reason.status_code == 400
+    assert tenancy(client, region.chair, case_id)["status"] == "awaiting_transfer"
+    ended = post(browser, url, {"versie": "1", "datum": iso(-1), "reden": "evicted"}, case_id)
+    assert ended.status_code == 303, ended.text
+    after = tenancy(client, region.chair, case_id)
+    assert (after["status"], after["ended_on"], after["end_reason"]) == (
+        "ended",
+        iso(-1),
+        "evicted",
+    )
+    page = browser.get(f"/dossiers/{case_id}/nazorg").text
+    assert "Uitgezet" in page and "Huur beëindigen" not in page
+
+
+def test_a_form_without_a_valid_csrf_token_changes_nothing(app, client, region, housed):
+    case_id, _ = housed
+    browser = signed_in(app, make_person(client, region.care_provider))
+    refused = browser.post(
+        f"/dossiers/{case_id}/nazorg/einde",
+        data={"csrf_token": "forged", "versie": "1", "datum": iso(-1), "reden": "evicted"},
+    )
+    assert refused.status_code == 403
+    assert tenancy(client, region.chair, case_id)["status"] == "awaiting_transfer"
+
+
+def test_a_stale_or_missing_version_stores_nothing(app, client, region, housed):
+    case_id, _ = housed
+    browser = signed_in(app, make_person(client, region.care_provider))
+    token = csrf_of(browser, f"/dossiers/{case_id}/nazorg")  # the page as shown: version 1
+    moved = client.patch(
+        f"/v1/cases/{case_id}/tenancy",
+        json={"transfer_planned_on": iso(30)},
+        headers=region.corporation.headers,
+    )
+    assert moved.status_code == 200, moved.text
+    end = {"csrf_token": token, "datum": iso(-1), "reden": "evicted"}
+    stale = browser.post(f"/dossiers/{case_id}/nazorg/einde", data=end | {"versie": "1"})
+    assert stale.status_code == 412 and "intussen gewijzigd" in stale.text
+    missing = browser.post(f"/dossiers/{case_id}/nazorg/einde", data=end)
+    assert missing.status_code == 400 and "welke versie" in missing.text
+    checkpoint = {"csrf_token": token, "maanden": "3", "woont_er": "ja", "begeleiding_loopt": "ja"}
+    stale_check = browser.post(
+        f"/dossiers/{case_id}/nazorg/controle", data=checkpoint | {"versie": "1"}
+    )
+    assert stale_check.status_code == 412
+    assert tenancy(client, region.chair, case_id)["status"] == "awaiting_transfer"
+    checkpoints = tenancy(client, region.chair, case_id)["checkpoints"]
+    assert all(c["state"] != "recorded" for c in checkpoints)
+    # An agreement made meanwhile makes a form that showed none stale: nothing is overwritten.
+    record_signals(client, region, case_id)
+    again = browser.post(
+        f"/dossiers/{case_id}/nazorg/afspraak",
+        data=AGREEMENT
+        | {"csrf_token": token, "organisatie": region.care_provider.id, "versie": "nieuw"},
+    )
+    assert again.status_code == 412
+    agreement = client.get(
+        f"/v1/cases/{case_id}/aftercare-agreement", headers=region.chair.headers
+    ).json()
+    assert agreement["support_intensity"] == "intensive"
+
+
+def test_invalid_agreement_input_answers_400_in_dutch(app, client, region, housed):
+    case_id, _ = housed
+    browser = signed_in(app, make_person(client, region.care_provider))
+    url = f"/dossiers/{case_id}/nazorg/afspraak"
+    base = AGREEMENT | {"organisatie": region.care_provider.id, "versie": "nieuw"}
+    bad_code = post(browser, url, base | {"contact": "daily"}, case_id)
+    assert bad_code.status_code == 400 and "contact" in bad_code.text
+    backwards = post(browser, url, base | {"einde": iso(-200)}, case_id)
+    assert backwards.status_code == 400 and "vóór de startdatum" in backwards.text
+    outsider = post(browser, url, base | {"organisatie": region.corporation.id}, case_id)
+    assert outsider.status_code == 400 and "niet aan de tafel" in outsider.text
+    missing = client.get(
+        f"/v1/cases/{case_id}/aftercare-agreement", headers=region.care_provider.headers
+    )
+    assert missing.status_code == 404
+
+
+def test_a_viewer_reads_the_aftercare_but_records_nothing(app, client, region, housed):
+    case_id, _ = housed
+    browser = signed_in(app, make_person(client, region.care_provider, "viewer"))
+    page = browser.get(f"/dossiers/{case_id}/nazorg").text
+    assert "Nazorg" in page and "Controle vastleggen" not in page
+    refused = post(
+        browser, f"/dossiers/{case_id}/nazorg/controle",
+        {"versie": "1", "maanden": "3", "woont_er": "ja", "begeleiding_loopt": "ja"}, case_id,
+    )  # fmt: skip
+    assert refused.status_code == 403
+
+
+# --- the table's page --------------------------------------------------------------------
+
+
+def table_page(app, client, org, region, **params):  # type: ignore[no-untyped-def]
+    browser = signed_in(app, make_person(client, org))
+    page = browser.get(f"/tafels/{region.table_id}/nazorg", params=params)
+    assert page.status_code == 200, page.text
+    return page.text
+
+
+def test_the_table_page_lists_each_organisation_its_own_tenancies(app, client, region, housed):
+    mine, theirs = housed
+    for org, shown in (
+        (region.chair, {mine, theirs}),
+        (region.municipality, {mine, theirs}),
+        (region.care_provider, {mine}),
+        (region.other_care_provider, {theirs}),
+        (region.corporation, {mine}),
+        (region.other_corporation, {theirs}),
+    ):
+        text = table_page(app, client, org, region)
+        assert {c for c in (mine, theirs) if f"/dossiers/{c}/nazorg" in text} == shown, org.kind
+
+
+def test_the_table_page_shows_overdue_checkpoints_signals_and_transfers(
+    app, client, region, housed
+):
+    mine, _ = housed
+    record_signals(client, region, mine)
+    moved = client.patch(
+        f"/v1/cases/{mine}/tenancy",
+        json={"transfer_planned_on": iso(-5)},
+        headers=region.corporation.headers,
+    )
+    assert moved.status_code == 200, moved.text
+    provider = table_page(app, client, region.care_provider, region)
+    assert "Te laat: na 6 maanden" in provider and "over tijd" in provider
+    assert "Moet terug naar de tafel" in provider and "Begeleiding loopt niet meer" in provider
+    landlord = table_page(app, client, region.corporation, region)
+    assert "Signaal huurachterstand" in landlord and "over tijd" in landlord
+    assert "Te laat: na 6 maanden" in landlord  # the checkpoint's state, not its content
+    assert "Moet terug naar de tafel" not in landlord
+    assert "Begeleiding loopt niet meer" not in landlord
+    running = table_page(app, client, region.chair, region, status="running")
+    assert f"/dossiers/{mine}/nazorg" not in running
+
+
+def test_an_unknown_status_filter_is_refused(app, client, region):
+    browser = signed_in(app, make_person(client, region.chair))
+    assert browser.get(f"/tafels/{region.table_id}/nazorg?status=gone").status_code == 400
+
+
+def test_the_table_and_case_pages_link_to_the_aftercare(app, client, region, housed):
+    browser = signed_in(app, make_person(client, region.care_provider))
+    table = browser.get(f"/tafels/{region.table_id}").text
+    assert f'href="/tafels/{region.table_id}/nazorg"' in table
+
+
+# --- the access log ----------------------------------------------------------------------
+
+
+def page_log(client, region, person) -> Counter:  # type: ignore[no-untyped-def]
+    """(action, endpoint, case) of every access-log row the person's pages wrote."""
+    return Counter(
+        (e["action"], e["endpoint"], e["case_id"])
+        for e in access_log(client, region)
+        if e["person_id"] == person.id
+    )
+
+
+def test_each_case_on_the_table_page_is_one_access_log_row(app, client, region, housed):
+    mine, theirs = housed
+    chair = make_person(client, region.chair)
+    assert signed_in(app, chair).get(f"/tafels/{region.table_id}/nazorg").status_code == 200
+    page = "GET /tafels/{table_id}/nazorg"
+    assert page_log(client, region, chair) == Counter(
+        {("aftercare", page, mine): 1, ("aftercare", page, theirs): 1}
+    )
+    landlord = make_person(client, region.corporation)
+    signed_in(app, landlord).get(f"/tafels/{region.table_id}/nazorg")
+    assert page_log(client, region, landlord) == Counter({("aftercare", page, mine): 1})
+
+
+def test_the_case_pages_log_the_aftercare_they_show(app, client, region, housed):
+    mine, _ = housed
+    person = make_person(client, region.care_provider)
+    browser = signed_in(app, person)
+    browser.get(f"/dossiers/{mine}/nazorg")
+    browser.get(f"/dossiers/{mine}")
+    log = page_log(client, region, person)
+    assert log[("aftercare", "GET /dossiers/{case_id}/nazorg", mine)] == 1
+    assert log[("aftercare", "GET /dossiers/{case_id}", mine)] == 1

@@ -249,8 +249,8 @@ def _calamine_value(value: Any) -> Any:
 
 
 def _calamine_grid(content: bytes, layout: Layout, wanted: str | None, max_rows: int) -> Grid:
-    """The grid openpyxl would read, but for rows whose cells only carry formatting: openpyxl
-    counts those in `skipped_empty_rows`, calamine does not see them."""
+    """The grid openpyxl would read (a tail of rows whose cells only carry formatting, which
+    calamine does not see, is no part of it: `_split`)."""
     workbook = CalamineWorkbook.from_filelike(io.BytesIO(content))
     try:
         sheets = _Sheets([_SheetName(n) for n in workbook.sheet_names])
@@ -409,7 +409,10 @@ def _csv(content: bytes, layout: Layout, max_rows: int) -> Grid:
 def _split(
     records: Iterable[tuple[int, list[Any]]], layout: Layout, grid: Grid, max_rows: int
 ) -> tuple[int | None, list[Any], list[tuple[int, list[Any]]]]:
-    """(header row number, header cells, data rows) of the non-empty records.
+    """(header row number, header cells, data rows) of the non-empty records; the empty rows
+    between data rows are counted in `grid.skipped_empty_rows`, those after the last are not
+    (a sheet's blank tail is no skipped row, and the readers see different amounts of it:
+    openpyxl reads rows that only carry formatting, calamine leaves them out at the end).
 
     The header is the first row with a cell naming a column of `layout`; up to `TITLE_ROWS`
     rows above it (a title, a date, as people put above a table) are passed over. When none of
@@ -419,11 +422,14 @@ def _split(
     header: list[Any] = []
     rows: list[tuple[int, list[Any]]] = []
     above: list[tuple[int, list[Any]]] = []
+    empty = 0  # empty rows since the last data row: skipped, and counted once a row follows
     for number, values in records:
         if all(is_empty(v) for v in values):
             if header_row is not None:
-                grid.skipped_empty_rows += 1
+                empty += 1
             continue
+        grid.skipped_empty_rows += empty if header_row is not None else 0
+        empty = 0
         if header_row is None:
             if _names_a_column(layout, values):
                 header_row, header = number, values

@@ -63,7 +63,9 @@ class ImportReport(BaseModel):
     table_id: uuid.UUID | None = Field(description="The table cases are imported into.")
     sha256: str = Field(description="SHA-256 of the file, to tell files apart.")
     rows: int = Field(description="Non-empty data rows read.")
-    skipped_empty_rows: int = Field(description="Empty rows skipped.")
+    skipped_empty_rows: int = Field(
+        description="Empty rows between data rows, skipped (a blank tail is not counted)."
+    )
     created: int = Field(description="Rows that are (or would be) new.")
     updated: int = Field(
         description="Rows that change an existing case or dwelling (same `external_ref`)."

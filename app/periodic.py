@@ -1,5 +1,6 @@
-"""A job that runs in a background thread of the server process: once at start, then every
-`interval` seconds until stopped. A failed run is logged and the next one tries again.
+"""A job that runs in a background thread of the server process: a round at start, then one
+every `interval` seconds until stopped (a leased job's round only when its lease is due and
+this process wins it). A failed run is logged and the next one tries again.
 
 Every server process starts the same jobs. A job with `leased = True` runs each round in one
 process only: before a round the loop claims the job's lease in the database

@@ -19,7 +19,7 @@ from app.access_log import service as access_log
 from app.access_log.models import AccessAction
 from app.access_log.service import AccessContext
 from app.agenda.document import _components
-from app.agenda.inputs import Loaded, engine_arguments, load, owners_of
+from app.agenda.inputs import engine_arguments, load, owners_of
 from app.agenda.models import AgendaView
 from app.agenda.views import view_for
 from app.database import outside_transaction
@@ -74,10 +74,6 @@ def _answer(
     return page, answer
 
 
-def _loaded(session: Session, table: OutflowTable, on: date) -> Loaded:
-    return load(session, table, on)
-
-
 def case_candidates(
     session: Session,
     context: AccessContext,
@@ -99,7 +95,7 @@ def case_candidates(
     view = view_for(context, table)
     if view == AgendaView.housing_corporation:
         raise Forbidden("A case's candidate list is case detail; ask the table's chair.")
-    loaded = _loaded(session, table, on)
+    loaded = load(session, table, on)
     owner = owners_of(loaded.inputs)["cases"].get(str(case_id))
     me = str(context.principal.organisation_id)
     if owner is None or (view == AgendaView.care_provider and owner != me):
@@ -134,7 +130,7 @@ def vacancy_candidates(
     """
     if view_for(context, table) != AgendaView.table:
         raise Forbidden("A dwelling's candidate list ranks cases; it is for the table's chair.")
-    loaded = _loaded(session, table, on)
+    loaded = load(session, table, on)
     if str(vacancy_id) not in owners_of(loaded.inputs)["vacancies"]:
         raise NotFound("No such vacancy on this agenda (see why-not for the reason).")
     cases, dwellings, policy, limits, on_date, usage = engine_arguments(loaded.inputs, loaded.usage)

@@ -31,10 +31,14 @@ Route taken (`Assignment.method`):
    fallback depends only on the input, so the same input and budget give the same proposal
    unless the solve ends right at the budget.
 6. `method="milp"` forces a two-phase HiGHS MILP over the whole problem (cross-checks, the
-   benchmark's peer; also used when scores are too large for exact float arithmetic).
+   benchmark's peer; also used when scores are too large for exact float arithmetic). It gets
+   the time left until `deadline` too; past it, or when HiGHS ends in another status than
+   optimal, the best feasible solution at hand is kept, flagged as in step 5 with HiGHS's
+   bounds (`_solve_milp`).
 The result is checked in integer arithmetic before it is returned.
 """
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -48,7 +52,13 @@ from scipy.sparse.csgraph import (
 )
 
 from app.matching.ranking import top_within
-from app.matching.straddling import NotSettled, certified_optimum, remaining
+from app.matching.straddling import (
+    NotSettled,
+    OutOfTime,
+    SolverStatus,
+    certified_optimum,
+    remaining,
+)
 
 EXACT_FLOAT_LIMIT = 2**52
 """Integer costs and their sums stay below this, so float64 arithmetic on them is exact."""
@@ -367,41 +377,103 @@ def _constraints(problem: AssignmentProblem, edges: np.ndarray) -> tuple[sp.csr_
     return sp.vstack(blocks, format="csr"), np.concatenate(rooms)
 
 
-def max_count_milp(problem: AssignmentProblem, edges: np.ndarray) -> int:
-    """Most people housed on `edges`, by HiGHS MILP (phase one of the MILP route)."""
-    matrix, room = _constraints(problem, edges)
+@dataclass(frozen=True, slots=True)
+class _MilpAnswer:
+    """The MILP route's answer: the chosen edges, and when they are not proven optimal (the time
+    budget ran out, or HiGHS ended in a status that settles nothing) why and the bounds."""
+
+    edges: np.ndarray
+    optimal: bool = True
+    count_bound: int | None = None
+    score_bound: int | None = None
+    reason: str | None = None
+
+
+def _run_milp(
+    cost: np.ndarray,
+    constraints: list[LinearConstraint],
+    deadline: float | None,
+) -> tuple[np.ndarray | None, float | None, str | None]:
+    """One HiGHS MILP run over binary columns with the time left until `deadline`: (x of the
+    best solution found or None, HiGHS's bound on the minimum or None, why it is not proven
+    optimal or None). Raises OutOfTime when no time is left before it starts."""
+    left = remaining(deadline)
+    if left <= 0:
+        raise OutOfTime
+    options: dict[str, float] = {"mip_rel_gap": 0.0}
+    if np.isfinite(left):
+        options["time_limit"] = float(left)
     result = milp(
-        -np.ones(len(edges)),
-        constraints=LinearConstraint(matrix, -np.inf, room),
-        integrality=np.ones(len(edges)),
+        cost,
+        constraints=constraints,
+        integrality=np.ones(len(cost)),
         bounds=Bounds(0, 1),
-        options={"mip_rel_gap": 0.0},
+        options=options,
     )
-    if not result.success:
-        raise RuntimeError(f"HiGHS failed on the count phase: {result.message}")
-    return int(np.count_nonzero(result.x > 0.5))
+    x = None if result.x is None else np.asarray(result.x)
+    bound = getattr(result, "mip_dual_bound", None)
+    bound = None if bound is None or not np.isfinite(bound) else float(bound)
+    if result.status == 0:
+        return x, bound, None
+    # scipy's status 1 is "iteration or time limit"; only the time limit is set here.
+    return x, bound, OutOfTime.reason if result.status == 1 else SolverStatus.reason
 
 
-def _solve_milp(problem: AssignmentProblem, edges: np.ndarray) -> np.ndarray:
-    """Two phases with integer objectives: max count, then max score with the count fixed."""
+def _best_scores_bound(problem: AssignmentProblem, edges: np.ndarray, count: int) -> int:
+    """An upper bound on the total score of `count` people on `edges`: the `count` best of the
+    cases' own best scores (each housed case scores at most its best edge)."""
+    cases, score = problem.edge_case[edges], problem.edge_score[edges].astype(np.int64)
+    best = np.full(problem.n_cases, np.iinfo(np.int64).min)
+    np.maximum.at(best, cases, score)
+    best = np.sort(best[np.unique(cases)])[::-1]
+    return int(best[:count].sum())
+
+
+def _solve_milp(
+    problem: AssignmentProblem, edges: np.ndarray, deadline: float | None = None
+) -> _MilpAnswer:
+    """Two phases with integer objectives: max count, then max score with the count fixed, each
+    with the time left until `deadline`.
+
+    Past the deadline, or when HiGHS ends a phase in a status that settles nothing, the answer
+    is the best feasible solution at hand (HiGHS's incumbent, the count phase's solution, or
+    nobody), flagged with `reason` "time_budget" or "solver_status" and with the bounds HiGHS
+    proved (else the trivial ones: every case housed; each its best score)."""
     if len(edges) == 0:
-        return np.array([], dtype=np.int64)
-    count = max_count_milp(problem, edges)
+        return _MilpAnswer(np.array([], dtype=np.int64))
     matrix, room = _constraints(problem, edges)
+    caps = LinearConstraint(matrix, -np.inf, room)
+    cases = len(np.unique(problem.edge_case[edges]))
+    try:
+        x, bound, reason = _run_milp(-np.ones(len(edges)), [caps], deadline)
+    except OutOfTime:
+        x, bound, reason = None, None, OutOfTime.reason
+    if reason is not None:
+        chosen = np.array([], dtype=np.int64) if x is None else np.sort(edges[x > 0.5])
+        count_bound = cases if bound is None else min(cases, math.floor(-bound + 1e-6))
+        return _MilpAnswer(chosen, False, max(count_bound, len(chosen)), None, reason)
+    assert x is not None, "an optimal MILP run has a solution"
+    counted = np.sort(edges[x > 0.5])
+    count = len(counted)
     ones = sp.csr_array(np.ones((1, len(edges))))
-    result = milp(
-        -problem.edge_score[edges].astype(np.float64),
-        constraints=[
-            LinearConstraint(matrix, -np.inf, room),
-            LinearConstraint(ones, count, count),
-        ],
-        integrality=np.ones(len(edges)),
-        bounds=Bounds(0, 1),
-        options={"mip_rel_gap": 0.0},
-    )
-    if not result.success:
-        raise RuntimeError(f"HiGHS failed on the score phase: {result.message}")
-    return np.sort(edges[result.x > 0.5])
+    weight = problem.edge_score[edges].astype(np.float64)
+    try:
+        fixed = LinearConstraint(ones, count, count)
+        x, bound, reason = _run_milp(-weight, [caps, fixed], deadline)
+    except OutOfTime:
+        x, bound, reason = None, None, OutOfTime.reason
+    if reason is None:
+        assert x is not None, "an optimal MILP run has a solution"
+        return _MilpAnswer(np.sort(edges[x > 0.5]))
+    chosen = counted
+    if x is not None and np.count_nonzero(x > 0.5) == count:
+        found = np.sort(edges[x > 0.5])
+        if _score(problem, found) > _score(problem, counted):
+            chosen = found
+    score_bound = _best_scores_bound(problem, edges, count)
+    if bound is not None:
+        score_bound = min(score_bound, math.floor(-bound + 1e-6))
+    return _MilpAnswer(chosen, False, count, max(score_bound, _score(problem, chosen)), reason)
 
 
 def check_assignment(problem: AssignmentProblem, chosen: np.ndarray) -> None:
@@ -726,9 +798,9 @@ def solve(
 
     `method` "auto" takes the assignment routes when it can; "milp" forces HiGHS (tests use it
     to cross-check the routes). `split_limit` bounds the branch-and-bound nodes over splits.
-    `deadline` (a time.monotonic value) bounds the component route; past it the result may be
-    a feasible proposal with `optimal` False (see the module docstring). `count_only`: only the
-    count must be optimal (the score is that of some maximum-count solution).
+    `deadline` (a time.monotonic value) bounds the component and MILP routes; past it the
+    result may be a feasible proposal with `optimal` False (see the module docstring).
+    `count_only`: only the count must be optimal (the score is that of some maximum-count solution).
     """
     if method not in ("auto", "milp"):
         raise ValueError(f"unknown method {method!r}")
@@ -762,9 +834,12 @@ def solve(
             reasons = {part.reason for part in parts if not part.optimal}
             reason = "time_budget" if "time_budget" in reasons else "solver_status"
     else:
-        chosen, subproblems = _solve_milp(problem, edges), 0
-        alternatives = [Alternative(problem, chosen, True)] if tree is not None else []
-        used = "milp"
+        answer = _solve_milp(problem, edges, deadline)
+        chosen, subproblems, used = answer.edges, 0, "milp"
+        optimal, count_bound, reason = answer.optimal, answer.count_bound, answer.reason
+        score_bound = answer.score_bound
+        proven = tree is not None and optimal
+        alternatives = [Alternative(problem, chosen, True)] if proven else []
     check_assignment(problem, chosen)
     return Assignment(
         edges=chosen,

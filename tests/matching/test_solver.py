@@ -6,6 +6,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from app.matching import solver as solver_module
 from app.matching.solver import AssignmentProblem, capacity_tree, check_assignment, prune, solve
 from app.matching.straddling import certified_optimum
 from app.matching.tradeoffs import passed_over, solve_with_pair
@@ -539,3 +540,52 @@ def test_passed_over_resolves_stop_at_the_deadline_and_say_so():
     late = passed_over(problem, result, resolve_limit=10, deadline=time.monotonic() - 1)
     assert not late.complete
     assert late.by_edge == {}
+
+
+def test_milp_route_past_the_budget_keeps_a_feasible_proposal_flagged_not_optimal():
+    problem = large_straddling_problem()
+    late = solve(problem, method="milp", deadline=time.monotonic() - 1)
+    check_assignment(problem, late.edges)
+    assert not late.optimal
+    assert late.reason == "time_budget"
+    assert late.alternatives == []
+    exact = solve(problem, split_limit=0)
+    assert late.count <= exact.count <= late.count_bound
+
+
+def milp_reporting(monkeypatch, phase: int, status: int) -> None:
+    """Let HiGHS MILP run `phase` (1 count, 2 score) of the MILP route end in scipy's `status`
+    (1: time or iteration limit, 4: other), keeping the solution it found."""
+    real = solver_module.milp
+    runs = []
+
+    def reporting(*args, **kwargs):  # type: ignore[no-untyped-def]
+        result = real(*args, **kwargs)
+        runs.append(result)
+        if len(runs) == phase:
+            result.status, result.success = status, False
+        return result
+
+    monkeypatch.setattr(solver_module, "milp", reporting)
+
+
+def test_milp_route_stopped_in_the_score_phase_keeps_the_count_and_bounds_the_score(monkeypatch):
+    problem = large_straddling_problem(seed=3)
+    exact = solve(problem, method="milp")
+    milp_reporting(monkeypatch, phase=2, status=1)
+    stopped = solve(problem, method="milp", deadline=time.monotonic() + 60)
+    check_assignment(problem, stopped.edges)
+    assert (stopped.optimal, stopped.reason) == (False, "time_budget")
+    assert stopped.count == exact.count == stopped.count_bound
+    assert stopped.total_score <= exact.total_score <= stopped.score_bound
+
+
+def test_milp_route_says_when_highs_settles_nothing(monkeypatch):
+    problem = large_straddling_problem(seed=5)
+    exact = solve(problem, method="milp")
+    milp_reporting(monkeypatch, phase=1, status=4)
+    unsettled = solve(problem, method="milp")
+    check_assignment(problem, unsettled.edges)
+    assert (unsettled.optimal, unsettled.reason) == (False, "solver_status")
+    assert unsettled.score_bound is None
+    assert unsettled.count <= exact.count <= unsettled.count_bound

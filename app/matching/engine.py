@@ -27,7 +27,7 @@ from app.matching.results import (
     RankedDwelling,
 )
 from app.matching.scoring import output_scores
-from app.matching.solver import Assignment, AssignmentProblem, solve
+from app.matching.solver import Assignment, AssignmentProblem, lift_implied_caps, solve
 from app.matching.tradeoffs import (
     EQUAL_ALTERNATIVE,
     FEWER_HOUSED,
@@ -185,7 +185,9 @@ def solve_meeting(
     cases, dwellings = _sorted_inputs(cases, dwellings)
     evaluation = evaluate(cases, dwellings, policy, limits, meeting_date, usage, declines)
     lap("evaluate")
-    problem = build_problem(evaluation, dwellings, policy, usage)
+    # Caps the others imply are lifted once here, so the solver and the checks below all see
+    # the nested problem where there is one (`solver.lift_implied_caps`).
+    problem = lift_implied_caps(build_problem(evaluation, dwellings, policy, usage))
     deadline = None if time_budget is None else time.monotonic() + time_budget
     assignment = solve(problem, method, deadline=deadline)
     lap("solve")

@@ -7,6 +7,8 @@ dwelling used at most once; per complex and per neighbourhood at most its remain
 (cap - usage) of dwellings used. Lexicographic objective (count, then total score).
 
 Route taken (`Assignment.method`):
+0. Lift every cap the others imply (`lift_implied_caps`): one complex over neighbourhoods that
+   could never fill crosses no cap that can bind, and takes step 2.
 1. Prune edges that provably cannot be needed (`prune`, proof in its docstring).
 2. If the binding caps nest (every binding complex lies inside one binding neighbourhood, or
    touches none), the caps become "blocker" rows of a plain rectangular assignment problem, solved
@@ -135,7 +137,8 @@ class Assignment:
 
 @dataclass(frozen=True, slots=True, eq=False)
 class CapacityTree:
-    """The binding caps as a forest: dwelling -> [complex] -> [neighbourhood] -> sink.
+    """The binding caps as a forest: dwelling -> [inner group] -> [outer group] -> sink, the
+    inner group usually a complex and the outer its neighbourhood (see `capacity_tree`).
 
     Node ids 0..G-1 are groups (binding complexes first, then binding neighbourhoods); -1 is the
     sink. Caps that cannot bind on the given dwellings are left out: they restrict nothing.
@@ -146,6 +149,59 @@ class CapacityTree:
     group_room: np.ndarray  # (G,) int64
     group_members: list[np.ndarray]  # active dwellings under each group (directly or not)
     group_is_complex: np.ndarray  # (G,) bool
+
+
+def lift_implied_caps(problem: AssignmentProblem) -> AssignmentProblem:
+    """The same problem with every cap that the others imply lifted (its room raised to its
+    number of dwellings with edges, so it never binds); the problem itself when none is.
+
+    Why: a complex spread over neighbourhoods makes the caps cross (the slow routes), but often
+    one side is redundant: one complex of room 2 over neighbourhoods of room 2 or more can never
+    fill any of them. Over the dwellings with edges, with n(x, h) of them in complex x and
+    neighbourhood h, a neighbourhood h holds at most sum_x min(n(x, h), room x) under the
+    complex caps; when that is at most its room, its cap is implied. Then a complex x holds at
+    most sum_h min(n(x, h), room h) under the neighbourhood caps still kept (a lifted one
+    counts as no cap); when that is at most its room, its cap is implied by caps that are kept.
+    So the kept caps imply every lifted one and the feasible sets are equal. Every subset of the
+    edges keeps the implications (the sums only shrink), and so does forcing one pair in
+    (`tradeoffs.solve_with_pair`: the pair's complex and neighbourhood each lose one room, and
+    each sum through them shrinks by one). Rooms of 0 stay: they also mark pairs without room.
+    """
+    active = np.unique(problem.edge_dwelling)
+    if len(active) == 0:
+        return problem
+    hoods = len(problem.neighbourhood_room)
+    groups, sizes = np.unique(
+        problem.complex_of[active].astype(np.int64) * hoods + problem.neighbourhood_of[active],
+        return_counts=True,
+    )
+    group_complex, group_hood = groups // hoods, groups % hoods
+    complex_room = problem.complex_room.astype(np.int64)
+    hood_room = problem.neighbourhood_room.astype(np.int64)
+    per_complex = np.bincount(group_complex, sizes, minlength=len(complex_room)).astype(np.int64)
+    per_hood = np.bincount(group_hood, sizes, minlength=hoods).astype(np.int64)
+    reach = np.bincount(
+        group_hood, np.minimum(sizes, complex_room[group_complex]), minlength=hoods
+    ).astype(np.int64)
+    lift_hood = (reach <= hood_room) & (hood_room > 0) & (per_hood > hood_room)
+    hood_room = np.where(lift_hood, per_hood, hood_room)
+    reach = np.bincount(
+        group_complex, np.minimum(sizes, hood_room[group_hood]), minlength=len(complex_room)
+    ).astype(np.int64)
+    lift_complex = (reach <= complex_room) & (complex_room > 0) & (per_complex > complex_room)
+    if not lift_hood.any() and not lift_complex.any():
+        return problem
+    return AssignmentProblem(
+        problem.n_cases,
+        problem.n_dwellings,
+        problem.edge_case,
+        problem.edge_dwelling,
+        problem.edge_score,
+        problem.complex_of,
+        problem.neighbourhood_of,
+        np.where(lift_complex, per_complex, complex_room),
+        hood_room,
+    )
 
 
 def _spanning_complexes(problem: AssignmentProblem) -> np.ndarray:
@@ -230,14 +286,56 @@ def prune(problem: AssignmentProblem) -> tuple[np.ndarray, int]:
     return keep, bound
 
 
-def capacity_tree(problem: AssignmentProblem, active: np.ndarray) -> CapacityTree | None:
-    """The binding caps on the `active` dwellings as a forest, or None if they do not nest."""
+def _grouped(values: np.ndarray, keys: np.ndarray, ids: np.ndarray) -> list[np.ndarray]:
+    """Per id of `ids` the values whose key it is, in their order (one sort, not one pass per
+    id)."""
+    order = np.argsort(keys, kind="stable")
+    ordered_keys, ordered = keys[order], values[order]
+    starts = np.searchsorted(ordered_keys, ids, side="left").tolist()
+    ends = np.searchsorted(ordered_keys, ids, side="right").tolist()
+    return [ordered[a:b] for a, b in zip(starts, ends, strict=True)]
+
+
+def _overlaps(
+    problem: AssignmentProblem, active: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """How the binding caps on the `active` dwellings overlap: (binding complex per complex,
+    binding per neighbourhood, and per pair of a binding complex and a binding neighbourhood
+    that share a dwelling: its complex, its neighbourhood, and how they lie: 1 the complex
+    inside the neighbourhood, 2 the neighbourhood inside the complex, 0 they cross)."""
     complexes = problem.complex_of[active]
     hoods = problem.neighbourhood_of[active]
-    per_complex = np.bincount(complexes, minlength=len(problem.complex_room))
-    per_hood = np.bincount(hoods, minlength=len(problem.neighbourhood_room))
-    binding_complex = per_complex > problem.complex_room
-    binding_hood = per_hood > problem.neighbourhood_room
+    binding_complex = (
+        np.bincount(complexes, minlength=len(problem.complex_room)) > problem.complex_room
+    )
+    binding_hood = (
+        np.bincount(hoods, minlength=len(problem.neighbourhood_room)) > problem.neighbourhood_room
+    )
+    n_hoods = len(problem.neighbourhood_room)
+    pairs = np.unique(complexes.astype(np.int64) * n_hoods + hoods)
+    pair_complex, pair_hood = pairs // n_hoods, pairs % n_hoods
+    hoods_of_complex = np.bincount(pair_complex, minlength=len(problem.complex_room))
+    complexes_of_hood = np.bincount(pair_hood, minlength=n_hoods)
+    both = binding_complex[pair_complex] & binding_hood[pair_hood]
+    pair_complex, pair_hood = pair_complex[both], pair_hood[both]
+    how = np.where(
+        hoods_of_complex[pair_complex] == 1, 1, np.where(complexes_of_hood[pair_hood] == 1, 2, 0)
+    )
+    return binding_complex, binding_hood, pair_complex, pair_hood, how
+
+
+def capacity_tree(problem: AssignmentProblem, active: np.ndarray) -> CapacityTree | None:
+    """The binding caps on the `active` dwellings as a forest, or None if they do not nest.
+
+    They nest when every binding complex and binding neighbourhood that share a dwelling lie
+    one inside the other (over the active dwellings): usually the complex inside the
+    neighbourhood, but a neighbourhood whose dwellings all belong to one complex (one complex
+    spread over the whole region) goes under that complex."""
+    complexes = problem.complex_of[active]
+    hoods = problem.neighbourhood_of[active]
+    binding_complex, binding_hood, pair_complex, pair_hood, how = _overlaps(problem, active)
+    if np.any(how == 0):
+        return None
     complex_ids = np.flatnonzero(binding_complex)
     hood_ids = np.flatnonzero(binding_hood)
     complex_node = np.full(len(problem.complex_room), -1)
@@ -246,21 +344,19 @@ def capacity_tree(problem: AssignmentProblem, active: np.ndarray) -> CapacityTre
     hood_node[hood_ids] = len(complex_ids) + np.arange(len(hood_ids))
 
     group_parent = np.full(len(complex_ids) + len(hood_ids), -1)
-    for x in complex_ids:
-        touched = np.unique(hoods[complexes == x])
-        binding_touched = touched[binding_hood[touched]]
-        if binding_touched.size == 0:
-            continue
-        if touched.size > 1:
-            return None
-        group_parent[complex_node[x]] = hood_node[binding_touched[0]]
+    inside = how == 1
+    group_parent[complex_node[pair_complex[inside]]] = hood_node[pair_hood[inside]]
+    group_parent[hood_node[pair_hood[~inside]]] = complex_node[pair_complex[~inside]]
+    hood_in_complex = np.zeros(len(problem.neighbourhood_room), dtype=bool)
+    hood_in_complex[pair_hood[~inside]] = True
 
     dwelling_parent = np.full(problem.n_dwellings, -1)
     dwelling_parent[active] = np.where(
-        complex_node[complexes] >= 0, complex_node[complexes], hood_node[hoods]
+        (complex_node[complexes] >= 0) & ~hood_in_complex[hoods],
+        complex_node[complexes],
+        np.where(hood_node[hoods] >= 0, hood_node[hoods], complex_node[complexes]),
     )
-    members = [active[complexes == x] for x in complex_ids]
-    members += [active[hoods == n] for n in hood_ids]
+    members = _grouped(active, complexes, complex_ids) + _grouped(active, hoods, hood_ids)
     return CapacityTree(
         dwelling_parent=dwelling_parent,
         group_parent=group_parent,
@@ -275,20 +371,24 @@ def capacity_tree(problem: AssignmentProblem, active: np.ndarray) -> CapacityTre
 def _blocker_sets(tree: CapacityTree) -> list[tuple[int, np.ndarray]]:
     """(number of blockers, dwellings they may occupy) per binding group.
 
-    A complex of d usable dwellings and room r gets d - r blockers on its dwellings, leaving at most
-    r to people. A neighbourhood gets enough blockers to bring what its complexes leave down to its
-    room. Any placement of people that respects the caps leaves space for all blockers, so the
-    capped problem is exactly the assignment problem with every blocker placed.
+    A group without binding groups inside (most complexes) of d usable dwellings and room r gets
+    d - r blockers on its dwellings, leaving at most r to people. A group with groups inside (a
+    neighbourhood, or a complex holding whole neighbourhoods) gets enough blockers to bring what
+    those leave down to its room. Any placement of people that respects the caps leaves space
+    for all blockers, so the capped problem is exactly the assignment problem with every
+    blocker placed. Groups inside come first, so each parent knows its children's blockers.
     """
     sets: list[tuple[int, np.ndarray]] = []
     blocked_inside = np.zeros(len(tree.group_parent), dtype=np.int64)
-    for g, members in enumerate(tree.group_members):
-        if tree.group_is_complex[g]:
-            count = len(members) - int(tree.group_room[g])
-            if tree.group_parent[g] >= 0:
-                blocked_inside[tree.group_parent[g]] += count
-        else:
-            count = max(0, len(members) - int(blocked_inside[g]) - int(tree.group_room[g]))
+    has_inside = np.zeros(len(tree.group_parent), dtype=bool)
+    has_inside[tree.group_parent[tree.group_parent >= 0]] = True
+    outer_complex = tree.group_is_complex & has_inside
+    order = [*np.flatnonzero(~outer_complex).tolist(), *np.flatnonzero(outer_complex).tolist()]
+    for g in order:
+        members = tree.group_members[g]
+        count = max(0, len(members) - int(blocked_inside[g]) - int(tree.group_room[g]))
+        if tree.group_parent[g] >= 0:
+            blocked_inside[tree.group_parent[g]] += count
         if count > 0:
             sets.append((count, members))
     return sets
@@ -520,20 +620,17 @@ class _Straddler:
 def _straddlers(
     problem: AssignmentProblem, active: np.ndarray
 ) -> tuple[list[_Straddler], np.ndarray]:
-    """The straddling complexes and the complex index of every dwelling with straddlers cut into
-    parts (one per neighbourhood)."""
+    """The straddling complexes (binding, and crossing a binding neighbourhood: neither lies
+    inside the other) and the complex index of every dwelling with straddlers cut into parts
+    (one per neighbourhood)."""
     complexes = problem.complex_of[active]
     hoods = problem.neighbourhood_of[active]
-    per_complex = np.bincount(complexes, minlength=len(problem.complex_room))
-    per_hood = np.bincount(hoods, minlength=len(problem.neighbourhood_room))
-    binding_hood = per_hood > problem.neighbourhood_room
+    _, _, pair_complex, _, how = _overlaps(problem, active)
     complex_of = problem.complex_of.copy()
     next_id = len(problem.complex_room)
     found = []
-    for x in np.flatnonzero(per_complex > problem.complex_room):
+    for x in np.unique(pair_complex[how == 0]):
         touched, sizes = np.unique(hoods[complexes == x], return_counts=True)
-        if touched.size < 2 or not binding_hood[touched].any():
-            continue
         members = np.flatnonzero(problem.complex_of == x)
         for hood in touched:
             complex_of[members[problem.neighbourhood_of[members] == hood]] = next_id
@@ -804,6 +901,7 @@ def solve(
     """
     if method not in ("auto", "milp"):
         raise ValueError(f"unknown method {method!r}")
+    problem = lift_implied_caps(problem)
     keep, bound = prune(problem)
     edges = np.flatnonzero(keep)
     active = np.unique(problem.edge_dwelling[edges])

@@ -88,9 +88,11 @@ def residual_arcs(
     chosen: np.ndarray,
     tree: CapacityTree,
     used: np.ndarray,
+    active: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
     """Arcs (from, to, cost) of the residual graph of the flow `chosen` over `edges`, and its
-    number of nodes (0 source, 1 sink, 2+i case, then dwellings and groups).
+    number of nodes (0 source, 1 sink, 2+i case, then dwellings and groups). `active`: the
+    dwellings that get their arcs to and from their groups (default: those of `edges`).
 
     Cost in micro-points: -score on an unused case -> dwelling arc, +score on a used pair
     reversed, 0 elsewhere, so a cycle's cost is what pushing one unit round it loses. Each
@@ -110,7 +112,8 @@ def residual_arcs(
     housed_case[problem.edge_case[chosen]] = True
     is_chosen = np.isin(edges, chosen)
     cases = np.unique(problem.edge_case[edges])
-    active = np.unique(problem.edge_dwelling[edges])
+    if active is None:
+        active = np.unique(problem.edge_dwelling[edges])
     e_case = case_node[problem.edge_case[edges]]
     e_dwelling = dwelling_node[problem.edge_dwelling[edges]]
     d_parent = node_of_parent(tree.dwelling_parent[active])

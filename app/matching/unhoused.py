@@ -52,6 +52,7 @@ from app.matching.solver import (
     Alternative,
     Assignment,
     AssignmentProblem,
+    CapacityTree,
     _solve_blockers,
     _straddlers,
     _variant,
@@ -171,9 +172,7 @@ def _variant_view(
     if tree is None:
         return None
     solution = alternative.solution
-    arcs = residual_arcs(
-        alternative.problem, edges, solution, tree, used_dwellings(problem, solution)
-    )
+    arcs = _arcs_to_source(alternative.problem, edges, solution, tree, active)
     dist, next_hop = distances_to_source(*arcs)
     total = int(problem.edge_score[solution].sum())
     in_solution = np.zeros(problem.edges, dtype=bool)
@@ -200,6 +199,28 @@ def _variant_view(
         _keeps_caps(problem, list(pairs.values())),
         pairs == proposal,
     )
+
+
+def _arcs_to_source(
+    problem: AssignmentProblem,
+    edges: np.ndarray,
+    solution: np.ndarray,
+    tree: CapacityTree,
+    active: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+    """The arcs of the residual graph of `solution` (a flow over `edges`, caps as in `tree`)
+    that a path to the source can use, numbered as in `tradeoffs.residual_arcs`.
+
+    Why: most edges of the check's graph belong to cases the solution leaves unhoused (every
+    edge of an unhoused case joins it), and the only arc into such a case comes from the
+    source, so no path to the source passes through one: leaving their edges out changes no
+    distance and roughly halves the graph. Every dwelling of `active` keeps its arcs, so the
+    distance of a dwelling only such cases want is still known."""
+    housed = np.zeros(problem.n_cases, dtype=bool)
+    housed[problem.edge_case[solution]] = True
+    needed = edges[housed[problem.edge_case[edges]]]
+    used = used_dwellings(problem, solution)
+    return residual_arcs(problem, needed, solution, tree, used, active)
 
 
 def _keeps_caps(problem: AssignmentProblem, dwellings: list[int]) -> bool:
@@ -276,19 +297,21 @@ def _restriction(
 
 
 def _split_variant(
-    problem: AssignmentProblem, chosen: np.ndarray, edges: np.ndarray, active: np.ndarray
+    problem: AssignmentProblem, chosen: np.ndarray, kept: np.ndarray, active: np.ndarray
 ) -> Alternative | None:
     """The restriction to the split an alternative (`chosen`, found by a re-solve) uses, with
-    its own optimum (None when the numbers are too large for the assignment route).
+    its own optimum (None when the numbers are too large for the assignment route), solved on
+    the edges pruning `kept` (they hold an optimum of every split, `solver.prune`, at half the
+    size of the check's graph).
 
     Why: where the best alternatives shift a straddler's room between neighbourhoods (five
     complex refs per corporation), the proposal's own split reaches almost none of them, but
     one re-solve's split reaches those of every case that needs the same shift: one
     shortest-path pass instead of one linear program per case."""
     split = _restriction(problem, chosen, active)[0].problem
-    tree = capacity_tree(split, active)
+    tree = capacity_tree(split, np.unique(problem.edge_dwelling[kept]))
     assert tree is not None, "a split of every straddler nests the caps"
-    solution = _solve_blockers(split, edges, tree, len(chosen))
+    solution = _solve_blockers(split, kept, tree, len(chosen))
     return None if solution is None else Alternative(split, solution, True)
 
 
@@ -371,9 +394,7 @@ def _lagrangian_bounds(
     solution = _solve_blockers(priced, edges, tree, len(edges), weighted=True)
     if solution is None:
         return None
-    src, dst, cost, size = residual_arcs(
-        priced, edges, solution, tree, used_dwellings(problem, solution)
-    )
+    src, dst, cost, size = _arcs_to_source(priced, edges, solution, tree, active)
     try:
         dist, next_hop = distances_to_source(
             np.append(src, 1), np.append(dst, SOURCE), np.append(cost, 0), size
@@ -452,6 +473,7 @@ def best_alternatives(
     # Edges are in (case, dwelling) order, so each case's candidates are one segment.
     cases = problem.edge_case[candidates]
     starts = np.flatnonzero(np.append(True, cases[1:] != cases[:-1]))
+    kept = np.flatnonzero(assignment.kept)
     in_graph = assignment.kept.copy()
     in_graph[candidates] = True
     edges = np.flatnonzero(in_graph)
@@ -527,7 +549,7 @@ def best_alternatives(
                 # A split variant pays only where no variant reached this alternative: then
                 # the cases after it likely need the same shift of a straddler's room.
                 split = (
-                    _split_variant(problem, chosen, edges, active)
+                    _split_variant(problem, chosen, kept, active)
                     if count == assignment.count and score > reached
                     else None
                 )

@@ -7,11 +7,18 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from app.matching import solver as solver_module
-from app.matching.solver import AssignmentProblem, capacity_tree, check_assignment, prune, solve
+from app.matching.solver import (
+    AssignmentProblem,
+    capacity_tree,
+    check_assignment,
+    lift_implied_caps,
+    prune,
+    solve,
+)
 from app.matching.straddling import certified_optimum
 from app.matching.tradeoffs import passed_over, solve_with_pair
 from app.matching.unhoused import best_alternatives
-from tests.matching.brute import best
+from tests.matching.brute import assignments, best
 from tests.properties import examples
 
 
@@ -589,3 +596,85 @@ def test_milp_route_says_when_highs_settles_nothing(monkeypatch):
     assert (unsettled.optimal, unsettled.reason) == (False, "solver_status")
     assert unsettled.score_bound is None
     assert unsettled.count <= exact.count <= unsettled.count_bound
+
+
+@settings(max_examples=300, deadline=None)
+@given(problems())
+def test_lifting_implied_caps_keeps_every_assignment(problem):
+    lifted = lift_implied_caps(problem)
+    assert sorted(assignments(lifted)) == sorted(assignments(problem))
+    for edge in range(problem.edges):
+        has_room = (
+            problem.complex_room[problem.complex_of[problem.edge_dwelling[edge]]] > 0
+            and problem.neighbourhood_room[problem.neighbourhood_of[problem.edge_dwelling[edge]]]
+            > 0
+        )
+        if has_room:  # forcing a pair in keeps the lifted caps implied
+            found = solve_with_pair(lifted, edge)
+            assert found is not None
+            assert found[:2] == best(problem, forced=edge)
+
+
+def test_neighbourhoods_the_complex_caps_cannot_fill_take_the_assignment_route():
+    # two complexes of room 1 cross two neighbourhoods of room 2 (two dwellings of each complex
+    # in each): the caps cross, but no neighbourhood can ever hold more than 1 + 1
+    problem = AssignmentProblem(
+        4, 8, np.array([0, 0, 1, 1, 2, 3, 3]), np.array([0, 4, 1, 6, 2, 5, 7]),
+        np.array([5, 4, 3, 9, 2, 1, 6]), np.array([0, 0, 1, 1, 0, 0, 1, 1]),
+        np.array([0, 0, 0, 0, 1, 1, 1, 1]), np.array([1, 1]), np.array([2, 2]),
+    )  # fmt: skip
+    assert capacity_tree(problem, np.arange(8)) is None
+    result = solve(problem)
+    assert result.method == "assignment"
+    assert (result.count, result.total_score) == best(problem)
+
+
+@st.composite
+def one_complex_over_tight_neighbourhoods(draw) -> AssignmentProblem:
+    """Up to 6 cases x 6 dwellings, complex 0 holding every dwelling of neighbourhoods 0 and 1
+    (a few dwellings may sit in other complexes of neighbourhood 2), rooms drawn tight: the
+    neighbourhoods lie inside the complex, so the caps nest the other way round."""
+    problem = draw(problems())
+    n = problem.n_dwellings
+    hoods = np.array(draw(st.lists(st.integers(0, 2), min_size=n, max_size=n)), dtype=np.int64)
+    others = np.array(draw(st.lists(st.integers(1, 2), min_size=n, max_size=n)), dtype=np.int64)
+    complexes = np.where(hoods < 2, 0, others)
+    return AssignmentProblem(
+        problem.n_cases,
+        n,
+        problem.edge_case,
+        problem.edge_dwelling,
+        problem.edge_score,
+        complexes,
+        hoods,
+        np.array(draw(st.lists(st.integers(0, 3), min_size=3, max_size=3)), dtype=np.int64),
+        np.array(draw(st.lists(st.integers(0, 2), min_size=3, max_size=3)), dtype=np.int64),
+    )
+
+
+@settings(max_examples=examples(300), deadline=None)
+@given(one_complex_over_tight_neighbourhoods())
+def test_neighbourhoods_inside_one_complex_nest_and_match_brute_force(problem):
+    assert capacity_tree(problem, np.unique(problem.edge_dwelling)) is not None
+    result = solve(problem)
+    assert result.nested
+    assert (result.count, result.total_score) == best(problem)
+    check = passed_over(problem, result, resolve_limit=0)
+    assert check.complete
+    assert check.by_edge == expected_passed_over(problem, result.edges)
+    assert best_alternatives(problem, result, resolve_limit=0).complete
+    assert_best_alternatives_match_brute_force(problem, result)
+
+
+def test_a_tight_neighbourhood_inside_one_complex_takes_the_assignment_route():
+    # complex 0 (room 2) holds every dwelling; neighbourhood 0 (three dwellings) has room 1,
+    # neighbourhood 1 (three dwellings) room 3: the best pairs (9, 8, 7) all lie in neighbourhood
+    # 0, so the best two people are the 9 there and the best of neighbourhood 1, 3
+    problem = AssignmentProblem(
+        3, 6, np.array([0, 0, 1, 1, 2, 2]), np.array([0, 3, 1, 4, 2, 5]),
+        np.array([9, 1, 8, 2, 7, 3]), np.zeros(6, dtype=np.int64), np.array([0, 0, 0, 1, 1, 1]),
+        np.array([2]), np.array([1, 3]),
+    )  # fmt: skip
+    result = solve(problem)
+    assert result.method == "assignment"
+    assert (result.count, result.total_score) == best(problem) == (2, 9 + 3)

@@ -13,15 +13,20 @@ Families (generated from `bench/regions.py`, seeded; any corporation controls th
 
 Per family and size: the engine (`match`, no time budget) median of 3 after a warm-up, its solve
 phase, and the peer: the same capped problem by the two-phase HiGHS MILP (`solve(method="milp")`,
-the route these tables took before), once. Run: `python -m bench.bench_straddling`.
+the route these tables took before), once. Run: `python -m bench.bench_straddling [800x300 ...]
+[--before DIR]`; `--before` measures the source tree in DIR (e.g. `git archive main`) beside it.
 """
 
+import argparse
 import dataclasses
+import json
 import os
 import random
 import statistics
+import subprocess
 import sys
 import time
+from pathlib import Path
 
 from app.matching import evaluate, match
 from app.matching.engine import _sorted_inputs, build_problem
@@ -126,14 +131,16 @@ def measure(inputs: tuple, policy: Policy, with_peer: bool, repeats: int = REPEA
         return match(cases, dwellings, policy, LIMITS_2026, MEETING_DATE, usage, time_budget=BUDGET)
 
     run()
-    totals, solves = [], []
+    totals, cpu, solves = [], [], []
     for _ in range(repeats):
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.process_time()
         result = run()
         totals.append((time.perf_counter() - start) * 1000)
+        cpu.append((time.process_time() - start_cpu) * 1000)
         solves.append(result.stats.timings_ms["solve"] + result.stats.timings_ms["passed_over"])
     figures = {
         "engine_ms": statistics.median(totals),
+        "cpu_ms": statistics.median(cpu),
         "solve_ms": statistics.median(solves),
         "solver": result.stats.solver,
         "housed": result.stats.people_housed,
@@ -154,23 +161,74 @@ def measure(inputs: tuple, policy: Policy, with_peer: bool, repeats: int = REPEA
     return figures
 
 
+def measure_family(n_cases: int, n_vacancies: int, name: str, repeats: int) -> dict:
+    """One family at one size, without the peer (what `--before` runs in the old tree)."""
+    base = to_engine(build_region(n_cases, n_vacancies, index=3))
+    for family_name, family, policy in FAMILIES:
+        if family_name == name:
+            return measure(family(base), policy(), with_peer=False, repeats=repeats)
+    raise ValueError(f"unknown family {name!r}")
+
+
+CHILD = """
+import json, sys
+sys.path.insert(0, sys.argv[1])
+import importlib.util
+spec = importlib.util.spec_from_file_location("bench_straddling_now", sys.argv[2])
+now = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(now)
+import app
+assert app.__file__.startswith(sys.argv[1]), app.__file__
+figures = now.measure_family(int(sys.argv[3]), int(sys.argv[4]), sys.argv[5], int(sys.argv[6]))
+print(json.dumps(figures))
+"""
+"""Runs this file's `measure_family` with `app` (and `bench.regions`) imported from the source
+tree given by `--before`, so before and after are measured on the same instances in one run."""
+
+
+def measure_before(tree: str, n_cases: int, n_vacancies: int, name: str, repeats: int) -> dict:
+    args = [tree, __file__, str(n_cases), str(n_vacancies), name, str(repeats)]
+    done = subprocess.run(
+        [sys.executable, "-c", CHILD, *args], capture_output=True, text=True, check=True
+    )
+    figures: dict = json.loads(done.stdout.strip().splitlines()[-1])
+    return figures
+
+
 def main() -> None:
-    sizes = SIZES if len(sys.argv) < 2 else [tuple(map(int, a.split("x"))) for a in sys.argv[1:]]
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("sizes", nargs="*", help="cases x vacancies, e.g. 800x300")
+    parser.add_argument("--before", help="source tree to measure as 'before' in the same run")
+    args = parser.parse_args()
+    sizes = [tuple(map(int, a.split("x"))) for a in args.sizes] or SIZES
+    before_tree = str(Path(args.before).resolve()) if args.before else None
+    load_start = os.getloadavg()
     rows = []
     for n_cases, n_vacancies in sizes:
         base = to_engine(build_region(n_cases, n_vacancies, index=3))
-        nested_ms = None
+        nested: dict | None = None
+        nested_before: dict | None = None
+        repeats = REPEATS if n_cases <= 1000 else BIG_REPEATS
         for name, family, policy in FAMILIES:
             figures = measure(
                 family(base),
                 policy(),
                 with_peer=name != "nested" and n_cases <= PEER_MAX_CASES,
-                repeats=REPEATS if n_cases <= 1000 else BIG_REPEATS,
+                repeats=repeats,
             )
-            nested_ms = nested_ms if nested_ms is not None else figures["engine_ms"]
-            figures["ratio"] = figures["engine_ms"] / nested_ms
+            nested = nested or figures
+            figures["ratio"] = figures["engine_ms"] / nested["engine_ms"]
+            figures["cpu_ratio"] = figures["cpu_ms"] / nested["cpu_ms"]
+            if before_tree:
+                was = measure_before(before_tree, n_cases, n_vacancies, name, repeats)
+                nested_before = nested_before or was
+                was["ratio"] = was["engine_ms"] / nested_before["engine_ms"]
+                was["cpu_ratio"] = was["cpu_ms"] / nested_before["cpu_ms"]
+                figures["before"] = was
             rows.append((f"{n_cases:,} x {n_vacancies:,}", name, figures))
-            print(n_cases, n_vacancies, name, {k: v for k, v in figures.items()}, flush=True)
+            print(n_cases, n_vacancies, name, figures, os.getloadavg(), flush=True)
+    load_end = os.getloadavg()
+    loads = f"{load_start[0]:.1f} at the start, {load_end[0]:.1f} at the end"
     lines = [
         "## Straddling complexes (`python -m bench.bench_straddling`)",
         "",
@@ -182,19 +240,54 @@ def main() -> None:
         "HiGHS MILP on the same capped problem (the route these tables took before), run once "
         f"up to {PEER_MAX_CASES:,} cases; "
         "the benchmark asserts that both reach the same optimum (people housed and total "
-        "score). Read the ratios: the machine is shared (load average "
-        f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs when the run ended).",
+        "score). Read the ratios: the machine is shared (one-minute load average "
+        f"{loads}, on {os.cpu_count()} CPUs).",
         "",
-        "| cases x vacancies | family | engine | runs | x nested | solve | route | housed "
-        "| proven optimal | passed over complete | HiGHS MILP (peer) |",
-        "|---|---|---:|---:|---:|---:|---|---:|---|---|---:|",
     ]
+    if before_tree:
+        lines += [
+            "'before' is the same measurement on the source tree given with `--before`, run in a "
+            "child process right after each 'after' row, on the same instances. Wall time swings "
+            "with the load; CPU time (`time.process_time` of the same runs, HiGHS runs "
+            "single-threaded in the process) much less, so the ratios to nested are given on "
+            "both. Under load the wall clock also ends the passed-over checks early (their share "
+            "of the time budget is wall time), so 'complete' can differ from a quiet machine.",
+            "",
+            "| cases x vacancies | family | wall before | wall after | CPU before | CPU after "
+            "| x nested wall (before, after) | x nested CPU (before, after) "
+            "| route (before, after) | housed | proven optimal (before, after) "
+            "| passed over complete (before, after) "
+            "| HiGHS MILP (peer) |",
+            "|---|---|---:|---:|---:|---:|---:|---:|---|---:|---|---|---:|",
+        ]
+    else:
+        lines += [
+            "| cases x vacancies | family | engine | runs | x nested | solve | route | housed "
+            "| proven optimal | passed over complete | HiGHS MILP (peer) |",
+            "|---|---|---:|---:|---:|---:|---|---:|---|---|---:|",
+        ]
+
+    def yes(flag: bool) -> str:
+        return "yes" if flag else "no"
+
     for size, name, f in rows:
         peer = "" if f["peer_ms"] is None else f"{f['peer_ms']:,.0f} ms"
+        if before_tree:
+            b = f["before"]
+            lines.append(
+                f"| {size} | {name} | {b['engine_ms']:,.0f} ms | {f['engine_ms']:,.0f} ms "
+                f"| {b['cpu_ms']:,.0f} ms | {f['cpu_ms']:,.0f} ms "
+                f"| {b['ratio']:.1f}, {f['ratio']:.1f} "
+                f"| {b['cpu_ratio']:.1f}, {f['cpu_ratio']:.1f} "
+                f"| {b['solver']}, {f['solver']} | {f['housed']:,} "
+                f"| {yes(b['optimal'])}, {yes(f['optimal'])} "
+                f"| {yes(b['complete'])}, {yes(f['complete'])} | {peer} |"
+            )
+            continue
         lines.append(
             f"| {size} | {name} | {f['engine_ms']:,.0f} ms | {f['repeats']} | {f['ratio']:.1f} "
             f"| {f['solve_ms']:,.0f} ms | {f['solver']} | {f['housed']:,} "
-            f"| {'yes' if f['optimal'] else 'no'} | {'yes' if f['complete'] else 'no'} | {peer} |"
+            f"| {yes(f['optimal'])} | {yes(f['complete'])} | {peer} |"
         )
     text = "\n".join(lines)
     print(text)

@@ -42,7 +42,7 @@ The result is checked in integer arithmetic before it is returned.
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import scipy.sparse as sp
@@ -191,16 +191,10 @@ def lift_implied_caps(problem: AssignmentProblem) -> AssignmentProblem:
     lift_complex = (reach <= complex_room) & (complex_room > 0) & (per_complex > complex_room)
     if not lift_hood.any() and not lift_complex.any():
         return problem
-    return AssignmentProblem(
-        problem.n_cases,
-        problem.n_dwellings,
-        problem.edge_case,
-        problem.edge_dwelling,
-        problem.edge_score,
-        problem.complex_of,
-        problem.neighbourhood_of,
-        np.where(lift_complex, per_complex, complex_room),
-        hood_room,
+    return replace(
+        problem,
+        complex_room=np.where(lift_complex, per_complex, complex_room),
+        neighbourhood_room=hood_room,
     )
 
 

@@ -168,9 +168,10 @@ def scenario(server: str) -> dict[str, str]:
 
 
 def _house(base: str, proposal_id: str, chair_key: str, corporation_key: str) -> None:
-    """The earlier meeting's proposal through to a tenancy that starts today (the proposal was made today), so the case
-    has aftercare pages; the legal limits of the latest known year are copied to this year if
-    the clock runs past them (the limits are not what these tests are about)."""
+    """The earlier meeting's proposal through to a tenancy that starts today (the proposal
+    was made today), so the case has aftercare pages. The legal limits of the latest known year
+    are copied to this year if the clock runs past them (they are not what these tests are
+    about)."""
     known = _api(base, "GET", "/v1/limits")["items"]
     if TODAY.year not in {year["year"] for year in known}:
         body = writable_limits(max(known, key=lambda year: year["year"]))
@@ -386,24 +387,23 @@ def test_every_page_passes_an_automated_wcag_audit(browser, server, scenario):  
     ):
         found[path] = _audit(browser, server + path)
     # The care provider's and the corporation's own pages: forms, imports and aftercare.
-    browser.delete_all_cookies()
-    sign_in(browser, server, scenario["provider_email"])
-    for path in (
-        "/dossiers/nieuw",
-        f"/dossiers/{scenario['case_id']}/bewerken",
-        f"/dossiers/{scenario['first_case_id']}/nazorg",
-        "/inlezen",
+    aftercare = f"/dossiers/{scenario['first_case_id']}/nazorg"
+    for who, email, paths in (
+        (
+            "care provider",
+            scenario["provider_email"],
+            ("/dossiers/nieuw", f"/dossiers/{scenario['case_id']}/bewerken"),
+        ),
+        (
+            "corporation",
+            scenario["corporation_email"],
+            ("/woningen/nieuw", f"/woningen/{scenario['first_vacancy_id']}/bewerken"),
+        ),
     ):
-        found[f"{path} (care provider)"] = _audit(browser, server + path)
-    browser.delete_all_cookies()
-    sign_in(browser, server, scenario["corporation_email"])
-    for path in (
-        "/woningen/nieuw",
-        f"/woningen/{scenario['first_vacancy_id']}/bewerken",
-        f"/dossiers/{scenario['first_case_id']}/nazorg",
-        "/inlezen",
-    ):
-        found[f"{path} (corporation)"] = _audit(browser, server + path)
+        browser.delete_all_cookies()
+        sign_in(browser, server, email)
+        for path in (*paths, aftercare, "/inlezen"):
+            found[f"{path} ({who})"] = _audit(browser, server + path)
     assert not any(found.values()), {page: v for page, v in found.items() if v}
 
 

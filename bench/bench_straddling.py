@@ -170,6 +170,39 @@ def measure_family(n_cases: int, n_vacancies: int, name: str, repeats: int) -> d
     raise ValueError(f"unknown family {name!r}")
 
 
+CHECKED = ("nested", "scattered", "5 refs", "20 refs", "one huge complex")
+"""The families `--to-completion` runs."""
+
+
+def checks_to_completion(n_cases: int, n_vacancies: int, name: str) -> dict:
+    """Solve, the passed-over check and the unhoused check without time budget or re-solve
+    limit: CPU ms of each (one run after a warm-up), the route and whether both checks ended
+    complete. Shows the work the checks need where the budget's share cuts them off."""
+    from app.matching import solver, tradeoffs, unhoused
+
+    base = to_engine(build_region(n_cases, n_vacancies, index=3))
+    family, policy = next((f, p) for n, f, p in FAMILIES if n == name)
+    problem = problem_of(family(base), policy())
+    lift = getattr(solver, "lift_implied_caps", None)  # absent in trees before it
+    problem = lift(problem) if lift else problem
+    solve(problem)
+    start = time.process_time()
+    assignment = solve(problem)
+    solved = time.process_time()
+    over = tradeoffs.passed_over(problem, assignment, 10**9, None)
+    checked = time.process_time()
+    left = unhoused.best_alternatives(problem, assignment, 10**9, None)
+    done = time.process_time()
+    return {
+        "route": assignment.method,
+        "solve_ms": (solved - start) * 1000,
+        "passed_over_ms": (checked - solved) * 1000,
+        "unhoused_ms": (done - checked) * 1000,
+        "total_ms": (done - start) * 1000,
+        "complete": over.complete and left.complete,
+    }
+
+
 CHILD = """
 import json, sys
 sys.path.insert(0, sys.argv[1])
@@ -179,14 +212,20 @@ now = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(now)
 import app
 assert app.__file__.startswith(sys.argv[1]), app.__file__
-figures = now.measure_family(int(sys.argv[3]), int(sys.argv[4]), sys.argv[5], int(sys.argv[6]))
+n_cases, n_vacancies, name, repeats = int(sys.argv[3]), int(sys.argv[4]), sys.argv[5], sys.argv[6]
+if repeats == "checks":
+    figures = now.checks_to_completion(n_cases, n_vacancies, name)
+else:
+    figures = now.measure_family(n_cases, n_vacancies, name, int(repeats))
 print(json.dumps(figures))
 """
 """Runs this file's `measure_family` with `app` (and `bench.regions`) imported from the source
 tree given by `--before`, so before and after are measured on the same instances in one run."""
 
 
-def measure_before(tree: str, n_cases: int, n_vacancies: int, name: str, repeats: int) -> dict:
+def measure_before(
+    tree: str, n_cases: int, n_vacancies: int, name: str, repeats: int | str
+) -> dict:
     args = [tree, __file__, str(n_cases), str(n_vacancies), name, str(repeats)]
     done = subprocess.run(
         [sys.executable, "-c", CHILD, *args], capture_output=True, text=True, check=True
@@ -199,6 +238,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("sizes", nargs="*", help="cases x vacancies, e.g. 800x300")
     parser.add_argument("--before", help="source tree to measure as 'before' in the same run")
+    parser.add_argument(
+        "--to-completion",
+        action="store_true",
+        help="also run solve and checks without budget or limit (CPU time per phase)",
+    )
     args = parser.parse_args()
     sizes = [tuple(map(int, a.split("x"))) for a in args.sizes] or SIZES
     before_tree = str(Path(args.before).resolve()) if args.before else None
@@ -289,9 +333,46 @@ def main() -> None:
             f"| {f['solve_ms']:,.0f} ms | {f['solver']} | {f['housed']:,} "
             f"| {yes(f['optimal'])} | {yes(f['complete'])} | {peer} |"
         )
+    if args.to_completion:
+        lines += completion_table(sizes, before_tree)
     text = "\n".join(lines)
     print(text)
     write_section("straddling", text)
+
+
+def completion_table(sizes: list, before_tree: str | None) -> list[str]:
+    """The `--to-completion` rows (before and after when a tree is given)."""
+    lines = [
+        "",
+        "Solve and checks run to completion (no time budget, no re-solve limit; "
+        "`--to-completion`): CPU time of one run after a warm-up of `solve`, "
+        "`tradeoffs.passed_over` and `unhoused.best_alternatives` on the engine's problem"
+        + (", 'before' in a child process on the tree given with `--before`" if before_tree else "")
+        + f" (load average {os.getloadavg()[0]:.1f}). This shows the work the checks need where "
+        "the budget's share cuts them off in the table above.",
+        "",
+        "| cases x vacancies | family | route | solve + checks | of which solve "
+        "| passed over | unhoused | complete |",
+        "|---|---|---|---:|---:|---:|---:|---|",
+    ]
+    for n_cases, n_vacancies in sizes:
+        for name in CHECKED:
+            after = checks_to_completion(n_cases, n_vacancies, name)
+            runs = [("after", after)]
+            if before_tree:
+                runs.insert(
+                    0, ("before", measure_before(before_tree, n_cases, n_vacancies, name, "checks"))
+                )
+            for label, f in runs:
+                tag = f" ({label})" if before_tree else ""
+                lines.append(
+                    f"| {n_cases:,} x {n_vacancies:,} | {name}{tag} | {f['route']} "
+                    f"| {f['total_ms']:,.0f} ms | {f['solve_ms']:,.0f} ms "
+                    f"| {f['passed_over_ms']:,.0f} ms | {f['unhoused_ms']:,.0f} ms "
+                    f"| {'yes' if f['complete'] else 'no'} |"
+                )
+            print(n_cases, n_vacancies, name, runs, flush=True)
+    return lines
 
 
 if __name__ == "__main__":

@@ -895,7 +895,7 @@ def solve(
     """
     if method not in ("auto", "milp"):
         raise ValueError(f"unknown method {method!r}")
-    problem = lift_implied_caps(problem)
+    given, problem = problem, lift_implied_caps(problem)
     keep, bound = prune(problem)
     edges = np.flatnonzero(keep)
     active = np.unique(problem.edge_dwelling[edges])
@@ -932,7 +932,7 @@ def solve(
         score_bound = answer.score_bound
         proven = tree is not None and optimal
         alternatives = [Alternative(problem, chosen, True)] if proven else []
-    check_assignment(problem, chosen)
+    check_assignment(given, chosen)  # the caps as given, not only those left after lifting
     return Assignment(
         edges=chosen,
         count=len(chosen),

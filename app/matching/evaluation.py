@@ -27,16 +27,20 @@ from app.matching.units import output_score
 class Evaluation:
     """Rules and scores of every case x dwelling pair, rows and columns in input order.
 
-    `fail_mask[i, j]` has bit r set when REASON_CODES[r] fails; `score_units[i, j]` is the score in
-    integer micro-points for feasible pairs and 0 elsewhere. `case_reason_counts[i, r]` is the
-    number of dwellings for which case i fails REASON_CODES[r]; `dwelling_reason_counts[j, r]` the
-    number of cases for which dwelling j fails it.
+    `fail_mask[i, j]` has bit r set when REASON_CODES[r] fails. The feasible pairs are
+    (`pair_case[k]`, `pair_dwelling[k]`), in case order then dwelling order (int64 indexes), with
+    their scores in integer micro-points `pair_units[k]`: sparse, so a big table holds one score
+    per feasible pair rather than a cases x dwellings matrix of them. `case_reason_counts[i, r]`
+    is the number of dwellings for which case i fails REASON_CODES[r]; `dwelling_reason_counts[j,
+    r]` the number of cases for which dwelling j fails it.
     """
 
     case_ids: tuple[str, ...]
     dwelling_ids: tuple[str, ...]
     fail_mask: np.ndarray
-    score_units: np.ndarray
+    pair_case: np.ndarray
+    pair_dwelling: np.ndarray
+    pair_units: np.ndarray
     case_reason_counts: np.ndarray
     dwelling_reason_counts: np.ndarray
     columns: scoring.ScoreColumns
@@ -49,7 +53,19 @@ class Evaluation:
 
     @property
     def feasible_pairs(self) -> int:
-        return int(np.count_nonzero(self.fail_mask == 0))
+        return len(self.pair_units)
+
+    def units_of(self, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+        """Score in micro-points of the pairs (rows[k], cols[k]) as if they were feasible: the
+        same figures as `pair_units` (the same elementwise expression)."""
+        return scoring.pair_units(self.columns, rows, cols, self.weights)
+
+    def score_matrix(self) -> np.ndarray:
+        """The (cases x dwellings) int64 matrix of scores in micro-points, 0 where a pair is
+        infeasible. Dense: for small tables and checks, not for the agenda's path."""
+        matrix = np.zeros(self.fail_mask.shape, dtype=np.int64)
+        matrix[self.pair_case, self.pair_dwelling] = self.pair_units
+        return matrix
 
     def case_index(self, case_id: str) -> int:
         return self.case_ids.index(case_id)
@@ -66,7 +82,7 @@ class Evaluation:
         """The 4-decimal score of a feasible pair, None if it is infeasible."""
         if self.fail_mask[i, j]:
             return None
-        return output_score(int(self.score_units[i, j]))
+        return output_score(int(self.units_of(np.array([i]), np.array([j]))[0]))
 
     def components(self, i: int, j: int) -> list[ScoreComponent]:
         """Score components of pair (i, j), as if it were feasible."""
@@ -109,14 +125,14 @@ def evaluate(
     failures = failure_matrix(cases, dwellings, policy, meeting_date, usage, prepared, index)
     mask = failures.mask
     columns = scoring.score_columns(cases, dwellings, prepared, meeting_date)
-    rows, cols = np.nonzero(mask == 0)
-    units = np.zeros(mask.shape, dtype=np.int64)
-    units[rows, cols] = scoring.pair_score_units(scoring.pair_values(columns, rows, cols), weights)
+    rows, cols = (index.astype(np.int64, copy=False) for index in np.nonzero(mask == 0))
     return Evaluation(
         case_ids,
         dwelling_ids,
         mask,
-        units,
+        rows,
+        cols,
+        scoring.pair_units(columns, rows, cols, weights),
         failures.case_counts,
         failures.dwelling_counts,
         columns,

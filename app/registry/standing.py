@@ -111,7 +111,7 @@ def table_standing(
     blocked = {b.case_id: b for b in bottlenecks.blocked_cases}
     idle = {d.dwelling_id: d for d in bottlenecks.dwellings_without_candidates}
     feasible = evaluation.feasible
-    units = evaluation.score_units
+    units = evaluation.score_matrix()
     case_standing: dict[str, Standing] = {}
     for i, case_id in enumerate(evaluation.case_ids):
         js = np.flatnonzero(feasible[i])

@@ -89,8 +89,12 @@ def failure_matrix(
 ) -> FailureMatrix:
     """Every rule over all pairs: the (cases x dwellings) failure bitmask, bit r for
     REASON_CODES[r], and the per-case and per-dwelling counts of each reason."""
-    batch = Batch(cases, dwellings, policy, meeting_date, usage, prepared, declines)
-    out = FailureMatrix(len(cases), len(dwellings), len(RULES))
+    return batch_failures(Batch(cases, dwellings, policy, meeting_date, usage, prepared, declines))
+
+
+def batch_failures(batch: Batch) -> FailureMatrix:
+    """`failure_matrix` of a batch."""
+    out = FailureMatrix(len(batch.cases), len(batch.dwellings), len(RULES))
     for reason, rule in enumerate(RULES):
         for rows, cols in rule.blocks(batch):
             if rule.cells:

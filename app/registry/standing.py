@@ -123,7 +123,7 @@ def table_standing(
             excluded_counts=_counts(evaluation, i, None),
             unblocked_by=list(b.unblocked_by) if b else [],
             candidates=[
-                (evaluation.dwelling_ids[j], float(evaluation.score(i, j) or 0.0))
+                (evaluation.dwelling_ids[j], matching.output_score(int(units[i, j])) or 0.0)
                 for j in ranked[:top]
             ],
         )
@@ -138,7 +138,8 @@ def table_standing(
             excluded_counts=_counts(evaluation, None, j),
             unblocked_by=list(d.unblocked_by) if d else [],
             candidates=[
-                (evaluation.case_ids[i], float(evaluation.score(i, j) or 0.0)) for i in ranked[:top]
+                (evaluation.case_ids[i], matching.output_score(int(units[i, j])) or 0.0)
+                for i in ranked[:top]
             ],
         )
     return TableStanding(table.id, on, case_standing, dwelling_standing, inputs.limits.year)

@@ -228,6 +228,7 @@ def growth_point(tree: str, cases: int, vacancies: int, runs: int) -> dict:  # t
     done = subprocess.run(
         [sys.executable, "-c", GROWTH_POINT, str(cases), str(vacancies), str(runs)],
         env=env,
+        cwd=tree,  # `-c` puts the working directory first on sys.path
         capture_output=True,
         text=True,
         check=True,

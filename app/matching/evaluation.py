@@ -161,6 +161,7 @@ def evaluate(
     dwelling_counts = np.zeros((n_dwellings, len(REASON_CODES)), dtype=np.int64)
     rows, cols, blocked = [], [], []
     blocked_nearest: list[Nearest] = []
+    single: np.ndarray | None = None
     every_dwelling = np.arange(n_dwellings)
     step = max(1, CELLS_PER_CHUNK // max(n_dwellings, 1))
     for start in range(0, n_cases, step):
@@ -176,13 +177,16 @@ def evaluate(
         none = np.flatnonzero(~feasible.any(axis=1))
         blocked.append(none + start)
         blocked_nearest += nearest(failures.mask[none])
+        if whole:  # one chunk (most tables): the idle dwellings' columns are in its mask
+            single = failures.mask
     pair_case = _joined(rows)
     pair_dwelling = _joined(cols)
     idle = np.flatnonzero(np.bincount(pair_dwelling, minlength=n_dwellings) == 0)
-    # The columns of the dwellings nobody fits, decided again over every case.
-    idle_nearest: list[Nearest] = []
+    # The columns of the dwellings nobody fits; over several chunks, decided again over every
+    # case.
+    idle_nearest: list[Nearest] = [] if single is None else nearest(single[:, idle].T)
     step = max(1, CELLS_PER_CHUNK // max(n_cases, 1))
-    for start in range(0, len(idle), step):
+    for start in range(0, len(idle) if single is None else 0, step):
         chunk = idle[start : start + step]
         part = batch_failures(batch.part(np.arange(n_cases), chunk))
         idle_nearest += nearest(part.mask.T)

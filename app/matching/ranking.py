@@ -19,9 +19,12 @@ def order_within(group: np.ndarray, score: np.ndarray) -> tuple[np.ndarray, np.n
     top, bottom = int(score.max()), int(score.min())
     span = top - bottom + 1
     if (int(group.max()) + 1) * span < _KEY_LIMIT and int(group.min()) >= 0:
-        key = group * span  # built in place: a big table ranks millions of pairs
-        key += top
-        key -= score
+        key = group * span
+        if np.issubdtype(score.dtype, np.integer):  # in place: a big table ranks millions
+            key += top
+            key -= score
+        else:
+            key = key + (top - score)
         order = np.argsort(key, kind="stable")
         del key
     else:

@@ -108,7 +108,7 @@ def distances_to_source(
     next_hop = np.full(size, -1, dtype=np.int64)
     for _ in range(size + 1):
         # In place: a big table's residual graph has millions of arcs.
-        offer = dist[dst]
+        offer = dist[dst].astype(np.result_type(cost, dist), copy=False)
         unknown = offer == UNREACHABLE
         offer += cost
         np.putmask(offer, unknown, UNREACHABLE)

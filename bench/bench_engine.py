@@ -86,7 +86,7 @@ def _uncapped_assignment(cases, dwellings, usage) -> tuple[int, float]:
     feasible = evaluation.feasible
     if not feasible.any():
         return 0, 0.0
-    units = evaluation.score_units
+    units = evaluation.score_matrix()
     shifted = np.where(feasible, units - units[feasible].min(), 0).astype(np.float64)
     big = float(shifted.max() + 1) * min(feasible.shape)
     weights = np.where(feasible, big + shifted, 0.0)

@@ -13,13 +13,18 @@ grows with the size of one table.
 
 Run: `python -m bench.bench_peers` (writes the `peers` section of docs/benchmarks.md);
 `--milp-big` adds HiGHS MILP on the big city (minutes); `--growth-max N` stops the growth at N
-cases (16,000 needs about 2 GB).
+cases (16,000 adds the 16,000 x 4,000 row; about 1 GB each); `--before DIR` runs the growth
+from the source tree in DIR too (`git archive <commit> | tar -x -C DIR`), asserting the same
+results.
 """
 
 import argparse
 import dataclasses
+import json
 import math
-import statistics
+import os
+import subprocess
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -27,7 +32,7 @@ from pathlib import Path
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
-from app.matching import evaluate, match
+from app.matching import evaluate
 from app.matching.engine import _sorted_inputs, build_problem
 from app.matching.solver import AssignmentProblem, solve
 from bench.regions import LIMITS_2026, MEETING_DATE, build_region, default_policy, to_engine
@@ -190,32 +195,109 @@ def peers_rows(milp_big: bool) -> tuple[list[str], list[str]]:
 
 
 GROWTH_SIZES = (250, 500, 1000, 2000, 4000, 8000, 16000)
+TARGET_SIZE = (16000, 4000)
+"""Issue 16's one big table: 16,000 cases and 4,000 dwellings, under 1 GB."""
+
+GROWTH_POINT = """
+import dataclasses, hashlib, json, resource, statistics, sys, time
+from app.matching import match
+from bench.regions import LIMITS_2026, MEETING_DATE, build_region, default_policy, to_engine
+cases, vacancies, runs = (int(a) for a in sys.argv[1:])
+case_list, dwellings, usage = to_engine(build_region(cases, vacancies, seed=7))
+policy, seconds = default_policy(), []
+for _ in range(runs):
+    started = time.perf_counter()
+    result = match(case_list, dwellings, policy, LIMITS_2026, MEETING_DATE, usage, top_k=5)
+    seconds.append(time.perf_counter() - started)
+stats = dataclasses.replace(result.stats, timings_ms={})
+print(json.dumps({
+    "pairs": result.stats.feasible_pairs,
+    "seconds": statistics.median(seconds),
+    "solve_ms": result.stats.timings_ms["solve"],
+    "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    "digest": hashlib.sha256(repr(dataclasses.replace(result, stats=stats)).encode()).hexdigest(),
+}))
+"""
+"""One size measured in a process of its own (so its peak memory is its own), from the source
+tree on PYTHONPATH: the median `match` time, the solve's share, the process's peak RSS (the
+generated region included) and a digest of the whole result but its timings."""
 
 
-def growth(max_cases: int) -> tuple[list[str], float]:
-    """Median `match` wall time per size (3 runs up to 4,000 cases, then 1) and the fitted
-    exponent of time against cases."""
-    rows, sizes, times = [], [], []
-    policy = default_policy()
-    for cases in (n for n in GROWTH_SIZES if n <= max_cases):
-        vacancies = cases // 3
-        case_list, dwellings, usage = to_engine(build_region(cases, vacancies, seed=7))
+def growth_point(tree: str, cases: int, vacancies: int, runs: int) -> dict:  # type: ignore[type-arg]
+    env = {**os.environ, "PYTHONPATH": tree}
+    done = subprocess.run(
+        [sys.executable, "-c", GROWTH_POINT, str(cases), str(vacancies), str(runs)],
+        env=env,
+        cwd=tree,  # `-c` puts the working directory first on sys.path
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    point: dict = json.loads(done.stdout.strip().splitlines()[-1])  # type: ignore[type-arg]
+    return point
+
+
+def _fit(xs: list[float], ys: list[float]) -> float:
+    if len(xs) < 2:
+        return math.nan
+    return float(np.polyfit(np.log(xs), np.log(ys), 1)[0])
+
+
+def growth(max_cases: int, before: str | None) -> tuple[list[str], list[str]]:
+    """Per size (a third as many vacancies as cases, then issue 16's 16,000 x 4,000): `match`
+    from this tree and (`before`) from the tree in that directory, each size in its own process
+    (3 runs up to 4,000 cases, then 1); the rows and the fitted exponents."""
+    here = str(Path(__file__).resolve().parent.parent)
+    sizes = [(n, n // 3) for n in GROWTH_SIZES if n <= max_cases]
+    if max_cases >= TARGET_SIZE[0]:
+        sizes.append(TARGET_SIZE)
+    rows, fitted = [], {"cases": [], "pairs": [], "after": [], "before": []}
+    for cases, vacancies in sizes:
         runs = 3 if cases <= 4000 else 1
-        measured = []
-        for _ in range(runs):
-            started = time.perf_counter()
-            result = match(case_list, dwellings, policy, LIMITS_2026, MEETING_DATE, usage, top_k=5)
-            measured.append(time.perf_counter() - started)
-        seconds = statistics.median(measured)
-        sizes.append(cases)
-        times.append(seconds)
+        after = growth_point(here, cases, vacancies, runs)
+        was = growth_point(before, cases, vacancies, runs) if before else None
+        if was is not None:
+            assert was["digest"] == after["digest"], f"{cases} x {vacancies}: results differ"
+        if vacancies == cases // 3:
+            fitted["cases"].append(cases)
+            fitted["pairs"].append(after["pairs"])
+            fitted["after"].append(after["seconds"])
+            if was is not None:
+                fitted["before"].append(was["seconds"])
+        per_pair = after["seconds"] * 1e6 / max(after["pairs"], 1)
         rows.append(
-            f"| {cases:,} x {vacancies:,} | {result.stats.feasible_pairs:,} | {runs} "
-            f"| {seconds * 1000:,.0f} ms | {result.stats.timings_ms['solve']:,.0f} ms |"
+            f"| {cases:,} x {vacancies:,} | {after['pairs']:,} | {runs} "
+            f"| {_ms(was, 'seconds')} | {after['seconds'] * 1000:,.0f} ms "
+            f"| {_ratio(was, after)} | {after['solve_ms']:,.0f} ms | {per_pair:.2f} us "
+            f"| {_mb(was)} | {after['peak_mb']:,.0f} MB | {'yes' if was else '-'} |"
         )
-        print(rows[-1])
-    exponent = float(np.polyfit(np.log(sizes), np.log(times), 1)[0]) if len(sizes) > 1 else math.nan
-    return rows, exponent
+        print(rows[-1], flush=True)
+    cases, pairs = fitted["cases"], fitted["pairs"]
+    notes = [
+        f"Fitted exponents (least squares on logs, the n x n/3 rows): feasible pairs ~ "
+        f"cases^{_fit(cases, pairs):.2f}; `match` after ~ cases^{_fit(cases, fitted['after']):.2f}"
+        f" ~ pairs^{_fit(pairs, fitted['after']):.2f}"
+        + (
+            f"; before ~ cases^{_fit(cases, fitted['before']):.2f}"
+            f" ~ pairs^{_fit(pairs, fitted['before']):.2f}"
+            if fitted["before"]
+            else ""
+        )
+        + "."
+    ]
+    return rows, notes
+
+
+def _ms(point: dict | None, key: str) -> str:  # type: ignore[type-arg]
+    return "-" if point is None else f"{point[key] * 1000:,.0f} ms"
+
+
+def _ratio(was: dict | None, after: dict) -> str:  # type: ignore[type-arg]
+    return "-" if was is None else f"{after['seconds'] / was['seconds']:.2f}"
+
+
+def _mb(point: dict | None) -> str:  # type: ignore[type-arg]
+    return "-" if point is None else f"{point['peak_mb']:,.0f} MB"
 
 
 def _load() -> str:
@@ -227,10 +309,12 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--milp-big", action="store_true")
     parser.add_argument("--growth-max", type=int, default=16000)
+    parser.add_argument("--before", help="source tree (a `git archive`) to measure beside")
     args = parser.parse_args()
     load_before = _load()
     uncapped_rows, capped_rows = peers_rows(args.milp_big)
-    growth_rows, exponent = growth(args.growth_max)
+    load_growth = _load()
+    growth_rows, growth_notes = growth(args.growth_max, args.before)
     lines = [
         "## Peers and growth (`python -m bench.bench_peers`)",
         "",
@@ -260,13 +344,25 @@ def main() -> None:
         "",
         "**Growth** of `match` (the agenda's computation: rules, scores, solve, passed over, "
         "left unhoused, candidates, bottlenecks; no database, no HTTP) on one table, a third "
-        "as many vacancies as cases, seed 7; median of the runs.",
+        "as many vacancies as cases, seed 7, then issue 16's one table of 16,000 x 4,000 "
+        "(target: under 1 GB); median of the runs, each size in a process of its own, whose "
+        "peak RSS (the generated region included) is the memory column. "
+        + (
+            "'before' is the same sizes from the tree in `--before` (the engine before issue "
+            "16's growth work), run beside it; the benchmark asserts both give the same result "
+            "(proposals, scores, candidates, passed over, left unhoused, bottlenecks). "
+            if args.before
+            else ""
+        )
+        + f"Load average {load_growth} when the growth rows started, {_load()} at the end.",
         "",
-        "| cases x vacancies | feasible pairs | runs | `match` | of which solve |",
-        "|---|---:|---:|---:|---:|",
+        "| cases x vacancies | feasible pairs | runs | before | after | after / before "
+        "| of which solve (after) | after per feasible pair | peak RSS before | peak RSS after "
+        "| same result |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
         *growth_rows,
         "",
-        f"Fitted exponent (least squares, log time on log cases): time ~ cases^{exponent:.2f}.",
+        *growth_notes,
     ]
     markdown = "\n".join(lines)
     print(markdown)

@@ -44,6 +44,7 @@ from app.matching.types import (
     SpreadUsage,
     YearLimits,
 )
+from app.matching.units import output_score
 from app.matching.whynot import AgendaPairExplanation, PairTradeOff, explain_in_agenda
 
 __all__ = [
@@ -93,4 +94,5 @@ __all__ = [
     "find_bottlenecks",
     "greedy_baseline",
     "match",
+    "output_score",
 ]

@@ -17,6 +17,7 @@ from typing import Literal
 import numpy as np
 
 from app.matching.evaluation import Evaluation
+from app.matching.nearest import reason_list as reason_list
 from app.matching.results import (
     BlockedCase,
     BottleneckGroup,
@@ -24,13 +25,7 @@ from app.matching.results import (
     DwellingWithoutCandidates,
     ReasonBottleneck,
 )
-from app.matching.rules import REASON_BIT, REASON_CODES
-
-REASONS = len(REASON_CODES)
-
-
-def reason_list(bits: int) -> list[str]:
-    return [code for code in REASON_CODES if bits & REASON_BIT[code]]
+from app.matching.rules import REASON_CODES
 
 
 def excluded_counts(counts: np.ndarray) -> dict[str, int]:
@@ -50,50 +45,14 @@ def excluded_counts_rows(counts: np.ndarray) -> list[dict[str, int]]:
     ]
 
 
-def _set_order(bits: int) -> list[int]:
-    return [r for r in range(REASONS) if bits >> r & 1]
-
-
-def _nearest(lines: np.ndarray) -> list[tuple[list[str], int | None, list[str]]]:
-    """Per line (a blocked case's row of the bitmask): (unblocked_by, min_reasons, closest set).
-
-    Single-reason failures are counted for all lines at once: the reason index of a one-bit value
-    v is popcount(v - 1).
-    """
-    count, width = lines.shape
-    if width == 0:
-        return [([], None, []) for _ in range(count)]
-    sizes = np.bitwise_count(lines)
-    fewest = sizes.min(axis=1)
-    rows, cols = np.nonzero(sizes == 1)
-    reason = np.bitwise_count(lines[rows, cols] - 1).astype(np.int64)
-    singles = np.bincount(rows * REASONS + reason, minlength=count * REASONS)
-    singles = singles.reshape(count, REASONS)
-    result: list[tuple[list[str], int | None, list[str]]] = []
-    for k in range(count):
-        unblocked = [REASON_CODES[r] for r in np.flatnonzero(singles[k])]
-        if fewest[k] == 1:
-            closest = [REASON_CODES[int(np.argmax(singles[k]))]]
-        else:
-            values, counts = np.unique(lines[k][sizes[k] == fewest[k]], return_counts=True)
-            best = min(
-                zip(values.tolist(), counts.tolist(), strict=True),
-                key=lambda vc: (-vc[1], _set_order(vc[0])),
-            )[0]
-            closest = reason_list(best)
-        result.append((unblocked, int(fewest[k]), closest))
-    return result
-
-
 def find_bottlenecks(evaluation: Evaluation) -> Bottlenecks:
     """Blocked cases, per-reason totals, groups by the change that unblocks, idle dwellings."""
-    mask, counts = evaluation.fail_mask, evaluation.case_reason_counts
-    feasible = mask == 0
-    blocked_rows = np.flatnonzero(~feasible.any(axis=1))
+    counts = evaluation.case_reason_counts
+    blocked_rows = evaluation.blocked_cases
     blocked = [
         BlockedCase(evaluation.case_ids[i], excluded_counts(counts[i]), unblocked, fewest, closest)
         for i, (unblocked, fewest, closest) in zip(
-            blocked_rows.tolist(), _nearest(mask[blocked_rows]), strict=True
+            blocked_rows.tolist(), evaluation.blocked_nearest, strict=True
         )
     ]
 
@@ -119,7 +78,6 @@ def find_bottlenecks(evaluation: Evaluation) -> Bottlenecks:
         key=lambda g: (-g.count, g.waive != "any", [REASON_CODES.index(c) for c in g.reasons])
     )
 
-    idle_cols = np.flatnonzero(~feasible.any(axis=0))
     idle = [
         DwellingWithoutCandidates(
             evaluation.dwelling_ids[j],
@@ -128,7 +86,7 @@ def find_bottlenecks(evaluation: Evaluation) -> Bottlenecks:
             fewest,
         )
         for j, (unblocked, fewest, _) in zip(
-            idle_cols.tolist(), _nearest(mask[:, idle_cols].T), strict=True
+            evaluation.idle_dwellings.tolist(), evaluation.idle_nearest, strict=True
         )
     ]
     return Bottlenecks(blocked, by_reason, groups, idle)

@@ -38,8 +38,8 @@ def _ranked(
 ) -> tuple[list[int], list[float], list[list[ScoreComponent]]]:
     """The feasible pairs among (row[k], col[k]) best first: (their indexes into row/col, the
     4-decimal scores, the components). `row`/`col` are in partner id order."""
-    feasible = np.flatnonzero(evaluation.fail_mask[row, col] == 0)
-    units = evaluation.score_units[row[feasible], col[feasible]]
+    feasible = np.flatnonzero(evaluation.feasible[row, col])
+    units = evaluation.units_of(row[feasible], col[feasible])
     order, _ = order_within(np.zeros(len(feasible), dtype=np.int64), units)
     chosen = feasible[order]
     parts = evaluation.components_of(row[chosen], col[chosen])

@@ -56,7 +56,6 @@ def build_problem(
     evaluation: Evaluation, dwellings: Sequence[Dwelling], policy: Policy, usage: SpreadUsage
 ) -> AssignmentProblem:
     """The feasible pairs and the remaining room per complex and neighbourhood."""
-    rows, cols = np.nonzero(evaluation.feasible)
     complexes = sorted({d.complex_key for d in dwellings})
     hoods = sorted({d.neighbourhood_code for d in dwellings})
     complex_index = {key: i for i, key in enumerate(complexes)}
@@ -64,9 +63,9 @@ def build_problem(
     return AssignmentProblem(
         n_cases=len(evaluation.case_ids),
         n_dwellings=len(dwellings),
-        edge_case=rows.astype(np.int64),
-        edge_dwelling=cols.astype(np.int64),
-        edge_score=evaluation.score_units[rows, cols],
+        edge_case=evaluation.pair_case,
+        edge_dwelling=evaluation.pair_dwelling,
+        edge_score=evaluation.pair_units,
         complex_of=np.array([complex_index[d.complex_key] for d in dwellings], dtype=np.int64),
         neighbourhood_of=np.array(
             [hood_index[d.neighbourhood_code] for d in dwellings], dtype=np.int64

@@ -9,8 +9,10 @@ import numpy as np
 from app.matching import scoring
 from app.matching.declines import decline_index
 from app.matching.facts import case_facts, check_limits, prepare, test_rent
-from app.matching.failures import failure_matrix, rule_failures
+from app.matching.failures import batch_failures, rule_failures
+from app.matching.nearest import Nearest, nearest
 from app.matching.results import PairExplanation, ScoreComponent
+from app.matching.rule_base import Batch
 from app.matching.rules import REASON_CODES
 from app.matching.types import (
     CaseProfile,
@@ -22,34 +24,80 @@ from app.matching.types import (
 )
 from app.matching.units import output_score
 
+CELLS_PER_CHUNK = 1 << 23
+"""`evaluate` applies the rules to this many cells (cases x dwellings) at a time: the failure
+bitmask of a chunk (4 bytes a cell) is dropped once its feasible pairs and counts are taken, so a
+table's memory grows with its feasible pairs, not with its cells (a whole 16,000 x 5,333 mask
+would be 340 MB)."""
+
 
 @dataclass(frozen=True, slots=True, eq=False)
 class Evaluation:
     """Rules and scores of every case x dwelling pair, rows and columns in input order.
 
-    `fail_mask[i, j]` has bit r set when REASON_CODES[r] fails; `score_units[i, j]` is the score in
-    integer micro-points for feasible pairs and 0 elsewhere. `case_reason_counts[i, r]` is the
-    number of dwellings for which case i fails REASON_CODES[r]; `dwelling_reason_counts[j, r]` the
-    number of cases for which dwelling j fails it.
+    The feasible pairs are (`pair_case[k]`, `pair_dwelling[k]`), in case order then dwelling
+    order (int64 indexes), with their scores in integer micro-points `pair_units[k]`: sparse, so
+    a big table holds what its feasible pairs need, not a cases x dwellings matrix.
+    `case_reason_counts[i, r]` is the number of dwellings for which case i fails
+    REASON_CODES[r]; `dwelling_reason_counts[j, r]` the number of cases for which dwelling j
+    fails it. The failure bits (bit r when REASON_CODES[r] fails) are not kept: the
+    bottlenecks' summaries of them (`nearest.nearest`) are, for the blocked cases
+    (`blocked_cases`: no feasible dwelling) and the dwellings without candidates
+    (`idle_dwellings`); `reasons` and `fail_mask` decide the bits again from `batch`.
     """
 
     case_ids: tuple[str, ...]
     dwelling_ids: tuple[str, ...]
-    fail_mask: np.ndarray
-    score_units: np.ndarray
+    pair_case: np.ndarray
+    pair_dwelling: np.ndarray
+    pair_units: np.ndarray
     case_reason_counts: np.ndarray
     dwelling_reason_counts: np.ndarray
+    blocked_cases: np.ndarray  # (B,) case indexes
+    blocked_nearest: list[Nearest]  # per blocked case
+    idle_dwellings: np.ndarray  # (I,) dwelling indexes
+    idle_nearest: list[Nearest]  # per idle dwelling
     columns: scoring.ScoreColumns
     weights: tuple[float, ...]
+    batch: Batch
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return len(self.case_ids), len(self.dwelling_ids)
+
+    @property
+    def fail_mask(self) -> np.ndarray:
+        """The whole (cases x dwellings) int32 failure bitmask, decided again on each call:
+        dense, for small tables and checks, not for the agenda's path."""
+        return batch_failures(self.batch).mask
 
     @property
     def feasible(self) -> np.ndarray:
-        feasible: np.ndarray = self.fail_mask == 0  # numpy types this comparison Any
+        """Dense (cases x dwellings) bool: for small tables and checks."""
+        feasible = np.zeros(self.shape, dtype=bool)
+        feasible[self.pair_case, self.pair_dwelling] = True
         return feasible
 
     @property
     def feasible_pairs(self) -> int:
-        return int(np.count_nonzero(self.fail_mask == 0))
+        return len(self.pair_units)
+
+    def units_of(self, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+        """Score in micro-points of the pairs (rows[k], cols[k]) as if they were feasible: the
+        same figures as `pair_units` (the same elementwise expression)."""
+        return scoring.pair_units(self.columns, rows, cols, self.weights)
+
+    def score_matrix(self) -> np.ndarray:
+        """The (cases x dwellings) int64 matrix of scores in micro-points, 0 where a pair is
+        infeasible. Dense: for small tables and checks, not for the agenda's path."""
+        matrix = np.zeros(self.shape, dtype=np.int64)
+        matrix[self.pair_case, self.pair_dwelling] = self.pair_units
+        return matrix
+
+    def bits(self, i: int, j: int) -> int:
+        """The failure bits of pair (i, j), decided on that pair alone (as in the whole)."""
+        part = batch_failures(self.batch.part(np.array([i]), np.array([j])))
+        return int(part.mask[0, 0])
 
     def case_index(self, case_id: str) -> int:
         return self.case_ids.index(case_id)
@@ -59,14 +107,14 @@ class Evaluation:
 
     def reasons(self, i: int, j: int) -> list[str]:
         """Failing reason codes of pair (i, j) in REASON_CODES order."""
-        bits = int(self.fail_mask[i, j])
+        bits = self.bits(i, j)
         return [code for r, code in enumerate(REASON_CODES) if bits >> r & 1]
 
     def score(self, i: int, j: int) -> float | None:
         """The 4-decimal score of a feasible pair, None if it is infeasible."""
-        if self.fail_mask[i, j]:
+        if self.bits(i, j):
             return None
-        return output_score(int(self.score_units[i, j]))
+        return output_score(int(self.units_of(np.array([i]), np.array([j]))[0]))
 
     def components(self, i: int, j: int) -> list[ScoreComponent]:
         """Score components of pair (i, j), as if it were feasible."""
@@ -106,22 +154,63 @@ def evaluate(
     weights = scoring.weight_values(policy.weights)
     prepared = prepare(cases, dwellings, policy, limits, meeting_date)
     index = decline_index(declines, policy, meeting_date)
-    failures = failure_matrix(cases, dwellings, policy, meeting_date, usage, prepared, index)
-    mask = failures.mask
+    batch = Batch(cases, dwellings, policy, meeting_date, usage, prepared, index)
     columns = scoring.score_columns(cases, dwellings, prepared, meeting_date)
-    rows, cols = np.nonzero(mask == 0)
-    units = np.zeros(mask.shape, dtype=np.int64)
-    units[rows, cols] = scoring.pair_score_units(scoring.pair_values(columns, rows, cols), weights)
+    n_cases, n_dwellings = len(cases), len(dwellings)
+    case_counts = np.zeros((n_cases, len(REASON_CODES)), dtype=np.int64)
+    dwelling_counts = np.zeros((n_dwellings, len(REASON_CODES)), dtype=np.int64)
+    rows, cols, blocked = [], [], []
+    blocked_nearest: list[Nearest] = []
+    single: np.ndarray | None = None
+    every_dwelling = np.arange(n_dwellings)
+    step = max(1, CELLS_PER_CHUNK // max(n_dwellings, 1))
+    for start in range(0, n_cases, step):
+        chunk = np.arange(start, min(start + step, n_cases))
+        whole = len(chunk) == n_cases
+        failures = batch_failures(batch if whole else batch.part(chunk, every_dwelling))
+        feasible = failures.mask == 0
+        chunk_rows, chunk_cols = np.nonzero(feasible)
+        rows.append(chunk_rows + start)
+        cols.append(chunk_cols)
+        case_counts[chunk] = failures.case_counts
+        dwelling_counts += failures.dwelling_counts
+        none = np.flatnonzero(~feasible.any(axis=1))
+        blocked.append(none + start)
+        blocked_nearest += nearest(failures.mask[none])
+        if whole:  # one chunk (most tables): the idle dwellings' columns are in its mask
+            single = failures.mask
+    pair_case = _joined(rows)
+    pair_dwelling = _joined(cols)
+    idle = np.flatnonzero(np.bincount(pair_dwelling, minlength=n_dwellings) == 0)
+    # The columns of the dwellings nobody fits; over several chunks, decided again over every
+    # case.
+    idle_nearest: list[Nearest] = [] if single is None else nearest(single[:, idle].T)
+    step = max(1, CELLS_PER_CHUNK // max(n_cases, 1))
+    for start in range(0, len(idle) if single is None else 0, step):
+        chunk = idle[start : start + step]
+        part = batch_failures(batch.part(np.arange(n_cases), chunk))
+        idle_nearest += nearest(part.mask.T)
     return Evaluation(
         case_ids,
         dwelling_ids,
-        mask,
-        units,
-        failures.case_counts,
-        failures.dwelling_counts,
+        pair_case,
+        pair_dwelling,
+        scoring.pair_units(columns, pair_case, pair_dwelling, weights),
+        case_counts,
+        dwelling_counts,
+        _joined(blocked),
+        blocked_nearest,
+        idle,
+        idle_nearest,
         columns,
         weights,
+        batch,
     )
+
+
+def _joined(parts: list[np.ndarray]) -> np.ndarray:
+    """Index arrays end to end, as int64 (empty when there are none)."""
+    return np.concatenate(parts).astype(np.int64) if parts else np.zeros(0, dtype=np.int64)
 
 
 def explain_pair(

@@ -228,6 +228,19 @@ class PreparedArrays:
     neighbourhood_index: np.ndarray  # (V,) index into `neighbourhoods`
     neighbourhoods: list[str]
 
+    def part(self, rows: np.ndarray, cols: np.ndarray) -> "PreparedArrays":
+        """The columns of the cases `rows` and the dwellings `cols` (index arrays), as `prepare`
+        gives them for those cases and dwellings alone (the neighbourhood list kept whole, so
+        the indexes into it stay valid)."""
+        return PreparedArrays(
+            facts=[self.facts[i] for i in rows.tolist()],
+            cap_cents=self.cap_cents[rows],
+            test_rent_cents=self.test_rent_cents[cols],
+            months_registered=self.months_registered[rows],
+            neighbourhood_index=self.neighbourhood_index[cols],
+            neighbourhoods=self.neighbourhoods,
+        )
+
 
 def _column(values: Sequence[Any], dtype: type) -> np.ndarray:
     return np.fromiter(values, dtype=dtype, count=len(values))

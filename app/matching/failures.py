@@ -14,6 +14,9 @@ from app.matching.rule_base import Batch, Pair
 from app.matching.rules import RULES
 from app.matching.types import CaseProfile, Dwelling, Policy, SpreadUsage, YearLimits
 
+ROWS_PER_PASS = 1024
+"""Rows of the mask a big block is written in at once (see `FailureMatrix.fail`)."""
+
 
 class FailureMatrix:
     """The (cases x dwellings) failure bitmask and, per case and per dwelling, how many pairs fail
@@ -45,9 +48,12 @@ class FailureMatrix:
         elif rows.size == cases:  # a rule on the dwelling alone
             self._dwelling_bits[cols] |= bit
         elif rows.size * cols.size * 8 > cases * dwellings:
-            # a big block: one streaming pass beats gathering and scattering its cells
-            outer = case_rows[:, None] & dwelling_cols[None, :]
-            np.bitwise_or(self.mask, bit, out=self.mask, where=outer)
+            # a big block: one streaming pass beats gathering and scattering its cells; in
+            # slices of rows, so the block's boolean matrix is never whole
+            for start in range(0, cases, ROWS_PER_PASS):
+                part = self.mask[start : start + ROWS_PER_PASS]
+                block = case_rows[start : start + ROWS_PER_PASS, None] & dwelling_cols[None, :]
+                np.bitwise_or(part, bit, out=part, where=block)
         else:
             self.mask[np.ix_(rows, cols)] |= bit
         self.case_counts[rows, r] += cols.size
@@ -63,8 +69,12 @@ class FailureMatrix:
         self.dwelling_counts[:, r] += np.bincount(cols, minlength=dwellings)
 
     def finish(self) -> "FailureMatrix":
-        """Fold the case-only and dwelling-only rules into the mask in one pass."""
-        self.mask |= self._case_bits[:, None] | self._dwelling_bits[None, :]
+        """Fold the case-only and dwelling-only rules into the mask, in place (their outer OR
+        would be a second matrix as large as the mask)."""
+        if self._case_bits.any():
+            np.bitwise_or(self.mask, self._case_bits[:, None], out=self.mask)
+        if self._dwelling_bits.any():
+            np.bitwise_or(self.mask, self._dwelling_bits[None, :], out=self.mask)
         return self
 
 
@@ -79,8 +89,12 @@ def failure_matrix(
 ) -> FailureMatrix:
     """Every rule over all pairs: the (cases x dwellings) failure bitmask, bit r for
     REASON_CODES[r], and the per-case and per-dwelling counts of each reason."""
-    batch = Batch(cases, dwellings, policy, meeting_date, usage, prepared, declines)
-    out = FailureMatrix(len(cases), len(dwellings), len(RULES))
+    return batch_failures(Batch(cases, dwellings, policy, meeting_date, usage, prepared, declines))
+
+
+def batch_failures(batch: Batch) -> FailureMatrix:
+    """`failure_matrix` of a batch."""
+    out = FailureMatrix(len(batch.cases), len(batch.dwellings), len(RULES))
     for reason, rule in enumerate(RULES):
         for rows, cols in rule.blocks(batch):
             if rule.cells:

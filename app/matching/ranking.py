@@ -15,18 +15,25 @@ def order_within(group: np.ndarray, score: np.ndarray) -> tuple[np.ndarray, np.n
     if count == 0:
         empty = np.zeros(0, dtype=np.int64)
         return empty, empty
-    group = group.astype(np.int64)
+    group = group.astype(np.int64, copy=False)
     top, bottom = int(score.max()), int(score.min())
     span = top - bottom + 1
     if (int(group.max()) + 1) * span < _KEY_LIMIT and int(group.min()) >= 0:
-        order = np.argsort(group * span + (top - score), kind="stable")
+        key = group * span
+        if np.issubdtype(score.dtype, np.integer):  # in place: a big table ranks millions
+            key += top
+            key -= score
+        else:
+            key = key + (top - score)
+        order = np.argsort(key, kind="stable")
+        del key
     else:
         order = np.lexsort((np.arange(count), -score, group))
     sorted_group = group[order]
-    start = np.ones(count, dtype=bool)
-    start[1:] = sorted_group[1:] != sorted_group[:-1]
-    index = np.arange(count)
-    rank = index - np.maximum.accumulate(np.where(start, index, 0))
+    first = np.flatnonzero(np.append(True, sorted_group[1:] != sorted_group[:-1]))
+    del sorted_group
+    rank = np.arange(count)
+    rank -= np.repeat(first, np.diff(np.append(first, count)))
     return order, rank
 
 

@@ -32,6 +32,19 @@ class Batch:
     prepared: PreparedArrays
     declines: DeclineIndex
 
+    def part(self, rows: np.ndarray, cols: np.ndarray) -> "Batch":
+        """The batch of the cases `rows` and the dwellings `cols` (index arrays): every rule
+        decides a pair from that pair alone, so its failures are the same cells of this batch's."""
+        return Batch(
+            [self.cases[i] for i in rows.tolist()],
+            [self.dwellings[j] for j in cols.tolist()],
+            self.policy,
+            self.meeting_date,
+            self.usage,
+            self.prepared.part(rows, cols),
+            self.declines,
+        )
+
     @property
     def every_case(self) -> np.ndarray:
         return np.ones(len(self.cases), dtype=bool)

@@ -269,11 +269,19 @@ def prune(problem: AssignmentProblem) -> tuple[np.ndarray, int]:
     complex_room = np.where(
         _spanning_complexes(problem), np.iinfo(np.int64).max // 4, problem.complex_room
     )
-    complexes = problem.complex_of[dwellings]
-    hoods = problem.neighbourhood_of[dwellings]
-    pair = complexes.astype(np.int64) * len(problem.neighbourhood_room) + hoods
-    room = np.minimum(complex_room[complexes], problem.neighbourhood_room[hoods])
-    keep = top_within(pair * problem.n_cases + cases, score, room)
+    # Per dwelling first, then one gather per edge: a big table has millions of edges.
+    group_of = (
+        problem.complex_of.astype(np.int64) * len(problem.neighbourhood_room)
+        + problem.neighbourhood_of
+    )
+    room_of = np.minimum(
+        complex_room[problem.complex_of], problem.neighbourhood_room[problem.neighbourhood_of]
+    )
+    group = group_of[dwellings]
+    group *= problem.n_cases
+    group += cases
+    keep = top_within(group, score, room_of[dwellings])
+    del group
     bound = _upper_bound(problem, keep, complex_room)
     kept = np.flatnonzero(keep)
     keep[kept[~top_within(dwellings[kept], score[kept], bound)]] = False

@@ -108,14 +108,21 @@ def distances_to_source(
     dist[SOURCE] = 0
     next_hop = np.full(size, -1, dtype=np.int64)
     for _ in range(size + 1):
-        known = dist[dst] < UNREACHABLE
-        offer = np.where(known, cost + np.where(known, dist[dst], 0), UNREACHABLE)
+        # In place: a big table's residual graph has millions of arcs.
+        offer = dist[dst].astype(np.result_type(cost, dist), copy=False)
+        unknown = offer == UNREACHABLE
+        offer += cost
+        np.putmask(offer, unknown, UNREACHABLE)
+        del unknown
         best = np.full(size, UNREACHABLE, dtype=np.int64)
         np.minimum.at(best, src, offer)
         improved = best < dist
         if not improved.any():
             return dist, next_hop
-        tight = np.flatnonzero(improved[src] & (offer == best[src]))
+        is_tight = improved[src]
+        is_tight &= offer == best[src]
+        tight = np.flatnonzero(is_tight)
+        del is_tight, offer
         nodes, first = np.unique(src[tight], return_index=True)
         next_hop[nodes] = dst[tight[first]]
         dist = np.minimum(dist, best)
@@ -174,20 +181,26 @@ def _variant_view(
     solution = alternative.solution
     arcs = _arcs_to_source(alternative.problem, edges, solution, tree, active)
     dist, next_hop = distances_to_source(*arcs)
+    del arcs
     total = int(problem.edge_score[solution].sum())
     in_solution = np.zeros(problem.edges, dtype=bool)
     in_solution[solution] = True
     housed_case = np.zeros(problem.n_cases, dtype=bool)
     housed_case[problem.edge_case[solution]] = True
+    # total + score - back where the dwelling reaches the source, else NONE; in place, as a big
+    # table has millions of candidates.
     back = dist[2 + problem.n_cases + problem.edge_dwelling[candidates]]
-    reaches = back < UNREACHABLE
-    values = np.where(
-        reaches, total + problem.edge_score[candidates] - np.where(reaches, back, 0), NONE
-    )
+    unreached = back == UNREACHABLE
+    np.putmask(back, unreached, 0)
+    values = problem.edge_score[candidates]
+    values += total
+    values -= back
+    del back
+    np.putmask(values, unreached, NONE)
     # A case the variant's own optimum houses: that optimum is the variant's best with the case
     # housed (on its own pair); its other pairs can do no better.
     own = housed_case[problem.edge_case[candidates]]
-    values = np.where(own, np.where(in_solution[candidates], total, NONE), values)
+    np.copyto(values, np.where(in_solution[candidates], total, NONE), where=own)
     best, position = _segment_best(values, starts)
     pairs = pairs_of(problem, solution)
     return _Variant(

@@ -110,35 +110,47 @@ def table_standing(
     bottlenecks = matching.find_bottlenecks(evaluation)
     blocked = {b.case_id: b for b in bottlenecks.blocked_cases}
     idle = {d.dwelling_id: d for d in bottlenecks.dwellings_without_candidates}
-    feasible = evaluation.feasible
-    units = evaluation.score_units
+    # The feasible pairs are sparse, in case order; per dwelling, the same pairs re-sorted.
+    pair_case, pair_dwelling = evaluation.pair_case, evaluation.pair_dwelling
+    units = evaluation.pair_units
+    by_dwelling = np.argsort(pair_dwelling, kind="stable")
+    case_bounds = np.searchsorted(pair_case, np.arange(len(evaluation.case_ids) + 1)).tolist()
+    dwelling_bounds = np.searchsorted(
+        pair_dwelling[by_dwelling], np.arange(len(evaluation.dwelling_ids) + 1)
+    ).tolist()
     case_standing: dict[str, Standing] = {}
     for i, case_id in enumerate(evaluation.case_ids):
-        js = np.flatnonzero(feasible[i])
-        ranked = sorted(js.tolist(), key=lambda j: (-int(units[i, j]), evaluation.dwelling_ids[j]))
+        pairs = range(case_bounds[i], case_bounds[i + 1])
+        ranked = sorted(
+            pairs, key=lambda k: (-int(units[k]), evaluation.dwelling_ids[pair_dwelling[k]])
+        )
         b = blocked.get(case_id)
         case_standing[case_id] = Standing(
             in_agenda=True,
-            feasible_count=len(js),
+            feasible_count=len(pairs),
             excluded_counts=_counts(evaluation, i, None),
             unblocked_by=list(b.unblocked_by) if b else [],
             candidates=[
-                (evaluation.dwelling_ids[j], float(evaluation.score(i, j) or 0.0))
-                for j in ranked[:top]
+                (
+                    evaluation.dwelling_ids[pair_dwelling[k]],
+                    matching.output_score(int(units[k])) or 0.0,
+                )
+                for k in ranked[:top]
             ],
         )
     dwelling_standing: dict[str, Standing] = {}
     for j, dwelling_id in enumerate(evaluation.dwelling_ids):
-        is_ = np.flatnonzero(feasible[:, j])
-        ranked = sorted(is_.tolist(), key=lambda i: (-int(units[i, j]), evaluation.case_ids[i]))
+        pairs = by_dwelling[dwelling_bounds[j] : dwelling_bounds[j + 1]].tolist()
+        ranked = sorted(pairs, key=lambda k: (-int(units[k]), evaluation.case_ids[pair_case[k]]))
         d = idle.get(dwelling_id)
         dwelling_standing[dwelling_id] = Standing(
             in_agenda=True,
-            feasible_count=len(is_),
+            feasible_count=len(pairs),
             excluded_counts=_counts(evaluation, None, j),
             unblocked_by=list(d.unblocked_by) if d else [],
             candidates=[
-                (evaluation.case_ids[i], float(evaluation.score(i, j) or 0.0)) for i in ranked[:top]
+                (evaluation.case_ids[pair_case[k]], matching.output_score(int(units[k])) or 0.0)
+                for k in ranked[:top]
             ],
         )
     return TableStanding(table.id, on, case_standing, dwelling_standing, inputs.limits.year)

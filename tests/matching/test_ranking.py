@@ -25,7 +25,7 @@ def reference_candidates(cases, dwellings, policy, limits, meeting, usage, top_k
     cases, dwellings = sorted(cases, key=lambda c: c.id), sorted(dwellings, key=lambda d: d.id)
     evaluation = evaluate(cases, dwellings, policy, limits, meeting, usage)
     feasible = evaluation.feasible
-    units = evaluation.score_units
+    units = evaluation.score_matrix()
 
     def ranked(pairs):
         return sorted(pairs, key=lambda p: (-int(units[p]), p))[: max(top_k, 0)]

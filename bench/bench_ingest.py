@@ -4,9 +4,12 @@ PostgreSQL, there also with `serve --workers 2` and against `COPY`.
 
 Run: `python -m bench.bench_ingest` (writes the `ingest` section of docs/benchmarks.md);
 `UITSTROOM_BENCH_POSTGRESQL_URL=postgresql+psycopg://...` (a server URL; fresh databases are made
-on it) adds PostgreSQL.
+on it) adds PostgreSQL. `--before DIR` also serves every run from the source tree in DIR (e.g.
+`git archive main | tar -x -C DIR`), right before the same run on this tree, so that before and
+after are measured in one run on a shared machine.
 """
 
+import argparse
 import asyncio
 import os
 import statistics
@@ -20,6 +23,7 @@ from psycopg.types.json import Json
 from sqlalchemy import insert
 
 from app.db import build_engine
+from app.ids import uuid7
 from app.migrate import upgrade_to_head
 from app.vacancies.models import Vacancy, VacancyIn
 from app.vacancies.service import _columns
@@ -185,6 +189,7 @@ class Run:
 
     backend: str
     workers: int
+    label: str = ""
     first_seconds: float = 0.0
     second_seconds: float = 0.0
     created: int = 0
@@ -193,10 +198,13 @@ class Run:
     wall: float = 0.0
 
 
-def _run(url: str, backend: str, region, workers: int = 1, ingest: bool = True) -> Run:  # type: ignore[no-untyped-def]
-    """Push the vacancies twice (if `ingest`), then create the cases from CLIENTS clients."""
-    run = Run(backend, workers)
-    with running_server(url, workers) as base:
+def _run(  # type: ignore[no-untyped-def]
+    url: str, backend: str, region, workers: int = 1, ingest: bool = True, code_dir=None
+) -> Run:
+    """Push the vacancies twice (if `ingest`), then create the cases from CLIENTS clients;
+    served from the tree `code_dir` if given."""
+    run = Run(backend, workers, "before" if code_dir else "")
+    with running_server(url, workers, code_dir=code_dir) as base:
         with httpx.Client(base_url=base, timeout=120) as client:
             table_id, corporation_headers, corporation_ids, care_provider = _setup(client, region)
             if ingest:
@@ -209,11 +217,15 @@ def _run(url: str, backend: str, region, workers: int = 1, ingest: bool = True) 
     return run
 
 
+def _name(run: Run) -> str:
+    return f"{run.backend} ({run.label})" if run.label else run.backend
+
+
 def _ingest_rows(run: Run, count: int) -> list[str]:
     return [
-        f"| {run.backend}: first push (created: {run.created:,}) | {run.first_seconds:.2f} "
+        f"| {_name(run)}: first push (created: {run.created:,}) | {run.first_seconds:.2f} "
         f"| {count / run.first_seconds:,.0f} |",
-        f"| {run.backend}: same batches again (unchanged: {run.unchanged:,}) "
+        f"| {_name(run)}: same batches again (unchanged: {run.unchanged:,}) "
         f"| {run.second_seconds:.2f} | {count / run.second_seconds:,.0f} |",
     ]
 
@@ -222,12 +234,16 @@ def _case_row(run: Run) -> str:
     median_ms = statistics.median(run.latencies) * 1000
     p99_ms = _percentile(run.latencies, 0.99) * 1000
     return (
-        f"| {run.backend} | {run.workers} | {len(run.latencies):,} | {median_ms:.1f} ms "
+        f"| {_name(run)} | {run.workers} | {len(run.latencies):,} | {median_ms:.1f} ms "
         f"| {p99_ms:.1f} ms | {len(run.latencies) / run.wall:,.0f} |"
     )
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--before", help="source tree to serve as 'before'")
+    args = parser.parse_args()
+    trees = ([args.before] if args.before else []) + [None]  # the 'before' tree first
     load_before = os.getloadavg()[0]
     region = build_region(cases=CLIENTS * CASES_PER_CLIENT, vacancies=VACANCIES, seed=7)
     rows = _raw_rows(region)
@@ -235,15 +251,20 @@ def main() -> None:
     server = postgresql_server()
     with tempfile.TemporaryDirectory() as tmp:
         directory = Path(tmp)
-        runs = [_run(f"sqlite:///{directory / 'api.db'}", "SQLite", region)]
+        runs = [
+            _run(f"sqlite:///{directory / f'api-{uuid7().hex}.db'}", "SQLite", region, code_dir=d)
+            for d in trees
+        ]
         raw = [("SQLite: one `executemany`, one transaction", _executemany_seconds(
             f"sqlite:///{directory / 'raw.db'}", rows
         ))]  # fmt: skip
     if server:
-        with postgresql_database(server) as url:
-            runs.append(_run(url, "PostgreSQL", region))
-        with postgresql_database(server) as url:
-            runs.append(_run(url, "PostgreSQL", region, workers=2, ingest=False))
+        for code_dir in trees:
+            with postgresql_database(server) as url:
+                runs.append(_run(url, "PostgreSQL", region, code_dir=code_dir))
+        for code_dir in trees:
+            with postgresql_database(server) as url:
+                runs.append(_run(url, "PostgreSQL", region, 2, ingest=False, code_dir=code_dir))
         with postgresql_database(server) as url:
             raw.append(("PostgreSQL: one `executemany`, one transaction", _executemany_seconds(
                 url, rows
@@ -253,7 +274,7 @@ def main() -> None:
 
     raw_rate = {name.split(":")[0]: count / seconds for name, seconds in raw}
     ratios = [
-        f"{r.backend}: API / {'`executemany`' if r.backend == 'SQLite' else '`COPY`'} "
+        f"{_name(r)}: API / {'`executemany`' if r.backend == 'SQLite' else '`COPY`'} "
         f"{count / r.first_seconds / min(v for n, v in raw_rate.items() if n == r.backend):.2f}"
         for r in runs
         if r.first_seconds
@@ -267,7 +288,13 @@ def main() -> None:
         "straight into the table in the same run (foreign keys off). Targets (issue 16): at "
         "least 10,000 vacancies/s on SQLite and at least half the raw `executemany`; on "
         f"PostgreSQL reported against `COPY`. Load average {load_before:.1f} before, "
-        f"{os.getloadavg()[0]:.1f} after, on {os.cpu_count()} CPUs shared with other work.",
+        f"{os.getloadavg()[0]:.1f} after, on {os.cpu_count()} CPUs shared with other work."
+        + (
+            " Rows marked (before) are served from the tree given as `--before` (the code "
+            "before this change), each right before the same run on this tree."
+            if args.before
+            else ""
+        ),
         "",
         "| measurement | seconds | vacancies/s |",
         "|---|---:|---:|",

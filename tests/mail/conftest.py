@@ -1,6 +1,7 @@
 """Mail test harness: a real SMTP server on loopback (aiosmtpd), a committed database with the
 app on it, and a mail worker the test drives round by round (`Mailroom.send_due`)."""
 
+import re
 import socket
 import threading
 import uuid
@@ -83,6 +84,19 @@ def text_of(mail: EmailMessage) -> str:
     body = mail.get_body(("plain",))
     assert body is not None
     return f"{mail['Subject']}\n{body.get_content()}"
+
+
+def case_data_in(text: str, tokens: set[str], prefixes: frozenset[str] = frozenset()) -> set[str]:
+    """Which of `tokens` (whole words) and `prefixes` (word starts) occur in `text`, ignoring
+    case. Word edges matter: a birth year such as 1990 also turns up inside the hex of the
+    random ids in a mail's links, which is no leak."""
+    text = text.lower()
+    found = set()
+    for secret in tokens | prefixes:
+        end = "" if secret in prefixes else "(?![0-9a-z])"
+        if re.search(rf"(?<![0-9a-z]){re.escape(secret.lower())}{end}", text):
+            found.add(secret)
+    return found
 
 
 class Mailroom:

@@ -22,7 +22,7 @@ from app.main import create_app
 from tests.api.helpers import assign_action, plan_meeting
 from tests.clock import START, TODAY, day, iso
 from tests.imports.sheets import case_row, csv_file, dwelling_row, nl, table, upload, xlsx
-from tests.mail.conftest import Mailroom, make_region, text_of
+from tests.mail.conftest import Mailroom, case_data_in, make_region, text_of
 from tests.web.conftest import csrf_of, make_person, signed_in
 
 CLIENTS = 240  # the waiting list's rows
@@ -276,11 +276,12 @@ def test_a_region_brings_its_list_in_corrects_a_case_and_hears_of_its_meeting_by
     assert {row.status for row in mailroom.outbox()} == {MailStatus.sent.value}
 
     # None carries case data: no case id or reference, birth year, income or address.
-    secrets = {"BW-0", "Kastanjelaan", "3512", "W-1", "W-2", "W-3", "16.250", "participatiewet"}
+    # Case and dwelling references, and the postcode's digits, are matched as word starts.
+    starts = frozenset({"BW-0", "W-1", "W-2", "W-3", "3512"})
+    secrets = {"Kastanjelaan", "16.250", "participatiewet"}
     for proposal in proposals:
         secrets |= {proposal["case_id"], proposal["vacancy_id"]}
     secrets |= {str(r["Geboortejaar"]) for r in clients[:10]}
     for mail in received:
-        text = text_of(mail).lower()
-        for secret in secrets:
-            assert secret.lower() not in text, (secret, text)
+        text = text_of(mail)
+        assert case_data_in(text, secrets, starts) == set(), text

@@ -43,11 +43,12 @@ def json_rows(table: Table, rows: list[dict[str, Any]]) -> str:
     columns = []
     for name in names:
         kind = table.c[name].type
-        own = (
+        convert: Callable[[Any], Any] = _json_scalar
+        if (
             isinstance(kind, TypeDecorator)
             and type(kind).process_bind_param is not TypeDecorator.process_bind_param
-        )
-        convert = _stored(kind) if own else _json_scalar
+        ):
+            convert = _stored(kind)
         columns.append(_converted(convert, [row[name] for row in rows]))
     converted = [dict(zip(names, values, strict=True)) for values in zip(*columns, strict=True)]
     return json.dumps(converted, separators=(",", ":"))

@@ -319,7 +319,7 @@ def upsert_vacancies(
     return outcomes
 
 
-def _one_of(session: Session, column: Any, values: list[str]) -> ColumnElement[bool]:
+def _one_of(session: Session, column: ColumnElement[Any], values: list[str]) -> ColumnElement[bool]:
     """`column IN (values)`; on PostgreSQL `column = ANY(:array)`, one parameter: psycopg
     takes longer to parse a statement with 1000 placeholders than the server to run it."""
     if session.connection().dialect.name == "postgresql":

@@ -6,7 +6,6 @@ and settings as FastAPI dependencies.
 """
 
 import threading
-from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -59,48 +58,10 @@ def build_engine(url: str, *, foreign_keys: bool = True) -> Engine:
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
 
 
-class FairLock:
-    """A lock handed to its waiters in the order they asked for it (`threading.Lock` wakes an
-    arbitrary one, so under 20 concurrent requests some waited 2-3x the median: the p99 of case
-    creation in docs/benchmarks.md). The holder's release passes it straight to the first
-    waiter. Not reentrant; `with lock:` or acquire()/release()."""
-
-    def __init__(self) -> None:
-        self._mutex = threading.Lock()
-        self._held = False
-        self._waiters: deque[threading.Lock] = deque()
-
-    def acquire(self) -> None:
-        with self._mutex:
-            if not self._held:
-                self._held = True
-                return
-            turn = threading.Lock()
-            turn.acquire()
-            self._waiters.append(turn)
-        turn.acquire()  # released by the holder that hands the lock over
-
-    def release(self) -> None:
-        with self._mutex:
-            if not self._held:
-                raise RuntimeError("release of an unheld FairLock")
-            if self._waiters:
-                self._waiters.popleft().release()  # stays held: now the waiter's
-            else:
-                self._held = False
-
-    def __enter__(self) -> "FairLock":
-        self.acquire()
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self.release()
-
-
 # SQLite has one writer at a time and every request writes (access log, key last-used time).
 # Waiting on this lock instead of SQLite's busy handler, which sleeps in growing steps, keeps the
 # tail latency of concurrent requests close to the median.
-_sqlite_lock = FairLock()
+_sqlite_lock = threading.Lock()
 _WRITE_LOCK = "uitstroom_write_lock"  # session.info key: the process lock this session holds
 
 

@@ -65,6 +65,10 @@ def test_generated_requests_get_documented_answers_and_never_a_server_error(
     )
     @given(case=operation.as_strategy(generation_mode=mode), headers=st.sampled_from(callers))
     def check(case, headers):  # type: ignore[no-untyped-def]
-        case.call_and_validate(headers=headers, excluded_checks=[positive_data_acceptance])
+        # Schemathesis' own 10 s read timeout fired once on a machine at load 17; a slow
+        # answer is not what this test looks for (a 5xx or an undocumented answer is).
+        case.call_and_validate(
+            headers=headers, excluded_checks=[positive_data_acceptance], timeout=120
+        )
 
     check()

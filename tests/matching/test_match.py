@@ -142,13 +142,19 @@ def test_passed_over_cases_are_exactly_those_whose_getting_it_houses_fewer(table
         for case in cases:
             if case.id not in received:
                 alternative = unhoused.get(case.id)
-                lower = alternative is not None and any(
-                    (d.case_id, d.dwelling_id) == (proposal.case_id, proposal.dwelling_id)
-                    and d.score < alternative.score
-                    for d in alternative.displaced
-                )
-                assert (case.id in listed) == lower
-                if lower:
+                shown = alternative.score if alternative is not None else 0.0
+                changed = [
+                    d.score
+                    for d in (alternative.displaced if alternative is not None else [])
+                    if (d.case_id, d.dwelling_id) == (proposal.case_id, proposal.dwelling_id)
+                ]
+                # The engine compares micro-points; scores equal to the 4 decimals shown may
+                # differ below them, so such a near-tie may be listed or not.
+                lower = any(score < shown for score in changed)
+                tied = any(score == shown for score in changed)
+                assert (case.id in listed) == lower or tied
+                if case.id in listed:
+                    assert alternative is not None
                     entry = listed[case.id]
                     assert entry.received_dwelling_id is None
                     assert entry.alternative_dwelling_id == alternative.dwelling_id
@@ -157,7 +163,9 @@ def test_passed_over_cases_are_exactly_those_whose_getting_it_houses_fewer(table
                     assert entry.trade_off == alternative.trade_off
                 continue
             explained = explain_pair(case, dwelling, policy, limits, meeting, usage)
-            if not explained.feasible or explained.score <= proposal.score:
+            if explained.feasible and explained.score == proposal.score:
+                continue  # a near-tie, as above
+            if not explained.feasible or explained.score < proposal.score:
                 assert case.id not in listed
                 continue
             forced = (case.id, dwelling.id)

@@ -1,4 +1,5 @@
-"""Many rows as one JSON parameter, read back by PostgreSQL's `jsonb_populate_recordset`.
+"""Many rows in one statement: as one JSON parameter, read back by PostgreSQL's
+`jsonb_populate_recordset`, or as the driver's own parameter tuples for an `executemany`.
 
 A multi-row `INSERT ... VALUES` of 1000 rows carries 28,000 parameters, which the driver and
 the server take several times longer to handle than the same rows as one JSON document typed by
@@ -7,10 +8,11 @@ the table's own row type (measured in docs/benchmarks.md, ingest section).
 
 import json
 import uuid
+from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Table, cast, func, literal_column
+from sqlalchemy import Dialect, Table, cast, func, literal_column
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import make_url
 from sqlalchemy.sql.elements import BindParameter
@@ -32,22 +34,70 @@ _POSTGRESQL = make_url("postgresql://").get_dialect()()
 
 
 def json_rows(table: Table, rows: list[dict[str, Any]]) -> str:
-    """`rows` ({column: value}) as a JSON array, each value as its column type stores it
-    (a `TypeDecorator`'s own conversion applied: money as integer cents, UTC timestamps)."""
-    converters = {
-        c.name: c.type.process_bind_param
-        for c in table.columns
-        if isinstance(c.type, TypeDecorator)
-        and type(c.type).process_bind_param is not TypeDecorator.process_bind_param
-    }
-    converted = [
-        {
-            name: converters[name](value, _POSTGRESQL) if name in converters else value
-            for name, value in row.items()
-        }
-        for row in rows
-    ]
-    return json.dumps(converted, default=_default, separators=(",", ":"))
+    """`rows` ({column: value}, the same columns in each) as a JSON array, each value as its
+    column type stores it (a `TypeDecorator`'s own conversion applied: money as integer cents,
+    UTC timestamps), converted column by column like `driver_rows`."""
+    if not rows:
+        return "[]"
+    names = list(rows[0])
+    columns = []
+    for name in names:
+        kind = table.c[name].type
+        convert: Callable[[Any], Any] = _json_scalar
+        if (
+            isinstance(kind, TypeDecorator)
+            and type(kind).process_bind_param is not TypeDecorator.process_bind_param
+        ):
+            convert = _stored(kind)
+        columns.append(_converted(convert, [row[name] for row in rows]))
+    converted = [dict(zip(names, values, strict=True)) for values in zip(*columns, strict=True)]
+    return json.dumps(converted, separators=(",", ":"))
+
+
+def _json_scalar(value: Any) -> Any:
+    return _default(value) if isinstance(value, uuid.UUID | date | datetime) else value
+
+
+def _stored(kind: TypeDecorator[Any]) -> Callable[[Any], Any]:
+    def convert(value: Any) -> Any:
+        return _json_scalar(kind.process_bind_param(value, _POSTGRESQL))
+
+    return convert
+
+
+def driver_rows(
+    table: Table, dialect: Dialect, rows: list[dict[str, Any]]
+) -> list[tuple[Any, ...]]:
+    """`rows` ({column: value}, every column of `table`) as the driver's parameter tuples in
+    the table's column order, each value converted as SQLAlchemy would bind it on `dialect`.
+
+    Column by column: a conversion is looked up once per column, not once per value, and a
+    column with one value in all rows (a timestamp, the owner) is converted once."""
+    columns: list[list[Any]] = []
+    for column in table.columns:
+        values = [row[column.name] for row in rows]
+        process = column.type._cached_bind_processor(dialect)  # SQLAlchemy's own cache
+        if process is not None:
+            values = _converted(process, values)
+        columns.append(values)
+    return list(zip(*columns, strict=True))
+
+
+def _converted(process: Callable[[Any], Any], values: list[Any]) -> list[Any]:
+    """`process` applied to each value, once per distinct value (most columns of a batch
+    repeat a few values: flags, dates, the table); lists are told apart by their items."""
+    done: dict[Any, Any] = {}
+    out = []
+    for value in values:
+        key = (list, *value) if isinstance(value, list) else value
+        try:
+            out.append(done[key])
+        except KeyError:
+            done[key] = converted = process(value)
+            out.append(converted)
+        except TypeError:  # unhashable: convert every time
+            out.append(process(value))
+    return out
 
 
 def recordset(table: Table, parameter: BindParameter[Any]) -> TableValuedAlias:

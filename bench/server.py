@@ -63,19 +63,36 @@ def _peak_rss_mb(pid: int) -> float:
     return 0.0
 
 
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system, seconds) the process `pid` and its children (the workers of a
+    `serve --workers N`) used so far; on a shared machine a steadier measure than wall time."""
+    total = 0.0
+    tick = os.sysconf("SC_CLK_TCK")
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if stat.parent.name == str(pid) or fields[1] == str(pid):
+            total += (int(fields[11]) + int(fields[12])) / tick  # utime, stime
+    return total
+
+
 @contextmanager
 def running_server(
     database_url: str,
     workers: int = 1,
     code_dir: str | None = None,
     peak: dict[str, float] | None = None,
+    started: dict[str, int] | None = None,
 ) -> Iterator[str]:
     """Yield the base URL of a server migrated onto `database_url` (`workers` processes, more
     than one only on PostgreSQL); stop it afterwards.
 
     `code_dir`: run the service from that source tree instead (first on PYTHONPATH), e.g. an
     earlier commit's `git archive`, to measure before and after on the same data in one run.
-    `peak`: filled with the server's peak memory (`peak["rss_mb"]`) when it stops."""
+    `peak`: filled with the server's peak memory (`peak["rss_mb"]`) when it stops. `started`:
+    filled with the server's process id (`started["pid"]`, see `cpu_seconds`)."""
     port = free_port()
     paths = [code_dir] if code_dir else []
     if os.environ.get("PYTHONPATH"):
@@ -102,6 +119,8 @@ def running_server(
         # `python -m` puts the working directory first on sys.path: run in the chosen tree.
         cwd=code_dir,
     )
+    if started is not None:
+        started["pid"] = process.pid
     base = f"http://127.0.0.1:{port}"
     try:
         for _ in range(600):

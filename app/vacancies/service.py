@@ -7,21 +7,31 @@ import re
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from enum import StrEnum
+from enum import Enum, StrEnum
 from typing import Any
 
-from pydantic import ValidationError
-from sqlalchemy import ColumnElement, and_, bindparam, false, func, or_, tuple_, update
+from pydantic import BaseModel, TypeAdapter, ValidationError
+from sqlalchemy import (
+    ColumnElement,
+    String,
+    and_,
+    any_,
+    bindparam,
+    false,
+    func,
+    or_,
+    tuple_,
+    update,
+)
 from sqlalchemy import select as sa_select
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
 from app.access_log.service import AccessContext
 from app.database import LostRace
-from app.flat import flatten
 from app.ids import uuid7
-from app.jsonrows import json_rows, recordset
+from app.jsonrows import driver_rows, json_rows, recordset
 from app.organisations.models import OrganisationKind
 from app.principal import Principal
 from app.problems import Forbidden, NotFound, PreconditionFailed, ProblemError, field_name
@@ -90,10 +100,36 @@ class UpsertOutcome:
     outcome: str  # created | updated | unchanged
 
 
+def _field_paths() -> tuple[tuple[str, str, str | None], ...]:
+    """(column, field, sub-field) for each content column of `VacancyIn` (`address_street` is
+    `address.street`), read once: the flat row is built from the attributes directly."""
+    paths: list[tuple[str, str, str | None]] = []
+    for name, field in VacancyIn.model_fields.items():
+        if name == "external_ref":
+            continue
+        group = field.annotation
+        if isinstance(group, type) and issubclass(group, BaseModel):
+            paths.extend((f"{name}_{sub}", name, sub) for sub in group.model_fields)
+        else:
+            paths.append((name, name, None))
+    return tuple(paths)
+
+
+FIELD_PATHS = _field_paths()
+
+
 def _columns(item: VacancyIn) -> dict[str, Any]:
-    data = flatten(item.model_dump(mode="python", exclude={"external_ref"}), VacancyIn)
-    data["contract_forms"] = [f.value for f in item.contract_forms]
-    return {k: (v.value if hasattr(v, "value") else v) for k, v in data.items()}
+    """The item's content columns ({column: value}, enums as their values)."""
+    fields = item.__dict__
+    row: dict[str, Any] = {}
+    for column, name, sub in FIELD_PATHS:
+        value = fields[name] if sub is None else fields[name].__dict__[sub]
+        if isinstance(value, Enum):
+            value = value.value
+        elif isinstance(value, list):
+            value = [v.value if isinstance(v, Enum) else v for v in value]
+        row[column] = value
+    return row
 
 
 def _tables_for(
@@ -110,26 +146,31 @@ def _tables_for(
     return dict(rows)
 
 
+ITEMS = TypeAdapter(list[VacancyIn])
+
+
 def parse_items(raw_items: list[dict[str, Any]]) -> tuple[list[VacancyIn], list[ItemError]]:
-    """Validate each item of a batch on its own, collecting the errors of all of them."""
-    items: list[VacancyIn] = []
-    errors: list[ItemError] = []
-    for index, raw in enumerate(raw_items):
-        try:
-            items.append(VacancyIn.model_validate(raw))
-        except ValidationError as exc:
-            ref = raw.get("external_ref")
-            for error in exc.errors():
-                errors.append(
-                    ItemError(
-                        index,
-                        ref if isinstance(ref, str) else None,
-                        field_name(tuple(error["loc"])),
-                        error["type"],
-                        error["msg"],
-                    )
+    """Validate all items of a batch in one call, collecting the errors of every item (an
+    error's location starts with the item's index)."""
+    try:
+        return ITEMS.validate_python(raw_items), []
+    except ValidationError as exc:
+        errors: list[ItemError] = []
+        for error in exc.errors():
+            # Every error is an item's: the callers pass a list (the route bounds its length).
+            index, *loc = error["loc"]
+            assert isinstance(index, int)
+            ref = raw_items[index].get("external_ref")
+            errors.append(
+                ItemError(
+                    index,
+                    ref if isinstance(ref, str) else None,
+                    field_name(tuple(loc)),
+                    error["type"],
+                    error["msg"],
                 )
-    return items, errors
+            )
+        return [], errors
 
 
 def _raw_key(raw: dict[str, Any] | VacancyIn) -> tuple[str | None, str | None]:
@@ -219,7 +260,7 @@ def upsert_vacancies(
             sa_select(VACANCY_TABLE)
             .where(
                 VACANCY_TABLE.c.corporation_id == corporation_id,
-                VACANCY_TABLE.c.external_ref.in_([i.external_ref for i in items]),
+                _one_of(session, VACANCY_TABLE.c.external_ref, [i.external_ref for i in items]),
             )
             .order_by(VACANCY_TABLE.c.external_ref)
             .with_for_update()
@@ -278,6 +319,14 @@ def upsert_vacancies(
     return outcomes
 
 
+def _one_of(session: Session, column: ColumnElement[Any], values: list[str]) -> ColumnElement[bool]:
+    """`column IN (values)`; on PostgreSQL `column = ANY(:array)`, one parameter: psycopg
+    takes longer to parse a statement with 1000 placeholders than the server to run it."""
+    if session.connection().dialect.name == "postgresql":
+        return column == any_(bindparam("one_of", values, type_=ARRAY(String)))
+    return column.in_(values)
+
+
 def _check_version(existing: dict[str, Any], items: list[VacancyIn], if_match: str) -> None:
     if len(items) != 1:
         raise ValueError("If-Match applies to one dwelling")
@@ -298,21 +347,34 @@ def _insert_new(session: Session, rows: list[dict[str, Any]]) -> None:
         # few kilobytes instead of a VALUES list with 28 parameters per row.
         given = recordset(VACANCY_TABLE, bindparam("rows"))
         columns = [c.name for c in VACANCY_TABLE.columns]
-        statement: Any = pg_insert(VACANCY_TABLE).from_select(
-            columns, sa_select(*(given.c[name] for name in columns)).order_by(given.c.external_ref)
+        statement = (
+            pg_insert(VACANCY_TABLE)
+            .from_select(
+                columns,
+                sa_select(*(given.c[name] for name in columns)).order_by(given.c.external_ref),
+            )
+            .on_conflict_do_nothing(index_elements=["corporation_id", "external_ref"])
+            .returning(VACANCY_TABLE.c.external_ref)
         )
-        parameters: Any = {"rows": json_rows(VACANCY_TABLE, ordered)}
+        parameters = {"rows": json_rows(VACANCY_TABLE, ordered)}
+        count = len(connection.execute(statement, parameters).all())
     else:
-        statement = sqlite_insert(VACANCY_TABLE)
-        parameters = ordered  # sent as multi-row VALUES, in this order
-    statement = statement.on_conflict_do_nothing(
-        index_elements=["corporation_id", "external_ref"]
-    ).returning(VACANCY_TABLE.c.external_ref)
-    inserted = connection.execute(statement, parameters).all()
-    if len(inserted) != len(rows):
-        raise LostRace(
-            f"{len(rows) - len(inserted)} new vacancy reference(s) inserted concurrently"
-        )
+        # The driver's executemany of ready-made tuples, in this order: SQLAlchemy's own
+        # executemany builds and converts a parameter dict per row, which cost more than
+        # SQLite's insert itself (docs/benchmarks.md, ingest section).
+        # The driver sums the rows each statement inserted (a conflict inserts none).
+        count = connection.exec_driver_sql(
+            _SQLITE_INSERT, driver_rows(VACANCY_TABLE, connection.dialect, ordered)
+        ).rowcount
+    if count != len(rows):
+        raise LostRace(f"{len(rows) - count} new vacancy reference(s) inserted concurrently")
+
+
+_SQLITE_INSERT = (
+    f"INSERT INTO {VACANCY_TABLE.name} ({', '.join(c.name for c in VACANCY_TABLE.columns)}) "
+    f"VALUES ({', '.join('?' for _ in VACANCY_TABLE.columns)}) "
+    "ON CONFLICT (corporation_id, external_ref) DO NOTHING"
+)
 
 
 def visible_clause(principal: Principal) -> ColumnElement[bool]:

@@ -5,6 +5,7 @@ import copy
 import pytest
 
 from tests.api.helpers import assert_problem, invalid_names
+from tests.clock import iso
 from tests.conftest import create_vacancy, make_org, make_table, vacancy_body
 
 
@@ -128,6 +129,27 @@ def test_batch_creates_every_item(client, small_region):
     assert (body["created"], body["updated"], body["unchanged"]) == (4, 0, 0)
     assert [i["external_ref"] for i in body["items"]] == [i["external_ref"] for i in items]
     assert len(own_vacancies(client, small_region.corporation)) == 4
+
+
+def test_batch_items_are_stored_as_sent_whether_their_values_repeat_or_differ(client, small_region):
+    # The batch insert converts a repeated value once for all rows that share it.
+    items = [
+        vacancy_body(complex_ref="CPX-A", contract_forms=["own_lease"], min_age=None),
+        vacancy_body(complex_ref=None, contract_forms=["intermediate_lease", "own_lease"]),
+        vacancy_body(complex_ref="CPX-A", contract_forms=["own_lease"], min_age=55),
+        vacancy_body(respond_before=None, available_from=iso(30), has_lift=True, floor=4),
+    ]
+    items[1]["rent"] = {"base": "512.37", "eligible_service_costs": "0.00"}
+    items[2]["rent"] = {"base": "712.50", "eligible_service_costs": "41.05"}
+    response = push_batch(client, small_region.corporation, items)
+    assert response.status_code == 200, response.text
+    for sent, outcome in zip(items, response.json()["items"], strict=True):
+        stored = client.get(
+            f"/v1/vacancies/{outcome['id']}", headers=small_region.corporation.headers
+        ).json()
+        rent = {k: float(v) for k, v in sent["rent"].items()}
+        expected = {**sent, "rent": rent, "contract_forms": sorted(sent["contract_forms"])}
+        assert {name: stored[name] for name in sent} == expected
 
 
 def test_same_batch_twice_creates_nothing_the_second_time(client, small_region):

@@ -17,7 +17,6 @@ from typing import Literal
 import numpy as np
 
 from app.matching.evaluation import Evaluation
-from app.matching.nearest import reason_list as reason_list
 from app.matching.results import (
     BlockedCase,
     BottleneckGroup,

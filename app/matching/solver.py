@@ -167,7 +167,8 @@ def lift_implied_caps(problem: AssignmentProblem) -> AssignmentProblem:
     (`tradeoffs.solve_with_pair`: the pair's complex and neighbourhood each lose one room, and
     each sum through them shrinks by one). Rooms of 0 stay: they also mark pairs without room.
     """
-    active = np.unique(problem.edge_dwelling)
+    # Counted, not sorted: this runs on every solve (and the engine's problem), over every edge.
+    active = np.flatnonzero(np.bincount(problem.edge_dwelling, minlength=problem.n_dwellings))
     if len(active) == 0:
         return problem
     hoods = len(problem.neighbourhood_room)

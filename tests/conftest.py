@@ -10,6 +10,7 @@ rolled back.
 """
 
 import copy
+import gc
 import os
 import re
 import sqlite3
@@ -37,6 +38,7 @@ os.environ["UITSTROOM_STALL_SWEEP"] = "false"
 os.environ["UITSTROOM_MAIL_WORKER"] = "false"
 
 from fastapi import FastAPI
+from fastapi.dependencies import models as fastapi_dependency_models
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
@@ -104,6 +106,14 @@ def pytest_sessionstart(session: pytest.Session) -> None:
 
 
 @pytest.hookimpl(optionalhook=True)
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Once every test module (and so the app) is imported, move what exists into the garbage
+    collector's permanent generation: those objects live until the end anyway, and each full
+    collection would otherwise walk them all again."""
+    gc.collect()
+    gc.freeze()
+
+
 def pytest_configure_node(node) -> None:  # type: ignore[no-untyped-def]
     """xdist: every worker uses the controller's server (or skips for its reason)."""
     node.workerinput["uitstroom_postgresql"] = (PG.url, PG.skip_reason)
@@ -288,6 +298,23 @@ def live_app(databases: DatabaseFactory, settings: Settings) -> FastAPI:
     shuts it down."""
     url = databases.migrated_url()
     return create_app(settings.model_copy(update={"database_url": url}))
+
+
+@pytest.fixture(autouse=True)
+def _fastapi_forgets_this_tests_apps() -> Iterator[None]:
+    """Clear FastAPI's module-level caches of endpoint and dependency callables after a test.
+
+    FastAPI (0.142) classifies each callable once and keeps it in an `lru_cache` of 4,096 entries
+    keyed by the callable itself. An app's closures (the docs routes, this suite's session
+    override) are new callables per `create_app`, so every app a worker built stayed alive with
+    its routes, schemas and session: 100 tests kept 100 apps, a worker grew to gigabytes, and
+    full garbage collections over millions of objects stalled tests for 20-30 s. A server
+    builds one app, so only the suite needs this.
+    """
+    yield
+    for cached in vars(fastapi_dependency_models).values():
+        if callable(getattr(cached, "cache_clear", None)):
+            cached.cache_clear()
 
 
 @pytest.fixture

@@ -233,7 +233,7 @@ def _demo_people(session: Session, orgs: dict[str, Organisation], out: TextIO) -
     for name, organisation in orgs.items():
         email = _demo_email(name)
         password = new_password()
-        person = find_by_email(session, email)
+        person = find_by_email(session, organisation.id, email)
         if person is None:
             role = PersonRole.chair if name == chair_name else PersonRole.member
             data = PersonCreate(

@@ -8,7 +8,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, StringConstraints
 from pydantic import Field as PField
-from sqlalchemy import CheckConstraint
+from sqlalchemy import CheckConstraint, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from app.ids import uuid7
@@ -36,13 +36,16 @@ class PersonRole(StrEnum):
 class Person(Versioned, SQLModel, table=True):
     __tablename__ = "people"
     # A viewer reads only, so it cannot be the admin who manages people (a write).
+    # An email is unique per organisation, not across them: a refusal across organisations
+    # would tell one organisation who has an account at another (sign-in handles the rest).
     __table_args__ = (
         CheckConstraint("NOT (role = 'viewer' AND is_admin)", name="viewer_not_admin"),
+        UniqueConstraint("organisation_id", "email"),
     )
 
     id: uuid.UUID = Field(default_factory=uuid7, primary_key=True)
     organisation_id: uuid.UUID = Field(foreign_key="organisations.id", index=True)
-    email: str = Field(max_length=254, unique=True, description="Login name, lower case.")
+    email: str = Field(max_length=254, index=True, description="Login name, lower case.")
     display_name: str = Field(max_length=200)
     role: str = Field(max_length=16)
     is_admin: bool = Field(

@@ -52,8 +52,14 @@ def principal_for(organisation: Organisation) -> Principal:
 # --- accounts ------------------------------------------------------------------------------
 
 
-def find_by_email(session: Session, email: str) -> Person | None:
-    return session.exec(select(Person).where(Person.email == normalise_email(email))).first()
+def find_by_email(session: Session, organisation_id: uuid.UUID, email: str) -> Person | None:
+    """The organisation's person with this email (an email is unique per organisation only:
+    a refusal across organisations would tell one organisation who has an account at another)."""
+    return session.exec(
+        select(Person).where(
+            Person.organisation_id == organisation_id, Person.email == normalise_email(email)
+        )
+    ).first()
 
 
 def create_person(
@@ -62,8 +68,10 @@ def create_person(
     """The new person and, when no password was given, the generated one (shown once)."""
     email = normalise_email(data.email)
     _check_admin_role(data.role.value, data.is_admin, "is_admin")
-    if find_by_email(session, email) is not None:
-        raise Conflict("A person with this email exists already.", code="duplicate_email")
+    if find_by_email(session, organisation.id, email) is not None:
+        raise Conflict(
+            "A person of this organisation has this email already.", code="duplicate_email"
+        )
     generated = None if data.password else security.new_password()
     person = Person(
         organisation_id=organisation.id,
@@ -78,7 +86,9 @@ def create_person(
         with session.begin_nested():
             session.flush()
     except IntegrityError as exc:
-        raise Conflict("A person with this email exists already.", code="duplicate_email") from exc
+        raise Conflict(
+            "A person of this organisation has this email already.", code="duplicate_email"
+        ) from exc
     return person, generated
 
 
@@ -165,12 +175,16 @@ class SignInResult(StrEnum):
     signed_in = "signed_in"
     refused = "refused"
     locked = "locked"
+    # The password is right for accounts in more than one organisation: the person chooses.
+    choose_organisation = "choose_organisation"
 
 
 @dataclass(frozen=True, slots=True)
 class SignInOutcome:
     result: SignInResult
     person: Person | None = None
+    # With `choose_organisation`: the organisations whose account this password opens, by name.
+    choices: tuple[Organisation, ...] = ()
 
 
 def _throttle(session: Session, subject: str) -> SignInThrottle:
@@ -227,12 +241,34 @@ def _record_sign_in(session: Session, person: Person, now: datetime, password: s
             set_committed_value(person, name, value)
 
 
+def _active_accounts(
+    session: Session, email: str, organisation_id: uuid.UUID | None
+) -> list[Person]:
+    query = select(Person).where(Person.email == email, col(Person.active).is_(True))
+    if organisation_id is not None:
+        query = query.where(Person.organisation_id == organisation_id)
+    return list(session.exec(query.order_by(col(Person.created_at))))
+
+
 def sign_in(
-    session: Session, email: str, password: str, address: str, *, settings: Settings
+    session: Session,
+    email: str,
+    password: str,
+    address: str,
+    *,
+    settings: Settings,
+    organisation_id: uuid.UUID | None = None,
 ) -> SignInOutcome:
     """Check the password; count failures per email and per client address, and lock either
     for the lock-out window once it has too many (`settings.signin_*`). An unknown email is
-    counted and answered exactly like a wrong password."""
+    counted and answered exactly like a wrong password.
+
+    One email may have an account in several organisations, each with its own password. The
+    password is checked against each active one (or only `organisation_id`'s); when it opens
+    more than one, nothing is signed in and the outcome lists their organisations to choose
+    from, which only someone who knows the password gets to see. (Each account costs one hash
+    check, so the time taken grows with their number: that an email has a second account is
+    measurable, where it is not.)"""
     email = normalise_email(email)
     now = utcnow()
     window = timedelta(minutes=settings.signin_lockout_minutes)
@@ -241,13 +277,21 @@ def sign_in(
     by_address = _current(_throttle(session, security.subject_hash("addr", address)), now, window)
     if by_email.locked_until is not None or by_address.locked_until is not None:
         return SignInOutcome(SignInResult.locked)
-    person = find_by_email(session, email)
-    candidate = person if person is not None and person.active else None
-    if security.verify_password(candidate.password_hash if candidate else None, password):
-        assert candidate is not None
+    accounts = _active_accounts(session, email, organisation_id)
+    if not accounts:
+        # Unknown or inactive: one check against nothing, as long as a wrong password takes.
+        security.verify_password(None, password)
+    opened = [p for p in accounts if security.verify_password(p.password_hash, password)]
+    if len(opened) == 1:
         session.delete(by_email)
-        _record_sign_in(session, candidate, now, password)
-        return SignInOutcome(SignInResult.signed_in, candidate)
+        _record_sign_in(session, opened[0], now, password)
+        return SignInOutcome(SignInResult.signed_in, opened[0])
+    if opened:
+        organisations = [session.get(Organisation, person.organisation_id) for person in opened]
+        return SignInOutcome(
+            SignInResult.choose_organisation,
+            choices=tuple(sorted((o for o in organisations if o), key=lambda o: o.name)),
+        )
     by_email.failures += 1
     by_address.failures += 1
     if by_email.failures >= settings.signin_max_failures:

@@ -1,6 +1,7 @@
 """Signing in and out, and changing one's own password."""
 
 import secrets
+import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
@@ -10,6 +11,7 @@ from starlette.datastructures import FormData
 from starlette.responses import Response
 
 from app.db import SessionDep, SettingsDep
+from app.organisations.models import Organisation
 from app.people import security
 from app.people import service as people
 from app.people.models import PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH, Password
@@ -29,6 +31,10 @@ from app.web.core import (
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
 REFUSED = "Het e-mailadres of het wachtwoord klopt niet."
+CHOOSE = (
+    "Dit e-mailadres heeft met dit wachtwoord een account bij meer dan één organisatie. "
+    "Kies de organisatie en vul het wachtwoord opnieuw in."
+)
 
 
 def _locked_message(minutes: int) -> str:
@@ -42,6 +48,7 @@ def _sign_in_page(
     error: str | None = None,
     email: str = "",
     status: int = 200,
+    choices: tuple[Organisation, ...] = (),
 ) -> HTMLResponse:
     token = secrets.token_urlsafe(32)
     response = render(
@@ -53,6 +60,7 @@ def _sign_in_page(
             "signin_token": token,
             "error": error,
             "email": email,
+            "choices": choices,
         },
         status,
     )
@@ -101,7 +109,14 @@ def sign_in(
             email=email,
             status=403,
         )
-    outcome = people.sign_in(session, email, password, _client_address(request), settings=settings)
+    outcome = people.sign_in(
+        session,
+        email,
+        password,
+        _client_address(request),
+        settings=settings,
+        organisation_id=_chosen_organisation(form),
+    )
     if outcome.result == people.SignInResult.locked:
         minutes = settings.signin_lockout_minutes
         refusal = _sign_in_page(
@@ -109,6 +124,10 @@ def sign_in(
         )
         refusal.headers["Retry-After"] = str(minutes * 60)
         return refusal
+    if outcome.result == people.SignInResult.choose_organisation:
+        return _sign_in_page(
+            request, next_url, error=CHOOSE, email=email, status=200, choices=outcome.choices
+        )
     if outcome.result == people.SignInResult.refused or outcome.person is None:
         return _sign_in_page(request, next_url, error=REFUSED, email=email, status=400)
     token = people.start_session(session, outcome.person, settings=settings)
@@ -116,6 +135,16 @@ def sign_in(
     set_cookie(request, response, session_cookie_name(request), token)
     clear_cookie(request, response, signin_cookie_name(request))
     return response
+
+
+def _chosen_organisation(form: FormData) -> uuid.UUID | None:
+    """The organisation picked on the sign-in page when one password opens several accounts;
+    anything that is not an id counts as no choice (the password check decides the rest)."""
+    value = form.get("organisatie")
+    try:
+        return uuid.UUID(value) if isinstance(value, str) and len(value) <= 36 else None
+    except ValueError:
+        return None
 
 
 def _password(form: FormData, name: str) -> str:

@@ -1,0 +1,91 @@
+"""One email, accounts in several organisations: each password opens its own account, and a
+password that opens more than one asks which organisation, naming only those."""
+
+import uuid
+
+from fastapi.testclient import TestClient
+
+from tests.conftest import Org
+from tests.web.conftest import PASSWORD, hidden, page_client, submit_sign_in
+
+OTHER_PASSWORD = "another horse battery staple"
+
+
+def account(client: TestClient, org: Org, email: str, password: str) -> None:
+    response = client.post(
+        f"/v1/organizations/{org.id}/people",
+        json={"email": email, "display_name": "Jet", "role": "member", "password": password},
+        headers=org.headers,
+    )
+    assert response.status_code == 201, response.text
+
+
+def signed_in_as(browser: TestClient) -> str:
+    page = browser.get("/account")
+    assert page.status_code == 200, page.text
+    return page.text
+
+
+def test_each_password_opens_the_account_of_its_own_organisation(app, client, region):
+    email = f"jet-{uuid.uuid4().hex[:8]}@example.nl"
+    account(client, region.care_provider, email, PASSWORD)
+    account(client, region.corporation, email, OTHER_PASSWORD)
+    for password, org, other in (
+        (PASSWORD, region.care_provider, region.corporation),
+        (OTHER_PASSWORD, region.corporation, region.care_provider),
+    ):
+        browser = page_client(app)
+        assert submit_sign_in(browser, email, password).status_code == 303
+        page = signed_in_as(browser)
+        assert org.name in page
+        assert other.name not in page
+
+
+def test_a_password_of_two_accounts_asks_which_organisation_and_names_only_those(
+    app, client, region
+):
+    email = f"jet-{uuid.uuid4().hex[:8]}@example.nl"
+    account(client, region.care_provider, email, PASSWORD)
+    account(client, region.corporation, email, PASSWORD)
+    account(client, region.chair, email, OTHER_PASSWORD)
+    browser = page_client(app)
+    asked = submit_sign_in(browser, email, PASSWORD)
+    assert asked.status_code == 200
+    assert "__Host-uitstroom_sessie" not in browser.cookies
+    assert "Kies de organisatie" in asked.text
+    assert region.care_provider.name in asked.text
+    assert region.corporation.name in asked.text
+    assert region.chair.name not in asked.text  # its account has another password
+    chosen = browser.post(
+        "/aanmelden",
+        data={
+            "signin_token": hidden(asked.text, "signin_token"),
+            "volgende": "",
+            "email": email,
+            "wachtwoord": PASSWORD,
+            "organisatie": region.corporation.id,
+        },
+    )
+    assert chosen.status_code == 303
+    assert region.corporation.name in signed_in_as(browser)
+
+
+def test_choosing_an_organisation_the_password_does_not_open_is_refused(app, client, region):
+    email = f"jet-{uuid.uuid4().hex[:8]}@example.nl"
+    account(client, region.care_provider, email, PASSWORD)
+    account(client, region.chair, email, OTHER_PASSWORD)
+    browser = page_client(app)
+    form = browser.get("/aanmelden")
+    refused = browser.post(
+        "/aanmelden",
+        data={
+            "signin_token": hidden(form.text, "signin_token"),
+            "volgende": "",
+            "email": email,
+            "wachtwoord": PASSWORD,
+            "organisatie": region.chair.id,
+        },
+    )
+    assert refused.status_code == 400
+    assert "Het e-mailadres of het wachtwoord klopt niet." in refused.text
+    assert "__Host-uitstroom_sessie" not in browser.cookies

@@ -204,23 +204,25 @@ from app.matching import match
 from bench.regions import LIMITS_2026, MEETING_DATE, build_region, default_policy, to_engine
 cases, vacancies, runs = (int(a) for a in sys.argv[1:])
 case_list, dwellings, usage = to_engine(build_region(cases, vacancies, seed=7))
-policy, seconds = default_policy(), []
+policy, seconds, cpu = default_policy(), [], []
 for _ in range(runs):
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     result = match(case_list, dwellings, policy, LIMITS_2026, MEETING_DATE, usage, top_k=5)
     seconds.append(time.perf_counter() - started)
+    cpu.append(time.process_time() - cpu_started)
 stats = dataclasses.replace(result.stats, timings_ms={})
 print(json.dumps({
     "pairs": result.stats.feasible_pairs,
     "seconds": statistics.median(seconds),
+    "cpu_seconds": statistics.median(cpu),
     "solve_ms": result.stats.timings_ms["solve"],
     "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     "digest": hashlib.sha256(repr(dataclasses.replace(result, stats=stats)).encode()).hexdigest(),
 }))
 """
 """One size measured in a process of its own (so its peak memory is its own), from the source
-tree on PYTHONPATH: the median `match` time, the solve's share, the process's peak RSS (the
-generated region included) and a digest of the whole result but its timings."""
+tree on PYTHONPATH: the median `match` wall and CPU time, the solve's share, the process's peak
+RSS (the generated region included) and a digest of the whole result but its timings."""
 
 
 def growth_point(tree: str, cases: int, vacancies: int, runs: int) -> dict:  # type: ignore[type-arg]
@@ -251,7 +253,10 @@ def growth(max_cases: int, before: str | None) -> tuple[list[str], list[str]]:
     sizes = [(n, n // 3) for n in GROWTH_SIZES if n <= max_cases]
     if max_cases >= TARGET_SIZE[0]:
         sizes.append(TARGET_SIZE)
-    rows, fitted = [], {"cases": [], "pairs": [], "after": [], "before": []}
+    rows: list[str] = []
+    fitted: dict[str, list[float]] = {
+        key: [] for key in ("cases", "pairs", "after", "before", "cpu", "cpu_before", "rss")
+    }
     for cases, vacancies in sizes:
         runs = 3 if cases <= 4000 else 1
         after = growth_point(here, cases, vacancies, runs)
@@ -262,13 +267,18 @@ def growth(max_cases: int, before: str | None) -> tuple[list[str], list[str]]:
             fitted["cases"].append(cases)
             fitted["pairs"].append(after["pairs"])
             fitted["after"].append(after["seconds"])
+            fitted["cpu"].append(after["cpu_seconds"])
+            fitted["rss"].append(after["peak_mb"])
             if was is not None:
                 fitted["before"].append(was["seconds"])
+                fitted["cpu_before"].append(was["cpu_seconds"])
         per_pair = after["seconds"] * 1e6 / max(after["pairs"], 1)
         rows.append(
             f"| {cases:,} x {vacancies:,} | {after['pairs']:,} | {runs} "
             f"| {_ms(was, 'seconds')} | {after['seconds'] * 1000:,.0f} ms "
-            f"| {_ratio(was, after)} | {after['solve_ms']:,.0f} ms | {per_pair:.2f} us "
+            f"| {_ratio(was, after)} | {_ms(was, 'cpu_seconds')} "
+            f"| {after['cpu_seconds'] * 1000:,.0f} ms "
+            f"| {after['solve_ms']:,.0f} ms | {per_pair:.2f} us "
             f"| {_mb(was)} | {after['peak_mb']:,.0f} MB | {'yes' if was else '-'} |"
         )
         print(rows[-1], flush=True)
@@ -283,9 +293,21 @@ def growth(max_cases: int, before: str | None) -> tuple[list[str], list[str]]:
             if fitted["before"]
             else ""
         )
-        + "."
+        + f". In CPU time: after ~ cases^{_fit(cases, fitted['cpu']):.2f}"
+        + (f", before ~ cases^{_fit(cases, fitted['cpu_before']):.2f}" if fitted["before"] else "")
+        + ". Peak RSS above the smallest size's (the interpreter, numpy and scipy), on the sizes "
+        f"from 4,000 cases: ~ cases^{_memory_fit(cases, fitted['rss']):.2f}."
     ]
     return rows, notes
+
+
+def _memory_fit(cases: list[float], peaks: list[float]) -> float:
+    """The exponent of the memory a table adds: peak RSS less the smallest size's, fitted from
+    4,000 cases up (below that the difference is within the allocator's slack)."""
+    if not peaks:
+        return math.nan
+    added = [(n, mb - peaks[0]) for n, mb in zip(cases, peaks, strict=True) if n >= 4000]
+    return _fit([n for n, _ in added], [max(mb, 1.0) for _, mb in added])
 
 
 def _ms(point: dict | None, key: str) -> str:  # type: ignore[type-arg]
@@ -345,8 +367,9 @@ def main() -> None:
         "**Growth** of `match` (the agenda's computation: rules, scores, solve, passed over, "
         "left unhoused, candidates, bottlenecks; no database, no HTTP) on one table, a third "
         "as many vacancies as cases, seed 7, then issue 16's one table of 16,000 x 4,000 "
-        "(target: under 1 GB); median of the runs, each size in a process of its own, whose "
-        "peak RSS (the generated region included) is the memory column. "
+        "(target: under 1 GB); median of the runs (wall time, and CPU time of the same runs, "
+        "steadier on a shared machine), each size in a process of its own, whose peak RSS (the "
+        "generated region included) is the memory column. "
         + (
             "'before' is the same sizes from the tree in `--before` (the engine before issue "
             "16's growth work), run beside it; the benchmark asserts both give the same result "
@@ -357,9 +380,9 @@ def main() -> None:
         + f"Load average {load_growth} when the growth rows started, {_load()} at the end.",
         "",
         "| cases x vacancies | feasible pairs | runs | before | after | after / before "
-        "| of which solve (after) | after per feasible pair | peak RSS before | peak RSS after "
-        "| same result |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+        "| CPU before | CPU after | of which solve (after) | after per feasible pair "
+        "| peak RSS before | peak RSS after | same result |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
         *growth_rows,
         "",
         *growth_notes,

@@ -16,11 +16,11 @@ def order_within(group: np.ndarray, score: np.ndarray) -> tuple[np.ndarray, np.n
     if count == 0:
         empty = np.zeros(0, dtype=np.int64)
         return empty, empty
-    group = group.astype(np.int64, copy=False)
     top, bottom = int(score.max()), int(score.min())
     span = top - bottom + 1
     if (int(group.max()) + 1) * span < _KEY_LIMIT and int(group.min()) >= 0:
-        key = group * span
+        key = group.astype(np.int64)  # a copy, so the key is built in it in place
+        key *= span
         if np.issubdtype(score.dtype, np.integer):  # in place: a big table ranks millions
             key += top
             key -= score

@@ -290,6 +290,8 @@ def prune(problem: AssignmentProblem) -> tuple[np.ndarray, int]:
     del group
     bound = _upper_bound(problem, keep, complex_room)
     kept = np.flatnonzero(keep)
+    if len(kept) < 2**31:  # half the memory of the int64 positions on a big table
+        kept = kept.astype(np.int32)
     keep[kept[~top_within(dwellings[kept], score[kept], bound)]] = False
     return keep, bound
 

@@ -500,7 +500,8 @@ def best_alternatives(
     kept = np.flatnonzero(assignment.kept)
     in_graph = assignment.kept.copy()
     in_graph[candidates] = True
-    edges = np.flatnonzero(in_graph)
+    edges = _narrow(np.flatnonzero(in_graph), problem.edges)
+    del in_graph
     active = np.unique(problem.edge_dwelling[edges])
     alternatives = assignment.alternatives
     forced: ForcedOptimum | None = None

@@ -255,11 +255,12 @@ def growth(max_cases: int, before: str | None) -> tuple[list[str], list[str]]:
         sizes.append(TARGET_SIZE)
     rows: list[str] = []
     fitted: dict[str, list[float]] = {
-        key: [] for key in ("cases", "pairs", "after", "before", "cpu", "cpu_before", "rss")
+        key: [] for key in ("cases", "pairs", "after", "before", "cpu", "cpu_before")
     }
+    points = {}
     for cases, vacancies in sizes:
         runs = 3 if cases <= 4000 else 1
-        after = growth_point(here, cases, vacancies, runs)
+        after = points[cases, vacancies] = growth_point(here, cases, vacancies, runs)
         was = growth_point(before, cases, vacancies, runs) if before else None
         if was is not None:
             assert was["digest"] == after["digest"], f"{cases} x {vacancies}: results differ"
@@ -268,7 +269,6 @@ def growth(max_cases: int, before: str | None) -> tuple[list[str], list[str]]:
             fitted["pairs"].append(after["pairs"])
             fitted["after"].append(after["seconds"])
             fitted["cpu"].append(after["cpu_seconds"])
-            fitted["rss"].append(after["peak_mb"])
             if was is not None:
                 fitted["before"].append(was["seconds"])
                 fitted["cpu_before"].append(was["cpu_seconds"])
@@ -295,19 +295,26 @@ def growth(max_cases: int, before: str | None) -> tuple[list[str], list[str]]:
         )
         + f". In CPU time: after ~ cases^{_fit(cases, fitted['cpu']):.2f}"
         + (f", before ~ cases^{_fit(cases, fitted['cpu_before']):.2f}" if fitted["before"] else "")
-        + ". Peak RSS above the smallest size's (the interpreter, numpy and scipy), on the sizes "
-        f"from 4,000 cases: ~ cases^{_memory_fit(cases, fitted['rss']):.2f}."
+        + "."
+        + _memory_note(points, _fit(cases, pairs))
     ]
     return rows, notes
 
 
-def _memory_fit(cases: list[float], peaks: list[float]) -> float:
-    """The exponent of the memory a table adds: peak RSS less the smallest size's, fitted from
-    4,000 cases up (below that the difference is within the allocator's slack)."""
-    if not peaks:
-        return math.nan
-    added = [(n, mb - peaks[0]) for n, mb in zip(cases, peaks, strict=True) if n >= 4000]
-    return _fit([n for n, _ in added], [max(mb, 1.0) for _, mb in added])
+def _memory_note(points: dict[tuple[int, int], dict], pairs_exponent: float) -> str:  # type: ignore[type-arg]
+    """What one more feasible pair costs at the peak: the RSS difference of the two 16,000-case
+    rows over their difference in pairs (same cases, so the same interpreter, region and case
+    arrays). Up to 4,000 cases the peak is the interpreter's and scipy's import (the same for
+    every size), so no exponent can be fitted on the memory column itself."""
+    wide, target = points.get((16000, 16000 // 3)), points.get(TARGET_SIZE)
+    if wide is None or target is None or wide["pairs"] == target["pairs"]:
+        return ""
+    per_pair = (wide["peak_mb"] - target["peak_mb"]) * 2**20 / (wide["pairs"] - target["pairs"])
+    return (
+        f" Peak memory grows with the feasible pairs: {per_pair:,.0f} bytes more per pair "
+        "between the two 16,000-case rows (the pairs themselves hold 16 bytes each), so it "
+        f"grows as the pairs do (~ cases^{pairs_exponent:.2f} here), not as ~N^1.5."
+    )
 
 
 def _ms(point: dict | None, key: str) -> str:  # type: ignore[type-arg]
@@ -371,8 +378,8 @@ def main() -> None:
         "steadier on a shared machine), each size in a process of its own, whose peak RSS (the "
         "generated region included) is the memory column. "
         + (
-            "'before' is the same sizes from the tree in `--before` (the engine before issue "
-            "16's growth work), run beside it; the benchmark asserts both give the same result "
+            "'before' is the same sizes from the source tree given as `--before`, each run "
+            "right after this tree's; the benchmark asserts both give the same result "
             "(proposals, scores, candidates, passed over, left unhoused, bottlenecks). "
             if args.before
             else ""

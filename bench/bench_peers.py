@@ -204,23 +204,25 @@ from app.matching import match
 from bench.regions import LIMITS_2026, MEETING_DATE, build_region, default_policy, to_engine
 cases, vacancies, runs = (int(a) for a in sys.argv[1:])
 case_list, dwellings, usage = to_engine(build_region(cases, vacancies, seed=7))
-policy, seconds = default_policy(), []
+policy, seconds, cpu = default_policy(), [], []
 for _ in range(runs):
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     result = match(case_list, dwellings, policy, LIMITS_2026, MEETING_DATE, usage, top_k=5)
     seconds.append(time.perf_counter() - started)
+    cpu.append(time.process_time() - cpu_started)
 stats = dataclasses.replace(result.stats, timings_ms={})
 print(json.dumps({
     "pairs": result.stats.feasible_pairs,
     "seconds": statistics.median(seconds),
+    "cpu_seconds": statistics.median(cpu),
     "solve_ms": result.stats.timings_ms["solve"],
     "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     "digest": hashlib.sha256(repr(dataclasses.replace(result, stats=stats)).encode()).hexdigest(),
 }))
 """
 """One size measured in a process of its own (so its peak memory is its own), from the source
-tree on PYTHONPATH: the median `match` time, the solve's share, the process's peak RSS (the
-generated region included) and a digest of the whole result but its timings."""
+tree on PYTHONPATH: the median `match` wall and CPU time, the solve's share, the process's peak
+RSS (the generated region included) and a digest of the whole result but its timings."""
 
 
 def growth_point(tree: str, cases: int, vacancies: int, runs: int) -> dict:  # type: ignore[type-arg]
@@ -251,10 +253,14 @@ def growth(max_cases: int, before: str | None) -> tuple[list[str], list[str]]:
     sizes = [(n, n // 3) for n in GROWTH_SIZES if n <= max_cases]
     if max_cases >= TARGET_SIZE[0]:
         sizes.append(TARGET_SIZE)
-    rows, fitted = [], {"cases": [], "pairs": [], "after": [], "before": []}
+    rows: list[str] = []
+    fitted: dict[str, list[float]] = {
+        key: [] for key in ("cases", "pairs", "after", "before", "cpu", "cpu_before")
+    }
+    points = {}
     for cases, vacancies in sizes:
         runs = 3 if cases <= 4000 else 1
-        after = growth_point(here, cases, vacancies, runs)
+        after = points[cases, vacancies] = growth_point(here, cases, vacancies, runs)
         was = growth_point(before, cases, vacancies, runs) if before else None
         if was is not None:
             assert was["digest"] == after["digest"], f"{cases} x {vacancies}: results differ"
@@ -262,13 +268,17 @@ def growth(max_cases: int, before: str | None) -> tuple[list[str], list[str]]:
             fitted["cases"].append(cases)
             fitted["pairs"].append(after["pairs"])
             fitted["after"].append(after["seconds"])
+            fitted["cpu"].append(after["cpu_seconds"])
             if was is not None:
                 fitted["before"].append(was["seconds"])
+                fitted["cpu_before"].append(was["cpu_seconds"])
         per_pair = after["seconds"] * 1e6 / max(after["pairs"], 1)
         rows.append(
             f"| {cases:,} x {vacancies:,} | {after['pairs']:,} | {runs} "
             f"| {_ms(was, 'seconds')} | {after['seconds'] * 1000:,.0f} ms "
-            f"| {_ratio(was, after)} | {after['solve_ms']:,.0f} ms | {per_pair:.2f} us "
+            f"| {_ratio(was, after)} | {_ms(was, 'cpu_seconds')} "
+            f"| {after['cpu_seconds'] * 1000:,.0f} ms "
+            f"| {after['solve_ms']:,.0f} ms | {per_pair:.2f} us "
             f"| {_mb(was)} | {after['peak_mb']:,.0f} MB | {'yes' if was else '-'} |"
         )
         print(rows[-1], flush=True)
@@ -283,9 +293,28 @@ def growth(max_cases: int, before: str | None) -> tuple[list[str], list[str]]:
             if fitted["before"]
             else ""
         )
+        + f". In CPU time: after ~ cases^{_fit(cases, fitted['cpu']):.2f}"
+        + (f", before ~ cases^{_fit(cases, fitted['cpu_before']):.2f}" if fitted["before"] else "")
         + "."
+        + _memory_note(points, _fit(cases, pairs))
     ]
     return rows, notes
+
+
+def _memory_note(points: dict[tuple[int, int], dict], pairs_exponent: float) -> str:  # type: ignore[type-arg]
+    """What one more feasible pair costs at the peak: the RSS difference of the two 16,000-case
+    rows over their difference in pairs (same cases, so the same interpreter, region and case
+    arrays). Up to 4,000 cases the peak is the interpreter's and scipy's import (the same for
+    every size), so no exponent can be fitted on the memory column itself."""
+    wide, target = points.get((16000, 16000 // 3)), points.get(TARGET_SIZE)
+    if wide is None or target is None or wide["pairs"] == target["pairs"]:
+        return ""
+    per_pair = (wide["peak_mb"] - target["peak_mb"]) * 2**20 / (wide["pairs"] - target["pairs"])
+    return (
+        f" Peak memory grows with the feasible pairs: {per_pair:,.0f} bytes more per pair "
+        "between the two 16,000-case rows (the pairs themselves hold 16 bytes each), so it "
+        f"grows as the pairs do (~ cases^{pairs_exponent:.2f} here), not as ~N^1.5."
+    )
 
 
 def _ms(point: dict | None, key: str) -> str:  # type: ignore[type-arg]
@@ -345,11 +374,12 @@ def main() -> None:
         "**Growth** of `match` (the agenda's computation: rules, scores, solve, passed over, "
         "left unhoused, candidates, bottlenecks; no database, no HTTP) on one table, a third "
         "as many vacancies as cases, seed 7, then issue 16's one table of 16,000 x 4,000 "
-        "(target: under 1 GB); median of the runs, each size in a process of its own, whose "
-        "peak RSS (the generated region included) is the memory column. "
+        "(target: under 1 GB); median of the runs (wall time, and CPU time of the same runs, "
+        "steadier on a shared machine), each size in a process of its own, whose peak RSS (the "
+        "generated region included) is the memory column. "
         + (
-            "'before' is the same sizes from the tree in `--before` (the engine before issue "
-            "16's growth work), run beside it; the benchmark asserts both give the same result "
+            "'before' is the same sizes from the source tree given as `--before`, each run "
+            "right after this tree's; the benchmark asserts both give the same result "
             "(proposals, scores, candidates, passed over, left unhoused, bottlenecks). "
             if args.before
             else ""
@@ -357,9 +387,9 @@ def main() -> None:
         + f"Load average {load_growth} when the growth rows started, {_load()} at the end.",
         "",
         "| cases x vacancies | feasible pairs | runs | before | after | after / before "
-        "| of which solve (after) | after per feasible pair | peak RSS before | peak RSS after "
-        "| same result |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+        "| CPU before | CPU after | of which solve (after) | after per feasible pair "
+        "| peak RSS before | peak RSS after | same result |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
         *growth_rows,
         "",
         *growth_notes,

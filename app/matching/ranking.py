@@ -7,6 +7,7 @@ _KEY_LIMIT = 2**62
 
 def order_within(group: np.ndarray, score: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Sort items by (group asc, score desc, position asc); return (order, rank in group).
+    The rank is int32 when there are fewer than 2**31 items.
 
     `rank[k]` belongs to item `order[k]`. Callers keep items in id order, so equal scores rank by
     id. One combined integer key and a stable sort are several times faster than np.lexsort.
@@ -15,11 +16,11 @@ def order_within(group: np.ndarray, score: np.ndarray) -> tuple[np.ndarray, np.n
     if count == 0:
         empty = np.zeros(0, dtype=np.int64)
         return empty, empty
-    group = group.astype(np.int64, copy=False)
     top, bottom = int(score.max()), int(score.min())
     span = top - bottom + 1
     if (int(group.max()) + 1) * span < _KEY_LIMIT and int(group.min()) >= 0:
-        key = group * span
+        key = group.astype(np.int64)  # a copy, so the key is built in it in place
+        key *= span
         if np.issubdtype(score.dtype, np.integer):  # in place: a big table ranks millions
             key += top
             key -= score
@@ -30,10 +31,22 @@ def order_within(group: np.ndarray, score: np.ndarray) -> tuple[np.ndarray, np.n
     else:
         order = np.lexsort((np.arange(count), -score, group))
     sorted_group = group[order]
-    first = np.flatnonzero(np.append(True, sorted_group[1:] != sorted_group[:-1]))
+    new_group = sorted_group[1:] != sorted_group[:-1]
     del sorted_group
-    rank = np.arange(count)
-    rank -= np.repeat(first, np.diff(np.append(first, count)))
+    # Ranks and group starts as int32 where they fit: a big table ranks millions of items in
+    # millions of groups, and these, with the limits compared with the ranks, are its biggest
+    # arrays after the sort.
+    index = np.int32 if count < 2**31 else np.int64
+    first = np.flatnonzero(np.append(True, new_group)).astype(index)
+    del new_group
+    # Each item's group start: the last start at or before it (starts ascend), without
+    # np.repeat's int64 copy of the counts.
+    start_of = np.zeros(count, dtype=index)
+    start_of[first] = first
+    del first
+    np.maximum.accumulate(start_of, out=start_of)
+    rank: np.ndarray = np.arange(count, dtype=index)
+    rank -= start_of
     return order, rank
 
 

@@ -278,6 +278,11 @@ def prune(problem: AssignmentProblem) -> tuple[np.ndarray, int]:
     room_of = np.minimum(
         complex_room[problem.complex_of], problem.neighbourhood_room[problem.neighbourhood_of]
     )
+    # A case has at most n_dwellings edges in a group, so no rank reaches it and a larger room
+    # keeps the same edges: clipped, the per-edge limits fit int32 like the ranks they are
+    # compared with (`ranking.order_within`), half the memory of int64 on millions of edges.
+    room_of = np.minimum(room_of, problem.n_dwellings)
+    room_of = room_of.astype(np.int32 if problem.n_dwellings < 2**31 else np.int64)
     group = group_of[dwellings]
     group *= problem.n_cases
     group += cases
@@ -285,6 +290,8 @@ def prune(problem: AssignmentProblem) -> tuple[np.ndarray, int]:
     del group
     bound = _upper_bound(problem, keep, complex_room)
     kept = np.flatnonzero(keep)
+    if len(kept) < 2**31:  # half the memory of the int64 positions on a big table
+        kept = kept.astype(np.int32)
     keep[kept[~top_within(dwellings[kept], score[kept], bound)]] = False
     return keep, bound
 

@@ -145,10 +145,12 @@ def moves_between(proposal: dict[int, int], pairs: dict[int, int]) -> dict[int, 
 def _segment_best(values: np.ndarray, starts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Per segment (values[starts[k]:starts[k+1]]), its maximum and the first position of it."""
     top = np.maximum.reduceat(values, starts)
-    segment = np.repeat(np.arange(len(starts)), np.diff(np.append(starts, len(values))))
-    hits = np.flatnonzero(values == top[segment])
-    _, first = np.unique(segment[hits], return_index=True)
-    return top, hits[first]
+    is_top = values == np.repeat(top, np.diff(np.append(starts, len(values))))
+    # Every segment holds its maximum, so the first hit at or after a segment's start is in it;
+    # no per-value segment numbers (a big table has millions of values).
+    hits = np.flatnonzero(is_top)
+    del is_top
+    return top, hits[np.searchsorted(hits, starts)]
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -451,9 +453,15 @@ def _priced_witness(
     return pairs, int(chosen[problem.edge_case[chosen] == case][0]), total
 
 
+def _narrow(edges: np.ndarray, count: int) -> np.ndarray:
+    """Edge indexes as int32 where the problem's edge count allows (half the memory of a big
+    table's millions of candidates)."""
+    return edges.astype(np.int32) if count < 2**31 else edges
+
+
 def edges_of(problem: AssignmentProblem, pairs: dict[int, int]) -> np.ndarray:
     """The edge indices of case -> dwelling pairs (every pair feasible), in edge order."""
-    keys = problem.edge_case * problem.n_dwellings + problem.edge_dwelling
+    keys = problem.edge_case.astype(np.int64) * problem.n_dwellings + problem.edge_dwelling
     wanted = np.sort(
         np.array([c * problem.n_dwellings + d for c, d in pairs.items()], dtype=np.int64)
     )
@@ -480,16 +488,20 @@ def best_alternatives(
     )
     unhoused = np.ones(problem.n_cases, dtype=bool)
     unhoused[list(proposal)] = False
-    candidates = np.flatnonzero(unhoused[problem.edge_case] & has_room)
+    candidates = _narrow(np.flatnonzero(unhoused[problem.edge_case] & has_room), problem.edges)
+    del has_room
     if len(candidates) == 0:
         return UnhousedCheck([], True, 0)
     # Edges are in (case, dwelling) order, so each case's candidates are one segment.
-    cases = problem.edge_case[candidates]
-    starts = np.flatnonzero(np.append(True, cases[1:] != cases[:-1]))
+    case_of = problem.edge_case[candidates]
+    starts = np.flatnonzero(np.append(True, case_of[1:] != case_of[:-1]))
+    cases = case_of[starts]  # per segment
+    del case_of
     kept = np.flatnonzero(assignment.kept)
     in_graph = assignment.kept.copy()
     in_graph[candidates] = True
-    edges = np.flatnonzero(in_graph)
+    edges = _narrow(np.flatnonzero(in_graph), problem.edges)
+    del in_graph
     active = np.unique(problem.edge_dwelling[edges])
     alternatives = assignment.alternatives
     forced: ForcedOptimum | None = None
@@ -523,7 +535,7 @@ def best_alternatives(
     resolves = exact = 0
     shared = None if forced is None else forced.shared_duals
     for k, start in enumerate(starts.tolist()):
-        case = int(cases[start])
+        case = int(cases[k])
         reached = max((int(v.best[k]) for v in variants), default=NONE)
         bound = reached if bounds is None else int(bounds[k])
         settled = None

@@ -85,19 +85,24 @@ def driver_rows(
 
 def converted(process: Callable[[Any], Any], values: Sequence[Any]) -> list[Any]:
     """`process` applied to each value, once per distinct value (most columns of a batch
-    repeat a few values: flags, dates, the table); lists are told apart by their items."""
-    done: dict[Any, Any] = {}
-    out = []
-    for value in values:
-        key = (list, *value) if isinstance(value, list) else value
+    repeat a few values: flags, dates, the table); lists are told apart by their items. The
+    values are told apart and looked up by dict operations in C, not one by one in Python."""
+    try:
+        distinct = dict.fromkeys(values)
+    except TypeError:  # lists (unhashable): keyed by their items
+        keys = [(list, *value) if isinstance(value, list) else value for value in values]
+        done: dict[Any, Any] = {}
         try:
-            out.append(done[key])
-        except KeyError:
-            done[key] = result = process(value)
-            out.append(result)
-        except TypeError:  # unhashable: convert every time
-            out.append(process(value))
-    return out
+            for key, value in zip(keys, values, strict=True):
+                if key not in done:
+                    done[key] = process(value)
+        except TypeError:  # unhashable inside a list too: convert every value
+            return [process(value) for value in values]
+        return list(map(done.__getitem__, keys))
+    if len(distinct) == len(values):  # all different (ids): nothing to share
+        return list(map(process, values))
+    table = {value: process(value) for value in distinct}
+    return list(map(table.__getitem__, values))
 
 
 def recordset(table: Table, parameter: BindParameter[Any]) -> TableValuedAlias:

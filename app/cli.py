@@ -127,7 +127,11 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> None:
             proxy = proxy_options(args, settings)
             # One worker serves this app; more build theirs from the factory (`serve_workers`).
             config = uvicorn.Config(
-                create_app(settings, engine=engine) if workers == 1 else "app.main:create_app",
+                (
+                    create_app(settings, engine=engine, served=True)
+                    if workers == 1
+                    else "app.main:create_served_app"
+                ),
                 factory=workers > 1,
                 workers=workers,
                 log_level=args.log_level,

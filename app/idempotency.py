@@ -23,6 +23,7 @@ entry. So no copy of a case file outlives the file's own anonymisation or escape
 """
 
 import hashlib
+import json
 import uuid
 from collections.abc import Callable
 from datetime import timedelta
@@ -185,25 +186,41 @@ class Idempotency:
     ) -> JSONResponse:
         """Answer, and write the answer into the claimed record (same transaction as the
         effect). With `resource_id`, the body is not stored: a replay reads it again."""
-        content = _content(body)
         headers = headers or {}
+        stored = self.record_id is not None and resource_id is None
+        if isinstance(body, BaseModel):
+            # A model serialises itself to JSON in one step (pydantic's own encoder), rather
+            # than to a dict for the standard library to encode: the same document, at a
+            # fraction of the cost on a 1000-item batch answer.
+            rendered = body.model_dump_json(by_alias=True).encode()
+            content = json.loads(rendered) if stored else None
+            response: JSONResponse = _RenderedJSON(rendered, status_code, headers)
+        else:
+            content = jsonable_encoder(body)
+            response = JSONResponse(content, status_code=status_code, headers=headers)
         if self.record_id is not None:
             self.session.connection().execute(
                 update(IDEMPOTENCY_TABLE)
                 .where(IDEMPOTENCY_TABLE.c.id == self.record_id)
                 .values(
                     status_code=status_code,
-                    response_body=null() if resource_id is not None else content,
+                    response_body=content if stored else null(),
                     response_headers={k: v for k, v in headers.items() if k in REPLAY_HEADERS},
                     resource_id=resource_id,
                 )
             )
-        return JSONResponse(content, status_code=status_code, headers=headers)
+        return response
+
+
+class _RenderedJSON(JSONResponse):
+    """A JSON answer whose body is already encoded."""
+
+    def render(self, content: Any) -> bytes:
+        assert isinstance(content, bytes)
+        return content
 
 
 def _content(body: Any) -> Any:
-    # A model serialises itself (pydantic's own encoder): the same JSON as jsonable_encoder,
-    # which would walk the dumped dict once more, at a cost on 1000-item batch answers.
     if isinstance(body, BaseModel):
         return body.model_dump(mode="json", by_alias=True)
     return jsonable_encoder(body)

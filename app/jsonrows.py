@@ -8,7 +8,7 @@ the table's own row type (measured in docs/benchmarks.md, ingest section).
 
 import json
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 
@@ -33,14 +33,13 @@ def _default(value: Any) -> Any:
 _POSTGRESQL = make_url("postgresql://").get_dialect()()
 
 
-def json_rows(table: Table, rows: list[dict[str, Any]]) -> str:
-    """`rows` ({column: value}, the same columns in each) as a JSON array, each value as its
-    column type stores it (a `TypeDecorator`'s own conversion applied: money as integer cents,
-    UTC timestamps), converted column by column like `driver_rows`."""
-    if not rows:
-        return "[]"
-    names = list(rows[0])
-    columns = []
+def json_rows(table: Table, columns: Mapping[str, Sequence[Any]]) -> str:
+    """The rows given as columns ({column: [value of each row]}, the same length each) as a
+    JSON array of objects, each value as its column type stores it (a `TypeDecorator`'s own
+    conversion applied: money as integer cents, UTC timestamps), converted column by column
+    like `driver_rows`."""
+    names = list(columns)
+    converted_columns = []
     for name in names:
         kind = table.c[name].type
         convert: Callable[[Any], Any] = _json_scalar
@@ -49,9 +48,11 @@ def json_rows(table: Table, rows: list[dict[str, Any]]) -> str:
             and type(kind).process_bind_param is not TypeDecorator.process_bind_param
         ):
             convert = _stored(kind)
-        columns.append(_converted(convert, [row[name] for row in rows]))
-    converted = [dict(zip(names, values, strict=True)) for values in zip(*columns, strict=True)]
-    return json.dumps(converted, separators=(",", ":"))
+        converted_columns.append(converted(convert, columns[name]))
+    rows = [
+        dict(zip(names, values, strict=True)) for values in zip(*converted_columns, strict=True)
+    ]
+    return json.dumps(rows, separators=(",", ":"))
 
 
 def _json_scalar(value: Any) -> Any:
@@ -66,38 +67,42 @@ def _stored(kind: TypeDecorator[Any]) -> Callable[[Any], Any]:
 
 
 def driver_rows(
-    table: Table, dialect: Dialect, rows: list[dict[str, Any]]
+    table: Table, dialect: Dialect, columns: Mapping[str, Sequence[Any]]
 ) -> list[tuple[Any, ...]]:
-    """`rows` ({column: value}, every column of `table`) as the driver's parameter tuples in
-    the table's column order, each value converted as SQLAlchemy would bind it on `dialect`.
+    """The rows given as columns ({column: [value of each row]} for every column of `table`,
+    the same length each) as the driver's parameter tuples in the table's column order, each
+    value converted as SQLAlchemy would bind it on `dialect`.
 
     Column by column: a conversion is looked up once per column, not once per value, and a
     column with one value in all rows (a timestamp, the owner) is converted once."""
-    columns: list[list[Any]] = []
+    converted_columns: list[Sequence[Any]] = []
     for column in table.columns:
-        values = [row[column.name] for row in rows]
+        values = columns[column.name]
         process = column.type._cached_bind_processor(dialect)  # SQLAlchemy's own cache
-        if process is not None:
-            values = _converted(process, values)
-        columns.append(values)
-    return list(zip(*columns, strict=True))
+        converted_columns.append(values if process is None else converted(process, values))
+    return list(zip(*converted_columns, strict=True))
 
 
-def _converted(process: Callable[[Any], Any], values: list[Any]) -> list[Any]:
+def converted(process: Callable[[Any], Any], values: Sequence[Any]) -> list[Any]:
     """`process` applied to each value, once per distinct value (most columns of a batch
-    repeat a few values: flags, dates, the table); lists are told apart by their items."""
-    done: dict[Any, Any] = {}
-    out = []
-    for value in values:
-        key = (list, *value) if isinstance(value, list) else value
+    repeat a few values: flags, dates, the table); lists are told apart by their items. The
+    values are told apart and looked up by dict operations in C, not one by one in Python."""
+    try:
+        distinct = dict.fromkeys(values)
+    except TypeError:  # lists (unhashable): keyed by their items
+        keys = [(list, *value) if isinstance(value, list) else value for value in values]
+        done: dict[Any, Any] = {}
         try:
-            out.append(done[key])
-        except KeyError:
-            done[key] = converted = process(value)
-            out.append(converted)
-        except TypeError:  # unhashable: convert every time
-            out.append(process(value))
-    return out
+            for key, value in zip(keys, values, strict=True):
+                if key not in done:
+                    done[key] = process(value)
+        except TypeError:  # unhashable inside a list too: convert every value
+            return [process(value) for value in values]
+        return list(map(done.__getitem__, keys))
+    if len(distinct) == len(values):  # all different (ids): nothing to share
+        return list(map(process, values))
+    table = {value: process(value) for value in distinct}
+    return list(map(table.__getitem__, values))
 
 
 def recordset(table: Table, parameter: BindParameter[Any]) -> TableValuedAlias:

@@ -16,6 +16,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app import (
     api_headers,
+    heap,
     openapi_contract,
     operations,
     problem_handlers,
@@ -177,13 +178,17 @@ GZIP_MINIMUM_BYTES = 16 * 1024
 """Responses at least this large are gzip-compressed for clients that accept it."""
 
 
-def create_app(settings: Settings | None = None, *, engine: Engine | None = None) -> FastAPI:
+def create_app(
+    settings: Settings | None = None, *, engine: Engine | None = None, served: bool = False
+) -> FastAPI:
     """The application for `settings` (default: this process's, from the environment).
 
     Its engine is `engine` if given (the caller disposes of it), else one built from
     `settings.database_url` and disposed of at shutdown. On start it migrates the database when
     `settings.migrate_on_start`, and starts the webhook worker, the retention job and the stall
-    sweep if enabled.
+    sweep if enabled. `served`: the app is its server process's only one (`uitstroomtafel
+    serve`); once started, it freezes its start-up heap out of the garbage collector's way
+    (`app.heap`).
     """
     settings = settings or get_settings()
     owned_engine = engine is None
@@ -210,6 +215,8 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         stall_sweep = None
         if settings.stall_sweep:
             stall_sweep = StallSweep(engine, settings.stall_sweep_seconds).start()
+        if served:
+            heap.settle()
         yield
         if stall_sweep is not None:
             await asyncio.to_thread(stall_sweep.stop)
@@ -295,3 +302,9 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.add_middleware(GZipMiddleware, minimum_size=GZIP_MINIMUM_BYTES, compresslevel=5)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]  # FastAPI's documented override
     return app
+
+
+def create_served_app() -> FastAPI:
+    """The application of one `uitstroomtafel serve --workers N` process, from the environment
+    (uvicorn's factory)."""
+    return create_app(served=True)

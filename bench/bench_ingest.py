@@ -326,12 +326,16 @@ def main() -> None:
         "",
         "API / raw: " + "; ".join(ratios) + ".",
         "",
-        "Per batch the API validates all items in one pydantic call, looks the known references "
-        "up in one query, and inserts the new rows in reference order with one statement: on "
-        "SQLite the driver's `executemany` of ready-made tuples (converted column by column), "
-        "on PostgreSQL one `INSERT ... SELECT FROM jsonb_populate_recordset(...) ON CONFLICT DO "
-        "NOTHING`. The raw `executemany` row is SQLAlchemy's Core `executemany` of the finished "
-        "rows; `COPY` has no validation, no lookup, no conflict handling and no answer.",
+        "Per batch the API validates all items in one pydantic call, reads them into columns "
+        "(one getter per column), looks the known references up in one query that reads only "
+        "the compared columns and compares each row as one tuple, and inserts the new rows in "
+        "reference order with one statement: on SQLite the driver's `executemany` of "
+        "ready-made tuples (converted column by column, once per distinct value), on "
+        "PostgreSQL one `INSERT ... SELECT FROM jsonb_populate_recordset(...) ON CONFLICT DO "
+        "NOTHING`; the answer is encoded by pydantic in one step. A served process freezes its "
+        "start-up heap out of the garbage collector's walks (`app.heap`). The raw "
+        "`executemany` row is SQLAlchemy's Core `executemany` of the finished rows; `COPY` has "
+        "no validation, no lookup, no conflict handling and no answer.",
         "",
         f"Case creation, {CLIENTS} concurrent clients, {CLIENTS * CASES_PER_CLIENT:,} "
         "`POST /v1/cases` each run (target: p99 under 100 ms):",

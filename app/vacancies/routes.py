@@ -1,6 +1,7 @@
 """HTTP routes for vacancies."""
 
 import uuid
+from collections import Counter
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
@@ -29,7 +30,6 @@ from app.vacancies.models import (
     VacancyPage,
     VacancyPublic,
     VacancyStatus,
-    VacancyUpsertResult,
     vacancy_public_dict,
 )
 from app.vacancies.service import VacancyFilters, VacancySort
@@ -88,13 +88,11 @@ def upsert_vacancies(
     if replay := idempotency.replay(payload):
         return replay
     outcomes = service.upsert_vacancies(session, principal, payload.items, batch=True)
-    counts = {k: sum(o.outcome == k for o in outcomes) for k in ("created", "updated", "unchanged")}
-    result = VacancyBatchResult(
-        **counts,
-        items=[
-            VacancyUpsertResult(id=o.id, external_ref=o.external_ref, outcome=o.outcome)
-            for o in outcomes
-        ],
+    counts = Counter(o.outcome for o in outcomes)
+    # The outcomes are read as they are (`from_attributes`), not copied into models one by one.
+    result = VacancyBatchResult.model_validate(
+        {k: counts[k] for k in ("created", "updated", "unchanged")} | {"items": outcomes},
+        from_attributes=True,
     )
     return idempotency.respond(result, 200)
 

@@ -5,10 +5,11 @@ municipality and has the corporation as a member."""
 
 import re
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import Enum, StrEnum
-from typing import Any
+from operator import attrgetter, itemgetter
+from typing import Any, get_origin
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
 from sqlalchemy import (
@@ -30,8 +31,8 @@ from sqlmodel import Session, col, select
 
 from app.access_log.service import AccessContext
 from app.database import LostRace
-from app.ids import uuid7
-from app.jsonrows import driver_rows, json_rows, recordset
+from app.ids import uuid7s
+from app.jsonrows import converted, driver_rows, json_rows, recordset
 from app.organisations.models import OrganisationKind
 from app.principal import Principal
 from app.problems import Forbidden, NotFound, PreconditionFailed, ProblemError, field_name
@@ -100,36 +101,54 @@ class UpsertOutcome:
     outcome: str  # created | updated | unchanged
 
 
-def _field_paths() -> tuple[tuple[str, str, str | None], ...]:
-    """(column, field, sub-field) for each content column of `VacancyIn` (`address_street` is
-    `address.street`), read once: the flat row is built from the attributes directly."""
-    paths: list[tuple[str, str, str | None]] = []
+def _plain(value: Any) -> Any:
+    """An enum as its value, a list of them as a list of values (as the columns store them)."""
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, list):
+        return [v.value if isinstance(v, Enum) else v for v in value]
+    return value
+
+
+def _field_paths() -> tuple[tuple[str, Callable[[Any], Any], bool], ...]:
+    """(column, getter, holds enums) for each content column of `VacancyIn`
+    (`address_street` is `address.street`), read once: the columns are read from the
+    attributes directly."""
+    paths: list[tuple[str, Callable[[Any], Any], bool]] = []
     for name, field in VacancyIn.model_fields.items():
         if name == "external_ref":
             continue
         group = field.annotation
         if isinstance(group, type) and issubclass(group, BaseModel):
-            paths.extend((f"{name}_{sub}", name, sub) for sub in group.model_fields)
+            fields = [
+                (f"{name}_{sub}", f"{name}.{sub}", f) for sub, f in group.model_fields.items()
+            ]
         else:
-            paths.append((name, name, None))
+            fields = [(name, name, field)]
+        for column, path, info in fields:
+            kind = info.annotation
+            enums = get_origin(kind) is list or (isinstance(kind, type) and issubclass(kind, Enum))
+            paths.append((column, attrgetter(path), enums))
     return tuple(paths)
 
 
 FIELD_PATHS = _field_paths()
 
 
+def content_columns(items: Sequence[VacancyIn]) -> dict[str, list[Any]]:
+    """The items' content columns, {column: [value of each item, in order]}, enums as their
+    values. Column by column: one getter per column, and an enum column's conversion once
+    per distinct value."""
+    columns: dict[str, list[Any]] = {}
+    for column, getter, enums in FIELD_PATHS:
+        values = list(map(getter, items))
+        columns[column] = converted(_plain, values) if enums else values
+    return columns
+
+
 def _columns(item: VacancyIn) -> dict[str, Any]:
-    """The item's content columns ({column: value}, enums as their values)."""
-    fields = item.__dict__
-    row: dict[str, Any] = {}
-    for column, name, sub in FIELD_PATHS:
-        value = fields[name] if sub is None else fields[name].__dict__[sub]
-        if isinstance(value, Enum):
-            value = value.value
-        elif isinstance(value, list):
-            value = [v.value if isinstance(v, Enum) else v for v in value]
-        row[column] = value
-    return row
+    """One item's content columns ({column: value}, enums as their values)."""
+    return {column: values[0] for column, values in content_columns([item]).items()}
 
 
 def _tables_for(
@@ -185,10 +204,10 @@ def _raw_key(raw: dict[str, Any] | VacancyIn) -> tuple[str | None, str | None]:
 
 
 def _domain_errors(
-    session: Session, corporation_id: uuid.UUID, raw_items: Sequence[dict[str, Any] | VacancyIn]
+    session: Session, corporation_id: uuid.UUID, keys: Sequence[tuple[str | None, str | None]]
 ) -> tuple[dict[str, uuid.UUID], list[ItemError]]:
-    """Repeated references and municipalities no table of the corporation covers."""
-    keys = [_raw_key(raw) for raw in raw_items]
+    """Repeated references and municipalities no table of the corporation covers; `keys` are
+    the items' (external_ref, municipality_code), None where invalid (`_raw_key`)."""
     tables = _tables_for(session, corporation_id, {code for _, code in keys if code})
     errors: list[ItemError] = []
     first_index: dict[str, int] = {}
@@ -243,24 +262,32 @@ def upsert_vacancies(
     row, so no concurrent write slips between the check and this one.
     """
     corporation_id = principal.require_kind(OrganisationKind.housing_corporation)
-    parsed = [r for r in raw_items if isinstance(r, VacancyIn)]
     unparsed = [r for r in raw_items if not isinstance(r, VacancyIn)]
-    items, errors = parse_items(unparsed) if unparsed else (parsed, [])
-    tables, domain_errors = _domain_errors(session, corporation_id, raw_items)
+    if unparsed:
+        items, errors = parse_items(unparsed)
+        keys = [_raw_key(raw) for raw in unparsed] if errors else []
+    else:
+        items, errors = [r for r in raw_items if isinstance(r, VacancyIn)], []
+    columns = content_columns(items)
+    refs = [item.external_ref for item in items]
+    if not errors:
+        keys = list(zip(refs, columns["address_municipality_code"], strict=True))
+    tables, domain_errors = _domain_errors(session, corporation_id, keys)
     errors = sorted([*errors, *domain_errors], key=lambda e: e.index)
     if errors:
         raise InvalidVacancies(errors, batch)
+    columns["table_id"] = [tables[code] for code in columns["address_municipality_code"]]
 
-    # Core rows, not ORM objects: building 1000 ORM instances costs more than the upsert itself.
-    # Locked (PostgreSQL; SQLite runs one writer at a time), so nobody changes them between the
-    # comparison below and our commit.
+    # Core rows of the columns compared, not ORM objects: building 1000 ORM instances costs
+    # more than the upsert itself. Locked (PostgreSQL; SQLite runs one writer at a time), so
+    # nobody changes them between the comparison below and our commit.
     existing = {
-        row.external_ref: row
+        row[0]: row
         for row in session.connection().execute(
-            sa_select(VACANCY_TABLE)
+            sa_select(*_LOOKUP)
             .where(
                 VACANCY_TABLE.c.corporation_id == corporation_id,
-                _one_of(session, VACANCY_TABLE.c.external_ref, [i.external_ref for i in items]),
+                _one_of(session, VACANCY_TABLE.c.external_ref, refs),
             )
             .order_by(VACANCY_TABLE.c.external_ref)
             .with_for_update()
@@ -268,39 +295,29 @@ def upsert_vacancies(
     }
     if if_match is not None:
         _check_version(existing, items, if_match)
-    now = utcnow()
-    inserts: list[dict[str, Any]] = []
-    updates: list[dict[str, Any]] = []
-    outcomes: list[UpsertOutcome] = []
-    for item in items:
-        values = _columns(item)
-        values["table_id"] = tables[item.address.municipality_code]
-        current = existing.get(item.external_ref)
+    # Each item's content as a tuple in the lookup's column order: compared in one step.
+    contents = list(zip(*(columns[c] for c in CONTENT_COLUMNS), strict=True))
+    new_indexes: list[int] = []
+    updated: list[int] = []
+    outcomes: list[UpsertOutcome | None] = [None] * len(items)
+    for index, ref in enumerate(refs):
+        current = existing.get(ref)
         if current is None:
-            new_id = uuid7()
-            inserts.append(
-                {
-                    **values,
-                    "status": lifecycle.status_after_push(None),
-                    "id": new_id,
-                    "corporation_id": corporation_id,
-                    "external_ref": item.external_ref,
-                    "version": 1,  # core rows: the ORM's version counter starts here too
-                    "created_at": now,
-                    "updated_at": now,
-                }
-            )
-            outcomes.append(UpsertOutcome(new_id, item.external_ref, "created"))
-        elif lifecycle.status_after_push(current.status) != current.status or any(
-            getattr(current, c) != values[c] for c in CONTENT_COLUMNS
-        ):
-            updates.append({**values, "_id": current.id})
-            outcomes.append(UpsertOutcome(current.id, item.external_ref, "updated"))
+            new_indexes.append(index)
+            continue
+        current_id, status = current[1], current[2]
+        if lifecycle.status_after_push(status) != status or current[4:] != contents[index]:
+            updated.append(index)
+            outcomes[index] = UpsertOutcome(current_id, ref, "updated")
         else:
-            outcomes.append(UpsertOutcome(current.id, item.external_ref, "unchanged"))
-    if inserts:
-        _insert_new(session, inserts)
-    if updates:
+            outcomes[index] = UpsertOutcome(current_id, ref, "unchanged")
+    if new_indexes:
+        new_indexes.sort(key=refs.__getitem__)  # the insert's lock order
+        ids = uuid7s(len(new_indexes))
+        for index, new_id in zip(new_indexes, ids, strict=True):
+            outcomes[index] = UpsertOutcome(new_id, refs[index], "created")
+        _insert_new(session, corporation_id, columns, refs, new_indexes, ids)
+    if updated:
         # The status and the version are computed from the row as it is when updated, so a
         # decision taken meanwhile on a proposed dwelling is neither overwritten nor lost;
         # `updated_at` follows from the column's onupdate.
@@ -315,8 +332,23 @@ def upsert_vacancies(
                 }
             )
         )
-        session.connection().execute(statement, updates)
-    return outcomes
+        parameters = [
+            {"_id": existing[refs[i]][1], **{c: columns[c][i] for c in CONTENT_COLUMNS}}
+            for i in updated
+        ]
+        session.connection().execute(statement, parameters)
+    return [outcome for outcome in outcomes if outcome is not None]
+
+
+# What the comparison reads of a known row: the key, the identity, the status, the version
+# (for If-Match) and the content, as `contents` lists it.
+_LOOKUP = (
+    VACANCY_TABLE.c.external_ref,
+    VACANCY_TABLE.c.id,
+    VACANCY_TABLE.c.status,
+    VACANCY_TABLE.c.version,
+    *(VACANCY_TABLE.c[c] for c in CONTENT_COLUMNS),
+)
 
 
 def _one_of(session: Session, column: ColumnElement[Any], values: list[str]) -> ColumnElement[bool]:
@@ -336,38 +368,58 @@ def _check_version(existing: dict[str, Any], items: list[VacancyIn], if_match: s
     check_if_match(if_match, f'"{current.version}"', "dwelling")
 
 
-def _insert_new(session: Session, rows: list[dict[str, Any]]) -> None:
-    """`INSERT ... ON CONFLICT (corporation_id, external_ref) DO NOTHING`, in reference order;
-    raises `LostRace` when a concurrent request inserted one of them first (it was not
-    there when we looked), so that the request runs again and updates it instead."""
+def _insert_new(
+    session: Session,
+    corporation_id: uuid.UUID,
+    columns: dict[str, list[Any]],
+    refs: list[str],
+    indexes: list[int],
+    ids: list[uuid.UUID],
+) -> None:
+    """Insert the items at `indexes` (in that order: by reference) as new rows with `ids`:
+    `INSERT ... ON CONFLICT (corporation_id, external_ref) DO NOTHING`. Raises `LostRace`
+    when a concurrent request inserted one of them first (it was not there when we looked), so
+    that the request runs again and updates it instead."""
     connection = session.connection()
-    ordered = sorted(rows, key=lambda row: row["external_ref"])
+    count = len(indexes)
+    pick = itemgetter(*indexes) if count > 1 else lambda values: (values[indexes[0]],)
+    now = utcnow()
+    rows: dict[str, Sequence[Any]] = {
+        **{name: pick(values) for name, values in columns.items()},
+        "id": ids,
+        "external_ref": pick(refs),
+        "corporation_id": [corporation_id] * count,
+        "status": [lifecycle.status_after_push(None)] * count,
+        "version": [1] * count,  # core rows: the ORM's version counter starts here too
+        "created_at": [now] * count,
+        "updated_at": [now] * count,
+    }
     if connection.dialect.name == "postgresql":
         # The rows as one JSON parameter, typed by the table's own row type: a statement of a
         # few kilobytes instead of a VALUES list with 28 parameters per row.
         given = recordset(VACANCY_TABLE, bindparam("rows"))
-        columns = [c.name for c in VACANCY_TABLE.columns]
+        names = [c.name for c in VACANCY_TABLE.columns]
         statement = (
             pg_insert(VACANCY_TABLE)
             .from_select(
-                columns,
-                sa_select(*(given.c[name] for name in columns)).order_by(given.c.external_ref),
+                names,
+                sa_select(*(given.c[name] for name in names)).order_by(given.c.external_ref),
             )
             .on_conflict_do_nothing(index_elements=["corporation_id", "external_ref"])
             .returning(VACANCY_TABLE.c.external_ref)
         )
-        parameters = {"rows": json_rows(VACANCY_TABLE, ordered)}
-        count = len(connection.execute(statement, parameters).all())
+        parameters = {"rows": json_rows(VACANCY_TABLE, rows)}
+        inserted = len(connection.execute(statement, parameters).all())
     else:
         # The driver's executemany of ready-made tuples, in this order: SQLAlchemy's own
         # executemany builds and converts a parameter dict per row, which cost more than
         # SQLite's insert itself (docs/benchmarks.md, ingest section).
         # The driver sums the rows each statement inserted (a conflict inserts none).
-        count = connection.exec_driver_sql(
-            _SQLITE_INSERT, driver_rows(VACANCY_TABLE, connection.dialect, ordered)
+        inserted = connection.exec_driver_sql(
+            _SQLITE_INSERT, driver_rows(VACANCY_TABLE, connection.dialect, rows)
         ).rowcount
-    if count != len(rows):
-        raise LostRace(f"{len(rows) - count} new vacancy reference(s) inserted concurrently")
+    if inserted != count:
+        raise LostRace(f"{count - inserted} new vacancy reference(s) inserted concurrently")
 
 
 _SQLITE_INSERT = (

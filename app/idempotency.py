@@ -47,6 +47,10 @@ from app.problems import ProblemError
 from app.sqltypes import utcnow
 
 REPLAY_HEADERS = ("Location", "ETag")
+# What a creating operation documents beside its 201: a replay created nothing, so it is a 200.
+REPLAY_RESPONSE: dict[int | str, dict[str, Any]] = {
+    200: {"description": "Replay of an earlier request with the same Idempotency-Key"}
+}
 LOCK_NOT_AVAILABLE = "55P03"
 IN_PROGRESS_RETRY_AFTER = 1  # seconds
 

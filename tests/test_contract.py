@@ -73,3 +73,13 @@ def test_every_operation_documents_problem_responses():
             assert "401" in errors, f"{method.upper()} {path} documents no 401"
             for code, response in errors.items():
                 assert "application/problem+json" in response["content"], (method, path, code)
+
+
+def test_every_creation_with_an_idempotency_key_documents_its_replay():
+    # A replay created nothing, so it answers 200; a client must find that in the contract.
+    spec = create_app().openapi()
+    for path, operations in spec["paths"].items():
+        for method, operation in operations.items():
+            headers = {p["name"] for p in operation.get("parameters", []) if p["in"] == "header"}
+            if "Idempotency-Key" in headers and "201" in operation["responses"]:
+                assert "200" in operation["responses"], f"{method.upper()} {path}"

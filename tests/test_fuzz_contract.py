@@ -8,9 +8,17 @@ not run under pytest 9.)
 The check that every schema-valid request is accepted is left out on purpose: some rules cannot
 be expressed in a schema (a table the caller is a member of, a birth year at least 16 years
 back); they answer a documented 400 with the field named.
+
+One negative case is not negative on the wire: a multipart upload whose `file` was made a
+number, an object or null. Every multipart part is bytes, so the server receives a file with
+that text in it, which is valid input (its content is judged by the import, with row-level
+issues). Schemathesis recognises this for query and path parameters but not for multipart
+bodies; `valid_once_sent` recognises it here (and an extra query key that never reached the wire);
+nothing else is excused.
 """
 
 import copy
+from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 import schemathesis
@@ -18,6 +26,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from schemathesis import GenerationMode
 from schemathesis.checks import positive_data_acceptance
+from schemathesis.core.failures import AcceptedNegativeData, FailureGroup
+from schemathesis.core.mutations import OperatorKind
+from schemathesis.core.parameters import ParameterLocation
 
 from app.main import create_app
 from tests.conftest import OPERATOR
@@ -67,8 +78,46 @@ def test_generated_requests_get_documented_answers_and_never_a_server_error(
     def check(case, headers):  # type: ignore[no-untyped-def]
         # Schemathesis' own 10 s read timeout fired once on a machine at load 17; a slow
         # answer is not what this test looks for (a 5xx or an undocumented answer is).
-        case.call_and_validate(
-            headers=headers, excluded_checks=[positive_data_acceptance], timeout=120
-        )
+        response = case.call(headers=headers, timeout=120)
+        try:
+            case.validate_response(
+                response,
+                headers=headers,
+                excluded_checks=[positive_data_acceptance],
+                transport_kwargs={"headers": dict(headers), "timeout": 120},
+            )
+        except FailureGroup as failures:
+            excused = valid_once_sent(case, response.request.url or "")
+            if any(
+                not (isinstance(f, AcceptedNegativeData) and excused) for f in failures.exceptions
+            ):
+                raise
 
     check()
+
+
+def valid_once_sent(case, url: str) -> bool:  # type: ignore[no-untyped-def]
+    """Whether a negative `case` reached the server as valid input: every invalid part is either
+    a multipart part given another JSON type (on the wire it is text, see the module's
+    docstring) or an extra query key that was not sent at all (e.g. one whose value is an empty
+    list, which URL encoding drops)."""
+    meta = case.meta
+    mutations = getattr(meta.phase.data, "mutations", None) if meta else None
+    if not mutations:
+        return False
+    declared = {p.name for p in case.operation.query}
+    sent_keys = {key for key, _ in parse_qsl(urlsplit(url).query, keep_blank_values=True)}
+    for mutation in mutations:
+        if mutation.parameter_location is ParameterLocation.BODY:
+            if not (
+                (case.media_type or "").startswith("multipart/form-data")
+                and mutation.operator is OperatorKind.CHANGE_TYPE
+                and len(mutation.path) == 1
+            ):
+                return False
+        elif mutation.parameter_location is ParameterLocation.QUERY:
+            if "additionalProperties" not in mutation.keywords or not sent_keys <= declared:
+                return False
+        else:
+            return False
+    return True

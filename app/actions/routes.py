@@ -10,7 +10,7 @@ from app.actions import service
 from app.actions.deps import ActionDep
 from app.actions.models import ActionCreate, ActionPage, ActionPublic, ActionStatus, ActionUpdate
 from app.db import SessionDep
-from app.idempotency import IdempotencyDep
+from app.idempotency import REPLAY_RESPONSE, IdempotencyDep
 from app.pagination import PageDep
 from app.problems import problem_responses
 from app.tables.deps import TableDep
@@ -33,7 +33,7 @@ def _for_corporation(context: AccessContext) -> bool:
     status_code=201,
     response_model=ActionPublic,
     responses={
-        200: {"description": "Replay of an earlier request with the same Idempotency-Key"},
+        **REPLAY_RESPONSE,
         **problem_responses(401, 403, 404),
     },
 )

@@ -25,7 +25,7 @@ from app.cases.models import (
 )
 from app.cases.service import CaseFilters, CaseSort
 from app.db import SessionDep
-from app.idempotency import IdempotencyDep
+from app.idempotency import REPLAY_RESPONSE, IdempotencyDep
 from app.pagination import PageDep
 from app.problems import problem_responses
 from app.registry import intake
@@ -58,7 +58,7 @@ def _saved(session: Session, case: Case) -> CaseSaved:
     status_code=201,
     response_model=CaseSaved,
     responses={
-        200: {"description": "Replay of an earlier request with the same Idempotency-Key"},
+        **REPLAY_RESPONSE,
         **problem_responses(401, 403, 409),
     },
 )

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Header, Response
 
 from app.access_log.deps import AccessContextDep
 from app.db import SessionDep, SettingsDep
-from app.idempotency import IdempotencyDep
+from app.idempotency import REPLAY_RESPONSE, IdempotencyDep
 from app.meetings import service
 from app.meetings.deps import MeetingDep
 from app.meetings.models import (
@@ -35,7 +35,7 @@ IfMatch = Annotated[
     status_code=201,
     response_model=MeetingPublic,
     responses={
-        200: {"description": "Replay of an earlier request with the same Idempotency-Key"},
+        **REPLAY_RESPONSE,
         **problem_responses(401, 403, 404, 409),
     },
 )

@@ -7,7 +7,7 @@ from pydantic import BaseModel, Field
 
 from app.auth import CurrentPrincipal, OperatorPrincipal
 from app.db import SessionDep
-from app.idempotency import IdempotencyDep
+from app.idempotency import REPLAY_RESPONSE, IdempotencyDep
 from app.organisations import service
 from app.organisations.models import (
     ApiKeyCreate,
@@ -56,7 +56,7 @@ def who_am_i(principal: CurrentPrincipal, session: SessionDep) -> Me:
     "/organizations",
     status_code=201,
     response_model=OrganisationPublic,
-    responses=problem_responses(401, 403, 409),
+    responses={**REPLAY_RESPONSE, **problem_responses(401, 403, 409)},
 )
 def create_organisation(
     payload: OrganisationCreate,

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Header, Response
 
 from app.auth import CurrentPrincipal, OperatorPrincipal
 from app.db import SessionDep
-from app.idempotency import IdempotencyDep
+from app.idempotency import REPLAY_RESPONSE, IdempotencyDep
 from app.pagination import PageDep
 from app.problems import problem_responses
 from app.tables import service
@@ -22,7 +22,10 @@ IfMatch = Annotated[
 
 
 @router.post(
-    "", status_code=201, response_model=TablePublic, responses=problem_responses(401, 403, 409)
+    "",
+    status_code=201,
+    response_model=TablePublic,
+    responses={**REPLAY_RESPONSE, **problem_responses(401, 403, 409)},
 )
 def create_table(
     payload: TableCreate,

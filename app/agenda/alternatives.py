@@ -67,7 +67,7 @@ def best_alternative(
         )
     table_view = view == AgendaView.table
     changes = _changes(entry.displaced)
-    answer = {
+    answer: dict[str, Any] = {
         "case_id": entry.case_id,
         "date": on.isoformat(),
         "vacancy_id": entry.dwelling_id,

@@ -32,12 +32,16 @@ def upgrade_frozen(document: dict[str, Any]) -> dict[str, Any]:
     fallback = document.get("limits_fallback")
     if "limits_fallback" not in document:
         fallback = _fallback_json(date.fromisoformat(document["date"]), limits["year"])
-    # Agendas frozen before open proposals came back had no such section.
+    # Agendas frozen before open proposals came back had no such section; those frozen before
+    # `displaced` was bounded list it whole, without its count.
     return {
         **document,
         "limits": limits,
         "limits_fallback": fallback,
         "open_proposals": document.get("open_proposals", []),
+        "left_unhoused": [
+            {"displaced_count": len(u["displaced"]), **u} for u in document.get("left_unhoused", [])
+        ],
     }
 
 
@@ -116,12 +120,15 @@ def full_document(
     result: matching.MatchResult,
     open_actions: list[dict[str, Any]],
     time_budget: float,
+    top_k: int,
     scope: Scope = WHOLE,
 ) -> dict[str, Any]:
     """The whole agenda as the table sees it (JSON-ready dicts); views are cut from it.
 
-    `time_budget` is the solver's budget in seconds, reported when it ran out. `scope` leaves
-    out the candidate entries a view would drop anyway."""
+    `time_budget` is the solver's budget in seconds, reported when it ran out. `top_k` bounds
+    each left-unhoused case's `displaced` list as the candidate lists are bounded (the engine
+    listed `top_k` candidates); `displaced_count` gives the whole list's length. `scope`
+    leaves out the candidate entries a view would drop anyway."""
     case_rows = {str(r.id): r for r in inputs.cases}
     shared: dict[int, dict[str, Any]] = {}
     proposed_for = {p.case_id: p.dwelling_id for p in result.proposals}
@@ -211,7 +218,10 @@ def full_document(
                 "housed_if_given": u.housed_if_given,
                 "total_score_if_given": u.total_score_if_given,
                 "trade_off": u.trade_off,
-                "displaced": _changes(u.displaced),
+                # The first `top_k` (case order); the whole list is the case's own answer
+                # (`app.agenda.alternatives`).
+                "displaced": _changes(u.displaced[:top_k]),
+                "displaced_count": len(u.displaced),
             }
             for u in result.left_unhoused
         ],
@@ -286,4 +296,4 @@ def compute_loaded(
     """The full (table-view) document from loaded inputs, or as much of it as `scope` keeps;
     pure computation, no database."""
     result = run_engine(loaded.inputs, loaded.usage, top_k, time_budget)
-    return full_document(loaded.inputs, result, loaded.open_actions, time_budget, scope)
+    return full_document(loaded.inputs, result, loaded.open_actions, time_budget, top_k, scope)

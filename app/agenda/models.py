@@ -148,7 +148,17 @@ class LeftUnhousedOut(TypedDict):
         ),
     ]
     displaced: Annotated[
-        list[ChangeOut], Field(description="The proposals that alternative changes.")
+        list[ChangeOut],
+        Field(
+            description=(
+                "The proposals that alternative changes, in case order: the first `candidates` "
+                "(the agenda's query parameter; 5 in a published agenda). All of them: "
+                "`GET /v1/tables/{table_id}/agenda/cases/{case_id}/alternative`."
+            )
+        ),
+    ]
+    displaced_count: Annotated[
+        int, Field(description="How many proposals that alternative changes in all.")
     ]
 
 
@@ -783,3 +793,33 @@ class VacancyCandidatesPage(BaseModel):
         description="Feasible cases, best first (score, then case id), from the cursor on."
     )
     next_cursor: str | None = Field(description=NEXT_CURSOR)
+
+
+class BestAlternative(BaseModel):
+    """One case's `left_unhoused` entry on the agenda of `date`, with every proposal its best
+    alternative changes (the agenda lists the first `candidates` of them)."""
+
+    case_id: uuid.UUID = Field(description="The case the agenda leaves unhoused.")
+    date: Annotated[date, Field(description="The agenda's date.")]
+    vacancy_id: uuid.UUID = Field(description="The dwelling it gets in its best alternative.")
+    score: float = Field(description="Its score on that dwelling.")
+    housed_if_given: int | None = Field(
+        description="People the alternative houses; null in a care provider's answer."
+    )
+    total_score_if_given: float | None = Field(
+        description="The alternative's total score; null in a care provider's answer."
+    )
+    trade_off: TradeOff = Field(
+        description=(
+            "Why the alternative was not chosen: `fewer_housed`, `lower_total_score` or "
+            "`equal_alternative` (the fixed tie-break)."
+        )
+    )
+    displaced: list[ChangeOut] = Field(
+        description=(
+            "Every proposal that alternative changes, in case order (the agenda's `displaced` "
+            "is its head). In a care provider's answer other providers' cases have no id or "
+            "score."
+        )
+    )
+    displaced_count: int = Field(description="How many proposals that alternative changes.")

@@ -7,14 +7,15 @@ from fastapi import APIRouter, Query, Response
 from pydantic_core import to_json
 
 from app.access_log.deps import AccessContextDep
+from app.agenda import alternatives, service
 from app.agenda import candidates as candidates_service
-from app.agenda import service
 from app.agenda import why_not as why_not_service
 from app.agenda.dates import agenda_date
 from app.agenda.models import (
     AGENDA,
     Agenda,
     AgendaView,
+    BestAlternative,
     CaseCandidatesPage,
     VacancyCandidatesPage,
     WhyNot,
@@ -173,3 +174,29 @@ def get_vacancy_candidates(
         session, context, table, vacancy_id, on, after, page.limit
     )
     return Response(to_json(_paged(answer)), media_type=JSON)
+
+
+@router.get(
+    "/{table_id}/agenda/cases/{case_id}/alternative",
+    response_model=BestAlternative,
+    responses=problem_responses(400, 401, 403, 404, 429),
+    dependencies=limited(EndpointClass.agenda),
+)
+def get_best_alternative(
+    table: TableDep,
+    case_id: uuid.UUID,
+    context: AccessContextDep,
+    session: SessionDep,
+    settings: SettingsDep,
+    date: MeetingDate = None,
+) -> BestAlternative:
+    """A case the agenda of `date` leaves unhoused, with every proposal its best alternative
+    changes: the agenda's `left_unhoused` entry, whose `displaced` lists the first `candidates`.
+    Computed as that agenda is (the same time). For the table and the case's own care provider
+    (other providers' cases without id or score, no totals; 404 for another provider's case, as
+    for one not on the agenda; 403 for a corporation). 404 also when the agenda has no entry for
+    the case (proposed, no fitting dwelling, or the check was cut short)."""
+    on = agenda_date(session, view_for(context, table), table, date, today())
+    budget = settings.solver_time_budget_seconds
+    answer = alternatives.best_alternative(session, context, table, case_id, on, budget)
+    return BestAlternative.model_validate(answer)

@@ -264,6 +264,11 @@ def _candidate_sections(data: AgendaData) -> list[Section]:
     return result
 
 
+def _more(rest: int) -> str:
+    """The proposals an alternative changes beyond those listed (the agenda lists `candidates`)."""
+    return f" (en {rest} andere)" if rest > 0 else ""
+
+
 def aftercare_section(data: AgendaData) -> Section:
     """The agenda's aftercare entries (already cut to the view, `app.agenda.views`)."""
     return agenda_section(data.document.get("aftercare", []), data.names)
@@ -301,7 +306,8 @@ def sections(data: AgendaData) -> list[Section]:
                                 else "geen woning"
                             )
                             for c in u["displaced"]
-                        ),
+                        )
+                        + _more(u["displaced_count"] - len(u["displaced"])),
                     ]
                     for u in left_unhoused
                 ],

@@ -1,0 +1,90 @@
+"""One left-unhoused case's best alternative whole: the agenda lists, per case left unhoused,
+only the first `candidates` of the proposals its alternative changes (`displaced`, with
+`displaced_count`); this gives all of them.
+
+Computed as the agenda of the date computes it (the same inputs, `app.agenda.inputs.run_engine`,
+the same budget), so the entry is the agenda's own: the same dwelling, counts and trade-off, and
+the agenda's `displaced` is the head of this list. Why-not on the same pair re-solves with the
+pair forced and may name another alternative of equal worth; this one is the agenda's. Who may
+ask is who sees the entry in the agenda: the table, and the case's own care provider (other
+providers' cases without id or score, no alternative's totals, as in its agenda). Every case the
+answer names is in the access log.
+"""
+
+import uuid
+from datetime import date
+from typing import Any
+
+from sqlmodel import Session
+
+from app.access_log import service as access_log
+from app.access_log.models import AccessAction
+from app.access_log.service import AccessContext
+from app.agenda.document import _changes
+from app.agenda.inputs import load, owners_of, run_engine
+from app.agenda.models import AgendaView
+from app.agenda.views import _hide_other_cases, view_for
+from app.database import outside_transaction
+from app.problems import Forbidden, NotFound
+from app.tables.models import OutflowTable
+
+
+def best_alternative(
+    session: Session,
+    context: AccessContext,
+    table: OutflowTable,
+    case_id: uuid.UUID,
+    on: date,
+    time_budget: float,
+) -> dict[str, Any]:
+    """The agenda of `on`'s `left_unhoused` entry of `case_id` with every proposal its
+    alternative changes: {case_id, date, vacancy_id, score, housed_if_given,
+    total_score_if_given, trade_off, displaced: [{case_id, vacancy_id, score,
+    moves_to_vacancy_id}], displaced_count}. `time_budget`: the solver's, in seconds.
+
+    Raises Forbidden for a corporation (no case detail), NotFound when the case is not on the
+    agenda of `on` or, for a care provider, not its own (the same answer), and NotFound when the
+    agenda has no such entry for it (it is proposed, no dwelling fits it, or the check was cut
+    short: the agenda's `summary.passed_over_complete`).
+    """
+    view = view_for(context, table)
+    if view == AgendaView.housing_corporation:
+        raise Forbidden("A case's alternative is case detail; ask the table's chair.")
+    loaded = load(session, table, on)
+    owners = owners_of(loaded.inputs)["cases"]
+    me = str(context.principal.organisation_id)
+    owner = owners.get(str(case_id))
+    if owner is None or (view == AgendaView.care_provider and owner != me):
+        raise NotFound("No such case on this agenda (see why-not for the reason).")
+    with outside_transaction(session):
+        # One candidate each: the lists are not part of the answer.
+        result = run_engine(loaded.inputs, loaded.usage, 1, time_budget)
+    entry = next((u for u in result.left_unhoused if u.case_id == str(case_id)), None)
+    if entry is None:
+        raise NotFound(
+            "The agenda leaves this case out of `left_unhoused`: it is proposed, no dwelling "
+            "fits it, or the check was cut short (see the agenda's `passed_over_complete`)."
+        )
+    table_view = view == AgendaView.table
+    changes = _changes(entry.displaced)
+    answer: dict[str, Any] = {
+        "case_id": entry.case_id,
+        "date": on.isoformat(),
+        "vacancy_id": entry.dwelling_id,
+        "score": entry.score,
+        # The table's count give or take one, and totals over others' cases: the table's only.
+        "housed_if_given": entry.housed_if_given if table_view else None,
+        "total_score_if_given": entry.total_score_if_given if table_view else None,
+        "trade_off": entry.trade_off,
+        "displaced": (
+            changes
+            if table_view
+            else _hide_other_cases(changes, lambda c: owners.get(str(c)) == me)
+        ),
+        "displaced_count": len(changes),
+    }
+    shown = {entry.case_id} | {c["case_id"] for c in answer["displaced"] if c["case_id"]}
+    access_log.record(
+        session, context, AccessAction.agenda, [(uuid.UUID(c), table.id) for c in sorted(shown)]
+    )
+    return answer

@@ -1,0 +1,152 @@
+"""A case the agenda leaves unhoused: the agenda names the first `candidates` proposals its best
+alternative changes and how many there are; the case's own answer names them all, for whoever
+sees the entry in the agenda."""
+
+import pytest
+
+from tests.api.helpers import assert_problem, plan_meeting
+from tests.clock import iso
+from tests.conftest import case_body, create_case, vacancy_body
+
+MEETING = iso()
+N1, N2 = "BU03440101", "BU03440102"
+
+
+def _vacancy(client, org, complex_ref, neighbourhood, **overrides):
+    body = vacancy_body(complex_ref=complex_ref, **overrides)
+    body["address"]["neighbourhood_code"] = neighbourhood
+    response = client.post("/v1/vacancies", json=body, headers=org.headers)
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+@pytest.fixture
+def chain(client, region):
+    """The engine's longest-waiting case left unhoused so that two others are housed
+    (tests/matching/test_match.py), through the API: one per complex and per neighbourhood, the
+    longest-waiting case fits only the one dwelling that fills both rooms the others need, so
+    housing it displaces both. It and the pet owner are the care provider's, the third case the
+    other provider's."""
+    response = client.patch(
+        f"/v1/tables/{region.table_id}",
+        json={"policy": {"max_per_complex": 1, "max_per_neighbourhood": 1}},
+        headers=region.chair.headers,
+    )
+    assert response.status_code == 200, response.text
+    needs = case_body(region.table_id)["needs"]
+    longest = create_case(
+        client,
+        region.care_provider,
+        region.table_id,
+        ready_since=iso(-1200),
+        needs=needs | {"wheelchair": True},
+    )
+    second = create_case(
+        client,
+        region.other_care_provider,
+        region.table_id,
+        ready_since=iso(-400),
+        areas={"preferred": [], "excluded": [N1]},
+    )
+    third = create_case(
+        client,
+        region.care_provider,
+        region.table_id,
+        ready_since=iso(-400),
+        needs=needs | {"pets": True},
+    )
+    _vacancy(client, region.corporation, "X", N1, wheelchair_accessible=True, pets_allowed=False)
+    _vacancy(client, region.corporation, "X", N2, pets_allowed=False)
+    _vacancy(client, region.corporation, "Y", N1)
+    return longest, second, third
+
+
+def agenda(client, org, table_id, **params):
+    response = client.get(
+        f"/v1/tables/{table_id}/agenda", params={"date": MEETING, **params}, headers=org.headers
+    )
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def alternative(client, org, table_id, case_id):
+    return client.get(
+        f"/v1/tables/{table_id}/agenda/cases/{case_id}/alternative",
+        params={"date": MEETING},
+        headers=org.headers,
+    )
+
+
+def test_the_agenda_lists_at_most_the_requested_displaced_proposals_and_counts_them(
+    client, region, chain
+):
+    longest, second, third = chain
+    for candidates, listed in ((1, 1), (5, 2)):
+        document = agenda(client, region.chair, region.table_id, candidates=candidates)
+        [entry] = document["left_unhoused"]
+        assert entry["case_id"] == longest["id"]
+        assert (len(entry["displaced"]), entry["displaced_count"]) == (listed, 2)
+    assert {c["case_id"] for c in entry["displaced"]} == {second["id"], third["id"]}
+
+
+def test_a_cases_alternative_names_every_proposal_it_changes_and_the_agenda_its_head(
+    client, region, chain
+):
+    longest, _, _ = chain
+    [entry] = agenda(client, region.chair, region.table_id, candidates=1)["left_unhoused"]
+    response = alternative(client, region.chair, region.table_id, longest["id"])
+    assert response.status_code == 200, response.text
+    whole = response.json()
+    assert len(whole["displaced"]) == whole["displaced_count"] == entry["displaced_count"]
+    assert whole["displaced"][:1] == entry["displaced"]
+    same = ("case_id", "vacancy_id", "score", "housed_if_given", "total_score_if_given")
+    same += ("trade_off",)
+    assert {k: whole[k] for k in same} == {k: entry[k] for k in same}
+    assert whole["date"] == MEETING
+
+
+def test_a_care_provider_gets_its_own_cases_alternative_without_the_other_providers_case(
+    client, region, chain
+):
+    longest, second, third = chain
+    plan_meeting(client, region, MEETING)
+    response = alternative(client, region.care_provider, region.table_id, longest["id"])
+    assert response.status_code == 200, response.text
+    answer = response.json()
+    assert (answer["housed_if_given"], answer["total_score_if_given"]) == (None, None)
+    assert answer["displaced_count"] == 2
+    assert {(c["case_id"], c["score"] is None) for c in answer["displaced"]} == {
+        (third["id"], False),
+        (None, True),
+    }
+    assert second["id"] not in response.text
+    # Its agenda shows the same entry, cut the same way.
+    [entry] = agenda(client, region.care_provider, region.table_id)["left_unhoused"]
+    assert (entry["displaced"], entry["displaced_count"]) == (answer["displaced"], 2)
+
+
+def test_only_who_sees_the_entry_in_the_agenda_gets_the_alternative(client, region, chain):
+    longest, second, _ = chain
+    plan_meeting(client, region, MEETING)
+    other = alternative(client, region.other_care_provider, region.table_id, longest["id"])
+    assert_problem(other, 404)
+    corporation = alternative(client, region.corporation, region.table_id, longest["id"])
+    assert_problem(corporation, 403)
+    # A proposed case has no entry in `left_unhoused`; nor has a case not on the agenda.
+    assert_problem(alternative(client, region.chair, region.table_id, second["id"]), 404)
+    later = create_case(client, region.care_provider, region.table_id, ready_since=iso(30))
+    assert_problem(alternative(client, region.chair, region.table_id, later["id"]), 404)
+
+
+def test_the_alternative_logs_every_case_it_names(client, region, chain):
+    longest, second, third = chain
+    response = alternative(client, region.chair, region.table_id, longest["id"])
+    assert response.status_code == 200, response.text
+    for case in (longest, second, third):
+        log = client.get(
+            f"/v1/tables/{region.table_id}/access-log",
+            params={"caseId": case["id"]},
+            headers=region.chair.headers,
+        ).json()["items"]
+        endpoints = [e["endpoint"] for e in log if e["action"] == "agenda"]
+        assert endpoints == ["GET /v1/tables/{table_id}/agenda/cases/{case_id}/alternative"]

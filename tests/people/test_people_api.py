@@ -46,31 +46,22 @@ def test_an_organisation_creates_its_own_people_only(client, region):
     assert_problem(other, 404)
 
 
+def add_x(client, org, headers, email: str = "x@example.nl"):  # type: ignore[no-untyped-def]
+    person = {"email": email, "display_name": "X", "password": PASSWORD}
+    return client.post(people_url(org), json=person, headers=headers)
+
+
 def test_an_email_of_another_organisation_is_no_conflict(client, region):
     # A refusal would tell the corporation that the address has an account at the chair's.
-    make = {"display_name": "X", "password": PASSWORD}
-    first = client.post(
-        people_url(region.chair), json={"email": "x@example.nl", **make}, headers=OPERATOR
-    )
-    assert first.status_code == 201
-    second = client.post(
-        people_url(region.corporation),
-        json={"email": "X@EXAMPLE.NL", **make},
-        headers=region.corporation.headers,
-    )
+    assert add_x(client, region.chair, OPERATOR).status_code == 201
+    second = add_x(client, region.corporation, region.corporation.headers, "X@EXAMPLE.NL")
     assert second.status_code == 201, second.text
 
 
 def test_an_email_is_one_login_within_an_organisation(client, region):
-    make = {"display_name": "X", "password": PASSWORD}
-    first = client.post(
-        people_url(region.chair), json={"email": "x@example.nl", **make}, headers=OPERATOR
-    )
-    assert first.status_code == 201
-    second = client.post(
-        people_url(region.chair), json={"email": "X@EXAMPLE.NL", **make}, headers=OPERATOR
-    )
-    assert_problem(second, 409, "duplicate_email")
+    assert add_x(client, region.chair, OPERATOR).status_code == 201
+    again = add_x(client, region.chair, OPERATOR, "X@EXAMPLE.NL")
+    assert_problem(again, 409, "duplicate_email")
 
 
 def test_a_short_password_or_a_malformed_email_is_refused(client, region):

@@ -20,6 +20,14 @@ def account(client: TestClient, org: Org, email: str, password: str) -> None:
     assert response.status_code == 201, response.text
 
 
+def sign_in_to(browser: TestClient, form_html: str, email: str, password: str, org: Org):  # type: ignore[no-untyped-def]
+    """Post the sign-in form of `form_html` with an organisation chosen."""
+    data = {"email": email, "wachtwoord": password, "organisatie": org.id, "volgende": ""}
+    return browser.post(
+        "/aanmelden", data={"signin_token": hidden(form_html, "signin_token"), **data}
+    )
+
+
 def signed_in_as(browser: TestClient) -> str:
     page = browser.get("/account")
     assert page.status_code == 200, page.text
@@ -56,16 +64,7 @@ def test_a_password_of_two_accounts_asks_which_organisation_and_names_only_those
     assert region.care_provider.name in asked.text
     assert region.corporation.name in asked.text
     assert region.chair.name not in asked.text  # its account has another password
-    chosen = browser.post(
-        "/aanmelden",
-        data={
-            "signin_token": hidden(asked.text, "signin_token"),
-            "volgende": "",
-            "email": email,
-            "wachtwoord": PASSWORD,
-            "organisatie": region.corporation.id,
-        },
-    )
+    chosen = sign_in_to(browser, asked.text, email, PASSWORD, region.corporation)
     assert chosen.status_code == 303
     assert region.corporation.name in signed_in_as(browser)
 
@@ -76,16 +75,7 @@ def test_choosing_an_organisation_the_password_does_not_open_is_refused(app, cli
     account(client, region.chair, email, OTHER_PASSWORD)
     browser = page_client(app)
     form = browser.get("/aanmelden")
-    refused = browser.post(
-        "/aanmelden",
-        data={
-            "signin_token": hidden(form.text, "signin_token"),
-            "volgende": "",
-            "email": email,
-            "wachtwoord": PASSWORD,
-            "organisatie": region.chair.id,
-        },
-    )
+    refused = sign_in_to(browser, form.text, email, PASSWORD, region.chair)
     assert refused.status_code == 400
     assert "Het e-mailadres of het wachtwoord klopt niet." in refused.text
     assert "__Host-uitstroom_sessie" not in browser.cookies

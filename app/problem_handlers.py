@@ -50,6 +50,10 @@ def problem_response(
     )
 
 
+UNPARSABLE_BODY = "There was an error parsing the body"  # FastAPI's detail, fastapi/routing.py
+UNPARSABLE_REASON = "The body could not be parsed as JSON (for instance, nested too deeply)."
+
+
 def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(ProblemError)
     async def _problem(request: Request, exc: ProblemError) -> JSONResponse:
@@ -86,6 +90,11 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if exc.status_code == 400 and exc.detail == UNPARSABLE_BODY:
+            # FastAPI's answer when the JSON parser itself fails (e.g. arrays nested deeper than
+            # its recursion limit): invalid input like any other, so named like the rest.
+            unparsable = {"type": "json_invalid", "loc": ("body",), "msg": UNPARSABLE_REASON}
+            return await _validation(request, RequestValidationError([unparsable]))
         titles = {404: "Not found", 405: "Method not allowed", 413: "Payload too large"}
         code = {404: "not_found", 405: "method_not_allowed", 413: "payload_too_large"}
         return problem_response(

@@ -133,6 +133,13 @@ def test_malformed_json_names_the_body_and_where_it_breaks(client):
     assert param["reason"].startswith("JSON decode error at character 15")
 
 
+def test_json_nested_deeper_than_the_parser_goes_is_a_400_naming_the_body(client):
+    response = post_raw(client, "/v1/organizations", "[" * 5000 + "]" * 5000, OPERATOR)
+    assert_problem(response, 400, "validation_error")
+    [param] = response.json()["invalidParams"]
+    assert (param["name"], param["in"], param["code"]) == ("body", "body", "json_invalid")
+
+
 @pytest.mark.parametrize(
     "body",
     [

@@ -62,8 +62,10 @@ def best_alternative(
     entry = next((u for u in result.left_unhoused if u.case_id == str(case_id)), None)
     if entry is None:
         raise NotFound(
-            "The agenda leaves this case out of `left_unhoused`: it is proposed, no dwelling "
-            "fits it, or the check was cut short (see the agenda's `passed_over_complete`)."
+            "The agenda of this date leaves this case out of `left_unhoused`: it is proposed, "
+            "no dwelling fits it, the check was cut short (see the agenda's "
+            "`passed_over_complete`), or the date's meeting is published and its proposals hold "
+            "the dwellings (a published agenda lists the first `candidates` only)."
         )
     table_view = view == AgendaView.table
     changes = _changes(entry.displaced)

@@ -1,10 +1,14 @@
-"""Unknown query keys are refused with 400 on the API.
+"""Unknown query keys, and keys of one value given twice, are refused with 400 on the API.
 
 FastAPI ignores a query key no route parameter declares. When the keys became camelCase (NL API
 Design Rules /core/query-keys-camel-case: `tableId`, not `table_id`) an old client's filter would
 then be dropped without a word and it would read an unfiltered list as if it were filtered. A
 400 naming the key (`in: query`, code `unknown_parameter`) says what happened instead.
 """
+
+import types
+from collections.abc import Sequence
+from typing import Annotated, Any, Union, get_args, get_origin
 
 from fastapi import Request
 from fastapi.dependencies.utils import get_flat_params
@@ -29,12 +33,51 @@ def known_query_keys(route: APIRoute) -> frozenset[str]:
     )
 
 
+def _takes_many(annotation: Any) -> bool:
+    """Whether a parameter's annotation is a list-like (a key that may repeat)."""
+    origin = get_origin(annotation)
+    if origin in (list, set, frozenset, tuple) or origin is Sequence:
+        return True
+    if origin in (Union, types.UnionType, Annotated):
+        return any(_takes_many(arg) for arg in get_args(annotation))
+    return False
+
+
+def single_query_keys(route: APIRoute) -> frozenset[str]:
+    """The query keys (aliases) of `route` that take one value."""
+    return frozenset(
+        field.alias
+        for field in get_flat_params(route.dependant)
+        if isinstance(field.field_info, Query) and not _takes_many(field.field_info.annotation)
+    )
+
+
 async def refuse_unknown_query_keys(request: Request) -> None:
     """App-wide dependency: raises `UnknownQueryKeys` (400, one `invalidParams` entry per key)
-    when an API request carries a query key its route does not declare; pages are left alone."""
+    when an API request carries a query key its route does not declare, or repeats a key that
+    takes one value (FastAPI would silently use the last: `?limit=1&limit=2` is ambiguous, so
+    it is refused rather than guessed); pages are left alone."""
     route = request.scope.get("route")
     if not isinstance(route, APIRoute) or not is_api_path(request.url.path):
         return
+    repeated = sorted(
+        key
+        for key in set(request.query_params) & single_query_keys(route)
+        if len(request.query_params.getlist(key)) > 1
+    )
+    if repeated:
+        raise UnknownQueryKeys(
+            f"Query parameter(s) given more than once: {', '.join(repeated)}.",
+            invalidParams=[
+                {
+                    "name": key,
+                    "in": "query",
+                    "code": "repeated_parameter",
+                    "reason": "This query parameter takes one value; give it once.",
+                }
+                for key in repeated
+            ],
+        )
     unknown = sorted(set(request.query_params) - known_query_keys(route))
     if not unknown:
         return

@@ -447,3 +447,10 @@ def test_a_snake_case_query_key_is_refused_naming_it_not_silently_ignored(client
     assert invalid_names(response) == ["table_id"]
     assert response.json()["invalidParams"][0]["in"] == "query"
     assert "tableId" in response.json()["detail"]
+
+
+def test_a_query_key_given_twice_is_refused_rather_than_guessed(client, small_region):
+    response = client.get("/v1/cases?limit=1&limit=2", headers=small_region.care_provider.headers)
+    assert_problem(response, 400, "validation_error")
+    [param] = response.json()["invalidParams"]
+    assert (param["name"], param["in"], param["code"]) == ("limit", "query", "repeated_parameter")

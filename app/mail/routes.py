@@ -21,7 +21,9 @@ router = APIRouter(prefix="/v1/organizations", tags=["people"])
 PATH = "/{organisation_id}/people/{person_id}/notice-preferences"
 
 
-@router.get(PATH, response_model=NoticePreferencesPublic, responses=problem_responses(401, 404))
+@router.get(
+    PATH, response_model=NoticePreferencesPublic, responses=problem_responses(401, 403, 404)
+)
 def get_notice_preferences(
     organisation_id: uuid.UUID,
     person_id: uuid.UUID,
@@ -37,7 +39,7 @@ def get_notice_preferences(
 
 
 @router.put(
-    PATH, response_model=NoticePreferencesPublic, responses=problem_responses(400, 401, 404)
+    PATH, response_model=NoticePreferencesPublic, responses=problem_responses(400, 401, 403, 404)
 )
 def put_notice_preferences(
     organisation_id: uuid.UUID,

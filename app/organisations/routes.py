@@ -100,7 +100,7 @@ def get_organisation(
     "/organizations/{organisation_id}/api-keys",
     status_code=201,
     response_model=ApiKeyCreated,
-    responses=problem_responses(401, 404),
+    responses=problem_responses(401, 403, 404),
 )
 def create_api_key(
     organisation_id: uuid.UUID,
@@ -123,7 +123,7 @@ def create_api_key(
 @router.get(
     "/organizations/{organisation_id}/api-keys",
     response_model=ApiKeyPage,
-    responses=problem_responses(401, 404),
+    responses=problem_responses(401, 403, 404),
 )
 def list_api_keys(
     organisation_id: uuid.UUID,
@@ -142,7 +142,7 @@ def list_api_keys(
 @router.delete(
     "/organizations/{organisation_id}/api-keys/{key_id}",
     status_code=204,
-    responses=problem_responses(401, 404),
+    responses=problem_responses(401, 403, 404),
 )
 def revoke_api_key(
     organisation_id: uuid.UUID, key_id: uuid.UUID, principal: CurrentPrincipal, session: SessionDep

@@ -9,7 +9,7 @@ from sqlmodel.sql.expression import SelectOfScalar
 
 from app.organisations.models import ApiKey, Organisation, OrganisationCreate
 from app.principal import Principal, hash_api_key, new_api_key
-from app.problems import Conflict, NotFound
+from app.problems import Conflict, Forbidden, NotFound
 from app.sqltypes import utcnow
 from app.tables.models import TableMember
 
@@ -68,9 +68,14 @@ def get_visible_organisation(
 def get_managed_organisation(
     session: Session, principal: Principal, organisation_id: uuid.UUID
 ) -> Organisation:
-    """The organisation whose keys the caller manages: any for the operator, else only its own."""
+    """The organisation whose keys and people the caller manages: any for the operator, else only
+    its own. Raises Forbidden for another organisation the caller can see (a co-member of one of
+    its tables: `GET /v1/organizations/{id}` shows it), NotFound for one it cannot."""
     if not principal.is_operator and principal.organisation_id != organisation_id:
-        raise NotFound("No such organisation.")
+        get_visible_organisation(session, principal, organisation_id)
+        raise Forbidden(
+            "Only the organisation itself (or the operator) manages its people and keys."
+        )
     organisation = session.get(Organisation, organisation_id)
     if organisation is None:
         raise NotFound("No such organisation.")

@@ -19,7 +19,7 @@ router = APIRouter(prefix="/v1/organizations", tags=["people"])
     "/{organisation_id}/people",
     status_code=201,
     response_model=PersonCreated,
-    responses=problem_responses(401, 404, 409),
+    responses=problem_responses(401, 403, 404, 409),
 )
 def create_person(
     organisation_id: uuid.UUID,
@@ -44,7 +44,7 @@ def create_person(
 @router.get(
     "/{organisation_id}/people",
     response_model=PersonPage,
-    responses=problem_responses(401, 404),
+    responses=problem_responses(401, 403, 404),
 )
 def list_people(
     organisation_id: uuid.UUID,
@@ -64,7 +64,7 @@ def list_people(
 @router.get(
     "/{organisation_id}/people/{person_id}",
     response_model=PersonPublic,
-    responses=problem_responses(401, 404),
+    responses=problem_responses(401, 403, 404),
 )
 def get_person(
     organisation_id: uuid.UUID,
@@ -80,7 +80,7 @@ def get_person(
 @router.patch(
     "/{organisation_id}/people/{person_id}",
     response_model=PersonPublic,
-    responses=problem_responses(401, 404),
+    responses=problem_responses(401, 403, 404),
 )
 def update_person(
     organisation_id: uuid.UUID,

@@ -59,8 +59,9 @@ def test_another_organisation_neither_reads_nor_sets_a_persons_choices(client, r
     url = _url(region.care_provider, worker.id)
     stranger = region.other_care_provider.headers
 
-    assert client.get(url, headers=stranger).status_code == 404
-    assert client.put(url, json=ALL_ON, headers=stranger).status_code == 404
+    # A co-member of the table sees the organisation exists, not its people.
+    assert client.get(url, headers=stranger).status_code == 403
+    assert client.put(url, json=ALL_ON, headers=stranger).status_code == 403
     foreign = _url(region.other_care_provider, worker.id)
     assert client.get(foreign, headers=stranger).status_code == 404
 

@@ -43,7 +43,8 @@ def test_an_organisation_creates_its_own_people_only(client, region):
         json={"email": "b@zorg.nl", "display_name": "B"},
         headers=region.care_provider.headers,
     )
-    assert_problem(other, 404)
+    # The corporation is on the care provider's table, so the care provider sees it exists.
+    assert_problem(other, 403, "forbidden")
 
 
 def add_x(client, org, headers, email: str = "x@example.nl"):  # type: ignore[no-untyped-def]
@@ -113,11 +114,11 @@ def test_a_null_for_a_field_is_refused(client, region):
     assert invalid_names(response) == ["role"]
 
 
-def test_another_organisations_person_is_not_found(client, region):
+def test_another_organisations_person_is_forbidden_or_not_found(client, region):
     person = make_person(client, region.care_provider)
     response = client.get(
         f"{people_url(region.care_provider)}/{person.id}", headers=region.corporation.headers
     )
-    assert_problem(response, 404)
+    assert_problem(response, 403, "forbidden")  # a co-member of its table: it sees it exists
     response = client.get(f"{people_url(region.corporation)}/{person.id}", headers=OPERATOR)
     assert_problem(response, 404)

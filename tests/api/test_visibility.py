@@ -179,6 +179,11 @@ def test_who_may_read_an_organisation(client, region, other_region):
     assert observed == expected(404, {a: 200 for a in [*INSIDERS, "operator"]}, EVERYONE)
 
 
+# An organisation on the same table sees the care provider exists (it may read it, above), so it
+# is refused with 403; one outside its tables gets 404.
+CO_MEMBERS = {a: 403 for a in INSIDERS}
+
+
 def test_who_may_list_an_organisations_keys(client, region, other_region):
     observed = statuses(
         region,
@@ -186,7 +191,9 @@ def test_who_may_list_an_organisations_keys(client, region, other_region):
         EVERYONE,
         lambda h: client.get(f"/v1/organizations/{region.care_provider.id}/api-keys", headers=h),
     )
-    assert observed == expected(404, {"care_provider": 200, "operator": 200}, EVERYONE)
+    assert observed == expected(
+        404, {**CO_MEMBERS, "care_provider": 200, "operator": 200}, EVERYONE
+    )
 
 
 def test_who_may_issue_an_organisations_key(client, region, other_region):
@@ -200,7 +207,9 @@ def test_who_may_issue_an_organisations_key(client, region, other_region):
             headers=h,
         ),
     )
-    assert observed == expected(404, {"care_provider": 201, "operator": 201}, EVERYONE)
+    assert observed == expected(
+        404, {**CO_MEMBERS, "care_provider": 201, "operator": 201}, EVERYONE
+    )
 
 
 def test_who_may_revoke_an_organisations_key(client, region, other_region):
@@ -220,8 +229,10 @@ def test_who_may_revoke_an_organisations_key(client, region, other_region):
         return response
 
     observed = statuses(region, other_region, EVERYONE, revoke)
-    assert observed == expected(404, {"care_provider": 204, "operator": 204}, EVERYONE)
-    assert still_works == {204: {401}, 404: {200}}
+    assert observed == expected(
+        404, {**CO_MEMBERS, "care_provider": 204, "operator": 204}, EVERYONE
+    )
+    assert still_works == {204: {401}, 403: {200}, 404: {200}}
 
 
 # --- lists ----------------------------------------------------------------------------------

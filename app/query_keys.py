@@ -19,7 +19,7 @@ from app.api_headers import is_api_path
 from app.problems import ProblemError
 
 
-class UnknownQueryKeys(ProblemError):
+class RefusedQueryKeys(ProblemError):
     status, code, title = 400, "validation_error", "Invalid request"
 
 
@@ -53,7 +53,7 @@ def single_query_keys(route: APIRoute) -> frozenset[str]:
 
 
 async def refuse_unknown_query_keys(request: Request) -> None:
-    """App-wide dependency: raises `UnknownQueryKeys` (400, one `invalidParams` entry per key)
+    """App-wide dependency: raises `RefusedQueryKeys` (400, one `invalidParams` entry per key)
     when an API request carries a query key its route does not declare, or repeats a key that
     takes one value (FastAPI would silently use the last: `?limit=1&limit=2` is ambiguous, so
     it is refused rather than guessed); pages are left alone."""
@@ -66,7 +66,7 @@ async def refuse_unknown_query_keys(request: Request) -> None:
         if len(request.query_params.getlist(key)) > 1
     )
     if repeated:
-        raise UnknownQueryKeys(
+        raise RefusedQueryKeys(
             f"Query parameter(s) given more than once: {', '.join(repeated)}.",
             invalidParams=[
                 {
@@ -82,7 +82,7 @@ async def refuse_unknown_query_keys(request: Request) -> None:
     if not unknown:
         return
     known = ", ".join(f"`{key}`" for key in sorted(known_query_keys(route))) or "none"
-    raise UnknownQueryKeys(
+    raise RefusedQueryKeys(
         f"Unknown query parameter(s): {', '.join(unknown)}. Known here: {known}.",
         invalidParams=[
             {

@@ -64,10 +64,9 @@ class FairLock:
     other than the one that took it may release (like `threading.Lock`).
 
     `threading.Lock` wakes a waiter on release but lets any thread that asks meanwhile take it
-    first: under 20 concurrent requests the thread that just released it (back for the next
-    request) kept winning, so some requests waited through dozens of others (docs/benchmarks.md,
-    ingest section: p99 four times the median). Here a release hands the lock to the longest
-    waiting thread directly."""
+    first, so the thread that just released it (back with the next request) can take it again
+    ahead of requests that have waited longer. Here a release hands the lock to the longest
+    waiting thread directly (tests/test_fair_lock.py)."""
 
     def __init__(self) -> None:
         self._mutex = threading.Lock()

@@ -213,6 +213,31 @@ def test_patch_with_the_current_etag_succeeds(client, small_region):
     assert response.headers["ETag"] != etag
 
 
+def test_a_patch_that_repeats_the_current_values_keeps_the_etag(client, small_region):
+    url = f"/v1/tables/{small_region.table_id}"
+    current = client.get(url, headers=OPERATOR)
+    table = current.json()
+    same = {
+        "name": table["name"],
+        "member_organisation_ids": table["member_organisation_ids"][::-1],
+        "municipality_codes": table["municipality_codes"],
+    }
+    response = client.patch(
+        url, json=same, headers={**OPERATOR, "If-Match": current.headers["ETag"]}
+    )
+    assert response.status_code == 200, response.text
+    assert response.headers["ETag"] == current.headers["ETag"]
+
+
+def test_a_change_of_members_alone_moves_the_etag(client, small_region):
+    url = f"/v1/tables/{small_region.table_id}"
+    current = client.get(url, headers=OPERATOR)
+    members = current.json()["member_organisation_ids"]
+    response = client.patch(url, json={"member_organisation_ids": members[:-1]}, headers=OPERATOR)
+    assert response.status_code == 200, response.text
+    assert response.headers["ETag"] != current.headers["ETag"]
+
+
 def test_patch_with_a_stale_etag_is_412(client, small_region):
     stale = client.get(f"/v1/tables/{small_region.table_id}", headers=small_region.chair.headers)
     client.patch(

@@ -295,3 +295,27 @@ def test_table_with_an_invalid_policy_is_rejected(client, policy, name):
     body = table_body(make_org(client, "municipality"), [], ["GM0344"], policy=policy)
     response = client.post("/v1/tables", json=body, headers=OPERATOR)
     assert name in invalid_names(response)
+
+
+@pytest.mark.parametrize("value", ["garbage", '"3', "W/3", '"3" "4"', '"a"b"'])
+def test_an_if_match_that_is_no_entity_tag_is_invalid_input(client, small_region, value):
+    url = f"/v1/tables/{small_region.table_id}"
+    response = client.patch(
+        url,
+        json={"policy": {"horizon_days": 30}},
+        headers={**small_region.chair.headers, "If-Match": value},
+    )
+    assert_problem(response, 400)
+    assert [p["name"] for p in response.json()["invalidParams"]] == ["If-Match"]
+
+
+@pytest.mark.parametrize("value", ['"1"', 'W/"1"', "*", ' "7", "1" ', '"7","1"'])
+def test_an_if_match_listing_the_current_etag_or_a_star_is_met(client, small_region, value):
+    url = f"/v1/tables/{small_region.table_id}"
+    assert client.get(url, headers=small_region.chair.headers).headers["ETag"] == '"1"'
+    response = client.patch(
+        url,
+        json={"policy": {"horizon_days": 30}},
+        headers={**small_region.chair.headers, "If-Match": value},
+    )
+    assert response.status_code == 200, response.text

@@ -31,3 +31,19 @@ def test_a_batch_with_an_invalid_item_arrives_as_sent() -> None:
 def test_a_body_that_is_no_batch_arrives_as_sent() -> None:
     assert _json_of(b'{"items": "none"}') == {"items": "none"}
     assert _json_of(b"[1, 2]") == [1, 2]
+
+
+def test_a_batch_sent_as_another_media_type_is_415(client, small_region):  # type: ignore[no-untyped-def]
+    body = json.dumps({"items": [vacancy_body()]}).encode()
+    headers = {**small_region.corporation.headers, "Content-Type": "text/plain"}
+    response = client.post("/v1/vacancies/batch", content=body, headers=headers)
+    assert response.status_code == 415, response.text
+    assert "application/json" in response.json()["detail"]
+
+
+def test_a_valid_batch_sent_as_a_json_media_type_is_stored(client, small_region):  # type: ignore[no-untyped-def]
+    body = json.dumps({"items": [vacancy_body()]}).encode()
+    headers = {**small_region.corporation.headers, "Content-Type": "application/merge-patch+json"}
+    response = client.post("/v1/vacancies/batch", content=body, headers=headers)
+    assert response.status_code == 200, response.text
+    assert response.json()["created"] == 1

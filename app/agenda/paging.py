@@ -119,7 +119,7 @@ def cut(document: dict[str, Any], page: AgendaPage, fingerprint: bytes) -> dict[
         out["candidates_by_vacancy"] = by_vacancy[start:end]
         totals["vacancies_total"] = len(by_vacancy)
         longest = max(longest, len(by_vacancy))
-        without = document["vacancies_without_candidates"]
+        without = document.get("vacancies_without_candidates", [])
         out["vacancies_without_candidates"] = [
             v for v in without if str(v["vacancy_id"]) in dwellings
         ]

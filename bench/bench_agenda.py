@@ -174,8 +174,8 @@ def main() -> None:
             "",
         ]
     before_text = (
-        "'before' is the service at `main` before issue 16's agenda work, served from a copy of "
-        "that tree on the same database in the same run; "
+        "'before' is the source tree given with `--before`, served on the same database in the "
+        "same run; "
         if args.before
         else ""
     )

@@ -6,6 +6,7 @@ and settings as FastAPI dependencies.
 """
 
 import threading
+from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -58,10 +59,62 @@ def build_engine(url: str, *, foreign_keys: bool = True) -> Engine:
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
 
 
+class FairLock:
+    """A lock taken in the order it was asked for (first come, first served), which a thread
+    other than the one that took it may release (like `threading.Lock`).
+
+    `threading.Lock` wakes a waiter on release but lets any thread that asks meanwhile take it
+    first, so the thread that just released it (back with the next request) can take it again
+    ahead of requests that have waited longer. Here a release hands the lock to the longest
+    waiting thread directly (tests/test_fair_lock.py)."""
+
+    def __init__(self) -> None:
+        self._mutex = threading.Lock()
+        self._waiters: deque[threading.Lock] = deque()
+        self._locked = False
+
+    def acquire(self, blocking: bool = True) -> bool:
+        """Take the lock, waiting behind every thread that asked before (unless not
+        `blocking`: then False at once when it is taken)."""
+        with self._mutex:
+            if not self._locked:
+                self._locked = True
+                return True
+            if not blocking:
+                return False
+            turn = threading.Lock()
+            turn.acquire()
+            self._waiters.append(turn)
+        turn.acquire()  # released by `release`, which hands the lock over to this thread
+        return True
+
+    def release(self) -> None:
+        with self._mutex:
+            if not self._locked:
+                raise RuntimeError("release unlocked lock")
+            if self._waiters:
+                self._waiters.popleft().release()  # still locked: now the waiter's
+            else:
+                self._locked = False
+
+    def locked(self) -> bool:
+        return self._locked
+
+    def waiting(self) -> int:
+        """How many threads wait for the lock."""
+        return len(self._waiters)
+
+    def __enter__(self) -> bool:
+        return self.acquire()
+
+    def __exit__(self, *_: object) -> None:
+        self.release()
+
+
 # SQLite has one writer at a time and every request writes (access log, key last-used time).
 # Waiting on this lock instead of SQLite's busy handler, which sleeps in growing steps, keeps the
-# tail latency of concurrent requests close to the median.
-_sqlite_lock = threading.Lock()
+# tail latency of concurrent requests close to the median; first come, first served.
+_sqlite_lock = FairLock()
 _WRITE_LOCK = "uitstroom_write_lock"  # session.info key: the process lock this session holds
 
 

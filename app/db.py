@@ -26,6 +26,7 @@ __all__ = [
     "build_engine",
     "get_session",
     "outside_transaction",
+    "request_settings",
 ]
 
 
@@ -50,4 +51,14 @@ def get_session(request: Request) -> Iterator[Session]:
 # scope="function": commit before the response is sent, so a failed commit is never reported as
 # a success to the client.
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
-SettingsDep = Annotated[Settings, Depends(app_settings)]
+
+
+async def request_settings(request: Request) -> Settings:
+    """`app_settings` as a dependency. Async because it does no I/O: FastAPI runs a plain `def`
+    dependency in its thread pool, one hand-over to a worker thread and back per dependency,
+    which under concurrent requests costs more than the work (docs/benchmarks.md, ingest
+    section)."""
+    return app_settings(request)
+
+
+SettingsDep = Annotated[Settings, Depends(request_settings)]

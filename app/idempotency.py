@@ -226,7 +226,7 @@ def _content(body: Any) -> Any:
     return jsonable_encoder(body)
 
 
-def idempotency(
+async def idempotency(
     session: SessionDep,
     principal: CurrentPrincipal,
     request: Request,
@@ -241,6 +241,8 @@ def idempotency(
         ),
     ] = None,
 ) -> Idempotency:
+    """The request's key, claimed later by `Idempotency.replay`. Async: no I/O here, so no
+    hand-over to the thread pool (`app.db.request_settings`)."""
     scope = "operator" if principal.is_operator else str(principal.organisation_id)
     return Idempotency(session, scope, idempotency_key, request)
 

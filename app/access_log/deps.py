@@ -8,7 +8,9 @@ from app.access_log.service import AccessContext
 from app.auth import CurrentPrincipal
 
 
-def access_context(request: Request, principal: CurrentPrincipal) -> AccessContext:
+async def access_context(request: Request, principal: CurrentPrincipal) -> AccessContext:
+    """Who asks, through which endpoint. Async: no I/O, so no hand-over to the thread pool
+    (`app.db.request_settings`)."""
     route = request.scope.get("route")
     template = getattr(route, "path", request.url.path)
     return AccessContext(principal=principal, endpoint=f"{request.method} {template}"[:200])

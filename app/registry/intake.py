@@ -17,16 +17,17 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from app import matching
 from app.agenda.engine_inputs import case_profile, engine_policy
 from app.cases.models import Case
 from app.limits.service import engine_limits, limits_for
 from app.problems import Unprocessable
-from app.registry.standing import next_meeting_date
+from app.registry.standing import first_meeting_from_today
 from app.tables.models import OutflowTable
 from app.tables.policy import TablePolicy
+from app.timeutil import today
 
 OWN_RULES = ("no_stable_income", "beschikking_missing", "registration_too_short")
 """The hard rules whose outcome depends on the case and the table's policy alone (domain.md:
@@ -71,15 +72,22 @@ def own_rule_failures(session: Session, case: Case) -> list[dict[str, Any]]:
     `months_registered` and `required_months`). Empty when it fails none, and when no legal
     limits are known for that date (the engine cannot evaluate a case then; the agenda refuses
     that date too)."""
-    table = session.get(OutflowTable, case.table_id)
-    if table is None:
+    # The policy and the meeting date in one statement (`next_meeting_date`'s own subquery):
+    # this runs on every case saved, where each statement is a noticeable share of the request.
+    row = session.exec(
+        select(col(OutflowTable.policy), first_meeting_from_today(OutflowTable.id)).where(
+            OutflowTable.id == case.table_id
+        )
+    ).first()
+    if row is None:
         return []
-    on = next_meeting_date(session, table.id)
+    table_policy, first_meeting = row
+    on = first_meeting or today()
     try:
         limits = engine_limits(limits_for(session, on))
     except Unprocessable:
         return []
-    policy = engine_policy(TablePolicy.model_validate(table.policy))
+    policy = engine_policy(TablePolicy.model_validate(table_policy))
     explanation = matching.explain_pair(
         case_profile(case), _outside_the_contingent(on), policy, limits, on
     )

@@ -15,7 +15,7 @@ from datetime import date
 from typing import Any
 
 import numpy as np
-from sqlalchemy import func
+from sqlalchemy import ScalarSelect, func
 from sqlmodel import Session, col, select
 
 from app import matching
@@ -67,13 +67,20 @@ class TableStanding:
     limits_year: int
 
 
+def first_meeting_from_today(table_id: Any) -> ScalarSelect[date | None]:
+    """The table's first meeting date on or after today (NULL when none), as a scalar
+    subquery of `table_id` (a value or a column, e.g. `OutflowTable.id` to read it with the
+    table's own row); `next_meeting_date` with NULL meaning today."""
+    return (
+        select(func.min(col(Meeting.date)))
+        .where(Meeting.table_id == table_id, col(Meeting.date) >= today())
+        .scalar_subquery()
+    )
+
+
 def next_meeting_date(session: Session, table_id: uuid.UUID) -> date:
     """The table's first meeting on or after today, else today."""
-    first = session.exec(
-        select(func.min(col(Meeting.date))).where(
-            Meeting.table_id == table_id, col(Meeting.date) >= today()
-        )
-    ).one()
+    first = session.exec(select(first_meeting_from_today(table_id))).one()
     return first or today()
 
 

@@ -178,9 +178,11 @@ class VacancyBatch(ApiModel):
 
     # Items are validated one by one in the service, so that one answer lists schema errors
     # and domain errors (uncovered municipality, repeated reference) of all items together.
+    # A body that is valid as a whole arrives already validated (`VacancyIn`, see
+    # `app.vacancies.batch_body`): dicts are tried first, so raw items stay raw.
 
     items: Annotated[
-        list[dict[str, Any]],
+        list[Annotated[dict[str, Any] | VacancyIn, PField(union_mode="left_to_right")]],
         WithJsonSchema(
             {
                 "type": "array",
@@ -190,6 +192,13 @@ class VacancyBatch(ApiModel):
             }
         ),
     ] = PField(min_length=1, max_length=MAX_BATCH)
+
+
+class ValidBatch(ApiModel):
+    """A batch body every item of which is valid: the one-pass parse of
+    `app.vacancies.batch_body`."""
+
+    items: list[VacancyIn] = PField(min_length=1, max_length=MAX_BATCH)
 
 
 class VacancyPublic(VacancyIn):

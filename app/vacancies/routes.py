@@ -4,7 +4,7 @@ import uuid
 from collections import Counter
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response
 
 from app.access_log.deps import AccessContextDep
 from app.auth import CurrentPrincipal
@@ -21,6 +21,7 @@ from app.schemas import ExternalRef
 from app.timeline.models import Timeline
 from app.timeline.service import vacancy_timeline
 from app.vacancies import service
+from app.vacancies.batch_body import BatchRequest, BatchRoute
 from app.vacancies.deps import VacancyDep
 from app.vacancies.models import (
     Vacancy,
@@ -72,19 +73,18 @@ def upsert_vacancy(
     return idempotency.respond(_public(vacancy), status, headers)
 
 
-@router.post(
-    "/batch",
-    response_model=VacancyBatchResult,
-    responses=problem_responses(401, 403, 409, 413, 429),
-    dependencies=limited(EndpointClass.batch),
-)
 def upsert_vacancies(
     payload: VacancyBatch,
     principal: CurrentPrincipal,
     session: SessionDep,
     idempotency: IdempotencyDep,
+    request: Request,
 ) -> Response:
     """Offer or update up to 1000 dwellings at once; one invalid item rejects the whole batch."""
+    if idempotency.key and isinstance(request, BatchRequest):
+        # The key's fingerprint is the batch as sent (dicts), whether or not the items came
+        # validated (`app.vacancies.batch_body`), so a retry matches it either way.
+        payload = VacancyBatch.model_validate(request.raw_json())
     if replay := idempotency.replay(payload):
         return replay
     outcomes = service.upsert_vacancies(session, principal, payload.items, batch=True)
@@ -95,6 +95,17 @@ def upsert_vacancies(
         from_attributes=True,
     )
     return idempotency.respond(result, 200)
+
+
+router.add_api_route(
+    "/batch",
+    upsert_vacancies,
+    methods=["POST"],
+    response_model=VacancyBatchResult,
+    responses=problem_responses(401, 403, 409, 413, 429),
+    dependencies=limited(EndpointClass.batch),
+    route_class_override=BatchRoute,  # the body parsed and validated in one pass when valid
+)
 
 
 @router.get("", response_model=VacancyPage, responses=problem_responses(401, 403))

@@ -1,0 +1,61 @@
+"""The SQLite process write lock serves waiting requests first come, first served."""
+
+import threading
+import time
+
+from app.database import FairLock
+
+
+def _wait_until(condition, timeout: float = 10.0) -> None:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.001)
+
+
+def test_waiting_threads_take_the_lock_in_the_order_they_asked() -> None:
+    lock = FairLock()
+    order: list[str] = []
+    lock.acquire()
+
+    def take(name: str) -> None:
+        with lock:
+            order.append(name)
+
+    threads = []
+    for number, name in enumerate("ABCD", start=1):
+        thread = threading.Thread(target=take, args=(name,))
+        thread.start()
+        _wait_until(lambda number=number: lock.waiting() == number)  # type: ignore[misc]
+        threads.append(thread)
+    lock.release()
+    for thread in threads:
+        thread.join(10)
+    assert order == ["A", "B", "C", "D"]
+    assert not lock.locked()
+
+
+def test_a_release_hands_the_lock_to_the_waiter_not_to_whoever_asks_next() -> None:
+    lock = FairLock()
+    lock.acquire()
+    got: list[str] = []
+    waiter = threading.Thread(target=lambda: (lock.acquire(), got.append("waiter")))
+    waiter.start()
+    _wait_until(lambda: lock.waiting() == 1)
+    lock.release()
+    # The releasing thread, back for more (as the next request's would be), does not barge in.
+    assert lock.acquire(blocking=False) is False
+    waiter.join(10)
+    assert got == ["waiter"]
+    assert lock.locked()
+    lock.release()  # another thread may release it (a request's dependency exits elsewhere)
+    assert not lock.locked()
+
+
+def test_releasing_an_unlocked_lock_is_an_error() -> None:
+    lock = FairLock()
+    try:
+        lock.release()
+    except RuntimeError:
+        return
+    raise AssertionError("released an unlocked lock")

@@ -419,8 +419,9 @@ class _AgendaHead(BaseModel):
     )
     next_cursor: str | None = Field(
         description="Pass as `cursor` (with the same `date`) for the next page of the per-case "
-        "and per-dwelling sections; null on the last page. A cursor from an agenda whose inputs "
-        "changed since is refused with 409 `agenda_changed` (start again from the first page)."
+        "and per-dwelling sections; null on the last page. A cursor from a view that reads "
+        "otherwise now is refused with 409 `agenda_changed` (start again from the first page); "
+        "one of another agenda, date, view or `candidates` with 400 `invalid_cursor`."
     )
 
     table_id: uuid.UUID

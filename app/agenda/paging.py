@@ -10,23 +10,31 @@ time (a big city's 3,000 cases and 1,000 dwellings were 4.7 of its 5.4 MB).
 - `vacancies` (the dwellings' summaries) holds those the page mentions.
 
 Page n holds the n-th `limit` entries of both orders; `next_cursor` is given while either has
-more. The cursor carries the next entry's position and a fingerprint of the inputs
-(`app.agenda.inputs.Loaded.fingerprint`; for a published meeting, its frozen agenda's), and is
-refused with 409 `agenda_changed` when the agenda it pages has other inputs now: a later page is
-computed afresh, and the engine gives the same document for the same inputs, so the pages of one
-cursor chain cover each case and dwelling once. The cursor is 16 bytes, the size of the ids the
-other listings' cursors carry, so it has their form (`app.schemas.CURSOR_PATTERN`).
+more. The cursor (16 bytes, the size of the ids the other listings' cursors carry, so it has
+their form, `app.schemas.CURSOR_PATTERN`) holds:
+- the next entry's position (4 bytes);
+- a tag of what it pages (4 bytes): the table or meeting, the date, the view, the caller's
+  organisation and `candidates`; a cursor of another agenda is a 400 (`invalid_cursor`);
+- a fingerprint of the caller's whole view (8 bytes), refused with 409 `agenda_changed` when the
+  view reads otherwise now. A later page is computed afresh, and the engine gives the same
+  document for the same inputs, so the pages of one cursor chain cover each case and dwelling
+  once. The fingerprint is of the view, not of the table's inputs: an edit the caller cannot
+  see (another provider's case, for a corporation any case file) neither refuses its cursor
+  nor shows in it, so the cursor tells no one when someone else changed something.
 
 Cut after the view (`app.agenda.views.restrict`), whose summary counts the whole view, and
 before the access log, which then holds the cases the page shows.
 """
 
+import hashlib
 import uuid
 from dataclasses import dataclass
 from typing import Any
 
+from pydantic_core import to_json
+
 from app.agenda.models import AgendaView
-from app.problems import Conflict
+from app.problems import Conflict, Unprocessable
 from app.schemas import encode_cursor
 
 DEFAULT_LIMIT = 100
@@ -41,11 +49,31 @@ class AgendaPage:
     after: uuid.UUID | None = None
 
 
-def _position(after: uuid.UUID | None, fingerprint: bytes) -> int:
+def _digest(data: bytes, size: int) -> bytes:
+    return hashlib.blake2b(data, digest_size=size).digest()
+
+
+def view_fingerprint(document: dict[str, Any]) -> bytes:
+    """8 bytes that differ (but for a 2^-64 chance) when a view's document reads otherwise,
+    leaving out when it was generated. The same in every process (no salted `hash()`), so a
+    cursor one server process made is checked by another."""
+    content = {k: v for k, v in document.items() if k != "generated_at"}
+    return _digest(to_json(content), 8)
+
+
+def _position(after: uuid.UUID | None, tag: bytes, fingerprint: bytes) -> int:
     if after is None:
         return 0
     raw = after.bytes
-    if raw[4:] != fingerprint:
+    if raw[4:8] != tag:
+        raise Unprocessable(
+            "cursor",
+            "not a cursor of this agenda (it pages another table, meeting, date, view or "
+            "number of candidates)",
+            "invalid_cursor",
+            "query",
+        )
+    if raw[8:] != fingerprint:
         raise Conflict(
             "The agenda's inputs changed since that page (a case, dwelling, decline, action or "
             "the policy); start again from the first page.",
@@ -54,8 +82,8 @@ def _position(after: uuid.UUID | None, fingerprint: bytes) -> int:
     return int.from_bytes(raw[:4], "big")
 
 
-def _cursor(position: int, fingerprint: bytes) -> str:
-    return encode_cursor(uuid.UUID(bytes=position.to_bytes(4, "big") + fingerprint))
+def _cursor(position: int, tag: bytes, fingerprint: bytes) -> str:
+    return encode_cursor(uuid.UUID(bytes=position.to_bytes(4, "big") + tag + fingerprint))
 
 
 def mentioned_vacancies(document: dict[str, Any]) -> set[str]:
@@ -84,11 +112,15 @@ def mentioned_vacancies(document: dict[str, Any]) -> set[str]:
     return mentioned
 
 
-def cut(document: dict[str, Any], page: AgendaPage, fingerprint: bytes) -> dict[str, Any]:
+def cut(document: dict[str, Any], page: AgendaPage, scope: str) -> dict[str, Any]:
     """`page` of a view's document (a new dict; the input is kept), with `page` (limit and the
-    sections' totals) and `next_cursor`. Raises Conflict (`agenda_changed`) for a cursor made
-    from other inputs than `fingerprint`'s."""
-    start = _position(page.after, fingerprint)
+    sections' totals) and `next_cursor`. `scope` names what is paged (the live agenda of a
+    table and date, or a meeting's; the view, the caller's organisation and `candidates`).
+    Raises Unprocessable (400 `invalid_cursor`) for a cursor of another scope, and Conflict
+    (409 `agenda_changed`) for one made when the view read otherwise."""
+    tag = _digest(scope.encode(), 4)
+    fingerprint = view_fingerprint(document)
+    start = _position(page.after, tag, fingerprint)
     end = start + page.limit
     by_case = document.get("candidates_by_case")
     by_vacancy = document.get("candidates_by_vacancy")
@@ -127,7 +159,7 @@ def cut(document: dict[str, Any], page: AgendaPage, fingerprint: bytes) -> dict[
     mentioned = mentioned_vacancies(out)
     out["vacancies"] = [v for v in document["vacancies"] if v["id"] in mentioned]
     out["page"] = {"limit": page.limit, **totals}
-    out["next_cursor"] = _cursor(end, fingerprint) if end < longest else None
+    out["next_cursor"] = _cursor(end, tag, fingerprint) if end < longest else None
     return out
 
 

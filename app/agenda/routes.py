@@ -66,7 +66,8 @@ def get_agenda(
     cases and a corporation only its own dwellings without case details, on meeting dates only
     (`app.agenda.dates`). The proposals, open items and summaries come whole; the per-case and
     per-dwelling sections `limit` entries at a time (default 100), the next page by `cursor`
-    from `next_cursor` (409 `agenda_changed` when the agenda's inputs changed since that page).
+    from `next_cursor` (409 `agenda_changed` when the caller's view reads otherwise since that
+    page; 400 for a cursor of another agenda, date, view or `candidates`).
     """
     on = agenda_date(session, view_for(context, table), table, date, today())
     budget = settings.solver_time_budget_seconds

@@ -73,10 +73,11 @@ def agenda(
     other inputs."""
     view = view_for(context, table)
     me = context.principal.require_organisation()
-    document, owners, loaded = compute(
+    document, owners, _ = compute(
         session, table, on, top_k, time_budget, lambda owners: scope_of(view, me, owners)
     )
     with_open_proposals(session, table, document, on)
-    restricted = cut(restrict(document, view, me, owners), page, loaded.fingerprint())
+    scope = f"table {table.id} {on.isoformat()} {view.value} {me} {top_k}"
+    restricted = cut(restrict(document, view, me, owners), page, scope)
     log_cases_shown(session, context, restricted, table.id)
     return restricted

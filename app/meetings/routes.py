@@ -122,7 +122,8 @@ def get_meeting_agenda(
     publication: the live agenda of the meeting's date). Paged as `GET
     /v1/tables/{table_id}/agenda`: the proposals, open items, summaries and `changes` whole, the
     per-case and per-dwelling sections `limit` entries at a time (default 100), the next page by
-    `cursor` from `next_cursor` (409 `agenda_changed` when a draft's inputs changed since)."""
+    `cursor` from `next_cursor` (409 `agenda_changed` when a draft's view reads otherwise since;
+    400 for a cursor of another agenda or view)."""
     meeting, table = found
     budget = settings.solver_time_budget_seconds
     wanted = AgendaPage(page.limit, page.after)

@@ -1,7 +1,6 @@
 """Meetings: a table's weekly session on a date. Publishing freezes the agenda (inputs' versions,
 policy, limits and result) and turns its proposals into the meeting's proposals."""
 
-import hashlib
 import uuid
 from collections.abc import Sequence
 from datetime import date, timedelta
@@ -227,34 +226,26 @@ def meeting_agenda(
     view = agenda_views.view_for(context, table)
     me = context.principal.require_organisation()
     if meeting.snapshot is None:
-        document, owners, loaded = agenda.compute(
+        document, owners, _ = agenda.compute(
             session, table, meeting.date, SNAPSHOT_CANDIDATES, time_budget
         )
         agenda.with_open_proposals(session, table, document, meeting.date)
         changes: list[dict[str, Any]] = []
-        fingerprint = loaded.fingerprint() if page is not None else b""
     else:
         document = agenda_document.upgrade_frozen(meeting.snapshot["document"])
         owners = meeting.snapshot["owners"]
         changes = _changes(session, meeting, table.id, meeting.date)
         open_proposals.record_stalls(session, table)
-        fingerprint = frozen_fingerprint(meeting)
     restricted = agenda_views.restrict(document, view, me, owners)
     if page is not None:
-        restricted = paging.cut(restricted, page, fingerprint)
+        frozen = "live" if meeting.published_at is None else meeting.published_at.isoformat()
+        scope = f"meeting {meeting.id} {frozen} {view.value} {me}"
+        restricted = paging.cut(restricted, page, scope)
     restricted["meeting_id"] = str(meeting.id)
     restricted["frozen"] = meeting.snapshot is not None
     restricted["changes"] = _visible_changes(changes, view, str(me), session)
     agenda_views.log_cases_shown(session, context, restricted, table.id)
     return restricted
-
-
-def frozen_fingerprint(meeting: Meeting) -> bytes:
-    """A published meeting's agenda never changes: its pages' cursors carry the meeting and the
-    moment it was frozen (`app.agenda.paging`)."""
-    assert meeting.published_at is not None
-    frozen = f"{meeting.id}/{meeting.published_at.isoformat()}".encode()
-    return hashlib.blake2b(frozen, digest_size=12).digest()
 
 
 _Versioned = TypeVar("_Versioned", Case, Vacancy)

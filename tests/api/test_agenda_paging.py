@@ -158,3 +158,45 @@ def test_a_published_agenda_pages_its_frozen_document(client, region, market, me
     listed = [e["case_id"] for p in [first, *rest] for e in p["candidates_by_case"]]
     assert listed == [e["case_id"] for e in whole["candidates_by_case"]]
     assert all(p["frozen"] and p["proposals"] == whole["proposals"] for p in rest)
+
+
+def test_a_cursor_tells_nobody_of_an_edit_outside_their_view(client, region, market, meeting):
+    """The cursor fingerprints the caller's view, not the table's inputs: another provider's
+    edit of a case file changes neither a corporation's cursor nor a provider's, so none of
+    them learns from it that someone changed something."""
+    blocked = market[0][-1]  # the other provider's case no dwelling fits
+    path = agenda_path(region)
+    before = {
+        org.name: get(client, org, path, date=MEETING, limit=1).json()["next_cursor"]
+        for org in (region.corporation, region.care_provider)
+    }
+    edited = client.patch(
+        f"/v1/cases/{blocked['id']}",
+        json={"birth_year": 1971},
+        headers=region.other_care_provider.headers,
+    )
+    assert edited.status_code == 200, edited.text
+    for org in (region.corporation, region.care_provider):
+        assert before[org.name] is not None
+        again = get(client, org, path, date=MEETING, limit=1).json()
+        assert again["next_cursor"] == before[org.name]
+        follow = get(client, org, path, date=MEETING, cursor=before[org.name])
+        assert follow.status_code == 200, follow.text
+
+
+def test_a_cursor_of_another_view_date_or_table_is_a_400(
+    client, region, other_region, market, meeting
+):
+    chair_cursor = get(client, region.chair, agenda_path(region), date=MEETING, limit=1).json()[
+        "next_cursor"
+    ]
+    tries = [
+        (region.care_provider, agenda_path(region), {"date": MEETING}),
+        (region.chair, agenda_path(region), {"date": iso(7)}),
+        (region.chair, agenda_path(region), {"date": MEETING, "candidates": 3}),
+        (other_region.chair, agenda_path(other_region), {}),
+    ]
+    for org, path, params in tries:
+        response = get(client, org, path, cursor=chair_cursor, **params)
+        assert_problem(response, 400)
+        assert [p["name"] for p in response.json()["invalidParams"]] == ["cursor"]

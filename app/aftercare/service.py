@@ -354,8 +354,10 @@ def put_agreement(
         check_if_match(if_match, etag(agreement), "aftercare agreement")
         for name, value in values.items():
             setattr(agreement, name, value)
-        touch(agreement)
-    touch(tenancy)  # the file was used: retention counts from here (app.cases.retention)
+    if created or session.is_modified(agreement):
+        # The file was used: retention counts from here (app.cases.retention). An agreement
+        # put again as it stands changes neither row, nor their ETags.
+        touch(tenancy)
     session.add_all([agreement, tenancy])
     try:
         with session.begin_nested():
@@ -507,7 +509,7 @@ def update_tenancy(
                 "date_before_transfer",
             )
         lifecycle.fire(tenancy, TenancyEvent.end, on=day, reason=patch.end_reason.value)
-    touch(tenancy)
+    # No touch: a patch that repeats the current values keeps the version (app.versioning).
     session.add(tenancy)
     flush(session, if_match, "tenancy")
     log(session, context, [tenancy])

@@ -71,6 +71,29 @@ def test_the_care_provider_makes_the_agreement_and_edits_it_with_if_match(client
     assert_problem(stale, 412)
 
 
+def test_writes_that_repeat_the_current_values_keep_the_etags(client, region):
+    case = house(client, region, -40, "intermediate_lease")
+    provider = region.care_provider.headers
+    url = f"/v1/cases/{case['id']}/aftercare-agreement"
+    made = client.put(url, json=agreement(region), headers=provider)
+    tenancy_url = f"/v1/cases/{case['id']}/tenancy"
+    before = client.get(tenancy_url, headers=provider)
+    again = client.put(
+        url, json=agreement(region), headers=provider | {"If-Match": made.headers["ETag"]}
+    )
+    assert again.status_code == 200, again.text
+    assert again.headers["ETag"] == made.headers["ETag"]
+    planned = before.json()["transfer"]["planned_on"]
+    for org in (region.care_provider, region.corporation):
+        same = client.patch(
+            tenancy_url,
+            json={"transfer_planned_on": planned},
+            headers=org.headers | {"If-Match": before.headers["ETag"]},
+        )
+        assert same.status_code == 200, same.text
+        assert same.headers["ETag"] == before.headers["ETag"]
+
+
 def test_the_corporation_sees_that_an_agreement_exists_but_not_its_content(client, region):
     case = house(client, region, -40)
     url = f"/v1/cases/{case['id']}/aftercare-agreement"

@@ -9,8 +9,14 @@ from typing import Annotated
 
 from fastapi import Header
 
+from app.problems import PATTERN_REASONS
+
 _ENTITY_TAG = r'(W/)?"[\x21\x23-\x7e]*"'
-IF_MATCH_PATTERN = rf"^[ \t]*(\*|{_ENTITY_TAG}([ \t]*,[ \t]*{_ENTITY_TAG})*)[ \t]*$"
+# A list may have empty elements, which a recipient must accept (RFC 9110 section 5.6.1.2).
+IF_MATCH_PATTERN = rf"^[ \t]*(\*|(,[ \t]*)*{_ENTITY_TAG}([ \t]*,([ \t]*{_ENTITY_TAG})?)*)[ \t]*$"
+PATTERN_REASONS[IF_MATCH_PATTERN] = (
+    'Should be `*` or a comma-separated list of ETags in double quotes, such as `"3"`'
+)
 
 IfMatch = Annotated[
     str | None,

@@ -142,6 +142,19 @@ def field_name(loc: tuple[Any, ...]) -> str:
     return name or "body"
 
 
+PATTERN_REASONS: dict[str, str] = {}
+"""What a value must look like, by the regex it failed (registered where the pattern is
+defined): pydantic's own reason quotes the regex, which tells a client little."""
+
+
+def _reason(error: dict[str, Any]) -> str:
+    reason = str(error.get("msg", "Invalid value"))
+    if error.get("type") == "string_pattern_mismatch":
+        pattern = (error.get("ctx") or {}).get("pattern")
+        reason = PATTERN_REASONS.get(str(pattern), reason)
+    return reason
+
+
 def invalid_params(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Pydantic errors (`loc`, `type`, `msg`) as `invalidParams` (name, in, code, reason)."""
     params = []
@@ -159,7 +172,7 @@ def invalid_params(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
                 "name": field_name(rest) if rest else location,
                 "in": location,
                 "code": error.get("type", "invalid"),
-                "reason": error.get("msg", "Invalid value"),
+                "reason": _reason(error),
             }
         )
     return params

@@ -25,7 +25,7 @@ from pydantic import (
     StringConstraints,
 )
 
-from app.problems import Unprocessable
+from app.problems import PATTERN_REASONS, Unprocessable
 
 MIN_DATE = date(1900, 1, 1)
 MAX_DATE = date(2100, 12, 31)
@@ -156,6 +156,7 @@ def encode_cursor(last_id: uuid.UUID) -> str:
 
 
 CURSOR_PATTERN = r"^[A-Za-z0-9_-]{22}$"
+PATTERN_REASONS[CURSOR_PATTERN] = "Should be a `next_cursor` this API gave out (22 characters)"
 
 
 def decode_cursor(cursor: str | None) -> uuid.UUID | None:

@@ -116,6 +116,8 @@ def test_a_cursor_from_before_an_edit_is_refused_as_changed(client, region, mark
 def test_a_cursor_not_made_by_the_api_is_a_400(client, region, market):
     response = get(client, region.chair, agenda_path(region), date=MEETING, cursor="x")
     assert_problem(response, 400)
+    [param] = response.json()["invalidParams"]
+    assert param["reason"].startswith("Should be a `next_cursor` this API gave out")
 
 
 def test_the_access_log_holds_the_cases_the_page_shows(client, region, market, meeting):

@@ -453,6 +453,27 @@ def _priced_witness(
     return pairs, int(chosen[problem.edge_case[chosen] == case][0]), total
 
 
+def _known(
+    problem: AssignmentProblem,
+    variants: list[_Variant],
+    k: int,
+    reached: int,
+    proposal: dict[int, int],
+) -> np.ndarray | None:
+    """The edges of an alternative of value `reached` housing segment k's case, from the first
+    exact variant that reaches it (None when none gives one): the start from which
+    `ForcedOptimum.best_with_case` proves or improves it."""
+    for variant in variants:
+        if int(variant.best[k]) != reached or not variant.alternative.exact:
+            continue
+        moves = _witness(problem, variant, int(variant.best_edge[k]), proposal)
+        if moves is not None:
+            pairs = dict(proposal)
+            _apply(pairs, moves)
+            return edges_of(problem, pairs)
+    return None
+
+
 def _narrow(edges: np.ndarray, count: int) -> np.ndarray:
     """Edge indexes as int32 where the problem's edge count allows (half the memory of a big
     table's millions of candidates)."""
@@ -559,8 +580,8 @@ def best_alternatives(
             if remaining(deadline) <= 0:
                 return UnhousedCheck(result, False, resolves)
             resolves += 1
+            known = None if reached == NONE else _known(problem, variants, k, reached, proposal)
             try:
-                known = None if reached == NONE else reached
                 found_case = forced.best_with_case(case, reached != NONE, known)
             except NotSettled:
                 return UnhousedCheck(result, False, resolves)

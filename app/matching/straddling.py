@@ -255,7 +255,11 @@ class Relaxation:
         if left <= 0:
             raise OutOfTime
         if math.isfinite(left):
-            self.model.setOptionValue("time_limit", float(left))
+            # HiGHS compares `time_limit` with the run time summed over every run of this model
+            # (ERGO-Code/HiGHS#1477, until HiGHS 2.0), not with this run's: the limit given
+            # alone stopped the unhoused check's re-solves, each a few ms, once their sum
+            # reached the time left (at 800 x 300, about halfway through the checks' share).
+            self.model.setOptionValue("time_limit", self.model.getRunTime() + float(left))
         self.model.run()
         return self.model.getModelStatus()
 

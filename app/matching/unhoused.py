@@ -43,7 +43,7 @@ each of their pairs forced (`tradeoffs.solve_with_pair`), up to the re-solve lim
 solver's deadline.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -57,6 +57,7 @@ from app.matching.solver import (
     _straddlers,
     _variant,
     capacity_tree,
+    prune,
 )
 from app.matching.straddling import NotSettled, remaining
 from app.matching.tradeoffs import residual_arcs, solve_with_pair, used_dwellings
@@ -302,13 +303,23 @@ def _restriction(
     """The problem restricted to the split of every straddling complex that the solution
     `chosen` (edges) uses (exact: stricter than the problem; for the proposal, which is optimal
     for it, with its caps nested), and the relaxation without those complexes' caps."""
+    restriction, relaxed = _split_of(problem, chosen, active, relaxed=True)
+    assert relaxed is not None
+    return Alternative(restriction, chosen, True), relaxed
+
+
+def _split_of(
+    problem: AssignmentProblem, chosen: np.ndarray, active: np.ndarray, relaxed: bool
+) -> tuple[AssignmentProblem, AssignmentProblem | None]:
+    """`_restriction`'s two problems; the relaxation only when `relaxed`."""
     straddlers, complex_of = _straddlers(problem, active)
     parts = len(problem.complex_room) + sum(len(s.part_ids) for s in straddlers)
     used = np.bincount(complex_of[problem.edge_dwelling[chosen]], minlength=parts)
     shares = [tuple(int(used[i]) for i in s.part_ids) for s in straddlers]
     restriction = _variant(problem, complex_of, straddlers, shares)
-    relaxed = _variant(problem, complex_of, straddlers, [None] * len(straddlers))
-    return Alternative(restriction, chosen, True), relaxed
+    if not relaxed:
+        return restriction, None
+    return restriction, _variant(problem, complex_of, straddlers, [None] * len(straddlers))
 
 
 def _split_variant(
@@ -323,10 +334,21 @@ def _split_variant(
     complex refs per corporation), the proposal's own split reaches almost none of them, but
     one re-solve's split reaches those of every case that needs the same shift: one
     shortest-path pass instead of one linear program per case."""
-    split = _restriction(problem, chosen, active)[0].problem
-    tree = capacity_tree(split, np.unique(problem.edge_dwelling[kept]))
+    split = _split_of(problem, chosen, active, relaxed=False)[0]
+    # Pruned again under the split's own rooms (most parts of a straddler get little or none):
+    # still an optimum of the split (`solver.prune`), on a fraction of the edges and blockers.
+    narrowed = replace(
+        split,
+        edge_case=split.edge_case[kept],
+        edge_dwelling=split.edge_dwelling[kept],
+        edge_score=split.edge_score[kept],
+    )
+    edges = kept[prune(narrowed)[0]]
+    if len(edges) == 0:
+        return None
+    tree = capacity_tree(split, np.unique(problem.edge_dwelling[edges]))
     assert tree is not None, "a split of every straddler nests the caps"
-    solution = _solve_blockers(split, kept, tree, len(chosen))
+    solution = _solve_blockers(split, edges, tree, len(chosen))
     return None if solution is None else Alternative(split, solution, True)
 
 

@@ -736,6 +736,11 @@ def _split_search(
             best = (key(leaf), leaf.solution)
             leaves.append(leaf)
             continue
+        if nodes == 1 and len(overfilled) >= max(2, limit // 2):
+            # Each overfilled straddler needs a node of its own, mostly several: a search this
+            # short would end unsettled after `limit` assignment solves (a third of the solve
+            # at 800 x 300 with complexes scattered over neighbourhoods), so it is not begun.
+            return None
         k = overfilled[0]
         splits = _compositions(straddlers[k].room, straddlers[k].part_sizes)
         splits.sort(key=lambda split: sum(abs(a - u) for a, u in zip(split, parts[k], strict=True)))

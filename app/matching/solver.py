@@ -18,6 +18,8 @@ Route taken (`Assignment.method`):
    the straddlers it has not split yet (a relaxation that nests, so its optimum is an upper
    bound), and branches on the first straddler its solution overfills: "assignment_split". Every
    solution fits some split and every split is stricter than the complex cap, so it is exact.
+   When the root overfills half as many straddlers as `split_limit` allows nodes, the search is
+   not begun (it could not settle them in time).
 4. Beyond `split_limit` nodes the problem is cut into connected components (cases, dwellings
    and the binding caps that tie them); each is solved on its own and exactly: by the assignment
    route when its caps nest, else relaxation (straddlers uncapped) and restriction (each

@@ -240,8 +240,10 @@ def _upper_bound(problem: AssignmentProblem, keep: np.ndarray, complex_room: np.
     )
 
 
-def prune(problem: AssignmentProblem) -> tuple[np.ndarray, int]:
+def prune(problem: AssignmentProblem, bound: int | None = None) -> tuple[np.ndarray, int]:
     """Edges some optimal proposal can do without removed; returns (kept mask, upper bound U).
+    `bound`: an upper bound on the number housed the caller already knows (used as U, sparing
+    its computation).
 
     Each step keeps an optimal solution of the graph before it, and the smaller graph cannot do
     better, so the lexicographic optimum (count, score) is unchanged. Ties use the id order.
@@ -290,7 +292,8 @@ def prune(problem: AssignmentProblem) -> tuple[np.ndarray, int]:
     group += cases
     keep = top_within(group, score, room_of[dwellings])
     del group
-    bound = _upper_bound(problem, keep, complex_room)
+    if bound is None:
+        bound = _upper_bound(problem, keep, complex_room)
     kept = np.flatnonzero(keep)
     if len(kept) < 2**31:  # half the memory of the int64 positions on a big table
         kept = kept.astype(np.int32)

@@ -343,7 +343,8 @@ def _split_variant(
         edge_dwelling=split.edge_dwelling[kept],
         edge_score=split.edge_score[kept],
     )
-    edges = kept[prune(narrowed)[0]]
+    # A restriction houses at most as many as the problem's optimum, which `chosen` houses.
+    edges = kept[prune(narrowed, bound=len(chosen))[0]]
     if len(edges) == 0:
         return None
     tree = capacity_tree(split, np.unique(problem.edge_dwelling[edges]))

@@ -122,6 +122,14 @@ PROBLEM_EXAMPLES: dict[str, dict[str, Any]] = {
         "instance": "/v1/vacancies/batch",
         "code": "payload_too_large",
     },
+    "415": {
+        "type": "urn:uitstroomtafel:problem:unsupported_media_type",
+        "title": "Unsupported media type",
+        "status": 415,
+        "detail": "Send the body as application/json, not as text/plain.",
+        "instance": "/v1/cases",
+        "code": "unsupported_media_type",
+    },
     "422": {
         "type": "urn:uitstroomtafel:problem:idempotency_key_reused",
         "title": "Idempotency-Key reused",
@@ -257,6 +265,12 @@ def _responses(operation: dict[str, Any], versioned: set[str]) -> None:
             "description": "Invalid input: `invalidParams` names each field (`in`: `body`, "
             "`query`, `path` or `header`) with a machine-readable `code` and a `reason`. "
             "Nothing was changed.",
+            "content": {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+        }
+    if operation.get("requestBody"):
+        responses["415"] = {
+            "description": "The body's `Content-Type` is not the one the operation reads "
+            "(`application/json`, or `multipart/form-data` for uploads). Nothing was changed.",
             "content": {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}},
         }
     # FastAPI's own 422 (and a route's leftover one) is gone: invalid input answers 400. Only a

@@ -7,7 +7,7 @@ FastAPI (the layers contract in pyproject.toml).
 import logging
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Request, params
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -50,6 +50,38 @@ def problem_response(
     )
 
 
+FORM_MEDIA_TYPES = ("multipart/form-data", "application/x-www-form-urlencoded")
+
+
+def _is_json(media_type: str) -> bool:
+    return media_type == "application/json" or (
+        media_type.startswith("application/") and media_type.endswith("+json")
+    )
+
+
+def unsupported_media_type(request: Request, exc: RequestValidationError) -> str | None:
+    """Why the body was refused for its `Content-Type`, or None when that is not the reason.
+
+    FastAPI reads a JSON route's body as JSON only under a JSON media type (and a form route's
+    only as a form), and otherwise reports the body as "not a valid dictionary", which sends a
+    client looking in the wrong place. RFC 9110 section 15.5.16: the answer is 415.
+    """
+    body_field = getattr(request.scope.get("route"), "body_field", None)
+    if body_field is None:
+        return None
+    given = request.headers.get("content-type", "")
+    as_sent = given or "a body without Content-Type"
+    media_type = given.split(";", 1)[0].strip().lower()
+    if isinstance(body_field.field_info, params.Form):
+        if media_type in FORM_MEDIA_TYPES:
+            return None
+        return f"Send the body as multipart/form-data, not as {as_sent}."
+    sent_bytes = isinstance(exc.body, bytes | bytearray) and len(exc.body) > 0
+    if not sent_bytes or _is_json(media_type):
+        return None
+    return f"Send the body as application/json, not as {as_sent}."
+
+
 UNPARSABLE_BODY = "There was an error parsing the body"  # FastAPI's detail, fastapi/routing.py
 UNPARSABLE_REASON = "The body could not be parsed as JSON (for instance, nested too deeply)."
 
@@ -64,6 +96,11 @@ def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
         errors = list(exc.errors())
+        unsupported = unsupported_media_type(request, exc)
+        if unsupported is not None:
+            return problem_response(
+                request, 415, "Unsupported media type", "unsupported_media_type", unsupported
+            )
         too_many = [
             e
             for e in errors

@@ -39,9 +39,11 @@ def updated_at_field() -> Any:
 
 
 def touch(row: Any) -> None:
-    """Count this write as a change of the row even if none of its columns changed (a table's
-    members live in other rows; a PATCH answers with a new ETag): the ORM then issues the
-    versioned UPDATE, which moves `version` and `updated_at`."""
+    """Count this write as a change of the row although none of its columns changed (a table's
+    members live in other rows, which its ETag covers): the ORM then issues the versioned
+    UPDATE, which moves `version` and `updated_at`. A write that changes nothing at all keeps
+    both (the ORM leaves a row whose values are unchanged alone), so a PATCH that repeats the
+    current values answers with the same ETag."""
     row.updated_at = utcnow()
 
 

@@ -2,7 +2,7 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Query, Response
+from fastapi import APIRouter, Query, Response
 
 from app.access_log.deps import AccessContextDep
 from app.access_log.service import AccessContext
@@ -11,6 +11,7 @@ from app.actions.deps import ActionDep
 from app.actions.models import ActionCreate, ActionPage, ActionPublic, ActionStatus, ActionUpdate
 from app.db import SessionDep
 from app.idempotency import REPLAY_RESPONSE, IdempotencyDep
+from app.if_match import IfMatch
 from app.pagination import PageDep
 from app.problems import problem_responses
 from app.tables.deps import TableDep
@@ -18,10 +19,6 @@ from app.timeutil import today
 from app.versioning import etag
 
 router = APIRouter(prefix="/v1", tags=["actions"])
-IfMatch = Annotated[
-    str | None,
-    Header(alias="If-Match", max_length=200, description="ETag from a GET; 412 if it is stale."),
-]
 
 
 def _for_corporation(context: AccessContext) -> bool:

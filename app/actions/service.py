@@ -24,7 +24,7 @@ from app.organisations.models import Organisation, OrganisationKind
 from app.problems import Forbidden, NotFound, Unprocessable
 from app.tables.models import OutflowTable, TableMember
 from app.timeutil import today
-from app.versioning import check_if_match, etag, flush, lock_one, touch
+from app.versioning import check_if_match, etag, flush, lock_one
 
 
 def is_table_reader(context: AccessContext, table: OutflowTable) -> bool:
@@ -193,7 +193,6 @@ def update_action(
         lifecycle.fire(action, lifecycle.EVENT_FOR_STATUS[data.status])
     if data.due_date is not None:
         action.due_date = data.due_date
-    touch(action)
     session.add(action)
     flush(session, if_match, "action")
     return action

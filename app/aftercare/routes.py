@@ -1,9 +1,9 @@
 """HTTP routes for what happens after the move: the tenancy, the aftercare agreement, the
 follow-up checkpoints, the omklap and the end of the tenancy."""
 
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Header, Response
+from fastapi import APIRouter, Response
 from pydantic import TypeAdapter
 
 from app.access_log.deps import AccessContextDep
@@ -23,6 +23,7 @@ from app.aftercare.models import (
     TenancyView,
 )
 from app.db import SessionDep
+from app.if_match import IfMatch
 from app.pagination import PageDep
 from app.problems import problem_responses
 from app.schemas import encode_cursor
@@ -30,10 +31,6 @@ from app.tables.deps import TableDep
 from app.versioning import etag
 
 router = APIRouter(prefix="/v1", tags=["aftercare"])
-IfMatch = Annotated[
-    str | None,
-    Header(alias="If-Match", max_length=200, description="ETag from a GET; 412 if it is stale."),
-]
 _TENANCY_VIEW: TypeAdapter[Any] = TypeAdapter(TenancyView)
 
 

@@ -3,7 +3,7 @@
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Query, Response
+from fastapi import APIRouter, Query, Response
 from sqlmodel import Session
 
 from app.access_log.deps import AccessContextDep
@@ -26,6 +26,7 @@ from app.cases.models import (
 from app.cases.service import CaseFilters, CaseSort
 from app.db import SessionDep
 from app.idempotency import REPLAY_RESPONSE, IdempotencyDep
+from app.if_match import IfMatch
 from app.pagination import PageDep
 from app.problems import problem_responses
 from app.registry import intake
@@ -37,10 +38,6 @@ from app.timeline.service import case_timeline
 from app.versioning import etag
 
 router = APIRouter(prefix="/v1/cases", tags=["cases"])
-IfMatch = Annotated[
-    str | None,
-    Header(alias="If-Match", max_length=200, description="ETag from a GET; 412 if it is stale."),
-]
 
 
 def _public(case: Case) -> CasePublic:

@@ -38,7 +38,7 @@ from app.sqltypes import table_of, utcnow
 from app.tables.models import TableMember
 from app.tables.service import reader_table_ids
 from app.timeutil import today
-from app.versioning import check_if_match, etag, lock_one, touch
+from app.versioning import check_if_match, etag, lock_one
 
 
 def _require_membership(session: Session, organisation_id: uuid.UUID, table_id: uuid.UUID) -> None:
@@ -406,7 +406,6 @@ def update_case(
                 from app.proposals.service import close_for_case
 
                 close_for_case(session, case, context)
-        touch(case)
     dates.flush_dates(session, if_match)  # a racing move-in surfaces here as a 409
     action = (
         AccessAction.status_change if target is not None and not changes else AccessAction.update

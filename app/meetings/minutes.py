@@ -178,8 +178,9 @@ def restrict(document: dict[str, Any], view: AgendaView, me: str) -> dict[str, A
 def minutes(
     session: Session, context: AccessContext, meeting: Meeting, table: OutflowTable
 ) -> dict[str, Any]:
-    """The meeting's minutes as the caller may see them (the stored ones once final), each
-    case shown written to the access log."""
+    """The meeting's minutes as the caller may see them (the stored ones once final), with the
+    agenda's aftercare section (`aftercare_section`); each case shown written to the access
+    log."""
     view = view_for(context, table)
     document = (
         meeting.minutes if meeting.minutes is not None else full_minutes(session, meeting, table)
@@ -192,6 +193,7 @@ def minutes(
         session, context, AccessAction.agenda, [(uuid.UUID(c), table.id) for c in sorted(shown)]
     )
     open_proposals.record_stalls(session, table)
+    restricted["aftercare"] = aftercare_section(session, context, meeting, table)
     return restricted
 
 

@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 from app.actions.models import ACTION_KIND_DESCRIPTION
+from app.aftercare.models import AftercareItemOut, CorporationAftercareItemOut
 from app.agenda.models import AgendaView, CorporationOpenProposalOut, OpenProposalOut
 
 
@@ -56,6 +57,14 @@ class MinutesActionOut(BaseModel):
     overdue: bool = Field(description="Still open after its `due_date`.")
 
 
+AFTERCARE = (
+    "The aftercare section of the meeting's agenda (due and overdue checkpoints, signals, "
+    "overdue transfers), as the published agenda froze it, or as it stands for the meeting's "
+    "date before publication; cut to the caller's view. Null for an agenda published before "
+    "agendas had the section."
+)
+
+
 class _MinutesHead(BaseModel):
     meeting_id: uuid.UUID
     table_id: uuid.UUID
@@ -82,6 +91,7 @@ class TableMinutes(_MinutesHead):
     open_proposals: list[OpenProposalOut] = Field(
         description="Proposals still open at the end of the period, with days in status."
     )
+    aftercare: list[AftercareItemOut] | None = Field(default=None, description=AFTERCARE)
 
 
 class CareProviderMinutes(_MinutesHead):
@@ -92,6 +102,9 @@ class CareProviderMinutes(_MinutesHead):
         description="Which view this is: `care_provider` (its own cases)."
     )
     open_proposals: list[OpenProposalOut] = Field(description="Open proposals of its own cases.")
+    aftercare: list[AftercareItemOut] | None = Field(
+        default=None, description=AFTERCARE + " Its own cases only."
+    )
 
 
 class CorporationMinutes(_MinutesHead):
@@ -105,6 +118,10 @@ class CorporationMinutes(_MinutesHead):
     )
     open_proposals: list[CorporationOpenProposalOut] = Field(
         description="Open proposals of its own dwellings, without score."
+    )
+    aftercare: list[CorporationAftercareItemOut] | None = Field(
+        default=None,
+        description=AFTERCARE + " Its own tenants' landlord signals and overdue transfers only.",
     )
 
 

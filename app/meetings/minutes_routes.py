@@ -7,9 +7,9 @@ from fastapi import APIRouter, Response
 
 from app.access_log.deps import AccessContextDep
 from app.db import SessionDep
+from app.if_match import IfMatch
 from app.meetings import minutes as service
 from app.meetings.minutes_models import MINUTES, Minutes
-from app.meetings.routes import IfMatch
 from app.meetings.service import get_meeting
 from app.problems import problem_responses
 from app.versioning import etag

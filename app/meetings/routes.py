@@ -1,12 +1,11 @@
 """HTTP routes for meetings: schedule, publish (freeze) and read the frozen agenda."""
 
-from typing import Annotated
-
-from fastapi import APIRouter, Header, Response
+from fastapi import APIRouter, Response
 
 from app.access_log.deps import AccessContextDep
 from app.db import SessionDep, SettingsDep
 from app.idempotency import REPLAY_RESPONSE, IdempotencyDep
+from app.if_match import IfMatch
 from app.meetings import service
 from app.meetings.deps import MeetingDep
 from app.meetings.models import (
@@ -24,10 +23,6 @@ from app.tables.deps import TableDep
 from app.versioning import etag
 
 router = APIRouter(prefix="/v1", tags=["meetings"])
-IfMatch = Annotated[
-    str | None,
-    Header(alias="If-Match", max_length=200, description="ETag from a GET; 412 if it is stale."),
-]
 
 
 @router.post(

@@ -29,7 +29,7 @@ from app.principal import Principal
 from app.problems import Conflict, NotFound, Unprocessable
 from app.settings import Settings
 from app.sqltypes import utcnow
-from app.versioning import flush, touch
+from app.versioning import flush
 
 # A session's last-seen time is written at most this often (every page would write otherwise).
 TOUCH_INTERVAL = timedelta(seconds=60)
@@ -136,7 +136,6 @@ def update_person(session: Session, person: Person, data: PersonUpdate) -> Perso
             end_all_sessions(session, person.id)
     if data.password is not None:
         set_password(session, person, data.password)
-    touch(person)
     session.add(person)
     flush(session, None, "person")
     return person

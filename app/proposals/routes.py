@@ -3,11 +3,12 @@
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Query, Response
+from fastapi import APIRouter, Query, Response
 
 from app.access_log.deps import AccessContextDep
 from app.db import SessionDep
 from app.idempotency import IdempotencyDep
+from app.if_match import IfMatch
 from app.pagination import PageDep
 from app.problems import problem_responses
 from app.proposals import service
@@ -23,10 +24,6 @@ from app.tables.deps import TableDep
 from app.versioning import etag
 
 router = APIRouter(prefix="/v1", tags=["proposals"])
-IfMatch = Annotated[
-    str | None,
-    Header(alias="If-Match", max_length=200, description="ETag from a GET; 412 if it is stale."),
-]
 
 
 @router.get(

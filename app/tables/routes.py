@@ -1,12 +1,11 @@
 """HTTP routes for outflow tables."""
 
-from typing import Annotated
-
-from fastapi import APIRouter, Header, Response
+from fastapi import APIRouter, Response
 
 from app.auth import CurrentPrincipal, OperatorPrincipal
 from app.db import SessionDep
 from app.idempotency import REPLAY_RESPONSE, IdempotencyDep
+from app.if_match import IfMatch
 from app.pagination import PageDep
 from app.problems import problem_responses
 from app.tables import service
@@ -15,10 +14,6 @@ from app.tables.models import TableCreate, TablePage, TablePublic, TableUpdate
 from app.versioning import etag
 
 router = APIRouter(prefix="/v1/tables", tags=["tables"])
-IfMatch = Annotated[
-    str | None,
-    Header(alias="If-Match", max_length=200, description="ETag from a GET; 412 if it is stale."),
-]
 
 
 @router.post(

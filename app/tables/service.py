@@ -60,7 +60,9 @@ def _check_organisations(
     return sorted(wanted)
 
 
-def _claim_municipalities(session: Session, table_id: uuid.UUID, codes: Sequence[str]) -> None:
+def _claim_municipalities(session: Session, table_id: uuid.UUID, codes: Sequence[str]) -> bool:
+    """Make `codes` the table's municipalities (409 when another table has one); whether that
+    changed them."""
     taken = session.exec(
         select(TableMunicipality).where(
             col(TableMunicipality.municipality_code).in_(codes),
@@ -73,15 +75,26 @@ def _claim_municipalities(session: Session, table_id: uuid.UUID, codes: Sequence
             f"Municipalities already belong to another table: {listed}.",
             code="municipality_taken",
         )
+    current = session.exec(
+        select(TableMunicipality.municipality_code).where(TableMunicipality.table_id == table_id)
+    ).all()
+    if set(current) == set(codes):
+        return False
     session.exec(delete(TableMunicipality).where(col(TableMunicipality.table_id) == table_id))
     session.add_all(TableMunicipality(municipality_code=c, table_id=table_id) for c in codes)
+    return True
 
 
 def _set_members(
     session: Session, table_id: uuid.UUID, organisation_ids: Sequence[uuid.UUID]
-) -> None:
+) -> bool:
+    """Make `organisation_ids` the table's members; whether that changed them."""
+    current = [m.organisation_id for m in _members(session, table_id)]
+    if set(current) == set(organisation_ids):
+        return False
     session.exec(delete(TableMember).where(col(TableMember.table_id) == table_id))
     session.add_all(TableMember(table_id=table_id, organisation_id=o) for o in organisation_ids)
+    return True
 
 
 def create_table(session: Session, data: TableCreate) -> OutflowTable:
@@ -143,6 +156,7 @@ def update_table(
     table = lock_one(session, table)
     check_if_match(if_match, etag(table), "table")
     changes = data.model_fields_set
+    other_rows_changed = False
     is_chair = principal.organisation_id == table.chair_organisation_id
     if not principal.is_operator:
         if not is_chair:
@@ -166,12 +180,13 @@ def update_table(
         )
         members = _check_organisations(session, chair, wanted)
         table.chair_organisation_id = chair
-        _set_members(session, table.id, members)
+        other_rows_changed |= _set_members(session, table.id, members)
     if data.municipality_codes is not None:
-        _claim_municipalities(session, table.id, data.municipality_codes)
+        other_rows_changed |= _claim_municipalities(session, table.id, data.municipality_codes)
     if data.policy is not None:
         table.policy = merge_policy(table.policy, data.policy).model_dump(mode="json")
-    touch(table)  # members and municipalities live in their own rows; the version covers them
+    if other_rows_changed:
+        touch(table)  # members and municipalities live in their own rows; the version covers them
     session.add(table)
     flush(session, if_match, "table")
     return table

@@ -8,9 +8,9 @@ from fastapi import APIRouter, Query, Response
 
 from app.access_log.deps import AccessContextDep
 from app.auth import CurrentPrincipal
-from app.cases.routes import IfMatch
 from app.db import SessionDep
 from app.idempotency import IdempotencyDep
+from app.if_match import IfMatch
 from app.pagination import PageDep
 from app.problems import problem_responses
 from app.rate_limits.deps import limited

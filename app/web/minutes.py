@@ -59,7 +59,7 @@ def load(session: Session, web: Web, meeting_id: uuid.UUID) -> MinutesData:
     context = web.access()
     meeting, table = meetings_service.get_meeting(session, context, meeting_id)
     document = minutes_service.minutes(session, context, meeting, table)
-    aftercare = minutes_service.aftercare_section(session, context, meeting, table)
+    aftercare = document["aftercare"]
     info = table_public(session, table)
     names = {str(m.id): m.name for m in info.members}
     return MinutesData(meeting, table, info, document, names, aftercare)

@@ -3,10 +3,11 @@
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Query, Response
+from fastapi import APIRouter, Query, Response
 
 from app.auth import CurrentPrincipal
 from app.db import SessionDep, SettingsDep
+from app.if_match import IfMatch
 from app.pagination import PageDep
 from app.problems import problem_responses
 from app.versioning import etag
@@ -22,10 +23,6 @@ from app.webhooks.models import (
 )
 
 router = APIRouter(prefix="/v1/webhooks", tags=["webhooks"])
-IfMatch = Annotated[
-    str | None,
-    Header(alias="If-Match", max_length=200, description="ETag from a GET; 412 if it is stale."),
-]
 
 
 @router.post(

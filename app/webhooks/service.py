@@ -23,7 +23,7 @@ from app.mail.service import queue_event_notices
 from app.principal import Principal
 from app.problems import Conflict, NotFound, Unprocessable
 from app.sqltypes import utcnow
-from app.versioning import check_if_match, etag, flush, lock_one, touch
+from app.versioning import check_if_match, etag, flush, lock_one
 from app.webhooks.models import (
     DeliveryStatus,
     EventType,
@@ -283,7 +283,6 @@ def update_endpoint(
         endpoint.description = data.description
     if data.active is not None:
         endpoint.active = data.active
-    touch(endpoint)
     session.add(endpoint)
     flush(session, if_match, "webhook endpoint")
     return endpoint

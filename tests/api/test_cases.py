@@ -397,6 +397,17 @@ def test_patch_with_the_current_etag_returns_a_new_etag(client, small_region):
     assert response.json()["urgency"] is True
 
 
+def test_a_patch_that_repeats_the_current_values_keeps_the_etag(client, small_region):
+    provider = small_region.care_provider
+    case = create_case(client, provider, small_region.table_id)
+    etag = client.get(f"/v1/cases/{case['id']}", headers=provider.headers).headers["ETag"]
+    same = {"birth_year": case["birth_year"], "debts": case["debts"]}
+    response = patch_case(client, provider, case["id"], same, **{"If-Match": etag})
+    assert response.status_code == 200, response.text
+    assert response.headers["ETag"] == etag
+    assert response.json()["version"] == case["version"]
+
+
 def test_patch_with_a_stale_etag_is_412_and_changes_nothing(client, small_region):
     case = create_case(client, small_region.care_provider, small_region.table_id)
     stale = client.get(

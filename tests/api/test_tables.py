@@ -213,6 +213,31 @@ def test_patch_with_the_current_etag_succeeds(client, small_region):
     assert response.headers["ETag"] != etag
 
 
+def test_a_patch_that_repeats_the_current_values_keeps_the_etag(client, small_region):
+    url = f"/v1/tables/{small_region.table_id}"
+    current = client.get(url, headers=OPERATOR)
+    table = current.json()
+    same = {
+        "name": table["name"],
+        "member_organisation_ids": table["member_organisation_ids"][::-1],
+        "municipality_codes": table["municipality_codes"],
+    }
+    response = client.patch(
+        url, json=same, headers={**OPERATOR, "If-Match": current.headers["ETag"]}
+    )
+    assert response.status_code == 200, response.text
+    assert response.headers["ETag"] == current.headers["ETag"]
+
+
+def test_a_change_of_members_alone_moves_the_etag(client, small_region):
+    url = f"/v1/tables/{small_region.table_id}"
+    current = client.get(url, headers=OPERATOR)
+    members = current.json()["member_organisation_ids"]
+    response = client.patch(url, json={"member_organisation_ids": members[:-1]}, headers=OPERATOR)
+    assert response.status_code == 200, response.text
+    assert response.headers["ETag"] != current.headers["ETag"]
+
+
 def test_patch_with_a_stale_etag_is_412(client, small_region):
     stale = client.get(f"/v1/tables/{small_region.table_id}", headers=small_region.chair.headers)
     client.patch(
@@ -270,3 +295,27 @@ def test_table_with_an_invalid_policy_is_rejected(client, policy, name):
     body = table_body(make_org(client, "municipality"), [], ["GM0344"], policy=policy)
     response = client.post("/v1/tables", json=body, headers=OPERATOR)
     assert name in invalid_names(response)
+
+
+@pytest.mark.parametrize("value", ["garbage", '"3', "W/3", '"3" "4"', '"a"b"'])
+def test_an_if_match_that_is_no_entity_tag_is_invalid_input(client, small_region, value):
+    url = f"/v1/tables/{small_region.table_id}"
+    response = client.patch(
+        url,
+        json={"policy": {"horizon_days": 30}},
+        headers={**small_region.chair.headers, "If-Match": value},
+    )
+    assert_problem(response, 400)
+    assert [p["name"] for p in response.json()["invalidParams"]] == ["If-Match"]
+
+
+@pytest.mark.parametrize("value", ['"1"', 'W/"1"', "*", ' "7", "1" ', '"7","1"'])
+def test_an_if_match_listing_the_current_etag_or_a_star_is_met(client, small_region, value):
+    url = f"/v1/tables/{small_region.table_id}"
+    assert client.get(url, headers=small_region.chair.headers).headers["ETag"] == '"1"'
+    response = client.patch(
+        url,
+        json={"policy": {"horizon_days": 30}},
+        headers={**small_region.chair.headers, "If-Match": value},
+    )
+    assert response.status_code == 200, response.text

@@ -120,3 +120,22 @@ def test_the_agenda_shows_each_organisation_its_share_of_the_aftercare(app, clie
         (mine, "Signaal na 3 maanden", "Signaal huurachterstand")
     ]
     assert agenda_rows(region.other_corporation) == []
+
+
+def test_the_minutes_api_carries_the_same_aftercare_section_cut_per_view(client, region, housed):
+    mine, theirs = housed
+    record_signals(client, region, mine)
+    meeting_id = publish(client, region, iso(7))
+
+    def aftercare(org):  # type: ignore[no-untyped-def]
+        response = client.get(f"/v1/meetings/{meeting_id}/minutes", headers=org.headers)
+        assert response.status_code == 200, response.text
+        return response.json()["aftercare"]
+
+    table = aftercare(region.chair)
+    assert {e["case_id"] for e in table} == {mine, theirs}
+    assert {e["case_id"] for e in aftercare(region.other_care_provider)} == {theirs}
+    landlord = aftercare(region.corporation)
+    assert [(e["case_id"], e["kind"]) for e in landlord] == [(mine, "signal")]
+    agenda = client.get(f"/v1/meetings/{meeting_id}/agenda", headers=region.chair.headers)
+    assert table == agenda.json()["aftercare"]

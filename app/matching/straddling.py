@@ -288,10 +288,20 @@ def reduced_costs(
     if equal_rows is not None:
         pi[equal_rows] = duals[equal_rows]
     mu = float(duals[relaxation.count_row]) if relaxation.count_row is not None else 0.0
-    reduced = weight - pi[relaxation.rows].sum(axis=1) - mu
-    # Only the nonzero terms go through the exact sum (most duals and reduced costs are 0).
+    # Column by column: half the time of one (edges x 4) gather summed along its rows, on a
+    # path the unhoused check takes a hundred times per table.
+    rows = relaxation.rows
+    reduced = weight - (pi[rows[:, 0]] + pi[rows[:, 1]] + pi[rows[:, 2]] + pi[rows[:, 3]]) - mu
+    # Only the nonzero terms go through the exact sum (most duals and reduced costs are 0), as
+    # lists: `math.fsum` reads those faster than numpy arrays.
     held = pi * relaxation.room
-    bound = math.fsum([math.fsum(held[held != 0]), mu * count, math.fsum(reduced[reduced > 0])])
+    bound = math.fsum(
+        [
+            math.fsum(held[held != 0].tolist()),
+            mu * count,
+            math.fsum(reduced[reduced > 0].tolist()),
+        ]
+    )
     return reduced, bound
 
 

@@ -485,17 +485,24 @@ def _known(
     reached: int,
     proposal: dict[int, int],
 ) -> np.ndarray | None:
-    """The edges of an alternative of value `reached` housing segment k's case, from the first
-    exact variant that reaches it (None when none gives one): the start from which
-    `ForcedOptimum.best_with_case` proves or improves it."""
+    """The edges of an alternative of value `reached` housing segment k's case and as many as
+    the proposal, from the first exact variant that reaches it (None when none gives one): the
+    start from which `ForcedOptimum.best_with_case` proves or improves it. It is checked here
+    (the case housed, the count, every cap), as it may be returned as the case's best."""
     for variant in variants:
         if int(variant.best[k]) != reached or not variant.alternative.exact:
             continue
-        moves = _witness(problem, variant, int(variant.best_edge[k]), proposal)
-        if moves is not None:
-            pairs = dict(proposal)
-            _apply(pairs, moves)
-            return edges_of(problem, pairs)
+        edge = int(variant.best_edge[k])
+        moves = _witness(problem, variant, edge, proposal)
+        if moves is None:
+            continue
+        pairs = dict(proposal)
+        _apply(pairs, moves)
+        fits = int(problem.edge_case[edge]) in pairs and len(pairs) == len(proposal)
+        if fits and _keeps_caps(problem, list(pairs.values())):
+            chosen = edges_of(problem, pairs)
+            if int(problem.edge_score[chosen].sum()) == reached:
+                return chosen
     return None
 
 

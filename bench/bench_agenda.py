@@ -174,8 +174,8 @@ def main() -> None:
             "",
         ]
     before_text = (
-        "'before' is the service at `main` before issue 16's agenda work, served from a copy of "
-        "that tree on the same database in the same run; "
+        "'before' is the source tree given with `--before`, served on the same database in the "
+        "same run; "
         if args.before
         else ""
     )
@@ -183,7 +183,10 @@ def main() -> None:
         "## Agenda end to end (HTTP, `python -m bench.bench_agenda`)",
         "",
         "`GET /v1/tables/{id}/agenda` as the chair on a `uitstroomtafel serve` process (one "
-        "worker), data loaded through the API from `bench/regions.py`; median of "
+        "worker): what a chair's first request gets, the first page (the default `limit`, 100 "
+        "cases and 100 dwellings of the per-case and per-dwelling sections, the rest whole; "
+        "'before' answered the whole document). Data loaded through the API from "
+        "`bench/regions.py`; median of "
         f"{REPEATS} runs after one warm-up request. The country is 44 tables, one request each. "
         f"{before_text}Load average {load_before} before, {_load_average()} after, on 2 CPUs "
         "shared with other work: read the after/before ratios, not the absolute times.",

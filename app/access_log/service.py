@@ -1,13 +1,16 @@
 """Writing and reading the case access log."""
 
+import json
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import cache
 
-from sqlmodel import Session, col, insert, select
+from sqlalchemy import TextClause, bindparam, text
+from sqlmodel import Session, col, select
 
 from app.access_log.models import AccessAction, AccessLogEntry
-from app.ids import uuid7
+from app.ids import uuid7s
 from app.principal import Principal
 from app.sqltypes import utcnow
 
@@ -71,23 +74,45 @@ def _insert(
     person_id: uuid.UUID | None,
     endpoint: str,
 ) -> None:
-    now = utcnow()
-    rows = [
-        {
-            "id": uuid7(),
-            "at": now,
-            "action": action.value,
-            "case_id": case_id,
-            "table_id": table_id,
-            "organisation_id": organisation_id,
-            "api_key_id": api_key_id,
-            "person_id": person_id,
-            "endpoint": endpoint,
-        }
-        for case_id, table_id in cases
-    ]
-    if rows:
-        session.exec(insert(AccessLogEntry), params=rows)
+    """One INSERT ... SELECT for all `cases`, whatever their number: the (id, case, table)
+    triples travel as one JSON array, the rest as single values. A row per case through the
+    ORM's bulk insert took 16-17% of the server's CPU time for the country's agendas (most of it
+    turning each row's values into parameters, not the database's work)."""
+    pairs = list(cases)
+    if not pairs:
+        return
+    triples = json.dumps(
+        [[i.hex, c.hex, t.hex] for i, (c, t) in zip(uuid7s(len(pairs)), pairs, strict=True)]
+    )
+    values = {
+        "rows": triples,
+        "at": utcnow(),
+        "action": action.value,
+        "organisation_id": organisation_id,
+        "api_key_id": api_key_id,
+        "person_id": person_id,
+        "endpoint": endpoint,
+    }
+    session.connection().execute(_insert_statement(session.get_bind().dialect.name), values)
+
+
+@cache
+def _insert_statement(dialect: str) -> TextClause:
+    """The many-row insert for `dialect`: PostgreSQL reads the JSON array as `jsonb` and casts
+    the hex ids to `uuid`; SQLite stores them as the hex it keeps for `Uuid` columns."""
+    if dialect == "postgresql":
+        source = "jsonb_array_elements(CAST(:rows AS jsonb)) AS r(v)"
+        ids = [f"CAST(r.v->>{n} AS uuid)" for n in range(3)]
+    else:
+        source = "json_each(:rows) AS r"
+        ids = [f"json_extract(r.value, '$[{n}]')" for n in range(3)]
+    columns = AccessLogEntry.__table__.c  # type: ignore[attr-defined]
+    scalars = ("at", "action", "organisation_id", "api_key_id", "person_id", "endpoint")
+    return text(
+        "INSERT INTO access_log (id, case_id, table_id, at, action, organisation_id, "
+        f"api_key_id, person_id, endpoint) SELECT {', '.join(ids)}, :at, :action, "
+        f":organisation_id, :api_key_id, :person_id, :endpoint FROM {source}"
+    ).bindparams(*(bindparam(name, type_=columns[name].type) for name in scalars))
 
 
 def record_export(

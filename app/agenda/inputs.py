@@ -5,6 +5,8 @@ transaction; and the engine run on them.
 The only place where `app.matching` meets the database.
 """
 
+import hashlib
+import json
 import uuid
 from collections import namedtuple
 from collections.abc import Callable
@@ -199,6 +201,28 @@ class Loaded:
             )
 
         return key(self) == key(other)
+
+    def fingerprint(self) -> bytes:
+        """12 bytes that differ (but for a 2^-96 chance) when the agenda's inputs differ: the
+        date, policy, limits, each case's and dwelling's id and `version` (every edit raises it,
+        `app.versioning`), the declines, the spread usage and the open actions. The same in every
+        process (no `hash()`, whose strings are salted per process), so a page's cursor made by
+        one server process is checked by another (`app.agenda.paging`)."""
+        inputs = self.inputs
+        canonical = repr(
+            (
+                inputs.on.isoformat(),
+                inputs.policy.model_dump_json(),
+                limits_public(inputs.limits).model_dump_json(),
+                sorted((str(r.id), r.version) for r in inputs.cases),
+                sorted((str(r.id), r.version) for r in inputs.vacancies),
+                sorted(repr(d) for d in inputs.declines),
+                sorted(self.usage.per_complex.items()),
+                sorted(self.usage.per_neighbourhood.items()),
+                json.dumps(self.open_actions, sort_keys=True, default=str),
+            )
+        )
+        return hashlib.blake2b(canonical.encode(), digest_size=12).digest()
 
 
 def load(session: Session, table: OutflowTable, on: date) -> Loaded:

@@ -377,8 +377,51 @@ class AgendaSummary(BaseModel):
     optimality: OptimalityOut | None = Field(default=None, description="Null when `optimal`.")
 
 
+class AgendaPageOut(BaseModel):
+    """Which page of the per-case and per-dwelling sections this is, and how many entries the
+    view has in each over all pages (null: the view has no such section)."""
+
+    limit: int = Field(
+        description="Entries per page of the per-case sections (`candidates_by_case`, and of "
+        "those cases the ones in `left_unhoused` and `bottlenecks.blocked_cases`) and of the "
+        "per-dwelling ones (`candidates_by_vacancy`, and of those dwellings the ones in "
+        "`vacancies_without_candidates`)."
+    )
+    cases_total: int | None = Field(
+        description="Entries of `candidates_by_case` over all pages: the view's ready cases."
+    )
+    left_unhoused_total: int | None = Field(
+        description="Entries of `left_unhoused` over all pages."
+    )
+    blocked_cases_total: int | None = Field(
+        description="Entries of `bottlenecks.blocked_cases` over all pages."
+    )
+    vacancies_total: int | None = Field(
+        description="Entries of `candidates_by_vacancy` over all pages: the view's dwellings."
+    )
+    vacancies_without_candidates_total: int | None = Field(
+        description="Entries of `vacancies_without_candidates` over all pages."
+    )
+
+
+PAGED_AGENDA = (
+    " The per-case and per-dwelling sections come `limit` entries at a time (see `page`); the "
+    "proposals, open items and summaries come whole on every page."
+)
+
+
 class _AgendaHead(BaseModel):
-    """What every view of an agenda has: the table, date, policy and limits (no case data)."""
+    """What every view of an agenda has: the table, date, policy and limits (no case data), and
+    which page of its per-case and per-dwelling sections it is (`app.agenda.paging`)."""
+
+    page: AgendaPageOut = Field(
+        description="Which page this is: its `limit` and the paged sections' totals." + PAGED_AGENDA
+    )
+    next_cursor: str | None = Field(
+        description="Pass as `cursor` (with the same `date`) for the next page of the per-case "
+        "and per-dwelling sections; null on the last page. A cursor from an agenda whose inputs "
+        "changed since is refused with 409 `agenda_changed` (start again from the first page)."
+    )
 
     table_id: uuid.UUID
     date: date

@@ -20,6 +20,7 @@ from app.agenda.models import (
     VacancyCandidatesPage,
     WhyNot,
 )
+from app.agenda.paging import AgendaPage
 from app.agenda.views import view_for
 from app.db import SessionDep, SettingsDep
 from app.pagination import PageDep
@@ -47,7 +48,7 @@ MeetingDate = Annotated[
 @router.get(
     "/{table_id}/agenda",
     response_model=Agenda,
-    responses=problem_responses(401, 403, 404, 429),
+    responses=problem_responses(400, 401, 403, 404, 409, 429),
     dependencies=limited(EndpointClass.agenda),
 )
 def get_agenda(
@@ -55,6 +56,7 @@ def get_agenda(
     context: AccessContextDep,
     session: SessionDep,
     settings: SettingsDep,
+    page: PageDep,
     date: MeetingDate = None,
     candidates: Annotated[int, Query(ge=1, le=50, description="Candidates per case/vacancy.")] = 5,
 ) -> Response:
@@ -62,11 +64,14 @@ def get_agenda(
 
     Chair and municipality members see everything, on any date; a care provider only its own
     cases and a corporation only its own dwellings without case details, on meeting dates only
-    (`app.agenda.dates`).
+    (`app.agenda.dates`). The proposals, open items and summaries come whole; the per-case and
+    per-dwelling sections `limit` entries at a time (default 100), the next page by `cursor`
+    from `next_cursor` (409 `agenda_changed` when the agenda's inputs changed since that page).
     """
     on = agenda_date(session, view_for(context, table), table, date, today())
     budget = settings.solver_time_budget_seconds
-    document = service.agenda(session, context, table, on, candidates, budget)
+    wanted = AgendaPage(page.limit, page.after)
+    document = service.agenda(session, context, table, on, candidates, budget, wanted)
     return Response(serialise(document), media_type=JSON)
 
 

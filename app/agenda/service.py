@@ -15,7 +15,8 @@ from app.access_log.service import AccessContext
 from app.aftercare import agenda as aftercare
 from app.agenda import open_proposals
 from app.agenda.document import WHOLE, Scope, compute_loaded
-from app.agenda.inputs import MatchInputs, Owners, load, owners_of
+from app.agenda.inputs import Loaded, Owners, load, owners_of
+from app.agenda.paging import AgendaPage, cut
 from app.agenda.views import log_cases_shown, restrict, scope_of, view_for
 from app.database import outside_transaction
 from app.tables.models import OutflowTable
@@ -28,9 +29,10 @@ def compute(
     top_k: int,
     time_budget: float,
     scope: Callable[[Owners], Scope] = lambda _: WHOLE,
-) -> tuple[dict[str, Any], Owners, MatchInputs]:
-    """The full (table-view) document for `on`, with the owners needed to cut views from it;
-    `scope` (given the owners) may leave out candidate entries the caller's view drops.
+) -> tuple[dict[str, Any], Owners, Loaded]:
+    """The full (table-view) document for `on`, with the owners needed to cut views from it and
+    what it was computed from; `scope` (given the owners) may leave out candidate entries the
+    caller's view drops.
 
     Loads in the request's transaction, then commits it and computes outside any transaction
     (`app.db.outside_transaction`), so a big or slow table never holds the SQLite write lock or
@@ -41,7 +43,7 @@ def compute(
     owners = owners_of(loaded.inputs)
     with outside_transaction(session):
         document = compute_loaded(loaded, top_k, time_budget, scope(owners))
-    return document, owners, loaded.inputs
+    return document, owners, loaded
 
 
 def with_open_proposals(
@@ -63,15 +65,18 @@ def agenda(
     on: date,
     top_k: int,
     time_budget: float,
+    page: AgendaPage,
 ) -> dict[str, Any]:
-    """Compute the live agenda for `on` as the caller may see it, logging the cases it shows;
-    `time_budget` is the solver's budget in seconds (see `app.agenda.inputs.run_engine`)."""
+    """`page` of the live agenda for `on` as the caller may see it (`app.agenda.paging`),
+    logging the cases it shows; `time_budget` is the solver's budget in seconds (see
+    `app.agenda.inputs.run_engine`). Raises Conflict (`agenda_changed`) for a cursor from
+    other inputs."""
     view = view_for(context, table)
     me = context.principal.require_organisation()
-    document, owners, _ = compute(
+    document, owners, loaded = compute(
         session, table, on, top_k, time_budget, lambda owners: scope_of(view, me, owners)
     )
     with_open_proposals(session, table, document, on)
-    restricted = restrict(document, view, me, owners)
+    restricted = cut(restrict(document, view, me, owners), page, loaded.fingerprint())
     log_cases_shown(session, context, restricted, table.id)
     return restricted

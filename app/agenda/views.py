@@ -17,6 +17,7 @@ from app.agenda import open_proposals
 from app.agenda.document import WHOLE, Scope
 from app.agenda.inputs import Owners
 from app.agenda.models import AgendaView
+from app.agenda.paging import mentioned_vacancies
 from app.monitor.suppression import suppress
 from app.organisations.models import OrganisationKind
 from app.principal import Principal
@@ -87,15 +88,7 @@ def restrict(
     if view == AgendaView.housing_corporation and doc["summary"]["ready_cases"] is None:
         for entry in doc["vacancies_without_candidates"]:
             entry["unblocked_by"] = []
-    mentioned = {p["vacancy_id"] for p in doc["proposals"]}
-    mentioned |= {
-        c["vacancy_id"] for e in doc.get("candidates_by_case", []) for c in e["candidates"]
-    }
-    mentioned |= {e["vacancy_id"] for e in doc.get("candidates_by_vacancy", [])}
-    mentioned |= {v["vacancy_id"] for v in doc.get("vacancies_without_candidates", [])}
-    for entry in doc.get("left_unhoused", []):
-        mentioned.add(entry["vacancy_id"])
-        mentioned |= {c["vacancy_id"] for c in entry["displaced"]}
+    mentioned = mentioned_vacancies(doc)
     doc["vacancies"] = [v for v in document["vacancies"] if v["id"] in mentioned]
     return doc
 

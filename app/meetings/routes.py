@@ -3,6 +3,7 @@
 from fastapi import APIRouter, Response
 
 from app.access_log.deps import AccessContextDep
+from app.agenda.paging import AgendaPage
 from app.db import SessionDep, SettingsDep
 from app.idempotency import REPLAY_RESPONSE, IdempotencyDep
 from app.if_match import IfMatch
@@ -107,17 +108,25 @@ def publish_meeting(
 @router.get(
     "/meetings/{meeting_id}/agenda",
     response_model=MeetingAgenda,
-    responses=problem_responses(401, 403, 404, 429),
+    responses=problem_responses(400, 401, 403, 404, 409, 429),
     dependencies=limited(EndpointClass.agenda),
 )
 def get_meeting_agenda(
-    found: MeetingDep, context: AccessContextDep, session: SessionDep, settings: SettingsDep
+    found: MeetingDep,
+    context: AccessContextDep,
+    session: SessionDep,
+    settings: SettingsDep,
+    page: PageDep,
 ) -> Response:
     """The frozen agenda as the caller may see it, with `changes` since publication (before
-    publication: the live agenda of the meeting's date)."""
+    publication: the live agenda of the meeting's date). Paged as `GET
+    /v1/tables/{table_id}/agenda`: the proposals, open items, summaries and `changes` whole, the
+    per-case and per-dwelling sections `limit` entries at a time (default 100), the next page by
+    `cursor` from `next_cursor` (409 `agenda_changed` when a draft's inputs changed since)."""
     meeting, table = found
     budget = settings.solver_time_budget_seconds
-    document = service.meeting_agenda(session, context, meeting, table, budget)
+    wanted = AgendaPage(page.limit, page.after)
+    document = service.meeting_agenda(session, context, meeting, table, budget, wanted)
     # Validated against the caller's view model (as `GET .../agenda`).
     return Response(
         MEETING_AGENDA.dump_json(MEETING_AGENDA.validate_python(document)),

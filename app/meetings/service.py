@@ -1,6 +1,7 @@
 """Meetings: a table's weekly session on a date. Publishing freezes the agenda (inputs' versions,
 policy, limits and result) and turns its proposals into the meeting's proposals."""
 
+import hashlib
 import uuid
 from collections.abc import Sequence
 from datetime import date, timedelta
@@ -12,10 +13,11 @@ from sqlmodel import Session, col, select
 from app.access_log.service import AccessContext
 from app.agenda import document as agenda_document
 from app.agenda import inputs as agenda_inputs
-from app.agenda import open_proposals
+from app.agenda import open_proposals, paging
 from app.agenda import service as agenda
 from app.agenda import views as agenda_views
 from app.agenda.models import AgendaView
+from app.agenda.paging import AgendaPage
 from app.cases.models import Case, effective_status
 from app.database import outside_transaction
 from app.limits.service import limits_for
@@ -215,28 +217,44 @@ def meeting_agenda(
     meeting: Meeting,
     table: OutflowTable,
     time_budget: float,
+    page: AgendaPage | None = None,
 ) -> dict[str, Any]:
     """The frozen snapshot as the caller may see it, plus what changed since; before
-    publication, the live agenda of the meeting's date (solver budget `time_budget` seconds)."""
+    publication, the live agenda of the meeting's date (solver budget `time_budget` seconds).
+    `page`: the page of its per-case and per-dwelling sections (`app.agenda.paging`; raises
+    Conflict `agenda_changed` for a cursor from other inputs); None gives them whole (the
+    pages, PDF and CSV)."""
     view = agenda_views.view_for(context, table)
     me = context.principal.require_organisation()
     if meeting.snapshot is None:
-        document, owners, _ = agenda.compute(
+        document, owners, loaded = agenda.compute(
             session, table, meeting.date, SNAPSHOT_CANDIDATES, time_budget
         )
         agenda.with_open_proposals(session, table, document, meeting.date)
         changes: list[dict[str, Any]] = []
+        fingerprint = loaded.fingerprint() if page is not None else b""
     else:
         document = agenda_document.upgrade_frozen(meeting.snapshot["document"])
         owners = meeting.snapshot["owners"]
         changes = _changes(session, meeting, table.id, meeting.date)
         open_proposals.record_stalls(session, table)
+        fingerprint = frozen_fingerprint(meeting)
     restricted = agenda_views.restrict(document, view, me, owners)
+    if page is not None:
+        restricted = paging.cut(restricted, page, fingerprint)
     restricted["meeting_id"] = str(meeting.id)
     restricted["frozen"] = meeting.snapshot is not None
     restricted["changes"] = _visible_changes(changes, view, str(me), session)
     agenda_views.log_cases_shown(session, context, restricted, table.id)
     return restricted
+
+
+def frozen_fingerprint(meeting: Meeting) -> bytes:
+    """A published meeting's agenda never changes: its pages' cursors carry the meeting and the
+    moment it was frozen (`app.agenda.paging`)."""
+    assert meeting.published_at is not None
+    frozen = f"{meeting.id}/{meeting.published_at.isoformat()}".encode()
+    return hashlib.blake2b(frozen, digest_size=12).digest()
 
 
 _Versioned = TypeVar("_Versioned", Case, Vacancy)

@@ -3,10 +3,13 @@
 import uuid
 
 import pytest
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, event, func, select, update
 from sqlalchemy.exc import DBAPIError
 
-from app.access_log.models import AccessLogEntry
+from app.access_log import service
+from app.access_log.models import AccessAction, AccessLogEntry
+from app.access_log.service import AccessContext
+from app.principal import Principal
 from tests.api.helpers import assert_problem, me
 from tests.conftest import create_case
 
@@ -277,3 +280,21 @@ def test_the_log_cannot_be_truncated(client, small_region, session):
     with pytest.raises(DBAPIError, match="append-only"), session.begin_nested():
         session.execute(text("TRUNCATE access_log"))
     assert count_entries(session, case_id) == 1
+
+
+def test_many_cases_shown_at_once_are_logged_by_one_statement_one_entry_each(session):
+    principal = Principal(False, uuid.uuid4(), None, uuid.uuid4())
+    context = AccessContext(principal, "GET /v1/tables/{table_id}/agenda")
+    table_id = uuid.uuid4()
+    cases = [(uuid.uuid4(), table_id) for _ in range(500)]
+    statements = []
+    connection = session.connection()
+    event.listen(connection, "before_cursor_execute", lambda *a: statements.append(a[2]))
+    service.record(session, context, AccessAction.agenda, cases)
+    assert len(statements) == 1
+    rows = session.exec(select(AccessLogEntry).where(AccessLogEntry.table_id == table_id)).scalars()
+    logged = {(r.case_id, r.organisation_id, r.api_key_id, r.endpoint, r.action) for r in rows}
+    assert logged == {
+        (c, principal.organisation_id, principal.api_key_id, context.endpoint, "agenda")
+        for c, _ in cases
+    }

@@ -1,0 +1,160 @@
+"""The agenda a page at a time: proposals, open items and summaries whole on every page, the
+per-case and per-dwelling sections `limit` entries at a time, each case and dwelling on exactly
+one page of a cursor chain, and a cursor of changed inputs refused."""
+
+import pytest
+
+from app.agenda.views import cases_shown
+from tests.api.helpers import assert_problem, plan_meeting
+from tests.clock import iso
+from tests.conftest import create_case, create_vacancy
+
+MEETING = iso()
+CASE_SECTIONS = ("candidates_by_case", "left_unhoused")
+WHOLE_SECTIONS = ("summary", "proposals", "longest_waiting", "open_actions", "open_proposals")
+
+
+@pytest.fixture
+def market(client, region):
+    """Seven cases for three fitting dwellings (so some are left unhoused), two cases no
+    dwelling fits (blocked) and a dwelling too big for anyone."""
+    cases = [
+        create_case(client, region.care_provider, region.table_id, ready_since=iso(-900 + 60 * i))
+        for i in range(4)
+    ] + [
+        create_case(client, region.other_care_provider, region.table_id, ready_since=iso(-500))
+        for _ in range(3)
+    ]
+    blocked = [
+        create_case(client, region.care_provider, region.table_id, beschikking={"status": "none"}),
+        create_case(
+            client, region.other_care_provider, region.table_id, beschikking={"status": "none"}
+        ),
+    ]
+    vacancies = [
+        create_vacancy(client, region.corporation, complex_ref="A"),
+        create_vacancy(client, region.corporation, complex_ref="B"),
+        create_vacancy(client, region.other_corporation, complex_ref="C"),
+        create_vacancy(client, region.corporation, rooms=6),
+    ]
+    return cases + blocked, vacancies
+
+
+@pytest.fixture
+def meeting(client, region):
+    """A meeting on MEETING: the parties read the live agenda on meeting dates only."""
+    return plan_meeting(client, region, MEETING)
+
+
+def get(client, org, path, **params):
+    return client.get(path, params=params, headers=org.headers)
+
+
+def pages(client, org, path, limit, cursor=None, **params):
+    """Every page of the agenda at `path` (from `cursor`), following `next_cursor`."""
+    out = []
+    while True:
+        extra = {"cursor": cursor} if cursor else {}
+        response = get(client, org, path, limit=limit, **params, **extra)
+        assert response.status_code == 200, response.text
+        out.append(response.json())
+        cursor = out[-1]["next_cursor"]
+        if cursor is None:
+            return out
+
+
+def agenda_path(region):
+    return f"/v1/tables/{region.table_id}/agenda"
+
+
+def test_the_pages_together_hold_the_whole_agenda_each_entry_once(client, region, market):
+    path = agenda_path(region)
+    whole = get(client, region.chair, path, date=MEETING, limit=1000).json()
+    assert whole["next_cursor"] is None
+    assert whole["left_unhoused"] and whole["bottlenecks"]["blocked_cases"]
+    assert whole["vacancies_without_candidates"]
+    paged = pages(client, region.chair, path, 2, date=MEETING)
+    assert len(paged) == 5  # nine cases, two a page
+    for page in paged:
+        assert len(page["candidates_by_case"]) <= 2
+        assert len(page["candidates_by_vacancy"]) <= 2
+        for key in WHOLE_SECTIONS:
+            assert page[key] == whole[key]
+        assert page["bottlenecks"]["by_reason"] == whole["bottlenecks"]["by_reason"]
+        assert page["page"] == whole["page"] | {"limit": 2}
+    for key in (*CASE_SECTIONS, "candidates_by_vacancy", "vacancies_without_candidates"):
+        assert [e for p in paged for e in p[key]] == whole[key]
+    blocked = [b for p in paged for b in p["bottlenecks"]["blocked_cases"]]
+    assert blocked == whole["bottlenecks"]["blocked_cases"]
+    assert whole["page"] == {
+        "limit": 1000,
+        "cases_total": 9,
+        "left_unhoused_total": len(whole["left_unhoused"]),
+        "blocked_cases_total": 2,
+        "vacancies_total": 4,
+        "vacancies_without_candidates_total": 1,
+    }
+
+
+def test_a_page_carries_the_summaries_of_the_dwellings_it_names(client, region, market):
+    page = get(client, region.chair, agenda_path(region), date=MEETING, limit=1).json()
+    named = {p["vacancy_id"] for p in page["proposals"]}
+    named |= {c["vacancy_id"] for e in page["candidates_by_case"] for c in e["candidates"]}
+    named |= {e["vacancy_id"] for e in page["candidates_by_vacancy"]}
+    assert named <= {v["id"] for v in page["vacancies"]}
+
+
+def test_a_cursor_from_before_an_edit_is_refused_as_changed(client, region, market):
+    first = get(client, region.chair, agenda_path(region), date=MEETING, limit=2).json()
+    create_case(client, region.care_provider, region.table_id)
+    response = get(
+        client, region.chair, agenda_path(region), date=MEETING, cursor=first["next_cursor"]
+    )
+    assert_problem(response, 409, "agenda_changed")
+
+
+def test_a_cursor_not_made_by_the_api_is_a_400(client, region, market):
+    response = get(client, region.chair, agenda_path(region), date=MEETING, cursor="x")
+    assert_problem(response, 400)
+
+
+def test_the_access_log_holds_the_cases_the_page_shows(client, region, market, meeting):
+    page = get(client, region.care_provider, agenda_path(region), date=MEETING, limit=1)
+    assert page.json()["next_cursor"] is not None
+    log = get(client, region.chair, f"/v1/tables/{region.table_id}/access-log", limit=1000)
+    logged = [e["case_id"] for e in log.json()["items"] if e["action"] == "agenda"]
+    assert sorted(logged) == sorted(cases_shown(page.json()))
+
+
+def test_a_care_provider_pages_through_its_own_cases(client, region, market, meeting):
+    cases, _ = market
+    own = {c["id"] for c in cases if c["care_provider_id"] == region.care_provider.id}
+    paged = pages(client, region.care_provider, agenda_path(region), 2, date=MEETING)
+    listed = [e["case_id"] for p in paged for e in p["candidates_by_case"]]
+    assert sorted(listed) == sorted(own)
+    assert paged[0]["page"]["cases_total"] == len(own)
+    assert paged[0]["page"]["vacancies_total"] is None
+
+
+def test_a_corporation_pages_through_its_own_dwellings(client, region, market, meeting):
+    _, vacancies = market
+    own = {v["id"] for v in vacancies if v["corporation_id"] == region.corporation.id}
+    paged = pages(client, region.corporation, agenda_path(region), 1, date=MEETING)
+    listed = [e["vacancy_id"] for p in paged for e in p["candidates_by_vacancy"]]
+    assert sorted(listed) == sorted(own)
+    assert paged[0]["page"]["vacancies_total"] == len(own)
+    assert paged[0]["page"]["cases_total"] is None
+
+
+def test_a_published_agenda_pages_its_frozen_document(client, region, market, meeting):
+    chair = region.chair.headers
+    published = client.post(f"/v1/meetings/{meeting['id']}/publish", headers=chair)
+    assert published.status_code == 200, published.text
+    path = f"/v1/meetings/{meeting['id']}/agenda"
+    whole = get(client, region.chair, path, limit=1000).json()
+    first = get(client, region.chair, path, limit=3).json()
+    create_case(client, region.care_provider, region.table_id)  # the frozen agenda stays
+    rest = pages(client, region.chair, path, 3, cursor=first["next_cursor"])
+    listed = [e["case_id"] for p in [first, *rest] for e in p["candidates_by_case"]]
+    assert listed == [e["case_id"] for e in whole["candidates_by_case"]]
+    assert all(p["frozen"] and p["proposals"] == whole["proposals"] for p in rest)

@@ -117,18 +117,20 @@ class ForcedOptimum:
         best = np.maximum.reduceat(np.minimum(self.reduced[position], 0.0), starts)
         return np.floor(self.bound + best + SLACK).astype(np.int64)
 
-    def complex_prices(self) -> tuple[np.ndarray, float]:
+    def complex_prices(self, duals: np.ndarray | None = None) -> tuple[np.ndarray, float]:
         """Per complex the score phase's dual of its cap (micro-points per dwelling used, at
         least 0; 0 for complexes without a row) and the count row's dual: the multipliers of
-        `unhoused._lagrangian_bounds`."""
+        `unhoused._lagrangian_bounds`. `duals`: those of a re-solve (`shared_duals`) instead of
+        the proposal's own."""
         problem, relaxation = self.problem, self.score_lp
         first = problem.n_cases + problem.n_dwellings
         rows = relaxation.global_rows
         is_complex = (rows >= first) & (rows < first + len(problem.complex_room))
         prices = np.zeros(len(problem.complex_room))
-        prices[rows[is_complex] - first] = np.maximum(self.duals[: len(rows)], 0.0)[is_complex]
+        duals = self.duals if duals is None else duals
+        prices[rows[is_complex] - first] = np.maximum(duals[: len(rows)], 0.0)[is_complex]
         assert relaxation.count_row is not None
-        return prices, float(self.duals[relaxation.count_row])
+        return prices, float(duals[relaxation.count_row])
 
     def shared_bounds(self, candidates: np.ndarray, starts: np.ndarray) -> np.ndarray:
         """Per case segment of `candidates` (as in `score_bounds`) an upper bound (micro-points)
@@ -160,17 +162,26 @@ class ForcedOptimum:
         assert relaxation.global_rows[row] == case, "every unhoused case with edges has a row"
         return row
 
+    def _positions(self, known: np.ndarray | None) -> np.ndarray | None:
+        """Positions in `edges` of a known solution's problem edges; None when there is none
+        or one of its edges is not among `edges`."""
+        if known is None:
+            return None
+        position = np.minimum(np.searchsorted(self.edges, known), len(self.edges) - 1)
+        return position if np.array_equal(self.edges[position], known) else None
+
     def _optimum(
         self,
         relaxation: Relaxation,
         weight: np.ndarray,
         count: int,
         case: int,
-        known: float | None = None,
+        known: np.ndarray | None = None,
     ) -> tuple[np.ndarray | None, float]:
         """(chosen problem edges of the optimum with `case` forced in when it is proven integral,
         else None; its certified bound). The case's row is held at 1 only for this call.
-        `known`: the value of some solution of this model, if the caller has one."""
+        `known`: the chosen problem edges of some solution of this model (every one among
+        `edges`), if the caller has one."""
         row = self._case_row(relaxation, case)
         relaxation.model.changeRowBounds(row, 1.0, 1.0)
         try:
@@ -186,9 +197,14 @@ class ForcedOptimum:
             if not np.all(np.minimum(np.abs(x), np.abs(1 - x)) < 1e-6):
                 # Fractional: branch and cut on the core, then on the core plus every edge a
                 # better solution could use (as in `straddling._phase`): exact over all edges.
+                start = self._positions(known)
                 try:
-                    if known is not None and bound >= known + 1 - SLACK:
-                        lower = known  # the caller's solution spares branch and cut on the core
+                    if start is not None:
+                        # The caller's solution spares branch and cut on the core, and proves
+                        # itself optimal when it meets the bound.
+                        lower = float(weight[start].sum())
+                        if bound < lower + 1 - SLACK:
+                            return np.sort(self.edges[start]), bound
                     else:
                         x, _ = relaxation.run(self.deadline, integral=True)
                         lower = float(weight[core[x > 0.5]].sum())
@@ -196,11 +212,18 @@ class ForcedOptimum:
                         # A better solution uses only edges of reduced cost >= lower - bound.
                         useful = reduced >= lower - bound - SLACK
                         needed = np.flatnonzero(useful & ~relaxation.in_core)
-                        if len(needed) or lower == known:
+                        if start is not None:
+                            needed = np.union1d(needed, start[~relaxation.in_core[start]])
+                        if len(needed) or start is not None:
                             relaxation.relax_integrality()
                             relaxation.add(needed, weight)
                             core = np.array(relaxation.core)
-                            x, _ = relaxation.run(self.deadline, integral=True)
+                            given = None
+                            if start is not None:
+                                column = np.full(len(self.edges), -1)
+                                column[core] = np.arange(len(core))
+                                given = column[start]
+                            x, _ = relaxation.run(self.deadline, integral=True, start=given)
                         bound = float(weight[core[x > 0.5]].sum())  # exact over every edge
                 except (Infeasible, SolverStatus):  # no integer solution on the core found
                     return None, bound
@@ -213,13 +236,15 @@ class ForcedOptimum:
         return np.sort(self.edges[core[x > 0.5]]), bound
 
     def best_with_case(
-        self, case: int, houses_as_many: bool = False, known: int | None = None
+        self, case: int, houses_as_many: bool = False, known: np.ndarray | None = None
     ) -> tuple[int, int, np.ndarray] | None:
         """(people housed, total score, chosen problem edges) of the best proposal housing
         `case`, proven; None when a relaxation is fractional and branch and cut on its core does
         not settle it, or when HiGHS ends in a status it cannot act on. `houses_as_many`: the
-        caller knows a proposal housing as many and the case (the count phase is skipped), of
-        total score `known` when given. Raises OutOfTime past the deadline."""
+        caller knows a proposal housing as many and the case (the count phase is skipped);
+        `known`: the chosen problem edges of one (every edge among the check's `edges`), when
+        the caller has it (branch and cut then starts from it). Raises OutOfTime past the
+        deadline."""
         if houses_as_many:
             count = self.housed
         else:
@@ -234,7 +259,7 @@ class ForcedOptimum:
         assert count_row is not None
         self.score_lp.model.changeRowBounds(count_row, count, count)
         try:
-            given = float(known) if known is not None and count == self.housed else None
+            given = known if count == self.housed else None
             chosen, bound = self._optimum(self.score_lp, self.score, count, case, given)
         finally:
             self.score_lp.model.changeRowBounds(count_row, self.housed, self.housed)

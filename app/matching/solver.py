@@ -18,6 +18,8 @@ Route taken (`Assignment.method`):
    the straddlers it has not split yet (a relaxation that nests, so its optimum is an upper
    bound), and branches on the first straddler its solution overfills: "assignment_split". Every
    solution fits some split and every split is stricter than the complex cap, so it is exact.
+   When the root overfills half as many straddlers as `split_limit` allows nodes, the search is
+   not begun (it could not settle them in time).
 4. Beyond `split_limit` nodes the problem is cut into connected components (cases, dwellings
    and the binding caps that tie them); each is solved on its own and exactly: by the assignment
    route when its caps nest, else relaxation (straddlers uncapped) and restriction (each
@@ -238,8 +240,10 @@ def _upper_bound(problem: AssignmentProblem, keep: np.ndarray, complex_room: np.
     )
 
 
-def prune(problem: AssignmentProblem) -> tuple[np.ndarray, int]:
+def prune(problem: AssignmentProblem, bound: int | None = None) -> tuple[np.ndarray, int]:
     """Edges some optimal proposal can do without removed; returns (kept mask, upper bound U).
+    `bound`: an upper bound on the number housed the caller already knows (used as U, sparing
+    its computation).
 
     Each step keeps an optimal solution of the graph before it, and the smaller graph cannot do
     better, so the lexicographic optimum (count, score) is unchanged. Ties use the id order.
@@ -288,7 +292,8 @@ def prune(problem: AssignmentProblem) -> tuple[np.ndarray, int]:
     group += cases
     keep = top_within(group, score, room_of[dwellings])
     del group
-    bound = _upper_bound(problem, keep, complex_room)
+    if bound is None:
+        bound = _upper_bound(problem, keep, complex_room)
     kept = np.flatnonzero(keep)
     if len(kept) < 2**31:  # half the memory of the int64 positions on a big table
         kept = kept.astype(np.int32)
@@ -736,6 +741,11 @@ def _split_search(
             best = (key(leaf), leaf.solution)
             leaves.append(leaf)
             continue
+        if nodes == 1 and len(overfilled) >= max(2, limit // 2):
+            # Each overfilled straddler needs a node of its own, mostly several: a search this
+            # short would end unsettled after `limit` assignment solves (a third of the solve
+            # at 800 x 300 with complexes scattered over neighbourhoods), so it is not begun.
+            return None
         k = overfilled[0]
         splits = _compositions(straddlers[k].room, straddlers[k].part_sizes)
         splits.sort(key=lambda split: sum(abs(a - u) for a, u in zip(split, parts[k], strict=True)))

@@ -43,7 +43,7 @@ each of their pairs forced (`tradeoffs.solve_with_pair`), up to the re-solve lim
 solver's deadline.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -57,6 +57,7 @@ from app.matching.solver import (
     _straddlers,
     _variant,
     capacity_tree,
+    prune,
 )
 from app.matching.straddling import NotSettled, remaining
 from app.matching.tradeoffs import residual_arcs, solve_with_pair, used_dwellings
@@ -302,13 +303,23 @@ def _restriction(
     """The problem restricted to the split of every straddling complex that the solution
     `chosen` (edges) uses (exact: stricter than the problem; for the proposal, which is optimal
     for it, with its caps nested), and the relaxation without those complexes' caps."""
+    restriction, relaxed = _split_of(problem, chosen, active, relaxed=True)
+    assert relaxed is not None
+    return Alternative(restriction, chosen, True), relaxed
+
+
+def _split_of(
+    problem: AssignmentProblem, chosen: np.ndarray, active: np.ndarray, relaxed: bool
+) -> tuple[AssignmentProblem, AssignmentProblem | None]:
+    """`_restriction`'s two problems; the relaxation only when `relaxed`."""
     straddlers, complex_of = _straddlers(problem, active)
     parts = len(problem.complex_room) + sum(len(s.part_ids) for s in straddlers)
     used = np.bincount(complex_of[problem.edge_dwelling[chosen]], minlength=parts)
     shares = [tuple(int(used[i]) for i in s.part_ids) for s in straddlers]
     restriction = _variant(problem, complex_of, straddlers, shares)
-    relaxed = _variant(problem, complex_of, straddlers, [None] * len(straddlers))
-    return Alternative(restriction, chosen, True), relaxed
+    if not relaxed:
+        return restriction, None
+    return restriction, _variant(problem, complex_of, straddlers, [None] * len(straddlers))
 
 
 def _split_variant(
@@ -323,10 +334,22 @@ def _split_variant(
     complex refs per corporation), the proposal's own split reaches almost none of them, but
     one re-solve's split reaches those of every case that needs the same shift: one
     shortest-path pass instead of one linear program per case."""
-    split = _restriction(problem, chosen, active)[0].problem
-    tree = capacity_tree(split, np.unique(problem.edge_dwelling[kept]))
+    split = _split_of(problem, chosen, active, relaxed=False)[0]
+    # Pruned again under the split's own rooms (most parts of a straddler get little or none):
+    # still an optimum of the split (`solver.prune`), on a fraction of the edges and blockers.
+    narrowed = replace(
+        split,
+        edge_case=split.edge_case[kept],
+        edge_dwelling=split.edge_dwelling[kept],
+        edge_score=split.edge_score[kept],
+    )
+    # A restriction houses at most as many as the problem's optimum, which `chosen` houses.
+    edges = kept[prune(narrowed, bound=len(chosen))[0]]
+    if len(edges) == 0:
+        return None
+    tree = capacity_tree(split, np.unique(problem.edge_dwelling[edges]))
     assert tree is not None, "a split of every straddler nests the caps"
-    solution = _solve_blockers(split, kept, tree, len(chosen))
+    solution = _solve_blockers(split, edges, tree, len(chosen))
     return None if solution is None else Alternative(split, solution, True)
 
 
@@ -370,6 +393,7 @@ def _lagrangian_bounds(
     active: np.ndarray,
     candidates: np.ndarray,
     starts: np.ndarray,
+    duals: np.ndarray | None = None,
 ) -> _Priced | None:
     """Per case segment of `candidates` an upper bound (micro-points) on the total score of any
     proposal housing `housed` people and the case (NONE: none houses it); None when the numbers
@@ -382,11 +406,12 @@ def _lagrangian_bounds(
     is a flow question: the max-weight optimum when it houses the case, else that optimum plus
     s''(c, v) - d(v), d the distance from v to the source in its residual graph, where an arc
     sink -> source lets the count change. With the LP's duals this bound is nearly always tight,
-    unlike the reduced costs alone (`ForcedOptimum.score_bounds`).
+    unlike the reduced costs alone (`ForcedOptimum.score_bounds`). `duals`: a re-solve's
+    (`ForcedOptimum.shared_duals`) instead of the proposal's linear program's.
     """
-    duals, count_dual = forced.complex_prices()
+    prices, count_dual = forced.complex_prices(duals)
     # Scores are scaled so the rounded multipliers lose less than a point in the bound.
-    prices = np.rint(duals * LAGRANGE_SCALE).astype(np.int64)
+    prices = np.rint(prices * LAGRANGE_SCALE).astype(np.int64)
     mu = int(np.rint(count_dual * LAGRANGE_SCALE))
     split = relaxed.complex_of >= len(problem.complex_room)
     price = np.where(split, prices[problem.complex_of], 0)
@@ -451,6 +476,39 @@ def _priced_witness(
     if total < bound:
         return None
     return pairs, int(chosen[problem.edge_case[chosen] == case][0]), total
+
+
+def _known(
+    problem: AssignmentProblem,
+    variants: list[_Variant],
+    k: int,
+    reached: int,
+    proposal: dict[int, int],
+) -> np.ndarray | None:
+    """The edges of an alternative of value `reached` housing segment k's case and as many as
+    the proposal, from the first exact variant that reaches it (None when none gives one): the
+    start from which `ForcedOptimum.best_with_case` proves or improves it. It is checked here
+    (the case housed, the count, every cap), as it may be returned as the case's best."""
+    for variant in variants:
+        if int(variant.best[k]) != reached or not variant.alternative.exact:
+            continue
+        edge = int(variant.best_edge[k])
+        moves = _witness(problem, variant, edge, proposal)
+        if moves is None:
+            continue
+        pairs = dict(proposal)
+        _apply(pairs, moves)
+        fits = int(problem.edge_case[edge]) in pairs and len(pairs) == len(proposal)
+        if fits and _keeps_caps(problem, list(pairs.values())):
+            chosen = edges_of(problem, pairs)
+            if int(problem.edge_score[chosen].sum()) == reached:
+                return chosen
+    return None
+
+
+def _confirmed(found: tuple[int, int, np.ndarray] | None, housed: int, reached: int) -> bool:
+    """Whether a re-solve's answer is the alternative already reached (same count and total)."""
+    return found is not None and found[0] == housed and found[1] == reached
 
 
 def _narrow(edges: np.ndarray, count: int) -> np.ndarray:
@@ -559,8 +617,8 @@ def best_alternatives(
             if remaining(deadline) <= 0:
                 return UnhousedCheck(result, False, resolves)
             resolves += 1
+            known = None if reached == NONE else _known(problem, variants, k, reached, proposal)
             try:
-                known = None if reached == NONE else reached
                 found_case = forced.best_with_case(case, reached != NONE, known)
             except NotSettled:
                 return UnhousedCheck(result, False, resolves)
@@ -569,6 +627,24 @@ def best_alternatives(
                 # `ForcedOptimum.shared_bounds`).
                 shared = forced.shared_duals
                 bounds = np.minimum(bounds, forced.shared_bounds(candidates, starts))
+                if priced is not None and _confirmed(found_case, assignment.count, reached):
+                    # The re-solve only proved the known alternative, so the bounds were loose
+                    # there; the Lagrangian bounds priced with its duals settle many of the
+                    # cases after it (scattered complexes at 800 x 300: 27 re-solves -> 11).
+                    repriced = _lagrangian_bounds(
+                        problem,
+                        forced,
+                        relaxed,
+                        assignment.count,
+                        edges,
+                        active,
+                        candidates,
+                        starts,
+                        shared,
+                    )
+                    if repriced is not None:
+                        bounds = np.minimum(bounds, repriced.bounds)
+                        priced = repriced
             if found_case is not None:
                 count, score, chosen = found_case
                 # A split variant pays only where no variant reached this alternative: then

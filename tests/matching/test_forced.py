@@ -3,6 +3,7 @@ case forced in, and the Lagrangian bounds that settle most cases without them, a
 force on small random problems."""
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -21,6 +22,7 @@ from tests.matching.test_solver import (
     assert_is_an_assignment_housing,
     expected_best_alternatives,
     problems,
+    random_crossing,
     straddled,
 )
 from tests.properties import examples
@@ -161,6 +163,28 @@ def test_alternatives_under_two_complexes_over_every_neighbourhood_are_the_exact
     n_cases, n_dwellings = int(rng.integers(10, 25)), int(rng.integers(8, 15))
     assert_alternatives_are_the_exact_resolves_of_their_best_pairs(
         random_straddling(rng, n_cases, n_dwellings, complexes=2)
+    )
+
+
+@settings(max_examples=examples(40), deadline=None)
+@given(st.integers(0, 2**32 - 1))
+def test_alternatives_where_relaxations_are_fractional_are_the_exact_resolves(seed):
+    # Branch and cut then starts from the best exact variant's alternative (or that alternative
+    # meets the relaxation's bound and is proven optimal by it).
+    rng = np.random.default_rng(seed)
+    assert_alternatives_are_the_exact_resolves_of_their_best_pairs(
+        random_crossing(rng, int(rng.integers(10, 20)), int(rng.integers(8, 14)), 4, micro=True)
+    )
+
+
+@pytest.mark.parametrize("seed", [51, 90, 137, 178, 183])
+def test_branch_and_cut_from_a_known_alternative_keeps_the_exact_resolves(seed):
+    # Seeds where, at the time of writing, a forced-in relaxation was fractional and branch and
+    # cut, started from the known alternative with HiGHS's search heuristics off, found a
+    # better one.
+    rng = np.random.default_rng(seed)
+    assert_alternatives_are_the_exact_resolves_of_their_best_pairs(
+        random_crossing(rng, int(rng.integers(10, 20)), int(rng.integers(8, 14)), 4, micro=True)
     )
 
 

@@ -422,18 +422,29 @@ def crossing(draw) -> AssignmentProblem:
     """A seeded random problem whose complexes and neighbourhoods cross freely (every room 1 or
     2): the general, NP-hard case, where the linear relaxation is often fractional."""
     rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
-    n_cases, n_dwellings = int(rng.integers(2, 6)), int(rng.integers(3, 7))
+    return random_crossing(rng, int(rng.integers(2, 6)), int(rng.integers(3, 7)), 3)
+
+
+def random_crossing(
+    rng: np.random.Generator, n_cases: int, n_dwellings: int, groups: int, micro: bool = False
+) -> AssignmentProblem:
+    """`n_cases` x `n_dwellings`, pairs at random, over `groups` complexes and as many
+    neighbourhoods that cross freely (rooms 1 or 2); scores 0-5, or with `micro` 0-5 thousand
+    plus up to 999."""
     pairs = [(c, v) for c in range(n_cases) for v in range(n_dwellings) if rng.random() < 0.45]
+    scores = rng.integers(0, 6, len(pairs))
+    if micro:
+        scores = scores * 1000 + rng.integers(0, 1000, len(pairs))
     return AssignmentProblem(
         n_cases,
         n_dwellings,
         np.array([c for c, _ in pairs], dtype=np.int64),
         np.array([v for _, v in pairs], dtype=np.int64),
-        rng.integers(0, 6, len(pairs)),
-        rng.integers(0, 3, n_dwellings),
-        rng.integers(0, 3, n_dwellings),
-        rng.integers(1, 3, 3),
-        rng.integers(1, 3, 3),
+        scores,
+        rng.integers(0, groups, n_dwellings),
+        rng.integers(0, groups, n_dwellings),
+        rng.integers(1, 3, groups),
+        rng.integers(1, 3, groups),
     )
 
 

@@ -105,6 +105,8 @@ class AllowedMethods:
             return None
         most = max(_literal_length(route) for route, _ in matching)
         methods = {method for route, method in matching if _literal_length(route) == most}
+        if "GET" in methods:
+            methods.add("HEAD")  # answered as a GET without its body (`HeadAsGet`)
         return ", ".join(sorted({*methods, "OPTIONS"}))
 
     @property
@@ -138,6 +140,32 @@ class AllowedMethods:
             await send(message)
 
         await self.app(scope, receive, send_allow)
+
+
+class HeadAsGet:
+    """HEAD is answered as the GET of the same target without the body, with the GET's status
+    and headers (RFC 9110 section 9.3.2: a general-purpose server must support it). FastAPI's
+    routes list GET only, so HEAD was a 405.
+
+    The GET runs in full (authentication, the access log, rate limits): what it would show is
+    what HEAD's headers and status tell."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "HEAD":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_without_body(message: Message) -> None:
+            if message["type"] == "http.response.body":
+                if message.get("more_body", False):
+                    return
+                message = {"type": "http.response.body", "body": b""}
+            await send(message)
+
+        await self.app({**scope, "method": "GET"}, receive, send_without_body)
 
 
 async def _method_not_allowed(scope: Scope, send: Send, allowed: str) -> None:

@@ -295,6 +295,7 @@ def create_app(
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(api_headers.AllowedMethods, router=app.router)
     app.add_middleware(api_headers.NoStore)
+    app.add_middleware(api_headers.HeadAsGet)
     app.add_middleware(ApiVersionHeader)
     # Outermost, so it compresses what every other layer produced. Only large bodies: a big
     # city's agenda is megabytes of JSON, while compressing small answers costs more than it

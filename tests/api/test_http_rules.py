@@ -13,15 +13,15 @@ SOME_ID = "0191d3a4-0000-7000-8000-000000000000"
 @pytest.mark.parametrize(
     ("path", "allowed"),
     [
-        ("/v1/cases", "GET, OPTIONS, POST"),
-        (f"/v1/cases/{SOME_ID}", "GET, OPTIONS, PATCH"),
-        (f"/v1/webhooks/{SOME_ID}", "DELETE, GET, OPTIONS, PATCH"),
-        (f"/v1/vacancies/{SOME_ID}", "DELETE, GET, OPTIONS"),
-        ("/v1/limits/2026", "GET, OPTIONS, PUT"),
-        (f"/v1/tables/{SOME_ID}", "GET, OPTIONS, PATCH"),
+        ("/v1/cases", "GET, HEAD, OPTIONS, POST"),
+        (f"/v1/cases/{SOME_ID}", "GET, HEAD, OPTIONS, PATCH"),
+        (f"/v1/webhooks/{SOME_ID}", "DELETE, GET, HEAD, OPTIONS, PATCH"),
+        (f"/v1/vacancies/{SOME_ID}", "DELETE, GET, HEAD, OPTIONS"),
+        ("/v1/limits/2026", "GET, HEAD, OPTIONS, PUT"),
+        (f"/v1/tables/{SOME_ID}", "GET, HEAD, OPTIONS, PATCH"),
         ("/v1/cases/imports", "OPTIONS, POST"),
         ("/v1/vacancies/imports", "OPTIONS, POST"),
-        ("/v1/cases/imports/template", "GET, OPTIONS"),
+        ("/v1/cases/imports/template", "GET, HEAD, OPTIONS"),
     ],
 )
 def test_options_answers_204_with_every_method_of_the_path(client, path, allowed):
@@ -38,7 +38,7 @@ def test_options_on_a_path_the_api_does_not_have_is_a_404(client):
 def test_a_method_the_path_does_not_support_is_a_405_naming_all_it_does(client, region):
     response = client.delete(f"/v1/cases/{SOME_ID}", headers=region.chair.headers)
     assert_problem(response, 405)
-    assert response.headers["allow"] == "GET, OPTIONS, PATCH"
+    assert response.headers["allow"] == "GET, HEAD, OPTIONS, PATCH"
 
 
 @pytest.mark.parametrize("method", ["GET", "PATCH", "DELETE"])
@@ -46,6 +46,19 @@ def test_the_import_resource_is_no_case_id_so_other_methods_are_405(client, regi
     response = client.request(method, "/v1/cases/imports", headers=region.care_provider.headers)
     assert_problem(response, 405, "method_not_allowed")
     assert response.headers["allow"] == "OPTIONS, POST"
+
+
+def test_head_answers_as_get_without_the_body(client, region):
+    case = create_case(client, region.care_provider, region.table_id)
+    url = f"/v1/cases/{case['id']}"
+    got = client.get(url, headers=region.care_provider.headers)
+    head = client.head(url, headers=region.care_provider.headers)
+    assert head.status_code == 200 and head.content == b""
+    assert head.headers["ETag"] == got.headers["ETag"]
+    assert head.headers["content-length"] == got.headers["content-length"]
+    assert client.head(url, headers=region.corporation.headers).status_code == 404
+    assert client.head(url).status_code == 401
+    assert client.head("/aanmelden").status_code == 200
 
 
 def test_the_api_root_is_an_index_of_where_to_start(client):
@@ -58,7 +71,7 @@ def test_the_api_root_is_an_index_of_where_to_start(client):
 def test_an_error_at_the_api_root_is_problem_json(client):
     response = client.post("/v1")
     assert_problem(response, 405, "method_not_allowed")
-    assert response.headers["allow"] == "GET, OPTIONS"
+    assert response.headers["allow"] == "GET, HEAD, OPTIONS"
 
 
 def test_a_body_that_is_not_json_is_400_naming_the_body(client, region):

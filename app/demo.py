@@ -191,6 +191,9 @@ def load_demo(session: Session, out: TextIO) -> None:
             upsert_vacancies(session, _principal(corporation), items, batch=True)
         _demo_area_names(session, table, municipalities[0])
         out.write(f"Demo region loaded: {TABLE_NAME} ({table.id}), 40 cases, 16 vacancies.\n")
+    else:
+        table = session.exec(select(OutflowTable).where(OutflowTable.name == TABLE_NAME)).one()
+        out.write(f"Demo region already loaded: {TABLE_NAME} ({table.id}).\n")
     out.write("Demo API keys (shown once):\n")
     for name, organisation in orgs.items():
         _, raw = create_api_key(session, organisation, "demo")

@@ -188,3 +188,21 @@ def test_why_not_on_an_unhoused_case_names_the_agendas_alternative_among_equal_o
         entry.housed_if_given,
         entry.total_score_if_given,
     )
+
+
+@settings(max_examples=100, deadline=None)
+@given(tables(feasible_heavy=True))
+def test_why_not_gives_a_passed_over_case_the_count_the_agenda_gives_it(table):
+    result = match(*table)
+    for proposal in result.proposals:
+        for over in proposal.passed_over:
+            trade = explain_in_agenda(
+                *table, (), over.case_id, over.alternative_dwelling_id
+            ).trade_off
+            assert (trade.housed_if_given, trade.trade_off) == (
+                over.housed_if_given,
+                over.trade_off,
+            )
+            if over.received_dwelling_id is None:  # from the case's left_unhoused entry
+                changed = {(c.case_id, c.dwelling_id) for c in trade.changes}
+                assert (proposal.case_id, proposal.dwelling_id) in changed

@@ -164,6 +164,7 @@ class Solved:
     problem: AssignmentProblem
     assignment: Assignment
     deadline: float | None = None  # time.monotonic() when the time budget runs out
+    solve_seconds: float = 0.0  # the solve's own time (the checks' share depends on it)
 
 
 def solve_meeting(
@@ -187,10 +188,13 @@ def solve_meeting(
     # Caps the others imply are lifted once here, so the solver and the checks below all see
     # the nested problem where there is one (`solver.lift_implied_caps`).
     problem = lift_implied_caps(build_problem(evaluation, dwellings, policy, usage))
-    deadline = None if time_budget is None else time.monotonic() + time_budget
+    started = time.monotonic()
+    deadline = None if time_budget is None else started + time_budget
     assignment = solve(problem, method, deadline=deadline)
     lap("solve")
-    return Solved(cases, dwellings, evaluation, problem, assignment, deadline)
+    return Solved(
+        cases, dwellings, evaluation, problem, assignment, deadline, time.monotonic() - started
+    )
 
 
 def trade_off(housed: int, total: int, housed_if: int, total_if: int) -> str:
@@ -279,6 +283,10 @@ def _left_unhoused(
     return entries, extra
 
 
+PASSED_OVER_RESOLVE_LIMIT = 50
+"""The exact re-solves the passed-over and left-unhoused checks may each need (`match`'s
+default, and why-not's for the best alternative it shares with the agenda)."""
+
 CHECKS_TIME_FACTOR = 2.0
 CHECKS_TIME_FLOOR_SECONDS = 1.0
 """Under a time budget, the passed-over and left-unhoused checks may take this many times the
@@ -296,6 +304,12 @@ def _checks_deadline(deadline: float | None, solve_seconds: float) -> float | No
     return min(deadline, time.monotonic() + share)
 
 
+def checks_deadline_of(solved: Solved) -> float | None:
+    """`_checks_deadline` of a solved meeting: when its passed-over and left-unhoused checks
+    (`match`'s, and why-not's share of them) stop."""
+    return _checks_deadline(solved.deadline, solved.solve_seconds)
+
+
 def match(
     cases: Sequence[CaseProfile],
     dwellings: Sequence[Dwelling],
@@ -306,7 +320,7 @@ def match(
     top_k: int = 10,
     *,
     declines: Iterable[EarlierDecline] = (),
-    passed_over_resolve_limit: int = 50,
+    passed_over_resolve_limit: int = PASSED_OVER_RESOLVE_LIMIT,
     method: str = "auto",
     time_budget: float | None = None,
     candidate_components: bool = True,
@@ -350,7 +364,7 @@ def match(
     cases, dwellings = solved.cases, solved.dwellings
     evaluation, problem, assignment = solved.evaluation, solved.problem, solved.assignment
     if assignment.optimal:
-        checks_deadline = _checks_deadline(solved.deadline, timings["solve"] / 1000)
+        checks_deadline = checks_deadline_of(solved)
         check = passed_over(problem, assignment, passed_over_resolve_limit, checks_deadline)
         unhoused = best_alternatives(
             problem, assignment, passed_over_resolve_limit, checks_deadline

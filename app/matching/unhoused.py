@@ -533,10 +533,16 @@ def best_alternatives(
     assignment: Assignment,
     resolve_limit: int,
     deadline: float | None = None,
+    until_case: int | None = None,
 ) -> UnhousedCheck:
     """The best alternative of every unhoused case that has a feasible dwelling, exactly (or
     flagged incomplete once `resolve_limit` re-solves are spent or `deadline`, a
-    time.monotonic value, has passed)."""
+    time.monotonic value, has passed).
+
+    `until_case` (a case index): stop after that case, for why-not (`whynot.explain_in_agenda`).
+    The cases before it are still checked, in the same order over the same graph: their
+    re-solves tighten the bounds and add the variants the later cases use, so among
+    alternatives of equal worth the case gets the very one the whole check names."""
     proposal = pairs_of(problem, assignment.edges)
     # Pairs in a complex or neighbourhood without room can never be given (the engine's cap
     # rules exclude them before; bare problems may hold them).
@@ -594,6 +600,8 @@ def best_alternatives(
     shared = None if forced is None else forced.shared_duals
     for k, start in enumerate(starts.tolist()):
         case = int(cases[k])
+        if until_case is not None and case > until_case:
+            break
         reached = max((int(v.best[k]) for v in variants), default=NONE)
         bound = reached if bounds is None else int(bounds[k])
         settled = None

@@ -5,7 +5,11 @@ order, same evaluation, same solver), so its answer cannot disagree with the age
 codes are the pair's bits of the agenda's failure matrix (with the figures from
 `failures.rule_failures`, the same loop over the rules, checked to agree), `proposed` is
 whether the agenda's proposal holds the pair, and for a feasible pair it does not hold, the
-trade-off is the best proposal with the pair forced, re-solved exactly.
+trade-off is the best proposal with the pair forced. Where the agenda lists the case in
+`left_unhoused` with this very dwelling, that is the agenda's best alternative, computed by the
+same check (`unhoused.best_alternatives`, stopped after the case): several alternatives can be
+equally good, and a re-solve of its own could name another (other `changes`). Every other pair
+is re-solved exactly with the pair forced.
 """
 
 from collections.abc import Iterable, Sequence
@@ -15,7 +19,16 @@ from datetime import date
 import numpy as np
 
 from app.matching.declines import decline_index
-from app.matching.engine import displaced_by, moves_of, pair_edge, solve_meeting, trade_off
+from app.matching.engine import (
+    PASSED_OVER_RESOLVE_LIMIT,
+    Solved,
+    checks_deadline_of,
+    displaced_by,
+    moves_of,
+    pair_edge,
+    solve_meeting,
+    trade_off,
+)
 from app.matching.facts import case_facts
 from app.matching.failures import rule_failures
 from app.matching.results import Displaced, RuleFailure, ScoreComponent
@@ -28,6 +41,7 @@ from app.matching.types import (
     SpreadUsage,
     YearLimits,
 )
+from app.matching.unhoused import best_alternatives
 from app.matching.units import output_score
 
 
@@ -134,16 +148,12 @@ def explain_in_agenda(
         None,
         assignment.optimal,
     )
-    found = (
-        None
-        if proposed or not assignment.optimal
-        else solve_with_pair(problem, edge, solved.deadline)
-    )
-    if found is None:
-        return explained
-    housed_if, total_if, chosen = found
     holder = {int(problem.edge_dwelling[e]): int(problem.edge_case[e]) for e in assignment.edges}
     home = {int(problem.edge_case[e]): int(problem.edge_dwelling[e]) for e in assignment.edges}
+    found = None if proposed or not assignment.optimal else _alternative(solved, i, j, home)
+    if found is None:
+        return explained
+    housed_if, total_if, moves = found
     return replace(
         explained,
         trade_off=PairTradeOff(
@@ -154,6 +164,35 @@ def explain_in_agenda(
             trade_off=trade_off(assignment.count, assignment.total_score, housed_if, total_if),
             dwelling_proposed_to=(evaluation.case_ids[holder[j]] if j in holder else None),
             case_proposed_dwelling=(evaluation.dwelling_ids[home[i]] if i in home else None),
-            changes=[change for _, change in displaced_by(solved, moves_of(solved, chosen))],
+            changes=[change for _, change in displaced_by(solved, moves)],
         ),
     )
+
+
+def _alternative(
+    solved: Solved, i: int, j: int, home: dict[int, int]
+) -> tuple[int, int, dict[int, int | None]] | None:
+    """The best proposal giving case i dwelling j, as (people housed, total score in
+    micro-points, moves relative to the proposal); None when it could not be proven in time.
+
+    For a case the proposal leaves unhoused, the agenda's left-unhoused check is run up to that
+    case, with the agenda's limit and time share: when its best alternative is on dwelling j,
+    it is the best proposal with the pair forced (the best over all the case's dwellings), and
+    why-not names that one, so the two never name different alternatives of equal worth."""
+    problem = solved.problem
+    if i not in home:
+        check = best_alternatives(
+            problem,
+            solved.assignment,
+            PASSED_OVER_RESOLVE_LIMIT,
+            checks_deadline_of(solved),
+            until_case=i,
+        )
+        best = next((b for b in check.alternatives if b.case == i), None)
+        if best is not None and best.dwelling == j:
+            return best.housed, best.total, best.moves
+    found = solve_with_pair(problem, pair_edge(problem, i, j), solved.deadline)
+    if found is None:
+        return None
+    housed_if, total_if, chosen = found
+    return housed_if, total_if, moves_of(solved, chosen)

@@ -264,6 +264,7 @@ def check_agrees(session, table, chair, cases, dwellings, on) -> None:
         e["case_id"]: {c["vacancy_id"] for c in e["candidates"]}
         for e in document["candidates_by_case"]
     }
+    unhoused = {(u["case_id"], u["vacancy_id"]): u for u in document["left_unhoused"]}
     by_case = {e["case_id"]: e for e in document["candidates_by_case"]}
     by_vacancy = {e["vacancy_id"]: e for e in document["candidates_by_vacancy"]}
     case_counts: dict[str, Counter] = {c: Counter() for c in owners["cases"]}
@@ -290,6 +291,20 @@ def check_agrees(session, table, chair, cases, dwellings, on) -> None:
                     assert str(trade["vacancy_proposed_to"]) == str(holder.get(v))
                     assert (trade["case_proposed_vacancy_id"] or None) == home.get(c)
                     assert trade["housed"] == document["summary"]["people_housed"]
+                    # The agenda's best alternative for a case it leaves unhoused is the one
+                    # why-not names on that pair, even among alternatives of equal worth.
+                    entry = unhoused.get((c, v))
+                    if entry is not None:
+                        assert trade["changes"] == entry["displaced"]
+                        assert (
+                            trade["code"],
+                            trade["housed_if_given"],
+                            trade["total_score_if_given"],
+                        ) == (
+                            entry["trade_off"],
+                            entry["housed_if_given"],
+                            entry["total_score_if_given"],
+                        )
                 else:
                     assert trade is None
                 continue
@@ -371,4 +386,45 @@ def test_a_decline_history_leaves_the_declined_pairs_out(session):
         (cases[0].id, "declined_by_client"),
     ]
     assert len({p.vacancy_id for p in proposals}) == 2
+    check_agrees(session, table, chair, cases, dwellings, day(0))
+
+
+def test_why_not_names_the_agendas_alternative_when_two_are_equally_good(session):
+    """Two long waiters alike hold both dwellings; a short waiter fits only the ground floor.
+    Giving it that dwelling drops one of the two either way (one straight away, or the other
+    after a move upstairs), which is worth the same: why-not names what `left_unhoused` does."""
+    ensure_limits(session, -30, 120)
+    history = {
+        "cases": [
+            {"ready": -700, "pets": False, "max_floor": None, "provider": 0},
+            {"ready": -700, "pets": False, "max_floor": None, "provider": 0},
+            {"ready": -30, "pets": False, "max_floor": 0, "provider": 1},
+        ],
+        "dwellings": [
+            {"corporation": 0, "complex": "A", "hood": 0, "floor": 0, "pets": True},
+            {"corporation": 1, "complex": "B", "hood": 1, "floor": 2, "pets": True},
+        ],
+        "policy": {
+            "max_per_complex": 2,
+            "max_per_neighbourhood": 3,
+            "corporation_decline_scope_days": {},
+        },
+        "weeks": [],
+        "outcomes": [],
+        "holds": [],
+        "date": 0,
+    }
+    table, chair, cases, dwellings = build(session, history)
+    document = agenda_document.compute_loaded(
+        agenda_inputs.load(session, table, day(0)), 50, BUDGET
+    )
+    [entry] = document["left_unhoused"]
+    assert (entry["case_id"], entry["vacancy_id"]) == (str(cases[2].id), str(dwellings[0].id))
+    # The agenda drops the ground floor's holder; why-not used to move it upstairs instead and
+    # drop the other long waiter.
+    [displaced] = entry["displaced"]
+    assert (displaced["vacancy_id"], displaced["moves_to_vacancy_id"]) == (
+        str(dwellings[0].id),
+        None,
+    )
     check_agrees(session, table, chair, cases, dwellings, day(0))

@@ -7,6 +7,7 @@ from hypothesis import given, settings
 
 from app.matching import SpreadUsage, evaluate, explain_in_agenda, match
 from tests.matching.factories import LIMITS_2026, MEETING, make_case, make_dwelling, make_policy
+from tests.matching.strategies import tables
 from tests.matching.test_declines import declined_tables
 from tests.matching.test_match import brute_force
 
@@ -143,3 +144,65 @@ def test_an_equally_good_alternative_is_named_as_such():
     [other] = [a for a in answers if not a.proposed]
     assert other.trade_off.trade_off == "equal_alternative"
     assert replace(other.trade_off, changes=[]).housed_if_given == 1
+
+
+def _changes(displaced):
+    return [(d.case_id, d.dwelling_id, d.score, d.moves_to_dwelling_id) for d in displaced]
+
+
+@settings(max_examples=150, deadline=None)
+@given(tables(feasible_heavy=True))
+def test_why_not_names_the_agendas_best_alternative_of_an_unhoused_case(table):
+    result = match(*table)
+    for entry in result.left_unhoused:
+        trade = explain_in_agenda(*table, (), entry.case_id, entry.dwelling_id).trade_off
+        assert (trade.housed_if_given, trade.total_score_if_given, trade.trade_off) == (
+            entry.housed_if_given,
+            entry.total_score_if_given,
+            entry.trade_off,
+        )
+        assert _changes(trade.changes) == _changes(entry.displaced)
+
+
+def test_why_not_on_an_unhoused_case_names_the_agendas_alternative_among_equal_ones():
+    # twins x and y hold both dwellings; the short waiter fits only the ground floor. Giving it
+    # the ground floor drops one twin either way: dropping x, or moving x upstairs and dropping
+    # y, are worth the same. Why-not used to re-solve on its own and name the second, while the
+    # agenda's left_unhoused entry names the first.
+    twins = [make_case(id="case-x"), make_case(id="case-y")]
+    short_waiter = make_case(id="case-z", ready_since=MEETING.replace(month=1), max_floor=0)
+    dwellings = [
+        make_dwelling(id="d1", complex_key="c1"),
+        make_dwelling(id="d2", complex_key="c2", floor=3),
+    ]
+    cases = [*twins, short_waiter]
+    policy = make_policy()
+    [entry] = match(cases, dwellings, policy, LIMITS_2026, MEETING).left_unhoused
+    assert (entry.case_id, entry.dwelling_id) == ("case-z", "d1")
+    trade = explain_in_agenda(
+        cases, dwellings, policy, LIMITS_2026, MEETING, None, (), "case-z", "d1"
+    ).trade_off
+    assert [(d.case_id, d.moves_to_dwelling_id) for d in entry.displaced] == [("case-x", None)]
+    assert _changes(trade.changes) == _changes(entry.displaced)
+    assert (trade.housed_if_given, trade.total_score_if_given) == (
+        entry.housed_if_given,
+        entry.total_score_if_given,
+    )
+
+
+@settings(max_examples=100, deadline=None)
+@given(tables(feasible_heavy=True))
+def test_why_not_gives_a_passed_over_case_the_count_the_agenda_gives_it(table):
+    result = match(*table)
+    for proposal in result.proposals:
+        for over in proposal.passed_over:
+            trade = explain_in_agenda(
+                *table, (), over.case_id, over.alternative_dwelling_id
+            ).trade_off
+            assert (trade.housed_if_given, trade.trade_off) == (
+                over.housed_if_given,
+                over.trade_off,
+            )
+            if over.received_dwelling_id is None:  # from the case's left_unhoused entry
+                changed = {(c.case_id, c.dwelling_id) for c in trade.changes}
+                assert (proposal.case_id, proposal.dwelling_id) in changed

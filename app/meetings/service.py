@@ -221,8 +221,9 @@ def meeting_agenda(
     """The frozen snapshot as the caller may see it, plus what changed since; before
     publication, the live agenda of the meeting's date (solver budget `time_budget` seconds).
     `page`: the page of its per-case and per-dwelling sections (`app.agenda.paging`; raises
-    Conflict `agenda_changed` for a cursor from other inputs); None gives them whole (the
-    pages, PDF and CSV)."""
+    Conflict `agenda_changed` for a cursor made when the caller's view read otherwise, and
+    Unprocessable `invalid_cursor` for one of another agenda or view); None gives them whole
+    (the pages, PDF and CSV)."""
     view = agenda_views.view_for(context, table)
     me = context.principal.require_organisation()
     if meeting.snapshot is None:

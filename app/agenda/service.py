@@ -69,8 +69,9 @@ def agenda(
 ) -> dict[str, Any]:
     """`page` of the live agenda for `on` as the caller may see it (`app.agenda.paging`),
     logging the cases it shows; `time_budget` is the solver's budget in seconds (see
-    `app.agenda.inputs.run_engine`). Raises Conflict (`agenda_changed`) for a cursor from
-    other inputs."""
+    `app.agenda.inputs.run_engine`). Raises Conflict (`agenda_changed`) for a cursor made when
+    the caller's view read otherwise, Unprocessable (`invalid_cursor`) for one of another
+    agenda."""
     view = view_for(context, table)
     me = context.principal.require_organisation()
     document, owners, _ = compute(

@@ -87,14 +87,9 @@ def _claim_municipalities(session: Session, table_id: uuid.UUID, codes: Sequence
 
 def _set_members(
     session: Session, table_id: uuid.UUID, organisation_ids: Sequence[uuid.UUID]
-) -> bool:
-    """Make `organisation_ids` the table's members; whether that changed them."""
-    current = [m.organisation_id for m in _members(session, table_id)]
-    if set(current) == set(organisation_ids):
-        return False
+) -> None:
     session.exec(delete(TableMember).where(col(TableMember.table_id) == table_id))
     session.add_all(TableMember(table_id=table_id, organisation_id=o) for o in organisation_ids)
-    return True
 
 
 def create_table(session: Session, data: TableCreate) -> OutflowTable:
@@ -180,7 +175,9 @@ def update_table(
         )
         members = _check_organisations(session, chair, wanted)
         table.chair_organisation_id = chair
-        other_rows_changed |= _set_members(session, table.id, members)
+        if set(members) != set(current_members):
+            _set_members(session, table.id, members)
+            other_rows_changed = True
     if data.municipality_codes is not None:
         other_rows_changed |= _claim_municipalities(session, table.id, data.municipality_codes)
     if data.policy is not None:

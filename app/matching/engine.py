@@ -164,7 +164,6 @@ class Solved:
     problem: AssignmentProblem
     assignment: Assignment
     deadline: float | None = None  # time.monotonic() when the time budget runs out
-    solve_seconds: float = 0.0  # the solve's own time (the checks' share depends on it)
 
 
 def solve_meeting(
@@ -192,9 +191,7 @@ def solve_meeting(
     deadline = None if time_budget is None else started + time_budget
     assignment = solve(problem, method, deadline=deadline)
     lap("solve")
-    return Solved(
-        cases, dwellings, evaluation, problem, assignment, deadline, time.monotonic() - started
-    )
+    return Solved(cases, dwellings, evaluation, problem, assignment, deadline)
 
 
 def trade_off(housed: int, total: int, housed_if: int, total_if: int) -> str:
@@ -287,27 +284,40 @@ PASSED_OVER_RESOLVE_LIMIT = 50
 """The exact re-solves the passed-over and left-unhoused checks may each need (`match`'s
 default, and why-not's for the best alternative it shares with the agenda)."""
 
-CHECKS_TIME_FACTOR = 2.0
-CHECKS_TIME_FLOOR_SECONDS = 1.0
-"""Under a time budget, the passed-over and left-unhoused checks may take this many times the
-solve's own time (at least the floor) before they are flagged incomplete. Where caps do not
-nest they can need one full re-solve per pair; without this bound a 300 x 150 table with
-straddling complexes spent its whole 5 s budget on them after a 0.1 s solve."""
+CHECKS_TIME_SECONDS = 1.0
+"""Under a time budget, the passed-over and left-unhoused checks stop after this many seconds
+(wall time from the end of the solve, never past the budget) and are flagged incomplete. Where
+caps do not nest they can need one full re-solve per pair: without a bound a 300 x 150 table
+with straddling complexes spent its whole 5 s budget on them after a 0.1 s solve. The share is
+fixed rather than a multiple of the solve: a big city whose complexes straddle neighbourhoods
+solves in 1.6 s and then spent 3.4 s more on explanations (`bench_agenda big-straddling`), while
+why-not and `/agenda/cases/{id}/alternative` answer any one case on demand."""
+
+PASSED_OVER_SHARE = 0.5
+"""The part of `CHECKS_TIME_SECONDS` the passed-over check may use before the left-unhoused
+check begins, so that neither starves the other; the left-unhoused check has the rest."""
 
 
-def _checks_deadline(deadline: float | None, solve_seconds: float) -> float | None:
+def _checks_deadline(deadline: float | None) -> float | None:
     """The time.monotonic value at which the checks stop: the earlier of the budget's
-    `deadline` and the checks' own share; None (no bound) without a budget."""
+    `deadline` and `CHECKS_TIME_SECONDS` from now; None (no bound) without a budget."""
     if deadline is None:
         return None
-    share = max(CHECKS_TIME_FLOOR_SECONDS, CHECKS_TIME_FACTOR * solve_seconds)
-    return min(deadline, time.monotonic() + share)
+    return min(deadline, time.monotonic() + CHECKS_TIME_SECONDS)
+
+
+def passed_over_deadline(checks_deadline: float | None) -> float | None:
+    """When the passed-over check stops: `PASSED_OVER_SHARE` of the checks' share, counted
+    from now (the start of the checks)."""
+    if checks_deadline is None:
+        return None
+    return time.monotonic() + PASSED_OVER_SHARE * max(0.0, checks_deadline - time.monotonic())
 
 
 def checks_deadline_of(solved: Solved) -> float | None:
     """`_checks_deadline` of a solved meeting: when its passed-over and left-unhoused checks
     (`match`'s, and why-not's share of them) stop."""
-    return _checks_deadline(solved.deadline, solved.solve_seconds)
+    return _checks_deadline(solved.deadline)
 
 
 def match(
@@ -342,8 +352,8 @@ def match(
     `optimality` says it is not proven with bounds on what an optimum could reach; the
     passed-over and left-unhoused checks are then skipped (`passed_over_complete` False), since
     they are defined against the optimum. Under a budget the checks also stop, flagged the same
-    way, once they have taken `CHECKS_TIME_FACTOR` times the solve (at least
-    `CHECKS_TIME_FLOOR_SECONDS`): an agenda never spends its budget on explanations.
+    way, after `CHECKS_TIME_SECONDS` (the passed-over check within `PASSED_OVER_SHARE` of it):
+    an agenda never spends its budget on explanations.
 
     `candidate_components` False leaves the candidate lists' components None (the proposals keep
     theirs): a big table lists tens of thousands of pairs, and `candidates.case_candidates` gives
@@ -365,7 +375,9 @@ def match(
     evaluation, problem, assignment = solved.evaluation, solved.problem, solved.assignment
     if assignment.optimal:
         checks_deadline = checks_deadline_of(solved)
-        check = passed_over(problem, assignment, passed_over_resolve_limit, checks_deadline)
+        check = passed_over(
+            problem, assignment, passed_over_resolve_limit, passed_over_deadline(checks_deadline)
+        )
         unhoused = best_alternatives(
             problem, assignment, passed_over_resolve_limit, checks_deadline
         )

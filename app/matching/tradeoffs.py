@@ -21,6 +21,7 @@ with the pair forced (`housed_with_pair`), up to a limit beyond which the result
 incomplete. Re-solves also stop at the solver's time budget (`deadline`), flagged the same way.
 """
 
+import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -206,10 +207,15 @@ def passed_over(
     open_case = labels[2 + problem.edge_case[open_tests]]
     open_dwelling = labels[2 + problem.n_cases + problem.edge_dwelling[open_tests]]
     unsettled = open_tests[open_case != open_dwelling]
+    last = 0.0  # seconds the previous re-solve took
     for resolves, edge in enumerate(unsettled):
-        if resolves >= resolve_limit or remaining(deadline) <= 0:
+        # A re-solve is not begun when the one before it would not have fitted in the time
+        # left: its assignment solves cannot be interrupted, so it would overrun `deadline`.
+        if resolves >= resolve_limit or remaining(deadline) <= last:
             return PassedOverCheck(by_edge, False, resolves, len(tests))
+        started = time.monotonic()
         housed = housed_with_pair(problem, int(edge), deadline)
+        last = time.monotonic() - started
         if housed is None:
             return PassedOverCheck(by_edge, False, resolves + 1, len(tests))
         if housed < assignment.count:

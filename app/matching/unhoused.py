@@ -43,6 +43,7 @@ each of their pairs forced (`tradeoffs.solve_with_pair`), up to the re-solve lim
 solver's deadline.
 """
 
+import time
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -570,6 +571,10 @@ def best_alternatives(
     alternatives = assignment.alternatives
     forced: ForcedOptimum | None = None
     if not alternatives or any(capacity_tree(a.problem, active) is None for a in alternatives):
+        if remaining(deadline) <= 0:
+            # The variants and bounds below cost as much as a re-solve on a big table; with no
+            # time left they could settle nothing before the first case that needs one.
+            return UnhousedCheck([], False, 0)
         alternatives = _own_variants(problem, assignment, edges, active)
         if not alternatives:
             # No nested relaxation bounds the alternatives: the linear programs do
@@ -597,6 +602,7 @@ def best_alternatives(
         bounds = np.minimum(bounds, forced.shared_bounds(candidates, starts))
     result: list[BestAlternative] = []
     resolves = exact = 0
+    last = 0.0  # seconds the previous exact re-solve took
     shared = None if forced is None else forced.shared_duals
     for k, start in enumerate(starts.tolist()):
         case = int(cases[k])
@@ -679,11 +685,15 @@ def best_alternatives(
         end = int(starts[k + 1]) if k + 1 < len(starts) else len(candidates)
         best: BestAlternative | None = None
         for edge in candidates[start:end].tolist():
-            if exact >= resolve_limit or remaining(deadline) <= 0:
+            # Not begun when the previous re-solve would not have fitted (see
+            # `tradeoffs.passed_over`).
+            if exact >= resolve_limit or remaining(deadline) <= last:
                 return UnhousedCheck(result, False, resolves)
             resolves += 1
             exact += 1
+            started = time.monotonic()
             found_pair = solve_with_pair(problem, edge, deadline)
+            last = time.monotonic() - started
             if found_pair is None:
                 return UnhousedCheck(result, False, resolves)
             count, score, chosen = found_pair

@@ -404,16 +404,28 @@ def test_a_longer_waiting_case_left_unhoused_so_that_two_others_are_housed_is_na
 
 
 def test_without_a_budget_the_checks_run_to_the_end():
-    assert engine._checks_deadline(None, solve_seconds=30.0) is None
+    assert engine._checks_deadline(None) is None
+    assert engine.passed_over_deadline(None) is None
 
 
-def test_under_a_budget_the_checks_get_twice_the_solve_at_least_the_floor_within_the_budget():
+def test_under_a_budget_the_checks_get_their_fixed_share_within_the_budget():
     far = time.monotonic() + 600
     before = time.monotonic()
-    floor = engine._checks_deadline(far, solve_seconds=0.01)
-    share = engine._checks_deadline(far, solve_seconds=10.0)
+    share = engine._checks_deadline(far)
     after = time.monotonic()
-    assert before + engine.CHECKS_TIME_FLOOR_SECONDS <= floor <= after + 1.0
-    assert before + 20.0 <= share <= after + 20.0
+    assert share is not None
+    assert before + engine.CHECKS_TIME_SECONDS <= share <= after + engine.CHECKS_TIME_SECONDS
     near = time.monotonic() + 0.5
-    assert engine._checks_deadline(near, solve_seconds=10.0) == near
+    assert engine._checks_deadline(near) == near
+
+
+def test_the_passed_over_check_leaves_the_left_unhoused_check_the_rest_of_the_share():
+    checks_end = time.monotonic() + 10.0
+    before = time.monotonic()
+    passed_over_end = engine.passed_over_deadline(checks_end)
+    after = time.monotonic()
+    half = engine.PASSED_OVER_SHARE * 10.0
+    assert passed_over_end is not None
+    assert before + half - 0.01 <= passed_over_end <= after + half
+    already_over = engine.passed_over_deadline(time.monotonic() - 1.0)
+    assert already_over is not None and already_over <= time.monotonic()

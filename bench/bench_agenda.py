@@ -18,7 +18,7 @@ from pathlib import Path
 
 import httpx
 
-from bench.regions import MEETING_DATE, build_country, build_region
+from bench.regions import MEETING_DATE, build_country, build_region, scattered
 from bench.report import write_section
 from bench.server import (
     cpu_seconds,
@@ -30,16 +30,23 @@ from bench.server import (
 
 REPEATS = 3
 # Issue 16: the agenda through HTTP, median of 3.
-TARGETS = {"weekly table": 0.1, "big city": 1.0, "whole country": 5.0}
+TARGETS = {
+    "weekly table": 0.1,
+    "big city": 1.0,
+    "whole country": 5.0,
+    "big city, straddling complexes": 3.0,
+}
 
 
 def _agenda_seconds(
     client: httpx.Client, tables: list[tuple[str, dict[str, str]]]
-) -> tuple[float, int, int, int]:
-    """Wall time to fetch every table's agenda once, the people housed, the JSON's bytes and
-    the bytes on the wire (gzip, as httpx asks for it)."""
+) -> tuple[float, int, int, int, bool, bool]:
+    """Wall time to fetch every table's agenda once, the people housed, the JSON's bytes, the
+    bytes on the wire (gzip, as httpx asks for it), and whether every agenda's proposal was
+    proven optimal and its passed-over and left-unhoused checks complete."""
     started = time.perf_counter()
     housed = size = wire = 0
+    optimal = complete = True
     for table_id, chair in tables:
         response = client.get(
             f"/v1/tables/{table_id}/agenda",
@@ -47,10 +54,13 @@ def _agenda_seconds(
             headers=chair,
         )
         response.raise_for_status()
-        housed += response.json()["summary"]["people_housed"]
+        summary = response.json()["summary"]
+        housed += summary["people_housed"]
+        optimal = optimal and summary["optimal"]
+        complete = complete and summary["passed_over_complete"]
         size += len(response.content)
         wire += response.num_bytes_downloaded
-    return time.perf_counter() - started, housed, size, wire
+    return time.perf_counter() - started, housed, size, wire, optimal, complete
 
 
 def _variant(url: str, code_dir: str | None, tables: list) -> dict:  # type: ignore[type-arg]
@@ -74,6 +84,8 @@ def _variant(url: str, code_dir: str | None, tables: list) -> dict:  # type: ign
         "megabytes": runs[0][2] / 1e6,
         "wire_megabytes": runs[0][3] / 1e6,
         "rss_mb": peak.get("rss_mb", 0.0),
+        "optimal": all(r[4] for r in runs),
+        "complete": all(r[5] for r in runs),
     }
 
 
@@ -101,6 +113,12 @@ SCALES = {
     "weekly": ("weekly table", lambda: [build_region(200, 50, seed=1)]),
     "big": ("big city", lambda: [build_region(3000, 1000, seed=2)]),
     "country": ("whole country", lambda: build_country(seed=3)),
+    # Issue 10: complexes straddling neighbourhoods (the caps do not nest) within the agenda
+    # targets of issue 3 (3 s for a big city); issue 16: within 3x of the nested big city.
+    "big-straddling": (
+        "big city, straddling complexes",
+        lambda: [scattered(build_region(3000, 1000, seed=2))],
+    ),
 }
 
 
@@ -119,6 +137,10 @@ def _on(backend: str, key: str, before: str | None) -> dict:  # type: ignore[typ
 def _load_average() -> str:
     path = Path("/proc/loadavg")
     return " ".join(path.read_text().split()[:3]) if path.exists() else "?"
+
+
+def _yes(flag: bool) -> str:
+    return "yes" if flag else "no"
 
 
 def _rows(scales: list[dict]) -> list[str]:  # type: ignore[type-arg]
@@ -141,7 +163,7 @@ def _rows(scales: list[dict]) -> list[str]:  # type: ignore[type-arg]
             f"| {s['name']} | {s['cases']:,} x {s['vacancies']:,} | {s['tables']} | {was} "
             f"| {after['seconds'] * 1000:,.0f} ms | {ratio} | {cpu} "
             f"| {TARGETS[s['name']] * 1000:,.0f} ms | {after['housed']:,} | {size} | {wire} "
-            f"| {rss:,.0f} MB |"
+            f"| {rss:,.0f} MB | {_yes(after['optimal'])}, {_yes(after['complete'])} |"
         )
     return rows
 
@@ -168,8 +190,8 @@ def main() -> None:
             "",
             "| scale | cases x vacancies | tables | before | after | after / before "
             "| server CPU | target | people housed | response size | on the wire (gzip) "
-            "| server peak RSS |",
-            "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+            "| server peak RSS | optimal, checks complete |",
+            "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
             *_rows(scales),
             "",
         ]
@@ -193,7 +215,12 @@ def main() -> None:
         "",
         *sections,
         "Server CPU is the serving process's CPU time per round (median). Peak memory is the "
-        "server process's VmHWM (target < 1 GB). Loading the data through "
+        "server process's VmHWM (target < 1 GB). 'optimal, checks complete': every agenda's "
+        "`summary.optimal` and `summary.passed_over_complete` (the passed-over and "
+        "left-unhoused explanations, which stop at their share of the time budget). The "
+        "straddling scale is the big city with every vacancy moved to a random neighbourhood of "
+        "its municipality (`regions.scattered`), so the spread caps do not nest; its target is "
+        "issue 10's (the agenda targets of issue 3). Loading the data through "
         "the API took " + "; ".join(loads) + ".",
     ]
     markdown = "\n".join(lines)

@@ -312,6 +312,20 @@ def build_region(
     return region
 
 
+def scattered(region: Region, seed: int = 5) -> Region:
+    """The region with every vacancy moved to a random neighbourhood of its own municipality, so
+    nearly every complex with two or more vacancies straddles neighbourhoods and the spread caps
+    no longer nest (`bench_straddling.scattered` on the API's rows, for the agenda over HTTP)."""
+    rng = random.Random(seed)
+    by_gm: dict[str, list[str]] = {}
+    for code in region.neighbourhood_codes:
+        by_gm.setdefault(code[2:6], []).append(code)
+    for vacancy in region.vacancies:
+        address = vacancy["address"]
+        address["neighbourhood_code"] = rng.choice(by_gm[address["neighbourhood_code"][2:6]])
+    return region
+
+
 def _split(total: int, weights: list[float]) -> list[int]:
     """Largest-remainder split of `total` proportional to `weights`."""
     raw = [total * w / sum(weights) for w in weights]

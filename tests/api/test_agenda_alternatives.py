@@ -8,7 +8,6 @@ import pytest
 
 from app.meetings import service as meetings
 from app.meetings.models import Meeting
-
 from tests.api.helpers import assert_problem, plan_meeting
 from tests.clock import iso
 from tests.conftest import case_body, create_case, vacancy_body

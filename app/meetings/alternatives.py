@@ -57,15 +57,20 @@ def meeting_alternative(
     head: list[dict[str, Any]] = entry["displaced"]
     # Agendas frozen before `displaced` was bounded list it whole, without a count.
     count = entry.get("displaced_count", len(head))
-    if count == len(head):
-        displaced = head
-    elif DISPLACED_REST in meeting.snapshot:
-        displaced = head + meeting.snapshot[DISPLACED_REST][str(case_id)]
-    else:
+    rest = [] if count == len(head) else _kept_rest(meeting.snapshot, str(case_id))
+    if rest is None:
         raise NotFound(
             f"This meeting was published before whole alternatives were kept: its frozen "
             f"agenda keeps the first {len(head)} of the {count} proposals this case's "
             f"alternative changes (GET /v1/meetings/{meeting.id}/agenda), not the rest.",
             code="alternative_not_kept",
         )
+    displaced = head + rest
     return alternatives.shown(session, context, table, view, owners, entry, displaced, meeting.date)
+
+
+def _kept_rest(snapshot: dict[str, Any], case_id: str) -> list[dict[str, Any]] | None:
+    """The changes after the head that publishing kept for `case_id`; None when the snapshot
+    was frozen before they were kept."""
+    rest: list[dict[str, Any]] | None = snapshot.get(DISPLACED_REST, {}).get(case_id)
+    return rest

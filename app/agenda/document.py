@@ -297,3 +297,20 @@ def compute_loaded(
     pure computation, no database."""
     result = run_engine(loaded.inputs, loaded.usage, top_k, time_budget)
     return full_document(loaded.inputs, result, loaded.open_actions, time_budget, top_k, scope)
+
+
+def compute_to_freeze(
+    loaded: Loaded, top_k: int, time_budget: float
+) -> tuple[dict[str, Any], dict[str, list[dict[str, Any]]]]:
+    """The full document, as `compute_loaded`, and per left-unhoused case whose `displaced`
+    it cuts to `top_k`, the rest of that list (case id -> changes after the head): a published
+    meeting keeps both, so it can give each case's whole alternative later, when its proposals
+    hold the dwellings and the live agenda no longer lists the case."""
+    result = run_engine(loaded.inputs, loaded.usage, top_k, time_budget)
+    document = full_document(loaded.inputs, result, loaded.open_actions, time_budget, top_k)
+    rest = {
+        u.case_id: _changes(u.displaced[top_k:])
+        for u in result.left_unhoused
+        if len(u.displaced) > top_k
+    }
+    return document, rest

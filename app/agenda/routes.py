@@ -201,7 +201,10 @@ def get_best_alternative(
     Computed as that agenda is (the same time). For the table and the case's own care provider
     (other providers' cases without id or score, no totals; 404 for another provider's case, as
     for one not on the agenda; 403 for a corporation). 404 also when the agenda has no entry for
-    the case (proposed, no fitting dwelling, or the check was cut short)."""
+    the case (proposed, no fitting dwelling, or the check was cut short; or the date's meeting
+    is published and its proposals hold the dwellings: then the detail names `GET
+    /v1/meetings/{meeting_id}/agenda/cases/{case_id}/alternative`, which answers from the
+    frozen agenda)."""
     on = agenda_date(session, view_for(context, table), table, date, today())
     budget = settings.solver_time_budget_seconds
     answer = alternatives.best_alternative(session, context, table, case_id, on, budget)

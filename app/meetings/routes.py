@@ -1,13 +1,16 @@
 """HTTP routes for meetings: schedule, publish (freeze) and read the frozen agenda."""
 
+import uuid
+
 from fastapi import APIRouter, Response
 
 from app.access_log.deps import AccessContextDep
+from app.agenda.models import BestAlternative
 from app.agenda.paging import AgendaPage
 from app.db import SessionDep, SettingsDep
 from app.idempotency import REPLAY_RESPONSE, IdempotencyDep
 from app.if_match import IfMatch
-from app.meetings import service
+from app.meetings import alternatives, service
 from app.meetings.deps import MeetingDep
 from app.meetings.models import (
     MEETING_AGENDA,
@@ -133,3 +136,30 @@ def get_meeting_agenda(
         MEETING_AGENDA.dump_json(MEETING_AGENDA.validate_python(document)),
         media_type="application/json",
     )
+
+
+@router.get(
+    "/meetings/{meeting_id}/agenda/cases/{case_id}/alternative",
+    response_model=BestAlternative,
+    responses=problem_responses(400, 401, 403, 404, 429),
+    dependencies=limited(EndpointClass.agenda),
+)
+def get_meeting_alternative(
+    found: MeetingDep,
+    case_id: uuid.UUID,
+    context: AccessContextDep,
+    session: SessionDep,
+    settings: SettingsDep,
+) -> BestAlternative:
+    """A case the meeting's agenda leaves unhoused, with every proposal its best alternative
+    changes: the frozen agenda's `left_unhoused` entry, whose `displaced` lists the first
+    `candidates` (before publication: the live agenda of the meeting's date, as `GET
+    /v1/tables/{table_id}/agenda/cases/{case_id}/alternative`). For the table and the case's own
+    care provider (other providers' cases without id or score, no totals; 404 for another
+    provider's case, as for one not on the agenda; 403 for a corporation). 404 also when the
+    agenda has no entry for the case, and `alternative_not_kept` when the meeting was published
+    before whole alternatives were kept and its agenda cut this case's list."""
+    meeting, table = found
+    budget = settings.solver_time_budget_seconds
+    answer = alternatives.meeting_alternative(session, context, meeting, table, case_id, budget)
+    return BestAlternative.model_validate(answer)

@@ -32,6 +32,8 @@ from app.vacancies.models import Vacancy
 from app.versioning import check_if_match, etag, flush, lock_one
 
 SNAPSHOT_CANDIDATES = 5
+DISPLACED_REST = "displaced_rest"
+"""The snapshot's key for the tails of the `displaced` lists its document cuts."""
 PLANNING_HORIZON = timedelta(days=366)
 """How far ahead a meeting may be planned: a year of weekly meetings, not a typo's 2100."""
 PUBLISH_ATTEMPTS = 3
@@ -113,7 +115,9 @@ def publish(
     `time_budget` is the solver's budget in seconds (`app.agenda.inputs.run_engine`)."""
     if context.principal.organisation_id != table.chair_organisation_id:
         raise Forbidden("The chair publishes the agenda.")
-    document, loaded = _compute_and_propose(session, context, meeting, table, if_match, time_budget)
+    document, displaced_rest, loaded = _compute_and_propose(
+        session, context, meeting, table, if_match, time_budget
+    )
     agenda.with_open_proposals(session, table, document, meeting.date)
     inputs = loaded.inputs
     owners = agenda_inputs.owners_of(inputs)
@@ -121,6 +125,9 @@ def publish(
     vacancy_ids = [r.id for r in inputs.vacancies]
     meeting.snapshot = {
         "document": document,
+        # Per left-unhoused case whose `displaced` the document cuts, the rest of the list
+        # (`app.meetings.alternatives`); snapshots frozen before it have no such key.
+        DISPLACED_REST: displaced_rest,
         "owners": owners,
         "versions": {
             "cases": _versions(session, Case, case_ids),
@@ -161,9 +168,10 @@ def _compute_and_propose(
     table: OutflowTable,
     if_match: str | None,
     time_budget: float,
-) -> tuple[dict[str, Any], agenda_inputs.Loaded]:
+) -> tuple[dict[str, Any], dict[str, list[dict[str, Any]]], agenda_inputs.Loaded]:
     """Compute the agenda to freeze (solver budget `time_budget` seconds) and make its
-    proposals; returns it and what it was computed from.
+    proposals; returns it, the rest of each `displaced` list it cuts
+    (`app.agenda.document.compute_to_freeze`) and what it was computed from.
 
     The engine runs outside the write transaction (`outside_transaction`: a big table never
     holds the SQLite lock or a PostgreSQL transaction). Then, in the transaction that writes:
@@ -179,7 +187,9 @@ def _compute_and_propose(
     loaded = agenda_inputs.load(session, table, meeting.date)
     for _ in range(PUBLISH_ATTEMPTS):
         with outside_transaction(session):
-            document = agenda_document.compute_loaded(loaded, SNAPSHOT_CANDIDATES, time_budget)
+            document, displaced_rest = agenda_document.compute_to_freeze(
+                loaded, SNAPSHOT_CANDIDATES, time_budget
+            )
         meeting = lock_one(session, meeting)
         session.refresh(table)
         _check_publishable(meeting, if_match)
@@ -189,7 +199,7 @@ def _compute_and_propose(
             try:
                 with session.begin_nested():
                     create_from_agenda(session, meeting, table, document, read, context)
-                return document, loaded
+                return document, displaced_rest, loaded
             except StaleAgenda:
                 again = agenda_inputs.load(session, table, meeting.date)
         loaded = again

@@ -1,9 +1,13 @@
 """A case the agenda leaves unhoused: the agenda names the first `candidates` proposals its best
 alternative changes and how many there are; the case's own answer names them all, for whoever
-sees the entry in the agenda."""
+sees the entry in the agenda, also once the meeting is published and its agenda frozen."""
+
+import uuid
 
 import pytest
 
+from app.meetings import service as meetings
+from app.meetings.models import Meeting
 from tests.api.helpers import assert_problem, plan_meeting
 from tests.clock import iso
 from tests.conftest import case_body, create_case, vacancy_body
@@ -150,3 +154,154 @@ def test_the_alternative_logs_every_case_it_names(client, region, chain):
         ).json()["items"]
         endpoints = [e["endpoint"] for e in log if e["action"] == "agenda"]
         assert endpoints == ["GET /v1/tables/{table_id}/agenda/cases/{case_id}/alternative"]
+
+
+MEETING_ALTERNATIVE = "GET /v1/meetings/{meeting_id}/agenda/cases/{case_id}/alternative"
+
+
+def meeting_alternative(client, org, meeting_id, case_id):
+    return client.get(
+        f"/v1/meetings/{meeting_id}/agenda/cases/{case_id}/alternative", headers=org.headers
+    )
+
+
+@pytest.fixture
+def cut_at_one(monkeypatch):
+    """Publishing freezes the first `SNAPSHOT_CANDIDATES` changes of each alternative; at one,
+    the chain's longest-waiting case (whose alternative changes two proposals) is cut."""
+    monkeypatch.setattr(meetings, "SNAPSHOT_CANDIDATES", 1)
+
+
+def publish(client, region) -> str:
+    meeting = plan_meeting(client, region, MEETING)
+    response = client.post(f"/v1/meetings/{meeting['id']}/publish", headers=region.chair.headers)
+    assert response.status_code == 200, response.text
+    return meeting["id"]
+
+
+def frozen_entry(client, org, meeting_id) -> dict:
+    response = client.get(f"/v1/meetings/{meeting_id}/agenda", headers=org.headers)
+    assert response.status_code == 200, response.text
+    [entry] = response.json()["left_unhoused"]
+    return entry
+
+
+def test_a_published_meetings_alternative_is_the_whole_list_the_live_agenda_gave_before(
+    client, region, chain, cut_at_one
+):
+    longest, _, _ = chain
+    before = alternative(client, region.chair, region.table_id, longest["id"])
+    assert before.status_code == 200, before.text
+    meeting_id = publish(client, region)
+    entry = frozen_entry(client, region.chair, meeting_id)
+    assert (len(entry["displaced"]), entry["displaced_count"]) == (1, 2)
+    after = meeting_alternative(client, region.chair, meeting_id, longest["id"])
+    assert after.status_code == 200, after.text
+    assert after.json() == before.json()
+    assert after.json()["displaced"][:1] == entry["displaced"]
+
+
+def test_after_publication_the_tables_alternative_points_to_the_meetings(client, region, chain):
+    longest, _, _ = chain
+    meeting_id = publish(client, region)
+    body = assert_problem(alternative(client, region.chair, region.table_id, longest["id"]), 404)
+    assert f"/v1/meetings/{meeting_id}/agenda/cases/{longest['id']}/alternative" in body["detail"]
+
+
+def test_a_care_provider_gets_its_own_cases_frozen_alternative_without_the_other_providers_case(
+    client, region, chain, cut_at_one
+):
+    longest, second, third = chain
+    meeting_id = publish(client, region)
+    response = meeting_alternative(client, region.care_provider, meeting_id, longest["id"])
+    assert response.status_code == 200, response.text
+    answer = response.json()
+    assert (answer["housed_if_given"], answer["total_score_if_given"]) == (None, None)
+    assert answer["displaced_count"] == 2
+    assert {(c["case_id"], c["score"] is None) for c in answer["displaced"]} == {
+        (third["id"], False),
+        (None, True),
+    }
+    assert second["id"] not in response.text
+    entry = frozen_entry(client, region.care_provider, meeting_id)
+    assert answer["displaced"][:1] == entry["displaced"]
+
+
+def test_only_who_sees_the_entry_in_the_frozen_agenda_gets_the_meetings_alternative(
+    client, region, chain
+):
+    longest, second, _ = chain
+    meeting_id = publish(client, region)
+    other = meeting_alternative(client, region.other_care_provider, meeting_id, longest["id"])
+    unknown = meeting_alternative(client, region.other_care_provider, meeting_id, uuid.uuid4())
+    other_body, unknown_body = assert_problem(other, 404), assert_problem(unknown, 404)
+    assert {k: v for k, v in other_body.items() if k != "instance"} == {
+        k: v for k, v in unknown_body.items() if k != "instance"
+    }
+    corporation = meeting_alternative(client, region.corporation, meeting_id, longest["id"])
+    assert_problem(corporation, 403)
+    # A proposed case has no entry in `left_unhoused`.
+    assert_problem(meeting_alternative(client, region.chair, meeting_id, second["id"]), 404)
+
+
+def test_the_meetings_alternative_logs_every_case_it_names(client, region, chain, cut_at_one):
+    longest, second, third = chain
+    meeting_id = publish(client, region)
+    response = meeting_alternative(client, region.chair, meeting_id, longest["id"])
+    assert response.status_code == 200, response.text
+    for case in (longest, second, third):
+        log = client.get(
+            f"/v1/tables/{region.table_id}/access-log",
+            params={"caseId": case["id"]},
+            headers=region.chair.headers,
+        ).json()["items"]
+        endpoints = [e["endpoint"] for e in log if e["action"] == "agenda"]
+        assert endpoints.count(MEETING_ALTERNATIVE) == 1, endpoints
+
+
+def test_before_publication_the_meetings_alternative_is_the_live_agendas(client, region, chain):
+    longest, _, _ = chain
+    meeting = plan_meeting(client, region, MEETING)
+    live = alternative(client, region.care_provider, region.table_id, longest["id"])
+    assert live.status_code == 200, live.text
+    draft = meeting_alternative(client, region.care_provider, meeting["id"], longest["id"])
+    assert draft.status_code == 200, draft.text
+    assert draft.json() == live.json()
+
+
+def frozen_before_whole_alternatives_were_kept(session, meeting_id, **entry_without) -> None:
+    """The meeting's snapshot as publishing wrote it before the rest of each cut `displaced`
+    list was kept (and, with `displaced_count=None`, before the lists were bounded)."""
+    row = session.get(Meeting, uuid.UUID(meeting_id))
+    snapshot = {k: v for k, v in row.snapshot.items() if k != meetings.DISPLACED_REST}
+    document = snapshot["document"]
+    left = [
+        {k: v for k, v in u.items() if k not in entry_without} for u in document["left_unhoused"]
+    ]
+    row.snapshot = {**snapshot, "document": {**document, "left_unhoused": left}}
+    session.add(row)
+    session.flush()
+
+
+def test_a_meeting_frozen_before_whole_alternatives_were_kept_says_so_for_a_cut_list(
+    client, region, chain, cut_at_one, session
+):
+    longest, _, _ = chain
+    meeting_id = publish(client, region)
+    frozen_before_whole_alternatives_were_kept(session, meeting_id)
+    response = meeting_alternative(client, region.chair, meeting_id, longest["id"])
+    body = assert_problem(response, 404, "alternative_not_kept")
+    assert "first 1 of the 2" in body["detail"]
+
+
+def test_a_meeting_frozen_before_whole_alternatives_were_kept_gives_a_list_it_kept_whole(
+    client, region, chain, session
+):
+    longest, _, _ = chain
+    before = alternative(client, region.chair, region.table_id, longest["id"]).json()
+    meeting_id = publish(client, region)
+    # Frozen before the lists were bounded: whole, without a count.
+    frozen_before_whole_alternatives_were_kept(session, meeting_id, displaced_count=None)
+    response = meeting_alternative(client, region.chair, meeting_id, longest["id"])
+    assert response.status_code == 200, response.text
+    assert response.json() == before

@@ -1,0 +1,76 @@
+"""A case's best alternative on a meeting's agenda, whole: once the meeting is published, the
+one its frozen agenda lists in `left_unhoused` (the live agenda of the date no longer does,
+since the published proposals hold the dwellings); before, the live agenda's, as the meeting's
+agenda is live then (`app.agenda.alternatives`)."""
+
+import uuid
+from typing import Any
+
+from sqlmodel import Session
+
+from app.access_log.service import AccessContext
+from app.agenda import alternatives
+from app.meetings.models import Meeting
+from app.meetings.service import DISPLACED_REST
+from app.problems import NotFound
+from app.tables.models import OutflowTable
+
+
+def meeting_alternative(
+    session: Session,
+    context: AccessContext,
+    meeting: Meeting,
+    table: OutflowTable,
+    case_id: uuid.UUID,
+    time_budget: float,
+) -> dict[str, Any]:
+    """`case_id`'s `left_unhoused` entry on the meeting's agenda with every proposal its
+    alternative changes, in the shape and for the callers of
+    `app.agenda.alternatives.best_alternative` (403 for a corporation, 404 for a case not on
+    the agenda, another provider's or without an entry). Before publication: the live agenda
+    of the meeting's date (solver budget `time_budget` seconds).
+
+    A snapshot frozen before the rest of each cut list was kept holds only the first
+    `candidates` changes: for a case whose list it cut, NotFound `alternative_not_kept`.
+    """
+    if meeting.snapshot is None:
+        return alternatives.best_alternative(
+            session, context, table, case_id, meeting.date, time_budget
+        )
+    view = alternatives.alternative_view(context, table)
+    owners: dict[str, str] = meeting.snapshot["owners"]["cases"]
+    alternatives.check_visible(context, view, owners, case_id)
+    entry = next(
+        (
+            u
+            for u in meeting.snapshot["document"].get("left_unhoused", [])
+            if u["case_id"] == str(case_id)
+        ),
+        None,
+    )
+    if entry is None:
+        raise NotFound(
+            "The meeting's frozen agenda leaves this case out of `left_unhoused`: it is "
+            "proposed, no dwelling fits it, or the check was cut short (see the agenda's "
+            "`passed_over_complete`)."
+        )
+    head: list[dict[str, Any]] = entry["displaced"]
+    # Agendas frozen before `displaced` was bounded list it whole, without a count.
+    count = entry.get("displaced_count", len(head))
+    rest = [] if count == len(head) else _kept_rest(meeting.snapshot, str(case_id))
+    if rest is None:
+        raise NotFound(
+            f"This meeting was published before whole alternatives were kept: its frozen "
+            f"agenda keeps the first {len(head)} of the {count} proposals this case's "
+            f"alternative changes (GET /v1/meetings/{meeting.id}/agenda), not the rest.",
+            code="alternative_not_kept",
+        )
+    displaced = head + rest
+    return alternatives.shown(session, context, table, view, owners, entry, displaced, meeting.date)
+
+
+def _kept_rest(snapshot: dict[str, Any], case_id: str) -> list[dict[str, Any]] | None:
+    """The changes after the head that publishing kept for `case_id`; None when the snapshot
+    was frozen before they were kept."""
+    rest: list[dict[str, Any]] | None = snapshot.get(DISPLACED_REST, {}).get(case_id)
+    return rest

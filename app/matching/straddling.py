@@ -320,6 +320,11 @@ def _phase(
     tolerance = 1e-9 * max(1.0, float(np.abs(weight).max()))
     while True:
         x, duals = relaxation.run(deadline)
+        # After the first run only columns (and the count row, which the solution meets) are
+        # added, which keeps the basis primal feasible: primal simplex goes on from it, where
+        # HiGHS's default dual simplex re-solved nearly from scratch, about 2,000 iterations a
+        # run even when two columns were added. The first run, from nothing, stays dual.
+        relaxation.model.setOptionValue("simplex_strategy", PRIMAL_SIMPLEX)
         reduced, bound = reduced_costs(relaxation, weight, duals, count)
         violating = np.flatnonzero((reduced > tolerance) & ~relaxation.in_core)
         if len(violating) == 0:
@@ -373,11 +378,6 @@ def certified_optimum(
         raise ValueError("scores too large for a float64 certificate")
     dwelling_of = problem.edge_dwelling[edges]
     relaxation = Relaxation(problem, edges)
-    # Between runs only columns are added, which keeps the basis primal feasible: primal
-    # simplex goes on from it, where HiGHS's default (dual) re-solved nearly from scratch,
-    # about 2,000 iterations per run even when two columns were added (a big city with
-    # complexes straddling neighbourhoods: 11 runs, 1.07 s of HiGHS -> 7 runs, 0.3 s).
-    relaxation.model.setOptionValue("simplex_strategy", PRIMAL_SIMPLEX)
     ones = np.ones(len(edges))
     start = top_within(dwelling_of, score, CORE_PER_DWELLING) | top_within(
         problem.edge_case[edges], score, CORE_PER_CASE

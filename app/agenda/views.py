@@ -284,8 +284,11 @@ def cases_shown(document: dict[str, Any]) -> set[str]:
         for e in document.get("candidates_by_vacancy", [])
         for c in e.get("candidates", [])
     }
-    if document.get("bottlenecks"):
-        shown |= {str(b["case_id"]) for b in document["bottlenecks"]["blocked_cases"]}
+    if bottlenecks := document.get("bottlenecks"):
+        shown |= {str(b["case_id"]) for b in bottlenecks["blocked_cases"]}
+        # Whole on every page while `blocked_cases` is paged: their ids are shown too.
+        for section in ("by_reason", "groups"):
+            shown |= {str(c) for entry in bottlenecks.get(section, []) for c in entry["case_ids"]}
     for entry in document.get("left_unhoused", []):
         shown.add(str(entry["case_id"]))
         shown |= {str(c["case_id"]) for c in entry["displaced"] if c["case_id"]}

@@ -75,7 +75,7 @@ def list_meetings(
 @router.get(
     "/meetings/{meeting_id}",
     response_model=MeetingPublic,
-    responses=problem_responses(401, 404),
+    responses=problem_responses(401, 403, 404),
 )
 def get_meeting(
     found: MeetingDep, context: AccessContextDep, session: SessionDep, response: Response

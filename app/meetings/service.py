@@ -78,9 +78,17 @@ def _check_plannable(session: Session, on: date) -> None:
 def get_meeting(
     session: Session, context: AccessContext, meeting_id: uuid.UUID
 ) -> tuple[Meeting, OutflowTable]:
+    """The meeting and its table for a member of that table. 404 for anyone else, as if it did
+    not exist, except the operator: it sees every table's meetings in their list
+    (`GET /v1/tables/{id}/meetings`), so a meeting it names is 403, not unknown."""
     meeting = session.get(Meeting, meeting_id)
-    if meeting is None or context.principal.organisation_id is None:
+    if meeting is None:
         raise NotFound("No such meeting.")
+    if context.principal.organisation_id is None:
+        raise Forbidden(
+            "The operator manages tables and sees their meetings in the table's list; a "
+            "meeting itself, its agenda, decisions and minutes are for the table's members."
+        )
     if session.get(TableMember, (meeting.table_id, context.principal.organisation_id)) is None:
         raise NotFound("No such meeting.")
     table = session.get(OutflowTable, meeting.table_id)

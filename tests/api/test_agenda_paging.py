@@ -4,6 +4,7 @@ one page of a cursor chain, and a cursor of changed inputs refused."""
 
 import pytest
 
+from app.agenda import views
 from app.agenda.views import cases_shown
 from tests.api.helpers import assert_problem, plan_meeting
 from tests.clock import iso
@@ -126,6 +127,24 @@ def test_the_access_log_holds_the_cases_the_page_shows(client, region, market, m
     log = get(client, region.chair, f"/v1/tables/{region.table_id}/access-log", limit=1000)
     logged = [e["case_id"] for e in log.json()["items"] if e["action"] == "agenda"]
     assert sorted(logged) == sorted(cases_shown(page.json()))
+
+
+def test_every_case_id_a_page_shows_is_in_the_access_log(
+    client, region, market, meeting, monkeypatch
+):
+    # The bottlenecks' reasons and groups are whole on every page while `blocked_cases` is
+    # paged: the chair's one-case page still names both blocked cases there. (The
+    # longest-waiting list, which also names them here, is emptied so it does not log them.)
+    monkeypatch.setattr(views, "LONGEST_WAITING", 0)
+    page = get(client, region.chair, agenda_path(region), date=MEETING, limit=1)
+    assert page.json()["longest_waiting"] == []
+    text = page.text
+    shown = {case["id"] for case in market[0] if case["id"] in text}
+    blocked = {case["id"] for case in market[0][-2:]}
+    assert blocked <= shown
+    log = get(client, region.chair, f"/v1/tables/{region.table_id}/access-log", limit=1000)
+    logged = {e["case_id"] for e in log.json()["items"] if e["action"] == "agenda"}
+    assert shown <= logged
 
 
 def test_a_care_provider_pages_through_its_own_cases(client, region, market, meeting):

@@ -7,7 +7,7 @@ import pytest
 from app.proposals.models import Proposal
 from tests.api.helpers import assert_problem
 from tests.clock import iso
-from tests.conftest import create_case, create_vacancy, make_table
+from tests.conftest import OPERATOR, create_case, create_vacancy, make_table
 
 DATE = iso(-14)  # two weeks ago, so a move-in date can follow it
 
@@ -81,6 +81,19 @@ def test_only_the_chair_schedules_a_meeting(client, region):
         headers=region.municipality.headers,
     )
     assert_problem(response, 403)
+
+
+def test_the_operator_sees_a_meeting_in_the_list_and_is_refused_it_not_told_it_is_unknown(
+    client, region, published
+):
+    meeting = published[0]
+    listed = client.get(f"/v1/tables/{region.table_id}/meetings", headers=OPERATOR)
+    assert meeting["id"] in [m["id"] for m in listed.json()["items"]]
+    for path in ("", "/agenda", "/minutes"):
+        response = client.get(f"/v1/meetings/{meeting['id']}{path}", headers=OPERATOR)
+        assert_problem(response, 403)
+    unknown = client.get(f"/v1/meetings/{uuid.uuid4()}", headers=OPERATOR)
+    assert_problem(unknown, 404)
 
 
 def test_a_table_meets_once_per_date(client, region):

@@ -56,6 +56,10 @@ LOCK_NOT_AVAILABLE = "55P03"
 IN_PROGRESS_RETRY_AFTER = 1  # seconds
 
 
+class InvalidIdempotencyKey(ProblemError):
+    status, code, title = 400, "validation_error", "Invalid request"
+
+
 class IdempotencyKeyReused(ProblemError):
     status, code, title = 422, "idempotency_key_reused", "Idempotency-Key reused"
 
@@ -242,7 +246,24 @@ async def idempotency(
     ] = None,
 ) -> Idempotency:
     """The request's key, claimed later by `Idempotency.replay`. Async: no I/O here, so no
-    hand-over to the thread pool (`app.db.request_settings`)."""
+    hand-over to the thread pool (`app.db.request_settings`).
+
+    Raises InvalidIdempotencyKey (400) when the header comes more than once: FastAPI would
+    read one of them, so a retry carrying the other could run twice. (An empty one is a 400
+    from the header's own `min_length`.)"""
+    given = request.headers.getlist("idempotency-key")
+    if len(given) > 1:
+        raise InvalidIdempotencyKey(
+            "Idempotency-Key given more than once.",
+            invalidParams=[
+                {
+                    "name": "Idempotency-Key",
+                    "in": "header",
+                    "code": "repeated_parameter",
+                    "reason": "This header takes one key; give it once.",
+                }
+            ],
+        )
     scope = "operator" if principal.is_operator else str(principal.organisation_id)
     return Idempotency(session, scope, idempotency_key, request)
 

@@ -38,6 +38,30 @@ def test_the_record_of_a_case_creation_holds_no_case_data(client, session, small
     }
 
 
+def test_two_idempotency_keys_on_one_request_are_refused_and_nothing_is_created(
+    client, small_region
+):
+    provider = small_region.care_provider
+    headers = [*provider.headers.items(), ("Idempotency-Key", "a"), ("Idempotency-Key", "b")]
+    body = case_body(small_region.table_id)
+    response = client.post("/v1/cases", json=body, headers=headers)
+    problem = assert_problem(response, 400)
+    [param] = problem["invalidParams"]
+    assert (param["name"], param["in"], param["code"]) == (
+        "Idempotency-Key",
+        "header",
+        "repeated_parameter",
+    )
+    # Nothing was created: the same body with one of the keys is a first request.
+    assert post_case(client, provider, body, "a").status_code == 201
+
+
+def test_an_empty_idempotency_key_is_refused_not_read_as_none(client, small_region):
+    response = post_case(client, small_region.care_provider, case_body(small_region.table_id), "")
+    problem = assert_problem(response, 400)
+    assert [p["name"] for p in problem["invalidParams"]] == ["Idempotency-Key"]
+
+
 def test_a_replayed_case_creation_shows_the_case_as_it_is_now(client, small_region):
     provider = small_region.care_provider
     body = case_body(small_region.table_id)

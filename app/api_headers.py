@@ -177,10 +177,11 @@ async def _method_not_allowed(scope: Scope, send: Send, allowed: str) -> None:
             "type": PROBLEM_TYPE_BASE + "method_not_allowed",
             "title": "Method not allowed",
             "status": 405,
-            "detail": "Method Not Allowed",
+            "detail": f"{scope['method']} is not allowed here; use one of: {allowed}.",
             "instance": scope["path"],
             "code": "method_not_allowed",
-        }
+        },
+        separators=(",", ":"),  # as every other problem body
     ).encode()
     headers = [
         (b"allow", allowed.encode()),

@@ -37,8 +37,9 @@ def test_options_on_a_path_the_api_does_not_have_is_a_404(client):
 
 def test_a_method_the_path_does_not_support_is_a_405_naming_all_it_does(client, region):
     response = client.delete(f"/v1/cases/{SOME_ID}", headers=region.chair.headers)
-    assert_problem(response, 405)
+    problem = assert_problem(response, 405)
     assert response.headers["allow"] == "GET, HEAD, OPTIONS, PATCH"
+    assert problem["detail"] == "DELETE is not allowed here; use one of: GET, HEAD, OPTIONS, PATCH."
 
 
 @pytest.mark.parametrize("method", ["GET", "PATCH", "DELETE"])

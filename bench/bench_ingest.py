@@ -256,10 +256,42 @@ def _case_row(run: Run) -> str:
     )
 
 
+def _cases_only(before: str | None) -> None:
+    """The case-creation rows alone, each database's 'before' run right before this tree's."""
+    trees = ([before] if before else []) + [None]
+    load_before = os.getloadavg()[0]
+    region = build_region(cases=CLIENTS * CASES_PER_CLIENT, vacancies=VACANCIES, seed=7)
+    runs = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for code_dir in trees:
+            url = f"sqlite:///{Path(tmp) / f'api-{uuid7().hex}.db'}"
+            runs.append(_run(url, "SQLite", region, ingest=False, code_dir=code_dir))
+    if server := postgresql_server():
+        for code_dir in trees:
+            with postgresql_database(server) as url:
+                runs.append(_run(url, "PostgreSQL", region, ingest=False, code_dir=code_dir))
+    print(
+        "| database | server processes | cases | median | p99 | cases/s | server CPU per case |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+        *(_case_row(r) for r in runs),
+        f"Load average {load_before:.1f} before, {os.getloadavg()[0]:.1f} after.",
+        sep="\n",
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--before", help="source tree to serve as 'before'")
+    parser.add_argument(
+        "--cases-only",
+        action="store_true",
+        help="only the case creations (one server process per database), printed; "
+        "docs/benchmarks.md is left alone",
+    )
     args = parser.parse_args()
+    if args.cases_only:
+        _cases_only(args.before)
+        return
     trees = ([args.before] if args.before else []) + [None]  # the 'before' tree first
     load_before = os.getloadavg()[0]
     region = build_region(cases=CLIENTS * CASES_PER_CLIENT, vacancies=VACANCIES, seed=7)

@@ -21,7 +21,7 @@ from sqlmodel import Session, col, select
 
 from app import matching
 from app.agenda.engine_inputs import case_profile, engine_policy
-from app.cases.models import Case
+from app.cases.models import Case, CaseRow
 from app.limits.service import engine_limits, limits_for
 from app.problems import Unprocessable
 from app.registry.standing import first_meeting_from_today
@@ -66,7 +66,7 @@ def _outside_the_contingent(on: date) -> matching.Dwelling:
     )
 
 
-def own_rule_failures(session: Session, case: Case) -> list[dict[str, Any]]:
+def own_rule_failures(session: Session, case: Case | CaseRow) -> list[dict[str, Any]]:
     """The `OWN_RULES` the case fails on its table's next meeting date, in the engine's order:
     `[{"code", "message", "detail"}]` with the engine's figures as `detail` (e.g.
     `months_registered` and `required_months`). Empty when it fails none, and when no legal

@@ -61,6 +61,8 @@ async def refuse_unknown_query_keys(request: Request) -> None:
     if not isinstance(route, APIRoute) or not is_api_path(request.url.path):
         return
     params = request.query_params
+    if not params:  # most writes: no key to refuse, and the route's parameters go unwalked
+        return
     # Most requests repeat no key: the route's parameters are only walked when one does.
     some_repeat = len(params.multi_items()) > len(params)
     repeated = sorted(
@@ -81,7 +83,7 @@ async def refuse_unknown_query_keys(request: Request) -> None:
                 for key in repeated
             ],
         )
-    unknown = sorted(set(request.query_params) - known_query_keys(route))
+    unknown = sorted(set(params) - known_query_keys(route))
     if not unknown:
         return
     known = ", ".join(f"`{key}`" for key in sorted(known_query_keys(route))) or "none"

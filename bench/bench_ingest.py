@@ -164,24 +164,45 @@ def _copy_seconds(url: str, rows: list[dict]) -> tuple[float, float]:  # type: i
 
 
 async def _case_latencies(
-    base: str, care_provider: dict, payloads: list[dict]
-) -> tuple[list[float], float]:  # type: ignore[type-arg]
+    base: str, care_provider: dict, payloads: list[dict], pid: int
+) -> tuple[list[float], float, float]:  # type: ignore[type-arg]
+    """The creations' latencies, their wall seconds and the server's (`pid`) CPU seconds."""
     latencies: list[float] = []
 
-    async def worker(chunk: list[dict]) -> None:
-        async with httpx.AsyncClient(
-            base_url=base, headers=care_provider["headers"], timeout=60
-        ) as client:
-            for payload in chunk:
-                started = time.perf_counter()
-                response = await client.post("/v1/cases", json=payload)
-                latencies.append(time.perf_counter() - started)
-                response.raise_for_status()
+    async def worker(client: httpx.AsyncClient, chunk: list[dict]) -> None:
+        for payload in chunk:
+            started = time.perf_counter()
+            response = await client.post("/v1/cases", json=payload)
+            latencies.append(time.perf_counter() - started)
+            response.raise_for_status()
 
+    # Every client is made before the first request: making one (its TLS context) takes some
+    # 30 ms of this process's event loop, so made inside the workers they held up the answers
+    # to the first requests, whose latencies then counted the other clients' construction
+    # (up to 0.6-0.9 s, the whole p99).
+    clients = [
+        httpx.AsyncClient(base_url=base, headers=care_provider["headers"], timeout=60)
+        for _ in range(CLIENTS)
+    ]
     chunks = [payloads[i::CLIENTS] for i in range(CLIENTS)]
-    started = time.perf_counter()
-    await asyncio.gather(*(worker(chunk) for chunk in chunks))
-    return latencies, time.perf_counter() - started
+    try:
+        await asyncio.gather(*(_warm_up(client) for client in clients))
+        server_cpu = cpu_seconds(pid)
+        started = time.perf_counter()
+        await asyncio.gather(*(worker(c, chunk) for c, chunk in zip(clients, chunks, strict=True)))
+        wall = time.perf_counter() - started
+        return latencies, wall, cpu_seconds(pid) - server_cpu
+    finally:
+        for client in clients:
+            await client.aclose()
+
+
+async def _warm_up(client: httpx.AsyncClient) -> None:
+    """One untimed read per client, all at once, before the creations: the clients' connections
+    and as many database connections as requests in flight are opened (a fresh server opens
+    them on demand, which made the first 20 answers on PostgreSQL wait 0.5-0.8 s)."""
+    response = await client.get("/v1/cases", params={"limit": 1})
+    response.raise_for_status()
 
 
 def _percentile(values: list[float], fraction: float) -> float:
@@ -225,9 +246,9 @@ def _run(  # type: ignore[no-untyped-def]
                 run.second_seconds, run.second_cpu, second = _ingest(client, batches, server["pid"])
                 run.created, run.unchanged = first["created"], second["unchanged"]
         cases = case_payloads(region, table_id, corporation_ids)
-        server_cpu = cpu_seconds(server["pid"])
-        run.latencies, run.wall = asyncio.run(_case_latencies(base, care_provider, cases))
-        run.case_cpu = cpu_seconds(server["pid"]) - server_cpu
+        run.latencies, run.wall, run.case_cpu = asyncio.run(
+            _case_latencies(base, care_provider, cases, server["pid"])
+        )
     return run
 
 
@@ -256,10 +277,42 @@ def _case_row(run: Run) -> str:
     )
 
 
+def _cases_only(before: str | None) -> None:
+    """The case-creation rows alone, each database's 'before' run right before this tree's."""
+    trees = ([before] if before else []) + [None]
+    load_before = os.getloadavg()[0]
+    region = build_region(cases=CLIENTS * CASES_PER_CLIENT, vacancies=VACANCIES, seed=7)
+    runs = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for code_dir in trees:
+            url = f"sqlite:///{Path(tmp) / f'api-{uuid7().hex}.db'}"
+            runs.append(_run(url, "SQLite", region, ingest=False, code_dir=code_dir))
+    if server := postgresql_server():
+        for code_dir in trees:
+            with postgresql_database(server) as url:
+                runs.append(_run(url, "PostgreSQL", region, ingest=False, code_dir=code_dir))
+    print(
+        "| database | server processes | cases | median | p99 | cases/s | server CPU per case |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+        *(_case_row(r) for r in runs),
+        f"Load average {load_before:.1f} before, {os.getloadavg()[0]:.1f} after.",
+        sep="\n",
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--before", help="source tree to serve as 'before'")
+    parser.add_argument(
+        "--cases-only",
+        action="store_true",
+        help="only the case creations (one server process per database), printed; "
+        "docs/benchmarks.md is left alone",
+    )
     args = parser.parse_args()
+    if args.cases_only:
+        _cases_only(args.before)
+        return
     trees = ([args.before] if args.before else []) + [None]  # the 'before' tree first
     load_before = os.getloadavg()[0]
     region = build_region(cases=CLIENTS * CASES_PER_CLIENT, vacancies=VACANCIES, seed=7)
@@ -343,7 +396,9 @@ def main() -> None:
         "no validation, no lookup, no conflict handling and no answer.",
         "",
         f"Case creation, {CLIENTS} concurrent clients, {CLIENTS * CASES_PER_CLIENT:,} "
-        "`POST /v1/cases` each run (target: p99 under 100 ms):",
+        "`POST /v1/cases` each run (target: p99 under 100 ms), timed after one untimed read "
+        "per client at once (`_warm_up`: the connections a fresh server opens on demand), with "
+        "every client made before it:",
         "",
         "| database | server processes | cases | median | p99 | cases/s | server CPU per case |",
         "|---|---:|---:|---:|---:|---:|---:|",

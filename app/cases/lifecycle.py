@@ -171,28 +171,14 @@ def fire(
     return True
 
 
-def record_creation(
-    session: Session, case: Case, actor: uuid.UUID, api_key: uuid.UUID | None
-) -> None:
-    """The first transition of a new case: into `registered` (or `ready`, by its date)."""
-    session.add(
-        CaseTransition(
-            case_id=case.id,
-            from_status=None,
-            to_status=effective_status(case.status, case.ready_since),
-            actor_organisation_id=actor,
-            actor_api_key_id=api_key,
-        )
-    )
-
-
 def record_creations(
     session: Session,
     cases: list[tuple[uuid.UUID, date]],
     actor: uuid.UUID,
     api_key: uuid.UUID | None,
 ) -> None:
-    """`record_creation` for many new cases, given as (id, ready_since), in one INSERT."""
+    """The first transition of each new case, given as (id, ready_since): into `registered`
+    (or `ready`, by its date), in one INSERT."""
     now = utcnow()
     rows = [
         {

@@ -10,6 +10,7 @@ import uuid
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
+from types import SimpleNamespace
 from typing import Annotated, Any
 
 from pydantic import BaseModel, field_validator, model_validator
@@ -560,7 +561,13 @@ def effective_status(
     return CaseStatus(stored)
 
 
-def case_public_dict(case: Case) -> dict[str, Any]:
+class CaseRow(SimpleNamespace):
+    """A case file's columns as attributes, as `app.cases.service.create_case` inserted them: what
+    `case_public_dict`, `etag` and the intake check read from a `Case`, without the ORM object
+    (building a SQLModel row costs more than its INSERT)."""
+
+
+def case_public_dict(case: Case | CaseRow) -> dict[str, Any]:
     from app.flat import nest
 
     data = nest(case, CasePublic)

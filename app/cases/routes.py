@@ -15,6 +15,7 @@ from app.cases.models import (
     CaseCreate,
     CasePage,
     CasePublic,
+    CaseRow,
     CaseSaved,
     CaseStatus,
     CaseTransitionPage,
@@ -44,7 +45,7 @@ def _public(case: Case) -> CasePublic:
     return CasePublic.model_validate(case_public_dict(case))
 
 
-def _saved(session: Session, case: Case) -> CaseSaved:
+def _saved(session: Session, case: Case | CaseRow) -> CaseSaved:
     """The case with the table-policy rules it fails on its own (`app.registry.intake`)."""
     warnings = intake.own_rule_failures(session, case)
     return CaseSaved.model_validate({**case_public_dict(case), "warnings": warnings})

@@ -10,9 +10,11 @@ import logging
 import time
 from dataclasses import dataclass, field
 from datetime import date
+from functools import cache
 from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import Executable, Row, bindparam, func
+from sqlalchemy import select as core_select
 from sqlmodel import Session, col, select
 
 from app import matching
@@ -27,6 +29,7 @@ from app.limits.models import (
     YearLimitsPublic,
 )
 from app.problems import Unprocessable
+from app.sqltypes import table_of
 
 log = logging.getLogger(__name__)
 
@@ -129,7 +132,7 @@ def put_limits(session: Session, year: int, data: YearLimitsFields) -> tuple[Yea
     return row, created
 
 
-def engine_limits(row: YearLimits) -> matching.YearLimits:
+def engine_limits(row: YearLimits | Row[Any]) -> matching.YearLimits:
     """The engine's input: the row's figures and the AOW table."""
     return matching.YearLimits(
         year=row.year,
@@ -178,17 +181,39 @@ def limits_for(session: Session, on: date, location: str = "query") -> YearLimit
             "no_limits_for_year",
             location,
         )
-    if row.year != on.year and _first_in_a_while((on.year, row.year)):
+    _warn_of_fallback(on, row.year)
+    return row
+
+
+@cache
+def _latest_up_to_year() -> Executable:
+    """`limits_for`'s query as a Core statement of `:year`, built once."""
+    table = table_of(YearLimits)
+    latest = core_select(table).where(table.c.year <= bindparam("year"))
+    return latest.order_by(table.c.year.desc()).limit(1)
+
+
+def engine_limits_on(session: Session, on: date) -> matching.YearLimits | None:
+    """`engine_limits(limits_for(session, on))`, read as a plain row (no ORM object: this runs
+    on every case saved), or None where `limits_for` raises `no_limits_for_year`."""
+    row = session.connection().execute(_latest_up_to_year(), {"year": on.year}).first()
+    if row is None:
+        return None
+    _warn_of_fallback(on, row.year)
+    return engine_limits(row)
+
+
+def _warn_of_fallback(on: date, year: int) -> None:
+    if year != on.year and _first_in_a_while((on.year, year)):
         log.warning(
             "no legal limits for %s: an agenda for %s uses those of %s; add %s with "
             "PUT /v1/limits/%s",
             on.year,
             on.isoformat(),
-            row.year,
+            year,
             on.year,
             on.year,
         )
-    return row
 
 
 def missing_years(session: Session, through: int) -> list[MissingYear]:

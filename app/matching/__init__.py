@@ -7,7 +7,7 @@ from app.matching.bottlenecks import find_bottlenecks
 from app.matching.candidates import case_candidates, dwelling_candidates
 from app.matching.declines import DECLINE_DECISIONS
 from app.matching.engine import greedy_baseline, match
-from app.matching.evaluation import Evaluation, evaluate, explain_pair
+from app.matching.evaluation import Evaluation, evaluate, explain_pair, pair_failures
 from app.matching.facts import IncomeLimit, applicable_income_limit
 from app.matching.results import (
     BlockedCase,
@@ -95,4 +95,5 @@ __all__ = [
     "greedy_baseline",
     "match",
     "output_score",
+    "pair_failures",
 ]

@@ -1,6 +1,6 @@
 """All pairs at once (`evaluate`) and one pair explained (`explain_pair`)."""
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -11,7 +11,7 @@ from app.matching.declines import decline_index
 from app.matching.facts import case_facts, check_limits, prepare, test_rent
 from app.matching.failures import batch_failures, rule_failures
 from app.matching.nearest import Nearest, nearest
-from app.matching.results import PairExplanation, ScoreComponent
+from app.matching.results import PairExplanation, RuleFailure, ScoreComponent
 from app.matching.rule_base import Batch
 from app.matching.rules import REASON_CODES
 from app.matching.types import (
@@ -259,4 +259,24 @@ def explain_pair(
     score = output_score(scoring.score_units(values, weights))
     return PairExplanation(
         case.id, dwelling.id, True, [], score, scoring.components(values, weights)
+    )
+
+
+def pair_failures(
+    case: CaseProfile,
+    dwelling: Dwelling,
+    policy: Policy,
+    limits: YearLimits,
+    meeting_date: date,
+    only: Collection[str],
+) -> list[RuleFailure]:
+    """`explain_pair`'s failures among the rules `only` (the same loop, on those rules alone),
+    without the other rules or a score: for a check that reads a few rules of every case saved
+    (`app.registry.intake`)."""
+    check_limits(limits)
+    facts = case_facts(case, policy, limits, meeting_date)
+    index = decline_index((), policy, meeting_date)
+    usage = SpreadUsage()
+    return rule_failures(
+        case, dwelling, policy, limits, meeting_date, usage, facts, index, only=only
     )

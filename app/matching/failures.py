@@ -2,7 +2,7 @@
 fills it: for every pair of an evaluation at once (`failure_matrix`) and for one pair asked about
 (`rule_failures`: the same loop on that pair alone, then each failing rule's figures)."""
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import date
 
 import numpy as np
@@ -86,16 +86,21 @@ def failure_matrix(
     usage: SpreadUsage,
     prepared: PreparedArrays,
     declines: DeclineIndex = NO_DECLINES,
+    only: Collection[str] | None = None,
 ) -> FailureMatrix:
     """Every rule over all pairs: the (cases x dwellings) failure bitmask, bit r for
-    REASON_CODES[r], and the per-case and per-dwelling counts of each reason."""
-    return batch_failures(Batch(cases, dwellings, policy, meeting_date, usage, prepared, declines))
+    REASON_CODES[r], and the per-case and per-dwelling counts of each reason. `only`: just the
+    rules with these codes (the others' bits stay clear)."""
+    batch = Batch(cases, dwellings, policy, meeting_date, usage, prepared, declines)
+    return batch_failures(batch, only)
 
 
-def batch_failures(batch: Batch) -> FailureMatrix:
+def batch_failures(batch: Batch, only: Collection[str] | None = None) -> FailureMatrix:
     """`failure_matrix` of a batch."""
     out = FailureMatrix(len(batch.cases), len(batch.dwellings), len(RULES))
     for reason, rule in enumerate(RULES):
+        if only is not None and rule.code not in only:
+            continue
         for rows, cols in rule.blocks(batch):
             if rule.cells:
                 out.fail_cells(reason, rows, cols)
@@ -113,8 +118,10 @@ def rule_failures(
     usage: SpreadUsage,
     facts: CaseFacts | None = None,
     declines: DeclineIndex = NO_DECLINES,
+    only: Collection[str] | None = None,
 ) -> list[RuleFailure]:
-    """Every failing rule of one pair, in REASON_CODES order, with its deciding figures.
+    """Every failing rule of one pair (of the rules `only`, if given), in REASON_CODES order,
+    with its deciding figures.
 
     Which rules fail is decided by `failure_matrix` on this one pair, as the agenda decides it;
     each failing rule then explains itself. Raises ValueError for an unknown policy, dwelling or
@@ -122,9 +129,9 @@ def rule_failures(
     facts = facts or case_facts(case, policy, limits, meeting_date)
     prepared = prepare([case], [dwelling], policy, limits, meeting_date, [facts])
     bits = int(
-        failure_matrix([case], [dwelling], policy, meeting_date, usage, prepared, declines).mask[
-            0, 0
-        ]
+        failure_matrix(
+            [case], [dwelling], policy, meeting_date, usage, prepared, declines, only
+        ).mask[0, 0]
     )
     pair = Pair(case, dwelling, policy, limits, meeting_date, usage, facts, declines)
     return [

@@ -67,13 +67,14 @@ class TableStanding:
     limits_year: int
 
 
-def first_meeting_from_today(table_id: Any) -> ScalarSelect[date | None]:
+def first_meeting_from_today(table_id: Any, on: Any = None) -> ScalarSelect[date | None]:
     """The table's first meeting date on or after today (NULL when none), as a scalar
     subquery of `table_id` (a value or a column, e.g. `OutflowTable.id` to read it with the
-    table's own row); `next_meeting_date` with NULL meaning today."""
+    table's own row); `next_meeting_date` with NULL meaning today. `on`: today as a value or a
+    bound parameter (a statement built once takes it per execution), else `today()`."""
     return (
         select(func.min(col(Meeting.date)))
-        .where(Meeting.table_id == table_id, col(Meeting.date) >= today())
+        .where(Meeting.table_id == table_id, col(Meeting.date) >= (today() if on is None else on))
         .scalar_subquery()
     )
 

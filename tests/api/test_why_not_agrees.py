@@ -23,7 +23,7 @@ from app.agenda import document as agenda_document
 from app.agenda import inputs as agenda_inputs
 from app.agenda import why_not as why_not_service
 from app.auth import Principal
-from app.cases.models import CaseCreate, CaseUpdate
+from app.cases.models import Case, CaseCreate, CaseUpdate
 from app.cases.service import create_case, update_case
 from app.limits.models import YearLimits
 from app.meetings.models import MeetingCreate
@@ -185,7 +185,8 @@ def build(session, history):
             },
             areas={"preferred": [region.codes[0]], "excluded": []},
         )
-        cases.append(create_case(session, providers[spec["provider"]], CaseCreate(**body)))
+        created = create_case(session, providers[spec["provider"]], CaseCreate(**body))
+        cases.append(session.get_one(Case, created.id))  # the inserted row, as an ORM object
     dwellings = []
     for spec in history["dwellings"]:
         hood = region.hood(spec["hood"])

@@ -103,6 +103,26 @@ def test_the_same_idempotency_key_at_once_creates_one_case_and_replays_it(cluste
     assert count == 1
 
 
+def test_the_same_reference_at_once_creates_one_case_and_refuses_the_others(cluster: Cluster):
+    table = new_table(cluster, "GM0353")
+    body = case_file(table.id)
+
+    def create(client: int) -> tuple[int, dict]:
+        api = cluster.client(table.care_provider, client)
+        response = api.post("/v1/cases", json=body)
+        api.close()
+        return response.status_code, response.json()
+
+    answers = at_once([lambda c=c: create(c) for c in range(6)])
+
+    assert cluster.journal.failures() == [], cluster.server_log()
+    assert sorted(status for status, _ in answers) == [201, 409, 409, 409, 409, 409]
+    created = next(answer for status, answer in answers if status == 201)
+    refusals = [answer for status, answer in answers if status == 409]
+    assert all(a["code"] == "duplicate_external_ref" for a in refusals)
+    assert {a["existing_id"] for a in refusals} == {created["id"]}
+
+
 def test_the_same_batch_with_one_key_at_once_is_stored_once(cluster: Cluster):
     table = new_table(cluster, "GM0363")
     items = [dwelling("GM0363") for _ in range(50)]

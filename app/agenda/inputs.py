@@ -16,6 +16,7 @@ from sqlalchemy import Result, Select, or_, select
 from sqlmodel import Session
 
 from app import matching
+from app.agenda import engine_cache
 from app.agenda.engine_inputs import case_profile, dwelling, engine_policy
 from app.cases.models import Case, CaseStatus
 from app.limits.models import YearLimits as YearLimitsRow
@@ -128,16 +129,37 @@ def run_engine(
 
     `time_budget`: seconds the solver may search for a proven optimum (the setting
     `solver_time_budget_seconds`) before it returns its flagged feasible fallback.
+
+    The same inputs give the result already computed in this process (`engine_cache`): the
+    pages of one agenda come from one computation.
     """
-    return matching.match(
-        *engine_arguments(inputs, usage),
-        top_k=top_k,
-        declines=inputs.declines,
-        time_budget=time_budget,
-        # The lists' components are fetched list by list (`app.agenda.candidates`): in the
-        # agenda they were most of a big city's answer (6 of 12 MB) and of its candidate time.
-        candidate_components=False,
+
+    def compute() -> matching.MatchResult:
+        return matching.match(
+            *engine_arguments(inputs, usage),
+            top_k=top_k,
+            declines=inputs.declines,
+            time_budget=time_budget,
+            # The lists' components are fetched list by list (`app.agenda.candidates`): in the
+            # agenda they were most of a big city's answer (6 of 12 MB) and of its candidate
+            # time.
+            candidate_components=False,
+        )
+
+    key = engine_cache.digest(
+        (
+            inputs.on,
+            inputs.policy,
+            limits_public(inputs.limits),
+            sorted(tuple(r) for r in inputs.cases),
+            sorted(tuple(r) for r in inputs.vacancies),
+            inputs.declines,
+            usage,
+            top_k,
+            time_budget,
+        )
     )
+    return engine_cache.cached(key, compute)
 
 
 EngineArguments = tuple[

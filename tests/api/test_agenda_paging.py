@@ -4,6 +4,7 @@ one page of a cursor chain, and a cursor of changed inputs refused."""
 
 import pytest
 
+from app import matching
 from app.agenda import views
 from app.agenda.views import cases_shown
 from tests.api.helpers import assert_problem, plan_meeting
@@ -112,6 +113,29 @@ def test_a_cursor_from_before_an_edit_is_refused_as_changed(client, region, mark
         client, region.chair, agenda_path(region), date=MEETING, cursor=first["next_cursor"]
     )
     assert_problem(response, 409, "agenda_changed")
+
+
+def test_the_pages_of_one_agenda_are_computed_once_and_an_edit_computes_it_again(
+    client, region, market, monkeypatch
+):
+    calls = []
+    real = matching.match
+
+    def counting(*args, **kwargs):  # type: ignore[no-untyped-def]
+        calls.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(matching, "match", counting)
+    chain = pages(client, region.chair, agenda_path(region), 2, date=MEETING)
+    assert len(chain) > 2
+    assert len(calls) == 1
+    client.patch(
+        f"/v1/cases/{market[0][0]['id']}",
+        json={"birth_year": 1970},
+        headers={**region.care_provider.headers, "If-Match": f'"{market[0][0]["version"]}"'},
+    ).raise_for_status()
+    get(client, region.chair, agenda_path(region), date=MEETING, limit=2).raise_for_status()
+    assert len(calls) == 2
 
 
 def test_a_cursor_not_made_by_the_api_is_a_400(client, region, market):

@@ -58,7 +58,7 @@ def build_engine(url: str, *, foreign_keys: bool = True) -> Engine:
         return engine
     # 20 kept open, 30 at most: with 10 kept, 20 concurrent requests on one process closed a
     # connection on most returns and opened a new one (a PostgreSQL backend) shortly after,
-    # 150 per 1,000 case creations (docs/benchmarks.md, ingest section).
+    # 153 per 1,000 case creations (`bench_ingest --cases-only`, 20 clients).
     return create_engine(url, pool_pre_ping=True, pool_size=20, max_overflow=10)
 
 

@@ -290,8 +290,9 @@ CHECKS_TIME_SECONDS = 1.0
 caps do not nest they can need one full re-solve per pair: without a bound a 300 x 150 table
 with straddling complexes spent its whole 5 s budget on them after a 0.1 s solve. The share is
 fixed rather than a multiple of the solve: a big city whose complexes straddle neighbourhoods
-solves in 1.6 s and then spent 3.4 s more on explanations (`bench_agenda big-straddling`), while
-why-not and `/agenda/cases/{id}/alternative` answer any one case on demand."""
+took 1.6 s to solve and was then given 3.4 s more for explanations (`bench_agenda
+big-straddling`), while why-not and `/agenda/cases/{id}/alternative` answer any one case on
+demand."""
 
 PASSED_OVER_SHARE = 0.5
 """The part of `CHECKS_TIME_SECONDS` the passed-over check may use before the left-unhoused

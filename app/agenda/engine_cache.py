@@ -1,6 +1,6 @@
 """The engine's recent results in this process, keyed by a digest of everything they are
-computed from, so the pages of one agenda (and a publish or an alternative right after it)
-compute it once.
+computed from, so the pages of one agenda (and a publish of the same inputs and `candidates`
+right after them) compute it once.
 
 Why: a big city's agenda is read a page at a time (30 pages at the default `limit`), and every
 page computed the whole agenda again (0.6-0.9 s each). Worse, where complexes straddle

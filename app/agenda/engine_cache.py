@@ -32,9 +32,10 @@ _results: "OrderedDict[bytes, matching.MatchResult]" = OrderedDict()
 _lock = threading.Lock()  # guards the dict only; two threads may compute the same key at once
 
 
-def digest(parts: tuple[object, ...]) -> bytes:
-    """A 32-byte digest of `parts` (rows, models, dates, numbers) as JSON."""
-    return hashlib.blake2b(pydantic_core.to_json(parts, fallback=repr), digest_size=32).digest()
+def digest(value: object, size: int = 32) -> bytes:
+    """A `size`-byte digest of `value` (rows, models, dates, numbers) as JSON: the same in every
+    process (no salted `hash()`)."""
+    return hashlib.blake2b(pydantic_core.to_json(value, fallback=repr), digest_size=size).digest()
 
 
 def cached(key: bytes, compute: Callable[[], matching.MatchResult]) -> matching.MatchResult:

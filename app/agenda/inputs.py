@@ -146,20 +146,22 @@ def run_engine(
             candidate_components=False,
         )
 
-    key = engine_cache.digest(
-        (
-            inputs.on,
-            inputs.policy,
-            limits_public(inputs.limits),
-            sorted(tuple(r) for r in inputs.cases),
-            sorted(tuple(r) for r in inputs.vacancies),
-            inputs.declines,
-            usage,
-            top_k,
-            time_budget,
-        )
-    )
+    key = engine_cache.digest((*computed_from(inputs, usage), top_k, time_budget))
     return engine_cache.cached(key, compute)
+
+
+def computed_from(inputs: MatchInputs, usage: matching.SpreadUsage) -> tuple[object, ...]:
+    """What the engine's result depends on, in a form that compares and serialises (rows
+    sorted): the date, policy, legal limits, rows, remembered declines and spread usage."""
+    return (
+        inputs.on,
+        inputs.policy,
+        limits_public(inputs.limits),
+        sorted(tuple(r) for r in inputs.cases),
+        sorted(tuple(r) for r in inputs.vacancies),
+        inputs.declines,
+        usage,
+    )
 
 
 EngineArguments = tuple[
@@ -207,18 +209,7 @@ class Loaded:
         usage and open actions)."""
 
         def key(loaded: Loaded) -> tuple[object, ...]:
-            inputs = loaded.inputs
-            limits = limits_public(inputs.limits)
-            return (
-                inputs.on,
-                inputs.policy,
-                limits,
-                sorted(tuple(r) for r in inputs.cases),
-                sorted(tuple(r) for r in inputs.vacancies),
-                inputs.declines,
-                loaded.usage,
-                loaded.open_actions,
-            )
+            return (*computed_from(loaded.inputs, loaded.usage), loaded.open_actions)
 
         return key(self) == key(other)
 

@@ -130,11 +130,11 @@ class EngineWhileAMemberEdits:
         self.calls: list[tuple[int, int]] = []
         self.real = agenda_inputs.run_engine
 
-    def __call__(self, inputs, usage, top_k, time_budget):  # type: ignore[no-untyped-def]
+    def __call__(self, inputs, usage, top_k, time_budget, reuse=False):  # type: ignore[no-untyped-def]
         self.calls.append((len(inputs.cases), len(inputs.vacancies)))
         with TestClient(self.app) as other:
             self.edit(other, inputs, len(self.calls))
-        return self.real(inputs, usage, top_k, time_budget)
+        return self.real(inputs, usage, top_k, time_budget, reuse)
 
 
 def test_a_publish_whose_inputs_change_while_it_computes_uses_the_new_inputs(

@@ -117,7 +117,7 @@ def best_alternative(
     check_visible(context, view, owners, case_id)
     with outside_transaction(session):
         # One candidate each: the lists are not part of the answer.
-        result = run_engine(loaded.inputs, loaded.usage, 1, time_budget)
+        result = run_engine(loaded.inputs, loaded.usage, 1, time_budget, view == AgendaView.table)
     entry = next((u for u in result.left_unhoused if u.case_id == str(case_id)), None)
     if entry is None:
         raise NotFound(_not_left_unhoused(session, table, on, case_id))

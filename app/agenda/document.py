@@ -291,11 +291,11 @@ def _bottlenecks(bottlenecks: matching.Bottlenecks) -> dict[str, Any]:
 
 
 def compute_loaded(
-    loaded: Loaded, top_k: int, time_budget: float, scope: Scope = WHOLE
+    loaded: Loaded, top_k: int, time_budget: float, scope: Scope = WHOLE, reuse: bool = False
 ) -> dict[str, Any]:
     """The full (table-view) document from loaded inputs, or as much of it as `scope` keeps;
-    pure computation, no database."""
-    result = run_engine(loaded.inputs, loaded.usage, top_k, time_budget)
+    pure computation, no database. `reuse`: see `run_engine`."""
+    result = run_engine(loaded.inputs, loaded.usage, top_k, time_budget, reuse)
     return full_document(loaded.inputs, result, loaded.open_actions, time_budget, top_k, scope)
 
 
@@ -306,7 +306,8 @@ def compute_to_freeze(
     it cuts to `top_k`, the rest of that list (case id -> changes after the head): a published
     meeting keeps both, so it can give each case's whole alternative later, when its proposals
     hold the dwellings and the live agenda no longer lists the case."""
-    result = run_engine(loaded.inputs, loaded.usage, top_k, time_budget)
+    # The chair publishes: it sees every case, and it freezes what its agenda showed.
+    result = run_engine(loaded.inputs, loaded.usage, top_k, time_budget, reuse=True)
     document = full_document(loaded.inputs, result, loaded.open_actions, time_budget, top_k)
     rest = {
         u.case_id: _changes(u.displaced[top_k:])

@@ -122,7 +122,11 @@ def load_inputs(session: Session, table: OutflowTable, on: date) -> MatchInputs:
 
 
 def run_engine(
-    inputs: MatchInputs, usage: matching.SpreadUsage, top_k: int, time_budget: float
+    inputs: MatchInputs,
+    usage: matching.SpreadUsage,
+    top_k: int,
+    time_budget: float,
+    reuse: bool = False,
 ) -> matching.MatchResult:
     """The matching engine on loaded inputs (no database access: safe outside a transaction).
     `why_not` runs the engine on exactly these arguments too.
@@ -130,8 +134,11 @@ def run_engine(
     `time_budget`: seconds the solver may search for a proven optimum (the setting
     `solver_time_budget_seconds`) before it returns its flagged feasible fallback.
 
-    The same inputs give the result already computed in this process (`engine_cache`): the
-    pages of one agenda come from one computation.
+    `reuse`: the same inputs give the result already computed in this process
+    (`engine_cache`), so the pages of one agenda come from one computation. Only for a caller
+    who sees every case (the table view, a publish): a cached answer is much faster, so for
+    anyone else its timing would tell whether something they cannot see changed since the last
+    read (the cursor was made blind to such edits for the same reason).
     """
 
     def compute() -> matching.MatchResult:
@@ -146,6 +153,8 @@ def run_engine(
             candidate_components=False,
         )
 
+    if not reuse:
+        return compute()
     key = engine_cache.digest((*computed_from(inputs, usage), top_k, time_budget))
     return engine_cache.cached(key, compute)
 

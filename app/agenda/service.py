@@ -16,6 +16,7 @@ from app.aftercare import agenda as aftercare
 from app.agenda import open_proposals
 from app.agenda.document import WHOLE, Scope, compute_loaded
 from app.agenda.inputs import Loaded, Owners, load, owners_of
+from app.agenda.models import AgendaView
 from app.agenda.paging import AgendaPage, cut
 from app.agenda.views import log_cases_shown, restrict, scope_of, view_for
 from app.database import outside_transaction
@@ -29,6 +30,7 @@ def compute(
     top_k: int,
     time_budget: float,
     scope: Callable[[Owners], Scope] = lambda _: WHOLE,
+    reuse: bool = False,
 ) -> tuple[dict[str, Any], Owners, Loaded]:
     """The full (table-view) document for `on`, with the owners needed to cut views from it and
     what it was computed from; `scope` (given the owners) may leave out candidate entries the
@@ -37,12 +39,13 @@ def compute(
     Loads in the request's transaction, then commits it and computes outside any transaction
     (`app.db.outside_transaction`), so a big or slow table never holds the SQLite write lock or
     a PostgreSQL transaction while the engine runs; what the caller writes afterwards (the access
-    log) goes into a new, short transaction.
+    log) goes into a new, short transaction. `reuse`: for a caller who sees every case only (see
+    `app.agenda.inputs.run_engine`).
     """
     loaded = load(session, table, on)
     owners = owners_of(loaded.inputs)
     with outside_transaction(session):
-        document = compute_loaded(loaded, top_k, time_budget, scope(owners))
+        document = compute_loaded(loaded, top_k, time_budget, scope(owners), reuse)
     return document, owners, loaded
 
 
@@ -75,7 +78,13 @@ def agenda(
     view = view_for(context, table)
     me = context.principal.require_organisation()
     document, owners, _ = compute(
-        session, table, on, top_k, time_budget, lambda owners: scope_of(view, me, owners)
+        session,
+        table,
+        on,
+        top_k,
+        time_budget,
+        lambda owners: scope_of(view, me, owners),
+        reuse=view == AgendaView.table,
     )
     with_open_proposals(session, table, document, on)
     scope = f"table {table.id} {on.isoformat()} {view.value} {me} {top_k}"

@@ -246,7 +246,12 @@ def meeting_agenda(
     me = context.principal.require_organisation()
     if meeting.snapshot is None:
         document, owners, _ = agenda.compute(
-            session, table, meeting.date, SNAPSHOT_CANDIDATES, time_budget
+            session,
+            table,
+            meeting.date,
+            SNAPSHOT_CANDIDATES,
+            time_budget,
+            reuse=view == AgendaView.table,
         )
         agenda.with_open_proposals(session, table, document, meeting.date)
         changes: list[dict[str, Any]] = []

@@ -138,6 +138,25 @@ def test_the_pages_of_one_agenda_are_computed_once_and_an_edit_computes_it_again
     assert len(calls) == 2
 
 
+@pytest.mark.parametrize("party", ["care_provider", "corporation"])
+def test_a_party_who_sees_part_of_the_table_gets_every_page_computed_afresh(
+    client, region, market, meeting, monkeypatch, party
+):
+    # A kept result answers much faster: its timing would tell them whether something they
+    # cannot see changed since the last read.
+    calls = []
+    real = matching.match
+
+    def counting(*args, **kwargs):  # type: ignore[no-untyped-def]
+        calls.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(matching, "match", counting)
+    chain = pages(client, getattr(region, party), agenda_path(region), 1, date=MEETING)
+    assert len(chain) >= 2
+    assert len(calls) == len(chain)
+
+
 def test_a_cursor_not_made_by_the_api_is_a_400(client, region, market):
     response = get(client, region.chair, agenda_path(region), date=MEETING, cursor="x")
     assert_problem(response, 400)

@@ -115,10 +115,9 @@ def test_a_cursor_from_before_an_edit_is_refused_as_changed(client, region, mark
     assert_problem(response, 409, "agenda_changed")
 
 
-def test_the_pages_of_one_agenda_are_computed_once_and_an_edit_computes_it_again(
-    client, region, market, monkeypatch
-):
-    calls = []
+def engine_runs(monkeypatch) -> list[int]:
+    """A list that grows by one each time the engine runs."""
+    calls: list[int] = []
     real = matching.match
 
     def counting(*args, **kwargs):  # type: ignore[no-untyped-def]
@@ -126,6 +125,13 @@ def test_the_pages_of_one_agenda_are_computed_once_and_an_edit_computes_it_again
         return real(*args, **kwargs)
 
     monkeypatch.setattr(matching, "match", counting)
+    return calls
+
+
+def test_the_pages_of_one_agenda_are_computed_once_and_an_edit_computes_it_again(
+    client, region, market, monkeypatch
+):
+    calls = engine_runs(monkeypatch)
     chain = pages(client, region.chair, agenda_path(region), 2, date=MEETING)
     assert len(chain) > 2
     assert len(calls) == 1
@@ -144,14 +150,7 @@ def test_a_party_who_sees_part_of_the_table_gets_every_page_computed_afresh(
 ):
     # A kept result answers much faster: its timing would tell them whether something they
     # cannot see changed since the last read.
-    calls = []
-    real = matching.match
-
-    def counting(*args, **kwargs):  # type: ignore[no-untyped-def]
-        calls.append(1)
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(matching, "match", counting)
+    calls = engine_runs(monkeypatch)
     chain = pages(client, getattr(region, party), agenda_path(region), 1, date=MEETING)
     assert len(chain) >= 2
     assert len(calls) == len(chain)

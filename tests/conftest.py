@@ -276,9 +276,55 @@ def settings(request: pytest.FixtureRequest) -> Settings:
     return get_settings().model_copy(update=marker.kwargs if marker else {})
 
 
+class AppsOfThisWorker:
+    """The apps this worker built, one per engine and settings, reused by the tests that ask
+    for the same.
+
+    FastAPI (0.142) builds an app's routes lazily, on the first request that matches them, and
+    `AllowedMethods` matches every route on a path's first request: building them took
+    0.2-0.3 s per app, a sixth of the suite's time when each test built its own. An app keeps
+    no data between requests (that is in the database, rolled back per test), so a test gets
+    the app of its engine and settings with only its own session override. A test that changes
+    the app itself (adds a route, middleware, a handler or state) gets a fresh one, which is
+    not kept.
+    """
+
+    KEPT = 8
+
+    def __init__(self) -> None:
+        self._apps: dict[tuple[int, str], FastAPI] = {}
+
+    def get(self, engine: Engine, settings: Settings) -> FastAPI:
+        key = (id(engine), settings.model_dump_json())
+        application = self._apps.pop(key, None) or create_app(settings, engine=engine)
+        application.dependency_overrides.clear()
+        self._apps[key] = application  # the most recently used last
+        while len(self._apps) > self.KEPT:
+            del self._apps[next(iter(self._apps))]
+        return application
+
+    @staticmethod
+    def shape(application: FastAPI) -> tuple[object, ...]:
+        """What a test may change on an app beyond its session override."""
+        return (
+            len(application.router.routes),
+            len(application.user_middleware),
+            len(application.exception_handlers),
+            tuple(sorted(vars(application.state)["_state"])),
+            application.openapi,
+        )
+
+    def forget_if_changed(self, application: FastAPI, shape: tuple[object, ...]) -> None:
+        if self.shape(application) != shape:
+            self._apps = {k: a for k, a in self._apps.items() if a is not application}
+
+
+APPS = AppsOfThisWorker()
+
+
 @pytest.fixture
 def app(session: Session, engine: Engine, settings: Settings):  # type: ignore[no-untyped-def]
-    application = create_app(settings, engine=engine)
+    application = APPS.get(engine, settings)
 
     def test_session() -> Iterator[Session]:
         try:
@@ -289,7 +335,9 @@ def app(session: Session, engine: Engine, settings: Settings):  # type: ignore[n
             raise
 
     application.dependency_overrides[get_session] = test_session
-    return application
+    shape = APPS.shape(application)
+    yield application
+    APPS.forget_if_changed(application, shape)
 
 
 @pytest.fixture

@@ -52,7 +52,7 @@ def _wait_until_ready(server: Server) -> None:
                 f"its log:\n{server.output()}"
             )
         try:
-            if httpx.get(f"{server.base}/openapi.json", timeout=5).status_code == 200:
+            if httpx.get(f"{server.base}/health/ready", timeout=5).status_code == 200:
                 return
         except httpx.TransportError:
             pass
@@ -67,7 +67,9 @@ def _wait_until_ready(server: Server) -> None:
 
 @contextmanager
 def serving(env: dict[str, str], *args: str, log_level: str = "info") -> Iterator[Server]:
-    """Serve until it answers `/openapi.json`, then yield the server; stopped afterwards.
+    """Serve until it is ready (`/health/ready`: the database answers at the migrations' head;
+    not `/openapi.json`, whose first answer builds the contract, 1-2 s), then yield the server;
+    stopped afterwards.
 
     On the suite's clock (tests/clocked.py); `env` is the whole environment of the process.
     """

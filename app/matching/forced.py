@@ -223,7 +223,15 @@ class ForcedOptimum:
                                 column = np.full(len(self.edges), -1)
                                 column[core] = np.arange(len(core))
                                 given = column[start]
-                            x, _ = relaxation.run(self.deadline, integral=True, start=given)
+                            # The rest of the core is held at 0: no solution worth `lower` uses
+                            # it, and branch and cut over those columns cost most of its time
+                            # (800 x 300, 20 complex refs: 0.76 s -> 0.06 s on one case).
+                            x, _ = relaxation.run(
+                                self.deadline,
+                                integral=True,
+                                start=given,
+                                fixed=np.flatnonzero(~useful[core]),
+                            )
                         bound = float(weight[core[x > 0.5]].sum())  # exact over every edge
                 except (Infeasible, SolverStatus):  # no integer solution on the core found
                     return None, bound

@@ -199,16 +199,26 @@ class Relaxation:
         )
 
     def run(
-        self, deadline: float | None, integral: bool = False, start: np.ndarray | None = None
+        self,
+        deadline: float | None,
+        integral: bool = False,
+        start: np.ndarray | None = None,
+        fixed: np.ndarray | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:
         """Solve; returns (x per core column, row duals). Raises OutOfTime past the deadline,
         Infeasible when HiGHS finds no solution, SolverStatus on any other status.
 
         `start` (with `integral`): core column positions of a known feasible integer solution,
         given to HiGHS as its first incumbent; its sub-MIP heuristics are then switched off for
-        this run (see `START_OFF`)."""
+        this run (see `START_OFF`). `fixed` (with `integral`): core column positions held at 0
+        for this run only (columns no solution worth finding can use)."""
         model = self.model
         columns = len(self.core)
+        if integral and fixed is not None and len(fixed):
+            fixed = fixed.astype(np.int32)
+            model.changeColsBounds(len(fixed), fixed, np.zeros(len(fixed)), np.zeros(len(fixed)))
+        else:
+            fixed = None
         if integral:
             model.changeColsIntegrality(
                 columns,
@@ -228,6 +238,8 @@ class Relaxation:
             if integral and start is not None:
                 for option in START_OFF:
                     model.setOptionValue(option, True)
+            if fixed is not None:
+                model.changeColsBounds(len(fixed), fixed, np.zeros(len(fixed)), np.ones(len(fixed)))
         solution = model.getSolution()
         duals = np.zeros(len(self.room) + 1)
         if not integral:

@@ -55,6 +55,7 @@ from app.matching.solver import (
     AssignmentProblem,
     CapacityTree,
     _solve_blockers,
+    _Straddler,
     _straddlers,
     _variant,
     capacity_tree,
@@ -310,10 +311,15 @@ def _restriction(
 
 
 def _split_of(
-    problem: AssignmentProblem, chosen: np.ndarray, active: np.ndarray, relaxed: bool
+    problem: AssignmentProblem,
+    chosen: np.ndarray,
+    active: np.ndarray,
+    relaxed: bool,
+    cut: tuple[list[_Straddler], np.ndarray] | None = None,
 ) -> tuple[AssignmentProblem, AssignmentProblem | None]:
-    """`_restriction`'s two problems; the relaxation only when `relaxed`."""
-    straddlers, complex_of = _straddlers(problem, active)
+    """`_restriction`'s two problems; the relaxation only when `relaxed`. `cut`:
+    `solver._straddlers(problem, active)`, when the caller has it."""
+    straddlers, complex_of = _straddlers(problem, active) if cut is None else cut
     parts = len(problem.complex_room) + sum(len(s.part_ids) for s in straddlers)
     used = np.bincount(complex_of[problem.edge_dwelling[chosen]], minlength=parts)
     shares = [tuple(int(used[i]) for i in s.part_ids) for s in straddlers]
@@ -324,7 +330,11 @@ def _split_of(
 
 
 def _split_variant(
-    problem: AssignmentProblem, chosen: np.ndarray, kept: np.ndarray, active: np.ndarray
+    problem: AssignmentProblem,
+    chosen: np.ndarray,
+    kept: np.ndarray,
+    active: np.ndarray,
+    cut: tuple[list[_Straddler], np.ndarray],
 ) -> Alternative | None:
     """The restriction to the split an alternative (`chosen`, found by a re-solve) uses, with
     its own optimum (None when the numbers are too large for the assignment route), solved on
@@ -334,8 +344,9 @@ def _split_variant(
     Why: where the best alternatives shift a straddler's room between neighbourhoods (five
     complex refs per corporation), the proposal's own split reaches almost none of them, but
     one re-solve's split reaches those of every case that needs the same shift: one
-    shortest-path pass instead of one linear program per case."""
-    split = _split_of(problem, chosen, active, relaxed=False)[0]
+    shortest-path pass instead of one linear program per case. `cut`:
+    `solver._straddlers(problem, active)`, the same for every re-solve of a check."""
+    split = _split_of(problem, chosen, active, relaxed=False, cut=cut)[0]
     # Pruned again under the split's own rooms (most parts of a straddler get little or none):
     # still an optimum of the split (`solver.prune`), on a fraction of the edges and blockers.
     narrowed = replace(
@@ -604,6 +615,7 @@ def best_alternatives(
     resolves = exact = 0
     last = 0.0  # seconds the previous exact re-solve took
     shared = None if forced is None else forced.shared_duals
+    cut = None  # the straddlers over `active`, once a re-solve needs them
     for k, start in enumerate(starts.tolist()):
         case = int(cases[k])
         if until_case is not None and case > until_case:
@@ -663,8 +675,10 @@ def best_alternatives(
                 count, score, chosen = found_case
                 # A split variant pays only where no variant reached this alternative: then
                 # the cases after it likely need the same shift of a straddler's room.
+                if cut is None:
+                    cut = _straddlers(problem, active)
                 split = (
-                    _split_variant(problem, chosen, kept, active)
+                    _split_variant(problem, chosen, kept, active, cut)
                     if count == assignment.count and score > reached
                     else None
                 )

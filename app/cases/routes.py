@@ -78,7 +78,11 @@ def create_case(
 
     if replay := idempotency.replay(payload, reread):
         return replay
-    case = service.create_case(session, context, payload)
+    try:
+        case = service.create_case(session, context, payload)
+    except service.DuplicateCase as duplicate:
+        service.record_duplicate_read(session, context, duplicate)
+        raise
     headers = {"Location": f"/v1/cases/{case.id}", "ETag": etag(case)}
     return idempotency.respond(_saved(session, case), 201, headers, resource_id=case.id)
 

@@ -101,17 +101,34 @@ def find_by_external_ref(session: Session, care_provider_id: uuid.UUID, ref: str
     ).first()
 
 
-def _duplicate(existing: Case) -> Conflict:
-    return _duplicate_of(existing.id, existing.external_ref)
+class DuplicateCase(Conflict):
+    """409 `duplicate_external_ref`: the organisation registered the reference already; the
+    answer names that case (`existing_id`, `Location`)."""
+
+    def __init__(self, case_id: uuid.UUID, external_ref: str) -> None:
+        super().__init__(
+            f"Your organisation registered external_ref {external_ref!r} already.",
+            code="duplicate_external_ref",
+            headers={"Location": f"/v1/cases/{case_id}"},
+            existing_id=str(case_id),
+        )
+        self.case_id = case_id
 
 
-def _duplicate_of(case_id: uuid.UUID, external_ref: str) -> Conflict:
-    return Conflict(
-        f"Your organisation registered external_ref {external_ref!r} already.",
-        code="duplicate_external_ref",
-        headers={"Location": f"/v1/cases/{case_id}"},
-        existing_id=str(case_id),
-    )
+def _duplicate(existing: Case) -> DuplicateCase:
+    return DuplicateCase(existing.id, existing.external_ref)
+
+
+def record_duplicate_read(
+    session: Session, context: AccessContext, duplicate: DuplicateCase
+) -> None:
+    """Log the read a `DuplicateCase` answer is: it names the caller's own case file. The
+    request's work so far (its `Idempotency-Key` claim included) is rolled back first, as for
+    any refused request, and the entry is committed on its own."""
+    session.rollback()
+    table_id = session.exec(select(Case.table_id).where(Case.id == duplicate.case_id)).one()
+    access_log.record(session, context, AccessAction.read, [(duplicate.case_id, table_id)])
+    session.commit()
 
 
 CASES = table_of(Case)
@@ -174,7 +191,7 @@ def create_case(session: Session, context: AccessContext, data: CaseCreate) -> C
         },
     ).one()
     if existing is not None:
-        raise _duplicate_of(existing, data.external_ref)
+        raise DuplicateCase(existing, data.external_ref)
     if not member:
         _require_membership(session, org_id, data.table_id)  # raises, with its message
     if found != len(corporations):

@@ -11,7 +11,7 @@ from app.access_log.models import AccessAction, AccessLogEntry
 from app.access_log.service import AccessContext
 from app.principal import Principal
 from tests.api.helpers import assert_problem, me
-from tests.conftest import create_case
+from tests.conftest import case_body, create_case
 
 
 def log_of(client, region, **params):
@@ -38,6 +38,24 @@ def test_creating_a_case_is_logged(client, small_region):
     assert entry["api_key_id"] == me(client, cp.headers)["api_key_id"]
     assert entry["endpoint"] == "POST /v1/cases"
     assert entry["at"]
+
+
+def test_a_duplicate_reference_answer_naming_the_case_is_logged_as_a_read(client, small_region):
+    cp = small_region.care_provider
+    case = create_case(client, cp, small_region.table_id, external_ref="K-dubbel")
+    headers = {**cp.headers, "Idempotency-Key": "dubbel-1"}
+    body = case_body(small_region.table_id, external_ref="K-dubbel")
+    again = client.post("/v1/cases", json=body, headers=headers)
+    assert_problem(again, 409, "duplicate_external_ref")
+    assert again.json()["existing_id"] == case["id"]
+    created, shown = entries_for(client, small_region, case["id"])
+    assert (created["action"], shown["action"]) == ("create", "read")
+    assert shown["endpoint"] == "POST /v1/cases"
+    assert shown["organisation_id"] == cp.id
+    # The refused request claimed its key with the rest of its work, and that was undone: the
+    # same key with another body is a new request, not a reuse.
+    fresh = client.post("/v1/cases", json=case_body(small_region.table_id), headers=headers)
+    assert fresh.status_code == 201, fresh.text
 
 
 ACCESSES = [

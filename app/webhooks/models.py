@@ -181,7 +181,8 @@ class WebhookEndpointPublic(BaseModel):
 
 class WebhookEndpointCreated(WebhookEndpointPublic):
     secret: str = Field(
-        description="Signing secret (`whsec_` + base64 key), shown only in this answer.",
+        description="Signing secret (`whsec_` + base64 key), shown only in this answer "
+        "(and its replay for the same `Idempotency-Key`).",
         examples=["whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"],
     )
 

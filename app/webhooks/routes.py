@@ -7,6 +7,7 @@ from fastapi import APIRouter, Query, Response
 
 from app.auth import CurrentPrincipal
 from app.db import SessionDep, SettingsDep
+from app.idempotency import REPLAY_RESPONSE, IdempotencyDep
 from app.if_match import IfMatch
 from app.pagination import PageDep
 from app.problems import problem_responses
@@ -15,6 +16,7 @@ from app.webhooks import service
 from app.webhooks.models import (
     DeliveryStatus,
     WebhookDeliveryPage,
+    WebhookEndpoint,
     WebhookEndpointCreate,
     WebhookEndpointCreated,
     WebhookEndpointPage,
@@ -29,30 +31,45 @@ router = APIRouter(prefix="/v1/webhooks", tags=["webhooks"])
     "",
     status_code=201,
     response_model=WebhookEndpointCreated,
-    responses=problem_responses(401, 403, 409),
+    responses={**REPLAY_RESPONSE, **problem_responses(401, 403, 409)},
 )
 def create_endpoint(
     payload: WebhookEndpointCreate,
     principal: CurrentPrincipal,
     session: SessionDep,
     settings: SettingsDep,
-    response: Response,
-) -> WebhookEndpointCreated:
-    """Register an endpoint of the caller's organisation; `secret` is shown only in this answer.
+    idempotency: IdempotencyDep,
+) -> Response:
+    """Register an endpoint of the caller's organisation; `secret` is shown only in this answer
+    and in its replay for the same `Idempotency-Key`."""
 
-    Not idempotent by design: replaying would mean storing the answer with the secret in it.
-    """
+    def reread(endpoint_id: uuid.UUID) -> tuple[WebhookEndpointCreated, dict[str, str]]:
+        # The record keeps no copy of the secret: a replay reads the endpoint as it is now,
+        # with the caller's access (404 once deleted). The key only gives back what its own
+        # organisation's API key may already change (the URL the events go to).
+        endpoint = service.get_endpoint(session, principal, endpoint_id)
+        return _created(endpoint, endpoint.secret), {"ETag": etag(endpoint)}
+
+    if replay := idempotency.replay(payload, reread):
+        replay.headers["Cache-Control"] = "no-store"
+        return replay
     endpoint, secret = service.create_endpoint(
         session,
         principal,
         payload,
         allow_private_targets=settings.webhook_allow_private_targets,
     )
-    response.headers["Location"] = f"/v1/webhooks/{endpoint.id}"
-    response.headers["ETag"] = etag(endpoint)
-    response.headers["Cache-Control"] = "no-store"
-    public = service.endpoint_public(endpoint)
-    return WebhookEndpointCreated(**public.model_dump(), secret=secret)
+    headers = {
+        "Location": f"/v1/webhooks/{endpoint.id}",
+        "ETag": etag(endpoint),
+        "Cache-Control": "no-store",
+    }
+    body = _created(endpoint, secret)
+    return idempotency.respond(body, 201, headers, resource_id=endpoint.id)
+
+
+def _created(endpoint: WebhookEndpoint, secret: str) -> WebhookEndpointCreated:
+    return WebhookEndpointCreated(**service.endpoint_public(endpoint).model_dump(), secret=secret)
 
 
 @router.get("", response_model=WebhookEndpointPage, responses=problem_responses(401))

@@ -47,6 +47,34 @@ def test_registering_an_endpoint_shows_the_secret_once(client):
     assert secret not in str(shown) + str(listed)
 
 
+def test_a_retried_registration_with_its_idempotency_key_registers_once(client):
+    org = make_org(client, "care_provider")
+    headers = {**org.headers, "Idempotency-Key": "hook-1"}
+    payload = {"url": HOOK, "events": ["agenda.published"]}
+    first = client.post("/v1/webhooks", json=payload, headers=headers)
+    again = client.post("/v1/webhooks", json=payload, headers=headers)
+    assert (first.status_code, again.status_code) == (201, 200), again.text
+    assert again.headers["idempotent-replayed"] == "true"
+    assert again.headers["cache-control"] == "no-store"
+    assert again.headers["location"] == first.headers["location"]
+    assert again.json() == first.json()  # the secret too: the answer that got lost
+    listed = client.get("/v1/webhooks", headers=org.headers).json()["items"]
+    assert [item["id"] for item in listed] == [first.json()["id"]]
+    other = client.post("/v1/webhooks", json={**payload, "url": HOOK + "2"}, headers=headers)
+    assert other.status_code == 422, other.text
+
+
+def test_a_replay_of_a_deleted_endpoints_registration_is_not_found(client):
+    org = make_org(client, "care_provider")
+    headers = {**org.headers, "Idempotency-Key": "hook-2"}
+    payload = {"url": HOOK, "events": ["agenda.published"]}
+    created = client.post("/v1/webhooks", json=payload, headers=headers).json()
+    client.delete(f"/v1/webhooks/{created['id']}", headers=org.headers)
+    again = client.post("/v1/webhooks", json=payload, headers=headers)
+    assert again.status_code == 404, again.text
+    assert created["secret"] not in again.text
+
+
 def test_another_organisations_endpoint_is_not_found(client):
     owner = make_org(client, "municipality")
     other = make_org(client, "housing_corporation")

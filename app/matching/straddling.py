@@ -1,3 +1,5 @@
+# Size: one algorithm read in order (column generation, then branch and cut on the core, per
+# phase); its relaxation class and the checks that share it stay beside it.
 """The exact proposal when the spread caps do not nest (a complex straddles neighbourhoods).
 
 Why a separate route: with a complex spread over several neighbourhoods the caps are two crossing

@@ -1,6 +1,7 @@
 """The FastAPI application: routers, problem handlers, middleware and the OpenAPI contract."""
 
 import asyncio
+import json
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -103,6 +104,72 @@ class BodySizeLimit:
             f"Request bodies are limited to {self.max_bytes} bytes.",
         )
         await response(scope, _drain, send)
+
+
+class Utf8Json:
+    """JSON bodies are UTF-8 (RFC 8259 section 8.1; the README says so): a JSON `Content-Type`
+    naming another charset, or a body in UTF-16 or UTF-32 (which Python's `json` would read by
+    itself), is a 415 before anything parses it. A UTF-8 byte-order mark is read past, as RFC
+    8259 allows."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        content_type = dict(scope["headers"]).get(b"content-type", b"").decode("latin-1")
+        media_type, _, parameters = content_type.partition(";")
+        if not problem_handlers.is_json(media_type.strip().lower()):
+            await self.app(scope, receive, send)
+            return
+        charset = _charset(parameters)
+        if charset is not None and charset not in ("utf-8", "utf8"):
+            await self._refuse(scope, send, f"charset={charset}")
+            return
+        checked = False
+
+        async def checked_receive() -> Message:
+            # Raised where the app reads the body, as BodySizeLimit's 413 is (an HTTP exception,
+            # which FastAPI's body parsing lets through), so the app's own handlers answer it.
+            nonlocal checked
+            message = await receive()
+            if not checked and message["type"] == "http.request":
+                checked = True
+                start = message.get("body", b"")[:4]
+                encoding = json.detect_encoding(start) if len(start) >= 2 else "utf-8"
+                if encoding.startswith(("utf-16", "utf-32")):
+                    detail = _NOT_UTF8.format(sent=encoding.upper())
+                    raise StarletteHTTPException(415, detail)
+            return message
+
+        await self.app(scope, checked_receive, send)
+
+    @staticmethod
+    async def _refuse(scope: Scope, send: Send, sent: str) -> None:
+        from starlette.requests import Request
+
+        response = problem_handlers.problem_response(
+            Request(scope),
+            415,
+            "Unsupported media type",
+            "unsupported_media_type",
+            _NOT_UTF8.format(sent=sent),
+        )
+        await response(scope, _drain, send)
+
+
+_NOT_UTF8 = "Send JSON in UTF-8 (charset=utf-8 or none), not in {sent}."
+
+
+def _charset(parameters: str) -> str | None:
+    """The `charset` of a media type's parameters (lower case, unquoted), or None."""
+    for parameter in parameters.split(";"):
+        name, _, value = parameter.partition("=")
+        if name.strip().lower() == "charset":
+            return value.strip().strip('"').lower()
+    return None
 
 
 async def _drain() -> Message:
@@ -292,6 +359,7 @@ def create_app(
     app.add_middleware(
         TransientFailures, attempts=settings.db_retry_attempts, page_failure=web.page_failure
     )
+    app.add_middleware(Utf8Json)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(api_headers.AllowedMethods, router=app.router)
     app.add_middleware(api_headers.NoStore)

@@ -53,7 +53,8 @@ def problem_response(
 FORM_MEDIA_TYPES = ("multipart/form-data", "application/x-www-form-urlencoded")
 
 
-def _is_json(media_type: str) -> bool:
+def is_json(media_type: str) -> bool:
+    """`application/json` or any `application/*+json` (lower case, without parameters)."""
     return media_type == "application/json" or (
         media_type.startswith("application/") and media_type.endswith("+json")
     )
@@ -77,7 +78,7 @@ def unsupported_media_type(request: Request, exc: RequestValidationError) -> str
             return None
         return f"Send the body as multipart/form-data, not as {as_sent}."
     sent_bytes = isinstance(exc.body, bytes | bytearray) and len(exc.body) > 0
-    if not sent_bytes or _is_json(media_type):
+    if not sent_bytes or is_json(media_type):
         return None
     return f"Send the body as application/json, not as {as_sent}."
 
@@ -132,8 +133,18 @@ def install_problem_handlers(app: FastAPI) -> None:
             # its recursion limit): invalid input like any other, so named like the rest.
             unparsable = {"type": "json_invalid", "loc": ("body",), "msg": UNPARSABLE_REASON}
             return await _validation(request, RequestValidationError([unparsable]))
-        titles = {404: "Not found", 405: "Method not allowed", 413: "Payload too large"}
-        code = {404: "not_found", 405: "method_not_allowed", 413: "payload_too_large"}
+        titles = {
+            404: "Not found",
+            405: "Method not allowed",
+            413: "Payload too large",
+            415: "Unsupported media type",
+        }
+        code = {
+            404: "not_found",
+            405: "method_not_allowed",
+            413: "payload_too_large",
+            415: "unsupported_media_type",
+        }
         return problem_response(
             request,
             exc.status_code,

@@ -39,3 +39,48 @@ def test_an_upload_sent_as_json_is_415(client, small_region):
     response = client.post("/v1/cases/imports", json={"file": "x"}, headers=headers)
     assert_problem(response, 415)
     assert "multipart/form-data" in response.json()["detail"]
+
+
+@pytest.mark.parametrize(
+    ("charset", "encoding"),
+    [("utf-16", "utf-16"), ("iso-8859-1", "latin-1"), ("latin-1", "ascii"), ('"UTF-32"', "utf-32")],
+)
+def test_json_in_another_charset_is_415(client, small_region, charset, encoding):
+    import json
+
+    body = json.dumps(case_body(small_region.table_id), ensure_ascii=False).encode(encoding)
+    headers = {
+        **small_region.care_provider.headers,
+        "Content-Type": f"application/json; charset={charset}",
+    }
+    response = client.post("/v1/cases", content=body, headers=headers)
+    assert_problem(response, 415)
+    assert "UTF-8" in response.json()["detail"]
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-32"])
+def test_a_utf16_or_utf32_json_body_without_a_charset_is_415(client, small_region, encoding):
+    import json
+
+    body = json.dumps(case_body(small_region.table_id)).encode(encoding)
+    response = client.post("/v1/cases", content=body, headers=json_headers(small_region))
+    assert_problem(response, 415)
+
+
+@pytest.mark.parametrize("charset", ["utf-8", "UTF-8", '"utf-8"'])
+def test_utf8_json_is_read_with_or_without_its_charset_or_byte_order_mark(
+    client, small_region, charset
+):
+    import json
+
+    body = json.dumps(case_body(small_region.table_id)).encode()
+    headers = {**json_headers(small_region), "Content-Type": f"application/json; charset={charset}"}
+    response = client.post("/v1/cases", content=body, headers=headers)
+    assert response.status_code == 201, response.text
+    marked = json.dumps(case_body(small_region.table_id)).encode("utf-8-sig")
+    response = client.post("/v1/cases", content=marked, headers=json_headers(small_region))
+    assert response.status_code == 201, response.text
+
+
+def json_headers(region) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    return {**region.care_provider.headers, "Content-Type": "application/json"}

@@ -194,4 +194,10 @@ def record_creations(
         for case_id, ready_since in cases
     ]
     if rows:
-        session.execute(insert(table_of(CaseTransition)), rows)
+        # Through the connection, with the statement built once: the session's `execute` takes
+        # the ORM's path even for a Core insert (the cases are inserted through Core: nothing is
+        # pending to flush).
+        session.connection().execute(_INSERT_TRANSITIONS, rows[0] if len(rows) == 1 else rows)
+
+
+_INSERT_TRANSITIONS = insert(table_of(CaseTransition))

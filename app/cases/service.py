@@ -17,6 +17,7 @@ from sqlalchemy import (
     and_,
     bindparam,
     exists,
+    false,
     func,
     insert,
     or_,
@@ -137,10 +138,13 @@ _MEMBERS = table_of(TableMember)
 
 
 @cache
-def _creation_checks() -> Executable:
-    """`create_case`'s three checks in one statement (one round trip, built once): the case the
-    organisation registered under the reference (`:org`, `:ref`), whether it sits at the table
-    (`:table`), and how many of the ids (`:corporations`) are housing corporations."""
+def _creation_checks(corporations: int) -> Executable:
+    """`create_case`'s three checks in one statement (one round trip, built once per number of
+    corporation ids): the case the organisation registered under the reference (`:org`,
+    `:ref`), whether it sits at the table (`:table`), and how many of the ids
+    (`:corporation_0` ...) are housing corporations. One parameter per id rather than an
+    expanding one: SQLAlchemy renders an expanding IN anew on every execution, with a regular
+    expression compiled each time, a tenth of the statement's cost."""
     org: BindParameter[uuid.UUID] = bindparam("org")
     existing = (
         select(CASES.c.id)
@@ -151,16 +155,19 @@ def _creation_checks() -> Executable:
     member = exists().where(
         _MEMBERS.c.table_id == bindparam("table"), _MEMBERS.c.organisation_id == org
     )
-    corporations = (
+    ids = [
+        bindparam(f"corporation_{n}", type_=_ORGANISATIONS.c.id.type) for n in range(corporations)
+    ]
+    corporations_found = (
         select(func.count())
         .select_from(_ORGANISATIONS)
         .where(
-            _ORGANISATIONS.c.id.in_(bindparam("corporations", expanding=True)),
+            _ORGANISATIONS.c.id.in_(ids) if ids else false(),
             _ORGANISATIONS.c.kind == OrganisationKind.housing_corporation.value,
         )
         .scalar_subquery()
     )
-    return select(existing, member, corporations)
+    return select(existing, member, corporations_found)
 
 
 @cache
@@ -182,12 +189,12 @@ def create_case(session: Session, context: AccessContext, data: CaseCreate) -> C
     corporations = set(data.debts.rent_arrears_corporation_ids)
     connection = session.connection()
     existing, member, found = connection.execute(
-        _creation_checks(),
+        _creation_checks(len(corporations)),
         {
             "org": org_id,
             "ref": data.external_ref,
             "table": data.table_id,
-            "corporations": list(corporations),
+            **{f"corporation_{n}": id_ for n, id_ in enumerate(corporations)},
         },
     ).one()
     if existing is not None:

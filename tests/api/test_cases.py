@@ -321,6 +321,25 @@ def test_rent_arrears_at_a_corporation_are_stored(client, small_region):
     assert case["debts"]["rent_arrears_corporation_ids"] == [small_region.corporation.id]
 
 
+def test_rent_arrears_at_two_corporations_are_stored(client, small_region):
+    other = make_org(client, "housing_corporation")
+    ids = [small_region.corporation.id, other.id]
+    debts = {"problematic": True, "rent_arrears_corporation_ids": ids}
+    case = create_case(client, small_region.care_provider, small_region.table_id, debts=debts)
+    assert case["debts"]["rent_arrears_corporation_ids"] == ids
+
+
+def test_rent_arrears_at_two_corporations_and_a_municipality_are_refused(client, region):
+    other = make_org(client, "housing_corporation")
+    ids = [region.corporation.id, other.id, region.municipality.id]
+    response = client.post(
+        "/v1/cases",
+        json=case_body(region.table_id, debts={"rent_arrears_corporation_ids": ids}),
+        headers=region.care_provider.headers,
+    )
+    assert invalid_names(response) == ["debts.rent_arrears_corporation_ids"]
+
+
 # --- merge patch and ETags ------------------------------------------------------------------
 
 

@@ -121,28 +121,31 @@ _sqlite_lock = FairLock()
 _WRITE_LOCK = "uitstroom_write_lock"  # session.info key: the process lock this session holds
 
 
-def transaction(engine: Engine) -> Iterator[Session]:
-    """One transaction (a request's; `app.db.get_session`): yields the session, commits when the
-    caller's work succeeds, rolls back otherwise.
+def write_lock(engine: Engine) -> FairLock | None:
+    """The lock a request on `engine` holds for its transaction: the process write lock on
+    SQLite, none on PostgreSQL."""
+    return _sqlite_lock if engine.dialect.name == "sqlite" else None
 
-    On SQLite the caller holds the process write lock meanwhile, except inside
-    `outside_transaction` (heavy computation).
-    """
-    lock = _sqlite_lock if engine.dialect.name == "sqlite" else None
-    if lock is not None:
-        lock.acquire()
+
+def open_session(engine: Engine, lock: FairLock | None) -> Session:
+    """A request's session, whose caller holds `lock` (`write_lock`) already; no I/O until its
+    first statement. On SQLite the lock is held for the whole transaction, except inside
+    `outside_transaction` (heavy computation). End it with `end_session`."""
+    session = Session(engine, expire_on_commit=False)
+    session.info[_WRITE_LOCK] = lock
+    return session
+
+
+def end_session(session: Session, succeeded: bool) -> None:
+    """Commit the request's transaction when its work `succeeded`, else roll it back; close the
+    session either way. Blocking: run it in a worker thread."""
     try:
-        with Session(engine, expire_on_commit=False) as session:
-            session.info[_WRITE_LOCK] = lock
-            try:
-                yield session
-                session.commit()
-            except BaseException:
-                session.rollback()
-                raise
+        if succeeded:
+            session.commit()
+        else:
+            session.rollback()
     finally:
-        if lock is not None:  # held again: `outside_transaction` takes it back on the way out
-            lock.release()
+        session.close()
 
 
 @contextmanager

@@ -6,14 +6,23 @@ The engine and the transaction themselves live in `app.database`, which imports 
 services can use it; its names are re-exported here for the routes, the CLI and the tests.
 """
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from typing import Annotated
 
+import anyio
 from fastapi import Depends, Request
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from app.database import LostRace, _sqlite_lock, build_engine, outside_transaction, transaction
+from app.database import (
+    LostRace,
+    _sqlite_lock,
+    build_engine,
+    end_session,
+    open_session,
+    outside_transaction,
+    write_lock,
+)
 from app.settings import Settings
 
 __all__ = [
@@ -42,10 +51,40 @@ def app_engine(request: Request) -> Engine:
     return engine
 
 
-def get_session(request: Request) -> Iterator[Session]:
-    """One transaction per request on the application's engine (`app.database.transaction`):
-    commit when the handler succeeds, roll back otherwise."""
-    yield from transaction(app_engine(request))
+async def get_session(request: Request) -> AsyncIterator[Session]:
+    """One transaction per request on the application's engine (`app.database.open_session`):
+    commit when the handler succeeds, roll back otherwise.
+
+    On SQLite the request first waits for the process write lock, in a thread outside the pool
+    the routes run in. Waiting in that pool (as a sync dependency would) let 40 requests waiting
+    for the lock take all its threads while the request holding the lock waited for one: with
+    41 or more concurrent requests the server stopped answering for good. Opening the session
+    does no I/O, so a request that finds the lock free needs no thread to start; the commit or
+    rollback runs in a thread of its own, as FastAPI runs a sync dependency's exit, and is
+    finished even when the request is cancelled.
+    """
+    engine = app_engine(request)
+    lock = write_lock(engine)
+    if lock is not None and not lock.acquire(blocking=False):
+        await anyio.to_thread.run_sync(lock.acquire, limiter=anyio.CapacityLimiter(1))
+    try:
+        session = open_session(engine, lock)
+        try:
+            yield session
+        except BaseException:
+            with anyio.CancelScope(shield=True):
+                await _end(session, succeeded=False)
+            raise
+        await _end(session, succeeded=True)
+    finally:
+        if lock is not None:  # held again: `outside_transaction` takes it back on the way out
+            lock.release()
+
+
+async def _end(session: Session, succeeded: bool) -> None:
+    await anyio.to_thread.run_sync(
+        end_session, session, succeeded, limiter=anyio.CapacityLimiter(1)
+    )
 
 
 # scope="function": commit before the response is sent, so a failed commit is never reported as

@@ -6,6 +6,7 @@ and settings as FastAPI dependencies.
 """
 
 import threading
+import weakref
 from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -59,52 +60,60 @@ def build_engine(url: str, *, foreign_keys: bool = True) -> Engine:
     # 20 kept open, 30 at most: with 10 kept, 20 concurrent requests on one process closed a
     # connection on most returns and opened a new one (a PostgreSQL backend) shortly after,
     # 153 per 1,000 case creations (`bench_ingest --cases-only`, 20 clients).
-    return create_engine(url, pool_pre_ping=True, pool_size=20, max_overflow=10)
+    engine = create_engine(url, pool_pre_ping=True, pool_size=POOL_SIZE, max_overflow=POOL_OVERFLOW)
+    _request_slots[engine] = FairLock(POOL_SIZE + POOL_OVERFLOW)
+    return engine
+
+
+POOL_SIZE, POOL_OVERFLOW = 20, 10
+_request_slots: "weakref.WeakKeyDictionary[Engine, FairLock]" = weakref.WeakKeyDictionary()
 
 
 class FairLock:
-    """A lock taken in the order it was asked for (first come, first served), which a thread
-    other than the one that took it may release (like `threading.Lock`).
+    """A lock, or with `slots` > 1 a semaphore, taken in the order it was asked for (first
+    come, first served), which a thread other than the one that took it may release.
 
     `threading.Lock` wakes a waiter on release but lets any thread that asks meanwhile take it
     first, so the thread that just released it (back with the next request) can take it again
-    ahead of requests that have waited longer. Here a release hands the lock to the longest
+    ahead of requests that have waited longer. Here a release hands the slot to the longest
     waiting thread directly (tests/test_fair_lock.py)."""
 
-    def __init__(self) -> None:
+    def __init__(self, slots: int = 1) -> None:
         self._mutex = threading.Lock()
         self._waiters: deque[threading.Lock] = deque()
-        self._locked = False
+        self._slots = slots
+        self._free = slots
 
     def acquire(self, blocking: bool = True) -> bool:
-        """Take the lock, waiting behind every thread that asked before (unless not
-        `blocking`: then False at once when it is taken)."""
+        """Take a slot, waiting behind every thread that asked before (unless not `blocking`:
+        then False at once when none is free)."""
         with self._mutex:
-            if not self._locked:
-                self._locked = True
+            if self._free:
+                self._free -= 1
                 return True
             if not blocking:
                 return False
             turn = threading.Lock()
             turn.acquire()
             self._waiters.append(turn)
-        turn.acquire()  # released by `release`, which hands the lock over to this thread
+        turn.acquire()  # released by `release`, which hands the slot over to this thread
         return True
 
     def release(self) -> None:
         with self._mutex:
-            if not self._locked:
+            if self._free == self._slots:
                 raise RuntimeError("release unlocked lock")
             if self._waiters:
-                self._waiters.popleft().release()  # still locked: now the waiter's
+                self._waiters.popleft().release()  # still taken: now the waiter's
             else:
-                self._locked = False
+                self._free += 1
 
     def locked(self) -> bool:
-        return self._locked
+        """No slot is free."""
+        return self._free == 0
 
     def waiting(self) -> int:
-        """How many threads wait for the lock."""
+        """How many threads wait for a slot."""
         return len(self._waiters)
 
     def __enter__(self) -> bool:
@@ -118,18 +127,22 @@ class FairLock:
 # Waiting on this lock instead of SQLite's busy handler, which sleeps in growing steps, keeps the
 # tail latency of concurrent requests close to the median; first come, first served.
 _sqlite_lock = FairLock()
-_WRITE_LOCK = "uitstroom_write_lock"  # session.info key: the process lock this session holds
+_WRITE_LOCK = "uitstroom_write_lock"  # session.info key: the `request_slot` this session holds
 
 
-def write_lock(engine: Engine) -> FairLock | None:
-    """The lock a request on `engine` holds for its transaction: the process write lock on
-    SQLite, none on PostgreSQL."""
-    return _sqlite_lock if engine.dialect.name == "sqlite" else None
+def request_slot(engine: Engine) -> FairLock | None:
+    """What a request on `engine` takes before its transaction and holds until it ends: on
+    SQLite the process write lock, on PostgreSQL one of as many slots as the pool has
+    connections (so a request holding a slot never waits for a connection: see
+    `app.db.get_session`). None for an engine not built by `build_engine`."""
+    if engine.dialect.name == "sqlite":
+        return _sqlite_lock
+    return _request_slots.get(engine)
 
 
 def open_session(engine: Engine, lock: FairLock | None) -> Session:
-    """A request's session, whose caller holds `lock` (`write_lock`) already; no I/O until its
-    first statement. On SQLite the lock is held for the whole transaction, except inside
+    """A request's session, whose caller holds `lock` (`request_slot`) already; no I/O until
+    its first statement. The lock is held for the whole transaction, except inside
     `outside_transaction` (heavy computation). End it with `end_session`."""
     session = Session(engine, expire_on_commit=False)
     session.info[_WRITE_LOCK] = lock
@@ -162,7 +175,12 @@ def outside_transaction(session: Session) -> Iterator[None]:
     savepoint.
     """
     session.commit()
+    # PostgreSQL's request slot is kept: the committed session holds no connection meanwhile,
+    # and taking a slot back here, in a worker thread, could wait while holding a thread of the
+    # routes' pool (`app.db.get_session`). SQLite's lock must let other writers in.
     lock = session.info.get(_WRITE_LOCK)
+    if lock is not _sqlite_lock:
+        lock = None
     if lock is not None:
         lock.release()
     try:

@@ -21,7 +21,7 @@ from app.database import (
     end_session,
     open_session,
     outside_transaction,
-    write_lock,
+    request_slot,
 )
 from app.settings import Settings
 
@@ -55,16 +55,17 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
     """One transaction per request on the application's engine (`app.database.open_session`):
     commit when the handler succeeds, roll back otherwise.
 
-    On SQLite the request first waits for the process write lock, in a thread outside the pool
-    the routes run in. Waiting in that pool (as a sync dependency would) let 40 requests waiting
-    for the lock take all its threads while the request holding the lock waited for one: with
-    41 or more concurrent requests the server stopped answering for good. Opening the session
-    does no I/O, so a request that finds the lock free needs no thread to start; the commit or
-    rollback runs in a thread of its own, as FastAPI runs a sync dependency's exit, and is
-    finished even when the request is cancelled.
+    The request first takes its `request_slot` (SQLite: the process write lock; PostgreSQL: one
+    of as many slots as the pool has connections), waiting in a thread outside the pool the
+    routes run in. Waiting in that pool (as a sync dependency, or a connection checkout, would)
+    let 40 waiting requests take all its threads while the requests they waited for needed one:
+    with 41 (SQLite) or about 70 (PostgreSQL) concurrent requests the server stopped answering.
+    Opening the session does no I/O, so a request that finds a slot free needs no thread to
+    start; the commit or rollback runs in a thread of its own, as FastAPI runs a sync
+    dependency's exit, and is finished even when the request is cancelled.
     """
     engine = app_engine(request)
-    lock = write_lock(engine)
+    lock = request_slot(engine)
     if lock is not None and not lock.acquire(blocking=False):
         await anyio.to_thread.run_sync(lock.acquire, limiter=anyio.CapacityLimiter(1))
     try:

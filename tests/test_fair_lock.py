@@ -3,6 +3,8 @@
 import threading
 import time
 
+import pytest
+
 from app.database import FairLock
 
 
@@ -59,3 +61,30 @@ def test_releasing_an_unlocked_lock_is_an_error() -> None:
     except RuntimeError:
         return
     raise AssertionError("released an unlocked lock")
+
+
+def test_a_lock_with_slots_lets_that_many_in_and_queues_the_rest_in_order() -> None:
+    # PostgreSQL's request slots: as many as the pool has connections.
+    lock = FairLock(slots=2)
+    assert lock.acquire() and lock.acquire(blocking=False)
+    assert lock.locked() and not lock.acquire(blocking=False)
+    order: list[str] = []
+
+    def take(name: str) -> None:
+        with lock:
+            order.append(name)
+
+    threads = []
+    for number, name in enumerate("ABC", start=1):
+        thread = threading.Thread(target=take, args=(name,))
+        thread.start()
+        _wait_until(lambda number=number: lock.waiting() == number)  # type: ignore[misc]
+        threads.append(thread)
+    lock.release()  # one slot: each waiter in turn, handing it on to the next
+    for thread in threads:
+        thread.join(10)
+    assert order == ["A", "B", "C"]
+    assert not lock.locked()  # one slot free, one still ours
+    lock.release()
+    with pytest.raises(RuntimeError):
+        lock.release()  # both are free: nothing to release

@@ -1,17 +1,20 @@
-"""A request waits for the SQLite write lock outside the thread pool the routes run in.
+"""A request waits for its slot (SQLite's write lock, one of PostgreSQL's pooled connections)
+outside the thread pool the routes run in.
 
-Waiting inside it (as a sync dependency would) let the requests waiting for the lock take every
-thread of the pool while the request holding the lock waited for one to run its route: with more
-concurrent requests than threads the server stopped answering for good. Here the pool has 4
-threads and 12 requests arrive at once; each must be answered.
+Waiting inside it (as a sync dependency, or a connection checkout, would) let the requests
+waiting for a slot take every thread of the pool while the requests holding the slots waited for
+one to run their routes: with more concurrent requests than threads the server stopped
+answering. Here the pool has 4 threads, PostgreSQL 3 connections, and 12 requests arrive at
+once; each must be answered.
 """
 
 import asyncio
 
 import anyio
 import httpx
-import pytest
 
+from app import database
+from app.main import create_app
 from tests.conftest import OPERATOR, case_body
 
 THREADS = 4
@@ -59,7 +62,13 @@ async def _creations(app) -> list[int]:  # type: ignore[no-untyped-def]
     return [answer.status_code for answer in answers]
 
 
-def test_more_concurrent_requests_than_threads_are_all_answered(live_app, databases):
-    if databases.backend != "sqlite":
-        pytest.skip("PostgreSQL has no process write lock")
-    assert asyncio.run(_creations(live_app)) == [201] * REQUESTS
+def test_more_concurrent_requests_than_threads_and_connections_are_all_answered(
+    databases, settings, monkeypatch
+):
+    monkeypatch.setattr(database, "POOL_SIZE", 2)
+    monkeypatch.setattr(database, "POOL_OVERFLOW", 1)
+    app = create_app(settings.model_copy(update={"database_url": databases.migrated_url()}))
+    try:
+        assert asyncio.run(_creations(app)) == [201] * REQUESTS
+    finally:
+        app.state.engine.dispose()

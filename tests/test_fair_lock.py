@@ -15,21 +15,28 @@ def _wait_until(condition, timeout: float = 10.0) -> None:  # type: ignore[no-un
         time.sleep(0.001)
 
 
-def test_waiting_threads_take_the_lock_in_the_order_they_asked() -> None:
-    lock = FairLock()
-    order: list[str] = []
-    lock.acquire()
+def _queue(lock: FairLock, names: str, order: list[str]) -> list[threading.Thread]:
+    """A thread per name that waits for `lock`, then appends its name to `order`; each has
+    joined the queue before the next starts."""
 
     def take(name: str) -> None:
         with lock:
             order.append(name)
 
     threads = []
-    for number, name in enumerate("ABCD", start=1):
+    for number, name in enumerate(names, start=1):
         thread = threading.Thread(target=take, args=(name,))
         thread.start()
         _wait_until(lambda number=number: lock.waiting() == number)  # type: ignore[misc]
         threads.append(thread)
+    return threads
+
+
+def test_waiting_threads_take_the_lock_in_the_order_they_asked() -> None:
+    lock = FairLock()
+    order: list[str] = []
+    lock.acquire()
+    threads = _queue(lock, "ABCD", order)
     lock.release()
     for thread in threads:
         thread.join(10)
@@ -69,17 +76,7 @@ def test_a_lock_with_slots_lets_that_many_in_and_queues_the_rest_in_order() -> N
     assert lock.acquire() and lock.acquire(blocking=False)
     assert lock.locked() and not lock.acquire(blocking=False)
     order: list[str] = []
-
-    def take(name: str) -> None:
-        with lock:
-            order.append(name)
-
-    threads = []
-    for number, name in enumerate("ABC", start=1):
-        thread = threading.Thread(target=take, args=(name,))
-        thread.start()
-        _wait_until(lambda number=number: lock.waiting() == number)  # type: ignore[misc]
-        threads.append(thread)
+    threads = _queue(lock, "ABC", order)
     lock.release()  # one slot: each waiter in turn, handing it on to the next
     for thread in threads:
         thread.join(10)

@@ -109,8 +109,8 @@ class BodySizeLimit:
 class Utf8Json:
     """JSON bodies are UTF-8 (RFC 8259 section 8.1; the README says so): a JSON `Content-Type`
     naming another charset, or a body in UTF-16 or UTF-32 (which Python's `json` would read by
-    itself), is a 415 before anything parses it. A UTF-8 byte-order mark is read past, as RFC
-    8259 allows."""
+    itself), is a 415 when the app reads the body, before anything parses it. A UTF-8
+    byte-order mark is read past, as RFC 8259 allows."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -125,39 +125,25 @@ class Utf8Json:
             await self.app(scope, receive, send)
             return
         charset = _charset(parameters)
-        if charset is not None and charset not in ("utf-8", "utf8"):
-            await self._refuse(scope, send, f"charset={charset}")
-            return
         checked = False
 
         async def checked_receive() -> Message:
             # Raised where the app reads the body, as BodySizeLimit's 413 is (an HTTP exception,
-            # which FastAPI's body parsing lets through), so the app's own handlers answer it.
+            # which FastAPI's body parsing lets through), so the app's own handlers answer it;
+            # a request without a body is never refused for its charset.
             nonlocal checked
             message = await receive()
-            if not checked and message["type"] == "http.request":
+            if not checked and message["type"] == "http.request" and message.get("body"):
                 checked = True
-                start = message.get("body", b"")[:4]
+                start = message["body"][:4]
                 encoding = json.detect_encoding(start) if len(start) >= 2 else "utf-8"
+                if charset is not None and charset not in ("utf-8", "utf8"):
+                    raise StarletteHTTPException(415, _NOT_UTF8.format(sent=f"charset={charset}"))
                 if encoding.startswith(("utf-16", "utf-32")):
-                    detail = _NOT_UTF8.format(sent=encoding.upper())
-                    raise StarletteHTTPException(415, detail)
+                    raise StarletteHTTPException(415, _NOT_UTF8.format(sent=encoding.upper()))
             return message
 
         await self.app(scope, checked_receive, send)
-
-    @staticmethod
-    async def _refuse(scope: Scope, send: Send, sent: str) -> None:
-        from starlette.requests import Request
-
-        response = problem_handlers.problem_response(
-            Request(scope),
-            415,
-            "Unsupported media type",
-            "unsupported_media_type",
-            _NOT_UTF8.format(sent=sent),
-        )
-        await response(scope, _drain, send)
 
 
 _NOT_UTF8 = "Send JSON in UTF-8 (charset=utf-8 or none), not in {sent}."

@@ -84,3 +84,11 @@ def test_utf8_json_is_read_with_or_without_its_charset_or_byte_order_mark(
 
 def json_headers(region) -> dict[str, str]:  # type: ignore[no-untyped-def]
     return {**region.care_provider.headers, "Content-Type": "application/json"}
+
+
+def test_a_request_without_a_body_is_not_refused_for_its_charset(client, small_region):
+    headers = {
+        **small_region.care_provider.headers,
+        "Content-Type": "application/json; charset=latin-1",
+    }
+    assert client.get("/v1/cases", headers=headers).status_code == 200

@@ -48,12 +48,12 @@ def create_endpoint(
         # with the caller's access (404 once deleted). The key only gives back what its own
         # organisation's API key may already change (the URL the events go to).
         endpoint = service.get_endpoint(session, principal, endpoint_id)
-        return _created(endpoint, endpoint.secret), {"ETag": etag(endpoint)}
+        return _created(endpoint), {"ETag": etag(endpoint)}
 
     if replay := idempotency.replay(payload, reread):
         replay.headers["Cache-Control"] = "no-store"
         return replay
-    endpoint, secret = service.create_endpoint(
+    endpoint, _ = service.create_endpoint(
         session,
         principal,
         payload,
@@ -64,12 +64,14 @@ def create_endpoint(
         "ETag": etag(endpoint),
         "Cache-Control": "no-store",
     }
-    body = _created(endpoint, secret)
+    body = _created(endpoint)
     return idempotency.respond(body, 201, headers, resource_id=endpoint.id)
 
 
-def _created(endpoint: WebhookEndpoint, secret: str) -> WebhookEndpointCreated:
-    return WebhookEndpointCreated(**service.endpoint_public(endpoint).model_dump(), secret=secret)
+def _created(endpoint: WebhookEndpoint) -> WebhookEndpointCreated:
+    """The registration's answer: the endpoint with its stored signing secret."""
+    public = service.endpoint_public(endpoint).model_dump()
+    return WebhookEndpointCreated(**public, secret=endpoint.secret)
 
 
 @router.get("", response_model=WebhookEndpointPage, responses=problem_responses(401))

@@ -52,7 +52,8 @@ DEFINITIONS = {
     "suppression": "For organisations that may not see the cases, every count that holds 1-4 "
     "people other than the viewer's own is hidden (null), and enough other cells that no hidden "
     "count follows from what is shown, from non-negativity or from the viewer's own cases and "
-    "dwellings. The viewer's own row is shown whole.",
+    "dwellings, nor a sum of hidden counts (over any periods) that holds 1-4 people other than "
+    "the viewer's own. The viewer's own row is shown whole.",
 }
 MAX_RESTRICTED_CELLS = 300  # period x group cells; protection is O(cells^3) at worst
 FLOW_COLUMNS = [
@@ -258,7 +259,14 @@ def flows(
             if viewer.kind == kind and grouping == g
         }
         case_groups = grouping in (GroupBy.none, GroupBy.care_provider)
-        hidden = protect_flows(grid, own, spans, keys, case_groups, own_groups)
+        owned = [
+            h.waiting_days
+            for h in in_range
+            if viewer.owns_housing(h.care_provider_id, h.corporation_id)
+        ]
+        hidden = protect_flows(
+            grid, own, spans, keys, case_groups, own_groups, waiting.histogram(owned)
+        )
         if viewer.is_care_provider:  # the waiting days of its own housings it knows
             known_waits = {
                 (part, r["period"], r["group"]): r["housed"]

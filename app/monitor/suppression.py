@@ -1,3 +1,5 @@
+# Size: one disclosure argument read in order (primary cells, the exact test for single cells, the
+# search for small sums, the choice of complements); its docstring holds the proofs each step uses.
 """Cell suppression for figures shown to organisations that may not see the cases.
 
 What the reader knows. A restricted viewer (a care provider or a corporation) holds more than the
@@ -44,14 +46,43 @@ tests check this by brute force on small tables. The monitor's full system (the 
 and the identities between measures) is not totally unimodular in general: there the guarantee
 is the real one above.
 
+Sums. Cells one at a time are not all a reader can work out: a sum of hidden cells can be fixed
+though none of its cells is. Two backlogs shown months apart, with the exits between them shown,
+give the new ready cases of the months between, each month hidden; a provider that knows 2 of
+them its own learns that the others had 1. The flow equation links every period to the next, so
+such a sum can span any periods of the answer. A sum of hidden cells is a count of people too, so
+it gets the primary rule: no set S of hidden cells whose sum follows from what is shown may have a
+rest of 1 to PRIMARY_MAX. Rests are never negative, so such an S holds at most PRIMARY_MAX cells
+with a rest, each a primary cell, besides any number of cells with rest 0.
+
+The test, `small_sums`, is deliberately a little stronger than "the sum follows". It treats every
+hidden cell with rest 0 as if the reader knew it (so its column drops out, with any coefficient),
+and asks whether the indicator vector 1_T of a set T of at most PRIMARY_MAX primary cells with
+rests adding up to at most PRIMARY_MAX lies in the row space of the equations over the remaining
+hidden cells. Every sum the exact definition finds is found (the reader's bound on a sum comes
+from a combination y of the equations that leaves, on the hidden cells, 1_S plus terms on cells
+at their bound; all of those have rest 0), and a few more: a combination such as x_T - x_z
+with x_z at its bound gives the reader only a lower bound on x_T, and is hidden all the same.
+Cells with a rest above PRIMARY_MAX keep their columns (a sum holding one has a rest above
+PRIMARY_MAX). With P orthonormal rows spanning that row space (the QR decomposition below),
+1_T lies in it exactly when the projection (I - P^T P) 1_T vanishes. The search is exhaustive:
+T of one cell, two, three (at most one with rest 2) and four (all with rest 1), found by meeting
+in the middle on two fixed random projections of those vectors (the right halves are sorted,
+each left half looks up those that cancel it), every candidate then checked on the whole vector.
+It takes about (number of primary cells)^2 steps and has no time limit, so an answer never
+depends on the machine's load.
+
 Choosing the complements: first, cheaply, no equation may keep exactly one hidden cell with a
 rest (it would give it away); then, while the exact test finds derivable cells, hide for each a
-visible cell sharing an equation with it, the smallest first (it costs the reader least).
+visible cell sharing an equation with it, the smallest first (it costs the reader least); then,
+while `small_sums` finds sums, hide for each the smallest visible cell with a rest (a cell with
+rest 0 would not break the sum) that shares an equation with one of its cells, or failing that,
+with a hidden cell linked to it through equations.
 
 Pure: no database, no HTTP.
 """
 
-from collections.abc import Hashable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -61,6 +92,12 @@ from scipy.sparse import coo_array, hstack, identity
 from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]  # ships no type information
 
 PRIMARY_MAX = 4
+# The sum search meets in the middle on tuples of at most two cells: sets of up to four.
+assert PRIMARY_MAX <= 4
+SUM_SEED = 20261201  # fixed projections: the same answer every time
+MOST_SUMS = 64  # sums one search returns (one round of complements breaks them all)
+_MATCH = 1e-7  # projections closer than this are checked on the whole vector
+_ZERO = 1e-9  # squared norm of a vector that vanishes (the QR's own error is about 1e-14)
 Equation = Sequence[tuple[Hashable, float]]  # sum(coefficient * cell) == 0
 # Keys are cell ids of any hashable type; Mapping is invariant in its key, so a caller's
 # dict[tuple[str, str], int] would not be a Mapping[Hashable, int].
@@ -96,16 +133,22 @@ def _restricted(hidden: list[Hashable], equations: Sequence[Equation]) -> np.nda
     return np.array(rows).reshape(len(rows), len(hidden))
 
 
-def _in_row_space(matrix: np.ndarray) -> np.ndarray:
-    """Per column j: whether the unit vector e_j lies in the row space of `matrix`."""
+def _row_space_basis(matrix: np.ndarray) -> np.ndarray:
+    """An orthonormal basis of the row space of `matrix` (m x n), as the columns of an
+    n x rank array (a rank-revealing QR decomposition with column pivoting)."""
     if matrix.shape[0] == 0:
-        return np.zeros(matrix.shape[1], dtype=bool)
+        return np.zeros((matrix.shape[1], 0))
     q, r, _ = qr(matrix.T, mode="economic", pivoting=True)
     diagonal = np.abs(np.diag(r))
     rank = int(np.sum(diagonal > 1e-9 * max(1.0, diagonal.max(initial=0.0))))
-    if rank == 0:
-        return np.zeros(matrix.shape[1], dtype=bool)
-    norms: np.ndarray = np.einsum("ij,ij->i", q[:, :rank], q[:, :rank])
+    basis: np.ndarray = q[:, :rank]
+    return basis
+
+
+def _in_row_space(matrix: np.ndarray) -> np.ndarray:
+    """Per column j: whether the unit vector e_j lies in the row space of `matrix`."""
+    basis = _row_space_basis(matrix)
+    norms: np.ndarray = np.einsum("ij,ij->i", basis, basis)
     return norms > 1 - 1e-9
 
 
@@ -165,79 +208,192 @@ def determined(
     return {order[k] for k in range(len(order)) if follows[k] or k in pinned}
 
 
+def small_sums(
+    hidden: set[Hashable],
+    equations: Sequence[Equation],
+    values: Values,
+    lower: Bounds | None = None,
+    unshown: frozenset[Hashable] = frozenset(),
+    most: int = MOST_SUMS,
+) -> list[set[Hashable]]:
+    """Sets of hidden cells whose sum the reader may work out and whose rest adds up to 1 to
+    PRIMARY_MAX ("Sums" in the module docstring): the smallest such sets first, at most `most`,
+    no two sharing a cell; [] when there is none.
+
+    `unshown`: hidden cells the answer never shows (the backlog before its first period); they
+    take part in the equations and are never summed.
+    """
+    lower = lower or {}
+    rest = {c: (values[c] or 0) - lower.get(c, 0) for c in hidden}
+    columns = sorted((c for c in hidden if rest[c] > 0), key=repr)
+    targets = [k for k, c in enumerate(columns) if rest[c] <= PRIMARY_MAX and c not in unshown]
+    if not targets:
+        return []
+    basis = _row_space_basis(_restricted(columns, equations))
+    rows = basis[targets]
+    shadow = np.random.default_rng(SUM_SEED).standard_normal((len(columns), 2))
+    # The projections of (I - P^T P) e_j; a set cancels exactly when its vectors add up to 0.
+    shades = (shadow - basis @ (basis.T @ shadow))[targets]
+    rests = np.array([rest[columns[k]] for k in targets])
+
+    def cancels(members: tuple[int, ...]) -> bool:
+        total = rows[list(members)].sum(axis=0)
+        return len(members) - float(total @ total) < _ZERO
+
+    for size in range(1, PRIMARY_MAX + 1):
+        found = _cancelling(size, shades, rests, cancels, most)
+        if found:
+            return [{columns[targets[k]] for k in members} for members in found]
+    return []
+
+
+def _tuples(size: int, rests: np.ndarray, most_rest: int) -> np.ndarray:
+    """Every increasing tuple of `size` (0 to 2) indexes whose rests add up to at most
+    `most_rest`, as rows of a (count x size) array."""
+    if size == 0:
+        return np.zeros((1, 0), dtype=np.intp)
+    if size == 1:
+        return np.flatnonzero(rests <= most_rest)[:, np.newaxis]
+    first, second = np.triu_indices(len(rests), k=1)
+    keep = rests[first] + rests[second] <= most_rest
+    return np.stack([first[keep], second[keep]], axis=1)
+
+
+def _cancelling(
+    size: int,
+    shades: np.ndarray,
+    rests: np.ndarray,
+    cancels: Callable[[tuple[int, ...]], bool],
+    most: int,
+) -> list[tuple[int, ...]]:
+    """Disjoint sets of `size` target indexes whose rests add up to at most PRIMARY_MAX and
+    whose vectors cancel, at most `most`. Meets in the middle: a left half of size // 2 looks up,
+    in the sorted first projection of the right halves, those that cancel it; both projections
+    must cancel before the whole vectors are checked."""
+    half = size // 2
+    left = _tuples(half, rests, PRIMARY_MAX - (size - half))
+    right = _tuples(size - half, rests, PRIMARY_MAX - half)
+    if len(left) == 0 or len(right) == 0:
+        return []
+    left_shade = shades[left].sum(axis=1)
+    right_shade = shades[right].sum(axis=1)
+    order = np.argsort(right_shade[:, 0], kind="stable")
+    keys = right_shade[order, 0]
+    low = np.searchsorted(keys, -left_shade[:, 0] - _MATCH, "left")
+    high = np.searchsorted(keys, -left_shade[:, 0] + _MATCH, "right")
+    found: list[tuple[int, ...]] = []
+    used: set[int] = set()
+    for i in np.flatnonzero(high > low):
+        for j in order[low[i] : high[i]]:
+            members = (*left[i], *right[j])
+            if (
+                (half and left[i][-1] >= right[j][0])  # each set once, in increasing order
+                or abs(left_shade[i, 1] + right_shade[j, 1]) > _MATCH
+                or rests[list(members)].sum() > PRIMARY_MAX
+                or used & set(members)
+                or not cancels(members)
+            ):
+                continue
+            found.append(tuple(int(k) for k in members))
+            used |= set(members)
+            if len(found) == most:
+                return found
+    return found
+
+
 def suppress(
     values: Values,
     equations: Sequence[Equation],
     *,
     known: frozenset[Hashable] = frozenset(),
     lower: Bounds | None = None,
+    own: Bounds | None = None,
+    unshown: frozenset[Hashable] = frozenset(),
 ) -> set[Hashable]:
     """The cells to hide from a viewer who knows `known` whole and its own part `lower` of every
-    cell: the primary ones, plus complements until no hidden cell with a rest can be derived.
+    cell: the primary ones, plus complements until no hidden cell with a rest can be derived, nor
+    a sum of hidden cells whose rest is 1 to PRIMARY_MAX.
 
-    `values`: cell -> count (None: not a count, never hidden). Returns a subset of the cells
-    with a count, never a known one.
+    `values`: cell -> count (None: not a count, never hidden). `own`: the viewer's own part of
+    every cell, also where it knows it only in total (a corporation knows how many of its
+    housings the waiting-time histogram holds, not in which bucket); default `lower`. The search
+    for sums counts the rest against it: a sum whose rest the viewer would know only if it knew
+    more is hidden all the same, which covers every sum it can work out whole. `unshown`: cells
+    of `values` the answer never shows (the backlog before its first period), which the reader
+    must solve for; they take part in the equations and are never protected themselves.
+    Returns a subset of the other cells with a count, never a known one.
     """
+    lower = lower or {}
     with threadpool_limits(limits=1, user_api="blas"):
-        return _suppress(values, equations, known, lower or {})
+        hidden = _suppress(values, equations, known, lower, own or lower, unshown - known)
+    return hidden - unshown
 
 
 def _suppress(
-    values: Values, equations: Sequence[Equation], known: frozenset[Hashable], lower: Bounds
+    values: Values,
+    equations: Sequence[Equation],
+    known: frozenset[Hashable],
+    lower: Bounds,
+    own: Bounds,
+    unshown: frozenset[Hashable],
 ) -> set[Hashable]:
-    hidden = primary(values, known, lower)
-    hideable = {c for c, v in values.items() if v is not None and c not in known}
+    hidden = (primary(values, known, lower) - unshown) | unshown
+    hideable = {c for c, v in values.items() if v is not None and c not in known | unshown}
     by_cell: dict[Hashable, list[int]] = {}
     for number, equation in enumerate(equations):
         for cell, _ in equation:
             by_cell.setdefault(cell, []).append(number)
 
-    def with_rest(cells: set[Hashable]) -> set[Hashable]:
-        return {c for c in cells if values[c] != lower.get(c, 0)}
+    def has_rest(cell: Hashable) -> bool:
+        return values[cell] != lower.get(cell, 0)
 
     def exposed() -> set[Hashable]:
-        found = with_rest(determined(hidden, equations))  # cheap first: the equations alone
-        return found or with_rest(determined(hidden, equations, values, lower))
+        """Hidden cells with a rest that follow one by one, cheaply from the equations first."""
+        found = {c for c in determined(hidden, equations) if has_rest(c)}
+        found = found or {c for c in determined(hidden, equations, values, lower) if has_rest(c)}
+        return found - unshown
 
     while True:
-        _close_single_hidden(hidden, hideable, values, lower, equations)
-        cells = exposed()
-        if not cells:
-            return hidden
-        added = _complements(cells, hidden, hideable, values, equations, by_cell)
-        if not added:  # nothing visible is left next to a hidden cell
+        _close_single_hidden(hidden, hideable, values, lower, equations, unshown)
+        groups = [{c} for c in sorted(exposed(), key=repr)]
+        useful: Callable[[Hashable], bool] = lambda _: True  # noqa: E731
+        if not groups:
+            groups = small_sums(hidden, equations, values, own, unshown)
+            if not groups:
+                return hidden
+            useful = lambda c: values[c] != own.get(c, 0)  # noqa: E731  # rest 0 breaks no sum
+        added = _complements(groups, hidden, hideable, values, equations, by_cell, useful)
+        if not added:  # nothing visible is left that could help
             return hidden | hideable
         hidden |= added
 
 
 def _complements(
-    cells: set[Hashable],
+    groups: list[set[Hashable]],
     hidden: set[Hashable],
     hideable: set[Hashable],
     values: Values,
     equations: Sequence[Equation],
     by_cell: dict[Hashable, list[int]],
+    useful: Callable[[Hashable], bool],
 ) -> set[Hashable]:
-    """Complements for a round: one next to each derivable cell that no complement of this round
-    touches yet (one hidden neighbour often frees several), so that the exact test, the costly
-    part, runs a few times rather than once per cell. A cell pinned through cells further away
-    (no visible neighbour) gets one next to some other hidden cell."""
+    """Complements for a round: one next to each group (a derivable cell, or the cells of a sum
+    the reader may work out) that no complement of this round touches yet (one hidden neighbour
+    often frees several), so that the exact tests, the costly part, run a few times rather than
+    once per group. A group without a visible neighbour gets one next to the hidden cells linked
+    to it through equations, the nearest first."""
     added: set[Hashable] = set()
     touched: set[int] = set()
-    for cell in sorted(cells, key=repr):
-        if touched & set(by_cell.get(cell, [])):
+    for group in groups:
+        if touched & {number for cell in group for number in by_cell.get(cell, [])}:
             continue
-        complement = _complement(cell, hidden | added, hideable, values, equations, by_cell)
+        complement = _complement(
+            group, hidden | added, hideable, values, equations, by_cell, useful
+        )
         if complement is not None:
             added.add(complement)
             touched |= set(by_cell.get(complement, []))
-    if added:
-        return added
-    for cell in sorted(hidden - cells, key=repr):
-        complement = _complement(cell, hidden, hideable, values, equations, by_cell)
-        if complement is not None:
-            return {complement}
-    return set()
+    return added
 
 
 def _close_single_hidden(
@@ -246,14 +402,20 @@ def _close_single_hidden(
     values: Values,
     lower: Bounds,
     equations: Sequence[Equation],
+    unshown: frozenset[Hashable],
 ) -> None:
-    """While an equation has exactly one hidden cell with a rest, hide the visible cell that
-    closes the most such equations at once (then the smallest)."""
+    """While an equation has exactly one hidden cell, and that one has a rest and is shown
+    elsewhere, hide the visible cell that closes the most such equations at once (then the
+    smallest)."""
     while True:
         singles = []
         for equation in equations:
             inside = [cell for cell, _ in equation if cell in hidden]
-            if len(inside) == 1 and values[inside[0]] != lower.get(inside[0], 0):
+            if (
+                len(inside) == 1
+                and inside[0] not in unshown
+                and values[inside[0]] != lower.get(inside[0], 0)
+            ):
                 singles.append(equation)
         if not singles:
             return
@@ -268,21 +430,29 @@ def _close_single_hidden(
 
 
 def _complement(
-    cell: Hashable,
+    group: set[Hashable],
     hidden: set[Hashable],
     hideable: set[Hashable],
     values: Values,
     equations: Sequence[Equation],
     by_cell: dict[Hashable, list[int]],
+    useful: Callable[[Hashable], bool],
 ) -> Hashable | None:
-    """The visible cell to hide next to `cell`: the smallest count sharing an equation with it
-    (hiding a small cell costs the reader least), ties broken by name for determinism."""
-    candidates = {
-        other
-        for number in by_cell.get(cell, [])
-        for other, _ in equations[number]
-        if other not in hidden and other in hideable
-    }
-    if not candidates:
-        return None
-    return min(candidates, key=lambda c: (values[c], repr(c)))
+    """The visible cell to hide next to `group`: of the `useful` cells sharing an equation with
+    one of its cells, the smallest count (hiding a small cell costs the reader least), ties
+    broken by name for determinism. Without one there, the search widens to the hidden cells
+    linked to the group, one equation further each step."""
+    reached, frontier = set(group), set(group)
+    while frontier:
+        neighbours = {
+            other
+            for cell in frontier
+            for number in by_cell.get(cell, [])
+            for other, _ in equations[number]
+        }
+        candidates = {c for c in neighbours - hidden if c in hideable and useful(c)}
+        if candidates:
+            return min(candidates, key=lambda c: (values[c], repr(c)))
+        frontier = (neighbours & hidden) - reached
+        reached |= frontier
+    return None

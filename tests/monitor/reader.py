@@ -8,6 +8,11 @@ that no count is below its own part, and then asks a linear programme for the le
 greatest value every hidden cell can take. A cell whose least and greatest value coincide is
 worked out; over the integers (`milp`) a cell may be pinned that the reals leave free, so the
 integer range is reported separately.
+
+Cells one at a time are not all it can try: a sum of hidden cells may be fixed though none of its
+cells is (two backlogs months apart with no exits between give the new ready cases of the months
+between). `small_sums` looks for any set of hidden cells whose sum is the same in every solution
+and holds 1 to 4 people other than the reader's own, over every period of the answer at once.
 """
 
 from collections.abc import Mapping
@@ -16,6 +21,7 @@ from typing import Any
 
 import numpy as np
 from scipy.optimize import Bounds, LinearConstraint, linprog, milp
+from scipy.sparse import coo_array, hstack, vstack
 
 CASE_MEASURES = ("new_ready", "returned", "withdrawn", "other_exits", "backlog_end")
 HOUSING_MEASURES = ("housed", "housed_own_lease", "housed_intermediate_lease")
@@ -123,17 +129,11 @@ def relations(document: dict[str, Any]) -> list[dict[Cell, float]]:
     return out
 
 
-def read(
-    document: dict[str, Any],
-    truth: Mapping[Cell, int],
-    own: Mapping[Cell, int],
-    known: set[Cell],
-) -> list[Reading]:
-    """What the reader can make of every hidden cell holding someone else's people.
-
-    `truth`: the true value of every cell (from an unsuppressed answer and the model);
-    `own`: the reader's own part of every cell (missing: 0); `known`: cells it knows whole.
-    """
+def _system(
+    document: dict[str, Any], truth: Mapping[Cell, int], own: Mapping[Cell, int], known: set[Cell]
+) -> tuple[list[Cell], dict[Cell, int | None], np.ndarray, np.ndarray, np.ndarray]:
+    """Every cell, what is shown, the equations as a matrix, and each cell's least and greatest
+    value before solving (a shown or known cell: its value; a hidden one: its own part up)."""
     order, shown = cells_of(document)
     index = {cell: k for k, cell in enumerate(order)}
     equations = relations(document)
@@ -146,6 +146,24 @@ def read(
     for cell, value in shown.items():
         if value is not None or cell in known:
             low[index[cell]] = high[index[cell]] = float(truth[cell])
+    return order, shown, matrix, low, high
+
+
+def read(
+    document: dict[str, Any],
+    truth: Mapping[Cell, int],
+    own: Mapping[Cell, int],
+    known: set[Cell],
+    over_integers: bool = True,
+) -> list[Reading]:
+    """What the reader can make of every hidden cell holding someone else's people.
+
+    `truth`: the true value of every cell (from an unsuppressed answer and the model);
+    `own`: the reader's own part of every cell (missing: 0); `known`: cells it knows whole.
+    Without `over_integers` the integer range is not worked out (it repeats the real one).
+    """
+    order, shown, matrix, low, high = _system(document, truth, own, known)
+    index = {cell: k for k, cell in enumerate(order)}
     readings = []
     for cell in order:
         if shown[cell] is not None or cell in known or cell[0] == "start":
@@ -158,8 +176,8 @@ def read(
                 cell,
                 truth[cell],
                 own.get(cell, 0),
-                _range(matrix, low, high, k, integral=False),
-                _range(matrix, low, high, k, integral=True),
+                real := _range(matrix, low, high, k, integral=False),
+                _range(matrix, low, high, k, integral=True) if over_integers else real,
             )
         )
     return readings
@@ -192,3 +210,99 @@ def _range(
         assert result.status == 0, result.message  # the true table is always a solution
         ends.append(sign * result.fun)
     return ends[0], ends[1]
+
+
+def small_sums(
+    document: dict[str, Any],
+    truth: Mapping[Cell, int],
+    own: Mapping[Cell, int],
+    known: set[Cell],
+    pools: tuple[tuple[list[Cell], int], ...] = (),
+) -> tuple[Cell, ...] | None:
+    """A set of hidden cells whose sum the reader can work out and that holds 1 to 4 people
+    other than its own, or None when there is none.
+
+    `pools`: cells of which the reader knows its own part only in total (a corporation knows
+    how many of its housings the waiting-time histogram holds, not their buckets): beyond `own`,
+    that many more of its own lie among them. A sum takes such cells all or none (part of them
+    leaves its own part open, so no count of others follows).
+
+    The sum s.x of a set s is worked out when its greatest value over the solutions is at most
+    its true one, and so is its least. By linear programming duality, max s.x over
+    {A x = 0, low <= x <= high} is at most t exactly when some y, g, b >= 0 have
+    A^T y + g - b = s with high.g - low.b <= t; a hidden cell has no upper end (g = 0), a shown
+    one is fixed (its g - b is free). One mixed-integer programme finds s (0/1 over the hidden
+    cells) with both certificates.
+    """
+    order, shown, matrix, low, _ = _system(document, truth, own, known)
+    n, m = len(order), matrix.shape[0]
+    fixed = [k for k, c in enumerate(order) if shown[c] is not None or c in known]
+    free = [k for k in range(n) if k not in set(fixed)]
+    summed = [k for k in free if order[k][0] != "start"]
+    if not summed:
+        return None
+    true = np.array([float(truth.get(c, 0)) if c[0] != "start" else 0.0 for c in order])
+    rest = np.array([true[k] - low[k] for k in summed])
+
+    def pick(columns: list[int], sign: float) -> coo_array:
+        return coo_array(
+            (np.full(len(columns), sign), (np.array(columns), np.arange(len(columns)))),
+            shape=(n, len(columns)),
+        )
+
+    # Variables: s (summed), then per direction (max, then min) y (m), g (fixed), b (free).
+    per = m + len(fixed) + len(free)
+    width = len(summed) + 2 * per
+    certificate = [coo_array(matrix.T), pick(fixed, 1.0), pick(free, -1.0)]
+    equal, limits = [], np.zeros((2, width))
+    for number, sign in enumerate((1.0, -1.0)):  # max s.x <= t, then max -s.x <= -t
+        blocks = [pick(summed, -sign)]
+        for other in range(2):
+            blocks += certificate if other == number else [coo_array((n, per))]
+        equal.append(hstack(blocks))  # A^T y + g - b = sign * s
+        limits[number, : len(summed)] = -sign * true[summed]
+        offset = len(summed) + number * per
+        limits[number, offset + m : offset + m + len(fixed)] = low[fixed]
+        limits[number, offset + m + len(fixed) : offset + per] = -low[free]
+    vague = [
+        ([order.index(c) for c in cells if truth[c] != own.get(c, 0)], extra)
+        for cells, extra in pools
+        if extra > 0
+    ]
+    position = {k: j for j, k in enumerate(summed)}
+    width += len(vague)  # z: the sum takes the pool whole
+    count = np.zeros(width)
+    count[: len(summed)] = rest
+    together = np.zeros((sum(len(cells) for cells, _ in vague), width))
+    upper_pools = np.ones(len(vague))
+    row = 0
+    for number, (cells, extra) in enumerate(vague):
+        count[width - len(vague) + number] = -extra
+        for k in cells:
+            if k not in position:
+                upper_pools[number] = 0.0  # a cell of it is shown: never taken whole
+                continue
+            together[row, position[k]], together[row, width - len(vague) + number] = 1.0, -1.0
+            row += 1
+    together = together[:row]
+    limits = np.hstack([limits, np.zeros((2, len(vague)))])
+    equal = [hstack([block, coo_array((n, len(vague)))]) for block in equal]
+    one_block = np.concatenate([np.full(m + len(fixed), -np.inf), np.zeros(len(free))])
+    lower_ends = np.concatenate([np.zeros(len(summed)), one_block, one_block, np.zeros(len(vague))])
+    upper_ends = np.concatenate([np.ones(len(summed)), np.full(2 * per, np.inf), upper_pools])
+    constraints = [
+        LinearConstraint(vstack(equal), 0.0, 0.0),
+        LinearConstraint(limits, -np.inf, 1e-6),
+        LinearConstraint(count[np.newaxis, :], 1.0, 4.0),
+    ]
+    if row:
+        constraints.append(LinearConstraint(together, 0.0, 0.0))
+    result = milp(
+        np.zeros(width),
+        constraints=constraints,
+        bounds=Bounds(lower_ends, upper_ends),
+        integrality=np.concatenate([np.ones(len(summed)), np.zeros(2 * per), np.ones(len(vague))]),
+    )
+    if result.status != 0:
+        return None
+    return tuple(order[k] for j, k in enumerate(summed) if result.x[j] > 0.5)

@@ -6,7 +6,7 @@ import itertools
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from app.monitor.suppression import determined, suppress
+from app.monitor.suppression import determined, small_sums, suppress
 from tests.properties import examples
 
 
@@ -90,6 +90,69 @@ def test_a_total_that_is_all_but_a_few_the_viewers_own_is_hidden():
     assert suppress(values, []) == set()
     assert suppress(values, [], lower={"total": 3}) == {"total"}
     assert suppress(values, [], lower={"total": 6}) == set()  # all its own: nobody else's
+
+
+# Two months of a backlog: b2 = b1 + n2 - e2, b3 = b2 + n3 - e3 (n new ready, e exits).
+CHAIN = [
+    [("b2", 1.0), ("b1", -1.0), ("n2", -1.0), ("e2", 1.0)],
+    [("b3", 1.0), ("b2", -1.0), ("n3", -1.0), ("e3", 1.0)],
+]
+CHAIN_VALUES = {"b1": 49, "n2": 2, "e2": 0, "b2": 51, "n3": 1, "e3": 0, "b3": 52}
+CHAIN_OWN = {"b1": 30, "n2": 1, "b2": 31, "b3": 31}  # the viewer's own: 1 of June's 2 new
+
+
+def test_a_sum_over_two_periods_follows_though_neither_of_its_cells_does():
+    """With both months' new ready cases and the backlog between them hidden, no cell follows,
+    but the backlogs around them give n2 + n3 = 3, of which the others' part is 3 - 1 = 2."""
+    hidden = {"n2", "n3", "b2"}
+    assert determined(hidden, CHAIN, CHAIN_VALUES, CHAIN_OWN) == set()
+    assert small_sums(hidden, CHAIN, CHAIN_VALUES, CHAIN_OWN) == [{"n2", "n3"}]
+
+
+def test_no_sum_of_hidden_cells_holding_a_few_others_follows_across_periods():
+    hidden = suppress(CHAIN_VALUES, CHAIN, lower=CHAIN_OWN)
+    assert {"n2", "n3"} <= hidden
+    assert small_sums(hidden, CHAIN, CHAIN_VALUES, CHAIN_OWN) == []
+    assert all(
+        CHAIN_VALUES[c] == CHAIN_OWN.get(c, 0)
+        for c in determined(hidden, CHAIN, CHAIN_VALUES, CHAIN_OWN)
+    )
+
+
+def test_two_small_cells_whose_sum_a_total_gives_are_not_protected_by_each_other():
+    """2 and 2 beside 30 under a shown total: hiding just the two small ones leaves their sum,
+    4 people, readable from the total; the large one is hidden too."""
+    values = {"a": 2, "b": 2, "c": 30, "total": 34}
+    equations = [[("a", 1.0), ("b", 1.0), ("c", 1.0), ("total", -1.0)]]
+    assert small_sums({"a", "b"}, equations, values) == [{"a", "b"}]
+    hidden = suppress(values, equations)
+    assert hidden >= {"a", "b"} and hidden & {"c", "total"}
+    assert small_sums(hidden, equations, values) == []
+
+
+def test_a_sum_counts_the_viewers_own_people_also_where_it_does_not_know_their_cell():
+    """A corporation housed 2 of the 3 people in the histogram, their buckets unknown to it.
+    Against what it knows bucket by bucket the hidden buckets hold 3 others; against its own
+    people wherever they are, 1: the sum is found, so the search errs on the side of hiding."""
+    values = {"h1": 2, "h2": 1, "housed": 3}
+    equations = [[("h1", 1.0), ("h2", 1.0), ("housed", -1.0)]]
+    assert small_sums({"h1", "h2"}, equations, values, {"housed": 2}) == [{"h1", "h2"}]
+    own = {"housed": 2, "h1": 2}
+    assert small_sums({"h1", "h2"}, equations, values, own) == [{"h2"}]
+    hidden = suppress(values, equations, lower={"housed": 2}, own=own)
+    assert small_sums(hidden, equations, values, own) == []
+
+
+def test_a_cell_never_shown_takes_part_in_the_equations_but_is_not_protected():
+    """The backlog before the first period: never shown, so the reader solves for it; a start of
+    3 others that follows from the shown cells is no reason to hide more."""
+    values = {"start": 3, "new": 10, "exits": 0, "backlog": 13}
+    equations = [[("backlog", 1.0), ("start", -1.0), ("new", -1.0), ("exits", 1.0)]]
+    unshown = frozenset({"start"})
+    assert suppress(values, equations, unshown=unshown) == set()
+    values["new"] = 2  # now the 2 new ones are primary, and 2 + start = 5 - exits
+    hidden = suppress(values | {"backlog": 5}, equations, unshown=unshown)
+    assert "new" in hidden and "start" not in hidden
 
 
 # --- brute force: every non-negative integer table the reader cannot rule out ----------------

@@ -5,11 +5,15 @@ The issue's case: provider A has 1 ready case, provider B 4. A's suppressed answ
 provider cells but showed the total 5; A lists its own case, so B's 4 followed.
 """
 
+from datetime import date, timedelta
+
 import pytest
 
-from tests.clock import iso
+from tests.clock import TODAY, iso
 from tests.monitor.history import dwelling, figures, house, publish, ready_case
-from tests.monitor.reader import read
+from tests.monitor.reader import read, small_sums
+
+DAYS_2, DAYS_3 = timedelta(days=2), timedelta(days=3)
 
 
 @pytest.fixture
@@ -144,3 +148,44 @@ def test_a_reader_with_a_s_own_case_works_out_b_from_the_answer_a_stranger_gets(
     assert ("totals", "total", region.other_care_provider.id, "backlog_end") in pinned
     as_a = figures(client, region.care_provider, region.table_id, **params)
     assert not [r for r in read(as_a, truth, own, known) if r.worked_out_over_integers]
+
+
+def _month_start(months_back: int) -> date:
+    """The first day of the month `months_back` months before the clock's."""
+    month = TODAY.year * 12 + TODAY.month - 1 - months_back
+    return date(month // 12, month % 12 + 1, 1)
+
+
+def test_a_provider_cannot_work_out_others_new_cases_from_two_backlogs_months_apart(
+    client, region, limits
+):
+    """The tester's case. Month by month, ungrouped: A knows its own 2 cases that became ready
+    in the middle months. Shown: the backlog before and after them, no exits in between, the
+    new ready cases of each month hidden. The later backlog minus the earlier is every case that
+    became ready in between (3), so A would learn the others had 1: a sum of hidden cells over
+    several periods must not hold 1 to 4 of other organisations' people either."""
+    long_ago = _month_start(8).isoformat()
+    for _ in range(8):
+        ready_case(client, region.other_care_provider, region.table_id, long_ago)
+    for _ in range(6):
+        ready_case(client, region.care_provider, region.table_id, long_ago)
+    ready_case(client, region.other_care_provider, region.table_id, str(_month_start(3) + DAYS_3))
+    for _ in range(2):
+        ready_case(client, region.care_provider, region.table_id, str(_month_start(2) + DAYS_3))
+    ready_case(client, region.other_care_provider, region.table_id, str(_month_start(1) + DAYS_2))
+    params = {"start": _month_start(4).isoformat(), "end": iso(0), "period": "month"}
+    truth = _cells(figures(client, region.chair, region.table_id, **params))
+    by_provider = figures(client, region.chair, region.table_id, **params, groupBy="care_provider")
+    mine = region.care_provider.id
+    own = {  # A's share of every cell: its row of the grouped answer (it housed nobody)
+        (cell[0], cell[1], None, cell[3]): value
+        for cell, value in _cells(by_provider).items()
+        if cell[0] != "hist" and cell[2] == mine
+    }
+    own[("start", None)] = 6
+
+    seen = figures(client, region.care_provider, region.table_id, **params)
+
+    assert seen["suppression"] is True
+    assert small_sums(seen, truth, own, set()) is None
+    assert not [r for r in read(seen, truth, own, set()) if r.worked_out]

@@ -12,7 +12,6 @@ import uuid
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import and_
 from sqlmodel import Session, col, select
 
 from app.cases.models import Case, CaseStatus
@@ -51,7 +50,13 @@ class Facts:
 
 
 def load_facts(session: Session, table_id: uuid.UUID) -> Facts:
-    """The table's cases that enter the figures, and their housings."""
+    """The table's cases that enter the figures, and their housings.
+
+    Two queries rather than one outer join: without statistics SQLite joined every case to
+    every housed proposal of the database through the status index (17,725 cases x 45,086
+    housed proposals took 290 s in bench_monitor); the housings are now read once by status
+    and matched by case in Python.
+    """
     rows = session.exec(
         select(  # type: ignore[call-overload]  # SQLModel types select() for at most 4 columns
             Case.id,
@@ -60,32 +65,37 @@ def load_facts(session: Session, table_id: uuid.UUID) -> Facts:
             Case.exit_date,
             Case.status,
             Case.status_reason,
+        )
+        .where(Case.table_id == table_id)
+        .order_by(col(Case.id))
+    ).all()
+    dwellings: dict[uuid.UUID, tuple[uuid.UUID, str, str | None, bool]] = {}
+    for case_id, corporation, neighbourhood, lease_form, contingent in session.exec(
+        select(  # type: ignore[call-overload]  # SQLModel types select() for at most 4 columns
+            Proposal.case_id,
             Proposal.corporation_id,
             Proposal.neighbourhood_code,
             Proposal.lease_form,
             Proposal.contingent,
         )
-        .outerjoin(
-            Proposal,
-            and_(
-                col(Proposal.case_id) == col(Case.id), col(Proposal.status) == ProposalStatus.housed
-            ),
+        .where(
+            col(Proposal.status) == ProposalStatus.housed,
+            col(Proposal.case_id).in_(select(Case.id).where(Case.table_id == table_id)),
         )
-        .where(Case.table_id == table_id)
-        .order_by(col(Case.id))
-    ).all()
+        .order_by(col(Proposal.id))
+    ).all():
+        dwellings.setdefault(case_id, (corporation, neighbourhood, lease_form, contingent))
     cases: list[CaseFacts] = []
     housings: list[Housing] = []
-    seen: set[uuid.UUID] = set()
-    for case_id, provider, ready, exit_date, status, reason, *dwelling in rows:
-        corporation, neighbourhood, lease_form, contingent = dwelling
-        housed = status == CaseStatus.housed and corporation is not None
+    for case_id, provider, ready, exit_date, status, reason in rows:
+        dwelling = dwellings.get(case_id)
+        housed = status == CaseStatus.housed and dwelling is not None
         left = exit_date if housed or status == CaseStatus.withdrawn else None
-        if case_id in seen or (left is not None and left < ready):
-            continue  # never ready before it left (or a second row for a case)
-        seen.add(case_id)
+        if left is not None and left < ready:
+            continue  # never ready before it left
         cases.append(CaseFacts(case_id, provider, ready, left, status, reason))
-        if housed and left is not None:
+        if dwelling is not None and housed and left is not None:
+            corporation, neighbourhood, lease_form, contingent = dwelling
             housings.append(
                 Housing(
                     case_id=case_id,

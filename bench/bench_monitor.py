@@ -277,7 +277,7 @@ REQUESTS = {
             "start": "2021-12-01",
             "end": "2026-11-23",
             "period": "quarter",
-            "group_by": "care_provider",
+            "groupBy": "care_provider",
         },
     ),
     "flows, monthly, one year (CSV)": (

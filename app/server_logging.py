@@ -83,8 +83,9 @@ class RedactQueryValues(logging.Filter):
             record.args = tuple(_redacted_scope(arg) for arg in args)
             return True
         position = _TARGET_ARGUMENT.get((record.name, record.msg))
-        if position is not None and len(args) > position and isinstance(args[position], str):
-            record.args = (*args[:position], redacted_target(args[position]), *args[position + 1 :])
+        target = args[position] if position is not None and len(args) > position else None
+        if position is not None and isinstance(target, str):
+            record.args = (*args[:position], redacted_target(target), *args[position + 1 :])
         elif (
             record.msg in _HEADER_LINES
             and len(args) == 2

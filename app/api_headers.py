@@ -3,6 +3,7 @@ and may hold case data), and OPTIONS and 405 name every method a path supports."
 
 import json
 import re
+from collections.abc import Iterable
 
 from starlette.routing import BaseRoute, Match, Router
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -69,15 +70,19 @@ class AllowedMethods:
 
     Where routes with more fixed text match the path, only they count: `/v1/cases/imports` is
     the import resource (POST), not a case whose id is `imports`, so its `Allow` is `OPTIONS,
-    POST` and a GET there is a 405 naming them, not a 400 about a malformed case id."""
+    POST` and a GET there is a 405 naming them, not a 400 about a malformed case id.
+
+    `also` names paths outside /v1 answered the same way (the health probes: an orchestrator
+    that asks OPTIONS got a 405 whose `Allow: GET` left out the HEAD it answers)."""
 
     CACHED_PATHS = 4096
     """Paths whose answer is remembered: matching every route for every method cost about a
     twentieth of a small request's time, and the routes do not change while the app runs."""
 
-    def __init__(self, app: ASGIApp, router: Router) -> None:
+    def __init__(self, app: ASGIApp, router: Router, also: Iterable[str] = ()) -> None:
         self.app = app
         self.router = router
+        self.also = frozenset(also)
         self._cache: dict[tuple[str, str], str | None] = {}
 
     def allowed(self, scope: Scope) -> str | None:
@@ -114,7 +119,9 @@ class AllowedMethods:
         return self.router.routes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not is_api_path(scope["path"]):
+        if scope["type"] != "http" or not (
+            is_api_path(scope["path"]) or scope["path"] in self.also
+        ):
             await self.app(scope, receive, send)
             return
         allowed = self.allowed(scope)

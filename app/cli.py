@@ -98,6 +98,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> None:
 
     from app.db import build_engine
     from app.main import create_app
+    from app.server_logging import log_config
 
     workers = args.workers or settings.workers
     if workers > 1 and make_url(settings.database_url).get_backend_name() != "postgresql":
@@ -135,6 +136,8 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> None:
                 factory=workers > 1,
                 workers=workers,
                 log_level=args.log_level,
+                # uvicorn's own configuration, with query values kept out of the log.
+                log_config=log_config(),
                 proxy_headers=bool(proxy["proxy_headers"]),
                 forwarded_allow_ips=str(proxy["forwarded_allow_ips"]),
             )

@@ -1,4 +1,5 @@
-"""The `If-Match` request header of conditional writes, checked for its syntax.
+"""The `If-Match` and `If-None-Match` request headers of conditional writes, checked for their
+syntax.
 
 A value that is not `*` or a list of entity tags (RFC 9110 section 13.1.1, `"3"` or `W/"3"`)
 is a 400 naming the header: compared as it stood, it could never match, and the client would
@@ -25,5 +26,16 @@ IfMatch = Annotated[
         max_length=200,
         pattern=IF_MATCH_PATTERN,
         description='ETag from a GET (`"3"`), or `*`; 412 if it is stale.',
+    ),
+]
+
+IfNoneMatch = Annotated[
+    str | None,
+    Header(
+        alias="If-None-Match",
+        max_length=200,
+        pattern=IF_MATCH_PATTERN,
+        description='`*`: 412, as the resource exists; or ETags (`"3"`): 412 if it is at one '
+        "of them.",
     ),
 ]

@@ -347,7 +347,7 @@ def create_app(
     )
     app.add_middleware(Utf8Json)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
-    app.add_middleware(api_headers.AllowedMethods, router=app.router)
+    app.add_middleware(api_headers.AllowedMethods, router=app.router, also=operations.PROBES)
     app.add_middleware(api_headers.NoStore)
     app.add_middleware(api_headers.HeadAsGet)
     app.add_middleware(ApiVersionHeader)

@@ -32,6 +32,10 @@ log = logging.getLogger(__name__)
 ASSETS = Path(fastapi_offline.__file__).resolve().parent / "static"
 ASSETS_PATH = "/docs-assets"
 OPENAPI_URL = "/v1/openapi.json"
+LIVENESS_PATH = "/health/live"
+READINESS_PATH = "/health/ready"
+PROBES = frozenset({LIVENESS_PATH, READINESS_PATH})
+"""The probes' paths: outside /v1, yet answered as the API's (OPTIONS, 405; `app.api_headers`)."""
 
 
 def readiness(engine: Engine, database_url: str) -> dict[str, str]:
@@ -59,11 +63,11 @@ def install(app: FastAPI, engine: Engine, database_url: str) -> None:
     """Add the probes and the self-hosted docs to `app` (create it with `docs_url=None` and
     `redoc_url=None`)."""
 
-    @app.get("/health/live", include_in_schema=False)
+    @app.get(LIVENESS_PATH, include_in_schema=False)
     async def live() -> dict[str, str]:
         return {"status": "ok"}
 
-    @app.get("/health/ready", include_in_schema=False)
+    @app.get(READINESS_PATH, include_in_schema=False)
     def ready(request: Request) -> Any:
         checks = readiness(engine, database_url)
         if all(value == "ok" for value in checks.values()):

@@ -60,6 +60,12 @@ def is_json(media_type: str) -> bool:
     )
 
 
+def _reads_a_form(request: Request) -> bool:
+    """Whether the request's route takes its body as a form (an upload)."""
+    body_field = getattr(request.scope.get("route"), "body_field", None)
+    return body_field is not None and isinstance(body_field.field_info, params.Form)
+
+
 def unsupported_media_type(request: Request, exc: RequestValidationError) -> str | None:
     """Why the body was refused for its `Content-Type`, or None when that is not the reason.
 
@@ -73,7 +79,7 @@ def unsupported_media_type(request: Request, exc: RequestValidationError) -> str
     given = request.headers.get("content-type", "")
     as_sent = given or "a body without Content-Type"
     media_type = given.split(";", 1)[0].strip().lower()
-    if isinstance(body_field.field_info, params.Form):
+    if _reads_a_form(request):
         if media_type in FORM_MEDIA_TYPES:
             return None
         return f"Send the body as multipart/form-data, not as {as_sent}."
@@ -85,6 +91,34 @@ def unsupported_media_type(request: Request, exc: RequestValidationError) -> str
 
 UNPARSABLE_BODY = "There was an error parsing the body"  # FastAPI's detail, fastapi/routing.py
 UNPARSABLE_REASON = "The body could not be parsed as JSON (for instance, nested too deeply)."
+MISSING_BOUNDARY_REASON = (
+    "multipart/form-data needs its boundary: `Content-Type: multipart/form-data; boundary=...`, "
+    "as a browser or `curl -F` sends it (a client that sets the Content-Type by hand drops it)."
+)
+
+
+def _boundary(content_type: str) -> str:
+    """The `boundary` parameter of a Content-Type, unquoted; empty when it has none."""
+    for parameter in content_type.split(";")[1:]:
+        name, _, value = parameter.partition("=")
+        if name.strip().lower() == "boundary":
+            return value.strip().strip('"')
+    return ""
+
+
+def unreadable_form(request: Request, reason: str) -> dict[str, Any]:
+    """Starlette's refusal of a form body (a 400 carrying only its message: a missing boundary,
+    multipart data that does not split into parts, too many fields) as a validation error on
+    what is wrong: the Content-Type without a boundary, else the body."""
+    content_type = request.headers.get("content-type", "")
+    is_multipart = content_type.split(";", 1)[0].strip().lower() == "multipart/form-data"
+    if is_multipart and not _boundary(content_type):
+        return {
+            "type": "missing_boundary",
+            "loc": ("header", "Content-Type"),
+            "msg": MISSING_BOUNDARY_REASON,
+        }
+    return {"type": "form_invalid", "loc": ("body",), "msg": reason}
 
 
 def install_problem_handlers(app: FastAPI) -> None:
@@ -133,6 +167,10 @@ def install_problem_handlers(app: FastAPI) -> None:
             # its recursion limit): invalid input like any other, so named like the rest.
             unparsable = {"type": "json_invalid", "loc": ("body",), "msg": UNPARSABLE_REASON}
             return await _validation(request, RequestValidationError([unparsable]))
+        if exc.status_code == 400 and isinstance(exc.detail, str) and _reads_a_form(request):
+            # Starlette's refusal of a form body: invalid input too, named like the rest.
+            unreadable = unreadable_form(request, exc.detail)
+            return await _validation(request, RequestValidationError([unreadable]))
         titles = {
             404: "Not found",
             405: "Method not allowed",

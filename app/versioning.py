@@ -52,15 +52,35 @@ def etag(row: Any) -> str:
     return f'"{row.version}"'
 
 
-def check_if_match(if_match: str | None, current: str, what: str = "resource") -> None:
-    """412 unless `If-Match` is absent, `*`, or lists the current ETag (`W/` is ignored)."""
-    if if_match is None:
-        return
-    candidates = {c.strip().removeprefix("W/") for c in if_match.split(",")}
-    if "*" not in candidates and current not in candidates:
-        raise PreconditionFailed(
-            f"The {what} changed (current ETag {current}); fetch it again and retry."
-        )
+def _listed(header: str) -> set[str]:
+    """The ETags (`W/` dropped) and `*` a conditional header lists."""
+    return {c.strip().removeprefix("W/") for c in header.split(",")}
+
+
+def check_if_match(
+    if_match: str | None, current: str, what: str = "resource", if_none_match: str | None = None
+) -> None:
+    """412 unless `If-Match` is absent, `*`, or lists the current ETag (`W/` is ignored), and
+    then (RFC 9110 section 13.2.2's order) unless `If-None-Match` is absent or names neither the
+    current ETag nor `*`: on a write, `If-None-Match: *` asks for a resource that does not exist
+    yet (section 13.1.2), so it fails on every resource this is called for."""
+    if if_match is not None:
+        candidates = _listed(if_match)
+        if "*" not in candidates and current not in candidates:
+            raise PreconditionFailed(
+                f"The {what} changed (current ETag {current}); fetch it again and retry."
+            )
+    if if_none_match is not None:
+        candidates = _listed(if_none_match)
+        if "*" in candidates:
+            raise PreconditionFailed(
+                f"The {what} exists (current ETag {current}), and `If-None-Match: *` asks that "
+                "it does not; send `If-Match` to change it."
+            )
+        if current in candidates:
+            raise PreconditionFailed(
+                f"The {what} is at ETag {current}, which `If-None-Match` excludes."
+            )
 
 
 def changed_concurrently(if_match: str | None, what: str = "resource") -> ProblemError:

@@ -5,6 +5,7 @@ import re
 import socket
 import subprocess
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine
 
@@ -26,6 +27,28 @@ def test_readiness_checks_the_database_and_that_it_is_migrated_to_head(live_app)
         response = client.get("/health/ready")
     assert response.status_code == 200, response.text
     assert response.json()["checks"] == {"database": "ok", "migrations": "ok"}
+
+
+@pytest.mark.parametrize("probe", ["/health/live", "/health/ready"])
+def test_a_probe_answers_options_as_the_api_does_naming_get_and_the_head_it_answers(
+    live_app, probe
+):
+    with TestClient(live_app) as client:
+        options = client.options(probe)
+        got, head = client.get(probe), client.head(probe)
+    assert options.status_code == 204 and options.content == b""
+    assert options.headers["allow"] == "GET, HEAD, OPTIONS"
+    assert (head.status_code, head.content) == (200, b"")
+    assert head.headers["content-length"] == got.headers["content-length"]
+
+
+@pytest.mark.parametrize("probe", ["/health/live", "/health/ready"])
+def test_another_method_on_a_probe_is_a_405_naming_every_method_it_answers(client, probe):
+    response = client.post(probe)
+    assert response.status_code == 405
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.headers["allow"] == "GET, HEAD, OPTIONS"
+    assert response.json()["code"] == "method_not_allowed"
 
 
 def test_an_unmigrated_database_is_not_ready(tmp_path, settings):

@@ -5,8 +5,10 @@ against SQLite and against the PostgreSQL server .ci/run starts.
 """
 
 import os
+import socket
 import subprocess
 from collections.abc import Iterator
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
@@ -48,6 +50,57 @@ def test_served_app_refuses_requests_without_a_key(server):
     response = httpx.get(f"{server}/v1/cases")
     assert response.status_code == 401
     assert response.headers["content-type"] == "application/problem+json"
+
+
+SECRET = "ust_" + "NotForTheLog0123456789" * 2
+
+
+def _websocket_handshake(base: str, target: str, key: str) -> bytes:
+    """The first bytes the server answers a WebSocket handshake on `target` carrying `key` with
+    (the app has no WebSocket route, so uvicorn refuses it and logs the target, and at debug
+    level the websockets library logs every header)."""
+    address = urlsplit(base)
+    with socket.create_connection((address.hostname, address.port), timeout=30) as sock:
+        sock.sendall(
+            f"GET {target} HTTP/1.1\r\nHost: {address.netloc}\r\nUpgrade: websocket\r\n"
+            f"Connection: Upgrade\r\nAuthorization: Bearer {key}\r\n"
+            "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+            "Sec-WebSocket-Version: 13\r\n\r\n".encode()
+        )
+        return sock.recv(1024)
+
+
+def test_the_server_log_keeps_query_keys_but_never_their_values(tmp_path):
+    env = {
+        **os.environ,
+        "UITSTROOM_DATABASE_URL": f"sqlite:///{tmp_path / 'log.db'}",
+        "UITSTROOM_ADMIN_KEY": OPERATOR_KEY,
+        "UITSTROOM_MIGRATE_ON_START": "true",
+    }
+    # At uvicorn's most talkative level, which also prints every request's scope.
+    with serving(env, log_level="trace") as served:
+        base = served.base
+        # A key in the query is refused (an unknown query key), yet uvicorn logs the target.
+        refused = httpx.get(f"{base}/v1/cases?apiKey={SECRET}&limit=5")
+        assert refused.status_code == 400
+        assert httpx.get(f"{base}/v1/cases?{SECRET}").status_code == 400
+        assert httpx.get(f"{base}/v1/organizations?token={OPERATOR_KEY}").status_code == 400
+        # A page sends the whole target, query included, on to the sign-in page.
+        page = httpx.get(f"{base}/dossiers?sleutel={SECRET}", follow_redirects=True)
+        assert page.status_code == 200 and "volgende=" in str(page.url)
+        assert _websocket_handshake(base, f"/v1/cases?access_token={SECRET}", SECRET).startswith(
+            b"HTTP/1.1 403"
+        )
+        output = served.output()
+    assert SECRET not in output and OPERATOR_KEY not in output, output
+    assert "NotForTheLog" not in output, output
+    assert '"GET /v1/cases?apiKey=***&limit=*** HTTP/1.1" 400' in output, output
+    assert '"GET /v1/cases?*** HTTP/1.1" 400' in output, output
+    assert '"GET /aanmelden?volgende=*** HTTP/1.1" 200' in output, output
+    assert '"WebSocket /v1/cases?access_token=***" 403' in output, output
+    assert "'query_string': b'apiKey=***&limit=***'" in output, output
+    assert "< GET /v1/cases?access_token=*** HTTP/1.1" in output, output
+    assert "< authorization: ***" in output.lower(), output
 
 
 def _demo_key(output: str, organisation: str) -> str:

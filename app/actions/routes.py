@@ -11,7 +11,7 @@ from app.actions.deps import ActionDep
 from app.actions.models import ActionCreate, ActionPage, ActionPublic, ActionStatus, ActionUpdate
 from app.db import SessionDep
 from app.idempotency import REPLAY_RESPONSE, IdempotencyDep
-from app.if_match import IfMatch
+from app.if_match import IfMatch, IfNoneMatch
 from app.pagination import PageDep
 from app.problems import problem_responses
 from app.tables.deps import TableDep
@@ -102,9 +102,12 @@ def update_action(
     session: SessionDep,
     response: Response,
     if_match: IfMatch = None,
+    if_none_match: IfNoneMatch = None,
 ) -> ActionPublic:
     """Mark an action done or cancelled, reopen it, or move its due date (owner or chair)."""
     action, table = found
-    action = service.update_action(session, context, table, action, payload, if_match)
+    action = service.update_action(
+        session, context, table, action, payload, if_match, if_none_match=if_none_match
+    )
     response.headers["ETag"] = etag(action)
     return service.action_public(action, _for_corporation(context))

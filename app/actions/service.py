@@ -176,6 +176,8 @@ def update_action(
     action: Action,
     data: ActionUpdate,
     if_match: str | None,
+    *,
+    if_none_match: str | None = None,
 ) -> Action:
     """Close, cancel or reopen the action, or move its due date (the owner or the chair).
 
@@ -185,7 +187,7 @@ def update_action(
     if me not in (action.owner_organisation_id, table.chair_organisation_id):
         raise Forbidden("Only the action's owner or the chair updates it.")
     action = lock_one(session, action)
-    check_if_match(if_match, etag(action), "action")
+    check_if_match(if_match, etag(action), "action", if_none_match)
     for name in data.model_fields_set:
         if getattr(data, name) is None:
             raise Unprocessable(name, "cannot be null; leave it out to keep the current value")

@@ -23,7 +23,7 @@ from app.aftercare.models import (
     TenancyView,
 )
 from app.db import SessionDep
-from app.if_match import IfMatch
+from app.if_match import IfMatch, IfNoneMatch
 from app.pagination import PageDep
 from app.problems import problem_responses
 from app.schemas import encode_cursor
@@ -66,11 +66,18 @@ def update_tenancy(
     session: SessionDep,
     response: Response,
     if_match: IfMatch = None,
+    if_none_match: IfNoneMatch = None,
 ) -> Any:
     """Plan the omklap, record the transfer (corporation) or end the tenancy, with a date of
     record."""
     tenancy = service.update_tenancy(
-        session, context, found.tenancy, found.viewer, payload, if_match
+        session,
+        context,
+        found.tenancy,
+        found.viewer,
+        payload,
+        if_match,
+        if_none_match=if_none_match,
     )
     response.headers["ETag"] = etag(tenancy)
     return _tenancy(session, (tenancy, found.viewer))

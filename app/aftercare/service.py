@@ -456,6 +456,8 @@ def update_tenancy(
     viewer: Viewer,
     patch: TenancyUpdate,
     if_match: str | None,
+    *,
+    if_none_match: str | None = None,
 ) -> Tenancy:
     """Plan or record the omklap, or end the tenancy (merge patch, `If-Match`: 412 when stale).
 
@@ -477,7 +479,7 @@ def update_tenancy(
     if "transferred_on" in changes and me != tenancy.corporation_id:
         raise Forbidden("Only the corporation records the transfer of the lease.")
     tenancy = lock_one(session, tenancy)
-    check_if_match(if_match, etag(tenancy), "tenancy")
+    check_if_match(if_match, etag(tenancy), "tenancy", if_none_match)
     if {"transfer_planned_on", "transfer_open_conditions"} & changes:
         lifecycle.check(tenancy, TenancyEvent.plan_transfer)
         if patch.transfer_planned_on is not None:

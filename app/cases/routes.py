@@ -27,7 +27,7 @@ from app.cases.models import (
 from app.cases.service import CaseFilters, CaseSort
 from app.db import SessionDep
 from app.idempotency import REPLAY_RESPONSE, IdempotencyDep
-from app.if_match import IfMatch
+from app.if_match import IfMatch, IfNoneMatch
 from app.pagination import PageDep
 from app.problems import problem_responses
 from app.registry import intake
@@ -171,10 +171,13 @@ def update_case(
     session: SessionDep,
     response: Response,
     if_match: IfMatch = None,
+    if_none_match: IfNoneMatch = None,
 ) -> CaseSaved:
     """Update a case file (merge patch), or put it on hold, resume or withdraw it. The answer
     names the table-policy rules the case fails on its own (`warnings`)."""
-    case = service.update_case(session, context, case, payload, if_match)
+    case = service.update_case(
+        session, context, case, payload, if_match, if_none_match=if_none_match
+    )
     response.headers["ETag"] = etag(case)
     return _saved(session, case)
 

@@ -456,6 +456,8 @@ def update_case(
     case: Case,
     patch: Any,
     if_match: str | None,
+    *,
+    if_none_match: str | None = None,
 ) -> Case:
     """Apply a merge patch (fields and/or a status change) by the owning care provider.
 
@@ -466,7 +468,7 @@ def update_case(
     if case.care_provider_id != context.principal.organisation_id:
         raise Forbidden("Only the care provider that registered the case may change it.")
     case = lock_one(session, case)
-    check_if_match(if_match, etag(case), "case")
+    check_if_match(if_match, etag(case), "case", if_none_match)
     lifecycle.check(case, CaseEvent.edit)
     changes = patch.model_dump(exclude_unset=True)
     target = changes.pop("status", None)

@@ -5,7 +5,7 @@ from fastapi import APIRouter, Response
 from app.auth import CurrentPrincipal, OperatorPrincipal
 from app.db import SessionDep
 from app.idempotency import REPLAY_RESPONSE, IdempotencyDep
-from app.if_match import IfMatch
+from app.if_match import IfMatch, IfNoneMatch
 from app.pagination import PageDep
 from app.problems import problem_responses
 from app.tables import service
@@ -67,8 +67,11 @@ def update_table(
     session: SessionDep,
     response: Response,
     if_match: IfMatch = None,
+    if_none_match: IfNoneMatch = None,
 ) -> TablePublic:
     """Change a table: the chair edits the policy, the operator anything."""
-    table = service.update_table(session, principal, table, payload, if_match)
+    table = service.update_table(
+        session, principal, table, payload, if_match, if_none_match=if_none_match
+    )
     response.headers["ETag"] = etag(table)
     return service.table_public(session, table)

@@ -147,9 +147,11 @@ def update_table(
     table: OutflowTable,
     data: TableUpdate,
     if_match: str | None,
+    *,
+    if_none_match: str | None = None,
 ) -> OutflowTable:
     table = lock_one(session, table)
-    check_if_match(if_match, etag(table), "table")
+    check_if_match(if_match, etag(table), "table", if_none_match)
     changes = data.model_fields_set
     other_rows_changed = False
     is_chair = principal.organisation_id == table.chair_organisation_id

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query, Response
 from app.auth import CurrentPrincipal
 from app.db import SessionDep, SettingsDep
 from app.idempotency import REPLAY_RESPONSE, IdempotencyDep
-from app.if_match import IfMatch
+from app.if_match import IfMatch, IfNoneMatch
 from app.pagination import PageDep
 from app.problems import problem_responses
 from app.versioning import etag
@@ -125,6 +125,7 @@ def update_endpoint(
     settings: SettingsDep,
     response: Response,
     if_match: IfMatch = None,
+    if_none_match: IfNoneMatch = None,
 ) -> WebhookEndpointPublic:
     """Change the URL, events, description or `active` (false pauses deliveries)."""
     endpoint = service.get_endpoint(session, principal, endpoint_id)
@@ -134,6 +135,7 @@ def update_endpoint(
         payload,
         if_match,
         allow_private_targets=settings.webhook_allow_private_targets,
+        if_none_match=if_none_match,
     )
     response.headers["ETag"] = etag(endpoint)
     return service.endpoint_public(endpoint)

@@ -267,9 +267,10 @@ def update_endpoint(
     if_match: str | None,
     *,
     allow_private_targets: bool,
+    if_none_match: str | None = None,
 ) -> WebhookEndpoint:
     endpoint = lock_one(session, endpoint)
-    check_if_match(if_match, etag(endpoint), "webhook endpoint")
+    check_if_match(if_match, etag(endpoint), "webhook endpoint", if_none_match)
     changes = data.model_fields_set
     for name in changes - {"description"}:
         if getattr(data, name) is None:

@@ -41,6 +41,42 @@ def test_an_upload_sent_as_json_is_415(client, small_region):
     assert "multipart/form-data" in response.json()["detail"]
 
 
+UPLOAD = (
+    b'--x\r\nContent-Disposition: form-data; name="file"; filename="dossiers.csv"\r\n\r\n'
+    b"external_ref\r\n--x--\r\n"
+)
+
+
+@pytest.mark.parametrize(
+    "content_type", ["multipart/form-data", "multipart/form-data; boundary=", "Multipart/Form-Data"]
+)
+def test_an_upload_without_a_boundary_is_400_naming_the_content_type(
+    client, small_region, content_type
+):
+    headers = {**small_region.care_provider.headers, "Content-Type": content_type}
+    response = client.post("/v1/cases/imports", content=UPLOAD, headers=headers)
+    problem = assert_problem(response, 400, "validation_error")
+    [param] = problem["invalidParams"]
+    assert (param["name"], param["in"], param["code"]) == (
+        "Content-Type",
+        "header",
+        "missing_boundary",
+    )
+    assert "boundary=" in param["reason"]
+
+
+def test_an_upload_that_does_not_split_at_its_boundary_is_400_naming_the_body(client, small_region):
+    headers = {
+        **small_region.care_provider.headers,
+        "Content-Type": "multipart/form-data; boundary=elsewhere",
+    }
+    response = client.post("/v1/cases/imports", content=UPLOAD, headers=headers)
+    problem = assert_problem(response, 400, "validation_error")
+    assert [(p["name"], p["in"], p["code"]) for p in problem["invalidParams"]] == [
+        ("body", "body", "form_invalid")
+    ]
+
+
 @pytest.mark.parametrize(
     ("charset", "encoding"),
     [("utf-16", "utf-16"), ("iso-8859-1", "latin-1"), ("latin-1", "ascii"), ('"UTF-32"', "utf-32")],

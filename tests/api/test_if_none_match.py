@@ -1,0 +1,103 @@
+"""`If-None-Match` on a PATCH (RFC 9110 section 13.1.2): `*` asks that the resource not exist,
+so on one that does the write is refused with 412 and changes nothing; a list of ETags refuses
+the write when it names the current one. Checked where `If-Match` is, on every PATCH."""
+
+import pytest
+
+from tests.aftercare.housing import house
+from tests.api.helpers import assert_problem, assign_action
+from tests.clock import iso
+from tests.conftest import create_case
+
+
+def _table(client, region):
+    return f"/v1/tables/{region.table_id}", region.chair.headers, {"policy": {"horizon_days": 30}}
+
+
+def _case(client, region):
+    case = create_case(client, region.care_provider, region.table_id)
+    return f"/v1/cases/{case['id']}", region.care_provider.headers, {"urgency": True}
+
+
+def _action(client, region):
+    action = assign_action(client, region, region.care_provider, None)
+    assert action.status_code == 201, action.text
+    return f"/v1/actions/{action.json()['id']}", region.chair.headers, {"due_date": iso(14)}
+
+
+def _webhook(client, region):
+    body = {"url": "https://receiver.example.org/hook", "events": ["agenda.published"]}
+    endpoint = client.post("/v1/webhooks", json=body, headers=region.chair.headers)
+    assert endpoint.status_code == 201, endpoint.text
+    return f"/v1/webhooks/{endpoint.json()['id']}", region.chair.headers, {"active": False}
+
+
+def _tenancy(client, region):
+    case = house(client, region, -100)
+    body = {"ended_on": iso(-5), "end_reason": "moved_on"}
+    return f"/v1/cases/{case['id']}/tenancy", region.corporation.headers, body
+
+
+RESOURCES = [
+    pytest.param(_table, id="table"),
+    pytest.param(_case, id="case"),
+    pytest.param(_action, id="action"),
+    pytest.param(_webhook, id="webhook"),
+    pytest.param(_tenancy, id="tenancy"),
+]
+
+
+@pytest.mark.parametrize("make", RESOURCES)
+def test_if_none_match_star_on_an_existing_resource_is_412_and_changes_nothing(
+    client, region, make
+):
+    url, headers, body = make(client, region)
+    before = client.get(url, headers=headers)
+    refused = client.patch(url, json=body, headers={**headers, "If-None-Match": "*"})
+    problem = assert_problem(refused, 412, "precondition_failed")
+    assert "If-None-Match: *" in problem["detail"]
+    after = client.get(url, headers=headers)
+    assert after.headers["ETag"] == before.headers["ETag"]
+    assert after.json() == before.json()
+
+
+@pytest.mark.parametrize("make", RESOURCES)
+def test_if_none_match_naming_the_current_etag_is_412_and_another_etag_lets_it_through(
+    client, region, make
+):
+    url, headers, body = make(client, region)
+    current = client.get(url, headers=headers).headers["ETag"]
+    refused = client.patch(url, json=body, headers={**headers, "If-None-Match": f'"0", {current}'})
+    assert_problem(refused, 412, "precondition_failed")
+    weak = client.patch(url, json=body, headers={**headers, "If-None-Match": f"W/{current}"})
+    assert_problem(weak, 412, "precondition_failed")  # the weak comparison (RFC 9110 13.1.2)
+    passed = client.patch(url, json=body, headers={**headers, "If-None-Match": '"0"'})
+    assert passed.status_code == 200, passed.text
+
+
+def test_if_match_is_checked_before_if_none_match(client, region):
+    url, headers, body = _table(client, region)
+    stale = client.patch(
+        url, json=body, headers={**headers, "If-Match": '"0"', "If-None-Match": "*"}
+    )
+    assert "changed" in assert_problem(stale, 412, "precondition_failed")["detail"]
+
+
+@pytest.mark.parametrize("value", ["garbage", '"3', "W/3", "**"])
+def test_an_if_none_match_that_is_no_entity_tag_is_invalid_input(client, region, value):
+    url, headers, body = _table(client, region)
+    response = client.patch(url, json=body, headers={**headers, "If-None-Match": value})
+    assert_problem(response, 400)
+    [param] = response.json()["invalidParams"]
+    assert (param["name"], param["in"]) == ("If-None-Match", "header")
+
+
+def test_every_patch_that_takes_if_match_takes_if_none_match(app):
+    contract = app.openapi()
+    for path, operations in contract["paths"].items():
+        patch = operations.get("patch")
+        if patch is None:
+            continue
+        headers = {p["name"] for p in patch.get("parameters", []) if p["in"] == "header"}
+        if "If-Match" in headers:
+            assert "If-None-Match" in headers, path

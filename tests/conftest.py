@@ -10,7 +10,9 @@ rolled back.
 """
 
 import copy
+import functools
 import gc
+import json
 import os
 import re
 import sqlite3
@@ -338,6 +340,18 @@ def app(session: Session, engine: Engine, settings: Settings):  # type: ignore[n
     shape = APPS.shape(application)
     yield application
     APPS.forget_if_changed(application, shape)
+
+
+@functools.cache
+def _contract_of_the_default_app() -> str:
+    return json.dumps(create_app().openapi())
+
+
+def generated_contract() -> dict[str, Any]:
+    """The contract `create_app()` generates with the suite's settings, as JSON reads it: built
+    once per test process (2 s each time, and a dozen tests read it), a fresh copy per call that
+    the caller may change. What a running app serves is read from that app, not from here."""
+    return json.loads(_contract_of_the_default_app())
 
 
 @pytest.fixture

@@ -10,7 +10,9 @@ rolled back.
 """
 
 import copy
+import functools
 import gc
+import json
 import os
 import re
 import sqlite3
@@ -24,6 +26,7 @@ from typing import Any
 
 import pytest
 import time_machine
+from argon2 import PasswordHasher
 
 os.environ.setdefault("UITSTROOM_ADMIN_KEY", "test-operator-key-0123456789abcdefghij")
 os.environ["UITSTROOM_MIGRATE_ON_START"] = "false"
@@ -49,12 +52,14 @@ from app.db import build_engine, get_session
 from app.main import create_app
 from app.migrate import upgrade_to_head
 from app.openapi_examples import CASE_EXAMPLE, VACANCY_EXAMPLE
+from app.people import security as password_security
 from app.settings import Settings, get_settings
 from tests import postgresql
 from tests.clock import START, TODAY, iso
 from tests.properties import PROFILE as HYPOTHESIS_PROFILE
 
 ADMIN_KEY = os.environ["UITSTROOM_ADMIN_KEY"]
+PRODUCTION_PASSWORD_HASHER = password_security._hasher
 # CI sets this so that a missing PostgreSQL fails the run instead of skipping half of it.
 PG_REQUIRED = os.environ.get("UITSTROOM_REQUIRE_POSTGRESQL") == "1"
 BACKENDS = ["sqlite", "postgresql"]
@@ -159,6 +164,26 @@ def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:  #
     for reason, count in reasons.most_common():
         if PG.url or not reason.startswith("PostgreSQL"):
             write(f"skipped {count:>4}: {reason}", yellow=True)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _cheap_password_hashes() -> Iterator[None]:
+    """Passwords hashed in the test process take argon2id's least work instead of the service's
+    (argon2-cffi's defaults: 64 MiB, 3 passes, 4 lanes, 0.15-0.9 s for every hash and every
+    check, on both cores), because the page tests make a person and sign in for nearly every
+    test. A check costs what the stored hash says, so an unknown email still costs the service's
+    time. Served processes hash as the service does; a test of the parameters themselves asks
+    for `production_password_hashing`."""
+    cheap = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(password_security, "_hasher", cheap)
+        yield
+
+
+@pytest.fixture
+def production_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The service's own password hasher in this test (see `_cheap_password_hashes`)."""
+    monkeypatch.setattr(password_security, "_hasher", PRODUCTION_PASSWORD_HASHER)
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -338,6 +363,18 @@ def app(session: Session, engine: Engine, settings: Settings):  # type: ignore[n
     shape = APPS.shape(application)
     yield application
     APPS.forget_if_changed(application, shape)
+
+
+@functools.cache
+def _contract_of_the_default_app() -> str:
+    return json.dumps(create_app().openapi())
+
+
+def generated_contract() -> dict[str, Any]:
+    """The contract `create_app()` generates with the suite's settings, as JSON reads it: built
+    once per test process (2 s each time, and a dozen tests read it), a fresh copy per call that
+    the caller may change. What a running app serves is read from that app, not from here."""
+    return json.loads(_contract_of_the_default_app())
 
 
 @pytest.fixture

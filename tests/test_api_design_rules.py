@@ -23,6 +23,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from app.main import create_app
+from tests.conftest import generated_contract
 
 ROOT = Path(__file__).resolve().parent.parent
 CONTRACT = ROOT / "openapi" / "openapi.json"
@@ -83,17 +84,21 @@ def readable(findings: list[dict[str, Any]]) -> str:
 
 
 def test_the_official_linter_finds_nothing_in_the_committed_or_served_contract(tmp_path):
-    served = tmp_path / "served.json"
     with TestClient(create_app()) as client:
         response = client.get("/v1/openapi.json")
     assert response.status_code == 200
-    served.write_text(response.text)
-    findings = lint([CONTRACT, served])
+    documents = [CONTRACT]
+    # Spectral takes 3-8 s a document; the served one is linted too when it says anything else.
+    if response.json() != json.loads(CONTRACT.read_text()):
+        served = tmp_path / "served.json"
+        served.write_text(response.text)
+        documents.append(served)
+    findings = lint(documents)
     assert findings == [], f"{len(findings)} finding(s):\n{readable(findings)}"
 
 
 def contract() -> dict[str, Any]:
-    return create_app().openapi()
+    return generated_contract()
 
 
 def operations(document: dict[str, Any]):  # type: ignore[no-untyped-def]

@@ -30,11 +30,10 @@ from schemathesis.core.failures import AcceptedNegativeData, FailureGroup
 from schemathesis.core.mutations import OperatorKind
 from schemathesis.core.parameters import ParameterLocation
 
-from app.main import create_app
-from tests.conftest import OPERATOR
+from tests.conftest import OPERATOR, generated_contract
 from tests.properties import examples
 
-CONTRACT = create_app().openapi()
+CONTRACT = generated_contract()
 # An operation without parameters or body has no invalid input once the key is fixed, so it is
 # fuzzed with valid requests only.
 OPERATIONS = [

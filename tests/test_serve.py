@@ -21,8 +21,10 @@ from tests.webhooks.conftest import Receiver, wait_for
 OPERATOR_KEY = "serve-test-operator-key-0123456789abcdef"
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def server(databases) -> Iterator[str]:  # type: ignore[no-untyped-def]
+    """One served app per backend for the two tests below (a start takes 5-20 s): the one that
+    registers an organisation expects it alone in the list, and the other writes nothing."""
     env = {
         **os.environ,
         "UITSTROOM_DATABASE_URL": databases.new_url(),

@@ -2,10 +2,9 @@
 never a code change. The DAEB rent limit says what it is; its old name still works in v1."""
 
 from app.limits.data import aow_age_in_year, shipped_limits
-from app.main import create_app
 from tests.api.helpers import assert_problem, invalid_names
 from tests.clock import TODAY
-from tests.conftest import OPERATOR
+from tests.conftest import OPERATOR, generated_contract
 
 NEW_YEAR_FIGURES = {
     "low_cap": "740.00",
@@ -105,7 +104,7 @@ def test_neither_name_of_the_daeb_rent_limit_is_refused(client, region):
 
 
 def test_the_old_names_are_marked_deprecated_in_the_contract():
-    schemas = create_app().openapi()["components"]["schemas"]
+    schemas = generated_contract()["components"]["schemas"]
     for schema in ("YearLimitsFields", "YearLimitsPublic"):
         properties = schemas[schema]["properties"]
         assert properties["liberalisation_limit"]["deprecated"] is True

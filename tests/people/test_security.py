@@ -3,7 +3,9 @@
 from app.people import security
 
 
-def test_the_hash_checked_for_an_unknown_email_has_the_hashers_own_parameters():
+def test_the_hash_checked_for_an_unknown_email_has_the_hashers_own_parameters(
+    production_password_hashing,
+):
     # Otherwise a sign-in for an unknown email would take another time than one for a known
     # email, and the time would tell which emails have an account.
     assert not security.needs_rehash(security._DUMMY_HASH)

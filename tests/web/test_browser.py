@@ -343,12 +343,19 @@ WCAG_21_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 
 def wcag_violations(driver: webdriver.Chrome) -> list[str]:
     """axe-core (bundled with selenium-axe-python, nothing fetched) on the page as it is shown;
-    the pages themselves load no JavaScript, the audit is injected by the test."""
+    the pages themselves load no JavaScript, the audit is injected by the test.
+
+    Every rule runs on every element; only the violations are collected in full. The passing,
+    inapplicable and incomplete results keep one element each (`resultTypes`) and stay in the
+    browser but for their count: gathering and sending them took half of each audit (0.45 s a
+    page, 27 pages per backend)."""
     Axe(driver).inject()
     results = driver.execute_async_script(
         "const done = arguments[arguments.length - 1];"
-        "axe.run(document, {runOnly: {type: 'tag', values: arguments[0]}})"
-        "  .then(done, e => done({error: String(e)}));",
+        "axe.run(document, {runOnly: {type: 'tag', values: arguments[0]},"
+        "                   resultTypes: ['violations']})"
+        "  .then(r => done({passes: r.passes.length, violations: r.violations}),"
+        "        e => done({error: String(e)}));",
         WCAG_21_AA,
     )
     assert "error" not in results, results

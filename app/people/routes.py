@@ -6,11 +6,13 @@ from fastapi import APIRouter, Response
 
 from app.auth import CurrentPrincipal
 from app.db import SessionDep
+from app.if_match import IfMatch, IfNoneMatch
 from app.organisations.service import get_managed_organisation
 from app.pagination import PageDep
 from app.people import service
 from app.people.models import PersonCreate, PersonCreated, PersonPage, PersonPublic, PersonUpdate
 from app.problems import problem_responses
+from app.versioning import check_if_match, etag, lock_one
 
 router = APIRouter(prefix="/v1/organizations", tags=["people"])
 
@@ -71,16 +73,19 @@ def get_person(
     person_id: uuid.UUID,
     principal: CurrentPrincipal,
     session: SessionDep,
+    response: Response,
 ) -> PersonPublic:
-    """One person."""
+    """One person, with its ETag for a later PATCH's `If-Match`."""
     organisation = get_managed_organisation(session, principal, organisation_id)
-    return service.person_public(session, service.get_person(session, organisation, person_id))
+    person = service.get_person(session, organisation, person_id)
+    response.headers["ETag"] = etag(person)
+    return service.person_public(session, person)
 
 
 @router.patch(
     "/{organisation_id}/people/{person_id}",
     response_model=PersonPublic,
-    responses=problem_responses(401, 403, 404),
+    responses=problem_responses(401, 403, 404, 412),
 )
 def update_person(
     organisation_id: uuid.UUID,
@@ -88,9 +93,17 @@ def update_person(
     payload: PersonUpdate,
     principal: CurrentPrincipal,
     session: SessionDep,
+    response: Response,
+    if_match: IfMatch = None,
+    if_none_match: IfNoneMatch = None,
 ) -> PersonPublic:
     """Change a person's name, role or admin flag, deactivate them, or set a new password
-    (which ends their sessions and lifts a lock-out)."""
+    (which ends their sessions and lifts a lock-out). `If-Match` with the ETag of the person
+    read makes it fail (412) instead of undoing a change made meanwhile."""
     organisation = get_managed_organisation(session, principal, organisation_id)
-    person = service.get_person(session, organisation, person_id)
-    return service.person_public(session, service.update_person(session, person, payload))
+    # Locked before the check, so that If-Match is checked against the row the change is made to.
+    person = lock_one(session, service.get_person(session, organisation, person_id))
+    check_if_match(if_match, etag(person), "person", if_none_match)
+    person = service.update_person(session, person, payload)
+    response.headers["ETag"] = etag(person)
+    return service.person_public(session, person)

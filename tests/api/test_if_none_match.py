@@ -38,8 +38,17 @@ def _tenancy(client, region):
     return f"/v1/cases/{case['id']}/tenancy", region.corporation.headers, body
 
 
+def _person(client, region):
+    url = f"/v1/organizations/{region.chair.id}/people"
+    body = {"email": "voorzitter@gemeente.nl", "display_name": "Voorzitter", "role": "chair"}
+    person = client.post(url, json=body, headers=region.chair.headers)
+    assert person.status_code == 201, person.text
+    return f"{url}/{person.json()['id']}", region.chair.headers, {"display_name": "Wethouder"}
+
+
 RESOURCES = [
     pytest.param(_table, id="table"),
+    pytest.param(_person, id="person"),
     pytest.param(_case, id="case"),
     pytest.param(_action, id="action"),
     pytest.param(_webhook, id="webhook"),

@@ -122,3 +122,28 @@ def test_another_organisations_person_is_forbidden_or_not_found(client, region):
     assert_problem(response, 403, "forbidden")  # a co-member of its table: it sees it exists
     response = client.get(f"{people_url(region.corporation)}/{person.id}", headers=OPERATOR)
     assert_problem(response, 404)
+
+
+def test_a_change_to_a_person_made_meanwhile_is_not_undone_by_a_stale_if_match(client, region):
+    """Two admins read the same person; the second one's PATCH with the ETag it read is refused
+    (412) once the first has changed it, and the first change stays."""
+    created = client.post(
+        people_url(region.chair),
+        json={"email": "b@gemeente.nl", "display_name": "B", "role": "chair"},
+        headers=region.chair.headers,
+    )
+    url = f"{people_url(region.chair)}/{created.json()['id']}"
+    read = client.get(url, headers=region.chair.headers)
+    etag = read.headers["ETag"]
+    first = client.patch(
+        url, json={"is_admin": True}, headers={**region.chair.headers, "If-Match": etag}
+    )
+    assert first.status_code == 200, first.text
+    assert first.headers["ETag"] != etag
+    stale = client.patch(
+        url, json={"display_name": "C"}, headers={**region.chair.headers, "If-Match": etag}
+    )
+    assert_problem(stale, 412, "precondition_failed")
+    after = client.get(url, headers=region.chair.headers)
+    assert after.json()["is_admin"] is True and after.json()["display_name"] == "B"
+    assert after.headers["ETag"] == first.headers["ETag"]

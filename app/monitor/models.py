@@ -220,8 +220,10 @@ class MonitorFlows(BaseModel):
 class PlacementRow(BaseModel):
     neighbourhood_code: str | None
     municipality_code: str | None
-    placements: int | None = PField(
-        description="Housings in the range in this neighbourhood; null when suppressed."
+    placements: int = PField(
+        description="Housings in the range in this neighbourhood. For a viewer who gets "
+        "suppressed figures, a neighbourhood whose count is hidden has no row: its row alone "
+        "would say that someone was placed there."
     )
 
 

@@ -19,7 +19,11 @@ def placements(
 ) -> dict[str, Any]:
     """Housings per neighbourhood in the range (the `MonitorPlacements` shape), suppressed for
     viewers who may not see the cases (knowing their own housings in each neighbourhood).
-    Errors: 403 for the operator, 400 for a bad range."""
+
+    Only neighbourhoods with a housing have a row, so for those viewers a hidden row is left
+    out rather than shown as null: its listing alone says someone was placed there, and with the
+    total shown, hidden rows of at least 1 each could be pinned (6 hidden rows summing to 6 are
+    6 ones). Errors: 403 for the operator, 400 for a bad range."""
     viewer = viewer_of(context, table)
     whole = viewer is None
     check_range(start, end)
@@ -50,13 +54,7 @@ def placements(
         "start": start,
         "end": end,
         "suppression": not whole,
-        "rows": [
-            {
-                **r,
-                "placements": None if ("n", r["neighbourhood_code"]) in hidden else r["placements"],
-            }
-            for r in rows
-        ],
+        "rows": [r for r in rows if ("n", r["neighbourhood_code"]) not in hidden],
         "total": None if ("total",) in hidden else total,
     }
     log_export(session, context, table)

@@ -9,6 +9,7 @@ from datetime import date, timedelta
 
 import pytest
 
+from app.openapi_examples import VACANCY_EXAMPLE
 from tests.clock import TODAY, iso
 from tests.monitor.history import dwelling, figures, house, publish, ready_case
 from tests.monitor.reader import read, small_sums
@@ -109,6 +110,34 @@ def test_a_corporation_cannot_work_out_the_others_placements_from_its_own(client
     assert placements(region.other_care_provider)["total"] == 5
     assert placements(region.corporation)["total"] is None
     assert placements(region.other_corporation)["total"] is None  # 5 - its 1 = 4
+
+
+def test_a_hidden_neighbourhood_is_left_out_so_its_listing_says_nothing(client, region, limits):
+    """The tester's case: the total and the corporation's own rows shown, the other
+    corporation's single housings in two other neighbourhoods hidden as null rows. A listed row
+    holds at least 1, so two null rows summing to total - own = 2 were 1 each. Hidden rows are
+    left out now, and the total that would give their sum (2 of others) is hidden too."""
+    places = ["BU03440101"] * 5 + ["BU03440102", "BU03440103"]
+    cases = [ready_case(client, region.care_provider, region.table_id, iso(-60)) for _ in places]
+    for k, place in enumerate(places):
+        owner = region.corporation if k < 5 else region.other_corporation
+        address = {**VACANCY_EXAMPLE["address"], "neighbourhood_code": place}
+        dwelling(client, owner, complex_ref=f"C{k}", address=address)
+    proposals = publish(client, region, iso(-30))
+    assert len(proposals) == len(cases)
+    for proposal in proposals:
+        house(client, region, proposal, iso(-20), by=region.chair)
+
+    seen = client.get(
+        f"/v1/tables/{region.table_id}/monitor/placements",
+        params={"start": iso(-60), "end": iso(0)},
+        headers=region.corporation.headers,
+    ).json()
+
+    assert seen["rows"] == [
+        {"neighbourhood_code": "BU03440101", "municipality_code": "GM0344", "placements": 5}
+    ]
+    assert seen["total"] is None
 
 
 def _cells(document):

@@ -1,5 +1,7 @@
 """Computing an agenda never holds the database: another organisation's request completes while
-the engine runs.
+the engine runs. The same holds for the other heavy computation, protecting a restricted
+viewer's monitor figures (a fine monthly grid takes seconds of CPU; a tester saw `GET
+/v1/cases` take 24 s behind one such request on SQLite).
 
 The app runs on its own committed database (SQLite: one writer, serialised by a process lock;
 PostgreSQL: no lock, but no transaction stays open either). The engine is wrapped so that, while
@@ -17,6 +19,7 @@ from fastapi.testclient import TestClient
 
 from app.agenda import document as agenda_document
 from app.agenda import inputs as agenda_inputs
+from app.monitor import flows as monitor_flows
 from tests.clock import iso
 from tests.conftest import case_body, make_org, make_table, vacancy_body
 
@@ -176,3 +179,22 @@ def test_a_publish_whose_inputs_keep_changing_gives_up_with_409_and_writes_nothi
     assert engine.calls == [(3, 3)] * 3
     assert meeting["status"] == "draft" and meeting["proposals"] == 0
     assert made["items"] == []
+
+
+def test_another_organisations_request_completes_while_monitor_figures_are_protected(
+    live_app, table, monkeypatch
+):
+    probe = OtherRequestDuringCompute(live_app, table.outsider)
+    probe.real = monitor_flows.protect_flows
+    monkeypatch.setattr(monitor_flows, "protect_flows", probe)
+    with TestClient(live_app) as client:
+        response = client.get(
+            f"/v1/tables/{table.table_id}/monitor",
+            params={"start": iso(-210), "end": iso(0), "period": "month"},
+            headers=table.corporation.headers,
+        )
+    probe.join()
+    assert response.status_code == 200, response.text
+    assert response.json()["suppression"] is True
+    assert probe.completed_during_compute == [True]
+    assert probe.statuses == [200]

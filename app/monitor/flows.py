@@ -26,6 +26,7 @@ from sqlmodel import Session, col, select
 
 from app.access_log.service import AccessContext
 from app.cases.models import CaseStatus
+from app.database import outside_transaction
 from app.monitor import waiting
 from app.monitor.access import check_range, log_export, viewer_of
 from app.monitor.facts import CaseFacts, Housing, load_facts
@@ -264,9 +265,12 @@ def flows(
             for h in in_range
             if viewer.owns_housing(h.care_provider_id, h.corporation_id)
         ]
-        hidden = protect_flows(
-            grid, own, spans, keys, case_groups, own_groups, waiting.histogram(owned)
-        )
+        # Protecting a fine grid takes seconds of CPU: done without holding the database, so
+        # that on SQLite every other organisation's request is not queued behind it.
+        with outside_transaction(session):
+            hidden = protect_flows(
+                grid, own, spans, keys, case_groups, own_groups, waiting.histogram(owned)
+            )
         if viewer.is_care_provider:  # the waiting days of its own housings it knows
             known_waits = {
                 (part, r["period"], r["group"]): r["housed"]

@@ -51,9 +51,13 @@ class Text(GroupedMetadata):
 
 
 Name = Annotated[str, Text(200)]
+REFERENCE_CHARACTERS = r"[A-Za-z0-9._-]"
+REFERENCE_PART_PATTERN = f"^{REFERENCE_CHARACTERS}+$"
+"""A filter on part of a reference: the reference's own characters (a NUL byte cut SQLite's
+LIKE pattern short, so `?reference=%00` listed every case)."""
 ExternalRef = Annotated[
     str,
-    StringConstraints(pattern=r"^[A-Za-z0-9._-]{1,64}$"),
+    StringConstraints(pattern=f"^{REFERENCE_CHARACTERS}{{1,64}}$"),
     Field(
         description="The sender's own reference, unique per organisation.", examples=["K-2024-0193"]
     ),

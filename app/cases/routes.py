@@ -33,7 +33,7 @@ from app.problems import problem_responses
 from app.registry import intake
 from app.registry import service as registry
 from app.registry.service import CASE_BLOCKING_REASONS
-from app.schemas import ExternalRef
+from app.schemas import REFERENCE_PART_PATTERN, ExternalRef
 from app.timeline.models import Timeline
 from app.timeline.service import case_timeline
 from app.versioning import etag
@@ -123,6 +123,7 @@ def list_cases(
         Query(
             min_length=1,
             max_length=64,
+            pattern=REFERENCE_PART_PATTERN,
             description="Part of the care provider's own reference (case-insensitive).",
         ),
     ] = None,

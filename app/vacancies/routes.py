@@ -17,7 +17,7 @@ from app.rate_limits.deps import limited
 from app.rate_limits.service import EndpointClass
 from app.registry import service as registry
 from app.registry.service import VACANCY_BLOCKING_REASONS
-from app.schemas import ExternalRef
+from app.schemas import REFERENCE_PART_PATTERN, ExternalRef
 from app.timeline.models import Timeline
 from app.timeline.service import vacancy_timeline
 from app.vacancies import service
@@ -151,6 +151,7 @@ def list_vacancies(
         Query(
             min_length=1,
             max_length=64,
+            pattern=REFERENCE_PART_PATTERN,
             description="Part of the corporation's own reference (case-insensitive).",
         ),
     ] = None,

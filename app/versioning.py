@@ -135,3 +135,18 @@ def lock_one(session: Session, row: M) -> M:
     if not locked:
         raise Conflict("It was removed meanwhile.", code="changed_concurrently")
     return locked[0]
+
+
+def lock_checked(
+    session: Session,
+    row: M,
+    what: str,
+    if_match: str | None,
+    if_none_match: str | None = None,
+) -> M:
+    """`row` locked and reloaded (`lock_one`), then its `If-Match` and `If-None-Match` checked
+    (`check_if_match`, 412): against the locked row, so that no other writer can move its
+    version between the check and the write."""
+    locked = lock_one(session, row)
+    check_if_match(if_match, etag(locked), what, if_none_match)
+    return locked

@@ -24,7 +24,7 @@ from app.organisations.models import Organisation, OrganisationKind
 from app.problems import Forbidden, NotFound, Unprocessable
 from app.tables.models import OutflowTable, TableMember
 from app.timeutil import today
-from app.versioning import check_if_match, etag, flush, lock_one
+from app.versioning import flush, lock_checked
 
 
 def is_table_reader(context: AccessContext, table: OutflowTable) -> bool:
@@ -186,8 +186,7 @@ def update_action(
     me = context.principal.organisation_id
     if me not in (action.owner_organisation_id, table.chair_organisation_id):
         raise Forbidden("Only the action's owner or the chair updates it.")
-    action = lock_one(session, action)
-    check_if_match(if_match, etag(action), "action", if_none_match)
+    action = lock_checked(session, action, "action", if_match, if_none_match)
     for name in data.model_fields_set:
         if getattr(data, name) is None:
             raise Unprocessable(name, "cannot be null; leave it out to keep the current value")

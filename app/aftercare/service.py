@@ -44,7 +44,7 @@ from app.tables.policy import TablePolicy
 from app.tables.service import reader_table_ids
 from app.timeutil import today
 from app.vacancies.models import LeaseForm
-from app.versioning import check_if_match, etag, flush, lock_one, touch
+from app.versioning import flush, lock_checked, lock_one, touch
 
 
 class Viewer(StrEnum):
@@ -350,8 +350,7 @@ def put_agreement(
             raise NotFound("No aftercare agreement for this case yet; leave out If-Match.")
         agreement = AftercareAgreement(case_id=tenancy.case_id, **values)
     else:
-        agreement = lock_one(session, agreement)
-        check_if_match(if_match, etag(agreement), "aftercare agreement")
+        agreement = lock_checked(session, agreement, "aftercare agreement", if_match)
         for name, value in values.items():
             setattr(agreement, name, value)
     if created or session.is_modified(agreement):
@@ -478,8 +477,7 @@ def update_tenancy(
         raise Unprocessable(missing, "ended_on and end_reason go together", "required")
     if "transferred_on" in changes and me != tenancy.corporation_id:
         raise Forbidden("Only the corporation records the transfer of the lease.")
-    tenancy = lock_one(session, tenancy)
-    check_if_match(if_match, etag(tenancy), "tenancy", if_none_match)
+    tenancy = lock_checked(session, tenancy, "tenancy", if_match, if_none_match)
     if {"transfer_planned_on", "transfer_open_conditions"} & changes:
         lifecycle.check(tenancy, TenancyEvent.plan_transfer)
         if patch.transfer_planned_on is not None:

@@ -54,7 +54,7 @@ from app.sqltypes import table_of, utcnow
 from app.tables.models import TableMember
 from app.tables.service import reader_table_ids
 from app.timeutil import today
-from app.versioning import check_if_match, etag, lock_one
+from app.versioning import lock_checked
 
 
 def _require_membership(session: Session, organisation_id: uuid.UUID, table_id: uuid.UUID) -> None:
@@ -467,8 +467,7 @@ def update_case(
     """
     if case.care_provider_id != context.principal.organisation_id:
         raise Forbidden("Only the care provider that registered the case may change it.")
-    case = lock_one(session, case)
-    check_if_match(if_match, etag(case), "case", if_none_match)
+    case = lock_checked(session, case, "case", if_match, if_none_match)
     lifecycle.check(case, CaseEvent.edit)
     changes = patch.model_dump(exclude_unset=True)
     target = changes.pop("status", None)

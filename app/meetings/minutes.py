@@ -26,7 +26,7 @@ from app.sqltypes import table_of, utcnow
 from app.tables.models import OutflowTable
 from app.timeutil import AMSTERDAM, today
 from app.vacancies.models import Vacancy
-from app.versioning import check_if_match, etag, flush, lock_one
+from app.versioning import flush, lock_checked
 
 
 def _start_of(day: date) -> datetime:
@@ -242,8 +242,7 @@ def finalize(
     `meeting_not_held` before the meeting's day."""
     if context.principal.organisation_id != table.chair_organisation_id:
         raise Forbidden("The chair marks the minutes final.")
-    meeting = lock_one(session, meeting)
-    check_if_match(if_match, etag(meeting), "meeting")
+    meeting = lock_checked(session, meeting, "meeting", if_match)
     if meeting.minutes is not None:
         raise Conflict("The minutes are final already.", code="minutes_final")
     if meeting.snapshot is None:

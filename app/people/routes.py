@@ -12,7 +12,7 @@ from app.pagination import PageDep
 from app.people import service
 from app.people.models import PersonCreate, PersonCreated, PersonPage, PersonPublic, PersonUpdate
 from app.problems import problem_responses
-from app.versioning import check_if_match, etag, lock_one
+from app.versioning import etag, lock_checked
 
 router = APIRouter(prefix="/v1/organizations", tags=["people"])
 
@@ -101,9 +101,8 @@ def update_person(
     (which ends their sessions and lifts a lock-out). `If-Match` with the ETag of the person
     read makes it fail (412) instead of undoing a change made meanwhile."""
     organisation = get_managed_organisation(session, principal, organisation_id)
-    # Locked before the check, so that If-Match is checked against the row the change is made to.
-    person = lock_one(session, service.get_person(session, organisation, person_id))
-    check_if_match(if_match, etag(person), "person", if_none_match)
+    person = service.get_person(session, organisation, person_id)
+    person = lock_checked(session, person, "person", if_match, if_none_match)
     person = service.update_person(session, person, payload)
     response.headers["ETag"] = etag(person)
     return service.person_public(session, person)

@@ -21,7 +21,7 @@ from app.tables.models import (
     TableUpdate,
 )
 from app.tables.policy import TablePolicy, merge_policy
-from app.versioning import check_if_match, etag, flush, lock_one, touch
+from app.versioning import flush, lock_checked, touch
 
 
 def member_table_ids(organisation_id: uuid.UUID) -> SelectOfScalar[uuid.UUID]:
@@ -150,8 +150,7 @@ def update_table(
     *,
     if_none_match: str | None = None,
 ) -> OutflowTable:
-    table = lock_one(session, table)
-    check_if_match(if_match, etag(table), "table", if_none_match)
+    table = lock_checked(session, table, "table", if_match, if_none_match)
     changes = data.model_fields_set
     other_rows_changed = False
     is_chair = principal.organisation_id == table.chair_organisation_id

@@ -45,7 +45,7 @@ from app.tables.service import reader_table_ids
 from app.vacancies import lifecycle
 from app.vacancies.lifecycle import VacancyEvent
 from app.vacancies.models import Vacancy, VacancyIn, VacancyStatus
-from app.versioning import check_if_match, etag, flush, lock_one
+from app.versioning import check_if_match, flush, lock_checked
 
 VACANCY_TABLE = table_of(Vacancy)
 MUNICIPALITY = re.compile(r"^GM[0-9]{4}$")
@@ -564,8 +564,7 @@ def withdraw_vacancy(
     if vacancy.corporation_id != context.principal.organisation_id:
         raise Forbidden("Only the corporation that offered the dwelling may withdraw it.")
     if if_match is not None:
-        vacancy = lock_one(session, vacancy)
-        check_if_match(if_match, etag(vacancy), "dwelling")
+        vacancy = lock_checked(session, vacancy, "dwelling", if_match)
     from app.proposals.service import close_for_vacancy
 
     vacancy = close_for_vacancy(session, vacancy, context)

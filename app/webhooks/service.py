@@ -23,7 +23,7 @@ from app.mail.service import queue_event_notices
 from app.principal import Principal
 from app.problems import Conflict, NotFound, Unprocessable
 from app.sqltypes import utcnow
-from app.versioning import check_if_match, etag, flush, lock_one
+from app.versioning import flush, lock_checked
 from app.webhooks.models import (
     DeliveryStatus,
     EventType,
@@ -269,8 +269,7 @@ def update_endpoint(
     allow_private_targets: bool,
     if_none_match: str | None = None,
 ) -> WebhookEndpoint:
-    endpoint = lock_one(session, endpoint)
-    check_if_match(if_match, etag(endpoint), "webhook endpoint", if_none_match)
+    endpoint = lock_checked(session, endpoint, "webhook endpoint", if_match, if_none_match)
     changes = data.model_fields_set
     for name in changes - {"description"}:
         if getattr(data, name) is None:

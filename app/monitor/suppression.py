@@ -77,7 +77,10 @@ rest (it would give it away); then, while the exact test finds derivable cells, 
 visible cell sharing an equation with it, the smallest first (it costs the reader least); then,
 while `small_sums` finds sums, hide for each the smallest visible cell with a rest (a cell with
 rest 0 would not break the sum) that shares an equation with one of its cells, or failing that,
-with a hidden cell linked to it through equations.
+with a hidden cell linked to it through equations. When no visible cell is left that could break
+a derivation, a derived cell whose rest is above PRIMARY_MAX is shown instead (its value follows
+anyway: showing it tells the reader nothing, and a cell another table decided, which it cannot
+hide, often pins one); only a derived small cell or small sum leaves hiding every cell.
 
 Pure: no database, no HTTP.
 """
@@ -309,6 +312,7 @@ def suppress(
     lower: Bounds | None = None,
     own: Bounds | None = None,
     unshown: frozenset[Hashable] = frozenset(),
+    fixed_hidden: frozenset[Hashable] = frozenset(),
 ) -> set[Hashable]:
     """The cells to hide from a viewer who knows `known` whole and its own part `lower` of every
     cell: the primary ones, plus complements until no hidden cell with a rest can be derived, nor
@@ -321,11 +325,16 @@ def suppress(
     more is hidden all the same, which covers every sum it can work out whole. `unshown`: cells
     of `values` the answer never shows (the backlog before its first period), which the reader
     must solve for; they take part in the equations and are never protected themselves.
+    `fixed_hidden`: cells another answer already hides (the same cell in a table protected
+    before); they start hidden and are protected like the primary ones. A cell another answer
+    shows is passed in `known`: a constant the reader has.
     Returns a subset of the other cells with a count, never a known one.
     """
     lower = lower or {}
     with threadpool_limits(limits=1, user_api="blas"):
-        hidden = _suppress(values, equations, known, lower, own or lower, unshown - known)
+        hidden = _suppress(
+            values, equations, known, lower, own or lower, unshown - known, fixed_hidden - known
+        )
     return hidden - unshown
 
 
@@ -336,8 +345,9 @@ def _suppress(
     lower: Bounds,
     own: Bounds,
     unshown: frozenset[Hashable],
+    fixed_hidden: frozenset[Hashable],
 ) -> set[Hashable]:
-    hidden = (primary(values, known, lower) - unshown) | unshown
+    hidden = (primary(values, known, lower) - unshown) | unshown | (fixed_hidden - unshown)
     hideable = {c for c, v in values.items() if v is not None and c not in known | unshown}
     by_cell: dict[Hashable, list[int]] = {}
     for number, equation in enumerate(equations):
@@ -357,14 +367,28 @@ def _suppress(
         _close_single_hidden(hidden, hideable, values, lower, equations, unshown)
         groups = [{c} for c in sorted(exposed(), key=repr)]
         useful: Callable[[Hashable], bool] = lambda _: True  # noqa: E731
-        if not groups:
+        sums = not groups
+        if sums:
             groups = small_sums(hidden, equations, values, own, unshown)
             if not groups:
                 return hidden
             useful = lambda c: values[c] != own.get(c, 0)  # noqa: E731  # rest 0 breaks no sum
         added = _complements(groups, hidden, hideable, values, equations, by_cell, useful)
         if not added:  # nothing visible is left that could help
-            return hidden | hideable
+            # A cell that follows whatever is hidden, and whose rest is above PRIMARY_MAX (a
+            # complement, or pinned by cells another table decided), reveals nothing by being
+            # shown: its value is public already. Show it rather than hide everything.
+            harmless = {
+                c
+                for group in groups
+                for c in group
+                if c not in fixed_hidden and (values[c] or 0) - lower.get(c, 0) > PRIMARY_MAX
+            }
+            if not harmless or sums:
+                return hidden | hideable
+            hidden -= harmless
+            hideable -= harmless
+            continue
         hidden |= added
 
 

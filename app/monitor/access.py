@@ -14,6 +14,7 @@ from app.monitor.facts import Facts
 from app.organisations.models import OrganisationKind
 from app.problems import Forbidden, Unprocessable
 from app.tables.models import OutflowTable
+from app.timeutil import today
 
 MAX_RANGE_DAYS = 366 * 10
 
@@ -43,6 +44,32 @@ def check_range(start: date, end: date) -> None:
         raise Unprocessable("end", "lies before start", "invalid_range", "query")
     if (end - start).days > MAX_RANGE_DAYS:
         raise Unprocessable("end", "the range is at most 10 years", "range_too_long", "query")
+
+
+def check_one_year(start: date, end: date) -> None:
+    """A viewer who gets suppressed figures reads one calendar year at a time (400
+    `range_spans_years` on `start`): its answers are cut from one protected table per year,
+    which stands on every year's before it, so a year after next is refused too (400
+    `year_too_late` on `end`): it would take the protection of every year up to it."""
+    if start.year != end.year:
+        raise Unprocessable(
+            "start",
+            "organisations that get suppressed figures read one calendar year at a time",
+            "range_spans_years",
+            "query",
+        )
+    check_year(end, "end")
+
+
+def check_year(day: date, name: str) -> None:
+    """400 `year_too_late` on `name` for a day after next year (see `check_one_year`)."""
+    if day.year > today().year + 1:
+        raise Unprocessable(
+            name,
+            "figures for these organisations reach next year at most",
+            "year_too_late",
+            "query",
+        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,9 +1,12 @@
-"""The equations a reader can use on a flows answer (group sums, period sums, the lease and
-exit identities, the backlog flow equation, the histogram total), handed to the suppression."""
+"""The equations a reader can use on a calendar year's flows (group sums, quarters and the year
+as sums of months, the lease and exit identities, the backlog flow equation, the histogram
+total), handed to the suppression."""
 
+import hashlib
+import threading
+from collections import OrderedDict
 from collections.abc import Hashable
 from dataclasses import dataclass
-from datetime import date
 from typing import Any
 
 from app.monitor.models import FLOW_MEASURES, HOUSING_MEASURES
@@ -22,108 +25,116 @@ class Grid:
     totals: list[dict[str, Any]]
     histogram: list[dict[str, Any]]
 
-    def cells(self, measures: list[str]) -> dict[tuple[Any, ...], int | None]:
-        values: dict[tuple[Any, ...], int | None] = {}
-        for part, collection in (("rows", self.rows), ("totals", self.totals)):
-            for row in collection:
-                for measure in measures:
-                    values[_cell_id(part, row, measure)] = row[measure]
-        for bucket in self.histogram:
-            values[("hist", bucket["bucket"])] = bucket["count"]
-        return values
 
-
-def protect_flows(
+def protect_year(
     grid: Grid,
     own: Grid,
-    spans: list[tuple[str, date, date]],
+    parts: dict[str, list[str]],
     keys: list[str | None],
     case_groups: bool,
     own_groups: set[str],
     own_histogram: list[dict[str, Any]],
-) -> set[Hashable]:
-    """The cells of `grid` to hide from a viewer whose own part of every cell is `own`, and who
-    knows the rows of `own_groups` whole (its own row), across every relation the answer shows.
+    *,
+    shown: frozenset[Hashable] = frozenset(),
+    hidden: frozenset[Hashable] = frozenset(),
+) -> frozenset[Hashable]:
+    """The cells of one calendar year's table (`grid`: rows of its months, quarters and year
+    per group in `keys`, group None the total; its histogram) to hide from a viewer whose own
+    part of every cell is `own`, and who knows the rows of `own_groups` whole (its own row).
 
-    `own_histogram`: the waiting-time buckets of all the viewer's housings, also those whose
-    bucket it does not know (`own.histogram` holds those it knows); the search for sums counts
-    against it. The backlog before the first period is never shown, but the reader can solve
-    for it: it takes part as an unshown cell per group.
+    Every relation between them takes part: the group sums, each quarter and the year the sum of
+    its months (`parts`: coarse label -> month labels; its backlog that of its last month), the
+    lease and exit identities, the flow equation over the months, the histogram total. So an
+    answer by month, by quarter or by year, or several of them, shows a slice of one protected
+    table. `own_histogram`: the waiting-time buckets of all the viewer's housings, also those
+    whose bucket it does not know; the search for sums counts against it. The backlog before
+    the year (`("start", group)`) is never shown, but the reader can solve for it: it takes
+    part as an unshown cell, unless another table fixes it.
+
+    `shown` and `hidden`: cells whose fate another table decided (the total row of the table
+    without groups, the backlogs at the year's turns); shown ones are constants the reader has,
+    hidden ones are protected here too. Cell ids: `("rows", label, group, measure)`,
+    `("hist", bucket)`, `("start", group)`.
     """
     measures = [m for m in FLOW_MEASURES if case_groups or m in HOUSING_MEASURES]
     stock = ["backlog_end"] if case_groups else []
-    values = grid.cells(measures + stock)
-    lower = {cell: value or 0 for cell, value in own.cells(measures + stock).items()}
-    unshown: set[Hashable] = set()
+    values: dict[Hashable, int | None] = {}
+    lower: dict[Hashable, int] = {}
+    for collection, into in ((grid.rows, values), (own.rows, lower)):
+        for row in collection:
+            for measure in measures + stock:
+                into[_cell_id("rows", row, measure)] = row[measure] or 0
+    months = [
+        label for label in dict.fromkeys(r["period"] for r in grid.rows) if label not in parts
+    ]
+    by_period = {(r["period"], r["group"]): r for r in grid.rows}
     if case_groups:
         for collection, into in ((grid.rows, values), (own.rows, lower)):
-            for row in collection[: len(keys)]:  # the first period, one row per group
-                into[("start", row["group"])] = (
-                    row["backlog_end"] - row["new_ready"] + row["housed"] + row["other_exits"]
-                )
-        unshown = {("start", group) for group in keys}
-    known = frozenset(
-        cell
-        for cell, value in values.items()
-        if value is not None and cell[0] not in ("hist", "start") and cell[2] in own_groups
-    ) | {("start", group) for group in own_groups if ("start", group) in unshown}
-    rows, totals, histogram = grid.rows, grid.totals, grid.histogram
-    by_period = {(r["period"], r["group"]): r for r in rows}
-    total_of = {r["group"]: r for r in totals}
+            for row in collection:
+                if row["period"] == months[0]:
+                    into[("start", row["group"])] = (
+                        row["backlog_end"] - row["new_ready"] + row["housed"] + row["other_exits"]
+                    )
+    for bucket in grid.histogram:
+        values[("hist", bucket["bucket"])] = bucket["count"]
+    for bucket in own.histogram:
+        lower[("hist", bucket["bucket"])] = bucket["count"]
+    unshown = frozenset(("start", g) for g in keys if case_groups) - shown - hidden
+    known = (
+        frozenset(
+            cell
+            for cell in values
+            if cell[0] == "rows" and cell[2] in own_groups  # type: ignore[index]
+        )
+        | frozenset(("start", g) for g in own_groups if case_groups)
+        | (shown & values.keys())
+    )
     grouped = keys[-1] is None and len(keys) > 1
     members = [k for k in keys if k is not None]
+    labels = [*months, *parts]
     equations: list[Equation] = []
-    for label, _, _ in spans:
+    for label in labels:
         for measure in measures + stock:
             if grouped:
                 equations.append(
                     [(_cell_id("rows", by_period[(label, g)], measure), 1.0) for g in members]
                     + [(_cell_id("rows", by_period[(label, None)], measure), -1.0)]
                 )
-    for group in keys:
-        for measure in measures:
-            equations.append(
-                [
-                    (_cell_id("rows", by_period[(label, group)], measure), 1.0)
-                    for label, _, _ in spans
-                ]
-                + [(_cell_id("totals", total_of[group], measure), -1.0)]
-            )
-        for measure in stock:
-            last_label = spans[-1][0]
-            equations.append(
-                [
-                    (_cell_id("rows", by_period[(last_label, group)], measure), 1.0),
-                    (_cell_id("totals", total_of[group], measure), -1.0),
-                ]
-            )
-    if grouped:
-        for measure in measures + stock:
-            equations.append(
-                [(_cell_id("totals", total_of[g], measure), 1.0) for g in members]
-                + [(_cell_id("totals", total_of[None], measure), -1.0)]
-            )
-    for part, collection in (("rows", rows), ("totals", totals)):
-        for row in collection:
-            equations.append(
-                [
-                    (_cell_id(part, row, "housed"), 1.0),
-                    (_cell_id(part, row, "housed_own_lease"), -1.0),
-                    (_cell_id(part, row, "housed_intermediate_lease"), -1.0),
-                ]
-            )
-            if case_groups:
+    for label, inside in parts.items():
+        for group in keys:
+            whole = by_period[(label, group)]
+            for measure in measures:
+                equations.append(
+                    [(_cell_id("rows", by_period[(m, group)], measure), 1.0) for m in inside]
+                    + [(_cell_id("rows", whole, measure), -1.0)]
+                )
+            for measure in stock:
                 equations.append(
                     [
-                        (_cell_id(part, row, "other_exits"), 1.0),
-                        (_cell_id(part, row, "returned"), -1.0),
-                        (_cell_id(part, row, "withdrawn"), -1.0),
+                        (_cell_id("rows", by_period[(inside[-1], group)], measure), 1.0),
+                        (_cell_id("rows", whole, measure), -1.0),
                     ]
                 )
+    for row in grid.rows:
+        equations.append(
+            [
+                (_cell_id("rows", row, "housed"), 1.0),
+                (_cell_id("rows", row, "housed_own_lease"), -1.0),
+                (_cell_id("rows", row, "housed_intermediate_lease"), -1.0),
+            ]
+        )
+        if case_groups:
+            equations.append(
+                [
+                    (_cell_id("rows", row, "other_exits"), 1.0),
+                    (_cell_id("rows", row, "returned"), -1.0),
+                    (_cell_id("rows", row, "withdrawn"), -1.0),
+                ]
+            )
     if case_groups:
         for group in keys:
             before_cell: Hashable = ("start", group)
-            for label, _, _ in spans:
+            for label in months:
                 now = by_period[(label, group)]
                 equations.append(
                     [
@@ -137,11 +148,63 @@ def protect_flows(
                 before_cell = _cell_id("rows", now, "backlog_end")
         if grouped:
             equations.append([(("start", g), 1.0) for g in members] + [(("start", None), -1.0)])
+    year_label = next(label for label, inside in parts.items() if len(inside) == len(months))
     equations.append(
-        [(("hist", b["bucket"]), 1.0) for b in histogram]
-        + [(_cell_id("totals", total_of[None], "housed"), -1.0)]
+        [(("hist", b["bucket"]), 1.0) for b in grid.histogram]
+        + [(_cell_id("rows", by_period[(year_label, None)], "housed"), -1.0)]
     )
     whole_own = lower | {("hist", b["bucket"]): b["count"] for b in own_histogram}
-    return suppress(
-        values, equations, known=known, lower=lower, own=whole_own, unshown=frozenset(unshown)
+    return _protected(values, equations, known, lower, whole_own, unshown, hidden & values.keys())
+
+
+_PROTECTED: OrderedDict[str, frozenset[Hashable]] = OrderedDict()
+_PROTECTED_MOST = 512  # tables kept; each is a few kilobytes of cell ids
+_PROTECTED_LOCK = threading.Lock()
+
+
+def _protected(
+    values: dict[Hashable, int | None],
+    equations: list[Equation],
+    known: frozenset[Hashable],
+    lower: dict[Hashable, int],
+    own: dict[Hashable, int],
+    unshown: frozenset[Hashable],
+    hidden: frozenset[Hashable],
+) -> frozenset[Hashable]:
+    """`suppress`, remembered by its whole input: the same figures and the same knowledge give
+    the same cells, so the many answers cut from one table (by month, by quarter, by year, over
+    other years, the forecast) cost one protection while nothing in it changes. It is pure, so
+    each server process may keep its own."""
+    key = hashlib.sha256(
+        repr(
+            (
+                list(values.items()),
+                equations,
+                sorted(map(repr, known)),
+                sorted(lower.items(), key=repr),
+                sorted(own.items(), key=repr),
+                sorted(map(repr, unshown)),
+                sorted(map(repr, hidden)),
+            )
+        ).encode()
+    ).hexdigest()
+    with _PROTECTED_LOCK:
+        if key in _PROTECTED:
+            _PROTECTED.move_to_end(key)
+            return _PROTECTED[key]
+    result = frozenset(
+        suppress(
+            values,
+            equations,
+            known=known,
+            lower=lower,
+            own=own,
+            unshown=unshown,
+            fixed_hidden=hidden,
+        )
     )
+    with _PROTECTED_LOCK:
+        _PROTECTED[key] = result
+        while len(_PROTECTED) > _PROTECTED_MOST:
+            _PROTECTED.popitem(last=False)
+    return result

@@ -16,25 +16,20 @@ Definitions (also in the README and in each answer):
 """
 
 import uuid
-from bisect import bisect_left, bisect_right
 from collections.abc import Hashable
-from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
 from sqlmodel import Session, col, select
 
 from app.access_log.service import AccessContext
-from app.cases.models import CaseStatus
 from app.database import outside_transaction
-from app.monitor import waiting
-from app.monitor.access import check_range, log_export, viewer_of
-from app.monitor.facts import CaseFacts, Housing, load_facts
-from app.monitor.flow_equations import Grid, protect_flows
+from app.monitor.access import check_one_year, check_range, log_export, viewer_of
+from app.monitor.facts import load_facts
 from app.monitor.models import FLOW_MEASURES, GroupBy, Period
 from app.monitor.periods import periods
+from app.monitor.years import check_cells, cut, grid_of, group_of_housing
 from app.organisations.models import Organisation, OrganisationKind
-from app.problems import Unprocessable
 from app.tables.models import OutflowTable, TableMember
 
 DEFINITIONS = {
@@ -54,9 +49,10 @@ DEFINITIONS = {
     "people other than the viewer's own is hidden (null), and enough other cells that no hidden "
     "count follows from what is shown, from non-negativity or from the viewer's own cases and "
     "dwellings, nor a sum of hidden counts (over any periods) that holds 1-4 people other than "
-    "the viewer's own. The viewer's own row is shown whole.",
+    "the viewer's own. The viewer's own row is shown whole. These organisations read one "
+    "calendar year per answer, cut from one protected table per year and grouping (months, "
+    "quarters and the year together), so other ranges or periods show nothing more.",
 }
-MAX_RESTRICTED_CELLS = 300  # period x group cells; protection is O(cells^3) at worst
 FLOW_COLUMNS = [
     "period",
     "period_start",
@@ -68,66 +64,6 @@ FLOW_COLUMNS = [
     "waiting_days_median",
     "waiting_days_p90",
 ]
-
-
-@dataclass(frozen=True, slots=True)
-class GroupIndex:
-    """One group's dates, sorted, so every period's counts are two binary searches.
-
-    For a counted case the exit never precedes the ready date, so the backlog on day D is
-    #(ready <= D) - #(left <= D).
-    """
-
-    ready: list[date]
-    left: list[date]
-    returned: list[date]
-    withdrawn: list[date]
-    housed: list[tuple[date, str, int]]  # (move-in, lease form, waiting days)
-
-    @classmethod
-    def of(cls, cases: list[CaseFacts], housings: list[Housing]) -> "GroupIndex":
-        exits = [
-            (c.exit_date, c.status_reason)
-            for c in cases
-            if c.status == CaseStatus.withdrawn and c.exit_date is not None
-        ]
-        return cls(
-            ready=sorted(c.ready_since for c in cases),
-            left=sorted(c.exit_date for c in cases if c.exit_date is not None),
-            returned=sorted(on for on, reason in exits if reason == "returned_to_care"),
-            withdrawn=sorted(on for on, reason in exits if reason != "returned_to_care"),
-            housed=sorted((h.housed_on, h.lease_form or "", h.waiting_days) for h in housings),
-        )
-
-
-def _between(dates: list[date], first: date, last: date) -> int:
-    return bisect_right(dates, last) - bisect_left(dates, first)
-
-
-def measures(
-    label: str, first: date, last: date, group: str | None, index: GroupIndex, case_groups: bool
-) -> dict[str, Any]:
-    """Every measure of one period (or the whole range) for one group."""
-    row: dict[str, Any] = {"period": label, "period_start": first, "period_end": last}
-    row["group"] = group
-    row |= dict.fromkeys((*FLOW_MEASURES, "backlog_end"))
-    if case_groups:
-        row["new_ready"] = _between(index.ready, first, last)
-        row["returned"] = _between(index.returned, first, last)
-        row["withdrawn"] = _between(index.withdrawn, first, last)
-        row["other_exits"] = row["returned"] + row["withdrawn"]
-        row["backlog_end"] = bisect_right(index.ready, last) - bisect_right(index.left, last)
-    low = bisect_left(index.housed, (first,))
-    high = bisect_left(index.housed, (last + timedelta(days=1),))
-    housed = index.housed[low:high]
-    row["housed"] = len(housed)
-    row["housed_own_lease"] = sum(h[1] == "own_lease" for h in housed)
-    row["housed_intermediate_lease"] = sum(h[1] == "intermediate_lease" for h in housed)
-    waits = [h[2] for h in housed]
-    row["waiting_days_median"] = waiting.median(waits)
-    row["waiting_days_p90"] = waiting.percentile(waits, 0.9)
-    row["_housed_count"] = len(waits)
-    return row
 
 
 def _group_names(session: Session, group_by: GroupBy, keys: set[str]) -> dict[str, str]:
@@ -159,53 +95,12 @@ def _member_care_providers(session: Session, table: OutflowTable) -> set[str]:
     return {str(m) for m in members}
 
 
-def _group_of_case(grouping: GroupBy, case: CaseFacts) -> str | None:
-    return str(case.care_provider_id) if grouping == GroupBy.care_provider else None
-
-
-def _group_of_housing(grouping: GroupBy, housing: Housing) -> str | None:
-    if grouping == GroupBy.care_provider:
-        return str(housing.care_provider_id)
-    if grouping == GroupBy.corporation:
-        return str(housing.corporation_id)
-    if grouping == GroupBy.municipality:
-        return housing.municipality_code
-    return None
-
-
-def _grid(
-    cases: list[CaseFacts],
-    housings: list[Housing],
-    grouping: GroupBy,
-    spans: list[tuple[str, date, date]],
-    keys: list[str | None],
-    waits: list[int],
-) -> Grid:
-    case_groups = grouping in (GroupBy.none, GroupBy.care_provider)
-    indexes = {
-        g: GroupIndex.of(
-            [c for c in cases if g is None or _group_of_case(grouping, c) == g],
-            [h for h in housings if g is None or _group_of_housing(grouping, h) == g],
-        )
-        for g in keys
-    }
-    rows = [
-        measures(label, first, last, group, indexes[group], case_groups)
-        for label, first, last in spans
-        for group in keys
-    ]
-    # Over the whole range: flows are sums, the stock is the backlog at the range's end.
-    start, end = spans[0][1], spans[-1][2]
-    totals = [measures("total", start, end, g, indexes[g], case_groups) for g in keys]
-    return Grid(rows, totals, waiting.histogram(waits))
-
-
 def flows(
     session: Session,
     context: AccessContext,
     table: OutflowTable,
     *,
-    start: date,
+    start: date | None,
     end: date,
     period: str,
     group_by: str,
@@ -214,11 +109,22 @@ def flows(
 
     Returns the `MonitorFlows` shape: `rows` (period x group; group null = all), `totals` over
     the range per group, `waiting_days_histogram`, `definitions`. Counts are people, waiting
-    statistics days. Errors: 403 for the operator, 400 for a bad range or, for a viewer who
-    gets suppressed figures, more than MAX_RESTRICTED_CELLS period x group cells.
+    statistics days. `start` defaults to 364 days before `end`.
+
+    A viewer who gets suppressed figures reads one whole calendar year (`start` defaults to its
+    1 January; the range widens to the year, and `start` and `end` in the answer say so): its
+    figures are cut from one protected table per year and grouping (`app.monitor.years`), so
+    answers for other ranges, periods or dates show nothing more. Errors: 403 for the operator;
+    400 for a bad range, for that viewer a range over two years (`range_spans_years`) or more
+    than `years.MAX_RESTRICTED_CELLS` cells in a year's table (`too_fine_for_suppression`).
     """
     viewer = viewer_of(context, table)
+    if start is None:
+        start = date(end.year, 1, 1) if viewer is not None else end - timedelta(days=364)
     check_range(start, end)
+    if viewer is not None:
+        check_one_year(start, end)
+        start, end = date(start.year, 1, 1), date(end.year, 12, 31)
     period_kind, grouping = Period(period), GroupBy(group_by)
     spans = periods(start, end, period_kind)
     facts = load_facts(session, table.id)
@@ -227,30 +133,16 @@ def flows(
     if grouping == GroupBy.care_provider:
         groups |= {str(c.care_provider_id) for c in cases}
         groups |= _member_care_providers(session, table)
-    groups |= {g for h in housings if (g := _group_of_housing(grouping, h)) is not None}
+    groups |= {g for h in housings if (g := group_of_housing(grouping, h)) is not None}
     ordered_groups: list[str | None] = [None] if grouping == GroupBy.none else [*sorted(groups)]
     keys: list[str | None] = ordered_groups if grouping == GroupBy.none else [*ordered_groups, None]
-    if viewer is not None and len(spans) * (len(keys)) > MAX_RESTRICTED_CELLS:
-        raise Unprocessable(
-            "period",
-            "too many cells to protect for this viewer; choose a coarser period or a shorter range",
-            "too_fine_for_suppression",
-            "query",
-        )
-    in_range = [h for h in housings if start <= h.housed_on <= end]
-    grid = _grid(cases, housings, grouping, spans, keys, [h.waiting_days for h in in_range])
     hidden: set[Hashable] = set()
     known_waits: dict[tuple[Any, ...], int] = {}
-    if viewer is not None:
-        mine = viewer.own(facts)
-        own = _grid(
-            mine.cases,
-            mine.housings,
-            grouping,
-            spans,
-            keys,
-            [h.waiting_days for h in in_range if viewer.knows_waiting(h.care_provider_id)],
-        )
+    if viewer is None:
+        in_range = [h.waiting_days for h in housings if start <= h.housed_on <= end]
+        grid = grid_of(cases, housings, grouping, spans, keys, in_range)
+    else:
+        check_cells(keys)
         own_groups = {
             str(viewer.organisation_id)
             for kind, g in (
@@ -259,24 +151,14 @@ def flows(
             )
             if viewer.kind == kind and grouping == g
         }
-        case_groups = grouping in (GroupBy.none, GroupBy.care_provider)
-        owned = [
-            h.waiting_days
-            for h in in_range
-            if viewer.owns_housing(h.care_provider_id, h.corporation_id)
-        ]
         # Protecting a fine grid takes seconds of CPU: done without holding the database, so
         # that on SQLite every other organisation's request is not queued behind it.
         with outside_transaction(session):
-            hidden = protect_flows(
-                grid, own, spans, keys, case_groups, own_groups, waiting.histogram(owned)
+            grid, hidden, known_waits = cut(
+                facts, viewer, grouping, period_kind, start.year, keys, own_groups
             )
-        if viewer.is_care_provider:  # the waiting days of its own housings it knows
-            known_waits = {
-                (part, r["period"], r["group"]): r["housed"]
-                for part, collection in (("rows", own.rows), ("totals", own.totals))
-                for r in collection
-            }
+        if not viewer.is_care_provider:  # the waiting days it knows are a care provider's own
+            known_waits = {}
     names = _group_names(session, grouping, {g for g in keys if g is not None})
 
     def finish(row: dict[str, Any], part: str) -> dict[str, Any]:

@@ -7,9 +7,11 @@ from sqlmodel import Session
 
 from app.access_log.service import AccessContext
 from app.cases.models import CaseStatus
-from app.monitor.access import log_export, viewer_of
-from app.monitor.facts import CaseFacts, Housing, load_facts
-from app.monitor.suppression import PRIMARY_MAX
+from app.database import outside_transaction
+from app.monitor.access import Viewer, check_year, log_export, viewer_of
+from app.monitor.facts import CaseFacts, Facts, Housing, load_facts
+from app.monitor.models import GroupBy
+from app.monitor.years import protected_year
 from app.tables.models import OutflowTable
 
 FORECAST_METHOD = (
@@ -18,7 +20,9 @@ FORECAST_METHOD = (
     "12 x monthly other exits (everyone ready now or becoming ready who does not leave "
     "otherwise needs a dwelling). Backlog in 12 months at the current pace = backlog now + "
     "12 x (new ready - housed - other exits), at least 0. A simple linear projection: it "
-    "assumes the last year's pace continues and knows nothing of seasonality or policy changes."
+    "assumes the last year's pace continues and knows nothing of seasonality or policy changes. "
+    "For organisations that get suppressed figures: at the end of the last whole quarter, over "
+    "the four quarters before it, each figure hidden when one it is made of is."
 )
 
 
@@ -41,33 +45,85 @@ def forecast(
     session: Session, context: AccessContext, table: OutflowTable, *, on: date
 ) -> dict[str, Any]:
     """Dwellings needed in the next 12 months at the last year's pace (FORECAST_METHOD): the
-    `MonitorForecast` shape, counts in people and people per month. For a viewer who may not see
-    the cases every figure is hidden when one of the counts behind it, less the viewer's own
-    cases and housings, is 1 to 4."""
+    `MonitorForecast` shape, counts in people and people per month.
+
+    A viewer who may not see the cases gets the forecast at the end of the last whole quarter
+    on or before `on` (`date` says which), from the four quarters before it as its calendar-year
+    tables show them (`app.monitor.years`): a figure is hidden when one it is made of is. So the
+    forecast shows nothing the flows do not, and asking for other dates gives nothing more."""
     viewer = viewer_of(context, table)
     facts = load_facts(session, table.id)
-    counts = _pace(facts.cases, facts.housings, on)
+    if viewer is None:
+        counts: tuple[int | None, ...] = _pace(facts.cases, facts.housings, on)
+    else:
+        check_year(on, "date")
+        on = _quarter_end(on)
+        with outside_transaction(session):
+            counts = _pace_as_shown(facts, viewer, on)
     backlog, inflow, housed, other = counts
-    monthly = {"new_ready": inflow / 12, "housed": housed / 12, "other": other / 12}
-    needed = max(0, round(backlog + 12 * monthly["new_ready"] - 12 * monthly["other"]))
-    projected = max(
-        0, round(backlog + 12 * (monthly["new_ready"] - monthly["housed"] - monthly["other"]))
-    )
-    small = False
-    if viewer is not None:
-        mine = viewer.own(facts)
-        own = _pace(mine.cases, mine.housings, on)
-        small = any(0 < n - m <= PRIMARY_MAX for n, m in zip(counts, own, strict=True))
+    monthly = {
+        "new_ready": None if inflow is None else inflow / 12,
+        "housed": None if housed is None else housed / 12,
+        "other": None if other is None else other / 12,
+    }
+    needed = projected = None
+    if backlog is not None and inflow is not None and other is not None:
+        needed = max(0, round(backlog + inflow - other))
+        if housed is not None:
+            projected = max(0, round(backlog + inflow - housed - other))
     document = {
         "table_id": table.id,
         "date": on,
-        "backlog_now": None if small else backlog,
-        "monthly_new_ready": None if small else round(monthly["new_ready"], 2),
-        "monthly_housed": None if small else round(monthly["housed"], 2),
-        "monthly_other_exits": None if small else round(monthly["other"], 2),
-        "dwellings_needed_12_months": None if small else needed,
-        "backlog_in_12_months_at_current_pace": None if small else projected,
+        "backlog_now": backlog,
+        "monthly_new_ready": _rounded(monthly["new_ready"]),
+        "monthly_housed": _rounded(monthly["housed"]),
+        "monthly_other_exits": _rounded(monthly["other"]),
+        "dwellings_needed_12_months": needed,
+        "backlog_in_12_months_at_current_pace": projected,
         "method": FORECAST_METHOD,
     }
     log_export(session, context, table)
     return document
+
+
+def _rounded(value: float | None) -> float | None:
+    return None if value is None else round(value, 2)
+
+
+def _quarter_end(on: date) -> date:
+    """The last day of the last whole quarter on or before `on`."""
+    following = date(on.year, (on.month - 1) // 3 * 3 + 1, 1) + timedelta(days=92)
+    end_of_quarter = date(following.year, following.month, 1) - timedelta(days=1)
+    if end_of_quarter == on:
+        return on
+    return date(on.year, (on.month - 1) // 3 * 3 + 1, 1) - timedelta(days=1)
+
+
+def _pace_as_shown(facts: Facts, viewer: Viewer, on: date) -> tuple[int | None, ...]:
+    """`_pace` at the quarter end `on` over the four quarters before it, from the cells of the
+    viewer's calendar-year tables without groups: a sum is None when one of its cells is
+    hidden."""
+    quarters = []
+    year, quarter = on.year, (on.month - 1) // 3 + 1
+    for _ in range(4):
+        quarters.append((year, f"{year}-Q{quarter}"))
+        year, quarter = (year, quarter - 1) if quarter > 1 else (year - 1, 4)
+    tables = {
+        y: protected_year(facts, viewer, GroupBy.none, [None], y, set())
+        for y in {y for y, _ in quarters}
+    }
+
+    def cell(year: int, label: str, measure: str) -> int | None:
+        table = tables[year]
+        if ("rows", label, None, measure) in table.hidden:
+            return None
+        value: int = next(r for r in table.grid.rows if r["period"] == label)[measure]
+        return value
+
+    def total(measure: str) -> int | None:
+        values = [cell(y, label, measure) for y, label in quarters]
+        return None if None in values else sum(v for v in values if v is not None)
+
+    latest_year, latest = quarters[0]
+    backlog = cell(latest_year, latest, "backlog_end")
+    return backlog, total("new_ready"), total("housed"), total("other_exits")

@@ -29,3 +29,17 @@ def periods(start: date, end: date, period: Period) -> list[tuple[str, date, dat
         result.append((label, cursor, last))
         cursor = next_start
     return result
+
+
+def calendar_year(year: int) -> tuple[list[tuple[str, date, date]], dict[str, list[str]]]:
+    """The periods of one calendar year's table: its twelve months, then the four quarters and
+    the year, as (label, first day, last day); and for each quarter and the year, the labels of
+    its months (each is their sum)."""
+    first, last = date(year, 1, 1), date(year, 12, 31)
+    months = periods(first, last, Period.month)
+    coarse = periods(first, last, Period.quarter) + periods(first, last, Period.year)
+    parts = {
+        label: [m for m, m_first, m_last in months if c_first <= m_first and m_last <= c_last]
+        for label, c_first, c_last in coarse
+    }
+    return months + coarse, parts

@@ -43,6 +43,14 @@ from app.timeutil import today
 router = APIRouter(prefix="/v1/tables", tags=["monitor"])
 Start = Annotated[Date | None, Query(description="First day (default: a year before `end`).")]
 End = Annotated[Date | None, Query(description="Last day (default: today).")]
+YearStart = Annotated[
+    Date | None,
+    Query(
+        description="First day (default: a year before `end`). Organisations that get "
+        "suppressed figures read one whole calendar year: the default is 1 January of `end`'s "
+        "year, the range widens to that year, and a range over two years is a 400."
+    ),
+]
 Format = Annotated[OutputFormat, Query(description="`json` (default) or `csv`.")]
 Year = Annotated[int, Path(ge=2000, le=2100)]
 CSV_RESPONSE: dict[int | str, dict[str, Any]] = {
@@ -76,7 +84,7 @@ def get_flows(
     table: TableDep,
     context: AccessContextDep,
     session: SessionDep,
-    start: Start = None,
+    start: YearStart = None,
     end: End = None,
     period: Period = Period.month,
     group_by: Annotated[
@@ -90,10 +98,10 @@ def get_flows(
     format: Format = OutputFormat.json,
 ) -> Response:
     """New ready cases, housings (own and intermediate lease), other exits, backlog and
-    waiting days per period and group. Suppressed for viewers who may not see the cases."""
-    first, last = _range(start, end)
+    waiting days per period and group. Suppressed for viewers who may not see the cases, who
+    read one calendar year per answer."""
     document = flows.flows(
-        session, context, table, start=first, end=last, period=period, group_by=group_by
+        session, context, table, start=start, end=end or today(), period=period, group_by=group_by
     )
     if format == OutputFormat.csv:
         rows: list[dict[str, Any]] = document["rows"] + document["totals"]
@@ -139,13 +147,13 @@ def get_placements(
     table: TableDep,
     context: AccessContextDep,
     session: SessionDep,
-    start: Start = None,
+    start: YearStart = None,
     end: End = None,
     format: Format = OutputFormat.json,
 ) -> Response:
-    """Housings per neighbourhood (concentration)."""
-    first, last = _range(start, end)
-    document = placements.placements(session, context, table, start=first, end=last)
+    """Housings per neighbourhood (concentration). Suppressed for viewers who may not see the
+    cases, who read one calendar year per answer."""
+    document = placements.placements(session, context, table, start=start, end=end or today())
     if format == OutputFormat.csv:
         columns = ["neighbourhood_code", "municipality_code", "placements"]
         rows = [*document["rows"], {"neighbourhood_code": "total", "placements": document["total"]}]

@@ -33,8 +33,11 @@ FIELD_MESSAGES = {
     "date_before_transfer": "De einddatum ligt vóór de omklap.",
     "end_before_start": "De geplande einddatum ligt vóór de startdatum.",
     "unknown_checkpoint": "Deze controle staat niet in het beleid van de tafel.",
-    "too_fine_for_suppression": "Te veel cijfers om af te schermen voor uw organisatie: kies "
-    "een grovere indeling of een kortere periode.",
+    "too_fine_for_suppression": "Te veel groepen om af te schermen voor uw organisatie: kies "
+    "een andere indeling.",
+    "year_too_late": "Cijfers voor uw organisatie lopen tot en met volgend jaar.",
+    "range_spans_years": "Uw organisatie ziet afgeschermde cijfers, steeds van één kalenderjaar: "
+    "kies een begin- en einddatum in hetzelfde jaar.",
 }
 CONFLICT_MESSAGES = {
     "duplicate_meeting": "Op deze datum vergadert de tafel al.",

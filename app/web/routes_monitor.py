@@ -14,6 +14,7 @@ from starlette.responses import Response
 from app.db import SessionDep
 from app.monitor import bottlenecks, contingent, forecast, sustainment
 from app.monitor import flows as monitor_flows
+from app.monitor.access import can_see_cases
 from app.monitor.models import GroupBy, Period
 from app.problems import ProblemError
 from app.rate_limits.deps import limit_person
@@ -125,13 +126,16 @@ def _figures(
     year: int,
 ) -> dict[str, Any]:
     access = web.access()
+    # Organisations that get suppressed figures read the flows one calendar year at a time:
+    # the year of the range's end (the captions say which).
+    first = start if can_see_cases(access, table) else None
     flows = monitor_flows.flows(
-        session, access, table, start=start, end=end, period=period.value, group_by="none"
+        session, access, table, start=first, end=end, period=period.value, group_by="none"
     )
     grouped = None
     if grouping != GroupBy.none:
         grouped = monitor_flows.flows(
-            session, access, table, start=start, end=end, period=period.value, group_by=grouping
+            session, access, table, start=first, end=end, period=period.value, group_by=grouping
         )
     history = bottlenecks.bottleneck_history(session, access, table, start=start, end=end)
     agreed = contingent.contingent(session, access, table, year=year)
@@ -139,7 +143,7 @@ def _figures(
     after = sustainment.sustainment(session, access, table, start=start, end=end, period=period)
     rows = [r for r in flows["rows"] if r["group"] is None]
     labels_ = [period_label(r["period"]) for r in rows]
-    span = f"{dutch_date(start)} tot en met {dutch_date(end)}"
+    span = f"{dutch_date(flows['start'])} tot en met {dutch_date(flows['end'])}"
     histogram = flows["waiting_days_histogram"]
     latest = history["meetings"][-1] if history["meetings"] else None
     reasons = sorted(

@@ -8,8 +8,9 @@ from datetime import date, timedelta
 
 import pytest
 
+from app.monitor import years as monitor_years
 from tests.api.helpers import assert_problem
-from tests.clock import TODAY, iso
+from tests.clock import TODAY
 from tests.conftest import OPERATOR, create_case
 from tests.monitor.history import dwelling, ensure_limits, house, publish, withdraw
 
@@ -213,14 +214,17 @@ def test_chair_sees_the_same_figures_whole(client, region, history):
     assert not any(r["suppressed"] for r in document["rows"] + document["totals"])
 
 
-def test_too_fine_a_grid_for_a_protected_viewer_is_refused(client, region):
+def test_too_many_groups_to_protect_for_a_protected_viewer_are_refused(client, region, monkeypatch):
+    # A year's table of the two providers and the total is 3 x 17 cells: above a limit of 34.
+    monkeypatch.setattr(monitor_years, "MAX_RESTRICTED_CELLS", 34)
     response = client.get(
         f"/v1/tables/{region.table_id}/monitor",
-        params={"start": iso(-3500), "end": iso(0), "groupBy": "care_provider"},
+        params={"groupBy": "care_provider"},
         headers=region.corporation.headers,
     )
     body = assert_problem(response, 400)
-    assert body["code"] == "validation_error"
+    assert body["invalidParams"][0]["name"] == "groupBy"
+    assert body["invalidParams"][0]["code"] == "too_fine_for_suppression"
 
 
 def test_placements_per_neighbourhood(client, region, history):

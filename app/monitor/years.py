@@ -1,0 +1,249 @@
+"""The figures' grids, and the calendar-year tables a restricted viewer's figures are cut from.
+
+An organisation that gets suppressed figures could otherwise combine answers: two ranges one day
+apart give that day's figures, and an answer by month, one by quarter and one by year of the same
+months link cells that each answer protected on its own. So for such a viewer every answer is
+cut from one protected table per calendar year and grouping (`protected_year`): its months,
+quarters and the year together, with every relation between them. Answers for any range, any
+period and any date then show slices of the same tables, and a cell is hidden or shown the same
+way in each. The tables of different groupings share the total row and the histogram: those are
+decided once, in the table without groups, and every grouped table takes that decision as given.
+Consecutive years share the backlog at the turn of the year: each year's table takes the last
+year's decision on it as given (so the tables are protected in order, from the first year with
+a ready case).
+"""
+
+from bisect import bisect_left, bisect_right
+from collections.abc import Hashable
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+from app.cases.models import CaseStatus
+from app.monitor import waiting
+from app.monitor.access import Viewer
+from app.monitor.facts import CaseFacts, Facts, Housing
+from app.monitor.flow_equations import Grid, protect_year
+from app.monitor.models import FLOW_MEASURES, GroupBy, Period
+from app.monitor.periods import calendar_year, periods
+from app.problems import Unprocessable
+
+YEAR_PERIODS = 17  # 12 months, 4 quarters and the year
+MAX_RESTRICTED_CELLS = YEAR_PERIODS * 17  # a year table's period x group cells: 16 groups, total
+
+
+def check_cells(keys: list[str | None]) -> None:
+    """A year's table of more than MAX_RESTRICTED_CELLS period x group cells would take minutes
+    of CPU to protect: 400 `too_fine_for_suppression` on `groupBy`."""
+    if YEAR_PERIODS * len(keys) > MAX_RESTRICTED_CELLS:
+        raise Unprocessable(
+            "groupBy",
+            "too many groups to protect for this viewer; choose another grouping",
+            "too_fine_for_suppression",
+            "query",
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class GroupIndex:
+    """One group's dates, sorted, so every period's counts are two binary searches.
+
+    For a counted case the exit never precedes the ready date, so the backlog on day D is
+    #(ready <= D) - #(left <= D).
+    """
+
+    ready: list[date]
+    left: list[date]
+    returned: list[date]
+    withdrawn: list[date]
+    housed: list[tuple[date, str, int]]  # (move-in, lease form, waiting days)
+
+    @classmethod
+    def of(cls, cases: list[CaseFacts], housings: list[Housing]) -> "GroupIndex":
+        exits = [
+            (c.exit_date, c.status_reason)
+            for c in cases
+            if c.status == CaseStatus.withdrawn and c.exit_date is not None
+        ]
+        return cls(
+            ready=sorted(c.ready_since for c in cases),
+            left=sorted(c.exit_date for c in cases if c.exit_date is not None),
+            returned=sorted(on for on, reason in exits if reason == "returned_to_care"),
+            withdrawn=sorted(on for on, reason in exits if reason != "returned_to_care"),
+            housed=sorted((h.housed_on, h.lease_form or "", h.waiting_days) for h in housings),
+        )
+
+
+def _between(dates: list[date], first: date, last: date) -> int:
+    return bisect_right(dates, last) - bisect_left(dates, first)
+
+
+def measures(
+    label: str, first: date, last: date, group: str | None, index: GroupIndex, case_groups: bool
+) -> dict[str, Any]:
+    """Every measure of one period (or the whole range) for one group."""
+    row: dict[str, Any] = {"period": label, "period_start": first, "period_end": last}
+    row["group"] = group
+    row |= dict.fromkeys((*FLOW_MEASURES, "backlog_end"))
+    if case_groups:
+        row["new_ready"] = _between(index.ready, first, last)
+        row["returned"] = _between(index.returned, first, last)
+        row["withdrawn"] = _between(index.withdrawn, first, last)
+        row["other_exits"] = row["returned"] + row["withdrawn"]
+        row["backlog_end"] = bisect_right(index.ready, last) - bisect_right(index.left, last)
+    low = bisect_left(index.housed, (first,))
+    high = bisect_left(index.housed, (last + timedelta(days=1),))
+    housed = index.housed[low:high]
+    row["housed"] = len(housed)
+    row["housed_own_lease"] = sum(h[1] == "own_lease" for h in housed)
+    row["housed_intermediate_lease"] = sum(h[1] == "intermediate_lease" for h in housed)
+    waits = [h[2] for h in housed]
+    row["waiting_days_median"] = waiting.median(waits)
+    row["waiting_days_p90"] = waiting.percentile(waits, 0.9)
+    row["_housed_count"] = len(waits)
+    return row
+
+
+def group_of_case(grouping: GroupBy, case: CaseFacts) -> str | None:
+    return str(case.care_provider_id) if grouping == GroupBy.care_provider else None
+
+
+def group_of_housing(grouping: GroupBy, housing: Housing) -> str | None:
+    if grouping == GroupBy.care_provider:
+        return str(housing.care_provider_id)
+    if grouping == GroupBy.corporation:
+        return str(housing.corporation_id)
+    if grouping == GroupBy.municipality:
+        return housing.municipality_code
+    return None
+
+
+def grid_of(
+    cases: list[CaseFacts],
+    housings: list[Housing],
+    grouping: GroupBy,
+    spans: list[tuple[str, date, date]],
+    keys: list[str | None],
+    waits: list[int],
+) -> Grid:
+    case_groups = grouping in (GroupBy.none, GroupBy.care_provider)
+    indexes = {
+        g: GroupIndex.of(
+            [c for c in cases if g is None or group_of_case(grouping, c) == g],
+            [h for h in housings if g is None or group_of_housing(grouping, h) == g],
+        )
+        for g in keys
+    }
+    rows = [
+        measures(label, first, last, group, indexes[group], case_groups)
+        for label, first, last in spans
+        for group in keys
+    ]
+    # Over the whole range: flows are sums, the stock is the backlog at the range's end.
+    start, end = spans[0][1], spans[-1][2]
+    totals = [measures("total", start, end, g, indexes[g], case_groups) for g in keys]
+    return Grid(rows, totals, waiting.histogram(waits))
+
+
+@dataclass(frozen=True, slots=True)
+class YearTable:
+    """One calendar year's figures for one grouping, as a restricted viewer may see them: the
+    grid of every month, quarter and the year (group None the total), the viewer's own part of
+    it, and the cells to hide."""
+
+    grid: Grid
+    own: Grid
+    hidden: frozenset[Hashable]
+
+
+def _year_grids(
+    facts: Facts, mine: Facts, viewer: Viewer, grouping: GroupBy, keys: list[str | None], year: int
+) -> tuple[Grid, Grid, list[dict[str, Any]], dict[str, list[str]]]:
+    spans, parts = calendar_year(year)
+    in_year = [h for h in facts.housings if h.housed_on.year == year]
+    grid = grid_of(
+        facts.cases, facts.housings, grouping, spans, keys, [h.waiting_days for h in in_year]
+    )
+    own = grid_of(
+        mine.cases,
+        mine.housings,
+        grouping,
+        spans,
+        keys,
+        [h.waiting_days for h in in_year if viewer.knows_waiting(h.care_provider_id)],
+    )
+    owned = waiting.histogram(
+        [
+            h.waiting_days
+            for h in in_year
+            if viewer.owns_housing(h.care_provider_id, h.corporation_id)
+        ]
+    )
+    return grid, own, owned, parts
+
+
+def protected_year(
+    facts: Facts,
+    viewer: Viewer,
+    grouping: GroupBy,
+    keys: list[str | None],
+    year: int,
+    own_groups: set[str],
+) -> YearTable:
+    """The calendar year's table for `viewer` (see the module docstring). Raises nothing; costs
+    seconds of CPU on a fine grid the first time (the protection is remembered by its input)."""
+    mine = viewer.own(facts)
+    case_groups = grouping in (GroupBy.none, GroupBy.care_provider)
+    shown: frozenset[Hashable] = frozenset()
+    hidden: frozenset[Hashable] = frozenset()
+    first_year = min((c.ready_since.year for c in facts.cases), default=year)
+    if case_groups and year > first_year:
+        # The backlog before the year is the last year's at 31 December: as that table shows it.
+        before = protected_year(facts, viewer, grouping, keys, year - 1, own_groups)
+        turn = {("start", g): ("rows", f"{year - 1}-12", g, "backlog_end") for g in keys}
+        hidden = frozenset(start for start, end in turn.items() if end in before.hidden)
+        shown = frozenset(turn) - hidden
+    if grouping != GroupBy.none:
+        total = protected_year(facts, viewer, GroupBy.none, [None], year, set())
+        total_cells = {
+            cell
+            for row in total.grid.rows
+            for measure in (*FLOW_MEASURES, "backlog_end")
+            if (cell := ("rows", row["period"], None, measure)) and row[measure] is not None
+        } | {("hist", b["bucket"]) for b in total.grid.histogram}
+        hidden |= total.hidden & total_cells
+        shown |= total_cells - total.hidden
+    grid, own, owned, parts = _year_grids(facts, mine, viewer, grouping, keys, year)
+    cells = protect_year(
+        grid, own, parts, keys, case_groups, own_groups, owned, shown=shown, hidden=hidden
+    )
+    return YearTable(grid, own, cells)
+
+
+def cut(
+    facts: Facts,
+    viewer: Viewer,
+    grouping: GroupBy,
+    kind: Period,
+    year: int,
+    keys: list[str | None],
+    own_groups: set[str],
+) -> tuple[Grid, set[Hashable], dict[tuple[Any, ...], int]]:
+    """A restricted viewer's answer for the calendar `year` by `kind` of period: its rows, its
+    totals (the year's row) and histogram (a `Grid`), the cells to hide in the answer's terms
+    (`(part, period, group, measure)`, `("hist", bucket)`), and per row the housings whose
+    waiting days the viewer knows (`(part, period, group)` -> count, a care provider's own)."""
+    table = protected_year(facts, viewer, grouping, keys, year, own_groups)
+    labels = {label for label, _, _ in periods(date(year, 1, 1), date(year, 12, 31), kind)}
+    rows = [r for r in table.grid.rows if r["period"] in labels]
+    totals = [{**r, "period": "total"} for r in table.grid.rows if r["period"] == str(year)]
+    hidden: set[Hashable] = set()
+    for cell in (c for c in table.hidden if isinstance(c, tuple)):  # cell ids are tuples
+        if cell[0] == "hist" or (cell[0] == "rows" and cell[1] in labels):
+            hidden.add(cell)
+        if cell[0] == "rows" and cell[1] == str(year):
+            hidden.add(("totals", "total", *cell[2:]))
+    own_housed = {(r["period"], r["group"]): r["housed"] for r in table.own.rows}
+    known_waits = {("rows", p, g): n for (p, g), n in own_housed.items() if p in labels}
+    known_waits |= {("totals", "total", g): n for (p, g), n in own_housed.items() if p == str(year)}
+    return Grid(rows, totals, table.grid.histogram), hidden, known_waits

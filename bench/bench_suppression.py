@@ -1,135 +1,126 @@
-"""Benchmark of the monitor's suppression on fine grids full of small counts, with the search for
-sums (`app.monitor.suppression.small_sums`) against the same suppression without it (the
-single-cell protection alone, as before sums were checked) in the same run.
+"""Benchmark of the monitor's suppression: the calendar-year tables a care provider's figures are
+cut from (`app.monitor.years.protected_year`), with the search for sums
+(`app.monitor.suppression.small_sums`) against the same protection without it (the single-cell
+protection alone, as before sums were checked) in the same run.
 
-A grid is `groups` care providers x `months` months of the flows measures, generated with small
-counts (new ready 0-5 a month, a few housings and exits), its totals per group and per month,
-the waiting-time histogram; the viewer is the first provider (its row known whole, its own part
-of the total rows). Per grid and seed: CPU seconds of `protect_flows` and the cells it hides.
-Run: `python -m bench.bench_suppression [5x24 12x24 ...] [--seeds N]`.
+Facts are generated per table: `groups` care providers, about 1.5 cases a month each over two
+years (half housed after 20-400 days, some withdrawn, the rest waiting). The viewer is the first
+provider; the table is the second year's by care provider, which first protects the ungrouped
+tables (its total row) and the first year's (the backlog at the turn of the year). Per size and
+seed: CPU seconds of the first protection (nothing remembered) and the share of cells it hides.
+Run: `python -m bench.bench_suppression [4 8 12 ...] [--seeds N]`.
 """
 
 import argparse
 import random
 import statistics
 import time
+import uuid
 from collections.abc import Hashable
+from datetime import date, timedelta
 from typing import Any
 
-from app.monitor import suppression, waiting
-from app.monitor.flow_equations import Grid, protect_flows
+from app.cases.models import CaseStatus
+from app.monitor import flow_equations, suppression
+from app.monitor.access import Viewer
+from app.monitor.facts import CaseFacts, Facts, Housing
+from app.monitor.models import GroupBy
+from app.monitor.years import YEAR_PERIODS, protected_year
+from app.organisations.models import OrganisationKind
 from bench.report import write_section
 
-MEASURES = [
-    "new_ready",
-    "housed",
-    "housed_own_lease",
-    "housed_intermediate_lease",
-    "returned",
-    "withdrawn",
-    "other_exits",
-    "backlog_end",
-]
+FIRST_YEAR = 2025
 
 
-def _month(rnd: random.Random, backlog: int) -> dict[str, int]:
-    new = rnd.choice([0, 0, 1, 1, 2, 3, 5])
-    own_lease, intermediate = rnd.choice([0, 0, 1, 2]), rnd.choice([0, 0, 1])
-    housed = min(backlog + new, own_lease + intermediate)
-    own_lease = min(own_lease, housed)
-    returned, withdrawn = rnd.choice([0, 0, 0, 1]), rnd.choice([0, 0, 1])
-    other = min(backlog + new - housed, returned + withdrawn)
-    returned = min(returned, other)
-    return {
-        "new_ready": new,
-        "housed": housed,
-        "housed_own_lease": own_lease,
-        "housed_intermediate_lease": housed - own_lease,
-        "returned": returned,
-        "withdrawn": other - returned,
-        "other_exits": other,
-        "backlog_end": backlog + new - housed - other,
-    }
-
-
-def fine_grid(groups: int, months: int, seed: int) -> tuple[Grid, Grid, list, list]:
-    """The whole grid, the first provider's own part of it, the spans and the group keys."""
+def generated(providers: int, seed: int) -> tuple[Facts, list[uuid.UUID]]:
+    """Two years of cases and housings at `providers` care providers and three corporations."""
     rnd = random.Random(seed)
-    names = [f"provider-{g}" for g in range(groups)]
-    keys: list[str | None] = [*names, None]
-    per: dict[tuple[int, str], dict[str, int]] = {}
-    for name in names:
-        backlog = rnd.randint(0, 8)
-        for m in range(months):
-            per[(m, name)] = _month(rnd, backlog)
-            backlog = per[(m, name)]["backlog_end"]
+    names = [uuid.UUID(int=rnd.getrandbits(128)) for _ in range(providers)]
+    corporations = [uuid.UUID(int=rnd.getrandbits(128)) for _ in range(3)]
+    cases: list[CaseFacts] = []
+    housings: list[Housing] = []
+    for _ in range(int(providers * 1.5 * 24)):
+        provider, case_id = rnd.choice(names), uuid.UUID(int=rnd.getrandbits(128))
+        ready = date(FIRST_YEAR, 1, 1) + timedelta(days=rnd.randrange(730))
+        draw = rnd.random()
+        if draw < 0.5:
+            moved = ready + timedelta(days=rnd.randrange(20, 400))
+            neighbourhood = f"BU{rnd.randrange(300, 303):04d}{rnd.randrange(10):04d}"
+            cases.append(CaseFacts(case_id, provider, ready, moved, CaseStatus.housed, None))
+            housings.append(
+                Housing(
+                    case_id=case_id,
+                    care_provider_id=provider,
+                    corporation_id=rnd.choice(corporations),
+                    municipality_code="GM" + neighbourhood[2:6],
+                    neighbourhood_code=neighbourhood,
+                    housed_on=moved,
+                    lease_form=rnd.choice(["own_lease", "intermediate_lease"]),
+                    contingent=rnd.random() < 0.5,
+                    waiting_days=(moved - ready).days,
+                )
+            )
+        elif draw < 0.65:
+            left = ready + timedelta(days=rnd.randrange(5, 300))
+            reason = rnd.choice(["returned_to_care", "moved_away"])
+            cases.append(CaseFacts(case_id, provider, ready, left, CaseStatus.withdrawn, reason))
+        else:
+            cases.append(CaseFacts(case_id, provider, ready, None, CaseStatus.ready, None))
+    return Facts(cases, housings), names
 
-    def figures(members: list[str]) -> Grid:
-        rows = [
-            {"period": f"m{m:02d}", "group": g}
-            | {k: sum(per[(m, x)][k] for x in (members if g is None else [g])) for k in MEASURES}
-            if g is None or g in members
-            else {"period": f"m{m:02d}", "group": g} | dict.fromkeys(MEASURES, 0)
-            for m in range(months)
-            for g in keys
-        ]
-        totals = []
-        for g in keys:
-            inside = members if g is None else [g] if g in members else []
-            total = {
-                k: sum(per[(m, x)][k] for m in range(months) for x in inside) for k in MEASURES
-            }
-            total["backlog_end"] = sum(per[(months - 1, x)]["backlog_end"] for x in inside)
-            totals.append({"period": "total", "group": g} | total)
-        housed = sum(t["housed"] for t in totals if t["group"] is None)
-        waits = [rnd.randint(0, 800) for _ in range(housed)] if members == names else []
-        return Grid(rows, totals, waiting.histogram(waits))
 
-    spans = [(f"m{m:02d}", None, None) for m in range(months)]
-    return figures(names), figures(names[:1]), spans, keys
-
-
-def _protect(grid: Grid, own: Grid, spans: list, keys: list) -> tuple[float, set[Hashable]]:
+def _protect(facts: Facts, names: list[uuid.UUID]) -> tuple[float, float]:
+    """CPU seconds of the second year's table for the first provider, and the share hidden."""
+    flow_equations._PROTECTED.clear()  # the first request: nothing remembered
+    keys: list[str | None] = [*sorted(str(n) for n in names), None]
+    viewer = Viewer(names[0], OrganisationKind.care_provider)
     started = time.process_time()
-    hidden = protect_flows(grid, own, spans, keys, True, {str(keys[0])}, waiting.histogram([]))
-    return time.process_time() - started, hidden
+    table = protected_year(
+        facts, viewer, GroupBy.care_provider, keys, FIRST_YEAR + 1, {str(names[0])}
+    )
+    seconds = time.process_time() - started
+    counts = sum(1 for r in table.grid.rows for k, v in r.items() if isinstance(v, int))
+    return seconds, len(table.hidden) / counts
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("sizes", nargs="*", default=["5x24", "12x24"])
+    parser.add_argument("sizes", nargs="*", type=int, default=[4, 8, 12])
     parser.add_argument("--seeds", type=int, default=3)
     args = parser.parse_args()
     lines = []
     real = suppression.small_sums
-    for size in args.sizes:
-        groups, months = (int(n) for n in size.split("x"))
+    for providers in args.sizes:
         timings: dict[str, list[float]] = {"with": [], "without": []}
-        cells: dict[str, list[int]] = {"with": [], "without": []}
+        shares: dict[str, list[float]] = {"with": [], "without": []}
         for seed in range(args.seeds):
-            grid, own, spans, keys = fine_grid(groups, months, seed)
+            facts, names = generated(providers, seed)
             for variant in ("without", "with"):
                 suppression.small_sums = real if variant == "with" else _no_sums  # type: ignore[assignment]
-                seconds, hidden = _protect(grid, own, spans, keys)
+                seconds, share = _protect(facts, names)
                 timings[variant].append(seconds)
-                cells[variant].append(len(hidden))
+                shares[variant].append(share)
         suppression.small_sums = real
-        total = len(fine_grid(groups, months, 0)[0].cells(MEASURES))
+        cells = YEAR_PERIODS * (providers + 1)
         lines.append(
-            f"| {groups} x {months} ({groups * months} period x group cells, {total:,} counts) "
+            f"| {providers} providers ({cells} period x group cells a year) "
             f"| {statistics.median(timings['without']):.2f} s "
-            f"({min(cells['without'])}-{max(cells['without'])} hidden) "
+            f"({min(shares['without']):.0%}-{max(shares['without']):.0%} hidden) "
             f"| {statistics.median(timings['with']):.2f} s "
-            f"({min(cells['with'])}-{max(cells['with'])} hidden) |"
+            f"({min(shares['with']):.0%}-{max(shares['with']):.0%} hidden) |"
         )
         print(lines[-1], flush=True)
     markdown = (
-        "## Monitor suppression on fine grids (`python -m bench.bench_suppression`)\n\n"
-        "Synthetic monthly grids per care provider full of small counts, viewed by the first "
-        f"provider; CPU seconds of `protect_flows`, median over {args.seeds} seeds, and the "
-        "cells hidden. The peer is the same suppression without the search for sums (the "
-        "single-cell protection alone), in the same run.\n\n"
-        "| grid | without sums | with sums |\n|---|---:|---:|\n" + "\n".join(lines)
+        "## Monitor suppression (`python -m bench.bench_suppression`)\n\n"
+        "A care provider's figures by care provider are cut from one protected table per "
+        "calendar year (months, quarters and the year together). Generated tables of two years, "
+        "about 1.5 cases a month per provider; CPU seconds to protect the second year's table "
+        "the first time (with the ungrouped tables and the first year's it stands on), median "
+        f"over {args.seeds} seeds, and the share of counts hidden. The peer is the same "
+        "protection without the search for sums (the single-cell protection alone), in the "
+        "same run. Later answers from the same table take milliseconds while its figures do "
+        "not change.\n\n"
+        "| table | without sums | with sums |\n|---|---:|---:|\n" + "\n".join(lines)
     )
     write_section("suppression", markdown)
 

@@ -158,7 +158,7 @@ def protect_year(
 
 
 _PROTECTED: OrderedDict[str, frozenset[Hashable]] = OrderedDict()
-_PROTECTED_MOST = 512  # tables kept; each is a few kilobytes of cell ids
+_PROTECTED_MOST = 128  # tables kept: up to about 100 kB of cell ids each (16 groups)
 _PROTECTED_LOCK = threading.Lock()
 
 

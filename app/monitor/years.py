@@ -9,8 +9,10 @@ period and any date then show slices of the same tables, and a cell is hidden or
 way in each. The tables of different groupings share the total row and the histogram: those are
 decided once, in the table without groups, and every grouped table takes that decision as given.
 Consecutive years share the backlog at the turn of the year: each year's table takes the last
-year's decision on it as given (so the tables are protected in order, from the first year with
-a ready case).
+year's decision on it as given (so the tables are protected in order). The chain starts at the
+first year with a ready case, but at most CHAIN_YEARS before this one (a ready date typed as
+1926 would otherwise make a century of tables to protect); from there back, a turn of the year
+is shown exactly when its rest is not 1 to 4, in the tables on both sides.
 """
 
 from bisect import bisect_left, bisect_right
@@ -26,9 +28,12 @@ from app.monitor.facts import CaseFacts, Facts, Housing
 from app.monitor.flow_equations import Grid, protect_year
 from app.monitor.models import FLOW_MEASURES, GroupBy, Period
 from app.monitor.periods import calendar_year, periods
+from app.monitor.suppression import PRIMARY_MAX
 from app.problems import Unprocessable
+from app.timeutil import today
 
 YEAR_PERIODS = 17  # 12 months, 4 quarters and the year
+CHAIN_YEARS = 5  # a year's table stands on at most this many years before this one
 MAX_RESTRICTED_CELLS = YEAR_PERIODS * 17  # a year table's period x group cells: 16 groups, total
 
 
@@ -182,6 +187,39 @@ def _year_grids(
     return grid, own, owned, parts
 
 
+def _turns(
+    facts: Facts, mine: Facts, grouping: GroupBy, keys: list[str | None], year: int, end: bool
+) -> tuple[frozenset[Hashable], frozenset[Hashable]]:
+    """The backlog before 1 January (and, with `end`, at 31 December) per group, shown exactly
+    when its rest is not 1 to PRIMARY_MAX: the decision a table standing alone makes for the
+    turns of the year, so that the tables on either side of a turn agree on it."""
+    shown: set[Hashable] = set()
+    hidden: set[Hashable] = set()
+    turns: list[tuple[date, list[tuple[Any, ...]]]] = [(date(year - 1, 12, 31), [("start",)])]
+    if end:
+        last = [("rows", f"{year}-12"), ("rows", f"{year}-Q4"), ("rows", f"{year}")]
+        turns.append((date(year, 12, 31), last))
+    for eve, prefixes in turns:
+        for group in keys:
+            rest = _backlog(facts.cases, grouping, group, eve) - _backlog(
+                mine.cases, grouping, group, eve
+            )
+            cells = [
+                (*p, group) if p[0] == "start" else (*p, group, "backlog_end") for p in prefixes
+            ]
+            (hidden if 0 < rest <= PRIMARY_MAX else shown).update(cells)
+    return frozenset(shown), frozenset(hidden)
+
+
+def _backlog(cases: list[CaseFacts], grouping: GroupBy, group: str | None, on: date) -> int:
+    return sum(
+        c.ready_since <= on
+        and (c.exit_date is None or c.exit_date > on)
+        and (group is None or group_of_case(grouping, c) == group)
+        for c in cases
+    )
+
+
 def protected_year(
     facts: Facts,
     viewer: Viewer,
@@ -196,13 +234,20 @@ def protected_year(
     case_groups = grouping in (GroupBy.none, GroupBy.care_provider)
     shown: frozenset[Hashable] = frozenset()
     hidden: frozenset[Hashable] = frozenset()
-    first_year = min((c.ready_since.year for c in facts.cases), default=year)
-    if case_groups and year > first_year:
+    anchor = max(
+        min((c.ready_since.year for c in facts.cases), default=year),
+        today().year - CHAIN_YEARS,
+    )
+    if case_groups and year > anchor:
         # The backlog before the year is the last year's at 31 December: as that table shows it.
         before = protected_year(facts, viewer, grouping, keys, year - 1, own_groups)
         turn = {("start", g): ("rows", f"{year - 1}-12", g, "backlog_end") for g in keys}
         hidden = frozenset(start for start, end in turn.items() if end in before.hidden)
         shown = frozenset(turn) - hidden
+    elif case_groups:
+        # From the anchor back, both turns of the year follow the primary rule alone, the same
+        # in the tables on either side of them.
+        shown, hidden = _turns(facts, mine, grouping, keys, year, year < anchor)
     if grouping != GroupBy.none:
         total = protected_year(facts, viewer, GroupBy.none, [None], year, set())
         total_cells = {

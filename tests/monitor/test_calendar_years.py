@@ -11,6 +11,7 @@ from datetime import date, timedelta
 
 import pytest
 
+from app.monitor import years as monitor_years
 from tests.clock import TODAY, day, iso
 from tests.monitor.history import dwelling, figures, house, publish, ready_case
 
@@ -172,3 +173,22 @@ def test_a_year_after_next_is_refused_for_a_restricted_viewer(client, region, sp
     next_year = date(TODAY.year + 1, 6, 30).isoformat()
     seen = figures(client, region.corporation, region.table_id, end=next_year)
     assert seen["end"] == f"{TODAY.year + 1}-12-31"
+
+
+def test_a_case_ready_long_ago_does_not_make_a_table_of_every_year_since(
+    client, region, spread, monkeypatch
+):
+    """A ready date typed as 1926 would have made a century of tables to protect, one standing
+    on the other: the chain reaches CHAIN_YEARS back from this year at most."""
+    ready_case(client, region.other_care_provider, region.table_id, "1926-05-01")
+    protected: list[int] = []
+    real = monitor_years.protect_year
+
+    def counting(grid, *args, **kwargs):
+        protected.append(grid.rows[0]["period_start"].year)
+        return real(grid, *args, **kwargs)
+
+    monkeypatch.setattr(monitor_years, "protect_year", counting)
+    seen = figures(client, region.corporation, region.table_id)
+    assert seen["suppression"] is True
+    assert min(protected) == TODAY.year - monitor_years.CHAIN_YEARS

@@ -3,7 +3,7 @@ the organisations that may not see the cases; every answer is written to the acc
 
 import uuid
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from sqlmodel import Session
 
@@ -46,11 +46,20 @@ def check_range(start: date, end: date) -> None:
         raise Unprocessable("end", "the range is at most 10 years", "range_too_long", "query")
 
 
-def check_one_year(start: date, end: date) -> None:
-    """A viewer who gets suppressed figures reads one calendar year at a time (400
-    `range_spans_years` on `start`): its answers are cut from one protected table per year,
-    which stands on every year's before it, so a year after next is refused too (400
-    `year_too_late` on `end`): it would take the protection of every year up to it."""
+def viewer_range(viewer: "Viewer | None", start: date | None, end: date) -> tuple[date, date]:
+    """The range an answer covers: `start` defaults to 364 days before `end`; a range runs
+    forward over at most ten years (`check_range`).
+
+    A viewer who gets suppressed figures reads one calendar year at a time: `start` defaults to
+    1 January of `end`'s year and the range widens to that whole year, since its answers are cut
+    from one protected table per year. Two years are a 400 (`range_spans_years` on `start`), and
+    so is a year after next (`year_too_late` on `end`): each year's table stands on the years
+    before it."""
+    if start is None:
+        start = date(end.year, 1, 1) if viewer is not None else end - timedelta(days=364)
+    check_range(start, end)
+    if viewer is None:
+        return start, end
     if start.year != end.year:
         raise Unprocessable(
             "start",
@@ -59,10 +68,11 @@ def check_one_year(start: date, end: date) -> None:
             "query",
         )
     check_year(end, "end")
+    return date(start.year, 1, 1), date(end.year, 12, 31)
 
 
 def check_year(day: date, name: str) -> None:
-    """400 `year_too_late` on `name` for a day after next year (see `check_one_year`)."""
+    """400 `year_too_late` on `name` for a day after next year (see `viewer_range`)."""
     if day.year > today().year + 1:
         raise Unprocessable(
             name,

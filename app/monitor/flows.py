@@ -17,14 +17,14 @@ Definitions (also in the README and in each answer):
 
 import uuid
 from collections.abc import Hashable
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 from sqlmodel import Session, col, select
 
 from app.access_log.service import AccessContext
 from app.database import outside_transaction
-from app.monitor.access import check_one_year, check_range, log_export, viewer_of
+from app.monitor.access import log_export, viewer_of, viewer_range
 from app.monitor.facts import load_facts
 from app.monitor.models import FLOW_MEASURES, GroupBy, Period
 from app.monitor.periods import periods
@@ -119,14 +119,8 @@ def flows(
     than `years.MAX_RESTRICTED_CELLS` cells in a year's table (`too_fine_for_suppression`).
     """
     viewer = viewer_of(context, table)
-    if start is None:
-        start = date(end.year, 1, 1) if viewer is not None else end - timedelta(days=364)
-    check_range(start, end)
-    if viewer is not None:
-        check_one_year(start, end)
-        start, end = date(start.year, 1, 1), date(end.year, 12, 31)
+    start, end = viewer_range(viewer, start, end)
     period_kind, grouping = Period(period), GroupBy(group_by)
-    spans = periods(start, end, period_kind)
     facts = load_facts(session, table.id)
     cases, housings = facts.cases, facts.housings
     groups: set[str] = set()
@@ -140,6 +134,7 @@ def flows(
     known_waits: dict[tuple[Any, ...], int] = {}
     if viewer is None:
         in_range = [h.waiting_days for h in housings if start <= h.housed_on <= end]
+        spans = periods(start, end, period_kind)
         grid = grid_of(cases, housings, grouping, spans, keys, in_range)
     else:
         check_cells(keys)

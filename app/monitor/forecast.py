@@ -10,7 +10,8 @@ from app.cases.models import CaseStatus
 from app.database import outside_transaction
 from app.monitor.access import Viewer, check_year, log_export, viewer_of
 from app.monitor.facts import CaseFacts, Facts, Housing, load_facts
-from app.monitor.models import GroupBy
+from app.monitor.models import GroupBy, Period
+from app.monitor.periods import periods
 from app.monitor.years import protected_year
 from app.tables.models import OutflowTable
 
@@ -92,11 +93,9 @@ def _rounded(value: float | None) -> float | None:
 
 def _quarter_end(on: date) -> date:
     """The last day of the last whole quarter on or before `on`."""
-    following = date(on.year, (on.month - 1) // 3 * 3 + 1, 1) + timedelta(days=92)
-    end_of_quarter = date(following.year, following.month, 1) - timedelta(days=1)
-    if end_of_quarter == on:
-        return on
-    return date(on.year, (on.month - 1) // 3 * 3 + 1, 1) - timedelta(days=1)
+    first = date(on.year, (on.month - 1) // 3 * 3 + 1, 1)
+    _, _, last = periods(first, date(on.year, 12, 31), Period.quarter)[0]
+    return on if on == last else first - timedelta(days=1)
 
 
 def _pace_as_shown(facts: Facts, viewer: Viewer, on: date) -> tuple[int | None, ...]:

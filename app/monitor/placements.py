@@ -2,14 +2,14 @@
 
 from collections import Counter
 from collections.abc import Hashable
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 from sqlmodel import Session
 
 from app.access_log.service import AccessContext
 from app.database import outside_transaction
-from app.monitor.access import Viewer, check_one_year, check_range, log_export, viewer_of
+from app.monitor.access import Viewer, log_export, viewer_of, viewer_range
 from app.monitor.facts import Facts, Housing, load_facts
 from app.monitor.models import GroupBy
 from app.monitor.suppression import Equation, suppress
@@ -40,12 +40,7 @@ def placements(
     total shown, hidden rows of at least 1 each could be pinned (6 hidden rows summing to 6 are
     6 ones). Errors: 403 for the operator, 400 for a bad range."""
     viewer = viewer_of(context, table)
-    if start is None:
-        start = date(end.year, 1, 1) if viewer is not None else end - timedelta(days=364)
-    check_range(start, end)
-    if viewer is not None:
-        check_one_year(start, end)
-        start, end = date(start.year, 1, 1), date(end.year, 12, 31)
+    start, end = viewer_range(viewer, start, end)
     facts = load_facts(session, table.id)
     housings = [h for h in facts.housings if start <= h.housed_on <= end]
     counts = Counter((h.neighbourhood_code, h.municipality_code) for h in housings)

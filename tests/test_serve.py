@@ -4,15 +4,18 @@ This is the Docker-free proof of the production setup: the same command the Dock
 against SQLite and against the PostgreSQL server .ci/run starts.
 """
 
+import http.server
 import os
 import socket
 import subprocess
+import threading
 from collections.abc import Iterator
 from urllib.parse import urlsplit
 
 import httpx
 import pytest
 
+from tests import served
 from tests.clock import iso
 from tests.clocked import cli_command, clock_env
 from tests.served import serving
@@ -167,3 +170,39 @@ def test_serve_refuses_several_workers_on_sqlite_before_it_starts(tmp_path):
     assert finished.returncode == 1
     assert "several server processes need PostgreSQL" in finished.stderr
     assert not (tmp_path / "one.db").exists()
+
+
+class _Squatter(http.server.BaseHTTPRequestHandler):
+    """Another process's server on the port ours was given: it answers everything with 200."""
+
+    def do_GET(self) -> None:
+        self.send_response(200)
+        self.end_headers()
+
+    def log_message(self, *_: object) -> None:
+        pass
+
+
+def test_a_server_whose_port_another_took_first_serves_on_another(tmp_path, monkeypatch):
+    squatter = http.server.HTTPServer(("127.0.0.1", 0), _Squatter)
+    threading.Thread(target=squatter.serve_forever, daemon=True).start()
+    taken = squatter.server_address[1]
+    ports = iter([taken, served.free_port()])
+    monkeypatch.setattr(served, "free_port", lambda: next(ports))
+    env = {
+        **os.environ,
+        "UITSTROOM_DATABASE_URL": f"sqlite:///{tmp_path / 'served.db'}",
+        "UITSTROOM_ADMIN_KEY": OPERATOR_KEY,
+        "UITSTROOM_MIGRATE_ON_START": "true",
+    }
+    try:
+        with serving(env) as server:
+            assert urlsplit(server.base).port != taken
+            listed = httpx.get(
+                f"{server.base}/v1/organizations",
+                headers={"Authorization": f"Bearer {OPERATOR_KEY}"},
+            )
+            assert listed.status_code == 200 and listed.json()["items"] == []
+    finally:
+        squatter.shutdown()
+        squatter.server_close()

@@ -27,6 +27,9 @@ CASE_MEASURES = ("new_ready", "returned", "withdrawn", "other_exits", "backlog_e
 HOUSING_MEASURES = ("housed", "housed_own_lease", "housed_intermediate_lease")
 
 CEILING = 1e6  # more people than any table holds: a cell that reaches it has no upper end
+# Two solutions further apart than this in a cell show that it is not worked out; closer (a
+# solver's rounding), the cell's own least and greatest value decide.
+SHOWN_TO_VARY = 1e-3
 Cell = tuple  # ("rows"|"totals", period, group, measure), ("hist", bucket) or ("start", group)
 
 
@@ -161,54 +164,88 @@ def read(
     `truth`: the true value of every cell (from an unsuppressed answer and the model);
     `own`: the reader's own part of every cell (missing: 0); `known`: cells it knows whole.
     Without `over_integers` the integer range is not worked out (it repeats the real one).
+
+    A range is exact where it is a point (the cell is worked out); elsewhere it may be only
+    part of the cell's range, enough to show that the cell can take two values: two solutions
+    that push every hidden cell up and down at once (`_spread`) settle most cells, and only the
+    rest get their own least and greatest value (two programmes per cell and direction).
     """
     order, shown, matrix, low, high = _system(document, truth, own, known)
     index = {cell: k for k, cell in enumerate(order)}
+    hidden = [
+        index[cell]
+        for cell in order
+        if shown[cell] is None
+        and cell not in known
+        and cell[0] != "start"
+        and truth[cell] != own.get(cell, 0)  # else nobody else's people in it
+    ]
+    real = _spread(matrix, low, high, hidden, integral=False)
+    integer = _spread(matrix, low, high, hidden, integral=True) if over_integers else real
     readings = []
-    for cell in order:
-        if shown[cell] is not None or cell in known or cell[0] == "start":
-            continue
-        if truth[cell] == own.get(cell, 0):
-            continue  # nobody else's people in it
-        k = index[cell]
+    for k in hidden:
+        cell = order[k]
+        if real[k][1] - real[k][0] < SHOWN_TO_VARY:
+            real[k] = _range(matrix, low, high, k, integral=False)
+        if over_integers and integer[k][1] - integer[k][0] < SHOWN_TO_VARY:
+            integer[k] = _range(matrix, low, high, k, integral=True)
         readings.append(
             Reading(
                 cell,
                 truth[cell],
                 own.get(cell, 0),
-                real := _range(matrix, low, high, k, integral=False),
-                _range(matrix, low, high, k, integral=True) if over_integers else real,
+                real[k],
+                integer[k] if over_integers else real[k],
             )
         )
     return readings
+
+
+def _spread(
+    matrix: np.ndarray, low: np.ndarray, high: np.ndarray, cells: list[int], integral: bool
+) -> dict[int, tuple[float, float]]:
+    """For each of `cells`, the least and greatest of its values in two solutions: one that
+    makes the sum of `cells` as small as it can be and one that makes it as great."""
+    values = []
+    for sign in (1.0, -1.0):
+        cost = np.zeros(matrix.shape[1])
+        cost[cells] = sign
+        values.append(_solve(matrix, low, high, cost, integral))
+    return {k: (min(values[0][k], values[1][k]), max(values[0][k], values[1][k])) for k in cells}
+
+
+def _solve(
+    matrix: np.ndarray, low: np.ndarray, high: np.ndarray, cost: np.ndarray, integral: bool
+) -> np.ndarray:
+    """A solution of `matrix @ x == 0`, `low <= x <= high` with the least `cost @ x`."""
+    if integral:
+        result = milp(
+            cost,
+            constraints=LinearConstraint(matrix, 0.0, 0.0),
+            bounds=Bounds(low, high),
+            integrality=np.ones(len(cost)),
+        )
+    else:
+        result = linprog(
+            cost,
+            A_eq=matrix,
+            b_eq=np.zeros(matrix.shape[0]),
+            bounds=list(zip(low, high, strict=True)),
+            method="highs",
+        )
+    assert result.status == 0, result.message  # the true table is always a solution
+    return result.x
 
 
 def _range(
     matrix: np.ndarray, low: np.ndarray, high: np.ndarray, k: int, integral: bool
 ) -> tuple[float, float]:
     """The least and the greatest value of cell `k` (CEILING: no upper end)."""
-    n = matrix.shape[1]
     ends = []
     for sign in (1.0, -1.0):  # minimise x_k, then minimise -x_k
-        cost = np.zeros(n)
+        cost = np.zeros(matrix.shape[1])
         cost[k] = sign
-        if integral:
-            result = milp(
-                cost,
-                constraints=LinearConstraint(matrix, 0.0, 0.0),
-                bounds=Bounds(low, high),
-                integrality=np.ones(n),
-            )
-        else:
-            result = linprog(
-                cost,
-                A_eq=matrix,
-                b_eq=np.zeros(matrix.shape[0]),
-                bounds=list(zip(low, high, strict=True)),
-                method="highs",
-            )
-        assert result.status == 0, result.message  # the true table is always a solution
-        ends.append(sign * result.fun)
+        ends.append(_solve(matrix, low, high, cost, integral)[k])
     return ends[0], ends[1]
 
 

@@ -26,7 +26,28 @@ class Grid:
     histogram: list[dict[str, Any]]
 
 
-def protect_year(
+@dataclass(frozen=True, slots=True)
+class System:
+    """What `suppress` takes for one table: the cells, the reader's equations, the cells it
+    knows whole, its own part of each (`lower`; `own` also where it knows it only in total),
+    the unshown cells, and the cells another table already hides."""
+
+    values: dict[Hashable, int | None]
+    equations: list[Equation]
+    known: frozenset[Hashable]
+    lower: dict[Hashable, int]
+    own: dict[Hashable, int]
+    unshown: frozenset[Hashable]
+    hidden: frozenset[Hashable]
+
+    def protect(self) -> frozenset[Hashable]:
+        """The cells to hide (`suppress_remembered`)."""
+        return suppress_remembered(
+            self.values, self.equations, self.known, self.lower, self.own, self.unshown, self.hidden
+        )
+
+
+def year_system(
     grid: Grid,
     own: Grid,
     parts: dict[str, list[str]],
@@ -37,10 +58,11 @@ def protect_year(
     *,
     shown: frozenset[Hashable] = frozenset(),
     hidden: frozenset[Hashable] = frozenset(),
-) -> frozenset[Hashable]:
-    """The cells of one calendar year's table (`grid`: rows of its months, quarters and year
-    per group in `keys`, group None the total; its histogram) to hide from a viewer whose own
-    part of every cell is `own`, and who knows the rows of `own_groups` whole (its own row).
+) -> System:
+    """The protection problem of one calendar year's table (`grid`: rows of its months,
+    quarters and year per group in `keys`, group None the total; its histogram): which cells to
+    hide from a viewer whose own part of every cell is `own`, and who knows the rows of
+    `own_groups` whole (its own row).
 
     Every relation between them takes part: the group sums, each quarter and the year the sum of
     its months (`parts`: coarse label -> month labels; its backlog that of its last month), the
@@ -154,7 +176,7 @@ def protect_year(
         + [(_cell_id("rows", by_period[(year_label, None)], "housed"), -1.0)]
     )
     whole_own = lower | {("hist", b["bucket"]): b["count"] for b in own_histogram}
-    return _protected(values, equations, known, lower, whole_own, unshown, hidden & values.keys())
+    return System(values, equations, known, lower, whole_own, unshown, hidden & values.keys())
 
 
 _PROTECTED: OrderedDict[str, frozenset[Hashable]] = OrderedDict()
@@ -162,7 +184,7 @@ _PROTECTED_MOST = 128  # tables kept: up to about 100 kB of cell ids each (16 gr
 _PROTECTED_LOCK = threading.Lock()
 
 
-def _protected(
+def suppress_remembered(
     values: dict[Hashable, int | None],
     equations: list[Equation],
     known: frozenset[Hashable],

@@ -121,18 +121,22 @@ def get_sustainment(
     session: SessionDep,
     start: Annotated[
         Date | None,
-        Query(description="First move-in / record day (default: 3 years before `end`)."),
+        Query(
+            description="First move-in / record day (default: 3 years before `end`). "
+            "Organisations that get suppressed figures read one whole calendar year: the "
+            "default is 1 January of `end`'s year, the range widens to that year, and a range "
+            "over two years is a 400."
+        ),
     ] = None,
     end: End = None,
     period: Period = Period.quarter,
 ) -> Response:
     """After the move: tenancy sustainment at 6, 12 and 24 months per cohort of move-in,
     transfers realised against planned, and signals per period (README: figures after the
-    move). Suppressed for viewers who may not see the cases."""
-    last = end or today()
-    first = start or (last - timedelta(days=3 * 365))
+    move). Suppressed for viewers who may not see the cases, who read one calendar year per
+    answer."""
     document = sustainment.sustainment(
-        session, context, table, start=first, end=last, period=period
+        session, context, table, start=start, end=end or today(), period=period
     )
     return FastJSONResponse(document)
 

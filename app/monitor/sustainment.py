@@ -2,21 +2,35 @@
 planned, and the signals the follow-up checkpoints raised per period (the README's section
 "Figures after the move" defines each). Suppressed for viewers who may not see the cases, as
 the other figures: a cell holding 1-4 housings or checkpoints other than the viewer's own is
-hidden, and so is any cell that would give it away through the totals."""
+hidden, and so is any cell that would give it away through the totals.
+
+Such a viewer reads one calendar year per answer, as for the flows (`app.monitor.years`): every
+answer is cut from one protected table of the year's months, quarters and the year, so answers
+for other ranges or periods show nothing more. A cohort's housed count is the flows' housed
+count of the same period (a tenancy starts on the day its case is housed), and its leases
+transferred as planned meet the flows' intermediate leases, so the table takes those cells as
+the flows' year table decided them: what the flows hide stays hidden here, and the cohort
+counts that equal them (every housing of a cohort past N months has reached N months) are
+protected with them.
+"""
 
 from collections.abc import Callable, Hashable
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from sqlmodel import Session, col, select
 
 from app.access_log.service import AccessContext
 from app.aftercare.models import Checkpoint, Tenancy, TenancyEndReason
+from app.database import outside_transaction
 from app.matching.ages import add_months
-from app.monitor.access import Viewer, check_range, log_export, viewer_of
-from app.monitor.models import SIGNAL_CODES, SUSTAINMENT_MONTHS, Period
-from app.monitor.periods import periods
-from app.monitor.suppression import suppress
+from app.monitor.access import Viewer, check_range, log_export, viewer_of, viewer_range
+from app.monitor.facts import load_facts
+from app.monitor.flow_equations import suppress_remembered
+from app.monitor.models import SIGNAL_CODES, SUSTAINMENT_MONTHS, GroupBy, Period
+from app.monitor.periods import calendar_year, periods
+from app.monitor.suppression import Equation, suppress
+from app.monitor.years import protected_year
 from app.tables.models import OutflowTable
 from app.timeutil import today
 from app.vacancies.models import LeaseForm
@@ -146,56 +160,47 @@ def sustainment(
     context: AccessContext,
     table: OutflowTable,
     *,
-    start: date,
+    start: date | None,
     end: date,
     period: Period,
 ) -> dict[str, Any]:
     """The `MonitorSustainment` document: cohorts of move-ins in [start, end] and checkpoints
-    recorded in it, counted on today. Errors: 403 for the operator, 400 for a bad range."""
+    recorded in it, counted on today. `start` defaults to three years before `end`; a viewer
+    who gets suppressed figures reads one calendar year (`viewer_range`: `start` defaults to its
+    1 January and the range widens to it). Errors: 403 for the operator, 400 for a bad range."""
     viewer = viewer_of(context, table)
-    check_range(start, end)
+    if viewer is None:
+        start = start or end - timedelta(days=3 * 365)
+        check_range(start, end)
+    else:
+        start, end = viewer_range(viewer, start, end)
     as_of = today()
     labels = periods(start, end, period)
-    tenancies = list(
-        session.exec(
-            select(Tenancy).where(
-                Tenancy.table_id == table.id,
-                col(Tenancy.moved_in) >= start,
-                col(Tenancy.moved_in) <= end,
-            )
-        )
-    )
-    checkpoints = list(
-        session.exec(
-            select(Checkpoint).where(
-                Checkpoint.table_id == table.id,
-                col(Checkpoint.recorded_on) >= start,
-                col(Checkpoint.recorded_on) <= end,
-            )
-        )
-    )
-    cohorts = _table(labels, tenancies, lambda t: t.moved_in, lambda ts: cohort_counts(ts, as_of))
-    signals = _table(labels, checkpoints, lambda c: c.recorded_on, signal_counts)
-    hidden_cohorts: set[Hashable] = set()
-    hidden_signals: set[Hashable] = set()
-    if viewer is not None:
+    tenancies: list[Tenancy] = _dated(session, Tenancy, table, start, end)
+    checkpoints: list[Checkpoint] = _dated(session, Checkpoint, table, start, end)
+    if viewer is None:
+        cohorts = _table(labels, tenancies, _moved_in, lambda ts: cohort_counts(ts, as_of))
+        signals = _table(labels, checkpoints, _recorded_on, signal_counts)
+        cohort_rows, cohort_total = _shown(cohorts, labels, start, end, set(), "cohort")
+        signal_rows, signal_total = _shown(signals, labels, start, end, set(), "period")
+    else:
         owners = {
             t.case_id: t for t in session.exec(select(Tenancy).where(Tenancy.table_id == table.id))
         }
-
-        def mine(t: Tenancy) -> bool:
-            return _owns(viewer, t)
-
-        own_tenancies = [t for t in tenancies if mine(t)]
-        own_checkpoints = [c for c in checkpoints if mine(owners[c.case_id])]
-        own_cohorts = _table(
-            labels, own_tenancies, lambda t: t.moved_in, lambda ts: cohort_counts(ts, as_of)
+        facts = load_facts(session, table.id)
+        with outside_transaction(session):
+            hidden = _protected_year(
+                facts, viewer, start.year, as_of, tenancies, checkpoints, owners
+            )
+        cohorts = _table(labels, tenancies, _moved_in, lambda ts: cohort_counts(ts, as_of))
+        signals = _table(labels, checkpoints, _recorded_on, signal_counts)
+        year = str(start.year)
+        cohort_rows, cohort_total = _shown(
+            cohorts, labels, start, end, _cut(hidden, "c", year), "cohort"
         )
-        own_signals = _table(labels, own_checkpoints, lambda c: c.recorded_on, signal_counts)
-        hidden_cohorts = _suppressed(cohorts, own_cohorts, COHORT_COUNTS)
-        hidden_signals = _suppressed(signals, own_signals, SIGNAL_COUNTS)
-    cohort_rows, cohort_total = _shown(cohorts, labels, start, end, hidden_cohorts, "cohort")
-    signal_rows, signal_total = _shown(signals, labels, start, end, hidden_signals, "period")
+        signal_rows, signal_total = _shown(
+            signals, labels, start, end, _cut(hidden, "s", year), "period"
+        )
     document = {
         "table_id": table.id,
         "start": start,
@@ -211,6 +216,120 @@ def sustainment(
     }
     log_export(session, context, table)
     return document
+
+
+def _moved_in(tenancy: Tenancy) -> date:
+    return tenancy.moved_in
+
+
+def _recorded_on(checkpoint: Checkpoint) -> date:
+    return checkpoint.recorded_on
+
+
+def _dated(
+    session: Session,
+    model: type[Tenancy] | type[Checkpoint],
+    table: OutflowTable,
+    start: date,
+    end: date,
+) -> list[Any]:
+    """The table's tenancies by move-in day, or checkpoints by day of record, in [start, end]."""
+    day = col(Tenancy.moved_in) if model is Tenancy else col(Checkpoint.recorded_on)
+    return list(
+        session.exec(select(model).where(model.table_id == table.id, day >= start, day <= end))
+    )
+
+
+def _cut(hidden: frozenset[Hashable], part: str, year: str) -> set[Hashable]:
+    """The year table's hidden cells of one part as `_shown` takes them, `(measure, label)`:
+    the year's row is also the answer's total."""
+    cut: set[Hashable] = set()
+    for cell in hidden:
+        if isinstance(cell, tuple) and cell[0] == part:
+            _, label, measure = cell
+            cut.add((measure, label))
+            if label == year:
+                cut.add((measure, "total"))
+    return cut
+
+
+def _protected_year(
+    facts: Any,
+    viewer: Viewer,
+    year: int,
+    as_of: date,
+    tenancies: list[Tenancy],
+    checkpoints: list[Checkpoint],
+    owners: dict[Any, Tenancy],
+) -> frozenset[Hashable]:
+    """The cells of the calendar year's sustainment table to hide from `viewer`: cohort cells
+    `("c", label, measure)` and signal cells `("s", label, measure)` for the 12 months, the
+    4 quarters and the year (`label` as in `calendar_year`), protected together with the flows'
+    year table without groups (`app.monitor.years`), whose cells keep their decisions.
+
+    The reader's equations: each quarter and the year are the sums of their months; a cohort's
+    housed count is the flows' housed count of its period; a cohort whose last move-in day is N
+    months before `as_of` has `reached_N = housed`; where they are equal (every intermediate
+    lease of the cohort planned to transfer by `as_of`), `transfers_planned` is the flows'
+    `housed_intermediate_lease`; and every equation of the flows' table. So no cell shown here
+    settles a flows cell the flows hide, nor the other way round (README "Privacy of the
+    figures")."""
+    spans, parts = calendar_year(year)
+    flows = protected_year(facts, viewer, GroupBy.none, [None], year, set())
+    system = flows.system
+    mine_tenancies = [t for t in tenancies if _owns(viewer, t)]
+    mine_checkpoints = [c for c in checkpoints if _owns(viewer, owners[c.case_id])]
+    values: dict[Hashable, int | None] = dict(system.values)
+    lower: dict[Hashable, int] = dict(system.lower)
+    equations: list[Equation] = list(system.equations)
+    for part, items, own_items, day_of, count, measures in (
+        (
+            "c",
+            tenancies,
+            mine_tenancies,
+            _moved_in,
+            lambda ts: cohort_counts(ts, as_of),
+            COHORT_COUNTS,
+        ),
+        ("s", checkpoints, mine_checkpoints, _recorded_on, signal_counts, SIGNAL_COUNTS),
+    ):
+        whole = _table(spans, items, day_of, count)
+        own = _table(spans, own_items, day_of, count)
+        for label, _, _ in spans:
+            for measure in measures:
+                values[(part, label, measure)] = whole[label][measure]
+                lower[(part, label, measure)] = own[label][measure]
+        for coarse, inside in parts.items():
+            for measure in measures:
+                equations.append(
+                    [((part, m, measure), 1.0) for m in inside] + [((part, coarse, measure), -1.0)]
+                )
+    for label, _, last in spans:
+        housed = ("c", label, "housed")
+        equations.append([(housed, 1.0), (("rows", label, None, "housed"), -1.0)])
+        for months in SUSTAINMENT_MONTHS:
+            if add_months(last, months) <= as_of:
+                equations.append([(("c", label, f"reached_{months}"), 1.0), (housed, -1.0)])
+        planned, intermediate = (
+            ("c", label, "transfers_planned"),
+            (
+                "rows",
+                label,
+                None,
+                "housed_intermediate_lease",
+            ),
+        )
+        if values[planned] == values[intermediate]:
+            equations.append([(planned, 1.0), (intermediate, -1.0)])
+    # The flows' cells as their table decided: hidden ones stay hidden, shown ones are known.
+    decided = (
+        frozenset(cell for cell, value in system.values.items() if value is not None)
+        - system.unshown
+    )
+    fixed = flows.hidden & decided
+    known = system.known | (decided - fixed)
+    own_whole = {**lower, **system.own}
+    return suppress_remembered(values, equations, known, lower, own_whole, system.unshown, fixed)
 
 
 def _owns(viewer: Viewer, tenancy: Tenancy) -> bool:

@@ -25,7 +25,7 @@ from app.cases.models import CaseStatus
 from app.monitor import waiting
 from app.monitor.access import Viewer
 from app.monitor.facts import CaseFacts, Facts, Housing
-from app.monitor.flow_equations import Grid, protect_year
+from app.monitor.flow_equations import Grid, System, year_system
 from app.monitor.models import FLOW_MEASURES, GroupBy, Period
 from app.monitor.periods import calendar_year, periods
 from app.monitor.suppression import PRIMARY_MAX
@@ -154,11 +154,13 @@ def grid_of(
 class YearTable:
     """One calendar year's figures for one grouping, as a restricted viewer may see them: the
     grid of every month, quarter and the year (group None the total), the viewer's own part of
-    it, and the cells to hide."""
+    it, the cells to hide, and the protection problem they solve (for tables that share
+    cells with this one: `app.monitor.sustainment`)."""
 
     grid: Grid
     own: Grid
     hidden: frozenset[Hashable]
+    system: System
 
 
 def _year_grids(
@@ -259,10 +261,10 @@ def protected_year(
         hidden |= total.hidden & total_cells
         shown |= total_cells - total.hidden
     grid, own, owned, parts = _year_grids(facts, mine, viewer, grouping, keys, year)
-    cells = protect_year(
+    system = year_system(
         grid, own, parts, keys, case_groups, own_groups, owned, shown=shown, hidden=hidden
     )
-    return YearTable(grid, own, cells)
+    return YearTable(grid, own, system.protect(), system)
 
 
 def cut(

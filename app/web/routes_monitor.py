@@ -140,7 +140,7 @@ def _figures(
     history = bottlenecks.bottleneck_history(session, access, table, start=start, end=end)
     agreed = contingent.contingent(session, access, table, year=year)
     outlook = forecast.forecast(session, access, table, on=end)
-    after = sustainment.sustainment(session, access, table, start=start, end=end, period=period)
+    after = sustainment.sustainment(session, access, table, start=first, end=end, period=period)
     rows = [r for r in flows["rows"] if r["group"] is None]
     labels_ = [period_label(r["period"]) for r in rows]
     span = f"{dutch_date(flows['start'])} tot en met {dutch_date(flows['end'])}"
@@ -220,9 +220,11 @@ def sustainment_csv(
     order mark): the same cells as the page, suppressed ones empty. The monitor service writes
     the export to the access log (`monitor_export`), as every monitor answer."""
     table, start, end = _opened(session, web, table_id, van, tot)
-    document = sustainment.sustainment(
-        session, web.access(), table, start=start, end=end, period=periode
-    )
+    access = web.access()
+    # As on the page: organisations that get suppressed figures read the year of the range's end.
+    first = start if can_see_cases(access, table) else None
+    document = sustainment.sustainment(session, access, table, start=first, end=end, period=periode)
+    start, end = document["start"], document["end"]
     head = [
         ("nazorg", "tafel", table.name),
         ("nazorg", "van", start.isoformat()),

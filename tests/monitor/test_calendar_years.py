@@ -182,13 +182,13 @@ def test_a_case_ready_long_ago_does_not_make_a_table_of_every_year_since(
     on the other: the chain reaches CHAIN_YEARS back from this year at most."""
     ready_case(client, region.other_care_provider, region.table_id, "1926-05-01")
     protected: list[int] = []
-    real = monitor_years.protect_year
+    real = monitor_years.year_system
 
     def counting(grid, *args, **kwargs):
         protected.append(grid.rows[0]["period_start"].year)
         return real(grid, *args, **kwargs)
 
-    monkeypatch.setattr(monitor_years, "protect_year", counting)
+    monkeypatch.setattr(monitor_years, "year_system", counting)
     seen = figures(client, region.corporation, region.table_id)
     assert seen["suppression"] is True
     assert min(protected) == TODAY.year - monitor_years.CHAIN_YEARS

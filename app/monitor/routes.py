@@ -1,7 +1,6 @@
 """HTTP routes for the outflow monitor (JSON or CSV) and the contingent agreements."""
 
 import uuid
-from datetime import date, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Response
@@ -61,11 +60,6 @@ CSV_RESPONSE: dict[int | str, dict[str, Any]] = {
 }
 
 
-def _range(start: date | None, end: date | None) -> tuple[date, date]:
-    end = end or today()
-    return start or (end - timedelta(days=364)), end
-
-
 def _csv(text: str, name: str) -> Response:
     return Response(
         text,
@@ -101,7 +95,7 @@ def get_flows(
     waiting days per period and group. Suppressed for viewers who may not see the cases, who
     read one calendar year per answer."""
     document = flows.flows(
-        session, context, table, start=start, end=end or today(), period=period, group_by=group_by
+        session, context, table, start=start, end=end, period=period, group_by=group_by
     )
     if format == OutputFormat.csv:
         rows: list[dict[str, Any]] = document["rows"] + document["totals"]
@@ -129,11 +123,7 @@ def get_sustainment(
     """After the move: tenancy sustainment at 6, 12 and 24 months per cohort of move-in,
     transfers realised against planned, and signals per period (README: figures after the
     move). Suppressed for viewers who may not see the cases."""
-    last = end or today()
-    first = start or (last - timedelta(days=3 * 365))
-    document = sustainment.sustainment(
-        session, context, table, start=first, end=last, period=period
-    )
+    document = sustainment.sustainment(session, context, table, start=start, end=end, period=period)
     return FastJSONResponse(document)
 
 
@@ -153,7 +143,7 @@ def get_placements(
 ) -> Response:
     """Housings per neighbourhood (concentration). Suppressed for viewers who may not see the
     cases, who read one calendar year per answer."""
-    document = placements.placements(session, context, table, start=start, end=end or today())
+    document = placements.placements(session, context, table, start=start, end=end)
     if format == OutputFormat.csv:
         columns = ["neighbourhood_code", "municipality_code", "placements"]
         rows = [*document["rows"], {"neighbourhood_code": "total", "placements": document["total"]}]
@@ -198,9 +188,8 @@ def get_bottlenecks(
     end: End = None,
 ) -> Response:
     """Bottleneck reasons as each published agenda of the range showed them."""
-    first, last = _range(start, end)
     return FastJSONResponse(
-        bottlenecks.bottleneck_history(session, context, table, start=first, end=last)
+        bottlenecks.bottleneck_history(session, context, table, start=start, end=end)
     )
 
 

@@ -13,7 +13,7 @@ from sqlmodel import Session, col, select
 from app.access_log.service import AccessContext
 from app.aftercare.models import Checkpoint, Tenancy, TenancyEndReason
 from app.matching.ages import add_months
-from app.monitor.access import Viewer, check_range, log_export, viewer_of
+from app.monitor.access import Viewer, checked_range, log_export, viewer_of
 from app.monitor.models import SIGNAL_CODES, SUSTAINMENT_MONTHS, Period
 from app.monitor.periods import periods
 from app.monitor.suppression import suppress
@@ -146,14 +146,15 @@ def sustainment(
     context: AccessContext,
     table: OutflowTable,
     *,
-    start: date,
-    end: date,
+    start: date | None,
+    end: date | None,
     period: Period,
 ) -> dict[str, Any]:
     """The `MonitorSustainment` document: cohorts of move-ins in [start, end] and checkpoints
-    recorded in it, counted on today. Errors: 403 for the operator, 400 for a bad range."""
+    recorded in it, counted on today (`end` defaults to today, `start` to three years before
+    `end`). Errors: 403 for the operator, 400 for a bad range."""
     viewer = viewer_of(context, table)
-    check_range(start, end)
+    start, end = checked_range(start, end, days=3 * 365)
     as_of = today()
     labels = periods(start, end, period)
     tenancies = list(

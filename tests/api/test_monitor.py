@@ -10,7 +10,7 @@ import pytest
 
 from app.monitor import years as monitor_years
 from tests.api.helpers import assert_problem
-from tests.clock import TODAY
+from tests.clock import TODAY, iso
 from tests.conftest import OPERATOR, create_case
 from tests.monitor.history import dwelling, ensure_limits, house, publish, withdraw
 
@@ -225,6 +225,49 @@ def test_too_many_groups_to_protect_for_a_protected_viewer_are_refused(client, r
     body = assert_problem(response, 400)
     assert body["invalidParams"][0]["name"] == "groupBy"
     assert body["invalidParams"][0]["code"] == "too_fine_for_suppression"
+
+
+RANGED = ["monitor", "monitor/placements", "monitor/sustainment", "monitor/bottlenecks"]
+
+
+def range_problem(client, region, path, org=None, **params):
+    """The one invalid parameter of a monitor answer refused with 400."""
+    response = client.get(
+        f"/v1/tables/{region.table_id}/{path}",
+        params=params,
+        headers=(org or region.chair).headers,
+    )
+    [param] = assert_problem(response, 400)["invalidParams"]
+    return param
+
+
+@pytest.mark.parametrize("path", RANGED)
+@pytest.mark.parametrize("viewer", ["chair", "corporation"])
+def test_a_start_after_today_without_end_names_start_not_the_end_never_sent(
+    client, region, path, viewer
+):
+    assert range_problem(client, region, path, getattr(region, viewer), start=iso(1)) == {
+        "name": "start",
+        "in": "query",
+        "code": "invalid_range",
+        "reason": "lies after end (today, when end is omitted)",
+    }
+
+
+@pytest.mark.parametrize("path", RANGED)
+def test_an_end_sent_before_start_is_named(client, region, path):
+    param = range_problem(client, region, path, start=iso(1), end=iso(0))
+    assert (param["name"], param["code"], param["reason"]) == (
+        "end",
+        "invalid_range",
+        "lies before start",
+    )
+
+
+@pytest.mark.parametrize("path", RANGED)
+def test_a_start_over_ten_years_back_without_end_names_start(client, region, path):
+    param = range_problem(client, region, path, start=iso(-366 * 10 - 1))
+    assert (param["name"], param["code"]) == ("start", "range_too_long")
 
 
 def test_placements_per_neighbourhood(client, region, history):

@@ -164,13 +164,19 @@ def get_contingent(
     session: SessionDep,
     format: Format = OutputFormat.json,
 ) -> Response:
-    """Contingent agreed and realised per corporation in a year."""
+    """Contingent agreed and realised per corporation in a year (CSV: a last row `total`)."""
     # Not `TableDep`: a dependency's path parameter would follow `year` in the contract.
     table = get_table(session, context.principal, table_id)
     document = contingent.contingent(session, context, table, year=year)
     if format == OutputFormat.csv:
         columns = ["corporation_id", "corporation_name", "agreed", "realised", "realised_share"]
-        return _csv(export.to_csv(document["rows"], columns), f"contingent-{year}")
+        total = {
+            "corporation_id": "total",
+            "agreed": document["total_agreed"],
+            "realised": document["total_realised"],
+        }
+        rows = [*document["rows"], total]
+        return _csv(export.to_csv(rows, columns), f"contingent-{year}")
     return FastJSONResponse(document)
 
 

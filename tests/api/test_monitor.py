@@ -296,6 +296,48 @@ def test_contingent_agreed_against_realised(client, region, history):
     assert (row["agreed"], row["realised"], row["realised_share"]) == (10, 2, 0.2)
 
 
+def contingent_json_and_csv(client, region, org):
+    """The contingent of the housings' year as `org` reads it: JSON, and the CSV's rows."""
+    url = f"/v1/tables/{region.table_id}/monitor/contingent/{MOVED_IN.year}"
+    document = client.get(url, headers=org.headers).json()
+    response = client.get(url, params={"format": "csv"}, headers=org.headers)
+    assert response.headers["content-type"].startswith("text/csv")
+    return document, list(csv.DictReader(io.StringIO(response.text)))
+
+
+def _cell(value):
+    return "" if value is None else str(value)
+
+
+@pytest.mark.parametrize(
+    "viewer", ["chair", "care_provider", "other_care_provider", "corporation", "other_corporation"]
+)
+def test_contingent_csv_ends_with_the_totals_of_the_json(client, region, history, viewer):
+    client.put(
+        f"/v1/tables/{region.table_id}/contingent-agreements/{MOVED_IN.year}/{region.corporation.id}",
+        json={"agreed": 10},
+        headers=region.municipality.headers,
+    ).raise_for_status()
+    document, rows = contingent_json_and_csv(client, region, getattr(region, viewer))
+    assert [r["corporation_id"] for r in rows[:-1]] == [
+        r["corporation_id"] for r in document["rows"]
+    ]
+    assert rows[-1] == {
+        "corporation_id": "total",
+        "corporation_name": "",
+        "agreed": _cell(document["total_agreed"]),
+        "realised": _cell(document["total_realised"]),
+        "realised_share": "",
+    }
+
+
+def test_a_contingent_total_the_json_hides_stays_empty_in_the_csv(client, region, history):
+    """The other care provider had no case housed: the total of 2 holds other people only."""
+    document, rows = contingent_json_and_csv(client, region, region.other_care_provider)
+    assert document["suppression"] is True and document["total_realised"] is None
+    assert rows[-1]["corporation_id"] == "total" and rows[-1]["realised"] == ""
+
+
 def test_only_municipalities_record_contingent_agreements(client, region):
     response = client.put(
         f"/v1/tables/{region.table_id}/contingent-agreements/{TODAY.year}/{region.corporation.id}",

@@ -38,37 +38,59 @@ def log_export(session: Session, context: AccessContext, table: OutflowTable) ->
     access_log.record_export(session, context, AccessAction.monitor_export, table.id)
 
 
-def check_range(start: date, end: date) -> None:
-    """A range runs forward and spans at most ten years (400 `invalid_range`, `range_too_long`)."""
+def check_range(start: date, end: date, *, end_omitted: bool = False) -> None:
+    """A range runs forward and spans at most ten years (400 `invalid_range`, `range_too_long`).
+
+    The problem names `end`, or `start` when the client omitted `end` (today then): a client
+    can only correct a parameter it sent."""
+    if end_omitted:
+        name, before, too_long = (
+            "start",
+            "lies after end (today, when end is omitted)",
+            "the range up to end (today, when end is omitted) is at most 10 years",
+        )
+    else:
+        name, before, too_long = "end", "lies before start", "the range is at most 10 years"
     if end < start:
-        raise Unprocessable("end", "lies before start", "invalid_range", "query")
+        raise Unprocessable(name, before, "invalid_range", "query")
     if (end - start).days > MAX_RANGE_DAYS:
-        raise Unprocessable("end", "the range is at most 10 years", "range_too_long", "query")
+        raise Unprocessable(name, too_long, "range_too_long", "query")
 
 
-def viewer_range(viewer: "Viewer | None", start: date | None, end: date) -> tuple[date, date]:
-    """The range an answer covers: `start` defaults to 364 days before `end`; a range runs
-    forward over at most ten years (`check_range`).
+def checked_range(start: date | None, end: date | None, *, days: int) -> tuple[date, date]:
+    """The range of an answer every viewer reads alike: `end` defaults to today, `start` to
+    `days` before `end`; checked by `check_range`."""
+    last = end or today()
+    first = start or last - timedelta(days=days)
+    check_range(first, last, end_omitted=end is None)
+    return first, last
+
+
+def viewer_range(
+    viewer: "Viewer | None", start: date | None, end: date | None
+) -> tuple[date, date]:
+    """The range an answer covers: `end` defaults to today, `start` to 364 days before `end`; a
+    range runs forward over at most ten years (`check_range`).
 
     A viewer who gets suppressed figures reads one calendar year at a time: `start` defaults to
     1 January of `end`'s year and the range widens to that whole year, since its answers are cut
     from one protected table per year. Two years are a 400 (`range_spans_years` on `start`), and
     so is a year after next (`year_too_late` on `end`): each year's table stands on the years
     before it."""
-    if start is None:
-        start = date(end.year, 1, 1) if viewer is not None else end - timedelta(days=364)
-    check_range(start, end)
     if viewer is None:
-        return start, end
-    if start.year != end.year:
+        return checked_range(start, end, days=364)
+    last = end or today()
+    first = start or date(last.year, 1, 1)
+    check_range(first, last, end_omitted=end is None)
+    if first.year != last.year:
         raise Unprocessable(
             "start",
             "organisations that get suppressed figures read one calendar year at a time",
             "range_spans_years",
             "query",
         )
-    check_year(end, "end")
-    return date(start.year, 1, 1), date(end.year, 12, 31)
+    check_year(last, "end")
+    return date(first.year, 1, 1), date(last.year, 12, 31)
 
 
 def check_year(day: date, name: str) -> None:

@@ -8,20 +8,26 @@ from sqlmodel import Session, col, select
 
 from app.access_log.service import AccessContext
 from app.meetings.models import Meeting, MeetingStatus
-from app.monitor.access import check_range, log_export, viewer_of
+from app.monitor.access import checked_range, log_export, viewer_of
 from app.monitor.suppression import PRIMARY_MAX
 from app.tables.models import OutflowTable
 
 
 def bottleneck_history(
-    session: Session, context: AccessContext, table: OutflowTable, *, start: date, end: date
+    session: Session,
+    context: AccessContext,
+    table: OutflowTable,
+    *,
+    start: date | None,
+    end: date | None,
 ) -> dict[str, Any]:
     """Per published meeting in the range: cases blocked, and per reason the cases it alone
     blocks (from the frozen agendas, so the figures are what the table saw): the
     `MonitorBottlenecks` shape. For a viewer who may not see the cases a count is hidden when
-    the part of it that is not the viewer's own cases is 1 to 4."""
+    the part of it that is not the viewer's own cases is 1 to 4. `end` defaults to today,
+    `start` to 364 days before `end`."""
     viewer = viewer_of(context, table)
-    check_range(start, end)
+    start, end = checked_range(start, end, days=364)
     meetings = session.exec(
         select(Meeting)
         .where(

@@ -101,7 +101,7 @@ def flows(
     table: OutflowTable,
     *,
     start: date | None,
-    end: date,
+    end: date | None,
     period: str,
     group_by: str,
 ) -> dict[str, Any]:
@@ -109,7 +109,7 @@ def flows(
 
     Returns the `MonitorFlows` shape: `rows` (period x group; group null = all), `totals` over
     the range per group, `waiting_days_histogram`, `definitions`. Counts are people, waiting
-    statistics days. `start` defaults to 364 days before `end`.
+    statistics days. `end` defaults to today, `start` to 364 days before `end`.
 
     A viewer who gets suppressed figures reads one whole calendar year (`start` defaults to its
     1 January; the range widens to the year, and `start` and `end` in the answer say so): its

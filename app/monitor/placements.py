@@ -23,10 +23,10 @@ def placements(
     table: OutflowTable,
     *,
     start: date | None,
-    end: date,
+    end: date | None,
 ) -> dict[str, Any]:
-    """Housings per neighbourhood in the range (the `MonitorPlacements` shape); `start` defaults
-    to 364 days before `end`.
+    """Housings per neighbourhood in the range (the `MonitorPlacements` shape); `end` defaults
+    to today, `start` to 364 days before `end`.
 
     Viewers who may not see the cases read one calendar year, as for the flows (`start`
     defaults to its 1 January, the range widens to it, a range over two years is a 400), and

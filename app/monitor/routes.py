@@ -1,7 +1,6 @@
 """HTTP routes for the outflow monitor (JSON or CSV) and the contingent agreements."""
 
 import uuid
-from datetime import date, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Response
@@ -61,11 +60,6 @@ CSV_RESPONSE: dict[int | str, dict[str, Any]] = {
 }
 
 
-def _range(start: date | None, end: date | None) -> tuple[date, date]:
-    end = end or today()
-    return start or (end - timedelta(days=364)), end
-
-
 def _csv(text: str, name: str) -> Response:
     return Response(
         text,
@@ -101,7 +95,7 @@ def get_flows(
     waiting days per period and group. Suppressed for viewers who may not see the cases, who
     read one calendar year per answer."""
     document = flows.flows(
-        session, context, table, start=start, end=end or today(), period=period, group_by=group_by
+        session, context, table, start=start, end=end, period=period, group_by=group_by
     )
     if format == OutputFormat.csv:
         rows: list[dict[str, Any]] = document["rows"] + document["totals"]
@@ -135,9 +129,7 @@ def get_sustainment(
     transfers realised against planned, and signals per period (README: figures after the
     move). Suppressed for viewers who may not see the cases, who read one calendar year per
     answer."""
-    document = sustainment.sustainment(
-        session, context, table, start=start, end=end or today(), period=period
-    )
+    document = sustainment.sustainment(session, context, table, start=start, end=end, period=period)
     return FastJSONResponse(document)
 
 
@@ -157,7 +149,7 @@ def get_placements(
 ) -> Response:
     """Housings per neighbourhood (concentration). Suppressed for viewers who may not see the
     cases, who read one calendar year per answer."""
-    document = placements.placements(session, context, table, start=start, end=end or today())
+    document = placements.placements(session, context, table, start=start, end=end)
     if format == OutputFormat.csv:
         columns = ["neighbourhood_code", "municipality_code", "placements"]
         rows = [*document["rows"], {"neighbourhood_code": "total", "placements": document["total"]}]
@@ -178,13 +170,19 @@ def get_contingent(
     session: SessionDep,
     format: Format = OutputFormat.json,
 ) -> Response:
-    """Contingent agreed and realised per corporation in a year."""
+    """Contingent agreed and realised per corporation in a year (CSV: a last row `total`)."""
     # Not `TableDep`: a dependency's path parameter would follow `year` in the contract.
     table = get_table(session, context.principal, table_id)
     document = contingent.contingent(session, context, table, year=year)
     if format == OutputFormat.csv:
         columns = ["corporation_id", "corporation_name", "agreed", "realised", "realised_share"]
-        return _csv(export.to_csv(document["rows"], columns), f"contingent-{year}")
+        total = {
+            "corporation_id": "total",
+            "agreed": document["total_agreed"],
+            "realised": document["total_realised"],
+        }
+        rows = [*document["rows"], total]
+        return _csv(export.to_csv(rows, columns), f"contingent-{year}")
     return FastJSONResponse(document)
 
 
@@ -202,9 +200,8 @@ def get_bottlenecks(
     end: End = None,
 ) -> Response:
     """Bottleneck reasons as each published agenda of the range showed them."""
-    first, last = _range(start, end)
     return FastJSONResponse(
-        bottlenecks.bottleneck_history(session, context, table, start=first, end=last)
+        bottlenecks.bottleneck_history(session, context, table, start=start, end=end)
     )
 
 

@@ -15,7 +15,7 @@ protected with them.
 """
 
 from collections.abc import Callable, Hashable
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 from sqlmodel import Session, col, select
@@ -24,7 +24,7 @@ from app.access_log.service import AccessContext
 from app.aftercare.models import Checkpoint, Tenancy, TenancyEndReason
 from app.database import outside_transaction
 from app.matching.ages import add_months
-from app.monitor.access import Viewer, check_range, log_export, viewer_of, viewer_range
+from app.monitor.access import Viewer, checked_range, log_export, viewer_of, viewer_range
 from app.monitor.facts import load_facts
 from app.monitor.flow_equations import suppress_remembered
 from app.monitor.models import SIGNAL_CODES, SUSTAINMENT_MONTHS, GroupBy, Period
@@ -161,17 +161,17 @@ def sustainment(
     table: OutflowTable,
     *,
     start: date | None,
-    end: date,
+    end: date | None,
     period: Period,
 ) -> dict[str, Any]:
     """The `MonitorSustainment` document: cohorts of move-ins in [start, end] and checkpoints
-    recorded in it, counted on today. `start` defaults to three years before `end`; a viewer
-    who gets suppressed figures reads one calendar year (`viewer_range`: `start` defaults to its
-    1 January and the range widens to it). Errors: 403 for the operator, 400 for a bad range."""
+    recorded in it, counted on today (`end` defaults to today, `start` to three years before
+    `end`). A viewer who gets suppressed figures reads one calendar year (`viewer_range`:
+    `start` defaults to 1 January of `end`'s year and the range widens to it). Errors: 403 for
+    the operator, 400 for a bad range."""
     viewer = viewer_of(context, table)
     if viewer is None:
-        start = start or end - timedelta(days=3 * 365)
-        check_range(start, end)
+        start, end = checked_range(start, end, days=3 * 365)
     else:
         start, end = viewer_range(viewer, start, end)
     as_of = today()

@@ -1,6 +1,6 @@
 """What the pages share: a write the services refused, as a Dutch message for the form."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -98,8 +98,12 @@ def problem_message(exc: ProblemError) -> str:
 
 
 def validation_message(exc: ValidationError) -> str:
-    names = sorted({".".join(str(p) for p in e["loc"]) for e in exc.errors()})
-    return "Niet (goed) ingevuld: " + ", ".join(names) + "."
+    return unfilled(".".join(str(p) for p in e["loc"]) for e in exc.errors())
+
+
+def unfilled(names: Iterable[str]) -> str:
+    """The Dutch message for fields left empty or filled wrongly, named as the page names them."""
+    return "Niet (goed) ingevuld: " + ", ".join(sorted(set(names))) + "."
 
 
 def organisation_names(session: Session, web: Web) -> dict[str, str]:

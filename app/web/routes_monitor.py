@@ -8,6 +8,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
+from pydantic import TypeAdapter, ValidationError
 from sqlmodel import Session
 from starlette.responses import Response
 
@@ -29,10 +30,14 @@ from app.web.charts import Series
 from app.web.core import Web, WebDep, WebRoute, render
 from app.web.export import sections_csv
 from app.web.formatting import dutch_date, number
-from app.web.forms import problem_message
+from app.web.forms import problem_message, unfilled
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
 Day = Annotated[Date | None, Query()]
+# The page reads its own days, so that one that is no date is named in the page's message.
+DayAsTyped = Annotated[str | None, Query()]
+DAY: TypeAdapter[date | None] = TypeAdapter(Date | None)
+DAY_LABELS = {"van": "van", "tot": "tot en met"}
 
 SHORT_MONTHS = ["jan", "feb", "mrt", "apr", "mei", "jun", "jul", "aug", "sep", "okt", "nov", "dec"]
 PERIODS = {"month": "Maand", "quarter": "Kwartaal", "year": "Jaar"}
@@ -68,6 +73,20 @@ def cell(value: Any, decimals: int = 0) -> str:
     return "–" if value is None else number(value, decimals)  # noqa: RUF001
 
 
+def _days(typed: dict[str, str | None]) -> tuple[dict[str, date | None], list[str]]:
+    """The days as typed (YYYY-MM-DD), and the form's labels of those that are no date (left
+    out of the days, so they take their defaults)."""
+    days: dict[str, date | None] = {}
+    wrong = []
+    for name, value in typed.items():
+        try:
+            days[name] = DAY.validate_python(value)
+        except ValidationError:
+            days[name] = None
+            wrong.append(DAY_LABELS[name])
+    return days, wrong
+
+
 def _opened(
     session: Session, web: Web, table_id: uuid.UUID, van: date | None, tot: date | None
 ) -> tuple[OutflowTable, date, date]:
@@ -85,13 +104,14 @@ def monitor_page(
     table_id: uuid.UUID,
     session: SessionDep,
     web: WebDep,
-    van: Day = None,
-    tot: Day = None,
+    van: DayAsTyped = None,
+    tot: DayAsTyped = None,
     periode: Period = Period.month,
     indeling: GroupBy = GroupBy.none,
     jaar: Annotated[int | None, Query(ge=2000, le=2100)] = None,
 ) -> HTMLResponse:
-    table, start, end = _opened(session, web, table_id, van, tot)
+    days, wrong = _days({"van": van, "tot": tot})
+    table, start, end = _opened(session, web, table_id, days["van"], days["tot"])
     year = jaar or end.year
     context = {
         "title": "Monitor: zicht op uitstroom",
@@ -106,6 +126,8 @@ def monitor_page(
         "cell": cell,
         "period_label": period_label,
     }
+    if wrong:
+        return render(request, "monitor.html", {**context, "error": unfilled(wrong)}, 400)
     try:
         context |= _figures(session, web, table, start, end, periode, indeling, year)
     except ProblemError as exc:

@@ -10,7 +10,7 @@ import pytest
 
 from app.monitor import years as monitor_years
 from tests.api.helpers import assert_problem
-from tests.clock import TODAY
+from tests.clock import TODAY, iso
 from tests.conftest import OPERATOR, create_case
 from tests.monitor.history import dwelling, ensure_limits, house, publish, withdraw
 
@@ -227,6 +227,49 @@ def test_too_many_groups_to_protect_for_a_protected_viewer_are_refused(client, r
     assert body["invalidParams"][0]["code"] == "too_fine_for_suppression"
 
 
+RANGED = ["monitor", "monitor/placements", "monitor/sustainment", "monitor/bottlenecks"]
+
+
+def range_problem(client, region, path, org=None, **params):
+    """The one invalid parameter of a monitor answer refused with 400."""
+    response = client.get(
+        f"/v1/tables/{region.table_id}/{path}",
+        params=params,
+        headers=(org or region.chair).headers,
+    )
+    [param] = assert_problem(response, 400)["invalidParams"]
+    return param
+
+
+@pytest.mark.parametrize("path", RANGED)
+@pytest.mark.parametrize("viewer", ["chair", "corporation"])
+def test_a_start_after_today_without_end_names_start_not_the_end_never_sent(
+    client, region, path, viewer
+):
+    assert range_problem(client, region, path, getattr(region, viewer), start=iso(1)) == {
+        "name": "start",
+        "in": "query",
+        "code": "invalid_range",
+        "reason": "lies after end (today, when end is omitted)",
+    }
+
+
+@pytest.mark.parametrize("path", RANGED)
+def test_an_end_sent_before_start_is_named(client, region, path):
+    param = range_problem(client, region, path, start=iso(1), end=iso(0))
+    assert (param["name"], param["code"], param["reason"]) == (
+        "end",
+        "invalid_range",
+        "lies before start",
+    )
+
+
+@pytest.mark.parametrize("path", RANGED)
+def test_a_start_over_ten_years_back_without_end_names_start(client, region, path):
+    param = range_problem(client, region, path, start=iso(-366 * 10 - 1))
+    assert (param["name"], param["code"]) == ("start", "range_too_long")
+
+
 def test_placements_per_neighbourhood(client, region, history):
     response = client.get(
         f"/v1/tables/{region.table_id}/monitor/placements",
@@ -251,6 +294,48 @@ def test_contingent_agreed_against_realised(client, region, history):
     ).json()
     row = next(r for r in document["rows"] if r["corporation_id"] == region.corporation.id)
     assert (row["agreed"], row["realised"], row["realised_share"]) == (10, 2, 0.2)
+
+
+def contingent_json_and_csv(client, region, org):
+    """The contingent of the housings' year as `org` reads it: JSON, and the CSV's rows."""
+    url = f"/v1/tables/{region.table_id}/monitor/contingent/{MOVED_IN.year}"
+    document = client.get(url, headers=org.headers).json()
+    response = client.get(url, params={"format": "csv"}, headers=org.headers)
+    assert response.headers["content-type"].startswith("text/csv")
+    return document, list(csv.DictReader(io.StringIO(response.text)))
+
+
+def _cell(value):
+    return "" if value is None else str(value)
+
+
+@pytest.mark.parametrize(
+    "viewer", ["chair", "care_provider", "other_care_provider", "corporation", "other_corporation"]
+)
+def test_contingent_csv_ends_with_the_totals_of_the_json(client, region, history, viewer):
+    client.put(
+        f"/v1/tables/{region.table_id}/contingent-agreements/{MOVED_IN.year}/{region.corporation.id}",
+        json={"agreed": 10},
+        headers=region.municipality.headers,
+    ).raise_for_status()
+    document, rows = contingent_json_and_csv(client, region, getattr(region, viewer))
+    assert [r["corporation_id"] for r in rows[:-1]] == [
+        r["corporation_id"] for r in document["rows"]
+    ]
+    assert rows[-1] == {
+        "corporation_id": "total",
+        "corporation_name": "",
+        "agreed": _cell(document["total_agreed"]),
+        "realised": _cell(document["total_realised"]),
+        "realised_share": "",
+    }
+
+
+def test_a_contingent_total_the_json_hides_stays_empty_in_the_csv(client, region, history):
+    """The other care provider had no case housed: the total of 2 holds other people only."""
+    document, rows = contingent_json_and_csv(client, region, region.other_care_provider)
+    assert document["suppression"] is True and document["total_realised"] is None
+    assert rows[-1]["corporation_id"] == "total" and rows[-1]["realised"] == ""
 
 
 def test_only_municipalities_record_contingent_agreements(client, region):

@@ -1,6 +1,8 @@
 """The monitor page: the monitor service's figures as SVG charts with the numbers in tables,
 suppressed for organisations that may not see the cases."""
 
+import pytest
+
 from app.web.routes_monitor import period_label
 from tests.clock import day, iso
 from tests.conftest import create_case
@@ -75,6 +77,15 @@ def test_a_bad_range_is_explained_on_the_page(app, client, region):
     )
     assert response.status_code == 400
     assert "De einddatum ligt vóór de begindatum." in response.text
+
+
+@pytest.mark.parametrize(("field", "label"), [("van", "van"), ("tot", "tot en met")])
+def test_a_day_that_is_no_date_is_named_on_the_monitor_page(app, client, region, field, label):
+    chair = signed_in(app, make_person(client, region.chair, "chair"))
+    response = chair.get(f"/tafels/{region.table_id}/monitor", params={field: "garbage"})
+    assert response.status_code == 400
+    assert f"Niet (goed) ingevuld: {label}." in response.text
+    assert '<form method="get" action="/tafels/' in response.text  # the page, to correct it on
 
 
 def test_the_monitor_of_another_table_is_not_found(app, client, region, other_region):

@@ -9,14 +9,18 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from app.access_log.service import AccessContext
-from app.monitor.access import log_export, viewer_of
-from app.monitor.facts import load_facts
-from app.monitor.models import ContingentAgreement, ContingentAgreementIn
-from app.monitor.suppression import suppress
+from app.database import outside_transaction
+from app.monitor.access import Viewer, log_export, viewer_of
+from app.monitor.facts import Facts, Housing, load_facts
+from app.monitor.flow_equations import suppress_remembered
+from app.monitor.models import ContingentAgreement, ContingentAgreementIn, GroupBy
+from app.monitor.suppression import Equation
+from app.monitor.years import check_cells, protected_year
 from app.organisations.models import Organisation, OrganisationKind
-from app.problems import Forbidden, NotFound
+from app.problems import Forbidden, NotFound, Unprocessable
 from app.sqltypes import utcnow
 from app.tables.models import OutflowTable, TableMember
+from app.timeutil import today
 
 
 def put_agreement(
@@ -108,25 +112,11 @@ def contingent(
     if own_only and not whole:
         rows = [r for r in rows if r["corporation_id"] == me]
     hidden: set[Hashable] = set()
-    total_realised: int | None = sum(r["realised"] for r in rows)
+    total = sum(r["realised"] for r in rows)
     if viewer is not None and not own_only:
-        values: dict[tuple[str, ...], Any] = {
-            ("r", str(r["corporation_id"])): r["realised"] for r in rows
-        }
-        values[("total",)] = total_realised
-        equation = [(("r", str(r["corporation_id"])), 1.0) for r in rows] + [(("total",), -1.0)]
-        own = Counter(
-            str(h.corporation_id)
-            for h in housings
-            if viewer.owns_housing(h.care_provider_id, h.corporation_id)
-        )
-        lower: dict[tuple[str, ...], int] = {
-            ("r", corporation): n for corporation, n in own.items()
-        }
-        lower[("total",)] = sum(own.values())
-        hidden = suppress(values, [equation], lower=lower)
-        if ("total",) in hidden:
-            total_realised = None
+        with outside_transaction(session):
+            hidden = _protected(facts, viewer, year, rows, total, housings)
+    total_realised = None if ("total",) in hidden else total
     out_rows = []
     for r in rows:
         shown = None if ("r", str(r["corporation_id"])) in hidden else r["realised"]
@@ -143,3 +133,63 @@ def contingent(
     }
     log_export(session, context, table)
     return document
+
+
+def _protected(
+    facts: Facts,
+    viewer: Viewer,
+    year: int,
+    rows: list[dict[str, Any]],
+    total: int,
+    housings: list[Housing],
+) -> set[Hashable]:
+    """The realised cells to hide from a care provider: `("r", corporation id)` and
+    `("total",)`, protected together with the year's flows table by corporation
+    (`app.monitor.years`), whose cells keep the decisions the flows made.
+
+    A corporation's realised count is at most its housed count in the year and the total at
+    most the year's housed count; where they are equal (every housing contingent) the reader
+    may know it, so the equation takes part, and a realised count never settles a housed
+    count the flows hide. A table with more corporations than a year's table can protect
+    (`years.check_cells`) gets every realised count hidden. A year after next has no housings
+    and no flows (they refuse it): nothing to hide."""
+    if year > today().year + 1:
+        return set()
+    values: dict[Hashable, int | None] = {
+        ("r", str(r["corporation_id"])): r["realised"] for r in rows
+    }
+    values[("total",)] = total
+    equations: list[Equation] = [
+        [(cell, 1.0) for cell in values if cell != ("total",)] + [(("total",), -1.0)]
+    ]
+    own = Counter(
+        str(h.corporation_id)
+        for h in housings
+        if viewer.owns_housing(h.care_provider_id, h.corporation_id)
+    )
+    lower: dict[Hashable, int] = {("r", corporation): n for corporation, n in own.items()}
+    lower[("total",)] = sum(own.values())
+    keys: list[str | None] = [*sorted({str(h.corporation_id) for h in facts.housings}), None]
+    try:
+        check_cells(keys)
+    except Unprocessable:
+        return set(values)
+    flows = protected_year(facts, viewer, GroupBy.corporation, keys, year, set())
+    system = flows.system
+    for group, cell in [*((g, ("r", g)) for g in keys if g is not None), (None, ("total",))]:
+        housed = ("rows", str(year), group, "housed")
+        if cell in values and values[cell] == system.values.get(housed):
+            equations.append([(cell, 1.0), (housed, -1.0)])
+    decided = frozenset(c for c, v in system.values.items() if v is not None) - system.unshown
+    fixed = flows.hidden & decided
+    return set(
+        suppress_remembered(
+            {**system.values, **values},
+            [*system.equations, *equations],
+            system.known | (decided - fixed),
+            {**system.lower, **lower},
+            {**lower, **system.own},
+            system.unshown,
+            fixed,
+        )
+    ) & set(values)

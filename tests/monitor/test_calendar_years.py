@@ -192,3 +192,34 @@ def test_a_case_ready_long_ago_does_not_make_a_table_of_every_year_since(
     seen = figures(client, region.corporation, region.table_id)
     assert seen["suppression"] is True
     assert min(protected) == TODAY.year - monitor_years.CHAIN_YEARS
+
+
+def test_the_contingent_shows_a_care_provider_no_housed_count_the_flows_hide(
+    client, region, limits
+):
+    """Every housing here is in a contingent dwelling, so a corporation's realised count is its
+    housed count in the year: shown or hidden as the flows by corporation show it, and the
+    total as the flows' year total."""
+    moved = day(-20)
+    for k in range(7):
+        owner = region.care_provider if k < 4 else region.other_care_provider
+        ready_case(client, owner, region.table_id, iso(-60))
+        dwelling(
+            client, region.corporation if k < 5 else region.other_corporation, complex_ref=f"C{k}"
+        )
+    for proposal in publish(client, region, iso(-30))[:7]:
+        house(client, region, proposal, moved.isoformat(), by=region.chair)
+    year = {"start": date(moved.year, 1, 1).isoformat(), "end": moved.isoformat()}
+    for org in (region.care_provider, region.other_care_provider):
+        flows = figures(client, org, region.table_id, **year, period="year", groupBy="corporation")
+        housed = {r["group"]: r["housed"] for r in flows["totals"]}
+        response = client.get(
+            f"/v1/tables/{region.table_id}/monitor/contingent/{moved.year}", headers=org.headers
+        )
+        assert response.status_code == 200, response.text
+        contingent = response.json()
+        assert contingent["suppression"] is True
+        realised = {r["corporation_id"]: r["realised"] for r in contingent["rows"]}
+        for corporation in (region.corporation, region.other_corporation):
+            assert realised[corporation.id] == housed.get(corporation.id, 0), org.name
+        assert contingent["total_realised"] == housed[None], org.name

@@ -34,6 +34,7 @@ ASSETS_PATH = "/docs-assets"
 OPENAPI_URL = "/v1/openapi.json"
 LIVENESS_PATH = "/health/live"
 READINESS_PATH = "/health/ready"
+NO_STORE = {"Cache-Control": "no-store"}
 PROBES = frozenset({LIVENESS_PATH, READINESS_PATH})
 """The probes' paths: outside /v1, yet answered as the API's (OPTIONS, 405; `app.api_headers`)."""
 
@@ -63,22 +64,24 @@ def install(app: FastAPI, engine: Engine, database_url: str) -> None:
     """Add the probes and the self-hosted docs to `app` (create it with `docs_url=None` and
     `redoc_url=None`)."""
 
+    # A probe's answer is about this moment: a cache between the orchestrator and the process
+    # must not answer "ok" for a process that has stopped or a database that went away.
     @app.get(LIVENESS_PATH, include_in_schema=False)
-    async def live() -> dict[str, str]:
-        return {"status": "ok"}
+    async def live() -> JSONResponse:
+        return JSONResponse({"status": "ok"}, headers=NO_STORE)
 
     @app.get(READINESS_PATH, include_in_schema=False)
     def ready(request: Request) -> Any:
         checks = readiness(engine, database_url)
         if all(value == "ok" for value in checks.values()):
-            return JSONResponse({"status": "ok", "checks": checks})
+            return JSONResponse({"status": "ok", "checks": checks}, headers=NO_STORE)
         return problem_response(
             request,
             503,
             "Not ready",
             "not_ready",
             "; ".join(f"{name}: {value}" for name, value in checks.items() if value != "ok"),
-            {"Retry-After": "5"},
+            {"Retry-After": "5", **NO_STORE},
             checks=checks,
         )
 

@@ -51,6 +51,13 @@ def test_another_method_on_a_probe_is_a_405_naming_every_method_it_answers(clien
     assert response.json()["code"] == "method_not_allowed"
 
 
+@pytest.mark.parametrize("probe", ["/health/live", "/health/ready"])
+def test_no_cache_may_keep_a_probes_answer(live_app, probe):
+    with TestClient(live_app) as client:
+        response = client.get(probe)
+    assert response.headers["cache-control"] == "no-store"
+
+
 def test_an_unmigrated_database_is_not_ready(tmp_path, settings):
     url = f"sqlite:///{tmp_path / 'empty.db'}"
     app = create_app(settings.model_copy(update={"database_url": url, "migrate_on_start": False}))
@@ -59,6 +66,7 @@ def test_an_unmigrated_database_is_not_ready(tmp_path, settings):
     assert response.status_code == 503
     assert response.headers["content-type"] == "application/problem+json"
     assert response.headers["retry-after"] == "5"
+    assert response.headers["cache-control"] == "no-store"
     assert response.json()["checks"]["migrations"].startswith("not at head: at none")
 
 

@@ -12,7 +12,6 @@ from app.access_log.service import AccessContext
 from app.database import outside_transaction
 from app.monitor.access import Viewer, log_export, viewer_of
 from app.monitor.facts import Facts, Housing, load_facts
-from app.monitor.flow_equations import suppress_remembered
 from app.monitor.models import ContingentAgreement, ContingentAgreementIn, GroupBy
 from app.monitor.suppression import Equation
 from app.monitor.years import check_cells, protected_year
@@ -180,16 +179,4 @@ def _protected(
         housed = ("rows", str(year), group, "housed")
         if cell in values and values[cell] == system.values.get(housed):
             equations.append([(cell, 1.0), (housed, -1.0)])
-    decided = frozenset(c for c, v in system.values.items() if v is not None) - system.unshown
-    fixed = flows.hidden & decided
-    return set(
-        suppress_remembered(
-            {**system.values, **values},
-            [*system.equations, *equations],
-            system.known | (decided - fixed),
-            {**system.lower, **lower},
-            {**lower, **system.own},
-            system.unshown,
-            fixed,
-        )
-    ) & set(values)
+    return set(system.joined(flows.hidden, values, equations, lower))

@@ -46,6 +46,33 @@ class System:
             self.values, self.equations, self.known, self.lower, self.own, self.unshown, self.hidden
         )
 
+    def joined(
+        self,
+        decided_hidden: frozenset[Hashable],
+        values: dict[Hashable, int | None],
+        equations: list[Equation],
+        lower: dict[Hashable, int],
+    ) -> frozenset[Hashable]:
+        """The cells of another table to hide (`values`, with the viewer's own parts `lower`)
+        that shares cells with this one (`equations` may name this table's cells): protected
+        with all of this table's equations, its cells fixed as its protection decided them
+        (`decided_hidden` stay hidden, the rest are shown, constants the reader has). Returns
+        cells of `values` only."""
+        decided = frozenset(c for c, v in self.values.items() if v is not None) - self.unshown
+        fixed = decided_hidden & decided
+        return (
+            suppress_remembered(
+                {**self.values, **values},
+                [*self.equations, *equations],
+                self.known | (decided - fixed),
+                {**self.lower, **lower},
+                {**lower, **self.own},
+                self.unshown,
+                fixed,
+            )
+            & values.keys()
+        )
+
 
 def year_system(
     grid: Grid,

@@ -25,11 +25,10 @@ from app.aftercare.models import Checkpoint, Tenancy, TenancyEndReason
 from app.database import outside_transaction
 from app.matching.ages import add_months
 from app.monitor.access import Viewer, checked_range, log_export, viewer_of, viewer_range
-from app.monitor.facts import load_facts
-from app.monitor.flow_equations import suppress_remembered
+from app.monitor.facts import Facts, load_facts
 from app.monitor.models import SIGNAL_CODES, SUSTAINMENT_MONTHS, GroupBy, Period
 from app.monitor.periods import calendar_year, periods
-from app.monitor.suppression import Equation, suppress
+from app.monitor.suppression import Equation
 from app.monitor.years import protected_year
 from app.tables.models import OutflowTable
 from app.timeutil import today
@@ -97,24 +96,6 @@ def signal_counts(checkpoints: list[Checkpoint]) -> dict[str, int]:
         for code in c.signals:
             counts[code] += 1
     return counts
-
-
-def _suppressed(
-    rows: dict[str, dict[str, int]],
-    own_rows: dict[str, dict[str, int]],
-    measures: tuple[str, ...],
-) -> set[Hashable]:
-    """Hidden (measure, row) cells; each measure's rows add up to its `total` row."""
-    values: dict[Any, int | None] = {}
-    lower: dict[Any, int] = {}
-    equations = []
-    for measure in measures:
-        for label, counts in rows.items():
-            values[(measure, label)] = counts[measure]
-            lower[(measure, label)] = own_rows[label][measure]
-        parts = [((measure, label), 1.0) for label in rows if label != "total"]
-        equations.append([*parts, ((measure, "total"), -1.0)])
-    return suppress(values, equations, lower=lower)
 
 
 def _table(
@@ -254,7 +235,7 @@ def _cut(hidden: frozenset[Hashable], part: str, year: str) -> set[Hashable]:
 
 
 def _protected_year(
-    facts: Any,
+    facts: Facts,
     viewer: Viewer,
     year: int,
     as_of: date,
@@ -279,9 +260,9 @@ def _protected_year(
     system = flows.system
     mine_tenancies = [t for t in tenancies if _owns(viewer, t)]
     mine_checkpoints = [c for c in checkpoints if _owns(viewer, owners[c.case_id])]
-    values: dict[Hashable, int | None] = dict(system.values)
-    lower: dict[Hashable, int] = dict(system.lower)
-    equations: list[Equation] = list(system.equations)
+    values: dict[Hashable, int | None] = {}
+    lower: dict[Hashable, int] = {}
+    equations: list[Equation] = []
     for part, items, own_items, day_of, count, measures in (
         (
             "c",
@@ -310,26 +291,11 @@ def _protected_year(
         for months in SUSTAINMENT_MONTHS:
             if add_months(last, months) <= as_of:
                 equations.append([(("c", label, f"reached_{months}"), 1.0), (housed, -1.0)])
-        planned, intermediate = (
-            ("c", label, "transfers_planned"),
-            (
-                "rows",
-                label,
-                None,
-                "housed_intermediate_lease",
-            ),
-        )
-        if values[planned] == values[intermediate]:
+        planned = ("c", label, "transfers_planned")
+        intermediate = ("rows", label, None, "housed_intermediate_lease")
+        if values[planned] == system.values[intermediate]:
             equations.append([(planned, 1.0), (intermediate, -1.0)])
-    # The flows' cells as their table decided: hidden ones stay hidden, shown ones are known.
-    decided = (
-        frozenset(cell for cell, value in system.values.items() if value is not None)
-        - system.unshown
-    )
-    fixed = flows.hidden & decided
-    known = system.known | (decided - fixed)
-    own_whole = {**lower, **system.own}
-    return suppress_remembered(values, equations, known, lower, own_whole, system.unshown, fixed)
+    return flows.system.joined(flows.hidden, values, equations, lower)
 
 
 def _owns(viewer: Viewer, tenancy: Tenancy) -> bool:

@@ -224,3 +224,36 @@ def test_a_provider_cannot_work_out_others_new_cases_from_two_backlogs_months_ap
     assert seen["suppression"] is True
     assert small_sums(seen, truth, own, set()) is None
     assert not [r for r in read(seen, truth, own, set()) if r.worked_out]
+
+
+def test_waiting_statistics_show_a_restricted_viewer_only_the_waits_it_knows(
+    client, region, limits
+):
+    """The tester's attack: the other provider's five housings and one of A's in a year; B's row
+    median is one of B's clients' waits, p90 the longest, and with the total's median another
+    followed. Only A's own row keeps its statistics; the corporation, which knows no ready date,
+    sees none."""
+    moved = TODAY - timedelta(days=20)
+    spread = {"max_per_complex": 100, "max_per_neighbourhood": 100}  # one neighbourhood here
+    response = client.patch(
+        f"/v1/tables/{region.table_id}", json={"policy": spread}, headers=region.chair.headers
+    )
+    assert response.status_code == 200, response.text
+    for k in range(6):
+        owner = region.care_provider if k == 0 else region.other_care_provider
+        ready_case(client, owner, region.table_id, iso(-60 - 17 * k))
+        dwelling(client, region.corporation, complex_ref=f"W{k}")
+    for proposal in publish(client, region, iso(-30))[:6]:
+        house(client, region, proposal, moved.isoformat(), by=region.chair)
+    year = year_of(-20)
+    chair = figures(client, region.chair, region.table_id, **year, groupBy="care_provider")
+    assert total_row(chair)["housed"] == 6
+    assert total_row(chair)["waiting_days_median"] is not None
+    seen = figures(client, region.care_provider, region.table_id, **year, groupBy="care_provider")
+    assert total_row(seen)["waiting_days_median"] is None
+    assert total_row(seen, region.other_care_provider.id)["waiting_days_p90"] is None
+    assert total_row(seen, region.care_provider.id)["waiting_days_median"] is not None
+    corporation = figures(
+        client, region.corporation, region.table_id, **year, groupBy="corporation"
+    )
+    assert all(r["waiting_days_p90"] is None for r in corporation["rows"] + corporation["totals"])

@@ -159,9 +159,12 @@ def _figures(
         grouped = monitor_flows.flows(
             session, access, table, start=first, end=end, period=period.value, group_by=grouping
         )
+    # The page reads the range the flows answered (a whole year for those viewers), so its
+    # heading, form and sections all say the same range.
+    outlook = forecast.forecast(session, access, table, on=end)
+    start, end = flows["start"], flows["end"]
     history = bottlenecks.bottleneck_history(session, access, table, start=start, end=end)
     agreed = contingent.contingent(session, access, table, year=year)
-    outlook = forecast.forecast(session, access, table, on=end)
     after = sustainment.sustainment(session, access, table, start=first, end=end, period=period)
     rows = [r for r in flows["rows"] if r["group"] is None]
     labels_ = [period_label(r["period"]) for r in rows]
@@ -173,6 +176,8 @@ def _figures(
         key=lambda item: (-(item[1] or 0), item[0]),
     )
     return {
+        "start": start,
+        "end": end,
         "flows": flows,
         "rows": rows,
         "totals": [r for r in flows["totals"] if r["group"] is None],

@@ -70,6 +70,20 @@ def test_an_organisation_that_may_not_see_the_cases_gets_suppressed_cells(app, c
     assert "–" in html  # noqa: RUF001  (a suppressed cell)
 
 
+def test_a_restricted_viewer_reads_the_page_for_the_year_its_figures_cover(app, client, region):
+    """The breaker's case: a range over two years showed the asked range in the heading and form
+    while the flows below covered the calendar year of its end."""
+    house_one(client, region)
+    provider = signed_in(app, make_person(client, region.care_provider))
+    asked = {"van": f"{MOVED_IN.year - 1}-06-01", "tot": MOVED_IN.isoformat()}
+    page = provider.get(f"/tafels/{region.table_id}/monitor", params=asked)
+    assert page.status_code == 200, page.text
+    assert f'value="{MOVED_IN.year}-01-01"' in page.text
+    assert f'value="{MOVED_IN.year}-12-31"' in page.text
+    assert f'value="{asked["van"]}"' not in page.text
+    assert f"1 januari {MOVED_IN.year} tot en met 31 december {MOVED_IN.year}" in page.text
+
+
 def test_a_bad_range_is_explained_on_the_page(app, client, region):
     chair = signed_in(app, make_person(client, region.chair, "chair"))
     response = chair.get(

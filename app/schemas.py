@@ -14,7 +14,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Generic, TypeVar
 
-from annotated_types import GroupedMetadata
+from annotated_types import GroupedMetadata, Interval
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -84,6 +84,17 @@ def _date_in_range(value: date) -> date:
 
 
 Date = Annotated[date, BeforeValidator(_date_from_string), AfterValidator(_date_in_range)]
+
+
+def _year_from_string(value: Any) -> Any:
+    """Only the digits of a year: pydantic would also take `2026.0`, `+2026` or `2026 `."""
+    if isinstance(value, str) and not (value.isascii() and value.isdigit()):
+        raise ValueError("a year is written in digits only, e.g. 2026")
+    return value
+
+
+YearDigits = Annotated[int, Interval(ge=2000, le=2100), BeforeValidator(_year_from_string)]
+"""A calendar year as a path writes it (`/limits/{year}`, `/contingent/{year}`), 2000-2100."""
 
 
 def _money_input(value: Any) -> Any:

@@ -9,10 +9,11 @@ from app.db import SessionDep
 from app.limits import service
 from app.limits.models import YearLimitsFields, YearLimitsList, YearLimitsPublic
 from app.problems import NotFound, problem_responses
+from app.schemas import YearDigits
 from app.timeutil import today
 
 router = APIRouter(prefix="/v1/limits", tags=["limits"])
-Year = Annotated[int, Path(ge=2000, le=2100, description="Calendar year")]
+Year = Annotated[YearDigits, Path(description="Calendar year")]
 
 
 @router.get("", response_model=YearLimitsList, responses=problem_responses(401))

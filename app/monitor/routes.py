@@ -34,7 +34,7 @@ from app.monitor.models import (
 from app.problems import problem_responses
 from app.rate_limits.deps import limited
 from app.rate_limits.service import EndpointClass
-from app.schemas import Date
+from app.schemas import Date, YearDigits
 from app.tables.deps import TableDep
 from app.tables.service import get_table
 from app.timeutil import today
@@ -51,7 +51,7 @@ YearStart = Annotated[
     ),
 ]
 Format = Annotated[OutputFormat, Query(description="`json` (default) or `csv`.")]
-Year = Annotated[int, Path(ge=2000, le=2100)]
+Year = Annotated[YearDigits, Path()]
 CSV_RESPONSE: dict[int | str, dict[str, Any]] = {
     200: {
         "content": {"text/csv": {"schema": {"type": "string"}}},

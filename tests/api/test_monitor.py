@@ -384,3 +384,15 @@ def test_operator_and_outsiders_cannot_read_the_monitor(client, region, other_re
         client.get(f"/v1/tables/{region.table_id}/monitor", headers=other_region.chair.headers),
         404,
     )
+
+
+@pytest.mark.parametrize("written", ["2026.0", "+2026", "2026%20", "\uff12\uff10\uff12\uff16"])
+def test_a_year_in_a_path_is_written_in_digits(client, region, written):
+    for path in (
+        f"/v1/tables/{region.table_id}/monitor/contingent/{written}",
+        f"/v1/limits/{written}",
+    ):
+        response = client.get(path, headers=region.chair.headers)
+        assert response.status_code == 400, (path, response.text)
+        assert response.headers["content-type"] == "application/problem+json"
+        assert response.json()["invalidParams"][0]["name"] == "year"

@@ -21,6 +21,7 @@ from sqlalchemy import insert
 from sqlmodel import Session
 
 from app.access_log.models import AccessLogEntry  # noqa: F401  (metadata)
+from app.aftercare.models import Tenancy
 from app.cases.models import Case
 from app.db import build_engine
 from app.ids import uuid7
@@ -63,6 +64,7 @@ def _rows(table_index: int, cases: int, rng: random.Random) -> dict[str, list[di
         org["created_at"] = now
     meeting_id = uuid7()
     rows: dict[str, list[dict]] = {
+        "tenancies": [],
         "organisations": orgs,
         "outflow_tables": [
             {
@@ -197,6 +199,30 @@ def _rows(table_index: int, cases: int, rng: random.Random) -> dict[str, list[di
                     "updated_at": now,
                 }
             )
+            proposal = rows["proposals"][-1]
+            intermediate = proposal["lease_form"] == "intermediate_lease"
+            planned = housed_on + timedelta(days=365) if intermediate else None
+            ended = housed_on + timedelta(days=rng.randint(30, 900)) if rng.random() < 0.2 else None
+            rows["tenancies"].append(
+                {
+                    "case_id": case_id,
+                    "proposal_id": proposal["id"],
+                    "table_id": table_id,
+                    "care_provider_id": provider,
+                    "corporation_id": corporation,
+                    "moved_in": housed_on,
+                    "lease_form": proposal["lease_form"],
+                    "status": "ended" if ended and ended <= TODAY else "running",
+                    "transfer_planned_on": planned,
+                    "transfer_open_conditions": [],
+                    "transferred_on": planned if planned and planned <= TODAY else None,
+                    "ended_on": ended if ended and ended <= TODAY else None,
+                    "end_reason": "moved_on" if ended and ended <= TODAY else None,
+                    "version": 1,
+                    "created_at": now,
+                    "updated_at": now,
+                }
+            )
     return rows
 
 
@@ -218,6 +244,7 @@ def _load(url: str) -> tuple[list[dict], float]:
         "cases",
         "vacancies",
         "proposals",
+        "tenancies",
     ]
     models = {
         "organisations": Organisation,
@@ -228,6 +255,7 @@ def _load(url: str) -> tuple[list[dict], float]:
         "cases": Case,
         "vacancies": Vacancy,
         "proposals": Proposal,
+        "tenancies": Tenancy,
     }
     with engine.begin() as connection:
         for index, size in enumerate(sizes):
@@ -247,13 +275,16 @@ def _load(url: str) -> tuple[list[dict], float]:
                     "corporation": next(
                         o["id"] for o in rows["organisations"] if o["kind"] == "housing_corporation"
                     ),
+                    "care_provider": next(
+                        o["id"] for o in rows["organisations"] if o["kind"] == "care_provider"
+                    ),
                     "cases": count,
                 }
             )
     load_seconds = time.perf_counter() - started
     with Session(engine) as session:
         for table in tables:
-            for role in ("chair", "corporation"):
+            for role in ROLES:
                 raw = new_api_key()
                 session.add(
                     ApiKey(
@@ -269,6 +300,9 @@ def _load(url: str) -> tuple[list[dict], float]:
     return tables, load_seconds
 
 
+# Organisations that get suppressed figures read one calendar year per answer: theirs is the
+# data's last year up to its last day; the chair asks the range as written.
+YEAR = {"start": "2026-01-01", "end": "2026-11-23"}
 REQUESTS = {
     "flows, monthly, whole table": ("/monitor", {"start": "2021-12-01", "end": "2026-11-23"}),
     "flows, quarterly per care provider": (
@@ -287,33 +321,56 @@ REQUESTS = {
     "placements per neighbourhood": ("/monitor/placements", {"start": "2021-12-01"}),
     "contingent 2026": ("/monitor/contingent/2026", {}),
     "forecast": ("/monitor/forecast", {"date": "2026-11-23"}),
+    "after the move, quarterly": (
+        "/monitor/sustainment",
+        {"start": "2023-12-01", "end": "2026-11-23", "period": "quarter"},
+    ),
 }
+ROLES = ("chair", "corporation", "care_provider")
 
 
-def _time(client: httpx.Client, table: dict, role: str, path: str, params: dict) -> float:
+def _params(role: str, params: dict) -> dict:
+    """The request as `role` may ask it: one calendar year for a suppressed viewer."""
+    if role == "chair" or "start" not in params:
+        return params
+    return params | YEAR
+
+
+def _time(client: httpx.Client, table: dict, role: str, path: str, params: dict) -> list[float]:
+    """Seconds of each of REPEATS requests, in order."""
     headers = {"Authorization": f"Bearer {table[f'{role}_key']}"}
     timings = []
     for _ in range(REPEATS):
         started = time.perf_counter()
-        response = client.get(f"/v1/tables/{table['id']}{path}", params=params, headers=headers)
+        response = client.get(
+            f"/v1/tables/{table['id']}{path}", params=_params(role, params), headers=headers
+        )
         timings.append(time.perf_counter() - started)
         response.raise_for_status()
-    return statistics.median(timings)
+    return timings
+
+
+def _cell(timings: list[float]) -> str:
+    """The median, and the first request where it took longer (a suppressed viewer's first
+    answer protects its year's tables)."""
+    median, first = statistics.median(timings) * 1000, timings[0] * 1000
+    return f"{median:,.0f} ms" + (f" (first {first:,.0f} ms)" if first > 2 * median else "")
 
 
 def _measure(url: str) -> tuple[list[str], float, int]:
     tables, load_seconds = _load(url)
     biggest = max(tables, key=lambda t: t["cases"])
     lines = []
-    worst = 0.0
     with running_server(url) as base, httpx.Client(base_url=base, timeout=120) as client:
         for name, (path, params) in REQUESTS.items():
-            chair = _time(client, biggest, "chair", path, params)
-            corporation = _time(client, biggest, "corporation", path, params)
-            every = [_time(client, t, "chair", path, params) for t in tables[::11]]
-            worst = max(worst, chair, corporation, *every)
+            chair, corporation, provider = (
+                _time(client, biggest, role, path, params) for role in ROLES
+            )
+            every = [
+                statistics.median(_time(client, t, "chair", path, params)) for t in tables[::11]
+            ]
             lines.append(
-                f"| {name} | {chair * 1000:,.0f} ms | {corporation * 1000:,.0f} ms "
+                f"| {name} | {_cell(chair)} | {_cell(corporation)} | {_cell(provider)} "
                 f"| {statistics.median(every) * 1000:,.0f} ms |"
             )
     return lines, load_seconds, biggest["cases"]
@@ -331,13 +388,18 @@ def main() -> None:
                 f"**{backend}** (history bulk-loaded in {load_seconds:.0f} s; biggest table "
                 f"{biggest:,} cases)\n\n"
                 "| request | biggest table, chair | biggest table, corporation (suppressed) "
-                "| median over 4 tables, chair |\n|---|---:|---:|---:|\n" + "\n".join(lines)
+                "| biggest table, care provider (suppressed) | median over 4 tables, chair |\n"
+                "|---|---:|---:|---:|---:|\n" + "\n".join(lines)
             )
     markdown = (
         "## Monitor (`python -m bench.bench_monitor`)\n\n"
         f"44 tables, five years of history, {CASES:,} cases (45% housed, 15% other exits), "
         "timed through HTTP on a `uitstroomtafel serve` process; median of "
-        f"{REPEATS} requests. Target: under 2 s per request.\n\n" + "\n\n".join(sections)
+        f"{REPEATS} requests, with the first where it took more than twice as long (a "
+        "suppressed viewer's first answer protects its year's tables; the others reuse them). "
+        "Organisations that get suppressed figures read one calendar "
+        "year per answer: theirs is 2026 up to 23 November where the chair asks five years. "
+        "Target: under 2 s per request.\n\n" + "\n\n".join(sections)
     )
     print(markdown)
     write_section("monitor", markdown)

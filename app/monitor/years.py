@@ -132,13 +132,19 @@ def grid_of(
     waits: list[int],
 ) -> Grid:
     case_groups = grouping in (GroupBy.none, GroupBy.care_provider)
-    indexes = {
-        g: GroupIndex.of(
-            [c for c in cases if g is None or group_of_case(grouping, c) == g],
-            [h for h in housings if g is None or group_of_housing(grouping, h) == g],
-        )
-        for g in keys
-    }
+    # One pass over the facts per grid (a big table has tens of thousands of cases, and a
+    # restricted answer builds grids for several years): group None is all of them.
+    grouped_cases: dict[str | None, list[CaseFacts]] = {g: [] for g in keys if g is not None}
+    grouped_housings: dict[str | None, list[Housing]] = {g: [] for g in keys if g is not None}
+    for c in cases:
+        if (key := group_of_case(grouping, c)) in grouped_cases:
+            grouped_cases[key].append(c)
+    for h in housings:
+        if (key := group_of_housing(grouping, h)) in grouped_housings:
+            grouped_housings[key].append(h)
+    if None in keys:
+        grouped_cases[None], grouped_housings[None] = cases, housings
+    indexes = {g: GroupIndex.of(grouped_cases[g], grouped_housings[g]) for g in keys}
     rows = [
         measures(label, first, last, group, indexes[group], case_groups)
         for label, first, last in spans

@@ -85,6 +85,7 @@ def running_server(
     code_dir: str | None = None,
     peak: dict[str, float] | None = None,
     started: dict[str, int] | None = None,
+    environment: dict[str, str] | None = None,
 ) -> Iterator[str]:
     """Yield the base URL of a server migrated onto `database_url` (`workers` processes, more
     than one only on PostgreSQL); stop it afterwards.
@@ -92,7 +93,8 @@ def running_server(
     `code_dir`: run the service from that source tree instead (first on PYTHONPATH), e.g. an
     earlier commit's `git archive`, to measure before and after on the same data in one run.
     `peak`: filled with the server's peak memory (`peak["rss_mb"]`) when it stops. `started`:
-    filled with the server's process id (`started["pid"]`, see `cpu_seconds`)."""
+    filled with the server's process id (`started["pid"]`, see `cpu_seconds`). `environment`:
+    more settings for the server (`UITSTROOM_...`)."""
     port = free_port()
     paths = [code_dir] if code_dir else []
     if os.environ.get("PYTHONPATH"):
@@ -107,6 +109,7 @@ def running_server(
         # The benchmarks fire more agendas and batches per minute than any table would; they
         # measure speed, not the per-key limits.
         "UITSTROOM_RATE_LIMITS_ENABLED": "false",
+        **(environment or {}),
     }
     if paths:
         env["PYTHONPATH"] = os.pathsep.join(paths)

@@ -126,3 +126,19 @@ def figures(client: TestClient, org: Org, table_id: str, **params: Any) -> dict[
     response = client.get(f"/v1/tables/{table_id}/monitor", params=params, headers=org.headers)
     assert response.status_code == 200, response.text
     return response.json()
+
+
+def two_years_refused(client: TestClient, path: str, viewer: Org, chair: Org, year: int) -> Any:
+    """Ask `path` for December of `year - 1` to January of `year`: refused for `viewer` (it
+    reads one calendar year, 400 `range_spans_years` on `start`), answered for `chair`, whose
+    answer is returned."""
+    params = {"start": f"{year - 1}-12-01", "end": f"{year}-01-31"}
+    refused = client.get(path, params=params, headers=viewer.headers)
+    assert refused.status_code == 400
+    assert refused.headers["content-type"] == "application/problem+json"
+    assert refused.json()["invalidParams"][0]["name"] == "start"
+    assert refused.json()["invalidParams"][0]["code"] == "range_spans_years"
+    answered = client.get(path, params=params, headers=chair.headers)
+    assert answered.status_code == 200, answered.text
+    assert answered.json()["start"] == params["start"]
+    return answered.json()

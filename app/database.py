@@ -5,6 +5,7 @@ FastAPI-free, so services can use it; `app.db` gives a request the application's
 and settings as FastAPI dependencies.
 """
 
+import asyncio
 import threading
 import weakref
 from collections import deque
@@ -69,6 +70,27 @@ POOL_SIZE, POOL_OVERFLOW = 20, 10
 _request_slots: "weakref.WeakKeyDictionary[Engine, FairLock]" = weakref.WeakKeyDictionary()
 
 
+class _Turn:
+    """A waiting request on an event loop: `release` grants it the slot by resolving `future`
+    on its loop (thread-safe), with no thread to wake."""
+
+    __slots__ = ("future", "granted", "loop")
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+        self.future: asyncio.Future[None] = loop.create_future()
+        self.granted = False
+
+    def release(self) -> None:  # named like `threading.Lock.release`: `FairLock.release` calls it
+        self.granted = True
+        self.loop.call_soon_threadsafe(_grant, self.future)
+
+
+def _grant(future: "asyncio.Future[None]") -> None:
+    if not future.done():  # a waiter cancelled meanwhile gives the slot back itself
+        future.set_result(None)
+
+
 class FairLock:
     """A lock, or with `slots` > 1 a semaphore, taken in the order it was asked for (first
     come, first served), which a thread other than the one that took it may release.
@@ -76,11 +98,13 @@ class FairLock:
     `threading.Lock` wakes a waiter on release but lets any thread that asks meanwhile take it
     first, so the thread that just released it (back with the next request) can take it again
     ahead of requests that have waited longer. Here a release hands the slot to the longest
-    waiting thread directly (tests/test_fair_lock.py)."""
+    waiting thread or task directly (tests/test_fair_lock.py). Requests wait on the event loop
+    (`acquire_async`): a thread per waiting request cost a hand-over to a worker thread and back
+    for every request that found the slot taken, which under load is every request."""
 
     def __init__(self, slots: int = 1) -> None:
         self._mutex = threading.Lock()
-        self._waiters: deque[threading.Lock] = deque()
+        self._waiters: deque[threading.Lock | _Turn] = deque()
         self._slots = slots
         self._free = slots
 
@@ -99,6 +123,27 @@ class FairLock:
         turn.acquire()  # released by `release`, which hands the slot over to this thread
         return True
 
+    async def acquire_async(self) -> None:
+        """Take a slot on the running event loop, waiting behind every thread and task that
+        asked before. A task cancelled while it waits leaves the queue, or gives back the slot
+        if it was handed over meanwhile; the slot is never lost."""
+        with self._mutex:
+            if self._free:
+                self._free -= 1
+                return
+            turn = _Turn(asyncio.get_running_loop())
+            self._waiters.append(turn)
+        try:
+            await turn.future
+        except BaseException:
+            with self._mutex:
+                handed_over = turn.granted
+                if not handed_over:
+                    self._waiters.remove(turn)
+            if handed_over:
+                self.release()
+            raise
+
     def release(self) -> None:
         with self._mutex:
             if self._free == self._slots:
@@ -113,7 +158,7 @@ class FairLock:
         return self._free == 0
 
     def waiting(self) -> int:
-        """How many threads wait for a slot."""
+        """How many threads and tasks wait for a slot."""
         return len(self._waiters)
 
     def __enter__(self) -> bool:

@@ -56,18 +56,19 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
     commit when the handler succeeds, roll back otherwise.
 
     The request first takes its `request_slot` (SQLite: the process write lock; PostgreSQL: one
-    of as many slots as the pool has connections), waiting in a thread outside the pool the
-    routes run in. Waiting in that pool (as a sync dependency, or a connection checkout, would)
-    let 40 waiting requests take all its threads while the requests they waited for needed one:
-    with 41 (SQLite) or about 70 (PostgreSQL) concurrent requests the server stopped answering.
-    Opening the session does no I/O, so a request that finds a slot free needs no thread to
-    start; the commit or rollback runs in a thread of its own, as FastAPI runs a sync
-    dependency's exit, and is finished even when the request is cancelled.
+    of as many slots as the pool has connections), waiting on the event loop
+    (`FairLock.acquire_async`), not in the pool the routes run in. Waiting in that pool (as a
+    sync dependency, or a connection checkout, would) let 40 waiting requests take all its
+    threads while the requests they waited for needed one: with 41 (SQLite) or about 70
+    (PostgreSQL) concurrent requests the server stopped answering. Opening the session does no
+    I/O, so no request needs a thread to start; the commit or rollback runs in a thread of its
+    own, as FastAPI runs a sync dependency's exit, and is finished even when the request is
+    cancelled.
     """
     engine = app_engine(request)
     lock = request_slot(engine)
-    if lock is not None and not lock.acquire(blocking=False):
-        await anyio.to_thread.run_sync(lock.acquire, limiter=anyio.CapacityLimiter(1))
+    if lock is not None:
+        await lock.acquire_async()
     try:
         session = open_session(engine, lock)
         try:

@@ -1,5 +1,6 @@
 """The SQLite process write lock serves waiting requests first come, first served."""
 
+import asyncio
 import threading
 import time
 
@@ -85,3 +86,92 @@ def test_a_lock_with_slots_lets_that_many_in_and_queues_the_rest_in_order() -> N
     lock.release()
     with pytest.raises(RuntimeError):
         lock.release()  # both are free: nothing to release
+
+
+def test_waiting_requests_take_the_lock_in_the_order_they_asked_on_the_event_loop() -> None:
+    async def scenario() -> list[str]:
+        lock = FairLock()
+        order: list[str] = []
+        await lock.acquire_async()
+
+        async def take(name: str) -> None:
+            await lock.acquire_async()
+            order.append(name)
+            lock.release()
+
+        tasks = []
+        for number, name in enumerate("ABCD", start=1):
+            tasks.append(asyncio.create_task(take(name)))
+            while lock.waiting() < number:
+                await asyncio.sleep(0)
+        lock.release()
+        await asyncio.gather(*tasks)
+        assert not lock.locked()
+        return order
+
+    assert asyncio.run(scenario()) == ["A", "B", "C", "D"]
+
+
+def test_a_thread_and_a_request_share_one_queue_first_come_first_served() -> None:
+    # `outside_transaction` takes the lock back from a worker thread; requests wait on the loop.
+    async def scenario() -> list[str]:
+        lock = FairLock()
+        order: list[str] = []
+        await lock.acquire_async()
+        thread = threading.Thread(target=lambda: (lock.acquire(), order.append("thread")))
+        thread.start()
+        while lock.waiting() < 1:
+            await asyncio.sleep(0.001)
+
+        async def request() -> None:
+            await lock.acquire_async()
+            order.append("request")
+            lock.release()
+
+        task = asyncio.create_task(request())
+        while lock.waiting() < 2:
+            await asyncio.sleep(0)
+        lock.release()  # to the thread, which asked first
+        await asyncio.to_thread(thread.join, 10)
+        assert order == ["thread"]
+        lock.release()  # the thread's turn ends (another thread may release): the request's
+        await asyncio.wait_for(task, 10)
+        return order
+
+    assert asyncio.run(scenario()) == ["thread", "request"]
+
+
+async def _held_with_one_waiting() -> tuple[FairLock, "asyncio.Task[None]"]:
+    """A lock held by the caller, and a task waiting for it."""
+    lock = FairLock()
+    await lock.acquire_async()
+    waiting = asyncio.create_task(lock.acquire_async())
+    while lock.waiting() < 1:
+        await asyncio.sleep(0)
+    return lock, waiting
+
+
+def test_a_request_cancelled_while_waiting_leaves_the_queue() -> None:
+    async def scenario() -> None:
+        lock, waiting = await _held_with_one_waiting()
+        waiting.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await waiting
+        assert lock.waiting() == 0
+        lock.release()
+        assert not lock.locked()
+
+    asyncio.run(scenario())
+
+
+def test_a_request_cancelled_after_the_lock_was_handed_to_it_gives_it_back() -> None:
+    async def scenario() -> None:
+        lock, waiting = await _held_with_one_waiting()
+        lock.release()  # handed over: the waiter owns it now, before it runs again
+        waiting.cancel()  # and is cancelled before it could use it
+        with pytest.raises(asyncio.CancelledError):
+            await waiting
+        assert not lock.locked()  # the slot came back, not lost
+        assert lock.acquire(blocking=False)
+
+    asyncio.run(scenario())

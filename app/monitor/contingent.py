@@ -77,11 +77,17 @@ def list_agreements(
 
 
 def contingent(
-    session: Session, context: AccessContext, table: OutflowTable, *, year: int
+    session: Session,
+    context: AccessContext,
+    table: OutflowTable,
+    *,
+    year: int,
+    facts: Facts | None = None,
 ) -> dict[str, Any]:
     """Contingent agreed against realised (housings in contingent dwellings) per corporation:
     the `MonitorContingent` shape. A corporation that may not see the cases gets its own row
-    only; a care provider gets the rows suppressed (knowing its own housings in them)."""
+    only; a care provider gets the rows suppressed (knowing its own housings in them).
+    `facts`: the table's (`load_facts`), when the caller read them already."""
     viewer = viewer_of(context, table)
     whole = viewer is None
     me = context.principal.organisation_id
@@ -95,7 +101,7 @@ def contingent(
         .order_by(Organisation.name)
     ).all()
     agreed = {a.corporation_id: a.agreed for a in list_agreements(session, table, year)}
-    facts = load_facts(session, table.id)
+    facts = facts if facts is not None else load_facts(session, table.id)
     housings = [h for h in facts.housings if h.contingent and h.housed_on.year == year]
     realised = Counter(h.corporation_id for h in housings)
     rows: list[dict[str, Any]] = [

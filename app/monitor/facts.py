@@ -8,6 +8,8 @@ before its ready date enters no figure at all. The API keeps those dates in orde
 (app/cases/dates.py); here that order is relied on, not repaired.
 """
 
+import hashlib
+import pickle
 import uuid
 from dataclasses import dataclass
 from datetime import date
@@ -110,3 +112,37 @@ def load_facts(session: Session, table_id: uuid.UUID) -> Facts:
                 )
             )
     return Facts(cases, housings)
+
+
+def facts_digest(facts: Facts) -> str:
+    """A digest of every field of every case and housing, in their order: equal only for equal
+    facts. The fields are written as ints, strings and None (no object ids, no hash seed), so
+    facts read alike digest alike in every process; pickled rather than written out as text,
+    which took twice as long (about 20 ms on bench_monitor's biggest table of 17,725 cases,
+    where building and protecting its year tables takes a second or more)."""
+    cases = [
+        (
+            c.id.int,
+            c.care_provider_id.int,
+            c.ready_since.toordinal(),
+            None if c.exit_date is None else c.exit_date.toordinal(),
+            str(c.status),
+            c.status_reason,
+        )
+        for c in facts.cases
+    ]
+    housings = [
+        (
+            h.case_id.int,
+            h.care_provider_id.int,
+            h.corporation_id.int,
+            h.municipality_code,
+            h.neighbourhood_code,
+            h.housed_on.toordinal(),
+            h.lease_form,
+            h.contingent,
+            h.waiting_days,
+        )
+        for h in facts.housings
+    ]
+    return hashlib.sha256(pickle.dumps((cases, housings), protocol=5)).hexdigest()

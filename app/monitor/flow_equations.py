@@ -2,13 +2,11 @@
 as sums of months, the lease and exit identities, the backlog flow equation, the histogram
 total), handed to the suppression."""
 
-import hashlib
-import threading
-from collections import OrderedDict
 from collections.abc import Hashable
 from dataclasses import dataclass
 from typing import Any
 
+from app.monitor.memory import Memory, digest
 from app.monitor.models import FLOW_MEASURES, HOUSING_MEASURES
 from app.monitor.suppression import Equation, suppress
 
@@ -206,9 +204,7 @@ def year_system(
     return System(values, equations, known, lower, whole_own, unshown, hidden & values.keys())
 
 
-_PROTECTED: OrderedDict[str, frozenset[Hashable]] = OrderedDict()
-_PROTECTED_MOST = 128  # tables kept: up to about 100 kB of cell ids each (16 groups)
-_PROTECTED_LOCK = threading.Lock()
+_PROTECTED: Memory[frozenset[Hashable]] = Memory(128)  # up to about 100 kB each (16 groups)
 
 
 def suppress_remembered(
@@ -224,36 +220,28 @@ def suppress_remembered(
     the same cells, so the many answers cut from one table (by month, by quarter, by year, over
     other years, the forecast) cost one protection while nothing in it changes. It is pure, so
     each server process may keep its own."""
-    key = hashlib.sha256(
-        repr(
-            (
-                list(values.items()),
-                equations,
-                sorted(map(repr, known)),
-                sorted(lower.items(), key=repr),
-                sorted(own.items(), key=repr),
-                sorted(map(repr, unshown)),
-                sorted(map(repr, hidden)),
-            )
-        ).encode()
-    ).hexdigest()
-    with _PROTECTED_LOCK:
-        if key in _PROTECTED:
-            _PROTECTED.move_to_end(key)
-            return _PROTECTED[key]
-    result = frozenset(
-        suppress(
-            values,
+    key = digest(
+        (
+            list(values.items()),
             equations,
-            known=known,
-            lower=lower,
-            own=own,
-            unshown=unshown,
-            fixed_hidden=hidden,
+            sorted(map(repr, known)),
+            sorted(lower.items(), key=repr),
+            sorted(own.items(), key=repr),
+            sorted(map(repr, unshown)),
+            sorted(map(repr, hidden)),
         )
     )
-    with _PROTECTED_LOCK:
-        _PROTECTED[key] = result
-        while len(_PROTECTED) > _PROTECTED_MOST:
-            _PROTECTED.popitem(last=False)
-    return result
+    return _PROTECTED.answer(
+        key,
+        lambda: frozenset(
+            suppress(
+                values,
+                equations,
+                known=known,
+                lower=lower,
+                own=own,
+                unshown=unshown,
+                fixed_hidden=hidden,
+            )
+        ),
+    )

@@ -25,7 +25,7 @@ from sqlmodel import Session, col, select
 from app.access_log.service import AccessContext
 from app.database import outside_transaction
 from app.monitor.access import log_export, viewer_of, viewer_range
-from app.monitor.facts import load_facts
+from app.monitor.facts import Facts, load_facts
 from app.monitor.models import FLOW_MEASURES, GroupBy, Period
 from app.monitor.periods import periods
 from app.monitor.years import check_cells, cut, grid_of, group_of_housing
@@ -104,6 +104,7 @@ def flows(
     end: date | None,
     period: str,
     group_by: str,
+    facts: Facts | None = None,
 ) -> dict[str, Any]:
     """Inflow, housings, other exits, backlog and waiting days per period and group.
 
@@ -117,11 +118,12 @@ def flows(
     answers for other ranges, periods or dates show nothing more. Errors: 403 for the operator;
     400 for a bad range, for that viewer a range over two years (`range_spans_years`) or more
     than `years.MAX_RESTRICTED_CELLS` cells in a year's table (`too_fine_for_suppression`).
+    `facts`: the table's (`load_facts`), when the caller read them already.
     """
     viewer = viewer_of(context, table)
     start, end = viewer_range(viewer, start, end)
     period_kind, grouping = Period(period), GroupBy(group_by)
-    facts = load_facts(session, table.id)
+    facts = facts if facts is not None else load_facts(session, table.id)
     cases, housings = facts.cases, facts.housings
     groups: set[str] = set()
     if grouping == GroupBy.care_provider:

@@ -43,7 +43,12 @@ def _pace(cases: list[CaseFacts], housings: list[Housing], on: date) -> tuple[in
 
 
 def forecast(
-    session: Session, context: AccessContext, table: OutflowTable, *, on: date
+    session: Session,
+    context: AccessContext,
+    table: OutflowTable,
+    *,
+    on: date,
+    facts: Facts | None = None,
 ) -> dict[str, Any]:
     """Dwellings needed in the next 12 months at the last year's pace (FORECAST_METHOD): the
     `MonitorForecast` shape, counts in people and people per month.
@@ -51,9 +56,10 @@ def forecast(
     A viewer who may not see the cases gets the forecast at the end of the last whole quarter
     on or before `on` (`date` says which), from the four quarters before it as its calendar-year
     tables show them (`app.monitor.years`): a figure is hidden when one it is made of is. So the
-    forecast shows nothing the flows do not, and asking for other dates gives nothing more."""
+    forecast shows nothing the flows do not, and asking for other dates gives nothing more.
+    `facts`: the table's (`load_facts`), when the caller read them already."""
     viewer = viewer_of(context, table)
-    facts = load_facts(session, table.id)
+    facts = facts if facts is not None else load_facts(session, table.id)
     if viewer is None:
         counts: tuple[int | None, ...] = _pace(facts.cases, facts.housings, on)
     else:

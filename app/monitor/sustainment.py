@@ -144,12 +144,14 @@ def sustainment(
     start: date | None,
     end: date | None,
     period: Period,
+    facts: Facts | None = None,
 ) -> dict[str, Any]:
     """The `MonitorSustainment` document: cohorts of move-ins in [start, end] and checkpoints
     recorded in it, counted on today (`end` defaults to today, `start` to three years before
     `end`). A viewer who gets suppressed figures reads one calendar year (`viewer_range`:
     `start` defaults to 1 January of `end`'s year and the range widens to it). Errors: 403 for
-    the operator, 400 for a bad range."""
+    the operator, 400 for a bad range. `facts`: the table's (`load_facts`), when the caller read
+    them already."""
     viewer = viewer_of(context, table)
     if viewer is None:
         start, end = checked_range(start, end, days=3 * 365)
@@ -168,7 +170,7 @@ def sustainment(
         owners = {
             t.case_id: t for t in session.exec(select(Tenancy).where(Tenancy.table_id == table.id))
         }
-        facts = load_facts(session, table.id)
+        facts = facts if facts is not None else load_facts(session, table.id)
         with outside_transaction(session):
             hidden = _protected_year(
                 facts, viewer, start.year, as_of, tenancies, checkpoints, owners

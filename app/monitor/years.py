@@ -12,20 +12,23 @@ Consecutive years share the backlog at the turn of the year: each year's table t
 year's decision on it as given (so the tables are protected in order). The chain starts at the
 first year with a ready case, but at most CHAIN_YEARS before this one (a ready date typed as
 1926 would otherwise make a century of tables to protect); from there back, a turn of the year
-is shown exactly when its rest is not 1 to 4, in the tables on both sides.
+is shown exactly when its rest is not 1 to 4, in the tables on both sides. Each table is
+remembered by its whole input (`_remembered_year`): later answers from it take milliseconds
+while the table's cases and housings stay the same.
 """
 
 from bisect import bisect_left, bisect_right
 from collections.abc import Hashable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from typing import Any
 
 from app.cases.models import CaseStatus
 from app.monitor import waiting
 from app.monitor.access import Viewer
-from app.monitor.facts import CaseFacts, Facts, Housing
+from app.monitor.facts import CaseFacts, Facts, Housing, facts_digest
 from app.monitor.flow_equations import Grid, System, year_system
+from app.monitor.memory import Memory, digest
 from app.monitor.models import FLOW_MEASURES, GroupBy, Period
 from app.monitor.periods import calendar_year, periods
 from app.monitor.suppression import PRIMARY_MAX
@@ -237,18 +240,66 @@ def protected_year(
     own_groups: set[str],
 ) -> YearTable:
     """The calendar year's table for `viewer` (see the module docstring). Raises nothing; costs
-    seconds of CPU on a fine grid the first time (the protection is remembered by its input)."""
+    seconds of CPU on a fine grid the first time, then milliseconds while its input stays the
+    same (`_remembered_year`)."""
+    asked = _Asked(
+        facts_digest(facts), viewer, grouping, tuple(keys), year, tuple(sorted(own_groups)), today()
+    )
+    return _remembered_year(facts, asked)
+
+
+@dataclass(frozen=True, slots=True)
+class _Asked:
+    """What a year's table is computed from besides the facts themselves: their digest
+    (`facts_digest`), the viewer, the grouping and its keys, the year, the viewer's own groups
+    (sorted) and the day (`on`, which sets the chain's anchor)."""
+
+    facts_key: str
+    viewer: Viewer
+    grouping: GroupBy
+    keys: tuple[str | None, ...]
+    year: int
+    own_groups: tuple[str, ...]
+    on: date
+
+    def digest(self) -> str:
+        viewer = (self.viewer.organisation_id.int, str(self.viewer.kind))
+        asked = (str(self.grouping), self.keys, self.year, self.own_groups, self.on.toordinal())
+        return digest((self.facts_key, viewer, asked))
+
+
+# The year tables answered lately (`_remembered_year`); one of 7 groups with its equations takes
+# about 0.6 MB.
+_TABLES: Memory[YearTable] = Memory(64)
+
+
+def _remembered_year(facts: Facts, asked: _Asked) -> YearTable:
+    """`_protect_year`, remembered by everything it reads: the facts (by their digest) and the
+    rest of what was `asked`. The table is a pure function of them, so a remembered one is the
+    one a fresh computation gives, in any process, and a change in the table's cases or
+    housings asks for a new one. Every request of a restricted viewer would otherwise build the
+    grids and equations of up to CHAIN_YEARS + 1 years again before the protection's own memory
+    (`flow_equations.suppress_remembered`) could answer.
+
+    The table returned is shared with later requests: callers read it and never change it."""
+    return _TABLES.answer(asked.digest(), lambda: _protect_year(facts, asked))
+
+
+def _protect_year(facts: Facts, asked: _Asked) -> YearTable:
+    """`protected_year` as `asked`; the tables it stands on are `_remembered_year`s."""
+    viewer, grouping, keys, year = asked.viewer, asked.grouping, list(asked.keys), asked.year
+    own_groups = set(asked.own_groups)
     mine = viewer.own(facts)
     case_groups = grouping in (GroupBy.none, GroupBy.care_provider)
     shown: frozenset[Hashable] = frozenset()
     hidden: frozenset[Hashable] = frozenset()
     anchor = max(
         min((c.ready_since.year for c in facts.cases), default=year),
-        today().year - CHAIN_YEARS,
+        asked.on.year - CHAIN_YEARS,
     )
     if case_groups and year > anchor:
         # The backlog before the year is the last year's at 31 December: as that table shows it.
-        before = protected_year(facts, viewer, grouping, keys, year - 1, own_groups)
+        before = _remembered_year(facts, replace(asked, year=year - 1))
         turn = {("start", g): ("rows", f"{year - 1}-12", g, "backlog_end") for g in keys}
         hidden = frozenset(start for start, end in turn.items() if end in before.hidden)
         shown = frozenset(turn) - hidden
@@ -257,7 +308,8 @@ def protected_year(
         # in the tables on either side of them.
         shown, hidden = _turns(facts, mine, grouping, keys, year, year < anchor)
     if grouping != GroupBy.none:
-        total = protected_year(facts, viewer, GroupBy.none, [None], year, set())
+        ungrouped = replace(asked, grouping=GroupBy.none, keys=(None,), own_groups=())
+        total = _remembered_year(facts, ungrouped)
         total_cells = {
             cell
             for row in total.grid.rows

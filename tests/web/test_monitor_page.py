@@ -3,6 +3,8 @@ suppressed for organisations that may not see the cases."""
 
 import pytest
 
+from app.monitor import contingent, facts, flows, forecast, sustainment
+from app.web import routes_monitor
 from app.web.routes_monitor import period_label
 from tests.clock import day, iso
 from tests.conftest import create_case
@@ -116,3 +118,22 @@ def test_reading_the_monitor_is_in_the_access_log_with_the_person(app, client, r
     exports = [e for e in log if e["action"] == "monitor_export"]
     assert exports and all(e["person_id"] == person.id for e in exports)
     assert exports[0]["endpoint"] == "GET /tafels/{table_id}/monitor"
+
+
+def test_the_monitor_page_reads_the_tables_facts_once(app, client, region, monkeypatch):
+    """Every figure on the page (the flows with and without groups, the forecast, the
+    contingent, the figures after the move) is computed from one read of the table's cases."""
+    house_one(client, region)
+    reads = []
+    real = facts.load_facts
+
+    def counting(session, table_id):  # type: ignore[no-untyped-def]
+        reads.append(table_id)
+        return real(session, table_id)
+
+    for module in (routes_monitor, flows, forecast, contingent, sustainment):
+        monkeypatch.setattr(module, "load_facts", counting, raising=False)
+    provider = signed_in(app, make_person(client, region.care_provider))
+    page = provider.get(f"/tafels/{region.table_id}/monitor", params={"indeling": "care_provider"})
+    assert page.status_code == 200, page.text
+    assert len(reads) == 1

@@ -6,11 +6,14 @@ The engine and the transaction themselves live in `app.database`, which imports 
 services can use it; its names are re-exported here for the routes, the CLI and the tests.
 """
 
-from collections.abc import AsyncIterator
-from typing import Annotated
+import functools
+import inspect
+from collections.abc import AsyncIterator, Callable
+from typing import Annotated, Any
 
 import anyio
-from fastapi import Depends, Request
+from fastapi import Depends, Request, params
+from fastapi.routing import APIRoute
 from sqlalchemy import Engine
 from sqlmodel import Session
 
@@ -28,6 +31,7 @@ from app.settings import Settings
 __all__ = [
     "LostRace",
     "SessionDep",
+    "SessionEndingRoute",
     "SettingsDep",
     "_sqlite_lock",
     "app_engine",
@@ -71,16 +75,66 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
         await lock.acquire_async()
     try:
         session = open_session(engine, lock)
+        session.info[_REQUEST_SESSION] = True
         try:
             yield session
         except BaseException:
             with anyio.CancelScope(shield=True):
                 await _end(session, succeeded=False)
             raise
-        await _end(session, succeeded=True)
+        if session.info.pop(_COMMITTED, False) and not session.in_transaction():
+            session.close()  # committed by the route (`SessionEndingRoute`): no I/O left
+        else:
+            await _end(session, succeeded=True)
     finally:
         if lock is not None:  # held again: `outside_transaction` takes it back on the way out
             lock.release()
+
+
+_REQUEST_SESSION = "uitstroom_request_session"  # session.info: opened by `get_session`
+_COMMITTED = "uitstroom_committed"  # session.info: committed at the end of the route's thread
+
+
+class SessionEndingRoute(APIRoute):
+    """A route whose plain `def` endpoint commits the request's session (`SessionDep`) at its
+    end, in the worker thread it already runs in; `get_session` then only closes it.
+
+    Committing in `get_session`'s exit took one more hand-over to a worker thread and back per
+    request (one in four of a case creation's, about 5% of its CPU under 20 concurrent clients:
+    docs/benchmarks.md). What is committed is the same: everything the endpoint did, when it
+    returned without raising; the commit still comes before the answer is sent, and a commit
+    that fails fails the request (`app.transient` reruns a lost race). An endpoint that raises
+    is rolled back by `get_session` as before. Every API and page router uses this class
+    (tests/test_request_threads.py)."""
+
+    def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
+        name = None if inspect.iscoroutinefunction(endpoint) else _session_parameter(endpoint)
+        if name is not None:
+            endpoint = _committing(endpoint, name)
+        super().__init__(path, endpoint, **kwargs)
+
+
+def _session_parameter(endpoint: Callable[..., Any]) -> str | None:
+    """The name of `endpoint`'s parameter that takes the request's session (`SessionDep`)."""
+    for name, parameter in inspect.signature(endpoint).parameters.items():
+        for meta in getattr(parameter.annotation, "__metadata__", ()):
+            if isinstance(meta, params.Depends) and meta.dependency is get_session:
+                return name
+    return None
+
+
+def _committing(endpoint: Callable[..., Any], name: str) -> Callable[..., Any]:
+    @functools.wraps(endpoint)  # FastAPI reads the endpoint's signature through the wrapper
+    def run(*args: Any, **kwargs: Any) -> Any:
+        answer = endpoint(*args, **kwargs)
+        session = kwargs.get(name)
+        # Only a session `get_session` opened: one a test hands in is the test's to end.
+        if isinstance(session, Session) and session.info.get(_REQUEST_SESSION):
+            session.commit()
+            session.info[_COMMITTED] = True
+        return answer
+
+    return run
 
 
 async def _end(session: Session, succeeded: bool) -> None:

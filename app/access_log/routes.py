@@ -8,12 +8,12 @@ from fastapi import APIRouter, Query
 from app.access_log import service
 from app.access_log.models import AccessLogEntryPublic, AccessLogPage
 from app.auth import CurrentPrincipal
-from app.db import SessionDep
+from app.db import SessionDep, SessionEndingRoute
 from app.pagination import PageDep
 from app.problems import Forbidden, problem_responses
 from app.tables.deps import TableDep
 
-router = APIRouter(prefix="/v1/tables", tags=["access log"])
+router = APIRouter(route_class=SessionEndingRoute, prefix="/v1/tables", tags=["access log"])
 
 
 @router.get(

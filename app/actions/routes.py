@@ -9,7 +9,7 @@ from app.access_log.service import AccessContext
 from app.actions import service
 from app.actions.deps import ActionDep
 from app.actions.models import ActionCreate, ActionPage, ActionPublic, ActionStatus, ActionUpdate
-from app.db import SessionDep
+from app.db import SessionDep, SessionEndingRoute
 from app.idempotency import REPLAY_RESPONSE, IdempotencyDep
 from app.if_match import IfMatch, IfNoneMatch
 from app.pagination import PageDep
@@ -18,7 +18,7 @@ from app.tables.deps import TableDep
 from app.timeutil import today
 from app.versioning import etag
 
-router = APIRouter(prefix="/v1", tags=["actions"])
+router = APIRouter(route_class=SessionEndingRoute, prefix="/v1", tags=["actions"])
 
 
 def _for_corporation(context: AccessContext) -> bool:

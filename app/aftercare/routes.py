@@ -22,7 +22,7 @@ from app.aftercare.models import (
     TenancyUpdate,
     TenancyView,
 )
-from app.db import SessionDep
+from app.db import SessionDep, SessionEndingRoute
 from app.if_match import IfMatch, IfNoneMatch
 from app.pagination import PageDep
 from app.problems import problem_responses
@@ -30,7 +30,7 @@ from app.schemas import encode_cursor
 from app.tables.deps import TableDep
 from app.versioning import etag
 
-router = APIRouter(prefix="/v1", tags=["aftercare"])
+router = APIRouter(route_class=SessionEndingRoute, prefix="/v1", tags=["aftercare"])
 _TENANCY_VIEW: TypeAdapter[Any] = TypeAdapter(TenancyView)
 
 

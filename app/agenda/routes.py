@@ -22,7 +22,7 @@ from app.agenda.models import (
 )
 from app.agenda.paging import AgendaPage
 from app.agenda.views import view_for
-from app.db import SessionDep, SettingsDep
+from app.db import SessionDep, SessionEndingRoute, SettingsDep
 from app.pagination import PageDep
 from app.problems import problem_responses
 from app.rate_limits.deps import limited
@@ -31,7 +31,7 @@ from app.schemas import Date, encode_cursor
 from app.tables.deps import TableDep
 from app.timeutil import today
 
-router = APIRouter(prefix="/v1/tables", tags=["agenda"])
+router = APIRouter(route_class=SessionEndingRoute, prefix="/v1/tables", tags=["agenda"])
 JSON = "application/json"
 MeetingDate = Annotated[
     Date | None,

@@ -7,12 +7,12 @@ from fastapi import APIRouter, Path
 from app.access_log.deps import AccessContextDep
 from app.areas import service
 from app.areas.models import AreaNameIn, AreaNameList, AreaNamePublic
-from app.db import SessionDep
+from app.db import SessionDep, SessionEndingRoute
 from app.problems import problem_responses
 from app.schemas import AreaCode
 from app.tables.deps import TableDep
 
-router = APIRouter(prefix="/v1/tables", tags=["areas"])
+router = APIRouter(route_class=SessionEndingRoute, prefix="/v1/tables", tags=["areas"])
 
 
 @router.get(

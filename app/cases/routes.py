@@ -25,7 +25,7 @@ from app.cases.models import (
     case_public_dict,
 )
 from app.cases.service import CaseFilters, CaseSort
-from app.db import SessionDep
+from app.db import SessionDep, SessionEndingRoute
 from app.idempotency import REPLAY_RESPONSE, IdempotencyDep
 from app.if_match import IfMatch, IfNoneMatch
 from app.pagination import PageDep
@@ -38,7 +38,7 @@ from app.timeline.models import Timeline
 from app.timeline.service import case_timeline
 from app.versioning import etag
 
-router = APIRouter(prefix="/v1/cases", tags=["cases"])
+router = APIRouter(route_class=SessionEndingRoute, prefix="/v1/cases", tags=["cases"])
 
 
 def _public(case: Case) -> CasePublic:

@@ -10,7 +10,7 @@ from sqlmodel import Session
 from app.access_log.deps import AccessContextDep
 from app.access_log.service import AccessContext
 from app.auth import CurrentPrincipal
-from app.db import SessionDep, SettingsDep
+from app.db import SessionDep, SessionEndingRoute, SettingsDep
 from app.idempotency import Idempotency, IdempotencyDep
 from app.imports import service
 from app.imports.blanks import XLSX_MEDIA_TYPE, template_file
@@ -23,7 +23,7 @@ from app.rate_limits.deps import limited
 from app.rate_limits.service import EndpointClass
 from app.settings import Settings
 
-router = APIRouter(tags=["imports"])
+router = APIRouter(route_class=SessionEndingRoute, tags=["imports"])
 
 DryRun = Annotated[
     bool,

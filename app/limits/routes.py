@@ -5,14 +5,14 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Response
 
 from app.auth import CurrentPrincipal, OperatorPrincipal
-from app.db import SessionDep
+from app.db import SessionDep, SessionEndingRoute
 from app.limits import service
 from app.limits.models import YearLimitsFields, YearLimitsList, YearLimitsPublic
 from app.problems import NotFound, problem_responses
 from app.schemas import YearDigits
 from app.timeutil import today
 
-router = APIRouter(prefix="/v1/limits", tags=["limits"])
+router = APIRouter(route_class=SessionEndingRoute, prefix="/v1/limits", tags=["limits"])
 Year = Annotated[YearDigits, Path(description="Calendar year")]
 
 

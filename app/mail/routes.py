@@ -9,14 +9,14 @@ import uuid
 from fastapi import APIRouter
 
 from app.auth import CurrentPrincipal
-from app.db import SessionDep, SettingsDep
+from app.db import SessionDep, SessionEndingRoute, SettingsDep
 from app.mail import service
 from app.mail.models import NoticePreferencesPublic, NoticePreferencesUpdate
 from app.organisations.service import get_managed_organisation
 from app.people.service import get_person
 from app.problems import problem_responses
 
-router = APIRouter(prefix="/v1/organizations", tags=["people"])
+router = APIRouter(route_class=SessionEndingRoute, prefix="/v1/organizations", tags=["people"])
 
 PATH = "/{organisation_id}/people/{person_id}/notice-preferences"
 

@@ -6,7 +6,7 @@ from typing import Any
 from fastapi import APIRouter, Response
 
 from app.access_log.deps import AccessContextDep
-from app.db import SessionDep
+from app.db import SessionDep, SessionEndingRoute
 from app.if_match import IfMatch
 from app.meetings import minutes as service
 from app.meetings.minutes_models import MINUTES, Minutes
@@ -14,7 +14,7 @@ from app.meetings.service import get_meeting
 from app.problems import problem_responses
 from app.versioning import etag
 
-router = APIRouter(prefix="/v1", tags=["meetings"])
+router = APIRouter(route_class=SessionEndingRoute, prefix="/v1", tags=["meetings"])
 
 
 def _answer(document: dict[str, Any], tag: str) -> Response:

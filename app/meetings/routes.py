@@ -7,7 +7,7 @@ from fastapi import APIRouter, Response
 from app.access_log.deps import AccessContextDep
 from app.agenda.models import BestAlternative
 from app.agenda.paging import AgendaPage
-from app.db import SessionDep, SettingsDep
+from app.db import SessionDep, SessionEndingRoute, SettingsDep
 from app.idempotency import REPLAY_RESPONSE, IdempotencyDep
 from app.if_match import IfMatch
 from app.meetings import alternatives, service
@@ -26,7 +26,7 @@ from app.rate_limits.service import EndpointClass
 from app.tables.deps import TableDep
 from app.versioning import etag
 
-router = APIRouter(prefix="/v1", tags=["meetings"])
+router = APIRouter(route_class=SessionEndingRoute, prefix="/v1", tags=["meetings"])
 
 
 @router.post(

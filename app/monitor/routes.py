@@ -6,7 +6,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query, Response
 
 from app.access_log.deps import AccessContextDep
-from app.db import SessionDep
+from app.db import SessionDep, SessionEndingRoute
 from app.fastjson import FastJSONResponse
 from app.monitor import (
     bottlenecks,
@@ -39,7 +39,7 @@ from app.tables.deps import TableDep
 from app.tables.service import get_table
 from app.timeutil import today
 
-router = APIRouter(prefix="/v1/tables", tags=["monitor"])
+router = APIRouter(route_class=SessionEndingRoute, prefix="/v1/tables", tags=["monitor"])
 Start = Annotated[Date | None, Query(description="First day (default: a year before `end`).")]
 End = Annotated[Date | None, Query(description="Last day (default: today).")]
 YearStart = Annotated[

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Response
 from pydantic import BaseModel, Field
 
 from app.auth import CurrentPrincipal, OperatorPrincipal
-from app.db import SessionDep
+from app.db import SessionDep, SessionEndingRoute
 from app.idempotency import REPLAY_RESPONSE, IdempotencyDep
 from app.organisations import service
 from app.organisations.models import (
@@ -21,7 +21,7 @@ from app.organisations.models import (
 from app.pagination import PageDep
 from app.problems import problem_responses
 
-router = APIRouter(prefix="/v1", tags=["organisations"])
+router = APIRouter(route_class=SessionEndingRoute, prefix="/v1", tags=["organisations"])
 
 
 class Me(BaseModel):

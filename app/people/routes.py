@@ -5,7 +5,7 @@ import uuid
 from fastapi import APIRouter, Response
 
 from app.auth import CurrentPrincipal
-from app.db import SessionDep
+from app.db import SessionDep, SessionEndingRoute
 from app.if_match import IfMatch, IfNoneMatch
 from app.organisations.service import get_managed_organisation
 from app.pagination import PageDep
@@ -14,7 +14,7 @@ from app.people.models import PersonCreate, PersonCreated, PersonPage, PersonPub
 from app.problems import problem_responses
 from app.versioning import etag, lock_checked
 
-router = APIRouter(prefix="/v1/organizations", tags=["people"])
+router = APIRouter(route_class=SessionEndingRoute, prefix="/v1/organizations", tags=["people"])
 
 
 @router.post(

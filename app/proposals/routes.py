@@ -6,7 +6,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response
 
 from app.access_log.deps import AccessContextDep
-from app.db import SessionDep
+from app.db import SessionDep, SessionEndingRoute
 from app.idempotency import IdempotencyDep
 from app.if_match import IfMatch
 from app.pagination import PageDep
@@ -23,7 +23,7 @@ from app.proposals.models import (
 from app.tables.deps import TableDep
 from app.versioning import etag
 
-router = APIRouter(prefix="/v1", tags=["proposals"])
+router = APIRouter(route_class=SessionEndingRoute, prefix="/v1", tags=["proposals"])
 
 
 @router.get(

@@ -3,7 +3,7 @@
 from fastapi import APIRouter, Response
 
 from app.auth import CurrentPrincipal, OperatorPrincipal
-from app.db import SessionDep
+from app.db import SessionDep, SessionEndingRoute
 from app.idempotency import REPLAY_RESPONSE, IdempotencyDep
 from app.if_match import IfMatch, IfNoneMatch
 from app.pagination import PageDep
@@ -13,7 +13,7 @@ from app.tables.deps import TableDep
 from app.tables.models import TableCreate, TablePage, TablePublic, TableUpdate
 from app.versioning import etag
 
-router = APIRouter(prefix="/v1/tables", tags=["tables"])
+router = APIRouter(route_class=SessionEndingRoute, prefix="/v1/tables", tags=["tables"])
 
 
 @router.post(

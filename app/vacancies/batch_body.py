@@ -15,9 +15,9 @@ from collections.abc import Callable, Coroutine
 from typing import Any
 
 from fastapi import Request, Response
-from fastapi.routing import APIRoute
 from pydantic import ValidationError
 
+from app.db import SessionEndingRoute
 from app.vacancies.models import ValidBatch
 
 
@@ -43,8 +43,9 @@ class BatchRequest(Request):
         return json.loads(self.batch_body)
 
 
-class BatchRoute(APIRoute):
-    """The route serves `BatchRequest`s (FastAPI's documented custom-request hook)."""
+class BatchRoute(SessionEndingRoute):
+    """The route serves `BatchRequest`s (FastAPI's documented custom-request hook) and commits
+    like every route (`SessionEndingRoute`)."""
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query, Request, Response
 
 from app.access_log.deps import AccessContextDep
 from app.auth import CurrentPrincipal
-from app.db import SessionDep
+from app.db import SessionDep, SessionEndingRoute
 from app.idempotency import IdempotencyDep
 from app.if_match import IfMatch
 from app.pagination import PageDep
@@ -36,7 +36,7 @@ from app.vacancies.models import (
 from app.vacancies.service import VacancyFilters, VacancySort
 from app.versioning import etag
 
-router = APIRouter(prefix="/v1/vacancies", tags=["vacancies"])
+router = APIRouter(route_class=SessionEndingRoute, prefix="/v1/vacancies", tags=["vacancies"])
 
 
 def _public(vacancy: Vacancy) -> VacancyPublic:

@@ -13,14 +13,13 @@ from zoneinfo import ZoneInfo
 from fastapi import Depends, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse
-from fastapi.routing import APIRoute
 from fastapi.templating import Jinja2Templates
 from starlette.datastructures import FormData
 from starlette.responses import Response
 
 from app.access_log.service import AccessContext
 from app.auth import Principal
-from app.db import SessionDep, app_settings
+from app.db import SessionDep, SessionEndingRoute, app_settings
 from app.organisations.models import Organisation
 from app.people import security
 from app.people.models import Person, PersonRole
@@ -324,9 +323,10 @@ def with_security_headers(response: Response) -> Response:
     return response
 
 
-class WebRoute(APIRoute):
+class WebRoute(SessionEndingRoute):
     """A page route: errors become Dutch pages with the same status as the API's; a missing
-    session becomes a redirect to the sign-in page."""
+    session becomes a redirect to the sign-in page. Commits like an API route
+    (`SessionEndingRoute`)."""
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()

@@ -6,7 +6,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response
 
 from app.auth import CurrentPrincipal
-from app.db import SessionDep, SettingsDep
+from app.db import SessionDep, SessionEndingRoute, SettingsDep
 from app.idempotency import REPLAY_RESPONSE, IdempotencyDep
 from app.if_match import IfMatch, IfNoneMatch
 from app.pagination import PageDep
@@ -24,7 +24,7 @@ from app.webhooks.models import (
     WebhookEndpointUpdate,
 )
 
-router = APIRouter(prefix="/v1/webhooks", tags=["webhooks"])
+router = APIRouter(route_class=SessionEndingRoute, prefix="/v1/webhooks", tags=["webhooks"])
 
 
 @router.post(

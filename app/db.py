@@ -65,9 +65,10 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
     sync dependency, or a connection checkout, would) let 40 waiting requests take all its
     threads while the requests they waited for needed one: with 41 (SQLite) or about 70
     (PostgreSQL) concurrent requests the server stopped answering. Opening the session does no
-    I/O, so no request needs a thread to start; the commit or rollback runs in a thread of its
-    own, as FastAPI runs a sync dependency's exit, and is finished even when the request is
-    cancelled.
+    I/O, so no request needs a thread to start. A route commits in its own worker thread
+    (`SessionEndingRoute`); otherwise (a route that raised, or a session used again after the
+    route's commit) the commit or rollback runs in a thread of its own, as FastAPI runs a sync
+    dependency's exit, and is finished even when the request is cancelled.
     """
     engine = app_engine(request)
     lock = request_slot(engine)
@@ -104,8 +105,9 @@ class SessionEndingRoute(APIRoute):
     docs/benchmarks.md). What is committed is the same: everything the endpoint did, when it
     returned without raising; the commit still comes before the answer is sent, and a commit
     that fails fails the request (`app.transient` reruns a lost race). An endpoint that raises
-    is rolled back by `get_session` as before. Every API and page router uses this class
-    (tests/test_request_threads.py)."""
+    is rolled back by `get_session` as before. One difference: the answer's response model is
+    now checked after the commit, so a model that fails to validate (a bug) finds the work
+    committed. Every API and page router uses this class (tests/test_route_commits.py)."""
 
     def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
         name = None if inspect.iscoroutinefunction(endpoint) else _session_parameter(endpoint)

@@ -315,6 +315,21 @@ def _dutch_detail(exc: ProblemError) -> str | None:
     return exc.detail if isinstance(exc, CsrfFailed | PageForbidden) else None
 
 
+def _wrong_fields(exc: RequestValidationError) -> str | None:
+    """The fields of the address or the form that FastAPI refused (`?periode=jaarlijks`), named
+    in Dutch as the page names them; None for a wrong path (a 404 page says enough)."""
+    names = sorted(
+        {
+            str(loc[1])
+            for error in exc.errors()
+            if len(loc := error.get("loc", ())) > 1 and loc[0] in ("query", "body")
+        }
+    )
+    if not names:
+        return None
+    return "Deze waarde klopt niet: " + ", ".join(names) + ". Kies een waarde uit het formulier."
+
+
 def with_security_headers(response: Response) -> Response:
     media = response.headers.get("content-type", "")
     headers = SECURITY_HEADERS if media.startswith("text/html") else DOWNLOAD_HEADERS
@@ -348,7 +363,7 @@ class WebRoute(SessionEndingRoute):
                     response.headers["Retry-After"] = exc.headers["Retry-After"]
             except RequestValidationError as exc:
                 in_path = any(e.get("loc", ("",))[0] == "path" for e in exc.errors())
-                response = error_page(request, 404 if in_path else 400)
+                response = error_page(request, 404 if in_path else 400, _wrong_fields(exc))
             except Exception as exc:
                 if classify(exc) is not None:
                     raise  # a lost race or no database: app.transient reruns or answers it

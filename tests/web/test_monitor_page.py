@@ -104,6 +104,18 @@ def test_a_day_that_is_no_date_is_named_on_the_monitor_page(app, client, region,
     assert '<form method="get" action="/tafels/' in response.text  # the page, to correct it on
 
 
+@pytest.mark.parametrize(
+    ("field", "value"), [("periode", "jaarlijks"), ("indeling", "wijk"), ("jaar", "1899")]
+)
+def test_a_choice_that_is_not_offered_is_named_on_the_monitor_page(
+    app, client, region, field, value
+):
+    chair = signed_in(app, make_person(client, region.chair, "chair"))
+    response = chair.get(f"/tafels/{region.table_id}/monitor", params={field: value})
+    assert response.status_code == 400
+    assert f"Deze waarde klopt niet: {field}." in response.text
+
+
 def test_the_monitor_of_another_table_is_not_found(app, client, region, other_region):
     outsider = signed_in(app, make_person(client, other_region.chair, "chair"))
     assert outsider.get(f"/tafels/{region.table_id}/monitor").status_code == 404

@@ -152,7 +152,7 @@ def _reason(error: dict[str, Any]) -> str:
     if error.get("type") == "string_pattern_mismatch":
         pattern = (error.get("ctx") or {}).get("pattern")
         reason = PATTERN_REASONS.get(str(pattern), reason)
-    return reason
+    return reason.strip()  # some of pydantic's messages end in a space
 
 
 def invalid_params(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
+from app.problems import invalid_params
 from tests.api.helpers import assert_problem, invalid_names, me
 from tests.conftest import OPERATOR, case_body, create_case, make_org, vacancy_body
 
@@ -454,3 +455,9 @@ def test_a_query_key_given_twice_is_refused_rather_than_guessed(client, small_re
     assert_problem(response, 400, "validation_error")
     [param] = response.json()["invalidParams"]
     assert (param["name"], param["in"], param["code"]) == ("limit", "query", "repeated_parameter")
+
+
+def test_an_invalid_params_reason_has_no_space_at_either_end():
+    # Some of pydantic's messages end in a space; the reason is read as a sentence.
+    error = {"loc": ("query", "limit"), "type": "value_error", "msg": "Value error, too big "}
+    assert invalid_params([error])[0]["reason"] == "Value error, too big"

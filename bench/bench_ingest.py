@@ -342,27 +342,50 @@ def _case_row(run: Run) -> str:
     )
 
 
-def _cases_only(before: str | None) -> None:
-    """The case-creation rows alone, each database's 'before' run right before this tree's."""
+def _cases_only(before: str | None, rounds: int) -> None:
+    """The case-creation rows alone, printed: per database `rounds` rounds, each serving the
+    'before' tree and then this one on fresh databases, so that a change in the machine's load
+    falls on both alike; then per tree the median and the lowest of its rounds' server CPU per
+    case and p99 (a change of a few per cent needs several rounds to show on a shared machine)."""
     trees = ([before] if before else []) + [None]
     load_before = os.getloadavg()[0]
     region = build_region(cases=CLIENTS * CASES_PER_CLIENT, vacancies=VACANCIES, seed=7)
     runs = []
+    server = postgresql_server()
     with tempfile.TemporaryDirectory() as tmp:
-        for code_dir in trees:
-            url = f"sqlite:///{Path(tmp) / f'api-{uuid7().hex}.db'}"
-            runs.append(_run(url, "SQLite", region, ingest=False, code_dir=code_dir))
-    if server := postgresql_server():
-        for code_dir in trees:
-            with postgresql_database(server) as url:
-                runs.append(_run(url, "PostgreSQL", region, ingest=False, code_dir=code_dir))
+        for _ in range(rounds):
+            for code_dir in trees:
+                url = f"sqlite:///{Path(tmp) / f'api-{uuid7().hex}.db'}"
+                runs.append(_run(url, "SQLite", region, ingest=False, code_dir=code_dir))
+    if server:
+        for _ in range(rounds):
+            for code_dir in trees:
+                with postgresql_database(server) as url:
+                    runs.append(_run(url, "PostgreSQL", region, ingest=False, code_dir=code_dir))
     print(
         "| database | server processes | cases | median | p99 | cases/s | server CPU per case |",
         "|---|---:|---:|---:|---:|---:|---:|",
         *(_case_row(r) for r in runs),
+        "",
+        "| database | rounds | server CPU per case: median (lowest) | p99: median (lowest) |",
+        "|---|---:|---:|---:|",
+        *_round_summaries(runs),
         f"Load average {load_before:.1f} before, {os.getloadavg()[0]:.1f} after.",
         sep="\n",
     )
+
+
+def _round_summaries(runs: list[Run]) -> list[str]:
+    lines = []
+    for name in dict.fromkeys(_name(r) for r in runs):
+        mine = [r for r in runs if _name(r) == name]
+        cpu = [r.case_cpu / len(r.latencies) * 1000 for r in mine]
+        p99 = [_percentile(r.latencies, 0.99) * 1000 for r in mine]
+        lines.append(
+            f"| {name} | {len(mine)} | {statistics.median(cpu):.2f} ms ({min(cpu):.2f} ms) "
+            f"| {statistics.median(p99):.0f} ms ({min(p99):.0f} ms) |"
+        )
+    return lines
 
 
 def main() -> None:
@@ -374,9 +397,15 @@ def main() -> None:
         help="only the case creations (one server process per database), printed; "
         "docs/benchmarks.md is left alone",
     )
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=1,
+        help="with --cases-only: rounds per database, the trees alternating (default 1)",
+    )
     args = parser.parse_args()
     if args.cases_only:
-        _cases_only(args.before)
+        _cases_only(args.before, args.rounds)
         return
     trees = ([args.before] if args.before else []) + [None]  # the 'before' tree first
     load_before = os.getloadavg()[0]

@@ -206,6 +206,16 @@ def end_session(session: Session, succeeded: bool) -> None:
         session.close()
 
 
+# How many requests may compute outside SQLite's lock at once (`outside_transaction`). Each
+# takes the lock back waiting in a thread of the routes' pool (40 threads); with every thread
+# waiting so, the request holding the lock found none to run its next step in and the server
+# stopped answering for good (44 concurrent monitor or agenda requests, breaker). Fewer than the
+# pool's threads leaves one for the lock's holder: the only request on SQLite that runs in the
+# pool while the lock is taken.
+OUTSIDE_MOST = 16
+_outside = threading.BoundedSemaphore(OUTSIDE_MOST)
+
+
 @contextmanager
 def outside_transaction(session: Session) -> Iterator[None]:
     """Run heavy computation without holding the database: commit what the request has done so
@@ -222,9 +232,10 @@ def outside_transaction(session: Session) -> Iterator[None]:
     session.commit()
     # PostgreSQL's request slot is kept: the committed session holds no connection meanwhile,
     # and taking a slot back here, in a worker thread, could wait while holding a thread of the
-    # routes' pool (`app.db.get_session`). SQLite's lock must let other writers in.
+    # routes' pool (`app.db.get_session`). SQLite's lock must let other writers in, but only
+    # OUTSIDE_MOST requests at a time: the others compute holding it.
     lock = session.info.get(_WRITE_LOCK)
-    if lock is not _sqlite_lock:
+    if lock is not _sqlite_lock or not _outside.acquire(blocking=False):
         lock = None
     if lock is not None:
         lock.release()
@@ -232,7 +243,10 @@ def outside_transaction(session: Session) -> Iterator[None]:
         yield
     finally:
         if lock is not None:
-            lock.acquire()
+            try:
+                lock.acquire()
+            finally:
+                _outside.release()
 
 
 class LostRace(Exception):

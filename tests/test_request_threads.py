@@ -9,6 +9,7 @@ once; each must be answered.
 """
 
 import asyncio
+import threading
 
 import anyio
 import httpx
@@ -34,6 +35,25 @@ async def _organisation(client: httpx.AsyncClient, kind: str) -> tuple[str, dict
 
 
 async def _creations(app) -> list[int]:  # type: ignore[no-untyped-def]
+    async def create(client, table_id, headers):  # type: ignore[no-untyped-def]
+        return await client.post("/v1/cases", json=case_body(table_id), headers=headers)
+
+    return await _at_once(app, create)
+
+
+async def _monitor_reads(app) -> list[int]:  # type: ignore[no-untyped-def]
+    # A care provider's figures are protected outside the transaction (`outside_transaction`),
+    # and each request takes SQLite's lock back from a thread of the pool.
+    async def read(client, table_id, headers):  # type: ignore[no-untyped-def]
+        path = f"/v1/tables/{table_id}/monitor"
+        return await client.get(path, params={"groupBy": "care_provider"}, headers=headers)
+
+    return await _at_once(app, read)
+
+
+async def _at_once(app, request) -> list[int]:  # type: ignore[no-untyped-def]
+    """REQUESTS of `request(client, table_id, care provider's headers)` at once, on a pool of
+    THREADS threads; their statuses."""
     anyio.to_thread.current_default_thread_limiter().total_tokens = THREADS  # this loop's pool
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
@@ -51,12 +71,7 @@ async def _creations(app) -> list[int]:  # type: ignore[no-untyped-def]
         )
         table_id = table.json()["id"]
         answers = await asyncio.wait_for(
-            asyncio.gather(
-                *(
-                    client.post("/v1/cases", json=case_body(table_id), headers=headers)
-                    for _ in range(REQUESTS)
-                )
-            ),
+            asyncio.gather(*(request(client, table_id, headers) for _ in range(REQUESTS))),
             GIVE_UP_SECONDS,
         )
     return [answer.status_code for answer in answers]
@@ -70,5 +85,19 @@ def test_more_concurrent_requests_than_threads_and_connections_are_all_answered(
     app = create_app(settings.model_copy(update={"database_url": databases.migrated_url()}))
     try:
         assert asyncio.run(_creations(app)) == [201] * REQUESTS
+    finally:
+        app.state.engine.dispose()
+
+
+def test_more_concurrent_requests_computing_outside_the_lock_than_threads_are_all_answered(
+    databases, settings, monkeypatch
+):
+    # With every thread of the pool waiting to take SQLite's lock back, the request holding it
+    # found none to run in: the server stopped answering for good (44 monitor requests on 40
+    # threads). At most OUTSIDE_MOST requests compute outside the lock; here 2 of 4 threads.
+    monkeypatch.setattr(database, "_outside", threading.BoundedSemaphore(THREADS - 2))
+    app = create_app(settings.model_copy(update={"database_url": databases.migrated_url()}))
+    try:
+        assert asyncio.run(_monitor_reads(app)) == [200] * REQUESTS
     finally:
         app.state.engine.dispose()

@@ -74,8 +74,18 @@ def _live_key() -> Executable:
 
 @cache
 def _touch_key() -> Executable:
-    touch = update(_KEYS).where(_KEYS.c.id == bindparam("key_id"))
-    return touch.values(last_used_at=bindparam("now"))
+    """The key's last use set to `:now`, unless another request's transaction holds the key's
+    row (PostgreSQL: `FOR UPDATE SKIP LOCKED`; SQLite has one writer and no row locks): that
+    one is setting it already. Waiting for it was waiting in a thread of the routes' pool while
+    the holder needed one to go on: 41 concurrent requests with one key, when its last use was
+    due, stopped the server for good (tests/test_request_threads.py)."""
+    free = (
+        select(_KEYS.c.id)
+        .where(_KEYS.c.id == bindparam("key_id"))
+        .with_for_update(skip_locked=True)
+        .scalar_subquery()
+    )
+    return update(_KEYS).where(_KEYS.c.id == free).values(last_used_at=bindparam("now"))
 
 
 CurrentPrincipal = Annotated[Principal, Depends(authenticate)]

@@ -21,7 +21,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from app.access_log.service import AccessContext
-from app.aftercare.models import Checkpoint, Tenancy, TenancyEndReason
+from app.aftercare.models import CORPORATION_SIGNALS, Checkpoint, Tenancy, TenancyEndReason
 from app.database import outside_transaction
 from app.matching.ages import add_months
 from app.monitor.access import Viewer, checked_range, log_export, viewer_of, viewer_range
@@ -265,19 +265,24 @@ def _protected_year(
     values: dict[Hashable, int | None] = {}
     lower: dict[Hashable, int] = {}
     equations: list[Equation] = []
-    for part, items, own_items, day_of, count, measures in (
+
+    def cohorts(items: list[Tenancy]) -> dict[str, int]:
+        return cohort_counts(items, as_of)
+
+    for part, items, own_items, day_of, count, own_count, measures in (
+        ("c", tenancies, mine_tenancies, _moved_in, cohorts, cohorts, COHORT_COUNTS),
         (
-            "c",
-            tenancies,
-            mine_tenancies,
-            _moved_in,
-            lambda ts: cohort_counts(ts, as_of),
-            COHORT_COUNTS,
+            "s",
+            checkpoints,
+            mine_checkpoints,
+            _recorded_on,
+            signal_counts,
+            _signals_known_to(viewer),
+            SIGNAL_COUNTS,
         ),
-        ("s", checkpoints, mine_checkpoints, _recorded_on, signal_counts, SIGNAL_COUNTS),
     ):
         whole = _table(spans, items, day_of, count)
-        own = _table(spans, own_items, day_of, count)
+        own = _table(spans, own_items, day_of, own_count)
         for label, _, _ in spans:
             for measure in measures:
                 values[(part, label, measure)] = whole[label][measure]
@@ -298,6 +303,24 @@ def _protected_year(
         if values[planned] == system.values[intermediate]:
             equations.append([(planned, 1.0), (intermediate, -1.0)])
     return flows.system.joined(flows.hidden, values, equations, lower)
+
+
+def _signals_known_to(viewer: Viewer) -> Callable[[list[Checkpoint]], dict[str, int]]:
+    """`signal_counts` of the viewer's own checkpoints as far as it knows them: a care provider
+    all of its clients', a corporation of its tenants' only that they were recorded and the
+    landlord's signals (`CORPORATION_SIGNALS`, as its view of the tenancy shows them). Counting
+    the others as its own showed it support stopped or a tenant gone (breaker)."""
+    if viewer.is_care_provider:
+        return signal_counts
+
+    def known(checkpoints: list[Checkpoint]) -> dict[str, int]:
+        counts = signal_counts(checkpoints)
+        return {
+            measure: count if measure == "checkpoints" or measure in CORPORATION_SIGNALS else 0
+            for measure, count in counts.items()
+        }
+
+    return known
 
 
 def _owns(viewer: Viewer, tenancy: Tenancy) -> bool:

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from tests.aftercare.housing import ensure_limits, house
+from tests.aftercare.housing import ensure_limits, house, record_signals
 from tests.clock import TODAY
 from tests.monitor.history import figures, two_years_refused
 
@@ -93,3 +93,30 @@ def test_a_range_over_two_years_is_refused_for_a_restricted_viewer_and_not_for_t
     two_years_refused(client, url, region.corporation, region.chair, YEAR)
     default = _sustainment(client, region, region.chair, end=THE_YEAR["end"])
     assert default["start"] == (date(YEAR, 12, 31) - timedelta(days=3 * 365)).isoformat()
+
+
+def test_a_corporation_is_not_shown_the_care_signals_of_its_own_tenant(client, region):
+    # Its view of the tenancy shows a checkpoint's landlord signals only (rent arrears,
+    # nuisance): the others are no part of what it knows, so they count as anyone's.
+    recorded = TODAY - timedelta(days=3)
+    ensure_limits(client, 900)
+    spread = {"max_per_complex": 100, "max_per_neighbourhood": 100}
+    response = client.patch(
+        f"/v1/tables/{region.table_id}", json={"policy": spread}, headers=region.chair.headers
+    )
+    assert response.status_code == 200, response.text
+    # Five of its tenants moved in that month: whole counts it knows are shown to it.
+    cases = [house(client, region, -60) for _ in range(5)]
+    record_signals(client, region, cases[0]["id"])
+    year = {"start": f"{recorded.year}-01-01", "end": f"{recorded.year}-12-31"}
+    month = f"{recorded:%Y-%m}"
+
+    def signals(org: Any) -> dict[str, Any]:
+        answer = _sustainment(client, region, org, period="month", **year)
+        [row] = [r for r in answer["signals"] if r["period"] == month]
+        return row
+
+    whole = signals(region.chair)
+    assert (whole["needs_table"], whole["support_stopped"], whole["rent_arrears"]) == (1, 1, 1)
+    seen = signals(region.corporation)
+    assert (seen["needs_table"], seen["support_stopped"]) == (None, None)

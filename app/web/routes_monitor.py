@@ -16,7 +16,7 @@ from starlette.responses import Response
 from app.db import SessionDep
 from app.monitor import bottlenecks, contingent, forecast, sustainment
 from app.monitor import flows as monitor_flows
-from app.monitor.access import can_see_cases
+from app.monitor.access import can_see_cases, check_range
 from app.monitor.facts import load_facts
 from app.monitor.models import GroupBy, Period
 from app.problems import ProblemError
@@ -131,6 +131,9 @@ def monitor_page(
     if wrong:
         return render(request, "monitor.html", {**context, "error": unfilled(wrong)}, 400)
     try:
+        # Every viewer's range runs forward, also where the figures are then read for the
+        # year of its end (a restricted viewer's): a backward one showed that year unasked.
+        check_range(start, end)
         context |= _figures(session, web, table, start, end, periode, indeling, year)
     except ProblemError as exc:
         if exc.status != 400:
@@ -258,6 +261,7 @@ def sustainment_csv(
     order mark): the same cells as the page, suppressed ones empty. The monitor service writes
     the export to the access log (`monitor_export`), as every monitor answer."""
     table, start, end = _opened(session, web, table_id, van, tot)
+    check_range(start, end)
     access = web.access()
     # As on the page: organisations that get suppressed figures read the year of the range's end.
     first = start if can_see_cases(access, table) else None

@@ -149,3 +149,15 @@ def test_the_monitor_page_reads_the_tables_facts_once(app, client, region, monke
     page = provider.get(f"/tafels/{region.table_id}/monitor", params={"indeling": "care_provider"})
     assert page.status_code == 200, page.text
     assert len(reads) == 1
+
+
+@pytest.mark.parametrize("viewer", ["chair", "care_provider", "corporation"])
+def test_a_backward_range_is_refused_for_every_viewer(app, client, region, viewer):
+    # A restricted viewer's figures are read for the year of the range's end; a backward range
+    # showed that year as if it had been asked (breaker).
+    person = signed_in(app, make_person(client, getattr(region, viewer), "member"))
+    response = person.get(
+        f"/tafels/{region.table_id}/monitor", params={"van": iso(1), "tot": iso(-2000)}
+    )
+    assert response.status_code == 400
+    assert "De einddatum ligt vóór de begindatum." in response.text

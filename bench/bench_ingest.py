@@ -332,6 +332,12 @@ def _ingest_rows(run: Run, count: int) -> list[str]:
     ]
 
 
+CASE_HEADER = (
+    "| database | server processes | cases | median | p99 | cases/s | server CPU per case |\n"
+    "|---|---:|---:|---:|---:|---:|---:|"
+)
+
+
 def _case_row(run: Run) -> str:
     median_ms = statistics.median(run.latencies) * 1000
     p99_ms = _percentile(run.latencies, 0.99) * 1000
@@ -346,7 +352,9 @@ def _cases_only(before: str | None, rounds: int) -> None:
     """The case-creation rows alone, printed: per database `rounds` rounds, each serving the
     'before' tree and then this one on fresh databases, so that a change in the machine's load
     falls on both alike; then per tree the median and the lowest of its rounds' server CPU per
-    case and p99 (a change of a few per cent needs several rounds to show on a shared machine)."""
+    case and p99 (a change of a few per cent needs several rounds to show on a shared machine).
+    With a 'before' tree and more than one round, also written to docs/benchmarks.md (section
+    "cases")."""
     trees = ([before] if before else []) + [None]
     load_before = os.getloadavg()[0]
     region = build_region(cases=CLIENTS * CASES_PER_CLIENT, vacancies=VACANCIES, seed=7)
@@ -362,17 +370,31 @@ def _cases_only(before: str | None, rounds: int) -> None:
             for code_dir in trees:
                 with postgresql_database(server) as url:
                     runs.append(_run(url, "PostgreSQL", region, ingest=False, code_dir=code_dir))
-    print(
-        "| database | server processes | cases | median | p99 | cases/s | server CPU per case |",
-        "|---|---:|---:|---:|---:|---:|---:|",
-        *(_case_row(r) for r in runs),
-        "",
-        "| database | rounds | server CPU per case: median (lowest) | p99: median (lowest) |",
-        "|---|---:|---:|---:|",
-        *_round_summaries(runs),
-        f"Load average {load_before:.1f} before, {os.getloadavg()[0]:.1f} after.",
-        sep="\n",
+    markdown = "\n".join(
+        [
+            "## Case creation, before and after (`python -m bench.bench_ingest --cases-only "
+            "--rounds N --before DIR`)",
+            "",
+            f"{CLIENTS} concurrent clients, {CLIENTS * CASES_PER_CLIENT:,} `POST /v1/cases` per "
+            "round on one server process; per database the rounds serve the 'before' tree "
+            "(DIR, a `git archive` of an earlier commit) and this one in turn, each on a fresh "
+            "database, so that a change in the machine's load falls on both alike. Load average "
+            f"{load_before:.1f} before, {os.getloadavg()[0]:.1f} after, on 2 CPUs shared with "
+            "other work.",
+            "",
+            "| database | rounds | server CPU per case: median (lowest) | p99: median (lowest) |",
+            "|---|---:|---:|---:|",
+            *_round_summaries(runs),
+            "",
+            "Every round:",
+            "",
+            CASE_HEADER,
+            *(_case_row(r) for r in runs),
+        ]
     )
+    print(markdown)
+    if before and rounds > 1:
+        write_section("cases", markdown)
 
 
 def _round_summaries(runs: list[Run]) -> list[str]:
@@ -394,8 +416,8 @@ def main() -> None:
     parser.add_argument(
         "--cases-only",
         action="store_true",
-        help="only the case creations (one server process per database), printed; "
-        "docs/benchmarks.md is left alone",
+        help="only the case creations (one server process per database), printed; written to "
+        "docs/benchmarks.md only with --before and --rounds above 1",
     )
     parser.add_argument(
         "--rounds",
@@ -494,8 +516,7 @@ def main() -> None:
         "per client at once (`_warm_up`: the connections a fresh server opens on demand), with "
         "every client made before it:",
         "",
-        "| database | server processes | cases | median | p99 | cases/s | server CPU per case |",
-        "|---|---:|---:|---:|---:|---:|---:|",
+        CASE_HEADER,
         *(_case_row(r) for r in runs),
         "",
         f"The clients are closed-loop: each sends its next case when the last is answered, so the "

@@ -175,8 +175,13 @@ def _insert_case(dialect: str) -> Insert:
     """The case's INSERT, doing nothing when the organisation's reference is taken: a request
     that registered it meanwhile (the checks saw none) then answers 409, like any duplicate."""
     insert_into = pg_insert if dialect == "postgresql" else sqlite_insert
-    return insert_into(CASES).on_conflict_do_nothing(
-        index_elements=["care_provider_id", "external_ref"]
+    # RETURNING says whether it inserted: psycopg's rowcount here is -1 either way, so a case
+    # whose reference another request had just registered went on to its transition and failed
+    # on the foreign key (500) instead of answering 409 (two server processes, six at once).
+    return (
+        insert_into(CASES)
+        .on_conflict_do_nothing(index_elements=["care_provider_id", "external_ref"])
+        .returning(CASES.c.id)
     )
 
 
@@ -219,7 +224,7 @@ def create_case(session: Session, context: AccessContext, data: CaseCreate) -> C
         "created_at": now,
         "updated_at": now,
     }
-    if connection.execute(_insert_case(connection.dialect.name), row).rowcount == 0:
+    if connection.execute(_insert_case(connection.dialect.name), row).first() is None:
         existing = find_by_external_ref(session, org_id, data.external_ref)
         if existing is None:  # cannot be: only that constraint is let through
             raise LostRace("a case reference was inserted concurrently")

@@ -39,11 +39,11 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, col, select
 
-from app.auth import CurrentPrincipal
-from app.db import SessionDep, app_settings
+from app.db import app_settings
 from app.idempotency_records import IDEMPOTENCY_TABLE, IdempotencyRecord
 from app.idempotency_records import purge_expired as purge_expired  # re-exported for the tests
 from app.ids import uuid7
+from app.principal import Principal
 from app.problems import ProblemError
 from app.sqltypes import utcnow
 
@@ -80,21 +80,34 @@ Reread = Callable[[uuid.UUID], tuple[BaseModel, dict[str, str]]]
 
 
 class Idempotency:
-    def __init__(self, session: Session, scope: str, key: str | None, request: Request):
-        self.session = session
-        self.scope = scope
+    """A request's `Idempotency-Key` (None: not sent). The route hands it the session and the
+    caller in `replay`; the dependency (`idempotency`) reads the request alone."""
+
+    def __init__(self, key: str | None, request: Request):
         self.key = key
         self.request = request
+        self.session: Session | None = None
+        self.scope = ""
         self.request_hash = ""
         self.record_id: uuid.UUID | None = None
 
-    def replay(self, payload: BaseModel, reread: Reread | None = None) -> JSONResponse | None:
-        """Claim the key and return None (go ahead), or the answer of the request that used it.
+    def replay(
+        self,
+        session: Session,
+        principal: Principal,
+        payload: BaseModel,
+        reread: Reread | None = None,
+    ) -> JSONResponse | None:
+        """Claim the key for `principal` (keys are per organisation, or the operator's) in the
+        request's `session`, and return None (go ahead), or the answer of the request that used
+        it. Call it before the effect; `respond` then writes the answer into the claim.
 
         `reread` turns a stored resource id back into an answer; routes whose answers carry
         case data pass it (and `resource_id` to `respond`). Raises 422 for the key used with
         another request, 409 when the other request does not finish within the wait.
         """
+        self.session = session
+        self.scope = "operator" if principal.is_operator else str(principal.organisation_id)
         if not self.key:
             return None
         fingerprint = f"{self.request.method} {self.request.url.path}\n{payload.model_dump_json()}"
@@ -102,7 +115,7 @@ class Idempotency:
         self.record_id = self._claim()
         if self.record_id is not None:
             return None
-        record = self.session.exec(
+        record = session.exec(
             select(IdempotencyRecord).where(
                 col(IdempotencyRecord.scope) == self.scope, col(IdempotencyRecord.key) == self.key
             )
@@ -133,6 +146,7 @@ class Idempotency:
         """
         settings = app_settings(self.request)
         now = utcnow()
+        assert self.session is not None  # set by `replay`
         connection = self.session.connection()
         postgres = connection.dialect.name == "postgresql"
         insert = pg_insert if postgres else sqlite_insert
@@ -203,6 +217,7 @@ class Idempotency:
             content = jsonable_encoder(body)
             response = JSONResponse(content, status_code=status_code, headers=headers)
         if self.record_id is not None:
+            assert self.session is not None  # claimed by `replay`
             self.session.connection().execute(
                 update(IDEMPOTENCY_TABLE)
                 .where(IDEMPOTENCY_TABLE.c.id == self.record_id)
@@ -231,8 +246,6 @@ def _content(body: Any) -> Any:
 
 
 async def idempotency(
-    session: SessionDep,
-    principal: CurrentPrincipal,
     request: Request,
     idempotency_key: Annotated[
         str | None,
@@ -246,7 +259,10 @@ async def idempotency(
     ] = None,
 ) -> Idempotency:
     """The request's key, claimed later by `Idempotency.replay`. Async: no I/O here, so no
-    hand-over to the thread pool (`app.db.request_settings`).
+    hand-over to the thread pool (`app.db.request_settings`). It takes no session or caller:
+    FastAPI 0.142 walks a dependency's whole subtree again on every path to it (the cache only
+    spares the calls), so depending on the caller here walked authentication's subtree a second
+    time on every POST; the route hands both to `replay`.
 
     Raises InvalidIdempotencyKey (400) when the header comes more than once: FastAPI would
     read one of them, so a retry carrying the other could run twice. (An empty one is a 400
@@ -264,8 +280,7 @@ async def idempotency(
                 }
             ],
         )
-    scope = "operator" if principal.is_operator else str(principal.organisation_id)
-    return Idempotency(session, scope, idempotency_key, request)
+    return Idempotency(idempotency_key, request)
 
 
 IdempotencyDep = Annotated[Idempotency, Depends(idempotency)]

@@ -42,7 +42,7 @@ def create_action(
     idempotency: IdempotencyDep,
 ) -> Response:
     """Hand out an action to a member organisation, with a due date (chair)."""
-    if replay := idempotency.replay(payload):
+    if replay := idempotency.replay(session, context.principal, payload):
         return replay
     action = service.create_action(session, context, table, payload)
     headers = {"Location": f"/v1/actions/{action.id}", "ETag": etag(action)}

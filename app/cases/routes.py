@@ -76,7 +76,7 @@ def create_case(
         case = service.get_case(session, context, case_id, AccessAction.read)
         return _saved(session, case), {"ETag": etag(case)}
 
-    if replay := idempotency.replay(payload, reread):
+    if replay := idempotency.replay(session, context.principal, payload, reread):
         return replay
     try:
         case = service.create_case(session, context, payload)

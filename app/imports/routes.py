@@ -89,7 +89,7 @@ def _import(
     payload = _Fingerprint(
         sha256=service.sha256(content), dry_run=dry_run, table_id=table_id, sheet=sheet
     )
-    if replay := idempotency.replay(payload):
+    if replay := idempotency.replay(session, context.principal, payload):
         return replay
     limit = settings.import_max_rows
     if kind == ImportKind.cases:

@@ -46,7 +46,7 @@ def create_meeting(
     idempotency: IdempotencyDep,
 ) -> Response:
     """Schedule the table's meeting on a date (chair)."""
-    if replay := idempotency.replay(payload):
+    if replay := idempotency.replay(session, context.principal, payload):
         return replay
     meeting = service.create_meeting(session, context, table, payload)
     headers = {"Location": f"/v1/meetings/{meeting.id}", "ETag": etag(meeting)}

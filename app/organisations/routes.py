@@ -65,7 +65,7 @@ def create_organisation(
     idempotency: IdempotencyDep,
 ) -> Response:
     """Register an organisation (operator only)."""
-    if replay := idempotency.replay(payload):
+    if replay := idempotency.replay(session, principal, payload):
         return replay
     organisation = service.create_organisation(session, payload)
     body = OrganisationPublic.model_validate(organisation, from_attributes=True)

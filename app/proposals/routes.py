@@ -95,7 +95,7 @@ def decide(
         proposal, _, role = service.get_proposal(session, context, stored_id)
         return service.proposal_public(session, proposal, role), {"ETag": etag(proposal)}
 
-    if replay := idempotency.replay(payload, reread):
+    if replay := idempotency.replay(session, context.principal, payload, reread):
         return replay
     proposal, table, role = service.get_proposal(session, context, proposal_id)
     proposal = service.decide(session, context, proposal, table, role, payload, if_match)

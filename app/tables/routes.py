@@ -29,7 +29,7 @@ def create_table(
     idempotency: IdempotencyDep,
 ) -> Response:
     """Create an outflow table for a region (operator only)."""
-    if replay := idempotency.replay(payload):
+    if replay := idempotency.replay(session, principal, payload):
         return replay
     table = service.create_table(session, payload)
     headers = {"Location": f"/v1/tables/{table.id}", "ETag": etag(table)}

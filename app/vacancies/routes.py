@@ -62,7 +62,7 @@ def upsert_vacancy(
     """Offer or update one dwelling by `external_ref` (corporations): 201 new, 200 known.
     With `If-Match` (the ETag of a GET) the update is refused with 412 when the dwelling
     changed meanwhile, or does not exist."""
-    if replay := idempotency.replay(payload):
+    if replay := idempotency.replay(session, principal, payload):
         return replay
     [outcome] = service.upsert_vacancies(
         session, principal, [payload], batch=False, if_match=if_match
@@ -85,7 +85,7 @@ def upsert_vacancies(
         # The key's fingerprint is the batch as sent (dicts), whether or not the items came
         # validated (`app.vacancies.batch_body`), so a retry matches it either way.
         payload = VacancyBatch.model_validate(request.raw_json())
-    if replay := idempotency.replay(payload):
+    if replay := idempotency.replay(session, principal, payload):
         return replay
     outcomes = service.upsert_vacancies(session, principal, payload.items, batch=True)
     counts = Counter(o.outcome for o in outcomes)

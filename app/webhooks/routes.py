@@ -50,7 +50,7 @@ def create_endpoint(
         endpoint = service.get_endpoint(session, principal, endpoint_id)
         return _created(endpoint), {"ETag": etag(endpoint)}
 
-    if replay := idempotency.replay(payload, reread):
+    if replay := idempotency.replay(session, principal, payload, reread):
         replay.headers["Cache-Control"] = "no-store"
         return replay
     endpoint, _ = service.create_endpoint(

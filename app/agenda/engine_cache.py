@@ -13,22 +13,36 @@ What is not cached: nothing is shared between processes (each replica computes i
 cursor still catches a replica whose cut differed), and the cache holds no decision: the key
 covers the rows, policy, legal limits, remembered declines, spread usage, `top_k` and the time
 budget, so any change to them is a new key. Results are immutable (`matching.results`); a big
-city's holds about 7 MB, so the cache keeps at most `SIZE` of them.
+city's holds about 7 MB, so the cache keeps at most `SIZE` of them. With a result it keeps what
+is built from it alone (`derived`): the table document's sections from the result, and their
+JSON.
 """
 
 import hashlib
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
 import pydantic_core
 
 from app import matching
 
+T = TypeVar("T")
+
 SIZE = 16
 """Results kept per process, least recently used dropped first (a big city's: about 7 MB)."""
 
-_results: "OrderedDict[bytes, matching.MatchResult]" = OrderedDict()
+
+@dataclass(slots=True)
+class _Kept:
+    result: matching.MatchResult
+    derived: dict[str, Any] = field(default_factory=dict)
+    """Values built from the result and what the key covers alone (`derived`), by name."""
+
+
+_results: "OrderedDict[bytes, _Kept]" = OrderedDict()
 _lock = threading.Lock()  # guards the dict only; two threads may compute the same key at once
 
 
@@ -44,14 +58,33 @@ def cached(key: bytes, compute: Callable[[], matching.MatchResult]) -> matching.
         found = _results.get(key)
         if found is not None:
             _results.move_to_end(key)
-            return found
+            return found.result
     result = compute()
     with _lock:
-        _results[key] = result
+        # Two threads may compute it at once: both get the result kept first (with what is
+        # kept with it, `derived`).
+        kept = _results.setdefault(key, _Kept(result))
         _results.move_to_end(key)
         while len(_results) > SIZE:
             _results.popitem(last=False)
-    return result
+    return kept.result
+
+
+def derived(key: bytes, name: str, build: Callable[[], T]) -> T:
+    """The value `name` kept with the result under `key`, or `build()` (kept with it while the
+    result is kept). `build` must depend on nothing but that result and what `key` covers, and
+    its value is shared by every caller: they read it, never change it."""
+    with _lock:
+        kept = _results.get(key)
+        if kept is not None and name in kept.derived:
+            return kept.derived[name]  # type: ignore[no-any-return]
+    value = build()
+    with _lock:
+        kept = _results.get(key)
+        if kept is not None:
+            # Two threads may build it at once: both get the value kept first.
+            return kept.derived.setdefault(name, value)  # type: ignore[no-any-return]
+    return value
 
 
 def clear() -> None:

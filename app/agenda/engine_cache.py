@@ -33,6 +33,9 @@ T = TypeVar("T")
 
 SIZE = 16
 """Results kept per process, least recently used dropped first (a big city's: about 7 MB)."""
+DERIVED_SIZE = 4
+"""Results, the most recently used, that keep what is built from them (`derived`; a big city's
+document sections and their JSON: about 15 MB more); the others keep the result alone."""
 
 
 @dataclass(slots=True)
@@ -58,6 +61,7 @@ def cached(key: bytes, compute: Callable[[], matching.MatchResult]) -> matching.
         found = _results.get(key)
         if found is not None:
             _results.move_to_end(key)
+            _forget_derived_of_older()
             return found.result
     result = compute()
     with _lock:
@@ -67,13 +71,23 @@ def cached(key: bytes, compute: Callable[[], matching.MatchResult]) -> matching.
         _results.move_to_end(key)
         while len(_results) > SIZE:
             _results.popitem(last=False)
+        _forget_derived_of_older()
     return kept.result
+
+
+def _forget_derived_of_older() -> None:
+    """Drop what is built from all but the `DERIVED_SIZE` most recently used results (under
+    `_lock`)."""
+    for position, kept in enumerate(reversed(_results.values())):
+        if position >= DERIVED_SIZE and kept.derived:
+            kept.derived.clear()
 
 
 def derived(key: bytes, name: str, build: Callable[[], T]) -> T:
     """The value `name` kept with the result under `key`, or `build()` (kept with it while the
-    result is kept). `build` must depend on nothing but that result and what `key` covers, and
-    its value is shared by every caller: they read it, never change it."""
+    result is kept and among the `DERIVED_SIZE` most recently used). `build` must depend on
+    nothing but that result and what `key` covers, and its value is shared by every caller:
+    they read it, never change it."""
     with _lock:
         kept = _results.get(key)
         if kept is not None and name in kept.derived:

@@ -6,7 +6,7 @@ import pytest
 from pydantic_core import to_json
 
 from app import matching
-from app.agenda import document, views
+from app.agenda import document, engine_cache, views
 from app.agenda.paging import view_fingerprint
 from app.agenda.views import cases_shown
 from tests.api.helpers import assert_problem, plan_meeting
@@ -173,6 +173,24 @@ def test_the_table_s_pages_are_cut_from_sections_built_once_per_result(
     changed = pages(client, region.chair, agenda_path(region), 2, date=MEETING)
     assert len(builds) == 2
     assert changed[0]["page"]["vacancies_total"] == chain[0]["page"]["vacancies_total"] + 1
+
+
+def test_only_the_most_recently_used_results_keep_what_is_built_from_them(monkeypatch):
+    # A big city's sections and their JSON are twice its result's memory: sixteen results with
+    # theirs would be a third of a gigabyte.
+    monkeypatch.setattr(engine_cache, "DERIVED_SIZE", 2)
+    builds: list[bytes] = []
+
+    def sections_of(key: bytes) -> object:
+        return engine_cache.derived(key, "sections", lambda: builds.append(key))
+
+    for key in (b"a", b"b", b"c"):
+        engine_cache.cached(key, object)  # type: ignore[arg-type]
+        sections_of(key)
+    sections_of(b"c")
+    sections_of(b"b")
+    sections_of(b"a")
+    assert builds == [b"a", b"b", b"c", b"a"]
 
 
 def test_a_fingerprint_from_fields_encoded_already_is_the_whole_document_s():

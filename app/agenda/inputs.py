@@ -260,10 +260,22 @@ Owners = dict[str, dict[str, str]]  # {"cases": {case_id: care_provider_id}, "va
 
 
 def owners_of(inputs: MatchInputs) -> Owners:
+    # A table's thousands of cases and dwellings have a handful of owners: each owner's id is
+    # written once (`UUID.__str__` runs in Python; for a big city this was a tenth of a read
+    # from a kept engine result).
+    owner = _Text()
     return {
-        "cases": {str(r.id): str(r.care_provider_id) for r in inputs.cases},
-        "vacancies": {str(r.id): str(r.corporation_id) for r in inputs.vacancies},
+        "cases": {str(r.id): owner[r.care_provider_id] for r in inputs.cases},
+        "vacancies": {str(r.id): owner[r.corporation_id] for r in inputs.vacancies},
     }
+
+
+class _Text(dict[uuid.UUID, str]):
+    """`str` of each id asked for, computed once."""
+
+    def __missing__(self, key: uuid.UUID) -> str:
+        text = self[key] = str(key)
+        return text
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,8 +7,11 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from pydantic_core import to_json
+
 from app import matching
-from app.agenda.inputs import Loaded, MatchInputs, run_engine
+from app.agenda import engine_cache
+from app.agenda.inputs import Loaded, MatchInputs, engine_key, run_engine
 from app.agenda.models import AgendaView
 from app.limits.service import fallback_of, limits_public
 from app.sqltypes import utcnow
@@ -83,6 +86,10 @@ def _components(
     return out
 
 
+Encoded = dict[str, tuple[object, bytes]]
+"""A document's field -> (its value, that value's JSON), for the fields encoded already."""
+
+
 @dataclass(frozen=True, slots=True)
 class Scope:
     """Which candidate entries a view keeps, so a view that shows less is not built whole
@@ -122,19 +129,18 @@ def full_document(
     time_budget: float,
     top_k: int,
     scope: Scope = WHOLE,
+    sections: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The whole agenda as the table sees it (JSON-ready dicts); views are cut from it.
 
     `time_budget` is the solver's budget in seconds, reported when it ran out. `top_k` bounds
     each left-unhoused case's `displaced` list as the candidate lists are bounded (the engine
     listed `top_k` candidates); `displaced_count` gives the whole list's length. `scope`
-    leaves out the candidate entries a view would drop anyway."""
-    case_rows = {str(r.id): r for r in inputs.cases}
-    shared: dict[int, dict[str, Any]] = {}
-    proposed_for = {p.case_id: p.dwelling_id for p in result.proposals}
-    stats = result.stats
-    waiting = sorted(inputs.cases, key=lambda r: (r.ready_since, str(r.id)))
-    return {
+    leaves out the candidate entries a view would drop anyway. `sections`: the
+    `result_sections` of these arguments, if built already."""
+    if sections is None:
+        sections = result_sections(inputs, result, time_budget, top_k, scope)
+    document = {
         "table_id": str(inputs.table.id),
         "date": inputs.on.isoformat(),
         "generated_at": utcnow().isoformat().replace("+00:00", "Z"),
@@ -142,6 +148,30 @@ def full_document(
         "policy": inputs.policy.model_dump(mode="json"),
         "limits": limits_public(inputs.limits, aow_year=inputs.on.year).model_dump(mode="json"),
         "limits_fallback": _fallback_json(inputs.on, inputs.limits.year),
+        **sections,
+        "open_actions": open_actions,
+    }
+    document["vacancies"] = document.pop("vacancies")  # last, as the model lists it
+    return document
+
+
+def result_sections(
+    inputs: MatchInputs,
+    result: matching.MatchResult,
+    time_budget: float,
+    top_k: int,
+    scope: Scope = WHOLE,
+) -> dict[str, Any]:
+    """The document's sections that come from the engine's result (from `summary` to
+    `vacancies_without_candidates`, and `vacancies`): a function of the result and of what it
+    was computed from (`inputs`, `time_budget`, `top_k`) alone, so a kept result keeps them too
+    (`compute_loaded`)."""
+    case_rows = {str(r.id): r for r in inputs.cases}
+    shared: dict[int, dict[str, Any]] = {}
+    proposed_for = {p.case_id: p.dwelling_id for p in result.proposals}
+    stats = result.stats
+    waiting = sorted(inputs.cases, key=lambda r: (r.ready_since, str(r.id)))
+    return {
         "summary": {
             "ready_cases": stats.cases,
             "vacancies": stats.dwellings,
@@ -243,7 +273,6 @@ def full_document(
             }
             for d in result.bottlenecks.dwellings_without_candidates
         ],
-        "open_actions": open_actions,
         "vacancies": [
             _vacancy_summary(r) for r in sorted(inputs.vacancies, key=lambda r: str(r.id))
         ],
@@ -291,12 +320,38 @@ def _bottlenecks(bottlenecks: matching.Bottlenecks) -> dict[str, Any]:
 
 
 def compute_loaded(
-    loaded: Loaded, top_k: int, time_budget: float, scope: Scope = WHOLE, reuse: bool = False
+    loaded: Loaded,
+    top_k: int,
+    time_budget: float,
+    scope: Scope = WHOLE,
+    reuse: bool = False,
+    encoded: Encoded | None = None,
 ) -> dict[str, Any]:
     """The full (table-view) document from loaded inputs, or as much of it as `scope` keeps;
-    pure computation, no database. `reuse`: see `run_engine`."""
-    result = run_engine(loaded.inputs, loaded.usage, top_k, time_budget, reuse)
-    return full_document(loaded.inputs, result, loaded.open_actions, time_budget, top_k, scope)
+    pure computation, no database. `reuse`: see `run_engine`; the whole document's
+    `result_sections` are then kept with the result, and `encoded` (if given) gets their JSON
+    (`app.agenda.paging.view_fingerprint`). A big city's sections took a third of a kept
+    agenda's time to build and a seventh to encode for the fingerprint, on every page.
+
+    The kept sections are shared by every request reading the same result: the document's
+    readers (the views, the pages, the JSON) make new dicts where they cut, never change them.
+    """
+    inputs = loaded.inputs
+    if not reuse or scope != WHOLE:
+        result = run_engine(inputs, loaded.usage, top_k, time_budget, reuse)
+        return full_document(inputs, result, loaded.open_actions, time_budget, top_k, scope)
+    key = engine_key(inputs, loaded.usage, top_k, time_budget)
+    result = run_engine(inputs, loaded.usage, top_k, time_budget, reuse, key)
+    sections = engine_cache.derived(
+        key, "sections", lambda: result_sections(inputs, result, time_budget, top_k)
+    )
+    if encoded is not None:
+        encoded.update(
+            engine_cache.derived(
+                key, "encoded sections", lambda: {k: (v, to_json(v)) for k, v in sections.items()}
+            )
+        )
+    return full_document(inputs, result, loaded.open_actions, time_budget, top_k, sections=sections)
 
 
 def compute_to_freeze(

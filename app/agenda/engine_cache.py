@@ -13,22 +13,39 @@ What is not cached: nothing is shared between processes (each replica computes i
 cursor still catches a replica whose cut differed), and the cache holds no decision: the key
 covers the rows, policy, legal limits, remembered declines, spread usage, `top_k` and the time
 budget, so any change to them is a new key. Results are immutable (`matching.results`); a big
-city's holds about 7 MB, so the cache keeps at most `SIZE` of them.
+city's holds about 7 MB, so the cache keeps at most `SIZE` of them. With a result it keeps what
+is built from it alone (`derived`): the table document's sections from the result, and their
+JSON.
 """
 
 import hashlib
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
 import pydantic_core
 
 from app import matching
 
+T = TypeVar("T")
+
 SIZE = 16
 """Results kept per process, least recently used dropped first (a big city's: about 7 MB)."""
+DERIVED_SIZE = 4
+"""Results, the most recently used, that keep what is built from them (`derived`; a big city's
+document sections and their JSON: about 15 MB more); the others keep the result alone."""
 
-_results: "OrderedDict[bytes, matching.MatchResult]" = OrderedDict()
+
+@dataclass(slots=True)
+class _Kept:
+    result: matching.MatchResult
+    derived: dict[str, Any] = field(default_factory=dict)
+    """Values built from the result and what the key covers alone (`derived`), by name."""
+
+
+_results: "OrderedDict[bytes, _Kept]" = OrderedDict()
 _lock = threading.Lock()  # guards the dict only; two threads may compute the same key at once
 
 
@@ -44,14 +61,44 @@ def cached(key: bytes, compute: Callable[[], matching.MatchResult]) -> matching.
         found = _results.get(key)
         if found is not None:
             _results.move_to_end(key)
-            return found
+            _forget_derived_of_older()
+            return found.result
     result = compute()
     with _lock:
-        _results[key] = result
+        # Two threads may compute it at once: both get the result kept first (with what is
+        # kept with it, `derived`).
+        kept = _results.setdefault(key, _Kept(result))
         _results.move_to_end(key)
         while len(_results) > SIZE:
             _results.popitem(last=False)
-    return result
+        _forget_derived_of_older()
+    return kept.result
+
+
+def _forget_derived_of_older() -> None:
+    """Drop what is built from all but the `DERIVED_SIZE` most recently used results (under
+    `_lock`)."""
+    for position, kept in enumerate(reversed(_results.values())):
+        if position >= DERIVED_SIZE and kept.derived:
+            kept.derived.clear()
+
+
+def derived(key: bytes, name: str, build: Callable[[], T]) -> T:
+    """The value `name` kept with the result under `key`, or `build()` (kept with it while the
+    result is kept and among the `DERIVED_SIZE` most recently used). `build` must depend on
+    nothing but that result and what `key` covers, and its value is shared by every caller:
+    they read it, never change it."""
+    with _lock:
+        kept = _results.get(key)
+        if kept is not None and name in kept.derived:
+            return kept.derived[name]  # type: ignore[no-any-return]
+    value = build()
+    with _lock:
+        kept = _results.get(key)
+        if kept is not None:
+            # Two threads may build it at once: both get the value kept first.
+            return kept.derived.setdefault(name, value)  # type: ignore[no-any-return]
+    return value
 
 
 def clear() -> None:

@@ -28,6 +28,7 @@ before the access log, which then holds the cases the page shows.
 
 import hashlib
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -53,12 +54,25 @@ def _digest(data: bytes, size: int) -> bytes:
     return hashlib.blake2b(data, digest_size=size).digest()
 
 
-def view_fingerprint(document: dict[str, Any]) -> bytes:
+def view_fingerprint(
+    document: dict[str, Any], encoded: Mapping[str, tuple[object, bytes]] | None = None
+) -> bytes:
     """8 bytes that differ (but for a 2^-64 chance) when a view's document reads otherwise,
     leaving out when it was generated. The same in every process (no salted `hash()`), so a
-    cursor one server process made is checked by another."""
+    cursor one server process made is checked by another.
+
+    `encoded`: field -> (value, its JSON) for values encoded already, used where the document
+    holds that very value. The digest is of the same bytes either way: a dict's JSON is its
+    fields' JSON joined (pydantic-core writes no spaces)."""
     content = {k: v for k, v in document.items() if k != "generated_at"}
-    return _digest(to_json(content), 8)
+    if not encoded:
+        return _digest(to_json(content), 8)
+    parts = []
+    for key, value in content.items():
+        known = encoded.get(key)
+        text = known[1] if known is not None and known[0] is value else to_json(value)
+        parts.append(to_json(key) + b":" + text)
+    return _digest(b"{" + b",".join(parts) + b"}", 8)
 
 
 def _position(after: uuid.UUID | None, tag: bytes, fingerprint: bytes) -> int:
@@ -112,14 +126,20 @@ def mentioned_vacancies(document: dict[str, Any]) -> set[str]:
     return mentioned
 
 
-def cut(document: dict[str, Any], page: AgendaPage, scope: str) -> dict[str, Any]:
+def cut(
+    document: dict[str, Any],
+    page: AgendaPage,
+    scope: str,
+    encoded: Mapping[str, tuple[object, bytes]] | None = None,
+) -> dict[str, Any]:
     """`page` of a view's document (a new dict; the input is kept), with `page` (limit and the
     sections' totals) and `next_cursor`. `scope` names what is paged (the live agenda of a
     table and date, or a meeting's; the view, the caller's organisation and `candidates`).
     Raises Unprocessable (400 `invalid_cursor`) for a cursor of another scope, and Conflict
-    (409 `agenda_changed`) for one made when the view read otherwise."""
+    (409 `agenda_changed`) for one made when the view read otherwise. `encoded`: see
+    `view_fingerprint`."""
     tag = _digest(scope.encode(), 4)
-    fingerprint = view_fingerprint(document)
+    fingerprint = view_fingerprint(document, encoded)
     start = _position(page.after, tag, fingerprint)
     end = start + page.limit
     by_case = document.get("candidates_by_case")

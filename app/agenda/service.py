@@ -14,7 +14,7 @@ from sqlmodel import Session
 from app.access_log.service import AccessContext
 from app.aftercare import agenda as aftercare
 from app.agenda import open_proposals
-from app.agenda.document import WHOLE, Scope, compute_loaded
+from app.agenda.document import WHOLE, Encoded, Scope, compute_loaded
 from app.agenda.inputs import Loaded, Owners, load, owners_of
 from app.agenda.models import AgendaView
 from app.agenda.paging import AgendaPage, cut
@@ -31,6 +31,7 @@ def compute(
     time_budget: float,
     scope: Callable[[Owners], Scope] = lambda _: WHOLE,
     reuse: bool = False,
+    encoded: Encoded | None = None,
 ) -> tuple[dict[str, Any], Owners, Loaded]:
     """The full (table-view) document for `on`, with the owners needed to cut views from it and
     what it was computed from; `scope` (given the owners) may leave out candidate entries the
@@ -40,12 +41,12 @@ def compute(
     (`app.db.outside_transaction`), so a big or slow table never holds the SQLite write lock or
     a PostgreSQL transaction while the engine runs; what the caller writes afterwards (the access
     log) goes into a new, short transaction. `reuse`: for a caller who sees every case only (see
-    `app.agenda.inputs.run_engine`).
+    `app.agenda.inputs.run_engine`); `encoded`: see `app.agenda.document.compute_loaded`.
     """
     loaded = load(session, table, on)
     owners = owners_of(loaded.inputs)
     with outside_transaction(session):
-        document = compute_loaded(loaded, top_k, time_budget, scope(owners), reuse)
+        document = compute_loaded(loaded, top_k, time_budget, scope(owners), reuse, encoded)
     return document, owners, loaded
 
 
@@ -77,6 +78,7 @@ def agenda(
     agenda."""
     view = view_for(context, table)
     me = context.principal.require_organisation()
+    encoded: Encoded = {}
     document, owners, _ = compute(
         session,
         table,
@@ -85,9 +87,10 @@ def agenda(
         time_budget,
         lambda owners: scope_of(view, me, owners),
         reuse=view == AgendaView.table,
+        encoded=encoded,
     )
     with_open_proposals(session, table, document, on)
     scope = f"table {table.id} {on.isoformat()} {view.value} {me} {top_k}"
-    restricted = cut(restrict(document, view, me, owners), page, scope)
+    restricted = cut(restrict(document, view, me, owners), page, scope, encoded)
     log_cases_shown(session, context, restricted, table.id)
     return restricted

@@ -16,6 +16,7 @@ the year alone: the month was not recorded and does not matter on this date) or
 from calendar import monthrange
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 
 from app.matching.types import AowAges, AowCohort
 
@@ -58,6 +59,12 @@ class AgeReading:
     basis: str
 
 
+READINGS_KEPT = 4096
+"""Readings kept per process (a table's cases share a few hundred birth windows; the readings
+are a pure function of their arguments, so a kept one is never stale)."""
+
+
+@lru_cache(maxsize=READINGS_KEPT)
 def age_reading(birth_year: int, birth_month: int | None, on: date) -> AgeReading:
     """The client's age on `on` for minimum-age rules: the youngest reading of the window."""
     earliest, latest = birth_window(birth_year, birth_month)
@@ -100,6 +107,7 @@ class PensionReading:
     basis: str
 
 
+@lru_cache(maxsize=READINGS_KEPT)
 def pension_reading(
     birth_year: int, birth_month: int | None, on: date, table: AowAges
 ) -> PensionReading:

@@ -33,6 +33,7 @@ from app.matching.solver import (
     AssignmentProblem,
     CapacityTree,
     capacity_tree,
+    distinct,
     solve,
 )
 from app.matching.straddling import remaining
@@ -112,9 +113,9 @@ def residual_arcs(
     housed_case = np.zeros(n_cases, dtype=bool)
     housed_case[problem.edge_case[chosen]] = True
     is_chosen = np.isin(edges, chosen)
-    cases = np.unique(problem.edge_case[edges])
+    cases = distinct(problem.edge_case[edges], n_cases)
     if active is None:
-        active = np.unique(problem.edge_dwelling[edges])
+        active = distinct(problem.edge_dwelling[edges], n_dwellings)
     e_case = case_node[problem.edge_case[edges]]
     e_dwelling = dwelling_node[problem.edge_dwelling[edges]]
     d_parent = node_of_parent(tree.dwelling_parent[active])
@@ -177,8 +178,10 @@ def passed_over(
     tests = np.flatnonzero(problem.edge_score > holder_score[problem.edge_dwelling])
     if len(tests) == 0:
         return PassedOverCheck({}, True, 0, 0)
-    edges = np.union1d(np.flatnonzero(assignment.kept), tests)
-    active = np.unique(problem.edge_dwelling[edges])
+    in_graph = assignment.kept.copy()
+    in_graph[tests] = True
+    edges = np.flatnonzero(in_graph)  # np.union1d of the kept edges and `tests`, by a mask
+    active = distinct(problem.edge_dwelling[edges], problem.n_dwellings)
     case_node = 2 + problem.edge_case[tests]
     dwelling_node = 2 + problem.n_cases + problem.edge_dwelling[tests]
     proven_fewer = np.ones(len(tests), dtype=bool)

@@ -2,14 +2,19 @@
 
 from datetime import date
 from decimal import Decimal
+from functools import lru_cache
 
 SCORE_SCALE = 1_000_000
 """Scores are compared and optimised as integer micro-points, so results do not depend on float
 summation order or platform."""
 
 
+@lru_cache(maxsize=4096)
 def to_cents(amount: Decimal) -> int:
-    """Convert EUR to integer cents; refuse sub-cent amounts rather than round a boundary away."""
+    """Convert EUR to integer cents; refuse sub-cent amounts rather than round a boundary away.
+
+    Kept per amount: a table's every case converts the year's few rent caps and income limits
+    again (equal amounts give equal cents, so a kept one is never stale)."""
     cents = Decimal(amount) * 100
     if cents != cents.to_integral_value():
         raise ValueError(f"money must have at most two decimals, got {amount}")

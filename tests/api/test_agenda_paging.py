@@ -3,9 +3,11 @@ per-case and per-dwelling sections `limit` entries at a time, each case and dwel
 one page of a cursor chain, and a cursor of changed inputs refused."""
 
 import pytest
+from pydantic_core import to_json
 
 from app import matching
-from app.agenda import views
+from app.agenda import document, engine_cache, views
+from app.agenda.paging import view_fingerprint
 from app.agenda.views import cases_shown
 from tests.api.helpers import assert_problem, plan_meeting
 from tests.clock import iso
@@ -115,17 +117,22 @@ def test_a_cursor_from_before_an_edit_is_refused_as_changed(client, region, mark
     assert_problem(response, 409, "agenda_changed")
 
 
-def engine_runs(monkeypatch) -> list[int]:
-    """A list that grows by one each time the engine runs."""
+def calls_of(monkeypatch, owner: object, name: str) -> list[int]:
+    """A list that grows by one each time `owner.name` is called."""
     calls: list[int] = []
-    real = matching.match
+    real = getattr(owner, name)
 
     def counting(*args, **kwargs):  # type: ignore[no-untyped-def]
         calls.append(1)
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(matching, "match", counting)
+    monkeypatch.setattr(owner, name, counting)
     return calls
+
+
+def engine_runs(monkeypatch) -> list[int]:
+    """A list that grows by one each time the engine runs."""
+    return calls_of(monkeypatch, matching, "match")
 
 
 def test_the_pages_of_one_agenda_are_computed_once_and_an_edit_computes_it_again(
@@ -142,6 +149,59 @@ def test_the_pages_of_one_agenda_are_computed_once_and_an_edit_computes_it_again
     ).raise_for_status()
     get(client, region.chair, agenda_path(region), date=MEETING, limit=2).raise_for_status()
     assert len(calls) == 2
+
+
+def section_builds(monkeypatch) -> list[int]:
+    """A list that grows by one each time an agenda's sections are built from a result."""
+    return calls_of(monkeypatch, document, "result_sections")
+
+
+def without_time(chain: list[dict]) -> list[dict]:
+    return [{k: v for k, v in page.items() if k != "generated_at"} for page in chain]
+
+
+def test_the_table_s_pages_are_cut_from_sections_built_once_per_result(
+    client, region, market, monkeypatch
+):
+    builds = section_builds(monkeypatch)
+    chain = pages(client, region.chair, agenda_path(region), 2, date=MEETING)
+    again = pages(client, region.chair, agenda_path(region), 2, date=MEETING)
+    assert len(chain) > 2
+    assert len(builds) == 1
+    assert without_time(again) == without_time(chain)
+    create_vacancy(client, region.corporation, complex_ref="D")
+    changed = pages(client, region.chair, agenda_path(region), 2, date=MEETING)
+    assert len(builds) == 2
+    assert changed[0]["page"]["vacancies_total"] == chain[0]["page"]["vacancies_total"] + 1
+
+
+def test_only_the_most_recently_used_results_keep_what_is_built_from_them(monkeypatch):
+    # A big city's sections and their JSON are twice its result's memory: sixteen results with
+    # theirs would be a third of a gigabyte.
+    monkeypatch.setattr(engine_cache, "DERIVED_SIZE", 2)
+    builds: list[bytes] = []
+
+    def sections_of(key: bytes) -> object:
+        return engine_cache.derived(key, "sections", lambda: builds.append(key))
+
+    for key in (b"a", b"b", b"c"):
+        engine_cache.cached(key, object)  # type: ignore[arg-type]
+        sections_of(key)
+    sections_of(b"c")
+    sections_of(b"b")
+    sections_of(b"a")
+    assert builds == [b"a", b"b", b"c", b"a"]
+
+
+def test_a_fingerprint_from_fields_encoded_already_is_the_whole_document_s():
+    fields = {"proposals": [{"score": 1.5, "case_id": None}], "summary": {"text": 'é"\n'}}
+    page = {"generated_at": "now", **fields, "longest_waiting": [{"days": 3}]}
+    encoded = {
+        "proposals": (fields["proposals"], to_json(fields["proposals"])),
+        # Another value than the document holds (equal or not): not used.
+        "summary": ({"text": 'é"\n'}, b'{"text":"other"}'),
+    }
+    assert view_fingerprint(page, encoded) == view_fingerprint(page)
 
 
 @pytest.mark.parametrize("party", ["care_provider", "corporation"])

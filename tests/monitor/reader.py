@@ -19,9 +19,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import highspy
 import numpy as np
-from scipy.optimize import Bounds, LinearConstraint, linprog, milp
-from scipy.sparse import coo_array, hstack, vstack
+from scipy.optimize import Bounds, LinearConstraint, milp
+from scipy.sparse import coo_array, csr_array, hstack, vstack
 
 CASE_MEASURES = ("new_ready", "returned", "withdrawn", "other_exits", "backlog_end")
 HOUSING_MEASURES = ("housed", "housed_own_lease", "housed_intermediate_lease")
@@ -168,7 +169,8 @@ def read(
     A range is exact where it is a point (the cell is worked out); elsewhere it may be only
     part of the cell's range, enough to show that the cell can take two values: two solutions
     that push every hidden cell up and down at once (`_spread`) settle most cells, and only the
-    rest get their own least and greatest value (two programmes per cell and direction).
+    rest get their own greatest value, and their least only when that greatest is not already
+    apart from a value the cell took (`_range`).
     """
     order, shown, matrix, low, high = _system(document, truth, own, known)
     index = {cell: k for k, cell in enumerate(order)}
@@ -180,15 +182,19 @@ def read(
         and cell[0] != "start"
         and truth[cell] != own.get(cell, 0)  # else nobody else's people in it
     ]
-    real = _spread(matrix, low, high, hidden, integral=False)
-    integer = _spread(matrix, low, high, hidden, integral=True) if over_integers else real
+    if not hidden:
+        return []
+    real_programme = _Programme(matrix, low, high, integral=False)
+    integer_programme = _Programme(matrix, low, high, integral=True) if over_integers else None
+    real = _spread(real_programme, hidden)
+    integer = _spread(integer_programme, hidden) if integer_programme else real
     readings = []
     for k in hidden:
         cell = order[k]
         if real[k][1] - real[k][0] < SHOWN_TO_VARY:
-            real[k] = _range(matrix, low, high, k, integral=False)
-        if over_integers and integer[k][1] - integer[k][0] < SHOWN_TO_VARY:
-            integer[k] = _range(matrix, low, high, k, integral=True)
+            real[k] = _range(real_programme, k, real[k][0])
+        if integer_programme and integer[k][1] - integer[k][0] < SHOWN_TO_VARY:
+            integer[k] = _range(integer_programme, k, integer[k][0])
         readings.append(
             Reading(
                 cell,
@@ -201,52 +207,67 @@ def read(
     return readings
 
 
-def _spread(
-    matrix: np.ndarray, low: np.ndarray, high: np.ndarray, cells: list[int], integral: bool
-) -> dict[int, tuple[float, float]]:
+class _Programme:
+    """`matrix @ x == 0`, `low <= x <= high`, set up in HiGHS once and then solved for one cost
+    after another, each linear one from the basis the last one left (scipy's `linprog` and
+    `milp` build the whole programme again for every cost, most of their time)."""
+
+    def __init__(self, matrix: np.ndarray, low: np.ndarray, high: np.ndarray, integral: bool):
+        model = highspy.Highs()
+        model.setOptionValue("output_flag", False)
+        model.setOptionValue("threads", 1)
+        n = matrix.shape[1]
+        model.addVars(n, low, high)
+        rows = csr_array(matrix)
+        zeros = np.zeros(matrix.shape[0])
+        model.addRows(
+            matrix.shape[0],
+            zeros,
+            zeros,
+            rows.nnz,
+            rows.indptr.astype(np.int32),
+            rows.indices.astype(np.int32),
+            rows.data,
+        )
+        if integral:
+            model.changeColsIntegrality(
+                n, np.arange(n, dtype=np.int32), np.full(n, highspy.HighsVarType.kInteger)
+            )
+        self.model = model
+        self.columns = np.arange(n, dtype=np.int32)
+
+    def solve(self, cost: np.ndarray) -> np.ndarray:
+        """A solution with the least `cost @ x`."""
+        self.model.changeColsCost(len(cost), self.columns, cost.astype(np.float64))
+        self.model.run()
+        status = self.model.getModelStatus()
+        # The true table is always a solution, and the cells are bounded: always an optimum.
+        assert status == highspy.HighsModelStatus.kOptimal, self.model.modelStatusToString(status)
+        return np.array(self.model.getSolution().col_value)
+
+
+def _spread(programme: _Programme, cells: list[int]) -> dict[int, tuple[float, float]]:
     """For each of `cells`, the least and greatest of its values in two solutions: one that
     makes the sum of `cells` as small as it can be and one that makes it as great."""
     values = []
     for sign in (1.0, -1.0):
-        cost = np.zeros(matrix.shape[1])
+        cost = np.zeros(len(programme.columns))
         cost[cells] = sign
-        values.append(_solve(matrix, low, high, cost, integral))
+        values.append(programme.solve(cost))
     return {k: (min(values[0][k], values[1][k]), max(values[0][k], values[1][k])) for k in cells}
 
 
-def _solve(
-    matrix: np.ndarray, low: np.ndarray, high: np.ndarray, cost: np.ndarray, integral: bool
-) -> np.ndarray:
-    """A solution of `matrix @ x == 0`, `low <= x <= high` with the least `cost @ x`."""
-    if integral:
-        result = milp(
-            cost,
-            constraints=LinearConstraint(matrix, 0.0, 0.0),
-            bounds=Bounds(low, high),
-            integrality=np.ones(len(cost)),
-        )
-    else:
-        result = linprog(
-            cost,
-            A_eq=matrix,
-            b_eq=np.zeros(matrix.shape[0]),
-            bounds=list(zip(low, high, strict=True)),
-            method="highs",
-        )
-    assert result.status == 0, result.message  # the true table is always a solution
-    return result.x
-
-
-def _range(
-    matrix: np.ndarray, low: np.ndarray, high: np.ndarray, k: int, integral: bool
-) -> tuple[float, float]:
-    """The least and the greatest value of cell `k` (CEILING: no upper end)."""
-    ends = []
-    for sign in (1.0, -1.0):  # minimise x_k, then minimise -x_k
-        cost = np.zeros(matrix.shape[1])
-        cost[k] = sign
-        ends.append(_solve(matrix, low, high, cost, integral)[k])
-    return ends[0], ends[1]
+def _range(programme: _Programme, k: int, taken: float) -> tuple[float, float]:
+    """The greatest value of cell `k` (CEILING: no upper end) and, unless that is already apart
+    from `taken` (a value the cell takes in some solution, so the cell is not worked out), its
+    least: the cell's whole range whenever that is a point."""
+    cost = np.zeros(len(programme.columns))
+    cost[k] = -1.0
+    greatest = programme.solve(cost)[k]
+    if greatest - taken >= SHOWN_TO_VARY:
+        return taken, greatest
+    cost[k] = 1.0
+    return programme.solve(cost)[k], greatest
 
 
 def small_sums(

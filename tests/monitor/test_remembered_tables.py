@@ -18,6 +18,7 @@ from app.monitor import years as monitor_years
 from app.monitor.facts import CaseFacts, Facts, Housing, facts_digest
 from app.monitor.memory import Memory
 from tests.clock import day
+from tests.monitor.fixed_facts import fixed_facts
 from tests.monitor.history import figures, ready_case
 
 YEAR = day(-40).year  # a year with at least 40 past days in it, on every clock
@@ -94,24 +95,11 @@ def test_a_changed_fact_is_not_answered_from_memory(client, region, spread, monk
     assert figures(client, region.care_provider, region.table_id, **BY_PROVIDER) == after
 
 
-def _fixed_facts() -> Facts:
-    provider, corporation = uuid.UUID(int=1), uuid.UUID(int=2)
-    cases = [
-        CaseFacts(uuid.UUID(int=10), provider, date(2025, 3, 1), date(2025, 9, 1), "housed", None),
-        CaseFacts(uuid.UUID(int=11), provider, date(2025, 4, 1), None, "registered", None),
-    ]
-    housing = Housing(
-        uuid.UUID(int=10), provider, corporation, "GM0344", "BU03440101", date(2025, 9, 1),
-        "own_lease", True, 184,
-    )  # fmt: skip
-    return Facts(cases, [housing])
-
-
 def test_every_process_keys_the_same_facts_alike():
     """Two server processes (each with its own hash seed) remember a table under one key."""
     code = (
-        "from tests.monitor.test_remembered_tables import _fixed_facts;"
-        "from app.monitor.facts import facts_digest; print(facts_digest(_fixed_facts()))"
+        "from tests.monitor.fixed_facts import fixed_facts;"
+        "from app.monitor.facts import facts_digest; print(facts_digest(fixed_facts()))"
     )
     digests = {
         subprocess.run(
@@ -124,7 +112,7 @@ def test_every_process_keys_the_same_facts_alike():
         ).stdout.strip()
         for seed in ("1", "2")
     }
-    assert digests == {facts_digest(_fixed_facts())}
+    assert digests == {facts_digest(fixed_facts())}
 
 
 def _other(value: object) -> object:
@@ -141,7 +129,7 @@ def _other(value: object) -> object:
 
 
 def test_every_field_of_a_case_and_a_housing_is_in_the_key():
-    facts = _fixed_facts()
+    facts = fixed_facts()
     [housed, waiting], [housing] = facts.cases, facts.housings
     for field in fields(CaseFacts):
         changed = replace(housed, **{field.name: _other(getattr(housed, field.name))})

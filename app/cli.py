@@ -21,6 +21,8 @@ from app.settings import Settings, get_settings
 
 if TYPE_CHECKING:
     import uvicorn
+    from fastapi import FastAPI
+    from sqlalchemy import Engine
 
 # Commands import what they need when they run, so that `migrate` or `create-key` does not load
 # the whole web application first.
@@ -96,10 +98,6 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> None:
     import uvicorn
     from sqlalchemy.engine import make_url
 
-    from app.db import build_engine
-    from app.main import create_app
-    from app.server_logging import log_config
-
     workers = args.workers or settings.workers
     if workers > 1 and make_url(settings.database_url).get_backend_name() != "postgresql":
         sys.exit(
@@ -108,6 +106,12 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> None:
             "one process. Nothing was started."
         )
     sock = bind(args.host, args.port)
+    # The application is imported only now (3-5 s): a serve that cannot have its port or its
+    # workers says so at once, and a supervisor of several workers never imports it (each
+    # worker builds its own from the factory).
+    from app.db import build_engine
+    from app.server_logging import log_config
+
     try:
         if args.demo:
             settings = demo_settings(settings)
@@ -128,11 +132,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> None:
             proxy = proxy_options(args, settings)
             # One worker serves this app; more build theirs from the factory (`serve_workers`).
             config = uvicorn.Config(
-                (
-                    create_app(settings, engine=engine, served=True)
-                    if workers == 1
-                    else "app.main:create_served_app"
-                ),
+                _served_app(settings, engine) if workers == 1 else "app.main:create_served_app",
                 factory=workers > 1,
                 workers=workers,
                 log_level=args.log_level,
@@ -149,6 +149,13 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> None:
             engine.dispose()
     finally:
         sock.close()
+
+
+def _served_app(settings: Settings, engine: "Engine") -> "FastAPI":
+    """The app of a server of one process (imported once the port is bound: see `cmd_serve`)."""
+    from app.main import create_app
+
+    return create_app(settings, engine=engine, served=True)
 
 
 def serve_workers(settings: Settings, config: "uvicorn.Config", sock: socket.socket) -> None:

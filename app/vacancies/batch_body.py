@@ -37,11 +37,6 @@ class BatchRequest(Request):
                 self._json = json.loads(self.batch_body)
         return self._json
 
-    def raw_json(self) -> Any:
-        """The body as plain JSON values (dicts), whichever way `json` took: what an
-        Idempotency-Key's fingerprint is computed from."""
-        return json.loads(self.batch_body)
-
 
 class BatchRoute(SessionEndingRoute):
     """The route serves `BatchRequest`s (FastAPI's documented custom-request hook) and commits

@@ -2,9 +2,11 @@
 
 import uuid
 from collections import Counter
-from typing import Annotated
+from contextlib import suppress
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Query, Response
+from pydantic import ValidationError
 
 from app.access_log.deps import AccessContextDep
 from app.auth import CurrentPrincipal
@@ -21,7 +23,7 @@ from app.schemas import REFERENCE_PART_PATTERN, ExternalRef
 from app.timeline.models import Timeline
 from app.timeline.service import vacancy_timeline
 from app.vacancies import service
-from app.vacancies.batch_body import BatchRequest, BatchRoute
+from app.vacancies.batch_body import BatchRoute
 from app.vacancies.deps import VacancyDep
 from app.vacancies.models import (
     Vacancy,
@@ -78,13 +80,10 @@ def upsert_vacancies(
     principal: CurrentPrincipal,
     session: SessionDep,
     idempotency: IdempotencyDep,
-    request: Request,
 ) -> Response:
     """Offer or update up to 1000 dwellings at once; one invalid item rejects the whole batch."""
-    if idempotency.key and isinstance(request, BatchRequest):
-        # The key's fingerprint is the batch as sent (dicts), whether or not the items came
-        # validated (`app.vacancies.batch_body`), so a retry matches it either way.
-        payload = VacancyBatch.model_validate(request.raw_json())
+    if idempotency.key:
+        payload = _fingerprinted(payload)
     if replay := idempotency.replay(session, principal, payload):
         return replay
     outcomes = service.upsert_vacancies(session, principal, payload.items, batch=True)
@@ -95,6 +94,25 @@ def upsert_vacancies(
         from_attributes=True,
     )
     return idempotency.respond(result, 200)
+
+
+def _fingerprinted(batch: VacancyBatch) -> VacancyBatch:
+    """The batch as its `Idempotency-Key` is fingerprinted: every item as the dwelling it
+    validates to (the model's fields in the model's order, defaults filled in), so a retry
+    that sends the same dwellings with their fields in another order, or a default written
+    out, replays. A valid batch arrives validated already (`app.vacancies.batch_body`); an
+    item left as sent is invalid, the batch is refused, and its claim is rolled back with it.
+
+    Until 2026-12 the fingerprint was of the items as sent: a batch record written before
+    then answers every retry of its batch with 422 (safe: nothing runs twice) until it expires
+    (`UITSTROOM_IDEMPOTENCY_TTL_HOURS`)."""
+    items: list[dict[str, Any] | VacancyIn] = []
+    for item in batch.items:
+        if isinstance(item, dict):
+            with suppress(ValidationError):
+                item = VacancyIn.model_validate(item)
+        items.append(item)
+    return VacancyBatch.model_construct(items=items)
 
 
 router.add_api_route(

@@ -228,17 +228,42 @@ def test_a_batch_answer_is_replayed_for_its_key_and_another_batch_is_refused(cli
     assert_problem(other, 422, "idempotency_key_reused")
 
 
-def test_a_batch_key_is_fingerprinted_from_the_batch_as_sent(client, session, small_region):
-    # A valid batch arrives with its items already validated (app.vacancies.batch_body); its
-    # key's fingerprint is still that of the items as sent, as it was before that fast path,
-    # so a retry straddling an upgrade matches the record the earlier version wrote.
+def _reversed(value):
+    """The same JSON value with every object's fields in reverse order."""
+    if isinstance(value, dict):
+        return {key: _reversed(value[key]) for key in reversed(list(value))}
+    if isinstance(value, list):
+        return [_reversed(item) for item in value]
+    return value
+
+
+def test_a_batch_retried_with_its_fields_in_another_order_replays(client, small_region):
+    # A client may serialise its retry afresh: the same dwellings, their fields (and the
+    # address's) in another order. That is the same request; only another batch is refused.
+    headers = {**small_region.corporation.headers, "Idempotency-Key": "k10"}
+    body = _batch("B-4", "B-5")
+    assert list(_reversed(body)["items"][0]) != list(body["items"][0])
+    first = client.post("/v1/vacancies/batch", json=body, headers=headers)
+    assert first.status_code == 200, first.text
+    retry = client.post("/v1/vacancies/batch", json=_reversed(body), headers=headers)
+    assert retry.status_code == 200, retry.text
+    assert retry.headers["Idempotent-Replayed"] == "true"
+    assert retry.json() == first.json()
+
+
+def test_a_batch_key_is_fingerprinted_from_the_dwellings_it_validates_to(
+    client, session, small_region
+):
+    # Whether the items came validated (a valid batch, app.vacancies.batch_body) or as sent,
+    # the fingerprint is that of the dwellings: the model's fields in the model's order.
     import hashlib
 
-    from app.vacancies.models import VacancyBatch
+    from app.vacancies.models import VacancyBatch, VacancyIn
 
-    body = _batch("B-4")
-    headers = {**small_region.corporation.headers, "Idempotency-Key": "k10"}
-    client.post("/v1/vacancies/batch", json=body, headers=headers).raise_for_status()
-    sent = VacancyBatch.model_validate(body).model_dump_json()
+    body = _batch("B-6")
+    headers = {**small_region.corporation.headers, "Idempotency-Key": "k11"}
+    client.post("/v1/vacancies/batch", json=_reversed(body), headers=headers).raise_for_status()
+    items = [VacancyIn.model_validate(item) for item in body["items"]]
+    sent = VacancyBatch.model_construct(items=items).model_dump_json()
     expected = hashlib.sha256(f"POST /v1/vacancies/batch\n{sent}".encode()).hexdigest()
-    assert record(session, "k10").request_hash == expected
+    assert record(session, "k11").request_hash == expected

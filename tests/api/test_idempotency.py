@@ -2,6 +2,7 @@
 a second copy of a case file."""
 
 import uuid
+from collections import defaultdict
 from datetime import timedelta
 
 import pytest
@@ -267,3 +268,24 @@ def test_a_batch_key_is_fingerprinted_from_the_dwellings_it_validates_to(
     sent = VacancyBatch.model_construct(items=items).model_dump_json()
     expected = hashlib.sha256(f"POST /v1/vacancies/batch\n{sent}".encode()).hexdigest()
     assert record(session, "k11").request_hash == expected
+
+
+def _operations_taking_a_key(app) -> list[tuple[str, str]]:  # type: ignore[no-untyped-def]
+    return [
+        (method.upper(), path)
+        for path, item in app.openapi()["paths"].items()
+        for method, operation in item.items()
+        if any(p.get("name") == "Idempotency-Key" for p in operation.get("parameters", []))
+    ]
+
+
+def test_every_operation_taking_a_key_authenticates_before_it_reads_the_key(app, client):
+    # The key's dependency does not depend on the caller (the route hands it over), so each
+    # route must name its caller before the key: a stranger learns nothing about the key.
+    operations = _operations_taking_a_key(app)
+    assert len(operations) >= 10
+    headers = [("Idempotency-Key", "a"), ("Idempotency-Key", "b")]
+    for method, path in operations:
+        url = path.format_map(defaultdict(lambda: str(uuid.uuid4())))
+        response = client.request(method, "/v1" + url, json={}, headers=headers)
+        assert response.status_code == 401, (method, path, response.text)

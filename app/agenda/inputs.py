@@ -5,6 +5,7 @@ transaction; and the engine run on them.
 The only place where `app.matching` meets the database.
 """
 
+import copy
 import json
 import uuid
 from collections import namedtuple
@@ -91,7 +92,7 @@ def plain_rows(result: Result[Any], json_columns: Collection[str] = ()) -> list[
     faster (measured in-process on a loaded machine).
 
     `json_columns`: fields read as their JSON text (`_read`), decoded here once per distinct
-    text; each row gets its own copy of the decoded list."""
+    text; each row gets its own (shallow) copy of the decoded value."""
     # The fields are known at run time only (mypy wants them literal): typed as a factory.
     named: Callable[..., Any] = namedtuple
     keys = tuple(result.keys())
@@ -107,7 +108,7 @@ def plain_rows(result: Result[Any], json_columns: Collection[str] = ()) -> list[
         found = decoded.get(text)
         if found is None:
             found = decoded[text] = json.loads(text)
-        return list(found)
+        return copy.copy(found)  # a list today; a dict or a scalar would stay what it is
 
     rows = []
     for row in result:

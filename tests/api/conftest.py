@@ -4,8 +4,9 @@ from dataclasses import dataclass
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlmodel import Session
 
-from tests.conftest import Org, make_org, make_table
+from tests.conftest import Org, seed_org, seed_table
 
 
 @dataclass
@@ -20,9 +21,9 @@ class SmallRegion:
 
 
 @pytest.fixture
-def small_region(client: TestClient) -> SmallRegion:
-    chair = make_org(client, "municipality")
-    care_provider = make_org(client, "care_provider")
-    corporation = make_org(client, "housing_corporation")
-    table_id = make_table(client, chair, [care_provider, corporation], ["GM0344", "GM0307"])
+def small_region(client: TestClient, session: Session) -> SmallRegion:
+    chair = seed_org(session, "municipality")
+    care_provider = seed_org(session, "care_provider")
+    corporation = seed_org(session, "housing_corporation")
+    table_id = seed_table(session, chair, [care_provider, corporation], ["GM0344", "GM0307"])
     return SmallRegion(table_id, chair, care_provider, corporation)

@@ -22,6 +22,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 import schemathesis
+from fastapi import FastAPI
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from schemathesis import GenerationMode
@@ -29,11 +30,31 @@ from schemathesis.checks import positive_data_acceptance
 from schemathesis.core.failures import AcceptedNegativeData, FailureGroup
 from schemathesis.core.mutations import OperatorKind
 from schemathesis.core.parameters import ParameterLocation
+from schemathesis.schemas import BaseSchema
 
 from tests.conftest import OPERATOR, generated_contract
 from tests.properties import examples
 
 CONTRACT = generated_contract()
+_SCHEMAS: dict[int, tuple[FastAPI, BaseSchema]] = {}
+
+
+def schema_for(app: FastAPI) -> BaseSchema:
+    """The contract loaded for `app`, once per app (the suite gives every test of a backend the
+    same app): loading it cost a tenth of a second per test. A loaded schema keeps the transport
+    of the app it was first called with, so each app has its own."""
+    if id(app) not in _SCHEMAS:
+        schema = schemathesis.openapi.from_dict(copy.deepcopy(CONTRACT))
+        schema.app = app
+        schema.location = "/openapi.json"
+        # The caller's key is sent with every request below, so a generated `Authorization` (or
+        # a negative case that drops it) would be overwritten and judged wrongly; 401 has its
+        # own tests.
+        schema.config.generation.update(with_security_parameters=False)
+        _SCHEMAS[id(app)] = (app, schema)  # the app kept alive, so its id stays its own
+    return _SCHEMAS[id(app)][1]
+
+
 # An operation without parameters or body has no invalid input once the key is fixed, so it is
 # fuzzed with valid requests only.
 OPERATIONS = [
@@ -53,13 +74,7 @@ def test_generated_requests_get_documented_answers_and_never_a_server_error(
 ):  # type: ignore[no-untyped-def]
     # The contract is generated once for the module (per app it costs a second) and sent to the
     # test's own app, which has the same routes.
-    schema = schemathesis.openapi.from_dict(copy.deepcopy(CONTRACT))
-    schema.app = app
-    schema.location = "/openapi.json"
-    # The caller's key is sent with every request below, so a generated `Authorization` (or a
-    # negative case that drops it) would be overwritten and judged wrongly; 401 has its own tests.
-    schema.config.generation.update(with_security_parameters=False)
-    operation = schema[path][method]
+    operation = schema_for(app)[path][method]
     callers = [
         OPERATOR,
         region.care_provider.headers,

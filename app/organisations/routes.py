@@ -100,24 +100,36 @@ def get_organisation(
     "/organizations/{organisation_id}/api-keys",
     status_code=201,
     response_model=ApiKeyCreated,
-    responses=problem_responses(401, 403, 404),
+    responses=problem_responses(401, 403, 404, 409, 422),
 )
 def create_api_key(
     organisation_id: uuid.UUID,
     payload: ApiKeyCreate,
     principal: CurrentPrincipal,
     session: SessionDep,
-    response: Response,
-) -> ApiKeyCreated:
+    idempotency: IdempotencyDep,
+) -> Response:
     """Issue a key (operator, or the organisation itself); `key` is shown only in this answer.
 
-    Not idempotent by design: replaying would mean storing the key to show it again.
+    A retry with the same `Idempotency-Key` issues no second key: the key is never stored, so
+    it cannot be shown again, and the retry answers 409 `api_key_issued` naming the key issued
+    (`existing_id`, `Location`), to be used or revoked.
     """
     organisation = service.get_managed_organisation(session, principal, organisation_id)
+
+    def issued_already(key_id: uuid.UUID) -> tuple[ApiKeyCreated, dict[str, str]]:
+        raise service.ApiKeyIssued(organisation.id, key_id)
+
+    if replay := idempotency.replay(session, principal, payload, issued_already):
+        return replay
     key, raw = service.create_api_key(session, organisation, payload.label)
-    response.headers["Location"] = f"/v1/organizations/{organisation.id}/api-keys/{key.id}"
-    response.headers["Cache-Control"] = "no-store"
-    return ApiKeyCreated.model_validate({**key.model_dump(), "key": raw})
+    body = ApiKeyCreated.model_validate({**key.model_dump(), "key": raw})
+    headers = {
+        "Location": f"/v1/organizations/{organisation.id}/api-keys/{key.id}",
+        "Cache-Control": "no-store",
+    }
+    # With `resource_id` the answer, the key in it, is not stored with the Idempotency-Key.
+    return idempotency.respond(body, 201, headers, resource_id=key.id)
 
 
 @router.get(

@@ -82,6 +82,23 @@ def get_managed_organisation(
     return organisation
 
 
+class ApiKeyIssued(Conflict):
+    """409 `api_key_issued`: a retry of a key issuance with the same `Idempotency-Key`. The key
+    issued first is named (`existing_id`, `Location`); it was shown once and is stored only as
+    its hash, so the retry cannot show it: the client uses it, or revokes it and asks again
+    with a new `Idempotency-Key`."""
+
+    def __init__(self, organisation_id: uuid.UUID, key_id: uuid.UUID) -> None:
+        location = f"/v1/organizations/{organisation_id}/api-keys/{key_id}"
+        super().__init__(
+            "This Idempotency-Key issued a key already; a key is shown only once. Use it, or"
+            " revoke it and ask for a new one with a new Idempotency-Key.",
+            code="api_key_issued",
+            headers={"Location": location},
+            existing_id=str(key_id),
+        )
+
+
 def create_api_key(session: Session, organisation: Organisation, label: str) -> tuple[ApiKey, str]:
     """Returns the stored key and the key itself, which is never retrievable again."""
     raw = new_api_key()

@@ -32,8 +32,9 @@ def create_person(
 ) -> PersonCreated:
     """Create a person who signs in to the pages (operator, or the organisation itself).
 
-    Without `password` one is generated and shown only in this answer; like key issuance this
-    is not idempotent, since replaying would mean storing the password to show it again.
+    Without `password` one is generated and shown only in this answer. It takes no
+    `Idempotency-Key`: replaying would mean storing the password to show it again, and a retry
+    answers 409 on the email already.
     """
     organisation = get_managed_organisation(session, principal, organisation_id)
     person, generated = service.create_person(session, organisation, payload)

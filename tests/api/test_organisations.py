@@ -1,11 +1,13 @@
 """Organisations and API keys: created by the operator, keys shown once, hashed, revocable."""
 
 import hashlib
+import json
 import uuid
 
 import pytest
 from sqlmodel import select
 
+from app.idempotency_records import IdempotencyRecord
 from app.organisations.models import ApiKey
 from tests.api.helpers import assert_problem, invalid_names, me
 from tests.conftest import OPERATOR, make_org
@@ -61,6 +63,34 @@ def test_new_api_key_is_returned_once_with_its_id(client):
     assert body["key"]
     assert body["label"] == "koppeling"
     assert me(client, {"Authorization": f"Bearer {body['key']}"})["api_key_id"] == body["id"]
+
+
+def test_a_retried_key_issuance_issues_no_second_key_and_names_the_first(client, session):
+    org = make_org(client, "care_provider")
+    path = f"/v1/organizations/{org.id}/api-keys"
+    retry = {**org.headers, "Idempotency-Key": "sleutel-1"}
+    first = client.post(path, json={"label": "koppeling"}, headers=retry)
+    assert first.status_code == 201, first.text
+    again = client.post(path, json={"label": "koppeling"}, headers=retry)
+    problem = assert_problem(again, 409)
+    assert problem["code"] == "api_key_issued"
+    assert problem["existing_id"] == first.json()["id"]
+    assert again.headers["Location"] == first.headers["Location"]
+    assert first.json()["key"] not in again.text
+    listing = client.get(path, headers=org.headers).json()["items"]
+    assert sorted(k["id"] for k in listing) == sorted(
+        [me(client, org.headers)["api_key_id"], first.json()["id"]]
+    )
+    stored = session.exec(
+        select(IdempotencyRecord).where(IdempotencyRecord.key == "sleutel-1")
+    ).one()
+    assert first.json()["key"] not in json.dumps(stored.response_body)
+    other = client.post(path, json={"label": "ander"}, headers=retry)
+    assert assert_problem(other, 422)["code"] == "idempotency_key_reused"
+    fresh = client.post(
+        path, json={"label": "koppeling"}, headers={**org.headers, "Idempotency-Key": "sleutel-2"}
+    )
+    assert fresh.status_code == 201, fresh.text
 
 
 def test_key_listing_never_shows_the_key(client):

@@ -110,7 +110,7 @@ class Idempotency:
         self.scope = "operator" if principal.is_operator else str(principal.organisation_id)
         if not self.key:
             return None
-        fingerprint = f"{self.request.method} {self.request.url.path}\n{payload.model_dump_json()}"
+        fingerprint = f"{self.request.method} {self._canonical_path()}\n{payload.model_dump_json()}"
         self.request_hash = hashlib.sha256(fingerprint.encode()).hexdigest()
         self.record_id = self._claim()
         if self.record_id is not None:
@@ -137,6 +137,17 @@ class Idempotency:
             raise RuntimeError(f"{self.request.url.path} stores a resource id but cannot reread")
         body, current = reread(record.resource_id)
         return JSONResponse(_content(body), status_code=status, headers={**headers, **current})
+
+    def _canonical_path(self) -> str:
+        """The path with every id in the path written as the route reads it: an organisation
+        id in capitals or without hyphens names the same organisation, so a retry written so
+        is the same request (a 422 before). For ids in their usual form this is the path."""
+        template = getattr(self.request.scope.get("route"), "path_format", None)
+        if template is None:
+            return self.request.url.path
+        return str(template).format(
+            **{name: _canonical_id(value) for name, value in self.request.path_params.items()}
+        )
 
     def _claim(self) -> uuid.UUID | None:
         """Insert the record, or take over an expired one; None when a live one exists.
@@ -229,6 +240,13 @@ class Idempotency:
                 )
             )
         return response
+
+
+def _canonical_id(value: str) -> str:
+    try:
+        return str(uuid.UUID(value))
+    except ValueError:
+        return value
 
 
 class _RenderedJSON(JSONResponse):

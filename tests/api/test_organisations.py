@@ -93,6 +93,18 @@ def test_a_retried_key_issuance_issues_no_second_key_and_names_the_first(client,
     assert fresh.status_code == 201, fresh.text
 
 
+def test_a_key_issuance_retried_with_the_id_written_otherwise_is_the_same_request(client):
+    org = make_org(client, "care_provider")
+    retry = {**org.headers, "Idempotency-Key": "sleutel-1"}
+    first = client.post(f"/v1/organizations/{org.id}/api-keys", json={"label": "x"}, headers=retry)
+    assert first.status_code == 201, first.text
+    for written in (org.id.upper(), org.id.replace("-", "")):
+        again = client.post(
+            f"/v1/organizations/{written}/api-keys", json={"label": "x"}, headers=retry
+        )
+        assert assert_problem(again, 409)["existing_id"] == first.json()["id"]
+
+
 def test_key_listing_never_shows_the_key(client):
     org = make_org(client, "care_provider")
     response = client.get(f"/v1/organizations/{org.id}/api-keys", headers=OPERATOR)

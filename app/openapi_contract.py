@@ -288,7 +288,8 @@ def _responses(operation: dict[str, Any], versioned: set[str]) -> None:
                 headers["Location"] = ref("Location")
             if _returns_versioned(response, versioned) or "If-Match" in headers_in:
                 headers["ETag"] = ref("ETag")
-            if "Idempotency-Key" in headers_in:
+            if "Idempotency-Key" in headers_in and "200" in responses:
+                # Only where a replay answers (a key issuance's retry is a 409 instead).
                 headers["Idempotent-Replayed"] = ref("Idempotent-Replayed")
         elif PROBLEM_MEDIA_TYPE in response.get("content", {}):
             extra = {}

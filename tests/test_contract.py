@@ -90,4 +90,6 @@ def test_every_creation_with_an_idempotency_key_documents_its_replay():
                 replay = "409" if (method, path) in REPLAYED_AS_CONFLICT else "200"
                 assert replay in operation["responses"], f"{method.upper()} {path}"
     for method, path in REPLAYED_AS_CONFLICT:
-        assert "200" not in spec["paths"][path][method]["responses"]
+        responses = spec["paths"][path][method]["responses"]
+        assert "200" not in responses
+        assert "Idempotent-Replayed" not in responses["201"]["headers"]

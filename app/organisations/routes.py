@@ -151,6 +151,21 @@ def list_api_keys(
     return ApiKeyPage(items=items, next_cursor=next_cursor)
 
 
+@router.get(
+    "/organizations/{organisation_id}/api-keys/{key_id}",
+    response_model=ApiKeyPublic,
+    responses=problem_responses(401, 403, 404),
+)
+def get_api_key(
+    organisation_id: uuid.UUID, key_id: uuid.UUID, principal: CurrentPrincipal, session: SessionDep
+) -> ApiKeyPublic:
+    """One key as the list shows it (label, prefix, use, revocation), never the key itself: what
+    the `Location` of an issuance, or of its retry's 409, names."""
+    organisation = service.get_managed_organisation(session, principal, organisation_id)
+    key = service.get_api_key(session, organisation, key_id)
+    return ApiKeyPublic.model_validate(key, from_attributes=True)
+
+
 @router.delete(
     "/organizations/{organisation_id}/api-keys/{key_id}",
     status_code=204,

@@ -122,10 +122,16 @@ def list_api_keys(
     return list(session.exec(query.order_by(col(ApiKey.id)).limit(limit)))
 
 
-def revoke_api_key(session: Session, organisation: Organisation, key_id: uuid.UUID) -> ApiKey:
+def get_api_key(session: Session, organisation: Organisation, key_id: uuid.UUID) -> ApiKey:
+    """One of the organisation's keys (its hash and prefix, never the key); 404 otherwise."""
     key = session.get(ApiKey, key_id)
     if key is None or key.organisation_id != organisation.id:
         raise NotFound("No such API key.")
+    return key
+
+
+def revoke_api_key(session: Session, organisation: Organisation, key_id: uuid.UUID) -> ApiKey:
+    key = get_api_key(session, organisation, key_id)
     if key.revoked_at is None:
         key.revoked_at = utcnow()
         session.add(key)

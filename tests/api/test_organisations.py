@@ -105,6 +105,22 @@ def test_a_key_issuance_retried_with_the_id_written_otherwise_is_the_same_reques
         assert assert_problem(again, 409)["existing_id"] == first.json()["id"]
 
 
+def test_the_location_of_an_issued_key_shows_it_without_the_key(client):
+    org, other = make_org(client, "care_provider"), make_org(client, "care_provider")
+    issued = client.post(
+        f"/v1/organizations/{org.id}/api-keys", json={"label": "x"}, headers=org.headers
+    )
+    shown = client.get(issued.headers["Location"], headers=org.headers)
+    assert shown.status_code == 200, shown.text
+    assert shown.json()["id"] == issued.json()["id"]
+    assert shown.json()["label"] == "x"
+    assert issued.json()["key"] not in shown.text and "key" not in shown.json()
+    assert client.get(issued.headers["Location"], headers=OPERATOR).status_code == 200
+    assert_problem(client.get(issued.headers["Location"], headers=other.headers), 404)
+    elsewhere = f"/v1/organizations/{other.id}/api-keys/{issued.json()['id']}"
+    assert_problem(client.get(elsewhere, headers=OPERATOR), 404)
+
+
 def test_key_listing_never_shows_the_key(client):
     org = make_org(client, "care_provider")
     response = client.get(f"/v1/organizations/{org.id}/api-keys", headers=OPERATOR)

@@ -218,7 +218,11 @@ class Debts(ApiModel):
     )
     rent_arrears_corporation_ids: Annotated[list[uuid.UUID], PField(max_length=50)] = PField(
         default_factory=list,
-        description="Housing corporations the client owes rent to without a payment arrangement.",
+        description=(
+            "Housing corporations at the case's table the client owes rent to without a payment"
+            " arrangement (a corporation elsewhere offers the table no dwelling); any other id"
+            " is 400 `unknown_corporation`."
+        ),
     )
 
     @field_validator("rent_arrears_corporation_ids")

@@ -66,14 +66,20 @@ def _require_membership(session: Session, organisation_id: uuid.UUID, table_id: 
         )
 
 
-def _require_corporations(session: Session, ids: list[uuid.UUID]) -> None:
+def _require_corporations(session: Session, ids: list[uuid.UUID], table_id: uuid.UUID) -> None:
+    """Every id names a housing corporation at the case's table (as the spreadsheet import
+    requires): any other id, a corporation elsewhere included, gets the same answer as an
+    unknown one, so the answer does not tell a care provider which organisations exist."""
     if not ids:
         return
     found = set(
         session.exec(
-            select(Organisation.id).where(
+            select(Organisation.id)
+            .join(TableMember, col(TableMember.organisation_id) == col(Organisation.id))
+            .where(
                 col(Organisation.id).in_(ids),
                 Organisation.kind == OrganisationKind.housing_corporation.value,
+                TableMember.table_id == table_id,
             )
         )
     )
@@ -81,7 +87,7 @@ def _require_corporations(session: Session, ids: list[uuid.UUID]) -> None:
     if missing:
         raise Unprocessable(
             "debts.rent_arrears_corporation_ids",
-            f"not a housing corporation: {', '.join(missing)}",
+            f"not a housing corporation at the case's table: {', '.join(missing)}",
             "unknown_corporation",
         )
 
@@ -142,9 +148,9 @@ def _creation_checks(corporations: int) -> Executable:
     """`create_case`'s three checks in one statement (one round trip, built once per number of
     corporation ids): the case the organisation registered under the reference (`:org`,
     `:ref`), whether it sits at the table (`:table`), and how many of the ids
-    (`:corporation_0` ...) are housing corporations. One parameter per id rather than an
-    expanding one: SQLAlchemy renders an expanding IN anew on every execution, with a regular
-    expression compiled each time, a tenth of the statement's cost."""
+    (`:corporation_0` ...) are housing corporations at that table. One parameter per id rather
+    than an expanding one: SQLAlchemy renders an expanding IN anew on every execution, with a
+    regular expression compiled each time, a tenth of the statement's cost."""
     org: BindParameter[uuid.UUID] = bindparam("org")
     existing = (
         select(CASES.c.id)
@@ -158,12 +164,14 @@ def _creation_checks(corporations: int) -> Executable:
     ids = [
         bindparam(f"corporation_{n}", type_=_ORGANISATIONS.c.id.type) for n in range(corporations)
     ]
+    at_table = select(_MEMBERS.c.organisation_id).where(_MEMBERS.c.table_id == bindparam("table"))
     corporations_found = (
         select(func.count())
         .select_from(_ORGANISATIONS)
         .where(
             _ORGANISATIONS.c.id.in_(ids) if ids else false(),
             _ORGANISATIONS.c.kind == OrganisationKind.housing_corporation.value,
+            _ORGANISATIONS.c.id.in_(at_table),
         )
         .scalar_subquery()
     )
@@ -207,7 +215,8 @@ def create_case(session: Session, context: AccessContext, data: CaseCreate) -> C
     if not member:
         _require_membership(session, org_id, data.table_id)  # raises, with its message
     if found != len(corporations):
-        _require_corporations(session, list(corporations))  # raises, naming the missing ids
+        # raises, naming the missing ids
+        _require_corporations(session, list(corporations), data.table_id)
     now = utcnow()
     row = {
         "id": uuid7(),
@@ -272,10 +281,18 @@ def create_cases(
             raise _duplicate(existing)
     for table_id in {item.table_id for item in items}:
         _require_membership(session, org_id, table_id)
-    _require_corporations(
-        session,
-        list({i for item in items for i in item.debts.rent_arrears_corporation_ids}),
-    )
+        _require_corporations(
+            session,
+            list(
+                {
+                    i
+                    for item in items
+                    if item.table_id == table_id
+                    for i in item.debts.rent_arrears_corporation_ids
+                }
+            ),
+            table_id,
+        )
     now = utcnow()
     rows = [
         {
@@ -502,7 +519,9 @@ def update_case(
                 lifecycle.check(case, CaseEvent.move)
                 _require_membership(session, case.care_provider_id, fields.table_id)
             if "debts" in changes:
-                _require_corporations(session, fields.debts.rent_arrears_corporation_ids)
+                _require_corporations(
+                    session, fields.debts.rent_arrears_corporation_ids, fields.table_id
+                )
             for column, value in _columns(fields).items():
                 setattr(case, column, value)
         if target == SettableStatus.withdrawn.value:

@@ -321,12 +321,33 @@ def test_rent_arrears_at_a_corporation_are_stored(client, small_region):
     assert case["debts"]["rent_arrears_corporation_ids"] == [small_region.corporation.id]
 
 
-def test_rent_arrears_at_two_corporations_are_stored(client, small_region):
-    other = make_org(client, "housing_corporation")
-    ids = [small_region.corporation.id, other.id]
+def test_rent_arrears_at_two_corporations_are_stored(client, region):
+    ids = [region.corporation.id, region.other_corporation.id]
     debts = {"problematic": True, "rent_arrears_corporation_ids": ids}
-    case = create_case(client, small_region.care_provider, small_region.table_id, debts=debts)
+    case = create_case(client, region.care_provider, region.table_id, debts=debts)
     assert case["debts"]["rent_arrears_corporation_ids"] == ids
+
+
+def test_a_corporation_elsewhere_is_refused_as_an_unknown_id_is(client, region, other_region):
+    """The answer must not tell a care provider that an id it cannot see is a corporation."""
+
+    def reason(corporation_id: str) -> str:
+        response = client.post(
+            "/v1/cases",
+            json=case_body(
+                region.table_id, debts={"rent_arrears_corporation_ids": [corporation_id]}
+            ),
+            headers=region.care_provider.headers,
+        )
+        [problem] = assert_problem(response, 400)["invalidParams"]
+        return problem["reason"].replace(corporation_id, "<id>")
+
+    hidden = other_region.corporation.id
+    assert (
+        client.get(f"/v1/organizations/{hidden}", headers=region.care_provider.headers).status_code
+        == 404
+    )
+    assert reason(hidden) == reason(str(uuid.uuid4()))
 
 
 def test_rent_arrears_at_two_corporations_and_a_municipality_are_refused(client, region):

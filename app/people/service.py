@@ -62,16 +62,31 @@ def find_by_email(session: Session, organisation_id: uuid.UUID, email: str) -> P
     ).first()
 
 
+class DuplicateEmail(Conflict):
+    """409 `duplicate_email`: the organisation has a person with this email; the answer names
+    that person (`existing_id`, `Location`), as every 409 about an existing resource does (a
+    retried creation finds its person so; one that lost a race to a concurrent creation gets
+    the 409 without them). Only within the organisation: see `find_by_email`."""
+
+    def __init__(self, existing: Person) -> None:
+        super().__init__(
+            "A person of this organisation has this email already.",
+            code="duplicate_email",
+            headers={
+                "Location": f"/v1/organizations/{existing.organisation_id}/people/{existing.id}"
+            },
+            existing_id=str(existing.id),
+        )
+
+
 def create_person(
     session: Session, organisation: Organisation, data: PersonCreate
 ) -> tuple[Person, str | None]:
     """The new person and, when no password was given, the generated one (shown once)."""
     email = normalise_email(data.email)
     _check_admin_role(data.role.value, data.is_admin, "is_admin")
-    if find_by_email(session, organisation.id, email) is not None:
-        raise Conflict(
-            "A person of this organisation has this email already.", code="duplicate_email"
-        )
+    if (existing := find_by_email(session, organisation.id, email)) is not None:
+        raise DuplicateEmail(existing)
     generated = None if data.password else security.new_password()
     person = Person(
         organisation_id=organisation.id,
@@ -86,6 +101,8 @@ def create_person(
         with session.begin_nested():
             session.flush()
     except IntegrityError as exc:
+        # A concurrent request created the person between the check and the insert: rare
+        # enough that this answer does not look the winner up to name it.
         raise Conflict(
             "A person of this organisation has this email already.", code="duplicate_email"
         ) from exc

@@ -65,6 +65,13 @@ def test_an_email_is_one_login_within_an_organisation(client, region):
     assert_problem(again, 409, "duplicate_email")
 
 
+def test_a_second_person_with_the_email_is_refused_naming_the_first(client, region):
+    first = add_x(client, region.chair, OPERATOR)
+    again = add_x(client, region.chair, region.chair.headers, "X@EXAMPLE.NL")
+    assert assert_problem(again, 409, "duplicate_email")["existing_id"] == first.json()["id"]
+    assert again.headers["Location"] == first.headers["Location"]
+
+
 def test_a_short_password_or_a_malformed_email_is_refused(client, region):
     response = client.post(
         people_url(region.chair),

@@ -3,7 +3,7 @@
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Query, Response, UploadFile
+from fastapi import APIRouter, Depends, File, Query, Request, Response, UploadFile
 from pydantic import BaseModel
 from sqlmodel import Session
 
@@ -18,7 +18,7 @@ from app.imports.columns import CASES, DWELLINGS, Layout
 from app.imports.files import read_limited
 from app.imports.models import ImportKind, ImportReport, TemplateFormat, report
 from app.organisations.models import OrganisationKind
-from app.problems import problem_responses
+from app.problems import Unprocessable, problem_responses
 from app.rate_limits.deps import limited
 from app.rate_limits.service import EndpointClass
 from app.settings import Settings
@@ -61,6 +61,20 @@ IMPORT_RESPONSES = {
     200: {"description": "The report: of the check (dry run), or of the stored import"},
     **problem_responses(401, 403, 409, 413, 429),
 }
+
+
+async def one_file(request: Request, _: CurrentPrincipal) -> None:
+    """One spreadsheet per import: a body with a second `file` part is refused (400
+    `repeated_parameter`), as a repeated query key is, since the form would keep one of them
+    and the client could import another file than it meant. After authentication; the form is
+    the one FastAPI parsed for the route."""
+    if len((await request.form()).getlist("file")) > 1:
+        raise Unprocessable(
+            "file", "Give one file per import; this body has more.", "repeated_parameter"
+        )
+
+
+ONE_FILE = [Depends(one_file)]
 
 
 class _Fingerprint(BaseModel):
@@ -115,7 +129,7 @@ def _import(
     "/v1/cases/imports",
     response_model=ImportReport,
     responses=IMPORT_RESPONSES,
-    dependencies=limited(EndpointClass.batch),
+    dependencies=[*limited(EndpointClass.batch), *ONE_FILE],
 )
 def import_cases(
     file: Upload,
@@ -144,7 +158,7 @@ def import_cases(
     "/v1/vacancies/imports",
     response_model=ImportReport,
     responses=IMPORT_RESPONSES,
-    dependencies=limited(EndpointClass.batch),
+    dependencies=[*limited(EndpointClass.batch), *ONE_FILE],
 )
 def import_dwellings(
     file: Upload,

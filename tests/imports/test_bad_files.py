@@ -283,3 +283,20 @@ def test_a_sheet_whose_header_names_no_column_is_refused_with_the_header_named(c
     body = check(client, region, xlsx(lines))
     assert {(i["row"], i["code"]) for i in body["issues"]} >= {(1, "unknown_column")}
     assert "missing_column" in codes(body)
+
+
+def test_two_files_in_one_import_are_refused_not_one_of_them_read(client, region):
+    good = csv_file(table([case_row("K-1")]))
+    files = [("file", ("a.csv", good, "text/csv")), ("file", ("b.csv", b"x;y\n", "text/csv"))]
+    for dry_run in ("true", "false"):
+        response = client.post(
+            CASES,
+            params={"tableId": region.table_id, "dryRun": dry_run},
+            files=files,
+            headers=region.care_provider.headers,
+        )
+        [param] = assert_problem(response, 400, "validation_error")["invalidParams"]
+        assert (param["name"], param["code"]) == ("file", "repeated_parameter")
+    assert client.get("/v1/cases", headers=region.care_provider.headers).json()["items"] == []
+    stranger = client.post(CASES, files=files)
+    assert_problem(stranger, 401)

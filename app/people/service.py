@@ -1,3 +1,4 @@
+# Size: accounts, sign-in with lock-out and sessions share the account rules (active, locked).
 """People: accounts per organisation, sign-in with lock-out, and server-side sessions.
 
 Who may manage whom is the API's rule for keys: the operator any organisation, an organisation
@@ -63,18 +64,16 @@ def find_by_email(session: Session, organisation_id: uuid.UUID, email: str) -> P
 
 
 class DuplicateEmail(Conflict):
-    """409 `duplicate_email`: the organisation has a person with this email; the answer names
-    that person (`existing_id`, `Location`), as every 409 about an existing resource does (a
-    retried creation finds its person so; one that lost a race to a concurrent creation gets
-    the 409 without them). Only within the organisation: see `find_by_email`."""
+    """409 `duplicate_email` naming the organisation's person with that email (`existing_id`,
+    `Location`), as other conflicts about an existing resource do (not after a lost race)."""
 
     def __init__(self, existing: Person) -> None:
+        location = f"/v1/organizations/{existing.organisation_id}/people/{existing.id}"
+        message = "A person of this organisation has this email already."
         super().__init__(
-            "A person of this organisation has this email already.",
+            message,
             code="duplicate_email",
-            headers={
-                "Location": f"/v1/organizations/{existing.organisation_id}/people/{existing.id}"
-            },
+            headers={"Location": location},
             existing_id=str(existing.id),
         )
 
@@ -100,9 +99,7 @@ def create_person(
     try:
         with session.begin_nested():
             session.flush()
-    except IntegrityError as exc:
-        # A concurrent request created the person between the check and the insert: rare
-        # enough that this answer does not look the winner up to name it.
+    except IntegrityError as exc:  # a concurrent creation won: not looked up to be named
         raise Conflict(
             "A person of this organisation has this email already.", code="duplicate_email"
         ) from exc

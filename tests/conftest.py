@@ -18,7 +18,7 @@ import re
 import sqlite3
 import uuid
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -563,12 +563,19 @@ def region(client: TestClient, session: Session) -> Region:
 def make_region(client: TestClient) -> Region:
     """A table in GM0344 and GM0307 with a chair municipality and its members, made through
     the API (for tests with their own client, such as a committed database's)."""
-    chair = make_org(client, "municipality")
-    municipality = make_org(client, "municipality")
-    cp1, cp2 = make_org(client, "care_provider"), make_org(client, "care_provider")
-    corp1, corp2 = make_org(client, "housing_corporation"), make_org(client, "housing_corporation")
-    codes = ["GM0344", "GM0307"]
-    table_id = make_table(client, chair, [municipality, cp1, cp2, corp1, corp2], codes)
+    org, table = functools.partial(make_org, client), functools.partial(make_table, client)
+    return _region(org, table, ["GM0344", "GM0307"])
+
+
+def _region(
+    org: Callable[[str], Org], table: Callable[[Org, list[Org], list[str]], str], codes: list[str]
+) -> Region:
+    """The organisations and table of a `Region`, made by `org(kind)` and `table(chair,
+    members, codes)`: through the API or through the services."""
+    chair, municipality = org("municipality"), org("municipality")
+    cp1, cp2 = org("care_provider"), org("care_provider")
+    corp1, corp2 = org("housing_corporation"), org("housing_corporation")
+    table_id = table(chair, [municipality, cp1, cp2, corp1, corp2], codes)
     return Region(table_id, chair, municipality, cp1, cp2, corp1, corp2, codes)
 
 
@@ -583,12 +590,8 @@ def seed_region(session: Session, codes: list[str]) -> Region:
     the same rows without 13 requests (120-200 ms per region, and some 500 tests ask for
     one). The routes themselves are tested in tests/api/test_organisations.py and
     tests/api/test_tables.py."""
-    chair, municipality = seed_org(session, "municipality"), seed_org(session, "municipality")
-    cp1, cp2 = seed_org(session, "care_provider"), seed_org(session, "care_provider")
-    corp1 = seed_org(session, "housing_corporation")
-    corp2 = seed_org(session, "housing_corporation")
-    table_id = seed_table(session, chair, [municipality, cp1, cp2, corp1, corp2], codes)
-    return Region(table_id, chair, municipality, cp1, cp2, corp1, corp2, codes)
+    org, table = functools.partial(seed_org, session), functools.partial(seed_table, session)
+    return _region(org, table, codes)
 
 
 def seed_org(session: Session, kind: str) -> Org:

@@ -36,14 +36,14 @@ from tests.conftest import OPERATOR, generated_contract
 from tests.properties import examples
 
 CONTRACT = generated_contract()
-_SCHEMAS: dict[int, tuple[FastAPI, BaseSchema]] = {}
+_SCHEMAS: dict[FastAPI, BaseSchema] = {}
 
 
 def schema_for(app: FastAPI) -> BaseSchema:
     """The contract loaded for `app`, once per app (the suite gives every test of a backend the
     same app): loading it cost a tenth of a second per test. A loaded schema keeps the transport
     of the app it was first called with, so each app has its own."""
-    if id(app) not in _SCHEMAS:
+    if app not in _SCHEMAS:
         schema = schemathesis.openapi.from_dict(copy.deepcopy(CONTRACT))
         schema.app = app
         schema.location = "/openapi.json"
@@ -51,8 +51,8 @@ def schema_for(app: FastAPI) -> BaseSchema:
         # a negative case that drops it) would be overwritten and judged wrongly; 401 has its
         # own tests.
         schema.config.generation.update(with_security_parameters=False)
-        _SCHEMAS[id(app)] = (app, schema)  # the app kept alive, so its id stays its own
-    return _SCHEMAS[id(app)][1]
+        _SCHEMAS[app] = schema
+    return _SCHEMAS[app]
 
 
 # An operation without parameters or body has no invalid input once the key is fixed, so it is

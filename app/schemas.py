@@ -31,15 +31,21 @@ MIN_DATE = date(1900, 1, 1)
 MAX_DATE = date(2100, 12, 31)
 
 
-# JSON Schema pattern (ECMA-262 and Rust regex alike): printable, no control characters.
-SINGLE_LINE = r"^[^\x00-\x1f\x7f]*$"
+# JSON Schema pattern (ECMA-262 and Rust regex alike): printable, no control characters, and
+# at least one character that is not white space (a name or label of only spaces names nothing).
+SINGLE_LINE = r"^[^\x00-\x1f\x7f]*[^\x00-\x1f\x7f\s][^\x00-\x1f\x7f]*$"
+PATTERN_REASONS[SINGLE_LINE] = (
+    "Should be one line of text with at least one character other than white space, "
+    "without control characters"
+)
 
 
 @dataclass(frozen=True, slots=True)
 class Text(GroupedMetadata):
-    """A single-line string without control characters (NUL bytes break PostgreSQL), of
-    `min_length` to `max_length` characters: `Annotated[str, Text(200)]`. Metadata rather than a
-    function returning a type, so the annotation stays a type the type checker reads."""
+    """A single-line string without control characters (NUL bytes break PostgreSQL) and not
+    only white space, of `min_length` to `max_length` characters: `Annotated[str, Text(200)]`.
+    Metadata rather than a function returning a type, so the annotation stays a type the type
+    checker reads."""
 
     max_length: int
     min_length: int = 1

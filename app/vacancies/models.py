@@ -84,6 +84,16 @@ class Address(ApiModel):
         return value
 
 
+class AddressPublic(Address):
+    """The dwelling's address as stored: one stored before December 2026 may have a street or
+    house number of only white space, which is refused when sent now."""
+
+    # Read as stored rather than failing every answer that shows the dwelling (`app.schemas.Text`
+    # refuses white space only since then; `VacancyPublic` extends `VacancyIn`).
+    street: str = PField(description="Street name.")
+    house_number: str = PField(description="House number with any addition.")
+
+
 class Rent(ApiModel):
     base: Annotated[Decimal, Money(10_000)] = PField(description="Kale huur, EUR per month.")
     eligible_service_costs: Annotated[Decimal, Money(10_000)] = PField(
@@ -202,6 +212,16 @@ class ValidBatch(ApiModel):
 
 
 class VacancyPublic(VacancyIn):
+    # As stored (see `AddressPublic`): the rules of `VacancyIn` are for what is sent.
+    address: AddressPublic = PField(
+        description=(
+            "The dwelling's address with its CBS municipality and neighbourhood "
+            "codes; the municipality decides which table it belongs to."
+        )
+    )
+    complex_ref: str | None = PField(
+        None, description="The building or complex, for spreading; unique per corporation."
+    )
     id: uuid.UUID
     corporation_id: uuid.UUID
     table_id: uuid.UUID

@@ -180,6 +180,25 @@ def test_nul_byte_in_a_key_label_is_400(client):
     assert invalid_names(response) == ["label"]
 
 
+@pytest.mark.parametrize("label", [" ", "   ", "\u00a0\u2003"], ids=["space", "spaces", "nbsp-em"])
+def test_whitespace_only_key_label_is_refused(client, label):
+    org = make_org(client, "municipality")
+    response = client.post(
+        f"/v1/organizations/{org.id}/api-keys", json={"label": label}, headers=OPERATOR
+    )
+    assert invalid_names(response) == ["label"]
+    [param] = response.json()["invalidParams"]
+    assert "white space" in param["reason"]
+
+
+def test_a_name_with_inner_spaces_is_still_a_name(client):
+    org = make_org(client, "municipality")
+    response = client.post(
+        f"/v1/organizations/{org.id}/api-keys", json={"label": " zaak systeem "}, headers=OPERATOR
+    )
+    assert response.status_code == 201, response.text
+
+
 @pytest.mark.parametrize(
     ("path", "value", "name"),
     [

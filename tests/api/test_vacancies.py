@@ -3,7 +3,10 @@
 import copy
 
 import pytest
+from sqlalchemy import update
+from sqlmodel import col
 
+from app.vacancies.models import Vacancy
 from tests.api.helpers import assert_problem, invalid_names
 from tests.clock import iso
 from tests.conftest import create_vacancy, make_org, make_table, vacancy_body
@@ -322,3 +325,22 @@ def test_withdrawing_an_unknown_vacancy_is_404(client, small_region):
         headers=small_region.corporation.headers,
     )
     assert_problem(response, 404)
+
+
+def test_a_dwelling_stored_with_a_blank_street_before_the_rule_still_reads(
+    client, small_region, session
+):
+    vacancy = create_vacancy(client, small_region.corporation)
+    # Written as a dwelling sent before blank text was refused was stored.
+    session.execute(
+        update(Vacancy)
+        .where(col(Vacancy.external_ref) == vacancy["external_ref"])
+        .values(address_street="  ", complex_ref=" ")
+    )
+    session.expire_all()
+    headers = small_region.corporation.headers
+    response = client.get(f"/v1/vacancies/{vacancy['id']}", headers=headers)
+    assert response.status_code == 200, response.text
+    assert response.json()["address"]["street"] == "  "
+    listed = client.get("/v1/vacancies", headers=headers).json()["items"]
+    assert [v["complex_ref"] for v in listed] == [" "]

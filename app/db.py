@@ -13,7 +13,6 @@ from typing import Annotated, Any
 
 import anyio
 from fastapi import Depends, Request, params
-from fastapi.routing import APIRoute
 from sqlalchemy import Engine
 from sqlmodel import Session
 
@@ -26,6 +25,7 @@ from app.database import (
     outside_transaction,
     request_slot,
 )
+from app.json_body import JsonBodyRoute
 from app.settings import Settings
 
 __all__ = [
@@ -96,7 +96,7 @@ _REQUEST_SESSION = "uitstroom_request_session"  # session.info: opened by `get_s
 _COMMITTED = "uitstroom_committed"  # session.info: committed at the end of the route's thread
 
 
-class SessionEndingRoute(APIRoute):
+class SessionEndingRoute(JsonBodyRoute):
     """A route whose plain `def` endpoint commits the request's session (`SessionDep`) at its
     end, in the worker thread it already runs in; `get_session` then only closes it.
 
@@ -107,7 +107,8 @@ class SessionEndingRoute(APIRoute):
     that fails fails the request (`app.transient` reruns a lost race). An endpoint that raises
     is rolled back by `get_session` as before. One difference: the answer's response model is
     now checked after the commit, so a model that fails to validate (a bug) finds the work
-    committed. Every API and page router uses this class (tests/test_route_commits.py)."""
+    committed. Every API and page router uses this class (tests/test_route_commits.py), and so
+    reads a JSON body as I-JSON (`JsonBodyRoute`)."""
 
     def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
         name = None if inspect.iscoroutinefunction(endpoint) else _session_parameter(endpoint)

@@ -13,6 +13,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from app.json_body import UnreadableBody
 from app.problems import (
     PROBLEM_MEDIA_TYPE,
     PROBLEM_TYPE_BASE,
@@ -163,9 +164,12 @@ def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         if exc.status_code == 400 and exc.detail == UNPARSABLE_BODY:
-            # FastAPI's answer when the JSON parser itself fails (e.g. arrays nested deeper than
-            # its recursion limit): invalid input like any other, so named like the rest.
-            unparsable = {"type": "json_invalid", "loc": ("body",), "msg": UNPARSABLE_REASON}
+            # FastAPI's answer when the JSON parser fails other than on the syntax: invalid input
+            # like any other, so named like the rest, with `app.json_body`'s reason (FastAPI
+            # raises it `from` the parser's error).
+            cause = exc.__cause__
+            reason = cause.reason if isinstance(cause, UnreadableBody) else UNPARSABLE_REASON
+            unparsable = {"type": "json_invalid", "loc": ("body",), "msg": reason}
             return await _validation(request, RequestValidationError([unparsable]))
         if exc.status_code == 400 and isinstance(exc.detail, str) and _reads_a_form(request):
             # Starlette's refusal of a form body: invalid input too, named like the rest.

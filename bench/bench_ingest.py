@@ -498,8 +498,9 @@ def main() -> None:
         "",
         "API / raw: " + "; ".join(ratios) + ".",
         "",
-        "Per batch the API parses and validates the raw body in one pydantic call "
-        "(`app.vacancies.batch_body`; a body that fails it takes FastAPI's usual parse, so "
+        "Per batch the API parses the raw body once (`app.json_body`: I-JSON, a member name "
+        "twice in one object refused) and validates it in one pydantic call "
+        "(`app.vacancies.batch_body`; a body that fails it takes FastAPI's usual path, so "
         "that every error is reported as before), reads the items into columns "
         "(one getter per column), looks the known references up in one query that reads only "
         "the compared columns and compares each row as one tuple, and inserts the new rows in "

@@ -1,0 +1,77 @@
+"""JSON bodies are read as I-JSON (RFC 7493) on every route (app.json_body): a member name twice
+in one object, bytes that are no UTF-8 and a number no field could hold are refused with a 400
+that names the body and says which of these it is."""
+
+import json
+
+from fastapi.routing import APIRoute
+
+from app.json_body import JsonBodyRoute
+from app.main import create_app
+from tests.api.helpers import assert_problem
+from tests.conftest import OPERATOR, case_body, vacancy_body
+from tests.test_route_commits import _api_routes
+
+JSON = {"Content-Type": "application/json"}
+
+
+def _refusal(response) -> str:  # type: ignore[no-untyped-def]
+    """The reason of a 400 that names the body as unreadable JSON."""
+    problem = assert_problem(response, 400, "validation_error")
+    [param] = problem["invalidParams"]
+    assert (param["name"], param["in"], param["code"]) == ("body", "body", "json_invalid")
+    return str(param["reason"])
+
+
+def test_a_member_name_twice_in_one_object_is_refused(client):
+    body = b'{"name": "Gemeente Ede", "name": "Gemeente Epe", "kind": "municipality"}'
+    response = client.post("/v1/organizations", content=body, headers={**OPERATOR, **JSON})
+    reason = _refusal(response)
+    assert '"name" occurs twice' in reason
+    names = [o["name"] for o in client.get("/v1/organizations", headers=OPERATOR).json()["items"]]
+    assert "Gemeente Ede" not in names and "Gemeente Epe" not in names
+
+
+def test_a_member_name_twice_in_a_nested_object_is_refused(client, small_region):
+    text = json.dumps(case_body(small_region.table_id, household={"adults": 1}))
+    text = text.replace('"adults": 1', '"adults": 1, "adults": 2')
+    response = client.post(
+        "/v1/cases", content=text, headers={**small_region.care_provider.headers, **JSON}
+    )
+    assert '"adults" occurs twice' in _refusal(response)
+
+
+def test_a_valid_vacancy_batch_with_a_member_name_twice_is_refused_and_stores_nothing(
+    client, small_region
+):
+    items = [vacancy_body(), vacancy_body(rooms=2)]
+    text = json.dumps({"items": items}).replace('"rooms": 2', '"rooms": 2, "rooms": 3')
+    headers = {**small_region.corporation.headers, **JSON}
+    response = client.post("/v1/vacancies/batch", content=text, headers=headers)
+    assert '"rooms" occurs twice' in _refusal(response)
+    assert client.get("/v1/vacancies", headers=headers).json()["items"] == []
+
+
+def test_the_same_name_in_two_objects_is_no_duplicate(client):
+    body = {"name": "Gemeente Ede", "kind": "municipality"}
+    response = client.post(
+        "/v1/organizations", content=json.dumps(body), headers={**OPERATOR, **JSON}
+    )
+    assert response.status_code == 201, response.text
+    org = response.json()["id"]
+    response = client.post(
+        f"/v1/organizations/{org}/api-keys",
+        content=b'{"label": "zaaksysteem"}',
+        headers={**OPERATOR, **JSON},
+    )
+    assert response.status_code == 201, response.text
+
+
+def test_every_route_with_a_body_reads_it_as_i_json():
+    json_routes = [
+        route
+        for route in _api_routes(create_app().routes)
+        if isinstance(route, APIRoute) and route.body_field is not None
+    ]
+    assert len(json_routes) > 20  # the API's writes (forms: the imports and the pages)
+    assert [r.path for r in json_routes if not isinstance(r, JsonBodyRoute)] == []

@@ -1,12 +1,14 @@
-"""JSON request bodies read as I-JSON (RFC 7493): each member name once per object, with a
-reason a client can act on when a body breaks it.
+"""JSON request bodies read as I-JSON (RFC 7493): UTF-8, each member name once per object, and
+numbers a parser can hold, with a reason a client can act on when a body is none of these.
 
 Every API route reads its body through `JsonBodyRoute` (`app.db.SessionEndingRoute` is one), so
 the rule holds for each JSON body in one place. Starlette's `Request.json` took the last of two
-members with one name, and a client that sent both may have meant either.
+members with one name (a client that sent both may have meant either); bytes that are no UTF-8
+and a 5,000-digit number were answered with FastAPI's "could not be parsed", naming neither.
 """
 
 import json
+import sys
 from collections.abc import Callable, Coroutine
 from typing import Any
 
@@ -42,7 +44,29 @@ def _unique_names(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 def parse(body: bytes) -> Any:
     """The body as the standard library parses JSON (a syntax error stays its
     `json.JSONDecodeError`, which FastAPI reports with its position), or `UnreadableBody`."""
-    return json.loads(body, object_pairs_hook=_unique_names)
+    try:
+        # Strict UTF-8: json.loads would also let through surrogates encoded as UTF-8 (CESU-8).
+        # (UTF-16 and UTF-32 bodies never get here: `app.main.Utf8Json` answers them with 415.)
+        text = body.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise UnreadableBody(
+            f"The body is not valid UTF-8 (byte {error.start} is 0x{body[error.start]:02x}): "
+            "send JSON in UTF-8."
+        ) from error
+    if text.startswith("\ufeff"):  # a UTF-8 byte-order mark is read past, as RFC 8259 allows
+        text = text[1:]
+    try:
+        return json.loads(text, object_pairs_hook=_unique_names)
+    except (json.JSONDecodeError, UnreadableBody):
+        raise
+    except ValueError as error:
+        # The parser's one other ValueError: an integer longer than Python converts.
+        raise UnreadableBody(
+            f"A number in the body has more than {sys.get_int_max_str_digits()} digits, "
+            "far more than any field takes."
+        ) from error
+    except RecursionError as error:
+        raise UnreadableBody("The body is nested too deeply to be read.") from error
 
 
 class JsonBodyRequest(Request):

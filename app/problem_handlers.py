@@ -91,7 +91,7 @@ def unsupported_media_type(request: Request, exc: RequestValidationError) -> str
 
 
 UNPARSABLE_BODY = "There was an error parsing the body"  # FastAPI's detail, fastapi/routing.py
-UNPARSABLE_REASON = "The body could not be parsed as JSON (for instance, nested too deeply)."
+UNPARSABLE_REASON = "The body could not be parsed as JSON."
 MISSING_BOUNDARY_REASON = (
     "multipart/form-data needs its boundary: `Content-Type: multipart/form-data; boundary=...`, "
     "as a browser or `curl -F` sends it (a client that sets the Content-Type by hand drops it)."

@@ -4,6 +4,7 @@ that names the body and says which of these it is."""
 
 import json
 
+import pytest
 from fastapi.routing import APIRoute
 
 from app.json_body import JsonBodyRoute
@@ -75,3 +76,41 @@ def test_every_route_with_a_body_reads_it_as_i_json():
     ]
     assert len(json_routes) > 20  # the API's writes (forms: the imports and the pages)
     assert [r.path for r in json_routes if not isinstance(r, JsonBodyRoute)] == []
+
+
+@pytest.mark.parametrize(
+    ("body", "byte"),
+    [
+        (b'{"name": "Gemeente \xff", "kind": "municipality"}', "byte 19 is 0xff"),
+        (b'{"name": "Gemeente \xe9de", "kind": "municipality"}', "byte 19 is 0xe9"),  # Latin-1
+        (b'{"name": "Gemeente \xed\xa0\x80", "kind": "municipality"}', "byte 19 is 0xed"),
+    ],
+    ids=["0xff", "latin-1", "encoded-surrogate"],
+)
+def test_a_body_that_is_not_utf8_is_refused_saying_so(client, body, byte):
+    response = client.post("/v1/organizations", content=body, headers={**OPERATOR, **JSON})
+    reason = _refusal(response)
+    assert "not valid UTF-8" in reason
+    assert byte in reason
+
+
+def test_a_number_of_5000_digits_is_refused_as_too_long(client, small_region):
+    text = json.dumps(case_body(small_region.table_id)).replace(
+        '"adults": 1', '"adults": ' + "1" * 5000
+    )
+    response = client.post(
+        "/v1/cases", content=text, headers={**small_region.care_provider.headers, **JSON}
+    )
+    assert "has more than 4300 digits" in _refusal(response)
+
+
+def test_json_nested_too_deeply_is_refused_saying_so(client):
+    body = "[" * 5000 + "]" * 5000
+    response = client.post("/v1/organizations", content=body, headers={**OPERATOR, **JSON})
+    assert "nested too deeply" in _refusal(response)
+
+
+def test_the_byte_a_body_with_a_byte_order_mark_breaks_utf8_at_is_counted_from_its_start(client):
+    body = b'\xef\xbb\xbf{"name": "Gemeente \xff", "kind": "municipality"}'
+    response = client.post("/v1/organizations", content=body, headers={**OPERATOR, **JSON})
+    assert "byte 22 is 0xff" in _refusal(response)

@@ -290,6 +290,9 @@ def create_app(
         # Served from the package by app.operations, not from a CDN.
         docs_url=None,
         redoc_url=None,
+        # `/v1/cases/` is no address of ours: a 404, not a redirect to `/v1/cases` (NL API
+        # Design Rules, /core/no-trailing-slash), so a client learns the right URI.
+        redirect_slashes=False,
     )
     app.state.settings = settings
     app.state.engine = engine

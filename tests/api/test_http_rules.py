@@ -75,6 +75,16 @@ def test_an_error_at_the_api_root_is_problem_json(client):
     assert response.headers["allow"] == "GET, HEAD, OPTIONS"
 
 
+@pytest.mark.parametrize("method", ["GET", "POST"])
+@pytest.mark.parametrize("path", ["/v1/cases/", f"/v1/cases/{SOME_ID}/", "/v1/"])
+def test_a_path_with_a_trailing_slash_is_404_not_a_redirect(client, region, method, path):
+    response = client.request(
+        method, path, headers=region.care_provider.headers, follow_redirects=False
+    )
+    assert_problem(response, 404, "not_found")
+    assert "location" not in response.headers
+
+
 def test_a_body_that_is_not_json_is_400_naming_the_body(client, region):
     response = client.post(
         "/v1/cases",

@@ -2,8 +2,12 @@
 same validation (in Dutch), If-Match against lost updates, and the lifecycle."""
 
 import re
+import uuid
+
+from sqlmodel import col, update
 
 from app.proposals.models import OPEN_PROPOSAL
+from app.vacancies.models import Vacancy
 from tests.clock import iso
 from tests.conftest import create_vacancy
 from tests.web.conftest import csrf_of, make_person, signed_in
@@ -257,3 +261,32 @@ def test_the_dwelling_page_logs_the_case_of_its_proposal_as_read(app, client, re
     assert ("timeline", "GET /woningen/{vacancy_id}") in {
         (e["action"], e["endpoint"]) for e in log if e["person_id"] == person.id
     }
+
+
+def test_a_dwelling_stored_before_a_rule_it_breaks_is_not_offered_again_as_it_stands(
+    app, client, region, session
+):
+    """A street of only spaces was stored before such text was refused: offering the withdrawn
+    dwelling again asks for the fix on the edit form (400) instead of failing (500)."""
+    vacancy = create_vacancy(client, region.corporation)
+    withdrawn = client.delete(f"/v1/vacancies/{vacancy['id']}", headers=region.corporation.headers)
+    assert withdrawn.status_code == 204, withdrawn.text
+    session.execute(
+        update(Vacancy)
+        .where(col(Vacancy.id) == uuid.UUID(vacancy["id"]))
+        .values(address_street="  ")
+    )
+    session.commit()
+    browser = signed_in(app, make_person(client, region.corporation))
+    page = browser.get(f"/woningen/{vacancy['id']}/bewerken")
+    again = _post(
+        browser,
+        f"/woningen/{vacancy['id']}/status",
+        {"status": "available", "versie": _version(page.text)},
+        f"/woningen/{vacancy['id']}/bewerken",
+    )
+
+    assert again.status_code == 400, again.text
+    assert "voldoet niet aan de regels van nu" in again.text
+    stored = client.get(f"/v1/vacancies/{vacancy['id']}", headers=region.corporation.headers)
+    assert stored.json()["status"] == "withdrawn"

@@ -130,8 +130,8 @@ def released(facts: Facts, through: date) -> "Facts":
     to the next, and two answers a day apart, each protected on its own, differ by that day's
     events: a reader comparing them learns what each hides (one case became ready on the 18th).
     Cut at the end of the last whole month, every answer of a month is the same. A date typed
-    in later that lies before `through` still changes the released figures (README "Privacy of
-    the figures"). Computed once per Facts and day."""
+    in later that lies before `through` still changes the released figures (README, the monitor's
+    "Released a month at a time"). Computed once per Facts and day."""
     kept = facts._released.get(through)
     if kept is not None:
         return kept

@@ -10,11 +10,9 @@ import logging
 import time
 from dataclasses import dataclass, field
 from datetime import date
-from functools import cache
 from typing import Any
 
-from sqlalchemy import Executable, Row, bindparam, func
-from sqlalchemy import select as core_select
+from sqlalchemy import Row, func
 from sqlmodel import Session, col, select
 
 from app import matching
@@ -29,7 +27,6 @@ from app.limits.models import (
     YearLimitsPublic,
 )
 from app.problems import Unprocessable
-from app.sqltypes import table_of
 
 log = logging.getLogger(__name__)
 
@@ -185,19 +182,16 @@ def limits_for(session: Session, on: date, location: str = "query") -> YearLimit
     return row
 
 
-@cache
-def _latest_up_to_year() -> Executable:
-    """`limits_for`'s query as a Core statement of `:year`, built once."""
-    table = table_of(YearLimits)
-    latest = core_select(table).where(table.c.year <= bindparam("year"))
-    return latest.order_by(table.c.year.desc()).limit(1)
+ENGINE_COLUMNS = ("year", *FIGURES)
+"""The columns of a year's limits that `engine_limits` reads (and two it does not)."""
 
 
-def engine_limits_on(session: Session, on: date) -> matching.YearLimits | None:
-    """`engine_limits(limits_for(session, on))`, read as a plain row (no ORM object: this runs
-    on every case saved), or None where `limits_for` raises `no_limits_for_year`."""
-    row = session.connection().execute(_latest_up_to_year(), {"year": on.year}).first()
-    if row is None:
+def engine_limits_of(on: date, row: Any) -> matching.YearLimits | None:
+    """`engine_limits(limits_for(session, on))` of a row the caller read itself, as a plain
+    row (no ORM object: this runs on every case saved, `app.registry.intake`): the
+    `ENGINE_COLUMNS` of the latest year up to `on`'s. None where `limits_for` raises
+    `no_limits_for_year` (no such year: no row, or a row whose `year` is None)."""
+    if row is None or row.year is None:
         return None
     _warn_of_fallback(on, row.year)
     return engine_limits(row)

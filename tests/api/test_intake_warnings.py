@@ -1,7 +1,10 @@
 """Saving a case names the table-policy rules it fails on its own, as warnings: it is stored
 (201/200), but under the default policy it would never be matched without a word."""
 
-from tests.clock import iso
+from sqlmodel import delete
+
+from app.limits.models import YearLimits
+from tests.clock import day, iso
 from tests.conftest import case_body, create_case, create_vacancy
 
 OWN_RULES = ["no_stable_income", "beschikking_missing", "registration_too_short"]
@@ -78,6 +81,43 @@ def test_the_warnings_follow_the_tables_policy(client, small_region):
         headers=small_region.care_provider.headers,
     ).json()
     assert codes(case) == ["beschikking_missing"]
+
+
+def test_a_changed_policy_judges_the_next_case_saved(client, small_region):
+    headers = small_region.care_provider.headers
+    first = client.post("/v1/cases", json=only_required(small_region.table_id), headers=headers)
+    assert codes(first.json()) == OWN_RULES
+    client.patch(
+        f"/v1/tables/{small_region.table_id}",
+        json={"policy": {"beschikking_required": "none"}},
+        headers=small_region.chair.headers,
+    ).raise_for_status()
+    second = client.post("/v1/cases", json=only_required(small_region.table_id), headers=headers)
+    assert codes(second.json()) == ["no_stable_income", "registration_too_short"]
+
+
+def test_the_limits_are_those_of_the_next_meetings_year(client, small_region, session):
+    """Warnings need the legal limits of the date they are judged on: the table's next meeting
+    (its year's limits, else the latest earlier year's), today without one. With limits known
+    only from next year on, a case gets none today and all of them once a meeting next year
+    is planned."""
+    next_year = day().year + 1
+    figures = session.get(YearLimits, day().year).model_dump()
+    session.exec(delete(YearLimits))
+    session.add(YearLimits(**{**figures, "year": next_year}))
+    session.flush()
+    headers = small_region.care_provider.headers
+    today = client.post("/v1/cases", json=only_required(small_region.table_id), headers=headers)
+    assert today.status_code == 201, today.text
+    assert today.json()["warnings"] == []
+    meeting = client.post(
+        f"/v1/tables/{small_region.table_id}/meetings",
+        json={"date": f"{next_year}-01-12"},
+        headers=small_region.chair.headers,
+    )
+    assert meeting.status_code == 201, meeting.text
+    later = client.post("/v1/cases", json=only_required(small_region.table_id), headers=headers)
+    assert codes(later.json()) == OWN_RULES
 
 
 def test_a_warning_and_the_agendas_why_not_name_the_same_rules_and_figures(client, small_region):

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 from functools import cache
-from typing import Any
+from typing import Any, NoReturn
 
 from sqlalchemy import (
     BindParameter,
@@ -102,12 +102,6 @@ def _columns(fields: CaseFields) -> dict[str, Any]:
     }
 
 
-def find_by_external_ref(session: Session, care_provider_id: uuid.UUID, ref: str) -> Case | None:
-    return session.exec(
-        select(Case).where(Case.care_provider_id == care_provider_id, Case.external_ref == ref)
-    ).first()
-
-
 class DuplicateCase(Conflict):
     """409 `duplicate_external_ref`: the organisation registered the reference already; the
     answer names that case (`existing_id`, `Location`)."""
@@ -143,14 +137,37 @@ _ORGANISATIONS = table_of(Organisation)
 _MEMBERS = table_of(TableMember)
 
 
+def _corporation_ids(corporations: int) -> list[BindParameter[uuid.UUID]]:
+    """One parameter per id (`:corporation_0` ...) rather than an expanding one: SQLAlchemy
+    renders an expanding IN anew on every execution, with a regular expression compiled each
+    time, a tenth of the statement's cost."""
+    return [
+        bindparam(f"corporation_{n}", type_=_ORGANISATIONS.c.id.type) for n in range(corporations)
+    ]
+
+
+def _corporations_found(table: BindParameter[uuid.UUID], corporations: int) -> Any:
+    """How many of the ids `:corporation_0` ... are housing corporations at the table."""
+    ids = _corporation_ids(corporations)
+    at_table = select(_MEMBERS.c.organisation_id).where(_MEMBERS.c.table_id == table)
+    return (
+        select(func.count())
+        .select_from(_ORGANISATIONS)
+        .where(
+            _ORGANISATIONS.c.id.in_(ids) if ids else false(),
+            _ORGANISATIONS.c.kind == OrganisationKind.housing_corporation.value,
+            _ORGANISATIONS.c.id.in_(at_table),
+        )
+        .scalar_subquery()
+    )
+
+
 @cache
 def _creation_checks(corporations: int) -> Executable:
     """`create_case`'s three checks in one statement (one round trip, built once per number of
     corporation ids): the case the organisation registered under the reference (`:org`,
     `:ref`), whether it sits at the table (`:table`), and how many of the ids
-    (`:corporation_0` ...) are housing corporations at that table. One parameter per id rather
-    than an expanding one: SQLAlchemy renders an expanding IN anew on every execution, with a
-    regular expression compiled each time, a tenth of the statement's cost."""
+    (`:corporation_0` ...) are housing corporations at that table."""
     org: BindParameter[uuid.UUID] = bindparam("org")
     existing = (
         select(CASES.c.id)
@@ -161,55 +178,55 @@ def _creation_checks(corporations: int) -> Executable:
     member = exists().where(
         _MEMBERS.c.table_id == bindparam("table"), _MEMBERS.c.organisation_id == org
     )
-    ids = [
-        bindparam(f"corporation_{n}", type_=_ORGANISATIONS.c.id.type) for n in range(corporations)
-    ]
-    at_table = select(_MEMBERS.c.organisation_id).where(_MEMBERS.c.table_id == bindparam("table"))
-    corporations_found = (
-        select(func.count())
-        .select_from(_ORGANISATIONS)
-        .where(
-            _ORGANISATIONS.c.id.in_(ids) if ids else false(),
-            _ORGANISATIONS.c.kind == OrganisationKind.housing_corporation.value,
-            _ORGANISATIONS.c.id.in_(at_table),
-        )
-        .scalar_subquery()
-    )
-    return select(existing, member, corporations_found)
+    return select(existing, member, _corporations_found(bindparam("table"), corporations))
 
 
 @cache
-def _insert_case(dialect: str) -> Insert:
-    """The case's INSERT, doing nothing when the organisation's reference is taken: a request
-    that registered it meanwhile (the checks saw none) then answers 409, like any duplicate."""
+def _insert_case(dialect: str, corporations: int) -> Insert:
+    """The case's INSERT (its row's columns as parameters), with `_creation_checks`' checks in
+    it: it inserts only when the organisation (`:care_provider_id`) sits at the table
+    (`:table_id`) and every id (`:corporation_0` ...) is a housing corporation there, and does
+    nothing when the organisation's reference is taken (a request that registered it meanwhile
+    included). It returns the new id; when it inserted nothing, `_creation_checks` says why. On
+    the usual path the checks cost no statement of their own (a round trip fewer)."""
     insert_into = pg_insert if dialect == "postgresql" else sqlite_insert
+    names = [column.name for column in CASES.c]
+    table: BindParameter[uuid.UUID] = bindparam("table_id", type_=CASES.c.table_id.type)
+    member = exists().where(
+        _MEMBERS.c.table_id == table,
+        _MEMBERS.c.organisation_id
+        == bindparam("care_provider_id", type_=CASES.c.care_provider_id.type),
+    )
+    checked = select(*(bindparam(name, type_=CASES.c[name].type) for name in names)).where(
+        member, _corporations_found(table, corporations) == corporations
+    )
     # RETURNING says whether it inserted: psycopg's rowcount here is -1 either way, so a case
     # whose reference another request had just registered went on to its transition and failed
     # on the foreign key (500) instead of answering 409 (two server processes, six at once).
     return (
         insert_into(CASES)
+        .from_select(names, checked)
         .on_conflict_do_nothing(index_elements=["care_provider_id", "external_ref"])
         .returning(CASES.c.id)
     )
 
 
-def create_case(session: Session, context: AccessContext, data: CaseCreate) -> CaseRow:
-    """Register a case file: 409 `duplicate_external_ref` for a reference the organisation uses
-    already, 422 for a table it does not sit at or an id that is no housing corporation (in that
-    order); the case, its first transition and the access log in three INSERTs, through Core
-    (the ORM's unit of work and a SQLModel row took a third of a creation's CPU time)."""
-    org_id = context.principal.require_kind(OrganisationKind.care_provider)
-    corporations = set(data.debts.rent_arrears_corporation_ids)
-    connection = session.connection()
-    existing, member, found = connection.execute(
-        _creation_checks(len(corporations)),
-        {
-            "org": org_id,
-            "ref": data.external_ref,
-            "table": data.table_id,
-            **{f"corporation_{n}": id_ for n, id_ in enumerate(corporations)},
-        },
-    ).one()
+def _refuse_creation(
+    session: Session,
+    org_id: uuid.UUID,
+    data: CaseCreate,
+    corporations: set[uuid.UUID],
+    ids: dict[str, uuid.UUID],
+) -> NoReturn:
+    """Raise why `_insert_case` inserted nothing, in `create_case`'s order of checks."""
+    existing, member, found = (
+        session.connection()
+        .execute(
+            _creation_checks(len(corporations)),
+            {"org": org_id, "ref": data.external_ref, "table": data.table_id, **ids},
+        )
+        .one()
+    )
     if existing is not None:
         raise DuplicateCase(existing, data.external_ref)
     if not member:
@@ -217,6 +234,20 @@ def create_case(session: Session, context: AccessContext, data: CaseCreate) -> C
     if found != len(corporations):
         # raises, naming the missing ids
         _require_corporations(session, list(corporations), data.table_id)
+    # The checks pass now, so a case with the reference was inserted and is gone again (it
+    # cannot be: only that constraint is let through, and cases are not deleted so).
+    raise LostRace("a case reference was inserted concurrently")
+
+
+def create_case(session: Session, context: AccessContext, data: CaseCreate) -> CaseRow:
+    """Register a case file: 409 `duplicate_external_ref` for a reference the organisation uses
+    already, 422 for a table it does not sit at or an id that is no housing corporation (in that
+    order); the case (its checks in its INSERT: `_insert_case`), its first transition and the
+    access log in three INSERTs, through Core (the ORM's unit of work and a SQLModel row took a
+    third of a creation's CPU time)."""
+    org_id = context.principal.require_kind(OrganisationKind.care_provider)
+    corporations = set(data.debts.rent_arrears_corporation_ids)
+    ids = {f"corporation_{n}": id_ for n, id_ in enumerate(corporations)}
     now = utcnow()
     row = {
         "id": uuid7(),
@@ -233,11 +264,12 @@ def create_case(session: Session, context: AccessContext, data: CaseCreate) -> C
         "created_at": now,
         "updated_at": now,
     }
-    if connection.execute(_insert_case(connection.dialect.name), row).first() is None:
-        existing = find_by_external_ref(session, org_id, data.external_ref)
-        if existing is None:  # cannot be: only that constraint is let through
-            raise LostRace("a case reference was inserted concurrently")
-        raise _duplicate(existing)
+    connection = session.connection()
+    inserted = connection.execute(
+        _insert_case(connection.dialect.name, len(corporations)), {**row, **ids}
+    ).first()
+    if inserted is None:
+        _refuse_creation(session, org_id, data, corporations, ids)
     case = CaseRow(**row)
     lifecycle.record_creations(
         session,

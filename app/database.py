@@ -83,7 +83,12 @@ class _Turn:
 
     def release(self) -> None:  # named like `threading.Lock.release`: `FairLock.release` calls it
         self.granted = True
-        self.loop.call_soon_threadsafe(_grant, self.future)
+        if asyncio._get_running_loop() is self.loop:
+            # Released on the waiter's own loop (a request ending hands the slot to the next):
+            # no wake-up to write to the loop's self-pipe, and none for the loop to read back.
+            self.loop.call_soon(_grant, self.future)
+        else:
+            self.loop.call_soon_threadsafe(_grant, self.future)
 
 
 def _grant(future: "asyncio.Future[None]") -> None:

@@ -57,11 +57,13 @@ async def refuse_unknown_query_keys(request: Request) -> None:
     when an API request carries a query key its route does not declare, or repeats a key that
     takes one value (FastAPI would silently use the last: `?limit=1&limit=2` is ambiguous, so
     it is refused rather than guessed); pages are left alone."""
+    if not request.scope.get("query_string"):
+        return  # most writes: no key to refuse, and no URL or parameters to build or walk
     route = request.scope.get("route")
     if not isinstance(route, APIRoute) or not is_api_path(request.url.path):
         return
     params = request.query_params
-    if not params:  # most writes: no key to refuse, and the route's parameters go unwalked
+    if not params:  # a query string of no keys (`?&`)
         return
     # Most requests repeat no key: the route's parameters are only walked when one does.
     some_repeat = len(params.multi_items()) > len(params)

@@ -11,10 +11,10 @@ from sqlmodel import Session, col, select
 from app.access_log.service import AccessContext
 from app.database import outside_transaction
 from app.monitor.access import Viewer, log_export, viewer_of
-from app.monitor.facts import Facts, Housing, load_facts, released
+from app.monitor.facts import Facts, Housing, load_facts
 from app.monitor.models import ContingentAgreement, ContingentAgreementIn, GroupBy
 from app.monitor.suppression import Equation
-from app.monitor.years import check_cells, protected_year, release_day
+from app.monitor.years import check_cells, protected_year
 from app.organisations.models import Organisation, OrganisationKind
 from app.problems import Forbidden, NotFound, Unprocessable
 from app.sqltypes import utcnow
@@ -86,8 +86,7 @@ def contingent(
 ) -> dict[str, Any]:
     """Contingent agreed against realised (housings in contingent dwellings) per corporation:
     the `MonitorContingent` shape. A corporation that may not see the cases gets its own row
-    only; a care provider gets the rows suppressed (knowing its own housings in them), from the
-    housings up to `released_through` (`years.release_day`, the end of the last whole month).
+    only; a care provider gets the rows suppressed (knowing its own housings in them).
     `facts`: the table's (`load_facts`), when the caller read them already."""
     viewer = viewer_of(context, table)
     whole = viewer is None
@@ -103,11 +102,6 @@ def contingent(
     ).all()
     agreed = {a.corporation_id: a.agreed for a in list_agreements(session, table, year)}
     facts = facts if facts is not None else load_facts(session, table.id)
-    own_only = context.principal.organisation_kind == OrganisationKind.housing_corporation
-    # A corporation sees its own row alone (its own housings, live); others what is released.
-    through = None if viewer is None or own_only else release_day()
-    if through is not None:
-        facts = released(facts, through)
     housings = [h for h in facts.housings if h.contingent and h.housed_on.year == year]
     realised = Counter(h.corporation_id for h in housings)
     rows: list[dict[str, Any]] = [
@@ -119,6 +113,7 @@ def contingent(
         }
         for c in corporations
     ]
+    own_only = context.principal.organisation_kind == OrganisationKind.housing_corporation
     if own_only and not whole:
         rows = [r for r in rows if r["corporation_id"] == me]
     hidden: set[Hashable] = set()
@@ -137,7 +132,6 @@ def contingent(
         "table_id": table.id,
         "year": year,
         "suppression": bool(not whole and not own_only),
-        "released_through": through,
         "rows": out_rows,
         "total_agreed": sum(agreed_values) if agreed_values else None,
         "total_realised": total_realised,

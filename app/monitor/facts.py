@@ -11,7 +11,7 @@ before its ready date enters no figure at all. The API keeps those dates in orde
 import hashlib
 import pickle
 import uuid
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date
 
 from sqlmodel import Session, col, select
@@ -52,10 +52,6 @@ class Facts:
     # `facts_digest`, computed on first use: a request asks it of one Facts once per year table
     # it reads (the forecast and placements several), 20 ms each on the biggest table.
     _digest: str | None = field(default=None, init=False, repr=False, compare=False)
-    # `released`, per day, computed on first use: a request cuts several year tables from one.
-    _released: dict[date, "Facts"] = field(
-        default_factory=dict, init=False, repr=False, compare=False
-    )
 
 
 def load_facts(session: Session, table_id: uuid.UUID) -> Facts:
@@ -119,34 +115,6 @@ def load_facts(session: Session, table_id: uuid.UUID) -> Facts:
                 )
             )
     return Facts(cases, housings)
-
-
-def released(facts: Facts, through: date) -> "Facts":
-    """The facts as they stood at the end of `through`: a case ready after it is left out, an
-    exit (housing or withdrawal) after it is undone, so the case is still waiting on `through`.
-
-    Why: what organisations that get suppressed figures see is released a month at a time
-    (`app.monitor.years.release_day`). Figures that count today's events change from one day
-    to the next, and two answers a day apart, each protected on its own, differ by that day's
-    events: a reader comparing them learns what each hides (one case became ready on the 18th).
-    Cut at the end of the last whole month, every answer of a month is the same. A date typed
-    in later that lies before `through` still changes the released figures (README, the monitor's
-    "Released a month at a time"). Computed once per Facts and day."""
-    kept = facts._released.get(through)
-    if kept is not None:
-        return kept
-    cases = [
-        c
-        if c.exit_date is None or c.exit_date <= through
-        else replace(c, exit_date=None, status=CaseStatus.registered, status_reason=None)
-        for c in facts.cases
-        if c.ready_since <= through
-    ]
-    housings = [h for h in facts.housings if h.housed_on <= through]
-    result = Facts(cases, housings)
-    facts._released[through] = result
-    result._released[through] = result  # released facts are released already
-    return result
 
 
 def facts_digest(facts: Facts) -> str:

@@ -25,10 +25,10 @@ from sqlmodel import Session, col, select
 from app.access_log.service import AccessContext
 from app.database import outside_transaction
 from app.monitor.access import log_export, viewer_of, viewer_range
-from app.monitor.facts import Facts, load_facts, released
+from app.monitor.facts import Facts, load_facts
 from app.monitor.models import FLOW_MEASURES, GroupBy, Period
 from app.monitor.periods import periods
-from app.monitor.years import check_cells, cut, grid_of, group_of_housing, release_day
+from app.monitor.years import check_cells, cut, grid_of, group_of_housing
 from app.organisations.models import Organisation, OrganisationKind
 from app.tables.models import OutflowTable, TableMember
 
@@ -115,9 +115,7 @@ def flows(
     A viewer who gets suppressed figures reads one whole calendar year (`start` defaults to its
     1 January; the range widens to the year, and `start` and `end` in the answer say so): its
     figures are cut from one protected table per year and grouping (`app.monitor.years`), so
-    answers for other ranges, periods or dates show nothing more; they count the events up to
-    `released_through` (`years.release_day`, the end of the last whole month), so answers on
-    different days of a month are the same. Errors: 403 for the operator;
+    answers for other ranges, periods or dates show nothing more. Errors: 403 for the operator;
     400 for a bad range, for that viewer a range over two years (`range_spans_years`) or more
     than `years.MAX_RESTRICTED_CELLS` cells in a year's table (`too_fine_for_suppression`).
     `facts`: the table's (`load_facts`), when the caller read them already.
@@ -126,9 +124,6 @@ def flows(
     start, end = viewer_range(viewer, start, end)
     period_kind, grouping = Period(period), GroupBy(group_by)
     facts = facts if facts is not None else load_facts(session, table.id)
-    through = None if viewer is None else release_day()
-    if through is not None:
-        facts = released(facts, through)  # its groups too: a group's row says it has a case
     cases, housings = facts.cases, facts.housings
     groups: set[str] = set()
     if grouping == GroupBy.care_provider:
@@ -174,7 +169,6 @@ def flows(
         "period": period_kind.value,
         "group_by": grouping.value,
         "suppression": viewer is not None,
-        "released_through": through,
         "rows": [finish(r, "rows") for r in grid.rows],
         "totals": [finish(r, "totals") for r in grid.totals],
         "waiting_days_histogram": [

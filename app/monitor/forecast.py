@@ -12,7 +12,7 @@ from app.monitor.access import Viewer, check_year, log_export, viewer_of
 from app.monitor.facts import CaseFacts, Facts, Housing, load_facts
 from app.monitor.models import GroupBy, Period
 from app.monitor.periods import periods
-from app.monitor.years import protected_year, release_day
+from app.monitor.years import protected_year
 from app.tables.models import OutflowTable
 
 FORECAST_METHOD = (
@@ -22,8 +22,7 @@ FORECAST_METHOD = (
     "otherwise needs a dwelling). Backlog in 12 months at the current pace = backlog now + "
     "12 x (new ready - housed - other exits), at least 0. A simple linear projection: it "
     "assumes the last year's pace continues and knows nothing of seasonality or policy changes. "
-    "For organisations that get suppressed figures: at the end of the last whole quarter that "
-    "is released (their figures count the events up to the end of the last whole month), over "
+    "For organisations that get suppressed figures: at the end of the last whole quarter, over "
     "the four quarters before it, each figure hidden when one it is made of is."
 )
 
@@ -55,8 +54,7 @@ def forecast(
     `MonitorForecast` shape, counts in people and people per month.
 
     A viewer who may not see the cases gets the forecast at the end of the last whole quarter
-    on or before `on` and released (`years.release_day`: the end of the last whole month;
-    `date` says which quarter end), from the four quarters before it as its calendar-year
+    on or before `on` (`date` says which), from the four quarters before it as its calendar-year
     tables show them (`app.monitor.years`): a figure is hidden when one it is made of is. So the
     forecast shows nothing the flows do not, and asking for other dates gives nothing more.
     `facts`: the table's (`load_facts`), when the caller read them already."""
@@ -66,7 +64,7 @@ def forecast(
         counts: tuple[int | None, ...] = _pace(facts.cases, facts.housings, on)
     else:
         check_year(on, "date")
-        on = _quarter_end(min(on, release_day()))
+        on = _quarter_end(on)
         with outside_transaction(session):
             counts = _pace_as_shown(facts, viewer, on)
     backlog, inflow, housed, other = counts

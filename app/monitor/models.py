@@ -1,5 +1,3 @@
-# Size: the contract shapes of every monitor view (flows, placements, contingent, bottlenecks,
-# forecast, after the move), each field described; they share rows and descriptions.
 """Monitor (Zicht op uitstroom): contingent agreements, and the shapes of the figures."""
 
 import uuid
@@ -85,14 +83,6 @@ HOUSING_MEASURES = ("housed", "housed_own_lease", "housed_intermediate_lease")
 SUPPRESSED_OR_NOT_APPLICABLE = (
     "; null when suppressed (1-4 people other than the viewer's own) or not "
     "applicable to the grouping."
-)
-
-
-RELEASED_THROUGH = (
-    "For a viewer who gets suppressed figures: the last day whose events the figures count, the "
-    "end of the last whole month. Those figures are released a month at a time, so answers asked "
-    "on different days of a month are the same (day by day, live figures would show each day's "
-    "events, which the suppression hides). Null for the table's own view, which is live."
 )
 
 
@@ -215,7 +205,6 @@ class MonitorFlows(BaseModel):
         description="True when this viewer gets suppressed figures: cells holding 1-4 people "
         "other than its own (and complements) are hidden."
     )
-    released_through: date | None = PField(description=RELEASED_THROUGH)
     rows: list[FlowRow] = PField(description="One row per period and group, oldest period first.")
     totals: list[FlowRow] = PField(
         description="One row per group over the whole range (`period` `total`)."
@@ -248,7 +237,6 @@ class MonitorPlacements(BaseModel):
             "organisations' housings hidden)."
         )
     )
-    released_through: date | None = PField(description=RELEASED_THROUGH)
     rows: list[PlacementRow] = PField(
         description="Housings per CBS neighbourhood, to see concentration."
     )
@@ -278,7 +266,6 @@ class MonitorContingent(BaseModel):
             "True when this viewer gets suppressed figures (a corporation sees only its own row)."
         )
     )
-    released_through: date | None = PField(description=RELEASED_THROUGH)
     rows: list[ContingentRow] = PField(description="One row per corporation of the table.")
     total_agreed: int | None = PField(
         description="Sum of `agreed` over the corporations; null when suppressed."
@@ -400,10 +387,7 @@ class MonitorSustainment(BaseModel):
     table_id: uuid.UUID = PField(description="The table.")
     start: date = PField(description="First day of the range.")
     end: date = PField(description="Last day of the range.")
-    as_of: date = PField(
-        description="The day the marks and planned transfers are counted on: today, or for a "
-        "viewer who gets suppressed figures the end of the last whole month (`released_through`)."
-    )
+    as_of: date = PField(description="The day the marks and planned transfers are counted on.")
     period: Period = PField(description="The length of a cohort and of a signal period.")
     suppression: bool = PField(
         description="True when this viewer gets suppressed figures (cells of 1-4 housings or "

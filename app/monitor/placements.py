@@ -10,10 +10,10 @@ from sqlmodel import Session
 from app.access_log.service import AccessContext
 from app.database import outside_transaction
 from app.monitor.access import Viewer, log_export, viewer_of, viewer_range
-from app.monitor.facts import Facts, Housing, load_facts, released
+from app.monitor.facts import Facts, Housing, load_facts
 from app.monitor.models import GroupBy
 from app.monitor.suppression import Equation, suppress
-from app.monitor.years import check_cells, protected_year, release_day
+from app.monitor.years import check_cells, protected_year
 from app.tables.models import OutflowTable
 
 
@@ -30,11 +30,10 @@ def placements(
 
     Viewers who may not see the cases read one calendar year, as for the flows (`start`
     defaults to its 1 January, the range widens to it, a range over two years is a 400), and
-    get the rows suppressed, knowing their own housings in each neighbourhood, from the
-    housings up to `released_through` (`years.release_day`, the end of the last whole month).
-    The total and each municipality's sum of its neighbourhoods are the housed counts of the
-    year's flows tables (`app.monitor.years`, ungrouped and by municipality): they are shown
-    or hidden as those tables decided, and the neighbourhoods are protected with them.
+    get the rows suppressed, knowing their own housings in each neighbourhood. The total and
+    each municipality's sum of its neighbourhoods are the housed counts of the year's flows
+    tables (`app.monitor.years`, ungrouped and by municipality): they are shown or hidden as
+    those tables decided, and the neighbourhoods are protected with them.
 
     Only neighbourhoods with a housing have a row, so for those viewers a hidden row is left
     out rather than shown as null: its listing alone says someone was placed there, and with the
@@ -43,9 +42,6 @@ def placements(
     viewer = viewer_of(context, table)
     start, end = viewer_range(viewer, start, end)
     facts = load_facts(session, table.id)
-    through = None if viewer is None else release_day()
-    if through is not None:
-        facts = released(facts, through)
     housings = [h for h in facts.housings if start <= h.housed_on <= end]
     counts = Counter((h.neighbourhood_code, h.municipality_code) for h in housings)
     rows: list[dict[str, Any]] = [
@@ -62,7 +58,6 @@ def placements(
         "start": start,
         "end": end,
         "suppression": viewer is not None,
-        "released_through": through,
         "rows": [r for r in rows if ("n", r["neighbourhood_code"]) not in hidden],
         "total": None if ("total",) in hidden else total,
     }

@@ -29,7 +29,7 @@ from app.monitor.facts import Facts, load_facts
 from app.monitor.models import SIGNAL_CODES, SUSTAINMENT_MONTHS, GroupBy, Period
 from app.monitor.periods import calendar_year, periods
 from app.monitor.suppression import Equation
-from app.monitor.years import protected_year, release_day
+from app.monitor.years import protected_year
 from app.tables.models import OutflowTable
 from app.timeutil import today
 from app.vacancies.models import LeaseForm
@@ -83,7 +83,7 @@ def cohort_counts(tenancies: list[Tenancy], as_of: date) -> dict[str, int]:
         planned = t.transfer_planned_on
         if t.lease_form == LeaseForm.intermediate_lease and planned and planned <= as_of:
             counts["transfers_planned"] += 1
-            if t.transferred_on is not None and t.transferred_on <= as_of:
+            if t.transferred_on is not None:
                 counts["transfers_realised"] += 1
                 counts["transfers_on_time"] += t.transferred_on <= planned
     return counts
@@ -149,21 +149,18 @@ def sustainment(
     """The `MonitorSustainment` document: cohorts of move-ins in [start, end] and checkpoints
     recorded in it, counted on today (`end` defaults to today, `start` to three years before
     `end`). A viewer who gets suppressed figures reads one calendar year (`viewer_range`:
-    `start` defaults to 1 January of `end`'s year and the range widens to it), counted on the
-    release day (`years.release_day`, the end of the last whole month) from the move-ins and
-    checkpoints up to it, as its flows are. Errors: 403 for the operator, 400 for a bad range.
-    `facts`: the table's (`load_facts`), when the caller read them already."""
+    `start` defaults to 1 January of `end`'s year and the range widens to it). Errors: 403 for
+    the operator, 400 for a bad range. `facts`: the table's (`load_facts`), when the caller read
+    them already."""
     viewer = viewer_of(context, table)
     if viewer is None:
         start, end = checked_range(start, end, days=3 * 365)
     else:
         start, end = viewer_range(viewer, start, end)
-    # Released a month at a time for a restricted viewer, as the flows are (`years.release_day`).
-    as_of = today() if viewer is None else release_day()
+    as_of = today()
     labels = periods(start, end, period)
-    last = end if viewer is None else min(end, as_of)
-    tenancies: list[Tenancy] = _dated(session, Tenancy, table, start, last)
-    checkpoints: list[Checkpoint] = _dated(session, Checkpoint, table, start, last)
+    tenancies: list[Tenancy] = _dated(session, Tenancy, table, start, end)
+    checkpoints: list[Checkpoint] = _dated(session, Checkpoint, table, start, end)
     if viewer is None:
         cohorts = _table(labels, tenancies, _moved_in, lambda ts: cohort_counts(ts, as_of))
         signals = _table(labels, checkpoints, _recorded_on, signal_counts)
@@ -258,8 +255,8 @@ def _protected_year(
     months before `as_of` has `reached_N = housed`; where they are equal (every intermediate
     lease of the cohort planned to transfer by `as_of`), `transfers_planned` is the flows'
     `housed_intermediate_lease`; and every equation of the flows' table. So no cell shown here
-    settles a flows cell the flows hide, nor the other way round (README, the monitor's "Asking
-    again shows nothing more")."""
+    settles a flows cell the flows hide, nor the other way round (README "Privacy of the
+    figures")."""
     spans, parts = calendar_year(year)
     flows = protected_year(facts, viewer, GroupBy.none, [None], year, set())
     system = flows.system

@@ -8,17 +8,13 @@ quarters and the year together, with every relation between them. Answers for an
 period and any date then show slices of the same tables, and a cell is hidden or shown the same
 way in each. The tables of different groupings share the total row and the histogram: those are
 decided once, in the table without groups, and every grouped table takes that decision as given.
-Consecutive years share the backlog at the turn of the year: each year's table takes the last year's
-decision on it as given (so the tables are protected in order). The chain starts at the first year
-with a ready case, but at most CHAIN_YEARS before the released year (the year of `release_day`: this
-one, or in January the last; a ready date typed as 1926 would otherwise make a century of tables to
-protect); from there back, a turn of the year is shown exactly when its rest is not 1 to 4, in the
-tables on both sides. Each table is remembered by its whole input (`_remembered_year`): later
-answers from it take milliseconds while the table's cases and housings stay the same.
-
-The tables count the facts as released (`release_day`, `facts.released`): the events up to the
-end of the last whole month. Figures that counted today's events changed from day to day, and a
-reader comparing two answers a day apart, each protected on its own, learnt that day's events.
+Consecutive years share the backlog at the turn of the year: each year's table takes the last
+year's decision on it as given (so the tables are protected in order). The chain starts at the
+first year with a ready case, but at most CHAIN_YEARS before this one (a ready date typed as
+1926 would otherwise make a century of tables to protect); from there back, a turn of the year
+is shown exactly when its rest is not 1 to 4, in the tables on both sides. Each table is
+remembered by its whole input (`_remembered_year`): later answers from it take milliseconds
+while the table's cases and housings stay the same.
 """
 
 from bisect import bisect_left, bisect_right
@@ -30,7 +26,7 @@ from typing import Any
 from app.cases.models import CaseStatus
 from app.monitor import waiting
 from app.monitor.access import Viewer
-from app.monitor.facts import CaseFacts, Facts, Housing, facts_digest, released
+from app.monitor.facts import CaseFacts, Facts, Housing, facts_digest
 from app.monitor.flow_equations import Grid, System, year_system
 from app.monitor.memory import Memory, digest
 from app.monitor.models import FLOW_MEASURES, GroupBy, Period
@@ -40,7 +36,7 @@ from app.problems import Unprocessable
 from app.timeutil import today
 
 YEAR_PERIODS = 17  # 12 months, 4 quarters and the year
-CHAIN_YEARS = 5  # a year's table stands on at most this many years before the released year
+CHAIN_YEARS = 5  # a year's table stands on at most this many years before this one
 MAX_RESTRICTED_CELLS = YEAR_PERIODS * 17  # a year table's period x group cells: 16 groups, total
 
 
@@ -243,30 +239,20 @@ def protected_year(
     year: int,
     own_groups: set[str],
 ) -> YearTable:
-    """The calendar year's table for `viewer` (see the module docstring), from the facts as
-    released (`release_day`). Raises nothing; costs seconds of CPU on a fine grid the first
-    time, then milliseconds while its input stays the same (`_remembered_year`)."""
-    through = release_day()
-    facts = released(facts, through)
+    """The calendar year's table for `viewer` (see the module docstring). Raises nothing; costs
+    seconds of CPU on a fine grid the first time, then milliseconds while its input stays the
+    same (`_remembered_year`)."""
     asked = _Asked(
-        facts_digest(facts), viewer, grouping, tuple(keys), year, tuple(sorted(own_groups)), through
+        facts_digest(facts), viewer, grouping, tuple(keys), year, tuple(sorted(own_groups)), today()
     )
     return _remembered_year(facts, asked)
-
-
-def release_day(on: date | None = None) -> date:
-    """The last day whose events a restricted viewer's figures count on `on` (today): the end of
-    the month before. Figures are released a month at a time, so every answer of a month is the
-    same (`facts.released` says why)."""
-    day = on or today()
-    return day.replace(day=1) - timedelta(days=1)
 
 
 @dataclass(frozen=True, slots=True)
 class _Asked:
     """What a year's table is computed from besides the facts themselves: their digest
     (`facts_digest`), the viewer, the grouping and its keys, the year, the viewer's own groups
-    (sorted) and the release day (`on`, which sets the chain's anchor)."""
+    (sorted) and the day (`on`, which sets the chain's anchor)."""
 
     facts_key: str
     viewer: Viewer

@@ -91,10 +91,9 @@ def access_log(client: Any, region: Region) -> list[dict[str, Any]]:
     return list(response.json()["items"])
 
 
-def record_signals(client: Any, region: Region, case_id: str, recorded_on: int = -3) -> None:
-    """The care provider's aftercare agreement and a 3-month checkpoint `recorded_on` days from
-    the clock's today (default 3 days ago) raising rent arrears, needs-the-table and (support not
-    active) support-stopped."""
+def record_signals(client: Any, region: Region, case_id: str) -> None:
+    """The care provider's aftercare agreement and a 3-month checkpoint 3 days ago raising
+    rent arrears, needs-the-table and (support not active) support-stopped."""
     client.put(
         f"/v1/cases/{case_id}/aftercare-agreement",
         json={
@@ -110,7 +109,7 @@ def record_signals(client: Any, region: Region, case_id: str, recorded_on: int =
         f"/v1/cases/{case_id}/checkpoints",
         json={
             "months": 3,
-            "recorded_on": iso(recorded_on),
+            "recorded_on": iso(-3),
             "still_living_there": True,
             "support_active": False,
             "signals": ["rent_arrears", "needs_table"],

@@ -97,9 +97,8 @@ def test_a_range_over_two_years_is_refused_for_a_restricted_viewer_and_not_for_t
 
 def test_a_corporation_is_not_shown_the_care_signals_of_its_own_tenant(client, region):
     # Its view of the tenancy shows a checkpoint's landlord signals only (rent arrears,
-    # nuisance): the others are no part of what it knows, so they count as anyone's. Recorded
-    # in a month whose figures are released to it (`years.release_day`).
-    recorded = TODAY - timedelta(days=40)
+    # nuisance): the others are no part of what it knows, so they count as anyone's.
+    recorded = TODAY - timedelta(days=3)
     ensure_limits(client, 900)
     spread = {"max_per_complex": 100, "max_per_neighbourhood": 100}
     response = client.patch(
@@ -108,7 +107,7 @@ def test_a_corporation_is_not_shown_the_care_signals_of_its_own_tenant(client, r
     assert response.status_code == 200, response.text
     # Five of its tenants moved in that month: whole counts it knows are shown to it.
     cases = [house(client, region, -60) for _ in range(5)]
-    record_signals(client, region, cases[0]["id"], recorded_on=-40)
+    record_signals(client, region, cases[0]["id"])
     year = {"start": f"{recorded.year}-01-01", "end": f"{recorded.year}-12-31"}
     month = f"{recorded:%Y-%m}"
 

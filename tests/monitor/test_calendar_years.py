@@ -7,13 +7,11 @@ became ready. Answers by month, by quarter and by year, and answers with and wit
 were each protected on their own, so cells one hid another could show.
 """
 
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 
 import pytest
-import time_machine
 
 from app.monitor import years as monitor_years
-from app.timeutil import AMSTERDAM
 from tests.clock import TODAY, day, iso
 from tests.monitor.history import (
     dwelling,
@@ -182,8 +180,7 @@ def test_a_case_ready_long_ago_does_not_make_a_table_of_every_year_since(
     client, region, spread, monkeypatch
 ):
     """A ready date typed as 1926 would have made a century of tables to protect, one standing
-    on the other: the chain reaches CHAIN_YEARS back from the released year (this one, or in
-    January the last) at most."""
+    on the other: the chain reaches CHAIN_YEARS back from this year at most."""
     ready_case(client, region.other_care_provider, region.table_id, "1926-05-01")
     protected: list[int] = []
     real = monitor_years.year_system
@@ -195,8 +192,7 @@ def test_a_case_ready_long_ago_does_not_make_a_table_of_every_year_since(
     monkeypatch.setattr(monitor_years, "year_system", counting)
     seen = figures(client, region.corporation, region.table_id)
     assert seen["suppression"] is True
-    released = monitor_years.release_day(TODAY)
-    assert min(protected) == released.year - monitor_years.CHAIN_YEARS
+    assert min(protected) == TODAY.year - monitor_years.CHAIN_YEARS
 
 
 def test_the_contingent_shows_a_care_provider_no_housed_count_the_flows_hide(
@@ -228,63 +224,3 @@ def test_the_contingent_shows_a_care_provider_no_housed_count_the_flows_hide(
         for corporation in (region.corporation, region.other_corporation):
             assert realised[corporation.id] == housed.get(corporation.id, 0), org.name
         assert contingent["total_realised"] == housed[None], org.name
-
-
-def _at(day_: date) -> datetime:
-    return datetime.combine(day_, time(10), tzinfo=AMSTERDAM)
-
-
-def test_a_restricted_viewer_gets_the_same_answers_on_every_day_of_a_month(client, region, spread):
-    """The day-to-day attack: figures that counted today's events changed from one day to the
-    next, so a provider comparing its answers of two days learnt that another provider's case
-    became ready in between, which each answer hid. Released a month at a time, every answer of
-    a month is the same; the chair's count today's events, and the next month the provider's
-    answers count the month before."""
-    month = date(TODAY.year, TODAY.month, 1) + timedelta(days=32)
-    month = month.replace(day=1)  # the first day of the month after the clock's
-    released = month - timedelta(days=1)
-    year = {"start": f"{month.year}-01-01", "end": f"{month.year}-12-31"}
-    provider, chair = region.care_provider, region.chair
-
-    def answers(org):
-        forecast = _forecast(client, region, org, month + timedelta(days=20))
-        sustainment = client.get(
-            f"/v1/tables/{region.table_id}/monitor/sustainment", params=year, headers=org.headers
-        )
-        placements = client.get(
-            f"/v1/tables/{region.table_id}/monitor/placements", params=year, headers=org.headers
-        )
-        assert sustainment.status_code == placements.status_code == 200
-        return (
-            figures(client, org, region.table_id, **year, groupBy="care_provider"),
-            forecast,
-            sustainment.json(),
-            placements.json(),
-        )
-
-    with time_machine.travel(_at(month + timedelta(days=1)), tick=True):
-        before = answers(provider)
-        chair_before = figures(client, chair, region.table_id, **year)
-        ready_case(client, region.other_care_provider, region.table_id, month.isoformat())
-    with time_machine.travel(_at(month + timedelta(days=20)), tick=True):
-        after = answers(provider)
-        chair_after = figures(client, chair, region.table_id, **year)
-    assert after == before
-    flows, _, sustainment, placements = before
-    assert flows["released_through"] == placements["released_through"] == released.isoformat()
-    assert sustainment["as_of"] == released.isoformat()
-    assert chair_before["released_through"] is None
-    label = f"{month:%Y-%m}"
-    [then] = [r for r in chair_before["rows"] if r["period"] == label]
-    [now] = [r for r in chair_after["rows"] if r["period"] == label]
-    assert now["new_ready"] == then["new_ready"] + 1  # the chair's figures are live
-    with time_machine.travel(_at(month + timedelta(days=40)), tick=True):
-        next_month = figures(client, provider, region.table_id, **year, groupBy="care_provider")
-    end_of_month = (month + timedelta(days=32)).replace(day=1) - timedelta(days=1)
-    assert next_month["released_through"] == end_of_month.isoformat()
-    [other] = [
-        r
-        for r in next_month["rows"]
-        if r["period"] == label and r["group"] == region.other_care_provider.id
-    ]
-    assert other["new_ready"] is None  # one of another's: released, and hidden as a count of 1

@@ -97,19 +97,19 @@ def test_the_forecast_hides_what_is_all_but_a_few_the_viewers_own(client, region
 def test_a_corporation_cannot_work_out_the_others_placements_from_its_own(client, region, limits):
     """Five housings in one neighbourhood, four in the corporation's dwellings: a stranger may
     see the 5, the corporation would learn the other corporation housed 1 there."""
-    cases = [ready_case(client, region.care_provider, region.table_id, iso(-90)) for _ in range(5)]
+    cases = [ready_case(client, region.care_provider, region.table_id, iso(-60)) for _ in range(5)]
     for k in range(5):
         owner = region.corporation if k < 4 else region.other_corporation
         dwelling(client, owner, complex_ref=f"C{k}")
-    proposals = publish(client, region, iso(-60))
+    proposals = publish(client, region, iso(-30))
     assert len(proposals) == len(cases)
     for proposal in proposals:
-        house(client, region, proposal, iso(-45), by=region.chair)
+        house(client, region, proposal, iso(-20), by=region.chair)
 
     def placements(org):
         return client.get(
             f"/v1/tables/{region.table_id}/monitor/placements",
-            params=year_of(-45),  # the year of the housings
+            params=year_of(-20),  # the year of the housings
             headers=org.headers,
         ).json()
 
@@ -124,19 +124,19 @@ def test_a_hidden_neighbourhood_is_left_out_so_its_listing_says_nothing(client, 
     holds at least 1, so two null rows summing to total - own = 2 were 1 each. Hidden rows are
     left out now, and the total that would give their sum (2 of others) is hidden too."""
     places = ["BU03440101"] * 5 + ["BU03440102", "BU03440103"]
-    cases = [ready_case(client, region.care_provider, region.table_id, iso(-90)) for _ in places]
+    cases = [ready_case(client, region.care_provider, region.table_id, iso(-60)) for _ in places]
     for k, place in enumerate(places):
         owner = region.corporation if k < 5 else region.other_corporation
         address = {**VACANCY_EXAMPLE["address"], "neighbourhood_code": place}
         dwelling(client, owner, complex_ref=f"C{k}", address=address)
-    proposals = publish(client, region, iso(-60))
+    proposals = publish(client, region, iso(-30))
     assert len(proposals) == len(cases)
     for proposal in proposals:
-        house(client, region, proposal, iso(-45), by=region.chair)
+        house(client, region, proposal, iso(-20), by=region.chair)
 
     seen = client.get(
         f"/v1/tables/{region.table_id}/monitor/placements",
-        params=year_of(-45),  # the year of the housings
+        params=year_of(-20),  # the year of the housings
         headers=region.corporation.headers,
     ).json()
 
@@ -233,7 +233,7 @@ def test_waiting_statistics_show_a_restricted_viewer_only_the_waits_it_knows(
     median is one of B's clients' waits, p90 the longest, and with the total's median another
     followed. Only A's own row keeps its statistics; the corporation, which knows no ready date,
     sees none."""
-    moved = TODAY - timedelta(days=45)
+    moved = TODAY - timedelta(days=20)
     spread = {"max_per_complex": 100, "max_per_neighbourhood": 100}  # one neighbourhood here
     response = client.patch(
         f"/v1/tables/{region.table_id}", json={"policy": spread}, headers=region.chair.headers
@@ -241,11 +241,11 @@ def test_waiting_statistics_show_a_restricted_viewer_only_the_waits_it_knows(
     assert response.status_code == 200, response.text
     for k in range(6):
         owner = region.care_provider if k == 0 else region.other_care_provider
-        ready_case(client, owner, region.table_id, iso(-90 - 17 * k))
+        ready_case(client, owner, region.table_id, iso(-60 - 17 * k))
         dwelling(client, region.corporation, complex_ref=f"W{k}")
-    for proposal in publish(client, region, iso(-60))[:6]:
+    for proposal in publish(client, region, iso(-30))[:6]:
         house(client, region, proposal, moved.isoformat(), by=region.chair)
-    year = year_of(-45)
+    year = year_of(-20)
     chair = figures(client, region.chair, region.table_id, **year, groupBy="care_provider")
     assert total_row(chair)["housed"] == 6
     assert total_row(chair)["waiting_days_median"] is not None

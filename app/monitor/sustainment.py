@@ -255,8 +255,8 @@ def _protected_year(
     months before `as_of` has `reached_N = housed`; where they are equal (every intermediate
     lease of the cohort planned to transfer by `as_of`), `transfers_planned` is the flows'
     `housed_intermediate_lease`; and every equation of the flows' table. So no cell shown here
-    settles a flows cell the flows hide, nor the other way round (README "Privacy of the
-    figures")."""
+    settles a flows cell the flows hide, nor the other way round (README, the monitor's "Asking
+    again shows nothing more")."""
     spans, parts = calendar_year(year)
     flows = protected_year(facts, viewer, GroupBy.none, [None], year, set())
     system = flows.system

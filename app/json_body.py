@@ -41,12 +41,6 @@ def _unique_names(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return members
 
 
-def _no_constant(name: str) -> Any:
-    """`NaN`, `Infinity` and `-Infinity`: Python's parser reads them, JSON has no such values
-    (RFC 8259 section 6), and a client that sends them sends no number."""
-    raise UnreadableBody(f"{name} is not a JSON value (RFC 8259): send a number or null.")
-
-
 def parse(body: bytes) -> Any:
     """The body as the standard library parses JSON (a syntax error stays its
     `json.JSONDecodeError`, which FastAPI reports with its position), or `UnreadableBody`."""
@@ -62,7 +56,7 @@ def parse(body: bytes) -> Any:
     if text.startswith("\ufeff"):  # a UTF-8 byte-order mark is read past, as RFC 8259 allows
         text = text[1:]
     try:
-        return json.loads(text, object_pairs_hook=_unique_names, parse_constant=_no_constant)
+        return json.loads(text, object_pairs_hook=_unique_names)
     except (json.JSONDecodeError, UnreadableBody):
         raise
     except ValueError as error:

@@ -53,13 +53,6 @@ def test_a_valid_vacancy_batch_with_a_member_name_twice_is_refused_and_stores_no
     assert client.get("/v1/vacancies", headers=headers).json()["items"] == []
 
 
-@pytest.mark.parametrize("constant", ["NaN", "Infinity", "-Infinity"])
-def test_nan_and_infinity_are_refused_as_no_json(client, constant):
-    body = f'{{"name": "Gemeente Ede", "kind": "municipality", "x": {constant}}}'.encode()
-    response = client.post("/v1/organizations", content=body, headers={**OPERATOR, **JSON})
-    assert f"{constant} is not a JSON value" in _refusal(response)
-
-
 def test_the_same_name_in_two_objects_is_no_duplicate(client):
     body = {"name": "Gemeente Ede", "kind": "municipality"}
     response = client.post(

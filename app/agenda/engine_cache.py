@@ -13,9 +13,11 @@ What is not cached: nothing is shared between processes (each replica computes i
 cursor still catches a replica whose cut differed), and the cache holds no decision: the key
 covers the rows, policy, legal limits, remembered declines, spread usage, `top_k` and the time
 budget, so any change to them is a new key. Results are immutable (`matching.results`); a big
-city's holds about 7 MB, so the cache keeps at most `SIZE` of them. With a result it keeps what
-is built from it alone (`derived`): the table document's sections from the result, and their
-JSON.
+city's holds about 7 MB, and a result's memory goes with its cases and dwellings, so the cache
+keeps results up to `BUDGET` cases and dwellings together (16 big cities, or every table of the
+country at once) and at most `SIZE` of them. By count alone (16) a process serving the country's
+44 tables computed every table's agenda again on each read. With a result it keeps what is built
+from it alone (`derived`): the table document's sections from the result, and their JSON.
 """
 
 import hashlib
@@ -31,8 +33,11 @@ from app import matching
 
 T = TypeVar("T")
 
-SIZE = 16
-"""Results kept per process, least recently used dropped first (a big city's: about 7 MB)."""
+BUDGET = 16 * (3_000 + 1_000)
+"""Cases and dwellings of the results kept per process, summed; least recently used dropped
+first. 16 big cities of 3,000 cases and 1,000 dwellings (about 7 MB each)."""
+SIZE = 256
+"""Results kept per process at most, however small."""
 DERIVED_SIZE = 4
 """Results, the most recently used, that keep what is built from them (`derived`; a big city's
 document sections and their JSON: about 15 MB more); the others keep the result alone."""
@@ -41,11 +46,14 @@ document sections and their JSON: about 15 MB more); the others keep the result 
 @dataclass(slots=True)
 class _Kept:
     result: matching.MatchResult
+    weight: int
+    """The result's cases and dwellings (`_weight`)."""
     derived: dict[str, Any] = field(default_factory=dict)
     """Values built from the result and what the key covers alone (`derived`), by name."""
 
 
 _results: "OrderedDict[bytes, _Kept]" = OrderedDict()
+_kept_weight = 0  # the weights of `_results`, summed (under `_lock`)
 _lock = threading.Lock()  # guards the dict only; two threads may compute the same key at once
 
 
@@ -57,6 +65,7 @@ def digest(value: object, size: int = 32) -> bytes:
 
 def cached(key: bytes, compute: Callable[[], matching.MatchResult]) -> matching.MatchResult:
     """The result kept under `key`, or `compute()` kept under it."""
+    global _kept_weight
     with _lock:
         found = _results.get(key)
         if found is not None:
@@ -67,12 +76,21 @@ def cached(key: bytes, compute: Callable[[], matching.MatchResult]) -> matching.
     with _lock:
         # Two threads may compute it at once: both get the result kept first (with what is
         # kept with it, `derived`).
-        kept = _results.setdefault(key, _Kept(result))
+        kept = _results.get(key)
+        if kept is None:
+            kept = _results[key] = _Kept(result, _weight(result))
+            _kept_weight += kept.weight
         _results.move_to_end(key)
-        while len(_results) > SIZE:
-            _results.popitem(last=False)
+        while len(_results) > 1 and (len(_results) > SIZE or _kept_weight > BUDGET):
+            _, dropped = _results.popitem(last=False)
+            _kept_weight -= dropped.weight
         _forget_derived_of_older()
     return kept.result
+
+
+def _weight(result: matching.MatchResult) -> int:
+    """The result's cases and dwellings, its memory's measure (at least 1)."""
+    return max(1, len(result.candidates_by_case) + len(result.candidates_by_dwelling))
 
 
 def _forget_derived_of_older() -> None:
@@ -103,5 +121,7 @@ def derived(key: bytes, name: str, build: Callable[[], T]) -> T:
 
 def clear() -> None:
     """Forget every result (tests that count computations)."""
+    global _kept_weight
     with _lock:
         _results.clear()
+        _kept_weight = 0

@@ -2,6 +2,9 @@
 per-case and per-dwelling sections `limit` entries at a time, each case and dwelling on exactly
 one page of a cursor chain, and a cursor of changed inputs refused."""
 
+from types import SimpleNamespace
+from typing import cast
+
 import pytest
 from pydantic_core import to_json
 
@@ -185,12 +188,48 @@ def test_only_the_most_recently_used_results_keep_what_is_built_from_them(monkey
         return engine_cache.derived(key, "sections", lambda: builds.append(key))
 
     for key in (b"a", b"b", b"c"):
-        engine_cache.cached(key, object)  # type: ignore[arg-type]
+        engine_cache.cached(key, lambda: _result_of(10, 5))
         sections_of(key)
     sections_of(b"c")
     sections_of(b"b")
     sections_of(b"a")
     assert builds == [b"a", b"b", b"c", b"a"]
+
+
+def _result_of(cases: int, dwellings: int) -> matching.MatchResult:
+    """A stand-in engine result with this many cases and dwellings (all the cache weighs)."""
+    return cast(
+        matching.MatchResult,
+        SimpleNamespace(
+            candidates_by_case=dict.fromkeys(map(str, range(cases))),
+            candidates_by_dwelling=dict.fromkeys(map(str, range(dwellings))),
+        ),
+    )
+
+
+def test_every_table_of_the_country_stays_kept_where_few_big_cities_do():
+    # By count (16 results) a process serving 44 tables computed each agenda again on every
+    # read; by cases and dwellings it keeps the country whole, and 16 big cities at most.
+    computed: list[bytes] = []
+
+    def compute(key: bytes, cases: int, dwellings: int) -> matching.MatchResult:
+        computed.append(key)
+        return _result_of(cases, dwellings)
+
+    tables = [f"table {n}".encode() for n in range(44)]
+    for _ in range(2):
+        for key in tables:
+            engine_cache.cached(key, lambda key=key: compute(key, 364, 91))
+    assert computed == tables
+    cities = [f"city {n}".encode() for n in range(17)]
+    for key in cities:
+        engine_cache.cached(key, lambda key=key: compute(key, 3_000, 1_000))
+    computed.clear()
+    engine_cache.cached(cities[-1], lambda: compute(cities[-1], 3_000, 1_000))
+    engine_cache.cached(tables[-1], lambda: compute(tables[-1], 364, 91))
+    engine_cache.cached(cities[0], lambda: compute(cities[0], 3_000, 1_000))
+    # 16 cities kept: the last one read was; the tables and the first city made room.
+    assert computed == [tables[-1], cities[0]]
 
 
 def test_a_fingerprint_from_fields_encoded_already_is_the_whole_document_s():

@@ -40,6 +40,13 @@ def _post(browser, url: str, data: dict, csrf_from: str):  # type: ignore[no-unt
     return browser.post(url, data={"csrf_token": csrf_of(browser, csrf_from), **data})
 
 
+def _set_status(browser, vacancy_id: str, status: str, page):  # type: ignore[no-untyped-def]
+    """Post `status` from the dwelling's edit `page`, with the version it shows."""
+    edit = f"/woningen/{vacancy_id}/bewerken"
+    data = {"status": status, "versie": _version(page.text)}
+    return _post(browser, f"/woningen/{vacancy_id}/status", data, edit)
+
+
 def _version(html: str) -> str:
     match = re.search(r'name="versie" value="([^"]*)"', html)
     assert match, "no version on the page"
@@ -230,12 +237,7 @@ def test_a_proposed_dwelling_says_its_proposal_ends_when_taken_off_the_market(
 
     assert "Status: <strong>Voorgesteld</strong>" in page.text
     assert "Het lopende voorstel voor deze woning vervalt" in page.text
-    withdrawn = _post(
-        browser,
-        f"/woningen/{published.vacancy_id}/status",
-        {"status": "withdrawn", "versie": _version(page.text)},
-        f"/woningen/{published.vacancy_id}/bewerken",
-    )
+    withdrawn = _set_status(browser, published.vacancy_id, "withdrawn", page)
 
     assert withdrawn.status_code == 303, withdrawn.text
     proposal = client.get(
@@ -279,12 +281,7 @@ def test_a_dwelling_stored_before_a_rule_it_breaks_is_not_offered_again_as_it_st
     session.commit()
     browser = signed_in(app, make_person(client, region.corporation))
     page = browser.get(f"/woningen/{vacancy['id']}/bewerken")
-    again = _post(
-        browser,
-        f"/woningen/{vacancy['id']}/status",
-        {"status": "available", "versie": _version(page.text)},
-        f"/woningen/{vacancy['id']}/bewerken",
-    )
+    again = _set_status(browser, vacancy["id"], "available", page)
 
     assert again.status_code == 400, again.text
     assert "voldoet niet aan de regels van nu" in again.text

@@ -53,7 +53,6 @@ class _Kept:
 
 
 _results: "OrderedDict[bytes, _Kept]" = OrderedDict()
-_kept_weight = 0  # the weights of `_results`, summed (under `_lock`)
 _lock = threading.Lock()  # guards the dict only; two threads may compute the same key at once
 
 
@@ -65,7 +64,6 @@ def digest(value: object, size: int = 32) -> bytes:
 
 def cached(key: bytes, compute: Callable[[], matching.MatchResult]) -> matching.MatchResult:
     """The result kept under `key`, or `compute()` kept under it."""
-    global _kept_weight
     with _lock:
         found = _results.get(key)
         if found is not None:
@@ -76,14 +74,13 @@ def cached(key: bytes, compute: Callable[[], matching.MatchResult]) -> matching.
     with _lock:
         # Two threads may compute it at once: both get the result kept first (with what is
         # kept with it, `derived`).
-        kept = _results.get(key)
-        if kept is None:
-            kept = _results[key] = _Kept(result, _weight(result))
-            _kept_weight += kept.weight
+        kept = _results.setdefault(key, _Kept(result, _weight(result)))
         _results.move_to_end(key)
-        while len(_results) > 1 and (len(_results) > SIZE or _kept_weight > BUDGET):
-            _, dropped = _results.popitem(last=False)
-            _kept_weight -= dropped.weight
+        # The weights summed afresh: at most SIZE of them, after a computation only.
+        while len(_results) > 1 and (
+            len(_results) > SIZE or sum(k.weight for k in _results.values()) > BUDGET
+        ):
+            _results.popitem(last=False)
         _forget_derived_of_older()
     return kept.result
 
@@ -121,7 +118,5 @@ def derived(key: bytes, name: str, build: Callable[[], T]) -> T:
 
 def clear() -> None:
     """Forget every result (tests that count computations)."""
-    global _kept_weight
     with _lock:
         _results.clear()
-        _kept_weight = 0

@@ -430,56 +430,66 @@ def _solve_blockers(
     """Exact lexicographic optimum as one rectangular assignment (LAPJVsp); None if the numbers
     would not be exact in float64.
 
-    Rows: cases and blockers. Columns: dwellings and one private "not housed" column per case.
-    Every row must be matched. A case pays (S + 1 - s) for a dwelling and (BIG + S + 1) for
-    staying unhoused, with s shifted to [0, S] and BIG = S * U + 1 > any total score, so one fewer
-    unhoused beats any score gain; a blocker pays 1 on any dwelling of its group. `weighted`:
-    the highest total score instead, whatever the count (BIG = 0, s not shifted).
+    Rows: the dwellings (of `edges` and of the blocker sets). Columns: the cases, the blockers
+    and one private "stays vacant" column per dwelling. Every row must be matched. With s the
+    pair's score shifted to [0, S] and BIG = S * U + 1 > any total score, a dwelling gains
+    BIG + s from a case, nothing from staying vacant and R = BIG + S + 1 from a blocker of its
+    group; costs are (R + 1) minus the gain, so all are at least 1, as LAPJVsp needs.
+    `weighted`: the highest total score instead, whatever the count (BIG = 0, s not shifted;
+    a pair scoring 0 or less is not worth taking).
+
+    Every blocker is placed: a blocker that is not can be placed by moving blockers along an
+    alternating path (a placement of all exists) and evicting at most one case, which gains R
+    and loses at most BIG + S < R. With all blockers placed the caps hold (`_blocker_sets`),
+    so the optimum houses the most people, then scores highest. Why dwellings are the rows:
+    with the cases as rows (as before) each case that ends unhoused searched the whole graph
+    for a cheaper column before settling on its own: 3.6 s of LAPJVsp on one table of
+    16,000 x 5,333, against 0.65 s this way, where free columns (cases) are near.
     """
     cases, dwellings = problem.edge_case[edges], problem.edge_dwelling[edges]
-    score = problem.edge_score[edges]
-    case_ids, case_row = np.unique(cases, return_inverse=True)
-    dwelling_ids, dwelling_col = np.unique(dwellings, return_inverse=True)
-    if weighted:
-        # Highest total score, however many are housed: a pair beats staying unhoused by its
-        # score (pairs scoring 0 or less are not worth taking).
-        shifted, top, big = score, max(int(score.max()), 0), 0
-    else:
-        shifted = score - score.min()
-        top = int(shifted.max())
-        big = top * max(bound, 1) + 1
+    score = problem.edge_score[edges].astype(np.int64)
+    case_ids, case_col = np.unique(cases, return_inverse=True)
     blockers = _blocker_sets(tree)
-    n_blockers = sum(count for count, _ in blockers)
-    rows = len(case_ids) + n_blockers
-    if rows * (big + top + 1 + max(0, -int(shifted.min()))) >= EXACT_FLOAT_LIMIT:
+    dwelling_ids = np.unique(np.concatenate([dwellings, *(members for _, members in blockers)]))
+    if weighted:
+        gain, top, big = score, max(int(score.max()), 0), 0
+    else:
+        gain = score - score.min()
+        top = int(gain.max())
+        big = top * max(bound, 1) + 1
+        gain += big
+    reward = big + top + 1  # a blocker placed beats any case its dwelling could take
+    base = reward + 1  # the vacant column's cost; every cost is at least 1
+    n_rows, n_cases = len(dwelling_ids), len(case_ids)
+    if n_rows * (base + max(0, -int(gain.min()))) >= EXACT_FLOAT_LIMIT:
         return None
-    position = np.full(problem.n_dwellings, -1)
-    position[dwelling_ids] = np.arange(len(dwelling_ids))
+    row_of = np.full(problem.n_dwellings, -1)
+    row_of[dwelling_ids] = np.arange(n_rows)
     block_rows, block_cols = [], []
-    row = len(case_ids)
+    column = n_cases
     for count, members in blockers:
-        cols = position[members]
-        block_rows.append(np.repeat(np.arange(row, row + count), len(cols)))
-        block_cols.append(np.tile(cols, count))
-        row += count
-    n_cases = len(case_ids)
-    all_rows = np.concatenate([case_row, np.arange(n_cases), *block_rows])
-    all_cols = np.concatenate(
-        [dwelling_col, len(dwelling_ids) + np.arange(n_cases), *block_cols]
-    ).astype(np.int64)
+        rows = row_of[members]
+        block_rows.append(np.tile(rows, count))
+        block_cols.append(np.repeat(np.arange(column, column + count), len(rows)))
+        column += count
+    pair_row = row_of[dwellings]
+    all_rows = np.concatenate([pair_row, np.arange(n_rows), *block_rows])
+    all_cols = np.concatenate([case_col, column + np.arange(n_rows), *block_cols])
     costs = np.concatenate(
         [
-            (top + 1 - shifted).astype(np.float64),
-            np.full(n_cases, float(big + top + 1)),
-            np.ones(len(all_rows) - len(edges) - n_cases),
+            (base - gain).astype(np.float64),
+            np.full(n_rows, float(base)),
+            np.ones(len(all_rows) - len(edges) - n_rows),
         ]
     )
-    graph = sp.csr_array((costs, (all_rows, all_cols)), shape=(rows, len(dwelling_ids) + n_cases))
+    graph = sp.csr_array(
+        (costs, (all_rows, all_cols.astype(np.int64))), shape=(n_rows, column + n_rows)
+    )
     row_ind, col_ind = min_weight_full_bipartite_matching(graph)
-    housed = (row_ind < n_cases) & (col_ind < len(dwelling_ids))
-    key = case_row.astype(np.int64) * len(dwelling_ids) + dwelling_col
+    housed = col_ind < n_cases
+    key = pair_row.astype(np.int64) * n_cases + case_col
     order = np.argsort(key)
-    wanted = row_ind[housed].astype(np.int64) * len(dwelling_ids) + col_ind[housed]
+    wanted = row_ind[housed].astype(np.int64) * n_cases + col_ind[housed]
     return np.sort(edges[order[np.searchsorted(key[order], wanted)]])
 
 

@@ -164,6 +164,43 @@ def test_pruning_keeps_the_optimum(problem):
     assert best(restricted(problem, keep)) == optimum
 
 
+@st.composite
+def dense(draw, nested: bool = True) -> AssignmentProblem:
+    """A seeded random problem of up to 40 cases x 30 dwellings where most pairs fit, with caps
+    from tight to loose, nested or not."""
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    n_cases, n_dwellings = int(rng.integers(20, 41)), int(rng.integers(16, 31))
+    fits = rng.random((n_cases, n_dwellings)) < rng.uniform(0.6, 1.0)
+    cases, dwellings = np.nonzero(fits)
+    n_complexes, n_hoods = int(rng.integers(2, 8)), int(rng.integers(1, 4))
+    complexes = rng.integers(0, n_complexes, n_dwellings)
+    hoods = (
+        rng.integers(0, n_hoods, n_complexes)[complexes]
+        if nested
+        else rng.integers(0, n_hoods, n_dwellings)
+    )
+    return AssignmentProblem(
+        n_cases,
+        n_dwellings,
+        cases.astype(np.int64),
+        dwellings.astype(np.int64),
+        rng.integers(0, 10**6, len(cases)).astype(np.int64),
+        complexes.astype(np.int64),
+        hoods.astype(np.int64),
+        rng.integers(0, 8, n_complexes).astype(np.int64),
+        rng.integers(0, 30, n_hoods).astype(np.int64),
+    )
+
+
+@settings(max_examples=examples(60))
+@given(st.one_of(dense(), dense(nested=False)))
+def test_larger_problems_reach_the_same_optimum_as_highs_milp(problem):
+    result = solve(problem)
+    check_assignment(problem, result.edges)
+    peer = solve(problem, method="milp")
+    assert (result.count, result.total_score) == (peer.count, peer.total_score)
+
+
 def expected_passed_over(problem: AssignmentProblem, chosen: np.ndarray) -> dict[int, int]:
     """Brute force: pairs (c2, v) scoring above v's holder whose forcing houses fewer."""
     housed = len(chosen)

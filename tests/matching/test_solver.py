@@ -3,8 +3,10 @@
 import time
 
 import numpy as np
+import scipy.sparse as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from scipy.sparse.csgraph import maximum_bipartite_matching
 
 from app.matching import solver as solver_module
 from app.matching.solver import (
@@ -166,11 +168,14 @@ def test_pruning_keeps_the_optimum(problem):
 
 @st.composite
 def dense(draw, nested: bool = True) -> AssignmentProblem:
-    """A seeded random problem of up to 40 cases x 30 dwellings where most pairs fit, with caps
-    from tight to loose, nested or not."""
+    """A seeded random problem of up to 40 cases x 30 dwellings where most pairs fit (so that
+    `_upper_bound` matches a sample first), with caps from tight to loose, nested or not;
+    sometimes crowded on a few dwellings, so that the maximum matching is the least bound."""
     rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
     n_cases, n_dwellings = int(rng.integers(20, 41)), int(rng.integers(16, 31))
     fits = rng.random((n_cases, n_dwellings)) < rng.uniform(0.6, 1.0)
+    if draw(st.booleans()):  # crowded: all but a few cases fit only the first dwellings
+        fits[int(rng.integers(0, 5)) :, int(rng.integers(16, n_dwellings + 1)) :] = False
     cases, dwellings = np.nonzero(fits)
     n_complexes, n_hoods = int(rng.integers(2, 8)), int(rng.integers(1, 4))
     complexes = rng.integers(0, n_complexes, n_dwellings)
@@ -187,9 +192,32 @@ def dense(draw, nested: bool = True) -> AssignmentProblem:
         rng.integers(0, 10**6, len(cases)).astype(np.int64),
         complexes.astype(np.int64),
         hoods.astype(np.int64),
-        rng.integers(0, 8, n_complexes).astype(np.int64),
-        rng.integers(0, 30, n_hoods).astype(np.int64),
+        rng.integers(0, 31, n_complexes).astype(np.int64),
+        rng.integers(0, 31, n_hoods).astype(np.int64),
     )
+
+
+@settings(max_examples=examples(100))
+@given(dense())
+def test_upper_bound_is_the_least_of_sizes_caps_and_maximum_matching(problem):
+    dwellings = np.unique(problem.edge_dwelling)
+    graph = sp.csr_array(
+        (np.ones(problem.edges), (problem.edge_case, problem.edge_dwelling)),
+        shape=(problem.n_cases, problem.n_dwellings),
+    )
+    per_complex = np.bincount(problem.complex_of[dwellings], minlength=len(problem.complex_room))
+    per_hood = np.bincount(
+        problem.neighbourhood_of[dwellings], minlength=len(problem.neighbourhood_room)
+    )
+    expected = min(
+        len(np.unique(problem.edge_case)),
+        len(dwellings),
+        int(np.minimum(per_complex, problem.complex_room).sum()),
+        int(np.minimum(per_hood, problem.neighbourhood_room).sum()),
+        int(np.count_nonzero(maximum_bipartite_matching(graph) >= 0)),
+    )
+    keep = np.ones(problem.edges, dtype=bool)
+    assert solver_module._upper_bound(problem, keep, problem.complex_room) == expected
 
 
 @settings(max_examples=examples(60))

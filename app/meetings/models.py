@@ -66,7 +66,13 @@ class MeetingPublic(BaseModel):
     published_by_organisation_id: uuid.UUID | None = PField(
         description="The chair organisation that published it; null for a draft."
     )
-    proposals: int = PField(description="Proposals made when the agenda was published.")
+    proposals: int | None = PField(
+        description=(
+            "Proposals made when the agenda was published. For a care provider or corporation "
+            "null when those not its own (of its cases, of its dwellings) number 1 to 4, as the "
+            "agenda's `summary.people_housed` is."
+        )
+    )
     version: int
     created_at: datetime
     updated_at: datetime

@@ -50,7 +50,9 @@ def create_meeting(
         return replay
     meeting = service.create_meeting(session, context, table, payload)
     headers = {"Location": f"/v1/meetings/{meeting.id}", "ETag": etag(meeting)}
-    return idempotency.respond(service.meeting_public(session, meeting), 201, headers)
+    return idempotency.respond(
+        service.meeting_public(session, context, table, meeting), 201, headers
+    )
 
 
 @router.get(
@@ -68,7 +70,8 @@ def list_meetings(
     rows = service.list_meetings(session, table, after=page.after, limit=page.fetch)
     rows, next_cursor = page.cut(rows)
     return MeetingPage(
-        items=[service.meeting_public(session, m) for m in rows], next_cursor=next_cursor
+        items=[service.meeting_public(session, context, table, m) for m in rows],
+        next_cursor=next_cursor,
     )
 
 
@@ -81,9 +84,9 @@ def get_meeting(
     found: MeetingDep, context: AccessContextDep, session: SessionDep, response: Response
 ) -> MeetingPublic:
     """One meeting."""
-    meeting = found.meeting
+    meeting, table = found
     response.headers["ETag"] = etag(meeting)
-    return service.meeting_public(session, meeting)
+    return service.meeting_public(session, context, table, meeting)
 
 
 @router.post(
@@ -105,7 +108,7 @@ def publish_meeting(
     budget = settings.solver_time_budget_seconds
     meeting = service.publish(session, context, meeting, table, if_match, budget)
     response.headers["ETag"] = etag(meeting)
-    return service.meeting_public(session, meeting)
+    return service.meeting_public(session, context, table, meeting)
 
 
 @router.get(

@@ -23,6 +23,9 @@ from app.limits.service import limits_for
 from app.meetings import lifecycle
 from app.meetings.lifecycle import MeetingEvent
 from app.meetings.models import Meeting, MeetingCreate, MeetingPublic
+from app.monitor.suppression import primary
+from app.organisations.models import Organisation, OrganisationKind
+from app.principal import Principal
 from app.problems import Conflict, Forbidden, NotFound, Unprocessable
 from app.proposals.models import Proposal
 from app.proposals.service import StaleAgenda, create_from_agenda
@@ -105,9 +108,39 @@ def list_meetings(
     return list(session.exec(query.order_by(col(Meeting.id)).limit(limit)))
 
 
-def meeting_public(session: Session, meeting: Meeting) -> MeetingPublic:
-    count = len(session.exec(select(Proposal.id).where(Proposal.meeting_id == meeting.id)).all())
+def meeting_public(
+    session: Session, context: AccessContext, table: OutflowTable, meeting: Meeting
+) -> MeetingPublic:
+    count = proposal_counts(session, table, meeting, [context.principal])[
+        context.principal.organisation_id
+    ]
     return MeetingPublic.model_validate({**meeting.model_dump(), "proposals": count})
+
+
+def proposal_counts(
+    session: Session, table: OutflowTable, meeting: Meeting, viewers: Sequence[Principal]
+) -> dict[uuid.UUID | None, int | None]:
+    """Per viewer, the number of the meeting's proposals as the agenda's `summary.people_housed`
+    shows it: whole to the table view (and the operator, who manages the tables), and to a
+    care provider or corporation null when the proposals that are not its own (of its cases,
+    of its dwellings) number 1 to 4 (the monitor's suppression, as the agenda applies it):
+    with the whole count beside its own, a provider would read how many of other providers'
+    clients are proposed, which its agenda hides."""
+    parties = session.exec(
+        select(Proposal.care_provider_id, Proposal.corporation_id).where(
+            Proposal.meeting_id == meeting.id
+        )
+    ).all()
+    counts: dict[uuid.UUID | None, int | None] = {}
+    for viewer in viewers:
+        me = viewer.organisation_id
+        if me is None or agenda_views.reads_table(viewer, table):
+            counts[me] = len(parties)
+            continue
+        own = sum(1 for provider, corporation in parties if me in (provider, corporation))
+        hidden = primary({"proposals": len(parties)}, lower={"proposals": own})
+        counts[me] = None if hidden else len(parties)
+    return counts
 
 
 def publish(
@@ -147,19 +180,30 @@ def publish(
     flush(session, if_match, "meeting")
     from app.webhooks.service import emit
 
-    members = session.exec(
-        select(TableMember.organisation_id).where(TableMember.table_id == table.id)
-    ).all()
+    members = [
+        Principal(
+            is_operator=False, organisation_id=member, organisation_kind=OrganisationKind(kind)
+        )
+        for member, kind in session.exec(
+            select(TableMember.organisation_id, Organisation.kind)
+            .join(Organisation, col(Organisation.id) == col(TableMember.organisation_id))
+            .where(TableMember.table_id == table.id)
+        ).all()
+    ]
+    data = {
+        "meeting_id": str(meeting.id),
+        "table_id": str(table.id),
+        "date": meeting.date.isoformat(),
+        "proposals": len(document["proposals"]),
+    }
+    # Each member is told the count its own GET of the meeting shows it.
+    counts = proposal_counts(session, table, meeting, members)
     emit(
         session,
         event_type="agenda.published",
-        organisation_ids=set(members),
-        data={
-            "meeting_id": str(meeting.id),
-            "table_id": str(table.id),
-            "date": meeting.date.isoformat(),
-            "proposals": len(document["proposals"]),
-        },
+        organisation_ids={m.organisation_id for m in members if m.organisation_id},
+        data=data,
+        views={m: data | {"proposals": n} for m, n in counts.items() if m is not None},
     )
     return meeting
 

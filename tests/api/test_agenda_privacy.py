@@ -3,13 +3,16 @@ issue 11 item 4): a corporation gets no score, case date, waiting time, rank or 
 any case, and nobody outside the table view can count another organisation's cases out of the
 summary (the monitor's suppression: a rest of 1 to 4 is hidden)."""
 
+import uuid
 from typing import Any
 
 import pytest
 from pydantic import ValidationError
+from sqlmodel import col, select
 
 from app.agenda.models import AGENDA, CorporationAgenda
 from app.monitor.suppression import PRIMARY_MAX
+from app.webhooks.models import WebhookDelivery, WebhookEvent
 from tests.api.helpers import assert_problem, plan_meeting
 from tests.api.test_agenda import MEETING, agenda, meeting, why_not
 from tests.api.test_meetings import proposals, publish
@@ -261,3 +264,58 @@ def test_why_not_keeps_a_care_provider_to_the_meeting_dates_too(client, region):
     on_the_meeting = client.get(url, params=pair, headers=region.care_provider.headers)
     assert on_the_meeting.status_code == 200, on_the_meeting.text
     assert on_the_meeting.json()["date"] == MEETING
+
+
+PARTIES = ("care_provider", "other_care_provider", "corporation", "other_corporation")
+
+
+def agenda_published_payloads(session, endpoint_ids):
+    """Per webhook endpoint, the `agenda.published` data queued for it."""
+    rows = session.exec(
+        select(WebhookDelivery.endpoint_id, WebhookEvent.data)
+        .join(WebhookEvent, col(WebhookEvent.id) == col(WebhookDelivery.event_id))
+        .where(WebhookEvent.type == "agenda.published")
+    ).all()
+    return {endpoint: data for endpoint, data in rows if endpoint in endpoint_ids}
+
+
+def test_a_meetings_proposal_count_is_suppressed_as_the_agendas_people_housed_is(
+    client, session, region, two_of_each, meeting
+):
+    """The meeting's `proposals` is the published agenda's `people_housed`: a party whose agenda
+    hides it (the proposals not its own are 1 to 4) reads it nowhere else either, not in the
+    meeting, the table's list of meetings or the `agenda.published` event."""
+    hooks = {}
+    for name in ("chair", *PARTIES):
+        org = getattr(region, name)
+        body = {"url": "https://receiver.example.org/hook", "events": ["agenda.published"]}
+        response = client.post("/v1/webhooks", json=body, headers=org.headers)
+        assert response.status_code == 201, response.text
+        hooks[uuid.UUID(response.json()["id"])] = name
+    assert publish(client, region, meeting)["proposals"] == 4
+    sent = {
+        hooks[e]: data["proposals"] for e, data in agenda_published_payloads(session, hooks).items()
+    }
+    assert sent == {"chair": 4} | dict.fromkeys(PARTIES, None)
+    for name in PARTIES:
+        org = getattr(region, name)
+        frozen = client.get(f"/v1/meetings/{meeting['id']}/agenda", headers=org.headers).json()
+        assert frozen["summary"]["people_housed"] is None
+        assert len(frozen["proposals"]) == 2  # the rest, 2, is the other party's
+        one = client.get(f"/v1/meetings/{meeting['id']}", headers=org.headers)
+        listed = client.get(f"/v1/tables/{region.table_id}/meetings", headers=org.headers)
+        assert one.json()["proposals"] is None
+        assert [m["proposals"] for m in listed.json()["items"]] == [None]
+
+
+def test_a_party_with_no_other_partys_proposal_reads_the_meetings_count(client, region, meeting):
+    """A rest of 0 reveals nobody: the only care provider's own proposals are the whole count."""
+    cases_of(client, region.care_provider, region.table_id, 2)
+    for complex_ref in "AB":
+        create_vacancy(client, region.corporation, complex_ref=complex_ref)
+    publish(client, region, meeting)
+    for org in (region.care_provider, region.corporation, region.municipality):
+        shown = client.get(f"/v1/meetings/{meeting['id']}", headers=org.headers).json()
+        assert shown["proposals"] == 2
+    shown = client.get(f"/v1/meetings/{meeting['id']}", headers=region.other_care_provider.headers)
+    assert shown.json()["proposals"] is None

@@ -46,12 +46,12 @@ superseded               !illegal   !illegal            !illegal                
 
 # A proposed dwelling is withdrawn by first ending its proposal (release), then withdrawing it.
 VACANCY_GRID = """
-           push       propose   release    release_unavailable  let       withdraw
-available  =          proposed  =          =                    !illegal  withdrawn
-proposed   =          !illegal  available  withdrawn            let       !illegal
-let        =          !illegal  =          =                    !illegal  !dwelling_let
-withdrawn  available  !illegal  =          =                    !illegal  =
-"""
+           push       propose   release    release_unavailable  let       withdraw       move
+available  =          proposed  =          =                    !illegal  withdrawn      =
+proposed   =          !illegal  available  withdrawn            let       !illegal       !vacancy_in_proposal
+let        =          !illegal  =          =                    !illegal  !dwelling_let  =
+withdrawn  available  !illegal  =          =                    !illegal  =              =
+"""  # noqa: E501 (a table reads best unwrapped)
 
 ACTION_GRID = """
            complete  cancel     reopen

@@ -37,6 +37,7 @@ from app.imports import cells
 from app.imports.columns import CASES, DWELLINGS, Column, Layout
 from app.imports.files import FileRefused, Grid, Issue, letter, read_grid
 from app.imports.messages import SERVICE_MESSAGES, schema_message, service_message
+from app.lifecycle import TransitionRefused
 from app.organisations.models import Organisation, OrganisationKind
 from app.problems import Conflict, ProblemError, Unprocessable
 from app.tables.models import OutflowTable, TableMember
@@ -585,6 +586,12 @@ def import_dwellings(
                 for param in entry["invalidParams"]:
                     error = _param_error(param)
                     result.issues.extend(_problem_issues(row, error, DWELLINGS))
+        except TransitionRefused as refused:
+            # A proposed dwelling moved to another table's municipality: the upsert names its
+            # reference (the first such; the file is refused, so that one suffices).
+            [row] = [r for r in item_rows if r.ref == refused.extra["external_ref"]]
+            where = Unprocessable("address.municipality_code", "", refused.code)
+            result.issues.extend(_problem_issues(row, where, DWELLINGS))
         else:
             for row, outcome in zip(item_rows, outcomes, strict=True):
                 result.outcomes.append(

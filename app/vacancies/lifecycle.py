@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, case
 from sqlmodel import Session
 
-from app.lifecycle import ILLEGAL, Refusal, StateMachine
+from app.lifecycle import ILLEGAL, Refusal, StateMachine, TransitionRefused
 from app.vacancies.models import Vacancy, VacancyStatus
 
 
@@ -23,11 +23,27 @@ class VacancyEvent(StrEnum):
     release_unavailable = "release_unavailable"  # ... declined as `dwelling_unavailable`
     let = "let"  # its proposal ended with housing
     withdraw = "withdraw"  # the corporation withdraws it (DELETE)
+    move = "move"  # a push names a municipality of another table
 
 
 _ = VacancyStatus
 UNMOVED = (_.available, _.withdrawn, _.let)
 LET_REFUSAL = Refusal("dwelling_let", "The dwelling is let; there is nothing to withdraw.")
+IN_PROPOSAL = Refusal(
+    "vacancy_in_proposal",
+    "The dwelling is {state} at its table; it can move to a municipality of another table once "
+    "its proposal is closed (ask the chair to withdraw it, or decline it).",
+)
+
+
+def _refusal(state: VacancyStatus, event: VacancyEvent) -> Refusal:
+    """Why an event not in the table is refused."""
+    if (state, event) == (VacancyStatus.let, VacancyEvent.withdraw):
+        return LET_REFUSAL
+    if event == VacancyEvent.move:
+        return IN_PROPOSAL
+    return ILLEGAL
+
 
 MACHINE: StateMachine[VacancyStatus, VacancyEvent] = StateMachine(
     "dwelling",
@@ -49,10 +65,12 @@ MACHINE: StateMachine[VacancyStatus, VacancyEvent] = StateMachine(
         VacancyEvent.release_unavailable: {_.proposed: _.withdrawn, **{s: s for s in UNMOVED}},
         VacancyEvent.let: {_.proposed: _.let},
         VacancyEvent.withdraw: {_.available: _.withdrawn, _.withdrawn: _.withdrawn},
+        # A proposed dwelling stays at the table of its proposal (as a proposed case does): the
+        # proposal, its meeting and the case belong to that table, and the new one's members
+        # would read them in the dwelling's timeline.
+        VacancyEvent.move: {s: s for s in UNMOVED},
     },
-    otherwise=lambda state, event: (
-        LET_REFUSAL if (state, event) == (VacancyStatus.let, VacancyEvent.withdraw) else ILLEGAL
-    ),
+    otherwise=_refusal,
 )
 
 
@@ -72,6 +90,17 @@ def status_after_push_sql(column: ColumnElement[Any]) -> ColumnElement[Any]:
         if MACHINE.target(state, VacancyEvent.push) != state
     }
     return case(moves, value=column, else_=column)
+
+
+def check_move(status: VacancyStatus, external_ref: str) -> None:
+    """Refuse (409 `vacancy_in_proposal`, naming the reference) a push that would move the
+    dwelling with this status to another table."""
+    try:
+        MACHINE.target(status, VacancyEvent.move)
+    except TransitionRefused as refused:
+        refused.detail = f"{external_ref}: {refused.detail}"
+        refused.extra["external_ref"] = external_ref
+        raise
 
 
 def check(vacancy: Vacancy, event: VacancyEvent) -> None:

@@ -309,6 +309,8 @@ def upsert_vacancies(
             new_indexes.append(index)
             continue
         current_id, status = current[1], current[2]
+        if current[_TABLE_AT] != columns["table_id"][index]:
+            lifecycle.check_move(status, ref)
         if lifecycle.status_after_push(status) != status or current[4:] != contents[index]:
             updated.append(index)
             outcomes[index] = UpsertOutcome(current_id, ref, "updated")
@@ -352,6 +354,7 @@ _LOOKUP = (
     VACANCY_TABLE.c.version,
     *(VACANCY_TABLE.c[c] for c in CONTENT_COLUMNS),
 )
+_TABLE_AT = 4 + CONTENT_COLUMNS.index("table_id")
 
 
 def _one_of(session: Session, column: ColumnElement[Any], values: list[str]) -> ColumnElement[bool]:

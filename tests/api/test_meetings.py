@@ -7,7 +7,14 @@ import pytest
 from app.proposals.models import Proposal
 from tests.api.helpers import assert_problem
 from tests.clock import iso
-from tests.conftest import OPERATOR, create_case, create_vacancy, make_table
+from tests.conftest import (
+    OPERATOR,
+    create_case,
+    create_vacancy,
+    make_org,
+    make_table,
+    vacancy_body,
+)
 
 DATE = iso(-14)  # two weeks ago, so a move-in date can follow it
 
@@ -512,6 +519,43 @@ def test_a_proposed_case_cannot_move_to_another_table(client, region):
     body = assert_problem(moved, 409, "case_in_proposal")
     assert body["current_status"] == "proposed"
     assert case_of(client, region, case["id"])["table_id"] == region.table_id
+
+
+def test_a_proposed_dwelling_cannot_move_to_another_tables_municipality(client, region):
+    """Pushed again with a municipality of another table of its corporation, a proposed
+    dwelling would leave its proposal behind and show the proposal's case, meeting and
+    proposal ids to the other table's members in its timeline."""
+    elsewhere = make_org(client, "municipality")
+    make_table(client, elsewhere, [region.corporation], ["GM0363"])
+    create_case(client, region.care_provider, region.table_id)
+    vacancy = create_vacancy(client, region.corporation)
+    publish(client, region, schedule(client, region))
+    body = {k: v for k, v in vacancy.items() if k in vacancy_body()}
+    body["address"] |= {"municipality_code": "GM0363", "neighbourhood_code": "BU03630101"}
+    for path, payload in (("/v1/vacancies", body), ("/v1/vacancies/batch", {"items": [body]})):
+        moved = client.post(path, json=payload, headers=region.corporation.headers)
+        problem = assert_problem(moved, 409, "vacancy_in_proposal")
+        assert (problem["current_status"], problem["external_ref"]) == (
+            "proposed",
+            vacancy["external_ref"],
+        )
+    shown = client.get(f"/v1/vacancies/{vacancy['id']}", headers=region.corporation.headers)
+    assert shown.json()["table_id"] == region.table_id
+    timeline = client.get(f"/v1/vacancies/{vacancy['id']}/timeline", headers=elsewhere.headers)
+    assert_problem(timeline, 404, "not_found")
+
+
+def test_a_proposed_dwelling_is_still_updated_within_its_table(client, region):
+    """Only the move is refused: a proposed dwelling pushed again at the same table's
+    municipality (GM0307 is the region's too) is updated as before."""
+    create_case(client, region.care_provider, region.table_id)
+    vacancy = create_vacancy(client, region.corporation)
+    publish(client, region, schedule(client, region))
+    body = {k: v for k, v in vacancy.items() if k in vacancy_body()}
+    body["address"] |= {"municipality_code": "GM0307", "neighbourhood_code": "BU03070101"}
+    pushed = client.post("/v1/vacancies", json=body, headers=region.corporation.headers)
+    assert pushed.status_code == 200, pushed.text
+    assert (pushed.json()["status"], pushed.json()["table_id"]) == ("proposed", region.table_id)
 
 
 def test_a_case_on_hold_moves_to_another_table(client, region, published):

@@ -7,7 +7,9 @@ import io
 from openpyxl import load_workbook
 
 from tests.api.helpers import assert_problem
+from tests.api.test_meetings import publish, schedule
 from tests.clock import iso
+from tests.conftest import create_case, make_org, make_table
 from tests.imports.sheets import case_row, csv_file, dwelling_row, table, upload, xlsx
 
 DWELLINGS = "/v1/vacancies/imports"
@@ -87,6 +89,31 @@ def test_a_dwelling_outside_every_table_of_the_corporation_rejects_the_file(clie
     assert (issue["row"], issue["code"]) == (3, "no_table")
     assert issue["column"] == "Gemeentecode"
     assert _dwellings(client, region.corporation) == []
+
+
+def test_a_proposed_dwelling_moved_to_another_tables_municipality_is_a_row_issue(client, region):
+    """The API refuses the move (409 `vacancy_in_proposal`); the import names the row and
+    its municipality cell instead, in the check as in the real run, and stores nothing."""
+    elsewhere = make_org(client, "municipality")
+    make_table(client, elsewhere, [region.corporation], ["GM0363"])
+    headers = region.corporation.headers
+    upload(client, DWELLINGS, _sheet(dwelling_row("V-1")), headers, dry_run=False)
+    create_case(client, region.care_provider, region.table_id)
+    publish(client, region, schedule(client, region))
+    moved = _sheet(dwelling_row("V-0"), dwelling_row("V-1", municipality="GM0363"))
+    checked = upload(client, DWELLINGS, moved, headers)
+    assert checked.status_code == 200, checked.text
+    [issue] = checked.json()["issues"]
+    assert (issue["row"], issue["code"], issue["column"]) == (
+        3,
+        "vacancy_in_proposal",
+        "Gemeentecode",
+    )
+    assert "voorgesteld" in issue["message"]
+    stored = upload(client, DWELLINGS, moved, headers, dry_run=False)
+    assert_problem(stored, 400, "import_rejected")
+    [dwelling] = _dwellings(client, region.corporation)
+    assert (dwelling["status"], dwelling["table_id"]) == ("proposed", region.table_id)
 
 
 def test_only_corporations_import_dwellings(client, region):

@@ -14,6 +14,8 @@ from app.actions.models import Action
 from app.aftercare.models import AftercareAgreement, Checkpoint, Tenancy
 from app.cases.models import CaseTransition
 from app.proposals.models import Proposal, ProposalDecision, ProposalStatus
+from app.tables.service import reader_table_ids
+from app.vacancies.models import Vacancy
 
 
 def _entry(at: datetime, kind: str, actor: uuid.UUID | None, **fields: Any) -> dict[str, Any]:
@@ -183,10 +185,17 @@ def aftercare_entries(session: Session, case_id: uuid.UUID) -> list[dict[str, An
 
 
 def vacancy_timeline(
-    session: Session, context: AccessContext, vacancy_id: uuid.UUID
+    session: Session, context: AccessContext, vacancy: Vacancy
 ) -> list[dict[str, Any]]:
-    """The dwelling's proposals and decisions; each case they name is logged as an access."""
-    proposals = list(session.exec(select(Proposal).where(Proposal.vacancy_id == vacancy_id)))
+    """The dwelling's proposals and decisions; each case they name is logged as an access.
+
+    The corporation reads them all; a table reads those made at a table it reads. A dwelling
+    moved to a municipality of another table keeps its earlier table's (closed) proposals,
+    whose cases the new table's members may not see."""
+    query = select(Proposal).where(Proposal.vacancy_id == vacancy.id)
+    if context.principal.organisation_id != vacancy.corporation_id:
+        query = query.where(col(Proposal.table_id).in_(reader_table_ids(context.principal)))
+    proposals = list(session.exec(query))
     cases = sorted({(p.case_id, p.table_id) for p in proposals})
     access_log.record(session, context, AccessAction.timeline, cases)
     return _sorted(_proposal_entries(session, proposals))

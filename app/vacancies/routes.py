@@ -233,4 +233,4 @@ def withdraw_vacancy(
 )
 def get_timeline(vacancy: VacancyDep, context: AccessContextDep, session: SessionDep) -> Timeline:
     """Every proposal and decision concerning the dwelling (each case named is logged)."""
-    return Timeline.model_validate({"items": vacancy_timeline(session, context, vacancy.id)})
+    return Timeline.model_validate({"items": vacancy_timeline(session, context, vacancy)})

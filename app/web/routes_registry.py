@@ -419,7 +419,7 @@ def vacancy_page(
             [(uuid.UUID(c), table.id) for c, _ in candidates],
         )
     proposal = _open_proposal(session, col(Proposal.vacancy_id) == vacancy.id)
-    entries = vacancy_timeline(session, context, vacancy.id)
+    entries = vacancy_timeline(session, context, vacancy)
     areas = areas_service.names_for(
         session,
         [vacancy.address_municipality_code, vacancy.address_neighbourhood_code],

@@ -558,6 +558,29 @@ def test_a_proposed_dwelling_is_still_updated_within_its_table(client, region):
     assert (pushed.json()["status"], pushed.json()["table_id"]) == ("proposed", region.table_id)
 
 
+def test_a_dwelling_moved_to_another_table_shows_it_none_of_the_earlier_tables_proposals(
+    client, region, published
+):
+    """Once its proposal is closed a dwelling may move to another table of its corporation;
+    that table's members then read its timeline, but not the earlier table's proposals, which
+    name that table's cases. The corporation keeps its dwelling's whole history."""
+    _, proposal, case, vacancy = published
+    declined = decide(client, region.corporation, proposal["id"], "corporation_decline", "other")
+    assert declined.status_code == 200, declined.text
+    elsewhere = make_org(client, "municipality")
+    make_table(client, elsewhere, [region.corporation], ["GM0363"])
+    body = {k: v for k, v in vacancy.items() if k in vacancy_body()}
+    body["address"] |= {"municipality_code": "GM0363", "neighbourhood_code": "BU03630101"}
+    moved = client.post("/v1/vacancies", json=body, headers=region.corporation.headers)
+    assert moved.status_code == 200, moved.text
+    path = f"/v1/vacancies/{vacancy['id']}/timeline"
+    theirs = client.get(path, headers=elsewhere.headers)
+    assert theirs.status_code == 200, theirs.text
+    assert theirs.json()["items"] == []
+    own = client.get(path, headers=region.corporation.headers).json()["items"]
+    assert {e["case_id"] for e in own} == {case["id"]}
+
+
 def test_a_case_on_hold_moves_to_another_table(client, region, published):
     _, proposal, case, _ = published
     second_table = make_table(client, region.chair, [region.care_provider], ["GM0363"])

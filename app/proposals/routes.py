@@ -106,7 +106,7 @@ def decide(
 @router.get(
     "/proposals/{proposal_id}/case-profile",
     response_model=CaseProfile,
-    responses=problem_responses(401, 404),
+    responses=problem_responses(401, 403, 404),
 )
 def get_case_profile(
     found: ProposalDep, context: AccessContextDep, session: SessionDep

@@ -483,11 +483,30 @@ def spread_usage(
     )
 
 
-def profile_visible(proposal: Proposal, role: str) -> bool:
+def profile_visible(
+    session: Session, context: AccessContext, proposal: Proposal, role: str
+) -> bool:
     """Whether `role` may read the case profile of the proposal now: the corporation only while
     the proposal is open (it needs the profile to decide; once closed, the case is none of its
-    business), the others always (they read the whole file anyway)."""
-    return role != "corporation" or lifecycle.is_open(proposal.status)
+    business), the case's care provider always, and the table (chair, municipalities) while it
+    reads the whole file: while the case is at a table it reads. The profile is read live, and
+    a case whose proposal closed may move to another table (`case_in_proposal`), whose file the
+    old table no longer reads."""
+    if role == "corporation":
+        return lifecycle.is_open(proposal.status)
+    if role == "care_provider":
+        return True
+    case = session.get(Case, proposal.case_id)
+    assert case is not None
+    if case.table_id == proposal.table_id:
+        return True
+    me = context.principal.organisation_id
+    now_at = session.get(OutflowTable, case.table_id)
+    assert now_at is not None
+    return me == now_at.chair_organisation_id or (
+        context.principal.organisation_kind == OrganisationKind.municipality
+        and session.get(TableMember, (case.table_id, me)) is not None
+    )
 
 
 def case_profile(
@@ -495,12 +514,18 @@ def case_profile(
 ) -> CaseProfile:
     """The minimal profile of a proposed case (logged: it is an access to the case file).
 
-    403 `proposal_closed` for the corporation once the proposal is closed (`profile_visible`):
-    the profile is read live, so after the close it would show the case as it changes."""
-    if not profile_visible(proposal, role):
+    403 when `profile_visible` says no: `proposal_closed` for the corporation once the
+    proposal is closed, `case_moved` for a table the case has left."""
+    if not profile_visible(session, context, proposal, role):
+        if role == "corporation":
+            raise Forbidden(
+                "The corporation reads the case profile only while the proposal is open.",
+                code="proposal_closed",
+            )
         raise Forbidden(
-            "The corporation reads the case profile only while the proposal is open.",
-            code="proposal_closed",
+            "The case has moved to another table since this proposal; its file, the profile "
+            "included, is that table's to read.",
+            code="case_moved",
         )
     case = session.get(Case, proposal.case_id)
     assert case is not None

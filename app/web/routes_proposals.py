@@ -46,7 +46,7 @@ def _proposal_page(
     proposal, table, role = proposals_service.get_proposal(session, context, proposal_id)
     public = proposals_service.show(session, context, proposal, role)
     profile = None
-    if proposals_service.profile_visible(proposal, role):
+    if proposals_service.profile_visible(session, context, proposal, role):
         profile = proposals_service.case_profile(session, context, proposal, role)
     meeting, _ = meetings_service.get_meeting(session, context, proposal.meeting_id)
     choices = decision_choices(web, proposal.status, role)

@@ -299,7 +299,11 @@ def _corporation_case(session: Session, web: Web, case_id: uuid.UUID) -> HTMLRes
         return None
     context = web.access()
     # Only while a proposal is open (at most one per case): a closed one shows no profile.
-    still_open = [p for p in proposals if proposals_service.profile_visible(p, "corporation")]
+    still_open = [
+        p
+        for p in proposals
+        if proposals_service.profile_visible(session, context, p, "corporation")
+    ]
     profile = None
     if still_open:
         profile = proposals_service.case_profile(session, context, still_open[0], "corporation")

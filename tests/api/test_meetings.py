@@ -581,6 +581,41 @@ def test_a_dwelling_moved_to_another_table_shows_it_none_of_the_earlier_tables_p
     assert {e["case_id"] for e in own} == {case["id"]}
 
 
+def test_a_table_reads_no_profile_of_a_case_that_moved_to_another_table(client, region, published):
+    """The profile is read live: once the case (its proposal closed by a hold) has moved to
+    another table, the old table reads its file no more, so neither its profile through the
+    old proposal; the care provider still does, and a chair of both tables too."""
+    _, proposal, case, _ = published
+    held = client.patch(
+        f"/v1/cases/{case['id']}",
+        json={"status": "on_hold", "status_reason": "client_request"},
+        headers=region.care_provider.headers,
+    )
+    assert held.status_code == 200, held.text
+    path = f"/v1/proposals/{proposal['id']}/case-profile"
+    for org in (region.chair, region.municipality, region.care_provider):
+        assert client.get(path, headers=org.headers).status_code == 200
+    elsewhere = make_org(client, "municipality")
+    second_table = make_table(client, elsewhere, [region.care_provider], ["GM0363"])
+    moved = client.patch(
+        f"/v1/cases/{case['id']}",
+        json={"table_id": second_table, "household": {"adults": 2}},
+        headers=region.care_provider.headers,
+    )
+    assert moved.status_code == 200, moved.text
+    for org in (region.chair, region.municipality):
+        assert_problem(client.get(f"/v1/cases/{case['id']}", headers=org.headers), 404)
+        assert_problem(client.get(path, headers=org.headers), 403, "case_moved")
+    profile = client.get(path, headers=region.care_provider.headers)
+    assert profile.json()["household_size"] == 2
+    client.patch(
+        f"/v1/tables/{second_table}",
+        json={"chair_organisation_id": region.chair.id},
+        headers=OPERATOR,
+    ).raise_for_status()
+    assert client.get(path, headers=region.chair.headers).json()["household_size"] == 2
+
+
 def test_a_case_on_hold_moves_to_another_table(client, region, published):
     _, proposal, case, _ = published
     second_table = make_table(client, region.chair, [region.care_provider], ["GM0363"])

@@ -26,6 +26,8 @@ from sqlmodel import Session, col, select
 from app.access_log.service import AccessContext
 from app.areas.models import AreaName, AreaNamePublic, TableAreaName, kind_of
 from app.cases.models import Case
+from app.organisations.models import OrganisationKind
+from app.principal import Principal
 from app.problems import Forbidden, Unprocessable
 from app.sqltypes import table_of, utcnow
 from app.tables.models import OutflowTable, TableMunicipality
@@ -153,9 +155,17 @@ def names_for(
     return found
 
 
-def codes_in_use(session: Session, table: OutflowTable) -> set[str]:
+def codes_in_use(
+    session: Session, table: OutflowTable, principal: Principal | None = None
+) -> set[str]:
     """Every area code the table's pages show: its municipalities, its dwellings' municipality
-    and neighbourhood, and its cases' preferred and excluded areas."""
+    and neighbourhood, and its cases' preferred and excluded areas.
+
+    `principal`: the reader, whose view of the cases' areas is its view of the cases: the
+    table (its chair, its municipalities) all of them, a care provider its own cases' only, a
+    corporation or the operator none. A client's preferred and excluded areas are case data:
+    listed for every member, a code that appeared when a provider registered a case told the
+    others where that client wants to live, or not. None: every code (the demo names them)."""
     codes = set(
         session.exec(
             select(TableMunicipality.municipality_code).where(
@@ -169,17 +179,25 @@ def codes_in_use(session: Session, table: OutflowTable) -> set[str]:
         )
     ):
         codes |= {municipality, neighbourhood}
-    for preferred, excluded in session.exec(
-        select(Case.areas_preferred, Case.areas_excluded).where(Case.table_id == table.id)
+    cases = select(Case.areas_preferred, Case.areas_excluded).where(Case.table_id == table.id)
+    if principal is not None and not (
+        principal.organisation_id == table.chair_organisation_id
+        or principal.organisation_kind == OrganisationKind.municipality
     ):
+        if principal.organisation_kind != OrganisationKind.care_provider:
+            return codes
+        cases = cases.where(Case.care_provider_id == principal.organisation_id)
+    for preferred, excluded in session.exec(cases):
         codes |= set(preferred or []) | set(excluded or [])
     return codes
 
 
-def table_areas(session: Session, table: OutflowTable) -> list[AreaNamePublic]:
-    """Every code the table uses, with its name and where the name comes from, missing names
-    first."""
-    codes = codes_in_use(session, table)
+def table_areas(
+    session: Session, table: OutflowTable, principal: Principal
+) -> list[AreaNamePublic]:
+    """Every code the table uses as `principal` sees it (`codes_in_use`), with its name and
+    where the name comes from, missing names first."""
+    codes = codes_in_use(session, table, principal)
     cbs = dict(
         session.exec(
             select(AreaName.code, AreaName.name).where(col(AreaName.code).in_(sorted(codes)))

@@ -35,7 +35,7 @@ def _page(
         {
             "title": f"Gebieden van {table.name}",
             "table": table,
-            "areas": areas_service.table_areas(session, table),
+            "areas": areas_service.table_areas(session, table, web.principal),
             "can_chair": web.is_chair_of(table.chair_organisation_id),
             "error": error,
         },

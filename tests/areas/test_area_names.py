@@ -106,6 +106,33 @@ def test_the_chair_names_a_missing_code_and_only_the_chair(client, region, sessi
     assert_problem(client.put(f"{url}/XX12", json=body, headers=region.chair.headers), 400)
 
 
+def test_a_clients_areas_are_listed_only_to_those_who_read_the_case(client, region):  # type: ignore[no-untyped-def]
+    """A case's preferred and excluded areas are case data: the table lists them, and the care
+    provider its own cases'; another provider or a corporation would otherwise read where a
+    client just registered wants to live, or not (a code appearing with the registration)."""
+    create_vacancy(client, region.corporation)
+    create_case(
+        client,
+        region.care_provider,
+        region.table_id,
+        areas={"preferred": ["WK034402"], "excluded": ["BU03440199"]},
+    )
+    url = f"/v1/tables/{region.table_id}/areas"
+
+    def listed(org):  # type: ignore[no-untyped-def]
+        response = client.get(url, headers=org.headers)
+        assert response.status_code == 200, response.text
+        return {a["code"] for a in response.json()["items"]}
+
+    clients = {"WK034402", "BU03440199"}
+    for reader in (region.chair, region.municipality, region.care_provider):
+        assert clients <= listed(reader)
+    for outsider in (region.other_care_provider, region.corporation, region.other_corporation):
+        shown = listed(outsider)
+        assert not shown & clients
+        assert {"GM0344", "GM0307", "BU03440101"} <= shown  # the table's and its dwellings'
+
+
 def test_pages_show_codes_with_names(app, client, region, session):  # type: ignore[no-untyped-def]
     load_cbs_file(session, SAMPLE)
     create_case(client, region.care_provider, region.table_id, external_ref="GEBIED-1")
@@ -138,10 +165,17 @@ def test_the_demo_ships_a_name_for_every_code_it_uses(session):  # type: ignore[
 
     from app.areas.service import table_areas
     from app.demo import TABLE_NAME, load_demo
+    from app.organisations.models import OrganisationKind
+    from app.principal import Principal
     from app.tables.models import OutflowTable
 
     load_demo(session, io.StringIO())
     table = session.exec(select(OutflowTable).where(OutflowTable.name == TABLE_NAME)).one()
-    areas = table_areas(session, table)
+    chair = Principal(
+        is_operator=False,
+        organisation_id=table.chair_organisation_id,
+        organisation_kind=OrganisationKind.municipality,
+    )
+    areas = table_areas(session, table, chair)
     assert areas and all(a.name for a in areas)
     assert {a.name for a in areas if a.code == "GM0307"} == {"Amersfoort"}

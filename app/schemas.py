@@ -24,6 +24,7 @@ from pydantic import (
     PlainSerializer,
     StringConstraints,
 )
+from pydantic_core import PydanticCustomError
 
 from app.problems import PATTERN_REASONS, Unprocessable
 
@@ -103,9 +104,21 @@ YearDigits = Annotated[int, Interval(ge=2000, le=2100), BeforeValidator(_year_fr
 """A calendar year as a path writes it (`/limits/{year}`, `/contingent/{year}`), 2000-2100."""
 
 
+MONEY_TEXT = re.compile(r"-?[0-9]+(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?")
+"""Money sent as a string: a JSON number's digits in quotes. Python's Decimal also reads
+surrounding spaces, `_` between digits, a leading `+` and any script's digits (`١٢٣` is 123),
+so a client's formatting bug was stored as some amount instead of answered."""
+
+
 def _money_input(value: Any) -> Any:
     if isinstance(value, bool):
         raise ValueError("money is a number or a numeric string")
+    if isinstance(value, str) and not MONEY_TEXT.fullmatch(value):
+        raise PydanticCustomError(
+            "decimal_parsing",
+            "Input should be a number written with the digits 0-9 and a decimal point, such "
+            "as 1250.50",
+        )
     return value
 
 

@@ -326,6 +326,31 @@ def test_non_finite_money_is_400(client, small_region, literal):
     assert invalid_names(response) == ["income.annual_taxable"]
 
 
+@pytest.mark.parametrize(
+    "text", [" 16250", "16_250", "+16250", "\u0661\u0662\u0663", ".5", "5.", "1,5"]
+)
+def test_money_as_text_is_a_json_numbers_digits_or_400(client, small_region, text):
+    """Decimal would read each of these as an amount (spaces, `_` between digits, a `+`, any
+    script's digits): money in a string is written as a JSON number is, or refused."""
+    body = case_body(small_region.table_id)
+    body["income"]["annual_taxable"] = text
+    response = client.post("/v1/cases", json=body, headers=small_region.care_provider.headers)
+    assert invalid_names(response) == ["income.annual_taxable"]
+    [param] = response.json()["invalidParams"]
+    assert param["code"] == "decimal_parsing"
+
+
+@pytest.mark.parametrize(
+    ("text", "stored"), [("16250", 16250), ("16250.5", 16250.5), ("1.625e4", 16250)]
+)
+def test_money_as_text_in_a_json_numbers_form_is_read(client, small_region, text, stored):
+    body = case_body(small_region.table_id)
+    body["income"]["annual_taxable"] = text
+    response = client.post("/v1/cases", json=body, headers=small_region.care_provider.headers)
+    assert response.status_code == 201, response.text
+    assert response.json()["income"]["annual_taxable"] == stored
+
+
 @pytest.mark.parametrize("literal", ["NaN", "Infinity"])
 def test_non_finite_rent_is_400(client, small_region, literal):
     body = json.dumps(vacancy_body()).replace('"base": "650.00"', f'"base": {literal}')

@@ -23,16 +23,13 @@ from app.meetings.models import Meeting
 from app.organisations.models import Organisation, OrganisationKind
 from app.problems import Forbidden, NotFound, Unprocessable
 from app.tables.models import OutflowTable, TableMember
+from app.tables.service import reads_table
 from app.timeutil import today
 from app.versioning import flush, lock_checked
 
 
 def is_table_reader(context: AccessContext, table: OutflowTable) -> bool:
-    principal = context.principal
-    return (
-        principal.organisation_id == table.chair_organisation_id
-        or principal.organisation_kind == OrganisationKind.municipality
-    )
+    return reads_table(context.principal, table)
 
 
 def create_action(

@@ -41,7 +41,7 @@ from app.problems import Conflict, Forbidden, NotFound, Unprocessable
 from app.proposals.models import Proposal
 from app.tables.models import OutflowTable, TableMember
 from app.tables.policy import TablePolicy
-from app.tables.service import reader_table_ids
+from app.tables.service import reader_table_ids, reads_table
 from app.timeutil import today
 from app.vacancies.models import LeaseForm
 from app.versioning import flush, lock_checked, lock_one, touch
@@ -253,11 +253,7 @@ def list_tenancies(
     principal = context.principal
     me = principal.require_organisation()
     query = select(Tenancy).where(Tenancy.table_id == table.id)
-    is_reader = (
-        table.chair_organisation_id == me
-        or principal.organisation_kind == OrganisationKind.municipality
-    )
-    if is_reader:
+    if reads_table(principal, table):
         viewer = Viewer.reader
     elif principal.organisation_kind == OrganisationKind.housing_corporation:
         viewer = Viewer.corporation

@@ -20,19 +20,11 @@ from app.agenda.models import AgendaView
 from app.agenda.paging import mentioned_vacancies
 from app.monitor.suppression import suppress
 from app.organisations.models import OrganisationKind
-from app.principal import Principal
 from app.problems import Forbidden
 from app.tables.models import OutflowTable
+from app.tables.service import reads_table
 
 LONGEST_WAITING = 25
-
-
-def reads_table(principal: Principal, table: OutflowTable) -> bool:
-    """Whether the caller gets the table view: the table's chair, or a municipality."""
-    return (
-        principal.organisation_id == table.chair_organisation_id
-        or principal.organisation_kind == OrganisationKind.municipality
-    )
 
 
 def view_for(context: AccessContext, table: OutflowTable) -> AgendaView:

@@ -31,6 +31,7 @@ from app.principal import Principal
 from app.problems import Forbidden, Unprocessable
 from app.sqltypes import table_of, utcnow
 from app.tables.models import OutflowTable, TableMunicipality
+from app.tables.service import reads_table
 from app.vacancies.models import Vacancy
 
 AREA_CODE = re.compile(r"^(GM[0-9]{4}|WK[0-9]{6}|BU[0-9]{8})$")
@@ -180,10 +181,7 @@ def codes_in_use(
     ):
         codes |= {municipality, neighbourhood}
     cases = select(Case.areas_preferred, Case.areas_excluded).where(Case.table_id == table.id)
-    if principal is not None and not (
-        principal.organisation_id == table.chair_organisation_id
-        or principal.organisation_kind == OrganisationKind.municipality
-    ):
+    if principal is not None and not reads_table(principal, table):
         if principal.organisation_kind != OrganisationKind.care_provider:
             return codes
         cases = cases.where(Case.care_provider_id == principal.organisation_id)

@@ -30,6 +30,7 @@ from app.problems import Conflict, Forbidden, NotFound, Unprocessable
 from app.proposals.models import Proposal
 from app.proposals.service import StaleAgenda, create_from_agenda
 from app.tables.models import OutflowTable, TableMember
+from app.tables.service import reads_table
 from app.timeutil import today
 from app.vacancies.models import Vacancy
 from app.versioning import check_if_match, etag, flush, lock_one
@@ -134,7 +135,7 @@ def proposal_counts(
     counts: dict[uuid.UUID | None, int | None] = {}
     for viewer in viewers:
         me = viewer.organisation_id
-        if me is None or agenda_views.reads_table(viewer, table):
+        if me is None or reads_table(viewer, table):
             counts[me] = len(parties)
             continue
         own = sum(1 for provider, corporation in parties if me in (provider, corporation))
@@ -196,8 +197,7 @@ def publish(
         "date": meeting.date.isoformat(),
         "proposals": len(document["proposals"]),
     }
-    # Each member is told the count its own GET of the meeting shows it.
-    counts = proposal_counts(session, table, meeting, members)
+    counts = proposal_counts(session, table, meeting, members)  # as each member's GET shows it
     emit(
         session,
         event_type="agenda.published",

@@ -14,6 +14,7 @@ from app.monitor.facts import Facts
 from app.organisations.models import OrganisationKind
 from app.problems import Forbidden, Unprocessable
 from app.tables.models import OutflowTable
+from app.tables.service import reads_table
 from app.timeutil import today
 
 MAX_RANGE_DAYS = 366 * 10
@@ -27,10 +28,7 @@ def can_see_cases(context: AccessContext, table: OutflowTable) -> bool:
     principal = context.principal
     if principal.is_operator:
         raise Forbidden("The monitor is for the organisations at the table.")
-    return (
-        principal.organisation_id == table.chair_organisation_id
-        or principal.organisation_kind == OrganisationKind.municipality
-    )
+    return reads_table(principal, table)
 
 
 def log_export(session: Session, context: AccessContext, table: OutflowTable) -> None:

@@ -19,6 +19,7 @@ from app.organisations.models import Organisation, OrganisationKind
 from app.problems import Forbidden, NotFound, Unprocessable
 from app.sqltypes import utcnow
 from app.tables.models import OutflowTable, TableMember
+from app.tables.service import reads_table
 from app.timeutil import today
 
 
@@ -32,10 +33,7 @@ def put_agreement(
 ) -> tuple[ContingentAgreement, bool]:
     """The municipality (or chair) records what a corporation agreed for a year."""
     principal = context.principal
-    if not (
-        principal.organisation_id == table.chair_organisation_id
-        or principal.organisation_kind == OrganisationKind.municipality
-    ):
+    if not reads_table(principal, table):
         raise Forbidden("Municipalities at the table record contingent agreements.")
     corporation = session.get(Organisation, corporation_id)
     if (

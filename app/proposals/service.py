@@ -49,6 +49,7 @@ from app.proposals.models import (
 from app.sqltypes import utcnow
 from app.tables.models import OutflowTable, TableMember
 from app.tables.policy import TablePolicy
+from app.tables.service import reader_table_ids
 from app.timeutil import today
 from app.vacancies import lifecycle as vacancy_lifecycle
 from app.vacancies.lifecycle import VacancyEvent
@@ -500,13 +501,11 @@ def profile_visible(
     assert case is not None
     if case.table_id == proposal.table_id:
         return True
-    me = context.principal.organisation_id
-    now_at = session.get(OutflowTable, case.table_id)
-    assert now_at is not None
-    return me == now_at.chair_organisation_id or (
-        context.principal.organisation_kind == OrganisationKind.municipality
-        and session.get(TableMember, (case.table_id, me)) is not None
+    now_at = select(OutflowTable.id).where(
+        OutflowTable.id == case.table_id,
+        col(OutflowTable.id).in_(reader_table_ids(context.principal)),
     )
+    return session.exec(now_at).first() is not None
 
 
 def case_profile(

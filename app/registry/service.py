@@ -29,6 +29,7 @@ from app.registry.standing import (
 )
 from app.tables.models import OutflowTable
 from app.tables.policy import TablePolicy
+from app.tables.service import reads_table
 from app.vacancies import service as vacancies_service
 from app.vacancies.models import Vacancy
 
@@ -94,7 +95,7 @@ def vacancies_blocked_by(
     rows = list(session.exec(query))
     found: set[uuid.UUID] = set()
     for table in _tables(session, {r.table_id for r in rows}):
-        if reason not in agenda_why_not.VACANCY_STATUS_REASONS and not agenda_views.reads_table(
+        if reason not in agenda_why_not.VACANCY_STATUS_REASONS and not reads_table(
             principal, table
         ):
             # A rule that keeps every case from a dwelling describes the cases: filtering a

@@ -29,6 +29,16 @@ def member_table_ids(organisation_id: uuid.UUID) -> SelectOfScalar[uuid.UUID]:
     return select(TableMember.table_id).where(TableMember.organisation_id == organisation_id)
 
 
+def reads_table(principal: Principal, table: OutflowTable) -> bool:
+    """Whether a member of `table` reads it as a whole (every case and dwelling, the table
+    view): its chair, or a municipality. The caller has checked the membership (the table's
+    dependency); `reader_table_ids` is the same rule as a query over every table."""
+    return (
+        principal.organisation_id == table.chair_organisation_id
+        or principal.organisation_kind == OrganisationKind.municipality
+    )
+
+
 def reader_table_ids(principal: Principal) -> SelectOfScalar[uuid.UUID]:
     """Subquery: tables whose cases and vacancies the caller may read as a whole.
 

@@ -149,6 +149,19 @@ def _visibility(view: AgendaView, me: str, provider_of: dict[str, str]) -> Any:
     return visible_case
 
 
+SPREAD_CAPS = ("complex_cap_reached", "neighbourhood_cap_reached")
+
+
+def _reason(code: str, detail: dict[str, Any], view: AgendaView) -> dict[str, Any]:
+    """A failed rule as the viewer sees it: a care provider gets a spread cap's `usage` null.
+    It counts the placements in one building or neighbourhood over the window, other providers'
+    clients included, a count of people as small as the cap (the monitor hides coarser
+    placement counts); the code and the cap still say why the pair is out."""
+    if view == AgendaView.care_provider and code in SPREAD_CAPS:
+        detail = detail | {"usage": None}
+    return {"code": code, "detail": detail}
+
+
 def why_not(
     session: Session,
     context: AccessContext,
@@ -215,7 +228,7 @@ def why_not(
         answer |= {
             "feasible": explained.feasible,
             "proposed": explained.proposed,
-            "reasons": [{"code": r.code, "detail": r.detail} for r in explained.reasons],
+            "reasons": [_reason(r.code, r.detail, view) for r in explained.reasons],
             "score": explained.score,
             "components": _components(explained.components),
             "trade_off": _pair_trade_off(explained.trade_off, view, visible_case),

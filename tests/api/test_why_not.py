@@ -69,6 +69,26 @@ def test_why_not_names_the_cap_usage_that_blocked_the_pair(client, region):
     ]
 
 
+def test_a_care_provider_is_not_told_how_many_were_placed_in_a_full_complex(client, region):
+    plan_meeting(client, region, iso(0))  # a care provider asks on a meeting date
+    set_policy(client, region, max_per_complex=1)
+    ready_case(client, region.other_care_provider, region.table_id, ready_since=iso(-700))
+    mine = ready_case(client, region.care_provider, region.table_id)
+    fitting_dwelling(client, region.corporation, "A")
+    publish_meeting(client, region, -7)  # the other provider's client is proposed in A
+    neighbour = fitting_dwelling(client, region.corporation, "A")
+
+    seen = why_not(client, region.care_provider, region.table_id, mine, neighbour)
+    assert reason(seen, "complex_cap_reached") == {
+        "complex": f"{region.corporation.id}:A",
+        "usage": None,
+        "cap": 1,
+        "window_months": 24,
+    }
+    table = why_not(client, region.chair, region.table_id, mine, neighbour)
+    assert reason(table, "complex_cap_reached")["usage"] == 1
+
+
 def test_why_not_says_a_case_on_hold_takes_no_part_in_the_agenda(client, region):
     case = ready_case(client, region.care_provider, region.table_id)
     home = fitting_dwelling(client, region.corporation, "A")

@@ -25,7 +25,7 @@ from app.vacancies.models import Vacancy
 from app.web import labels
 from app.web.aftercare import agenda_section
 from app.web.core import Web
-from app.web.formatting import area_label, case_code, dutch_date, number, rooms
+from app.web.formatting import SUPPRESSED, area_label, case_code, dutch_date, number, rooms
 from app.web.open_proposals import section as open_proposals_section
 from app.web.sections import Section
 
@@ -158,11 +158,9 @@ def components_text(components: list[dict[str, Any]] | None) -> str:
     )
 
 
-SUPPRESSED = "afgeschermd"
-"""Shown for a count the view suppresses (the monitor's rule: too few other cases in it)."""
-
-
 def count(value: int | None) -> str:
+    """A summary count, or `SUPPRESSED` where the view hides it (the monitor's rule: too few
+    other cases in it)."""
     return SUPPRESSED if value is None else str(value)
 
 

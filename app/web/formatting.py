@@ -92,10 +92,18 @@ DETAIL_DATES = frozenset(
 ID_PREFIXES = {"vacancy_id": "W", "proposal_id": "V", "corporation_id": "O"}
 
 
+SUPPRESSED = "afgeschermd"
+"""How a page shows a count the viewer may not see (null in the API)."""
+SUPPRESSABLE_DETAILS = {"usage"}
+"""Why-not figures the API gives some viewers null (a spread cap's usage, to a care provider)."""
+
+
 def detail_value(key: str, value: Any) -> str:
     """One why-not figure in Dutch: yes/no, a label for a code, a Dutch date, a short id."""
     if value is True or value is False:
         return "ja" if value else "nee"
+    if value is None and key in SUPPRESSABLE_DETAILS:
+        return SUPPRESSED
     if value is None or value == "":
         return "\u2013"
     if key in DETAIL_LABELS:

@@ -2,6 +2,7 @@
 
 import re
 
+from app.web.formatting import detail_value
 from tests.clock import iso
 from tests.conftest import create_case, create_vacancy
 from tests.web.conftest import DATE, make_person, post_form, signed_in
@@ -115,3 +116,9 @@ def test_a_viewing_without_a_date_is_refused(client, region, published):
     )
     assert response.status_code == 400
     assert response.json()["invalidParams"][0]["name"] == "viewing_date"
+
+
+def test_a_spread_cap_usage_hidden_from_a_care_provider_reads_afgeschermd_not_a_dash():
+    assert detail_value("usage", None) == "afgeschermd"
+    assert detail_value("usage", 2) == "2"
+    assert detail_value("status_reason", None) == "\u2013"  # an empty figure stays a dash

@@ -3,11 +3,12 @@
 import uuid
 from collections.abc import Sequence
 
-from sqlalchemy import delete, or_
+from sqlalchemy import delete, func, or_
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
+from app.cases.models import CLOSED_STATUSES, Case
 from app.organisations.models import Organisation, OrganisationKind
 from app.principal import Principal
 from app.problems import Conflict, Forbidden, NotFound, Unprocessable
@@ -21,6 +22,7 @@ from app.tables.models import (
     TableUpdate,
 )
 from app.tables.policy import TablePolicy, merge_policy
+from app.vacancies.models import Vacancy, VacancyStatus
 from app.versioning import flush, lock_checked, touch
 
 
@@ -185,6 +187,7 @@ def update_table(
             else current_members
         )
         members = _check_organisations(session, chair, wanted)
+        _refuse_removing_open_files(session, table.id, set(current_members) - set(members))
         table.chair_organisation_id = chair
         if set(members) != set(current_members):
             _set_members(session, table.id, members)
@@ -198,6 +201,45 @@ def update_table(
     session.add(table)
     flush(session, if_match, "table")
     return table
+
+
+OPEN_DWELLINGS = (VacancyStatus.available, VacancyStatus.proposed)
+
+
+def _refuse_removing_open_files(
+    session: Session, table_id: uuid.UUID, removed: set[uuid.UUID]
+) -> None:
+    """409 `member_has_open_files` when an organisation leaving the table still has open cases
+    (not housed or withdrawn) or dwellings (available or proposed) at it: they would stay on its
+    agenda, read by the chair and editable by an organisation that is no member any more. Its
+    closed files stay as history (the monitor counts them). Checked before the members change,
+    in the same transaction; a case or dwelling registered at the same moment by the leaving
+    organisation is not seen (its registration checks the membership as it inserts)."""
+    if not removed:
+        return
+    cases = session.exec(
+        select(Case.care_provider_id, func.count())
+        .where(Case.table_id == table_id, col(Case.care_provider_id).in_(removed))
+        .where(col(Case.status).not_in(CLOSED_STATUSES))
+        .group_by(col(Case.care_provider_id))
+    ).all()
+    dwellings = session.exec(
+        select(Vacancy.corporation_id, func.count())
+        .where(Vacancy.table_id == table_id, col(Vacancy.corporation_id).in_(removed))
+        .where(col(Vacancy.status).in_(OPEN_DWELLINGS))
+        .group_by(col(Vacancy.corporation_id))
+    ).all()
+    if cases or dwellings:
+        files = [f"{n} open case(s) of {org}" for org, n in sorted(cases, key=str)] + [
+            f"{n} available or proposed dwelling(s) of {org}"
+            for org, n in sorted(dwellings, key=str)
+        ]
+        raise Conflict(
+            "An organisation leaving the table still has files at it: "
+            + "; ".join(files)
+            + ". Move them to another table, withdraw or close them first.",
+            code="member_has_open_files",
+        )
 
 
 def _members(session: Session, table_id: uuid.UUID) -> list[TableMember]:

@@ -5,7 +5,7 @@ import uuid
 import pytest
 
 from tests.api.helpers import assert_problem, invalid_names
-from tests.conftest import OPERATOR, make_org, make_table
+from tests.conftest import OPERATOR, create_case, create_vacancy, make_org, make_table
 
 DEFAULT_POLICY = {
     "rooms_by_household_size": {
@@ -323,3 +323,41 @@ def test_an_if_match_listing_the_current_etag_or_a_star_is_met(client, small_reg
         headers={**small_region.chair.headers, "If-Match": value},
     )
     assert response.status_code == 200, response.text
+
+
+def _members_without(client, region, leaving):
+    url = f"/v1/tables/{region.table_id}"
+    members = client.get(url, headers=OPERATOR).json()["member_organisation_ids"]
+    body = {"member_organisation_ids": [m for m in members if m != leaving.id]}
+    return client.patch(url, json=body, headers=OPERATOR)
+
+
+def test_a_care_provider_with_open_cases_cannot_leave_the_table(client, region):
+    case = create_case(client, region.care_provider, region.table_id)
+    refused = _members_without(client, region, region.care_provider)
+    assert_problem(refused, 409)
+    assert refused.json()["code"] == "member_has_open_files"
+    assert "1 open case(s)" in refused.json()["detail"]
+    table = client.get(f"/v1/tables/{region.table_id}", headers=OPERATOR).json()
+    assert region.care_provider.id in table["member_organisation_ids"]  # nothing changed
+
+    withdrawn = client.patch(
+        f"/v1/cases/{case['id']}",
+        json={"status": "withdrawn", "status_reason": "own_solution"},
+        headers=region.care_provider.headers,
+    )
+    assert withdrawn.status_code == 200, withdrawn.text
+    left = _members_without(client, region, region.care_provider)
+    assert left.status_code == 200, left.text
+    assert region.care_provider.id not in left.json()["member_organisation_ids"]
+
+
+def test_a_corporation_with_an_available_dwelling_cannot_leave_the_table(client, region):
+    dwelling = create_vacancy(client, region.corporation)
+    refused = _members_without(client, region, region.corporation)
+    assert_problem(refused, 409)
+    assert refused.json()["code"] == "member_has_open_files"
+
+    gone = client.delete(f"/v1/vacancies/{dwelling['id']}", headers=region.corporation.headers)
+    assert gone.status_code in (200, 204), gone.text
+    assert _members_without(client, region, region.corporation).status_code == 200

@@ -3,7 +3,7 @@
 import uuid
 from collections.abc import Sequence
 
-from sqlalchemy import delete, func, or_
+from sqlalchemy import and_, delete, func, or_
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
@@ -217,23 +217,27 @@ def _refuse_removing_open_files(
     organisation is not seen (its registration checks the membership as it inserts)."""
     if not removed:
         return
-    cases = session.exec(
-        select(Case.care_provider_id, func.count())
-        .where(Case.table_id == table_id, col(Case.care_provider_id).in_(removed))
-        .where(col(Case.status).not_in(CLOSED_STATUSES))
-        .group_by(col(Case.care_provider_id))
-    ).all()
-    dwellings = session.exec(
-        select(Vacancy.corporation_id, func.count())
-        .where(Vacancy.table_id == table_id, col(Vacancy.corporation_id).in_(removed))
-        .where(col(Vacancy.status).in_(OPEN_DWELLINGS))
-        .group_by(col(Vacancy.corporation_id))
-    ).all()
-    if cases or dwellings:
-        files = [f"{n} open case(s) of {org}" for org, n in sorted(cases, key=str)] + [
-            f"{n} available or proposed dwelling(s) of {org}"
-            for org, n in sorted(dwellings, key=str)
-        ]
+    kinds = (
+        (
+            "open case(s)",
+            Case.care_provider_id,
+            and_(col(Case.table_id) == table_id, col(Case.status).not_in(CLOSED_STATUSES)),
+        ),
+        (
+            "available or proposed dwelling(s)",
+            Vacancy.corporation_id,
+            and_(col(Vacancy.table_id) == table_id, col(Vacancy.status).in_(OPEN_DWELLINGS)),
+        ),
+    )
+    files = []
+    for what, owner, open_here in kinds:
+        counts = session.exec(
+            select(owner, func.count())
+            .where(open_here, col(owner).in_(removed))
+            .group_by(col(owner))
+        ).all()
+        files += [f"{n} {what} of {org}" for org, n in sorted(counts, key=str)]
+    if files:
         raise Conflict(
             "An organisation leaving the table still has files at it: "
             + "; ".join(files)

@@ -21,6 +21,7 @@ from reportlab.platypus import (
     TableStyle,
 )
 
+from app.spreadsheet import safe_cell
 from app.web import labels
 from app.web.agenda import AgendaData, sections, summary_rows
 from app.web.formatting import dutch_date, dutch_datetime
@@ -174,27 +175,12 @@ def sections_csv(
     writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
     writer.writerow(["onderdeel", "veld", "waarde"])
     for part, key, value in head:
-        writer.writerow([part, _cell(key), _cell(value)])
+        writer.writerow([part, safe_cell(key), safe_cell(value)])
     for section in parts:
         writer.writerow([])
         id_columns = ["dossier_id", "woning_id"] if with_ids else []
         writer.writerow(["onderdeel", *id_columns, *section.columns])
         ids = section.ids or [("", "")] * len(section.rows)
         for pair, row in zip(ids, section.rows, strict=True):
-            writer.writerow([section.key, *pair[: len(id_columns)], *[_cell(v) for v in row]])
+            writer.writerow([section.key, *pair[: len(id_columns)], *[safe_cell(v) for v in row]])
     return out.getvalue()
-
-
-def _cell(value: str) -> str:
-    """Text a spreadsheet would run as a formula gets a leading apostrophe (CSV injection)."""
-    if value and value[0] in "=+-@\t\r" and not _is_number(value):
-        return "'" + value
-    return value
-
-
-def _is_number(value: str) -> bool:
-    try:
-        float(value.replace(".", "").replace(",", "."))
-    except ValueError:
-        return False
-    return True

@@ -1,0 +1,24 @@
+"""Text bound for a spreadsheet: what Excel or LibreOffice would run as a formula is neutralised
+in every CSV export (CSV injection), the numbers stay numbers."""
+
+import pytest
+
+from app.monitor.export import to_csv
+from app.spreadsheet import safe_cell
+
+
+@pytest.mark.parametrize("text", ['=HYPERLINK("https://x.example")', "+1+1", "@SUM(A1)", "-2+3"])
+def test_text_a_spreadsheet_would_run_as_a_formula_gets_an_apostrophe(text):
+    assert safe_cell(text) == "'" + text
+
+
+@pytest.mark.parametrize("text", ["-3", "1.234,5", "Gemeente Utrecht", ""])
+def test_numbers_and_plain_text_stay_as_they_are(text):
+    assert safe_cell(text) == text
+
+
+def test_the_monitor_csv_neutralises_a_formula_in_a_group_name():
+    rows = [{"group": "=1+1", "housed": 3, "waiting": None, "delta": -2}]
+    assert to_csv(rows, ["group", "housed", "waiting", "delta"]) == (
+        "group,housed,waiting,delta\n'=1+1,3,,-2\n"
+    )

@@ -21,10 +21,12 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    GetJsonSchemaHandler,
     PlainSerializer,
     StringConstraints,
 )
-from pydantic_core import PydanticCustomError
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema, PydanticCustomError
 
 from app.problems import PATTERN_REASONS, Unprocessable
 
@@ -126,6 +128,26 @@ def _float(value: Decimal) -> float:
     return float(value)
 
 
+MONEY_PATTERN = r"^[0-9]{1,10}(\.[0-9]{1,2})?$"
+"""The contract's pattern for money sent as a string: digits, at most two decimals. Every string
+it allows the server accepts within the field's bounds (`MONEY_TEXT`, the number branch's
+minimum and maximum); pydantic's own pattern allowed a leading `+` and `.5`, which
+`MONEY_TEXT` refuses."""
+
+
+class _MoneyTextSchema:
+    """Puts `MONEY_PATTERN` on the string branch of a money field's JSON schema."""
+
+    def __get_pydantic_json_schema__(
+        self, core_schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        schema = handler(core_schema)
+        for branch in schema.get("anyOf", []):
+            if branch.get("type") == "string":
+                branch["pattern"] = MONEY_PATTERN
+        return schema
+
+
 @dataclass(frozen=True, slots=True)
 class Money(GroupedMetadata):
     """EUR from 0 to `maximum` with at most two decimals; accepted as number or string, returned
@@ -139,6 +161,7 @@ class Money(GroupedMetadata):
         yield Field(ge=0, le=self.maximum, max_digits=12, decimal_places=2)
         yield BeforeValidator(_money_input)
         yield PlainSerializer(_float, return_type=float, when_used="json")
+        yield _MoneyTextSchema()
 
 
 MunicipalityCode = Annotated[

@@ -29,7 +29,7 @@ from app.actions import service as actions_service
 from app.actions.models import Action, ActionUpdate
 from app.auth import Principal
 from app.cases import service as cases_service
-from app.cases.models import Case, CaseStatus, CaseUpdate
+from app.cases.models import Case, CaseCreate, CaseStatus, CaseUpdate
 from app.meetings import service as meetings_service
 from app.meetings.models import Meeting, MeetingStatus
 from app.organisations.models import OrganisationKind
@@ -600,37 +600,57 @@ def test_a_re_push_racing_a_decline_leaves_no_dwelling_proposed_without_a_propos
         {k: v for k, v in current.json().items() if k in VacancyIn.model_fields} | {"rooms": 3}
     )
     corporation = world.context(world.corporation)
-    outcome: list[Outcome] = []
 
-    def push() -> None:
-        with Session(world.engine) as session:
-            try:
-                vacancies_service.upsert_vacancies(
-                    session, corporation.principal, [pushed], batch=False
-                )
-                session.commit()
-                outcome.append(Outcome(200))
-            except BaseException as exc:
-                outcome.append(Outcome(SERVER_ERROR, exc))
-
-    with Session(world.engine) as decider:
+    def decline(decider: Session) -> None:
         loaded = proposals_service.get_proposal(decider, corporation, uuid.UUID(proposal_id))
-        decline = DecisionCreate.model_validate(
+        decision = DecisionCreate.model_validate(
             {"decision": "corporation_decline", "reason": "dwelling_unavailable"}
         )
-        proposals_service.decide(decider, corporation, *loaded, decline, None)  # holds the row
-        pusher = threading.Thread(target=push)
-        pusher.start()
-        if world.engine.dialect.name == "postgresql":
-            _wait_until_a_session_waits_for_a_lock(world.engine, pusher)
-        decider.commit()
-    pusher.join(timeout=120)
+        proposals_service.decide(decider, corporation, *loaded, decision, None)  # holds the row
+
+    outcome = _write_while_held(
+        world.engine,
+        decline,
+        lambda s: vacancies_service.upsert_vacancies(
+            s, corporation.principal, [pushed], batch=False
+        ),
+    )
 
     assert [o.status for o in outcome] == [200], [repr(o.error) for o in outcome]
     assert_parties_follow_their_proposal(world.engine, proposal_id)
     with Session(world.engine) as session:
         vacancy = session.get_one(Vacancy, uuid.UUID(vacancy_id))
     assert (vacancy.rooms, vacancy.status) == (3, VacancyStatus.available)  # pushed: on offer
+
+
+def _write_while_held(
+    engine: Engine, hold: Callable[[Session], Any], write: Callable[[Session], Any]
+) -> list[Outcome]:
+    """`hold` runs and keeps its transaction open while `write` runs in another thread (on
+    PostgreSQL until it waits for one of `hold`'s locks); then `hold` commits. Returns what
+    `write` answered: 200, its ProblemError's status, or 500."""
+    outcome: list[Outcome] = []
+
+    def run() -> None:
+        with Session(engine) as session:
+            try:
+                write(session)
+                session.commit()
+                outcome.append(Outcome(200))
+            except ProblemError as exc:
+                outcome.append(Outcome(exc.status, exc))
+            except BaseException as exc:
+                outcome.append(Outcome(SERVER_ERROR, exc))
+
+    with Session(engine) as holder:
+        hold(holder)
+        writer = threading.Thread(target=run)
+        writer.start()
+        if engine.dialect.name == "postgresql":
+            _wait_until_a_session_waits_for_a_lock(engine, writer)
+        holder.commit()
+    writer.join(timeout=120)
+    return outcome
 
 
 def _wait_until_a_session_waits_for_a_lock(engine: Engine, writer: threading.Thread) -> None:
@@ -651,4 +671,51 @@ def _wait_until_a_session_waits_for_a_lock(engine: Engine, writer: threading.Thr
             if seen or not writer.is_alive():
                 return
             threading.Event().wait(0.01)
-    raise AssertionError("the push never waited for the decision's lock")
+    raise AssertionError("the write never waited for a lock of the transaction held open")
+
+
+# --- leaving a table while registering there ------------------------------------------------
+
+
+def _leave_while(world: World, leaver: Org, register: Callable[[Session], Any]) -> list[Outcome]:
+    """The operator takes `leaver` off the table (the change holds its locks, uncommitted) while
+    `register` puts a file of `leaver` at the table; returns what `register` answered."""
+    members = (world.chair, world.care_provider, world.corporation)
+    stays = [uuid.UUID(org.id) for org in members if org is not leaver]
+
+    def leave(remover: Session) -> None:
+        table = remover.get_one(OutflowTable, uuid.UUID(world.table_id))
+        change = TableUpdate(member_organisation_ids=stays)
+        tables_service.update_table(remover, Principal(is_operator=True), table, change, None)
+
+    return _write_while_held(world.engine, leave, register)
+
+
+def test_a_case_registered_while_its_care_provider_leaves_the_table_is_refused(world):
+    """The removal found no open file of the provider; a registration that had read the
+    membership before the removal committed inserted after it, and left an open case of an
+    organisation no longer at the table on its agenda."""
+    body = CaseCreate.model_validate(case_body(world.table_id))
+    provider = world.context(world.care_provider)
+
+    outcome = _leave_while(
+        world, world.care_provider, lambda s: cases_service.create_case(s, provider, body)
+    )
+
+    assert [o.status for o in outcome] == [400], [repr(o.error) for o in outcome]
+    assert _count(world.engine, select(func.count()).select_from(Case)) == 0
+
+
+def test_a_dwelling_pushed_while_its_corporation_leaves_the_table_is_refused(world):
+    """As for a case: the push read the membership before the removal committed."""
+    pushed = VacancyIn.model_validate(vacancy_body("GM0344"))
+    corporation = world.context(world.corporation).principal
+
+    outcome = _leave_while(
+        world,
+        world.corporation,
+        lambda s: vacancies_service.upsert_vacancies(s, corporation, [pushed], batch=False),
+    )
+
+    assert [o.status for o in outcome] == [400], [repr(o.error) for o in outcome]
+    assert _count(world.engine, select(func.count()).select_from(Vacancy)) == 0

@@ -52,12 +52,13 @@ from app.problems import Conflict, Forbidden, NotFound, Unprocessable
 from app.schemas import validate_merged
 from app.sqltypes import table_of, utcnow
 from app.tables.models import TableMember
-from app.tables.service import reader_table_ids
+from app.tables.service import hold_tables, reader_table_ids
 from app.timeutil import today
 from app.versioning import lock_checked
 
 
 def _require_membership(session: Session, organisation_id: uuid.UUID, table_id: uuid.UUID) -> None:
+    hold_tables(session, [table_id])  # against a concurrent removal of the member
     if session.get(TableMember, (table_id, organisation_id)) is None:
         raise Unprocessable(
             "table_id",
@@ -264,6 +265,9 @@ def create_case(session: Session, context: AccessContext, data: CaseCreate) -> C
         "created_at": now,
         "updated_at": now,
     }
+    # The table's row first, so that a concurrent removal of the provider from the table
+    # commits before the INSERT checks the membership, or counts this case (`hold_tables`).
+    hold_tables(session, [data.table_id])
     connection = session.connection()
     inserted = connection.execute(
         _insert_case(connection.dialect.name, len(corporations)), {**row, **ids}

@@ -1,7 +1,7 @@
 """Outflow tables: creation by the operator, policy by the chair, and who may read what."""
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from sqlalchemy import and_, delete, func, or_
 from sqlalchemy.exc import IntegrityError
@@ -39,6 +39,23 @@ def reads_table(principal: Principal, table: OutflowTable) -> bool:
         principal.organisation_id == table.chair_organisation_id
         or principal.organisation_kind == OrganisationKind.municipality
     )
+
+
+def hold_tables(session: Session, table_ids: Iterable[uuid.UUID]) -> None:
+    """Lock the tables' rows against a change of members (FOR KEY SHARE on PostgreSQL; SQLite
+    lets one writer in at a time) before checking the caller's membership to put a case or
+    dwelling there. The change locks the row FOR UPDATE before it counts the leaving
+    organisation's open files (`_refuse_removing_open_files`), so the two run one after the
+    other: without this, a registration that read the membership before the removal committed
+    inserted after it, an open file of an organisation no longer at the table."""
+    ids = sorted(set(table_ids))
+    if ids:
+        session.exec(
+            select(OutflowTable.id)
+            .where(col(OutflowTable.id).in_(ids))
+            .order_by(col(OutflowTable.id))
+            .with_for_update(key_share=True)
+        ).all()
 
 
 def reader_table_ids(principal: Principal) -> SelectOfScalar[uuid.UUID]:
@@ -213,8 +230,9 @@ def _refuse_removing_open_files(
     (not housed or withdrawn) or dwellings (available or proposed) at it: they would stay on its
     agenda, read by the chair and editable by an organisation that is no member any more. Its
     closed files stay as history (the monitor counts them). Checked before the members change,
-    in the same transaction; a case or dwelling registered at the same moment by the leaving
-    organisation is not seen (its registration checks the membership as it inserts)."""
+    in the same transaction, with the table's row locked (`update_table`): a registration at
+    the table holds that row before it checks the membership (`hold_tables`), so it is either
+    counted here or refused as no member."""
     if not removed:
         return
     kinds = (

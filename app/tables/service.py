@@ -1,7 +1,7 @@
 """Outflow tables: creation by the operator, policy by the chair, and who may read what."""
 
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 
 from sqlalchemy import and_, delete, func, or_
 from sqlalchemy.exc import IntegrityError
@@ -41,21 +41,28 @@ def reads_table(principal: Principal, table: OutflowTable) -> bool:
     )
 
 
-def hold_tables(session: Session, table_ids: Iterable[uuid.UUID]) -> None:
-    """Lock the tables' rows against a change of members (FOR KEY SHARE on PostgreSQL; SQLite
-    lets one writer in at a time) before checking the caller's membership to put a case or
-    dwelling there. The change locks the row FOR UPDATE before it counts the leaving
-    organisation's open files (`_refuse_removing_open_files`), so the two run one after the
-    other: without this, a registration that read the membership before the removal committed
-    inserted after it, an open file of an organisation no longer at the table."""
-    ids = sorted(set(table_ids))
-    if ids:
-        session.exec(
-            select(OutflowTable.id)
-            .where(col(OutflowTable.id).in_(ids))
-            .order_by(col(OutflowTable.id))
-            .with_for_update(key_share=True)
-        ).all()
+def hold_tables(
+    session: Session, table_ids: Sequence[uuid.UUID] | SelectOfScalar[uuid.UUID]
+) -> None:
+    """Lock the tables' rows (ids, or a query of them) against a change of members before
+    checking the caller's membership to put a case or dwelling there: FOR KEY SHARE on
+    PostgreSQL, so registrations do not wait for each other; SQLite lets one writer in at a
+    time, so there it runs nothing. The change locks the row FOR UPDATE before it counts the
+    leaving organisation's open files (`_refuse_removing_open_files`), so the two run one after
+    the other: without this, a registration that read the membership before the removal
+    committed inserted after it, an open file of an organisation no longer at the table."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    if isinstance(table_ids, Sequence) and not table_ids:
+        return
+    session.exec(
+        select(OutflowTable.id)
+        .where(col(OutflowTable.id).in_(table_ids))
+        .order_by(col(OutflowTable.id))
+        # `read`: FOR KEY SHARE; without it SQLAlchemy asks FOR NO KEY UPDATE, which queued
+        # every registration at a table behind the one before.
+        .with_for_update(read=True, key_share=True)
+    ).all()
 
 
 def reader_table_ids(principal: Principal) -> SelectOfScalar[uuid.UUID]:

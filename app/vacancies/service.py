@@ -162,7 +162,7 @@ def _tables_for(
     covering = select(TableMunicipality.table_id).where(
         col(TableMunicipality.municipality_code).in_(codes)
     )
-    hold_tables(session, session.exec(covering).all())
+    hold_tables(session, covering)
     rows = session.exec(
         select(TableMunicipality.municipality_code, TableMunicipality.table_id)
         .join(TableMember, col(TableMember.table_id) == col(TableMunicipality.table_id))

@@ -52,14 +52,21 @@ from app.problems import Conflict, Forbidden, NotFound, Unprocessable
 from app.schemas import validate_merged
 from app.sqltypes import table_of, utcnow
 from app.tables.models import TableMember
-from app.tables.service import hold_tables, reader_table_ids
+from app.tables.service import reader_table_ids
 from app.timeutil import today
 from app.versioning import lock_checked
 
 
 def _require_membership(session: Session, organisation_id: uuid.UUID, table_id: uuid.UUID) -> None:
-    hold_tables(session, [table_id])  # against a concurrent removal of the member
-    if session.get(TableMember, (table_id, organisation_id)) is None:
+    """422 `unknown_table` unless the organisation sits at the table. Its membership row stays
+    locked (FOR KEY SHARE) until the commit, so that a concurrent removal of the organisation
+    waits and then counts what this transaction put there (`tables.service.update_table`)."""
+    membership = (
+        select(TableMember.table_id)
+        .where(TableMember.table_id == table_id, TableMember.organisation_id == organisation_id)
+        .with_for_update(read=True, key_share=True)
+    )
+    if session.exec(membership).first() is None:
         raise Unprocessable(
             "table_id",
             "no such table, or your organisation is not a member of it",
@@ -193,10 +200,17 @@ def _insert_case(dialect: str, corporations: int) -> Insert:
     insert_into = pg_insert if dialect == "postgresql" else sqlite_insert
     names = [column.name for column in CASES.c]
     table: BindParameter[uuid.UUID] = bindparam("table_id", type_=CASES.c.table_id.type)
-    member = exists().where(
-        _MEMBERS.c.table_id == table,
-        _MEMBERS.c.organisation_id
-        == bindparam("care_provider_id", type_=CASES.c.care_provider_id.type),
+    # The membership row locked (FOR KEY SHARE on PostgreSQL) as the INSERT reads it: a
+    # concurrent removal of the provider waits for this transaction and then counts its case,
+    # or, removed first, leaves the INSERT nothing to insert (`tables.service.update_table`).
+    member = exists(
+        select(_MEMBERS.c.table_id)
+        .where(
+            _MEMBERS.c.table_id == table,
+            _MEMBERS.c.organisation_id
+            == bindparam("care_provider_id", type_=CASES.c.care_provider_id.type),
+        )
+        .with_for_update(read=True, key_share=True)
     )
     checked = select(*(bindparam(name, type_=CASES.c[name].type) for name in names)).where(
         member, _corporations_found(table, corporations) == corporations
@@ -265,9 +279,6 @@ def create_case(session: Session, context: AccessContext, data: CaseCreate) -> C
         "created_at": now,
         "updated_at": now,
     }
-    # The table's row first, so that a concurrent removal of the provider from the table
-    # commits before the INSERT checks the membership, or counts this case (`hold_tables`).
-    hold_tables(session, [data.table_id])
     connection = session.connection()
     inserted = connection.execute(
         _insert_case(connection.dialect.name, len(corporations)), {**row, **ids}

@@ -41,30 +41,6 @@ def reads_table(principal: Principal, table: OutflowTable) -> bool:
     )
 
 
-def hold_tables(
-    session: Session, table_ids: Sequence[uuid.UUID] | SelectOfScalar[uuid.UUID]
-) -> None:
-    """Lock the tables' rows (ids, or a query of them) against a change of members before
-    checking the caller's membership to put a case or dwelling there: FOR KEY SHARE on
-    PostgreSQL, so registrations do not wait for each other; SQLite lets one writer in at a
-    time, so there it runs nothing. The change locks the row FOR UPDATE before it counts the
-    leaving organisation's open files (`_refuse_removing_open_files`), so the two run one after
-    the other: without this, a registration that read the membership before the removal
-    committed inserted after it, an open file of an organisation no longer at the table."""
-    if session.get_bind().dialect.name != "postgresql":
-        return
-    if isinstance(table_ids, Sequence) and not table_ids:
-        return
-    session.exec(
-        select(OutflowTable.id)
-        .where(col(OutflowTable.id).in_(table_ids))
-        .order_by(col(OutflowTable.id))
-        # `read`: FOR KEY SHARE; without it SQLAlchemy asks FOR NO KEY UPDATE, which queued
-        # every registration at a table behind the one before.
-        .with_for_update(read=True, key_share=True)
-    ).all()
-
-
 def reader_table_ids(principal: Principal) -> SelectOfScalar[uuid.UUID]:
     """Subquery: tables whose cases and vacancies the caller may read as a whole.
 
@@ -122,10 +98,25 @@ def _claim_municipalities(session: Session, table_id: uuid.UUID, codes: Sequence
 
 
 def _set_members(
-    session: Session, table_id: uuid.UUID, organisation_ids: Sequence[uuid.UUID]
+    session: Session,
+    table_id: uuid.UUID,
+    organisation_ids: Sequence[uuid.UUID],
+    current: Sequence[uuid.UUID] = (),
 ) -> None:
-    session.exec(delete(TableMember).where(col(TableMember.table_id) == table_id))
-    session.add_all(TableMember(table_id=table_id, organisation_id=o) for o in organisation_ids)
+    """The table's members become `organisation_ids`: the rows of those leaving deleted, of
+    those joining added, the others' rows left alone (a registration holding a staying member's
+    row, `cases.service._require_membership`, neither waits nor fails)."""
+    leaving, joining = set(current) - set(organisation_ids), set(organisation_ids) - set(current)
+    if leaving:
+        session.exec(
+            delete(TableMember).where(
+                col(TableMember.table_id) == table_id,
+                col(TableMember.organisation_id).in_(leaving),
+            )
+        )
+    session.add_all(
+        TableMember(table_id=table_id, organisation_id=o) for o in organisation_ids if o in joining
+    )
 
 
 def create_table(session: Session, data: TableCreate) -> OutflowTable:
@@ -211,10 +202,13 @@ def update_table(
             else current_members
         )
         members = _check_organisations(session, chair, wanted)
-        _refuse_removing_open_files(session, table.id, set(current_members) - set(members))
         table.chair_organisation_id = chair
         if set(members) != set(current_members):
-            _set_members(session, table.id, members)
+            # The leaving members' rows first: their DELETE waits for registrations holding
+            # them, so the count after it sees what those registered.
+            _set_members(session, table.id, members, current_members)
+            session.flush()
+            _refuse_removing_open_files(session, table.id, set(current_members) - set(members))
             other_rows_changed = True
     if data.municipality_codes is not None:
         other_rows_changed |= _claim_municipalities(session, table.id, data.municipality_codes)
@@ -236,10 +230,13 @@ def _refuse_removing_open_files(
     """409 `member_has_open_files` when an organisation leaving the table still has open cases
     (not housed or withdrawn) or dwellings (available or proposed) at it: they would stay on its
     agenda, read by the chair and editable by an organisation that is no member any more. Its
-    closed files stay as history (the monitor counts them). Checked before the members change,
-    in the same transaction, with the table's row locked (`update_table`): a registration at
-    the table holds that row before it checks the membership (`hold_tables`), so it is either
-    counted here or refused as no member."""
+    closed files stay as history (the monitor counts them). Counted after the leaving members'
+    rows are deleted, in the same transaction (which the 409 rolls back): a registration holds
+    the membership row it checks (FOR KEY SHARE: `cases.service._insert_case` and
+    `_require_membership`, `vacancies.service._tables_for`), so the DELETE waits for it and the
+    count sees what it registered, and a registration after the DELETE finds no membership. If
+    both wait for each other (the registration's foreign key on the table's row, which
+    `update_table` holds), PostgreSQL ends one as a deadlock and `app.transient` runs it again."""
     if not removed:
         return
     kinds = (

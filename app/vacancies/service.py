@@ -41,7 +41,7 @@ from app.principal import Principal
 from app.problems import Forbidden, NotFound, PreconditionFailed, ProblemError, field_name
 from app.sqltypes import table_of, utcnow
 from app.tables.models import TableMember, TableMunicipality
-from app.tables.service import hold_tables, reader_table_ids
+from app.tables.service import reader_table_ids
 from app.vacancies import lifecycle
 from app.vacancies.lifecycle import VacancyEvent
 from app.vacancies.models import Vacancy, VacancyIn, VacancyStatus
@@ -157,12 +157,10 @@ def _columns(item: VacancyIn) -> dict[str, Any]:
 def _tables_for(
     session: Session, corporation_id: uuid.UUID, codes: set[str]
 ) -> dict[str, uuid.UUID]:
-    """municipality code -> the table covering it where the corporation is a member; the
-    tables' rows held first against a concurrent removal of the corporation (`hold_tables`)."""
-    covering = select(TableMunicipality.table_id).where(
-        col(TableMunicipality.municipality_code).in_(codes)
-    )
-    hold_tables(session, covering)
+    """municipality code -> the table covering it where the corporation is a member. The
+    membership rows stay locked (FOR KEY SHARE) until the commit, so that a concurrent removal
+    of the corporation waits and then counts the dwellings this transaction put there
+    (`tables.service.update_table`)."""
     rows = session.exec(
         select(TableMunicipality.municipality_code, TableMunicipality.table_id)
         .join(TableMember, col(TableMember.table_id) == col(TableMunicipality.table_id))
@@ -170,6 +168,7 @@ def _tables_for(
             TableMember.organisation_id == corporation_id,
             col(TableMunicipality.municipality_code).in_(codes),
         )
+        .with_for_update(read=True, key_share=True, of=TableMember)
     ).all()
     return dict(rows)
 

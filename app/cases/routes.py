@@ -206,4 +206,4 @@ def list_transitions(
 )
 def get_timeline(case: CaseTimelineDep, context: AccessContextDep, session: SessionDep) -> Timeline:
     """Everything that happened to the case: status changes, proposals, decisions, actions."""
-    return Timeline.model_validate({"items": case_timeline(session, case.id)})
+    return Timeline.model_validate({"items": case_timeline(session, context, case)})

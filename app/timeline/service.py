@@ -12,7 +12,7 @@ from app.access_log.models import AccessAction
 from app.access_log.service import AccessContext
 from app.actions.models import Action
 from app.aftercare.models import AftercareAgreement, Checkpoint, Tenancy
-from app.cases.models import CaseTransition
+from app.cases.models import Case, CaseTransition
 from app.proposals.models import Proposal, ProposalDecision, ProposalStatus
 from app.tables.service import reader_table_ids
 from app.vacancies.models import Vacancy
@@ -78,7 +78,12 @@ def _sorted(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return sorted(entries, key=lambda e: (e["at"], order.get(e["kind"], 9)))
 
 
-def case_timeline(session: Session, case_id: uuid.UUID) -> list[dict[str, Any]]:
+def case_timeline(session: Session, context: AccessContext, case: Case) -> list[dict[str, Any]]:
+    """The case's status changes, proposals, decisions and actions. Its care provider reads them
+    all; a table reads the proposals and actions of a table it reads: a case moved to another
+    table (its proposals closed) keeps its earlier table's proposals, meetings, dwellings and
+    decisions, which are that table's business, as a moved dwelling's timeline does."""
+    case_id = case.id
     entries = [
         _entry(
             t.at,
@@ -91,9 +96,14 @@ def case_timeline(session: Session, case_id: uuid.UUID) -> list[dict[str, Any]]:
         )
         for t in session.exec(select(CaseTransition).where(CaseTransition.case_id == case_id))
     ]
-    proposals = list(session.exec(select(Proposal).where(Proposal.case_id == case_id)))
-    entries += _proposal_entries(session, proposals)
-    for action in session.exec(select(Action).where(Action.case_id == case_id)):
+    proposals_of_case = select(Proposal).where(Proposal.case_id == case_id)
+    actions_of_case = select(Action).where(Action.case_id == case_id)
+    if context.principal.organisation_id != case.care_provider_id:
+        readable = reader_table_ids(context.principal)
+        proposals_of_case = proposals_of_case.where(col(Proposal.table_id).in_(readable))
+        actions_of_case = actions_of_case.where(col(Action.table_id).in_(readable))
+    entries += _proposal_entries(session, list(session.exec(proposals_of_case)))
+    for action in session.exec(actions_of_case):
         entries.append(
             _entry(
                 action.created_at,

@@ -361,7 +361,7 @@ def case_page(
         )
     )
     actions_service.log_shown(session, context, actions)
-    entries = case_timeline(session, case.id)
+    entries = case_timeline(session, context, case)
     dwellings |= _dwellings(session, [str(e["vacancy_id"]) for e in entries if "vacancy_id" in e])
     public = case_public_dict(case)
     codes = [*case.areas_preferred, *case.areas_excluded]

@@ -619,6 +619,13 @@ def test_a_table_reads_no_profile_of_a_case_that_moved_to_another_table(client, 
 def test_a_case_on_hold_moves_to_another_table(client, region, published):
     _, proposal, case, _ = published
     second_table = make_table(client, region.chair, [region.care_provider], ["GM0363"])
+    hold_and_move(client, region, case, second_table)
+    current = client.get(f"/v1/proposals/{proposal['id']}", headers=region.chair.headers).json()
+    assert current["status"] == "withdrawn"
+
+
+def hold_and_move(client, region, case, table_id):
+    """The care provider puts the case on hold (which ends its proposal) and moves it."""
     held = client.patch(
         f"/v1/cases/{case['id']}",
         json={"status": "on_hold", "status_reason": "client_request"},
@@ -626,13 +633,31 @@ def test_a_case_on_hold_moves_to_another_table(client, region, published):
     )
     assert held.status_code == 200, held.text
     moved = client.patch(
-        f"/v1/cases/{case['id']}",
-        json={"table_id": second_table},
-        headers=region.care_provider.headers,
+        f"/v1/cases/{case['id']}", json={"table_id": table_id}, headers=region.care_provider.headers
     )
     assert moved.status_code == 200, moved.text
-    current = client.get(f"/v1/proposals/{proposal['id']}", headers=region.chair.headers).json()
-    assert current["status"] == "withdrawn"
+
+
+def test_a_case_moved_to_another_table_shows_it_none_of_the_earlier_tables_proposals(
+    client, region, published
+):
+    """A case whose proposal is closed may move to another table; that table's chair then
+    reads its timeline, but not the earlier table's proposals, meetings and decisions. The
+    care provider keeps its case's whole history."""
+    _, proposal, case, _ = published
+    elsewhere = make_org(client, "municipality")
+    second_table = make_table(client, elsewhere, [region.care_provider], ["GM0363"])
+    hold_and_move(client, region, case, second_table)
+    path = f"/v1/cases/{case['id']}/timeline"
+    theirs = client.get(path, headers=elsewhere.headers)
+    assert theirs.status_code == 200, theirs.text
+    items = theirs.json()["items"]
+    assert [(e["proposal_id"], e["meeting_id"], e["vacancy_id"]) for e in items] == [
+        (None, None, None)
+    ] * len(items)
+    assert {e["kind"] for e in items} == {"status_changed"}  # the case's own history stays
+    own = client.get(path, headers=region.care_provider.headers).json()["items"]
+    assert proposal["id"] in {e.get("proposal_id") for e in own}
 
 
 def test_a_second_open_proposal_for_a_case_is_a_409_not_a_500(client, region, session):

@@ -205,14 +205,17 @@ def test_every_unhoused_case_with_a_fitting_dwelling_is_named_with_its_best_alte
         entry = listed[case.id]
         assert entry.housed_if_given == best[0]
         assert abs(entry.total_score_if_given - best[1]) < 1e-3
+        # Totals of scores shown to 4 decimals that agree to 1e-3 may still differ in the
+        # micro-points the engine compares (40.8625 against 40.8623 once), so such a near-tie
+        # may be either.
         expected = (
-            "fewer_housed"
+            {"fewer_housed"}
             if best[0] < housed
-            else "equal_alternative"
+            else {"equal_alternative", "lower_total_score"}
             if abs(best[1] - total) < 1e-3
-            else "lower_total_score"
+            else {"lower_total_score"}
         )
-        assert entry.trade_off == expected
+        assert entry.trade_off in expected
         # The alternative it describes is real: the proposal with the displaced pairs moved and
         # this case on its dwelling keeps every rule and cap, and houses and scores as it says.
         alternative = {c: d for c, d in received.items()}

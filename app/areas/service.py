@@ -26,12 +26,11 @@ from sqlmodel import Session, col, select
 from app.access_log.service import AccessContext
 from app.areas.models import AreaName, AreaNamePublic, TableAreaName, kind_of
 from app.cases.models import Case
-from app.organisations.models import OrganisationKind
+from app.cases.service import visible_clause
 from app.principal import Principal
 from app.problems import Forbidden, Unprocessable
 from app.sqltypes import table_of, utcnow
 from app.tables.models import OutflowTable, TableMunicipality
-from app.tables.service import reads_table
 from app.vacancies.models import Vacancy
 
 AREA_CODE = re.compile(r"^(GM[0-9]{4}|WK[0-9]{6}|BU[0-9]{8})$")
@@ -162,11 +161,12 @@ def codes_in_use(
     """Every area code the table's pages show: its municipalities, its dwellings' municipality
     and neighbourhood, and its cases' preferred and excluded areas.
 
-    `principal`: the reader, whose view of the cases' areas is its view of the cases: the
-    table (its chair, its municipalities) all of them, a care provider its own cases' only, a
-    corporation or the operator none. A client's preferred and excluded areas are case data:
-    listed for every member, a code that appeared when a provider registered a case told the
-    others where that client wants to live, or not. None: every code (the demo names them)."""
+    `principal`: the reader, whose view of the cases' areas is its view of the cases
+    (`cases.service.visible_clause`): the table (its chair, its municipalities) all of them, a
+    care provider its own cases' only, a corporation none; the operator none. A client's
+    preferred and excluded areas are case data: listed for every member, a code that appeared
+    when a provider registered a case told the others where that client wants to live, or not.
+    None: every code (the demo names them)."""
     codes = set(
         session.exec(
             select(TableMunicipality.municipality_code).where(
@@ -181,10 +181,10 @@ def codes_in_use(
     ):
         codes |= {municipality, neighbourhood}
     cases = select(Case.areas_preferred, Case.areas_excluded).where(Case.table_id == table.id)
-    if principal is not None and not reads_table(principal, table):
-        if principal.organisation_kind != OrganisationKind.care_provider:
+    if principal is not None:
+        if principal.is_operator:
             return codes
-        cases = cases.where(Case.care_provider_id == principal.organisation_id)
+        cases = cases.where(visible_clause(principal))
     for preferred, excluded in session.exec(cases):
         codes |= set(preferred or []) | set(excluded or [])
     return codes

@@ -6,11 +6,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
 
-from sqlalchemy import TextClause, bindparam, text
+from sqlalchemy import Insert, TextClause, bindparam, insert, text
+from sqlalchemy import select as core_select
+from sqlalchemy.sql.selectable import NamedFromClause
 from sqlmodel import Session, col, select
 
 from app.access_log.models import AccessAction, AccessLogEntry
-from app.ids import uuid7s
+from app.ids import uuid7, uuid7s
 from app.principal import Principal
 from app.sqltypes import utcnow
 
@@ -43,6 +45,37 @@ def record(
         person_id=context.person_id,
         endpoint=context.endpoint,
     )
+
+
+def insert_from(cases: NamedFromClause) -> Insert:
+    """`record`'s INSERT for the cases in `cases` (a CTE with `id` and `table_id` columns, at
+    most one row: the log row's id is one parameter), as one INSERT ... SELECT, so that it can
+    travel in the statement that makes the case. Its values are the parameters `values_of`
+    gives."""
+    columns = AccessLogEntry.__table__.c  # type: ignore[attr-defined]
+    given = ("id", "at", "action", "organisation_id", "api_key_id", "person_id", "endpoint")
+    value = [bindparam(f"log_{name}", type_=columns[name].type) for name in given]
+    return insert(AccessLogEntry).from_select(
+        ["case_id", "table_id", *given], core_select(cases.c.id, cases.c.table_id, *value)
+    )
+
+
+def values_of(context: AccessContext, action: AccessAction) -> dict[str, object]:
+    """`insert_from`'s parameters: the row `record` would write for `context` and `action`.
+    Raises ValueError for the operator, whose reads of case files are never logged (it never
+    reaches one)."""
+    organisation_id = context.principal.organisation_id
+    if organisation_id is None:
+        raise ValueError("the operator reaches no case file")
+    return {
+        "log_id": uuid7(),
+        "log_at": utcnow(),
+        "log_action": action.value,
+        "log_organisation_id": organisation_id,
+        "log_api_key_id": context.principal.api_key_id,
+        "log_person_id": context.person_id,
+        "log_endpoint": context.endpoint,
+    }
 
 
 def record_disclosure(

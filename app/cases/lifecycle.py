@@ -11,7 +11,8 @@ import uuid
 from datetime import date
 from enum import StrEnum
 
-from sqlalchemy import insert
+from sqlalchemy import Insert, bindparam, insert, null, select
+from sqlalchemy.sql.selectable import NamedFromClause
 from sqlmodel import Session
 
 from app.cases.models import Case, CaseStatus, CaseTransition, effective_status
@@ -201,3 +202,30 @@ def record_creations(
 
 
 _INSERT_TRANSITIONS = insert(table_of(CaseTransition))
+
+
+def creation_insert(new_case: NamedFromClause) -> Insert:
+    """The INSERT of `record_creations`' transition for the case in `new_case` (a CTE with the
+    new case's `id`), as one INSERT ... SELECT: nothing when it holds no row. Its values are the
+    parameters `creation_values` gives."""
+    transitions = table_of(CaseTransition)
+    columns = transitions.c
+    given = ("id", "to_status", "actor_organisation_id", "actor_api_key_id", "at")
+    value = {name: bindparam(f"transition_{name}", type_=columns[name].type) for name in given}
+    return insert(transitions).from_select(
+        ["case_id", "from_status", "reason", *given],
+        select(new_case.c.id, null(), null(), *value.values()),
+    )
+
+
+def creation_values(
+    ready_since: date, actor: uuid.UUID, api_key: uuid.UUID | None
+) -> dict[str, object]:
+    """`creation_insert`'s parameters: the same row `record_creations` writes."""
+    return {
+        "transition_id": uuid7(),
+        "transition_to_status": effective_status(CaseStatus.registered, ready_since).value,
+        "transition_actor_organisation_id": actor,
+        "transition_actor_api_key_id": api_key,
+        "transition_at": utcnow(),
+    }

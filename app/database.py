@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import StaticPool
 from sqlmodel import Session, create_engine
 
@@ -61,7 +62,11 @@ def build_engine(url: str, *, foreign_keys: bool = True) -> Engine:
     # 20 kept open, 30 at most: with 10 kept, 20 concurrent requests on one process closed a
     # connection on most returns and opened a new one (a PostgreSQL backend) shortly after,
     # 153 per 1,000 case creations (`bench_ingest --cases-only`, 20 clients).
-    engine = create_engine(url, pool_pre_ping=True, pool_size=POOL_SIZE, max_overflow=POOL_OVERFLOW)
+    # No pre-ping: it cost every request a round trip of its own. A pooled connection the
+    # server closed (a restart) fails the request's first statement instead; SQLAlchemy then
+    # drops every connection opened before, and `app.transient` runs the request again on a new
+    # one (nothing was committed: `RequestSession.commit` tells a loss during COMMIT apart).
+    engine = create_engine(url, pool_size=POOL_SIZE, max_overflow=POOL_OVERFLOW)
     _request_slots[engine] = FairLock(POOL_SIZE + POOL_OVERFLOW)
     return engine
 
@@ -190,11 +195,34 @@ def request_slot(engine: Engine) -> FairLock | None:
     return _request_slots.get(engine)
 
 
+class CommitInterrupted(Exception):
+    """The connection was lost while COMMIT was under way: the transaction may or may not have
+    been committed, so the request must not run again (`app.transient` answers 503; a client
+    that sent an `Idempotency-Key` may retry safely)."""
+
+
+class RequestSession(Session):
+    """A request's session: a connection lost during its COMMIT raises `CommitInterrupted`.
+
+    Why: a connection lost before COMMIT leaves nothing committed, and the request runs again
+    (`app.transient`); lost during COMMIT, the outcome is unknown. The pending changes are
+    flushed first, so that a loss while flushing still counts as before the COMMIT."""
+
+    def commit(self) -> None:
+        self.flush()
+        try:
+            super().commit()
+        except DBAPIError as error:
+            if error.connection_invalidated:
+                raise CommitInterrupted("the connection was lost during COMMIT") from error
+            raise
+
+
 def open_session(engine: Engine, lock: FairLock | None) -> Session:
     """A request's session, whose caller holds `lock` (`request_slot`) already; no I/O until
     its first statement. The lock is held for the whole transaction, except inside
     `outside_transaction` (heavy computation). End it with `end_session`."""
-    session = Session(engine, expire_on_commit=False)
+    session = RequestSession(engine, expire_on_commit=False)
     session.info[_WRITE_LOCK] = lock
     return session
 

@@ -25,7 +25,7 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app import problem_handlers
-from app.database import LostRace
+from app.database import CommitInterrupted, LostRace
 
 log = logging.getLogger(__name__)
 
@@ -56,9 +56,14 @@ class Failure(StrEnum):
     duplicate = "duplicate"  # a concurrent request inserted the same key: rerun, at last 409
     busy = "busy"  # waited for a lock long enough already: 503 database_busy at once
     unavailable = "unavailable"  # no database: 503 database_unavailable at once
+    # a pooled connection was found closed before COMMIT (`app.database.RequestSession`):
+    # rerun on a new one, at last 503 database_unavailable
+    disconnected = "disconnected"
+    # the connection was lost during COMMIT: saved or not, unknown; 503 at once, never rerun
+    interrupted = "interrupted"
 
 
-RERUN = frozenset({Failure.contention, Failure.stale, Failure.duplicate})
+RERUN = frozenset({Failure.contention, Failure.stale, Failure.duplicate, Failure.disconnected})
 
 
 def classify(error: BaseException) -> Failure | None:
@@ -74,10 +79,12 @@ def classify(error: BaseException) -> Failure | None:
         return Failure.contention
     if isinstance(error, sa_exc.TimeoutError):  # no pooled connection came free in time
         return Failure.busy
+    if isinstance(error, CommitInterrupted):  # committed or not: unknown, so never rerun
+        return Failure.interrupted
     if not isinstance(error, sa_exc.DBAPIError):
         return None
     if error.connection_invalidated:
-        return Failure.unavailable
+        return Failure.disconnected
     cause = error.orig
     sqlstate = getattr(cause, "sqlstate", None)
     if sqlstate:
@@ -153,6 +160,22 @@ ANSWERS = {
         "database_unavailable",
         "Service unavailable",
         "The database cannot be reached; nothing was changed. Retry later.",
+        UNAVAILABLE_RETRY_AFTER,
+    ),
+    Failure.disconnected: Answer(
+        503,
+        "database_unavailable",
+        "Service unavailable",
+        "The database cannot be reached; nothing was changed. Retry later.",
+        UNAVAILABLE_RETRY_AFTER,
+    ),
+    Failure.interrupted: Answer(
+        503,
+        "database_unavailable",
+        "Service unavailable",
+        "The connection to the database was lost while the change was being saved, so it may "
+        "or may not have been saved. Retry with the same Idempotency-Key, or read before "
+        "retrying.",
         UNAVAILABLE_RETRY_AFTER,
     ),
 }

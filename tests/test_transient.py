@@ -15,13 +15,15 @@ import pytest
 import uvicorn
 from fastapi import FastAPI, Request
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, event, text
 from sqlalchemy.exc import IntegrityError, OperationalError
 
+from app.database import CommitInterrupted, build_engine, open_session
 from app.db import LostRace
 from app.main import create_app
 from app.settings import Settings
 from app.transient import Failure, classify
+from tests.conftest import OPERATOR
 from tests.served import free_port
 
 # --- what counts as which failure, from real driver errors ----------------------------------
@@ -120,6 +122,55 @@ def test_a_sqlite_file_that_cannot_be_opened_is_unavailable(tmp_path):
     assert classify(raised.value) is Failure.unavailable
 
 
+def _close_every_connection(url: str) -> None:
+    """What a database restart does to a server's pooled connections: each is closed by the
+    server (waiting until each backend has ended)."""
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(
+            text(
+                "SELECT pg_terminate_backend(pid, 10000) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+        )
+    admin.dispose()
+
+
+def test_a_pooled_connection_the_server_closed_is_a_lost_connection(databases):
+    if databases.backend != "postgresql":
+        pytest.skip("SQLite has no server to close a connection")
+    url = databases.new_url()
+    engine = build_engine(url)
+    with engine.connect() as connection:
+        connection.execute(text("SELECT 1"))
+    _close_every_connection(url)
+    with pytest.raises(OperationalError) as raised, engine.connect() as connection:
+        connection.execute(text("SELECT 1"))
+    engine.dispose()
+    assert raised.value.connection_invalidated
+    assert classify(raised.value) is Failure.disconnected
+
+
+def test_a_connection_lost_during_commit_is_interrupted_and_never_run_again(databases):
+    if databases.backend != "postgresql":
+        pytest.skip("SQLite has no server to close a connection")
+    url = databases.new_url()
+    engine = build_engine(url)
+    session = open_session(engine, None)
+    session.execute(text("CREATE TABLE IF NOT EXISTS kept (n int)"))
+    session.execute(text("INSERT INTO kept VALUES (1)"))
+
+    @event.listens_for(engine, "commit")
+    def _server_goes_away(connection) -> None:  # type: ignore[no-untyped-def]
+        _close_every_connection(url)  # right before COMMIT is sent
+
+    with pytest.raises(CommitInterrupted) as raised:
+        session.commit()
+    session.close()
+    engine.dispose()
+    assert classify(raised.value) is Failure.interrupted
+
+
 def test_a_row_that_appeared_meanwhile_is_a_lost_race():
     assert classify(LostRace("a new reference was inserted concurrently")) is Failure.contention
 
@@ -141,6 +192,15 @@ def _duplicate() -> IntegrityError:
 
 def _refused() -> OperationalError:
     return OperationalError("SELECT 1", {}, psycopg.OperationalError("connection refused"))
+
+
+def _closed() -> OperationalError:
+    """A pooled connection the server had closed, as SQLAlchemy raises it."""
+    error = OperationalError(
+        "SELECT 1", {}, psycopg.OperationalError("server closed the connection unexpectedly")
+    )
+    error.connection_invalidated = True
+    return error
 
 
 @dataclass
@@ -197,9 +257,8 @@ def test_a_key_another_request_keeps_inserting_first_answers_409_with_retry_afte
     assert response.json()["code"] == "concurrent_conflict"
 
 
-def test_a_lost_connection_is_answered_503_and_not_run_again(flaky):
-    # The commit's fate is unknown when the connection breaks: only the client may retry, and
-    # its Idempotency-Key makes that safe.
+def test_a_database_that_refuses_connections_is_answered_503_at_once(flaky):
+    # No new connection can be made: running again would only keep the client waiting.
     client, state = flaky
     state.error, state.failures = _refused(), 100
     response = client.post("/v1/test/flaky", json={})
@@ -207,6 +266,43 @@ def test_a_lost_connection_is_answered_503_and_not_run_again(flaky):
     assert response.headers["retry-after"] == "5"
     assert response.json()["code"] == "database_unavailable"
     assert state.runs == 1
+
+
+def test_a_request_that_found_its_connection_closed_runs_again(flaky):
+    client, state = flaky
+    state.error, state.failures = _closed(), 1
+    response = client.post("/v1/test/flaky", json={"n": 1})
+    assert response.status_code == 200
+    assert response.json() == {"echo": {"n": 1}, "runs": 2}
+
+
+def test_a_connection_lost_during_commit_is_answered_503_and_not_run_again(flaky):
+    # Saved or not is unknown: only the client may retry, and its Idempotency-Key makes that
+    # safe.
+    client, state = flaky
+    state.error, state.failures = CommitInterrupted("lost during COMMIT"), 100
+    response = client.post("/v1/test/flaky", json={})
+    assert response.status_code == 503
+    assert response.headers["retry-after"] == "5"
+    assert response.json()["code"] == "database_unavailable"
+    assert "may or may not have been saved" in response.json()["detail"]
+    assert state.runs == 1
+
+
+def test_a_restarted_database_answers_the_next_request_on_new_connections(databases, settings):
+    if databases.backend != "postgresql":
+        pytest.skip("SQLite has no server to close a connection")
+    url = databases.migrated_url()
+    app = create_app(settings.model_copy(update={"database_url": url}))
+    with TestClient(app, headers=OPERATOR) as client:
+        for n in range(3):  # several pooled connections
+            body = {"name": f"Gemeente {n}", "kind": "municipality"}
+            assert client.post("/v1/organizations", json=body).status_code == 201
+        _close_every_connection(url)
+        after = client.post("/v1/organizations", json={"name": "Na", "kind": "municipality"})
+        assert after.status_code == 201, after.text
+        listed = client.get("/v1/organizations", params={"limit": 100}).json()["items"]
+    assert [o["name"] for o in listed].count("Na") == 1
 
 
 def test_an_unexpected_error_is_a_500_problem(flaky):

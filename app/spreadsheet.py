@@ -1,5 +1,7 @@
 """Text bound for a spreadsheet (the CSV exports of the pages and of the monitor's API)."""
 
+import re
+
 
 def safe_cell(value: str) -> str:
     """`value` with a leading apostrophe when a spreadsheet would run it as a formula (CSV
@@ -11,8 +13,10 @@ def safe_cell(value: str) -> str:
 
 
 def _is_number(value: str) -> bool:
-    try:
-        float(value.replace(".", "").replace(",", "."))
-    except ValueError:
-        return False
-    return True
+    """Digits with a sign, thousands and decimal marks (either way round) and an exponent: what
+    a spreadsheet reads as a number. Python's `float` also takes `-inf`, `+nan` and `-1_0`,
+    which a spreadsheet would read as a formula."""
+    return _NUMBER.fullmatch(value) is not None
+
+
+_NUMBER = re.compile(r"[+-]?[0-9][0-9.,]*([eE][+-]?[0-9]+)?")

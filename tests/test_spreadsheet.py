@@ -7,12 +7,17 @@ from app.monitor.export import to_csv
 from app.spreadsheet import safe_cell
 
 
-@pytest.mark.parametrize("text", ['=HYPERLINK("https://x.example")', "+1+1", "@SUM(A1)", "-2+3"])
+@pytest.mark.parametrize(
+    "text",
+    ['=HYPERLINK("https://x.example")', "+1+1", "@SUM(A1)", "-2+3", "-inf", "+nan", "-1_0"],
+)
 def test_text_a_spreadsheet_would_run_as_a_formula_gets_an_apostrophe(text):
     assert safe_cell(text) == "'" + text
 
 
-@pytest.mark.parametrize("text", ["-3", "1.234,5", "Gemeente Utrecht", ""])
+@pytest.mark.parametrize(
+    "text", ["-3", "1.234,5", "-1.234,5", "+31612345678", "-2.5e3", "Gemeente Utrecht", ""]
+)
 def test_numbers_and_plain_text_stay_as_they_are(text):
     assert safe_cell(text) == text
 

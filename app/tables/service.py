@@ -8,6 +8,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
+from app.actions.models import Action, ActionStatus
 from app.cases.models import CLOSED_STATUSES, Case
 from app.organisations.models import Organisation, OrganisationKind
 from app.principal import Principal
@@ -228,15 +229,17 @@ def _refuse_removing_open_files(
     session: Session, table_id: uuid.UUID, removed: set[uuid.UUID]
 ) -> None:
     """409 `member_has_open_files` when an organisation leaving the table still has open cases
-    (not housed or withdrawn) or dwellings (available or proposed) at it: they would stay on its
-    agenda, read by the chair and editable by an organisation that is no member any more. Its
-    closed files stay as history (the monitor counts them). Counted after the leaving members'
-    rows are deleted, in the same transaction (which the 409 rolls back): a registration holds
-    the membership row it checks (FOR KEY SHARE: `cases.service._insert_case` and
-    `_require_membership`, `vacancies.service._tables_for`), so the DELETE waits for it and the
-    count sees what it registered, and a registration after the DELETE finds no membership. If
-    both wait for each other (the registration's foreign key on the table's row, which
-    `update_table` holds), PostgreSQL ends one as a deadlock and `app.transient` runs it again."""
+    (not housed or withdrawn), dwellings (available or proposed) or actions it owns at it: they
+    would stay on its agenda, read by the chair and editable by an organisation that is no
+    member any more (an open action would stay on the agenda with an owner that can no longer
+    reach it). Its closed files stay as history (the monitor counts them). Counted after the
+    leaving members' rows are deleted, in the same transaction (which the 409 rolls back): a
+    registration holds the membership row it checks (FOR KEY SHARE:
+    `cases.service._insert_case` and `_require_membership`, `vacancies.service._tables_for`),
+    so the DELETE waits for it and the count sees what it registered, and a registration after
+    the DELETE finds no membership. If both wait for each other (the registration's foreign
+    key on the table's row, which `update_table` holds), PostgreSQL ends one as a deadlock and
+    `app.transient` runs it again."""
     if not removed:
         return
     kinds = (
@@ -249,6 +252,11 @@ def _refuse_removing_open_files(
             "available or proposed dwelling(s)",
             Vacancy.corporation_id,
             and_(col(Vacancy.table_id) == table_id, col(Vacancy.status).in_(OPEN_DWELLINGS)),
+        ),
+        (
+            "open action(s)",
+            Action.owner_organisation_id,
+            and_(col(Action.table_id) == table_id, col(Action.status) == ActionStatus.open),
         ),
     )
     files = []

@@ -5,6 +5,7 @@ import uuid
 import pytest
 
 from tests.api.helpers import assert_problem, invalid_names
+from tests.clock import iso
 from tests.conftest import OPERATOR, create_case, create_vacancy, make_org, make_table
 
 DEFAULT_POLICY = {
@@ -360,4 +361,25 @@ def test_a_corporation_with_an_available_dwelling_cannot_leave_the_table(client,
 
     gone = client.delete(f"/v1/vacancies/{dwelling['id']}", headers=region.corporation.headers)
     assert gone.status_code in (200, 204), gone.text
+    assert _members_without(client, region, region.corporation).status_code == 200
+
+
+def test_an_organisation_owning_an_open_action_cannot_leave_the_table(client, region):
+    action = client.post(
+        f"/v1/tables/{region.table_id}/actions",
+        json={"kind": "other", "owner_organisation_id": region.corporation.id, "due_date": iso(14)},
+        headers=region.chair.headers,
+    )
+    assert action.status_code == 201, action.text
+    refused = _members_without(client, region, region.corporation)
+    assert_problem(refused, 409)
+    assert refused.json()["code"] == "member_has_open_files"
+    assert "1 open action(s)" in refused.json()["detail"]
+
+    done = client.patch(
+        f"/v1/actions/{action.json()['id']}",
+        json={"status": "done"},
+        headers=region.corporation.headers,
+    )
+    assert done.status_code == 200, done.text
     assert _members_without(client, region, region.corporation).status_code == 200

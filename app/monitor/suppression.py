@@ -202,13 +202,14 @@ def determined(
         at_bound = [k for k, c in enumerate(order) if values[c] == lower.get(c, 0)]
         if at_bound:
             pinned = _pinned_at_bound(matrix, at_bound)
-    if pinned:
-        fixed = np.zeros((len(pinned), len(order)))
-        for row, k in enumerate(sorted(pinned)):
-            fixed[row, k] = 1.0
-        matrix = np.vstack([matrix, fixed])
-    follows = _in_row_space(matrix)
-    return {order[k] for k in range(len(order)) if follows[k] or k in pinned}
+    # A pinned cell is a constant to the reader, so its column goes, as a visible cell's does:
+    # for any other cell j, e_j lies in the row space of the equations plus the unit rows of
+    # the pinned cells exactly when it lies in the row space of the equations without those
+    # columns (the unit rows match any value there). The same answer as appending the unit
+    # rows, from a smaller decomposition.
+    free = [k for k in range(len(order)) if k not in pinned]
+    follows = _in_row_space(matrix[:, free]) if free else np.zeros(0, dtype=bool)
+    return {order[k] for k in pinned} | {order[k] for k, f in zip(free, follows, strict=True) if f}
 
 
 def small_sums(

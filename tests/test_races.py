@@ -49,7 +49,12 @@ from app.transient import ANSWERS, RERUN, classify
 from app.vacancies import service as vacancies_service
 from app.vacancies.models import Vacancy, VacancyIn, VacancyStatus
 from app.webhooks import service as webhooks_service
-from app.webhooks.models import WebhookEndpoint, WebhookEndpointUpdate, WebhookEvent
+from app.webhooks.models import (
+    WebhookDelivery,
+    WebhookEndpoint,
+    WebhookEndpointUpdate,
+    WebhookEvent,
+)
 from tests.clock import iso
 from tests.conftest import Org, case_body, make_org, make_table, vacancy_body
 
@@ -672,6 +677,80 @@ def _wait_until_a_session_waits_for_a_lock(engine: Engine, writer: threading.Thr
                 return
             threading.Event().wait(0.01)
     raise AssertionError("the write never waited for a lock of the transaction held open")
+
+
+# --- a webhook endpoint deleted while an event is queued for it ----------------------------
+
+
+def _endpoint_and_proposal(world: World) -> tuple[uuid.UUID, str]:
+    """The chair's endpoint for `proposal.decided`, and a proposal the chair can nominate."""
+    proposal_id, _, _ = world.one_proposal(7)
+    response = world.client.post(
+        "/v1/webhooks",
+        json={"url": "https://hooks.example.org/in", "events": ["proposal.decided"]},
+        headers=world.chair.headers,
+    )
+    assert response.status_code == 201, response.text
+    return uuid.UUID(response.json()["id"]), proposal_id
+
+
+def _nominate(world: World, proposal_id: str) -> Callable[[Session], Any]:
+    chair = world.context(world.chair)
+    data = DecisionCreate.model_validate({"decision": "nominate"})
+
+    def nominate(session: Session) -> None:
+        loaded = proposals_service.get_proposal(session, chair, uuid.UUID(proposal_id))
+        proposals_service.decide(session, chair, *loaded, data, None)
+
+    return nominate
+
+
+def _delete_endpoint(world: World, endpoint_id: uuid.UUID) -> Callable[[Session], Any]:
+    principal = world.context(world.chair).principal
+
+    def delete(session: Session) -> None:
+        endpoint = webhooks_service.get_endpoint(session, principal, endpoint_id)
+        webhooks_service.delete_endpoint(session, endpoint)
+
+    return delete
+
+
+def _deliveries_to(engine: Engine, endpoint_id: uuid.UUID) -> int:
+    statement = select(func.count()).where(WebhookDelivery.endpoint_id == endpoint_id)
+    return _count(engine, statement)
+
+
+def test_a_decision_while_its_receivers_endpoint_is_deleted_answers_no_server_error(world):
+    """The decision read the endpoint before its deletion committed and queued a delivery for
+    it: the foreign key refused the insert, a 500 (two servers: 5 of 80 decisions while the
+    chair deleted endpoints). The delivery now waits for the deletion and is not queued."""
+    endpoint_id, proposal_id = _endpoint_and_proposal(world)
+
+    outcome = _write_while_held(
+        world.engine, _delete_endpoint(world, endpoint_id), _nominate(world, proposal_id)
+    )
+
+    assert [o.status for o in outcome] == [200], [repr(o.error) for o in outcome]
+    assert _deliveries_to(world.engine, endpoint_id) == 0
+
+
+def test_an_endpoint_deleted_while_a_decision_queues_a_delivery_to_it_answers_no_server_error(
+    world,
+):
+    """The deletion removed the endpoint's deliveries before the decision's one committed, then
+    the endpoint itself: the foreign key refused it, a 500. It now waits for the decision and
+    removes its delivery too."""
+    endpoint_id, proposal_id = _endpoint_and_proposal(world)
+
+    outcome = _write_while_held(
+        world.engine, _nominate(world, proposal_id), _delete_endpoint(world, endpoint_id)
+    )
+
+    assert [o.status for o in outcome] == [200], [repr(o.error) for o in outcome]
+    assert _deliveries_to(world.engine, endpoint_id) == 0
+    with Session(world.engine) as session:
+        assert session.get(WebhookEndpoint, endpoint_id) is None
+        assert session.get_one(Proposal, uuid.UUID(proposal_id)).status == "nominated"
 
 
 # --- leaving a table while registering there ------------------------------------------------

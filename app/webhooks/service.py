@@ -23,7 +23,7 @@ from app.mail.service import queue_event_notices
 from app.principal import Principal
 from app.problems import Conflict, NotFound, Unprocessable
 from app.sqltypes import utcnow
-from app.versioning import flush, lock_checked
+from app.versioning import flush, lock, lock_checked
 from app.webhooks.models import (
     DeliveryStatus,
     EventType,
@@ -144,13 +144,17 @@ def _record_event(
     session.add(webhook_event)
     endpoints: Sequence[tuple[uuid.UUID, uuid.UUID, Sequence[str]]] = []
     if organisations:
+        # FOR KEY SHARE (PostgreSQL): an endpoint being deleted is waited for and then left
+        # out, instead of read here and gone when its delivery is inserted (a foreign-key
+        # violation, a 500); `delete_endpoint` in turn waits for this transaction's deliveries.
         endpoints = session.exec(
-            select(
-                WebhookEndpoint.id, WebhookEndpoint.organisation_id, WebhookEndpoint.events
-            ).where(
+            select(WebhookEndpoint.id, WebhookEndpoint.organisation_id, WebhookEndpoint.events)
+            .where(
                 col(WebhookEndpoint.organisation_id).in_(organisations),
                 col(WebhookEndpoint.active).is_(True),
             )
+            .order_by(col(WebhookEndpoint.id))
+            .with_for_update(key_share=True)
         ).all()
     told = set()
     for endpoint_id, organisation_id, events in endpoints:
@@ -289,9 +293,16 @@ def update_endpoint(
 
 
 def delete_endpoint(session: Session, endpoint: WebhookEndpoint) -> None:
-    """Remove the endpoint, its secret and its delivery log; its pending deliveries stop."""
+    """Remove the endpoint, its secret and its delivery log; its pending deliveries stop.
+
+    The endpoint is locked first: a transaction queuing a delivery for it (`emit`, which holds
+    it FOR KEY SHARE) commits before its deliveries are deleted, so none is left referring to
+    a deleted endpoint (a foreign-key violation, a 500)."""
+    locked = lock(session, WebhookEndpoint, [endpoint.id])
+    if not locked:  # deleted by a concurrent request meanwhile
+        raise NotFound("No such webhook endpoint.")
     session.exec(delete(WebhookDelivery).where(col(WebhookDelivery.endpoint_id) == endpoint.id))
-    session.delete(endpoint)
+    session.delete(locked[0])
     session.flush()
 
 

@@ -32,6 +32,8 @@ from app.access_log.models import AccessAction
 from app.access_log.service import AccessContext
 from app.cases import service as cases_service
 from app.cases.models import Case, CaseCreate, CaseFields, CaseUpdate
+from app.cases.service import DuplicateCase
+from app.database import LostRace
 from app.flat import nest
 from app.imports import cells
 from app.imports.columns import CASES, DWELLINGS, Column, Layout
@@ -39,7 +41,7 @@ from app.imports.files import FileRefused, Grid, Issue, letter, read_grid
 from app.imports.messages import SERVICE_MESSAGES, schema_message, service_message
 from app.lifecycle import TransitionRefused
 from app.organisations.models import Organisation, OrganisationKind
-from app.problems import Conflict, ProblemError, Unprocessable
+from app.problems import Conflict, PreconditionFailed, ProblemError, Unprocessable
 from app.tables.models import OutflowTable, TableMember
 from app.vacancies import service as vacancies_service
 from app.vacancies.models import VacancyIn, vacancy_public_dict
@@ -505,6 +507,10 @@ def _write_cases(
         try:
             patch = CaseUpdate.model_validate(plan)
             cases_service.update_case(session, context, case, patch, versioning.etag(case))
+        except PreconditionFailed as exc:
+            # The version is the one this request read: another request changed the case
+            # since. A lost race, not a problem of the file: the request runs again.
+            raise LostRace(f"case {case.id} changed while the file was imported") from exc
         except ProblemError as exc:
             result.issues.extend(_problem_issues(row, exc, CASES))
             continue
@@ -513,6 +519,10 @@ def _write_cases(
         # All new rows in one go: the checks of `create_case` once for the file, one flush.
         try:
             created = cases_service.create_cases(session, context, [p for _, p in creations])
+        except DuplicateCase as exc:
+            # No case had the reference when the file was read: another request registered it
+            # since, and the request runs again (then the row updates that case).
+            raise LostRace("a reference of the file was registered concurrently") from exc
         except ProblemError as exc:
             result.issues.extend(_problem_issues(creations[0][0], exc, CASES))
         else:

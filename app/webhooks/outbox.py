@@ -222,7 +222,11 @@ def record_failure(
 
 
 def _finish(session: Session, claimed: ClaimedDelivery, **values: Any) -> bool:
-    """Record the outcome and end the attempt's lease on delivery and endpoint, if still ours."""
+    """Record the outcome and end the attempt's lease on delivery and endpoint, if still ours.
+
+    The endpoint's row first, as the claim, `emit` and `delete_endpoint` lock it before its
+    deliveries: in the other order an endpoint deleted meanwhile deadlocked with this."""
+    _release_endpoints(session, claimed.lease_token)
     result = session.exec(
         update(WebhookDelivery)
         .where(
@@ -232,5 +236,4 @@ def _finish(session: Session, claimed: ClaimedDelivery, **values: Any) -> bool:
         .values(locked_until=None, lease_token=None, **values)
         .execution_options(synchronize_session=False)
     )
-    _release_endpoints(session, claimed.lease_token)
     return result.rowcount == 1

@@ -4,7 +4,7 @@ policy, limits and result) and turns its proposals into the meeting's proposals.
 import uuid
 from collections.abc import Sequence
 from datetime import date, timedelta
-from typing import Any, TypeVar
+from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
@@ -17,9 +17,10 @@ from app.agenda import service as agenda
 from app.agenda import views as agenda_views
 from app.agenda.models import AgendaView
 from app.agenda.paging import AgendaPage
-from app.cases.models import Case, effective_status
+from app.cases.models import Case
 from app.database import outside_transaction
 from app.limits.service import limits_for
+from app.meetings import changes as snapshot_changes
 from app.meetings import lifecycle
 from app.meetings.lifecycle import MeetingEvent
 from app.meetings.models import Meeting, MeetingCreate, MeetingPublic
@@ -302,7 +303,7 @@ def meeting_agenda(
     else:
         document = agenda_document.upgrade_frozen(meeting.snapshot["document"])
         owners = meeting.snapshot["owners"]
-        changes = _changes(session, meeting, table.id, meeting.date)
+        changes = snapshot_changes.since_publication(session, meeting, table.id, meeting.date)
         open_proposals.record_stalls(session, table)
     restricted = agenda_views.restrict(document, view, me, owners)
     if page is not None:
@@ -311,90 +312,6 @@ def meeting_agenda(
         restricted = paging.cut(restricted, page, scope)
     restricted["meeting_id"] = str(meeting.id)
     restricted["frozen"] = meeting.snapshot is not None
-    restricted["changes"] = _visible_changes(changes, view, str(me), session)
+    restricted["changes"] = snapshot_changes.visible(changes, view, context.principal, session)
     agenda_views.log_cases_shown(session, context, restricted, table.id)
     return restricted
-
-
-_Versioned = TypeVar("_Versioned", Case, Vacancy)
-
-
-def _frozen_rows(
-    session: Session, model: type[_Versioned], then: dict[str, int]
-) -> Sequence[_Versioned]:
-    """The rows of `model` among the snapshot's (id -> version), as they are now."""
-    ids = [uuid.UUID(i) for i in then]
-    return session.exec(select(model).where(col(model.id).in_(ids))).all() if ids else []
-
-
-def _changes(
-    session: Session, meeting: Meeting, table_id: uuid.UUID, on: date
-) -> list[dict[str, Any]]:
-    assert meeting.snapshot is not None
-    versions = meeting.snapshot["versions"]
-    changes = []
-    cases, vacancies = versions["cases"], versions["vacancies"]
-    subjects: tuple[tuple[str, Sequence[Case | Vacancy], dict[str, int]], ...] = (
-        ("case", _frozen_rows(session, Case, cases), cases),
-        ("vacancy", _frozen_rows(session, Vacancy, vacancies), vacancies),
-    )
-    for subject, rows, then in subjects:
-        for row in rows:
-            if row.version != then[str(row.id)]:
-                changes.append(
-                    {
-                        "subject": subject,
-                        "id": str(row.id),
-                        "change": "updated",
-                        "status": _status(row),
-                        "version_then": then[str(row.id)],
-                        "version_now": row.version,
-                    }
-                )
-    connection = session.connection()
-    for subject, query, then in (
-        ("case", agenda_inputs.open_cases_query(table_id, on), versions["cases"]),
-        ("vacancy", agenda_inputs.open_vacancies_query(table_id, on), versions["vacancies"]),
-    ):
-        for added in connection.execute(query):
-            if str(added.id) not in then:
-                changes.append(
-                    {
-                        "subject": subject,
-                        "id": str(added.id),
-                        "change": "added",
-                        "status": _status(added),
-                        "version_then": None,
-                        "version_now": added.version,
-                    }
-                )
-    return changes
-
-
-def _status(row: Any) -> str:
-    """A case's status as the API shows it (`ready` is derived), a dwelling's as stored."""
-    if hasattr(row, "ready_since"):
-        return effective_status(row.status, row.ready_since, parked_until=row.parked_until).value
-    status: str = row.status
-    return status
-
-
-def _visible_changes(
-    changes: list[dict[str, Any]], view: AgendaView, me: str, session: Session
-) -> list[dict[str, Any]]:
-    if view == AgendaView.table:
-        return changes
-    subject = "case" if view == AgendaView.care_provider else "vacancy"
-    id_column = col(Case.id) if subject == "case" else col(Vacancy.id)
-    owner_column = col(Case.care_provider_id) if subject == "case" else col(Vacancy.corporation_id)
-    ids = [uuid.UUID(c["id"]) for c in changes if c["subject"] == subject]
-    owned = (
-        {
-            str(row[0])
-            for row in session.exec(select(id_column, owner_column).where(id_column.in_(ids))).all()
-            if str(row[1]) == me
-        }
-        if ids
-        else set()
-    )
-    return [c for c in changes if c["subject"] == subject and c["id"] in owned]

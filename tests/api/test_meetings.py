@@ -660,6 +660,41 @@ def test_a_case_moved_to_another_table_shows_it_none_of_the_earlier_tables_propo
     assert proposal["id"] in {e.get("proposal_id") for e in own}
 
 
+def test_a_frozen_agenda_shows_the_earlier_table_no_change_of_a_case_that_moved_away(
+    client, region, published
+):
+    """The published agenda's `changes` read the frozen cases and dwellings as they are now:
+    one that moved to another table showed the earlier table its status and versions there
+    (`withdrawn`, after the move), though it answers 404 for the case (found by the fifth
+    breaker). Its care provider, and a chair of both tables, still see the change."""
+    meeting, _, case, _ = published
+    elsewhere = make_org(client, "municipality")
+    second_table = make_table(client, elsewhere, [region.care_provider], ["GM0363"])
+    hold_and_move(client, region, case, second_table)
+    withdrawn = client.patch(
+        f"/v1/cases/{case['id']}",
+        json={"status": "withdrawn", "status_reason": "deceased"},
+        headers=region.care_provider.headers,
+    )
+    assert withdrawn.status_code == 200, withdrawn.text
+
+    def changed(org):  # type: ignore[no-untyped-def]
+        agenda = client.get(f"/v1/meetings/{meeting['id']}/agenda", headers=org.headers)
+        assert agenda.status_code == 200, agenda.text
+        return {(c["id"], c["status"]) for c in agenda.json()["changes"]}
+
+    for org in (region.chair, region.municipality):
+        assert_problem(client.get(f"/v1/cases/{case['id']}", headers=org.headers), 404)
+        assert case["id"] not in {case_id for case_id, _ in changed(org)}
+    assert (case["id"], "withdrawn") in changed(region.care_provider)
+    client.patch(
+        f"/v1/tables/{second_table}",
+        json={"chair_organisation_id": region.chair.id},
+        headers=OPERATOR,
+    ).raise_for_status()
+    assert (case["id"], "withdrawn") in changed(region.chair)
+
+
 def test_a_second_open_proposal_for_a_case_is_a_409_not_a_500(client, region, session):
     """Even data that slipped past every check cannot put a case in two open proposals: the
     database refuses, and the API says so with a 409."""

@@ -51,13 +51,27 @@ def full_minutes(session: Session, meeting: Meeting, table: OutflowTable) -> dic
     meeting's period on proposals of earlier meetings (which came back on its agenda), so no
     decision is missing once an earlier meeting's minutes are final. Period: from the meeting's
     day (00:00 Europe/Amsterdam) until the next meeting's day, or until now when there is none.
-    Actions: those handed out for the meeting, and those handed out at the table in the period
-    without a meeting."""
+    When the previous meeting's minutes are final, the decisions of its period that they do not
+    hold (recorded after they were marked final) are follow-ups here too: no other minutes
+    would hold them. Actions: those handed out for the meeting, and those handed out at the
+    table in the period without a meeting."""
     end_day = next_meeting_date(session, meeting)
     start = _start_of(meeting.date)
     in_period = col(ProposalDecision.at) >= start
     if end_day is not None:
         in_period = in_period & (col(ProposalDecision.at) < _start_of(end_day))
+    previous = session.exec(
+        select(Meeting)
+        .where(Meeting.table_id == meeting.table_id, col(Meeting.date) < meeting.date)
+        .order_by(col(Meeting.date).desc())
+    ).first()
+    if previous is not None and previous.minutes is not None:
+        listed = [uuid.UUID(d["id"]) for d in previous.minutes["decisions"]]
+        in_period = in_period | (
+            (col(ProposalDecision.at) >= _start_of(previous.date))
+            & (col(ProposalDecision.at) < start)
+            & col(ProposalDecision.id).not_in(listed)
+        )
     made_at = table_of(Meeting).alias("made_at")  # the meeting that made the proposal
     decided = (
         select(ProposalDecision, Proposal, col(Vacancy.external_ref), made_at.c.date)

@@ -164,6 +164,26 @@ def test_final_minutes_stay_as_they_were_marked(client, region):
     assert twice.status_code == 409 and twice.json()["code"] == "minutes_final"
 
 
+def test_a_decision_recorded_after_the_minutes_were_marked_final_comes_in_the_next_minutes(
+    client, region
+):
+    """A decision recorded in a meeting's period after its minutes were marked final was in no
+    minutes: not in those (frozen before it), nor in the next meeting's, whose follow-ups begin
+    on its own day (found by the fifth breaker). The next meeting's minutes carry it as a
+    follow-up, and only it: what the final minutes hold is not repeated."""
+    last_week, next_week, proposals = two_open_proposals(client, region)
+    decide(client, region.chair, proposals[0]["id"], "nominate")
+    final = client.post(f"/v1/meetings/{last_week}/minutes/final", headers=region.chair.headers)
+    assert final.status_code == 200, final.text
+    decide(client, region.chair, proposals[1]["id"], "nominate")
+
+    later = minutes(client, region.chair, next_week).json()["decisions"]
+
+    assert [(d["proposal_id"], d["decision"], d["follow_up"]) for d in later] == [
+        (proposals[1]["id"], "nominate", True)
+    ]
+
+
 def test_a_stale_if_match_does_not_mark_the_minutes_final(client, region):
     last_week, *_ = two_open_proposals(client, region)
     response = client.post(

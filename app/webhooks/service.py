@@ -154,7 +154,7 @@ def _record_event(
                 col(WebhookEndpoint.active).is_(True),
             )
             .order_by(col(WebhookEndpoint.id))
-            .with_for_update(key_share=True)
+            .with_for_update(read=True, key_share=True)
         ).all()
     told = set()
     for endpoint_id, organisation_id, events in endpoints:

@@ -45,6 +45,19 @@ def create_action(
         case = session.get(Case, data.case_id)
         if case is None or case.table_id != table.id:
             raise Unprocessable("case_id", "no such case at this table", "unknown_case")
+        owner = session.get(Organisation, data.owner_organisation_id)
+        if (
+            owner is not None
+            and owner.kind == OrganisationKind.care_provider
+            and owner.id != case.care_provider_id
+        ):
+            # The action would show another care provider the case's id (its view, its
+            # webhook): a case file is its own care provider's.
+            raise Unprocessable(
+                "owner_organisation_id",
+                "a care provider owns actions about its own cases only",
+                "owner_cannot_see_case",
+            )
     if data.meeting_id is not None:
         meeting = session.get(Meeting, data.meeting_id)
         if meeting is None or meeting.table_id != table.id:

@@ -139,3 +139,27 @@ def test_an_action_update_with_the_current_etag_lands(client, region):
     )
     assert closed.status_code == 200, closed.text
     assert closed.json()["status"] == "done"
+
+
+def test_an_action_about_a_case_is_not_given_to_another_care_provider(client, region):
+    case = create_case(client, region.care_provider, region.table_id)
+    response = client.post(
+        f"/v1/tables/{region.table_id}/actions",
+        json={
+            "kind": "request_beschikking",
+            "owner_organisation_id": region.other_care_provider.id,
+            "due_date": iso(14),
+            "case_id": case["id"],
+        },
+        headers=region.chair.headers,
+    )
+    body = assert_problem(response, 400, "validation_error")
+    assert body["invalidParams"][0]["name"] == "owner_organisation_id"
+    assert body["invalidParams"][0]["code"] == "owner_cannot_see_case"
+    listed = client.get(
+        f"/v1/tables/{region.table_id}/actions", headers=region.other_care_provider.headers
+    )
+    assert case["id"] not in listed.text
+    # Its own care provider, the municipality and a corporation (never shown the case) may own it.
+    for owner in (region.care_provider, region.municipality, region.corporation):
+        hand_out(client, region, owner, case_id=case["id"])

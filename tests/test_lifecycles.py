@@ -46,11 +46,11 @@ superseded               !illegal   !illegal            !illegal                
 
 # A proposed dwelling is withdrawn by first ending its proposal (release), then withdrawing it.
 VACANCY_GRID = """
-           push       propose   release    release_unavailable  let       withdraw       move
-available  =          proposed  =          =                    !illegal  withdrawn      =
-proposed   =          !illegal  available  withdrawn            let       !illegal       !vacancy_in_proposal
-let        =          !illegal  =          =                    !illegal  !dwelling_let  =
-withdrawn  available  !illegal  =          =                    !illegal  =              =
+           push       push_later  propose   release    release_unavailable  let       withdraw       move
+available  =          =           proposed  =          =                    !illegal  withdrawn      =
+proposed   =          =           !illegal  available  withdrawn            let       !illegal       !vacancy_in_proposal
+let        =          available   !illegal  =          =                    !illegal  !dwelling_let  =
+withdrawn  available  available   !illegal  =          =                    !illegal  =              =
 """  # noqa: E501 (a table reads best unwrapped)
 
 ACTION_GRID = """

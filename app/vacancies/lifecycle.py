@@ -3,13 +3,14 @@ batch upsert's bulk rows, through `status_after_push`).
 
 available -> proposed (a published agenda) -> let (housed), or back to available when the
 proposal ends; the corporation withdraws a dwelling that is no longer on offer and re-offers it
-by pushing it again.
+by pushing it again, and offers a let dwelling again (its next vacancy) by pushing it with a
+later `available_from`.
 """
 
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import ColumnElement, case
+from sqlalchemy import ColumnElement, and_, case
 from sqlmodel import Session
 
 from app.lifecycle import ILLEGAL, Refusal, StateMachine, TransitionRefused
@@ -18,6 +19,8 @@ from app.vacancies.models import Vacancy, VacancyStatus
 
 class VacancyEvent(StrEnum):
     push = "push"  # the corporation pushes the dwelling again (upsert by external_ref)
+    # ... with an `available_from` later than the stored one: its next vacancy
+    push_later = "push_later"
     propose = "propose"  # a published agenda proposes it to a case
     release = "release"  # its proposal ended without housing: on offer again
     release_unavailable = "release_unavailable"  # ... declined as `dwelling_unavailable`
@@ -51,12 +54,21 @@ MACHINE: StateMachine[VacancyStatus, VacancyEvent] = StateMachine(
     VacancyEvent,
     {
         # A re-push updates a proposed or let dwelling but not where it stands, and re-offers a
-        # withdrawn one.
+        # withdrawn one (a later `available_from` re-offers a let one: `push_later`).
         VacancyEvent.push: {
             _.available: _.available,
             _.withdrawn: _.available,
             _.proposed: _.proposed,
             _.let: _.let,
+        },
+        # A later `available_from` is the dwelling's next vacancy: a let one (its tenant
+        # leaving) is on offer again. The same date is a sync of what is stored: a let dwelling
+        # stays let, so a corporation's system may push every dwelling it has.
+        VacancyEvent.push_later: {
+            _.available: _.available,
+            _.withdrawn: _.available,
+            _.proposed: _.proposed,
+            _.let: _.available,
         },
         VacancyEvent.propose: {_.available: _.proposed},
         # A proposal that ends moves only a proposed dwelling; one withdrawn (or let) meanwhile
@@ -74,22 +86,28 @@ MACHINE: StateMachine[VacancyStatus, VacancyEvent] = StateMachine(
 )
 
 
-def status_after_push(current: VacancyStatus | None) -> VacancyStatus:
-    """Where a pushed dwelling stands: a new one is available."""
-    return (
-        VacancyStatus.available if current is None else MACHINE.target(current, VacancyEvent.push)
-    )
+def status_after_push(current: VacancyStatus | None, later: bool = False) -> VacancyStatus:
+    """Where a pushed dwelling stands: a new one is available. `later`: the push's
+    `available_from` is after the stored one (`VacancyEvent.push_later`)."""
+    if current is None:
+        return VacancyStatus.available
+    return MACHINE.target(current, VacancyEvent.push_later if later else VacancyEvent.push)
 
 
-def status_after_push_sql(column: ColumnElement[Any]) -> ColumnElement[Any]:
-    """`status_after_push` as SQL on the row's current status (for the batch's bulk UPDATE):
-    `CASE status WHEN 'withdrawn' THEN 'available' ELSE status END`."""
-    moves = {
-        state.value: MACHINE.target(state, VacancyEvent.push).value
-        for state in VacancyStatus
-        if MACHINE.target(state, VacancyEvent.push) != state
-    }
-    return case(moves, value=column, else_=column)
+def status_after_push_sql(
+    column: ColumnElement[Any], later: ColumnElement[bool]
+) -> ColumnElement[Any]:
+    """`status_after_push` as SQL on the row's current status (for the batch's bulk UPDATE),
+    `later` the SQL test of a later `available_from`: `CASE WHEN status = 'withdrawn' THEN
+    'available' WHEN status = 'let' AND <later> THEN 'available' ELSE status END`."""
+    whens = []
+    for state in VacancyStatus:
+        always = MACHINE.target(state, VacancyEvent.push)
+        if always != state:
+            whens.append((column == state.value, always.value))
+        elif (if_later := MACHINE.target(state, VacancyEvent.push_later)) != state:
+            whens.append((and_(column == state.value, later), if_later.value))
+    return case(*whens, else_=column)
 
 
 def check_move(status: VacancyStatus, external_ref: str) -> None:

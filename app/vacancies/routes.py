@@ -61,9 +61,10 @@ def upsert_vacancy(
     idempotency: IdempotencyDep,
     if_match: IfMatch = None,
 ) -> Response:
-    """Offer or update one dwelling by `external_ref` (corporations): 201 new, 200 known.
-    With `If-Match` (the ETag of a GET) the update is refused with 412 when the dwelling
-    changed meanwhile, or does not exist."""
+    """Offer or update one dwelling by `external_ref` (corporations): 201 new, 200 known. A
+    let dwelling stays let, unless pushed with a later `available_from` (its next vacancy:
+    then it is offered again). With `If-Match` (the ETag of a GET) the update is refused with
+    412 when the dwelling changed meanwhile, or does not exist."""
     if replay := idempotency.replay(session, principal, payload):
         return replay
     [outcome] = service.upsert_vacancies(

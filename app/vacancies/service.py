@@ -316,7 +316,8 @@ def upsert_vacancies(
         current_id, status = current[1], current[2]
         if current[_TABLE_AT] != columns["table_id"][index]:
             lifecycle.check_move(status, ref)
-        if lifecycle.status_after_push(status) != status or current[4:] != contents[index]:
+        later = columns["available_from"][index] > current[_AVAILABLE_FROM_AT]
+        if lifecycle.status_after_push(status, later) != status or current[4:] != contents[index]:
             updated.append(index)
             outcomes[index] = UpsertOutcome(current_id, ref, "updated")
         else:
@@ -337,7 +338,12 @@ def upsert_vacancies(
             .values(
                 {
                     **{c: bindparam(c) for c in CONTENT_COLUMNS},
-                    "status": lifecycle.status_after_push_sql(VACANCY_TABLE.c.status),
+                    # The right-hand side reads the row before this UPDATE: the stored date.
+                    "status": lifecycle.status_after_push_sql(
+                        VACANCY_TABLE.c.status,
+                        bindparam("available_from", type_=VACANCY_TABLE.c.available_from.type)
+                        > VACANCY_TABLE.c.available_from,
+                    ),
                     "version": VACANCY_TABLE.c.version + 1,
                 }
             )
@@ -360,6 +366,7 @@ _LOOKUP = (
     *(VACANCY_TABLE.c[c] for c in CONTENT_COLUMNS),
 )
 _TABLE_AT = 4 + CONTENT_COLUMNS.index("table_id")
+_AVAILABLE_FROM_AT = 4 + CONTENT_COLUMNS.index("available_from")
 
 
 def _one_of(session: Session, column: ColumnElement[Any], values: list[str]) -> ColumnElement[bool]:

@@ -729,3 +729,32 @@ def test_a_let_dwelling_cannot_be_withdrawn(client, region, published):
     assert decide(client, region.corporation, proposal["id"], "house").status_code == 200
     response = client.delete(f"/v1/vacancies/{vacancy['id']}", headers=region.corporation.headers)
     assert_problem(response, 409, "dwelling_let")
+
+
+def test_a_let_dwelling_pushed_with_a_later_available_from_is_offered_again(
+    client, region, published
+):
+    _, proposal, _, vacancy = published
+    walk_to_tenancy(client, region, proposal["id"])
+    assert decide(client, region.corporation, proposal["id"], "house").status_code == 200
+    body = {k: v for k, v in vacancy.items() if k in _VACANCY_INPUT}
+    headers = region.corporation.headers
+
+    synced = client.post("/v1/vacancies", json=body | {"rooms": 3}, headers=headers)
+    assert synced.status_code == 200, synced.text
+    assert synced.json()["status"] == "let"  # the same date: a sync of what is stored
+    earlier = client.post(
+        "/v1/vacancies/batch", json={"items": [body | {"available_from": iso(0)}]}, headers=headers
+    )
+    assert earlier.status_code == 200, earlier.text
+    assert vacancy_of(client, region, vacancy["id"])["status"] == "let"
+
+    next_vacancy = body | {"available_from": iso(90), "respond_before": iso(60)}
+    again = client.post("/v1/vacancies/batch", json={"items": [next_vacancy]}, headers=headers)
+    assert again.status_code == 200, again.text
+    assert again.json()["updated"] == 1
+    offered = vacancy_of(client, region, vacancy["id"])
+    assert (offered["id"], offered["status"]) == (vacancy["id"], "available")
+    # The housing stays in its history: the proposal that let it is still housed.
+    housed = client.get(f"/v1/proposals/{proposal['id']}", headers=region.chair.headers).json()
+    assert housed["status"] == "housed"

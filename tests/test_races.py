@@ -26,7 +26,7 @@ from sqlmodel import Session, select
 
 from app.access_log.service import AccessContext
 from app.actions import service as actions_service
-from app.actions.models import Action, ActionUpdate
+from app.actions.models import Action, ActionCreate, ActionUpdate
 from app.auth import Principal
 from app.cases import service as cases_service
 from app.cases.models import Case, CaseCreate, CaseStatus, CaseUpdate
@@ -798,3 +798,21 @@ def test_a_dwelling_pushed_while_its_corporation_leaves_the_table_is_refused(wor
 
     assert [o.status for o in outcome] == [400], [repr(o.error) for o in outcome]
     assert _count(world.engine, select(func.count()).select_from(Vacancy)) == 0
+
+
+def test_an_action_handed_out_while_its_owner_leaves_the_table_is_refused(world):
+    """As for a case: the action read the membership before the removal committed, and left an
+    open action of an organisation no longer at the table on its agenda."""
+    body = ActionCreate.model_validate(
+        {"kind": "other", "owner_organisation_id": world.corporation.id, "due_date": iso(14)}
+    )
+    chair = world.context(world.chair)
+
+    def hand_out(session: Session) -> Any:
+        table = session.get_one(OutflowTable, uuid.UUID(world.table_id))
+        return actions_service.create_action(session, chair, table, body)
+
+    outcome = _leave_while(world, world.corporation, hand_out)
+
+    assert [o.status for o in outcome] == [400], [repr(o.error) for o in outcome]
+    assert _count(world.engine, select(func.count()).select_from(Action)) == 0

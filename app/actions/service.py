@@ -23,7 +23,7 @@ from app.meetings.models import Meeting
 from app.organisations.models import Organisation, OrganisationKind
 from app.problems import Forbidden, NotFound, Unprocessable
 from app.tables.models import OutflowTable, TableMember
-from app.tables.service import reads_table
+from app.tables.service import reads_table, sits_at
 from app.timeutil import today
 from app.versioning import flush, lock_checked
 
@@ -37,7 +37,8 @@ def create_action(
 ) -> Action:
     if context.principal.organisation_id != table.chair_organisation_id:
         raise Forbidden("The chair hands out actions.")
-    if session.get(TableMember, (table.id, data.owner_organisation_id)) is None:
+    # Locked: a removal of the owner from the table waits and then counts this open action.
+    if not sits_at(session, table.id, data.owner_organisation_id):
         raise Unprocessable(
             "owner_organisation_id", "not a member of this table", "unknown_organisation"
         )

@@ -53,21 +53,15 @@ from app.problems import Conflict, Forbidden, NotFound, Unprocessable
 from app.schemas import validate_merged
 from app.sqltypes import table_of, utcnow
 from app.tables.models import TableMember
-from app.tables.service import reader_table_ids
+from app.tables.service import reader_table_ids, sits_at
 from app.timeutil import today
 from app.versioning import lock_checked
 
 
 def _require_membership(session: Session, organisation_id: uuid.UUID, table_id: uuid.UUID) -> None:
-    """422 `unknown_table` unless the organisation sits at the table. Its membership row stays
-    locked (FOR KEY SHARE) until the commit, so that a concurrent removal of the organisation
-    waits and then counts what this transaction put there (`tables.service.update_table`)."""
-    membership = (
-        select(TableMember.table_id)
-        .where(TableMember.table_id == table_id, TableMember.organisation_id == organisation_id)
-        .with_for_update(read=True, key_share=True)
-    )
-    if session.exec(membership).first() is None:
+    """422 `unknown_table` unless the organisation sits at the table (its membership row locked
+    until the commit: `tables.service.sits_at`)."""
+    if not sits_at(session, table_id, organisation_id):
         raise Unprocessable(
             "table_id",
             "no such table, or your organisation is not a member of it",

@@ -32,6 +32,19 @@ def member_table_ids(organisation_id: uuid.UUID) -> SelectOfScalar[uuid.UUID]:
     return select(TableMember.table_id).where(TableMember.organisation_id == organisation_id)
 
 
+def sits_at(session: Session, table_id: uuid.UUID, organisation_id: uuid.UUID) -> bool:
+    """Whether the organisation sits at the table. Its membership row stays locked (FOR KEY
+    SHARE) until the commit, so that a concurrent removal of the organisation waits and then
+    counts what this transaction put there (`_refuse_removing_open_files`): for every write
+    that puts an organisation's file at a table."""
+    membership = (
+        select(TableMember.table_id)
+        .where(TableMember.table_id == table_id, TableMember.organisation_id == organisation_id)
+        .with_for_update(read=True, key_share=True)
+    )
+    return session.exec(membership).first() is not None
+
+
 def reads_table(principal: Principal, table: OutflowTable) -> bool:
     """Whether a member of `table` reads it as a whole (every case and dwelling, the table
     view): its chair, or a municipality. The caller has checked the membership (the table's

@@ -26,7 +26,7 @@ from sqlmodel import Session, select
 
 from app.access_log.service import AccessContext
 from app.actions import service as actions_service
-from app.actions.models import Action, ActionCreate, ActionUpdate
+from app.actions.models import Action, ActionCreate, ActionStatus, ActionUpdate
 from app.auth import Principal
 from app.cases import service as cases_service
 from app.cases.models import Case, CaseCreate, CaseStatus, CaseUpdate
@@ -816,3 +816,31 @@ def test_an_action_handed_out_while_its_owner_leaves_the_table_is_refused(world)
 
     assert [o.status for o in outcome] == [400], [repr(o.error) for o in outcome]
     assert _count(world.engine, select(func.count()).select_from(Action)) == 0
+
+
+def test_an_action_reopened_while_its_owner_leaves_the_table_is_refused(world):
+    """The owner closed its action and leaves; the chair's reopening read the membership
+    before the removal committed."""
+    chair = world.context(world.chair)
+    created = world.client.post(
+        f"/v1/tables/{world.table_id}/actions",
+        json={"kind": "other", "owner_organisation_id": world.corporation.id, "due_date": iso(14)},
+        headers=world.chair.headers,
+    ).json()
+    done = world.client.patch(
+        f"/v1/actions/{created['id']}", json={"status": "done"}, headers=world.corporation.headers
+    )
+    assert done.status_code == 200, done.text
+
+    def reopen(session: Session) -> None:
+        table = session.get_one(OutflowTable, uuid.UUID(world.table_id))
+        action = session.get_one(Action, uuid.UUID(created["id"]))
+        actions_service.update_action(
+            session, chair, table, action, ActionUpdate(status=ActionStatus.open), None
+        )
+
+    outcome = _leave_while(world, world.corporation, reopen)
+
+    assert [o.status for o in outcome] == [409], [repr(o.error) for o in outcome]
+    with Session(world.engine) as session:
+        assert session.get_one(Action, uuid.UUID(created["id"])).status == ActionStatus.done

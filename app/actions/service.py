@@ -21,7 +21,7 @@ from app.actions.models import (
 from app.cases.models import Case
 from app.meetings.models import Meeting
 from app.organisations.models import Organisation, OrganisationKind
-from app.problems import Forbidden, NotFound, Unprocessable
+from app.problems import Conflict, Forbidden, NotFound, Unprocessable
 from app.tables.models import OutflowTable, TableMember
 from app.tables.service import reads_table, sits_at
 from app.timeutil import today
@@ -201,6 +201,14 @@ def update_action(
     for name in data.model_fields_set:
         if getattr(data, name) is None:
             raise Unprocessable(name, "cannot be null; leave it out to keep the current value")
+    reopened = data.status == ActionStatus.open and action.status != ActionStatus.open
+    if reopened and not sits_at(session, table.id, action.owner_organisation_id):
+        # Its owner left the table once it had closed it: reopened, it would stand on the
+        # agenda with an owner that can no longer reach it (as `update_table` refuses).
+        raise Conflict(
+            "The action's owner is no longer a member of this table; hand out a new action.",
+            code="owner_not_member",
+        )
     if data.status is not None:
         lifecycle.fire(action, lifecycle.EVENT_FOR_STATUS[data.status])
     if data.due_date is not None:

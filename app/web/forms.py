@@ -53,6 +53,8 @@ CONFLICT_MESSAGES = {
     "transfer_conditions_open": "Er staan nog voorwaarden open. Vink ze eerst uit bij de "
     "planning van de omklap.",
     "checkpoint_recorded": "Deze controle is al vastgelegd.",
+    "owner_not_member": "De eigenaar van deze actie zit niet meer aan de tafel: zet een nieuwe "
+    "actie uit.",
     "changed_concurrently": "Iemand anders legde tegelijk een nazorgafspraak vast; bekijk de "
     "stand.",
 }

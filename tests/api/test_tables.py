@@ -383,3 +383,25 @@ def test_an_organisation_owning_an_open_action_cannot_leave_the_table(client, re
     )
     assert done.status_code == 200, done.text
     assert _members_without(client, region, region.corporation).status_code == 200
+
+
+def test_an_action_of_an_organisation_that_left_the_table_cannot_be_reopened(client, region):
+    """Closing its actions let the owner leave; the chair then reopened one, and an open
+    action stood on the agenda again with an owner that could no longer reach it."""
+    action = client.post(
+        f"/v1/tables/{region.table_id}/actions",
+        json={"kind": "other", "owner_organisation_id": region.corporation.id, "due_date": iso(14)},
+        headers=region.chair.headers,
+    ).json()
+    url = f"/v1/actions/{action['id']}"
+    done = client.patch(url, json={"status": "done"}, headers=region.corporation.headers)
+    assert done.status_code == 200, done.text
+    assert _members_without(client, region, region.corporation).status_code == 200
+
+    reopened = client.patch(url, json={"status": "open"}, headers=region.chair.headers)
+
+    assert_problem(reopened, 409)
+    assert reopened.json()["code"] == "owner_not_member"
+    assert client.get(url, headers=region.chair.headers).json()["status"] == "done"
+    cancelled = client.patch(url, json={"status": "cancelled"}, headers=region.chair.headers)
+    assert cancelled.status_code == 200, cancelled.text  # a closed one may still be corrected

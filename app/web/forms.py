@@ -24,6 +24,7 @@ FIELD_MESSAGES = {
     "field_not_allowed": "Verhuisdatum en contractvorm horen alleen bij het besluit Gehuisvest.",
     "unknown_organisation": "Deze organisatie zit niet aan de tafel.",
     "unknown_case": "Dit dossier hoort niet bij deze tafel.",
+    "owner_cannot_see_case": "Een zorgaanbieder krijgt alleen acties over de eigen dossiers.",
     "unknown_meeting": "Deze vergadering hoort niet bij deze tafel.",
     "no_limits_for_year": "Voor dat jaar en de jaren ervoor zijn geen wettelijke grenzen "
     "ingevoerd.",

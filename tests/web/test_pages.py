@@ -302,3 +302,27 @@ def test_an_agenda_not_proven_optimal_says_so_on_the_page(app, client, region, c
     draft = browser.get(scheduled.headers["location"].split("?")[0])
     assert "Niet bewezen optimaal" in draft.text
     assert "hoogstens" in draft.text
+
+
+def test_an_action_about_a_case_for_another_care_provider_is_refused_in_dutch(
+    app, client, region, published, chair
+):
+    """The API's 400 `owner_cannot_see_case` came back on the page as 'Ongeldige invoer:
+    owner_organisation_id.', an English field name for the chair."""
+    browser = signed_in(app, chair)
+    response = post_form(
+        browser,
+        f"/tafels/{region.table_id}/acties",
+        {
+            "soort": "other",
+            "eigenaar": region.other_care_provider.id,
+            "uiterlijk": iso(10),
+            "dossier": published.case_id,
+        },
+        f"/tafels/{region.table_id}",
+    )
+    assert response.status_code == 400
+    assert "alleen acties over de eigen dossiers" in response.text
+    assert "owner_organisation_id" not in response.text
+    actions = client.get(f"/v1/tables/{region.table_id}/actions", headers=region.chair.headers)
+    assert actions.json()["items"] == []

@@ -1,6 +1,9 @@
 """Text bound for a spreadsheet: what Excel or LibreOffice would run as a formula is neutralised
 in every CSV export (CSV injection), the numbers stay numbers."""
 
+import csv
+import io
+
 import pytest
 
 from app.monitor.export import to_csv
@@ -27,3 +30,25 @@ def test_the_monitor_csv_neutralises_a_formula_in_a_group_name():
     assert to_csv(rows, ["group", "housed", "waiting", "delta"]) == (
         "group,housed,waiting,delta\n'=1+1,3,,-2\n"
     )
+
+
+@pytest.mark.parametrize("locale_separator", [",", ";"])
+def test_the_monitor_csv_opens_without_a_formula_whatever_the_locale_splits_on(locale_separator):
+    # A spreadsheet splits on its locale's separator (Dutch Excel: `;`), not the file's.
+    text = to_csv([{"group": "Zorg;=1+1", "housed": 1}, {"group": "Zorg,=1+1"}], ["group"])
+    for line in io.StringIO(text):
+        for field in next(csv.reader([line], delimiter=locale_separator)):
+            assert not field.startswith(("=", "+", "-", "@")), field
+
+
+@pytest.mark.parametrize(
+    ("text", "safe"),
+    [
+        ("Zorg;=1+1", "Zorg;'=1+1"),
+        ("a,@SUM(A1)", "a,'@SUM(A1)"),
+        ("a, =1", "a, =1"),
+        ("b,-3", "b,-3"),
+    ],
+)
+def test_a_formula_after_a_separator_inside_the_text_gets_an_apostrophe(text, safe):
+    assert safe_cell(text) == safe

@@ -53,7 +53,7 @@ from app.problems import Conflict, Forbidden, NotFound, Unprocessable
 from app.schemas import validate_merged
 from app.sqltypes import table_of, utcnow
 from app.tables.models import TableMember
-from app.tables.service import reader_table_ids, sits_at
+from app.tables.service import locked_membership, reader_table_ids, sits_at
 from app.timeutil import today
 from app.versioning import lock_checked
 
@@ -195,18 +195,10 @@ def _insert_case(dialect: str, corporations: int) -> Insert:
     insert_into = pg_insert if dialect == "postgresql" else sqlite_insert
     names = [column.name for column in CASES.c]
     table: BindParameter[uuid.UUID] = bindparam("table_id", type_=CASES.c.table_id.type)
-    # The membership row locked (FOR KEY SHARE on PostgreSQL) as the INSERT reads it: a
-    # concurrent removal of the provider waits for this transaction and then counts its case,
-    # or, removed first, leaves the INSERT nothing to insert (`tables.service.update_table`).
-    member = exists(
-        select(_MEMBERS.c.table_id)
-        .where(
-            _MEMBERS.c.table_id == table,
-            _MEMBERS.c.organisation_id
-            == bindparam("care_provider_id", type_=CASES.c.care_provider_id.type),
-        )
-        .with_for_update(read=True, key_share=True)
-    )
+    # The membership row locked as the INSERT reads it (`tables.service.locked_membership`);
+    # removed first, the provider leaves the INSERT nothing to insert.
+    provider = bindparam("care_provider_id", type_=CASES.c.care_provider_id.type)
+    member = exists(locked_membership(table, provider))
     checked = select(*(bindparam(name, type_=CASES.c[name].type) for name in names)).where(
         member, _corporations_found(table, corporations) == corporations
     )

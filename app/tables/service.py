@@ -2,6 +2,7 @@
 
 import uuid
 from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy import and_, delete, func, or_
 from sqlalchemy.exc import IntegrityError
@@ -32,17 +33,23 @@ def member_table_ids(organisation_id: uuid.UUID) -> SelectOfScalar[uuid.UUID]:
     return select(TableMember.table_id).where(TableMember.organisation_id == organisation_id)
 
 
-def sits_at(session: Session, table_id: uuid.UUID, organisation_id: uuid.UUID) -> bool:
-    """Whether the organisation sits at the table. Its membership row stays locked (FOR KEY
-    SHARE) until the commit, so that a concurrent removal of the organisation waits and then
-    counts what this transaction put there (`_refuse_removing_open_files`): for every write
-    that puts an organisation's file at a table."""
-    membership = (
+def locked_membership(table_id: Any, organisation_id: Any) -> SelectOfScalar[uuid.UUID]:
+    """The organisation's membership row at the table (ids, or bound parameters for a
+    statement built once), locked FOR KEY SHARE until the commit: a concurrent removal of the
+    organisation waits and then counts what this transaction put there
+    (`_refuse_removing_open_files`). For every write that puts an organisation's file at a
+    table."""
+    return (
         select(TableMember.table_id)
         .where(TableMember.table_id == table_id, TableMember.organisation_id == organisation_id)
         .with_for_update(read=True, key_share=True)
     )
-    return session.exec(membership).first() is not None
+
+
+def sits_at(session: Session, table_id: uuid.UUID, organisation_id: uuid.UUID) -> bool:
+    """Whether the organisation sits at the table, its membership row locked until the commit
+    (`locked_membership`)."""
+    return session.exec(locked_membership(table_id, organisation_id)).first() is not None
 
 
 def reads_table(principal: Principal, table: OutflowTable) -> bool:
@@ -247,8 +254,8 @@ def _refuse_removing_open_files(
     member any more (an open action would stay on the agenda with an owner that can no longer
     reach it). Its closed files stay as history (the monitor counts them). Counted after the
     leaving members' rows are deleted, in the same transaction (which the 409 rolls back): a
-    registration holds the membership row it checks (FOR KEY SHARE:
-    `cases.service._insert_case` and `_require_membership`, `vacancies.service._tables_for`),
+    registration holds the membership row it checks (FOR KEY SHARE: `locked_membership`, and
+    `vacancies.service._tables_for`),
     so the DELETE waits for it and the count sees what it registered, and a registration after
     the DELETE finds no membership. If both wait for each other (the registration's foreign
     key on the table's row, which `update_table` holds), PostgreSQL ends one as a deadlock and

@@ -6,6 +6,7 @@ and settings as FastAPI dependencies.
 """
 
 import asyncio
+import logging
 import threading
 import weakref
 from collections import deque
@@ -15,7 +16,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.pool import StaticPool
 from sqlmodel import Session, create_engine
 
@@ -280,6 +281,59 @@ def outside_transaction(session: Session) -> Iterator[None]:
                 lock.acquire()
             finally:
                 _outside.release()
+
+
+# PostgreSQL SQLSTATEs of a database that is not there
+# (https://www.postgresql.org/docs/15/errcodes-appendix.html): class 08 connection exception,
+# 53 insufficient resources (too many connections, disk full), 57P01-57P03 the server is
+# shutting down, crashed or starting. SQLite's extended result codes of a file that cannot be
+# opened, read or written.
+UNAVAILABLE_SQLSTATE_CLASSES = ("08", "53")
+UNAVAILABLE_SQLSTATES = frozenset({"57P01", "57P02", "57P03"})
+UNAVAILABLE_SQLITE_CODES = ("SQLITE_CANTOPEN", "SQLITE_IOERR", "SQLITE_FULL", "SQLITE_READONLY")
+
+
+def database_unavailable(error: BaseException) -> bool:
+    """Whether `error` says the database is not there: it refused or lost the connection (a
+    restart, an outage), is shutting down or starting, or has no room. Such a failure says
+    nothing about the work that failed: the same work succeeds once the database is back.
+
+    psycopg errors carry a SQLSTATE (`sqlstate`); sqlite3 errors (Python 3.11+) carry the
+    extended result code name (`sqlite_errorname`); a connection that could not be made or was
+    lost carries neither, or SQLAlchemy marks it `connection_invalidated`."""
+    if isinstance(error, CommitInterrupted):
+        return True
+    if not isinstance(error, DBAPIError):
+        return False
+    if error.connection_invalidated:
+        return True
+    sqlstate: str | None = getattr(error.orig, "sqlstate", None)
+    if sqlstate:
+        return sqlstate in UNAVAILABLE_SQLSTATES or sqlstate.startswith(
+            UNAVAILABLE_SQLSTATE_CLASSES
+        )
+    name: str | None = getattr(error.orig, "sqlite_errorname", None)
+    if name:
+        return name.startswith(UNAVAILABLE_SQLITE_CODES)
+    return isinstance(error, OperationalError | InterfaceError)
+
+
+def first_line(error: BaseException) -> str:
+    """The first line of `error`'s message (a driver's message runs to several), else its type."""
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
+
+
+def log_round_failure(log: logging.Logger, error: BaseException, message: str, *args: Any) -> None:
+    """Log the failure of a background job's round (`message % args` names the job and the
+    round): with its traceback, except when the database is unavailable
+    (`database_unavailable`). Then one warning line: every process's jobs fail alike at each
+    database restart, and the next round outlives it, so a traceback per job and process only
+    hid the failures that are bugs."""
+    if database_unavailable(error):
+        log.warning(f"{message}: the database is unavailable (%s)", *args, first_line(error))
+    else:
+        log.error(message, *args, exc_info=error)
 
 
 class LostRace(Exception):

@@ -19,7 +19,7 @@ from datetime import timedelta
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from app.database import _sqlite_lock
+from app.database import _sqlite_lock, log_round_failure
 from app.job_leases import claim_round
 from app.sqltypes import utcnow
 
@@ -73,6 +73,6 @@ class PeriodicJob:
             try:
                 if self.claim():
                     self.run_once()
-            except Exception:  # logged; the next round tries again
-                log.exception("%s: run failed", self.name)
+            except Exception as error:  # logged; the next round tries again
+                log_round_failure(log, error, "%s: run failed", self.name)
             self._stop.wait(self.interval)

@@ -25,7 +25,7 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app import problem_handlers
-from app.database import CommitInterrupted, LostRace
+from app.database import CommitInterrupted, LostRace, database_unavailable, first_line
 
 log = logging.getLogger(__name__)
 
@@ -44,10 +44,6 @@ RERUN_SQLSTATES = {
 }
 UNIQUE_VIOLATION = "23505"
 BUSY_SQLSTATES = {"57014"}  # query_canceled: a statement_timeout ran out
-# Class 08 connection exception, 53 insufficient resources (too many connections, disk full),
-# 57P01-57P03 the server is shutting down, crashed or starting.
-UNAVAILABLE_SQLSTATE_CLASSES = ("08", "53")
-UNAVAILABLE_SQLSTATES = {"57P01", "57P02", "57P03"}
 
 
 class Failure(StrEnum):
@@ -85,33 +81,20 @@ def classify(error: BaseException) -> Failure | None:
         return None
     if error.connection_invalidated:
         return Failure.disconnected
-    cause = error.orig
-    sqlstate = getattr(cause, "sqlstate", None)
-    if sqlstate:
-        if sqlstate in RERUN_SQLSTATES:
-            return Failure.contention
-        if sqlstate == UNIQUE_VIOLATION:
-            return Failure.duplicate
-        if sqlstate in BUSY_SQLSTATES:
-            return Failure.busy
-        if sqlstate in UNAVAILABLE_SQLSTATES or sqlstate.startswith(UNAVAILABLE_SQLSTATE_CLASSES):
-            return Failure.unavailable
-        return None
-    name = getattr(cause, "sqlite_errorname", None)
-    if name:
-        return _classify_sqlite(name)
-    if isinstance(error, sa_exc.OperationalError | sa_exc.InterfaceError):
-        return Failure.unavailable  # psycopg: connection refused, server closed the connection
-    return None
-
-
-def _classify_sqlite(name: str) -> Failure | None:
+    sqlstate = getattr(error.orig, "sqlstate", None)
+    if sqlstate in RERUN_SQLSTATES:
+        return Failure.contention
+    if sqlstate == UNIQUE_VIOLATION:
+        return Failure.duplicate
+    if sqlstate in BUSY_SQLSTATES:
+        return Failure.busy
+    name = getattr(error.orig, "sqlite_errorname", None) or ""
     # SQLITE_BUSY comes after busy_timeout (30 s) ran out: waiting longer helps nobody.
     if name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")):
         return Failure.busy
     if name in ("SQLITE_CONSTRAINT_UNIQUE", "SQLITE_CONSTRAINT_PRIMARYKEY"):
         return Failure.duplicate
-    if name.startswith(("SQLITE_CANTOPEN", "SQLITE_IOERR", "SQLITE_FULL", "SQLITE_READONLY")):
+    if database_unavailable(error):  # psycopg: connection refused, server closed the connection
         return Failure.unavailable
     return None
 
@@ -237,7 +220,7 @@ class TransientFailures:
                         scope["path"],
                         failure,
                         attempt,
-                        _first_line(error),
+                        first_line(error),
                     )
                     await asyncio.sleep(backoff(attempt))
                     continue
@@ -263,7 +246,7 @@ class TransientFailures:
                 scope["path"],
                 answer.status,
                 answer.code,
-                _first_line(error),
+                first_line(error),
             )
             status, retry_after = answer.status, answer.retry_after
             problem = problem_handlers.problem_response(
@@ -301,10 +284,6 @@ class _Attempt:
         if message["type"] == "http.response.start":
             self.started = True
         await self._send(message)
-
-
-def _first_line(error: BaseException) -> str:
-    return str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
 
 
 async def _disconnected() -> Message:

@@ -25,7 +25,7 @@ from datetime import timedelta
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from app.database import _sqlite_lock
+from app.database import _sqlite_lock, log_round_failure
 from app.mail import outbox, service
 from app.mail.compose import message
 from app.mail.outbox import ClaimedMail
@@ -163,9 +163,9 @@ class MailWorker:
             try:
                 busy = self.run_once()
                 errors = 0
-            except Exception:
+            except Exception as error:
                 errors = min(errors + 1, 16)
-                log.exception("%s: a round failed", self.name)
+                log_round_failure(log, error, "%s: a round failed", self.name)
                 pause = min(self.policy.poll * 2**errors, self.policy.max_error_pause)
                 self._stopping.wait(pause)
                 continue

@@ -31,7 +31,7 @@ import httpx
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from app.database import _sqlite_lock
+from app.database import _sqlite_lock, log_round_failure
 from app.sqltypes import utcnow
 from app.webhooks import outbox, service
 from app.webhooks.outbox import ClaimedDelivery
@@ -160,9 +160,9 @@ class DeliveryWorker:
                     try:
                         claimed = await asyncio.to_thread(self._claim_timed, free)
                         errors = 0
-                    except Exception:
+                    except Exception as error:
                         errors = min(errors + 1, 16)
-                        log.exception("%s: claiming deliveries failed", self.name)
+                        log_round_failure(log, error, "%s: claiming deliveries failed", self.name)
                         pause = min(self.policy.poll * 2**errors, self.policy.max_error_pause)
                         await asyncio.to_thread(self._stopping.wait, pause)
                         continue
@@ -222,9 +222,11 @@ class DeliveryWorker:
         try:
             status_code, error = await self._attempt(client, delivery, lease_ends)
             await asyncio.to_thread(self._record, delivery, status_code, error, utcnow())
-        except Exception:
+        except Exception as error:
             # The lease runs out and another attempt follows; nothing is lost.
-            log.exception("%s: delivery %s could not be recorded", self.name, delivery.delivery_id)
+            log_round_failure(
+                log, error, "%s: delivery %s could not be recorded", self.name, delivery.delivery_id
+            )
 
     async def _attempt(
         self, client: httpx.AsyncClient, delivery: ClaimedDelivery, lease_ends: float

@@ -222,11 +222,10 @@ class DeliveryWorker:
         try:
             status_code, error = await self._attempt(client, delivery, lease_ends)
             await asyncio.to_thread(self._record, delivery, status_code, error, utcnow())
-        except Exception as error:
+        except Exception as failure:  # `error` is the attempt's own outcome above
             # The lease runs out and another attempt follows; nothing is lost.
-            log_round_failure(
-                log, error, "%s: delivery %s could not be recorded", self.name, delivery.delivery_id
-            )
+            what = "%s: delivery %s could not be recorded"
+            log_round_failure(log, failure, what, self.name, delivery.delivery_id)
 
     async def _attempt(
         self, client: httpx.AsyncClient, delivery: ClaimedDelivery, lease_ends: float

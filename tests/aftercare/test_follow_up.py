@@ -185,3 +185,31 @@ def test_a_checkpoint_coming_due_is_announced_by_the_sweep_without_any_read(live
     with Session(engine) as session:
         sent = events(session, "aftercare.checkpoint_due")
     assert [(e.data["case_id"], e.data["months"]) for e in sent] == [(case["id"], 3)]
+
+
+def test_a_signal_entered_after_the_last_agenda_was_published_comes_onto_the_next_one(
+    client, region
+):
+    """The chair publishes a meeting's agenda a few days before the meeting; a signal entered
+    in between is not in that frozen agenda, so it belongs on the next one. Counting from the
+    previous meeting's date left it off both (found by the eighth breaker)."""
+    case = house(client, region, -100)
+    first = plan_meeting(client, region, iso(3))
+    published = client.post(f"/v1/meetings/{first['id']}/publish", headers=region.chair.headers)
+    assert published.status_code == 200, published.text
+    record(client, region.care_provider, case["id"], recorded_on=iso(0), signals=["needs_table"])
+    frozen = client.get(f"/v1/meetings/{first['id']}/agenda", headers=region.chair.headers)
+    assert [i for i in frozen.json()["aftercare"] if i["kind"] == "signal"] == []
+    second = plan_meeting(client, region, iso(10))
+    signals = [
+        i for i in agenda(client, region, region.chair, second["date"]) if i["kind"] == "signal"
+    ]
+    assert [(i["case_id"], i["signals"]) for i in signals] == [(case["id"], ["needs_table"])]
+    # Once an agenda that shows it is published, the next one does not show it again.
+    published = client.post(f"/v1/meetings/{second['id']}/publish", headers=region.chair.headers)
+    assert published.status_code == 200, published.text
+    shown = client.get(f"/v1/meetings/{second['id']}/agenda", headers=region.chair.headers)
+    assert [i["case_id"] for i in shown.json()["aftercare"] if i["kind"] == "signal"] == [
+        case["id"]
+    ]
+    assert [i for i in agenda(client, region, region.chair, iso(17)) if i["kind"] == "signal"] == []

@@ -101,6 +101,9 @@ templates.env.globals.update(
     detail_value=detail_value,
     gebied=area_in_page,
     woning=dwelling_label,
+    # A fresh token per form shown, so a form sent twice (a double click, a reload after
+    # sending) is one write: the route takes it as the write's Idempotency-Key.
+    form_token=lambda: uuid.uuid4().hex,
 )
 templates.env.filters.update(
     datum=dutch_date, tijdstip=dutch_datetime, getal=number, euro=euro, kort=short_id, kamers=rooms

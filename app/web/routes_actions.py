@@ -1,5 +1,6 @@
 """The pages' writes of actions: a chair creates one, its owner or the chair updates it."""
 
+import re
 import uuid
 from typing import Any
 
@@ -11,14 +12,25 @@ from starlette.responses import Response
 from app.actions import service as actions_service
 from app.actions.models import ActionCreate, ActionUpdate
 from app.db import SessionDep
+from app.idempotency import Idempotency
 from app.web.actions import may_update_action
 from app.web.core import FormDep, PageForbidden, Web, WebDep, WebRoute, field, redirect, safe_next
 from app.web.deps import PageActionDep, PageTableDep
-from app.web.forms import Refusal, attempt, validation_message
+from app.web.forms import Refusal, _if_match, attempt, validation_message
+from app.web.labels import label
 from app.web.routes_meetings import _agenda_page
 from app.web.routes_tables import _table_page
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
+FORM_TOKEN = re.compile("[0-9a-f]{32}")
+STALE = (
+    "Iemand anders heeft deze actie intussen bijgewerkt; de status is nu: {}. Hieronder staat "
+    "de nieuwste stand; kies opnieuw als dat nog nodig is."
+)
+NO_VERSION = (
+    "Dit formulier zegt niet welke versie van de actie u zag, dus er is niets opgeslagen. "
+    "Hieronder staat de stand zoals die nu is."
+)
 
 
 @router.post("/tafels/{table_id}/acties")
@@ -42,9 +54,19 @@ def create_action(
         return _back_with_error(
             request, session, web, table.id, meeting_id, validation_message(exc)
         )
-    created = attempt(
-        session, lambda: actions_service.create_action(session, web.access(), table, data)
-    )
+    # The form's token (`form_token`) is the creation's Idempotency-Key: the same form sent
+    # twice hands out one action, as an API client's retry with its key does.
+    token = field(form, "formulier", 64)
+    once = Idempotency(f"pagina-{token}", request) if FORM_TOKEN.fullmatch(token) else None
+
+    def create() -> None:
+        if once is not None and once.replay(session, web.principal, data) is not None:
+            return  # sent before: that action stands
+        action = actions_service.create_action(session, web.access(), table, data)
+        if once is not None:
+            once.respond({"id": str(action.id)}, 201)
+
+    created = attempt(session, create)
     if isinstance(created, Refusal):
         return _back_with_error(request, session, web, table.id, meeting_id, created.message)
     return redirect(back, "actie")
@@ -86,12 +108,23 @@ def update_action(
         return _table_page(
             request, session, web, table.id, error=validation_message(exc), status=400
         )
+    # The version the form showed goes along as If-Match, so a click on a stale page does not
+    # overwrite what someone else recorded in between (done, then cancelled from an old page).
+    if_match = _if_match(field(form, "versie", 12))
+    if if_match is None:
+        return _table_page(request, session, web, table.id, error=NO_VERSION, status=400)
     updated = attempt(
         session,
-        lambda: actions_service.update_action(session, context, table, action, data, None),
+        lambda: actions_service.update_action(session, context, table, action, data, if_match),
     )
     if isinstance(updated, Refusal):
-        return _table_page(
-            request, session, web, table.id, error=updated.message, status=updated.status
+        session.refresh(action)
+        if updated.status == 412 and action.status == data.status:
+            return redirect(back, "actie_bijgewerkt")  # sent twice: it stands as asked
+        error = (
+            STALE.format(label("action_status", action.status))
+            if updated.status == 412
+            else (updated.message)
         )
+        return _table_page(request, session, web, table.id, error=error, status=updated.status)
     return redirect(back, "actie_bijgewerkt")

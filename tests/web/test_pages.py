@@ -148,7 +148,7 @@ def test_the_chair_hands_out_an_action_and_its_owner_closes_it(
     owner = signed_in(app, make_person(client, region.care_provider))
     table_page = owner.get(f"/tafels/{region.table_id}").text
     assert "te laat" in table_page  # due ten days ago
-    closed = post_form(owner, f"/acties/{action['id']}", {"status": "done"})
+    closed = post_form(owner, f"/acties/{action['id']}", {"status": "done", "versie": "1"})
     assert closed.status_code == 303
     action = client.get(f"/v1/actions/{action['id']}", headers=region.chair.headers).json()
     assert action["status"] == "done"
@@ -165,7 +165,7 @@ def test_another_member_cannot_close_someone_elses_action(app, client, region, p
         headers=region.chair.headers,
     ).json()
     municipality = signed_in(app, make_person(client, region.municipality))
-    response = post_form(municipality, f"/acties/{action['id']}", {"status": "done"})
+    response = post_form(municipality, f"/acties/{action['id']}", {"status": "done", "versie": "1"})
     assert response.status_code == 403
 
 

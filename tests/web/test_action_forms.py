@@ -1,0 +1,95 @@
+"""The action forms survive a double submit and a stale page (found by the eighth breaker): the
+chair's form sent twice handed out two actions, and a click on a page shown before someone
+else closed the action overwrote their status (done, then cancelled from the old page)."""
+
+import re
+
+from tests.api.test_actions import hand_out
+from tests.clock import iso
+from tests.web.conftest import csrf_of, hidden, make_person, post_form, signed_in
+
+
+def _actions(client, region):
+    response = client.get(f"/v1/tables/{region.table_id}/actions", headers=region.chair.headers)
+    assert response.status_code == 200, response.text
+    return response.json()["items"]
+
+
+def test_the_hand_out_form_sent_twice_hands_out_one_action(app, client, region, published, chair):
+    browser = signed_in(app, chair)
+    meeting = f"/vergaderingen/{published.meeting_id}"
+    page = browser.get(meeting).text
+    form = {
+        "csrf_token": hidden(page, "csrf_token"),
+        "formulier": hidden(page, "formulier"),
+        "soort": "request_beschikking",
+        "eigenaar": region.care_provider.id,
+        "uiterlijk": iso(7),
+        "dossier": published.case_id,
+        "vergadering": published.meeting_id,
+        "terug": meeting,
+    }
+    first = browser.post(f"/tafels/{region.table_id}/acties", data=form)
+    second = browser.post(f"/tafels/{region.table_id}/acties", data=form)
+    assert first.status_code == second.status_code == 303
+    assert second.headers["location"] == first.headers["location"]
+    assert len(_actions(client, region)) == 1
+    # A form shown anew hands out another one, the same or not.
+    again = browser.get(meeting).text
+    assert hidden(again, "formulier") != form["formulier"]
+    form |= {"formulier": hidden(again, "formulier"), "csrf_token": hidden(again, "csrf_token")}
+    assert browser.post(f"/tafels/{region.table_id}/acties", data=form).status_code == 303
+    assert len(_actions(client, region)) == 2
+
+
+def _action(client, region):
+    return hand_out(client, region, region.care_provider, iso(7))
+
+
+def _status_form(browser, region, action_id):
+    """The csrf token and version of the action's status form on the table's page."""
+    page = browser.get(f"/tafels/{region.table_id}").text
+    form = re.search(rf'<form method="post" action="/acties/{action_id}".*?</form>', page, re.S)
+    assert form, "no status form for the action"
+    return {"csrf_token": hidden(page, "csrf_token"), "versie": hidden(form.group(0), "versie")}
+
+
+def test_a_status_from_a_stale_page_does_not_overwrite_a_newer_one(
+    app, client, region, published, chair
+):
+    action = _action(client, region)
+    owner = signed_in(app, make_person(client, region.care_provider))
+    chair_browser = signed_in(app, chair)
+    seen_by_owner = _status_form(owner, region, action["id"])
+    seen_by_chair = _status_form(chair_browser, region, action["id"])
+    done = owner.post(f"/acties/{action['id']}", data={**seen_by_owner, "status": "done"})
+    assert done.status_code == 303
+    stale = chair_browser.post(
+        f"/acties/{action['id']}", data={**seen_by_chair, "status": "cancelled"}
+    )
+    assert stale.status_code == 412
+    assert "Iemand anders heeft deze actie intussen bijgewerkt" in stale.text
+    assert "Afgerond" in stale.text
+    now = client.get(f"/v1/actions/{action['id']}", headers=region.chair.headers).json()
+    assert now["status"] == "done"
+
+
+def test_a_status_sent_twice_stands_without_an_error(app, client, region, published):
+    action = _action(client, region)
+    owner = signed_in(app, make_person(client, region.care_provider))
+    form = {**_status_form(owner, region, action["id"]), "status": "done"}
+    assert owner.post(f"/acties/{action['id']}", data=form).status_code == 303
+    assert owner.post(f"/acties/{action['id']}", data=form).status_code == 303
+    now = client.get(f"/v1/actions/{action['id']}", headers=region.chair.headers).json()
+    assert (now["status"], now["version"]) == ("done", 2)
+
+
+def test_a_status_form_without_its_version_stores_nothing(app, client, region, published):
+    action = _action(client, region)
+    owner = signed_in(app, make_person(client, region.care_provider))
+    response = post_form(owner, f"/acties/{action['id']}", {"status": "done"})
+    assert response.status_code == 400
+    assert "welke versie van de actie u zag" in response.text
+    now = client.get(f"/v1/actions/{action['id']}", headers=region.chair.headers).json()
+    assert now["status"] == "open"
+    assert csrf_of(owner)  # still signed in

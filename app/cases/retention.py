@@ -34,17 +34,20 @@ def anonymise_closed_cases(session: Session, now: datetime, retention_days: int)
 
     A housed case is still in use while the table follows its tenancy (`app.aftercare`): it is
     anonymised once the period passed since the last aftercare record too (the tenancy's
-    `updated_at`, which every agreement, checkpoint, transfer or end moves), and its aftercare
-    agreement is deleted with it."""
+    `updated_at`, which a new agreement, a checkpoint, a transfer or an end moves, and the
+    agreement's, which its changes move), and its aftercare agreement is deleted with it."""
     cutoff = now - timedelta(days=retention_days)
     cases = session.exec(
         select(Case)
         .outerjoin(Tenancy, col(Tenancy.case_id) == col(Case.id))
+        .outerjoin(AftercareAgreement, col(AftercareAgreement.case_id) == col(Case.id))
         .where(
             col(Case.status).in_(CLOSED_STATUSES),
             col(Case.closed_at) < cutoff,
             col(Case.anonymised_at).is_(None),
             col(Tenancy.case_id).is_(None) | (col(Tenancy.updated_at) < cutoff),
+            col(AftercareAgreement.case_id).is_(None)
+            | (col(AftercareAgreement.updated_at) < cutoff),
         )
     ).all()
     agreements = session.exec(

@@ -2,6 +2,8 @@
 
 import uuid
 
+import time_machine
+
 from tests.aftercare.housing import house
 from tests.api.helpers import assert_problem, invalid_names
 from tests.clock import iso
@@ -206,3 +208,51 @@ def test_retention_waits_for_the_follow_up_and_then_drops_the_agreement(client, 
     assert session.get(AftercareAgreement, uuid.UUID(case["id"])) is None
     seen = tenancy(client, region.chair, case["id"])
     assert (seen["moved_in"], seen["has_aftercare_agreement"]) == (iso(-40), False)
+
+
+def test_the_corporation_does_not_see_when_the_agreement_changes(client, region):
+    """Its view shows only that an agreement exists: a change of the agreement moved the
+    tenancy's version, ETag and updated_at, so the landlord learnt when the care provider
+    changed the support (found by the eighth breaker)."""
+    case = house(client, region, -40)
+    url = f"/v1/cases/{case['id']}/aftercare-agreement"
+    made = client.put(url, json=agreement(region), headers=region.care_provider.headers)
+    assert made.status_code == 201, made.text
+    before = client.get(f"/v1/cases/{case['id']}/tenancy", headers=region.corporation.headers)
+    changed = client.put(
+        url,
+        json=agreement(region, support_intensity="intensive"),
+        headers={**region.care_provider.headers, "If-Match": made.headers["ETag"]},
+    )
+    assert changed.status_code == 200, changed.text
+    assert changed.headers["ETag"] != made.headers["ETag"]  # the agreement's own version moves
+    after = client.get(f"/v1/cases/{case['id']}/tenancy", headers=region.corporation.headers)
+    assert after.headers["ETag"] == before.headers["ETag"]
+    assert after.json() == before.json()
+
+
+def test_retention_waits_for_a_changed_agreement_too(client, region, session):
+    from datetime import timedelta
+
+    from app.cases.models import Case
+    from app.cases.retention import anonymise_closed_cases
+    from app.sqltypes import utcnow
+
+    case = house(client, region, -40)
+    url = f"/v1/cases/{case['id']}/aftercare-agreement"
+    made = client.put(url, json=agreement(region), headers=region.care_provider.headers)
+    stored = session.get(Case, uuid.UUID(case["id"]))
+    stored.closed_at = utcnow() - timedelta(days=800)
+    session.add(stored)
+    session.flush()
+    # Made now and changed 731 days later: the change keeps the file 730 days from then.
+    with time_machine.travel(utcnow() + timedelta(days=731)):
+        changed = client.put(
+            url,
+            json=agreement(region, support_intensity="intensive"),
+            headers={**region.care_provider.headers, "If-Match": made.headers["ETag"]},
+        )
+        assert changed.status_code == 200, changed.text
+    later = utcnow() + timedelta(days=731 + 400)
+    assert anonymise_closed_cases(session, later, retention_days=730) == 0
+    assert anonymise_closed_cases(session, later + timedelta(days=400), retention_days=730) == 1

@@ -6,13 +6,20 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 from pydantic import ValidationError
+from sqlmodel import col, select
 from starlette.responses import Response
 
 from app.db import SessionDep
 from app.meetings import service as meetings_service
 from app.proposals import lifecycle as proposal_lifecycle
 from app.proposals import service as proposals_service
-from app.proposals.models import REASONS, DecisionCreate, ProposalStatus
+from app.proposals.models import (
+    REASONS,
+    DecisionCreate,
+    Proposal,
+    ProposalDecision,
+    ProposalStatus,
+)
 from app.timeutil import today
 from app.vacancies.models import LeaseForm
 from app.web import labels
@@ -124,7 +131,31 @@ def record_decision(
         ),
     )
     if isinstance(decided, Refusal):
+        if decided.status == 412 and _sent_twice(session, proposal, web, data, version):
+            return redirect(f"/voorstellen/{proposal_id}", "besluit")
         return _proposal_page(
             request, session, web, proposal_id, error=decided.message, status=decided.status
         )
     return redirect(f"/voorstellen/{proposal_id}", "besluit")
+
+
+def _sent_twice(
+    session: SessionDep, proposal: Proposal, web: Web, data: DecisionCreate, version: str
+) -> bool:
+    """Whether the form was sent before and recorded: the proposal moved on from the version
+    the form showed by exactly this decision, with this reason, of this organisation (a double
+    click). It stands as asked, so the page says so instead of 'someone else was first'."""
+    session.refresh(proposal)
+    last = session.exec(
+        select(ProposalDecision)
+        .where(col(ProposalDecision.proposal_id) == proposal.id)
+        .order_by(col(ProposalDecision.id).desc())
+        .limit(1)
+    ).first()
+    return (
+        version.isdigit()
+        and proposal.version == int(version) + 1
+        and last is not None
+        and (last.decision, last.reason, last.actor_organisation_id)
+        == (data.decision, data.reason, web.organisation.id)
+    )

@@ -97,6 +97,26 @@ def test_a_decline_without_a_reason_is_refused_with_a_message(app, client, regio
     assert proposal.json()["status"] == "proposed"
 
 
+def test_a_decision_sent_twice_stands_without_someone_else_was_first(
+    app, client, region, published, chair
+):
+    """A double click: the second request finds the version moved by this very decision; it
+    answered 412 'someone else was first', so the chair took the decision for lost (found by
+    the eighth breaker)."""
+    browser = signed_in(app, chair)
+    url = f"/voorstellen/{published.proposal_id}"
+    form = {"csrf_token": csrf_of(browser, url), "besluit": "nominate", "versie": "1"}
+    first = browser.post(url + "/besluit", data=form)
+    second = browser.post(url + "/besluit", data=form)
+    assert first.status_code == second.status_code == 303
+    assert second.headers["location"] == first.headers["location"]
+    proposal = client.get(f"/v1/proposals/{published.proposal_id}", headers=region.chair.headers)
+    assert (proposal.json()["status"], len(proposal.json()["decisions"])) == ("nominated", 1)
+    # Another decision on that stale version is still refused.
+    other = browser.post(url + "/besluit", data=form | {"besluit": "withdraw", "reden": "other"})
+    assert other.status_code == 412
+
+
 def test_a_decision_on_a_stale_page_is_refused_and_changes_nothing(
     app, client, region, published, chair
 ):

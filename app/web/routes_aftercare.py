@@ -14,7 +14,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, ValidationError
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 from starlette.datastructures import FormData
 from starlette.responses import Response
 
@@ -22,14 +22,16 @@ from app.aftercare import service as aftercare
 from app.aftercare.models import (
     AftercareAgreement,
     AgreementWrite,
+    Checkpoint,
     CheckpointCreate,
     TenancyStatus,
     TenancyUpdate,
 )
-from app.aftercare.service import Viewer
+from app.aftercare.service import Viewer, raised_signals
 from app.db import SessionDep
 from app.problems import NotFound
 from app.schemas import encode_cursor
+from app.timeutil import today
 from app.versioning import check_if_match, etag
 from app.web import aftercare as aftercare_page
 from app.web.core import FormDep, PageForbidden, Web, WebDep, WebRoute, field, redirect, render
@@ -131,15 +133,20 @@ def _write(
     data: Any,
     action: Any,
     notice: str,
+    stands: Any = None,
 ) -> Response:
     """Run the service call `action(data)` when the form read well; a refusal re-renders the
-    page with its Dutch message and the API's status (412: the latest state)."""
+    page with its Dutch message and the API's status (412: the latest state). `stands(data)`
+    says whether what a stale form asks is what stands now: the form sent twice (a double
+    click), whose first sending moved the version; it is then done, not refused."""
     if isinstance(data, Refusal):
         return _page(request, session, web, case_id, error=data.message, status=data.status)
     done = attempt(session, lambda: action(data))
     if isinstance(done, Refusal):
-        message = STALE if done.status == 412 else done.message
         session.expire_all()
+        if done.status == 412 and stands is not None and stands(data):
+            return redirect(f"/dossiers/{case_id}/nazorg#nazorg", notice)
+        message = STALE if done.status == 412 else done.message
         return _page(request, session, web, case_id, error=message, status=done.status)
     return redirect(f"/dossiers/{case_id}/nazorg#nazorg", notice)
 
@@ -220,7 +227,29 @@ def record_checkpoint(
         check_if_match(if_match, etag(tenancy), "tenancy")
         return aftercare.record_checkpoint(session, web.access(), tenancy, checked)
 
-    return _write(request, session, web, case_id, data, record, "nazorg_controle")
+    def recorded(checked: CheckpointCreate) -> bool:
+        """This checkpoint stands as the form asks (a double click)."""
+        stored = session.exec(
+            select(Checkpoint).where(
+                col(Checkpoint.case_id) == case_id, col(Checkpoint.months) == checked.months
+            )
+        ).first()
+        asked = raised_signals(
+            checked.still_living_there, checked.support_active, [s.value for s in checked.signals]
+        )
+        return stored is not None and (
+            stored.recorded_on,
+            stored.still_living_there,
+            stored.support_active,
+            sorted(stored.signals),
+        ) == (
+            checked.recorded_on or today(),
+            checked.still_living_there,
+            checked.support_active,
+            sorted(asked),
+        )
+
+    return _write(request, session, web, case_id, data, record, "nazorg_controle", recorded)
 
 
 def _update(
@@ -246,7 +275,21 @@ def _update(
         _read(TenancyUpdate, body),
         lambda d: aftercare.update_tenancy(session, web.access(), tenancy, viewer, d, if_match),
         notice,
+        lambda d: all(_same(getattr(tenancy, name), value) for name, value in _asked(d).items()),
     )
+
+
+def _same(stored: Any, asked: Any) -> bool:
+    return sorted(stored) == sorted(asked) if isinstance(asked, list) else stored == asked
+
+
+def _asked(data: TenancyUpdate) -> dict[str, Any]:
+    """The fields a tenancy form sets, as the tenancy stores them."""
+    asked = data.model_dump(exclude_unset=True, mode="json")
+    for name in ("transfer_planned_on", "transferred_on", "ended_on"):
+        if asked.get(name) is not None:
+            asked[name] = getattr(data, name)
+    return asked
 
 
 @router.post("/dossiers/{case_id}/nazorg/omklap")

@@ -349,3 +349,41 @@ def test_the_case_pages_log_the_aftercare_they_show(app, client, region, housed)
     log = page_log(client, region, person)
     assert log[("aftercare", "GET /dossiers/{case_id}/nazorg", mine)] == 1
     assert log[("aftercare", "GET /dossiers/{case_id}", mine)] == 1
+
+
+def test_a_nazorg_form_sent_twice_stands_instead_of_asking_to_do_it_again(
+    app, client, region, housed
+):
+    """A double click on a checkpoint or on ending the tenancy: the second sending found the
+    version moved by the first and answered 412 'someone else changed it, enter your change
+    again', which then answered 409 (found by the eighth breaker). It stands as asked; a
+    different checkpoint from that stale form is still refused."""
+    case_id, _ = housed
+    browser = signed_in(app, make_person(client, region.care_provider))
+    token = csrf_of(browser, f"/dossiers/{case_id}/nazorg")
+    checkpoint = {
+        "csrf_token": token,
+        "versie": "1",
+        "maanden": "3",
+        "datum": iso(-2),
+        "woont_er": "ja",
+        "begeleiding_loopt": "nee",
+        "signalen": ["rent_arrears"],
+    }
+    url = f"/dossiers/{case_id}/nazorg/controle"
+    first, second = browser.post(url, data=checkpoint), browser.post(url, data=checkpoint)
+    assert first.status_code == second.status_code == 303, second.text
+    other = browser.post(url, data=checkpoint | {"maanden": "6", "datum": iso(-1)})
+    assert other.status_code == 412
+    end = {"csrf_token": token, "versie": "2", "datum": iso(-1), "reden": "evicted"}
+    url = f"/dossiers/{case_id}/nazorg/einde"
+    first, second = browser.post(url, data=end), browser.post(url, data=end)
+    assert first.status_code == second.status_code == 303, second.text
+    after = tenancy(client, region.chair, case_id)
+    assert (after["status"], after["ended_on"], after["end_reason"]) == (
+        "ended",
+        iso(-1),
+        "evicted",
+    )
+    recorded = [c["months"] for c in after["checkpoints"] if c["state"] == "recorded"]
+    assert recorded == [3]

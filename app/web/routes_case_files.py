@@ -224,11 +224,24 @@ def create_case(request: Request, session: SessionDep, web: WebDep, form: FormDe
         with session.begin_nested():
             case = cases.create_case(session, web.access(), created)
     except ProblemError as exc:
+        if isinstance(exc, cases.DuplicateCase) and _same_file(session, exc.case_id, created):
+            # The form sent twice (a double click): the first made this very file. Saying the
+            # reference is in use "for another file" invited a second file under another one.
+            return redirect(f"/dossiers/{exc.case_id}/bewerken", "dossier_opgeslagen")
         errors, message = problem_errors(exc)
         return _form_page(
             request, session, web, values=values, errors=errors, error=message, status=exc.status
         )
     return redirect(f"/dossiers/{case.id}/bewerken", "dossier_opgeslagen")
+
+
+def _same_file(session: Session, case_id: uuid.UUID, created: CaseCreate) -> bool:
+    """Whether the organisation's stored file under that reference holds what the form asks."""
+    stored = session.get(Case, case_id)
+    if stored is None:
+        return False
+    before = CaseCreate.model_validate(imports.stored_case(stored)).model_dump(mode="json")
+    return bool(before == created.model_dump(mode="json"))
 
 
 def _table(session: Session, web: Web, text: str) -> uuid.UUID | None:

@@ -83,6 +83,23 @@ def test_a_reference_in_use_is_refused(app, client, region):
     assert "gebruikt dit kenmerk al" in response.text
 
 
+def test_the_new_file_form_sent_twice_makes_one_file_and_says_it_is_saved(app, client, region):
+    """A double click: the second sending found the reference taken by the first and said the
+    organisation used it 'for another file', which invited a second file under another
+    reference (found by the eighth breaker)."""
+    browser = signed_in(app, make_person(client, region.care_provider))
+    form = {"csrf_token": csrf_of(browser, "/dossiers/nieuw"), **_form()}
+    first, second = (
+        browser.post("/dossiers/nieuw", data=form),
+        browser.post("/dossiers/nieuw", data=form),
+    )
+    assert first.status_code == second.status_code == 303, second.text
+    assert second.headers["location"] == first.headers["location"]
+    assert len(client.get("/v1/cases", headers=region.care_provider.headers).json()["items"]) == 1
+    other = browser.post("/dossiers/nieuw", data=form | {"birth_year": "1971"})
+    assert other.status_code == 409 and "gebruikt dit kenmerk al" in other.text
+
+
 def test_an_edit_is_stored_with_the_version_it_was_shown(app, client, region):
     case = create_case(client, region.care_provider, region.table_id)
     browser = signed_in(app, make_person(client, region.care_provider))

@@ -332,6 +332,12 @@ def _write(
             )
     except PreconditionFailed:
         session.refresh(case)
+        if notice == "dossier_status" and all(
+            getattr(case, name) == value for name, value in patch.items()
+        ):
+            # The status form sent twice (a double click): the first sending made the change
+            # this one asks for, so it stands instead of 'someone else changed it, do it again'.
+            return redirect(f"/dossiers/{case.id}/bewerken", notice)
         fresh = _own_case(session, web, case.id, AccessAction.read)
         return _form_page(
             request, session, web, values=_stored_values(fresh), case=fresh, error=STALE,

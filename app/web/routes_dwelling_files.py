@@ -23,7 +23,7 @@ from app.imports.messages import service_message
 from app.organisations.models import OrganisationKind
 from app.problems import PreconditionFailed, ProblemError
 from app.vacancies import service as vacancies
-from app.vacancies.models import Vacancy, VacancyIn, vacancy_public_dict
+from app.vacancies.models import Vacancy, VacancyIn, VacancyStatus, vacancy_public_dict
 from app.versioning import etag
 from app.web import labels
 from app.web.core import FormDep, PageForbidden, Web, WebDep, WebRoute, field, redirect, render
@@ -258,6 +258,9 @@ def change_dwelling_status(
         with session.begin_nested():
             vacancies.withdraw_vacancy(session, web.access(), vacancy, version)
     except PreconditionFailed:
+        session.refresh(vacancy)
+        if vacancy.status == VacancyStatus.withdrawn:  # sent twice: withdrawn, as asked
+            return redirect(f"/woningen/{vacancy.id}/bewerken", "woning_status")
         return _stale(request, session, web, vacancy)
     except ProblemError as exc:
         return _page(

@@ -143,6 +143,27 @@ def test_a_stale_edit_is_refused_and_shows_the_latest_file(app, client, region):
     assert stored["household"] == {"adults": 1, "children": 2}
 
 
+def test_a_status_change_sent_twice_stands_and_another_one_is_stale(app, client, region):
+    """A double click on 'on hold': the second sending found the version moved by the first
+    and answered 412 'someone else changed it, do it again' (found by the eighth breaker)."""
+    case = create_case(client, region.care_provider, region.table_id)
+    browser = signed_in(app, make_person(client, region.care_provider))
+    edit = f"/dossiers/{case['id']}/bewerken"
+    form = {
+        "csrf_token": csrf_of(browser, edit),
+        "status": "on_hold",
+        "reden": "client_request",
+        "versie": _version(browser.get(edit).text),
+    }
+    url = f"/dossiers/{case['id']}/status"
+    first, second = browser.post(url, data=form), browser.post(url, data=form)
+    assert first.status_code == second.status_code == 303, second.text
+    other = browser.post(url, data=form | {"reden": "temporarily_unreachable"})
+    assert other.status_code == 412
+    stored = client.get(f"/v1/cases/{case['id']}", headers=region.care_provider.headers).json()
+    assert (stored["status"], stored["status_reason"]) == ("on_hold", "client_request")
+
+
 def test_a_case_is_put_on_hold_resumed_and_withdrawn_with_reasons(app, client, region):
     case = create_case(client, region.care_provider, region.table_id)
     browser = signed_in(app, make_person(client, region.care_provider, "chair"))

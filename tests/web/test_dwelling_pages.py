@@ -161,6 +161,19 @@ def test_a_dwelling_is_taken_off_the_market_and_offered_again(app, client, regio
     assert (status_after_withdraw, status_after_reoffer) == ("withdrawn", "available")
 
 
+def test_withdrawing_sent_twice_stands_without_someone_else_changed_it(app, client, region):
+    """A double click on 'withdraw': the second sending found the version moved by the first
+    and answered 412 'someone else changed it, do it again' (found by the eighth breaker)."""
+    dwelling = create_vacancy(client, region.corporation)
+    browser = signed_in(app, make_person(client, region.corporation))
+    page = browser.get(f"/woningen/{dwelling['id']}/bewerken")
+    first = _set_status(browser, dwelling["id"], "withdrawn", page)
+    second = _set_status(browser, dwelling["id"], "withdrawn", page)
+    assert first.status_code == second.status_code == 303, second.text
+    now = client.get(f"/v1/vacancies/{dwelling['id']}", headers=region.corporation.headers)
+    assert now.json()["status"] == "withdrawn"
+
+
 def test_withdrawing_with_a_stale_version_is_412_and_the_dwelling_stays_on_offer(
     app, client, region
 ):

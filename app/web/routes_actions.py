@@ -12,7 +12,7 @@ from starlette.responses import Response
 from app.actions import service as actions_service
 from app.actions.models import ActionCreate, ActionUpdate
 from app.db import SessionDep
-from app.idempotency import Idempotency
+from app.idempotency import Idempotency, IdempotencyKeyReused
 from app.web.actions import may_update_action
 from app.web.core import FormDep, PageForbidden, Web, WebDep, WebRoute, field, redirect, safe_next
 from app.web.deps import PageActionDep, PageTableDep
@@ -60,11 +60,18 @@ def create_action(
     once = Idempotency(f"pagina-{token}", request) if FORM_TOKEN.fullmatch(token) else None
 
     def create() -> None:
-        if once is not None and once.replay(session, web.principal, data) is not None:
-            return  # sent before: that action stands
+        claimed = once
+        if claimed is not None:
+            try:
+                if claimed.replay(session, web.principal, data) is not None:
+                    return  # sent before: that action stands
+            except IdempotencyKeyReused:
+                # The form went back and was sent again with other choices: another action
+                # is meant, not a repeat of the first.
+                claimed = None
         action = actions_service.create_action(session, web.access(), table, data)
-        if once is not None:
-            once.respond({"id": str(action.id)}, 201)
+        if claimed is not None:
+            claimed.respond({"id": str(action.id)}, 201)
 
     created = attempt(session, create)
     if isinstance(created, Refusal):

@@ -34,12 +34,16 @@ def test_the_hand_out_form_sent_twice_hands_out_one_action(app, client, region, 
     assert first.status_code == second.status_code == 303
     assert second.headers["location"] == first.headers["location"]
     assert len(_actions(client, region)) == 1
+    # The same form sent again with other choices (back, change, send) is another action.
+    changed = browser.post(f"/tafels/{region.table_id}/acties", data=form | {"uiterlijk": iso(9)})
+    assert changed.status_code == 303
+    assert sorted(a["due_date"] for a in _actions(client, region)) == [iso(7), iso(9)]
     # A form shown anew hands out another one, the same or not.
     again = browser.get(meeting).text
     assert hidden(again, "formulier") != form["formulier"]
     form |= {"formulier": hidden(again, "formulier"), "csrf_token": hidden(again, "csrf_token")}
     assert browser.post(f"/tafels/{region.table_id}/acties", data=form).status_code == 303
-    assert len(_actions(client, region)) == 2
+    assert len(_actions(client, region)) == 3
 
 
 def _action(client, region):

@@ -15,6 +15,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 from starlette.datastructures import FormData
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
 from app.access_log.service import AccessContext
@@ -307,6 +308,9 @@ ERROR_PAGES = {
 }
 
 
+TOO_LARGE = "Het formulier is te groot of heeft te veel velden; er is niets opgeslagen."
+
+
 def error_page(request: Request, status: int, detail: str | None = None) -> HTMLResponse:
     title, text = ERROR_PAGES.get(status, ERROR_PAGES[400])
     return render(request, "error.html", {"title": title, "text": text, "detail": detail}, status)
@@ -367,6 +371,11 @@ class WebRoute(SessionEndingRoute):
             except RequestValidationError as exc:
                 in_path = any(e.get("loc", ("",))[0] == "path" for e in exc.errors())
                 response = error_page(request, 404 if in_path else 400, _wrong_fields(exc))
+            except StarletteHTTPException as exc:
+                # Starlette's own refusals, such as a form field over 1 MB or more than 1000
+                # fields (`request.form()`: 400): a Dutch page with their status, not a 500.
+                detail = TOO_LARGE if exc.status_code == 400 else None
+                response = error_page(request, exc.status_code, detail)
             except Exception as exc:
                 if classify(exc) is not None:
                     raise  # a lost race or no database: app.transient reruns or answers it

@@ -96,6 +96,11 @@ class BodySizeLimit:
     async def _too_large(self, scope: Scope, send: Send) -> None:
         from starlette.requests import Request
 
+        # A page (a spreadsheet too big for `/inlezen`) gets a Dutch page, not problem+json.
+        page = web.page_failure(Request(scope), 413, 0)
+        if page is not None:
+            await page(scope, _drain, send)
+            return
         response = problem_handlers.problem_response(
             Request(scope),
             413,

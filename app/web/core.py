@@ -298,6 +298,11 @@ ERROR_PAGES = {
     409: ("Dit kan nu niet", "De toestand is intussen veranderd. Laad de pagina opnieuw."),
     405: ("Niet toegestaan", "Deze pagina kan zo niet worden opgevraagd."),
     412: ("Intussen gewijzigd", "Iemand anders was u voor. Laad de pagina opnieuw."),
+    413: (
+        "Te groot",
+        "Wat u verstuurde is groter dan de uitstroomtafel aanneemt. Er is niets opgeslagen; "
+        "verklein het bestand of splits het.",
+    ),
     422: ("Ongeldige invoer", "De invoer is niet geldig."),
     429: ("Even wachten", "Te veel pogingen. Probeer het later opnieuw."),
     500: ("Er ging iets mis", "Er ging aan onze kant iets mis. Probeer het later opnieuw."),

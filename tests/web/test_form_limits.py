@@ -35,3 +35,27 @@ def test_a_signed_in_form_over_the_limits_is_a_dutch_400(app, client, region, ex
     response = browser.post("/account/meldingen", data={"csrf_token": token, **extra})
     assert response.status_code == 400
     assert "te groot of heeft te veel velden" in response.text
+
+
+def test_a_file_over_the_body_limit_on_the_import_page_is_a_dutch_413(app, client, region):
+    """The body limit (`UITSTROOM_MAX_BODY_BYTES`) answered the import page in English
+    problem+json; the API keeps its problem+json."""
+    browser = signed_in(app, make_person(client, region.care_provider))
+    token = csrf_of(browser, "/inlezen")
+    big = b"a;b\n" + b"x" * (8 * 1024 * 1024 + 1)
+    response = browser.post(
+        "/inlezen",
+        data={"csrf_token": token, "tafel": region.table_id, "stap": "controleren"},
+        files={"bestand": ("dossiers.csv", big, "text/csv")},
+    )
+    assert response.status_code == 413
+    assert response.headers["content-type"].startswith("text/html")
+    assert "groter dan de uitstroomtafel aanneemt" in response.text
+    api = client.post(
+        "/v1/cases/imports",
+        params={"tableId": region.table_id},
+        files={"file": ("dossiers.csv", big, "text/csv")},
+        headers=region.care_provider.headers,
+    )
+    assert api.status_code == 413
+    assert api.headers["content-type"] == "application/problem+json"

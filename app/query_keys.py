@@ -88,7 +88,8 @@ async def refuse_unknown_query_keys(request: Request) -> None:
     unknown = sorted(set(params) - known_query_keys(route))
     if not unknown:
         return
-    known = ", ".join(f"`{key}`" for key in sorted(known_query_keys(route))) or "none"
+    keys = known_query_keys(route)
+    known = ", ".join(f"`{key}`" for key in sorted(keys)) or "none"
     raise RefusedQueryKeys(
         f"Unknown query parameter(s): {', '.join(unknown)}. Known here: {known}.",
         invalidParams=[
@@ -96,9 +97,18 @@ async def refuse_unknown_query_keys(request: Request) -> None:
                 "name": key,
                 "in": "query",
                 "code": "unknown_parameter",
-                "reason": "This operation has no such query parameter (query keys are "
-                "camelCase, e.g. `tableId`).",
+                "reason": _unknown_reason(key, keys),
             }
             for key in unknown
         ],
     )
+
+
+def _unknown_reason(key: str, known: frozenset[str]) -> str:
+    """Why `key` is refused: a snake_case spelling of a known key is named as such; any other
+    key is simply not one of this operation's (e.g. `format` where no CSV is offered)."""
+    head, *rest = key.split("_")
+    camel = head + "".join(part[:1].upper() + part[1:] for part in rest)
+    if rest and camel in known:
+        return f"Query keys are camelCase: `{camel}`."
+    return "This operation has no such query parameter (the ones it has are named in `detail`)."

@@ -492,6 +492,20 @@ def test_a_snake_case_query_key_is_refused_naming_it_not_silently_ignored(client
     assert invalid_names(response) == ["table_id"]
     assert response.json()["invalidParams"][0]["in"] == "query"
     assert "tableId" in response.json()["detail"]
+    assert response.json()["invalidParams"][0]["reason"] == "Query keys are camelCase: `tableId`."
+
+
+def test_a_key_the_operation_does_not_have_is_refused_without_blaming_its_spelling(
+    client, small_region
+):
+    # `format=csv` is offered by some monitor views and not by this one: the key is camelCase
+    # already, so the answer must not send the client looking for another spelling.
+    response = client.get(
+        "/v1/cases", params={"format": "csv"}, headers=small_region.care_provider.headers
+    )
+    assert invalid_names(response) == ["format"]
+    reason = response.json()["invalidParams"][0]["reason"]
+    assert "camelCase" not in reason and "detail" in reason
 
 
 def test_a_query_key_given_twice_is_refused_rather_than_guessed(client, small_region):

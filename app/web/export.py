@@ -129,7 +129,11 @@ def sections_pdf(
             continue
         header = [Paragraph(escape(c), head) for c in section.columns]
         body = [[Paragraph(escape(value), cell) for value in row] for row in section.rows]
-        table = LongTable([header, *body], colWidths=_widths(section, width), repeatRows=1)
+        # splitInRow: a row taller than a page (a proposal with some forty cases passed over)
+        # continues on the next page; without it ReportLab refuses the whole document.
+        table = LongTable(
+            [header, *body], colWidths=_widths(section, width), repeatRows=1, splitInRow=1
+        )
         table.setStyle(
             TableStyle(
                 [

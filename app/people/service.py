@@ -155,6 +155,17 @@ def update_person(session: Session, person: Person, data: PersonUpdate) -> Perso
     return person
 
 
+def reset_password(session: Session, person: Person) -> str:
+    """Give `person` a generated password (returned, to be shown once): for an admin whose
+    colleague forgot theirs, or never saw the one made with their account. Their sessions end
+    and a lock-out of their email is lifted (`set_password`)."""
+    password = security.new_password()
+    set_password(session, person, password)
+    session.add(person)
+    flush(session, None, "person")
+    return password
+
+
 def set_password(
     session: Session, person: Person, password: str, keep_session: uuid.UUID | None = None
 ) -> None:

@@ -1,5 +1,5 @@
 """An organisation's admin manages its people: create them (a password is generated and shown
-once), change their role, admin flag or access.
+once), change their role, admin flag or access, give them a new password (shown once).
 
 An admin is a member or chair (a viewer reads only) and manages roles up to their own: they
 grant no role above it, change no one whose role is above it, and never change their own role,
@@ -39,6 +39,12 @@ def _check_grant(web: Web, role: str) -> None:
 
 
 VIEWER_ADMIN = "Een meelezer kan geen beheerder zijn: geef eerst de rol lid of voorzitter."
+# A form sent twice (a double click) makes the account with the first sending and finds it
+# taken with the second, whose page hid the password: the way out is a new one.
+TAKEN = (
+    "Er bestaat al een account met dit e-mailadres. Is het wachtwoord niet (meer) zichtbaar? "
+    "Kies bij die persoon 'Nieuw wachtwoord'."
+)
 
 
 def _people_page(
@@ -48,6 +54,7 @@ def _people_page(
     *,
     error: str | None = None,
     created: tuple[str, str] | None = None,
+    reset: bool = False,
     form: dict[str, str] | None = None,
     status: int = 200,
 ) -> HTMLResponse:
@@ -63,6 +70,7 @@ def _people_page(
             "manageable": {p.id for p in rows if PersonRole(p.role).rank <= web.role.rank},
             "error": error,
             "created": created,
+            "reset": reset,
             "form": form or {},
         },
         status,
@@ -102,17 +110,29 @@ def create_person(request: Request, session: SessionDep, web: WebDep, form: Form
     except Unprocessable:
         return _people_page(request, session, web, error=VIEWER_ADMIN, form=values, status=400)
     except Conflict:
-        return _people_page(
-            request,
-            session,
-            web,
-            error="Er bestaat al een account met dit e-mailadres.",
-            form=values,
-            status=409,
-        )
+        return _people_page(request, session, web, error=TAKEN, form=values, status=409)
     assert password is not None
     response = _people_page(request, session, web, created=(person.email, password), status=201)
     return response
+
+
+@router.post("/mensen/{person_id}/wachtwoord")
+def reset_password(
+    request: Request, person_id: uuid.UUID, session: SessionDep, web: WebDep, form: FormDep
+) -> Response:
+    """A new generated password for a colleague, shown once (their sessions end). Not one's
+    own: that is changed, with the current one, under 'Mijn account'. The form has no fields;
+    taking it (`FormDep`) checks its CSRF token, as for every form."""
+    del form
+    _require_admin(web)
+    organisation = get_managed_organisation(session, web.principal, web.organisation.id)
+    person = people.get_person(session, organisation, person_id)
+    if PersonRole(person.role).rank > web.role.rank:
+        raise PageForbidden("U beheert alleen mensen met hoogstens uw eigen rol.")
+    if person.id == web.person.id:
+        raise PageForbidden("Uw eigen wachtwoord wijzigt u onder 'Mijn account'.")
+    password = people.reset_password(session, person)
+    return _people_page(request, session, web, created=(person.email, password), reset=True)
 
 
 @router.post("/mensen/{person_id}")

@@ -285,6 +285,53 @@ def test_an_admin_blocks_a_person_whose_sessions_then_end(app, client, region):
     assert submit_sign_in(page_client(app), colleague.email, PASSWORD).status_code == 400
 
 
+def _shown_password(html: str) -> str:
+    return html.split('<p class="password"><code>')[1].split("</code>")[0]
+
+
+def test_an_admin_gives_a_colleague_a_new_password_shown_once(app, client, region):
+    admin = signed_in(app, make_person(client, region.care_provider, is_admin=True))
+    colleague = make_person(client, region.care_provider)
+    their_browser = signed_in(app, colleague)
+    response = post_form(admin, f"/mensen/{colleague.id}/wachtwoord", {}, "/mensen")
+    assert response.status_code == 200
+    assert "Het nieuwe wachtwoord voor" in response.text
+    new = _shown_password(response.text)
+    assert admin.get("/mensen").text.count(new) == 0  # shown once
+    assert their_browser.get("/overzicht").status_code == 303  # their sessions ended
+    assert submit_sign_in(page_client(app), colleague.email, PASSWORD).status_code == 400
+    assert submit_sign_in(page_client(app), colleague.email, new).status_code == 303
+
+
+def test_an_admin_gives_no_new_password_above_their_role_to_themselves_or_elsewhere(
+    app, client, region
+):
+    admin_person = make_person(client, region.care_provider, is_admin=True)
+    admin = signed_in(app, admin_person)
+    chair = make_person(client, region.care_provider, "chair")
+    stranger = make_person(client, region.other_care_provider)
+    for person_id, status in (
+        (chair.id, 403),  # a role above the admin's own
+        (admin_person.id, 403),  # one's own: under 'Mijn account', with the current one
+        (stranger.id, 404),  # another organisation's person
+    ):
+        response = post_form(admin, f"/mensen/{person_id}/wachtwoord", {}, "/mensen")
+        assert response.status_code == status
+    for person in (chair, admin_person, stranger):
+        assert submit_sign_in(page_client(app), person.email, PASSWORD).status_code == 303
+
+
+def test_a_new_person_form_sent_twice_points_to_a_new_password(app, client, region):
+    # The second sending of a double click finds the email taken, and its page replaced the one
+    # that showed the generated password.
+    admin = signed_in(app, make_person(client, region.care_provider, is_admin=True))
+    form = {"email": "dubbel@example.nl", "naam": "Dubbel geklikt", "rol": "member"}
+    assert post_form(admin, "/mensen", form, "/mensen").status_code == 201
+    again = post_form(admin, "/mensen", form, "/mensen")
+    assert again.status_code == 409
+    assert "Nieuw wachtwoord" in again.text
+
+
 def test_a_person_changes_their_password(app, client, region):
     person = make_person(client, region.care_provider)
     browser = signed_in(app, person)

@@ -38,9 +38,13 @@ reach gets the LP re-solved with the case forced in. Each such re-solve serves t
 it too: its duals bound every case at once (`ForcedOptimum.shared_bounds`), and when no variant
 reached its alternative, the restriction to that alternative's split joins the exact variants
 (`_split_variant`). The priced flow's own solution is a witness where it keeps the caps
-(`_priced_witness`). Cases still unsettled are re-solved with
-each of their pairs forced (`tradeoffs.solve_with_pair`), up to the re-solve limit and the
-solver's deadline.
+(`_priced_witness`). Where variants were at hand but a case is left unsettled by them (the
+split search keeps only leaves housing as many, some relaxed, so a case whose every
+alternative houses fewer, or whose relaxed value breaks a cap, was settled pair by pair: half
+of the 60-200 x 25-80 tables with scattered complexes went past the default re-solve limit),
+the same linear programs are built at that case and settle it and the cases after it. Cases
+still unsettled are re-solved with each of their pairs forced (`tradeoffs.solve_with_pair`),
+up to the re-solve limit and the solver's deadline.
 """
 
 import time
@@ -615,6 +619,10 @@ def best_alternatives(
     resolves = exact = 0
     last = 0.0  # seconds the previous exact re-solve took
     shared = None if forced is None else forced.shared_duals
+    # Straddlers left only relaxed variants to bound a case by (the split search's leaves, or
+    # the proposal's split beside its relaxation): where their witnesses break a cap, the
+    # linear programs settle the case before any per-pair re-solve (`forced.py`).
+    lazy = forced is None and capacity_tree(problem, active) is None
     cut = None  # the straddlers over `active`, once a re-solve needs them
     for k, start in enumerate(starts.tolist()):
         case = int(cases[k])
@@ -639,10 +647,18 @@ def best_alternatives(
                 moves = moves_between(proposal, pairs)
                 dwelling = int(problem.edge_dwelling[edge])
                 settled = BestAlternative(case, dwelling, edge, assignment.count, total, moves)
+        if settled is None and lazy:
+            lazy = False
+            try:
+                forced = ForcedOptimum(problem, edges, assignment.edges, assignment.count, deadline)
+            except NotSettled:  # the per-pair re-solves below, each within the deadline
+                forced = None
         if settled is None and forced is not None:
             if remaining(deadline) <= 0:
                 return UnhousedCheck(result, False, resolves)
             resolves += 1
+            # Only an exact variant's value is a real proposal housing as many and the case.
+            reached = max((int(v.best[k]) for v in variants if v.alternative.exact), default=NONE)
             known = None if reached == NONE else _known(problem, variants, k, reached, proposal)
             try:
                 found_case = forced.best_with_case(case, reached != NONE, known)

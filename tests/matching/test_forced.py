@@ -261,3 +261,46 @@ def fits(problem, edge) -> bool:
         problem.complex_room[problem.complex_of[dwelling]] > 0
         and problem.neighbourhood_room[problem.neighbourhood_of[dwelling]] > 0
     )
+
+
+def test_a_case_whose_every_alternative_houses_fewer_is_settled_without_a_pair_resolve():
+    # Complex 0 (dwellings 0 and 1, room 1) straddles neighbourhoods 1 and 2; neighbourhood 1
+    # also holds dwelling 2; every neighbourhood has room 1. The proposal houses case 1 on
+    # dwelling 2 and case 2 on dwelling 1. Case 0 fits only dwelling 0, which shares complex 0
+    # with dwelling 1 and neighbourhood 1 with dwelling 2: housing it houses 1 instead of 2.
+    # The split search keeps only its leaf housing 2, where dwelling 0 has no room, so no
+    # variant places case 0: the linear programs with it forced in do.
+    problem = AssignmentProblem(
+        n_cases=3,
+        n_dwellings=3,
+        edge_case=np.array([0, 1, 2, 2, 2]),
+        edge_dwelling=np.array([0, 2, 0, 1, 2]),
+        edge_score=np.array([6, 5, 0, 8, 3]),
+        complex_of=np.array([0, 0, 1]),
+        neighbourhood_of=np.array([1, 2, 1]),
+        complex_room=np.array([1, 2]),
+        neighbourhood_room=np.array([1, 1, 1]),
+    )
+    result = solve(problem)
+    assert result.method == "assignment_split"
+    check = best_alternatives(problem, result, resolve_limit=0)
+    assert check.complete
+    (alternative,) = check.alternatives
+    assert (alternative.case, alternative.dwelling) == (0, 0)
+    assert (alternative.housed, alternative.total) == (1, 6)
+    assert_is_an_assignment_housing(problem, result, alternative)
+
+
+@settings(max_examples=examples(60), deadline=None)
+@given(st.one_of(problems(nested=False), straddled()))
+def test_unhoused_alternatives_after_the_split_search_or_milp_need_no_pair_resolves(problem):
+    """Their relaxed leaves bound a case from above, and where no exact leaf reaches that bound
+    (a witness breaks a cap, or the case's every alternative houses fewer), the linear programs
+    settle it: the per-pair re-solves stay a fallback for HiGHS failing."""
+    for result in (solve(problem), solve(problem, method="milp")):
+        check = best_alternatives(problem, result, resolve_limit=0)
+        assert check.complete
+        found = {a.case: (a.housed, a.total) for a in check.alternatives}
+        assert found == expected_best_alternatives(problem, result.edges)
+        for alternative in check.alternatives:
+            assert_is_an_assignment_housing(problem, result, alternative)

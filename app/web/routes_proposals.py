@@ -15,6 +15,7 @@ from app.proposals import lifecycle as proposal_lifecycle
 from app.proposals import service as proposals_service
 from app.proposals.models import (
     REASONS,
+    Decision,
     DecisionCreate,
     Proposal,
     ProposalDecision,
@@ -143,8 +144,10 @@ def _sent_twice(
     session: SessionDep, proposal: Proposal, web: Web, data: DecisionCreate, version: str
 ) -> bool:
     """Whether the form was sent before and recorded: the proposal moved on from the version
-    the form showed by exactly this decision, with this reason, of this organisation (a double
-    click). It stands as asked, so the page says so instead of 'someone else was first'."""
+    the form showed by exactly this decision, with this reason, of this organisation, and
+    with the viewing day, move-in day and lease form it asks (a double click). It stands as
+    asked, so the page says so instead of 'someone else was first'. A colleague's viewing on
+    another day is a different change (found by the ninth breaker)."""
     session.refresh(proposal)
     last = session.exec(
         select(ProposalDecision)
@@ -158,4 +161,10 @@ def _sent_twice(
         and last is not None
         and (last.decision, last.reason, last.actor_organisation_id)
         == (data.decision, data.reason, web.organisation.id)
+        and (data.viewing_date is None or proposal.viewing_on == data.viewing_date)
+        and (
+            data.decision != Decision.house
+            or proposal.housed_on == (data.effective_date or today())
+        )
+        and (data.lease_form is None or proposal.lease_form == data.lease_form.value)
     )

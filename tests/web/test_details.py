@@ -5,7 +5,7 @@ import re
 from app.web.formatting import detail_value
 from tests.clock import iso
 from tests.conftest import create_case, create_vacancy
-from tests.web.conftest import DATE, make_person, post_form, signed_in
+from tests.web.conftest import DATE, csrf_of, make_person, post_form, signed_in
 
 
 def decide(client, org, proposal_id, decision, **body):  # type: ignore[no-untyped-def]
@@ -104,6 +104,26 @@ def test_a_planned_viewing_records_its_date(app, client, region, published):
     proposal = client.get(f"/v1/proposals/{published.proposal_id}", headers=region.chair.headers)
     assert proposal.json()["viewing_on"] == iso(5)
     assert "Bezichtiging" in corporation.get(url).text
+
+
+def test_a_stale_viewing_form_with_another_date_is_not_taken_for_sent_twice(
+    app, client, region, published
+):
+    """A colleague planned the viewing on another day from the same version: the stale form's
+    day is not what stands, so it is refused (412), not redirected as if recorded."""
+    corporation = signed_in(app, make_person(client, region.corporation))
+    decide(client, region.chair, published.proposal_id, "nominate")
+    decide(client, region.corporation, published.proposal_id, "corporation_accept")
+    url = f"/voorstellen/{published.proposal_id}"
+    csrf = csrf_of(corporation, url)
+    decide(client, region.corporation, published.proposal_id, "plan_viewing", viewing_date=iso(5))
+    form = {"csrf_token": csrf, "besluit": "plan_viewing", "bezichtiging": iso(9), "versie": "3"}
+    assert corporation.post(url + "/besluit", data=form).status_code == 412
+    proposal = client.get(f"/v1/proposals/{published.proposal_id}", headers=region.chair.headers)
+    assert proposal.json()["viewing_on"] == iso(5)
+    # The same day sent twice (a double click) still stands.
+    again = corporation.post(url + "/besluit", data=form | {"bezichtiging": iso(5)})
+    assert again.status_code == 303
 
 
 def test_a_viewing_without_a_date_is_refused(client, region, published):

@@ -314,6 +314,10 @@ ERROR_PAGES = {
 
 
 TOO_LARGE = "Het formulier is te groot of heeft te veel velden; er is niets opgeslagen."
+UNREADABLE = "Het formulier kon niet worden gelezen; er is niets opgeslagen."
+# The starts of Starlette's messages for a form over its limits (`starlette.formparsers`); its
+# other 400s (no multipart boundary, a part without a name) are a form it cannot read.
+OVER_LIMITS = ("Field exceeded", "Part exceeded", "Too many")
 
 
 def error_page(request: Request, status: int, detail: str | None = None) -> HTMLResponse:
@@ -379,7 +383,10 @@ class WebRoute(SessionEndingRoute):
             except StarletteHTTPException as exc:
                 # Starlette's own refusals, such as a form field over 1 MB or more than 1000
                 # fields (`request.form()`: 400): a Dutch page with their status, not a 500.
-                detail = TOO_LARGE if exc.status_code == 400 else None
+                detail = None
+                if exc.status_code == 400:
+                    over = str(exc.detail).startswith(OVER_LIMITS)
+                    detail = TOO_LARGE if over else UNREADABLE
                 response = error_page(request, exc.status_code, detail)
             except Exception as exc:
                 if classify(exc) is not None:

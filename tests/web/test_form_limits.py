@@ -59,3 +59,18 @@ def test_a_file_over_the_body_limit_on_the_import_page_is_a_dutch_413(app, clien
     )
     assert api.status_code == 413
     assert api.headers["content-type"] == "application/problem+json"
+
+
+def test_an_unreadable_form_is_a_dutch_400_that_does_not_call_it_too_large(app, client, region):
+    """Starlette refuses a multipart body it cannot read (no boundary) with the same 400 as one
+    over its limits; that page said the form was too large, which it was not."""
+    browser = signed_in(app, make_person(client, region.care_provider))
+    csrf_of(browser, "/account/meldingen")
+    response = browser.post(
+        "/account/meldingen",
+        content=b"csrf_token=x",
+        headers={"Content-Type": "multipart/form-data"},
+    )
+    assert response.status_code == 400
+    assert "te groot" not in response.text
+    assert "kon niet worden gelezen" in response.text

@@ -126,6 +126,26 @@ def test_a_stale_viewing_form_with_another_date_is_not_taken_for_sent_twice(
     assert again.status_code == 303
 
 
+def test_a_stale_housing_form_with_another_move_in_day_is_not_taken_for_sent_twice(
+    app, client, region, published
+):
+    """A colleague recorded the move-in on another day from the same version: the stale form
+    is refused (412), not redirected as if its day stood."""
+    corporation = signed_in(app, make_person(client, region.corporation))
+    decide(client, region.chair, published.proposal_id, "nominate")
+    decide(client, region.corporation, published.proposal_id, "corporation_accept")
+    decide(client, region.corporation, published.proposal_id, "sign_tenancy")
+    url = f"/voorstellen/{published.proposal_id}"
+    csrf = csrf_of(corporation, url)
+    decide(client, region.corporation, published.proposal_id, "house", effective_date=iso(0))
+    form = {"csrf_token": csrf, "besluit": "house", "verhuisdatum": DATE, "versie": "4"}
+    assert corporation.post(url + "/besluit", data=form).status_code == 412
+    proposal = client.get(f"/v1/proposals/{published.proposal_id}", headers=region.chair.headers)
+    assert proposal.json()["housed_on"] == iso(0)
+    again = corporation.post(url + "/besluit", data=form | {"verhuisdatum": iso(0)})
+    assert again.status_code == 303
+
+
 def test_a_viewing_without_a_date_is_refused(client, region, published):
     decide(client, region.chair, published.proposal_id, "nominate")
     decide(client, region.corporation, published.proposal_id, "corporation_accept")

@@ -2,7 +2,9 @@
 same validation (in Dutch), If-Match against lost updates, the lifecycle and the access log."""
 
 import re
+import uuid
 
+from app.cases.models import Case
 from tests.clock import TODAY, iso
 from tests.conftest import create_case
 from tests.web.conftest import csrf_of, make_person, signed_in
@@ -98,6 +100,25 @@ def test_the_new_file_form_sent_twice_makes_one_file_and_says_it_is_saved(app, c
     assert len(client.get("/v1/cases", headers=region.care_provider.headers).json()["items"]) == 1
     other = browser.post("/dossiers/nieuw", data=form | {"birth_year": "1971"})
     assert other.status_code == 409 and "gebruikt dit kenmerk al" in other.text
+
+
+def test_a_taken_reference_whose_stored_file_no_longer_validates_is_a_409_not_a_500(
+    app, client, region, session
+):
+    """The sent-twice check reads the stored file as a new-file document; a file stored before
+    a rule it now breaks (here a birth year too recent) made that a 500 instead of 'the
+    reference is taken'."""
+    case = create_case(client, region.care_provider, region.table_id, external_ref="K-oud-1")
+    stored = session.get(Case, uuid.UUID(case["id"]))
+    assert stored is not None
+    stored.birth_year = TODAY.year - 5
+    session.add(stored)
+    session.commit()
+    browser = signed_in(app, make_person(client, region.care_provider))
+    form = {"csrf_token": csrf_of(browser, "/dossiers/nieuw"), **_form(external_ref="K-oud-1")}
+    response = browser.post("/dossiers/nieuw", data=form)
+    assert response.status_code == 409
+    assert "gebruikt dit kenmerk al" in response.text
 
 
 def test_an_edit_is_stored_with_the_version_it_was_shown(app, client, region):

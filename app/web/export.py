@@ -128,7 +128,9 @@ def sections_pdf(
             story.append(Paragraph("Geen.", styles["BodyText"]))
             continue
         header = [Paragraph(escape(c), head) for c in section.columns]
-        body = [[Paragraph(escape(value), cell) for value in row] for row in section.rows]
+        body = [
+            [Paragraph(escape(_printable(value)), cell) for value in row] for row in section.rows
+        ]
         # splitInRow: a row taller than a page (a proposal with some forty cases passed over)
         # continues on the next page; without it ReportLab refuses the whole document.
         table = LongTable(
@@ -147,6 +149,18 @@ def sections_pdf(
         story += [table, Spacer(1, 3 * mm)]
     document.build(story, onFirstPage=footer, onLaterPages=footer)
     return buffer.getvalue()
+
+
+PRINT_CELL_MAX = 5000
+"""Characters of one cell in print (about 80 passed-over entries). ReportLab's time to split a
+row over pages grows with the square of its text (a cell of 100,000 characters took 9 s), and a
+printed cell that long helps no meeting; the page and the CSV hold the whole text."""
+CUT = " … (ingekort voor de afdruk; de pagina en de CSV tonen alles)"
+
+
+def _printable(value: str) -> str:
+    """`value`, cut at PRINT_CELL_MAX characters with a note that it was."""
+    return value if len(value) <= PRINT_CELL_MAX else value[:PRINT_CELL_MAX] + CUT
 
 
 def _widths(section: Section, total: float) -> list[float]:

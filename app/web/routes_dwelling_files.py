@@ -139,9 +139,11 @@ def _save(
     vacancy: Vacancy | None,
     values: dict[str, str],
     notice: str,
+    asked: VacancyStatus | None = None,
 ) -> Response:
     """Write through the API's upsert; 412 shows the latest version, other refusals their
-    Dutch messages on the fields they name."""
+    Dutch messages on the fields they name. `asked`: the status the form asks for; a stale
+    form whose status already stands (sent twice) is done, not refused."""
     try:
         with session.begin_nested():
             [outcome] = vacancies.upsert_vacancies(
@@ -150,6 +152,9 @@ def _save(
     except PreconditionFailed:
         if vacancy is None:
             raise
+        session.refresh(vacancy)
+        if asked is not None and vacancy.status == asked:  # sent twice: it stands as asked
+            return redirect(f"/woningen/{vacancy.id}/bewerken", notice)
         return _stale(request, session, web, vacancy)
     except ProblemError as exc:
         errors, message = problem_errors(exc)
@@ -247,7 +252,7 @@ def change_dwelling_status(
             return _page(request, web, values=stored, vacancy=vacancy, error=FIX_FIRST, status=400)
         return _save(
             request, session, web, document, version=version, vacancy=vacancy, values=stored,
-            notice="woning_status",
+            notice="woning_status", asked=VacancyStatus.available,
         )  # fmt: skip
     if wanted != "withdrawn":
         return _page(

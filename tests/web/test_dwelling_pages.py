@@ -174,6 +174,19 @@ def test_withdrawing_sent_twice_stands_without_someone_else_changed_it(app, clie
     assert now.json()["status"] == "withdrawn"
 
 
+def test_offering_again_sent_twice_stands_without_someone_else_changed_it(app, client, region):
+    dwelling = create_vacancy(client, region.corporation)
+    browser = signed_in(app, make_person(client, region.corporation))
+    page = browser.get(f"/woningen/{dwelling['id']}/bewerken")
+    assert _set_status(browser, dwelling["id"], "withdrawn", page).status_code == 303
+    page = browser.get(f"/woningen/{dwelling['id']}/bewerken")
+    first = _set_status(browser, dwelling["id"], "available", page)
+    second = _set_status(browser, dwelling["id"], "available", page)
+    assert first.status_code == second.status_code == 303, second.text
+    now = client.get(f"/v1/vacancies/{dwelling['id']}", headers=region.corporation.headers)
+    assert now.json()["status"] == "available"
+
+
 def test_withdrawing_with_a_stale_version_is_412_and_the_dwelling_stays_on_offer(
     app, client, region
 ):

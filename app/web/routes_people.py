@@ -13,6 +13,7 @@ from pydantic import ValidationError
 from starlette.responses import Response
 
 from app.db import SessionDep
+from app.organisations.models import Organisation
 from app.organisations.service import get_managed_organisation
 from app.people import service as people
 from app.people.models import PersonCreate, PersonRole, PersonUpdate
@@ -39,12 +40,24 @@ def _check_grant(web: Web, role: str) -> None:
 
 
 VIEWER_ADMIN = "Een meelezer kan geen beheerder zijn: geef eerst de rol lid of voorzitter."
+TAKEN = "Er bestaat al een account met dit e-mailadres."
 # A form sent twice (a double click) makes the account with the first sending and finds it
 # taken with the second, whose page hid the password: the way out is a new one.
-TAKEN = (
-    "Er bestaat al een account met dit e-mailadres. Is het wachtwoord niet (meer) zichtbaar? "
-    "Kies bij die persoon 'Nieuw wachtwoord'."
+NEW_PASSWORD_HINT = (
+    " Is het wachtwoord niet (meer) zichtbaar? Kies bij die persoon 'Nieuw wachtwoord'."
 )
+
+
+def _taken(session: SessionDep, web: Web, organisation: Organisation, error: Conflict) -> str:
+    """The message for a taken email: with the way to a new password only where this admin
+    has that button (a colleague up to their own role, not themselves)."""
+    existing = error.extra.get("existing_id")
+    if existing is None:  # a concurrent creation won: not looked up to be named
+        return TAKEN
+    person = people.get_person(session, organisation, uuid.UUID(str(existing)))
+    if person.id == web.person.id or PersonRole(person.role).rank > web.role.rank:
+        return TAKEN
+    return TAKEN + NEW_PASSWORD_HINT
 
 
 def _people_page(
@@ -109,8 +122,15 @@ def create_person(request: Request, session: SessionDep, web: WebDep, form: Form
             person, password = people.create_person(session, organisation, data)
     except Unprocessable:
         return _people_page(request, session, web, error=VIEWER_ADMIN, form=values, status=400)
-    except Conflict:
-        return _people_page(request, session, web, error=TAKEN, form=values, status=409)
+    except Conflict as taken:
+        return _people_page(
+            request,
+            session,
+            web,
+            error=_taken(session, web, organisation, taken),
+            form=values,
+            status=409,
+        )
     assert password is not None
     response = _people_page(request, session, web, created=(person.email, password), status=201)
     return response

@@ -332,6 +332,20 @@ def test_a_new_person_form_sent_twice_points_to_a_new_password(app, client, regi
     assert "Nieuw wachtwoord" in again.text
 
 
+def test_a_taken_email_points_to_a_new_password_only_where_the_admin_has_that_button(
+    app, client, region
+):
+    admin = signed_in(app, make_person(client, region.care_provider, is_admin=True))
+    chair = make_person(client, region.care_provider, "chair")  # above the admin's role
+    member = make_person(client, region.care_provider)
+    for taken, hint in ((chair.email, False), (member.email, True)):
+        form = {"email": taken, "naam": "Zelfde adres", "rol": "member"}
+        response = post_form(admin, "/mensen", form, "/mensen")
+        assert response.status_code == 409
+        assert "Er bestaat al een account met dit e-mailadres." in response.text
+        assert ("Nieuw wachtwoord&#39;." in response.text) is hint
+
+
 def test_a_person_changes_their_password(app, client, region):
     person = make_person(client, region.care_provider)
     browser = signed_in(app, person)

@@ -116,6 +116,24 @@ def upload(
     return client.post(path, params=query, files={"file": (name, content)}, headers=headers)
 
 
+CASES = "/v1/cases/imports"
+
+
+def store_cases(client: Any, region: Any, content: bytes, name: str = "x.xlsx", **params: Any):  # type: ignore[no-untyped-def]
+    """Import `content` for the region's care provider at its table, for real (not a dry run);
+    `params`: more query keys, as for `upload`."""
+    return upload(
+        client,
+        CASES,
+        content,
+        region.care_provider.headers,
+        name,
+        table_id=region.table_id,
+        dry_run=False,
+        **params,
+    )
+
+
 def _camel(name: str) -> str:
     first, *rest = name.split("_")
     return first + "".join(part.capitalize() for part in rest)

@@ -8,9 +8,17 @@ from openpyxl import Workbook
 
 from tests.api.helpers import assert_problem
 from tests.clock import TODAY, day
-from tests.imports.sheets import case_row, csv_file, dwelling_row, nl, table, upload, xlsx
-
-CASES = "/v1/cases/imports"
+from tests.imports.sheets import (
+    CASES,
+    case_row,
+    csv_file,
+    dwelling_row,
+    nl,
+    store_cases,
+    table,
+    upload,
+    xlsx,
+)
 
 
 def check(client, region, content: bytes, name: str = "x.xlsx", **params) -> dict:  # type: ignore[no-untyped-def]
@@ -27,16 +35,7 @@ def check(client, region, content: bytes, name: str = "x.xlsx", **params) -> dic
     assert response.status_code == 200, response.text
     body = response.json()
     assert body["valid"] is False and body["issues"], body
-    real = upload(
-        client,
-        CASES,
-        content,
-        region.care_provider.headers,
-        name,
-        table_id=region.table_id,
-        dry_run=False,
-        **params,
-    )
+    real = store_cases(client, region, content, name, **params)
     assert_problem(real, 400, "import_rejected")
     assert client.get("/v1/cases", headers=region.care_provider.headers).json()["items"] == []
     return body

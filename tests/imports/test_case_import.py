@@ -6,9 +6,7 @@ from datetime import date
 from tests.api.helpers import assert_problem
 from tests.clock import TODAY, day, iso
 from tests.conftest import create_case
-from tests.imports.sheets import case_row, csv_file, nl, table, upload, xlsx
-
-CASES = "/v1/cases/imports"
+from tests.imports.sheets import CASES, case_row, csv_file, nl, store_cases, table, upload, xlsx
 
 
 def _cases(client, org) -> list[dict]:  # type: ignore[no-untyped-def]
@@ -57,14 +55,7 @@ def test_an_empty_required_cell_is_named_once(client, region):
 
 def test_an_import_stores_every_row_with_its_transition_and_access_log(client, region):
     rows = [case_row(f"K-{i}") for i in range(1, 6)]
-    response = upload(
-        client,
-        CASES,
-        xlsx(table(rows)),
-        region.care_provider.headers,
-        table_id=region.table_id,
-        dry_run=False,
-    )
+    response = store_cases(client, region, xlsx(table(rows)))
     assert response.status_code == 200, response.text
     body = response.json()
     assert (body["valid"], body["created"], body["updated"], body["unchanged"]) == (
@@ -140,14 +131,7 @@ def test_columns_left_out_keep_what_is_stored_and_an_emptied_cell_clears(client,
         ["K-9", "BW", nl(day(-100)), TODAY.year - 40, 1, "bijstand", "16250,00", "gemiddeld",
          None],
     ]  # fmt: skip
-    response = upload(
-        client,
-        CASES,
-        xlsx(narrow),
-        region.care_provider.headers,
-        table_id=region.table_id,
-        dry_run=False,
-    )
+    response = store_cases(client, region, xlsx(narrow))
     assert response.json()["updated"] == 1, response.text
     stored = client.get(f"/v1/cases/{case['id']}", headers=region.care_provider.headers).json()
     assert stored["registration_date"] is None  # emptied in the file
@@ -157,14 +141,7 @@ def test_columns_left_out_keep_what_is_stored_and_an_emptied_cell_clears(client,
 
 def test_one_bad_row_rejects_the_whole_import(client, region):
     rows = [case_row("K-1"), case_row("K-2"), case_row("K-3", Geboortejaar=TODAY.year - 3)]
-    response = upload(
-        client,
-        CASES,
-        xlsx(table(rows)),
-        region.care_provider.headers,
-        table_id=region.table_id,
-        dry_run=False,
-    )
+    response = store_cases(client, region, xlsx(table(rows)))
     body = assert_problem(response, 400, "import_rejected")
     [issue] = body["issues"]
     assert (issue["row"], issue["column"], issue["cell"]) == (4, "Geboortejaar", "D4")
@@ -175,14 +152,7 @@ def test_one_bad_row_rejects_the_whole_import(client, region):
 
 def test_cases_missing_from_the_file_are_left_alone(client, region):
     kept = create_case(client, region.care_provider, region.table_id, external_ref="K-old")
-    response = upload(
-        client,
-        CASES,
-        xlsx(table([case_row("K-new")])),
-        region.care_provider.headers,
-        table_id=region.table_id,
-        dry_run=False,
-    )
+    response = store_cases(client, region, xlsx(table([case_row("K-new")])))
     assert response.json()["created"] == 1
     again = client.get(f"/v1/cases/{kept['id']}", headers=region.care_provider.headers).json()
     assert (again["status"], again["version"]) == (kept["status"], kept["version"])
@@ -190,14 +160,7 @@ def test_cases_missing_from_the_file_are_left_alone(client, region):
 
 def test_a_care_provider_imports_only_into_its_own_cases(client, region):
     theirs = create_case(client, region.other_care_provider, region.table_id, external_ref="K-1")
-    response = upload(
-        client,
-        CASES,
-        xlsx(table([case_row("K-1", Volwassenen=2)])),
-        region.care_provider.headers,
-        table_id=region.table_id,
-        dry_run=False,
-    )
+    response = store_cases(client, region, xlsx(table([case_row("K-1", Volwassenen=2)])))
     assert response.json()["created"] == 1, response.text  # the same reference is a new case
     other = client.get(
         f"/v1/cases/{theirs['id']}", headers=region.other_care_provider.headers
@@ -252,14 +215,7 @@ def test_a_csv_with_dutch_dates_iso_dates_and_decimal_commas_imports(client, reg
         )
         body = response.json()
         assert body["valid"] and body["format"] == "csv" and body["created"] == 2, body
-    upload(
-        client,
-        CASES,
-        csv_file(table(rows)),
-        region.care_provider.headers,
-        table_id=region.table_id,
-        dry_run=False,
-    )
+    store_cases(client, region, csv_file(table(rows)))
     cases = {c["external_ref"]: c for c in _cases(client, region.care_provider)}
     assert cases["K-1"]["income"]["net_monthly"] == 1180.5
     assert cases["K-2"]["ready_since"] == iso(-30)
@@ -276,14 +232,7 @@ def test_rent_arrears_name_corporations_of_the_table(client, region):
     [issue] = response.json()["issues"]
     assert (issue["row"], issue["code"]) == (3, "unknown_corporation")
     assert region.other_corporation.name in issue["message"]
-    upload(
-        client,
-        CASES,
-        xlsx(table(rows[:1])),
-        region.care_provider.headers,
-        table_id=region.table_id,
-        dry_run=False,
-    )
+    store_cases(client, region, xlsx(table(rows[:1])))
     [case] = _cases(client, region.care_provider)
     assert case["debts"]["rent_arrears_corporation_ids"] == [region.corporation.id]
 
@@ -312,14 +261,7 @@ def test_dates_may_be_real_spreadsheet_dates(client, region):
     row = case_row("K-1", **{"Klaar voor uitstroom sinds": day(-45)})
     lines = table([row])
     assert isinstance(lines[1][2], date)
-    response = upload(
-        client,
-        CASES,
-        xlsx(lines),
-        region.care_provider.headers,
-        table_id=region.table_id,
-        dry_run=False,
-    )
+    response = store_cases(client, region, xlsx(lines))
     assert response.json()["created"] == 1, response.text
     assert _cases(client, region.care_provider)[0]["ready_since"] == iso(-45)
 

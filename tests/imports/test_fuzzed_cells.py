@@ -7,10 +7,9 @@ import uuid
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.imports.sheets import case_row, csv_file, table, upload, xlsx
+from tests.imports.sheets import CASES, case_row, csv_file, table, upload, xlsx
 from tests.properties import examples
 
-CASES = "/v1/cases/imports"
 TYPED = st.one_of(
     st.none(),
     st.text(st.characters(blacklist_categories=("Cc", "Cs")), max_size=12),

@@ -21,9 +21,7 @@ from app.cases.models import Case, CaseCreate, CaseUpdate
 from app.imports import service as imports_service
 from app.organisations.models import OrganisationKind
 from tests.conftest import Org, Region, case_body, make_region
-from tests.imports.sheets import case_row, table, upload, xlsx
-
-CASES = "/v1/cases/imports"
+from tests.imports.sheets import case_row, store_cases, table, xlsx
 
 
 @pytest.fixture
@@ -68,14 +66,7 @@ def _case(engine: Any, ref: str) -> Case:
 
 def _imported(client: TestClient, region: Region, rows: list[Any]) -> list[str]:
     """Import `rows` for the region's care provider; the outcome of each row."""
-    response = upload(
-        client,
-        CASES,
-        xlsx(table(rows)),
-        region.care_provider.headers,
-        table_id=region.table_id,
-        dry_run=False,
-    )
+    response = store_cases(client, region, xlsx(table(rows)))
     assert response.status_code == 200, response.text
     return [item["outcome"] for item in response.json()["items"]]
 

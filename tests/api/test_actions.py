@@ -7,8 +7,9 @@ from tests.conftest import create_case
 DATE = iso()
 
 
-def hand_out(client, region, owner, due_date=iso(14), **extra):
-    response = client.post(
+def post_action(client, region, owner, due_date=iso(14), **extra):
+    """The chair hands out a `request_beschikking` action to `owner`: the response."""
+    return client.post(
         f"/v1/tables/{region.table_id}/actions",
         json={
             "kind": "request_beschikking",
@@ -18,6 +19,10 @@ def hand_out(client, region, owner, due_date=iso(14), **extra):
         | extra,
         headers=region.chair.headers,
     )
+
+
+def hand_out(client, region, owner, due_date=iso(14), **extra):
+    response = post_action(client, region, owner, due_date, **extra)
     assert response.status_code == 201, response.text
     return response.json()
 
@@ -143,16 +148,7 @@ def test_an_action_update_with_the_current_etag_lands(client, region):
 
 def test_an_action_about_a_case_is_not_given_to_another_care_provider(client, region):
     case = create_case(client, region.care_provider, region.table_id)
-    response = client.post(
-        f"/v1/tables/{region.table_id}/actions",
-        json={
-            "kind": "request_beschikking",
-            "owner_organisation_id": region.other_care_provider.id,
-            "due_date": iso(14),
-            "case_id": case["id"],
-        },
-        headers=region.chair.headers,
-    )
+    response = post_action(client, region, region.other_care_provider, case_id=case["id"])
     body = assert_problem(response, 400, "validation_error")
     assert body["invalidParams"][0]["name"] == "owner_organisation_id"
     assert body["invalidParams"][0]["code"] == "owner_cannot_see_case"

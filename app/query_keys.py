@@ -14,6 +14,7 @@ from fastapi import Request
 from fastapi.dependencies.utils import get_flat_params
 from fastapi.params import Query
 from fastapi.routing import APIRoute
+from pydantic.alias_generators import to_camel
 
 from app.api_headers import is_api_path
 from app.problems import ProblemError
@@ -107,8 +108,7 @@ async def refuse_unknown_query_keys(request: Request) -> None:
 def _unknown_reason(key: str, known: frozenset[str]) -> str:
     """Why `key` is refused: a snake_case spelling of a known key is named as such; any other
     key is simply not one of this operation's (e.g. `format` where no CSV is offered)."""
-    head, *rest = key.split("_")
-    camel = head + "".join(part[:1].upper() + part[1:] for part in rest)
-    if rest and camel in known:
+    camel = to_camel(key)
+    if camel != key and camel in known:
         return f"Query keys are camelCase: `{camel}`."
     return "This operation has no such query parameter (the ones it has are named in `detail`)."

@@ -10,6 +10,7 @@ from app.matching.engine import greedy_baseline, match
 from app.matching.evaluation import Evaluation, evaluate, explain_pair, pair_failures
 from app.matching.facts import IncomeLimit, applicable_income_limit
 from app.matching.results import (
+    AlsoHoused,
     BlockedCase,
     BottleneckGroup,
     Bottlenecks,
@@ -54,6 +55,7 @@ __all__ = [
     "REASON_CODES",
     "TRADE_OFFS",
     "AgendaPairExplanation",
+    "AlsoHoused",
     "AowAges",
     "AowCohort",
     "BlockedCase",

@@ -14,6 +14,7 @@ from app.matching.bottlenecks import excluded_counts_rows, find_bottlenecks
 from app.matching.evaluation import Evaluation, evaluate
 from app.matching.ranking import order_within
 from app.matching.results import (
+    AlsoHoused,
     CaseCandidates,
     Displaced,
     DwellingCandidates,
@@ -237,6 +238,24 @@ def displaced_by(
     return changes
 
 
+def also_housed_by(solved: Solved, moves: Mapping[int, int | None], case: int) -> list[AlsoHoused]:
+    """The cases an alternative for `case` houses besides it that the proposal leaves unhoused
+    (given as the moves of the cases whose dwelling differs), in case order: with
+    `displaced_by` the whole difference, so the proposal with both applied and `case` on its
+    dwelling is the alternative."""
+    problem, evaluation = solved.problem, solved.evaluation
+    held = set(problem.edge_case[solved.assignment.edges].tolist())
+    return [
+        AlsoHoused(
+            evaluation.case_ids[other],
+            evaluation.dwelling_ids[dwelling],
+            output_score(int(problem.edge_score[pair_edge(problem, other, dwelling)])),
+        )
+        for other, dwelling in sorted((c, d) for c, d in moves.items() if d is not None)
+        if other != case and other not in held
+    ]
+
+
 def moves_of(solved: Solved, chosen: np.ndarray) -> dict[int, int | None]:
     """An alternative's chosen edges as moves relative to the proposal."""
     problem = solved.problem
@@ -274,6 +293,7 @@ def _left_unhoused(
                 output_score(best.total),
                 why,
                 [change for _, change in changes],
+                also_housed_by(solved, best.moves, best.case),
             )
         )
     entries.sort(key=lambda e: (-e.score, e.case_id))

@@ -68,12 +68,24 @@ class Displaced:
 
 
 @dataclass(frozen=True, slots=True)
+class AlsoHoused:
+    """A case the proposal leaves unhoused that a case's best alternative houses besides that
+    case: on `dwelling_id`, where it scores `score`. With the `Displaced` changes it makes the
+    whole difference between the proposal and the alternative."""
+
+    case_id: str
+    dwelling_id: str
+    score: float
+
+
+@dataclass(frozen=True, slots=True)
 class LeftUnhoused:
     """A case with a feasible dwelling that the proposal leaves unhoused, and its best alternative:
     the best proposal in which it is housed (most people, then highest total score).
 
     It would get `dwelling_id` (scoring `score`), house `housed_if_given` people with total score
-    `total_score_if_given`, and change the proposals in `displaced`. `trade_off`: `fewer_housed`,
+    `total_score_if_given`, change the proposals in `displaced` and house the cases in
+    `also_housed` besides (both in case order). `trade_off`: `fewer_housed`,
     `lower_total_score` or `equal_alternative` (as many, same total; the tie-break chose ours).
     """
 
@@ -84,6 +96,7 @@ class LeftUnhoused:
     total_score_if_given: float
     trade_off: str
     displaced: list[Displaced]
+    also_housed: list[AlsoHoused]
 
 
 @dataclass(frozen=True, slots=True)

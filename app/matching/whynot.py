@@ -22,6 +22,7 @@ from app.matching.declines import decline_index
 from app.matching.engine import (
     PASSED_OVER_RESOLVE_LIMIT,
     Solved,
+    also_housed_by,
     checks_deadline_of,
     displaced_by,
     moves_of,
@@ -31,7 +32,7 @@ from app.matching.engine import (
 )
 from app.matching.facts import case_facts
 from app.matching.failures import rule_failures
-from app.matching.results import Displaced, RuleFailure, ScoreComponent
+from app.matching.results import AlsoHoused, Displaced, RuleFailure, ScoreComponent
 from app.matching.tradeoffs import solve_with_pair
 from app.matching.types import (
     CaseProfile,
@@ -52,7 +53,8 @@ class PairTradeOff:
     and `total_score`; `trade_off` says which decided (`fewer_housed`, `lower_total_score`,
     `equal_alternative`). `dwelling_proposed_to`: the case the proposal gives the dwelling (None:
     nobody, its complex or neighbourhood room went elsewhere); `case_proposed_dwelling`: the
-    dwelling the proposal gives the case. `changes`: the proposals that best alternative changes.
+    dwelling the proposal gives the case. `changes`: the proposals that best alternative changes;
+    `also_housed`: the cases it houses besides that the proposal leaves unhoused.
     """
 
     housed: int
@@ -63,6 +65,7 @@ class PairTradeOff:
     dwelling_proposed_to: str | None
     case_proposed_dwelling: str | None
     changes: list[Displaced]
+    also_housed: list[AlsoHoused]
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,6 +168,7 @@ def explain_in_agenda(
             dwelling_proposed_to=(evaluation.case_ids[holder[j]] if j in holder else None),
             case_proposed_dwelling=(evaluation.dwelling_ids[home[i]] if i in home else None),
             changes=[change for _, change in displaced_by(solved, moves)],
+            also_housed=also_housed_by(solved, moves, i),
         ),
     )
 

@@ -265,6 +265,22 @@ def test_the_proposal_houses_the_most_then_scores_highest_in_any_input_order(tab
     assert shuffled.left_unhoused == result.left_unhoused
 
 
+def read_off(proposal: dict[str, str], case_id: str, dwelling_id: str, entry) -> dict[str, str]:
+    """An alternative as the agenda lets the table read it: the proposal with the entry's
+    `displaced` changes applied, its `also_housed` cases on their dwellings and the case on
+    `dwelling_id`."""
+    pairs = dict(proposal)
+    for change in entry.displaced:
+        if change.moves_to_dwelling_id is None:
+            del pairs[change.case_id]
+        else:
+            pairs[change.case_id] = change.moves_to_dwelling_id
+    for other in entry.also_housed:
+        assert other.case_id not in proposal  # the proposal leaves it unhoused
+        pairs[other.case_id] = other.dwelling_id
+    return pairs | {case_id: dwelling_id}
+
+
 @settings(max_examples=examples(8))
 @given(tables)
 def test_each_left_unhoused_case_gets_the_best_proposal_that_houses_it(table):
@@ -281,6 +297,9 @@ def test_each_left_unhoused_case_gets_the_best_proposal_that_houses_it(table):
         assert (entry.case_id, entry.dwelling_id) in truth.units
         for change in entry.displaced:  # real proposals, each really moved
             assert proposal[change.case_id] == change.dwelling_id != change.moves_to_dwelling_id
+        alternative = read_off(proposal, entry.case_id, entry.dwelling_id, entry)
+        assert truth.keeps_caps(alternative)
+        assert (len(alternative), truth.total(alternative.items())) == (housed, total)
 
 
 @settings(max_examples=examples(8))
@@ -309,6 +328,7 @@ def test_why_not_answers_what_the_agenda_does_and_prices_the_pair_exactly(table,
         entry = left_unhoused.get((case_id, dwelling_id))
         if entry is not None:
             assert given_pair.changes == entry.displaced
+            assert given_pair.also_housed == entry.also_housed
             assert given_pair.trade_off == entry.trade_off
 
 

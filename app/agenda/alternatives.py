@@ -1,6 +1,6 @@
 """One left-unhoused case's best alternative whole: the agenda lists, per case left unhoused,
 only the first `candidates` of the proposals its alternative changes (`displaced`, with
-`displaced_count`); this gives all of them.
+`displaced_count`) and of the cases it houses besides (`also_housed`); this gives all of them.
 
 Computed as the agenda of the date computes it (the same inputs, `app.agenda.inputs.run_engine`,
 the same budget), so the entry is the agenda's own: the same dwelling, counts and trade-off, and
@@ -22,7 +22,7 @@ from sqlmodel import Session, select
 from app.access_log import service as access_log
 from app.access_log.models import AccessAction
 from app.access_log.service import AccessContext
-from app.agenda.document import _changes
+from app.agenda.document import _also_housed, _changes
 from app.agenda.inputs import load, owners_of, run_engine
 from app.agenda.models import AgendaView
 from app.agenda.views import _hide_other_cases, view_for
@@ -62,13 +62,23 @@ def shown(
     case_owners: dict[str, str],
     entry: dict[str, Any],
     displaced: list[dict[str, Any]],
+    also_housed: list[dict[str, Any]] | None,
     on: date,
 ) -> dict[str, Any]:
     """The answer for `entry` (an agenda's `left_unhoused` entry as the table sees it, its own
-    `displaced` left aside) with `displaced`, every change of its alternative, cut for `view`;
-    every case it names goes to the access log."""
+    `displaced` and `also_housed` left aside) with `displaced`, every change of its
+    alternative, and `also_housed`, every case it houses besides (None: a meeting frozen
+    before they were kept), cut for `view`; every case it names goes to the access log."""
     table_view = view == AgendaView.table
     me = str(context.principal.organisation_id)
+
+    def cut(listed: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return (
+            listed
+            if table_view
+            else _hide_other_cases(listed, lambda c: case_owners.get(str(c)) == me)
+        )
+
     answer: dict[str, Any] = {
         "case_id": entry["case_id"],
         "date": on.isoformat(),
@@ -78,14 +88,14 @@ def shown(
         "housed_if_given": entry["housed_if_given"] if table_view else None,
         "total_score_if_given": entry["total_score_if_given"] if table_view else None,
         "trade_off": entry["trade_off"],
-        "displaced": (
-            displaced
-            if table_view
-            else _hide_other_cases(displaced, lambda c: case_owners.get(str(c)) == me)
-        ),
+        "displaced": cut(displaced),
         "displaced_count": len(displaced),
+        "also_housed": None if also_housed is None else cut(also_housed),
+        "also_housed_count": None if also_housed is None else len(also_housed),
     }
-    named = {entry["case_id"]} | {c["case_id"] for c in answer["displaced"] if c["case_id"]}
+    named = {entry["case_id"]} | {
+        c["case_id"] for c in (*answer["displaced"], *(answer["also_housed"] or [])) if c["case_id"]
+    }
     access_log.record(
         session, context, AccessAction.agenda, [(uuid.UUID(c), table.id) for c in sorted(named)]
     )
@@ -103,7 +113,8 @@ def best_alternative(
     """The agenda of `on`'s `left_unhoused` entry of `case_id` with every proposal its
     alternative changes: {case_id, date, vacancy_id, score, housed_if_given,
     total_score_if_given, trade_off, displaced: [{case_id, vacancy_id, score,
-    moves_to_vacancy_id}], displaced_count}. `time_budget`: the solver's, in seconds.
+    moves_to_vacancy_id}], displaced_count, also_housed: [{case_id, vacancy_id, score}],
+    also_housed_count}. `time_budget`: the solver's, in seconds.
 
     Raises Forbidden for a corporation (no case detail), NotFound when the case is not on the
     agenda of `on` or, for a care provider, not its own (the same answer), and NotFound when the
@@ -129,7 +140,8 @@ def best_alternative(
         "total_score_if_given": entry.total_score_if_given,
         "trade_off": entry.trade_off,
     }
-    return shown(session, context, table, view, owners, found, _changes(entry.displaced), on)
+    displaced, also_housed = _changes(entry.displaced), _also_housed(entry.also_housed)
+    return shown(session, context, table, view, owners, found, displaced, also_housed, on)
 
 
 def _not_left_unhoused(session: Session, table: OutflowTable, on: date, case_id: uuid.UUID) -> str:

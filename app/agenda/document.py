@@ -135,7 +135,8 @@ def full_document(
 
     `time_budget` is the solver's budget in seconds, reported when it ran out. `top_k` bounds
     each left-unhoused case's `displaced` list as the candidate lists are bounded (the engine
-    listed `top_k` candidates); `displaced_count` gives the whole list's length. `scope`
+    listed `top_k` candidates), and so its `also_housed`; `displaced_count` and
+    `also_housed_count` give the whole lists' lengths. `scope`
     leaves out the candidate entries a view would drop anyway. `sections`: the
     `result_sections` of these arguments, if built already."""
     if sections is None:
@@ -252,6 +253,8 @@ def result_sections(
                 # (`app.agenda.alternatives`).
                 "displaced": _changes(u.displaced[:top_k]),
                 "displaced_count": len(u.displaced),
+                "also_housed": _also_housed(u.also_housed[:top_k]),
+                "also_housed_count": len(u.also_housed),
             }
             for u in result.left_unhoused
         ],
@@ -289,6 +292,10 @@ def _changes(changes: list[matching.Displaced]) -> list[dict[str, Any]]:
         }
         for c in changes
     ]
+
+
+def _also_housed(housed: list[matching.AlsoHoused]) -> list[dict[str, Any]]:
+    return [{"case_id": h.case_id, "vacancy_id": h.dwelling_id, "score": h.score} for h in housed]
 
 
 def _bottlenecks(bottlenecks: matching.Bottlenecks) -> dict[str, Any]:
@@ -354,19 +361,34 @@ def compute_loaded(
     return full_document(inputs, result, loaded.open_actions, time_budget, top_k, sections=sections)
 
 
+DISPLACED_REST = "displaced_rest"
+"""The key of the rests of the `displaced` lists in what `compute_to_freeze` keeps."""
+
+ALSO_HOUSED_REST = "also_housed_rest"
+"""The key of the rests of the `also_housed` lists in what `compute_to_freeze` keeps."""
+
+
 def compute_to_freeze(
     loaded: Loaded, top_k: int, time_budget: float
-) -> tuple[dict[str, Any], dict[str, list[dict[str, Any]]]]:
-    """The full document, as `compute_loaded`, and per left-unhoused case whose `displaced`
-    it cuts to `top_k`, the rest of that list (case id -> changes after the head): a published
+) -> tuple[dict[str, Any], dict[str, dict[str, list[dict[str, Any]]]]]:
+    """The full document, as `compute_loaded`, and the rests of the lists it cuts to `top_k`:
+    {DISPLACED_REST: {case id: changes after the head}, ALSO_HOUSED_REST: {case id: cases
+    housed besides after the head}}, with only the cases whose list it cuts. A published
     meeting keeps both, so it can give each case's whole alternative later, when its proposals
     hold the dwellings and the live agenda no longer lists the case."""
     # The chair publishes: it sees every case, and it freezes what its agenda showed.
     result = run_engine(loaded.inputs, loaded.usage, top_k, time_budget, reuse=True)
     document = full_document(loaded.inputs, result, loaded.open_actions, time_budget, top_k)
-    rest = {
-        u.case_id: _changes(u.displaced[top_k:])
-        for u in result.left_unhoused
-        if len(u.displaced) > top_k
+    rests = {
+        DISPLACED_REST: {
+            u.case_id: _changes(u.displaced[top_k:])
+            for u in result.left_unhoused
+            if len(u.displaced) > top_k
+        },
+        ALSO_HOUSED_REST: {
+            u.case_id: _also_housed(u.also_housed[top_k:])
+            for u in result.left_unhoused
+            if len(u.also_housed) > top_k
+        },
     }
-    return document, rest
+    return document, rests

@@ -127,6 +127,15 @@ class ChangeOut(TypedDict):
     ]
 
 
+class AlsoHousedOut(TypedDict):
+    """A case the proposal leaves unhoused that an alternative houses besides: on
+    `vacancy_id`. In a care provider's view other providers' cases have no id or score."""
+
+    case_id: uuid.UUID | None
+    vacancy_id: Annotated[uuid.UUID, Field(description="The dwelling it gets there.")]
+    score: Annotated[float | None, Field(description="Its score on that dwelling.")]
+
+
 class LeftUnhousedOut(TypedDict):
     """A case a dwelling fits that the proposal leaves unhoused, and its best alternative: the
     best proposal (most housed, then highest total score) in which it is housed."""
@@ -159,6 +168,29 @@ class LeftUnhousedOut(TypedDict):
     ]
     displaced_count: Annotated[
         int, Field(description="How many proposals that alternative changes in all.")
+    ]
+    also_housed: NotRequired[
+        Annotated[
+            list[AlsoHousedOut],
+            Field(
+                description=(
+                    "The cases the proposal leaves unhoused that the alternative houses "
+                    "besides, in case order: the first `candidates`; with `displaced` the "
+                    "whole difference. All of them: "
+                    "`GET /v1/tables/{table_id}/agenda/cases/{case_id}/alternative`. Absent "
+                    "in agendas published before this field existed."
+                )
+            ),
+        ]
+    ]
+    also_housed_count: NotRequired[
+        Annotated[
+            int,
+            Field(
+                description="How many cases the alternative houses besides in all. Absent in "
+                "agendas published before this field existed."
+            ),
+        ]
     ]
 
 
@@ -772,6 +804,10 @@ class PairTradeOffOut(BaseModel):
     changes: list[ChangeOut] = Field(
         description="The agenda's proposals that the best proposal with this pair changes."
     )
+    also_housed: list[AlsoHousedOut] = Field(
+        description="The cases the agenda leaves unhoused that the best proposal with this "
+        "pair houses besides; with `changes` the whole difference."
+    )
 
 
 class WhyNot(BaseModel):
@@ -867,3 +903,14 @@ class BestAlternative(BaseModel):
         )
     )
     displaced_count: int = Field(description="How many proposals that alternative changes.")
+    also_housed: list[AlsoHousedOut] | None = Field(
+        description=(
+            "Every case the agenda leaves unhoused that the alternative houses besides, in case "
+            "order (the agenda's `also_housed` is its head); with `displaced` the whole "
+            "difference. In a care provider's answer other providers' cases have no id or "
+            "score. Null for a meeting published before this field existed."
+        )
+    )
+    also_housed_count: int | None = Field(
+        description="How many cases the alternative houses besides; null as `also_housed`."
+    )

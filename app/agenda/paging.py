@@ -102,7 +102,8 @@ def _cursor(position: int, tag: bytes, fingerprint: bytes) -> str:
 
 def mentioned_vacancies(document: dict[str, Any]) -> set[str]:
     """The dwellings a view's document names, whose summaries it carries in `vacancies`. The
-    table's view also names the dwellings of `passed_over` and of the moves in `displaced`."""
+    table's view also names the dwellings of `passed_over`, of the moves in `displaced` and of
+    the cases in `also_housed`."""
     mentioned = {str(p["vacancy_id"]) for p in document["proposals"]}
     mentioned |= {
         str(c["vacancy_id"])
@@ -117,6 +118,7 @@ def mentioned_vacancies(document: dict[str, Any]) -> set[str]:
         mentioned |= {str(c["vacancy_id"]) for c in entry["displaced"]}
         if table:
             mentioned |= {str(c["moves_to_vacancy_id"]) for c in entry["displaced"]}
+            mentioned |= {str(c["vacancy_id"]) for c in entry.get("also_housed", [])}
     if table:
         for proposal in document["proposals"]:
             for other in proposal["passed_over"] or []:

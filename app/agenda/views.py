@@ -54,7 +54,8 @@ def scope_of(view: AgendaView, organisation_id: uuid.UUID, owners: Owners) -> Sc
 def _hide_other_cases(
     changes: list[dict[str, Any]], own_case: Callable[[Any], bool]
 ) -> list[dict[str, Any]]:
-    """Changes as a care provider may see them: other providers' cases without id or score."""
+    """Changes (or cases housed besides) as a care provider may see them: other providers'
+    cases without id or score."""
     return [c if own_case(c["case_id"]) else {**c, "case_id": None, "score": None} for c in changes]
 
 
@@ -113,6 +114,12 @@ def _care_provider_part(document: dict[str, Any], me: str, owners: Owners) -> di
                 "housed_if_given": None,  # the table's count give or take one: see summary
                 "total_score_if_given": None,
                 "displaced": _hide_other_cases(u["displaced"], own_case),
+                # Absent from agendas published before it existed.
+                **(
+                    {"also_housed": _hide_other_cases(u["also_housed"], own_case)}
+                    if "also_housed" in u
+                    else {}
+                ),
             }
             for u in document.get("left_unhoused", [])
             if own_case(u["case_id"])
@@ -284,6 +291,7 @@ def cases_shown(document: dict[str, Any]) -> set[str]:
     for entry in document.get("left_unhoused", []):
         shown.add(str(entry["case_id"]))
         shown |= {str(c["case_id"]) for c in entry["displaced"] if c["case_id"]}
+        shown |= {str(c["case_id"]) for c in entry.get("also_housed", []) if c["case_id"]}
     shown |= {str(w["case_id"]) for w in document.get("longest_waiting", [])}
     shown |= {str(a["case_id"]) for a in document["open_actions"] if a.get("case_id")}
     shown |= {p["case_id"] for p in document.get("open_proposals", [])}

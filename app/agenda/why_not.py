@@ -14,7 +14,7 @@ from app import matching
 from app.access_log import service as access_log
 from app.access_log.models import AccessAction
 from app.access_log.service import AccessContext
-from app.agenda.document import _changes, _components, _fallback_json
+from app.agenda.document import _also_housed, _changes, _components, _fallback_json
 from app.agenda.inputs import CASES, VACANCIES, Loaded, engine_arguments, load, owners_of
 from app.agenda.models import AgendaView
 from app.agenda.views import _hide_other_cases, view_for
@@ -247,7 +247,7 @@ def _pair_trade_off(
     if trade is None:
         return None
     table_view = view == AgendaView.table
-    changes = _changes(trade.changes)
+    changes, also_housed = _changes(trade.changes), _also_housed(trade.also_housed)
     holder = trade.dwelling_proposed_to
     return {
         "code": trade.trade_off,
@@ -260,6 +260,7 @@ def _pair_trade_off(
         "vacancy_proposed_to": holder if holder is not None and visible_case(holder) else None,
         "case_proposed_vacancy_id": trade.case_proposed_dwelling,
         "changes": changes if table_view else _hide_other_cases(changes, visible_case),
+        "also_housed": also_housed if table_view else _hide_other_cases(also_housed, visible_case),
     }
 
 
@@ -269,5 +270,5 @@ def _cases_in_why_not(answer: dict[str, Any]) -> set[uuid.UUID]:
     trade = answer["trade_off"]
     if trade is not None:
         shown.add(trade["vacancy_proposed_to"])
-        shown |= {c["case_id"] for c in trade["changes"]}
+        shown |= {c["case_id"] for c in (*trade["changes"], *trade["also_housed"])}
     return {uuid.UUID(str(c)) for c in shown if c}

@@ -11,7 +11,7 @@ from sqlmodel import Session
 from app.access_log.service import AccessContext
 from app.agenda import alternatives
 from app.meetings.models import Meeting
-from app.meetings.service import DISPLACED_REST
+from app.meetings.service import ALSO_HOUSED_REST, DISPLACED_REST
 from app.problems import NotFound
 from app.tables.models import OutflowTable
 
@@ -66,11 +66,31 @@ def meeting_alternative(
             code="alternative_not_kept",
         )
     displaced = head + rest
-    return alternatives.shown(session, context, table, view, owners, entry, displaced, meeting.date)
+    also_housed = _also_housed(meeting.snapshot, entry)
+    return alternatives.shown(
+        session, context, table, view, owners, entry, displaced, also_housed, meeting.date
+    )
 
 
-def _kept_rest(snapshot: dict[str, Any], case_id: str) -> list[dict[str, Any]] | None:
-    """The changes after the head that publishing kept for `case_id`; None when the snapshot
-    was frozen before they were kept."""
-    rest: list[dict[str, Any]] | None = snapshot.get(DISPLACED_REST, {}).get(case_id)
+def _kept_rest(
+    snapshot: dict[str, Any], case_id: str, key: str = DISPLACED_REST
+) -> list[dict[str, Any]] | None:
+    """The list's entries after the head that publishing kept under `key` for `case_id`; None
+    when the snapshot was frozen before they were kept."""
+    rest: list[dict[str, Any]] | None = snapshot.get(key, {}).get(case_id)
     return rest
+
+
+def _also_housed(snapshot: dict[str, Any], entry: dict[str, Any]) -> list[dict[str, Any]] | None:
+    """Every case the frozen entry's alternative houses besides; None when the meeting was
+    published before the agenda named them (its entries have no `also_housed`)."""
+    if "also_housed" not in entry:
+        return None
+    head: list[dict[str, Any]] = entry["also_housed"]
+    if entry["also_housed_count"] == len(head):
+        return head
+    # Frozen with the list, so with its rest (`app.agenda.document.compute_to_freeze`).
+    rest = _kept_rest(snapshot, entry["case_id"], ALSO_HOUSED_REST)
+    if rest is None:
+        raise RuntimeError(f"the snapshot lost the rest of {entry['case_id']}'s also_housed")
+    return head + rest

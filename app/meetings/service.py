@@ -37,8 +37,12 @@ from app.vacancies.models import Vacancy
 from app.versioning import check_if_match, etag, flush, lock_one
 
 SNAPSHOT_CANDIDATES = 5
-DISPLACED_REST = "displaced_rest"
+DISPLACED_REST = agenda_document.DISPLACED_REST
 """The snapshot's key for the tails of the `displaced` lists its document cuts."""
+
+ALSO_HOUSED_REST = agenda_document.ALSO_HOUSED_REST
+"""The snapshot's key for the tails of the `also_housed` lists its document cuts (snapshots
+frozen before that list existed have neither the key nor the lists)."""
 PLANNING_HORIZON = timedelta(days=366)
 """How far ahead a meeting may be planned: a year of weekly meetings, not a typo's 2100."""
 PUBLISH_ATTEMPTS = 3
@@ -158,7 +162,7 @@ def publish(
     `time_budget` is the solver's budget in seconds (`app.agenda.inputs.run_engine`)."""
     if context.principal.organisation_id != table.chair_organisation_id:
         raise Forbidden("The chair publishes the agenda.")
-    document, displaced_rest, loaded = _compute_and_propose(
+    document, rests, loaded = _compute_and_propose(
         session, context, meeting, table, if_match, time_budget
     )
     agenda.with_open_proposals(session, table, document, meeting.date)
@@ -168,9 +172,9 @@ def publish(
     vacancy_ids = [r.id for r in inputs.vacancies]
     meeting.snapshot = {
         "document": document,
-        # Per left-unhoused case whose `displaced` the document cuts, the rest of the list
-        # (`app.meetings.alternatives`); snapshots frozen before it have no such key.
-        DISPLACED_REST: displaced_rest,
+        # Per left-unhoused case whose `displaced` or `also_housed` the document cuts, the rest
+        # of the list (`app.meetings.alternatives`); snapshots frozen before have no such keys.
+        **rests,
         "owners": owners,
         "versions": {
             "cases": _versions(session, Case, case_ids),
@@ -221,9 +225,9 @@ def _compute_and_propose(
     table: OutflowTable,
     if_match: str | None,
     time_budget: float,
-) -> tuple[dict[str, Any], dict[str, list[dict[str, Any]]], agenda_inputs.Loaded]:
+) -> tuple[dict[str, Any], dict[str, dict[str, list[dict[str, Any]]]], agenda_inputs.Loaded]:
     """Compute the agenda to freeze (solver budget `time_budget` seconds) and make its
-    proposals; returns it, the rest of each `displaced` list it cuts
+    proposals; returns it, the rests of the `displaced` and `also_housed` lists it cuts
     (`app.agenda.document.compute_to_freeze`) and what it was computed from.
 
     The engine runs outside the write transaction (`outside_transaction`: a big table never
@@ -240,7 +244,7 @@ def _compute_and_propose(
     loaded = agenda_inputs.load(session, table, meeting.date)
     for _ in range(PUBLISH_ATTEMPTS):
         with outside_transaction(session):
-            document, displaced_rest = agenda_document.compute_to_freeze(
+            document, rests = agenda_document.compute_to_freeze(
                 loaded, SNAPSHOT_CANDIDATES, time_budget
             )
         meeting = lock_one(session, meeting)
@@ -252,7 +256,7 @@ def _compute_and_propose(
             try:
                 with session.begin_nested():
                     create_from_agenda(session, meeting, table, document, read, context)
-                return document, displaced_rest, loaded
+                return document, rests, loaded
             except StaleAgenda:
                 again = agenda_inputs.load(session, table, meeting.date)
         loaded = again

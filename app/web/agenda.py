@@ -262,8 +262,26 @@ def _candidate_sections(data: AgendaData) -> list[Section]:
     return result
 
 
+def _besides(entry: dict[str, Any], data: AgendaData) -> str:
+    """The cases a left-unhoused entry's alternative houses besides, as the page words them
+    (nothing for an agenda published before they were named)."""
+    besides = entry.get("also_housed", [])
+    if not besides:
+        return ""
+    return (
+        ("; " if entry["displaced"] else "")
+        + "daarnaast gehuisvest: "
+        + "; ".join(
+            f"{case_code(h['case_id']) or 'ander dossier'} naar "
+            + data.vacancy_label(h["vacancy_id"])
+            for h in besides
+        )
+        + _more(entry["also_housed_count"] - len(besides))
+    )
+
+
 def _more(rest: int) -> str:
-    """The proposals an alternative changes beyond those listed (the agenda lists `candidates`)."""
+    """The entries of an alternative's list beyond those listed (the agenda lists `candidates`)."""
     return f" (en {rest} andere)" if rest > 0 else ""
 
 
@@ -305,7 +323,8 @@ def sections(data: AgendaData) -> list[Section]:
                             )
                             for c in u["displaced"]
                         )
-                        + _more(u["displaced_count"] - len(u["displaced"])),
+                        + _more(u["displaced_count"] - len(u["displaced"]))
+                        + _besides(u, data),
                     ]
                     for u in left_unhoused
                 ],

@@ -16,12 +16,22 @@ MEETING = iso()
 N1, N2 = "BU03440101", "BU03440102"
 
 
-def _vacancy(client, org, complex_ref, neighbourhood, **overrides):
+def vacancy_in(client, org, complex_ref, neighbourhood, **overrides):
+    """A vacancy of `org` in that complex and neighbourhood."""
     body = vacancy_body(complex_ref=complex_ref, **overrides)
     body["address"]["neighbourhood_code"] = neighbourhood
     response = client.post("/v1/vacancies", json=body, headers=org.headers)
     assert response.status_code == 201, response.text
     return response.json()
+
+
+def one_per_complex_and_neighbourhood(client, region) -> None:
+    response = client.patch(
+        f"/v1/tables/{region.table_id}",
+        json={"policy": {"max_per_complex": 1, "max_per_neighbourhood": 1}},
+        headers=region.chair.headers,
+    )
+    assert response.status_code == 200, response.text
 
 
 @pytest.fixture
@@ -31,12 +41,7 @@ def chain(client, region):
     longest-waiting case fits only the one dwelling that fills both rooms the others need, so
     housing it displaces both. It and the pet owner are the care provider's, the third case the
     other provider's."""
-    response = client.patch(
-        f"/v1/tables/{region.table_id}",
-        json={"policy": {"max_per_complex": 1, "max_per_neighbourhood": 1}},
-        headers=region.chair.headers,
-    )
-    assert response.status_code == 200, response.text
+    one_per_complex_and_neighbourhood(client, region)
     needs = case_body(region.table_id)["needs"]
     longest = create_case(
         client,
@@ -59,9 +64,9 @@ def chain(client, region):
         ready_since=iso(-400),
         needs=needs | {"pets": True},
     )
-    _vacancy(client, region.corporation, "X", N1, wheelchair_accessible=True, pets_allowed=False)
-    _vacancy(client, region.corporation, "X", N2, pets_allowed=False)
-    _vacancy(client, region.corporation, "Y", N1)
+    vacancy_in(client, region.corporation, "X", N1, wheelchair_accessible=True, pets_allowed=False)
+    vacancy_in(client, region.corporation, "X", N2, pets_allowed=False)
+    vacancy_in(client, region.corporation, "Y", N1)
     return longest, second, third
 
 

@@ -126,7 +126,7 @@ class PersonCreate(ApiModel):
 
 class PersonUpdate(ApiModel):
     """Omitted fields keep their value. A new `password` ends the person's sessions and lifts a
-    lock-out; `active: false` ends them too and refuses further sign-ins."""
+    lock-out for this account; `active: false` ends them too and refuses further sign-ins."""
 
     display_name: Name | None = PField(
         default=None, description="New display name; leave out to keep it."
@@ -151,7 +151,8 @@ class PersonUpdate(ApiModel):
     password: Password | None = PField(
         default=None,
         description=(
-            "A new password (ends the person's sessions and lifts a lock-out); "
+            "A new password (ends the person's sessions and lifts a lock-out of the email for "
+            "this account; an account with the email in another organisation stays locked); "
             "leave out to keep it."
         ),
     )

@@ -99,8 +99,8 @@ def update_person(
     if_none_match: IfNoneMatch = None,
 ) -> PersonPublic:
     """Change a person's name, role or admin flag, deactivate them, or set a new password
-    (which ends their sessions and lifts a lock-out). `If-Match` with the ETag of the person
-    read makes it fail (412) instead of undoing a change made meanwhile."""
+    (which ends their sessions and lifts a lock-out for this account). `If-Match` with the ETag
+    of the person read makes it fail (412) instead of undoing a change made meanwhile."""
     organisation = get_managed_organisation(session, principal, organisation_id)
     person = service.get_person(session, organisation, person_id)
     person = lock_checked(session, person, "person", if_match, if_none_match)

@@ -169,19 +169,55 @@ def reset_password(session: Session, person: Person) -> str:
 def set_password(
     session: Session, person: Person, password: str, keep_session: uuid.UUID | None = None
 ) -> None:
-    """A new password ends every other session and lifts a lock-out of the email."""
+    """A new password ends every other session and lifts a lock-out of the email for this
+    account (`_lift_lock_out`)."""
     person.password_hash = security.hash_password(password)
     end_all_sessions(session, person.id, keep=keep_session)
-    session.exec(
-        delete(SignInThrottle).where(
-            col(SignInThrottle.subject) == security.subject_hash("email", person.email)
+    _lift_lock_out(session, person)
+
+
+def _lift_subject(email: str, organisation_id: uuid.UUID) -> str:
+    """The throttle row that lifts a lock-out of `email` for its account in one organisation;
+    its `locked_until` is when the lift ends (with the lock it lifts)."""
+    return security.subject_hash("lift", f"{organisation_id} {email}")
+
+
+def _lift_lock_out(session: Session, person: Person) -> None:
+    """Lift the lock-out of the person's email, and forget its failures. When the email has an
+    account in another organisation too, only for this account, and its failures stay: a
+    password that one organisation's admin sets must not reopen guessing at another's account
+    (the lock-out is per email, as the sign-in form asks no organisation)."""
+    email = security.subject_hash("email", person.email)
+    elsewhere = session.exec(
+        select(Person.id).where(
+            Person.email == person.email, Person.organisation_id != person.organisation_id
         )
-    )
+    ).first()
+    if elsewhere is None:
+        session.exec(delete(SignInThrottle).where(col(SignInThrottle.subject) == email))
+        return
+    lock = session.get(SignInThrottle, email)
+    now = utcnow()
+    if lock is None or lock.locked_until is None or lock.locked_until <= now:
+        return
+    lift = _throttle(session, _lift_subject(person.email, person.organisation_id))
+    lift.failures, lift.window_started_at, lift.locked_until = 0, now, lock.locked_until
+    session.add(lift)
+
+
+def _lifted(session: Session, email: str, organisation_id: uuid.UUID, now: datetime) -> bool:
+    row = session.get(SignInThrottle, _lift_subject(email, organisation_id))
+    return row is not None and row.locked_until is not None and row.locked_until > now
 
 
 def locked_until(session: Session, person: Person) -> datetime | None:
+    """When the lock-out of the person's email ends; None when there is none, or a new
+    password lifted it for this account."""
     row = session.get(SignInThrottle, security.subject_hash("email", person.email))
-    if row is None or row.locked_until is None or row.locked_until <= utcnow():
+    now = utcnow()
+    if row is None or row.locked_until is None or row.locked_until <= now:
+        return None
+    if _lifted(session, person.email, person.organisation_id, now):
         return None
     return row.locked_until
 
@@ -299,15 +335,29 @@ def sign_in(
     _forget_stale(session, now - window)
     by_email = _current(_throttle(session, security.subject_hash("email", email)), now, window)
     by_address = _current(_throttle(session, security.subject_hash("addr", address)), now, window)
-    if by_email.locked_until is not None or by_address.locked_until is not None:
+    if by_address.locked_until is not None:
         return SignInOutcome(SignInResult.locked)
     accounts = _active_accounts(session, email, organisation_id)
+    lift = None
+    if by_email.locked_until is not None:
+        # Locked, but a new password may have lifted it for one account (`_lift_lock_out`):
+        # then only that account is tried, with failures of its own, and any other answer is
+        # the lock-out's.
+        lifted = [p for p in accounts if _lifted(session, email, p.organisation_id, now)]
+        if not lifted:
+            return SignInOutcome(SignInResult.locked)
+        accounts = lifted[:1]
+        lift = _throttle(session, _lift_subject(email, accounts[0].organisation_id))
     if not accounts:
         # Unknown or inactive: one check against nothing, as long as a wrong password takes.
         security.verify_password(None, password)
     opened = [p for p in accounts if security.verify_password(p.password_hash, password)]
     if len(opened) == 1:
-        session.delete(by_email)
+        if lift is None:
+            session.delete(by_email)
+        else:
+            lift.failures = 0
+            session.add(lift)
         _record_sign_in(session, opened[0], now, password)
         return SignInOutcome(SignInResult.signed_in, opened[0])
     if opened:
@@ -316,14 +366,23 @@ def sign_in(
             SignInResult.choose_organisation,
             choices=tuple(sorted((o for o in organisations if o), key=lambda o: o.name)),
         )
-    by_email.failures += 1
     by_address.failures += 1
+    if lift is not None:
+        lift.failures += 1
+        if lift.failures >= settings.signin_max_failures:
+            session.delete(lift)  # locked again with the email, until the lock-out ends
+        else:
+            session.add(lift)
+    else:
+        by_email.failures += 1
     if by_email.failures >= settings.signin_max_failures:
-        by_email.locked_until = now + window
+        by_email.locked_until = by_email.locked_until or now + window
     if by_address.failures >= settings.signin_max_failures_per_address:
         by_address.locked_until = now + window
     session.add_all([by_email, by_address])
     session.flush()
+    # The email is locked still: a password that fails the lifted account may be another
+    # organisation's account's, and is answered as the lock-out it is.
     locked = by_email.locked_until is not None or by_address.locked_until is not None
     return SignInOutcome(SignInResult.locked if locked else SignInResult.refused)
 

@@ -113,6 +113,54 @@ def test_a_new_password_lifts_a_lock_out(app, client, region):
     assert submit_sign_in(page_client(app), person.email, new).status_code == 303
 
 
+def same_email_in(client, org, email: str, password: str) -> str:
+    response = client.post(
+        people_url(org),
+        json={"email": email, "display_name": "Dezelfde", "password": password},
+        headers=org.headers,
+    )
+    assert response.status_code == 201, response.text
+    return response.json()["id"]
+
+
+def test_a_new_password_in_one_organisation_leaves_the_other_organisations_account_locked(
+    app, client, region
+):
+    """The lock-out is per email (the sign-in form asks no organisation). An admin who sets a
+    password in their organisation lifts it for that account only: else an admin could make an
+    account with someone else's email and reset it after every few guesses at the other one."""
+    mine = make_person(client, region.care_provider)
+    theirs = "het wachtwoord van de andere organisatie"
+    same_email_in(client, region.other_care_provider, mine.email, theirs)
+    for _ in range(5):
+        submit_sign_in(page_client(app), mine.email, "wrong password!")
+    url = f"{people_url(region.care_provider)}/{mine.id}"
+    new = "een ander lang wachtwoord"
+    response = client.patch(url, json={"password": new}, headers=region.care_provider.headers)
+    assert response.status_code == 200 and response.json()["locked_until"] is None
+    assert submit_sign_in(page_client(app), mine.email, theirs).status_code == 429
+    assert submit_sign_in(page_client(app), mine.email, new).status_code == 303
+    assert submit_sign_in(page_client(app), mine.email, theirs).status_code == 429
+
+
+def test_an_account_a_lock_out_was_lifted_for_locks_again_after_as_many_failures(
+    app, client, region
+):
+    mine = make_person(client, region.care_provider)
+    same_email_in(client, region.other_care_provider, mine.email, "nog een lang wachtwoord")
+    for _ in range(5):
+        submit_sign_in(page_client(app), mine.email, "wrong password!")
+    url = f"{people_url(region.care_provider)}/{mine.id}"
+    new = "een ander lang wachtwoord"
+    assert client.patch(url, json={"password": new}, headers=OPERATOR).status_code == 200
+    for _ in range(4):
+        assert submit_sign_in(page_client(app), mine.email, "fout!").status_code == 429
+    assert client.get(url, headers=OPERATOR).json()["locked_until"] is None  # lifted still
+    assert submit_sign_in(page_client(app), mine.email, "fout!").status_code == 429
+    assert submit_sign_in(page_client(app), mine.email, new).status_code == 429
+    assert client.get(url, headers=OPERATOR).json()["locked_until"] is not None
+
+
 def test_a_null_for_a_field_is_refused(client, region):
     person = make_person(client, region.care_provider)
     response = client.patch(

@@ -99,6 +99,16 @@ def _previous_meeting(
     return None if row is None else (row[0], row[1])
 
 
+def freeze_lock(session: Session, table_id: uuid.UUID) -> None:
+    """Lock the table's row FOR NO KEY UPDATE until the commit, before publishing reads the
+    aftercare section and stamps `published_at`: a checkpoint being recorded holds it FOR
+    SHARE (`app.aftercare.service.signal_lock`), so none commits between that read and the
+    stamp. (NO KEY UPDATE leaves the foreign-key checks of rows inserted at the table free.)"""
+    session.exec(
+        select(OutflowTable.id).where(OutflowTable.id == table_id).with_for_update(key_share=True)
+    ).first()
+
+
 def _shown_before(checkpoint: Checkpoint, previous: tuple[date, datetime | None] | None) -> bool:
     """Whether the previous meeting's agenda holds the checkpoint's signals: entered on or
     before its date and, once it is published, before its agenda was frozen. A signal entered

@@ -370,6 +370,21 @@ def put_agreement(
     return agreement, created
 
 
+def signal_lock(session: Session, table_id: uuid.UUID) -> None:
+    """Lock the table's row FOR SHARE until the commit, for a checkpoint about to be recorded.
+
+    Publishing a meeting reads the aftercare section and then stamps `published_at`, holding
+    the row FOR NO KEY UPDATE from before that read (`app.aftercare.agenda.freeze_lock`). So a
+    checkpoint either commits before the read (in the frozen agenda, recorded before
+    `published_at`) or waits for the publication and is recorded after it (on the next
+    agenda, `app.aftercare.agenda._shown_before`); without the lock one committed between the
+    read and the stamp was on neither. SQLite runs one writer at a time (BEGIN IMMEDIATE), which
+    orders them the same way."""
+    session.exec(
+        select(OutflowTable.id).where(OutflowTable.id == table_id).with_for_update(read=True)
+    ).first()
+
+
 def record_checkpoint(
     session: Session, context: AccessContext, tenancy: Tenancy, data: CheckpointCreate
 ) -> Checkpoint:
@@ -381,6 +396,8 @@ def record_checkpoint(
     `aftercare.signal_raised` when it raises a signal."""
     _require_care_provider(context, tenancy, "records follow-up checkpoints")
     tenancy = lock_one(session, tenancy)
+    # Before `created_at` is taken (the Checkpoint below): see `signal_lock`.
+    signal_lock(session, tenancy.table_id)
     lifecycle.check(tenancy, TenancyEvent.record_checkpoint)
     policy = policy_of(session, tenancy.table_id)
     if data.months not in policy.aftercare_checkpoint_months:

@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from app.access_log.service import AccessContext
+from app.aftercare import agenda as aftercare_agenda
 from app.agenda import document as agenda_document
 from app.agenda import inputs as agenda_inputs
 from app.agenda import open_proposals, paging
@@ -165,6 +166,8 @@ def publish(
     document, rests, loaded = _compute_and_propose(
         session, context, meeting, table, if_match, time_budget
     )
+    # No checkpoint commits between the aftercare section's read and `published_at`.
+    aftercare_agenda.freeze_lock(session, table.id)
     agenda.with_open_proposals(session, table, document, meeting.date)
     inputs = loaded.inputs
     owners = agenda_inputs.owners_of(inputs)

@@ -1,9 +1,12 @@
 """Follow-up checkpoints after the move: recorded with codes by the care provider, due and
 overdue ones and every signal on the next agenda, webhooks once per checkpoint and signal."""
 
+import threading
+
 from fastapi.testclient import TestClient
 from sqlmodel import Session, col, select
 
+from app.aftercare import agenda as aftercare_agenda
 from app.agenda.stall_sweep import StallSweep
 from app.webhooks.models import WebhookEvent
 from tests.aftercare.housing import house
@@ -213,3 +216,53 @@ def test_a_signal_entered_after_the_last_agenda_was_published_comes_onto_the_nex
         case["id"]
     ]
     assert [i for i in agenda(client, region, region.chair, iso(17)) if i["kind"] == "signal"] == []
+
+
+def test_a_signal_recorded_while_an_agenda_is_published_is_on_that_agenda_or_the_next(
+    live_app, monkeypatch
+):
+    """Publishing reads the aftercare section, then stamps `published_at`. A checkpoint that
+    committed between the two was in neither agenda: not in the frozen one, and recorded
+    before `published_at`, so not on the next (breakers 8 and 9). Here publishing pauses
+    right after its read while the checkpoint is sent; the table row's lock makes the
+    checkpoint wait for the publication."""
+    read, recorded = threading.Event(), threading.Event()
+    section = aftercare_agenda.section
+
+    def pausing(session, table, on):
+        entries = section(session, table, on)
+        if not read.is_set():
+            read.set()
+            # With the lock the checkpoint cannot commit meanwhile: this wait runs out.
+            recorded.wait(timeout=3)
+        return entries
+
+    with TestClient(live_app, raise_server_exceptions=False) as live:
+        region = make_region(live)
+        case = house(live, region, -100)
+        first = plan_meeting(live, region, iso(3))
+        monkeypatch.setattr(aftercare_agenda, "section", pausing)
+        answers = {}
+
+        def publish():
+            url = f"/v1/meetings/{first['id']}/publish"
+            answers["publish"] = live.post(url, headers=region.chair.headers)
+
+        publishing = threading.Thread(target=publish)
+        publishing.start()
+        assert read.wait(timeout=60)
+        signal = record(
+            live, region.care_provider, case["id"], recorded_on=iso(0), signals=["needs_table"]
+        )
+        recorded.set()
+        publishing.join(timeout=60)
+        monkeypatch.undo()
+        assert signal.status_code == 201, signal.text
+        assert answers["publish"].status_code == 200, answers["publish"].text
+        frozen = live.get(f"/v1/meetings/{first['id']}/agenda", headers=region.chair.headers)
+        in_frozen = [i for i in frozen.json()["aftercare"] if i["kind"] == "signal"]
+        second = plan_meeting(live, region, iso(10))
+        in_next = [
+            i for i in agenda(live, region, region.chair, second["date"]) if i["kind"] == "signal"
+        ]
+    assert [i["case_id"] for i in in_frozen + in_next] == [case["id"]]

@@ -63,7 +63,10 @@ class Action(Versioned, SQLModel, table=True):
 class ActionCreate(ApiModel):
     kind: ActionKind = PField(description=ACTION_KIND_DESCRIPTION)
     owner_organisation_id: uuid.UUID = PField(description="A member of the table.")
-    due_date: Date
+    due_date: Date = PField(
+        description="The day it is due: within a year of today either way (400 "
+        "`date_too_far_ahead`, `date_too_far_back`: 2036 typed for 2026)."
+    )
     case_id: uuid.UUID | None = PField(None, description="The case it is about, if any.")
     meeting_id: uuid.UUID | None = PField(None, description="The meeting it came from, if any.")
 
@@ -73,7 +76,9 @@ class ActionUpdate(ApiModel):
         default=None,
         description="`done` or `cancelled` closes it, `open` reopens; leave out to keep it.",
     )
-    due_date: Date | None = None
+    due_date: Date | None = PField(
+        default=None, description="A new due day, within a year of today either way."
+    )
 
 
 class ActionPublic(BaseModel):

@@ -24,7 +24,7 @@ from app.organisations.models import Organisation, OrganisationKind
 from app.problems import Conflict, Forbidden, NotFound, Unprocessable
 from app.tables.models import OutflowTable, TableMember
 from app.tables.service import reads_table, sits_at
-from app.timeutil import today
+from app.timeutil import today, within_horizon
 from app.versioning import flush, lock_checked
 
 
@@ -69,7 +69,7 @@ def create_action(
         case_id=data.case_id,
         owner_organisation_id=data.owner_organisation_id,
         kind=data.kind.value,
-        due_date=data.due_date,
+        due_date=within_horizon("due_date", data.due_date, back=True),
         created_by_organisation_id=table.chair_organisation_id,
     )
     session.add(action)
@@ -212,7 +212,7 @@ def update_action(
     if data.status is not None:
         lifecycle.fire(action, lifecycle.EVENT_FOR_STATUS[data.status])
     if data.due_date is not None:
-        action.due_date = data.due_date
+        action.due_date = within_horizon("due_date", data.due_date, back=True)
     session.add(action)
     flush(session, if_match, "action")
     return action

@@ -3,7 +3,7 @@ policy, limits and result) and turns its proposals into the meeting's proposals.
 
 import uuid
 from collections.abc import Sequence
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
@@ -28,12 +28,12 @@ from app.meetings.models import Meeting, MeetingCreate, MeetingPublic
 from app.monitor.suppression import primary
 from app.organisations.models import Organisation, OrganisationKind
 from app.principal import Principal
-from app.problems import Conflict, Forbidden, NotFound, Unprocessable
+from app.problems import Conflict, Forbidden, NotFound
 from app.proposals.models import Proposal
 from app.proposals.service import StaleAgenda, create_from_agenda
 from app.tables.models import OutflowTable, TableMember
 from app.tables.service import reads_table
-from app.timeutil import today
+from app.timeutil import within_horizon
 from app.vacancies.models import Vacancy
 from app.versioning import check_if_match, etag, flush, lock_one
 
@@ -44,7 +44,6 @@ DISPLACED_REST = agenda_document.DISPLACED_REST
 ALSO_HOUSED_REST = agenda_document.ALSO_HOUSED_REST
 """The snapshot's key for the tails of the `also_housed` lists its document cuts (snapshots
 frozen before that list existed have neither the key nor the lists)."""
-PLANNING_HORIZON = timedelta(days=366)
 """How far ahead a meeting may be planned: a year of weekly meetings, not a typo's 2100."""
 PUBLISH_ATTEMPTS = 3
 """Computations a publish may start when its inputs keep changing while it computes."""
@@ -80,8 +79,7 @@ def create_meeting(
 def _check_plannable(session: Session, on: date) -> None:
     """A meeting lies on a date its agenda can be computed for: within the planning horizon,
     and not before the earliest year with legal limits (400 on `date`)."""
-    if on > today() + PLANNING_HORIZON:
-        raise Unprocessable("date", "lies more than a year ahead", "date_too_far_ahead")
+    within_horizon("date", on)
     limits_for(session, on, location="body")
 
 

@@ -212,7 +212,8 @@ class DecisionCreate(ApiModel):
     viewing_date: Date | None = PField(
         None,
         description="`plan_viewing` only, and required there: the day of the viewing (not "
-        "before the day the proposal was made).",
+        "before the day the proposal was made, nor more than a year ahead: 400 "
+        "`date_before_proposal`, `date_too_far_ahead`).",
     )
 
 

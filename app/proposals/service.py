@@ -50,7 +50,7 @@ from app.sqltypes import utcnow
 from app.tables.models import OutflowTable, TableMember
 from app.tables.policy import TablePolicy
 from app.tables.service import reader_table_ids
-from app.timeutil import today
+from app.timeutil import today, within_horizon
 from app.vacancies import lifecycle as vacancy_lifecycle
 from app.vacancies.lifecycle import VacancyEvent
 from app.vacancies.models import Vacancy
@@ -268,7 +268,8 @@ def _housing_date(session: Session, proposal: Proposal, data: DecisionCreate) ->
 
 
 def _viewing_date(proposal: Proposal, data: DecisionCreate) -> date:
-    """The planned viewing's day: required, and not before the proposal was made."""
+    """The planned viewing's day: required, not before the proposal was made and not more than
+    a year ahead (`within_horizon`)."""
     if data.viewing_date is None:
         raise Unprocessable("viewing_date", "required for plan_viewing", "required")
     made = proposal.created_at.date()
@@ -276,7 +277,7 @@ def _viewing_date(proposal: Proposal, data: DecisionCreate) -> date:
         raise Unprocessable(
             "viewing_date", f"before the proposal was made ({made})", "date_before_proposal"
         )
-    return data.viewing_date
+    return within_horizon("viewing_date", data.viewing_date)
 
 
 def _lease_form(case: Case, vacancy: Vacancy, data: DecisionCreate) -> str:

@@ -18,6 +18,9 @@ MAX_ROWS = 1000
 FIELD_MESSAGES = {
     "reason_not_allowed": "Dit besluit heeft geen reden.",
     "date_in_future": "De datum ligt in de toekomst.",
+    "date_too_far_ahead": "De datum ligt meer dan een jaar vooruit.",
+    "date_too_far_back": "De datum ligt meer dan een jaar terug.",
+    "date_before_proposal": "De datum ligt vóór het voorstel.",
     "date_before_meeting": "De verhuisdatum ligt vóór de vergadering.",
     "lease_form_required": "Kies de contractvorm: dossier en woning staan beide toe.",
     "lease_form_mismatch": "Deze contractvorm past niet bij dossier en woning.",

@@ -99,7 +99,7 @@ def test_corporation_sees_its_own_actions_without_the_case(client, region):
 
 def test_overdue_filter_lists_open_actions_past_their_date(client, region):
     late = hand_out(client, region, region.care_provider, due_date=iso(-329))
-    hand_out(client, region, region.care_provider, due_date=iso(400))
+    hand_out(client, region, region.care_provider, due_date=iso(300))
     listed = client.get(
         f"/v1/tables/{region.table_id}/actions",
         params={"overdue": True},
@@ -159,3 +159,22 @@ def test_an_action_about_a_case_is_not_given_to_another_care_provider(client, re
     # Its own care provider, the municipality and a corporation (never shown the case) may own it.
     for owner in (region.care_provider, region.municipality, region.corporation):
         hand_out(client, region, owner, case_id=case["id"])
+
+
+def codes(response) -> list[tuple[str, str]]:
+    body = assert_problem(response, 400)
+    return [(p["name"], p["code"]) for p in body["invalidParams"]]
+
+
+def test_a_due_date_more_than_a_year_away_is_taken_for_a_typing_error(client, region):
+    ahead = post_action(client, region, region.care_provider, due_date=iso(400))
+    assert codes(ahead) == [("due_date", "date_too_far_ahead")]
+    back = post_action(client, region, region.care_provider, due_date=iso(-400))
+    assert codes(back) == [("due_date", "date_too_far_back")]
+    # Overdue already, within the year: handed out (a late action to catch up on).
+    action = hand_out(client, region, region.care_provider, due_date=iso(-30))
+    url = f"/v1/actions/{action['id']}"
+    moved = client.patch(url, json={"due_date": iso(400)}, headers=region.chair.headers)
+    assert codes(moved) == [("due_date", "date_too_far_ahead")]
+    kept = client.get(url, headers=region.chair.headers).json()
+    assert kept["due_date"] == iso(-30)

@@ -758,3 +758,17 @@ def test_a_let_dwelling_pushed_with_a_later_available_from_is_offered_again(
     # The housing stays in its history: the proposal that let it is still housed.
     housed = client.get(f"/v1/proposals/{proposal['id']}", headers=region.chair.headers).json()
     assert housed["status"] == "housed"
+
+
+def test_a_viewing_day_before_the_proposal_or_over_a_year_ahead_is_refused(
+    client, region, published
+):
+    _, proposal, _, _ = published
+    for org, decision in ((region.chair, "nominate"), (region.corporation, "corporation_accept")):
+        assert decide(client, org, proposal["id"], decision).status_code == 200
+    url = f"/v1/proposals/{proposal['id']}/decisions"
+    for day, code in ((iso(-30), "date_before_proposal"), (iso(400), "date_too_far_ahead")):
+        body = {"decision": "plan_viewing", "viewing_date": day}
+        refused = client.post(url, json=body, headers=region.corporation.headers)
+        assert assert_problem(refused, 400)["invalidParams"][0]["code"] == code
+    assert decide(client, region.corporation, proposal["id"], "plan_viewing").status_code == 200

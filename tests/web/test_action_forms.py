@@ -15,20 +15,26 @@ def _actions(client, region):
     return response.json()["items"]
 
 
-def test_the_hand_out_form_sent_twice_hands_out_one_action(app, client, region, published, chair):
-    browser = signed_in(app, chair)
+def hand_out_form(browser, region, published, due_date: str) -> dict:
+    """The meeting page's hand-out form filled for the care provider (tokens as shown)."""
     meeting = f"/vergaderingen/{published.meeting_id}"
     page = browser.get(meeting).text
-    form = {
+    return {
         "csrf_token": hidden(page, "csrf_token"),
         "formulier": hidden(page, "formulier"),
         "soort": "request_beschikking",
         "eigenaar": region.care_provider.id,
-        "uiterlijk": iso(7),
+        "uiterlijk": due_date,
         "dossier": published.case_id,
         "vergadering": published.meeting_id,
         "terug": meeting,
     }
+
+
+def test_the_hand_out_form_sent_twice_hands_out_one_action(app, client, region, published, chair):
+    browser = signed_in(app, chair)
+    meeting = f"/vergaderingen/{published.meeting_id}"
+    form = hand_out_form(browser, region, published, iso(7))
     first = browser.post(f"/tafels/{region.table_id}/acties", data=form)
     second = browser.post(f"/tafels/{region.table_id}/acties", data=form)
     assert first.status_code == second.status_code == 303
@@ -44,6 +50,17 @@ def test_the_hand_out_form_sent_twice_hands_out_one_action(app, client, region, 
     form |= {"formulier": hidden(again, "formulier"), "csrf_token": hidden(again, "csrf_token")}
     assert browser.post(f"/tafels/{region.table_id}/acties", data=form).status_code == 303
     assert len(_actions(client, region)) == 3
+
+
+def test_a_due_date_years_away_on_the_hand_out_form_gets_a_dutch_message(
+    app, client, region, published, chair
+):
+    browser = signed_in(app, chair)
+    form = hand_out_form(browser, region, published, iso(3650))  # 2036 typed for 2026
+    refused = browser.post(f"/tafels/{region.table_id}/acties", data=form)
+    assert refused.status_code == 400
+    assert "De datum ligt meer dan een jaar vooruit." in refused.text
+    assert _actions(client, region) == []
 
 
 def _action(client, region):

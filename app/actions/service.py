@@ -211,7 +211,8 @@ def update_action(
         )
     if data.status is not None:
         lifecycle.fire(action, lifecycle.EVENT_FOR_STATUS[data.status])
-    if data.due_date is not None:
+    if data.due_date is not None and data.due_date != action.due_date:
+        # Only a new day is checked: a client sending the stored one back changes nothing.
         action.due_date = within_horizon("due_date", data.due_date, back=True)
     session.add(action)
     flush(session, if_match, "action")

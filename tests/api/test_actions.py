@@ -1,5 +1,9 @@
 """Actions: handed out by the chair, back on the agenda while open, overdue after their date."""
 
+import uuid
+from datetime import date
+
+from app.actions.models import Action
 from tests.api.helpers import assert_problem, plan_meeting
 from tests.clock import iso
 from tests.conftest import create_case
@@ -178,3 +182,20 @@ def test_a_due_date_more_than_a_year_away_is_taken_for_a_typing_error(client, re
     assert codes(moved) == [("due_date", "date_too_far_ahead")]
     kept = client.get(url, headers=region.chair.headers).json()
     assert kept["due_date"] == iso(-30)
+
+
+def test_an_old_actions_own_due_date_sent_back_is_no_change(client, region, session):
+    """An action due more than a year ago (handed out within the year, then left open) is
+    closed with its stored `due_date` sent back, as a client that PATCHes what it read does."""
+    action = hand_out(client, region, region.care_provider, due_date=iso(-300))
+    row = session.get(Action, uuid.UUID(action["id"]))
+    row.due_date = date.fromisoformat(iso(-400))
+    session.add(row)
+    session.flush()
+    response = client.patch(
+        f"/v1/actions/{action['id']}",
+        json={"status": "done", "due_date": iso(-400)},
+        headers=region.chair.headers,
+    )
+    assert response.status_code == 200, response.text
+    assert (response.json()["status"], response.json()["due_date"]) == ("done", iso(-400))

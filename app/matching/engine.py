@@ -238,21 +238,29 @@ def displaced_by(
     return changes
 
 
-def also_housed_by(solved: Solved, moves: Mapping[int, int | None], case: int) -> list[AlsoHoused]:
+def also_housed_by(
+    solved: Solved,
+    moves: Mapping[int, int | None],
+    case: int,
+    held_by: Mapping[int, int] | None = None,
+) -> list[AlsoHoused]:
     """The cases an alternative for `case` houses besides it that the proposal leaves unhoused
     (given as the moves of the cases whose dwelling differs), in case order: with
     `displaced_by` the whole difference, so the proposal with both applied and `case` on its
-    dwelling is the alternative."""
+    dwelling is the alternative. `held_by`: case -> its proposal's edge (computed when not
+    given; the left-unhoused list passes its own, as for `displaced_by`)."""
     problem, evaluation = solved.problem, solved.evaluation
-    held = set(problem.edge_case[solved.assignment.edges].tolist())
+    if held_by is None:
+        held_by = {int(problem.edge_case[e]): int(e) for e in solved.assignment.edges.tolist()}
+    pairs = sorted(
+        (c, d) for c, d in moves.items() if d is not None and c != case and c not in held_by
+    )
+    if not pairs:
+        return []
+    units = evaluation.units_of(np.array([c for c, _ in pairs]), np.array([d for _, d in pairs]))
     return [
-        AlsoHoused(
-            evaluation.case_ids[other],
-            evaluation.dwelling_ids[dwelling],
-            output_score(int(problem.edge_score[pair_edge(problem, other, dwelling)])),
-        )
-        for other, dwelling in sorted((c, d) for c, d in moves.items() if d is not None)
-        if other != case and other not in held
+        AlsoHoused(evaluation.case_ids[c], evaluation.dwelling_ids[d], output_score(int(u)))
+        for (c, d), u in zip(pairs, units.tolist(), strict=True)
     ]
 
 
@@ -293,7 +301,7 @@ def _left_unhoused(
                 output_score(best.total),
                 why,
                 [change for _, change in changes],
-                also_housed_by(solved, best.moves, best.case),
+                also_housed_by(solved, best.moves, best.case, held_by),
             )
         )
     entries.sort(key=lambda e: (-e.score, e.case_id))

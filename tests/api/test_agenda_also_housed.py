@@ -22,6 +22,7 @@ from tests.api.test_agenda_alternatives import (
 from tests.clock import iso
 from tests.conftest import case_body, create_case
 from tests.web.conftest import make_person, signed_in
+from tests.web.test_limits_pages import pdf_text
 
 
 @pytest.fixture
@@ -228,6 +229,10 @@ def test_the_agenda_and_why_not_pages_name_the_case_housed_besides(app, client, 
     assert "daarnaast gehuisvest" in page.text
     pdf = browser.get(f"/vergaderingen/{meeting['id']}/agenda.pdf")
     assert pdf.status_code == 200
+    assert b"daarnaast gehuisvest" in pdf_text(pdf.content)
+    sheet = browser.get(f"/vergaderingen/{meeting['id']}/agenda.csv")
+    assert sheet.status_code == 200
+    assert "daarnaast gehuisvest" in sheet.content.decode("utf-8-sig")
     why_not = browser.get(
         f"/vergaderingen/{meeting['id']}/waarom-niet",
         params={"dossier": cases["c"]["id"], "woning": homes["Y1"]["id"]},

@@ -395,9 +395,12 @@ def record_checkpoint(
     when that checkpoint is recorded already, 409 `tenancy_ended`. Sends
     `aftercare.signal_raised` when it raises a signal."""
     _require_care_provider(context, tenancy, "records follow-up checkpoints")
-    tenancy = lock_one(session, tenancy)
-    # Before `created_at` is taken (the Checkpoint below): see `signal_lock`.
+    # Before `created_at` is taken (the Checkpoint below): see `signal_lock`. And before the
+    # tenancy's row: publishing holds the table's row when it inserts a due checkpoint's notice,
+    # whose foreign key waits for a locked tenancy (a deadlock the other way round). A
+    # tenancy's table never changes.
     signal_lock(session, tenancy.table_id)
+    tenancy = lock_one(session, tenancy)
     lifecycle.check(tenancy, TenancyEvent.record_checkpoint)
     policy = policy_of(session, tenancy.table_id)
     if data.months not in policy.aftercare_checkpoint_months:

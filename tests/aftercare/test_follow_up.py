@@ -3,9 +3,11 @@ overdue ones and every signal on the next agenda, webhooks once per checkpoint a
 
 import threading
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session, col, select
 
+from app import transient
 from app.aftercare import agenda as aftercare_agenda
 from app.agenda.stall_sweep import StallSweep
 from app.webhooks.models import WebhookEvent
@@ -218,6 +220,39 @@ def test_a_signal_entered_after_the_last_agenda_was_published_comes_onto_the_nex
     assert [i for i in agenda(client, region, region.chair, iso(17)) if i["kind"] == "signal"] == []
 
 
+def record_while_publishing(live, monkeypatch, region, case, meeting, signals=()):
+    """Publish `meeting` pausing right after its read of the aftercare section (3 s at most)
+    while the case's 3-month checkpoint is recorded; returns both answers. With the table
+    row's lock the checkpoint cannot commit meanwhile, so the pause runs out."""
+    read, recorded = threading.Event(), threading.Event()
+    section = aftercare_agenda.section
+
+    def pausing(session, table, on):
+        entries = section(session, table, on)
+        if not read.is_set():
+            read.set()
+            recorded.wait(timeout=3)
+        return entries
+
+    monkeypatch.setattr(aftercare_agenda, "section", pausing)
+    answers = {}
+
+    def publish():
+        url = f"/v1/meetings/{meeting['id']}/publish"
+        answers["publish"] = live.post(url, headers=region.chair.headers)
+
+    publishing = threading.Thread(target=publish)
+    publishing.start()
+    assert read.wait(timeout=60)
+    signal = record(
+        live, region.care_provider, case["id"], recorded_on=iso(0), signals=list(signals)
+    )
+    recorded.set()
+    publishing.join(timeout=60)
+    monkeypatch.setattr(aftercare_agenda, "section", section)
+    return signal, answers["publish"]
+
+
 def test_a_signal_recorded_while_an_agenda_is_published_is_on_that_agenda_or_the_next(
     live_app, monkeypatch
 ):
@@ -226,39 +261,15 @@ def test_a_signal_recorded_while_an_agenda_is_published_is_on_that_agenda_or_the
     before `published_at`, so not on the next (breakers 8 and 9). Here publishing pauses
     right after its read while the checkpoint is sent; the table row's lock makes the
     checkpoint wait for the publication."""
-    read, recorded = threading.Event(), threading.Event()
-    section = aftercare_agenda.section
-
-    def pausing(session, table, on):
-        entries = section(session, table, on)
-        if not read.is_set():
-            read.set()
-            # With the lock the checkpoint cannot commit meanwhile: this wait runs out.
-            recorded.wait(timeout=3)
-        return entries
-
     with TestClient(live_app, raise_server_exceptions=False) as live:
         region = make_region(live)
         case = house(live, region, -100)
         first = plan_meeting(live, region, iso(3))
-        monkeypatch.setattr(aftercare_agenda, "section", pausing)
-        answers = {}
-
-        def publish():
-            url = f"/v1/meetings/{first['id']}/publish"
-            answers["publish"] = live.post(url, headers=region.chair.headers)
-
-        publishing = threading.Thread(target=publish)
-        publishing.start()
-        assert read.wait(timeout=60)
-        signal = record(
-            live, region.care_provider, case["id"], recorded_on=iso(0), signals=["needs_table"]
+        signal, published = record_while_publishing(
+            live, monkeypatch, region, case, first, ["needs_table"]
         )
-        recorded.set()
-        publishing.join(timeout=60)
-        monkeypatch.undo()
         assert signal.status_code == 201, signal.text
-        assert answers["publish"].status_code == 200, answers["publish"].text
+        assert published.status_code == 200, published.text
         frozen = live.get(f"/v1/meetings/{first['id']}/agenda", headers=region.chair.headers)
         in_frozen = [i for i in frozen.json()["aftercare"] if i["kind"] == "signal"]
         second = plan_meeting(live, region, iso(10))
@@ -266,3 +277,32 @@ def test_a_signal_recorded_while_an_agenda_is_published_is_on_that_agenda_or_the
             i for i in agenda(live, region, region.chair, second["date"]) if i["kind"] == "signal"
         ]
     assert [i["case_id"] for i in in_frozen + in_next] == [case["id"]]
+
+
+def test_a_checkpoint_recorded_while_publishing_announces_it_due_does_not_deadlock(
+    live_app, monkeypatch
+):
+    """Publishing holds the table's row, then inserts the notice of each checkpoint come due,
+    whose foreign key waits for a tenancy whose row is locked. Recording that checkpoint locked
+    the tenancy first and then waited for the table's row: a deadlock, which PostgreSQL ended
+    by aborting one of them (the publication then ran, solver and all, once more). Recording
+    takes the table's row first now, so it simply waits for the publication."""
+    if live_app.state.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite runs one writer at a time: nothing waits for a row lock")
+    deadlocks = []
+    classify = transient.classify
+
+    def counting(error):
+        if getattr(getattr(error, "orig", None), "sqlstate", None) == "40P01":
+            deadlocks.append(error)
+        return classify(error)
+
+    monkeypatch.setattr(transient, "classify", counting)
+    with TestClient(live_app, raise_server_exceptions=False) as live:
+        region = make_region(live)
+        case = house(live, region, -100)  # its 3-month checkpoint is due, not yet announced
+        meeting = plan_meeting(live, region, iso(3))
+        signal, published = record_while_publishing(live, monkeypatch, region, case, meeting)
+    assert signal.status_code == 201, signal.text
+    assert published.status_code == 200, published.text
+    assert deadlocks == []

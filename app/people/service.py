@@ -341,8 +341,7 @@ def sign_in(
     lift = None
     if by_email.locked_until is not None:
         # Locked, but a new password may have lifted it for one account (`_lift_lock_out`):
-        # then only that account is tried, with failures of its own, and any other answer is
-        # the lock-out's.
+        # then only that account is tried, with failures of its own.
         lifted = [p for p in accounts if _lifted(session, email, p.organisation_id, now)]
         if not lifted:
             return SignInOutcome(SignInResult.locked)
@@ -367,12 +366,20 @@ def sign_in(
             choices=tuple(sorted((o for o in organisations if o), key=lambda o: o.name)),
         )
     by_address.failures += 1
+    # A lifted account answers as a sole one does after its new password (whose failures start
+    # a new count): refused, and locked anew for the window at the last failure allowed. Any
+    # other answer would tell the admin who set the password that the email has an account in
+    # another organisation (README, "One email, several organisations").
+    still_lifted = False
     if lift is not None:
         lift.failures += 1
-        if lift.failures >= settings.signin_max_failures:
-            session.delete(lift)  # locked again with the email, until the lock-out ends
-        else:
+        still_lifted = lift.failures < settings.signin_max_failures
+        if still_lifted:
             session.add(lift)
+        else:
+            session.delete(lift)
+            assert by_email.locked_until is not None  # a lift is only tried during the lock
+            by_email.locked_until = max(by_email.locked_until, now + window)
     else:
         by_email.failures += 1
     if by_email.failures >= settings.signin_max_failures:
@@ -381,9 +388,9 @@ def sign_in(
         by_address.locked_until = now + window
     session.add_all([by_email, by_address])
     session.flush()
-    # The email is locked still: a password that fails the lifted account may be another
-    # organisation's account's, and is answered as the lock-out it is.
-    locked = by_email.locked_until is not None or by_address.locked_until is not None
+    locked = (by_email.locked_until is not None and not still_lifted) or (
+        by_address.locked_until is not None
+    )
     return SignInOutcome(SignInResult.locked if locked else SignInResult.refused)
 
 

@@ -338,23 +338,27 @@ def sign_in(
     if by_address.locked_until is not None:
         return SignInOutcome(SignInResult.locked)
     accounts = _active_accounts(session, email, organisation_id)
-    lift = None
+    lifts: dict[uuid.UUID, SignInThrottle] = {}
     if by_email.locked_until is not None:
-        # Locked, but a new password may have lifted it for one account (`_lift_lock_out`):
-        # then only that account is tried, with failures of its own.
-        lifted = [p for p in accounts if _lifted(session, email, p.organisation_id, now)]
-        if not lifted:
+        # Locked, but a new password may have lifted it for an account (`_lift_lock_out`; each
+        # organisation's admin for their own): then only those accounts are tried, each with
+        # failures of its own.
+        accounts = [p for p in accounts if _lifted(session, email, p.organisation_id, now)]
+        if not accounts:
             return SignInOutcome(SignInResult.locked)
-        accounts = lifted[:1]
-        lift = _throttle(session, _lift_subject(email, accounts[0].organisation_id))
+        lifts = {
+            p.organisation_id: _throttle(session, _lift_subject(email, p.organisation_id))
+            for p in accounts
+        }
     if not accounts:
         # Unknown or inactive: one check against nothing, as long as a wrong password takes.
         security.verify_password(None, password)
     opened = [p for p in accounts if security.verify_password(p.password_hash, password)]
     if len(opened) == 1:
-        if lift is None:
+        if not lifts:
             session.delete(by_email)
         else:
+            lift = lifts[opened[0].organisation_id]
             lift.failures = 0
             session.add(lift)
         _record_sign_in(session, opened[0], now, password)
@@ -370,17 +374,17 @@ def sign_in(
     # a new count): refused, and locked anew for the window at the last failure allowed. Any
     # other answer would tell the admin who set the password that the email has an account in
     # another organisation (README, "One email, several organisations").
-    still_lifted = False
-    if lift is not None:
+    still_lifted = bool(lifts)
+    for lift in lifts.values():
         lift.failures += 1
-        still_lifted = lift.failures < settings.signin_max_failures
-        if still_lifted:
+        if lift.failures < settings.signin_max_failures:
             session.add(lift)
-        else:
-            session.delete(lift)
-            assert by_email.locked_until is not None  # a lift is only tried during the lock
-            by_email.locked_until = max(by_email.locked_until, now + window)
-    else:
+            continue
+        session.delete(lift)
+        still_lifted = False
+        assert by_email.locked_until is not None  # a lift is only tried during the lock
+        by_email.locked_until = max(by_email.locked_until, now + window)
+    if not lifts:
         by_email.failures += 1
     if by_email.failures >= settings.signin_max_failures:
         by_email.locked_until = by_email.locked_until or now + window

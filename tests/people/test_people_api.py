@@ -162,6 +162,24 @@ def test_an_account_a_lock_out_was_lifted_for_locks_again_after_as_many_failures
     assert client.get(url, headers=OPERATOR).json()["locked_until"] is not None
 
 
+def test_each_organisation_that_sets_a_new_password_lets_its_own_account_in(app, client, region):
+    """Someone with an account in two organisations is locked out, and both admins set a new
+    password: either password signs in to its own account. Only the older account was tried,
+    so the newer one's password was refused (and used up the older one's lift)."""
+    older = make_person(client, region.care_provider)
+    newer = same_email_in(client, region.other_care_provider, older.email, "nog een wachtwoord")
+    for _ in range(5):
+        submit_sign_in(page_client(app), older.email, "wrong password!")
+    passwords = {
+        f"{people_url(region.care_provider)}/{older.id}": "het nieuwe wachtwoord hier",
+        f"{people_url(region.other_care_provider)}/{newer}": "het nieuwe wachtwoord daar",
+    }
+    for url, password in passwords.items():
+        assert client.patch(url, json={"password": password}, headers=OPERATOR).status_code == 200
+    for password in reversed(passwords.values()):
+        assert submit_sign_in(page_client(app), older.email, password).status_code == 303
+
+
 def after_a_new_password(app, client, org, person) -> tuple[list[int], bool]:
     """What the admin who sets a locked-out person's password observes of the five wrong
     sign-ins that follow: their statuses, and whether the person is then locked out anew (till

@@ -210,6 +210,38 @@ def _lifted(session: Session, email: str, organisation_id: uuid.UUID, now: datet
     return row is not None and row.locked_until is not None and row.locked_until > now
 
 
+def _lock_ended(row: SignInThrottle, now: datetime) -> bool:
+    return row.locked_until is not None and row.locked_until <= now
+
+
+def _carry_lifted_failures(
+    session: Session,
+    by_email: SignInThrottle,
+    email: str,
+    ended: datetime,
+    now: datetime,
+    window: timedelta,
+) -> None:
+    """When the email's lock-out has ended, count on from the failures of an account it was
+    lifted for (`_lift_lock_out`), still within their window: a sole account's new password
+    starts a new count that goes on after the old lock's end, and a lifted account must read the
+    same, or the admin who set the password would learn that another organisation has an
+    account with the email."""
+    organisations = session.exec(select(Person.organisation_id).where(Person.email == email))
+    lifts = [session.get(SignInThrottle, _lift_subject(email, o)) for o in organisations]
+    counts = [
+        (row.failures, row.window_started_at)
+        for row in lifts
+        if row is not None
+        and row.failures > 0
+        and row.locked_until is not None
+        and row.locked_until <= ended
+        and now - row.window_started_at <= window
+    ]
+    if counts:
+        by_email.failures, by_email.window_started_at = max(counts)
+
+
 def locked_until(session: Session, person: Person) -> datetime | None:
     """When the lock-out of the person's email ends; None when there is none, or a new
     password lifted it for this account."""
@@ -255,7 +287,7 @@ def _throttle(session: Session, subject: str) -> SignInThrottle:
         return row
     try:
         with session.begin_nested():
-            row = SignInThrottle(subject=subject)
+            row = SignInThrottle(subject=subject, window_started_at=utcnow())
             session.add(row)
             session.flush()
         return row
@@ -333,7 +365,11 @@ def sign_in(
     now = utcnow()
     window = timedelta(minutes=settings.signin_lockout_minutes)
     _forget_stale(session, now - window)
-    by_email = _current(_throttle(session, security.subject_hash("email", email)), now, window)
+    by_email = _throttle(session, security.subject_hash("email", email))
+    ended = by_email.locked_until if _lock_ended(by_email, now) else None
+    by_email = _current(by_email, now, window)
+    if ended is not None:
+        _carry_lifted_failures(session, by_email, email, ended, now, window)
     by_address = _current(_throttle(session, security.subject_hash("addr", address)), now, window)
     if by_address.locked_until is not None:
         return SignInOutcome(SignInResult.locked)
@@ -376,6 +412,8 @@ def sign_in(
     # another organisation (README, "One email, several organisations").
     still_lifted = bool(lifts)
     for lift in lifts.values():
+        if lift.failures == 0:  # a new count, as a sole account's counter starts afresh
+            lift.window_started_at = now
         lift.failures += 1
         if lift.failures < settings.signin_max_failures:
             session.add(lift)

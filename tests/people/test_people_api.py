@@ -1,7 +1,11 @@
 """People through the API: who may create and manage them, and what is stored."""
 
+from datetime import timedelta
+
+import pytest
 from sqlmodel import select
 
+from app.people import service
 from app.people.models import Person
 from tests.api.helpers import assert_problem, invalid_names
 from tests.conftest import OPERATOR
@@ -211,6 +215,33 @@ def test_a_lifted_lock_out_tells_an_admin_nothing_of_accounts_in_other_organisat
     alone = after_a_new_password(app, client, region.care_provider, sole)
     assert alone == ([400, 400, 400, 400, 429], True)
     assert after_a_new_password(app, client, region.care_provider, shared) == alone
+
+
+@pytest.mark.parametrize("elsewhere", [False, True], ids=["sole", "elsewhere"])
+def test_failures_after_a_new_password_count_on_past_the_lifted_lock_out(
+    app, client, region, monkeypatch, elsewhere
+):
+    """A sole account's new password starts a new count, which goes on after the old lock's
+    end: four failures before it and one after lock the email. A lifted account's failures
+    were forgotten at the old lock's end, so the fifth was refused: an admin who timed it told
+    an account in another organisation from none."""
+    start = service.utcnow()
+    clock = [start]
+    monkeypatch.setattr(service, "utcnow", lambda: clock[0])
+    person = make_person(client, region.care_provider)
+    if elsewhere:
+        same_email_in(client, region.other_care_provider, person.email, "nog een wachtwoord")
+    for _ in range(5):
+        submit_sign_in(page_client(app), person.email, "wrong password!")
+    url = f"{people_url(region.care_provider)}/{person.id}"
+    clock[0] = start + timedelta(minutes=1)
+    response = client.patch(url, json={"password": "een ander lang wachtwoord"}, headers=OPERATOR)
+    assert response.status_code == 200, response.text
+    clock[0] = start + timedelta(minutes=2)
+    statuses = [submit_sign_in(page_client(app), person.email, "fout!").status_code for _ in "1234"]
+    clock[0] = start + timedelta(minutes=15, seconds=1)  # the old lock-out has ended
+    statuses.append(submit_sign_in(page_client(app), person.email, "fout!").status_code)
+    assert statuses == [400, 400, 400, 400, 429]
 
 
 def test_a_null_for_a_field_is_refused(client, region):

@@ -249,7 +249,7 @@ def result_sections(
                 "housed_if_given": u.housed_if_given,
                 "total_score_if_given": u.total_score_if_given,
                 "trade_off": u.trade_off,
-                # The first `top_k` (case order); the whole list is the case's own answer
+                # The first `top_k` (dwelling order); the whole list is the case's own answer
                 # (`app.agenda.alternatives`).
                 "displaced": _changes(u.displaced[:top_k]),
                 "displaced_count": len(u.displaced),

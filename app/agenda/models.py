@@ -160,7 +160,8 @@ class LeftUnhousedOut(TypedDict):
         list[ChangeOut],
         Field(
             description=(
-                "The proposals that alternative changes, in case order: the first `candidates` "
+                "The proposals that alternative changes, in the order of the dwellings they hold: "
+                "the first `candidates` "
                 "(the agenda's query parameter; 5 in a published agenda). All of them: "
                 "`GET /v1/tables/{table_id}/agenda/cases/{case_id}/alternative`."
             )
@@ -175,7 +176,8 @@ class LeftUnhousedOut(TypedDict):
             Field(
                 description=(
                     "The cases the proposal leaves unhoused that the alternative houses "
-                    "besides, in case order: the first `candidates`; with `displaced` the "
+                    "besides, in the order of the dwellings they get: the first `candidates`; "
+                    "with `displaced` the "
                     "whole difference. All of them: "
                     "`GET /v1/tables/{table_id}/agenda/cases/{case_id}/alternative`. Absent "
                     "in agendas published before this field existed."
@@ -897,18 +899,19 @@ class BestAlternative(BaseModel):
     )
     displaced: list[ChangeOut] = Field(
         description=(
-            "Every proposal that alternative changes, in case order (the agenda's `displaced` "
-            "is its head). In a care provider's answer other providers' cases have no id or "
-            "score."
+            "Every proposal that alternative changes, in the order of the dwellings they hold "
+            "(the agenda's `displaced` is its head). In a care provider's answer other "
+            "providers' cases have no id or score."
         )
     )
     displaced_count: int = Field(description="How many proposals that alternative changes.")
     also_housed: list[AlsoHousedOut] | None = Field(
         description=(
-            "Every case the agenda leaves unhoused that the alternative houses besides, in case "
-            "order (the agenda's `also_housed` is its head); with `displaced` the whole "
-            "difference. In a care provider's answer other providers' cases have no id or "
-            "score. Null for a meeting published before this field existed."
+            "Every case the agenda leaves unhoused that the alternative houses besides, in the "
+            "order of the dwellings they get (the agenda's `also_housed` is its head); with "
+            "`displaced` the whole difference. In a care provider's answer other providers' "
+            "cases have no id or score. Null for a meeting published before this field "
+            "existed."
         )
     )
     also_housed_count: int | None = Field(

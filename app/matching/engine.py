@@ -216,13 +216,18 @@ def displaced_by(
     solved: Solved, moves: Mapping[int, int | None], held_by: Mapping[int, int] | None = None
 ) -> list[tuple[int, Displaced]]:
     """The proposals an alternative changes (given as the moves of the cases whose dwelling
-    differs), each with its edge, in case order. `held_by`: case -> its proposal's edge (computed
-    when not given)."""
+    differs), each with its edge, in the order of the dwellings they hold. `held_by`: case ->
+    its proposal's edge (computed when not given).
+
+    Dwelling order, not case order: a care provider sees other providers' cases here without
+    id (`app.agenda.views`), and case ids are time-ordered (UUIDv7), so in case order their
+    places among its own would tell which were registered before which; dwelling ids it sees."""
     problem, evaluation = solved.problem, solved.evaluation
     if held_by is None:
         held_by = {int(problem.edge_case[e]): int(e) for e in solved.assignment.edges.tolist()}
     changes = []
-    for case in sorted(c for c in moves if c in held_by):
+    held = sorted((int(problem.edge_dwelling[held_by[c]]), c) for c in moves if c in held_by)
+    for _, case in held:
         edge, moved = held_by[case], moves[case]
         changes.append(
             (
@@ -245,7 +250,8 @@ def also_housed_by(
     held_by: Mapping[int, int] | None = None,
 ) -> list[AlsoHoused]:
     """The cases an alternative for `case` houses besides it that the proposal leaves unhoused
-    (given as the moves of the cases whose dwelling differs), in case order: with
+    (given as the moves of the cases whose dwelling differs), in the order of the dwellings
+    they get (as `displaced_by`, for the same reason): with
     `displaced_by` the whole difference, so the proposal with both applied and `case` on its
     dwelling is the alternative. `held_by`: case -> its proposal's edge (computed when not
     given; the left-unhoused list passes its own, as for `displaced_by`)."""
@@ -253,7 +259,8 @@ def also_housed_by(
     if held_by is None:
         held_by = {int(problem.edge_case[e]): int(e) for e in solved.assignment.edges.tolist()}
     pairs = sorted(
-        (c, d) for c, d in moves.items() if d is not None and c != case and c not in held_by
+        ((c, d) for c, d in moves.items() if d is not None and c != case and c not in held_by),
+        key=lambda pair: pair[1],
     )
     if not pairs:
         return []

@@ -85,7 +85,7 @@ class LeftUnhoused:
 
     It would get `dwelling_id` (scoring `score`), house `housed_if_given` people with total score
     `total_score_if_given`, change the proposals in `displaced` and house the cases in
-    `also_housed` besides (both in case order). `trade_off`: `fewer_housed`,
+    `also_housed` besides (both in dwelling order). `trade_off`: `fewer_housed`,
     `lower_total_score` or `equal_alternative` (as many, same total; the tie-break chose ours).
     """
 

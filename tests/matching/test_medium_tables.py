@@ -297,6 +297,11 @@ def test_each_left_unhoused_case_gets_the_best_proposal_that_houses_it(table):
         assert (entry.case_id, entry.dwelling_id) in truth.units
         for change in entry.displaced:  # real proposals, each really moved
             assert proposal[change.case_id] == change.dwelling_id != change.moves_to_dwelling_id
+        # In dwelling order, not case order: a care provider sees other providers' cases there
+        # without id, and case ids are time-ordered (so would tell when they were registered).
+        held = [change.dwelling_id for change in entry.displaced]
+        gets = [other.dwelling_id for other in entry.also_housed]
+        assert held == sorted(held) and gets == sorted(gets)
         alternative = read_off(proposal, entry.case_id, entry.dwelling_id, entry)
         assert truth.keeps_caps(alternative)
         assert (len(alternative), truth.total(alternative.items())) == (housed, total)

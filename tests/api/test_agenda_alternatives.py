@@ -277,7 +277,8 @@ def frozen_before_whole_alternatives_were_kept(session, meeting_id, **entry_with
     """The meeting's snapshot as publishing wrote it before the rest of each cut `displaced`
     list was kept (and, with `displaced_count=None`, before the lists were bounded)."""
     row = session.get(Meeting, uuid.UUID(meeting_id))
-    snapshot = {k: v for k, v in row.snapshot.items() if k != meetings.DISPLACED_REST}
+    kept = (meetings.DISPLACED_REST, meetings.ALSO_HOUSED_REST)
+    snapshot = {k: v for k, v in row.snapshot.items() if k not in kept}
     document = snapshot["document"]
     left = [
         {k: v for k, v in u.items() if k not in entry_without} for u in document["left_unhoused"]

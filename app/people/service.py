@@ -184,8 +184,8 @@ def _lift_subject(email: str, organisation_id: uuid.UUID) -> str:
 
 def _lift_lock_out(session: Session, person: Person) -> None:
     """Lift the lock-out of the person's email, and forget its failures. When the email has an
-    account in another organisation too, only for this account, and its failures stay: a
-    password that one organisation's admin sets must not reopen guessing at another's account
+    account in another organisation too, only for this account, and the email's failures stay:
+    a password that one organisation's admin sets must not reopen guessing at another's account
     (the lock-out is per email, as the sign-in form asks no organisation)."""
     email = security.subject_hash("email", person.email)
     elsewhere = session.exec(
@@ -196,48 +196,49 @@ def _lift_lock_out(session: Session, person: Person) -> None:
     if elsewhere is None:
         session.exec(delete(SignInThrottle).where(col(SignInThrottle.subject) == email))
         return
-    lock = session.get(SignInThrottle, email)
-    now = utcnow()
-    if lock is None or lock.locked_until is None or lock.locked_until <= now:
+    row = session.get(SignInThrottle, email)
+    if row is not None:
+        _lift(session, person, row, utcnow())
+
+
+def _lift(session: Session, person: Person, by_email: SignInThrottle, now: datetime) -> None:
+    """Start a new count for this account alone, as a sole account's counter starts afresh
+    after a new password or a sign-in, while the email's count, which guards the accounts in
+    other organisations, goes on. The lift lasts as long as the email's lock (`locked_until`),
+    or, with failures but no lock, as long as the email's count: None, and `sign_in` ends it
+    with that count (`_carry_lifted_failures`) or gives it the lock's end. During a lock only
+    lifted accounts are tried; every failure counts for each lift."""
+    if by_email.locked_until is not None and by_email.locked_until <= now:
+        return  # the lock ran out: the next sign-in starts a new count for everyone
+    if by_email.locked_until is None and by_email.failures == 0:
         return
     lift = _throttle(session, _lift_subject(person.email, person.organisation_id))
-    lift.failures, lift.window_started_at, lift.locked_until = 0, now, lock.locked_until
+    lift.failures, lift.window_started_at, lift.locked_until = 0, now, by_email.locked_until
     session.add(lift)
 
 
 def _lifted(session: Session, email: str, organisation_id: uuid.UUID, now: datetime) -> bool:
     row = session.get(SignInThrottle, _lift_subject(email, organisation_id))
-    return row is not None and row.locked_until is not None and row.locked_until > now
-
-
-def _lock_ended(row: SignInThrottle, now: datetime) -> bool:
-    return row.locked_until is not None and row.locked_until <= now
+    return row is not None and (row.locked_until is None or row.locked_until > now)
 
 
 def _carry_lifted_failures(
-    session: Session,
-    by_email: SignInThrottle,
-    email: str,
-    ended: datetime,
-    now: datetime,
-    window: timedelta,
+    session: Session, by_email: SignInThrottle, email: str, now: datetime, window: timedelta
 ) -> None:
-    """When the email's lock-out has ended, count on from the failures of an account it was
-    lifted for (`_lift_lock_out`), still within their window: a sole account's new password
-    starts a new count that goes on after the old lock's end, and a lifted account must read the
+    """When the email's count starts afresh (its lock or its window ran out), count on from the
+    failures of an account it was lifted for (`_lift`), still within their window: a sole
+    account's new count goes on after the old one's end, and a lifted account must read the
     same, or the admin who set the password would learn that another organisation has an
-    account with the email."""
-    organisations = session.exec(select(Person.organisation_id).where(Person.email == email))
-    lifts = [session.get(SignInThrottle, _lift_subject(email, o)) for o in organisations]
-    counts = [
-        (row.failures, row.window_started_at)
-        for row in lifts
-        if row is not None
-        and row.failures > 0
-        and row.locked_until is not None
-        and row.locked_until <= ended
-        and now - row.window_started_at <= window
-    ]
+    account with the email. The lifts end with the count they lifted."""
+    organisations = list(session.exec(select(Person.organisation_id).where(Person.email == email)))
+    counts = []
+    for organisation_id in organisations:
+        row = session.get(SignInThrottle, _lift_subject(email, organisation_id))
+        if row is None:
+            continue
+        if row.failures > 0 and now - row.window_started_at <= window:
+            counts.append((row.failures, row.window_started_at))
+        session.delete(row)
     if counts:
         by_email.failures, by_email.window_started_at = max(counts)
 
@@ -365,40 +366,53 @@ def sign_in(
     now = utcnow()
     window = timedelta(minutes=settings.signin_lockout_minutes)
     _forget_stale(session, now - window)
-    by_email = _throttle(session, security.subject_hash("email", email))
-    ended = by_email.locked_until if _lock_ended(by_email, now) else None
-    by_email = _current(by_email, now, window)
-    if ended is not None:
-        _carry_lifted_failures(session, by_email, email, ended, now, window)
+    by_email = _current(_throttle(session, security.subject_hash("email", email)), now, window)
+    if by_email.locked_until is None and by_email.failures == 0:
+        _carry_lifted_failures(session, by_email, email, now, window)
     by_address = _current(_throttle(session, security.subject_hash("addr", address)), now, window)
     if by_address.locked_until is not None:
         return SignInOutcome(SignInResult.locked)
-    accounts = _active_accounts(session, email, organisation_id)
-    lifts: dict[uuid.UUID, SignInThrottle] = {}
-    if by_email.locked_until is not None:
-        # Locked, but a new password may have lifted it for an account (`_lift_lock_out`; each
-        # organisation's admin for their own): then only those accounts are tried, each with
-        # failures of its own.
-        accounts = [p for p in accounts if _lifted(session, email, p.organisation_id, now)]
-        if not accounts:
+    everyone = list(
+        session.exec(select(Person).where(Person.email == email).order_by(col(Person.created_at)))
+    )
+    # The accounts a new password or a sign-in lifted (`_lift`; each organisation's admin for
+    # their own, active or not): each counts every failure as a count of its own.
+    lifts = {
+        p.organisation_id: _throttle(session, _lift_subject(email, p.organisation_id))
+        for p in everyone
+        if _lifted(session, email, p.organisation_id, now)
+    }
+    accounts = [
+        p
+        for p in everyone
+        if p.active and (organisation_id is None or p.organisation_id == organisation_id)
+    ]
+    was_locked = by_email.locked_until is not None
+    if was_locked:
+        # Locked, but a new password may have lifted it for an account: only those are tried.
+        if not lifts:
             return SignInOutcome(SignInResult.locked)
-        lifts = {
-            p.organisation_id: _throttle(session, _lift_subject(email, p.organisation_id))
-            for p in accounts
-        }
+        accounts = [p for p in accounts if p.organisation_id in lifts]
     if not accounts:
         # Unknown or inactive: one check against nothing, as long as a wrong password takes.
         security.verify_password(None, password)
     opened = [p for p in accounts if security.verify_password(p.password_hash, password)]
     if len(opened) == 1:
-        if not lifts:
+        person = opened[0]
+        if person.organisation_id in lifts:
+            lifts[person.organisation_id].failures = 0
+            session.add(lifts[person.organisation_id])
+        elif (by_email.locked_until is None and by_email.failures == 0) or all(
+            p.organisation_id == person.organisation_id for p in everyone
+        ):
             session.delete(by_email)
         else:
-            lift = lifts[opened[0].organisation_id]
-            lift.failures = 0
-            session.add(lift)
-        _record_sign_in(session, opened[0], now, password)
-        return SignInOutcome(SignInResult.signed_in, opened[0])
+            # A sole account's sign-in forgets its failures; with accounts elsewhere only this
+            # account's count starts afresh, or knowing one password would reopen guessing at
+            # the others after every few tries.
+            _lift(session, person, by_email, now)
+        _record_sign_in(session, person, now, password)
+        return SignInOutcome(SignInResult.signed_in, person)
     if opened:
         organisations = [session.get(Organisation, person.organisation_id) for person in opened]
         return SignInOutcome(
@@ -411,21 +425,24 @@ def sign_in(
     # other answer would tell the admin who set the password that the email has an account in
     # another organisation (README, "One email, several organisations").
     still_lifted = bool(lifts)
-    for lift in lifts.values():
-        if lift.failures == 0:  # a new count, as a sole account's counter starts afresh
-            lift.window_started_at = now
+    for organisation, lift in list(lifts.items()):
+        if lift.failures == 0 or now - lift.window_started_at > window:
+            lift.failures, lift.window_started_at = 0, now  # a new count, as a sole account's
         lift.failures += 1
         if lift.failures < settings.signin_max_failures:
             session.add(lift)
             continue
         session.delete(lift)
+        del lifts[organisation]
         still_lifted = False
-        assert by_email.locked_until is not None  # a lift is only tried during the lock
-        by_email.locked_until = max(by_email.locked_until, now + window)
-    if not lifts:
+        by_email.locked_until = max(by_email.locked_until or now, now + window)
+    if not was_locked:
         by_email.failures += 1
-    if by_email.failures >= settings.signin_max_failures:
-        by_email.locked_until = by_email.locked_until or now + window
+        if by_email.failures >= settings.signin_max_failures:
+            by_email.locked_until = by_email.locked_until or now + window
+    if by_email.locked_until is not None:
+        for lift in lifts.values():  # a lift lasts as long as the lock it lifts
+            lift.locked_until = max(lift.locked_until or now, by_email.locked_until)
     if by_address.failures >= settings.signin_max_failures_per_address:
         by_address.locked_until = now + window
     session.add_all([by_email, by_address])

@@ -217,21 +217,24 @@ def test_a_lifted_lock_out_tells_an_admin_nothing_of_accounts_in_other_organisat
     assert after_a_new_password(app, client, region.care_provider, shared) == alone
 
 
+@pytest.mark.parametrize("before", [5, 4], ids=["locked", "counting"])
 @pytest.mark.parametrize("elsewhere", [False, True], ids=["sole", "elsewhere"])
 def test_failures_after_a_new_password_count_on_past_the_lifted_lock_out(
-    app, client, region, monkeypatch, elsewhere
+    app, client, region, monkeypatch, elsewhere, before
 ):
     """A sole account's new password starts a new count, which goes on after the old lock's
-    end: four failures before it and one after lock the email. A lifted account's failures
-    were forgotten at the old lock's end, so the fifth was refused: an admin who timed it told
-    an account in another organisation from none."""
+    end: four failures after it and one after the old lock's end lock the email. A lifted
+    account's failures were forgotten at the old lock's end, so the fifth was refused: an
+    admin who timed it told an account in another organisation from none. Without a lock (four
+    failures before the new password), the email's count starting afresh when its window ran
+    out must count on from the lifted account's, as a sole account's new count does."""
     start = service.utcnow()
     clock = [start]
     monkeypatch.setattr(service, "utcnow", lambda: clock[0])
     person = make_person(client, region.care_provider)
     if elsewhere:
         same_email_in(client, region.other_care_provider, person.email, "nog een wachtwoord")
-    for _ in range(5):
+    for _ in range(before):
         submit_sign_in(page_client(app), person.email, "wrong password!")
     url = f"{people_url(region.care_provider)}/{person.id}"
     clock[0] = start + timedelta(minutes=1)
@@ -239,8 +242,79 @@ def test_failures_after_a_new_password_count_on_past_the_lifted_lock_out(
     assert response.status_code == 200, response.text
     clock[0] = start + timedelta(minutes=2)
     statuses = [submit_sign_in(page_client(app), person.email, "fout!").status_code for _ in "1234"]
-    clock[0] = start + timedelta(minutes=15, seconds=1)  # the old lock-out has ended
+    clock[0] = start + timedelta(minutes=15, seconds=1)  # the old lock-out or count has ended
     statuses.append(submit_sign_in(page_client(app), person.email, "fout!").status_code)
+    assert statuses == [400, 400, 400, 400, 429]
+
+
+def test_signing_in_to_ones_own_account_does_not_reset_the_guesses_at_another_organisations(
+    app, client, region
+):
+    """An admin who made an account with someone else's email knows its password: signing in
+    to it forgot the email's failures, so they could guess at the other organisation's account
+    four times per sign-in of their own, without end."""
+    mine = make_person(client, region.care_provider)
+    theirs = "het wachtwoord van de andere organisatie"
+    same_email_in(client, region.other_care_provider, mine.email, theirs)
+    for _ in range(3):
+        for _ in range(4):
+            assert submit_sign_in(page_client(app), mine.email, "fout!").status_code == 400
+        assert submit_sign_in(page_client(app), mine.email, PASSWORD).status_code == 303
+    assert submit_sign_in(page_client(app), mine.email, theirs).status_code == 400
+    assert submit_sign_in(page_client(app), mine.email, PASSWORD).status_code == 303
+
+
+@pytest.mark.parametrize("elsewhere", [False, True], ids=["sole", "elsewhere"])
+@pytest.mark.parametrize("reset", ["password", "sign_in"])
+def test_failures_before_a_new_password_or_a_sign_in_read_alike_with_or_without_elsewhere(
+    app, client, region, elsewhere, reset
+):
+    """Four failures, then a new password (or a right one): a sole account starts a new count,
+    so the next failure is refused. With an account in another organisation the four stayed
+    (no lock-out to lift), and the next failure locked: the admin learnt of the other one."""
+    person = make_person(client, region.care_provider)
+    if elsewhere:
+        same_email_in(client, region.other_care_provider, person.email, "nog een wachtwoord")
+    for _ in range(4):
+        assert submit_sign_in(page_client(app), person.email, "fout!").status_code == 400
+    url = f"{people_url(region.care_provider)}/{person.id}"
+    password = PASSWORD
+    if reset == "password":
+        password = "een ander lang wachtwoord"
+        response = client.patch(
+            url, json={"password": password}, headers=region.care_provider.headers
+        )
+        assert response.status_code == 200, response.text
+    else:
+        assert submit_sign_in(page_client(app), person.email, password).status_code == 303
+    statuses = [
+        submit_sign_in(page_client(app), person.email, "fout!").status_code for _ in "12345"
+    ]
+    assert statuses == [400, 400, 400, 400, 429]
+    assert client.get(url, headers=region.care_provider.headers).json()["locked_until"] is not None
+
+
+@pytest.mark.parametrize("elsewhere", [False, True], ids=["sole", "elsewhere"])
+def test_a_deactivated_account_given_a_new_password_reads_alike_with_or_without_elsewhere(
+    app, client, region, elsewhere
+):
+    """A locked-out account is deactivated and given a new password: a sole one's count starts
+    afresh (its failures are counted as an unknown email's), four refusals and then the lock.
+    With an account elsewhere only active lifted accounts were looked for, none was found, and
+    every sign-in was answered as the lock."""
+    person = make_person(client, region.care_provider)
+    if elsewhere:
+        same_email_in(client, region.other_care_provider, person.email, "nog een wachtwoord")
+    for _ in range(5):
+        submit_sign_in(page_client(app), person.email, "wrong password!")
+    url = f"{people_url(region.care_provider)}/{person.id}"
+    headers = region.care_provider.headers
+    assert client.patch(url, json={"active": False}, headers=headers).status_code == 200
+    response = client.patch(url, json={"password": "een ander lang wachtwoord"}, headers=headers)
+    assert response.status_code == 200 and response.json()["locked_until"] is None
+    statuses = [
+        submit_sign_in(page_client(app), person.email, "fout!").status_code for _ in "12345"
+    ]
     assert statuses == [400, 400, 400, 400, 429]
 
 

@@ -399,18 +399,9 @@ def sign_in(
     opened = [p for p in accounts if security.verify_password(p.password_hash, password)]
     if len(opened) == 1:
         person = opened[0]
-        if person.organisation_id in lifts:
-            lifts[person.organisation_id].failures = 0
-            session.add(lifts[person.organisation_id])
-        elif (by_email.locked_until is None and by_email.failures == 0) or all(
-            p.organisation_id == person.organisation_id for p in everyone
-        ):
-            session.delete(by_email)
-        else:
-            # A sole account's sign-in forgets its failures; with accounts elsewhere only this
-            # account's count starts afresh, or knowing one password would reopen guessing at
-            # the others after every few tries.
-            _lift(session, person, by_email, now)
+        sole = all(p.organisation_id == person.organisation_id for p in everyone)
+        others = (sole, len(accounts) > 1)
+        _signed_in(session, person, by_email, lifts, others, now, window, settings)
         _record_sign_in(session, person, now, password)
         return SignInOutcome(SignInResult.signed_in, person)
     if opened:
@@ -420,10 +411,68 @@ def sign_in(
             choices=tuple(sorted((o for o in organisations if o), key=lambda o: o.name)),
         )
     by_address.failures += 1
-    # A lifted account answers as a sole one does after its new password (whose failures start
-    # a new count): refused, and locked anew for the window at the last failure allowed. Any
-    # other answer would tell the admin who set the password that the email has an account in
-    # another organisation (README, "One email, several organisations").
+    still_lifted = _count_failure(session, by_email, lifts, was_locked, now, window, settings)
+    if by_address.failures >= settings.signin_max_failures_per_address:
+        by_address.locked_until = now + window
+    session.add_all([by_email, by_address])
+    session.flush()
+    locked = (by_email.locked_until is not None and not still_lifted) or (
+        by_address.locked_until is not None
+    )
+    return SignInOutcome(SignInResult.locked if locked else SignInResult.refused)
+
+
+def _signed_in(
+    session: Session,
+    person: Person,
+    by_email: SignInThrottle,
+    lifts: dict[uuid.UUID, SignInThrottle],
+    others: tuple[bool, bool],
+    now: datetime,
+    window: timedelta,
+    settings: Settings,
+) -> None:
+    """A sole account's sign-in forgets the email's failures. With accounts elsewhere only this
+    account's count starts afresh (`_lift`), and when the password was tried against another
+    account too, it counts for the others as a failure: else whoever knows (or sets) this
+    account's password could guess at the others' without end, by signing in. `others`: whether
+    the email has no account elsewhere, and whether another account was tried."""
+    sole, others_tried = others
+    lift = lifts.pop(person.organisation_id, None)
+    if lift is None and sole:
+        session.delete(by_email)
+        return
+    if others_tried or lifts:
+        was_locked = by_email.locked_until is not None
+        _count_failure(
+            session, by_email, lifts, was_locked or not others_tried, now, window, settings
+        )
+    if lift is not None:
+        lift.failures, lift.window_started_at = 0, now
+        lift.locked_until = by_email.locked_until if by_email.locked_until else lift.locked_until
+        session.add(lift)
+    elif by_email.locked_until is None and by_email.failures == 0:
+        session.delete(by_email)
+        return
+    else:
+        _lift(session, person, by_email, now)
+    session.add(by_email)
+
+
+def _count_failure(
+    session: Session,
+    by_email: SignInThrottle,
+    lifts: dict[uuid.UUID, SignInThrottle],
+    was_locked: bool,
+    now: datetime,
+    window: timedelta,
+    settings: Settings,
+) -> bool:
+    """Count a failure for each lift and, without a lock, for the email; whether every lift
+    still holds. A lifted account answers as a sole one does after its new password (whose
+    failures start a new count): refused, and locked anew for the window at the last failure
+    allowed. Any other answer would tell the admin who set the password that the email has an
+    account in another organisation (README, "One email, several organisations")."""
     still_lifted = bool(lifts)
     for organisation, lift in list(lifts.items()):
         if lift.failures == 0 or now - lift.window_started_at > window:
@@ -443,14 +492,7 @@ def sign_in(
     if by_email.locked_until is not None:
         for lift in lifts.values():  # a lift lasts as long as the lock it lifts
             lift.locked_until = max(lift.locked_until or now, by_email.locked_until)
-    if by_address.failures >= settings.signin_max_failures_per_address:
-        by_address.locked_until = now + window
-    session.add_all([by_email, by_address])
-    session.flush()
-    locked = (by_email.locked_until is not None and not still_lifted) or (
-        by_address.locked_until is not None
-    )
-    return SignInOutcome(SignInResult.locked if locked else SignInResult.refused)
+    return still_lifted
 
 
 # --- sessions ------------------------------------------------------------------------------

@@ -264,6 +264,28 @@ def test_signing_in_to_ones_own_account_does_not_reset_the_guesses_at_another_or
     assert submit_sign_in(page_client(app), mine.email, PASSWORD).status_code == 303
 
 
+def test_a_password_one_sets_and_signs_in_with_counts_as_a_guess_at_another_organisations(
+    app, client, region
+):
+    """An admin who made an account with someone else's email sets its password to a guess
+    and signs in with it: the guess is tried against the other organisation's account too (a
+    choice of organisations would show it right), yet a sign-in to their own was no failure,
+    so they could guess without end. It counts for the email's lock as a failure does; their
+    own account reads as a sole one (signed in, never locked)."""
+    mine = make_person(client, region.care_provider)
+    theirs = "het wachtwoord van de andere organisatie"
+    same_email_in(client, region.other_care_provider, mine.email, theirs)
+    url = f"{people_url(region.care_provider)}/{mine.id}"
+    headers = region.care_provider.headers
+    for guess in range(6):
+        password = f"een gok naar hun wachtwoord {guess}"
+        assert client.patch(url, json={"password": password}, headers=headers).status_code == 200
+        assert submit_sign_in(page_client(app), mine.email, password).status_code == 303
+    assert client.get(url, headers=headers).json()["locked_until"] is None
+    assert submit_sign_in(page_client(app), mine.email, theirs).status_code == 400
+    assert submit_sign_in(page_client(app), mine.email, password).status_code == 303
+
+
 @pytest.mark.parametrize("elsewhere", [False, True], ids=["sole", "elsewhere"])
 @pytest.mark.parametrize("reset", ["password", "sign_in"])
 def test_failures_before_a_new_password_or_a_sign_in_read_alike_with_or_without_elsewhere(

@@ -223,14 +223,19 @@ def _lifted(session: Session, email: str, organisation_id: uuid.UUID, now: datet
 
 
 def _carry_lifted_failures(
-    session: Session, by_email: SignInThrottle, email: str, now: datetime, window: timedelta
+    session: Session,
+    by_email: SignInThrottle,
+    email: str,
+    organisations: list[uuid.UUID],
+    now: datetime,
+    window: timedelta,
 ) -> None:
     """When the email's count starts afresh (its lock or its window ran out), count on from the
     failures of an account it was lifted for (`_lift`), still within their window: a sole
     account's new count goes on after the old one's end, and a lifted account must read the
     same, or the admin who set the password would learn that another organisation has an
-    account with the email. The lifts end with the count they lifted."""
-    organisations = list(session.exec(select(Person.organisation_id).where(Person.email == email)))
+    account with the email. The lifts end with the count they lifted. `organisations`: those
+    with an account under the email, active or not."""
     counts = []
     for organisation_id in organisations:
         row = session.get(SignInThrottle, _lift_subject(email, organisation_id))
@@ -334,15 +339,6 @@ def _record_sign_in(session: Session, person: Person, now: datetime, password: s
             set_committed_value(person, name, value)
 
 
-def _active_accounts(
-    session: Session, email: str, organisation_id: uuid.UUID | None
-) -> list[Person]:
-    query = select(Person).where(Person.email == email, col(Person.active).is_(True))
-    if organisation_id is not None:
-        query = query.where(Person.organisation_id == organisation_id)
-    return list(session.exec(query.order_by(col(Person.created_at))))
-
-
 def sign_in(
     session: Session,
     email: str,
@@ -367,14 +363,15 @@ def sign_in(
     window = timedelta(minutes=settings.signin_lockout_minutes)
     _forget_stale(session, now - window)
     by_email = _current(_throttle(session, security.subject_hash("email", email)), now, window)
-    if by_email.locked_until is None and by_email.failures == 0:
-        _carry_lifted_failures(session, by_email, email, now, window)
-    by_address = _current(_throttle(session, security.subject_hash("addr", address)), now, window)
-    if by_address.locked_until is not None:
-        return SignInOutcome(SignInResult.locked)
     everyone = list(
         session.exec(select(Person).where(Person.email == email).order_by(col(Person.created_at)))
     )
+    if by_email.locked_until is None and by_email.failures == 0:
+        with_account = [p.organisation_id for p in everyone]
+        _carry_lifted_failures(session, by_email, email, with_account, now, window)
+    by_address = _current(_throttle(session, security.subject_hash("addr", address)), now, window)
+    if by_address.locked_until is not None:
+        return SignInOutcome(SignInResult.locked)
     # The accounts a new password or a sign-in lifted (`_lift`; each organisation's admin for
     # their own, active or not): each counts every failure as a count of its own.
     lifts = {

@@ -119,8 +119,16 @@ def upload(
 CASES = "/v1/cases/imports"
 
 
-def store_cases(client: Any, region: Any, content: bytes, name: str = "x.xlsx", **params: Any):  # type: ignore[no-untyped-def]
-    """Import `content` for the region's care provider at its table, for real (not a dry run);
+def store_cases(  # type: ignore[no-untyped-def]
+    client: Any,
+    region: Any,
+    content: bytes,
+    name: str = "x.xlsx",
+    *,
+    dry_run: bool = False,
+    **params: Any,
+):
+    """Import `content` for the region's care provider at its table, for real unless `dry_run`;
     `params`: more query keys, as for `upload`."""
     return upload(
         client,
@@ -129,7 +137,7 @@ def store_cases(client: Any, region: Any, content: bytes, name: str = "x.xlsx", 
         region.care_provider.headers,
         name,
         table_id=region.table_id,
-        dry_run=False,
+        dry_run=dry_run,
         **params,
     )
 

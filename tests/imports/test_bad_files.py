@@ -23,15 +23,7 @@ from tests.imports.sheets import (
 
 def check(client, region, content: bytes, name: str = "x.xlsx", **params) -> dict:  # type: ignore[no-untyped-def]
     """A dry run of `content`; nothing may be stored, whatever the file."""
-    response = upload(
-        client,
-        CASES,
-        content,
-        region.care_provider.headers,
-        name,
-        table_id=region.table_id,
-        **params,
-    )
+    response = store_cases(client, region, content, name, dry_run=True, **params)
     assert response.status_code == 200, response.text
     body = response.json()
     assert body["valid"] is False and body["issues"], body

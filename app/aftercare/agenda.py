@@ -24,7 +24,7 @@ from app.aftercare.models import (
     Tenancy,
     TenancyStatus,
 )
-from app.aftercare.service import checkpoint_state, checkpoints_of, transfer_overdue
+from app.aftercare.service import TICK, checkpoint_state, checkpoints_of, transfer_overdue
 from app.matching.ages import add_months
 from app.meetings.models import Meeting
 from app.sqltypes import table_of, utcnow
@@ -107,6 +107,22 @@ def freeze_lock(session: Session, table_id: uuid.UUID) -> None:
     session.exec(
         select(OutflowTable.id).where(OutflowTable.id == table_id).with_for_update(key_share=True)
     ).first()
+
+
+def published_after_signals(session: Session, table_id: uuid.UUID) -> datetime:
+    """`published_at` for a publication holding `freeze_lock`: now, or just after the table's
+    latest checkpoint `created_at` when that is later (a replica's clock ahead of the
+    publisher's). Every checkpoint that committed first is in the frozen agenda, so its stamp
+    must be before `published_at`, or the next agenda shows it again (`_shown_before`); see
+    `app.aftercare.service.entered_after_publications` for the other way round."""
+    latest = session.exec(
+        select(Checkpoint.created_at)
+        .where(Checkpoint.table_id == table_id)
+        .order_by(col(Checkpoint.created_at).desc())
+        .limit(1)
+    ).first()
+    now = utcnow()
+    return now if latest is None or latest < now else latest + TICK
 
 
 def _shown_before(checkpoint: Checkpoint, previous: tuple[date, datetime | None] | None) -> bool:

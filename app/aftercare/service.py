@@ -11,7 +11,7 @@ that concern a landlord (rent arrears, nuisance): nothing of the support. Anyone
 """
 
 import uuid
-from datetime import date
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -36,9 +36,11 @@ from app.aftercare.models import (
     TenancyUpdate,
 )
 from app.matching.ages import add_months
+from app.meetings.models import Meeting
 from app.organisations.models import Organisation, OrganisationKind
 from app.problems import Conflict, Forbidden, NotFound, Unprocessable
 from app.proposals.models import Proposal
+from app.sqltypes import utcnow
 from app.tables.models import OutflowTable, TableMember
 from app.tables.policy import TablePolicy
 from app.tables.service import reader_table_ids, reads_table
@@ -385,6 +387,30 @@ def signal_lock(session: Session, table_id: uuid.UUID) -> None:
     ).first()
 
 
+TICK = timedelta(microseconds=1)
+"""The smallest step of a stored timestamp: what `entered_after_publications` and
+`app.aftercare.agenda.published_after_signals` add to keep the stamps in commit order."""
+
+
+def entered_after_publications(session: Session, table_id: uuid.UUID) -> datetime:
+    """`created_at` for a checkpoint being recorded under `signal_lock`: now, or just after the
+    table's latest `published_at` when that is later.
+
+    Why: `published_at` comes from the publishing process's clock. With replicas, a checkpoint
+    recorded after a publication (the lock orders them) on a clock a few seconds behind was
+    stamped before `published_at`: counted as on that frozen agenda, which it is not, so on no
+    agenda at all. Every publication that committed first is visible here (the lock waited
+    for it), so the stamps follow the commit order whatever the clocks say."""
+    latest = session.exec(
+        select(Meeting.published_at)
+        .where(Meeting.table_id == table_id, col(Meeting.published_at).is_not(None))
+        .order_by(col(Meeting.published_at).desc())
+        .limit(1)
+    ).first()
+    now = utcnow()
+    return now if latest is None or latest < now else latest + TICK
+
+
 def record_checkpoint(
     session: Session, context: AccessContext, tenancy: Tenancy, data: CheckpointCreate
 ) -> Checkpoint:
@@ -421,6 +447,7 @@ def record_checkpoint(
             data.still_living_there, data.support_active, [s.value for s in data.signals]
         ),
         recorded_by_organisation_id=context.principal.require_organisation(),
+        created_at=entered_after_publications(session, tenancy.table_id),
     )
     session.add(checkpoint)
     try:

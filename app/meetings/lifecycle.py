@@ -1,6 +1,7 @@
 """The meeting lifecycle: a draft is published once, which freezes its agenda."""
 
 import uuid
+from datetime import datetime
 from enum import StrEnum
 
 from app.lifecycle import Refusal, StateMachine
@@ -28,8 +29,9 @@ def check(meeting: Meeting, event: MeetingEvent) -> None:
     MACHINE.target(meeting.status, event)
 
 
-def publish(meeting: Meeting, by: uuid.UUID) -> None:
-    """Mark the meeting published by `by` (its snapshot is the caller's to set)."""
+def publish(meeting: Meeting, by: uuid.UUID, at: datetime | None = None) -> None:
+    """Mark the meeting published by `by` at `at` (default now; its snapshot is the caller's
+    to set)."""
     meeting.status = MACHINE.target(meeting.status, MeetingEvent.publish)
-    meeting.published_at = utcnow()
+    meeting.published_at = at or utcnow()
     meeting.published_by_organisation_id = by

@@ -182,7 +182,8 @@ def publish(
             "vacancies": _versions(session, Vacancy, vacancy_ids),
         },
     }
-    lifecycle.publish(meeting, by=table.chair_organisation_id)
+    stamp = aftercare_agenda.published_after_signals(session, table.id)
+    lifecycle.publish(meeting, by=table.chair_organisation_id, at=stamp)
     session.add(meeting)
     flush(session, if_match, "meeting")
     from app.webhooks.service import emit

@@ -2,8 +2,10 @@
 overdue ones and every signal on the next agenda, webhooks once per checkpoint and signal."""
 
 import threading
+from datetime import UTC, datetime, timedelta
 
 import pytest
+import time_machine
 from fastapi.testclient import TestClient
 from sqlmodel import Session, col, select
 
@@ -218,6 +220,59 @@ def test_a_signal_entered_after_the_last_agenda_was_published_comes_onto_the_nex
         case["id"]
     ]
     assert [i for i in agenda(client, region, region.chair, iso(17)) if i["kind"] == "signal"] == []
+
+
+def behind(seconds: int) -> time_machine.travel:
+    """The clock of another replica, `seconds` behind this one (still ticking)."""
+    return time_machine.travel(datetime.now(UTC) - timedelta(seconds=seconds), tick=True)
+
+
+def test_a_signal_recorded_on_a_replica_whose_clock_is_behind_comes_onto_the_next_agenda(
+    client, region
+):
+    """With replicas, `published_at` and a checkpoint's `created_at` come from different
+    clocks. A signal recorded after the publication on a clock 30 s behind was stamped before
+    it: counted as on the frozen agenda, which it is not, so it was on no agenda."""
+    case = house(client, region, -100)
+    first = plan_meeting(client, region, iso(3))
+    published = client.post(f"/v1/meetings/{first['id']}/publish", headers=region.chair.headers)
+    assert published.status_code == 200, published.text
+    with behind(30):
+        signal = record(
+            client, region.care_provider, case["id"], recorded_on=iso(0), signals=["needs_table"]
+        )
+    assert signal.status_code == 201, signal.text
+    frozen = client.get(f"/v1/meetings/{first['id']}/agenda", headers=region.chair.headers)
+    assert [i for i in frozen.json()["aftercare"] if i["kind"] == "signal"] == []
+    second = plan_meeting(client, region, iso(10))
+    signals = [
+        i for i in agenda(client, region, region.chair, second["date"]) if i["kind"] == "signal"
+    ]
+    assert [i["case_id"] for i in signals] == [case["id"]]
+
+
+def test_a_signal_on_the_frozen_agenda_is_not_shown_again_when_the_publisher_clock_is_behind(
+    client, region
+):
+    """The other way round: a signal recorded before the publication, on a clock ahead of the
+    publisher's, is in the frozen agenda; stamped after `published_at`, the next agenda showed
+    it a second time."""
+    case = house(client, region, -100)
+    first = plan_meeting(client, region, iso(3))
+    signal = record(
+        client, region.care_provider, case["id"], recorded_on=iso(0), signals=["needs_table"]
+    )
+    assert signal.status_code == 201, signal.text
+    with behind(30):
+        published = client.post(f"/v1/meetings/{first['id']}/publish", headers=region.chair.headers)
+    assert published.status_code == 200, published.text
+    frozen = client.get(f"/v1/meetings/{first['id']}/agenda", headers=region.chair.headers)
+    in_frozen = [i["case_id"] for i in frozen.json()["aftercare"] if i["kind"] == "signal"]
+    assert in_frozen == [case["id"]]
+    second = plan_meeting(client, region, iso(10))
+    assert [
+        i for i in agenda(client, region, region.chair, second["date"]) if i["kind"] == "signal"
+    ] == []
 
 
 def record_while_publishing(live, monkeypatch, region, case, meeting, signals=()):

@@ -16,9 +16,11 @@ variants that together cover every solution (see `solver.solve`): h < housed is 
 variant housing as many lets c2 and v share a component; h = housed when a variant whose
 solutions are all real solutions does. Pairs neither settles, and pairs after a MILP solve without
 nesting, are tried on a stricter graph of the problem itself (a cycle may only enter the sink from a
-(complex, neighbourhood) pair with room in both, which proves h = housed), then re-solved exactly
-with the pair forced (`housed_with_pair`), up to a limit beyond which the result says it is
-incomplete. Re-solves also stop at the solver's time budget (`deadline`), flagged the same way.
+(complex, neighbourhood) pair with room in both, which proves h = housed), then bounded by the
+count's linear relaxation (`forced.count_bounds`: a bound below housed proves h = housed - 1),
+then re-solved exactly with the pair forced (`housed_with_pair`), up to a limit beyond which the
+result says it is incomplete. Re-solves also stop at the solver's time budget (`deadline`),
+flagged the same way.
 """
 
 import time
@@ -28,6 +30,7 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 
+from app.matching.forced import count_bounds
 from app.matching.solver import (
     Assignment,
     AssignmentProblem,
@@ -36,13 +39,16 @@ from app.matching.solver import (
     distinct,
     solve,
 )
-from app.matching.straddling import remaining
+from app.matching.straddling import NotSettled, remaining
 
 FEWER_HOUSED = "fewer_housed"
 LOWER_TOTAL_SCORE = "lower_total_score"
 EQUAL_ALTERNATIVE = "equal_alternative"
 TRADE_OFFS = (FEWER_HOUSED, LOWER_TOTAL_SCORE, EQUAL_ALTERNATIVE)
 """Why an alternative that houses a passed-over case was not chosen."""
+BOUND_FROM = 2
+"""Pairs left open after the residual graphs from which the count's linear program bounds them
+first (`forced.count_bounds`): one pair is re-solved at once, about what the program costs."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -210,6 +216,17 @@ def passed_over(
     open_case = labels[2 + problem.edge_case[open_tests]]
     open_dwelling = labels[2 + problem.n_cases + problem.edge_dwelling[open_tests]]
     unsettled = open_tests[open_case != open_dwelling]
+    if len(unsettled) >= BOUND_FROM:
+        try:
+            upper = count_bounds(problem, edges, chosen, deadline)
+        except NotSettled:  # out of time or unsettled: the re-solves below decide
+            upper = None
+        if upper is not None:
+            # h >= housed - 1 for every pair (module docstring), so a bound below housed
+            # gives h exactly.
+            fewer = upper[np.searchsorted(edges, unsettled)] < assignment.count
+            by_edge.update(dict.fromkeys(unsettled[fewer].tolist(), assignment.count - 1))
+            unsettled = unsettled[~fewer]
     last = 0.0  # seconds the previous re-solve took
     for resolves, edge in enumerate(unsettled):
         # A re-solve is not begun when the one before it would not have fitted in the time

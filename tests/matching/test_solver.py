@@ -4,11 +4,13 @@ import time
 
 import numpy as np
 import scipy.sparse as sp
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from scipy.sparse.csgraph import maximum_bipartite_matching
 
 from app.matching import solver as solver_module
+from app.matching import tradeoffs
+from app.matching.forced import count_bounds
 from app.matching.solver import (
     AssignmentProblem,
     capacity_tree,
@@ -376,6 +378,44 @@ def test_unsettled_passed_over_checks_beyond_the_limit_are_flagged():
     limited = passed_over(problem, result, resolve_limit=0)
     assert not limited.complete
     assert limited.by_edge == {}
+
+
+def bounded_problem() -> AssignmentProblem:
+    """Found by search: after the component route the graphs leave two passed-over pairs open
+    (edges 2 and 5, each houses 2 of 3); the count's linear program proves one of them."""
+    return AssignmentProblem(
+        n_cases=3,
+        n_dwellings=5,
+        edge_case=np.array([0, 0, 0, 1, 2, 2]),
+        edge_dwelling=np.array([0, 2, 3, 4, 3, 4]),
+        edge_score=np.array([3, 6, 9, 4, 5, 7]),
+        complex_of=np.array([1, 0, 1, 0, 0]),
+        neighbourhood_of=np.array([1, 0, 0, 0, 2]),
+        complex_room=np.array([2, 1]),
+        neighbourhood_room=np.array([1, 1, 1]),
+    )
+
+
+def test_passed_over_pairs_the_graphs_leave_open_are_bounded_before_any_resolve(monkeypatch):
+    problem = bounded_problem()
+    result = solve(problem, split_limit=0)
+    assert result.method == "components"
+    check = passed_over(problem, result, resolve_limit=10)
+    assert check.by_edge == expected_passed_over(problem, result.edges) == {2: 2, 5: 2}
+    assert (check.complete, check.resolves) == (True, 1)
+    monkeypatch.setattr(tradeoffs, "BOUND_FROM", 10**9)  # without the linear program
+    assert passed_over(problem, result, resolve_limit=10).resolves == 2
+
+
+@settings(max_examples=examples(150))
+@given(st.one_of(straddled(), problems(nested=False)))
+def test_the_count_bound_of_a_pair_is_at_least_the_most_housed_with_it(problem):
+    """`count_bounds` proves pairs passed over, so it must never fall below the truth."""
+    assume(problem.edges > 0)  # the check asks only with pairs left open
+    edges = np.arange(problem.edges)
+    bounds = count_bounds(problem, edges, solve(problem).edges, None)
+    for edge in edges.tolist():
+        assert bounds[edge] >= best(problem, forced=edge)[0]  # -1: nothing holds the pair
 
 
 def expected_best_alternatives(problem: AssignmentProblem, chosen: np.ndarray) -> dict:

@@ -337,8 +337,9 @@ class TenancyUpdate(ApiModel):
     )
     ended_on: Date | None = PField(
         None,
-        description="The day the tenancy ended (not in the future, not before the move-in); "
-        "with `end_reason`.",
+        description="The day the tenancy ended (not in the future, not before the move-in, "
+        "the transfer or a checkpoint that found the client still living there); with "
+        "`end_reason`.",
     )
     end_reason: TenancyEndReason | None = PField(None, description="Why it ended; with `ended_on`.")
 

@@ -16,7 +16,7 @@ from enum import StrEnum
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
 from app.access_log import service as access_log
 from app.access_log.models import AccessAction
@@ -495,6 +495,17 @@ def _notify_signals(session: Session, tenancy: Tenancy, checkpoint: Checkpoint) 
     )
 
 
+def _last_seen_living_there(session: Session, tenancy: Tenancy) -> date | None:
+    """The latest day of record of a checkpoint that found the client still living there: the
+    tenancy had not ended before it. (One that found the client gone allows an earlier end:
+    the visit is often where the end is learnt.)"""
+    return session.exec(
+        select(func.max(Checkpoint.recorded_on)).where(
+            Checkpoint.case_id == tenancy.case_id, col(Checkpoint.still_living_there).is_(True)
+        )
+    ).one()
+
+
 def update_tenancy(
     session: Session,
     context: AccessContext,
@@ -510,8 +521,10 @@ def update_tenancy(
     The care provider and the corporation plan the omklap (day, open conditions) and end the
     tenancy (`ended_on` with `end_reason`); only the corporation records `transferred_on`, and
     not while conditions are open (409 `transfer_conditions_open`). Days of record are not in
-    the future nor before the move-in (400). 409 `not_awaiting_transfer` for an omklap of an
-    own or transferred lease, `tenancy_ended` after the end; 403 for anyone else."""
+    the future nor before the move-in (400); an end is not before the transfer nor before a
+    checkpoint that found the client still living there (400 `date_before_checkpoint`). 409
+    `not_awaiting_transfer` for an omklap of an own or transferred lease, `tenancy_ended` after
+    the end; 403 for anyone else."""
     me = context.principal.organisation_id
     if viewer not in (Viewer.care_provider, Viewer.corporation):
         raise Forbidden("The care provider and the corporation keep the tenancy.")
@@ -554,6 +567,13 @@ def update_tenancy(
                 "ended_on",
                 f"before the transfer on {tenancy.transferred_on}",
                 "date_before_transfer",
+            )
+        seen = _last_seen_living_there(session, tenancy)
+        if seen is not None and day < seen:
+            raise Unprocessable(
+                "ended_on",
+                f"before the checkpoint of {seen}, which found the client living there",
+                "date_before_checkpoint",
             )
         lifecycle.fire(tenancy, TenancyEvent.end, on=day, reason=patch.end_reason.value)
     # No touch: a patch that repeats the current values keeps the version (app.versioning).

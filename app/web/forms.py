@@ -35,6 +35,8 @@ FIELD_MESSAGES = {
     "range_too_long": "Kies een periode van hoogstens tien jaar.",
     "date_before_move_in": "De datum ligt vóór de verhuizing.",
     "date_before_transfer": "De einddatum ligt vóór de omklap.",
+    "date_before_checkpoint": "De einddatum ligt vóór een controle waarbij de cliënt er nog "
+    "woonde.",
     "end_before_start": "De geplande einddatum ligt vóór de startdatum.",
     "unknown_checkpoint": "Deze controle staat niet in het beleid van de tafel.",
     "too_fine_for_suppression": "Te veel groepen om af te schermen voor uw organisatie: kies "

@@ -179,6 +179,41 @@ def test_an_end_is_not_in_the_future_nor_before_the_move_in(client, region):
     assert invalid_names(unknown) == ["end_reason"]
 
 
+def house_with_checkpoint(client, region, living_there):
+    """A housing of 100 days ago with its 3-month checkpoint recorded 10 days ago."""
+    case = house(client, region, -100)
+    body = {"months": 3, "recorded_on": iso(-10), "still_living_there": living_there}
+    recorded = client.post(
+        f"/v1/cases/{case['id']}/checkpoints",
+        json=body | {"support_active": living_there},
+        headers=region.care_provider.headers,
+    )
+    assert recorded.status_code == 201, recorded.text
+    return case
+
+
+def test_an_end_is_not_before_a_checkpoint_that_found_the_client_living_there(client, region):
+    """A 3-month checkpoint recorded 10 days ago says the client still lives there: an end
+    dated before it would make the figures count the tenancy as lost at 3 months while the
+    follow-up says otherwise. A checkpoint that found the client gone allows an earlier end
+    (the end is often learnt at the visit)."""
+    case = house_with_checkpoint(client, region, living_there=True)
+    for org in (region.care_provider, region.corporation):
+        early = end(client, org, case["id"], iso(-40), "evicted")
+        assert_problem(early, 400)
+        assert invalid_names(early) == ["ended_on"]
+        assert early.json()["invalidParams"][0]["code"] == "date_before_checkpoint"
+    assert tenancy(client, region.chair, case["id"])["status"] == "running"
+    on_the_day = end(client, region.corporation, case["id"], iso(-10), "evicted")
+    assert on_the_day.status_code == 200, on_the_day.text
+
+
+def test_an_end_may_precede_a_checkpoint_that_found_the_client_gone(client, region):
+    case = house_with_checkpoint(client, region, living_there=False)
+    response = end(client, region.care_provider, case["id"], iso(-40), "returned_to_care")
+    assert response.status_code == 200, response.text
+
+
 def test_a_stale_if_match_does_not_end_the_tenancy(client, region):
     case = house(client, region, -100)
     response = end(client, region.care_provider, case["id"], iso(-1), **{"If-Match": '"7"'})

@@ -173,6 +173,10 @@ def queue_event_notices(
         return 0
     kind, mail_data = notice
     mail_data["table"] = table.name
+    if kind is NoticeKind.action_assigned:
+        # The notice says the action is for the reader's organisation: its owner's people only.
+        # The webhook goes to the chair too, whose people handed the action out (README).
+        organisation_ids = [uuid.UUID(str(data["owner_organisation_id"]))]
     now = utcnow()
     recipients = _recipients(session, organisation_ids, kind)
     for person_id, _ in recipients:

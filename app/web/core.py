@@ -249,8 +249,10 @@ FormDep = Annotated[FormData, Depends(checked_form)]
 
 
 def field(form: FormData, name: str, max_length: int = 200) -> str:
+    """The value, stripped; one over `max_length` is cut one past it so the form's check refuses
+    it (cut to it, `2026-11-169` planned a meeting on 2026-11-16: breaker)."""
     value = form.get(name)
-    return value.strip()[:max_length] if isinstance(value, str) else ""
+    return value.strip()[: max_length + 1] if isinstance(value, str) else ""
 
 
 def safe_next(target: str | None, default: str = "/overzicht") -> str:

@@ -4,6 +4,7 @@ with a stack trace in the log (found by the eighth breaker)."""
 
 import pytest
 
+from tests.clock import iso
 from tests.web.conftest import csrf_of, hidden, make_person, page_client, signed_in
 
 BIG = "a" * (1024 * 1024 + 1)
@@ -74,3 +75,31 @@ def test_an_unreadable_form_is_a_dutch_400_that_does_not_call_it_too_large(app, 
     assert response.status_code == 400
     assert "te groot" not in response.text
     assert "kon niet worden gelezen" in response.text
+
+
+def test_a_field_over_its_length_is_refused_not_cut_to_a_valid_value(app, client, region, chair):
+    """A form field was cut to its length before it was read: a date typed with a digit too
+    many (`2026-11-169`) became `2026-11-16` and a meeting was planned on it, and a name of
+    250 characters, which the API refuses, was stored as its first 200."""
+    browser = signed_in(app, chair)
+    token = csrf_of(browser, f"/tafels/{region.table_id}")
+    day = iso(-14)
+    planned = browser.post(
+        f"/tafels/{region.table_id}/vergaderingen", data={"csrf_token": token, "datum": day + "9"}
+    )
+    assert planned.status_code == 400
+    meetings = client.get(
+        f"/v1/tables/{region.table_id}/meetings", headers=region.chair.headers
+    ).json()["items"]
+    assert day not in {m["date"] for m in meetings}
+    token = csrf_of(browser, "/mensen")
+    long_name = "Nieuwe collega " + "x" * 235
+    made = browser.post(
+        "/mensen",
+        data={"csrf_token": token, "email": "lang@example.nl", "naam": long_name, "rol": "member"},
+    )
+    assert made.status_code == 400
+    people = client.get(
+        f"/v1/organizations/{region.chair.id}/people", headers=region.chair.headers
+    ).json()["items"]
+    assert "lang@example.nl" not in {p["email"] for p in people}

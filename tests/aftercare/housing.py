@@ -117,3 +117,17 @@ def record_signals(client: Any, region: Region, case_id: str) -> None:
         headers=region.care_provider.headers,
     )
     assert response.status_code == 201, response.text
+
+
+def record_visit(
+    client: Any, region: Region, case_id: str, days_ago: int, living_there: bool
+) -> None:
+    """The care provider's 3-month checkpoint `days_ago` days ago: the client still lives there
+    (support going on), or is gone (support stopped)."""
+    body = {"months": 3, "recorded_on": iso(-days_ago), "still_living_there": living_there}
+    response = client.post(
+        f"/v1/cases/{case_id}/checkpoints",
+        json=body | {"support_active": living_there},
+        headers=region.care_provider.headers,
+    )
+    assert response.status_code == 201, response.text

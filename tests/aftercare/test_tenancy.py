@@ -4,7 +4,7 @@ import uuid
 
 import time_machine
 
-from tests.aftercare.housing import house
+from tests.aftercare.housing import house, record_visit
 from tests.api.helpers import assert_problem, invalid_names
 from tests.clock import iso
 
@@ -182,13 +182,7 @@ def test_an_end_is_not_in_the_future_nor_before_the_move_in(client, region):
 def house_with_checkpoint(client, region, living_there):
     """A housing of 100 days ago with its 3-month checkpoint recorded 10 days ago."""
     case = house(client, region, -100)
-    body = {"months": 3, "recorded_on": iso(-10), "still_living_there": living_there}
-    recorded = client.post(
-        f"/v1/cases/{case['id']}/checkpoints",
-        json=body | {"support_active": living_there},
-        headers=region.care_provider.headers,
-    )
-    assert recorded.status_code == 201, recorded.text
+    record_visit(client, region, case["id"], 10, living_there)
     return case
 
 

@@ -4,7 +4,7 @@ form carries its CSRF token and version, every case shown is logged."""
 
 from collections import Counter
 
-from tests.aftercare.housing import access_log, record_signals
+from tests.aftercare.housing import access_log, record_signals, record_visit
 from tests.clock import iso
 from tests.web.conftest import csrf_of, make_person, signed_in
 
@@ -178,6 +178,20 @@ def test_ending_the_tenancy_takes_a_reason_code_and_a_date(app, client, region, 
     )
     page = browser.get(f"/dossiers/{case_id}/nazorg").text
     assert "Uitgezet" in page and "Huur beëindigen" not in page
+
+
+def test_an_end_before_a_checkpoint_that_found_the_client_there_is_refused_in_dutch(
+    app, client, region, housed
+):
+    case_id, _ = housed
+    record_visit(client, region, case_id, 5, living_there=True)
+    browser = signed_in(app, make_person(client, region.corporation))
+    version = str(tenancy(client, region.corporation, case_id)["version"])
+    url = f"/dossiers/{case_id}/nazorg/einde"
+    early = post(browser, url, {"versie": version, "datum": iso(-30), "reden": "evicted"}, case_id)
+    assert early.status_code == 400
+    assert "vóór een controle waarbij de cliënt er nog woonde" in early.text
+    assert tenancy(client, region.chair, case_id)["status"] == "awaiting_transfer"
 
 
 def test_a_form_without_a_valid_csrf_token_changes_nothing(app, client, region, housed):

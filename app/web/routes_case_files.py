@@ -74,9 +74,15 @@ def _own_case(session: Session, web: Web, case_id: uuid.UUID, action: AccessActi
     return case
 
 
+# A field holds what the import's cell does, up to 100 area codes with their separators (about
+# 1,200 characters). At 400 (here and the input's maxlength), saving any edit of a case with 60
+# preferred areas, valid in the API and the import, cut the list: refused, or codes lost (breaker).
+ENTRY_MAX = 2000
+
+
 def _values(form: FormData) -> dict[str, str]:
     """The posted fields by API name; the corporations' checkboxes joined as the reader wants."""
-    values = {c.name: field(form, c.name, 400) for c in CASES.columns}
+    values = {c.name: field(form, c.name, ENTRY_MAX) for c in CASES.columns}
     values[ARREARS] = ",".join(str(v) for v in form.getlist(ARREARS) if isinstance(v, str))
     return values
 
@@ -103,6 +109,7 @@ def fields_of(
                 "kind": column.kind.value,
                 "required": column.required,
                 "value": values.get(column.name, ""),
+                "max_length": ENTRY_MAX,
                 "chosen": set(values.get(column.name, "").replace(" ", "").split(",")),
                 "error": errors.get(column.name),
                 "options": _options(column, corporations),

@@ -28,7 +28,7 @@ from app.versioning import etag
 from app.web import labels
 from app.web.core import FormDep, PageForbidden, Web, WebDep, WebRoute, field, redirect, render
 from app.web.deps import PageVacancyDep
-from app.web.routes_case_files import fields_of, problem_errors
+from app.web.routes_case_files import ENTRY_MAX, fields_of, problem_errors
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
 
@@ -126,7 +126,7 @@ def _change(status: str) -> dict[str, str] | None:
 
 
 def _values(form: Any) -> dict[str, str]:
-    return {c.name: field(form, c.name, 400) for c in DWELLINGS.columns}
+    return {c.name: field(form, c.name, ENTRY_MAX) for c in DWELLINGS.columns}
 
 
 def _save(

@@ -346,3 +346,23 @@ def test_the_case_list_and_page_link_to_the_edit_page_only_for_its_care_provider
         assert edit_links.findall(browser.get("/dossiers").text) == [], who
         assert edit_links.findall(browser.get(f"/dossiers/{own['id']}").text) == [], who
         assert browser.get(edit).status_code in (403, 404), who
+
+
+def test_an_edit_keeps_a_long_list_of_preferred_areas(app, client, region):
+    """The API and the import take up to 100 area codes; the page cut every field at 400
+    characters, so saving any edit of a case with 60 preferred neighbourhoods (718 characters
+    shown) was refused for a broken code, and a list cut at a comma would have lost codes."""
+    codes = [f"BU0344{n:04d}" for n in range(101, 161)]
+    areas = {"preferred": codes, "excluded": []}
+    case = create_case(client, region.care_provider, region.table_id, areas=areas)
+    browser = signed_in(app, make_person(client, region.care_provider))
+    url = f"/dossiers/{case['id']}/bewerken"
+    page = browser.get(url)
+    shown = _shown(page.text)
+    assert len(shown["areas.preferred"]) > 400
+    edit = {**shown, "household.adults": "2", "versie": _version(page.text)}
+    response = _post(browser, url, edit, url)
+    assert response.status_code == 303, response.text
+    stored = client.get(f"/v1/cases/{case['id']}", headers=region.care_provider.headers).json()
+    assert stored["household"]["adults"] == 2
+    assert stored["areas"]["preferred"] == codes

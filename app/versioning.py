@@ -107,12 +107,15 @@ def flush(session: Session, if_match: str | None = None, what: str = "resource")
         raise changed_concurrently(if_match, what) from exc
 
 
-def lock(session: Session, model: type[M], ids: Iterable[Any]) -> list[M]:
+def lock(session: Session, model: type[M], ids: Iterable[Any], *, no_key: bool = False) -> list[M]:
     """Lock the rows (`SELECT ... FOR UPDATE`, in id order) and reload them as committed.
 
     Call before changing rows whose current state decides the change; keep the order meeting,
     case, proposal, vacancy across a transaction. Returns the rows in id order (missing ids are
-    left out).
+    left out). `no_key`: FOR NO KEY UPDATE (PostgreSQL), for a row whose key stays: it keeps
+    other writers out as FOR UPDATE does, but lets the foreign keys of rows inserted meanwhile
+    that refer to it (FOR KEY SHARE) through, so a writer that holds a row those inserts wait
+    for cannot deadlock with them.
     """
     wanted: Sequence[Any] = sorted(set(ids))
     if not wanted:
@@ -122,16 +125,16 @@ def lock(session: Session, model: type[M], ids: Iterable[Any]) -> list[M]:
         select(model)
         .where(key.in_(wanted))
         .order_by(key)
-        .with_for_update()
+        .with_for_update(key_share=no_key)
         .execution_options(populate_existing=True)
     )
     return list(session.exec(statement))
 
 
-def lock_one(session: Session, row: M) -> M:
+def lock_one(session: Session, row: M, *, no_key: bool = False) -> M:
     """Lock one row and reload it as committed (see `lock`)."""
     model = type(row)
-    locked = lock(session, model, inspect(model).primary_key_from_instance(row))
+    locked = lock(session, model, inspect(model).primary_key_from_instance(row), no_key=no_key)
     if not locked:
         raise Conflict("It was removed meanwhile.", code="changed_concurrently")
     return locked[0]
@@ -143,10 +146,12 @@ def lock_checked(
     what: str,
     if_match: str | None,
     if_none_match: str | None = None,
+    *,
+    no_key: bool = False,
 ) -> M:
-    """`row` locked and reloaded (`lock_one`), then its `If-Match` and `If-None-Match` checked
-    (`check_if_match`, 412): against the locked row, so that no other writer can move its
-    version between the check and the write."""
-    locked = lock_one(session, row)
+    """`row` locked and reloaded (`lock_one`, `no_key` as there), then its `If-Match` and
+    `If-None-Match` checked (`check_if_match`, 412): against the locked row, so that no other
+    writer can move its version between the check and the write."""
+    locked = lock_one(session, row, no_key=no_key)
     check_if_match(if_match, etag(locked), what, if_none_match)
     return locked

@@ -770,39 +770,7 @@ def _leave_while(world: World, leaver: Org, register: Callable[[Session], Any]) 
     return _write_while_held(world.engine, leave, register)
 
 
-def test_a_case_registered_while_its_care_provider_leaves_the_table_is_refused(world):
-    """The removal found no open file of the provider; a registration that had read the
-    membership before the removal committed inserted after it, and left an open case of an
-    organisation no longer at the table on its agenda."""
-    body = CaseCreate.model_validate(case_body(world.table_id))
-    provider = world.context(world.care_provider)
-
-    outcome = _leave_while(
-        world, world.care_provider, lambda s: cases_service.create_case(s, provider, body)
-    )
-
-    assert [o.status for o in outcome] == [400], [repr(o.error) for o in outcome]
-    assert _count(world.engine, select(func.count()).select_from(Case)) == 0
-
-
-def test_a_dwelling_pushed_while_its_corporation_leaves_the_table_is_refused(world):
-    """As for a case: the push read the membership before the removal committed."""
-    pushed = VacancyIn.model_validate(vacancy_body("GM0344"))
-    corporation = world.context(world.corporation).principal
-
-    outcome = _leave_while(
-        world,
-        world.corporation,
-        lambda s: vacancies_service.upsert_vacancies(s, corporation, [pushed], batch=False),
-    )
-
-    assert [o.status for o in outcome] == [400], [repr(o.error) for o in outcome]
-    assert _count(world.engine, select(func.count()).select_from(Vacancy)) == 0
-
-
-def test_an_action_handed_out_while_its_owner_leaves_the_table_is_refused(world):
-    """As for a case: the action read the membership before the removal committed, and left an
-    open action of an organisation no longer at the table on its agenda."""
+def _handing_out(world: World) -> Callable[[Session], Any]:
     body = ActionCreate.model_validate(
         {"kind": "other", "owner_organisation_id": world.corporation.id, "due_date": iso(14)}
     )
@@ -812,7 +780,43 @@ def test_an_action_handed_out_while_its_owner_leaves_the_table_is_refused(world)
         table = session.get_one(OutflowTable, uuid.UUID(world.table_id))
         return actions_service.create_action(session, chair, table, body)
 
-    outcome = _leave_while(world, world.corporation, hand_out)
+    return hand_out
+
+
+def _registering_a_case(world: World) -> Callable[[Session], Any]:
+    body = CaseCreate.model_validate(case_body(world.table_id))
+    provider = world.context(world.care_provider)
+    return lambda s: cases_service.create_case(s, provider, body)
+
+
+def _pushing_a_dwelling(world: World) -> Callable[[Session], Any]:
+    pushed = VacancyIn.model_validate(vacancy_body("GM0344"))
+    corporation = world.context(world.corporation).principal
+    return lambda s: vacancies_service.upsert_vacancies(s, corporation, [pushed], batch=False)
+
+
+def test_a_case_registered_while_its_care_provider_leaves_the_table_is_refused(world):
+    """The removal found no open file of the provider; a registration that had read the
+    membership before the removal committed inserted after it, and left an open case of an
+    organisation no longer at the table on its agenda."""
+    outcome = _leave_while(world, world.care_provider, _registering_a_case(world))
+
+    assert [o.status for o in outcome] == [400], [repr(o.error) for o in outcome]
+    assert _count(world.engine, select(func.count()).select_from(Case)) == 0
+
+
+def test_a_dwelling_pushed_while_its_corporation_leaves_the_table_is_refused(world):
+    """As for a case: the push read the membership before the removal committed."""
+    outcome = _leave_while(world, world.corporation, _pushing_a_dwelling(world))
+
+    assert [o.status for o in outcome] == [400], [repr(o.error) for o in outcome]
+    assert _count(world.engine, select(func.count()).select_from(Vacancy)) == 0
+
+
+def test_an_action_handed_out_while_its_owner_leaves_the_table_is_refused(world):
+    """As for a case: the action read the membership before the removal committed, and left an
+    open action of an organisation no longer at the table on its agenda."""
+    outcome = _leave_while(world, world.corporation, _handing_out(world))
 
     assert [o.status for o in outcome] == [400], [repr(o.error) for o in outcome]
     assert _count(world.engine, select(func.count()).select_from(Action)) == 0
@@ -844,3 +848,88 @@ def test_an_action_reopened_while_its_owner_leaves_the_table_is_refused(world):
     assert [o.status for o in outcome] == [409], [repr(o.error) for o in outcome]
     with Session(world.engine) as session:
         assert session.get_one(Action, uuid.UUID(created["id"])).status == ActionStatus.done
+
+
+def _is_deadlock(error: BaseException | None) -> bool:
+    return getattr(getattr(error, "orig", None), "sqlstate", None) == "40P01"
+
+
+def _register_while_leaving(
+    world: World, monkeypatch, leaver: Org, register: Callable[[Session], Any]
+) -> tuple[Outcome, Outcome]:
+    """The operator takes `leaver` off the table; once the change holds the table's row, and
+    before it deletes the membership rows, `register` puts a file of `leaver` at the table (on
+    PostgreSQL the change goes on when the registration waits for a lock or has committed).
+    Returns what the change and the registration answered, each run once."""
+    members = (world.chair, world.care_provider, world.corporation)
+    stays = [uuid.UUID(org.id) for org in members if org is not leaver]
+    table_locked = threading.Event()
+    registered: list[Outcome] = []
+
+    def run_registration() -> None:
+        assert table_locked.wait(timeout=60)
+        registered.append(_run_once(world.engine, register))
+
+    registrant = threading.Thread(target=run_registration)
+    set_members = tables_service._set_members
+
+    def after_registering(session: Session, *args: Any) -> None:
+        table_locked.set()
+        _wait_until_a_session_waits_for_a_lock(world.engine, registrant)
+        set_members(session, *args)
+
+    monkeypatch.setattr(tables_service, "_set_members", after_registering)
+
+    def leave(remover: Session) -> None:
+        table = remover.get_one(OutflowTable, uuid.UUID(world.table_id))
+        change = TableUpdate(member_organisation_ids=stays)
+        tables_service.update_table(remover, Principal(is_operator=True), table, change, None)
+
+    registrant.start()
+    left = _run_once(world.engine, leave)
+    registrant.join(timeout=120)
+    return left, registered[0]
+
+
+def _run_once(engine: Engine, write: Callable[[Session], Any]) -> Outcome:
+    with Session(engine) as session:
+        try:
+            write(session)
+            session.commit()
+            return Outcome(200)
+        except ProblemError as exc:
+            return Outcome(exc.status, exc)
+        except Exception as exc:
+            return Outcome(SERVER_ERROR, exc)
+
+
+@pytest.mark.parametrize(
+    ("leaver", "register", "files"),
+    [
+        ("care_provider", _registering_a_case, Case),
+        ("corporation", _pushing_a_dwelling, Vacancy),
+        ("corporation", _handing_out, Action),
+    ],
+)
+def test_a_file_registered_while_its_organisation_leaves_the_table_does_not_deadlock(
+    world, monkeypatch, leaver, register, files
+):
+    """Taking an organisation off the table locked the table's row (FOR UPDATE), then deleted
+    the membership rows. A registration that began in between held its membership row (FOR
+    KEY SHARE) and then waited, for its foreign key, for the table's row, while the DELETE
+    waited for it: a deadlock, which PostgreSQL ended by aborting one of the two (the API ran
+    it again). The table's row is locked FOR NO KEY UPDATE now, which a foreign key does not
+    wait for: the registration commits, and the removal counts its file and is refused."""
+    if world.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite runs one writer at a time: nothing waits for a row lock")
+
+    left, registered = _register_while_leaving(
+        world, monkeypatch, getattr(world, leaver), register(world)
+    )
+
+    outcomes = [left, registered]
+    assert not [o for o in outcomes if _is_deadlock(o.error)], [repr(o.error) for o in outcomes]
+    assert registered.status == 200, repr(registered.error)
+    assert left.status == 409, repr(left.error)
+    assert left.error is not None and left.error.code == "member_has_open_files"
+    assert _count(world.engine, select(func.count()).select_from(files)) == 1

@@ -198,7 +198,12 @@ def update_table(
     *,
     if_none_match: str | None = None,
 ) -> OutflowTable:
-    table = lock_checked(session, table, "table", if_match, if_none_match)
+    # FOR NO KEY UPDATE: a registration at the table holds its membership row (FOR KEY SHARE)
+    # and then its foreign key waits for this row FOR KEY SHARE, which FOR UPDATE refused
+    # while the DELETE of a leaving member's row below waited for that registration: a
+    # deadlock. A new name (a key column) makes the row's UPDATE take FOR UPDATE; autoflush
+    # sends it before that DELETE, so it waits only for registrations past their membership.
+    table = lock_checked(session, table, "table", if_match, if_none_match, no_key=True)
     changes = data.model_fields_set
     other_rows_changed = False
     is_chair = principal.organisation_id == table.chair_organisation_id
@@ -257,9 +262,9 @@ def _refuse_removing_open_files(
     registration holds the membership row it checks (FOR KEY SHARE: `locked_membership`, and
     `vacancies.service._tables_for`),
     so the DELETE waits for it and the count sees what it registered, and a registration after
-    the DELETE finds no membership. If both wait for each other (the registration's foreign
-    key on the table's row, which `update_table` holds), PostgreSQL ends one as a deadlock and
-    `app.transient` runs it again."""
+    the DELETE finds no membership. The registration's foreign key on the table's row does not
+    wait for `update_table`, which holds that row FOR NO KEY UPDATE, so the two cannot wait
+    for each other."""
     if not removed:
         return
     kinds = (

@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, func, text
+from sqlalchemy import Engine, func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
@@ -57,6 +57,7 @@ from app.webhooks.models import (
 )
 from tests.clock import iso
 from tests.conftest import Org, case_body, make_org, make_table, vacancy_body
+from tests.locks import wait_until_a_session_waits_for_a_lock
 
 SERVER_ERROR = 500
 
@@ -652,31 +653,10 @@ def _write_while_held(
         writer = threading.Thread(target=run)
         writer.start()
         if engine.dialect.name == "postgresql":
-            _wait_until_a_session_waits_for_a_lock(engine, writer)
+            wait_until_a_session_waits_for_a_lock(engine, writer)
         holder.commit()
     writer.join(timeout=120)
     return outcome
-
-
-def _wait_until_a_session_waits_for_a_lock(engine: Engine, writer: threading.Thread) -> None:
-    """PostgreSQL: until another backend of this database waits on a row lock, or `writer` has
-    ended without waiting (then the test's assertions on its outcome say what it did).
-
-    Each poll is its own transaction: PostgreSQL takes one snapshot of pg_stat_activity per
-    transaction, so polling inside one transaction saw the activity of the first poll forever and
-    missed a push that reached its lock wait later (a full run under load, never a run alone)."""
-    waiting = text(
-        "SELECT count(*) FROM pg_stat_activity "
-        "WHERE datname = current_database() AND wait_event_type = 'Lock'"
-    )
-    with engine.connect() as connection:
-        for _ in range(6000):
-            seen = connection.execute(waiting).scalar_one()
-            connection.rollback()  # ends the transaction and with it the activity snapshot
-            if seen or not writer.is_alive():
-                return
-            threading.Event().wait(0.01)
-    raise AssertionError("the write never waited for a lock of the transaction held open")
 
 
 # --- a webhook endpoint deleted while an event is queued for it ----------------------------
@@ -875,7 +855,7 @@ def _register_while_leaving(
 
     def after_registering(session: Session, *args: Any) -> None:
         table_locked.set()
-        _wait_until_a_session_waits_for_a_lock(world.engine, registrant)
+        wait_until_a_session_waits_for_a_lock(world.engine, registrant)
         set_members(session, *args)
 
     monkeypatch.setattr(tables_service, "_set_members", after_registering)

@@ -103,6 +103,8 @@ def update_person(
     of the person read makes it fail (412) instead of undoing a change made meanwhile."""
     organisation = get_managed_organisation(session, principal, organisation_id)
     person = service.get_person(session, organisation, person_id)
+    if payload.password is not None:
+        service.hold_sign_in_count(session, person)  # before the person's row: see there
     person = lock_checked(session, person, "person", if_match, if_none_match)
     person = service.update_person(session, person, payload)
     response.headers["ETag"] = etag(person)

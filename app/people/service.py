@@ -176,6 +176,19 @@ def set_password(
     _lift_lock_out(session, person)
 
 
+def hold_sign_in_count(session: Session, person: Person) -> None:
+    """Lock the throttle row of the person's email (when there is one) until the commit, before
+    a new password for them locks the person's row: signing in locks that row first and the
+    person's row last (`_record_sign_in`), and the new password deletes or reads it
+    (`_lift_lock_out`). Taken the other way round, each waited for the other, a deadlock on
+    PostgreSQL; so the new password waits for a sign-in under way, or it for the new password."""
+    session.exec(
+        select(SignInThrottle.subject)
+        .where(SignInThrottle.subject == security.subject_hash("email", person.email))
+        .with_for_update()
+    ).first()
+
+
 def _lift_subject(email: str, organisation_id: uuid.UUID) -> str:
     """The throttle row that lifts a lock-out of `email` for its account in one organisation;
     its `locked_until` is when the lift ends (with the lock it lifts)."""

@@ -328,7 +328,7 @@ def _current(row: SignInThrottle, now: datetime, window: timedelta) -> SignInThr
 
 def _forget_stale(session: Session, before: datetime) -> None:
     """Counters whose window and lock have both passed say nothing any more: drop them, so
-    guessed emails do not pile up; expired sessions go the same way."""
+    guessed emails do not pile up."""
     session.exec(
         delete(SignInThrottle).where(
             col(SignInThrottle.window_started_at) < before,
@@ -336,7 +336,20 @@ def _forget_stale(session: Session, before: datetime) -> None:
             | (col(SignInThrottle.locked_until) < before),
         )
     )
-    session.exec(delete(PersonSession).where(col(PersonSession.expires_at) < utcnow()))
+
+
+def _forget_expired_sessions(session: Session) -> None:
+    """Delete expired sessions, those another transaction holds left for a later sign-in
+    (SKIP LOCKED). Last in a sign-in, when it waits for nothing more: a new password ends the
+    person's sessions after locking the email's throttle row and the person's row
+    (`hold_sign_in_count`), so a sign-in that deleted them first and then waited for either
+    waited for a transaction that waited for it (a deadlock on PostgreSQL)."""
+    expired = (
+        select(PersonSession.id)
+        .where(col(PersonSession.expires_at) < utcnow())
+        .with_for_update(skip_locked=True)
+    )
+    session.exec(delete(PersonSession).where(col(PersonSession.id).in_(expired)))
 
 
 def _record_sign_in(session: Session, person: Person, now: datetime, password: str) -> None:
@@ -371,6 +384,22 @@ def sign_in(
     from, which only someone who knows the password gets to see. (Each account costs one hash
     check, so the time taken grows with their number: that an email has a second account is
     measurable, where it is not.)"""
+    outcome = _sign_in(
+        session, email, password, address, settings=settings, organisation_id=organisation_id
+    )
+    _forget_expired_sessions(session)
+    return outcome
+
+
+def _sign_in(
+    session: Session,
+    email: str,
+    password: str,
+    address: str,
+    *,
+    settings: Settings,
+    organisation_id: uuid.UUID | None,
+) -> SignInOutcome:
     email = normalise_email(email)
     now = utcnow()
     window = timedelta(minutes=settings.signin_lockout_minutes)

@@ -1,24 +1,47 @@
 """A new password set while the person signs in: both wait their turn, neither deadlocks."""
 
 import threading
+import uuid
+from datetime import timedelta
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import update
+from sqlmodel import Session, col
 
 from app import transient
 from app.people import service
+from app.people.models import PersonSession
+from app.sqltypes import utcnow
 from tests.conftest import OPERATOR, make_org
 from tests.locks import wait_until_a_session_waits_for_a_lock
-from tests.web.conftest import PASSWORD, make_person, page_client, submit_sign_in
+from tests.web.conftest import PASSWORD, make_person, page_client, signed_in, submit_sign_in
 
 
-def test_a_new_password_set_while_the_person_signs_in_does_not_deadlock(live_app, monkeypatch):
-    """Signing in locks the email's throttle row, checks the password, then updates the
-    person's row (its last sign-in). The API's new password locked the person's row, then
-    deleted that throttle row (lifting a lock-out): each waited for the other, a deadlock,
-    which PostgreSQL ended by aborting one (the API ran it again). Here the sign-in pauses
-    before its update until the new password waits for a lock; the new password takes the
-    throttle row first now, so it simply waits for the sign-in."""
+@pytest.mark.parametrize(
+    ("pause_before", "expired_session", "signed_in_first"),
+    [
+        # The sign-in holds the email's throttle row and is about to update the person's row,
+        # which the new password locked before it went for the throttle row. The new password
+        # waits for the sign-in now.
+        ("_record_sign_in", False, True),
+        # The sign-in has deleted the expired sessions (the person's among them) and goes for
+        # the email's throttle row, which the new password held while it ended the person's
+        # sessions. The sign-in deletes expired sessions last now: the new password comes
+        # first, and the old one is refused.
+        ("_throttle", True, False),
+    ],
+)
+def test_a_new_password_set_while_the_person_signs_in_does_not_deadlock(
+    live_app, monkeypatch, pause_before, expired_session, signed_in_first
+):
+    """Signing in deletes expired sessions, locks the email's throttle row, checks the
+    password, then updates the person's row (its last sign-in). The API's new password locked
+    the person's row, then ended their sessions and deleted that throttle row (lifting a
+    lock-out): where the two met, each waited for the other, a deadlock, which PostgreSQL ended
+    by aborting one (the API ran it again). Here the sign-in starts the new password at
+    `pause_before` and waits until it waits for a lock (or is done); `app.transient` counts
+    the deadlocks."""
     if live_app.state.engine.dialect.name != "postgresql":
         pytest.skip("SQLite runs one writer at a time: nothing waits for a row lock")
     deadlocks = []
@@ -30,39 +53,48 @@ def test_a_new_password_set_while_the_person_signs_in_does_not_deadlock(live_app
         return classify(error)
 
     monkeypatch.setattr(transient, "classify", counting)
-    checked, answers = threading.Event(), {}
-    record = service._record_sign_in
+    reached, answers = threading.Event(), {}
+    original = getattr(service, pause_before)
 
     def pausing(*args):  # type: ignore[no-untyped-def]
-        if not checked.is_set():
-            checked.set()
+        if not reached.is_set():
+            reached.set()
+            patching.start()
             wait_until_a_session_waits_for_a_lock(live_app.state.engine, patching)
-        record(*args)
+        return original(*args)
 
-    monkeypatch.setattr(service, "_record_sign_in", pausing)
     with TestClient(live_app, raise_server_exceptions=False) as live:
         org = make_org(live, "care_provider")
         person = make_person(live, org)
-        url = f"/v1/organizations/{org.id}/people/{person.id}"
-        new = "een ander lang wachtwoord"
+        if expired_session:
+            signed_in(live_app, person)
         # A failure, so that the email has a throttle row, which a new password deletes.
         assert submit_sign_in(page_client(live_app), person.email, "wrong password!").status_code
-        patching = threading.Thread(
-            target=lambda: answers.update(
-                patch=live.patch(url, json={"password": new}, headers=OPERATOR)
-            )
-        )
+        if expired_session:  # after that sign-in, which would have deleted it
+            with Session(live_app.state.engine) as session:
+                session.exec(
+                    update(PersonSession)
+                    .where(col(PersonSession.person_id) == uuid.UUID(person.id))
+                    .values(expires_at=utcnow() - timedelta(minutes=1))
+                )
+                session.commit()
+        url = f"/v1/organizations/{org.id}/people/{person.id}"
+        new = "een ander lang wachtwoord"
+
+        def patch() -> None:
+            answers["patch"] = live.patch(url, json={"password": new}, headers=OPERATOR)
 
         def sign_in() -> None:
             answers["sign_in"] = submit_sign_in(page_client(live_app), person.email, PASSWORD)
 
-        signing_in = threading.Thread(target=sign_in)
+        patching, signing_in = threading.Thread(target=patch), threading.Thread(target=sign_in)
+        monkeypatch.setattr(service, pause_before, pausing)
         signing_in.start()
-        assert checked.wait(timeout=60)
-        patching.start()
         signing_in.join(timeout=60)
+        assert reached.is_set()
         patching.join(timeout=60)
-        assert answers["sign_in"].status_code == 303, answers["sign_in"].text
+        monkeypatch.setattr(service, pause_before, original)
+        assert deadlocks == []
+        assert answers["sign_in"].status_code == (303 if signed_in_first else 400)
         assert answers["patch"].status_code == 200, answers["patch"].text
         assert submit_sign_in(page_client(live_app), person.email, new).status_code == 303
-    assert deadlocks == []

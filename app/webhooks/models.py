@@ -148,7 +148,7 @@ class WebhookEndpointUpdate(ApiModel):
     """Omitted fields keep their value; `description: null` clears the description."""
 
     url: WebhookUrl | None = Field(
-        default=None, description="New HTTPS address to deliver to; leave out to keep it."
+        default=None, description="New http(s) address to deliver to; leave out to keep it."
     )
     events: EventTypes | None = Field(
         default=None, description="New list of event types; leave out to keep it."
@@ -166,11 +166,12 @@ class WebhookEndpointUpdate(ApiModel):
 class WebhookEndpointPublic(BaseModel):
     id: uuid.UUID
     organisation_id: uuid.UUID
-    url: str = Field(description="The HTTPS address events are POSTed to.")
+    url: str = Field(description="The http(s) address events are POSTed to.")
     events: list[EventType] = Field(
         description=(
             "Event types sent there: `agenda.published`, `proposal.decided`, "
-            "`action.assigned`, `case.housed`, `proposal.stalled`."
+            "`action.assigned`, `case.housed`, `proposal.stalled`, "
+            "`aftercare.checkpoint_due`, `aftercare.signal_raised`."
         )
     )
     description: str | None = Field(description="The note on what it is for, or null.")

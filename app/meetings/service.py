@@ -166,6 +166,8 @@ def publish(
     )
     # No checkpoint commits between the aftercare section's read and `published_at`.
     aftercare_agenda.freeze_lock(session, table.id)
+    # Read before the meeting changes: a query then would flush it early, a version of its own.
+    stamp = aftercare_agenda.published_after_signals(session, table.id)
     agenda.with_open_proposals(session, table, document, meeting.date)
     inputs = loaded.inputs
     owners = agenda_inputs.owners_of(inputs)
@@ -182,7 +184,6 @@ def publish(
             "vacancies": _versions(session, Vacancy, vacancy_ids),
         },
     }
-    stamp = aftercare_agenda.published_after_signals(session, table.id)
     lifecycle.publish(meeting, by=table.chair_organisation_id, at=stamp)
     session.add(meeting)
     flush(session, if_match, "meeting")

@@ -85,20 +85,6 @@ def due_checkpoints(
     return due
 
 
-def _previous_meeting(
-    session: Session, table_id: uuid.UUID, on: date
-) -> tuple[date, datetime | None] | None:
-    """The date of the table's last meeting before `on`, and when its agenda was published
-    (None: not published)."""
-    row = session.exec(
-        select(col(Meeting.date), col(Meeting.published_at))
-        .where(Meeting.table_id == table_id, Meeting.date < on)
-        .order_by(col(Meeting.date).desc())
-        .limit(1)
-    ).first()
-    return None if row is None else (row[0], row[1])
-
-
 def freeze_lock(session: Session, table_id: uuid.UUID) -> None:
     """Lock the table's row FOR NO KEY UPDATE until the commit, before publishing reads the
     aftercare section and stamps `published_at`: a checkpoint being recorded holds it FOR
@@ -113,7 +99,7 @@ def published_after_signals(session: Session, table_id: uuid.UUID) -> datetime:
     """`published_at` for a publication holding `freeze_lock`: now, or just after the table's
     latest checkpoint `created_at` when that is later (a replica's clock ahead of the
     publisher's). Every checkpoint that committed first is in the frozen agenda, so its stamp
-    must be before `published_at`, or the next agenda shows it again (`_shown_before`); see
+    must be before `published_at`, or the next agenda shows it again; see
     `app.aftercare.service.entered_after_publications` for the other way round."""
     latest = session.exec(
         select(Checkpoint.created_at)
@@ -125,16 +111,84 @@ def published_after_signals(session: Session, table_id: uuid.UUID) -> datetime:
     return now if latest is None or latest < now else latest + TICK
 
 
-def _shown_before(checkpoint: Checkpoint, previous: tuple[date, datetime | None] | None) -> bool:
-    """Whether the previous meeting's agenda holds the checkpoint's signals: entered on or
-    before its date and, once it is published, before its agenda was frozen. A signal entered
-    between the publication and the meeting is in no frozen agenda, so it goes on the next
-    one (counting from the date alone left it off both: found by the eighth breaker)."""
-    if previous is None:
-        return False
-    day, published_at = previous
-    entered = checkpoint.created_at.astimezone(AMSTERDAM).date()
-    return entered <= day and (published_at is None or checkpoint.created_at <= published_at)
+FROZEN_KEPT = 4096
+"""Published meetings whose frozen signals `_frozen_signals` keeps per process (a snapshot never
+changes once published, so a kept one is never stale)."""
+_frozen: dict[uuid.UUID, frozenset[tuple[str, int]] | None] = {}
+
+
+class _Missing:
+    """Not kept yet (None is a kept answer: no aftercare section)."""
+
+
+MISSING = _Missing()
+
+
+def _frozen_signals(
+    session: Session, table_id: uuid.UUID, on: date, since: date
+) -> list[tuple[date, datetime, frozenset[tuple[str, int]] | None]]:
+    """Per published meeting of the table dated from `since` and not on `on`: its date, its
+    `published_at` and the (case id, months) of the signals its frozen agenda holds (None for
+    an agenda frozen before agendas had the aftercare section)."""
+    rows = session.exec(
+        select(col(Meeting.id), col(Meeting.date), col(Meeting.published_at)).where(
+            Meeting.table_id == table_id,
+            col(Meeting.published_at).is_not(None),
+            Meeting.date >= since,
+            Meeting.date != on,
+        )
+    ).all()
+    known = {meeting_id: _frozen.get(meeting_id, MISSING) for meeting_id, _, _ in rows}
+    missing = [meeting_id for meeting_id, signals in known.items() if signals is MISSING]
+    if missing:
+        sections = session.exec(
+            select(col(Meeting.id), col(Meeting.snapshot)[("document", "aftercare")]).where(
+                col(Meeting.id).in_(missing)
+            )
+        ).all()
+        if len(_frozen) + len(sections) > FROZEN_KEPT:
+            _frozen.clear()
+        for meeting_id, entries in sections:
+            known[meeting_id] = _frozen[meeting_id] = (
+                None
+                if entries is None
+                else frozenset(
+                    (e["case_id"], int(e["months"])) for e in entries if e["kind"] == "signal"
+                )
+            )
+    return [
+        (day, at, signals)
+        for meeting_id, day, at in rows
+        if at is not None and not isinstance(signals := known[meeting_id], _Missing)
+    ]
+
+
+def _shown_elsewhere(
+    checkpoint: Checkpoint,
+    entered: date,
+    drafts: list[date],
+    frozen: list[tuple[date, datetime, frozenset[tuple[str, int]] | None]],
+) -> bool:
+    """Whether another meeting's agenda holds the checkpoint's signals: a published one's
+    frozen agenda (whatever its date: one published early holds the signals entered before,
+    and a meeting planned later for an earlier day must not show them again), or the live one
+    of a draft dated before (on or after the day the signal was entered).
+
+    Each published agenda is read for what it froze, not guessed from the previous meeting's
+    date and `published_at`: with meetings planned out of date order the meeting dated just
+    before was not the one that showed the signal, which came onto two agendas (breaker 14).
+    An agenda frozen before agendas had the aftercare section is judged by its stamps: entered
+    on or before its date and before it was frozen."""
+    if any(entered <= day for day in drafts):
+        return True
+    key = (str(checkpoint.case_id), checkpoint.months)
+    for day, published_at, signals in frozen:
+        if signals is None:
+            if entered <= day and checkpoint.created_at <= published_at:
+                return True
+        elif key in signals:
+            return True
+    return False
 
 
 def section(session: Session, table: OutflowTable, on: date) -> list[dict[str, Any]]:
@@ -142,8 +196,8 @@ def section(session: Session, table: OutflowTable, on: date) -> list[dict[str, A
     (oldest due first), signals, overdue transfers. `overdue` is counted on today.
 
     A signal is on the agenda of the first meeting after the day it was recorded in the
-    service: checkpoints entered on or before `on` and not on the previous meeting's agenda
-    (`_shown_before`)."""
+    service: checkpoints entered on or before `on` and on no other meeting's agenda
+    (`_shown_elsewhere`)."""
     now = today()
     entries = []
     for tenancy, months, due_on in sorted(due_checkpoints(session, table, on), key=_by_due):
@@ -158,16 +212,31 @@ def section(session: Session, table: OutflowTable, on: date) -> list[dict[str, A
                 suggested_action_kind=SUGGESTED_ACTION["checkpoint"],
             )
         )
-    previous = _previous_meeting(session, table.id, on)
-    recorded = session.exec(
-        select(Checkpoint, Tenancy)
-        .join(Tenancy, col(Tenancy.case_id) == col(Checkpoint.case_id))
-        .where(Checkpoint.table_id == table.id)
-        .order_by(col(Checkpoint.recorded_on), col(Checkpoint.id))
-    ).all()
-    for checkpoint, tenancy in recorded:
-        entered = checkpoint.created_at.astimezone(AMSTERDAM).date()
-        if not checkpoint.signals or entered > on or _shown_before(checkpoint, previous):
+    recorded = [
+        (checkpoint, tenancy, checkpoint.created_at.astimezone(AMSTERDAM).date())
+        for checkpoint, tenancy in session.exec(
+            select(Checkpoint, Tenancy)
+            .join(Tenancy, col(Tenancy.case_id) == col(Checkpoint.case_id))
+            .where(Checkpoint.table_id == table.id)
+            .order_by(col(Checkpoint.recorded_on), col(Checkpoint.id))
+        ).all()
+        if checkpoint.signals
+    ]
+    recorded = [r for r in recorded if r[2] <= on]
+    since = min((entered for _, _, entered in recorded), default=on)
+    drafts = list(
+        session.exec(
+            select(col(Meeting.date)).where(
+                Meeting.table_id == table.id,
+                col(Meeting.published_at).is_(None),
+                Meeting.date >= since,
+                Meeting.date < on,
+            )
+        ).all()
+    )
+    frozen = _frozen_signals(session, table.id, on, since) if recorded else []
+    for checkpoint, tenancy, entered in recorded:
+        if _shown_elsewhere(checkpoint, entered, drafts, frozen):
             continue
         first = next(
             (SUGGESTED_ACTION[s] for s in checkpoint.signals if s in SUGGESTED_ACTION), None

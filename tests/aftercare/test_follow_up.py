@@ -361,3 +361,42 @@ def test_a_checkpoint_recorded_while_publishing_announces_it_due_does_not_deadlo
     assert signal.status_code == 201, signal.text
     assert published.status_code == 200, published.text
     assert deadlocks == []
+
+
+def signals_on(client, region, meeting):
+    response = client.get(f"/v1/meetings/{meeting['id']}/agenda", headers=region.chair.headers)
+    assert response.status_code == 200, response.text
+    return [i["case_id"] for i in response.json()["aftercare"] if i["kind"] == "signal"]
+
+
+def publish(client, region, meeting):
+    published = client.post(f"/v1/meetings/{meeting['id']}/publish", headers=region.chair.headers)
+    assert published.status_code == 200, published.text
+
+
+def test_a_signal_is_on_one_agenda_when_a_meeting_is_planned_before_a_published_one(client, region):
+    """The chair publishes the meeting in ten days early, then plans one in three days. A signal
+    entered after that publication is on the earlier meeting's agenda; the next meeting after
+    the published one counted only from the meeting dated just before it (the published one,
+    which does not hold it) and showed the signal a second time."""
+    case = house(client, region, -100)
+    later = plan_meeting(client, region, iso(10))
+    publish(client, region, later)
+    record(client, region.care_provider, case["id"], recorded_on=iso(0), signals=["needs_table"])
+    earlier = plan_meeting(client, region, iso(3))
+    publish(client, region, earlier)
+    following = plan_meeting(client, region, iso(17))
+    shown = [signals_on(client, region, m) for m in (earlier, later, following)]
+    assert shown == [[case["id"]], [], []]
+
+
+def test_a_signal_on_a_published_agenda_is_not_shown_on_a_meeting_planned_before_it(client, region):
+    """The other way round: a signal entered before the meeting in ten days was published is
+    on its frozen agenda; a meeting planned afterwards for an earlier day showed it again."""
+    case = house(client, region, -100)
+    record(client, region.care_provider, case["id"], recorded_on=iso(0), signals=["needs_table"])
+    later = plan_meeting(client, region, iso(10))
+    publish(client, region, later)
+    earlier = plan_meeting(client, region, iso(3))
+    shown = [signals_on(client, region, m) for m in (earlier, later)]
+    assert shown == [[], [case["id"]]]

@@ -913,3 +913,48 @@ def test_a_file_registered_while_its_organisation_leaves_the_table_does_not_dead
     assert left.status == 409, repr(left.error)
     assert left.error is not None and left.error.code == "member_has_open_files"
     assert _count(world.engine, select(func.count()).select_from(files)) == 1
+
+
+def test_a_table_renamed_while_an_agenda_is_published_does_not_deadlock(world, monkeypatch):
+    """Publishing inserts its proposals, whose foreign key holds the table's row FOR KEY SHARE,
+    and then locks that row to freeze the aftercare section. A rename that locked the row FOR
+    NO KEY UPDATE in between (which FOR KEY SHARE lets through) waited for the publication to
+    update the name, a key column (FOR UPDATE), while the publication waited for its lock: a
+    deadlock, which PostgreSQL ended by aborting one of the two (found by breaker 14). The
+    publication locks the table's row before it inserts anything that refers to it now."""
+    if world.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite runs one writer at a time: nothing waits for a row lock")
+    world.add_pairs(1)
+    meeting_id = uuid.UUID(world.schedule(7))
+    chair = world.context(world.chair)
+    renamed: list[Outcome] = []
+
+    def rename(session: Session) -> None:
+        table = session.get_one(OutflowTable, uuid.UUID(world.table_id))
+        change = TableUpdate(name="Uitstroomtafel hernoemd")
+        tables_service.update_table(session, Principal(is_operator=True), table, change, None)
+
+    renamer = threading.Thread(target=lambda: renamed.append(_run_once(world.engine, rename)))
+    create_from_agenda = meetings_service.create_from_agenda
+
+    def renamed_meanwhile(session: Session, *args: Any) -> Any:
+        proposals = create_from_agenda(session, *args)
+        if not renamer.is_alive() and not renamed:
+            renamer.start()
+            wait_until_a_session_waits_for_a_lock(world.engine, renamer)
+        return proposals
+
+    monkeypatch.setattr(meetings_service, "create_from_agenda", renamed_meanwhile)
+
+    def publish(session: Session) -> None:
+        meeting, table = meetings_service.get_meeting(session, chair, meeting_id)
+        meetings_service.publish(
+            session, chair, meeting, table, None, world.settings.solver_time_budget_seconds
+        )
+
+    published = _run_once(world.engine, publish)
+    renamer.join(timeout=120)
+
+    outcomes = [published, *renamed]
+    assert not [o for o in outcomes if _is_deadlock(o.error)], [repr(o.error) for o in outcomes]
+    assert [o.status for o in outcomes] == [200, 200], [repr(o.error) for o in outcomes]

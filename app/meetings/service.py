@@ -164,7 +164,8 @@ def publish(
     document, rests, loaded = _compute_and_propose(
         session, context, meeting, table, if_match, time_budget
     )
-    # No checkpoint commits between the aftercare section's read and `published_at`.
+    # No checkpoint commits between the aftercare section's read and `published_at` (the
+    # row is held since `_compute_and_propose`; taken again, it stays so).
     aftercare_agenda.freeze_lock(session, table.id)
     # Read before the meeting changes: a query then would flush it early, a version of its own.
     stamp = aftercare_agenda.published_after_signals(session, table.id)
@@ -236,7 +237,7 @@ def _compute_and_propose(
     The engine runs outside the write transaction (`outside_transaction`: a big table never
     holds the SQLite lock or a PostgreSQL transaction). Then, in the transaction that writes:
     - the meeting's row is locked, so of two publishes at once the second waits and then gets
-      409 `already_published`;
+      409 `already_published`; then the table's row (`freeze_lock`);
     - the inputs are read again, and if anything the agenda was computed from changed, it is
       computed again;
     - each proposed case and dwelling is locked and must still be at the version the agenda
@@ -251,6 +252,10 @@ def _compute_and_propose(
                 loaded, SNAPSHOT_CANDIDATES, time_budget
             )
         meeting = lock_one(session, meeting)
+        # The table's row before the proposals, whose foreign keys hold it FOR KEY SHARE: a
+        # rename let through by that (FOR NO KEY UPDATE, `tables.service.update_table`) waited
+        # for them to update the key, while `freeze_lock` below waited for it (a deadlock).
+        aftercare_agenda.freeze_lock(session, table.id)
         session.refresh(table)
         _check_publishable(meeting, if_match)
         again = agenda_inputs.load(session, table, meeting.date)

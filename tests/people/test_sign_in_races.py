@@ -15,7 +15,43 @@ from app.people.models import PersonSession
 from app.sqltypes import utcnow
 from tests.conftest import OPERATOR, make_org
 from tests.locks import wait_until_a_session_waits_for_a_lock
-from tests.web.conftest import PASSWORD, make_person, page_client, signed_in, submit_sign_in
+from tests.web.conftest import (
+    PASSWORD,
+    csrf_of,
+    make_person,
+    page_client,
+    signed_in,
+    submit_sign_in,
+)
+
+
+def counting_deadlocks(monkeypatch) -> list[BaseException]:  # type: ignore[no-untyped-def]
+    """The deadlocks `app.transient` sees from now on (it runs their requests again)."""
+    deadlocks: list[BaseException] = []
+    classify = transient.classify
+
+    def counting(error):  # type: ignore[no-untyped-def]
+        if getattr(getattr(error, "orig", None), "sqlstate", None) == "40P01":
+            deadlocks.append(error)
+        return classify(error)
+
+    monkeypatch.setattr(transient, "classify", counting)
+    return deadlocks
+
+
+def starting_once(app, original, reached, other):  # type: ignore[no-untyped-def]
+    """`original`, which the first time round sets `reached`, starts the thread `other()`
+    and waits until it waits for a lock (or is done)."""
+
+    def pausing(*args):  # type: ignore[no-untyped-def]
+        if not reached.is_set():
+            reached.set()
+            thread = other()
+            thread.start()
+            wait_until_a_session_waits_for_a_lock(app.state.engine, thread)
+        return original(*args)
+
+    return pausing
 
 
 @pytest.mark.parametrize(
@@ -44,24 +80,10 @@ def test_a_new_password_set_while_the_person_signs_in_does_not_deadlock(
     the deadlocks."""
     if live_app.state.engine.dialect.name != "postgresql":
         pytest.skip("SQLite runs one writer at a time: nothing waits for a row lock")
-    deadlocks = []
-    classify = transient.classify
-
-    def counting(error):  # type: ignore[no-untyped-def]
-        if getattr(getattr(error, "orig", None), "sqlstate", None) == "40P01":
-            deadlocks.append(error)
-        return classify(error)
-
-    monkeypatch.setattr(transient, "classify", counting)
+    deadlocks = counting_deadlocks(monkeypatch)
     reached, answers = threading.Event(), {}
     original = getattr(service, pause_before)
-
-    def pausing(*args):  # type: ignore[no-untyped-def]
-        if not reached.is_set():
-            reached.set()
-            patching.start()
-            wait_until_a_session_waits_for_a_lock(live_app.state.engine, patching)
-        return original(*args)
+    pausing = starting_once(live_app, original, reached, lambda: patching)
 
     with TestClient(live_app, raise_server_exceptions=False) as live:
         org = make_org(live, "care_provider")
@@ -98,3 +120,57 @@ def test_a_new_password_set_while_the_person_signs_in_does_not_deadlock(
         assert answers["sign_in"].status_code == (303 if signed_in_first else 400)
         assert answers["patch"].status_code == 200, answers["patch"].text
         assert submit_sign_in(page_client(live_app), person.email, new).status_code == 303
+
+
+@pytest.mark.parametrize("page", ["reset", "own"])
+def test_a_new_password_from_a_page_while_the_person_signs_in_does_not_deadlock(
+    live_app, monkeypatch, page
+):
+    """As through the API, for the pages' new passwords: an admin's reset of a colleague's
+    (`/mensen/{id}/wachtwoord`) and one's own change (`/account/wachtwoord`). They updated the
+    person's row first (the ORM flushed the new hash before ending the sessions), then went
+    for the email's throttle row, which the sign-in held while it waited for the person's
+    row: a deadlock (found by breaker 14)."""
+    if live_app.state.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite runs one writer at a time: nothing waits for a row lock")
+    deadlocks = counting_deadlocks(monkeypatch)
+    reached, answers = threading.Event(), {}
+    original = service._record_sign_in
+    pausing = starting_once(live_app, original, reached, lambda: changing)
+
+    with TestClient(live_app, raise_server_exceptions=False) as live:
+        org = make_org(live, "care_provider")
+        person = make_person(live, org)
+        new = "een ander lang wachtwoord"
+        if page == "reset":
+            browser = signed_in(live_app, make_person(live, org, is_admin=True))
+            url, form = f"/mensen/{person.id}/wachtwoord", {}
+            token = csrf_of(browser, "/mensen")
+        else:
+            browser = signed_in(live_app, person)
+            url = "/account/wachtwoord"
+            form = {
+                "huidig_wachtwoord": PASSWORD,
+                "nieuw_wachtwoord": new,
+                "herhaal_wachtwoord": new,
+            }
+            token = csrf_of(browser)
+        # A failure, so that the email has a throttle row, which a new password deletes.
+        assert submit_sign_in(page_client(live_app), person.email, "wrong password!").status_code
+
+        def change() -> None:
+            answers["change"] = browser.post(url, data={"csrf_token": token, **form})
+
+        def sign_in() -> None:
+            answers["sign_in"] = submit_sign_in(page_client(live_app), person.email, PASSWORD)
+
+        changing, signing_in = threading.Thread(target=change), threading.Thread(target=sign_in)
+        monkeypatch.setattr(service, "_record_sign_in", pausing)
+        signing_in.start()
+        signing_in.join(timeout=60)
+        assert reached.is_set()
+        changing.join(timeout=60)
+        monkeypatch.setattr(service, "_record_sign_in", original)
+        assert deadlocks == []
+        assert answers["sign_in"].status_code == 303
+        assert answers["change"].status_code in (200, 303), answers["change"].text

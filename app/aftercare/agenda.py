@@ -8,6 +8,7 @@ rent-arrears and nuisance signals and overdue transfers, nothing of the support)
 """
 
 import uuid
+from bisect import bisect_left
 from datetime import date, datetime
 from typing import Any
 
@@ -111,84 +112,69 @@ def published_after_signals(session: Session, table_id: uuid.UUID) -> datetime:
     return now if latest is None or latest < now else latest + TICK
 
 
-FROZEN_KEPT = 4096
-"""Published meetings whose frozen signals `_frozen_signals` keeps per process (a snapshot never
-changes once published, so a kept one is never stale)."""
-_frozen: dict[uuid.UUID, frozenset[tuple[str, int]] | None] = {}
+class _Held:
+    """Which of a table's checkpoints with signals another meeting's agenda holds, for the
+    agenda dated `on`, from the table's meetings dated from `since` (the oldest one entered).
 
+    A published meeting dated from the day a signal was entered up to `on` and published after
+    it was (its stamp: `published_after_signals`, `entered_after_publications`) vouches that
+    another meeting holds it without reading its snapshot: its publication froze the signal,
+    unless a draft dated before it held it then (which holds it still, or was published later
+    and vouches in turn) or a frozen agenda did. So only the snapshots of published meetings
+    dated after `on` are read (one published early); reading every published meeting's since
+    the oldest signal took seconds on a table with a year of big snapshots (breaker 15)."""
 
-class _Missing:
-    """Not kept yet (None is a kept answer: no aftercare section)."""
-
-
-MISSING = _Missing()
-
-
-def _frozen_signals(
-    session: Session, table_id: uuid.UUID, on: date, since: date
-) -> list[tuple[date, datetime, frozenset[tuple[str, int]] | None]]:
-    """Per published meeting of the table dated from `since` and not on `on`: its date, its
-    `published_at` and the (case id, months) of the signals its frozen agenda holds (None for
-    an agenda frozen before agendas had the aftercare section)."""
-    rows = session.exec(
-        select(col(Meeting.id), col(Meeting.date), col(Meeting.published_at)).where(
-            Meeting.table_id == table_id,
-            col(Meeting.published_at).is_not(None),
-            Meeting.date >= since,
-            Meeting.date != on,
-        )
-    ).all()
-    known = {meeting_id: _frozen.get(meeting_id, MISSING) for meeting_id, _, _ in rows}
-    missing = [meeting_id for meeting_id, signals in known.items() if signals is MISSING]
-    if missing:
-        sections = session.exec(
-            select(col(Meeting.id), col(Meeting.snapshot)[("document", "aftercare")]).where(
-                col(Meeting.id).in_(missing)
-            )
+    def __init__(self, session: Session, table_id: uuid.UUID, on: date, since: date) -> None:
+        rows = session.exec(
+            select(col(Meeting.id), col(Meeting.date), col(Meeting.published_at))
+            .where(Meeting.table_id == table_id, Meeting.date >= since, Meeting.date != on)
+            .order_by(col(Meeting.date))
         ).all()
-        if len(_frozen) + len(sections) > FROZEN_KEPT:
-            _frozen.clear()
-        for meeting_id, entries in sections:
-            known[meeting_id] = _frozen[meeting_id] = (
-                None
-                if entries is None
-                else frozenset(
-                    (e["case_id"], int(e["months"])) for e in entries if e["kind"] == "signal"
-                )
-            )
-    return [
-        (day, at, signals)
-        for meeting_id, day, at in rows
-        if at is not None and not isinstance(signals := known[meeting_id], _Missing)
-    ]
+        drafts = [day for _, day, at in rows if at is None and day < on]
+        self.last_draft = max(drafts, default=None)
+        before = [(day, at) for _, day, at in rows if at is not None and day < on]
+        self.days = [day for day, _ in before]
+        # latest[i]: the latest publication among the meetings dated from days[i] up to `on`
+        self.latest: list[datetime] = []
+        for _, at in reversed(before):
+            self.latest.append(at if not self.latest or at > self.latest[-1] else self.latest[-1])
+        self.latest.reverse()
+        self.after = [(m, day, at) for m, day, at in rows if at is not None and day > on]
+        self.session = session
 
-
-def _shown_elsewhere(
-    checkpoint: Checkpoint,
-    entered: date,
-    drafts: list[date],
-    frozen: list[tuple[date, datetime, frozenset[tuple[str, int]] | None]],
-) -> bool:
-    """Whether another meeting's agenda holds the checkpoint's signals: a published one's
-    frozen agenda (whatever its date: one published early holds the signals entered before,
-    and a meeting planned later for an earlier day must not show them again), or the live one
-    of a draft dated before (on or after the day the signal was entered).
-
-    Each published agenda is read for what it froze, not guessed from the previous meeting's
-    date and `published_at`: with meetings planned out of date order the meeting dated just
-    before was not the one that showed the signal, which came onto two agendas (breaker 14).
-    An agenda frozen before agendas had the aftercare section is judged by its stamps: entered
-    on or before its date and before it was frozen."""
-    if any(entered <= day for day in drafts):
-        return True
-    key = (str(checkpoint.case_id), checkpoint.months)
-    for day, published_at, signals in frozen:
-        if signals is None:
-            if entered <= day and checkpoint.created_at <= published_at:
-                return True
-        elif key in signals:
+    def _before(self, checkpoint: Checkpoint, entered: date) -> bool:
+        if self.last_draft is not None and entered <= self.last_draft:
             return True
-    return False
+        first = bisect_left(self.days, entered)
+        return first < len(self.days) and checkpoint.created_at <= self.latest[first]
+
+    def of(self, recorded: list[tuple[Checkpoint, Tenancy, date]]) -> set[uuid.UUID]:
+        """The ids of the checkpoints held elsewhere."""
+        held = {c.id for c, _, entered in recorded if self._before(c, entered)}
+        rest = [c for c, _, _ in recorded if c.id not in held]
+        if not rest:
+            return held
+        oldest = min(c.created_at for c in rest)
+        wanted = [(m, at) for m, _, at in self.after if oldest <= at]
+        if not wanted:
+            return held
+        sections = dict(
+            self.session.exec(
+                select(col(Meeting.id), col(Meeting.snapshot)[("document", "aftercare")]).where(
+                    col(Meeting.id).in_([m for m, _ in wanted])
+                )
+            ).all()
+        )
+        for meeting_id, published_at in wanted:
+            entries = sections[meeting_id]
+            if entries is None:
+                # Frozen before agendas had the aftercare section: judged by its stamps (dated
+                # after `on`, so after the day the signal was entered).
+                held |= {c.id for c in rest if c.created_at <= published_at}
+                continue
+            frozen = {(e["case_id"], int(e["months"])) for e in entries if e["kind"] == "signal"}
+            held |= {c.id for c in rest if (str(c.case_id), c.months) in frozen}
+        return held
 
 
 def section(session: Session, table: OutflowTable, on: date) -> list[dict[str, Any]]:
@@ -196,8 +182,9 @@ def section(session: Session, table: OutflowTable, on: date) -> list[dict[str, A
     (oldest due first), signals, overdue transfers. `overdue` is counted on today.
 
     A signal is on the agenda of the first meeting after the day it was recorded in the
-    service: checkpoints entered on or before `on` and on no other meeting's agenda
-    (`_shown_elsewhere`)."""
+    service: checkpoints entered on or before `on` and on no other meeting's agenda (`_Held`):
+    not the frozen agenda of any published meeting, whatever its date, nor the live one of a
+    draft dated before (on or after the day the signal was entered)."""
     now = today()
     entries = []
     for tenancy, months, due_on in sorted(due_checkpoints(session, table, on), key=_by_due):
@@ -224,19 +211,9 @@ def section(session: Session, table: OutflowTable, on: date) -> list[dict[str, A
     ]
     recorded = [r for r in recorded if r[2] <= on]
     since = min((entered for _, _, entered in recorded), default=on)
-    drafts = list(
-        session.exec(
-            select(col(Meeting.date)).where(
-                Meeting.table_id == table.id,
-                col(Meeting.published_at).is_(None),
-                Meeting.date >= since,
-                Meeting.date < on,
-            )
-        ).all()
-    )
-    frozen = _frozen_signals(session, table.id, on, since) if recorded else []
-    for checkpoint, tenancy, entered in recorded:
-        if _shown_elsewhere(checkpoint, entered, drafts, frozen):
+    held = _Held(session, table.id, on, since).of(recorded) if recorded else set()
+    for checkpoint, tenancy, _ in recorded:
+        if checkpoint.id in held:
             continue
         first = next(
             (SUGGESTED_ACTION[s] for s in checkpoint.signals if s in SUGGESTED_ACTION), None

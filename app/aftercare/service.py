@@ -379,7 +379,7 @@ def signal_lock(session: Session, table_id: uuid.UUID) -> None:
     the row FOR NO KEY UPDATE from before that read (`app.aftercare.agenda.freeze_lock`). So a
     checkpoint either commits before the read (in the frozen agenda, recorded before
     `published_at`) or waits for the publication and is recorded after it (on the next
-    agenda, `app.aftercare.agenda._shown_elsewhere`); without the lock one committed between the
+    agenda, `app.aftercare.agenda._Held`); without the lock one committed between the
     read and the stamp was on neither. SQLite runs one writer at a time (BEGIN IMMEDIATE), which
     orders them the same way."""
     session.exec(

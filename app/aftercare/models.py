@@ -325,7 +325,9 @@ class TenancyUpdate(ApiModel):
     (corporation), the end (care provider or corporation)."""
 
     transfer_planned_on: Date | None = PField(
-        None, description="Intermediate lease only: move the planned transfer day."
+        None,
+        description="Intermediate lease only: move the planned transfer day (not before the "
+        "move-in, at most 120 months after it).",
     )
     transfer_open_conditions: (
         Annotated[list[TransferCondition], PField(max_length=len(TransferCondition))] | None

@@ -42,7 +42,7 @@ from app.problems import Conflict, Forbidden, NotFound, Unprocessable
 from app.proposals.models import Proposal
 from app.sqltypes import utcnow
 from app.tables.models import OutflowTable, TableMember
-from app.tables.policy import TablePolicy
+from app.tables.policy import MAX_TRANSFER_MONTHS, TablePolicy
 from app.tables.service import reader_table_ids, reads_table
 from app.timeutil import today
 from app.vacancies.models import LeaseForm
@@ -520,11 +520,12 @@ def update_tenancy(
 
     The care provider and the corporation plan the omklap (day, open conditions) and end the
     tenancy (`ended_on` with `end_reason`); only the corporation records `transferred_on`, and
-    not while conditions are open (409 `transfer_conditions_open`). Days of record are not in
-    the future nor before the move-in (400); an end is not before the transfer nor before a
-    checkpoint that found the client still living there (400 `date_before_checkpoint`). 409
-    `not_awaiting_transfer` for an omklap of an own or transferred lease, `tenancy_ended` after
-    the end; 403 for anyone else."""
+    not while conditions are open (409 `transfer_conditions_open`). A planned day is not before
+    the move-in nor more than `MAX_TRANSFER_MONTHS` after it (400 `date_too_far_after_move_in`).
+    Days of record are not in the future nor before the move-in (400); an end is not before the
+    transfer nor before a checkpoint that found the client still living there (400
+    `date_before_checkpoint`). 409 `not_awaiting_transfer` for an omklap of an own or
+    transferred lease, `tenancy_ended` after the end; 403 for anyone else."""
     me = context.principal.organisation_id
     if viewer not in (Viewer.care_provider, Viewer.corporation):
         raise Forbidden("The care provider and the corporation keep the tenancy.")
@@ -546,6 +547,13 @@ def update_tenancy(
                     "transfer_planned_on",
                     f"before the move-in on {tenancy.moved_in}",
                     "date_before_move_in",
+                )
+            latest = add_months(tenancy.moved_in, MAX_TRANSFER_MONTHS)
+            if patch.transfer_planned_on > latest:
+                raise Unprocessable(
+                    "transfer_planned_on",
+                    f"more than {MAX_TRANSFER_MONTHS} months after the move-in (after {latest})",
+                    "date_too_far_after_move_in",
                 )
             tenancy.transfer_planned_on = patch.transfer_planned_on
         if patch.transfer_open_conditions is not None:

@@ -61,7 +61,12 @@ StallDays = Annotated[int, Field(ge=0, le=3650)]
 CheckpointMonths = Annotated[
     list[Annotated[int, Field(ge=1, le=120)]], Field(min_length=1, max_length=12)
 ]
-TransferMonths = Annotated[int, Field(ge=1, le=120)]
+MAX_TRANSFER_MONTHS = 120
+"""The latest omklap a table plans by default or anyone plans by hand, in months after the
+move-in (the omklap is often 12-24 months, docs/domain.md): ten years, so that a planned day
+far off (2100) is refused rather than never coming onto the agenda as overdue."""
+
+TransferMonths = Annotated[int, Field(ge=1, le=MAX_TRANSFER_MONTHS)]
 
 
 def _default_checkpoint_months() -> list[int]:

@@ -1,6 +1,9 @@
 """The omklap: an intermediate lease goes to the client when the conditions are met; the
 corporation records it, overdue transfers come onto the agenda, the timeline shows it all."""
 
+from datetime import date, timedelta
+
+from app.matching.ages import add_months
 from tests.aftercare.housing import house
 from tests.aftercare.test_follow_up import agenda, record
 from tests.api.helpers import assert_problem, invalid_names, plan_meeting
@@ -64,6 +67,23 @@ def test_a_lease_is_transferred_once(client, region):
     patch(client, region.corporation, case["id"], transferred_on=iso(-20))
     again = patch(client, region.corporation, case["id"], transferred_on=iso(-10))
     assert_problem(again, 409, "not_awaiting_transfer")
+
+
+def test_an_omklap_is_planned_at_most_ten_years_after_the_move_in(client, region):
+    """A planned day in 2100 would never make the omklap overdue on the agenda; the policy's
+    own default goes up to 120 months, so a day planned by hand does too."""
+    case = house(client, region, -400, "intermediate_lease")
+    moved_in = date.fromisoformat(iso(-400))
+    latest = add_months(moved_in, 120)
+    for org in (region.care_provider, region.corporation):
+        for day in (latest + timedelta(days=1), date(2100, 1, 1)):
+            refused = patch(client, org, case["id"], transfer_planned_on=day.isoformat())
+            assert_problem(refused, 400)
+            assert invalid_names(refused) == ["transfer_planned_on"]
+            assert refused.json()["invalidParams"][0]["code"] == "date_too_far_after_move_in"
+    planned = patch(client, region.corporation, case["id"], transfer_planned_on=latest.isoformat())
+    assert planned.status_code == 200, planned.text
+    assert planned.json()["transfer"]["planned_on"] == latest.isoformat()
 
 
 def test_a_transfer_date_is_not_in_the_future_nor_before_the_move_in(client, region):

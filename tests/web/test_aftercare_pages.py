@@ -180,6 +180,19 @@ def test_ending_the_tenancy_takes_a_reason_code_and_a_date(app, client, region, 
     assert "Uitgezet" in page and "Huur beëindigen" not in page
 
 
+def test_an_omklap_planned_too_far_ahead_is_refused_in_dutch(app, client, region, housed):
+    case_id, _ = housed
+    browser = signed_in(app, make_person(client, region.corporation))
+    before = tenancy(client, region.corporation, case_id)
+    late = post(
+        browser, f"/dossiers/{case_id}/nazorg/omklap",
+        {"versie": str(before["version"]), "gepland": "2100-01-01"}, case_id,
+    )  # fmt: skip
+    assert late.status_code == 400
+    assert "binnen tien jaar na de verhuizing" in late.text
+    assert tenancy(client, region.chair, case_id)["transfer"] == before["transfer"]
+
+
 def test_an_end_before_a_checkpoint_that_found_the_client_there_is_refused_in_dutch(
     app, client, region, housed
 ):

@@ -222,6 +222,25 @@ def test_upper_bound_is_the_least_of_sizes_caps_and_maximum_matching(problem):
     assert solver_module._upper_bound(problem, keep, problem.complex_room) == expected
 
 
+def test_the_upper_bounds_sample_takes_about_one_pair_in_step_of_every_case():
+    """The sample `_upper_bound` matches first is spread over the cases whatever the step: a
+    linear key modulo a step sharing a factor with its multipliers took every third case with
+    all its pairs, whose matching fell short where an even sample's did not (the big city's
+    whole matching then ran on every solve)."""
+    n_cases, n_dwellings = 300, 60
+    cases = np.repeat(np.arange(n_cases), n_dwellings)
+    dwellings = np.tile(np.arange(n_dwellings), n_cases)
+    key = solver_module._mixed(cases, dwellings)
+    for step in range(2, 16):
+        sample = key % np.uint64(step) == 0
+        assert abs(int(sample.sum()) - len(cases) / step) < 0.1 * len(cases) / step
+        without = np.count_nonzero(np.bincount(cases[sample], minlength=n_cases) == 0)
+        # Independent picks leave a case without any with probability (1 - 1/step)^60.
+        assert without <= 2 * n_cases * (1 - 1 / step) ** n_dwellings + 0.02 * n_cases
+        per_dwelling = np.bincount(dwellings[sample], minlength=n_dwellings)
+        assert per_dwelling.min() > 0.5 * n_cases / step
+
+
 @settings(max_examples=examples(60))
 @given(st.one_of(dense(), dense(nested=False)))
 def test_larger_problems_reach_the_same_optimum_as_highs_milp(problem):

@@ -15,7 +15,11 @@ from app.matching.rules import RULES
 from app.matching.types import CaseProfile, Dwelling, Policy, SpreadUsage, YearLimits
 
 ROWS_PER_PASS = 1024
-"""Rows of the mask a big block is written in at once (see `FailureMatrix.fail`)."""
+"""Rows of the mask a block is written in at once (see `FailureMatrix.fail`)."""
+WHOLE_ROWS_FROM = 12
+"""`FailureMatrix.fail` writes a block's rows whole when it covers more than one column in
+this many (measured: ORing a whole row costs about what gathering and scattering a tenth to a
+twentieth of its cells does)."""
 
 
 class FailureMatrix:
@@ -47,14 +51,16 @@ class FailureMatrix:
             self._case_bits[rows] |= bit
         elif rows.size == cases:  # a rule on the dwelling alone
             self._dwelling_bits[cols] |= bit
-        elif rows.size * cols.size * 8 > cases * dwellings:
-            # a big block: one streaming pass beats gathering and scattering its cells; in
-            # slices of rows, so the block's boolean matrix is never whole
-            for start in range(0, cases, ROWS_PER_PASS):
-                part = self.mask[start : start + ROWS_PER_PASS]
-                block = case_rows[start : start + ROWS_PER_PASS, None] & dwelling_cols[None, :]
-                np.bitwise_or(part, bit, out=part, where=block)
-        else:
+        elif cols.size * WHOLE_ROWS_FROM > dwellings:
+            # The block's rows whole, ORed with the bit on its columns: contiguous rows copied
+            # and ORed beat gathering and scattering single cells (`np.ix_`) or a masked
+            # `bitwise_or(..., where=)` over every row, 2-10 times on a big city's blocks; in
+            # slices of rows, so the copy of the rows is never the whole mask.
+            row_bits = np.where(dwelling_cols, bit, np.int32(0))
+            for start in range(0, rows.size, ROWS_PER_PASS):
+                some = rows[start : start + ROWS_PER_PASS]
+                self.mask[some] |= row_bits
+        else:  # a few columns: only their cells
             self.mask[np.ix_(rows, cols)] |= bit
         self.case_counts[rows, r] += cols.size
         self.dwelling_counts[cols, r] += rows.size

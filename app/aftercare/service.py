@@ -549,7 +549,9 @@ def update_tenancy(
                     "date_before_move_in",
                 )
             latest = add_months(tenancy.moved_in, MAX_TRANSFER_MONTHS)
-            if patch.transfer_planned_on > latest:
+            # Only a new day: one stored before the bound, sent back as read, is no change.
+            planned = patch.transfer_planned_on
+            if planned > latest and planned != tenancy.transfer_planned_on:
                 raise Unprocessable(
                     "transfer_planned_on",
                     f"more than {MAX_TRANSFER_MONTHS} months after the move-in (after {latest})",

@@ -1,8 +1,10 @@
 """The omklap: an intermediate lease goes to the client when the conditions are met; the
 corporation records it, overdue transfers come onto the agenda, the timeline shows it all."""
 
+import uuid
 from datetime import date, timedelta
 
+from app.aftercare.models import Tenancy
 from app.matching.ages import add_months
 from tests.aftercare.housing import house
 from tests.aftercare.test_follow_up import agenda, record
@@ -84,6 +86,27 @@ def test_an_omklap_is_planned_at_most_ten_years_after_the_move_in(client, region
     planned = patch(client, region.corporation, case["id"], transfer_planned_on=latest.isoformat())
     assert planned.status_code == 200, planned.text
     assert planned.json()["transfer"]["planned_on"] == latest.isoformat()
+
+
+def test_an_omklap_day_stored_before_the_bound_sent_back_is_no_change(client, region, session):
+    """A tenancy whose omklap was planned further ahead before the bound existed: a client
+    PATCHing back what it read (with the open conditions it changes) is not refused."""
+    case = house(client, region, -400, "intermediate_lease")
+    far = date(2100, 1, 1)
+    row = session.get(Tenancy, uuid.UUID(case["id"]))
+    row.transfer_planned_on = far
+    session.add(row)
+    session.flush()
+    response = patch(
+        client,
+        region.corporation,
+        case["id"],
+        transfer_planned_on=far.isoformat(),
+        transfer_open_conditions=["rent_paid_on_time"],
+    )
+    assert response.status_code == 200, response.text
+    assert response.json()["transfer"]["planned_on"] == far.isoformat()
+    assert response.json()["transfer"]["open_conditions"] == ["rent_paid_on_time"]
 
 
 def test_a_transfer_date_is_not_in_the_future_nor_before_the_move_in(client, region):

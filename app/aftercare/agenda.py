@@ -122,14 +122,22 @@ class _Held:
     unless a draft dated before it held it then (which holds it still, or was published later
     and vouches in turn) or a frozen agenda did. So only the snapshots of published meetings
     dated after `on` are read (one published early); reading every published meeting's since
-    the oldest signal took seconds on a table with a year of big snapshots (breaker 15)."""
+    the oldest signal took seconds on a table with a year of big snapshots (breaker 15).
+
+    The other agenda it vouches for may be the frozen one of the meeting dated `on` itself
+    (published before it): so the live agenda of a published meeting's date reads that one
+    snapshot too, and shows what it froze (breaker 16)."""
 
     def __init__(self, session: Session, table_id: uuid.UUID, on: date, since: date) -> None:
         rows = session.exec(
             select(col(Meeting.id), col(Meeting.date), col(Meeting.published_at))
-            .where(Meeting.table_id == table_id, Meeting.date >= since, Meeting.date != on)
+            .where(Meeting.table_id == table_id, Meeting.date >= since)
             .order_by(col(Meeting.date))
         ).all()
+        # The meeting dated `on` when it is published (the live agenda of its date): what its
+        # own agenda froze is on no other, whatever the meetings dated before vouch for.
+        self.own = next(((m, at) for m, day, at in rows if day == on and at is not None), None)
+        rows = [row for row in rows if row[1] != on]
         drafts = [day for _, day, at in rows if at is None and day < on]
         self.last_draft = max(drafts, default=None)
         before = [(day, at) for _, day, at in rows if at is not None and day < on]
@@ -148,32 +156,49 @@ class _Held:
         first = bisect_left(self.days, entered)
         return first < len(self.days) and checkpoint.created_at <= self.latest[first]
 
+    def _sections(self, meeting_ids: list[uuid.UUID]) -> dict[uuid.UUID, Any]:
+        return dict(
+            self.session.exec(
+                select(col(Meeting.id), col(Meeting.snapshot)[("document", "aftercare")]).where(
+                    col(Meeting.id).in_(meeting_ids)
+                )
+            ).all()
+        )
+
+    @staticmethod
+    def _holds(entries: Any, published_at: datetime, checkpoint: Checkpoint) -> bool:
+        """Whether a frozen aftercare section holds the checkpoint's signals. One frozen before
+        agendas had the section (None) is judged by its stamps (the caller knows the signal
+        was entered by its date)."""
+        if entries is None:
+            return checkpoint.created_at <= published_at
+        return any(
+            e["kind"] == "signal"
+            and e["case_id"] == str(checkpoint.case_id)
+            and int(e["months"]) == checkpoint.months
+            for e in entries
+        )
+
     def of(self, recorded: list[tuple[Checkpoint, Tenancy, date]]) -> set[uuid.UUID]:
         """The ids of the checkpoints held elsewhere."""
-        held = {c.id for c, _, entered in recorded if self._before(c, entered)}
-        rest = [c for c, _, _ in recorded if c.id not in held]
+        mine: set[uuid.UUID] = set()
+        if self.own is not None:
+            meeting_id, published_at = self.own
+            entries = self._sections([meeting_id])[meeting_id]
+            mine = {c.id for c, _, _ in recorded if self._holds(entries, published_at, c)}
+        held = {c.id for c, _, entered in recorded if c.id not in mine and self._before(c, entered)}
+        rest = [c for c, _, _ in recorded if c.id not in held and c.id not in mine]
         if not rest:
             return held
         oldest = min(c.created_at for c in rest)
         wanted = [(m, at) for m, _, at in self.after if oldest <= at]
         if not wanted:
             return held
-        sections = dict(
-            self.session.exec(
-                select(col(Meeting.id), col(Meeting.snapshot)[("document", "aftercare")]).where(
-                    col(Meeting.id).in_([m for m, _ in wanted])
-                )
-            ).all()
-        )
+        sections = self._sections([m for m, _ in wanted])
         for meeting_id, published_at in wanted:
+            # Dated after `on`, so after the day the signal was entered.
             entries = sections[meeting_id]
-            if entries is None:
-                # Frozen before agendas had the aftercare section: judged by its stamps (dated
-                # after `on`, so after the day the signal was entered).
-                held |= {c.id for c in rest if c.created_at <= published_at}
-                continue
-            frozen = {(e["case_id"], int(e["months"])) for e in entries if e["kind"] == "signal"}
-            held |= {c.id for c in rest if (str(c.case_id), c.months) in frozen}
+            held |= {c.id for c in rest if self._holds(entries, published_at, c)}
         return held
 
 

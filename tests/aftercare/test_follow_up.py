@@ -447,3 +447,25 @@ def test_an_agenda_reads_no_frozen_agenda_of_the_meetings_dated_before_it(
     assert [e["case_id"] for e in entries if e["kind"] == "signal"] == []
     assert read == []
     assert [signals_on(client, region, m) for m in meetings] == [[case["id"]], [], []]
+
+
+def test_the_live_agenda_of_a_published_meetings_date_shows_the_signals_it_froze(client, region):
+    """The live agenda of a date whose meeting is published shows the signals its frozen agenda
+    holds, whatever meetings dated before it were published since: such a meeting vouches that
+    another agenda holds the signal, and that other agenda is this date's own."""
+    case = house(client, region, -100)
+    record(client, region.care_provider, case["id"], recorded_on=iso(0), signals=["needs_table"])
+    later = plan_meeting(client, region, iso(10))
+    publish(client, region, later)
+    assert signals_on(client, region, later) == [case["id"]]
+    live = [
+        i["case_id"] for i in agenda(client, region, region.chair, iso(10)) if i["kind"] == "signal"
+    ]
+    assert live == [case["id"]]
+    earlier = plan_meeting(client, region, iso(3))
+    publish(client, region, earlier)
+    assert signals_on(client, region, earlier) == []
+    live = [
+        i["case_id"] for i in agenda(client, region, region.chair, iso(10)) if i["kind"] == "signal"
+    ]
+    assert live == [case["id"]]

@@ -112,10 +112,13 @@ def put_agreement(
     session: SessionDep,
     response: Response,
     if_match: IfMatch = None,
+    if_none_match: IfNoneMatch = None,
 ) -> AgreementPublic:
     """Make (201) or replace (200) the aftercare agreement of a housed case (its care
-    provider)."""
-    agreement, created = service.put_agreement(session, context, found.tenancy, payload, if_match)
+    provider). `If-None-Match: *` makes it only when there is none yet (412 otherwise)."""
+    agreement, created = service.put_agreement(
+        session, context, found.tenancy, payload, if_match, if_none_match
+    )
     response.headers["ETag"] = etag(agreement)
     if created:
         response.status_code = 201

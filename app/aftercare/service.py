@@ -308,10 +308,13 @@ def put_agreement(
     tenancy: Tenancy,
     data: AgreementWrite,
     if_match: str | None,
+    if_none_match: str | None = None,
 ) -> tuple[AftercareAgreement, bool]:
     """Make or replace the agreement (the case's care provider); returns it and whether it was
-    made now. `If-Match` is compared with the agreement's ETag (412 when stale); 409
-    `tenancy_ended` once the tenancy ended. The supporting organisation is a care provider at
+    made now. `If-Match` is compared with the agreement's ETag (412 when stale), and so is
+    `If-None-Match` (412 when it names it, or is `*` and an agreement exists: a client that
+    means to make the first one overwrites none made meanwhile); 409 `tenancy_ended` once the
+    tenancy ended. The supporting organisation is a care provider at
     the case's table (400 `unknown_organisation`)."""
     _require_care_provider(context, tenancy, "makes the aftercare agreement")
     tenancy = lock_one(session, tenancy)
@@ -348,7 +351,7 @@ def put_agreement(
             raise NotFound("No aftercare agreement for this case yet; leave out If-Match.")
         agreement = AftercareAgreement(case_id=tenancy.case_id, **values)
     else:
-        agreement = lock_checked(session, agreement, "aftercare agreement", if_match)
+        agreement = lock_checked(session, agreement, "aftercare agreement", if_match, if_none_match)
         for name, value in values.items():
             setattr(agreement, name, value)
     if created:

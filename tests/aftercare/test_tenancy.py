@@ -73,6 +73,31 @@ def test_the_care_provider_makes_the_agreement_and_edits_it_with_if_match(client
     assert_problem(stale, 412)
 
 
+def test_if_none_match_makes_the_agreement_only_when_there_is_none(client, region):
+    """`If-None-Match: *` on a PUT asks that the agreement not exist yet (RFC 9110 section
+    13.1.2): a colleague's agreement made meanwhile is a 412, not overwritten unseen; a list of
+    ETags is a 412 when it names the current one. The PUT ignored the header and replaced it."""
+    case = house(client, region, -40)
+    url = f"/v1/cases/{case['id']}/aftercare-agreement"
+    only_new = region.care_provider.headers | {"If-None-Match": "*"}
+    made = client.put(url, json=agreement(region), headers=only_new)
+    assert made.status_code == 201, made.text
+    again = client.put(url, json=agreement(region, contact_frequency="monthly"), headers=only_new)
+    assert_problem(again, 412)
+    named = region.care_provider.headers | {"If-None-Match": made.headers["ETag"]}
+    assert_problem(
+        client.put(url, json=agreement(region, contact_frequency="monthly"), headers=named), 412
+    )
+    seen = client.get(url, headers=region.care_provider.headers)
+    assert (seen.json()["contact_frequency"], seen.headers["ETag"]) == (
+        "fortnightly",
+        made.headers["ETag"],
+    )
+    other = region.care_provider.headers | {"If-None-Match": '"7"'}
+    changed = client.put(url, json=agreement(region, contact_frequency="monthly"), headers=other)
+    assert changed.status_code == 200, changed.text
+
+
 def test_writes_that_repeat_the_current_values_keep_the_etags(client, region):
     case = house(client, region, -40, "intermediate_lease")
     provider = region.care_provider.headers

@@ -38,7 +38,7 @@ from app.aftercare.models import (
 from app.matching.ages import add_months
 from app.meetings.models import Meeting
 from app.organisations.models import Organisation, OrganisationKind
-from app.problems import Conflict, Forbidden, NotFound, Unprocessable
+from app.problems import Conflict, Forbidden, NotFound, PreconditionFailed, Unprocessable
 from app.proposals.models import Proposal
 from app.sqltypes import utcnow
 from app.tables.models import OutflowTable, TableMember
@@ -311,7 +311,8 @@ def put_agreement(
     if_none_match: str | None = None,
 ) -> tuple[AftercareAgreement, bool]:
     """Make or replace the agreement (the case's care provider); returns it and whether it was
-    made now. `If-Match` is compared with the agreement's ETag (412 when stale), and so is
+    made now. `If-Match` is compared with the agreement's ETag (412 when stale; `*` where there
+    is none yet is a 412 too, a listed ETag a 404), and so is
     `If-None-Match` (412 when it names it, or is `*` and an agreement exists: a client that
     means to make the first one overwrites none made meanwhile); 409 `tenancy_ended` once the
     tenancy ended. The supporting organisation is a care provider at
@@ -347,7 +348,13 @@ def put_agreement(
     agreement = session.get(AftercareAgreement, tenancy.case_id)
     created = agreement is None
     if agreement is None:
-        if if_match not in (None, "*"):
+        if if_match is not None and "*" in {c.strip() for c in if_match.split(",")}:
+            # RFC 9110 section 13.1.1: `*` is false where there is nothing yet.
+            raise PreconditionFailed(
+                "No aftercare agreement for this case yet, and `If-Match: *` asks for one; "
+                "leave out If-Match to make it."
+            )
+        if if_match is not None:
             raise NotFound("No aftercare agreement for this case yet; leave out If-Match.")
         agreement = AftercareAgreement(case_id=tenancy.case_id, **values)
     else:

@@ -98,6 +98,22 @@ def test_if_none_match_makes_the_agreement_only_when_there_is_none(client, regio
     assert changed.status_code == 200, changed.text
 
 
+def test_if_match_star_changes_an_agreement_but_makes_none(client, region):
+    """`If-Match: *` asks that the agreement exist (RFC 9110 section 13.1.1): a client that
+    means to change the one it knows must not make one where none is (it was made with
+    `If-Match: *` as if the header were absent)."""
+    case = house(client, region, -40)
+    url = f"/v1/cases/{case['id']}/aftercare-agreement"
+    existing = region.care_provider.headers | {"If-Match": "*"}
+    assert_problem(client.put(url, json=agreement(region), headers=existing), 412)
+    missing = client.get(url, headers=region.care_provider.headers)
+    assert_problem(missing, 404)
+    made = client.put(url, json=agreement(region), headers=region.care_provider.headers)
+    assert made.status_code == 201, made.text
+    changed = client.put(url, json=agreement(region, contact_frequency="monthly"), headers=existing)
+    assert changed.status_code == 200, changed.text
+
+
 def test_writes_that_repeat_the_current_values_keep_the_etags(client, region):
     case = house(client, region, -40, "intermediate_lease")
     provider = region.care_provider.headers

@@ -52,7 +52,7 @@ def etag(row: Any) -> str:
     return f'"{row.version}"'
 
 
-def _listed(header: str) -> set[str]:
+def listed_tags(header: str) -> set[str]:
     """The ETags (`W/` dropped) and `*` a conditional header lists."""
     return {c.strip().removeprefix("W/") for c in header.split(",")}
 
@@ -65,13 +65,13 @@ def check_if_match(
     current ETag nor `*`: on a write, `If-None-Match: *` asks for a resource that does not exist
     yet (section 13.1.2), so it fails on every resource this is called for."""
     if if_match is not None:
-        candidates = _listed(if_match)
+        candidates = listed_tags(if_match)
         if "*" not in candidates and current not in candidates:
             raise PreconditionFailed(
                 f"The {what} changed (current ETag {current}); fetch it again and retry."
             )
     if if_none_match is not None:
-        candidates = _listed(if_none_match)
+        candidates = listed_tags(if_none_match)
         if "*" in candidates:
             raise PreconditionFailed(
                 f"The {what} exists (current ETag {current}), and `If-None-Match: *` asks that "

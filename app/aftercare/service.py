@@ -46,7 +46,7 @@ from app.tables.policy import MAX_TRANSFER_MONTHS, TablePolicy
 from app.tables.service import reader_table_ids, reads_table
 from app.timeutil import today
 from app.vacancies.models import LeaseForm
-from app.versioning import flush, lock_checked, lock_one, touch
+from app.versioning import flush, listed_tags, lock_checked, lock_one, touch
 
 
 class Viewer(StrEnum):
@@ -348,7 +348,7 @@ def put_agreement(
     agreement = session.get(AftercareAgreement, tenancy.case_id)
     created = agreement is None
     if agreement is None:
-        if if_match is not None and "*" in {c.strip() for c in if_match.split(",")}:
+        if if_match is not None and "*" in listed_tags(if_match):
             # RFC 9110 section 13.1.1: `*` is false where there is nothing yet.
             raise PreconditionFailed(
                 "No aftercare agreement for this case yet, and `If-Match: *` asks for one; "

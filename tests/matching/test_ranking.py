@@ -119,6 +119,34 @@ def test_ranking_keeps_position_order_for_equal_scores_within_a_group():
     assert rank.tolist() == [0, 1, 0, 1, 2]
 
 
+@settings(max_examples=examples(200))
+@given(
+    st.lists(
+        st.tuples(
+            st.one_of(st.integers(0, 3), st.integers(0, 70_000)),
+            st.one_of(st.integers(0, 2), st.integers(-(10**9), 10**9)),
+        ),
+        max_size=300,
+    ),
+    st.booleans(),
+)
+def test_ranking_is_group_then_score_descending_then_position_for_any_groups(items, grouped):
+    # Few groups and scores (many ties, in arrays long enough that an unstable sort would
+    # reorder them), groups past 65,535 (no 16-bit presort), groups given in order or
+    # shuffled: the order is always np.lexsort's over (position, -score, group).
+    if grouped:
+        items = sorted(items, key=lambda item: item[0])
+    group = np.array([g for g, _ in items], dtype=np.int64)
+    score = np.array([s for _, s in items], dtype=np.int64)
+    order, rank = order_within(group, score)
+    expected = np.lexsort((np.arange(len(items)), -score, group))
+    assert order.tolist() == expected.tolist()
+    sorted_group = group[expected]
+    assert rank.tolist() == [
+        k - int(np.searchsorted(sorted_group, sorted_group[k])) for k in range(len(items))
+    ]
+
+
 def test_a_negative_weight_keeps_negative_zero_points_apart_from_zero():
     # 0.0 and -0.0 round to different floats; sharing components must not merge them.
     policy = make_policy()

@@ -212,31 +212,58 @@ def pair_edge(problem: AssignmentProblem, case: int, dwelling: int) -> int:
     return edge
 
 
+@dataclass(frozen=True, slots=True)
+class Held:
+    """A proposal as the alternatives read it: its edge, dwelling and score (micro-points, and
+    as shown)."""
+
+    edge: int
+    dwelling: int
+    units: int
+    score: float
+
+
+def held_by_case(solved: Solved) -> dict[int, Held]:
+    """Case -> its proposal, read from the problem's arrays once (the left-unhoused list reads
+    about five per entry, for thousands of entries on a big city)."""
+    problem, edges = solved.problem, solved.assignment.edges
+    return {
+        case: Held(edge, dwelling, units, output_score(units))
+        for case, edge, dwelling, units in zip(
+            problem.edge_case[edges].tolist(),
+            edges.tolist(),
+            problem.edge_dwelling[edges].tolist(),
+            problem.edge_score[edges].tolist(),
+            strict=True,
+        )
+    }
+
+
 def displaced_by(
-    solved: Solved, moves: Mapping[int, int | None], held_by: Mapping[int, int] | None = None
-) -> list[tuple[int, Displaced]]:
+    solved: Solved, moves: Mapping[int, int | None], held_by: Mapping[int, Held] | None = None
+) -> list[tuple[Held, Displaced]]:
     """The proposals an alternative changes (given as the moves of the cases whose dwelling
-    differs), each with its edge, in the order of the dwellings they hold. `held_by`: case ->
-    its proposal's edge (computed when not given).
+    differs), each with what it held, in the order of the dwellings they hold. `held_by`:
+    `held_by_case(solved)` (computed when not given).
 
     Dwelling order, not case order: a care provider sees other providers' cases here without
     id (`app.agenda.views`), and case ids are time-ordered (UUIDv7), so in case order their
     places among its own would tell which were registered before which; dwelling ids it sees."""
-    problem, evaluation = solved.problem, solved.evaluation
     if held_by is None:
-        held_by = {int(problem.edge_case[e]): int(e) for e in solved.assignment.edges.tolist()}
+        held_by = held_by_case(solved)
+    case_ids, dwelling_ids = solved.evaluation.case_ids, solved.evaluation.dwelling_ids
+    held = sorted((held_by[c].dwelling, c) for c in moves if c in held_by)
     changes = []
-    held = sorted((int(problem.edge_dwelling[held_by[c]]), c) for c in moves if c in held_by)
-    for _, case in held:
-        edge, moved = held_by[case], moves[case]
+    for dwelling, case in held:
+        proposal, moved = held_by[case], moves[case]
         changes.append(
             (
-                edge,
+                proposal,
                 Displaced(
-                    evaluation.case_ids[case],
-                    evaluation.dwelling_ids[int(problem.edge_dwelling[edge])],
-                    output_score(int(problem.edge_score[edge])),
-                    evaluation.dwelling_ids[moved] if moved is not None else None,
+                    case_ids[case],
+                    dwelling_ids[dwelling],
+                    proposal.score,
+                    dwelling_ids[moved] if moved is not None else None,
                 ),
             )
         )
@@ -247,23 +274,22 @@ def also_housed_by(
     solved: Solved,
     moves: Mapping[int, int | None],
     case: int,
-    held_by: Mapping[int, int] | None = None,
+    held_by: Mapping[int, Held] | None = None,
 ) -> list[AlsoHoused]:
     """The cases an alternative for `case` houses besides it that the proposal leaves unhoused
     (given as the moves of the cases whose dwelling differs), in the order of the dwellings
     they get (as `displaced_by`, for the same reason): with
     `displaced_by` the whole difference, so the proposal with both applied and `case` on its
-    dwelling is the alternative. `held_by`: case -> its proposal's edge (computed when not
-    given; the left-unhoused list passes its own, as for `displaced_by`)."""
-    problem, evaluation = solved.problem, solved.evaluation
+    dwelling is the alternative. `held_by`: as for `displaced_by`."""
     if held_by is None:
-        held_by = {int(problem.edge_case[e]): int(e) for e in solved.assignment.edges.tolist()}
+        held_by = held_by_case(solved)
     pairs = sorted(
         ((c, d) for c, d in moves.items() if d is not None and c != case and c not in held_by),
         key=lambda pair: pair[1],
     )
     if not pairs:
         return []
+    evaluation = solved.evaluation
     units = evaluation.units_of(np.array([c for c, _ in pairs]), np.array([d for _, d in pairs]))
     return [
         AlsoHoused(evaluation.case_ids[c], evaluation.dwelling_ids[d], output_score(int(u)))
@@ -284,26 +310,24 @@ def _left_unhoused(
     their sort key): the displaced proposals that score lower than the case's alternative."""
     problem, assignment = solved.problem, solved.assignment
     case_ids, dwelling_ids = solved.evaluation.case_ids, solved.evaluation.dwelling_ids
-    held_by = {int(problem.edge_case[e]): int(e) for e in assignment.edges.tolist()}
+    held_by = held_by_case(solved)
     entries: list[LeftUnhoused] = []
     extra: dict[int, list[tuple[int, int, PassedOver]]] = {}
     for best in check.alternatives:
         why = trade_off(assignment.count, assignment.total_score, best.housed, best.total)
         units = int(problem.edge_score[best.edge])
+        score = output_score(units)
         dwelling = dwelling_ids[best.dwelling]
         changes = displaced_by(solved, best.moves, held_by)
-        for edge, _ in changes:
-            if int(problem.edge_score[edge]) < units:
-                entry = PassedOver(
-                    case_ids[best.case], output_score(units), None, best.housed, why, dwelling
-                )
-                held = int(problem.edge_dwelling[edge])
-                extra.setdefault(held, []).append((-units, best.case, entry))
+        for held, _ in changes:
+            if held.units < units:
+                entry = PassedOver(case_ids[best.case], score, None, best.housed, why, dwelling)
+                extra.setdefault(held.dwelling, []).append((-units, best.case, entry))
         entries.append(
             LeftUnhoused(
                 case_ids[best.case],
                 dwelling,
-                output_score(units),
+                score,
                 best.housed,
                 output_score(best.total),
                 why,

@@ -7,7 +7,9 @@ values: income, registration, beschikking, support, debts, needs, areas, and the
 provider's own reference (replaced, since it links the file back to the person). Decisions,
 transitions and the access log hold ids and codes only and are kept; so are the tenancy (dates,
 lease form, end reason) and its checkpoints' codes, which the figures after the move need. The
-aftercare agreement (support after the move) is deleted.
+aftercare agreement (support after the move) is deleted, and the case's proposals lose their
+score components (urgency, support fit, registration years and rent headroom are the case's
+details in other words); their score and decisions stay.
 
 The same job deletes expired idempotency records (`app.idempotency`), which have replayed their
 answer for the last time.
@@ -24,9 +26,20 @@ from app.aftercare.models import AftercareAgreement, Tenancy
 from app.cases.models import CLOSED_STATUSES, Case
 from app.idempotency_records import purge_expired
 from app.periodic import PeriodicJob
+from app.proposals.models import Proposal
 from app.sqltypes import utcnow
 
 log = logging.getLogger(__name__)
+
+
+def anonymised_reference(case: Case) -> str:
+    """`anonymised:` and the case's whole id in hex (43 characters): unique because the id is,
+    and out of reach of every client, whose references are letters, digits, `.`, `_` and `-`
+    (`app.schemas.REFERENCE_CHARACTERS`). A reference a care provider could register would let
+    it fail every retention round with a unique violation (the references are unique per care
+    provider), and a part of the id would repeat: the first 16 hex digits of a UUIDv7 are its
+    millisecond and 12 random bits, so cases registered in one batch collided."""
+    return f"anonymised:{case.id.hex}"
 
 
 def anonymise_closed_cases(session: Session, now: datetime, retention_days: int) -> int:
@@ -55,8 +68,15 @@ def anonymise_closed_cases(session: Session, now: datetime, retention_days: int)
     ).all()
     for agreement in agreements:
         session.delete(agreement)
+    proposals = session.exec(
+        select(Proposal).where(col(Proposal.case_id).in_([c.id for c in cases]))
+    ).all()
+    for proposal in proposals:
+        if proposal.components:
+            proposal.components = []
+            session.add(proposal)
     for case in cases:
-        case.external_ref = f"anonymised-{case.id.hex[:16]}"
+        case.external_ref = anonymised_reference(case)
         case.birth_year = case.birth_year - case.birth_year % 10
         case.birth_month = None
         case.income_source = "other"

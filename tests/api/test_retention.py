@@ -6,12 +6,14 @@ from datetime import timedelta
 from sqlalchemy import create_engine
 from sqlmodel import Session, select
 
-from app.cases.models import Case
+from app.cases.models import Case, CaseStatus
 from app.cases.retention import anonymise_closed_cases
 from app.sqltypes import utcnow
+from tests.aftercare.housing import house
+from tests.api.helpers import assert_problem, invalid_names
 from tests.cli import run_cli
 from tests.clock import iso
-from tests.conftest import create_case
+from tests.conftest import case_body, create_case
 
 EXIT_DATE = iso(-213)
 
@@ -38,7 +40,7 @@ def test_a_case_closed_longer_than_the_retention_period_is_anonymised(client, re
     assert anonymise_closed_cases(session, later, retention_days=730) == 1
     stored = client.get(f"/v1/cases/{case['id']}", headers=region.care_provider.headers).json()
     assert stored["anonymised_at"] is not None
-    assert stored["external_ref"].startswith("anonymised-")
+    assert stored["external_ref"] == f"anonymised:{uuid.UUID(case['id']).hex}"
     assert stored["external_ref"] != case["external_ref"]
     assert stored["birth_year"] == 1980
     assert stored["needs"] == {
@@ -53,6 +55,72 @@ def test_a_case_closed_longer_than_the_retention_period_is_anonymised(client, re
         EXIT_DATE,
         "withdrawn",
     )
+
+
+def close_long_ago(session, case_id, status="withdrawn"):
+    stored = session.get(Case, uuid.UUID(case_id))
+    stored.status = CaseStatus(status)
+    stored.closed_at = utcnow() - timedelta(days=800)
+    session.add(stored)
+    session.flush()
+    return stored
+
+
+def test_cases_registered_in_the_same_millisecond_are_anonymised_together(client, region, session):
+    """A batch registers its cases within one millisecond: their ids share the first 12 hex
+    digits and often 16. The anonymised reference is the whole id, so they cannot collide (a
+    reference of the first 16 digits failed the whole retention round with a unique violation,
+    found by the eighteenth breaker)."""
+    first = close_long_ago(
+        session, create_case(client, region.care_provider, region.table_id)["id"]
+    )
+    twin_id = uuid.UUID(int=first.id.int ^ 1)  # the same millisecond and random prefix
+    twin = Case(**{**first.model_dump(), "id": twin_id, "external_ref": "twin"})
+    session.add(twin)
+    session.flush()
+    assert anonymise_closed_cases(session, utcnow(), retention_days=730) == 2
+    assert session.get(Case, twin_id).external_ref != session.get(Case, first.id).external_ref
+
+
+def test_no_reference_a_care_provider_registers_blocks_retention(client, region, session):
+    """References are unique per care provider; one it registered that equals an anonymised
+    reference would fail every retention round, for every organisation. Anonymised references
+    use a character the API refuses in a reference."""
+    closed = close_long_ago(
+        session, create_case(client, region.care_provider, region.table_id)["id"]
+    )
+    for taken in (f"anonymised-{closed.id.hex[:16]}", f"anonymised-{closed.id.hex}"):
+        create_case(client, region.care_provider, region.table_id, external_ref=taken)
+    refused = client.post(
+        "/v1/cases",
+        json=case_body(region.table_id, external_ref=f"anonymised:{closed.id.hex}"),
+        headers=region.care_provider.headers,
+    )
+    assert_problem(refused, 400)
+    assert invalid_names(refused) == ["external_ref"]
+    assert anonymise_closed_cases(session, utcnow(), retention_days=730) == 1
+    assert session.get(Case, closed.id).anonymised_at is not None
+
+
+def test_an_anonymised_cases_proposals_lose_their_score_components(client, region, session):
+    """Urgency, support fit, registration years and rent headroom are the case's details in
+    other words; the proposal keeps its score and decisions (found by the eighteenth breaker)."""
+    case = house(client, region, -40)
+    listed = client.get(
+        f"/v1/tables/{region.table_id}/proposals",
+        params={"limit": 1000},
+        headers=region.chair.headers,
+    ).json()["items"]
+    [housed] = [p for p in listed if p["case_id"] == case["id"]]
+    assert {c["name"] for c in housed["components"]} >= {"urgency", "rent_headroom"}
+    close_long_ago(session, case["id"], status="housed")
+    later = utcnow() + timedelta(days=731)
+    assert anonymise_closed_cases(session, later, retention_days=730) == 1
+    url = f"/v1/proposals/{housed['id']}"
+    for org in (region.chair, region.care_provider):
+        seen = client.get(url, headers=org.headers).json()
+        assert (seen["components"], seen["score"]) == ([], housed["score"])
+        assert len(seen["decisions"]) == len(housed["decisions"])
 
 
 def test_recently_closed_and_open_cases_are_kept(client, region, session):

@@ -16,11 +16,13 @@ answer for the last time.
 """
 
 import logging
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import Engine
+from sqlalchemy import ColumnElement, Engine
 from sqlmodel import Session, col, select
+from sqlmodel.sql.expression import SelectOfScalar
 
 from app.aftercare.models import AftercareAgreement, Tenancy
 from app.cases.models import CLOSED_STATUSES, Case
@@ -28,6 +30,7 @@ from app.idempotency_records import purge_expired
 from app.periodic import PeriodicJob
 from app.proposals.models import Proposal
 from app.sqltypes import utcnow
+from app.versioning import lock
 
 log = logging.getLogger(__name__)
 
@@ -42,27 +45,52 @@ def anonymised_reference(case: Case) -> str:
     return f"anonymised:{case.id.hex}"
 
 
+CHUNK = 500
+"""Cases anonymised per statement group: the locks and `IN` lists stay small on a first round
+over years of closed files."""
+
+
 def anonymise_closed_cases(session: Session, now: datetime, retention_days: int) -> int:
     """Anonymise every case closed more than `retention_days` ago; returns how many.
 
     A housed case is still in use while the table follows its tenancy (`app.aftercare`): it is
     anonymised once the period passed since the last aftercare record too (the tenancy's
     `updated_at`, which a new agreement, a checkpoint, a transfer or an end moves, and the
-    agreement's, which its changes move), and its aftercare agreement is deleted with it."""
+    agreement's, which its changes move), and its aftercare agreement is deleted with it.
+
+    Each due case and its tenancy are locked (FOR NO KEY UPDATE, then FOR UPDATE: the order of
+    housing, which writes both) and the case is judged again on what is committed then: an
+    aftercare write holds the tenancy's lock until it commits, so one that ran meanwhile keeps
+    its case, and one after it finds the case anonymised (`case_anonymised`)."""
     cutoff = now - timedelta(days=retention_days)
-    cases = session.exec(
-        select(Case)
-        .outerjoin(Tenancy, col(Tenancy.case_id) == col(Case.id))
-        .outerjoin(AftercareAgreement, col(AftercareAgreement.case_id) == col(Case.id))
-        .where(
-            col(Case.status).in_(CLOSED_STATUSES),
-            col(Case.closed_at) < cutoff,
-            col(Case.anonymised_at).is_(None),
-            col(Tenancy.case_id).is_(None) | (col(Tenancy.updated_at) < cutoff),
-            col(AftercareAgreement.case_id).is_(None)
-            | (col(AftercareAgreement.updated_at) < cutoff),
+    due = (
+        col(Case.status).in_(CLOSED_STATUSES),
+        col(Case.closed_at) < cutoff,
+        col(Case.anonymised_at).is_(None),
+        col(Tenancy.case_id).is_(None) | (col(Tenancy.updated_at) < cutoff),
+        col(AftercareAgreement.case_id).is_(None) | (col(AftercareAgreement.updated_at) < cutoff),
+    )
+
+    def due_cases(*where: ColumnElement[bool]) -> SelectOfScalar[Case]:
+        return (
+            select(Case)
+            .outerjoin(Tenancy, col(Tenancy.case_id) == col(Case.id))
+            .outerjoin(AftercareAgreement, col(AftercareAgreement.case_id) == col(Case.id))
+            .where(*due, *where)
         )
-    ).all()
+
+    seen = sorted(session.exec(due_cases()).all(), key=lambda c: c.id)
+    count = 0
+    for start in range(0, len(seen), CHUNK):
+        ids = [c.id for c in seen[start : start + CHUNK]]
+        lock(session, Case, ids, no_key=True)
+        lock(session, Tenancy, ids)
+        count += _anonymise(session, now, session.exec(due_cases(col(Case.id).in_(ids))).all())
+    session.flush()
+    return count
+
+
+def _anonymise(session: Session, now: datetime, cases: Sequence[Case]) -> int:
     agreements = session.exec(
         select(AftercareAgreement).where(col(AftercareAgreement.case_id).in_([c.id for c in cases]))
     ).all()
@@ -101,7 +129,6 @@ def anonymise_closed_cases(session: Session, now: datetime, retention_days: int)
         case.areas_excluded = []
         case.anonymised_at = now
         session.add(case)
-    session.flush()
     return len(cases)
 
 

@@ -155,3 +155,54 @@ def test_the_anonymise_command_anonymises_due_case_files(tmp_path):
     with Session(engine) as session:
         assert session.get(Case, case_id).anonymised_at is not None
     engine.dispose()
+
+
+def test_retention_keeps_a_case_whose_aftercare_agreement_is_being_made(live_app):
+    """An agreement made while retention runs holds the tenancy's lock until it commits, and
+    retention judges the case again on what is committed then: the new agreement keeps the
+    case (retention read its stale tenancy and anonymised the case under the new agreement)."""
+    from fastapi.testclient import TestClient
+
+    from app.aftercare import service as aftercare
+    from app.aftercare.models import AftercareAgreement, AgreementWrite, Tenancy
+    from tests.aftercare.test_tenancy import agreement
+    from tests.conftest import make_region
+    from tests.test_races import World, _write_while_held
+
+    engine = live_app.state.engine
+    with TestClient(live_app) as client:
+        region = make_region(client)
+        case_id = uuid.UUID(house(client, region, -40)["id"])
+    long_ago = utcnow() - timedelta(days=800)
+    with Session(engine) as setup:  # closed, and followed by nobody, for longer than 730 days
+        setup.get_one(Case, case_id).closed_at = long_ago
+        setup.get_one(Tenancy, case_id).updated_at = long_ago
+        setup.commit()
+    world = World(
+        client,
+        engine,
+        live_app.state.settings,
+        region.table_id,
+        region.chair,
+        region.care_provider,
+        region.corporation,
+    )
+    care_provider = world.context(region.care_provider)
+    data = AgreementWrite.model_validate(agreement(region))
+    counted: list[int] = []
+
+    def make_agreement(holder: Session) -> None:
+        tenancy = holder.get_one(Tenancy, case_id)
+        aftercare.put_agreement(holder, care_provider, tenancy, data, None)
+        holder.flush()
+
+    outcome = _write_while_held(
+        engine,
+        make_agreement,
+        lambda s: counted.append(anonymise_closed_cases(s, utcnow(), retention_days=730)),
+    )
+    assert [o.status for o in outcome] == [200], [repr(o.error) for o in outcome]
+    assert counted == [0]
+    with Session(engine) as after:
+        assert after.get_one(Case, case_id).anonymised_at is None
+        assert after.get(AftercareAgreement, case_id) is not None

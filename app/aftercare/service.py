@@ -35,6 +35,7 @@ from app.aftercare.models import (
     TenancyStatus,
     TenancyUpdate,
 )
+from app.cases.models import Case
 from app.matching.ages import add_months
 from app.meetings.models import Meeting
 from app.organisations.models import Organisation, OrganisationKind
@@ -302,6 +303,21 @@ def get_agreement(session: Session, tenancy: Tenancy, viewer: Viewer) -> Afterca
     return agreement
 
 
+def _require_not_anonymised(session: Session, tenancy: Tenancy) -> None:
+    """409 `case_anonymised`: retention deleted the case's agreement with its other personal
+    details, and a new one would bring them back into a file retention no longer visits. Read
+    after the tenancy's lock (a fresh read, not the session's copy of the case), which
+    retention takes too before it anonymises (`app.cases.retention`)."""
+    anonymised = session.exec(
+        select(Case.anonymised_at).where(Case.id == tenancy.case_id)
+    ).one_or_none()
+    if anonymised is not None:
+        raise Conflict(
+            "The case file is anonymised (retention); it takes no aftercare agreement.",
+            code="case_anonymised",
+        )
+
+
 def put_agreement(
     session: Session,
     context: AccessContext,
@@ -315,11 +331,12 @@ def put_agreement(
     is none yet is a 412 too, a listed ETag a 404), and so is
     `If-None-Match` (412 when it names it, or is `*` and an agreement exists: a client that
     means to make the first one overwrites none made meanwhile); 409 `tenancy_ended` once the
-    tenancy ended. The supporting organisation is a care provider at
-    the case's table (400 `unknown_organisation`)."""
+    tenancy ended, 409 `case_anonymised` once retention anonymised the case. The supporting
+    organisation is a care provider at the case's table (400 `unknown_organisation`)."""
     _require_care_provider(context, tenancy, "makes the aftercare agreement")
     tenancy = lock_one(session, tenancy)
     lifecycle.check(tenancy, TenancyEvent.record_checkpoint)
+    _require_not_anonymised(session, tenancy)
     if data.planned_end_on is not None and data.planned_end_on < data.starts_on:
         raise Unprocessable("planned_end_on", "before starts_on", "end_before_start")
     supporter = session.exec(

@@ -13,7 +13,7 @@ On top of that a person with the role `viewer` records nothing.
 import uuid
 from typing import Any
 
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from app.aftercare import service as aftercare
 from app.aftercare.models import (
@@ -27,7 +27,7 @@ from app.aftercare.models import (
     TransferCondition,
 )
 from app.aftercare.service import Viewer
-from app.cases.models import SupportIntensity
+from app.cases.models import Case, SupportIntensity
 from app.organisations.models import OrganisationKind
 from app.people.models import PersonRole
 from app.problems import NotFound
@@ -72,6 +72,9 @@ def case_section(session: Session, web: Web, case_id: uuid.UUID) -> dict[str, An
         agreement = session.get(AftercareAgreement, case_id)
     writer = web.role != PersonRole.viewer
     running = tenancy.status != TenancyStatus.ended
+    anonymised = (
+        session.exec(select(Case.anonymised_at).where(Case.id == case_id)).one_or_none() is not None
+    )
     keeps = viewer in (Viewer.care_provider, Viewer.corporation)
     awaiting = tenancy.status == TenancyStatus.awaiting_transfer
     own = viewer == Viewer.care_provider
@@ -85,7 +88,8 @@ def case_section(session: Session, web: Web, case_id: uuid.UUID) -> dict[str, An
         "attention": attention(document),
         "version": tenancy.version,
         "agreement_version": agreement.version if agreement else "nieuw",
-        "can_agree": writer and own and running,
+        "anonymised": anonymised,
+        "can_agree": writer and own and running and not anonymised,
         "can_check": writer and own and running,
         "can_plan": writer and keeps and awaiting,
         "can_transfer": writer and viewer == Viewer.corporation and awaiting,

@@ -280,6 +280,34 @@ def test_retention_waits_for_the_follow_up_and_then_drops_the_agreement(client, 
     assert (seen["moved_in"], seen["has_aftercare_agreement"]) == (iso(-40), False)
 
 
+def test_no_agreement_can_be_made_for_an_anonymised_case(client, region, session):
+    """Retention deleted the agreement with the case's other personal details; a new one would
+    bring them back into a file retention no longer visits (found by the eighteenth breaker)."""
+    from datetime import timedelta
+
+    from app.cases.models import Case
+    from app.cases.retention import anonymise_closed_cases
+    from app.sqltypes import utcnow
+
+    case = house(client, region, -40)
+    url = f"/v1/cases/{case['id']}/aftercare-agreement"
+    made = client.put(url, json=agreement(region), headers=region.care_provider.headers)
+    assert made.status_code == 201, made.text
+    stored = session.get(Case, uuid.UUID(case["id"]))
+    stored.closed_at = utcnow() - timedelta(days=800)
+    session.add(stored)
+    session.flush()
+    assert anonymise_closed_cases(session, utcnow() + timedelta(days=731), 730) == 1
+    session.commit()  # as a request's would: a refused request rolls back only its own writes
+    for headers in ({}, {"If-None-Match": "*"}):
+        again = client.put(
+            url, json=agreement(region), headers={**region.care_provider.headers, **headers}
+        )
+        assert_problem(again, 409)
+        assert again.json()["code"] == "case_anonymised"
+    assert client.get(url, headers=region.care_provider.headers).status_code == 404
+
+
 def test_the_corporation_does_not_see_when_the_agreement_changes(client, region):
     """Its view shows only that an agreement exists: a change of the agreement moved the
     tenancy's version, ETag and updated_at, so the landlord learnt when the care provider

@@ -157,24 +157,23 @@ def test_the_anonymise_command_anonymises_due_case_files(tmp_path):
     engine.dispose()
 
 
-def test_retention_keeps_a_case_whose_aftercare_agreement_is_being_made(live_app):
-    """An agreement made while retention runs holds the tenancy's lock until it commits, and
-    retention judges the case again on what is committed then: the new agreement keeps the
-    case (retention read its stale tenancy and anonymised the case under the new agreement)."""
+def _retention_race(live_app):  # type: ignore[no-untyped-def]
+    """A housed case closed, and followed by nobody, for longer than 730 days (committed), and
+    a function that makes its aftercare agreement in a given session."""
     from fastapi.testclient import TestClient
 
     from app.aftercare import service as aftercare
-    from app.aftercare.models import AftercareAgreement, AgreementWrite, Tenancy
+    from app.aftercare.models import AgreementWrite, Tenancy
     from tests.aftercare.test_tenancy import agreement
     from tests.conftest import make_region
-    from tests.test_races import World, _write_while_held
+    from tests.test_races import World
 
     engine = live_app.state.engine
     with TestClient(live_app) as client:
         region = make_region(client)
         case_id = uuid.UUID(house(client, region, -40)["id"])
     long_ago = utcnow() - timedelta(days=800)
-    with Session(engine) as setup:  # closed, and followed by nobody, for longer than 730 days
+    with Session(engine) as setup:
         setup.get_one(Case, case_id).closed_at = long_ago
         setup.get_one(Tenancy, case_id).updated_at = long_ago
         setup.commit()
@@ -189,13 +188,24 @@ def test_retention_keeps_a_case_whose_aftercare_agreement_is_being_made(live_app
     )
     care_provider = world.context(region.care_provider)
     data = AgreementWrite.model_validate(agreement(region))
+
+    def make_agreement(session: Session) -> None:
+        tenancy = session.get_one(Tenancy, case_id)
+        aftercare.put_agreement(session, care_provider, tenancy, data, None)
+        session.flush()
+
+    return engine, case_id, make_agreement
+
+
+def test_retention_keeps_a_case_whose_aftercare_agreement_is_being_made(live_app):
+    """An agreement made while retention runs holds the tenancy's lock until it commits, and
+    retention judges the case again on what is committed then: the new agreement keeps the
+    case (retention read its stale tenancy and anonymised the case under the new agreement)."""
+    from app.aftercare.models import AftercareAgreement
+    from tests.test_races import _write_while_held
+
+    engine, case_id, make_agreement = _retention_race(live_app)
     counted: list[int] = []
-
-    def make_agreement(holder: Session) -> None:
-        tenancy = holder.get_one(Tenancy, case_id)
-        aftercare.put_agreement(holder, care_provider, tenancy, data, None)
-        holder.flush()
-
     outcome = _write_while_held(
         engine,
         make_agreement,
@@ -206,3 +216,22 @@ def test_retention_keeps_a_case_whose_aftercare_agreement_is_being_made(live_app
     with Session(engine) as after:
         assert after.get_one(Case, case_id).anonymised_at is None
         assert after.get(AftercareAgreement, case_id) is not None
+
+
+def test_an_agreement_made_while_retention_anonymises_the_case_is_refused(live_app):
+    """The agreement waits for the tenancy's lock retention holds, then reads the case afresh:
+    409 `case_anonymised`, and no agreement on the anonymised file."""
+    from app.aftercare.models import AftercareAgreement
+    from tests.test_races import _write_while_held
+
+    engine, case_id, make_agreement = _retention_race(live_app)
+    outcome = _write_while_held(
+        engine,
+        lambda s: anonymise_closed_cases(s, utcnow(), retention_days=730),
+        make_agreement,
+    )
+    assert [o.status for o in outcome] == [409], [repr(o.error) for o in outcome]
+    assert outcome[0].error.code == "case_anonymised"
+    with Session(engine) as after:
+        assert after.get_one(Case, case_id).anonymised_at is not None
+        assert after.get(AftercareAgreement, case_id) is None

@@ -414,3 +414,35 @@ def test_a_nazorg_form_sent_twice_stands_instead_of_asking_to_do_it_again(
     )
     recorded = [c["months"] for c in after["checkpoints"] if c["state"] == "recorded"]
     assert recorded == [3]
+
+
+def test_an_anonymised_case_takes_no_agreement_and_says_so_in_dutch(
+    app, client, region, housed, session
+):
+    """Retention deleted the agreement with the case's other details: the page offers no form
+    to make a new one, and a form sent anyway is refused in Dutch (found by the eighteenth
+    breaker: a new agreement brought support details back into the anonymised file)."""
+    from datetime import timedelta
+
+    from app.cases.retention import anonymise_closed_cases
+    from app.sqltypes import utcnow
+
+    case_id, _ = housed
+    browser = signed_in(app, make_person(client, region.care_provider))
+    token = csrf_of(browser, f"/dossiers/{case_id}/nazorg")
+    assert anonymise_closed_cases(session, utcnow() + timedelta(days=731), 730) >= 1
+    session.commit()  # as a request's would: a refused request rolls back only its own writes
+    page = browser.get(f"/dossiers/{case_id}/nazorg")
+    assert "Dit dossier is geanonimiseerd" in page.text
+    assert "Nazorgafspraak maken" not in page.text
+    sent = browser.post(
+        f"/dossiers/{case_id}/nazorg/afspraak",
+        data={"csrf_token": token, **AGREEMENT, "organisatie": region.care_provider.id,
+              "versie": "nieuw"},
+    )  # fmt: skip
+    assert sent.status_code == 409
+    assert "geanonimiseerd" in sent.text
+    stored = client.get(
+        f"/v1/cases/{case_id}/aftercare-agreement", headers=region.care_provider.headers
+    )
+    assert stored.status_code == 404

@@ -69,6 +69,8 @@ SERVICE_MESSAGES = {
     "duplicate_external_ref": "Uw organisatie gebruikt dit kenmerk al voor een ander dossier.",
     "illegal_transition": "Deze statuswijziging kan in de huidige status niet.",
     "dwelling_let": "De woning is verhuurd; er valt niets in te trekken.",
+    "available_before_move_in": "De woning is verhuurd aan een huurder die op of na deze datum "
+    "verhuisde: ze komt pas vrij na de verhuisdatum.",
     "vacancy_in_proposal": "De woning is voorgesteld aan haar tafel; ze gaat pas naar een gemeente "
     "van een andere tafel als het voorstel is afgesloten.",
     "forbidden": "Uw organisatie mag dit niet wijzigen.",

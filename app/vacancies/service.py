@@ -8,6 +8,7 @@ import re
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import date
 from enum import Enum, StrEnum
 from operator import attrgetter, itemgetter
 from typing import Any, get_origin
@@ -39,6 +40,7 @@ from app.jsonrows import converted, driver_rows, json_rows, recordset
 from app.organisations.models import OrganisationKind
 from app.principal import Principal
 from app.problems import Forbidden, NotFound, PreconditionFailed, ProblemError, field_name
+from app.proposals.models import Proposal
 from app.sqltypes import table_of, utcnow
 from app.tables.models import TableMember, TableMunicipality
 from app.tables.service import reader_table_ids
@@ -307,6 +309,7 @@ def upsert_vacancies(
     contents = list(zip(*(columns[c] for c in CONTENT_COLUMNS), strict=True))
     new_indexes: list[int] = []
     updated: list[int] = []
+    relet: dict[int, uuid.UUID] = {}
     outcomes: list[UpsertOutcome | None] = [None] * len(items)
     for index, ref in enumerate(refs):
         current = existing.get(ref)
@@ -317,11 +320,15 @@ def upsert_vacancies(
         if current[_TABLE_AT] != columns["table_id"][index]:
             lifecycle.check_move(status, ref)
         later = columns["available_from"][index] > current[_AVAILABLE_FROM_AT]
+        if later and status == VacancyStatus.let:
+            relet[index] = current_id
         if lifecycle.status_after_push(status, later) != status or current[4:] != contents[index]:
             updated.append(index)
             outcomes[index] = UpsertOutcome(current_id, ref, "updated")
         else:
             outcomes[index] = UpsertOutcome(current_id, ref, "unchanged")
+    if relet and (errors := _before_move_in(session, relet, refs, columns["available_from"])):
+        raise InvalidVacancies(errors, batch)
     if new_indexes:
         new_indexes.sort(key=refs.__getitem__)  # the insert's lock order
         ids = uuid7s(len(new_indexes))
@@ -354,6 +361,34 @@ def upsert_vacancies(
         ]
         session.connection().execute(statement, parameters)
     return [outcome for outcome in outcomes if outcome is not None]
+
+
+def _before_move_in(
+    session: Session, relet: dict[int, uuid.UUID], refs: list[str], available: list[date]
+) -> list[ItemError]:
+    """The items that offer a let dwelling again (`relet`: item index -> dwelling id) from a
+    day that is not after its last tenant's move-in (the proposal's `housed_on`): the dwelling
+    cannot come free before, or on the day, its tenant moved in, and offering it so would put
+    an occupied dwelling on the agenda. 400 `available_before_move_in` on `available_from`."""
+    moved_in = dict(
+        session.exec(
+            select(Proposal.vacancy_id, func.max(Proposal.housed_on))
+            .where(col(Proposal.vacancy_id).in_(set(relet.values())))
+            .group_by(col(Proposal.vacancy_id))
+        ).all()
+    )
+    return [
+        ItemError(
+            index,
+            refs[index],
+            "available_from",
+            "available_before_move_in",
+            f"the dwelling is let to a tenant who moved in on {day.isoformat()}; it comes "
+            "free after that day",
+        )
+        for index, dwelling_id in sorted(relet.items())
+        if (day := moved_in.get(dwelling_id)) is not None and available[index] <= day
+    ]
 
 
 # What the comparison reads of a known row: the key, the identity, the status, the version

@@ -67,6 +67,17 @@ def house(
     return case
 
 
+def housed_proposal(client: Any, region: Region, case_id: str) -> dict[str, Any]:
+    """The proposal that housed the case (`house`), as the chair reads it."""
+    listed = client.get(
+        f"/v1/tables/{region.table_id}/proposals",
+        params={"limit": 1000},
+        headers=region.chair.headers,
+    ).json()["items"]
+    [housed] = [p for p in listed if p["case_id"] == case_id and p["status"] == "housed"]
+    return housed
+
+
 def ensure_limits(client: Any, days_back: int) -> None:
     """Copy the latest known year's legal limits to the years of the last `days_back` days that
     have none, so housings that far back can be recorded whatever year the clock is in (the

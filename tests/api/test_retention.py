@@ -9,7 +9,7 @@ from sqlmodel import Session, select
 from app.cases.models import Case, CaseStatus
 from app.cases.retention import anonymise_closed_cases
 from app.sqltypes import utcnow
-from tests.aftercare.housing import house
+from tests.aftercare.housing import house, housed_proposal
 from tests.api.helpers import assert_problem, invalid_names
 from tests.cli import run_cli
 from tests.clock import iso
@@ -106,12 +106,7 @@ def test_an_anonymised_cases_proposals_lose_their_score_components(client, regio
     """Urgency, support fit, registration years and rent headroom are the case's details in
     other words; the proposal keeps its score and decisions (found by the eighteenth breaker)."""
     case = house(client, region, -40)
-    listed = client.get(
-        f"/v1/tables/{region.table_id}/proposals",
-        params={"limit": 1000},
-        headers=region.chair.headers,
-    ).json()["items"]
-    [housed] = [p for p in listed if p["case_id"] == case["id"]]
+    housed = housed_proposal(client, region, case["id"])
     assert {c["name"] for c in housed["components"]} >= {"urgency", "rent_headroom"}
     close_long_ago(session, case["id"], status="housed")
     later = utcnow() + timedelta(days=731)

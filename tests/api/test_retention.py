@@ -230,3 +230,24 @@ def test_an_agreement_made_while_retention_anonymises_the_case_is_refused(live_a
     with Session(engine) as after:
         assert after.get_one(Case, case_id).anonymised_at is not None
         assert after.get(AftercareAgreement, case_id) is None
+
+
+def test_a_frozen_agenda_shows_no_score_components_of_an_anonymised_case(client, region, session):
+    """The published agenda froze the proposal with its components (urgency, support fit,
+    registration years, rent headroom): the case's details in other words, which the proposal
+    itself no longer shows once the case is anonymised (found by the nineteenth breaker)."""
+    case = house(client, region, -40)
+    close_long_ago(session, case["id"], status="housed")
+    later = utcnow() + timedelta(days=731)
+    assert anonymise_closed_cases(session, later, retention_days=730) == 1
+    meetings = client.get(
+        f"/v1/tables/{region.table_id}/meetings", headers=region.chair.headers
+    ).json()["items"]
+    shown = []
+    for meeting in meetings:
+        for org in (region.chair, region.care_provider):
+            agenda = client.get(f"/v1/meetings/{meeting['id']}/agenda", headers=org.headers)
+            assert agenda.status_code == 200, agenda.text
+            shown += [p for p in agenda.json()["proposals"] if p["case_id"] == case["id"]]
+    assert shown
+    assert all(p["components"] == [] for p in shown)

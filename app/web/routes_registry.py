@@ -84,6 +84,19 @@ def _size(value: str | None) -> int | None:
     return int(value)
 
 
+def _reference(value: str | None) -> str | None:
+    """Part of a reference to search for: empty is no filter; a control character is a 400, as
+    `?reference=` is in the API (a NUL byte cut SQLite's LIKE pattern short, so every row was
+    listed, and PostgreSQL refuses it: a 500). Other characters stay searchable: an anonymised
+    reference holds a `:`."""
+    value = (value or "")[:64]
+    if not value:
+        return None
+    if not value.isprintable():
+        raise InvalidFilter("Een referentie bevat geen stuurtekens.")
+    return value
+
+
 def _cursor(value: str | None) -> uuid.UUID | None:
     try:
         return decode_cursor(value or None)
@@ -176,7 +189,7 @@ def case_list(request: Request, session: SessionDep, web: WebDep) -> HTMLRespons
         care_provider_id=common.organisation_id,
         facility=_choice(given.get("voorziening"), Facility),
         household_size=_size(given.get("huishouden")),
-        reference=given.get("referentie", "")[:64] or None,
+        reference=_reference(given.get("referentie")),
         case_ids=ids,
         sort=_choice(given.get("sortering"), cases_service.CaseSort),
     )
@@ -237,7 +250,7 @@ def vacancy_list(request: Request, session: SessionDep, web: WebDep) -> HTMLResp
         table_id=common.table_id,
         status=_choice(given.get("status"), VacancyStatus),
         corporation_id=common.organisation_id,
-        reference=given.get("referentie", "")[:64] or None,
+        reference=_reference(given.get("referentie")),
         room_ranges=(
             None
             if size is None

@@ -410,8 +410,16 @@ def _sign_in(
     window = timedelta(minutes=settings.signin_lockout_minutes)
     _forget_stale(session, now - window)
     by_email = _current(_throttle(session, security.subject_hash("email", email)), now, window)
-    everyone = list(
-        session.exec(select(Person).where(Person.email == email).order_by(col(Person.created_at)))
+    # No stored email holds a NUL byte, and PostgreSQL refuses one in a query (a 500): such an
+    # email is answered as an unknown one.
+    everyone = (
+        []
+        if "\x00" in email
+        else list(
+            session.exec(
+                select(Person).where(Person.email == email).order_by(col(Person.created_at))
+            )
+        )
     )
     if by_email.locked_until is None and by_email.failures == 0:
         with_account = [p.organisation_id for p in everyone]

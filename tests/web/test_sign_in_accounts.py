@@ -79,3 +79,10 @@ def test_choosing_an_organisation_the_password_does_not_open_is_refused(app, cli
     assert refused.status_code == 400
     assert "Het e-mailadres of het wachtwoord klopt niet." in refused.text
     assert "__Host-uitstroom_sessie" not in browser.cookies
+
+
+def test_an_email_with_a_nul_byte_is_refused_as_an_unknown_one(app):  # type: ignore[no-untyped-def]
+    """No account has such an email; PostgreSQL refused the lookup (a 500 page, found by the
+    nineteenth breaker)."""
+    response = submit_sign_in(page_client(app), "chair\x00@example.org", PASSWORD)
+    assert response.status_code == 400, response.text

@@ -184,9 +184,9 @@ def _retention_race(live_app):  # type: ignore[no-untyped-def]
     care_provider = world.context(region.care_provider)
     data = AgreementWrite.model_validate(agreement(region))
 
-    def make_agreement(session: Session) -> None:
+    def make_agreement(session: Session, if_none_match: str | None = None) -> None:
         tenancy = session.get_one(Tenancy, case_id)
-        aftercare.put_agreement(session, care_provider, tenancy, data, None)
+        aftercare.put_agreement(session, care_provider, tenancy, data, None, if_none_match)
         session.flush()
 
     return engine, case_id, make_agreement
@@ -251,3 +251,13 @@ def test_a_frozen_agenda_shows_no_score_components_of_an_anonymised_case(client,
             shown += [p for p in agenda.json()["proposals"] if p["case_id"] == case["id"]]
     assert shown
     assert all(p["components"] == [] for p in shown)
+
+
+def test_of_two_first_agreements_at_once_the_later_with_if_none_match_star_is_412(live_app):
+    """Both mean to make the first agreement; the later waits for the tenancy's lock, then
+    finds the earlier one's agreement: `If-None-Match: *` fails (412), it overwrites nothing."""
+    from tests.test_races import _write_while_held
+
+    engine, _, make_agreement = _retention_race(live_app)
+    outcome = _write_while_held(engine, make_agreement, lambda s: make_agreement(s, "*"))
+    assert [o.status for o in outcome] == [412], [repr(o.error) for o in outcome]

@@ -55,7 +55,7 @@ from scipy.sparse.csgraph import (
     min_weight_full_bipartite_matching,
 )
 
-from app.matching.ranking import top_within
+from app.matching.ranking import Ranking, top_within
 from app.matching.straddling import (
     NotSettled,
     OutOfTime,
@@ -300,10 +300,31 @@ def _matched(problem: AssignmentProblem, cases: np.ndarray, dwellings: np.ndarra
     return int(np.count_nonzero(maximum_bipartite_matching(graph, perm_type="column") >= 0))
 
 
-def prune(problem: AssignmentProblem, bound: int | None = None) -> tuple[np.ndarray, int]:
+def prune_rankings(problem: AssignmentProblem) -> tuple[Ranking, Ranking]:
+    """The two rankings `prune` sorts the edges by: per (complex, neighbourhood, case) group
+    and per dwelling, best score first. They depend on the edges, scores, complexes and
+    neighbourhoods, not on the rooms."""
+    group_of = (
+        problem.complex_of.astype(np.int64) * len(problem.neighbourhood_room)
+        + problem.neighbourhood_of
+    )
+    group = group_of[problem.edge_dwelling]
+    group *= problem.n_cases
+    group += problem.edge_case
+    return Ranking.of(group, problem.edge_score), Ranking.of(
+        problem.edge_dwelling, problem.edge_score
+    )
+
+
+def prune(
+    problem: AssignmentProblem,
+    bound: int | None = None,
+    rankings: tuple[Ranking, Ranking] | None = None,
+) -> tuple[np.ndarray, int]:
     """Edges some optimal proposal can do without removed; returns (kept mask, upper bound U).
     `bound`: an upper bound on the number housed the caller already knows (used as U, sparing
-    its computation).
+    its computation). `rankings`: `prune_rankings` of a problem with the same edges, scores,
+    complexes and neighbourhoods (its rooms may differ), sparing the sorts.
 
     Each step keeps an optimal solution of the graph before it, and the smaller graph cannot do
     better, so the lexicographic optimum (count, score) is unchanged. Ties use the id order.
@@ -347,6 +368,12 @@ def prune(problem: AssignmentProblem, bound: int | None = None) -> tuple[np.ndar
     # compared with (`ranking.order_within`), half the memory of int64 on millions of edges.
     room_of = np.minimum(room_of, problem.n_dwellings)
     room_of = room_of.astype(np.int32 if problem.n_dwellings < 2**31 else np.int64)
+    if rankings is not None:
+        keep = rankings[0].top(room_of[dwellings])
+        if bound is None:
+            bound = _upper_bound(problem, keep, complex_room)
+        # The best `bound` per dwelling among the kept edges, as the sort below ranks them.
+        return keep & rankings[1].top(bound, among=keep), bound
     group = group_of[dwellings]
     group *= problem.n_cases
     group += cases

@@ -53,6 +53,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from app.matching.forced import ForcedOptimum
+from app.matching.ranking import Ranking
 from app.matching.solver import (
     Alternative,
     Assignment,
@@ -64,6 +65,7 @@ from app.matching.solver import (
     _variant,
     capacity_tree,
     prune,
+    prune_rankings,
 )
 from app.matching.straddling import NotSettled, remaining
 from app.matching.tradeoffs import residual_arcs, solve_with_pair, used_dwellings
@@ -333,12 +335,22 @@ def _split_of(
     return restriction, _variant(problem, complex_of, straddlers, [None] * len(straddlers))
 
 
+@dataclass(slots=True, eq=False)
+class _Splits:
+    """What every split variant of one check shares: the straddlers over its dwellings
+    (`solver._straddlers`) and, once the first split is pruned, the rankings pruning sorts by
+    (`solver.prune_rankings`: the splits differ only in their rooms)."""
+
+    cut: tuple[list[_Straddler], np.ndarray]
+    rankings: tuple[Ranking, Ranking] | None = None
+
+
 def _split_variant(
     problem: AssignmentProblem,
     chosen: np.ndarray,
     kept: np.ndarray,
     active: np.ndarray,
-    cut: tuple[list[_Straddler], np.ndarray],
+    splits: _Splits,
 ) -> Alternative | None:
     """The restriction to the split an alternative (`chosen`, found by a re-solve) uses, with
     its own optimum (None when the numbers are too large for the assignment route), solved on
@@ -348,9 +360,9 @@ def _split_variant(
     Why: where the best alternatives shift a straddler's room between neighbourhoods (five
     complex refs per corporation), the proposal's own split reaches almost none of them, but
     one re-solve's split reaches those of every case that needs the same shift: one
-    shortest-path pass instead of one linear program per case. `cut`:
-    `solver._straddlers(problem, active)`, the same for every re-solve of a check."""
-    split = _split_of(problem, chosen, active, relaxed=False, cut=cut)[0]
+    shortest-path pass instead of one linear program per case. `splits`: the same for every
+    re-solve of a check."""
+    split = _split_of(problem, chosen, active, relaxed=False, cut=splits.cut)[0]
     # Pruned again under the split's own rooms (most parts of a straddler get little or none):
     # still an optimum of the split (`solver.prune`), on a fraction of the edges and blockers.
     narrowed = replace(
@@ -359,8 +371,10 @@ def _split_variant(
         edge_dwelling=split.edge_dwelling[kept],
         edge_score=split.edge_score[kept],
     )
+    if splits.rankings is None:
+        splits.rankings = prune_rankings(narrowed)
     # A restriction houses at most as many as the problem's optimum, which `chosen` houses.
-    edges = kept[prune(narrowed, bound=len(chosen))[0]]
+    edges = kept[prune(narrowed, bound=len(chosen), rankings=splits.rankings)[0]]
     if len(edges) == 0:
         return None
     tree = capacity_tree(split, np.unique(problem.edge_dwelling[edges]))
@@ -634,7 +648,7 @@ def best_alternatives(
     # the proposal's split beside its relaxation): where their witnesses break a cap, the
     # linear programs settle the case before any per-pair re-solve (`forced.py`).
     lazy = forced is None and capacity_tree(problem, active) is None
-    cut = None  # the straddlers over `active`, once a re-solve needs them
+    splits = None  # the straddlers over `active`, once a re-solve needs them
     for k, start in enumerate(starts.tolist()):
         case = int(cases[k])
         if until_case is not None and case > until_case:
@@ -715,10 +729,10 @@ def best_alternatives(
                 count, score, chosen = found_case
                 # A split variant pays only where no variant reached this alternative: then
                 # the cases after it likely need the same shift of a straddler's room.
-                if cut is None:
-                    cut = _straddlers(problem, active)
+                if splits is None:
+                    splits = _Splits(_straddlers(problem, active))
                 split = (
-                    _split_variant(problem, chosen, kept, active, cut)
+                    _split_variant(problem, chosen, kept, active, splits)
                     if count == assignment.count and score > reached
                     else None
                 )

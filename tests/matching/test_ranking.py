@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from app.matching import evaluate, match
 from app.matching.bottlenecks import excluded_counts
-from app.matching.ranking import order_within
+from app.matching.ranking import Ranking, order_within, top_within
 from app.matching.results import CaseCandidates, DwellingCandidates, RankedCase, RankedDwelling
 from app.matching.scoring import output_scores
 from app.matching.units import output_score
@@ -145,6 +145,23 @@ def test_ranking_is_group_then_score_descending_then_position_for_any_groups(ite
     assert rank.tolist() == [
         k - int(np.searchsorted(sorted_group, sorted_group[k])) for k in range(len(items))
     ]
+
+
+@settings(max_examples=examples(200))
+@given(
+    st.lists(st.tuples(st.integers(0, 4), st.integers(0, 3), st.booleans()), max_size=200),
+    st.integers(0, 4),
+)
+def test_a_kept_ranking_takes_the_same_best_among_any_subset_as_sorting_it_again(items, limit):
+    # Many ties, so a subset ranked in another order than its own stable sort would differ.
+    group = np.array([g for g, _, _ in items], dtype=np.int64)
+    score = np.array([s for _, s, _ in items], dtype=np.int64)
+    among = np.array([a for _, _, a in items], dtype=bool)
+    ranking = Ranking.of(group, score)
+    assert ranking.top(limit).tolist() == top_within(group, score, limit).tolist()
+    expected = np.zeros(len(items), dtype=bool)
+    expected[np.flatnonzero(among)] = top_within(group[among], score[among], limit)
+    assert ranking.top(limit, among=among).tolist() == expected.tolist()
 
 
 def test_a_negative_weight_keeps_negative_zero_points_apart_from_zero():

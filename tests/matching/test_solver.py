@@ -1,6 +1,7 @@
 """The proposal solver against brute force on small random problems, with and without nesting."""
 
 import time
+from dataclasses import replace
 
 import numpy as np
 import scipy.sparse as sp
@@ -17,6 +18,7 @@ from app.matching.solver import (
     check_assignment,
     lift_implied_caps,
     prune,
+    prune_rankings,
     solve,
 )
 from app.matching.straddling import certified_optimum
@@ -166,6 +168,24 @@ def test_pruning_keeps_the_optimum(problem):
     optimum = best(problem)
     assert bound >= optimum[0]
     assert best(restricted(problem, keep)) == optimum
+
+
+@settings(max_examples=examples(200))
+@given(problems(), st.integers(0, 2**32 - 1))
+def test_pruning_with_the_rankings_of_other_rooms_keeps_the_same_edges(problem, seed):
+    # The unhoused check prunes every split of the straddlers with the rankings of the first
+    # (`unhoused._Splits`): the same edges, scores and parts, other rooms.
+    rng = np.random.default_rng(seed)
+    other = replace(
+        problem,
+        complex_room=rng.integers(0, 4, len(problem.complex_room)),
+        neighbourhood_room=rng.integers(0, 4, len(problem.neighbourhood_room)),
+    )
+    for bound in (None, int(rng.integers(0, 4))):
+        plain, plain_bound = prune(problem, bound)
+        kept, kept_bound = prune(problem, bound, rankings=prune_rankings(other))
+        assert kept_bound == plain_bound
+        assert kept.tolist() == plain.tolist()
 
 
 @st.composite

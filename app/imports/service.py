@@ -18,6 +18,7 @@ Identity is the organisation's `external_ref`:
 
 import copy
 import hashlib
+import re
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -42,11 +43,13 @@ from app.imports.messages import SERVICE_MESSAGES, schema_message, service_messa
 from app.lifecycle import TransitionRefused
 from app.organisations.models import Organisation, OrganisationKind
 from app.problems import Conflict, PreconditionFailed, ProblemError, Unprocessable
+from app.schemas import REFERENCE_CHARACTERS
 from app.tables.models import OutflowTable, TableMember
 from app.vacancies import service as vacancies_service
 from app.vacancies.models import VacancyIn, vacancy_public_dict
 
 CHUNK = 500  # references per IN (...) query
+STORABLE_REF = re.compile(f"{REFERENCE_CHARACTERS}{{1,64}}")
 
 
 @dataclass(slots=True)
@@ -387,6 +390,14 @@ def table_corporations(session: Session, table_id: uuid.UUID) -> cells.Corporati
     return cells.Corporations(by_name, frozenset(i for i, _ in rows), tuple(n for _, n in rows))
 
 
+def _stored_refs(rows: list[Row]) -> list[str]:
+    """The rows' references a client can have registered (`app.schemas.ExternalRef`), to look
+    up: no other is found, and one with a NUL byte (a CSV cell, or Excel's `_x0000_` in an
+    .xlsx cell) made PostgreSQL refuse the query (a 500 instead of the report). The row's check
+    names it."""
+    return [r.ref for r in rows if r.ref and STORABLE_REF.fullmatch(r.ref)]
+
+
 def _existing_cases(session: Session, org_id: uuid.UUID, refs: list[str]) -> dict[str, Case]:
     found: dict[str, Case] = {}
     for start in range(0, len(refs), CHUNK):
@@ -454,7 +465,7 @@ def import_cases(
         return result
     rows = _rows(grid, result.issues, table_corporations(session, table.id))
     _repeated_refs(rows, result.issues)
-    existing = _existing_cases(session, org_id, [r.ref for r in rows if r.ref])
+    existing = _existing_cases(session, org_id, _stored_refs(rows))
     plans: list[tuple[Row, Case | None, Any]] = []
     for row in rows:
         row.data["table_id"] = str(table.id)
@@ -576,7 +587,7 @@ def import_dwellings(
         return result
     rows = _rows(grid, result.issues)
     _repeated_refs(rows, result.issues)
-    stored = _stored_dwellings(session, corporation_id, [r.ref for r in rows if r.ref])
+    stored = _stored_dwellings(session, corporation_id, _stored_refs(rows))
     items: list[VacancyIn] = []
     item_rows: list[Row] = []
     for row in rows:

@@ -239,6 +239,30 @@ def test_a_bad_cell_is_named_with_row_column_and_reason(client, region, header, 
     assert issue["message"] not in ("", "Ongeldige waarde."), issue
 
 
+HEADER, NUL_ROW = table([case_row("K-1\x00")])
+
+
+@pytest.mark.parametrize(
+    ("content", "name"),
+    [
+        # Excel writes a control character in a cell as `_x0000_`; the readers give it back.
+        (xlsx(table([case_row("K-1_x0000_")])), "x.xlsx"),
+        # In a CSV after 3000 empty lines, past the first 8 kB where a binary file is told.
+        (csv_file([HEADER, *[[""]] * 3000, NUL_ROW]), "x.csv"),
+    ],
+)
+def test_a_nul_byte_in_the_reference_cell_is_a_cell_issue(client, region, content, name):
+    """The references were looked up as typed: PostgreSQL refuses a NUL byte in a query (a
+    500 instead of the report)."""
+    body = check(client, region, content, name)
+    [issue] = body["issues"]
+    assert (issue["row"], issue["column"], issue["code"]) == (
+        3002 if name == "x.csv" else 2,
+        "Eigen kenmerk",
+        "string_pattern_mismatch",
+    )
+
+
 def test_the_same_reference_twice_in_a_file_names_both_rows(client, region):
     body = check(client, region, xlsx(table([case_row("K-1"), case_row("K-1")])))
     [issue] = body["issues"]

@@ -116,6 +116,21 @@ def test_a_proposed_dwelling_moved_to_another_tables_municipality_is_a_row_issue
     assert (dwelling["status"], dwelling["table_id"]) == ("proposed", region.table_id)
 
 
+def test_a_nul_byte_in_a_dwellings_reference_cell_is_a_cell_issue(client, region):
+    """Excel's `_x0000_` in a cell is a NUL byte, which PostgreSQL refuses in the query that
+    looked up the stored dwellings by reference (a 500 instead of the report)."""
+    content = _sheet(dwelling_row("V-1_x0000_"))
+    response = upload(client, DWELLINGS, content, region.corporation.headers, dry_run=True)
+    assert response.status_code == 200, response.text
+    [issue] = response.json()["issues"]
+    assert (issue["row"], issue["column"], issue["code"]) == (
+        2,
+        "Eigen kenmerk",
+        "string_pattern_mismatch",
+    )
+    assert _dwellings(client, region.corporation) == []
+
+
 def test_only_corporations_import_dwellings(client, region):
     for org in (region.care_provider, region.chair):
         assert_problem(upload(client, DWELLINGS, _sheet(dwelling_row("V-1")), org.headers), 403)

@@ -84,10 +84,16 @@ class SignInThrottle(SQLModel, table=True):
     locked_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
+# No whitespace and no control characters: a NUL byte reached PostgreSQL (a 500, and SQLite
+# stored it), and other control characters were stored in the login name.
+EMAIL_PART = r"[^@\s\x00-\x1f\x7f]+"
 Email = Annotated[
     str,
     StringConstraints(
-        strip_whitespace=True, min_length=3, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+        strip_whitespace=True,
+        min_length=3,
+        max_length=254,
+        pattern=rf"^{EMAIL_PART}@{EMAIL_PART}\.{EMAIL_PART}$",
     ),
     PField(description="The login name; compared without regard to case.", examples=["a@b.nl"]),
 ]

@@ -85,6 +85,21 @@ def test_a_short_password_or_a_malformed_email_is_refused(client, region):
     assert set(invalid_names(response)) == {"email", "password"}
 
 
+@pytest.mark.parametrize("email", ["piet\x00@example.nl", "piet@exam\x01ple.nl"])
+def test_an_email_with_a_control_character_is_refused(client, region, email):
+    """The email's pattern refused only whitespace: a NUL byte reached PostgreSQL (a 500) or
+    was stored by SQLite as a login no sign-in can give, and other control characters were
+    stored on both."""
+    response = client.post(
+        people_url(region.chair),
+        json={"email": email, "display_name": "Piet", "password": PASSWORD},
+        headers=OPERATOR,
+    )
+    assert invalid_names(response) == ["email"]
+    people = client.get(people_url(region.chair), headers=OPERATOR).json()["items"]
+    assert [p for p in people if p["display_name"] == "Piet"] == []
+
+
 def test_people_are_listed_per_organisation(client, region):
     make_person(client, region.chair, "chair")
     make_person(client, region.care_provider)

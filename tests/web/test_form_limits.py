@@ -103,3 +103,20 @@ def test_a_field_over_its_length_is_refused_not_cut_to_a_valid_value(app, client
         f"/v1/organizations/{region.chair.id}/people", headers=region.chair.headers
     ).json()["items"]
     assert "lang@example.nl" not in {p["email"] for p in people}
+
+
+def test_an_email_with_a_nul_byte_on_the_people_page_is_a_dutch_400(app, client, region, chair):
+    """The people page passed the email to the API's model, whose pattern let a NUL byte
+    through: PostgreSQL refused it (a 500 page)."""
+    browser = signed_in(app, chair)
+    token = csrf_of(browser, "/mensen")
+    made = browser.post(
+        "/mensen",
+        data={"csrf_token": token, "email": "nul\x00@example.nl", "naam": "Nul", "rol": "member"},
+    )
+    assert made.status_code == 400
+    assert "Vul een geldig e-mailadres" in made.text
+    people = client.get(
+        f"/v1/organizations/{region.chair.id}/people", headers=region.chair.headers
+    ).json()["items"]
+    assert "Nul" not in {p["display_name"] for p in people}

@@ -1,5 +1,6 @@
 """HTTP routes for follow-up actions."""
 
+import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
@@ -42,11 +43,20 @@ def create_action(
     idempotency: IdempotencyDep,
 ) -> Response:
     """Hand out an action to a member organisation, with a due date (chair)."""
-    if replay := idempotency.replay(session, context.principal, payload):
+
+    def reread(action_id: uuid.UUID) -> tuple[ActionPublic, dict[str, str]]:
+        # The answer may name a case: a replay reads the action again with the caller's
+        # access, and logs it like any read, rather than handing out a stored copy unlogged.
+        action, _ = service.get_action(session, context, action_id)
+        return service.action_public(action, _for_corporation(context)), {"ETag": etag(action)}
+
+    if replay := idempotency.replay(session, context.principal, payload, reread):
         return replay
     action = service.create_action(session, context, table, payload)
     headers = {"Location": f"/v1/actions/{action.id}", "ETag": etag(action)}
-    return idempotency.respond(service.action_public(action, False), 201, headers)
+    return idempotency.respond(
+        service.action_public(action, False), 201, headers, resource_id=action.id
+    )
 
 
 @router.get(

@@ -3,6 +3,9 @@
 import uuid
 from datetime import date
 
+from sqlmodel import select
+
+from app.access_log.models import AccessLogEntry
 from app.actions.models import Action
 from tests.api.helpers import assert_problem, plan_meeting
 from tests.clock import iso
@@ -199,3 +202,44 @@ def test_an_old_actions_own_due_date_sent_back_is_no_change(client, region, sess
     )
     assert response.status_code == 200, response.text
     assert (response.json()["status"], response.json()["due_date"]) == ("done", iso(-400))
+
+
+def test_a_replayed_action_creation_about_a_case_is_logged_as_an_access_to_the_case(
+    client, region, session
+):
+    """The answer names the case: a replay for its `Idempotency-Key` is an access to that case
+    file like the creation and any read of the action, so it is logged too, and shows the
+    action as it is now (read with the caller's access), not a stored copy."""
+    case = create_case(client, region.care_provider, region.table_id)
+    body = {
+        "kind": "request_beschikking",
+        "owner_organisation_id": region.care_provider.id,
+        "due_date": iso(14),
+        "case_id": case["id"],
+    }
+    headers = {**region.chair.headers, "Idempotency-Key": "actie-1"}
+    path = f"/v1/tables/{region.table_id}/actions"
+    created = client.post(path, json=body, headers=headers)
+    assert created.status_code == 201, created.text
+    client.patch(
+        f"/v1/actions/{created.json()['id']}", json={"status": "done"}, headers=region.chair.headers
+    ).raise_for_status()
+
+    def logged() -> list[str]:
+        return list(
+            session.exec(
+                select(AccessLogEntry.action).where(
+                    AccessLogEntry.case_id == uuid.UUID(case["id"]),
+                    AccessLogEntry.organisation_id == uuid.UUID(region.chair.id),
+                )
+            ).all()
+        )
+
+    before = logged()
+    replay = client.post(path, json=body, headers=headers)
+    assert replay.status_code == 200, replay.text
+    assert replay.headers["Idempotent-Replayed"] == "true"
+    assert replay.json()["id"] == created.json()["id"]
+    assert replay.json()["status"] == "done"
+    assert replay.headers["Location"] == f"/v1/actions/{created.json()['id']}"
+    assert logged() == [*before, "action"]

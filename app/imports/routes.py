@@ -1,5 +1,6 @@
 """HTTP routes for spreadsheet imports of case files and dwellings, and their templates."""
 
+import json
 import uuid
 from typing import Annotated, Any
 
@@ -104,6 +105,8 @@ def _import(
         sha256=service.sha256(content), dry_run=dry_run, table_id=table_id, sheet=sheet
     )
     if replay := idempotency.replay(session, context.principal, payload):
+        if kind == ImportKind.cases:
+            service.log_replayed_report(session, context, json.loads(bytes(replay.body)))
         return replay
     limit = settings.import_max_rows
     if kind == ImportKind.cases:

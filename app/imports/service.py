@@ -552,6 +552,21 @@ def _write_cases(
         access_log.record(session, context, AccessAction.read, [(c.id, c.table_id) for c in shown])
 
 
+def log_replayed_report(session: Session, context: AccessContext, report: Any) -> None:
+    """A case import's report replayed for its `Idempotency-Key` names the cases by id again:
+    a read of each of them (the caller's own, as the import's were), as the report's first
+    answer was logged. The stored report is the answer as it was; the log holds who saw it."""
+    ids = {uuid.UUID(item["id"]) for item in report.get("items", []) if item.get("id")}
+    if not ids:
+        return
+    shown = session.exec(
+        select(Case.id, Case.table_id)
+        .where(col(Case.id).in_(ids), Case.care_provider_id == context.principal.organisation_id)
+        .order_by(col(Case.id))
+    ).all()
+    access_log.record(session, context, AccessAction.read, shown)
+
+
 # --- dwellings -----------------------------------------------------------------------------
 
 

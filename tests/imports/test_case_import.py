@@ -276,3 +276,23 @@ def test_the_same_idempotency_key_replays_the_first_answer(client, region):
     assert replay.json() == first.json()
     other = upload(client, CASES, xlsx(table([case_row("K-2")])), headers, **params)
     assert_problem(other, 422, "idempotency_key_reused")
+
+
+def test_a_replayed_import_report_is_logged_as_a_read_of_the_cases_it_names(client, region):
+    """The report names the cases by id: its replay for an `Idempotency-Key` shows them again,
+    an access to each case file like the import itself, so it is logged as a read."""
+    content = xlsx(table([case_row("K-1"), case_row("K-2")]))
+    headers = {**region.care_provider.headers, "Idempotency-Key": "import-log"}
+    params = {"table_id": region.table_id, "dry_run": False}
+    first = upload(client, CASES, content, headers, **params)
+    assert first.status_code == 200, first.text
+    replay = upload(client, CASES, content, headers, **params)
+    assert replay.headers.get("Idempotent-Replayed") == "true"
+    for item in replay.json()["items"]:
+        log = client.get(
+            f"/v1/tables/{region.table_id}/access-log",
+            params={"caseId": item["id"]},
+            headers=region.chair.headers,
+        ).json()["items"]
+        by_import = [e["action"] for e in log if e["endpoint"] == "POST /v1/cases/imports"]
+        assert by_import == ["create", "read"], item

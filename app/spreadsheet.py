@@ -8,18 +8,31 @@ def safe_cell(value: str) -> str:
     injection, OWASP): text starting with = + - @, a tab or a carriage return that is not a
     number (`-3` and `1.234,5` stay as they are). So is every part of it after a comma or a
     semicolon (`Zorg;=1+1` becomes `Zorg;'=1+1`): a spreadsheet that splits the file on the
-    other separator than the file's (its locale's) starts a cell there, quoted or not."""
-    parts = _SEPARATOR.split(value)
-    return "".join(part if n % 2 else _neutral(part) for n, part in enumerate(parts))
+    other separator than the file's (its locale's) starts a cell there, quoted or not.
+
+    Whether a cell is a number is judged on the cell a spreadsheet would see, not on the part
+    up to the next separator of either kind: `-1,5+1` is a formula to one that reads it whole
+    (with a decimal comma) though `-1` is a number and `5+1` starts no formula."""
+    starts = [0, *(m.end() for m in _SEPARATOR.finditer(value))]
+    risky = {start for start in starts if _runs(value, start)}
+    return "".join(("'" if n in risky else "") + c for n, c in enumerate(value))
 
 
-def _neutral(part: str) -> str:
-    if part and part[0] in "=+-@\t\r" and not _is_number(part):
-        return "'" + part
-    return part
+def _runs(value: str, start: int) -> bool:
+    """Whether a cell starting at `start` would be run: at the start of the value the cell is
+    the whole value, or the value up to a comma or up to a semicolon (whichever the
+    spreadsheet splits on); after a separator, the text up to the next one of that kind."""
+    if value[start : start + 1] not in _FORMULA_STARTS:
+        return False
+    if start == 0:
+        cells = {value, value.partition(",")[0], value.partition(";")[0]}
+    else:
+        cells = {value[start:].partition(value[start - 1])[0]}
+    return not all(_is_number(cell) for cell in cells)
 
 
-_SEPARATOR = re.compile(r"([,;])")
+_FORMULA_STARTS = set("=+-@\t\r")
+_SEPARATOR = re.compile(r"[,;]")
 
 
 def _is_number(value: str) -> bool:

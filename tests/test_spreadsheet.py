@@ -7,7 +7,7 @@ import io
 import pytest
 
 from app.monitor.export import to_csv
-from app.spreadsheet import safe_cell
+from app.spreadsheet import _NUMBER, safe_cell
 
 
 @pytest.mark.parametrize(
@@ -52,3 +52,31 @@ def test_the_monitor_csv_opens_without_a_formula_whatever_the_locale_splits_on(l
 )
 def test_a_formula_after_a_separator_inside_the_text_gets_an_apostrophe(text, safe):
     assert safe_cell(text) == safe
+
+
+@pytest.mark.parametrize(
+    ("text", "safe"),
+    [
+        (
+            '-1,5+HYPERLINK("https://x.example";"klik")',
+            '\'-1,5+HYPERLINK("https://x.example";"klik")',
+        ),
+        ("-1;5+1", "'-1;5+1"),
+        ("+1,5+1", "'+1,5+1"),
+        ("x;-1,5+1", "x;'-1,5+1"),
+    ],
+)
+def test_a_number_and_a_formula_joined_by_a_separator_get_an_apostrophe(text, safe):
+    # `-1,5+1` is a formula to a spreadsheet that reads the cell whole (the file's own
+    # separator, or another one) with a decimal comma, though its parts `-1` and `5+1` are not.
+    assert safe_cell(text) == safe
+
+
+@pytest.mark.parametrize("text", ["-1,5+1", "-1;5+1", "x;-1,5+1", "-1,5;=1", "-3;-4"])
+def test_no_cell_of_the_monitor_csv_starts_a_formula_whatever_the_locale_splits_on(text):
+    csv_text = to_csv([{"group": text}], ["group"])
+    for separator in (",", ";", "\x00"):  # "\x00": a spreadsheet that reads the cell whole
+        for row in csv.reader(io.StringIO(csv_text), delimiter=separator):
+            for field in row:
+                starts_formula = field[:1] in ("=", "+", "-", "@")
+                assert not starts_formula or _NUMBER.fullmatch(field), (separator, field)

@@ -141,13 +141,18 @@ def update_endpoint(
     return service.endpoint_public(endpoint)
 
 
-@router.delete("/{endpoint_id}", status_code=204, responses=problem_responses(401, 404))
+@router.delete("/{endpoint_id}", status_code=204, responses=problem_responses(401, 404, 412))
 def delete_endpoint(
-    endpoint_id: uuid.UUID, principal: CurrentPrincipal, session: SessionDep
+    endpoint_id: uuid.UUID,
+    principal: CurrentPrincipal,
+    session: SessionDep,
+    if_match: IfMatch = None,
 ) -> Response:
-    """Delete an endpoint with its secret and delivery log; pending deliveries are dropped."""
+    """Delete an endpoint with its secret and delivery log; pending deliveries are dropped.
+    With `If-Match` (the ETag of a GET) it is refused with 412 when the endpoint changed
+    meanwhile."""
     endpoint = service.get_endpoint(session, principal, endpoint_id)
-    service.delete_endpoint(session, endpoint)
+    service.delete_endpoint(session, endpoint, if_match)
     return Response(status_code=204)
 
 

@@ -23,7 +23,7 @@ from app.mail.service import queue_event_notices
 from app.principal import Principal
 from app.problems import Conflict, NotFound, Unprocessable
 from app.sqltypes import utcnow
-from app.versioning import flush, lock, lock_checked
+from app.versioning import check_if_match, etag, flush, lock, lock_checked
 from app.webhooks.models import (
     DeliveryStatus,
     EventType,
@@ -292,8 +292,11 @@ def update_endpoint(
     return endpoint
 
 
-def delete_endpoint(session: Session, endpoint: WebhookEndpoint) -> None:
+def delete_endpoint(
+    session: Session, endpoint: WebhookEndpoint, if_match: str | None = None
+) -> None:
     """Remove the endpoint, its secret and its delivery log; its pending deliveries stop.
+    `if_match`: 412 unless it names the endpoint's current ETag (checked on the locked row).
 
     The endpoint is locked first: a transaction queuing a delivery for it (`emit`, which holds
     it FOR KEY SHARE) commits before its deliveries are deleted, so none is left referring to
@@ -301,6 +304,8 @@ def delete_endpoint(session: Session, endpoint: WebhookEndpoint) -> None:
     locked = lock(session, WebhookEndpoint, [endpoint.id])
     if not locked:  # deleted by a concurrent request meanwhile
         raise NotFound("No such webhook endpoint.")
+    if if_match is not None:
+        check_if_match(if_match, etag(locked[0]), "webhook endpoint")
     session.exec(delete(WebhookDelivery).where(col(WebhookDelivery.endpoint_id) == endpoint.id))
     session.delete(locked[0])
     session.flush()

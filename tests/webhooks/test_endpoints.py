@@ -191,3 +191,20 @@ def test_endpoint_lists_page_with_a_cursor(client):
     ).json()
     assert [e["id"] for e in first["items"] + second["items"]] == ids
     assert second["next_cursor"] is None
+
+
+def test_a_delete_with_a_stale_if_match_is_refused_and_keeps_the_endpoint(client):
+    """A client that deletes what it last read sends its ETag: a change meanwhile (another
+    URL) is a 412, not a silent delete of an endpoint it has not seen."""
+    org = make_org(client, "municipality")
+    endpoint = register(client, org)
+    path = f"/v1/webhooks/{endpoint['id']}"
+    seen = client.get(path, headers=org.headers).headers["ETag"]
+    changed = client.patch(path, json={"description": "nieuw"}, headers=org.headers)
+    assert changed.status_code == 200, changed.text
+    stale = client.delete(path, headers={**org.headers, "If-Match": seen})
+    assert stale.status_code == 412, stale.text
+    assert client.get(path, headers=org.headers).status_code == 200
+    current = changed.headers["ETag"]
+    assert client.delete(path, headers={**org.headers, "If-Match": current}).status_code == 204
+    assert client.get(path, headers=org.headers).status_code == 404

@@ -286,7 +286,10 @@ def _responses(operation: dict[str, Any], versioned: set[str]) -> None:
             headers["Cache-Control"] = ref("Cache-Control")
             if status == "201":
                 headers["Location"] = ref("Location")
-            if _returns_versioned(response, versioned) or "If-Match" in headers_in:
+            # A 204 (a deletion) has no resource left to tag, even where If-Match is taken.
+            if _returns_versioned(response, versioned) or (
+                "If-Match" in headers_in and status != "204"
+            ):
                 headers["ETag"] = ref("ETag")
             if "Idempotency-Key" in headers_in and "200" in responses:
                 # Only where a replay answers (a key issuance's retry is a 409 instead).

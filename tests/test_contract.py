@@ -93,3 +93,14 @@ def test_every_creation_with_an_idempotency_key_documents_its_replay():
         responses = spec["paths"][path][method]["responses"]
         assert "200" not in responses
         assert "Idempotent-Replayed" not in responses["201"]["headers"]
+
+
+def test_no_deletion_answer_documents_an_etag_it_cannot_send():
+    # A 204 has no resource left to tag (DELETE /v1/vacancies/{id} answers none): a client
+    # coding against the contract would look for a header that never comes.
+    spec = generated_contract()
+    for path, operations in spec["paths"].items():
+        for method, operation in operations.items():
+            no_content = operation["responses"].get("204")
+            if no_content is not None:
+                assert "ETag" not in no_content.get("headers", {}), f"{method.upper()} {path}"

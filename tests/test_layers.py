@@ -103,6 +103,9 @@ LOADS = re.compile(
     r"(?<!def )\b(?:get_table|get_meeting|get_case|get_proposal|get_action|get_vacancy)\("
 )
 LOADED_BY_HAND = {
+    # The replay of a creation reads the action it created (an id from the idempotency
+    # record), with the caller's access and logged: its answer names the case.
+    "app/actions/routes.py": 1,
     # The replay of a creation reads the case it created (an id from the idempotency record).
     "app/cases/routes.py": 1,
     # A dependency's `{table_id}` would follow `{year}` among the contract's path parameters.

@@ -64,9 +64,11 @@ REFERENCE_CHARACTERS = r"[A-Za-z0-9._-]"
 REFERENCE_PART_PATTERN = f"^{REFERENCE_CHARACTERS}+$"
 """A filter on part of a reference: the reference's own characters (a NUL byte cut SQLite's
 LIKE pattern short, so `?reference=%00` listed every case)."""
+EXTERNAL_REF_PATTERN = f"^{REFERENCE_CHARACTERS}{{1,64}}$"
+"""A reference an organisation can register (`ExternalRef`)."""
 ExternalRef = Annotated[
     str,
-    StringConstraints(pattern=f"^{REFERENCE_CHARACTERS}{{1,64}}$"),
+    StringConstraints(pattern=EXTERNAL_REF_PATTERN),
     Field(
         description="The sender's own reference, unique per organisation.", examples=["K-2024-0193"]
     ),

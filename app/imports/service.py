@@ -43,13 +43,13 @@ from app.imports.messages import SERVICE_MESSAGES, schema_message, service_messa
 from app.lifecycle import TransitionRefused
 from app.organisations.models import Organisation, OrganisationKind
 from app.problems import Conflict, PreconditionFailed, ProblemError, Unprocessable
-from app.schemas import REFERENCE_CHARACTERS
+from app.schemas import EXTERNAL_REF_PATTERN
 from app.tables.models import OutflowTable, TableMember
 from app.vacancies import service as vacancies_service
 from app.vacancies.models import VacancyIn, vacancy_public_dict
 
 CHUNK = 500  # references per IN (...) query
-STORABLE_REF = re.compile(f"{REFERENCE_CHARACTERS}{{1,64}}")
+STORABLE_REF = re.compile(EXTERNAL_REF_PATTERN)
 
 
 @dataclass(slots=True)

@@ -78,11 +78,7 @@ def _stable_order(key: np.ndarray, group: np.ndarray) -> np.ndarray:
 
 def top_within(group: np.ndarray, score: np.ndarray, limit: np.ndarray | int) -> np.ndarray:
     """Bool mask of the items among the best `limit` of their group (limit per item or one int)."""
-    order, rank = order_within(group, score)
-    keep = np.zeros(len(group), dtype=bool)
-    bound = limit[order] if isinstance(limit, np.ndarray) else limit
-    keep[order] = rank < bound
-    return keep
+    return Ranking.of(group, score).top(limit)
 
 
 @dataclass(frozen=True, slots=True, eq=False)

@@ -304,8 +304,7 @@ def delete_endpoint(
     locked = lock(session, WebhookEndpoint, [endpoint.id])
     if not locked:  # deleted by a concurrent request meanwhile
         raise NotFound("No such webhook endpoint.")
-    if if_match is not None:
-        check_if_match(if_match, etag(locked[0]), "webhook endpoint")
+    check_if_match(if_match, etag(locked[0]), "webhook endpoint")
     session.exec(delete(WebhookDelivery).where(col(WebhookDelivery.endpoint_id) == endpoint.id))
     session.delete(locked[0])
     session.flush()

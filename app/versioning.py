@@ -83,6 +83,31 @@ def check_if_match(
             )
 
 
+def get_checked(
+    session: Session,
+    model: type[M],
+    key: Any,
+    what: str,
+    if_match: str | None,
+    if_none_match: str | None = None,
+) -> M | None:
+    """The row of a `PUT` that makes or replaces it: locked and reloaded (`FOR UPDATE`), its
+    `If-Match` and `If-None-Match` checked (`check_if_match`, 412). None when there is none
+    yet, which `If-Match` (`*` or ETags) cannot match (RFC 9110 section 13.1.1: 412).
+    `key`: the primary key (a tuple for a composite one). Two requests that make the same row
+    at once meet at its key: the loser's INSERT is rerun by `app.transient`, and then finds
+    the winner's row here."""
+    row = session.get(model, key, with_for_update=True, populate_existing=True)
+    if row is None:
+        if if_match is not None:
+            raise PreconditionFailed(
+                f"There is no {what} yet, so `If-Match` cannot match; leave it out to make it."
+            )
+        return None
+    check_if_match(if_match, etag(row), what, if_none_match)
+    return row
+
+
 def changed_concurrently(if_match: str | None, what: str = "resource") -> ProblemError:
     """The answer to a write that lost a race: 412 to a client that sent If-Match (its ETag is
     stale now), else 409."""

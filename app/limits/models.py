@@ -22,7 +22,7 @@ from sqlmodel import Field, SQLModel
 
 from app.schemas import ApiModel, Money, Text
 from app.sqltypes import Cents
-from app.versioning import updated_at_field
+from app.versioning import Versioned, updated_at_field
 
 Rent = Annotated[Decimal, Money(100_000)]
 Income = Annotated[Decimal, Money(10_000_000)]
@@ -153,7 +153,10 @@ class LimitsFallback(BaseModel):
     detail: str = PField(description="What happened, in words.")
 
 
-class YearLimits(SQLModel, table=True):
+class YearLimits(Versioned, SQLModel, table=True):
+    """A year's legal limits. Versioned: a `PUT` with `If-Match` does not overwrite figures
+    another operator entered meanwhile."""
+
     __tablename__ = "yearly_limits"
 
     year: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
@@ -170,6 +173,7 @@ class YearLimits(SQLModel, table=True):
     service_costs_max: Decimal | None = Field(default=None, sa_type=Cents)
     source: str | None = Field(default=None, max_length=2000)
     origin: str = Field(default=LimitsOrigin.operator.value, max_length=16)
+    version: int = 1
     updated_at: datetime = updated_at_field()
 
 

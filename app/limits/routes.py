@@ -6,11 +6,13 @@ from fastapi import APIRouter, Path, Response
 
 from app.auth import CurrentPrincipal, OperatorPrincipal
 from app.db import SessionDep, SessionEndingRoute
+from app.if_match import IfMatch, IfNoneMatch
 from app.limits import service
 from app.limits.models import YearLimitsFields, YearLimitsList, YearLimitsPublic
 from app.problems import NotFound, problem_responses
 from app.schemas import YearDigits
 from app.timeutil import today
+from app.versioning import etag
 
 router = APIRouter(route_class=SessionEndingRoute, prefix="/v1/limits", tags=["limits"])
 Year = Annotated[YearDigits, Path(description="Calendar year")]
@@ -26,19 +28,22 @@ def list_limits(principal: CurrentPrincipal, session: SessionDep) -> YearLimitsL
 
 
 @router.get("/{year}", response_model=YearLimitsPublic, responses=problem_responses(401, 404))
-def get_limits(year: Year, principal: CurrentPrincipal, session: SessionDep) -> YearLimitsPublic:
+def get_limits(
+    year: Year, principal: CurrentPrincipal, session: SessionDep, response: Response
+) -> YearLimitsPublic:
     """The legal limits of one year (404 for a year without its own, even when agendas in it
-    fall back to an earlier year's)."""
+    fall back to an earlier year's), with its ETag for `If-Match` on PUT."""
     row = service.get_limits(session, year)
     if row is None:
         raise NotFound(f"No limits for {year}; the operator adds them with PUT /v1/limits/{year}.")
+    response.headers["ETag"] = etag(row)
     return service.limits_public(row)
 
 
 @router.put(
     "/{year}",
     response_model=YearLimitsPublic,
-    responses={201: {"description": "Created"}, **problem_responses(401, 403)},
+    responses={201: {"description": "Created"}, **problem_responses(401, 403, 412)},
 )
 def put_limits(
     year: Year,
@@ -46,11 +51,17 @@ def put_limits(
     principal: OperatorPrincipal,
     session: SessionDep,
     response: Response,
+    if_match: IfMatch = None,
+    if_none_match: IfNoneMatch = None,
 ) -> YearLimitsPublic:
-    """Add or replace a year's limits (operator); agendas of that year use them.
+    """Add (201) or replace (200) a year's limits (operator); agendas of that year use them.
+    `If-Match` with the ETag of `GET /v1/limits/{year}` replaces only the figures that were
+    read (412 when another operator changed them meanwhile); `If-None-Match: *` adds them only
+    when the year has none yet.
 
     `daeb_rent_limit` may also come as the deprecated `liberalisation_limit` (both only when
     equal); the deprecated `pension_age` is refused unless it matches the AOW table."""
-    row, created = service.put_limits(session, year, payload)
+    row, created = service.put_limits(session, year, payload, if_match, if_none_match)
     response.status_code = 201 if created else 200
+    response.headers["ETag"] = etag(row)
     return service.limits_public(row)

@@ -27,6 +27,7 @@ from app.limits.models import (
     YearLimitsPublic,
 )
 from app.problems import Unprocessable
+from app.versioning import flush, get_checked
 
 log = logging.getLogger(__name__)
 
@@ -111,11 +112,19 @@ def _aow_text(aow: tuple[int, int] | None) -> str:
     return f"{aow[0]} years {aow[1]} months"
 
 
-def put_limits(session: Session, year: int, data: YearLimitsFields) -> tuple[YearLimits, bool]:
+def put_limits(
+    session: Session,
+    year: int,
+    data: YearLimitsFields,
+    if_match: str | None = None,
+    if_none_match: str | None = None,
+) -> tuple[YearLimits, bool]:
     """Create or replace a year's limits as the operator's; returns the row and whether it was
-    created. Raises Unprocessable (see `resolve_figures`)."""
+    created. Raises Unprocessable (see `resolve_figures`); `If-Match` / `If-None-Match` are
+    compared with the year's ETag (`app.versioning.get_checked`: 412). Putting the limits as
+    they stand changes nothing (same ETag)."""
     figures = resolve_figures(year, data)
-    row = session.get(YearLimits, year)
+    row = get_checked(session, YearLimits, year, f"limits of {year}", if_match, if_none_match)
     created = row is None
     if row is None:
         row = YearLimits(year=year, **figures)
@@ -125,7 +134,7 @@ def put_limits(session: Session, year: int, data: YearLimitsFields) -> tuple[Yea
     row.source = data.source
     row.origin = LimitsOrigin.operator.value
     session.add(row)
-    session.flush()
+    flush(session, if_match, f"limits of {year}")
     return row, created
 
 

@@ -17,10 +17,10 @@ from app.monitor.suppression import Equation
 from app.monitor.years import check_cells, protected_year
 from app.organisations.models import Organisation, OrganisationKind
 from app.problems import Forbidden, NotFound, Unprocessable
-from app.sqltypes import utcnow
 from app.tables.models import OutflowTable, TableMember
 from app.tables.service import reads_table
 from app.timeutil import today
+from app.versioning import flush, get_checked
 
 
 def put_agreement(
@@ -30,8 +30,13 @@ def put_agreement(
     year: int,
     corporation_id: uuid.UUID,
     data: ContingentAgreementIn,
+    if_match: str | None = None,
+    if_none_match: str | None = None,
 ) -> tuple[ContingentAgreement, bool]:
-    """The municipality (or chair) records what a corporation agreed for a year."""
+    """The municipality (or chair) records what a corporation agreed for a year; returns the
+    row and whether it was made now. `If-Match` / `If-None-Match` are compared with the
+    agreement's ETag (`app.versioning.get_checked`: 412). Recording the figure that stands,
+    by the organisation that recorded it, changes nothing (same ETag)."""
     principal = context.principal
     if not reads_table(principal, table):
         raise Forbidden("Municipalities at the table record contingent agreements.")
@@ -42,7 +47,10 @@ def put_agreement(
         or session.get(TableMember, (table.id, corporation_id)) is None
     ):
         raise NotFound("No such corporation at this table.")
-    row = session.get(ContingentAgreement, (table.id, corporation_id, year))
+    key = (table.id, corporation_id, year)
+    row = get_checked(
+        session, ContingentAgreement, key, "contingent agreement", if_match, if_none_match
+    )
     created = row is None
     if row is None:
         row = ContingentAgreement(
@@ -55,9 +63,8 @@ def put_agreement(
     else:
         row.agreed = data.agreed
         row.updated_by_organisation_id = principal.require_organisation()
-        row.updated_at = utcnow()
     session.add(row)
-    session.flush()
+    flush(session, if_match, "contingent agreement")
     return row, created
 
 

@@ -10,10 +10,10 @@ from pydantic import Field as PField
 from sqlmodel import Field, SQLModel
 
 from app.schemas import ApiModel
-from app.versioning import updated_at_field
+from app.versioning import Versioned, updated_at_field
 
 
-class ContingentAgreement(SQLModel, table=True):
+class ContingentAgreement(Versioned, SQLModel, table=True):
     """How many dwellings a corporation agreed to let to outflow under the contingent in a year."""
 
     __tablename__ = "contingent_agreements"
@@ -23,6 +23,7 @@ class ContingentAgreement(SQLModel, table=True):
     year: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
     agreed: int
     updated_by_organisation_id: uuid.UUID = Field(foreign_key="organisations.id")
+    version: int = 1
     updated_at: datetime = updated_at_field()
 
 
@@ -35,14 +36,13 @@ class ContingentAgreementPublic(BaseModel):
     corporation_id: uuid.UUID
     year: int
     agreed: int = PField(
-        description=(
-            "Dwellings the corporation agreed to let to outflow under the "
-            "contingent in `year` (0-100000)."
-        )
+        description="Dwellings the corporation agreed to let to outflow under the contingent in "
+        "`year` (0-100000)."
     )
     updated_by_organisation_id: uuid.UUID = PField(
         description="The chair or municipality that recorded the agreement last."
     )
+    version: int = PField(description='The ETag (`"2"`), for `If-Match` on the PUT.')
     updated_at: datetime
 
 

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Path, Query, Response
 from app.access_log.deps import AccessContextDep
 from app.db import SessionDep, SessionEndingRoute
 from app.fastjson import FastJSONResponse
+from app.if_match import IfMatch, IfNoneMatch
 from app.monitor import (
     bottlenecks,
     contingent,
@@ -38,6 +39,7 @@ from app.schemas import Date, YearDigits
 from app.tables.deps import TableDep
 from app.tables.service import get_table
 from app.timeutil import today
+from app.versioning import etag
 
 router = APIRouter(route_class=SessionEndingRoute, prefix="/v1/tables", tags=["monitor"])
 Start = Annotated[Date | None, Query(description="First day (default: a year before `end`).")]
@@ -226,7 +228,7 @@ def get_forecast(
 @router.put(
     "/{table_id}/contingent-agreements/{year}/{corporation_id}",
     response_model=ContingentAgreementPublic,
-    responses={201: {"description": "Created"}, **problem_responses(401, 403, 404)},
+    responses={201: {"description": "Created"}, **problem_responses(401, 403, 404, 412)},
 )
 def put_agreement(
     table_id: uuid.UUID,
@@ -236,12 +238,20 @@ def put_agreement(
     context: AccessContextDep,
     session: SessionDep,
     response: Response,
+    if_match: IfMatch = None,
+    if_none_match: IfNoneMatch = None,
 ) -> ContingentAgreementPublic:
-    """Record the contingent a corporation agreed for a year (municipality or chair)."""
+    """Record the contingent a corporation agreed for a year (municipality or chair): 201 when
+    made, 200 when replaced. `If-Match` with the agreement's `version` as ETag (`"2"`) replaces
+    only the figure that was read (412 when someone recorded another meanwhile);
+    `If-None-Match: *` makes it only when there is none yet."""
     # Not `TableDep`: a dependency's path parameter would follow `year` in the contract.
     table = get_table(session, context.principal, table_id)
-    row, created = contingent.put_agreement(session, context, table, year, corporation_id, payload)
+    row, created = contingent.put_agreement(
+        session, context, table, year, corporation_id, payload, if_match, if_none_match
+    )
     response.status_code = 201 if created else 200
+    response.headers["ETag"] = etag(row)
     return ContingentAgreementPublic.model_validate(row, from_attributes=True)
 
 

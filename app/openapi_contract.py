@@ -230,9 +230,12 @@ def comply(schema: dict[str, Any], contact: dict[str, str]) -> dict[str, Any]:
     components["examples"] = {
         name: {"summary": f"A {name} body", "value": value} for name, value in examples.items()
     }
-    for operations in schema["paths"].values():
-        for operation in operations.values():
-            _responses(operation, versioned)
+    for path, operations in schema["paths"].items():
+        # One resource written with `If-Match` answers its GET with the ETag to send there (a
+        # collection's POST that takes it, an upsert, tags the items, not the list).
+        tagged = "{" in path and any("If-Match" in _header_names(o) for o in operations.values())
+        for method, operation in operations.items():
+            _responses(operation, versioned, tagged and method == "get")
             for media in operation.get("requestBody", {}).get("content", {}).values():
                 ref = media.get("schema", {}).get("$ref", "").rsplit("/", 1)[-1]
                 if ref in examples:
@@ -257,7 +260,7 @@ def _returns_versioned(response: dict[str, Any], versioned: set[str]) -> bool:
     return False
 
 
-def _responses(operation: dict[str, Any], versioned: set[str]) -> None:
+def _responses(operation: dict[str, Any], versioned: set[str], tagged: bool = False) -> None:
     responses = operation["responses"]
     takes_input = bool(operation.get("parameters") or operation.get("requestBody"))
     if takes_input:
@@ -287,8 +290,10 @@ def _responses(operation: dict[str, Any], versioned: set[str]) -> None:
             if status == "201":
                 headers["Location"] = ref("Location")
             # A 204 (a deletion) has no resource left to tag, even where If-Match is taken.
-            if _returns_versioned(response, versioned) or (
-                "If-Match" in headers_in and status != "204"
+            if (
+                _returns_versioned(response, versioned)
+                or tagged
+                or ("If-Match" in headers_in and status != "204")
             ):
                 headers["ETag"] = ref("ETag")
             if "Idempotency-Key" in headers_in and "200" in responses:

@@ -5,7 +5,7 @@ overwrite each other unseen. `If-None-Match: *` makes a resource only where ther
 from tests.api.helpers import assert_problem
 from tests.api.test_limits import NEW_YEAR_FIGURES, a_year_without_limits
 from tests.clock import TODAY
-from tests.conftest import OPERATOR
+from tests.conftest import OPERATOR, generated_contract
 
 
 def agreement_path(region, year=TODAY.year) -> str:
@@ -124,3 +124,21 @@ def test_if_match_on_a_year_without_limits_is_412_and_adds_none(client, region):
     )
     assert_problem(response, 412)
     assert client.get(f"/v1/limits/{year}", headers=region.chair.headers).status_code == 404
+
+
+def test_the_gets_that_send_an_etag_for_if_match_document_it(client, region):
+    """A client coding against the contract looks up which answers carry the ETag it must send
+    back; the GETs of a year's limits, a webhook endpoint and a tenancy sent it undocumented."""
+    spec = generated_contract()
+    for path in ("/limits/{year}", "/webhooks/{endpoint_id}", "/cases/{case_id}/tenancy"):
+        assert "ETag" in spec["paths"][path]["get"]["responses"]["200"]["headers"], path
+    year = a_year_without_limits(client, region.chair)
+    client.put(f"/v1/limits/{year}", json=NEW_YEAR_FIGURES, headers=OPERATOR)
+    assert client.get(f"/v1/limits/{year}", headers=region.chair.headers).headers["ETag"] == '"1"'
+    endpoint = client.post(
+        "/v1/webhooks",
+        json={"url": "https://receiver.example.org/hook", "events": ["agenda.published"]},
+        headers=region.care_provider.headers,
+    ).json()
+    read = client.get(f"/v1/webhooks/{endpoint['id']}", headers=region.care_provider.headers)
+    assert read.headers["ETag"] == '"1"'

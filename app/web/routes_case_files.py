@@ -23,6 +23,7 @@ from starlette.responses import Response
 from app.access_log.models import AccessAction
 from app.cases import service as cases
 from app.cases.models import (
+    CLOSED_STATUSES,
     HOLD_REASONS,
     WITHDRAWAL_REASONS,
     Case,
@@ -168,6 +169,8 @@ def _form_page(
         context |= {
             "version": etag(case),
             "status": current.value,
+            # A housed or withdrawn file changes no more (409 `case_closed`): no form to fill in.
+            "closed": case.status in CLOSED_STATUSES,
             "status_label": labels.label("case_status", current.value),
             "changes": _status_changes(current.value),
             "warnings": [

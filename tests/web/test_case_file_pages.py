@@ -366,3 +366,23 @@ def test_an_edit_keeps_a_long_list_of_preferred_areas(app, client, region):
     stored = client.get(f"/v1/cases/{case['id']}", headers=region.care_provider.headers).json()
     assert stored["household"]["adults"] == 2
     assert stored["areas"]["preferred"] == codes
+
+
+def test_a_withdrawn_file_offers_no_edit_form_it_would_refuse(app, client, region):
+    """A housed or withdrawn file changes no more (409 `case_closed`); the pages offered the
+    edit link and form anyway, and a worker filled it in only to be refused."""
+    case = create_case(client, region.care_provider, region.table_id)
+    withdrawn = client.patch(
+        f"/v1/cases/{case['id']}",
+        json={"status": "withdrawn", "status_reason": "own_solution"},
+        headers=region.care_provider.headers,
+    )
+    assert withdrawn.status_code == 200, withdrawn.text
+    browser = signed_in(app, make_person(client, region.care_provider))
+    edit = f"/dossiers/{case['id']}/bewerken"
+    assert edit not in browser.get(f"/dossiers/{case['id']}").text
+    assert edit not in browser.get("/dossiers?status=withdrawn").text
+    page = browser.get(edit)
+    assert page.status_code == 200
+    assert "verandert niet meer" in page.text
+    assert 'name="versie"' not in page.text and f'action="{edit}"' not in page.text

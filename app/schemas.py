@@ -34,12 +34,17 @@ MIN_DATE = date(1900, 1, 1)
 MAX_DATE = date(2100, 12, 31)
 
 
-# JSON Schema pattern (ECMA-262 and Rust regex alike): printable, no control characters, and
-# at least one character that is not white space (a name or label of only spaces names nothing).
-SINGLE_LINE = r"^[^\x00-\x1f\x7f]*[^\x00-\x1f\x7f\s][^\x00-\x1f\x7f]*$"
+# JSON Schema pattern (ECMA-262 and Rust regex alike): printable, no control characters (C0,
+# DEL, C1), no line or paragraph separator, no bidirectional embedding, override or isolate
+# (an organisation's or person's name with U+202E showed reversed, e.g. as someone else's, on
+# the pages and in exports: "Trojan Source", CVE-2021-42574; the marks U+200E/U+200F that
+# right-to-left names may need stay), and at least one character that is not white space (a
+# name or label of only spaces names nothing).
+_NOT_IN_LINE = r"\x00-\x1f\x7f-\x9f\u2028-\u202e\u2066-\u2069"
+SINGLE_LINE = rf"^[^{_NOT_IN_LINE}]*[^{_NOT_IN_LINE}\s][^{_NOT_IN_LINE}]*$"
 PATTERN_REASONS[SINGLE_LINE] = (
     "Should be one line of text with at least one character other than white space, "
-    "without control characters"
+    "without control or bidirectional formatting characters"
 )
 
 

@@ -85,8 +85,9 @@ class SignInThrottle(SQLModel, table=True):
 
 
 # No whitespace and no control characters: a NUL byte reached PostgreSQL (a 500, and SQLite
-# stored it), and other control characters were stored in the login name.
-EMAIL_PART = r"[^@\s\x00-\x1f\x7f]+"
+# stored it), and other control characters were stored in the login name. No bidirectional
+# override either, which shows a login name reversed on the people page (as `SINGLE_LINE`).
+EMAIL_PART = r"[^@\s\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]+"
 Email = Annotated[
     str,
     StringConstraints(

@@ -162,14 +162,35 @@ def test_wrong_json_types_are_a_400_problem(client, body):
 
 @pytest.mark.parametrize(
     "name",
-    ["Gemeente\x00Ede", "Gemeente\nEde", "Gemeente\x1b[31mEde", "Gemeente\x7fEde", "\x00"],
-    ids=["nul", "newline", "escape", "delete", "only-nul"],
+    [
+        "Gemeente\x00Ede",
+        "Gemeente\nEde",
+        "Gemeente\x1b[31mEde",
+        "Gemeente\x7fEde",
+        "\x00",
+        "Gemeente\x85Ede",  # C1: next line
+        "Gemeente\u2028Ede",  # line separator
+        "Gemeente \u202eedE",  # right-to-left override: shows as "Gemeente Ede"
+        "Gemeente \u2067Ede\u2069",  # right-to-left isolate
+    ],
+    ids=["nul", "newline", "escape", "delete", "only-nul", "c1", "line-sep", "rlo", "rli"],
 )
 def test_control_characters_in_a_name_are_400(client, name):
     response = client.post(
         "/v1/organizations", json={"name": name, "kind": "municipality"}, headers=OPERATOR
     )
     assert invalid_names(response) == ["name"]
+
+
+def test_a_name_in_a_right_to_left_script_with_its_marks_is_accepted(client):
+    """Only the overrides and isolates are refused: Arabic or Hebrew text, and the invisible
+    left-to-right and right-to-left marks (U+200E, U+200F) such names may need, stay."""
+    for name in ("بلدية\u200f Ede", "עיריית אדה", "Zoë Ødegård"):
+        response = client.post(
+            "/v1/organizations", json={"name": name, "kind": "municipality"}, headers=OPERATOR
+        )
+        assert response.status_code == 201, response.text
+        assert response.json()["name"] == name
 
 
 def test_nul_byte_in_a_key_label_is_400(client):

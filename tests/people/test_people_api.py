@@ -85,7 +85,11 @@ def test_a_short_password_or_a_malformed_email_is_refused(client, region):
     assert set(invalid_names(response)) == {"email", "password"}
 
 
-@pytest.mark.parametrize("email", ["piet\x00@example.nl", "piet@exam\x01ple.nl"])
+@pytest.mark.parametrize(
+    "email",
+    ["piet\x00@example.nl", "piet@exam\x01ple.nl", "piet\x85@example.nl", "piet\u202e@example.nl"],
+    ids=["nul", "soh", "c1", "rlo"],
+)
 def test_an_email_with_a_control_character_is_refused(client, region, email):
     """The email's pattern refused only whitespace: a NUL byte reached PostgreSQL (a 500) or
     was stored by SQLite as a login no sign-in can give, and other control characters were

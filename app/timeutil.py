@@ -12,6 +12,12 @@ def today() -> date:
     return datetime.now(AMSTERDAM).date()
 
 
+def local_date(moment: datetime) -> date:
+    """The day a moment falls on in Europe/Amsterdam (a stored UTC timestamp's date is the day
+    before for anything between midnight and 01:00 or 02:00 local time)."""
+    return moment.astimezone(AMSTERDAM).date()
+
+
 HORIZON = timedelta(days=366)
 """How far from today a planned day may lie: a meeting, a viewing, an action's due date. A day
 beyond it is taken for a typing error (2100 for 2026) rather than a plan."""

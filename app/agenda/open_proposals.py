@@ -7,7 +7,7 @@ cut them down with `for_care_provider` and `for_corporation`.
 """
 
 import uuid
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 from sqlalchemy import func
@@ -21,7 +21,7 @@ from app.proposals.models import OPEN_PROPOSAL, Proposal, ProposalDecision, Prop
 from app.sqltypes import table_of, utcnow
 from app.tables.models import OutflowTable
 from app.tables.policy import TablePolicy
-from app.timeutil import AMSTERDAM, today
+from app.timeutil import local_date, today
 from app.vacancies.models import Vacancy
 
 CORPORATION_FIELDS = (
@@ -40,10 +40,6 @@ CORPORATION_FIELDS = (
     "stalled",
 )
 """What a corporation sees of an open proposal of its dwelling: no score."""
-
-
-def _local_day(moment: datetime) -> date:
-    return moment.astimezone(AMSTERDAM).date()
 
 
 def open_proposals(
@@ -74,7 +70,7 @@ def open_proposals(
     on = today()
     entries = []
     for proposal, meeting_date, decided_at, vacancy_ref in session.exec(query).all():
-        since = _local_day(decided_at or proposal.created_at)
+        since = local_date(decided_at or proposal.created_at)
         days = max(0, (on - since).days)
         limit = policy.stalled_after_days.get(proposal.status.value)
         entries.append(

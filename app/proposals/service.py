@@ -50,7 +50,7 @@ from app.sqltypes import utcnow
 from app.tables.models import OutflowTable, TableMember
 from app.tables.policy import TablePolicy
 from app.tables.service import reader_table_ids
-from app.timeutil import today, within_horizon
+from app.timeutil import local_date, today, within_horizon
 from app.vacancies import lifecycle as vacancy_lifecycle
 from app.vacancies.lifecycle import VacancyEvent
 from app.vacancies.models import Vacancy
@@ -267,12 +267,17 @@ def _housing_date(session: Session, proposal: Proposal, data: DecisionCreate) ->
     return moved_in
 
 
+def made_on(proposal: Proposal) -> date:
+    """The day the proposal was made, in Amsterdam: the first day a viewing may be planned on."""
+    return local_date(proposal.created_at)
+
+
 def _viewing_date(proposal: Proposal, data: DecisionCreate) -> date:
-    """The planned viewing's day: required, not before the proposal was made and not more than
-    a year ahead (`within_horizon`)."""
+    """The planned viewing's day: required, not before the proposal was made (`made_on`) and not
+    more than a year ahead (`within_horizon`)."""
     if data.viewing_date is None:
         raise Unprocessable("viewing_date", "required for plan_viewing", "required")
-    made = proposal.created_at.date()
+    made = made_on(proposal)
     if data.viewing_date < made:
         raise Unprocessable(
             "viewing_date", f"before the proposal was made ({made})", "date_before_proposal"

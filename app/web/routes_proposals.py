@@ -81,7 +81,7 @@ def _proposal_page(
             "is_open": proposal_lifecycle.is_open(proposal.status),
             "today": today(),
             "decisions_wait": decisions_wait,
-            "viewing_from": proposal.created_at.date(),
+            "viewing_from": proposals_service.made_on(proposal),
             "error": error,
         },
         status,

@@ -1,12 +1,15 @@
 """The meeting cycle through the API: publish a frozen agenda, decide, follow up."""
 
 import uuid
+from datetime import datetime, time
 
 import pytest
+import time_machine
 
 from app.proposals.models import Proposal
+from app.timeutil import AMSTERDAM
 from tests.api.helpers import assert_problem
-from tests.clock import iso
+from tests.clock import TODAY, iso
 from tests.conftest import (
     OPERATOR,
     create_case,
@@ -758,6 +761,26 @@ def test_a_let_dwelling_pushed_with_a_later_available_from_is_offered_again(
     # The housing stays in its history: the proposal that let it is still housed.
     housed = client.get(f"/v1/proposals/{proposal['id']}", headers=region.chair.headers).json()
     assert housed["status"] == "housed"
+
+
+def test_a_viewing_day_is_not_before_the_amsterdam_day_the_proposal_was_made(client, region):
+    """A proposal made just after midnight in Amsterdam is still the evening before in UTC: the
+    day before its Amsterdam day is before the proposal, not the day it was made."""
+    create_case(client, region.care_provider, region.table_id)
+    create_vacancy(client, region.corporation)
+    with time_machine.travel(datetime.combine(TODAY, time(0, 30), tzinfo=AMSTERDAM), tick=True):
+        publish(client, region, schedule(client, region))
+    [proposal] = proposals(client, region)
+    for org, decision in ((region.chair, "nominate"), (region.corporation, "corporation_accept")):
+        assert decide(client, org, proposal["id"], decision).status_code == 200
+    url = f"/v1/proposals/{proposal['id']}/decisions"
+    body = {"decision": "plan_viewing", "viewing_date": iso(-1)}
+    refused = client.post(url, json=body, headers=region.corporation.headers)
+    problem = assert_problem(refused, 400)["invalidParams"][0]
+    assert problem["code"] == "date_before_proposal"
+    assert iso(0) in problem["reason"]
+    body["viewing_date"] = iso(0)
+    assert client.post(url, json=body, headers=region.corporation.headers).status_code == 200
 
 
 def test_a_viewing_day_before_the_proposal_or_over_a_year_ahead_is_refused(

@@ -40,7 +40,7 @@ from app.schemas import decode_cursor, paginate
 from app.tables import service as tables_service
 from app.tables.models import OutflowTable
 from app.timeline.service import case_timeline, vacancy_timeline
-from app.timeutil import today
+from app.timeutil import local_date, today
 from app.vacancies import service as vacancies_service
 from app.vacancies.models import Vacancy, VacancyStatus
 from app.vacancies.service import VacancyFilters, VacancySort
@@ -399,6 +399,9 @@ def case_page(
             "areas": areas_service.names_for(session, codes, {table.id}),
             "own_case": case.care_provider_id == web.organisation.id,
             "waiting_days": max(0, (today() - case.ready_since).days),
+            "proposal_days": (
+                None if proposal is None else (today() - local_date(proposal.updated_at)).days
+            ),
             "today": today(),
             "aftercare": aftercare_page.case_section(session, web, case.id),
         },

@@ -3,11 +3,15 @@ same validation (in Dutch), If-Match against lost updates, the lifecycle and the
 
 import re
 import uuid
+from datetime import datetime, time
+
+import time_machine
 
 from app.cases.models import Case
+from app.timeutil import AMSTERDAM
 from tests.clock import TODAY, iso
 from tests.conftest import create_case
-from tests.web.conftest import csrf_of, make_person, signed_in
+from tests.web.conftest import csrf_of, make_person, publish_one, signed_in
 
 
 def _form(**overrides: str) -> dict[str, str]:
@@ -386,3 +390,12 @@ def test_a_withdrawn_file_offers_no_edit_form_it_would_refuse(app, client, regio
     assert page.status_code == 200
     assert "verandert niet meer" in page.text
     assert 'name="versie"' not in page.text and f'action="{edit}"' not in page.text
+
+
+def test_days_since_a_proposal_changed_count_from_the_amsterdam_day(app, client, region, chair):
+    """A proposal made at 00:30 in Amsterdam is the evening before in UTC: on the case page it
+    has been in its status since today, for 0 days, not since yesterday's UTC date."""
+    with time_machine.travel(datetime.combine(TODAY, time(0, 30), tzinfo=AMSTERDAM), tick=True):
+        published = publish_one(client, region)
+    page = signed_in(app, chair).get(f"/dossiers/{published.case_id}").text
+    assert "(0 dagen)." in page, re.findall(r"sinds [^<]*", page)

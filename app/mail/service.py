@@ -32,7 +32,7 @@ from app.people.models import Person
 from app.proposals.models import OPEN_PROPOSAL, Proposal
 from app.sqltypes import table_of, utcnow
 from app.tables.models import OutflowTable, TableMember
-from app.timeutil import today
+from app.timeutil import AMSTERDAM, today
 
 # An event's notice that could not be sent within this long (no SMTP server, a long outage) is
 # dropped: news of an agenda or a decision days late misleads more than it helps.
@@ -293,8 +293,9 @@ def queue_due_notices(session: Session, *, day: date | None = None) -> int:
                 select(TableMember.organisation_id).where(TableMember.table_id == table.id)
             ).all()
         ) | {table.chair_organisation_id}
-        # Dropped at the end of the meeting's day if it could not be sent by then.
-        expires = datetime.combine(meeting.date + timedelta(days=1), time(), tzinfo=now.tzinfo)
+        # Dropped at the end of the meeting's day (midnight in Amsterdam) if it could not be
+        # sent by then.
+        expires = datetime.combine(meeting.date + timedelta(days=1), time(), tzinfo=AMSTERDAM)
         counts: dict[uuid.UUID, dict[str, int]] = {}
         for person_id, organisation_id in _recipients(session, members, NoticeKind.digest):
             if organisation_id not in counts:

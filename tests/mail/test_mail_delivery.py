@@ -3,7 +3,7 @@ produces, with codes and links and never case data; once each, through a refusal
 
 import uuid
 from collections import Counter
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 
 import time_machine
 from sqlmodel import Session
@@ -12,8 +12,9 @@ from app.mail import outbox as mail_outbox
 from app.mail import service as mail_service
 from app.mail.models import MailStatus
 from app.sqltypes import utcnow
+from app.timeutil import AMSTERDAM
 from tests.api.helpers import assign_action, plan_meeting
-from tests.clock import START, iso
+from tests.clock import START, TODAY, iso
 from tests.conftest import create_case, create_vacancy
 from tests.mail.conftest import Mailroom, case_data_in, make_region, person, text_of, wait_for
 
@@ -243,3 +244,21 @@ def test_people_get_only_the_notices_they_chose(mailroom):
     assert any(s.startswith("Agenda gepubliceerd") for s in subjects[keen])
     assert any(s.startswith("Vergadering van") for s in subjects[keen])
     assert uuid.UUID(quiet_id) not in {row.person_id for row in mailroom.outbox()}
+
+
+def test_a_digest_not_sent_by_the_end_of_the_meetings_day_in_amsterdam_is_dropped(mailroom):
+    """Dropped at the end of the meeting's day: midnight in Amsterdam, not in UTC (01:00 or
+    02:00 in Amsterdam), so nobody is mailed about a meeting whose day has passed."""
+    with mailroom.client() as client:
+        region = make_region(client)
+        person(client, region.care_provider)
+        plan_meeting(client, region, iso(0))
+    with mailroom.transaction() as session:
+        mail_service.queue_due_notices(session)
+    [digest] = [row for row in mailroom.outbox() if row.kind == "digest"]
+    assert digest.status == MailStatus.pending.value
+
+    after_midnight = datetime.combine(TODAY + timedelta(days=1), time(0, 30), tzinfo=AMSTERDAM)
+    with time_machine.travel(after_midnight, tick=True):
+        mailroom.send_due(rounds=2)
+    assert mailroom.sink.received() == []

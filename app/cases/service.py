@@ -407,10 +407,17 @@ def get_case(
 
 
 def _status_clause(status: CaseStatus, on: date) -> ColumnElement[bool]:
+    """The cases whose status on `on` is `status`, as `effective_status` tells it: a registered
+    case parked after a decline is `on_hold` until its date, whatever its ready date."""
+    registered = col(Case.status) == CaseStatus.registered
+    parked = and_(registered, col(Case.parked_until) > on)
+    if status == CaseStatus.on_hold:
+        return or_(col(Case.status) == status, parked)
+    free = and_(registered, or_(col(Case.parked_until).is_(None), col(Case.parked_until) <= on))
     if status == CaseStatus.ready:
-        return and_(col(Case.status) == CaseStatus.registered, col(Case.ready_since) <= on)
+        return and_(free, col(Case.ready_since) <= on)
     if status == CaseStatus.registered:
-        return and_(col(Case.status) == CaseStatus.registered, col(Case.ready_since) > on)
+        return and_(free, col(Case.ready_since) > on)
     return col(Case.status) == status
 
 

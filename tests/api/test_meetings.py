@@ -1,7 +1,7 @@
 """The meeting cycle through the API: publish a frozen agenda, decide, follow up."""
 
 import uuid
-from datetime import datetime, time
+from datetime import date, datetime, time
 
 import pytest
 import time_machine
@@ -9,7 +9,7 @@ import time_machine
 from app.proposals.models import Proposal
 from app.timeutil import AMSTERDAM
 from tests.api.helpers import assert_problem
-from tests.clock import TODAY, iso
+from tests.clock import START, TODAY, iso
 from tests.conftest import (
     OPERATOR,
     create_case,
@@ -795,3 +795,29 @@ def test_a_viewing_day_before_the_proposal_or_over_a_year_ahead_is_refused(
         refused = client.post(url, json=body, headers=region.corporation.headers)
         assert assert_problem(refused, 400)["invalidParams"][0]["code"] == code
     assert decide(client, region.corporation, proposal["id"], "plan_viewing").status_code == 200
+
+
+def test_a_case_parked_after_a_decline_is_listed_on_hold_until_its_date_not_ready(
+    client, region, published
+):
+    _, proposal, case, _ = published
+    response = decide(client, region.care_provider, proposal["id"], "client_decline", "no_show")
+    assert response.status_code == 200, response.text
+
+    def listed(status: str) -> list[str]:
+        page = client.get(
+            "/v1/cases",
+            params={"tableId": region.table_id, "status": status},
+            headers=region.chair.headers,
+        )
+        assert page.status_code == 200, page.text
+        return [c["id"] for c in page.json()["items"]]
+
+    assert case_of(client, region, case["id"])["status"] == "on_hold"
+    assert case["id"] in listed("on_hold")
+    assert case["id"] not in listed("ready")
+    parked_until = date.fromisoformat(response.json()["decisions"][0]["parked_until"])
+    with time_machine.travel(START + (parked_until - TODAY), tick=True):
+        assert case_of(client, region, case["id"])["status"] == "ready"
+        assert case["id"] in listed("ready")
+        assert case["id"] not in listed("on_hold")

@@ -488,7 +488,10 @@ class _OpenProposalFields(BaseModel):
     status: str = Field(
         description="proposed, nominated, accepted, viewing_planned or tenancy_signed."
     )
-    since: date = Field(description="The day it entered that status (Europe/Amsterdam).")
+    since: date = Field(
+        description="The day it entered that status (Europe/Amsterdam), or its meeting's day "
+        "when that is later: nobody decides on it before."
+    )
     days_in_status: int = Field(description="Days since `since`, counted on `as_of`.")
     as_of: date = Field(
         description="The day the days were counted: today, or for a frozen "

@@ -49,7 +49,8 @@ def open_proposals(
     meeting first, days counted on today (`app.timeutil.today`).
 
     `since` is the day of the last decision that led to the status, or the day the proposal was
-    made; `stalled` is `days_in_status` > the policy's `stalled_after_days[status]`.
+    made, but not before its meeting's day; `stalled` is `days_in_status` > the policy's
+    `stalled_after_days[status]`.
     """
     policy = TablePolicy.model_validate(table.policy)
     last_decision = (
@@ -70,7 +71,9 @@ def open_proposals(
     on = today()
     entries = []
     for proposal, meeting_date, decided_at, vacancy_ref in session.exec(query).all():
-        since = local_date(decided_at or proposal.created_at)
+        # The parties decide from the meeting's day on (`app.proposals.service`): a proposal
+        # published before its meeting waits in `proposed` from that day, not from publication.
+        since = max(local_date(decided_at or proposal.created_at), meeting_date)
         days = max(0, (on - since).days)
         limit = policy.stalled_after_days.get(proposal.status.value)
         entries.append(

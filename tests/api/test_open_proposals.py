@@ -156,3 +156,25 @@ def test_a_frozen_agenda_keeps_the_open_proposals_it_was_published_with(client, 
     )
     frozen = agenda(client, region.chair, next_week)
     assert frozen["frozen"] and len(frozen["open_proposals"]) == 2
+
+
+def test_a_proposal_published_before_its_meeting_stalls_counting_from_the_meeting_day(
+    client, region, session
+):
+    """Nobody but the chair's withdrawal decides before the meeting's day, so a proposal
+    published ten days ahead is not stalled before its meeting, and its first stall is still
+    announced after it."""
+    create_case(client, region.care_provider, region.table_id)
+    create_vacancy(client, region.corporation)
+    ahead = meeting(client, region, 10)
+    published = client.post(f"/v1/meetings/{ahead}/publish", headers=region.chair.headers)
+    assert published.status_code == 200, published.text
+    later = meeting(client, region, 30)
+    with time_machine.travel(START + timedelta(days=9), tick=True):
+        [entry] = agenda(client, region.chair, later)["open_proposals"]
+    assert (entry["since"], entry["days_in_status"], entry["stalled"]) == (iso(10), 0, False)
+    assert stalled_events(session) == []
+    with time_machine.travel(START + timedelta(days=18), tick=True):
+        [entry] = agenda(client, region.chair, later)["open_proposals"]
+    assert (entry["days_in_status"], entry["stalled"]) == (8, True)
+    assert [e.data["days_in_status"] for e in stalled_events(session)] == [8]

@@ -5,7 +5,7 @@ final; then stored and frozen like a published agenda (the stored document is cu
 reader's view on every read)."""
 
 import uuid
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from sqlmodel import Session, col, select
@@ -54,7 +54,8 @@ def full_minutes(session: Session, meeting: Meeting, table: OutflowTable) -> dic
     When the previous meeting's minutes are final, the decisions of its period that they do not
     hold (recorded after they were marked final) are follow-ups here too: no other minutes
     would hold them. Actions: those handed out for the meeting, and those handed out at the
-    table in the period without a meeting."""
+    table in the period without a meeting. Open proposals: those of this meeting and earlier
+    ones, not of a later meeting whose agenda was published ahead."""
     end_day = next_meeting_date(session, meeting)
     start = _start_of(meeting.date)
     in_period = col(ProposalDecision.at) >= start
@@ -142,7 +143,11 @@ def full_minutes(session: Session, meeting: Meeting, table: OutflowTable) -> dic
             }
             for a, provider in session.exec(handed_out).all()
         ],
-        "open_proposals": open_proposals.open_proposals(session, table),
+        # Its own and earlier meetings' (a later meeting's agenda published ahead is not yet
+        # the table's business, and is that meeting's).
+        "open_proposals": open_proposals.open_proposals(
+            session, table, before=meeting.date + timedelta(days=1)
+        ),
     }
 
 

@@ -219,3 +219,16 @@ def test_each_party_reads_only_its_own_part_of_the_minutes(client, region):
         assert all("score" not in p for p in body["open_proposals"])
         assert all(a["case_id"] is None for a in body["actions"])
         assert len(body["actions"]) == (1 if corporation == region.corporation else 0)
+
+
+def test_the_minutes_leave_out_the_open_proposals_of_a_later_meeting_published_ahead(
+    client, region
+):
+    last_week, next_week, proposals = two_open_proposals(client, region)
+    create_case(client, region.care_provider, region.table_id)
+    create_vacancy(client, region.corporation)
+    published = client.post(f"/v1/meetings/{next_week}/publish", headers=region.chair.headers)
+    assert published.status_code == 200, published.text
+    body = minutes(client, region.chair, last_week).json()
+    assert {p["proposal_id"] for p in body["open_proposals"]} == {p["id"] for p in proposals}
+    assert {p["meeting_id"] for p in body["open_proposals"]} == {last_week}

@@ -52,6 +52,7 @@ from app.webhooks import service as webhooks_service
 from app.webhooks.models import (
     WebhookDelivery,
     WebhookEndpoint,
+    WebhookEndpointCreate,
     WebhookEndpointUpdate,
     WebhookEvent,
 )
@@ -731,6 +732,39 @@ def test_an_endpoint_deleted_while_a_decision_queues_a_delivery_to_it_answers_no
     with Session(world.engine) as session:
         assert session.get(WebhookEndpoint, endpoint_id) is None
         assert session.get_one(Proposal, uuid.UUID(proposal_id)).status == "nominated"
+
+
+def _register_endpoint(world: World) -> Callable[[Session], Any]:
+    principal = world.context(world.chair).principal
+    data = WebhookEndpointCreate.model_validate(
+        {"url": "https://hooks.example.org/in", "events": ["agenda.published"]}
+    )
+
+    def register(session: Session) -> None:
+        webhooks_service.create_endpoint(session, principal, data, allow_private_targets=False)
+
+    return register
+
+
+def test_two_endpoints_registered_at_once_never_pass_the_organisations_limit(world):
+    """With one endpoint left under the limit, a registration committed after another one's
+    count: both counted one short of the limit and the organisation ended with one endpoint
+    over it (PostgreSQL). The second now waits for the first and is refused."""
+    for _ in range(webhooks_service.MAX_ENDPOINTS_PER_ORGANISATION - 1):
+        response = world.client.post(
+            "/v1/webhooks",
+            json={"url": "https://hooks.example.org/in", "events": ["agenda.published"]},
+            headers=world.chair.headers,
+        )
+        assert response.status_code == 201, response.text
+
+    outcome = _write_while_held(world.engine, _register_endpoint(world), _register_endpoint(world))
+
+    assert [o.status for o in outcome] == [409], [repr(o.error) for o in outcome]
+    registered = select(func.count()).where(
+        WebhookEndpoint.organisation_id == uuid.UUID(world.chair.id)
+    )
+    assert _count(world.engine, registered) == webhooks_service.MAX_ENDPOINTS_PER_ORGANISATION
 
 
 # --- leaving a table while registering there ------------------------------------------------

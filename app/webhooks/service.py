@@ -20,6 +20,7 @@ from sqlmodel import Session, col, select
 from app.access_log import service as access_log
 from app.access_log.models import AccessAction
 from app.mail.service import queue_event_notices
+from app.organisations.models import Organisation
 from app.principal import Principal
 from app.problems import Conflict, NotFound, Unprocessable
 from app.sqltypes import utcnow
@@ -213,6 +214,10 @@ def create_endpoint(
     or cloud metadata address always is."""
     organisation_id = principal.require_organisation()
     _check_target(data.url, allow_private_targets)
+    # The organisation's row first (FOR NO KEY UPDATE: rows that merely refer to it pass), so
+    # a concurrent registration waits and then counts this one: without it two registrations
+    # both counted one short of the limit and both went in (PostgreSQL).
+    lock(session, Organisation, [organisation_id], no_key=True)
     count = session.exec(
         select(func.count())
         .select_from(WebhookEndpoint)

@@ -572,8 +572,10 @@ def log_replayed_report(session: Session, context: AccessContext, report: Any) -
 
 def _stored_dwellings(
     session: Session, corporation_id: uuid.UUID, refs: list[str]
-) -> dict[str, dict[str, Any]]:
+) -> tuple[dict[str, dict[str, Any]], dict[str, int]]:
+    """The stored dwellings with these references, as items, and the version of each read."""
     found: dict[str, dict[str, Any]] = {}
+    versions: dict[str, int] = {}
     fields = set(VacancyIn.model_fields)
     for start in range(0, len(refs), CHUNK):
         for ref, vacancy in vacancies_service.get_by_refs(
@@ -581,7 +583,8 @@ def _stored_dwellings(
         ).items():
             document = vacancy_public_dict(vacancy)
             found[ref] = {k: v for k, v in document.items() if k in fields}
-    return found
+            versions[ref] = vacancy.version
+    return found, versions
 
 
 def import_dwellings(
@@ -602,7 +605,7 @@ def import_dwellings(
         return result
     rows = _rows(grid, result.issues)
     _repeated_refs(rows, result.issues)
-    stored = _stored_dwellings(session, corporation_id, _stored_refs(rows))
+    stored, versions = _stored_dwellings(session, corporation_id, _stored_refs(rows))
     items: list[VacancyIn] = []
     item_rows: list[Row] = []
     for row in rows:
@@ -613,8 +616,10 @@ def import_dwellings(
     if items:
         savepoint = session.begin_nested()
         try:
+            # The rows merged into what was read: a dwelling changed since is a lost race
+            # (the request runs again), not a change to write back over.
             outcomes = vacancies_service.upsert_vacancies(
-                session, context.principal, items, batch=True
+                session, context.principal, items, batch=True, read_versions=versions
             )
         except vacancies_service.InvalidVacancies as refused:
             for entry in refused.extra.get("invalidItems", []):

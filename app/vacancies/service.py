@@ -6,7 +6,7 @@ municipality and has the corporation as a member."""
 import json
 import re
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from enum import Enum, StrEnum
@@ -254,6 +254,7 @@ def upsert_vacancies(
     *,
     batch: bool,
     if_match: str | None = None,
+    read_versions: Mapping[str, int] | None = None,
 ) -> list[UpsertOutcome]:
     """Create or update each item by (corporation, external_ref); all or nothing.
 
@@ -270,6 +271,11 @@ def upsert_vacancies(
     `if_match` (one item only): the ETag the caller last read of the dwelling with that
     reference; 412 when the dwelling changed since (or does not exist), checked on the locked
     row, so no concurrent write slips between the check and this one.
+
+    `read_versions`: the version of each dwelling the caller read to build its items (a
+    spreadsheet's left-out columns keep what it read). When a dwelling's locked row is at
+    another version, or one is there that the caller did not find, `LostRace`: the request runs
+    again on the dwellings as they are, instead of writing back what another request changed.
     """
     corporation_id = principal.require_kind(OrganisationKind.housing_corporation)
     unparsed = [r for r in raw_items if not isinstance(r, VacancyIn)]
@@ -305,6 +311,8 @@ def upsert_vacancies(
     }
     if if_match is not None:
         _check_version(existing, items, if_match)
+    if read_versions is not None:
+        _check_read_versions(existing, refs, read_versions)
     # Each item's content as a tuple in the lookup's column order: compared in one step.
     contents = list(zip(*(columns[c] for c in CONTENT_COLUMNS), strict=True))
     new_indexes: list[int] = []
@@ -425,6 +433,15 @@ def _check_version(existing: dict[str, Any], items: list[VacancyIn], if_match: s
     if current is None:  # RFC 9110 13.1.1: no current representation, so no If-Match holds
         raise PreconditionFailed("No dwelling with this external_ref exists to match If-Match.")
     check_if_match(if_match, f'"{current.version}"', "dwelling")
+
+
+def _check_read_versions(
+    existing: dict[str, Any], refs: list[str], read_versions: Mapping[str, int]
+) -> None:
+    for ref in refs:
+        current = existing.get(ref)
+        if (None if current is None else current.version) != read_versions.get(ref):
+            raise LostRace(f"dwelling {ref!r} changed since the request read it")
 
 
 def _insert_new(

@@ -20,8 +20,12 @@ from app.cases import service as cases_service
 from app.cases.models import Case, CaseCreate, CaseUpdate
 from app.imports import service as imports_service
 from app.organisations.models import OrganisationKind
+from app.vacancies import service as vacancies_service
+from app.vacancies.models import Vacancy, VacancyIn, vacancy_public_dict
 from tests.conftest import Org, Region, case_body, make_region
-from tests.imports.sheets import case_row, store_cases, table, xlsx
+from tests.imports.sheets import case_row, dwelling_row, store_cases, table, upload, xlsx
+
+DWELLINGS = "/v1/vacancies/imports"
 
 
 @pytest.fixture
@@ -41,10 +45,15 @@ def _context(org: Org) -> AccessContext:
     return AccessContext(principal=principal, endpoint="race")
 
 
-def _meanwhile(monkeypatch: pytest.MonkeyPatch, engine: Any, write: Callable[[Session], Any]):  # type: ignore[no-untyped-def]
-    """Once the import has read its existing cases, `write` commits in another transaction
-    (the first time only: the import's second run finds it committed)."""
-    read = imports_service._existing_cases
+def _meanwhile(  # type: ignore[no-untyped-def]
+    monkeypatch: pytest.MonkeyPatch,
+    engine: Any,
+    write: Callable[[Session], Any],
+    reader: str = "_existing_cases",
+):
+    """Once the import has read its existing cases (or dwellings: `reader`), `write` commits in
+    another transaction (the first time only: the import's second run finds it committed)."""
+    read = getattr(imports_service, reader)
     done: list[bool] = []
 
     def existing_then_changed(session: Session, org_id: uuid.UUID, refs: list[str]) -> Any:
@@ -56,7 +65,7 @@ def _meanwhile(monkeypatch: pytest.MonkeyPatch, engine: Any, write: Callable[[Se
                 other.commit()
         return found
 
-    monkeypatch.setattr(imports_service, "_existing_cases", existing_then_changed)
+    monkeypatch.setattr(imports_service, reader, existing_then_changed)
 
 
 def _case(engine: Any, ref: str) -> Case:
@@ -111,3 +120,38 @@ def test_an_import_whose_new_reference_is_registered_meanwhile_runs_again_and_up
 
     assert _imported(client, region, rows) == ["created", "updated"]
     assert _case(engine, "K-2").income_annual_taxable == 17000
+
+
+def test_an_import_whose_dwelling_is_edited_meanwhile_runs_again_and_keeps_both_changes(
+    committed, monkeypatch
+):
+    """The file's columns left out keep what the import read of the dwelling; a change committed
+    between that read and the write was overwritten with the value read (a lost update: the
+    corporation's floor went back to 1). The import now runs again on the dwelling as changed."""
+    client, engine = committed
+    region = make_region(client)
+    corporation = region.corporation
+    headers = corporation.headers
+    first = xlsx(table([dwelling_row("V-1")]), "Woningen")
+    stored = upload(client, DWELLINGS, first, headers, dry_run=False)
+    assert stored.status_code == 200, stored.text
+    principal = _context(corporation).principal
+
+    def edit(session: Session) -> None:
+        vacancy = vacancies_service.get_by_refs(session, uuid.UUID(corporation.id), ["V-1"])["V-1"]
+        document = {
+            k: v for k, v in vacancy_public_dict(vacancy).items() if k in VacancyIn.model_fields
+        }
+        changed = VacancyIn.model_validate({**document, "floor": 3})
+        vacancies_service.upsert_vacancies(session, principal, [changed], batch=False)
+
+    _meanwhile(monkeypatch, engine, edit, "_stored_dwellings")
+    row = dwelling_row("V-1", **{"Kale huur": "700,00"})
+    del row["Verdieping"]  # a column left out keeps what is stored
+    response = upload(client, DWELLINGS, xlsx(table([row]), "Woningen"), headers, dry_run=False)
+
+    assert response.status_code == 200, response.text
+    assert [item["outcome"] for item in response.json()["items"]] == ["updated"]
+    with Session(engine) as session:
+        vacancy = session.exec(select(Vacancy).where(Vacancy.external_ref == "V-1")).one()
+        assert (vacancy.floor, vacancy.rent_base) == (3, 700)  # neither lost

@@ -1,8 +1,11 @@
 """Waiting, in a test, for a transaction to reach a lock another one holds (PostgreSQL)."""
 
 import threading
+from collections.abc import Callable
+from typing import Any
 
 from sqlalchemy import Engine, text
+from sqlmodel import Session
 
 
 def wait_until_a_session_waits_for_a_lock(engine: Engine, writer: threading.Thread) -> None:
@@ -24,3 +27,19 @@ def wait_until_a_session_waits_for_a_lock(engine: Engine, writer: threading.Thre
                 return
             threading.Event().wait(0.01)
     raise AssertionError("the write never waited for a lock of the transaction held open")
+
+
+def commit_after_it_waits(
+    engine: Engine, hold: Callable[[Session], Any], run: Callable[[], Any]
+) -> None:
+    """`hold` runs and keeps its transaction open while `run` starts in another thread (on
+    PostgreSQL until it waits for one of `hold`'s locks, or has ended); then `hold` commits and
+    `run` is waited for."""
+    with Session(engine) as holder:
+        hold(holder)
+        writer = threading.Thread(target=run)
+        writer.start()
+        if engine.dialect.name == "postgresql":
+            wait_until_a_session_waits_for_a_lock(engine, writer)
+        holder.commit()
+    writer.join(timeout=120)

@@ -58,7 +58,7 @@ from app.webhooks.models import (
 )
 from tests.clock import iso
 from tests.conftest import Org, case_body, make_org, make_table, vacancy_body
-from tests.locks import wait_until_a_session_waits_for_a_lock
+from tests.locks import commit_after_it_waits, wait_until_a_session_waits_for_a_lock
 
 SERVER_ERROR = 500
 
@@ -649,14 +649,7 @@ def _write_while_held(
             except BaseException as exc:
                 outcome.append(Outcome(SERVER_ERROR, exc))
 
-    with Session(engine) as holder:
-        hold(holder)
-        writer = threading.Thread(target=run)
-        writer.start()
-        if engine.dialect.name == "postgresql":
-            wait_until_a_session_waits_for_a_lock(engine, writer)
-        holder.commit()
-    writer.join(timeout=120)
+    commit_after_it_waits(engine, hold, run)
     return outcome
 
 

@@ -30,7 +30,7 @@ from app.principal import Principal
 from app.problems import Conflict, NotFound, Unprocessable
 from app.settings import Settings
 from app.sqltypes import utcnow
-from app.versioning import flush
+from app.versioning import flush, lock
 
 # A session's last-seen time is written at most this often (every page would write otherwise).
 TOUCH_INTERVAL = timedelta(seconds=60)
@@ -153,6 +153,14 @@ def update_person(session: Session, person: Person, data: PersonUpdate) -> Perso
     session.add(person)
     flush(session, None, "person")
     return person
+
+
+def hold_rights(session: Session, admin: Person, person: Person) -> None:
+    """Lock the admin's row and the row of the person they change (in id order, FOR NO KEY
+    UPDATE as the change's own UPDATE) and read both again as committed: the page then checks
+    the rights the admin holds now. Two admins taking each other's admin flag at once each
+    checked the flag as their request began, and both changes went in."""
+    lock(session, Person, [admin.id, person.id], no_key=True)
 
 
 def reset_password(session: Session, person: Person) -> str:

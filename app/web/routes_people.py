@@ -162,6 +162,12 @@ def update_person(
     _require_admin(web)
     organisation = get_managed_organisation(session, web.principal, web.organisation.id)
     person = people.get_person(session, organisation, person_id)
+    # The rights this admin holds now: a change of them committed since the request began
+    # (another admin's, at the same moment) comes first.
+    people.hold_rights(session, web.person, person)
+    if not web.person.active:
+        raise PageForbidden("Uw account is geblokkeerd.")
+    _require_admin(web)
     if PersonRole(person.role).rank > web.role.rank:
         raise PageForbidden("U beheert alleen mensen met hoogstens uw eigen rol.")
     changes: dict[str, object] = {}

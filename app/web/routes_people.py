@@ -16,7 +16,7 @@ from app.db import SessionDep
 from app.organisations.models import Organisation
 from app.organisations.service import get_managed_organisation
 from app.people import service as people
-from app.people.models import PersonCreate, PersonRole, PersonUpdate
+from app.people.models import Person, PersonCreate, PersonRole, PersonUpdate
 from app.problems import Conflict, Unprocessable
 from app.web.core import FormDep, PageForbidden, Web, WebDep, WebRoute, field, redirect, render
 
@@ -27,6 +27,16 @@ def _require_admin(web: Web) -> None:
     if not web.person.is_admin:
         raise PageForbidden("Alleen een beheerder van uw organisatie beheert de mensen.")
     web.require_writer()
+
+
+def _hold_rights(session: SessionDep, web: Web, person: Person) -> None:
+    """Check again the rights this admin holds now, with their row and the changed person's
+    locked: a change of them committed since the request began (another admin's, at the same
+    moment) comes first, as it would one after the other."""
+    people.hold_rights(session, web.person, person)
+    if not web.person.active:
+        raise PageForbidden("Uw account is geblokkeerd.")
+    _require_admin(web)
 
 
 def _grantable(web: Web) -> list[PersonRole]:
@@ -100,6 +110,7 @@ def people_page(request: Request, session: SessionDep, web: WebDep) -> HTMLRespo
 def create_person(request: Request, session: SessionDep, web: WebDep, form: FormDep) -> Response:
     _require_admin(web)
     organisation = get_managed_organisation(session, web.principal, web.organisation.id)
+    _hold_rights(session, web, web.person)
     values = {
         "email": field(form, "email", 254),
         "display_name": field(form, "naam", 200),
@@ -147,6 +158,8 @@ def reset_password(
     _require_admin(web)
     organisation = get_managed_organisation(session, web.principal, web.organisation.id)
     person = people.get_person(session, organisation, person_id)
+    people.hold_sign_in_count(session, person)  # before the people's rows: see there
+    _hold_rights(session, web, person)
     if PersonRole(person.role).rank > web.role.rank:
         raise PageForbidden("U beheert alleen mensen met hoogstens uw eigen rol.")
     if person.id == web.person.id:
@@ -162,12 +175,7 @@ def update_person(
     _require_admin(web)
     organisation = get_managed_organisation(session, web.principal, web.organisation.id)
     person = people.get_person(session, organisation, person_id)
-    # The rights this admin holds now: a change of them committed since the request began
-    # (another admin's, at the same moment) comes first.
-    people.hold_rights(session, web.person, person)
-    if not web.person.active:
-        raise PageForbidden("Uw account is geblokkeerd.")
-    _require_admin(web)
+    _hold_rights(session, web, person)
     if PersonRole(person.role).rank > web.role.rank:
         raise PageForbidden("U beheert alleen mensen met hoogstens uw eigen rol.")
     changes: dict[str, object] = {}

@@ -1,8 +1,9 @@
-"""Two admins changing each other's rights at once on `/mensen`: the page acts on the rights
-its admin holds when it writes, not those it read when the request began."""
+"""An admin's change on `/mensen` while another admin takes that admin's rights: the page acts
+on the rights its admin holds when it writes, not those it read when the request began."""
 
 import uuid
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session, col, select
 
@@ -10,41 +11,50 @@ from app.people import service
 from app.people.models import Person, PersonUpdate
 from tests.conftest import make_org
 from tests.locks import commit_after_it_waits
-from tests.web.conftest import csrf_of, make_person, signed_in
+from tests.web import conftest as pages
+
+# What A does on the page to B (`{b}`), and whether it left B as B was.
+CHANGES = {
+    "admin_flag": ("/mensen/{b}", {"beheerder": "nee"}),
+    "new_password": ("/mensen/{b}/wachtwoord", {}),
+    "new_person": ("/mensen", {"email": "c@example.nl", "naam": "C", "rol": "member"}),
+}
 
 
-def test_two_admins_taking_each_others_admin_flag_at_once_leave_one_admin(live_app):
-    """Admin A drops B's admin flag on `/mensen` while B's change taking A's commits: each page
-    checked that its admin was one when the request began, both went in, and the organisation
-    was left without an admin (on the pages no one may drop their own flag, so that an admin
-    never raises their own rights; sequentially the second is refused). A's page now holds A's
-    row and finds A no admin any more: 403, and B stays admin (PostgreSQL; SQLite runs one
-    writer at a time)."""
+@pytest.mark.parametrize("change", list(CHANGES))
+def test_an_admin_whose_admin_flag_is_taken_meanwhile_changes_no_one(live_app, change):
+    """Admin B takes A's admin flag while A's page changes B (drops B's flag, gives B a new
+    password) or adds a person: each page checked that its admin was one as the request began,
+    so both went in: two admins taking each other's flag left the organisation without one
+    (the pages let no one drop their own, so that no one raises their own rights), and a
+    demoted admin gave a colleague a password only they knew. One after the other the second
+    is refused; A's page now holds A's row, finds A no admin any more and answers 403
+    (PostgreSQL; SQLite runs one writer at a time)."""
     engine = live_app.state.engine
     with TestClient(live_app) as client:
         org = make_org(client, "care_provider")
-        a = make_person(client, org, is_admin=True)
-        b = make_person(client, org, is_admin=True)
-    browser = signed_in(live_app, a)
-    csrf = csrf_of(browser, "/mensen")
+        a = pages.make_person(client, org, is_admin=True)
+        b = pages.make_person(client, org, is_admin=True)
+    browser = pages.signed_in(live_app, a)
+    csrf = pages.csrf_of(browser, "/mensen")
+    path, form = CHANGES[change]
     answers = []
 
-    def a_drops_b() -> None:
-        answers.append(
-            browser.post(f"/mensen/{b.id}", data={"csrf_token": csrf, "beheerder": "nee"})
-        )
+    def a_changes_b() -> None:
+        answers.append(browser.post(path.format(b=b.id), data={"csrf_token": csrf, **form}))
 
     def b_drops_a(held: Session) -> None:  # B's change, committed once A's page waits for it
         person = held.get_one(Person, uuid.UUID(a.id))
         service.update_person(held, person, PersonUpdate(is_admin=False))
 
-    commit_after_it_waits(engine, b_drops_a, a_drops_b)
+    commit_after_it_waits(engine, b_drops_a, a_changes_b)
 
     assert [answer.status_code for answer in answers] == [403]
     with Session(engine) as session:
-        admins = session.exec(
-            select(col(Person.id)).where(
-                col(Person.organisation_id) == uuid.UUID(org.id), col(Person.is_admin)
+        people = session.exec(
+            select(col(Person.id), col(Person.is_admin)).where(
+                col(Person.organisation_id) == uuid.UUID(org.id)
             )
         ).all()
-    assert admins == [uuid.UUID(b.id)]
+    assert sorted(people) == sorted([(uuid.UUID(a.id), False), (uuid.UUID(b.id), True)])
+    pages.signed_in(live_app, b)  # with the password B had: it stands

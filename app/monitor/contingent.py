@@ -81,6 +81,20 @@ def list_agreements(
     )
 
 
+def visible_agreements(
+    session: Session, context: AccessContext, table: OutflowTable, year: int | None
+) -> list[ContingentAgreement]:
+    """The agreements `list_agreements` gives, as the contingent's figures show them
+    (`contingent`): a corporation that may not see the cases reads only its own (what another
+    corporation agreed is that corporation's business); the table and care providers read all."""
+    rows = list_agreements(session, table, year)
+    own_only = context.principal.organisation_kind == OrganisationKind.housing_corporation
+    if own_only and viewer_of(context, table) is not None:
+        me = context.principal.organisation_id
+        rows = [r for r in rows if r.corporation_id == me]
+    return rows
+
+
 def contingent(
     session: Session,
     context: AccessContext,

@@ -266,8 +266,9 @@ def list_agreements(
     session: SessionDep,
     year: Annotated[int | None, Query(ge=2000, le=2100)] = None,
 ) -> ContingentAgreementList:
-    """The table's contingent agreements."""
-    rows = contingent.list_agreements(session, table, year)
+    """The table's contingent agreements (a corporation: its own, as in the monitor's
+    contingent)."""
+    rows = contingent.visible_agreements(session, context, table, year)
     return ContingentAgreementList(
         items=[ContingentAgreementPublic.model_validate(r, from_attributes=True) for r in rows]
     )

@@ -142,3 +142,25 @@ def test_the_gets_that_send_an_etag_for_if_match_document_it(client, region):
     ).json()
     read = client.get(f"/v1/webhooks/{endpoint['id']}", headers=region.care_provider.headers)
     assert read.headers["ETag"] == '"1"'
+
+
+def test_a_corporation_lists_only_its_own_contingent_agreement(client, region):
+    """The monitor's contingent shows a corporation only its own row; the list of agreements
+    showed it every other corporation's figure, and which municipality recorded it."""
+    for corporation, agreed in ((region.corporation, 10), (region.other_corporation, 4)):
+        path = f"/v1/tables/{region.table_id}/contingent-agreements/{TODAY.year}/{corporation.id}"
+        made = client.put(path, json={"agreed": agreed}, headers=region.municipality.headers)
+        assert made.status_code == 201, made.text
+
+    def listed(org) -> dict[str, int]:
+        response = client.get(
+            f"/v1/tables/{region.table_id}/contingent-agreements", headers=org.headers
+        )
+        assert response.status_code == 200, response.text
+        return {i["corporation_id"]: i["agreed"] for i in response.json()["items"]}
+
+    both = {region.corporation.id: 10, region.other_corporation.id: 4}
+    assert listed(region.corporation) == {region.corporation.id: 10}
+    assert listed(region.other_corporation) == {region.other_corporation.id: 4}
+    for reader in (region.chair, region.municipality, region.care_provider):
+        assert listed(reader) == both

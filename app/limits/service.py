@@ -124,7 +124,9 @@ def put_limits(
     compared with the year's ETag (`app.versioning.get_checked`: 412). Putting the limits as
     they stand changes nothing (same ETag)."""
     figures = resolve_figures(year, data)
-    row = get_checked(session, YearLimits, year, f"limits of {year}", if_match, if_none_match)
+    row = get_checked(
+        session, YearLimits, year, f"set of limits of {year}", if_match, if_none_match
+    )
     created = row is None
     if row is None:
         row = YearLimits(year=year, **figures)
@@ -134,7 +136,7 @@ def put_limits(
     row.source = data.source
     row.origin = LimitsOrigin.operator.value
     session.add(row)
-    flush(session, if_match, f"limits of {year}")
+    flush(session, if_match, f"set of limits of {year}")
     return row, created
 
 

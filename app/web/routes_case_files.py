@@ -173,7 +173,9 @@ def _form_page(
             "closed": case.status in CLOSED_STATUSES,
             "status_label": labels.label("case_status", current.value),
             "changes": _status_changes(current.value),
-            "warnings": [
+            "warnings": []
+            if case.status in CLOSED_STATUSES
+            else [
                 {**w, "label": labels.REASONS[w["code"]]}
                 for w in intake.own_rule_failures(session, case)
             ],
@@ -304,6 +306,11 @@ def update_case(
     with 400). A form that changes nothing stores nothing, so the version stays."""
     _require_care_provider(web)
     case = _own_case(session, web, case_id, None)
+    if case.status in CLOSED_STATUSES:  # whatever the form holds: nothing of it can be stored
+        fresh = _own_case(session, web, case.id, AccessAction.read)
+        return _form_page(
+            request, session, web, values=_stored_values(fresh), case=fresh, status=409
+        )
     values = _values(form)
     version = field(form, "versie", 40)
     if not version:

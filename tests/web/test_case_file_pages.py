@@ -375,7 +375,10 @@ def test_an_edit_keeps_a_long_list_of_preferred_areas(app, client, region):
 def test_a_withdrawn_file_offers_no_edit_form_it_would_refuse(app, client, region):
     """A housed or withdrawn file changes no more (409 `case_closed`); the pages offered the
     edit link and form anyway, and a worker filled it in only to be refused."""
-    case = create_case(client, region.care_provider, region.table_id)
+    # Without a beschikking: an open file's page lists that rule, a closed one's no longer.
+    case = create_case(
+        client, region.care_provider, region.table_id, beschikking={"status": "none"}
+    )
     withdrawn = client.patch(
         f"/v1/cases/{case['id']}",
         json={"status": "withdrawn", "status_reason": "own_solution"},
@@ -388,8 +391,10 @@ def test_a_withdrawn_file_offers_no_edit_form_it_would_refuse(app, client, regio
     assert edit not in browser.get("/dossiers?status=withdrawn").text
     page = browser.get(edit)
     assert page.status_code == 200
-    assert "verandert niet meer" in page.text
+    assert "verandert niet meer" in page.text and "beschikking_missing" not in page.text
     assert 'name="versie"' not in page.text and f'action="{edit}"' not in page.text
+    sent = _post(browser, edit, {"household.adults": "2"}, edit)  # a partial form, say
+    assert sent.status_code == 409 and "verandert niet meer" in sent.text
 
 
 def test_days_since_a_proposal_changed_count_from_the_amsterdam_day(app, client, region, chair):

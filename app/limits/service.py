@@ -103,7 +103,35 @@ def resolve_figures(year: int, data: YearLimitsFields) -> dict[str, Any]:
             )
     figures = {name: given[name] for name in FIGURES if name != "daeb_rent_limit"}
     figures["daeb_rent_limit"] = new if new is not None else old
+    check_consistent(figures)
     return figures
+
+
+ORDERED = (
+    ("low_cap", "high_cap"),
+    ("high_cap", "daeb_rent_limit"),
+    ("income_limit_single", "income_limit_multi"),
+    ("income_limit_single_pension", "income_limit_multi_pension"),
+    ("daeb_income_limit_single", "daeb_income_limit_multi"),
+)
+"""(lower, higher): figures the law orders. The two aftoppingsgrenzen lie below the huurtoeslag
+rent limit (Wet op de huurtoeslag art. 20), the low one below the high one; every income limit
+of a household of two or more is above that of one person (the same notices, docs/domain.md).
+A figure typed in the wrong field would otherwise have passed every household or none for a
+whole year's agendas without a word."""
+
+
+def check_consistent(figures: dict[str, Any]) -> None:
+    """400 `limits_out_of_order` on the higher figure of the first pair in `ORDERED` that a
+    year's figures (Decimal euros) reverse."""
+    for lower, higher in ORDERED:
+        if figures[lower] > figures[higher]:
+            raise Unprocessable(
+                higher,
+                f"{higher} ({figures[higher]}) is below {lower} ({figures[lower]}); the law "
+                f"puts it above. Check both figures.",
+                "limits_out_of_order",
+            )
 
 
 def _aow_text(aow: tuple[int, int] | None) -> str:

@@ -1,6 +1,8 @@
 """Yearly limits are data: shipped with their source, a new year is a PUT or a data-file entry,
 never a code change. The DAEB rent limit says what it is; its old name still works in v1."""
 
+import pytest
+
 from app.limits.data import aow_age_in_year, shipped_limits
 from tests.api.helpers import assert_problem, invalid_names
 from tests.clock import TODAY
@@ -158,3 +160,25 @@ def test_limits_with_three_decimals_are_refused_per_field(client, region):
         f"/v1/limits/{year}", json={**NEW_YEAR_FIGURES, "low_cap": "740.001"}, headers=OPERATOR
     )
     assert invalid_names(response) == ["low_cap"]
+
+
+@pytest.mark.parametrize(
+    ("changes", "named"),
+    [
+        ({"low_cap": "800.00"}, "high_cap"),  # above the high cap (793.00)
+        ({"high_cap": "1000.00"}, "daeb_rent_limit"),  # above the huurtoeslag limit (967.00)
+        ({"income_limit_multi": "1"}, "income_limit_multi"),
+        ({"daeb_income_limit_single": "60000"}, "daeb_income_limit_multi"),
+    ],
+    ids=["low-above-high", "high-above-daeb", "multi-below-single", "daeb-single-above-multi"],
+)
+def test_limits_the_law_orders_the_other_way_round_are_refused(client, region, changes, named):
+    """A figure typed in the wrong field (a low cap of 2000, a household limit of 1) was stored
+    and every agenda of the year used it without a word."""
+    year = a_year_without_limits(client, region.chair)
+    response = client.put(
+        f"/v1/limits/{year}", json={**NEW_YEAR_FIGURES, **changes}, headers=OPERATOR
+    )
+    assert invalid_names(response) == [named]
+    assert response.json()["invalidParams"][0]["code"] == "limits_out_of_order"
+    assert client.get(f"/v1/limits/{year}", headers=OPERATOR).status_code == 404

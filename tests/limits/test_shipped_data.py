@@ -27,6 +27,11 @@ def test_every_shipped_year_records_its_source():
         assert set(year.figures) == set(FIGURES)
 
 
+def test_every_shipped_year_puts_its_figures_in_the_order_the_law_does():
+    for year in shipped_limits():
+        service.check_consistent(year.figures)  # raises on a reversed pair
+
+
 def test_the_engine_factories_use_the_shipped_figures():
     shipped = {y.year: y.figures for y in shipped_limits()}
     for limits in (LIMITS_2025, LIMITS_2026):

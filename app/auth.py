@@ -6,7 +6,7 @@ from datetime import timedelta
 from functools import cache
 from typing import Annotated
 
-from fastapi import Depends
+from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import Executable, bindparam, select, update
 
@@ -14,7 +14,7 @@ from app.db import SessionDep, SettingsDep
 from app.organisations.models import ApiKey, Organisation, OrganisationKind
 from app.principal import KEY_PREFIX, hash_api_key
 from app.principal import Principal as Principal  # re-exported for the routes
-from app.problems import Forbidden, Unauthorized
+from app.problems import Forbidden, Unauthorized, Unprocessable
 from app.sqltypes import table_of, utcnow
 
 bearer_scheme = HTTPBearer(
@@ -25,10 +25,20 @@ bearer_scheme = HTTPBearer(
 
 
 def authenticate(
+    request: Request,
     session: SessionDep,
     settings: SettingsDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
 ) -> Principal:
+    if len(request.headers.getlist("authorization")) > 1:
+        # A singleton field (RFC 9110 section 11.6.2): answering as the first of two keys
+        # served a request whose sender meant one organisation as another.
+        raise Unprocessable(
+            "Authorization",
+            "This header takes one API key; give it once.",
+            "repeated_parameter",
+            location="header",
+        )
     if credentials is None or not credentials.credentials:
         raise Unauthorized("Send an API key as `Authorization: Bearer <key>`.")
     token = credentials.credentials

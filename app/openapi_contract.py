@@ -262,14 +262,14 @@ def _returns_versioned(response: dict[str, Any], versioned: set[str]) -> bool:
 
 def _responses(operation: dict[str, Any], versioned: set[str], tagged: bool = False) -> None:
     responses = operation["responses"]
-    takes_input = bool(operation.get("parameters") or operation.get("requestBody"))
-    if takes_input:
-        responses["400"] = {
-            "description": "Invalid input: `invalidParams` names each field (`in`: `body`, "
-            "`query`, `path` or `header`) with a machine-readable `code` and a `reason`. "
-            "Nothing was changed.",
-            "content": {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}},
-        }
+    # Every operation takes input: at least the `Authorization` header, which may come only
+    # once (`app.auth`).
+    responses["400"] = {
+        "description": "Invalid input: `invalidParams` names each field (`in`: `body`, "
+        "`query`, `path` or `header`) with a machine-readable `code` and a `reason`. "
+        "Nothing was changed.",
+        "content": {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+    }
     if operation.get("requestBody"):
         responses["415"] = {
             "description": "The body's `Content-Type` is not the one the operation reads "

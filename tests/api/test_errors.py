@@ -54,6 +54,22 @@ def test_revoked_key_is_401_with_a_bearer_challenge(client):
 # --- one problem format for every status ----------------------------------------------------
 
 
+def test_two_api_keys_in_one_request_are_refused_not_read_as_the_first(client):
+    """Authorization is a singleton header: with two keys the request was served as the first
+    organisation's, though its sender may have meant the other."""
+    first, second = make_org(client, "care_provider"), make_org(client, "municipality")
+    response = client.get(
+        "/v1/me",
+        headers=[
+            ("Authorization", first.headers["Authorization"]),
+            ("Authorization", second.headers["Authorization"]),
+        ],
+    )
+    assert invalid_names(response) == ["Authorization"]
+    assert response.json()["invalidParams"][0]["code"] == "repeated_parameter"
+    assert me(client, first.headers)["organisation"]["id"] == first.id
+
+
 def test_403_is_a_problem(client):
     org = make_org(client, "care_provider")
     response = client.post(

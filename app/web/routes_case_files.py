@@ -169,15 +169,13 @@ def _form_page(
         context |= {
             "version": etag(case),
             "status": current.value,
-            # A housed or withdrawn file changes no more (409 `case_closed`): no form to fill in.
-            "closed": case.status in CLOSED_STATUSES,
+            "closed": case.status in CLOSED_STATUSES,  # no form: it changes no more
             "status_label": labels.label("case_status", current.value),
             "changes": _status_changes(current.value),
-            "warnings": []
-            if case.status in CLOSED_STATUSES
-            else [
+            "warnings": [
                 {**w, "label": labels.REASONS[w["code"]]}
                 for w in intake.own_rule_failures(session, case)
+                if case.status not in CLOSED_STATUSES
             ],
         }
     return render(request, "case_form.html", context, status)
@@ -306,15 +304,12 @@ def update_case(
     with 400). A form that changes nothing stores nothing, so the version stays."""
     _require_care_provider(web)
     case = _own_case(session, web, case_id, None)
-    if case.status in CLOSED_STATUSES:  # whatever the form holds: nothing of it can be stored
-        fresh = _own_case(session, web, case.id, AccessAction.read)
-        return _form_page(
-            request, session, web, values=_stored_values(fresh), case=fresh, status=409
-        )
+    if case.status in CLOSED_STATUSES:  # it changes no more: nothing of any form is stored
+        return _fresh_page(request, session, web, case, 409)
     values = _values(form)
     version = field(form, "versie", 40)
     if not version:
-        return _without_version(request, session, web, case)
+        return _fresh_page(request, session, web, case, 400, NO_VERSION)
     entry, patch = _edit(session, case, values)
     if patch is None:
         cases.get_case(session, web.access(), case_id, AccessAction.read)
@@ -326,14 +321,16 @@ def update_case(
     return _write(request, session, web, case, patch, version, values, "dossier_opgeslagen")
 
 
-def _without_version(request: Request, session: Session, web: Web, case: Case) -> HTMLResponse:
-    """A form without a readable `versie` cannot be checked against the stored file: saving it
-    without `If-Match` could overwrite someone else's change unseen, so it is refused."""
+def _fresh_page(
+    request: Request, session: Session, web: Web, case: Case, status: int, error: str | None = None
+) -> HTMLResponse:
+    """The stored file's page again where nothing of the form may be stored (its read logged):
+    a closed file's (409), a status change without its choices, or a form without a readable
+    `versie` (400: it cannot be checked against the stored file, and saving it without
+    `If-Match` could overwrite someone else's change unseen)."""
     fresh = _own_case(session, web, case.id, AccessAction.read)
-    return _form_page(
-        request, session, web, values=_stored_values(fresh), case=fresh, error=NO_VERSION,
-        status=400,
-    )  # fmt: skip
+    values = _stored_values(fresh)
+    return _form_page(request, session, web, values=values, case=fresh, error=error, status=status)
 
 
 def _write(
@@ -385,21 +382,16 @@ def change_status(
     status = field(form, "status", 16)
     reason = field(form, "reden", 32)
     if status not in STATUS_CHOICES:
-        return _form_page(
-            request, session, web, values=_stored_values(case), case=case,
-            error="Kies een statuswijziging.", status=400,
-        )  # fmt: skip
+        return _fresh_page(request, session, web, case, 400, "Kies een statuswijziging.")
     patch: dict[str, Any] = {"status": status}
     if STATUS_CHOICES[status][1]:
         if reason not in STATUS_CHOICES[status][1]:
-            return _form_page(
-                request, session, web, values=_stored_values(case), case=case,
-                error="Kies een reden bij deze statuswijziging.", status=400,
-            )  # fmt: skip
+            error = "Kies een reden bij deze statuswijziging."
+            return _fresh_page(request, session, web, case, 400, error)
         patch["status_reason"] = reason
     version = field(form, "versie", 40)
     if not version:
-        return _without_version(request, session, web, case)
+        return _fresh_page(request, session, web, case, 400, NO_VERSION)
     return _write(
         request, session, web, case, patch, version, _stored_values(case), "dossier_status"
     )

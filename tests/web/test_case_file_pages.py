@@ -404,3 +404,18 @@ def test_days_since_a_proposal_changed_count_from_the_amsterdam_day(app, client,
         published = publish_one(client, region)
     page = signed_in(app, chair).get(f"/dossiers/{published.case_id}").text
     assert "(0 dagen)." in page, re.findall(r"sinds [^<]*", page)
+
+
+def test_a_refused_status_change_shows_the_file_and_logs_that_read(app, client, region):
+    """A status change without its reason showed the file again without an access-log entry,
+    where every page that shows a case's details is logged."""
+    case = create_case(client, region.care_provider, region.table_id)
+    browser = signed_in(app, make_person(client, region.care_provider))
+    edit = f"/dossiers/{case['id']}/bewerken"
+    version = _version(browser.get(edit).text)
+    before = _log(client, region, case["id"]).count(("read", "POST /dossiers/{case_id}/status"))
+    for data in ({"status": "withdrawn", "versie": version}, {"status": "gone", "versie": version}):
+        refused = _post(browser, f"/dossiers/{case['id']}/status", data, edit)
+        assert refused.status_code == 400 and case["external_ref"] in refused.text
+    after = _log(client, region, case["id"]).count(("read", "POST /dossiers/{case_id}/status"))
+    assert after == before + 2

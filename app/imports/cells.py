@@ -25,9 +25,13 @@ from app.vocabulary import MONTHS
 EXCEL_EPOCH = date(1899, 12, 30)  # day 0 of the 1900 date system, as Excel counts
 YES = frozenset({"ja", "j", "yes", "y", "waar", "true", "1", "x"})
 NO = frozenset({"nee", "n", "no", "onwaar", "false", "0"})
-DUTCH_DATE = re.compile(r"^(\d{1,2})[-/.](\d{1,2})[-/.](\d{2}|\d{4})(?: 0{1,2}:00(?::00)?)?$")
-ISO_DATE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[T ]0{1,2}:00(?::00)?)?$")
-SERIAL = re.compile(r"^\d{1,6}(?:[.,]\d+)?$")
+# ASCII digits only (`[0-9]`, not `\d`): the API reads no other script's digits, and neither
+# may a cell or a form field, so Arabic-Indic or fullwidth digits are refused here as there.
+DUTCH_DATE = re.compile(
+    r"^([0-9]{1,2})[-/.]([0-9]{1,2})[-/.]([0-9]{2}|[0-9]{4})(?: 0{1,2}:00(?::00)?)?$"
+)
+ISO_DATE = re.compile(r"^([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})(?:[T ]0{1,2}:00(?::00)?)?$")
+SERIAL = re.compile(r"^[0-9]{1,6}(?:[.,][0-9]+)?$")
 CURRENCY = re.compile(r"(?i)€|eur\b|\s")
 
 
@@ -111,7 +115,7 @@ def _integer(_: Column, value: Any) -> int:
         if value.is_integer():
             return int(value)
         raise CellError("not_an_integer", f"{value} is geen geheel getal.")
-    match = re.fullmatch(r"([+-]?\d{1,9})(?:[.,]0+)?", str(value))
+    match = re.fullmatch(r"([+-]?[0-9]{1,9})(?:[.,]0+)?", str(value))
     if match is None:
         raise CellError("not_an_integer", f"'{value}' is geen geheel getal.")
     return int(match.group(1))
@@ -185,20 +189,20 @@ def _money(_: Column, value: Any) -> str:
     text = CURRENCY.sub("", raw)
     sign = "-" if text.startswith("-") else ""
     digits = text.lstrip("+-")
-    if re.fullmatch(r"\d+", digits):
+    if re.fullmatch(r"[0-9]+", digits):
         return sign + digits
-    if re.fullmatch(r"\d{1,3}(?:\.\d{3})+,\d+|\d+,\d+", digits):
+    if re.fullmatch(r"[0-9]{1,3}(?:\.[0-9]{3})+,[0-9]+|[0-9]+,[0-9]+", digits):
         return sign + digits.replace(".", "").replace(",", ".")
-    if re.fullmatch(r"\d+\.\d{1,2}", digits):
+    if re.fullmatch(r"[0-9]+\.[0-9]{1,2}", digits):
         return sign + digits
-    if re.fullmatch(r"\d{1,3}(?:\.\d{3})+", digits):
+    if re.fullmatch(r"[0-9]{1,3}(?:\.[0-9]{3})+", digits):
         plain = digits.replace(".", "")
         raise CellError(
             "ambiguous_amount",
             f"'{raw}' is onduidelijk: schrijf {plain} of {plain},00 (met een komma voor de "
             "centen, zonder punt voor de duizendtallen).",
         )
-    if re.fullmatch(r"\d{1,3}(?:,\d{3})+\.\d+", digits):
+    if re.fullmatch(r"[0-9]{1,3}(?:,[0-9]{3})+\.[0-9]+", digits):
         raise CellError(
             "ambiguous_amount", f"'{raw}': gebruik een komma voor de centen, zoals 1234,56."
         )

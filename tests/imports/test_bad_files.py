@@ -227,6 +227,8 @@ def test_a_comma_separated_csv_is_refused(client, region):
         ("Inkomen stabiel", "misschien", "not_yes_or_no"),
         ("Voorziening", "Kliniek", "unknown_choice"),
         ("Volwassenen", "1,5", "not_an_integer"),
+        ("Volwassenen", "\u0662", "not_an_integer"),  # Arabic-Indic 2: the API reads none
+        ("Klaar voor uitstroom sinds", "\uff10\uff11-03-2025", "not_a_date"),  # fullwidth 01
         ("Eigen kenmerk", "K 1", "string_pattern_mismatch"),
         ("Voorkeursgebieden", "GM0344, Utrecht", "string_pattern_mismatch"),
     ],

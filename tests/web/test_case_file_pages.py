@@ -419,3 +419,15 @@ def test_a_refused_status_change_shows_the_file_and_logs_that_read(app, client, 
         assert refused.status_code == 400 and case["external_ref"] in refused.text
     after = _log(client, region, case["id"]).count(("read", "POST /dossiers/{case_id}/status"))
     assert after == before + 2
+
+
+def test_digits_of_another_script_on_the_form_are_refused_as_the_api_refuses_them(
+    app, client, region
+):
+    """The form read `\u0662` (Arabic-Indic 2) as 2 adults and `\u0661\u0669\u0667\u0660` as
+    1970, where the API answers 400 for the same text."""
+    browser = signed_in(app, make_person(client, region.care_provider))
+    for changes in ({"household.adults": "\u0662"}, {"birth_year": "\u0661\u0669\u0667\u0660"}):
+        form = _form(external_ref=f"K-hand-{uuid.uuid4().hex[:6]}", **changes)
+        response = _post(browser, "/dossiers/nieuw", form, "/dossiers/nieuw")
+        assert response.status_code == 400, changes

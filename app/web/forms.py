@@ -11,6 +11,9 @@ from app.organisations.service import list_organisations
 from app.problems import ProblemError
 from app.web.core import Web
 
+TEXT_RULE = "Een naam is één regel tekst, zonder stuur- of leesrichtingstekens."
+"""What a name on a form may hold (`app.schemas.SINGLE_LINE`), for the pages' refusals."""
+
 T = TypeVar("T")
 MAX_ROWS = 1000
 

@@ -15,6 +15,7 @@ from app.schemas import AreaCode
 from app.tables import service as tables_service
 from app.web.core import FormDep, Web, WebDep, WebRoute, field, redirect, render
 from app.web.deps import PageTableDep
+from app.web.forms import TEXT_RULE
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
 
@@ -68,7 +69,12 @@ def name_area(
         data = AreaNameIn.model_validate({"name": field(form, "naam", 200)})
     except ValidationError:
         return _page(
-            request, session, web, table_id, error="Vul een naam in voor de code.", status=400
+            request,
+            session,
+            web,
+            table_id,
+            error=f"Vul een naam in voor de code. {TEXT_RULE}",
+            status=400,
         )
     if code in areas_service.names_for(session, [code]):
         return _page(

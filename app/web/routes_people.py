@@ -19,6 +19,7 @@ from app.people import service as people
 from app.people.models import Person, PersonCreate, PersonRole, PersonUpdate
 from app.problems import Conflict, Unprocessable
 from app.web.core import FormDep, PageForbidden, Web, WebDep, WebRoute, field, redirect, render
+from app.web.forms import TEXT_RULE
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
 
@@ -124,7 +125,7 @@ def create_person(request: Request, session: SessionDep, web: WebDep, form: Form
             request,
             session,
             web,
-            error="Vul een geldig e-mailadres, een naam en een rol in.",
+            error="Vul een geldig e-mailadres, een naam en een rol in. " + TEXT_RULE,
             form=values,
             status=400,
         )

@@ -120,3 +120,27 @@ def test_an_email_with_a_nul_byte_on_the_people_page_is_a_dutch_400(app, client,
         f"/v1/organizations/{region.chair.id}/people", headers=region.chair.headers
     ).json()["items"]
     assert "Nul" not in {p["display_name"] for p in people}
+
+
+def test_a_name_with_a_direction_override_on_the_pages_says_what_is_wrong(
+    app, client, region, chair
+):
+    """Refused as in the API, but the people page asked for "a name" and the areas page to
+    "fill in a name for the code", though one was filled in."""
+    browser = signed_in(app, chair)
+    person = browser.post(
+        "/mensen",
+        data={
+            "csrf_token": csrf_of(browser, "/mensen"),
+            "email": "omkeer@example.nl",
+            "naam": "Piet \u202eneeJ",
+            "rol": "member",
+        },
+    )
+    assert person.status_code == 400 and "leesrichtingstekens" in person.text
+    areas = f"/tafels/{region.table_id}/gebieden"
+    area = browser.post(
+        areas,
+        data={"csrf_token": csrf_of(browser, areas), "code": "BU03440999", "naam": "Oost \u2067x"},
+    )
+    assert area.status_code == 400 and "leesrichtingstekens" in area.text

@@ -188,8 +188,14 @@ def test_wrong_json_types_are_a_400_problem(client, body):
         "Gemeente\u2028Ede",  # line separator
         "Gemeente \u202eedE",  # right-to-left override: shows as "Gemeente Ede"
         "Gemeente \u2067Ede\u2069",  # right-to-left isolate
+        "\u200b",  # only a zero-width space: shows as an empty name
+        "\ufeff\u3164",  # a byte order mark and a blank letter
+        "Gemeente\u206aEde",  # a deprecated formatting character
     ],
-    ids=["nul", "newline", "escape", "delete", "only-nul", "c1", "line-sep", "rlo", "rli"],
+    ids=[
+        *("nul", "newline", "escape", "delete", "only-nul", "c1", "line-sep", "rlo", "rli"),
+        *("only-zero-width", "only-invisible", "deprecated-format"),
+    ],
 )
 def test_control_characters_in_a_name_are_400(client, name):
     response = client.post(

@@ -488,7 +488,9 @@ def list_cases(
         # a cursor (the last case shown) says exactly where the next page starts.
         ascending = filters.sort == CaseSort.longest_waiting_first
         if after is not None:
-            last = select(col(Case.ready_since)).where(Case.id == after).scalar_subquery()
+            # Only a case the caller sees places the page: another's would give its date away.
+            visible = visible_clause(context.principal)
+            last = select(col(Case.ready_since)).where(Case.id == after, visible).scalar_subquery()
             if ascending:
                 query = query.where(
                     or_(

@@ -610,7 +610,13 @@ def list_vacancies(
         ascending = filters.sort == VacancySort.longest_waiting_first
         key = col(Vacancy.available_from)
         if after is not None:
-            last = select(col(Vacancy.available_from)).where(Vacancy.id == after).scalar_subquery()
+            # Only a dwelling the caller sees places the page (another's date would follow).
+            visible = visible_clause(principal)
+            last = (
+                select(col(Vacancy.available_from))
+                .where(Vacancy.id == after, visible)
+                .scalar_subquery()
+            )
             if ascending:
                 query = query.where(or_(key > last, and_(key == last, col(Vacancy.id) > after)))
             else:

@@ -2,8 +2,11 @@
 filters (organisation, facility, household size, blocking reason, reference), the sort by
 waiting time across cursor pages, and the access log of every case listed."""
 
+import uuid
+
 import pytest
 
+from app.schemas import encode_cursor
 from tests.api.helpers import assert_problem, invalid_names
 from tests.api.test_access_log_reads import log_of
 from tests.clock import iso
@@ -182,3 +185,25 @@ def test_every_case_listed_is_in_the_access_log(client, region):  # type: ignore
     assert [(e["action"], e["organisation_id"]) for e in entries] == [
         ("list", region.municipality.id)
     ]
+
+
+@pytest.mark.parametrize("path", ["/v1/cases", "/v1/vacancies"])
+def test_a_sorted_list_tells_nothing_of_anothers_file_its_cursor_names(client, region, path):  # type: ignore[no-untyped-def]
+    """A cursor is the id of the last file shown; one naming a file the caller may not see (an
+    id it read at a table it chaired, say, before the file moved on) pages like an unknown id:
+    placed in the order, it gave away the other file's ready or available date."""
+    if path == "/v1/cases":
+        me, other = region.care_provider, region.other_care_provider
+        for days in (300, 100):
+            create_case(client, me, region.table_id, ready_since=iso(-days))
+        theirs = create_case(client, other, region.table_id, ready_since=iso(-200))
+    else:
+        me, other = region.corporation, region.other_corporation
+        for days in (300, 100):
+            create_vacancy(client, me, available_from=iso(-days))
+        theirs = create_vacancy(client, other, available_from=iso(-200))
+    named, unknown = (encode_cursor(uuid.UUID(i)) for i in (theirs["id"], str(uuid.uuid4())))
+    for sort in ("-waitingTime", "waitingTime"):
+        assert ids(client, me, path, sort=sort, cursor=named) == ids(
+            client, me, path, sort=sort, cursor=unknown
+        )

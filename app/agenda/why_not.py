@@ -54,16 +54,15 @@ def _proposal_detail(found: Any, visible_case: Any) -> dict[str, Any]:
     if found is None:  # the status says so, but no open proposal row: show what is known
         return {"proposal_id": None}
     proposal, meeting_date = found
+    # Of another's case the viewer learns that the dwelling is taken, not the proposal: its id
+    # and status follow that client (accepted, a viewing planned), and the proposal is a 404.
+    shown = visible_case(proposal.case_id, proposal.care_provider_id)
     return {
-        "proposal_id": str(proposal.id),
-        "proposal_status": proposal.status,
+        "proposal_id": str(proposal.id) if shown else None,
+        "proposal_status": proposal.status if shown else None,
         "meeting_date": meeting_date.isoformat(),
         "vacancy_id": str(proposal.vacancy_id),
-        "case_id": (
-            str(proposal.case_id)
-            if visible_case(proposal.case_id, proposal.care_provider_id)
-            else None
-        ),
+        "case_id": str(proposal.case_id) if shown else None,
     }
 
 

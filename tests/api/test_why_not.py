@@ -302,3 +302,27 @@ def test_a_care_provider_learns_nothing_of_another_providers_case(client, region
     )
     assert response.status_code == 404
     assert response.json()["detail"] == "No such case at this table."
+
+
+def test_a_care_provider_reads_nothing_of_another_providers_proposal_in_why_not(client, region):
+    """Why-not tells another care provider that the dwelling is taken and since which meeting,
+    not the proposal: its id and status (accepted, a viewing planned, signed) follow another
+    provider's client, whose proposal answers that provider 404."""
+    plan_meeting(client, region, iso(0))  # a care provider asks on a meeting date
+    ready_case(client, region.care_provider, region.table_id)
+    home = fitting_dwelling(client, region.corporation, "A")
+    [proposal] = publish_meeting(client, region, -7)
+    decide(client, region.chair, proposal, "nominate")
+    other_case = ready_case(client, region.other_care_provider, region.table_id)
+    taken = why_not(client, region.other_care_provider, region.table_id, other_case, home)
+    assert reason(taken, "vacancy_in_open_proposal") == {
+        "proposal_id": None,
+        "proposal_status": None,
+        "meeting_date": iso(-7),
+        "vacancy_id": home["id"],
+        "case_id": None,
+    }
+    hidden = client.get(
+        f"/v1/proposals/{proposal['id']}", headers=region.other_care_provider.headers
+    )
+    assert hidden.status_code == 404

@@ -366,13 +366,14 @@ def case_page(
     proposal = _open_proposal(session, col(Proposal.case_id) == case.id)
     if proposal is not None:
         dwellings |= _dwellings(session, [str(proposal.vacancy_id)])
-    actions = list(
-        session.exec(
-            select(Action)
-            .where(Action.case_id == case.id, Action.status == ActionStatus.open)
-            .order_by(col(Action.due_date))
-        )
+    open_actions = select(Action).where(
+        Action.case_id == case.id, Action.status == ActionStatus.open
     )
+    if case.care_provider_id != web.organisation.id:
+        # As the timeline: a case moved on shows the new table none of the earlier table's.
+        readable = tables_service.reader_table_ids(web.principal)
+        open_actions = open_actions.where(col(Action.table_id).in_(readable))
+    actions = list(session.exec(open_actions.order_by(col(Action.due_date))))
     actions_service.log_shown(session, context, actions)
     entries = case_timeline(session, context, case)
     dwellings |= _dwellings(session, [str(e["vacancy_id"]) for e in entries if "vacancy_id" in e])

@@ -6,8 +6,9 @@ import pytest
 
 from tests.api.helpers import publish_one_proposal
 from tests.api.test_access_log_reads import log_of
+from tests.api.test_actions import hand_out
 from tests.clock import iso
-from tests.conftest import create_case, create_vacancy
+from tests.conftest import create_case, create_vacancy, make_org, make_table
 from tests.web.conftest import make_person, signed_in
 
 WHEELCHAIR = {"wheelchair": True, "step_free": True, "max_floor": None, "pets": False}
@@ -247,3 +248,27 @@ def test_a_reference_search_with_a_nul_byte_is_refused(people, registry, path): 
     html = response.text
     for ref in ("EIGEN-001", "EIGEN-002", "ANDER-001", "ANDER-002", "VHE-EIGEN", "VHE-ANDER"):
         assert ref not in html
+
+
+def test_a_case_moved_to_another_table_shows_it_none_of_the_earlier_tables_actions(  # type: ignore[no-untyped-def]
+    app, client, region
+):
+    """The case page lists the case's open actions as its timeline does: a table reads those
+    handed out at a table it reads. An action the earlier table handed out (its owner, kind and
+    date) is that table's business, and answers the new table 404 in the API."""
+    case = create_case(client, region.care_provider, region.table_id)
+    handed = hand_out(client, region, region.municipality, case_id=case["id"])
+    elsewhere = make_org(client, "municipality")
+    second_table = make_table(client, elsewhere, [region.care_provider], ["GM0363"])
+    moved = client.patch(
+        f"/v1/cases/{case['id']}",
+        json={"table_id": second_table},
+        headers=region.care_provider.headers,
+    )
+    assert moved.status_code == 200, moved.text
+    action = client.get(f"/v1/actions/{handed['id']}", headers=elsewhere.headers)
+    assert action.status_code == 404
+    theirs = signed_in(app, make_person(client, elsewhere, "chair"))
+    assert "Wmo-beschikking aanvragen" not in page(theirs, f"/dossiers/{case['id']}")
+    own = signed_in(app, make_person(client, region.care_provider, "member"))
+    assert "Wmo-beschikking aanvragen" in page(own, f"/dossiers/{case['id']}")

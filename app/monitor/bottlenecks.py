@@ -67,7 +67,11 @@ def bottleneck_history(
                 "ready_cases": shown[("ready_cases",)],
                 "blocked_cases": shown[("blocked_cases",)],
                 "blocked_only_by": {
-                    r["code"]: shown[("only", r["code"])] for r in bottlenecks["by_reason"]
+                    r["code"]: n
+                    for r in bottlenecks["by_reason"]
+                    # A reason is listed where a blocked case fails it: for a viewer who may
+                    # not see the cases, only with a count it may read and that is not 0.
+                    if (n := shown[("only", r["code"])]) or viewer is None
                 },
             }
         )

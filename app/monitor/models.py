@@ -286,8 +286,8 @@ class BottleneckMeeting(BaseModel):
     )
     blocked_only_by: dict[str, int | None] = PField(
         description=(
-            "Hard-rule reason code -> blocked cases that reason alone blocks (null "
-            "when suppressed)."
+            "Hard-rule reason code -> blocked cases that reason alone blocks; with suppressed "
+            "figures only the reasons whose count is shown and above 0 (a listed one is failed)."
         )
     )
 

@@ -31,7 +31,7 @@ from app.meetings.models import Meeting
 from app.sqltypes import table_of, utcnow
 from app.tables.models import OutflowTable
 from app.tables.policy import TablePolicy
-from app.timeutil import AMSTERDAM, today
+from app.timeutil import local_date, today
 
 # The action the table would hand out for an entry (app.actions.models.ActionKind).
 SUGGESTED_ACTION: dict[str, str] = {
@@ -225,7 +225,7 @@ def section(session: Session, table: OutflowTable, on: date) -> list[dict[str, A
             )
         )
     recorded = [
-        (checkpoint, tenancy, checkpoint.created_at.astimezone(AMSTERDAM).date())
+        (checkpoint, tenancy, local_date(checkpoint.created_at))
         for checkpoint, tenancy in session.exec(
             select(Checkpoint, Tenancy)
             .join(Tenancy, col(Tenancy.case_id) == col(Checkpoint.case_id))

@@ -10,7 +10,7 @@ from sqlmodel import Session, col, select
 from app.cases.models import CLOSED_STATUSES, Case
 from app.matching import DECLINE_DECISIONS, EarlierDecline
 from app.proposals.models import Proposal, ProposalDecision
-from app.timeutil import AMSTERDAM
+from app.timeutil import local_date
 
 
 def earlier_declines(session: Session, table_id: uuid.UUID) -> list[EarlierDecline]:
@@ -43,7 +43,7 @@ def earlier_declines(session: Session, table_id: uuid.UUID) -> list[EarlierDecli
             corporation_id=str(corporation_id),
             decision=decision,
             reason=reason,
-            decided_on=at.astimezone(AMSTERDAM).date(),
+            decided_on=local_date(at),
             proposal_id=str(proposal_id),
         )
         for decision, reason, at, proposal_id, case_id, vacancy_id, corporation_id in rows

@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote
-from zoneinfo import ZoneInfo
 
 from fastapi import Depends, Request
 from fastapi.exceptions import RequestValidationError
@@ -44,7 +43,6 @@ from app.web.formatting import (
 
 log = logging.getLogger(__name__)
 HERE = Path(__file__).resolve().parent
-AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 
 # No script may run (there is none), styles come from our own file, forms post only to us, and
 # no other site may frame a page.

@@ -8,7 +8,7 @@ from typing import Any
 from jinja2 import pass_context
 from jinja2.runtime import Context
 
-from app.timeutil import AMSTERDAM
+from app.timeutil import AMSTERDAM, local_date
 from app.vocabulary import MONTHS
 from app.web import labels
 
@@ -17,7 +17,7 @@ def as_date(value: Any) -> date | None:
     if value is None or value == "":
         return None
     if isinstance(value, datetime):
-        return value.astimezone(AMSTERDAM).date()
+        return local_date(value)
     if isinstance(value, date):
         return value
     return date.fromisoformat(str(value)[:10])

@@ -88,11 +88,17 @@ def visible_agreements(
     (`contingent`): a corporation that may not see the cases reads only its own (what another
     corporation agreed is that corporation's business); the table and care providers read all."""
     rows = list_agreements(session, table, year)
-    own_only = context.principal.organisation_kind == OrganisationKind.housing_corporation
-    if own_only and viewer_of(context, table) is not None:
-        me = context.principal.organisation_id
-        rows = [r for r in rows if r.corporation_id == me]
-    return rows
+    only = _only_corporation(context, viewer_of(context, table))
+    return rows if only is None else [r for r in rows if r.corporation_id == only]
+
+
+def _only_corporation(context: AccessContext, viewer: Viewer | None) -> uuid.UUID | None:
+    """The corporation whose contingent row alone the reader sees: its own, for a corporation
+    that may not see the cases (`viewer` from `viewer_of`); None: every row."""
+    principal = context.principal
+    if viewer is None or principal.organisation_kind != OrganisationKind.housing_corporation:
+        return None
+    return principal.organisation_id
 
 
 def contingent(
@@ -109,7 +115,7 @@ def contingent(
     `facts`: the table's (`load_facts`), when the caller read them already."""
     viewer = viewer_of(context, table)
     whole = viewer is None
-    me = context.principal.organisation_id
+    only = _only_corporation(context, viewer)
     corporations = session.exec(
         select(Organisation)
         .join(TableMember, col(TableMember.organisation_id) == col(Organisation.id))
@@ -132,12 +138,11 @@ def contingent(
         }
         for c in corporations
     ]
-    own_only = context.principal.organisation_kind == OrganisationKind.housing_corporation
-    if own_only and not whole:
-        rows = [r for r in rows if r["corporation_id"] == me]
+    if only is not None:
+        rows = [r for r in rows if r["corporation_id"] == only]
     hidden: set[Hashable] = set()
     total = sum(r["realised"] for r in rows)
-    if viewer is not None and not own_only:
+    if viewer is not None and only is None:
         with outside_transaction(session):
             hidden = _protected(facts, viewer, year, rows, total, housings)
     total_realised = None if ("total",) in hidden else total
@@ -150,7 +155,7 @@ def contingent(
     document = {
         "table_id": table.id,
         "year": year,
-        "suppression": bool(not whole and not own_only),
+        "suppression": bool(not whole and only is None),
         "rows": out_rows,
         "total_agreed": sum(agreed_values) if agreed_values else None,
         "total_realised": total_realised,

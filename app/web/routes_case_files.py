@@ -166,16 +166,16 @@ def _form_page(
     }
     if case is not None:
         current = effective_status(case.status, case.ready_since, parked_until=case.parked_until)
+        closed = case.status in CLOSED_STATUSES  # no form, no rules: it changes no more
         context |= {
             "version": etag(case),
             "status": current.value,
-            "closed": case.status in CLOSED_STATUSES,  # no form: it changes no more
+            "closed": closed,
             "status_label": labels.label("case_status", current.value),
             "changes": _status_changes(current.value),
             "warnings": [
                 {**w, "label": labels.REASONS[w["code"]]}
-                for w in intake.own_rule_failures(session, case)
-                if case.status not in CLOSED_STATUSES
+                for w in ([] if closed else intake.own_rule_failures(session, case))
             ],
         }
     return render(request, "case_form.html", context, status)

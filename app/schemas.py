@@ -40,11 +40,11 @@ MAX_DATE = date(2100, 12, 31)
 # the pages and in exports: "Trojan Source", CVE-2021-42574; the marks U+200E/U+200F that
 # right-to-left names may need stay), and at least one character that is not white space (a
 # name or label of only spaces, or of only invisible characters, names nothing).
-_NOT_IN_LINE = r"\x00-\x1f\x7f-\x9f\u2028-\u202e\u2066-\u206f"
+NOT_IN_LINE = r"\x00-\x1f\x7f-\x9f\u2028-\u202e\u2066-\u206f"
 # Characters that show nothing (zero-width, byte order mark, blank letters): a name of only
 # these looks empty on every page, so a name needs one other character too.
-_INVISIBLE = r"\u115f\u1160\u200b-\u200f\u2060-\u2064\u2800\u3164\ufeff\uffa0"
-SINGLE_LINE = rf"^[^{_NOT_IN_LINE}]*[^{_NOT_IN_LINE}\s{_INVISIBLE}][^{_NOT_IN_LINE}]*$"
+INVISIBLE = r"\u115f\u1160\u200b-\u200f\u2060-\u2064\u2800\u3164\ufeff\uffa0"
+SINGLE_LINE = rf"^[^{NOT_IN_LINE}]*[^{NOT_IN_LINE}\s{INVISIBLE}][^{NOT_IN_LINE}]*$"
 PATTERN_REASONS[SINGLE_LINE] = (
     "Should be one line of text with at least one visible character other than white space, "
     "without control or bidirectional formatting characters"

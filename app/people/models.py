@@ -12,7 +12,7 @@ from sqlalchemy import CheckConstraint, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from app.ids import uuid7
-from app.schemas import ApiModel, Name, Page
+from app.schemas import INVISIBLE, NOT_IN_LINE, ApiModel, Name, Page
 from app.sqltypes import UTCDateTime, utcnow
 from app.versioning import Versioned, updated_at_field
 
@@ -86,8 +86,9 @@ class SignInThrottle(SQLModel, table=True):
 
 # No whitespace and no control characters: a NUL byte reached PostgreSQL (a 500, and SQLite
 # stored it), and other control characters were stored in the login name. No bidirectional
-# override either, which shows a login name reversed on the people page (as `SINGLE_LINE`).
-EMAIL_PART = r"[^@\s\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]+"
+# formatting either, which shows a login name reversed on the people page (as `SINGLE_LINE`),
+# and no character that shows nothing: "pi\u200bet@..." reads as another's login name.
+EMAIL_PART = rf"[^@\s{NOT_IN_LINE}{INVISIBLE}]+"
 Email = Annotated[
     str,
     StringConstraints(

@@ -87,13 +87,22 @@ def test_a_short_password_or_a_malformed_email_is_refused(client, region):
 
 @pytest.mark.parametrize(
     "email",
-    ["piet\x00@example.nl", "piet@exam\x01ple.nl", "piet\x85@example.nl", "piet\u202e@example.nl"],
-    ids=["nul", "soh", "c1", "rlo"],
+    [
+        "piet\x00@example.nl",
+        "piet@exam\x01ple.nl",
+        "piet\x85@example.nl",
+        "piet\u202e@example.nl",
+        "piet\u206a@example.nl",
+        "pi\u200bet@example.nl",
+        "piet@example\ufeff.nl",
+    ],
+    ids=["nul", "soh", "c1", "rlo", "inhibit-swapping", "zero-width-space", "bom"],
 )
-def test_an_email_with_a_control_character_is_refused(client, region, email):
+def test_an_email_with_a_control_or_invisible_character_is_refused(client, region, email):
     """The email's pattern refused only whitespace: a NUL byte reached PostgreSQL (a 500) or
     was stored by SQLite as a login no sign-in can give, and other control characters were
-    stored on both."""
+    stored on both. A character that shows nothing (U+200B) made a login name that reads as
+    another's on the people page."""
     response = client.post(
         people_url(region.chair),
         json={"email": email, "display_name": "Piet", "password": PASSWORD},

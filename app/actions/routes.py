@@ -32,7 +32,7 @@ def _for_corporation(context: AccessContext) -> bool:
     response_model=ActionPublic,
     responses={
         **REPLAY_RESPONSE,
-        **problem_responses(401, 403, 404),
+        **problem_responses(401, 403, 404, 409),
     },
 )
 def create_action(
@@ -42,7 +42,9 @@ def create_action(
     session: SessionDep,
     idempotency: IdempotencyDep,
 ) -> Response:
-    """Hand out an action to a member organisation, with a due date (chair)."""
+    """Hand out an action to a member organisation, with a due date (chair). 409
+    `minutes_final` when it names a meeting whose minutes are final (they would never show
+    it)."""
 
     def reread(action_id: uuid.UUID) -> tuple[ActionPublic, dict[str, str]]:
         # The answer may name a case: a replay reads the action again with the caller's

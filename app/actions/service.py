@@ -35,6 +35,9 @@ def is_table_reader(context: AccessContext, table: OutflowTable) -> bool:
 def create_action(
     session: Session, context: AccessContext, table: OutflowTable, data: ActionCreate
 ) -> Action:
+    """The chair's new action (flushed, logged, its owner notified). Forbidden for anyone
+    else; Unprocessable (400) for an owner, case or meeting not of this table; Conflict 409
+    `minutes_final` for a meeting whose minutes are final."""
     if context.principal.organisation_id != table.chair_organisation_id:
         raise Forbidden("The chair hands out actions.")
     # Locked: a removal of the owner from the table waits and then counts this open action.
@@ -60,9 +63,21 @@ def create_action(
                 "owner_cannot_see_case",
             )
     if data.meeting_id is not None:
-        meeting = session.get(Meeting, data.meeting_id)
+        # Locked FOR SHARE: marking the minutes final (FOR UPDATE) waits for this action and
+        # then holds it, or this waits and sees them final.
+        meeting = session.get(
+            Meeting, data.meeting_id, with_for_update={"read": True}, populate_existing=True
+        )
         if meeting is None or meeting.table_id != table.id:
             raise Unprocessable("meeting_id", "no such meeting of this table", "unknown_meeting")
+        if meeting.minutes is not None:
+            # Frozen minutes would never show it, and the next meeting's take only the
+            # actions without a meeting: it would be in no minutes at all.
+            raise Conflict(
+                "The minutes of that meeting are final; hand the action out without a meeting "
+                "(it then comes in the next meeting's minutes).",
+                code="minutes_final",
+            )
     action = Action(
         table_id=table.id,
         meeting_id=data.meeting_id,

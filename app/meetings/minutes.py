@@ -42,6 +42,29 @@ def next_meeting_date(session: Session, meeting: Meeting) -> date | None:
     return None if later is None else later.date
 
 
+def _in_period(
+    at: Any,
+    row_id: Any,
+    listed: str,
+    meeting: Meeting,
+    end_day: date | None,
+    previous: Meeting | None,
+) -> Any:
+    """Rows (decisions or actions: their moment `at` and id column) of the meeting's period,
+    and of the previous meeting's period those its final minutes do not hold (under `listed`):
+    recorded after they were marked final, no other minutes would hold them."""
+    start = _start_of(meeting.date)
+    in_period = at >= start
+    if end_day is not None:
+        in_period = in_period & (at < _start_of(end_day))
+    if previous is not None and previous.minutes is not None:
+        held = [uuid.UUID(row["id"]) for row in previous.minutes[listed]]
+        in_period = in_period | (
+            (at >= _start_of(previous.date)) & (at < start) & row_id.not_in(held)
+        )
+    return in_period
+
+
 def full_minutes(session: Session, meeting: Meeting, table: OutflowTable) -> dict[str, Any]:
     """The table's whole minutes of `meeting` now (JSON-ready; views are cut from it).
 
@@ -54,25 +77,18 @@ def full_minutes(session: Session, meeting: Meeting, table: OutflowTable) -> dic
     When the previous meeting's minutes are final, the decisions of its period that they do not
     hold (recorded after they were marked final) are follow-ups here too: no other minutes
     would hold them. Actions: those handed out for the meeting, and those handed out at the
-    table in the period without a meeting. Open proposals: those of this meeting and earlier
+    table in the period without a meeting (the previous period's too that its final minutes do
+    not hold, as the decisions). Open proposals: those of this meeting and earlier
     ones, not of a later meeting whose agenda was published ahead."""
     end_day = next_meeting_date(session, meeting)
-    start = _start_of(meeting.date)
-    in_period = col(ProposalDecision.at) >= start
-    if end_day is not None:
-        in_period = in_period & (col(ProposalDecision.at) < _start_of(end_day))
     previous = session.exec(
         select(Meeting)
         .where(Meeting.table_id == meeting.table_id, col(Meeting.date) < meeting.date)
         .order_by(col(Meeting.date).desc())
     ).first()
-    if previous is not None and previous.minutes is not None:
-        listed = [uuid.UUID(d["id"]) for d in previous.minutes["decisions"]]
-        in_period = in_period | (
-            (col(ProposalDecision.at) >= _start_of(previous.date))
-            & (col(ProposalDecision.at) < start)
-            & col(ProposalDecision.id).not_in(listed)
-        )
+    in_period = _in_period(
+        col(ProposalDecision.at), col(ProposalDecision.id), "decisions", meeting, end_day, previous
+    )
     made_at = table_of(Meeting).alias("made_at")  # the meeting that made the proposal
     decided = (
         select(ProposalDecision, Proposal, col(Vacancy.external_ref), made_at.c.date)
@@ -92,9 +108,9 @@ def full_minutes(session: Session, meeting: Meeting, table: OutflowTable) -> dic
         .where(Action.table_id == table.id)
         .order_by(col(Action.due_date), col(Action.id))
     )
-    handed_in_period = col(Action.created_at) >= start
-    if end_day is not None:
-        handed_in_period = handed_in_period & (col(Action.created_at) < _start_of(end_day))
+    handed_in_period = _in_period(
+        col(Action.created_at), col(Action.id), "actions", meeting, end_day, previous
+    )
     handed_out = handed_out.where(
         (col(Action.meeting_id) == meeting.id)
         | (col(Action.meeting_id).is_(None) & handed_in_period)

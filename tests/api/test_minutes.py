@@ -232,3 +232,45 @@ def test_the_minutes_leave_out_the_open_proposals_of_a_later_meeting_published_a
     body = minutes(client, region.chair, last_week).json()
     assert {p["proposal_id"] for p in body["open_proposals"]} == {p["id"] for p in proposals}
     assert {p["meeting_id"] for p in body["open_proposals"]} == {last_week}
+
+
+def action_body(owner, meeting_id):  # type: ignore[no-untyped-def]
+    return {
+        "kind": "request_beschikking",
+        "owner_organisation_id": owner.id,
+        "due_date": iso(7),
+        "meeting_id": meeting_id,
+    }
+
+
+def test_no_action_is_handed_out_for_a_meeting_whose_minutes_are_final(client, region):
+    """It was handed out and then in no minutes: those are frozen, and the next meeting's take
+    only actions without a meeting."""
+    last_week, *_ = two_open_proposals(client, region)
+    final = client.post(f"/v1/meetings/{last_week}/minutes/final", headers=region.chair.headers)
+    assert final.status_code == 200, final.text
+    url = f"/v1/tables/{region.table_id}/actions"
+
+    refused = client.post(
+        url, json=action_body(region.care_provider, last_week), headers=region.chair.headers
+    )
+
+    assert refused.status_code == 409 and refused.json()["code"] == "minutes_final"
+    assert client.get(url, headers=region.chair.headers).json()["items"] == []
+
+
+def test_an_action_handed_out_after_the_minutes_were_marked_final_comes_in_the_next_minutes(
+    client, region
+):
+    """Handed out without a meeting in a period whose minutes were final already, it was in no
+    minutes (as decisions were, see above): the next meeting's minutes carry it."""
+    last_week, next_week, _ = two_open_proposals(client, region)
+    before = hand_out(client, region, None, region.care_provider)
+    final = client.post(f"/v1/meetings/{last_week}/minutes/final", headers=region.chair.headers)
+    assert final.status_code == 200, final.text
+
+    after = hand_out(client, region, None, region.care_provider)
+
+    assert [a["id"] for a in final.json()["actions"]] == [before["id"]]
+    later = minutes(client, region.chair, next_week).json()["actions"]
+    assert [a["id"] for a in later] == [after["id"]]

@@ -114,3 +114,24 @@ def test_a_status_form_without_its_version_stores_nothing(app, client, region, p
     now = client.get(f"/v1/actions/{action['id']}", headers=region.chair.headers).json()
     assert now["status"] == "open"
     assert csrf_of(owner)  # still signed in
+
+
+def test_a_meeting_whose_minutes_are_final_offers_no_hand_out_form(
+    app, client, region, published, chair
+):
+    """The form would hand out an action no minutes show (the API refuses it, 409
+    `minutes_final`): the page says where an action goes instead, and a form shown before
+    the minutes were marked final is refused with a Dutch message."""
+    browser = signed_in(app, chair)
+    form = hand_out_form(browser, region, published, iso(7))
+    final = client.post(
+        f"/v1/meetings/{published.meeting_id}/minutes/final", headers=region.chair.headers
+    )
+    assert final.status_code == 200, final.text
+
+    page = browser.get(f"/vergaderingen/{published.meeting_id}").text
+    refused = browser.post(f"/tafels/{region.table_id}/acties", data=form)
+
+    assert 'name="soort"' not in page and "besluitenlijst is definitief" in page
+    assert refused.status_code == 400 and "besluitenlijst" in refused.text
+    assert _actions(client, region) == []

@@ -47,7 +47,7 @@ from app.tables.policy import MAX_TRANSFER_MONTHS, TablePolicy
 from app.tables.service import reader_table_ids, reads_table
 from app.timeutil import today
 from app.vacancies.models import LeaseForm
-from app.versioning import flush, listed_tags, lock_checked, lock_one, touch
+from app.versioning import flush, lock_checked, lock_one, touch
 
 
 class Viewer(StrEnum):
@@ -327,8 +327,8 @@ def put_agreement(
     if_none_match: str | None = None,
 ) -> tuple[AftercareAgreement, bool]:
     """Make or replace the agreement (the case's care provider); returns it and whether it was
-    made now. `If-Match` is compared with the agreement's ETag (412 when stale; `*` where there
-    is none yet is a 412 too, a listed ETag a 404), and so is
+    made now. `If-Match` is compared with the agreement's ETag (412 when stale, and where there
+    is none yet: neither `*` nor an ETag matches nothing), and so is
     `If-None-Match` (412 when it names it, or is `*` and an agreement exists: a client that
     means to make the first one overwrites none made meanwhile); 409 `tenancy_ended` once the
     tenancy ended, 409 `case_anonymised` once retention anonymised the case. The supporting
@@ -365,14 +365,12 @@ def put_agreement(
     agreement = session.get(AftercareAgreement, tenancy.case_id)
     created = agreement is None
     if agreement is None:
-        if if_match is not None and "*" in listed_tags(if_match):
-            # RFC 9110 section 13.1.1: `*` is false where there is nothing yet.
-            raise PreconditionFailed(
-                "No aftercare agreement for this case yet, and `If-Match: *` asks for one; "
-                "leave out If-Match to make it."
-            )
         if if_match is not None:
-            raise NotFound("No aftercare agreement for this case yet; leave out If-Match.")
+            # RFC 9110 section 13.1.1: neither `*` nor an ETag matches where there is nothing.
+            raise PreconditionFailed(
+                "No aftercare agreement for this case yet, so `If-Match` cannot match; "
+                "leave it out to make it."
+            )
         agreement = AftercareAgreement(case_id=tenancy.case_id, **values)
     else:
         agreement = lock_checked(session, agreement, "aftercare agreement", if_match, if_none_match)

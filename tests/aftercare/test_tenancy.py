@@ -114,6 +114,17 @@ def test_if_match_star_changes_an_agreement_but_makes_none(client, region):
     assert changed.status_code == 200, changed.text
 
 
+def test_if_match_with_an_etag_where_there_is_no_agreement_is_a_412(client, region):
+    """A listed ETag cannot match an agreement that does not exist (RFC 9110 section 13.1.1):
+    412, as for `*` and the other PUTs that make or replace (`app.versioning.get_checked`), not
+    a 404 that tells the client the case or its tenancy is gone."""
+    case = house(client, region, -40)
+    url = f"/v1/cases/{case['id']}/aftercare-agreement"
+    stale = region.care_provider.headers | {"If-Match": '"1"'}
+    assert_problem(client.put(url, json=agreement(region), headers=stale), 412)
+    assert_problem(client.get(url, headers=region.care_provider.headers), 404)
+
+
 def test_writes_that_repeat_the_current_values_keep_the_etags(client, region):
     case = house(client, region, -40, "intermediate_lease")
     provider = region.care_provider.headers

@@ -275,6 +275,10 @@ class MailWorker:
             raise Refused(f"cannot compose: {type(exc).__name__}", permanent=True) from exc
         try:
             refused = connection.send_message(composed)
+        except smtplib.SMTPNotSupportedError as exc:
+            # A non-ASCII address, and a server without SMTPUTF8: refused before anything was
+            # sent, the connection is fine. That server never takes this mail; the others go on.
+            raise Refused("the address needs SMTPUTF8, which the server lacks", True) from exc
         except smtplib.SMTPRecipientsRefused as exc:
             codes = [code for code, _ in exc.recipients.values()]
             raise Refused(f"recipient refused ({codes})", all(c >= 500 for c in codes)) from exc

@@ -6,6 +6,7 @@ from collections import Counter
 from datetime import datetime, time, timedelta
 
 import time_machine
+from aiosmtpd.controller import Controller
 from sqlmodel import Session
 
 from app.mail import outbox as mail_outbox
@@ -16,7 +17,16 @@ from app.timeutil import AMSTERDAM
 from tests.api.helpers import assign_action, plan_meeting
 from tests.clock import START, TODAY, iso
 from tests.conftest import create_case, create_vacancy
-from tests.mail.conftest import Mailroom, case_data_in, make_region, person, text_of, wait_for
+from tests.mail.conftest import (
+    Mailroom,
+    SmtpSink,
+    _free_port,
+    case_data_in,
+    make_region,
+    person,
+    text_of,
+    wait_for,
+)
 
 
 def _publish_tomorrow(client, region) -> tuple[dict, dict]:  # type: ignore[no-untyped-def]
@@ -262,3 +272,34 @@ def test_a_digest_not_sent_by_the_end_of_the_meetings_day_in_amsterdam_is_droppe
     with time_machine.travel(after_midnight, tick=True):
         mailroom.send_due(rounds=2)
     assert mailroom.sink.received() == []
+
+
+def test_an_address_the_server_cannot_take_fails_alone_and_the_others_are_sent(mailroom):
+    """An address with non-ASCII characters (a login name may have them) needs SMTPUTF8; a
+    server without it cannot take that mail, ever. It is given up at once and the other mails
+    of the batch go out over the same connection: taken for a broken connection, it was
+    retried a dozen times and each time held the rest of its batch back for a lease."""
+    with mailroom.client() as client:
+        region = make_region(client)
+        colleagues = [person(client, region.care_provider)[1] for _ in range(4)]
+        made = client.post(
+            f"/v1/organizations/{region.care_provider.id}/people",
+            json={"email": "jöran@example.nl", "display_name": "Jöran", "role": "member"},
+            headers=region.care_provider.headers,
+        )
+        assert made.status_code == 201, made.text
+        assert assign_action(client, region, region.care_provider, None).status_code == 201
+
+    sink, port = SmtpSink(), _free_port()
+    plain = Controller(sink, hostname="127.0.0.1", port=port, enable_SMTPUTF8=False)
+    plain.start()
+    try:
+        mailroom.settings = mailroom.settings.model_copy(update={"smtp_port": port})
+        mailroom.send_due()
+    finally:
+        plain.stop()
+
+    assert sorted(m["To"] for m in sink.received()) == sorted(colleagues)
+    [unsendable] = [r for r in mailroom.outbox() if str(r.person_id) == made.json()["id"]]
+    assert unsendable.status == MailStatus.failed.value
+    assert "SMTPUTF8" in (unsendable.last_error or "")

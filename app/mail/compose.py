@@ -6,7 +6,7 @@ what they may see (and writes the access log)."""
 
 from datetime import date
 from email.message import EmailMessage
-from email.utils import format_datetime
+from email.utils import format_datetime, getaddresses
 from typing import Any
 
 from app.mail.models import NoticeKind
@@ -97,9 +97,13 @@ def message(
     sender: str,
     base_url: str,
 ) -> EmailMessage:
-    """The mail for one outbox row. Its Message-ID is derived from the row's id, the same on
+    """The mail for one outbox row, to `recipient` only (ValueError when a header would read
+    other addresses in it). Its Message-ID is derived from the row's id, the same on
     every attempt, so a mail sent twice (an answer lost after the server took it) is one mail
     to a receiving system that deduplicates."""
+    if getaddresses([recipient]) != [("", recipient)]:
+        # A login name such as `x<y@z>` or `a,b@c` reads as other addresses in a header.
+        raise ValueError("the recipient is not one plain address")
     subject, text = subject_and_text(kind, data, base_url)
     mail = EmailMessage()
     mail["From"] = sender

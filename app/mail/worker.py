@@ -274,7 +274,9 @@ class MailWorker:
         except (KeyError, ValueError) as exc:
             raise Refused(f"cannot compose: {type(exc).__name__}", permanent=True) from exc
         try:
-            refused = connection.send_message(composed)
+            # The envelope is the stored address itself: smtplib would otherwise parse it out
+            # of the To header, where `x<y@z>` names y@z and `a,b@c` two addresses.
+            refused = connection.send_message(composed, to_addrs=[mail.recipient])
         except smtplib.SMTPNotSupportedError as exc:
             # A non-ASCII address, and a server without SMTPUTF8: refused before anything was
             # sent, the connection is fine. That server never takes this mail; the others go on.

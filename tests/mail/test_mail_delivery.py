@@ -4,6 +4,7 @@ produces, with codes and links and never case data; once each, through a refusal
 import uuid
 from collections import Counter
 from datetime import datetime, time, timedelta
+from typing import Any
 
 import time_machine
 from aiosmtpd.controller import Controller
@@ -274,6 +275,31 @@ def test_a_digest_not_sent_by_the_end_of_the_meetings_day_in_amsterdam_is_droppe
     assert mailroom.sink.received() == []
 
 
+class _EnvelopeSink(SmtpSink):
+    """A sink that also keeps each mail's envelope recipients (RCPT TO)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.envelopes: list[list[str]] = []
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        self.envelopes.append(list(envelope.rcpt_tos))
+        return await super().handle_DATA(server, session, envelope)
+
+
+def _send_through(mailroom: Mailroom, sink: SmtpSink, **server: Any) -> None:
+    """One round of the mail worker against `sink`, an SMTP server started with `server`'s
+    options (aiosmtpd's, such as `enable_SMTPUTF8`)."""
+    port = _free_port()
+    controller = Controller(sink, hostname="127.0.0.1", port=port, **server)
+    controller.start()
+    try:
+        mailroom.settings = mailroom.settings.model_copy(update={"smtp_port": port})
+        mailroom.send_due()
+    finally:
+        controller.stop()
+
+
 def test_an_address_the_server_cannot_take_fails_alone_and_the_others_are_sent(mailroom):
     """An address with non-ASCII characters (a login name may have them) needs SMTPUTF8; a
     server without it cannot take that mail, ever. It is given up at once and the other mails
@@ -290,16 +316,39 @@ def test_an_address_the_server_cannot_take_fails_alone_and_the_others_are_sent(m
         assert made.status_code == 201, made.text
         assert assign_action(client, region, region.care_provider, None).status_code == 201
 
-    sink, port = SmtpSink(), _free_port()
-    plain = Controller(sink, hostname="127.0.0.1", port=port, enable_SMTPUTF8=False)
-    plain.start()
-    try:
-        mailroom.settings = mailroom.settings.model_copy(update={"smtp_port": port})
-        mailroom.send_due()
-    finally:
-        plain.stop()
+    sink = _EnvelopeSink()
+    _send_through(mailroom, sink, enable_SMTPUTF8=False)
 
     assert sorted(m["To"] for m in sink.received()) == sorted(colleagues)
     [unsendable] = [r for r in mailroom.outbox() if str(r.person_id) == made.json()["id"]]
     assert unsendable.status == MailStatus.failed.value
     assert "SMTPUTF8" in (unsendable.last_error or "")
+
+
+def test_a_mail_goes_to_the_stored_address_only_and_not_to_one_its_to_header_parses_out(
+    mailroom,
+):
+    """The login name takes `<`, `>` and `,` (an `Email` part is anything but `@`, blanks and
+    control characters). Written into the To header, `x<other@elsewhere.example>` reads as
+    the address `other@elsewhere.example` and `a,b@example.nl` as two, and the envelope was
+    taken from that header: the notice went to an address nobody registered. A mail goes to
+    one plain address, the stored one, or is given up."""
+    names = ["x<other@elsewhere.example>", "a,b@example.nl"]
+    with mailroom.client() as client:
+        region = make_region(client)
+        _, colleague = person(client, region.care_provider)
+        for name in names:
+            made = client.post(
+                f"/v1/organizations/{region.care_provider.id}/people",
+                json={"email": name, "display_name": "Iemand", "role": "member"},
+                headers=region.care_provider.headers,
+            )
+            assert made.status_code == 201, made.text
+        assert assign_action(client, region, region.care_provider, None).status_code == 201
+
+    sink = _EnvelopeSink()
+    _send_through(mailroom, sink)
+
+    assert sink.envelopes == [[colleague]]
+    refused = [row for row in mailroom.outbox() if row.status == MailStatus.failed.value]
+    assert len(refused) == 2 and all("cannot compose" in (r.last_error or "") for r in refused)

@@ -20,7 +20,6 @@ from starlette.responses import Response
 
 from app.aftercare import service as aftercare
 from app.aftercare.models import (
-    AftercareAgreement,
     AgreementWrite,
     Checkpoint,
     CheckpointCreate,
@@ -172,10 +171,10 @@ def put_agreement(
     if viewer != Viewer.care_provider:
         raise PageForbidden("De nazorgafspraak maakt de zorgaanbieder van dit dossier.")
     version = field(form, "versie", 10)
+    if_none_match = None
     if version == "nieuw":
-        if_match = None
-        if session.get(AftercareAgreement, case_id) is not None:
-            return _page(request, session, web, case_id, error=STALE, status=412)
+        # Only where there is none yet, also one made while this waits for the lock (412).
+        if_match, if_none_match = None, "*"
     elif (if_match := _if_match(version)) is None:
         return _page(request, session, web, case_id, error=NO_VERSION, status=400)
     data = _read(
@@ -195,7 +194,9 @@ def put_agreement(
         web,
         case_id,
         data,
-        lambda d: aftercare.put_agreement(session, web.access(), tenancy, d, if_match),
+        lambda d: aftercare.put_agreement(
+            session, web.access(), tenancy, d, if_match, if_none_match
+        ),
         "nazorg_afspraak",
     )
 

@@ -2,10 +2,13 @@
 page, and the table's tenancies; each organisation sees and does what the API lets it, every
 form carries its CSRF token and version, every case shown is logged."""
 
+import uuid
 from collections import Counter
 
+from app.aftercare import service as aftercare_service
+from app.aftercare.models import AftercareAgreement, Tenancy
 from tests.aftercare.housing import access_log, record_signals, record_visit
-from tests.clock import iso
+from tests.clock import TODAY, iso
 from tests.web.conftest import csrf_of, make_person, signed_in
 
 AGREEMENT = {
@@ -253,6 +256,47 @@ def test_a_stale_or_missing_version_stores_nothing(app, client, region, housed):
         f"/v1/cases/{case_id}/aftercare-agreement", headers=region.chair.headers
     ).json()
     assert agreement["support_intensity"] == "intensive"
+
+
+def test_an_agreement_made_while_a_new_one_waits_for_the_lock_is_not_overwritten(
+    app, client, region, housed, monkeypatch
+):
+    """A form that showed no agreement (`nieuw`) makes one only where there is none yet, also
+    when a colleague's is committed while this request waits for the tenancy's lock (after the
+    page's own look, before the service's): the service is asked `If-None-Match: *`, so that
+    is a 412 showing the colleague's, not an overwrite of it."""
+    case_id, _ = housed
+    browser = signed_in(app, make_person(client, region.care_provider))
+    token = csrf_of(browser, f"/dossiers/{case_id}/nazorg")
+    taking_the_lock = aftercare_service.lock_one
+
+    def colleague_first(db, row, **options):  # type: ignore[no-untyped-def]
+        locked = taking_the_lock(db, row, **options)
+        if isinstance(locked, Tenancy) and db.get(AftercareAgreement, locked.case_id) is None:
+            db.add(
+                AftercareAgreement(
+                    case_id=locked.case_id,
+                    support_intensity="intensive",
+                    support_organisation_id=uuid.UUID(region.care_provider.id),
+                    contact_frequency="weekly",
+                    starts_on=TODAY,
+                )
+            )
+            db.flush()
+        return locked
+
+    monkeypatch.setattr(aftercare_service, "lock_one", colleague_first)
+    mine = browser.post(
+        f"/dossiers/{case_id}/nazorg/afspraak",
+        data=AGREEMENT
+        | {"csrf_token": token, "organisatie": region.care_provider.id, "versie": "nieuw"},
+    )
+    monkeypatch.undo()
+    assert mine.status_code == 412 and "intussen gewijzigd" in mine.text, mine.status_code
+    # The stand-in for the colleague's row went with this request's rollback; what matters is
+    # that this form stored nothing.
+    stored = client.get(f"/v1/cases/{case_id}/aftercare-agreement", headers=region.chair.headers)
+    assert stored.status_code == 404, stored.text
 
 
 def test_invalid_agreement_input_answers_400_in_dutch(app, client, region, housed):

@@ -87,8 +87,11 @@ class SignInThrottle(SQLModel, table=True):
 # No whitespace and no control characters: a NUL byte reached PostgreSQL (a 500, and SQLite
 # stored it), and other control characters were stored in the login name. No bidirectional
 # formatting either, which shows a login name reversed on the people page (as `SINGLE_LINE`),
-# and no character that shows nothing: "pi\u200bet@..." reads as another's login name.
-EMAIL_PART = rf"[^@\s{NOT_IN_LINE}{INVISIBLE}]+"
+# and no character that shows nothing: "pi\u200bet@..." reads as another's login name. No
+# character a mail header reads as structure either (RFC 5322 specials but the dot): the
+# notices of "x<y@z.nl>" would go to y@z.nl, so such a name gets no mail (`app.mail.compose`).
+# (The quote is outside the raw string: `\"` is no escape in ECMA-262's unicode mode.)
+EMAIL_PART = rf"[^@\s{NOT_IN_LINE}{INVISIBLE}<>(),;:\\\[\]" + '"]+'
 Email = Annotated[
     str,
     StringConstraints(

@@ -113,6 +113,31 @@ def test_an_email_with_a_control_or_invisible_character_is_refused(client, regio
     assert [p for p in people if p["display_name"] == "Piet"] == []
 
 
+@pytest.mark.parametrize(
+    "email",
+    ["x<other@elsewhere.example>", "a,b@example.nl", '"piet"@example.nl', "p(c)@x.nl"],
+    ids=["angle-brackets", "comma", "quotes", "comment"],
+)
+def test_an_email_a_mail_header_reads_as_other_addresses_is_refused(client, region, email):
+    """Such a login name gets no mail (`app.mail.compose` gives it up rather than send to what
+    a header reads in it): refused when it is given, where the person can still correct it."""
+    response = client.post(
+        people_url(region.chair),
+        json={"email": email, "display_name": "Piet", "password": PASSWORD},
+        headers=OPERATOR,
+    )
+    assert invalid_names(response) == ["email"]
+
+
+def test_an_email_with_an_apostrophe_or_plus_is_accepted(client, region):
+    response = client.post(
+        people_url(region.chair),
+        json={"email": "o'brien+tafel@example.nl", "display_name": "Piet", "password": PASSWORD},
+        headers=OPERATOR,
+    )
+    assert response.status_code == 201, response.text
+
+
 def test_people_are_listed_per_organisation(client, region):
     make_person(client, region.chair, "chair")
     make_person(client, region.care_provider)

@@ -157,7 +157,11 @@ class WebhookEndpointUpdate(ApiModel):
         default=None, description="New note; `null` clears it, leave out to keep it."
     )
     active: bool | None = Field(
-        None, description="false pauses deliveries (pending ones wait); true resumes them."
+        None,
+        description=(
+            "false pauses deliveries: pending ones wait, and events that happen while it is "
+            "paused are not queued for this endpoint (not delivered later); true resumes them."
+        ),
     )
 
     _unique = field_validator("events")(_unique_events)

@@ -124,6 +124,7 @@ def request_examples() -> dict[str, Any]:
             "description": "Zaaksysteem",
         },
         "WebhookEndpointUpdate": {"active": False},
+        "WebhookSecretRotation": {"previous_secret_hours": 24},
         "PersonCreate": {
             "email": "j.jansen@example.nl",
             "display_name": "J. Jansen",

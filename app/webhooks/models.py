@@ -47,6 +47,10 @@ class WebhookEndpoint(Versioned, SQLModel, table=True):
     events: list[str] = SQLField(sa_type=JSON)
     # Kept in the clear: signing needs the key itself, unlike API keys, which are only compared.
     secret: str = SQLField(max_length=100)
+    # After a rotation the replaced secret signs too, beside the new one, until this moment:
+    # the receiver has that long to take the new secret without refusing a delivery.
+    previous_secret: str | None = SQLField(default=None, max_length=100)
+    previous_secret_until: datetime | None = SQLField(default=None, sa_type=UTCDateTime)
     active: bool = True
     version: int = 1
     created_at: datetime = SQLField(default_factory=utcnow, sa_type=UTCDateTime)
@@ -180,6 +184,12 @@ class WebhookEndpointPublic(BaseModel):
     )
     description: str | None = Field(description="The note on what it is for, or null.")
     active: bool = Field(description="False while deliveries are paused.")
+    previous_secret_until: datetime | None = Field(
+        description=(
+            "After a secret rotation: until then (UTC) deliveries carry a second signature, "
+            "made with the replaced secret; null when only the current secret signs."
+        )
+    )
     created_at: datetime
     updated_at: datetime
 
@@ -189,6 +199,21 @@ class WebhookEndpointCreated(WebhookEndpointPublic):
         description="Signing secret (`whsec_` + base64 key), shown only in this answer "
         "(and its replay for the same `Idempotency-Key`).",
         examples=["whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"],
+    )
+
+
+class WebhookSecretRotation(ApiModel):
+    """A new signing secret for an endpoint whose secret may have leaked, or is due."""
+
+    previous_secret_hours: int = Field(
+        default=24,
+        ge=0,
+        le=72,
+        description=(
+            "Hours the replaced secret keeps signing beside the new one (each delivery then "
+            "carries two `v1,` signatures), so that the receiver can switch without refusing "
+            "one; 0 stops it at once (a leaked secret, and a receiver that has switched)."
+        ),
     )
 
 

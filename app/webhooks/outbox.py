@@ -28,10 +28,19 @@ class ClaimedDelivery:
     attempt: int
     event_id: uuid.UUID
     url: str
-    secret: str
+    secrets: tuple[str, ...]  # the current one, and the replaced one while it still signs
     body: bytes
     endpoint_id: uuid.UUID
     organisation_id: uuid.UUID
+
+
+def signing_secrets(endpoint: WebhookEndpoint, now: datetime) -> tuple[str, ...]:
+    """The secrets an attempt at `now` is signed with: the endpoint's own and, until
+    `previous_secret_until` passes, the one a rotation replaced."""
+    until = endpoint.previous_secret_until
+    if endpoint.previous_secret is not None and until is not None and now < until:
+        return endpoint.secret, endpoint.previous_secret
+    return (endpoint.secret,)
 
 
 def _lease_free(model: type[WebhookDelivery] | type[WebhookEndpoint], now: datetime) -> Any:
@@ -164,7 +173,7 @@ def claim_due_deliveries(
             attempt=delivery.attempts,
             event_id=webhook_event.id,
             url=endpoint.url,
-            secret=endpoint.secret,
+            secrets=signing_secrets(endpoint, now),
             body=event_body(webhook_event.type, webhook_event.occurred_at, webhook_event.data),
             endpoint_id=endpoint.id,
             organisation_id=endpoint.organisation_id,

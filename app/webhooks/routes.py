@@ -3,7 +3,7 @@
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Body, Query, Response
 
 from app.auth import CurrentPrincipal
 from app.db import SessionDep, SessionEndingRoute, SettingsDep
@@ -22,6 +22,7 @@ from app.webhooks.models import (
     WebhookEndpointPage,
     WebhookEndpointPublic,
     WebhookEndpointUpdate,
+    WebhookSecretRotation,
 )
 
 router = APIRouter(route_class=SessionEndingRoute, prefix="/v1/webhooks", tags=["webhooks"])
@@ -139,6 +140,39 @@ def update_endpoint(
     )
     response.headers["ETag"] = etag(endpoint)
     return service.endpoint_public(endpoint)
+
+
+@router.post(
+    "/{endpoint_id}/secret-rotations",
+    response_model=WebhookEndpointCreated,
+    responses={**REPLAY_RESPONSE, **problem_responses(401, 404, 412)},
+)
+def rotate_secret(
+    endpoint_id: uuid.UUID,
+    principal: CurrentPrincipal,
+    session: SessionDep,
+    idempotency: IdempotencyDep,
+    payload: Annotated[WebhookSecretRotation, Body(default_factory=WebhookSecretRotation)],
+    if_match: IfMatch = None,
+) -> Response:
+    """Give the endpoint a new signing secret, shown only in this answer (and its replay for
+    the same `Idempotency-Key`, which rotates nothing again). The replaced secret signs beside
+    it for `previous_secret_hours` (default 24): each delivery then carries both signatures.
+    With `If-Match` (the endpoint's ETag) refused with 412 when it changed meanwhile."""
+    data = payload
+
+    def reread(endpoint_id: uuid.UUID) -> tuple[WebhookEndpointCreated, dict[str, str]]:
+        # As the registration's replay: the endpoint as it is now, with the caller's access.
+        endpoint = service.get_endpoint(session, principal, endpoint_id)
+        return _created(endpoint), {"ETag": etag(endpoint)}
+
+    if replay := idempotency.replay(session, principal, data, reread):
+        replay.headers["Cache-Control"] = "no-store"
+        return replay
+    endpoint = service.get_endpoint(session, principal, endpoint_id)
+    endpoint = service.rotate_secret(session, endpoint, data, if_match)
+    headers = {"ETag": etag(endpoint), "Cache-Control": "no-store"}
+    return idempotency.respond(_created(endpoint), 200, headers, resource_id=endpoint.id)
 
 
 @router.delete("/{endpoint_id}", status_code=204, responses=problem_responses(401, 404, 412))

@@ -28,10 +28,15 @@ def sign(secret: str, message_id: str, timestamp: int, body: bytes) -> str:
     return "v1," + base64.b64encode(digest).decode()
 
 
-def webhook_headers(secret: str, message_id: str, timestamp: int, body: bytes) -> dict[str, str]:
+def webhook_headers(
+    secrets: tuple[str, ...], message_id: str, timestamp: int, body: bytes
+) -> dict[str, str]:
+    """The headers of one attempt, signed with each secret (the current one first; during a
+    rotation the replaced one too), space-separated as the spec allows: a receiver accepts
+    the delivery when any signature matches a secret it holds."""
     return {
         "content-type": "application/json",
         "webhook-id": message_id,
         "webhook-timestamp": str(timestamp),
-        "webhook-signature": sign(secret, message_id, timestamp, body),
+        "webhook-signature": " ".join(sign(s, message_id, timestamp, body) for s in secrets),
     }

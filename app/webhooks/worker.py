@@ -252,7 +252,9 @@ class DeliveryWorker:
         except TargetRefused as refused:
             return None, str(refused)
         timestamp = int(time.time())
-        headers = webhook_headers(delivery.secret, str(delivery.event_id), timestamp, delivery.body)
+        headers = webhook_headers(
+            delivery.secrets, str(delivery.event_id), timestamp, delivery.body
+        )
         try:
             # Streamed and never read: a receiver's answer body is not our business.
             async with client.stream(

@@ -15,7 +15,8 @@ from sqlmodel import select
 
 from app.sqltypes import utcnow
 from app.webhooks import outbox as outbox_service
-from app.webhooks.models import WebhookDelivery, WebhookEndpoint
+from app.webhooks import service
+from app.webhooks.models import WebhookDelivery, WebhookEndpoint, WebhookSecretRotation
 from tests.webhooks.conftest import FAST, Outbox, verify, wait_for
 
 
@@ -323,3 +324,23 @@ def test_delivering_leaves_the_endpoints_etag_and_updated_at_as_they_were(outbox
         after = session.get_one(WebhookEndpoint, endpoint.id)
         assert (after.version, after.updated_at) == (version, updated_at)
         assert after.locked_until is None
+
+
+def test_during_a_rotation_a_receiver_holding_either_secret_accepts_the_delivery(outbox, receiver):
+    """Standard Webhooks' rotation: the replaced secret signs beside the new one, so a
+    receiver that has not switched yet (or has) refuses nothing."""
+    endpoint = outbox.endpoint(receiver.url)
+    with outbox.transaction() as session:
+        row = session.get(WebhookEndpoint, endpoint.id)
+        assert row is not None
+        new = service.rotate_secret(session, row, WebhookSecretRotation(), None).secret
+    worker = outbox.worker()
+    outbox.emit(endpoint.organisation_id)
+
+    wait_for(lambda: all_delivered(outbox, 1), what="the delivery")
+    assert worker.stop()
+
+    [request] = receiver.received()
+    assert len(request.headers["webhook-signature"].split(" ")) == 2
+    assert verify(endpoint.secret, request.headers, request.body)
+    assert verify(new, request.headers, request.body)

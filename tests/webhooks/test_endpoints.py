@@ -1,9 +1,11 @@
 """Webhook endpoints over HTTP: each organisation manages its own, the operator all."""
 
 import base64
+from datetime import datetime, timedelta
 
 import pytest
 
+from app.sqltypes import utcnow
 from app.webhooks.service import MAX_ENDPOINTS_PER_ORGANISATION
 from tests.conftest import OPERATOR, make_org
 
@@ -208,3 +210,98 @@ def test_a_delete_with_a_stale_if_match_is_refused_and_keeps_the_endpoint(client
     current = changed.headers["ETag"]
     assert client.delete(path, headers={**org.headers, "If-Match": current}).status_code == 204
     assert client.get(path, headers=org.headers).status_code == 404
+
+
+def rotate(client, org, endpoint_id, **headers):  # type: ignore[no-untyped-def]
+    return client.post(
+        f"/v1/webhooks/{endpoint_id}/secret-rotations",
+        json=headers.pop("body", None),
+        headers=org.headers | headers,
+    )
+
+
+def test_a_rotation_gives_a_new_secret_once_and_the_old_one_signs_for_a_day(client):
+    """A leaked or old secret is changed without deleting the endpoint (which drops its
+    pending deliveries and its log); deliveries carry both signatures meanwhile
+    (`test_delivery`)."""
+    org = make_org(client, "care_provider")
+    endpoint = register(client, org)
+
+    rotated = rotate(client, org, endpoint["id"])
+
+    assert rotated.status_code == 200, rotated.text
+    assert rotated.headers["cache-control"] == "no-store"
+    body = rotated.json()
+    assert body["secret"].startswith("whsec_") and body["secret"] != endpoint["secret"]
+    shown = client.get(f"/v1/webhooks/{endpoint['id']}", headers=org.headers)
+    assert "secret" not in shown.json() and body["secret"] not in shown.text
+    assert shown.headers["etag"] == rotated.headers["etag"] != ""
+    until = datetime.fromisoformat(shown.json()["previous_secret_until"])
+    assert timedelta(hours=23, minutes=59) < until - utcnow() <= timedelta(hours=24)
+
+
+def test_a_rotation_with_no_hours_keeps_no_previous_secret(client):
+    org = make_org(client, "municipality")
+    endpoint = register(client, org)
+    rotated = rotate(client, org, endpoint["id"], body={"previous_secret_hours": 0})
+    assert rotated.status_code == 200, rotated.text
+    assert rotated.json()["previous_secret_until"] is None
+
+
+@pytest.mark.parametrize(
+    "hours", [-1, 73, 1.5, None], ids=["negative", "past-72", "fraction", "null"]
+)
+def test_a_rotation_with_hours_out_of_range_is_refused(client, hours):
+    org = make_org(client, "municipality")
+    endpoint = register(client, org)
+    refused = rotate(client, org, endpoint["id"], body={"previous_secret_hours": hours})
+    assert invalid_names(refused) == {"previous_secret_hours"}
+    assert (
+        client.get(f"/v1/webhooks/{endpoint['id']}", headers=org.headers).json()[
+            "previous_secret_until"
+        ]
+        is None
+    )
+
+
+def test_only_the_endpoints_organisation_and_the_operator_rotate_its_secret(client):
+    owner = make_org(client, "care_provider")
+    endpoint = register(client, owner)
+    for kind in ("care_provider", "housing_corporation", "municipality"):
+        other = make_org(client, kind)
+        assert rotate(client, other, endpoint["id"]).status_code == 404
+    assert (
+        client.get(f"/v1/webhooks/{endpoint['id']}", headers=owner.headers).json()[
+            "previous_secret_until"
+        ]
+        is None
+    )
+    operator = client.post(f"/v1/webhooks/{endpoint['id']}/secret-rotations", headers=OPERATOR)
+    assert operator.status_code == 200, operator.text
+
+
+def test_a_retried_rotation_with_its_idempotency_key_rotates_once(client):
+    """The answer that got lost is given again, the same secret: a second rotation would
+    leave the client holding a secret that no longer signs."""
+    org = make_org(client, "care_provider")
+    endpoint = register(client, org)
+    first = rotate(client, org, endpoint["id"], **{"Idempotency-Key": "rotate-1"})
+    again = rotate(client, org, endpoint["id"], **{"Idempotency-Key": "rotate-1"})
+    assert (first.status_code, again.status_code) == (200, 200), again.text
+    assert again.headers["idempotent-replayed"] == "true"
+    assert again.headers["cache-control"] == "no-store"
+    assert again.json() == first.json()
+    other = register(client, org)
+    reused = rotate(client, org, other["id"], **{"Idempotency-Key": "rotate-1"})
+    assert reused.status_code == 422, reused.text
+
+
+def test_a_rotation_with_a_stale_if_match_changes_nothing(client):
+    org = make_org(client, "care_provider")
+    endpoint = register(client, org)
+    path = f"/v1/webhooks/{endpoint['id']}"
+    tag = client.get(path, headers=org.headers).headers["etag"]
+    assert rotate(client, org, endpoint["id"], **{"If-Match": tag}).status_code == 200
+    stale = rotate(client, org, endpoint["id"], **{"If-Match": tag})
+    assert stale.status_code == 412, stale.text
+    assert stale.headers["content-type"] == "application/problem+json"

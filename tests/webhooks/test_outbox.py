@@ -10,7 +10,7 @@ from sqlmodel import Session
 from app.sqltypes import utcnow
 from app.webhooks import outbox as outbox_service
 from app.webhooks import service
-from app.webhooks.models import WebhookDelivery
+from app.webhooks.models import WebhookDelivery, WebhookEndpoint, WebhookSecretRotation
 
 LEASE = timedelta(seconds=60)
 
@@ -183,3 +183,34 @@ def test_a_paused_endpoints_deliveries_are_not_claimed(outbox):
         session.add(stored)
     with outbox.transaction() as session:
         assert claim(session) == []
+
+
+def rotate(outbox, endpoint_id: uuid.UUID, hours: int) -> str:  # type: ignore[no-untyped-def]
+    with outbox.transaction() as session:
+        row = session.get(WebhookEndpoint, endpoint_id)
+        assert row is not None
+        return service.rotate_secret(
+            session, row, WebhookSecretRotation(previous_secret_hours=hours), None
+        ).secret
+
+
+def test_after_a_rotation_both_secrets_sign_until_the_hours_pass(outbox):
+    endpoint = outbox.endpoint("https://x.example/h")
+    new = rotate(outbox, endpoint.id, 2)
+    outbox.emit(endpoint.organisation_id)
+    with outbox.transaction() as session:
+        [within] = claim(session, now=utcnow() + timedelta(hours=1, minutes=59))
+    with outbox.transaction() as session:
+        [after] = claim(session, now=utcnow() + timedelta(hours=2, minutes=1) + LEASE)
+    assert within.secrets == (new, endpoint.secret)
+    assert after.secrets == (new,)
+
+
+def test_a_second_rotation_leaves_only_the_secret_it_replaced_signing(outbox):
+    endpoint = outbox.endpoint("https://x.example/h")
+    first = rotate(outbox, endpoint.id, 24)
+    second = rotate(outbox, endpoint.id, 24)
+    outbox.emit(endpoint.organisation_id)
+    with outbox.transaction() as session:
+        [claimed] = claim(session)
+    assert claimed.secrets == (second, first)

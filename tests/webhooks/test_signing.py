@@ -39,8 +39,18 @@ def test_secrets_are_whsec_and_base64_of_24_to_64_random_bytes():
 
 def test_headers_carry_id_timestamp_and_a_verifiable_signature():
     secret = new_secret()
-    headers = webhook_headers(secret, "0193a1b2-0000-7000-8000-000000000001", 1700000000, b"{}")
+    headers = webhook_headers((secret,), "0193a1b2-0000-7000-8000-000000000001", 1700000000, b"{}")
     assert headers["webhook-id"] == "0193a1b2-0000-7000-8000-000000000001"
     assert headers["webhook-timestamp"] == "1700000000"
     assert headers["content-type"] == "application/json"
     assert verify(secret, headers, b"{}")
+
+
+def test_during_a_rotation_each_secret_gives_one_of_the_signatures():
+    new, old, stranger = new_secret(), new_secret(), new_secret()
+    headers = webhook_headers((new, old), "msg_1", 1700000000, b"{}")
+    assert headers["webhook-signature"] == " ".join(
+        sign(s, "msg_1", 1700000000, b"{}") for s in (new, old)
+    )
+    assert verify(new, headers, b"{}") and verify(old, headers, b"{}")
+    assert not verify(stranger, headers, b"{}")

@@ -110,7 +110,7 @@ def _delivery(url: str) -> ClaimedDelivery:
         attempt=1,
         event_id=uuid.uuid4(),
         url=url,
-        secret="whsec_" + "a" * 32,
+        secrets=("whsec_" + "a" * 32,),
         body=b"{}",
         endpoint_id=uuid.uuid4(),
         organisation_id=uuid.uuid4(),

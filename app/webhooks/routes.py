@@ -159,18 +159,17 @@ def rotate_secret(
     the same `Idempotency-Key`, which rotates nothing again). The replaced secret signs beside
     it for `previous_secret_hours` (default 24): each delivery then carries both signatures.
     With `If-Match` (the endpoint's ETag) refused with 412 when it changed meanwhile."""
-    data = payload
 
     def reread(endpoint_id: uuid.UUID) -> tuple[WebhookEndpointCreated, dict[str, str]]:
         # As the registration's replay: the endpoint as it is now, with the caller's access.
         endpoint = service.get_endpoint(session, principal, endpoint_id)
         return _created(endpoint), {"ETag": etag(endpoint)}
 
-    if replay := idempotency.replay(session, principal, data, reread):
+    if replay := idempotency.replay(session, principal, payload, reread):
         replay.headers["Cache-Control"] = "no-store"
         return replay
     endpoint = service.get_endpoint(session, principal, endpoint_id)
-    endpoint = service.rotate_secret(session, endpoint, data, if_match)
+    endpoint = service.rotate_secret(session, endpoint, payload, if_match)
     headers = {"ETag": etag(endpoint), "Cache-Control": "no-store"}
     return idempotency.respond(_created(endpoint), 200, headers, resource_id=endpoint.id)
 

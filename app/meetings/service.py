@@ -23,6 +23,7 @@ from app.database import outside_transaction
 from app.limits.service import limits_for
 from app.meetings import changes as snapshot_changes
 from app.meetings import lifecycle
+from app.meetings.anonymised import without_anonymised_details
 from app.meetings.lifecycle import MeetingEvent
 from app.meetings.models import Meeting, MeetingCreate, MeetingPublic
 from app.monitor.suppression import primary
@@ -285,56 +286,6 @@ def _versions(
     return {str(row[0]): row[1] for row in rows}
 
 
-def _without_anonymised_components(session: Session, document: dict[str, Any]) -> dict[str, Any]:
-    """The frozen agenda without the score components of the cases anonymised since
-    (`app.cases.retention`), in its proposals and candidate lists: they are the case's details
-    in other words, which the proposals drop then. The snapshot itself is never rewritten, so
-    they are left out as it is read."""
-    by_case = document.get("candidates_by_case", [])
-    by_vacancy = document.get("candidates_by_vacancy", [])
-    frozen = {p["case_id"] for p in document.get("proposals", [])}
-    frozen.update(e["case_id"] for e in by_case if e["candidates"])
-    frozen.update(c["case_id"] for e in by_vacancy for c in e["candidates"])
-    if not frozen:
-        return document
-    anonymised = {
-        str(case_id)
-        for case_id in session.exec(
-            select(Case.id).where(
-                col(Case.id).in_(sorted(uuid.UUID(c) for c in frozen)),
-                col(Case.anonymised_at).is_not(None),
-            )
-        )
-    }
-    if not anonymised:
-        return document
-
-    def cleared(entry: dict[str, Any]) -> dict[str, Any]:
-        return entry if entry["components"] is None else {**entry, "components": []}
-
-    return {
-        **document,
-        "proposals": [
-            cleared(p) if p["case_id"] in anonymised else p for p in document["proposals"]
-        ],
-        "candidates_by_case": [
-            {**e, "candidates": [cleared(c) for c in e["candidates"]]}
-            if e["case_id"] in anonymised
-            else e
-            for e in by_case
-        ],
-        "candidates_by_vacancy": [
-            {
-                **e,
-                "candidates": [
-                    cleared(c) if c["case_id"] in anonymised else c for c in e["candidates"]
-                ],
-            }
-            for e in by_vacancy
-        ],
-    }
-
-
 def meeting_agenda(
     session: Session,
     context: AccessContext,
@@ -363,7 +314,7 @@ def meeting_agenda(
         agenda.with_open_proposals(session, table, document, meeting.date)
         changes: list[dict[str, Any]] = []
     else:
-        document = _without_anonymised_components(
+        document = without_anonymised_details(
             session, agenda_document.upgrade_frozen(meeting.snapshot["document"])
         )
         owners = meeting.snapshot["owners"]

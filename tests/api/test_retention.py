@@ -11,9 +11,10 @@ from app.cases.retention import anonymise_closed_cases
 from app.sqltypes import utcnow
 from tests.aftercare.housing import house, housed_proposal
 from tests.api.helpers import assert_problem, invalid_names
+from tests.api.weeks import publish_meeting
 from tests.cli import run_cli
 from tests.clock import iso
-from tests.conftest import case_body, create_case
+from tests.conftest import case_body, create_case, create_vacancy
 
 EXIT_DATE = iso(-213)
 
@@ -261,3 +262,42 @@ def test_of_two_first_agreements_at_once_the_later_with_if_none_match_star_is_41
     engine, _, make_agreement = _retention_race(live_app)
     outcome = _write_while_held(engine, make_agreement, lambda s: make_agreement(s, "*"))
     assert [o.status for o in outcome] == [412], [repr(o.error) for o in outcome]
+
+
+def test_a_frozen_agenda_shows_no_blocking_reasons_of_an_anonymised_case(client, region, session):
+    """A blocked case's reasons and its excluded counts (`not_wheelchair_accessible`,
+    `pets_not_allowed`, `rent_arrears` ...) are its needs, income and debts in other words:
+    retention resets those, so the published agenda that froze them shows them no more."""
+    case = create_case(
+        client,
+        region.care_provider,
+        region.table_id,
+        needs={"wheelchair": True, "step_free": True, "max_floor": None, "pets": True},
+    )
+    create_vacancy(client, region.corporation)
+    assert publish_meeting(client, region, 7) == []
+    [meeting] = client.get(
+        f"/v1/tables/{region.table_id}/meetings", headers=region.chair.headers
+    ).json()["items"]
+
+    def about_the_case(org) -> list:
+        response = client.get(f"/v1/meetings/{meeting['id']}/agenda", headers=org.headers)
+        assert response.status_code == 200, response.text
+        document = response.json()
+        bottlenecks = document["bottlenecks"]
+        return [
+            *(e for e in document["candidates_by_case"] if e["case_id"] == case["id"]),
+            *(e for e in bottlenecks["blocked_cases"] if e["case_id"] == case["id"]),
+            *(r["code"] for r in bottlenecks["by_reason"] if case["id"] in r["case_ids"]),
+            *(g["reasons"] for g in bottlenecks["groups"] if case["id"] in g["case_ids"]),
+        ]
+
+    assert "not_wheelchair_accessible" in str(about_the_case(region.chair))
+    close(client, region, case)
+    close_long_ago(session, case["id"])
+    assert anonymise_closed_cases(session, utcnow(), retention_days=730) == 1
+    for org in (region.chair, region.care_provider):
+        entries = about_the_case(org)
+        assert entries
+        assert "not_wheelchair_accessible" not in str(entries)
+        assert "pets_not_allowed" not in str(entries)

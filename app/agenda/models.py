@@ -266,7 +266,8 @@ class BlockedCaseOut(BaseModel):
     min_reasons: int | None = Field(
         description=(
             "The fewest reasons that would have to be waived together to open any "
-            "dwelling; null when there are no dwellings."
+            "dwelling; null when there are no dwellings, or in a published agenda for a case "
+            "anonymised since (its reasons and counts are left out too)."
         )
     )
     closest_reasons: list[str] = Field(

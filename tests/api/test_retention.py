@@ -1,5 +1,7 @@
 """Closed case files are anonymised after the retention period; the figures keep working."""
 
+import csv
+import io
 import uuid
 from datetime import timedelta
 
@@ -15,6 +17,7 @@ from tests.api.weeks import publish_meeting
 from tests.cli import run_cli
 from tests.clock import iso
 from tests.conftest import case_body, create_case, create_vacancy
+from tests.web.conftest import make_person, signed_in
 
 EXIT_DATE = iso(-213)
 
@@ -264,10 +267,9 @@ def test_of_two_first_agreements_at_once_the_later_with_if_none_match_star_is_41
     assert [o.status for o in outcome] == [412], [repr(o.error) for o in outcome]
 
 
-def test_a_frozen_agenda_shows_no_blocking_reasons_of_an_anonymised_case(client, region, session):
-    """A blocked case's reasons and its excluded counts (`not_wheelchair_accessible`,
-    `pets_not_allowed`, `rent_arrears` ...) are its needs, income and debts in other words:
-    retention resets those, so the published agenda that froze them shows them no more."""
+def blocked_in_a_published_agenda(client, region) -> tuple[dict, str]:  # type: ignore[no-untyped-def]
+    """A case needing a wheelchair and no dwelling that has one, on a meeting published a week
+    ahead: the case and the meeting's id."""
     case = create_case(
         client,
         region.care_provider,
@@ -279,9 +281,17 @@ def test_a_frozen_agenda_shows_no_blocking_reasons_of_an_anonymised_case(client,
     [meeting] = client.get(
         f"/v1/tables/{region.table_id}/meetings", headers=region.chair.headers
     ).json()["items"]
+    return case, meeting["id"]
+
+
+def test_a_frozen_agenda_shows_no_blocking_reasons_of_an_anonymised_case(client, region, session):
+    """A blocked case's reasons and its excluded counts (`not_wheelchair_accessible`,
+    `pets_not_allowed`, `rent_arrears` ...) are its needs, income and debts in other words:
+    retention resets those, so the published agenda that froze them shows them no more."""
+    case, meeting_id = blocked_in_a_published_agenda(client, region)
 
     def about_the_case(org) -> list:
-        response = client.get(f"/v1/meetings/{meeting['id']}/agenda", headers=org.headers)
+        response = client.get(f"/v1/meetings/{meeting_id}/agenda", headers=org.headers)
         assert response.status_code == 200, response.text
         document = response.json()
         bottlenecks = document["bottlenecks"]
@@ -301,3 +311,26 @@ def test_a_frozen_agenda_shows_no_blocking_reasons_of_an_anonymised_case(client,
         assert entries
         assert "not_wheelchair_accessible" not in str(entries)
         assert "pets_not_allowed" not in str(entries)
+
+
+def test_the_csv_of_a_frozen_agenda_prints_no_blocking_reason_of_an_anonymised_case(
+    app, client, region, session
+):
+    """The export reads the same frozen agenda: the case's row stays, its reasons go."""
+    case, meeting_id = blocked_in_a_published_agenda(client, region)
+    browser = signed_in(app, make_person(client, region.chair, "chair", is_admin=True))
+    url = f"/vergaderingen/{meeting_id}/agenda.csv"
+
+    def rows_of_the_case() -> list[list[str]]:
+        response = browser.get(url)
+        assert response.status_code == 200, response.text
+        rows = csv.reader(io.StringIO(response.content.decode("utf-8-sig")), delimiter=";")
+        return [row for row in rows if case["id"] in row]
+
+    assert "Niet rolstoeltoegankelijk" in str(rows_of_the_case())
+    close(client, region, case)
+    close_long_ago(session, case["id"])
+    assert anonymise_closed_cases(session, utcnow(), retention_days=730) == 1
+    rows = rows_of_the_case()
+    assert rows
+    assert "rolstoel" not in str(rows).lower()

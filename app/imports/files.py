@@ -424,6 +424,8 @@ def _split(
     above: list[tuple[int, list[Any]]] = []
     empty = 0  # empty rows since the last data row: skipped, and counted once a row follows
     for number, values in records:
+        if len(values) > MAX_COLUMNS:  # no sheet's row: its column letters do not exist
+            raise refuse("too_many_columns", _too_wide(number), row=number)
         if all(is_empty(v) for v in values):
             if header_row is not None:
                 empty += 1
@@ -452,6 +454,17 @@ def _names_a_column(layout: Layout, values: list[Any]) -> bool:
 
 def _too_many(max_rows: int) -> str:
     return f"Meer dan {max_rows} rijen; splits het bestand op."
+
+
+MAX_COLUMNS = 16_384
+"""Columns of a spreadsheet (A to XFD in Excel and LibreOffice)."""
+
+
+def _too_wide(row: int) -> str:
+    return (
+        f"Rij {row} heeft meer dan {MAX_COLUMNS} kolommen, meer dan een spreadsheet kent. "
+        "Gebruik het sjabloon."
+    )
 
 
 # --- the header ----------------------------------------------------------------------------

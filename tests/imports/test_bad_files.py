@@ -6,6 +6,7 @@ import zipfile
 import pytest
 from openpyxl import Workbook
 
+from app.imports.files import letter
 from tests.api.helpers import assert_problem
 from tests.clock import TODAY, day
 from tests.imports.sheets import (
@@ -320,3 +321,29 @@ def test_two_files_in_one_import_are_refused_not_one_of_them_read(client, region
     assert client.get("/v1/cases", headers=region.care_provider.headers).json()["items"] == []
     stranger = client.post(CASES, files=files)
     assert_problem(stranger, 401)
+
+
+def test_a_csv_wider_than_a_spreadsheet_is_refused_with_its_row(client, region):
+    """A spreadsheet has at most 16,384 columns (XFD); a line of a CSV with more fields is no
+    sheet's, and naming its columns' letters made the import answer 500."""
+    header = table([case_row("K-1")])[0]
+    lines = [[*header, *[""] * 20_000], case_row("K-1").values()]
+    body = check(client, region, csv_file([list(line) for line in lines]), "x.csv")
+    assert codes(body) == ["too_many_columns"]
+    assert body["issues"][0]["row"] == 1
+    assert "16384" in body["issues"][0]["message"]
+
+
+def test_a_workbook_cell_beyond_the_last_column_is_refused_with_its_row(client, region):
+    """Excel writes no cell right of XFD; a generator that does (`AAAA1`) gets the same answer
+    as the wide CSV, not a 500."""
+    header = table([case_row("K-1")])[0]
+    workbook = zipfile.ZipFile(io.BytesIO(xlsx([[*header, "x"], list(case_row("K-1").values())])))
+    members = {name: workbook.read(name) for name in workbook.namelist()}
+    far = f'r="{letter(len(header))}1"'.encode()
+    sheet = "xl/worksheets/sheet1.xml"
+    assert far in members[sheet]
+    members[sheet] = members[sheet].replace(far, b'r="AAAA1"')
+    body = check(client, region, _zip(members))
+    assert codes(body) == ["too_many_columns"]
+    assert body["issues"][0]["row"] == 1

@@ -30,6 +30,7 @@ from python_calamine import CalamineError, CalamineWorkbook
 
 from app.imports.cells import ErrorValue, Formula, is_empty
 from app.imports.columns import LAYOUTS, Column, Layout, normalise_header
+from app.imports.extent import MAX_CELLS, cells_spanned, holds_sheet_data
 from app.problems import PayloadTooLarge
 
 # An XLSX is a zip of XML: bound what it may unpack to, whatever its compressed size.
@@ -180,6 +181,13 @@ def _xlsx(content: bytes, layout: Layout, wanted: str | None, max_rows: int) -> 
             f"Uitgepakt is dit bestand groter dan {MAX_UNPACKED_BYTES // 1024 // 1024} MB; "
             "splits het op.",
         )
+    if _widest_span(content, names) > MAX_CELLS:
+        raise refuse(
+            "sheet_too_large",
+            f"Een werkblad loopt over meer dan {MAX_CELLS} cellen (van A1 tot de verste "
+            "cel), vrijwel allemaal leeg. Kopieer de gegevens naar een nieuw werkblad of "
+            "gebruik het sjabloon.",
+        )
     if _plain_values(content, names):
         try:
             return _calamine_grid(content, layout, wanted, max_rows)
@@ -211,6 +219,14 @@ def _openpyxl_grid(content: bytes, layout: Layout, wanted: str | None, max_rows:
 # What only openpyxl reports cell by cell: a formula (`<f>`), an error value (`t="e"`) or a
 # merged range (`<mergeCell>`), in any worksheet of the file.
 _CELL_DETAIL = re.compile(rb'<(?:\w+:)?(?:f|mergeCell)[\s>/]|\st="e"')
+
+
+def _widest_span(content: bytes, names: set[str]) -> int:
+    """The most cells any worksheet of the XLSX spans (`app.imports.extent`): every part with
+    sheet data, wherever the workbook's relations put it."""
+    with zipfile.ZipFile(io.BytesIO(content)) as archive:
+        parts = (archive.read(name) for name in sorted(names) if not name.endswith("/"))
+        return max((cells_spanned(xml) for xml in parts if holds_sheet_data(xml)), default=0)
 
 
 def _plain_values(content: bytes, names: set[str]) -> bool:

@@ -347,3 +347,28 @@ def test_a_workbook_cell_beyond_the_last_column_is_refused_with_its_row(client, 
     body = check(client, region, _zip(members))
     assert codes(body) == ["too_many_columns"]
     assert body["issues"][0]["row"] == 1
+
+
+@pytest.mark.parametrize(
+    "far",
+    [
+        b'<c r="XFD1048576" t="inlineStr"><is><t>x</t></is></c>',
+        b"<c r='XFD1048576'><v>1</v></c>",
+        b"<c><v>1</v></c>" * 16_384,
+    ],
+    ids=["last cell by reference", "single-quoted reference", "a row of unreferenced cells"],
+)
+def test_a_sheet_spanning_millions_of_empty_cells_is_refused_before_it_is_read(client, region, far):
+    """Two cells, A1 and XFD1048576, in a file of a few kB span 17 billion: the XLSX reader
+    allocated them all (512 GB) and its allocation failure aborted the server process. The
+    span is measured first and a sheet beyond what a file of the size limit could fill is
+    refused; the row's cells may leave out their references (columns then count on)."""
+    content = xlsx(table([case_row("K-1")]))
+    workbook = zipfile.ZipFile(io.BytesIO(content))
+    members = {name: workbook.read(name) for name in workbook.namelist()}
+    sheet = "xl/worksheets/sheet1.xml"
+    assert b"</row></sheetData>" in members[sheet]
+    last = b'</row><row r="1048576">' + far + b"</row></sheetData>"
+    members[sheet] = members[sheet].replace(b"</row></sheetData>", last)
+    body = check(client, region, _zip(members))
+    assert codes(body) == ["sheet_too_large"]

@@ -1,0 +1,98 @@
+"""How many cells a worksheet spans, read from its XML before any reader loads it: both readers
+give every position from A1 to the last cell a place in memory, so two cells far apart (A1 and
+XFD1048576: 17 billion) made python-calamine ask for 512 GB and abort the whole server process.
+"""
+
+import re
+import sys
+
+MAX_CELLS = 5_000_000
+"""The most cells a sheet may span. Filling a sheet takes some 20 bytes of XML a cell, so the
+unpacked size limit (64 MB) holds about 3 million; the largest import (100,000 rows of some 40
+columns) spans 4 million. A larger span is mostly empty."""
+
+UNBOUNDED = sys.maxsize
+"""The span of a sheet whose cells' places cannot be read here (a reference written with
+character references, an XML encoding other than UTF-8 or UTF-16): refused as too large."""
+
+# A row's or a cell's start tag (`<row ...>`, `<c ...>`; not `<cols>`, `<col>` or `<cfRule>`),
+# its attributes read whole even where a quoted value holds a `>`.
+_ROW_OR_CELL = re.compile(rb"""<(?:\w+:)?(row|c)\b((?:[^>"']|"[^"]*"|'[^']*')*)>""")
+_REFERENCE = re.compile(rb"""\sr\s*=\s*(?:"([^"]*)"|'([^']*)')""")
+_PLACE = re.compile(rb"([A-Za-z]{0,7})([0-9]{0,10})")
+_DECLARED = re.compile(rb"""^<\?xml[^>]*encoding\s*=\s*["']([^"']*)["']""")
+
+
+_ANY_TAG = re.compile(rb"<(?:\w+:)?(?:row|c)\b")
+# As Excel, LibreOffice and openpyxl write them: the reference first, in double quotes.
+_PLAIN_ROW = re.compile(rb'<(?:\w+:)?row r="[0-9]{1,7}"[\s/>]')
+_PLAIN_CELL = re.compile(rb'<(?:\w+:)?c r="([A-Z]{1,3})([0-9]{1,7})"[\s/>]')
+_ANY_REFERENCE = re.compile(rb"\sr\s*=")
+
+
+def cells_spanned(sheet_xml: bytes) -> int:
+    """Rows times columns from A1 to the farthest row and column any cell takes. A row or a
+    cell without a reference (`r`) follows the one before it, as the readers place it; a tag
+    with several `r`s counts the farthest."""
+    xml = _utf8(sheet_xml)
+    if xml is None:
+        return UNBOUNDED
+    cells = _PLAIN_CELL.findall(xml)
+    plain = len(cells) + len(_PLAIN_ROW.findall(xml))
+    # Each tag plainly referenced, and no `r` anywhere else (a second one in a tag).
+    if plain == len(_ANY_TAG.findall(xml)) == len(_ANY_REFERENCE.findall(xml)):
+        # Every row and cell written the usual way (a 5,000-row file in a tenth of the time).
+        if not cells:
+            return 0
+        farthest = max({letters for letters, _ in cells}, key=lambda c: (len(c), c))
+        return max(map(int, {digits for _, digits in cells})) * _column_number(farthest)
+    return _walked(xml)
+
+
+def _walked(xml: bytes) -> int:
+    """`cells_spanned` tag by tag, for rows and cells written otherwise."""
+    rows = columns = row = column = 0
+    for tag in _ROW_OR_CELL.finditer(xml):
+        places = [_PLACE.fullmatch(a or b) for a, b in _REFERENCE.findall(tag[2])]
+        if any(place is None for place in places):
+            return UNBOUNDED
+        letters = max((_column_number(p[1]) for p in places if p and p[1]), default=0)
+        digits = max((int(p[2]) for p in places if p and p[2]), default=0)
+        if tag[1] == b"row":
+            row = digits or row + 1
+            column = 0
+            continue
+        column = letters or column + 1
+        rows = max(rows, digits or row)
+        columns = max(columns, column)
+    return rows * columns
+
+
+_SHEET_DATA = [b"sheetData", "sheetData".encode("utf-16-le"), "sheetData".encode("utf-16-be")]
+
+
+def holds_sheet_data(part: bytes) -> bool:
+    """Whether a part of the workbook (in UTF-8 or UTF-16) holds a sheet's cells."""
+    return any(marker in part for marker in _SHEET_DATA)
+
+
+def _utf8(xml: bytes) -> bytes | None:
+    """The XML as UTF-8 (UTF-16 by its byte-order mark is decoded); None in any other
+    encoding, whose tags these patterns cannot see."""
+    if xml[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        try:
+            return xml.decode("utf-16").encode()
+        except UnicodeDecodeError:
+            return None
+    declared = _DECLARED.match(xml.lstrip(b"\xef\xbb\xbf"))
+    if declared and declared[1].lower().replace(b"_", b"-") not in (b"utf-8", b"utf8"):
+        return None
+    return xml
+
+
+def _column_number(letters: bytes) -> int:
+    """`A` -> 1, `Z` -> 26, `AA` -> 27, for any number of letters."""
+    number = 0
+    for letter in letters.upper():
+        number = number * 26 + letter - ord("A") + 1
+    return number

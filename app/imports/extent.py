@@ -76,6 +76,35 @@ def holds_sheet_data(part: bytes) -> bool:
     return any(marker in part for marker in _SHEET_DATA)
 
 
+MAX_MERGED_CELLS = 100_000
+"""The most cells a sheet's merged ranges may cover together: openpyxl makes an object of each
+(a range over the whole sheet hung the import with its memory growing); a few title rows merged
+across the whole width (16,384 cells each) stay under it."""
+
+_MERGE = re.compile(rb"""<(?:\w+:)?mergeCell\b((?:[^>"']|"[^"]*"|'[^']*')*)>""")
+_RANGE = re.compile(rb"""\sref\s*=\s*(?:"([^"]*)"|'([^']*)')""")
+_CORNERS = re.compile(rb"([A-Za-z]{1,7})([0-9]{1,10})(?::([A-Za-z]{1,7})([0-9]{1,10}))?")
+
+
+def cells_merged(sheet_xml: bytes) -> int:
+    """The cells a sheet's merged ranges cover together (a range that cannot be read here
+    counts as unbounded)."""
+    xml = _utf8(sheet_xml)
+    if xml is None:
+        return UNBOUNDED
+    total = 0
+    for tag in _MERGE.finditer(xml):
+        ranges = [_CORNERS.fullmatch(a or b) for a, b in _RANGE.findall(tag[1])]
+        if not ranges or any(r is None for r in ranges):
+            return UNBOUNDED
+        for r in ranges:
+            assert r is not None
+            first, last = (r[1], int(r[2])), (r[3] or r[1], int(r[4] or r[2]))
+            width = abs(_column_number(last[0]) - _column_number(first[0])) + 1
+            total += width * (abs(last[1] - first[1]) + 1)
+    return total
+
+
 def _utf8(xml: bytes) -> bytes | None:
     """The XML as UTF-8 (UTF-16 by its byte-order mark is decoded); None in any other
     encoding, whose tags these patterns cannot see."""

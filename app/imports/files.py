@@ -30,7 +30,13 @@ from python_calamine import CalamineError, CalamineWorkbook
 
 from app.imports.cells import ErrorValue, Formula, is_empty
 from app.imports.columns import LAYOUTS, Column, Layout, normalise_header
-from app.imports.extent import MAX_CELLS, cells_spanned, holds_sheet_data
+from app.imports.extent import (
+    MAX_CELLS,
+    MAX_MERGED_CELLS,
+    cells_merged,
+    cells_spanned,
+    holds_sheet_data,
+)
 from app.problems import PayloadTooLarge
 
 # An XLSX is a zip of XML: bound what it may unpack to, whatever its compressed size.
@@ -181,7 +187,14 @@ def _xlsx(content: bytes, layout: Layout, wanted: str | None, max_rows: int) -> 
             f"Uitgepakt is dit bestand groter dan {MAX_UNPACKED_BYTES // 1024 // 1024} MB; "
             "splits het op.",
         )
-    if _widest_span(content, names) > MAX_CELLS:
+    spans = _spans(content, names)
+    if any(merged > MAX_MERGED_CELLS for _, merged in spans):
+        raise refuse(
+            "merged_cells",
+            f"Samengevoegde cellen over meer dan {MAX_MERGED_CELLS} cellen: elke cel heeft een "
+            "eigen waarde nodig. Maak de samenvoeging ongedaan.",
+        )
+    if any(span > MAX_CELLS for span, _ in spans):
         raise refuse(
             "sheet_too_large",
             f"Een werkblad loopt over meer dan {MAX_CELLS} cellen (van A1 tot de verste "
@@ -221,12 +234,12 @@ def _openpyxl_grid(content: bytes, layout: Layout, wanted: str | None, max_rows:
 _CELL_DETAIL = re.compile(rb'<(?:\w+:)?(?:f|mergeCell)[\s>/]|\st="e"')
 
 
-def _widest_span(content: bytes, names: set[str]) -> int:
-    """The most cells any worksheet of the XLSX spans (`app.imports.extent`): every part with
-    sheet data, wherever the workbook's relations put it."""
+def _spans(content: bytes, names: set[str]) -> list[tuple[int, int]]:
+    """Per worksheet of the XLSX, the cells it spans and those its merged ranges cover
+    (`app.imports.extent`): every part with sheet data, wherever the relations put it."""
     with zipfile.ZipFile(io.BytesIO(content)) as archive:
         parts = (archive.read(name) for name in sorted(names) if not name.endswith("/"))
-        return max((cells_spanned(xml) for xml in parts if holds_sheet_data(xml)), default=0)
+        return [(cells_spanned(x), cells_merged(x)) for x in parts if holds_sheet_data(x)]
 
 
 def _plain_values(content: bytes, names: set[str]) -> bool:

@@ -372,3 +372,17 @@ def test_a_sheet_spanning_millions_of_empty_cells_is_refused_before_it_is_read(c
     members[sheet] = members[sheet].replace(b"</row></sheetData>", last)
     body = check(client, region, _zip(members))
     assert codes(body) == ["sheet_too_large"]
+
+
+def test_a_merge_over_the_whole_sheet_is_refused_before_it_is_read(client, region):
+    """openpyxl makes an object of every merged cell: one `<mergeCell ref="C3:XFD1048576"/>`
+    in a file of a few kB kept the import busy with its memory growing, for every request
+    after it too. Merged cells are refused anyway; so big a range is refused before reading."""
+    content = xlsx(table([case_row("K-1")]), merge=["C3:D4"])
+    workbook = zipfile.ZipFile(io.BytesIO(content))
+    members = {name: workbook.read(name) for name in workbook.namelist()}
+    sheet = "xl/worksheets/sheet1.xml"
+    assert b'ref="C3:D4"' in members[sheet]
+    members[sheet] = members[sheet].replace(b'ref="C3:D4"', b'ref="C3:XFD1048576"')
+    body = check(client, region, _zip(members))
+    assert codes(body) == ["merged_cells"]

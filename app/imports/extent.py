@@ -76,24 +76,27 @@ def holds_sheet_data(part: bytes) -> bool:
     return any(marker in part for marker in _SHEET_DATA)
 
 
-MAX_MERGED_CELLS = 100_000
-"""The most cells a sheet's merged ranges may cover together: openpyxl makes an object of each
-(a range over the whole sheet hung the import with its memory growing); a few title rows merged
-across the whole width (16,384 cells each) stay under it."""
+MAX_RANGED_CELLS = 100_000
+"""The most cells a sheet's merged ranges, and apart its hyperlinks' ranges, may cover: openpyxl
+makes an object of each such cell (a range over the whole sheet hung the import with its memory
+growing); a few title rows merged across the whole width (16,384 cells each) stay under it."""
 
-_MERGE = re.compile(rb"""<(?:\w+:)?mergeCell\b((?:[^>"']|"[^"]*"|'[^']*')*)>""")
+_RANGED = {
+    name: re.compile(rb"<(?:\w+:)?" + name + rb"""\b((?:[^>"']|"[^"]*"|'[^']*')*)>""")
+    for name in (b"mergeCell", b"hyperlink")
+}
 _RANGE = re.compile(rb"""\sref\s*=\s*(?:"([^"]*)"|'([^']*)')""")
 _CORNERS = re.compile(rb"([A-Za-z]{1,7})([0-9]{1,10})(?::([A-Za-z]{1,7})([0-9]{1,10}))?")
 
 
-def cells_merged(sheet_xml: bytes) -> int:
-    """The cells a sheet's merged ranges cover together (a range that cannot be read here
-    counts as unbounded)."""
+def cells_in_ranges(sheet_xml: bytes, element: bytes) -> int:
+    """The cells the ranges (`ref`) of a sheet's `element`s (`mergeCell` or `hyperlink`) cover
+    together; a range that cannot be read here counts as unbounded."""
     xml = _utf8(sheet_xml)
     if xml is None:
         return UNBOUNDED
     total = 0
-    for tag in _MERGE.finditer(xml):
+    for tag in _RANGED[element].finditer(xml):
         ranges = [_CORNERS.fullmatch(a or b) for a, b in _RANGE.findall(tag[1])]
         if not ranges or any(r is None for r in ranges):
             return UNBOUNDED

@@ -32,8 +32,8 @@ from app.imports.cells import ErrorValue, Formula, is_empty
 from app.imports.columns import LAYOUTS, Column, Layout, normalise_header
 from app.imports.extent import (
     MAX_CELLS,
-    MAX_MERGED_CELLS,
-    cells_merged,
+    MAX_RANGED_CELLS,
+    cells_in_ranges,
     cells_spanned,
     holds_sheet_data,
 )
@@ -188,13 +188,19 @@ def _xlsx(content: bytes, layout: Layout, wanted: str | None, max_rows: int) -> 
             "splits het op.",
         )
     spans = _spans(content, names)
-    if any(merged > MAX_MERGED_CELLS for _, merged in spans):
+    if any(merged > MAX_RANGED_CELLS for _, merged, _ in spans):
         raise refuse(
             "merged_cells",
-            f"Samengevoegde cellen over meer dan {MAX_MERGED_CELLS} cellen: elke cel heeft een "
+            f"Samengevoegde cellen over meer dan {MAX_RANGED_CELLS} cellen: elke cel heeft een "
             "eigen waarde nodig. Maak de samenvoeging ongedaan.",
         )
-    if any(span > MAX_CELLS for span, _ in spans):
+    if any(linked > MAX_RANGED_CELLS for _, _, linked in spans):
+        raise refuse(
+            "too_many_links",
+            f"Koppelingen (hyperlinks) over meer dan {MAX_RANGED_CELLS} cellen. Verwijder de "
+            "koppelingen of gebruik het sjabloon.",
+        )
+    if any(span > MAX_CELLS for span, _, _ in spans):
         raise refuse(
             "sheet_too_large",
             f"Een werkblad loopt over meer dan {MAX_CELLS} cellen (van A1 tot de verste "
@@ -234,12 +240,17 @@ def _openpyxl_grid(content: bytes, layout: Layout, wanted: str | None, max_rows:
 _CELL_DETAIL = re.compile(rb'<(?:\w+:)?(?:f|mergeCell)[\s>/]|\st="e"')
 
 
-def _spans(content: bytes, names: set[str]) -> list[tuple[int, int]]:
-    """Per worksheet of the XLSX, the cells it spans and those its merged ranges cover
-    (`app.imports.extent`): every part with sheet data, wherever the relations put it."""
+def _spans(content: bytes, names: set[str]) -> list[tuple[int, int, int]]:
+    """Per worksheet of the XLSX, the cells it spans and those its merged ranges and its
+    hyperlinks cover (`app.imports.extent`): every part with sheet data, wherever the
+    relations put it."""
     with zipfile.ZipFile(io.BytesIO(content)) as archive:
         parts = (archive.read(name) for name in sorted(names) if not name.endswith("/"))
-        return [(cells_spanned(x), cells_merged(x)) for x in parts if holds_sheet_data(x)]
+        return [
+            (cells_spanned(x), cells_in_ranges(x, b"mergeCell"), cells_in_ranges(x, b"hyperlink"))
+            for x in parts
+            if holds_sheet_data(x)
+        ]
 
 
 def _plain_values(content: bytes, names: set[str]) -> bool:

@@ -386,3 +386,18 @@ def test_a_merge_over_the_whole_sheet_is_refused_before_it_is_read(client, regio
     members[sheet] = members[sheet].replace(b'ref="C3:D4"', b'ref="C3:XFD1048576"')
     body = check(client, region, _zip(members))
     assert codes(body) == ["merged_cells"]
+
+
+def test_a_hyperlink_over_the_whole_sheet_is_refused_before_it_is_read(client, region):
+    """openpyxl gives every cell of a hyperlink's range a copy of the link: a workbook of a few
+    kB with a formula (so openpyxl reads it) and `<hyperlink ref="C3:XFD1048576"/>` kept the
+    import busy with its memory growing."""
+    lines = table([case_row("K-1")])
+    content = xlsx([lines[0], [*lines[1][:-1], "=1+1"]])
+    workbook = zipfile.ZipFile(io.BytesIO(content))
+    members = {name: workbook.read(name) for name in workbook.namelist()}
+    sheet = "xl/worksheets/sheet1.xml"
+    link = b'<hyperlinks><hyperlink ref="C3:XFD1048576" display="x"/></hyperlinks>'
+    members[sheet] = members[sheet].replace(b"</sheetData>", b"</sheetData>" + link)
+    body = check(client, region, _zip(members))
+    assert codes(body) == ["too_many_links"]

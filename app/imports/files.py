@@ -33,9 +33,9 @@ from app.imports.columns import LAYOUTS, Column, Layout, normalise_header
 from app.imports.extent import (
     MAX_CELLS,
     MAX_RANGED_CELLS,
-    cells_in_ranges,
-    cells_spanned,
+    Measures,
     holds_sheet_data,
+    measure,
 )
 from app.problems import PayloadTooLarge
 
@@ -240,17 +240,12 @@ def _openpyxl_grid(content: bytes, layout: Layout, wanted: str | None, max_rows:
 _CELL_DETAIL = re.compile(rb'<(?:\w+:)?(?:f|mergeCell)[\s>/]|\st="e"')
 
 
-def _spans(content: bytes, names: set[str]) -> list[tuple[int, int, int]]:
-    """Per worksheet of the XLSX, the cells it spans and those its merged ranges and its
-    hyperlinks cover (`app.imports.extent`): every part with sheet data, wherever the
-    relations put it."""
+def _spans(content: bytes, names: set[str]) -> list[Measures]:
+    """The `Measures` of every worksheet of the XLSX (`app.imports.extent`): every part with
+    sheet data, wherever the relations put it."""
     with zipfile.ZipFile(io.BytesIO(content)) as archive:
         parts = (archive.read(name) for name in sorted(names) if not name.endswith("/"))
-        return [
-            (cells_spanned(x), cells_in_ranges(x, b"mergeCell"), cells_in_ranges(x, b"hyperlink"))
-            for x in parts
-            if holds_sheet_data(x)
-        ]
+        return [measure(xml) for xml in parts if holds_sheet_data(xml)]
 
 
 def _plain_values(content: bytes, names: set[str]) -> bool:

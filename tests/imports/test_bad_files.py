@@ -401,3 +401,25 @@ def test_a_hyperlink_over_the_whole_sheet_is_refused_before_it_is_read(client, r
     members[sheet] = members[sheet].replace(b"</sheetData>", b"</sheetData>" + link)
     body = check(client, region, _zip(members))
     assert codes(body) == ["too_many_links"]
+
+
+@pytest.mark.parametrize(
+    "far",
+    [
+        b'<mergeCells count="1"><mergeCell ref="XFD1048575:XFD1048576"/></mergeCells>',
+        b'<hyperlinks><hyperlink ref="XFD1048576" display="x"/></hyperlinks>',
+    ],
+    ids=["two merged cells in the last column", "a hyperlink in the last cell"],
+)
+def test_a_merge_or_link_in_the_far_corner_is_refused_before_it_is_read(client, region, far):
+    """A merged range or a hyperlink gives openpyxl a cell where it lies, and openpyxl then
+    reads every position from A1 to it: a range of two cells at the bottom of the last
+    column spans the whole sheet."""
+    lines = table([case_row("K-1")])
+    content = xlsx([lines[0], [*lines[1][:-1], "=1+1"]])
+    workbook = zipfile.ZipFile(io.BytesIO(content))
+    members = {name: workbook.read(name) for name in workbook.namelist()}
+    sheet = "xl/worksheets/sheet1.xml"
+    members[sheet] = members[sheet].replace(b"</sheetData>", b"</sheetData>" + far)
+    body = check(client, region, _zip(members))
+    assert codes(body) == ["sheet_too_large"]

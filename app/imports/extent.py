@@ -52,6 +52,20 @@ def holds_sheet_data(part: bytes) -> bool:
     return any(marker in part for marker in _SHEET_DATA)
 
 
+_UNIQUE_COUNT = re.compile(rb"""<(?:\w+:)?sst\b[^>]*?\suniqueCount\s*=\s*["']\+?([0-9]+)""")
+
+
+def overstates_strings(part: bytes) -> bool:
+    """Whether a part declares more shared strings (`<sst uniqueCount>`) than it has bytes for
+    (each takes at least `<si/>`): python-calamine reserves room for the number declared, and
+    `uniqueCount="4000000000"` asked for 96 GB and aborted the server process."""
+    xml = _utf8(part)
+    if xml is None:
+        return b"sst" in part.replace(b"\x00", b"")
+    declared = _UNIQUE_COUNT.search(xml)
+    return declared is not None and int(declared[1]) > len(xml) // 5 + 1
+
+
 # --- cells ---------------------------------------------------------------------------------
 
 _ANY_TAG = re.compile(rb"<(?:\w+:)?(?:row|c)\b")

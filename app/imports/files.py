@@ -18,7 +18,7 @@ import io
 import re
 import warnings
 import zipfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, BinaryIO
@@ -36,6 +36,7 @@ from app.imports.extent import (
     Measures,
     holds_sheet_data,
     measure,
+    overstates_strings,
 )
 from app.problems import PayloadTooLarge
 
@@ -187,6 +188,8 @@ def _xlsx(content: bytes, layout: Layout, wanted: str | None, max_rows: int) -> 
             f"Uitgepakt is dit bestand groter dan {MAX_UNPACKED_BYTES // 1024 // 1024} MB; "
             "splits het op.",
         )
+    if _any_part(content, names, overstates_strings):
+        raise refuse("unreadable_file", "Het bestand is beschadigd of geen Excel-werkmap (.xlsx).")
     spans = _spans(content, names)
     if any(merged > MAX_RANGED_CELLS for _, merged, _ in spans):
         raise refuse(
@@ -238,6 +241,11 @@ def _openpyxl_grid(content: bytes, layout: Layout, wanted: str | None, max_rows:
 # What only openpyxl reports cell by cell: a formula (`<f>`), an error value (`t="e"`) or a
 # merged range (`<mergeCell>`), in any worksheet of the file.
 _CELL_DETAIL = re.compile(rb'<(?:\w+:)?(?:f|mergeCell)[\s>/]|\st="e"')
+
+
+def _any_part(content: bytes, names: set[str], test: Callable[[bytes], bool]) -> bool:
+    with zipfile.ZipFile(io.BytesIO(content)) as archive:
+        return any(test(archive.read(name)) for name in sorted(names) if not name.endswith("/"))
 
 
 def _spans(content: bytes, names: set[str]) -> list[Measures]:

@@ -423,3 +423,29 @@ def test_a_merge_or_link_in_the_far_corner_is_refused_before_it_is_read(client, 
     members[sheet] = members[sheet].replace(b"</sheetData>", b"</sheetData>" + far)
     body = check(client, region, _zip(members))
     assert codes(body) == ["sheet_too_large"]
+
+
+def test_a_shared_strings_part_declaring_billions_of_strings_is_refused(client, region):
+    """python-calamine reserves room for the strings a workbook says it shares: one that says
+    `uniqueCount="4000000000"` asked for 96 GB and aborted the server process. A part cannot
+    hold more strings than it has bytes for; one that says so is a damaged file."""
+    content = xlsx(table([case_row("K-1")]))
+    workbook = zipfile.ZipFile(io.BytesIO(content))
+    members = {name: workbook.read(name) for name in workbook.namelist()}
+    members["xl/sharedStrings.xml"] = (
+        b'<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" count="1" '
+        b'uniqueCount="4000000000"><si><t>K-1</t></si></sst>'
+    )
+    members["[Content_Types].xml"] = members["[Content_Types].xml"].replace(
+        b"</Types>",
+        b'<Override PartName="/xl/sharedStrings.xml" ContentType="application/'
+        b'vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/></Types>',
+    )
+    rels = "xl/_rels/workbook.xml.rels"
+    members[rels] = members[rels].replace(
+        b"</Relationships>",
+        b'<Relationship Id="rIdStrings" Type="http://schemas.openxmlformats.org/officeDocument/'
+        b'2006/relationships/sharedStrings" Target="sharedStrings.xml"/></Relationships>',
+    )
+    body = check(client, region, _zip(members))
+    assert codes(body) == ["unreadable_file"]

@@ -36,7 +36,12 @@ def upgrade_frozen(document: dict[str, Any]) -> dict[str, Any]:
     if "limits_fallback" not in document:
         fallback = _fallback_json(date.fromisoformat(document["date"]), limits["year"])
     # Agendas frozen before open proposals came back had no such section; those frozen before
-    # `displaced` was bounded list it whole, without its count.
+    # `displaced` was bounded list it whole, without its count; those before retention's mark
+    # on blocked cases lack it.
+    bottlenecks = document.get("bottlenecks")
+    if bottlenecks:
+        blocked = [{"details_removed": False, **b} for b in bottlenecks["blocked_cases"]]
+        document = {**document, "bottlenecks": {**bottlenecks, "blocked_cases": blocked}}
     return {
         **document,
         "limits": limits,
@@ -309,6 +314,7 @@ def _bottlenecks(bottlenecks: matching.Bottlenecks) -> dict[str, Any]:
                 "unblocked_by": b.unblocked_by,
                 "min_reasons": b.min_reasons,
                 "closest_reasons": b.closest_reasons,
+                "details_removed": False,  # retention's mark (`app.meetings.anonymised`)
             }
             for b in bottlenecks.blocked_cases
         ],

@@ -273,6 +273,13 @@ class BlockedCaseOut(BaseModel):
     closest_reasons: list[str] = Field(
         description="The reasons of a dwelling closest to fitting (needing `min_reasons` waived)."
     )
+    details_removed: bool = Field(
+        default=False,
+        description=(
+            "True in a published agenda for a case anonymised since: its reasons and counts "
+            "are left out (retention), so the empty lists say nothing about what blocked it."
+        ),
+    )
 
 
 class ReasonBottleneckOut(BaseModel):

@@ -84,6 +84,7 @@ def _bottlenecks_without(bottlenecks: dict[str, Any], anonymised: set[str]) -> d
                 "unblocked_by": [],
                 "min_reasons": None,
                 "closest_reasons": [],
+                "details_removed": True,
             }
             if b["case_id"] in anonymised
             else b

@@ -362,7 +362,11 @@ def sections(data: AgendaData) -> list[Section]:
                     [
                         case_code(b["case_id"]),
                         ", ".join(labels.label("reason", c) for c in b["unblocked_by"])
-                        or "geen enkele reden alleen",
+                        or (
+                            "gegevens verwijderd (bewaartermijn verstreken)"
+                            if b.get("details_removed")
+                            else "geen enkele reden alleen"
+                        ),
                         reason_counts(b["excluded_counts"]),
                     ]
                     for b in bottlenecks["blocked_cases"]

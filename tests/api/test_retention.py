@@ -311,6 +311,8 @@ def test_a_frozen_agenda_shows_no_blocking_reasons_of_an_anonymised_case(client,
         assert entries
         assert "not_wheelchair_accessible" not in str(entries)
         assert "pets_not_allowed" not in str(entries)
+        [blocked] = [e for e in entries if isinstance(e, dict) and "details_removed" in e]
+        assert blocked["details_removed"] is True
 
 
 def test_the_csv_of_a_frozen_agenda_prints_no_blocking_reason_of_an_anonymised_case(
@@ -334,3 +336,6 @@ def test_the_csv_of_a_frozen_agenda_prints_no_blocking_reason_of_an_anonymised_c
     rows = rows_of_the_case()
     assert rows
     assert "rolstoel" not in str(rows).lower()
+    # It says why the row is empty, not that no single reason blocked the case.
+    assert "geen enkele reden alleen" not in str(rows)
+    assert "gegevens verwijderd" in str(rows)

@@ -35,11 +35,9 @@ def upgrade_frozen(document: dict[str, Any]) -> dict[str, Any]:
     fallback = document.get("limits_fallback")
     if "limits_fallback" not in document:
         fallback = _fallback_json(date.fromisoformat(document["date"]), limits["year"])
-    # Agendas frozen before open proposals came back had no such section; those frozen before
-    # `displaced` was bounded list it whole, without its count; those before retention's mark
-    # on blocked cases lack it.
-    bottlenecks = document.get("bottlenecks")
-    if bottlenecks:
+    # Agendas frozen before open proposals came back had no such section; those before
+    # `displaced` was bounded list it whole; those before retention's mark on blocked cases.
+    if bottlenecks := document.get("bottlenecks"):
         blocked = [{"details_removed": False, **b} for b in bottlenecks["blocked_cases"]]
         document = {**document, "bottlenecks": {**bottlenecks, "blocked_cases": blocked}}
     return {

@@ -170,12 +170,16 @@ def record_export(
 def list_entries(
     session: Session,
     *,
-    table_id: uuid.UUID,
+    table_id: uuid.UUID | None,
     case_id: uuid.UUID | None,
     after: uuid.UUID | None,
     limit: int,
 ) -> list[AccessLogEntry]:
-    query = select(AccessLogEntry).where(AccessLogEntry.table_id == table_id)
+    """Entries of one table (`table_id`), one case (`case_id`, at every table), or one case at
+    one table, by id (their order of writing)."""
+    query = select(AccessLogEntry)
+    if table_id is not None:
+        query = query.where(AccessLogEntry.table_id == table_id)
     if case_id is not None:
         query = query.where(AccessLogEntry.case_id == case_id)
     if after is not None:

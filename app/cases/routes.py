@@ -6,8 +6,9 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response
 from sqlmodel import Session
 
+from app.access_log import service as access_log
 from app.access_log.deps import AccessContextDep
-from app.access_log.models import AccessAction
+from app.access_log.models import AccessAction, AccessLogEntryPublic, AccessLogPage
 from app.cases import service
 from app.cases.deps import CaseDep, CaseHistoryDep, CaseReadDep, CaseTimelineDep
 from app.cases.models import (
@@ -29,7 +30,7 @@ from app.db import SessionDep, SessionEndingRoute
 from app.idempotency import REPLAY_RESPONSE, IdempotencyDep
 from app.if_match import IfMatch, IfNoneMatch
 from app.pagination import PageDep
-from app.problems import problem_responses
+from app.problems import Forbidden, problem_responses
 from app.registry import intake
 from app.registry import service as registry
 from app.registry.service import CASE_BLOCKING_REASONS
@@ -207,3 +208,25 @@ def list_transitions(
 def get_timeline(case: CaseTimelineDep, context: AccessContextDep, session: SessionDep) -> Timeline:
     """Everything that happened to the case: status changes, proposals, decisions, actions."""
     return Timeline.model_validate({"items": case_timeline(session, context, case)})
+
+
+@router.get(
+    "/{case_id}/access-log",
+    response_model=AccessLogPage,
+    responses=problem_responses(401, 403, 404),
+)
+def read_case_access_log(
+    case: CaseDep, context: AccessContextDep, session: SessionDep, page: PageDep
+) -> AccessLogPage:
+    """Who accessed this case file, when and how, oldest first, at every table it sat at:
+    for its care provider, who answers to the client for it (a client may ask who saw the
+    file: AVG art. 15, NEN 7513). The chair reads its own table's (`/v1/tables/{id}/access-log`).
+    Not itself logged, as the table's log is not."""
+    if context.principal.organisation_id != case.care_provider_id:
+        raise Forbidden("Only the case's care provider reads its access log.")
+    rows = access_log.list_entries(
+        session, table_id=None, case_id=case.id, after=page.after, limit=page.fetch
+    )
+    rows, next_cursor = page.cut(rows)
+    items = [AccessLogEntryPublic.model_validate(r, from_attributes=True) for r in rows]
+    return AccessLogPage(items=items, next_cursor=next_cursor)

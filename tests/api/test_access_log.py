@@ -321,3 +321,46 @@ def test_many_cases_shown_at_once_are_logged_by_one_statement_one_entry_each(ses
         (c, principal.organisation_id, principal.api_key_id, context.endpoint, "agenda")
         for c, _ in cases
     }
+
+
+def test_a_care_provider_reads_who_accessed_its_own_case(client, region):
+    """The client may ask its care provider who saw the file (AVG art. 15, NEN 7513); only the
+    chair could read the log. The care provider reads its own case's, no one else's."""
+    mine = create_case(client, region.care_provider, region.table_id)
+    create_case(client, region.other_care_provider, region.table_id)  # not in the answer
+    read = client.get(f"/v1/cases/{mine['id']}", headers=region.chair.headers)
+    assert read.status_code == 200, read.text
+
+    response = client.get(
+        f"/v1/cases/{mine['id']}/access-log", headers=region.care_provider.headers
+    )
+
+    assert response.status_code == 200, response.text
+    entries = response.json()["items"]
+    assert [(e["action"], e["organisation_id"]) for e in entries] == [
+        ("create", region.care_provider.id),
+        ("read", region.chair.id),
+    ]
+    assert {e["case_id"] for e in entries} == {mine["id"]}
+    again = client.get(f"/v1/cases/{mine['id']}/access-log", headers=region.care_provider.headers)
+    assert again.json()["items"] == entries  # reading the log is not itself logged
+
+
+@pytest.mark.parametrize(
+    ("reader", "status"),
+    [
+        ("other_care_provider", 404),
+        ("chair", 403),
+        ("municipality", 403),
+        ("corporation", 404),
+        ("other_corporation", 404),
+    ],
+)
+def test_no_one_but_its_care_provider_reads_a_cases_access_log(client, region, reader, status):
+    """Who may see the case file still may not see who else did (the chair reads its
+    table's log at /v1/tables/{id}/access-log); who may not see it gets 404, as for the file."""
+    case = create_case(client, region.care_provider, region.table_id)
+    response = client.get(
+        f"/v1/cases/{case['id']}/access-log", headers=getattr(region, reader).headers
+    )
+    assert_problem(response, status)

@@ -174,9 +174,10 @@ def list_entries(
     case_id: uuid.UUID | None,
     after: uuid.UUID | None,
     limit: int,
+    newest_first: bool = False,
 ) -> list[AccessLogEntry]:
     """Entries of one table (`table_id`), one case (`case_id`, at every table), or one case at
-    one table, by id (their order of writing)."""
+    one table, by id (their order of writing; `newest_first` the other way round)."""
     query = select(AccessLogEntry)
     if table_id is not None:
         query = query.where(AccessLogEntry.table_id == table_id)
@@ -184,4 +185,5 @@ def list_entries(
         query = query.where(AccessLogEntry.case_id == case_id)
     if after is not None:
         query = query.where(AccessLogEntry.id > after)
-    return list(session.exec(query.order_by(col(AccessLogEntry.id)).limit(limit)))
+    order = col(AccessLogEntry.id).desc() if newest_first else col(AccessLogEntry.id)
+    return list(session.exec(query.order_by(order).limit(limit)))

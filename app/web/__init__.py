@@ -25,6 +25,7 @@ def page_modules() -> tuple[ModuleType, ...]:
         routes_aftercare,
         routes_areas,
         routes_auth,
+        routes_case_access,
         routes_case_files,
         routes_dwelling_files,
         routes_imports,
@@ -43,6 +44,7 @@ def page_modules() -> tuple[ModuleType, ...]:
     return (
         routes_auth,
         routes_case_files,
+        routes_case_access,
         routes_dwelling_files,
         routes_imports,
         routes_tables,

@@ -12,6 +12,8 @@ from fastapi import Depends
 
 from app.actions import service as actions_service
 from app.actions.deps import ActionAtTable
+from app.cases import service as cases_service
+from app.cases.models import Case
 from app.db import SessionDep
 from app.meetings import service as meetings_service
 from app.meetings.deps import MeetingAtTable
@@ -21,7 +23,7 @@ from app.tables import service as tables_service
 from app.tables.models import OutflowTable
 from app.vacancies import service as vacancies_service
 from app.vacancies.models import Vacancy
-from app.web.core import WebDep
+from app.web.core import PageForbidden, WebDep
 
 
 def page_table(table_id: uuid.UUID, session: SessionDep, web: WebDep) -> OutflowTable:
@@ -44,6 +46,16 @@ def page_action(action_id: uuid.UUID, session: SessionDep, web: WebDep) -> Actio
     return ActionAtTable(*actions_service.get_action(session, web.access(), action_id))
 
 
+def page_own_case(case_id: uuid.UUID, session: SessionDep, web: WebDep) -> Case:
+    """The case if the person's organisation is its care provider (404 for one it may not see,
+    403 for one it sees at its table but is not its own); not logged: the page logs what it
+    shows of it."""
+    case = cases_service.get_case(session, web.access(), case_id, None)
+    if case.care_provider_id != web.organisation.id:
+        raise PageForbidden("Dit kan alleen de zorgaanbieder van het dossier.")
+    return case
+
+
 def page_vacancy(vacancy_id: uuid.UUID, session: SessionDep, web: WebDep) -> Vacancy:
     """The dwelling if the organisation may see it (404 otherwise)."""
     return vacancies_service.get_vacancy(session, web.principal, vacancy_id)
@@ -54,3 +66,4 @@ PageVacancyDep = Annotated[Vacancy, Depends(page_vacancy)]
 PageMeetingDep = Annotated[MeetingAtTable, Depends(page_meeting)]
 PageProposalDep = Annotated[ProposalAtTable, Depends(page_proposal)]
 PageActionDep = Annotated[ActionAtTable, Depends(page_action)]
+PageOwnCaseDep = Annotated[Case, Depends(page_own_case)]

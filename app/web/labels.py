@@ -296,7 +296,27 @@ SUBJECTS = {"case": "Dossier", "vacancy": "Woning"}
 
 TURNS = {"chair": "Voorzitter", "corporation": "Corporatie", "care_provider": "Zorgaanbieder"}
 
+ACCESS_ACTIONS = {
+    "create": "aangemaakt",
+    "read": "bekeken",
+    "list": "in een lijst gezien",
+    "update": "gewijzigd",
+    "status_change": "status gewijzigd",
+    "history": "statusgeschiedenis bekeken",
+    "agenda": "in een agenda gezien",
+    "why_not": "waarom-niet bekeken",
+    "profile": "profiel bekeken (corporatie)",
+    "timeline": "tijdlijn bekeken",
+    "monitor_export": "in een monitorexport",
+    "proposal": "voorstel bekeken",
+    "decision": "besluit vastgelegd",
+    "action": "actie gezien of gewijzigd",
+    "aftercare": "nazorg bekeken of gewijzigd",
+    "notification": "melding (webhook) verstuurd",
+}
+
 ALL = {
+    "access_action": ACCESS_ACTIONS,
     "turn": TURNS,
     "kind": ORGANISATION_KINDS,
     "role": ROLES,

@@ -1,7 +1,10 @@
 """The table's memory of declines: every proposal a client or corporation declined, or the chair
 withdrew, becomes an `EarlierDecline` for the matching engine, which never proposes that pair
 again (and, by table policy, keeps the case from all of a declining corporation's dwellings for a
-period). Closures the service made itself (`automatic`) are not declines."""
+period). Closures the service made itself (`automatic`) are not declines.
+
+The memory is the case's, not the table's: a case that moved to another table brings its
+declines along (its declined dwelling may have moved there too)."""
 
 import uuid
 
@@ -14,14 +17,16 @@ from app.timeutil import local_date
 
 
 def earlier_declines(session: Session, table_id: uuid.UUID) -> list[EarlierDecline]:
-    """The declines of the table's open cases, oldest first; `decided_on` is the decision's date
-    in Europe/Amsterdam."""
+    """The declines of the table's open cases, made at this table or another, oldest first;
+    `decided_on` is the decision's date in Europe/Amsterdam. A decline made at another table
+    has no `proposal_id`: this table's members may not read that table's proposals."""
     rows = session.exec(
         select(  # type: ignore[call-overload]  # SQLModel types select() for at most 4 columns
             ProposalDecision.decision,
             ProposalDecision.reason,
             ProposalDecision.at,
             Proposal.id,
+            Proposal.table_id,
             Proposal.case_id,
             Proposal.vacancy_id,
             Proposal.corporation_id,
@@ -29,7 +34,7 @@ def earlier_declines(session: Session, table_id: uuid.UUID) -> list[EarlierDecli
         .join(Proposal, Proposal.id == ProposalDecision.proposal_id)
         .join(Case, Case.id == Proposal.case_id)
         .where(
-            Proposal.table_id == table_id,
+            Case.table_id == table_id,
             col(ProposalDecision.decision).in_(sorted(DECLINE_DECISIONS)),
             col(ProposalDecision.automatic).is_(False),
             col(Case.status).not_in(sorted(CLOSED_STATUSES)),
@@ -44,7 +49,7 @@ def earlier_declines(session: Session, table_id: uuid.UUID) -> list[EarlierDecli
             decision=decision,
             reason=reason,
             decided_on=local_date(at),
-            proposal_id=str(proposal_id),
+            proposal_id=str(proposal_id) if at_table == table_id else None,
         )
-        for decision, reason, at, proposal_id, case_id, vacancy_id, corporation_id in rows
+        for decision, reason, at, proposal_id, at_table, case_id, vacancy_id, corporation_id in rows
     ]

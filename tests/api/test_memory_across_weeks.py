@@ -1,0 +1,83 @@
+"""The table remembers across weeks: a declined pair stays out of every later agenda, whatever
+happens to the case or the dwelling in between, and why-not says so as the agenda does."""
+
+import pytest
+
+from tests.api import weeks
+from tests.clock import iso
+from tests.conftest import make_table, vacancy_body
+
+
+@pytest.fixture(autouse=True)
+def limits(client):
+    weeks.limits_for(client, -28, 400)
+
+
+def declined_at_week_one(client, region, decision="client_decline", reason_code="location"):
+    """Three weeks ago the pair was proposed and declined (or withdrawn by the chair)."""
+    case = weeks.ready_case(client, region.care_provider, region.table_id)
+    home = weeks.fitting_dwelling(client, region.corporation, "A")
+    [proposal] = weeks.publish_meeting(client, region, -21)
+    assert (proposal["case_id"], proposal["vacancy_id"]) == (case["id"], home["id"])
+    org = {
+        "client_decline": region.care_provider,
+        "corporation_decline": region.corporation,
+        "withdraw": region.chair,
+    }[decision]
+    weeks.decide(client, org, proposal, decision, reason_code)
+    return case, home, proposal
+
+
+def still_declined(client, region, case, home, offset=0):
+    """The agenda of `offset` leaves the pair out and why-not says it was declined earlier."""
+    document = weeks.agenda(client, region.chair, region.table_id, offset)
+    assert (case["id"], home["id"]) not in weeks.pairs(document)
+    answer = weeks.why_not(client, region.chair, region.table_id, case, home, offset)
+    assert not answer["proposed"] and "declined_earlier" in weeks.codes(answer), answer
+    return document, answer
+
+
+def push_again(client, org, vacancy, municipality_code=None, **changes):
+    body = {k: v for k, v in vacancy.items() if k in vacancy_body()} | changes
+    if municipality_code is not None:
+        digits = municipality_code[2:]
+        body["address"] = body["address"] | {
+            "municipality_code": municipality_code,
+            "neighbourhood_code": f"BU{digits}0101",
+        }
+    pushed = client.post("/v1/vacancies", json=body, headers=org.headers)
+    assert pushed.status_code == 200, pushed.text
+    assert pushed.json()["id"] == vacancy["id"]
+    return pushed.json()
+
+
+def patch_case(client, org, case, body):
+    response = client.patch(f"/v1/cases/{case['id']}", json=body, headers=org.headers)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def test_declined_pair_is_not_proposed_again_after_both_moved_to_another_table(client, region):
+    """The client declined the dwelling at one table; both then moved to another table of the
+    same care provider and corporation. The pair is the same pair: it stays out there too (the
+    other table's memory was read by the proposal's table, so it proposed the pair again).
+    That table is not told the earlier table's proposal id."""
+    case, home, _ = declined_at_week_one(client, region)
+    second = make_table(
+        client, region.chair, [region.care_provider, region.corporation], ["GM0363"]
+    )
+    patch_case(client, region.care_provider, case, {"status": "on_hold", "status_reason": "other"})
+    patch_case(client, region.care_provider, case, {"table_id": second})
+    patch_case(client, region.care_provider, case, {"status": "ready"})
+    push_again(client, region.corporation, home, "GM0363")
+    document = weeks.agenda(client, region.chair, second)
+    assert (case["id"], home["id"]) not in weeks.pairs(document)
+    answer = weeks.why_not(client, region.chair, second, case, home)
+    assert weeks.codes(answer) == ["declined_earlier"], answer
+    assert weeks.reason(answer, "declined_earlier") == {
+        "decision": "client_decline",
+        "reason": "location",
+        "decided_on": iso(0),
+        "proposal_id": None,
+        "times": 1,
+    }

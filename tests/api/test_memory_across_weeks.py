@@ -1,10 +1,12 @@
 """The table remembers across weeks: a declined pair stays out of every later agenda, whatever
 happens to the case or the dwelling in between, and why-not says so as the agenda does."""
 
+from datetime import date
+
 import pytest
 
 from tests.api import weeks
-from tests.clock import iso
+from tests.clock import TODAY, iso
 from tests.conftest import make_table, vacancy_body
 
 
@@ -57,6 +59,61 @@ def patch_case(client, org, case, body):
     return response.json()
 
 
+@pytest.mark.parametrize("decision", ["client_decline", "corporation_decline", "withdraw"])
+def test_declined_pair_is_not_proposed_again_after_the_dwelling_is_repushed(
+    client, region, decision
+):
+    reason_code = {"withdraw": "table_decision", "corporation_decline": "other"}.get(
+        decision, "location"
+    )
+    case, home, proposal = declined_at_week_one(client, region, decision, reason_code)
+    push_again(
+        client,
+        region.corporation,
+        home,
+        rent={"base": "640.00", "eligible_service_costs": "30.00"},
+        floor=2,
+    )
+    for week in (-14, -7):
+        assert weeks.publish_meeting(client, region, week) == []
+    _, answer = still_declined(client, region, case, home)
+    assert weeks.reason(answer, "declined_earlier")["proposal_id"] == proposal["id"]
+
+
+def test_declined_pair_is_not_proposed_again_after_the_case_is_edited_held_and_resumed(
+    client, region
+):
+    case, home, _ = declined_at_week_one(client, region)
+    patch_case(client, region.care_provider, case, {"household": {"adults": 1, "children": 0}})
+    weeks.publish_meeting(client, region, -14)
+    patch_case(
+        client,
+        region.care_provider,
+        case,
+        {"status": "on_hold", "status_reason": "temporarily_unreachable"},
+    )
+    held = weeks.why_not(client, region.chair, region.table_id, case, home)
+    assert weeks.codes(held) == ["case_on_hold"]
+    weeks.publish_meeting(client, region, -7)
+    patch_case(client, region.care_provider, case, {"status": "ready"})
+    assert weeks.publish_meeting(client, region, 0) == []
+    still_declined(client, region, case, home)
+
+
+def test_declined_pair_is_not_proposed_again_after_the_case_moved_to_another_table_and_back(
+    client, region
+):
+    case, home, _ = declined_at_week_one(client, region)
+    second = make_table(client, region.chair, [region.care_provider], ["GM0363"])
+    patch_case(client, region.care_provider, case, {"status": "on_hold", "status_reason": "other"})
+    patch_case(client, region.care_provider, case, {"table_id": second})
+    weeks.publish_meeting(client, region, -14)
+    patch_case(client, region.care_provider, case, {"table_id": region.table_id})
+    patch_case(client, region.care_provider, case, {"status": "ready"})
+    assert weeks.publish_meeting(client, region, -7) == []
+    still_declined(client, region, case, home)
+
+
 def test_declined_pair_is_not_proposed_again_after_both_moved_to_another_table(client, region):
     """The client declined the dwelling at one table; both then moved to another table of the
     same care provider and corporation. The pair is the same pair: it stays out there too (the
@@ -81,3 +138,38 @@ def test_declined_pair_is_not_proposed_again_after_both_moved_to_another_table(c
         "proposal_id": None,
         "times": 1,
     }
+
+
+def test_declined_pair_is_not_proposed_again_after_the_dwelling_is_withdrawn_and_reoffered(
+    client, region
+):
+    case, home, _ = declined_at_week_one(client, region)
+    deleted = client.delete(f"/v1/vacancies/{home['id']}", headers=region.corporation.headers)
+    assert deleted.status_code in (200, 204), deleted.text
+    assert weeks.publish_meeting(client, region, -14) == []
+    assert push_again(client, region.corporation, home)["status"] == "available"
+    assert weeks.publish_meeting(client, region, -7) == []
+    still_declined(client, region, case, home)
+
+
+def test_a_case_parked_after_a_decline_comes_back_for_other_dwellings_only(client, region):
+    """A no-show parks the case (policy: 28 days from the decision); meetings before that date
+    leave it out as parked, the first one on it proposes another dwelling, never the
+    declined one."""
+    case, home, proposal = declined_at_week_one(client, region, reason_code="no_show")
+    decided = client.get(f"/v1/proposals/{proposal['id']}", headers=region.chair.headers).json()
+    parked_until = decided["decisions"][-1]["parked_until"]
+    assert parked_until is not None
+    other = weeks.fitting_dwelling(client, region.corporation, "B")
+    answer = weeks.why_not(client, region.chair, region.table_id, case, other, -14)
+    assert weeks.codes(answer) == ["case_parked"]
+    assert weeks.reason(answer, "case_parked") == {"parked_until": parked_until}
+    assert weeks.publish_meeting(client, region, -14) == []
+    back = (date.fromisoformat(parked_until) - TODAY).days
+    document = weeks.agenda(client, region.chair, region.table_id, back)
+    assert weeks.pairs(document) == {(case["id"], other["id"])}
+    assert weeks.why_not(client, region.chair, region.table_id, case, other, back)["proposed"]
+    answer = weeks.why_not(client, region.chair, region.table_id, case, home, back)
+    assert weeks.codes(answer) == ["declined_earlier"]
+    before = weeks.why_not(client, region.chair, region.table_id, case, other, back - 1)
+    assert weeks.codes(before) == ["case_parked"]

@@ -181,6 +181,13 @@ def why_not_page(
         meeting.date,
         web.settings.solver_time_budget_seconds,
     )
+    frozen = _frozen_document(meeting, table, web)
+    # The answer is of the pair as it stands now: once published, the meeting's own proposal
+    # keeps the pair out of the date's agenda, so the page says what the frozen agenda did.
+    pair = (str(dossier), str(woning))
+    frozen_proposed = frozen is not None and any(
+        (p["case_id"], p["vacancy_id"]) == pair for p in frozen["proposals"]
+    )
     return render(
         request,
         "why_not.html",
@@ -188,19 +195,32 @@ def why_not_page(
             "title": "Waarom past dit niet?",
             "meeting": meeting,
             "answer": answer,
-            "vacancy": _vacancy_summary(meeting, table, web, str(woning)),
+            "vacancy": _vacancy_summary(meeting, table, web, str(woning), frozen),
+            "frozen_proposed": frozen_proposed,
         },
     )
 
 
-def _vacancy_summary(
-    meeting: Meeting, table: OutflowTable, web: Web, vacancy_id: str
-) -> dict[str, Any] | None:
-    """The dwelling's summary as the frozen agenda shows it to this organisation, if at all."""
+def _frozen_document(meeting: Meeting, table: OutflowTable, web: Web) -> dict[str, Any] | None:
+    """The frozen agenda as it shows to this organisation (None before publication)."""
     if meeting.snapshot is None:
         return None
     view = agenda_views.view_for(web.access(), table)
-    document = agenda_views.restrict(
+    return agenda_views.restrict(
         meeting.snapshot["document"], view, web.organisation.id, meeting.snapshot["owners"]
     )
-    return next((v for v in document["vacancies"] if v["id"] == vacancy_id), None)
+
+
+def _vacancy_summary(
+    meeting: Meeting,
+    table: OutflowTable,
+    web: Web,
+    vacancy_id: str,
+    frozen: dict[str, Any] | None = None,
+) -> dict[str, Any] | None:
+    """The dwelling's summary as the frozen agenda shows it to this organisation, if at all
+    (`frozen`: that agenda, when read already)."""
+    frozen = frozen or _frozen_document(meeting, table, web)
+    if frozen is None:
+        return None
+    return next((v for v in frozen["vacancies"] if v["id"] == vacancy_id), None)

@@ -97,3 +97,23 @@ def test_the_agenda_page_lists_cases_left_unhoused_with_their_best_alternative(
     assert "Niet gehuisvest ondanks een passende woning" in page.text
     assert f"/dossiers/{shorter['id']}" in page.text
     assert "Evenveel mensen gehuisvest, maar met een lagere totaalscore" in page.text
+
+
+def test_the_why_not_page_of_a_published_meeting_says_its_agenda_proposes_the_pair(
+    app, client, region, chair
+):
+    """Asked from the frozen agenda that proposes the pair, the page said the case and the
+    dwelling took no part in the agenda of this date (they are in that very proposal now)."""
+    case = ready_case(client, region.care_provider, region.table_id)
+    home = fitting_dwelling(client, region.corporation, "A")
+    [proposal] = publish_meeting(client, region, 0)
+    browser = signed_in(app, chair)
+    text = why_not_page(browser, proposal["meeting_id"], case, home)
+    assert "De vastgestelde agenda van deze vergadering stelt dit paar voor" in text
+    assert "doet niet mee aan de agenda" not in text
+    assert "Dossier zit al in een lopend voorstel" in text  # how it stands now
+    # Declined since, the page still says what the meeting proposed, and why it is out now.
+    decide(client, region.care_provider, proposal, "client_decline", "location")
+    text = why_not_page(browser, proposal["meeting_id"], case, home)
+    assert "De vastgestelde agenda van deze vergadering stelt dit paar voor" in text
+    assert "Eerder afgewezen of ingetrokken voor deze woning" in text

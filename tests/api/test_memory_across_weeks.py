@@ -1,7 +1,7 @@
 """The table remembers across weeks: a declined pair stays out of every later agenda, whatever
 happens to the case or the dwelling in between, and why-not says so as the agenda does."""
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 
@@ -173,3 +173,30 @@ def test_a_case_parked_after_a_decline_comes_back_for_other_dwellings_only(clien
     assert weeks.codes(answer) == ["declined_earlier"]
     before = weeks.why_not(client, region.chair, region.table_id, case, other, back - 1)
     assert weeks.codes(before) == ["case_parked"]
+
+
+def test_a_registration_reaching_the_minimum_between_two_meetings_opens_regular_dwellings(
+    client, region
+):
+    """24 full months of registration are reached between two meetings: the first offers the
+    case contingent dwellings only, the next regular ones too; why-not agrees on each date."""
+    second_meeting = TODAY + timedelta(days=7)
+    registered = second_meeting.replace(year=second_meeting.year - 2)
+    case = weeks.ready_case(
+        client,
+        region.care_provider,
+        region.table_id,
+        registration_date=registered.isoformat(),
+    )
+    regular = weeks.fitting_dwelling(client, region.corporation, "A", contingent=False)
+    first = weeks.why_not_agrees(client, region, [case], [regular], TODAY)
+    assert first["proposals"] == []
+    answer = weeks.why_not(client, region.chair, region.table_id, case, regular)
+    assert weeks.codes(answer) == ["registration_too_short"]
+    contingent = weeks.fitting_dwelling(client, region.other_corporation, "B")
+    first = weeks.why_not_agrees(client, region, [case], [regular, contingent], TODAY)
+    assert weeks.pairs(first) == {(case["id"], contingent["id"])}
+    second = weeks.why_not_agrees(client, region, [case], [regular, contingent], second_meeting)
+    answer = weeks.why_not(client, region.chair, region.table_id, case, regular, 7)
+    assert answer["feasible"], answer
+    assert len(weeks.pairs(second)) == 1

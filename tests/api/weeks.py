@@ -1,11 +1,13 @@
 """Weeks of meetings through the API, every date relative to `tests.clock.TODAY`: cases and
 dwellings that fit each other, meetings published, decisions taken, agendas and why-not asked."""
 
+from collections import Counter
+from datetime import date
 from typing import Any
 
 from fastapi.testclient import TestClient
 
-from tests.clock import day, iso
+from tests.clock import TODAY, day, iso
 from tests.conftest import OPERATOR, Org, Region, create_case, create_vacancy, writable_limits
 
 
@@ -108,3 +110,33 @@ def codes(answer: dict) -> list[str]:
 
 def reason(answer: dict, code: str) -> dict:
     return next(r["detail"] for r in answer["reasons"] if r["code"] == code)
+
+
+def why_not_agrees(
+    client: TestClient, region: Region, cases: list, dwellings: list, on: date
+) -> dict:
+    """Why-not on `on` for every pair of cases and dwellings on the agenda of `on` says what
+    that agenda does with it, on the same year's limits (every year here has its own)."""
+    document = agenda(client, region.chair, region.table_id, (on - TODAY).days)
+    proposed = pairs(document)
+    by_case = {e["case_id"]: e for e in document["candidates_by_case"]}
+    unhoused = {(u["case_id"], u["vacancy_id"]): u for u in document["left_unhoused"]}
+    counts: dict[str, Counter] = {c["id"]: Counter() for c in cases}
+    for case in cases:
+        for dwelling in dwellings:
+            answer = why_not(
+                client, region.chair, region.table_id, case, dwelling, (on - TODAY).days
+            )
+            assert answer["limits_year"] == document["limits"]["year"] == on.year
+            pair = (case["id"], dwelling["id"])
+            assert answer["proposed"] == (pair in proposed), (on, answer)
+            candidates = {c["vacancy_id"] for c in by_case[case["id"]]["candidates"]}
+            assert answer["feasible"] == (dwelling["id"] in candidates), (on, answer)
+            counts[case["id"]].update(codes(answer))
+            entry = unhoused.get(pair)
+            if entry is not None:
+                assert answer["trade_off"]["code"] == entry["trade_off"]
+                assert answer["trade_off"]["changes"] == entry["displaced"]
+    for case in cases:
+        assert dict(counts[case["id"]]) == by_case[case["id"]]["excluded_counts"], on
+    return document

@@ -200,3 +200,62 @@ def test_a_registration_reaching_the_minimum_between_two_meetings_opens_regular_
     answer = weeks.why_not(client, region.chair, region.table_id, case, regular, 7)
     assert answer["feasible"], answer
     assert len(weeks.pairs(second)) == 1
+
+
+def test_tied_cases_why_not_names_the_one_the_agenda_chose_week_after_week(client, region):
+    """Two cases alike in every scored respect, two alike dwellings, one of them declined by
+    the first case's client: each week why-not answers what that week's agenda does, and the
+    tie never brings the declined pair back."""
+    twins = [
+        weeks.ready_case(client, org, region.table_id)
+        for org in (region.care_provider, region.other_care_provider)
+    ]
+    homes = [
+        weeks.fitting_dwelling(client, org, ref)
+        for org, ref in ((region.corporation, "A"), (region.other_corporation, "B"))
+    ]
+    week_one = weeks.why_not_agrees(client, region, twins, homes, TODAY - timedelta(days=14))
+    assert len(weeks.pairs(week_one)) == 2
+    proposals = weeks.publish_meeting(client, region, -14)
+    assert {(p["case_id"], p["vacancy_id"]) for p in proposals} == weeks.pairs(week_one)
+    first = next(p for p in proposals if p["case_id"] == twins[0]["id"])
+    other = next(p for p in proposals if p["case_id"] == twins[1]["id"])
+    weeks.decide(client, region.care_provider, first, "client_decline", "location")
+    weeks.decide(client, region.chair, other, "withdraw", "table_decision")
+    week_two = weeks.why_not_agrees(client, region, twins, homes, TODAY - timedelta(days=7))
+    # Each case may only have the dwelling the other declined: both are housed, swapped.
+    assert weeks.pairs(week_two) == {
+        (twins[0]["id"], other["vacancy_id"]),
+        (twins[1]["id"], first["vacancy_id"]),
+    }
+
+
+def test_a_beschikking_expiring_between_two_meetings_changes_nothing_until_its_status_does(
+    client, region
+):
+    """The rule reads the status the care provider reports, not `valid_until` (domain.md):
+    the week after that date the pair is still proposed, and why-not agrees; once the care
+    provider reports it ended (`none`), the pair is out and why-not shows the date."""
+    case = weeks.ready_case(
+        client,
+        region.care_provider,
+        region.table_id,
+        beschikking={"status": "granted", "valid_until": (TODAY + timedelta(days=3)).isoformat()},
+    )
+    home = weeks.fitting_dwelling(client, region.corporation, "A")
+    for on in (TODAY, TODAY + timedelta(days=7)):
+        document = weeks.why_not_agrees(client, region, [case], [home], on)
+        assert weeks.pairs(document) == {(case["id"], home["id"])}
+    patch_case(
+        client,
+        region.care_provider,
+        case,
+        {"beschikking": {"status": "none", "valid_until": (TODAY + timedelta(days=3)).isoformat()}},
+    )
+    answer = weeks.why_not(client, region.chair, region.table_id, case, home, 7)
+    assert weeks.codes(answer) == ["beschikking_missing"]
+    assert (
+        weeks.reason(answer, "beschikking_missing")["valid_until"]
+        == (TODAY + timedelta(days=3)).isoformat()
+    )
+    weeks.why_not_agrees(client, region, [case], [home], TODAY + timedelta(days=7))

@@ -197,6 +197,9 @@ def why_not_page(
             "answer": answer,
             "vacancy": _vacancy_summary(meeting, table, web, str(woning), frozen),
             "frozen_proposed": frozen_proposed,
+            # Published: the statuses are of now (the meeting's proposals among them), not of
+            # the frozen agenda, which did weigh the case and the dwelling.
+            "frozen": frozen is not None,
         },
     )
 

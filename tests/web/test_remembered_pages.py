@@ -117,3 +117,18 @@ def test_the_why_not_page_of_a_published_meeting_says_its_agenda_proposes_the_pa
     text = why_not_page(browser, proposal["meeting_id"], case, home)
     assert "De vastgestelde agenda van deze vergadering stelt dit paar voor" in text
     assert "Eerder afgewezen of ingetrokken voor deze woning" in text
+
+
+def test_the_why_not_page_of_a_published_meeting_does_not_deny_a_pair_its_agenda_weighed(
+    app, client, region, chair
+):
+    """The frozen agenda gave the dwelling to the longer waiting case and explained why not the
+    other; the page for that pair said the dwelling took no part in the agenda of this date."""
+    ready_case(client, region.care_provider, region.table_id, ready_since=iso(-700))
+    shorter = ready_case(client, region.other_care_provider, region.table_id)
+    home = fitting_dwelling(client, region.corporation, "A")
+    [proposal] = publish_meeting(client, region, 0)
+    text = why_not_page(signed_in(app, chair), proposal["meeting_id"], shorter, home)
+    assert "doet niet mee aan de agenda van deze datum" not in text
+    assert "doet nu niet mee aan een nieuwe agenda" in text
+    assert "Woning zit al in een lopend voorstel" in text

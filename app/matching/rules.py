@@ -349,7 +349,7 @@ class DeclinedByCorporationEarlier(Rule):
             "reason": decline.reason,
             "decided_on": decline.decided_on.isoformat(),
             "until": widened.until.isoformat(),
-            "vacancy_id": decline.dwelling_id,
+            "vacancy_id": None if decline.elsewhere else decline.dwelling_id,
             "proposal_id": decline.proposal_id,
         }
 

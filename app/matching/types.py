@@ -168,3 +168,6 @@ class EarlierDecline:
     reason: str | None
     decided_on: date
     proposal_id: str | None = None
+    # Made at another table the case sat at: its proposal and dwelling are not this table's
+    # to name, so the explanations leave both out (the rules still apply).
+    elsewhere: bool = False

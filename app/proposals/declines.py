@@ -19,7 +19,8 @@ from app.timeutil import local_date
 def earlier_declines(session: Session, table_id: uuid.UUID) -> list[EarlierDecline]:
     """The declines of the table's open cases, made at this table or another, oldest first;
     `decided_on` is the decision's date in Europe/Amsterdam. A decline made at another table
-    has no `proposal_id`: this table's members may not read that table's proposals."""
+    has no `proposal_id` and is marked `elsewhere` (its explanations name no dwelling): this
+    table's members may not read that table's proposals or dwellings."""
     rows = session.exec(
         select(  # type: ignore[call-overload]  # SQLModel types select() for at most 4 columns
             ProposalDecision.decision,
@@ -50,6 +51,7 @@ def earlier_declines(session: Session, table_id: uuid.UUID) -> list[EarlierDecli
             reason=reason,
             decided_on=local_date(at),
             proposal_id=str(proposal_id) if at_table == table_id else None,
+            elsewhere=at_table != table_id,
         )
         for decision, reason, at, proposal_id, at_table, case_id, vacancy_id, corporation_id in rows
     ]

@@ -140,6 +140,34 @@ def test_declined_pair_is_not_proposed_again_after_both_moved_to_another_table(c
     }
 
 
+def test_a_corporation_decline_made_at_another_table_names_no_dwelling_of_that_table(
+    client, region
+):
+    """The widened decline (a failed reference check keeps the case from all of that
+    corporation's dwellings) follows the case to another table, but that table's members may
+    read neither the earlier table's proposal nor its dwelling: the explanation names neither."""
+    case, home, _ = declined_at_week_one(
+        client, region, "corporation_decline", "failed_reference_check"
+    )
+    second = make_table(
+        client, region.chair, [region.care_provider, region.corporation], ["GM0363"]
+    )
+    patch_case(client, region.care_provider, case, {"status": "on_hold", "status_reason": "other"})
+    patch_case(client, region.care_provider, case, {"table_id": second})
+    patch_case(client, region.care_provider, case, {"status": "ready"})
+    there = push_again(
+        client,
+        region.corporation,
+        weeks.fitting_dwelling(client, region.corporation, "B"),
+        "GM0363",
+    )
+    answer = weeks.why_not(client, region.chair, second, case, there)
+    assert weeks.codes(answer) == ["declined_by_corporation_earlier"], answer
+    detail = weeks.reason(answer, "declined_by_corporation_earlier")
+    assert (detail["vacancy_id"], detail["proposal_id"]) == (None, None)
+    assert home["id"] not in str(answer)
+
+
 def test_declined_pair_is_not_proposed_again_after_the_dwelling_is_withdrawn_and_reoffered(
     client, region
 ):

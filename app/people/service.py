@@ -386,6 +386,7 @@ def sign_in(
     *,
     settings: Settings,
     organisation_id: uuid.UUID | None = None,
+    record: bool = True,
 ) -> SignInOutcome:
     """Check the password; count failures per email and per client address, and lock either
     for the lock-out window once it has too many (`settings.signin_*`). An unknown email is
@@ -400,6 +401,8 @@ def sign_in(
     outcome = _sign_in(
         session, email, password, address, settings=settings, organisation_id=organisation_id
     )
+    if record and outcome.person is not None:
+        _record_sign_in(session, outcome.person, utcnow(), password)
     _forget_expired_sessions(session)
     return outcome
 
@@ -462,7 +465,6 @@ def _sign_in(
         sole = all(p.organisation_id == person.organisation_id for p in everyone)
         others = (sole, len(accounts) > 1)
         _signed_in(session, person, by_email, lifts, others, now, window, settings)
-        _record_sign_in(session, person, now, password)
         return SignInOutcome(SignInResult.signed_in, person)
     if opened:
         organisations = [session.get(Organisation, person.organisation_id) for person in opened]
@@ -633,12 +635,32 @@ def end_all_sessions(session: Session, person_id: uuid.UUID, keep: uuid.UUID | N
     session.exec(statement)
 
 
-def change_password(session: Session, signed_in: SignedIn, current: str, new: str) -> bool:
-    """The person's own change: needs the current password; ends their other sessions."""
+def change_password(
+    session: Session,
+    signed_in: SignedIn,
+    current: str,
+    new: str,
+    address: str,
+    *,
+    settings: Settings,
+) -> SignInResult:
+    """The person's own change: needs the current password; ends their other sessions. The
+    current password is checked as a sign-in of the email (`sign_in`, not recorded as one): a
+    wrong one counts toward the lock-out, and while the email is locked even the right one is
+    refused, or whoever finds a browser left signed in could guess the password without end."""
     person = signed_in.person
-    if not security.verify_password(person.password_hash, current):
-        return False
+    outcome = sign_in(
+        session,
+        person.email,
+        current,
+        address,
+        settings=settings,
+        organisation_id=person.organisation_id,
+        record=False,
+    )
+    if outcome.result != SignInResult.signed_in:
+        return outcome.result
     set_password(session, person, new, keep_session=signed_in.session_id)
     session.add(person)
     flush(session, None, "person")
-    return True
+    return SignInResult.signed_in

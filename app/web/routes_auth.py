@@ -202,8 +202,19 @@ def change_password(request: Request, session: SessionDep, web: WebDep, form: Fo
         )
     elif new != repeated:
         error = "De twee nieuwe wachtwoorden zijn niet gelijk."
-    elif not people.change_password(session, web.signed_in, current, new):
-        error = "Het huidige wachtwoord klopt niet."
+    else:
+        address = _client_address(request)
+        result = people.change_password(
+            session, web.signed_in, current, new, address, settings=web.settings
+        )
+        if result == people.SignInResult.locked:
+            minutes = web.settings.signin_lockout_minutes
+            context = _account_context(error=_locked_message(minutes))
+            refusal = render(request, "account.html", context, 429)
+            refusal.headers["Retry-After"] = str(minutes * 60)
+            return refusal
+        if result != people.SignInResult.signed_in:
+            error = "Het huidige wachtwoord klopt niet."
     if error:
         return render(request, "account.html", _account_context(error=error), 400)
     return redirect("/account", "wachtwoord")

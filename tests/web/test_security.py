@@ -242,6 +242,46 @@ def test_a_successful_sign_in_resets_the_count(app, chair):
     assert statuses == [400] * 4
 
 
+def change_password(browser, current: str):  # type: ignore[no-untyped-def]
+    new = "een heel nieuw wachtwoord"
+    return post_form(
+        browser,
+        "/account/wachtwoord",
+        {"huidig_wachtwoord": current, "nieuw_wachtwoord": new, "herhaal_wachtwoord": new},
+    )
+
+
+def test_guesses_at_the_current_password_on_the_account_page_count_toward_the_lock_out(
+    app, session, chair
+):
+    """Whoever finds a browser left signed in must not guess the password there without end:
+    a wrong current password is a failed sign-in of the email."""
+    browser = signed_in(app, chair)
+    person = session.exec(select(Person).where(Person.email == chair.email)).one()
+    before = person.password_hash
+    statuses = [change_password(browser, f"wrong guess {n:03}").status_code for n in range(5)]
+    assert statuses == [400, 400, 400, 400, 429]
+    locked = change_password(browser, chair.password)
+    assert locked.status_code == 429
+    assert "Te veel mislukte pogingen" in locked.text
+    assert int(locked.headers["retry-after"]) == 15 * 60
+    session.refresh(person)
+    assert person.password_hash == before
+    assert submit_sign_in(page_client(app), chair.email, chair.password).status_code == 429
+
+
+def test_the_right_current_password_resets_the_count_of_wrong_ones(app, chair):
+    browser = signed_in(app, chair)
+    for n in range(4):
+        assert change_password(browser, f"wrong guess {n:03}").status_code == 400
+    assert change_password(browser, chair.password).status_code == 303
+    statuses = [
+        submit_sign_in(page_client(app), chair.email, "wrong password!").status_code
+        for _ in range(4)
+    ]
+    assert statuses == [400] * 4
+
+
 def test_passwords_are_stored_as_argon2id_hashes_only(session, chair):
     person = session.exec(select(Person).where(Person.email == chair.email)).one()
     assert person.password_hash.startswith("$argon2id$")

@@ -130,6 +130,8 @@ def sign_in(
         )
     if outcome.result == people.SignInResult.refused or outcome.person is None:
         return _sign_in_page(request, next_url, error=REFUSED, email=email, status=400)
+    if held := request.cookies.get(session_cookie_name(request)):
+        people.end_session(session, held)  # the browser's previous session ends with it
     token = people.start_session(session, outcome.person, settings=settings)
     response = redirect(next_url)
     set_cookie(request, response, session_cookie_name(request), token)

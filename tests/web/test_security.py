@@ -119,6 +119,29 @@ def test_sign_out_ends_the_session_on_the_server(app, session, chair):
     assert replay.get("/overzicht").status_code == 303
 
 
+def test_signing_in_again_in_the_same_browser_ends_the_session_it_held(app, client, region, chair):
+    """The sign-in gives a new session id, and the one the browser held (another person's on a
+    shared computer) ends with it: a copy of its cookie is dead too."""
+    browser = signed_in(app, chair)
+    old = session_cookie(browser)
+    other = make_person(client, region.care_provider)
+    expired = browser.post("/aanmelden", data={"signin_token": "stale"})  # an old tab's form
+    assert expired.status_code == 403
+    response = browser.post(
+        "/aanmelden",
+        data={
+            "signin_token": hidden(expired.text, "signin_token"),
+            "email": other.email,
+            "wachtwoord": other.password,
+        },
+    )
+    assert response.status_code == 303
+    assert session_cookie(browser) != old
+    copy = page_client(app)
+    copy.cookies.set("__Host-uitstroom_sessie", old)
+    assert copy.get("/overzicht").status_code == 303
+
+
 def test_an_idle_session_expires(app, session, settings, chair):
     browser = signed_in(app, chair)
     row = session.exec(select(PersonSession)).one()

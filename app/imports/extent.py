@@ -62,6 +62,8 @@ def overstates_strings(part: bytes) -> bool:
     xml = _utf8(part)
     if xml is None:
         return b"sst" in part.replace(b"\x00", b"")
+    if b"uniqueCount" not in xml:  # the pattern needs it; skip its pass over a whole sheet
+        return False
     declared = _UNIQUE_COUNT.search(xml)
     return declared is not None and int(declared[1]) > len(xml) // 5 + 1
 
@@ -122,6 +124,8 @@ def _ranges(xml: bytes, element: bytes) -> tuple[int, int, int] | None:
     """(cells covered, farthest row, farthest column) of the ranges (`ref`) of the sheet's
     `element`s (`mergeCell` or `hyperlink`); None when a range cannot be read."""
     covered = rows = columns = 0
+    if element not in xml:  # most sheets have none: skip the pattern's pass over every `<`
+        return covered, rows, columns
     for tag in _RANGED[element].finditer(xml):
         found = [_CORNERS.fullmatch(a or b) for a, b in _RANGE.findall(tag[1])]
         if not found:

@@ -1,15 +1,17 @@
-"""The chair reads the access log of its table's cases."""
+"""The chair reads the access log of its table's cases (a case's care provider reads that
+case's through `app.cases.routes`, answered by `entries_page`)."""
 
 import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Query
+from sqlmodel import Session
 
 from app.access_log import service
 from app.access_log.models import AccessLogEntryPublic, AccessLogPage
 from app.auth import CurrentPrincipal
 from app.db import SessionDep, SessionEndingRoute
-from app.pagination import PageDep
+from app.pagination import PageDep, PageRequest
 from app.problems import Forbidden, problem_responses
 from app.tables.deps import TableDep
 
@@ -33,8 +35,16 @@ def read_access_log(
     """Who accessed which case file of this table, when and how (chair only), oldest first."""
     if principal.organisation_id != table.chair_organisation_id:
         raise Forbidden("Only the table's chair reads the access log.")
+    return entries_page(session, page, table_id=table.id, case_id=case_id)
+
+
+def entries_page(
+    session: Session, page: PageRequest, *, table_id: uuid.UUID | None, case_id: uuid.UUID | None
+) -> AccessLogPage:
+    """One page of `service.list_entries` (a table's, a case's, or a case's at a table), oldest
+    first: the answer to both readers of the log, the chair and a case's care provider."""
     rows = service.list_entries(
-        session, table_id=table.id, case_id=case_id, after=page.after, limit=page.fetch
+        session, table_id=table_id, case_id=case_id, after=page.after, limit=page.fetch
     )
     rows, next_cursor = page.cut(rows)
     items = [AccessLogEntryPublic.model_validate(r, from_attributes=True) for r in rows]

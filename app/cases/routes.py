@@ -6,9 +6,9 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response
 from sqlmodel import Session
 
-from app.access_log import service as access_log
 from app.access_log.deps import AccessContextDep
-from app.access_log.models import AccessAction, AccessLogEntryPublic, AccessLogPage
+from app.access_log.models import AccessAction, AccessLogPage
+from app.access_log.routes import entries_page
 from app.cases import service
 from app.cases.deps import CaseDep, CaseHistoryDep, CaseReadDep, CaseTimelineDep
 from app.cases.models import (
@@ -224,9 +224,4 @@ def read_case_access_log(
     Not itself logged, as the table's log is not."""
     if context.principal.organisation_id != case.care_provider_id:
         raise Forbidden("Only the case's care provider reads its access log.")
-    rows = access_log.list_entries(
-        session, table_id=None, case_id=case.id, after=page.after, limit=page.fetch
-    )
-    rows, next_cursor = page.cut(rows)
-    items = [AccessLogEntryPublic.model_validate(r, from_attributes=True) for r in rows]
-    return AccessLogPage(items=items, next_cursor=next_cursor)
+    return entries_page(session, page, table_id=None, case_id=case.id)

@@ -1,15 +1,18 @@
 """HTTP routes for webhook endpoints and their delivery log."""
 
 import uuid
+from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import APIRouter, Body, Query, Response
+from sqlmodel import Session
 
 from app.auth import CurrentPrincipal
 from app.db import SessionDep, SessionEndingRoute, SettingsDep
 from app.idempotency import REPLAY_RESPONSE, IdempotencyDep
 from app.if_match import IfMatch, IfNoneMatch
 from app.pagination import PageDep
+from app.principal import Principal
 from app.problems import problem_responses
 from app.versioning import etag
 from app.webhooks import service
@@ -44,14 +47,7 @@ def create_endpoint(
     """Register an endpoint of the caller's organisation; `secret` is shown only in this answer
     and in its replay for the same `Idempotency-Key`."""
 
-    def reread(endpoint_id: uuid.UUID) -> tuple[WebhookEndpointCreated, dict[str, str]]:
-        # The record keeps no copy of the secret: a replay reads the endpoint as it is now,
-        # with the caller's access (404 once deleted). The key only gives back what its own
-        # organisation's API key may already change (the URL the events go to).
-        endpoint = service.get_endpoint(session, principal, endpoint_id)
-        return _created(endpoint), {"ETag": etag(endpoint)}
-
-    if replay := idempotency.replay(session, principal, payload, reread):
+    if replay := idempotency.replay(session, principal, payload, _reread(session, principal)):
         replay.headers["Cache-Control"] = "no-store"
         return replay
     endpoint, _ = service.create_endpoint(
@@ -67,6 +63,21 @@ def create_endpoint(
     }
     body = _created(endpoint)
     return idempotency.respond(body, 201, headers, resource_id=endpoint.id)
+
+
+def _reread(
+    session: Session, principal: Principal
+) -> Callable[[uuid.UUID], tuple[WebhookEndpointCreated, dict[str, str]]]:
+    """The replay of a registration or a rotation: the record keeps no copy of the secret, so
+    it reads the endpoint as it is now, with the caller's access (404 once deleted). The key
+    only gives back what its own organisation's API key may already change (the URL the
+    events go to)."""
+
+    def reread(endpoint_id: uuid.UUID) -> tuple[WebhookEndpointCreated, dict[str, str]]:
+        endpoint = service.get_endpoint(session, principal, endpoint_id)
+        return _created(endpoint), {"ETag": etag(endpoint)}
+
+    return reread
 
 
 def _created(endpoint: WebhookEndpoint) -> WebhookEndpointCreated:
@@ -160,12 +171,7 @@ def rotate_secret(
     it for `previous_secret_hours` (default 24): each delivery then carries both signatures.
     With `If-Match` (the endpoint's ETag) refused with 412 when it changed meanwhile."""
 
-    def reread(endpoint_id: uuid.UUID) -> tuple[WebhookEndpointCreated, dict[str, str]]:
-        # As the registration's replay: the endpoint as it is now, with the caller's access.
-        endpoint = service.get_endpoint(session, principal, endpoint_id)
-        return _created(endpoint), {"ETag": etag(endpoint)}
-
-    if replay := idempotency.replay(session, principal, payload, reread):
+    if replay := idempotency.replay(session, principal, payload, _reread(session, principal)):
         replay.headers["Cache-Control"] = "no-store"
         return replay
     endpoint = service.get_endpoint(session, principal, endpoint_id)

@@ -18,7 +18,7 @@ import io
 import re
 import warnings
 import zipfile
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, BinaryIO
@@ -188,9 +188,9 @@ def _xlsx(content: bytes, layout: Layout, wanted: str | None, max_rows: int) -> 
             f"Uitgepakt is dit bestand groter dan {MAX_UNPACKED_BYTES // 1024 // 1024} MB; "
             "splits het op.",
         )
-    if _any_part(content, names, overstates_strings):
+    overstated, spans = _measure_parts(content, names)
+    if overstated:
         raise refuse("unreadable_file", "Het bestand is beschadigd of geen Excel-werkmap (.xlsx).")
-    spans = _spans(content, names)
     if any(merged > MAX_RANGED_CELLS for _, merged, _ in spans):
         raise refuse(
             "merged_cells",
@@ -243,17 +243,20 @@ def _openpyxl_grid(content: bytes, layout: Layout, wanted: str | None, max_rows:
 _CELL_DETAIL = re.compile(rb'<(?:\w+:)?(?:f|mergeCell)[\s>/]|\st="e"')
 
 
-def _any_part(content: bytes, names: set[str], test: Callable[[bytes], bool]) -> bool:
+def _measure_parts(content: bytes, names: set[str]) -> tuple[bool, list[Measures]]:
+    """Whether any part of the XLSX overstates its shared strings (`overstates_strings`), and
+    the `Measures` of every worksheet (`app.imports.extent`): every part with sheet data,
+    wherever the relations put it. Each part is unpacked once for both."""
+    overstated, spans = False, []
     with zipfile.ZipFile(io.BytesIO(content)) as archive:
-        return any(test(archive.read(name)) for name in sorted(names) if not name.endswith("/"))
-
-
-def _spans(content: bytes, names: set[str]) -> list[Measures]:
-    """The `Measures` of every worksheet of the XLSX (`app.imports.extent`): every part with
-    sheet data, wherever the relations put it."""
-    with zipfile.ZipFile(io.BytesIO(content)) as archive:
-        parts = (archive.read(name) for name in sorted(names) if not name.endswith("/"))
-        return [measure(xml) for xml in parts if holds_sheet_data(xml)]
+        for name in sorted(names):
+            if name.endswith("/"):
+                continue
+            xml = archive.read(name)
+            overstated = overstated or overstates_strings(xml)
+            if holds_sheet_data(xml):
+                spans.append(measure(xml))
+    return overstated, spans
 
 
 def _plain_values(content: bytes, names: set[str]) -> bool:

@@ -354,6 +354,7 @@ def create_app(
         TransientFailures, attempts=settings.db_retry_attempts, page_failure=web.page_failure
     )
     app.add_middleware(Utf8Json)
+    app.add_middleware(api_headers.IdentityContent)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(api_headers.AllowedMethods, router=app.router, also=operations.PROBES)
     app.add_middleware(api_headers.NoStore)

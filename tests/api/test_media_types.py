@@ -128,3 +128,37 @@ def test_a_request_without_a_body_is_not_refused_for_its_charset(client, small_r
         "Content-Type": "application/json; charset=latin-1",
     }
     assert client.get("/v1/cases", headers=headers).status_code == 200
+
+
+@pytest.mark.parametrize("coding", ["gzip", "br", "deflate, gzip", "x-unknown"])
+def test_a_body_in_a_content_coding_is_415_naming_the_one_read(client, small_region, coding):
+    """RFC 9110 section 12.5.3: content in a coding the server does not decode is a 415 with
+    `Accept-Encoding`. A gzipped body was a 400 saying it was not UTF-8, and a body labelled
+    `br` but sent plain was stored, as if the label were not there."""
+    import json
+
+    body = json.dumps(case_body(small_region.table_id)).encode()
+    headers = {
+        **small_region.care_provider.headers,
+        "Content-Type": "application/json",
+        "Content-Encoding": coding,
+    }
+    response = client.post("/v1/cases", content=body, headers=headers)
+    assert_problem(response, 415)
+    assert response.headers["Accept-Encoding"] == "identity"
+    assert "Content-Encoding" in response.json()["detail"]
+    listed = client.get("/v1/cases", headers=small_region.care_provider.headers).json()
+    assert listed["items"] == []
+
+
+def test_a_body_labelled_identity_is_read(client, small_region):
+    import json
+
+    body = json.dumps(case_body(small_region.table_id))
+    headers = {
+        **small_region.care_provider.headers,
+        "Content-Type": "application/json",
+        "Content-Encoding": "Identity",
+    }
+    response = client.post("/v1/cases", content=body, headers=headers)
+    assert response.status_code == 201, response.text

@@ -12,7 +12,7 @@ from app.access_log.deps import AccessContextDep
 from app.auth import CurrentPrincipal
 from app.db import SessionDep, SessionEndingRoute
 from app.idempotency import IdempotencyDep
-from app.if_match import IfMatch
+from app.if_match import IfMatch, IfNoneMatch
 from app.pagination import PageDep
 from app.problems import problem_responses
 from app.rate_limits.deps import limited
@@ -60,15 +60,17 @@ def upsert_vacancy(
     session: SessionDep,
     idempotency: IdempotencyDep,
     if_match: IfMatch = None,
+    if_none_match: IfNoneMatch = None,
 ) -> Response:
     """Offer or update one dwelling by `external_ref` (corporations): 201 new, 200 known. A
     let dwelling stays let, unless pushed with a later `available_from` (its next vacancy:
     then it is offered again). With `If-Match` (the ETag of a GET) the update is refused with
-    412 when the dwelling changed meanwhile, or does not exist."""
+    412 when the dwelling changed meanwhile, or does not exist; `If-None-Match: *` offers it
+    only when the corporation has no dwelling with that reference yet (412 otherwise)."""
     if replay := idempotency.replay(session, principal, payload):
         return replay
     [outcome] = service.upsert_vacancies(
-        session, principal, [payload], batch=False, if_match=if_match
+        session, principal, [payload], batch=False, if_match=if_match, if_none_match=if_none_match
     )
     vacancy = service.get_vacancy(session, principal, outcome.id)
     status = 201 if outcome.outcome == "created" else 200

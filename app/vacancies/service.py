@@ -254,6 +254,7 @@ def upsert_vacancies(
     *,
     batch: bool,
     if_match: str | None = None,
+    if_none_match: str | None = None,
     read_versions: Mapping[str, int] | None = None,
 ) -> list[UpsertOutcome]:
     """Create or update each item by (corporation, external_ref); all or nothing.
@@ -270,7 +271,8 @@ def upsert_vacancies(
 
     `if_match` (one item only): the ETag the caller last read of the dwelling with that
     reference; 412 when the dwelling changed since (or does not exist), checked on the locked
-    row, so no concurrent write slips between the check and this one.
+    row, so no concurrent write slips between the check and this one. `if_none_match` (one
+    item only): 412 when it is `*` and the dwelling exists, or names its current ETag.
 
     `read_versions`: the version of each dwelling the caller read to build its items (a
     spreadsheet's left-out columns keep what it read). When a dwelling's locked row is at
@@ -309,8 +311,8 @@ def upsert_vacancies(
             .with_for_update()
         )
     }
-    if if_match is not None:
-        _check_version(existing, items, if_match)
+    if if_match is not None or if_none_match is not None:
+        _check_version(existing, items, if_match, if_none_match)
     if read_versions is not None:
         _check_read_versions(existing, refs, read_versions)
     # Each item's content as a tuple in the lookup's column order: compared in one step.
@@ -426,13 +428,21 @@ def _one_of(session: Session, column: ColumnElement[Any], values: list[str]) -> 
     return column.in_(listed)
 
 
-def _check_version(existing: dict[str, Any], items: list[VacancyIn], if_match: str) -> None:
+def _check_version(
+    existing: dict[str, Any],
+    items: list[VacancyIn],
+    if_match: str | None,
+    if_none_match: str | None,
+) -> None:
     if len(items) != 1:
-        raise ValueError("If-Match applies to one dwelling")
+        raise ValueError("If-Match and If-None-Match apply to one dwelling")
     current = existing.get(items[0].external_ref)
-    if current is None:  # RFC 9110 13.1.1: no current representation, so no If-Match holds
+    if current is None:
+        if if_match is None:  # RFC 9110 13.1.2: no current representation, If-None-Match holds
+            return
+        # RFC 9110 13.1.1: no current representation, so no If-Match holds
         raise PreconditionFailed("No dwelling with this external_ref exists to match If-Match.")
-    check_if_match(if_match, f'"{current.version}"', "dwelling")
+    check_if_match(if_match, f'"{current.version}"', "dwelling", if_none_match)
 
 
 def _check_read_versions(

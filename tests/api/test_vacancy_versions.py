@@ -66,3 +66,40 @@ def test_withdrawing_with_a_stale_etag_is_412_and_leaves_the_dwelling_on_offer(c
     assert current.json()["status"] == "available"
     assert withdrawn.status_code == 204
     assert client.get(url, headers=corporation.headers).json()["status"] == "withdrawn"
+
+
+def test_if_none_match_star_on_a_known_dwelling_is_412_and_overwrites_nothing(client, region):
+    corporation = region.corporation
+    body = vacancy_body(rooms=2)
+    created = client.post("/v1/vacancies", json=body, headers=corporation.headers)
+
+    answer = client.post(
+        "/v1/vacancies",
+        json={**body, "rooms": 5},
+        headers={**corporation.headers, "If-None-Match": "*"},
+    )
+
+    assert_problem(answer, 412, "precondition_failed")
+    now = client.get(f"/v1/vacancies/{created.json()['id']}", headers=corporation.headers)
+    assert (now.json()["rooms"], now.headers["ETag"]) == (2, created.headers["ETag"])
+
+
+def test_if_none_match_star_offers_a_new_dwelling(client, region):
+    answer = client.post(
+        "/v1/vacancies",
+        json=vacancy_body(),
+        headers={**region.corporation.headers, "If-None-Match": "*"},
+    )
+
+    assert answer.status_code == 201, answer.text
+
+
+def test_if_none_match_naming_the_current_etag_is_412(client, region):
+    corporation = region.corporation
+    body = vacancy_body(rooms=2)
+    created = client.post("/v1/vacancies", json=body, headers=corporation.headers)
+    headers = {**corporation.headers, "If-None-Match": created.headers["ETag"]}
+
+    answer = client.post("/v1/vacancies", json={**body, "rooms": 5}, headers=headers)
+
+    assert_problem(answer, 412, "precondition_failed")

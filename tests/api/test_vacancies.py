@@ -208,6 +208,16 @@ def test_every_invalid_item_and_field_is_listed(client, small_region):
     assert own_vacancies(client, small_region.corporation) == []
 
 
+def test_an_item_that_is_no_object_is_named_once_by_its_index(client, small_region):
+    items = [*batch_of(1), "V-1", None]
+    body = assert_problem(push_batch(client, small_region.corporation, items), 400)
+    assert [(p["name"], p["code"]) for p in body["invalidParams"]] == [
+        ("items[1]", "dict_type"),
+        ("items[2]", "dict_type"),
+    ]
+    assert [i["index"] for i in body["invalidItems"]] == [1, 2]
+
+
 def test_uncovered_municipalities_are_listed_per_item(client, region, other_region):
     items = batch_of(4)
     items[0] = vacancy_body("GM0363")

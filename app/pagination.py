@@ -6,13 +6,14 @@ page) and a row count, and stay FastAPI-free.
 """
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import date
 from typing import Annotated, TypeVar
 
 from fastapi import Depends, Query
 
-from app.schemas import CURSOR_PATTERN, Limit, decode_cursor, paginate
+from app.schemas import CURSOR_PATTERN, Limit, decode_cursor, decode_keyed_cursor, paginate
 
 T = TypeVar("T")
 
@@ -37,14 +38,24 @@ class PageRequest:
         return decode_cursor(self.cursor)
 
     @property
+    def after_key(self) -> date | None:
+        """The date a sorted list's cursor carries (the last row's place in the order when the
+        page was cut); None for no cursor or one without a date. Raises as `after` does."""
+        decoded = decode_keyed_cursor(self.cursor)
+        return None if decoded is None else decoded[1]
+
+    @property
     def fetch(self) -> int:
         """How many rows to ask the service for: one more than the page, to see whether a next
         page exists."""
         return self.limit + 1
 
-    def cut(self, rows: Sequence[T]) -> tuple[list[T], str | None]:
-        """The page's rows (at most `limit`) and the cursor of the next page (None: the last)."""
-        page, next_cursor = paginate(list(rows), self.limit)
+    def cut(
+        self, rows: Sequence[T], key: Callable[[T], date] | None = None
+    ) -> tuple[list[T], str | None]:
+        """The page's rows (at most `limit`) and the cursor of the next page (None: the last);
+        `key`: a sorted list's date of a row, which the cursor carries."""
+        page, next_cursor = paginate(list(rows), self.limit, key)
         return page, next_cursor
 
 

@@ -8,7 +8,7 @@ import base64
 import binascii
 import re
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -218,24 +218,39 @@ class Page(BaseModel, Generic[T]):
 Limit = Annotated[int, Field(ge=1, le=1000, description="Page size (1-1000).")]
 
 
-def encode_cursor(last_id: uuid.UUID) -> str:
-    return base64.urlsafe_b64encode(last_id.bytes).decode().rstrip("=")
+def encode_cursor(last_id: uuid.UUID, key: date | None = None) -> str:
+    """The last row's id (16 bytes, 22 characters); a sorted list adds the date the row had in
+    its order when the page was cut (4 more bytes, 27 characters), so that the next page starts
+    there even when that row's date changes or it leaves the caller's view in between."""
+    raw = last_id.bytes if key is None else last_id.bytes + key.toordinal().to_bytes(4, "big")
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-CURSOR_PATTERN = r"^[A-Za-z0-9_-]{22}$"
-PATTERN_REASONS[CURSOR_PATTERN] = "Should be a `next_cursor` this API gave out (22 characters)"
+CURSOR_PATTERN = r"^[A-Za-z0-9_-]{22}([A-Za-z0-9_-]{5})?$"
+PATTERN_REASONS[CURSOR_PATTERN] = (
+    "Should be a `next_cursor` this API gave out (22 or 27 characters)"
+)
 
 
-def decode_cursor(cursor: str | None) -> uuid.UUID | None:
+def decode_keyed_cursor(cursor: str | None) -> tuple[uuid.UUID, date | None] | None:
+    """The id and (a sorted list's) date `encode_cursor` put in a cursor; None for no cursor.
+    Raises Unprocessable (400, `invalid_cursor`) for a cursor this API did not give out."""
     if cursor is None:
         return None
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        return uuid.UUID(bytes=raw)
-    except (binascii.Error, ValueError) as exc:
+        key = date.fromordinal(int.from_bytes(raw[16:], "big")) if len(raw) == 20 else None
+        return uuid.UUID(bytes=raw if key is None else raw[:16]), key
+    except (binascii.Error, ValueError, OverflowError) as exc:
         raise Unprocessable(
             "cursor", "not a cursor from this API", "invalid_cursor", "query"
         ) from exc
+
+
+def decode_cursor(cursor: str | None) -> uuid.UUID | None:
+    """The id a cursor names (a sorted list's date, if it has one, left out)."""
+    decoded = decode_keyed_cursor(cursor)
+    return None if decoded is None else decoded[0]
 
 
 def partial_model(
@@ -264,11 +279,14 @@ def partial_model(
     return create_model(name, __base__=base or ApiModel, **fields)
 
 
-def paginate(rows: list[Any], limit: int) -> tuple[list[Any], str | None]:
-    """Services fetch `limit + 1` rows; the extra one only tells whether a next page exists."""
+def paginate(
+    rows: list[Any], limit: int, key: Callable[[Any], date] | None = None
+) -> tuple[list[Any], str | None]:
+    """Services fetch `limit + 1` rows; the extra one only tells whether a next page exists.
+    `key`: a sorted list's date of a row, carried in the cursor (`encode_cursor`)."""
     if len(rows) > limit:
         rows = rows[:limit]
-        return rows, encode_cursor(rows[-1].id)
+        return rows, encode_cursor(rows[-1].id, None if key is None else key(rows[-1]))
     return rows, None
 
 

@@ -149,8 +149,10 @@ def list_cases(
         case_ids=ids,
         sort=sort,
     )
-    rows = service.list_cases(session, context, filters, after=page.after, limit=page.limit)
-    rows, next_cursor = page.cut(rows)
+    rows = service.list_cases(
+        session, context, filters, after=page.after, limit=page.limit, after_key=page.after_key
+    )
+    rows, next_cursor = page.cut(rows, None if sort is None else service.sort_date)
     return CasePage(items=[_public(c) for c in rows], next_cursor=next_cursor)
 
 

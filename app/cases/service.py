@@ -429,6 +429,11 @@ class CaseSort(StrEnum):
     longest_waiting_first = "-waitingTime"
 
 
+def sort_date(case: Case) -> date:
+    """A case's place in a sorted list, which a sorted page's cursor carries."""
+    return case.ready_since
+
+
 @dataclass(frozen=True, slots=True)
 class CaseFilters:
     """What a case list is narrowed to; None (or empty) means no narrowing.
@@ -455,10 +460,13 @@ def list_cases(
     *,
     after: uuid.UUID | None,
     limit: int,
+    after_key: date | None = None,
 ) -> list[Case]:
     """Up to `limit` + 1 visible cases (the extra one tells whether a next page exists), the
     first `limit` written to the access log. `after` is the last case of the previous page
-    (the cursor): with a sort, the page continues after that case's place in the order."""
+    (the cursor): with a sort, the page continues after that case's place in the order, at
+    `after_key` (its ready date when the page was cut, which the cursor carries: read now, a
+    date changed since moved the next page with it) or, for a cursor without one, its date now."""
     query = select(Case).where(visible_clause(context.principal))
     if filters.table_id is not None:
         query = query.where(Case.table_id == filters.table_id)
@@ -490,7 +498,11 @@ def list_cases(
         if after is not None:
             # Only a case the caller sees places the page: another's would give its date away.
             visible = visible_clause(context.principal)
-            last = select(col(Case.ready_since)).where(Case.id == after, visible).scalar_subquery()
+            last: ColumnElement[date] = (
+                select(col(Case.ready_since)).where(Case.id == after, visible).scalar_subquery()
+                if after_key is None
+                else bindparam("after_key", after_key)
+            )
             if ascending:
                 query = query.where(
                     or_(

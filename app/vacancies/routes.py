@@ -201,8 +201,10 @@ def list_vacancies(
         ),
         sort=sort,
     )
-    rows = service.list_vacancies(session, principal, filters, after=page.after, limit=page.fetch)
-    rows, next_cursor = page.cut(rows)
+    rows = service.list_vacancies(
+        session, principal, filters, after=page.after, limit=page.fetch, after_key=page.after_key
+    )
+    rows, next_cursor = page.cut(rows, None if sort is None else service.sort_date)
     return VacancyPage(items=[_public(v) for v in rows], next_cursor=next_cursor)
 
 

@@ -555,6 +555,11 @@ class VacancySort(StrEnum):
     longest_waiting_first = "-waitingTime"
 
 
+def sort_date(vacancy: Vacancy) -> date:
+    """A dwelling's place in a sorted list, which a sorted page's cursor carries."""
+    return vacancy.available_from
+
+
 @dataclass(frozen=True, slots=True)
 class VacancyFilters:
     """What a dwelling list is narrowed to; None means no narrowing.
@@ -590,9 +595,11 @@ def list_vacancies(
     *,
     after: uuid.UUID | None,
     limit: int,
+    after_key: date | None = None,
 ) -> list[Vacancy]:
     """Up to `limit` visible dwellings; `after` is the last dwelling of the previous page (the
-    cursor): with a sort, the page continues after that dwelling's place in the order."""
+    cursor): with a sort, the page continues after that dwelling's place in the order, at
+    `after_key` (its date when the page was cut, which the cursor carries) when given."""
     query = select(Vacancy).where(visible_clause(principal))
     if filters.table_id is not None:
         query = query.where(Vacancy.table_id == filters.table_id)
@@ -622,10 +629,12 @@ def list_vacancies(
         if after is not None:
             # Only a dwelling the caller sees places the page (another's date would follow).
             visible = visible_clause(principal)
-            last = (
+            last: ColumnElement[date] = (
                 select(col(Vacancy.available_from))
                 .where(Vacancy.id == after, visible)
                 .scalar_subquery()
+                if after_key is None
+                else bindparam("after_key", after_key)
             )
             if ascending:
                 query = query.where(or_(key > last, and_(key == last, col(Vacancy.id) > after)))

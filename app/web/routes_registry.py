@@ -13,6 +13,7 @@ the matching engine (`app.registry.standing`), never from rules of the page's ow
 
 import uuid
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -36,7 +37,7 @@ from app.proposals import service as proposals_service
 from app.proposals.models import OPEN_PROPOSAL, Proposal
 from app.registry import service as registry
 from app.registry.standing import Standing, case_standing, dwelling_standing
-from app.schemas import decode_cursor, paginate
+from app.schemas import decode_keyed_cursor, paginate
 from app.tables import service as tables_service
 from app.tables.models import OutflowTable
 from app.timeline.service import case_timeline, vacancy_timeline
@@ -97,11 +98,13 @@ def _reference(value: str | None) -> str | None:
     return value
 
 
-def _cursor(value: str | None) -> uuid.UUID | None:
+def _cursor(value: str | None) -> tuple[uuid.UUID | None, date | None]:
+    """The last row of the previous page and, for a sorted list, its date then."""
     try:
-        return decode_cursor(value or None)
+        decoded = decode_keyed_cursor(value or None)
     except ProblemError as exc:
         raise InvalidFilter("Ongeldige vervolgpagina.") from exc
+    return (None, None) if decoded is None else decoded
 
 
 def _organisations(session: Session, web: Web, kind: OrganisationKind) -> list[Any]:
@@ -193,10 +196,12 @@ def case_list(request: Request, session: SessionDep, web: WebDep) -> HTMLRespons
         case_ids=ids,
         sort=_choice(given.get("sortering"), cases_service.CaseSort),
     )
+    after, after_key = _cursor(given.get("na"))
     cases = cases_service.list_cases(
-        session, context, filters, after=_cursor(given.get("na")), limit=PAGE_SIZE
+        session, context, filters, after=after, limit=PAGE_SIZE, after_key=after_key
     )
-    cases, next_cursor = paginate(cases, PAGE_SIZE)
+    key = None if filters.sort is None else cases_service.sort_date
+    cases, next_cursor = paginate(cases, PAGE_SIZE, key)
     standings = _standings(session, cases)
     tables = {t.id: t for t in _tables(session, web)}
     rows = []
@@ -263,10 +268,12 @@ def vacancy_list(request: Request, session: SessionDep, web: WebDep) -> HTMLResp
         ),
         sort=_choice(given.get("sortering"), VacancySort),
     )
+    after, after_key = _cursor(given.get("na"))
     vacancies = vacancies_service.list_vacancies(
-        session, principal, filters, after=_cursor(given.get("na")), limit=PAGE_SIZE + 1
+        session, principal, filters, after=after, limit=PAGE_SIZE + 1, after_key=after_key
     )
-    vacancies, next_cursor = paginate(vacancies, PAGE_SIZE)
+    key = None if filters.sort is None else vacancies_service.sort_date
+    vacancies, next_cursor = paginate(vacancies, PAGE_SIZE, key)
     areas = areas_service.names_for(
         session,
         [v.address_neighbourhood_code for v in vacancies]

@@ -2,6 +2,7 @@
 filters (organisation, facility, household size, blocking reason, reference), the sort by
 waiting time across cursor pages, and the access log of every case listed."""
 
+import base64
 import uuid
 
 import pytest
@@ -10,7 +11,7 @@ from app.schemas import encode_cursor
 from tests.api.helpers import assert_problem, invalid_names
 from tests.api.test_access_log_reads import log_of
 from tests.clock import iso
-from tests.conftest import create_case, create_vacancy
+from tests.conftest import create_case, create_vacancy, vacancy_body
 
 
 def ids(client, org, path: str, **params) -> list[str]:  # type: ignore[no-untyped-def]
@@ -207,3 +208,51 @@ def test_a_sorted_list_tells_nothing_of_anothers_file_its_cursor_names(client, r
         assert ids(client, me, path, sort=sort, cursor=named) == ids(
             client, me, path, sort=sort, cursor=unknown
         )
+
+
+@pytest.mark.parametrize("path", ["/v1/cases", "/v1/vacancies"])
+def test_a_sorted_walk_skips_nothing_when_the_last_file_shown_changes_its_date(  # type: ignore[no-untyped-def]
+    client, region, path
+):
+    """The cursor of a sorted page placed the next page at the last file's date as it is now:
+    when that file's date moved between two pages (a care provider corrects a ready date), the
+    walk jumped with it and files nobody touched were never listed (or listed twice). The
+    cursor carries the date the page was cut at."""
+    if path == "/v1/cases":
+        org = region.care_provider
+        made = {
+            d: create_case(client, org, region.table_id, ready_since=iso(-d))
+            for d in (300, 200, 100, 50)
+        }
+    else:
+        org = region.corporation
+        made = {d: create_vacancy(client, org, available_from=iso(-d)) for d in (300, 200, 100, 50)}
+    expected = [made[d]["id"] for d in (300, 200, 100, 50)]
+    first = client.get(path, params={"sort": "-waitingTime", "limit": 2}, headers=org.headers)
+    assert [i["id"] for i in first.json()["items"]] == expected[:2]
+    if path == "/v1/cases":
+        moved = client.patch(
+            f"/v1/cases/{made[200]['id']}", json={"ready_since": iso(-10)}, headers=org.headers
+        )
+    else:
+        body = vacancy_body(
+            "GM0344", external_ref=made[200]["external_ref"], available_from=iso(-10)
+        )
+        moved = client.post("/v1/vacancies", json=body, headers=org.headers)
+    assert moved.status_code == 200, moved.text
+    cursor = first.json()["next_cursor"]
+    rest = ids(client, org, path, sort="-waitingTime", limit=2, cursor=cursor)
+    assert rest == expected[2:]
+
+
+def test_a_cursor_whose_date_is_no_date_is_refused(client, region):  # type: ignore[no-untyped-def]
+    """The date a sorted page's cursor carries is read back as a date: day 0 is none (400)."""
+    cursor = base64.urlsafe_b64encode(uuid.uuid4().bytes + bytes(4)).decode().rstrip("=")
+    response = client.get(
+        "/v1/cases",
+        params={"sort": "-waitingTime", "cursor": cursor},
+        headers=region.care_provider.headers,
+    )
+    assert_problem(response, 400, "validation_error")
+    assert response.json()["invalidParams"][0]["code"] == "invalid_cursor"
+    assert invalid_names(response) == ["cursor"]

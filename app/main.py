@@ -358,12 +358,15 @@ def create_app(
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(api_headers.AllowedMethods, router=app.router, also=operations.PROBES)
     app.add_middleware(api_headers.NoStore)
-    app.add_middleware(api_headers.HeadAsGet)
     app.add_middleware(ApiVersionHeader)
-    # Outermost, so it compresses what every other layer produced. Only large bodies: a big
+    # Outside every other layer, so it compresses what they produced. Only large bodies: a big
     # city's agenda is megabytes of JSON, while compressing small answers costs more than it
     # saves. Level 5: most of level 9's gain in a fraction of its time.
     app.add_middleware(GZipMiddleware, minimum_size=GZIP_MINIMUM_BYTES, compresslevel=5)
+    # Outermost: a HEAD drops the body the GET's compression measured, so its Content-Length
+    # and Content-Encoding are the GET's (inside, the body was dropped before compression, and
+    # a HEAD named the uncompressed length; RFC 9110 section 8.6).
+    app.add_middleware(api_headers.HeadAsGet)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]  # FastAPI's documented override
     return app
 

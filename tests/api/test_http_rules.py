@@ -62,6 +62,21 @@ def test_head_answers_as_get_without_the_body(client, region):
     assert client.head("/aanmelden").status_code == 200
 
 
+def test_head_of_a_compressed_list_has_the_length_and_encoding_its_get_has(client, region):  # type: ignore[no-untyped-def]
+    """RFC 9110 section 8.6: a HEAD's Content-Length is the length the GET would send. A list
+    over the compression threshold came gzipped on GET (about 4 kB) while its HEAD, its body
+    dropped before compression, named the uncompressed length (about 40 kB) and no encoding."""
+    for _ in range(25):
+        create_case(client, region.care_provider, region.table_id)
+    headers = {**region.care_provider.headers, "Accept-Encoding": "gzip"}
+    got = client.get("/v1/cases", headers=headers)
+    assert got.headers["content-encoding"] == "gzip"
+    head = client.head("/v1/cases", headers=headers)
+    assert head.status_code == 200 and head.content == b""
+    for name in ("content-length", "content-encoding", "vary"):
+        assert head.headers.get(name) == got.headers.get(name), name
+
+
 def test_the_api_root_is_an_index_of_where_to_start(client):
     response = client.get("/v1")
     assert response.status_code == 200

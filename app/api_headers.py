@@ -1,9 +1,11 @@
 """HTTP rules for every API answer: no cache keeps a copy of one (they are per organisation
-and may hold case data), and OPTIONS and 405 name every method a path supports."""
+and may hold case data), OPTIONS and 405 name every method a path supports, HEAD answers as
+GET, and a GET whose `If-None-Match` the answer meets is a 304."""
 
 import json
 import re
 from collections.abc import Iterable
+from typing import Any
 
 from starlette.exceptions import HTTPException
 from starlette.routing import BaseRoute, Match, Router
@@ -218,6 +220,81 @@ class HeadAsGet:
             await send(message)
 
         await self.app({**scope, "method": "GET"}, receive, send_without_body)
+
+
+def _etags(header: bytes) -> list[bytes]:
+    """The entity tags of an `If-None-Match` list, their `W/` left off (GET compares weakly,
+    RFC 9110 section 13.1.2)."""
+    tags = (part.strip() for part in header.split(b","))
+    return [tag.removeprefix(b"W/") for tag in tags if tag]
+
+
+class NotModified:
+    """A GET (or HEAD) on the API whose `If-None-Match` the answer meets (`*`, or the ETag of
+    its 200) is a 304 without a body, with the 200's ETag and other headers bar its
+    representation's type and length (RFC 9110 sections 13.1.2 and 15.4.5). The GET runs in
+    full (authentication, the access log): a 304 tells what the 200 would have."""
+
+    KEPT = frozenset((b"etag", b"cache-control", b"vary", b"content-location", b"date", b"expires"))
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        wanted = (
+            dict(scope.get("headers", [])).get(b"if-none-match")
+            if scope["type"] == "http"
+            else None
+        )
+        if (
+            wanted is None
+            or scope["method"] not in ("GET", "HEAD")
+            or not is_api_path(scope["path"])
+        ):
+            await self.app(scope, receive, send)
+            return
+        tags = _etags(wanted)
+        not_modified = False
+
+        async def send_304(message: Message) -> None:
+            nonlocal not_modified
+            if message["type"] == "http.response.start" and message["status"] == 200:
+                headers = message.get("headers", [])
+                etag = next((v for n, v in headers if n.lower() == b"etag"), None)
+                if etag is not None and (b"*" in tags or etag.removeprefix(b"W/") in tags):
+                    not_modified = True
+                    kept = [(n, v) for n, v in headers if n.lower() in self.KEPT]
+                    message = {**message, "status": 304, "headers": kept}
+            elif message["type"] == "http.response.body" and not_modified:
+                if message.get("more_body", False):
+                    return
+                message = {"type": "http.response.body", "body": b""}
+            await send(message)
+
+        await self.app(scope, receive, send_304)
+
+
+def declare_not_modified(operation: dict[str, Any]) -> None:
+    """In the contract: a GET whose 200 carries an ETag takes `If-None-Match` and answers 304
+    (`NotModified`). `operation` is the OpenAPI operation, its responses' headers declared."""
+    ok = operation["responses"].get("200", {}).get("headers", {})
+    if "ETag" not in ok:
+        return
+    operation.setdefault("parameters", []).append(
+        {
+            "name": "If-None-Match",
+            "in": "header",
+            "required": False,
+            "description": 'The ETag (`"3"`) of the copy the client holds, or `*`: 304 without '
+            "a body while the resource is still at it.",
+            "schema": {"type": "string", "maxLength": 200},
+        }
+    )
+    headers = {name: ok[name] for name in ("API-Version", "Cache-Control", "ETag") if name in ok}
+    operation["responses"]["304"] = {
+        "description": "Not modified: the resource is still at the ETag `If-None-Match` named.",
+        "headers": headers,
+    }
 
 
 async def _method_not_allowed(scope: Scope, send: Send, allowed: str) -> None:

@@ -358,6 +358,7 @@ def create_app(
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(api_headers.AllowedMethods, router=app.router, also=operations.PROBES)
     app.add_middleware(api_headers.NoStore)
+    app.add_middleware(api_headers.NotModified)
     app.add_middleware(ApiVersionHeader)
     # Outside every other layer, so it compresses what they produced. Only large bodies: a big
     # city's agenda is megabytes of JSON, while compressing small answers costs more than it

@@ -20,6 +20,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from app.api_headers import declare_not_modified
 from app.openapi_examples import request_examples
 from app.problems import PROBLEM_MEDIA_TYPE
 
@@ -236,6 +237,8 @@ def comply(schema: dict[str, Any], contact: dict[str, str]) -> dict[str, Any]:
         tagged = "{" in path and any("If-Match" in _header_names(o) for o in operations.values())
         for method, operation in operations.items():
             _responses(operation, versioned, tagged and method == "get")
+            if method == "get":
+                declare_not_modified(operation)
             for media in operation.get("requestBody", {}).get("content", {}).values():
                 ref = media.get("schema", {}).get("$ref", "").rsplit("/", 1)[-1]
                 if ref in examples:

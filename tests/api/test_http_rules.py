@@ -77,6 +77,26 @@ def test_head_of_a_compressed_list_has_the_length_and_encoding_its_get_has(clien
         assert head.headers.get(name) == got.headers.get(name), name
 
 
+def test_a_get_whose_if_none_match_names_the_current_etag_is_304(client, region):  # type: ignore[no-untyped-def]
+    """RFC 9110 section 13.1.2: a GET or HEAD whose `If-None-Match` the resource meets is a 304
+    without a body, naming the ETag. The API answered 200 with the whole case file, so a client
+    polling a case with the ETag it held fetched it in full every time."""
+    case = create_case(client, region.care_provider, region.table_id)
+    url, headers = f"/v1/cases/{case['id']}", region.care_provider.headers
+    etag = client.get(url, headers=headers).headers["ETag"]
+    for value in (etag, f"W/{etag}", f'"x", {etag}', "*"):
+        for method in ("GET", "HEAD"):
+            answer = client.request(method, url, headers={**headers, "If-None-Match": value})
+            assert answer.status_code == 304, (method, value)
+            assert answer.content == b"" and answer.headers["ETag"] == etag
+            assert answer.headers["cache-control"] == "no-store"
+            assert "content-type" not in answer.headers
+    changed = client.get(url, headers={**headers, "If-None-Match": '"999"'})
+    assert changed.status_code == 200 and changed.json()["id"] == case["id"]
+    outsider = client.get(url, headers={**region.corporation.headers, "If-None-Match": "*"})
+    assert outsider.status_code == 404
+
+
 def test_the_api_root_is_an_index_of_where_to_start(client):
     response = client.get("/v1")
     assert response.status_code == 200

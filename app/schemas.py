@@ -215,7 +215,23 @@ class Page(BaseModel, Generic[T]):
     )
 
 
-Limit = Annotated[int, Field(ge=1, le=1000, description="Page size (1-1000).")]
+def _digits(value: Any) -> Any:
+    """A number in a query is written in digits (a minus is left to the range to refuse):
+    pydantic would also take `1_0` (10), `+5` or ` 5`."""
+    if isinstance(value, str) and not DIGITS.fullmatch(value):
+        raise ValueError("a number is written in digits only, e.g. 10")
+    return value
+
+
+DIGITS = re.compile(r"-?[0-9]+")
+QUERY_DIGITS = BeforeValidator(_digits)
+"""On an integer query parameter, after its range (else the contract loses the range)."""
+
+Limit = Annotated[
+    int, Interval(ge=1, le=1000), QUERY_DIGITS, Field(description="Page size (1-1000).")
+]
+HouseholdSize = Annotated[int, Interval(ge=1, le=12), QUERY_DIGITS]
+Candidates = Annotated[int, Interval(ge=1, le=50), QUERY_DIGITS]
 
 
 def encode_cursor(last_id: uuid.UUID, key: date | None = None) -> str:

@@ -27,7 +27,7 @@ from app.pagination import PageDep
 from app.problems import problem_responses
 from app.rate_limits.deps import limited
 from app.rate_limits.service import EndpointClass
-from app.schemas import Date, encode_cursor
+from app.schemas import Candidates, Date, encode_cursor
 from app.tables.deps import TableDep
 from app.timeutil import today
 
@@ -58,7 +58,7 @@ def get_agenda(
     settings: SettingsDep,
     page: PageDep,
     date: MeetingDate = None,
-    candidates: Annotated[int, Query(ge=1, le=50, description="Candidates per case/vacancy.")] = 5,
+    candidates: Annotated[Candidates, Query(description="Candidates per case/vacancy.")] = 5,
 ) -> Response:
     """The ranked agenda for a meeting date: proposals, candidates, bottlenecks, waiting cases.
 

@@ -34,7 +34,7 @@ from app.problems import Forbidden, problem_responses
 from app.registry import intake
 from app.registry import service as registry
 from app.registry.service import CASE_BLOCKING_REASONS
-from app.schemas import REFERENCE_PART_PATTERN, ExternalRef
+from app.schemas import REFERENCE_PART_PATTERN, ExternalRef, HouseholdSize
 from app.timeline.models import Timeline
 from app.timeline.service import case_timeline
 from app.versioning import etag
@@ -107,7 +107,8 @@ def list_cases(
     ] = None,
     facility: Facility | None = None,
     household_size: Annotated[
-        int | None, Query(alias="householdSize", ge=1, le=12, description="Adults + children.")
+        HouseholdSize | None,
+        Query(alias="householdSize", description="Adults + children."),
     ] = None,
     blocking_reason: Annotated[
         str | None,

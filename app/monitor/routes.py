@@ -264,7 +264,7 @@ def list_agreements(
     table: TableDep,
     context: AccessContextDep,
     session: SessionDep,
-    year: Annotated[int | None, Query(ge=2000, le=2100)] = None,
+    year: Annotated[YearDigits | None, Query()] = None,
 ) -> ContingentAgreementList:
     """The table's contingent agreements (a corporation: its own, as in the monitor's
     contingent)."""

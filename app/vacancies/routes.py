@@ -19,7 +19,7 @@ from app.rate_limits.deps import limited
 from app.rate_limits.service import EndpointClass
 from app.registry import service as registry
 from app.registry.service import VACANCY_BLOCKING_REASONS
-from app.schemas import REFERENCE_PART_PATTERN, ExternalRef
+from app.schemas import REFERENCE_PART_PATTERN, ExternalRef, HouseholdSize
 from app.timeline.models import Timeline
 from app.timeline.service import vacancy_timeline
 from app.vacancies import service
@@ -148,11 +148,9 @@ def list_vacancies(
         Query(alias="organisationId", description="Only this corporation's dwellings."),
     ] = None,
     household_size: Annotated[
-        int | None,
+        HouseholdSize | None,
         Query(
             alias="householdSize",
-            ge=1,
-            le=12,
             description="Only dwellings with the rooms the table's policy gives a household "
             "of this size.",
         ),

@@ -97,6 +97,29 @@ def test_a_get_whose_if_none_match_names_the_current_etag_is_304(client, region)
     assert outsider.status_code == 404
 
 
+@pytest.mark.parametrize(
+    "written", ["1_0", "+5", " 5", "5 "], ids=["underscore", "plus", "lead", "trail"]
+)
+@pytest.mark.parametrize(
+    ("path", "key"),
+    [
+        ("/v1/cases", "limit"),
+        ("/v1/cases", "householdSize"),
+        ("/v1/vacancies", "householdSize"),
+        ("/v1/tables/{table}/agenda", "candidates"),
+        ("/v1/tables/{table}/contingent-agreements", "year"),
+    ],
+)
+def test_a_number_in_a_query_is_written_in_digits_only(client, region, path, key, written):  # type: ignore[no-untyped-def]
+    """Pydantic read `limit=1_0` as 10 and `+5` or ` 5` as 5, where a client had most likely
+    made a mistake; a number in a query is digits (a year in a path already was)."""
+    value = written.replace("5", "2030") if key == "year" else written
+    url = path.format(table=region.table_id)
+    response = client.get(url, params={key: value}, headers=region.chair.headers)
+    assert_problem(response, 400, "validation_error")
+    assert invalid_names(response) == [key]
+
+
 def test_the_api_root_is_an_index_of_where_to_start(client):
     response = client.get("/v1")
     assert response.status_code == 200

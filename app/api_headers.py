@@ -90,6 +90,39 @@ def _refusing(receive: Receive, codings: list[str]) -> Receive:
     return checked_receive
 
 
+CONDITIONS = (b"if-match", b"if-none-match")
+
+
+class CombinedConditions:
+    """`If-Match` and `If-None-Match` sent on several field lines reach the app as one line,
+    their values joined by commas, as RFC 9110 section 5.3 reads them (both are lists).
+
+    Why: a header parameter reads only the first line, so `If-None-Match: "0"` then
+    `If-None-Match: *` let a write through that `"0", *` (no valid If-None-Match: a 400) does
+    not, and `If-Match: "0"` then the current ETag was refused though the list holds."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self.app(_combined(scope) if scope["type"] == "http" else scope, receive, send)
+
+
+def _combined(scope: Scope) -> Scope:
+    lines = [name for name, _ in scope["headers"] if name in CONDITIONS]
+    if len(lines) == len(set(lines)):
+        return scope
+    values: dict[bytes, list[bytes]] = {}
+    others = []
+    for name, value in scope["headers"]:
+        if name in CONDITIONS:
+            values.setdefault(name, []).append(value)
+        else:
+            others.append((name, value))
+    joined = [(name, b", ".join(parts)) for name, parts in values.items()]
+    return {**scope, "headers": others + joined}
+
+
 def _literal_length(route: BaseRoute) -> int:
     """How much of a route's path is fixed text: `/v1/cases/imports` beats `/v1/cases/{id}`."""
     return len(re.sub(r"\{[^}]*\}", "", getattr(route, "path", "")))

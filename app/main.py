@@ -368,6 +368,8 @@ def create_app(
     # and Content-Encoding are the GET's (inside, the body was dropped before compression, and
     # a HEAD named the uncompressed length; RFC 9110 section 8.6).
     app.add_middleware(api_headers.HeadAsGet)
+    # Outside everything that reads a condition (`NotModified`, the routes' headers).
+    app.add_middleware(api_headers.CombinedConditions)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]  # FastAPI's documented override
     return app
 

@@ -110,3 +110,30 @@ def test_every_patch_that_takes_if_match_takes_if_none_match(app):
         headers = {p["name"] for p in patch.get("parameters", []) if p["in"] == "header"}
         if "If-Match" in headers:
             assert "If-None-Match" in headers, path
+
+
+@pytest.mark.parametrize("make", RESOURCES)
+def test_a_condition_on_two_header_lines_is_read_as_one_list(client, region, make):
+    """RFC 9110 section 5.3: two field lines of a list-based header are one list. Only the
+    first line was read, so `"0"` then `*` let a write through that `"0", *` (no valid
+    If-None-Match) refuses, and `"0"` then the current ETag refused an If-Match that holds."""
+    url, headers, body = make(client, region)
+    before = client.get(url, headers=headers)
+    current = before.headers["ETag"]
+    lines = list(headers.items())
+
+    star_after_tag = client.patch(
+        url, json=body, headers=[*lines, ("If-None-Match", '"0"'), ("If-None-Match", "*")]
+    )
+    assert_problem(star_after_tag, 400)
+    assert client.get(url, headers=headers).json() == before.json()
+
+    naming_current = client.patch(
+        url, json=body, headers=[*lines, ("If-None-Match", '"0"'), ("If-None-Match", current)]
+    )
+    assert_problem(naming_current, 412, "precondition_failed")
+
+    matched = client.patch(
+        url, json=body, headers=[*lines, ("If-Match", '"0"'), ("If-Match", current)]
+    )
+    assert matched.status_code == 200, matched.text

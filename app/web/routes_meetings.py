@@ -16,6 +16,7 @@ from starlette.responses import Response
 from app.actions.models import ActionKind
 from app.agenda import views as agenda_views
 from app.agenda import why_not as why_not_service
+from app.agenda.document import upgrade_frozen
 from app.agenda.models import AgendaView
 from app.db import SessionDep
 from app.meetings import service as meetings_service
@@ -205,13 +206,13 @@ def why_not_page(
 
 
 def _frozen_document(meeting: Meeting, table: OutflowTable, web: Web) -> dict[str, Any] | None:
-    """The frozen agenda as it shows to this organisation (None before publication)."""
+    """The frozen agenda as it shows to this organisation (None before publication), read in
+    today's shape as the API reads it (an agenda frozen before `limits_fallback` existed)."""
     if meeting.snapshot is None:
         return None
     view = agenda_views.view_for(web.access(), table)
-    return agenda_views.restrict(
-        meeting.snapshot["document"], view, web.organisation.id, meeting.snapshot["owners"]
-    )
+    document = upgrade_frozen(meeting.snapshot["document"])
+    return agenda_views.restrict(document, view, web.organisation.id, meeting.snapshot["owners"])
 
 
 def _vacancy_summary(

@@ -1,5 +1,6 @@
 """Small assertions shared by the API tests."""
 
+import uuid
 from typing import Any
 
 from httpx import Response
@@ -79,3 +80,23 @@ def assign_action(
     return client.post(
         f"/v1/tables/{region.table_id}/actions", json=body, headers=region.chair.headers
     )
+
+
+def freeze_in_the_old_shape(session: Any, meeting_id: str) -> dict[str, Any]:
+    """Rewrite a published meeting's snapshot as agendas frozen before `limits_fallback` and the
+    DAEB rename were (only `liberalisation_limit`, no AOW age, source or origin); returns
+    those old limits."""
+    from app.meetings.models import Meeting
+
+    row = session.get(Meeting, uuid.UUID(meeting_id))
+    document = dict(row.snapshot["document"])
+    old_limits = {
+        k: v
+        for k, v in document.pop("limits").items()
+        if k not in ("daeb_rent_limit", "aow_age", "source", "origin")
+    }
+    document.pop("limits_fallback")
+    row.snapshot = {**row.snapshot, "document": {**document, "limits": old_limits}}
+    session.add(row)
+    session.flush()
+    return old_limits

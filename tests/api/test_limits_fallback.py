@@ -6,11 +6,10 @@ when that already lacks them), so these tests hold when a new year is shipped.
 """
 
 import logging
-import uuid
 from datetime import date
 
 from app.limits import service as limits_service
-from tests.api.helpers import assert_problem, plan_meeting
+from tests.api.helpers import assert_problem, freeze_in_the_old_shape, plan_meeting
 from tests.api.test_limits import NEW_YEAR_FIGURES, limits_list
 from tests.clock import TODAY, iso
 from tests.conftest import OPERATOR, create_case, create_vacancy
@@ -146,7 +145,6 @@ def test_adding_the_missing_year_ends_the_fallback(client, region):
 
 def test_an_agenda_frozen_before_the_rename_reads_in_todays_shape(client, region, session):
     from app.agenda.models import AGENDA
-    from app.meetings.models import Meeting
 
     latest = known_years(client, region.chair)[-1]
     on = date(latest, 12, 1)
@@ -156,17 +154,7 @@ def test_an_agenda_frozen_before_the_rename_reads_in_todays_shape(client, region
         headers=region.chair.headers,
     ).json()
     client.post(f"/v1/meetings/{meeting['id']}/publish", headers=region.chair.headers)
-    row = session.get(Meeting, uuid.UUID(meeting["id"]))
-    document = dict(row.snapshot["document"])
-    old_limits = {
-        k: v
-        for k, v in document.pop("limits").items()
-        if k not in ("daeb_rent_limit", "aow_age", "source", "origin")
-    }
-    document.pop("limits_fallback")
-    row.snapshot = {**row.snapshot, "document": {**document, "limits": old_limits}}
-    session.add(row)
-    session.flush()
+    old_limits = freeze_in_the_old_shape(session, meeting["id"])
     frozen = client.get(f"/v1/meetings/{meeting['id']}/agenda", headers=region.chair.headers)
     assert frozen.status_code == 200, frozen.text
     limits = frozen.json()["limits"]

@@ -123,7 +123,16 @@ whole year's agendas without a word."""
 
 def check_consistent(figures: dict[str, Any]) -> None:
     """400 `limits_out_of_order` on the higher figure of the first pair in `ORDERED` that a
-    year's figures (Decimal euros) reverse."""
+    year's figures (Decimal euros) reverse; 400 `limit_not_positive` on a cap, rent limit or
+    income limit of 0 (no legal limit is 0: such a year would pass no household, or none of its
+    dwellings, under the rule)."""
+    for name in FIGURES:
+        if name not in ("service_costs_count", "service_costs_max") and figures[name] <= 0:
+            raise Unprocessable(
+                name,
+                f"{name} is 0; a legal limit is above 0. Check the figure.",
+                "limit_not_positive",
+            )
     for lower, higher in ORDERED:
         if figures[lower] > figures[higher]:
             raise Unprocessable(

@@ -182,3 +182,21 @@ def test_limits_the_law_orders_the_other_way_round_are_refused(client, region, c
     assert invalid_names(response) == [named]
     assert response.json()["invalidParams"][0]["code"] == "limits_out_of_order"
     assert client.get(f"/v1/limits/{year}", headers=OPERATOR).status_code == 404
+
+
+@pytest.mark.parametrize(
+    "named",
+    ["low_cap", "income_limit_single", "income_limit_single_pension", "daeb_income_limit_single"],
+    ids=["low-cap", "income-single", "income-single-pension", "daeb-income-single"],
+)
+def test_a_legal_limit_of_zero_is_refused(client, region, named):
+    """A cap or income limit of 0 (a field cleared in a form, a typo) was stored, and every
+    agenda of the year then found no dwelling for the households it applies to, or housed
+    none of them under the passend-toewijzen test, without a word."""
+    year = a_year_without_limits(client, region.chair)
+    response = client.put(
+        f"/v1/limits/{year}", json={**NEW_YEAR_FIGURES, named: "0"}, headers=OPERATOR
+    )
+    assert invalid_names(response) == [named]
+    assert response.json()["invalidParams"][0]["code"] == "limit_not_positive"
+    assert client.get(f"/v1/limits/{year}", headers=OPERATOR).status_code == 404

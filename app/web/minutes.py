@@ -4,6 +4,7 @@ into the sections the page, the PDF and the CSV all show."""
 
 import uuid
 from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any
 
 from sqlmodel import Session
@@ -13,6 +14,7 @@ from app.meetings import service as meetings_service
 from app.meetings.models import Meeting
 from app.tables.models import OutflowTable, TablePublic
 from app.tables.service import table_public
+from app.timeutil import AMSTERDAM
 from app.web import labels
 from app.web.aftercare import agenda_section
 from app.web.core import Web
@@ -49,8 +51,21 @@ class MinutesData:
         period = (
             "besluiten over de voorstellen van deze vergadering, en vervolgbesluiten over "
             f"eerdere voorstellen vanaf {dutch_date(doc['date'])}"
-        ) + (f" tot de vergadering van {dutch_date(end)}" if end else " tot nu")
+        ) + _until(doc["final_at"], end)
         return f"{state}; {period}. Weergave: {labels.label('view', doc['view'])}."
+
+
+def _until(final_at: str | None, end: str | None) -> str:
+    """Where the minutes' period ends as they hold it: final minutes hold nothing recorded after
+    they were marked final (it comes in the next meeting's minutes), so those marked final
+    before the next meeting's day end there, not at that meeting."""
+    marked = None if final_at is None else datetime.fromisoformat(final_at).astimezone(AMSTERDAM)
+    if marked is not None and (end is None or marked.date() < date.fromisoformat(end)):
+        return (
+            " tot het vaststellen; wat daarna is besloten, staat in de besluitenlijst van de "
+            "volgende vergadering"
+        )
+    return f" tot de vergadering van {dutch_date(end)}" if end else " tot nu"
 
 
 def load(session: Session, web: Web, meeting_id: uuid.UUID) -> MinutesData:

@@ -76,3 +76,23 @@ def test_the_pages_say_in_dutch_that_the_meeting_has_not_taken_place(app, client
     )
     assert early.status_code == 409
     assert "De vergadering heeft nog niet plaatsgevonden" in early.text
+
+
+def test_final_minutes_say_they_run_until_they_were_marked_final(app, client, region, chair):
+    """Final minutes said they held the decisions 'tot de vergadering van' the next meeting,
+    while a decision taken after marking them final (before that meeting) is not in them: it
+    comes in the next meeting's minutes, and the page now says so."""
+    last_week, next_week, proposals = two_open_proposals(client, region)
+    browser = signed_in(app, chair)
+    url = f"/vergaderingen/{last_week}/besluitenlijst"
+    assert "tot de vergadering van" in browser.get(url).text  # the draft's period
+    final = post_form(browser, url + "/definitief", {"versie": "2"}, url)
+    assert final.status_code == 303, final.text
+    nominate(client, region, proposals[0]["id"])
+    frozen = browser.get(url).text
+    assert frozen.count("Voordragen") == 0
+    assert "tot de vergadering van" not in frozen
+    assert "tot het vaststellen" in frozen
+    assert "besluitenlijst van de volgende vergadering" in frozen
+    later = browser.get(f"/vergaderingen/{next_week}/besluitenlijst").text
+    assert later.count("Voordragen") == 1

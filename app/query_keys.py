@@ -1,4 +1,5 @@
-"""Unknown query keys, and keys of one value given twice, are refused with 400 on the API.
+"""Unknown query keys, keys of one value given twice, and conditions (`If-Match`,
+`If-None-Match`) on a write that does not check them are refused with 400 on the API.
 
 FastAPI ignores a query key no route parameter declares. When the keys became camelCase (NL API
 Design Rules /core/query-keys-camel-case: `tableId`, not `table_id`) an old client's filter would
@@ -12,7 +13,7 @@ from typing import Annotated, Any, Union, get_args, get_origin
 
 from fastapi import Request
 from fastapi.dependencies.utils import get_flat_params
-from fastapi.params import Query
+from fastapi.params import Header, Query
 from fastapi.routing import APIRoute
 from pydantic.alias_generators import to_camel
 
@@ -53,11 +54,49 @@ def single_query_keys(route: APIRoute) -> frozenset[str]:
     )
 
 
+CONDITIONS = {b"if-match": "If-Match", b"if-none-match": "If-None-Match"}
+READS = ("GET", "HEAD")
+
+
+def _refuse_unchecked_conditions(request: Request) -> None:
+    """Raises `RefusedQueryKeys` when a write carries `If-Match` or `If-None-Match` and its
+    route declares no such header: ignored, the client would take its write for guarded (RFC
+    9110 section 13.1.1: a server receiving `If-Match` evaluates it). Reads compare
+    `If-None-Match` with their ETag (`api_headers.NotModified`) or have none to compare."""
+    sent = [CONDITIONS[name] for name, _ in request.scope["headers"] if name in CONDITIONS]
+    route = request.scope.get("route")
+    if not sent or not isinstance(route, APIRoute) or not is_api_path(request.url.path):
+        return
+    declared = {
+        field.alias.lower()
+        for field in get_flat_params(route.dependant)
+        if isinstance(field.field_info, Header)
+    }
+    unchecked = sorted({header for header in sent if header.lower() not in declared})
+    if unchecked:
+        raise RefusedQueryKeys(
+            f"This operation does not check {' or '.join(unchecked)}; send the request without "
+            "it (the conditional writes are the PATCH, PUT and DELETE operations that list it).",
+            invalidParams=[
+                {
+                    "name": header,
+                    "in": "header",
+                    "code": "unknown_parameter",
+                    "reason": "This operation takes no such condition: it would not be checked.",
+                }
+                for header in unchecked
+            ],
+        )
+
+
 async def refuse_unknown_query_keys(request: Request) -> None:
     """App-wide dependency: raises `RefusedQueryKeys` (400, one `invalidParams` entry per key)
     when an API request carries a query key its route does not declare, or repeats a key that
     takes one value (FastAPI would silently use the last: `?limit=1&limit=2` is ambiguous, so
-    it is refused rather than guessed); pages are left alone."""
+    it is refused rather than guessed), or when a write carries a condition its route does not
+    check (`_refuse_unchecked_conditions`); pages are left alone."""
+    if request.scope["method"] not in READS:
+        _refuse_unchecked_conditions(request)
     if not request.scope.get("query_string"):
         return  # most writes: no key to refuse, and no URL or parameters to build or walk
     route = request.scope.get("route")

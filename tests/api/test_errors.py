@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
+from app.if_match import IfMatch
 from app.problems import invalid_params
 from tests.api.helpers import assert_problem, invalid_names, me
 from tests.conftest import OPERATOR, case_body, create_case, make_org, vacancy_body
@@ -480,7 +481,7 @@ def racing_app(app):  # type: ignore[no-untyped-def]
     }
     app.state.race_runs = 0
 
-    def lost_race(kind: str) -> None:
+    def lost_race(kind: str, if_match: IfMatch = None) -> None:  # conditional, as real writes
         app.state.race_runs += 1
         if kind == "stale":
             raise StaleDataError("UPDATE statement on table 'cases' expected to update 1 row(s)")

@@ -7,7 +7,7 @@ import pytest
 from tests.aftercare.housing import house
 from tests.api.helpers import assert_problem, assign_action
 from tests.clock import iso
-from tests.conftest import create_case
+from tests.conftest import case_body, create_case
 
 
 def _table(client, region):
@@ -137,3 +137,26 @@ def test_a_condition_on_two_header_lines_is_read_as_one_list(client, region, mak
         url, json=body, headers=[*lines, ("If-Match", '"0"'), ("If-Match", current)]
     )
     assert matched.status_code == 200, matched.text
+
+
+@pytest.mark.parametrize("header", ["If-Match", "If-None-Match"])
+def test_a_condition_the_operation_does_not_check_is_refused_not_ignored(client, region, header):
+    """RFC 9110 section 13.1.1: a server receiving `If-Match` evaluates it. Operations that
+    check neither header (creations, batches, checkpoints) ignored them, so a client that sent
+    one believed its write was guarded. A 400 naming the header says the operation takes none,
+    as an unknown query key is refused; nothing is stored."""
+    body = case_body(region.table_id)
+    headers = {**region.care_provider.headers, header: '"1"'}
+    response = client.post("/v1/cases", json=body, headers=headers)
+    problem = assert_problem(response, 400, "validation_error")
+    [param] = problem["invalidParams"]
+    assert (param["name"], param["in"], param["code"]) == (header, "header", "unknown_parameter")
+    listed = client.get("/v1/cases", headers=region.care_provider.headers).json()["items"]
+    assert body["external_ref"] not in {case["external_ref"] for case in listed}
+
+
+def test_a_read_may_carry_if_none_match_where_it_has_no_etag(client, region):
+    """A GET compares `If-None-Match` with its answer's ETag (304) or has nothing to compare:
+    caches send it, so reads never refuse it."""
+    headers = {**region.care_provider.headers, "If-None-Match": '"1"'}
+    assert client.get("/v1/cases", headers=headers).status_code == 200

@@ -76,7 +76,7 @@ def _refuse_unchecked_conditions(request: Request) -> None:
     if unchecked:
         raise RefusedQueryKeys(
             f"This operation does not check {' or '.join(unchecked)}; send the request without "
-            "it (the conditional writes are the PATCH, PUT and DELETE operations that list it).",
+            "it (the operations that check it list it in the contract).",
             invalidParams=[
                 {
                     "name": header,

@@ -19,6 +19,7 @@ from app.web import labels
 from app.web.aftercare import agenda_section
 from app.web.core import Web
 from app.web.formatting import case_code, dutch_date, dutch_datetime
+from app.web.open_proposals import MINUTES_TITLE
 from app.web.open_proposals import section as open_proposals_section
 from app.web.sections import Section
 
@@ -132,7 +133,7 @@ def sections(data: MinutesData) -> list[Section]:
             [(a["case_id"] or "", "") for a in doc["actions"]],
         ),
         _aftercare(data),
-        open_proposals_section(doc["open_proposals"]),
+        open_proposals_section(doc["open_proposals"], MINUTES_TITLE),
     ]
 
 

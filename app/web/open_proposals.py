@@ -8,6 +8,8 @@ from app.web.formatting import case_code, dutch_date
 from app.web.sections import Section
 
 TITLE = "Openstaande voorstellen van eerdere vergaderingen"
+MINUTES_TITLE = "Openstaande voorstellen van deze en eerdere vergaderingen"
+"""The minutes list their own meeting's open proposals too (`app.meetings.minutes`)."""
 
 
 def stalled_text(entry: dict[str, Any]) -> str:
@@ -19,12 +21,12 @@ def limit_text(entry: dict[str, Any]) -> str:
     return "geen" if entry["limit_days"] is None else f"{entry['limit_days']} dagen"
 
 
-def section(entries: list[dict[str, Any]]) -> Section:
+def section(entries: list[dict[str, Any]], title: str = TITLE) -> Section:
     """One row per open proposal: meeting, case, dwelling, status, since, days, turn, limit,
     stalled."""
     return Section(
         "openstaande_voorstellen",
-        TITLE,
+        title,
         [
             "Vergadering",
             "Dossier",

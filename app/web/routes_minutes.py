@@ -15,6 +15,7 @@ from app.web.core import FormDep, WebDep, WebRoute, field, redirect, render
 from app.web.deps import PageMeetingDep
 from app.web.export import sections_csv, sections_pdf
 from app.web.forms import _if_match, problem_message
+from app.web.open_proposals import MINUTES_TITLE
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
 
@@ -39,6 +40,7 @@ def _page(
             "status_line": data.status_line(),
             "sections": minutes_page.sections(data),
             "open_proposals": data.document["open_proposals"],
+            "open_proposals_title": MINUTES_TITLE,
             "view": None,
             "can_finalize": web.is_chair_of(data.table.chair_organisation_id)
             and not data.document["final"]

@@ -96,3 +96,19 @@ def test_final_minutes_say_they_run_until_they_were_marked_final(app, client, re
     assert "besluitenlijst van de volgende vergadering" in frozen
     later = browser.get(f"/vergaderingen/{next_week}/besluitenlijst").text
     assert later.count("Voordragen") == 1
+
+
+def test_the_minutes_title_their_open_proposals_as_of_this_and_earlier_meetings(
+    app, client, region, chair
+):
+    last_week, _, proposals = two_open_proposals(client, region)
+    browser = signed_in(app, chair)
+    url = f"/vergaderingen/{last_week}/besluitenlijst"
+    page = browser.get(url).text
+    section = page.split('id="openstaand"', 1)[1].split("</section>", 1)[0]
+    assert all(f"/voorstellen/{p['id']}" in section for p in proposals)  # this meeting's own
+    assert "van eerdere vergaderingen" not in page
+    assert "Openstaande voorstellen van deze en eerdere vergaderingen" in section
+    pdf = pdf_text(browser.get(url + ".pdf").content)
+    assert b"van eerdere vergaderingen" not in pdf
+    assert b"Openstaande voorstellen van deze en eerdere vergaderingen" in pdf

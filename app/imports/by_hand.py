@@ -87,6 +87,15 @@ def form_values(layout: Layout, document: dict[str, Any]) -> dict[str, str]:
     return values
 
 
+def empty_means(column: Column) -> str:
+    """What an empty yes/no field means (its default, 'leeg is ja' or 'nee'), for a form to
+    show selected: a select without an empty option sends its first option, 'nee', when left
+    as shown; '' for any other field."""
+    if column.kind == Kind.boolean and isinstance(column.default, bool):
+        return "ja" if column.default else "nee"
+    return ""
+
+
 def _shown(column: Column, value: Any) -> str:
     if value is None:
         return ""

@@ -33,7 +33,7 @@ from app.cases.models import (
 )
 from app.db import SessionDep
 from app.imports import service as imports
-from app.imports.by_hand import Entry, form_values, read_entry, validate_entry
+from app.imports.by_hand import Entry, empty_means, form_values, read_entry, validate_entry
 from app.imports.columns import CASES, Column, Kind, Layout
 from app.imports.messages import service_message
 from app.organisations.models import OrganisationKind
@@ -109,7 +109,7 @@ def fields_of(
                 "help": column.help,
                 "kind": column.kind.value,
                 "required": column.required,
-                "value": values.get(column.name, ""),
+                "value": values.get(column.name, "") or empty_means(column),
                 "max_length": ENTRY_MAX,
                 "chosen": set(values.get(column.name, "").replace(" ", "").split(",")),
                 "error": errors.get(column.name),

@@ -77,6 +77,28 @@ def test_a_corporation_worker_offers_a_dwelling_on_the_page(app, client, region)
     assert float(dwelling["rent"]["base"]) == 650.0
 
 
+def _as_a_browser_sends(html: str, name: str) -> str:
+    """The value a browser posts for the select `name`: its selected option, else its first."""
+    select = re.search(rf'<select[^>]*name="{re.escape(name)}"[^>]*>(.*?)</select>', html, re.S)
+    assert select, f"no select {name}"
+    options = re.findall(r'<option value="([^"]*)"([^>]*)>', select.group(1))
+    return next((v for v, attrs in options if "selected" in attrs), options[0][0])
+
+
+def test_a_new_dwelling_left_as_shown_allows_pets_as_the_field_says_empty_does(app, client, region):
+    browser = signed_in(app, make_person(client, region.corporation))
+    page = browser.get("/woningen/nieuw").text
+    assert "Ja of nee (leeg is ja)." in page
+    shown = {n: _as_a_browser_sends(page, n) for n in ("pets_allowed", "has_lift", "contingent")}
+    assert shown == {"pets_allowed": "ja", "has_lift": "nee", "contingent": "nee"}
+
+    response = _post(browser, "/woningen/nieuw", _form(**shown), "/woningen/nieuw")
+
+    assert response.status_code == 303, response.text
+    [dwelling] = _dwellings(client, region.corporation)
+    assert dwelling["pets_allowed"] is True
+
+
 def test_invalid_fields_are_named_in_dutch_and_nothing_is_stored(app, client, region):
     browser = signed_in(app, make_person(client, region.corporation))
 

@@ -30,6 +30,7 @@ from app.areas import service as areas_service
 from app.cases import service as cases_service
 from app.cases.models import Case, CaseStatus, Facility, case_public_dict
 from app.db import SessionDep
+from app.meetings.models import Meeting
 from app.organisations.models import OrganisationKind
 from app.organisations.service import list_organisations
 from app.problems import NotFound, ProblemError
@@ -398,6 +399,7 @@ def case_page(
             "public": public,
             "table": table,
             "on": standing.on,
+            "meeting_on": _meeting_on(session, table.id, standing.on),
             "standing": position,
             "dwellings": dwellings,
             "proposal": proposal,
@@ -422,6 +424,13 @@ def _dwellings(session: Session, ids: list[str]) -> dict[str, Vacancy]:
         return {}
     wanted = [uuid.UUID(i) for i in ids]
     return {str(v.id): v for v in session.exec(select(Vacancy).where(col(Vacancy.id).in_(wanted)))}
+
+
+def _meeting_on(session: Session, table_id: uuid.UUID, on: date) -> Meeting | None:
+    """The table's meeting on `on` (the standing's date: its next meeting's, else today)."""
+    return session.exec(
+        select(Meeting).where(Meeting.table_id == table_id, Meeting.date == on)
+    ).first()
 
 
 # --- one dwelling --------------------------------------------------------------------------
@@ -461,6 +470,7 @@ def vacancy_page(
             "vacancy": vacancy,
             "table": table,
             "on": standing.on,
+            "meeting_on": _meeting_on(session, table.id, standing.on),
             "standing": position,
             "table_view": table_view,
             "candidates": candidates,

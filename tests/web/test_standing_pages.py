@@ -1,0 +1,42 @@
+"""The case and dwelling pages' 'on the meeting of' section: it names a meeting only where one
+is planned, and once that meeting's agenda is published it does not deny the case or dwelling
+took part in it (the standing shown is of now, for a new agenda)."""
+
+from app.web.formatting import dutch_date
+from tests.clock import day, iso
+from tests.conftest import create_case, create_vacancy
+from tests.web.conftest import make_person, signed_in
+
+
+def test_without_a_planned_meeting_the_pages_name_no_meeting_of_today(
+    app, client, region, published
+):
+    browser = signed_in(app, make_person(client, region.care_provider))
+    today = dutch_date(day(0))
+    for url in (f"/dossiers/{published.case_id}", f"/woningen/{published.vacancy_id}"):
+        page = signed_in(app, make_person(client, region.chair, "chair")).get(url).text
+        assert f"Op de vergadering van {today}" not in page, url
+        assert "nog geen vergadering gepland" in page, url
+    assert "nog geen vergadering gepland" in browser.get(f"/dossiers/{published.case_id}").text
+
+
+def test_a_case_proposed_on_todays_published_agenda_is_not_said_to_be_outside_it(
+    app, client, region
+):
+    case = create_case(client, region.care_provider, region.table_id)
+    vacancy = create_vacancy(client, region.corporation)
+    meeting = client.post(
+        f"/v1/tables/{region.table_id}/meetings",
+        json={"date": iso(0)},
+        headers=region.chair.headers,
+    ).json()
+    published = client.post(f"/v1/meetings/{meeting['id']}/publish", headers=region.chair.headers)
+    assert published.status_code == 200, published.text
+    today = dutch_date(day(0))
+    chair = signed_in(app, make_person(client, region.chair, "chair"))
+    for url in (f"/dossiers/{case['id']}", f"/woningen/{vacancy['id']}"):
+        page = chair.get(url).text
+        assert f"Doet niet mee aan de agenda van {today}" not in page, url
+        assert f"Op de vergadering van {today}" not in page, url
+        assert f"De agenda van {today} is gepubliceerd" in page, url
+    assert "Doet nu niet mee aan een nieuwe agenda" in chair.get(f"/dossiers/{case['id']}").text

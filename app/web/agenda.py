@@ -404,8 +404,8 @@ def sections(data: AgendaData) -> list[Section]:
                 [
                     [
                         data.vacancy_label(v["vacancy_id"]),
-                        ", ".join(labels.label("reason", c) for c in v["unblocked_by"] or []),
-                        reason_counts(v.get("excluded_counts")),
+                        unblocked_text(doc, v),
+                        excluded_text(doc, v),
                     ]
                     for v in doc["vacancies_without_candidates"]
                 ],
@@ -452,6 +452,24 @@ def sections(data: AgendaData) -> list[Section]:
         ),
     ]
     return result
+
+
+def unblocked_text(doc: dict[str, Any], entry: dict[str, Any]) -> str:
+    """What alone would give a dwelling without candidates one: the rules; 'afgeschermd' where
+    a corporation's view leaves them out (few ready cases); else that no one rule does."""
+    if entry["unblocked_by"]:
+        return ", ".join(labels.label("reason", c) for c in entry["unblocked_by"])
+    if doc["view"] == "housing_corporation" and doc["summary"]["ready_cases"] is None:
+        return "afgeschermd"
+    return "geen enkele regel alleen"
+
+
+def excluded_text(doc: dict[str, Any], entry: dict[str, Any]) -> str:
+    """The cases each rule keeps from the dwelling; 'afgeschermd' in a corporation's view,
+    which holds no such counts (they would describe the cases)."""
+    if doc["view"] == "housing_corporation":
+        return "afgeschermd"
+    return reason_counts(entry.get("excluded_counts"))
 
 
 def reason_counts(counts: dict[str, int] | None) -> str:

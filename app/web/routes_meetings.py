@@ -90,6 +90,8 @@ def _agenda_page(
             "error": error,
             "components": agenda_page.components_text,
             "reason_counts": agenda_page.reason_counts,
+            "unblocked_text": agenda_page.unblocked_text,
+            "excluded_text": agenda_page.excluded_text,
             "back": f"/vergaderingen/{data.meeting.id}",
         },
         status,

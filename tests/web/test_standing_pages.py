@@ -3,6 +3,7 @@ is planned, and once that meeting's agenda is published it does not deny the cas
 took part in it (the standing shown is of now, for a new agenda)."""
 
 from app.web.formatting import dutch_date
+from tests.api.helpers import plan_meeting
 from tests.clock import day, iso
 from tests.conftest import create_case, create_vacancy
 from tests.web.conftest import make_person, signed_in
@@ -25,11 +26,7 @@ def test_a_case_proposed_on_todays_published_agenda_is_not_said_to_be_outside_it
 ):
     case = create_case(client, region.care_provider, region.table_id)
     vacancy = create_vacancy(client, region.corporation)
-    meeting = client.post(
-        f"/v1/tables/{region.table_id}/meetings",
-        json={"date": iso(0)},
-        headers=region.chair.headers,
-    ).json()
+    meeting = plan_meeting(client, region, iso(0))
     published = client.post(f"/v1/meetings/{meeting['id']}/publish", headers=region.chair.headers)
     assert published.status_code == 200, published.text
     today = dutch_date(day(0))

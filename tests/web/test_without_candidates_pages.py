@@ -2,6 +2,7 @@
 being in the way, where no single rule would open the dwelling, or the corporation's view
 holds no counts."""
 
+from tests.api.helpers import plan_meeting
 from tests.clock import iso
 from tests.conftest import create_vacancy
 from tests.web.conftest import make_person, signed_in
@@ -16,11 +17,7 @@ def test_a_dwelling_no_single_rule_opens_says_so_and_a_corporation_reads_afgesch
     app, client, region, chair
 ):
     vacancy = create_vacancy(client, region.corporation)
-    meeting = client.post(
-        f"/v1/tables/{region.table_id}/meetings",
-        json={"date": iso(7)},
-        headers=region.chair.headers,
-    ).json()
+    meeting = plan_meeting(client, region, iso(7))
     url = f"/vergaderingen/{meeting['id']}"
     ref = vacancy["external_ref"]
 

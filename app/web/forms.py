@@ -97,13 +97,22 @@ def _if_match(version: str) -> str | None:
     return f'"{version}"' if version.isdigit() else None
 
 
-def problem_message(exc: ProblemError) -> str:
+def meeting_refusal(session: Session, exc: ProblemError) -> str:
+    """A refused write on a meeting (publish, final minutes) that ran outside a savepoint: 403
+    and 404 become their error pages; otherwise it is rolled back and its Dutch message given."""
+    if exc.status in (403, 404):
+        raise exc
+    session.rollback()
+    return problem_message(exc, "de vergadering")
+
+
+def problem_message(exc: ProblemError, changed: str = "het voorstel") -> str:
+    """The Dutch message of a refusal; a 412 says that `changed` (what the form was about)
+    changed meanwhile."""
     if exc.status == 409:
         return CONFLICT_MESSAGES.get(exc.code, "Dit kan nu niet; laad de pagina opnieuw.")
     if exc.status == 412:
-        return (
-            "Iemand anders was u voor: het voorstel is intussen gewijzigd. Bekijk de nieuwe stand."
-        )
+        return f"Iemand anders was u voor: {changed} is intussen gewijzigd. Bekijk de nieuwe stand."
     params = exc.extra.get("invalidParams") or []
     messages = [
         FIELD_MESSAGES.get(p.get("code", ""), f"Ongeldige invoer: {p['name']}.") for p in params

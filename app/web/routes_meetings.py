@@ -31,7 +31,7 @@ from app.web.core import FormDep, Web, WebDep, WebRoute, field, redirect, render
 from app.web.deps import PageMeetingDep
 from app.web.export import agenda_csv, agenda_pdf
 from app.web.formatting import dutch_date
-from app.web.forms import _if_match, problem_message
+from app.web.forms import _if_match, meeting_refusal
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
 
@@ -127,12 +127,8 @@ def publish_meeting(
         budget = web.settings.solver_time_budget_seconds
         meetings_service.publish(session, context, meeting, table, _if_match(version), budget)
     except ProblemError as exc:
-        if exc.status in (403, 404):
-            raise
-        session.rollback()
-        return _agenda_page(
-            request, session, web, meeting_id, error=problem_message(exc), status=exc.status
-        )
+        error = meeting_refusal(session, exc)
+        return _agenda_page(request, session, web, meeting_id, error=error, status=exc.status)
     return redirect(f"/vergaderingen/{meeting_id}", "gepubliceerd")
 
 

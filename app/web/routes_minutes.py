@@ -14,7 +14,7 @@ from app.web import minutes as minutes_page
 from app.web.core import FormDep, WebDep, WebRoute, field, redirect, render
 from app.web.deps import PageMeetingDep
 from app.web.export import sections_csv, sections_pdf
-from app.web.forms import _if_match, problem_message
+from app.web.forms import _if_match, meeting_refusal
 from app.web.open_proposals import MINUTES_TITLE
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
@@ -79,12 +79,8 @@ def finalize_minutes(
             session, context, meeting, table, _if_match(field(form, "versie", 10))
         )
     except ProblemError as exc:
-        if exc.status in (403, 404):
-            raise
-        session.rollback()
-        return _page(
-            request, session, web, meeting_id, error=problem_message(exc), status=exc.status
-        )
+        error = meeting_refusal(session, exc)
+        return _page(request, session, web, meeting_id, error=error, status=exc.status)
     return redirect(f"/vergaderingen/{meeting_id}/besluitenlijst", "besluitenlijst_definitief")
 
 

@@ -112,3 +112,15 @@ def test_the_minutes_title_their_open_proposals_as_of_this_and_earlier_meetings(
     pdf = pdf_text(browser.get(url + ".pdf").content)
     assert b"van eerdere vergaderingen" not in pdf
     assert b"Openstaande voorstellen van deze en eerdere vergaderingen" in pdf
+
+
+def test_a_stale_final_minutes_form_says_the_meeting_changed_not_a_proposal(
+    app, client, region, chair
+):
+    last_week, _, _ = two_open_proposals(client, region)
+    browser = signed_in(app, chair)
+    url = f"/vergaderingen/{last_week}/besluitenlijst"
+    stale = post_form(browser, url + "/definitief", {"versie": "1"}, url)
+    assert stale.status_code == 412
+    assert "de vergadering is intussen gewijzigd" in stale.text
+    assert "het voorstel is intussen gewijzigd" not in stale.text

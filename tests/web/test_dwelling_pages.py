@@ -330,3 +330,17 @@ def test_a_dwelling_stored_before_a_rule_it_breaks_is_not_offered_again_as_it_st
     assert "voldoet niet aan de regels van nu" in again.text
     stored = client.get(f"/v1/vacancies/{vacancy['id']}", headers=region.corporation.headers)
     assert stored.json()["status"] == "withdrawn"
+
+
+def test_a_proposal_ended_by_its_dwellings_withdrawal_reads_as_automatic(
+    app, client, region, published, chair
+):
+    response = client.delete(
+        f"/v1/vacancies/{published.vacancy_id}", headers=region.corporation.headers
+    )
+    assert response.status_code in (200, 204), response.text
+
+    page = signed_in(app, chair).get(f"/voorstellen/{published.proposal_id}").text
+
+    history = page.split("<h2>Verloop</h2>", 1)[1]
+    assert "<td>Voorstel intrekken (automatisch)</td>" in history

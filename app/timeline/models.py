@@ -20,6 +20,11 @@ class TimelineEntry(BaseModel):
     meeting_id: uuid.UUID | None = None
     action_id: uuid.UUID | None = None
     decision: str | None = Field(default=None, description="With `decision`: the decision taken.")
+    automatic: bool | None = Field(
+        default=None,
+        description="With `decision`: true when the service took it by itself (a case or "
+        "dwelling change closed the proposal), under the organisation that made the change.",
+    )
     from_status: str | None = None
     to_status: str | None = None
     reason: str | None = Field(

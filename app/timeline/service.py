@@ -54,6 +54,7 @@ def _proposal_entries(session: Session, proposals: list[Proposal]) -> list[dict[
                     case_id=proposal.case_id,
                     vacancy_id=proposal.vacancy_id,
                     decision=d.decision,
+                    automatic=d.automatic,
                     from_status=d.from_status,
                     to_status=d.to_status,
                     reason=d.reason,

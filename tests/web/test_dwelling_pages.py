@@ -340,7 +340,14 @@ def test_a_proposal_ended_by_its_dwellings_withdrawal_reads_as_automatic(
     )
     assert response.status_code in (200, 204), response.text
 
-    page = signed_in(app, chair).get(f"/voorstellen/{published.proposal_id}").text
+    browser = signed_in(app, chair)
+    page = browser.get(f"/voorstellen/{published.proposal_id}").text
 
     history = page.split("<h2>Verloop</h2>", 1)[1]
     assert "<td>Voorstel intrekken (automatisch)</td>" in history
+    for url in (f"/dossiers/{published.case_id}", f"/woningen/{published.vacancy_id}"):
+        assert "Voorstel intrekken (automatisch)</a>" in browser.get(url).text, url
+    timeline = client.get(
+        f"/v1/cases/{published.case_id}/timeline", headers=region.chair.headers
+    ).json()["items"]
+    assert [e["automatic"] for e in timeline if e["kind"] == "decision"] == [True]

@@ -35,6 +35,12 @@ def title_of(data: AgendaData) -> str:
     return f"Agenda {data.table_info.name}, {dutch_date(data.meeting.date)}"
 
 
+WHOLE_TABLE_NOTE = (
+    "De samenvatting telt de hele tafel, niet alleen uw deel; 'afgeschermd' staat waar een "
+    "getal iets over enkele dossiers zou verraden."
+)
+
+
 def status_line(data: AgendaData) -> str:
     doc = data.document
     state = (
@@ -42,8 +48,9 @@ def status_line(data: AgendaData) -> str:
         if doc["frozen"]
         else "Concept: live berekend, nog niet gepubliceerd"
     )
+    whole = "" if doc["view"] == "table" else f" {WHOLE_TABLE_NOTE}"
     return (
-        f"{state}. Weergave: {labels.label('view', doc['view'])}. "
+        f"{state}. Weergave: {labels.label('view', doc['view'])}.{whole} "
         f"Berekend: {dutch_datetime(doc['generated_at'])}."
     )
 

@@ -29,7 +29,7 @@ from app.web import agenda as agenda_page
 from app.web.actions import _action_row
 from app.web.core import FormDep, Web, WebDep, WebRoute, field, redirect, render
 from app.web.deps import PageMeetingDep
-from app.web.export import agenda_csv, agenda_pdf
+from app.web.export import WHOLE_TABLE_NOTE, agenda_csv, agenda_pdf
 from app.web.formatting import dutch_date
 from app.web.forms import _if_match, meeting_refusal
 
@@ -91,6 +91,7 @@ def _agenda_page(
             "components": agenda_page.components_text,
             "reason_counts": agenda_page.reason_counts,
             "unblocked_text": agenda_page.unblocked_text,
+            "whole_table_note": WHOLE_TABLE_NOTE,
             "excluded_text": agenda_page.excluded_text,
             "back": f"/vergaderingen/{data.meeting.id}",
         },

@@ -40,3 +40,16 @@ def test_a_corporations_pdf_and_proposal_page_show_no_score(app, client, region,
     page = browser.get(f"/voorstellen/{published.proposal_id}")
     assert page.status_code == 200
     assert "<dt>Score</dt>" not in page.text
+
+
+def test_a_corporations_agenda_says_its_summary_counts_the_whole_table(
+    app, client, region, published
+):
+    corporation = signed_in(app, make_person(client, region.corporation))
+    url = f"/vergaderingen/{published.meeting_id}"
+    section = corporation.get(url).text.split('id="samenvatting"', 1)[1].split("</section>")[0]
+    assert "De samenvatting telt de hele tafel, niet alleen uw deel" in section
+    csv = corporation.get(url + "/agenda.csv").content.decode("utf-8-sig")
+    assert "De samenvatting telt de hele tafel" in csv
+    chair = signed_in(app, make_person(client, region.chair, "chair"))
+    assert "De samenvatting telt de hele tafel" not in chair.get(url).text

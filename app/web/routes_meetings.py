@@ -129,6 +129,10 @@ def publish_meeting(
         meetings_service.publish(session, context, meeting, table, _if_match(version), budget)
     except ProblemError as exc:
         error = meeting_refusal(session, exc)
+        session.refresh(meeting)
+        if meeting.published_at is not None:
+            # Sent twice (a double click: 412), or a colleague was first: it stands as asked.
+            return redirect(f"/vergaderingen/{meeting_id}", "gepubliceerd")
         return _agenda_page(request, session, web, meeting_id, error=error, status=exc.status)
     return redirect(f"/vergaderingen/{meeting_id}", "gepubliceerd")
 

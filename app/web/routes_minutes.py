@@ -80,7 +80,10 @@ def finalize_minutes(
         )
     except ProblemError as exc:
         error = meeting_refusal(session, exc)
-        return _page(request, session, web, meeting_id, error=error, status=exc.status)
+        session.refresh(meeting)
+        if meeting.minutes is None:
+            return _page(request, session, web, meeting_id, error=error, status=exc.status)
+        # Sent twice (a double click: 412), or a colleague was first: they are final as asked.
     return redirect(f"/vergaderingen/{meeting_id}/besluitenlijst", "besluitenlijst_definitief")
 
 

@@ -3,8 +3,10 @@
 import csv
 import io
 
+from tests.api.helpers import plan_meeting
 from tests.api.test_open_proposals import two_open_proposals
-from tests.web.conftest import make_person, post_form, signed_in
+from tests.clock import iso
+from tests.web.conftest import csrf_of, make_person, post_form, signed_in
 from tests.web.test_limits_pages import pdf_text
 
 
@@ -124,3 +126,22 @@ def test_a_stale_final_minutes_form_says_the_meeting_changed_not_a_proposal(
     assert stale.status_code == 412
     assert "de vergadering is intussen gewijzigd" in stale.text
     assert "het voorstel is intussen gewijzigd" not in stale.text
+
+
+def test_publish_and_final_minutes_sent_twice_stand_without_someone_else_was_first(
+    app, client, region, chair
+):
+    browser = signed_in(app, chair)
+    meeting = plan_meeting(client, region, iso(10))
+    url = f"/vergaderingen/{meeting['id']}"
+    csrf = csrf_of(browser, url)
+    for _ in range(2):  # a double click: the second carries the version the first changed
+        sent = browser.post(url + "/publiceren", data={"csrf_token": csrf, "versie": "1"})
+        assert sent.status_code == 303, sent.text
+        assert sent.headers["location"] == url + "?melding=gepubliceerd"
+    last_week, _, _ = two_open_proposals(client, region)
+    minutes = f"/vergaderingen/{last_week}/besluitenlijst"
+    csrf = csrf_of(browser, minutes)
+    for _ in range(2):
+        sent = browser.post(minutes + "/definitief", data={"csrf_token": csrf, "versie": "2"})
+        assert sent.status_code == 303, sent.text

@@ -196,14 +196,15 @@ def change_password(request: Request, session: SessionDep, web: WebDep, form: Fo
     current = _password(form, "huidig_wachtwoord")
     new = _password(form, "nieuw_wachtwoord")
     repeated = _password(form, "herhaal_wachtwoord")
-    error = None
+    error, wrong = None, None  # the message, and the field it is about (id on the page)
     if not _valid_password(new):
         error = (
             f"Het nieuwe wachtwoord moet {PASSWORD_MIN_LENGTH} tot {PASSWORD_MAX_LENGTH} "
             "tekens lang zijn, zonder stuurtekens."
         )
+        wrong = "nieuw"
     elif new != repeated:
-        error = "De twee nieuwe wachtwoorden zijn niet gelijk."
+        error, wrong = "De twee nieuwe wachtwoorden zijn niet gelijk.", "herhaal"
     else:
         address = _client_address(request)
         result = people.change_password(
@@ -216,7 +217,8 @@ def change_password(request: Request, session: SessionDep, web: WebDep, form: Fo
             refusal.headers["Retry-After"] = str(minutes * 60)
             return refusal
         if result != people.SignInResult.signed_in:
-            error = "Het huidige wachtwoord klopt niet."
+            error, wrong = "Het huidige wachtwoord klopt niet.", "huidig"
     if error:
-        return render(request, "account.html", _account_context(error=error), 400)
+        context = _account_context(error=error, wrong=wrong)
+        return render(request, "account.html", context, 400)
     return redirect("/account", "wachtwoord")

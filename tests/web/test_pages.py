@@ -3,6 +3,7 @@ terms (forms, redirects, Dutch pages), acting through the same services as the A
 
 import csv
 import io
+import re
 
 import pytest
 
@@ -359,6 +360,38 @@ def test_a_person_changes_their_password(app, client, region):
     assert browser.get("/overzicht").status_code == 200  # this session stays
     assert submit_sign_in(page_client(app), person.email, PASSWORD).status_code == 400
     assert submit_sign_in(page_client(app), person.email, new).status_code == 303
+
+
+@pytest.mark.parametrize(
+    ("current", "new", "repeated", "field"),
+    [
+        (PASSWORD, "kort", "kort", "nieuw"),
+        (PASSWORD, "een heel nieuw wachtwoord", "een ander nieuw wachtwoord", "herhaal"),
+        (
+            "niet het huidige wachtwoord",
+            "een heel nieuw wachtwoord",
+            "een heel nieuw wachtwoord",
+            "huidig",
+        ),
+    ],
+    ids=["too-short", "not-repeated", "wrong-current"],
+)
+def test_a_refused_password_change_ties_its_message_to_the_field(
+    app, client, region, current, new, repeated, field
+):
+    browser = signed_in(app, make_person(client, region.care_provider))
+    response = post_form(
+        browser,
+        "/account/wachtwoord",
+        {"huidig_wachtwoord": current, "nieuw_wachtwoord": new, "herhaal_wachtwoord": repeated},
+    )
+    assert response.status_code == 400
+    tag = re.search(rf'<input id="{field}"[^>]*>', response.text)
+    assert tag and 'aria-invalid="true"' in tag.group(0), tag
+    assert f"{field}-fout" in tag.group(0)
+    assert f'<p class="field-error" id="{field}-fout">' in response.text
+    others = {"huidig", "nieuw", "herhaal"} - {field}
+    assert not any(f"{other}-fout" in response.text for other in others)
 
 
 def test_the_overview_lists_only_the_organisations_own_tables(

@@ -115,13 +115,33 @@ def problem_message(exc: ProblemError, changed: str = "het voorstel") -> str:
         return f"Iemand anders was u voor: {changed} is intussen gewijzigd. Bekijk de nieuwe stand."
     params = exc.extra.get("invalidParams") or []
     messages = [
-        FIELD_MESSAGES.get(p.get("code", ""), f"Ongeldige invoer: {p['name']}.") for p in params
+        FIELD_MESSAGES.get(
+            p.get("code", ""), f"Ongeldige invoer: {FIELD_LABELS.get(p['name'], p['name'])}."
+        )
+        for p in params
     ]
     return " ".join(messages) or "De invoer is niet geldig."
 
 
+FIELD_LABELS = {
+    "kind": "Soort actie",
+    "owner_organisation_id": "Eigenaar",
+    "case_id": "Over dossier",
+    "meeting_id": "Vergadering",
+    "due_date": "Uiterlijk klaar op",
+    "status": "Status",
+    "decision": "Besluit",
+    "reason": "Reden",
+    "effective_date": "Verhuisdatum",
+    "viewing_date": "Datum van de bezichtiging",
+    "lease_form": "Contractvorm",
+}
+"""The Dutch labels of the action and decision forms' fields, by API name."""
+
+
 def validation_message(exc: ValidationError) -> str:
-    return unfilled(".".join(str(p) for p in e["loc"]) for e in exc.errors())
+    names = (".".join(str(p) for p in e["loc"]) for e in exc.errors())
+    return unfilled(FIELD_LABELS.get(name, name) for name in names)
 
 
 def unfilled(names: Iterable[str]) -> str:

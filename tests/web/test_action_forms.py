@@ -135,3 +135,19 @@ def test_a_meeting_whose_minutes_are_final_offers_no_hand_out_form(
     assert 'name="soort"' not in page and "besluitenlijst is definitief" in page
     assert refused.status_code == 400 and "besluitenlijst" in refused.text
     assert _actions(client, region) == []
+
+
+def test_a_date_the_action_form_cannot_read_is_named_as_the_form_names_it(
+    app, client, region, chair
+):
+    browser = signed_in(app, chair)
+    table = f"/tafels/{region.table_id}"
+    response = post_form(
+        browser,
+        f"{table}/acties",
+        {"soort": "other", "eigenaar": region.chair.id, "uiterlijk": "12-05-2027"},
+        table,
+    )
+    assert response.status_code == 400
+    assert "Niet (goed) ingevuld: Uiterlijk klaar op." in response.text
+    assert "due_date" not in response.text

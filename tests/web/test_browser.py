@@ -480,8 +480,8 @@ def test_the_agenda_and_minutes_fit_a_1366_pixel_screen_without_overlapping_boxe
             browser.get(server + path)
             heading(browser)
             found[path] = browser.execute_script(OVERLAPS)
-        page = browser.page_source
-        assert "Openstaande voorstellen van eerdere vergaderingen" in page
+        page = browser.page_source  # the minutes: their own meeting's open proposals too
+        assert "Openstaande voorstellen van deze en eerdere vergaderingen" in page
         ARTIFACTS.mkdir(exist_ok=True)
         browser.get(server + f"/vergaderingen/{upcoming['id']}")
         heading(browser)

@@ -522,3 +522,22 @@ def test_five_wrong_passwords_lock_the_account(browser, server, scenario):  # ty
     message = browser.find_element(By.CSS_SELECTOR, ".error-summary").text
     assert "Te veel mislukte pogingen" in message
     assert heading(browser) == "Aanmelden"
+
+
+FOLDED = """
+const folded = [...document.querySelectorAll('details:not([open]) > :not(summary)')];
+return [folded.length, folded.filter(e => !e.checkVisibility()).length];
+"""
+
+
+def test_printing_the_agenda_shows_what_its_folded_details_hold(browser, server, scenario):  # type: ignore[no-untyped-def]
+    sign_in(browser, server, scenario["chair_email"])
+    browser.get(server + f"/vergaderingen/{scenario['first_meeting_id']}")
+    heading(browser)
+    browser.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": "print"})
+    try:
+        folded, unprinted = browser.execute_script(FOLDED)
+    finally:
+        browser.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": ""})
+    assert folded > 0  # the score breakdowns
+    assert unprinted == 0, f"{unprinted} of {folded} folded parts are left off the print"

@@ -214,7 +214,7 @@ def case_list(request: Request, session: SessionDep, web: WebDep) -> HTMLRespons
             {
                 "case": case,
                 "public": case_public_dict(case),
-                "waiting_days": max(0, (today() - case.ready_since).days),
+                "waiting_days": _waiting_days(case),
                 "standing": standing,
             }
         )
@@ -408,7 +408,7 @@ def case_page(
             "names": _names(session, web),
             "areas": areas_service.names_for(session, codes, {table.id}),
             "own_case": case.care_provider_id == web.organisation.id,
-            "waiting_days": max(0, (today() - case.ready_since).days),
+            "waiting_days": _waiting_days(case),
             "proposal_days": (
                 None if proposal is None else (today() - local_date(proposal.updated_at)).days
             ),
@@ -424,6 +424,11 @@ def _dwellings(session: Session, ids: list[str]) -> dict[str, Vacancy]:
         return {}
     wanted = [uuid.UUID(i) for i in ids]
     return {str(v.id): v for v in session.exec(select(Vacancy).where(col(Vacancy.id).in_(wanted)))}
+
+
+def _waiting_days(case: Case) -> int:
+    """Days from ready to the day the case was housed or withdrawn, else to today."""
+    return max(0, (min(case.exit_date or today(), today()) - case.ready_since).days)
 
 
 def _meeting_on(session: Session, table_id: uuid.UUID, on: date) -> Meeting | None:

@@ -37,3 +37,10 @@ def test_a_case_proposed_on_todays_published_agenda_is_not_said_to_be_outside_it
         assert f"Op de vergadering van {today}" not in page, url
         assert f"De agenda van {today} is gepubliceerd" in page, url
     assert "Doet nu niet mee aan een nieuwe agenda" in chair.get(f"/dossiers/{case['id']}").text
+
+
+def test_a_housed_cases_waiting_days_stop_at_its_move_in(app, client, region, housed):
+    mine, _ = housed  # ready 600 days ago, moved in 200 days ago
+    page = signed_in(app, make_person(client, region.care_provider)).get(f"/dossiers/{mine}")
+    line = page.text.split("<dt>Klaar voor uitstroom sinds</dt>", 1)[1].split("</dd>", 1)[0]
+    assert f"{dutch_date(day(-600))} (400 dagen)" in line, line

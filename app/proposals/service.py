@@ -162,6 +162,11 @@ def _lock_parties(session: Session, proposal: Proposal) -> tuple[Case, Proposal,
     return case, proposal, vacancy
 
 
+def may_decide(role: str, decision: Decision) -> bool:
+    """Whether a party in `role` takes `decision` (the chair takes every one)."""
+    return role == "chair" or role in lifecycle.DECIDERS[decision]
+
+
 def decide(
     session: Session,
     context: AccessContext,
@@ -177,7 +182,7 @@ def decide(
     moved since it read it and gets 409 `decided_concurrently` (412 when it sent If-Match).
     """
     decision = data.decision
-    if role != "chair" and role not in lifecycle.DECIDERS[decision]:
+    if not may_decide(role, decision):
         raise Forbidden(f"{decision} is not yours to decide on this proposal.")
     seen = proposal.version
     case, proposal, vacancy = _lock_parties(session, proposal)

@@ -92,6 +92,14 @@ def attempt(session: Session, action: Callable[[], T]) -> T | Refusal:
         return Refusal(problem_message(exc), exc.status)
 
 
+NO_VERSION = (
+    "Dit formulier zegt niet welke versie u zag, dus er is niets opgeslagen. Hieronder staat "
+    "de stand zoals die nu is."
+)
+"""A form post without the version its page showed (`versie`): refused, as carrying it out
+unchecked could overwrite what the person never saw."""
+
+
 def _if_match(version: str) -> str | None:
     """The version the page showed, as the ETag the services check (412 if it moved on)."""
     return f'"{version}"' if version.isdigit() else None

@@ -31,7 +31,7 @@ from app.web.core import FormDep, Web, WebDep, WebRoute, field, redirect, render
 from app.web.deps import PageMeetingDep
 from app.web.export import WHOLE_TABLE_NOTE, agenda_csv, agenda_pdf
 from app.web.formatting import dutch_date
-from app.web.forms import _if_match, meeting_refusal
+from app.web.forms import NO_VERSION, _if_match, meeting_refusal
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
 
@@ -120,13 +120,15 @@ def publish_meeting(
     meeting_id = meeting.id
     web.require_chair(table.chair_organisation_id)
     limit_person(session, web.settings, web.person.id, EndpointClass.publish)
-    version = field(form, "versie", 10)
+    if_match = _if_match(field(form, "versie", 10))
+    if if_match is None:
+        return _agenda_page(request, session, web, meeting_id, error=NO_VERSION, status=400)
     # Not in a savepoint (`attempt`): publishing commits before it computes the agenda so that it
     # never holds the database meanwhile (app.db.outside_transaction). A refusal rolls back the
     # transaction it writes the proposals in, which holds nothing else.
     try:
         budget = web.settings.solver_time_budget_seconds
-        meetings_service.publish(session, context, meeting, table, _if_match(version), budget)
+        meetings_service.publish(session, context, meeting, table, if_match, budget)
     except ProblemError as exc:
         error = meeting_refusal(session, exc)
         session.refresh(meeting)

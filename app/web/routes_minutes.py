@@ -14,7 +14,7 @@ from app.web import minutes as minutes_page
 from app.web.core import FormDep, WebDep, WebRoute, field, redirect, render
 from app.web.deps import PageMeetingDep
 from app.web.export import sections_csv, sections_pdf
-from app.web.forms import _if_match, meeting_refusal
+from app.web.forms import NO_VERSION, _if_match, meeting_refusal
 from app.web.open_proposals import MINUTES_TITLE
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
@@ -74,10 +74,11 @@ def finalize_minutes(
     context = web.access()
     meeting, table = at_table
     web.require_chair(table.chair_organisation_id)
+    if_match = _if_match(field(form, "versie", 10))
+    if if_match is None:
+        return _page(request, session, web, meeting.id, error=NO_VERSION, status=400)
     try:
-        minutes_service.finalize(
-            session, context, meeting, table, _if_match(field(form, "versie", 10))
-        )
+        minutes_service.finalize(session, context, meeting, table, if_match)
     except ProblemError as exc:
         error = meeting_refusal(session, exc)
         session.refresh(meeting)

@@ -27,7 +27,14 @@ from app.web import labels
 from app.web.core import FormDep, Web, WebDep, WebRoute, field, redirect, render
 from app.web.deps import PageProposalDep
 from app.web.formatting import case_code
-from app.web.forms import Refusal, _if_match, attempt, organisation_names, validation_message
+from app.web.forms import (
+    NO_VERSION,
+    Refusal,
+    _if_match,
+    attempt,
+    organisation_names,
+    validation_message,
+)
 from app.web.routes_meetings import _vacancy_summary
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
@@ -125,6 +132,9 @@ def record_decision(
         message = validation_message(exc)
         return _proposal_page(request, session, web, proposal_id, error=message, status=400)
     version = field(form, "versie", 10)
+    if _if_match(version) is None and proposals_service.may_decide(role, data.decision):
+        # Not the party's decision: the service's 403 below comes first (nothing is recorded).
+        return _proposal_page(request, session, web, proposal_id, error=NO_VERSION, status=400)
     decided = attempt(
         session,
         lambda: proposals_service.decide(

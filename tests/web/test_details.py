@@ -162,3 +162,18 @@ def test_a_spread_cap_usage_hidden_from_a_care_provider_reads_afgeschermd_not_a_
     assert detail_value("usage", None) == "afgeschermd"
     assert detail_value("usage", 2) == "2"
     assert detail_value("status_reason", None) == "\u2013"  # an empty figure stays a dash
+
+
+def test_a_decision_form_without_its_version_records_nothing(app, client, region, published):
+    """The action and aftercare forms refuse a post that does not say which version it showed;
+    the decision form recorded it unchecked, so a form changed by hand overwrote unseen."""
+    corporation = signed_in(app, make_person(client, region.corporation))
+    decide(client, region.chair, published.proposal_id, "nominate")
+    url = f"/voorstellen/{published.proposal_id}"
+    csrf = csrf_of(corporation, url)
+    form = {"csrf_token": csrf, "besluit": "corporation_accept"}
+    refused = corporation.post(url + "/besluit", data=form)
+    assert refused.status_code == 400
+    assert "niet welke versie" in refused.text
+    proposal = client.get(f"/v1/proposals/{published.proposal_id}", headers=region.chair.headers)
+    assert proposal.json()["status"] == "nominated"

@@ -145,3 +145,22 @@ def test_publish_and_final_minutes_sent_twice_stand_without_someone_else_was_fir
     for _ in range(2):
         sent = browser.post(minutes + "/definitief", data={"csrf_token": csrf, "versie": "2"})
         assert sent.status_code == 303, sent.text
+
+
+def test_publish_and_final_minutes_without_their_version_do_nothing(app, client, region, chair):
+    """As the action and aftercare forms: a post that does not say which version it showed is
+    refused, not carried out unchecked."""
+    browser = signed_in(app, chair)
+    meeting = plan_meeting(client, region, iso(10))
+    url = f"/vergaderingen/{meeting['id']}"
+    refused = browser.post(url + "/publiceren", data={"csrf_token": csrf_of(browser, url)})
+    assert refused.status_code == 400 and "niet welke versie" in refused.text
+    read = client.get(f"/v1/meetings/{meeting['id']}", headers=region.chair.headers).json()
+    assert read["published_at"] is None
+    last_week, _, _ = two_open_proposals(client, region)
+    minutes = f"/vergaderingen/{last_week}/besluitenlijst"
+    csrf = csrf_of(browser, minutes)
+    refused = browser.post(minutes + "/definitief", data={"csrf_token": csrf})
+    assert refused.status_code == 400 and "niet welke versie" in refused.text
+    doc = client.get(f"/v1/meetings/{last_week}/minutes", headers=region.chair.headers).json()
+    assert doc["final"] is False

@@ -90,7 +90,8 @@ def _refusing(receive: Receive, codings: list[str]) -> Receive:
     return checked_receive
 
 
-CONDITIONS = (b"if-match", b"if-none-match")
+CONDITIONS = {b"if-match": "If-Match", b"if-none-match": "If-None-Match"}
+"""The conditional request headers that are lists (RFC 9110 section 13.1), by ASGI name."""
 
 
 class CombinedConditions:
@@ -275,15 +276,13 @@ class NotModified:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         wanted = (
-            dict(scope.get("headers", [])).get(b"if-none-match")
+            next((v for n, v in scope["headers"] if n == b"if-none-match"), None)
             if scope["type"] == "http"
+            and scope["method"] in ("GET", "HEAD")
+            and is_api_path(scope["path"])
             else None
         )
-        if (
-            wanted is None
-            or scope["method"] not in ("GET", "HEAD")
-            or not is_api_path(scope["path"])
-        ):
+        if wanted is None:
             await self.app(scope, receive, send)
             return
         tags = _etags(wanted)

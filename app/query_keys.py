@@ -17,7 +17,7 @@ from fastapi.params import Header, Query
 from fastapi.routing import APIRoute
 from pydantic.alias_generators import to_camel
 
-from app.api_headers import is_api_path
+from app.api_headers import CONDITIONS, is_api_path
 from app.problems import ProblemError
 
 
@@ -54,7 +54,6 @@ def single_query_keys(route: APIRoute) -> frozenset[str]:
     )
 
 
-CONDITIONS = {b"if-match": "If-Match", b"if-none-match": "If-None-Match"}
 READS = ("GET", "HEAD")
 
 

@@ -76,7 +76,7 @@ def finalize_minutes(
     web.require_chair(table.chair_organisation_id)
     if_match = _if_match(field(form, "versie", 10))
     if if_match is None:
-        return _page(request, session, web, meeting.id, error=NO_VERSION, status=400)
+        return _page(request, session, web, meeting_id, error=NO_VERSION, status=400)
     try:
         minutes_service.finalize(session, context, meeting, table, if_match)
     except ProblemError as exc:

@@ -132,14 +132,13 @@ def record_decision(
         message = validation_message(exc)
         return _proposal_page(request, session, web, proposal_id, error=message, status=400)
     version = field(form, "versie", 10)
-    if _if_match(version) is None and proposals_service.may_decide(role, data.decision):
+    if_match = _if_match(version)
+    if if_match is None and proposals_service.may_decide(role, data.decision):
         # Not the party's decision: the service's 403 below comes first (nothing is recorded).
         return _proposal_page(request, session, web, proposal_id, error=NO_VERSION, status=400)
     decided = attempt(
         session,
-        lambda: proposals_service.decide(
-            session, context, proposal, table, role, data, _if_match(version)
-        ),
+        lambda: proposals_service.decide(session, context, proposal, table, role, data, if_match),
     )
     if isinstance(decided, Refusal):
         if decided.status == 412 and _sent_twice(session, proposal, web, data, version):

@@ -587,10 +587,7 @@ class TableAgenda(_AgendaHead):
     aftercare: list[AftercareItemOut] = Field(default_factory=list, description=AFTERCARE)
 
 
-SUPPRESSED_COUNT = (
-    "; null (suppressed) when the part that is not the viewer's own is 1 to 4 or "
-    "would follow from the counts shown."
-)
+SUPPRESSED_COUNT = "; null (suppressed) when the part that is not the viewer's own is 1 to 4."
 
 
 class RestrictedOptimalityOut(BaseModel):
@@ -612,26 +609,18 @@ class RestrictedOptimalityOut(BaseModel):
 
 
 class RestrictedSummary(BaseModel):
-    """The summary for care providers and corporations. A count is null (suppressed) when the
-    part of it that is not the viewer's own is 1 to 4, or would follow from the shown ones: the
-    monitor's cell suppression (`app.monitor.suppression`). `persons_housed` is hidden with
-    `people_housed` (others' persons are at least others' cases)."""
+    """The summary for care providers and corporations. It has no count of the table's cases
+    (ready, blocked, fitting pairs): each agenda protected on its own, two side by side still
+    gave the change in other organisations' cases between them; the monitor's flows give those
+    counts protected across every answer. `people_housed` (the proposal's cases) is null when
+    the part that is not the viewer's own is 1 to 4 (the monitor's suppression,
+    `app.monitor.suppression`); `persons_housed` is hidden with it (others' persons are at least
+    others' cases)."""
 
-    ready_cases: int | None = Field(
-        description=(
-            ("Cases taking part (ready, not on hold or in an open proposal)") + SUPPRESSED_COUNT
-        )
-    )
     vacancies: int = Field(description="Dwellings taking part.")
-    feasible_pairs: int | None = Field(
-        description="Case-dwelling pairs that pass every hard rule" + SUPPRESSED_COUNT
-    )
     people_housed: int | None = Field(description="Cases in the proposal" + SUPPRESSED_COUNT)
     persons_housed: int | None = Field(
         description="Adults and children in those households; hidden with `people_housed`."
-    )
-    blocked_cases: int | None = Field(
-        description="Ready cases with no feasible dwelling" + SUPPRESSED_COUNT
     )
     passed_over_complete: bool = Field(
         description="False when a re-solve limit left a passed-over or left-unhoused check undone."
@@ -662,7 +651,8 @@ class CareProviderAgenda(_AgendaHead):
     )
     summary: RestrictedSummary = Field(
         description=(
-            "Counts over the table, suppressed where they would reveal other providers' cases."
+            "The proposal's counts, suppressed where they would reveal other providers' cases;"
+            " no count of the table's cases."
         )
     )
     proposals: list[ProposalOut] = Field(description="Proposals of its own cases.")
@@ -705,17 +695,17 @@ class CorporationProposalOut(_Closed):
 
 
 class CorporationVacancyOut(_Closed):
+    """One of its dwellings that some case fits. Without the count of those cases: a dwelling
+    on two agendas gave the change in the cases fitting it, week to week."""
+
     vacancy_id: uuid.UUID
-    feasible_count: int | None = Field(
-        description="Cases that fit the dwelling; null (suppressed) when 1 to 4."
-    )
 
 
 class CorporationVacancyWithoutCandidatesOut(_Closed):
     vacancy_id: uuid.UUID
-    unblocked_by: list[str] = Field(
-        description="Rules that alone would open the dwelling to some case; empty when "
-        "`summary.ready_cases` is suppressed (few cases: the rule would describe them)."
+    unblocked_by: list[str] | None = Field(
+        description="Rules that alone would open the dwelling to some case; null when the "
+        "table has 1 to 4 ready cases (the rule would describe them)."
     )
 
 
@@ -749,7 +739,7 @@ class CorporationAgenda(_AgendaHead, _Closed):
         description="Proposals of its dwellings, in dwelling id order (not by score)."
     )
     candidates_by_vacancy: list[CorporationVacancyOut] = Field(
-        description="Per dwelling of its own: how many cases fit (no list, no ranking)."
+        description="Its own dwellings some case fits (no count, no list, no ranking)."
     )
     vacancies_without_candidates: list[CorporationVacancyWithoutCandidatesOut] = Field(
         description="Its own dwellings no case fits."

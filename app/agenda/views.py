@@ -1,6 +1,6 @@
 """Who sees which view of an agenda, the views cut from the table's document (a care provider
 its own cases, a corporation its own dwellings and no case details, both with suppressed
-counts), and the access log of the cases a view shows.
+proposal counts), and the access log of the cases a view shows.
 """
 
 import uuid
@@ -18,7 +18,7 @@ from app.agenda.document import WHOLE, Scope
 from app.agenda.inputs import Owners
 from app.agenda.models import AgendaView
 from app.agenda.paging import mentioned_vacancies
-from app.monitor.suppression import suppress
+from app.monitor.suppression import PRIMARY_MAX, suppress
 from app.organisations.models import OrganisationKind
 from app.problems import Forbidden
 from app.tables.models import OutflowTable
@@ -77,10 +77,14 @@ def restrict(
     else:
         doc = head | _corporation_part(document, me, owners)
     doc["view"] = view.value
-    doc["summary"] = restricted_summary(document, doc, view, me, owners)
-    if view == AgendaView.housing_corporation and doc["summary"]["ready_cases"] is None:
+    doc["summary"] = restricted_summary(document, doc)
+    if (
+        view == AgendaView.housing_corporation
+        and 0 < document["summary"]["ready_cases"] <= PRIMARY_MAX
+    ):
+        # With 1 to 4 ready cases a rule that alone would open a dwelling describes them.
         for entry in doc["vacancies_without_candidates"]:
-            entry["unblocked_by"] = []
+            entry["unblocked_by"] = None
     mentioned = mentioned_vacancies(doc)
     doc["vacancies"] = [v for v in document["vacancies"] if v["id"] in mentioned]
     return doc
@@ -138,8 +142,8 @@ def _care_provider_part(document: dict[str, Any], me: str, owners: Owners) -> di
 
 
 def _corporation_part(document: dict[str, Any], me: str, owners: Owners) -> dict[str, Any]:
-    """Only the fields `CorporationAgenda` names, built afresh (nothing copied wholesale), and
-    each dwelling's count of fitting cases suppressed as the monitor's (1 to 4 hidden)."""
+    """Only the fields `CorporationAgenda` names, built afresh (nothing copied wholesale): its
+    dwellings some case fits, without the count of those cases (`CorporationVacancyOut`)."""
 
     def own_vacancy(vacancy_id: Any) -> bool:
         return owners["vacancies"].get(str(vacancy_id)) == me
@@ -155,7 +159,7 @@ def _corporation_part(document: dict[str, Any], me: str, owners: Owners) -> dict
             key=lambda p: str(p["vacancy_id"]),
         ),
         "candidates_by_vacancy": [
-            {"vacancy_id": e["vacancy_id"], "feasible_count": e["feasible_count"]}
+            {"vacancy_id": e["vacancy_id"]}
             for e in document["candidates_by_vacancy"]
             if own_vacancy(e["vacancy_id"])
         ],
@@ -182,53 +186,22 @@ CORPORATION_ACTION_FIELDS = (
     "due_date",
     "overdue",
 )
-SUPPRESSED_COUNTS = ("ready_cases", "feasible_pairs", "people_housed", "blocked_cases")
 
 
-def restricted_summary(
-    document: dict[str, Any], view_doc: dict[str, Any], view: AgendaView, me: str, owners: Owners
-) -> dict[str, Any]:
-    """The summary for a care provider or corporation, with the monitor's suppression
-    (`app.monitor.suppression.suppress`): a count whose rest (the count less what the viewer
-    knows of it from its own view) is 1 to 4 is hidden, and so is any cell that would give a
-    hidden rest away through the published equation (the table's fitting pairs are the sum of
-    the corporation's dwellings' counts and the rest). Sets the suppressed corporation
-    dwellings' `feasible_count` in `view_doc` to None too.
+def restricted_summary(document: dict[str, Any], view_doc: dict[str, Any]) -> dict[str, Any]:
+    """The summary for a care provider or corporation (`RestrictedSummary`): no count of the
+    table's cases, and `people_housed` with the monitor's suppression
+    (`app.monitor.suppression.suppress`): null when the proposals not in the viewer's view
+    (its own cases' for a care provider, its own dwellings' for a corporation) number 1 to 4.
 
-    What the viewer knows (`lower`): a care provider its own cases (ready, fitting pairs,
-    proposed, blocked); a corporation the cases proposed for its dwellings and the fitting
-    cases it is shown per dwelling.
-    """
+    The table's ready and blocked cases and fitting pairs are left out whole: protected per
+    agenda they were, but two agendas side by side gave the change between them (10 other
+    providers' ready cases, then 12), and a table's counts change by a few cases a week."""
     summary = document["summary"]
-    values: dict[Any, int | None] = {name: summary[name] for name in SUPPRESSED_COUNTS}
-    lower: dict[Any, int] = {"people_housed": len(view_doc["proposals"])}
-    equations: list[list[tuple[Any, float]]] = []
-    if view == AgendaView.care_provider:
-        own = [case for case, owner in owners["cases"].items() if owner == me]
-        lower["ready_cases"] = len(own)
-        lower["feasible_pairs"] = sum(e["feasible_count"] for e in view_doc["candidates_by_case"])
-        blocked = view_doc["bottlenecks"]["blocked_cases"] if view_doc["bottlenecks"] else []
-        lower["blocked_cases"] = len(blocked)
-    else:
-        per_vacancy = {("vacancy", e["vacancy_id"]): e for e in view_doc["candidates_by_vacancy"]}
-        others = summary["feasible_pairs"] - sum(e["feasible_count"] for e in per_vacancy.values())
-        values |= {cell: e["feasible_count"] for cell, e in per_vacancy.items()}
-        values[("other_vacancies",)] = others
-        equations.append(
-            [("feasible_pairs", 1.0), (("other_vacancies",), -1.0)]
-            + [(cell, -1.0) for cell in per_vacancy]
-        )
-    hidden = suppress(values, equations, lower=lower)
-    if "ready_cases" in hidden:
-        # Others' fitting pairs over the dwellings bound others' cases from below: with few
-        # other cases the pairs go too (hiding more never exposes a hidden cell).
-        hidden.add("feasible_pairs")
-    if view == AgendaView.housing_corporation:
-        for cell, entry in per_vacancy.items():
-            if cell in hidden:
-                entry["feasible_count"] = None
+    values: dict[Any, int | None] = {"people_housed": summary["people_housed"]}
+    hidden = suppress(values, [], lower={"people_housed": len(view_doc["proposals"])})
     out = {key: summary[key] for key in ("vacancies", "passed_over_complete", "solver", "optimal")}
-    out |= {name: None if name in hidden else summary[name] for name in SUPPRESSED_COUNTS}
+    out["people_housed"] = None if "people_housed" in hidden else summary["people_housed"]
     out["persons_housed"] = None if out["people_housed"] is None else summary["persons_housed"]
     optimality = summary.get("optimality")
     out["optimality"] = None

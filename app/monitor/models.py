@@ -278,25 +278,21 @@ class MonitorContingent(BaseModel):
 class BottleneckMeeting(BaseModel):
     meeting_id: uuid.UUID
     date: date
-    ready_cases: int | None = PField(
-        description="Ready cases in the meeting's published agenda; null when suppressed."
-    )
-    blocked_cases: int | None = PField(
-        description="Ready cases with no feasible dwelling in that agenda; null when suppressed."
-    )
-    blocked_only_by: dict[str, int | None] = PField(
-        description=(
-            "Hard-rule reason code -> blocked cases that reason alone blocks; with suppressed "
-            "figures only the reasons whose count is shown and above 0 (a listed one is failed)."
-        )
+    ready_cases: int = PField(description="Ready cases in the meeting's published agenda.")
+    blocked_cases: int = PField(description="Ready cases with no feasible dwelling in that agenda.")
+    blocked_only_by: dict[str, int] = PField(
+        description="Hard-rule reason code -> blocked cases that reason alone blocks."
     )
 
 
 class MonitorBottlenecks(BaseModel):
+    """The whole table's counts per published meeting: for the chair and municipalities only
+    (side by side, week after week, the counts would give a party the changes in other
+    organisations' cases that its agendas and the monitor's year tables hide)."""
+
     table_id: uuid.UUID
     start: date = PField(description="First day of the range (`YYYY-MM-DD`).")
     end: date = PField(description="Last day of the range (`YYYY-MM-DD`, inclusive).")
-    suppression: bool = PField(description="True when this viewer gets suppressed figures.")
     meetings: list[BottleneckMeeting] = PField(
         description=(
             "One entry per published meeting in the range, oldest first (from its frozen agenda)."

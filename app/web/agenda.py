@@ -242,9 +242,8 @@ def _candidate_sections(data: AgendaData) -> list[Section]:
     by_vacancy = doc["candidates_by_vacancy"]
     ids = [("", e["vacancy_id"]) for e in by_vacancy]
     if doc["view"] == "housing_corporation":
-        rows = [
-            [data.vacancy_label(e["vacancy_id"]), count(e["feasible_count"])] for e in by_vacancy
-        ]
+        # Its dwellings some case fits, without the count (`CorporationVacancyOut`).
+        rows = [[data.vacancy_label(e["vacancy_id"]), "ja"] for e in by_vacancy]
         columns = ["Woning", "Passende dossiers"]
     else:
         rows = [
@@ -457,10 +456,10 @@ def sections(data: AgendaData) -> list[Section]:
 def unblocked_text(doc: dict[str, Any], entry: dict[str, Any]) -> str:
     """What alone would give a dwelling without candidates one: the rules; 'afgeschermd' where
     a corporation's view leaves them out (few ready cases); else that no one rule does."""
+    if entry["unblocked_by"] is None:
+        return "afgeschermd"
     if entry["unblocked_by"]:
         return ", ".join(labels.label("reason", c) for c in entry["unblocked_by"])
-    if doc["view"] == "housing_corporation" and doc["summary"]["ready_cases"] is None:
-        return "afgeschermd"
     return "geen enkele regel alleen"
 
 
@@ -508,14 +507,17 @@ def optimality_note(summary: dict[str, Any]) -> str | None:
 
 
 def summary_rows(data: AgendaData) -> list[tuple[str, str]]:
+    """The summary's lines; a care provider's or corporation's summary has no count of the
+    table's cases (`RestrictedSummary`), so those lines are left out, not 'afgeschermd'."""
     s = data.document["summary"]
     note = optimality_note(s)
-    return [
-        ("Klaar voor uitstroom", count(s["ready_cases"])),
-        ("Woningen aangeboden", count(s["vacancies"])),
-        ("Passende combinaties", count(s["feasible_pairs"])),
-        ("Dossiers gehuisvest met dit voorstel", count(s["people_housed"])),
-        ("Personen gehuisvest met dit voorstel", count(s["persons_housed"])),
-        ("Dossiers zonder passende woning", count(s["blocked_cases"])),
-        ("Bewezen optimaal", "ja" if note is None else note),
+    rows = [
+        ("Klaar voor uitstroom", "ready_cases"),
+        ("Woningen aangeboden", "vacancies"),
+        ("Passende combinaties", "feasible_pairs"),
+        ("Dossiers gehuisvest met dit voorstel", "people_housed"),
+        ("Personen gehuisvest met dit voorstel", "persons_housed"),
+        ("Dossiers zonder passende woning", "blocked_cases"),
     ]
+    shown = [(label, count(s[key])) for label, key in rows if key in s]
+    return [*shown, ("Bewezen optimaal", "ja" if note is None else note)]

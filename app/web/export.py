@@ -37,7 +37,9 @@ def title_of(data: AgendaData) -> str:
 
 WHOLE_TABLE_NOTE = (
     "De samenvatting telt de hele tafel, niet alleen uw deel; 'afgeschermd' staat waar een "
-    "getal iets over enkele dossiers zou verraden."
+    "getal iets over enkele dossiers zou verraden. Het aantal dossiers aan tafel staat er niet "
+    "in: van week tot week vergeleken zou het veranderingen in de dossiers van anderen "
+    "verraden (de monitor toont het beschermd)."
 )
 
 

@@ -175,7 +175,13 @@ def _figures(
     # heading, form and sections all say the same range.
     outlook = forecast.forecast(session, access, table, on=end, facts=facts)
     start, end = flows["start"], flows["end"]
-    history = bottlenecks.bottleneck_history(session, access, table, start=start, end=end)
+    # The bottleneck history counts the whole table per meeting: the chair's and
+    # municipalities' only (`bottleneck_history`); the others' page leaves the section out.
+    history = (
+        bottlenecks.bottleneck_history(session, access, table, start=start, end=end)
+        if first is not None
+        else None
+    )
     agreed = contingent.contingent(session, access, table, year=year, facts=facts)
     after = sustainment.sustainment(
         session, access, table, start=first, end=end, period=period, facts=facts
@@ -184,7 +190,7 @@ def _figures(
     labels_ = [period_label(r["period"]) for r in rows]
     span = f"{dutch_date(flows['start'])} tot en met {dutch_date(flows['end'])}"
     histogram = flows["waiting_days_histogram"]
-    latest = history["meetings"][-1] if history["meetings"] else None
+    latest = history["meetings"][-1] if history and history["meetings"] else None
     reasons = sorted(
         (latest or {"blocked_only_by": {}})["blocked_only_by"].items(),
         key=lambda item: (-(item[1] or 0), item[0]),

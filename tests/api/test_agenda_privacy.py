@@ -126,6 +126,12 @@ def test_a_published_agenda_gives_a_corporation_no_more_than_the_live_one(client
     assert [(p["score"], p["components"]) for p in shown] == [(None, None)]
 
 
+TABLE_COUNTS = {"ready_cases", "feasible_pairs", "blocked_cases"}
+"""The summary's counts of the table's cases: the table view's only (two agendas side by side
+gave a party the change in other organisations' cases: tests/monitor/
+test_meeting_counts_over_time.py)."""
+
+
 @pytest.mark.parametrize(
     "viewer", ["care_provider", "other_care_provider", "corporation", "other_corporation"]
 )
@@ -133,72 +139,56 @@ def test_summary_counts_of_two_other_cases_are_suppressed(client, region, two_of
     whole = agenda(client, region.chair, region.table_id)["summary"]
     assert (whole["ready_cases"], whole["people_housed"]) == (4, 4)
     summary = agenda(client, getattr(region, viewer), region.table_id)["summary"]
-    # Two (care provider) or four (corporation) cases are not the viewer's own: 1 to 4.
-    assert summary["ready_cases"] is None
+    # Two (care provider) or four (corporation) proposals are not the viewer's own: 1 to 4.
     assert summary["people_housed"] is None
     assert summary["persons_housed"] is None
-    assert summary["feasible_pairs"] is None
+    assert not TABLE_COUNTS & summary.keys()
     assert summary["vacancies"] == whole["vacancies"] == 4  # dwellings are no people
 
 
-def rest_of_care_provider(document: dict[str, Any]) -> dict[str, int | None]:
-    """Per summary count: the count less what the care provider sees of its own cases."""
-    summary = document["summary"]
-    blocked = (document["bottlenecks"] or {"blocked_cases": []})["blocked_cases"]
-    own = {
-        "ready_cases": len(document["candidates_by_case"]),
-        "feasible_pairs": sum(e["feasible_count"] for e in document["candidates_by_case"]),
-        "people_housed": len(document["proposals"]),
-        "blocked_cases": len(blocked),
-    }
-    return {k: None if summary[k] is None else summary[k] - own[k] for k in own}
-
-
-def test_no_care_provider_can_count_the_other_providers_cases(client, region):
-    """One provider has one case, the other six: the first may see the totals (six others), the
-    second may not (one other); neither learns a rest of 1 to 4."""
+def test_no_care_provider_can_count_the_other_providers_proposals(client, region):
+    """One provider has one case, the other six: each sees the people housed exactly when the
+    proposals not its own are not 1 to 4."""
     cases_of(client, region.care_provider, region.table_id, 1)
     cases_of(client, region.other_care_provider, region.table_id, 6)
     for complex_ref in "ABCDEFG":
         create_vacancy(client, region.corporation, complex_ref=complex_ref)
-    few = agenda(client, region.care_provider, region.table_id)
-    many = agenda(client, region.other_care_provider, region.table_id)
-    assert few["summary"]["ready_cases"] == 7
-    assert rest_of_care_provider(few)["ready_cases"] == 6
-    assert many["summary"]["ready_cases"] is None
-    for document in (few, many):
-        for name, rest in rest_of_care_provider(document).items():
-            assert rest is None or not 0 < rest <= PRIMARY_MAX, (name, rest)
+    whole = agenda(client, region.chair, region.table_id)["summary"]["people_housed"]
+    for provider in (region.care_provider, region.other_care_provider):
+        document = agenda(client, provider, region.table_id)
+        rest = whole - len(document["proposals"])
+        expected = None if 0 < rest <= PRIMARY_MAX else whole
+        assert document["summary"]["people_housed"] == expected, (whole, rest)
 
 
-def test_no_corporation_can_count_the_cases_fitting_the_other_corporations_dwellings(
-    client, region
-):
-    """Six cases fit every dwelling; the corporation's own counts (six each) are shown, and the
-    table's total fitting pairs only when the rest, the pairs on other corporations' dwellings,
-    is not 1 to 4."""
+def test_a_corporation_sees_which_of_its_dwellings_cases_fit_but_not_how_many(client, region):
     cases_of(client, region.care_provider, region.table_id, 3)
     cases_of(client, region.other_care_provider, region.table_id, 3)
     for complex_ref in "AB":
         create_vacancy(client, region.corporation, complex_ref=complex_ref)
     create_vacancy(client, region.other_corporation, complex_ref="C")
+    whole = agenda(client, region.chair, region.table_id)
+    assert [e["feasible_count"] for e in whole["candidates_by_vacancy"]] == [6, 6, 6]
     for corporation, own_dwellings in ((region.corporation, 2), (region.other_corporation, 1)):
         document = agenda(client, corporation, region.table_id)
-        counts = [e["feasible_count"] for e in document["candidates_by_vacancy"]]
-        assert counts == [6] * own_dwellings
-        # The other dwellings hold 6 or 12 pairs: neither is 1 to 4, so the total is shown.
-        assert document["summary"]["feasible_pairs"] == 18
-        assert document["summary"]["ready_cases"] == 6
+        entries = document["candidates_by_vacancy"]
+        assert [set(e) for e in entries] == [{"vacancy_id"}] * own_dwellings
+        assert not TABLE_COUNTS & document["summary"].keys()
 
 
-def test_a_dwelling_with_few_fitting_cases_shows_no_count_to_its_corporation(client, region):
-    cases_of(client, region.care_provider, region.table_id, 2)
-    create_vacancy(client, region.corporation)
-    document = agenda(client, region.corporation, region.table_id)
-    [entry] = document["candidates_by_vacancy"]
-    assert entry["feasible_count"] is None
-    # Nor can it be taken from the total: the total is hidden with it.
-    assert document["summary"]["feasible_pairs"] is None
+@pytest.mark.parametrize(("ready", "shown"), [(2, False), (5, True)])
+def test_a_corporation_reads_what_would_open_its_dwelling_only_beside_five_ready_cases(
+    client, region, ready, shown
+):
+    """With 1 to 4 ready cases at the table, a rule that alone would open a dwelling to some
+    case describes them (a lone client's age), so it is withheld (null), not an empty list."""
+    cases_of(client, region.other_care_provider, region.table_id, ready)
+    home = create_vacancy(client, region.corporation, min_age=120)
+    [whole] = agenda(client, region.chair, region.table_id)["vacancies_without_candidates"]
+    assert whole["unblocked_by"] == ["age_restricted"]
+    [entry] = agenda(client, region.corporation, region.table_id)["vacancies_without_candidates"]
+    assert entry["vacancy_id"] == home["id"]
+    assert entry["unblocked_by"] == (["age_restricted"] if shown else None)
 
 
 def test_a_care_provider_gets_no_table_total_through_why_not_or_an_alternative(client, region):

@@ -50,16 +50,25 @@ def ready_case(client: TestClient, care_provider: Org, table_id: str, ready: str
     return create_case(client, care_provider, table_id, **(body | kw))
 
 
-def publish(client: TestClient, region: Region, date: str) -> list[dict[str, Any]]:
-    """Schedule and publish a meeting on `date`; its proposals."""
+def publish_on(client: TestClient, region: Region, date: str) -> str:
+    """Schedule and publish a meeting on `date`; its id."""
     meeting = client.post(
         f"/v1/tables/{region.table_id}/meetings", json={"date": date}, headers=region.chair.headers
-    ).json()
-    response = client.post(f"/v1/meetings/{meeting['id']}/publish", headers=region.chair.headers)
-    assert response.status_code == 200, response.text
+    )
+    assert meeting.status_code == 201, meeting.text
+    published = client.post(
+        f"/v1/meetings/{meeting.json()['id']}/publish", headers=region.chair.headers
+    )
+    assert published.status_code == 200, published.text
+    return str(meeting.json()["id"])
+
+
+def publish(client: TestClient, region: Region, date: str) -> list[dict[str, Any]]:
+    """Schedule and publish a meeting on `date`; its proposals."""
+    meeting_id = publish_on(client, region, date)
     return client.get(
         f"/v1/tables/{region.table_id}/proposals",
-        params={"meetingId": meeting["id"]},
+        params={"meetingId": meeting_id},
         headers=region.chair.headers,
     ).json()["items"]
 

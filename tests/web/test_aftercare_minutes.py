@@ -6,6 +6,7 @@ import io
 
 from tests.aftercare.housing import access_log, ensure_limits, house, record_signals
 from tests.clock import iso
+from tests.monitor.history import publish_on
 from tests.web.conftest import make_person, signed_in
 
 
@@ -14,18 +15,6 @@ def nazorg_rows(browser, meeting_id: str) -> list[list[str]]:  # type: ignore[no
     assert response.status_code == 200, response.text
     rows = csv.reader(io.StringIO(response.content.decode("utf-8-sig")), delimiter=";")
     return [r for r in rows if r and r[0] == "nazorg"]
-
-
-def publish(client, region, date: str) -> str:  # type: ignore[no-untyped-def]
-    meeting = client.post(
-        f"/v1/tables/{region.table_id}/meetings", json={"date": date}, headers=region.chair.headers
-    )
-    assert meeting.status_code == 201, meeting.text
-    published = client.post(
-        f"/v1/meetings/{meeting.json()['id']}/publish", headers=region.chair.headers
-    )
-    assert published.status_code == 200, published.text
-    return str(meeting.json()["id"])
 
 
 def test_the_minutes_keep_the_aftercare_section_of_the_published_agenda(
@@ -39,7 +28,7 @@ def test_the_minutes_keep_the_aftercare_section_of_the_published_agenda(
         headers=region.corporation.headers,
     )
     assert late.status_code == 200, late.text
-    meeting_id = publish(client, region, iso(7))
+    meeting_id = publish_on(client, region, iso(7))
 
     chair = signed_in(app, make_person(client, region.chair, "chair"))
     rows = nazorg_rows(chair, meeting_id)
@@ -125,7 +114,7 @@ def test_the_agenda_shows_each_organisation_its_share_of_the_aftercare(app, clie
 def test_the_minutes_api_carries_the_same_aftercare_section_cut_per_view(client, region, housed):
     mine, theirs = housed
     record_signals(client, region, mine)
-    meeting_id = publish(client, region, iso(7))
+    meeting_id = publish_on(client, region, iso(7))
 
     def aftercare(org):  # type: ignore[no-untyped-def]
         response = client.get(f"/v1/meetings/{meeting_id}/minutes", headers=org.headers)

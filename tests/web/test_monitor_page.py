@@ -72,6 +72,18 @@ def test_an_organisation_that_may_not_see_the_cases_gets_suppressed_cells(app, c
     assert "–" in html  # noqa: RUF001  (a suppressed cell)
 
 
+def test_a_care_provider_or_corporation_page_has_no_bottleneck_history(app, client, region):
+    """The history counts the whole table per published agenda: the chair's and municipalities'
+    (the API answers the others 403)."""
+    house_one(client, region)
+    for org in (region.care_provider, region.corporation):
+        html = signed_in(app, make_person(client, org)).get(f"/tafels/{region.table_id}/monitor")
+        assert html.status_code == 200, html.text
+        section = html.text.split('id="h-knelpunten"', 1)[1].split("</section>", 1)[0]
+        assert "alleen voor de voorzitter en de gemeenten" in section
+        assert "<table>" not in section and "Knelpunten in de laatste" not in html.text
+
+
 def test_a_restricted_viewer_reads_the_page_for_the_year_its_figures_cover(app, client, region):
     """The breaker's case: a range over two years showed the asked range in the heading and form
     while the flows below covered the calendar year of its end."""

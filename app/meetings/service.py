@@ -56,25 +56,35 @@ def create_meeting(
     if context.principal.organisation_id != table.chair_organisation_id:
         raise Forbidden("The chair schedules meetings.")
     _check_plannable(session, data.date)
-    existing = session.exec(
-        select(Meeting).where(Meeting.table_id == table.id, Meeting.date == data.date)
-    ).first()
-    if existing is not None:
-        raise Conflict(
-            f"The table meets on {data.date} already.",
-            code="duplicate_meeting",
-            headers={"Location": f"/v1/meetings/{existing.id}"},
-            existing_id=str(existing.id),
-        )
+    if (existing := _meeting_on(session, table.id, data.date)) is not None:
+        raise _duplicate(existing)
     meeting = Meeting(table_id=table.id, date=data.date)
-    session.add(meeting)
     try:
-        session.flush()
-    except IntegrityError as exc:
-        raise Conflict(
-            f"The table meets on {data.date} already.", code="duplicate_meeting"
-        ) from exc
+        # A savepoint: a creation that loses the race on the unique index (another request
+        # committed the date meanwhile) can still read the winner and name it.
+        with session.begin_nested():
+            session.add(meeting)
+    except IntegrityError:
+        if (existing := _meeting_on(session, table.id, data.date)) is None:
+            raise
+        raise _duplicate(existing) from None
     return meeting
+
+
+def _meeting_on(session: Session, table_id: uuid.UUID, on: date) -> Meeting | None:
+    return session.exec(
+        select(Meeting).where(Meeting.table_id == table_id, Meeting.date == on)
+    ).first()
+
+
+def _duplicate(existing: Meeting) -> Conflict:
+    """409 `duplicate_meeting` naming the meeting on that date (`existing_id`, `Location`)."""
+    return Conflict(
+        f"The table meets on {existing.date} already.",
+        code="duplicate_meeting",
+        headers={"Location": f"/v1/meetings/{existing.id}"},
+        existing_id=str(existing.id),
+    )
 
 
 def _check_plannable(session: Session, on: date) -> None:

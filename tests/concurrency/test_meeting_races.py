@@ -284,3 +284,31 @@ def test_if_match_races_on_one_case_let_exactly_one_writer_win(cluster: Cluster)
     provider.close()
     assert cluster.journal.failures() == [], cluster.server_log()
     assert outcomes == [([200, 412, 412, 412], True, 1)] * 4
+
+
+# --- scheduling one date twice ---------------------------------------------------------------
+
+
+def test_a_meeting_scheduled_twice_at_once_names_the_one_that_exists(cluster: Cluster):
+    """Every refused creation is a 409 `duplicate_meeting` naming the meeting that won (its id
+    and `Location`), as a creation after it is: a chair's client retrying after a lost answer
+    can go on with it. The one that lost the race on the unique index was a 409 without."""
+    answers = []
+    for code in ("GM0061", "GM0062", "GM0063"):
+        table = new_table(cluster, code)
+
+        def create(server: int, table=table) -> httpx.Response:
+            api = cluster.client(table.chair, server)
+            response = api.post(f"/v1/tables/{table.id}/meetings", json={"date": iso(7)})
+            api.close()
+            return response
+
+        answers.append(at_once([lambda s=s: create(s % 2) for s in range(4)]))
+    assert cluster.journal.failures() == [], cluster.server_log()
+    for responses in answers:
+        assert sorted(r.status_code for r in responses) == [201, 409, 409, 409]
+        [created] = [r.json()["id"] for r in responses if r.status_code == 201]
+        for refused in (r for r in responses if r.status_code == 409):
+            assert refused.json()["code"] == "duplicate_meeting"
+            assert refused.json()["existing_id"] == created, refused.text
+            assert refused.headers["location"] == f"/v1/meetings/{created}"

@@ -49,8 +49,8 @@ def put_notice_preferences(
     session: SessionDep,
     settings: SettingsDep,
 ) -> NoticePreferencesPublic:
-    """Replace the person's choice of e-mail notices (all four fields). Mails already queued
-    are still sent. Idempotent: the same body gives the same choices."""
+    """Replace the person's choice of e-mail notices (all four fields). Mails of a kind turned
+    off that wait in the outbox are not sent. Idempotent: the same body gives the same choices."""
     organisation = get_managed_organisation(session, principal, organisation_id)
     person = get_person(session, organisation, person_id)
     return service.set_preferences(session, person, payload, mail_enabled=settings.mail_enabled)

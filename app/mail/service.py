@@ -75,15 +75,30 @@ def preferences(session: Session, person: Person, *, mail_enabled: bool) -> Noti
 def set_preferences(
     session: Session, person: Person, data: NoticePreferencesUpdate, *, mail_enabled: bool
 ) -> NoticePreferencesPublic:
-    """Replace the person's choices. Notices already queued are still sent."""
+    """Replace the person's choices. Notices of a kind turned off that wait in the outbox are
+    not sent either: they are marked expired ("turned off before it was sent"), except one a
+    worker is sending at that moment (leased)."""
     row = session.get(NoticePreferences, person.id, with_for_update=True)
     if row is None:
         row = NoticePreferences(person_id=person.id)
     for name in NoticePreferencesUpdate.model_fields:
         setattr(row, name, getattr(data, name))
-    row.updated_at = utcnow()
+    now = row.updated_at = utcnow()
     session.add(row)
     session.flush()
+    unwanted = [kind.value for kind, name in PREFERENCE_OF.items() if not getattr(row, name)]
+    if unwanted:
+        session.exec(
+            update(MailMessage)
+            .where(
+                col(MailMessage.person_id) == person.id,
+                col(MailMessage.kind).in_(unwanted),
+                col(MailMessage.status) == MailStatus.pending.value,
+                or_(col(MailMessage.locked_until).is_(None), col(MailMessage.locked_until) < now),
+            )
+            .values(status=MailStatus.expired.value, last_error="turned off before it was sent")
+            .execution_options(synchronize_session=False)
+        )
     return preferences(session, person, mail_enabled=mail_enabled)
 
 

@@ -258,6 +258,32 @@ def test_people_get_only_the_notices_they_chose(mailroom):
     assert uuid.UUID(quiet_id) not in {row.person_id for row in mailroom.outbox()}
 
 
+def test_a_notice_queued_before_the_person_opted_out_is_not_sent(mailroom):
+    """A person who turns a notice off expects no more of it, also none already waiting in the
+    outbox (the agenda published while the mail server was down, say)."""
+    with mailroom.client() as client:
+        region = make_region(client)
+        quiet_id, quiet = person(client, region.care_provider)
+        _, keen = person(client, region.care_provider)
+        create_case(client, region.care_provider, region.table_id)
+        create_vacancy(client, region.corporation)
+        _publish_tomorrow(client, region)
+        queued = [row.kind for row in mailroom.outbox() if row.person_id == uuid.UUID(quiet_id)]
+        assert "agenda_published" in queued
+        chosen = client.put(
+            f"/v1/organizations/{region.care_provider.id}/people/{quiet_id}/notice-preferences",
+            json={"agenda_published": False, "actions": True, "proposals": True, "digest": False},
+            headers=region.care_provider.headers,
+        )
+        assert chosen.status_code == 200, chosen.text
+
+    mailroom.send_due(rounds=2)
+
+    subjects = _by_recipient(mailroom)
+    assert quiet not in subjects
+    assert any(s.startswith("Agenda gepubliceerd") for s in subjects[keen])
+
+
 def test_a_digest_not_sent_by_the_end_of_the_meetings_day_in_amsterdam_is_dropped(mailroom):
     """Dropped at the end of the meeting's day: midnight in Amsterdam, not in UTC (01:00 or
     02:00 in Amsterdam), so nobody is mailed about a meeting whose day has passed."""

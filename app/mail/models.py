@@ -28,6 +28,17 @@ class NoticeKind(StrEnum):
     digest = "digest"
 
 
+# The choice (`NoticePreferences` field) that turns each kind of notice on or off.
+PREFERENCE_OF = {
+    NoticeKind.agenda_published: "agenda_published",
+    NoticeKind.action_assigned: "actions",
+    NoticeKind.action_overdue: "actions",
+    NoticeKind.proposal_decided: "proposals",
+    NoticeKind.proposal_stalled: "proposals",
+    NoticeKind.digest: "digest",
+}
+
+
 class MailStatus(StrEnum):
     pending = "pending"
     sent = "sent"

@@ -8,10 +8,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_, update
+from sqlalchemy import and_, or_, update
 from sqlmodel import Session, col, select
 
-from app.mail.models import MailMessage, MailStatus
+from app.mail.models import PREFERENCE_OF, MailMessage, MailStatus, NoticePreferences
 from app.people.models import Person
 
 
@@ -36,15 +36,30 @@ def _due(now: datetime) -> tuple[Any, ...]:
     )
 
 
+def _wanted() -> Any:
+    """The person still wants the mail's kind of notice (no choices stored: every one). Turning
+    a notice off marks its waiting mails expired (`service.set_preferences`); this catches one
+    queued by a transaction that read the choices just before they changed."""
+    return or_(
+        col(NoticePreferences.person_id).is_(None),
+        *(
+            and_(col(MailMessage.kind) == kind.value, col(getattr(NoticePreferences, name)))
+            for kind, name in PREFERENCE_OF.items()
+        ),
+    )
+
+
 def claim_due_mails(
     session: Session, *, now: datetime, limit: int, lease: timedelta
 ) -> list[ClaimedMail]:
-    """Lease up to `limit` due mails (oldest due first) of active people to a new token. The
-    attempt is counted here, so a worker that dies mid-send still uses one up."""
+    """Lease up to `limit` due mails (oldest due first) of active people who still want them
+    (`_wanted`) to a new token. The attempt is counted here, so a worker that dies mid-send
+    still uses one up."""
     candidates = session.exec(
         select(MailMessage.id)
         .join(Person, col(Person.id) == col(MailMessage.person_id))
-        .where(col(Person.active).is_(True), *_due(now))
+        .outerjoin(NoticePreferences, col(NoticePreferences.person_id) == col(Person.id))
+        .where(col(Person.active).is_(True), _wanted(), *_due(now))
         .order_by(col(MailMessage.next_attempt_at), col(MailMessage.id))
         .limit(limit)
         .with_for_update(skip_locked=True, of=MailMessage)

@@ -20,6 +20,7 @@ from sqlmodel import Session, col, select
 
 from app.actions.models import Action, ActionStatus
 from app.mail.models import (
+    PREFERENCE_OF,
     MailMessage,
     MailStatus,
     NoticeKind,
@@ -42,16 +43,6 @@ EVENT_NOTICE_LIFETIME = timedelta(days=3)
 OVERDUE_LOOKBACK_DAYS = 7
 # Sent and expired rows are kept this long as a send log, then removed.
 SENT_LOG_DAYS = 30
-
-PREFERENCE_OF = {
-    NoticeKind.agenda_published: "agenda_published",
-    NoticeKind.action_assigned: "actions",
-    NoticeKind.action_overdue: "actions",
-    NoticeKind.proposal_decided: "proposals",
-    NoticeKind.proposal_stalled: "proposals",
-    NoticeKind.digest: "digest",
-}
-
 
 # --- preferences ---------------------------------------------------------------------------
 

@@ -12,7 +12,7 @@ from sqlmodel import Session
 
 from app.mail import outbox as mail_outbox
 from app.mail import service as mail_service
-from app.mail.models import MailStatus
+from app.mail.models import MailStatus, NoticePreferences
 from app.people.models import Person
 from app.sqltypes import utcnow
 from app.timeutil import AMSTERDAM
@@ -282,6 +282,31 @@ def test_a_notice_queued_before_the_person_opted_out_is_not_sent(mailroom):
     subjects = _by_recipient(mailroom)
     assert quiet not in subjects
     assert any(s.startswith("Agenda gepubliceerd") for s in subjects[keen])
+
+
+def test_a_notice_queued_as_the_person_opted_out_is_not_sent(mailroom):
+    """The interleaving the opt-out's own sweep cannot see: the publication read the choices
+    (on) and queued its mail after the person turned the notice off. The worker leaves it."""
+    with mailroom.client() as client:
+        region = make_region(client)
+        quiet_id, quiet = person(client, region.care_provider)
+        create_case(client, region.care_provider, region.table_id)
+        create_vacancy(client, region.corporation)
+        _publish_tomorrow(client, region)
+    with mailroom.transaction() as session:
+        choice = {"agenda_published": False, "actions": True, "proposals": True, "digest": True}
+        session.add(NoticePreferences(person_id=uuid.UUID(quiet_id), **choice))
+
+    mailroom.send_due(rounds=2)
+
+    got = _by_recipient(mailroom).get(quiet, [])
+    assert got and not any(s.startswith("Agenda gepubliceerd") for s in got)  # the digest came
+    [waiting] = [
+        r
+        for r in mailroom.outbox()
+        if r.person_id == uuid.UUID(quiet_id) and r.kind == "agenda_published"
+    ]
+    assert (waiting.status, waiting.attempts) == ("pending", 0)
 
 
 def test_a_digest_not_sent_by_the_end_of_the_meetings_day_in_amsterdam_is_dropped(mailroom):

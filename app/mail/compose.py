@@ -100,7 +100,7 @@ def message(
     """The mail for one outbox row, to `recipient` only (ValueError when a header would read
     other addresses in it). Its Message-ID is derived from the row's id, the same on
     every attempt, so a mail sent twice (an answer lost after the server took it) is one mail
-    to a receiving system that deduplicates."""
+    to a receiving system that deduplicates. `List-Unsubscribe` names the notices page."""
     if getaddresses([recipient]) != [("", recipient)]:
         # A login name such as `x<y@z>` or `a,b@c` reads as other addresses in a header.
         raise ValueError("the recipient is not one plain address")
@@ -113,5 +113,8 @@ def message(
     domain = sender.rpartition("@")[2].strip(" >") or "uitstroomtafel.invalid"
     mail["Message-ID"] = f"<{message_id}@{domain}>"
     mail["Auto-Submitted"] = "auto-generated"
+    # RFC 2369: where the person turns the notices off (a mail client shows it as a button;
+    # the page asks them to sign in, so no link here acts on its own).
+    mail["List-Unsubscribe"] = f"<{base_url.rstrip('/')}/account/meldingen>"
     mail.set_content(text)
     return mail

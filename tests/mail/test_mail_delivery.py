@@ -117,6 +117,8 @@ def test_a_meeting_cycle_mails_each_person_codes_and_links_and_never_case_data(m
     for mail in mailroom.sink.received():
         assert mail["From"] == "Uitstroomtafel <noreply@uitstroomtafel.example>"
         assert mail["Message-ID"].startswith("<")
+        # Where a mail client's unsubscribe button leads: the person's choice of notices.
+        assert mail["List-Unsubscribe"] == "<https://tafel.example/account/meldingen>"
 
 
 def test_case_data_is_found_as_a_word_and_not_inside_the_hex_of_an_id():

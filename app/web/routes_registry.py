@@ -287,7 +287,7 @@ def vacancy_list(request: Request, session: SessionDep, web: WebDep) -> HTMLResp
         {
             "title": "Woningen",
             "rows": [
-                {"vacancy": v, "waiting_days": max(0, (today() - v.available_from).days)}
+                {"vacancy": v, "waiting_days": _vacancy_waiting_days(v)}
                 for v in vacancies
             ],
             "filters": given,
@@ -483,6 +483,15 @@ def vacancy_page(
             "entries": entries,
             "names": _names(session, web),
             "areas": areas,
-            "waiting_days": max(0, (today() - vacancy.available_from).days),
+            "waiting_days": _vacancy_waiting_days(vacancy),
         },
     )
+
+
+def _vacancy_waiting_days(vacancy: Vacancy) -> int | None:
+    """Days the dwelling has been available, while it is on offer (available or proposed);
+    None once let or withdrawn: it waits no longer, and the day it was let is a client's
+    move-in day, which not every reader of the list may see."""
+    if vacancy.status not in (VacancyStatus.available, VacancyStatus.proposed):
+        return None
+    return max(0, (today() - vacancy.available_from).days)

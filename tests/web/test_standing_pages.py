@@ -44,3 +44,22 @@ def test_a_housed_cases_waiting_days_stop_at_its_move_in(app, client, region, ho
     page = signed_in(app, make_person(client, region.care_provider)).get(f"/dossiers/{mine}")
     line = page.text.split("<dt>Klaar voor uitstroom sinds</dt>", 1)[1].split("</dd>", 1)[0]
     assert f"{dutch_date(day(-600))} (400 dagen)" in line, line
+
+
+def test_a_let_dwelling_no_longer_counts_days_available(app, client, region, housed):
+    """The page and the list counted a let dwelling's days from its availability on, as if it
+    still waited; its let day is a client's move-in day, so nothing is shown instead."""
+    [let] = [
+        v
+        for v in client.get("/v1/vacancies", headers=region.corporation.headers).json()["items"]
+        if v["status"] == "let"
+    ]
+    waiting = create_vacancy(client, region.corporation, available_from=iso(-30))
+    browser = signed_in(app, make_person(client, region.corporation))
+    for vacancy, shown in ((let, ""), (waiting, "30")):
+        page = browser.get(f"/woningen/{vacancy['id']}").text
+        line = page.split("<dt>Beschikbaar vanaf</dt>", 1)[1].split("</dd>", 1)[0]
+        assert ("dagen)" in line) == bool(shown), line
+        listed = browser.get("/woningen").text.split(f'href="/woningen/{vacancy["id"]}"', 1)[1]
+        row = listed.split("</tr>", 1)[0]
+        assert row.rstrip().endswith(f'<td class="num">{shown}</td>'), row

@@ -27,6 +27,8 @@ from app.tables.policy import TablePolicy, merge_policy
 from app.vacancies.models import Vacancy, VacancyStatus
 from app.versioning import flush, lock_checked, touch
 
+OPEN_DWELLINGS = (VacancyStatus.available, VacancyStatus.proposed)
+
 
 def member_table_ids(organisation_id: uuid.UUID) -> SelectOfScalar[uuid.UUID]:
     """Subquery: tables the organisation is a member of (the chair always is)."""
@@ -113,9 +115,47 @@ def _claim_municipalities(session: Session, table_id: uuid.UUID, codes: Sequence
     ).all()
     if set(current) == set(codes):
         return False
-    session.exec(delete(TableMunicipality).where(col(TableMunicipality.table_id) == table_id))
-    session.add_all(TableMunicipality(municipality_code=c, table_id=table_id) for c in codes)
+    leaving = set(current) - set(codes)
+    if leaving:
+        session.exec(
+            delete(TableMunicipality).where(
+                col(TableMunicipality.table_id) == table_id,
+                col(TableMunicipality.municipality_code).in_(leaving),
+            )
+        )
+        _refuse_leaving_open_dwellings(session, table_id, leaving)
+    session.add_all(
+        TableMunicipality(municipality_code=c, table_id=table_id)
+        for c in codes
+        if c not in set(current)
+    )
     return True
+
+
+def _refuse_leaving_open_dwellings(
+    session: Session, table_id: uuid.UUID, leaving: set[str]
+) -> None:
+    """409 `municipality_has_open_dwellings` when the table still has dwellings available or
+    proposed in a municipality it gives up: they stayed on its agenda while the municipality
+    was no longer the table's (another table could claim it), until the corporation's next
+    push moved them without a word. Counted after the municipalities' rows are deleted, as
+    `_refuse_removing_open_files` counts after the members' (a push holds the rows it reads)."""
+    counts = session.exec(
+        select(col(Vacancy.address_municipality_code), func.count())
+        .where(
+            col(Vacancy.table_id) == table_id,
+            col(Vacancy.status).in_(OPEN_DWELLINGS),
+            col(Vacancy.address_municipality_code).in_(leaving),
+        )
+        .group_by(col(Vacancy.address_municipality_code))
+    ).all()
+    if counts:
+        listed = "; ".join(f"{n} in {code}" for code, n in sorted(counts))
+        raise Conflict(
+            "The table still has available or proposed dwellings in a municipality it would "
+            f"give up: {listed}. Let, withdraw or move them first.",
+            code="municipality_has_open_dwellings",
+        )
 
 
 def _set_members(
@@ -245,9 +285,6 @@ def update_table(
     session.add(table)
     flush(session, if_match, "table")
     return table
-
-
-OPEN_DWELLINGS = (VacancyStatus.available, VacancyStatus.proposed)
 
 
 def _refuse_removing_open_files(

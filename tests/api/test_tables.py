@@ -405,3 +405,27 @@ def test_an_action_of_an_organisation_that_left_the_table_cannot_be_reopened(cli
     assert client.get(url, headers=region.chair.headers).json()["status"] == "done"
     cancelled = client.patch(url, json={"status": "cancelled"}, headers=region.chair.headers)
     assert cancelled.status_code == 200, cancelled.text  # a closed one may still be corrected
+
+
+def test_a_municipality_with_open_dwellings_cannot_leave_the_table(client, region):
+    """An available dwelling of a municipality the operator took off the table stayed on the
+    table's agenda, though the municipality was no longer the table's (another table could
+    claim it), until the corporation's next push silently moved it."""
+    dwelling = create_vacancy(client, region.corporation, "GM0307")
+    url = f"/v1/tables/{region.table_id}"
+    refused = client.patch(url, json={"municipality_codes": ["GM0344"]}, headers=OPERATOR)
+    assert_problem(refused, 409)
+    assert refused.json()["code"] == "municipality_has_open_dwellings"
+    assert "GM0307" in refused.json()["detail"]
+    table = client.get(url, headers=OPERATOR).json()
+    assert table["municipality_codes"] == ["GM0307", "GM0344"]  # nothing changed
+
+    # A dwelling elsewhere does not hold a municipality back; a withdrawn one neither.
+    assert client.patch(url, json={"municipality_codes": ["GM0307"]}, headers=OPERATOR).json()[
+        "municipality_codes"
+    ] == ["GM0307"]
+    gone = client.delete(f"/v1/vacancies/{dwelling['id']}", headers=region.corporation.headers)
+    assert gone.status_code in (200, 204), gone.text
+    moved = client.patch(url, json={"municipality_codes": ["GM0344"]}, headers=OPERATOR)
+    assert moved.status_code == 200, moved.text
+    assert moved.json()["municipality_codes"] == ["GM0344"]

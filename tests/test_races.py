@@ -57,7 +57,7 @@ from app.webhooks.models import (
     WebhookEvent,
 )
 from tests.clock import iso
-from tests.conftest import Org, case_body, make_org, make_table, vacancy_body
+from tests.conftest import OPERATOR, Org, case_body, make_org, make_table, vacancy_body
 from tests.locks import commit_after_it_waits, wait_until_a_session_waits_for_a_lock
 
 SERVER_ERROR = 500
@@ -815,6 +815,32 @@ def test_a_case_registered_while_its_care_provider_leaves_the_table_is_refused(w
 def test_a_dwelling_pushed_while_its_corporation_leaves_the_table_is_refused(world):
     """As for a case: the push read the membership before the removal committed."""
     outcome = _leave_while(world, world.corporation, _pushing_a_dwelling(world))
+
+    assert [o.status for o in outcome] == [400], [repr(o.error) for o in outcome]
+    assert _count(world.engine, select(func.count()).select_from(Vacancy)) == 0
+
+
+def test_a_dwelling_pushed_while_its_municipality_leaves_the_table_is_refused(world):
+    """The push read the table's municipality before the operator's change committed, and put
+    an available dwelling at the table in a municipality no longer the table's, which the
+    change had counted none in (409 `municipality_has_open_dwellings`)."""
+    url = f"/v1/tables/{world.table_id}"
+    body = {"municipality_codes": ["GM0307", "GM0344"]}
+    added = world.client.patch(url, json=body, headers=OPERATOR)
+    assert added.status_code == 200, added.text
+    pushed = VacancyIn.model_validate(vacancy_body("GM0307"))
+    corporation = world.context(world.corporation).principal
+
+    def give_up(remover: Session) -> None:
+        table = remover.get_one(OutflowTable, uuid.UUID(world.table_id))
+        change = TableUpdate(municipality_codes=["GM0344"])
+        tables_service.update_table(remover, Principal(is_operator=True), table, change, None)
+
+    outcome = _write_while_held(
+        world.engine,
+        give_up,
+        lambda s: vacancies_service.upsert_vacancies(s, corporation, [pushed], batch=False),
+    )
 
     assert [o.status for o in outcome] == [400], [repr(o.error) for o in outcome]
     assert _count(world.engine, select(func.count()).select_from(Vacancy)) == 0

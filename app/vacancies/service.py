@@ -160,9 +160,9 @@ def _tables_for(
     session: Session, corporation_id: uuid.UUID, codes: set[str]
 ) -> dict[str, uuid.UUID]:
     """municipality code -> the table covering it where the corporation is a member. The
-    membership rows stay locked (FOR KEY SHARE) until the commit, so that a concurrent removal
-    of the corporation waits and then counts the dwellings this transaction put there
-    (`tables.service.update_table`)."""
+    membership and municipality rows stay locked (FOR KEY SHARE) until the commit, so that a
+    concurrent removal of the corporation, or of the municipality from the table, waits and
+    then counts the dwellings this transaction put there (`tables.service.update_table`)."""
     rows = session.exec(
         select(TableMunicipality.municipality_code, TableMunicipality.table_id)
         .join(TableMember, col(TableMember.table_id) == col(TableMunicipality.table_id))
@@ -170,7 +170,7 @@ def _tables_for(
             TableMember.organisation_id == corporation_id,
             col(TableMunicipality.municipality_code).in_(codes),
         )
-        .with_for_update(read=True, key_share=True, of=TableMember)
+        .with_for_update(read=True, key_share=True, of=[TableMember, TableMunicipality])
     ).all()
     return dict(rows)
 

@@ -8,7 +8,9 @@ columns; a code column (`Codering`, `Codering_3`, `GemeentecodeGM`, `Code`) and 
 and without StatLine's `_<n>` suffix, spaces and a bracketed unit. Values are stripped
 (StatLine pads them). Rows whose code
 is not a municipality (`GM` + 4 digits), district (`WK` + 6) or neighbourhood (`BU` + 8) code
-(the country row `NL01`, for instance) are skipped and counted.
+(the country row `NL01`, for instance) are skipped and counted. A name with a control or
+bidirectional formatting character (`app.schemas.SINGLE_LINE`), or a file without one area read
+(UTF-16, say), is refused.
 """
 
 import csv
@@ -29,6 +31,7 @@ from app.cases.models import Case
 from app.cases.service import visible_clause
 from app.principal import Principal
 from app.problems import Forbidden, Unprocessable
+from app.schemas import SINGLE_LINE
 from app.sqltypes import table_of, utcnow
 from app.tables.models import OutflowTable, TableMunicipality
 from app.vacancies.models import Vacancy
@@ -69,7 +72,8 @@ def _decode(raw: bytes) -> str:
 
 def parse_cbs_csv(raw: bytes) -> tuple[dict[str, str], int]:
     """(code -> name, rows skipped) from a CBS CSV file's bytes. Raises ValueError when the
-    header has no code or no name column, or a code is given two different names."""
+    header has no code or no name column, a code is given two different names, a name has a
+    control or bidirectional formatting character, or no row holds an area."""
     text = _decode(raw)
     first_line = text.split("\n", 1)[0]
     delimiter = ";" if first_line.count(";") >= first_line.count(",") else ","
@@ -94,9 +98,18 @@ def parse_cbs_csv(raw: bytes) -> tuple[dict[str, str], int]:
                 f"the name column holds codes ({name}): this is an OData data set, not the "
                 "StatLine CSV with region names"
             )
+        if not re.match(SINGLE_LINE, name):
+            raise ValueError(
+                f"{code} has a name with control or bidirectional characters: {name!r}"
+            )
         if names.get(code, name) != name:
             raise ValueError(f"{code} is named both {names[code]!r} and {name!r}")
         names[code] = name[:200]
+    if not names:
+        raise ValueError(
+            f"no row holds an area code with a name ({skipped} skipped): is it a CBS CSV file "
+            "in UTF-8 or Windows-1252 (not UTF-16)?"
+        )
     return names, skipped
 
 

@@ -55,6 +55,23 @@ def test_a_file_that_is_not_the_cbs_list_is_refused(raw):  # type: ignore[no-unt
         parse_cbs_csv(raw.encode())
 
 
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b"Codering;Naam\nGM0344;Utr\x00echt\n",
+        "Codering;Naam\nGM0344;\u202ethcertU\n".encode(),
+        "Codering;Naam\nGM0344;Utrecht\n".encode("utf-16"),
+    ],
+    ids=["nul-byte-in-a-name", "bidi-override-in-a-name", "utf-16-file"],
+)
+def test_a_file_with_unprintable_names_or_no_area_read_is_refused(raw):  # type: ignore[no-untyped-def]
+    """A NUL byte loaded on SQLite and failed PostgreSQL's insert with a traceback, a
+    right-to-left override showed a name reversed on every page, and a UTF-16 file (Excel's
+    'Unicode text') loaded nothing and still exited 0 ('0 area names loaded')."""
+    with pytest.raises(ValueError):
+        parse_cbs_csv(raw)
+
+
 def test_loading_again_replaces_the_names(session, tmp_path):  # type: ignore[no-untyped-def]
     load_cbs_file(session, SAMPLE)
     newer = tmp_path / "kwb-newer.csv"

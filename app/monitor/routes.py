@@ -258,7 +258,7 @@ def put_agreement(
 @router.get(
     "/{table_id}/contingent-agreements",
     response_model=ContingentAgreementList,
-    responses=problem_responses(401, 404),
+    responses=problem_responses(401, 403, 404),
 )
 def list_agreements(
     table: TableDep,

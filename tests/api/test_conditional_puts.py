@@ -164,3 +164,12 @@ def test_a_corporation_lists_only_its_own_contingent_agreement(client, region):
     assert listed(region.other_corporation) == {region.other_corporation.id: 4}
     for reader in (region.chair, region.municipality, region.care_provider):
         assert listed(reader) == both
+
+
+def test_the_operator_is_refused_the_contingent_agreements_as_the_contract_says(client, region):
+    """The operator's list answered 403 (the monitor is the members'), which the contract did
+    not name among the list's answers (401 and 404 only)."""
+    path = f"/v1/tables/{region.table_id}/contingent-agreements"
+    assert_problem(client.get(path, headers=OPERATOR), 403)
+    documented = generated_contract()["paths"]["/tables/{table_id}/contingent-agreements"]
+    assert "403" in documented["get"]["responses"]

@@ -51,7 +51,8 @@ def problem_response(
     )
 
 
-FORM_MEDIA_TYPES = ("multipart/form-data", "application/x-www-form-urlencoded")
+# The one form media type an upload reads: a URL-encoded form carries no file.
+UPLOAD_MEDIA_TYPE = "multipart/form-data"
 
 
 def is_json(media_type: str) -> bool:
@@ -81,7 +82,7 @@ def unsupported_media_type(request: Request, exc: RequestValidationError) -> str
     as_sent = given or "a body without Content-Type"
     media_type = given.split(";", 1)[0].strip().lower()
     if _reads_a_form(request):
-        if media_type in FORM_MEDIA_TYPES:
+        if media_type == UPLOAD_MEDIA_TYPE:
             return None
         return f"Send the body as multipart/form-data, not as {as_sent}."
     sent_bytes = isinstance(exc.body, bytes | bytearray) and len(exc.body) > 0

@@ -41,6 +41,18 @@ def test_an_upload_sent_as_json_is_415(client, small_region):
     assert "multipart/form-data" in response.json()["detail"]
 
 
+@pytest.mark.parametrize("path", ["/v1/cases/imports", "/v1/vacancies/imports"])
+def test_an_upload_sent_as_a_url_encoded_form_is_415(client, small_region, path):
+    """A URL-encoded form carries no file: the import answered 400 'Expected UploadFile,
+    received: <class 'str'>' on `file`, Python's words, where the README promises a 415 naming
+    multipart/form-data for a body in another media type."""
+    org = small_region.care_provider if "cases" in path else small_region.corporation
+    headers = {**org.headers, "Content-Type": "application/x-www-form-urlencoded"}
+    response = client.post(path, content=b"file=external_ref%3BStraat", headers=headers)
+    assert_problem(response, 415)
+    assert "multipart/form-data" in response.json()["detail"]
+
+
 UPLOAD = (
     b'--x\r\nContent-Disposition: form-data; name="file"; filename="dossiers.csv"\r\n\r\n'
     b"external_ref\r\n--x--\r\n"

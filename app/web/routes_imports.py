@@ -21,6 +21,8 @@ from app.imports.models import TemplateFormat, report
 from app.imports.routes import template_response
 from app.organisations.models import OrganisationKind
 from app.problems import PayloadTooLarge, Unprocessable
+from app.rate_limits.deps import limit_person
+from app.rate_limits.service import EndpointClass
 from app.web.core import FormDep, PageForbidden, Web, WebDep, WebRoute, field, render
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
@@ -92,6 +94,8 @@ def import_file(request: Request, session: SessionDep, web: WebDep, form: FormDe
     """Check (`stap=controleren`) or import (`stap=inlezen`) the uploaded `bestand`."""
     web.require_writer()
     layout = _layout(web)
+    # The API's import draws from the batch budget; the page runs the same check and import.
+    limit_person(session, web.settings, web.person.id, EndpointClass.batch)
     chosen = {"tafel": field(form, "tafel", 40), "werkblad": field(form, "werkblad", 100)}
     upload = form.get("bestand")
     if not isinstance(upload, UploadFile) or not upload.filename:

@@ -3,6 +3,7 @@ first with every problem named in Dutch, then stored all or nothing."""
 
 import io
 
+import pytest
 from openpyxl import load_workbook
 
 from tests.imports.sheets import case_row, dwelling_row, table, xlsx
@@ -102,3 +103,16 @@ def test_the_template_explains_every_column(app, client, region):
     assert all(explained.values())
     csv = browser.get("/inlezen/sjabloon.csv")
     assert csv.content.startswith("\ufeffEigen kenmerk *;".encode())
+
+
+@pytest.mark.settings(rate_limit_batch_per_minute=1)
+def test_reading_in_on_the_page_draws_from_the_batch_rate_limit(app, client, region):
+    """The API's import draws from the key's batch budget; the page, which runs the same check
+    and import, drew from none, so a signed-in person could send 10,000-row files without end."""
+    browser = signed_in(app, make_person(client, region.care_provider))
+    content = xlsx(table([case_row("K-1")]))
+    assert _send(browser, content, "controleren", tafel=region.table_id).status_code == 200
+    refused = _send(browser, content, "controleren", tafel=region.table_id)
+    assert refused.status_code == 429
+    assert "Even wachten" in refused.text
+    assert int(refused.headers["Retry-After"]) >= 1

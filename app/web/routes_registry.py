@@ -286,10 +286,7 @@ def vacancy_list(request: Request, session: SessionDep, web: WebDep) -> HTMLResp
         "vacancies.html",
         {
             "title": "Woningen",
-            "rows": [
-                {"vacancy": v, "waiting_days": _vacancy_waiting_days(v)}
-                for v in vacancies
-            ],
+            "rows": [{"vacancy": v, "waiting_days": _vacancy_waiting_days(v)} for v in vacancies],
             "filters": given,
             "tables": _tables(session, web),
             "corporations": _organisations(session, web, OrganisationKind.housing_corporation),

@@ -246,12 +246,16 @@ def cmd_create_organisation(args: argparse.Namespace, settings: Settings) -> Non
 def cmd_create_key(args: argparse.Namespace, settings: Settings) -> None:
     from app.organisations.models import Organisation
     from app.organisations.service import create_api_key
+    from app.problems import Conflict
 
     with _session(settings) as session:
         org = session.get(Organisation, uuid.UUID(args.organisation_id))
         if org is None:
             sys.exit(f"No organisation {args.organisation_id}")
-        key, raw = create_api_key(session, org, args.label)
+        try:
+            key, raw = create_api_key(session, org, args.label)
+        except Conflict as refused:
+            sys.exit(refused.detail)
         session.commit()
         print(f"key id {key.id}\n{raw}\n(shown once; store it now)")
 

@@ -10,19 +10,21 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import TextIO
 
-from sqlmodel import Session, select
+from sqlalchemy import update
+from sqlmodel import Session, col, select
 
 from app.access_log.service import AccessContext
 from app.areas.models import AreaName
 from app.areas.service import codes_in_use, name_area
 from app.cases.models import CaseCreate
 from app.cases.service import create_case
-from app.organisations.models import Organisation, OrganisationCreate, OrganisationKind
+from app.organisations.models import ApiKey, Organisation, OrganisationCreate, OrganisationKind
 from app.organisations.service import create_api_key, create_organisation
 from app.people.models import PersonCreate, PersonRole
 from app.people.security import new_password
 from app.people.service import create_person, find_by_email, set_password
 from app.principal import Principal
+from app.sqltypes import utcnow
 from app.tables.models import OutflowTable, TableCreate
 from app.tables.service import create_table
 from app.timeutil import today
@@ -194,11 +196,28 @@ def load_demo(session: Session, out: TextIO) -> None:
     else:
         table = session.exec(select(OutflowTable).where(OutflowTable.name == TABLE_NAME)).one()
         out.write(f"Demo region already loaded: {TABLE_NAME} ({table.id}).\n")
-    out.write("Demo API keys (shown once):\n")
+    out.write("Demo API keys (shown once; the keys of an earlier run are revoked):\n")
     for name, organisation in orgs.items():
+        _revoke_demo_keys(session, organisation)
         _, raw = create_api_key(session, organisation, "demo")
         out.write(f"  {organisation.kind:<20} {name:<36} {raw}\n")
     _demo_people(session, orgs, out)
+
+
+def _revoke_demo_keys(session: Session, organisation: Organisation) -> None:
+    """Revoke the keys an earlier demo run issued (label `demo`), as a run gives each demo
+    person a new password: runs without end would otherwise reach the cap on keys
+    (`organisations.service.MAX_ACTIVE_API_KEYS`)."""
+    session.exec(
+        update(ApiKey)
+        .where(
+            col(ApiKey.organisation_id) == organisation.id,
+            col(ApiKey.label) == "demo",
+            col(ApiKey.revoked_at).is_(None),
+        )
+        .values(revoked_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
 
 
 def _demo_area_names(session: Session, table: OutflowTable, chair: Organisation) -> None:

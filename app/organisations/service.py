@@ -2,7 +2,7 @@
 
 import uuid
 
-from sqlalchemy import or_
+from sqlalchemy import func, or_
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
@@ -99,8 +99,34 @@ class ApiKeyIssued(Conflict):
         )
 
 
+MAX_ACTIVE_API_KEYS = 10
+"""Keys an organisation may hold unrevoked: each key has its own rate-limit budget
+(`app.rate_limits.deps.subject_of`), so keys without end multiplied the budget."""
+
+
 def create_api_key(session: Session, organisation: Organisation, label: str) -> tuple[ApiKey, str]:
-    """Returns the stored key and the key itself, which is never retrievable again."""
+    """Returns the stored key and the key itself, which is never retrievable again.
+
+    Raises Conflict (409 `too_many_api_keys`) when the organisation already holds
+    MAX_ACTIVE_API_KEYS unrevoked keys. The organisation's row is locked first (FOR NO KEY
+    UPDATE: the foreign keys of its cases and dwellings, FOR KEY SHARE, do not wait for it), so
+    two creations at once count each other (PostgreSQL; SQLite runs one writer at a time)."""
+    session.exec(
+        select(Organisation.id)
+        .where(Organisation.id == organisation.id)
+        .with_for_update(key_share=True)
+    ).one()
+    active = session.exec(
+        select(func.count())
+        .select_from(ApiKey)
+        .where(col(ApiKey.organisation_id) == organisation.id, col(ApiKey.revoked_at).is_(None))
+    ).one()
+    if active >= MAX_ACTIVE_API_KEYS:
+        raise Conflict(
+            f"The organisation holds {active} keys that are not revoked, the most it may: "
+            "revoke one it no longer uses first (DELETE .../api-keys/{key_id}).",
+            code="too_many_api_keys",
+        )
     raw = new_api_key()
     key = ApiKey(
         organisation_id=organisation.id,

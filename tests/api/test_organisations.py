@@ -245,3 +245,29 @@ def test_me_for_the_operator(client):
     body = me(client, OPERATOR)
     assert body["is_operator"] is True
     assert body["organisation"] is None
+
+
+def test_an_organisation_holds_at_most_ten_unrevoked_keys(client):
+    """Each key has its own rate-limit budget: keys without end multiplied it."""
+    org = make_org(client, "care_provider")  # holds one key already
+    path = f"/v1/organizations/{org.id}/api-keys"
+    issued = [client.post(path, json={"label": f"k{n}"}, headers=org.headers) for n in range(9)]
+    assert [r.status_code for r in issued] == [201] * 9
+    refused = client.post(path, json={"label": "one too many"}, headers=OPERATOR)
+    assert assert_problem(refused, 409)["code"] == "too_many_api_keys"
+    revoked = client.delete(f"{path}/{issued[0].json()['id']}", headers=OPERATOR)
+    assert revoked.status_code == 204, revoked.text
+    assert client.post(path, json={"label": "in its place"}, headers=OPERATOR).status_code == 201
+
+
+def test_the_demo_run_again_revokes_its_earlier_keys(session):  # type: ignore[no-untyped-def]
+    """As it gives each demo person a new password: twelve runs stay under the cap on keys."""
+    import io
+
+    from app.demo import load_demo
+
+    for _ in range(12):
+        load_demo(session, io.StringIO())
+    keys = session.exec(select(ApiKey).where(ApiKey.label == "demo")).all()
+    active = [k for k in keys if k.revoked_at is None]
+    assert len(keys) == 12 * len(active) and len({k.organisation_id for k in active}) == len(active)

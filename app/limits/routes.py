@@ -65,3 +65,14 @@ def put_limits(
     response.status_code = 201 if created else 200
     response.headers["ETag"] = etag(row)
     return service.limits_public(row)
+
+
+@router.delete("/{year}", status_code=204, responses=problem_responses(401, 403, 404, 409, 412))
+def delete_limits(
+    year: Year, principal: OperatorPrincipal, session: SessionDep, if_match: IfMatch = None
+) -> Response:
+    """Remove a year the operator added (a typo, say): agendas in it fall back to the latest
+    earlier year's again. 409 `shipped_limits` for a year that comes with the service (correct
+    it with PUT); with `If-Match`, 412 when the year changed since that ETag was read."""
+    service.delete_limits(session, year, if_match)
+    return Response(status_code=204)

@@ -26,7 +26,7 @@ from app.limits.models import (
     YearLimitsFields,
     YearLimitsPublic,
 )
-from app.problems import Unprocessable
+from app.problems import Conflict, NotFound, Unprocessable
 from app.versioning import flush, get_checked
 
 log = logging.getLogger(__name__)
@@ -175,6 +175,26 @@ def put_limits(
     session.add(row)
     flush(session, if_match, f"set of limits of {year}")
     return row, created
+
+
+def delete_limits(session: Session, year: int, if_match: str | None = None) -> None:
+    """Remove a year the operator set (a typo such as 2002 for 2026 otherwise kept every year
+    after it in `missing_years` and gave their agendas its figures). Agendas of that year fall
+    back to the latest earlier year's again (or are a 400 before the earliest); published
+    agendas keep the limits they froze. Raises NotFound for a year without limits of its own,
+    Conflict (409 `shipped_limits`) for a year of the shipped file (every start would add it
+    back: correct it with PUT instead), PreconditionFailed when `If-Match` does not match."""
+    row = get_checked(session, YearLimits, year, f"set of limits of {year}", if_match)
+    if row is None:
+        raise NotFound(f"No limits for {year}.")
+    if row.origin == LimitsOrigin.data_file.value:
+        raise Conflict(
+            f"The limits of {year} come with the service (app/data/limits.json) and would be "
+            "added back at the next start; correct them with PUT instead.",
+            code="shipped_limits",
+        )
+    session.delete(row)
+    flush(session, if_match, f"set of limits of {year}")
 
 
 def engine_limits(row: YearLimits | Row[Any]) -> matching.YearLimits:

@@ -17,7 +17,7 @@ SOME_ID = "0191d3a4-0000-7000-8000-000000000000"
         (f"/v1/cases/{SOME_ID}", "GET, HEAD, OPTIONS, PATCH"),
         (f"/v1/webhooks/{SOME_ID}", "DELETE, GET, HEAD, OPTIONS, PATCH"),
         (f"/v1/vacancies/{SOME_ID}", "DELETE, GET, HEAD, OPTIONS"),
-        ("/v1/limits/2026", "GET, HEAD, OPTIONS, PUT"),
+        ("/v1/limits/2026", "DELETE, GET, HEAD, OPTIONS, PUT"),
         (f"/v1/tables/{SOME_ID}", "GET, HEAD, OPTIONS, PATCH"),
         ("/v1/cases/imports", "OPTIONS, POST"),
         ("/v1/vacancies/imports", "OPTIONS, POST"),

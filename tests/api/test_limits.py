@@ -200,3 +200,32 @@ def test_a_legal_limit_of_zero_is_refused(client, region, named):
     assert invalid_names(response) == [named]
     assert response.json()["invalidParams"][0]["code"] == "limit_not_positive"
     assert client.get(f"/v1/limits/{year}", headers=OPERATOR).status_code == 404
+
+
+def test_a_year_typed_wrong_is_removed_and_no_longer_counts(client, region):
+    """A PUT of 2002 for 2026 made every year after 2002 'missing' and gave their agendas its
+    figures, for good; the operator removes it again."""
+    shipped = min(item["year"] for item in limits_list(client, region.chair)["items"])
+    typo = shipped - 20
+    put = client.put(f"/v1/limits/{typo}", json=NEW_YEAR_FIGURES, headers=OPERATOR)
+    assert put.status_code == 201, put.text
+    assert typo + 1 in [m["year"] for m in limits_list(client, region.chair)["missing_years"]]
+    stale = client.delete(f"/v1/limits/{typo}", headers={**OPERATOR, "If-Match": '"0"'})
+    assert_problem(stale, 412)
+    refused = client.delete(f"/v1/limits/{typo}", headers=region.chair.headers)
+    assert_problem(refused, 403)
+    gone = client.delete(
+        f"/v1/limits/{typo}", headers={**OPERATOR, "If-Match": put.headers["ETag"]}
+    )
+    assert gone.status_code == 204, gone.text
+    after = limits_list(client, region.chair)
+    assert typo not in [item["year"] for item in after["items"]]
+    assert not [m for m in after["missing_years"] if m["year"] < shipped]
+    assert_problem(client.delete(f"/v1/limits/{typo}", headers=OPERATOR), 404)
+
+
+def test_a_shipped_year_is_corrected_not_removed(client, region):
+    shipped = min(item["year"] for item in limits_list(client, region.chair)["items"])
+    refused = client.delete(f"/v1/limits/{shipped}", headers=OPERATOR)
+    assert assert_problem(refused, 409)["code"] == "shipped_limits"
+    assert client.get(f"/v1/limits/{shipped}", headers=OPERATOR).status_code == 200

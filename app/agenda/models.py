@@ -615,9 +615,9 @@ class RestrictedSummary(BaseModel):
     counts protected across every answer. `people_housed` (the proposal's cases) is null when
     the part that is not the viewer's own is 1 to 4 (the monitor's suppression,
     `app.monitor.suppression`); `persons_housed` is hidden with it (others' persons are at least
-    others' cases)."""
+    others' cases). Nor the count of dwellings taking part: those proposed at a meeting leave the
+    next agenda, so it fell by the proposals a suppressed `people_housed` hid."""
 
-    vacancies: int = Field(description="Dwellings taking part.")
     people_housed: int | None = Field(description="Cases in the proposal" + SUPPRESSED_COUNT)
     persons_housed: int | None = Field(
         description="Adults and children in those households; hidden with `people_housed`."

@@ -196,11 +196,13 @@ def restricted_summary(document: dict[str, Any], view_doc: dict[str, Any]) -> di
 
     The table's ready and blocked cases and fitting pairs are left out whole: protected per
     agenda they were, but two agendas side by side gave the change between them (10 other
-    providers' ready cases, then 12), and a table's counts change by a few cases a week."""
+    providers' ready cases, then 12), and a table's counts change by a few cases a week. So are
+    the dwellings taking part: those proposed leave the next agenda, whose count (frozen, or
+    live just after the publish) fell by the proposals `people_housed` hid."""
     summary = document["summary"]
     values: dict[Any, int | None] = {"people_housed": summary["people_housed"]}
     hidden = suppress(values, [], lower={"people_housed": len(view_doc["proposals"])})
-    out = {key: summary[key] for key in ("vacancies", "passed_over_complete", "solver", "optimal")}
+    out = {key: summary[key] for key in ("passed_over_complete", "solver", "optimal")}
     out["people_housed"] = None if "people_housed" in hidden else summary["people_housed"]
     out["persons_housed"] = None if out["people_housed"] is None else summary["persons_housed"]
     optimality = summary.get("optimality")

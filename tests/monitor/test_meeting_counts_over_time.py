@@ -103,3 +103,40 @@ def test_the_bottleneck_history_is_for_the_chair_and_municipalities(client, regi
         refused = client.get(path, params=params, headers=party.headers)
         assert refused.status_code == 403, refused.text
         assert refused.headers["content-type"] == "application/problem+json"
+
+
+def live_summary(client: TestClient, org: Org, region: Region, date: str) -> dict[str, Any]:
+    response = client.get(
+        f"/v1/tables/{region.table_id}/agenda", params={"date": date}, headers=org.headers
+    )
+    assert response.status_code == 200, response.text
+    return dict(response.json()["summary"])
+
+
+def test_the_dwellings_taking_part_give_no_count_of_the_proposals_a_party_may_not_read(
+    client, region, limits
+):
+    """Dwellings proposed at a meeting leave the next agenda: the table's count of dwellings
+    taking part, read on the published agenda and on the next meeting's live one, fell by the
+    meeting's proposals, which its own `people_housed` hid (3 of another provider's clients,
+    on the other corporation's dwellings)."""
+    ready_case(client, region.care_provider, region.table_id, iso(-90))
+    for _ in range(3):
+        ready_case(client, region.other_care_provider, region.table_id, iso(-90))
+    for corporation, homes in ((region.corporation, 1), (region.other_corporation, 5)):
+        for _ in range(homes):
+            dwelling(client, corporation, complex_ref=None)
+    first = publish_on(client, region, iso(-7))
+    nxt = client.post(
+        f"/v1/tables/{region.table_id}/meetings",
+        json={"date": iso(7)},
+        headers=region.chair.headers,
+    )
+    assert nxt.status_code == 201, nxt.text
+    assert frozen_agenda(client, region.chair, first)["summary"]["people_housed"] == 4
+    assert live_summary(client, region.chair, region, iso(7))["vacancies"] == 2
+    for viewer in (region.care_provider, region.corporation):
+        frozen = frozen_agenda(client, viewer, first)["summary"]
+        assert frozen["people_housed"] is None  # 3 proposals not its own
+        live = live_summary(client, viewer, region, iso(7))
+        assert "vacancies" not in frozen and "vacancies" not in live, (frozen, live)

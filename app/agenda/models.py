@@ -618,7 +618,10 @@ class RestrictedSummary(BaseModel):
     others' cases). Nor the count of dwellings taking part: those proposed at a meeting leave the
     next agenda, so it fell by the proposals a suppressed `people_housed` hid."""
 
-    people_housed: int | None = Field(description="Cases in the proposal" + SUPPRESSED_COUNT)
+    people_housed: int | None = Field(
+        description="Cases in the proposal; null on an agenda not yet published (asked on two "
+        "days, the count moved with others' cases), and" + SUPPRESSED_COUNT.removeprefix(";")
+    )
     persons_housed: int | None = Field(
         description="Adults and children in those households; hidden with `people_housed`."
     )

@@ -91,6 +91,6 @@ def agenda(
     )
     with_open_proposals(session, table, document, on)
     scope = f"table {table.id} {on.isoformat()} {view.value} {me} {top_k}"
-    restricted = cut(restrict(document, view, me, owners), page, scope, encoded)
+    restricted = cut(restrict(document, view, me, owners, live=True), page, scope, encoded)
     log_cases_shown(session, context, restricted, table.id)
     return restricted

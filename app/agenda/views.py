@@ -60,13 +60,19 @@ def _hide_other_cases(
 
 
 def restrict(
-    document: dict[str, Any], view: AgendaView, organisation_id: uuid.UUID, owners: Owners
+    document: dict[str, Any],
+    view: AgendaView,
+    organisation_id: uuid.UUID,
+    owners: Owners,
+    *,
+    live: bool,
 ) -> dict[str, Any]:
     """Cut the table's document down to what `view` may see (a new dict in the shape of the
     view's model, `app.agenda.models.Agenda`; the input is kept).
 
     care_provider: its own cases only. housing_corporation: its own dwellings only, and no case
-    details. Both get the summary suppressed (`restricted_summary`).
+    details. Both get the summary suppressed (`restricted_summary`; `live`: computed from
+    the day's records, not a published agenda).
     """
     if view == AgendaView.table:
         return dict(document, longest_waiting=document["longest_waiting"][:LONGEST_WAITING])
@@ -77,7 +83,7 @@ def restrict(
     else:
         doc = head | _corporation_part(document, me, owners)
     doc["view"] = view.value
-    doc["summary"] = restricted_summary(document, doc)
+    doc["summary"] = restricted_summary(document, doc, live=live)
     if (
         view == AgendaView.housing_corporation
         and 0 < document["summary"]["ready_cases"] <= PRIMARY_MAX
@@ -188,7 +194,9 @@ CORPORATION_ACTION_FIELDS = (
 )
 
 
-def restricted_summary(document: dict[str, Any], view_doc: dict[str, Any]) -> dict[str, Any]:
+def restricted_summary(
+    document: dict[str, Any], view_doc: dict[str, Any], *, live: bool
+) -> dict[str, Any]:
     """The summary for a care provider or corporation (`RestrictedSummary`): no count of the
     table's cases, and `people_housed` with the monitor's suppression
     (`app.monitor.suppression.suppress`): null when the proposals not in the viewer's view
@@ -198,10 +206,17 @@ def restricted_summary(document: dict[str, Any], view_doc: dict[str, Any]) -> di
     agenda they were, but two agendas side by side gave the change between them (10 other
     providers' ready cases, then 12), and a table's counts change by a few cases a week. So are
     the dwellings taking part: those proposed leave the next agenda, whose count (frozen, or
-    live just after the publish) fell by the proposals `people_housed` hid."""
+    live just after the publish) fell by the proposals `people_housed` hid.
+
+    A `live` agenda (not published) has `people_housed` null too: computed from each day's
+    records, the count of one planned meeting asked on two days moved with the cases others
+    registered in between (6, then 7: one more of another provider's clients fits). A
+    published agenda gives each meeting's count once."""
     summary = document["summary"]
     values: dict[Any, int | None] = {"people_housed": summary["people_housed"]}
     hidden = suppress(values, [], lower={"people_housed": len(view_doc["proposals"])})
+    if live:
+        hidden.add("people_housed")
     out = {key: summary[key] for key in ("passed_over_complete", "solver", "optimal")}
     out["people_housed"] = None if "people_housed" in hidden else summary["people_housed"]
     out["persons_housed"] = None if out["people_housed"] is None else summary["persons_housed"]

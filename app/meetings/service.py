@@ -330,7 +330,7 @@ def meeting_agenda(
         owners = meeting.snapshot["owners"]
         changes = snapshot_changes.since_publication(session, meeting, table.id, meeting.date)
         open_proposals.record_stalls(session, table)
-    restricted = agenda_views.restrict(document, view, me, owners)
+    restricted = agenda_views.restrict(document, view, me, owners, live=meeting.snapshot is None)
     if page is not None:
         frozen = "live" if meeting.published_at is None else meeting.published_at.isoformat()
         scope = f"meeting {meeting.id} {frozen} {view.value} {me}"

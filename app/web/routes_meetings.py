@@ -217,7 +217,8 @@ def _frozen_document(meeting: Meeting, table: OutflowTable, web: Web) -> dict[st
         return None
     view = agenda_views.view_for(web.access(), table)
     document = upgrade_frozen(meeting.snapshot["document"])
-    return agenda_views.restrict(document, view, web.organisation.id, meeting.snapshot["owners"])
+    owners = meeting.snapshot["owners"]
+    return agenda_views.restrict(document, view, web.organisation.id, owners, live=False)
 
 
 def _vacancy_summary(

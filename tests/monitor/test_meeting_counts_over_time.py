@@ -13,7 +13,7 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 from tests.clock import iso
-from tests.conftest import Org, Region
+from tests.conftest import Org, Region, vacancy_body
 from tests.monitor.history import dwelling, publish_on, ready_case
 
 TABLE_COUNTS = {"ready_cases", "feasible_pairs", "blocked_cases"}
@@ -140,3 +140,37 @@ def test_the_dwellings_taking_part_give_no_count_of_the_proposals_a_party_may_no
         assert frozen["people_housed"] is None  # 3 proposals not its own
         live = live_summary(client, viewer, region, iso(7))
         assert "vacancies" not in frozen and "vacancies" not in live, (frozen, live)
+
+
+def test_the_live_agenda_asked_on_two_days_gives_a_party_no_change_in_the_proposals(
+    client, region, limits
+):
+    """The live agenda of a planned meeting is computed from each day's records: its
+    `people_housed` went from 6 to 7 when another provider registered one client a dwelling
+    fits, 5 other proposals or more each day, so each shown, the one between them hidden in
+    the monitor's flows. A party reads the count of proposals on the published agenda only."""
+    ready_case(client, region.care_provider, region.table_id, iso(-90))
+    for _ in range(5):
+        ready_case(client, region.other_care_provider, region.table_id, iso(-90))
+    for n in range(9):  # in neighbourhoods of their own: no spread cap bites
+        address = vacancy_body()["address"] | {"neighbourhood_code": f"BU034401{n:02d}"}
+        dwelling(client, region.other_corporation, complex_ref=None, address=address)
+    meeting = client.post(
+        f"/v1/tables/{region.table_id}/meetings",
+        json={"date": iso(7)},
+        headers=region.chair.headers,
+    )
+    assert meeting.status_code == 201, meeting.text
+    viewers = (region.chair, region.care_provider, region.corporation)
+    before = [live_summary(client, viewer, region, iso(7)) for viewer in viewers]
+    ready_case(client, region.other_care_provider, region.table_id, iso(-3))
+    after = [live_summary(client, viewer, region, iso(7)) for viewer in viewers]
+    assert (before[0]["people_housed"], after[0]["people_housed"]) == (6, 7)
+    for earlier, later in zip(before[1:], after[1:], strict=True):
+        counts = ("people_housed", "persons_housed", "optimality")
+        assert [earlier[key] for key in counts] == [later[key] for key in counts] == [None] * 3
+        draft = client.get(
+            f"/v1/meetings/{meeting.json()['id']}/agenda", headers=region.care_provider.headers
+        )
+        assert draft.status_code == 200, draft.text
+        assert draft.json()["summary"]["people_housed"] is None

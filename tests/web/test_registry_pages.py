@@ -4,7 +4,7 @@ organisations of each kind: nobody sees another's cases or dwellings, not even a
 
 import pytest
 
-from tests.api.helpers import publish_one_proposal
+from tests.api.helpers import plan_meeting, publish_one_proposal
 from tests.api.test_access_log_reads import log_of
 from tests.api.test_actions import hand_out
 from tests.clock import iso
@@ -135,6 +135,10 @@ def test_the_dwelling_page_shows_the_chair_its_best_cases_and_the_corporation_no
     chair = page(people["chair"], url)
     assert "Beste passende dossiers" in chair
     assert f"/dossiers/{registry['own']['id']}" in chair
+    own = page(people["corporation"], url)
+    assert "Er zijn passende dossiers" not in own  # no meeting planned: not day by day
+    assert "ziet u op de datum van een vergadering" in own
+    plan_meeting(client, region, iso(7))
     own = page(people["corporation"], url)
     assert "Er zijn passende dossiers" in own
     assert "passende dossiers voor deze woning" not in own

@@ -592,7 +592,8 @@ SUPPRESSED_COUNT = "; null (suppressed) when the part that is not the viewer's o
 
 class RestrictedOptimalityOut(BaseModel):
     """`OptimalityOut` for care providers and corporations: no score bound (a total over every
-    case's score), and the people bound hidden with `summary.people_housed`."""
+    case's score) and no people bound (the least of the cases some dwelling fits, the dwellings
+    some case fits and their rooms: the table's counts these viewers do not get)."""
 
     reason: str = Field(
         description="`time_budget`: the solver's time budget ran out before it proved the optimum; "
@@ -603,7 +604,8 @@ class RestrictedOptimalityOut(BaseModel):
     )
     people_housed_bound: int | None = Field(
         description=(
-            "At most this many cases could be housed; null when `people_housed` is suppressed."
+            "Null here: at most this many cases could be housed, the least of the table's "
+            "fitting cases and dwellings and their rooms, counts these viewers do not get."
         )
     )
 

@@ -10,8 +10,10 @@ viewers get the table's case counts from the monitor only, protected across ever
 
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 
+from tests.api.test_agenda import straddling_complex
 from tests.clock import iso
 from tests.conftest import Org, Region, vacancy_body
 from tests.monitor.history import dwelling, publish_on, ready_case
@@ -174,3 +176,21 @@ def test_the_live_agenda_asked_on_two_days_gives_a_party_no_change_in_the_propos
         )
         assert draft.status_code == 200, draft.text
         assert draft.json()["summary"]["people_housed"] is None
+
+
+@pytest.mark.settings(solver_time_budget_seconds=0.000000001)
+def test_a_proposal_not_proven_optimal_gives_a_party_no_bound_on_the_people_housed(
+    client, region, limits
+):
+    """The bound is the smallest of the cases some dwelling fits, the dwellings some case fits
+    and the rooms of their complexes and neighbourhoods: where the cases or the dwellings are
+    the smallest, it is the count the parties' summary no longer carries (ready cases less the
+    blocked ones; the dwellings taking part), meeting by meeting. The chair keeps it."""
+    straddling_complex(client, region)
+    meeting_id = publish_on(client, region, iso(0))
+    whole = frozen_agenda(client, region.chair, meeting_id)["summary"]
+    assert whole["optimal"] is False and whole["optimality"]["people_housed_bound"] is not None
+    for viewer in (region.corporation, region.care_provider):
+        summary = frozen_agenda(client, viewer, meeting_id)["summary"]
+        assert summary["people_housed"] == whole["people_housed"]  # all the viewer's own
+        assert summary["optimality"]["people_housed_bound"] is None, summary

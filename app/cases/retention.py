@@ -96,6 +96,12 @@ def _anonymise(session: Session, now: datetime, cases: Sequence[Case]) -> int:
     ).all()
     for agreement in agreements:
         session.delete(agreement)
+    # The tenancy says whether an agreement exists: its ETag moves, as making one moves it.
+    for tenancy in session.exec(
+        select(Tenancy).where(col(Tenancy.case_id).in_([a.case_id for a in agreements]))
+    ).all():
+        tenancy.updated_at = now
+        session.add(tenancy)
     proposals = session.exec(
         select(Proposal).where(col(Proposal.case_id).in_([c.id for c in cases]))
     ).all()

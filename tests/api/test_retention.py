@@ -339,3 +339,30 @@ def test_the_csv_of_a_frozen_agenda_prints_no_blocking_reason_of_an_anonymised_c
     # It says why the row is empty, not that no single reason blocked the case.
     assert "geen enkele reden alleen" not in str(rows)
     assert "gegevens verwijderd" in str(rows)
+
+
+def test_a_tenancy_whose_agreement_retention_deleted_is_not_304_to_its_old_etag(
+    client, region, session
+):
+    """The tenancy says whether an aftercare agreement exists; retention deletes the agreement,
+    so the tenancy's ETag moves as making one moves it: a client that cached the tenancy with
+    `has_aftercare_agreement: true` got a 304 and kept showing the deleted agreement."""
+    from tests.aftercare.test_tenancy import agreement
+
+    case = house(client, region, -40)
+    url = f"/v1/cases/{case['id']}/tenancy"
+    made = client.put(
+        f"/v1/cases/{case['id']}/aftercare-agreement",
+        json=agreement(region),
+        headers=region.care_provider.headers,
+    )
+    assert made.status_code == 201, made.text
+    before = client.get(url, headers=region.care_provider.headers)
+    assert before.json()["has_aftercare_agreement"] is True
+    later = utcnow() + timedelta(days=800)
+    assert anonymise_closed_cases(session, later, retention_days=730) == 1
+    for org in (region.chair, region.care_provider, region.corporation):
+        again = client.get(url, headers=org.headers | {"If-None-Match": before.headers["ETag"]})
+        assert again.status_code == 200, again.text
+        assert again.json()["has_aftercare_agreement"] is False
+        assert again.headers["ETag"] != before.headers["ETag"]

@@ -366,3 +366,22 @@ def test_a_tenancy_whose_agreement_retention_deleted_is_not_304_to_its_old_etag(
         assert again.status_code == 200, again.text
         assert again.json()["has_aftercare_agreement"] is False
         assert again.headers["ETag"] != before.headers["ETag"]
+
+
+def test_the_case_page_of_an_anonymised_case_says_its_details_were_removed(
+    app, client, region, session
+):
+    """Retention resets income, registration, beschikking, support, urgency, debts, needs and
+    areas to neutral values; the page showed those as the person's facts ('€ 0,00 belastbaar
+    per jaar', 'Urgentie nee', 'Ingeschreven als woningzoekende nee', 'geen rolstoel')."""
+    case = create_case(client, region.care_provider, region.table_id, birth_year=1987)
+    close(client, region, case)
+    close_long_ago(session, case["id"])
+    assert anonymise_closed_cases(session, utcnow(), retention_days=730) == 1
+    for org, role in ((region.care_provider, "member"), (region.chair, "chair")):
+        page = signed_in(app, make_person(client, org, role)).get(f"/dossiers/{case['id']}")
+        assert page.status_code == 200, page.text
+        assert "geanonimiseerd" in page.text
+        for neutral in ("€ 0,00", "Urgentie", "Ingeschreven als woningzoekende", "rolstoel"):
+            assert neutral not in page.text
+        assert "1980" in page.text  # what the figures keep stays shown

@@ -385,3 +385,27 @@ def test_the_case_page_of_an_anonymised_case_says_its_details_were_removed(
         for neutral in ("€ 0,00", "Urgentie", "Ingeschreven als woningzoekende", "rolstoel"):
             assert neutral not in page.text
         assert "1980" in page.text  # what the figures keep stays shown
+
+
+def test_the_aftercare_section_says_retention_deleted_the_agreement_not_that_none_was_made(
+    app, client, region, session
+):
+    """The facts list said 'Nazorgafspraak: nog niet gemaakt' for a case whose agreement
+    retention deleted."""
+    from tests.aftercare.test_tenancy import agreement
+
+    case = house(client, region, -40)
+    made = client.put(
+        f"/v1/cases/{case['id']}/aftercare-agreement",
+        json=agreement(region),
+        headers=region.care_provider.headers,
+    )
+    assert made.status_code == 201, made.text
+    assert anonymise_closed_cases(session, utcnow() + timedelta(days=800), 730) == 1
+    for org in (region.care_provider, region.corporation):
+        browser = signed_in(app, make_person(client, org))
+        for url in (f"/dossiers/{case['id']}", f"/dossiers/{case['id']}/nazorg"):
+            page = browser.get(url)
+            assert page.status_code == 200, page.text
+            assert "nog niet gemaakt" not in page.text
+            assert "verwijderd" in page.text

@@ -112,6 +112,7 @@ def get_case_profile(
     found: ProposalDep, context: AccessContextDep, session: SessionDep
 ) -> CaseProfile:
     """What the corporation may know of the proposed case: household size, support intensity,
-    complex-manager need, income category and contract form. Logged as a case-file access."""
+    complex-manager need, income category and contract form. Logged as a case-file access.
+    404 `case_anonymised` once retention removed the details it is made of."""
     proposal, _, role = found
     return service.case_profile(session, context, proposal, role)

@@ -525,7 +525,8 @@ def case_profile(
     """The minimal profile of a proposed case (logged: it is an access to the case file).
 
     403 when `profile_visible` says no: `proposal_closed` for the corporation once the
-    proposal is closed, `case_moved` for a table the case has left."""
+    proposal is closed, `case_moved` for a table the case has left; 404 `case_anonymised` once
+    retention removed the details it is made of."""
     if not profile_visible(session, context, proposal, role):
         if role == "corporation":
             raise Forbidden(
@@ -539,6 +540,12 @@ def case_profile(
         )
     case = session.get(Case, proposal.case_id)
     assert case is not None
+    if case.anonymised_at is not None:
+        raise NotFound(
+            "The case file is anonymised (retention): the details its profile is made of "
+            "were removed.",
+            code="case_anonymised",
+        )
     on = proposal.housed_on or today()
     limits = limits_for(session, on)
     household = case.household_adults + case.household_children

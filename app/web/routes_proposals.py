@@ -11,6 +11,7 @@ from starlette.responses import Response
 
 from app.db import SessionDep
 from app.meetings import service as meetings_service
+from app.problems import NotFound
 from app.proposals import lifecycle as proposal_lifecycle
 from app.proposals import service as proposals_service
 from app.proposals.models import (
@@ -61,8 +62,14 @@ def _proposal_page(
     proposal, table, role = proposals_service.get_proposal(session, context, proposal_id)
     public = proposals_service.show(session, context, proposal, role)
     profile = None
+    anonymised = False
     if proposals_service.profile_visible(session, context, proposal, role):
-        profile = proposals_service.case_profile(session, context, proposal, role)
+        try:
+            profile = proposals_service.case_profile(session, context, proposal, role)
+        except NotFound as gone:
+            if gone.code != "case_anonymised":
+                raise
+            anonymised = True
     meeting, _ = meetings_service.get_meeting(session, context, proposal.meeting_id)
     choices = decision_choices(web, proposal.status, role)
     # Before the meeting's day the parties decide nothing (so no move-in date lies between the
@@ -80,6 +87,7 @@ def _proposal_page(
             "meeting": meeting,
             "role": role,
             "profile": profile,
+            "anonymised": anonymised,
             "vacancy": _vacancy_summary(meeting, table, web, str(proposal.vacancy_id)),
             "names": organisation_names(session, web),
             "choices": choices,

@@ -409,3 +409,24 @@ def test_the_aftercare_section_says_retention_deleted_the_agreement_not_that_non
             assert page.status_code == 200, page.text
             assert "nog niet gemaakt" not in page.text
             assert "verwijderd" in page.text
+
+
+def test_the_case_profile_of_an_anonymised_case_is_gone_not_made_of_neutral_values(
+    app, client, region, session
+):
+    """The profile is derived live from the file: after retention it said 'light' support, no
+    complex manager and an income within the passend-toewijzen limit (from the reset income of
+    0), none of which the person's file said. The API answers 404 `case_anonymised`, and the
+    proposal page says the profile was removed."""
+    case = house(client, region, -40)
+    housed = housed_proposal(client, region, case["id"])
+    assert anonymise_closed_cases(session, utcnow() + timedelta(days=800), 730) == 1
+    session.commit()  # the 404 below rolls the shared session back
+    for org, role in ((region.chair, "chair"), (region.care_provider, "member")):
+        profile = client.get(f"/v1/proposals/{housed['id']}/case-profile", headers=org.headers)
+        assert_problem(profile, 404)
+        assert profile.json()["code"] == "case_anonymised"
+        page = signed_in(app, make_person(client, org, role)).get(f"/voorstellen/{housed['id']}")
+        assert page.status_code == 200, page.text
+        assert "Huismeester nodig" not in page.text
+        assert "geanonimiseerd" in page.text

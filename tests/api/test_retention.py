@@ -430,3 +430,18 @@ def test_the_case_profile_of_an_anonymised_case_is_gone_not_made_of_neutral_valu
         assert page.status_code == 200, page.text
         assert "Huismeester nodig" not in page.text
         assert "geanonimiseerd" in page.text
+
+
+def test_the_case_page_does_not_call_the_anonymised_reference_the_care_providers_own(
+    app, client, region, session
+):
+    """Retention replaced the care provider's reference with `anonymised:` and the case id;
+    the page still said '(uw referentie)' after it."""
+    case = create_case(client, region.care_provider, region.table_id)
+    close(client, region, case)
+    close_long_ago(session, case["id"])
+    assert anonymise_closed_cases(session, utcnow(), retention_days=730) == 1
+    page = signed_in(app, make_person(client, region.care_provider)).get(f"/dossiers/{case['id']}")
+    assert page.status_code == 200, page.text
+    assert f"anonymised:{uuid.UUID(case['id']).hex}" in page.text
+    assert "uw referentie" not in page.text

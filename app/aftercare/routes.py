@@ -90,7 +90,7 @@ def update_tenancy(
 )
 def get_agreement(found: TenancyDep, session: SessionDep, response: Response) -> AgreementPublic:
     """The aftercare agreement (care provider, chair and municipalities; a corporation only
-    sees in the tenancy that one exists)."""
+    sees in the tenancy that one exists). 404 `case_anonymised` once retention deleted it."""
     agreement = service.get_agreement(session, found.tenancy, found.viewer)
     response.headers["ETag"] = etag(agreement)
     return _agreement(agreement)

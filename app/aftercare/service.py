@@ -294,11 +294,20 @@ def _require_care_provider(context: AccessContext, tenancy: Tenancy, what: str) 
 
 def get_agreement(session: Session, tenancy: Tenancy, viewer: Viewer) -> AftercareAgreement:
     """The agreement (care provider, chair, municipalities). A corporation sees only that it
-    exists (in the tenancy): 403 here."""
+    exists (in the tenancy): 403 here. 404 `case_anonymised` once retention deleted it."""
     if viewer == Viewer.corporation:
         raise Forbidden("A corporation sees that an aftercare agreement exists, not its content.")
     agreement = session.get(AftercareAgreement, tenancy.case_id)
     if agreement is None:
+        anonymised = session.exec(
+            select(Case.anonymised_at).where(Case.id == tenancy.case_id)
+        ).one_or_none()
+        if anonymised is not None:
+            raise NotFound(
+                "The case file is anonymised (retention): its aftercare agreement was deleted, "
+                "and it takes no new one.",
+                code="case_anonymised",
+            )
         raise NotFound("No aftercare agreement for this case yet.")
     return agreement
 

@@ -445,3 +445,23 @@ def test_the_case_page_does_not_call_the_anonymised_reference_the_care_providers
     assert page.status_code == 200, page.text
     assert f"anonymised:{uuid.UUID(case['id']).hex}" in page.text
     assert "uw referentie" not in page.text
+
+
+def test_the_agreement_retention_deleted_is_404_case_anonymised_not_none_yet(
+    client, region, session
+):
+    """GET answered 'No aftercare agreement for this case yet.' (code not_found): a client
+    would wait for one, or try to make it and get 409 case_anonymised."""
+    from tests.aftercare.test_tenancy import agreement
+
+    case = house(client, region, -40)
+    url = f"/v1/cases/{case['id']}/aftercare-agreement"
+    made = client.put(url, json=agreement(region), headers=region.care_provider.headers)
+    assert made.status_code == 201, made.text
+    assert anonymise_closed_cases(session, utcnow() + timedelta(days=800), 730) == 1
+    session.commit()  # the 404s below roll the shared session back
+    for org in (region.chair, region.care_provider):
+        gone = client.get(url, headers=org.headers)
+        assert_problem(gone, 404)
+        assert gone.json()["code"] == "case_anonymised"
+        assert "yet" not in gone.json()["detail"]

@@ -34,7 +34,7 @@ from app.problems import Forbidden, problem_responses
 from app.registry import intake
 from app.registry import service as registry
 from app.registry.service import CASE_BLOCKING_REASONS
-from app.schemas import REFERENCE_PART_PATTERN, ExternalRef, HouseholdSize
+from app.schemas import EXTERNAL_REF_PATTERN, REFERENCE_PART_PATTERN, HouseholdSize
 from app.timeline.models import Timeline
 from app.timeline.service import case_timeline
 from app.versioning import etag
@@ -98,8 +98,13 @@ def list_cases(
     ] = None,
     status: CaseStatus | None = None,
     external_ref: Annotated[
-        ExternalRef | None,
-        Query(alias="externalRef", description="Only the case with this own reference."),
+        str | None,
+        Query(
+            alias="externalRef",
+            pattern=f"{EXTERNAL_REF_PATTERN}|^anonymised:[0-9a-f]{{32}}$",
+            description="Only the case with this own reference (or, once anonymised, the "
+            "reference retention gave it: `anonymised:` and the case id in hex).",
+        ),
     ] = None,
     organisation_id: Annotated[
         uuid.UUID | None,

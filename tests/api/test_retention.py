@@ -465,3 +465,24 @@ def test_the_agreement_retention_deleted_is_404_case_anonymised_not_none_yet(
         assert_problem(gone, 404)
         assert gone.json()["code"] == "case_anonymised"
         assert "yet" not in gone.json()["detail"]
+
+
+def test_an_anonymised_case_is_found_by_the_reference_the_api_shows(client, region, session):
+    """`?externalRef=` took only references a client can register: the anonymised reference
+    the case itself shows was a 400 (the pages' reference search finds it)."""
+    case = create_case(client, region.care_provider, region.table_id)
+    close(client, region, case)
+    close_long_ago(session, case["id"])
+    assert anonymise_closed_cases(session, utcnow(), retention_days=730) == 1
+    shown = client.get(f"/v1/cases/{case['id']}", headers=region.care_provider.headers).json()
+    found = client.get(
+        "/v1/cases",
+        params={"externalRef": shown["external_ref"]},
+        headers=region.care_provider.headers,
+    )
+    assert found.status_code == 200, found.text
+    assert [c["id"] for c in found.json()["items"]] == [case["id"]]
+    refused = client.get(
+        "/v1/cases", params={"externalRef": "anonymised:x"}, headers=region.care_provider.headers
+    )
+    assert_problem(refused, 400)

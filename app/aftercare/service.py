@@ -299,10 +299,7 @@ def get_agreement(session: Session, tenancy: Tenancy, viewer: Viewer) -> Afterca
         raise Forbidden("A corporation sees that an aftercare agreement exists, not its content.")
     agreement = session.get(AftercareAgreement, tenancy.case_id)
     if agreement is None:
-        anonymised = session.exec(
-            select(Case.anonymised_at).where(Case.id == tenancy.case_id)
-        ).one_or_none()
-        if anonymised is not None:
+        if is_anonymised(session, tenancy.case_id):
             raise NotFound(
                 "The case file is anonymised (retention): its aftercare agreement was deleted, "
                 "and it takes no new one.",
@@ -312,15 +309,19 @@ def get_agreement(session: Session, tenancy: Tenancy, viewer: Viewer) -> Afterca
     return agreement
 
 
+def is_anonymised(session: Session, case_id: uuid.UUID) -> bool:
+    """Whether retention anonymised the case: a fresh read of `anonymised_at`, not the
+    session's copy of the case."""
+    anonymised = session.exec(select(Case.anonymised_at).where(Case.id == case_id)).one_or_none()
+    return anonymised is not None
+
+
 def _require_not_anonymised(session: Session, tenancy: Tenancy) -> None:
     """409 `case_anonymised`: retention deleted the case's agreement with its other personal
     details, and a new one would bring them back into a file retention no longer visits. Read
-    after the tenancy's lock (a fresh read, not the session's copy of the case), which
-    retention takes too before it anonymises (`app.cases.retention`)."""
-    anonymised = session.exec(
-        select(Case.anonymised_at).where(Case.id == tenancy.case_id)
-    ).one_or_none()
-    if anonymised is not None:
+    after the tenancy's lock (`is_anonymised`), which retention takes too before it
+    anonymises (`app.cases.retention`)."""
+    if is_anonymised(session, tenancy.case_id):
         raise Conflict(
             "The case file is anonymised (retention); it takes no aftercare agreement.",
             code="case_anonymised",

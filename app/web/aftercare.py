@@ -13,7 +13,7 @@ On top of that a person with the role `viewer` records nothing.
 import uuid
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from app.aftercare import service as aftercare
 from app.aftercare.models import (
@@ -27,7 +27,7 @@ from app.aftercare.models import (
     TransferCondition,
 )
 from app.aftercare.service import Viewer
-from app.cases.models import Case, SupportIntensity
+from app.cases.models import SupportIntensity
 from app.organisations.models import OrganisationKind
 from app.people.models import PersonRole
 from app.problems import NotFound
@@ -72,9 +72,7 @@ def case_section(session: Session, web: Web, case_id: uuid.UUID) -> dict[str, An
         agreement = session.get(AftercareAgreement, case_id)
     writer = web.role != PersonRole.viewer
     running = tenancy.status != TenancyStatus.ended
-    anonymised = (
-        session.exec(select(Case.anonymised_at).where(Case.id == case_id)).one_or_none() is not None
-    )
+    anonymised = aftercare.is_anonymised(session, case_id)
     keeps = viewer in (Viewer.care_provider, Viewer.corporation)
     awaiting = tenancy.status == TenancyStatus.awaiting_transfer
     own = viewer == Viewer.care_provider

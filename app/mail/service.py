@@ -79,16 +79,12 @@ def set_preferences(
     session.flush()
     unwanted = [kind.value for kind, name in PREFERENCE_OF.items() if not getattr(row, name)]
     if unwanted:
-        session.exec(
-            update(MailMessage)
-            .where(
-                col(MailMessage.person_id) == person.id,
-                col(MailMessage.kind).in_(unwanted),
-                col(MailMessage.status) == MailStatus.pending.value,
-                or_(col(MailMessage.locked_until).is_(None), col(MailMessage.locked_until) < now),
-            )
-            .values(status=MailStatus.expired.value, last_error="turned off before it was sent")
-            .execution_options(synchronize_session=False)
+        _expire_waiting(
+            session,
+            now,
+            "turned off before it was sent",
+            col(MailMessage.person_id) == person.id,
+            col(MailMessage.kind).in_(unwanted),
         )
     return preferences(session, person, mail_enabled=mail_enabled)
 
@@ -344,19 +340,27 @@ def queue_due_notices(session: Session, *, day: date | None = None) -> int:
     return _insert_once(session, rows)
 
 
-def expire_and_forget(session: Session, *, now: datetime | None = None) -> None:
-    """Mark pending rows past their `expires_at` as expired, and remove sent, failed and
-    expired rows older than `SENT_LOG_DAYS`."""
-    now = now or utcnow()
+def _expire_waiting(session: Session, now: datetime, reason: str, *where: Any) -> None:
+    """Mark the pending mails matching `where` expired with `reason`, except those a worker
+    holds a lease on (it is sending them)."""
     session.exec(
         update(MailMessage)
         .where(
             col(MailMessage.status) == MailStatus.pending.value,
-            col(MailMessage.expires_at) < now,
             or_(col(MailMessage.locked_until).is_(None), col(MailMessage.locked_until) < now),
+            *where,
         )
-        .values(status=MailStatus.expired.value, last_error="expired before it could be sent")
+        .values(status=MailStatus.expired.value, last_error=reason)
         .execution_options(synchronize_session=False)
+    )
+
+
+def expire_and_forget(session: Session, *, now: datetime | None = None) -> None:
+    """Mark pending rows past their `expires_at` as expired, and remove sent, failed and
+    expired rows older than `SENT_LOG_DAYS`."""
+    now = now or utcnow()
+    _expire_waiting(
+        session, now, "expired before it could be sent", col(MailMessage.expires_at) < now
     )
     session.exec(
         delete(MailMessage).where(

@@ -489,6 +489,6 @@ def _vacancy_waiting_days(vacancy: Vacancy) -> int | None:
     """Days the dwelling has been available, while it is on offer (available or proposed);
     None once let or withdrawn: it waits no longer, and the day it was let is a client's
     move-in day, which not every reader of the list may see."""
-    if vacancy.status not in (VacancyStatus.available, VacancyStatus.proposed):
+    if vacancy.status not in tables_service.OPEN_DWELLINGS:
         return None
     return max(0, (today() - vacancy.available_from).days)

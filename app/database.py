@@ -46,11 +46,29 @@ def _configure_sqlite(engine: Engine, foreign_keys: bool = True) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-def build_engine(url: str, *, foreign_keys: bool = True) -> Engine:
+POOL_SIZE, POOL_OVERFLOW = 20, 10
+# Requests of one process that hold a PostgreSQL transaction at once; the others wait their turn
+# on the event loop, first come, first served. With every concurrent request in its own thread
+# (30 slots), 20 clients creating cases took 4.4 ms of server CPU per creation and a p99 of
+# 144 ms, against 3.6 ms and 111 ms with 4 slots and 2.8 ms and 90 ms with 2, in alternating
+# rounds of the same run (`bench_ingest --cases-only`, docs/benchmarks.md): the threads contend
+# for the interpreter lock, and each that comes back from a round trip waits for it behind the
+# others. A request computing outside its transaction gives its slot back meanwhile
+# (`outside_transaction`), so a long agenda or monitor answer does not hold one.
+REQUEST_SLOTS = 4
+# At most this many: each slot's holder needs a thread of the routes' pool (40) to run in while
+# up to OUTSIDE_MOST threads of that pool wait to take a slot back (`outside_transaction`).
+REQUEST_SLOTS_MOST = 20
+
+
+def build_engine(
+    url: str, *, foreign_keys: bool = True, request_slots: int = REQUEST_SLOTS
+) -> Engine:
     """Create an engine for `url` with the settings each dialect needs.
 
     Migrations pass foreign_keys=False: SQLite's batch mode recreates tables, which enforced
-    foreign keys would refuse.
+    foreign keys would refuse. `request_slots`: on PostgreSQL, how many requests of this
+    process hold a transaction at once (`request_slot`; 1 to `REQUEST_SLOTS_MOST`).
     """
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
@@ -67,12 +85,13 @@ def build_engine(url: str, *, foreign_keys: bool = True) -> Engine:
     # server closed (a restart) fails the request's first statement instead; SQLAlchemy then
     # drops every connection opened before, and `app.transient` runs the request again on a new
     # one (nothing was committed: `RequestSession.commit` tells a loss during COMMIT apart).
+    if not 1 <= request_slots <= REQUEST_SLOTS_MOST:
+        raise ValueError(f"request_slots must be 1 to {REQUEST_SLOTS_MOST}, not {request_slots}")
     engine = create_engine(url, pool_size=POOL_SIZE, max_overflow=POOL_OVERFLOW)
-    _request_slots[engine] = FairLock(POOL_SIZE + POOL_OVERFLOW)
+    _request_slots[engine] = FairLock(request_slots)
     return engine
 
 
-POOL_SIZE, POOL_OVERFLOW = 20, 10
 _request_slots: "weakref.WeakKeyDictionary[Engine, FairLock]" = weakref.WeakKeyDictionary()
 
 
@@ -240,12 +259,12 @@ def end_session(session: Session, succeeded: bool) -> None:
         session.close()
 
 
-# How many requests may compute outside SQLite's lock at once (`outside_transaction`). Each
-# takes the lock back waiting in a thread of the routes' pool (40 threads); with every thread
-# waiting so, the request holding the lock found none to run its next step in and the server
-# stopped answering for good (44 concurrent monitor or agenda requests, breaker). Fewer than the
-# pool's threads leaves one for the lock's holder: the only request on SQLite that runs in the
-# pool while the lock is taken.
+# How many requests may compute outside SQLite's lock or their PostgreSQL slot at once
+# (`outside_transaction`). Each takes it back waiting in a thread of the routes' pool (40
+# threads); with every thread waiting so, the request holding the lock found none to run its
+# next step in and the server stopped answering for good (44 concurrent monitor or agenda
+# requests, breaker). Fewer than the pool's threads leaves some for the holders (SQLite's one,
+# PostgreSQL's REQUEST_SLOTS_MOST at most): the only requests that run in the pool meanwhile.
 OUTSIDE_MOST = 16
 _outside = threading.BoundedSemaphore(OUTSIDE_MOST)
 
@@ -254,8 +273,9 @@ _outside = threading.BoundedSemaphore(OUTSIDE_MOST)
 def outside_transaction(session: Session) -> Iterator[None]:
     """Run heavy computation without holding the database: commit what the request has done so
     far (the key's last-used time, nothing else in the routes that use this), release the SQLite
-    process lock, and take it back afterwards. The next statement on `session` begins a new
-    transaction (BEGIN IMMEDIATE on SQLite), so whatever the caller writes afterwards is short.
+    process lock or the PostgreSQL request slot, and take it back afterwards. The next
+    statement on `session` begins a new transaction (BEGIN IMMEDIATE on SQLite), so whatever
+    the caller writes afterwards is short.
 
     The caller must not rely on the rows it loaded staying unchanged: it computes from values it
     copied out (plain rows, not ORM objects it later writes) and re-checks what it writes
@@ -264,12 +284,12 @@ def outside_transaction(session: Session) -> Iterator[None]:
     savepoint.
     """
     session.commit()
-    # PostgreSQL's request slot is kept: the committed session holds no connection meanwhile,
-    # and taking a slot back here, in a worker thread, could wait while holding a thread of the
-    # routes' pool (`app.db.get_session`). SQLite's lock must let other writers in, but only
-    # OUTSIDE_MOST requests at a time: the others compute holding it.
+    # The lock (SQLite) or slot (PostgreSQL) must let other requests in, but only OUTSIDE_MOST
+    # requests at a time: taking it back waits in a thread of the routes' pool, and with every
+    # thread waiting so the holders found none to run in (`app.db.get_session`). The others
+    # compute holding it.
     lock = session.info.get(_WRITE_LOCK)
-    if lock is not _sqlite_lock or not _outside.acquire(blocking=False):
+    if lock is None or not _outside.acquire(blocking=False):
         lock = None
     if lock is not None:
         lock.release()

@@ -250,7 +250,8 @@ def create_app(
     """
     settings = settings or get_settings()
     owned_engine = engine is None
-    engine = engine if engine is not None else build_engine(settings.database_url)
+    if engine is None:
+        engine = build_engine(settings.database_url, request_slots=settings.request_slots)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:

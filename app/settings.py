@@ -5,6 +5,8 @@ from functools import lru_cache
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from app.database import REQUEST_SLOTS, REQUEST_SLOTS_MOST
+
 ADMIN_KEY_MIN_LENGTH = 32
 ADMIN_KEY_MIN_DISTINCT = 10
 
@@ -38,6 +40,13 @@ class Settings(BaseSettings):
         le=64,
         description="Server processes `serve` starts on its one port (PostgreSQL only when more "
         "than one); `serve --workers` overrides it.",
+    )
+    request_slots: int = Field(
+        default=REQUEST_SLOTS,
+        ge=1,
+        le=REQUEST_SLOTS_MOST,
+        description="PostgreSQL: requests of one server process that hold a transaction at "
+        "once; the others wait their turn, first come, first served (`app.database`).",
     )
     # info.contact of the OpenAPI document (NL API Design Rules /core/doc-openapi-contact): who
     # answers partners' questions about this API. An operator sets its own.

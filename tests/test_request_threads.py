@@ -15,6 +15,7 @@ import anyio
 import httpx
 
 from app import database
+from app.agenda import service as agenda_service
 from app.main import create_app
 from tests.conftest import OPERATOR, case_body
 
@@ -32,6 +33,24 @@ async def _organisation(client: httpx.AsyncClient, kind: str) -> tuple[str, dict
         f"/v1/organizations/{org_id}/api-keys", json={"label": "t"}, headers=OPERATOR
     )
     return org_id, {"Authorization": f"Bearer {key.json()['key']}"}
+
+
+async def _table(client: httpx.AsyncClient) -> tuple[str, dict[str, str], dict[str, str]]:
+    """A table of a municipality (its chair) and one care provider: the table's id, the chair's
+    headers and the care provider's."""
+    chair, chair_headers = await _organisation(client, "municipality")
+    provider, headers = await _organisation(client, "care_provider")
+    table = await client.post(
+        "/v1/tables",
+        json={
+            "name": "Tafel",
+            "municipality_codes": ["GM0344"],
+            "chair_organisation_id": chair,
+            "member_organisation_ids": [provider],
+        },
+        headers=OPERATOR,
+    )
+    return table.json()["id"], chair_headers, headers
 
 
 async def _creations(app) -> list[int]:  # type: ignore[no-untyped-def]
@@ -57,19 +76,7 @@ async def _at_once(app, request) -> list[int]:  # type: ignore[no-untyped-def]
     anyio.to_thread.current_default_thread_limiter().total_tokens = THREADS  # this loop's pool
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
-        chair, _ = await _organisation(client, "municipality")
-        provider, headers = await _organisation(client, "care_provider")
-        table = await client.post(
-            "/v1/tables",
-            json={
-                "name": "Tafel",
-                "municipality_codes": ["GM0344"],
-                "chair_organisation_id": chair,
-                "member_organisation_ids": [provider],
-            },
-            headers=OPERATOR,
-        )
-        table_id = table.json()["id"]
+        table_id, _, headers = await _table(client)
         answers = await asyncio.wait_for(
             asyncio.gather(*(request(client, table_id, headers) for _ in range(REQUESTS))),
             GIVE_UP_SECONDS,
@@ -100,4 +107,51 @@ def test_more_concurrent_requests_computing_outside_the_lock_than_threads_are_al
     try:
         assert asyncio.run(_monitor_reads(app)) == [200] * REQUESTS
     finally:
+        app.state.engine.dispose()
+
+
+async def _creation_while_an_agenda_computes(
+    app, computing: threading.Event, go_on: threading.Event
+):  # type: ignore[no-untyped-def]
+    """The chair asks for the agenda, whose computation waits for `go_on`; meanwhile the care
+    provider creates a case. The creation's status, answered before the agenda goes on."""
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+        table_id, chair_headers, headers = await _table(client)
+        agenda = asyncio.ensure_future(
+            client.get(f"/v1/tables/{table_id}/agenda", headers=chair_headers)
+        )
+        try:
+            assert await asyncio.to_thread(computing.wait, GIVE_UP_SECONDS)
+            created = await asyncio.wait_for(
+                client.post("/v1/cases", json=case_body(table_id), headers=headers),
+                GIVE_UP_SECONDS,
+            )
+        finally:
+            go_on.set()
+        assert (await agenda).status_code == 200
+    return created.status_code
+
+
+def test_a_request_computing_outside_its_transaction_lets_the_next_request_in(
+    databases, settings, monkeypatch
+):
+    # One slot (PostgreSQL) or SQLite's one lock: the agenda's computation gives it back, so a
+    # long agenda or monitor answer does not hold up the requests behind it.
+    computing, go_on = threading.Event(), threading.Event()
+    compute = agenda_service.compute_loaded
+
+    def slow_compute(*args, **kwargs):  # type: ignore[no-untyped-def]
+        computing.set()
+        go_on.wait(GIVE_UP_SECONDS)
+        return compute(*args, **kwargs)
+
+    monkeypatch.setattr(agenda_service, "compute_loaded", slow_compute)
+    update = {"database_url": databases.migrated_url(), "request_slots": 1}
+    app = create_app(settings.model_copy(update=update))
+    try:
+        created = asyncio.run(_creation_while_an_agenda_computes(app, computing, go_on))
+        assert created == 201
+    finally:
+        go_on.set()
         app.state.engine.dispose()

@@ -148,14 +148,16 @@ def _common(request: Request, web: Web, session: Session) -> ListFilters:
     return ListFilters(given, table_id, organisation_id)
 
 
-def _standings(session: Session, cases: list[Case]) -> dict[uuid.UUID, Any]:
-    """The standing of the page's cases, per table: the engine evaluates only these rows (a
-    page of PAGE_SIZE cases against the table's dwellings), not the whole table per view."""
+def _standings(session: Session, cases: list[Case]) -> dict[uuid.UUID, tuple[OutflowTable, Any]]:
+    """The table of the page's cases and their standing there, per table: the engine evaluates
+    only these rows (a page of PAGE_SIZE cases against the table's dwellings), not the whole
+    table per view. Every case's table, also one its care provider has left since (its closed
+    cases there stay its own)."""
     shown: dict[uuid.UUID, list[str]] = {}
     for case in cases:
         shown.setdefault(case.table_id, []).append(str(case.id))
     rows = session.exec(select(OutflowTable).where(col(OutflowTable.id).in_(sorted(shown))))
-    return {t.id: registry.standing_for(session, t, only_cases=shown[t.id]) for t in rows}
+    return {t.id: (t, registry.standing_for(session, t, only_cases=shown[t.id])) for t in rows}
 
 
 def _visible_case(web: Web, table: OutflowTable) -> Any:
@@ -204,12 +206,10 @@ def case_list(request: Request, session: SessionDep, web: WebDep) -> HTMLRespons
     key = None if filters.sort is None else cases_service.sort_date
     cases, next_cursor = paginate(cases, PAGE_SIZE, key)
     standings = _standings(session, cases)
-    tables = {t.id: t for t in _tables(session, web)}
     rows = []
     for case in cases:
-        standing = case_standing(
-            session, standings[case.table_id], case, _visible_case(web, tables[case.table_id])
-        )
+        table, at_table = standings[case.table_id]
+        standing = case_standing(session, at_table, case, _visible_case(web, table))
         rows.append(
             {
                 "case": case,
@@ -226,7 +226,7 @@ def case_list(request: Request, session: SessionDep, web: WebDep) -> HTMLRespons
             "corporation": False,
             "rows": rows,
             "filters": given,
-            "tables": list(tables.values()),
+            "tables": _tables(session, web),
             "providers": _organisations(session, web, OrganisationKind.care_provider),
             "names": _names(session, web),
             "statuses": list(CaseStatus),

@@ -49,6 +49,16 @@ def me(client: Any, headers: dict[str, str]) -> dict[str, Any]:
     return response.json()
 
 
+def withdraw_case(client: Any, org: Any, case_id: str) -> None:
+    """The care provider withdraws its case (the client found a home of their own)."""
+    response = client.patch(
+        f"/v1/cases/{case_id}",
+        json={"status": "withdrawn", "status_reason": "own_solution"},
+        headers=org.headers,
+    )
+    assert response.status_code == 200, response.text
+
+
 def publish_one_proposal(client: Any, region: Any) -> tuple[dict[str, Any], dict[str, Any]]:
     """A meeting a week ago, published with one proposal: a new case of `care_provider` for a
     new dwelling of `corporation`. Returns the meeting and the proposal (as the chair sees it)."""

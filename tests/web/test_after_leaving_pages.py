@@ -1,0 +1,31 @@
+"""The pages of an organisation after it left a table: its own closed files there stay its
+own, and nothing of the table it left comes back through them."""
+
+from tests.api.helpers import withdraw_case
+from tests.conftest import OPERATOR, create_case
+from tests.web.conftest import make_person, signed_in
+
+
+def leave(client, region, org):  # type: ignore[no-untyped-def]
+    url = f"/v1/tables/{region.table_id}"
+    members = client.get(url, headers=OPERATOR).json()["member_organisation_ids"]
+    body = {"member_organisation_ids": [m for m in members if m != org.id]}
+    response = client.patch(url, json=body, headers=OPERATOR)
+    assert response.status_code == 200, response.text
+
+
+def test_a_care_provider_that_left_a_table_still_lists_its_closed_cases_there(  # type: ignore[no-untyped-def]
+    app, client, region
+):
+    """Its case list was a 500: the page looked up the table of each case among the tables
+    the provider sits at, and a withdrawn case at a table it left has none there."""
+    case = create_case(client, region.care_provider, region.table_id, external_ref="OUD-001")
+    withdraw_case(client, region.care_provider, case["id"])
+    browser = signed_in(app, make_person(client, region.care_provider))
+    leave(client, region, region.care_provider)
+
+    page = browser.get("/dossiers")
+
+    assert page.status_code == 200, page.text
+    assert "OUD-001" in page.text
+    assert region.table_id not in page.text  # no filter choice for a table it left

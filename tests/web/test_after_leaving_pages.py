@@ -29,3 +29,23 @@ def test_a_care_provider_that_left_a_table_still_lists_its_closed_cases_there(  
     assert page.status_code == 200, page.text
     assert "OUD-001" in page.text
     assert region.table_id not in page.text  # no filter choice for a table it left
+
+
+def test_who_saw_the_file_names_an_organisation_that_has_left_the_table_since(  # type: ignore[no-untyped-def]
+    app, client, region
+):
+    """The page a care worker answers a client's AVG art. 15 question with named a
+    municipality that read the file "Een andere organisatie" once it had left the table: the
+    names came from the organisations the provider sits with now, not from the log."""
+    case = create_case(client, region.care_provider, region.table_id)
+    read = client.get(f"/v1/cases/{case['id']}", headers=region.municipality.headers)
+    assert read.status_code == 200, read.text
+    leave(client, region, region.municipality)
+    worker = signed_in(app, make_person(client, region.care_provider))
+
+    page = worker.get(f"/dossiers/{case['id']}/inzage")
+
+    assert page.status_code == 200, page.text
+    rows = page.text.split("<tbody>")[1].split("</tbody>")[0].split("<tr>")[1:]
+    assert len(rows) == 2  # the municipality's read, the creation
+    assert region.municipality.name in rows[0] and "Een andere organisatie" not in page.text

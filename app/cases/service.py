@@ -594,9 +594,13 @@ def update_case(
                 lifecycle.check(case, CaseEvent.move)
                 _require_membership(session, case.care_provider_id, fields.table_id)
             if "debts" in changes:
-                _require_corporations(
-                    session, fields.debts.rent_arrears_corporation_ids, fields.table_id
-                )
+                # Only the ids this change adds: one stored before stays though its
+                # corporation has left the table since (a move keeps them all, too).
+                stored = set(case.debts_rent_arrears_corporation_ids)
+                added = [
+                    i for i in fields.debts.rent_arrears_corporation_ids if str(i) not in stored
+                ]
+                _require_corporations(session, added, fields.table_id)
             for column, value in _columns(fields).items():
                 setattr(case, column, value)
         if target == SettableStatus.withdrawn.value:

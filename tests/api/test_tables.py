@@ -429,3 +429,37 @@ def test_a_municipality_with_open_dwellings_cannot_leave_the_table(client, regio
     moved = client.patch(url, json={"municipality_codes": ["GM0344"]}, headers=OPERATOR)
     assert moved.status_code == 200, moved.text
     assert moved.json()["municipality_codes"] == ["GM0344"]
+
+
+def test_a_case_keeps_its_rent_arrears_at_a_corporation_that_left_and_its_debts_still_change(
+    client, region
+):
+    """A corporation with no open dwellings left the table; a case stating rent arrears at it
+    could then change no debt field at all: `{"debts": {"problematic": true}}` was a 400 on
+    `rent_arrears_corporation_ids`, which the care provider had not sent. Only ids a change
+    adds must name a corporation at the table; the stored one stays until the provider drops
+    it."""
+    debts = {"rent_arrears_corporation_ids": [region.corporation.id]}
+    case = create_case(client, region.care_provider, region.table_id, debts=debts)
+    assert _members_without(client, region, region.corporation).status_code == 200
+    url = f"/v1/cases/{case['id']}"
+
+    changed = client.patch(
+        url, json={"debts": {"problematic": True}}, headers=region.care_provider.headers
+    )
+
+    assert changed.status_code == 200, changed.text
+    assert changed.json()["debts"]["problematic"] is True
+    assert changed.json()["debts"]["rent_arrears_corporation_ids"] == [region.corporation.id]
+    both = {"rent_arrears_corporation_ids": [region.corporation.id, region.other_corporation.id]}
+    added = client.patch(url, json={"debts": both}, headers=region.care_provider.headers)
+    assert added.status_code == 200, added.text
+    outsider = make_org(client, "housing_corporation").id
+    refused = client.patch(
+        url,
+        json={"debts": {"rent_arrears_corporation_ids": [region.corporation.id, outsider]}},
+        headers=region.care_provider.headers,
+    )
+    assert invalid_names(refused) == ["debts.rent_arrears_corporation_ids"]
+    assert outsider in refused.json()["invalidParams"][0]["reason"]
+    assert region.corporation.id not in refused.json()["invalidParams"][0]["reason"]

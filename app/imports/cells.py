@@ -58,11 +58,14 @@ class ErrorValue:
 
 @dataclass(frozen=True, slots=True)
 class Corporations:
-    """The housing corporations a case may owe rent to, by lower-cased name and by id."""
+    """The housing corporations a case may owe rent to, by lower-cased name and by id; `former`
+    (id, name): those the stored file names that have left the table since, in `ids` too (a
+    file keeps them until its care provider drops them: `cases.service.update_case`)."""
 
     by_name: dict[str, list[uuid.UUID]]
     ids: frozenset[uuid.UUID]
     names: tuple[str, ...]
+    former: tuple[tuple[uuid.UUID, str], ...] = ()
 
 
 def is_empty(value: Any) -> bool:

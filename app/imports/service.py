@@ -390,6 +390,42 @@ def table_corporations(session: Session, table_id: uuid.UUID) -> cells.Corporati
     return cells.Corporations(by_name, frozenset(i for i, _ in rows), tuple(n for _, n in rows))
 
 
+def case_corporations(session: Session, case: Case) -> cells.Corporations:
+    """The corporations `case`'s rent-arrears field may name on its edit form: those at its
+    table, and those the stored file names that have left the table since (`former`), so that
+    saving another change keeps them rather than dropping them unseen."""
+    known = table_corporations(session, case.table_id)
+    stored = {uuid.UUID(i) for i in case.debts_rent_arrears_corporation_ids} - known.ids
+    if not stored:
+        return known
+    former = session.exec(
+        select(Organisation.id, Organisation.name)
+        .where(col(Organisation.id).in_(sorted(stored)))
+        .order_by(Organisation.name)
+    ).all()
+    return cells.Corporations(
+        known.by_name, known.ids | stored, known.names, tuple((i, n) for i, n in former)
+    )
+
+
+def corporation_options(
+    session: Session, table_ids: list[uuid.UUID], case: Case | None
+) -> list[tuple[str, str]]:
+    """The rent-arrears field's choices on a case's form, (id, name): the corporations at
+    `table_ids` by name, then those `case`'s stored file names that have left its table since,
+    marked so (`case_corporations`)."""
+    found: dict[str, str] = {}
+    for table_id in table_ids:
+        known = table_corporations(session, table_id)
+        for name in known.names:
+            for org_id in known.by_name[name.strip().casefold()]:
+                found[str(org_id)] = name
+    gone = case_corporations(session, case).former if case is not None else ()
+    return sorted(found.items(), key=lambda item: item[1]) + [
+        (str(i), f"{name} (niet meer aan deze tafel)") for i, name in gone
+    ]
+
+
 def _stored_refs(rows: list[Row]) -> list[str]:
     """The rows' references a client can have registered (`app.schemas.ExternalRef`), to look
     up: no other is found, and one with a NUL byte (a CSV cell, or Excel's `_x0000_` in an

@@ -129,16 +129,6 @@ def _options(column: Column, corporations: list[tuple[str, str]]) -> list[tuple[
     return []
 
 
-def _corporations(session: Session, table_ids: list[uuid.UUID]) -> list[tuple[str, str]]:
-    found: dict[str, str] = {}
-    for table_id in table_ids:
-        known = imports.table_corporations(session, table_id)
-        for name in known.names:
-            for org_id in known.by_name[name.strip().casefold()]:
-                found[str(org_id)] = name
-    return sorted(found.items(), key=lambda item: item[1])
-
-
 def _form_page(
     request: Request,
     session: Session,
@@ -159,7 +149,11 @@ def _form_page(
         "tables": tables,
         "table_value": values.get("table_id", ""),
         "fields": fields_of(
-            CASES, values, errors or {}, _corporations(session, table_ids), case is None
+            CASES,
+            values,
+            errors or {},
+            imports.corporation_options(session, table_ids, case),
+            case is None,
         ),
         "error": error or ("Controleer de gemarkeerde velden." if errors else None),
         "saved": saved,
@@ -285,7 +279,7 @@ def edit_case_page(
 def _edit(session: Session, case: Case, values: dict[str, str]) -> tuple[Entry, Any]:
     """The form over the stored file: the merge patch it makes, or None with the errors."""
     stored = imports.stored_case(case)
-    corporations = imports.table_corporations(session, case.table_id)
+    corporations = imports.case_corporations(session, case)
     entry = read_entry(CASES, values, skip=frozenset({REF}), corporations=corporations)
     entry.document = imports.merge(stored, entry.document)
     after = validate_entry(CaseCreate, entry, {c.name for c in CASES.columns})

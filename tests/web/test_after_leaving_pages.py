@@ -1,9 +1,13 @@
 """The pages of an organisation after it left a table: its own closed files there stay its
 own, and nothing of the table it left comes back through them."""
 
+import re
+
+from app.imports.by_hand import form_values
+from app.imports.columns import CASES
 from tests.api.helpers import withdraw_case
 from tests.conftest import OPERATOR, create_case
-from tests.web.conftest import make_person, signed_in
+from tests.web.conftest import csrf_of, make_person, signed_in
 
 
 def leave(client, region, org):  # type: ignore[no-untyped-def]
@@ -12,6 +16,13 @@ def leave(client, region, org):  # type: ignore[no-untyped-def]
     body = {"member_organisation_ids": [m for m in members if m != org.id]}
     response = client.patch(url, json=body, headers=OPERATOR)
     assert response.status_code == 200, response.text
+
+
+def _as_shown(client, region, case_id: str) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    """The edit form's fields as the page fills them from the stored file (what a browser
+    sends back when nothing is touched)."""
+    stored = client.get(f"/v1/cases/{case_id}", headers=region.care_provider.headers)
+    return form_values(CASES, stored.json())
 
 
 def test_a_care_provider_that_left_a_table_still_lists_its_closed_cases_there(  # type: ignore[no-untyped-def]
@@ -49,3 +60,35 @@ def test_who_saw_the_file_names_an_organisation_that_has_left_the_table_since(  
     rows = page.text.split("<tbody>")[1].split("</tbody>")[0].split("<tr>")[1:]
     assert len(rows) == 2  # the municipality's read, the creation
     assert region.municipality.name in rows[0] and "Een andere organisatie" not in page.text
+
+
+def test_editing_a_file_keeps_its_rent_arrears_at_a_corporation_that_has_left_the_table(  # type: ignore[no-untyped-def]
+    app, client, region
+):
+    """The edit form offered a checkbox only per corporation at the table now, so saving any
+    change silently dropped the arrears at one that had left (found by breaker 38). The stored
+    one is shown checked, marked as gone from the table, and kept unless unticked."""
+    debts = {"rent_arrears_corporation_ids": [region.corporation.id]}
+    case = create_case(client, region.care_provider, region.table_id, debts=debts)
+    leave(client, region, region.corporation)
+    browser = signed_in(app, make_person(client, region.care_provider))
+    url = f"/dossiers/{case['id']}/bewerken"
+
+    page = browser.get(url).text
+
+    box = re.search(rf'<input[^>]*value="{region.corporation.id}"[^>]*>', page)
+    assert box is not None and "checked" in box.group(0)
+    assert f"{region.corporation.name} (niet meer aan deze tafel)" in page
+    form = {
+        "csrf_token": csrf_of(browser, url),
+        "versie": re.search(r'name="versie" value="([^"]*)"', page).group(1).replace("&#34;", '"'),  # type: ignore[union-attr]
+        **_as_shown(client, region, case["id"]),
+        "household.adults": "2",
+        "debts.rent_arrears_corporation_ids": region.corporation.id,
+    }
+    saved = browser.post(url, data=form)
+
+    assert saved.status_code == 303, saved.text
+    stored = client.get(f"/v1/cases/{case['id']}", headers=region.care_provider.headers).json()
+    assert stored["household"]["adults"] == 2
+    assert stored["debts"]["rent_arrears_corporation_ids"] == [region.corporation.id]

@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pydantic_core import to_jsonable_python
-from sqlalchemy import delete, event, func
+from sqlalchemy import delete, event, func, update
 from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session, col, select
 
@@ -288,7 +288,9 @@ def update_endpoint(
         _check_target(data.url, allow_private_targets)
         endpoint.url = data.url
     if data.events is not None:
+        dropped = set(endpoint.events) - {e.value for e in data.events}
         endpoint.events = [e.value for e in data.events]
+        _end_unsubscribed(session, endpoint.id, dropped)
     if "description" in changes:
         endpoint.description = data.description
     if data.active is not None:
@@ -296,6 +298,29 @@ def update_endpoint(
     session.add(endpoint)
     flush(session, if_match, "webhook endpoint")
     return endpoint
+
+
+UNSUBSCRIBED = "not sent: the endpoint no longer subscribes to this event type"
+
+
+def _end_unsubscribed(session: Session, endpoint_id: uuid.UUID, dropped: set[str]) -> None:
+    """End the endpoint's pending deliveries of the event types its organisation `dropped` as
+    failed (`UNSUBSCRIBED`): it no longer wants them, retries included. One in flight is
+    recorded as its attempt ends (delivered, or failed without another retry)."""
+    if not dropped:
+        return
+    session.exec(
+        update(WebhookDelivery)
+        .where(
+            col(WebhookDelivery.endpoint_id) == endpoint_id,
+            col(WebhookDelivery.status) == DeliveryStatus.pending.value,
+            col(WebhookDelivery.event_id).in_(
+                select(WebhookEvent.id).where(col(WebhookEvent.type).in_(sorted(dropped)))
+            ),
+        )
+        .values(status=DeliveryStatus.failed.value, last_error=UNSUBSCRIBED)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def delete_endpoint(

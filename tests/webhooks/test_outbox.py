@@ -5,7 +5,7 @@ import uuid
 from datetime import timedelta
 
 import pytest
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from app.sqltypes import utcnow
 from app.webhooks import outbox as outbox_service
@@ -214,3 +214,34 @@ def test_a_second_rotation_leaves_only_the_secret_it_replaced_signing(outbox):
     with outbox.transaction() as session:
         [claimed] = claim(session)
     assert claimed.secrets == (second, first)
+
+
+def test_a_pending_delivery_of_an_event_type_the_endpoint_dropped_is_not_sent(outbox):
+    """An organisation that takes an event type off its endpoint no longer wants it: the
+    retries already queued of that type were still sent (found by breaker 38). They end as
+    failed, saying why, and the types it kept are still sent."""
+    endpoint = outbox.endpoint("https://x.example/h", events=["agenda.published", "case.housed"])
+    dropped = outbox.emit(endpoint.organisation_id, "agenda.published")
+    kept = outbox.emit(endpoint.organisation_id, "case.housed")
+    headers = outbox.api_key(endpoint.organisation_id)
+    with outbox.client() as client:
+        url = f"/v1/webhooks/{endpoint.id}"
+        etag = client.get(url, headers=headers).headers["etag"]
+        changed = client.patch(
+            url, json={"events": ["case.housed"]}, headers={**headers, "If-Match": etag}
+        )
+        assert changed.status_code == 200, changed.text
+
+    with outbox.transaction() as session:
+        claimed = claim(session, now=utcnow() + timedelta(days=1))
+        rows = {
+            row.event_id: row
+            for row in session.exec(
+                select(WebhookDelivery).where(WebhookDelivery.endpoint_id == endpoint.id)
+            )
+        }
+    assert [c.delivery_id for c in claimed] == [rows[kept].id]
+    assert (rows[dropped].status, rows[dropped].last_error) == (
+        "failed",
+        "not sent: the endpoint no longer subscribes to this event type",
+    )

@@ -35,6 +35,10 @@ class DeliveryStatus(StrEnum):
     failed = "failed"
 
 
+# `last_error` of a delivery ended because its endpoint dropped the event type meanwhile.
+UNSUBSCRIBED = "not sent: the endpoint no longer subscribes to this event type"
+
+
 class WebhookEndpoint(Versioned, SQLModel, table=True):
     """Where an organisation wants events sent; `secret` signs them and is shown once."""
 

@@ -26,6 +26,7 @@ from app.problems import Conflict, NotFound, Unprocessable
 from app.sqltypes import utcnow
 from app.versioning import check_if_match, etag, flush, lock, lock_checked
 from app.webhooks.models import (
+    UNSUBSCRIBED,
     DeliveryStatus,
     EventType,
     WebhookDelivery,
@@ -288,9 +289,9 @@ def update_endpoint(
         _check_target(data.url, allow_private_targets)
         endpoint.url = data.url
     if data.events is not None:
-        dropped = set(endpoint.events) - {e.value for e in data.events}
+        if dropped := set(endpoint.events) - {e.value for e in data.events}:
+            _end_unsubscribed(session, endpoint.id, dropped)
         endpoint.events = [e.value for e in data.events]
-        _end_unsubscribed(session, endpoint.id, dropped)
     if "description" in changes:
         endpoint.description = data.description
     if data.active is not None:
@@ -300,24 +301,15 @@ def update_endpoint(
     return endpoint
 
 
-UNSUBSCRIBED = "not sent: the endpoint no longer subscribes to this event type"
-
-
 def _end_unsubscribed(session: Session, endpoint_id: uuid.UUID, dropped: set[str]) -> None:
-    """End the endpoint's pending deliveries of the event types its organisation `dropped` as
-    failed (`UNSUBSCRIBED`): it no longer wants them, retries included. One in flight is
-    recorded as its attempt ends (delivered, or failed without another retry)."""
-    if not dropped:
-        return
+    """End the endpoint's pending deliveries of the event types its organisation `dropped`, as
+    failed and saying so; one in flight is recorded as its attempt ends, without a retry."""
+    dropped_events = select(WebhookEvent.id).where(col(WebhookEvent.type).in_(sorted(dropped)))
     session.exec(
         update(WebhookDelivery)
-        .where(
-            col(WebhookDelivery.endpoint_id) == endpoint_id,
-            col(WebhookDelivery.status) == DeliveryStatus.pending.value,
-            col(WebhookDelivery.event_id).in_(
-                select(WebhookEvent.id).where(col(WebhookEvent.type).in_(sorted(dropped)))
-            ),
-        )
+        .where(col(WebhookDelivery.endpoint_id) == endpoint_id)
+        .where(col(WebhookDelivery.status) == DeliveryStatus.pending.value)
+        .where(col(WebhookDelivery.event_id).in_(dropped_events))
         .values(status=DeliveryStatus.failed.value, last_error=UNSUBSCRIBED)
         .execution_options(synchronize_session=False)
     )

@@ -387,6 +387,17 @@ def live_app(databases: DatabaseFactory, settings: Settings) -> FastAPI:
     return create_app(settings.model_copy(update={"database_url": url}))
 
 
+@pytest.fixture
+def committed_postgresql(live_app: FastAPI) -> Iterator[tuple[TestClient, Engine]]:
+    """A client of `live_app` and its engine, on PostgreSQL only: for tests in which another
+    transaction commits between a request's read and its write. Skipped on SQLite, where one
+    writer runs at a time, so nothing comes in between."""
+    if live_app.state.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite runs one writer at a time: no change comes between read and write")
+    with TestClient(live_app) as client:
+        yield client, live_app.state.engine
+
+
 @pytest.fixture(autouse=True)
 def _engine_results_start_empty() -> Iterator[None]:
     """Each test computes its agendas afresh: a result kept from another test with equal inputs

@@ -447,21 +447,27 @@ def entered_after_publications(session: Session, table_id: uuid.UUID) -> datetim
 
 
 def record_checkpoint(
-    session: Session, context: AccessContext, tenancy: Tenancy, data: CheckpointCreate
+    session: Session,
+    context: AccessContext,
+    tenancy: Tenancy,
+    data: CheckpointCreate,
+    if_match: str | None = None,
 ) -> Checkpoint:
     """Record one follow-up checkpoint (the case's care provider).
 
     Errors: 400 `unknown_checkpoint` for months the table policy does not list, 400
     `date_in_future` / `date_before_move_in` for the day of record, 409 `checkpoint_recorded`
-    when that checkpoint is recorded already, 409 `tenancy_ended`. Sends
-    `aftercare.signal_raised` when it raises a signal."""
+    when that checkpoint is recorded already, 409 `tenancy_ended`; `if_match` (the tenancy's
+    ETag a page showed): 412 when the tenancy moved on, checked on the locked row, so that a
+    checkpoint recorded at the same time counts. Sends `aftercare.signal_raised` when it raises
+    a signal."""
     _require_care_provider(context, tenancy, "records follow-up checkpoints")
     # Before `created_at` is taken (the Checkpoint below): see `signal_lock`. And before the
     # tenancy's row: publishing holds the table's row when it inserts a due checkpoint's notice,
     # whose foreign key waits for a locked tenancy (a deadlock the other way round). A
     # tenancy's table never changes.
     signal_lock(session, tenancy.table_id)
-    tenancy = lock_one(session, tenancy)
+    tenancy = lock_checked(session, tenancy, "tenancy", if_match)
     lifecycle.check(tenancy, TenancyEvent.record_checkpoint)
     policy = policy_of(session, tenancy.table_id)
     if data.months not in policy.aftercare_checkpoint_months:

@@ -31,7 +31,6 @@ from app.db import SessionDep
 from app.problems import NotFound
 from app.schemas import encode_cursor
 from app.timeutil import today
-from app.versioning import check_if_match, etag
 from app.web import aftercare as aftercare_page
 from app.web.core import FormDep, PageForbidden, Web, WebDep, WebRoute, field, redirect, render
 from app.web.deps import PageTableDep
@@ -225,8 +224,7 @@ def record_checkpoint(
     )
 
     def record(checked: CheckpointCreate) -> Any:
-        check_if_match(if_match, etag(tenancy), "tenancy")
-        return aftercare.record_checkpoint(session, web.access(), tenancy, checked)
+        return aftercare.record_checkpoint(session, web.access(), tenancy, checked, if_match)
 
     def recorded(checked: CheckpointCreate) -> bool:
         """This checkpoint stands as the form asks (a double click)."""

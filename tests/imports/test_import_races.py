@@ -7,7 +7,7 @@ the same references answered 400 `precondition_failed` or `duplicate_external_re
 PostgreSQL only: on SQLite one writer runs at a time, so nothing comes in between."""
 
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -26,14 +26,6 @@ from tests.conftest import Org, Region, case_body, make_region
 from tests.imports.sheets import case_row, dwelling_row, store_cases, table, upload, xlsx
 
 DWELLINGS = "/v1/vacancies/imports"
-
-
-@pytest.fixture
-def committed(live_app) -> Iterator[tuple[TestClient, Any]]:  # type: ignore[no-untyped-def]
-    if live_app.state.engine.dialect.name != "postgresql":
-        pytest.skip("SQLite runs one writer at a time: no change comes between read and write")
-    with TestClient(live_app) as client:
-        yield client, live_app.state.engine
 
 
 def _context(org: Org) -> AccessContext:
@@ -81,9 +73,9 @@ def _imported(client: TestClient, region: Region, rows: list[Any]) -> list[str]:
 
 
 def test_an_import_whose_case_is_edited_meanwhile_runs_again_and_keeps_both_changes(
-    committed, monkeypatch
+    committed_postgresql, monkeypatch
 ):
-    client, engine = committed
+    client, engine = committed_postgresql
     region = make_region(client)
     provider = region.care_provider
     created = client.post(
@@ -105,9 +97,9 @@ def test_an_import_whose_case_is_edited_meanwhile_runs_again_and_keeps_both_chan
 
 
 def test_an_import_whose_new_reference_is_registered_meanwhile_runs_again_and_updates_it(
-    committed, monkeypatch
+    committed_postgresql, monkeypatch
 ):
-    client, engine = committed
+    client, engine = committed_postgresql
     region = make_region(client)
     provider = region.care_provider
     body = CaseCreate.model_validate(case_body(region.table_id, external_ref="K-2"))
@@ -123,12 +115,12 @@ def test_an_import_whose_new_reference_is_registered_meanwhile_runs_again_and_up
 
 
 def test_an_import_whose_dwelling_is_edited_meanwhile_runs_again_and_keeps_both_changes(
-    committed, monkeypatch
+    committed_postgresql, monkeypatch
 ):
     """The file's columns left out keep what the import read of the dwelling; a change committed
     between that read and the write was overwritten with the value read (a lost update: the
     corporation's floor went back to 1). The import now runs again on the dwelling as changed."""
-    client, engine = committed
+    client, engine = committed_postgresql
     region = make_region(client)
     corporation = region.corporation
     headers = corporation.headers

@@ -20,6 +20,7 @@ from starlette.responses import Response
 
 from app.aftercare import service as aftercare
 from app.aftercare.models import (
+    AftercareAgreement,
     AgreementWrite,
     Checkpoint,
     CheckpointCreate,
@@ -197,6 +198,32 @@ def put_agreement(
             session, web.access(), tenancy, d, if_match, if_none_match
         ),
         "nazorg_afspraak",
+        lambda d: _agreement_of(session.get(AftercareAgreement, case_id)) == _asked_agreement(d),
+    )
+
+
+def _agreement_of(stored: AftercareAgreement | None) -> tuple[Any, ...] | None:
+    """What an agreement says, to compare with what a form asks (`_asked_agreement`)."""
+    if stored is None:
+        return None
+    return (
+        stored.support_intensity,
+        stored.support_organisation_id,
+        stored.contact_frequency,
+        stored.starts_on,
+        stored.planned_end_on,
+        sorted(stored.action_signals),
+    )
+
+
+def _asked_agreement(data: AgreementWrite) -> tuple[Any, ...]:
+    return (
+        data.support_intensity.value,
+        data.support_organisation_id,
+        data.contact_frequency.value,
+        data.starts_on,
+        data.planned_end_on,
+        sorted(s.value for s in data.action_signals),
     )
 
 

@@ -490,3 +490,31 @@ def test_an_anonymised_case_takes_no_agreement_and_says_so_in_dutch(
         f"/v1/cases/{case_id}/aftercare-agreement", headers=region.care_provider.headers
     )
     assert stored.status_code == 404
+
+
+def test_an_agreement_form_sent_twice_stands_instead_of_asking_to_do_it_again(
+    app, client, region, housed
+):
+    """A double click on making the agreement, and on changing it: the second sending found
+    the agreement made (or its version moved) by the first and answered 412 'someone else
+    was first, look at the new state' (found by breaker 39). It stands as asked; another
+    change from the stale form is still refused."""
+    case_id, _ = housed
+    browser = signed_in(app, make_person(client, region.care_provider))
+    token = csrf_of(browser, f"/dossiers/{case_id}/nazorg")
+    url = f"/dossiers/{case_id}/nazorg/afspraak"
+    made = AGREEMENT | {"csrf_token": token, "organisatie": region.care_provider.id}
+    first, second = (
+        browser.post(url, data=made | {"versie": "nieuw"}),
+        browser.post(url, data=made | {"versie": "nieuw"}),
+    )
+    assert (first.status_code, second.status_code) == (303, 303), second.text
+    changed = made | {"versie": "1", "contact": "weekly"}
+    first, second = browser.post(url, data=changed), browser.post(url, data=changed)
+    assert (first.status_code, second.status_code) == (303, 303), second.text
+    other = browser.post(url, data=changed | {"contact": "monthly"})
+    assert other.status_code == 412
+    agreement = client.get(
+        f"/v1/cases/{case_id}/aftercare-agreement", headers=region.care_provider.headers
+    ).json()
+    assert (agreement["contact_frequency"], agreement["version"]) == ("weekly", 2)

@@ -351,3 +351,22 @@ def test_a_proposal_ended_by_its_dwellings_withdrawal_reads_as_automatic(
         f"/v1/cases/{published.case_id}/timeline", headers=region.chair.headers
     ).json()["items"]
     assert [e["automatic"] for e in timeline if e["kind"] == "decision"] == [True]
+
+
+def test_an_edit_sent_twice_stands_without_someone_else_changed_it(app, client, region):
+    """A double click on saving an edited dwelling: the second sending found the version moved
+    by the first and answered 412 'someone else changed this dwelling meanwhile' (found by
+    breaker 39). It stands as asked; another change from the stale form is still refused."""
+    browser = signed_in(app, make_person(client, region.corporation))
+    assert _post(browser, "/woningen/nieuw", _form(), "/woningen/nieuw").status_code == 303
+    [dwelling] = _dwellings(client, region.corporation)
+    url = f"/woningen/{dwelling['id']}/bewerken"
+    page = browser.get(url)
+    edited = _form(rooms="3") | {"versie": _version(page.text)}
+
+    first, second = _post(browser, url, edited, url), _post(browser, url, edited, url)
+    other = _post(browser, url, edited | {"rooms": "4"}, url)
+
+    assert (first.status_code, second.status_code, other.status_code) == (303, 303, 412)
+    [now] = _dwellings(client, region.corporation)
+    assert (now["rooms"], now["version"]) == (3, 2)

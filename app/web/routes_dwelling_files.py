@@ -187,14 +187,18 @@ def new_dwelling_page(request: Request, web: WebDep) -> HTMLResponse:
 @router.post("/woningen/nieuw")
 def create_dwelling(request: Request, session: SessionDep, web: WebDep, form: FormDep) -> Response:
     """Offer a dwelling from the form: 400 with a Dutch message per field; a reference the
-    corporation already uses is refused (409) rather than overwriting that dwelling."""
+    corporation already uses is refused (409) rather than overwriting that dwelling, unless
+    that dwelling is what the form asks (sent twice: it opens)."""
     _require_corporation(web)
     values = _values(form)
     entry = read_entry(DWELLINGS, values)
     document = validate_entry(VacancyIn, entry, {c.name for c in DWELLINGS.columns})
     if document is None:
         return _page(request, web, values=values, errors=entry.errors, status=400)
-    if vacancies.get_by_refs(session, web.organisation.id, [document.external_ref]):
+    stored = vacancies.get_by_refs(session, web.organisation.id, [document.external_ref])
+    if (known := stored.get(document.external_ref)) is not None:
+        if _is(known, document):  # the form sent twice (a double click): the first made it
+            return redirect(f"/woningen/{known.id}/bewerken", "woning_opgeslagen")
         message = "U gebruikt dit kenmerk al voor een andere woning."
         errors = {REF: message}
         return _page(request, web, values=values, errors=errors, error=message, status=409)

@@ -370,3 +370,20 @@ def test_an_edit_sent_twice_stands_without_someone_else_changed_it(app, client, 
     assert (first.status_code, second.status_code, other.status_code) == (303, 303, 412)
     [now] = _dwellings(client, region.corporation)
     assert (now["rooms"], now["version"]) == (3, 2)
+
+
+def test_a_new_dwelling_sent_twice_opens_it_instead_of_calling_it_another(app, client, region):
+    """A double click on offering a new dwelling: the second sending answered 409 'you use this
+    reference for another dwelling already', which it is not (found by breaker 39; the case
+    file form was mended so before). It opens the dwelling the first sending made; a
+    different dwelling under that reference is still refused."""
+    browser = signed_in(app, make_person(client, region.corporation))
+    url = "/woningen/nieuw"
+
+    first, second = _post(browser, url, _form(), url), _post(browser, url, _form(), url)
+    other = _post(browser, url, _form(rooms="4"), url)
+
+    assert (first.status_code, second.status_code, other.status_code) == (303, 303, 409)
+    assert second.headers["location"] == first.headers["location"]
+    [dwelling] = _dwellings(client, region.corporation)
+    assert (dwelling["rooms"], dwelling["version"]) == (2, 1)

@@ -62,6 +62,9 @@ class AccessLogEntryPublic(BaseModel):
     )
     case_id: uuid.UUID | None
     organisation_id: uuid.UUID
+    organisation_name: str = Field(
+        description="The organisation's name, also of one that has left the table since."
+    )
     api_key_id: uuid.UUID | None
     person_id: uuid.UUID | None = Field(
         description="The person who did it on the pages; null for an API key."

@@ -47,5 +47,11 @@ def entries_page(
         session, table_id=table_id, case_id=case_id, after=page.after, limit=page.fetch
     )
     rows, next_cursor = page.cut(rows)
-    items = [AccessLogEntryPublic.model_validate(r, from_attributes=True) for r in rows]
+    names = service.reader_names(session, rows)
+    items = [
+        AccessLogEntryPublic.model_validate(
+            {**r.model_dump(), "organisation_name": names[r.organisation_id]}
+        )
+        for r in rows
+    ]
     return AccessLogPage(items=items, next_cursor=next_cursor)

@@ -2,16 +2,12 @@
 worker can answer the client who asks it (AVG art. 15; the log is kept for NEN 7513). The API
 gives the same entries at `GET /v1/cases/{id}/access-log`."""
 
-from collections.abc import Sequence
-
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
-from sqlmodel import Session, col, select
+from sqlmodel import col, select
 
 from app.access_log import service as access_log
-from app.access_log.models import AccessLogEntry
 from app.db import SessionDep
-from app.organisations.models import Organisation
 from app.people.models import Person
 from app.web.core import WebDep, WebRoute, render
 from app.web.deps import PageOwnCaseDep
@@ -49,18 +45,8 @@ def case_access_page(
             "case_id": case.id,
             "entries": entries[:SHOWN],
             "more": len(entries) > SHOWN,
-            "names": _reader_names(session, entries) | organisation_names(session, web),
+            "names": {str(i): n for i, n in access_log.reader_names(session, entries).items()}
+            | organisation_names(session, web),
             "colleagues": colleagues,
         },
     )
-
-
-def _reader_names(session: Session, entries: Sequence[AccessLogEntry]) -> dict[str, str]:
-    """The names of the organisations the entries say saw the file: the answer the page is
-    for, also for one that has since left the table (no co-member now, so not among the
-    names `organisation_names` gives)."""
-    ids = sorted({e.organisation_id for e in entries})
-    rows = session.exec(
-        select(Organisation.id, Organisation.name).where(col(Organisation.id).in_(ids))
-    )
-    return {str(org_id): name for org_id, name in rows}

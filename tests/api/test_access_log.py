@@ -12,7 +12,7 @@ from app.access_log.models import AccessAction, AccessLogEntry
 from app.access_log.service import AccessContext
 from app.principal import Principal
 from tests.api.helpers import assert_problem, me
-from tests.conftest import case_body, create_case
+from tests.conftest import OPERATOR, case_body, create_case
 
 
 def log_of(client, region, **params):
@@ -158,6 +158,7 @@ def test_log_entries_hold_no_case_data(client, small_region):
         "action",
         "case_id",
         "organisation_id",
+        "organisation_name",
         "api_key_id",
         "person_id",
         "endpoint",
@@ -344,6 +345,34 @@ def test_a_care_provider_reads_who_accessed_its_own_case(client, region):
     assert {e["case_id"] for e in entries} == {mine["id"]}
     again = client.get(f"/v1/cases/{mine['id']}/access-log", headers=region.care_provider.headers)
     assert again.json()["items"] == entries  # reading the log is not itself logged
+
+
+def test_a_care_provider_is_told_the_name_of_a_reader_that_has_left_the_table_since(client, region):
+    """The log named the organisation that read the file by id only, and an organisation no
+    longer at the table is a 404 to `GET /v1/organizations/{id}`: the client asking who saw
+    their file could not be told (found by breaker 38 on the page)."""
+    case = create_case(client, region.care_provider, region.table_id)
+    read = client.get(f"/v1/cases/{case['id']}", headers=region.municipality.headers)
+    assert read.status_code == 200, read.text
+    url = f"/v1/tables/{region.table_id}"
+    members = client.get(url, headers=OPERATOR).json()["member_organisation_ids"]
+    left = [m for m in members if m != region.municipality.id]
+    assert client.patch(url, json={"member_organisation_ids": left}, headers=OPERATOR).is_success
+    assert (
+        client.get(
+            f"/v1/organizations/{region.municipality.id}", headers=region.care_provider.headers
+        ).status_code
+        == 404
+    )
+
+    entries = client.get(
+        f"/v1/cases/{case['id']}/access-log", headers=region.care_provider.headers
+    ).json()["items"]
+
+    assert [(e["action"], e["organisation_name"]) for e in entries] == [
+        ("create", region.care_provider.name),
+        ("read", region.municipality.name),
+    ]
 
 
 @pytest.mark.parametrize(

@@ -49,12 +49,13 @@ def _configure_sqlite(engine: Engine, foreign_keys: bool = True) -> None:
 POOL_SIZE, POOL_OVERFLOW = 20, 10
 # Requests of one process that hold a PostgreSQL transaction at once; the others wait their turn
 # on the event loop, first come, first served. With every concurrent request in its own thread
-# (30 slots), 20 clients creating cases took 4.4 ms of server CPU per creation and a p99 of
-# 144 ms, against 3.6 ms and 111 ms with 4 slots and 2.8 ms and 90 ms with 2, in alternating
-# rounds of the same run (`bench_ingest --cases-only`, docs/benchmarks.md): the threads contend
-# for the interpreter lock, and each that comes back from a round trip waits for it behind the
-# others. A request computing outside its transaction gives its slot back meanwhile
-# (`outside_transaction`), so a long agenda or monitor answer does not hold one.
+# (30 slots), 20 clients creating cases took 4.2 ms of server CPU per creation and a p99 of
+# 154 ms against 3.7 ms and 119 ms with 4 slots (alternating rounds of one run of
+# `bench_ingest --cases-only`, docs/benchmarks.md); in two more runs 8 slots against 4 gave
+# 4.4 and 3.6 ms, 144 and 111 ms, and 2 against 4 gave 2.8 and 3.3 ms, 90 and 101 ms. The
+# threads contend for the interpreter lock, and each that comes back from a round trip waits
+# for it behind the others. A request computing outside its transaction gives its slot back
+# meanwhile (`outside_transaction`), so a long agenda or monitor answer does not hold one.
 REQUEST_SLOTS = 4
 # At most this many: each slot's holder needs a thread of the routes' pool (40) to run in while
 # up to OUTSIDE_MOST threads of that pool wait to take a slot back (`outside_transaction`).

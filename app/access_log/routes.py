@@ -11,6 +11,7 @@ from app.access_log import service
 from app.access_log.models import AccessLogEntryPublic, AccessLogPage
 from app.auth import CurrentPrincipal
 from app.db import SessionDep, SessionEndingRoute
+from app.organisations.service import names_of
 from app.pagination import PageDep, PageRequest
 from app.problems import Forbidden, problem_responses
 from app.tables.deps import TableDep
@@ -47,10 +48,10 @@ def entries_page(
         session, table_id=table_id, case_id=case_id, after=page.after, limit=page.fetch
     )
     rows, next_cursor = page.cut(rows)
-    names = service.reader_names(session, rows)
+    names = names_of(session, (r.organisation_id for r in rows))
     items = [
         AccessLogEntryPublic.model_validate(
-            {**r.model_dump(), "organisation_name": names[r.organisation_id]}
+            {**r.model_dump(), "organisation_name": names[str(r.organisation_id)]}
         )
         for r in rows
     ]

@@ -13,7 +13,6 @@ from sqlmodel import Session, col, select
 
 from app.access_log.models import AccessAction, AccessLogEntry
 from app.ids import uuid7, uuid7s
-from app.organisations.models import Organisation
 from app.principal import Principal
 from app.sqltypes import utcnow
 
@@ -188,14 +187,3 @@ def list_entries(
         query = query.where(AccessLogEntry.id > after)
     order = col(AccessLogEntry.id).desc() if newest_first else col(AccessLogEntry.id)
     return list(session.exec(query.order_by(order).limit(limit)))
-
-
-def reader_names(session: Session, entries: Iterable[AccessLogEntry]) -> dict[uuid.UUID, str]:
-    """The names of the organisations `entries` say accessed the files, by id: what a client
-    asking who saw their file is told (AVG art. 15), also of one that has left the table since
-    (no longer a co-member, so `GET /v1/organizations/{id}` does not show it)."""
-    ids = sorted({e.organisation_id for e in entries})
-    rows = session.exec(
-        select(Organisation.id, Organisation.name).where(col(Organisation.id).in_(ids))
-    )
-    return dict(rows.all())

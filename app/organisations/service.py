@@ -1,6 +1,7 @@
 """Organisations and their API keys (operator business, plus self-service key rotation)."""
 
 import uuid
+from collections.abc import Iterable
 
 from sqlalchemy import func, or_
 from sqlalchemy.exc import IntegrityError
@@ -53,6 +54,15 @@ def list_organisations(
     if after is not None:
         query = query.where(Organisation.id > after)
     return list(session.exec(query.order_by(col(Organisation.id)).limit(limit)))
+
+
+def names_of(session: Session, ids: Iterable[uuid.UUID | str | None]) -> dict[str, str]:
+    """The names of the organisations `ids` (None skipped), by id as text. For records the
+    caller may read that name an organisation (who saw a file, who decided): also one that has
+    left the table since, which `GET /v1/organizations/{id}` no longer shows the caller."""
+    wanted = sorted({uuid.UUID(str(i)) for i in ids if i is not None})
+    found = select(Organisation.id, Organisation.name).where(col(Organisation.id).in_(wanted))
+    return {str(org_id): name for org_id, name in session.exec(found)}
 
 
 def get_visible_organisation(

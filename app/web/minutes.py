@@ -12,6 +12,7 @@ from sqlmodel import Session
 from app.meetings import minutes as minutes_service
 from app.meetings import service as meetings_service
 from app.meetings.models import Meeting
+from app.organisations.service import names_of
 from app.tables.models import OutflowTable, TablePublic
 from app.tables.service import table_public
 from app.timeutil import AMSTERDAM
@@ -77,7 +78,11 @@ def load(session: Session, web: Web, meeting_id: uuid.UUID) -> MinutesData:
     document = minutes_service.minutes(session, context, meeting, table)
     aftercare = document["aftercare"]
     info = table_public(session, table)
-    names = {str(m.id): m.name for m in info.members}
+    # Who decided and who owns an action, also an organisation that has left the table since:
+    # the minutes are the meeting's record.
+    named = [d["actor_organisation_id"] for d in document["decisions"]]
+    named += [a["owner_organisation_id"] for a in document["actions"]]
+    names = names_of(session, named) | {str(m.id): m.name for m in info.members}
     return MinutesData(meeting, table, info, document, names, aftercare)
 
 

@@ -8,6 +8,7 @@ from sqlmodel import col, select
 
 from app.access_log import service as access_log
 from app.db import SessionDep
+from app.organisations.service import names_of
 from app.people.models import Person
 from app.web.core import WebDep, WebRoute, render
 from app.web.deps import PageOwnCaseDep
@@ -45,7 +46,7 @@ def case_access_page(
             "case_id": case.id,
             "entries": entries[:SHOWN],
             "more": len(entries) > SHOWN,
-            "names": {str(i): n for i, n in access_log.reader_names(session, entries).items()}
+            "names": names_of(session, (e.organisation_id for e in entries))
             | organisation_names(session, web),
             "colleagues": colleagues,
         },

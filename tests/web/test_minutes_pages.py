@@ -6,17 +6,22 @@ import io
 from tests.api.helpers import plan_meeting
 from tests.api.test_open_proposals import two_open_proposals
 from tests.clock import iso
-from tests.web.conftest import csrf_of, make_person, post_form, signed_in
+from tests.web.conftest import csrf_of, make_person, post_form, publish_one, signed_in
+from tests.web.test_after_leaving_pages import leave
 from tests.web.test_limits_pages import pdf_text
 
 
-def nominate(client, region, proposal_id):  # type: ignore[no-untyped-def]
+def decide(client, org, proposal_id, decision, **body):  # type: ignore[no-untyped-def]
     response = client.post(
         f"/v1/proposals/{proposal_id}/decisions",
-        json={"decision": "nominate"},
-        headers=region.chair.headers,
+        json={"decision": decision, **body},
+        headers=org.headers,
     )
     assert response.status_code == 200, response.text
+
+
+def nominate(client, region, proposal_id):  # type: ignore[no-untyped-def]
+    decide(client, region.chair, proposal_id, "nominate")
 
 
 def test_the_chair_reads_prints_and_freezes_the_minutes(app, client, region, chair):
@@ -164,3 +169,23 @@ def test_publish_and_final_minutes_without_their_version_do_nothing(app, client,
     assert refused.status_code == 400 and "niet welke versie" in refused.text
     doc = client.get(f"/v1/meetings/{last_week}/minutes", headers=region.chair.headers).json()
     assert doc["final"] is False
+
+
+def test_the_minutes_name_a_corporation_that_has_left_the_table_since(app, client, region, chair):
+    """The minutes named only the table's members now: a corporation that declined a proposal
+    and then left the table became "onbekende organisatie" in the record of the meeting (found
+    by breaker 38 on the chair's pages)."""
+    published = publish_one(client, region)
+    nominate(client, region, published.proposal_id)
+    reason = "unsuitable_for_dwelling"
+    decide(client, region.corporation, published.proposal_id, "corporation_decline", reason=reason)
+    dwelling = f"/v1/vacancies/{published.vacancy_id}"
+    gone = client.delete(dwelling, headers=region.corporation.headers)
+    assert gone.status_code == 204, gone.text
+    leave(client, region, region.corporation)
+    browser = signed_in(app, chair)
+
+    page = browser.get(f"/vergaderingen/{published.meeting_id}/besluitenlijst").text
+
+    assert region.corporation.name in page
+    assert "onbekende organisatie" not in page

@@ -172,9 +172,9 @@ def test_publish_and_final_minutes_without_their_version_do_nothing(app, client,
 
 
 def test_the_minutes_name_a_corporation_that_has_left_the_table_since(app, client, region, chair):
-    """The minutes named only the table's members now: a corporation that declined a proposal
-    and then left the table became "onbekende organisatie" in the record of the meeting (found
-    by breaker 38 on the chair's pages)."""
+    """The minutes and the proposal page named only the table's members now: a corporation that
+    declined a proposal and then left the table became "onbekende organisatie" in the record of
+    the meeting, and "onbekend" as the proposal's party (found by breaker 38)."""
     published = publish_one(client, region)
     nominate(client, region, published.proposal_id)
     reason = "unsuitable_for_dwelling"
@@ -186,6 +186,9 @@ def test_the_minutes_name_a_corporation_that_has_left_the_table_since(app, clien
     browser = signed_in(app, chair)
 
     page = browser.get(f"/vergaderingen/{published.meeting_id}/besluitenlijst").text
+    proposal = browser.get(f"/voorstellen/{published.proposal_id}").text
 
     assert region.corporation.name in page
     assert "onbekende organisatie" not in page
+    assert proposal.count(region.corporation.name) == 2  # the party, who declined
+    assert "onbekend" not in proposal

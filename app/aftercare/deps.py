@@ -1,6 +1,6 @@
 """The tenancy of the housed case a route names by `case_id`, loaded and authorised for the
-caller, with how the caller sees it; the access is logged (the HTTP edge of
-`app.aftercare.service.get_tenancy`)."""
+caller, with how the caller sees it; a read's access is logged here, a write's by the write
+(the HTTP edge of `app.aftercare.service.get_tenancy`)."""
 
 import uuid
 from typing import Annotated, NamedTuple
@@ -27,4 +27,12 @@ def valid_tenancy(
     return TenancyFound(*service.get_tenancy(session, context, case_id))
 
 
+def tenancy_to_write(
+    case_id: uuid.UUID, context: AccessContextDep, session: SessionDep
+) -> TenancyFound:
+    """As `valid_tenancy`, for a route that writes it: the write logs its one access itself."""
+    return TenancyFound(*service.get_tenancy(session, context, case_id, logged=False))
+
+
 TenancyDep = Annotated[TenancyFound, Depends(valid_tenancy)]
+WritableTenancyDep = Annotated[TenancyFound, Depends(tenancy_to_write)]

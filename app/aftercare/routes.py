@@ -8,7 +8,7 @@ from pydantic import TypeAdapter
 
 from app.access_log.deps import AccessContextDep
 from app.aftercare import service
-from app.aftercare.deps import TenancyDep
+from app.aftercare.deps import TenancyDep, WritableTenancyDep
 from app.aftercare.models import (
     AftercareAgreement,
     AgreementPublic,
@@ -60,7 +60,7 @@ def get_tenancy(found: TenancyDep, session: SessionDep, response: Response) -> A
     responses=problem_responses(401, 403, 404, 409, 412),
 )
 def update_tenancy(
-    found: TenancyDep,
+    found: WritableTenancyDep,
     payload: TenancyUpdate,
     context: AccessContextDep,
     session: SessionDep,
@@ -106,7 +106,7 @@ def get_agreement(found: TenancyDep, session: SessionDep, response: Response) ->
     },
 )
 def put_agreement(
-    found: TenancyDep,
+    found: WritableTenancyDep,
     payload: AgreementWrite,
     context: AccessContextDep,
     session: SessionDep,
@@ -133,7 +133,7 @@ def put_agreement(
     responses=problem_responses(401, 403, 404, 409),
 )
 def record_checkpoint(
-    found: TenancyDep,
+    found: WritableTenancyDep,
     payload: CheckpointCreate,
     context: AccessContextDep,
     session: SessionDep,

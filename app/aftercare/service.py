@@ -88,10 +88,11 @@ def start_tenancy(session: Session, proposal: Proposal) -> Tenancy:
 
 
 def get_tenancy(
-    session: Session, context: AccessContext, case_id: uuid.UUID
+    session: Session, context: AccessContext, case_id: uuid.UUID, *, logged: bool = True
 ) -> tuple[Tenancy, Viewer]:
     """The tenancy of a housed case and how the caller sees it, its access logged; 404 when
-    the case is not housed or the caller may not see it."""
+    the case is not housed or the caller may not see it. `logged=False` for a write, which logs
+    the one access it is itself (a read logged beside it made every write two rows)."""
     principal = context.principal
     me = principal.require_organisation()
     tenancy = session.get(Tenancy, case_id)
@@ -110,7 +111,8 @@ def get_tenancy(
         viewer = Viewer.corporation
     else:
         raise NotFound("No tenancy for this case: it is unknown, not housed, or not yours.")
-    log(session, context, [tenancy])
+    if logged:
+        log(session, context, [tenancy])
     return tenancy, viewer
 
 

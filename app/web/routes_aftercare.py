@@ -152,7 +152,8 @@ def _write(
 
 def _tenancy(session: Session, web: Web, case_id: uuid.UUID) -> Any:
     web.require_writer()
-    return aftercare.get_tenancy(session, web.access(), case_id)
+    # A write logs its own access; a refused one logs the page shown again.
+    return aftercare.get_tenancy(session, web.access(), case_id, logged=False)
 
 
 def _version(form: FormData) -> str | None:

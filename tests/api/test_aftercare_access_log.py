@@ -1,9 +1,13 @@
 """Every tenancy `GET /v1/tables/{id}/tenancies` answers with is one access-log row for its case,
-and only those it answers with (not the row it reads ahead to know a next page exists)."""
+and only those it answers with (not the row it reads ahead to know a next page exists); a write
+that shows a tenancy is one row too, not a read and a write."""
 
 from collections import Counter
 
+import pytest
+
 from tests.aftercare.housing import access_log, house
+from tests.clock import iso
 
 ENDPOINT = "GET /v1/tables/{table_id}/tenancies"
 
@@ -48,3 +52,55 @@ def test_each_tenancy_listed_is_one_access_log_row_of_its_case(client, region):
     assert logged(client, region, region.corporation) == Counter({first: 1, second: 1})
     tenancies(client, region, region.other_care_provider)
     assert logged(client, region, region.other_care_provider) == Counter({other: 1})
+
+
+def _agreement(region) -> dict:  # type: ignore[no-untyped-def]
+    return {
+        "support_intensity": "intensive",
+        "support_organisation_id": region.care_provider.id,
+        "contact_frequency": "fortnightly",
+        "starts_on": iso(-30),
+        "action_signals": ["needs_table"],
+    }
+
+
+WRITES = [
+    ("PUT", "/v1/cases/{case_id}/aftercare-agreement", "care_provider", _agreement),
+    (
+        "POST",
+        "/v1/cases/{case_id}/checkpoints",
+        "care_provider",
+        lambda region: {
+            "months": 3,
+            "recorded_on": iso(-3),
+            "still_living_there": True,
+            "support_active": True,
+        },
+    ),
+    (
+        "PATCH",
+        "/v1/cases/{case_id}/tenancy",
+        "corporation",
+        lambda region: {"ended_on": iso(-5), "end_reason": "moved_on"},
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("method", "template", "actor", "body"), WRITES, ids=[f"{m} {t}" for m, t, _, _ in WRITES]
+)
+def test_a_tenancy_write_is_one_access_log_row_not_two(
+    client, region, method, template, actor, body
+):
+    case_id = house(client, region, -100)["id"]
+    org = getattr(region, actor)
+    response = client.request(
+        method, template.format(case_id=case_id), json=body(region), headers=org.headers
+    )
+    assert response.status_code in (200, 201), response.text
+    rows = [
+        e
+        for e in access_log(client, region)
+        if e["case_id"] == case_id and e["endpoint"] == f"{method} {template}"
+    ]
+    assert [(e["action"], e["organisation_id"]) for e in rows] == [("aftercare", org.id)]

@@ -518,3 +518,20 @@ def test_an_agreement_form_sent_twice_stands_instead_of_asking_to_do_it_again(
         f"/v1/cases/{case_id}/aftercare-agreement", headers=region.care_provider.headers
     ).json()
     assert (agreement["contact_frequency"], agreement["version"]) == ("weekly", 2)
+
+
+def test_a_recorded_checkpoint_form_is_one_access_log_row_not_two(app, client, region, housed):
+    case_id, _ = housed
+    person = make_person(client, region.care_provider)
+    browser = signed_in(app, person)
+    version = str(tenancy(client, region.care_provider, case_id)["version"])
+    form = {"versie": version, "maanden": "3", "woont_er": "ja", "begeleiding_loopt": "ja"}
+    recorded = post(browser, f"/dossiers/{case_id}/nazorg/controle", form, case_id)
+    assert recorded.status_code == 303, recorded.text
+    rows = [
+        e["action"]
+        for e in access_log(client, region)
+        if e["person_id"] == person.id
+        and e["endpoint"] == "POST /dossiers/{case_id}/nazorg/controle"
+    ]
+    assert rows == ["aftercare"]

@@ -43,9 +43,8 @@ def crowded(client, region):  # type: ignore[no-untyped-def]
         create_case(client, region.other_care_provider, region.table_id, ready_since=iso(-400 - i))
         for i in range(2)
     ]
-    for i in range(2):
-        create_vacancy(client, region.corporation, complex_ref=f"C{i}")
-    return cases
+    vacancies = [create_vacancy(client, region.corporation, complex_ref=f"C{i}") for i in range(2)]
+    return [c["id"] for c in cases], [v["id"] for v in vacancies]
 
 
 ANSWERS = [
@@ -58,6 +57,13 @@ ANSWERS = [
     ("chair", "/v1/meetings/{meeting_id}/minutes"),
     ("care_provider", "/v1/meetings/{meeting_id}/minutes"),
     ("chair", "/v1/tables/{table_id}/proposals"),
+    ("chair", "/v1/tables/{table_id}/agenda/cases/{case_id}/candidates"),
+    ("care_provider", "/v1/tables/{table_id}/agenda/cases/{case_id}/candidates"),
+    ("chair", "/v1/tables/{table_id}/agenda/vacancies/{vacancy_id}/candidates"),
+    ("chair", "/v1/tables/{table_id}/why-not"),
+    ("care_provider", "/v1/tables/{table_id}/why-not"),
+    ("chair", "/v1/tables/{table_id}/agenda/cases/{other_case_id}/alternative"),
+    ("municipality", "/v1/tables/{table_id}/agenda/cases/{other_case_id}/alternative"),
 ]
 
 
@@ -79,15 +85,25 @@ def test_an_answer_logs_exactly_the_cases_it_names(client, region, crowded, acto
         ).json()["items"]
 
     before = {e["id"] for e in logged()}
-    url = template.format(table_id=region.table_id, meeting_id=meeting)
+    cases, vacancies = crowded
+    url = template.format(
+        table_id=region.table_id,
+        meeting_id=meeting,
+        case_id=cases[0],
+        other_case_id=cases[4],
+        vacancy_id=vacancies[0],
+    )
     params: dict[str, object] = {}
-    if template.endswith("/agenda") or template.endswith("/proposals"):
+    if template.endswith(("/agenda", "/proposals", "/candidates")):
         params["limit"] = 1000
-    if template.startswith("/v1/tables/{table_id}/agenda"):
+    if template.startswith("/v1/tables/{table_id}/agenda") or template.endswith("/why-not"):
         params["date"] = DAY
+    if template.endswith("/why-not"):
+        params |= {"caseId": cases[0], "vacancyId": vacancies[1]}
     response = client.get(url, params=params, headers=org.headers)
     assert response.status_code == 200, response.text
     named = case_ids_in(response.json())
     entries = [e for e in logged() if e["id"] not in before]
-    assert {(e["organisation_id"], e["endpoint"]) for e in entries} <= {(org.id, f"GET {template}")}
+    endpoint = "GET " + template.replace("{other_case_id}", "{case_id}")
+    assert {(e["organisation_id"], e["endpoint"]) for e in entries} <= {(org.id, endpoint)}
     assert {e["case_id"] for e in entries} == named

@@ -151,8 +151,7 @@ def _write(
 
 
 def _tenancy(session: Session, web: Web, case_id: uuid.UUID) -> Any:
-    web.require_writer()
-    # A write logs its own access; a refused one logs the page shown again.
+    web.require_writer()  # the write logs its access; a refused one, the page shown again
     return aftercare.get_tenancy(session, web.access(), case_id, logged=False)
 
 

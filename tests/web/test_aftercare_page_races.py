@@ -38,8 +38,10 @@ def _record_meanwhile(monkeypatch: pytest.MonkeyPatch, engine: Any, org: Any) ->
     read = aftercare_service.get_tenancy
     done: list[bool] = []
 
-    def read_then_recorded(session: Session, context: AccessContext, case_id: uuid.UUID) -> Any:
-        found = read(session, context, case_id)
+    def read_then_recorded(
+        session: Session, context: AccessContext, case_id: uuid.UUID, **options: Any
+    ) -> Any:
+        found = read(session, context, case_id, **options)
         if not done:
             done.append(True)
             principal = Principal(

@@ -42,6 +42,7 @@ from app.imports.files import FileRefused, Grid, Issue, letter, read_grid
 from app.imports.messages import SERVICE_MESSAGES, schema_message, service_message
 from app.lifecycle import TransitionRefused
 from app.organisations.models import Organisation, OrganisationKind
+from app.organisations.service import names_of
 from app.problems import Conflict, PreconditionFailed, ProblemError, Unprocessable
 from app.schemas import EXTERNAL_REF_PATTERN
 from app.tables.models import OutflowTable, TableMember
@@ -398,13 +399,9 @@ def case_corporations(session: Session, case: Case) -> cells.Corporations:
     stored = {uuid.UUID(i) for i in case.debts_rent_arrears_corporation_ids} - known.ids
     if not stored:
         return known
-    former = session.exec(
-        select(Organisation.id, Organisation.name)
-        .where(col(Organisation.id).in_(sorted(stored)))
-        .order_by(Organisation.name)
-    ).all()
+    former = sorted(names_of(session, stored).items(), key=lambda item: item[1])
     return cells.Corporations(
-        known.by_name, known.ids | stored, known.names, tuple((i, n) for i, n in former)
+        known.by_name, known.ids | stored, known.names, tuple((uuid.UUID(i), n) for i, n in former)
     )
 
 

@@ -65,9 +65,13 @@ class AccessLogEntryPublic(BaseModel):
     organisation_name: str = Field(
         description="The organisation's name, also of one that has left the table since."
     )
-    api_key_id: uuid.UUID | None
+    api_key_id: uuid.UUID | None = Field(
+        description="The API key used; in a case's log for its care provider null for another "
+        "organisation's entries."
+    )
     person_id: uuid.UUID | None = Field(
-        description="The person who did it on the pages; null for an API key."
+        description="The person who did it on the pages; null for an API key, and in a case's "
+        "log for its care provider for another organisation's entries."
     )
     endpoint: str = Field(
         description=(

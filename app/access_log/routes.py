@@ -39,11 +39,21 @@ def read_access_log(
     return entries_page(session, page, table_id=table.id, case_id=case_id)
 
 
+OTHERS_HIDDEN = {"api_key_id": None, "person_id": None}
+
+
 def entries_page(
-    session: Session, page: PageRequest, *, table_id: uuid.UUID | None, case_id: uuid.UUID | None
+    session: Session,
+    page: PageRequest,
+    *,
+    table_id: uuid.UUID | None,
+    case_id: uuid.UUID | None,
+    reader: uuid.UUID | None = None,
 ) -> AccessLogPage:
     """One page of `service.list_entries` (a table's, a case's, or a case's at a table), oldest
-    first: the answer to both readers of the log, the chair and a case's care provider."""
+    first: the answer to both readers of the log, the chair and a case's care provider. With
+    `reader` (the care provider), other organisations' entries name the organisation only, as
+    its page does: their keys and people are theirs to know."""
     rows = service.list_entries(
         session, table_id=table_id, case_id=case_id, after=page.after, limit=page.fetch
     )
@@ -52,6 +62,7 @@ def entries_page(
     items = [
         AccessLogEntryPublic.model_validate(
             {**r.model_dump(), "organisation_name": names[str(r.organisation_id)]}
+            | ({} if reader in (None, r.organisation_id) else OTHERS_HIDDEN)
         )
         for r in rows
     ]

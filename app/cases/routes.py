@@ -228,8 +228,9 @@ def read_case_access_log(
 ) -> AccessLogPage:
     """Who accessed this case file, when and how, oldest first, at every table it sat at:
     for its care provider, who answers to the client for it (a client may ask who saw the
-    file: AVG art. 15, NEN 7513). The chair reads its own table's (`/v1/tables/{id}/access-log`).
+    file: AVG art. 15, NEN 7513). Other organisations' entries name the organisation, not its
+    key or person. The chair reads its own table's (`/v1/tables/{id}/access-log`).
     Not itself logged, as the table's log is not."""
     if context.principal.organisation_id != case.care_provider_id:
         raise Forbidden("Only the case's care provider reads its access log.")
-    return entries_page(session, page, table_id=None, case_id=case.id)
+    return entries_page(session, page, table_id=None, case_id=case.id, reader=case.care_provider_id)

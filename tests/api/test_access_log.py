@@ -347,6 +347,29 @@ def test_a_care_provider_reads_who_accessed_its_own_case(client, region):
     assert again.json()["items"] == entries  # reading the log is not itself logged
 
 
+def test_a_care_provider_sees_which_organisation_read_its_case_not_which_key_or_person(
+    client, region
+):
+    """The case's log gave its care provider the `api_key_id` and `person_id` of another
+    organisation's readers: opaque, but enough to tell one colleague there looking five times
+    from five (found by breaker 40). The page names organisations only; so does the API now,
+    for other organisations' entries. The chair's table log keeps them."""
+    case = create_case(client, region.care_provider, region.table_id)
+    read = client.get(f"/v1/cases/{case['id']}", headers=region.chair.headers)
+    assert read.status_code == 200, read.text
+
+    entries = client.get(
+        f"/v1/cases/{case['id']}/access-log", headers=region.care_provider.headers
+    ).json()["items"]
+    table_log = entries_for(client, region, case["id"])
+
+    own, other = entries
+    assert own["organisation_id"] == region.care_provider.id and own["api_key_id"] is not None
+    assert other["organisation_id"] == region.chair.id
+    assert (other["api_key_id"], other["person_id"]) == (None, None)
+    assert table_log[1]["api_key_id"] is not None
+
+
 def test_a_care_provider_is_told_the_name_of_a_reader_that_has_left_the_table_since(client, region):
     """The log named the organisation that read the file by id only, and an organisation no
     longer at the table is a 404 to `GET /v1/organizations/{id}`: the client asking who saw

@@ -12,6 +12,7 @@ the matching engine (`app.registry.standing`), never from rules of the page's ow
 """
 
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -32,7 +33,7 @@ from app.cases.models import Case, CaseStatus, Facility, case_public_dict
 from app.db import SessionDep
 from app.meetings.models import Meeting
 from app.organisations.models import OrganisationKind
-from app.organisations.service import list_organisations
+from app.organisations.service import list_organisations, names_of
 from app.problems import NotFound, ProblemError
 from app.proposals import service as proposals_service
 from app.proposals.models import OPEN_PROPOSAL, Proposal
@@ -113,9 +114,11 @@ def _organisations(session: Session, web: Web, kind: OrganisationKind) -> list[A
     return sorted((o for o in rows if o.kind == kind), key=lambda o: o.name)
 
 
-def _names(session: Session, web: Web) -> dict[str, str]:
+def _names(session: Session, web: Web, named: Iterable[Any] = ()) -> dict[str, str]:
+    """The organisations the person's may see by name, and those the page's rows name
+    (`named`), also one that has left the table since (its closed cases, let dwellings)."""
     rows = list_organisations(session, web.principal, after=None, limit=MAX_ROWS)
-    return {str(o.id): o.name for o in rows}
+    return names_of(session, named) | {str(o.id): o.name for o in rows}
 
 
 def _tables(session: Session, web: Web) -> list[OutflowTable]:
@@ -228,7 +231,7 @@ def case_list(request: Request, session: SessionDep, web: WebDep) -> HTMLRespons
             "filters": given,
             "tables": _tables(session, web),
             "providers": _organisations(session, web, OrganisationKind.care_provider),
-            "names": _names(session, web),
+            "names": _names(session, web, [c.care_provider_id for c in cases]),
             "statuses": list(CaseStatus),
             "facilities": list(Facility),
             "reasons": registry.CASE_BLOCKING_REASONS,
@@ -290,7 +293,7 @@ def vacancy_list(request: Request, session: SessionDep, web: WebDep) -> HTMLResp
             "filters": given,
             "tables": _tables(session, web),
             "corporations": _organisations(session, web, OrganisationKind.housing_corporation),
-            "names": _names(session, web),
+            "names": _names(session, web, [v.corporation_id for v in vacancies]),
             "statuses": list(VacancyStatus),
             "reasons": registry.VACANCY_BLOCKING_REASONS,
             "areas": areas,
@@ -402,7 +405,12 @@ def case_page(
             "proposal": proposal,
             "actions": actions,
             "entries": entries,
-            "names": _names(session, web),
+            "names": _names(
+                session,
+                web,
+                [case.care_provider_id, *(a.owner_organisation_id for a in actions)]
+                + [e.get("owner_organisation_id") for e in entries],
+            ),
             "areas": areas_service.names_for(session, codes, {table.id}),
             "own_case": case.care_provider_id == web.organisation.id,
             "waiting_days": _waiting_days(case),
@@ -478,7 +486,7 @@ def vacancy_page(
             "candidates": candidates,
             "proposal": proposal,
             "entries": entries,
-            "names": _names(session, web),
+            "names": _names(session, web, [vacancy.corporation_id]),
             "areas": areas,
             "waiting_days": _vacancy_waiting_days(vacancy),
         },

@@ -5,8 +5,9 @@ import re
 
 from app.imports.by_hand import form_values
 from app.imports.columns import CASES
+from app.web.formatting import case_code
 from tests.api.helpers import withdraw_case
-from tests.conftest import OPERATOR, create_case
+from tests.conftest import OPERATOR, create_case, create_vacancy
 from tests.web.conftest import csrf_of, make_person, signed_in
 
 
@@ -92,3 +93,27 @@ def test_editing_a_file_keeps_its_rent_arrears_at_a_corporation_that_has_left_th
     stored = client.get(f"/v1/cases/{case['id']}", headers=region.care_provider.headers).json()
     assert stored["household"]["adults"] == 2
     assert stored["debts"]["rent_arrears_corporation_ids"] == [region.corporation.id]
+
+
+def test_the_chairs_lists_name_a_provider_and_a_corporation_that_have_left(  # type: ignore[no-untyped-def]
+    app, client, region
+):
+    """The table's case and dwelling lists named organisations from the members now, so a
+    care provider's withdrawn case and a corporation's withdrawn dwelling showed "onbekend"
+    once either had left the table (found by breaker 38)."""
+    case = create_case(client, region.care_provider, region.table_id, external_ref="OUD-002")
+    withdraw_case(client, region.care_provider, case["id"])
+    vacancy = create_vacancy(client, region.corporation)
+    gone = client.delete(f"/v1/vacancies/{vacancy['id']}", headers=region.corporation.headers)
+    assert gone.status_code == 204, gone.text
+    leave(client, region, region.care_provider)
+    leave(client, region, region.corporation)
+    chair = signed_in(app, make_person(client, region.chair, "chair"))
+
+    cases = chair.get("/dossiers?status=withdrawn").text
+    dwellings = chair.get("/woningen?status=withdrawn").text
+
+    assert case_code(case["id"]) in cases
+    assert region.care_provider.name in cases
+    assert vacancy["external_ref"] in dwellings
+    assert region.corporation.name in dwellings

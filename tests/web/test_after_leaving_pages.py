@@ -98,9 +98,9 @@ def test_editing_a_file_keeps_its_rent_arrears_at_a_corporation_that_has_left_th
 def test_the_chairs_lists_name_a_provider_and_a_corporation_that_have_left(  # type: ignore[no-untyped-def]
     app, client, region
 ):
-    """The table's case and dwelling lists named organisations from the members now, so a
-    care provider's withdrawn case and a corporation's withdrawn dwelling showed "onbekend"
-    once either had left the table (found by breaker 38)."""
+    """The table's case and dwelling lists and pages named organisations from the members now,
+    so a care provider's withdrawn case and a corporation's withdrawn dwelling showed
+    "onbekend", and their timelines no actor, once either had left (found by breaker 38)."""
     case = create_case(client, region.care_provider, region.table_id, external_ref="OUD-002")
     withdraw_case(client, region.care_provider, case["id"])
     vacancy = create_vacancy(client, region.corporation)
@@ -112,8 +112,13 @@ def test_the_chairs_lists_name_a_provider_and_a_corporation_that_have_left(  # t
 
     cases = chair.get("/dossiers?status=withdrawn").text
     dwellings = chair.get("/woningen?status=withdrawn").text
+    case_page = chair.get(f"/dossiers/{case['id']}").text
+    dwelling_page = chair.get(f"/woningen/{vacancy['id']}").text
 
     assert case_code(case["id"]) in cases
     assert region.care_provider.name in cases
     assert vacancy["external_ref"] in dwellings
     assert region.corporation.name in dwellings
+    # The file's provider and who withdrew it (its timeline); the dwelling's corporation.
+    assert case_page.count(region.care_provider.name) >= 2, case_page
+    assert region.corporation.name in dwelling_page

@@ -2,12 +2,12 @@
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from pydantic import ValidationError
 from sqlmodel import Session
 
-from app.organisations.service import list_organisations
+from app.organisations.service import list_organisations, names_of
 from app.problems import ProblemError
 from app.web.core import Web
 
@@ -157,7 +157,8 @@ def unfilled(names: Iterable[str]) -> str:
     return "Niet (goed) ingevuld: " + ", ".join(sorted(set(names))) + "."
 
 
-def organisation_names(session: Session, web: Web) -> dict[str, str]:
-    """Names of the organisations the person's organisation may see (itself, co-members)."""
+def organisation_names(session: Session, web: Web, named: Iterable[Any] = ()) -> dict[str, str]:
+    """Names of the organisations the person's organisation may see (itself, co-members), and
+    of those the page's records name (`named` ids): also one that has left the table since."""
     rows = list_organisations(session, web.principal, after=None, limit=MAX_ROWS)
-    return {str(o.id): o.name for o in rows}
+    return names_of(session, named) | {str(o.id): o.name for o in rows}

@@ -8,7 +8,6 @@ from sqlmodel import col, select
 
 from app.access_log import service as access_log
 from app.db import SessionDep
-from app.organisations.service import names_of
 from app.people.models import Person
 from app.web.core import WebDep, WebRoute, render
 from app.web.deps import PageOwnCaseDep
@@ -46,8 +45,7 @@ def case_access_page(
             "case_id": case.id,
             "entries": entries[:SHOWN],
             "more": len(entries) > SHOWN,
-            "names": names_of(session, (e.organisation_id for e in entries))
-            | organisation_names(session, web),
+            "names": organisation_names(session, web, (e.organisation_id for e in entries)),
             "colleagues": colleagues,
         },
     )

@@ -11,7 +11,6 @@ from starlette.responses import Response
 
 from app.db import SessionDep
 from app.meetings import service as meetings_service
-from app.organisations.service import names_of
 from app.problems import NotFound
 from app.proposals import lifecycle as proposal_lifecycle
 from app.proposals import service as proposals_service
@@ -91,12 +90,12 @@ def _proposal_page(
             "anonymised": anonymised,
             "vacancy": _vacancy_summary(meeting, table, web, str(proposal.vacancy_id)),
             # The parties and who decided, also one that has left the table since.
-            "names": names_of(
+            "names": organisation_names(
                 session,
+                web,
                 [public.care_provider_id, public.corporation_id]
                 + [d.actor_organisation_id for d in public.decisions],
-            )
-            | organisation_names(session, web),
+            ),
             "choices": choices,
             "reasons": {d: sorted(REASONS[d], key=_other_last) for d in REASONS},
             "lease_forms": list(LeaseForm),

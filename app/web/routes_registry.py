@@ -12,7 +12,6 @@ the matching engine (`app.registry.standing`), never from rules of the page's ow
 """
 
 import uuid
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -33,7 +32,7 @@ from app.cases.models import Case, CaseStatus, Facility, case_public_dict
 from app.db import SessionDep
 from app.meetings.models import Meeting
 from app.organisations.models import OrganisationKind
-from app.organisations.service import list_organisations, names_of
+from app.organisations.service import list_organisations
 from app.problems import NotFound, ProblemError
 from app.proposals import service as proposals_service
 from app.proposals.models import OPEN_PROPOSAL, Proposal
@@ -51,6 +50,7 @@ from app.web import aftercare as aftercare_page
 from app.web.core import Web, WebDep, WebRoute, render
 from app.web.deps import PageVacancyDep
 from app.web.formatting import case_code
+from app.web.forms import organisation_names
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
 PAGE_SIZE = 50
@@ -112,13 +112,6 @@ def _cursor(value: str | None) -> tuple[uuid.UUID | None, date | None]:
 def _organisations(session: Session, web: Web, kind: OrganisationKind) -> list[Any]:
     rows = list_organisations(session, web.principal, after=None, limit=MAX_ROWS)
     return sorted((o for o in rows if o.kind == kind), key=lambda o: o.name)
-
-
-def _names(session: Session, web: Web, named: Iterable[Any] = ()) -> dict[str, str]:
-    """The organisations the person's may see by name, and those the page's rows name
-    (`named`), also one that has left the table since (its closed cases, let dwellings)."""
-    rows = list_organisations(session, web.principal, after=None, limit=MAX_ROWS)
-    return names_of(session, named) | {str(o.id): o.name for o in rows}
 
 
 def _tables(session: Session, web: Web) -> list[OutflowTable]:
@@ -231,7 +224,7 @@ def case_list(request: Request, session: SessionDep, web: WebDep) -> HTMLRespons
             "filters": given,
             "tables": _tables(session, web),
             "providers": _organisations(session, web, OrganisationKind.care_provider),
-            "names": _names(session, web, [c.care_provider_id for c in cases]),
+            "names": organisation_names(session, web, [c.care_provider_id for c in cases]),
             "statuses": list(CaseStatus),
             "facilities": list(Facility),
             "reasons": registry.CASE_BLOCKING_REASONS,
@@ -293,7 +286,7 @@ def vacancy_list(request: Request, session: SessionDep, web: WebDep) -> HTMLResp
             "filters": given,
             "tables": _tables(session, web),
             "corporations": _organisations(session, web, OrganisationKind.housing_corporation),
-            "names": _names(session, web, [v.corporation_id for v in vacancies]),
+            "names": organisation_names(session, web, [v.corporation_id for v in vacancies]),
             "statuses": list(VacancyStatus),
             "reasons": registry.VACANCY_BLOCKING_REASONS,
             "areas": areas,
@@ -405,7 +398,7 @@ def case_page(
             "proposal": proposal,
             "actions": actions,
             "entries": entries,
-            "names": _names(
+            "names": organisation_names(
                 session,
                 web,
                 [case.care_provider_id, *(a.owner_organisation_id for a in actions)]
@@ -486,7 +479,7 @@ def vacancy_page(
             "candidates": candidates,
             "proposal": proposal,
             "entries": entries,
-            "names": _names(session, web, [vacancy.corporation_id]),
+            "names": organisation_names(session, web, [vacancy.corporation_id]),
             "areas": areas,
             "waiting_days": _vacancy_waiting_days(vacancy),
         },

@@ -87,15 +87,21 @@ def text_of(mail: EmailMessage) -> str:
     return f"{mail['Subject']}\n{body.get_content()}"
 
 
+UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
 def case_data_in(text: str, tokens: set[str], prefixes: frozenset[str] = frozenset()) -> set[str]:
     """Which of `tokens` (whole words) and `prefixes` (word starts) occur in `text`, ignoring
     case. Word edges matter: a birth year such as 1990 also turns up inside the hex of the
-    random ids in a mail's links, which is no leak."""
+    random ids in a mail's links, which is no leak; so does a whole group of one (`-1997-`),
+    so ids are looked for in the text as it is and everything else in it without its ids."""
     text = text.lower()
+    without_ids = UUID.sub(" ", text)
     found = set()
     for secret in tokens | prefixes:
         end = "" if secret in prefixes else "(?![0-9a-z])"
-        if re.search(rf"(?<![0-9a-z]){re.escape(secret.lower())}{end}", text):
+        where = text if UUID.fullmatch(secret.lower()) else without_ids
+        if re.search(rf"(?<![0-9a-z]){re.escape(secret.lower())}{end}", where):
             found.add(secret)
     return found
 

@@ -22,6 +22,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 from sqlmodel import Session
+from standardwebhooks import Webhook, WebhookVerificationError
 
 from app.auth import Principal
 from app.db import _sqlite_lock, build_engine
@@ -75,6 +76,17 @@ def verify(secret: str, headers: dict[str, str], body: bytes) -> bool:
     expected = base64.b64encode(hmac.new(key, signed + b"." + body, hashlib.sha256).digest())
     offered = [s.split(",", 1) for s in headers["webhook-signature"].split(" ")]
     return any(v == "v1" and hmac.compare_digest(sig.encode(), expected) for v, sig in offered)
+
+
+def reference_library_accepts(secret: str, headers: dict[str, str], body: bytes) -> bool:
+    """What a receiver using Standard Webhooks' own Python library (`standardwebhooks`) sees:
+    a matching signature among those offered, and a timestamp within its five minutes of now
+    (so a retry must be signed afresh, not with its first attempt's time)."""
+    try:
+        Webhook(secret).verify(body, headers, json_parse=False)
+    except WebhookVerificationError:
+        return False
+    return True
 
 
 # --- a real receiver on loopback -----------------------------------------------------------

@@ -16,8 +16,13 @@ from sqlmodel import select
 from app.sqltypes import utcnow
 from app.webhooks import outbox as outbox_service
 from app.webhooks import service
-from app.webhooks.models import WebhookDelivery, WebhookEndpoint, WebhookSecretRotation
-from tests.webhooks.conftest import FAST, Outbox, verify, wait_for
+from app.webhooks.models import (
+    WebhookDelivery,
+    WebhookEndpoint,
+    WebhookEvent,
+    WebhookSecretRotation,
+)
+from tests.webhooks.conftest import FAST, Outbox, reference_library_accepts, verify, wait_for
 
 
 def deliveries(outbox: Outbox) -> list[WebhookDelivery]:
@@ -47,6 +52,7 @@ def test_each_event_arrives_once_signed_in_the_standard_webhooks_shape(outbox, r
     assert receiver.accepted() == Counter({str(event_id): 1 for event_id in event_ids})
     for request in receiver.received():
         assert verify(endpoint.secret, request.headers, request.body)
+        assert reference_library_accepts(endpoint.secret, request.headers, request.body)
         assert request.headers["webhook-timestamp"].isdigit()
         assert request.headers["content-type"] == "application/json"
         body = json.loads(request.body)
@@ -173,6 +179,7 @@ def test_a_timed_out_attempt_the_receiver_did_process_comes_again_with_the_same_
     assert receiver.accepted() == Counter({event_id: len(requests)})
     assert len({r.body for r in requests}) == 1
     assert all(verify(endpoint.secret, r.headers, r.body) for r in requests)
+    assert all(reference_library_accepts(endpoint.secret, r.headers, r.body) for r in requests)
 
 
 def test_two_workers_never_send_the_same_delivery(outbox, receiver):
@@ -344,3 +351,30 @@ def test_during_a_rotation_a_receiver_holding_either_secret_accepts_the_delivery
     assert len(request.headers["webhook-signature"].split(" ")) == 2
     assert verify(endpoint.secret, request.headers, request.body)
     assert verify(new, request.headers, request.body)
+    assert reference_library_accepts(endpoint.secret, request.headers, request.body)
+    assert reference_library_accepts(new, request.headers, request.body)
+
+
+def test_an_event_delivered_an_hour_late_is_signed_at_its_attempt_so_receivers_accept_it(
+    outbox, receiver
+):
+    """Receivers' Standard Webhooks libraries refuse a timestamp more than five minutes from
+    their clock (replay protection): a delivery that waited for a paused endpoint or a long
+    backoff must carry the time of its attempt, not of the event."""
+    endpoint = outbox.endpoint(receiver.url)
+    event_id = outbox.emit(endpoint.organisation_id)
+    an_hour_ago = utcnow() - timedelta(hours=1)
+    with outbox.transaction() as session:
+        event = session.get_one(WebhookEvent, event_id)
+        event.occurred_at = an_hour_ago
+        session.add(event)
+        for row in session.exec(select(WebhookDelivery)):
+            row.created_at = row.next_attempt_at = an_hour_ago
+            session.add(row)
+    worker = outbox.worker()
+
+    wait_for(lambda: all_delivered(outbox, 1), what="the delivery")
+    assert worker.stop()
+
+    [request] = receiver.received()
+    assert reference_library_accepts(endpoint.secret, request.headers, request.body)

@@ -41,9 +41,14 @@ MAX_DATE = date(2100, 12, 31)
 # right-to-left names may need stay), and at least one character that is not white space (a
 # name or label of only spaces, or of only invisible characters, names nothing).
 NOT_IN_LINE = r"\x00-\x1f\x7f-\x9f\u2028-\u202e\u2066-\u206f"
-# Characters that show nothing (zero-width, byte order mark, blank letters): a name of only
-# these looks empty on every page, so a name needs one other character too.
-INVISIBLE = r"\u115f\u1160\u200b-\u200f\u2060-\u2064\u2800\u3164\ufeff\uffa0"
+# Characters that show nothing (zero-width, byte order mark, blank letters, the soft hyphen,
+# the combining grapheme joiner and variation selectors): a name of only these looks empty on
+# every page, so a name needs one other character too; a login name has none of them
+# ("pi\u00adet@..." showed as "piet@..." on the people page, beside piet's own account).
+INVISIBLE = (
+    r"\u00ad\u034f\u115f\u1160\u17b4\u17b5\u180e\u200b-\u200f\u2060-\u2064\u2800\u3164"
+    r"\ufe00-\ufe0f\ufeff\uffa0"
+)
 SINGLE_LINE = rf"^[^{NOT_IN_LINE}]*[^{NOT_IN_LINE}\s{INVISIBLE}][^{NOT_IN_LINE}]*$"
 PATTERN_REASONS[SINGLE_LINE] = (
     "Should be one line of text with at least one visible character other than white space, "

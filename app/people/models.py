@@ -1,12 +1,13 @@
 """People who sign in to the pages: accounts per organisation, their sessions, and the
 per-email and per-address counters of failed sign-ins."""
 
+import unicodedata
 import uuid
 from datetime import datetime
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import BaseModel, StringConstraints
+from pydantic import BaseModel, BeforeValidator, StringConstraints
 from pydantic import Field as PField
 from sqlalchemy import CheckConstraint, UniqueConstraint
 from sqlmodel import Field, SQLModel
@@ -92,6 +93,28 @@ class SignInThrottle(SQLModel, table=True):
 # notices of "x<y@z.nl>" would go to y@z.nl, so such a name gets no mail (`app.mail.compose`).
 # (The quote is outside the raw string: `\"` is no escape in ECMA-262's unicode mode.)
 EMAIL_PART = rf"[^@\s{NOT_IN_LINE}{INVISIBLE}<>(),;:\\\[\]" + '"]+'
+
+
+def normalise_email(email: str) -> str:
+    """The login name as stored and compared: stripped, full-width and half-width forms mapped
+    to their ordinary ones, lower case, and NFC (RFC 8265's UsernameCaseMapped, with Python's
+    lower case). 'é' typed as one code point or as 'e' and a combining accent, or a full-width
+    'p' and a 'p', read alike: they made two accounts with one login name to a person, and the
+    one not typed at creation was refused at sign-in."""
+    mapped = "".join(
+        unicodedata.normalize("NFKC", ch) if "\uff00" <= ch <= "\uffef" else ch
+        for ch in email.strip()
+    )
+    return unicodedata.normalize("NFC", mapped.lower())
+
+
+def _normalised(value: object) -> object:
+    return normalise_email(value) if isinstance(value, str) else value
+
+
+# Normalised first (`BeforeValidator`), so the pattern and the length hold for what is stored:
+# 'İ' is two code points in lower case (250 made a 500 on PostgreSQL's column of 254), and a
+# full-width at sign or less-than sign is an '@' or '<' once mapped.
 Email = Annotated[
     str,
     StringConstraints(
@@ -100,6 +123,7 @@ Email = Annotated[
         max_length=254,
         pattern=rf"^{EMAIL_PART}@{EMAIL_PART}\.{EMAIL_PART}$",
     ),
+    BeforeValidator(_normalised),  # runs before the constraints above: they check its result
     PField(description="The login name; compared without regard to case.", examples=["a@b.nl"]),
 ]
 Password = Annotated[

@@ -25,6 +25,7 @@ from app.people.models import (
     PersonSession,
     PersonUpdate,
     SignInThrottle,
+    normalise_email,
 )
 from app.principal import Principal
 from app.problems import Conflict, NotFound, Unprocessable
@@ -34,10 +35,6 @@ from app.versioning import flush, lock
 
 # A session's last-seen time is written at most this often (every page would write otherwise).
 TOUCH_INTERVAL = timedelta(seconds=60)
-
-
-def normalise_email(email: str) -> str:
-    return email.strip().lower()
 
 
 def principal_for(organisation: Organisation) -> Principal:

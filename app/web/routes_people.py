@@ -169,6 +169,25 @@ def reset_password(
     return _people_page(request, session, web, created=(person.email, password), reset=True)
 
 
+NO_VERSION = (
+    "Dit formulier zegt niet welke versie van de persoon u zag, dus er is niets opgeslagen. "
+    "Hieronder staat de stand zoals die nu is."
+)
+STALE = (
+    "Iemand anders heeft deze persoon intussen gewijzigd; er is niets opgeslagen. Hieronder "
+    "staat de stand zoals die nu is."
+)
+
+
+def _stale(version: str, person: Person) -> tuple[str, int] | None:
+    """The refusal of a row's form that does not carry the person's current version: a row
+    sends role, admin flag and access as its page showed them, so one shown before another
+    admin blocked the person gave them their access back (breaker 41)."""
+    if not version.isdigit():
+        return NO_VERSION, 400
+    return None if int(version) == person.version else (STALE, 412)
+
+
 @router.post("/mensen/{person_id}")
 def update_person(
     request: Request, person_id: uuid.UUID, session: SessionDep, web: WebDep, form: FormDep
@@ -179,6 +198,8 @@ def update_person(
     _hold_rights(session, web, person)
     if PersonRole(person.role).rank > web.role.rank:
         raise PageForbidden("U beheert alleen mensen met hoogstens uw eigen rol.")
+    if (stale := _stale(field(form, "versie", 12), person)) is not None:
+        return _people_page(request, session, web, error=stale[0], status=stale[1])
     changes: dict[str, object] = {}
     if (role := field(form, "rol", 16)) and role != person.role:
         if person.id == web.person.id:

@@ -2,6 +2,7 @@
 grants and manages roles up to their own and never changes their own, so no one raises their
 own rights. The API (an organisation's key, or the operator) holds the viewer rule too."""
 
+import re
 import uuid
 
 import pytest
@@ -93,7 +94,7 @@ def test_an_admin_cannot_raise_their_own_role(app, client, region):
     org = region.chair
     person = make_person(client, org, "member", is_admin=True)
     response = post_form(
-        signed_in(app, person), f"/mensen/{person.id}", {"rol": "chair"}, "/mensen"
+        signed_in(app, person), f"/mensen/{person.id}", {"rol": "chair", "versie": "1"}, "/mensen"
     )
     assert response.status_code == 403
     assert roles_of(client, org)[person.email] == ("member", True)
@@ -103,7 +104,9 @@ def test_an_admin_cannot_promote_someone_above_their_own_role(app, client, regio
     org = region.chair
     admin = signed_in(app, make_person(client, org, "member", is_admin=True))
     colleague = make_person(client, org, "viewer")
-    response = post_form(admin, f"/mensen/{colleague.id}", {"rol": "chair"}, "/mensen")
+    response = post_form(
+        admin, f"/mensen/{colleague.id}", {"rol": "chair", "versie": "1"}, "/mensen"
+    )
     assert response.status_code == 403
     assert roles_of(client, org)[colleague.email] == ("viewer", False)
 
@@ -113,7 +116,7 @@ def test_an_admin_cannot_change_someone_whose_role_is_above_their_own(app, clien
     admin = signed_in(app, make_person(client, org, "member", is_admin=True))
     chair = make_person(client, org, "chair")
     response = post_form(
-        admin, f"/mensen/{chair.id}", {"rol": "viewer", "actief": "nee"}, "/mensen"
+        admin, f"/mensen/{chair.id}", {"rol": "viewer", "actief": "nee", "versie": "1"}, "/mensen"
     )
     assert response.status_code == 403
     assert roles_of(client, org)[chair.email] == ("chair", False)
@@ -134,7 +137,7 @@ def test_a_chair_admin_grants_the_chair_role_and_lowers_a_colleague(app, client,
     )
     assert created.status_code == 201
     member = make_person(client, org, "member")
-    lowered = post_form(admin, f"/mensen/{member.id}", {"rol": "viewer"}, "/mensen")
+    lowered = post_form(admin, f"/mensen/{member.id}", {"rol": "viewer", "versie": "1"}, "/mensen")
     assert lowered.status_code == 303
     assert roles_of(client, org)["vz@example.nl"] == ("chair", False)
     assert roles_of(client, org)[member.email] == ("viewer", False)
@@ -144,7 +147,9 @@ def test_an_admin_cannot_make_a_viewer_an_admin_on_the_page(app, client, region)
     org = region.care_provider
     admin = signed_in(app, make_person(client, org, "member", is_admin=True))
     viewer = make_person(client, org, "viewer")
-    response = post_form(admin, f"/mensen/{viewer.id}", {"beheerder": "ja"}, "/mensen")
+    response = post_form(
+        admin, f"/mensen/{viewer.id}", {"beheerder": "ja", "versie": "1"}, "/mensen"
+    )
     assert response.status_code == 400
     assert "meelezer kan geen beheerder" in response.text
     created = post_form(
@@ -156,3 +161,46 @@ def test_an_admin_cannot_make_a_viewer_an_admin_on_the_page(app, client, region)
     assert created.status_code == 400
     assert roles_of(client, org)[viewer.email] == ("viewer", False)
     assert "v2@example.nl" not in roles_of(client, org)
+
+
+def row_form(page: str, person_id: str) -> dict[str, str]:
+    """The fields of a person's row on `/mensen` as the page showed them (selected options and
+    hidden fields), as a browser sends them."""
+    form = page.split(f'action="/mensen/{person_id}"')[1].split("</form>")[0]
+    fields = dict(re.findall(r'type="hidden" name="([^"]+)" value="([^"]*)"', form))
+    for name, options in re.findall(r'name="([^"]+)">(.*?)</select>', form, re.S):
+        fields[name] = re.findall(r'value="([^"]+)" selected', options)[0]
+    return fields
+
+
+def test_a_people_form_shown_before_a_block_does_not_unblock_the_person(app, client, region):
+    """Each row's form sends role, admin flag and access as the page showed them: an admin who
+    changed a colleague's role on a page loaded before another admin blocked that colleague
+    (a leaver) gave the account its access back, unseen. The form now carries the version it
+    showed; a stale one stores nothing (412) and the page shows the person as they are now."""
+    org = region.chair
+    first = signed_in(app, make_person(client, org, "chair", is_admin=True))
+    second = signed_in(app, make_person(client, org, "chair", is_admin=True))
+    leaver = make_person(client, org, "member")
+    stale = row_form(first.get("/mensen").text, leaver.id)
+    blocked = post_form(
+        second,
+        f"/mensen/{leaver.id}",
+        row_form(second.get("/mensen").text, leaver.id) | {"actief": "nee"},
+        "/mensen",
+    )
+    assert blocked.status_code == 303, blocked.text
+    response = first.post(f"/mensen/{leaver.id}", data=stale | {"rol": "viewer"})
+    assert response.status_code == 412, response.text
+    assert "intussen gewijzigd" in response.text
+    assert roles_of(client, org)[leaver.email] == ("member", False)
+    assert not submit_works(app, leaver)
+
+
+def test_a_people_form_without_its_version_changes_no_one(app, client, region):
+    org = region.chair
+    admin = signed_in(app, make_person(client, org, "chair", is_admin=True))
+    member = make_person(client, org, "member")
+    response = post_form(admin, f"/mensen/{member.id}", {"actief": "nee"}, "/mensen")
+    assert response.status_code == 400, response.text
+    assert submit_works(app, member)

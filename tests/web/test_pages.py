@@ -280,7 +280,9 @@ def test_an_admin_blocks_a_person_whose_sessions_then_end(app, client, region):
     admin = signed_in(app, make_person(client, region.care_provider, is_admin=True))
     colleague = make_person(client, region.care_provider)
     their_browser = signed_in(app, colleague)
-    response = post_form(admin, f"/mensen/{colleague.id}", {"actief": "nee"}, "/mensen")
+    response = post_form(
+        admin, f"/mensen/{colleague.id}", {"actief": "nee", "versie": "1"}, "/mensen"
+    )
     assert response.status_code == 303
     assert their_browser.get("/overzicht").status_code == 303
     assert submit_sign_in(page_client(app), colleague.email, PASSWORD).status_code == 400

@@ -1,6 +1,7 @@
 """Login names a person reads as the same address are one login name: Unicode normalisation,
 full-width letters, invisible characters and case mappings that lengthen an address."""
 
+import re
 import uuid
 
 import pytest
@@ -12,7 +13,7 @@ from app.migrate import alembic_config
 from app.sqltypes import UTCDateTime, utcnow
 from tests.api.helpers import assert_problem, invalid_names
 from tests.conftest import OPERATOR
-from tests.web.conftest import PASSWORD, page_client, submit_sign_in
+from tests.web.conftest import PASSWORD, make_person, page_client, signed_in, submit_sign_in
 
 
 def people_url(org) -> str:  # type: ignore[no-untyped-def]
@@ -127,3 +128,25 @@ def test_the_migration_stores_login_names_in_their_normal_form(databases):
         "composed": "ana\u00efs@example.nl",
         "twin": "anai\u0308s@example.nl",
     }
+
+
+def email_inputs(html: str) -> list[str]:
+    return re.findall(r'<input[^>]*name="email"[^>]*>', html)
+
+
+def test_the_forms_let_a_browser_send_a_login_name_with_letters_beyond_ascii(app, client, region):
+    """A browser's `type="email"` field refuses 'josé@...' (the HTML standard's address has
+    only ASCII before the '@'; Chromium says the part before '@' should not contain 'é') and
+    sends a domain such as 'bücher.nl' as 'xn--bcher-kva.nl': a person whose account the API
+    made with such a login name could not sign in on the page at all. The fields are text
+    fields that ask for the e-mail keyboard."""
+    assert add(client, region.chair, "jos\u00e9@b\u00fccher.nl").status_code == 201
+    admin = make_person(client, region.chair, "chair", is_admin=True)
+    browser = page_client(app)
+    fields = email_inputs(browser.get("/aanmelden").text)
+    fields += email_inputs(signed_in(app, admin).get("/mensen").text)
+    assert len(fields) == 2
+    for field in fields:
+        assert 'type="text"' in field and 'inputmode="email"' in field, field
+    response = submit_sign_in(browser, "jos\u00e9@b\u00fccher.nl", PASSWORD)
+    assert response.status_code == 303, response.text

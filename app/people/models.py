@@ -96,13 +96,13 @@ EMAIL_PART = rf"[^@\s{NOT_IN_LINE}{INVISIBLE}<>(),;:\\\[\]" + '"]+'
 
 
 def normalise_email(email: str) -> str:
-    """The login name as stored and compared: stripped, full-width and half-width forms mapped
-    to their ordinary ones, lower case, and NFC (RFC 8265's UsernameCaseMapped, with Python's
-    lower case). 'é' typed as one code point or as 'e' and a combining accent, or a full-width
-    'p' and a 'p', read alike: they made two accounts with one login name to a person, and the
-    one not typed at creation was refused at sign-in."""
+    """The login name as stored and compared: stripped, full-width and half-width letters and
+    digits mapped to their ordinary ones, lower case, and NFC (as RFC 8265's UsernameCaseMapped,
+    with Python's lower case). 'é' typed as one code point or as 'e' and a combining accent, or
+    a full-width 'p' and a 'p', read alike: they made two accounts with one login name to a
+    person, and the one not typed at creation was refused at sign-in."""
     mapped = "".join(
-        unicodedata.normalize("NFKC", ch) if "\uff00" <= ch <= "\uffef" else ch
+        unicodedata.normalize("NFKC", ch) if ch.isalnum() and "\uff00" <= ch <= "\uffef" else ch
         for ch in email.strip()
     )
     return unicodedata.normalize("NFC", mapped.lower())
@@ -113,8 +113,9 @@ def _normalised(value: object) -> object:
 
 
 # Normalised first (`BeforeValidator`), so the pattern and the length hold for what is stored:
-# 'İ' is two code points in lower case (250 made a 500 on PostgreSQL's column of 254), and a
-# full-width at sign or less-than sign is an '@' or '<' once mapped.
+# 'İ' is two code points in lower case (250 made a 500 on PostgreSQL's column of 254). Only
+# letters and digits are width-mapped: a full-width at sign mapped to '@' would make a name the
+# contract's pattern refuses valid.
 Email = Annotated[
     str,
     StringConstraints(

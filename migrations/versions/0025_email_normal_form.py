@@ -24,7 +24,7 @@ depends_on: str | Sequence[str] | None = None
 def _normal(email: str) -> str:
     """`normalise_email` as of this revision (a migration does not follow later changes)."""
     mapped = "".join(
-        unicodedata.normalize("NFKC", ch) if "\uff00" <= ch <= "\uffef" else ch
+        unicodedata.normalize("NFKC", ch) if ch.isalnum() and "\uff00" <= ch <= "\uffef" else ch
         for ch in email.strip()
     )
     return unicodedata.normalize("NFC", mapped.lower())

@@ -66,6 +66,12 @@ def test_an_email_with_a_character_that_shows_nothing_is_refused(client, region,
     assert invalid_names(add(client, region.chair, email)) == ["email"]
 
 
+def test_a_full_width_at_sign_is_not_taken_for_an_at_sign(client, region):
+    """Only letters and digits are width-mapped: a name without an '@' stays one the contract's
+    pattern refuses, whatever its full-width signs would map to."""
+    assert invalid_names(add(client, region.chair, "piet\uff20example.nl")) == ["email"]
+
+
 def test_an_email_that_lower_case_makes_too_long_is_refused_not_a_500(client, region):
     """'İ' in lower case is two code points: 250 of them made a login name of 500 characters,
     which PostgreSQL's column of 254 refused with a 500 (SQLite stored it)."""

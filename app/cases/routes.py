@@ -26,11 +26,13 @@ from app.cases.models import (
     case_public_dict,
 )
 from app.cases.service import CaseFilters, CaseSort
-from app.db import SessionDep, SessionEndingRoute
+from app.db import SessionDep, SessionEndingRoute, SettingsDep
 from app.idempotency import REPLAY_RESPONSE, IdempotencyDep
 from app.if_match import IfMatch, IfNoneMatch
 from app.pagination import PageDep
 from app.problems import Forbidden, problem_responses
+from app.rate_limits.deps import limit_caller
+from app.rate_limits.service import EndpointClass
 from app.registry import intake
 from app.registry import service as registry
 from app.registry.service import CASE_BLOCKING_REASONS
@@ -88,10 +90,11 @@ def create_case(
     return idempotency.respond(_saved(session, case), 201, headers, resource_id=case.id)
 
 
-@router.get("", response_model=CasePage, responses=problem_responses(401, 403))
+@router.get("", response_model=CasePage, responses=problem_responses(401, 403, 429))
 def list_cases(
     context: AccessContextDep,
     session: SessionDep,
+    settings: SettingsDep,
     page: PageDep,
     table_id: Annotated[
         uuid.UUID | None, Query(alias="tableId", description="Only cases at this table.")
@@ -140,9 +143,12 @@ def list_cases(
     ] = None,
 ) -> CasePage:
     """Cases the caller may see (the chair and municipalities: the table's; a care provider: its
-    own), in order of registration unless sorted; each case listed is in the access log."""
+    own), in order of registration unless sorted; each case listed is in the access log.
+    Filtered by a blocking reason it costs an agenda token (the filter evaluates the whole
+    table)."""
     ids = None
     if blocking_reason is not None:
+        limit_caller(session, settings, context.principal, EndpointClass.agenda)
         ids = registry.cases_blocked_by(session, context, blocking_reason, table_id)
     filters = CaseFilters(
         table_id=table_id,

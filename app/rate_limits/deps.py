@@ -53,6 +53,15 @@ def rate_limit(endpoint_class: EndpointClass) -> Callable[..., None]:
     return dependency
 
 
+def limit_caller(
+    session: Session, settings: Settings, principal: Principal, endpoint_class: EndpointClass
+) -> None:
+    """`rate_limit`'s budget, taken inside a route: for a request that is costly only with some
+    parameter (a list filtered by a blocking reason evaluates the whole table, as an agenda
+    does)."""
+    _enforce(session, settings, subject_of(principal), endpoint_class)
+
+
 def limit_person(
     session: Session, settings: Settings, person_id: object, endpoint_class: EndpointClass
 ) -> None:

@@ -10,12 +10,12 @@ from pydantic import ValidationError
 
 from app.access_log.deps import AccessContextDep
 from app.auth import CurrentPrincipal
-from app.db import SessionDep, SessionEndingRoute
+from app.db import SessionDep, SessionEndingRoute, SettingsDep
 from app.idempotency import IdempotencyDep
 from app.if_match import IfMatch, IfNoneMatch
 from app.pagination import PageDep
 from app.problems import problem_responses
-from app.rate_limits.deps import limited
+from app.rate_limits.deps import limit_caller, limited
 from app.rate_limits.service import EndpointClass
 from app.registry import service as registry
 from app.registry.service import VACANCY_BLOCKING_REASONS
@@ -129,10 +129,11 @@ router.add_api_route(
 )
 
 
-@router.get("", response_model=VacancyPage, responses=problem_responses(401, 403))
+@router.get("", response_model=VacancyPage, responses=problem_responses(401, 403, 429))
 def list_vacancies(
     principal: CurrentPrincipal,
     session: SessionDep,
+    settings: SettingsDep,
     page: PageDep,
     table_id: Annotated[
         uuid.UUID | None,
@@ -180,7 +181,10 @@ def list_vacancies(
     ] = None,
 ) -> VacancyPage:
     """Dwellings the caller may see (a corporation: its own; the chair and municipalities: the
-    table's), in the order first offered unless sorted."""
+    table's), in the order first offered unless sorted; filtered by a blocking reason it
+    costs an agenda token (the filter evaluates the whole table)."""
+    if blocking_reason is not None:
+        limit_caller(session, settings, principal, EndpointClass.agenda)
     filters = VacancyFilters(
         table_id=table_id,
         status=status,

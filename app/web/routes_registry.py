@@ -36,6 +36,8 @@ from app.organisations.service import list_organisations
 from app.problems import NotFound, ProblemError
 from app.proposals import service as proposals_service
 from app.proposals.models import OPEN_PROPOSAL, Proposal
+from app.rate_limits.deps import limit_person
+from app.rate_limits.service import EndpointClass
 from app.registry import service as registry
 from app.registry.standing import Standing, case_standing, dwelling_standing
 from app.schemas import decode_keyed_cursor, paginate
@@ -184,6 +186,7 @@ def case_list(request: Request, session: SessionDep, web: WebDep) -> HTMLRespons
     reason = _reason(given.get("blokkade"), registry.CASE_BLOCKING_REASONS)
     ids = None
     if reason is not None:
+        limit_person(session, web.settings, web.person.id, EndpointClass.agenda)
         ids = registry.cases_blocked_by(session, context, reason, common.table_id)
     filters = cases_service.CaseFilters(
         table_id=common.table_id,
@@ -247,6 +250,8 @@ def vacancy_list(request: Request, session: SessionDep, web: WebDep) -> HTMLResp
     given = common.given
     principal = web.principal
     reason = _reason(given.get("blokkade"), registry.VACANCY_BLOCKING_REASONS)
+    if reason is not None:
+        limit_person(session, web.settings, web.person.id, EndpointClass.agenda)
     size = _size(given.get("huishouden"))
     filters = VacancyFilters(
         table_id=common.table_id,

@@ -105,3 +105,31 @@ def test_a_person_on_the_pages_gets_a_dutch_page_with_retry_after(app, client, r
     assert refused.status_code == 429
     assert "Even wachten" in refused.text
     assert int(refused.headers["Retry-After"]) >= 1
+
+
+@pytest.mark.settings(rate_limit_agenda_per_minute=1)
+@pytest.mark.parametrize("path", ["/v1/cases", "/v1/vacancies"])
+def test_a_list_filtered_by_blocking_reason_costs_an_agenda_token(client, region, pair, path):
+    """The filter evaluates every case against every dwelling of the table, as an agenda does
+    (about a second at 1,500 x 500): unlimited, one key could keep the server busy."""
+    filtered = {"blockingReason": "rent_above_cap", "tableId": region.table_id}
+    headers = region.chair.headers
+    assert client.get(path, params=filtered, headers=headers).status_code == 200
+    assert_problem(client.get(path, params=filtered, headers=headers), 429)
+    assert client.get(path, params={"tableId": region.table_id}, headers=headers).is_success
+
+
+@pytest.mark.settings(rate_limit_agenda_per_minute=1)
+@pytest.mark.parametrize("page", ["/dossiers", "/woningen"])
+def test_a_page_filtered_by_blocking_reason_costs_the_person_an_agenda_token(
+    app, client, region, pair, page
+):
+    from tests.web.conftest import make_person, signed_in
+
+    browser = signed_in(app, make_person(client, region.chair, "chair", is_admin=True))
+    filtered = {"blokkade": "rent_above_cap", "tafel": region.table_id}
+    assert browser.get(page, params=filtered).status_code == 200
+    refused = browser.get(page, params=filtered)
+    assert refused.status_code == 429
+    assert "Even wachten" in refused.text
+    assert browser.get(page, params={"tafel": region.table_id}).status_code == 200

@@ -198,7 +198,8 @@ class PersonPublic(BaseModel):
     id: uuid.UUID
     organisation_id: uuid.UUID
     email: str = PField(
-        description="The person's e-mail address, used to sign in (stored in lower case)."
+        description="The person's e-mail address, used to sign in: stored and compared in one "
+        "form (lower case, Unicode NFC, full-width letters and digits as ordinary ones)."
     )
     display_name: str = PField(description="The person's name as shown on the pages.")
     role: PersonRole = PField(description="`viewer`, `member` or `chair`.")

@@ -349,9 +349,12 @@ def _close_by_system(
     context: AccessContext,
 ) -> None:
     """The case or the dwelling left the table's reach: its open proposal is withdrawn (an
-    `automatic` closure, not a decline of the pair) and the other party is free again."""
+    `automatic` closure, not a decline of the pair) and the other party is free again. The
+    parties are told, as of any other decision: a corporation that signed the lease learns that
+    the case was withdrawn, a care provider that its client's dwelling was."""
     actor = context.principal.require_organisation()
     key = context.principal.api_key_id
+    from_status = proposal.status
     lifecycle.fire(
         session,
         proposal,
@@ -363,6 +366,9 @@ def _close_by_system(
     )
     case_lifecycle.fire(session, case, CaseEvent.release, actor=actor, api_key=key)
     vacancy_lifecycle.fire(session, vacancy, VacancyEvent.release)
+    table = session.get(OutflowTable, proposal.table_id)
+    assert table is not None
+    _notify(session, proposal, table, Decision.withdraw, from_status, reason)
 
 
 def close_for_case(session: Session, case: Case, context: AccessContext) -> None:

@@ -145,6 +145,7 @@ def _record_event(
 ) -> uuid.UUID:
     webhook_event = WebhookEvent(type=event_type, occurred_at=now, data=payload)
     session.add(webhook_event)
+    session.flush()  # before its deliveries: no relationship orders them (under no_autoflush)
     endpoints: Sequence[tuple[uuid.UUID, uuid.UUID, Sequence[str]]] = []
     if organisations:
         # FOR KEY SHARE (PostgreSQL): an endpoint being deleted is waited for and then left
@@ -159,15 +160,12 @@ def _record_event(
             .order_by(col(WebhookEndpoint.id))
             .with_for_update(read=True, key_share=True)
         ).all()
-    told = set()
+    told, event_id = set(), webhook_event.id
     for endpoint_id, organisation_id, events in endpoints:
         if event_type in events:
             told.add(organisation_id)
-            session.add(
-                WebhookDelivery(
-                    event_id=webhook_event.id, endpoint_id=endpoint_id, next_attempt_at=now
-                )
-            )
+            row = WebhookDelivery(event_id=event_id, endpoint_id=endpoint_id, next_attempt_at=now)
+            session.add(row)
     session.flush()
     _log_disclosure(session, event_type, payload, told)
     return webhook_event.id

@@ -8,7 +8,7 @@ import pytest
 from sqlmodel import select
 
 from app.webhooks.models import WebhookDelivery, WebhookEndpoint, WebhookEvent
-from tests.api.helpers import assign_action, publish_one_proposal
+from tests.api.helpers import assign_action, publish_one_proposal, withdraw_case
 from tests.conftest import Org, create_case
 
 ALL_EVENTS = ["agenda.published", "proposal.decided", "action.assigned", "case.housed"]
@@ -91,19 +91,13 @@ def test_an_action_for_a_care_provider_names_the_case_it_may_see(client, subscri
 def house_one(client, region) -> dict:
     """Publish a meeting with one proposal (care_provider's case, corporation's dwelling) and
     take it to `housed`; returns the proposal."""
-    _, proposal = publish_one_proposal(client, region)
-    for org, decision in (
-        (region.chair, "nominate"),
-        (region.corporation, "corporation_accept"),
-        (region.corporation, "sign_tenancy"),
-        (region.corporation, "house"),
-    ):
-        response = client.post(
-            f"/v1/proposals/{proposal['id']}/decisions",
-            json={"decision": decision},
-            headers=org.headers,
-        )
-        assert response.status_code == 200, response.text
+    proposal = signed_proposal(client, region)
+    response = client.post(
+        f"/v1/proposals/{proposal['id']}/decisions",
+        json={"decision": "house"},
+        headers=region.corporation.headers,
+    )
+    assert response.status_code == 200, response.text
     return proposal
 
 
@@ -170,3 +164,64 @@ def test_one_event_with_views_is_one_webhook_id_per_distinct_view(session):
     by_data = {e.data["case_id"]: e.id for e in events}
     assert by_data == {"c-1": main, None: by_data[None]}
     assert by_data[None] != main
+
+
+def signed_proposal(client, region) -> dict:
+    """A proposal the corporation has signed the lease for; returns it."""
+    _, proposal = publish_one_proposal(client, region)
+    for org, decision in (
+        (region.chair, "nominate"),
+        (region.corporation, "corporation_accept"),
+        (region.corporation, "sign_tenancy"),
+    ):
+        response = client.post(
+            f"/v1/proposals/{proposal['id']}/decisions",
+            json={"decision": decision},
+            headers=org.headers,
+        )
+        assert response.status_code == 200, response.text
+    return proposal
+
+
+def test_a_proposal_closed_by_withdrawing_its_case_is_told_to_the_parties(
+    client, subscribed, session
+):
+    region = subscribed
+    proposal = signed_proposal(client, region)
+
+    withdraw_case(client, region.care_provider, proposal["case_id"])
+
+    sent = payloads(session, "proposal.decided")
+    for org in (region.chair, region.care_provider, region.corporation):
+        api_view = client.get(f"/v1/proposals/{proposal['id']}", headers=org.headers).json()
+        assert api_view["status"] == "withdrawn"
+        assert [p["decision"] for p in sent[org.id]] == [
+            d["decision"] for d in api_view["decisions"]
+        ]
+        last = sent[org.id][-1]
+        assert (last["from_status"], last["to_status"], last["reason"]) == (
+            "tenancy_signed",
+            "withdrawn",
+            "case_changed",
+        )
+
+
+def test_a_proposal_closed_by_withdrawing_its_dwelling_is_told_to_the_parties(
+    client, subscribed, session
+):
+    region = subscribed
+    proposal = signed_proposal(client, region)
+
+    response = client.delete(
+        f"/v1/vacancies/{proposal['vacancy_id']}", headers=region.corporation.headers
+    )
+    assert response.status_code == 204, response.text
+
+    sent = payloads(session, "proposal.decided")
+    for org in (region.chair, region.care_provider, region.corporation):
+        last = sent[org.id][-1]
+        assert (last["decision"], last["to_status"], last["reason"]) == (
+            "withdraw",
+            "withdrawn",
+            "dwelling_changed",
+        )

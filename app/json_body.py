@@ -1,5 +1,6 @@
-"""JSON request bodies read as I-JSON (RFC 7493): UTF-8, each member name once per object, and
-numbers a parser can hold, with a reason a client can act on when a body is none of these.
+"""JSON request bodies read as I-JSON (RFC 7493): UTF-8, each member name once per object,
+numbers a parser can hold and strings without half a UTF-16 surrogate pair, with a reason a
+client can act on when a body is none of these.
 
 Every API route reads its body through `JsonBodyRoute` (`app.db.SessionEndingRoute` is one), so
 the rule holds for each JSON body in one place. Starlette's `Request.json` took the last of two
@@ -8,6 +9,7 @@ and a 5,000-digit number were answered with FastAPI's "could not be parsed", nam
 """
 
 import json
+import re
 import sys
 from collections.abc import Callable, Coroutine
 from typing import Any
@@ -41,6 +43,33 @@ def _unique_names(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return members
 
 
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+"""What an escape of half a UTF-16 surrogate pair looks like: bodies without one (nearly all)
+are not scanned further."""
+
+_ESCAPE = re.compile(r"\\(?:u([dD][89a-fA-F][0-9a-fA-F]{2})|u[0-9a-fA-F]{4}|.)")
+"""One escape of a JSON string, the surrogate half it escapes (if any) as group 1. In a text
+`json.loads` read, every backslash starts an escape, so scanning them in order pairs `\\\\`."""
+
+
+def _lone_half(text: str) -> tuple[int, str] | None:
+    """Where `text` (parsed JSON) escapes half a surrogate pair without the other half right
+    after or before it, and that half's hex digits; None when it does not."""
+    high: tuple[int, int, str] | None = None  # a first half waiting for its second
+    for escape in _ESCAPE.finditer(text):
+        half = escape.group(1)
+        if high is not None:
+            if half and half[1] in "cdefCDEF" and escape.start() == high[1]:
+                high = None
+                continue
+            return high[0], high[2]
+        if half and half[1] in "89abAB":
+            high = (escape.start(), escape.end(), half)
+        elif half:
+            return escape.start(), half
+    return (high[0], high[2]) if high else None
+
+
 def parse(body: bytes) -> Any:
     """The body as the standard library parses JSON (a syntax error stays its
     `json.JSONDecodeError`, which FastAPI reports with its position), or `UnreadableBody`."""
@@ -56,7 +85,7 @@ def parse(body: bytes) -> Any:
     if text.startswith("\ufeff"):  # a UTF-8 byte-order mark is read past, as RFC 8259 allows
         text = text[1:]
     try:
-        return json.loads(text, object_pairs_hook=_unique_names)
+        value = json.loads(text, object_pairs_hook=_unique_names)
     except (json.JSONDecodeError, UnreadableBody):
         raise
     except ValueError as error:
@@ -67,6 +96,15 @@ def parse(body: bytes) -> Any:
         ) from error
     except RecursionError as error:
         raise UnreadableBody("The body is nested too deeply to be read.") from error
+    # `json.loads` reads `"\\ud800"` into a string no UTF-8 answer can hold: a batch's 400
+    # echoing the item's `external_ref`, and an Idempotency-Key's fingerprint, failed with 500.
+    if "\\u" in text and _SURROGATE_ESCAPE.search(text) and (lone := _lone_half(text)):
+        raise UnreadableBody(
+            f"The string at character {lone[0]} escapes half a UTF-16 surrogate pair alone "
+            f"(\\u{lone[1].lower()}): escape a character beyond U+FFFF as both halves, or send "
+            "it as UTF-8 (I-JSON, RFC 7493 section 2.1)."
+        )
+    return value
 
 
 class JsonBodyRequest(Request):

@@ -7,7 +7,7 @@ import json
 import pytest
 from fastapi.routing import APIRoute
 
-from app.json_body import JsonBodyRoute
+from app.json_body import JsonBodyRoute, UnreadableBody, parse
 from app.main import create_app
 from tests.api.helpers import assert_problem
 from tests.conftest import OPERATOR, case_body, vacancy_body
@@ -114,3 +114,77 @@ def test_the_byte_a_body_with_a_byte_order_mark_breaks_utf8_at_is_counted_from_i
     body = b'\xef\xbb\xbf{"name": "Gemeente \xff", "kind": "municipality"}'
     response = client.post("/v1/organizations", content=body, headers={**OPERATOR, **JSON})
     assert "byte 22 is 0xff" in _refusal(response)
+
+
+@pytest.mark.parametrize(
+    ("idempotency_key", "field"),
+    [(None, "external_ref"), ("k-1", "external_ref"), ("k-2", "street")],
+    ids=["echoed-ref", "ref-with-key", "street-with-key"],
+)
+def test_a_lone_surrogate_in_a_batch_is_refused_not_an_internal_error(
+    client, small_region, idempotency_key, field
+):
+    # `"\ud800"` is half of a UTF-16 pair: JSON's syntax allows the escape, I-JSON (RFC 7493
+    # section 2.1) does not, and no UTF-8 answer can echo it. The batch's 400 names each bad
+    # item's `external_ref` and its Idempotency-Key fingerprints the body: both were a 500.
+    item = vacancy_body(external_ref="V-SURROGATE")
+    text = json.dumps({"items": [item]})
+    text = text.replace("V-SURROGATE", "V-\\ud800")
+    if field == "street":
+        text = text.replace("V-\\ud800", "V-1").replace(
+            json.dumps(item["address"]["street"]), '"Laan \\ud800"'
+        )
+    headers = {**small_region.corporation.headers, **JSON}
+    if idempotency_key:
+        headers["Idempotency-Key"] = idempotency_key
+    response = client.post("/v1/vacancies/batch", content=text, headers=headers)
+    reason = _refusal(response)
+    assert "\\ud800" in reason and "surrogate" in reason
+    assert client.get("/v1/vacancies", headers=headers).json()["items"] == []
+
+
+def test_a_lone_surrogate_in_a_member_name_is_refused(client):
+    body = b'{"name": "Gemeente Ede", "kind": "municipality", "\\udc00": 1}'
+    reason = _refusal(client.post("/v1/organizations", content=body, headers={**OPERATOR, **JSON}))
+    assert "\\udc00" in reason
+
+
+def test_a_character_escaped_as_a_surrogate_pair_is_read_as_that_character(client):
+    body = b'{"name": "Gemeente \\ud83c\\udfe0 \\u00e9", "kind": "municipality"}'
+    response = client.post("/v1/organizations", content=body, headers={**OPERATOR, **JSON})
+    assert response.status_code == 201, response.text
+    assert response.json()["name"] == "Gemeente \U0001f3e0 \u00e9"
+
+
+@pytest.mark.parametrize(
+    ("text", "lone"),
+    [
+        (r'["\ud83c\udfe0"]', None),  # a whole pair: one character
+        (r'["\\ud800"]', None),  # a backslash, then the letters ud800
+        (r'["\\\ud83c\udfe0"]', None),  # a backslash, then a whole pair
+        (r'["\u00e9\ud800"]', "\\ud800"),
+        (r'["\\\ud800"]', "\\ud800"),  # a backslash, then a first half alone
+        (r'["\udfe0\ud83c"]', "\\udfe0"),  # the halves the wrong way round
+        (r'["\ud83c", "\udfe0"]', "\\ud83c"),  # the halves in two strings
+        (r'["\ud83c\ud83c\udfe0"]', "\\ud83c"),  # a first half, then a whole pair
+        (r'{"\uDBFF": 1}', "\\udbff"),
+    ],
+    ids=[
+        "pair",
+        "escaped-backslash",
+        "backslash-pair",
+        "high",
+        "backslash-high",
+        "swapped",
+        "split",
+        "high-pair",
+        "upper-case-name",
+    ],
+)
+def test_only_a_half_without_its_other_half_is_refused(text, lone):
+    if lone is None:
+        parse(text.encode())
+        return
+    with pytest.raises(UnreadableBody) as refused:
+        parse(text.encode())
+    assert lone in refused.value.reason

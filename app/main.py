@@ -74,6 +74,9 @@ class BodySizeLimit:
     def __init__(self, app: ASGIApp, max_bytes: int) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        # One detail whether the body was refused for its Content-Length or, sent chunked
+        # without one, while it was read.
+        self._limit_detail = f"Request bodies are limited to {max_bytes} bytes."
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -91,7 +94,7 @@ class BodySizeLimit:
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > self.max_bytes:
-                    raise StarletteHTTPException(413, "Request body too large")
+                    raise StarletteHTTPException(413, self._limit_detail)
             return message
 
         await self.app(scope, limited_receive, send)
@@ -109,7 +112,7 @@ class BodySizeLimit:
             413,
             "Payload too large",
             "payload_too_large",
-            f"Request bodies are limited to {self.max_bytes} bytes.",
+            self._limit_detail,
         )
         await response(scope, _drain, send)
 

@@ -413,19 +413,22 @@ def test_non_finite_score_weight_is_400(client, small_region):
     assert "policy.score_weights.urgency" in invalid_names(response)
 
 
-def test_ten_megabyte_body_is_413(client, small_region):
+def test_ten_megabyte_body_is_413_naming_the_limit(client, small_region):
     body = json.dumps({"items": [], "padding": "x" * TEN_MB})
     response = post_raw(client, "/v1/vacancies/batch", body, small_region.corporation.headers)
-    assert_problem(response, 413)
+    problem = assert_problem(response, 413)
+    assert problem["detail"] == "Request bodies are limited to 8388608 bytes."
 
 
-def test_ten_megabyte_body_without_content_length_is_413(client, small_region):
+def test_ten_megabyte_body_without_content_length_is_413_naming_the_limit(client, small_region):
     def chunks():
         for _ in range(10):
             yield b"x" * (1024 * 1024)
 
     response = post_raw(client, "/v1/vacancies/batch", chunks(), small_region.corporation.headers)
-    assert_problem(response, 413)
+    problem = assert_problem(response, 413)
+    # The same detail as with a Content-Length: it said only "Request body too large".
+    assert problem["detail"] == "Request bodies are limited to 8388608 bytes."
 
 
 # --- API-Version on every response ----------------------------------------------------------

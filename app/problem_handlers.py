@@ -12,6 +12,7 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from app.json_body import UnreadableBody
 from app.problems import (
@@ -123,6 +124,22 @@ def unreadable_form(request: Request, reason: str) -> dict[str, Any]:
     return {"type": "form_invalid", "loc": ("body",), "msg": reason}
 
 
+ROUTING_NOT_FOUND = "Not Found"  # Starlette's detail when no route has the path
+
+
+def no_such_path(request: Request) -> str:
+    """The detail of a 404 for a path no route has: where the paths are, or the path without
+    its trailing slash when a route has that one (no redirect says it: `redirect_slashes`
+    is off, as the NL API Design Rules ask)."""
+    path = request.url.path
+    bare = path.rstrip("/")
+    if bare != path and bare:
+        scope = {**request.scope, "path": bare}
+        if any(route.matches(scope)[0] != Match.NONE for route in request.app.router.routes):
+            return f"There is no API path {path}; paths end without a slash: {bare}."
+    return f"There is no API path {path}; the paths are in /v1/openapi.json."
+
+
 def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(ProblemError)
     async def _problem(request: Request, exc: ProblemError) -> JSONResponse:
@@ -188,12 +205,15 @@ def install_problem_handlers(app: FastAPI) -> None:
             413: "payload_too_large",
             415: "unsupported_media_type",
         }
+        detail = exc.detail if isinstance(exc.detail, str) else None
+        if exc.status_code == 404 and detail == ROUTING_NOT_FOUND:
+            detail = no_such_path(request)
         return problem_response(
             request,
             exc.status_code,
             titles.get(exc.status_code, "Error"),
             code.get(exc.status_code, "http_error"),
-            exc.detail if isinstance(exc.detail, str) else None,
+            detail,
             dict(exc.headers or {}),
         )
 

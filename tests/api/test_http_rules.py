@@ -139,8 +139,20 @@ def test_a_path_with_a_trailing_slash_is_404_not_a_redirect(client, region, meth
     response = client.request(
         method, path, headers=region.care_provider.headers, follow_redirects=False
     )
-    assert_problem(response, 404, "not_found")
+    problem = assert_problem(response, 404, "not_found")
     assert "location" not in response.headers
+    # The detail names the address to use (it said only "Not Found"), as no redirect does.
+    assert problem["detail"] == (
+        f"There is no API path {path}; paths end without a slash: {path.rstrip('/')}."
+    )
+
+
+def test_an_unknown_api_path_is_404_saying_so(client, region):
+    response = client.get("/v1/cases/imports/templates", headers=region.care_provider.headers)
+    problem = assert_problem(response, 404, "not_found")
+    assert problem["detail"] == (
+        "There is no API path /v1/cases/imports/templates; the paths are in /v1/openapi.json."
+    )
 
 
 def test_a_body_that_is_not_json_is_400_naming_the_body(client, region):

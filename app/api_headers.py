@@ -54,37 +54,51 @@ class IdentityContent:
     Why: nothing here decodes a coding, so a gzipped body failed as "not UTF-8" (400) and a
     body labelled `br` but sent plain was read as if unlabelled. Source: RFC 9110 section
     12.5.3 (a server that does not support a request's content coding SHOULD answer 415 with
-    `Accept-Encoding`) and 8.4 (`identity` is no coding)."""
+    `Accept-Encoding`) and 8.4 (`identity` is no coding). A transfer coding other than
+    `chunked` (`Transfer-Encoding: gzip, chunked`) is a 501 the same way (RFC 9112 6.1)."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        refused = _content_codings(scope) if scope["type"] == "http" else []
-        await self.app(scope, _refusing(receive, refused) if refused else receive, send)
-
-
-def _content_codings(scope: Scope) -> list[str]:
-    """The request's content codings other than `identity`, lower case."""
-    codings = (
-        coding.strip().lower()
-        for name, value in scope["headers"]
-        if name == b"content-encoding"
-        for coding in value.decode("latin-1").split(",")
-    )
-    return [coding for coding in codings if coding not in ("", "identity")]
-
-
-def _refusing(receive: Receive, codings: list[str]) -> Receive:
-    async def checked_receive() -> Message:
-        message = await receive()
-        if message["type"] == "http.request" and message.get("body"):
-            raise HTTPException(
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        refused = None
+        if transfer := _codings(scope, b"transfer-encoding", ("", "chunked")):
+            # RFC 9112 section 6.1: a transfer coding the server does not understand is a 501.
+            # The server takes `chunked` off; `gzip, chunked` reached the app still gzipped.
+            refused = HTTPException(
+                501,
+                f"Send the body with no Transfer-Encoding but chunked ({', '.join(transfer)} "
+                "is not read here).",
+            )
+        elif content := _codings(scope, b"content-encoding", ("", "identity")):
+            refused = HTTPException(
                 415,
-                f"Send the body without a Content-Encoding ({', '.join(codings)} is not read "
+                f"Send the body without a Content-Encoding ({', '.join(content)} is not read "
                 "here).",
                 headers={"Accept-Encoding": "identity"},
             )
+        await self.app(scope, _refusing(receive, refused) if refused else receive, send)
+
+
+def _codings(scope: Scope, header: bytes, read: tuple[str, ...]) -> list[str]:
+    """The codings a request's `header` names other than those `read`, lower case."""
+    codings = (
+        coding.strip().lower()
+        for name, value in scope["headers"]
+        if name == header
+        for coding in value.decode("latin-1").split(",")
+    )
+    return [coding for coding in codings if coding not in read]
+
+
+def _refusing(receive: Receive, refused: HTTPException) -> Receive:
+    async def checked_receive() -> Message:
+        message = await receive()
+        if message["type"] == "http.request" and message.get("body"):
+            raise refused
         return message
 
     return checked_receive

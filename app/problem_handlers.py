@@ -198,12 +198,14 @@ def install_problem_handlers(app: FastAPI) -> None:
             405: "Method not allowed",
             413: "Payload too large",
             415: "Unsupported media type",
+            501: "Not implemented",
         }
         code = {
             404: "not_found",
             405: "method_not_allowed",
             413: "payload_too_large",
             415: "unsupported_media_type",
+            501: "not_implemented",
         }
         detail = exc.detail if isinstance(exc.detail, str) else None
         if exc.status_code == 404 and detail == ROUTING_NOT_FOUND:

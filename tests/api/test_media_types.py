@@ -174,3 +174,24 @@ def test_a_body_labelled_identity_is_read(client, small_region):
     }
     response = client.post("/v1/cases", content=body, headers=headers)
     assert response.status_code == 201, response.text
+
+
+@pytest.mark.parametrize("coding", ["gzip, chunked", "deflate, chunked", "x-unknown, chunked"])
+def test_a_body_in_a_transfer_coding_other_than_chunked_is_501(client, small_region, coding):
+    """RFC 9112 section 6.1: a request in a transfer coding the server does not understand
+    SHOULD be answered 501. The server only takes `chunked` off, so a body sent as `gzip,
+    chunked` and gzipped was a 400 saying it was not UTF-8, and one so labelled but sent plain
+    was stored as if the label were not there."""
+    import json
+
+    body = json.dumps(case_body(small_region.table_id)).encode()
+    headers = {
+        **small_region.care_provider.headers,
+        "Content-Type": "application/json",
+        "Transfer-Encoding": coding,
+    }
+    response = client.post("/v1/cases", content=body, headers=headers)
+    problem = assert_problem(response, 501, "not_implemented")
+    assert coding.split(",")[0] in problem["detail"]
+    listed = client.get("/v1/cases", headers=small_region.care_provider.headers).json()
+    assert listed["items"] == []

@@ -147,8 +147,19 @@ PATTERN_REASONS: dict[str, str] = {}
 defined): pydantic's own reason quotes the regex, which tells a client little."""
 
 
+NOT_A_FILE = "Expected UploadFile"  # FastAPI's message for a text field where a file goes
+NOT_A_FILE_REASON = (
+    'Send a file here: a part with a filename (`Content-Disposition: form-data; name="file"; '
+    'filename="dossiers.csv"`, as `curl -F file=@dossiers.csv` sends it), not a text field.'
+)
+
+
 def _reason(error: dict[str, Any]) -> str:
     reason = str(error.get("msg", "Invalid value"))
+    if NOT_A_FILE in reason:
+        # A multipart part without a (readable) filename is a text field to Starlette, and
+        # FastAPI said so in Python's words ("received: <class 'str'>").
+        return NOT_A_FILE_REASON
     if error.get("type") == "string_pattern_mismatch":
         pattern = (error.get("ctx") or {}).get("pattern")
         reason = PATTERN_REASONS.get(str(pattern), reason)

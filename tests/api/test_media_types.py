@@ -195,3 +195,25 @@ def test_a_body_in_a_transfer_coding_other_than_chunked_is_501(client, small_reg
     assert coding.split(",")[0] in problem["detail"]
     listed = client.get("/v1/cases", headers=small_region.care_provider.headers).json()
     assert listed["items"] == []
+
+
+@pytest.mark.parametrize(
+    "disposition",
+    [b'form-data; name="file"', b"form-data; name=\"file\"; filename*=UTF-8''%ff.csv"],
+    ids=["no-filename", "unreadable-filename"],
+)
+def test_an_upload_whose_file_is_a_text_field_says_to_send_a_file(
+    client, small_region, disposition
+):
+    """A multipart part without a (readable) filename is a text field: the import answered
+    'Expected UploadFile, received: <class 'str'>', Python's words, not what to send."""
+    body = b"--x\r\nContent-Disposition: " + disposition + b"\r\n\r\nexternal_ref\r\n--x--\r\n"
+    headers = {
+        **small_region.care_provider.headers,
+        "Content-Type": "multipart/form-data; boundary=x",
+    }
+    response = client.post("/v1/cases/imports", content=body, headers=headers)
+    problem = assert_problem(response, 400, "validation_error")
+    [param] = problem["invalidParams"]
+    assert (param["name"], param["in"]) == ("file", "body")
+    assert "class" not in param["reason"] and "filename" in param["reason"]

@@ -12,7 +12,6 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
 from sqlalchemy import Engine
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.middleware.gzip import GZipMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app import (
@@ -33,6 +32,7 @@ from app.agenda.stall_sweep import StallSweep
 from app.areas.routes import router as areas_router
 from app.cases.retention import RetentionJob
 from app.cases.routes import router as cases_router
+from app.compression import NegotiatedGZip
 from app.db import build_engine
 from app.imports.routes import router as imports_router
 from app.limits.routes import router as limits_router
@@ -370,7 +370,7 @@ def create_app(
     # Outside every other layer, so it compresses what they produced. Only large bodies: a big
     # city's agenda is megabytes of JSON, while compressing small answers costs more than it
     # saves. Level 5: most of level 9's gain in a fraction of its time.
-    app.add_middleware(GZipMiddleware, minimum_size=GZIP_MINIMUM_BYTES, compresslevel=5)
+    app.add_middleware(NegotiatedGZip, minimum_size=GZIP_MINIMUM_BYTES, compresslevel=5)
     # Outermost: a HEAD drops the body the GET's compression measured, so its Content-Length
     # and Content-Encoding are the GET's (inside, the body was dropped before compression, and
     # a HEAD named the uncompressed length; RFC 9110 section 8.6).

@@ -77,6 +77,27 @@ def test_head_of_a_compressed_list_has_the_length_and_encoding_its_get_has(clien
         assert head.headers.get(name) == got.headers.get(name), name
 
 
+@pytest.mark.parametrize(
+    ("accept", "gzipped"),
+    [("gzip;q=0", False), ("identity, gzip; q=0.0", False), ("GZip", True), ("gzip;q=0.5", True)],
+    ids=["refused", "refused-listed", "upper-case", "weighted"],
+)
+def test_a_large_answer_is_gzipped_only_when_the_client_accepts_gzip(  # type: ignore[no-untyped-def]
+    client, region, accept, gzipped
+):
+    """RFC 9110 section 12.5.3: a coding with `q=0` is not acceptable, and coding names are
+    case-insensitive. Starlette's check was `"gzip" in Accept-Encoding`, so a client that
+    refused gzip got it anyway, and one that wrote `GZip` did not."""
+    for _ in range(25):
+        create_case(client, region.care_provider, region.table_id)
+    got = client.get(
+        "/v1/cases", headers={**region.care_provider.headers, "Accept-Encoding": accept}
+    )
+    assert got.status_code == 200 and len(got.json()["items"]) == 25
+    assert (got.headers.get("content-encoding") == "gzip") is gzipped
+    assert got.headers["vary"] == "Accept-Encoding"
+
+
 def test_a_get_whose_if_none_match_names_the_current_etag_is_304(client, region):  # type: ignore[no-untyped-def]
     """RFC 9110 section 13.1.2: a GET or HEAD whose `If-None-Match` the resource meets is a 304
     without a body, naming the ETag. The API answered 200 with the whole case file, so a client

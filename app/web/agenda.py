@@ -89,6 +89,13 @@ class AgendaData:
     def name(self, organisation_id: Any) -> str:
         return self.names.get(str(organisation_id), "onbekende organisatie")
 
+    def some_case_fits(self, vacancy_id: Any) -> str:
+        """'ja' or 'nee': whether some case fits the dwelling, as a corporation's view says it
+        (no count). Its `candidates_by_vacancy` lists all its dwellings (the order the agenda
+        is paged in), also those in `vacancies_without_candidates`, which no case fits."""
+        without = self.document.get("vacancies_without_candidates", [])
+        return "nee" if any(v["vacancy_id"] == vacancy_id for v in without) else "ja"
+
 
 def load(session: Session, web: Web, meeting_id: uuid.UUID) -> AgendaData:
     """The agenda through the services: 404 outside the caller's reach, every case shown logged."""
@@ -242,8 +249,11 @@ def _candidate_sections(data: AgendaData) -> list[Section]:
     by_vacancy = doc["candidates_by_vacancy"]
     ids = [("", e["vacancy_id"]) for e in by_vacancy]
     if doc["view"] == "housing_corporation":
-        # Its dwellings some case fits, without the count (`CorporationVacancyOut`).
-        rows = [[data.vacancy_label(e["vacancy_id"]), "ja"] for e in by_vacancy]
+        # Its dwellings, whether some case fits each, without the count (`CorporationVacancyOut`).
+        rows = [
+            [data.vacancy_label(e["vacancy_id"]), data.some_case_fits(e["vacancy_id"])]
+            for e in by_vacancy
+        ]
         columns = ["Woning", "Passende dossiers"]
     else:
         rows = [

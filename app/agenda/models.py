@@ -700,8 +700,8 @@ class CorporationProposalOut(_Closed):
 
 
 class CorporationVacancyOut(_Closed):
-    """One of its dwellings that some case fits. Without the count of those cases: a dwelling
-    on two agendas gave the change in the cases fitting it, week to week."""
+    """One of its dwellings. Without the count of the cases fitting it: a dwelling on two
+    agendas gave the change in the cases fitting it, week to week."""
 
     vacancy_id: uuid.UUID
 
@@ -744,7 +744,8 @@ class CorporationAgenda(_AgendaHead, _Closed):
         description="Proposals of its dwellings, in dwelling id order (not by score)."
     )
     candidates_by_vacancy: list[CorporationVacancyOut] = Field(
-        description="Its own dwellings some case fits (no count, no list, no ranking)."
+        description="Its own dwellings (no count, no list, no ranking); some case fits each "
+        "but those also in `vacancies_without_candidates`."
     )
     vacancies_without_candidates: list[CorporationVacancyWithoutCandidatesOut] = Field(
         description="Its own dwellings no case fits."

@@ -121,6 +121,13 @@ def case_section(session: Session, web: Web, case_id: uuid.UUID) -> dict[str, An
     }
 
 
+def organisations_named(entries: list[dict[str, Any]]) -> list[Any]:
+    """The care providers and corporations the agenda's aftercare entries name (for
+    `organisations.service.names_of`: also one that has left the table since, as a tenancy's
+    aftercare goes on after its provider or landlord left)."""
+    return [e.get(key) for e in entries for key in ("care_provider_id", "corporation_id")]
+
+
 def agenda_section(entries: list[dict[str, Any]], names: dict[str, str]) -> Section:
     """The agenda's aftercare entries (`app.aftercare.agenda`, already cut to the viewer) as
     the minutes' page, PDF and CSV show them: kind, case, checkpoint or transfer day, overdue,

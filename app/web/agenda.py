@@ -16,6 +16,7 @@ from app.actions.models import Action, ActionStatus
 from app.areas import service as areas_service
 from app.meetings import service as meetings_service
 from app.meetings.models import Meeting, MeetingStatus
+from app.organisations.service import names_of
 from app.proposals import service as proposals_service
 from app.proposals.models import Proposal
 from app.tables.models import OutflowTable, TablePublic
@@ -23,7 +24,7 @@ from app.tables.service import table_public
 from app.timeutil import today
 from app.vacancies.models import Vacancy
 from app.web import labels
-from app.web.aftercare import agenda_section
+from app.web.aftercare import agenda_section, organisations_named
 from app.web.core import Web
 from app.web.formatting import SUPPRESSED, area_label, case_code, dutch_date, number, rooms
 from app.web.open_proposals import section as open_proposals_section
@@ -109,7 +110,9 @@ def load(session: Session, web: Web, meeting_id: uuid.UUID) -> AgendaData:
         table=table,
         table_info=info,
         document=document,
-        names={str(m.id): m.name for m in info.members},
+        # Whose tenancy is in aftercare, also an organisation that has left the table since.
+        names=names_of(session, organisations_named(document.get("aftercare", [])))
+        | {str(m.id): m.name for m in info.members},
     )
     if meeting.status == MeetingStatus.published:
         rows = proposals_service.list_proposals(

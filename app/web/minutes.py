@@ -17,7 +17,7 @@ from app.tables.models import OutflowTable, TablePublic
 from app.tables.service import table_public
 from app.timeutil import AMSTERDAM
 from app.web import labels
-from app.web.aftercare import agenda_section
+from app.web.aftercare import agenda_section, organisations_named
 from app.web.core import Web
 from app.web.formatting import case_code, dutch_date, dutch_datetime
 from app.web.open_proposals import MINUTES_TITLE
@@ -78,10 +78,11 @@ def load(session: Session, web: Web, meeting_id: uuid.UUID) -> MinutesData:
     document = minutes_service.minutes(session, context, meeting, table)
     aftercare = document["aftercare"]
     info = table_public(session, table)
-    # Who decided and who owns an action, also an organisation that has left the table since:
-    # the minutes are the meeting's record.
+    # Who decided, who owns an action and whose tenancy is in aftercare, also an organisation
+    # that has left the table since: the minutes are the meeting's record.
     named = [d["actor_organisation_id"] for d in document["decisions"]]
     named += [a["owner_organisation_id"] for a in document["actions"]]
+    named += organisations_named(aftercare or [])
     names = names_of(session, named) | {str(m.id): m.name for m in info.members}
     return MinutesData(meeting, table, info, document, names, aftercare)
 

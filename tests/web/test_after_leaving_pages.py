@@ -1,13 +1,17 @@
 """The pages of an organisation after it left a table: its own closed files there stay its
 own, and nothing of the table it left comes back through them."""
 
+import csv
+import io
 import re
 
 from app.imports.by_hand import form_values
 from app.imports.columns import CASES
 from app.web.formatting import case_code
 from tests.api.helpers import withdraw_case
+from tests.clock import iso
 from tests.conftest import OPERATOR, create_case, create_vacancy
+from tests.monitor.history import publish_on
 from tests.web.conftest import csrf_of, make_person, signed_in
 
 
@@ -122,3 +126,25 @@ def test_the_chairs_lists_name_a_provider_and_a_corporation_that_have_left(  # t
     # The file's provider and who withdrew it (its timeline); the dwelling's corporation.
     assert case_page.count(region.care_provider.name) >= 2, case_page
     assert region.corporation.name in dwelling_page
+
+
+def test_the_aftercare_rows_name_a_provider_and_a_corporation_that_have_left(  # type: ignore[no-untyped-def]
+    app, client, region, housed
+):
+    """A tenancy in aftercare stays on the agenda after its care provider and landlord left the
+    table (nothing stops them), but the agenda's and the minutes' aftercare rows (page, PDF,
+    CSV) named organisations from the members now: their cells were blank, so the table did
+    not see whom to ask about an overdue checkpoint."""
+    _, theirs = housed
+    meeting_id = publish_on(client, region, iso(7))
+    leave(client, region, region.other_care_provider)
+    leave(client, region, region.other_corporation)
+    chair = signed_in(app, make_person(client, region.chair, "chair"))
+    names = [region.other_care_provider.name, region.other_corporation.name]
+
+    for export in ("agenda.csv", "besluitenlijst.csv"):
+        response = chair.get(f"/vergaderingen/{meeting_id}/{export}")
+        rows = csv.reader(io.StringIO(response.content.decode("utf-8-sig")), delimiter=";")
+        theirs_rows = [r for r in rows if r and r[0] == "nazorg" and r[1] == theirs]
+        assert theirs_rows, export
+        assert all(r[-2:] == names for r in theirs_rows), (export, theirs_rows)

@@ -7,6 +7,7 @@ the sections the page, the PDF and the CSV all show."""
 import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from sqlmodel import Session, col, select
@@ -94,8 +95,11 @@ class AgendaData:
         """'ja' or 'nee': whether some case fits the dwelling, as a corporation's view says it
         (no count). Its `candidates_by_vacancy` lists all its dwellings (the order the agenda
         is paged in), also those in `vacancies_without_candidates`, which no case fits."""
-        without = self.document.get("vacancies_without_candidates", [])
-        return "nee" if any(v["vacancy_id"] == vacancy_id for v in without) else "ja"
+        return "nee" if str(vacancy_id) in self._without_candidates else "ja"
+
+    @cached_property
+    def _without_candidates(self) -> set[str]:
+        return {str(v["vacancy_id"]) for v in self.document.get("vacancies_without_candidates", [])}
 
 
 def load(session: Session, web: Web, meeting_id: uuid.UUID) -> AgendaData:

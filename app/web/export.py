@@ -9,6 +9,7 @@ from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4, landscape
 from reportlab.lib.styles import getSampleStyleSheet
 from reportlab.lib.units import mm
+from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import (
     BaseDocTemplate,
@@ -110,14 +111,15 @@ def sections_pdf(
 
     def footer(canvas: Canvas, doc: BaseDocTemplate) -> None:
         canvas.saveState()
-        canvas.setFont("Helvetica", 7)
-        canvas.drawString(
-            doc.leftMargin,
-            8 * mm,
-            f"{title} · afgedrukt door {printed_by} · vertrouwelijk: bevat "
-            "gepseudonimiseerde dossiergegevens",
-        )
-        canvas.drawRightString(doc.leftMargin + doc.width, 8 * mm, f"pagina {doc.page}")
+        page = f"pagina {doc.page}"
+        canvas.setFont(FOOTER_FONT, FOOTER_SIZE)
+        canvas.drawRightString(doc.leftMargin + doc.width, 8 * mm, page)
+        room = doc.width - stringWidth(page + "    ", FOOTER_FONT, FOOTER_SIZE)
+        text, size = footer_text(title, printed_by, room)
+        canvas.setFont(FOOTER_FONT, size)
+        canvas.drawString(doc.leftMargin, 8 * mm, text)
+        canvas.setFont(FOOTER_FONT, FOOTER_SIZE)
+        canvas.drawString(doc.leftMargin, 5 * mm, CONFIDENTIAL)
         canvas.restoreState()
 
     story: list[Flowable] = [Paragraph(escape(title), styles["Title"])]
@@ -158,6 +160,26 @@ def sections_pdf(
         story += [table, Spacer(1, 3 * mm)]
     document.build(story, onFirstPage=footer, onLaterPages=footer)
     return buffer.getvalue()
+
+
+FOOTER_FONT = "Helvetica"
+FOOTER_SIZE = 7
+FOOTER_MIN_SIZE = 5
+CONFIDENTIAL = "Vertrouwelijk: bevat gepseudonimiseerde dossiergegevens."
+
+
+def footer_text(title: str, printed_by: str, room: float) -> tuple[str, float]:
+    """The footer's line naming the document and who printed it, and its font size: smaller
+    for long names, cut with '…' if it still does not fit in `room` points. (On one line with
+    the confidentiality notice, a long table and organisation name pushed the notice off the
+    page.)"""
+    text = f"{title} · afgedrukt door {printed_by}"
+    size: float = FOOTER_SIZE
+    while size > FOOTER_MIN_SIZE and stringWidth(text, FOOTER_FONT, size) > room:
+        size -= 0.5
+    while len(text) > 1 and stringWidth(text, FOOTER_FONT, size) > room:
+        text = text[:-2] + "…"
+    return text, size
 
 
 PRINT_CELL_MAX = 5000

@@ -2,8 +2,21 @@
 
 import re
 
-from app.web.export import CUT, PRINT_CELL_MAX, _printable, sections_pdf
+from reportlab.lib.pagesizes import A4, landscape
+from reportlab.lib.units import mm
+from reportlab.pdfbase.pdfmetrics import stringWidth
+
+from app.web.export import (
+    CONFIDENTIAL,
+    CUT,
+    FOOTER_FONT,
+    PRINT_CELL_MAX,
+    _printable,
+    footer_text,
+    sections_pdf,
+)
 from app.web.sections import Section
+from tests.web.test_limits_pages import pdf_text
 
 
 def _pages(pdf: bytes) -> int:
@@ -39,3 +52,25 @@ def test_a_cell_of_any_length_prints_cut_with_a_note_the_page_and_csv_hold_it_al
     assert _printable(huge).endswith(CUT)
     assert len(_printable(huge)) == PRINT_CELL_MAX + len(CUT)
     assert _printable("kort") == "kort"
+
+
+def test_the_confidentiality_notice_stays_on_the_page_whatever_the_names():
+    # The footer drew the title, who printed it and the notice on one line: with a long table
+    # and organisation name (270 characters, 925 points) it ran past the page number and off
+    # the page, and the notice "vertrouwelijk" was not on the printout.
+    table = "Uitstroomtafel Beschermd Wonen en Maatschappelijke Opvang Regio Eemland"
+    title = f"Agenda {table}, 1 december 2026"
+    organisation = "Stichting Maatschappelijke Opvang en Beschermd Wonen Regio Eemland"
+    printed_by = f"Marieke van den Berg-Hoogendoorn ({organisation})"
+    room = landscape(A4)[0] - 24 * mm - 40
+    for name in (printed_by, printed_by * 5):
+        text, size = footer_text(title, name, room)
+        assert stringWidth(text, FOOTER_FONT, size) <= room
+        assert size >= 5
+    assert footer_text("Agenda", "Jan (Gemeente)", room) == (
+        "Agenda · afgedrukt door Jan (Gemeente)",
+        7,
+    )
+    section = Section(key="k", title="Voorstellen", columns=["dossier"], rows=[["D-1"]])
+    pdf = sections_pdf(title, "Agenda van de uitstroomtafel", [], [], [section], printed_by)
+    assert f"({CONFIDENTIAL}) Tj".encode() in pdf_text(pdf)

@@ -210,7 +210,8 @@ def _proposals_section(data: AgendaData) -> Section:
                     f"{case_code(o['case_id'])} (score {number(o['score'], 2)}; "
                     f"{labels.label('trade_off', o.get('trade_off', 'fewer_housed'))})"
                     for o in p["passed_over"] or []
-                ),
+                )
+                or ("" if p["passed_over"] is None else nobody_passed_over(doc["view"])),
                 data.status_now(p),
             ]
             for p in doc["proposals"]
@@ -218,6 +219,12 @@ def _proposals_section(data: AgendaData) -> Section:
         ids,
         [1, 3, 0.6, 3, 2, 1],
     )
+
+
+def nobody_passed_over(view: str) -> str:
+    """What a proposal's empty list of cases passed over says: a care provider's view lists
+    only its own cases, so 'niemand' would claim no other provider's case was passed over."""
+    return "geen van uw dossiers" if view == "care_provider" else "niemand"
 
 
 def _candidate_sections(data: AgendaData) -> list[Section]:

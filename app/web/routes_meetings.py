@@ -93,6 +93,7 @@ def _agenda_page(
             "unblocked_text": agenda_page.unblocked_text,
             "whole_table_note": WHOLE_TABLE_NOTE,
             "excluded_text": agenda_page.excluded_text,
+            "nobody_passed_over": agenda_page.nobody_passed_over,
             "back": f"/vergaderingen/{data.meeting.id}",
         },
         status,

@@ -53,3 +53,23 @@ def test_a_corporations_agenda_says_its_summary_counts_the_whole_table(
     assert "De samenvatting telt de hele tafel" in csv
     chair = signed_in(app, make_person(client, region.chair, "chair"))
     assert "De samenvatting telt de hele tafel" not in chair.get(url).text
+
+
+def test_a_care_providers_agenda_does_not_say_no_one_was_passed_over(
+    app, client, region, published, chair
+):
+    # A care provider's view lists only its own cases passed over for a proposal; its page
+    # said "niemand" when none of them was, as if no other provider's case had been either.
+    url = f"/vergaderingen/{published.meeting_id}"
+    provider = signed_in(app, make_person(client, region.care_provider))
+
+    def row(browser):  # type: ignore[no-untyped-def]
+        page = browser.get(url).text
+        return page.split('<table class="proposals">', 1)[1].split('id="openstaand"', 1)[0]
+
+    assert "geen van uw dossiers" in row(provider) and "niemand" not in row(provider)
+    assert "niemand" in row(signed_in(app, chair))
+    csv_text = provider.get(url + "/agenda.csv").content.decode("utf-8-sig")
+    [line] = [r for r in csv_text.splitlines() if r.startswith("voorstellen;")]
+    assert ";geen van uw dossiers;" in line
+    assert b"(geen van uw dossiers)" in pdf_text(provider.get(url + "/agenda.pdf").content)

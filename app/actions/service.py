@@ -19,6 +19,7 @@ from app.actions.models import (
     ActionUpdate,
 )
 from app.cases.models import Case
+from app.mail import service as mail
 from app.meetings.models import Meeting
 from app.organisations.models import Organisation, OrganisationKind
 from app.problems import Conflict, Forbidden, NotFound, Unprocessable
@@ -226,9 +227,13 @@ def update_action(
         )
     if data.status is not None:
         lifecycle.fire(action, lifecycle.EVENT_FOR_STATUS[data.status])
+    moved = False
     if data.due_date is not None and data.due_date != action.due_date:
         # Only a new day is checked: a client sending the stored one back changes nothing.
         action.due_date = within_horizon("due_date", data.due_date, back=True)
+        moved = True
+    if moved or action.status != ActionStatus.open:
+        mail.forget_overdue_notice(session, action.id)
     session.add(action)
     flush(session, if_match, "action")
     return action

@@ -340,6 +340,18 @@ def queue_due_notices(session: Session, *, day: date | None = None) -> int:
     return _insert_once(session, rows)
 
 
+def forget_overdue_notice(session: Session, action_id: uuid.UUID) -> None:
+    """The action was closed or given another date: its overdue notice, if one waits in the
+    outbox (a mail server that was down), is not sent: it would say the action is still open
+    and name the old date."""
+    _expire_waiting(
+        session,
+        utcnow(),
+        "the action was closed or moved before it was sent",
+        col(MailMessage.dedupe_key) == f"action.overdue:{action_id}",
+    )
+
+
 def _expire_waiting(session: Session, now: datetime, reason: str, *where: Any) -> None:
     """Mark the pending mails matching `where` expired with `reason`, except those a worker
     holds a lease on (it is sending them)."""

@@ -170,6 +170,8 @@ def queue_event_notices(
     table = session.get(OutflowTable, uuid.UUID(str(table_id))) if table_id else None
     if table is None:
         return 0
+    if event_type == "proposal.decided":
+        forget_stalled_notices(session, str(data["proposal_id"]))
     notice = _event_notice(event_type, data)
     if notice is None:
         return 0
@@ -349,6 +351,18 @@ def forget_overdue_notice(session: Session, action_id: uuid.UUID) -> None:
         utcnow(),
         "the action was closed or moved before it was sent",
         col(MailMessage.dedupe_key) == f"action.overdue:{action_id}",
+    )
+
+
+def forget_stalled_notices(session: Session, proposal_id: str) -> None:
+    """The proposal was decided: its stalled notices that wait in the outbox (a mail server
+    that was down) are not sent; they would say it still waits for someone."""
+    _expire_waiting(
+        session,
+        utcnow(),
+        "the proposal was decided before it was sent",
+        col(MailMessage.kind) == NoticeKind.proposal_stalled.value,
+        MailMessage.data["proposal_id"].as_string() == proposal_id,
     )
 
 

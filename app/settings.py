@@ -175,6 +175,36 @@ class Settings(BaseSettings):
         """E-mail to people is queued and sent only with an SMTP server configured."""
         return bool(self.smtp_host)
 
+    @field_validator("database_url")
+    @classmethod
+    def _supported_database(cls, value: str) -> str:
+        """SQLite or PostgreSQL with an installed driver: refused here, with the reason, rather
+        than as a traceback from the first command that connects."""
+        from sqlalchemy.engine import make_url
+        from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+
+        try:
+            url = make_url(value)
+            backend = url.get_backend_name()
+            if backend in ("sqlite", "postgresql"):
+                url.get_dialect().import_dbapi()
+        except (ArgumentError, ValueError):
+            raise ValueError(
+                "UITSTROOM_DATABASE_URL is not a database URL; give sqlite:///path/to/file.db "
+                "or postgresql+psycopg://user:password@host/database"
+            ) from None
+        except (NoSuchModuleError, ImportError):
+            raise ValueError(
+                f"UITSTROOM_DATABASE_URL names the driver {url.drivername!r}, which is not "
+                "installed; use sqlite:/// or postgresql+psycopg://"
+            ) from None
+        if backend not in ("sqlite", "postgresql"):
+            raise ValueError(
+                f"UITSTROOM_DATABASE_URL names {backend!r}; the service runs on SQLite "
+                "(sqlite:///...) or PostgreSQL (postgresql+psycopg://...) only"
+            )
+        return value
+
     @field_validator("admin_key")
     @classmethod
     def _strong_admin_key(cls, value: str | None) -> str | None:

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     import uvicorn
     from fastapi import FastAPI
     from sqlalchemy import Engine
+    from sqlalchemy.exc import OperationalError
 
 # Commands import what they need when they run, so that `migrate` or `create-key` does not load
 # the whole web application first.
@@ -513,7 +514,26 @@ def main(argv: list[str] | None = None, settings: Settings | None = None) -> Non
         except ValidationError as exc:  # refused at start, with the reason and nothing else
             reasons = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
             sys.exit(f"Invalid configuration: {reasons}")
-    args.func(args, settings)
+    from sqlalchemy.exc import OperationalError
+
+    from app.migrate import DatabaseTooNew
+
+    try:
+        args.func(args, settings)
+    except DatabaseTooNew as refused:
+        sys.exit(str(refused))
+    except OperationalError as exc:  # the database cannot be reached or opened
+        sys.exit(database_failure(settings.database_url, exc))
+
+
+def database_failure(database_url: str, exc: "OperationalError") -> str:
+    """One line for a database the command could not use, naming the setting (its password
+    hidden) and the driver's reason."""
+    from sqlalchemy.engine import make_url
+
+    shown = make_url(database_url).render_as_string(hide_password=True)
+    reason = str(exc.orig or exc).strip().splitlines()[0]
+    return f"Cannot use the database of UITSTROOM_DATABASE_URL ({shown}): {reason}"
 
 
 if __name__ == "__main__":

@@ -13,6 +13,8 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
@@ -61,8 +63,33 @@ def _one_migrator(database_url: str) -> Iterator[None]:
         engine.dispose()
 
 
+class DatabaseTooNew(RuntimeError):
+    """The database is at a migration this version does not ship: a newer version migrated it."""
+
+
+def refuse_unknown_revisions(database_url: str) -> None:
+    """Raise `DatabaseTooNew` when the database records a revision `migrations/versions` lacks,
+    before Alembic does so with a traceback; nothing is changed."""
+    engine = create_engine(database_url, poolclass=NullPool)
+    try:
+        with engine.connect() as connection:
+            current = MigrationContext.configure(connection).get_current_heads()
+    finally:
+        engine.dispose()
+    script = ScriptDirectory.from_config(alembic_config(database_url))
+    known = {revision.revision for revision in script.walk_revisions()}
+    unknown = sorted(set(current) - known)
+    if unknown:
+        raise DatabaseTooNew(
+            f"The database is at migration {', '.join(unknown)}, which this version of "
+            f"uitstroomtafel does not know (its latest is {', '.join(script.get_heads())}): a "
+            "newer version migrated it. Run that version; nothing was changed."
+        )
+
+
 def upgrade_to_head(database_url: str) -> None:
     with _one_migrator(database_url):
+        refuse_unknown_revisions(database_url)
         command.upgrade(alembic_config(database_url), "heads")
         load_reference_data(database_url)
 

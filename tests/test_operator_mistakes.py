@@ -7,8 +7,10 @@ import subprocess
 
 import pytest
 from pydantic import ValidationError
+from sqlalchemy import create_engine, text
 
 from app.settings import Settings
+from tests.cli import run_cli
 from tests.clocked import cli_command, clock_env
 
 
@@ -29,3 +31,35 @@ def test_migrate_with_a_malformed_database_url_says_so_in_one_line(tmp_path):
     assert result.returncode == 1
     assert result.stderr.strip().startswith("Invalid configuration: database_url")
     assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_a_database_that_cannot_be_opened_or_reached_is_named_in_one_line(tmp_path):
+    missing = tmp_path / "no-such-directory" / "uitstroom.db"
+    with pytest.raises(SystemExit) as refused:
+        run_cli(f"sqlite:///{missing}", "migrate")
+    assert str(refused.value.code).startswith("Cannot use the database of UITSTROOM_DATABASE_URL")
+    assert "unable to open database file" in str(refused.value.code)
+    unreachable = "postgresql+psycopg://uitstroom:geheim-wachtwoord@127.0.0.1:1/uitstroom"
+    with pytest.raises(SystemExit) as refused:
+        run_cli(unreachable, "list-organisations")
+    said = str(refused.value.code)
+    assert "127.0.0.1:1" in said and "geheim-wachtwoord" not in said
+    assert "\n" not in said
+
+
+def test_migrate_refuses_a_database_a_newer_version_migrated_and_changes_nothing(databases):
+    url = databases.migrated_url()
+    engine = create_engine(url)
+    with engine.begin() as connection:
+        connection.execute(text("UPDATE alembic_version SET version_num = '0099_from_the_future'"))
+    try:
+        with pytest.raises(SystemExit) as refused:
+            run_cli(url, "migrate")
+        assert "0099_from_the_future" in str(refused.value.code)
+        assert "newer version" in str(refused.value.code)
+        with engine.connect() as connection:
+            assert connection.execute(text("SELECT version_num FROM alembic_version")).all() == [
+                ("0099_from_the_future",)
+            ]
+    finally:
+        engine.dispose()

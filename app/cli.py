@@ -22,6 +22,7 @@ from app.settings import Settings, get_settings
 if TYPE_CHECKING:
     import uvicorn
     from fastapi import FastAPI
+    from pydantic import ValidationError
     from sqlalchemy import Engine
     from sqlalchemy.exc import OperationalError
 
@@ -235,11 +236,21 @@ def cmd_anonymise(_: argparse.Namespace, settings: Settings) -> None:
 
 
 def cmd_create_organisation(args: argparse.Namespace, settings: Settings) -> None:
+    from pydantic import ValidationError
+
     from app.organisations.models import OrganisationCreate
     from app.organisations.service import create_organisation
+    from app.problems import Conflict
 
+    try:
+        data = OrganisationCreate(name=args.name, kind=args.kind)
+    except ValidationError as exc:
+        sys.exit(f"Invalid organisation: {one_line(exc)}")
     with _session(settings) as session:
-        org = create_organisation(session, OrganisationCreate(name=args.name, kind=args.kind))
+        try:
+            org = create_organisation(session, data)
+        except Conflict as refused:
+            sys.exit(refused.detail)
         session.commit()
         print(org.id)
 
@@ -250,7 +261,7 @@ def cmd_create_key(args: argparse.Namespace, settings: Settings) -> None:
     from app.problems import Conflict
 
     with _session(settings) as session:
-        org = session.get(Organisation, uuid.UUID(args.organisation_id))
+        org = session.get(Organisation, args.organisation_id)
         if org is None:
             sys.exit(f"No organisation {args.organisation_id}")
         try:
@@ -266,7 +277,7 @@ def cmd_revoke_key(args: argparse.Namespace, settings: Settings) -> None:
     from app.sqltypes import utcnow
 
     with _session(settings) as session:
-        key = session.get(ApiKey, uuid.UUID(args.key_id))
+        key = session.get(ApiKey, args.key_id)
         if key is None:
             sys.exit(f"No API key {args.key_id}")
         key.revoked_at = key.revoked_at or utcnow()
@@ -293,9 +304,9 @@ def cmd_create_person(args: argparse.Namespace, settings: Settings) -> None:
             password=password or None,
         )
     except ValidationError as exc:
-        sys.exit(f"Invalid person: {exc}")
+        sys.exit(f"Invalid person: {one_line(exc)}")
     with _session(settings) as session:
-        org = session.get(Organisation, uuid.UUID(args.organisation_id))
+        org = session.get(Organisation, args.organisation_id)
         if org is None:
             sys.exit(f"No organisation {args.organisation_id}")
         try:
@@ -376,9 +387,26 @@ def cmd_openapi(args: argparse.Namespace, settings: Settings) -> None:
 
     text = json.dumps(create_app(settings).openapi(), indent=2, ensure_ascii=False) + "\n"
     if args.output:
-        Path(args.output).write_text(text)
+        try:
+            Path(args.output).write_text(text)
+        except OSError as exc:
+            sys.exit(f"Cannot write {args.output}: {exc.strerror or exc}")
     else:
         sys.stdout.write(text)
+
+
+def one_line(exc: "ValidationError") -> str:
+    """A validation error's reasons on one line, field by field, without the input."""
+    return "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+
+
+def an_id(text: str) -> uuid.UUID:
+    """An id argument (an organisation's, a key's): refused by argparse, with usage and exit
+    status 2, when it is not a UUID."""
+    try:
+        return uuid.UUID(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an id (a UUID): {text!r}") from None
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -435,16 +463,16 @@ def build_parser() -> argparse.ArgumentParser:
     org.set_defaults(func=cmd_create_organisation)
 
     key = sub.add_parser("create-key", help="issue an API key for an organisation")
-    key.add_argument("organisation_id")
+    key.add_argument("organisation_id", type=an_id)
     key.add_argument("label")
     key.set_defaults(func=cmd_create_key)
 
     revoke = sub.add_parser("revoke-key", help="revoke an API key")
-    revoke.add_argument("key_id")
+    revoke.add_argument("key_id", type=an_id)
     revoke.set_defaults(func=cmd_revoke_key)
 
     person = sub.add_parser("create-person", help="create a person who signs in to the pages")
-    person.add_argument("organisation_id")
+    person.add_argument("organisation_id", type=an_id)
     person.add_argument("email")
     person.add_argument("display_name")
     person.add_argument("--role", choices=["chair", "member", "viewer"], default="member")
@@ -512,8 +540,7 @@ def main(argv: list[str] | None = None, settings: Settings | None = None) -> Non
         try:
             settings = get_settings()
         except ValidationError as exc:  # refused at start, with the reason and nothing else
-            reasons = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
-            sys.exit(f"Invalid configuration: {reasons}")
+            sys.exit(f"Invalid configuration: {one_line(exc)}")
     from sqlalchemy.exc import OperationalError
 
     from app.migrate import DatabaseTooNew

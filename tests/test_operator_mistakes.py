@@ -4,6 +4,7 @@ changed."""
 
 import os
 import subprocess
+import uuid
 
 import pytest
 from pydantic import ValidationError
@@ -63,3 +64,38 @@ def test_migrate_refuses_a_database_a_newer_version_migrated_and_changes_nothing
             ]
     finally:
         engine.dispose()
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("create-key", "not-an-id", "label"),
+        ("revoke-key", "12345"),
+        ("create-person", "gemeente", "a@example.nl", "A"),
+    ],
+    ids=["create-key", "revoke-key", "create-person"],
+)
+def test_an_id_that_is_not_a_uuid_is_a_usage_error(tmp_path, capsys, args):
+    with pytest.raises(SystemExit) as refused:
+        run_cli(f"sqlite:///{tmp_path / 'x.db'}", *args)
+    assert refused.value.code == 2
+    assert "not an id (a UUID)" in capsys.readouterr().err
+
+
+def test_create_organisation_refuses_a_duplicate_or_empty_name_in_one_line(tmp_path):
+    url = f"sqlite:///{tmp_path / 'orgs.db'}"
+    run_cli(url, "migrate")
+    uuid.UUID(run_cli(url, "create-organisation", "Gemeente Zeewolde", "municipality").strip())
+    with pytest.raises(SystemExit) as refused:
+        run_cli(url, "create-organisation", "Gemeente Zeewolde", "municipality")
+    assert "exists already" in str(refused.value.code)
+    with pytest.raises(SystemExit) as refused:
+        run_cli(url, "create-organisation", "", "municipality")
+    assert str(refused.value.code).startswith("Invalid organisation: name:")
+
+
+def test_openapi_into_a_missing_directory_says_it_cannot_write(tmp_path):
+    target = tmp_path / "no-such-directory" / "openapi.json"
+    with pytest.raises(SystemExit) as refused:
+        run_cli(f"sqlite:///{tmp_path / 'x.db'}", "openapi", "--output", str(target))
+    assert str(refused.value.code) == f"Cannot write {target}: No such file or directory"

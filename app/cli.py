@@ -409,6 +409,14 @@ def an_id(text: str) -> uuid.UUID:
         raise argparse.ArgumentTypeError(f"not an id (a UUID): {text!r}") from None
 
 
+def a_port(text: str) -> int:
+    """`serve --port`: a TCP port (0: one the system picks), refused by argparse (usage, exit
+    status 2) otherwise."""
+    if not text.isdigit() or int(text) > 65535:
+        raise argparse.ArgumentTypeError(f"not a port (0-65535): {text!r}")
+    return int(text)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="uitstroomtafel", description=__doc__)
     parser.add_argument(
@@ -418,9 +426,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     serve = sub.add_parser("serve", help="run the API (migrates the database first)")
     serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--port", type=a_port, default=8000, help="0-65535 (default 8000)")
     serve.add_argument("--demo", action="store_true", help="load a demo region and print its keys")
-    serve.add_argument("--log-level", default="info")
+    serve.add_argument(
+        "--log-level",
+        choices=["critical", "error", "warning", "info", "debug", "trace"],
+        default="info",
+    )
     serve.add_argument(
         "--workers",
         type=int,

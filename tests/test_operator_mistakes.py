@@ -99,3 +99,17 @@ def test_openapi_into_a_missing_directory_says_it_cannot_write(tmp_path):
     with pytest.raises(SystemExit) as refused:
         run_cli(f"sqlite:///{tmp_path / 'x.db'}", "openapi", "--output", str(target))
     assert str(refused.value.code) == f"Cannot write {target}: No such file or directory"
+
+
+@pytest.mark.parametrize(
+    "args",
+    [("--port", "70000"), ("--port", "-1"), ("--port", "http"), ("--log-level", "loud")],
+    ids=["port-too-high", "port-negative", "port-name", "log-level"],
+)
+def test_serve_refuses_a_bad_port_or_log_level_before_touching_the_database(tmp_path, capsys, args):
+    database = tmp_path / "x.db"
+    with pytest.raises(SystemExit) as refused:
+        run_cli(f"sqlite:///{database}", "serve", "--demo", *args)
+    assert refused.value.code == 2
+    assert args[0] in capsys.readouterr().err
+    assert not database.exists()

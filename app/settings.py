@@ -9,6 +9,8 @@ from app.database import REQUEST_SLOTS, REQUEST_SLOTS_MOST
 
 ADMIN_KEY_MIN_LENGTH = 32
 ADMIN_KEY_MIN_DISTINCT = 10
+IMPORT_FORM_ROOM = 64 * 1024
+"""Bytes of a request body besides an import file: the form's other fields and boundaries."""
 
 
 class Settings(BaseSettings):
@@ -75,7 +77,12 @@ class Settings(BaseSettings):
     stall_sweep_seconds: float = Field(
         default=300.0, gt=0, le=24 * 3600, description="Seconds between two stall sweeps."
     )
-    max_body_bytes: int = 8 * 1024 * 1024
+    max_body_bytes: int = Field(
+        default=8 * 1024 * 1024,
+        ge=64 * 1024,
+        le=1024 * 1024 * 1024,
+        description="Larger request bodies get 413 (room for `import_max_bytes` and a form).",
+    )
     # Spreadsheet imports (app/imports): a 10,000-row file of case files is about 2 MB as CSV.
     import_max_bytes: int = Field(default=5 * 1024 * 1024, ge=1024, le=64 * 1024 * 1024)
     import_max_rows: int = Field(default=10_000, ge=1, le=100_000)
@@ -95,7 +102,10 @@ class Settings(BaseSettings):
         "nest (and on passed-over re-solves) before it answers with a feasible proposal "
         "flagged as not proven optimal.",
     )
-    idempotency_ttl_hours: int = 24
+    # At least an hour: 0 or less made every retry of a request run again (a second case file).
+    idempotency_ttl_hours: int = Field(
+        default=24, ge=1, le=24 * 365, description="How long an Idempotency-Key is remembered."
+    )
     idempotency_wait_seconds: float = Field(
         default=5.0,
         ge=0,
@@ -112,7 +122,7 @@ class Settings(BaseSettings):
         description="Runs of a request that loses a database race (deadlock, serialization "
         "failure, stale version, concurrent insert) before it answers 409/503.",
     )
-    key_last_used_resolution_seconds: int = 60
+    key_last_used_resolution_seconds: int = Field(default=60, ge=0, le=24 * 3600)
     webhook_worker: bool = Field(
         default=True, description="Run the webhook delivery worker inside the app process."
     )
@@ -228,6 +238,17 @@ class Settings(BaseSettings):
             raise ValueError(
                 "UITSTROOM_SMTP_USERNAME needs UITSTROOM_SMTP_STARTTLS: the credentials would "
                 "otherwise be sent in clear text"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _imports_fit_in_a_body(self) -> "Settings":
+        """An import file larger than a request body would be refused with the body's 413
+        while the import page still offered the larger size."""
+        if self.import_max_bytes + IMPORT_FORM_ROOM > self.max_body_bytes:
+            raise ValueError(
+                "UITSTROOM_IMPORT_MAX_BYTES must stay at least 64 KiB below "
+                "UITSTROOM_MAX_BODY_BYTES: an import file is sent in a request body"
             )
         return self
 

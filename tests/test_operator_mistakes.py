@@ -113,3 +113,27 @@ def test_serve_refuses_a_bad_port_or_log_level_before_touching_the_database(tmp_
     assert refused.value.code == 2
     assert args[0] in capsys.readouterr().err
     assert not database.exists()
+
+
+@pytest.mark.parametrize(
+    "setting",
+    [
+        {"idempotency_ttl_hours": 0},
+        {"idempotency_ttl_hours": -1},
+        {"max_body_bytes": -1},
+        {"max_body_bytes": 0},
+        {"key_last_used_resolution_seconds": -5},
+        {"max_body_bytes": 1024 * 1024, "import_max_bytes": 5 * 1024 * 1024},
+    ],
+    ids=[
+        "ttl-zero",
+        "ttl-negative",
+        "body-negative",
+        "body-zero",
+        "resolution",
+        "import-over-body",
+    ],
+)
+def test_a_setting_that_would_break_requests_is_refused_at_start(setting):
+    with pytest.raises(ValidationError):
+        Settings(**setting)

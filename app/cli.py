@@ -81,6 +81,24 @@ def bind(host: str, port: int) -> socket.socket:
     return sock
 
 
+def refuse_unusable_ca_file(settings: Settings) -> None:
+    """Exit when `UITSTROOM_SMTP_CA_FILE` cannot be read as certificates: the mail worker would
+    fail every mail's attempts against it and mark the mails failed, and say so only in the
+    log."""
+    import ssl
+
+    if not (settings.mail_enabled and settings.mail_worker and settings.smtp_ca_file):
+        return
+    try:
+        ssl.create_default_context(cafile=settings.smtp_ca_file)
+    except (OSError, ssl.SSLError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        sys.exit(
+            f"Cannot use UITSTROOM_SMTP_CA_FILE {settings.smtp_ca_file}: {reason}. "
+            "Nothing was started."
+        )
+
+
 def where(host: str, port: int) -> str:
     """The lines `serve` prints once it listens: where the API, the docs and the pages are."""
     shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
@@ -107,6 +125,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> None:
             "several server processes need PostgreSQL (UITSTROOM_DATABASE_URL). SQLite serves "
             "one process. Nothing was started."
         )
+    refuse_unusable_ca_file(settings)
     sock = bind(args.host, args.port)
     # The application is imported only now (3-5 s): a serve that cannot have its port or its
     # workers says so at once, and a supervisor of several workers never imports it (each

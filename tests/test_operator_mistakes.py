@@ -4,13 +4,15 @@ changed."""
 
 import os
 import subprocess
+import sys
 import uuid
 
 import pytest
 from pydantic import ValidationError
 from sqlalchemy import create_engine, text
 
-from app.settings import Settings
+from app.cli import main
+from app.settings import Settings, get_settings
 from tests.cli import run_cli
 from tests.clocked import cli_command, clock_env
 
@@ -137,3 +139,26 @@ def test_serve_refuses_a_bad_port_or_log_level_before_touching_the_database(tmp_
 def test_a_setting_that_would_break_requests_is_refused_at_start(setting):
     with pytest.raises(ValidationError):
         Settings(**setting)
+
+
+@pytest.mark.parametrize("content", [None, "geen certificaat"], ids=["missing", "not-pem"])
+def test_serve_refuses_an_smtp_ca_file_it_cannot_read_before_it_starts(
+    tmp_path, monkeypatch, content
+):
+    monkeypatch.setattr("app.cli.bind", lambda *_: sys.exit("it went on to serve"))
+    ca_file = tmp_path / "ca.pem"
+    if content is not None:
+        ca_file.write_text(content)
+    database = tmp_path / "x.db"
+    settings = get_settings().model_copy(
+        update={
+            "database_url": f"sqlite:///{database}",
+            "smtp_host": "smtp.example.org",
+            "smtp_ca_file": str(ca_file),
+            "mail_worker": True,
+        }
+    )
+    with pytest.raises(SystemExit) as refused:
+        main(["serve", "--port", "0"], settings=settings)
+    assert str(refused.value.code).startswith(f"Cannot use UITSTROOM_SMTP_CA_FILE {ca_file}")
+    assert not database.exists()

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from fastapi import FastAPI
     from pydantic import ValidationError
     from sqlalchemy import Engine
-    from sqlalchemy.exc import OperationalError
+    from sqlalchemy.exc import DBAPIError
 
 # Commands import what they need when they run, so that `migrate` or `create-key` does not load
 # the whole web application first.
@@ -572,7 +572,7 @@ def main(argv: list[str] | None = None, settings: Settings | None = None) -> Non
             settings = get_settings()
         except ValidationError as exc:  # refused at start, with the reason and nothing else
             sys.exit(f"Invalid configuration: {one_line(exc)}")
-    from sqlalchemy.exc import OperationalError
+    from sqlalchemy.exc import OperationalError, ProgrammingError
 
     from app.migrate import DatabaseTooNew
 
@@ -580,17 +580,19 @@ def main(argv: list[str] | None = None, settings: Settings | None = None) -> Non
         args.func(args, settings)
     except DatabaseTooNew as refused:
         sys.exit(str(refused))
-    except OperationalError as exc:  # the database cannot be reached or opened
+    except (OperationalError, ProgrammingError) as exc:  # cannot be reached, opened, or is empty
         sys.exit(database_failure(settings.database_url, exc))
 
 
-def database_failure(database_url: str, exc: "OperationalError") -> str:
+def database_failure(database_url: str, exc: "DBAPIError") -> str:
     """One line for a database the command could not use, naming the setting (its password
     hidden) and the driver's reason."""
     from sqlalchemy.engine import make_url
 
     shown = make_url(database_url).render_as_string(hide_password=True)
     reason = str(exc.orig or exc).strip().splitlines()[0]
+    if "no such table" in reason or ("relation" in reason and "does not exist" in reason):
+        reason += "; run `uitstroomtafel migrate` first"
     return f"Cannot use the database of UITSTROOM_DATABASE_URL ({shown}): {reason}"
 
 

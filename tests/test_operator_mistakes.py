@@ -162,3 +162,11 @@ def test_serve_refuses_an_smtp_ca_file_it_cannot_read_before_it_starts(
         main(["serve", "--port", "0"], settings=settings)
     assert str(refused.value.code).startswith(f"Cannot use UITSTROOM_SMTP_CA_FILE {ca_file}")
     assert not database.exists()
+
+
+def test_a_command_on_a_database_never_migrated_says_to_migrate_first(databases):
+    with pytest.raises(SystemExit) as refused:
+        run_cli(databases.new_url(), "list-organisations")
+    said = str(refused.value.code)
+    assert said.startswith("Cannot use the database of UITSTROOM_DATABASE_URL")
+    assert said.endswith("run `uitstroomtafel migrate` first")

@@ -580,7 +580,11 @@ def main(argv: list[str] | None = None, settings: Settings | None = None) -> Non
         args.func(args, settings)
     except DatabaseTooNew as refused:
         sys.exit(str(refused))
-    except (OperationalError, ProgrammingError) as exc:  # cannot be reached, opened, or is empty
+    except OperationalError as exc:  # the database cannot be reached or opened, or is empty
+        sys.exit(database_failure(settings.database_url, exc))
+    except ProgrammingError as exc:  # PostgreSQL's "relation does not exist": not migrated
+        if getattr(exc.orig, "sqlstate", None) != "42P01":
+            raise
         sys.exit(database_failure(settings.database_url, exc))
 
 

@@ -218,6 +218,13 @@ def proxy_options(args: argparse.Namespace, settings: Settings) -> dict[str, obj
 
 
 def cmd_migrate(args: argparse.Namespace, settings: Settings) -> None:
+    if args.grant_to:
+        from app.migrate import check_grantable
+
+        try:
+            check_grantable(settings.database_url, args.grant_to)
+        except ValueError as exc:
+            sys.exit(f"Not granted, nothing migrated: {exc}")
     _migrate(settings)
     print("Database is at the latest migration.")
     if args.grant_to:

@@ -154,6 +154,16 @@ RUNTIME_ROLE_GRANTS = (
 _ROLE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
 
 
+def check_grantable(database_url: str, role: str) -> None:
+    """Refuse (ValueError), without connecting, a grant `grant_runtime_role` could never make:
+    a role name that is no plain name, or a database other than PostgreSQL (SQLite has no
+    roles). `migrate --grant-to` asks this first, so it does not migrate and then say no."""
+    if not _ROLE_NAME.match(role):
+        raise ValueError(f"not a plain role name: {role!r}")
+    if make_url(database_url).get_backend_name() != "postgresql":
+        raise ValueError("roles exist on PostgreSQL only")
+
+
 def grant_runtime_role(database_url: str, role: str) -> None:
     """Give the role the service runs as what it needs on every table of the migrated schema,
     and no more on the access log. Run it (as the owner that migrates) after each migration.
@@ -161,12 +171,9 @@ def grant_runtime_role(database_url: str, role: str) -> None:
     Refuses (ValueError) a role that is a superuser or owns the access log: either could switch
     the append-only guard off. PostgreSQL only; SQLite has no roles.
     """
-    if not _ROLE_NAME.match(role):
-        raise ValueError(f"not a plain role name: {role!r}")
+    check_grantable(database_url, role)
     engine = create_engine(database_url)
     try:
-        if engine.dialect.name != "postgresql":
-            raise ValueError("roles exist on PostgreSQL only")
         with engine.begin() as connection:
             found = connection.execute(
                 text("SELECT rolsuper FROM pg_roles WHERE rolname = :role"), {"role": role}

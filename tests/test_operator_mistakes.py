@@ -170,3 +170,27 @@ def test_a_command_on_a_database_never_migrated_says_to_migrate_first(databases)
     said = str(refused.value.code)
     assert said.startswith("Cannot use the database of UITSTROOM_DATABASE_URL")
     assert said.endswith("run `uitstroomtafel migrate` first")
+
+
+@pytest.mark.parametrize(
+    ("database", "role"), [("sqlite", "uitstroom_app"), ("postgresql", "app; DROP TABLE x")]
+)
+def test_migrate_refuses_a_grant_it_cannot_make_before_it_migrates(tmp_path, database, role):
+    """`--grant-to` is checked first: on SQLite (no roles) or with a role name that is no plain
+    name, it migrated and only then said no, leaving a database the operator did not ask for
+    in a state they did not expect."""
+    url = (
+        f"sqlite:///{tmp_path / 'fresh.db'}"
+        if database == "sqlite"
+        else "postgresql+psycopg://uitstroom@127.0.0.1:1/never_reached"
+    )
+    with pytest.raises(SystemExit) as refused:
+        run_cli(url, "migrate", "--grant-to", role)
+    assert str(refused.value.code).startswith("Not granted")
+    assert "Cannot use the database" not in str(refused.value.code)  # refused before connecting
+    if database == "sqlite":
+        engine = create_engine(url)
+        with engine.connect() as connection:
+            tables = connection.execute(text("SELECT name FROM sqlite_master")).all()
+        engine.dispose()
+        assert tables == []

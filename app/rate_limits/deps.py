@@ -48,7 +48,7 @@ def rate_limit(endpoint_class: EndpointClass) -> Callable[..., None]:
     """A dependency that takes a token of `endpoint_class` for the calling key (429 if none)."""
 
     def dependency(principal: CurrentPrincipal, session: SessionDep, settings: SettingsDep) -> None:
-        _enforce(session, settings, subject_of(principal), endpoint_class)
+        limit_caller(session, settings, principal, endpoint_class)
 
     return dependency
 

@@ -316,6 +316,7 @@ def cmd_create_person(args: argparse.Namespace, settings: Settings) -> None:
     from pydantic import ValidationError
 
     from app.organisations.models import Organisation
+    from app.people.changes import ChangedBy
     from app.people.models import PersonCreate
     from app.people.service import create_person
     from app.problems import ProblemError
@@ -336,7 +337,8 @@ def cmd_create_person(args: argparse.Namespace, settings: Settings) -> None:
         if org is None:
             sys.exit(f"No organisation {args.organisation_id}")
         try:
-            person, generated = create_person(session, org, data)
+            by = ChangedBy("CLI create-person")
+            person, generated = create_person(session, org, data, by=by)
         except ProblemError as exc:
             sys.exit(str(exc))
         session.commit()

@@ -20,7 +20,8 @@ from app.cases.models import CaseCreate
 from app.cases.service import create_case
 from app.organisations.models import ApiKey, Organisation, OrganisationCreate, OrganisationKind
 from app.organisations.service import create_api_key, create_organisation
-from app.people.models import PersonCreate, PersonRole
+from app.people.changes import ChangedBy, record
+from app.people.models import PersonChangeKind, PersonCreate, PersonRole
 from app.people.security import new_password
 from app.people.service import create_person, find_by_email, set_password
 from app.principal import Principal
@@ -265,8 +266,11 @@ def _demo_people(session: Session, orgs: dict[str, Organisation], out: TextIO) -
                 is_admin=True,
                 password=password,
             )
-            person, _ = create_person(session, organisation, data)
+            person, _ = create_person(session, organisation, data, by=ChangedBy("CLI demo"))
         else:
             set_password(session, person, password)
+            record(
+                session, person, ChangedBy("CLI demo"), [(PersonChangeKind.password, "generated")]
+            )
             session.add(person)
         out.write(f"  {person.role:<7} {email:<48} {password}\n")

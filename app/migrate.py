@@ -143,12 +143,13 @@ def downgrade_to_base(database_url: str) -> None:
 
 # The runtime role reads and writes rows, but never owns a table: an owner (or a superuser)
 # could drop or disable the triggers that keep the access log append-only, or drop the log.
-# On access_log it may only SELECT and INSERT; on alembic_version only SELECT.
+# On access_log and person_changes it may only SELECT and INSERT; on alembic_version only SELECT.
 RUNTIME_ROLE_GRANTS = (
     "GRANT USAGE ON SCHEMA public TO {role}",
     "GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {role}",
     "GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {role}",
     "REVOKE UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER ON access_log FROM {role}",
+    "REVOKE UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER ON person_changes FROM {role}",
     "REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON alembic_version FROM {role}",
 )
 _ROLE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")

@@ -55,6 +55,10 @@ def runtime(databases) -> Iterator[tuple[str, Engine]]:  # type: ignore[no-untyp
         "ALTER TABLE access_log DISABLE TRIGGER access_log_append_only",
         "DROP TRIGGER access_log_append_only ON access_log",
         "DROP TABLE access_log",
+        "UPDATE person_changes SET value = 'chair'",
+        "DELETE FROM person_changes",
+        "TRUNCATE person_changes",
+        "DROP TRIGGER person_changes_append_only ON person_changes",
         "UPDATE alembic_version SET version_num = 'x'",
     ],
 )

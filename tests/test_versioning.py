@@ -13,6 +13,7 @@ from sqlmodel import Session
 from app.db import build_engine
 from app.organisations.models import Organisation
 from app.people import service as people_service
+from app.people.changes import ChangedBy
 from app.people.models import PersonCreate
 from app.problems import PreconditionFailed
 from app.tables.models import OutflowTable
@@ -101,7 +102,7 @@ def test_a_sign_in_is_bookkeeping_not_an_edit_of_the_person(committed, settings)
             display_name="Pim",
             password="een lang genoeg wachtwoord",
         )
-        person, _ = people_service.create_person(session, organisation, data)
+        person, _ = people_service.create_person(session, organisation, data, by=ChangedBy("test"))
         session.commit()
         version, updated_at = person.version, person.updated_at
         outcome = people_service.sign_in(

@@ -73,6 +73,38 @@ class PersonSession(SQLModel, table=True):
     expires_at: datetime = Field(sa_type=UTCDateTime, description="Absolute end of the session.")
 
 
+class PersonChangeKind(StrEnum):
+    """What changed in an account: made, renamed, its role, admin flag, access or password."""
+
+    created = "created"
+    display_name = "display_name"
+    role = "role"
+    is_admin = "is_admin"
+    active = "active"
+    password = "password"
+
+
+class PersonChange(SQLModel, table=True):
+    """One change to a person's account, who made it and through which endpoint: the trail
+    an organisation needs when one admin gave a colleague a new password, or took away their
+    access. Append-only (the database refuses UPDATE and DELETE, as for the access log); it
+    holds codes and ids, never a name or a password."""
+
+    __tablename__ = "person_changes"
+
+    id: uuid.UUID = Field(default_factory=uuid7, primary_key=True)
+    at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    person_id: uuid.UUID = Field(foreign_key="people.id", index=True)
+    change: str = Field(max_length=16)
+    value: str | None = Field(default=None, max_length=16)
+    by_organisation_id: uuid.UUID | None = Field(
+        default=None, description="Null for the operator or the command line."
+    )
+    by_api_key_id: uuid.UUID | None = None
+    by_person_id: uuid.UUID | None = None
+    endpoint: str = Field(max_length=200)
+
+
 class SignInThrottle(SQLModel, table=True):
     """Failed sign-ins in a row per email (hashed, whether or not such a person exists, so the
     lock-out tells nothing about who has an account) and per client address."""
@@ -223,4 +255,40 @@ class PersonCreated(PersonPublic):
 
 
 class PersonPage(Page[PersonPublic]):
+    pass
+
+
+class PersonChangePublic(BaseModel):
+    id: uuid.UUID
+    at: datetime
+    change: PersonChangeKind = PField(
+        description="What changed: `created`, `display_name`, `role`, `is_admin`, `active` or "
+        "`password`."
+    )
+    value: str | None = PField(
+        description="The new value of `role` (`viewer`, `member`, `chair`; also with "
+        "`created`), `is_admin` and `active` (`true`, `false`); for `password` how it was "
+        "made: `generated` (shown once to whoever made it) or `given` (typed or sent by "
+        "whoever changed it); null for `display_name` (names are not kept here)."
+    )
+    by_organisation_id: uuid.UUID | None = PField(
+        description="The organisation that made the change (the person's own); null for the "
+        "operator or the command line."
+    )
+    by_api_key_id: uuid.UUID | None = PField(
+        description="The organisation's API key that made the change; null when a person did "
+        "on the pages, and for the operator's keys but to the operator."
+    )
+    by_person_id: uuid.UUID | None = PField(
+        description="The person who made the change on the pages (the person themselves for "
+        "their own new password); null for an API key or the command line."
+    )
+    endpoint: str = PField(
+        description="The method and route template, e.g. `PATCH "
+        "/v1/organizations/{organisation_id}/people/{person_id}` or `POST /mensen`; `CLI "
+        "create-person` for the command line."
+    )
+
+
+class PersonChangePage(Page[PersonChangePublic]):
     pass

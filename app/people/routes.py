@@ -4,13 +4,22 @@ import uuid
 
 from fastapi import APIRouter, Response
 
+from app.access_log.deps import AccessContextDep
 from app.auth import CurrentPrincipal
 from app.db import SessionDep, SessionEndingRoute
 from app.if_match import IfMatch, IfNoneMatch
 from app.organisations.service import get_managed_organisation
 from app.pagination import PageDep
-from app.people import service
-from app.people.models import PersonCreate, PersonCreated, PersonPage, PersonPublic, PersonUpdate
+from app.people import changes, service
+from app.people.changes import ChangedBy
+from app.people.models import (
+    PersonChangePage,
+    PersonCreate,
+    PersonCreated,
+    PersonPage,
+    PersonPublic,
+    PersonUpdate,
+)
 from app.problems import problem_responses
 from app.versioning import etag, lock_checked
 
@@ -29,6 +38,7 @@ def create_person(
     principal: CurrentPrincipal,
     session: SessionDep,
     response: Response,
+    context: AccessContextDep,
 ) -> PersonCreated:
     """Create a person who signs in to the pages (operator, or the organisation itself).
 
@@ -37,7 +47,8 @@ def create_person(
     answers 409 on the email already.
     """
     organisation = get_managed_organisation(session, principal, organisation_id)
-    person, generated = service.create_person(session, organisation, payload)
+    by = ChangedBy.of(context)
+    person, generated = service.create_person(session, organisation, payload, by=by)
     response.headers["Location"] = f"/v1/organizations/{organisation.id}/people/{person.id}"
     response.headers["Cache-Control"] = "no-store"
     public = service.person_public(session, person)
@@ -95,6 +106,7 @@ def update_person(
     principal: CurrentPrincipal,
     session: SessionDep,
     response: Response,
+    context: AccessContextDep,
     if_match: IfMatch = None,
     if_none_match: IfNoneMatch = None,
 ) -> PersonPublic:
@@ -106,6 +118,29 @@ def update_person(
     if payload.password is not None:
         service.hold_sign_in_count(session, person)  # before the person's row: see there
     person = lock_checked(session, person, "person", if_match, if_none_match)
-    person = service.update_person(session, person, payload)
+    person = service.update_person(session, person, payload, by=ChangedBy.of(context))
     response.headers["ETag"] = etag(person)
     return service.person_public(session, person)
+
+
+@router.get(
+    "/{organisation_id}/people/{person_id}/changes",
+    response_model=PersonChangePage,
+    responses=problem_responses(401, 403, 404),
+)
+def list_person_changes(
+    organisation_id: uuid.UUID,
+    person_id: uuid.UUID,
+    principal: CurrentPrincipal,
+    session: SessionDep,
+    page: PageDep,
+) -> PersonChangePage:
+    """Who changed this person's account, what and when, oldest first (operator, or the
+    organisation itself): its creation, name, role, admin flag, access and new passwords."""
+    organisation = get_managed_organisation(session, principal, organisation_id)
+    person = service.get_person(session, organisation, person_id)
+    rows = changes.list_changes(session, person, after=page.after, limit=page.fetch)
+    rows, next_cursor = page.cut(rows)
+    return PersonChangePage(
+        items=[changes.public(row, principal) for row in rows], next_cursor=next_cursor
+    )

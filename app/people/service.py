@@ -17,8 +17,10 @@ from sqlmodel import Session, col, select
 
 from app.organisations.models import Organisation, OrganisationKind
 from app.people import security
+from app.people.changes import Change, ChangedBy, flag, record
 from app.people.models import (
     Person,
+    PersonChangeKind,
     PersonCreate,
     PersonPublic,
     PersonRole,
@@ -76,9 +78,10 @@ class DuplicateEmail(Conflict):
 
 
 def create_person(
-    session: Session, organisation: Organisation, data: PersonCreate
+    session: Session, organisation: Organisation, data: PersonCreate, *, by: ChangedBy
 ) -> tuple[Person, str | None]:
-    """The new person and, when no password was given, the generated one (shown once)."""
+    """The new person and, when no password was given, the generated one (shown once);
+    recorded in the person's changes (`app.people.changes`) as made `by`."""
     email = normalise_email(data.email)
     _check_admin_role(data.role.value, data.is_admin, "is_admin")
     if (existing := find_by_email(session, organisation.id, email)) is not None:
@@ -100,6 +103,11 @@ def create_person(
         raise Conflict(
             "A person of this organisation has this email already.", code="duplicate_email"
         ) from exc
+    made: list[Change] = [(PersonChangeKind.created, person.role)]
+    if person.is_admin:
+        made.append((PersonChangeKind.is_admin, flag(True)))
+    made.append((PersonChangeKind.password, "generated" if generated else "given"))
+    record(session, person, by, made)
     return person, generated
 
 
@@ -130,13 +138,16 @@ def get_person(session: Session, organisation: Organisation, person_id: uuid.UUI
     return person
 
 
-def update_person(session: Session, person: Person, data: PersonUpdate) -> Person:
+def update_person(session: Session, person: Person, data: PersonUpdate, *, by: ChangedBy) -> Person:
+    """Apply the fields given; each that changes a value is recorded in the person's changes
+    as made `by` (a password always: setting one is the change)."""
     for name in data.model_fields_set:
         if getattr(data, name) is None:
             raise Unprocessable(name, "cannot be null; leave it out to keep the current value")
     role = data.role.value if data.role is not None else person.role
     is_admin = data.is_admin if data.is_admin is not None else person.is_admin
     _check_admin_role(role, is_admin, "is_admin" if data.is_admin else "role")
+    record(session, person, by, _differences(person, data, role, is_admin))
     if data.display_name is not None:
         person.display_name = data.display_name
     person.role = role
@@ -152,6 +163,21 @@ def update_person(session: Session, person: Person, data: PersonUpdate) -> Perso
     return person
 
 
+def _differences(person: Person, data: PersonUpdate, role: str, is_admin: bool) -> list[Change]:
+    changes: list[Change] = []
+    if data.display_name is not None and data.display_name != person.display_name:
+        changes.append((PersonChangeKind.display_name, None))
+    if role != person.role:
+        changes.append((PersonChangeKind.role, role))
+    if is_admin != person.is_admin:
+        changes.append((PersonChangeKind.is_admin, flag(is_admin)))
+    if data.active is not None and data.active != person.active:
+        changes.append((PersonChangeKind.active, flag(data.active)))
+    if data.password is not None:
+        changes.append((PersonChangeKind.password, "given"))
+    return changes
+
+
 def hold_rights(session: Session, admin: Person, person: Person) -> None:
     """Lock the admin's row and the row of the person they change (in id order, FOR NO KEY
     UPDATE as the change's own UPDATE) and read both again as committed: the page then checks
@@ -160,11 +186,12 @@ def hold_rights(session: Session, admin: Person, person: Person) -> None:
     lock(session, Person, [admin.id, person.id], no_key=True)
 
 
-def reset_password(session: Session, person: Person) -> str:
+def reset_password(session: Session, person: Person, *, by: ChangedBy) -> str:
     """Give `person` a generated password (returned, to be shown once): for an admin whose
     colleague forgot theirs, or never saw the one made with their account. Their sessions end
-    and a lock-out of their email is lifted (`set_password`)."""
+    and a lock-out of their email is lifted (`set_password`); recorded as made `by`."""
     password = security.new_password()
+    record(session, person, by, [(PersonChangeKind.password, "generated")])
     set_password(session, person, password)
     session.add(person)
     flush(session, None, "person")
@@ -640,8 +667,10 @@ def change_password(
     address: str,
     *,
     settings: Settings,
+    by: ChangedBy,
 ) -> SignInResult:
-    """The person's own change: needs the current password; ends their other sessions. The
+    """The person's own change (recorded as made `by`, the person on a page): needs the current
+    password; ends their other sessions. The
     current password is checked as a sign-in of the email (`sign_in`, not recorded as one): a
     wrong one counts toward the lock-out, and while the email is locked even the right one is
     refused, or whoever finds a browser left signed in could guess the password without end."""
@@ -658,6 +687,7 @@ def change_password(
     if outcome.result != SignInResult.signed_in:
         return outcome.result
     set_password(session, person, new, keep_session=signed_in.session_id)
+    record(session, person, by, [(PersonChangeKind.password, "given")])
     session.add(person)
     flush(session, None, "person")
     return SignInResult.signed_in

@@ -14,6 +14,7 @@ from app.db import SessionDep, SettingsDep
 from app.organisations.models import Organisation
 from app.people import security
 from app.people import service as people
+from app.people.changes import ChangedBy
 from app.people.models import PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH, Password
 from app.web.core import (
     FormDep,
@@ -208,7 +209,13 @@ def change_password(request: Request, session: SessionDep, web: WebDep, form: Fo
     else:
         address = _client_address(request)
         result = people.change_password(
-            session, web.signed_in, current, new, address, settings=web.settings
+            session,
+            web.signed_in,
+            current,
+            new,
+            address,
+            settings=web.settings,
+            by=ChangedBy.of(web.access()),
         )
         if result == people.SignInResult.locked:
             minutes = web.settings.signin_lockout_minutes

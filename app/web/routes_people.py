@@ -15,7 +15,9 @@ from starlette.responses import Response
 from app.db import SessionDep
 from app.organisations.models import Organisation
 from app.organisations.service import get_managed_organisation
+from app.people import changes
 from app.people import service as people
+from app.people.changes import ChangedBy
 from app.people.models import Person, PersonCreate, PersonRole, PersonUpdate
 from app.problems import Conflict, Unprocessable
 from app.web.core import FormDep, PageForbidden, Web, WebDep, WebRoute, field, redirect, render
@@ -131,7 +133,8 @@ def create_person(request: Request, session: SessionDep, web: WebDep, form: Form
         )
     try:
         with session.begin_nested():
-            person, password = people.create_person(session, organisation, data)
+            by = ChangedBy.of(web.access())
+            person, password = people.create_person(session, organisation, data, by=by)
     except Unprocessable:
         return _people_page(request, session, web, error=VIEWER_ADMIN, form=values, status=400)
     except Conflict as taken:
@@ -165,7 +168,7 @@ def reset_password(
         raise PageForbidden("U beheert alleen mensen met hoogstens uw eigen rol.")
     if person.id == web.person.id:
         raise PageForbidden("Uw eigen wachtwoord wijzigt u onder 'Mijn account'.")
-    password = people.reset_password(session, person)
+    password = people.reset_password(session, person, by=ChangedBy.of(web.access()))
     return _people_page(request, session, web, created=(person.email, password), reset=True)
 
 
@@ -226,7 +229,37 @@ def update_person(
         return _people_page(request, session, web, error="Kies een geldige rol.", status=400)
     try:
         with session.begin_nested():
-            people.update_person(session, person, data)
+            people.update_person(session, person, data, by=ChangedBy.of(web.access()))
     except Unprocessable:
         return _people_page(request, session, web, error=VIEWER_ADMIN, status=400)
     return redirect("/mensen", "persoon_bijgewerkt")
+
+
+SHOWN_CHANGES = 500
+"""The most recent changes the page lists; the API pages through all of them."""
+
+
+@router.get("/mensen/{person_id}/wijzigingen")
+def person_changes_page(
+    request: Request, person_id: uuid.UUID, session: SessionDep, web: WebDep
+) -> HTMLResponse:
+    """Who changed this colleague's account, what and when, newest first (admins only): the
+    trail `GET /v1/organizations/{id}/people/{id}/changes` gives, with colleagues by name."""
+    _require_admin(web)
+    organisation = get_managed_organisation(session, web.principal, web.organisation.id)
+    person = people.get_person(session, organisation, person_id)
+    rows = changes.list_changes(
+        session, person, after=None, limit=SHOWN_CHANGES + 1, newest_first=True
+    )
+    by = {row.by_person_id for row in rows if row.by_person_id is not None}
+    return render(
+        request,
+        "person_changes.html",
+        {
+            "title": f"Wijzigingen van het account van {person.display_name}",
+            "person": person,
+            "changes": rows[:SHOWN_CHANGES],
+            "more": len(rows) > SHOWN_CHANGES,
+            "colleagues": changes.names(session, organisation.id, by),
+        },
+    )

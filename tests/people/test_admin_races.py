@@ -8,6 +8,7 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session, col, select
 
 from app.people import service
+from app.people.changes import ChangedBy
 from app.people.models import Person, PersonUpdate
 from tests.conftest import make_org
 from tests.locks import commit_after_it_waits
@@ -45,7 +46,7 @@ def test_an_admin_whose_admin_flag_is_taken_meanwhile_changes_no_one(live_app, c
 
     def b_drops_a(held: Session) -> None:  # B's change, committed once A's page waits for it
         person = held.get_one(Person, uuid.UUID(a.id))
-        service.update_person(held, person, PersonUpdate(is_admin=False))
+        service.update_person(held, person, PersonUpdate(is_admin=False), by=ChangedBy("test"))
 
     commit_after_it_waits(engine, b_drops_a, a_changes_b)
 

@@ -81,3 +81,37 @@ def test_a_failing_command_exits_non_zero_with_its_reason(tmp_path):
     assert result.returncode == 1
     assert result.stderr.strip() == f"No organisation {unknown}"
     assert result.stdout == ""
+
+
+def trail_of(database: Path, email: str) -> list[tuple[str, str | None, str]]:
+    engine = create_engine(f"sqlite:///{database}")
+    with engine.connect() as connection:
+        rows = connection.execute(
+            text(
+                "SELECT c.change, c.value, c.endpoint FROM person_changes c "
+                "JOIN people p ON p.id = c.person_id WHERE p.email = :email ORDER BY c.id"
+            ),
+            {"email": email},
+        ).all()
+    engine.dispose()
+    return [tuple(row) for row in rows]  # type: ignore[misc]
+
+
+def test_accounts_made_or_given_new_passwords_by_commands_leave_a_trail(tmp_path):
+    database = tmp_path / "trail.db"
+    cli(database, "migrate")
+    org_id = cli(database, "create-organisation", "Gemeente Spoor", "municipality").strip()
+    cli(database, "create-person", org_id, "spoor@test.nl", "Spoor", "--role", "chair")
+    assert trail_of(database, "spoor@test.nl") == [
+        ("created", "chair", "CLI create-person"),
+        ("password", "generated", "CLI create-person"),
+    ]
+    demo = tmp_path / "demo.db"
+    cli(demo, "demo")
+    _, email, _ = DEMO_PERSON.findall(cli(demo, "demo"))[0]
+    assert trail_of(demo, email) == [
+        ("created", "chair", "CLI demo"),
+        ("is_admin", "true", "CLI demo"),
+        ("password", "given", "CLI demo"),  # the demo made it and passed it on
+        ("password", "generated", "CLI demo"),  # a rerun gives a new one
+    ]

@@ -1,0 +1,98 @@
+"""The trail of changes to people's accounts (`PersonChange`): written in the transaction that
+makes the change, so it holds exactly the changes that were committed; read by the
+organisation (its key, or its admin on the pages) and the operator.
+
+Without it an admin could give a colleague a new password, sign in as them and leave no trace
+but the colleague's ended sessions (breaker 41)."""
+
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from sqlmodel import Session, col, select
+
+from app.access_log.service import AccessContext
+from app.ids import uuid7s
+from app.people.models import Person, PersonChange, PersonChangeKind, PersonChangePublic
+from app.principal import Principal
+
+Change = tuple[PersonChangeKind, str | None]
+
+
+@dataclass(frozen=True, slots=True)
+class ChangedBy:
+    """Who changes an account: an organisation's key or person, the operator, or the command
+    line (no organisation, no key); and through which endpoint (a route template, or `CLI ...`)."""
+
+    endpoint: str
+    organisation_id: uuid.UUID | None = None
+    api_key_id: uuid.UUID | None = None
+    person_id: uuid.UUID | None = None
+
+    @classmethod
+    def of(cls, context: AccessContext) -> "ChangedBy":
+        """The caller of a request, as its access-log context names it."""
+        principal = context.principal
+        return cls(
+            context.endpoint, principal.organisation_id, principal.api_key_id, context.person_id
+        )
+
+
+def flag(value: bool) -> str:
+    return "true" if value else "false"
+
+
+def record(session: Session, person: Person, by: ChangedBy, changes: Iterable[Change]) -> None:
+    """Add one row per change of `person`, in the caller's transaction (it commits or rolls
+    back with the change itself). Their ids ascend in the order given (UUIDv7s of one
+    millisecond are not ordered by themselves), so the trail reads as recorded."""
+    made = list(changes)
+    for (change, value), row_id in zip(made, sorted(uuid7s(len(made))), strict=True):
+        session.add(
+            PersonChange(
+                id=row_id,
+                person_id=person.id,
+                change=change.value,
+                value=value,
+                by_organisation_id=by.organisation_id,
+                by_api_key_id=by.api_key_id,
+                by_person_id=by.person_id,
+                endpoint=by.endpoint[:200],
+            )
+        )
+
+
+def list_changes(
+    session: Session,
+    person: Person,
+    *,
+    after: uuid.UUID | None,
+    limit: int,
+    newest_first: bool = False,
+) -> list[PersonChange]:
+    """The person's changes, oldest first (ids are time-ordered UUIDv7), `limit` after `after`;
+    or the newest `limit` first (a page, which shows the recent ones)."""
+    query = select(PersonChange).where(PersonChange.person_id == person.id)
+    if after is not None:
+        query = query.where(PersonChange.id > after)
+    order = col(PersonChange.id).desc() if newest_first else col(PersonChange.id)
+    return list(session.exec(query.order_by(order).limit(limit)))
+
+
+def public(row: PersonChange, reader: Principal) -> PersonChangePublic:
+    """The row as `reader` may see it: the operator's key ids are the operator's to know, so an
+    organisation reads only that the operator (no organisation) made the change."""
+    shown = row.model_dump()
+    if row.by_organisation_id is None and not reader.is_operator:
+        shown["by_api_key_id"] = None
+    return PersonChangePublic.model_validate(shown)
+
+
+def names(
+    session: Session, organisation_id: uuid.UUID, ids: Iterable[uuid.UUID]
+) -> dict[uuid.UUID, str]:
+    """The display names of the organisation's people among `ids` (who made changes)."""
+    query = select(Person.id, Person.display_name).where(
+        Person.organisation_id == organisation_id, col(Person.id).in_(list(ids))
+    )
+    return {person_id: name for person_id, name in session.exec(query)}

@@ -77,6 +77,8 @@ def test_the_built_package_carries_the_migrations_and_finds_them(tmp_path):
     source = sorted(p.relative_to(ROOT / "migrations") for p in migrations_dir().rglob("*.py"))
     assert sorted(p.relative_to(shipped) for p in shipped.rglob("*.py")) == source
     assert (shipped / "script.py.mako").is_file()
+    fonts = tmp_path / "app" / "web" / "fonts"  # the printed agenda's (app.web.export)
+    assert {p.name for p in fonts.iterdir()} == {"DejaVuSans.ttf", "DejaVuSans-Bold.ttf", "LICENSE"}
     found = subprocess.run(
         [sys.executable, "-c", "import app.migrate; print(app.migrate.migrations_dir())"],
         cwd=tmp_path,

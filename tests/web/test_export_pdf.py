@@ -73,4 +73,16 @@ def test_the_confidentiality_notice_stays_on_the_page_whatever_the_names():
     )
     section = Section(key="k", title="Voorstellen", columns=["dossier"], rows=[["D-1"]])
     pdf = sections_pdf(title, "Agenda van de uitstroomtafel", [], [], [section], printed_by)
-    assert f"({CONFIDENTIAL}) Tj".encode() in pdf_text(pdf)
+    assert f"({CONFIDENTIAL})".encode() in pdf_text(pdf)
+
+
+def test_names_in_any_latin_script_print_as_written_not_as_squares():
+    # PDF's standard Helvetica has Windows-1252's letters only: ReportLab drew a black square
+    # (ZapfDingbats) for the ł, ś, ș, ț, ő, ż of names such as these.
+    names = "Łukasz Wiśniewski, Ștefan Țurcanu, Őrs Kovács, Şükrü Çelik"
+    section = Section(key="k", title="Acties", columns=["toelichting"], rows=[[names]])
+    pdf = sections_pdf("Agenda Țara", "Agenda", [], [], [section], "Żaneta Ślusarz (Zorg)")
+    text = pdf_text(pdf).decode()
+    assert f"({names})" in text
+    assert "(Agenda Țara · afgedrukt door Żaneta Ślusarz (Zorg))" in text
+    assert "■" not in text and b"/ZapfDingbats" not in pdf

@@ -1,14 +1,12 @@
 """An agenda in a year without limits of its own says so on the page, in the PDF and in the
 CSV (in Dutch), and so does the why-not page."""
 
-import base64
 import csv
 import io
-import re
-import zlib
 from datetime import date
 
 from tests.api.test_limits_fallback import a_pair, first_day_without_limits, known_years
+from tests.pdf import pdf_text
 from tests.web.conftest import signed_in
 
 
@@ -50,24 +48,6 @@ def test_the_csv_names_the_limits_it_used(app, client, region, chair):
     assert len(limits) == 1
     assert limits[0][2].startswith("Let op: Voor")
     assert f"rekent met die van {latest}" in limits[0][2]
-
-
-def pdf_text(content: bytes) -> bytes:
-    """The page content streams of a ReportLab PDF (ASCII85 + Flate), decoded."""
-    text = b""
-    for stream in re.findall(rb"stream\r?\n(.*?)endstream", content, re.S):
-        data = stream.strip()
-        if data.endswith(b"~>"):
-            data = (
-                base64.a85decode(data, adobe=True)
-                if data.startswith(b"<~")
-                else (base64.a85decode(b"<~" + data, adobe=True))
-            )
-        try:
-            text += zlib.decompress(data)
-        except zlib.error:
-            text += data
-    return text
 
 
 def test_the_pdf_prints_the_warning(app, client, region, chair):

@@ -248,18 +248,37 @@ def person_changes_page(
     _require_admin(web)
     organisation = get_managed_organisation(session, web.principal, web.organisation.id)
     person = people.get_person(session, organisation, person_id)
+    return _changes_page(request, session, person, own=False)
+
+
+@router.get("/account/wijzigingen")
+def own_changes_page(request: Request, session: SessionDep, web: WebDep) -> HTMLResponse:
+    """Who changed one's own account (any role): a person whose password an admin set anew,
+    and who found themselves signed out, reads here who did it."""
+    return _changes_page(request, session, web.person, own=True)
+
+
+def _changes_page(
+    request: Request, session: SessionDep, person: Person, *, own: bool
+) -> HTMLResponse:
     rows = changes.list_changes(
         session, person, after=None, limit=SHOWN_CHANGES + 1, newest_first=True
     )
     by = {row.by_person_id for row in rows if row.by_person_id is not None}
+    title = (
+        "Wijzigingen van uw account"
+        if own
+        else (f"Wijzigingen van het account van {person.display_name}")
+    )
     return render(
         request,
         "person_changes.html",
         {
-            "title": f"Wijzigingen van het account van {person.display_name}",
+            "title": title,
             "person": person,
+            "own": own,
             "changes": rows[:SHOWN_CHANGES],
             "more": len(rows) > SHOWN_CHANGES,
-            "colleagues": changes.names(session, organisation.id, by),
+            "colleagues": changes.names(session, person.organisation_id, by),
         },
     )

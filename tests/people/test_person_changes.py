@@ -188,3 +188,17 @@ def test_the_trail_cannot_be_rewritten(client, region, session, statement):
     with pytest.raises(DBAPIError, match="append-only"), session.begin_nested():
         session.execute(text(statement), ids)
     assert trail(client, made) == [("created", "member"), ("password", "given")]
+
+
+def test_a_person_signed_out_by_a_new_password_reads_who_set_it(app, client, region):
+    admin = make_person(client, region.care_provider, "chair", is_admin=True)
+    viewer = make_person(client, region.care_provider, "viewer")
+    reset = post_form(signed_in(app, admin), f"/mensen/{viewer.id}/wachtwoord", {}, "/mensen")
+    viewer.password = reset.text.split('class="password"><code>')[1].split("</code>")[0]
+    browser = signed_in(app, viewer)
+    assert 'href="/account/wijzigingen"' in browser.get("/account").text
+    page = browser.get("/account/wijzigingen")
+    assert page.status_code == 200, page.text
+    newest = page.text.split("<tbody>")[1].split("</tr>")[0]
+    assert "Nieuw wachtwoord gemaakt" in newest and "Chair van " in newest
+    assert "Account aangemaakt, rol meelezer" in page.text

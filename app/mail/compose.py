@@ -34,8 +34,10 @@ def subject_and_text(kind: str, data: dict[str, Any], base_url: str) -> tuple[st
     """(subject, plain text) of one notice. `data` is the outbox row's: `table` (name),
     `path` (a page, from the site root) and per kind the codes below. Raises KeyError or
     ValueError for a row that lacks them (the worker records that as a failure)."""
-    table = data["table"]
     link = base_url.rstrip("/") + data["path"]
+    if kind == NoticeKind.account_changed:
+        return _account_changed(data, link)
+    table = data["table"]
     match NoticeKind(kind):
         case NoticeKind.agenda_published:
             subject = f"Agenda gepubliceerd: {table}, {_date(data['date'])}"
@@ -88,6 +90,37 @@ def subject_and_text(kind: str, data: dict[str, Any], base_url: str) -> tuple[st
     return subject, text + FOOTER.format(url=base_url.rstrip("/"))
 
 
+ACCOUNT_CHANGES = {
+    "password": "er is een nieuw wachtwoord ingesteld",
+    "role": "uw rol is gewijzigd",
+    "is_admin": "uw recht om de mensen van uw organisatie te beheren is gewijzigd",
+    "active": "uw account is weer toegankelijk gemaakt",
+}
+ACCOUNT_CHANGED_BY = {
+    "self": "door uzelf",
+    "person": "door een collega met beheerrecht",
+    "api_key": "door een systeem van uw organisatie (API-sleutel)",
+    "operator": "door de beheerder van het platform",
+    "command_line": "door de beheerder van de server",
+}
+ACCOUNT_FOOTER = (
+    "\n\n--\nU ontvangt deze e-mail omdat uw account is gewijzigd. Deze melding gaat altijd "
+    "uit; u kunt haar niet uitzetten."
+)
+
+
+def _account_changed(data: dict[str, Any], link: str) -> tuple[str, str]:
+    """The notice of a change to the reader's own account (`app.mail.account`)."""
+    what = "; ".join(ACCOUNT_CHANGES[change] for change in data["changes"])
+    who = ACCOUNT_CHANGED_BY[data["by"]]
+    text = (
+        f"Uw account bij de uitstroomtafel is gewijzigd {who}: {what}.\n\n"
+        "Herkent u dit niet? Neem dan direct contact op met een beheerder van uw organisatie."
+        f"\n\nBekijk wie uw account wijzigde: {link}"
+    )
+    return "Uw account bij de uitstroomtafel is gewijzigd", text + ACCOUNT_FOOTER
+
+
 def message(
     *,
     message_id: str,
@@ -115,6 +148,7 @@ def message(
     mail["Auto-Submitted"] = "auto-generated"
     # RFC 2369: where the person turns the notices off (a mail client shows it as a button;
     # the page asks them to sign in, so no link here acts on its own).
-    mail["List-Unsubscribe"] = f"<{base_url.rstrip('/')}/account/meldingen>"
+    if kind != NoticeKind.account_changed:  # the one notice that cannot be turned off
+        mail["List-Unsubscribe"] = f"<{base_url.rstrip('/')}/account/meldingen>"
     mail.set_content(text)
     return mail

@@ -18,7 +18,8 @@ from app.sqltypes import UTCDateTime, utcnow
 
 
 class NoticeKind(StrEnum):
-    """What a mail tells; each belongs to one preference (`NoticePreferences`)."""
+    """What a mail tells; each but `account_changed` belongs to one preference
+    (`NoticePreferences`): a person always hears that their account changed (`app.mail.account`)."""
 
     agenda_published = "agenda_published"
     action_assigned = "action_assigned"
@@ -26,6 +27,7 @@ class NoticeKind(StrEnum):
     proposal_decided = "proposal_decided"
     proposal_stalled = "proposal_stalled"
     digest = "digest"
+    account_changed = "account_changed"
 
 
 # The choice (`NoticePreferences` field) that turns each kind of notice on or off.

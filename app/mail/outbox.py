@@ -37,11 +37,13 @@ def _due(now: datetime) -> tuple[Any, ...]:
 
 
 def _wanted() -> Any:
-    """The person still wants the mail's kind of notice (no choices stored: every one). Turning
-    a notice off marks its waiting mails expired (`service.set_preferences`); this catches one
-    queued by a transaction that read the choices just before they changed."""
+    """The person still wants the mail's kind of notice (no choices stored: every one; a kind
+    that is no choice, such as `account_changed`: always). Turning a notice off marks its
+    waiting mails expired (`service.set_preferences`); this catches one queued by a transaction
+    that read the choices just before they changed."""
     return or_(
         col(NoticePreferences.person_id).is_(None),
+        col(MailMessage.kind).not_in([kind.value for kind in PREFERENCE_OF]),
         *(
             and_(col(MailMessage.kind) == kind.value, col(getattr(NoticePreferences, name)))
             for kind, name in PREFERENCE_OF.items()

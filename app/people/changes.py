@@ -13,6 +13,7 @@ from sqlmodel import Session, col, select
 
 from app.access_log.service import AccessContext
 from app.ids import uuid7s
+from app.mail.account import queue_account_notice
 from app.people.models import Person, PersonChange, PersonChangeKind, PersonChangePublic
 from app.principal import Principal
 
@@ -47,7 +48,8 @@ def record(session: Session, person: Person, by: ChangedBy, changes: Iterable[Ch
     back with the change itself). Their ids ascend in the order given (UUIDv7s of one
     millisecond are not ordered by themselves), so the trail reads as recorded."""
     made = list(changes)
-    for (change, value), row_id in zip(made, sorted(uuid7s(len(made))), strict=True):
+    ids = sorted(uuid7s(len(made)))
+    for (change, value), row_id in zip(made, ids, strict=True):
         session.add(
             PersonChange(
                 id=row_id,
@@ -60,6 +62,17 @@ def record(session: Session, person: Person, by: ChangedBy, changes: Iterable[Ch
                 endpoint=by.endpoint[:200],
             )
         )
+    if made and made[0][0] != PersonChangeKind.created:
+        queue_account_notice(session, person, made, _who(person, by), str(ids[0]))
+
+
+def _who(person: Person, by: ChangedBy) -> str:
+    """Who changed the account, in the notice's codes."""
+    if by.person_id is not None:
+        return "self" if by.person_id == person.id else "person"
+    if by.organisation_id is not None:
+        return "api_key"
+    return "command_line" if by.endpoint.startswith("CLI") else "operator"
 
 
 def list_changes(

@@ -94,6 +94,7 @@ class Settings(BaseSettings):
     rate_limit_why_not_per_minute: int = Field(default=120, ge=1)
     rate_limit_monitor_per_minute: int = Field(default=60, ge=1)
     rate_limit_batch_per_minute: int = Field(default=120, ge=1)
+    rate_limit_password_per_minute: int = Field(default=30, ge=1)
     solver_time_budget_seconds: float = Field(
         default=5.0,
         gt=0,

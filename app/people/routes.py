@@ -6,7 +6,7 @@ from fastapi import APIRouter, Response
 
 from app.access_log.deps import AccessContextDep
 from app.auth import CurrentPrincipal
-from app.db import SessionDep, SessionEndingRoute
+from app.db import SessionDep, SessionEndingRoute, SettingsDep
 from app.if_match import IfMatch, IfNoneMatch
 from app.organisations.service import get_managed_organisation
 from app.pagination import PageDep
@@ -21,6 +21,8 @@ from app.people.models import (
     PersonUpdate,
 )
 from app.problems import problem_responses
+from app.rate_limits.deps import limit_caller, limited
+from app.rate_limits.service import EndpointClass
 from app.versioning import etag, lock_checked
 
 router = APIRouter(route_class=SessionEndingRoute, prefix="/v1/organizations", tags=["people"])
@@ -30,7 +32,8 @@ router = APIRouter(route_class=SessionEndingRoute, prefix="/v1/organizations", t
     "/{organisation_id}/people",
     status_code=201,
     response_model=PersonCreated,
-    responses=problem_responses(401, 403, 404, 409),
+    responses=problem_responses(401, 403, 404, 409, 429),
+    dependencies=limited(EndpointClass.password),
 )
 def create_person(
     organisation_id: uuid.UUID,
@@ -97,7 +100,7 @@ def get_person(
 @router.patch(
     "/{organisation_id}/people/{person_id}",
     response_model=PersonPublic,
-    responses=problem_responses(401, 403, 404, 412),
+    responses=problem_responses(401, 403, 404, 412, 429),
 )
 def update_person(
     organisation_id: uuid.UUID,
@@ -107,12 +110,16 @@ def update_person(
     session: SessionDep,
     response: Response,
     context: AccessContextDep,
+    settings: SettingsDep,
     if_match: IfMatch = None,
     if_none_match: IfNoneMatch = None,
 ) -> PersonPublic:
     """Change a person's name, role or admin flag, deactivate them, or set a new password
     (which ends their sessions and lifts a lock-out for this account). `If-Match` with the ETag
-    of the person read makes it fail (412) instead of undoing a change made meanwhile."""
+    of the person read makes it fail (412) instead of undoing a change made meanwhile. A new
+    password costs a token of the caller's `password` rate limit (429 past it)."""
+    if payload.password is not None:  # first: taking a token commits
+        limit_caller(session, settings, principal, EndpointClass.password)
     organisation = get_managed_organisation(session, principal, organisation_id)
     person = service.get_person(session, organisation, person_id)
     if payload.password is not None:

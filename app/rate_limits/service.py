@@ -33,6 +33,8 @@ class EndpointClass(StrEnum):
     why_not = "why_not"  # explanations: cheap, but each one reveals rule outcomes of a case
     monitor = "monitor"  # the monitor's aggregations over years of history
     batch = "batch"  # batch ingest of vacancies
+    # hashing a password (argon2, about a third of a second of CPU): a new person, a new password
+    password = "password"
 
 
 def per_minute(settings: Settings, endpoint_class: EndpointClass) -> int:

@@ -16,6 +16,8 @@ from app.people import security
 from app.people import service as people
 from app.people.changes import ChangedBy
 from app.people.models import PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH, Password
+from app.rate_limits.deps import limit_person
+from app.rate_limits.service import EndpointClass
 from app.web.core import (
     FormDep,
     WebDep,
@@ -194,6 +196,7 @@ def _account_context(**extra: object) -> dict[str, object]:
 
 @router.post("/account/wachtwoord")
 def change_password(request: Request, session: SessionDep, web: WebDep, form: FormDep) -> Response:
+    limit_person(session, web.settings, web.person.id, EndpointClass.password)
     current = _password(form, "huidig_wachtwoord")
     new = _password(form, "nieuw_wachtwoord")
     repeated = _password(form, "herhaal_wachtwoord")

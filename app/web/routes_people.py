@@ -20,6 +20,8 @@ from app.people import service as people
 from app.people.changes import ChangedBy
 from app.people.models import Person, PersonCreate, PersonRole, PersonUpdate
 from app.problems import Conflict, Unprocessable
+from app.rate_limits.deps import limit_person
+from app.rate_limits.service import EndpointClass
 from app.web.core import FormDep, PageForbidden, Web, WebDep, WebRoute, field, redirect, render
 from app.web.forms import TEXT_RULE
 
@@ -112,6 +114,7 @@ def people_page(request: Request, session: SessionDep, web: WebDep) -> HTMLRespo
 @router.post("/mensen")
 def create_person(request: Request, session: SessionDep, web: WebDep, form: FormDep) -> Response:
     _require_admin(web)
+    limit_person(session, web.settings, web.person.id, EndpointClass.password)
     organisation = get_managed_organisation(session, web.principal, web.organisation.id)
     _hold_rights(session, web, web.person)
     values = {
@@ -160,6 +163,7 @@ def reset_password(
     taking it (`FormDep`) checks its CSRF token, as for every form."""
     del form
     _require_admin(web)
+    limit_person(session, web.settings, web.person.id, EndpointClass.password)
     organisation = get_managed_organisation(session, web.principal, web.organisation.id)
     person = people.get_person(session, organisation, person_id)
     people.hold_sign_in_count(session, person)  # before the people's rows: see there

@@ -133,3 +133,50 @@ def test_a_page_filtered_by_blocking_reason_costs_the_person_an_agenda_token(
     assert refused.status_code == 429
     assert "Even wachten" in refused.text
     assert browser.get(page, params={"tafel": region.table_id}).status_code == 200
+
+
+@pytest.mark.settings(rate_limit_password_per_minute=2)
+def test_new_people_and_new_passwords_cost_a_password_token(client, region):
+    """Each hashes a password (argon2, about a third of a second of CPU): unlimited, one key
+    could keep the server's cores busy making people."""
+    org = region.care_provider
+    url = f"/v1/organizations/{org.id}/people"
+
+    def new_person(n: int):  # type: ignore[no-untyped-def]
+        person = {"email": f"p{n}@zorg.nl", "display_name": f"P{n}"}
+        return client.post(url, json=person, headers=org.headers)
+
+    first = new_person(1)
+    assert first.status_code == 201 and new_person(2).status_code == 201
+    refused = new_person(3)
+    assert_problem(refused, 429)
+    assert int(refused.headers["Retry-After"]) >= 1
+    person_url = f"{url}/{first.json()['id']}"
+    renamed = client.patch(person_url, json={"display_name": "Q"}, headers=org.headers)
+    assert renamed.status_code == 200, renamed.text  # no password: no token
+    password = {"password": "correct horse battery staple"}
+    assert_problem(client.patch(person_url, json=password, headers=org.headers), 429)
+    other = region.other_care_provider  # another key has its own budget
+    made = client.post(
+        f"/v1/organizations/{other.id}/people",
+        json={"email": "p1@zorg.nl", "display_name": "P1"},
+        headers=other.headers,
+    )
+    assert made.status_code == 201, made.text
+
+
+@pytest.mark.settings(rate_limit_password_per_minute=1)
+def test_a_persons_own_new_passwords_are_limited_on_the_page(app, client, region):
+    from tests.web.conftest import make_person, post_form, signed_in
+
+    person = make_person(client, region.care_provider)
+    browser = signed_in(app, person)
+
+    def change(current: str, new: str):  # type: ignore[no-untyped-def]
+        fields = {"huidig_wachtwoord": current, "nieuw_wachtwoord": new, "herhaal_wachtwoord": new}
+        return post_form(browser, "/account/wachtwoord", fields)
+
+    assert change(person.password, "a first new password").status_code == 303
+    refused = change("a first new password", "a second new password")
+    assert refused.status_code == 429
+    assert "Even wachten" in refused.text

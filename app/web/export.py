@@ -3,6 +3,7 @@ from the same sections as the page, so all three show the same restricted docume
 
 import csv
 import io
+import unicodedata
 from functools import cache
 from pathlib import Path
 from xml.sax.saxutils import escape
@@ -12,7 +13,7 @@ from reportlab.lib.fonts import addMapping
 from reportlab.lib.pagesizes import A4, landscape
 from reportlab.lib.styles import getSampleStyleSheet
 from reportlab.lib.units import mm
-from reportlab.pdfbase.pdfmetrics import registerFont, stringWidth
+from reportlab.pdfbase.pdfmetrics import getFont, registerFont, stringWidth
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import (
@@ -52,6 +53,47 @@ def fonts() -> None:
     for italic in (0, 1):
         addMapping(FONT, 0, italic, FONT)
         addMapping(FONT, 1, italic, BOLD)
+
+
+LEFT_OUT = "[?]"
+LEFT_OUT_NOTE = (
+    f"{LEFT_OUT} staat voor tekst die deze afdruk niet kan weergeven (zoals Chinees, Japans, "
+    "Arabisch, Hebreeuws of emoji); de pagina en de CSV tonen die wel."
+)
+RIGHT_TO_LEFT = {"R", "AL", "AN"}
+
+
+@cache
+def _glyphs() -> frozenset[int]:
+    """The characters both faces have a glyph for."""
+    fonts()
+    regular, bold = (getFont(name).face.charToGlyph for name in (FONT, BOLD))  # type: ignore[attr-defined]
+    return frozenset(regular) & frozenset(bold)
+
+
+def _shown(text: str) -> str:
+    """`text` as print can show it: each run of characters the font has no glyph for (Chinese,
+    Japanese, emoji), or that would print wrong (Arabic and Hebrew: ReportLab lays them out left
+    to right, unshaped, so they read backwards), becomes LEFT_OUT; an invisible format
+    character (zero-width joiner, variation selector) the font lacks is dropped. Without this
+    DejaVu's empty box stood for each such letter and a name in Chinese printed blank."""
+    glyphs = _glyphs()
+    out: list[str] = []
+    left_out = False
+    for char in text:
+        if left_out and unicodedata.category(char) in ("Cf", "Mn", "Sk"):
+            continue  # part of the run left out: a joiner, a skin tone, a vowel mark
+        if ord(char) < 32 or (
+            ord(char) in glyphs and unicodedata.bidirectional(char) not in RIGHT_TO_LEFT
+        ):
+            out.append(char)
+            left_out = False
+        elif unicodedata.category(char) == "Cf":
+            continue
+        elif not left_out:
+            out.append(LEFT_OUT)
+            left_out = True
+    return "".join(out)
 
 
 def title_of(data: AgendaData) -> str:
@@ -140,33 +182,38 @@ def sections_pdf(
         canvas.setFont(FOOTER_FONT, FOOTER_SIZE)
         canvas.drawRightString(doc.leftMargin + doc.width, 8 * mm, page)
         room = doc.width - stringWidth(page + "    ", FOOTER_FONT, FOOTER_SIZE)
-        text, size = footer_text(title, printed_by, room)
+        text, size = footer_text(_shown(title), _shown(printed_by), room)
         canvas.setFont(FOOTER_FONT, size)
         canvas.drawString(doc.leftMargin, 8 * mm, text)
         canvas.setFont(FOOTER_FONT, FOOTER_SIZE)
         canvas.drawString(doc.leftMargin, 5 * mm, CONFIDENTIAL)
         canvas.restoreState()
 
-    story: list[Flowable] = [Paragraph(escape(title), sample["Title"].clone("t", fontName=BOLD))]
+    shown: list[str] = []
+
+    def esc(text: str) -> str:
+        """`text` as print shows it (`_shown`), escaped for ReportLab's markup."""
+        shown.append(_shown(text))
+        return escape(shown[-1])
+
+    story: list[Flowable] = [Paragraph(esc(title), sample["Title"].clone("t", fontName=BOLD))]
     story += [Paragraph(line, plain) for line in lines]
     story.append(Spacer(1, 4 * mm))
     if summary:
         table = Table(
-            [[Paragraph(escape(k), cell), Paragraph(escape(v), cell)] for k, v in summary],
+            [[Paragraph(esc(k), cell), Paragraph(esc(v), cell)] for k, v in summary],
             colWidths=[70 * mm, 25 * mm],
             hAlign="LEFT",
         )
         table.setStyle(TableStyle([("GRID", (0, 0), (-1, -1), 0.25, colors.grey)]))
         story += [table, Spacer(1, 4 * mm)]
     for section in parts:
-        story.append(Paragraph(escape(section.title), heading))
+        story.append(Paragraph(esc(section.title), heading))
         if not section.rows:
             story.append(Paragraph("Geen.", plain))
             continue
-        header = [Paragraph(escape(c), head) for c in section.columns]
-        body = [
-            [Paragraph(escape(_printable(value)), cell) for value in row] for row in section.rows
-        ]
+        header = [Paragraph(esc(c), head) for c in section.columns]
+        body = [[Paragraph(esc(_printable(value)), cell) for value in row] for row in section.rows]
         # splitInRow: a row taller than a page (a proposal with some forty cases passed over)
         # continues on the next page; without it ReportLab refuses the whole document.
         table = LongTable(
@@ -183,6 +230,8 @@ def sections_pdf(
             )
         )
         story += [table, Spacer(1, 3 * mm)]
+    if any(LEFT_OUT in text for text in [*shown, _shown(printed_by)]):
+        story.insert(1 + len(lines), Paragraph(escape(LEFT_OUT_NOTE), plain))
     document.build(story, onFirstPage=footer, onLaterPages=footer)
     return buffer.getvalue()
 

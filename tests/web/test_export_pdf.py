@@ -10,6 +10,8 @@ from app.web.export import (
     CONFIDENTIAL,
     CUT,
     FOOTER_FONT,
+    LEFT_OUT,
+    LEFT_OUT_NOTE,
     PRINT_CELL_MAX,
     _printable,
     footer_text,
@@ -86,3 +88,29 @@ def test_names_in_any_latin_script_print_as_written_not_as_squares():
     assert f"({names})" in text
     assert "(Agenda Țara · afgedrukt door Żaneta Ślusarz (Zorg))" in text
     assert "■" not in text and b"/ZapfDingbats" not in pdf
+
+
+def test_text_the_font_cannot_print_is_marked_and_explained_not_left_blank():
+    # DejaVu Sans has no Chinese, Japanese or emoji, and ReportLab writes Arabic and Hebrew
+    # left to right and unshaped: '李小龙' printed as blank boxes (pypdf read spaces), a
+    # name in Arabic letter by letter backwards. Such text is now marked with LEFT_OUT and the
+    # document says what the mark means; the page and the CSV hold the text.
+    rows = [["李小龙 Jansen"], ["مرحبا"], ["שלום"], ["Feest 🎉👍🏽"], ["a\u200bb é"]]
+    section = Section(key="k", title="Tafel 東京", columns=["toelichting"], rows=rows)
+    pdf = sections_pdf("Agenda 東京", "Agenda", [], [], [section], "Wang 王 (Zorg)")
+    text = pdf_text(pdf).decode()
+    assert f"({LEFT_OUT} Jansen)" in text
+    assert f"({LEFT_OUT})" in text  # the Arabic, the Hebrew
+    assert f"(Feest {LEFT_OUT})" in text
+    assert "(a\u200bb é)" in text  # in the font: printed as written
+    assert f"(Agenda {LEFT_OUT} · afgedrukt door Wang {LEFT_OUT} (Zorg))" in text
+    assert f"(Tafel {LEFT_OUT})" in text
+    assert LEFT_OUT_NOTE in text.replace(")(", " ")
+    for gone in ("李", "東", "王", "م", "ש", "🎉"):
+        assert gone not in text
+
+
+def test_a_document_the_font_prints_whole_has_no_note_about_left_out_text():
+    section = Section(key="k", title="Acties", columns=["toelichting"], rows=[["Łukasz"]])
+    pdf = sections_pdf("Agenda", "Agenda", [], [], [section], "tester")
+    assert LEFT_OUT_NOTE not in pdf_text(pdf).decode().replace(")(", " ")

@@ -1,0 +1,148 @@
+"""The pages as a screen-reader or keyboard user meets them (WCAG 2.1 AA, EN 301 549).
+
+Every page a signed-in person of each kind of organisation can reach by following links from
+the overview is checked against the rules in `html_rules.py`, so a new page is guarded
+without touching this file. A failed form says so where a screen reader starts reading: the
+page's title, and the error summary that takes the focus.
+"""
+
+import re
+from collections.abc import Callable
+
+import pytest
+from fastapi.testclient import TestClient
+
+from tests.clock import iso
+from tests.web.conftest import (
+    DATE,
+    Person,
+    Published,
+    make_person,
+    page_client,
+    post_form,
+    signed_in,
+    submit_sign_in,
+)
+from tests.web.html_rules import page_title, parse, problems
+
+UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+PER_KIND = 2  # pages of one kind (same path with other ids) worth opening
+
+
+def crawl(browser: TestClient, start: str = "/overzicht") -> dict[str, str]:
+    """The HTML of every page reachable by links from `start` (at most PER_KIND per kind)."""
+    todo, seen, pages = [start], {start}, {}
+    kinds: dict[str, int] = {}
+    while todo:
+        url = todo.pop(0)
+        response = browser.get(url)
+        assert response.status_code == 200, (url, response.status_code)
+        if "text/html" not in response.headers["content-type"]:
+            continue
+        pages[url] = response.text
+        for href in re.findall(r'href="(/[^"#]*)"', response.text):
+            href = href.replace("&amp;", "&")
+            if href in seen or href.startswith(("/static/", "/v1/", "/docs", "/redoc")):
+                continue
+            kind = UUID.sub("{id}", href.split("?")[0]) + ("?" if "?" in href else "")
+            if kinds.get(kind, 0) < PER_KIND:
+                kinds[kind] = kinds.get(kind, 0) + 1
+                seen.add(href)
+                todo.append(href)
+    return pages
+
+
+PEOPLE: dict[str, Callable[..., Person]] = {
+    "chair": lambda client, region: make_person(client, region.chair, "chair", is_admin=True),
+    "care_provider": lambda client, region: make_person(client, region.care_provider),
+    "corporation": lambda client, region: make_person(client, region.corporation),
+    "viewer": lambda client, region: make_person(client, region.municipality, "viewer"),
+}
+
+
+@pytest.mark.parametrize("who", list(PEOPLE))
+def test_every_page_a_person_reaches_meets_the_markup_rules(
+    app, client, region, published: Published, housed, who
+):
+    chair = signed_in(app, PEOPLE["chair"](client, region))
+    url = f"/voorstellen/{published.proposal_id}"
+    decided = post_form(chair, url + "/besluit", {"besluit": "nominate", "versie": "1"}, url)
+    assert decided.status_code == 303, decided.text
+    browser = signed_in(app, PEOPLE[who](client, region))
+    pages = crawl(browser)
+    kinds = {UUID.sub("{id}", u.split("?")[0]) for u in pages}
+    # The crawl saw the pages of the meeting cycle and of aftercare, not just the overview.
+    assert {"/vergaderingen/{id}", "/voorstellen/{id}", "/dossiers/{id}/nazorg"} <= kinds
+    titles: dict[str, str] = {}
+    broken = {}
+    for path, html in pages.items():
+        if found := problems(html):
+            broken[path] = found
+        titles.setdefault(page_title(html), path)
+    assert broken == {}
+    # Each kind of page has a title of its own (2.4.2): not one title for every page.
+    assert len(set(titles)) >= len(kinds) // 2
+
+
+def error_summary(html: str):  # type: ignore[no-untyped-def]
+    summaries = [n for n in parse(html).walk() if "error-summary" in n.attrs.get("class", "")]
+    assert len(summaries) == 1, html
+    return summaries[0]
+
+
+def assert_failure_is_announced(html: str) -> None:
+    """A screen reader reads the title first on a new page; an alert present at load is not
+    read out by every screen reader, so the summary takes the focus (autofocus, no script)."""
+    assert page_title(html).startswith("Fout: "), page_title(html)
+    summary = error_summary(html)
+    assert summary.attrs.get("role") == "alert"
+    assert "autofocus" in summary.attrs and summary.attrs.get("tabindex") == "-1"
+    assert problems(html) == []
+
+
+def test_a_failed_form_says_so_in_the_title_and_its_error_summary_takes_the_focus(
+    app, client, region, published: Published, housed
+):
+    anonymous = page_client(app)
+    person = make_person(client, region.care_provider)
+    assert_failure_is_announced(submit_sign_in(anonymous, person.email, "niet het goede").text)
+
+    chair = signed_in(app, PEOPLE["chair"](client, region))
+    table = f"/tafels/{region.table_id}"
+    again = post_form(chair, table + "/vergaderingen", {"datum": DATE}, table)
+    assert again.status_code == 409
+    assert_failure_is_announced(again.text)
+
+    corporation = signed_in(app, make_person(client, region.corporation))
+    url = f"/voorstellen/{published.proposal_id}"
+    declined = post_form(corporation, url + "/besluit", {"besluit": "corporation_decline"}, url)
+    assert declined.status_code == 400
+    assert_failure_is_announced(declined.text)
+
+    care = signed_in(app, person)
+    aftercare = f"/dossiers/{housed[0]}/nazorg"
+    ended = post_form(care, aftercare + "/einde", {"datum": iso(-1), "versie": "1"}, aftercare)
+    assert ended.status_code == 400
+    assert_failure_is_announced(ended.text)
+
+    new_case = post_form(care, "/dossiers/nieuw", {"table_id": region.table_id}, "/dossiers/nieuw")
+    assert new_case.status_code == 400
+    assert_failure_is_announced(new_case.text)
+
+    form = care.get("/inlezen").text
+    token = re.search(r'name="csrf_token" value="([^"]*)"', form)
+    assert token
+    imported = care.post(
+        "/inlezen",
+        data={"csrf_token": token.group(1), "tafel": region.table_id, "controleren": "ja"},
+        files={"bestand": ("dossiers.csv", b"niet;het;sjabloon\n1;2;3\n", "text/csv")},
+    )
+    assert "fout" in imported.text
+    assert_failure_is_announced(imported.text)
+
+
+def test_a_page_without_an_error_has_a_plain_title(app, client, region):
+    browser = signed_in(app, make_person(client, region.care_provider))
+    html = browser.get("/dossiers/nieuw").text
+    assert page_title(html) == "Nieuw dossier · Uitstroomtafel"
+    assert "error-summary" not in html

@@ -146,3 +146,24 @@ def test_a_page_without_an_error_has_a_plain_title(app, client, region):
     html = browser.get("/dossiers/nieuw").text
     assert page_title(html) == "Nieuw dossier · Uitstroomtafel"
     assert "error-summary" not in html
+
+
+def test_the_error_summary_of_a_case_form_links_to_each_field_in_error(app, client, region):
+    """The case file form is long: the summary names each field in error and links to it, so a
+    keyboard user does not have to tab through every field to find the marked ones."""
+    care = signed_in(app, make_person(client, region.care_provider))
+    response = post_form(
+        care,
+        "/dossiers/nieuw",
+        {"table_id": region.table_id, "household.adults": "twee"},
+        "/dossiers/nieuw",
+    )
+    assert response.status_code == 400
+    tree = list(parse(response.text).walk())
+    invalid = {n.attrs["id"] for n in tree if n.attrs.get("aria-invalid") == "true"}
+    assert len(invalid) >= 2
+    links = [n for n in error_summary(response.text).walk() if n.tag == "a"]
+    assert {a.attrs["href"].lstrip("#") for a in links} == invalid
+    assert all(":" in a.text() for a in links)  # "<label>: <what is wrong>"
+    # What was typed stays in the form.
+    assert 'value="twee"' in response.text

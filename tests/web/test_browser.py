@@ -515,6 +515,9 @@ def test_five_wrong_passwords_lock_the_account(browser, server, scenario):  # ty
     for attempt in range(1, 6):
         sign_in(browser, server, scenario["locked_email"], "niet het goede wachtwoord")
         message = browser.find_element(By.CSS_SELECTOR, ".error-summary").text
+        # The refusal is where a screen reader and the keyboard are: the summary has the focus.
+        assert browser.switch_to.active_element.get_attribute("class") == "error-summary"
+        assert browser.title.startswith("Fout: ")
         if attempt < 5:
             assert "klopt niet" in message
     assert "Te veel mislukte pogingen" in message

@@ -491,6 +491,41 @@ def test_the_agenda_and_minutes_fit_a_1366_pixel_screen_without_overlapping_boxe
     assert not any(found.values()), found
 
 
+# What sticks out to the right of a 320 px wide window, tables aside (a data table may scroll
+# in two dimensions, WCAG 1.4.10; the menu, forms and text may not).
+STICKING_OUT = """
+const width = document.documentElement.clientWidth;
+return [...document.querySelectorAll('body *')]
+  .filter(e => !e.closest('table') && e.getBoundingClientRect().right > width + 1)
+  .map(e => e.tagName.toLowerCase() + ' ' + (e.textContent || '').trim().slice(0, 30));
+"""
+
+
+def test_the_menu_and_forms_reflow_in_a_320_pixel_window(browser, server, scenario):  # type: ignore[no-untyped-def]
+    """At 400 % zoom on a 1280 px screen (or on a phone) a page is 320 CSS px wide: reading it,
+    and reaching every item of the main menu, must not need horizontal scrolling."""
+    sign_in(browser, server, scenario["chair_email"])
+    browser.set_window_size(320, 800)
+    try:
+        assert browser.execute_script("return window.innerWidth") <= 330
+        found = {}
+        for path in (
+            "/overzicht",
+            "/account",
+            f"/tafels/{scenario['table_id']}",
+            "/mensen",
+            f"/dossiers/{scenario['first_case_id']}",
+            f"/voorstellen/{scenario['first_proposal_id']}",
+            f"/woningen/{scenario['first_vacancy_id']}",
+        ):
+            browser.get(server + path)
+            heading(browser)
+            found[path] = browser.execute_script(STICKING_OUT)
+    finally:
+        browser.set_window_size(1280, 900)
+    assert not any(found.values()), found
+
+
 def test_a_person_of_another_table_gets_404_pages(browser, server, scenario):  # type: ignore[no-untyped-def]
     sign_in(browser, server, scenario["outsider_email"])
     assert heading(browser) == "Overzicht"

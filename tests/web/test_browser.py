@@ -458,6 +458,16 @@ return found;
 """
 
 
+def run_on_pages(driver: webdriver.Chrome, base: str, paths: tuple[str, ...], script: str) -> dict:
+    """What `script` returns on each page, once its heading is there."""
+    found = {}
+    for path in paths:
+        driver.get(base + path)
+        heading(driver)
+        found[path] = driver.execute_script(script)
+    return found
+
+
 def test_the_agenda_and_minutes_fit_a_1366_pixel_screen_without_overlapping_boxes(  # type: ignore[no-untyped-def]
     browser, server, scenario
 ):
@@ -471,15 +481,12 @@ def test_the_agenda_and_minutes_fit_a_1366_pixel_screen_without_overlapping_boxe
     sign_in(browser, server, scenario["chair_email"])
     browser.set_window_size(1366, 900)
     try:
-        found = {}
-        for path in (
+        paths = (
             f"/vergaderingen/{upcoming['id']}",
             f"/vergaderingen/{scenario['first_meeting_id']}",
             f"/vergaderingen/{scenario['first_meeting_id']}/besluitenlijst",
-        ):
-            browser.get(server + path)
-            heading(browser)
-            found[path] = browser.execute_script(OVERLAPS)
+        )
+        found = run_on_pages(browser, server, paths, OVERLAPS)
         page = browser.page_source  # the minutes: their own meeting's open proposals too
         assert "Openstaande voorstellen van deze en eerdere vergaderingen" in page
         ARTIFACTS.mkdir(exist_ok=True)
@@ -508,8 +515,7 @@ def test_the_menu_and_forms_reflow_in_a_320_pixel_window(browser, server, scenar
     browser.set_window_size(320, 800)
     try:
         assert browser.execute_script("return window.innerWidth") <= 330
-        found = {}
-        for path in (
+        paths = (
             "/overzicht",
             "/account",
             f"/tafels/{scenario['table_id']}",
@@ -517,10 +523,8 @@ def test_the_menu_and_forms_reflow_in_a_320_pixel_window(browser, server, scenar
             f"/dossiers/{scenario['first_case_id']}",
             f"/voorstellen/{scenario['first_proposal_id']}",
             f"/woningen/{scenario['first_vacancy_id']}",
-        ):
-            browser.get(server + path)
-            heading(browser)
-            found[path] = browser.execute_script(STICKING_OUT)
+        )
+        found = run_on_pages(browser, server, paths, STICKING_OUT)
     finally:
         browser.set_window_size(1280, 900)
     assert not any(found.values()), found

@@ -174,9 +174,13 @@ def problems(html: str) -> list[str]:
         ):
             found.append(f"<svg> without role=img and a name (line {n.line})")
 
-    # Tables: header cells that say what they head (1.3.1).
+    # Tables: a name (a screen reader's table list reads it) and header cells that say what
+    # they head (1.3.1).
     for n in nodes:
         if n.tag == "table":
+            named = any(c.tag == "caption" and c.text() for c in n.walk())
+            if not (named or n.attrs.get("aria-label") or n.attrs.get("aria-labelledby")):
+                found.append(f"table without a caption (line {n.line})")
             cells = [c for c in n.walk() if c.tag == "th"]
             if not cells:
                 found.append(f"table without header cells (line {n.line})")

@@ -48,7 +48,10 @@ def _table_page(
     *,
     error: str | None = None,
     status: int = 200,
+    typed_date: str | None = None,
 ) -> HTMLResponse:
+    """The table's page; `typed_date` is the meeting date a refused scheduling form sent (the
+    error is then about that field, and the field keeps it)."""
     table = tables_service.get_table(session, web.principal, table_id)
     info = tables_service.table_public(session, table)
     meetings = meetings_service.list_meetings(session, table, after=None, limit=MAX_ROWS)
@@ -75,6 +78,7 @@ def _table_page(
             "can_chair": web.is_chair_of(table.chair_organisation_id),
             "today": today(),
             "error": error,
+            "typed_date": typed_date,
             "back": f"/tafels/{table.id}",
         },
         status,
@@ -94,17 +98,30 @@ def schedule_meeting(
 ) -> Response:
     table_id = table.id
     web.require_chair(table.chair_organisation_id)
+    typed = field(form, "datum", 10)
     try:
-        data = MeetingCreate.model_validate({"date": field(form, "datum", 10)})
+        data = MeetingCreate.model_validate({"date": typed})
     except ValidationError:
         return _table_page(
-            request, session, web, table_id, error="Vul een geldige datum in.", status=400
+            request,
+            session,
+            web,
+            table_id,
+            error="Vul een geldige datum in.",
+            status=400,
+            typed_date="",
         )
     meeting = attempt(
         session, lambda: meetings_service.create_meeting(session, web.access(), table, data)
     )
     if isinstance(meeting, Refusal):
         return _table_page(
-            request, session, web, table_id, error=meeting.message, status=meeting.status
+            request,
+            session,
+            web,
+            table_id,
+            error=meeting.message,
+            status=meeting.status,
+            typed_date=typed,
         )
     return redirect(f"/vergaderingen/{meeting.id}", "vergadering_gepland")

@@ -167,3 +167,24 @@ def test_the_error_summary_of_a_case_form_links_to_each_field_in_error(app, clie
     assert all(":" in a.text() for a in links)  # "<label>: <what is wrong>"
     # What was typed stays in the form.
     assert 'value="twee"' in response.text
+
+
+def test_a_refused_meeting_date_stays_in_its_field_which_says_what_is_wrong(
+    app, client, region, published: Published
+):
+    """The chair typed a date the table already meets on: the field showed today instead, so
+    pressing the button again would plan a meeting for today, and nothing tied the message
+    to the field."""
+    chair = signed_in(app, PEOPLE["chair"](client, region))
+    table = f"/tafels/{region.table_id}"
+    again = post_form(chair, table + "/vergaderingen", {"datum": DATE}, table)
+    assert again.status_code == 409
+    (field,) = [n for n in parse(again.text).walk() if n.attrs.get("id") == "datum"]
+    assert field.attrs["value"] == DATE
+    assert field.attrs.get("aria-invalid") == "true"
+    assert problems(again.text) == []  # aria-describedby points at the message
+    # A refused action form on the same page does not mark the date.
+    action = post_form(chair, table + "/acties", {"soort": "onbekend"}, table)
+    assert action.status_code == 400
+    (field,) = [n for n in parse(action.text).walk() if n.attrs.get("id") == "datum"]
+    assert "aria-invalid" not in field.attrs

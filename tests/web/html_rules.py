@@ -142,6 +142,10 @@ def problems(html: str) -> list[str]:
             for ref in n.attrs.get(attr, "").split():
                 if ref not in by_id:
                     found.append(f"{attr}={ref!r} points at nothing (line {n.line})")
+        if n.tag == "label" and n.text().endswith("*") and n.attrs.get("for") in by_id:
+            control = by_id[n.attrs["for"]]
+            if "required" not in control.attrs and control.attrs.get("aria-required") != "true":
+                found.append(f"{n.text()!r} is marked * but its control is not required")
         if n.attrs.get("aria-invalid") == "true" and not n.attrs.get("aria-describedby"):
             found.append(f"<{n.tag} name={n.attrs.get('name')!r}> is invalid without saying why")
 

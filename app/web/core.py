@@ -240,6 +240,7 @@ async def checked_form(request: Request, web: WebDep) -> FormData:
     given = form.get("csrf_token")
     if not security.tokens_match(given if isinstance(given, str) else None, web.csrf_token):
         raise CsrfFailed("Het formulier is verlopen of komt niet van deze site.")
+    request.state.sent = form  # a refused form's page shows what was typed (`sent`)
     return form
 
 
@@ -282,7 +283,8 @@ def render(
     response = templates.TemplateResponse(
         request,
         template,
-        {"web": web, "notice": notice, "csrf_token": web.csrf_token if web else "", **context},
+        {"web": web, "notice": notice, "csrf_token": web.csrf_token if web else "", **context}
+        | {"sent": getattr(request.state, "sent", None)},
         status_code=status,
     )
     return response

@@ -188,3 +188,78 @@ def test_a_refused_meeting_date_stays_in_its_field_which_says_what_is_wrong(
     assert action.status_code == 400
     (field,) = [n for n in parse(action.text).walk() if n.attrs.get("id") == "datum"]
     assert "aria-invalid" not in field.attrs
+
+
+def test_a_refused_end_of_tenancy_keeps_the_date_and_reason_that_were_chosen(
+    app, client, region, housed
+):
+    """An end refused by a rule of the domain (before a checkpoint that found the client
+    there) came back with an empty date and 'Kies een reden': what was typed was gone."""
+    case_id = housed[0]
+    care = signed_in(app, make_person(client, region.care_provider))
+    page = f"/dossiers/{case_id}/nazorg"
+    html = care.get(page).text
+    check = parse(html)
+    versions = [n.attrs["value"] for n in check.walk() if n.attrs.get("name") == "versie"]
+    recorded = post_form(
+        care,
+        page + "/controle",
+        {"versie": versions[1], "maanden": "3", "datum": iso(-100), "woont_er": "ja",
+         "begeleiding_loopt": "ja"},
+        page,
+    )  # fmt: skip
+    assert recorded.status_code == 303, recorded.text
+    version = [
+        n.attrs["value"]
+        for n in parse(care.get(page).text).walk()
+        if n.attrs.get("name") == "versie"
+    ][-1]
+    refused = post_form(
+        care, page + "/einde", {"versie": version, "datum": iso(-150), "reden": "evicted"}, page
+    )
+    assert refused.status_code == 400, refused.text
+    tree = list(parse(refused.text).walk())
+    (day,) = [n for n in tree if n.attrs.get("id") == "na-einddatum"]
+    assert day.attrs["value"] == iso(-150)
+    (reason,) = [n for n in tree if n.tag == "select" and n.attrs.get("id") == "na-reden"]
+    chosen = [
+        o.attrs["value"] for o in reason.walk() if o.tag == "option" and "selected" in o.attrs
+    ]
+    assert chosen == ["evicted"]
+    # The checkpoint form, not the one sent, shows its defaults.
+    assert not [n for n in tree if n.attrs.get("name") == "woont_er" and "checked" in n.attrs]
+
+
+def test_a_refused_checkpoint_keeps_what_was_ticked(app, client, region, housed):
+    case_id = housed[0]
+    care = signed_in(app, make_person(client, region.care_provider))
+    page = f"/dossiers/{case_id}/nazorg"
+    versions = [
+        n.attrs["value"]
+        for n in parse(care.get(page).text).walk()
+        if n.attrs.get("name") == "versie"
+    ]
+    refused = post_form(
+        care,
+        page + "/controle",
+        {"versie": versions[1], "maanden": "6", "datum": iso(3), "woont_er": "nee",
+         "begeleiding_loopt": "ja", "signalen": ["rent_arrears", "nuisance"]},
+        page,
+    )  # fmt: skip
+    assert refused.status_code == 400, refused.text
+    tree = list(parse(refused.text).walk())
+    ticked = {
+        (n.attrs["name"], n.attrs["value"])
+        for n in tree
+        if n.tag == "input" and "checked" in n.attrs
+    }
+    assert ticked == {
+        ("woont_er", "nee"),
+        ("begeleiding_loopt", "ja"),
+        ("signalen", "rent_arrears"),
+        ("signalen", "nuisance"),
+    }
+    (day,) = [n for n in tree if n.attrs.get("id") == "na-datum"]
+    assert day.attrs["value"] == iso(3)
+    (months,) = [n for n in tree if n.attrs.get("id") == "na-maanden"]
+    assert [o.attrs["value"] for o in months.walk() if "selected" in o.attrs] == ["6"]

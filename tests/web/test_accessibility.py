@@ -263,3 +263,30 @@ def test_a_refused_checkpoint_keeps_what_was_ticked(app, client, region, housed)
     assert day.attrs["value"] == iso(3)
     (months,) = [n for n in tree if n.attrs.get("id") == "na-maanden"]
     assert [o.attrs["value"] for o in months.walk() if "selected" in o.attrs] == ["6"]
+
+
+def test_a_refused_decision_keeps_the_date_that_was_typed(
+    app, client, region, published: Published
+):
+    """A viewing more than a year ahead is refused by the service (the field has no maximum):
+    the page came back with the date field empty."""
+    for org, decision in ((region.chair, "nominate"), (region.corporation, "corporation_accept")):
+        done = client.post(
+            f"/v1/proposals/{published.proposal_id}/decisions",
+            json={"decision": decision},
+            headers=org.headers,
+        )
+        assert done.status_code == 200, done.text
+    corporation = signed_in(app, make_person(client, region.corporation))
+    url = f"/voorstellen/{published.proposal_id}"
+    version = re.search(r'name="versie" value="([^"]*)"', corporation.get(url).text)
+    assert version
+    refused = post_form(
+        corporation,
+        url + "/besluit",
+        {"besluit": "plan_viewing", "bezichtiging": iso(400), "versie": version.group(1)},
+        url,
+    )
+    assert refused.status_code == 400, refused.text
+    (day,) = [n for n in parse(refused.text).walk() if n.attrs.get("id") == "bezichtiging"]
+    assert day.attrs["value"] == iso(400)

@@ -290,3 +290,18 @@ def test_a_refused_decision_keeps_the_date_that_was_typed(
     assert refused.status_code == 400, refused.text
     (day,) = [n for n in parse(refused.text).walk() if n.attrs.get("id") == "bezichtiging"]
     assert day.attrs["value"] == iso(400)
+
+
+def test_a_refused_new_person_keeps_the_admin_box_ticked(app, client, region, chair):
+    """The e-mail address was taken: the form came back with the address, name and role but
+    the 'beheerder' box cleared, so the corrected form made a person without admin rights."""
+    browser = signed_in(app, chair)
+    admin = {"naam": "Nieuwe beheerder", "rol": "member", "beheerder": "ja"}
+    ticked = {}
+    for email, status in ((chair.email, 409), ("nieuw-b46@example.nl", 201)):
+        response = post_form(browser, "/mensen", {"email": email, **admin}, "/mensen")
+        assert response.status_code == status, response.text
+        (box,) = [n for n in parse(response.text).walk() if n.attrs.get("id") == "nieuw-beheerder"]
+        ticked[status] = "checked" in box.attrs
+    # Ticked again after the refusal; after a person is made the next one starts empty.
+    assert ticked == {409: True, 201: False}

@@ -80,6 +80,7 @@ def test_every_page_a_person_reaches_meets_the_markup_rules(
             broken[path] = found
         titles.setdefault(page_title(html), path)
     assert broken == {}
+    assert not [t for t in titles if t.startswith("Fout: ")]  # no page opens with an error
     # Each kind of page has a title of its own (2.4.2): not one title for every page.
     assert len(set(titles)) >= len(kinds) // 2
 

@@ -48,6 +48,7 @@ class Column:
     aliases: Mapping[str, str] = field(default_factory=dict)  # other accepted words -> code
     required: bool = False
     default: Any = None  # what an empty cell means when the column is optional
+    signed: bool = False  # an integer that may be negative (a form offers it no digit keypad)
 
     @property
     def name(self) -> str:
@@ -387,6 +388,7 @@ DWELLING_COLUMNS = [
         Kind.integer,
         "0 is de begane grond, -1 het souterrain (leeg is 0).",
         "1",
+        signed=True,
     ),
     Column("Lift", ("has_lift",), Kind.boolean, YES_NO.capitalize() + ".", "ja"),
     Column(

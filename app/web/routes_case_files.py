@@ -108,6 +108,7 @@ def fields_of(
                 "label": column.header,
                 "help": column.help,
                 "kind": column.kind.value,
+                "signed": column.signed,
                 "required": column.required,
                 "value": values.get(column.name, "") or empty_means(column),
                 "max_length": ENTRY_MAX,

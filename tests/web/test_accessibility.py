@@ -306,3 +306,14 @@ def test_a_refused_new_person_keeps_the_admin_box_ticked(app, client, region, ch
         ticked[status] = "checked" in box.attrs
     # Ticked again after the refusal; after a person is made the next one starts empty.
     assert ticked == {409: True, 201: False}
+
+
+def test_a_floor_below_ground_can_be_typed_on_a_phone(app, client, region):
+    """The dwelling's floor may be -1 (souterrain), but the field asked phones for the decimal
+    keypad, which on an iPhone has no minus sign: the corporation could not enter it. Fields
+    that are never negative keep their digit keypad."""
+    corporation = signed_in(app, make_person(client, region.corporation))
+    html = corporation.get("/woningen/nieuw").text
+    fields = {n.attrs.get("id"): n for n in parse(html).walk() if n.tag == "input"}
+    assert "inputmode" not in fields["veld-floor"].attrs
+    assert fields["veld-rooms"].attrs.get("inputmode") == "decimal"

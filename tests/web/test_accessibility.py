@@ -317,3 +317,36 @@ def test_a_floor_below_ground_can_be_typed_on_a_phone(app, client, region):
     fields = {n.attrs.get("id"): n for n in parse(html).walk() if n.tag == "input"}
     assert "inputmode" not in fields["veld-floor"].attrs
     assert fields["veld-rooms"].attrs.get("inputmode") == "decimal"
+
+
+def test_a_refused_action_keeps_its_kind_owner_case_and_date(
+    app, client, region, published: Published
+):
+    """A due date years away (2036 typed for 2026) was refused and the hand-out form came back
+    reset to the first kind and the first member: correcting only the year handed the action
+    to the wrong organisation."""
+    chair = signed_in(app, PEOPLE["chair"](client, region))
+    meeting = f"/vergaderingen/{published.meeting_id}"
+    form = re.search(r'name="formulier" value="([^"]*)"', chair.get(meeting).text)
+    assert form
+    chosen = {
+        "soort": "apply_for_urgency",
+        "eigenaar": region.care_provider.id,
+        "dossier": published.case_id,
+        "uiterlijk": iso(3650),
+    }
+    refused = post_form(
+        chair,
+        f"/tafels/{region.table_id}/acties",
+        {**chosen, "formulier": form.group(1), "vergadering": published.meeting_id},
+        meeting,
+    )
+    assert refused.status_code == 400, refused.text
+    tree = list(parse(refused.text).walk())
+    shown = {}
+    for name in ("soort", "eigenaar", "dossier"):
+        (select,) = [n for n in tree if n.attrs.get("id") == f"actie-{name}"]
+        shown[name] = [o.attrs["value"] for o in select.walk() if "selected" in o.attrs]
+    (day,) = [n for n in tree if n.attrs.get("id") == "actie-uiterlijk"]
+    shown["uiterlijk"] = [day.attrs.get("value")]
+    assert shown == {name: [value] for name, value in chosen.items()}

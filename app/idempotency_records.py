@@ -4,11 +4,12 @@ FastAPI-free, so the retention job can purge them; `app.idempotency` claims keys
 answers for the routes.
 """
 
+import json
 import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import JSON, UniqueConstraint, delete
+from sqlalchemy import JSON, UniqueConstraint, delete, select, update
 from sqlmodel import Field, Session, SQLModel
 
 from app.ids import uuid7
@@ -50,3 +51,45 @@ def purge_expired(session: Session, now: datetime, ttl_hours: int) -> int:
         )
     )
     return result.rowcount
+
+
+def rename_case_references(
+    session: Session, scope: str, renamed: dict[str, tuple[str, str]]
+) -> int:
+    """Replace the references of anonymised cases in the stored answers of `scope` (the care
+    provider's): an import report, replayed for its key for up to the TTL, names each case by
+    the care provider's own reference (`items[].external_ref`, and quoted in an issue's
+    message), which links the file back to the person. `renamed` maps a case id (str) to its
+    (old, new) reference; an item is the case's by its id, or by the old reference when a dry
+    run named it before the case existed. Returns how many records changed."""
+    by_ref = dict(renamed.values())
+    changed = 0
+    for record_id, body in session.connection().execute(
+        select(IDEMPOTENCY_TABLE.c.id, IDEMPOTENCY_TABLE.c.response_body).where(
+            IDEMPOTENCY_TABLE.c.scope == scope,
+            IDEMPOTENCY_TABLE.c.response_body.is_not(None),
+        )
+    ):
+        if not isinstance(body, dict) or not isinstance(body.get("items"), list):
+            continue
+        text = json.dumps(body)
+        if not any(old in text for old in by_ref) and not any(i in text for i in renamed):
+            continue
+        for item in body["items"]:
+            if not isinstance(item, dict):
+                continue
+            if (ref := item.get("external_ref")) in by_ref:
+                item["external_ref"] = by_ref[ref]
+            elif (pair := renamed.get(str(item.get("id")))) is not None:
+                item["external_ref"] = pair[1]
+        for issue in body.get("issues") or []:
+            if isinstance(issue, dict) and isinstance(issue.get("message"), str):
+                for old, new in by_ref.items():
+                    issue["message"] = issue["message"].replace(f"'{old}'", f"'{new}'")
+        session.connection().execute(
+            update(IDEMPOTENCY_TABLE)
+            .where(IDEMPOTENCY_TABLE.c.id == record_id)
+            .values(response_body=body)
+        )
+        changed += 1
+    return changed

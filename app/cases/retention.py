@@ -12,10 +12,13 @@ score components (urgency, support fit, registration years and rent headroom are
 details in other words); their score and decisions stay.
 
 The same job deletes expired idempotency records (`app.idempotency`), which have replayed their
-answer for the last time.
+answer for the last time, and in the live ones of the care provider (an import's report, kept up
+to the TTL) replaces an anonymised case's old reference by its new one.
 """
 
 import logging
+import uuid
+from collections import defaultdict
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -26,7 +29,7 @@ from sqlmodel.sql.expression import SelectOfScalar
 
 from app.aftercare.models import AftercareAgreement, Tenancy
 from app.cases.models import CLOSED_STATUSES, Case
-from app.idempotency_records import purge_expired
+from app.idempotency_records import purge_expired, rename_case_references
 from app.periodic import PeriodicJob
 from app.proposals.models import Proposal
 from app.sqltypes import utcnow
@@ -109,7 +112,12 @@ def _anonymise(session: Session, now: datetime, cases: Sequence[Case]) -> int:
         if proposal.components:
             proposal.components = []
             session.add(proposal)
+    renamed: dict[uuid.UUID, dict[str, tuple[str, str]]] = defaultdict(dict)
     for case in cases:
+        renamed[case.care_provider_id][str(case.id)] = (
+            case.external_ref,
+            anonymised_reference(case),
+        )
         case.external_ref = anonymised_reference(case)
         case.birth_year = case.birth_year - case.birth_year % 10
         case.birth_month = None
@@ -135,6 +143,8 @@ def _anonymise(session: Session, now: datetime, cases: Sequence[Case]) -> int:
         case.areas_excluded = []
         case.anonymised_at = now
         session.add(case)
+    for care_provider_id, references in renamed.items():
+        rename_case_references(session, str(care_provider_id), references)
     return len(cases)
 
 

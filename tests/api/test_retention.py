@@ -486,3 +486,33 @@ def test_an_anonymised_case_is_found_by_the_reference_the_api_shows(client, regi
         "/v1/cases", params={"externalRef": "anonymised:x"}, headers=region.care_provider.headers
     )
     assert_problem(refused, 400)
+
+
+def test_a_replayed_import_report_does_not_name_an_anonymised_case_by_its_old_reference(
+    client, region, session
+):
+    """An import's report (kept for its `Idempotency-Key`, up to a year) names each case by the
+    care provider's own reference, which anonymisation replaces: its replay after the case was
+    anonymised named the person's file by that reference again. Now it shows the reference the
+    case has."""
+    from tests.imports.sheets import CASES, case_row, table, upload, xlsx
+
+    content = xlsx(table([case_row("K-PERSON-1")]))
+    check = {**region.care_provider.headers, "Idempotency-Key": "dry-run-before-retention"}
+    assert upload(client, CASES, content, check, table_id=region.table_id).status_code == 200
+    headers = {**region.care_provider.headers, "Idempotency-Key": "import-before-retention"}
+    params = {"table_id": region.table_id, "dry_run": False}
+    first = upload(client, CASES, content, headers, **params)
+    assert first.status_code == 200, first.text
+    [item] = first.json()["items"]
+    close_long_ago(session, item["id"])
+    assert anonymise_closed_cases(session, utcnow(), retention_days=730) == 1
+    session.commit()
+    replay = upload(client, CASES, content, headers, **params)
+    assert replay.headers.get("Idempotent-Replayed") == "true"
+    assert "K-PERSON-1" not in replay.text
+    assert replay.json()["items"][0]["external_ref"] == f"anonymised:{uuid.UUID(item['id']).hex}"
+    # The dry run named the file before it existed (no id), by the same reference.
+    checked = upload(client, CASES, content, check, table_id=region.table_id)
+    assert checked.headers.get("Idempotent-Replayed") == "true"
+    assert "K-PERSON-1" not in checked.text

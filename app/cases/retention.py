@@ -13,7 +13,8 @@ details in other words); their score and decisions stay.
 
 The same job deletes expired idempotency records (`app.idempotency`), which have replayed their
 answer for the last time, and in the live ones of the care provider (an import's report, kept up
-to the TTL) replaces an anonymised case's old reference by its new one.
+to the TTL) replaces an anonymised case's old reference by its new one; and it deletes the
+webhook deliveries and events past their delivery log (`app.webhooks.outbox.forget_finished`).
 """
 
 import logging
@@ -34,6 +35,7 @@ from app.periodic import PeriodicJob
 from app.proposals.models import Proposal
 from app.sqltypes import utcnow
 from app.versioning import lock
+from app.webhooks.outbox import forget_finished
 
 log = logging.getLogger(__name__)
 
@@ -172,6 +174,7 @@ class RetentionJob(PeriodicJob):
         with self.session() as session:
             count = anonymise_closed_cases(session, now, self.retention_days)
             purged = purge_expired(session, now, self.idempotency_ttl_hours)
+            forget_finished(session, now)
             session.commit()
         if count:
             log.info("anonymised %d closed case file(s)", count)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, or_, update
+from sqlalchemy import delete, exists, func, or_, update
 from sqlmodel import Session, col, select
 
 from app.webhooks.models import (
@@ -246,3 +246,29 @@ def _finish(session: Session, claimed: ClaimedDelivery, **values: Any) -> bool:
         .execution_options(synchronize_session=False)
     )
     return result.rowcount == 1
+
+
+DELIVERY_LOG_DAYS = 30
+"""Delivered and failed deliveries are kept this long as the endpoint's delivery log (as the mail
+outbox keeps its send log), then deleted with the events no endpoint is still to receive: the
+events name cases (ids, dates, signal codes) and would otherwise outlive their anonymisation."""
+
+
+def forget_finished(session: Session, now: datetime) -> int:
+    """Delete the finished deliveries older than `DELIVERY_LOG_DAYS`, then the events of that age
+    that have no delivery left; returns how many deliveries. A pending delivery stays (the
+    worker will still try it), and so does its event."""
+    cutoff = now - timedelta(days=DELIVERY_LOG_DAYS)
+    deleted = session.exec(
+        delete(WebhookDelivery).where(
+            col(WebhookDelivery.status) != DeliveryStatus.pending.value,
+            col(WebhookDelivery.created_at) < cutoff,
+        )
+    ).rowcount
+    session.exec(
+        delete(WebhookEvent).where(
+            col(WebhookEvent.occurred_at) < cutoff,
+            ~exists().where(col(WebhookDelivery.event_id) == col(WebhookEvent.id)),
+        )
+    )
+    return deleted

@@ -207,7 +207,8 @@ def list_deliveries(
     page: PageDep,
     status: Annotated[DeliveryStatus | None, Query(description="Only this status.")] = None,
 ) -> WebhookDeliveryPage:
-    """The delivery log of an endpoint, oldest first: one entry per event, with its attempts."""
+    """The delivery log of an endpoint, oldest first: one entry per event, with its attempts.
+    Delivered and failed entries are kept 30 days, then deleted with their events."""
     endpoint = service.get_endpoint(session, principal, endpoint_id)
     rows = service.list_deliveries(
         session, endpoint, status=status, after=page.after, limit=page.fetch

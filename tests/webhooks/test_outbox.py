@@ -7,10 +7,16 @@ from datetime import timedelta
 import pytest
 from sqlmodel import Session, select
 
+from app.cases.retention import RetentionJob
 from app.sqltypes import utcnow
 from app.webhooks import outbox as outbox_service
 from app.webhooks import service
-from app.webhooks.models import WebhookDelivery, WebhookEndpoint, WebhookSecretRotation
+from app.webhooks.models import (
+    WebhookDelivery,
+    WebhookEndpoint,
+    WebhookEvent,
+    WebhookSecretRotation,
+)
 
 LEASE = timedelta(seconds=60)
 
@@ -245,3 +251,29 @@ def test_a_pending_delivery_of_an_event_type_the_endpoint_dropped_is_not_sent(ou
         "failed",
         "not sent: the endpoint no longer subscribes to this event type",
     )
+
+
+def test_finished_deliveries_and_their_events_are_forgotten_after_the_delivery_log_days(outbox):
+    """Events were kept for ever (only with their endpoint): case ids, dates and signal codes
+    of every case, long after it was anonymised. Delivered and failed deliveries are a log kept
+    `DELIVERY_LOG_DAYS` (as the mail's send log), then deleted by the retention job with the
+    events nobody is still to receive; a pending one stays, with its event."""
+    endpoint = outbox.endpoint("https://x.example/h")
+    old, recent, waiting = (outbox.emit(endpoint.organisation_id) for _ in range(3))
+    long_ago = utcnow() - timedelta(days=outbox_service.DELIVERY_LOG_DAYS + 1)
+    with outbox.transaction() as session:
+        for delivery in session.exec(select(WebhookDelivery)).all():
+            if delivery.event_id != recent:
+                delivery.created_at = long_ago
+            if delivery.event_id != waiting:
+                delivery.status = "delivered" if delivery.event_id == old else "failed"
+            session.add(delivery)
+        for event in session.exec(select(WebhookEvent)).all():
+            if event.id != recent:
+                event.occurred_at = long_ago
+                session.add(event)
+    RetentionJob(outbox.engine(), retention_days=730).run_once()  # its daily round
+    with outbox.transaction() as session:
+        kept = {d.event_id for d in session.exec(select(WebhookDelivery)).all()}
+        events = {e.id for e in session.exec(select(WebhookEvent)).all()}
+    assert kept == events == {recent, waiting}

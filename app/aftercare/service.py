@@ -568,7 +568,8 @@ def update_tenancy(
     Days of record are not in the future nor before the move-in (400); an end is not before the
     transfer nor before a checkpoint that found the client still living there (400
     `date_before_checkpoint`). 409 `not_awaiting_transfer` for an omklap of an own or
-    transferred lease, `tenancy_ended` after the end; 403 for anyone else."""
+    transferred lease, `tenancy_ended` after the end (a transfer or an end sent again as recorded
+    is no change: 200, same version); 403 for anyone else."""
     me = context.principal.organisation_id
     if viewer not in (Viewer.care_provider, Viewer.corporation):
         raise Forbidden("The care provider and the corporation keep the tenancy.")
@@ -603,6 +604,12 @@ def update_tenancy(
             tenancy.transfer_planned_on = patch.transfer_planned_on
         if patch.transfer_open_conditions is not None:
             tenancy.transfer_open_conditions = [c.value for c in patch.transfer_open_conditions]
+    # A transfer or an end sent again as recorded (a retry whose answer was lost) is no change.
+    reason = patch.end_reason.value if patch.end_reason is not None else None
+    if (patch.ended_on, reason) == (tenancy.ended_on, tenancy.end_reason):
+        patch = patch.model_copy(update={"ended_on": None, "end_reason": None})
+    if patch.transferred_on is not None and patch.transferred_on == tenancy.transferred_on:
+        patch = patch.model_copy(update={"transferred_on": None})
     if patch.transferred_on is not None:
         day = _day_of_record("transferred_on", patch.transferred_on, tenancy)
         lifecycle.check(tenancy, TenancyEvent.transfer)

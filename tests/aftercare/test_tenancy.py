@@ -215,6 +215,20 @@ def test_ending_a_tenancy_records_reason_and_date(client, region):
     assert_problem(again, 409, "tenancy_ended")
 
 
+def test_repeating_the_end_as_recorded_is_no_change(client, region):
+    """A retry of the PATCH that ended the tenancy (its answer lost) repeats the current values:
+    like any PATCH that changes nothing it answers 200 with the same ETag, not 409."""
+    case = house(client, region, -100)
+    first = end(client, region.corporation, case["id"], iso(-5), "evicted")
+    assert first.status_code == 200, first.text
+    retry = end(client, region.corporation, case["id"], iso(-5), "evicted")
+    assert retry.status_code == 200, retry.text
+    assert retry.headers["ETag"] == first.headers["ETag"]
+    assert retry.json()["status"] == "ended"
+    other_reason = end(client, region.corporation, case["id"], iso(-5), "moved_on")
+    assert_problem(other_reason, 409, "tenancy_ended")
+
+
 def test_an_end_is_not_in_the_future_nor_before_the_move_in(client, region):
     case = house(client, region, -100)
     future = end(client, region.care_provider, case["id"], iso(1))

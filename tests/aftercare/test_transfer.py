@@ -71,6 +71,16 @@ def test_a_lease_is_transferred_once(client, region):
     assert_problem(again, 409, "not_awaiting_transfer")
 
 
+def test_repeating_the_transfer_as_recorded_is_no_change(client, region):
+    """A retry of the recorded omklap (its answer lost) answers 200 with the same ETag."""
+    case = house(client, region, -400, "intermediate_lease")
+    first = patch(client, region.corporation, case["id"], transferred_on=iso(-20))
+    assert first.status_code == 200, first.text
+    retry = patch(client, region.corporation, case["id"], transferred_on=iso(-20))
+    assert retry.status_code == 200, retry.text
+    assert retry.headers["ETag"] == first.headers["ETag"]
+
+
 def test_an_omklap_is_planned_at_most_ten_years_after_the_move_in(client, region):
     """A planned day in 2100 would never make the omklap overdue on the agenda; the policy's
     own default goes up to 120 months, so a day planned by hand does too."""

@@ -549,6 +549,20 @@ def _last_seen_living_there(session: Session, tenancy: Tenancy) -> date | None:
     ).one()
 
 
+def _next_move_in(session: Session, tenancy: Tenancy) -> date | None:
+    """The move-in of the next housing in this tenancy's dwelling (offered again and let while
+    this tenancy was still open at the table): the latest day this tenancy can have ended."""
+    dwelling = select(Proposal.vacancy_id).where(Proposal.id == tenancy.proposal_id)
+    return session.exec(
+        select(func.min(Tenancy.moved_in))
+        .join(Proposal, col(Proposal.id) == Tenancy.proposal_id)
+        .where(
+            col(Proposal.vacancy_id).in_(dwelling.scalar_subquery()),
+            Tenancy.moved_in > tenancy.moved_in,
+        )
+    ).one()
+
+
 def update_tenancy(
     session: Session,
     context: AccessContext,
@@ -567,7 +581,8 @@ def update_tenancy(
     the move-in nor more than `MAX_TRANSFER_MONTHS` after it (400 `date_too_far_after_move_in`).
     Days of record are not in the future nor before the move-in (400); an end is not before the
     transfer nor before a checkpoint that found the client still living there (400
-    `date_before_checkpoint`). 409 `not_awaiting_transfer` for an omklap of an own or
+    `date_before_checkpoint`), nor after the next tenant of the dwelling moved in (400
+    `date_after_next_move_in`). 409 `not_awaiting_transfer` for an omklap of an own or
     transferred lease, `tenancy_ended` after the end (a transfer or an end sent again as recorded
     is no change: 200, same version); 403 for anyone else."""
     me = context.principal.organisation_id
@@ -635,6 +650,10 @@ def update_tenancy(
                 f"before the checkpoint of {seen}, which found the client living there",
                 "date_before_checkpoint",
             )
+        following = _next_move_in(session, tenancy)
+        if following is not None and day > following:
+            after = f"after the next tenant moved into the dwelling on {following}"
+            raise Unprocessable("ended_on", after, "date_after_next_move_in")
         lifecycle.fire(tenancy, TenancyEvent.end, on=day, reason=patch.end_reason.value)
     # No touch: a patch that repeats the current values keeps the version (app.versioning).
     session.add(tenancy)

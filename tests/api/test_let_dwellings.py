@@ -6,10 +6,10 @@ dwelling came free before its tenant had moved in and went onto the agenda occup
 from datetime import timedelta
 
 from app.vacancies.models import VacancyIn
-from tests.aftercare.housing import house, housed_proposal
+from tests.aftercare.housing import STEPS, house, housed_proposal
 from tests.api.helpers import assert_problem, invalid_names
 from tests.clock import TODAY, iso
-from tests.conftest import vacancy_body
+from tests.conftest import create_case, vacancy_body
 from tests.imports.sheets import dwelling_row, nl, table, upload, xlsx
 from tests.web.conftest import csrf_of, make_person, signed_in
 from tests.web.test_dwelling_pages import _form, _version
@@ -91,3 +91,61 @@ def test_the_dwelling_page_refuses_a_day_before_the_move_in_in_dutch(app, client
     assert sent.status_code == 400
     assert "na de verhuisdatum" in sent.text
     assert stored(client, region, dwelling) == dwelling
+
+
+def relet(client, region, dwelling_id: str, moved_in: int) -> dict:  # type: ignore[no-untyped-def]
+    """House a new case in the dwelling offered again: a meeting five days before `moved_in`."""
+    case = create_case(client, region.care_provider, region.table_id, ready_since=iso(-500))
+    chair = region.chair.headers
+    meeting = client.post(
+        f"/v1/tables/{region.table_id}/meetings", json={"date": iso(moved_in - 5)}, headers=chair
+    )
+    assert meeting.status_code == 201, meeting.text
+    assert client.post(f"/v1/meetings/{meeting.json()['id']}/publish", headers=chair).is_success
+    listed = client.get(
+        f"/v1/tables/{region.table_id}/proposals", params={"limit": 1000}, headers=chair
+    ).json()["items"]
+    [proposal] = [p for p in listed if p["case_id"] == case["id"] and p["status"] == "proposed"]
+    assert proposal["vacancy_id"] == dwelling_id
+    url = f"/v1/proposals/{proposal['id']}/decisions"
+    for step in (*STEPS, "house"):
+        org = region.chair if step == "nominate" else region.corporation
+        body = {"decision": step}
+        if step == "plan_viewing":
+            body["viewing_date"] = iso(7)
+        if step == "house":
+            body |= {"effective_date": iso(moved_in), "lease_form": "own_lease"}
+        response = client.post(url, json=body, headers=org.headers)
+        assert response.status_code == 200, response.text
+    return response.json()
+
+
+def test_a_tenancy_does_not_end_after_the_next_tenant_moved_into_its_dwelling(client, region):
+    """The dwelling came free and was let again while its first tenancy was still open at the
+    table: ending that tenancy on a day after the next tenant's move-in would count its client
+    as still housed in a home someone else lives in."""
+    first = house(client, region, -200)
+    dwelling = client.get(
+        f"/v1/vacancies/{housed_proposal(client, region, first['id'])['vacancy_id']}",
+        headers=region.corporation.headers,
+    ).json()
+    again = client.post(
+        "/v1/vacancies", json=pushed(dwelling, -100), headers=region.corporation.headers
+    )
+    assert again.status_code == 200, again.text
+    second = relet(client, region, dwelling["id"], moved_in=-90)
+    url = f"/v1/cases/{first['id']}/tenancy"
+    late = client.patch(
+        url,
+        json={"ended_on": iso(-10), "end_reason": "evicted"},
+        headers=region.corporation.headers,
+    )
+    assert invalid_names(late) == ["ended_on"]
+    assert late.json()["invalidParams"][0]["code"] == "date_after_next_move_in"
+    on_time = client.patch(
+        url,
+        json={"ended_on": iso(-90), "end_reason": "evicted"},
+        headers=region.corporation.headers,
+    )
+    assert on_time.status_code == 200, on_time.text
+    assert second["status"] == "housed"

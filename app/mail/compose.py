@@ -31,9 +31,10 @@ def _short(value: str) -> str:
 
 
 def subject_and_text(kind: str, data: dict[str, Any], base_url: str) -> tuple[str, str]:
-    """(subject, plain text) of one notice. `data` is the outbox row's: `table` (name),
-    `path` (a page, from the site root) and per kind the codes below. Raises KeyError or
-    ValueError for a row that lacks them (the worker records that as a failure)."""
+    """(subject, plain text) of one notice. `data` is the outbox row's: `path` (a page, from
+    the site root), `table` (name; not for `account_changed`, which is about no table) and per
+    kind the codes below. Raises KeyError or ValueError for a row that lacks them (the worker
+    records that as a failure)."""
     link = base_url.rstrip("/") + data["path"]
     if kind == NoticeKind.account_changed:
         return _account_changed(data, link)

@@ -40,6 +40,7 @@ class ChangedBy:
 
 
 def flag(value: bool) -> str:
+    """A flag's new value as the trail stores it (`value` is text: `true` or `false`)."""
     return "true" if value else "false"
 
 

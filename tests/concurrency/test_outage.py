@@ -21,6 +21,7 @@ import pytest
 
 from tests.clock import TODAY, iso
 from tests.conftest import ADMIN_KEY, PG_REQUIRED
+from tests.postgresql import _server_user
 from tests.served import free_port, serving
 from tests.test_transient import exchange
 
@@ -49,9 +50,11 @@ class OwnPostgres:
 
     def _pg_ctl(self, *args: str) -> None:
         command = [str(self.bindir / "pg_ctl"), "-D", str(self.data), *args]
-        if os.geteuid() == 0:  # PostgreSQL refuses root; .ci/start-postgres made this user
-            command = ["runuser", "-u", "uitstroom_pg", "--", *command]
-        subprocess.run(command, check=True, capture_output=True, timeout=120)
+        # PostgreSQL refuses root: as root, run as the user .ci/start-postgres made, the way
+        # tests/postgresql.py does (`runuser`, in /usr/sbin, is not on every PATH).
+        user = _server_user()
+        ids = {} if user is None else {"user": user[0], "group": user[1], "extra_groups": []}
+        subprocess.run(command, check=True, capture_output=True, timeout=120, cwd=self.data, **ids)
 
     def stop(self) -> None:
         self._pg_ctl("-m", "fast", "-w", "stop")

@@ -98,7 +98,15 @@ def _server_user() -> tuple[int, int] | None:
     try:
         user = pwd.getpwnam(SYSTEM_USER)
     except KeyError:
-        useradd = ["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin"]
+        # useradd is in /usr/sbin, which not every PATH (a cron job's, a CI step's) holds.
+        found = shutil.which("useradd", path=f"{os.environ.get('PATH', '')}:/usr/sbin:/sbin")
+        useradd = [
+            found or "useradd",
+            "--system",
+            "--no-create-home",
+            "--shell",
+            "/usr/sbin/nologin",
+        ]
         subprocess.run(
             [*useradd, SYSTEM_USER],
             check=True,

@@ -100,13 +100,3 @@ def public(row: PersonChange, reader: Principal) -> PersonChangePublic:
     if row.by_organisation_id is None and not reader.is_operator:
         shown["by_api_key_id"] = None
     return PersonChangePublic.model_validate(shown)
-
-
-def names(
-    session: Session, organisation_id: uuid.UUID, ids: Iterable[uuid.UUID]
-) -> dict[uuid.UUID, str]:
-    """The display names of the organisation's people among `ids` (who made changes)."""
-    query = select(Person.id, Person.display_name).where(
-        Person.organisation_id == organisation_id, col(Person.id).in_(list(ids))
-    )
-    return {person_id: name for person_id, name in session.exec(query)}

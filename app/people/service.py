@@ -6,6 +6,7 @@ Who may manage whom is the API's rule for keys: the operator any organisation, a
 """
 
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -129,6 +130,17 @@ def list_people(
     if after is not None:
         query = query.where(Person.id > after)
     return list(session.exec(query.order_by(col(Person.id)).limit(limit)))
+
+
+def display_names(
+    session: Session, organisation_id: uuid.UUID, ids: Iterable[uuid.UUID]
+) -> dict[uuid.UUID, str]:
+    """The display names of the organisation's people among `ids`: colleagues named on the
+    pages that say who did something (a case's access log, an account's changes)."""
+    query = select(Person.id, Person.display_name).where(
+        Person.organisation_id == organisation_id, col(Person.id).in_(list(ids))
+    )
+    return {person_id: name for person_id, name in session.exec(query)}
 
 
 def get_person(session: Session, organisation: Organisation, person_id: uuid.UUID) -> Person:

@@ -4,11 +4,10 @@ gives the same entries at `GET /v1/cases/{id}/access-log`."""
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
-from sqlmodel import col, select
 
 from app.access_log import service as access_log
 from app.db import SessionDep
-from app.people.models import Person
+from app.people import service as people
 from app.web.core import WebDep, WebRoute, render
 from app.web.deps import PageOwnCaseDep
 from app.web.formatting import case_code
@@ -33,10 +32,7 @@ def case_access_page(
     mine = {
         e.person_id for e in entries if e.person_id and e.organisation_id == case.care_provider_id
     }
-    colleagues = {
-        str(p.id): p.display_name
-        for p in session.exec(select(Person).where(col(Person.id).in_(list(mine))))
-    }
+    colleagues = people.display_names(session, case.care_provider_id, mine)
     return render(
         request,
         "case_access.html",

@@ -283,6 +283,6 @@ def _changes_page(
             "own": own,
             "changes": rows[:SHOWN_CHANGES],
             "more": len(rows) > SHOWN_CHANGES,
-            "colleagues": changes.names(session, person.organisation_id, by),
+            "colleagues": people.display_names(session, person.organisation_id, by),
         },
     )

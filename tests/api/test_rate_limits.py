@@ -167,16 +167,11 @@ def test_new_people_and_new_passwords_cost_a_password_token(client, region):
 
 @pytest.mark.settings(rate_limit_password_per_minute=1)
 def test_a_persons_own_new_passwords_are_limited_on_the_page(app, client, region):
-    from tests.web.conftest import make_person, post_form, signed_in
+    from tests.web.conftest import change_password, make_person, signed_in
 
     person = make_person(client, region.care_provider)
     browser = signed_in(app, person)
-
-    def change(current: str, new: str):  # type: ignore[no-untyped-def]
-        fields = {"huidig_wachtwoord": current, "nieuw_wachtwoord": new, "herhaal_wachtwoord": new}
-        return post_form(browser, "/account/wachtwoord", fields)
-
-    assert change(person.password, "a first new password").status_code == 303
-    refused = change("a first new password", "a second new password")
+    assert change_password(browser, person.password, "a first new password").status_code == 303
+    refused = change_password(browser, "a first new password", "a second new password")
     assert refused.status_code == 429
     assert "Even wachten" in refused.text

@@ -10,7 +10,7 @@ from sqlmodel import select
 from app.people.models import PersonChange
 from tests.api.helpers import assert_problem
 from tests.conftest import OPERATOR
-from tests.web.conftest import PASSWORD, make_person, post_form, signed_in
+from tests.web.conftest import PASSWORD, change_password, make_person, post_form, signed_in
 
 
 def changes_url(person) -> str:  # type: ignore[no-untyped-def]
@@ -90,15 +90,7 @@ def test_an_admin_who_resets_a_colleagues_password_is_named_on_the_page(app, cli
 def test_a_persons_own_new_password_is_recorded_as_their_own(app, client, region):
     person = make_person(client, region.care_provider)
     browser = signed_in(app, person)
-    changed = post_form(
-        browser,
-        "/account/wachtwoord",
-        {
-            "huidig_wachtwoord": PASSWORD,
-            "nieuw_wachtwoord": "a new correct horse",
-            "herhaal_wachtwoord": "a new correct horse",
-        },
-    )
+    changed = change_password(browser, PASSWORD, "a new correct horse")
     assert changed.status_code == 303, changed.text
     last = client.get(changes_url(person), headers=region.care_provider.headers).json()["items"][-1]
     assert (last["change"], last["by_person_id"]) == ("password", person.id)
@@ -107,15 +99,7 @@ def test_a_persons_own_new_password_is_recorded_as_their_own(app, client, region
 def test_a_wrong_current_password_changes_nothing_and_records_nothing(app, client, region):
     person = make_person(client, region.care_provider)
     browser = signed_in(app, person)
-    refused = post_form(
-        browser,
-        "/account/wachtwoord",
-        {
-            "huidig_wachtwoord": "not the password at all",
-            "nieuw_wachtwoord": "a new correct horse",
-            "herhaal_wachtwoord": "a new correct horse",
-        },
-    )
+    refused = change_password(browser, "not the password at all", "a new correct horse")
     assert refused.status_code == 400
     assert trail(client, person) == [("created", "member"), ("password", "given")]
 

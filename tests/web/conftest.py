@@ -89,6 +89,15 @@ def post_form(browser: TestClient, url: str, data: dict, csrf_from: str = "/acco
     return browser.post(url, data={"csrf_token": csrf_of(browser, csrf_from), **data})
 
 
+def change_password(browser: TestClient, current: str, new: str = "een heel nieuw wachtwoord"):  # type: ignore[no-untyped-def]
+    """The signed-in person's own change on /account, with `new` typed twice."""
+    return post_form(
+        browser,
+        "/account/wachtwoord",
+        {"huidig_wachtwoord": current, "nieuw_wachtwoord": new, "herhaal_wachtwoord": new},
+    )
+
+
 @dataclass
 class Published:
     meeting_id: str

@@ -16,6 +16,7 @@ from tests.api.helpers import assert_problem
 from tests.web.conftest import (
     DATE,
     PASSWORD,
+    change_password,
     csrf_of,
     hidden,
     make_person,
@@ -263,15 +264,6 @@ def test_a_successful_sign_in_resets_the_count(app, chair):
         for _ in range(4)
     ]
     assert statuses == [400] * 4
-
-
-def change_password(browser, current: str):  # type: ignore[no-untyped-def]
-    new = "een heel nieuw wachtwoord"
-    return post_form(
-        browser,
-        "/account/wachtwoord",
-        {"huidig_wachtwoord": current, "nieuw_wachtwoord": new, "herhaal_wachtwoord": new},
-    )
 
 
 def test_guesses_at_the_current_password_on_the_account_page_count_toward_the_lock_out(

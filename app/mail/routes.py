@@ -4,16 +4,12 @@ The API is called with an organisation's key, not as a person, so the preference
 sub-resource of the person, read and replaced by their organisation (or the operator), as the
 person is; a signed-in person sets their own on the page `/account/meldingen`."""
 
-import uuid
-
 from fastapi import APIRouter
 
-from app.auth import CurrentPrincipal
 from app.db import SessionDep, SessionEndingRoute, SettingsDep
 from app.mail import service
 from app.mail.models import NoticePreferencesPublic, NoticePreferencesUpdate
-from app.organisations.service import get_managed_organisation
-from app.people.service import get_person
+from app.people.deps import ManagedPersonDep
 from app.problems import problem_responses
 
 router = APIRouter(route_class=SessionEndingRoute, prefix="/v1/organizations", tags=["people"])
@@ -25,16 +21,10 @@ PATH = "/{organisation_id}/people/{person_id}/notice-preferences"
     PATH, response_model=NoticePreferencesPublic, responses=problem_responses(401, 403, 404)
 )
 def get_notice_preferences(
-    organisation_id: uuid.UUID,
-    person_id: uuid.UUID,
-    principal: CurrentPrincipal,
-    session: SessionDep,
-    settings: SettingsDep,
+    person: ManagedPersonDep, session: SessionDep, settings: SettingsDep
 ) -> NoticePreferencesPublic:
     """Which e-mail notices the person gets (all of them until chosen otherwise), and whether
     the service sends e-mail at all (`mail_enabled`)."""
-    organisation = get_managed_organisation(session, principal, organisation_id)
-    person = get_person(session, organisation, person_id)
     return service.preferences(session, person, mail_enabled=settings.mail_enabled)
 
 
@@ -42,15 +32,11 @@ def get_notice_preferences(
     PATH, response_model=NoticePreferencesPublic, responses=problem_responses(400, 401, 403, 404)
 )
 def put_notice_preferences(
-    organisation_id: uuid.UUID,
-    person_id: uuid.UUID,
+    person: ManagedPersonDep,
     payload: NoticePreferencesUpdate,
-    principal: CurrentPrincipal,
     session: SessionDep,
     settings: SettingsDep,
 ) -> NoticePreferencesPublic:
     """Replace the person's choice of e-mail notices (all four fields). Mails of a kind turned
     off that wait in the outbox are not sent. Idempotent: the same body gives the same choices."""
-    organisation = get_managed_organisation(session, principal, organisation_id)
-    person = get_person(session, organisation, person_id)
     return service.set_preferences(session, person, payload, mail_enabled=settings.mail_enabled)

@@ -9,6 +9,11 @@ from app.auth import CurrentPrincipal, OperatorPrincipal
 from app.db import SessionDep, SessionEndingRoute
 from app.idempotency import REPLAY_RESPONSE, IdempotencyDep
 from app.organisations import service
+from app.organisations.deps import (
+    ManagedApiKeyDep,
+    ManagedOrganisationDep,
+    VisibleOrganisationDep,
+)
 from app.organisations.models import (
     ApiKeyCreate,
     ApiKeyCreated,
@@ -88,11 +93,8 @@ def list_organisations(
     response_model=OrganisationPublic,
     responses=problem_responses(401, 404),
 )
-def get_organisation(
-    organisation_id: uuid.UUID, principal: CurrentPrincipal, session: SessionDep
-) -> OrganisationPublic:
+def get_organisation(organisation: VisibleOrganisationDep) -> OrganisationPublic:
     """One organisation."""
-    organisation = service.get_visible_organisation(session, principal, organisation_id)
     return OrganisationPublic.model_validate(organisation, from_attributes=True)
 
 
@@ -103,8 +105,8 @@ def get_organisation(
     responses=problem_responses(401, 403, 404, 409, 422),
 )
 def create_api_key(
-    organisation_id: uuid.UUID,
     payload: ApiKeyCreate,
+    organisation: ManagedOrganisationDep,
     principal: CurrentPrincipal,
     session: SessionDep,
     idempotency: IdempotencyDep,
@@ -115,7 +117,6 @@ def create_api_key(
     it cannot be shown again, and the retry answers 409 `api_key_issued` naming the key issued
     (`existing_id`, `Location`), to be used or revoked.
     """
-    organisation = service.get_managed_organisation(session, principal, organisation_id)
 
     def issued_already(key_id: uuid.UUID) -> tuple[ApiKeyCreated, dict[str, str]]:
         raise service.ApiKeyIssued(organisation.id, key_id)
@@ -138,13 +139,9 @@ def create_api_key(
     responses=problem_responses(401, 403, 404),
 )
 def list_api_keys(
-    organisation_id: uuid.UUID,
-    principal: CurrentPrincipal,
-    session: SessionDep,
-    page: PageDep,
+    organisation: ManagedOrganisationDep, session: SessionDep, page: PageDep
 ) -> ApiKeyPage:
     """An organisation's keys, without the keys themselves."""
-    organisation = service.get_managed_organisation(session, principal, organisation_id)
     rows = service.list_api_keys(session, organisation, after=page.after, limit=page.fetch)
     rows, next_cursor = page.cut(rows)
     items = [ApiKeyPublic.model_validate(r, from_attributes=True) for r in rows]
@@ -156,13 +153,9 @@ def list_api_keys(
     response_model=ApiKeyPublic,
     responses=problem_responses(401, 403, 404),
 )
-def get_api_key(
-    organisation_id: uuid.UUID, key_id: uuid.UUID, principal: CurrentPrincipal, session: SessionDep
-) -> ApiKeyPublic:
+def get_api_key(key: ManagedApiKeyDep) -> ApiKeyPublic:
     """One key as the list shows it (label, prefix, use, revocation), never the key itself: what
     the `Location` of an issuance, or of its retry's 409, names."""
-    organisation = service.get_managed_organisation(session, principal, organisation_id)
-    key = service.get_api_key(session, organisation, key_id)
     return ApiKeyPublic.model_validate(key, from_attributes=True)
 
 
@@ -171,10 +164,7 @@ def get_api_key(
     status_code=204,
     responses=problem_responses(401, 403, 404),
 )
-def revoke_api_key(
-    organisation_id: uuid.UUID, key_id: uuid.UUID, principal: CurrentPrincipal, session: SessionDep
-) -> Response:
+def revoke_api_key(key: ManagedApiKeyDep, session: SessionDep) -> Response:
     """Revoke a key at once; revoking twice is harmless."""
-    organisation = service.get_managed_organisation(session, principal, organisation_id)
-    service.revoke_api_key(session, organisation, key_id)
+    service.revoke_api_key(session, key)
     return Response(status_code=204)

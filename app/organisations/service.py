@@ -166,8 +166,8 @@ def get_api_key(session: Session, organisation: Organisation, key_id: uuid.UUID)
     return key
 
 
-def revoke_api_key(session: Session, organisation: Organisation, key_id: uuid.UUID) -> ApiKey:
-    key = get_api_key(session, organisation, key_id)
+def revoke_api_key(session: Session, key: ApiKey) -> ApiKey:
+    """Revoke the key now; a key revoked already keeps its first revocation time."""
     if key.revoked_at is None:
         key.revoked_at = utcnow()
         session.add(key)

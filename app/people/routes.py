@@ -1,17 +1,16 @@
 """HTTP routes for the people of an organisation (the accounts that sign in to the pages)."""
 
-import uuid
-
 from fastapi import APIRouter, Response
 
 from app.access_log.deps import AccessContextDep
 from app.auth import CurrentPrincipal
 from app.db import SessionDep, SessionEndingRoute, SettingsDep
 from app.if_match import IfMatch, IfNoneMatch
-from app.organisations.service import get_managed_organisation
+from app.organisations.deps import ManagedOrganisationDep
 from app.pagination import PageDep
 from app.people import changes, service
 from app.people.changes import ChangedBy
+from app.people.deps import ManagedPersonDep
 from app.people.models import (
     PersonChangePage,
     PersonCreate,
@@ -36,9 +35,8 @@ router = APIRouter(route_class=SessionEndingRoute, prefix="/v1/organizations", t
     dependencies=limited(EndpointClass.password),
 )
 def create_person(
-    organisation_id: uuid.UUID,
     payload: PersonCreate,
-    principal: CurrentPrincipal,
+    organisation: ManagedOrganisationDep,
     session: SessionDep,
     response: Response,
     context: AccessContextDep,
@@ -49,7 +47,6 @@ def create_person(
     `Idempotency-Key`: replaying would mean storing the password to show it again, and a retry
     answers 409 on the email already.
     """
-    organisation = get_managed_organisation(session, principal, organisation_id)
     by = ChangedBy.of(context)
     person, generated = service.create_person(session, organisation, payload, by=by)
     response.headers["Location"] = f"/v1/organizations/{organisation.id}/people/{person.id}"
@@ -64,13 +61,9 @@ def create_person(
     responses=problem_responses(401, 403, 404),
 )
 def list_people(
-    organisation_id: uuid.UUID,
-    principal: CurrentPrincipal,
-    session: SessionDep,
-    page: PageDep,
+    organisation: ManagedOrganisationDep, session: SessionDep, page: PageDep
 ) -> PersonPage:
     """The organisation's people, oldest first (operator, or the organisation itself)."""
-    organisation = get_managed_organisation(session, principal, organisation_id)
     rows = service.list_people(session, organisation, after=page.after, limit=page.fetch)
     rows, next_cursor = page.cut(rows)
     return PersonPage(
@@ -83,16 +76,8 @@ def list_people(
     response_model=PersonPublic,
     responses=problem_responses(401, 403, 404),
 )
-def get_person(
-    organisation_id: uuid.UUID,
-    person_id: uuid.UUID,
-    principal: CurrentPrincipal,
-    session: SessionDep,
-    response: Response,
-) -> PersonPublic:
+def get_person(person: ManagedPersonDep, session: SessionDep, response: Response) -> PersonPublic:
     """One person, with its ETag for a later PATCH's `If-Match`."""
-    organisation = get_managed_organisation(session, principal, organisation_id)
-    person = service.get_person(session, organisation, person_id)
     response.headers["ETag"] = etag(person)
     return service.person_public(session, person)
 
@@ -103,8 +88,7 @@ def get_person(
     responses=problem_responses(401, 403, 404, 412, 429),
 )
 def update_person(
-    organisation_id: uuid.UUID,
-    person_id: uuid.UUID,
+    person: ManagedPersonDep,
     payload: PersonUpdate,
     principal: CurrentPrincipal,
     session: SessionDep,
@@ -118,10 +102,8 @@ def update_person(
     (which ends their sessions and lifts a lock-out for this account). `If-Match` with the ETag
     of the person read makes it fail (412) instead of undoing a change made meanwhile. A new
     password costs a token of the caller's `password` rate limit (429 past it)."""
-    if payload.password is not None:  # first: taking a token commits
+    if payload.password is not None:  # before any lock: taking a token commits
         limit_caller(session, settings, principal, EndpointClass.password)
-    organisation = get_managed_organisation(session, principal, organisation_id)
-    person = service.get_person(session, organisation, person_id)
     if payload.password is not None:
         service.hold_sign_in_count(session, person)  # before the person's row: see there
     person = lock_checked(session, person, "person", if_match, if_none_match)
@@ -136,16 +118,10 @@ def update_person(
     responses=problem_responses(401, 403, 404),
 )
 def list_person_changes(
-    organisation_id: uuid.UUID,
-    person_id: uuid.UUID,
-    principal: CurrentPrincipal,
-    session: SessionDep,
-    page: PageDep,
+    person: ManagedPersonDep, principal: CurrentPrincipal, session: SessionDep, page: PageDep
 ) -> PersonChangePage:
     """Who changed this person's account, what and when, oldest first (operator, or the
     organisation itself): its creation, name, role, admin flag, access and new passwords."""
-    organisation = get_managed_organisation(session, principal, organisation_id)
-    person = service.get_person(session, organisation, person_id)
     rows = changes.list_changes(session, person, after=page.after, limit=page.fetch)
     rows, next_cursor = page.cut(rows)
     return PersonChangePage(

@@ -17,6 +17,8 @@ from app.cases.models import Case
 from app.db import SessionDep
 from app.meetings import service as meetings_service
 from app.meetings.deps import MeetingAtTable
+from app.people import service as people_service
+from app.people.models import Person
 from app.proposals import service as proposals_service
 from app.proposals.deps import ProposalAtTable
 from app.tables import service as tables_service
@@ -61,9 +63,29 @@ def page_vacancy(vacancy_id: uuid.UUID, session: SessionDep, web: WebDep) -> Vac
     return vacancies_service.get_vacancy(session, web.principal, vacancy_id)
 
 
+ADMIN_ONLY = "Alleen een beheerder van uw organisatie beheert de mensen."
+
+
+def require_people_admin(web: WebDep) -> None:
+    """Refuse (403) a person who is no admin of their organisation, or a viewer (who reads
+    only): the people pages are theirs alone."""
+    if not web.person.is_admin:
+        raise PageForbidden(ADMIN_ONLY)
+    web.require_writer()
+
+
+def page_colleague(person_id: uuid.UUID, session: SessionDep, web: WebDep) -> Person:
+    """A person of the signed-in admin's own organisation (404 for any other id), for the
+    people pages; one who is no admin is refused (`require_people_admin`) before it is read.
+    Read unlocked: a change locks the rows itself (`app.people.service.hold_rights`)."""
+    require_people_admin(web)
+    return people_service.get_person(session, web.organisation, person_id)
+
+
 PageTableDep = Annotated[OutflowTable, Depends(page_table)]
 PageVacancyDep = Annotated[Vacancy, Depends(page_vacancy)]
 PageMeetingDep = Annotated[MeetingAtTable, Depends(page_meeting)]
 PageProposalDep = Annotated[ProposalAtTable, Depends(page_proposal)]
 PageActionDep = Annotated[ActionAtTable, Depends(page_action)]
 PageOwnCaseDep = Annotated[Case, Depends(page_own_case)]
+PageColleagueDep = Annotated[Person, Depends(page_colleague)]

@@ -14,7 +14,6 @@ from starlette.responses import Response
 
 from app.db import SessionDep
 from app.organisations.models import Organisation
-from app.organisations.service import get_managed_organisation
 from app.people import changes
 from app.people import service as people
 from app.people.changes import ChangedBy
@@ -23,15 +22,10 @@ from app.problems import Conflict, Unprocessable
 from app.rate_limits.deps import limit_person
 from app.rate_limits.service import EndpointClass
 from app.web.core import FormDep, PageForbidden, Web, WebDep, WebRoute, field, redirect, render
+from app.web.deps import PageColleagueDep, require_people_admin
 from app.web.forms import TEXT_RULE
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
-
-
-def _require_admin(web: Web) -> None:
-    if not web.person.is_admin:
-        raise PageForbidden("Alleen een beheerder van uw organisatie beheert de mensen.")
-    web.require_writer()
 
 
 def _hold_rights(session: SessionDep, web: Web, person: Person) -> None:
@@ -41,7 +35,7 @@ def _hold_rights(session: SessionDep, web: Web, person: Person) -> None:
     people.hold_rights(session, web.person, person)
     if not web.person.active:
         raise PageForbidden("Uw account is geblokkeerd.")
-    _require_admin(web)
+    require_people_admin(web)
 
 
 def _grantable(web: Web) -> list[PersonRole]:
@@ -86,7 +80,7 @@ def _people_page(
     form: dict[str, str] | None = None,
     status: int = 200,
 ) -> HTMLResponse:
-    organisation = get_managed_organisation(session, web.principal, web.organisation.id)
+    organisation = web.organisation
     rows = people.list_people(session, organisation, after=None, limit=1000)
     return render(
         request,
@@ -107,15 +101,15 @@ def _people_page(
 
 @router.get("/mensen")
 def people_page(request: Request, session: SessionDep, web: WebDep) -> HTMLResponse:
-    _require_admin(web)
+    require_people_admin(web)
     return _people_page(request, session, web)
 
 
 @router.post("/mensen")
 def create_person(request: Request, session: SessionDep, web: WebDep, form: FormDep) -> Response:
-    _require_admin(web)
+    require_people_admin(web)
     limit_person(session, web.settings, web.person.id, EndpointClass.password)
-    organisation = get_managed_organisation(session, web.principal, web.organisation.id)
+    organisation = web.organisation
     _hold_rights(session, web, web.person)
     values = {
         "email": field(form, "email", 254),
@@ -156,16 +150,13 @@ def create_person(request: Request, session: SessionDep, web: WebDep, form: Form
 
 @router.post("/mensen/{person_id}/wachtwoord")
 def reset_password(
-    request: Request, person_id: uuid.UUID, session: SessionDep, web: WebDep, form: FormDep
+    request: Request, session: SessionDep, web: WebDep, form: FormDep, person: PageColleagueDep
 ) -> Response:
     """A new generated password for a colleague, shown once (their sessions end). Not one's
     own: that is changed, with the current one, under 'Mijn account'. The form has no fields;
     taking it (`FormDep`) checks its CSRF token, as for every form."""
     del form
-    _require_admin(web)
     limit_person(session, web.settings, web.person.id, EndpointClass.password)
-    organisation = get_managed_organisation(session, web.principal, web.organisation.id)
-    person = people.get_person(session, organisation, person_id)
     people.hold_sign_in_count(session, person)  # before the people's rows: see there
     _hold_rights(session, web, person)
     if PersonRole(person.role).rank > web.role.rank:
@@ -197,11 +188,8 @@ def _stale(version: str, person: Person) -> tuple[str, int] | None:
 
 @router.post("/mensen/{person_id}")
 def update_person(
-    request: Request, person_id: uuid.UUID, session: SessionDep, web: WebDep, form: FormDep
+    request: Request, session: SessionDep, web: WebDep, form: FormDep, person: PageColleagueDep
 ) -> Response:
-    _require_admin(web)
-    organisation = get_managed_organisation(session, web.principal, web.organisation.id)
-    person = people.get_person(session, organisation, person_id)
     _hold_rights(session, web, person)
     if PersonRole(person.role).rank > web.role.rank:
         raise PageForbidden("U beheert alleen mensen met hoogstens uw eigen rol.")
@@ -245,13 +233,10 @@ SHOWN_CHANGES = 500
 
 @router.get("/mensen/{person_id}/wijzigingen")
 def person_changes_page(
-    request: Request, person_id: uuid.UUID, session: SessionDep, web: WebDep
+    request: Request, session: SessionDep, person: PageColleagueDep
 ) -> HTMLResponse:
     """Who changed this colleague's account, what and when, newest first (admins only): the
     trail `GET /v1/organizations/{id}/people/{id}/changes` gives, with colleagues by name."""
-    _require_admin(web)
-    organisation = get_managed_organisation(session, web.principal, web.organisation.id)
-    person = people.get_person(session, organisation, person_id)
     return _changes_page(request, session, person, own=False)
 
 

@@ -243,6 +243,18 @@ class Settings(BaseSettings):
         return self
 
     @model_validator(mode="after")
+    def _idempotency_within_retention(self) -> "Settings":
+        """The Idempotency-Key record of a case's creation keeps a hash of the request (the
+        case file); remembered longer than a closed case is kept, it would outlive the case's
+        anonymisation (the retention job deletes expired records daily)."""
+        if self.idempotency_ttl_hours > self.retention_days * 24:
+            raise ValueError(
+                "UITSTROOM_IDEMPOTENCY_TTL_HOURS may not exceed UITSTROOM_RETENTION_DAYS in "
+                "hours: a request's record would outlive the anonymisation of its case"
+            )
+        return self
+
+    @model_validator(mode="after")
     def _imports_fit_in_a_body(self) -> "Settings":
         """An import file larger than a request body would be refused with the body's 413
         while the import page still offered the larger size."""

@@ -141,6 +141,15 @@ def test_a_setting_that_would_break_requests_is_refused_at_start(setting):
         Settings(**setting)
 
 
+def test_an_idempotency_key_may_not_be_remembered_longer_than_a_closed_case_is_kept():
+    """The record of a case's creation keeps a hash of the request (the case file): remembered
+    past the retention period it would outlive the case's anonymisation (breaker 47)."""
+    with pytest.raises(ValidationError) as refused:
+        Settings(retention_days=30, idempotency_ttl_hours=30 * 24 + 1)
+    assert "UITSTROOM_IDEMPOTENCY_TTL_HOURS" in str(refused.value)
+    assert Settings(retention_days=30, idempotency_ttl_hours=30 * 24).idempotency_ttl_hours == 720
+
+
 @pytest.mark.parametrize("content", [None, "geen certificaat"], ids=["missing", "not-pem"])
 def test_serve_refuses_an_smtp_ca_file_it_cannot_read_before_it_starts(
     tmp_path, monkeypatch, content

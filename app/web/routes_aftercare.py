@@ -92,6 +92,7 @@ def _page(
             "case_id": case_id,
             "aftercare": section,
             "error": error,
+            "stale": status == 412,  # forms show the newest state, not what was sent (STALE)
         },
         status,
     )
@@ -118,10 +119,6 @@ def _read(model: type[BaseModel], body: dict[str, Any]) -> Any:
 
 def _chosen(form: FormData, name: str) -> list[str]:
     return [v for v in form.getlist(name) if isinstance(v, str)][:20]
-
-
-def _optional(value: str) -> str | None:
-    return value or None
 
 
 def _write(
@@ -184,7 +181,7 @@ def put_agreement(
             "support_organisation_id": field(form, "organisatie", 40),
             "contact_frequency": field(form, "contact", 20),
             "starts_on": field(form, "start", 10),
-            "planned_end_on": _optional(field(form, "einde", 10)),
+            "planned_end_on": field(form, "einde", 10) or None,
             "action_signals": _chosen(form, "signalen"),
         },
     )
@@ -243,7 +240,7 @@ def record_checkpoint(
         CheckpointCreate,
         {
             "months": field(form, "maanden", 4),
-            "recorded_on": _optional(field(form, "datum", 10)),
+            "recorded_on": field(form, "datum", 10) or None,
             "still_living_there": YES_NO.get(field(form, "woont_er", 4)),
             "support_active": YES_NO.get(field(form, "begeleiding_loopt", 4)),
             "signals": _chosen(form, "signalen"),

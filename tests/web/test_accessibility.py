@@ -266,6 +266,63 @@ def test_a_refused_checkpoint_keeps_what_was_ticked(app, client, region, housed)
     assert [o.attrs["value"] for o in months.walk() if "selected" in o.attrs] == ["6"]
 
 
+def _versions(browser: TestClient, page: str) -> list[str]:
+    tree = parse(browser.get(page).text).walk()
+    return [n.attrs["value"] for n in tree if n.attrs.get("name") == "versie"]
+
+
+def _ticked(tree: list, name: str) -> set[str]:
+    return {n.attrs["value"] for n in tree if n.attrs.get("name") == name and "checked" in n.attrs}
+
+
+def _chosen(tree: list, select_id: str) -> list[str]:
+    (select,) = [n for n in tree if n.tag == "select" and n.attrs.get("id") == select_id]
+    return [o.attrs["value"] for o in select.walk() if o.tag == "option" and "selected" in o.attrs]
+
+
+def test_a_refused_aftercare_agreement_keeps_what_was_chosen_and_typed(app, client, region, housed):
+    """An agreement refused for its dates came back as the stored agreement (none yet: the
+    defaults), so everything chosen had to be chosen again."""
+    case_id = housed[0]
+    care = signed_in(app, make_person(client, region.care_provider))
+    page = f"/dossiers/{case_id}/nazorg"
+    refused = post_form(
+        care,
+        page + "/afspraak",
+        {"versie": "nieuw", "begeleiding": "intensive", "organisatie": str(region.care_provider.id),
+         "contact": "monthly", "start": iso(-100), "einde": iso(-150),
+         "signalen": ["rent_arrears", "nuisance"]},
+        page,
+    )  # fmt: skip
+    assert refused.status_code == 400, refused.text
+    tree = list(parse(refused.text).walk())
+    assert _chosen(tree, "na-begeleiding") == ["intensive"]
+    assert _chosen(tree, "na-contact") == ["monthly"]
+    (start,) = [n for n in tree if n.attrs.get("id") == "na-start"]
+    (end,) = [n for n in tree if n.attrs.get("id") == "na-einde"]
+    assert (start.attrs["value"], end.attrs["value"]) == (iso(-100), iso(-150))
+    assert _ticked(tree, "signalen") == {"rent_arrears", "nuisance"}
+
+
+def test_a_refused_omklap_plan_keeps_what_was_sent_but_a_stale_one_shows_the_newest_state(
+    app, client, region, housed
+):
+    """A plan refused for its date keeps the date and the boxes ticked; a stale one (412)
+    shows the newest state instead, as its message says, to apply the change to again."""
+    case_id = housed[0]
+    care = signed_in(app, make_person(client, region.care_provider))
+    page = f"/dossiers/{case_id}/nazorg"
+    ticked = ["budget_management_arranged"]
+    for version, day, status in ((_versions(care, page)[-1], -400, 400), ("999", 5, 412)):
+        form = {"versie": version, "gepland": iso(day), "voorwaarden": ticked}
+        answer = post_form(care, page + "/omklap", form, page)
+        assert answer.status_code == status, answer.text
+        tree = list(parse(answer.text).walk())
+        (planned,) = [n for n in tree if n.attrs.get("id") == "na-gepland"]
+        kept = (planned.attrs["value"] == iso(day), _ticked(tree, "voorwaarden") == set(ticked))
+        assert kept == ((True, True) if status == 400 else (False, False))
+
+
 def test_a_refused_decision_keeps_the_date_that_was_typed(
     app, client, region, published: Published
 ):

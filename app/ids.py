@@ -1,30 +1,59 @@
-"""Time-ordered UUIDs (version 7, RFC 9562), so ids sort by creation and serve as cursors."""
+"""Time-ordered UUIDs (version 7, RFC 9562), so ids sort by creation and serve as cursors.
+
+Within one process they are monotonic, also within one millisecond (RFC 9562 section 6.2,
+method 2, "monotonic random"): when the clock has not moved past the last id, the next takes the
+last one's 74 random bits plus a random step. Rows made in one request (a decision's webhook
+events, the fields of one account change) then list in the order they were made. Ids of two
+processes within one millisecond are unordered among themselves, as their commits are.
+"""
 
 import os
+import threading
 import time
 import uuid
 
+_RANDOM_BITS = 74  # rand_a (12) and rand_b (62) of RFC 9562's layout
+_STEP_BYTES = 4  # a random step of 1 to 2**32 keeps the next id unguessable from the last
+_lock = threading.Lock()
+_last = 0  # the last id's 48-bit milliseconds and 74 random bits, as one number
+
+
+def _next(millis: int, random: bytes) -> int:
+    """The next (milliseconds, random bits) after `_last`, as one number; call holding `_lock`.
+    `random` is 10 bytes for the bits and `_STEP_BYTES` more for a step."""
+    global _last
+    value = (millis & ((1 << 48) - 1)) << _RANDOM_BITS | int.from_bytes(random[:10], "big") & (
+        (1 << _RANDOM_BITS) - 1
+    )
+    if value <= _last:  # the same millisecond (or a clock set back): count on from the last
+        value = _last + 1 + int.from_bytes(random[10:], "big")
+    _last = value
+    return value
+
+
+def _as_uuid(value: int) -> uuid.UUID:
+    """Spread 48 bits of milliseconds and 74 random bits over the layout, version 7, variant
+    RFC 4122: `unix_ts_ms | ver | rand_a | var | rand_b`."""
+    millis, random = value >> _RANDOM_BITS, value & ((1 << _RANDOM_BITS) - 1)
+    rand_a, rand_b = random >> 62, random & ((1 << 62) - 1)
+    return uuid.UUID(int=millis << 80 | 0x7 << 76 | rand_a << 64 | 0x2 << 62 | rand_b)
+
 
 def uuid7() -> uuid.UUID:
-    """48 bits of Unix milliseconds, then random bits, with version and variant set."""
-    millis = time.time_ns() // 1_000_000
-    rand = int.from_bytes(os.urandom(10), "big")
-    value = (millis & ((1 << 48) - 1)) << 80 | rand
-    value = (value & ~(0xF << 76)) | (0x7 << 76)
-    value = (value & ~(0x3 << 62)) | (0x2 << 62)
-    return uuid.UUID(int=value)
+    """A new id: 48 bits of Unix milliseconds, then 74 random bits, greater than any id this
+    process made before."""
+    random = os.urandom(10 + _STEP_BYTES)
+    with _lock:
+        value = _next(time.time_ns() // 1_000_000, random)
+    return _as_uuid(value)
 
 
 def uuid7s(count: int) -> list[uuid.UUID]:
-    """`count` UUIDv7s as `uuid7` makes them, from one read of the random source (a batch of
-    1000 rows would otherwise make 1000 system calls). Within one millisecond they are not
-    ordered among themselves, as with `uuid7`."""
-    millis = (time.time_ns() // 1_000_000) & ((1 << 48) - 1)
-    random = os.urandom(10 * count)
-    high = millis << 80 | 0x7 << 76
-    ids = []
-    for start in range(0, 10 * count, 10):
-        rand = int.from_bytes(random[start : start + 10], "big")
-        rand = (rand & ~(0xF << 76) & ~(0x3 << 62)) | (0x2 << 62)
-        ids.append(uuid.UUID(int=high | rand))
-    return ids
+    """`count` ids in increasing order, as `uuid7` makes them one after the other, from one read
+    of the random source (a batch of 1000 rows would otherwise make 1000 system calls)."""
+    size = 10 + _STEP_BYTES
+    random = os.urandom(size * count)
+    with _lock:
+        millis = time.time_ns() // 1_000_000
+        values = [_next(millis, random[i : i + size]) for i in range(0, size * count, size)]
+    return [_as_uuid(value) for value in values]

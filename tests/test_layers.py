@@ -6,17 +6,18 @@ through services; no two modules of a package import each other.
 """
 
 import re
-import shutil
 import subprocess
 from pathlib import Path
 
 import grimp
 
+from tests.commands import installed
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_import_contracts_are_kept():
-    lint_imports = shutil.which("lint-imports")
+    lint_imports = installed("lint-imports")
     assert lint_imports, "import-linter is part of the [test] extra"
     result = subprocess.run([lint_imports, "--no-cache"], cwd=ROOT, capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr

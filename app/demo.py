@@ -151,7 +151,9 @@ def _vacancy(rng: random.Random, index: int) -> VacancyIn:
                 "base": Decimal(rng.randint(480, 760)) + Decimal("0.50"),
                 "eligible_service_costs": Decimal(rng.randint(0, 60)),
             },
-            "available_from": now + timedelta(days=rng.randint(0, 70)),
+            # Some free already: a move-in (`house`) may not precede `available_from`, and the
+            # README's walk plans a meeting for today and houses on it.
+            "available_from": now + timedelta(days=rng.randint(-14, 56)),
             "respond_before": now + timedelta(days=rng.randint(7, 21)),
             "contingent": rng.random() < 0.5,
             "complex_manager": rng.random() < 0.3,

@@ -202,7 +202,8 @@ class DecisionCreate(ApiModel):
     effective_date: Date | None = PField(
         None,
         description="`house` only: the day the client moved in (default today; not in the "
-        "future, not before the meeting).",
+        "future, not before the meeting, the case's `ready_since` or the dwelling's "
+        "`available_from`).",
     )
     lease_form: LeaseForm | None = PField(
         None,

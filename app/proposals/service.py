@@ -214,6 +214,7 @@ def decide(
     if decision == Decision.house:
         proposal.housed_on = _housing_date(session, proposal, data)
         dates.check_move_in(case, proposal.housed_on)
+        _check_available(vacancy, proposal.housed_on)
         proposal.lease_form = _lease_form(case, vacancy, data)
     actor = context.principal.require_organisation()
     key = context.principal.api_key_id
@@ -270,6 +271,19 @@ def _housing_date(session: Session, proposal: Proposal, data: DecisionCreate) ->
             "effective_date", f"before the meeting of {meeting.date}", "date_before_meeting"
         )
     return moved_in
+
+
+def _check_available(vacancy: Vacancy, moved_in: date) -> None:
+    """400 `date_before_available_from` when the move-in precedes the day the dwelling can be
+    let: an agenda proposes dwellings that come free up to the policy's `horizon_days` after
+    its meeting, so the client moves in on that day at the earliest. The dwelling is locked
+    (`_lock_parties`), so a push moving its `available_from` waits for this decision."""
+    if moved_in < vacancy.available_from:
+        raise Unprocessable(
+            "effective_date",
+            f"before the dwelling is available on {vacancy.available_from}",
+            "date_before_available_from",
+        )
 
 
 def made_on(proposal: Proposal) -> date:

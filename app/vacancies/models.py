@@ -150,7 +150,7 @@ class VacancyIn(ApiModel):
         description=(
             "First day the dwelling can be let (`YYYY-MM-DD`); after the meeting "
             "date plus the policy's `horizon_days` it fails "
-            "`not_available_in_horizon`."
+            "`not_available_in_horizon`. A move-in (`house`) is not before it."
         )
     )
     respond_before: Date | None = PField(

@@ -25,6 +25,10 @@ FIELD_MESSAGES = {
     "date_too_far_back": "De datum ligt meer dan een jaar terug.",
     "date_before_proposal": "De datum ligt vóór het voorstel.",
     "date_before_meeting": "De verhuisdatum ligt vóór de vergadering.",
+    "date_before_ready_since": "De verhuisdatum ligt vóór de datum waarop de cliënt klaar was "
+    "om uit te stromen.",
+    "date_before_available_from": "De verhuisdatum ligt vóór de datum waarop de woning "
+    "beschikbaar is.",
     "lease_form_required": "Kies de contractvorm: dossier en woning staan beide toe.",
     "lease_form_mismatch": "Deze contractvorm past niet bij dossier en woning.",
     "field_not_allowed": "Verhuisdatum en contractvorm horen alleen bij het besluit Gehuisvest.",

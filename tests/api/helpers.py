@@ -61,12 +61,13 @@ def withdraw_case(client: Any, org: Any, case_id: str) -> None:
 
 def publish_one_proposal(client: Any, region: Any) -> tuple[dict[str, Any], dict[str, Any]]:
     """A meeting a week ago, published with one proposal: a new case of `care_provider` for a
-    new dwelling of `corporation`. Returns the meeting and the proposal (as the chair sees it)."""
+    new dwelling of `corporation`, available from the meeting's day (so that it can be let from
+    then on). Returns the meeting and the proposal (as the chair sees it)."""
     from tests.clock import iso
     from tests.conftest import create_case, create_vacancy
 
     create_case(client, region.care_provider, region.table_id)
-    create_vacancy(client, region.corporation)
+    create_vacancy(client, region.corporation, available_from=iso(-7))
     chair = region.chair.headers
     meeting = client.post(
         f"/v1/tables/{region.table_id}/meetings", json={"date": iso(-7)}, headers=chair

@@ -65,9 +65,10 @@ def vacancy_of(client, region, vacancy_id):
 
 @pytest.fixture
 def published(client, region):
-    """One meeting published with one proposal: case of care_provider, dwelling of corporation."""
+    """One meeting published with one proposal: case of care_provider, dwelling of corporation,
+    the dwelling available from the meeting's day (a move-in may not precede it)."""
     case = create_case(client, region.care_provider, region.table_id)
-    vacancy = create_vacancy(client, region.corporation)
+    vacancy = create_vacancy(client, region.corporation, available_from=DATE)
     meeting = publish(client, region, schedule(client, region))
     [proposal] = proposals(client, region)
     return meeting, proposal, case, vacancy
@@ -479,9 +480,44 @@ def test_move_in_date_is_recorded_and_cannot_precede_the_meeting(client, region,
     assert case_of(client, region, case["id"])["exit_date"] == iso(-10)
 
 
+def test_a_move_in_cannot_precede_the_day_the_dwelling_is_available(client, region, published):
+    """The meeting may propose a dwelling that comes free after it (within the horizon); the
+    client moves in on that day at the earliest, also when the corporation pushes it later."""
+    _, proposal, _, vacancy = published
+    walk_to_tenancy(client, region, proposal["id"])
+    body = {k: v for k, v in vacancy.items() if k in _VACANCY_INPUT}
+    later = client.post(
+        "/v1/vacancies", json=body | {"available_from": iso(-3)}, headers=region.corporation.headers
+    )
+    assert later.json()["status"] == "proposed"  # a proposed dwelling keeps its proposal
+    path = f"/v1/proposals/{proposal['id']}/decisions"
+    early = client.post(
+        path,
+        json={"decision": "house", "effective_date": iso(-4)},
+        headers=region.corporation.headers,
+    )
+    [invalid] = assert_problem(early, 400)["invalidParams"]
+    assert (invalid["name"], invalid["code"]) == ("effective_date", "date_before_available_from")
+    assert iso(-3) in invalid["reason"]
+    unchanged = client.get(f"/v1/proposals/{proposal['id']}", headers=region.chair.headers)
+    assert unchanged.json()["status"] == "tenancy_signed"
+    housed = client.post(
+        path,
+        json={"decision": "house", "effective_date": iso(-3)},
+        headers=region.corporation.headers,
+    )
+    assert housed.status_code == 200, housed.text
+    assert housed.json()["housed_on"] == iso(-3)
+
+
 def test_lease_form_is_required_when_both_are_possible(client, region):
     create_case(client, region.care_provider, region.table_id)
-    create_vacancy(client, region.corporation, contract_forms=["own_lease", "intermediate_lease"])
+    create_vacancy(
+        client,
+        region.corporation,
+        contract_forms=["own_lease", "intermediate_lease"],
+        available_from=iso(0),
+    )
     publish(client, region, schedule(client, region))
     [proposal] = proposals(client, region)
     walk_to_tenancy(client, region, proposal["id"])
@@ -747,7 +783,9 @@ def test_a_let_dwelling_pushed_with_a_later_available_from_is_offered_again(
     assert synced.status_code == 200, synced.text
     assert synced.json()["status"] == "let"  # the same date: a sync of what is stored
     earlier = client.post(
-        "/v1/vacancies/batch", json={"items": [body | {"available_from": iso(0)}]}, headers=headers
+        "/v1/vacancies/batch",
+        json={"items": [body | {"available_from": iso(-20)}]},
+        headers=headers,
     )
     assert earlier.status_code == 200, earlier.text
     assert vacancy_of(client, region, vacancy["id"])["status"] == "let"

@@ -30,13 +30,14 @@ class Published:
     proposals: list[dict]  # as the chair lists them
 
 
-def stock(cluster: Cluster, table: Table, code: str, pairs: int) -> None:
-    """`pairs` ready cases and as many dwellings, each in a complex of its own."""
+def stock(cluster: Cluster, table: Table, code: str, pairs: int, **dated: str) -> None:
+    """`pairs` ready cases and as many dwellings, each in a complex of its own (`dated`: their
+    `available_from` and `respond_before` if not `dwelling`'s)."""
     provider = cluster.client(table.care_provider, 0)
     corporation = cluster.client(table.corporation, 1)
     for _ in range(pairs):
         assert provider.post("/v1/cases", json=case_file(table.id)).status_code == 201
-    items = [dwelling(code) for _ in range(pairs)]
+    items = [dwelling(code, **dated) for _ in range(pairs)]
     assert corporation.post("/v1/vacancies/batch", json={"items": items}).status_code == 200
     provider.close()
     corporation.close()
@@ -51,15 +52,16 @@ def schedule(cluster: Cluster, table: Table) -> str:
     return meeting.json()["id"]
 
 
-def publish(cluster: Cluster, table: Table, code: str, pairs: int) -> Published:
-    """Stock and publish a meeting that proposes all `pairs`: the dwellings share one
-    neighbourhood, so the table's cap per neighbourhood is raised to let every pair in."""
+def publish(cluster: Cluster, table: Table, code: str, pairs: int, **dated: str) -> Published:
+    """Stock (`dated` as there) and publish a meeting that proposes all `pairs`: the dwellings
+    share one neighbourhood, so the table's cap per neighbourhood is raised to let every pair
+    in."""
     chair = cluster.client(table.chair, 0)
     policy = {"policy": {"max_per_neighbourhood": pairs}}
     raised = chair.patch(f"/v1/tables/{table.id}", json=policy)
     assert raised.status_code == 200, raised.text
     chair.close()
-    stock(cluster, table, code, pairs)
+    stock(cluster, table, code, pairs, **dated)
     meeting_id = schedule(cluster, table)
     chair = cluster.client(table.chair, 1)
     published = chair.post(f"/v1/meetings/{meeting_id}/publish")

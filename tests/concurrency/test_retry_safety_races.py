@@ -158,8 +158,9 @@ def test_one_etag_on_a_dwelling_at_once_lets_one_push_win(cluster: Cluster):
 
 
 def house(cluster: Cluster, table: Table, code: str) -> tuple[str, str]:
-    """A case housed today through a published meeting; (case id, proposal id)."""
-    published = publish(cluster, table, code, 1)
+    """A case housed today, in a dwelling available from today, through a published meeting;
+    (case id, proposal id)."""
+    published = publish(cluster, table, code, 1, available_from=iso(0), respond_before=iso(0))
     [proposal] = published.proposals
     for step in ("nominate", "corporation_accept", "plan_viewing", "sign_tenancy", "house"):
         org = table.chair if step == "nominate" else table.corporation

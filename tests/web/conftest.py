@@ -107,9 +107,10 @@ class Published:
 
 
 def publish_one(client: TestClient, region: Region) -> Published:
-    """A published meeting with one proposal (care_provider's case, corporation's dwelling)."""
+    """A published meeting with one proposal (care_provider's case, corporation's dwelling,
+    available from the meeting's day, so that it can be let from then on)."""
     case = create_case(client, region.care_provider, region.table_id)
-    vacancy = create_vacancy(client, region.corporation)
+    vacancy = create_vacancy(client, region.corporation, available_from=DATE)
     meeting = client.post(
         f"/v1/tables/{region.table_id}/meetings", json={"date": DATE}, headers=region.chair.headers
     ).json()

@@ -142,7 +142,14 @@ def scenario(server: str) -> dict[str, str]:
         },
     )
     first_case = _api(server, "POST", "/v1/cases", provider_key, json=case_body(table["id"]))
-    _api(server, "POST", "/v1/vacancies", corporation_key, json=vacancy_body(complex_ref="A"))
+    # Available today: the first proposal is housed today (`_house`).
+    _api(
+        server,
+        "POST",
+        "/v1/vacancies",
+        corporation_key,
+        json=vacancy_body(complex_ref="A", available_from=iso(0)),
+    )
     first = _api(
         server,
         "POST",

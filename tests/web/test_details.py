@@ -4,7 +4,7 @@ import re
 
 from app.web.formatting import detail_value
 from tests.clock import iso
-from tests.conftest import create_case, create_vacancy
+from tests.conftest import create_case, create_vacancy, vacancy_body
 from tests.web.conftest import DATE, csrf_of, make_person, post_form, signed_in
 
 
@@ -144,6 +144,42 @@ def test_a_stale_housing_form_with_another_move_in_day_is_not_taken_for_sent_twi
     assert proposal.json()["housed_on"] == iso(0)
     again = corporation.post(url + "/besluit", data=form | {"verhuisdatum": iso(0)})
     assert again.status_code == 303
+
+
+def test_a_move_in_before_the_dwelling_is_available_is_refused_in_dutch(
+    app, client, region, published
+):
+    corporation = signed_in(app, make_person(client, region.corporation))
+    decide(client, region.chair, published.proposal_id, "nominate")
+    decide(client, region.corporation, published.proposal_id, "corporation_accept")
+    decide(client, region.corporation, published.proposal_id, "sign_tenancy")
+    vacancy = client.get(
+        f"/v1/vacancies/{published.vacancy_id}", headers=region.corporation.headers
+    ).json()
+    url = f"/voorstellen/{published.proposal_id}"
+    form = {
+        "csrf_token": csrf_of(corporation, url),
+        "besluit": "house",
+        "verhuisdatum": iso(-1),
+        "versie": "4",
+    }
+    pushed = client.post(
+        "/v1/vacancies",
+        json=_pushed(vacancy, available_from=iso(0)),
+        headers=region.corporation.headers,
+    )
+    assert pushed.json()["status"] == "proposed", pushed.text
+    refused = corporation.post(url + "/besluit", data=form)
+    assert refused.status_code == 400
+    assert "De verhuisdatum ligt vóór de datum waarop de woning beschikbaar is." in refused.text
+    proposal = client.get(f"/v1/proposals/{published.proposal_id}", headers=region.chair.headers)
+    assert proposal.json()["status"] == "tenancy_signed"
+
+
+def _pushed(vacancy: dict, **changes: object) -> dict:
+    """The dwelling's own fields as a corporation pushes it again, with `changes`."""
+    fields = set(vacancy_body()) | {"external_ref"}
+    return {k: v for k, v in vacancy.items() if k in fields} | changes
 
 
 def test_a_viewing_without_a_date_is_refused(client, region, published):

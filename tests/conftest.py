@@ -680,3 +680,26 @@ def create_vacancy(
     )
     assert response.status_code == 201, response.text
     return response.json()
+
+
+def push_again(
+    client: TestClient,
+    org: Org,
+    vacancy: dict,
+    municipality_code: str | None = None,
+    **changes: object,
+) -> dict:
+    """Push a dwelling again (an upsert by its reference) as read, with `changes` and, given
+    `municipality_code`, in a neighbourhood of that municipality; asserts it stays the same
+    dwelling (200) and returns it."""
+    body = {k: v for k, v in vacancy.items() if k in vacancy_body()} | changes
+    if municipality_code is not None:
+        digits = municipality_code[2:]
+        body["address"] = body["address"] | {
+            "municipality_code": municipality_code,
+            "neighbourhood_code": f"BU{digits}0101",
+        }
+    pushed = client.post("/v1/vacancies", json=body, headers=org.headers)
+    assert pushed.status_code == 200, pushed.text
+    assert pushed.json()["id"] == vacancy["id"]
+    return pushed.json()

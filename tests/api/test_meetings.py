@@ -16,6 +16,7 @@ from tests.conftest import (
     create_vacancy,
     make_org,
     make_table,
+    push_again,
     vacancy_body,
 )
 
@@ -485,11 +486,8 @@ def test_a_move_in_cannot_precede_the_day_the_dwelling_is_available(client, regi
     client moves in on that day at the earliest, also when the corporation pushes it later."""
     _, proposal, _, vacancy = published
     walk_to_tenancy(client, region, proposal["id"])
-    body = {k: v for k, v in vacancy.items() if k in _VACANCY_INPUT}
-    later = client.post(
-        "/v1/vacancies", json=body | {"available_from": iso(-3)}, headers=region.corporation.headers
-    )
-    assert later.json()["status"] == "proposed"  # a proposed dwelling keeps its proposal
+    later = push_again(client, region.corporation, vacancy, available_from=iso(-3))
+    assert later["status"] == "proposed"  # a proposed dwelling keeps its proposal
     path = f"/v1/proposals/{proposal['id']}/decisions"
     early = client.post(
         path,

@@ -7,7 +7,7 @@ import pytest
 
 from tests.api import weeks
 from tests.clock import TODAY, iso
-from tests.conftest import make_table, vacancy_body
+from tests.conftest import make_table, push_again
 
 
 @pytest.fixture(autouse=True)
@@ -37,20 +37,6 @@ def still_declined(client, region, case, home, offset=0):
     answer = weeks.why_not(client, region.chair, region.table_id, case, home, offset)
     assert not answer["proposed"] and "declined_earlier" in weeks.codes(answer), answer
     return document, answer
-
-
-def push_again(client, org, vacancy, municipality_code=None, **changes):
-    body = {k: v for k, v in vacancy.items() if k in vacancy_body()} | changes
-    if municipality_code is not None:
-        digits = municipality_code[2:]
-        body["address"] = body["address"] | {
-            "municipality_code": municipality_code,
-            "neighbourhood_code": f"BU{digits}0101",
-        }
-    pushed = client.post("/v1/vacancies", json=body, headers=org.headers)
-    assert pushed.status_code == 200, pushed.text
-    assert pushed.json()["id"] == vacancy["id"]
-    return pushed.json()
 
 
 def patch_case(client, org, case, body):

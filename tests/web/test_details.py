@@ -4,7 +4,7 @@ import re
 
 from app.web.formatting import detail_value
 from tests.clock import iso
-from tests.conftest import create_case, create_vacancy, vacancy_body
+from tests.conftest import create_case, create_vacancy, push_again
 from tests.web.conftest import DATE, csrf_of, make_person, post_form, signed_in
 
 
@@ -163,23 +163,13 @@ def test_a_move_in_before_the_dwelling_is_available_is_refused_in_dutch(
         "verhuisdatum": iso(-1),
         "versie": "4",
     }
-    pushed = client.post(
-        "/v1/vacancies",
-        json=_pushed(vacancy, available_from=iso(0)),
-        headers=region.corporation.headers,
-    )
-    assert pushed.json()["status"] == "proposed", pushed.text
+    pushed = push_again(client, region.corporation, vacancy, available_from=iso(0))
+    assert pushed["status"] == "proposed"
     refused = corporation.post(url + "/besluit", data=form)
     assert refused.status_code == 400
     assert "De verhuisdatum ligt vóór de datum waarop de woning beschikbaar is." in refused.text
     proposal = client.get(f"/v1/proposals/{published.proposal_id}", headers=region.chair.headers)
     assert proposal.json()["status"] == "tenancy_signed"
-
-
-def _pushed(vacancy: dict, **changes: object) -> dict:
-    """The dwelling's own fields as a corporation pushes it again, with `changes`."""
-    fields = set(vacancy_body()) | {"external_ref"}
-    return {k: v for k, v in vacancy.items() if k in fields} | changes
 
 
 def test_a_viewing_without_a_date_is_refused(client, region, published):

@@ -110,6 +110,7 @@ class Receiver:
 
     status: int = 200
     secret: str | None = None
+    location: str | None = None  # sent as `Location` (with a 3xx `status`: a redirect)
     hold_first: threading.Event | None = None  # the first request waits for it to be set
     requests: list[Received] = field(default_factory=list)
     arrived: threading.Event = field(default_factory=threading.Event)
@@ -150,6 +151,8 @@ class Receiver:
                 with receiver._lock:
                     receiver.requests.append(Received(headers, body, status, arrived_at))
                 self.send_response(status)
+                if receiver.location is not None:
+                    self.send_header("location", receiver.location)
                 self.send_header("content-length", "0")
                 self.end_headers()
 

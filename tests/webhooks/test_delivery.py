@@ -80,6 +80,29 @@ def test_a_receiver_answering_500_gets_the_event_again_until_it_accepts_it_once(
         assert (row.last_status_code, row.last_error) == (200, None)
 
 
+def test_a_redirect_is_not_followed_but_counted_as_a_failed_attempt_and_retried(
+    outbox, receiver, other_receiver
+):
+    # Following it would post the signed event to an address nobody registered or checked
+    # (the registration's SSRF guard covers the registered URL only); the receiver that moved
+    # must have its endpoint updated instead.
+    endpoint = outbox.endpoint(receiver.url)
+    receiver.status, receiver.location = 307, other_receiver.url
+    worker = outbox.worker()
+    event_id = str(outbox.emit(endpoint.organisation_id))
+
+    wait_for(lambda: each_tried(outbox, 2), what="two redirected attempts")
+    [row] = deliveries(outbox)
+    assert (row.status, row.last_status_code, row.last_error) == ("pending", 307, "HTTP 307")
+    assert other_receiver.received() == []
+
+    receiver.status, receiver.location = 200, None
+    wait_for(lambda: all_delivered(outbox, 1), what="delivery once it answers 200")
+    assert worker.stop()
+    assert receiver.accepted() == Counter({event_id: 1})
+    assert other_receiver.received() == []
+
+
 def test_a_receiver_that_is_down_gets_the_event_once_it_is_back(outbox, receiver):
     endpoint = outbox.endpoint(receiver.url)
     receiver.stop()

@@ -4,6 +4,7 @@ This is the Docker-free proof of the production setup: the same command the Dock
 against SQLite and against the PostgreSQL server .ci/run starts.
 """
 
+import contextlib
 import http.server
 import os
 import socket
@@ -55,6 +56,26 @@ def test_served_app_refuses_requests_without_a_key(server):
     response = httpx.get(f"{server}/v1/cases")
     assert response.status_code == 401
     assert response.headers["content-type"] == "application/problem+json"
+
+
+def test_a_request_head_that_does_not_end_is_cut_off_instead_of_read(server):
+    # A client that keeps sending one header must not fill the server's memory: the server
+    # stops reading at its limit (app.cli.MAX_REQUEST_HEAD_BYTES), answers 400 and closes.
+    address = urlsplit(server)
+    sent, answer = 0, b""
+    with socket.create_connection((address.hostname, address.port), timeout=30) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 64 * 1024)
+        sock.sendall(f"GET /v1/cases HTTP/1.1\r\nHost: {address.netloc}\r\nX-Filler: ".encode())
+        with contextlib.suppress(OSError):  # the server closed the connection: sending stops
+            while sent < 10 * 2**20:
+                sock.sendall(b"a" * 16384)
+                sent += 16384
+            sock.sendall(b"\r\n\r\n")
+        with contextlib.suppress(OSError):
+            answer = sock.recv(1024)
+    assert sent < 2 * 2**20, f"the server read {sent} bytes of one header"
+    assert answer == b"" or answer.startswith(b"HTTP/1.1 400 "), answer
+    assert httpx.get(f"{server}/health/live").status_code == 200
 
 
 SECRET = "ust_" + "NotForTheLog0123456789" * 2

@@ -169,9 +169,9 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> None:
                 forwarded_allow_ips=str(proxy["forwarded_allow_ips"]),
                 # h11 rather than httptools: httptools reads a request line and headers of any
                 # size into memory (10 MB of one header were read and answered); h11 stops at
-                # its limit with 400 and closes the connection. It costs 0.07-0.20 ms of server
-                # CPU per request (GET /health/live 0.33-0.36 -> 0.43-0.50 ms, a case creation
-                # 3.40 -> 3.60 ms), measured side by side on 2026-12-05 (docs/benchmarks.md).
+                # its limit with 400 and closes the connection. It is slower: about 0.1 ms of
+                # server CPU per request, 15 ms per batch of 1,000 vacancies (measured side by
+                # side on 2026-12-05: docs/benchmarks.md, ingest and case sections).
                 http="h11",
                 h11_max_incomplete_event_size=MAX_REQUEST_HEAD_BYTES,
             )

@@ -349,31 +349,8 @@ def test_withdrawing_the_dwelling_ends_its_proposal_and_frees_the_case(client, r
 
 def test_re_pushing_a_proposed_dwelling_keeps_it_in_the_proposal(client, region, published):
     _, _, _, vacancy = published
-    body = {k: v for k, v in vacancy.items() if k in _VACANCY_INPUT}
-    body["rooms"] = 3
-    response = client.post("/v1/vacancies", json=body, headers=region.corporation.headers)
-    assert response.status_code == 200
-    assert response.json()["status"] == "proposed"
-
-
-_VACANCY_INPUT = {
-    "external_ref",
-    "address",
-    "complex_ref",
-    "dwelling_type",
-    "rooms",
-    "floor",
-    "has_lift",
-    "wheelchair_accessible",
-    "rent",
-    "available_from",
-    "respond_before",
-    "contingent",
-    "complex_manager",
-    "pets_allowed",
-    "min_age",
-    "contract_forms",
-}
+    pushed = push_again(client, region.corporation, vacancy, rooms=3)
+    assert pushed["status"] == "proposed"
 
 
 def test_open_proposals_count_towards_the_spread_cap_next_week(client, region):
@@ -588,11 +565,8 @@ def test_a_proposed_dwelling_is_still_updated_within_its_table(client, region):
     create_case(client, region.care_provider, region.table_id)
     vacancy = create_vacancy(client, region.corporation)
     publish(client, region, schedule(client, region))
-    body = {k: v for k, v in vacancy.items() if k in vacancy_body()}
-    body["address"] |= {"municipality_code": "GM0307", "neighbourhood_code": "BU03070101"}
-    pushed = client.post("/v1/vacancies", json=body, headers=region.corporation.headers)
-    assert pushed.status_code == 200, pushed.text
-    assert (pushed.json()["status"], pushed.json()["table_id"]) == ("proposed", region.table_id)
+    pushed = push_again(client, region.corporation, vacancy, municipality_code="GM0307")
+    assert (pushed["status"], pushed["table_id"]) == ("proposed", region.table_id)
 
 
 def test_a_dwelling_moved_to_another_table_shows_it_none_of_the_earlier_tables_proposals(
@@ -606,10 +580,7 @@ def test_a_dwelling_moved_to_another_table_shows_it_none_of_the_earlier_tables_p
     assert declined.status_code == 200, declined.text
     elsewhere = make_org(client, "municipality")
     make_table(client, elsewhere, [region.corporation], ["GM0363"])
-    body = {k: v for k, v in vacancy.items() if k in vacancy_body()}
-    body["address"] |= {"municipality_code": "GM0363", "neighbourhood_code": "BU03630101"}
-    moved = client.post("/v1/vacancies", json=body, headers=region.corporation.headers)
-    assert moved.status_code == 200, moved.text
+    push_again(client, region.corporation, vacancy, municipality_code="GM0363")
     path = f"/v1/vacancies/{vacancy['id']}/timeline"
     theirs = client.get(path, headers=elsewhere.headers)
     assert theirs.status_code == 200, theirs.text
@@ -774,7 +745,7 @@ def test_a_let_dwelling_pushed_with_a_later_available_from_is_offered_again(
     _, proposal, _, vacancy = published
     walk_to_tenancy(client, region, proposal["id"])
     assert decide(client, region.corporation, proposal["id"], "house").status_code == 200
-    body = {k: v for k, v in vacancy.items() if k in _VACANCY_INPUT}
+    body = {k: v for k, v in vacancy.items() if k in vacancy_body()}
     headers = region.corporation.headers
 
     synced = client.post("/v1/vacancies", json=body | {"rooms": 3}, headers=headers)

@@ -170,8 +170,8 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> None:
                 # h11 rather than httptools: httptools reads a request line and headers of any
                 # size into memory (10 MB of one header were read and answered); h11 stops at
                 # its limit with 400 and closes the connection. It is slower: about 0.1 ms of
-                # server CPU per request, 15 ms per batch of 1,000 vacancies (measured side by
-                # side on 2026-12-05: docs/benchmarks.md, ingest and case sections).
+                # server CPU per request; a batch of 1,000 vacancies is not measurably slower
+                # (side by side on 2026-12-05: docs/benchmarks.md, case and ingest rounds).
                 http="h11",
                 h11_max_incomplete_event_size=MAX_REQUEST_HEAD_BYTES,
             )

@@ -294,10 +294,16 @@ class Run:
 
 
 def _run(  # type: ignore[no-untyped-def]
-    url: str, backend: str, region, workers: int = 1, ingest: bool = True, code_dir=None
+    url: str,
+    backend: str,
+    region,
+    workers: int = 1,
+    ingest: bool = True,
+    code_dir=None,
+    cases: bool = True,
 ) -> Run:
-    """Push the vacancies twice (if `ingest`), then create the cases from CLIENTS clients;
-    served from the tree `code_dir` if given."""
+    """Push the vacancies twice (if `ingest`), then create the cases from CLIENTS clients (if
+    `cases`); served from the tree `code_dir` if given."""
     run = Run(backend, workers, "before" if code_dir else "")
     server: dict[str, int] = {}
     if code_dir:  # an earlier tree serves without migrating (`running_server`): migrate here
@@ -310,10 +316,15 @@ def _run(  # type: ignore[no-untyped-def]
                 run.first_seconds, run.first_cpu, first = _ingest(client, batches, server["pid"])
                 run.second_seconds, run.second_cpu, second = _ingest(client, batches, server["pid"])
                 run.created, run.unchanged = first["created"], second["unchanged"]
-        cases = case_payloads(region, table_id, corporation_ids)
-        run.latencies, run.wall, run.case_cpu = asyncio.run(
-            _case_latencies(base, care_provider, cases, server["pid"])
-        )
+        if cases:
+            run.latencies, run.wall, run.case_cpu = asyncio.run(
+                _case_latencies(
+                    base,
+                    care_provider,
+                    case_payloads(region, table_id, corporation_ids),
+                    server["pid"],
+                )
+            )
     return run
 
 
@@ -348,13 +359,13 @@ def _case_row(run: Run) -> str:
     )
 
 
-def _cases_only(before: str | None, rounds: int) -> None:
-    """The case-creation rows alone, printed: per database `rounds` rounds, each serving the
-    'before' tree and then this one on fresh databases, so that a change in the machine's load
-    falls on both alike; then per tree the median and the lowest of its rounds' server CPU per
-    case and p99 (a change of a few per cent needs several rounds to show on a shared machine).
-    With a 'before' tree and more than one round, also written to docs/benchmarks.md (section
-    "cases")."""
+def _in_rounds(before: str | None, rounds: int, ingest: bool) -> None:
+    """The case creations alone, or (`ingest`) the batch ingest alone, printed: per database
+    `rounds` rounds, each serving the 'before' tree and then this one on fresh databases, so
+    that a change in the machine's load falls on both alike; then per tree the median and the
+    lowest of its rounds (a change of a few per cent needs several rounds to show on a shared
+    machine). With a 'before' tree and more than one round, also written to
+    docs/benchmarks.md (section "cases" or "ingest-rounds")."""
     trees = ([before] if before else []) + [None]
     load_before = os.getloadavg()[0]
     region = build_region(cases=CLIENTS * CASES_PER_CLIENT, vacancies=VACANCIES, seed=7)
@@ -364,37 +375,93 @@ def _cases_only(before: str | None, rounds: int) -> None:
         for _ in range(rounds):
             for code_dir in trees:
                 url = f"sqlite:///{Path(tmp) / f'api-{uuid7().hex}.db'}"
-                runs.append(_run(url, "SQLite", region, ingest=False, code_dir=code_dir))
+                runs.append(
+                    _run(url, "SQLite", region, ingest=ingest, code_dir=code_dir, cases=not ingest)
+                )
     if server:
         for _ in range(rounds):
             for code_dir in trees:
                 with postgresql_database(server) as url:
-                    runs.append(_run(url, "PostgreSQL", region, ingest=False, code_dir=code_dir))
-    markdown = "\n".join(
-        [
-            "## Case creation, before and after (`python -m bench.bench_ingest --cases-only "
-            "--rounds N --before DIR`)",
-            "",
-            f"{CLIENTS} concurrent clients, {CLIENTS * CASES_PER_CLIENT:,} `POST /v1/cases` per "
-            "round on one server process; per database the rounds serve the 'before' tree "
-            "(DIR, a `git archive` of an earlier commit) and this one in turn, each on a fresh "
-            "database, so that a change in the machine's load falls on both alike. Load average "
-            f"{load_before:.1f} before, {os.getloadavg()[0]:.1f} after, on 2 CPUs shared with "
-            "other work.",
-            "",
-            "| database | rounds | server CPU per case: median (lowest) | p99: median (lowest) |",
-            "|---|---:|---:|---:|",
-            *_round_summaries(runs),
-            "",
-            "Every round:",
-            "",
-            CASE_HEADER,
-            *(_case_row(r) for r in runs),
-        ]
+                    runs.append(
+                        _run(
+                            url,
+                            "PostgreSQL",
+                            region,
+                            ingest=ingest,
+                            code_dir=code_dir,
+                            cases=not ingest,
+                        )
+                    )
+    rounds_text = (
+        "per database the rounds serve the 'before' tree (DIR, a `git archive` of an earlier "
+        "commit) and this one in turn, each on a fresh database, so that a change in the "
+        f"machine's load falls on both alike. Load average {load_before:.1f} before, "
+        f"{os.getloadavg()[0]:.1f} after, on 2 CPUs shared with other work."
     )
+    if ingest:
+        count = sum(len(items) for _, items in _batches(region, [{}] * len(region.corporations)))
+        markdown = "\n".join(
+            [
+                "## Batch ingest, before and after (`python -m bench.bench_ingest "
+                "--ingest-only --rounds N --before DIR`)",
+                "",
+                f"{count:,} vacancies in batches of up to {BATCH:,} through "
+                "`POST /v1/vacancies/batch`, one client, one server process, pushed twice per "
+                f"round (the second push finds every row unchanged); {rounds_text} CPU is the "
+                "server's and the client's, as in the ingest section.",
+                "",
+                "| database | rounds | first push: seconds, median (lowest) "
+                "| first push: CPU seconds, median (lowest) "
+                "| same batches again: seconds, median (lowest) |",
+                "|---|---:|---:|---:|---:|",
+                *_ingest_summaries(runs),
+                "",
+                "Every round:",
+                "",
+                "| measurement | seconds | vacancies/s | CPU seconds | vacancies per CPU second |",
+                "|---|---:|---:|---:|---:|",
+                *(line for r in runs for line in _ingest_rows(r, count)),
+            ]
+        )
+    else:
+        markdown = "\n".join(
+            [
+                "## Case creation, before and after (`python -m bench.bench_ingest --cases-only "
+                "--rounds N --before DIR`)",
+                "",
+                f"{CLIENTS} concurrent clients, {CLIENTS * CASES_PER_CLIENT:,} `POST /v1/cases` "
+                f"per round on one server process; {rounds_text}",
+                "",
+                "| database | rounds | server CPU per case: median (lowest) "
+                "| p99: median (lowest) |",
+                "|---|---:|---:|---:|",
+                *_round_summaries(runs),
+                "",
+                "Every round:",
+                "",
+                CASE_HEADER,
+                *(_case_row(r) for r in runs),
+            ]
+        )
     print(markdown)
     if before and rounds > 1:
-        write_section("cases", markdown)
+        write_section("ingest-rounds" if ingest else "cases", markdown)
+
+
+def _ingest_summaries(runs: list[Run]) -> list[str]:
+    lines = []
+    for name in dict.fromkeys(_name(r) for r in runs):
+        mine = [r for r in runs if _name(r) == name]
+        cells = [
+            f"{statistics.median(values):.2f} ({min(values):.2f})"
+            for values in (
+                [r.first_seconds for r in mine],
+                [r.first_cpu for r in mine],
+                [r.second_seconds for r in mine],
+            )
+        ]
+        lines.append(f"| {name} | {len(mine)} | " + " | ".join(cells) + " |")
+    return lines
 
 
 def _round_summaries(runs: list[Run]) -> list[str]:
@@ -423,11 +490,18 @@ def main() -> None:
         "--rounds",
         type=int,
         default=1,
-        help="with --cases-only: rounds per database, the trees alternating (default 1)",
+        help="with --cases-only or --ingest-only: rounds per database, the trees alternating "
+        "(default 1)",
+    )
+    parser.add_argument(
+        "--ingest-only",
+        action="store_true",
+        help="only the batch ingest (one server process per database), printed; written to "
+        "docs/benchmarks.md only with --before and --rounds above 1",
     )
     args = parser.parse_args()
-    if args.cases_only:
-        _cases_only(args.before, args.rounds)
+    if args.cases_only or args.ingest_only:
+        _in_rounds(args.before, args.rounds, ingest=args.ingest_only)
         return
     trees = ([args.before] if args.before else []) + [None]  # the 'before' tree first
     load_before = os.getloadavg()[0]

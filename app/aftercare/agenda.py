@@ -1,10 +1,12 @@
 """The aftercare section of a table's agenda: due and overdue follow-up checkpoints, every
-signal recorded since the table's previous meeting, and overdue transfers of intermediate
-leases; and the `aftercare.checkpoint_due` webhook, sent once per checkpoint that came due.
+signal recorded since the table's previous meeting, overdue transfers of intermediate leases,
+and tenancies not ended whose dwelling was let again; and the `aftercare.checkpoint_due`
+webhook, sent once per checkpoint that came due.
 
 Entries are JSON-ready dicts in the shape of `app.aftercare.models.AftercareItemOut`; the views
 cut them down with `for_care_provider` and `for_corporation` (a corporation: its own tenants'
-rent-arrears and nuisance signals and overdue transfers, nothing of the support).
+rent-arrears and nuisance signals, overdue transfers and tenancies let again; nothing of the
+support).
 """
 
 import uuid
@@ -25,7 +27,13 @@ from app.aftercare.models import (
     Tenancy,
     TenancyStatus,
 )
-from app.aftercare.service import TICK, checkpoint_state, checkpoints_of, transfer_overdue
+from app.aftercare.service import (
+    TICK,
+    checkpoint_state,
+    checkpoints_of,
+    next_move_ins,
+    transfer_overdue,
+)
 from app.matching.ages import add_months
 from app.meetings.models import Meeting
 from app.sqltypes import table_of, utcnow
@@ -204,7 +212,9 @@ class _Held:
 
 def section(session: Session, table: OutflowTable, on: date) -> list[dict[str, Any]]:
     """The aftercare entries for an agenda dated `on` (table view), in order: checkpoints
-    (oldest due first), signals, overdue transfers. `overdue` is counted on today.
+    (oldest due first), signals, overdue transfers, tenancies let again (`let_again`: not ended,
+    while the next tenant of the dwelling moved in on or before `on`, the entry's `due_on`; the
+    end is to be recorded, on that day at the latest). `overdue` is counted on today.
 
     A signal is on the agenda of the first meeting after the day it was recorded in the
     service: checkpoints entered on or before `on` and on no other meeting's agenda (`_Held`):
@@ -254,7 +264,8 @@ def section(session: Session, table: OutflowTable, on: date) -> list[dict[str, A
                 suggested_action_kind=first or "other",
             )
         )
-    for tenancy in _running(session, table.id):
+    running = _running(session, table.id)
+    for tenancy in running:
         if transfer_overdue(tenancy, on):
             assert tenancy.transfer_planned_on is not None
             entries.append(
@@ -266,6 +277,13 @@ def section(session: Session, table: OutflowTable, on: date) -> list[dict[str, A
                     signals=[],
                     suggested_action_kind=SUGGESTED_ACTION["transfer_overdue"],
                 )
+            )
+    following = next_move_ins(session, running)
+    for tenancy in running:
+        moved_in = following.get(tenancy.case_id)
+        if moved_in is not None and moved_in <= on:
+            entries.append(
+                _entry(tenancy, "let_again", due_on=moved_in.isoformat(), overdue=moved_in < now)
             )
     return entries
 
@@ -280,8 +298,9 @@ def for_care_provider(entries: list[dict[str, Any]], me: str) -> list[dict[str, 
 
 
 def for_corporation(entries: list[dict[str, Any]], me: str) -> list[dict[str, Any]]:
-    """A corporation's share: its own tenants' rent-arrears and nuisance signals and overdue
-    transfers; no checkpoint of the support, no other signal."""
+    """A corporation's share: its own tenants' rent-arrears and nuisance signals, overdue
+    transfers and tenancies let again (its own dwelling); no checkpoint of the support, no other
+    signal."""
     shown = []
     for entry in entries:
         if entry["corporation_id"] != me or entry["kind"] == "checkpoint":

@@ -1,3 +1,5 @@
+# Size: the tables, inputs and views of one lifecycle (tenancy, agreement, checkpoints) and its
+# agenda entries, which name the same codes; split, each part would import the rest.
 """After the move (zachte landing): the tenancy a housing starts, the care provider's aftercare
 agreement, the follow-up checkpoints and the transfer of an intermediate lease (omklap).
 
@@ -363,17 +365,19 @@ class TenancyPage(Page[TenancyView]):
 class AftercareItemOut(BaseModel):
     """An aftercare entry of the agenda (`app.aftercare.agenda`)."""
 
-    kind: Literal["checkpoint", "signal", "transfer_overdue"] = PField(
+    kind: Literal["checkpoint", "signal", "transfer_overdue", "let_again"] = PField(
         description="`checkpoint`: a follow-up checkpoint due by the meeting and not recorded; "
         "`signal`: a checkpoint recorded since the previous meeting that raised signals; "
-        "`transfer_overdue`: an intermediate lease past its planned omklap."
+        "`transfer_overdue`: an intermediate lease past its planned omklap; `let_again`: a "
+        "tenancy not ended whose dwelling the next tenant moved into on `due_on` (record the "
+        "end, on that day at the latest)."
     )
     case_id: uuid.UUID = PField(description="The housed case.")
     care_provider_id: uuid.UUID = PField(description="The case's care provider.")
     corporation_id: uuid.UUID = PField(description="The landlord.")
     months: int | None = PField(description="The checkpoint (months after the move-in).")
     due_on: date | None = PField(
-        description="The checkpoint's due day, or the planned transfer day."
+        description="The checkpoint's due day, the planned transfer day, or the next move-in."
     )
     overdue: bool = PField(description="The due day lies before today.")
     recorded_on: date | None = PField(description="A signal's day of record.")
@@ -385,16 +389,20 @@ class AftercareItemOut(BaseModel):
 
 
 class CorporationAftercareItemOut(BaseModel):
-    """The landlord's share: its tenants' rent-arrears and nuisance signals and overdue
-    transfers."""
+    """The landlord's share: its tenants' rent-arrears and nuisance signals, overdue transfers
+    and tenancies let again."""
 
     model_config = ConfigDict(extra="forbid")
 
-    kind: Literal["signal", "transfer_overdue"] = PField(description="As in the table view.")
+    kind: Literal["signal", "transfer_overdue", "let_again"] = PField(
+        description="As in the table view."
+    )
     case_id: uuid.UUID = PField(description="The housed case (its tenant).")
     corporation_id: uuid.UUID = PField(description="The corporation itself.")
     months: int | None = PField(description="The checkpoint that raised the signal.")
-    due_on: date | None = PField(description="The checkpoint's or the transfer's due day.")
+    due_on: date | None = PField(
+        description="The checkpoint's, the transfer's or the next move-in's day."
+    )
     overdue: bool = PField(description="The due day lies before today.")
     recorded_on: date | None = PField(description="A signal's day of record.")
     signals: list[Signal] = PField(description="Only `rent_arrears` and `nuisance`.")

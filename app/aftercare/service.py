@@ -549,18 +549,34 @@ def _last_seen_living_there(session: Session, tenancy: Tenancy) -> date | None:
     ).one()
 
 
-def _next_move_in(session: Session, tenancy: Tenancy) -> date | None:
-    """The move-in of the next housing in this tenancy's dwelling (offered again and let while
-    this tenancy was still open at the table): the latest day this tenancy can have ended."""
-    dwelling = select(Proposal.vacancy_id).where(Proposal.id == tenancy.proposal_id)
-    return session.exec(
-        select(func.min(Tenancy.moved_in))
+def next_move_ins(session: Session, tenancies: list[Tenancy]) -> dict[uuid.UUID, date]:
+    """Per case id, the move-in of the next housing in its tenancy's dwelling (offered again
+    and let while this tenancy was still open at the table): the latest day the tenancy can
+    have ended. Tenancies whose dwelling was not let again after their move-in are left out.
+    Two queries for all of them."""
+    if not tenancies:
+        return {}
+    dwelling_of: dict[uuid.UUID, uuid.UUID] = dict(
+        session.exec(
+            select(Proposal.id, Proposal.vacancy_id).where(
+                col(Proposal.id).in_([t.proposal_id for t in tenancies])
+            )
+        ).all()
+    )
+    moves: dict[uuid.UUID, list[date]] = {}
+    for dwelling, moved_in in session.exec(
+        select(col(Proposal.vacancy_id), col(Tenancy.moved_in))
+        .select_from(Tenancy)
         .join(Proposal, col(Proposal.id) == Tenancy.proposal_id)
-        .where(
-            col(Proposal.vacancy_id).in_(dwelling.scalar_subquery()),
-            Tenancy.moved_in > tenancy.moved_in,
-        )
-    ).one()
+        .where(col(Proposal.vacancy_id).in_(set(dwelling_of.values())))
+    ).all():
+        moves.setdefault(dwelling, []).append(moved_in)
+    following = {}
+    for tenancy in tenancies:
+        later = [d for d in moves[dwelling_of[tenancy.proposal_id]] if d > tenancy.moved_in]
+        if later:
+            following[tenancy.case_id] = min(later)
+    return following
 
 
 def update_tenancy(
@@ -650,7 +666,7 @@ def update_tenancy(
                 f"before the checkpoint of {seen}, which found the client living there",
                 "date_before_checkpoint",
             )
-        following = _next_move_in(session, tenancy)
+        following = next_move_ins(session, [tenancy]).get(tenancy.case_id)
         if following is not None and day > following:
             after = f"after the next tenant moved into the dwelling on {following}"
             raise Unprocessable("ended_on", after, "date_after_next_move_in")

@@ -265,6 +265,7 @@ AFTERCARE_ITEMS = {
     "checkpoint": "Nazorgcontrole",
     "signal": "Signaal",
     "transfer_overdue": "Omklap over tijd",
+    "let_again": "Woning opnieuw verhuurd, huur niet beëindigd",
 }
 
 INCOME_CATEGORIES = {

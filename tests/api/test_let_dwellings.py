@@ -7,7 +7,8 @@ from datetime import timedelta
 
 from app.vacancies.models import VacancyIn
 from tests.aftercare.housing import STEPS, house, housed_proposal
-from tests.api.helpers import assert_problem, invalid_names
+from tests.aftercare.test_follow_up import agenda
+from tests.api.helpers import assert_problem, invalid_names, plan_meeting
 from tests.clock import TODAY, iso
 from tests.conftest import create_case, vacancy_body
 from tests.imports.sheets import dwelling_row, nl, table, upload, xlsx
@@ -120,10 +121,9 @@ def relet(client, region, dwelling_id: str, moved_in: int) -> dict:  # type: ign
     return response.json()
 
 
-def test_a_tenancy_does_not_end_after_the_next_tenant_moved_into_its_dwelling(client, region):
-    """The dwelling came free and was let again while its first tenancy was still open at the
-    table: ending that tenancy on a day after the next tenant's move-in would count its client
-    as still housed in a home someone else lives in."""
+def housed_twice(client, region) -> tuple[dict, dict]:  # type: ignore[no-untyped-def]
+    """A case housed 200 days ago, its dwelling offered again 100 days ago and let to a second
+    case 90 days ago, the first tenancy not ended: (the first case, the second housing)."""
     first = house(client, region, -200)
     dwelling = client.get(
         f"/v1/vacancies/{housed_proposal(client, region, first['id'])['vacancy_id']}",
@@ -134,6 +134,14 @@ def test_a_tenancy_does_not_end_after_the_next_tenant_moved_into_its_dwelling(cl
     )
     assert again.status_code == 200, again.text
     second = relet(client, region, dwelling["id"], moved_in=-90)
+    return first, second
+
+
+def test_a_tenancy_does_not_end_after_the_next_tenant_moved_into_its_dwelling(client, region):
+    """The dwelling came free and was let again while its first tenancy was still open at the
+    table: ending that tenancy on a day after the next tenant's move-in would count its client
+    as still housed in a home someone else lives in."""
+    first, second = housed_twice(client, region)
     url = f"/v1/cases/{first['id']}/tenancy"
     late = client.patch(
         url,
@@ -148,4 +156,37 @@ def test_a_tenancy_does_not_end_after_the_next_tenant_moved_into_its_dwelling(cl
         headers=region.corporation.headers,
     )
     assert on_time.status_code == 200, on_time.text
+    assert second["status"] == "housed"
+
+
+def _let_again(client, region, org, date: str) -> list[tuple[str, str, bool]]:  # type: ignore[no-untyped-def]
+    entries = agenda(client, region, org, date)
+    return [(e["case_id"], e["due_on"], e["overdue"]) for e in entries if e["kind"] == "let_again"]
+
+
+def test_a_tenancy_whose_dwelling_was_let_again_stays_on_the_agenda_until_it_is_ended(
+    app, client, region
+):
+    """Nobody recorded the end of the first tenancy when the dwelling came free: after the next
+    tenant moved in, the table is asked to record it (by that day at the latest), until it is."""
+    first, second = housed_twice(client, region)
+    meeting = plan_meeting(client, region, iso(7))
+    asked = [(first["id"], iso(-90), True)]  # the second tenancy has no later tenant
+    for org in (region.chair, region.care_provider, region.corporation):
+        assert _let_again(client, region, org, meeting["date"]) == asked, org.name
+    for org in (region.other_care_provider, region.other_corporation):
+        assert _let_again(client, region, org, meeting["date"]) == [], org.name
+    # The meeting that decided the second housing came before its move-in: not asked there.
+    assert _let_again(client, region, region.chair, iso(-95)) == []
+    browser = signed_in(app, make_person(client, region.chair))
+    page = browser.get(f"/vergaderingen/{meeting['id']}")
+    assert page.status_code == 200, page.text
+    assert "Woning opnieuw verhuurd, huur niet beëindigd" in page.text
+    ended = client.patch(
+        f"/v1/cases/{first['id']}/tenancy",
+        json={"ended_on": iso(-90), "end_reason": "moved_on"},
+        headers=region.care_provider.headers,
+    )
+    assert ended.status_code == 200, ended.text
+    assert _let_again(client, region, region.chair, meeting["date"]) == []
     assert second["status"] == "housed"

@@ -79,6 +79,8 @@ def case_section(session: Session, web: Web, case_id: uuid.UUID) -> dict[str, An
     table = session.get(OutflowTable, tenancy.table_id)
     assert table is not None  # a foreign key
     members = table_public(session, table).members
+    # The dwelling let again to a next tenant: the end is due, on that move-in at the latest.
+    let_again_on = aftercare.next_move_ins(session, [tenancy]).get(case_id) if running else None
     return {
         "doc": document,
         "viewer": viewer.value,
@@ -118,6 +120,8 @@ def case_section(session: Session, web: Web, case_id: uuid.UUID) -> dict[str, An
             ],
         },
         "today": today(),
+        "let_again_on": let_again_on,
+        "latest_end": min(today(), let_again_on) if let_again_on else today(),
     }
 
 

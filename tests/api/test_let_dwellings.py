@@ -182,6 +182,12 @@ def test_a_tenancy_whose_dwelling_was_let_again_stays_on_the_agenda_until_it_is_
     page = browser.get(f"/vergaderingen/{meeting['id']}")
     assert page.status_code == 200, page.text
     assert "Woning opnieuw verhuurd, huur niet beëindigd" in page.text
+    # The care provider's Nazorg page says so too, and its end form stops at that move-in.
+    keeper = signed_in(app, make_person(client, region.care_provider))
+    nazorg = keeper.get(f"/dossiers/{first['id']}/nazorg")
+    assert nazorg.status_code == 200, nazorg.text
+    assert "Woning opnieuw verhuurd" in nazorg.text
+    assert f'max="{iso(-90)}"' in nazorg.text
     ended = client.patch(
         f"/v1/cases/{first['id']}/tenancy",
         json={"ended_on": iso(-90), "end_reason": "moved_on"},
@@ -189,4 +195,5 @@ def test_a_tenancy_whose_dwelling_was_let_again_stays_on_the_agenda_until_it_is_
     )
     assert ended.status_code == 200, ended.text
     assert _let_again(client, region, region.chair, meeting["date"]) == []
+    assert "Woning opnieuw verhuurd" not in keeper.get(f"/dossiers/{first['id']}/nazorg").text
     assert second["status"] == "housed"

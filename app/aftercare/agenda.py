@@ -77,12 +77,12 @@ def _entry(tenancy: Tenancy, kind: str, **fields: Any) -> dict[str, Any]:
 
 
 def due_checkpoints(
-    session: Session, table: OutflowTable, on: date
+    session: Session, table: OutflowTable, on: date, running: list[Tenancy] | None = None
 ) -> list[tuple[Tenancy, int, date]]:
     """(tenancy, months, due day) of every checkpoint of a running tenancy due on or before
-    `on` and not recorded."""
+    `on` and not recorded; `running`: the table's running tenancies, when read already."""
     policy = TablePolicy.model_validate(table.policy)
-    tenancies = _running(session, table.id)
+    tenancies = _running(session, table.id) if running is None else running
     recorded = checkpoints_of(session, [t.case_id for t in tenancies])
     due = []
     for tenancy in tenancies:
@@ -222,7 +222,10 @@ def section(session: Session, table: OutflowTable, on: date) -> list[dict[str, A
     draft dated before (on or after the day the signal was entered)."""
     now = today()
     entries = []
-    for tenancy, months, due_on in sorted(due_checkpoints(session, table, on), key=_by_due):
+    running = _running(session, table.id)
+    for tenancy, months, due_on in sorted(
+        due_checkpoints(session, table, on, running), key=_by_due
+    ):
         state = checkpoint_state(tenancy, due_on, False, now)
         entries.append(
             _entry(
@@ -264,7 +267,6 @@ def section(session: Session, table: OutflowTable, on: date) -> list[dict[str, A
                 suggested_action_kind=first or "other",
             )
         )
-    running = _running(session, table.id)
     for tenancy in running:
         if transfer_overdue(tenancy, on):
             assert tenancy.transfer_planned_on is not None

@@ -81,6 +81,7 @@ def case_section(session: Session, web: Web, case_id: uuid.UUID) -> dict[str, An
     members = table_public(session, table).members
     # The dwelling let again to a next tenant: the end is due, on that move-in at the latest.
     let_again_on = aftercare.next_move_ins(session, [tenancy]).get(case_id) if running else None
+    now = today()
     return {
         "doc": document,
         "viewer": viewer.value,
@@ -119,9 +120,9 @@ def case_section(session: Session, web: Web, case_id: uuid.UUID) -> dict[str, An
                 (r.value, labels.label("end_reason", r.value)) for r in TenancyEndReason
             ],
         },
-        "today": today(),
+        "today": now,
         "let_again_on": let_again_on,
-        "latest_end": min(today(), let_again_on) if let_again_on else today(),
+        "latest_end": min(now, let_again_on) if let_again_on else now,
     }
 
 

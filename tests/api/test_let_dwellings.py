@@ -10,7 +10,7 @@ from tests.aftercare.housing import STEPS, house, housed_proposal
 from tests.aftercare.test_follow_up import agenda
 from tests.api.helpers import assert_problem, invalid_names, plan_meeting
 from tests.clock import TODAY, iso
-from tests.conftest import create_case, vacancy_body
+from tests.conftest import create_case, push_again, vacancy_body
 from tests.imports.sheets import dwelling_row, nl, table, upload, xlsx
 from tests.web.conftest import csrf_of, make_person, signed_in
 from tests.web.test_dwelling_pages import _form, _version
@@ -129,10 +129,8 @@ def housed_twice(client, region) -> tuple[dict, dict]:  # type: ignore[no-untype
         f"/v1/vacancies/{housed_proposal(client, region, first['id'])['vacancy_id']}",
         headers=region.corporation.headers,
     ).json()
-    again = client.post(
-        "/v1/vacancies", json=pushed(dwelling, -100), headers=region.corporation.headers
-    )
-    assert again.status_code == 200, again.text
+    day = iso(-100)
+    push_again(client, region.corporation, dwelling, available_from=day, respond_before=day)
     second = relet(client, region, dwelling["id"], moved_in=-90)
     return first, second
 

@@ -61,7 +61,9 @@ def rename_case_references(
     the care provider's own reference (`items[].external_ref`, and quoted in an issue's
     message), which links the file back to the person. `renamed` maps a case id (str) to its
     (old, new) reference; an item is the case's by its id, or by the old reference when a dry
-    run named it before the case existed. Returns how many records changed."""
+    run named it before the case existed (no id). An issue's message is rewritten by the old
+    reference alone, so one about a returning client's open case under that reference loses
+    it too (more hidden, never less). Returns how many records changed."""
     by_ref = dict(renamed.values())
     changed = 0
     for record_id, body in session.connection().execute(
@@ -78,10 +80,12 @@ def rename_case_references(
         for item in body["items"]:
             if not isinstance(item, dict):
                 continue
-            if (ref := item.get("external_ref")) in by_ref:
-                item["external_ref"] = by_ref[ref]
-            elif (pair := renamed.get(str(item.get("id")))) is not None:
+            # By id first: a returning client's open case has the reference of the closed
+            # case it follows, and keeps it when that one is anonymised.
+            if (pair := renamed.get(str(item.get("id")))) is not None:
                 item["external_ref"] = pair[1]
+            elif item.get("id") is None and (ref := item.get("external_ref")) in by_ref:
+                item["external_ref"] = by_ref[ref]
         for issue in body.get("issues") or []:
             if isinstance(issue, dict) and isinstance(issue.get("message"), str):
                 for old, new in by_ref.items():

@@ -4,15 +4,19 @@ in the top-level `migrations/` folder and ship inside the package."""
 import configparser
 import subprocess
 import sys
+import uuid
 from pathlib import Path
 
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import create_engine, inspect
+from fastapi.testclient import TestClient
+from sqlalchemy import create_engine, inspect, text
 from sqlmodel import SQLModel
 
 import app.all_models  # noqa: F401
-from app.migrate import downgrade_to_base, migrations_dir, upgrade_to_head
+from app.migrate import alembic_config, downgrade_to_base, migrations_dir, upgrade_to_head
+from tests.conftest import create_case, make_org, make_table
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -88,3 +92,32 @@ def test_the_built_package_carries_the_migrations_and_finds_them(tmp_path):
         text=True,
     )
     assert found.stdout.strip() == str(shipped)
+
+
+def test_a_downgrade_past_returning_clients_keeps_every_case_under_a_unique_reference(live_app):
+    """0027 lets a returning client's case take the reference of the closed case it follows;
+    before it a reference was unique among all of an organisation's cases, so the downgrade
+    renames the followed case's reference (`returned:` and its id) instead of failing."""
+    with TestClient(live_app) as client:
+        cp = make_org(client, "care_provider")
+        chair = make_org(client, "municipality")
+        table = make_table(client, chair, [cp], ["GM0344"])
+        closed = create_case(client, cp, table, external_ref="K-terug")
+        withdrawn = {"status": "withdrawn", "status_reason": "returned_to_care"}
+        response = client.patch(f"/v1/cases/{closed['id']}", json=withdrawn, headers=cp.headers)
+        assert response.status_code == 200, response.text
+        returned = create_case(
+            client, cp, table, external_ref="K-terug", previous_case_id=closed["id"]
+        )
+        url = live_app.state.engine.url.render_as_string(hide_password=False)
+    command.downgrade(alembic_config(url), "0026_person_changes")
+    engine = create_engine(url)
+    with engine.connect() as connection:
+        refs = dict(connection.execute(text("SELECT id, external_ref FROM cases")).all())
+    engine.dispose()
+    by_id = {str(uuid.UUID(str(k))): v for k, v in refs.items()}
+    assert by_id == {
+        returned["id"]: "K-terug",
+        closed["id"]: f"returned:{uuid.UUID(closed['id']).hex}",
+    }
+    upgrade_to_head(url)

@@ -15,7 +15,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, field_validator, model_validator
 from pydantic import Field as PField
-from sqlalchemy import JSON, CheckConstraint, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, Index, text
 from sqlmodel import Field, SQLModel
 
 from app.ids import uuid7
@@ -376,6 +376,14 @@ class CaseFields(ApiModel):
 
 class CaseCreate(CaseFields):
     external_ref: ExternalRef
+    previous_case_id: uuid.UUID | None = PField(
+        None,
+        description="A client who returns: the closed case (`housed` or `withdrawn`) of your "
+        "organisation, at the same table and with the same `external_ref`, that this case "
+        "follows. Only with it is a reference used by a closed case registered again; without "
+        "it such a reference answers 409 `duplicate_external_ref`, as an open case's does. "
+        "Each closed case is followed once.",
+    )
 
 
 class CaseStatusChange(ApiModel):
@@ -405,6 +413,12 @@ class CasePublic(CaseFields):
     id: uuid.UUID
     external_ref: str
     care_provider_id: uuid.UUID
+    previous_case_id: uuid.UUID | None = PField(
+        description="The closed case of the same client that this one follows (a return to "
+        "the table); null for a first registration. Shown to the case's care provider only "
+        "(null for the table's other readers: the earlier case may be at a table they do not "
+        "read)."
+    )
     status: CaseStatus = PField(
         description=(
             "Lifecycle status: `registered`, `ready` (uitstroomklaar: `ready_since`"
@@ -479,10 +493,25 @@ class CaseTransitionPage(Page[CaseTransitionPublic]):
     pass
 
 
+OPEN_CASE_SQL = "closed_at IS NULL"
+
+
 class Case(Versioned, SQLModel, table=True):
     __tablename__ = "cases"
     __table_args__ = (
-        UniqueConstraint("care_provider_id", "external_ref"),
+        # A reference names one open case; a closed one's is registered again only by a case
+        # that follows it (`previous_case_id`: a client who returns), each followed once.
+        Index(
+            "uq_cases_open_external_ref",
+            "care_provider_id",
+            "external_ref",
+            unique=True,
+            sqlite_where=text(OPEN_CASE_SQL),
+            postgresql_where=text(OPEN_CASE_SQL),
+        ),
+        # Every case under a reference, closed ones included: a creation's check that the
+        # reference is unused, the import's and the list's lookups.
+        Index("ix_cases_care_provider_id_external_ref", "care_provider_id", "external_ref"),
         one_of("status", STORED_STATUSES),
         # A move-in never precedes the ready date (app/cases/dates.py, rule 1): the monitor's
         # flow equation and waiting days rest on it, so it holds even when two requests race.
@@ -495,6 +524,7 @@ class Case(Versioned, SQLModel, table=True):
     id: uuid.UUID = Field(default_factory=uuid7, primary_key=True)
     care_provider_id: uuid.UUID = Field(foreign_key="organisations.id", index=True)
     external_ref: str = Field(max_length=64)
+    previous_case_id: uuid.UUID | None = Field(default=None, foreign_key="cases.id", unique=True)
     table_id: uuid.UUID = Field(foreign_key="outflow_tables.id", index=True)
     facility: str = Field(max_length=32)
     ready_since: date

@@ -44,9 +44,10 @@ def anonymised_reference(case: Case) -> str:
     """`anonymised:` and the case's whole id in hex (43 characters): unique because the id is,
     and out of reach of every client, whose references are letters, digits, `.`, `_` and `-`
     (`app.schemas.REFERENCE_CHARACTERS`). A reference a care provider could register would let
-    it fail every retention round with a unique violation (the references are unique per care
-    provider), and a part of the id would repeat: the first 16 hex digits of a UUIDv7 are its
-    millisecond and 12 random bits, so cases registered in one batch collided."""
+    it fail every retention round with a unique violation (the references were unique per care
+    provider until 0027; among open cases they still are), and a part of the id would repeat:
+    the first 16 hex digits of a UUIDv7 are its millisecond and 12 random bits, so cases
+    registered in one batch collided."""
     return f"anonymised:{case.id.hex}"
 
 

@@ -9,6 +9,7 @@ from sqlmodel import Session
 from app.access_log.deps import AccessContextDep
 from app.access_log.models import AccessAction, AccessLogPage
 from app.access_log.routes import entries_page
+from app.access_log.service import AccessContext
 from app.cases import service
 from app.cases.deps import CaseDep, CaseHistoryDep, CaseReadDep, CaseTimelineDep
 from app.cases.models import (
@@ -44,12 +45,20 @@ from app.versioning import etag
 router = APIRouter(route_class=SessionEndingRoute, prefix="/v1/cases", tags=["cases"])
 
 
-def _public(case: Case) -> CasePublic:
-    return CasePublic.model_validate(case_public_dict(case))
+def _public(case: Case, reader: uuid.UUID) -> CasePublic:
+    """The case as `reader` (an organisation's id) reads it: the link to the case it follows
+    only for its care provider, as that case may be at a table the other readers do not read
+    (a case moves between tables)."""
+    data = case_public_dict(case)
+    if case.care_provider_id != reader:
+        data["previous_case_id"] = None
+    return CasePublic.model_validate(data)
 
 
-def _saved(session: Session, case: Case | CaseRow) -> CaseSaved:
-    """The case with the table-policy rules it fails on its own (`app.registry.intake`)."""
+def _saved(session: Session, context: AccessContext, case: Case | CaseRow) -> CaseSaved:
+    """The case with the table-policy rules it fails on its own (`app.registry.intake`), for its
+    care provider (the earlier case it names logged as read)."""
+    service.log_earlier_cases_shown(session, context, [case])
     warnings = intake.own_rule_failures(session, case)
     return CaseSaved.model_validate({**case_public_dict(case), "warnings": warnings})
 
@@ -69,7 +78,8 @@ def create_case(
     session: SessionDep,
     idempotency: IdempotencyDep,
 ) -> Response:
-    """Register a client's case file (care providers). A known `external_ref` answers 409. The
+    """Register a client's case file (care providers). A known `external_ref` answers 409 (a
+    closed case's too, unless `previous_case_id` names that case: a client who returns). The
     answer names the table-policy rules the case fails on its own (`warnings`): it is stored,
     but cannot be matched until they are met."""
 
@@ -77,7 +87,7 @@ def create_case(
         # A replay shows the case as it is now, read (and logged) like any read: the
         # idempotency record keeps no copy of the case file.
         case = service.get_case(session, context, case_id, AccessAction.read)
-        return _saved(session, case), {"ETag": etag(case)}
+        return _saved(session, context, case), {"ETag": etag(case)}
 
     if replay := idempotency.replay(session, context.principal, payload, reread):
         return replay
@@ -87,7 +97,7 @@ def create_case(
         service.record_duplicate_read(session, context, duplicate)
         raise
     headers = {"Location": f"/v1/cases/{case.id}", "ETag": etag(case)}
-    return idempotency.respond(_saved(session, case), 201, headers, resource_id=case.id)
+    return idempotency.respond(_saved(session, context, case), 201, headers, resource_id=case.id)
 
 
 @router.get("", response_model=CasePage, responses=problem_responses(401, 403, 429))
@@ -105,8 +115,9 @@ def list_cases(
         Query(
             alias="externalRef",
             pattern=f"{EXTERNAL_REF_PATTERN}|^anonymised:[0-9a-f]{{32}}$",
-            description="Only the case with this own reference (or, once anonymised, the "
-            "reference retention gave it: `anonymised:` and the case id in hex).",
+            description="Only the cases with this own reference: one, or a returning "
+            "client's closed and open cases (or, once anonymised, the reference retention "
+            "gave it: `anonymised:` and the case id in hex).",
         ),
     ] = None,
     organisation_id: Annotated[
@@ -165,14 +176,19 @@ def list_cases(
         session, context, filters, after=page.after, limit=page.limit, after_key=page.after_key
     )
     rows, next_cursor = page.cut(rows, None if sort is None else service.sort_date)
-    return CasePage(items=[_public(c) for c in rows], next_cursor=next_cursor)
+    reader = context.principal.require_organisation()
+    service.log_earlier_cases_shown(session, context, rows)
+    return CasePage(items=[_public(c, reader) for c in rows], next_cursor=next_cursor)
 
 
 @router.get("/{case_id}", response_model=CasePublic, responses=problem_responses(401, 403, 404))
-def get_case(case: CaseReadDep, response: Response) -> CasePublic:
+def get_case(
+    case: CaseReadDep, context: AccessContextDep, session: SessionDep, response: Response
+) -> CasePublic:
     """One case file, with its ETag."""
+    service.log_earlier_cases_shown(session, context, [case])
     response.headers["ETag"] = etag(case)
-    return _public(case)
+    return _public(case, context.principal.require_organisation())
 
 
 @router.patch(
@@ -195,7 +211,7 @@ def update_case(
         session, context, case, payload, if_match, if_none_match=if_none_match
     )
     response.headers["ETag"] = etag(case)
-    return _saved(session, case)
+    return _saved(session, context, case)
 
 
 @router.get(

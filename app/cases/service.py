@@ -3,6 +3,7 @@
 municipalities; every access is written to the access log."""
 
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
@@ -96,7 +97,7 @@ def _require_corporations(session: Session, ids: list[uuid.UUID], table_id: uuid
 
 
 def _columns(fields: CaseFields) -> dict[str, Any]:
-    data = fields.model_dump(mode="python", exclude={"external_ref"})
+    data = fields.model_dump(mode="python", exclude={"external_ref", "previous_case_id"})
     data["debts"]["rent_arrears_corporation_ids"] = [
         str(i) for i in data["debts"]["rent_arrears_corporation_ids"]
     ]
@@ -107,20 +108,45 @@ def _columns(fields: CaseFields) -> dict[str, Any]:
 
 class DuplicateCase(Conflict):
     """409 `duplicate_external_ref`: the organisation registered the reference already; the
-    answer names that case (`existing_id`, `Location`)."""
+    answer names that case (`existing_id`, `Location`): the open one, else the newest closed
+    one, whose `previous_case_id` registers a returning client."""
 
-    def __init__(self, case_id: uuid.UUID, external_ref: str) -> None:
+    def __init__(self, case_id: uuid.UUID, external_ref: str, closed: bool = False) -> None:
+        detail = f"Your organisation registered external_ref {external_ref!r} already."
+        if closed:
+            detail = (
+                f"Your organisation registered external_ref {external_ref!r} already, in a "
+                "case that is closed; to register the client again, send that case's id as "
+                "previous_case_id."
+            )
         super().__init__(
-            f"Your organisation registered external_ref {external_ref!r} already.",
+            detail,
             code="duplicate_external_ref",
             headers={"Location": f"/v1/cases/{case_id}"},
             existing_id=str(case_id),
         )
-        self.case_id = case_id
+        self.case_id, self.closed = case_id, closed
 
 
 def _duplicate(existing: Case) -> DuplicateCase:
-    return DuplicateCase(existing.id, existing.external_ref)
+    return DuplicateCase(existing.id, existing.external_ref, existing.closed_at is not None)
+
+
+class PreviousCaseFollowed(DuplicateCase):
+    """409 `previous_case_followed`: a case follows the named closed case already (the client
+    was registered again); the answer names it (`existing_id`, `Location`), a read of the
+    organisation's own case as a `DuplicateCase` is."""
+
+    def __init__(self, case_id: uuid.UUID) -> None:
+        Conflict.__init__(
+            self,
+            "The client was registered again from that case already; name the newer case as "
+            "previous_case_id.",
+            code="previous_case_followed",
+            headers={"Location": f"/v1/cases/{case_id}"},
+            existing_id=str(case_id),
+        )
+        self.case_id, self.closed = case_id, False
 
 
 def record_duplicate_read(
@@ -169,12 +195,14 @@ def _corporations_found(table: BindParameter[uuid.UUID], corporations: int) -> A
 def _creation_checks(corporations: int) -> Executable:
     """`create_case`'s three checks in one statement (one round trip, built once per number of
     corporation ids): the case the organisation registered under the reference (`:org`,
-    `:ref`), whether it sits at the table (`:table`), and how many of the ids
-    (`:corporation_0` ...) are housing corporations at that table."""
+    `:ref`; the open one, else the newest closed one), whether it sits at the table
+    (`:table`), and how many of the ids (`:corporation_0` ...) are housing corporations at
+    that table."""
     org: BindParameter[uuid.UUID] = bindparam("org")
     existing = (
         select(CASES.c.id)
         .where(CASES.c.care_provider_id == org, CASES.c.external_ref == bindparam("ref"))
+        .order_by(CASES.c.closed_at.is_not(None), CASES.c.created_at.desc())
         .limit(1)
         .scalar_subquery()
     )
@@ -182,6 +210,29 @@ def _creation_checks(corporations: int) -> Executable:
         _MEMBERS.c.table_id == bindparam("table"), _MEMBERS.c.organisation_id == org
     )
     return select(existing, member, _corporations_found(bindparam("table"), corporations))
+
+
+def _reference_free(
+    provider: BindParameter[uuid.UUID], table: BindParameter[uuid.UUID]
+) -> ColumnElement[bool]:
+    """The reference (`:external_ref`) is the organisation's to register: no case of it has the
+    reference, or (a returning client) `:previous_case_id` names its closed case at the table
+    with that reference. An open case with it, or a second case following the same one, is
+    left to the unique indexes (`Case.__table_args__`), which hold against concurrent requests
+    too."""
+    previous = bindparam("previous_case_id", type_=CASES.c.previous_case_id.type)
+    reference = bindparam("external_ref", type_=CASES.c.external_ref.type)
+    followed = exists().where(
+        CASES.c.id == previous,
+        CASES.c.care_provider_id == provider,
+        CASES.c.table_id == table,
+        CASES.c.external_ref == reference,
+        CASES.c.closed_at.is_not(None),
+    )
+    unused = ~exists().where(
+        CASES.c.care_provider_id == provider, CASES.c.external_ref == reference
+    )
+    return or_(and_(previous.is_(None), unused), and_(previous.is_not(None), followed))
 
 
 @cache
@@ -200,7 +251,9 @@ def _insert_case(dialect: str, corporations: int) -> Insert:
     provider = bindparam("care_provider_id", type_=CASES.c.care_provider_id.type)
     member = exists(locked_membership(table, provider))
     checked = select(*(bindparam(name, type_=CASES.c[name].type) for name in names)).where(
-        member, _corporations_found(table, corporations) == corporations
+        member,
+        _corporations_found(table, corporations) == corporations,
+        _reference_free(provider, table),
     )
     # RETURNING says whether it inserted: psycopg's rowcount here is -1 either way, so a case
     # whose reference another request had just registered went on to its transition and failed
@@ -208,7 +261,8 @@ def _insert_case(dialect: str, corporations: int) -> Insert:
     return (
         insert_into(CASES)
         .from_select(names, checked)
-        .on_conflict_do_nothing(index_elements=["care_provider_id", "external_ref"])
+        # Either unique index: an open case's reference, a closed case followed once.
+        .on_conflict_do_nothing()
         .returning(CASES.c.id, CASES.c.table_id)
     )
 
@@ -244,21 +298,72 @@ def _refuse_creation(
         .one()
     )
     if existing is not None:
-        raise DuplicateCase(existing, data.external_ref)
+        closed = session.exec(select(Case.closed_at).where(Case.id == existing)).one() is not None
+        if not closed or data.previous_case_id is None:
+            raise DuplicateCase(existing, data.external_ref, closed)
     if not member:
         _require_membership(session, org_id, data.table_id)  # raises, with its message
     if found != len(corporations):
         # raises, naming the missing ids
         _require_corporations(session, list(corporations), data.table_id)
+    if data.previous_case_id is not None:
+        _require_previous(session, org_id, data)  # raises, unless a case was inserted meanwhile
     # The checks pass now, so a case with the reference was inserted and is gone again (it
     # cannot be: only that constraint is let through, and cases are not deleted so).
     raise LostRace("a case reference was inserted concurrently")
 
 
+def follower_of(session: Session, case_id: uuid.UUID) -> uuid.UUID | None:
+    """The id of the case that follows `case_id` (its client registered again), if any."""
+    return session.exec(select(Case.id).where(Case.previous_case_id == case_id)).first()
+
+
+def log_earlier_cases_shown(
+    session: Session, context: AccessContext, cases: Iterable[Case | CaseRow]
+) -> None:
+    """Log a read of every earlier case the shown cases name (`previous_case_id`, shown to the
+    case's care provider only): showing a case's id is a read of it, as a 409 naming one is
+    (`record_duplicate_read`). One query for their tables, none when no case names one."""
+    reader = context.principal.organisation_id
+    ids = {
+        c.previous_case_id
+        for c in cases
+        if c.previous_case_id is not None and c.care_provider_id == reader
+    }
+    if ids:
+        rows = session.exec(select(Case.id, Case.table_id).where(col(Case.id).in_(ids)))
+        access_log.record(session, context, AccessAction.read, rows.all())
+
+
+def _require_previous(session: Session, org_id: uuid.UUID, data: CaseCreate) -> None:
+    """400 `unknown_case` unless `previous_case_id` names a closed case of the organisation at
+    the case's table with the same reference (another organisation's case gets the answer of
+    an unknown one); 409 `previous_case_followed` when a case follows it already."""
+    previous = session.exec(
+        select(Case).where(Case.id == data.previous_case_id, Case.care_provider_id == org_id)
+    ).first()
+    reason = None
+    if previous is None:
+        reason = "no case of your organisation has this id"
+    elif previous.closed_at is None:
+        reason = "the case is still open; a client returns from a housed or withdrawn case"
+    elif previous.table_id != data.table_id:
+        reason = "the case was at another table; a returning client is registered at the same one"
+    elif previous.external_ref != data.external_ref:
+        reason = "the case has another external_ref (an anonymised case's reference is free)"
+    if reason is not None:
+        raise Unprocessable("previous_case_id", reason, "unknown_case")
+    if previous is not None and (follower := follower_of(session, previous.id)) is not None:
+        raise PreviousCaseFollowed(follower)
+
+
 def create_case(session: Session, context: AccessContext, data: CaseCreate) -> CaseRow:
     """Register a case file: 409 `duplicate_external_ref` for a reference the organisation uses
-    already, 422 for a table it does not sit at or an id that is no housing corporation (in that
-    order); the case (its checks in its INSERT: `_insert_case`), its first transition and the
+    already (a closed case's reference too, unless `previous_case_id` names that case: a
+    returning client), 400 for a table it does not sit at, an id that is no housing
+    corporation or a `previous_case_id` that names no closed case of the organisation at the
+    table with the reference, 409 `previous_case_followed` when a case follows it already (in
+    that order); the case (its checks in its INSERT: `_insert_case`), its first transition and the
     access log in three INSERTs (on PostgreSQL in one statement: `_insert_case_logged`),
     through Core (the ORM's unit of work and a SQLModel row took a third of a creation's CPU
     time)."""
@@ -270,6 +375,7 @@ def create_case(session: Session, context: AccessContext, data: CaseCreate) -> C
         "id": uuid7(),
         "care_provider_id": org_id,
         "external_ref": data.external_ref,
+        "previous_case_id": data.previous_case_id,
         **_columns(data),
         "status": CaseStatus.registered.value,
         "status_reason": None,
@@ -329,7 +435,9 @@ def create_cases(
     for start in range(0, len(refs), 500):
         chunk = refs[start : start + 500]
         existing = session.exec(
-            select(Case).where(Case.care_provider_id == org_id, col(Case.external_ref).in_(chunk))
+            select(Case)
+            .where(Case.care_provider_id == org_id, col(Case.external_ref).in_(chunk))
+            .order_by(col(Case.closed_at).is_not(None))
         ).first()
         if existing is not None:
             raise _duplicate(existing)

@@ -67,6 +67,13 @@ SERVICE_MESSAGES = {
     "precondition_failed": "Iemand anders heeft dit intussen gewijzigd. Laad opnieuw en probeer "
     "het nog eens.",
     "duplicate_external_ref": "Uw organisatie gebruikt dit kenmerk al voor een ander dossier.",
+    "duplicate_external_ref_closed": "Uw organisatie gebruikte dit kenmerk voor een dossier dat "
+    "gehuisvest of afgemeld is. Komt de cliënt terug? Open dat dossier en kies 'Meld de cliënt "
+    "opnieuw aan'.",
+    "unknown_case": "Dit dossier kan niet worden gevolgd: het is niet afgesloten, van een andere "
+    "tafel of heeft een ander kenmerk.",
+    "previous_case_followed": "De cliënt is vanuit dat dossier al opnieuw aangemeld; ga uit van "
+    "het nieuwste dossier.",
     "illegal_transition": "Deze statuswijziging kan in de huidige status niet.",
     "dwelling_let": "De woning is verhuurd; er valt niets in te trekken.",
     "available_before_move_in": "De woning is verhuurd aan een huurder die op of na deze datum "

@@ -432,12 +432,15 @@ def _stored_refs(rows: list[Row]) -> list[str]:
 
 
 def _existing_cases(session: Session, org_id: uuid.UUID, refs: list[str]) -> dict[str, Case]:
+    """The organisation's case per reference: the open one, else the newest closed one (a
+    returning client's reference names several cases; the file updates the current one)."""
     found: dict[str, Case] = {}
     for start in range(0, len(refs), CHUNK):
         chunk = refs[start : start + CHUNK]
-        query = select(Case).where(
-            Case.care_provider_id == org_id,
-            col(Case.external_ref).in_(chunk),
+        query = (
+            select(Case)
+            .where(Case.care_provider_id == org_id, col(Case.external_ref).in_(chunk))
+            .order_by(col(Case.closed_at).is_(None), col(Case.created_at))
         )
         found.update((case.external_ref, case) for case in session.exec(query))
     return found

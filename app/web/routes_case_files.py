@@ -1,3 +1,5 @@
+# Size: the form pages of one case file (new, a returning client, edit, status) share one form
+# builder and one way from a refusal to its Dutch message; the dwelling pages reuse both.
 """A care provider's people enter and correct their organisation's case files by hand:
 `/dossiers/nieuw`, `/dossiers/{id}/bewerken`, and putting a case on hold, resuming or withdrawing
 it (`/dossiers/{id}/status`).
@@ -20,6 +22,7 @@ from sqlmodel import Session
 from starlette.datastructures import FormData
 from starlette.responses import Response
 
+from app.access_log import service as access_log
 from app.access_log.models import AccessAction
 from app.cases import service as cases
 from app.cases.models import (
@@ -37,7 +40,7 @@ from app.imports.by_hand import Entry, empty_means, form_values, read_entry, val
 from app.imports.columns import CASES, Column, Kind, Layout
 from app.imports.messages import service_message
 from app.organisations.models import OrganisationKind
-from app.problems import PreconditionFailed, ProblemError
+from app.problems import NotFound, PreconditionFailed, ProblemError
 from app.registry import intake
 from app.versioning import etag
 from app.web import labels
@@ -141,11 +144,25 @@ def _form_page(
     error: str | None = None,
     saved: str | None = None,
     status: int = 200,
+    previous: Case | None = None,
 ) -> HTMLResponse:
+    """The new-case form (`case` None; `previous` the closed case a returning client's form
+    follows) or a case's edit form."""
+    if previous is not None:  # the page shows the earlier case's id and reference: a read
+        access_log.record(
+            session, web.access(), AccessAction.read, [(previous.id, previous.table_id)]
+        )
     tables = imports.member_tables(session, web.organisation.id)
-    table_ids = [case.table_id] if case is not None else [t.id for t in tables]
+    fixed = case or previous
+    table_ids = [fixed.table_id] if fixed is not None else [t.id for t in tables]
     context: dict[str, Any] = {
-        "title": "Nieuw dossier" if case is None else f"Dossier {case.external_ref} bewerken",
+        "title": (
+            f"Dossier {case.external_ref} bewerken"
+            if case is not None
+            else "Nieuw dossier"
+            if previous is None
+            else "Terugkerende cliënt aanmelden"
+        ),
         "case": case,
         "tables": tables,
         "table_value": values.get("table_id", ""),
@@ -154,10 +171,11 @@ def _form_page(
             values,
             errors or {},
             imports.corporation_options(session, table_ids, case),
-            case is None,
+            case is None and previous is None,  # a returning client keeps the reference
         ),
         "error": error or ("Controleer de gemarkeerde velden." if errors else None),
         "saved": saved,
+        "previous": previous,
     }
     if case is not None:
         current = effective_status(case.status, case.ready_since, parked_until=case.parked_until)
@@ -206,9 +224,21 @@ def problem_errors(exc: ProblemError) -> tuple[dict[str, str], str]:
 
 
 @router.get("/dossiers/nieuw")
-def new_case_page(request: Request, session: SessionDep, web: WebDep) -> HTMLResponse:
+def new_case_page(request: Request, session: SessionDep, web: WebDep) -> Response:
+    """The empty form; with `?vorig=<case id>` (a closed case of the organisation) the form of
+    a returning client: filled in from that case, under its reference, following it."""
     _require_care_provider(web)
-    return _form_page(request, session, web, values={})
+    previous = request.query_params.get("vorig")
+    if not previous:
+        return _form_page(request, session, web, values={})
+    try:
+        case = _own_case(session, web, uuid.UUID(previous), None)  # logged as the form shows it
+    except ValueError:
+        raise NotFound("No such case.") from None
+    if case.status not in CLOSED_STATUSES or case.anonymised_at is not None:
+        return redirect(f"/dossiers/{case.id}", None)  # its page says why it has no return
+    values = _stored_values(case) | {"table_id": str(case.table_id)}
+    return _form_page(request, session, web, values=values, previous=case)
 
 
 @router.post("/dossiers/nieuw")
@@ -218,36 +248,78 @@ def create_case(request: Request, session: SessionDep, web: WebDep, form: FormDe
     _require_care_provider(web)
     values = _values(form)
     values["table_id"] = field(form, "table_id", 40)
+    previous = _previous(session, web, field(form, "previous_case_id", 40))
     table = _table(session, web, values["table_id"])
     if table is None:
-        return _form_page(request, session, web, values=values, error="Kies een tafel.", status=400)
+        return _form_page(
+            request,
+            session,
+            web,
+            values=values,
+            error="Kies een tafel.",
+            status=400,
+            previous=previous,
+        )
     entry = read_entry(CASES, values, corporations=imports.table_corporations(session, table))
     entry.document["table_id"] = str(table)
+    if previous is not None:
+        entry.document["previous_case_id"] = str(previous.id)
     created = validate_entry(CaseCreate, entry, {c.name for c in CASES.columns})
     if created is None:
-        return _form_page(request, session, web, values=values, errors=entry.errors, status=400)
+        return _form_page(
+            request,
+            session,
+            web,
+            values=values,
+            errors=entry.errors,
+            status=400,
+            previous=previous,
+        )
     try:
         with session.begin_nested():
             case = cases.create_case(session, web.access(), created)
     except ProblemError as exc:
-        if isinstance(exc, cases.DuplicateCase) and _same_file(session, exc.case_id, created):
+        duplicate = exc if isinstance(exc, cases.DuplicateCase) else None
+        if duplicate and not duplicate.closed and _same_file(session, duplicate.case_id, created):
             # The form sent twice (a double click): the first made this very file. Saying the
             # reference is in use "for another file" invited a second file under another one.
-            return redirect(f"/dossiers/{exc.case_id}/bewerken", "dossier_opgeslagen")
+            return redirect(f"/dossiers/{duplicate.case_id}/bewerken", "dossier_opgeslagen")
         errors, message = problem_errors(exc)
+        if duplicate and duplicate.closed:
+            message = service_message("duplicate_external_ref_closed")
+            errors = {REF: message}
         return _form_page(
-            request, session, web, values=values, errors=errors, error=message, status=exc.status
+            request,
+            session,
+            web,
+            values=values,
+            errors=errors,
+            error=message,
+            status=exc.status,
+            previous=previous,
         )
     return redirect(f"/dossiers/{case.id}/bewerken", "dossier_opgeslagen")
+
+
+def _previous(session: Session, web: Web, text: str) -> Case | None:
+    """The closed case a returning client's form follows (its hidden field), the
+    organisation's own; None for a first registration."""
+    if not text:
+        return None
+    try:
+        return _own_case(session, web, uuid.UUID(text), None)
+    except ValueError:
+        raise NotFound("No such case.") from None
 
 
 def _same_file(session: Session, case_id: uuid.UUID, created: CaseCreate) -> bool:
     """Whether the organisation's stored file under that reference holds what the form asks."""
     stored = session.get(Case, case_id)
-    if stored is None:
+    if stored is None or stored.closed_at is not None:  # a closed file is never the form's
         return False
     try:
-        before = CaseCreate.model_validate(imports.stored_case(stored)).model_dump(mode="json")
+        document = imports.stored_case(stored) | {"previous_case_id": stored.previous_case_id}
+        before = CaseCreate.model_validate(document).model_dump(mode="json")
     except ValidationError:  # stored before a rule it now breaks: not what the form asks
         return False
     return bool(before == created.model_dump(mode="json"))

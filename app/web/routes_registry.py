@@ -353,6 +353,19 @@ def _open_proposal(session: Session, clause: Any) -> Proposal | None:
     ).first()
 
 
+def _linked_cases_shown(session: Session, web: Web, case: Case) -> uuid.UUID | None:
+    """For the case's care provider: the case that follows it (a returning client), if any,
+    with a read logged of it and of the case it follows, as the page names both."""
+    if case.care_provider_id != web.organisation.id:
+        return None
+    follower = cases_service.follower_of(session, case.id)
+    linked = [i for i in (follower, case.previous_case_id) if i is not None]
+    if linked:
+        rows = session.exec(select(Case.id, Case.table_id).where(col(Case.id).in_(linked)))
+        access_log.record(session, web.access(), AccessAction.read, rows.all())
+    return follower
+
+
 @router.get("/dossiers/{case_id}")
 def case_page(
     request: Request, case_id: uuid.UUID, session: SessionDep, web: WebDep
@@ -411,6 +424,7 @@ def case_page(
             ),
             "areas": areas_service.names_for(session, codes, {table.id}),
             "own_case": case.care_provider_id == web.organisation.id,
+            "follower_id": _linked_cases_shown(session, web, case),
             "waiting_days": _waiting_days(case),
             "proposal_days": (
                 None if proposal is None else (today() - local_date(proposal.updated_at)).days

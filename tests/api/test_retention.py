@@ -516,3 +516,32 @@ def test_a_replayed_import_report_does_not_name_an_anonymised_case_by_its_old_re
     checked = upload(client, CASES, content, check, table_id=region.table_id)
     assert checked.headers.get("Idempotent-Replayed") == "true"
     assert "K-PERSON-1" not in checked.text
+
+
+def test_anonymising_a_closed_case_leaves_the_reference_of_the_client_who_returned(
+    client, region, session
+):
+    """A returning client's open case has the reference of the closed case it follows; the
+    closed one's anonymisation replaces that reference in a kept import report by the item's
+    id, so the open case's item keeps its own (by reference alone it lost it)."""
+    from tests.imports.sheets import CASES, case_row, table, upload, xlsx
+
+    cp = region.care_provider
+    closed = create_case(client, cp, region.table_id, external_ref="K-TERUG-1")
+    close_long_ago(session, closed["id"])
+    session.commit()
+    returned = create_case(
+        client, cp, region.table_id, external_ref="K-TERUG-1", previous_case_id=closed["id"]
+    )
+    headers = {**cp.headers, "Idempotency-Key": "import-of-the-returned-client"}
+    params = {"table_id": region.table_id, "dry_run": False}
+    content = xlsx(table([case_row("K-TERUG-1", Urgentie="ja")]))
+    first = upload(client, CASES, content, headers, **params)
+    assert [i["id"] for i in first.json()["items"]] == [returned["id"]]
+    assert anonymise_closed_cases(session, utcnow(), retention_days=730) == 1
+    session.commit()
+    replay = upload(client, CASES, content, headers, **params)
+    assert replay.headers.get("Idempotent-Replayed") == "true"
+    assert replay.json()["items"][0]["external_ref"] == "K-TERUG-1"
+    listed = client.get("/v1/cases", params={"externalRef": "K-TERUG-1"}, headers=cp.headers)
+    assert [c["id"] for c in listed.json()["items"]] == [returned["id"]]

@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import text
 
 from tests.concurrency.conftest import Cluster, at_once, case_file, dwelling, new_table
+from tests.conftest import Org
 
 pytestmark = pytest.mark.xdist_group("two_servers")
 
@@ -103,12 +104,12 @@ def test_the_same_idempotency_key_at_once_creates_one_case_and_replays_it(cluste
     assert count == 1
 
 
-def test_the_same_reference_at_once_creates_one_case_and_refuses_the_others(cluster: Cluster):
-    table = new_table(cluster, "GM0353")
-    body = case_file(table.id)
+def _registered_once(cluster: Cluster, care_provider: Org, body: dict) -> dict:
+    """Post the case file six times at once across both servers: one 201, and five 409
+    `duplicate_external_ref` naming the created case. Returns the created case."""
 
     def create(client: int) -> tuple[int, dict]:
-        api = cluster.client(table.care_provider, client)
+        api = cluster.client(care_provider, client)
         response = api.post("/v1/cases", json=body)
         api.close()
         return response.status_code, response.json()
@@ -121,6 +122,27 @@ def test_the_same_reference_at_once_creates_one_case_and_refuses_the_others(clus
     refusals = [answer for status, answer in answers if status == 409]
     assert all(a["code"] == "duplicate_external_ref" for a in refusals)
     assert {a["existing_id"] for a in refusals} == {created["id"]}
+    return created
+
+
+def test_the_same_reference_at_once_creates_one_case_and_refuses_the_others(cluster: Cluster):
+    table = new_table(cluster, "GM0353")
+    _registered_once(cluster, table.care_provider, case_file(table.id))
+
+
+def test_a_returning_client_registered_at_once_is_registered_once(cluster: Cluster):
+    table = new_table(cluster, "GM0344")
+    api = cluster.client(table.care_provider, 0)
+    closed = api.post("/v1/cases", json=case_file(table.id)).json()
+    withdrawn = {"status": "withdrawn", "status_reason": "returned_to_care"}
+    assert api.patch(f"/v1/cases/{closed['id']}", json=withdrawn).status_code == 200
+    api.close()
+    body = case_file(table.id) | {
+        "external_ref": closed["external_ref"],
+        "previous_case_id": closed["id"],
+    }
+    created = _registered_once(cluster, table.care_provider, body)
+    assert created["previous_case_id"] == closed["id"]
 
 
 def test_the_same_batch_with_one_key_at_once_is_stored_once(cluster: Cluster):

@@ -295,3 +295,24 @@ def _logged_by_import(client, region, case_id: str) -> list[str]:
         headers=region.chair.headers,
     ).json()["items"]
     return [e["action"] for e in log if e["endpoint"] == "POST /v1/cases/imports"]
+
+
+def test_a_returning_clients_row_updates_the_open_case_and_never_registers_one(client, region):
+    """A returning client's reference names two cases: the closed one and the open one that
+    follows it. A row updates the open case; a row under a closed case's reference (a file
+    re-imported after the client was housed) registers nobody again."""
+    cp = region.care_provider
+    closed = create_case(client, cp, region.table_id, external_ref="K-1")
+    withdrawn = {"status": "withdrawn", "status_reason": "own_solution"}
+    assert client.patch(f"/v1/cases/{closed['id']}", json=withdrawn, headers=cp.headers).is_success
+    content = xlsx(table([case_row("K-1", Urgentie="ja")]))
+    before = upload(client, CASES, content, cp.headers, table_id=region.table_id, dry_run=False)
+    assert [i["code"] for i in before.json()["issues"]] == ["case_closed"]
+    returned = create_case(
+        client, cp, region.table_id, external_ref="K-1", previous_case_id=closed["id"]
+    )
+    after = upload(client, CASES, content, cp.headers, table_id=region.table_id, dry_run=False)
+    assert after.status_code == 200, after.text
+    assert (after.json()["created"], after.json()["updated"]) == (0, 1)
+    cases = {c["id"]: c for c in _cases(client, cp)}
+    assert (cases[returned["id"]]["urgency"], cases[closed["id"]]["urgency"]) == (True, False)

@@ -431,3 +431,60 @@ def test_digits_of_another_script_on_the_form_are_refused_as_the_api_refuses_the
         form = _form(external_ref=f"K-hand-{uuid.uuid4().hex[:6]}", **changes)
         response = _post(browser, "/dossiers/nieuw", form, "/dossiers/nieuw")
         assert response.status_code == 400, changes
+
+
+def test_a_returning_client_is_registered_from_the_closed_file(app, client, region):
+    """A withdrawn client comes back: the closed file's page offers the form of a new file
+    under the same reference, filled in from the closed one; the new file follows it."""
+    cp = region.care_provider
+    case = create_case(client, cp, region.table_id, external_ref="K-terug-1")
+    withdrawn = {"status": "withdrawn", "status_reason": "returned_to_care"}
+    assert client.patch(f"/v1/cases/{case['id']}", json=withdrawn, headers=cp.headers).is_success
+    browser = signed_in(app, make_person(client, cp))
+    again = f"/dossiers/nieuw?vorig={case['id']}"
+    assert again in browser.get(f"/dossiers/{case['id']}").text
+    # The plain form under the same reference says where to go instead of 'another file'.
+    plain = _post(browser, "/dossiers/nieuw", _form(external_ref="K-terug-1"), "/dossiers/nieuw")
+    assert plain.status_code == 409 and "Meld de cliënt" in plain.text
+    form = browser.get(again)
+    assert form.status_code == 200
+    assert f'name="previous_case_id" value="{case["id"]}"' in form.text
+    assert 'name="external_ref" value="K-terug-1"' in form.text
+    sent = _post(browser, "/dossiers/nieuw", _hidden(form.text), again)
+    assert sent.status_code == 303, sent.text
+    items = client.get("/v1/cases", params={"externalRef": "K-terug-1"}, headers=cp.headers)
+    closed, returned = items.json()["items"]
+    assert closed["id"] == case["id"]
+    assert returned["previous_case_id"] == case["id"] and returned["status"] == "ready"
+    assert returned["household"] == case["household"]
+    closed_page = browser.get(f"/dossiers/{case['id']}").text
+    assert again not in closed_page and f"/dossiers/{returned['id']}" in closed_page
+    # Each page that names the other file is a read of it.
+    assert ("read", "GET /dossiers/nieuw") in _log(client, region, case["id"])
+    assert ("read", "GET /dossiers/{case_id}") in _log(client, region, returned["id"])
+    # Sent again (a double click), the form finds the reference's open file and no new one.
+    twice = _post(browser, "/dossiers/nieuw", _hidden(form.text), again)
+    assert twice.status_code == 303 and twice.headers["location"] == sent.headers["location"]
+    assert len(client.get("/v1/cases", headers=cp.headers).json()["items"]) == 2
+
+
+def test_an_open_file_offers_no_return_and_another_providers_file_is_not_found(
+    app, client, region, other_region
+):
+    cp = region.care_provider
+    case = create_case(client, cp, region.table_id)
+    browser = signed_in(app, make_person(client, cp))
+    assert "vorig=" not in browser.get(f"/dossiers/{case['id']}").text
+    refused = browser.get(f"/dossiers/nieuw?vorig={case['id']}", follow_redirects=False)
+    assert refused.status_code == 303
+    other = signed_in(app, make_person(client, other_region.care_provider))
+    assert other.get(f"/dossiers/nieuw?vorig={case['id']}").status_code == 404
+
+
+def _hidden(html: str) -> dict[str, str]:
+    """The form's fields as filled in on the page (inputs and selected options)."""
+    values = dict(re.findall(r'<input[^>]*name="([^"]+)"[^>]*value="([^"]*)"', html))
+    for name, body in re.findall(r'<select[^>]*name="([^"]+)"[^>]*>(.*?)</select>', html, re.S):
+        chosen = re.search(r'<option value="([^"]*)"[^>]*selected', body)
+        values[name] = chosen.group(1) if chosen else ""
+    return {k: v.replace("&#39;", "'").replace("&amp;", "&") for k, v in values.items()}

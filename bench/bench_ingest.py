@@ -306,9 +306,11 @@ def _run(  # type: ignore[no-untyped-def]
     `cases`); served from the tree `code_dir` if given."""
     run = Run(backend, workers, "before" if code_dir else "")
     server: dict[str, int] = {}
-    if code_dir:  # an earlier tree serves without migrating (`running_server`): migrate here
-        upgrade_to_head(url)
-    with running_server(url, workers, code_dir=code_dir, started=server) as base:
+    # Every database here is fresh, so an earlier tree migrates it itself, to its own schema:
+    # migrated by this tree, 0027's indexes made the earlier tree's case INSERT (ON CONFLICT
+    # on the unique pair it no longer found) fail on SQLite.
+    fresh = {"UITSTROOM_MIGRATE_ON_START": "true"} if code_dir else None
+    with running_server(url, workers, code_dir=code_dir, started=server, environment=fresh) as base:
         with httpx.Client(base_url=base, timeout=120) as client:
             table_id, corporation_headers, corporation_ids, care_provider = _setup(client, region)
             if ingest:

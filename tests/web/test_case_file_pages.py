@@ -12,6 +12,7 @@ from app.timeutil import AMSTERDAM
 from tests.clock import TODAY, iso
 from tests.conftest import create_case
 from tests.web.conftest import csrf_of, make_person, publish_one, signed_in
+from tests.web.html_rules import problems
 
 
 def _form(**overrides: str) -> dict[str, str]:
@@ -447,7 +448,7 @@ def test_a_returning_client_is_registered_from_the_closed_file(app, client, regi
     plain = _post(browser, "/dossiers/nieuw", _form(external_ref="K-terug-1"), "/dossiers/nieuw")
     assert plain.status_code == 409 and "Meld de cliënt" in plain.text
     form = browser.get(again)
-    assert form.status_code == 200
+    assert form.status_code == 200 and problems(form.text) == []
     assert f'name="previous_case_id" value="{case["id"]}"' in form.text
     assert 'name="external_ref" value="K-terug-1"' in form.text
     sent = _post(browser, "/dossiers/nieuw", _hidden(form.text), again)

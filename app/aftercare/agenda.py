@@ -32,6 +32,7 @@ from app.aftercare.service import (
     checkpoint_state,
     checkpoints_of,
     next_move_ins,
+    returns,
     transfer_overdue,
 )
 from app.matching.ages import add_months
@@ -214,7 +215,9 @@ def section(session: Session, table: OutflowTable, on: date) -> list[dict[str, A
     """The aftercare entries for an agenda dated `on` (table view), in order: checkpoints
     (oldest due first), signals, overdue transfers, tenancies let again (`let_again`: not ended,
     while the next tenant of the dwelling moved in on or before `on`, the entry's `due_on`; the
-    end is to be recorded, on that day at the latest). `overdue` is counted on today.
+    end is to be recorded, on that day at the latest), tenancies whose tenant returned
+    (`returned`: not ended, while a case following the tenancy's case was registered at the
+    table on or before `on`, its `due_on`). `overdue` is counted on today.
 
     A signal is on the agenda of the first meeting after the day it was recorded in the
     service: checkpoints entered on or before `on` and on no other meeting's agenda (`_Held`):
@@ -280,12 +283,17 @@ def section(session: Session, table: OutflowTable, on: date) -> list[dict[str, A
                     suggested_action_kind=SUGGESTED_ACTION["transfer_overdue"],
                 )
             )
-    following = next_move_ins(session, running)
+    following, returned = next_move_ins(session, running), returns(session, running)
     for tenancy in running:
         moved_in = following.get(tenancy.case_id)
         if moved_in is not None and moved_in <= on:
             entries.append(
                 _entry(tenancy, "let_again", due_on=moved_in.isoformat(), overdue=moved_in < now)
+            )
+    for tenancy in running:
+        if (back := returned.get(tenancy.case_id)) is not None and back[1] <= on:
+            entries.append(
+                _entry(tenancy, "returned", due_on=back[1].isoformat(), overdue=back[1] < now)
             )
     return entries
 
@@ -299,13 +307,18 @@ def for_care_provider(entries: list[dict[str, Any]], me: str) -> list[dict[str, 
     return [e for e in entries if e["care_provider_id"] == me]
 
 
+# Entries the landlord does not see: the support's checkpoints, and a tenant's return to the
+# table (that the client is back in care is the care provider's and the table's to know).
+CARE_ONLY = frozenset({"checkpoint", "returned"})
+
+
 def for_corporation(entries: list[dict[str, Any]], me: str) -> list[dict[str, Any]]:
     """A corporation's share: its own tenants' rent-arrears and nuisance signals, overdue
-    transfers and tenancies let again (its own dwelling); no checkpoint of the support, no other
-    signal."""
+    transfers and tenancies let again (its own dwelling); no checkpoint of the support, no
+    return of its tenant to the table, no other signal."""
     shown = []
     for entry in entries:
-        if entry["corporation_id"] != me or entry["kind"] == "checkpoint":
+        if entry["corporation_id"] != me or entry["kind"] in CARE_ONLY:
             continue
         if entry["kind"] == "signal":
             signals = [s for s in entry["signals"] if s in CORPORATION_SIGNALS]

@@ -365,19 +365,22 @@ class TenancyPage(Page[TenancyView]):
 class AftercareItemOut(BaseModel):
     """An aftercare entry of the agenda (`app.aftercare.agenda`)."""
 
-    kind: Literal["checkpoint", "signal", "transfer_overdue", "let_again"] = PField(
+    kind: Literal["checkpoint", "signal", "transfer_overdue", "let_again", "returned"] = PField(
         description="`checkpoint`: a follow-up checkpoint due by the meeting and not recorded; "
         "`signal`: a checkpoint recorded since the previous meeting that raised signals; "
         "`transfer_overdue`: an intermediate lease past its planned omklap; `let_again`: a "
         "tenancy not ended whose dwelling the next tenant moved into on `due_on` (record the "
-        "end, on that day at the latest)."
+        "end, on that day at the latest); `returned`: a tenancy not ended whose tenant was "
+        "registered at the table again on `due_on` (a case with this one as "
+        "`previous_case_id`; not in the landlord's share)."
     )
     case_id: uuid.UUID = PField(description="The housed case.")
     care_provider_id: uuid.UUID = PField(description="The case's care provider.")
     corporation_id: uuid.UUID = PField(description="The landlord.")
     months: int | None = PField(description="The checkpoint (months after the move-in).")
     due_on: date | None = PField(
-        description="The checkpoint's due day, the planned transfer day, or the next move-in."
+        description="The checkpoint's due day, the planned transfer day, the next move-in, or "
+        "the day of the return."
     )
     overdue: bool = PField(description="The due day lies before today.")
     recorded_on: date | None = PField(description="A signal's day of record.")

@@ -45,7 +45,7 @@ from app.sqltypes import utcnow
 from app.tables.models import OutflowTable, TableMember
 from app.tables.policy import MAX_TRANSFER_MONTHS, TablePolicy
 from app.tables.service import reader_table_ids, reads_table
-from app.timeutil import today
+from app.timeutil import local_date, today
 from app.vacancies.models import LeaseForm
 from app.versioning import flush, lock_checked, lock_one, touch
 
@@ -577,6 +577,25 @@ def next_move_ins(session: Session, tenancies: list[Tenancy]) -> dict[uuid.UUID,
         if later:
             following[tenancy.case_id] = min(later)
     return following
+
+
+def returns(session: Session, tenancies: list[Tenancy]) -> dict[uuid.UUID, tuple[uuid.UUID, date]]:
+    """Per case id, the case its client was registered again with (`previous_case_id`: a
+    client who returned to the table) and that day (Amsterdam), when it is at the tenancy's
+    table: a tenancy not ended while its tenant is back at the table. A return at another
+    table is left out, as the tenancy's table does not read that case. One query."""
+    if not tenancies:
+        return {}
+    table_of = {t.case_id: t.table_id for t in tenancies}
+    found = {}
+    for previous, follower, table_id, created_at in session.exec(
+        select(Case.previous_case_id, Case.id, Case.table_id, Case.created_at).where(
+            col(Case.previous_case_id).in_(list(table_of))
+        )
+    ).all():
+        if previous is not None and table_of[previous] == table_id:
+            found[previous] = (follower, local_date(created_at))
+    return found
 
 
 def update_tenancy(

@@ -266,6 +266,7 @@ AFTERCARE_ITEMS = {
     "signal": "Signaal",
     "transfer_overdue": "Omklap over tijd",
     "let_again": "Woning opnieuw verhuurd, huur niet beëindigd",
+    "returned": "Cliënt opnieuw aangemeld, huur niet beëindigd",
 }
 
 INCOME_CATEGORIES = {

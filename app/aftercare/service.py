@@ -581,19 +581,20 @@ def next_move_ins(session: Session, tenancies: list[Tenancy]) -> dict[uuid.UUID,
 
 def returns(session: Session, tenancies: list[Tenancy]) -> dict[uuid.UUID, tuple[uuid.UUID, date]]:
     """Per case id, the case its client was registered again with (`previous_case_id`: a
-    client who returned to the table) and that day (Amsterdam), when it is at the tenancy's
-    table: a tenancy not ended while its tenant is back at the table. A return at another
-    table is left out, as the tenancy's table does not read that case. One query."""
+    client who returned to the table) and that day (Amsterdam): a tenancy not ended while its
+    tenant is back at the table. A return is registered at the closed case's table, the
+    tenancy's (`app.cases.service._require_previous`), so that table knew of it then; it stays
+    asked to end the tenancy when the new case moves on to another table (the entry names the
+    housed case and the day, nothing of the new one). One query."""
     if not tenancies:
         return {}
-    table_of = {t.case_id: t.table_id for t in tenancies}
     found = {}
-    for previous, follower, table_id, created_at in session.exec(
-        select(Case.previous_case_id, Case.id, Case.table_id, Case.created_at).where(
-            col(Case.previous_case_id).in_(list(table_of))
+    for previous, follower, created_at in session.exec(
+        select(Case.previous_case_id, Case.id, Case.created_at).where(
+            col(Case.previous_case_id).in_([t.case_id for t in tenancies])
         )
     ).all():
-        if previous is not None and table_of[previous] == table_id:
+        if previous is not None:
             found[previous] = (follower, local_date(created_at))
     return found
 

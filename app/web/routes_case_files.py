@@ -235,7 +235,8 @@ def new_case_page(request: Request, session: SessionDep, web: WebDep) -> Respons
         case = _own_case(session, web, uuid.UUID(previous), None)  # logged as the form shows it
     except ValueError:
         raise NotFound("No such case.") from None
-    if case.status not in CLOSED_STATUSES or case.anonymised_at is not None:
+    followed = cases.follower_of(session, case.id) is not None
+    if case.status not in CLOSED_STATUSES or case.anonymised_at is not None or followed:
         return redirect(f"/dossiers/{case.id}", None)  # its page says why it has no return
     values = _stored_values(case) | {"table_id": str(case.table_id)}
     return _form_page(request, session, web, values=values, previous=case)

@@ -7,7 +7,7 @@ from tests.aftercare.test_follow_up import agenda
 from tests.aftercare.test_tenancy import end
 from tests.api.helpers import plan_meeting
 from tests.clock import iso
-from tests.conftest import create_case
+from tests.conftest import create_case, seed_table
 from tests.web.conftest import make_person, signed_in
 
 
@@ -16,14 +16,17 @@ def _returned(client, region, org, date):  # type: ignore[no-untyped-def]
     return [(e["case_id"], e["due_on"], e["overdue"]) for e in entries if e["kind"] == "returned"]
 
 
-def test_a_tenancy_whose_tenant_returned_stays_on_the_agenda_until_it_is_ended(app, client, region):
+def test_a_tenancy_whose_tenant_returned_stays_on_the_agenda_until_it_is_ended(
+    app, client, region, session
+):
     housed = house(client, region, -100)
-    create_case(
+    returned = create_case(
         client,
         region.care_provider,
         region.table_id,
         external_ref=housed["external_ref"],
         previous_case_id=housed["id"],
+        areas={"preferred": [], "excluded": []},
     )
     meeting = plan_meeting(client, region, iso(7))
     asked = [(housed["id"], iso(0), False)]
@@ -34,6 +37,16 @@ def test_a_tenancy_whose_tenant_returned_stays_on_the_agenda_until_it_is_ended(a
         assert _returned(client, region, org, meeting["date"]) == [], org.name
     # An agenda dated before the return does not ask for it.
     assert _returned(client, region, region.chair, iso(-1)) == []
+    # The return moving on to another table leaves the tenancy here to be ended (found by the
+    # breaker: the entry went with it, though it names nothing of the new case).
+    elsewhere = seed_table(session, region.chair, [region.care_provider], ["GM0518"])
+    moved = client.patch(
+        f"/v1/cases/{returned['id']}",
+        json={"table_id": elsewhere},
+        headers=region.care_provider.headers,
+    )
+    assert moved.status_code == 200, moved.text
+    assert _returned(client, region, region.chair, meeting["date"]) == asked
     keeper = signed_in(app, make_person(client, region.care_provider))
     nazorg = f"/dossiers/{housed['id']}/nazorg"
     assert "Cliënt opnieuw aangemeld" in keeper.get(nazorg).text

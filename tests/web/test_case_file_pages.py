@@ -460,11 +460,13 @@ def test_a_returning_client_is_registered_from_the_closed_file(app, client, regi
     assert returned["household"] == case["household"]
     closed_page = browser.get(f"/dossiers/{case['id']}").text
     assert again not in closed_page and f"/dossiers/{returned['id']}" in closed_page
+    # A followed file offers no second return: its form leads to the file (the breaker).
+    assert browser.get(again, follow_redirects=False).status_code == 303
     # Each page that names the other file is a read of it.
     assert ("read", "GET /dossiers/nieuw") in _log(client, region, case["id"])
     assert ("read", "GET /dossiers/{case_id}") in _log(client, region, returned["id"])
     # Sent again (a double click), the form finds the reference's open file and no new one.
-    twice = _post(browser, "/dossiers/nieuw", _hidden(form.text), again)
+    twice = _post(browser, "/dossiers/nieuw", _hidden(form.text), "/dossiers/nieuw")
     assert twice.status_code == 303 and twice.headers["location"] == sent.headers["location"]
     assert len(client.get("/v1/cases", headers=cp.headers).json()["items"]) == 2
 

@@ -3,7 +3,7 @@
 municipalities; every access is written to the access log."""
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
@@ -323,13 +323,22 @@ def log_earlier_cases_shown(
 ) -> None:
     """Log a read of every earlier case the shown cases name (`previous_case_id`, shown to the
     case's care provider only): showing a case's id is a read of it, as a 409 naming one is
-    (`record_duplicate_read`). One query for their tables, none when no case names one."""
+    (`record_duplicate_read`)."""
     reader = context.principal.organisation_id
-    ids = {
-        c.previous_case_id
-        for c in cases
-        if c.previous_case_id is not None and c.care_provider_id == reader
-    }
+    log_cases_named(
+        session,
+        context,
+        {
+            c.previous_case_id
+            for c in cases
+            if c.previous_case_id is not None and c.care_provider_id == reader
+        },
+    )
+
+
+def log_cases_named(session: Session, context: AccessContext, ids: Collection[uuid.UUID]) -> None:
+    """Log a read of each case in `ids`, which an answer or a page names by id: one query for
+    their tables, none for no ids."""
     if ids:
         rows = session.exec(select(Case.id, Case.table_id).where(col(Case.id).in_(ids)))
         access_log.record(session, context, AccessAction.read, rows.all())

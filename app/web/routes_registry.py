@@ -360,9 +360,7 @@ def _linked_cases_shown(session: Session, web: Web, case: Case) -> uuid.UUID | N
         return None
     follower = cases_service.follower_of(session, case.id)
     linked = [i for i in (follower, case.previous_case_id) if i is not None]
-    if linked:
-        rows = session.exec(select(Case.id, Case.table_id).where(col(Case.id).in_(linked)))
-        access_log.record(session, web.access(), AccessAction.read, rows.all())
+    cases_service.log_cases_named(session, web.access(), linked)
     return follower
 
 

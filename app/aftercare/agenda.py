@@ -291,10 +291,8 @@ def section(session: Session, table: OutflowTable, on: date) -> list[dict[str, A
                 _entry(tenancy, "let_again", due_on=moved_in.isoformat(), overdue=moved_in < now)
             )
     for tenancy in running:
-        if (back := returned.get(tenancy.case_id)) is not None and back[1] <= on:
-            entries.append(
-                _entry(tenancy, "returned", due_on=back[1].isoformat(), overdue=back[1] < now)
-            )
+        if (back := returned.get(tenancy.case_id)) is not None and back <= on:
+            entries.append(_entry(tenancy, "returned", due_on=back.isoformat(), overdue=back < now))
     return entries
 
 

@@ -579,24 +579,21 @@ def next_move_ins(session: Session, tenancies: list[Tenancy]) -> dict[uuid.UUID,
     return following
 
 
-def returns(session: Session, tenancies: list[Tenancy]) -> dict[uuid.UUID, tuple[uuid.UUID, date]]:
-    """Per case id, the case its client was registered again with (`previous_case_id`: a
-    client who returned to the table) and that day (Amsterdam): a tenancy not ended while its
+def returns(session: Session, tenancies: list[Tenancy]) -> dict[uuid.UUID, date]:
+    """Per case id, the day (Amsterdam) its client was registered again (a case naming it as
+    `previous_case_id`: a client who returned to the table): a tenancy not ended while its
     tenant is back at the table. A return is registered at the closed case's table, the
     tenancy's (`app.cases.service._require_previous`), so that table knew of it then; it stays
     asked to end the tenancy when the new case moves on to another table (the entry names the
     housed case and the day, nothing of the new one). One query."""
     if not tenancies:
         return {}
-    found = {}
-    for previous, follower, created_at in session.exec(
-        select(Case.previous_case_id, Case.id, Case.created_at).where(
+    rows = session.exec(
+        select(Case.previous_case_id, Case.created_at).where(
             col(Case.previous_case_id).in_([t.case_id for t in tenancies])
         )
-    ).all():
-        if previous is not None:
-            found[previous] = (follower, local_date(created_at))
-    return found
+    ).all()
+    return {previous: local_date(created) for previous, created in rows if previous is not None}
 
 
 def update_tenancy(

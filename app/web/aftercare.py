@@ -83,7 +83,7 @@ def case_section(session: Session, web: Web, case_id: uuid.UUID) -> dict[str, An
     let_again_on = aftercare.next_move_ins(session, [tenancy]).get(case_id) if running else None
     # The tenant registered at the table again: not the landlord's to know (as on the agenda).
     back = running and viewer != Viewer.corporation
-    returned = aftercare.returns(session, [tenancy]).get(case_id) if back else None
+    returned_on = aftercare.returns(session, [tenancy]).get(case_id) if back else None
     now = today()
     return {
         "doc": document,
@@ -125,7 +125,7 @@ def case_section(session: Session, web: Web, case_id: uuid.UUID) -> dict[str, An
         },
         "today": now,
         "let_again_on": let_again_on,
-        "returned_on": returned[1] if returned else None,
+        "returned_on": returned_on,
         "latest_end": min(now, let_again_on) if let_again_on else now,
     }
 

@@ -131,7 +131,7 @@ def test_the_same_reference_at_once_creates_one_case_and_refuses_the_others(clus
 
 
 def test_a_returning_client_registered_at_once_is_registered_once(cluster: Cluster):
-    table = new_table(cluster, "GM0344")
+    table = new_table(cluster, "GM0398")
     api = cluster.client(table.care_provider, 0)
     closed = api.post("/v1/cases", json=case_file(table.id)).json()
     withdrawn = {"status": "withdrawn", "status_reason": "returned_to_care"}

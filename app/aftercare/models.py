@@ -371,7 +371,7 @@ class AftercareItemOut(BaseModel):
         "`transfer_overdue`: an intermediate lease past its planned omklap; `let_again`: a "
         "tenancy not ended whose dwelling the next tenant moved into on `due_on` (record the "
         "end, on that day at the latest); `returned`: a tenancy not ended whose tenant was "
-        "registered at the table again on `due_on` (a case with this one as "
+        "registered again on `due_on`, at this table or another (a case with this one as "
         "`previous_case_id`; not in the landlord's share)."
     )
     case_id: uuid.UUID = PField(description="The housed case.")

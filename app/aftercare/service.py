@@ -581,11 +581,11 @@ def next_move_ins(session: Session, tenancies: list[Tenancy]) -> dict[uuid.UUID,
 
 def returns(session: Session, tenancies: list[Tenancy]) -> dict[uuid.UUID, date]:
     """Per case id, the day (Amsterdam) its client was registered again (a case naming it as
-    `previous_case_id`: a client who returned to the table): a tenancy not ended while its
-    tenant is back at the table. A return is registered at the closed case's table, the
-    tenancy's (`app.cases.service._require_previous`), so that table knew of it then; it stays
-    asked to end the tenancy when the new case moves on to another table (the entry names the
-    housed case and the day, nothing of the new one). One query."""
+    `previous_case_id`: a client who returned): a tenancy not ended while its tenant is back
+    in care. The new case may be at another table of the care provider (a client back in
+    another region, `app.cases.service._require_previous`) or move on to one: the tenancy's
+    table is still asked to end the tenancy, and the entry names the housed case and the day,
+    nothing of the new one. One query."""
     if not tenancies:
         return {}
     rows = session.exec(

@@ -379,7 +379,7 @@ class CaseCreate(CaseFields):
     previous_case_id: uuid.UUID | None = PField(
         None,
         description="A client who returns: the closed case (`housed` or `withdrawn`) of your "
-        "organisation, at the same table and with the same `external_ref`, that this case "
+        "organisation, at any of its tables and with the same `external_ref`, that this case "
         "follows. Only with it is a reference used by a closed case registered again; without "
         "it such a reference answers 409 `duplicate_external_ref`, as an open case's does. "
         "Each closed case is followed once.",

@@ -212,20 +212,17 @@ def _creation_checks(corporations: int) -> Executable:
     return select(existing, member, _corporations_found(bindparam("table"), corporations))
 
 
-def _reference_free(
-    provider: BindParameter[uuid.UUID], table: BindParameter[uuid.UUID]
-) -> ColumnElement[bool]:
+def _reference_free(provider: BindParameter[uuid.UUID]) -> ColumnElement[bool]:
     """The reference (`:external_ref`) is the organisation's to register: no case of it has the
-    reference, or (a returning client) `:previous_case_id` names its closed case at the table
-    with that reference. An open case with it, or a second case following the same one, is
-    left to the unique indexes (`Case.__table_args__`), which hold against concurrent requests
-    too."""
+    reference, or (a returning client) `:previous_case_id` names its closed case with that
+    reference (at any table: an open case may move between the organisation's tables too). An
+    open case with it, or a second case following the same one, is left to the unique indexes
+    (`Case.__table_args__`), which hold against concurrent requests too."""
     previous = bindparam("previous_case_id", type_=CASES.c.previous_case_id.type)
     reference = bindparam("external_ref", type_=CASES.c.external_ref.type)
     followed = exists().where(
         CASES.c.id == previous,
         CASES.c.care_provider_id == provider,
-        CASES.c.table_id == table,
         CASES.c.external_ref == reference,
         CASES.c.closed_at.is_not(None),
     )
@@ -253,7 +250,7 @@ def _insert_case(dialect: str, corporations: int) -> Insert:
     checked = select(*(bindparam(name, type_=CASES.c[name].type) for name in names)).where(
         member,
         _corporations_found(table, corporations) == corporations,
-        _reference_free(provider, table),
+        _reference_free(provider),
     )
     # RETURNING says whether it inserted: psycopg's rowcount here is -1 either way, so a case
     # whose reference another request had just registered went on to its transition and failed
@@ -345,9 +342,11 @@ def log_cases_named(session: Session, context: AccessContext, ids: Collection[uu
 
 
 def _require_previous(session: Session, org_id: uuid.UUID, data: CaseCreate) -> None:
-    """400 `unknown_case` unless `previous_case_id` names a closed case of the organisation at
-    the case's table with the same reference (another organisation's case gets the answer of
-    an unknown one); 409 `previous_case_followed` when a case follows it already."""
+    """400 `unknown_case` unless `previous_case_id` names a closed case of the organisation
+    with the same reference (another organisation's case gets the answer of an unknown one),
+    at any of its tables: registering there and moving the case (`PATCH` of `table_id`) gets
+    the same, and the link is shown to the care provider alone; 409 `previous_case_followed`
+    when a case follows it already."""
     previous = session.exec(
         select(Case).where(Case.id == data.previous_case_id, Case.care_provider_id == org_id)
     ).first()
@@ -356,8 +355,6 @@ def _require_previous(session: Session, org_id: uuid.UUID, data: CaseCreate) -> 
         reason = "no case of your organisation has this id"
     elif previous.closed_at is None:
         reason = "the case is still open; a client returns from a housed or withdrawn case"
-    elif previous.table_id != data.table_id:
-        reason = "the case was at another table; a returning client is registered at the same one"
     elif previous.external_ref != data.external_ref:
         reason = "the case has another external_ref (an anonymised case's reference is free)"
     if reason is not None:
@@ -370,8 +367,8 @@ def create_case(session: Session, context: AccessContext, data: CaseCreate) -> C
     """Register a case file: 409 `duplicate_external_ref` for a reference the organisation uses
     already (a closed case's reference too, unless `previous_case_id` names that case: a
     returning client), 400 for a table it does not sit at, an id that is no housing
-    corporation or a `previous_case_id` that names no closed case of the organisation at the
-    table with the reference, 409 `previous_case_followed` when a case follows it already (in
+    corporation or a `previous_case_id` that names no closed case of the organisation with
+    the reference, 409 `previous_case_followed` when a case follows it already (in
     that order); the case (its checks in its INSERT: `_insert_case`), its first transition and the
     access log in three INSERTs (on PostgreSQL in one statement: `_insert_case_logged`),
     through Core (the ORM's unit of work and a SQLModel row took a third of a creation's CPU

@@ -81,7 +81,7 @@ def case_section(session: Session, web: Web, case_id: uuid.UUID) -> dict[str, An
     members = table_public(session, table).members
     # The dwelling let again to a next tenant: the end is due, on that move-in at the latest.
     let_again_on = aftercare.next_move_ins(session, [tenancy]).get(case_id) if running else None
-    # The tenant registered at the table again: not the landlord's to know (as on the agenda).
+    # The tenant registered again (here or at another table): not the landlord's to know.
     back = running and viewer != Viewer.corporation
     returned_on = aftercare.returns(session, [tenancy]).get(case_id) if back else None
     now = today()

@@ -153,8 +153,8 @@ def _form_page(
             session, web.access(), AccessAction.read, [(previous.id, previous.table_id)]
         )
     tables = imports.member_tables(session, web.organisation.id)
-    fixed = case or previous
-    table_ids = [fixed.table_id] if fixed is not None else [t.id for t in tables]
+    # A new file (a returning client's too) may go to any of the tables: their corporations.
+    table_ids = [case.table_id] if case is not None else [t.id for t in tables]
     context: dict[str, Any] = {
         "title": (
             f"Dossier {case.external_ref} bewerken"

@@ -7,7 +7,7 @@ from tests.aftercare.test_follow_up import agenda
 from tests.aftercare.test_tenancy import end
 from tests.api.helpers import plan_meeting
 from tests.clock import iso
-from tests.conftest import create_case, seed_table
+from tests.conftest import create_case, seed_org, seed_table
 from tests.web.conftest import make_person, signed_in
 
 
@@ -57,3 +57,25 @@ def test_a_tenancy_whose_tenant_returned_stays_on_the_agenda_until_it_is_ended(
     assert ended.status_code == 200, ended.text
     assert _returned(client, region, region.chair, meeting["date"]) == []
     assert "Cliënt opnieuw aangemeld" not in keeper.get(nazorg).text
+
+
+def test_a_tenant_back_in_care_at_another_table_is_asked_about_here(client, region, session):
+    """Registered straight at another table of the care provider (the client back in another
+    region), the return asks the tenancy's table to end the tenancy as one registered here and
+    moved on does; the entry names nothing of the new case."""
+    housed = house(client, region, -100)
+    other_chair = seed_org(session, "municipality")
+    elsewhere = seed_table(session, other_chair, [region.care_provider], ["GM0518"])
+    create_case(
+        client,
+        region.care_provider,
+        elsewhere,
+        external_ref=housed["external_ref"],
+        previous_case_id=housed["id"],
+        areas={"preferred": [], "excluded": []},
+    )
+    meeting = plan_meeting(client, region, iso(7))
+    for org in (region.chair, region.care_provider):
+        assert _returned(client, region, org, meeting["date"]) == [(housed["id"], iso(0), False)]
+    for org in (region.corporation, region.other_care_provider, region.other_corporation):
+        assert _returned(client, region, org, meeting["date"]) == [], org.name

@@ -10,7 +10,7 @@ import time_machine
 from app.cases.models import Case
 from app.timeutil import AMSTERDAM
 from tests.clock import TODAY, iso
-from tests.conftest import create_case
+from tests.conftest import create_case, seed_org, seed_table
 from tests.web.conftest import csrf_of, make_person, publish_one, signed_in
 from tests.web.html_rules import problems
 
@@ -469,6 +469,32 @@ def test_a_returning_client_is_registered_from_the_closed_file(app, client, regi
     twice = _post(browser, "/dossiers/nieuw", _hidden(form.text), "/dossiers/nieuw")
     assert twice.status_code == 303 and twice.headers["location"] == sent.headers["location"]
     assert len(client.get("/v1/cases", headers=cp.headers).json()["items"]) == 2
+
+
+def test_a_client_back_in_another_region_is_registered_at_the_table_chosen(
+    app, client, region, session
+):
+    """The return form offers the care provider's tables, the closed file's chosen first."""
+    cp = region.care_provider
+    case = create_case(client, cp, region.table_id, external_ref="K-terug-2")
+    withdrawn = {"status": "withdrawn", "status_reason": "returned_to_care"}
+    assert client.patch(f"/v1/cases/{case['id']}", json=withdrawn, headers=cp.headers).is_success
+    elsewhere = seed_table(session, seed_org(session, "municipality"), [cp], ["GM0518"])
+    browser = signed_in(app, make_person(client, cp))
+    again = f"/dossiers/nieuw?vorig={case['id']}"
+    form = browser.get(again)
+    assert form.status_code == 200 and problems(form.text) == []
+    values = _hidden(form.text)
+    assert values["table_id"] == region.table_id
+    assert f'<option value="{elsewhere}"' in form.text
+    # The browser sends checked boxes only; the region's corporations are not at the new table.
+    values = {k: v for k, v in values.items() if not k.startswith("debts.")}
+    values |= {"table_id": elsewhere, "areas.preferred": "", "areas.excluded": ""}
+    sent = _post(browser, "/dossiers/nieuw", values, again)
+    assert sent.status_code == 303, sent.text
+    items = client.get("/v1/cases", params={"externalRef": "K-terug-2"}, headers=cp.headers)
+    returned = items.json()["items"][1]
+    assert (returned["table_id"], returned["previous_case_id"]) == (elsewhere, case["id"])
 
 
 def test_an_open_file_offers_no_return_and_another_providers_file_is_not_found(

@@ -458,7 +458,9 @@ def record_checkpoint(
     """Record one follow-up checkpoint (the case's care provider).
 
     Errors: 400 `unknown_checkpoint` for months the table policy does not list, 400
-    `date_in_future` / `date_before_move_in` for the day of record, 409 `checkpoint_recorded`
+    `date_in_future` / `date_before_move_in` for the day of record, 400
+    `date_after_next_move_in` for a client found still living there after the next tenant of
+    the dwelling moved in (the tenancy could not be ended any more), 409 `checkpoint_recorded`
     when that checkpoint is recorded already, 409 `tenancy_ended`; `if_match` (the tenancy's
     ETag a page showed): 412 when the tenancy moved on, checked on the locked row, so that a
     checkpoint recorded at the same time counts. Sends `aftercare.signal_raised` when it raises
@@ -478,6 +480,16 @@ def record_checkpoint(
             "months", f"the table's checkpoints are at {listed} months", "unknown_checkpoint"
         )
     recorded_on = _day_of_record("recorded_on", data.recorded_on or today(), tenancy)
+    if data.still_living_there:
+        # Else the end could neither come before this checkpoint nor after the next move-in.
+        following = next_move_ins(session, [tenancy]).get(tenancy.case_id)
+        if following is not None and recorded_on > following:
+            raise Unprocessable(
+                "recorded_on",
+                f"the client cannot still live in the dwelling the next tenant moved into on "
+                f"{following}",
+                "date_after_next_move_in",
+            )
     checkpoint = Checkpoint(
         case_id=tenancy.case_id,
         table_id=tenancy.table_id,

@@ -45,8 +45,8 @@ FIELD_MESSAGES = {
     "date_before_transfer": "De einddatum ligt vóór de omklap.",
     "date_before_checkpoint": "De einddatum ligt vóór een controle waarbij de cliënt er nog "
     "woonde.",
-    "date_after_next_move_in": "De einddatum ligt na de verhuizing van de volgende huurder "
-    "in deze woning.",
+    "date_after_next_move_in": "De datum ligt na de verhuizing van de volgende huurder in "
+    "deze woning.",
     "end_before_start": "De geplande einddatum ligt vóór de startdatum.",
     "unknown_checkpoint": "Deze controle staat niet in het beleid van de tafel.",
     "too_fine_for_suppression": "Te veel groepen om af te schermen voor uw organisatie: kies "

@@ -201,3 +201,50 @@ def test_a_tenancy_whose_dwelling_was_let_again_stays_on_the_agenda_until_it_is_
     assert _let_again(client, region, region.chair, meeting["date"]) == []
     assert "Woning opnieuw verhuurd" not in keeper.get(f"/dossiers/{first['id']}/nazorg").text
     assert second["status"] == "housed"
+
+
+def test_a_checkpoint_does_not_find_the_client_living_where_the_next_tenant_moved_in(
+    client, region
+):
+    """A checkpoint that found the client still living there on a day after the next tenant
+    moved into the dwelling made the tenancy impossible to end: the end may not come before
+    that checkpoint, nor after the next move-in (found by breaker 32). It is refused; a visit
+    that found the client gone is recorded on its own day, as before."""
+    first, _ = housed_twice(client, region)
+    url = f"/v1/cases/{first['id']}/checkpoints"
+    headers = region.care_provider.headers
+    body = {"months": 3, "still_living_there": True, "support_active": True}
+    late = client.post(url, json=body | {"recorded_on": iso(-10)}, headers=headers)
+    assert_problem(late, 400)
+    assert invalid_names(late) == ["recorded_on"]
+    assert late.json()["invalidParams"][0]["code"] == "date_after_next_move_in"
+    gone = client.post(
+        url,
+        json=body | {"recorded_on": iso(-10), "still_living_there": False},
+        headers=headers,
+    )
+    assert gone.status_code == 201, gone.text
+    ended = client.patch(
+        f"/v1/cases/{first['id']}/tenancy",
+        json={"ended_on": iso(-90), "end_reason": "moved_on"},
+        headers=headers,
+    )
+    assert ended.status_code == 200, ended.text
+
+
+def test_a_checkpoint_on_the_day_the_next_tenant_moved_in_leaves_the_end_possible(client, region):
+    first, _ = housed_twice(client, region)
+    headers = region.care_provider.headers
+    body = {"months": 3, "recorded_on": iso(-90), "still_living_there": True}
+    recorded = client.post(
+        f"/v1/cases/{first['id']}/checkpoints",
+        json=body | {"support_active": True},
+        headers=headers,
+    )
+    assert recorded.status_code == 201, recorded.text
+    ended = client.patch(
+        f"/v1/cases/{first['id']}/tenancy",
+        json={"ended_on": iso(-90), "end_reason": "moved_on"},
+        headers=headers,
+    )
+    assert ended.status_code == 200, ended.text

@@ -643,9 +643,18 @@ def update_tenancy(
     if "transferred_on" in changes and me != tenancy.corporation_id:
         raise Forbidden("Only the corporation records the transfer of the lease.")
     tenancy = lock_checked(session, tenancy, "tenancy", if_match, if_none_match)
+    # The plan sent again as stored (a retry, or the omklap sent with the conditions it
+    # cleared) is no change, also once the lease is the client's or the tenancy ended.
+    if patch.transfer_planned_on == tenancy.transfer_planned_on:
+        changes = changes - {"transfer_planned_on"}
+    conditions = patch.transfer_open_conditions
+    if conditions is not None and {c.value for c in conditions} == set(
+        tenancy.transfer_open_conditions
+    ):
+        changes = changes - {"transfer_open_conditions"}
     if {"transfer_planned_on", "transfer_open_conditions"} & changes:
         lifecycle.check(tenancy, TenancyEvent.plan_transfer)
-        if patch.transfer_planned_on is not None:
+        if "transfer_planned_on" in changes and patch.transfer_planned_on is not None:
             if patch.transfer_planned_on < tenancy.moved_in:
                 raise Unprocessable(
                     "transfer_planned_on",
@@ -662,8 +671,8 @@ def update_tenancy(
                     "date_too_far_after_move_in",
                 )
             tenancy.transfer_planned_on = patch.transfer_planned_on
-        if patch.transfer_open_conditions is not None:
-            tenancy.transfer_open_conditions = [c.value for c in patch.transfer_open_conditions]
+        if "transfer_open_conditions" in changes and conditions is not None:
+            tenancy.transfer_open_conditions = [c.value for c in conditions]
     # A transfer or an end sent again as recorded (a retry whose answer was lost) is no change.
     reason = patch.end_reason.value if patch.end_reason is not None else None
     if (patch.ended_on, reason) == (tenancy.ended_on, tenancy.end_reason):

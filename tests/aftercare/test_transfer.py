@@ -81,6 +81,30 @@ def test_repeating_the_transfer_as_recorded_is_no_change(client, region):
     assert retry.headers["ETag"] == first.headers["ETag"]
 
 
+def test_repeating_the_cleared_conditions_with_the_transfer_is_no_change(client, region):
+    """The omklap sent in one PATCH with the conditions it clears: its retry (the answer lost)
+    answered 409 `not_awaiting_transfer`, as the plan it repeats is refused once the lease is
+    the client's, though the PATCH changes nothing (found by breaker 32)."""
+    case = house(client, region, -400, "intermediate_lease")
+    body = {"transfer_open_conditions": [], "transferred_on": iso(-20)}
+    first = patch(client, region.corporation, case["id"], **body)
+    assert first.status_code == 200, first.text
+    retry = patch(client, region.corporation, case["id"], **body)
+    assert retry.status_code == 200, retry.text
+    assert retry.headers["ETag"] == first.headers["ETag"]
+    # The plan as the tenancy shows it, sent back, is no change either; a new one is refused.
+    planned = first.json()["transfer"]["planned_on"]
+    echoed = patch(client, region.care_provider, case["id"], transfer_planned_on=planned)
+    assert echoed.status_code == 200, echoed.text
+    assert echoed.headers["ETag"] == first.headers["ETag"]
+    moved = patch(client, region.care_provider, case["id"], transfer_planned_on=iso(-10))
+    assert_problem(moved, 409, "not_awaiting_transfer")
+    reopened = patch(
+        client, region.corporation, case["id"], transfer_open_conditions=["no_nuisance"]
+    )
+    assert_problem(reopened, 409, "not_awaiting_transfer")
+
+
 def test_an_omklap_is_planned_at_most_ten_years_after_the_move_in(client, region):
     """A planned day in 2100 would never make the omklap overdue on the agenda; the policy's
     own default goes up to 120 months, so a day planned by hand does too."""

@@ -626,7 +626,8 @@ def update_tenancy(
     the move-in nor more than `MAX_TRANSFER_MONTHS` after it (400 `date_too_far_after_move_in`).
     Days of record are not in the future nor before the move-in (400); an end is not before the
     transfer nor before a checkpoint that found the client still living there (400
-    `date_before_checkpoint`), nor after the next tenant of the dwelling moved in (400
+    `date_before_checkpoint`; unless the next tenant moved in before that checkpoint: that
+    move-in, recorded later, wins), nor after the next tenant of the dwelling moved in (400
     `date_after_next_move_in`). 409 `not_awaiting_transfer` for an omklap of an own or
     transferred lease, `tenancy_ended` after the end (a transfer or an end sent again as recorded
     is no change: 200, same version); 403 for anyone else."""
@@ -698,13 +699,17 @@ def update_tenancy(
                 "date_before_transfer",
             )
         seen = _last_seen_living_there(session, tenancy)
+        following = next_move_ins(session, [tenancy]).get(tenancy.case_id)
+        if following is not None and seen is not None and seen > following:
+            # The checkpoint came first and the dwelling was let from an earlier day later: the
+            # next tenant's move-in is the later record, and with both bounds no end was left.
+            seen = None
         if seen is not None and day < seen:
             raise Unprocessable(
                 "ended_on",
                 f"before the checkpoint of {seen}, which found the client living there",
                 "date_before_checkpoint",
             )
-        following = next_move_ins(session, [tenancy]).get(tenancy.case_id)
         if following is not None and day > following:
             after = f"after the next tenant moved into the dwelling on {following}"
             raise Unprocessable("ended_on", after, "date_after_next_move_in")

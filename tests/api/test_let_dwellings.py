@@ -125,14 +125,18 @@ def housed_twice(client, region) -> tuple[dict, dict]:  # type: ignore[no-untype
     """A case housed 200 days ago, its dwelling offered again 100 days ago and let to a second
     case 90 days ago, the first tenancy not ended: (the first case, the second housing)."""
     first = house(client, region, -200)
+    return first, let_again(client, region, first)
+
+
+def let_again(client, region, first: dict) -> dict:  # type: ignore[no-untyped-def]
+    """`first`'s dwelling offered again 100 days ago and let to a new case 90 days ago."""
     dwelling = client.get(
         f"/v1/vacancies/{housed_proposal(client, region, first['id'])['vacancy_id']}",
         headers=region.corporation.headers,
     ).json()
     day = iso(-100)
     push_again(client, region.corporation, dwelling, available_from=day, respond_before=day)
-    second = relet(client, region, dwelling["id"], moved_in=-90)
-    return first, second
+    return relet(client, region, dwelling["id"], moved_in=-90)
 
 
 def test_a_tenancy_does_not_end_after_the_next_tenant_moved_into_its_dwelling(client, region):
@@ -232,19 +236,40 @@ def test_a_checkpoint_does_not_find_the_client_living_where_the_next_tenant_move
     assert ended.status_code == 200, ended.text
 
 
-def test_a_checkpoint_on_the_day_the_next_tenant_moved_in_leaves_the_end_possible(client, region):
-    first, _ = housed_twice(client, region)
-    headers = region.care_provider.headers
-    body = {"months": 3, "recorded_on": iso(-90), "still_living_there": True}
+def _seen_living_there(client, region, case_id: str, day: int) -> None:  # type: ignore[no-untyped-def]
+    """The 3-month checkpoint recorded on `day`, finding the client living there."""
+    body = {"months": 3, "recorded_on": iso(day), "still_living_there": True}
     recorded = client.post(
-        f"/v1/cases/{first['id']}/checkpoints",
+        f"/v1/cases/{case_id}/checkpoints",
         json=body | {"support_active": True},
-        headers=headers,
+        headers=region.care_provider.headers,
     )
     assert recorded.status_code == 201, recorded.text
-    ended = client.patch(
-        f"/v1/cases/{first['id']}/tenancy",
-        json={"ended_on": iso(-90), "end_reason": "moved_on"},
-        headers=headers,
+
+
+def _end(client, region, case_id: str, day: int):  # type: ignore[no-untyped-def]
+    return client.patch(
+        f"/v1/cases/{case_id}/tenancy",
+        json={"ended_on": iso(day), "end_reason": "moved_on"},
+        headers=region.care_provider.headers,
     )
+
+
+def test_a_checkpoint_on_the_day_the_next_tenant_moved_in_leaves_the_end_possible(client, region):
+    first, _ = housed_twice(client, region)
+    _seen_living_there(client, region, first["id"], -90)
+    ended = _end(client, region, first["id"], -90)
+    assert ended.status_code == 200, ended.text
+
+
+def test_a_dwelling_let_from_before_a_checkpoint_leaves_the_tenancy_an_end(client, region):
+    """The other way round (breaker 32): the checkpoint found the client there, and then the
+    dwelling was offered again and let from an earlier day. The move-in, recorded later, wins:
+    the end is held to it and no longer to the checkpoint, else no day was left to end on."""
+    first = house(client, region, -200)
+    _seen_living_there(client, region, first["id"], -50)
+    let_again(client, region, first)
+    late = _end(client, region, first["id"], -50)
+    assert late.json()["invalidParams"][0]["code"] == "date_after_next_move_in"
+    ended = _end(client, region, first["id"], -95)
     assert ended.status_code == 200, ended.text

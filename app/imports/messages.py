@@ -70,8 +70,8 @@ SERVICE_MESSAGES = {
     "duplicate_external_ref_closed": "Uw organisatie gebruikte dit kenmerk voor een dossier dat "
     "gehuisvest of afgemeld is. Komt de cliënt terug? Open dat dossier en kies 'Meld de cliënt "
     "opnieuw aan'.",
-    "unknown_case": "Dit dossier kan niet worden gevolgd: het is niet afgesloten, van een andere "
-    "tafel of heeft een ander kenmerk.",
+    "unknown_case": "Dit dossier kan niet worden gevolgd: het is niet afgesloten, niet van uw "
+    "organisatie of heeft een ander kenmerk.",
     "previous_case_followed": "De cliënt is vanuit dat dossier al opnieuw aangemeld; ga uit van "
     "het nieuwste dossier.",
     "illegal_transition": "Deze statuswijziging kan in de huidige status niet.",

@@ -451,6 +451,7 @@ def test_a_returning_client_is_registered_from_the_closed_file(app, client, regi
     assert form.status_code == 200 and problems(form.text) == []
     assert f'name="previous_case_id" value="{case["id"]}"' in form.text
     assert 'name="external_ref" value="K-terug-1"' in form.text
+    assert "andere regio" not in form.text  # the provider sits at one table
     sent = _post(browser, "/dossiers/nieuw", _hidden(form.text), again)
     assert sent.status_code == 303, sent.text
     items = client.get("/v1/cases", params={"externalRef": "K-terug-1"}, headers=cp.headers)
@@ -486,7 +487,7 @@ def test_a_client_back_in_another_region_is_registered_at_the_table_chosen(
     assert form.status_code == 200 and problems(form.text) == []
     values = _hidden(form.text)
     assert values["table_id"] == region.table_id
-    assert f'<option value="{elsewhere}"' in form.text
+    assert f'<option value="{elsewhere}"' in form.text and "andere regio" in form.text
     # The browser sends checked boxes only; the region's corporations are not at the new table.
     values = {k: v for k, v in values.items() if not k.startswith("debts.")}
     values |= {"table_id": elsewhere, "areas.preferred": "", "areas.excluded": ""}

@@ -14,6 +14,7 @@ from app.web import minutes as minutes_page
 from app.web.core import FormDep, WebDep, WebRoute, field, redirect, render
 from app.web.deps import PageMeetingDep
 from app.web.export import sections_csv, sections_pdf
+from app.web.formatting import dutch_date
 from app.web.forms import NO_VERSION, _if_match, meeting_refusal
 from app.web.open_proposals import MINUTES_TITLE
 
@@ -34,7 +35,7 @@ def _page(
         request,
         "minutes.html",
         {
-            "title": f"Besluitenlijst {data.meeting.date.isoformat()}",
+            "title": f"Besluitenlijst {dutch_date(data.meeting.date)}",
             "data": data,
             "doc": data.document,
             "status_line": data.status_line(),

@@ -3,9 +3,10 @@
 import csv
 import io
 
+from app.web.formatting import dutch_date
 from tests.api.helpers import plan_meeting
 from tests.api.test_open_proposals import two_open_proposals
-from tests.clock import iso
+from tests.clock import day, iso
 from tests.web.conftest import csrf_of, make_person, post_form, publish_one, signed_in
 from tests.web.test_after_leaving_pages import leave
 from tests.web.test_limits_pages import pdf_text
@@ -192,3 +193,12 @@ def test_the_minutes_name_a_corporation_that_has_left_the_table_since(app, clien
     assert "onbekende organisatie" not in page
     assert proposal.count(region.corporation.name) == 2  # the party, who declined
     assert "onbekend" not in proposal
+
+
+def test_the_minutes_page_title_names_the_meeting_day_in_dutch(app, client, region, chair):
+    """The browser tab (`<title>`) of the minutes read `Besluitenlijst 2026-11-23` while the
+    heading and the agenda's tab read `23 november 2026`."""
+    last_week, _, _ = two_open_proposals(client, region)
+    page = signed_in(app, chair).get(f"/vergaderingen/{last_week}/besluitenlijst").text
+    title = page.split("<title>", 1)[1].split("</title>", 1)[0]
+    assert title == f"Besluitenlijst {dutch_date(day(-7))} · Uitstroomtafel"

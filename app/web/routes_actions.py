@@ -1,5 +1,6 @@
 """The pages' writes of actions: a chair creates one, its owner or the chair updates it."""
 
+import hashlib
 import re
 import uuid
 from typing import Any
@@ -12,7 +13,7 @@ from starlette.responses import Response
 from app.actions import service as actions_service
 from app.actions.models import ActionCreate, ActionUpdate
 from app.db import SessionDep
-from app.idempotency import Idempotency, IdempotencyKeyReused
+from app.idempotency import Idempotency
 from app.web.actions import may_update_action
 from app.web.core import FormDep, PageForbidden, Web, WebDep, WebRoute, field, redirect, safe_next
 from app.web.deps import PageActionDep, PageTableDep
@@ -54,24 +55,22 @@ def create_action(
         return _back_with_error(
             request, session, web, table.id, meeting_id, validation_message(exc)
         )
-    # The form's token (`form_token`) is the creation's Idempotency-Key: the same form sent
-    # twice hands out one action, as an API client's retry with its key does.
+    # The form's token (`form_token`) with its choices is the creation's Idempotency-Key: the
+    # same form sent twice hands out one action, as an API client's retry with its key does.
+    # The form sent back with other choices is another action, and sent twice is one too: with
+    # the token alone, its key was spent on the first choices and the second action had none.
     token = field(form, "formulier", 64)
-    once = Idempotency(f"pagina-{token}", request) if FORM_TOKEN.fullmatch(token) else None
+    choices = hashlib.sha256(data.model_dump_json().encode()).hexdigest()[:32]
+    once = (
+        Idempotency(f"pagina-{token}-{choices}", request) if FORM_TOKEN.fullmatch(token) else None
+    )
 
     def create() -> None:
-        claimed = once
-        if claimed is not None:
-            try:
-                if claimed.replay(session, web.principal, data) is not None:
-                    return  # sent before: that action stands
-            except IdempotencyKeyReused:
-                # The form went back and was sent again with other choices: another action
-                # is meant, not a repeat of the first.
-                claimed = None
+        if once is not None and once.replay(session, web.principal, data) is not None:
+            return  # sent before: that action stands
         action = actions_service.create_action(session, web.access(), table, data)
-        if claimed is not None:
-            claimed.respond({"id": str(action.id)}, 201)
+        if once is not None:
+            once.respond({"id": str(action.id)}, 201)
 
     created = attempt(session, create)
     if isinstance(created, Refusal):

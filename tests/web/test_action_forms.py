@@ -52,6 +52,25 @@ def test_the_hand_out_form_sent_twice_hands_out_one_action(app, client, region, 
     assert len(_actions(client, region)) == 3
 
 
+def test_the_hand_out_form_sent_again_with_other_choices_and_twice_hands_out_one_more(
+    app, client, region, published, chair
+):
+    """Back, another date, then a double click: the first click handed out the second action,
+    the second click a third, as the form's key was spent on the first choices and the changed
+    form was sent without one."""
+    browser = signed_in(app, chair)
+    form = hand_out_form(browser, region, published, iso(7))
+    assert browser.post(f"/tafels/{region.table_id}/acties", data=form).status_code == 303
+    changed = form | {"uiterlijk": iso(9)}
+    for _ in range(2):
+        sent = browser.post(f"/tafels/{region.table_id}/acties", data=changed)
+        assert sent.status_code == 303, sent.text
+    assert sorted(a["due_date"] for a in _actions(client, region)) == [iso(7), iso(9)]
+    # And the first choices sent once more are still the first action.
+    assert browser.post(f"/tafels/{region.table_id}/acties", data=form).status_code == 303
+    assert len(_actions(client, region)) == 2
+
+
 def test_a_due_date_years_away_on_the_hand_out_form_gets_a_dutch_message(
     app, client, region, published, chair
 ):

@@ -322,6 +322,21 @@ def test_a_viewer_reads_but_cannot_post(app, client, region, published):
     assert proposal.json()["status"] == "proposed"
 
 
+def test_a_viewer_turns_their_own_notices_off_but_nothing_else(app, client, region, published):
+    """The README listed signing out and one's own password as a viewer's only forms, while
+    the notices page takes a viewer's choice too, as it should (mail they do not want would
+    otherwise go on): the README names it now."""
+    person = make_person(client, region.corporation, "viewer")
+    viewer = signed_in(app, person)
+    saved = post_form(viewer, "/account/meldingen", {"actions": "aan"}, "/account/meldingen")
+    assert saved.status_code == 303, saved.text
+    choices = client.get(
+        f"/v1/organizations/{region.corporation.id}/people/{person.id}/notice-preferences",
+        headers=region.corporation.headers,
+    ).json()
+    assert (choices["actions"], choices["digest"], choices["proposals"]) == (True, False, False)
+
+
 def test_a_member_of_the_chair_organisation_does_not_chair(app, client, region):
     member = signed_in(app, make_person(client, region.chair, "member"))
     page = member.get(f"/tafels/{region.table_id}")

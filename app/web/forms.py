@@ -1,15 +1,22 @@
 """What the pages share: a write the services refused, as a Dutch message for the form."""
 
+import hashlib
+import json
+import re
+import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from pydantic import ValidationError
+from fastapi import Request
+from pydantic import BaseModel, ValidationError
 from sqlmodel import Session
+from starlette.datastructures import FormData
 
+from app.idempotency import Idempotency
 from app.organisations.service import list_organisations, names_of
 from app.problems import ProblemError
-from app.web.core import Web
+from app.web.core import Web, field
 
 TEXT_RULE = "Een naam is één regel tekst, zonder stuur- of leesrichtingstekens."
 """What a name on a form may hold (`app.schemas.SINGLE_LINE`), for the pages' refusals."""
@@ -96,6 +103,39 @@ def attempt(session: Session, action: Callable[[], T]) -> T | Refusal:
         if exc.status in (403, 404):
             raise
         return Refusal(problem_message(exc), exc.status)
+
+
+FORM_TOKEN = re.compile("[0-9a-f]{32}")
+
+
+def create_once(
+    session: Session,
+    web: Web,
+    request: Request,
+    form: FormData,
+    payload: BaseModel,
+    create: Callable[[], uuid.UUID],
+) -> uuid.UUID | Refusal:
+    """Run `create` (the new resource's id) as `attempt` does, under the form's own
+    `Idempotency-Key`: its token (a hidden `formulier` field, `form_token()`) with a hash of
+    its choices. The same form sent twice (a double click) creates once and answers with what
+    it created; sent back with other choices it creates once more, and twice still once. A
+    form without a token creates every time it is sent."""
+    token = field(form, "formulier", 64)
+    once = None
+    if FORM_TOKEN.fullmatch(token):
+        choices = hashlib.sha256(payload.model_dump_json().encode()).hexdigest()[:32]
+        once = Idempotency(f"pagina-{token}-{choices}", request)
+
+    def run() -> uuid.UUID:
+        if once is not None and (first := once.replay(session, web.principal, payload)):
+            return uuid.UUID(json.loads(bytes(first.body))["id"])  # sent before: it stands
+        created = create()
+        if once is not None:
+            once.respond({"id": str(created)}, 201)
+        return created
+
+    return attempt(session, run)
 
 
 NO_VERSION = (

@@ -1,7 +1,5 @@
 """The pages' writes of actions: a chair creates one, its owner or the chair updates it."""
 
-import hashlib
-import re
 import uuid
 from typing import Any
 
@@ -13,17 +11,15 @@ from starlette.responses import Response
 from app.actions import service as actions_service
 from app.actions.models import ActionCreate, ActionUpdate
 from app.db import SessionDep
-from app.idempotency import Idempotency
 from app.web.actions import may_update_action
 from app.web.core import FormDep, PageForbidden, Web, WebDep, WebRoute, field, redirect, safe_next
 from app.web.deps import PageActionDep, PageTableDep
-from app.web.forms import Refusal, _if_match, attempt, validation_message
+from app.web.forms import Refusal, _if_match, attempt, create_once, validation_message
 from app.web.labels import label
 from app.web.routes_meetings import _agenda_page
 from app.web.routes_tables import _table_page
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
-FORM_TOKEN = re.compile("[0-9a-f]{32}")
 STALE = (
     "Iemand anders heeft deze actie intussen bijgewerkt; de status is nu: {}. Hieronder staat "
     "de nieuwste stand; kies opnieuw als dat nog nodig is."
@@ -55,24 +51,16 @@ def create_action(
         return _back_with_error(
             request, session, web, table.id, meeting_id, validation_message(exc)
         )
-    # The form's token (`form_token`) with its choices is the creation's Idempotency-Key: the
-    # same form sent twice hands out one action, as an API client's retry with its key does.
-    # The form sent back with other choices is another action, and sent twice is one too: with
-    # the token alone, its key was spent on the first choices and the second action had none.
-    token = field(form, "formulier", 64)
-    choices = hashlib.sha256(data.model_dump_json().encode()).hexdigest()[:32]
-    once = (
-        Idempotency(f"pagina-{token}-{choices}", request) if FORM_TOKEN.fullmatch(token) else None
+    # The same form sent twice hands out one action, as an API client's retry with its key
+    # does; sent back with other choices, one more (`create_once`).
+    created = create_once(
+        session,
+        web,
+        request,
+        form,
+        data,
+        lambda: actions_service.create_action(session, web.access(), table, data).id,
     )
-
-    def create() -> None:
-        if once is not None and once.replay(session, web.principal, data) is not None:
-            return  # sent before: that action stands
-        action = actions_service.create_action(session, web.access(), table, data)
-        if once is not None:
-            once.respond({"id": str(action.id)}, 201)
-
-    created = attempt(session, create)
     if isinstance(created, Refusal):
         return _back_with_error(request, session, web, table.id, meeting_id, created.message)
     return redirect(back, "actie")

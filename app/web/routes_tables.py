@@ -19,7 +19,7 @@ from app.timeutil import today
 from app.web.actions import _action_row
 from app.web.core import FormDep, Web, WebDep, WebRoute, field, redirect, render
 from app.web.deps import PageTableDep
-from app.web.forms import MAX_ROWS, Refusal, attempt
+from app.web.forms import MAX_ROWS, Refusal, create_once
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
 
@@ -111,8 +111,15 @@ def schedule_meeting(
             status=400,
             typed_date="",
         )
-    meeting = attempt(
-        session, lambda: meetings_service.create_meeting(session, web.access(), table, data)
+    # A double click plans the meeting once and opens it, instead of refusing the second
+    # click's date as taken (breaker 32); the date planned from another page still is.
+    meeting = create_once(
+        session,
+        web,
+        request,
+        form,
+        data,
+        lambda: meetings_service.create_meeting(session, web.access(), table, data).id,
     )
     if isinstance(meeting, Refusal):
         return _table_page(
@@ -124,4 +131,4 @@ def schedule_meeting(
             status=meeting.status,
             typed_date=typed,
         )
-    return redirect(f"/vergaderingen/{meeting.id}", "vergadering_gepland")
+    return redirect(f"/vergaderingen/{meeting}", "vergadering_gepland")

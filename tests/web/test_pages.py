@@ -53,6 +53,31 @@ def test_scheduling_a_date_twice_says_so_in_dutch(app, client, region, chair, pu
     assert "Op deze datum vergadert de tafel al." in response.text
 
 
+def test_a_double_click_plans_one_meeting_and_opens_it(app, client, region, chair):
+    """The second click of the plan form found the date taken and said so, though the meeting
+    was planned (breaker 32). The form's own token makes it the same request: both open the
+    meeting. The date planned again from a new page is still refused."""
+    browser = signed_in(app, chair)
+    page = browser.get(f"/tafels/{region.table_id}").text
+    token = re.search(r'name="formulier" value="([0-9a-f]{32})"', page)
+    assert token, "the plan form carries a token"
+    table, day = f"/tafels/{region.table_id}", iso(9)
+    url = f"{table}/vergaderingen"
+    clicks = [
+        post_form(browser, url, {"datum": day, "formulier": token.group(1)}, table)
+        for _ in range(2)
+    ]
+    assert [c.status_code for c in clicks] == [303, 303], clicks[1].text
+    assert clicks[0].headers["location"] == clicks[1].headers["location"]
+    listed = client.get(f"/v1/tables/{region.table_id}/meetings", headers=region.chair.headers)
+    assert [m["date"] for m in listed.json()["items"]].count(day) == 1
+    again = browser.get(f"/tafels/{region.table_id}").text
+    fresh = re.search(r'name="formulier" value="([0-9a-f]{32})"', again)
+    assert fresh and fresh.group(1) != token.group(1)
+    refused = post_form(browser, url, {"datum": day, "formulier": fresh.group(1)}, table)
+    assert refused.status_code == 409 and "Op deze datum vergadert de tafel al." in refused.text
+
+
 def test_the_chair_nominates_and_the_decision_shows_on_the_timeline(
     app, client, region, published, chair
 ):

@@ -82,6 +82,12 @@ CONFLICT_MESSAGES = {
     "actie uit.",
     "changed_concurrently": "Iemand anders legde tegelijk een nazorgafspraak vast; bekijk de "
     "stand.",
+    "inputs_changed": "Dossiers of woningen veranderden steeds terwijl de agenda werd "
+    "berekend; probeer het over een ogenblik opnieuw.",
+    "open_proposal_exists": "Een dossier of woning van deze agenda staat intussen al in een "
+    "open voorstel; laad de pagina opnieuw.",
+    "dates_changed": "De datums van het dossier veranderden tegelijk; laad de pagina opnieuw en "
+    "probeer het nog eens.",
 }
 
 
@@ -168,12 +174,11 @@ def problem_message(exc: ProblemError, changed: str = "het voorstel") -> str:
     if exc.status == 412:
         return f"Iemand anders was u voor: {changed} is intussen gewijzigd. Bekijk de nieuwe stand."
     params = exc.extra.get("invalidParams") or []
-    messages = [
-        FIELD_MESSAGES.get(
-            p.get("code", ""), f"Ongeldige invoer: {FIELD_LABELS.get(p['name'], p['name'])}."
-        )
-        for p in params
-    ]
+    messages = []
+    for p in params:
+        label = FIELD_LABELS.get(p["name"], p["name"])
+        unread = "Niet ingevuld" if p.get("code") == "required" else "Ongeldige invoer"
+        messages.append(FIELD_MESSAGES.get(p.get("code", ""), f"{unread}: {label}."))
     return " ".join(messages) or "De invoer is niet geldig."
 
 

@@ -94,6 +94,11 @@ def test_a_planned_viewing_records_its_date(app, client, region, published):
     url = f"/voorstellen/{published.proposal_id}"
     page = corporation.get(url).text
     assert 'name="bezichtiging" type="date" required' in page
+    # Without the date (the browser's `required` skipped), the page says what is missing.
+    missing = {"besluit": "plan_viewing", "bezichtiging": "", "versie": "3"}
+    refused = post_form(corporation, url + "/besluit", missing, url)
+    assert refused.status_code == 400
+    assert "Niet ingevuld: Datum van de bezichtiging." in refused.text
     response = post_form(
         corporation,
         url + "/besluit",

@@ -4,6 +4,7 @@ roles, and the API's organisation scoping (404 outside one's reach)."""
 import hashlib
 import re
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from sqlmodel import select
@@ -12,6 +13,7 @@ from app.meetings.models import Meeting
 from app.people.models import Person, PersonSession, SignInThrottle
 from app.people.security import subject_hash
 from app.sqltypes import utcnow
+from app.web.forms import CONFLICT_MESSAGES
 from tests.api.helpers import assert_problem
 from tests.web.conftest import (
     DATE,
@@ -479,3 +481,19 @@ def test_every_form_post_checks_the_csrf_token_first(app, chair):
         response = browser.post(url, data={"csrf_token": "wrong"})
         assert response.status_code == 403, path
         assert "Het formulier is verlopen" in response.text, path
+
+
+def test_every_conflict_the_meeting_forms_can_meet_has_a_dutch_message():
+    """A 409 from the services behind the meeting, proposal, action and Nazorg forms reads in
+    Dutch, not as the generic "Dit kan nu niet" (breaker 32 found `inputs_changed` and
+    `open_proposal_exists` without one)."""
+    raised = set()
+    for package in ("meetings", "proposals", "actions", "aftercare"):
+        for path in Path("app", package).glob("*.py"):
+            raised |= set(CONFLICT_CODE.findall(path.read_text()))
+    raised |= set(CONFLICT_CODE.findall(Path("app/cases/dates.py").read_text()))
+    assert raised, "found no conflicts: has the services' layout changed?"
+    assert sorted(raised - CONFLICT_MESSAGES.keys()) == []
+
+
+CONFLICT_CODE = re.compile(r'Conflict\((?:[^()]|\([^()]*\))*?code="([a-z_]+)"', re.S)

@@ -52,16 +52,17 @@ def _in_period(
 ) -> Any:
     """Rows (decisions or actions: their moment `at` and id column) of the meeting's period,
     and of the previous meeting's period those its final minutes do not hold (under `listed`):
-    recorded after they were marked final, no other minutes would hold them."""
+    recorded after they were marked final, no other minutes would hold them. Rows the previous
+    meeting's final minutes hold are never listed again: a meeting planned afterwards inside
+    that meeting's period (a day in the past) would else repeat them."""
     start = _start_of(meeting.date)
     in_period = at >= start
     if end_day is not None:
         in_period = in_period & (at < _start_of(end_day))
     if previous is not None and previous.minutes is not None:
         held = [uuid.UUID(row["id"]) for row in previous.minutes[listed]]
-        in_period = in_period | (
-            (at >= _start_of(previous.date)) & (at < start) & row_id.not_in(held)
-        )
+        in_previous = (at >= _start_of(previous.date)) & (at < start)
+        in_period = (in_period | in_previous) & row_id.not_in(held)
     return in_period
 
 

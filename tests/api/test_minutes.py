@@ -184,6 +184,25 @@ def test_a_decision_recorded_after_the_minutes_were_marked_final_comes_in_the_ne
     ]
 
 
+def test_a_meeting_planned_into_a_final_minutes_period_does_not_list_its_decisions_again(
+    client, region
+):
+    """A meeting planned afterwards on a day inside an earlier meeting's period, whose final
+    minutes hold the decisions of that period, listed them again as its follow-ups (breaker
+    32): each decision is in one set of minutes."""
+    last_week, _, proposals = two_open_proposals(client, region)
+    decide(client, region.chair, proposals[0]["id"], "nominate")
+    final = client.post(f"/v1/meetings/{last_week}/minutes/final", headers=region.chair.headers)
+    assert final.status_code == 200, final.text
+    assert [d["proposal_id"] for d in final.json()["decisions"]] == [proposals[0]["id"]]
+    yesterday = meeting(client, region, -1)
+    decide(client, region.chair, proposals[1]["id"], "nominate")
+
+    inserted = minutes(client, region.chair, yesterday).json()["decisions"]
+
+    assert [(d["proposal_id"], d["follow_up"]) for d in inserted] == [(proposals[1]["id"], True)]
+
+
 def test_a_stale_if_match_does_not_mark_the_minutes_final(client, region):
     last_week, *_ = two_open_proposals(client, region)
     response = client.post(

@@ -62,7 +62,9 @@ def create_action(
         lambda: actions_service.create_action(session, web.access(), table, data).id,
     )
     if isinstance(created, Refusal):
-        return _back_with_error(request, session, web, table.id, meeting_id, created.message)
+        return _back_with_error(
+            request, session, web, table.id, meeting_id, created.message, created.status
+        )
     return redirect(back, "actie")
 
 
@@ -73,15 +75,18 @@ def _back_with_error(
     table_id: uuid.UUID,
     meeting_id: str | None,
     error: str | None,
+    status: int = 400,
 ) -> HTMLResponse:
+    """The page the form came from with `error`, answered with the refusal's `status` (a
+    conflict, such as minutes marked final meanwhile, is the API's 409)."""
     if meeting_id:
         try:
             return _agenda_page(
-                request, session, web, uuid.UUID(meeting_id), error=error, status=400
+                request, session, web, uuid.UUID(meeting_id), error=error, status=status
             )
         except ValueError:
             pass
-    return _table_page(request, session, web, table_id, error=error, status=400)
+    return _table_page(request, session, web, table_id, error=error, status=status)
 
 
 @router.post("/acties/{action_id}")

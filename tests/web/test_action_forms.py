@@ -152,7 +152,7 @@ def test_a_meeting_whose_minutes_are_final_offers_no_hand_out_form(
     refused = browser.post(f"/tafels/{region.table_id}/acties", data=form)
 
     assert 'name="soort"' not in page and "besluitenlijst is definitief" in page
-    assert refused.status_code == 400 and "besluitenlijst" in refused.text
+    assert refused.status_code == 409 and "besluitenlijst" in refused.text
     assert _actions(client, region) == []
 
 

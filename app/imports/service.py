@@ -405,6 +405,60 @@ def case_corporations(session: Session, case: Case) -> cells.Corporations:
     )
 
 
+def import_corporations(
+    session: Session, org_id: uuid.UUID, table_id: uuid.UUID
+) -> cells.Corporations:
+    """The corporations a rent-arrears cell of the care provider's file may name at the table:
+    those at it, and those its stored cases there name that have left it since (`former`), so
+    that a file imported again keeps them, as the API and the edit form do
+    (`case_corporations`). Only a row of such a case may name a former one (`_former_named`)."""
+    known = table_corporations(session, table_id)
+    stored: set[uuid.UUID] = set()
+    for ids in session.exec(
+        select(Case.debts_rent_arrears_corporation_ids).where(
+            Case.care_provider_id == org_id, Case.table_id == table_id
+        )
+    ):
+        stored.update(uuid.UUID(i) for i in ids)
+    stored -= known.ids
+    if not stored:
+        return known
+    former = sorted(names_of(session, stored).items(), key=lambda item: item[1])
+    by_name = {name: list(ids) for name, ids in known.by_name.items()}
+    for org, name in former:
+        by_name.setdefault(name.strip().casefold(), []).append(uuid.UUID(org))
+    return cells.Corporations(
+        by_name, known.ids | stored, known.names, tuple((uuid.UUID(i), n) for i, n in former)
+    )
+
+
+def _former_named(
+    row: Row, corporations: cells.Corporations, case: Case | None, issues: list[Issue]
+) -> None:
+    """A row naming a corporation that has left the table, other than one its stored case
+    names already: refused on its cell, as any corporation not at the table is."""
+    stored = set(case.debts_rent_arrears_corporation_ids) if case is not None else set()
+    gone = {str(org): name for org, name in corporations.former}
+    named = row.data.get("debts", {}).get("rent_arrears_corporation_ids") or []
+    for org in named:
+        if org in gone and org not in stored:
+            index, header = row.columns["debts.rent_arrears_corporation_ids"]
+            at_table = ", ".join(corporations.names) or "geen"
+            issues.append(
+                Issue(
+                    "unknown_corporation",
+                    f"'{gone[org]}' is geen woningcorporatie aan deze tafel. Aan de tafel: "
+                    f"{at_table}.",
+                    row=row.number,
+                    column=header,
+                    cell=f"{letter(index)}{row.number}",
+                    field="debts.rent_arrears_corporation_ids",
+                )
+            )
+            row.ok = False
+            return
+
+
 def corporation_options(
     session: Session, table_ids: list[uuid.UUID], case: Case | None
 ) -> list[tuple[str, str]]:
@@ -499,13 +553,15 @@ def import_cases(
     result.table_id = table.id
     if grid is None:
         return result
-    rows = _rows(grid, result.issues, table_corporations(session, table.id))
+    corporations = import_corporations(session, org_id, table.id)
+    rows = _rows(grid, result.issues, corporations)
     _repeated_refs(rows, result.issues)
     existing = _existing_cases(session, org_id, _stored_refs(rows))
     plans: list[tuple[Row, Case | None, Any]] = []
     for row in rows:
         row.data["table_id"] = str(table.id)
         case = existing.get(row.ref or "")
+        _former_named(row, corporations, case, result.issues)
         if case is None:
             if (created := _validate(CaseCreate, row, row.data, result.issues)) is not None:
                 plans.append((row, None, created))

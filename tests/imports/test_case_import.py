@@ -5,7 +5,7 @@ from datetime import date
 
 from tests.api.helpers import assert_problem
 from tests.clock import TODAY, day, iso
-from tests.conftest import create_case
+from tests.conftest import OPERATOR, create_case
 from tests.imports.sheets import CASES, case_row, csv_file, nl, store_cases, table, upload, xlsx
 
 
@@ -229,6 +229,37 @@ def test_rent_arrears_name_corporations_of_the_table(client, region):
     store_cases(client, region, xlsx(table(rows[:1])))
     [case] = _cases(client, region.care_provider)
     assert case["debts"]["rent_arrears_corporation_ids"] == [region.corporation.id]
+
+
+def test_a_file_reimported_after_a_corporation_left_the_table_keeps_its_rent_arrears(
+    client, region
+):
+    """A file naming rent arrears at a corporation (by name or by id), imported again unchanged
+    after that corporation left the table, is the same file: nothing changes and nothing is
+    refused. The cell read only the corporations at the table now, so each such row was
+    `unknown_corporation` and the whole file was refused, though the API and the edit form
+    keep such arrears (`cases.service.update_case`)."""
+    rows = [
+        case_row("K-1", **{"Huurachterstand bij": region.corporation.name}),
+        case_row("K-2", **{"Huurachterstand bij": region.corporation.id}),
+    ]
+    assert store_cases(client, region, xlsx(table(rows))).status_code == 200
+    url = f"/v1/tables/{region.table_id}"
+    members = client.get(url, headers=OPERATOR).json()["member_organisation_ids"]
+    left = [m for m in members if m != region.corporation.id]
+    response = client.patch(url, json={"member_organisation_ids": left}, headers=OPERATOR)
+    assert response.status_code == 200, response.text
+
+    again = store_cases(client, region, xlsx(table(rows)))
+
+    assert again.status_code == 200, again.text
+    assert [i["outcome"] for i in again.json()["items"]] == ["unchanged", "unchanged"]
+    for case in _cases(client, region.care_provider):
+        assert case["debts"]["rent_arrears_corporation_ids"] == [region.corporation.id]
+    new = [*rows, case_row("K-3", **{"Huurachterstand bij": region.corporation.name})]
+    checked = store_cases(client, region, xlsx(table(new)), dry_run=True).json()
+    [issue] = checked["issues"]
+    assert (issue["row"], issue["code"]) == (4, "unknown_corporation"), issue
 
 
 def test_a_withdrawn_case_is_not_changed_by_an_import(client, region):

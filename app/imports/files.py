@@ -523,7 +523,11 @@ def _columns(
     found: list[tuple[int, str, Column]] = []
     issues: list[Issue] = []
     seen: dict[str, int] = {}
-    for index, raw in enumerate(header):
+    # As wide as the widest row: a CSV's header line ends at its last header, so a cell right
+    # of it is a column without a header (an XLSX row is as wide as the sheet's used range).
+    width = max([len(header), *(len(cells) for _, cells in rows)])
+    for index in range(width):
+        raw = header[index] if index < len(header) else None
         cell = f"{letter(index)}{header_row}"
         if isinstance(raw, Formula | ErrorValue):
             issues.append(

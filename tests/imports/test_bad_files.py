@@ -276,6 +276,26 @@ def test_the_same_reference_twice_in_a_file_names_both_rows(client, region):
     assert "rij 2" in issue["message"]
 
 
+@pytest.mark.parametrize("name", ["x.xlsx", "x.csv"])
+def test_data_in_a_column_without_a_header_is_refused_in_either_format(client, region, name):
+    """A cell right of the last header (a note typed beside the row) is refused with its
+    column, in a CSV as in the same sheet saved as .xlsx: a CSV's header line is only as long
+    as its headers, so the CSV imported the row and dropped the cell unseen."""
+    lines = table([case_row("K-1")])
+    lines[1].append("schulden bij de buurman")
+    content = xlsx(lines) if name.endswith(".xlsx") else csv_file(lines)
+
+    body = check(client, region, content, name)
+
+    column = letter(len(lines[0]))
+    [issue] = body["issues"]
+    assert (issue["code"], issue["column"], issue["cell"]) == (
+        "column_without_header",
+        column,
+        f"{column}1",
+    )
+
+
 def test_an_empty_sheet_has_no_header(client, region):
     workbook = Workbook()
     assert workbook.active is not None

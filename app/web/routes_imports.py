@@ -6,24 +6,30 @@ problem by row, column and cell in Dutch; `Inlezen` stores the whole file or, wi
 nothing. The templates are the API's templates.
 """
 
+import hashlib
+import json
 import uuid
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
-from starlette.datastructures import UploadFile
+from pydantic import BaseModel
+from sqlmodel import Session
+from starlette.datastructures import FormData, UploadFile
 from starlette.responses import Response
 
 from app.db import SessionDep
+from app.idempotency import Idempotency
 from app.imports import service
 from app.imports.columns import CASES, DWELLINGS, Layout
 from app.imports.files import read_limited, size_text
-from app.imports.models import TemplateFormat, report
+from app.imports.models import ImportReport, TemplateFormat, report
 from app.imports.routes import template_response
 from app.organisations.models import OrganisationKind
 from app.problems import PayloadTooLarge, Unprocessable
 from app.rate_limits.deps import limit_person
 from app.rate_limits.service import EndpointClass
 from app.web.core import FormDep, PageForbidden, Web, WebDep, WebRoute, field, render
+from app.web.forms import FORM_TOKEN
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
 
@@ -50,7 +56,7 @@ def _page(
     session: SessionDep,
     web: Web,
     *,
-    result: service.ImportResult | None = None,
+    result: service.ImportResult | ImportReport | None = None,
     error: str | None = None,
     chosen: dict[str, str] | None = None,
     status: int = 200,
@@ -64,7 +70,7 @@ def _page(
             "title": f"{layout.title.capitalize()} inlezen uit een spreadsheet",
             "layout": layout,
             "tables": tables,
-            "report": report(result) if result is not None else None,
+            "report": report(result) if isinstance(result, service.ImportResult) else result,
             "shown_items": SHOWN_ITEMS,
             "outcomes": OUTCOMES,
             "error": error,
@@ -118,12 +124,18 @@ def import_file(request: Request, session: SessionDep, web: WebDep, form: FormDe
     sheet = chosen["werkblad"] or None
     max_rows = web.settings.import_max_rows
     try:
+        table_id = _table_id(chosen["tafel"])
+        if layout is CASES:  # the table first: a refused one leaves no claim of the form
+            service.import_table(session, web.access(), table_id)
+        once = None if dry_run else _once(request, form, content, chosen)
+        if once is not None and (shown := _replayed(session, web, once)) is not None:
+            return _page(request, session, web, result=shown[0], chosen=chosen, status=shown[1])
         if layout is CASES:
             result = service.import_cases(
                 session,
                 web.access(),
                 content,
-                table_id=_table_id(chosen["tafel"]),
+                table_id=table_id,
                 sheet=sheet,
                 dry_run=dry_run,
                 max_rows=max_rows,
@@ -142,7 +154,48 @@ def import_file(request: Request, session: SessionDep, web: WebDep, form: FormDe
             status=400,
         )
     status = 400 if not dry_run and not result.valid else 200
+    if once is not None:
+        once[1].respond(report(result), status)
     return _page(request, session, web, result=result, chosen=chosen, status=status)
+
+
+def _replayed(
+    session: Session, web: Web, once: tuple["_Sent", Idempotency]
+) -> tuple[ImportReport, int] | None:
+    """The report (and status) of the first post of this form with this file, if it was sent
+    before: a double click on 'Inlezen' sends the form twice and the browser shows the second
+    answer, which said 'ongewijzigd' for every row the first had stored. Claims the form
+    otherwise; the import's answer is then written into the claim (`respond`)."""
+    sent, idempotency = once
+    replay = idempotency.replay(session, web.principal, sent)
+    if replay is None:
+        return None
+    shown = json.loads(bytes(replay.body))
+    if shown.get("kind") == "cases":
+        service.log_replayed_report(session, web.access(), shown)
+    return ImportReport.model_validate(shown), replay.status_code
+
+
+class _Sent(BaseModel):
+    """What makes two posts of one import form the same: the file and the choices."""
+
+    sha256: str
+    table: str
+    sheet: str
+
+
+def _once(
+    request: Request, form: FormData, content: bytes, chosen: dict[str, str]
+) -> tuple[_Sent, Idempotency] | None:
+    """For a form with its own token (`formulier`), the key that makes a second post of the
+    same file and choices replay the first one's report; the same form sent with another file
+    is an import of its own (the choices are part of the key, as in `forms.create_once`)."""
+    token = field(form, "formulier", 64)
+    if not FORM_TOKEN.fullmatch(token):
+        return None
+    sent = _Sent(sha256=service.sha256(content), table=chosen["tafel"], sheet=chosen["werkblad"])
+    choices = hashlib.sha256(sent.model_dump_json().encode()).hexdigest()[:32]
+    return sent, Idempotency(f"pagina-inlezen-{token}-{choices}", request)
 
 
 @router.get("/inlezen/sjabloon.xlsx")

@@ -2,6 +2,7 @@
 first with every problem named in Dutch, then stored all or nothing."""
 
 import io
+import re
 
 import pytest
 from openpyxl import load_workbook
@@ -36,6 +37,32 @@ def test_reading_in_on_the_page_stores_all_rows_and_again_changes_nothing(app, c
     page = _send(browser, content, "inlezen", tafel=region.table_id)
     assert page.status_code == 200, page.text
     assert "2 nieuw, 0 gewijzigd, 0 ongewijzigd" in page.text
+    assert _refs(client, region.care_provider) == ["K-1", "K-2"]
+    again = _send(browser, content, "inlezen", tafel=region.table_id)
+    assert "0 nieuw, 0 gewijzigd, 2 ongewijzigd" in again.text
+
+
+def test_a_double_click_on_inlezen_reads_the_file_in_once_and_shows_what_it_stored(
+    app, client, region
+):
+    """Both clicks send the same form; the browser shows the second answer. It said every row
+    was 'ongewijzigd' (the first click had stored them), so the worker read that the file had
+    been in already, or that nothing happened (found by breaker 32c). The form's own token
+    makes the second click show the first one's report; the same file sent from a fresh page
+    is an import again (nothing changes)."""
+    browser = signed_in(app, make_person(client, region.care_provider))
+    content = xlsx(table([case_row("K-1"), case_row("K-2")]))
+    page = browser.get("/inlezen").text
+    token = re.search(r'name="formulier" value="([0-9a-f]{32})"', page)
+    assert token is not None, "the form carries its own token"
+    form = {"formulier": token.group(1)}
+
+    first = _send(browser, content, "inlezen", tafel=region.table_id, **form)
+    second = _send(browser, content, "inlezen", tafel=region.table_id, **form)
+
+    assert "2 nieuw, 0 gewijzigd, 0 ongewijzigd" in first.text
+    assert second.status_code == 200, second.text
+    assert "2 nieuw, 0 gewijzigd, 0 ongewijzigd" in second.text
     assert _refs(client, region.care_provider) == ["K-1", "K-2"]
     again = _send(browser, content, "inlezen", tafel=region.table_id)
     assert "0 nieuw, 0 gewijzigd, 2 ongewijzigd" in again.text

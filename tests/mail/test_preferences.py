@@ -1,8 +1,17 @@
 """A person's choice of e-mail notices: the API (their organisation reads and replaces it) and
 the signed-in person's own Dutch page, which says when no mail is sent at all."""
 
-import pytest
+import uuid
 
+import pytest
+from fastapi.testclient import TestClient
+from sqlmodel import Session
+
+from app.mail import service
+from app.mail.models import NoticePreferences, NoticePreferencesUpdate
+from app.people.models import Person
+from tests.conftest import make_org
+from tests.locks import commit_after_it_waits
 from tests.web.conftest import make_person, post_form, signed_in
 
 ALL_ON = {"agenda_published": True, "actions": True, "proposals": True, "digest": True}
@@ -106,3 +115,31 @@ def test_the_page_refuses_a_form_from_elsewhere(app, client, region):
     forged = browser.post("/account/meldingen", data={"csrf_token": "x", "actions": "aan"})
 
     assert forged.status_code == 403
+
+
+def test_a_persons_first_choice_saved_twice_at_once_is_saved_not_a_500(live_app):
+    """Two first saves of a person's choices at once (a double click on the page, a retried
+    PUT) both find no stored choice and insert one; the second's insert meets the first's row
+    (PostgreSQL; SQLite runs one writer at a time) and the request runs again
+    (`app.transient`), so it answers 200 and its choice replaces the first, as a PUT does."""
+    with TestClient(live_app) as client:
+        org = make_org(client, "care_provider")
+        worker = make_person(client, org)
+        url = _url(org, worker.id)
+        choice = {**ALL_ON, "digest": False}
+        answers = []
+
+        def put() -> None:
+            answers.append(client.put(url, json=choice, headers=org.headers))
+
+        def first(held: Session) -> None:  # the other save, committed once this one waits
+            person = held.get_one(Person, uuid.UUID(worker.id))
+            data = NoticePreferencesUpdate(**{**ALL_ON, "actions": False})
+            service.set_preferences(held, person, data, mail_enabled=False)
+
+        commit_after_it_waits(live_app.state.engine, first, put)
+
+        assert [a.status_code for a in answers] == [200], answers[0].text
+        with Session(live_app.state.engine) as session:
+            stored = session.get_one(NoticePreferences, uuid.UUID(worker.id))
+            assert (stored.actions, stored.digest) == (True, False)

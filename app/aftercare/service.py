@@ -523,7 +523,8 @@ def record_checkpoint(
 
 def _notify_signals(session: Session, tenancy: Tenancy, checkpoint: Checkpoint) -> None:
     """`aftercare.signal_raised` to the chair and the care provider with every signal, and to
-    the corporation with the landlord's signals only (when there are any)."""
+    the corporation with the landlord's signals only (when there are any), unless it chairs
+    the table: the chair's view shows every signal, whatever the chair's kind."""
     from app.webhooks.service import emit
 
     table = session.get(OutflowTable, tenancy.table_id)
@@ -540,7 +541,8 @@ def _notify_signals(session: Session, tenancy: Tenancy, checkpoint: Checkpoint) 
     landlord = [s for s in checkpoint.signals if s in CORPORATION_SIGNALS]
     if landlord:
         recipients.add(tenancy.corporation_id)
-        views[tenancy.corporation_id] = {**data, "signals": landlord}
+        if tenancy.corporation_id != table.chair_organisation_id:  # the chair reads them all
+            views[tenancy.corporation_id] = {**data, "signals": landlord}
     emit(
         session,
         event_type="aftercare.signal_raised",

@@ -15,11 +15,11 @@ from app import transient
 from app.aftercare import agenda as aftercare_agenda
 from app.agenda.stall_sweep import StallSweep
 from app.tables.models import OutflowTable
-from app.webhooks.models import WebhookEvent
+from app.webhooks.models import WebhookDelivery, WebhookEvent
 from tests.aftercare.housing import house
 from tests.api.helpers import assert_problem, invalid_names, plan_meeting
 from tests.clock import iso
-from tests.conftest import make_region
+from tests.conftest import OPERATOR, make_region
 
 
 def record(client, org, case_id, months=3, recorded_on=None, signals=(), **codes):
@@ -181,6 +181,36 @@ def test_signal_raised_tells_the_corporation_only_its_signals(client, region, se
     quiet = house(client, region, -100)
     record(client, region.care_provider, quiet["id"])
     assert len(events(session, "aftercare.signal_raised")) == 2
+
+
+def test_a_corporation_chairing_the_table_is_told_every_signal_its_api_view_shows(
+    client, region, session
+):
+    """The chair is told every signal, whatever its kind: a corporation that chairs the table
+    reads the full tenancy (the chair's view), so its webhook carries every signal too, not
+    the landlord's share that a corporation which is only the landlord gets."""
+    case = house(client, region, -100)
+    chaired = client.patch(
+        f"/v1/tables/{region.table_id}",
+        json={"chair_organisation_id": region.corporation.id},
+        headers=OPERATOR,
+    )
+    assert chaired.status_code == 200, chaired.text
+    hook = {"url": "https://hooks.example.org/c", "events": ["aftercare.signal_raised"]}
+    registered = client.post("/v1/webhooks", json=hook, headers=region.corporation.headers)
+    assert registered.status_code == 201, registered.text
+
+    made = record(client, region.care_provider, case["id"], signals=["rent_arrears", "needs_table"])
+
+    assert made.status_code == 201, made.text
+    shown = checkpoints(client, region.corporation, case["id"])[3]["signals"]
+    told = session.exec(
+        select(WebhookEvent.data)
+        .join(WebhookDelivery, col(WebhookDelivery.event_id) == col(WebhookEvent.id))
+        .where(col(WebhookDelivery.endpoint_id) == uuid.UUID(registered.json()["id"]))
+    ).all()
+    assert shown == ["rent_arrears", "needs_table"]
+    assert [data["signals"] for data in told] == [shown]
 
 
 def test_a_checkpoint_coming_due_is_announced_by_the_sweep_without_any_read(live_app):

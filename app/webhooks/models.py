@@ -168,7 +168,8 @@ class WebhookEndpointUpdate(ApiModel):
         None,
         description=(
             "false pauses deliveries: pending ones wait, and events that happen while it is "
-            "paused are not queued for this endpoint (not delivered later); true resumes them."
+            "paused are not queued for this endpoint (not delivered later); true resumes them, "
+            "the ones waiting between retries at once."
         ),
     )
 

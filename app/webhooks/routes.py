@@ -139,7 +139,8 @@ def update_endpoint(
     if_match: IfMatch = None,
     if_none_match: IfNoneMatch = None,
 ) -> WebhookEndpointPublic:
-    """Change the URL, events, description or `active` (false pauses deliveries)."""
+    """Change the URL, events, description or `active` (false pauses deliveries). A new URL
+    or a resume makes the deliveries waiting between retries due now."""
     endpoint = service.get_endpoint(session, principal, endpoint_id)
     endpoint = service.update_endpoint(
         session,

@@ -278,11 +278,21 @@ def update_endpoint(
     allow_private_targets: bool,
     if_none_match: str | None = None,
 ) -> WebhookEndpoint:
+    """Apply the merge patch (400 for a null field or a refused target, 412 on a stale
+    `if_match`); an event type taken off ends its pending deliveries, a new URL or a resume
+    makes the waiting ones due now."""
     endpoint = lock_checked(session, endpoint, "webhook endpoint", if_match, if_none_match)
     changes = data.model_fields_set
     for name in changes - {"description"}:
         if getattr(data, name) is None:
             raise Unprocessable(name, "cannot be null; leave it out to keep the current value")
+    # A receiver fixed (a new URL) or deliveries resumed: what waits in its backoff (up to
+    # 12 h between attempts) is tried now rather than hours after the fix.
+    fixed = (data.url is not None and data.url != endpoint.url) or (
+        data.active is True and not endpoint.active
+    )
+    if fixed:
+        _due_now(session, endpoint.id)
     if data.url is not None:
         _check_target(data.url, allow_private_targets)
         endpoint.url = data.url
@@ -297,6 +307,21 @@ def update_endpoint(
     session.add(endpoint)
     flush(session, if_match, "webhook endpoint")
     return endpoint
+
+
+def _due_now(session: Session, endpoint_id: uuid.UUID) -> None:
+    """Make the endpoint's pending deliveries due now; their attempts so far still count. One
+    in flight keeps its lease (`outbox.claim` takes only free ones) and its attempt's outcome
+    schedules what follows."""
+    now = utcnow()
+    session.exec(
+        update(WebhookDelivery)
+        .where(col(WebhookDelivery.endpoint_id) == endpoint_id)
+        .where(col(WebhookDelivery.status) == DeliveryStatus.pending.value)
+        .where(col(WebhookDelivery.next_attempt_at) > now)
+        .values(next_attempt_at=now)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def _end_unsubscribed(session: Session, endpoint_id: uuid.UUID, dropped: set[str]) -> None:

@@ -253,6 +253,47 @@ def test_a_pending_delivery_of_an_event_type_the_endpoint_dropped_is_not_sent(ou
     )
 
 
+def test_a_fixed_url_or_a_resume_makes_the_deliveries_waiting_between_retries_due_now(outbox):
+    """After a few failures a delivery waits hours for its next attempt; the organisation that
+    fixes its receiver's URL (or resumes the endpoint) wants it tried now (breaker 32)."""
+    endpoint = outbox.endpoint("https://x.example/h")
+    outbox.emit(endpoint.organisation_id)
+    later = utcnow() + timedelta(hours=6)
+    with outbox.transaction() as session:
+        [delivery] = session.exec(select(WebhookDelivery)).all()
+        delivery.attempts, delivery.next_attempt_at = 6, later
+        session.add(delivery)
+    headers = outbox.api_key(endpoint.organisation_id)
+    url = f"/v1/webhooks/{endpoint.id}"
+
+    def patch(client, body):  # type: ignore[no-untyped-def]
+        etag = client.get(url, headers=headers).headers["etag"]
+        changed = client.patch(url, json=body, headers={**headers, "If-Match": etag})
+        assert changed.status_code == 200, changed.text
+
+    def due() -> list[int]:
+        with outbox.transaction() as session:
+            return [c.attempt for c in claim(session)]
+
+    with outbox.client() as client:
+        patch(client, {"description": "not the receiver"})
+        assert due() == []
+        patch(client, {"url": "https://y.example/h"})
+    assert due() == [7]  # its attempts so far still count
+    with outbox.transaction() as session:
+        [delivery] = session.exec(select(WebhookDelivery)).all()
+        delivery.next_attempt_at, delivery.locked_until, delivery.lease_token = later, None, None
+        session.add(delivery)
+        held = session.get(WebhookEndpoint, endpoint.id)
+        assert held is not None
+        held.locked_until = held.lease_token = None  # the first attempt ended (not sent here)
+        session.add(held)
+    with outbox.client() as client:
+        patch(client, {"active": False})
+        patch(client, {"active": True})
+    assert len(due()) == 1
+
+
 def test_finished_deliveries_and_their_events_are_forgotten_after_the_delivery_log_days(outbox):
     """Events were kept for ever (only with their endpoint): case ids, dates and signal codes
     of every case, long after it was anonymised. Delivered and failed deliveries are a log kept

@@ -49,21 +49,42 @@ def _in_period(
     meeting: Meeting,
     end_day: date | None,
     previous: Meeting | None,
+    final: list[Meeting],
 ) -> Any:
     """Rows (decisions or actions: their moment `at` and id column) of the meeting's period,
     and of the previous meeting's period those its final minutes do not hold (under `listed`):
-    recorded after they were marked final, no other minutes would hold them. Rows the previous
-    meeting's final minutes hold are never listed again: a meeting planned afterwards inside
-    that meeting's period (a day in the past) would else repeat them."""
+    recorded after they were marked final, no other minutes would hold them. Rows that other
+    final minutes (`final`, `_other_final`) hold are never listed again: a meeting planned
+    afterwards inside such a meeting's period (a day in the past), or two of them, would else
+    repeat them."""
     start = _start_of(meeting.date)
     in_period = at >= start
     if end_day is not None:
         in_period = in_period & (at < _start_of(end_day))
     if previous is not None and previous.minutes is not None:
-        held = [uuid.UUID(row["id"]) for row in previous.minutes[listed]]
-        in_previous = (at >= _start_of(previous.date)) & (at < start)
-        in_period = (in_period | in_previous) & row_id.not_in(held)
+        in_period = in_period | ((at >= _start_of(previous.date)) & (at < start))
+    held = [uuid.UUID(row["id"]) for m in final if m.minutes for row in m.minutes[listed]]
+    if held:
+        in_period = in_period & row_id.not_in(held)
     return in_period
+
+
+def _other_final(session: Session, meeting: Meeting, previous: Meeting | None) -> list[Meeting]:
+    """The table's other meetings whose minutes are final and could hold a row this meeting's
+    minutes read: marked final on or after the first moment those read (the previous meeting's
+    day when its minutes are final, else this meeting's), as a row is held only by minutes
+    marked final after it was recorded."""
+    first = previous.date if previous is not None and previous.minutes is not None else None
+    since = _start_of(first or meeting.date)
+    return list(
+        session.exec(
+            select(Meeting).where(
+                Meeting.table_id == meeting.table_id,
+                Meeting.id != meeting.id,
+                col(Meeting.minutes_final_at) >= since,
+            )
+        ).all()
+    )
 
 
 def full_minutes(session: Session, meeting: Meeting, table: OutflowTable) -> dict[str, Any]:
@@ -87,8 +108,15 @@ def full_minutes(session: Session, meeting: Meeting, table: OutflowTable) -> dic
         .where(Meeting.table_id == meeting.table_id, col(Meeting.date) < meeting.date)
         .order_by(col(Meeting.date).desc())
     ).first()
+    final = _other_final(session, meeting, previous)
     in_period = _in_period(
-        col(ProposalDecision.at), col(ProposalDecision.id), "decisions", meeting, end_day, previous
+        col(ProposalDecision.at),
+        col(ProposalDecision.id),
+        "decisions",
+        meeting,
+        end_day,
+        previous,
+        final,
     )
     made_at = table_of(Meeting).alias("made_at")  # the meeting that made the proposal
     decided = (
@@ -110,7 +138,7 @@ def full_minutes(session: Session, meeting: Meeting, table: OutflowTable) -> dic
         .order_by(col(Action.due_date), col(Action.id))
     )
     handed_in_period = _in_period(
-        col(Action.created_at), col(Action.id), "actions", meeting, end_day, previous
+        col(Action.created_at), col(Action.id), "actions", meeting, end_day, previous, final
     )
     handed_out = handed_out.where(
         (col(Action.meeting_id) == meeting.id)

@@ -293,3 +293,21 @@ def test_an_action_handed_out_after_the_minutes_were_marked_final_comes_in_the_n
     assert [a["id"] for a in final.json()["actions"]] == [before["id"]]
     later = minutes(client, region.chair, next_week).json()["actions"]
     assert [a["id"] for a in later] == [after["id"]]
+
+
+def test_an_action_final_minutes_hold_is_in_no_minutes_of_meetings_planned_into_their_period(
+    client, region
+):
+    """Two meetings planned afterwards on days inside a period whose minutes are final: the
+    later one's previous meeting is the earlier inserted one, not the final one, and it listed
+    again the action those final minutes hold. What final minutes hold is in no other minutes."""
+    last_week, next_week, _ = two_open_proposals(client, region)
+    handed = hand_out(client, region, None, region.care_provider)
+    final = client.post(f"/v1/meetings/{last_week}/minutes/final", headers=region.chair.headers)
+    assert final.status_code == 200, final.text
+    assert [a["id"] for a in final.json()["actions"]] == [handed["id"]]
+
+    inserted = [meeting(client, region, offset) for offset in (-3, -1)]
+
+    for meeting_id in [*inserted, next_week]:
+        assert minutes(client, region.chair, meeting_id).json()["actions"] == []

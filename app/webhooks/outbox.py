@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import delete, exists, func, or_, update
 from sqlmodel import Session, col, select
 
+from app.sqltypes import utcnow
 from app.webhooks.models import (
     DeliveryStatus,
     WebhookDelivery,
@@ -230,12 +231,24 @@ def record_failure(
     return _finish(session, claimed, **values)
 
 
+def _url_changed(session: Session, claimed: ClaimedDelivery) -> bool:
+    current = session.exec(
+        select(WebhookEndpoint.url).where(WebhookEndpoint.id == claimed.endpoint_id)
+    ).first()
+    return current is not None and current != claimed.url
+
+
 def _finish(session: Session, claimed: ClaimedDelivery, **values: Any) -> bool:
     """Record the outcome and end the attempt's lease on delivery and endpoint, if still ours.
 
     The endpoint's row first, as the claim, `emit` and `delete_endpoint` lock it before its
     deliveries: in the other order an endpoint deleted meanwhile deadlocked with this."""
     _release_endpoints(session, claimed.lease_token)
+    if "next_attempt_at" in values and _url_changed(session, claimed):
+        # The URL was changed while this attempt went to the old one: the PATCH made the
+        # waiting deliveries due now (`service._due_now`), and this one is tried now as well.
+        # Read after the endpoint's row above, which waits for that PATCH to commit.
+        values["next_attempt_at"] = utcnow()
     result = session.exec(
         update(WebhookDelivery)
         .where(

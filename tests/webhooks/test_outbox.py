@@ -294,6 +294,42 @@ def test_a_fixed_url_or_a_resume_makes_the_deliveries_waiting_between_retries_du
     assert len(due()) == 1
 
 
+def test_an_attempt_in_flight_to_the_old_url_when_the_url_is_fixed_is_retried_now(outbox):
+    """The attempt the worker was making when the organisation fixed its receiver's URL went
+    to the old URL and failed: it then waited its backoff (hours, after a few failures) while
+    the README says a new URL makes the waiting deliveries due at once."""
+    endpoint = outbox.endpoint("https://x.example/h")
+    outbox.emit(endpoint.organisation_id)
+    with outbox.transaction() as session:
+        [in_flight] = claim(session)
+    assert in_flight.url == "https://x.example/h"
+    headers = outbox.api_key(endpoint.organisation_id)
+    url = f"/v1/webhooks/{endpoint.id}"
+    with outbox.client() as client:
+        etag = client.get(url, headers=headers).headers["etag"]
+        changed = client.patch(
+            url, json={"url": "https://y.example/h"}, headers={**headers, "If-Match": etag}
+        )
+        assert changed.status_code == 200, changed.text
+    with outbox.transaction() as session:
+        assert outbox_service.record_failure(
+            session,
+            in_flight,
+            status_code=None,
+            error="connection refused",
+            retry_at=utcnow() + timedelta(hours=6),
+        )
+
+    with outbox.transaction() as session:
+        [again] = claim(session)
+
+    assert (again.delivery_id, again.url, again.attempt) == (
+        in_flight.delivery_id,
+        "https://y.example/h",
+        2,
+    )
+
+
 def test_finished_deliveries_and_their_events_are_forgotten_after_the_delivery_log_days(outbox):
     """Events were kept for ever (only with their endpoint): case ids, dates and signal codes
     of every case, long after it was anonymised. Delivered and failed deliveries are a log kept

@@ -33,7 +33,7 @@ from fastapi import Depends, Header, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
-from sqlalchemy import null, text, update
+from sqlalchemy import delete, null, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import OperationalError
@@ -204,6 +204,17 @@ class Idempotency:
             text("SELECT set_config('lock_timeout', :previous, true)"), {"previous": previous}
         )
         return claimed
+
+    def release(self) -> None:
+        """Give up the claim in the request's transaction: for a route that answers a refusal
+        without raising (a page showing it), which stored nothing. A later request with the key
+        then runs afresh, as after a refusal that rolls the claim back."""
+        if self.record_id is not None:
+            assert self.session is not None  # claimed by `replay`
+            self.session.connection().execute(
+                delete(IDEMPOTENCY_TABLE).where(IDEMPOTENCY_TABLE.c.id == self.record_id)
+            )
+            self.record_id = None
 
     def respond(
         self,

@@ -154,8 +154,10 @@ def import_file(request: Request, session: SessionDep, web: WebDep, form: FormDe
             status=400,
         )
     status = 400 if not dry_run and not result.valid else 200
-    if once is not None:
+    if once is not None and status == 200:
         once[1].respond(report(result), status)
+    elif once is not None:  # refused whole, nothing stored: sent again, it is read in afresh
+        once[1].release()
     return _page(request, session, web, result=result, chosen=chosen, status=status)
 
 

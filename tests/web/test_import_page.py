@@ -7,6 +7,7 @@ import re
 import pytest
 from openpyxl import load_workbook
 
+from tests.conftest import OPERATOR
 from tests.imports.sheets import case_row, dwelling_row, table, xlsx
 from tests.web.conftest import csrf_of, make_person, signed_in
 
@@ -66,6 +67,34 @@ def test_a_double_click_on_inlezen_reads_the_file_in_once_and_shows_what_it_stor
     assert _refs(client, region.care_provider) == ["K-1", "K-2"]
     again = _send(browser, content, "inlezen", tafel=region.table_id)
     assert "0 nieuw, 0 gewijzigd, 2 ongewijzigd" in again.text
+
+
+def test_a_refused_import_is_not_replayed_when_the_same_form_is_sent_again(
+    app, client, region, other_region
+):
+    """A file refused whole stores nothing, and the API forgets its Idempotency-Key with it;
+    the page kept its form's claim with the refusal, so the same form sent again once the
+    cause was gone (here: the corporation named joined the table) showed the old refusal and
+    stored nothing, without saying why."""
+    browser = signed_in(app, make_person(client, region.care_provider))
+    elsewhere = other_region.corporation
+    content = xlsx(table([case_row("K-1", **{"Huurachterstand bij": elsewhere.name})]))
+    page = browser.get("/inlezen").text
+    token = re.search(r'name="formulier" value="([0-9a-f]{32})"', page)
+    assert token is not None
+    form = {"formulier": token.group(1)}
+    refused = _send(browser, content, "inlezen", tafel=region.table_id, **form)
+    assert refused.status_code == 400, refused.text
+    url = f"/v1/tables/{region.table_id}"
+    members = client.get(url, headers=OPERATOR).json()["member_organisation_ids"]
+    joined = {"member_organisation_ids": [*members, elsewhere.id]}
+    assert client.patch(url, json=joined, headers=OPERATOR).is_success
+
+    again = _send(browser, content, "inlezen", tafel=region.table_id, **form)
+
+    assert again.status_code == 200, again.text
+    assert "1 nieuw, 0 gewijzigd, 0 ongewijzigd" in again.text
+    assert _refs(client, region.care_provider) == ["K-1"]
 
 
 def test_reading_in_a_file_with_one_bad_row_stores_nothing(app, client, region):

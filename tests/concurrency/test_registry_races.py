@@ -145,6 +145,49 @@ def test_a_returning_client_registered_at_once_is_registered_once(cluster: Clust
     assert created["previous_case_id"] == closed["id"]
 
 
+def test_a_returning_client_registered_at_once_at_two_tables_is_registered_once(
+    cluster: Cluster,
+):
+    """A closed case may be followed at any of the care provider's tables (a client back in
+    another region): two returns from it at once, at the old table and at another, register
+    one case (201) and refuse the other (409 naming it), on either server."""
+    old = new_table(cluster, "GM0402")
+    operator = cluster.client(None, 1)
+    other = operator.post(
+        "/v1/tables",
+        json={
+            "name": f"Table {uuid.uuid4().hex[:8]}",
+            "municipality_codes": ["GM0403"],
+            "chair_organisation_id": old.chair.id,
+            "member_organisation_ids": [old.care_provider.id, old.corporation.id],
+        },
+    )
+    assert other.status_code == 201, other.text
+    operator.close()
+    api = cluster.client(old.care_provider, 0)
+    closed = api.post("/v1/cases", json=case_file(old.id)).json()
+    withdrawn = {"status": "withdrawn", "status_reason": "returned_to_care"}
+    assert api.patch(f"/v1/cases/{closed['id']}", json=withdrawn).status_code == 200
+    api.close()
+    follows = {"external_ref": closed["external_ref"], "previous_case_id": closed["id"]}
+
+    def create(client: int) -> tuple[int, dict]:
+        table_id = old.id if client % 2 == 0 else other.json()["id"]
+        api = cluster.client(old.care_provider, client)
+        response = api.post("/v1/cases", json=case_file(table_id) | follows)
+        api.close()
+        return response.status_code, response.json()
+
+    answers = at_once([lambda c=c: create(c) for c in range(4)])
+
+    assert cluster.journal.failures() == [], cluster.server_log()
+    assert sorted(status for status, _ in answers) == [201, 409, 409, 409]
+    created = next(answer for status, answer in answers if status == 201)
+    assert created["previous_case_id"] == closed["id"]
+    refusals = [answer for status, answer in answers if status == 409]
+    assert {a["existing_id"] for a in refusals} == {created["id"]}
+
+
 def test_the_same_batch_with_one_key_at_once_is_stored_once(cluster: Cluster):
     table = new_table(cluster, "GM0363")
     items = [dwelling("GM0363") for _ in range(50)]

@@ -42,31 +42,27 @@ def next_meeting_date(session: Session, meeting: Meeting) -> date | None:
     return None if later is None else later.date
 
 
-def _in_period(
-    at: Any,
-    row_id: Any,
-    listed: str,
-    meeting: Meeting,
-    end_day: date | None,
-    previous: Meeting | None,
-    final: list[Meeting],
-) -> Any:
-    """Rows (decisions or actions: their moment `at` and id column) of the meeting's period,
-    and of the previous meeting's period those its final minutes do not hold (under `listed`):
-    recorded after they were marked final, no other minutes would hold them. Rows that other
-    final minutes (`final`, `_other_final`) hold are never listed again: a meeting planned
-    afterwards inside such a meeting's period (a day in the past), or two of them, would else
-    repeat them."""
+def _in_period(at: Any, meeting: Meeting, end_day: date | None, previous: Meeting | None) -> Any:
+    """Rows (decisions or actions: their moment `at`) of the meeting's period, and of the
+    previous meeting's period when its minutes are final: those they do not hold (recorded
+    after they were marked final) no other minutes would hold. What any final minutes hold is
+    left out afterwards (`_held`)."""
     start = _start_of(meeting.date)
     in_period = at >= start
     if end_day is not None:
         in_period = in_period & (at < _start_of(end_day))
     if previous is not None and previous.minutes is not None:
         in_period = in_period | ((at >= _start_of(previous.date)) & (at < start))
-    held = [uuid.UUID(row["id"]) for m in final if m.minutes for row in m.minutes[listed]]
-    if held:
-        in_period = in_period & row_id.not_in(held)
     return in_period
+
+
+def _held(final: list[Meeting], listed: str) -> set[str]:
+    """The ids of the rows (under `listed`) that the final minutes of `final` hold: never
+    listed again as another meeting's follow-ups, or a meeting planned afterwards inside such a
+    meeting's period (a day in the past), or two of them, would repeat them. Left out in
+    Python rather than in a NOT IN: the minutes of many meetings hold thousands of rows, past
+    the databases' limits on bound parameters."""
+    return {row["id"] for m in final if m.minutes for row in m.minutes[listed]}
 
 
 def _other_final(session: Session, meeting: Meeting, previous: Meeting | None) -> list[Meeting]:
@@ -109,15 +105,7 @@ def full_minutes(session: Session, meeting: Meeting, table: OutflowTable) -> dic
         .order_by(col(Meeting.date).desc())
     ).first()
     final = _other_final(session, meeting, previous)
-    in_period = _in_period(
-        col(ProposalDecision.at),
-        col(ProposalDecision.id),
-        "decisions",
-        meeting,
-        end_day,
-        previous,
-        final,
-    )
+    in_period = _in_period(col(ProposalDecision.at), meeting, end_day, previous)
     made_at = table_of(Meeting).alias("made_at")  # the meeting that made the proposal
     decided = (
         select(ProposalDecision, Proposal, col(Vacancy.external_ref), made_at.c.date)
@@ -137,14 +125,23 @@ def full_minutes(session: Session, meeting: Meeting, table: OutflowTable) -> dic
         .where(Action.table_id == table.id)
         .order_by(col(Action.due_date), col(Action.id))
     )
-    handed_in_period = _in_period(
-        col(Action.created_at), col(Action.id), "actions", meeting, end_day, previous, final
-    )
+    handed_in_period = _in_period(col(Action.created_at), meeting, end_day, previous)
     handed_out = handed_out.where(
         (col(Action.meeting_id) == meeting.id)
         | (col(Action.meeting_id).is_(None) & handed_in_period)
     )
     on = today()
+    held_decisions, held_actions = _held(final, "decisions"), _held(final, "actions")
+    decisions = [
+        row
+        for row in session.exec(decided).all()
+        if row[1].meeting_id == meeting.id or str(row[0].id) not in held_decisions
+    ]
+    actions = [
+        row
+        for row in session.exec(handed_out).all()
+        if row[0].meeting_id == meeting.id or str(row[0].id) not in held_actions
+    ]
     return {
         "meeting_id": str(meeting.id),
         "table_id": str(table.id),
@@ -173,7 +170,7 @@ def full_minutes(session: Session, meeting: Meeting, table: OutflowTable) -> dic
                 "proposal_meeting_date": made_on.isoformat(),
                 "follow_up": p.meeting_id != meeting.id,
             }
-            for d, p, ref, made_on in session.exec(decided).all()
+            for d, p, ref, made_on in decisions
         ],
         "actions": [
             {
@@ -186,7 +183,7 @@ def full_minutes(session: Session, meeting: Meeting, table: OutflowTable) -> dic
                 "status": a.status.value,
                 "overdue": a.status == ActionStatus.open and a.due_date < on,
             }
-            for a, provider in session.exec(handed_out).all()
+            for a, provider in actions
         ],
         # Its own and earlier meetings' (a later meeting's agenda published ahead is not yet
         # the table's business, and is that meeting's).

@@ -1,5 +1,6 @@
 """The outbox as the delivery worker sees it: leasing due deliveries fairly (`claim_due_deliveries`)
-and recording each attempt's outcome. `app.webhooks.service.emit` writes what it reads."""
+and recording each attempt's outcome; and as its organisation reads it, the delivery log
+(`list_deliveries`). `app.webhooks.service.emit` writes what it reads."""
 
 import uuid
 from collections.abc import Iterable
@@ -13,7 +14,9 @@ from sqlmodel import Session, col, select
 from app.sqltypes import utcnow
 from app.webhooks.models import (
     DeliveryStatus,
+    EventType,
     WebhookDelivery,
+    WebhookDeliveryPublic,
     WebhookEndpoint,
     WebhookEvent,
 )
@@ -285,3 +288,43 @@ def forget_finished(session: Session, now: datetime) -> int:
         )
     )
     return deleted
+
+
+def list_deliveries(
+    session: Session,
+    endpoint: WebhookEndpoint,
+    *,
+    status: DeliveryStatus | None,
+    after: uuid.UUID | None,
+    limit: int,
+) -> list[WebhookDeliveryPublic]:
+    """The endpoint's delivery log, oldest first, `limit` after the id `after`; the next try
+    shown for pending ones only."""
+    query = (
+        select(WebhookDelivery, WebhookEvent.type)
+        .join(WebhookEvent, col(WebhookEvent.id) == col(WebhookDelivery.event_id))
+        .where(WebhookDelivery.endpoint_id == endpoint.id)
+    )
+    if status is not None:
+        query = query.where(WebhookDelivery.status == status.value)
+    if after is not None:
+        query = query.where(WebhookDelivery.id > after)
+    rows = session.exec(query.order_by(col(WebhookDelivery.id)).limit(limit))
+    return [_delivery_public(delivery, event_type) for delivery, event_type in rows]
+
+
+def _delivery_public(delivery: WebhookDelivery, event_type: str) -> WebhookDeliveryPublic:
+    pending = delivery.status == DeliveryStatus.pending
+    return WebhookDeliveryPublic(
+        id=delivery.id,
+        event_id=delivery.event_id,
+        event_type=EventType(event_type),
+        status=DeliveryStatus(delivery.status),
+        attempts=delivery.attempts,
+        last_attempt_at=delivery.last_attempt_at,
+        last_status_code=delivery.last_status_code,
+        last_error=delivery.last_error,
+        next_attempt_at=delivery.next_attempt_at if pending else None,
+        delivered_at=delivery.delivered_at,
+        created_at=delivery.created_at,
+    )

@@ -15,7 +15,7 @@ from app.pagination import PageDep
 from app.principal import Principal
 from app.problems import problem_responses
 from app.versioning import etag
-from app.webhooks import service
+from app.webhooks import outbox, service
 from app.webhooks.models import (
     DeliveryStatus,
     WebhookDeliveryPage,
@@ -211,7 +211,7 @@ def list_deliveries(
     """The delivery log of an endpoint, oldest first: one entry per event, with its attempts.
     Delivered and failed entries are kept 30 days, then deleted with their events."""
     endpoint = service.get_endpoint(session, principal, endpoint_id)
-    rows = service.list_deliveries(
+    rows = outbox.list_deliveries(
         session, endpoint, status=status, after=page.after, limit=page.fetch
     )
     rows, next_cursor = page.cut(rows)

@@ -28,9 +28,7 @@ from app.versioning import check_if_match, etag, flush, lock, lock_checked
 from app.webhooks.models import (
     UNSUBSCRIBED,
     DeliveryStatus,
-    EventType,
     WebhookDelivery,
-    WebhookDeliveryPublic,
     WebhookEndpoint,
     WebhookEndpointCreate,
     WebhookEndpointPublic,
@@ -383,41 +381,3 @@ def rotate_secret(
 
 def endpoint_public(endpoint: WebhookEndpoint) -> WebhookEndpointPublic:
     return WebhookEndpointPublic.model_validate(endpoint, from_attributes=True)
-
-
-def list_deliveries(
-    session: Session,
-    endpoint: WebhookEndpoint,
-    *,
-    status: DeliveryStatus | None,
-    after: uuid.UUID | None,
-    limit: int,
-) -> list[WebhookDeliveryPublic]:
-    query = (
-        select(WebhookDelivery, WebhookEvent.type)
-        .join(WebhookEvent, col(WebhookEvent.id) == col(WebhookDelivery.event_id))
-        .where(WebhookDelivery.endpoint_id == endpoint.id)
-    )
-    if status is not None:
-        query = query.where(WebhookDelivery.status == status.value)
-    if after is not None:
-        query = query.where(WebhookDelivery.id > after)
-    rows = session.exec(query.order_by(col(WebhookDelivery.id)).limit(limit))
-    return [_delivery_public(delivery, event_type) for delivery, event_type in rows]
-
-
-def _delivery_public(delivery: WebhookDelivery, event_type: str) -> WebhookDeliveryPublic:
-    pending = delivery.status == DeliveryStatus.pending
-    return WebhookDeliveryPublic(
-        id=delivery.id,
-        event_id=delivery.event_id,
-        event_type=EventType(event_type),
-        status=DeliveryStatus(delivery.status),
-        attempts=delivery.attempts,
-        last_attempt_at=delivery.last_attempt_at,
-        last_status_code=delivery.last_status_code,
-        last_error=delivery.last_error,
-        next_attempt_at=delivery.next_attempt_at if pending else None,
-        delivered_at=delivery.delivered_at,
-        created_at=delivery.created_at,
-    )

@@ -123,6 +123,7 @@ def import_file(request: Request, session: SessionDep, web: WebDep, form: FormDe
     dry_run = field(form, "stap", 20) != "inlezen"
     sheet = chosen["werkblad"] or None
     max_rows = web.settings.import_max_rows
+    once = None
     try:
         table_id = _table_id(chosen["tafel"])
         if layout is CASES:  # the table first: a refused one leaves no claim of the form
@@ -145,6 +146,8 @@ def import_file(request: Request, session: SessionDep, web: WebDep, form: FormDe
                 session, web.access(), content, sheet=sheet, dry_run=dry_run, max_rows=max_rows
             )
     except Unprocessable:  # the table: not chosen, or not one of the organisation's
+        if once is not None:  # nothing stored: the form sent again is read in afresh
+            once[1].release()
         return _page(
             request,
             session,

@@ -67,6 +67,11 @@ class Corporations:
     names: tuple[str, ...]
     former: tuple[tuple[uuid.UUID, str], ...] = ()
 
+    def not_at_table(self, word: str) -> str:
+        """The message for a corporation `word` that is not at the table, naming those that are."""
+        at_table = ", ".join(self.names) or "geen"
+        return f"'{word}' is geen woningcorporatie aan deze tafel. Aan de tafel: {at_table}."
+
 
 def is_empty(value: Any) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
@@ -277,11 +282,7 @@ def _corporations(value: Any, corporations: Corporations | None) -> list[str]:
                 "ambiguous_corporation",
                 f"Meer dan één corporatie heet '{word}'; gebruik hier haar id.",
             )
-        names = ", ".join(known.names) or "geen"
-        raise CellError(
-            "unknown_corporation",
-            f"'{word}' is geen woningcorporatie aan deze tafel. Aan de tafel: {names}.",
-        )
+        raise CellError("unknown_corporation", known.not_at_table(word))
     return ids
 
 

@@ -442,19 +442,10 @@ def _former_named(
     named = row.data.get("debts", {}).get("rent_arrears_corporation_ids") or []
     for org in named:
         if org in gone and org not in stored:
-            index, header = row.columns["debts.rent_arrears_corporation_ids"]
-            at_table = ", ".join(corporations.names) or "geen"
-            issues.append(
-                Issue(
-                    "unknown_corporation",
-                    f"'{gone[org]}' is geen woningcorporatie aan deze tafel. Aan de tafel: "
-                    f"{at_table}.",
-                    row=row.number,
-                    column=header,
-                    cell=f"{letter(index)}{row.number}",
-                    field="debts.rent_arrears_corporation_ids",
-                )
-            )
+            columns = {c.name: c for c in CASES.columns}
+            loc = ("debts", "rent_arrears_corporation_ids")
+            message = corporations.not_at_table(gone[org])
+            issues.append(_issue_at(row, columns, loc, "unknown_corporation", message))
             row.ok = False
             return
 

@@ -200,11 +200,15 @@ def new_org(cluster: Cluster, kind: str) -> Org:
     return Org(org_id, name, kind, key.json()["key"])
 
 
-def new_table(cluster: Cluster, code: str) -> Table:
-    """A table for one municipality `code` with a chair, a care provider and a corporation."""
-    chair = new_org(cluster, "municipality")
-    provider = new_org(cluster, "care_provider")
-    corporation = new_org(cluster, "housing_corporation")
+def new_table(cluster: Cluster, code: str, seated: Table | None = None) -> Table:
+    """A table for one municipality `code` with a chair, a care provider and a corporation;
+    with `seated`, the same organisations as that table at a table of their own."""
+    if seated is None:
+        chair = new_org(cluster, "municipality")
+        provider = new_org(cluster, "care_provider")
+        corporation = new_org(cluster, "housing_corporation")
+    else:
+        chair, provider, corporation = seated.chair, seated.care_provider, seated.corporation
     operator = cluster.client(None, 1)
     created = operator.post(
         "/v1/tables",

@@ -7,7 +7,7 @@ from collections import Counter
 import pytest
 from sqlalchemy import text
 
-from tests.concurrency.conftest import Cluster, at_once, case_file, dwelling, new_table
+from tests.concurrency.conftest import Cluster, Table, at_once, case_file, dwelling, new_table
 from tests.conftest import Org
 
 pytestmark = pytest.mark.xdist_group("two_servers")
@@ -130,13 +130,19 @@ def test_the_same_reference_at_once_creates_one_case_and_refuses_the_others(clus
     _registered_once(cluster, table.care_provider, case_file(table.id))
 
 
-def test_a_returning_client_registered_at_once_is_registered_once(cluster: Cluster):
-    table = new_table(cluster, "GM0398")
+def _closed_case(cluster: Cluster, table: Table) -> dict:
+    """A case of the table's care provider, registered and withdrawn."""
     api = cluster.client(table.care_provider, 0)
     closed = api.post("/v1/cases", json=case_file(table.id)).json()
     withdrawn = {"status": "withdrawn", "status_reason": "returned_to_care"}
     assert api.patch(f"/v1/cases/{closed['id']}", json=withdrawn).status_code == 200
     api.close()
+    return closed
+
+
+def test_a_returning_client_registered_at_once_is_registered_once(cluster: Cluster):
+    table = new_table(cluster, "GM0398")
+    closed = _closed_case(cluster, table)
     body = case_file(table.id) | {
         "external_ref": closed["external_ref"],
         "previous_case_id": closed["id"],
@@ -152,27 +158,12 @@ def test_a_returning_client_registered_at_once_at_two_tables_is_registered_once(
     another region): two returns from it at once, at the old table and at another, register
     one case (201) and refuse the other (409 naming it), on either server."""
     old = new_table(cluster, "GM0402")
-    operator = cluster.client(None, 1)
-    other = operator.post(
-        "/v1/tables",
-        json={
-            "name": f"Table {uuid.uuid4().hex[:8]}",
-            "municipality_codes": ["GM0403"],
-            "chair_organisation_id": old.chair.id,
-            "member_organisation_ids": [old.care_provider.id, old.corporation.id],
-        },
-    )
-    assert other.status_code == 201, other.text
-    operator.close()
-    api = cluster.client(old.care_provider, 0)
-    closed = api.post("/v1/cases", json=case_file(old.id)).json()
-    withdrawn = {"status": "withdrawn", "status_reason": "returned_to_care"}
-    assert api.patch(f"/v1/cases/{closed['id']}", json=withdrawn).status_code == 200
-    api.close()
+    other = new_table(cluster, "GM0403", seated=old)
+    closed = _closed_case(cluster, old)
     follows = {"external_ref": closed["external_ref"], "previous_case_id": closed["id"]}
 
     def create(client: int) -> tuple[int, dict]:
-        table_id = old.id if client % 2 == 0 else other.json()["id"]
+        table_id = old.id if client % 2 == 0 else other.id
         api = cluster.client(old.care_provider, client)
         response = api.post("/v1/cases", json=case_file(table_id) | follows)
         api.close()

@@ -58,6 +58,13 @@ def hidden(html: str, name: str) -> str:
     return match.group(1)
 
 
+def form_token(html: str) -> str:
+    """The page form's own token (`formulier`: one per page shown, for `create_once`)."""
+    token = hidden(html, "formulier")
+    assert re.fullmatch("[0-9a-f]{32}", token), token
+    return token
+
+
 def submit_sign_in(browser: TestClient, email: str, password: str, next_url: str = ""):  # type: ignore[no-untyped-def]
     form = browser.get("/aanmelden")
     assert form.status_code == 200, form.text

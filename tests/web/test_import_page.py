@@ -2,14 +2,13 @@
 first with every problem named in Dutch, then stored all or nothing."""
 
 import io
-import re
 
 import pytest
 from openpyxl import load_workbook
 
 from tests.conftest import OPERATOR
 from tests.imports.sheets import case_row, dwelling_row, table, xlsx
-from tests.web.conftest import csrf_of, make_person, signed_in
+from tests.web.conftest import csrf_of, form_token, make_person, signed_in
 
 
 def _send(browser, content: bytes, step: str, name: str = "wachtlijst.xlsx", **fields):  # type: ignore[no-untyped-def]
@@ -53,10 +52,7 @@ def test_a_double_click_on_inlezen_reads_the_file_in_once_and_shows_what_it_stor
     is an import again (nothing changes)."""
     browser = signed_in(app, make_person(client, region.care_provider))
     content = xlsx(table([case_row("K-1"), case_row("K-2")]))
-    page = browser.get("/inlezen").text
-    token = re.search(r'name="formulier" value="([0-9a-f]{32})"', page)
-    assert token is not None, "the form carries its own token"
-    form = {"formulier": token.group(1)}
+    form = {"formulier": form_token(browser.get("/inlezen").text)}
 
     first = _send(browser, content, "inlezen", tafel=region.table_id, **form)
     second = _send(browser, content, "inlezen", tafel=region.table_id, **form)
@@ -79,10 +75,7 @@ def test_a_refused_import_is_not_replayed_when_the_same_form_is_sent_again(
     browser = signed_in(app, make_person(client, region.care_provider))
     elsewhere = other_region.corporation
     content = xlsx(table([case_row("K-1", **{"Huurachterstand bij": elsewhere.name})]))
-    page = browser.get("/inlezen").text
-    token = re.search(r'name="formulier" value="([0-9a-f]{32})"', page)
-    assert token is not None
-    form = {"formulier": token.group(1)}
+    form = {"formulier": form_token(browser.get("/inlezen").text)}
     refused = _send(browser, content, "inlezen", tafel=region.table_id, **form)
     assert refused.status_code == 400, refused.text
     url = f"/v1/tables/{region.table_id}"

@@ -114,6 +114,19 @@ def attempt(session: Session, action: Callable[[], T]) -> T | Refusal:
 FORM_TOKEN = re.compile("[0-9a-f]{32}")
 
 
+def form_key(
+    request: Request, form: FormData, payload: BaseModel, prefix: str = "pagina"
+) -> Idempotency | None:
+    """The `Idempotency-Key` of a page's form: its own token (a hidden `formulier` field,
+    `form_token()`) with a hash of what it asks (`payload`), so the same form sent twice is one
+    request and sent back with other choices another; None for a form without a token."""
+    token = field(form, "formulier", 64)
+    if not FORM_TOKEN.fullmatch(token):
+        return None
+    choices = hashlib.sha256(payload.model_dump_json().encode()).hexdigest()[:32]
+    return Idempotency(f"{prefix}-{token}-{choices}", request)
+
+
 def create_once(
     session: Session,
     web: Web,
@@ -127,11 +140,7 @@ def create_once(
     its choices. The same form sent twice (a double click) creates once and answers with what
     it created; sent back with other choices it creates once more, and twice still once. A
     form without a token creates every time it is sent."""
-    token = field(form, "formulier", 64)
-    once = None
-    if FORM_TOKEN.fullmatch(token):
-        choices = hashlib.sha256(payload.model_dump_json().encode()).hexdigest()[:32]
-        once = Idempotency(f"pagina-{token}-{choices}", request)
+    once = form_key(request, form, payload)
 
     def run() -> uuid.UUID:
         if once is not None and (first := once.replay(session, web.principal, payload)):

@@ -6,7 +6,6 @@ problem by row, column and cell in Dutch; `Inlezen` stores the whole file or, wi
 nothing. The templates are the API's templates.
 """
 
-import hashlib
 import json
 import uuid
 
@@ -29,7 +28,7 @@ from app.problems import PayloadTooLarge, Unprocessable
 from app.rate_limits.deps import limit_person
 from app.rate_limits.service import EndpointClass
 from app.web.core import FormDep, PageForbidden, Web, WebDep, WebRoute, field, render
-from app.web.forms import FORM_TOKEN
+from app.web.forms import form_key
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
 
@@ -195,12 +194,9 @@ def _once(
     """For a form with its own token (`formulier`), the key that makes a second post of the
     same file and choices replay the first one's report; the same form sent with another file
     is an import of its own (the choices are part of the key, as in `forms.create_once`)."""
-    token = field(form, "formulier", 64)
-    if not FORM_TOKEN.fullmatch(token):
-        return None
     sent = _Sent(sha256=service.sha256(content), table=chosen["tafel"], sheet=chosen["werkblad"])
-    choices = hashlib.sha256(sent.model_dump_json().encode()).hexdigest()[:32]
-    return sent, Idempotency(f"pagina-inlezen-{token}-{choices}", request)
+    key = form_key(request, form, sent, prefix="pagina-inlezen")
+    return None if key is None else (sent, key)
 
 
 @router.get("/inlezen/sjabloon.xlsx")

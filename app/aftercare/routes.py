@@ -1,6 +1,7 @@
 """HTTP routes for what happens after the move: the tenancy, the aftercare agreement, the
 follow-up checkpoints, the omklap and the end of the tenancy."""
 
+import uuid
 from typing import Any
 
 from fastapi import APIRouter, Response
@@ -13,6 +14,7 @@ from app.aftercare.models import (
     AftercareAgreement,
     AgreementPublic,
     AgreementWrite,
+    Checkpoint,
     CheckpointCreate,
     CheckpointPublic,
     CheckpointState,
@@ -23,6 +25,7 @@ from app.aftercare.models import (
     TenancyView,
 )
 from app.db import SessionDep, SessionEndingRoute
+from app.idempotency import REPLAY_RESPONSE, IdempotencyDep
 from app.if_match import IfMatch, IfNoneMatch
 from app.pagination import PageDep
 from app.problems import problem_responses
@@ -130,19 +133,33 @@ def put_agreement(
     "/cases/{case_id}/checkpoints",
     status_code=201,
     response_model=CheckpointPublic,
-    responses=problem_responses(401, 403, 404, 409),
+    responses={**REPLAY_RESPONSE, **problem_responses(401, 403, 404, 409)},
 )
 def record_checkpoint(
     found: WritableTenancyDep,
     payload: CheckpointCreate,
     context: AccessContextDep,
     session: SessionDep,
-    response: Response,
-) -> CheckpointPublic:
-    """Record a follow-up checkpoint (the case's care provider); a retry of a recorded
-    checkpoint answers 409 `checkpoint_recorded`."""
+    idempotency: IdempotencyDep,
+) -> Response:
+    """Record a follow-up checkpoint (the case's care provider). A retry with the first
+    request's `Idempotency-Key` reads the recorded checkpoint (200); without a key, a retry of
+    a recorded checkpoint answers 409 `checkpoint_recorded`."""
+    case_id = found.tenancy.case_id
+    location = {"Location": f"/v1/cases/{case_id}/tenancy"}
+
+    def reread(checkpoint_id: uuid.UUID) -> tuple[CheckpointPublic, dict[str, str]]:
+        # Codes and signals of a case: read again with the caller's access, and logged.
+        checkpoint = service.get_checkpoint(session, context, case_id, checkpoint_id)
+        return _checkpoint(checkpoint), location
+
+    if replay := idempotency.replay(session, context.principal, payload, reread):
+        return replay
     checkpoint = service.record_checkpoint(session, context, found.tenancy, payload)
-    response.headers["Location"] = f"/v1/cases/{checkpoint.case_id}/tenancy"
+    return idempotency.respond(_checkpoint(checkpoint), 201, location, resource_id=checkpoint.id)
+
+
+def _checkpoint(checkpoint: Checkpoint) -> CheckpointPublic:
     return CheckpointPublic(
         months=checkpoint.months,
         due_on=checkpoint.due_on,

@@ -116,6 +116,19 @@ def get_tenancy(
     return tenancy, viewer
 
 
+def get_checkpoint(
+    session: Session, context: AccessContext, case_id: uuid.UUID, checkpoint_id: uuid.UUID
+) -> Checkpoint:
+    """A recorded checkpoint of the case, read by its care provider (an `Idempotency-Key`
+    replay), logged as a read of the case; 404 as `get_tenancy`, or when it is not this
+    case's."""
+    _, viewer = get_tenancy(session, context, case_id)
+    checkpoint = session.get(Checkpoint, checkpoint_id)
+    if viewer is not Viewer.care_provider or checkpoint is None or checkpoint.case_id != case_id:
+        raise NotFound("No such checkpoint for this case.")
+    return checkpoint
+
+
 def log(session: Session, context: AccessContext, tenancies: list[Tenancy]) -> None:
     access_log.record(
         session, context, AccessAction.aftercare, [(t.case_id, t.table_id) for t in tenancies]

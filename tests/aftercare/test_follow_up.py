@@ -12,6 +12,7 @@ from sqlalchemy import event
 from sqlmodel import Session, col, select
 
 from app import transient
+from app.access_log.models import AccessLogEntry
 from app.aftercare import agenda as aftercare_agenda
 from app.agenda.stall_sweep import StallSweep
 from app.tables.models import OutflowTable
@@ -22,7 +23,7 @@ from tests.clock import iso
 from tests.conftest import OPERATOR, make_region
 
 
-def record(client, org, case_id, months=3, recorded_on=None, signals=(), **codes):
+def record(client, org, case_id, months=3, recorded_on=None, signals=(), key=None, **codes):
     body = {
         "months": months,
         "recorded_on": recorded_on or iso(-1),
@@ -30,7 +31,8 @@ def record(client, org, case_id, months=3, recorded_on=None, signals=(), **codes
         "support_active": codes.get("support_active", True),
         "signals": list(signals),
     }
-    return client.post(f"/v1/cases/{case_id}/checkpoints", json=body, headers=org.headers)
+    headers = {**org.headers, **({"Idempotency-Key": key} if key else {})}
+    return client.post(f"/v1/cases/{case_id}/checkpoints", json=body, headers=headers)
 
 
 def checkpoints(client, org, case_id):
@@ -86,6 +88,40 @@ def test_a_checkpoint_is_recorded_once(client, region):
     case = house(client, region, -100)
     assert record(client, region.care_provider, case["id"]).status_code == 201
     assert_problem(record(client, region.care_provider, case["id"]), 409, "checkpoint_recorded")
+
+
+def test_a_checkpoint_sent_again_with_its_idempotency_key_is_the_recorded_one(
+    client, region, session
+):
+    """A system that lost the answer sends the checkpoint again with the same key: it reads
+    what was recorded (200, replayed), logged as an access to the case, rather than a 409 it
+    would have to tell apart from a checkpoint someone else recorded. The same key with other
+    codes is 422, and without a key the retry is still 409."""
+    case = house(client, region, -100)
+    provider = region.care_provider
+    first = record(client, provider, case["id"], signals=["rent_arrears"], key="controle-3")
+    assert first.status_code == 201, first.text
+
+    def logged() -> int:
+        return len(
+            session.exec(
+                select(AccessLogEntry).where(
+                    AccessLogEntry.case_id == uuid.UUID(case["id"]),
+                    AccessLogEntry.organisation_id == uuid.UUID(region.care_provider.id),
+                )
+            ).all()
+        )
+
+    before = logged()
+    again = record(client, provider, case["id"], signals=["rent_arrears"], key="controle-3")
+    assert again.status_code == 200, again.text
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert again.json() == first.json()
+    assert again.headers["Location"] == first.headers["Location"]
+    assert logged() == before + 1
+    other = record(client, provider, case["id"], signals=["needs_table"], key="controle-3")
+    assert_problem(other, 422)
+    assert_problem(record(client, provider, case["id"]), 409, "checkpoint_recorded")
 
 
 def test_a_checkpoint_the_policy_does_not_list_is_refused(client, region):

@@ -20,6 +20,7 @@ from starlette.responses import Response
 from app.access_log.service import AccessContext
 from app.auth import Principal
 from app.db import SessionDep, SessionEndingRoute, app_settings
+from app.idempotency import IdempotencyKeyInProgress
 from app.organisations.models import Organisation
 from app.people import security
 from app.people.models import Person, PersonRole
@@ -40,6 +41,7 @@ from app.web.formatting import (
     rooms,
     short_id,
 )
+from app.web.messages import ERROR_PAGES, STILL_IN_PROGRESS, TOO_LARGE, UNREADABLE
 
 log = logging.getLogger(__name__)
 HERE = Path(__file__).resolve().parent
@@ -290,33 +292,6 @@ def render(
     return response
 
 
-ERROR_PAGES = {
-    400: ("Ongeldig verzoek", "Het verzoek klopt niet. Controleer de invoer en probeer opnieuw."),
-    403: ("Geen toegang", "Uw organisatie of uw rol mag dit niet."),
-    404: (
-        "Niet gevonden",
-        "Deze pagina bestaat niet, of valt buiten wat uw organisatie mag zien.",
-    ),
-    409: ("Dit kan nu niet", "De toestand is intussen veranderd. Laad de pagina opnieuw."),
-    405: ("Niet toegestaan", "Deze pagina kan zo niet worden opgevraagd."),
-    412: ("Intussen gewijzigd", "Iemand anders was u voor. Laad de pagina opnieuw."),
-    413: (
-        "Te groot",
-        "Wat u verstuurde is groter dan de uitstroomtafel aanneemt. Er is niets opgeslagen; "
-        "verklein het bestand of splits het.",
-    ),
-    422: ("Ongeldige invoer", "De invoer is niet geldig."),
-    429: ("Even wachten", "Te veel pogingen. Probeer het later opnieuw."),
-    500: ("Er ging iets mis", "Er ging aan onze kant iets mis. Probeer het later opnieuw."),
-    503: (
-        "Even niet beschikbaar",
-        "De dienst is even niet bereikbaar. Er is niets vastgelegd; probeer het zo opnieuw.",
-    ),
-}
-
-
-TOO_LARGE = "Het formulier is te groot of heeft te veel velden; er is niets opgeslagen."
-UNREADABLE = "Het formulier kon niet worden gelezen; er is niets opgeslagen."
 # The starts of Starlette's messages for a form over its limits (`starlette.formparsers`); its
 # other 400s (no multipart boundary, a part without a name) are a form it cannot read.
 OVER_LIMITS = ("Field exceeded", "Part exceeded", "Too many")
@@ -324,12 +299,16 @@ OVER_LIMITS = ("Field exceeded", "Part exceeded", "Too many")
 
 def error_page(request: Request, status: int, detail: str | None = None) -> HTMLResponse:
     title, text = ERROR_PAGES.get(status, ERROR_PAGES[400])
+    if detail == STILL_IN_PROGRESS:  # nothing changed under the form: the first click goes on
+        title, text, detail = "Nog bezig", detail, None
     return render(request, "error.html", {"title": title, "text": text, "detail": detail}, status)
 
 
 def _dutch_detail(exc: ProblemError) -> str | None:
     """Our own refusals are worded in Dutch; the services' English details give way to the
     page's Dutch text."""
+    if isinstance(exc, IdempotencyKeyInProgress):
+        return STILL_IN_PROGRESS
     return exc.detail if isinstance(exc, CsrfFailed | PageForbidden) else None
 
 

@@ -17,6 +17,7 @@ from app.idempotency import Idempotency
 from app.organisations.service import list_organisations, names_of
 from app.problems import ProblemError
 from app.web.core import Web, field
+from app.web.messages import STILL_IN_PROGRESS
 
 TEXT_RULE = "Een naam is één regel tekst, zonder stuur- of leesrichtingstekens."
 """What a name on a form may hold (`app.schemas.SINGLE_LINE`), for the pages' refusals."""
@@ -88,6 +89,7 @@ CONFLICT_MESSAGES = {
     "open voorstel; laad de pagina opnieuw.",
     "dates_changed": "De datums van het dossier veranderden tegelijk; laad de pagina opnieuw en "
     "probeer het nog eens.",
+    "idempotency_key_in_progress": STILL_IN_PROGRESS,
 }
 
 

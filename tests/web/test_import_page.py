@@ -6,6 +6,7 @@ import io
 import pytest
 from openpyxl import load_workbook
 
+from app.idempotency import Idempotency, IdempotencyKeyInProgress
 from tests.conftest import OPERATOR
 from tests.imports.sheets import case_row, dwelling_row, table, xlsx
 from tests.web.conftest import csrf_of, form_token, make_person, signed_in
@@ -63,6 +64,26 @@ def test_a_double_click_on_inlezen_reads_the_file_in_once_and_shows_what_it_stor
     assert _refs(client, region.care_provider) == ["K-1", "K-2"]
     again = _send(browser, content, "inlezen", tafel=region.table_id)
     assert "0 nieuw, 0 gewijzigd, 2 ongewijzigd" in again.text
+
+
+def test_a_second_click_while_the_first_is_still_reading_in_says_so_in_dutch(
+    app, client, region, monkeypatch
+):
+    """A large file takes a while; the second click finds the first one's claim unfinished
+    and used to show 'De toestand is intussen veranderd', as if the import had failed. It says
+    the form is still being read in and that sending it again shows the result."""
+    browser = signed_in(app, make_person(client, region.care_provider))
+    content = xlsx(table([case_row("K-1")]))
+    form = {"formulier": form_token(browser.get("/inlezen").text)}
+
+    def unfinished(self):  # type: ignore[no-untyped-def]
+        raise IdempotencyKeyInProgress()
+
+    monkeypatch.setattr(Idempotency, "_claim", unfinished)
+    second = _send(browser, content, "inlezen", tafel=region.table_id, **form)
+    assert second.status_code == 409, second.text
+    assert "wordt nog verwerkt" in second.text
+    assert "De toestand is intussen veranderd" not in second.text
 
 
 def test_a_refused_import_is_not_replayed_when_the_same_form_is_sent_again(

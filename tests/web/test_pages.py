@@ -7,6 +7,7 @@ import re
 
 import pytest
 
+from app.idempotency import Idempotency, IdempotencyKeyInProgress
 from tests.clock import iso
 from tests.conftest import create_case, create_vacancy
 from tests.web.conftest import (
@@ -71,6 +72,24 @@ def test_a_double_click_plans_one_meeting_and_opens_it(app, client, region, chai
     assert fresh != token
     refused = post_form(browser, url, {"datum": day, "formulier": fresh}, table)
     assert refused.status_code == 409 and "Op deze datum vergadert de tafel al." in refused.text
+
+
+def test_a_second_click_while_the_first_is_still_planning_says_so_in_dutch(
+    app, client, region, chair, monkeypatch
+):
+    browser = signed_in(app, chair)
+    token = form_token(browser.get(f"/tafels/{region.table_id}").text)
+    table = f"/tafels/{region.table_id}"
+
+    def unfinished(self):  # type: ignore[no-untyped-def]
+        raise IdempotencyKeyInProgress()
+
+    monkeypatch.setattr(Idempotency, "_claim", unfinished)
+    second = post_form(
+        browser, f"{table}/vergaderingen", {"datum": iso(9), "formulier": token}, table
+    )
+    assert second.status_code == 409, second.text
+    assert "wordt nog verwerkt" in second.text
 
 
 def test_the_chair_nominates_and_the_decision_shows_on_the_timeline(

@@ -1,0 +1,38 @@
+"""The pages' own Dutch texts that are not a label of an API code: the error pages by
+status, and the refusals of a form as a whole (too large, unreadable, still in progress)."""
+
+ERROR_PAGES = {
+    400: ("Ongeldig verzoek", "Het verzoek klopt niet. Controleer de invoer en probeer opnieuw."),
+    403: ("Geen toegang", "Uw organisatie of uw rol mag dit niet."),
+    404: (
+        "Niet gevonden",
+        "Deze pagina bestaat niet, of valt buiten wat uw organisatie mag zien.",
+    ),
+    409: ("Dit kan nu niet", "De toestand is intussen veranderd. Laad de pagina opnieuw."),
+    405: ("Niet toegestaan", "Deze pagina kan zo niet worden opgevraagd."),
+    412: ("Intussen gewijzigd", "Iemand anders was u voor. Laad de pagina opnieuw."),
+    413: (
+        "Te groot",
+        "Wat u verstuurde is groter dan de uitstroomtafel aanneemt. Er is niets opgeslagen; "
+        "verklein het bestand of splits het.",
+    ),
+    422: ("Ongeldige invoer", "De invoer is niet geldig."),
+    429: ("Even wachten", "Te veel pogingen. Probeer het later opnieuw."),
+    500: ("Er ging iets mis", "Er ging aan onze kant iets mis. Probeer het later opnieuw."),
+    503: (
+        "Even niet beschikbaar",
+        "De dienst is even niet bereikbaar. Er is niets vastgelegd; probeer het zo opnieuw.",
+    ),
+}
+
+
+STILL_IN_PROGRESS = (
+    "Dit formulier is al verstuurd en wordt nog verwerkt (twee keer geklikt?). Vernieuw de "
+    "pagina over een ogenblik: u ziet dan het resultaat, en er gebeurt niets dubbel."
+)
+"""The second click of a form whose first is still being carried out (409
+`idempotency_key_in_progress`): the first goes on, so the state did not change under it."""
+
+
+TOO_LARGE = "Het formulier is te groot of heeft te veel velden; er is niets opgeslagen."
+UNREADABLE = "Het formulier kon niet worden gelezen; er is niets opgeslagen."

@@ -238,7 +238,9 @@ def name_area(
     if context.principal.organisation_id != table.chair_organisation_id:
         raise Forbidden("Only the table's chair names area codes.")
     if session.get(AreaName, code) is not None:
-        raise Unprocessable("code", "the CBS list names this code already", "named_by_cbs")
+        raise Unprocessable(
+            "code", "the CBS list names this code already", "named_by_cbs", location="path"
+        )
     row = {
         "table_id": table.id,
         "code": code,

@@ -123,6 +123,15 @@ def test_the_chair_names_a_missing_code_and_only_the_chair(client, region, sessi
     assert_problem(client.put(f"{url}/XX12", json=body, headers=region.chair.headers), 400)
 
 
+def test_a_code_named_by_cbs_is_refused_as_the_path_parameter_it_is(client, region, session):  # type: ignore[no-untyped-def]
+    load_cbs_file(session, SAMPLE)
+    url = f"/v1/tables/{region.table_id}/areas/GM0344"
+    refused = client.put(url, json={"name": "Trecht"}, headers=region.chair.headers)
+    assert_problem(refused, 400, "validation_error")
+    [param] = refused.json()["invalidParams"]
+    assert (param["name"], param["in"], param["code"]) == ("code", "path", "named_by_cbs")
+
+
 def test_a_clients_areas_are_listed_only_to_those_who_read_the_case(client, region):  # type: ignore[no-untyped-def]
     """A case's preferred and excluded areas are case data: the table lists them, and the care
     provider its own cases'; another provider or a corporation would otherwise read where a

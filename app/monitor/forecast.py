@@ -8,6 +8,7 @@ from sqlmodel import Session
 from app.access_log.service import AccessContext
 from app.cases.models import CaseStatus
 from app.database import outside_transaction
+from app.matching.ages import add_months
 from app.monitor.access import Viewer, check_year, log_export, viewer_of
 from app.monitor.facts import CaseFacts, Facts, Housing, load_facts
 from app.monitor.models import GroupBy, Period
@@ -28,8 +29,9 @@ FORECAST_METHOD = (
 
 
 def _pace(cases: list[CaseFacts], housings: list[Housing], on: date) -> tuple[int, ...]:
-    """Backlog on `on`, and new ready, housed and other exits over the 365 days before it."""
-    year_ago = on - timedelta(days=365)
+    """Backlog on `on`, and new ready, housed and other exits over the twelve months before it
+    (the days after `year_before(on)` up to `on`)."""
+    year_ago = year_before(on)
     backlog = sum(c.ready_since <= on and (c.exit_date is None or c.exit_date > on) for c in cases)
     inflow = sum(year_ago < c.ready_since <= on for c in cases)
     housed = sum(year_ago < h.housed_on <= on for h in housings)
@@ -40,6 +42,17 @@ def _pace(cases: list[CaseFacts], housings: list[Housing], on: date) -> tuple[in
         for c in cases
     )
     return backlog, inflow, housed, other
+
+
+def year_before(on: date) -> date:
+    """The day the twelve months up to `on` start after: the same day a year earlier, and for
+    the last day of a month the last day of that month a year earlier. Twelve months are not
+    365 days: in a leap year `on - 365 days` left 1 January out of the calendar year, and on a
+    leap day 1 March of the year before out of its twelve months."""
+    next_day = on + timedelta(days=1)
+    if next_day.day == 1:
+        return add_months(next_day, -12) - timedelta(days=1)
+    return add_months(on, -12)
 
 
 def forecast(

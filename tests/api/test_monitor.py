@@ -1,6 +1,7 @@
 """The monitor: figures from a history built through the API, checked independently; and the
 privacy rules for organisations that may not see the cases."""
 
+import calendar
 import csv
 import io
 import itertools
@@ -369,6 +370,48 @@ def test_forecast_applies_the_stated_method(client, region, history):
     assert document["monthly_new_ready"] == round(6 / 12, 2)
     assert document["dwellings_needed_12_months"] == (3 + 6 - 1)
     assert "12 x" in document["method"]
+
+
+def _last_leap_year_before(year: int) -> int:
+    return next(y for y in range(year - 1, year - 9, -1) if calendar.isleap(y))
+
+
+LEAP = _last_leap_year_before(TODAY.year)
+
+
+@pytest.mark.parametrize(
+    ("forecast_on", "ready_dates"),
+    [
+        # The calendar year of a leap year: its 1 January is one of the twelve months.
+        (f"{LEAP}-12-31", [f"{LEAP}-01-01", f"{LEAP}-06-01"]),
+        # On the leap day: the twelve months run from 1 March of the year before.
+        (f"{LEAP}-02-29", [f"{LEAP - 1}-03-01", f"{LEAP}-02-29"]),
+    ],
+)
+def test_the_forecast_reads_twelve_whole_months_also_over_a_leap_day(
+    client, region, forecast_on, ready_dates
+):
+    ensure_limits(client)
+    for ready in ready_dates:
+        create_case(client, region.care_provider, region.table_id, ready_since=ready)
+    document = client.get(
+        f"/v1/tables/{region.table_id}/monitor/forecast",
+        params={"date": forecast_on},
+        headers=region.chair.headers,
+    ).json()
+    # Both cases became ready in the twelve months up to the date, as the flows count them.
+    year_of_flows = flows(
+        client,
+        region.chair,
+        region.table_id,
+        start=(date.fromisoformat(forecast_on) - timedelta(days=365)).isoformat(),
+        end=forecast_on,
+        period="year",
+    )["totals"][0]
+    assert year_of_flows["new_ready"] == 2
+    assert document["backlog_now"] == 2
+    assert document["monthly_new_ready"] == round(2 / 12, 2)
+    assert document["dwellings_needed_12_months"] == 2 + 2
 
 
 def test_bottleneck_history_comes_from_published_agendas(client, region, history):

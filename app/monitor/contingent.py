@@ -6,7 +6,7 @@ from collections import Counter
 from collections.abc import Hashable
 from typing import Any
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, or_, select
 
 from app.access_log.service import AccessContext
 from app.database import outside_transaction
@@ -116,19 +116,24 @@ def contingent(
     viewer = viewer_of(context, table)
     whole = viewer is None
     only = _only_corporation(context, viewer)
-    corporations = session.exec(
-        select(Organisation)
-        .join(TableMember, col(TableMember.organisation_id) == col(Organisation.id))
-        .where(
-            TableMember.table_id == table.id,
-            Organisation.kind == OrganisationKind.housing_corporation.value,
-        )
-        .order_by(Organisation.name)
-    ).all()
     agreed = {a.corporation_id: a.agreed for a in list_agreements(session, table, year)}
     facts = facts if facts is not None else load_facts(session, table.id)
     housings = [h for h in facts.housings if h.contingent and h.housed_on.year == year]
     realised = Counter(h.corporation_id for h in housings)
+    # The members, and a corporation that left the table since: its closed files stay as
+    # history, so what it agreed and realised in the year still counts.
+    members = select(TableMember.organisation_id).where(TableMember.table_id == table.id)
+    corporations = session.exec(
+        select(Organisation)
+        .where(
+            or_(
+                col(Organisation.id).in_(members),
+                col(Organisation.id).in_([*agreed, *realised]),
+            ),
+            Organisation.kind == OrganisationKind.housing_corporation.value,
+        )
+        .order_by(Organisation.name)
+    ).all()
     rows: list[dict[str, Any]] = [
         {
             "corporation_id": c.id,

@@ -301,6 +301,44 @@ def test_contingent_agreed_against_realised(client, region, history):
     assert (row["agreed"], row["realised"], row["realised_share"]) == (10, 2, 0.2)
 
 
+def test_a_corporation_that_left_the_table_keeps_its_contingent_of_the_year(
+    client, region, history
+):
+    """Its closed files stay as history: the housings in its contingent dwellings and what it
+    agreed count in the year's contingent as they count in the flows."""
+    year = MOVED_IN.year
+    put = client.put(
+        f"/v1/tables/{region.table_id}/contingent-agreements/{year}/{region.corporation.id}",
+        json={"agreed": 10},
+        headers=region.municipality.headers,
+    )
+    assert put.status_code == 201, put.text
+    url = f"/v1/tables/{region.table_id}"
+    members = client.get(url, headers=OPERATOR).json()["member_organisation_ids"]
+    left = [m for m in members if m != region.corporation.id]
+    response = client.patch(url, json={"member_organisation_ids": left}, headers=OPERATOR)
+    assert response.status_code == 200, response.text
+
+    document = client.get(
+        f"/v1/tables/{region.table_id}/monitor/contingent/{year}", headers=region.chair.headers
+    ).json()
+
+    by_corporation = flows(
+        client,
+        region.chair,
+        region.table_id,
+        start=f"{year}-01-01",
+        end=f"{year}-12-31",
+        period="year",
+        groupBy="corporation",
+    )
+    housed = next(r for r in by_corporation["totals"] if r["group"] is None)["housed"]
+    assert housed == 2
+    row = next(r for r in document["rows"] if r["corporation_id"] == region.corporation.id)
+    assert (row["agreed"], row["realised"]) == (10, 2)
+    assert (document["total_agreed"], document["total_realised"]) == (10, housed)
+
+
 def contingent_json_and_csv(client, region, org):
     """The contingent of the housings' year as `org` reads it: JSON, and the CSV's rows."""
     url = f"/v1/tables/{region.table_id}/monitor/contingent/{MOVED_IN.year}"

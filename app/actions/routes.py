@@ -16,14 +16,15 @@ from app.if_match import IfMatch, IfNoneMatch
 from app.pagination import PageDep
 from app.problems import problem_responses
 from app.tables.deps import TableDep
+from app.tables.models import OutflowTable
 from app.timeutil import today
 from app.versioning import etag
 
 router = APIRouter(route_class=SessionEndingRoute, prefix="/v1", tags=["actions"])
 
 
-def _for_corporation(context: AccessContext) -> bool:
-    return service.hides_case(context.principal.organisation_kind)
+def _hides_case(context: AccessContext, table: OutflowTable) -> bool:
+    return service.hides_case(context.principal, table)
 
 
 @router.post(
@@ -50,7 +51,7 @@ def create_action(
         # The answer may name a case: a replay reads the action again with the caller's
         # access, and logs it like any read, rather than handing out a stored copy unlogged.
         action, _ = service.get_action(session, context, action_id)
-        return service.action_public(action, _for_corporation(context)), {"ETag": etag(action)}
+        return service.action_public(action, _hides_case(context, table)), {"ETag": etag(action)}
 
     if replay := idempotency.replay(session, context.principal, payload, reread):
         return replay
@@ -86,7 +87,7 @@ def list_actions(
         limit=page.limit,
     )
     rows, next_cursor = page.cut(rows)
-    hide = _for_corporation(context)
+    hide = _hides_case(context, table)
     return ActionPage(items=[service.action_public(a, hide) for a in rows], next_cursor=next_cursor)
 
 
@@ -97,9 +98,9 @@ def get_action(
     found: ActionDep, context: AccessContextDep, session: SessionDep, response: Response
 ) -> ActionPublic:
     """One action."""
-    action = found.action
+    action, table = found
     response.headers["ETag"] = etag(action)
-    return service.action_public(action, _for_corporation(context))
+    return service.action_public(action, _hides_case(context, table))
 
 
 @router.patch(
@@ -122,4 +123,4 @@ def update_action(
         session, context, table, action, payload, if_match, if_none_match=if_none_match
     )
     response.headers["ETag"] = etag(action)
-    return service.action_public(action, _for_corporation(context))
+    return service.action_public(action, _hides_case(context, table))

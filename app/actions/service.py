@@ -22,6 +22,7 @@ from app.cases.models import Case
 from app.mail import service as mail
 from app.meetings.models import Meeting
 from app.organisations.models import Organisation, OrganisationKind
+from app.principal import Principal
 from app.problems import Conflict, Forbidden, NotFound, Unprocessable
 from app.tables.models import OutflowTable, TableMember
 from app.tables.service import reads_table, sits_at
@@ -90,14 +91,17 @@ def create_action(
     )
     session.add(action)
     session.flush()
-    log_shown(session, context, [action])
+    log_shown(session, context, table, [action])
     _notify_assigned(session, action, table)
     return action
 
 
-def hides_case(kind: OrganisationKind | str | None) -> bool:
-    """Corporations never see which case an action is about (the case file is not theirs)."""
-    return kind == OrganisationKind.housing_corporation
+def hides_case(principal: Principal, table: OutflowTable) -> bool:
+    """A corporation does not see which case an action is about (the case file is not
+    theirs), unless it chairs the table: the chair reads every case of it (`reads_table`)."""
+    return principal.organisation_kind == OrganisationKind.housing_corporation and not reads_table(
+        principal, table
+    )
 
 
 def _notify_assigned(session: Session, action: Action, table: OutflowTable) -> None:
@@ -118,7 +122,11 @@ def _notify_assigned(session: Session, action: Action, table: OutflowTable) -> N
             col(Organisation.id).in_(recipients)
         )
     ).all()
-    views = {org_id: {**data, "case_id": None} for org_id, kind in kinds if hides_case(kind)}
+    views = {
+        org_id: {**data, "case_id": None}
+        for org_id, kind in kinds
+        if kind == OrganisationKind.housing_corporation and org_id != table.chair_organisation_id
+    }
     emit(
         session,
         event_type="action.assigned",
@@ -154,14 +162,16 @@ def get_action(
     )
     if table is None or member is None or not _visible(context, table, action, session):
         raise NotFound("No such action.")
-    log_shown(session, context, [action])
+    log_shown(session, context, table, [action])
     return action, table
 
 
-def log_shown(session: Session, context: AccessContext, actions: list[Action]) -> None:
-    """An action shown with its case id is an access to that case file (a corporation is
-    shown none, so its reading is no such access)."""
-    if hides_case(context.principal.organisation_kind):
+def log_shown(
+    session: Session, context: AccessContext, table: OutflowTable, actions: list[Action]
+) -> None:
+    """An action shown with its case id is an access to that case file (a corporation other
+    than the chair is shown none, so its reading is no such access)."""
+    if hides_case(context.principal, table):
         return
     cases = dict.fromkeys((a.case_id, a.table_id) for a in actions if a.case_id is not None)
     access_log.record(session, context, AccessAction.action, cases)
@@ -192,7 +202,7 @@ def list_actions(
         query = query.where(Action.id > after)
     # One row more than the page, to know whether there is a next page; only the page is logged.
     rows = list(session.exec(query.order_by(col(Action.id)).limit(limit + 1)))
-    log_shown(session, context, rows[:limit])
+    log_shown(session, context, table, rows[:limit])
     return rows
 
 

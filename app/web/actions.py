@@ -11,7 +11,11 @@ from app.web.core import Web
 def _action_row(
     web: Web, table: OutflowTable, action: Action, names: dict[str, str]
 ) -> dict[str, Any]:
-    hide_case = web.organisation.kind == "housing_corporation"
+    # As the API (`actions.service.hides_case`): the chair reads every case, whatever its kind.
+    hide_case = (
+        web.organisation.kind == "housing_corporation"
+        and web.organisation.id != table.chair_organisation_id
+    )
     return {
         "action": action,
         "case_id": None if hide_case else action.case_id,

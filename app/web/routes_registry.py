@@ -391,7 +391,7 @@ def case_page(
         readable = tables_service.reader_table_ids(web.principal)
         open_actions = open_actions.where(col(Action.table_id).in_(readable))
     actions = list(session.exec(open_actions.order_by(col(Action.due_date))))
-    actions_service.log_shown(session, context, actions)
+    actions_service.log_shown(session, context, table, actions)
     entries = case_timeline(session, context, case)
     dwellings |= _dwellings(session, [str(e["vacancy_id"]) for e in entries if "vacancy_id" in e])
     public = case_public_dict(case)

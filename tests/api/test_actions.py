@@ -3,13 +3,14 @@
 import uuid
 from datetime import date
 
-from sqlmodel import select
+from sqlmodel import col, select
 
 from app.access_log.models import AccessLogEntry
 from app.actions.models import Action
+from app.webhooks.models import WebhookEvent
 from tests.api.helpers import assert_problem, plan_meeting
 from tests.clock import iso
-from tests.conftest import create_case
+from tests.conftest import OPERATOR, create_case
 
 DATE = iso()
 
@@ -102,6 +103,56 @@ def test_corporation_sees_its_own_actions_without_the_case(client, region):
     assert listed[0]["case_id"] is None
     on_agenda = agenda(client, region, region.corporation)["open_actions"]
     assert [a["id"] for a in on_agenda] == [own["id"]]
+
+
+def test_a_corporation_chairing_the_table_reads_its_actions_cases_and_is_logged(
+    client, region, session
+):
+    """The chair reads every case of its table, whatever its kind. A corporation chairing the
+    table was shown the case of the action it handed out in the answer (not logged as a read of
+    the case) and then never again: not in the list, nor the action, nor its webhook. It reads
+    it everywhere now, logged each time; a corporation that only owns an action still does not."""
+    chaired = client.patch(
+        f"/v1/tables/{region.table_id}",
+        json={"chair_organisation_id": region.corporation.id},
+        headers=OPERATOR,
+    )
+    assert chaired.status_code == 200, chaired.text
+    chair = region.corporation
+    hook = {"url": "https://hooks.example.org/a", "events": ["action.assigned"]}
+    assert client.post("/v1/webhooks", json=hook, headers=chair.headers).status_code == 201
+    case = create_case(client, region.care_provider, region.table_id)
+
+    def logged() -> list[str]:
+        return sorted(
+            session.exec(
+                select(AccessLogEntry.action).where(
+                    AccessLogEntry.case_id == uuid.UUID(case["id"]),
+                    AccessLogEntry.organisation_id == uuid.UUID(chair.id),
+                )
+            ).all()
+        )
+
+    body = {
+        "kind": "request_beschikking",
+        "owner_organisation_id": region.care_provider.id,
+        "due_date": iso(14),
+        "case_id": case["id"],
+    }
+    before = logged()
+    made = client.post(f"/v1/tables/{region.table_id}/actions", json=body, headers=chair.headers)
+    assert made.status_code == 201, made.text
+    assert made.json()["case_id"] == case["id"]
+    assert logged() == sorted([*before, "action", "notification"])  # the answer, the webhook
+    url = f"/v1/actions/{made.json()['id']}"
+    assert client.get(url, headers=chair.headers).json()["case_id"] == case["id"]
+    listed = client.get(f"/v1/tables/{region.table_id}/actions", headers=chair.headers)
+    assert [a["case_id"] for a in listed.json()["items"]] == [case["id"]]
+    assert logged() == sorted([*before, "action", "action", "action", "notification"])
+    told = session.exec(
+        select(WebhookEvent.data).where(col(WebhookEvent.type) == "action.assigned")
+    ).all()
+    assert [data["case_id"] for data in told] == [case["id"]]
 
 
 def test_overdue_filter_lists_open_actions_past_their_date(client, region):

@@ -10,6 +10,7 @@ import uuid
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 from pydantic import ValidationError
+from starlette.datastructures import FormData
 from starlette.responses import Response
 
 from app.db import SessionDep
@@ -186,6 +187,18 @@ def _stale(version: str, person: Person) -> tuple[str, int] | None:
     return None if int(version) == person.version else (STALE, 412)
 
 
+def _asks_what_is_stored(form: FormData, person: Person) -> bool:
+    """Whether a row's form asks exactly the role, admin flag and access the person has now: a
+    row sent twice (a double click), whose first sending stored it and moved the version on.
+    Such a form changes nothing, so it stands whatever version it carries."""
+    yes_no = {True: "ja", False: "nee"}
+    return (
+        field(form, "rol", 16) in ("", person.role)
+        and field(form, "beheerder", 4) in ("", yes_no[person.is_admin])
+        and field(form, "actief", 4) in ("", yes_no[person.active])
+    )
+
+
 @router.post("/mensen/{person_id}")
 def update_person(
     request: Request, session: SessionDep, web: WebDep, form: FormDep, person: PageColleagueDep
@@ -194,6 +207,8 @@ def update_person(
     if PersonRole(person.role).rank > web.role.rank:
         raise PageForbidden("U beheert alleen mensen met hoogstens uw eigen rol.")
     if (stale := _stale(field(form, "versie", 12), person)) is not None:
+        if stale[1] == 412 and _asks_what_is_stored(form, person):
+            return redirect("/mensen", "persoon_bijgewerkt")  # sent twice: the first stored it
         return _people_page(request, session, web, error=stale[0], status=stale[1])
     changes: dict[str, object] = {}
     if (role := field(form, "rol", 16)) and role != person.role:

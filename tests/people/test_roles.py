@@ -197,6 +197,41 @@ def test_a_people_form_shown_before_a_block_does_not_unblock_the_person(app, cli
     assert not submit_works(app, leaver)
 
 
+def test_a_people_form_sent_twice_stands_as_it_was_stored_the_first_time(app, client, region):
+    """A double click on a row's *Opslaan*: the first sending stores the change and moves the
+    person's version on, so the second carries a version that is no longer current. It asks
+    what is stored now, so it stands (the page's notice of a stored change), as a decision or a
+    case's status sent twice does; a 412 said someone else had changed the person and that
+    nothing was stored, when the admin's own change was."""
+    org = region.chair
+    admin = signed_in(app, make_person(client, org, "chair", is_admin=True))
+    member = make_person(client, org, "member")
+    sent = row_form(admin.get("/mensen").text, member.id) | {"beheerder": "ja"}
+    first = admin.post(f"/mensen/{member.id}", data=sent)
+    assert first.status_code == 303, first.text
+    again = admin.post(f"/mensen/{member.id}", data=sent)
+    assert again.status_code == 303, again.text
+    assert again.headers["location"] == "/mensen?melding=persoon_bijgewerkt"
+    assert roles_of(client, org)[member.email] == ("member", True)
+    trail = client.get(f"{people_url(org)}/{member.id}/changes", headers=org.headers)
+    changes = trail.json()["items"]
+    assert [c["change"] for c in changes].count("is_admin") == 1
+
+
+def test_a_stale_people_form_that_asks_a_change_is_still_refused(app, client, region):
+    """What stands is only a form asking what is stored now: a stale one that would change
+    something (here the admin flag back) stores nothing (412)."""
+    org = region.chair
+    admin = signed_in(app, make_person(client, org, "chair", is_admin=True))
+    member = make_person(client, org, "member")
+    shown = row_form(admin.get("/mensen").text, member.id)
+    first = admin.post(f"/mensen/{member.id}", data=shown | {"beheerder": "ja"})
+    assert first.status_code == 303, first.text
+    stale = admin.post(f"/mensen/{member.id}", data=shown)
+    assert stale.status_code == 412, stale.text
+    assert roles_of(client, org)[member.email] == ("member", True)
+
+
 def test_a_people_form_without_its_version_changes_no_one(app, client, region):
     org = region.chair
     admin = signed_in(app, make_person(client, org, "chair", is_admin=True))

@@ -401,17 +401,29 @@ def _forget_expired_sessions(session: Session) -> None:
     session.exec(delete(PersonSession).where(col(PersonSession.id).in_(expired)))
 
 
-def _record_sign_in(session: Session, person: Person, now: datetime, password: str) -> None:
+def _record_sign_in(session: Session, person: Person, now: datetime, password: str) -> bool:
     """Bookkeeping, not an edit of the person: the version and `updated_at` stay (a Core UPDATE
-    bypasses the ORM's versioning), so a sign-in never races an administrator's change."""
+    bypasses the ORM's versioning), so a sign-in never races an administrator's change.
+
+    False, and nothing written, when the person no longer has the password just checked or was
+    blocked since: a new password or a block committed between the check and here (with no
+    failures for the email there is no committed throttle row to wait for) had ended the
+    person's sessions, and the session this sign-in would start outlived them."""
     values: dict[str, object] = {"last_sign_in_at": now, "updated_at": Person.updated_at}
     if security.needs_rehash(person.password_hash):
         values["password_hash"] = security.hash_password(password)
     session.flush()
-    session.exec(update(Person).where(col(Person.id) == person.id).values(values))
+    checked = update(Person).where(
+        col(Person.id) == person.id,
+        col(Person.password_hash) == person.password_hash,
+        col(Person.active).is_(True),
+    )
+    if session.exec(checked.values(values)).rowcount != 1:
+        return False
     for name, value in values.items():
         if name != "updated_at":
             set_committed_value(person, name, value)
+    return True
 
 
 def sign_in(
@@ -437,8 +449,9 @@ def sign_in(
     outcome = _sign_in(
         session, email, password, address, settings=settings, organisation_id=organisation_id
     )
-    if record and outcome.person is not None:
-        _record_sign_in(session, outcome.person, utcnow(), password)
+    person = outcome.person if record else None
+    if person is not None and not _record_sign_in(session, person, utcnow(), password):
+        outcome = SignInOutcome(SignInResult.refused)  # replaced or blocked meanwhile
     _forget_expired_sessions(session)
     return outcome
 

@@ -174,3 +174,58 @@ def test_a_new_password_from_a_page_while_the_person_signs_in_does_not_deadlock(
         assert deadlocks == []
         assert answers["sign_in"].status_code == 303
         assert answers["change"].status_code in (200, 303), answers["change"].text
+
+
+@pytest.mark.parametrize("page", ["api", "reset"])
+def test_a_sign_in_with_the_password_a_new_one_replaced_meanwhile_keeps_no_session(
+    live_app, monkeypatch, page
+):
+    """An admin sets a new password (the old one leaked) while someone signs in with the old
+    one, between its check (argon2, a third of a second) and the start of the session. With
+    no failures for the email there is no throttle row to wait for (the sign-in's own is not
+    committed yet), so the new password ended the person's sessions and committed first, and
+    the sign-in then started a session with the password just replaced: it stayed signed in
+    for up to 12 hours. The sign-in starts none now when the password it checked is no longer
+    the person's."""
+    if live_app.state.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite runs one writer at a time: nothing runs between check and session")
+    reached, answers = threading.Event(), {}
+    original = service._record_sign_in
+    pausing = starting_once(live_app, original, reached, lambda: changing)
+
+    with TestClient(live_app, raise_server_exceptions=False) as live:
+        org = make_org(live, "care_provider")
+        person = make_person(live, org)
+        new = "een ander lang wachtwoord"
+        if page == "api":
+            url = f"/v1/organizations/{org.id}/people/{person.id}"
+
+            def change() -> None:
+                answers["change"] = live.patch(url, json={"password": new}, headers=OPERATOR)
+
+        else:
+            admin = signed_in(live_app, make_person(live, org, is_admin=True))
+            token = csrf_of(admin, "/mensen")
+
+            def change() -> None:
+                answers["change"] = admin.post(
+                    f"/mensen/{person.id}/wachtwoord", data={"csrf_token": token}
+                )
+
+        browser = page_client(live_app)
+
+        def sign_in() -> None:
+            answers["sign_in"] = submit_sign_in(browser, person.email, PASSWORD)
+
+        changing, signing_in = threading.Thread(target=change), threading.Thread(target=sign_in)
+        monkeypatch.setattr(service, "_record_sign_in", pausing)
+        signing_in.start()
+        signing_in.join(timeout=60)
+        assert reached.is_set()
+        changing.join(timeout=60)
+        monkeypatch.setattr(service, "_record_sign_in", original)
+        assert answers["change"].status_code == 200, answers["change"].text
+        overview = browser.get("/overzicht", follow_redirects=False)
+        assert overview.status_code == 303, "the replaced password opened a session"
+        assert overview.headers["location"].startswith("/aanmelden")
+        assert submit_sign_in(page_client(live_app), person.email, PASSWORD).status_code == 400

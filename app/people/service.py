@@ -18,7 +18,7 @@ from sqlmodel import Session, col, select
 
 from app.organisations.models import Organisation, OrganisationKind
 from app.people import security
-from app.people.changes import Change, ChangedBy, flag, record
+from app.people.changes import Change, ChangedBy, flag, list_changes, record
 from app.people.models import (
     Person,
     PersonChangeKind,
@@ -709,6 +709,19 @@ def change_password(
         organisation_id=person.organisation_id,
         record=False,
     )
+    if outcome.result == SignInResult.refused and _changed_it_last(session, person):
+        # Sent twice (a double click): the first sending set `new`, so `current` is refused.
+        # Checked as a sign-in too, so it is no free guess: a wrong one counts as a failure.
+        again = sign_in(
+            session,
+            person.email,
+            new,
+            address,
+            settings=settings,
+            organisation_id=person.organisation_id,
+            record=False,
+        )
+        return again.result  # signed_in: it stands, nothing stored or recorded again
     if outcome.result != SignInResult.signed_in:
         return outcome.result
     set_password(session, person, new, keep_session=signed_in.session_id)
@@ -716,3 +729,13 @@ def change_password(
     session.add(person)
     flush(session, None, "person")
     return SignInResult.signed_in
+
+
+def _changed_it_last(session: Session, person: Person) -> bool:
+    """Whether the person's last change is their own new password: then whoever holds one of
+    their sessions set it (that change ended every other session) or signed in with it since."""
+    last = list_changes(session, person, after=None, limit=1, newest_first=True)
+    return bool(last) and (last[0].change, last[0].by_person_id) == (
+        PersonChangeKind.password,
+        person.id,
+    )

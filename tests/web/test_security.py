@@ -299,6 +299,47 @@ def test_the_right_current_password_resets_the_count_of_wrong_ones(app, chair):
     assert statuses == [400] * 4
 
 
+def test_ones_own_new_password_sent_twice_stands_and_counts_no_failure(app, client, chair):
+    """A double click on *Wachtwoord wijzigen*: the first sending changes the password, so the
+    second's current one no longer opens the account. It said "Het huidige wachtwoord klopt
+    niet", so the person believed the change had failed, and it counted as a failed sign-in.
+    The new password it asks is the one set now: it stands, recorded once."""
+    browser = signed_in(app, chair)
+    token = csrf_of(browser)
+    new = "een heel nieuw wachtwoord"
+    form = {
+        "csrf_token": token,
+        "huidig_wachtwoord": chair.password,
+        "nieuw_wachtwoord": new,
+        "herhaal_wachtwoord": new,
+    }
+    first = browser.post("/account/wachtwoord", data=form)
+    assert first.status_code == 303, first.text
+    again = browser.post("/account/wachtwoord", data=form)
+    assert again.status_code == 303, again.text
+    assert again.headers["location"] == "/account?melding=wachtwoord"
+    statuses = [
+        submit_sign_in(page_client(app), chair.email, "wrong password!").status_code
+        for _ in range(4)
+    ]
+    assert statuses == [400] * 4  # the second sending counted no failure: a fifth would lock
+    assert submit_sign_in(page_client(app), chair.email, new).status_code == 303
+    trail = client.get(
+        f"/v1/organizations/{chair.org.id}/people/{chair.id}/changes", headers=chair.org.headers
+    ).json()["items"]
+    assert [c["change"] for c in trail].count("password") == 2  # made with one, changed once
+
+
+def test_a_wrong_current_password_after_ones_own_change_is_still_refused(app, chair):
+    """What stands is only the password set now: right after one's own change, a current
+    password that is wrong with a new one that is not the password set is refused as ever."""
+    browser = signed_in(app, chair)
+    assert change_password(browser, chair.password).status_code == 303
+    refused = change_password(browser, chair.password, "nog een ander wachtwoord")
+    assert refused.status_code == 400
+    assert "huidige wachtwoord klopt niet" in refused.text
+
+
 def test_passwords_are_stored_as_argon2id_hashes_only(session, chair):
     person = session.exec(select(Person).where(Person.email == chair.email)).one()
     assert person.password_hash.startswith("$argon2id$")

@@ -182,7 +182,7 @@ def _stale(version: str, person: Person) -> tuple[str, int] | None:
     """The refusal of a row's form that does not carry the person's current version: a row
     sends role, admin flag and access as its page showed them, so one shown before another
     admin blocked the person gave them their access back (breaker 41)."""
-    if not version.isdigit():
+    if not (version.isascii() and version.isdigit()):  # '²' is a digit `int` cannot read
         return NO_VERSION, 400
     return None if int(version) == person.version else (STALE, 412)
 

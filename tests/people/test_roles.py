@@ -232,6 +232,22 @@ def test_a_stale_people_form_that_asks_a_change_is_still_refused(app, client, re
     assert roles_of(client, org)[member.email] == ("member", True)
 
 
+@pytest.mark.parametrize("version", ["\u00b2", "\u0661", "1\u00b9"])
+def test_a_people_form_whose_version_is_no_plain_number_is_refused_not_a_500(
+    app, client, region, version
+):
+    """`str.isdigit` holds for a superscript two, which `int` cannot read: the row's form with
+    `versie=²` was a 500 page. A version is ASCII digits; anything else is no version (400)."""
+    org = region.chair
+    admin = signed_in(app, make_person(client, org, "chair", is_admin=True))
+    member = make_person(client, org, "member")
+    response = post_form(
+        admin, f"/mensen/{member.id}", {"actief": "nee", "versie": version}, "/mensen"
+    )
+    assert response.status_code == 400, response.text
+    assert submit_works(app, member)
+
+
 def test_a_people_form_without_its_version_changes_no_one(app, client, region):
     org = region.chair
     admin = signed_in(app, make_person(client, org, "chair", is_admin=True))

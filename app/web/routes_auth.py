@@ -10,7 +10,7 @@ from pydantic import TypeAdapter, ValidationError
 from starlette.datastructures import FormData
 from starlette.responses import Response
 
-from app.db import SessionDep, SettingsDep
+from app.db import SessionDep, SettingsDep, app_settings
 from app.organisations.models import Organisation
 from app.people import security
 from app.people import service as people
@@ -54,6 +54,7 @@ def _sign_in_page(
     choices: tuple[Organisation, ...] = (),
 ) -> HTMLResponse:
     token = secrets.token_urlsafe(32)
+    settings = app_settings(request)  # the hint states the lock-out this service applies
     response = render(
         request,
         "sign_in.html",
@@ -64,6 +65,8 @@ def _sign_in_page(
             "error": error,
             "email": email,
             "choices": choices,
+            "max_failures": settings.signin_max_failures,
+            "lockout_minutes": settings.signin_lockout_minutes,
         },
         status,
     )

@@ -340,6 +340,21 @@ def test_a_wrong_current_password_after_ones_own_change_is_still_refused(app, ch
     assert "huidige wachtwoord klopt niet" in refused.text
 
 
+@pytest.mark.settings(signin_max_failures=3, signin_lockout_minutes=60)
+def test_the_sign_in_page_states_the_lock_out_the_service_applies(app, chair):
+    """The page's hint said five failures lock for a quarter of an hour whatever
+    `UITSTROOM_SIGNIN_MAX_FAILURES` and `_LOCKOUT_MINUTES` were: with 3 and 60 a person
+    counting on five tries was locked out after three, for an hour."""
+    page = page_client(app).get("/aanmelden")
+    hint = re.sub(r"\s+", " ", page.text.split('class="hint">')[1].split("</p>")[0])
+    assert "Na 3 mislukte pogingen op rij wordt aanmelden 60 minuten geblokkeerd." in hint
+    statuses = [
+        submit_sign_in(page_client(app), chair.email, "wrong password!").status_code
+        for _ in range(3)
+    ]
+    assert statuses == [400, 400, 429]
+
+
 def test_passwords_are_stored_as_argon2id_hashes_only(session, chair):
     person = session.exec(select(Person).where(Person.email == chair.email)).one()
     assert person.password_hash.startswith("$argon2id$")

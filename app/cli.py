@@ -453,7 +453,7 @@ def an_id(text: str) -> uuid.UUID:
 def a_port(text: str) -> int:
     """`serve --port`: a TCP port (0: one the system picks), refused by argparse (usage, exit
     status 2) otherwise."""
-    if not text.isdigit() or int(text) > 65535:
+    if not (text.isascii() and text.isdigit()) or int(text) > 65535:
         raise argparse.ArgumentTypeError(f"not a port (0-65535): {text!r}")
     return int(text)
 

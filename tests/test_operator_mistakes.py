@@ -105,8 +105,14 @@ def test_openapi_into_a_missing_directory_says_it_cannot_write(tmp_path):
 
 @pytest.mark.parametrize(
     "args",
-    [("--port", "70000"), ("--port", "-1"), ("--port", "http"), ("--log-level", "loud")],
-    ids=["port-too-high", "port-negative", "port-name", "log-level"],
+    [
+        ("--port", "70000"),
+        ("--port", "-1"),
+        ("--port", "http"),
+        ("--port", "²"),
+        ("--log-level", "loud"),
+    ],
+    ids=["port-too-high", "port-negative", "port-name", "port-superscript", "log-level"],
 )
 def test_serve_refuses_a_bad_port_or_log_level_before_touching_the_database(tmp_path, capsys, args):
     database = tmp_path / "x.db"

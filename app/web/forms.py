@@ -165,7 +165,7 @@ unchecked could overwrite what the person never saw."""
 
 def _if_match(version: str) -> str | None:
     """The version the page showed, as the ETag the services check (412 if it moved on)."""
-    return f'"{version}"' if version.isdigit() else None
+    return f'"{version}"' if version.isascii() and version.isdigit() else None
 
 
 def meeting_refusal(session: Session, exc: ProblemError) -> str:

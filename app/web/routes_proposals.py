@@ -179,7 +179,8 @@ def _sent_twice(
         .limit(1)
     ).first()
     return (
-        version.isdigit()
+        version.isascii()
+        and version.isdigit()
         and proposal.version == int(version) + 1
         and last is not None
         and (last.decision, last.reason, last.actor_organisation_id)

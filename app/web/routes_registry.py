@@ -84,7 +84,7 @@ def _reason(value: str | None, allowed: tuple[str, ...]) -> str | None:
 def _size(value: str | None) -> int | None:
     if not value:
         return None
-    if not value.isdigit() or not 1 <= int(value) <= 12:
+    if not (value.isascii() and value.isdigit()) or not 1 <= int(value) <= 12:
         raise InvalidFilter("Huishoudgrootte is een getal van 1 tot 12.")
     return int(value)
 

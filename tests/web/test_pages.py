@@ -106,6 +106,20 @@ def test_the_chair_nominates_and_the_decision_shows_on_the_timeline(
     assert api.json()["status"] == "nominated"
 
 
+def test_a_decision_form_whose_version_is_not_ascii_digits_stores_nothing(
+    app, client, region, published, chair
+):
+    """'²' passes `str.isdigit` but not `int`: the decision form with `versie=²` was a 500
+    page. It carries no version the page showed, so nothing is stored (400)."""
+    browser = signed_in(app, chair)
+    url = f"/voorstellen/{published.proposal_id}"
+    for version in ("²", "\u0661"):
+        sent = post_form(browser, url + "/besluit", {"besluit": "nominate", "versie": version}, url)
+        assert sent.status_code == 400, sent.text
+    api = client.get(f"/v1/proposals/{published.proposal_id}", headers=region.chair.headers)
+    assert api.json()["status"] == "proposed"
+
+
 def test_a_decline_records_the_reason_code_picked_by_its_dutch_label(
     app, client, region, published
 ):

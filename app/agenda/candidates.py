@@ -8,6 +8,7 @@ agenda: a case's list the table and the case's own care provider; a dwelling's l
 cases) the table only. Every case a page names is in the access log.
 """
 
+import hashlib
 import uuid
 from datetime import date
 from typing import Any
@@ -23,28 +24,51 @@ from app.agenda.inputs import engine_arguments, load, owners_of
 from app.agenda.models import AgendaView
 from app.agenda.views import view_for
 from app.database import outside_transaction
-from app.problems import Conflict, Forbidden, NotFound
+from app.problems import Conflict, Forbidden, NotFound, Unprocessable
 from app.tables.models import OutflowTable
 
 
+def _prefix_digest(ids: list[str]) -> bytes:
+    """8 bytes that differ (but for a 2^-64 chance) when the list's entries up to a position
+    are others or in another order."""
+    return hashlib.blake2b("\n".join(ids).encode(), digest_size=8).digest()
+
+
 def _page(
-    ranked: list[Any], key: str, after: uuid.UUID | None, limit: int
+    ranked: list[Any], key: str, after: uuid.UUID | None, limit: int, scope: str
 ) -> tuple[list[Any], uuid.UUID | None]:
-    """`limit` entries after the one whose `key` is `after` (None: from the first), and the last
-    entry's id when more follow. Raises Conflict when `after` is no longer in the list."""
+    """`limit` entries from the position the cursor `after` carries (None: from the first), and
+    the next page's cursor when more follow.
+
+    The cursor (16 bytes, the form of every listing's) holds the position (4 bytes), a tag of
+    the list it pages (4 bytes: `scope`, the subject and the date) and a digest of the entries
+    before the position (8 bytes). A list whose head changed since (an entry left it, came in
+    or moved across the position: the next page would skip or repeat one nobody touched) is a
+    Conflict; a cursor of another list is Unprocessable."""
+    ids = [str(getattr(entry, key)) for entry in ranked]
+    tag = hashlib.blake2b(scope.encode(), digest_size=4).digest()
     start = 0
     if after is not None:
-        ids = [getattr(entry, key) for entry in ranked]
-        if str(after) not in ids:
+        raw = after.bytes
+        if raw[4:8] != tag:
+            raise Unprocessable(
+                "cursor",
+                "not a cursor of this list (it pages another case, dwelling or date)",
+                "invalid_cursor",
+                "query",
+            )
+        start = int.from_bytes(raw[:4], "big")
+        if start > len(ids) or _prefix_digest(ids[:start]) != raw[8:]:
             raise Conflict(
-                "The list changed since that page (the cursor's entry is no longer in it); "
-                "start again from the first page.",
+                "The list changed since that page (an entry before the cursor left it, came "
+                "in or moved); start again from the first page.",
                 code="candidates_changed",
             )
-        start = ids.index(str(after)) + 1
     page = ranked[start : start + limit]
-    more = start + limit < len(ranked)
-    return page, (uuid.UUID(getattr(page[-1], key)) if more and page else None)
+    end = start + len(page)
+    if end >= len(ranked):
+        return page, None
+    return page, uuid.UUID(bytes=end.to_bytes(4, "big") + tag + _prefix_digest(ids[:end]))
 
 
 def _answer(
@@ -58,7 +82,8 @@ def _answer(
     """The page of `entry`'s list and the answer about it (`partner`: the key of the listed
     ids, `vacancy_id` or `case_id`; the engine calls a vacancy a dwelling)."""
     engine_key = "dwelling_id" if partner == "vacancy_id" else partner
-    page, last = _page(entry.candidates, engine_key, after, limit)
+    scope = f"{subject[0]}:{subject[1]}:{on.isoformat()}"
+    page, last = _page(entry.candidates, engine_key, after, limit, scope)
     items = [
         {partner: getattr(c, engine_key), "score": c.score, "components": _components(c.components)}
         for c in page
@@ -69,7 +94,7 @@ def _answer(
         "feasible_count": entry.feasible_count,
         "excluded_counts": entry.excluded_counts,
         "items": items,
-        "next_last_id": last,
+        "next_cursor_id": last,
     }
     return page, answer
 
@@ -85,12 +110,12 @@ def case_candidates(
 ) -> dict[str, Any]:
     """A page of the dwellings open to `case_id` on the agenda of `on`, best first:
     {case_id, date, feasible_count, excluded_counts, items: [{vacancy_id, score, components}],
-    next_last_id (uuid or None)}.
+    next_cursor_id (uuid or None)}.
 
     Raises Forbidden for a corporation (the list ranks a case's options: case detail), NotFound
     when the case is not on the agenda of `on` (not at the table, not ready or not open; why-not
     says which) or, for a care provider, not its own (the same answer), Conflict when `after` is
-    no longer in the list.
+    in the list or the list changed before it.
     """
     view = view_for(context, table)
     if view == AgendaView.housing_corporation:
@@ -122,11 +147,11 @@ def vacancy_candidates(
 ) -> dict[str, Any]:
     """A page of the cases `vacancy_id` is open to on the agenda of `on`, best first:
     {vacancy_id, date, feasible_count, excluded_counts, items: [{case_id, score, components}],
-    next_last_id}.
+    next_cursor_id}.
 
     Raises Forbidden unless the caller reads the table's view (a care provider's and a
     corporation's agendas show no dwelling's ranking of cases), NotFound when the dwelling is
-    not on the agenda of `on`, Conflict when `after` is no longer in the list.
+    not on the agenda of `on`, Conflict when the list changed before the cursor.
     """
     if view_for(context, table) != AgendaView.table:
         raise Forbidden("A dwelling's candidate list ranks cases; it is for the table's chair.")

@@ -125,8 +125,8 @@ def get_why_not(
 
 
 def _paged(answer: dict[str, Any]) -> dict[str, Any]:
-    last = answer.pop("next_last_id")
-    return answer | {"next_cursor": None if last is None else encode_cursor(last)}
+    cursor = answer.pop("next_cursor_id")
+    return answer | {"next_cursor": None if cursor is None else encode_cursor(cursor)}
 
 
 @router.get(
@@ -146,8 +146,8 @@ def get_case_candidates(
     """Every dwelling open to a case on the agenda of `date`, best first, a page at a time: the
     rest of the agenda's `candidates_by_case` entry, ranked the same way. For the table and the
     case's own care provider (404 for another provider's case, as for one not on the agenda;
-    403 for a corporation, which sees no case's options). 409 when the cursor's dwelling left
-    the list since (start again)."""
+    403 for a corporation, which sees no case's options). 409 when the list changed before the
+    cursor since (a dwelling left it, came in or moved; start again)."""
     on = agenda_date(session, view_for(context, table), table, date, today())
     after = page.after
     answer = candidates_service.case_candidates(
@@ -172,8 +172,8 @@ def get_vacancy_candidates(
 ) -> Response:
     """Every case a dwelling is open to on the agenda of `date`, best first, a page at a time:
     the rest of the agenda's `candidates_by_vacancy` entry, ranked the same way. For the table
-    only (the parties' agendas show no dwelling's ranking of cases: 403). 409 when the cursor's
-    case left the list since (start again)."""
+    only (the parties' agendas show no dwelling's ranking of cases: 403). 409 when the list
+    changed before the cursor since (a case left it, came in or moved; start again)."""
     on = agenda_date(session, view_for(context, table), table, date, today())
     after = page.after
     answer = candidates_service.vacancy_candidates(

@@ -157,3 +157,42 @@ def test_every_case_a_page_names_is_in_the_access_log(client, region, market):
     logged = {e["case_id"] for e in log if e["action"] == "agenda"}
     assert {c["case_id"] for c in page["items"]} <= logged
     assert len(page["items"]) == 2
+
+
+def test_a_cursor_after_the_list_reordered_before_it_is_409_not_a_skipped_entry(
+    client, region, market
+):
+    """The first page listed the dwelling's two best cases; then the third got an urgency
+    declaration and ranks first. Paging on after the second case skipped it: a case nobody
+    had seen was left out of the walk without a word."""
+    cases, vacancies = market
+    dwelling = vacancies[0]["id"]
+    first = candidates(client, region.chair, region.table_id, "vacancies", dwelling, limit=2)
+    assert first.status_code == 200, first.text
+    seen = [c["case_id"] for c in first.json()["items"]]
+    assert seen == [cases[0]["id"], cases[1]["id"]]
+    cursor = first.json()["next_cursor"]
+    changed = client.patch(
+        f"/v1/cases/{cases[2]['id']}",
+        json={"urgency": True},
+        headers={**region.care_provider.headers, "If-Match": f'"{cases[2]["version"]}"'},
+    )
+    assert changed.status_code == 200, changed.text
+    now = candidates(client, region.chair, region.table_id, "vacancies", dwelling, limit=10)
+    assert now.json()["items"][0]["case_id"] == cases[2]["id"]
+    again = candidates(
+        client, region.chair, region.table_id, "vacancies", dwelling, limit=2, cursor=cursor
+    )
+    assert_problem(again, 409, "candidates_changed")
+
+
+def test_a_cursor_of_another_case_s_list_is_a_400(client, region, market):
+    cases, _ = market
+    first = candidates(client, region.chair, region.table_id, "cases", cases[0]["id"], limit=1)
+    cursor = first.json()["next_cursor"]
+    assert cursor is not None
+    other = candidates(
+        client, region.chair, region.table_id, "cases", cases[1]["id"], limit=1, cursor=cursor
+    )
+    problem = assert_problem(other, 400, "validation_error")
+    assert [p["code"] for p in problem["invalidParams"]] == ["invalid_cursor"]

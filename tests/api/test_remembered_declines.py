@@ -177,3 +177,46 @@ def test_decisions_taken_by_people_are_not_automatic(client, region):
     [proposal] = publish_meeting(client, region, -7)
     decided = decide(client, region.care_provider, proposal, "client_decline", "no_show")
     assert [d["automatic"] for d in decided["decisions"]] == [False]
+
+
+def test_a_returning_client_brings_the_declines_of_the_case_it_follows(client, region):
+    """A corporation declined the client for a failed reference check (its dwellings closed to
+    the client for a year) and the client declined another dwelling. The care provider withdrew
+    the case and registered the client again, naming the closed case: the new case was proposed the
+    declined dwellings the next week, the table's memory left behind with the old case id."""
+    case = ready_case(client, region.care_provider, region.table_id)
+    declined = fitting_dwelling(client, region.corporation, "A")
+    [proposal] = publish_meeting(client, region, -14)
+    assert proposal["vacancy_id"] == declined["id"]
+    decide(client, region.corporation, proposal, "corporation_decline", "failed_reference_check")
+    other = fitting_dwelling(client, region.other_corporation, "B")
+    [second] = publish_meeting(client, region, -7)
+    assert second["vacancy_id"] == other["id"]
+    decide(client, region.care_provider, second, "client_decline", "location")
+    withdrawn = client.patch(
+        f"/v1/cases/{case['id']}",
+        json={"status": "withdrawn", "status_reason": "returned_to_care"},
+        headers=region.care_provider.headers,
+    )
+    assert withdrawn.status_code == 200, withdrawn.text
+    returned = ready_case(
+        client,
+        region.care_provider,
+        region.table_id,
+        external_ref=case["external_ref"],
+        previous_case_id=case["id"],
+    )
+    sibling = fitting_dwelling(client, region.corporation, "C")
+
+    document = agenda(client, region.chair, region.table_id)
+    assert pairs(document) == set()
+    assert excluded(document, returned) == {
+        "declined_earlier": 2,
+        "declined_by_corporation_earlier": 2,
+    }
+    answer = why_not(client, region.chair, region.table_id, returned, sibling)
+    assert codes(answer) == ["declined_by_corporation_earlier"]
+    assert reason(answer, "declined_by_corporation_earlier")["until"] == iso(365)
+    assert codes(why_not(client, region.chair, region.table_id, returned, other)) == [
+        "declined_earlier"
+    ]

@@ -177,16 +177,20 @@ def record_creations(
     cases: list[tuple[uuid.UUID, date]],
     actor: uuid.UUID,
     api_key: uuid.UUID | None,
+    parked_until: date | None = None,
 ) -> None:
     """The first transition of each new case, given as (id, ready_since): into `registered`
-    (or `ready`, by its date), in one INSERT."""
+    (or `ready`, by its date; `on_hold` while `parked_until`, a returning client's parking),
+    in one INSERT."""
     now = utcnow()
     rows = [
         {
             "id": uuid7(),
             "case_id": case_id,
             "from_status": None,
-            "to_status": effective_status(CaseStatus.registered, ready_since).value,
+            "to_status": effective_status(
+                CaseStatus.registered, ready_since, parked_until=parked_until
+            ).value,
             "reason": None,
             "actor_organisation_id": actor,
             "actor_api_key_id": api_key,
@@ -219,12 +223,16 @@ def creation_insert(new_case: NamedFromClause) -> Insert:
 
 
 def creation_values(
-    ready_since: date, actor: uuid.UUID, api_key: uuid.UUID | None
+    ready_since: date,
+    actor: uuid.UUID,
+    api_key: uuid.UUID | None,
+    parked_until: date | None = None,
 ) -> dict[str, object]:
     """`creation_insert`'s parameters: the same row `record_creations` writes."""
+    status = effective_status(CaseStatus.registered, ready_since, parked_until=parked_until)
     return {
         "transition_id": uuid7(),
-        "transition_to_status": effective_status(CaseStatus.registered, ready_since).value,
+        "transition_to_status": status.value,
         "transition_actor_organisation_id": actor,
         "transition_actor_api_key_id": api_key,
         "transition_at": utcnow(),

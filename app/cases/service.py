@@ -363,6 +363,23 @@ def _require_previous(session: Session, org_id: uuid.UUID, data: CaseCreate) -> 
         raise PreviousCaseFollowed(follower)
 
 
+def _parking_followed(
+    session: Session, org_id: uuid.UUID, previous_case_id: uuid.UUID | None
+) -> date | None:
+    """The parking after a decline (`parked_until`) of the closed case a returning client's
+    case follows, while it lasts: withdrawing a parked case (which cannot be resumed early) and
+    registering the client again lifted it at once. None without such a case (the INSERT then
+    refuses an unknown one)."""
+    if previous_case_id is None:
+        return None
+    parked: date | None = session.exec(
+        select(col(Case.parked_until)).where(
+            Case.id == previous_case_id, Case.care_provider_id == org_id
+        )
+    ).first()
+    return parked if parked is not None and parked > today() else None
+
+
 def create_case(session: Session, context: AccessContext, data: CaseCreate) -> CaseRow:
     """Register a case file: 409 `duplicate_external_ref` for a reference the organisation uses
     already (a closed case's reference too, unless `previous_case_id` names that case: a
@@ -385,7 +402,7 @@ def create_case(session: Session, context: AccessContext, data: CaseCreate) -> C
         **_columns(data),
         "status": CaseStatus.registered.value,
         "status_reason": None,
-        "parked_until": None,
+        "parked_until": _parking_followed(session, org_id, data.previous_case_id),
         "exit_date": None,
         "closed_at": None,
         "anonymised_at": None,
@@ -397,7 +414,7 @@ def create_case(session: Session, context: AccessContext, data: CaseCreate) -> C
     actor, api_key = context.principal.require_organisation(), context.principal.api_key_id
     if connection.dialect.name == "postgresql":
         logged = {
-            **lifecycle.creation_values(row["ready_since"], actor, api_key),
+            **lifecycle.creation_values(row["ready_since"], actor, api_key, row["parked_until"]),
             **access_log.values_of(context, AccessAction.create),
         }
         statement = _insert_case_logged(len(corporations))
@@ -410,7 +427,9 @@ def create_case(session: Session, context: AccessContext, data: CaseCreate) -> C
     if inserted is None:
         _refuse_creation(session, org_id, data, corporations, ids)
     case = CaseRow(**row)
-    lifecycle.record_creations(session, [(case.id, case.ready_since)], actor, api_key)
+    lifecycle.record_creations(
+        session, [(case.id, case.ready_since)], actor, api_key, case.parked_until
+    )
     access_log.record(session, context, AccessAction.create, [(case.id, case.table_id)])
     return case
 

@@ -220,3 +220,40 @@ def test_a_returning_client_brings_the_declines_of_the_case_it_follows(client, r
     assert codes(why_not(client, region.chair, region.table_id, returned, other)) == [
         "declined_earlier"
     ]
+
+
+def test_a_returning_client_stays_parked_as_the_case_it_follows_was(client, region):
+    """A no-show parks the case (policy: 90 days), and a parked case cannot be resumed early
+    (409). Withdrawing it and registering the client again, naming the closed case, gave a
+    case that the next agenda proposed another dwelling: the parking was lifted at once."""
+    case = ready_case(client, region.care_provider, region.table_id)
+    fitting_dwelling(client, region.corporation, "A")
+    [proposal] = publish_meeting(client, region, -7)
+    decide(client, region.care_provider, proposal, "client_decline", "no_show")
+    parked = client.get(f"/v1/cases/{case['id']}", headers=region.care_provider.headers).json()
+    assert parked["parked_until"] == iso(90)
+    withdrawn = client.patch(
+        f"/v1/cases/{case['id']}",
+        json={"status": "withdrawn", "status_reason": "returned_to_care"},
+        headers=region.care_provider.headers,
+    )
+    assert withdrawn.status_code == 200, withdrawn.text
+    returned = ready_case(
+        client,
+        region.care_provider,
+        region.table_id,
+        external_ref=case["external_ref"],
+        previous_case_id=case["id"],
+    )
+    assert (returned["parked_until"], returned["status"]) == (iso(90), "on_hold")
+    history = client.get(
+        f"/v1/cases/{returned['id']}/transitions", headers=region.care_provider.headers
+    ).json()["items"]
+    assert [t["to_status"] for t in history] == ["on_hold"]
+    other = fitting_dwelling(client, region.other_corporation, "B")
+    assert pairs(agenda(client, region.chair, region.table_id)) == set()
+    answer = why_not(client, region.chair, region.table_id, returned, other)
+    assert codes(answer) == ["case_parked"]
+    assert pairs(agenda(client, region.chair, region.table_id, offset=90)) == {
+        (returned["id"], other["id"])
+    }

@@ -145,9 +145,12 @@ def _form_page(
     saved: str | None = None,
     status: int = 200,
     previous: Case | None = None,
+    version: str | None = None,
 ) -> HTMLResponse:
     """The new-case form (`case` None; `previous` the closed case a returning client's form
-    follows) or a case's edit form."""
+    follows) or a case's edit form. `version`: the one the edit form was shown with, when it
+    comes back with what the worker typed (else the stored file's): with the newest one, the
+    typed form saved again would overwrite a change made meanwhile, unseen."""
     if previous is not None:  # the page shows the earlier case's id and reference: a read
         access_log.record(
             session, web.access(), AccessAction.read, [(previous.id, previous.table_id)]
@@ -181,7 +184,7 @@ def _form_page(
         current = effective_status(case.status, case.ready_since, parked_until=case.parked_until)
         closed = case.status in CLOSED_STATUSES  # no form, no rules: it changes no more
         context |= {
-            "version": etag(case),
+            "version": version or etag(case),
             "status": current.value,
             "closed": closed,
             "status_label": labels.label("case_status", current.value),
@@ -382,8 +385,9 @@ def update_case(
     if patch is None:
         cases.get_case(session, web.access(), case_id, AccessAction.read)
         return _form_page(
-            request, session, web, values=values, errors=entry.errors, case=case, status=400
-        )
+            request, session, web, values=values, errors=entry.errors, case=case, status=400,
+            version=version,
+        )  # fmt: skip
     if not patch:
         return redirect(f"/dossiers/{case.id}/bewerken", "dossier_ongewijzigd")
     return _write(request, session, web, case, patch, version, values, "dossier_opgeslagen")
@@ -434,7 +438,7 @@ def _write(
         fresh = _own_case(session, web, case.id, AccessAction.read)
         return _form_page(
             request, session, web, values=values, errors=errors, case=fresh, error=message,
-            status=exc.status,
+            status=exc.status, version=version,
         )  # fmt: skip
     return redirect(f"/dossiers/{case.id}/bewerken", notice)
 

@@ -84,7 +84,11 @@ def _page(
     vacancy: Vacancy | None = None,
     error: str | None = None,
     status: int = 200,
+    version: str | None = None,
 ) -> HTMLResponse:
+    """The new-dwelling form or a dwelling's edit form; `version` as in the case file's
+    (`routes_case_files._form_page`): the one a form coming back with what was typed was
+    shown with."""
     context: dict[str, Any] = {
         "title": "Nieuwe woning" if vacancy is None else f"Woning {vacancy.external_ref} bewerken",
         "vacancy": vacancy,
@@ -93,7 +97,7 @@ def _page(
     }
     if vacancy is not None:
         context |= {
-            "version": etag(vacancy),
+            "version": version or etag(vacancy),
             "status_label": labels.label("vacancy_status", vacancy.status),
             "change": _change(vacancy.status),
         }
@@ -170,7 +174,7 @@ def _save(
         errors, message = problem_errors(exc)
         return _page(
             request, web, values=values, errors=errors, vacancy=vacancy, error=message,
-            status=exc.status,
+            status=exc.status, version=version,
         )  # fmt: skip
     if vacancy is not None:
         # The upsert writes Core rows: the dwelling loaded here no longer shows the stored one.
@@ -226,13 +230,16 @@ def update_dwelling(
     vacancy = _own(web, dwelling)
     values = _values(form)
     values[REF] = vacancy.external_ref  # the reference names the dwelling; it is not edited
-    entry = read_entry(DWELLINGS, values)
-    document = validate_entry(VacancyIn, entry, {c.name for c in DWELLINGS.columns})
-    if document is None:
-        return _page(request, web, values=values, errors=entry.errors, vacancy=vacancy, status=400)
     version = field(form, "versie", 40)
     if not version:  # without it a save could overwrite someone else's change unseen
         return _without_version(request, web, vacancy)
+    entry = read_entry(DWELLINGS, values)
+    document = validate_entry(VacancyIn, entry, {c.name for c in DWELLINGS.columns})
+    if document is None:
+        return _page(
+            request, web, values=values, errors=entry.errors, vacancy=vacancy, status=400,
+            version=version,
+        )  # fmt: skip
     return _save(
         request, session, web, document, version=version, vacancy=vacancy, values=values,
         notice="woning_opgeslagen",

@@ -518,3 +518,28 @@ def _hidden(html: str) -> dict[str, str]:
         chosen = re.search(r'<option value="([^"]*)"[^>]*selected', body)
         values[name] = chosen.group(1) if chosen else ""
     return {k: v.replace("&#39;", "'").replace("&amp;", "&") for k, v in values.items()}
+
+
+def test_a_form_shown_again_with_its_errors_keeps_the_version_the_worker_saw(app, client, region):
+    """A worker's edit refused for a typo came back with the stored file's newest version, so
+    fixing the typo and saving overwrote a colleague's change made meanwhile, unseen: the
+    re-shown form holds what the worker typed over the file they were shown (found by a
+    breaker)."""
+    case = create_case(client, region.care_provider, region.table_id)
+    browser = signed_in(app, make_person(client, region.care_provider))
+    url = f"/dossiers/{case['id']}/bewerken"
+    page = browser.get(url)
+    shown = {**_shown(page.text), "versie": _version(page.text)}
+    client.patch(
+        f"/v1/cases/{case['id']}",
+        json={"household": {"children": 2}},
+        headers=region.care_provider.headers,
+    ).raise_for_status()
+    typo = _post(browser, url, {**shown, "birth_year": "19x0"}, url)
+    assert typo.status_code == 400
+    assert _version(typo.text) == shown["versie"] and _shown(typo.text)["birth_year"] == "19x0"
+    retyped = {**_shown(typo.text), "birth_year": shown["birth_year"]}
+    fixed = _post(browser, url, {**retyped, "versie": _version(typo.text)}, url)
+    assert fixed.status_code == 412
+    stored = client.get(f"/v1/cases/{case['id']}", headers=region.care_provider.headers).json()
+    assert stored["household"]["children"] == 2

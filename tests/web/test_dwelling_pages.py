@@ -387,3 +387,22 @@ def test_a_new_dwelling_sent_twice_opens_it_instead_of_calling_it_another(app, c
     assert second.headers["location"] == first.headers["location"]
     [dwelling] = _dwellings(client, region.corporation)
     assert (dwelling["rooms"], dwelling["version"]) == (2, 1)
+
+
+def test_a_form_shown_again_with_its_errors_keeps_the_version_the_worker_saw(app, client, region):
+    """A worker's edit refused for a typo came back with the stored dwelling's newest version,
+    so fixing the typo and saving overwrote a colleague's change made meanwhile, unseen
+    (found by a breaker)."""
+    dwelling = create_vacancy(client, region.corporation)
+    browser = signed_in(app, make_person(client, region.corporation))
+    url = f"/woningen/{dwelling['id']}/bewerken"
+    shown = _version(browser.get(url).text)
+    colleague = _post(browser, url, {"versie": shown, **_form(rooms="3")}, url)
+    assert colleague.status_code == 303, colleague.text
+    typo = _post(browser, url, {"versie": shown, **_form(rooms="drie")}, url)
+    assert typo.status_code == 400
+    assert _version(typo.text) == shown
+    fixed = _post(browser, url, {"versie": _version(typo.text), **_form(rooms="4")}, url)
+    assert fixed.status_code == 412
+    now = client.get(f"/v1/vacancies/{dwelling['id']}", headers=region.corporation.headers).json()
+    assert now["rooms"] == 3

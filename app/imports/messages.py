@@ -84,6 +84,14 @@ SERVICE_MESSAGES = {
     "reason_without_status": "Een reden hoort bij een statuswijziging.",
     "exit_date_misplaced": "Een uitstroomdatum hoort bij afmelden.",
     "date_in_future": "De datum ligt in de toekomst.",
+    "ready_since_after_meeting": "Het dossier is voorgesteld op een vergadering vóór deze datum "
+    "en was toen al klaar voor uitstroom: kies een datum op of vóór die vergadering.",
+    "exit_before_ready_since": "De datum van afmelden ligt vóór de datum waarop de cliënt klaar "
+    "was om uit te stromen.",
+    "case_in_proposal": "Het dossier staat in een lopend voorstel aan zijn tafel; het gaat pas "
+    "naar een andere tafel als dat voorstel is afgesloten.",
+    "dates_changed": "De datums van het dossier veranderden tegelijk; laad de pagina opnieuw en "
+    "probeer het nog eens.",
 }
 
 

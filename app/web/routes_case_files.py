@@ -58,6 +58,7 @@ NO_VERSION = (
     "Dit formulier zegt niet welke versie van het dossier u zag, dus er is niets opgeslagen. "
     "Hieronder staat het dossier zoals het nu is; breng uw wijziging opnieuw aan."
 )
+CHECK_FIELDS = "Controleer de gemarkeerde velden."
 STATUS_CHOICES = {
     "on_hold": ("In de wacht zetten", HOLD_REASONS),
     "ready": ("Uit de wacht halen", frozenset()),
@@ -176,7 +177,7 @@ def _form_page(
             imports.corporation_options(session, table_ids, case),
             case is None and previous is None,  # a returning client keeps the reference
         ),
-        "error": error or ("Controleer de gemarkeerde velden." if errors else None),
+        "error": error or (CHECK_FIELDS if errors else None),
         "saved": saved,
         "previous": previous,
     }
@@ -214,13 +215,19 @@ def _status_changes(current: str) -> list[dict[str, Any]]:
     ]
 
 
-def problem_errors(exc: ProblemError) -> tuple[dict[str, str], str]:
-    """A service's refusal as messages on the fields it names, and one for the page."""
+def problem_errors(exc: ProblemError, layout: Layout = CASES) -> tuple[dict[str, str], str]:
+    """A service's refusal as messages on the fields it names, and one for the page: those of
+    fields the form of `layout` lacks, else 'check the marked fields' ('Dit kan niet.' of a
+    400 told the worker neither what nor why)."""
     errors = {
         str(p.get("name", "")): service_message(str(p.get("code", exc.code)))
         for p in exc.extra.get("invalidParams") or []
     }
-    return errors, service_message(exc.code)
+    shown = {c.name for c in layout.columns}
+    unshown = [message for name, message in errors.items() if name not in shown]
+    if errors and not unshown:
+        return errors, CHECK_FIELDS
+    return errors, " ".join(unshown) or service_message(exc.code)
 
 
 # --- create --------------------------------------------------------------------------------

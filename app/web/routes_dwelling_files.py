@@ -28,7 +28,7 @@ from app.versioning import etag
 from app.web import labels
 from app.web.core import FormDep, PageForbidden, Web, WebDep, WebRoute, field, redirect, render
 from app.web.deps import PageVacancyDep
-from app.web.routes_case_files import ENTRY_MAX, fields_of, problem_errors
+from app.web.routes_case_files import CHECK_FIELDS, ENTRY_MAX, fields_of, problem_errors
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
 
@@ -93,7 +93,7 @@ def _page(
         "title": "Nieuwe woning" if vacancy is None else f"Woning {vacancy.external_ref} bewerken",
         "vacancy": vacancy,
         "fields": fields_of(DWELLINGS, values, errors or {}, [], vacancy is None),
-        "error": error or ("Controleer de gemarkeerde velden." if errors else None),
+        "error": error or (CHECK_FIELDS if errors else None),
     }
     if vacancy is not None:
         context |= {
@@ -171,7 +171,7 @@ def _save(
             return redirect(f"/woningen/{vacancy.id}/bewerken", notice)
         return _stale(request, session, web, vacancy)
     except ProblemError as exc:
-        errors, message = problem_errors(exc)
+        errors, message = problem_errors(exc, DWELLINGS)
         return _page(
             request, web, values=values, errors=errors, vacancy=vacancy, error=message,
             status=exc.status, version=version,

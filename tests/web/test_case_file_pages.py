@@ -543,3 +543,20 @@ def test_a_form_shown_again_with_its_errors_keeps_the_version_the_worker_saw(app
     assert fixed.status_code == 412
     stored = client.get(f"/v1/cases/{case['id']}", headers=region.care_provider.headers).json()
     assert stored["household"]["children"] == 2
+
+
+def test_a_ready_date_after_the_meeting_that_proposed_the_case_is_refused_in_words(
+    app, client, region
+):
+    """Moving the ready date of a proposed case past its meeting is refused by the service
+    (`ready_since_after_meeting`); the page said only 'Dit kan niet.', on the field and above
+    the form, which tells the worker neither what nor why (found by a breaker)."""
+    published = publish_one(client, region)
+    browser = signed_in(app, make_person(client, region.care_provider))
+    url = f"/dossiers/{published.case_id}/bewerken"
+    page = browser.get(url)
+    edit = {**_shown(page.text), "ready_since": iso(-1), "versie": _version(page.text)}
+    response = _post(browser, url, edit, url)
+    assert response.status_code == 400
+    assert "Dit kan niet." not in response.text
+    assert "vergadering" in response.text

@@ -31,6 +31,7 @@ from app.cases.models import (
     WITHDRAWAL_REASONS,
     Case,
     CaseCreate,
+    CaseStatus,
     CaseUpdate,
     effective_status,
 )
@@ -429,9 +430,7 @@ def _write(
             )
     except PreconditionFailed:
         session.refresh(case)
-        if notice == "dossier_status" and all(
-            getattr(case, name) == value for name, value in patch.items()
-        ):
+        if notice == "dossier_status" and _stands(case, patch):
             # The status form sent twice (a double click): the first sending made the change
             # this one asks for, so it stands instead of 'someone else changed it, do it again'.
             return redirect(f"/dossiers/{case.id}/bewerken", notice)
@@ -448,6 +447,14 @@ def _write(
             status=exc.status, version=version,
         )  # fmt: skip
     return redirect(f"/dossiers/{case.id}/bewerken", notice)
+
+
+def _stands(case: Case, patch: dict[str, Any]) -> bool:
+    """Whether the stored case is as the status form's `patch` asks: `ready` is stored as
+    `registered` (a resumed case), so compared as such."""
+    if patch["status"] == CaseStatus.ready.value:
+        patch = patch | {"status": CaseStatus.registered}
+    return all(getattr(case, name) == value for name, value in patch.items())
 
 
 @router.post("/dossiers/{case_id}/status")

@@ -560,3 +560,24 @@ def test_a_ready_date_after_the_meeting_that_proposed_the_case_is_refused_in_wor
     assert response.status_code == 400
     assert "Dit kan niet." not in response.text
     assert "vergadering" in response.text
+
+
+def test_resuming_sent_twice_stands_without_someone_else_changed_it(app, client, region):
+    """A double click on 'Uit de wacht halen': the second sending found the version moved by
+    the first and, as `ready` is never stored (a resumed case is `registered`), did not see
+    its own change: it said someone else had changed the file (found by a breaker)."""
+    case = create_case(client, region.care_provider, region.table_id)
+    browser = signed_in(app, make_person(client, region.care_provider))
+    edit = f"/dossiers/{case['id']}/bewerken"
+    url = f"/dossiers/{case['id']}/status"
+    held = _post(browser, url, {"status": "on_hold", "reden": "client_request",
+                                "versie": _version(browser.get(edit).text)}, edit)  # fmt: skip
+    assert held.status_code == 303, held.text
+    form = {"csrf_token": csrf_of(browser, edit), "status": "ready",
+            "versie": _version(browser.get(edit).text)}  # fmt: skip
+    first, second = browser.post(url, data=form), browser.post(url, data=form)
+    assert first.status_code == 303, first.text
+    assert second.status_code == 303, second.text
+    assert second.headers["location"] == first.headers["location"]
+    stored = client.get(f"/v1/cases/{case['id']}", headers=region.care_provider.headers).json()
+    assert stored["status"] == "ready"

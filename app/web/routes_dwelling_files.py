@@ -160,11 +160,15 @@ def _save(
     try:
         with session.begin_nested():
             [outcome] = vacancies.upsert_vacancies(
-                session, web.principal, [document], batch=False, if_match=version
-            )
+                session, web.principal, [document], batch=False, if_match=version,
+                if_none_match="*" if vacancy is None else None,  # a new one: never overwrite
+            )  # fmt: skip
     except PreconditionFailed:
-        if vacancy is None:
-            raise
+        if vacancy is None:  # stored meanwhile under its reference (by this form, or another)
+            taken = _taken(request, session, web, document, values)
+            if taken is None:
+                raise
+            return taken
         session.refresh(vacancy)
         stands = vacancy.status == asked if asked is not None else _is(vacancy, document)
         if stands:  # sent twice: it stands as asked
@@ -199,17 +203,27 @@ def create_dwelling(request: Request, session: SessionDep, web: WebDep, form: Fo
     document = validate_entry(VacancyIn, entry, {c.name for c in DWELLINGS.columns})
     if document is None:
         return _page(request, web, values=values, errors=entry.errors, status=400)
-    stored = vacancies.get_by_refs(session, web.organisation.id, [document.external_ref])
-    if (known := stored.get(document.external_ref)) is not None:
-        if _is(known, document):  # the form sent twice (a double click): the first made it
-            return redirect(f"/woningen/{known.id}/bewerken", "woning_opgeslagen")
-        message = "U gebruikt dit kenmerk al voor een andere woning."
-        errors = {REF: message}
-        return _page(request, web, values=values, errors=errors, error=message, status=409)
+    if (taken := _taken(request, session, web, document, values)) is not None:
+        return taken
     return _save(
         request, session, web, document, version=None, vacancy=None, values=values,
         notice="woning_opgeslagen",
     )  # fmt: skip
+
+
+def _taken(
+    request: Request, session: Session, web: Web, document: VacancyIn, values: dict[str, str]
+) -> Response | None:
+    """For a new dwelling whose reference the corporation uses already: that dwelling if it is
+    what the form asks (sent twice: it opens), else 409; None while the reference is free."""
+    stored = vacancies.get_by_refs(session, web.organisation.id, [document.external_ref])
+    if (known := stored.get(document.external_ref)) is None:
+        return None
+    if _is(known, document):  # the form sent twice (a double click): the first made it
+        return redirect(f"/woningen/{known.id}/bewerken", "woning_opgeslagen")
+    message = "U gebruikt dit kenmerk al voor een andere woning."
+    errors = {REF: message}
+    return _page(request, web, values=values, errors=errors, error=message, status=409)
 
 
 @router.get("/woningen/{vacancy_id}/bewerken")

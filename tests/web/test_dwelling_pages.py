@@ -8,6 +8,7 @@ import pytest
 from sqlmodel import col, update
 
 from app.proposals.models import OPEN_PROPOSAL
+from app.vacancies import service as vacancies_service
 from app.vacancies.models import Vacancy
 from tests.clock import iso
 from tests.conftest import create_vacancy
@@ -406,3 +407,27 @@ def test_a_form_shown_again_with_its_errors_keeps_the_version_the_worker_saw(app
     assert fixed.status_code == 412
     now = client.get(f"/v1/vacancies/{dwelling['id']}", headers=region.corporation.headers).json()
     assert now["rooms"] == 3
+
+
+def test_a_new_dwelling_does_not_overwrite_one_stored_meanwhile_under_its_reference(
+    app, client, region, monkeypatch
+):
+    """The new-dwelling page looked the reference up and then wrote through the upsert: a
+    colleague's dwelling stored under that reference between the two (two people entering the
+    same dwelling at once) was overwritten with this form, where the page refuses a reference
+    in use (found by a breaker). The lookup here misses it, as in that race."""
+    theirs = create_vacancy(client, region.corporation, external_ref="W-hand-1")
+    looked_up = vacancies_service.get_by_refs
+    calls: list[object] = []
+
+    def first_misses(*args, **kwargs):  # type: ignore[no-untyped-def]
+        calls.append(args)
+        return {} if len(calls) == 1 else looked_up(*args, **kwargs)
+
+    monkeypatch.setattr(vacancies_service, "get_by_refs", first_misses)
+    browser = signed_in(app, make_person(client, region.corporation))
+    response = _post(browser, "/woningen/nieuw", _form(rooms="4"), "/woningen/nieuw")
+    assert response.status_code == 409, response.text
+    assert "U gebruikt dit kenmerk al" in response.text
+    now = client.get(f"/v1/vacancies/{theirs['id']}", headers=region.corporation.headers).json()
+    assert now["version"] == theirs["version"]

@@ -397,7 +397,11 @@ def update_case(
             version=version,
         )  # fmt: skip
     if not patch:
-        return redirect(f"/dossiers/{case.id}/bewerken", "dossier_ongewijzigd")
+        # At another version than the form's, the stored file is as it asks (the form sent
+        # twice, the first stored it): saved, not 'nothing changed', which read as a lost edit.
+        unchanged = version == etag(case)
+        notice = "dossier_ongewijzigd" if unchanged else "dossier_opgeslagen"
+        return redirect(f"/dossiers/{case.id}/bewerken", notice)
     return _write(request, session, web, case, patch, version, values, "dossier_opgeslagen")
 
 

@@ -581,3 +581,22 @@ def test_resuming_sent_twice_stands_without_someone_else_changed_it(app, client,
     assert second.headers["location"] == first.headers["location"]
     stored = client.get(f"/v1/cases/{case['id']}", headers=region.care_provider.headers).json()
     assert stored["status"] == "ready"
+
+
+def test_an_edit_sent_twice_says_the_file_is_saved(app, client, region):
+    """A double click on 'Opslaan': the second sending found the stored file already as it
+    asks and answered 'Er was niets gewijzigd; het dossier is niet opnieuw opgeslagen', the
+    page the browser shows, so the worker took the edit for lost (found by a breaker). As the
+    dwelling's edit sent twice, it says the file is saved."""
+    case = create_case(client, region.care_provider, region.table_id)
+    browser = signed_in(app, make_person(client, region.care_provider))
+    url = f"/dossiers/{case['id']}/bewerken"
+    page = browser.get(url)
+    form = {"csrf_token": csrf_of(browser, url), **_shown(page.text),
+            "household.adults": "2", "versie": _version(page.text)}  # fmt: skip
+    first, second = browser.post(url, data=form), browser.post(url, data=form)
+    assert first.status_code == second.status_code == 303, second.text
+    assert second.headers["location"] == first.headers["location"]
+    assert second.headers["location"].endswith("melding=dossier_opgeslagen")
+    stored = client.get(f"/v1/cases/{case['id']}", headers=region.care_provider.headers).json()
+    assert (stored["household"]["adults"], stored["version"]) == (2, case["version"] + 1)

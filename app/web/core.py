@@ -41,7 +41,13 @@ from app.web.formatting import (
     rooms,
     short_id,
 )
-from app.web.messages import ERROR_PAGES, STILL_IN_PROGRESS, TOO_LARGE, UNREADABLE
+from app.web.messages import (
+    ERROR_PAGES,
+    FORM_EXPIRED,
+    STILL_IN_PROGRESS,
+    TOO_LARGE,
+    UNREADABLE,
+)
 
 log = logging.getLogger(__name__)
 HERE = Path(__file__).resolve().parent
@@ -297,19 +303,26 @@ def render(
 OVER_LIMITS = ("Field exceeded", "Part exceeded", "Too many")
 
 
-def error_page(request: Request, status: int, detail: str | None = None) -> HTMLResponse:
-    title, text = ERROR_PAGES.get(status, ERROR_PAGES[400])
-    if detail == STILL_IN_PROGRESS:  # nothing changed under the form: the first click goes on
-        title, text, detail = "Nog bezig", detail, None
+def error_page(
+    request: Request, status: int, detail: str | None = None, title: str | None = None
+) -> HTMLResponse:
+    """The Dutch error page of `status`, with `detail` below its text; with `title`, `detail`
+    is the text (a refusal of its own, whose status's text would mislead)."""
+    title, text = (title, detail) if title else ERROR_PAGES.get(status, ERROR_PAGES[400])
+    detail = None if title and text == detail else detail
     return render(request, "error.html", {"title": title, "text": text, "detail": detail}, status)
 
 
-def _dutch_detail(exc: ProblemError) -> str | None:
-    """Our own refusals are worded in Dutch; the services' English details give way to the
-    page's Dutch text."""
-    if isinstance(exc, IdempotencyKeyInProgress):
-        return STILL_IN_PROGRESS
-    return exc.detail if isinstance(exc, CsrfFailed | PageForbidden) else None
+def _dutch_page(exc: ProblemError) -> tuple[str | None, str | None]:
+    """(title, detail) of a refusal's page: our own refusals are worded in Dutch; the services'
+    English details give way to the page's Dutch text. An expired form and one still being
+    carried out get a title of their own: 'Geen toegang' and 'De toestand is intussen
+    veranderd' said what had not happened."""
+    if isinstance(exc, IdempotencyKeyInProgress):  # the first click goes on
+        return "Nog bezig", STILL_IN_PROGRESS
+    if isinstance(exc, CsrfFailed):
+        return exc.title, f"{exc.detail} {FORM_EXPIRED}"
+    return None, exc.detail if isinstance(exc, PageForbidden) else None
 
 
 def _wrong_fields(exc: RequestValidationError) -> str | None:
@@ -355,7 +368,8 @@ class WebRoute(SessionEndingRoute):
                 if request.cookies.get(session_cookie_name(request)):
                     clear_cookie(request, response, session_cookie_name(request))
             except ProblemError as exc:
-                response = error_page(request, exc.status, _dutch_detail(exc))
+                title, detail = _dutch_page(exc)
+                response = error_page(request, exc.status, detail, title)
                 if exc.status == 429 and "Retry-After" in exc.headers:
                     response.headers["Retry-After"] = exc.headers["Retry-After"]
             except RequestValidationError as exc:

@@ -34,5 +34,12 @@ STILL_IN_PROGRESS = (
 `idempotency_key_in_progress`): the first goes on, so the state did not change under it."""
 
 
+FORM_EXPIRED = (
+    "Er is niets opgeslagen. Ga terug, vernieuw de pagina (en meld u zo nodig opnieuw aan) en "
+    "verstuur het formulier nog eens."
+)
+"""After a form's CSRF token was refused: signed in again in another tab, or signed out."""
+
+
 TOO_LARGE = "Het formulier is te groot of heeft te veel velden; er is niets opgeslagen."
 UNREADABLE = "Het formulier kon niet worden gelezen; er is niets opgeslagen."

@@ -180,6 +180,11 @@ def test_a_post_without_a_csrf_token_is_refused_with_403(app, session, region, c
     assert response.status_code == 403
     assert "Het formulier is verlopen" in response.text
     assert session.exec(select(Meeting)).first() is None
+    # Not 'Geen toegang: your organisation or role may not do this', which it may (an
+    # expired form: signed in again in another tab), but what happened and what to do.
+    assert "<h1>Formulier verlopen</h1>" in response.text
+    assert "mag dit niet" not in response.text
+    assert "niets opgeslagen" in response.text
 
 
 def test_a_post_with_a_wrong_csrf_token_is_refused_with_403(app, session, region, chair):

@@ -13,7 +13,14 @@ from typing import Annotated, TypeVar
 
 from fastapi import Depends, Query
 
-from app.schemas import CURSOR_PATTERN, Limit, decode_cursor, decode_keyed_cursor, paginate
+from app.schemas import (
+    CURSOR_PATTERN,
+    Limit,
+    check_order,
+    decode_cursor,
+    decode_keyed_cursor,
+    paginate,
+)
 
 T = TypeVar("T")
 
@@ -42,7 +49,12 @@ class PageRequest:
         """The date a sorted list's cursor carries (the last row's place in the order when the
         page was cut); None for no cursor or one without a date. Raises as `after` does."""
         decoded = decode_keyed_cursor(self.cursor)
-        return None if decoded is None else decoded[1]
+        return None if decoded is None else decoded.key
+
+    def check_order(self, reverse: bool | None) -> None:
+        """400 `invalid_cursor` unless the cursor pages the order asked (`reverse`: latest
+        first; None: unsorted); see `schemas.check_order`."""
+        check_order(decode_keyed_cursor(self.cursor), reverse)
 
     @property
     def fetch(self) -> int:
@@ -51,11 +63,12 @@ class PageRequest:
         return self.limit + 1
 
     def cut(
-        self, rows: Sequence[T], key: Callable[[T], date] | None = None
+        self, rows: Sequence[T], key: Callable[[T], date] | None = None, reverse: bool = False
     ) -> tuple[list[T], str | None]:
         """The page's rows (at most `limit`) and the cursor of the next page (None: the last);
-        `key`: a sorted list's date of a row, which the cursor carries."""
-        page, next_cursor = paginate(list(rows), self.limit, key)
+        `key`: a sorted list's date of a row, which the cursor carries with the order
+        (`reverse`: latest first)."""
+        page, next_cursor = paginate(list(rows), self.limit, key, reverse)
         return page, next_cursor
 
 

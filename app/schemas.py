@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated, Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, NamedTuple, TypeVar
 
 from annotated_types import GroupedMetadata, Interval
 from pydantic import (
@@ -239,11 +239,20 @@ HouseholdSize = Annotated[int, Interval(ge=1, le=12), QUERY_DIGITS]
 Candidates = Annotated[int, Interval(ge=1, le=50), QUERY_DIGITS]
 
 
-def encode_cursor(last_id: uuid.UUID, key: date | None = None) -> str:
+REVERSED = 1 << 31
+"""The flag a sorted list's cursor sets on its date (an ordinal: below 2**22) for the reversed
+order (`waitingTime`, latest first), so that it pages on only in the order it was cut in."""
+
+
+def encode_cursor(last_id: uuid.UUID, key: date | None = None, *, reverse: bool = False) -> str:
     """The last row's id (16 bytes, 22 characters); a sorted list adds the date the row had in
     its order when the page was cut (4 more bytes, 27 characters), so that the next page starts
-    there even when that row's date changes or it leaves the caller's view in between."""
-    raw = last_id.bytes if key is None else last_id.bytes + key.toordinal().to_bytes(4, "big")
+    there even when that row's date changes or it leaves the caller's view in between, with the
+    order's direction (`reverse`: latest first)."""
+    if key is None:
+        return base64.urlsafe_b64encode(last_id.bytes).decode().rstrip("=")
+    stamp = key.toordinal() | (REVERSED if reverse else 0)
+    raw = last_id.bytes + stamp.to_bytes(4, "big")
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
@@ -253,25 +262,51 @@ PATTERN_REASONS[CURSOR_PATTERN] = (
 )
 
 
-def decode_keyed_cursor(cursor: str | None) -> tuple[uuid.UUID, date | None] | None:
-    """The id and (a sorted list's) date `encode_cursor` put in a cursor; None for no cursor.
-    Raises Unprocessable (400, `invalid_cursor`) for a cursor this API did not give out."""
+class CursorPosition(NamedTuple):
+    """Where a cursor says the next page starts: after the row `after`, and for a sorted list
+    at the date `key` it had, in the order `reverse` (latest first) or not."""
+
+    after: uuid.UUID
+    key: date | None
+    reverse: bool
+
+
+def decode_keyed_cursor(cursor: str | None) -> CursorPosition | None:
+    """What `encode_cursor` put in a cursor; None for no cursor. Raises Unprocessable (400,
+    `invalid_cursor`) for a cursor this API did not give out."""
     if cursor is None:
         return None
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        key = date.fromordinal(int.from_bytes(raw[16:], "big")) if len(raw) == 20 else None
-        return uuid.UUID(bytes=raw if key is None else raw[:16]), key
+        if len(raw) != 20:
+            return CursorPosition(uuid.UUID(bytes=raw), None, False)
+        stamp = int.from_bytes(raw[16:], "big")
+        key = date.fromordinal(stamp & ~REVERSED)
+        return CursorPosition(uuid.UUID(bytes=raw[:16]), key, bool(stamp & REVERSED))
     except (binascii.Error, ValueError, OverflowError) as exc:
         raise Unprocessable(
             "cursor", "not a cursor from this API", "invalid_cursor", "query"
         ) from exc
 
 
+def check_order(position: CursorPosition | None, reverse: bool | None) -> None:
+    """400 `invalid_cursor` for a sorted list's cursor sent without its sort (`reverse` None)
+    or with the other one: it paged by id from the wrong row, or on in the wrong order, with a
+    200. A cursor without a date (from before cursors carried one) pages any order."""
+    if position is None or position.key is None or position.reverse == reverse:
+        return
+    raise Unprocessable(
+        "cursor",
+        "a cursor of a list sorted otherwise: send the sort its first page was asked with",
+        "invalid_cursor",
+        "query",
+    )
+
+
 def decode_cursor(cursor: str | None) -> uuid.UUID | None:
     """The id a cursor names (a sorted list's date, if it has one, left out)."""
     decoded = decode_keyed_cursor(cursor)
-    return None if decoded is None else decoded[0]
+    return None if decoded is None else decoded.after
 
 
 def partial_model(
@@ -301,13 +336,15 @@ def partial_model(
 
 
 def paginate(
-    rows: list[Any], limit: int, key: Callable[[Any], date] | None = None
+    rows: list[Any], limit: int, key: Callable[[Any], date] | None = None, reverse: bool = False
 ) -> tuple[list[Any], str | None]:
     """Services fetch `limit + 1` rows; the extra one only tells whether a next page exists.
-    `key`: a sorted list's date of a row, carried in the cursor (`encode_cursor`)."""
+    `key`: a sorted list's date of a row, carried in the cursor (`encode_cursor`) with the
+    order (`reverse`: latest first)."""
     if len(rows) > limit:
         rows = rows[:limit]
-        return rows, encode_cursor(rows[-1].id, None if key is None else key(rows[-1]))
+        last = None if key is None else key(rows[-1])
+        return rows, encode_cursor(rows[-1].id, last, reverse=reverse)
     return rows, None
 
 

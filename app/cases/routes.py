@@ -172,10 +172,12 @@ def list_cases(
         case_ids=ids,
         sort=sort,
     )
+    reverse = None if sort is None else sort == service.CaseSort.waiting_time
+    page.check_order(reverse)
     rows = service.list_cases(
         session, context, filters, after=page.after, limit=page.limit, after_key=page.after_key
     )
-    rows, next_cursor = page.cut(rows, None if sort is None else service.sort_date)
+    rows, next_cursor = page.cut(rows, None if sort is None else service.sort_date, bool(reverse))
     reader = context.principal.require_organisation()
     service.log_earlier_cases_shown(session, context, rows)
     return CasePage(items=[_public(c, reader) for c in rows], next_cursor=next_cursor)

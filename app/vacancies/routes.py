@@ -203,10 +203,12 @@ def list_vacancies(
         ),
         sort=sort,
     )
+    reverse = None if sort is None else sort == service.VacancySort.waiting_time
+    page.check_order(reverse)
     rows = service.list_vacancies(
         session, principal, filters, after=page.after, limit=page.fetch, after_key=page.after_key
     )
-    rows, next_cursor = page.cut(rows, None if sort is None else service.sort_date)
+    rows, next_cursor = page.cut(rows, None if sort is None else service.sort_date, bool(reverse))
     return VacancyPage(items=[_public(v) for v in rows], next_cursor=next_cursor)
 
 

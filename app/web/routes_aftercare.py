@@ -371,7 +371,7 @@ def table_aftercare(
     dwellings', in its view), each with its checkpoints due or overdue, its signals and an
     overdue omklap; each case shown is one access-log row."""
     status = _choice(request.query_params.get("status"), TenancyStatus)
-    after, _ = _cursor(request.query_params.get("na"))
+    after, _ = _cursor(request.query_params.get("na"), None)
     rows, viewer = aftercare.list_tenancies(
         session, web.access(), table, status=status, after=after, limit=PAGE_SIZE
     )

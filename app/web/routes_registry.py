@@ -40,7 +40,7 @@ from app.rate_limits.deps import limit_person
 from app.rate_limits.service import EndpointClass
 from app.registry import service as registry
 from app.registry.standing import Standing, case_standing, dwelling_standing
-from app.schemas import decode_keyed_cursor, paginate
+from app.schemas import check_order, decode_keyed_cursor, paginate
 from app.tables import service as tables_service
 from app.tables.models import OutflowTable
 from app.timeline.service import case_timeline, vacancy_timeline
@@ -102,13 +102,16 @@ def _reference(value: str | None) -> str | None:
     return value
 
 
-def _cursor(value: str | None) -> tuple[uuid.UUID | None, date | None]:
-    """The last row of the previous page and, for a sorted list, its date then."""
+def _cursor(value: str | None, reverse: bool | None) -> tuple[uuid.UUID | None, date | None]:
+    """The last row of the previous page and, for a sorted list, its date then; a 400 for a
+    cursor of another order than the list's (`reverse`: latest first, None: unsorted), as the
+    API."""
     try:
         decoded = decode_keyed_cursor(value or None)
+        check_order(decoded, reverse)
     except ProblemError as exc:
         raise InvalidFilter("Ongeldige vervolgpagina.") from exc
-    return (None, None) if decoded is None else decoded
+    return (None, None) if decoded is None else (decoded.after, decoded.key)
 
 
 def _organisations(session: Session, web: Web, kind: OrganisationKind) -> list[Any]:
@@ -198,12 +201,13 @@ def case_list(request: Request, session: SessionDep, web: WebDep) -> HTMLRespons
         case_ids=ids,
         sort=_choice(given.get("sortering"), cases_service.CaseSort),
     )
-    after, after_key = _cursor(given.get("na"))
+    reverse = None if filters.sort is None else filters.sort == cases_service.CaseSort.waiting_time
+    after, after_key = _cursor(given.get("na"), reverse)
     cases = cases_service.list_cases(
         session, context, filters, after=after, limit=PAGE_SIZE, after_key=after_key
     )
     key = None if filters.sort is None else cases_service.sort_date
-    cases, next_cursor = paginate(cases, PAGE_SIZE, key)
+    cases, next_cursor = paginate(cases, PAGE_SIZE, key, bool(reverse))
     standings = _standings(session, cases)
     rows = []
     for case in cases:
@@ -270,12 +274,13 @@ def vacancy_list(request: Request, session: SessionDep, web: WebDep) -> HTMLResp
         ),
         sort=_choice(given.get("sortering"), VacancySort),
     )
-    after, after_key = _cursor(given.get("na"))
+    reverse = None if filters.sort is None else filters.sort == VacancySort.waiting_time
+    after, after_key = _cursor(given.get("na"), reverse)
     vacancies = vacancies_service.list_vacancies(
         session, principal, filters, after=after, limit=PAGE_SIZE + 1, after_key=after_key
     )
     key = None if filters.sort is None else vacancies_service.sort_date
-    vacancies, next_cursor = paginate(vacancies, PAGE_SIZE, key)
+    vacancies, next_cursor = paginate(vacancies, PAGE_SIZE, key, bool(reverse))
     areas = areas_service.names_for(
         session,
         [v.address_neighbourhood_code for v in vacancies]

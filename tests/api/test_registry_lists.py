@@ -256,3 +256,29 @@ def test_a_cursor_whose_date_is_no_date_is_refused(client, region):  # type: ign
     assert_problem(response, 400, "validation_error")
     assert response.json()["invalidParams"][0]["code"] == "invalid_cursor"
     assert invalid_names(response) == ["cursor"]
+
+
+@pytest.mark.parametrize("path", ["/v1/cases", "/v1/vacancies"])
+def test_a_sorted_lists_cursor_pages_only_the_order_it_was_cut_in(client, region, path):  # type: ignore[no-untyped-def]
+    """A sorted page's cursor sent without the sort paged by id from the wrong row (an empty
+    page), and with the other sort it went on in the wrong order, both with a 200: a client
+    that dropped or changed the sort between pages read a list that skipped files. Such a
+    cursor is a 400 `invalid_cursor`; with the sort of its first page it pages on."""
+    if path == "/v1/cases":
+        org = region.care_provider
+        made = [
+            create_case(client, org, region.table_id, ready_since=iso(-d)) for d in (30, 20, 10)
+        ]
+    else:
+        org = region.corporation
+        made = [create_vacancy(client, org, available_from=iso(-d)) for d in (30, 20, 10)]
+    for sort, order in (("-waitingTime", made), ("waitingTime", made[::-1])):
+        first = client.get(path, params={"sort": sort, "limit": 1}, headers=org.headers)
+        cursor = first.json()["next_cursor"]
+        other = "waitingTime" if sort.startswith("-") else "-waitingTime"
+        for params in ({"cursor": cursor}, {"cursor": cursor, "sort": other}):
+            refused = client.get(path, params=params, headers=org.headers)
+            assert_problem(refused, 400, "validation_error")
+            assert refused.json()["invalidParams"][0]["code"] == "invalid_cursor", params
+        rest = ids(client, org, path, sort=sort, cursor=cursor)
+        assert rest == [m["id"] for m in order[1:]]

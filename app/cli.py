@@ -30,10 +30,29 @@ if TYPE_CHECKING:
 # the whole web application first.
 
 
+def refuse_missing_sqlite_file(database_url: str) -> None:
+    """Exit when the URL names a SQLite file that does not exist. Opening it would create an
+    empty one, and the default `./uitstroomtafel.db` is relative to the current folder: a
+    command run from another folder than `serve` made a second, empty database there."""
+    from sqlalchemy.engine import make_url
+
+    url = make_url(database_url)
+    if url.get_backend_name() != "sqlite" or url.query.get("uri"):
+        return
+    if url.database in (None, "", ":memory:") or Path(url.database).exists():
+        return
+    sys.exit(
+        f"Cannot use the database of UITSTROOM_DATABASE_URL ({url}): there is no file "
+        f"{Path(url.database).absolute()} (a relative path is read from the current folder); "
+        "run `uitstroomtafel migrate` first"
+    )
+
+
 @contextmanager
 def _session(settings: Settings) -> Iterator[Session]:
     from app.db import build_engine
 
+    refuse_missing_sqlite_file(settings.database_url)
     engine = build_engine(settings.database_url)
     try:
         with Session(engine, expire_on_commit=False) as session:

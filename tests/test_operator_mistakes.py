@@ -209,3 +209,28 @@ def test_migrate_refuses_a_grant_it_cannot_make_before_it_migrates(tmp_path, dat
             tables = connection.execute(text("SELECT name FROM sqlite_master")).all()
         engine.dispose()
         assert tables == []
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["list-organisations"],
+        ["create-organisation", "Gemeente Elders", "municipality"],
+        ["limits"],
+    ],
+    ids=lambda command: command[0],
+)
+def test_a_command_on_a_sqlite_file_that_does_not_exist_creates_none_and_names_the_file(
+    tmp_path, monkeypatch, command
+):
+    """The default database is `./uitstroomtafel.db`, relative to the folder the command runs
+    in: run from another folder, a command opened (and so created) an empty file there and
+    named only the URL, so migrating as it said made a second, empty database beside the one
+    `serve` uses. It now creates nothing and names the file it looked for."""
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SystemExit) as refused:
+        run_cli("sqlite:///./uitstroomtafel.db", *command)
+    said = str(refused.value.code)
+    assert said.startswith("Cannot use the database of UITSTROOM_DATABASE_URL")
+    assert f"there is no file {tmp_path / 'uitstroomtafel.db'} " in said  # in full
+    assert list(tmp_path.iterdir()) == []

@@ -127,6 +127,9 @@ def load(session: Session, web: Web, meeting_id: uuid.UUID) -> AgendaData:
         session, context, table, status=None, overdue_on=None, after=None, limit=MAX_ROWS
     )
     data.actions = {str(a.id): a for a in actions}
+    # A closed action's owner may have left the table since: named as the minutes name it.
+    owners = {a.owner_organisation_id for a in actions}
+    data.names = names_of(session, [o for o in owners if str(o) not in data.names]) | data.names
     named = set(_vacancy_ids(document))
     named |= {c["id"] for c in document.get("changes", []) if c.get("subject") == "vacancy"}
     data.refs = vacancy_refs(session, named)

@@ -148,3 +148,35 @@ def test_the_aftercare_rows_name_a_provider_and_a_corporation_that_have_left(  #
         theirs_rows = [r for r in rows if r and r[0] == "nazorg" and r[1] == theirs]
         assert theirs_rows, export
         assert all(r[-2:] == names for r in theirs_rows), (export, theirs_rows)
+
+
+def test_a_meetings_closed_action_names_an_owner_that_has_left_the_table(  # type: ignore[no-untyped-def]
+    app, client, region
+):
+    """The meeting page lists the actions handed out at it, closed ones too; their owners'
+    names came from the members now, so the action of an organisation that had closed it and
+    left read 'onbekende organisatie' (the minutes named it)."""
+    meeting_id = publish_on(client, region, iso(7))
+    body = {
+        "kind": "plan_viewing",
+        "owner_organisation_id": region.other_corporation.id,
+        "due_date": iso(14),
+        "meeting_id": meeting_id,
+    }
+    url = f"/v1/tables/{region.table_id}/actions"
+    made = client.post(url, json=body, headers=region.chair.headers)
+    assert made.status_code == 201, made.text
+    done = client.patch(
+        f"/v1/actions/{made.json()['id']}",
+        json={"status": "done"},
+        headers=region.other_corporation.headers,
+    )
+    assert done.status_code == 200, done.text
+    leave(client, region, region.other_corporation)
+    chair = signed_in(app, make_person(client, region.chair, "chair"))
+
+    page = chair.get(f"/vergaderingen/{meeting_id}")
+
+    assert page.status_code == 200, page.text
+    assert region.other_corporation.name in page.text
+    assert "onbekend" not in page.text

@@ -319,7 +319,7 @@ def upsert_vacancies(
     contents = list(zip(*(columns[c] for c in CONTENT_COLUMNS), strict=True))
     new_indexes: list[int] = []
     updated: list[int] = []
-    relet: dict[int, uuid.UUID] = {}
+    on_offer: dict[int, uuid.UUID] = {}
     outcomes: list[UpsertOutcome | None] = [None] * len(items)
     for index, ref in enumerate(refs):
         current = existing.get(ref)
@@ -329,15 +329,19 @@ def upsert_vacancies(
         current_id, status = current[1], current[2]
         if current[_TABLE_AT] != columns["table_id"][index]:
             lifecycle.check_move(status, ref)
-        later = columns["available_from"][index] > current[_AVAILABLE_FROM_AT]
-        if later and status == VacancyStatus.let:
-            relet[index] = current_id
-        if lifecycle.status_after_push(status, later) != status or current[4:] != contents[index]:
+        day = columns["available_from"][index]
+        later = day > current[_AVAILABLE_FROM_AT]
+        after = lifecycle.status_after_push(status, later)
+        # Offered (again), or its day moved back: it must lie after any tenant's move-in (a
+        # day moved later than a stored one that did stays after it).
+        if after != VacancyStatus.let and (after != status or day < current[_AVAILABLE_FROM_AT]):
+            on_offer[index] = current_id
+        if after != status or current[4:] != contents[index]:
             updated.append(index)
             outcomes[index] = UpsertOutcome(current_id, ref, "updated")
         else:
             outcomes[index] = UpsertOutcome(current_id, ref, "unchanged")
-    if relet and (errors := _before_move_in(session, relet, refs, columns["available_from"])):
+    if on_offer and (errors := _before_move_in(session, on_offer, refs, columns["available_from"])):
         raise InvalidVacancies(errors, batch)
     if new_indexes:
         new_indexes.sort(key=refs.__getitem__)  # the insert's lock order
@@ -374,16 +378,20 @@ def upsert_vacancies(
 
 
 def _before_move_in(
-    session: Session, relet: dict[int, uuid.UUID], refs: list[str], available: list[date]
+    session: Session, on_offer: dict[int, uuid.UUID], refs: list[str], available: list[date]
 ) -> list[ItemError]:
-    """The items that offer a let dwelling again (`relet`: item index -> dwelling id) from a
-    day that is not after its last tenant's move-in (the proposal's `housed_on`): the dwelling
-    cannot come free before, or on the day, its tenant moved in, and offering it so would put
-    an occupied dwelling on the agenda. 400 `available_before_move_in` on `available_from`."""
+    """The items that offer a known dwelling from a new day, or again (`on_offer`: item index
+    -> dwelling id: a let one with a later day, a withdrawn one, or one on offer whose day
+    moves back), from a day that is not after its last tenant's move-in (the proposal's
+    `housed_on`): the dwelling cannot come free before, or on the day, its tenant moved in,
+    and offering it so would put an occupied dwelling on the agenda. Not only the push that
+    offers a let dwelling again: a later push of an older day (a stale system, an old
+    spreadsheet) moved it back before the move-in. 400 `available_before_move_in` on
+    `available_from`."""
     moved_in = dict(
         session.exec(
             select(Proposal.vacancy_id, func.max(Proposal.housed_on))
-            .where(col(Proposal.vacancy_id).in_(set(relet.values())))
+            .where(col(Proposal.vacancy_id).in_(set(on_offer.values())))
             .group_by(col(Proposal.vacancy_id))
         ).all()
     )
@@ -396,7 +404,7 @@ def _before_move_in(
             f"the dwelling is let to a tenant who moved in on {day.isoformat()}; it comes "
             "free after that day",
         )
-        for index, dwelling_id in sorted(relet.items())
+        for index, dwelling_id in sorted(on_offer.items())
         if (day := moved_in.get(dwelling_id)) is not None and available[index] <= day
     ]
 

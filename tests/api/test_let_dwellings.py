@@ -273,3 +273,30 @@ def test_a_dwelling_let_from_before_a_checkpoint_leaves_the_tenancy_an_end(clien
     assert late.json()["invalidParams"][0]["code"] == "date_after_next_move_in"
     ended = _end(client, region, first["id"], -95)
     assert ended.status_code == 200, ended.text
+
+
+def test_a_dwelling_offered_again_cannot_move_its_day_before_its_last_tenants_move_in(
+    client, region
+):
+    """Once a let dwelling is on offer again (or withdrawn after that), a later push with an
+    earlier `available_from` (a stale system, an old spreadsheet) put the day before the last
+    tenant's move-in, and the occupied dwelling onto the agenda: the check was made only on
+    the push that offered the let dwelling again."""
+    dwelling = let_dwelling(client, region)
+    headers = region.corporation.headers
+    offered = client.post("/v1/vacancies", json=pushed(dwelling, MOVED_IN + 1), headers=headers)
+    assert offered.json()["status"] == "available", offered.text
+    early = client.post("/v1/vacancies", json=pushed(dwelling, MOVED_IN - 10), headers=headers)
+    assert_problem(early, 400)
+    assert early.json()["invalidParams"][0]["code"] == "available_before_move_in"
+    assert stored(client, region, dwelling)["available_from"] == iso(MOVED_IN + 1)
+    withdrawn = client.delete(f"/v1/vacancies/{dwelling['id']}", headers=headers)
+    assert withdrawn.status_code == 204, withdrawn.text
+    again = client.post(
+        "/v1/vacancies/batch", json={"items": [pushed(dwelling, MOVED_IN)]}, headers=headers
+    )
+    assert_problem(again, 400)
+    assert again.json()["invalidParams"][0]["name"] == "items[0].available_from"
+    assert stored(client, region, dwelling)["status"] == "withdrawn"
+    later = client.post("/v1/vacancies", json=pushed(dwelling, MOVED_IN + 2), headers=headers)
+    assert later.json()["status"] == "available", later.text

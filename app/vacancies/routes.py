@@ -109,7 +109,7 @@ def _fingerprinted(batch: VacancyBatch) -> VacancyBatch:
     Until 2026-12 the fingerprint was of the items as sent: a batch record written before
     then answers every retry of its batch with 422 (safe: nothing runs twice) until it expires
     (`UITSTROOM_IDEMPOTENCY_TTL_HOURS`)."""
-    items: list[dict[str, Any] | VacancyIn] = []
+    items: list[Any] = []
     for item in batch.items:
         if isinstance(item, dict):
             with suppress(ValidationError):

@@ -46,7 +46,7 @@ from app.tables.models import TableMember, TableMunicipality
 from app.tables.service import reader_table_ids
 from app.vacancies import lifecycle
 from app.vacancies.lifecycle import VacancyEvent
-from app.vacancies.models import Vacancy, VacancyIn, VacancyStatus
+from app.vacancies.models import NOT_AN_OBJECT, Vacancy, VacancyIn, VacancyStatus
 from app.versioning import check_if_match, flush, lock_checked
 
 VACANCY_TABLE = table_of(Vacancy)
@@ -77,7 +77,11 @@ class InvalidVacancies(ProblemError):
 
     def __init__(self, errors: list[ItemError], batch: bool):
         def param(e: ItemError) -> dict[str, str]:
-            name = f"items[{e.index}].{e.name}" if batch else e.name
+            name = (
+                (f"items[{e.index}].{e.name}" if e.name else f"items[{e.index}]")
+                if batch
+                else e.name
+            )
             return {"name": name, "in": "body", "code": e.code, "reason": e.reason}
 
         extra: dict[str, Any] = {"invalidParams": [param(e) for e in errors]}
@@ -178,17 +182,25 @@ def _tables_for(
 ITEMS = TypeAdapter(list[VacancyIn])
 
 
-def parse_items(raw_items: list[dict[str, Any]]) -> tuple[list[VacancyIn], list[ItemError]]:
+def parse_items(raw_items: Sequence[Any]) -> tuple[list[VacancyIn], list[ItemError]]:
     """Validate all items of a batch in one call, collecting the errors of every item (an
-    error's location starts with the item's index)."""
+    error's location starts with the item's index); an item that is no object is one error
+    (`dict_type`, named by its index alone)."""
+    objects = [i for i, raw in enumerate(raw_items) if isinstance(raw, dict)]
+    errors: list[ItemError] = [
+        ItemError(i, None, "", "dict_type", NOT_AN_OBJECT)
+        for i, raw in enumerate(raw_items)
+        if not isinstance(raw, dict)
+    ]
     try:
-        return ITEMS.validate_python(raw_items), []
+        items = ITEMS.validate_python([raw_items[i] for i in objects])
+        return (items, []) if not errors else ([], errors)
     except ValidationError as exc:
-        errors: list[ItemError] = []
         for error in exc.errors():
             # Every error is an item's: the callers pass a list (the route bounds its length).
-            index, *loc = error["loc"]
-            assert isinstance(index, int)
+            position, *loc = error["loc"]
+            assert isinstance(position, int)
+            index = objects[position]
             ref = raw_items[index].get("external_ref")
             errors.append(
                 ItemError(
@@ -199,13 +211,15 @@ def parse_items(raw_items: list[dict[str, Any]]) -> tuple[list[VacancyIn], list[
                     error["msg"],
                 )
             )
-        return [], errors
+        return [], sorted(errors, key=lambda e: e.index)
 
 
-def _raw_key(raw: dict[str, Any] | VacancyIn) -> tuple[str | None, str | None]:
+def _raw_key(raw: Any) -> tuple[str | None, str | None]:
     """(external_ref, municipality_code) of an item, read leniently from unvalidated input."""
     if isinstance(raw, VacancyIn):
         return raw.external_ref, raw.address.municipality_code
+    if not isinstance(raw, dict):
+        return None, None
     ref = raw.get("external_ref")
     address = raw.get("address")
     code = address.get("municipality_code") if isinstance(address, dict) else None
@@ -250,7 +264,7 @@ def _domain_errors(
 def upsert_vacancies(
     session: Session,
     principal: Principal,
-    raw_items: Sequence[dict[str, Any] | VacancyIn],
+    raw_items: Sequence[dict[str, Any] | VacancyIn] | Sequence[Any],
     *,
     batch: bool,
     if_match: str | None = None,

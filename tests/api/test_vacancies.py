@@ -218,6 +218,23 @@ def test_an_item_that_is_no_object_is_named_once_by_its_index(client, small_regi
     assert [i["index"] for i in body["invalidItems"]] == [1, 2]
 
 
+def test_an_item_that_is_no_object_does_not_hide_the_other_items_errors(client, small_region):
+    """One item that is no object answered for itself only: the client fixed it and sent the
+    batch again to learn of the next bad item (README: a 400 lists every invalid field)."""
+    items = [*batch_of(3), 7]
+    items[0]["rooms"] = 0
+    items[2]["external_ref"] = items[1]["external_ref"]
+    body = assert_problem(push_batch(client, small_region.corporation, items), 400)
+    assert [(p["name"], p["code"]) for p in body["invalidParams"]] == [
+        ("items[0].rooms", "greater_than_equal"),
+        ("items[2].external_ref", "duplicate_in_batch"),
+        ("items[3]", "dict_type"),
+    ]
+    listed = [(i["index"], i["external_ref"]) for i in body["invalidItems"]]
+    assert listed == [(0, items[0]["external_ref"]), (2, items[1]["external_ref"]), (3, None)]
+    assert own_vacancies(client, small_region.corporation) == []
+
+
 def test_uncovered_municipalities_are_listed_per_item(client, region, other_region):
     items = batch_of(4)
     items[0] = vacancy_body("GM0363")

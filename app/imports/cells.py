@@ -22,7 +22,8 @@ from typing import Any
 from app.imports.columns import Column, Kind
 from app.vocabulary import MONTHS
 
-EXCEL_EPOCH = date(1899, 12, 30)  # day 0 of the 1900 date system, as Excel counts
+EXCEL_EPOCH = date(1899, 12, 30)  # day 0 of the 1900 date system, as Excel counts from day 61
+EXCEL_LEAP_DAY = 60  # Excel's 29 February 1900, a day that did not exist
 YES = frozenset({"ja", "j", "yes", "y", "waar", "true", "1", "x"})
 NO = frozenset({"nee", "n", "no", "onwaar", "false", "0"})
 # ASCII digits only (`[0-9]`, not `\d`): the API reads no other script's digits, and neither
@@ -145,8 +146,13 @@ def _boolean(_: Column, value: Any) -> bool:
 def _serial_refused(number: float) -> CellError:
     whole = int(number)
     hint = ""
-    if 1 <= whole <= 80_000:
-        as_serial = dutch_date(EXCEL_EPOCH + timedelta(days=whole))
+    if whole == EXCEL_LEAP_DAY:
+        hint = " Als Excel-datumnummer zou het 29 februari 1900 zijn, een dag die niet bestond."
+    elif 1 <= whole <= 80_000:
+        # Excel counts 1900 as a leap year: its days before the 29th of February it invented
+        # lie one later than counting from EXCEL_EPOCH gives (its day 1 is 1 January 1900).
+        days = whole + 1 if whole < EXCEL_LEAP_DAY else whole
+        as_serial = dutch_date(EXCEL_EPOCH + timedelta(days=days))
         hint = f" Als Excel-datumnummer zou het {as_serial} zijn."
     return CellError(
         "excel_serial_date",

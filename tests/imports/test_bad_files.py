@@ -136,6 +136,24 @@ def test_a_date_typed_as_an_excel_serial_number_is_refused_with_the_date_it_woul
     assert codes(body) == ["excel_serial_date"]
 
 
+@pytest.mark.parametrize(
+    ("serial", "shown"),
+    [(1, "1 januari 1900"), (59, "28 februari 1900"), (61, "1 maart 1900")],
+)
+def test_a_small_excel_serial_number_names_the_date_excel_shows_for_it(
+    client, region, serial, shown
+):
+    """Excel counts 1900 as a leap year (its day 60 is 29 February 1900), so the days before
+    it lie one later than counting from 30 December 1899 gives: a 1 typed in a date column was
+    named 31 December 1899, where Excel shows 1 January 1900."""
+    lines = table([dwelling_row("W-1", **{"Beschikbaar vanaf": serial})])
+    content = xlsx(lines, sheet="Woningen")
+    response = upload(client, "/v1/vacancies/imports", content, region.corporation.headers)
+    [issue] = response.json()["issues"]
+    assert issue["code"] == "excel_serial_date"
+    assert f"zou het {shown} zijn" in issue["message"], issue["message"]
+
+
 def test_empty_rows_at_the_end_are_skipped(client, region):
     """A blank tail is no part of the table: skipped and not counted (the two XLSX readers
     see different amounts of it); an empty row between data rows is counted."""

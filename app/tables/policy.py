@@ -6,7 +6,7 @@ Defaults follow docs/domain.md; every agenda records the policy it used.
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, ValidationInfo, field_validator
 
 from app.schemas import ApiModel, validate_merged
 
@@ -316,12 +316,16 @@ class TablePolicyPatch(ApiModel):
     _stall_statuses = field_validator("stalled_after_days")(_open_statuses)
     _checkpoint_months = field_validator("aftercare_checkpoint_months")(_sorted_months)
 
-    @model_validator(mode="after")
-    def _no_nulls(self) -> "TablePolicyPatch":
-        for name in self.model_fields_set:
-            if getattr(self, name) is None:
-                raise ValueError(f"{name} cannot be null; leave it out to keep the current value")
-        return self
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_nulls(cls, value: Any, info: ValidationInfo) -> Any:
+        """A null sent for a field is refused under that field's own name (`policy.x`), not
+        the policy's: only sent fields are validated, so a left-out one keeps its value."""
+        if value is None:
+            raise ValueError(
+                f"{info.field_name} cannot be null; leave it out to keep the current value"
+            )
+        return value
 
 
 def merge_policy(current: dict[str, Any], patch: TablePolicyPatch) -> TablePolicy:

@@ -274,6 +274,8 @@ INVALID_POLICIES = [
         {"beschikking_required": "maybe"}, "policy.beschikking_required", id="unknown-level"
     ),
     pytest.param({"horizon_dayz": 10}, "policy.horizon_dayz", id="unknown-field"),
+    # A null named `policy` alone: the client looked for the field in vain.
+    pytest.param({"horizon_days": None}, "policy.horizon_days", id="null-field"),
 ]
 
 

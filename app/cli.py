@@ -133,6 +133,11 @@ def where(host: str, port: int) -> str:
     )
 
 
+OPERATOR_OFF = (
+    "  UITSTROOM_ADMIN_KEY is not set: the operator API is off (creating organisations, tables "
+    "and API keys over HTTP answers 401); set it, serve --demo, or use the CLI commands."
+)
+
 MAX_REQUEST_HEAD_BYTES = 64 * 1024
 """The most of a request's line and headers the server buffers before they end (nginx allows
 4 x 8 KiB by default); beyond it the request gets 400 and its connection is closed. A head
@@ -175,6 +180,8 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> None:
             # Migrated above, once: the app must not do it again when it starts.
             settings = settings.model_copy(update={"migrate_on_start": False})
             print(where(args.host, args.port), flush=True)
+            if not settings.admin_key:  # a walk-through's first call would get 401, unexplained
+                print(OPERATOR_OFF, flush=True)
             proxy = proxy_options(args, settings)
             # One worker serves this app; more build theirs from the factory (`serve_workers`).
             config = uvicorn.Config(

@@ -227,3 +227,21 @@ def test_a_server_whose_port_another_took_first_serves_on_another(tmp_path, monk
     finally:
         squatter.shutdown()
         squatter.server_close()
+
+
+def test_a_server_without_an_operator_key_says_the_operator_api_is_off(tmp_path):
+    """Without `UITSTROOM_ADMIN_KEY` (and without `--demo`, which makes one) nobody can create
+    organisations, tables or keys over HTTP; a newcomer following the walk-through got 401s and
+    did not learn why. The server says so when it starts."""
+    env = {k: v for k, v in os.environ.items() if k != "UITSTROOM_ADMIN_KEY"}
+    env |= {
+        "UITSTROOM_DATABASE_URL": f"sqlite:///{tmp_path / 'no-operator.db'}",
+        "UITSTROOM_MIGRATE_ON_START": "true",
+    }
+    with serving(env) as served:
+        refused = httpx.get(
+            f"{served.base}/v1/organizations", headers={"Authorization": "Bearer x"}
+        )
+        output = served.output()
+    assert refused.status_code == 401
+    assert "UITSTROOM_ADMIN_KEY is not set: the operator API is off" in output, output

@@ -41,6 +41,19 @@ from app.web.routes_meetings import _vacancy_summary
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
 
 
+def deciding_role(web: Web, proposal: Proposal, role: str) -> str:
+    """The part this person decides in: the chair organisation's people without the chair role
+    act as their organisation's party to the proposal (a corporation chairing the table accepts
+    its own dwelling's proposal through a member, as at a table it does not chair)."""
+    if role != "chair" or web.role == "chair":
+        return role
+    if web.organisation.id == proposal.corporation_id:
+        return "corporation"
+    if web.organisation.id == proposal.care_provider_id:
+        return "care_provider"
+    return role
+
+
 def decision_choices(web: Web, status: ProposalStatus, role: str) -> list[str]:
     """The decisions this person may record now: the proposal lifecycle's transitions and
     deciders, with the chair's share reserved for people with the chair role."""
@@ -71,7 +84,7 @@ def _proposal_page(
                 raise
             anonymised = True
     meeting, _ = meetings_service.get_meeting(session, context, proposal.meeting_id)
-    choices = decision_choices(web, proposal.status, role)
+    choices = decision_choices(web, proposal.status, deciding_role(web, proposal, role))
     # Before the meeting's day the parties decide nothing (so no move-in date lies between the
     # meeting and today yet); the chair may only withdraw.
     decisions_wait = proposal_lifecycle.is_open(proposal.status) and meeting.date > today()
@@ -128,6 +141,7 @@ def record_decision(
     proposal, table, role = found
     proposal_id = proposal.id
     web.require_writer()
+    role = deciding_role(web, proposal, role)
     if role == "chair":
         web.require_chair(table.chair_organisation_id)
     body: dict[str, Any] = {"decision": field(form, "besluit", 40)}

@@ -1,0 +1,57 @@
+"""Decisions on the proposal page by the parties themselves, also at a table one of them chairs."""
+
+from tests.clock import iso
+from tests.conftest import create_case, create_vacancy, seed_org, seed_table
+from tests.web.conftest import DATE, make_person, post_form, signed_in
+
+
+def test_a_member_of_a_corporation_chairing_the_table_decides_for_its_own_dwelling(
+    app, client, session
+):
+    """A corporation may chair the table (README: chair of a table, any kind). Its people with
+    the member role record what the corporation decides on its own dwelling's proposals
+    (accept, decline, plan the viewing, sign, house), as at a table it does not chair; only
+    the chair's own work (nominate, withdraw) asks for the chair role."""
+    corporation = seed_org(session, "housing_corporation")
+    provider = seed_org(session, "care_provider")
+    table_id = seed_table(session, corporation, [provider], ["GM0344"])
+    create_case(client, provider, table_id)
+    create_vacancy(client, corporation, available_from=DATE)
+    meeting = client.post(
+        f"/v1/tables/{table_id}/meetings", json={"date": DATE}, headers=corporation.headers
+    ).json()
+    published = client.post(f"/v1/meetings/{meeting['id']}/publish", headers=corporation.headers)
+    assert published.status_code == 200, published.text
+    listed = client.get(f"/v1/tables/{table_id}/proposals", headers=corporation.headers)
+    [proposal] = listed.json()["items"]
+    url = f"/voorstellen/{proposal['id']}"
+    chair = signed_in(app, make_person(client, corporation, "chair"))
+    nominated = post_form(chair, url + "/besluit", {"besluit": "nominate", "versie": "1"}, url)
+    assert nominated.status_code == 303, nominated.text
+
+    member = signed_in(app, make_person(client, corporation, "member"))
+    page = member.get(url)
+    assert page.status_code == 200
+    assert 'value="corporation_accept"' in page.text
+    assert 'value="nominate"' not in page.text and 'value="withdraw"' not in page.text
+    accepted = post_form(
+        member, url + "/besluit", {"besluit": "corporation_accept", "versie": "2"}, url
+    )
+    assert accepted.status_code == 303, accepted.text
+    viewing = post_form(
+        member,
+        url + "/besluit",
+        {"besluit": "plan_viewing", "versie": "3", "bezichtiging": iso(0)},
+        url,
+    )
+    assert viewing.status_code == 303, viewing.text
+    api = client.get(f"/v1/proposals/{proposal['id']}", headers=corporation.headers).json()
+    assert api["status"] == "viewing_planned"
+    # The chair's own decision still asks for the chair role.
+    withdrawn = post_form(
+        member,
+        url + "/besluit",
+        {"besluit": "withdraw", "reden": "other", "versie": "4"},
+        url,
+    )
+    assert withdrawn.status_code == 403, withdrawn.text

@@ -91,9 +91,10 @@ def decide(
 
     def reread(stored_id: uuid.UUID) -> tuple[ProposalPublic, dict[str, str]]:
         # The answer holds score components derived from the case file: not kept in the
-        # idempotency record, read again with the caller's access on replay.
+        # idempotency record, read again with the caller's access on replay, and logged as
+        # that read of the case.
         proposal, _, role = service.get_proposal(session, context, stored_id)
-        return service.proposal_public(session, proposal, role), {"ETag": etag(proposal)}
+        return service.show(session, context, proposal, role), {"ETag": etag(proposal)}
 
     if replay := idempotency.replay(session, context.principal, payload, reread):
         return replay

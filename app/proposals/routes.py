@@ -29,7 +29,7 @@ router = APIRouter(route_class=SessionEndingRoute, prefix="/v1", tags=["proposal
 @router.get(
     "/tables/{table_id}/proposals",
     response_model=ProposalPage,
-    responses=problem_responses(401, 404),
+    responses=problem_responses(401, 403, 404),
 )
 def list_proposals(
     table: TableDep,
@@ -62,7 +62,7 @@ def list_proposals(
 @router.get(
     "/proposals/{proposal_id}",
     response_model=ProposalPublic,
-    responses=problem_responses(401, 404),
+    responses=problem_responses(401, 403, 404),
 )
 def get_proposal(
     found: ProposalDep, context: AccessContextDep, session: SessionDep, response: Response

@@ -78,16 +78,29 @@ def role_of(context: AccessContext, proposal: Proposal, table: OutflowTable) -> 
 def get_proposal(
     session: Session, context: AccessContext, proposal_id: uuid.UUID
 ) -> tuple[Proposal, OutflowTable, str]:
-    """The proposal, its table and the caller's role in it; 404 outside the caller's reach."""
+    """The proposal, its table and the caller's role in it; 404 outside the caller's reach,
+    403 for the operator (`refuse_operator`) when it exists."""
     proposal = session.get(Proposal, proposal_id)
-    if proposal is None or context.principal.organisation_id is None:
+    if proposal is None:
         raise NotFound("No such proposal.")
+    refuse_operator(context)
     table = session.get(OutflowTable, proposal.table_id)
     member = session.get(TableMember, (proposal.table_id, context.principal.organisation_id))
     role = role_of(context, proposal, table) if table and member else None
     if table is None or role is None:
         raise NotFound("No such proposal.")
     return proposal, table, role
+
+
+def refuse_operator(context: AccessContext) -> None:
+    """403 for the operator: it sees the tables and their meetings (each with its count of
+    proposals), so it is refused a proposal, which names a case, rather than told there is
+    none, as it is refused case files, agendas and minutes."""
+    if context.principal.organisation_id is None:
+        raise Forbidden(
+            "Proposals name case files; they are for the organisations at the table, not the "
+            "operator."
+        )
 
 
 def visible_clause(context: AccessContext, table: OutflowTable) -> ColumnElement[bool]:
@@ -112,7 +125,8 @@ def list_proposals(
     limit: int,
 ) -> list[Proposal]:
     """Up to `limit` + 1 proposals (the extra one tells whether a next page exists); the first
-    `limit`, which the caller shows, are in the access log."""
+    `limit`, which the caller shows, are in the access log. 403 for the operator."""
+    refuse_operator(context)
     query = select(Proposal).where(visible_clause(context, table))
     if meeting_id is not None:
         query = query.where(Proposal.meeting_id == meeting_id)

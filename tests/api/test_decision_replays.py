@@ -1,9 +1,12 @@
 """A decision sent again with its Idempotency-Key: the replay reads the proposal again, so it
 is an access to the case like any read of the proposal."""
 
+import uuid
+
+from tests.api.helpers import assert_problem
 from tests.api.test_access_log import entries_for
 from tests.api.test_meetings import DATE, proposals, publish, schedule
-from tests.conftest import create_case, create_vacancy
+from tests.conftest import OPERATOR, create_case, create_vacancy
 
 
 def test_a_replayed_decision_is_logged_as_a_read_of_the_case(client, region):
@@ -30,3 +33,28 @@ def test_a_replayed_decision_is_logged_as_a_read_of_the_case(client, region):
     assert shown["action"] == "proposal"
     assert shown["endpoint"] == "POST /v1/proposals/{proposal_id}/decisions"
     assert shown["organisation_id"] == region.chair.id
+
+
+def test_the_operator_is_refused_the_proposals_not_told_there_are_none(client, region):
+    """The operator manages the tables and sees their meetings (with a count of proposals),
+    but case files, agendas and minutes are refused it with 403 (README: operator, none
+    (403)). The proposals answered an empty list and 404 'No such proposal' instead: an
+    operator checking a table was told it had no proposals."""
+    create_case(client, region.care_provider, region.table_id)
+    create_vacancy(client, region.corporation, available_from=DATE)
+    meeting = publish(client, region, schedule(client, region))
+    assert meeting["proposals"] == 1
+    [proposal] = proposals(client, region)
+    for path in (
+        f"/v1/tables/{region.table_id}/proposals",
+        f"/v1/proposals/{proposal['id']}",
+        f"/v1/proposals/{proposal['id']}/case-profile",
+    ):
+        assert_problem(client.get(path, headers=OPERATOR), 403)
+    decided = client.post(
+        f"/v1/proposals/{proposal['id']}/decisions",
+        json={"decision": "withdraw", "reason": "other"},
+        headers=OPERATOR,
+    )
+    assert_problem(decided, 403)
+    assert_problem(client.get(f"/v1/proposals/{uuid.uuid4()}", headers=OPERATOR), 404)

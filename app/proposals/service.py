@@ -221,7 +221,9 @@ def decide(
     reason = data.reason.value if data.reason else None
     if reasons is not None and reason not in reasons:
         raise Unprocessable(
-            "reason", f"required for {decision}, one of: {', '.join(sorted(reasons))}"
+            "reason",
+            f"required for {decision}, one of: {', '.join(sorted(reasons))}",
+            "required" if reason is None else "invalid",
         )
     if reasons is None and reason is not None:
         raise Unprocessable("reason", f"{decision} takes no reason", "reason_not_allowed")

@@ -58,3 +58,38 @@ def test_the_operator_is_refused_the_proposals_not_told_there_are_none(client, r
     )
     assert_problem(decided, 403)
     assert_problem(client.get(f"/v1/proposals/{uuid.uuid4()}", headers=OPERATOR), 404)
+
+
+def test_a_decline_without_its_reason_says_the_reason_is_required(client, region):
+    """A missing viewing day answers invalidParams code `required`; a missing decline or
+    withdrawal reason answered `invalid`, and the page said 'Ongeldige invoer: Reden' for a
+    reason left unchosen. A reason of another decision stays `invalid`."""
+    create_case(client, region.care_provider, region.table_id)
+    create_vacancy(client, region.corporation, available_from=DATE)
+    publish(client, region, schedule(client, region))
+    [proposal] = proposals(client, region)
+    path = f"/v1/proposals/{proposal['id']}/decisions"
+    for org, decision in (
+        (region.chair, "withdraw"),
+        (region.corporation, "corporation_decline"),
+        (region.care_provider, "client_decline"),
+    ):
+        missing = assert_problem(
+            client.post(path, json={"decision": decision}, headers=org.headers), 400
+        )
+        assert [(p["name"], p["code"]) for p in missing["invalidParams"]] == [
+            ("reason", "required")
+        ]
+        other = client.post(
+            path, json={"decision": decision, "reason": "no_such"}, headers=org.headers
+        )
+        assert_problem(other, 400)
+        wrong = client.post(
+            path,
+            json={
+                "decision": decision,
+                "reason": "rent_arrears" if decision != "corporation_decline" else "location",
+            },
+            headers=org.headers,
+        )
+        assert [p["code"] for p in assert_problem(wrong, 400)["invalidParams"]] == ["invalid"]

@@ -55,3 +55,13 @@ def test_a_member_of_a_corporation_chairing_the_table_decides_for_its_own_dwelli
         url,
     )
     assert withdrawn.status_code == 403, withdrawn.text
+
+
+def test_a_withdrawal_without_a_reason_says_the_reason_is_not_filled_in(
+    app, client, region, published, chair
+):
+    browser = signed_in(app, chair)
+    url = f"/voorstellen/{published.proposal_id}"
+    sent = post_form(browser, url + "/besluit", {"besluit": "withdraw", "versie": "1"}, url)
+    assert sent.status_code == 400, sent.text
+    assert "Niet ingevuld: Reden." in sent.text and "Ongeldige invoer" not in sent.text

@@ -20,6 +20,14 @@ FOOTER = (
 )
 
 
+# The digest's proposals: the table's own for the chair and a municipality at it (who read every
+# one), else those of the reader's organisation's cases or dwellings.
+_PROPOSALS_COUNTED = {
+    True: "Open voorstellen van de tafel",
+    False: "Open voorstellen waarbij uw organisatie betrokken is",
+}
+
+
 def _date(value: str) -> str:
     day = date.fromisoformat(value)
     return f"{day.day} {MONTHS[day.month - 1]} {day.year}"
@@ -85,7 +93,7 @@ def subject_and_text(kind: str, data: dict[str, Any], base_url: str) -> tuple[st
                 f"Op {_date(data['date'])} vergadert {table}.\n\n"
                 f"Open acties van uw organisatie bij deze tafel: {data['open_actions']}, "
                 f"waarvan over de termijn: {data['overdue_actions']}.\n"
-                f"Open voorstellen waarbij uw organisatie betrokken is: "
+                f"{_PROPOSALS_COUNTED[bool(data.get('whole_table'))]}: "
                 f"{data['open_proposals']}.\n\nBekijk de vergadering: {link}"
             )
     return subject, text + FOOTER.format(url=base_url.rstrip("/"))

@@ -29,6 +29,7 @@ from app.mail.models import (
     NoticePreferencesUpdate,
 )
 from app.meetings.models import Meeting
+from app.organisations.models import Organisation
 from app.people.models import Person
 from app.proposals.models import OPEN_PROPOSAL, Proposal
 from app.sqltypes import table_of, utcnow
@@ -254,7 +255,7 @@ def digest_due_meetings(session: Session, day: date) -> list[Meeting]:
 
 def _digest_counts(
     session: Session, table: OutflowTable, organisation_id: uuid.UUID, day: date
-) -> dict[str, int]:
+) -> dict[str, Any]:
     actions = session.exec(
         select(col(Action.due_date)).where(
             col(Action.table_id) == table.id,
@@ -267,17 +268,18 @@ def _digest_counts(
         .select_from(Proposal)
         .where(Proposal.table_id == table.id, col(Proposal.status).in_(OPEN_PROPOSAL))
     )
-    if organisation_id != table.chair_organisation_id:
-        proposals = proposals.where(
-            or_(
-                col(Proposal.care_provider_id) == organisation_id,
-                col(Proposal.corporation_id) == organisation_id,
-            )
-        )
+    # Those the organisation reads (`app.proposals.service.visible_clause`): the chair and a
+    # municipality at the table every one of it, the others those of their case or dwelling.
+    kind = session.exec(select(Organisation.kind).where(Organisation.id == organisation_id)).one()
+    whole_table = organisation_id == table.chair_organisation_id or kind == "municipality"
+    if not whole_table:
+        mine = (col(Proposal.care_provider_id), col(Proposal.corporation_id))
+        proposals = proposals.where(or_(*(column == organisation_id for column in mine)))
     return {
         "open_actions": len(actions),
         "overdue_actions": sum(1 for due in actions if due < day),
         "open_proposals": session.exec(proposals).one(),
+        "whole_table": whole_table,
     }
 
 
@@ -300,7 +302,7 @@ def queue_due_notices(session: Session, *, day: date | None = None) -> int:
         # Dropped at the end of the meeting's day (midnight in Amsterdam) if it could not be
         # sent by then.
         expires = datetime.combine(meeting.date + timedelta(days=1), time(), tzinfo=AMSTERDAM)
-        counts: dict[uuid.UUID, dict[str, int]] = {}
+        counts: dict[uuid.UUID, dict[str, Any]] = {}
         for person_id, organisation_id in _recipients(session, members, NoticeKind.digest):
             if organisation_id not in counts:
                 counts[organisation_id] = _digest_counts(session, table, organisation_id, day)

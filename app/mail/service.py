@@ -345,14 +345,16 @@ def queue_due_notices(session: Session, *, day: date | None = None) -> int:
 
 
 def forget_overdue_notice(session: Session, action_id: uuid.UUID) -> None:
-    """The action was closed or given another date: its overdue notice, if one waits in the
-    outbox (a mail server that was down), is not sent: it would say the action is still open
-    and name the old date."""
-    _expire_waiting(
-        session,
-        utcnow(),
-        "the action was closed or moved before it was sent",
-        col(MailMessage.dedupe_key) == f"action.overdue:{action_id}",
+    """The action was closed or given another date: its overdue notice waiting in the outbox
+    (a mail server down) is not sent (it names the old date), and its rows give up the key (a
+    suffix; one row per person), so the action moved or reopened is told of once it is due."""
+    now, key, why = utcnow(), f"action.overdue:{action_id}", "the action was closed or moved"
+    _expire_waiting(session, now, f"{why} before it was sent", col(MailMessage.dedupe_key) == key)
+    session.exec(
+        update(MailMessage)
+        .where(col(MailMessage.dedupe_key) == key)
+        .values(dedupe_key=f"{key}@{now.isoformat()}")
+        .execution_options(synchronize_session=False)
     )
 
 

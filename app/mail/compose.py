@@ -33,6 +33,10 @@ def _date(value: str) -> str:
     return f"{day.day} {MONTHS[day.month - 1]} {day.year}"
 
 
+def _days(count: int) -> str:
+    return f"{count} dag" if count == 1 else f"{count} dagen"
+
+
 def _short(value: str) -> str:
     """The pages' handle for an id: its last 8 hex digits, upper case."""
     return value.replace("-", "")[-8:].upper()
@@ -83,8 +87,8 @@ def subject_and_text(kind: str, data: dict[str, Any], base_url: str) -> tuple[st
             code = _short(data["proposal_id"])
             subject = f"Voorstel {code} staat stil"
             text = (
-                f"Voorstel {code} van {table} staat al {data['days_in_status']} dagen op "
-                f"'{status}'; de tafel spreekt af dat dit binnen {data['limit_days']} dagen "
+                f"Voorstel {code} van {table} staat al {_days(data['days_in_status'])} op "
+                f"'{status}'; de tafel spreekt af dat dit binnen {_days(data['limit_days'])} "
                 f"verder gaat.\n\nBekijk het voorstel: {link}"
             )
         case NoticeKind.digest:

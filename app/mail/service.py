@@ -1,3 +1,5 @@
+# Size: who is told what and when, and when a waiting notice is dropped, read in one place (the
+# queueing and forgetting rules check each other).
 """E-mail notices for people: their choices, and queueing notices in the mail outbox.
 
 Notices about events are queued by `queue_event_notices`, which `app.webhooks.service.emit`
@@ -177,7 +179,7 @@ def queue_event_notices(
     if notice is None:
         return 0
     kind, mail_data = notice
-    mail_data["table"] = table.name
+    mail_data["table"], mail_data["table_id"] = table.name, str(table.id)
     if kind is NoticeKind.action_assigned:
         # The notice says the action is for the reader's organisation: its owner's people only.
         # The webhook goes to the chair too, whose people handed the action out (README).
@@ -308,6 +310,7 @@ def queue_due_notices(session: Session, *, day: date | None = None) -> int:
                 counts[organisation_id] = _digest_counts(session, table, organisation_id, day)
             data = {
                 "table": table.name,
+                "table_id": str(table.id),
                 "date": meeting.date.isoformat(),
                 "path": f"/vergaderingen/{meeting.id}",
                 **counts[organisation_id],
@@ -326,7 +329,7 @@ def queue_due_notices(session: Session, *, day: date | None = None) -> int:
     ).all()
     for action, table_name in overdue:
         data = _action_data(action.id, action.kind, action.due_date, action.table_id)
-        data["table"] = table_name
+        data["table"], data["table_id"] = table_name, str(action.table_id)
         key = f"action.overdue:{action.id}"
         for person_id, _ in _recipients(
             session, [action.owner_organisation_id], NoticeKind.action_overdue
@@ -367,6 +370,21 @@ def forget_stalled_notices(session: Session, proposal_id: str) -> None:
         "the proposal was decided before it was sent",
         col(MailMessage.kind) == NoticeKind.proposal_stalled.value,
         MailMessage.data["proposal_id"].as_string() == proposal_id,
+    )
+
+
+def forget_table_notices(
+    session: Session, table_id: uuid.UUID, organisation_ids: Iterable[uuid.UUID]
+) -> None:
+    """Those organisations left the table: their people's notices about it that wait in the
+    outbox are not sent (they would tell a non-member of its meetings and counts)."""
+    people = select(Person.id).where(col(Person.organisation_id).in_(set(organisation_ids)))
+    _expire_waiting(
+        session,
+        utcnow(),
+        "the organisation left the table before it was sent",
+        col(MailMessage.person_id).in_(people),
+        MailMessage.data["table_id"].as_string() == str(table_id),
     )
 
 

@@ -11,6 +11,7 @@ from sqlmodel.sql.expression import SelectOfScalar
 
 from app.actions.models import Action, ActionStatus
 from app.cases.models import CLOSED_STATUSES, Case
+from app.mail import service as mail
 from app.organisations.models import Organisation, OrganisationKind
 from app.principal import Principal
 from app.problems import Conflict, Forbidden, NotFound, Unprocessable
@@ -275,6 +276,7 @@ def update_table(
             _set_members(session, table.id, members, current_members)
             session.flush()
             _refuse_removing_open_files(session, table.id, set(current_members) - set(members))
+            mail.forget_table_notices(session, table.id, set(current_members) - set(members))
             other_rows_changed = True
     if data.municipality_codes is not None:
         other_rows_changed |= _claim_municipalities(session, table.id, data.municipality_codes)

@@ -88,6 +88,8 @@ def set_preferences(
             "turned off before it was sent",
             col(MailMessage.person_id) == person.id,
             col(MailMessage.kind).in_(unwanted),
+            # Turned on again, a digest or overdue notice still due is queued again.
+            free_key=True,
         )
     return preferences(session, person, mail_enabled=mail_enabled)
 
@@ -388,9 +390,15 @@ def forget_table_notices(
     )
 
 
-def _expire_waiting(session: Session, now: datetime, reason: str, *where: Any) -> None:
+def _expire_waiting(
+    session: Session, now: datetime, reason: str, *where: Any, free_key: bool = False
+) -> None:
     """Mark the pending mails matching `where` expired with `reason`, except those a worker
-    holds a lease on (it is sending them)."""
+    holds a lease on (it is sending them). `free_key`: they give up their dedupe key (a
+    suffix), so the notice that comes due again is queued anew."""
+    values: dict[str, Any] = {"status": MailStatus.expired.value, "last_error": reason}
+    if free_key:
+        values["dedupe_key"] = col(MailMessage.dedupe_key) + f"@{now.isoformat()}"
     session.exec(
         update(MailMessage)
         .where(
@@ -398,7 +406,7 @@ def _expire_waiting(session: Session, now: datetime, reason: str, *where: Any) -
             or_(col(MailMessage.locked_until).is_(None), col(MailMessage.locked_until) < now),
             *where,
         )
-        .values(status=MailStatus.expired.value, last_error=reason)
+        .values(**values)
         .execution_options(synchronize_session=False)
     )
 

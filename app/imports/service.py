@@ -629,10 +629,11 @@ def _write_cases(
     result.outcomes.sort(key=lambda o: o.row)
     _finish(savepoint, result)
     # The report shows existing cases (their ids, whether they would change): a read of them.
-    # A kept update or creation was logged by the service itself.
-    shown = examined if result.dry_run else unchanged
-    if result.valid or result.dry_run:
-        access_log.record(session, context, AccessAction.read, [(c.id, c.table_id) for c in shown])
+    # A kept update or creation was logged by the service itself. A refused file's report lists
+    # its rows as a check's does (the page shows them); the API's refusal names only the
+    # problems and is rolled back whole, these entries with it.
+    shown = unchanged if result.valid and not result.dry_run else examined
+    access_log.record(session, context, AccessAction.read, [(c.id, c.table_id) for c in shown])
 
 
 def log_replayed_report(session: Session, context: AccessContext, report: Any) -> None:

@@ -347,3 +347,19 @@ def test_a_returning_clients_row_updates_the_open_case_and_never_registers_one(c
     assert (after.json()["created"], after.json()["updated"]) == (0, 1)
     cases = {c["id"]: c for c in _cases(client, cp)}
     assert (cases[returned["id"]]["urgency"], cases[closed["id"]]["urgency"]) == (True, False)
+
+
+def test_a_refused_import_names_no_stored_case_and_logs_no_read_of_one(client, region):
+    """The API's refusal lists the problems, not the rows: the stored case a row names is not
+    shown, so not logged (the page, which lists the rows, logs them)."""
+    first = store_cases(client, region, xlsx(table([case_row("K-1")])))
+    assert first.status_code == 200, first.text
+    [stored] = first.json()["items"]
+
+    refused = store_cases(
+        client, region, xlsx(table([case_row("K-1"), case_row("K-2", Volwassenen=3)]))
+    )
+
+    assert_problem(refused, 400, "import_rejected")
+    assert stored["id"] not in refused.text
+    assert _logged_by_import(client, region, stored["id"]) == ["create"]

@@ -186,3 +186,29 @@ def test_reading_in_on_the_page_draws_from_the_batch_rate_limit(app, client, reg
     assert refused.status_code == 429
     assert "Even wachten" in refused.text
     assert int(refused.headers["Retry-After"]) >= 1
+
+
+def test_a_refused_import_on_the_page_logs_a_read_of_each_case_its_rows_show(app, client, region):
+    """A file refused whole lists its rows on the page as a check does: the stored case a row
+    names, 'ongewijzigd' or 'gewijzigd', is read as in a check, and the check logs it. The
+    refusal logged nothing (the API's refusal names only the problems)."""
+    person = make_person(client, region.care_provider)
+    browser = signed_in(app, person)
+    stored = _send(browser, xlsx(table([case_row("K-1")])), "inlezen", tafel=region.table_id)
+    assert stored.status_code == 200, stored.text
+    [case] = client.get("/v1/cases", headers=region.care_provider.headers).json()["items"]
+    rows = [case_row("K-1"), case_row("K-2", Volwassenen=3)]
+
+    refused = _send(browser, xlsx(table(rows)), "inlezen", tafel=region.table_id)
+
+    assert refused.status_code == 400, refused.text
+    assert "<td>K-1</td><td>ongewijzigd</td>" in refused.text
+    log = client.get(
+        f"/v1/tables/{region.table_id}/access-log",
+        params={"caseId": case["id"], "limit": 1000},
+        headers=region.chair.headers,
+    ).json()["items"]
+    assert [(e["action"], e["endpoint"]) for e in log if e["person_id"] == person.id] == [
+        ("create", "POST /inlezen"),
+        ("read", "POST /inlezen"),
+    ]

@@ -186,7 +186,10 @@ def list_actions(
     overdue_on: date | None,
     after: uuid.UUID | None,
     limit: int,
+    logged: bool = True,
 ) -> list[Action]:
+    """The table's actions the caller may see, a page of them, each case shown logged; with
+    `logged=False` the caller logs (`log_shown`) those it shows of them."""
     query = select(Action).where(Action.table_id == table.id)
     if status is not None:
         query = query.where(Action.status == status)
@@ -202,7 +205,8 @@ def list_actions(
         query = query.where(Action.id > after)
     # One row more than the page, to know whether there is a next page; only the page is logged.
     rows = list(session.exec(query.order_by(col(Action.id)).limit(limit + 1)))
-    log_shown(session, context, table, rows[:limit])
+    if logged:
+        log_shown(session, context, table, rows[:limit])
     return rows
 
 

@@ -102,8 +102,9 @@ class AgendaData:
         return {str(v["vacancy_id"]) for v in self.document.get("vacancies_without_candidates", [])}
 
 
-def load(session: Session, web: Web, meeting_id: uuid.UUID) -> AgendaData:
-    """The agenda through the services: 404 outside the caller's reach, every case shown logged."""
+def load(session: Session, web: Web, meeting_id: uuid.UUID, *, export: bool = False) -> AgendaData:
+    """The agenda through the services: 404 outside the caller's reach, every case shown logged
+    (the page's or, with `export`, the PDF's and CSV's)."""
     context = web.access()
     meeting, table = meetings_service.get_meeting(session, context, meeting_id)
     budget = web.settings.solver_time_budget_seconds
@@ -124,12 +125,25 @@ def load(session: Session, web: Web, meeting_id: uuid.UUID) -> AgendaData:
         )
         data.proposals = {(str(p.case_id), str(p.vacancy_id)): p for p in rows}
     actions = actions_service.list_actions(
-        session, context, table, status=None, overdue_on=None, after=None, limit=MAX_ROWS
+        session,
+        context,
+        table,
+        status=None,
+        overdue_on=None,
+        after=None,
+        limit=MAX_ROWS,
+        logged=False,
     )
     data.actions = {str(a.id): a for a in actions}
     # A closed action's owner may have left the table since: named as the minutes name it.
     owners = {a.owner_organisation_id for a in actions}
     data.names = names_of(session, [o for o in owners if str(o) not in data.names]) | data.names
+    # Of these, the page lists the meeting's own, the PDF and CSV those open now (the agenda's
+    # own list of open actions is in its document, logged with it).
+    shown = (
+        data.open_actions_now() if export else [a for a in actions if a.meeting_id == meeting.id]
+    )
+    actions_service.log_shown(session, context, table, shown)
     named = set(_vacancy_ids(document))
     named |= {c["id"] for c in document.get("changes", []) if c.get("subject") == "vacancy"}
     data.refs = vacancy_refs(session, named)

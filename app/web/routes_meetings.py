@@ -143,7 +143,7 @@ def publish_meeting(
 @router.get("/vergaderingen/{meeting_id}/agenda.pdf")
 def meeting_pdf(meeting_id: uuid.UUID, session: SessionDep, web: WebDep) -> Response:
     limit_person(session, web.settings, web.person.id, EndpointClass.agenda)
-    data = agenda_page.load(session, web, meeting_id)
+    data = agenda_page.load(session, web, meeting_id, export=True)
     printed_by = f"{web.person.display_name} ({web.organisation.name})"
     return Response(
         agenda_pdf(data, printed_by),
@@ -155,7 +155,7 @@ def meeting_pdf(meeting_id: uuid.UUID, session: SessionDep, web: WebDep) -> Resp
 @router.get("/vergaderingen/{meeting_id}/agenda.csv")
 def meeting_csv(meeting_id: uuid.UUID, session: SessionDep, web: WebDep) -> Response:
     limit_person(session, web.settings, web.person.id, EndpointClass.agenda)
-    data = agenda_page.load(session, web, meeting_id)
+    data = agenda_page.load(session, web, meeting_id, export=True)
     return Response(
         agenda_csv(data).encode("utf-8"),
         media_type="text/csv; charset=utf-8",

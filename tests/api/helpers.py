@@ -49,11 +49,11 @@ def me(client: Any, headers: dict[str, str]) -> dict[str, Any]:
     return response.json()
 
 
-def withdraw_case(client: Any, org: Any, case_id: str) -> None:
-    """The care provider withdraws its case (the client found a home of their own)."""
+def withdraw_case(client: Any, org: Any, case_id: str, reason: str = "own_solution") -> None:
+    """The care provider withdraws its case (by default: the client found a home of their own)."""
     response = client.patch(
         f"/v1/cases/{case_id}",
-        json={"status": "withdrawn", "status_reason": "own_solution"},
+        json={"status": "withdrawn", "status_reason": reason},
         headers=org.headers,
     )
     assert response.status_code == 200, response.text

@@ -3,7 +3,7 @@ reasons keeps the case from all its dwellings for a while; automatic closures ar
 
 import pytest
 
-from tests.api.helpers import invalid_names
+from tests.api.helpers import invalid_names, withdraw_case
 from tests.api.weeks import (
     agenda,
     codes,
@@ -193,19 +193,7 @@ def test_a_returning_client_brings_the_declines_of_the_case_it_follows(client, r
     [second] = publish_meeting(client, region, -7)
     assert second["vacancy_id"] == other["id"]
     decide(client, region.care_provider, second, "client_decline", "location")
-    withdrawn = client.patch(
-        f"/v1/cases/{case['id']}",
-        json={"status": "withdrawn", "status_reason": "returned_to_care"},
-        headers=region.care_provider.headers,
-    )
-    assert withdrawn.status_code == 200, withdrawn.text
-    returned = ready_case(
-        client,
-        region.care_provider,
-        region.table_id,
-        external_ref=case["external_ref"],
-        previous_case_id=case["id"],
-    )
+    returned = _registered_again(client, region, case)
     sibling = fitting_dwelling(client, region.corporation, "C")
 
     document = agenda(client, region.chair, region.table_id)
@@ -222,6 +210,19 @@ def test_a_returning_client_brings_the_declines_of_the_case_it_follows(client, r
     ]
 
 
+def _registered_again(client, region, case):  # type: ignore[no-untyped-def]
+    """The care provider withdraws `case` (back to care) and registers the client again,
+    naming the closed case: the returning client's new case."""
+    withdraw_case(client, region.care_provider, case["id"], "returned_to_care")
+    return ready_case(
+        client,
+        region.care_provider,
+        region.table_id,
+        external_ref=case["external_ref"],
+        previous_case_id=case["id"],
+    )
+
+
 def test_a_returning_client_stays_parked_as_the_case_it_follows_was(client, region):
     """A no-show parks the case (policy: 90 days), and a parked case cannot be resumed early
     (409). Withdrawing it and registering the client again, naming the closed case, gave a
@@ -232,19 +233,7 @@ def test_a_returning_client_stays_parked_as_the_case_it_follows_was(client, regi
     decide(client, region.care_provider, proposal, "client_decline", "no_show")
     parked = client.get(f"/v1/cases/{case['id']}", headers=region.care_provider.headers).json()
     assert parked["parked_until"] == iso(90)
-    withdrawn = client.patch(
-        f"/v1/cases/{case['id']}",
-        json={"status": "withdrawn", "status_reason": "returned_to_care"},
-        headers=region.care_provider.headers,
-    )
-    assert withdrawn.status_code == 200, withdrawn.text
-    returned = ready_case(
-        client,
-        region.care_provider,
-        region.table_id,
-        external_ref=case["external_ref"],
-        previous_case_id=case["id"],
-    )
+    returned = _registered_again(client, region, case)
     assert (returned["parked_until"], returned["status"]) == (iso(90), "on_hold")
     history = client.get(
         f"/v1/cases/{returned['id']}/transitions", headers=region.care_provider.headers

@@ -10,19 +10,26 @@ from tests.clock import day, iso
 from tests.mail.conftest import person
 
 
+def _overdue_and_mailed(client, region, session: Session):  # type: ignore[no-untyped-def]
+    """The chair's action for the care provider, due two days ago, and its overdue notice
+    queued for a person of the provider: the creation's answer."""
+    person(client, region.care_provider)
+    due = {"owner_organisation_id": region.care_provider.id, "due_date": iso(-2)}
+    url = f"/v1/tables/{region.table_id}/actions"
+    made = client.post(url, json={"kind": "other", **due}, headers=region.chair.headers)
+    assert made.status_code == 201, made.text
+    assert mail_service.queue_due_notices(session) == 1
+    return made
+
+
 @pytest.mark.parametrize(
     "change", [{"status": "done"}, {"status": "cancelled"}, {"due_date": iso(5)}]
 )
 def test_an_overdue_notice_is_not_sent_for_an_action_closed_or_moved_since(
     client, region, session: Session, change
 ):
-    person(client, region.care_provider)
-    due = {"owner_organisation_id": region.care_provider.id, "due_date": iso(-2)}
-    url = f"/v1/tables/{region.table_id}/actions"
-    made = client.post(url, json={"kind": "other", **due}, headers=region.chair.headers)
-    assert made.status_code == 201, made.text
+    made = _overdue_and_mailed(client, region, session)
     action = made.json()
-    assert mail_service.queue_due_notices(session) == 1
 
     updated = client.patch(
         f"/v1/actions/{action['id']}",
@@ -39,13 +46,8 @@ def test_an_overdue_notice_is_not_sent_for_an_action_closed_or_moved_since(
 def test_an_action_given_a_later_date_is_mailed_overdue_again_once_that_date_passes(
     client, region, session: Session, first
 ):
-    person(client, region.care_provider)
-    due = {"owner_organisation_id": region.care_provider.id, "due_date": iso(-2)}
-    url = f"/v1/tables/{region.table_id}/actions"
-    made = client.post(url, json={"kind": "other", **due}, headers=region.chair.headers)
-    assert made.status_code == 201, made.text
+    made = _overdue_and_mailed(client, region, session)
     action = made.json()
-    assert mail_service.queue_due_notices(session) == 1
     if first == "sent":
         [row] = session.exec(select(MailMessage).where(MailMessage.kind == "action_overdue")).all()
         row.status = MailStatus.sent.value

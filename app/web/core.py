@@ -308,8 +308,10 @@ def error_page(
 ) -> HTMLResponse:
     """The Dutch error page of `status`, with `detail` below its text; with `title`, `detail`
     is the text (a refusal of its own, whose status's text would mislead)."""
-    title, text = (title, detail) if title else ERROR_PAGES.get(status, ERROR_PAGES[400])
-    detail = None if title and text == detail else detail
+    if title:
+        text, detail = detail, None
+    else:
+        title, text = ERROR_PAGES.get(status, ERROR_PAGES[400])
     return render(request, "error.html", {"title": title, "text": text, "detail": detail}, status)
 
 

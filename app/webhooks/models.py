@@ -222,6 +222,10 @@ class WebhookSecretRotation(ApiModel):
     )
 
 
+class WebhookRedelivery(ApiModel):
+    """A redelivery takes no fields: the delivery is named by the path."""
+
+
 class WebhookEndpointPage(Page[WebhookEndpointPublic]):
     pass
 

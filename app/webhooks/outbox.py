@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import delete, exists, func, or_, update
 from sqlmodel import Session, col, select
 
+from app.problems import Conflict, NotFound
 from app.sqltypes import utcnow
 from app.webhooks.models import (
     DeliveryStatus,
@@ -20,7 +21,7 @@ from app.webhooks.models import (
     WebhookEndpoint,
     WebhookEvent,
 )
-from app.webhooks.service import event_body
+from app.webhooks.service import event_body, log_disclosure, wake_workers_after_commit
 
 
 @dataclass(frozen=True, slots=True)
@@ -288,6 +289,57 @@ def forget_finished(session: Session, now: datetime) -> int:
         )
     )
     return deleted
+
+
+def redeliver(
+    session: Session, endpoint: WebhookEndpoint, delivery_id: uuid.UUID
+) -> WebhookDeliveryPublic:
+    """Make a `failed` delivery of the endpoint pending and due now, for one more attempt with
+    the same event (the same `webhook-id` and body): a receiver that was down longer than the
+    retries last (about 58 hours) gets what it missed once it is back. Its attempts go on
+    counting, so the next failure ends it as failed again; redelivering it again is allowed.
+
+    404 when the endpoint has no such delivery (or it left the log); 409 `delivery_not_failed`
+    for one pending or delivered (a delivered one may have been processed already) or made
+    pending by a concurrent redelivery (a conditional UPDATE decides); 409
+    `event_not_subscribed` when the endpoint no longer takes the event's type. The case id the
+    payload names is handed to the organisation again, so it is logged again (`notification`).
+
+    Source: GitHub's 'Redeliver a delivery for a repository webhook' (`POST
+    .../hooks/{hook_id}/deliveries/{delivery_id}/attempts`), which likewise makes one attempt."""
+    row = session.exec(
+        select(WebhookDelivery, WebhookEvent)
+        .join(WebhookEvent, col(WebhookEvent.id) == col(WebhookDelivery.event_id))
+        .where(WebhookDelivery.id == delivery_id, WebhookDelivery.endpoint_id == endpoint.id)
+    ).first()
+    if row is None:
+        raise NotFound("This webhook endpoint has no such delivery.")
+    delivery, webhook_event = row
+    if webhook_event.type not in endpoint.events:
+        raise Conflict(
+            f"The endpoint no longer subscribes to {webhook_event.type}; add it to its events "
+            "first.",
+            code="event_not_subscribed",
+        )
+    now = utcnow()
+    made_pending = session.exec(
+        update(WebhookDelivery)
+        .where(
+            col(WebhookDelivery.id) == delivery.id,
+            col(WebhookDelivery.status) == DeliveryStatus.failed.value,
+        )
+        .values(status=DeliveryStatus.pending.value, next_attempt_at=now)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if made_pending != 1:
+        raise Conflict(
+            "Only a failed delivery is redelivered; this one is pending or was delivered.",
+            code="delivery_not_failed",
+        )
+    session.refresh(delivery)
+    log_disclosure(session, webhook_event.type, webhook_event.data, {endpoint.organisation_id})
+    wake_workers_after_commit(session)
+    return _delivery_public(delivery, webhook_event.type)
 
 
 def list_deliveries(

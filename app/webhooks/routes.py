@@ -19,12 +19,14 @@ from app.webhooks import outbox, service
 from app.webhooks.models import (
     DeliveryStatus,
     WebhookDeliveryPage,
+    WebhookDeliveryPublic,
     WebhookEndpoint,
     WebhookEndpointCreate,
     WebhookEndpointCreated,
     WebhookEndpointPage,
     WebhookEndpointPublic,
     WebhookEndpointUpdate,
+    WebhookRedelivery,
     WebhookSecretRotation,
 )
 
@@ -216,3 +218,27 @@ def list_deliveries(
     )
     rows, next_cursor = page.cut(rows)
     return WebhookDeliveryPage(items=rows, next_cursor=next_cursor)
+
+
+@router.post(
+    "/{endpoint_id}/deliveries/{delivery_id}/redeliveries",
+    status_code=202,
+    response_model=WebhookDeliveryPublic,
+    responses={**REPLAY_RESPONSE, **problem_responses(401, 404, 409)},
+)
+def redeliver(
+    endpoint_id: uuid.UUID,
+    delivery_id: uuid.UUID,
+    principal: CurrentPrincipal,
+    session: SessionDep,
+    idempotency: IdempotencyDep,
+) -> Response:
+    """Send a `failed` delivery once more (202: the worker tries it now, with the same
+    `webhook-id`; a new failure ends it as failed again). 409 `delivery_not_failed` for one
+    pending or delivered, 409 `event_not_subscribed` when the endpoint dropped its type.
+    A retry with the same `Idempotency-Key` answers as the first request did."""
+    if replay := idempotency.replay(session, principal, WebhookRedelivery()):
+        return replay
+    endpoint = service.get_endpoint(session, principal, endpoint_id)
+    delivery = outbox.redeliver(session, endpoint, delivery_id)
+    return idempotency.respond(delivery, 202, {"Cache-Control": "no-store"})

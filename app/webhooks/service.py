@@ -71,6 +71,11 @@ def unregister_wake_event(wake: threading.Event) -> None:
         _wake_events.discard(wake)
 
 
+def wake_workers_after_commit(session: Session) -> None:
+    """Wake this process's workers when `session` commits: it queued something due now."""
+    session.info[_EMITTED] = True
+
+
 @event.listens_for(OrmSession, "after_commit")
 def _wake_workers_after_commit(session: OrmSession) -> None:
     if session.info.pop(_EMITTED, False):
@@ -130,7 +135,7 @@ def emit(
         organisation_ids={o for _, organisations in audiences.values() for o in organisations},
         data=audiences[main_key][0],
     )
-    session.info[_EMITTED] = True
+    wake_workers_after_commit(session)
     return ids[main_key]
 
 
@@ -165,11 +170,11 @@ def _record_event(
             row = WebhookDelivery(event_id=event_id, endpoint_id=endpoint_id, next_attempt_at=now)
             session.add(row)
     session.flush()
-    _log_disclosure(session, event_type, payload, told)
+    log_disclosure(session, event_type, payload, told)
     return webhook_event.id
 
 
-def _log_disclosure(
+def log_disclosure(
     session: Session, event_type: str, payload: dict[str, Any], told: set[uuid.UUID]
 ) -> None:
     """An event naming a case hands that case id to each organisation it is queued for."""

@@ -272,6 +272,17 @@ class Outbox:
             _, raw = create_api_key(session, session.get_one(Organisation, organisation_id), "t")
         return {"Authorization": f"Bearer {raw}"}
 
+    def subscribe(self, endpoint: Endpoint, events: list[str]) -> None:
+        """Change the endpoint's event types through the API, as its organisation would."""
+        headers = self.api_key(endpoint.organisation_id)
+        with self.client() as client:
+            url = f"/v1/webhooks/{endpoint.id}"
+            etag = client.get(url, headers=headers).headers["etag"]
+            changed = client.patch(
+                url, json={"events": events}, headers={**headers, "If-Match": etag}
+            )
+        assert changed.status_code == 200, changed.text
+
     @contextmanager
     def client(self) -> Iterator[TestClient]:
         """The HTTP API on this database, committing per request like production."""

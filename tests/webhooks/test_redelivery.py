@@ -1,0 +1,167 @@
+"""Redelivering a failed delivery: a receiver that was down longer than the retries last gets
+what it missed, once, with the same `webhook-id`."""
+
+import dataclasses
+import uuid
+from unittest.mock import ANY
+
+from sqlalchemy import func
+from sqlmodel import select
+
+from app.access_log.models import AccessLogEntry
+from app.webhooks import service
+from app.webhooks.models import WebhookDelivery
+from tests.webhooks.conftest import FAST, Outbox, verify, wait_for
+
+
+def only_delivery(outbox: Outbox) -> WebhookDelivery:
+    with outbox.transaction() as session:
+        [row] = session.exec(select(WebhookDelivery)).all()
+        return row
+
+
+def fail_it(outbox: Outbox, delivery_id: uuid.UUID, error: str = "HTTP 500") -> None:
+    """The delivery's retries are used up (as the worker leaves it after the last attempt)."""
+    with outbox.transaction() as session:
+        row = session.get_one(WebhookDelivery, delivery_id)
+        row.status, row.attempts, row.last_error = "failed", 12, error
+        session.add(row)
+
+
+def redeliver(outbox: Outbox, endpoint, delivery_id, headers=None):  # type: ignore[no-untyped-def]
+    headers = headers or outbox.api_key(endpoint.organisation_id)
+    with outbox.client() as client:
+        return client.post(
+            f"/v1/webhooks/{endpoint.id}/deliveries/{delivery_id}/redeliveries", headers=headers
+        )
+
+
+def test_a_failed_delivery_redelivered_reaches_the_receiver_once_with_the_same_webhook_id(
+    outbox, receiver
+):
+    endpoint = outbox.endpoint(receiver.url)
+    receiver.status = 500
+    worker = outbox.worker(dataclasses.replace(FAST, max_attempts=2))
+    event_id = str(outbox.emit(endpoint.organisation_id))
+    wait_for(lambda: only_delivery(outbox).status == "failed", what="the delivery to fail")
+
+    receiver.status = 200
+    answer = redeliver(outbox, endpoint, only_delivery(outbox).id)
+
+    assert answer.status_code == 202, answer.text
+    assert (answer.json()["status"], answer.json()["attempts"]) == ("pending", 2)
+    wait_for(lambda: only_delivery(outbox).status == "delivered", what="the redelivery")
+    assert worker.stop()
+    assert only_delivery(outbox).attempts == 3
+    assert receiver.accepted() == {event_id: 1}
+    assert [r.headers["webhook-id"] for r in receiver.received()] == [event_id] * 3
+    assert len({r.body for r in receiver.received()}) == 1
+    assert all(verify(endpoint.secret, r.headers, r.body) for r in receiver.received())
+
+
+def test_a_redelivery_that_fails_again_is_failed_after_that_one_attempt(outbox, receiver):
+    endpoint = outbox.endpoint(receiver.url)
+    receiver.status = 503
+    outbox.emit(endpoint.organisation_id)
+    delivery_id = only_delivery(outbox).id
+    fail_it(outbox, delivery_id)
+    worker = outbox.worker(dataclasses.replace(FAST, max_attempts=12))
+
+    assert redeliver(outbox, endpoint, delivery_id).status_code == 202
+    wait_for(lambda: only_delivery(outbox).status == "failed", what="the one attempt to fail")
+    assert worker.stop()
+    assert (only_delivery(outbox).attempts, len(receiver.received())) == (13, 1)
+
+
+def test_only_a_failed_delivery_is_redelivered(outbox):
+    endpoint = outbox.endpoint("https://x.example/h")
+    outbox.emit(endpoint.organisation_id)
+    delivery_id = only_delivery(outbox).id
+
+    pending = redeliver(outbox, endpoint, delivery_id)
+    assert pending.status_code == 409, pending.text
+    assert pending.headers["content-type"] == "application/problem+json"
+    assert pending.json()["code"] == "delivery_not_failed"
+
+    fail_it(outbox, delivery_id)
+    headers = outbox.api_key(endpoint.organisation_id)
+    assert redeliver(outbox, endpoint, delivery_id, headers).status_code == 202
+    twice = redeliver(outbox, endpoint, delivery_id, headers)
+    assert twice.status_code == 409
+    assert twice.json()["code"] == "delivery_not_failed"
+
+
+def test_a_redelivery_retried_with_its_idempotency_key_gives_the_first_answer(outbox):
+    endpoint = outbox.endpoint("https://x.example/h")
+    outbox.emit(endpoint.organisation_id)
+    delivery_id = only_delivery(outbox).id
+    fail_it(outbox, delivery_id)
+    headers = {**outbox.api_key(endpoint.organisation_id), "Idempotency-Key": "again-1"}
+
+    first = redeliver(outbox, endpoint, delivery_id, headers)
+    retry = redeliver(outbox, endpoint, delivery_id, headers)
+
+    assert (first.status_code, retry.status_code) == (202, 202), retry.text
+    assert retry.headers["idempotent-replayed"] == "true"
+    assert retry.json() == first.json()
+
+
+def test_a_delivery_of_an_event_type_the_endpoint_dropped_is_not_redelivered(outbox):
+    endpoint = outbox.endpoint("https://x.example/h", events=["agenda.published", "case.housed"])
+    outbox.emit(endpoint.organisation_id, "agenda.published")
+    delivery_id = only_delivery(outbox).id
+    fail_it(outbox, delivery_id)
+    outbox.subscribe(endpoint, ["case.housed"])
+
+    refused = redeliver(outbox, endpoint, delivery_id)
+
+    assert refused.status_code == 409, refused.text
+    assert refused.json()["code"] == "event_not_subscribed"
+    assert only_delivery(outbox).status == "failed"
+
+
+def test_another_organisation_cannot_redeliver_or_learn_of_a_delivery(outbox):
+    endpoint = outbox.endpoint("https://x.example/h")
+    other = outbox.endpoint("https://y.example/h")
+    outbox.emit(endpoint.organisation_id)
+    delivery_id = only_delivery(outbox).id
+    fail_it(outbox, delivery_id)
+    stranger = outbox.api_key(other.organisation_id)
+
+    through_its_endpoint = redeliver(outbox, endpoint, delivery_id, stranger)
+    through_own_endpoint = redeliver(outbox, other, delivery_id, stranger)
+    unknown = redeliver(outbox, other, uuid.uuid4(), stranger)
+
+    assert [through_its_endpoint.status_code, through_own_endpoint.status_code] == [404, 404]
+    assert through_own_endpoint.json() == {**unknown.json(), "instance": ANY}
+    assert only_delivery(outbox).status == "failed"
+
+
+def test_a_redelivered_event_naming_a_case_is_logged_as_handed_to_the_organisation_again(
+    outbox,
+):
+    endpoint = outbox.endpoint("https://x.example/h")
+    case_id, table_id = uuid.uuid4(), uuid.uuid4()
+    with outbox.transaction() as session:
+        service.emit(
+            session,
+            event_type="case.housed",
+            organisation_ids=[endpoint.organisation_id],
+            data={"case_id": str(case_id), "table_id": str(table_id)},
+        )
+    delivery_id = only_delivery(outbox).id
+    fail_it(outbox, delivery_id)
+
+    def told() -> int:
+        with outbox.transaction() as session:
+            return session.exec(
+                select(func.count()).where(
+                    AccessLogEntry.case_id == case_id,
+                    AccessLogEntry.organisation_id == endpoint.organisation_id,
+                    AccessLogEntry.action == "notification",
+                )
+            ).one()
+
+    assert told() == 1
+    assert redeliver(outbox, endpoint, delivery_id).status_code == 202
+    assert told() == 2

@@ -138,6 +138,26 @@ def _combined(scope: Scope) -> Scope:
     return {**scope, "headers": others + joined}
 
 
+def routed_methods(routes: Iterable[BaseRoute], scope: Scope) -> set[str] | None:
+    """The methods some route answers on `scope`'s path (HEAD with GET), asked route by route,
+    as routing does (included routers keep their routes to themselves); None when no route has
+    the path. Where routes with more fixed text match, only they count."""
+    matching = [
+        (leaf, method)
+        for route in routes
+        for method in METHODS
+        if route.matches({**scope, "method": method})[0] == Match.FULL
+        for leaf in _matching_leaves(route, {**scope, "method": method})
+    ]
+    if not matching:
+        return None
+    most = max(_literal_length(route) for route, _ in matching)
+    methods = {method for route, method in matching if _literal_length(route) == most}
+    if "GET" in methods:
+        methods.add("HEAD")  # answered as a GET without its body (`HeadAsGet`)
+    return methods
+
+
 def _literal_length(route: BaseRoute) -> int:
     """How much of a route's path is fixed text: `/v1/cases/imports` beats `/v1/cases/{id}`."""
     return len(re.sub(r"\{[^}]*\}", "", getattr(route, "path", "")))
@@ -192,22 +212,9 @@ class AllowedMethods:
         return self._cache[key]
 
     def _allowed(self, scope: Scope) -> str | None:
-        """`allowed`, asked route by route, as routing does (included routers keep their
-        routes to themselves)."""
-        matching = [
-            (leaf, method)
-            for route in self.routes
-            for method in METHODS
-            if route.matches({**scope, "method": method})[0] == Match.FULL
-            for leaf in _matching_leaves(route, {**scope, "method": method})
-        ]
-        if not matching:
-            return None
-        most = max(_literal_length(route) for route, _ in matching)
-        methods = {method for route, method in matching if _literal_length(route) == most}
-        if "GET" in methods:
-            methods.add("HEAD")  # answered as a GET without its body (`HeadAsGet`)
-        return ", ".join(sorted({*methods, "OPTIONS"}))
+        """`allowed`, with OPTIONS, which this middleware answers."""
+        methods = routed_methods(self.routes, scope)
+        return None if methods is None else ", ".join(sorted({*methods, "OPTIONS"}))
 
     @property
     def routes(self) -> list[BaseRoute]:

@@ -8,6 +8,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
+from app.api_headers import routed_methods
 from app.web.core import HERE, error_page, with_security_headers
 
 API_PREFIXES = ("/v1/", "/docs", "/redoc", "/openapi.json", "/static/", "/health/")
@@ -76,7 +77,13 @@ def install(app: FastAPI) -> None:
         if is_api_address(path) or exc.status_code not in (404, 405):
             answer = api_handler(request, exc)  # Starlette types a handler sync or async
             return await answer if inspect.isawaitable(answer) else answer
-        return with_security_headers(error_page(request, exc.status_code))
+        page = error_page(request, exc.status_code)
+        if exc.status_code == 405:
+            # RFC 9110 section 15.5.6: a 405 names the target's methods. Starlette's names
+            # those of one route only (a page's GET and POST are two), so all are asked.
+            methods = routed_methods(request.app.router.routes, request.scope) or set()
+            page.headers["Allow"] = ", ".join(sorted(methods))
+        return with_security_headers(page)
 
     app.add_exception_handler(StarletteHTTPException, http_error)
 

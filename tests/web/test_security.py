@@ -77,6 +77,16 @@ def test_an_unknown_page_is_a_dutch_404_page_and_the_api_keeps_problem_json(app,
     assert_problem(client.get("/v1/nergens"), 404)
 
 
+def test_a_method_a_page_does_not_take_is_a_405_page_naming_those_it_does(app):
+    # RFC 9110 section 15.5.6: a 405 names the methods of the target in `Allow`, as the API's
+    # do; the page's 405 dropped the header Starlette gave it.
+    page = page_client(app).put("/aanmelden")
+    assert page.status_code == 405
+    assert page.headers["content-type"].startswith("text/html")
+    assert {m.strip() for m in page.headers["allow"].split(",")} >= {"GET", "POST"}
+    assert "frame-ancestors 'none'" in page.headers["content-security-policy"]
+
+
 # --- the session cookie --------------------------------------------------------------------
 
 

@@ -321,16 +321,22 @@ def cmd_create_organisation(args: argparse.Namespace, settings: Settings) -> Non
 
 
 def cmd_create_key(args: argparse.Namespace, settings: Settings) -> None:
-    from app.organisations.models import Organisation
+    from pydantic import ValidationError
+
+    from app.organisations.models import ApiKeyCreate, Organisation
     from app.organisations.service import create_api_key
     from app.problems import Conflict
 
+    try:  # the label the API takes (one line, 1-200 characters), as for an organisation's name
+        data = ApiKeyCreate(label=args.label)
+    except ValidationError as exc:
+        sys.exit(f"Invalid key: {one_line(exc)}")
     with _session(settings) as session:
         org = session.get(Organisation, args.organisation_id)
         if org is None:
             sys.exit(f"No organisation {args.organisation_id}")
         try:
-            key, raw = create_api_key(session, org, args.label)
+            key, raw = create_api_key(session, org, data.label)
         except Conflict as refused:
             sys.exit(refused.detail)
         session.commit()

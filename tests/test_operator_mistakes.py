@@ -96,6 +96,26 @@ def test_create_organisation_refuses_a_duplicate_or_empty_name_in_one_line(tmp_p
     assert str(refused.value.code).startswith("Invalid organisation: name:")
 
 
+@pytest.mark.parametrize(
+    "label", ["", "   ", "x" * 201, "a\x01b"], ids=["empty", "blank", "long", "control"]
+)
+def test_create_key_refuses_a_label_the_api_refuses_in_one_line(databases, label):
+    # The API refuses such a label (400); the command stored it (on PostgreSQL a label over
+    # 200 characters was a traceback from the column's length).
+    url = databases.migrated_url()
+    org = run_cli(url, "create-organisation", "Gemeente Zeewolde", "municipality").strip()
+    with pytest.raises(SystemExit) as refused:
+        run_cli(url, "create-key", org, label)
+    said = str(refused.value.code)
+    assert said.startswith("Invalid key: label:") and "\n" not in said
+    engine = create_engine(url)
+    try:
+        with engine.connect() as connection:
+            assert connection.execute(text("SELECT count(*) FROM api_keys")).scalar_one() == 0
+    finally:
+        engine.dispose()
+
+
 def test_openapi_into_a_missing_directory_says_it_cannot_write(tmp_path):
     target = tmp_path / "no-such-directory" / "openapi.json"
     with pytest.raises(SystemExit) as refused:

@@ -5,6 +5,7 @@ Who may manage whom is the API's rule for keys: the operator any organisation, a
 (its key, or a person of it with `is_admin`) only its own.
 """
 
+import math
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -345,6 +346,15 @@ class SignInOutcome:
     person: Person | None = None
     # With `choose_organisation`: the organisations whose account this password opens, by name.
     choices: tuple[Organisation, ...] = ()
+    # With `locked`: when the lock ends (a refused try does not lengthen it).
+    lock_ends: datetime | None = None
+
+    def seconds_locked(self, settings: Settings) -> int:
+        """Whole seconds until the lock ends (at least 1): what `Retry-After` says. The whole
+        window when the end is unknown."""
+        if self.lock_ends is None:
+            return settings.signin_lockout_minutes * 60
+        return max(1, math.ceil((self.lock_ends - utcnow()).total_seconds()))
 
 
 def _throttle(session: Session, subject: str) -> SignInThrottle:
@@ -486,7 +496,7 @@ def _sign_in(
         _carry_lifted_failures(session, by_email, email, with_account, now, window)
     by_address = _current(_throttle(session, security.subject_hash("addr", address)), now, window)
     if by_address.locked_until is not None:
-        return SignInOutcome(SignInResult.locked)
+        return SignInOutcome(SignInResult.locked, lock_ends=by_address.locked_until)
     # The accounts a new password or a sign-in lifted (`_lift`; each organisation's admin for
     # their own, active or not): each counts every failure as a count of its own.
     lifts = {
@@ -503,7 +513,7 @@ def _sign_in(
     if was_locked:
         # Locked, but a new password may have lifted it for an account: only those are tried.
         if not lifts:
-            return SignInOutcome(SignInResult.locked)
+            return SignInOutcome(SignInResult.locked, lock_ends=by_email.locked_until)
         accounts = [p for p in accounts if p.organisation_id in lifts]
     if not accounts:
         # Unknown or inactive: one check against nothing, as long as a wrong password takes.
@@ -527,10 +537,17 @@ def _sign_in(
         by_address.locked_until = now + window
     session.add_all([by_email, by_address])
     session.flush()
-    locked = (by_email.locked_until is not None and not still_lifted) or (
-        by_address.locked_until is not None
-    )
-    return SignInOutcome(SignInResult.locked if locked else SignInResult.refused)
+    ends = [
+        until
+        for until, holds in (
+            (by_email.locked_until, not still_lifted),
+            (by_address.locked_until, True),
+        )
+        if until is not None and holds
+    ]
+    if ends:
+        return SignInOutcome(SignInResult.locked, lock_ends=max(ends))
+    return SignInOutcome(SignInResult.refused)
 
 
 def _signed_in(
@@ -693,7 +710,7 @@ def change_password(
     *,
     settings: Settings,
     by: ChangedBy,
-) -> SignInResult:
+) -> SignInOutcome:
     """The person's own change (recorded as made `by`, the person on a page): needs the current
     password; ends their other sessions. The
     current password is checked as a sign-in of the email (`sign_in`, not recorded as one): a
@@ -721,14 +738,14 @@ def change_password(
             organisation_id=person.organisation_id,
             record=False,
         )
-        return again.result  # signed_in: it stands, nothing stored or recorded again
+        return again  # signed_in: it stands, nothing stored or recorded again
     if outcome.result != SignInResult.signed_in:
-        return outcome.result
+        return outcome
     set_password(session, person, new, keep_session=signed_in.session_id)
     record(session, person, by, [(PersonChangeKind.password, "given")])
     session.add(person)
     flush(session, None, "person")
-    return SignInResult.signed_in
+    return SignInOutcome(SignInResult.signed_in, person)
 
 
 def _changed_it_last(session: Session, person: Person) -> bool:

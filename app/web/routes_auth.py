@@ -1,5 +1,6 @@
 """Signing in and out, and changing one's own password."""
 
+import math
 import secrets
 import uuid
 from typing import Annotated
@@ -40,8 +41,12 @@ CHOOSE = (
 )
 
 
-def _locked_message(minutes: int) -> str:
-    return f"Te veel mislukte pogingen. Probeer het over {minutes} minuten opnieuw."
+def _locked_message(seconds: int) -> str:
+    """The refusal of a locked email, saying how long the lock still lasts (whole minutes,
+    rounded up)."""
+    minutes = math.ceil(seconds / 60)
+    unit = "minuut" if minutes == 1 else "minuten"
+    return f"Te veel mislukte pogingen. Probeer het over {minutes} {unit} opnieuw."
 
 
 def _sign_in_page(
@@ -124,11 +129,11 @@ def sign_in(
         organisation_id=_chosen_organisation(form),
     )
     if outcome.result == people.SignInResult.locked:
-        minutes = settings.signin_lockout_minutes
+        seconds = outcome.seconds_locked(settings)
         refusal = _sign_in_page(
-            request, next_url, error=_locked_message(minutes), email=email, status=429
+            request, next_url, error=_locked_message(seconds), email=email, status=429
         )
-        refusal.headers["Retry-After"] = str(minutes * 60)
+        refusal.headers["Retry-After"] = str(seconds)
         return refusal
     if outcome.result == people.SignInResult.choose_organisation:
         return _sign_in_page(
@@ -214,7 +219,7 @@ def change_password(request: Request, session: SessionDep, web: WebDep, form: Fo
         error, wrong = "De twee nieuwe wachtwoorden zijn niet gelijk.", "herhaal"
     else:
         address = _client_address(request)
-        result = people.change_password(
+        outcome = people.change_password(
             session,
             web.signed_in,
             current,
@@ -223,13 +228,13 @@ def change_password(request: Request, session: SessionDep, web: WebDep, form: Fo
             settings=web.settings,
             by=ChangedBy.of(web.access()),
         )
-        if result == people.SignInResult.locked:
-            minutes = web.settings.signin_lockout_minutes
-            context = _account_context(error=_locked_message(minutes))
+        if outcome.result == people.SignInResult.locked:
+            seconds = outcome.seconds_locked(web.settings)
+            context = _account_context(error=_locked_message(seconds))
             refusal = render(request, "account.html", context, 429)
-            refusal.headers["Retry-After"] = str(minutes * 60)
+            refusal.headers["Retry-After"] = str(seconds)
             return refusal
-        if result != people.SignInResult.signed_in:
+        if outcome.result != people.SignInResult.signed_in:
             error, wrong = "Het huidige wachtwoord klopt niet.", "huidig"
     if error:
         context = _account_context(error=error, wrong=wrong)

@@ -7,6 +7,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+import time_machine
 from sqlmodel import select
 
 from app.meetings.models import Meeting
@@ -15,6 +16,7 @@ from app.people.security import subject_hash
 from app.sqltypes import utcnow
 from app.web.forms import CONFLICT_MESSAGES
 from tests.api.helpers import assert_problem
+from tests.clock import START
 from tests.web.conftest import (
     DATE,
     PASSWORD,
@@ -252,6 +254,28 @@ def test_five_failures_in_a_row_lock_the_email_even_for_the_right_password(app, 
     assert locked.status_code == 429
     assert "Te veel mislukte pogingen" in locked.text
     assert int(locked.headers["retry-after"]) == 15 * 60
+
+
+def test_a_lock_says_how_long_it_still_lasts_not_the_whole_window(app, chair):
+    # Ten minutes into the fifteen, the page said "over 15 minuten" and Retry-After 900,
+    # though a try five minutes later gets in: the lock is not lengthened by a refused try.
+    locked_at = START + timedelta(hours=1)
+    with time_machine.travel(locked_at, tick=False):
+        browser = signed_in(app, chair)
+        for _ in range(5):
+            submit_sign_in(page_client(app), chair.email, "wrong password!")
+    with time_machine.travel(locked_at + timedelta(minutes=10), tick=False):
+        locked = submit_sign_in(page_client(app), chair.email, chair.password)
+        assert locked.status_code == 429
+        assert int(locked.headers["retry-after"]) == 5 * 60
+        assert "Probeer het over 5 minuten opnieuw." in locked.text
+    with time_machine.travel(locked_at + timedelta(minutes=14, seconds=30), tick=False):
+        locked = change_password(browser, chair.password)
+        assert locked.status_code == 429
+        assert int(locked.headers["retry-after"]) == 30
+        assert "Probeer het over 1 minuut opnieuw." in locked.text
+    with time_machine.travel(locked_at + timedelta(minutes=15), tick=False):
+        assert submit_sign_in(page_client(app), chair.email, chair.password).status_code == 303
 
 
 def test_an_unknown_email_locks_exactly_like_a_known_one(app):

@@ -385,6 +385,8 @@ class WebRoute(SessionEndingRoute):
                     over = str(exc.detail).startswith(OVER_LIMITS)
                     detail = TOO_LARGE if over else UNREADABLE
                 response = error_page(request, exc.status_code, detail)
+                # What the refusal says the client should do (a 415's `Accept-Encoding`).
+                response.headers.update(exc.headers or {})
             except Exception as exc:
                 if classify(exc) is not None:
                     raise  # a lost race or no database: app.transient reruns or answers it

@@ -89,6 +89,22 @@ def test_a_method_a_page_does_not_take_is_a_405_page_naming_those_it_does(app):
     assert "frame-ancestors 'none'" in page.headers["content-security-policy"]
 
 
+def test_a_form_in_a_content_coding_is_a_415_page_naming_the_one_read(app, chair):
+    # RFC 9110 section 12.5.3, as the API's 415 does: the page dropped `Accept-Encoding`.
+    browser = signed_in(app, chair)
+    page = browser.post(
+        "/account/wachtwoord",
+        content=b"csrf_token=x",
+        headers={
+            "Content-Type": "application/x-www-form-urlencoded",
+            "Content-Encoding": "gzip",
+        },
+    )
+    assert page.status_code == 415
+    assert page.headers["content-type"].startswith("text/html")
+    assert page.headers["accept-encoding"] == "identity"
+
+
 # --- the session cookie --------------------------------------------------------------------
 
 

@@ -1,6 +1,7 @@
 """Signing in and out, and changing one's own password."""
 
 import math
+import re
 import secrets
 import uuid
 from typing import Annotated
@@ -49,6 +50,10 @@ def _locked_message(seconds: int) -> str:
     return f"Te veel mislukte pogingen. Probeer het over {minutes} {unit} opnieuw."
 
 
+SIGN_IN_TOKEN = re.compile(r"[A-Za-z0-9_-]{43}")
+"""The form of a sign-in token (`secrets.token_urlsafe(32)`)."""
+
+
 def _sign_in_page(
     request: Request,
     next_url: str,
@@ -58,7 +63,11 @@ def _sign_in_page(
     status: int = 200,
     choices: tuple[Organisation, ...] = (),
 ) -> HTMLResponse:
-    token = secrets.token_urlsafe(32)
+    # The browser's token while it holds one: a new one per form shown refused the form of
+    # every other tab as expired. (It is the browser's, as the cookie is; another site can
+    # neither read it nor, with the __Host- prefix, set it.)
+    held = request.cookies.get(signin_cookie_name(request), "")
+    token = held if SIGN_IN_TOKEN.fullmatch(held) else secrets.token_urlsafe(32)
     settings = app_settings(request)  # the hint states the lock-out this service applies
     response = render(
         request,

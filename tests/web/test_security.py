@@ -249,6 +249,39 @@ def test_the_sign_in_form_carries_its_own_token(app, chair):
     assert "__Host-uitstroom_sessie" not in browser.cookies
 
 
+def test_a_sign_in_form_opened_in_two_tabs_signs_in_from_either(app, chair):
+    # Each form shown gave the browser a new token cookie, so the form of the tab opened first
+    # was refused as expired ("Het formulier was verlopen") though it was a minute old: two
+    # tabs sent to /aanmelden when a session ended left only the last one working.
+    browser = page_client(app)
+    first = hidden(browser.get("/aanmelden").text, "signin_token")
+    browser.get("/aanmelden?volgende=/account")  # the second tab
+    response = browser.post(
+        "/aanmelden",
+        data={
+            "signin_token": first,
+            "volgende": "",
+            "email": chair.email,
+            "wachtwoord": chair.password,
+        },
+    )
+    assert response.status_code == 303
+    assert "__Host-uitstroom_sessie" in browser.cookies
+    # A token the browser was not given stays refused.
+    other = page_client(app)
+    other.get("/aanmelden")
+    refused = other.post(
+        "/aanmelden",
+        data={
+            "signin_token": first,
+            "volgende": "",
+            "email": chair.email,
+            "wachtwoord": chair.password,
+        },
+    )
+    assert refused.status_code == 403
+
+
 # --- lock-out ------------------------------------------------------------------------------
 
 

@@ -322,6 +322,8 @@ def _corporation_case(session: Session, web: Web, case_id: uuid.UUID) -> HTMLRes
     if not proposals:
         return None
     context = web.access()
+    # The list names the case and its proposals, open or closed: an access to the file.
+    proposals_service.log_shown(session, context, proposals, AccessAction.proposal)
     # Only while a proposal is open (at most one per case): a closed one shows no profile.
     still_open = [
         p

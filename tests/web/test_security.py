@@ -540,6 +540,35 @@ def test_a_corporation_sees_only_the_profile_of_a_case_proposed_to_it_never_its_
     assert_problem(api, 404)
 
 
+def test_a_corporations_case_page_listing_only_closed_proposals_is_in_the_access_log(
+    app, client, region, published
+):
+    """Every answer that shows a case id writes the access log: the corporation's case page
+    lists its proposals of the case, but it logged a read only while one was open (`profile`);
+    once the proposal closed the page still named the case and its proposals, unlogged."""
+    declined = client.post(
+        f"/v1/proposals/{published.proposal_id}/decisions",
+        json={"decision": "corporation_decline", "reason": "unsuitable_for_dwelling"},
+        headers=region.corporation.headers,
+    )
+    assert declined.status_code == 200, declined.text
+    corporation = signed_in(app, make_person(client, region.corporation))
+
+    page = corporation.get(f"/dossiers/{published.case_id}")
+
+    assert page.status_code == 200 and "niet meer zichtbaar" in page.text
+    log = client.get(
+        f"/v1/cases/{published.case_id}/access-log", headers=region.care_provider.headers
+    ).json()["items"]
+    shown = [
+        e
+        for e in log
+        if e["organisation_id"] == region.corporation.id
+        and e["endpoint"] == "GET /dossiers/{case_id}"
+    ]
+    assert [e["action"] for e in shown] == ["proposal"]
+
+
 def test_another_care_provider_sees_neither_the_case_nor_the_proposal(
     app, client, region, published
 ):

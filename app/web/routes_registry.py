@@ -425,7 +425,8 @@ def case_page(
                 session,
                 web,
                 [case.care_provider_id, *(a.owner_organisation_id for a in actions)]
-                + [e.get("owner_organisation_id") for e in entries],
+                + [e.get("owner_organisation_id") for e in entries]
+                + [e["actor_organisation_id"] for e in entries],
             ),
             "areas": areas_service.names_for(session, codes, {table.id}),
             "own_case": case.care_provider_id == web.organisation.id,
@@ -503,7 +504,11 @@ def vacancy_page(
             "candidates": candidates,
             "proposal": proposal,
             "entries": entries,
-            "names": organisation_names(session, web, [vacancy.corporation_id]),
+            "names": organisation_names(
+                session,
+                web,
+                [vacancy.corporation_id, *(e["actor_organisation_id"] for e in entries)],
+            ),
             "areas": areas,
             "waiting_days": _vacancy_waiting_days(vacancy),
         },

@@ -12,7 +12,7 @@ from tests.api.helpers import withdraw_case
 from tests.clock import iso
 from tests.conftest import OPERATOR, create_case, create_vacancy
 from tests.monitor.history import publish_on
-from tests.web.conftest import csrf_of, make_person, signed_in
+from tests.web.conftest import csrf_of, make_person, publish_one, signed_in
 
 
 def leave(client, region, org):  # type: ignore[no-untyped-def]
@@ -180,3 +180,58 @@ def test_a_meetings_closed_action_names_an_owner_that_has_left_the_table(  # typ
     assert page.status_code == 200, page.text
     assert region.other_corporation.name in page.text
     assert "onbekend" not in page.text
+
+
+def _decide(client, org, proposal_id, decision, reason):  # type: ignore[no-untyped-def]
+    response = client.post(
+        f"/v1/proposals/{proposal_id}/decisions",
+        json={"decision": decision, "reason": reason},
+        headers=org.headers,
+    )
+    assert response.status_code == 200, response.text
+
+
+def _actors(page: str) -> list[str]:
+    """The timeline's 'Door' cells (the last cell of each row)."""
+    table = page.split('<table class="timeline">', 1)[1].split("</table>", 1)[0]
+    return [
+        re.sub(r"\s+", " ", cell).strip() for cell in re.findall(r"<td>([^<]*)</td>\s*</tr>", table)
+    ]
+
+
+def test_a_case_timeline_names_a_corporation_that_declined_and_has_left(  # type: ignore[no-untyped-def]
+    app, client, region
+):
+    """The case page's timeline named its actors from the table's members now and the case's
+    provider: the decline of a corporation that has left the table since showed no actor."""
+    published = publish_one(client, region)
+    _decide(client, region.corporation, published.proposal_id, "corporation_decline", "other")
+    gone = client.delete(
+        f"/v1/vacancies/{published.vacancy_id}", headers=region.corporation.headers
+    )
+    assert gone.status_code == 204, gone.text
+    leave(client, region, region.corporation)
+    chair = signed_in(app, make_person(client, region.chair, "chair"))
+
+    page = chair.get(f"/dossiers/{published.case_id}")
+
+    assert page.status_code == 200, page.text
+    assert region.corporation.name in _actors(page.text)
+
+
+def test_a_dwelling_timeline_names_a_care_provider_that_declined_and_has_left(  # type: ignore[no-untyped-def]
+    app, client, region
+):
+    """The dwelling page's timeline named its actors from the table's members now and the
+    dwelling's corporation: the client's decline, by a care provider that has left the table
+    since, showed no actor."""
+    published = publish_one(client, region)
+    _decide(client, region.care_provider, published.proposal_id, "client_decline", "location")
+    withdraw_case(client, region.care_provider, published.case_id)
+    leave(client, region, region.care_provider)
+    chair = signed_in(app, make_person(client, region.chair, "chair"))
+
+    page = chair.get(f"/woningen/{published.vacancy_id}")
+
+    assert page.status_code == 200, page.text
+    assert region.care_provider.name in _actors(page.text)

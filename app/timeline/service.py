@@ -1,6 +1,7 @@
 """Timelines: everything that happened to a case or a dwelling, in order, from the records the
 workflow keeps (status transitions, proposals, decisions, actions)."""
 
+import json
 import uuid
 from datetime import datetime
 from typing import Any
@@ -76,7 +77,16 @@ def _sorted(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
         "lease_transferred": 8,
         "tenancy_ended": 9,
     }
-    return sorted(entries, key=lambda e: (e["at"], order.get(e["kind"], 9)))
+    # Last, the entry itself: two of one kind at one instant (a publication's proposals share
+    # their moment) came in the order the database returned them, which may differ per read.
+    return sorted(
+        entries,
+        key=lambda e: (
+            e["at"],
+            order.get(e["kind"], 9),
+            json.dumps(e, sort_keys=True, default=str),
+        ),
+    )
 
 
 def case_timeline(session: Session, context: AccessContext, case: Case) -> list[dict[str, Any]]:

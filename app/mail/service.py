@@ -328,6 +328,12 @@ def queue_due_notices(session: Session, *, day: date | None = None) -> int:
             col(Action.due_date) < day,
             col(Action.due_date) >= day - timedelta(days=OVERDUE_LOOKBACK_DAYS),
         )
+        # Held until the notices are queued (PostgreSQL): closing or moving an action after
+        # this read but before the insert expired no notice (none was committed yet), and the
+        # notice then waited to name a date the action no longer had, holding its key against
+        # the new date's. A change waits for this sweep now, then expires what it queued; an
+        # action being changed right now is skipped, and the next sweep reads it as changed.
+        .with_for_update(read=True, skip_locked=True, of=Action)
     ).all()
     for action, table_name in overdue:
         data = _action_data(action.id, action.kind, action.due_date, action.table_id)

@@ -298,9 +298,15 @@ def queue_due_notices(session: Session, *, day: date | None = None) -> int:
         table = session.get(OutflowTable, meeting.table_id)
         if table is None:
             continue
+        # Held until the digests are queued (PostgreSQL): an organisation taken off the table
+        # after this read expired no digest of it yet (none was committed), and the one queued
+        # then told a non-member of the meeting. The removal waits for this sweep now, then
+        # expires it; a membership being removed right now is skipped.
         members = set(
             session.exec(
-                select(TableMember.organisation_id).where(TableMember.table_id == table.id)
+                select(TableMember.organisation_id)
+                .where(TableMember.table_id == table.id)
+                .with_for_update(read=True, skip_locked=True)
             ).all()
         ) | {table.chair_organisation_id}
         # Dropped at the end of the meeting's day (midnight in Amsterdam) if it could not be

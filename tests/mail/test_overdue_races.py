@@ -1,5 +1,6 @@
-"""An action closed or moved while a mail worker (another process) queues its overdue notice:
-the notice is not left waiting for the old date, on PostgreSQL as on SQLite."""
+"""What a mail worker (another process) queues while it changes: an action closed or moved, an
+organisation leaving the table. No notice is left waiting that no longer holds, on PostgreSQL as
+on SQLite."""
 
 import threading
 from typing import Any
@@ -10,7 +11,9 @@ from sqlmodel import select
 
 from app.mail import service as mail_service
 from app.mail.models import MailMessage, MailStatus
+from tests.api.helpers import plan_meeting
 from tests.clock import day, iso
+from tests.conftest import OPERATOR
 from tests.locks import wait_until_a_session_waits_for_a_lock
 from tests.mail.conftest import make_region, person
 
@@ -82,3 +85,53 @@ def test_an_action_closed_or_moved_while_its_overdue_notice_is_queued_is_not_mai
                 )
             ).all()
             assert [m.data["due_date"] for m in rows] == [iso(5)]
+
+
+def test_a_digest_queued_while_the_organisation_leaves_the_table_is_not_sent_to_it(
+    mailroom, monkeypatch
+):
+    """The operator takes a care provider off the table after the sweep read the table's
+    members for the meeting's digest, before it queued the digests: the removal found no digest
+    of its people to expire yet (none was committed), and the one queued after it told a
+    non-member of the table's meeting and counts. The sweep now holds the membership rows it
+    reads; the removal waits for it, then expires the digest."""
+    with mailroom.client() as client:
+        region = make_region(client)
+        _, stays = person(client, region.care_provider)
+        _, leaves = person(client, region.other_care_provider)
+        plan_meeting(client, region, iso(1))
+        table = client.get(f"/v1/tables/{region.table_id}", headers=OPERATOR).json()
+        staying = [
+            m for m in table["member_organisation_ids"] if m != region.other_care_provider.id
+        ]
+        answers: list[httpx.Response] = []
+
+        def leave() -> None:
+            answers.append(
+                client.patch(
+                    f"/v1/tables/{region.table_id}",
+                    json={"member_organisation_ids": staying},
+                    headers=OPERATOR,
+                )
+            )
+
+        insert_once = mail_service._insert_once
+        leaving = threading.Thread(target=leave)
+
+        def meanwhile_left(session: Any, rows: list[dict[str, Any]]) -> int:
+            # The sweep has read the members and their people; the care provider leaves now.
+            leaving.start()
+            if mailroom.main.dialect.name == "postgresql":
+                wait_until_a_session_waits_for_a_lock(mailroom.main, leaving)
+            return insert_once(session, rows)
+
+        monkeypatch.setattr(mail_service, "_insert_once", meanwhile_left)
+        with mailroom.transaction() as session:
+            mail_service.queue_due_notices(session)
+        leaving.join(timeout=120)
+        monkeypatch.setattr(mail_service, "_insert_once", insert_once)
+
+    assert [answer.status_code for answer in answers] == [200], [a.text for a in answers]
+    mailroom.send_until_settled()
+    assert [mail["To"] for mail in mailroom.sink.received()] == [stays]
+    assert leaves not in {mail["To"] for mail in mailroom.sink.received()}

@@ -125,6 +125,19 @@ def record_stalls(session: Session, table: OutflowTable) -> int:
     stalled = [e for e in open_proposals(session, table) if e["stalled"]]
     if not stalled:
         return 0
+    # Held until the stalls are recorded, and read again (PostgreSQL): a decision committed
+    # after the read above found no stalled notice to expire (none was committed yet), and the
+    # one recorded then said the proposal still waited in a status it had left. A decision
+    # made meanwhile is seen here, a later one waits and then expires the notice, and a
+    # proposal being decided right now is skipped (its next status is a new crossing).
+    still = dict(
+        session.exec(
+            select(col(Proposal.id), col(Proposal.status))
+            .where(col(Proposal.id).in_([uuid.UUID(e["proposal_id"]) for e in stalled]))
+            .with_for_update(read=True, skip_locked=True)
+        ).all()
+    )
+    stalled = [e for e in stalled if still.get(uuid.UUID(e["proposal_id"])) == e["status"]]
     alerts = table_of(ProposalStallAlert)
     insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     new = 0

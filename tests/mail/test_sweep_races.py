@@ -1,18 +1,23 @@
-"""What a mail worker (another process) queues while it changes: an action closed or moved, an
-organisation leaving the table. No notice is left waiting that no longer holds, on PostgreSQL as
-on SQLite."""
+"""What a sweep (of a mail worker or the stall sweep, in another process) queues while it
+changes: an action closed or moved, an organisation leaving the table, a stalled proposal
+decided. No notice is left waiting that no longer holds, on PostgreSQL as on SQLite."""
 
 import threading
+from datetime import timedelta
 from typing import Any
 
 import httpx
 import pytest
+import time_machine
 from sqlmodel import select
 
+from app.agenda import open_proposals as open_proposals_module
+from app.agenda.stall_sweep import StallSweep
 from app.mail import service as mail_service
 from app.mail.models import MailMessage, MailStatus
 from tests.api.helpers import plan_meeting
-from tests.clock import day, iso
+from tests.api.test_open_proposals import two_open_proposals
+from tests.clock import START, day, iso
 from tests.conftest import OPERATOR
 from tests.locks import wait_until_a_session_waits_for_a_lock
 from tests.mail.conftest import make_region, person
@@ -135,3 +140,53 @@ def test_a_digest_queued_while_the_organisation_leaves_the_table_is_not_sent_to_
     mailroom.send_until_settled()
     assert [mail["To"] for mail in mailroom.sink.received()] == [stays]
     assert leaves not in {mail["To"] for mail in mailroom.sink.received()}
+
+
+def test_a_proposal_decided_while_the_stall_sweep_records_its_stall_gets_no_stalled_notice(
+    mailroom, monkeypatch
+):
+    """The chair nominates a stalled proposal after the stall sweep (another process) read it
+    as stalled, before it recorded the stall: the decision found no stalled notice to expire
+    yet, and the one queued after it told the chair's people the proposal still waited for the
+    chair, with `proposal.stalled` for a status it had left. The sweep now holds the stalled
+    proposals and reads their status again before it records them: a decision made meanwhile
+    is seen, and one that comes later waits for the sweep and then expires the notice."""
+    with mailroom.client() as client:
+        region = make_region(client)
+        person(client, region.chair)  # the chair's people hear of every stall
+        _, _, proposals = two_open_proposals(client, region)
+        decided = proposals[0]["id"]
+        answers: list[httpx.Response] = []
+
+        def nominate() -> None:
+            answers.append(
+                client.post(
+                    f"/v1/proposals/{decided}/decisions",
+                    json={"decision": "nominate"},
+                    headers=region.chair.headers,
+                )
+            )
+
+        read = open_proposals_module.open_proposals
+        deciding = threading.Thread(target=nominate)
+
+        def meanwhile_decided(*args: Any, **kwargs: Any) -> list[dict[str, Any]]:
+            entries = read(*args, **kwargs)
+            deciding.start()  # the sweep has read the open proposals; the chair decides now
+            if mailroom.main.dialect.name == "postgresql":
+                wait_until_a_session_waits_for_a_lock(mailroom.main, deciding)
+            return entries
+
+        with time_machine.travel(START + timedelta(days=8), tick=True):
+            monkeypatch.setattr(open_proposals_module, "open_proposals", meanwhile_decided)
+            StallSweep(mailroom.engine(), 300).run_once()
+            deciding.join(timeout=120)
+            monkeypatch.setattr(open_proposals_module, "open_proposals", read)
+
+    assert [answer.status_code for answer in answers] == [200], [a.text for a in answers]
+    waiting = {
+        m.data["proposal_id"]
+        for m in mailroom.outbox()
+        if m.kind == "proposal_stalled" and m.status == MailStatus.pending.value
+    }
+    assert waiting == {proposals[1]["id"]}

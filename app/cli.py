@@ -323,7 +323,7 @@ def cmd_create_organisation(args: argparse.Namespace, settings: Settings) -> Non
 def cmd_create_key(args: argparse.Namespace, settings: Settings) -> None:
     from pydantic import ValidationError
 
-    from app.organisations.models import ApiKeyCreate, Organisation
+    from app.organisations.models import ApiKeyCreate, KeyIssuer, Organisation
     from app.organisations.service import create_api_key
     from app.problems import Conflict
 
@@ -336,7 +336,7 @@ def cmd_create_key(args: argparse.Namespace, settings: Settings) -> None:
         if org is None:
             sys.exit(f"No organisation {args.organisation_id}")
         try:
-            key, raw = create_api_key(session, org, data.label)
+            key, raw = create_api_key(session, org, data.label, issued_by=KeyIssuer.command_line)
         except Conflict as refused:
             sys.exit(refused.detail)
         session.commit()

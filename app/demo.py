@@ -18,7 +18,13 @@ from app.areas.models import AreaName
 from app.areas.service import codes_in_use, name_area
 from app.cases.models import CaseCreate
 from app.cases.service import create_case
-from app.organisations.models import ApiKey, Organisation, OrganisationCreate, OrganisationKind
+from app.organisations.models import (
+    ApiKey,
+    KeyIssuer,
+    Organisation,
+    OrganisationCreate,
+    OrganisationKind,
+)
 from app.organisations.service import create_api_key, create_organisation
 from app.people.changes import ChangedBy, record
 from app.people.models import PersonChangeKind, PersonCreate, PersonRole
@@ -202,7 +208,7 @@ def load_demo(session: Session, out: TextIO) -> None:
     out.write("Demo API keys (shown once; the keys of an earlier run are revoked):\n")
     for name, organisation in orgs.items():
         _revoke_demo_keys(session, organisation)
-        _, raw = create_api_key(session, organisation, "demo")
+        _, raw = create_api_key(session, organisation, "demo", issued_by=KeyIssuer.command_line)
         out.write(f"  {organisation.kind:<20} {name:<36} {raw}\n")
     _demo_people(session, orgs, out)
 

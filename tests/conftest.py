@@ -608,13 +608,13 @@ def seed_region(session: Session, codes: list[str]) -> Region:
 def seed_org(session: Session, kind: str) -> Org:
     """`make_org` through the service, in the test's session (see `seed_region`)."""
     from app.organisations import service
-    from app.organisations.models import OrganisationCreate
+    from app.organisations.models import KeyIssuer, OrganisationCreate
 
     name = f"{kind} {uuid.uuid4().hex[:8]}"
     created = service.create_organisation(
         session, OrganisationCreate.model_validate({"name": name, "kind": kind})
     )
-    _, key = service.create_api_key(session, created, "test")
+    _, key = service.create_api_key(session, created, "test", issued_by=KeyIssuer.command_line)
     session.commit()
     return Org(id=str(created.id), name=name, kind=kind, key=key)
 

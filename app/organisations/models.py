@@ -18,6 +18,15 @@ class OrganisationKind(StrEnum):
     housing_corporation = "housing_corporation"
 
 
+class KeyIssuer(StrEnum):
+    """Who issued an API key. The operator can issue a key for any organisation (that is how
+    one starts), and the key then acts as that organisation: its organisation sees so."""
+
+    operator = "operator"  # the API with the operator's admin key
+    organisation = "organisation"  # the API with one of the organisation's own keys
+    command_line = "command_line"  # `uitstroomtafel create-key` (or the demo) on the server
+
+
 class Organisation(SQLModel, table=True):
     __tablename__ = "organisations"
 
@@ -64,6 +73,8 @@ class ApiKey(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     last_used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # Null for keys issued before it was recorded (migration 0028).
+    issued_by: str | None = Field(default=None, max_length=16)
 
 
 class ApiKeyCreate(ApiModel):
@@ -87,6 +98,14 @@ class ApiKeyPublic(BaseModel):
     )
     revoked_at: datetime | None = Field(
         description="When the key was revoked (UTC); null while it works."
+    )
+    issued_by: KeyIssuer | None = Field(
+        description=(
+            "Who issued the key: `operator` (the service's operator, with its admin key), "
+            "`organisation` (the organisation itself, with one of its keys) or "
+            "`command_line` (`uitstroomtafel create-key` on the server); null for keys "
+            "issued before this was recorded."
+        )
     )
 
 

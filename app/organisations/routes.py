@@ -19,6 +19,7 @@ from app.organisations.models import (
     ApiKeyCreated,
     ApiKeyPage,
     ApiKeyPublic,
+    KeyIssuer,
     OrganisationCreate,
     OrganisationPage,
     OrganisationPublic,
@@ -123,7 +124,8 @@ def create_api_key(
 
     if replay := idempotency.replay(session, principal, payload, issued_already):
         return replay
-    key, raw = service.create_api_key(session, organisation, payload.label)
+    issuer = KeyIssuer.operator if principal.is_operator else KeyIssuer.organisation
+    key, raw = service.create_api_key(session, organisation, payload.label, issued_by=issuer)
     body = ApiKeyCreated.model_validate({**key.model_dump(), "key": raw})
     headers = {
         "Location": f"/v1/organizations/{organisation.id}/api-keys/{key.id}",

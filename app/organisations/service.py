@@ -8,7 +8,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
-from app.organisations.models import ApiKey, Organisation, OrganisationCreate
+from app.organisations.models import ApiKey, KeyIssuer, Organisation, OrganisationCreate
 from app.principal import Principal, hash_api_key, new_api_key
 from app.problems import Conflict, Forbidden, NotFound
 from app.sqltypes import utcnow
@@ -114,8 +114,11 @@ MAX_ACTIVE_API_KEYS = 10
 (`app.rate_limits.deps.subject_of`), so keys without end multiplied the budget."""
 
 
-def create_api_key(session: Session, organisation: Organisation, label: str) -> tuple[ApiKey, str]:
-    """Returns the stored key and the key itself, which is never retrievable again.
+def create_api_key(
+    session: Session, organisation: Organisation, label: str, *, issued_by: KeyIssuer
+) -> tuple[ApiKey, str]:
+    """Returns the stored key and the key itself, which is never retrievable again. The key
+    records who issued it (`issued_by`), which its organisation reads in its key list.
 
     Raises Conflict (409 `too_many_api_keys`) when the organisation already holds
     MAX_ACTIVE_API_KEYS unrevoked keys. The organisation's row is locked first (FOR NO KEY
@@ -143,6 +146,7 @@ def create_api_key(session: Session, organisation: Organisation, label: str) -> 
         label=label,
         prefix=raw[:12],
         key_hash=hash_api_key(raw),
+        issued_by=issued_by.value,
     )
     session.add(key)
     session.flush()

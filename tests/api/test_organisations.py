@@ -5,11 +5,13 @@ import json
 import uuid
 
 import pytest
+from sqlalchemy import create_engine, text
 from sqlmodel import select
 
 from app.idempotency_records import IdempotencyRecord
 from app.organisations.models import ApiKey
 from tests.api.helpers import assert_problem, invalid_names, me
+from tests.cli import run_cli
 from tests.conftest import OPERATOR, make_org
 
 
@@ -172,6 +174,36 @@ def test_organisation_issues_a_key_for_itself(client):
     assert response.status_code == 201, response.text
     new_headers = {"Authorization": f"Bearer {response.json()['key']}"}
     assert me(client, new_headers)["organisation"]["id"] == org.id
+
+
+def test_an_organisation_sees_which_of_its_keys_the_operator_issued(client):
+    """The operator can issue a key for any organisation, and the key then acts as it: the
+    organisation reads which keys it issued itself and which the operator did."""
+    org = make_org(client, "care_provider")  # its first key issued by the operator
+    own = client.post(
+        f"/v1/organizations/{org.id}/api-keys", json={"label": "eigen"}, headers=org.headers
+    )
+    assert own.json()["issued_by"] == "organisation"
+
+    listed = client.get(f"/v1/organizations/{org.id}/api-keys", headers=org.headers).json()
+
+    assert {k["label"]: k["issued_by"] for k in listed["items"]} == {
+        "test": "operator",
+        "eigen": "organisation",
+    }
+
+
+def test_the_command_line_records_the_keys_it_issues(databases):  # type: ignore[no-untyped-def]
+    url = databases.migrated_url()
+    org = run_cli(url, "create-organisation", "Gemeente Zeewolde", "municipality").strip()
+    run_cli(url, "create-key", org, "beheer")
+    engine = create_engine(url)
+    try:
+        with engine.connect() as connection:
+            issued = connection.execute(text("SELECT issued_by FROM api_keys")).scalars().all()
+    finally:
+        engine.dispose()
+    assert issued == ["command_line"]
 
 
 def test_organisation_revokes_its_own_key(client):

@@ -27,7 +27,7 @@ from standardwebhooks import Webhook, WebhookVerificationError
 from app.auth import Principal
 from app.db import _sqlite_lock, build_engine
 from app.main import create_app
-from app.organisations.models import Organisation, OrganisationKind
+from app.organisations.models import KeyIssuer, Organisation, OrganisationKind
 from app.organisations.service import create_api_key
 from app.settings import get_settings
 from app.webhooks import service
@@ -269,7 +269,8 @@ class Outbox:
 
     def api_key(self, organisation_id: uuid.UUID) -> dict[str, str]:
         with self.transaction() as session:
-            _, raw = create_api_key(session, session.get_one(Organisation, organisation_id), "t")
+            organisation = session.get_one(Organisation, organisation_id)
+            _, raw = create_api_key(session, organisation, "t", issued_by=KeyIssuer.command_line)
         return {"Authorization": f"Bearer {raw}"}
 
     def subscribe(self, endpoint: Endpoint, events: list[str]) -> None:

@@ -129,7 +129,7 @@ def get_endpoint(
 @router.patch(
     "/{endpoint_id}",
     response_model=WebhookEndpointPublic,
-    responses=problem_responses(401, 404, 409, 412),
+    responses=problem_responses(401, 403, 404, 409, 412),
 )
 def update_endpoint(
     endpoint_id: uuid.UUID,
@@ -142,7 +142,8 @@ def update_endpoint(
     if_none_match: IfNoneMatch = None,
 ) -> WebhookEndpointPublic:
     """Change the URL, events, description or `active` (false pauses deliveries). A new URL
-    or a resume makes the deliveries waiting between retries due now."""
+    or a resume makes the deliveries waiting between retries due now. The operator changes
+    `active` and the description only (403 for `url` or `events`)."""
     endpoint = service.get_endpoint(session, principal, endpoint_id)
     endpoint = service.update_endpoint(
         session,
@@ -151,6 +152,7 @@ def update_endpoint(
         if_match,
         allow_private_targets=settings.webhook_allow_private_targets,
         if_none_match=if_none_match,
+        by_operator=principal.is_operator,
     )
     response.headers["ETag"] = etag(endpoint)
     return service.endpoint_public(endpoint)

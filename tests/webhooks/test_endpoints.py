@@ -110,6 +110,22 @@ def test_the_operator_lists_and_manages_every_endpoint_but_registers_none(client
     assert refused.status_code == 403
 
 
+def test_the_operator_cannot_point_an_organisations_endpoint_elsewhere(client):
+    """A URL the operator chose would receive the organisation's events and the case ids in
+    them, which the operator may not read."""
+    org = make_org(client, "care_provider")
+    endpoint = register(client, org)
+    path = f"/v1/webhooks/{endpoint['id']}"
+
+    moved = client.patch(path, json={"url": "https://elders.example/in"}, headers=OPERATOR)
+    more = client.patch(path, json={"events": ["case.housed"]}, headers=OPERATOR)
+
+    assert [moved.status_code, more.status_code] == [403, 403]
+    assert moved.headers["content-type"] == "application/problem+json"
+    kept = client.get(path, headers=org.headers).json()
+    assert (kept["url"], kept["events"]) == (endpoint["url"], endpoint["events"])
+
+
 def test_patch_changes_url_events_and_active_and_honours_if_match(client):
     org = make_org(client, "municipality")
     endpoint = register(client, org, description="old")

@@ -1,8 +1,9 @@
 """Rate limits as route dependencies: `Depends(rate_limit(EndpointClass.agenda))` on an API
 route, `limit_person(...)` in a page handler."""
 
+import uuid
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 from fastapi import Depends
 from sqlmodel import Session
@@ -10,21 +11,36 @@ from sqlmodel import Session
 from app.auth import CurrentPrincipal, Principal
 from app.db import SessionDep, SettingsDep
 from app.problems import TooManyRequests
-from app.rate_limits.service import EndpointClass, per_minute, take
+from app.rate_limits.service import ORGANISATION_BUDGETS, EndpointClass, per_minute, take
 from app.settings import Settings
 from app.sqltypes import utcnow
 
 
 def _enforce(
-    session: Session, settings: Settings, subject: str, endpoint_class: EndpointClass
+    session: Session,
+    settings: Settings,
+    subject: str,
+    endpoint_class: EndpointClass,
+    organisation_id: uuid.UUID | None = None,
 ) -> None:
-    """Take a token or raise 429; a token taken is committed at once (it counts even if the
-    request fails later; what the request wrote before is only the key's last-used time)."""
+    """Take a token from the caller's bucket and then from its organisation's, or raise 429; a
+    token taken is committed at once (it counts even if the request fails later; what the
+    request wrote before is only the key's last-used time).
+
+    The organisation's bucket holds `ORGANISATION_BUDGETS` times the budget, shared by all its
+    keys and people: a new key or a new person starts with a full bucket of its own, so
+    without it an organisation that revoked and issued keys (or made people) had as many
+    budgets as it liked. The caller's bucket comes first: a caller refused takes nothing from
+    its colleagues' share."""
     if not settings.rate_limits_enabled:
         return
-    refused = take(
-        session, subject, endpoint_class, per_minute(settings, endpoint_class), utcnow().timestamp()
-    )
+    budget, now = per_minute(settings, endpoint_class), utcnow().timestamp()
+    refused = take(session, subject, endpoint_class, budget, now)
+    if refused is None and organisation_id is not None:
+        shared = budget * ORGANISATION_BUDGETS
+        refused = take(
+            session, f"organisation-share:{organisation_id}", endpoint_class, shared, now
+        )
     if refused is not None:
         raise TooManyRequests(
             f"Too many {endpoint_class.value} requests from this caller; "
@@ -59,15 +75,23 @@ def limit_caller(
     """`rate_limit`'s budget, taken inside a route: for a request that is costly only with some
     parameter (a list filtered by a blocking reason evaluates the whole table, as an agenda
     does)."""
-    _enforce(session, settings, subject_of(principal), endpoint_class)
+    organisation_id = None if principal.is_operator else principal.organisation_id
+    _enforce(session, settings, subject_of(principal), endpoint_class, organisation_id)
+
+
+class Member(Protocol):
+    """A person signed in on the pages (`app.people.models.Person`)."""
+
+    id: uuid.UUID
+    organisation_id: uuid.UUID
 
 
 def limit_person(
-    session: Session, settings: Settings, person_id: object, endpoint_class: EndpointClass
+    session: Session, settings: Settings, person: Member, endpoint_class: EndpointClass
 ) -> None:
-    """The same budget for a person signed in on the pages (their own bucket), with the limits of
-    the application's `settings`."""
-    _enforce(session, settings, f"person:{person_id}", endpoint_class)
+    """The same budget for a person signed in on the pages (their own bucket, and their
+    organisation's), with the limits of the application's `settings`."""
+    _enforce(session, settings, f"person:{person.id}", endpoint_class, person.organisation_id)
 
 
 def limited(endpoint_class: EndpointClass) -> list[Any]:

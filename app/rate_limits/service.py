@@ -25,6 +25,11 @@ from app.sqltypes import table_of
 BUCKETS = table_of(RateBucket)
 
 
+ORGANISATION_BUDGETS = 10
+"""An organisation's keys and people together draw at most this many budgets: as many as the
+unrevoked keys it may hold (`app.organisations.service.MAX_ACTIVE_API_KEYS`)."""
+
+
 class EndpointClass(StrEnum):
     """What a request costs the service; each has its own budget (settings)."""
 

@@ -213,7 +213,7 @@ def _account_context(**extra: object) -> dict[str, object]:
 
 @router.post("/account/wachtwoord")
 def change_password(request: Request, session: SessionDep, web: WebDep, form: FormDep) -> Response:
-    limit_person(session, web.settings, web.person.id, EndpointClass.password)
+    limit_person(session, web.settings, web.person, EndpointClass.password)
     current = _password(form, "huidig_wachtwoord")
     new = _password(form, "nieuw_wachtwoord")
     repeated = _password(form, "herhaal_wachtwoord")

@@ -100,7 +100,7 @@ def import_file(request: Request, session: SessionDep, web: WebDep, form: FormDe
     web.require_writer()
     layout = _layout(web)
     # The API's import draws from the batch budget; the page runs the same check and import.
-    limit_person(session, web.settings, web.person.id, EndpointClass.batch)
+    limit_person(session, web.settings, web.person, EndpointClass.batch)
     chosen = {"tafel": field(form, "tafel", 40), "werkblad": field(form, "werkblad", 100)}
     upload = form.get("bestand")
     if not isinstance(upload, UploadFile) or not upload.filename:

@@ -108,7 +108,7 @@ def agenda_page_title(data: agenda_page.AgendaData) -> str:
 def meeting_page(
     request: Request, meeting_id: uuid.UUID, session: SessionDep, web: WebDep
 ) -> HTMLResponse:
-    limit_person(session, web.settings, web.person.id, EndpointClass.agenda)
+    limit_person(session, web.settings, web.person, EndpointClass.agenda)
     return _agenda_page(request, session, web, meeting_id)
 
 
@@ -120,7 +120,7 @@ def publish_meeting(
     meeting, table = found
     meeting_id = meeting.id
     web.require_chair(table.chair_organisation_id)
-    limit_person(session, web.settings, web.person.id, EndpointClass.publish)
+    limit_person(session, web.settings, web.person, EndpointClass.publish)
     if_match = _if_match(field(form, "versie", 10))
     if if_match is None:
         return _agenda_page(request, session, web, meeting_id, error=NO_VERSION, status=400)
@@ -142,7 +142,7 @@ def publish_meeting(
 
 @router.get("/vergaderingen/{meeting_id}/agenda.pdf")
 def meeting_pdf(meeting_id: uuid.UUID, session: SessionDep, web: WebDep) -> Response:
-    limit_person(session, web.settings, web.person.id, EndpointClass.agenda)
+    limit_person(session, web.settings, web.person, EndpointClass.agenda)
     data = agenda_page.load(session, web, meeting_id, export=True)
     printed_by = f"{web.person.display_name} ({web.organisation.name})"
     return Response(
@@ -154,7 +154,7 @@ def meeting_pdf(meeting_id: uuid.UUID, session: SessionDep, web: WebDep) -> Resp
 
 @router.get("/vergaderingen/{meeting_id}/agenda.csv")
 def meeting_csv(meeting_id: uuid.UUID, session: SessionDep, web: WebDep) -> Response:
-    limit_person(session, web.settings, web.person.id, EndpointClass.agenda)
+    limit_person(session, web.settings, web.person, EndpointClass.agenda)
     data = agenda_page.load(session, web, meeting_id, export=True)
     return Response(
         agenda_csv(data).encode("utf-8"),
@@ -176,7 +176,7 @@ def why_not_page(
     session: SessionDep,
     web: WebDep,
 ) -> HTMLResponse:
-    limit_person(session, web.settings, web.person.id, EndpointClass.why_not)
+    limit_person(session, web.settings, web.person, EndpointClass.why_not)
     context = web.access()
     meeting, table = meetings_service.get_meeting(session, context, meeting_id)
     answer = why_not_service.why_not(

@@ -94,7 +94,7 @@ def _opened(
 ) -> tuple[OutflowTable, date, date]:
     """The table (404 outside it) and the range asked for (default: the twelve months up to
     today), after the person's monitor rate limit."""
-    limit_person(session, web.settings, web.person.id, EndpointClass.monitor)
+    limit_person(session, web.settings, web.person, EndpointClass.monitor)
     table = tables_service.get_table(session, web.principal, table_id)
     end = tot or today()
     return table, van or default_start(end), end

@@ -109,7 +109,7 @@ def people_page(request: Request, session: SessionDep, web: WebDep) -> HTMLRespo
 @router.post("/mensen")
 def create_person(request: Request, session: SessionDep, web: WebDep, form: FormDep) -> Response:
     require_people_admin(web)
-    limit_person(session, web.settings, web.person.id, EndpointClass.password)
+    limit_person(session, web.settings, web.person, EndpointClass.password)
     organisation = web.organisation
     _hold_rights(session, web, web.person)
     values = {
@@ -157,7 +157,7 @@ def reset_password(
     own: that is changed, with the current one, under 'Mijn account'. The form has no fields;
     taking it (`FormDep`) checks its CSRF token, as for every form."""
     del form
-    limit_person(session, web.settings, web.person.id, EndpointClass.password)
+    limit_person(session, web.settings, web.person, EndpointClass.password)
     people.hold_sign_in_count(session, person)  # before the people's rows: see there
     _hold_rights(session, web, person)
     if PersonRole(person.role).rank > web.role.rank:

@@ -189,7 +189,7 @@ def case_list(request: Request, session: SessionDep, web: WebDep) -> HTMLRespons
     reason = _reason(given.get("blokkade"), registry.CASE_BLOCKING_REASONS)
     ids = None
     if reason is not None:
-        limit_person(session, web.settings, web.person.id, EndpointClass.agenda)
+        limit_person(session, web.settings, web.person, EndpointClass.agenda)
         ids = registry.cases_blocked_by(session, context, reason, common.table_id)
     filters = cases_service.CaseFilters(
         table_id=common.table_id,
@@ -255,7 +255,7 @@ def vacancy_list(request: Request, session: SessionDep, web: WebDep) -> HTMLResp
     principal = web.principal
     reason = _reason(given.get("blokkade"), registry.VACANCY_BLOCKING_REASONS)
     if reason is not None:
-        limit_person(session, web.settings, web.person.id, EndpointClass.agenda)
+        limit_person(session, web.settings, web.person, EndpointClass.agenda)
     size = _size(given.get("huishouden"))
     filters = VacancyFilters(
         table_id=common.table_id,

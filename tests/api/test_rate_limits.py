@@ -2,12 +2,14 @@
 per key and endpoint class, kept in the database so every server process draws from it."""
 
 from datetime import timedelta
+from types import SimpleNamespace
 
 import pytest
 import time_machine
 from fastapi.testclient import TestClient
 
 from app.main import create_app
+from app.rate_limits.service import ORGANISATION_BUDGETS
 from tests.api.helpers import assert_problem, plan_meeting
 from tests.clock import START, iso
 from tests.conftest import create_case, create_vacancy, make_org, make_table
@@ -175,3 +177,21 @@ def test_a_persons_own_new_passwords_are_limited_on_the_page(app, client, region
     refused = change_password(browser, "a first new password", "a second new password")
     assert refused.status_code == 429
     assert "Even wachten" in refused.text
+
+
+@pytest.mark.settings(rate_limit_why_not_per_minute=1)
+def test_keys_issued_anew_share_their_organisations_budget(client, region, pair):
+    """Each new key starts with a full bucket: an organisation that revoked and issued keys had
+    as many budgets as it liked. Its keys together draw at most ORGANISATION_BUDGETS."""
+    chair = region.chair
+    keys = f"/v1/organizations/{chair.id}/api-keys"
+    answers = []
+    for n in range(ORGANISATION_BUDGETS + 1):
+        issued = client.post(keys, json={"label": f"vers {n}"}, headers=chair.headers).json()
+        fresh = SimpleNamespace(headers={"Authorization": f"Bearer {issued['key']}"})
+        answers.append(why_not(client, fresh, region, *pair).status_code)
+        revoked = client.delete(f"{keys}/{issued['id']}", headers=chair.headers)
+        assert revoked.status_code == 204
+
+    assert answers == [200] * ORGANISATION_BUDGETS + [429]
+    assert why_not(client, region.care_provider, region, *pair).status_code == 200

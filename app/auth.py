@@ -46,12 +46,12 @@ def authenticate(
     if admin_key and hmac.compare_digest(token.encode(), admin_key.encode()):
         return Principal(is_operator=True)
     if not token.startswith(KEY_PREFIX) or len(token) > 128:
-        raise Unauthorized("Unknown or revoked API key.")
+        raise Unauthorized("Unknown or revoked API key.", invalid_token=True)
     # Read on every request, revoked keys excluded: a revocation holds from its commit on.
     connection = session.connection()
     row = connection.execute(_live_key(), {"key_hash": hash_api_key(token)}).first()
     if row is None:
-        raise Unauthorized("Unknown or revoked API key.")
+        raise Unauthorized("Unknown or revoked API key.", invalid_token=True)
     key_id, last_used_at, organisation_id, kind = row
     now = utcnow()
     resolution = timedelta(seconds=settings.key_last_used_resolution_seconds)

@@ -83,8 +83,11 @@ class ProblemError(Exception):
 class Unauthorized(ProblemError):
     status, code, title = 401, "unauthorized", "Authentication required"
 
-    def __init__(self, detail: str | None = None, **kw: Any) -> None:
-        super().__init__(detail, headers={"WWW-Authenticate": "Bearer"}, **kw)
+    def __init__(self, detail: str | None = None, *, invalid_token: bool = False, **kw: Any):
+        """`invalid_token`: a key was sent but is unknown, revoked or malformed; the challenge
+        then says so (RFC 6750 section 3.1), as against a request that sent none."""
+        challenge = 'Bearer error="invalid_token"' if invalid_token else "Bearer"
+        super().__init__(detail, headers={"WWW-Authenticate": challenge}, **kw)
 
 
 class Forbidden(ProblemError):

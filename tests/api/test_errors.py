@@ -32,15 +32,25 @@ def test_missing_key_is_401_with_a_bearer_challenge(client):
     assert response.headers["WWW-Authenticate"] == "Bearer"
 
 
+INVALID_TOKEN = 'Bearer error="invalid_token"'
+
+
 @pytest.mark.parametrize(
-    "authorization",
-    ["Bearer ust_not-a-real-key", "Bearer test-operator-key-but-longer", "Basic dXNlcjpwdw==", ""],
+    ("authorization", "challenge"),
+    [
+        ("Bearer ust_not-a-real-key", INVALID_TOKEN),
+        ("Bearer test-operator-key-but-longer", INVALID_TOKEN),
+        ("Basic dXNlcjpwdw==", "Bearer"),
+        ("", "Bearer"),
+    ],
     ids=["unknown-key", "wrong-operator-key", "basic-auth", "empty"],
 )
-def test_wrong_key_is_401_with_a_bearer_challenge(client, authorization):
+def test_wrong_key_is_401_with_a_bearer_challenge(client, authorization, challenge):
+    """RFC 6750 section 3.1: a bearer key sent but unknown, revoked or malformed is named
+    `invalid_token`; a request that sent none gets the bare challenge."""
     response = client.get("/v1/me", headers={"Authorization": authorization})
     assert_problem(response, 401)
-    assert response.headers["WWW-Authenticate"] == "Bearer"
+    assert response.headers["WWW-Authenticate"] == challenge
 
 
 def test_revoked_key_is_401_with_a_bearer_challenge(client):
@@ -49,7 +59,7 @@ def test_revoked_key_is_401_with_a_bearer_challenge(client):
     client.delete(f"/v1/organizations/{org.id}/api-keys/{key_id}", headers=OPERATOR)
     response = client.get("/v1/me", headers=org.headers)
     assert_problem(response, 401)
-    assert response.headers["WWW-Authenticate"] == "Bearer"
+    assert response.headers["WWW-Authenticate"] == INVALID_TOKEN
 
 
 # --- one problem format for every status ----------------------------------------------------

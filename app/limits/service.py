@@ -182,15 +182,19 @@ def delete_limits(session: Session, year: int, if_match: str | None = None) -> N
     after it in `missing_years` and gave their agendas its figures). Agendas of that year fall
     back to the latest earlier year's again (or are a 400 before the earliest); published
     agendas keep the limits they froze. Raises NotFound for a year without limits of its own,
-    Conflict (409 `shipped_limits`) for a year of the shipped file (every start would add it
-    back: correct it with PUT instead), PreconditionFailed when `If-Match` does not match."""
+    Conflict (409 `shipped_limits`) for a year of the shipped file, also when the operator
+    corrected it (every start would add it back: correct it with PUT instead),
+    PreconditionFailed when `If-Match` does not match."""
     row = get_checked(session, YearLimits, year, f"set of limits of {year}", if_match)
     if row is None:
         raise NotFound(f"No limits for {year}.")
-    if row.origin == LimitsOrigin.data_file.value:
+    # A shipped year the operator corrected (origin `operator`) comes with the service too:
+    # removed, its agendas fell back to the year before until the next start re-added it.
+    if row.origin == LimitsOrigin.data_file.value or year in {s.year for s in shipped_limits()}:
         raise Conflict(
             f"The limits of {year} come with the service (app/data/limits.json) and would be "
-            "added back at the next start; correct them with PUT instead.",
+            "added back at the next start; correct them with PUT instead (PUT the shipped "
+            "figures to return to them).",
             code="shipped_limits",
         )
     session.delete(row)

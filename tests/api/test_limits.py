@@ -229,3 +229,24 @@ def test_a_shipped_year_is_corrected_not_removed(client, region):
     refused = client.delete(f"/v1/limits/{shipped}", headers=OPERATOR)
     assert assert_problem(refused, 409)["code"] == "shipped_limits"
     assert client.get(f"/v1/limits/{shipped}", headers=OPERATOR).status_code == 200
+
+
+def test_a_shipped_year_the_operator_corrected_is_not_removed_either(client, region):
+    """A shipped year the operator had corrected with PUT (origin `operator`) was removed by a
+    DELETE: the current year's agendas then used last year's caps and income limits until the
+    next start added the shipped figures back."""
+    shipped = max(s.year for s in shipped_limits())
+    figures = {**shipped_limits()[-1].figures, "source": "operator's correction"}
+    corrected = client.put(
+        f"/v1/limits/{shipped}",
+        json={k: str(v) if not isinstance(v, bool | None) else v for k, v in figures.items()},
+        headers=OPERATOR,
+    )
+    assert corrected.status_code == 200, corrected.text
+    assert corrected.json()["origin"] == "operator"
+    refused = client.delete(f"/v1/limits/{shipped}", headers=OPERATOR)
+    assert assert_problem(refused, 409)["code"] == "shipped_limits"
+    kept = client.get(f"/v1/limits/{shipped}", headers=OPERATOR)
+    assert kept.status_code == 200
+    assert kept.json()["source"] == "operator's correction"
+    assert shipped not in [m["year"] for m in limits_list(client, region.chair)["missing_years"]]

@@ -113,10 +113,18 @@ ORDERED = (
     ("income_limit_single", "income_limit_multi"),
     ("income_limit_single_pension", "income_limit_multi_pension"),
     ("daeb_income_limit_single", "daeb_income_limit_multi"),
+    ("income_limit_single", "daeb_income_limit_single"),
+    ("income_limit_multi", "daeb_income_limit_multi"),
+    ("income_limit_single_pension", "daeb_income_limit_single"),
+    ("income_limit_multi_pension", "daeb_income_limit_multi"),
 )
 """(lower, higher): figures the law orders. The two aftoppingsgrenzen lie below the huurtoeslag
 rent limit (Wet op de huurtoeslag art. 20), the low one below the high one; every income limit
-of a household of two or more is above that of one person (the same notices, docs/domain.md).
+of a household of two or more is above that of one person (the same notices, docs/domain.md);
+the passend-toewijzen income limits (the households passend toewijzen protects) lie below the
+DAEB income limit of the same household (the target group of social housing they belong to):
+the two rows of the notice typed in each other's place gave the low caps to incomes up to the
+DAEB limit.
 A figure typed in the wrong field would otherwise have passed every household or none for a
 whole year's agendas without a word."""
 

@@ -169,8 +169,25 @@ def test_limits_with_three_decimals_are_refused_per_field(client, region):
         ({"high_cap": "1000.00"}, "daeb_rent_limit"),  # above the huurtoeslag limit (967.00)
         ({"income_limit_multi": "1"}, "income_limit_multi"),
         ({"daeb_income_limit_single": "60000"}, "daeb_income_limit_multi"),
+        (  # the passend-toewijzen row and the DAEB row of the notice typed in each other's place
+            {
+                "income_limit_single": "53300",
+                "income_limit_multi": "58800",
+                "daeb_income_limit_single": "30400",
+                "daeb_income_limit_multi": "41300",
+            },
+            "daeb_income_limit_single",
+        ),
+        ({"income_limit_multi_pension": "60000"}, "daeb_income_limit_multi"),
     ],
-    ids=["low-above-high", "high-above-daeb", "multi-below-single", "daeb-single-above-multi"],
+    ids=[
+        "low-above-high",
+        "high-above-daeb",
+        "multi-below-single",
+        "daeb-single-above-multi",
+        "passend-above-daeb-income",
+        "pension-above-daeb-income",
+    ],
 )
 def test_limits_the_law_orders_the_other_way_round_are_refused(client, region, changes, named):
     """A figure typed in the wrong field (a low cap of 2000, a household limit of 1) was stored

@@ -16,7 +16,7 @@ from sqlalchemy import Row, func
 from sqlmodel import Session, col, select
 
 from app import matching
-from app.limits.data import aow_age_in_year, aow_ages, shipped_limits
+from app.limits.data import aow_age_in_year, aow_ages, check_consistent, shipped_limits
 from app.limits.models import (
     FIGURES,
     LimitsFallback,
@@ -105,50 +105,6 @@ def resolve_figures(year: int, data: YearLimitsFields) -> dict[str, Any]:
     figures["daeb_rent_limit"] = new if new is not None else old
     check_consistent(figures)
     return figures
-
-
-ORDERED = (
-    ("low_cap", "high_cap"),
-    ("high_cap", "daeb_rent_limit"),
-    ("income_limit_single", "income_limit_multi"),
-    ("income_limit_single_pension", "income_limit_multi_pension"),
-    ("daeb_income_limit_single", "daeb_income_limit_multi"),
-    ("income_limit_single", "daeb_income_limit_single"),
-    ("income_limit_multi", "daeb_income_limit_multi"),
-    ("income_limit_single_pension", "daeb_income_limit_single"),
-    ("income_limit_multi_pension", "daeb_income_limit_multi"),
-)
-"""(lower, higher): figures the law orders. The two aftoppingsgrenzen lie below the huurtoeslag
-rent limit (Wet op de huurtoeslag art. 20), the low one below the high one; every income limit
-of a household of two or more is above that of one person (the same notices, docs/domain.md);
-the passend-toewijzen income limits (the households passend toewijzen protects) lie below the
-DAEB income limit of the same household (the target group of social housing they belong to):
-the two rows of the notice typed in each other's place gave the low caps to incomes up to the
-DAEB limit.
-A figure typed in the wrong field would otherwise have passed every household or none for a
-whole year's agendas without a word."""
-
-
-def check_consistent(figures: dict[str, Any]) -> None:
-    """400 `limits_out_of_order` on the higher figure of the first pair in `ORDERED` that a
-    year's figures (Decimal euros) reverse; 400 `limit_not_positive` on a cap, rent limit or
-    income limit of 0 (no legal limit is 0: such a year would pass no household, or none of its
-    dwellings, under the rule)."""
-    for name in FIGURES:
-        if name not in ("service_costs_count", "service_costs_max") and figures[name] <= 0:
-            raise Unprocessable(
-                name,
-                f"{name} is 0; a legal limit is above 0. Check the figure.",
-                "limit_not_positive",
-            )
-    for lower, higher in ORDERED:
-        if figures[lower] > figures[higher]:
-            raise Unprocessable(
-                higher,
-                f"{higher} ({figures[higher]}) is below {lower} ({figures[lower]}); the law "
-                f"puts it above. Check both figures.",
-                "limits_out_of_order",
-            )
 
 
 def _aow_text(aow: tuple[int, int] | None) -> str:

@@ -2,12 +2,13 @@
 into the database on migration without overwriting what the operator set."""
 
 import dataclasses
+import json
 from datetime import date
 from decimal import Decimal
 
 import pytest
 
-from app.limits import service
+from app.limits import data, service
 from app.limits.data import (
     ShippedYear,
     _check_cohorts,
@@ -30,6 +31,33 @@ def test_every_shipped_year_records_its_source():
 def test_every_shipped_year_puts_its_figures_in_the_order_the_law_does():
     for year in shipped_limits():
         service.check_consistent(year.figures)  # raises on a reversed pair
+
+
+@pytest.mark.parametrize(
+    ("changes", "named"),
+    [
+        ({"low_cap": "764.14", "high_cap": "713.02"}, "high_cap"),
+        ({"income_limit_single": "0"}, "income_limit_single"),
+    ],
+    ids=["caps-swapped", "income-limit-zero"],
+)
+def test_a_shipped_year_the_law_would_refuse_fails_the_load(tmp_path, monkeypatch, changes, named):
+    """A year added to limits.json (the README's way to add a year without a code change) was
+    checked for its types only: caps typed in each other's field, or an income limit of 0,
+    reached every agenda of the year at the next start, where the same figures sent with PUT
+    are refused."""
+    shipped = json.loads(data.LIMITS_FILE.read_text(encoding="utf-8"))
+    latest = shipped["years"][-1]
+    shipped["years"].append({**latest, "year": latest["year"] + 1, **changes})
+    edited = tmp_path / "limits.json"
+    edited.write_text(json.dumps(shipped), encoding="utf-8")
+    monkeypatch.setattr(data, "LIMITS_FILE", edited)
+    shipped_limits.cache_clear()
+    try:
+        with pytest.raises(ValueError, match=f"{latest['year'] + 1}.*{named}"):
+            shipped_limits()
+    finally:
+        shipped_limits.cache_clear()
 
 
 def test_the_engine_factories_use_the_shipped_figures():

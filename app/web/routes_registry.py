@@ -30,6 +30,7 @@ from app.areas import service as areas_service
 from app.cases import service as cases_service
 from app.cases.models import Case, CaseStatus, Facility, case_public_dict
 from app.db import SessionDep
+from app.limits.service import fallback_of
 from app.meetings.models import Meeting
 from app.organisations.models import OrganisationKind
 from app.organisations.service import list_organisations
@@ -39,7 +40,7 @@ from app.proposals.models import OPEN_PROPOSAL, Proposal
 from app.rate_limits.deps import limit_person
 from app.rate_limits.service import EndpointClass
 from app.registry import service as registry
-from app.registry.standing import Standing, case_standing, dwelling_standing
+from app.registry.standing import Standing, TableStanding, case_standing, dwelling_standing
 from app.schemas import check_order, decode_keyed_cursor, paginate
 from app.tables import service as tables_service
 from app.tables.models import OutflowTable
@@ -416,6 +417,7 @@ def case_page(
             "table": table,
             "on": standing.on,
             "meeting_on": _meeting_on(session, table.id, standing.on),
+            "limits_fallback": _limits_fallback(standing),
             "standing": position,
             "dwellings": dwellings,
             "proposal": proposal,
@@ -452,6 +454,13 @@ def _dwellings(session: Session, ids: list[str]) -> dict[str, Vacancy]:
 def _waiting_days(case: Case) -> int:
     """Days from ready to the day the case was housed or withdrawn, else to today."""
     return max(0, (min(case.exit_date or today(), today()) - case.ready_since).days)
+
+
+def _limits_fallback(standing: TableStanding) -> dict[str, Any] | None:
+    """What the agenda of the standing's date says when its year has no legal limits of its
+    own (`limits_fallback`): the page counts and ranks with those same figures."""
+    fallback = fallback_of(standing.on.year, standing.limits_year)
+    return None if fallback is None else fallback.model_dump()
 
 
 def _meeting_on(session: Session, table_id: uuid.UUID, on: date) -> Meeting | None:
@@ -499,6 +508,7 @@ def vacancy_page(
             "table": table,
             "on": standing.on,
             "meeting_on": _meeting_on(session, table.id, standing.on),
+            "limits_fallback": _limits_fallback(standing),
             "standing": position,
             "table_view": table_view,
             "candidates": candidates,

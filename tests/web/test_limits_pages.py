@@ -69,3 +69,31 @@ def test_the_why_not_page_warns_too(app, client, region, chair):
     )
     assert page.status_code == 200, page.text
     assert f"Let op: grenzen van {latest}." in page.text
+
+
+def test_the_case_and_dwelling_pages_warn_when_their_meeting_uses_an_earlier_years_limits(
+    app, client, region, chair
+):
+    """The case and dwelling pages count the dwellings each rule excludes (rent_above_cap
+    among them) and rank the fitting ones on the next meeting date; in a year without limits
+    of its own they used the earlier year's figures without a word, where the agenda and
+    why-not pages of the same meeting warn."""
+    day = first_day_without_limits(client, region.chair)
+    latest = known_years(client, region.chair)[-1]
+    case, vacancy = a_pair(client, region, day)
+    meeting_on(client, region, day)
+    browser = signed_in(app, chair)
+    for path in (f"/dossiers/{case['id']}", f"/woningen/{vacancy['id']}"):
+        page = browser.get(path)
+        assert page.status_code == 200, page.text
+        assert f"Let op: grenzen van {latest}." in page.text, path
+        assert f"Voor {day.year} zijn nog geen wettelijke grenzen ingevoerd" in page.text
+
+
+def test_the_case_page_shows_no_warning_with_the_meetings_own_limits(app, client, region, chair):
+    latest = known_years(client, region.chair)[-1]
+    case, _ = a_pair(client, region, date(latest, 12, 1))
+    meeting_on(client, region, date(latest, 12, 1))
+    page = signed_in(app, chair).get(f"/dossiers/{case['id']}")
+    assert page.status_code == 200
+    assert "Let op: grenzen van" not in page.text

@@ -236,6 +236,9 @@ def case_list(request: Request, session: SessionDep, web: WebDep) -> HTMLRespons
             "statuses": list(CaseStatus),
             "facilities": list(Facility),
             "reasons": registry.CASE_BLOCKING_REASONS,
+            "limits_fallback": next(
+                (f for _, st in standings.values() if (f := _limits_fallback(st))), None
+            ),
             "next_query": _next_query(request, next_cursor),
             "is_provider": web.organisation.kind == OrganisationKind.care_provider,
         },

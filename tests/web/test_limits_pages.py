@@ -90,6 +90,20 @@ def test_the_case_and_dwelling_pages_warn_when_their_meeting_uses_an_earlier_yea
         assert f"Voor {day.year} zijn nog geen wettelijke grenzen ingevoerd" in page.text
 
 
+def test_the_case_list_warns_when_its_standings_use_an_earlier_years_limits(
+    app, client, region, chair
+):
+    """The list shows each case's blocking reasons or fitting dwellings on its table's next
+    meeting date, as the case page does, and said as little about the limits it used."""
+    day = first_day_without_limits(client, region.chair)
+    latest = known_years(client, region.chair)[-1]
+    a_pair(client, region, day)
+    meeting_on(client, region, day)
+    page = signed_in(app, chair).get("/dossiers")
+    assert page.status_code == 200, page.text
+    assert f"Let op: grenzen van {latest}." in page.text
+
+
 def test_the_case_page_shows_no_warning_with_the_meetings_own_limits(app, client, region, chair):
     latest = known_years(client, region.chair)[-1]
     case, _ = a_pair(client, region, date(latest, 12, 1))

@@ -100,7 +100,12 @@ def shipped_limits() -> tuple[ShippedYear, ...]:
             check_consistent(figures)
         except Unprocessable as refused:
             raise ValueError(f"{LIMITS_FILE.name}: {year}: {refused}") from refused
-        years.append(ShippedYear(int(year), figures, str(source)))
+        if not isinstance(year, int) or not 2000 <= year <= 2100:
+            raise ValueError(
+                f"{LIMITS_FILE.name}: year {year!r} is not a calendar year 2000-2100 (as the "
+                "API's /v1/limits/{year} takes)"
+            )
+        years.append(ShippedYear(year, figures, str(source)))
     numbers = [y.year for y in years]
     if len(set(numbers)) != len(numbers):
         raise ValueError(f"{LIMITS_FILE.name}: a year appears twice")

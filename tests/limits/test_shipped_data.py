@@ -60,6 +60,26 @@ def test_a_shipped_year_the_law_would_refuse_fails_the_load(tmp_path, monkeypatc
         shipped_limits.cache_clear()
 
 
+@pytest.mark.parametrize("year", [207, 20270, "2027x"])
+def test_a_shipped_year_outside_the_calendar_years_the_api_takes_fails_the_load(
+    tmp_path, monkeypatch, year
+):
+    """`PUT /v1/limits/{year}` takes 2000-2100 only; a year typed 207 for 2027 in limits.json
+    was loaded, became the earliest known year (so agendas back to the year 207 had limits)
+    and listed some 1,800 years as missing in every answer of GET /v1/limits."""
+    shipped = json.loads(data.LIMITS_FILE.read_text(encoding="utf-8"))
+    shipped["years"].append({**shipped["years"][-1], "year": year})
+    edited = tmp_path / "limits.json"
+    edited.write_text(json.dumps(shipped), encoding="utf-8")
+    monkeypatch.setattr(data, "LIMITS_FILE", edited)
+    shipped_limits.cache_clear()
+    try:
+        with pytest.raises(ValueError, match=f"{year}"):
+            shipped_limits()
+    finally:
+        shipped_limits.cache_clear()
+
+
 def test_the_engine_factories_use_the_shipped_figures():
     shipped = {y.year: y.figures for y in shipped_limits()}
     for limits in (LIMITS_2025, LIMITS_2026):

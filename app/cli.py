@@ -415,6 +415,29 @@ def cmd_limits(args: argparse.Namespace, settings: Settings) -> None:
             f"{row.year:<6}{row.low_cap:>9}{row.high_cap:>10}{row.daeb_rent_limit:>11}  "
             f"{row.origin or ''}"
         )
+        service_costs = (
+            "not counted"
+            if not row.service_costs_count
+            else "counted up to "
+            + ("any amount" if row.service_costs_max is None else f"{row.service_costs_max:.2f}")
+        )
+        figures = (
+            f"single {row.income_limit_single:.2f}, more persons {row.income_limit_multi:.2f}; "
+            f"at AOW age single {row.income_limit_single_pension:.2f}, more persons "
+            f"{row.income_limit_multi_pension:.2f}; DAEB single "
+            f"{row.daeb_income_limit_single:.2f}, more persons "
+            f"{row.daeb_income_limit_multi:.2f}; service costs {service_costs}"
+        )
+        print(
+            textwrap.fill(
+                figures,
+                width=100,
+                initial_indent="      income limits: ",
+                subsequent_indent="      ",
+                break_long_words=False,
+                break_on_hyphens=False,
+            )
+        )
         source = textwrap.fill(
             row.source or "(not recorded)",
             width=100,

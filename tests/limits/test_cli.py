@@ -57,3 +57,23 @@ def test_the_check_passes_once_every_year_up_to_next_year_has_limits(tmp_path):
     checked = run(url, "limits", "--check")
     assert checked.returncode == 0, checked.stderr
     assert warned_years(checked.stderr) == []
+
+
+def test_the_limits_command_shows_every_figure_of_a_year(tmp_path):
+    """The README has `uitstroomtafel limits` list each year with its figures; it printed the
+    three rent limits only, so an operator checking the income limits a year was entered with
+    (the ones that choose between the caps and the DAEB rent limit) could not see them."""
+    url = f"sqlite:///{tmp_path / 'limits.db'}"
+    run_cli(url, "migrate")  # in this process: a child takes 3-5 s to start
+    listed = run(url, "limits")
+    assert listed.returncode == 0, listed.stderr
+    blocks = re.split(r"^(?=\d{4}\s)", listed.stdout, flags=re.M)
+    by_year = {int(b[:4]): b for b in blocks if re.match(r"\d{4}\s", b)}
+    for shipped in shipped_limits():
+        block = " ".join(by_year[shipped.year].split())  # as read, whatever the wrapping
+        for name, value in shipped.figures.items():
+            if name in ("service_costs_count", "service_costs_max"):
+                continue
+            assert f"{value:.2f}" in block, (shipped.year, name)
+        counted = shipped.figures["service_costs_count"]
+        assert ("service costs counted" in block) == counted, shipped.year

@@ -89,7 +89,7 @@ def shipped_limits() -> tuple[ShippedYear, ...]:
     years = []
     for entry in _read(LIMITS_FILE)["years"]:
         entry = dict(entry)
-        year, source = entry.pop("year"), entry.pop("source", None)
+        year, source = entry.pop("year"), entry.get("source")
         if not source:
             raise ValueError(f"{LIMITS_FILE.name}: {year} has no source")
         fields = YearLimitsFields.model_validate(entry)

@@ -93,9 +93,11 @@ class YearLimitsFields(_Figures):
         + " Still accepted when it equals the whole years of that year's AOW age; refused "
         "otherwise, because it would change nothing.",
     )
-    source: Source | None = PField(
-        None,
-        description="Where the figures come from (publication, URL, date); shown with the limits.",
+    source: Source = PField(
+        description=(
+            "Where the figures come from (publication, URL, date); shown with the limits. "
+            "Required: a year's figures without their source cannot be checked."
+        ),
     )
 
 

@@ -267,3 +267,12 @@ def test_a_shipped_year_the_operator_corrected_is_not_removed_either(client, reg
     assert kept.status_code == 200
     assert kept.json()["source"] == "operator's correction"
     assert shipped not in [m["year"] for m in limits_list(client, region.chair)["missing_years"]]
+
+
+def test_a_year_put_without_its_source_is_refused(client):
+    """Yearly limits live in data with their source: a PUT without one stored figures nobody
+    could check, and replaced the source a year had."""
+    body = {k: v for k, v in NEW_YEAR_FIGURES.items() if k != "source"}
+    response = client.put("/v1/limits/2031", json=body, headers=OPERATOR)
+    assert invalid_names(response) == ["source"]
+    assert client.get("/v1/limits/2031", headers=OPERATOR).status_code == 404

@@ -163,7 +163,8 @@ def test_the_operators_figures_are_never_overwritten_by_the_shipped_ones(session
 
 def test_an_operators_year_equal_to_the_shipped_one_is_adopted_with_its_source(session):
     latest = shipped_limits()[-1]
-    service.put_limits(session, latest.year, YearLimitsFields.model_validate(latest.figures))
+    typed = {**latest.figures, "source": "overgetypt uit de Staatscourant"}
+    service.put_limits(session, latest.year, YearLimitsFields.model_validate(typed))
     service.sync_from_data_file(session)
     row = session.get(YearLimits, latest.year)
     assert (row.origin, row.source) == ("data_file", latest.source)

@@ -45,29 +45,32 @@ class MinutesData:
 
     def status_line(self) -> str:
         doc = self.document
+        # A draft changes with every decision: printed, it says when it was drawn up.
+        drawn_up = dutch_datetime(doc["generated_at"])
         if doc["final"]:
             state = f"Definitief vastgesteld op {dutch_datetime(doc['final_at'])}"
         else:
-            state = "Concept: bijgewerkt tot nu, nog niet vastgesteld"
+            state = f"Concept: bijgewerkt tot {drawn_up}, nog niet vastgesteld"
         end = doc["period_end"]
         period = (
             "besluiten over de voorstellen van deze vergadering, en vervolgbesluiten over "
             f"eerdere voorstellen vanaf {dutch_date(doc['date'])}"
-        ) + _until(doc["final_at"], end)
+        ) + _until(doc["final_at"], end, drawn_up)
         return f"{state}; {period}. Weergave: {labels.label('view', doc['view'])}."
 
 
-def _until(final_at: str | None, end: str | None) -> str:
+def _until(final_at: str | None, end: str | None, drawn_up: str) -> str:
     """Where the minutes' period ends as they hold it: final minutes hold nothing recorded after
     they were marked final (it comes in the next meeting's minutes), so those marked final
-    before the next meeting's day end there, not at that meeting."""
+    before the next meeting's day end there, not at that meeting. Draft minutes without a
+    next meeting run until `drawn_up`, the moment they were read (on paper, "nu" says nothing)."""
     marked = None if final_at is None else datetime.fromisoformat(final_at).astimezone(AMSTERDAM)
     if marked is not None and (end is None or marked.date() < date.fromisoformat(end)):
         return (
             " tot het vaststellen; wat daarna is besloten, staat in de besluitenlijst van de "
             "volgende vergadering"
         )
-    return f" tot de vergadering van {dutch_date(end)}" if end else " tot nu"
+    return f" tot de vergadering van {dutch_date(end)}" if end else f" tot {drawn_up}"
 
 
 def load(session: Session, web: Web, meeting_id: uuid.UUID) -> MinutesData:

@@ -202,3 +202,21 @@ def test_the_minutes_page_title_names_the_meeting_day_in_dutch(app, client, regi
     page = signed_in(app, chair).get(f"/vergaderingen/{last_week}/besluitenlijst").text
     title = page.split("<title>", 1)[1].split("</title>", 1)[0]
     assert title == f"Besluitenlijst {dutch_date(day(-7))} · Uitstroomtafel"
+
+
+def test_printed_draft_minutes_say_when_they_were_drawn_up(app, client, region, chair):
+    """Draft minutes change with every decision until they are final, yet their PDF and CSV
+    said only 'Concept: bijgewerkt tot nu': two printouts could not be told apart, nor a
+    reader learn what 'nu' was. They now name the moment (today, Europe/Amsterdam), as the
+    agenda's 'Berekend' does; nothing else in them is today's date."""
+    last_week, _, _ = two_open_proposals(client, region)
+    browser = signed_in(app, chair)
+    url = f"/vergaderingen/{last_week}/besluitenlijst"
+    rows = csv.reader(
+        io.StringIO(browser.get(url + ".csv").content.decode("utf-8-sig")), delimiter=";"
+    )
+    status = next(r[2] for r in rows if r[:2] == ["besluitenlijst", "status"])
+    assert status.startswith("Concept") and dutch_date(day()) in status
+    assert "tot nu" not in status
+    pdf = pdf_text(browser.get(url + ".pdf").content).decode()
+    assert f"bijgewerkt tot {dutch_date(day())}" in pdf

@@ -104,3 +104,11 @@ def test_no_deletion_answer_documents_an_etag_it_cannot_send():
             no_content = operation["responses"].get("204")
             if no_content is not None:
                 assert "ETag" not in no_content.get("headers", {}), f"{method.upper()} {path}"
+
+
+def test_the_minutes_document_the_etag_and_304_they_answer_with():
+    # GET /meetings/{id}/minutes sends an ETag (to send back as If-Match when marking them
+    # final, or as If-None-Match): the contract must say so.
+    operation = generated_contract()["paths"]["/meetings/{meeting_id}/minutes"]["get"]
+    assert "ETag" in operation["responses"]["200"]["headers"]
+    assert "304" in operation["responses"]

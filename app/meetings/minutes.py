@@ -4,6 +4,8 @@ handed out, and the open proposals with their state. Read live until the chair m
 final; then stored and frozen like a published agenda (the stored document is cut to the
 reader's view on every read)."""
 
+import hashlib
+import json
 import uuid
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -26,7 +28,7 @@ from app.sqltypes import table_of, utcnow
 from app.tables.models import OutflowTable
 from app.timeutil import AMSTERDAM, today
 from app.vacancies.models import Vacancy
-from app.versioning import flush, lock_checked
+from app.versioning import etag, flush, listed_tags, lock_checked
 
 
 def _start_of(day: date) -> datetime:
@@ -258,6 +260,17 @@ def minutes(
     return restricted
 
 
+def minutes_etag(meeting: Meeting, document: dict[str, Any]) -> str:
+    """The ETag of `document`, the minutes as `minutes` gave them: the meeting's once they are
+    final (they change no more); while live the meeting's version and a digest of the document
+    (bar `generated_at`), as a decision or an action changes them but not the meeting."""
+    if meeting.minutes is not None:
+        return etag(meeting)
+    content = {k: v for k, v in document.items() if k != "generated_at"}
+    text = json.dumps(content, sort_keys=True, default=str, separators=(",", ":"))
+    return f'"{meeting.version}-{hashlib.sha256(text.encode()).hexdigest()[:16]}"'
+
+
 def aftercare_section(
     session: Session, context: AccessContext, meeting: Meeting, table: OutflowTable
 ) -> list[dict[str, Any]] | None:
@@ -297,12 +310,19 @@ def finalize(
     table: OutflowTable,
     if_match: str | None,
 ) -> Meeting:
-    """Mark the minutes final (chair only, once; If-Match: the meeting's ETag): the whole
-    document as it is now is stored and every later read shows it unchanged. 409
+    """Mark the minutes final (chair only, once; If-Match: the meeting's ETag, or the live
+    minutes' ETag while they still read as then): the whole document as it is now is stored and
+    every later read shows it unchanged. 409
     `minutes_final` when they are final already, `not_published` before the agenda is,
     `meeting_not_held` before the meeting's day."""
     if context.principal.organisation_id != table.chair_organisation_id:
         raise Forbidden("The chair marks the minutes final.")
+    if if_match is not None and meeting.minutes is None:
+        tags = listed_tags(if_match)
+        if "*" not in tags and etag(meeting) not in tags:
+            current = minutes_etag(meeting, minutes(session, context, meeting, table))
+            if current in tags:
+                if_match = etag(meeting)
     meeting = lock_checked(session, meeting, "meeting", if_match)
     if meeting.minutes is not None:
         raise Conflict("The minutes are final already.", code="minutes_final")

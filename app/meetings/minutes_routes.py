@@ -10,31 +10,32 @@ from app.db import SessionDep, SessionEndingRoute
 from app.if_match import IfMatch
 from app.meetings import minutes as service
 from app.meetings.minutes_models import MINUTES, Minutes
+from app.meetings.models import Meeting
 from app.meetings.service import get_meeting
 from app.problems import problem_responses
-from app.versioning import etag
 
 router = APIRouter(route_class=SessionEndingRoute, prefix="/v1", tags=["meetings"])
 
 
-def _answer(document: dict[str, Any], tag: str) -> Response:
+def _answer(meeting: Meeting, document: dict[str, Any]) -> Response:
     # Validated against the caller's view model, as the agenda is.
     return Response(
         MINUTES.dump_json(MINUTES.validate_python(document)),
         media_type="application/json",
-        headers={"ETag": tag},
+        headers={"ETag": service.minutes_etag(meeting, document)},
     )
 
 
 @router.get(
     "/meetings/{meeting_id}/minutes",
     response_model=Minutes,
-    responses=problem_responses(401, 403, 404),
+    responses=problem_responses(401, 403, 404)
+    | {200: {"headers": {"ETag": {"$ref": "#/components/headers/ETag"}}}},
 )
 def get_minutes(meeting_id: uuid.UUID, context: AccessContextDep, session: SessionDep) -> Response:
     """The meeting's minutes as the caller may see them (live until marked final)."""
     meeting, table = get_meeting(session, context, meeting_id)
-    return _answer(service.minutes(session, context, meeting, table), etag(meeting))
+    return _answer(meeting, service.minutes(session, context, meeting, table))
 
 
 @router.post(
@@ -48,4 +49,4 @@ def finalize_minutes(
     """Mark the minutes final (chair, once): from then on they are frozen."""
     meeting, table = get_meeting(session, context, meeting_id)
     meeting = service.finalize(session, context, meeting, table, if_match)
-    return _answer(service.minutes(session, context, meeting, table), etag(meeting))
+    return _answer(meeting, service.minutes(session, context, meeting, table))

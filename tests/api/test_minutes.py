@@ -311,3 +311,44 @@ def test_an_action_final_minutes_hold_is_in_no_minutes_of_meetings_planned_into_
 
     for meeting_id in [*inserted, next_week]:
         assert minutes(client, region.chair, meeting_id).json()["actions"] == []
+
+
+def test_live_minutes_that_changed_are_no_304_to_a_client_holding_the_earlier_copy(client, region):
+    # A decision changes the live minutes but not the meeting: its version was their ETag, so a
+    # client asking with `If-None-Match` kept its copy without the decision.
+    last_week, _, proposals = two_open_proposals(client, region)
+    earlier = minutes(client, region.chair, last_week)
+    decide(client, region.chair, proposals[0]["id"], "nominate")
+    again = client.get(
+        f"/v1/meetings/{last_week}/minutes",
+        headers=region.chair.headers | {"If-None-Match": earlier.headers["ETag"]},
+    )
+    assert again.status_code == 200, again.text
+    assert [d["proposal_id"] for d in again.json()["decisions"]] == [proposals[0]["id"]]
+    assert again.headers["ETag"] != earlier.headers["ETag"]
+    unchanged = client.get(
+        f"/v1/meetings/{last_week}/minutes",
+        headers=region.chair.headers | {"If-None-Match": again.headers["ETag"]},
+    )
+    assert unchanged.status_code == 304
+
+
+def test_minutes_that_changed_since_they_were_read_are_not_marked_final_with_their_etag(
+    client, region
+):
+    # If-Match with the minutes' ETag means "these minutes": a decision since is a 412, not
+    # frozen unread into the final minutes.
+    last_week, _, proposals = two_open_proposals(client, region)
+    read = minutes(client, region.chair, last_week).headers["ETag"]
+    decide(client, region.chair, proposals[0]["id"], "nominate")
+    stale = client.post(
+        f"/v1/meetings/{last_week}/minutes/final",
+        headers=region.chair.headers | {"If-Match": read},
+    )
+    assert stale.status_code == 412, stale.text
+    meeting_tag = client.get(f"/v1/meetings/{last_week}", headers=region.chair.headers)
+    final = client.post(
+        f"/v1/meetings/{last_week}/minutes/final",
+        headers=region.chair.headers | {"If-Match": meeting_tag.headers["ETag"]},
+    )
+    assert final.status_code == 200, final.text

@@ -22,7 +22,7 @@ from app.access_log.service import AccessContext
 from app.agenda.document import _components
 from app.agenda.inputs import engine_arguments, load, owners_of
 from app.agenda.models import AgendaView
-from app.agenda.views import view_for
+from app.agenda.views import reasons_only, view_for
 from app.database import outside_transaction
 from app.problems import Conflict, Forbidden, NotFound, Unprocessable
 from app.tables.models import OutflowTable
@@ -110,7 +110,9 @@ def case_candidates(
 ) -> dict[str, Any]:
     """A page of the dwellings open to `case_id` on the agenda of `on`, best first:
     {case_id, date, feasible_count, excluded_counts, items: [{vacancy_id, score, components}],
-    next_cursor_id (uuid or None)}.
+    next_cursor_id (uuid or None)}; for a care provider `excluded_reasons` (the codes, most
+    excluding first) in place of `excluded_counts` (`app.agenda.views.reasons_only`: the
+    counts gave away the dwellings taking part).
 
     Raises Forbidden for a corporation (the list ranks a case's options: case detail), NotFound
     when the case is not on the agenda of `on` (not at the table, not ready or not open; why-not
@@ -133,7 +135,7 @@ def case_candidates(
         )
     _, answer = _answer(("case_id", entry.case_id), entry, "vacancy_id", on, after, limit)
     access_log.record(session, context, AccessAction.agenda, [(case_id, table.id)])
-    return answer
+    return answer if view == AgendaView.table else reasons_only(answer)
 
 
 def vacancy_candidates(

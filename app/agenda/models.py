@@ -5,7 +5,9 @@
 
 - `table` (`TableAgenda`; the chair and municipality members): everything.
 - `care_provider` (`CareProviderAgenda`): only its own cases; summary counts suppressed as the
-  monitor's (`app.monitor.suppression`), so other providers' cases cannot be counted out.
+  monitor's (`app.monitor.suppression`), so other providers' cases cannot be counted out, and
+  its cases' excluding reasons without counts (`excluded_reasons`: a count of a reason of the
+  client alone was the number of dwellings taking part, a total the summary hides).
 - `housing_corporation` (`CorporationAgenda`): only its own dwellings and the cases proposed
   for them, and no case detail at all: the model has no score, component, date of a case,
   waiting time, rank or reason field, and forbids extra keys, so a forgotten key fails
@@ -238,6 +240,32 @@ class CaseCandidatesOut(TypedDict):
     ]
 
 
+EXCLUDED_REASONS = (
+    "The reason codes that exclude some dwelling from the case, most-excluding first (ties by "
+    "code), without the number of dwellings each excludes (the table's `excluded_counts`): a "
+    "reason of the client alone (a missing beschikking) excludes every dwelling, so its count "
+    "was the number of dwellings taking part, and with `feasible_count` the counts bounded it "
+    "otherwise; that total is what the restricted summary hides (two agendas side by side gave "
+    "the proposals a suppressed `people_housed` hid)."
+)
+OWN_FEASIBLE = (
+    "Dwellings that pass every hard rule for the case (of the dwellings taking part, a lower "
+    "bound only)."
+)
+
+
+class CareProviderCaseCandidatesOut(TypedDict):
+    """`CaseCandidatesOut` in a care provider's view: the excluding reasons without counts."""
+
+    case_id: uuid.UUID
+    ready_since: date
+    feasible_count: Annotated[int, Field(description=OWN_FEASIBLE)]
+    excluded_reasons: Annotated[list[str], Field(description=EXCLUDED_REASONS)]
+    candidates: Annotated[
+        list[RankedVacancyOut], Field(description="Feasible dwellings, best first.")
+    ]
+
+
 class RankedCaseOut(TypedDict):
     case_id: uuid.UUID
     score: float
@@ -255,6 +283,19 @@ class VacancyCandidatesOut(TypedDict):
     candidates: Annotated[list[RankedCaseOut], Field(description="Feasible cases, best first.")]
 
 
+UNBLOCKED_BY = "Reasons that alone would open some dwelling."
+MIN_REASONS = (
+    "The fewest reasons that would have to be waived together to open any dwelling; null when "
+    "there are no dwellings, or in a published agenda for a case anonymised since (its reasons "
+    "and counts are left out too)."
+)
+CLOSEST_REASONS = "The reasons of a dwelling closest to fitting (needing `min_reasons` waived)."
+DETAILS_REMOVED = (
+    "True in a published agenda for a case anonymised since: its reasons and counts are left "
+    "out (retention), so the empty lists say nothing about what blocked it."
+)
+
+
 class BlockedCaseOut(BaseModel):
     case_id: uuid.UUID
     excluded_counts: dict[str, int] = Field(
@@ -262,24 +303,21 @@ class BlockedCaseOut(BaseModel):
             "Reason code -> dwellings failing it (a dwelling failing several counts under each)."
         )
     )
-    unblocked_by: list[str] = Field(description="Reasons that alone would open some dwelling.")
-    min_reasons: int | None = Field(
-        description=(
-            "The fewest reasons that would have to be waived together to open any "
-            "dwelling; null when there are no dwellings, or in a published agenda for a case "
-            "anonymised since (its reasons and counts are left out too)."
-        )
-    )
-    closest_reasons: list[str] = Field(
-        description="The reasons of a dwelling closest to fitting (needing `min_reasons` waived)."
-    )
-    details_removed: bool = Field(
-        default=False,
-        description=(
-            "True in a published agenda for a case anonymised since: its reasons and counts "
-            "are left out (retention), so the empty lists say nothing about what blocked it."
-        ),
-    )
+    unblocked_by: list[str] = Field(description=UNBLOCKED_BY)
+    min_reasons: int | None = Field(description=MIN_REASONS)
+    closest_reasons: list[str] = Field(description=CLOSEST_REASONS)
+    details_removed: bool = Field(default=False, description=DETAILS_REMOVED)
+
+
+class CareProviderBlockedCaseOut(BaseModel):
+    """`BlockedCaseOut` in a care provider's view: the excluding reasons without counts."""
+
+    case_id: uuid.UUID
+    excluded_reasons: list[str] = Field(description=EXCLUDED_REASONS)
+    unblocked_by: list[str] = Field(description=UNBLOCKED_BY)
+    min_reasons: int | None = Field(description=MIN_REASONS)
+    closest_reasons: list[str] = Field(description=CLOSEST_REASONS)
+    details_removed: bool = Field(default=False, description=DETAILS_REMOVED)
 
 
 class ReasonBottleneckOut(BaseModel):
@@ -307,6 +345,20 @@ class BottlenecksOut(BaseModel):
     )
     groups: list[BottleneckGroupOut] = Field(
         description="Blocked cases grouped by the reasons that block them together."
+    )
+
+
+class CareProviderBottlenecksOut(BaseModel):
+    """`BottlenecksOut` over a care provider's own cases, the blocked ones without counts."""
+
+    blocked_cases: list[CareProviderBlockedCaseOut] = Field(
+        description="Its own ready cases with no feasible dwelling, with what blocks them."
+    )
+    by_reason: list[ReasonBottleneckOut] = Field(
+        description="Per reason code: how many of its blocked cases it alone blocks, most first."
+    )
+    groups: list[BottleneckGroupOut] = Field(
+        description="Its blocked cases grouped by the reasons that block them together."
     )
 
 
@@ -661,13 +713,13 @@ class CareProviderAgenda(_AgendaHead):
         )
     )
     proposals: list[ProposalOut] = Field(description="Proposals of its own cases.")
-    candidates_by_case: list[CaseCandidatesOut] = Field(
+    candidates_by_case: list[CareProviderCaseCandidatesOut] = Field(
         description=(
-            "Per own ready case: feasible dwellings ranked by score, and dwellings "
-            "excluded per reason."
+            "Per own ready case: feasible dwellings ranked by score, and the reasons that "
+            "exclude the others (without their counts: see `excluded_reasons`)."
         )
     )
-    bottlenecks: BottlenecksOut | None = Field(description="Over its own cases only.")
+    bottlenecks: CareProviderBottlenecksOut | None = Field(description="Over its own cases only.")
     left_unhoused: list[LeftUnhousedOut] = Field(
         default_factory=list,
         description="Its own cases left unhoused (`total_score_if_given` null).",
@@ -858,12 +910,27 @@ NEXT_CURSOR = "Pass as `cursor` for the next page; null on the last page."
 
 class CaseCandidatesPage(BaseModel):
     """A page of one case's whole candidate list on the agenda of `date`, ranked as the agenda
-    ranks it (the agenda's `candidates_by_case` entry lists its first `candidates`)."""
+    ranks it (the agenda's `candidates_by_case` entry lists its first `candidates`), as the
+    table gets it (a care provider: `CareProviderCaseCandidatesPage`)."""
 
     case_id: uuid.UUID = Field(description="The case.")
     date: Annotated[date, Field(description="The agenda's date.")]
     feasible_count: int = Field(description="Dwellings that pass every hard rule for the case.")
     excluded_counts: dict[str, int] = Field(description="Reason code -> dwellings failing it.")
+    items: list[RankedVacancyOut] = Field(
+        description="Feasible dwellings, best first (score, then dwelling id), from the cursor on."
+    )
+    next_cursor: str | None = Field(description=NEXT_CURSOR)
+
+
+class CareProviderCaseCandidatesPage(BaseModel):
+    """`CaseCandidatesPage` as the case's own care provider gets it: the reasons that exclude
+    dwellings without their counts (`excluded_reasons`)."""
+
+    case_id: uuid.UUID = Field(description="The case.")
+    date: Annotated[date, Field(description="The agenda's date.")]
+    feasible_count: int = Field(description=OWN_FEASIBLE)
+    excluded_reasons: list[str] = Field(description=EXCLUDED_REASONS)
     items: list[RankedVacancyOut] = Field(
         description="Feasible dwellings, best first (score, then dwelling id), from the cursor on."
     )

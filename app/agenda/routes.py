@@ -16,6 +16,7 @@ from app.agenda.models import (
     Agenda,
     AgendaView,
     BestAlternative,
+    CareProviderCaseCandidatesPage,
     CaseCandidatesPage,
     VacancyCandidatesPage,
     WhyNot,
@@ -131,7 +132,7 @@ def _paged(answer: dict[str, Any]) -> dict[str, Any]:
 
 @router.get(
     "/{table_id}/agenda/cases/{case_id}/candidates",
-    response_model=CaseCandidatesPage,
+    response_model=CaseCandidatesPage | CareProviderCaseCandidatesPage,
     responses=problem_responses(400, 401, 403, 404, 409, 429),
     dependencies=limited(EndpointClass.agenda),
 )
@@ -146,8 +147,9 @@ def get_case_candidates(
     """Every dwelling open to a case on the agenda of `date`, best first, a page at a time: the
     rest of the agenda's `candidates_by_case` entry, ranked the same way. For the table and the
     case's own care provider (404 for another provider's case, as for one not on the agenda;
-    403 for a corporation, which sees no case's options). 409 when the list changed before the
-    cursor since (a dwelling left it, came in or moved; start again)."""
+    403 for a corporation, which sees no case's options); the care provider gets the reasons
+    that exclude dwellings without their counts (`excluded_reasons`). 409 when the list changed
+    before the cursor since (a dwelling left it, came in or moved; start again)."""
     on = agenda_date(session, view_for(context, table), table, date, today())
     after = page.after
     answer = candidates_service.case_candidates(

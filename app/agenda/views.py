@@ -116,7 +116,9 @@ def _care_provider_part(document: dict[str, Any], me: str, owners: Owners) -> di
             for p in document["proposals"]
             if own_case(p["case_id"])
         ],
-        "candidates_by_case": [e for e in document["candidates_by_case"] if own_case(e["case_id"])],
+        "candidates_by_case": [
+            reasons_only(e) for e in document["candidates_by_case"] if own_case(e["case_id"])
+        ],
         "bottlenecks": _restrict_bottlenecks(document["bottlenecks"], own_case),
         "left_unhoused": [
             {
@@ -236,7 +238,8 @@ def restricted_summary(
 def _restrict_bottlenecks(
     bottlenecks: dict[str, Any], own_case: Callable[[Any], bool]
 ) -> dict[str, Any]:
-    """Blocked cases of the view, with the per-reason and group counts recomputed over them."""
+    """Blocked cases of the view (`excluded_reasons`, see `reasons_only`), with the per-reason
+    and group counts recomputed over them: counts of the viewer's own cases only."""
     blocked = [b for b in bottlenecks["blocked_cases"] if own_case(b["case_id"])]
     by_reason = []
     for reason in bottlenecks["by_reason"]:
@@ -257,9 +260,30 @@ def _restrict_bottlenecks(
         if case_ids:
             groups.append({**group, "count": len(case_ids), "case_ids": case_ids})
     return {
-        "blocked_cases": blocked,
+        "blocked_cases": [reasons_only(b) for b in blocked],
         "by_reason": sorted(by_reason, key=lambda r: (-r["cases_blocked_only_by"], r["code"])),
         "groups": sorted(groups, key=lambda g: (-g["count"], g["reasons"])),
+    }
+
+
+def excluded_reasons(counts: dict[str, int]) -> list[str]:
+    """The reason codes of `counts` (reason code -> partners it excludes), most-excluding first
+    (ties by code), without the counts."""
+    return [code for code, _ in sorted(counts.items(), key=lambda item: (-item[1], item[0]))]
+
+
+def reasons_only(entry: dict[str, Any]) -> dict[str, Any]:
+    """`entry` (a case's candidate list or blocked case) with `excluded_reasons` in place of
+    `excluded_counts`, for every view but the table's. The counts gave away what the restricted
+    summary hides: a rule of the client alone (a missing beschikking) excludes every dwelling,
+    so its count was the number of dwellings taking part, and with `feasible_count` the counts
+    bounded it otherwise; two agendas side by side then gave the proposals a suppressed
+    `people_housed` hid (see `restricted_summary`)."""
+    return {
+        ("excluded_reasons" if key == "excluded_counts" else key): (
+            excluded_reasons(value) if key == "excluded_counts" else value
+        )
+        for key, value in entry.items()
     }
 
 

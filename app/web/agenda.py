@@ -267,7 +267,7 @@ def _candidate_sections(data: AgendaData) -> list[Section]:
                             f"{data.vacancy_label(c['vacancy_id'])} ({number(c['score'], 2)})"
                             for c in e["candidates"]
                         ),
-                        reason_counts(e["excluded_counts"]),
+                        excluded_cell(e),
                     ]
                     for e in doc["candidates_by_case"]
                 ],
@@ -407,7 +407,7 @@ def sections(data: AgendaData) -> list[Section]:
                             if b.get("details_removed")
                             else "geen enkele reden alleen"
                         ),
-                        reason_counts(b["excluded_counts"]),
+                        excluded_cell(b),
                     ]
                     for b in bottlenecks["blocked_cases"]
                 ],
@@ -510,6 +510,20 @@ def excluded_text(doc: dict[str, Any], entry: dict[str, Any]) -> str:
     if doc["view"] == "housing_corporation":
         return "afgeschermd"
     return reason_counts(entry.get("excluded_counts"))
+
+
+def excluded_cell(entry: dict[str, Any]) -> str:
+    """The rules that exclude dwellings from a case: with the dwellings each excludes in the
+    table's view, the rules alone, most-excluding first, in a care provider's
+    (`excluded_reasons`: the counts gave away how many dwellings take part)."""
+    if "excluded_reasons" in entry:
+        return reasons_text(entry["excluded_reasons"])
+    return reason_counts(entry.get("excluded_counts"))
+
+
+def reasons_text(codes: list[str]) -> str:
+    """Reason codes as their Dutch labels, in the order given, without counts."""
+    return "; ".join(labels.label("reason", code) for code in codes)
 
 
 def reason_counts(counts: dict[str, int] | None) -> str:

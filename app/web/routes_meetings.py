@@ -89,7 +89,7 @@ def _agenda_page(
             "members": data.table_info.members,
             "error": error,
             "components": agenda_page.components_text,
-            "reason_counts": agenda_page.reason_counts,
+            "excluded_cell": agenda_page.excluded_cell,
             "unblocked_text": agenda_page.unblocked_text,
             "whole_table_note": WHOLE_TABLE_NOTE,
             "excluded_text": agenda_page.excluded_text,

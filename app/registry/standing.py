@@ -21,6 +21,7 @@ from sqlmodel import Session, col, select
 from app import matching
 from app.agenda import inputs as agenda_inputs
 from app.agenda import why_not as agenda_why_not
+from app.agenda.views import excluded_reasons
 from app.meetings.models import Meeting
 from app.tables.models import OutflowTable
 from app.timeutil import today
@@ -34,14 +35,17 @@ class Standing:
 
     `in_agenda`: it takes part in the agenda of that date. `feasible_count`: partners that pass
     every rule (None outside the agenda). `excluded_counts`: reason code -> number of partners
-    it excludes. `unblocked_by`: reasons that alone would open a partner (blocked ones only).
-    `candidates`: the best partners as (id, score), best first. `status_reasons`: why-not
-    status codes with their figures (outside the agenda only).
+    it excludes; `excluded_reasons`: those codes, most-excluding first (ties by code), all that
+    a viewer other than the table is shown (`without_counts`). `unblocked_by`: reasons that
+    alone would open a partner (blocked ones only). `candidates`: the best partners as (id,
+    score), best first. `status_reasons`: why-not status codes with their figures (outside the
+    agenda only).
     """
 
     in_agenda: bool
     feasible_count: int | None = None
     excluded_counts: dict[str, int] = field(default_factory=dict)
+    excluded_reasons: list[str] = field(default_factory=list)
     unblocked_by: list[str] = field(default_factory=list)
     candidates: list[tuple[str, float]] = field(default_factory=list)
     status_reasons: list[dict[str, Any]] = field(default_factory=list)
@@ -55,7 +59,14 @@ class Standing:
         blocked case or dwelling inside it, none for one that has a feasible partner."""
         if not self.in_agenda:
             return {r["code"] for r in self.status_reasons}
-        return set(self.excluded_counts) if self.feasible_count == 0 else set()
+        return set(self.excluded_reasons) if self.feasible_count == 0 else set()
+
+    def without_counts(self) -> "Standing":
+        """The standing as a care provider or corporation may read it: the excluding reasons
+        without the partners each excludes. A rule of the client alone excludes every
+        dwelling, one of the dwelling alone every ready case, so the counts gave the dwellings
+        or cases taking part, the totals the agenda's restricted summary hides."""
+        return replace(self, excluded_counts={})
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,7 +147,8 @@ def table_standing(
         case_standing[case_id] = Standing(
             in_agenda=True,
             feasible_count=len(pairs),
-            excluded_counts=_counts(evaluation, i, None),
+            excluded_counts=(counts := _counts(evaluation, i, None)),
+            excluded_reasons=excluded_reasons(counts),
             unblocked_by=list(b.unblocked_by) if b else [],
             candidates=[
                 (
@@ -154,7 +166,8 @@ def table_standing(
         dwelling_standing[dwelling_id] = Standing(
             in_agenda=True,
             feasible_count=len(pairs),
-            excluded_counts=_counts(evaluation, None, j),
+            excluded_counts=(counts := _counts(evaluation, None, j)),
+            excluded_reasons=excluded_reasons(counts),
             unblocked_by=list(d.unblocked_by) if d else [],
             candidates=[
                 (evaluation.case_ids[pair_case[k]], matching.output_score(int(units[k])) or 0.0)

@@ -172,6 +172,14 @@ def _visible_case(web: Web, table: OutflowTable) -> Any:
     return visible
 
 
+def _as_seen(web: Web, table: OutflowTable, standing: Standing) -> Standing:
+    """`standing` as the viewer may read it: outside the table's view without the partners
+    each reason excludes (`Standing.without_counts`)."""
+    if agenda_views.view_for(web.access(), table) == AgendaView.table:
+        return standing
+    return standing.without_counts()
+
+
 # --- the lists -----------------------------------------------------------------------------
 
 
@@ -210,10 +218,11 @@ def case_list(request: Request, session: SessionDep, web: WebDep) -> HTMLRespons
     key = None if filters.sort is None else cases_service.sort_date
     cases, next_cursor = paginate(cases, PAGE_SIZE, key, bool(reverse))
     standings = _standings(session, cases)
+    visible = {t.id: _visible_case(web, t) for t, _ in standings.values()}
     rows = []
     for case in cases:
         table, at_table = standings[case.table_id]
-        standing = case_standing(session, at_table, case, _visible_case(web, table))
+        standing = _as_seen(web, table, case_standing(session, at_table, case, visible[table.id]))
         rows.append(
             {
                 "case": case,
@@ -389,7 +398,9 @@ def case_page(
     table = session.get(OutflowTable, case.table_id)
     assert table is not None
     standing = registry.standing_for(session, table, only_cases=[str(case.id)])
-    position = case_standing(session, standing, case, _visible_case(web, table))
+    position = _as_seen(
+        web, table, case_standing(session, standing, case, _visible_case(web, table))
+    )
     dwellings = _dwellings(session, [d for d, _ in position.candidates])
     proposal = _open_proposal(session, col(Proposal.case_id) == case.id)
     if proposal is not None:
@@ -485,7 +496,8 @@ def vacancy_page(
     assert table is not None
     table_view = agenda_views.view_for(context, table) == AgendaView.table
     standing = registry.standing_for(session, table, only_dwellings=[str(vacancy.id)])
-    position: Standing = dwelling_standing(session, standing, vacancy, _visible_case(web, table))
+    position = dwelling_standing(session, standing, vacancy, _visible_case(web, table))
+    position = position if table_view else position.without_counts()
     candidates = position.candidates if table_view else []
     if candidates:
         # The candidates name cases: each one shown is an access to its file.

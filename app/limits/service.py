@@ -147,14 +147,17 @@ def delete_limits(session: Session, year: int, if_match: str | None = None) -> N
     back to the latest earlier year's again (or are a 400 before the earliest); published
     agendas keep the limits they froze. Raises NotFound for a year without limits of its own,
     Conflict (409 `shipped_limits`) for a year of the shipped file, also when the operator
-    corrected it (every start would add it back: correct it with PUT instead),
+    corrected it (every start would add it back: correct it with PUT instead); a year the file
+    held once and a later release dropped may go,
     PreconditionFailed when `If-Match` does not match."""
     row = get_checked(session, YearLimits, year, f"set of limits of {year}", if_match)
     if row is None:
         raise NotFound(f"No limits for {year}.")
     # A shipped year the operator corrected (origin `operator`) comes with the service too:
     # removed, its agendas fell back to the year before until the next start re-added it.
-    if row.origin == LimitsOrigin.data_file.value or year in {s.year for s in shipped_limits()}:
+    # A year a later release dropped from the file stays `data_file` but no start adds it
+    # back: it may go (the refusal said it would come back, which was untrue).
+    if year in {s.year for s in shipped_limits()}:
         raise Conflict(
             f"The limits of {year} come with the service (app/data/limits.json) and would be "
             "added back at the next start; correct them with PUT instead (PUT the shipped "

@@ -18,6 +18,7 @@ from app.limits.data import (
 )
 from app.limits.models import FIGURES, YearLimits, YearLimitsFields
 from app.matching import AowCohort
+from app.problems import Conflict
 from tests.matching.factories import LIMITS_2025, LIMITS_2026
 
 
@@ -135,6 +136,21 @@ def test_a_newly_shipped_year_is_added_on_the_next_load(session, shipping):
     assert report.added == [year]
     row = session.get(YearLimits, year)
     assert (row.origin, row.source) == ("data_file", f"shipped {year}")
+
+
+def test_a_year_a_later_release_dropped_from_the_file_can_be_deleted(session, shipping):
+    """Such a year stays `data_file`, but no start adds it back: DELETE refused it, saying it
+    would come back at the next start, which was untrue."""
+    year = max(y.year for y in shipped_limits()) + 1
+    shipping(*shipped_limits(), _shipped(year))
+    service.sync_from_data_file(session)
+    shipping(*shipped_limits())
+
+    service.delete_limits(session, year)
+
+    assert session.get(YearLimits, year) is None
+    with pytest.raises(Conflict):
+        service.delete_limits(session, shipped_limits()[-1].year)
 
 
 def test_a_corrected_shipped_year_updates_the_row_that_came_from_the_file(session, shipping):

@@ -13,6 +13,7 @@ from sqlmodel import Session, col, select
 
 from app.problems import Conflict, NotFound
 from app.sqltypes import utcnow
+from app.versioning import lock
 from app.webhooks.models import (
     DeliveryStatus,
     EventType,
@@ -307,6 +308,12 @@ def redeliver(
 
     Source: GitHub's 'Redeliver a delivery for a repository webhook' (`POST
     .../hooks/{hook_id}/deliveries/{delivery_id}/attempts`), which likewise makes one attempt."""
+    # The endpoint's row first (as `_finish`, `update_endpoint` and `delete_endpoint` take it):
+    # an event type dropped or the endpoint deleted meanwhile is seen here, not after.
+    locked = lock(session, WebhookEndpoint, [endpoint.id], no_key=True)
+    if not locked:
+        raise NotFound("No such webhook endpoint.")
+    endpoint = locked[0]
     row = session.exec(
         select(WebhookDelivery, WebhookEvent)
         .join(WebhookEvent, col(WebhookEvent.id) == col(WebhookDelivery.event_id))

@@ -1,5 +1,6 @@
 """The minutes pages: read, print (PDF), export (CSV), and mark final (the chair)."""
 
+import re
 import uuid
 
 from fastapi import APIRouter, Request
@@ -19,6 +20,7 @@ from app.web.forms import NO_VERSION, _if_match, meeting_refusal
 from app.web.open_proposals import MINUTES_TITLE
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
+_MINUTES_TAG = re.compile(r"[0-9]{1,10}-[0-9a-f]{16}")
 
 
 def _page(
@@ -50,6 +52,9 @@ def _page(
             "finalize_waits": web.is_chair_of(data.table.chair_organisation_id)
             and not data.document["final"]
             and data.meeting.date > today(),
+            # The minutes' ETag, which a decision or action moves (the meeting's version
+            # does not): the form then freezes only minutes as the chair read them.
+            "versie": minutes_service.minutes_etag(data.meeting, data.document).strip('"'),
             "error": error,
         },
         status,
@@ -75,7 +80,7 @@ def finalize_minutes(
     context = web.access()
     meeting, table = at_table
     web.require_chair(table.chair_organisation_id)
-    if_match = _if_match(field(form, "versie", 10))
+    if_match = _minutes_if_match(field(form, "versie", 40))
     if if_match is None:
         return _page(request, session, web, meeting_id, error=NO_VERSION, status=400)
     try:
@@ -87,6 +92,14 @@ def finalize_minutes(
             return _page(request, session, web, meeting_id, error=error, status=exc.status)
         # Sent twice (a double click: 412), or a colleague was first: they are final as asked.
     return redirect(f"/vergaderingen/{meeting_id}/besluitenlijst", "besluitenlijst_definitief")
+
+
+def _minutes_if_match(version: str) -> str | None:
+    """The minutes' ETag the page showed (`3-` and a digest while live), or a meeting's
+    version (`3`) as before, as the ETag `finalize` checks; None for anything else."""
+    if _MINUTES_TAG.fullmatch(version):
+        return f'"{version}"'
+    return _if_match(version)
 
 
 @router.get("/vergaderingen/{meeting_id}/besluitenlijst.pdf")

@@ -220,3 +220,29 @@ def test_printed_draft_minutes_say_when_they_were_drawn_up(app, client, region, 
     assert "tot nu" not in status
     pdf = pdf_text(browser.get(url + ".pdf").content).decode()
     assert f"bijgewerkt tot {dutch_date(day())}" in pdf
+
+
+def test_the_final_minutes_form_is_refused_once_a_decision_came_after_the_chair_read_them(
+    app, client, region, chair
+):
+    """The form carried the meeting's version, which a decision does not move: a colleague's
+    decision recorded while the chair read the draft was frozen into minutes the chair had not
+    seen (the API's minutes ETag was fixed for this; the page's form was not)."""
+    last_week, _, proposals = two_open_proposals(client, region)
+    browser = signed_in(app, chair)
+    url = f"/vergaderingen/{last_week}/besluitenlijst"
+    page = browser.get(url).text
+    versie = page.split('name="versie" value="', 1)[1].split('"', 1)[0]
+    nominate(client, region, proposals[0]["id"])
+
+    stale = post_form(browser, url + "/definitief", {"versie": versie}, url)
+
+    assert stale.status_code == 412, stale.text
+    assert "de vergadering is intussen gewijzigd" in stale.text
+    doc = client.get(f"/v1/meetings/{last_week}/minutes", headers=region.chair.headers).json()
+    assert doc["final"] is False
+    versie = browser.get(url).text.split('name="versie" value="', 1)[1].split('"', 1)[0]
+    final = post_form(browser, url + "/definitief", {"versie": versie}, url)
+    assert final.status_code == 303, final.text
+    doc = client.get(f"/v1/meetings/{last_week}/minutes", headers=region.chair.headers).json()
+    assert doc["final"] is True and len(doc["decisions"]) == 1

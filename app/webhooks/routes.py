@@ -13,7 +13,7 @@ from app.idempotency import REPLAY_RESPONSE, IdempotencyDep
 from app.if_match import IfMatch, IfNoneMatch
 from app.pagination import PageDep
 from app.principal import Principal
-from app.problems import problem_responses
+from app.problems import Forbidden, problem_responses
 from app.versioning import etag
 from app.webhooks import outbox, service
 from app.webhooks.models import (
@@ -161,7 +161,7 @@ def update_endpoint(
 @router.post(
     "/{endpoint_id}/secret-rotations",
     response_model=WebhookEndpointCreated,
-    responses={**REPLAY_RESPONSE, **problem_responses(401, 404, 412)},
+    responses={**REPLAY_RESPONSE, **problem_responses(401, 403, 404, 412)},
 )
 def rotate_secret(
     endpoint_id: uuid.UUID,
@@ -176,6 +176,11 @@ def rotate_secret(
     it for `previous_secret_hours` (default 24): each delivery then carries both signatures.
     With `If-Match` (the endpoint's ETag) refused with 412 when it changed meanwhile."""
 
+    if principal.is_operator:
+        raise Forbidden(
+            "The endpoint's organisation rotates its secret: the new one signs events its "
+            "receiver trusts. The operator may pause or delete the endpoint."
+        )
     if replay := idempotency.replay(session, principal, payload, _reread(session, principal)):
         replay.headers["Cache-Control"] = "no-store"
         return replay
@@ -235,9 +240,10 @@ def redeliver(
     session: SessionDep,
     idempotency: IdempotencyDep,
 ) -> Response:
-    """Send a `failed` delivery once more (202: the worker tries it now, with the same
-    `webhook-id`; a new failure ends it as failed again). 409 `delivery_not_failed` for one
-    pending or delivered, 409 `event_not_subscribed` when the endpoint dropped its type.
+    """Send a `failed` delivery once more (202: the worker tries it now, or once a paused
+    endpoint is resumed, with the same `webhook-id`; a new failure ends it as failed again).
+    409 `delivery_not_failed` for one pending or delivered, 409 `event_not_subscribed` when
+    the endpoint dropped its type.
     A retry with the same `Idempotency-Key` answers as the first request did."""
     if replay := idempotency.replay(session, principal, WebhookRedelivery()):
         return replay

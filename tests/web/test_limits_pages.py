@@ -3,9 +3,11 @@ CSV (in Dutch), and so does the why-not page."""
 
 import csv
 import io
-from datetime import date
+from datetime import date, timedelta
 
 from tests.api.test_limits_fallback import a_pair, first_day_without_limits, known_years
+from tests.clock import TODAY
+from tests.conftest import OPERATOR, writable_limits
 from tests.pdf import pdf_text
 from tests.web.conftest import signed_in
 
@@ -105,9 +107,18 @@ def test_the_case_list_warns_when_its_standings_use_an_earlier_years_limits(
 
 
 def test_the_case_page_shows_no_warning_with_the_meetings_own_limits(app, client, region, chair):
-    latest = known_years(client, region.chair)[-1]
-    case, _ = a_pair(client, region, date(latest, 12, 1))
-    meeting_on(client, region, date(latest, 12, 1))
+    # The page stands on the next meeting's date, so the meeting lies ahead of today, in a
+    # year with limits of its own (copied from the latest known year when today's has none).
+    day = TODAY + timedelta(days=7)
+    years = known_years(client, region.chair)
+    if day.year not in years:
+        figures = client.get(f"/v1/limits/{years[-1]}", headers=OPERATOR).json()
+        added = client.put(
+            f"/v1/limits/{day.year}", json=writable_limits(figures), headers=OPERATOR
+        )
+        assert added.status_code == 201, added.text
+    case, _ = a_pair(client, region, day)
+    meeting_on(client, region, day)
     page = signed_in(app, chair).get(f"/dossiers/{case['id']}")
     assert page.status_code == 200
     assert "Let op: grenzen van" not in page.text

@@ -3,6 +3,7 @@ changes: an action closed or moved, an organisation leaving the table, a stalled
 decided. No notice is left waiting that no longer holds, on PostgreSQL as on SQLite."""
 
 import threading
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -21,6 +22,26 @@ from tests.clock import START, day, iso
 from tests.conftest import OPERATOR
 from tests.locks import wait_until_a_session_waits_for_a_lock
 from tests.mail.conftest import make_region, person
+
+
+def sweep_while(mailroom, monkeypatch, change: Callable[[], None]) -> None:  # type: ignore[no-untyped-def]
+    """Run the mail sweep with `change` made in another thread after the sweep read what is
+    due and before it inserts the mails; on PostgreSQL the sweep goes on once `change` waits for
+    one of its locks."""
+    insert_once = mail_service._insert_once
+    changing = threading.Thread(target=change)
+
+    def meanwhile(session: Any, rows: list[dict[str, Any]]) -> int:
+        changing.start()
+        if mailroom.main.dialect.name == "postgresql":
+            wait_until_a_session_waits_for_a_lock(mailroom.main, changing)
+        return insert_once(session, rows)
+
+    monkeypatch.setattr(mail_service, "_insert_once", meanwhile)
+    with mailroom.transaction() as session:
+        mail_service.queue_due_notices(session)
+    changing.join(timeout=120)
+    monkeypatch.setattr(mail_service, "_insert_once", insert_once)
 
 
 @pytest.mark.parametrize("change", [{"status": "done"}, {"due_date": iso(5)}])
@@ -55,21 +76,8 @@ def test_an_action_closed_or_moved_while_its_overdue_notice_is_queued_is_not_mai
                 )
             )
 
-        insert_once = mail_service._insert_once
-        changing = threading.Thread(target=change_it)
-
-        def meanwhile_changed(session: Any, rows: list[dict[str, Any]]) -> int:
-            # The sweep has read what is due; the owner changes the action now.
-            changing.start()
-            if mailroom.main.dialect.name == "postgresql":
-                wait_until_a_session_waits_for_a_lock(mailroom.main, changing)
-            return insert_once(session, rows)
-
-        monkeypatch.setattr(mail_service, "_insert_once", meanwhile_changed)
-        with mailroom.transaction() as session:
-            mail_service.queue_due_notices(session)
-        changing.join(timeout=120)
-        monkeypatch.setattr(mail_service, "_insert_once", insert_once)
+        # The sweep has read what is due; the owner changes the action then.
+        sweep_while(mailroom, monkeypatch, change_it)
 
     assert [answer.status_code for answer in answers] == [200], [a.text for a in answers]
     waiting = [
@@ -120,21 +128,8 @@ def test_a_digest_queued_while_the_organisation_leaves_the_table_is_not_sent_to_
                 )
             )
 
-        insert_once = mail_service._insert_once
-        leaving = threading.Thread(target=leave)
-
-        def meanwhile_left(session: Any, rows: list[dict[str, Any]]) -> int:
-            # The sweep has read the members and their people; the care provider leaves now.
-            leaving.start()
-            if mailroom.main.dialect.name == "postgresql":
-                wait_until_a_session_waits_for_a_lock(mailroom.main, leaving)
-            return insert_once(session, rows)
-
-        monkeypatch.setattr(mail_service, "_insert_once", meanwhile_left)
-        with mailroom.transaction() as session:
-            mail_service.queue_due_notices(session)
-        leaving.join(timeout=120)
-        monkeypatch.setattr(mail_service, "_insert_once", insert_once)
+        # The sweep has read the members and their people; the care provider leaves then.
+        sweep_while(mailroom, monkeypatch, leave)
 
     assert [answer.status_code for answer in answers] == [200], [a.text for a in answers]
     mailroom.send_until_settled()

@@ -34,6 +34,22 @@ def test_every_shipped_year_puts_its_figures_in_the_order_the_law_does():
         service.check_consistent(year.figures)  # raises on a reversed pair
 
 
+def refused_with(tmp_path, monkeypatch, changes: dict, match: str) -> None:  # type: ignore[no-untyped-def]
+    """limits.json with one more year, the latest shipped one with `changes`, fails to load
+    with a ValueError matching `match`."""
+    shipped = json.loads(data.LIMITS_FILE.read_text(encoding="utf-8"))
+    shipped["years"].append({**shipped["years"][-1], **changes})
+    edited = tmp_path / "limits.json"
+    edited.write_text(json.dumps(shipped), encoding="utf-8")
+    monkeypatch.setattr(data, "LIMITS_FILE", edited)
+    shipped_limits.cache_clear()
+    try:
+        with pytest.raises(ValueError, match=match):
+            shipped_limits()
+    finally:
+        shipped_limits.cache_clear()
+
+
 @pytest.mark.parametrize(
     ("changes", "named"),
     [
@@ -47,18 +63,8 @@ def test_a_shipped_year_the_law_would_refuse_fails_the_load(tmp_path, monkeypatc
     checked for its types only: caps typed in each other's field, or an income limit of 0,
     reached every agenda of the year at the next start, where the same figures sent with PUT
     are refused."""
-    shipped = json.loads(data.LIMITS_FILE.read_text(encoding="utf-8"))
-    latest = shipped["years"][-1]
-    shipped["years"].append({**latest, "year": latest["year"] + 1, **changes})
-    edited = tmp_path / "limits.json"
-    edited.write_text(json.dumps(shipped), encoding="utf-8")
-    monkeypatch.setattr(data, "LIMITS_FILE", edited)
-    shipped_limits.cache_clear()
-    try:
-        with pytest.raises(ValueError, match=f"{latest['year'] + 1}.*{named}"):
-            shipped_limits()
-    finally:
-        shipped_limits.cache_clear()
+    latest = json.loads(data.LIMITS_FILE.read_text(encoding="utf-8"))["years"][-1]["year"]
+    refused_with(tmp_path, monkeypatch, {"year": latest + 1, **changes}, f"{latest + 1}.*{named}")
 
 
 @pytest.mark.parametrize("year", [207, 20270, "2027x"])
@@ -68,17 +74,7 @@ def test_a_shipped_year_outside_the_calendar_years_the_api_takes_fails_the_load(
     """`PUT /v1/limits/{year}` takes 2000-2100 only; a year typed 207 for 2027 in limits.json
     was loaded, became the earliest known year (so agendas back to the year 207 had limits)
     and listed some 1,800 years as missing in every answer of GET /v1/limits."""
-    shipped = json.loads(data.LIMITS_FILE.read_text(encoding="utf-8"))
-    shipped["years"].append({**shipped["years"][-1], "year": year})
-    edited = tmp_path / "limits.json"
-    edited.write_text(json.dumps(shipped), encoding="utf-8")
-    monkeypatch.setattr(data, "LIMITS_FILE", edited)
-    shipped_limits.cache_clear()
-    try:
-        with pytest.raises(ValueError, match=f"{year}"):
-            shipped_limits()
-    finally:
-        shipped_limits.cache_clear()
+    refused_with(tmp_path, monkeypatch, {"year": year}, f"{year}")
 
 
 def test_the_engine_factories_use_the_shipped_figures():

@@ -256,29 +256,19 @@ def test_a_sign_in_form_opened_in_two_tabs_signs_in_from_either(app, chair):
     browser = page_client(app)
     first = hidden(browser.get("/aanmelden").text, "signin_token")
     browser.get("/aanmelden?volgende=/account")  # the second tab
-    response = browser.post(
-        "/aanmelden",
-        data={
-            "signin_token": first,
-            "volgende": "",
-            "email": chair.email,
-            "wachtwoord": chair.password,
-        },
-    )
+    form = {
+        "signin_token": first,
+        "volgende": "",
+        "email": chair.email,
+        "wachtwoord": chair.password,
+    }
+    response = browser.post("/aanmelden", data=form)
     assert response.status_code == 303
     assert "__Host-uitstroom_sessie" in browser.cookies
     # A token the browser was not given stays refused.
     other = page_client(app)
     other.get("/aanmelden")
-    refused = other.post(
-        "/aanmelden",
-        data={
-            "signin_token": first,
-            "volgende": "",
-            "email": chair.email,
-            "wachtwoord": chair.password,
-        },
-    )
+    refused = other.post("/aanmelden", data=form)
     assert refused.status_code == 403
 
 

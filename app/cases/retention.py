@@ -14,7 +14,8 @@ details in other words); their score and decisions stay.
 The same job deletes expired idempotency records (`app.idempotency`), which have replayed their
 answer for the last time, and in the live ones of the care provider (an import's report, kept up
 to the TTL) replaces an anonymised case's old reference by its new one; and it deletes the
-webhook deliveries and events past their delivery log (`app.webhooks.outbox.forget_finished`).
+webhook deliveries and events past their delivery log (`app.webhooks.outbox.forget_finished`),
+and the rate-limit buckets that have been full for minutes (`app.rate_limits.service`).
 """
 
 import logging
@@ -33,6 +34,7 @@ from app.cases.models import CLOSED_STATUSES, Case
 from app.idempotency_records import purge_expired, rename_case_references
 from app.periodic import PeriodicJob
 from app.proposals.models import Proposal
+from app.rate_limits.service import forget_full_buckets
 from app.sqltypes import utcnow
 from app.versioning import lock
 from app.webhooks.outbox import forget_finished
@@ -176,6 +178,7 @@ class RetentionJob(PeriodicJob):
             count = anonymise_closed_cases(session, now, self.retention_days)
             purged = purge_expired(session, now, self.idempotency_ttl_hours)
             forget_finished(session, now)
+            forget_full_buckets(session, now.timestamp())
             session.commit()
         if count:
             log.info("anonymised %d closed case file(s)", count)

@@ -13,7 +13,7 @@ import math
 from dataclasses import dataclass
 from enum import StrEnum
 
-from sqlalchemy import case, select, update
+from sqlalchemy import case, delete, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session
@@ -92,3 +92,19 @@ def take(
         return None  # the row appeared meanwhile, or tokens came back
     current = session.execute(select(level).where(key)).scalar_one()
     return Refusal(retry_after=max(1, math.ceil((1 - float(current)) / rate)))
+
+
+FULL_AFTER_SECONDS = 60.0 + 300.0
+"""A bucket refills from empty to full in a minute (its budget per minute, `per_minute`); five
+minutes more allow for server clocks that disagree. Past that its row says nothing a missing row
+would not (a first request inserts a full bucket)."""
+
+
+def forget_full_buckets(session: Session, now: float) -> int:
+    """Delete the buckets untouched for `FULL_AFTER_SECONDS` (`now` is Unix time in seconds);
+    returns how many. Run by the retention job: without it every key, person and organisation
+    that ever made a request kept a row per endpoint class, revoked keys and deleted people
+    too. A request taking from a bucket at the same moment sets its `refilled_at` to now, so the
+    DELETE, which re-checks the condition on the row it waited for, leaves that one alone."""
+    stale = delete(BUCKETS).where(BUCKETS.c.refilled_at < now - FULL_AFTER_SECONDS)
+    return int(session.exec(stale).rowcount)

@@ -7,9 +7,12 @@ from types import SimpleNamespace
 import pytest
 import time_machine
 from fastapi.testclient import TestClient
+from sqlmodel import func, select
 
 from app.main import create_app
-from app.rate_limits.service import ORGANISATION_BUDGETS
+from app.rate_limits.models import RateBucket
+from app.rate_limits.service import ORGANISATION_BUDGETS, forget_full_buckets
+from app.sqltypes import utcnow
 from tests.api.helpers import assert_problem, plan_meeting
 from tests.clock import START, iso
 from tests.conftest import create_case, create_vacancy, make_org, make_table
@@ -195,3 +198,24 @@ def test_keys_issued_anew_share_their_organisations_budget(client, region, pair)
 
     assert answers == [200] * ORGANISATION_BUDGETS + [429]
     assert why_not(client, region.care_provider, region, *pair).status_code == 200
+
+
+@pytest.mark.settings(rate_limit_why_not_per_minute=1)
+def test_the_retention_round_forgets_full_buckets_but_not_a_drained_one(
+    client, region, pair, session
+):
+    """Every key, person and organisation kept a row per endpoint class for ever, revoked keys
+    too. A bucket untouched for minutes is full, the same as no row; one drained a moment ago
+    must stay, or the retention round would hand its caller a new budget."""
+    buckets = select(func.count()).select_from(RateBucket)
+    assert why_not(client, region.chair, region, *pair).status_code == 200
+    assert why_not(client, region.chair, region, *pair).status_code == 429
+    with time_machine.travel(START + timedelta(seconds=30), tick=False):
+        assert forget_full_buckets(session, utcnow().timestamp()) == 0
+        assert why_not(client, region.chair, region, *pair).status_code == 429
+    assert session.exec(buckets).one() > 0
+    with time_machine.travel(START + timedelta(hours=1), tick=False):
+        assert forget_full_buckets(session, utcnow().timestamp()) > 0
+        assert session.exec(buckets).one() == 0
+        assert why_not(client, region.chair, region, *pair).status_code == 200
+        assert why_not(client, region.chair, region, *pair).status_code == 429

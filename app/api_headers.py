@@ -4,7 +4,7 @@ GET, and a GET whose `If-None-Match` the answer meets is a 304."""
 
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from starlette.exceptions import HTTPException
@@ -19,31 +19,30 @@ def is_api_path(path: str) -> bool:
     return path == API_PREFIX or path.startswith(API_PREFIX + "/")
 
 
-class NoStore:
-    """`Cache-Control: no-store` on every /v1 answer that sets no policy of its own.
+class DefaultHeader:
+    """Adds the header `name: value` to every HTTP answer on a path `where` accepts that does
+    not set `name` itself."""
 
-    All of /v1 rather than only the routes with case data: every answer is authenticated and
-    cut to the caller's organisation, errors name ids too, and a rule per route would be one
-    more thing a new route can forget. The public contract and docs stay cacheable.
-    """
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
+    def __init__(
+        self, app: ASGIApp, name: str, value: str, where: Callable[[str], bool] = lambda _: True
+    ) -> None:
+        self.app, self.where = app, where
+        self.name, self.value = name.lower().encode("latin-1"), value.encode("latin-1")
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not is_api_path(scope["path"]):
+        if scope["type"] != "http" or not self.where(scope["path"]):
             await self.app(scope, receive, send)
             return
 
-        async def send_no_store(message: Message) -> None:
+        async def send_default(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = list(message.get("headers", []))
-                if not any(name.lower() == b"cache-control" for name, _ in headers):
-                    headers.append((b"cache-control", b"no-store"))
+                if not any(name.lower() == self.name for name, _ in headers):
+                    headers.append((self.name, self.value))
                 message["headers"] = headers
             await send(message)
 
-        await self.app(scope, receive, send_no_store)
+        await self.app(scope, receive, send_default)
 
 
 class IdentityContent:

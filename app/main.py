@@ -364,7 +364,18 @@ def create_app(
     app.add_middleware(api_headers.IdentityContent)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(api_headers.AllowedMethods, router=app.router, also=operations.PROBES)
-    app.add_middleware(api_headers.NoStore)
+    # No cache keeps a /v1 answer: every one is authenticated and cut to the caller's
+    # organisation, errors name ids too, and a rule per route would be one more thing a new
+    # route can forget. The public contract and docs stay cacheable.
+    app.add_middleware(
+        api_headers.DefaultHeader,
+        name="Cache-Control",
+        value="no-store",
+        where=api_headers.is_api_path,
+    )
+    # Every answer, stylesheets and the docs' scripts too: a browser uses a file only as the
+    # type it was served as (Fetch standard, "should response ... be blocked due to nosniff").
+    app.add_middleware(api_headers.DefaultHeader, name="X-Content-Type-Options", value="nosniff")
     app.add_middleware(api_headers.NotModified)
     app.add_middleware(ApiVersionHeader)
     # Outside every other layer, so it compresses what they produced. Only large bodies: a big

@@ -1,6 +1,8 @@
 """Operable out of the box: probes an orchestrator can use, docs that work without internet,
 and a `serve` that fails before it hands out credentials."""
 
+import base64
+import hashlib
 import re
 import socket
 import subprocess
@@ -116,3 +118,32 @@ def test_serve_on_a_taken_port_fails_before_printing_any_key(tmp_path):
     assert f"Cannot serve on 127.0.0.1:{port}" in output
     assert "ust_" not in output and "key" not in done.stdout.lower(), output
     assert not (tmp_path / "demo.db").exists(), "nothing may be set up for a server that cannot run"
+
+
+@pytest.mark.parametrize("path", ["/static/app.css", "/docs-assets/swagger-ui-bundle.js"])
+def test_a_static_file_is_served_with_nosniff(client, path):
+    """A stylesheet or script answered without it could be sniffed into another type."""
+    answer = client.get(path)
+    assert answer.status_code == 200
+    assert answer.headers["X-Content-Type-Options"] == "nosniff"
+
+
+@pytest.mark.parametrize("page", ["/docs", "/redoc"])
+def test_the_docs_run_only_their_own_scripts_and_no_site_frames_them(client, page):
+    """The docs share the pages' origin and so their session cookie: a script injected there
+    could act as the signed-in person. Only the packaged scripts and the page's own inline
+    script (by hash) run, and no other site may frame the page."""
+    answer = client.get(page)
+    directives = answer.headers["Content-Security-Policy"].split("; ")
+    policy = {name: value for name, _, value in (d.partition(" ") for d in directives)}
+    assert policy["default-src"] == "'none'"
+    assert policy["frame-ancestors"] == "'none'"
+    allowed = policy["script-src"].split()
+    assert "'unsafe-inline'" not in allowed and "'unsafe-eval'" not in allowed
+    inline = re.findall(r"<script>(.*?)</script>", answer.text, re.DOTALL)
+    hashes = {
+        "'sha256-" + base64.b64encode(hashlib.sha256(s.encode()).digest()).decode() + "'"
+        for s in inline
+    }
+    assert set(allowed) == {"'self'", *hashes}
+    assert answer.headers["X-Frame-Options"] == "DENY"

@@ -257,7 +257,7 @@ def _candidate_sections(data: AgendaData) -> list[Section]:
                     "Dossier",
                     "Passende woningen",
                     "Beste kandidaten",
-                    "Uitgesloten woningen per reden",
+                    excluded_heading(doc),
                 ],
                 [
                     [
@@ -396,7 +396,7 @@ def sections(data: AgendaData) -> list[Section]:
                 [
                     "Dossier",
                     "Wat alleen al een woning zou openen",
-                    "Uitgesloten woningen per reden",
+                    excluded_heading(doc),
                 ],
                 [
                     [
@@ -510,6 +510,14 @@ def excluded_text(doc: dict[str, Any], entry: dict[str, Any]) -> str:
     if doc["view"] == "housing_corporation":
         return "afgeschermd"
     return reason_counts(entry.get("excluded_counts"))
+
+
+def excluded_heading(doc: dict[str, Any]) -> str:
+    """The heading of `excluded_cell`'s column: a care provider's view names the rules only,
+    so 'per reden' (how many per rule) would promise counts it does not hold."""
+    if doc["view"] == "care_provider":
+        return "Redenen waarom woningen niet passen"
+    return "Uitgesloten woningen per reden"
 
 
 def excluded_cell(entry: dict[str, Any]) -> str:

@@ -35,6 +35,7 @@ from app.schemas import SINGLE_LINE
 from app.sqltypes import table_of, utcnow
 from app.tables.models import OutflowTable, TableMunicipality
 from app.vacancies.models import Vacancy
+from app.vacancies.service import visible_clause as vacancy_visible_clause
 
 AREA_CODE = re.compile(r"^(GM[0-9]{4}|WK[0-9]{6}|BU[0-9]{8})$")
 CODE_COLUMNS = ("codering", "gemeentecodegm", "code")
@@ -174,12 +175,15 @@ def codes_in_use(
     """Every area code the table's pages show: its municipalities, its dwellings' municipality
     and neighbourhood, and its cases' preferred and excluded areas.
 
-    `principal`: the reader, whose view of the cases' areas is its view of the cases
-    (`cases.service.visible_clause`): the table (its chair, its municipalities) all of them, a
-    care provider its own cases' only, a corporation none; the operator none. A client's
-    preferred and excluded areas are case data: listed for every member, a code that appeared
-    when a provider registered a case told the others where that client wants to live, or not.
-    None: every code (the demo names them)."""
+    `principal`: the reader, whose view of the dwellings' and cases' areas is its view of the
+    dwellings and cases (`vacancies.service.visible_clause`, `cases.service.visible_clause`):
+    the table (its chair, its municipalities) all of them, a corporation its own dwellings' and
+    no case's, a care provider its own cases' and no dwelling's; the operator every dwelling's
+    and no case's. A client's preferred and excluded areas are case data: listed for every
+    member, a code that appeared when a provider registered a case told the others where that
+    client wants to live, or not; likewise a dwelling's told another corporation where (and,
+    appearing with the push, when) a competitor offered one. None: every code (the demo names
+    them)."""
     codes = set(
         session.exec(
             select(TableMunicipality.municipality_code).where(
@@ -187,13 +191,13 @@ def codes_in_use(
             )
         )
     )
-    for municipality, neighbourhood in session.exec(
-        select(Vacancy.address_municipality_code, Vacancy.address_neighbourhood_code).where(
-            Vacancy.table_id == table.id
-        )
-    ):
-        codes |= {municipality, neighbourhood}
+    dwellings = select(Vacancy.address_municipality_code, Vacancy.address_neighbourhood_code)
+    dwellings = dwellings.where(Vacancy.table_id == table.id)
     cases = select(Case.areas_preferred, Case.areas_excluded).where(Case.table_id == table.id)
+    if principal is not None and not principal.is_operator:
+        dwellings = dwellings.where(vacancy_visible_clause(principal))
+    for municipality, neighbourhood in session.exec(dwellings):
+        codes |= {municipality, neighbourhood}
     if principal is not None:
         if principal.is_operator:
             return codes

@@ -156,7 +156,35 @@ def test_a_clients_areas_are_listed_only_to_those_who_read_the_case(client, regi
     for outsider in (region.other_care_provider, region.corporation, region.other_corporation):
         shown = listed(outsider)
         assert not shown & clients
-        assert {"GM0344", "GM0307", "BU03440101"} <= shown  # the table's and its dwellings'
+        assert {"GM0344", "GM0307"} <= shown  # the table's municipalities
+    assert "BU03440101" in listed(region.corporation)  # its own dwelling's
+
+
+def test_a_dwellings_areas_are_listed_only_to_those_who_read_the_dwelling(app, client, region):  # type: ignore[no-untyped-def]
+    """A corporation reads its own dwellings only (another corporation's, like a care
+    provider, none): listed for every member, the neighbourhood code of a dwelling told the
+    other corporation where its competitor offers dwellings and, as the code appeared with the
+    push, when (a neighbourhood with one dwelling let at the table: where a client went)."""
+    create_vacancy(client, region.corporation, "GM0307")  # the table's only dwelling in BU03070101
+    url = f"/v1/tables/{region.table_id}/areas"
+
+    def listed(org):  # type: ignore[no-untyped-def]
+        response = client.get(url, headers=org.headers)
+        assert response.status_code == 200, response.text
+        return {a["code"] for a in response.json()["items"]}
+
+    for reader in (region.chair, region.municipality, region.corporation):
+        assert "BU03070101" in listed(reader)
+    for outsider in (region.other_corporation, region.care_provider, region.other_care_provider):
+        shown = listed(outsider)
+        assert "BU03070101" not in shown
+        assert {"GM0344", "GM0307"} <= shown  # the table's municipalities
+    page = f"/tafels/{region.table_id}/gebieden"
+    own = signed_in(app, make_person(client, region.corporation, "member"))
+    assert "BU03070101" in own.get(page).text
+    other = signed_in(app, make_person(client, region.other_corporation, "member"))
+    shown = other.get(page)
+    assert shown.status_code == 200 and "BU03070101" not in shown.text
 
 
 def test_pages_show_codes_with_names(app, client, region, session):  # type: ignore[no-untyped-def]

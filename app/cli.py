@@ -118,10 +118,25 @@ def refuse_unusable_ca_file(settings: Settings) -> None:
         )
 
 
+def base_url(host: str, port: int) -> str:
+    """`http://host:port` as a browser on this machine reaches `serve --host host --port port`
+    (a wildcard address as loopback)."""
+    shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+    return f"http://[{shown}]:{port}" if ":" in shown else f"http://{shown}:{port}"
+
+
+def with_public_url(settings: Settings, host: str, port: int) -> Settings:
+    """`settings` with `public_url` (where the mails' links point) the address `serve` listens
+    on, unless `UITSTROOM_PUBLIC_URL` is given: a fixed default sent every link of a server on
+    another port (`serve --port 8150`) to a port nobody serves."""
+    if "public_url" in settings.model_fields_set:
+        return settings
+    return settings.model_copy(update={"public_url": base_url(host, port)})
+
+
 def where(host: str, port: int) -> str:
     """The lines `serve` prints once it listens: where the API, the docs and the pages are."""
-    shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
-    base = f"http://[{shown}]:{port}" if ":" in shown else f"http://{shown}:{port}"
+    base = base_url(host, port)
     return "\n".join(
         [
             f"Serving on {base} (listening on {host}:{port})",
@@ -157,6 +172,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> None:
         )
     refuse_unusable_ca_file(settings)
     sock = bind(args.host, args.port)
+    port = sock.getsockname()[1]  # the one the system picked for `--port 0`
     # The application is imported only now (3-5 s): a serve that cannot have its port or its
     # workers says so at once, and a supervisor of several workers never imports it (each
     # worker builds its own from the factory).
@@ -166,6 +182,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> None:
     try:
         if args.demo:
             settings = demo_settings(settings)
+        settings = with_public_url(settings, args.host, port)
         if settings.migrate_on_start:
             # Here rather than in the app's start-up: the demo data below needs the tables.
             _migrate(settings)
@@ -179,7 +196,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> None:
                     session.commit()
             # Migrated above, once: the app must not do it again when it starts.
             settings = settings.model_copy(update={"migrate_on_start": False})
-            print(where(args.host, args.port), flush=True)
+            print(where(args.host, port), flush=True)
             if not settings.admin_key:  # a walk-through's first call would get 401, unexplained
                 print(OPERATOR_OFF, flush=True)
             proxy = proxy_options(args, settings)

@@ -162,7 +162,8 @@ class Settings(BaseSettings):
     )
     public_url: str = Field(
         default="http://localhost:8000",
-        description="Where people reach the pages; the links in e-mails start with it.",
+        description="Where people reach the pages; the links in e-mails start with it. Unset, "
+        "`serve` uses the address it listens on.",
     )
     mail_worker: bool = Field(
         default=True, description="Run the e-mail worker inside the app process (with SMTP)."

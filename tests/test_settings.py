@@ -83,6 +83,23 @@ def serve_in_process(monkeypatch, capsys):  # type: ignore[no-untyped-def]
     return serve
 
 
+def test_the_mails_links_point_where_serve_listens_unless_a_public_url_is_set(
+    tmp_path, settings, serve_in_process
+):
+    """The links in the mails started with http://localhost:8000 whatever port `serve` took:
+    a demo on --port 8150 mailed links to a port nobody served."""
+    url = f"sqlite:///{tmp_path / 'served.db'}"
+    unset = settings.model_copy(update={"database_url": url, "migrate_on_start": True})
+    unset.model_fields_set.discard("public_url")
+    application, output, _ = serve_in_process(unset)
+    [listening] = re.findall(r"Serving on (http://\S+) ", output)
+    assert not listening.endswith(":0")  # the port the system picked, not the 0 asked for
+    assert application.state.settings.public_url == listening
+    given = Settings(database_url=url, public_url="https://tafel.example.nl")
+    application, _, _ = serve_in_process(given)
+    assert application.state.settings.public_url == "https://tafel.example.nl"
+
+
 def test_serve_migrates_once_on_start(tmp_path, settings, serve_in_process):
     url = f"sqlite:///{tmp_path / 'served.db'}"
     application, _, migrations = serve_in_process(

@@ -121,14 +121,18 @@ def contingent(
     housings = [h for h in facts.housings if h.contingent and h.housed_on.year == year]
     realised = Counter(h.corporation_id for h in housings)
     # The members, and a corporation that left the table since: its closed files stay as
-    # history, so what it agreed and realised in the year still counts.
+    # history, so what it agreed and realised in the year still counts. It is listed as the
+    # flows by corporation list it, when it housed anyone at the table (in any year): listed
+    # only in the years of its contingent housings, a row whose count is hidden said there
+    # was at least one.
     members = select(TableMember.organisation_id).where(TableMember.table_id == table.id)
+    housed_any = {h.corporation_id for h in facts.housings}
     corporations = session.exec(
         select(Organisation)
         .where(
             or_(
                 col(Organisation.id).in_(members),
-                col(Organisation.id).in_([*agreed, *realised]),
+                col(Organisation.id).in_([*agreed, *housed_any]),
             ),
             Organisation.kind == OrganisationKind.housing_corporation.value,
         )

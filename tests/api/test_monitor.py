@@ -339,6 +339,37 @@ def test_a_corporation_that_left_the_table_keeps_its_contingent_of_the_year(
     assert (document["total_agreed"], document["total_realised"]) == (10, housed)
 
 
+def _leave(client, region, org):
+    url = f"/v1/tables/{region.table_id}"
+    members = client.get(url, headers=OPERATOR).json()["member_organisation_ids"]
+    left = [m for m in members if m != org.id]
+    response = client.patch(url, json={"member_organisation_ids": left}, headers=OPERATOR)
+    assert response.status_code == 200, response.text
+
+
+def test_a_corporation_that_left_is_listed_alike_in_years_it_realised_nothing(
+    client, region, history
+):
+    """A row listed only in the years a corporation that left realised a contingent housing
+    says that it realised one there, however its count is hidden: the other care provider
+    (none of its cases housed) read that the hidden count was at least 1, as a placements row
+    shown as null said someone was placed. It is listed as the flows by corporation list it,
+    in every year (it housed someone at the table), so the listing tells nothing of a year."""
+    _leave(client, region, region.corporation)
+
+    def listed(year):
+        response = client.get(
+            f"/v1/tables/{region.table_id}/monitor/contingent/{year}",
+            headers=region.other_care_provider.headers,
+        )
+        assert response.status_code == 200, response.text
+        return {r["corporation_id"]: r["realised"] for r in response.json()["rows"]}
+
+    housed_year, quiet_year = listed(MOVED_IN.year), listed(MOVED_IN.year - 1)
+    assert housed_year[region.corporation.id] is None  # 2 housings, neither the viewer's
+    assert set(housed_year) == set(quiet_year)
+
+
 def contingent_json_and_csv(client, region, org):
     """The contingent of the housings' year as `org` reads it: JSON, and the CSV's rows."""
     url = f"/v1/tables/{region.table_id}/monitor/contingent/{MOVED_IN.year}"

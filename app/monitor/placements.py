@@ -14,6 +14,7 @@ from app.monitor.facts import Facts, Housing, load_facts
 from app.monitor.models import GroupBy
 from app.monitor.suppression import Equation, suppress
 from app.monitor.years import check_cells, protected_year
+from app.problems import Unprocessable
 from app.tables.models import OutflowTable
 
 
@@ -97,16 +98,24 @@ def _protected(
     # As the flows show them: the year's housed, ungrouped and per municipality (the same keys
     # as the flows by municipality, so the same tables).
     keys: list[str | None] = [*sorted({h.municipality_code for h in facts.housings}), None]
-    check_cells(keys)
     ungrouped = protected_year(facts, viewer, GroupBy.none, [None], year, set())
-    by_municipality = protected_year(facts, viewer, GroupBy.municipality, keys, year, set())
     fixed_hidden: set[Hashable] = set()
     if ("rows", str(year), None, "housed") in ungrouped.hidden:
         fixed_hidden.add(("total",))
-    for gm in here:
-        if ("rows", str(year), gm, "housed") in by_municipality.hidden:
-            fixed_hidden.add(("gm", gm))
-    known = frozenset({("total",), *(("gm", gm) for gm in here)}) - fixed_hidden
+    sums: set[Hashable] = set()
+    try:
+        check_cells(keys)
+    except Unprocessable:
+        # The flows refuse this viewer that grouping (`too_fine_for_suppression`), so no
+        # answer shows a municipality's sum: those cells stay unknowns the protection decides.
+        pass
+    else:
+        by_municipality = protected_year(facts, viewer, GroupBy.municipality, keys, year, set())
+        for gm in here:
+            sums.add(("gm", gm))
+            if ("rows", str(year), gm, "housed") in by_municipality.hidden:
+                fixed_hidden.add(("gm", gm))
+    known = frozenset({("total",), *sums}) - fixed_hidden
     return suppress(
         values, equations, known=known, lower=lower, fixed_hidden=frozenset(fixed_hidden)
     )

@@ -72,6 +72,10 @@ def default_start(end: date) -> date:
 
 
 def cell(value: Any, decimals: int = 0) -> str:
+    """A figure as the API gives it: a count whole, a median of an even number of waits (a
+    half) with its decimal, not rounded half to even as `number` would."""
+    if isinstance(value, float) and decimals == 0 and not value.is_integer():
+        decimals = 1
     return "–" if value is None else number(value, decimals)  # noqa: RUF001
 
 

@@ -8,7 +8,7 @@ from app.web import routes_monitor
 from app.web.routes_monitor import period_label
 from tests.clock import day, iso
 from tests.conftest import create_case
-from tests.monitor.history import dwelling, ensure_limits
+from tests.monitor.history import dwelling, ensure_limits, house, publish
 from tests.web.conftest import make_person, signed_in
 
 MEETING = iso(-14)
@@ -173,3 +173,32 @@ def test_a_backward_range_is_refused_for_every_viewer(app, client, region, viewe
     )
     assert response.status_code == 400
     assert "De einddatum ligt vóór de begindatum." in response.text
+
+
+def test_the_page_shows_a_median_wait_as_the_api_gives_it(app, client, region):
+    """Two housings waiting 319 and 320 days: the median is 319.5 in the API and its CSV; the
+    page printed it with no decimals, rounded half to even to 320 (and 318.5 to 318)."""
+    ensure_limits(client)
+    for ready in (iso(-329), iso(-330)):
+        create_case(client, region.care_provider, region.table_id, ready_since=ready)
+        dwelling(client, region.corporation)
+    proposals = publish(client, region, MEETING)
+    assert len(proposals) == 2
+    for proposal in proposals:
+        house(client, region, proposal, MOVED_IN.isoformat())
+    chair = signed_in(app, make_person(client, region.chair, "chair"))
+    api = client.get(
+        f"/v1/tables/{region.table_id}/monitor",
+        params={"start": MOVED_IN.isoformat(), "end": MOVED_IN.isoformat()},
+        headers=region.chair.headers,
+    ).json()
+    assert api["totals"][0]["waiting_days_median"] == 319.5
+
+    page = chair.get(
+        f"/tafels/{region.table_id}/monitor",
+        params={"van": MOVED_IN.isoformat(), "tot": MOVED_IN.isoformat()},
+    )
+
+    assert page.status_code == 200, page.text
+    totals = page.text.split('<th scope="row">totaal</th>', 1)[1].split("</tr>", 1)[0]
+    assert '<td class="num">319,5</td>' in totals

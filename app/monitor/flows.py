@@ -204,9 +204,10 @@ def _finish(
             suppressed.append(measure)
     others = row["_housed_count"] - known_waits
     if restricted and ("housed" in suppressed or others > 0):
+        # Named whether or not the period had a housing: listed only where it had one, the
+        # names told a hidden housed count of 0 from one of at least 1.
         for measure in ("waiting_days_median", "waiting_days_p90"):
-            if out[measure] is not None:
-                out[measure] = None
-                suppressed.append(measure)
+            out[measure] = None
+            suppressed.append(measure)
     out["suppressed"] = suppressed
     return out

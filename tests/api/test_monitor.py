@@ -512,3 +512,26 @@ def test_a_year_in_a_path_is_written_in_digits(client, region, written):
         assert response.status_code == 400, (path, response.text)
         assert response.headers["content-type"] == "application/problem+json"
         assert response.json()["invalidParams"][0]["name"] == "year"
+
+
+def test_a_hidden_housed_count_hides_its_waiting_statistics_whatever_the_count(
+    client, region, history
+):
+    """`suppressed` named the waiting median and p90 only where the period had a housing, so a
+    row whose housed count was hidden told 0 from at least 1 by that list alone. A hidden count
+    names them always."""
+    whole = {
+        (group_by, r["period"], r["group"]): r["housed"]
+        for group_by in ("none", "care_provider", "corporation", "municipality")
+        for r in flows(client, region.chair, region.table_id, groupBy=group_by)["rows"]
+    }
+    hidden_zeros = 0
+    for viewer in ("care_provider", "other_care_provider", "corporation", "other_corporation"):
+        for group_by in ("none", "care_provider", "corporation", "municipality"):
+            document = flows(client, getattr(region, viewer), region.table_id, groupBy=group_by)
+            for row in document["rows"] + document["totals"]:
+                if "housed" not in row["suppressed"]:
+                    continue
+                assert {"waiting_days_median", "waiting_days_p90"} <= set(row["suppressed"])
+                hidden_zeros += whole.get((group_by, row["period"], row["group"])) == 0
+    assert hidden_zeros  # the history hides some empty housed counts as complements

@@ -105,12 +105,21 @@ def _no_date(value: Any, what: str) -> None:
         raise CellError("wrong_type", f"Een datum of tijd in een kolom voor {what}.")
 
 
+def _as_shown(number: float) -> float:
+    """A number of an .xlsx cell as the spreadsheet shows and counts it: in 15 significant
+    digits. Excel stores a computed value in 17 (=650,10*3 is 1950.3000000000002, pasted as a
+    value too), which would read as an amount with 13 decimals or a count that is no whole
+    number, where the cell says 1950,3 or 3."""
+    return float(f"{number:.15g}")
+
+
 def _text(_: Column, value: Any) -> str:
     _no_date(value, "tekst")
     if isinstance(value, bool):
         raise CellError("wrong_type", "Ja/nee (WAAR/ONWAAR) in een tekstkolom.")
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
+    if isinstance(value, float):
+        value = _as_shown(value)
+        return str(int(value)) if value.is_integer() else str(value)
     return str(value)
 
 
@@ -121,6 +130,7 @@ def _integer(_: Column, value: Any) -> int:
     if isinstance(value, int):
         return value
     if isinstance(value, float):
+        value = _as_shown(value)
         if value.is_integer():
             return int(value)
         raise CellError("not_an_integer", f"{value} is geen geheel getal.")
@@ -198,7 +208,7 @@ def _money(_: Column, value: Any) -> str:
     if isinstance(value, int):
         return str(value)
     if isinstance(value, float):
-        return repr(value)  # the shortest text that is this float: 650.1 stays "650.1"
+        return repr(_as_shown(value))  # the shortest text of it: 650.1 stays "650.1"
     raw = str(value)
     text = CURRENCY.sub("", raw)
     sign = "-" if text.startswith("-") else ""

@@ -3,6 +3,8 @@ to the suite's clock (`tests.clock.TODAY`)."""
 
 import csv
 import io
+import re
+import zipfile
 from collections.abc import Iterable, Sequence
 from datetime import date
 from typing import Any
@@ -90,6 +92,27 @@ def xlsx(
         workbook.create_sheet(name)
     buffer = io.BytesIO()
     workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def stored_as_excel_does(content: bytes, cells: dict[str, float]) -> bytes:
+    """`content` (an `xlsx` of one sheet) with the numbers of `cells` written as Excel writes
+    them, in 17 significant digits: a computed 650,10*3 is `1950.3000000000002`, where openpyxl
+    writes the 15 digits Excel shows (`1950.3`)."""
+    source = zipfile.ZipFile(io.BytesIO(content))
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for info in source.infolist():
+            data = source.read(info.filename)
+            if info.filename == "xl/worksheets/sheet1.xml":
+                text = data.decode()
+                for cell, number in cells.items():
+                    text, found = re.subn(
+                        rf'(<c r="{cell}"[^>]*><v>)[^<]*(</v>)', rf"\g<1>{number!r}\g<2>", text
+                    )
+                    assert found == 1, cell
+                data = text.encode()
+            archive.writestr(info, data)
     return buffer.getvalue()
 
 

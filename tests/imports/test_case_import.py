@@ -6,7 +6,17 @@ from datetime import date
 from tests.api.helpers import assert_problem
 from tests.clock import TODAY, day, iso
 from tests.conftest import OPERATOR, create_case
-from tests.imports.sheets import CASES, case_row, csv_file, nl, store_cases, table, upload, xlsx
+from tests.imports.sheets import (
+    CASES,
+    case_row,
+    csv_file,
+    nl,
+    store_cases,
+    stored_as_excel_does,
+    table,
+    upload,
+    xlsx,
+)
 
 
 def _cases(client, org) -> list[dict]:  # type: ignore[no-untyped-def]
@@ -289,6 +299,22 @@ def test_dates_may_be_real_spreadsheet_dates(client, region):
     response = store_cases(client, region, xlsx(lines))
     assert response.json()["created"] == 1, response.text
     assert _cases(client, region.care_provider)[0]["ready_since"] == iso(-45)
+
+
+def test_a_computed_amount_pasted_as_a_value_is_read_as_the_spreadsheet_shows_it(client, region):
+    # A formula pasted as values (as the formula refusal asks) keeps the binary float Excel
+    # computed: =650,10*3 is stored as 1950.3000000000002, and a count as 3.0000000000000004,
+    # while Excel, which counts in 15 significant digits, shows 1950,3 and 3.
+    amount, children = 650.1 * 3, 0.1 * 3 * 10
+    assert repr(amount) == "1950.3000000000002" and repr(children) == "3.0000000000000004"
+    row = case_row("K-1", Volwassenen=2, Kinderen=children, **{"Belastbaar jaarinkomen": amount})
+    content = stored_as_excel_does(xlsx(table([row])), {"F2": children, "H2": amount})
+    response = store_cases(client, region, content)
+    assert response.status_code == 200, response.text
+    assert response.json()["created"] == 1
+    [case] = _cases(client, region.care_provider)
+    assert float(case["income"]["annual_taxable"]) == 1950.3
+    assert case["household"]["children"] == 3
 
 
 def test_the_same_idempotency_key_replays_the_first_answer(client, region):

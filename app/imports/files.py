@@ -26,7 +26,7 @@ from typing import Any, BinaryIO
 from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.formula import ArrayFormula
-from python_calamine import CalamineError, CalamineWorkbook
+from python_calamine import CalamineError, CalamineWorkbook, SheetVisibleEnum
 
 from app.imports.cells import ErrorValue, Formula, is_empty
 from app.imports.columns import LAYOUTS, Column, Layout, normalise_header
@@ -272,6 +272,7 @@ def _plain_values(content: bytes, names: set[str]) -> bool:
 @dataclass(frozen=True, slots=True)
 class _SheetName:
     title: str
+    sheet_state: str  # visible | hidden | veryHidden, as openpyxl names it
 
 
 @dataclass(frozen=True, slots=True)
@@ -299,7 +300,12 @@ def _calamine_grid(content: bytes, layout: Layout, wanted: str | None, max_rows:
     calamine does not see, is no part of it: `_split`)."""
     workbook = CalamineWorkbook.from_filelike(io.BytesIO(content))
     try:
-        sheets = _Sheets([_SheetName(n) for n in workbook.sheet_names])
+        sheets = _Sheets(
+            [
+                _SheetName(m.name, "visible" if m.visible == SheetVisibleEnum.Visible else "hidden")
+                for m in workbook.sheets_metadata
+            ]
+        )
         title = _pick_sheet(sheets, layout, wanted).title
         values = workbook.get_sheet_by_name(title).to_python(skip_empty_area=False)
     finally:
@@ -344,6 +350,11 @@ def _pick_sheet(workbook: Any, layout: Layout, wanted: str | None) -> Any:
     ]
     if len(candidates) == 1:
         return candidates[0]
+    # A hidden sheet (of choices for drop-down lists, say) is none the person means: the only
+    # sheet they see is.
+    shown = [ws for ws in candidates if ws.sheet_state == "visible"]
+    if len(shown) == 1:
+        return shown[0]
     raise refuse(
         "wrong_sheet",
         f"Het bestand heeft meerdere werkbladen ({listed}) en geen werkblad '{layout.sheet}'. "

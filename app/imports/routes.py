@@ -41,7 +41,7 @@ Sheet = Annotated[
         max_length=100,
         pattern=r"^[^\x00-\x1f\x7f]*$",
         description="XLSX: the worksheet to read. Default: the one named `Dossiers` or "
-        "`Woningen` (or the only one).",
+        "`Woningen` (or the only one, hidden sheets aside).",
     ),
 ]
 Upload = Annotated[

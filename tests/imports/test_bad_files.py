@@ -76,6 +76,26 @@ def test_a_workbook_without_the_sheet_lists_its_sheets(client, region):
     assert named.json()["valid"] is True and named.json()["sheet"] == "Blad1"
 
 
+@pytest.mark.parametrize("listed", ["Ja", "=UPPER(A1)"], ids=["values", "formula"])
+def test_a_hidden_sheet_beside_the_only_visible_one_is_not_asked_about(client, region, listed):
+    # A hidden sheet of choices (for the cells' drop-down lists) is common; the person sees one
+    # sheet, so that one is read, by either reader (a formula sends the file to openpyxl).
+    workbook = Workbook()
+    visible = workbook.active
+    assert visible is not None
+    visible.title = "Blad1"
+    for line in table([case_row("K-1")]):
+        visible.append(line)
+    choices = workbook.create_sheet("Keuzelijsten")
+    choices.append([listed])
+    choices.sheet_state = "hidden"
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    response = store_cases(client, region, buffer.getvalue())
+    assert response.status_code == 200, response.text
+    assert (response.json()["sheet"], response.json()["created"]) == ("Blad1", 1)
+
+
 def test_a_sheet_that_does_not_exist_is_named(client, region):
     body = check(client, region, xlsx(table([case_row("K-1")])), sheet="Wachtlijst")
     assert codes(body) == ["sheet_not_found"]

@@ -699,31 +699,62 @@ def import_dwellings(
             item_rows.append(row)
     if items:
         savepoint = session.begin_nested()
+        _upsert_rows(session, context, result, list(zip(item_rows, items, strict=True)), versions)
+        _finish(savepoint, result)
+    return result
+
+
+UPSERT_PASSES = 3  # the municipalities, then the move-in days, then what is left
+
+
+def _upsert_rows(
+    session: Session,
+    context: AccessContext,
+    result: ImportResult,
+    planned: list[tuple[Row, VacancyIn]],
+    versions: dict[str, int],
+) -> None:
+    """Upsert the valid rows; the rows the upsert refuses become issues, and the rest are
+    upserted again without them, so that the report says what each of them would do, as a
+    case file's check does (the upsert refuses before it writes; a refused file is rolled back
+    whole by `_finish`). A few passes at most: each refusal names every row of its kind."""
+    for _ in range(UPSERT_PASSES):
         try:
             # The rows merged into what was read: a dwelling changed since is a lost race
             # (the request runs again), not a change to write back over.
             outcomes = vacancies_service.upsert_vacancies(
-                session, context.principal, items, batch=True, read_versions=versions
+                session,
+                context.principal,
+                [item for _, item in planned],
+                batch=True,
+                read_versions=versions,
             )
         except vacancies_service.InvalidVacancies as refused:
+            left_out = set()
             for entry in refused.extra.get("invalidItems", []):
-                row = item_rows[entry["index"]]
+                row = planned[entry["index"]][0]
+                left_out.add(entry["index"])
                 for param in entry["invalidParams"]:
                     error = _param_error(param)
                     result.issues.extend(_problem_issues(row, error, DWELLINGS))
         except TransitionRefused as refused:
             # A proposed dwelling moved to another table's municipality: the upsert names its
-            # reference (the first such; the file is refused, so that one suffices).
-            [row] = [r for r in item_rows if r.ref == refused.extra["external_ref"]]
+            # reference (the first such: the next pass finds another).
+            [index] = [
+                i for i, (r, _) in enumerate(planned) if r.ref == refused.extra["external_ref"]
+            ]
             where = Unprocessable("address.municipality_code", "", refused.code)
-            result.issues.extend(_problem_issues(row, where, DWELLINGS))
+            result.issues.extend(_problem_issues(planned[index][0], where, DWELLINGS))
+            left_out = {index}
         else:
-            for row, outcome in zip(item_rows, outcomes, strict=True):
+            for (row, _), outcome in zip(planned, outcomes, strict=True):
                 result.outcomes.append(
                     RowOutcome(row.number, outcome.external_ref, outcome.outcome, outcome.id)
                 )
-        _finish(savepoint, result)
-    return result
+            return
+        planned = [p for i, p in enumerate(planned) if i not in left_out]
+        if not planned:
+            return
 
 
 def _param_error(param: dict[str, Any]) -> ProblemError:

@@ -91,6 +91,29 @@ def test_a_dwelling_outside_every_table_of_the_corporation_rejects_the_file(clie
     assert _dwellings(client, region.corporation) == []
 
 
+def test_a_check_with_a_dwelling_outside_every_table_still_says_what_the_other_rows_would_do(
+    client, region
+):
+    # As the check of a case file does: a mistyped municipality code on one row must not make
+    # the report say that nothing of the file would be stored or changed.
+    headers = region.corporation.headers
+    upload(client, DWELLINGS, _sheet(dwelling_row("V-1")), headers, dry_run=False)
+    content = _sheet(
+        dwelling_row("V-1", Kamers=3),
+        dwelling_row("V-2", municipality="GM0363"),
+        dwelling_row("V-3"),
+    )
+    body = upload(client, DWELLINGS, content, headers).json()
+    assert [(i["row"], i["code"]) for i in body["issues"]] == [(3, "no_table")]
+    assert [(i["row"], i["external_ref"], i["outcome"]) for i in body["items"]] == [
+        (2, "V-1", "updated"),
+        (4, "V-3", "created"),
+    ]
+    assert (body["created"], body["updated"]) == (1, 1)
+    [stored] = _dwellings(client, region.corporation)
+    assert (stored["external_ref"], stored["rooms"], stored["version"]) == ("V-1", 2, 1)
+
+
 def test_a_proposed_dwelling_moved_to_another_tables_municipality_is_a_row_issue(client, region):
     """The API refuses the move (409 `vacancy_in_proposal`); the import names the row and
     its municipality cell instead, in the check as in the real run, and stores nothing."""

@@ -26,7 +26,7 @@ from typing import Any, BinaryIO
 from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.formula import ArrayFormula
-from python_calamine import CalamineError, CalamineWorkbook, SheetVisibleEnum
+from python_calamine import CalamineError, CalamineWorkbook, SheetTypeEnum, SheetVisibleEnum
 
 from app.imports.cells import ErrorValue, Formula, is_empty
 from app.imports.columns import LAYOUTS, Column, Layout, normalise_header
@@ -304,6 +304,8 @@ def _calamine_grid(content: bytes, layout: Layout, wanted: str | None, max_rows:
             [
                 _SheetName(m.name, "visible" if m.visible == SheetVisibleEnum.Visible else "hidden")
                 for m in workbook.sheets_metadata
+                # Worksheets only, as openpyxl's `worksheets`: a chart sheet holds no cells.
+                if m.typ == SheetTypeEnum.WorkSheet
             ]
         )
         title = _pick_sheet(sheets, layout, wanted).title

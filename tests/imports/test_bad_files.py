@@ -5,6 +5,7 @@ import zipfile
 
 import pytest
 from openpyxl import Workbook
+from openpyxl.chart import BarChart, Reference
 
 from app.imports.files import letter
 from tests.api.helpers import assert_problem
@@ -94,6 +95,29 @@ def test_a_hidden_sheet_beside_the_only_visible_one_is_not_asked_about(client, r
     response = store_cases(client, region, buffer.getvalue())
     assert response.status_code == 200, response.text
     assert (response.json()["sheet"], response.json()["created"]) == ("Blad1", 1)
+
+
+@pytest.mark.parametrize("title", [False, True], ids=["values", "merged-title"])
+def test_a_chart_sheet_beside_the_data_is_no_sheet_to_read(client, region, title):
+    # A chart on a sheet of its own (Excel: 'Grafiek1') holds no cells. Either reader (a merged
+    # title sends the file to openpyxl) reads the one sheet with data.
+    workbook = Workbook()
+    data = workbook.active
+    assert data is not None
+    data.title = "Blad1"
+    if title:
+        data.append(["Wachtlijst"])
+        data.merge_cells("A1:C1")
+    for line in table([case_row("K-1"), case_row("K-2")]):
+        data.append(line)
+    chart = BarChart()
+    chart.add_data(Reference(data, min_col=4, min_row=1, max_row=3), titles_from_data=True)
+    workbook.create_chartsheet("Grafiek1").add_chart(chart)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    response = store_cases(client, region, buffer.getvalue())
+    assert response.status_code == 200, response.text
+    assert (response.json()["sheet"], response.json()["created"]) == ("Blad1", 2)
 
 
 def test_a_sheet_that_does_not_exist_is_named(client, region):

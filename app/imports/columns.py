@@ -70,10 +70,16 @@ class Layout:
         return _header_index(self).get(normalise_header(header))
 
 
+# Characters nobody sees: a byte-order mark carried into a cell, zero-width spaces and joiners.
+INVISIBLE = re.compile("[\ufeff\u200b-\u200d\u2060]")
+
+
 def normalise_header(header: str) -> str:
-    """Headers match regardless of case, spacing and a trailing `*` (how people mark required
-    columns); the API field path (`household.adults`) is accepted as well."""
-    return re.sub(r"\s+", " ", header.replace("*", " ")).strip().casefold()
+    """Headers match regardless of case, spacing, invisible characters and a trailing `*` (how
+    people mark required columns); the API field path (`household.adults`) is accepted as
+    well."""
+    visible = INVISIBLE.sub("", header.replace("*", " "))
+    return re.sub(r"\s+", " ", visible).strip().casefold()
 
 
 @cache

@@ -234,6 +234,18 @@ def test_a_byte_order_mark_is_no_part_of_the_first_header(client, region):
     assert response.json()["valid"] is True, response.text
 
 
+def test_an_invisible_character_in_a_header_is_no_part_of_it(client, region):
+    # A byte-order mark carried into cell A1 (a CSV pasted or opened as text, then saved as
+    # .xlsx) or a zero-width space copied with a header: the refusal named 'Eigen kenmerk'
+    # an unknown column and asked whether 'Eigen kenmerk' was meant.
+    lines = table([case_row("K-1")])
+    lines[0][0] = "\ufeffEigen kenmerk"
+    lines[0][1] = "Voorziening\u200b"
+    response = store_cases(client, region, xlsx(lines))
+    assert response.status_code == 200, response.text
+    assert response.json()["created"] == 1
+
+
 @pytest.mark.parametrize(
     ("content", "code"),
     [

@@ -666,7 +666,7 @@ def main(argv: list[str] | None = None, settings: Settings | None = None) -> Non
             settings = get_settings()
         except ValidationError as exc:  # refused at start, with the reason and nothing else
             sys.exit(f"Invalid configuration: {one_line(exc)}")
-    from sqlalchemy.exc import OperationalError, ProgrammingError
+    from sqlalchemy.exc import DatabaseError, OperationalError, ProgrammingError
 
     from app.migrate import DatabaseTooNew
 
@@ -678,6 +678,10 @@ def main(argv: list[str] | None = None, settings: Settings | None = None) -> Non
         sys.exit(database_failure(settings.database_url, exc))
     except ProgrammingError as exc:  # PostgreSQL's "relation does not exist": not migrated
         if getattr(exc.orig, "sqlstate", None) != "42P01":
+            raise
+        sys.exit(database_failure(settings.database_url, exc))
+    except DatabaseError as exc:  # SQLite: the URL names a file that is no database
+        if getattr(exc.orig, "sqlite_errorname", None) not in ("SQLITE_NOTADB", "SQLITE_CORRUPT"):
             raise
         sys.exit(database_failure(settings.database_url, exc))
 

@@ -254,3 +254,23 @@ def test_a_command_on_a_sqlite_file_that_does_not_exist_creates_none_and_names_t
     assert said.startswith("Cannot use the database of UITSTROOM_DATABASE_URL")
     assert f"there is no file {tmp_path / 'uitstroomtafel.db'} " in said  # in full
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    "command",
+    [["migrate"], ["list-organisations"], ["limits"], ["demo"], ["anonymise"]],
+    ids=lambda command: command[0],
+)
+def test_a_sqlite_url_naming_a_file_that_is_no_database_is_refused_in_one_line(tmp_path, command):
+    """A URL that names some other file (a typo that points at the README, a CSV, a backup
+    archive) was a SQLAlchemy traceback ending in `file is not a database`, where the README
+    promises one line naming the setting."""
+    other_file = tmp_path / "README.md"
+    other_file.write_text("# not a database\n" * 100)
+    before = other_file.read_bytes()
+    with pytest.raises(SystemExit) as refused:
+        run_cli(f"sqlite:///{other_file}", *command)
+    said = str(refused.value.code)
+    assert said.startswith("Cannot use the database of UITSTROOM_DATABASE_URL")
+    assert "file is not a database" in said and "\n" not in said
+    assert other_file.read_bytes() == before

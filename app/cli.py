@@ -509,8 +509,13 @@ def cmd_openapi(args: argparse.Namespace, settings: Settings) -> None:
 
 
 def one_line(exc: "ValidationError") -> str:
-    """A validation error's reasons on one line, field by field, without the input."""
-    return "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+    """A validation error's reasons on one line, field by field, without the input, in the
+    API's words (a pattern's meaning, not the regex)."""
+    from app.problems import error_reason
+
+    return "; ".join(
+        f"{'.'.join(map(str, e['loc']))}: {error_reason(dict(e))}" for e in exc.errors()
+    )
 
 
 def an_id(text: str) -> uuid.UUID:

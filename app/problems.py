@@ -157,7 +157,7 @@ NOT_A_FILE_REASON = (
 )
 
 
-def _reason(error: dict[str, Any]) -> str:
+def error_reason(error: dict[str, Any]) -> str:
     reason = str(error.get("msg", "Invalid value"))
     if NOT_A_FILE in reason:
         # A multipart part without a (readable) filename is a text field to Starlette, and
@@ -186,7 +186,7 @@ def invalid_params(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
                 "name": field_name(rest) if rest else location,
                 "in": location,
                 "code": error.get("type", "invalid"),
-                "reason": _reason(error),
+                "reason": error_reason(error),
             }
         )
     return params

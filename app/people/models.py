@@ -13,6 +13,7 @@ from sqlalchemy import CheckConstraint, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from app.ids import uuid7
+from app.problems import PATTERN_REASONS
 from app.schemas import INVISIBLE, NOT_IN_LINE, ApiModel, Name, Page
 from app.sqltypes import UTCDateTime, utcnow
 from app.versioning import Versioned, updated_at_field
@@ -125,6 +126,13 @@ class SignInThrottle(SQLModel, table=True):
 # notices of "x<y@z.nl>" would go to y@z.nl, so such a name gets no mail (`app.mail.compose`).
 # (The quote is outside the raw string: `\"` is no escape in ECMA-262's unicode mode.)
 EMAIL_PART = rf"[^@\s{NOT_IN_LINE}{INVISIBLE}<>(),;:\\\[\]" + '"]+'
+EMAIL_PATTERN = rf"^{EMAIL_PART}@{EMAIL_PART}\.{EMAIL_PART}$"
+PATTERN_REASONS[EMAIL_PATTERN] = (
+    "Should be an email address such as name@example.nl: one @, a dot in the part after it, "
+    'and no spaces, control or invisible characters, or any of < > ( ) , ; : \\ [ ] "'
+)
+PASSWORD_PATTERN = r"^[^\x00-\x1f\x7f]*$"
+PATTERN_REASONS[PASSWORD_PATTERN] = "Should hold no control characters (a tab or a new line)"
 
 
 def normalise_email(email: str) -> str:
@@ -154,7 +162,7 @@ Email = Annotated[
         strip_whitespace=True,
         min_length=3,
         max_length=254,
-        pattern=rf"^{EMAIL_PART}@{EMAIL_PART}\.{EMAIL_PART}$",
+        pattern=EMAIL_PATTERN,
     ),
     BeforeValidator(_normalised),  # runs before the constraints above: they check its result
     PField(description="The login name; compared without regard to case.", examples=["a@b.nl"]),
@@ -164,7 +172,7 @@ Password = Annotated[
     StringConstraints(
         min_length=PASSWORD_MIN_LENGTH,
         max_length=PASSWORD_MAX_LENGTH,
-        pattern=r"^[^\x00-\x1f\x7f]*$",
+        pattern=PASSWORD_PATTERN,
     ),
     PField(description=f"At least {PASSWORD_MIN_LENGTH} characters; stored as an argon2 hash."),
 ]

@@ -68,6 +68,17 @@ def test_create_person_on_the_command_line(tmp_path, given):
     assert verify_password(stored_hash(database, "voorzitter@test.nl"), password)
 
 
+def test_create_person_with_a_malformed_email_says_what_an_email_is_not_the_regex(tmp_path):
+    database = tmp_path / "cli.db"
+    cli(database, "migrate")
+    org_id = cli(database, "create-organisation", "Gemeente Test", "municipality").strip()
+    with pytest.raises(SystemExit) as refused:
+        cli(database, "create-person", org_id, "geen-adres", "Piet")
+    said = str(refused.value.code)
+    assert said.startswith("Invalid person: email: ") and "email address" in said
+    assert "pattern" not in said and "\\u" not in said and len(said) < 200
+
+
 def test_a_failing_command_exits_non_zero_with_its_reason(tmp_path):
     database = tmp_path / "cli.db"
     cli(database, "migrate")

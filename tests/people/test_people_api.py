@@ -85,6 +85,23 @@ def test_a_short_password_or_a_malformed_email_is_refused(client, region):
     assert set(invalid_names(response)) == {"email", "password"}
 
 
+def test_a_malformed_email_or_password_is_refused_saying_what_it_should_be_not_the_regex(
+    client, region
+):
+    """The reason quoted the email's pattern, some 500 characters of character classes and
+    `\\u` escapes, which tells a client (or the operator on the command line) nothing."""
+    response = client.post(
+        people_url(region.chair),
+        json={"email": "geen-adres", "display_name": "X", "password": "een\ttab in het midden"},
+        headers=OPERATOR,
+    )
+    reasons = {p["name"]: p["reason"] for p in response.json()["invalidParams"]}
+    assert set(reasons) == {"email", "password"}
+    assert "pattern" not in reasons["email"] and "\\u" not in reasons["email"]
+    assert "email address" in reasons["email"]
+    assert "pattern" not in reasons["password"] and "control" in reasons["password"]
+
+
 @pytest.mark.parametrize(
     "email",
     [

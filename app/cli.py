@@ -30,20 +30,28 @@ if TYPE_CHECKING:
 # the whole web application first.
 
 
-def refuse_missing_sqlite_file(database_url: str) -> None:
-    """Exit when the URL names a SQLite file that does not exist. Opening it would create an
-    empty one, and the default `./uitstroomtafel.db` is relative to the current folder: a
-    command run from another folder than `serve` made a second, empty database there."""
+def new_sqlite_file(database_url: str) -> Path | None:
+    """The file a SQLite URL names when there is none yet (migrating will make it), else None."""
     from sqlalchemy.engine import make_url
 
     url = make_url(database_url)
     if url.get_backend_name() != "sqlite" or url.query.get("uri"):
-        return
+        return None
     if url.database in (None, "", ":memory:") or Path(url.database).exists():
+        return None
+    return Path(url.database).absolute()
+
+
+def refuse_missing_sqlite_file(database_url: str) -> None:
+    """Exit when the URL names a SQLite file that does not exist. Opening it would create an
+    empty one, and the default `./uitstroomtafel.db` is relative to the current folder: a
+    command run from another folder than `serve` made a second, empty database there."""
+    missing = new_sqlite_file(database_url)
+    if missing is None:
         return
     sys.exit(
-        f"Cannot use the database of UITSTROOM_DATABASE_URL ({url}): there is no file "
-        f"{Path(url.database).absolute()} (a relative path is read from the current folder); "
+        f"Cannot use the database of UITSTROOM_DATABASE_URL ({database_url}): there is no file "
+        f"{missing} (a relative path is read from the current folder); "
         "run `uitstroomtafel migrate` first"
     )
 
@@ -296,6 +304,12 @@ def cmd_migrate(args: argparse.Namespace, settings: Settings) -> None:
 def cmd_demo(_: argparse.Namespace, settings: Settings) -> None:
     from app.demo import load_demo
 
+    created = new_sqlite_file(settings.database_url)
+    if created is not None:  # from another folder than serve's: keys the server does not know
+        print(
+            f"New database {created} (there was none; a relative path is read from the current "
+            "folder): a server running on another database does not know the keys below."
+        )
     _migrate(settings)
     with _session(settings) as session:
         load_demo(session, out=sys.stdout)
@@ -306,6 +320,7 @@ def cmd_anonymise(_: argparse.Namespace, settings: Settings) -> None:
     from app.cases.retention import RetentionJob
     from app.db import build_engine
 
+    refuse_missing_sqlite_file(settings.database_url)  # cron's folder is not serve's
     _migrate(settings)
     engine = build_engine(settings.database_url)
     try:

@@ -237,6 +237,9 @@ def test_migrate_refuses_a_grant_it_cannot_make_before_it_migrates(tmp_path, dat
         ["list-organisations"],
         ["create-organisation", "Gemeente Elders", "municipality"],
         ["limits"],
+        # From cron (run in the home folder) it made an empty database there, migrated it and
+        # reported "Anonymised 0 case file(s)" every night, while the real one kept its files.
+        ["anonymise"],
     ],
     ids=lambda command: command[0],
 )
@@ -274,3 +277,15 @@ def test_a_sqlite_url_naming_a_file_that_is_no_database_is_refused_in_one_line(t
     assert said.startswith("Cannot use the database of UITSTROOM_DATABASE_URL")
     assert "file is not a database" in said and "\n" not in said
     assert other_file.read_bytes() == before
+
+
+def test_the_demo_on_a_sqlite_file_that_does_not_exist_says_it_made_a_new_database(
+    tmp_path, monkeypatch
+):
+    """`uitstroomtafel demo` from another folder than `serve`'s made a second database there
+    without a word and printed keys and passwords the running server did not know (401)."""
+    monkeypatch.chdir(tmp_path)
+    said = run_cli("sqlite:///./uitstroomtafel.db", "demo")
+    assert f"New database {tmp_path / 'uitstroomtafel.db'} " in said.splitlines()[0]
+    again = run_cli("sqlite:///./uitstroomtafel.db", "demo")
+    assert "New database" not in again

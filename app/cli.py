@@ -550,6 +550,14 @@ def a_port(text: str) -> int:
     return int(text)
 
 
+def a_worker_count(text: str) -> int:
+    """`serve --workers`: 1-64 (as `UITSTROOM_WORKERS`), refused by argparse naming the range
+    (`choices=range(1, 65)` listed all 64 numbers)."""
+    if not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= 64:
+        raise argparse.ArgumentTypeError(f"not a number of workers (1-64): {text!r}")
+    return int(text)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="uitstroomtafel", description=__doc__)
     parser.add_argument(
@@ -568,10 +576,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument(
         "--workers",
-        type=int,
-        choices=range(1, 65),
+        type=a_worker_count,
         metavar="N",
-        help="server processes on the one port, PostgreSQL only when more than one "
+        help="server processes on the one port, 1-64, PostgreSQL only when more than one "
         "(UITSTROOM_WORKERS, default 1)",
     )
     serve.add_argument(

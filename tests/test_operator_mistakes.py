@@ -143,6 +143,18 @@ def test_serve_refuses_a_bad_port_or_log_level_before_touching_the_database(tmp_
     assert not database.exists()
 
 
+@pytest.mark.parametrize("workers", ["0", "65", "two", "1.5"])
+def test_serve_refuses_a_worker_count_naming_the_range_in_one_short_line(tmp_path, capsys, workers):
+    """argparse's `choices=range(1, 65)` answered `--workers 0` by listing all 64 numbers."""
+    database = tmp_path / "x.db"
+    with pytest.raises(SystemExit) as refused:
+        run_cli(f"sqlite:///{database}", "serve", "--workers", workers)
+    assert refused.value.code == 2
+    error = capsys.readouterr().err.strip().splitlines()[-1]
+    assert "--workers" in error and "1-64" in error and len(error) < 120, error
+    assert not database.exists()
+
+
 @pytest.mark.parametrize(
     "setting",
     [

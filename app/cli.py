@@ -405,7 +405,7 @@ def cmd_create_person(args: argparse.Namespace, settings: Settings) -> None:
             display_name=args.display_name,
             role=args.role,
             is_admin=args.admin,
-            password=password or None,
+            password=password,
         )
     except ValidationError as exc:
         sys.exit(f"Invalid person: {one_line(exc)}")

@@ -79,6 +79,33 @@ def test_create_person_with_a_malformed_email_says_what_an_email_is_not_the_rege
     assert "pattern" not in said and "\\u" not in said and len(said) < 200
 
 
+@pytest.mark.parametrize("stdin", ["", "\n"], ids=["nothing", "empty-line"])
+def test_create_person_with_password_stdin_and_no_password_refuses_and_generates_none(
+    tmp_path, stdin
+):
+    """`echo "$PASSWORD" | ... --password-stdin` with the variable unset, or a command before
+    the pipe that failed, made a person with a generated password printed to the terminal (or
+    the script's log) instead of the one the operator meant to hand over."""
+    database = tmp_path / "cli.db"
+    cli(database, "migrate")
+    org_id = cli(database, "create-organisation", "Gemeente Test", "municipality").strip()
+    with pytest.raises(SystemExit) as refused:
+        cli(
+            database,
+            "create-person",
+            org_id,
+            "piet@test.nl",
+            "Piet",
+            "--password-stdin",
+            stdin=stdin,
+        )
+    assert str(refused.value.code).startswith("Invalid person: password:")
+    engine = create_engine(f"sqlite:///{database}")
+    with engine.connect() as connection:
+        assert connection.execute(text("SELECT count(*) FROM people")).scalar_one() == 0
+    engine.dispose()
+
+
 def test_a_failing_command_exits_non_zero_with_its_reason(tmp_path):
     database = tmp_path / "cli.db"
     cli(database, "migrate")

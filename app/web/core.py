@@ -7,7 +7,7 @@ from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from fastapi import Depends, Request
 from fastapi.exceptions import RequestValidationError
@@ -44,6 +44,7 @@ from app.web.formatting import (
 from app.web.messages import (
     ERROR_PAGES,
     FORM_EXPIRED,
+    NOTICES,
     STILL_IN_PROGRESS,
     TOO_LARGE,
     UNREADABLE,
@@ -115,31 +116,6 @@ templates.env.globals.update(
 templates.env.filters.update(
     datum=dutch_date, tijdstip=dutch_datetime, getal=number, euro=euro, kort=short_id, kamers=rooms
 )
-
-# Notices shown after a redirect (?melding=code): a fixed list, so no text is reflected.
-NOTICES = {
-    "afgemeld": "U bent afgemeld.",
-    "vergadering_gepland": "De vergadering is gepland.",
-    "gepubliceerd": "De agenda is gepubliceerd en bevroren.",
-    "besluit": "Het besluit is vastgelegd.",
-    "actie": "De actie is uitgezet.",
-    "besluitenlijst_definitief": "De besluitenlijst is definitief vastgesteld.",
-    "actie_bijgewerkt": "De actie is bijgewerkt.",
-    "wachtwoord": "Uw wachtwoord is gewijzigd; uw andere sessies zijn beëindigd.",
-    "persoon_bijgewerkt": "De gegevens van de persoon zijn bijgewerkt.",
-    "gebied_benoemd": "De naam van het gebied is opgeslagen.",
-    "dossier_opgeslagen": "Het dossier is opgeslagen.",
-    "dossier_ongewijzigd": "Er was niets gewijzigd; het dossier is niet opnieuw opgeslagen.",
-    "dossier_status": "De status van het dossier is gewijzigd.",
-    "woning_opgeslagen": "De woning is opgeslagen.",
-    "woning_status": "De status van de woning is gewijzigd.",
-    "meldingen_opgeslagen": "Uw keuze van e-mailmeldingen is opgeslagen.",
-    "nazorg_afspraak": "De nazorgafspraak is opgeslagen.",
-    "nazorg_controle": "De controle is vastgelegd.",
-    "nazorg_omklap_gepland": "De planning van de omklap is opgeslagen.",
-    "nazorg_omklap": "De omklap is vastgelegd: het huurcontract staat op naam van de cliënt.",
-    "nazorg_einde": "Het einde van de huur is vastgelegd.",
-}
 
 
 # --- the signed-in person ------------------------------------------------------------------
@@ -342,6 +318,36 @@ def _wrong_fields(exc: RequestValidationError) -> str | None:
     return "Deze waarde klopt niet: " + ", ".join(names) + ". Kies een waarde uit het formulier."
 
 
+def _to_sign_in(request: Request) -> RedirectResponse:
+    """The redirect of a request without a valid session to the sign-in page, which then
+    says why: a form sent was not saved (a session that idled out while it was typed, or
+    ended in another tab), or the session the browser held has expired. After signing in the
+    person comes back to the page asked for, or to the page the form was on."""
+    held = bool(request.cookies.get(session_cookie_name(request)))
+    if request.method == "GET":
+        target = request.url.path + ("?" + request.url.query if request.url.query else "")
+        notice = "sessie_verlopen" if held else None
+    elif request.url.path == "/afmelden":  # signing out of a session that had ended
+        target, notice = "/overzicht", "afgemeld"
+    else:
+        target = _form_page(request)
+        notice = "niet_opgeslagen"
+    url = f"/aanmelden?volgende={quote(safe_next(target), safe='/')}"
+    response = redirect(url, notice)
+    if held:
+        clear_cookie(request, response, session_cookie_name(request))
+    return response
+
+
+def _form_page(request: Request) -> str:
+    """The path of the page a form was sent from (its `Referer` on this site), else the
+    overview."""
+    referer = urlsplit(request.headers.get("referer", ""))
+    if (referer.scheme, referer.netloc) != (request.url.scheme, request.url.netloc):
+        return "/overzicht"
+    return referer.path + ("?" + referer.query if referer.query else "")
+
+
 def with_security_headers(response: Response) -> Response:
     media = response.headers.get("content-type", "")
     headers = SECURITY_HEADERS if media.startswith("text/html") else DOWNLOAD_HEADERS
@@ -362,13 +368,7 @@ class WebRoute(SessionEndingRoute):
             try:
                 response = await handler(request)
             except SignInRequired:
-                target = request.url.path
-                if request.url.query:
-                    target += "?" + request.url.query
-                back = quote(target if request.method == "GET" else "/overzicht", safe="/")
-                response = RedirectResponse(f"/aanmelden?volgende={back}", status_code=303)
-                if request.cookies.get(session_cookie_name(request)):
-                    clear_cookie(request, response, session_cookie_name(request))
+                response = _to_sign_in(request)
             except ProblemError as exc:
                 title, detail = _dutch_page(exc)
                 response = error_page(request, exc.status, detail, title)

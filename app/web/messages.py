@@ -1,5 +1,6 @@
 """The pages' own Dutch texts that are not a label of an API code: the error pages by
-status, and the refusals of a form as a whole (too large, unreadable, still in progress)."""
+status, the notices after a redirect, and the refusals of a form as a whole (too large,
+unreadable, still in progress)."""
 
 ERROR_PAGES = {
     400: ("Ongeldig verzoek", "Het verzoek klopt niet. Controleer de invoer en probeer opnieuw."),
@@ -43,3 +44,34 @@ FORM_EXPIRED = (
 
 TOO_LARGE = "Het formulier is te groot of heeft te veel velden; er is niets opgeslagen."
 UNREADABLE = "Het formulier kon niet worden gelezen; er is niets opgeslagen."
+
+
+# Notices shown after a redirect (?melding=code): a fixed list, so no text is reflected.
+NOTICES = {
+    "afgemeld": "U bent afgemeld.",
+    "sessie_verlopen": "Uw sessie is verlopen. Meld u opnieuw aan.",
+    "niet_opgeslagen": (
+        "U was niet (meer) aangemeld, dus wat u verstuurde is niet opgeslagen. Meld u aan en "
+        "verstuur het formulier opnieuw."
+    ),
+    "vergadering_gepland": "De vergadering is gepland.",
+    "gepubliceerd": "De agenda is gepubliceerd en bevroren.",
+    "besluit": "Het besluit is vastgelegd.",
+    "actie": "De actie is uitgezet.",
+    "besluitenlijst_definitief": "De besluitenlijst is definitief vastgesteld.",
+    "actie_bijgewerkt": "De actie is bijgewerkt.",
+    "wachtwoord": "Uw wachtwoord is gewijzigd; uw andere sessies zijn beëindigd.",
+    "persoon_bijgewerkt": "De gegevens van de persoon zijn bijgewerkt.",
+    "gebied_benoemd": "De naam van het gebied is opgeslagen.",
+    "dossier_opgeslagen": "Het dossier is opgeslagen.",
+    "dossier_ongewijzigd": "Er was niets gewijzigd; het dossier is niet opnieuw opgeslagen.",
+    "dossier_status": "De status van het dossier is gewijzigd.",
+    "woning_opgeslagen": "De woning is opgeslagen.",
+    "woning_status": "De status van de woning is gewijzigd.",
+    "meldingen_opgeslagen": "Uw keuze van e-mailmeldingen is opgeslagen.",
+    "nazorg_afspraak": "De nazorgafspraak is opgeslagen.",
+    "nazorg_controle": "De controle is vastgelegd.",
+    "nazorg_omklap_gepland": "De planning van de omklap is opgeslagen.",
+    "nazorg_omklap": "De omklap is vastgelegd: het huurcontract staat op naam van de cliënt.",
+    "nazorg_einde": "Het einde van de huur is vastgelegd.",
+}

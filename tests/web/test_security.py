@@ -182,6 +182,54 @@ def test_an_idle_session_expires(app, session, settings, chair):
     assert browser.get("/overzicht").status_code == 303
 
 
+def test_a_form_sent_after_the_session_ended_says_on_sign_in_that_nothing_was_saved(
+    app, session, settings, chair
+):
+    """A form typed while the session idled out, or after a sign-out in another tab, was sent
+    to the sign-in page without a word: the person could not tell whether it was saved. The
+    sign-in page now says it was not, and leads back to the page the form was on."""
+    browser = signed_in(app, chair)
+    token = csrf_of(browser, "/account")
+    row = session.exec(select(PersonSession)).one()
+    row.last_seen_at = utcnow() - timedelta(minutes=settings.session_idle_minutes + 1)
+    session.add(row)
+    session.flush()
+    response = browser.post(
+        "/account/wachtwoord",
+        data={"csrf_token": token, "huidig_wachtwoord": chair.password},
+        headers={"Referer": "https://testserver/account"},
+    )
+    assert response.status_code == 303
+    target = response.headers["location"]
+    assert target.startswith("/aanmelden?volgende=/account&")
+    page = browser.get(target)
+    assert page.status_code == 200
+    assert "niet opgeslagen" in page.text
+    assert hidden(page.text, "volgende") == "/account"
+    # Another site's page as Referer is no target.
+    response = page_client(app).post(
+        "/account/wachtwoord", data={}, headers={"Referer": "https://evil.example/account"}
+    )
+    assert response.headers["location"].startswith("/aanmelden?volgende=/overzicht&")
+    # Signing out of a session that had ended is no form lost.
+    signed_out = browser.post("/afmelden", data={"csrf_token": token})
+    assert "U bent afgemeld" in browser.get(signed_out.headers["location"]).text
+
+
+def test_a_page_opened_after_the_session_expired_says_so_on_sign_in(app, session, chair):
+    browser = signed_in(app, chair)
+    row = session.exec(select(PersonSession)).one()
+    row.expires_at = utcnow() - timedelta(seconds=1)
+    session.add(row)
+    session.flush()
+    target = browser.get("/account").headers["location"]
+    page = browser.get(target)
+    assert "Uw sessie is verlopen" in page.text
+    # A visitor who held no session is not told that one expired.
+    fresh = page_client(app)
+    assert "verlopen" not in fresh.get(fresh.get("/account").headers["location"]).text
+
+
 def test_a_session_ends_at_its_absolute_expiry_however_busy(app, session, chair):
     browser = signed_in(app, chair)
     row = session.exec(select(PersonSession)).one()

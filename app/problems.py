@@ -116,6 +116,11 @@ class TooManyRequests(ProblemError):
     status, code, title = 429, "too_many_requests", "Too many requests"
 
 
+class OrganisationOverBudget(TooManyRequests):
+    """429 from the budget an organisation's keys and people share, not the caller's own: the
+    pages tell a person who asked little that it was their organisation's."""
+
+
 class Unprocessable(ProblemError):
     """A request that is well-formed but refers to something invalid (field-level detail).
 

@@ -10,7 +10,7 @@ from sqlmodel import Session
 
 from app.auth import CurrentPrincipal, Principal
 from app.db import SessionDep, SettingsDep
-from app.problems import TooManyRequests
+from app.problems import OrganisationOverBudget, TooManyRequests
 from app.rate_limits.service import ORGANISATION_BUDGETS, EndpointClass, per_minute, take
 from app.settings import Settings
 from app.sqltypes import utcnow
@@ -35,15 +35,20 @@ def _enforce(
     if not settings.rate_limits_enabled:
         return
     budget, now = per_minute(settings, endpoint_class), utcnow().timestamp()
-    refused = take(session, subject, endpoint_class, budget, now)
+    refused, whose, problem = (
+        take(session, subject, endpoint_class, budget, now),
+        "",
+        TooManyRequests,
+    )
     if refused is None and organisation_id is not None:
         shared = budget * ORGANISATION_BUDGETS
         refused = take(
             session, f"organisation-share:{organisation_id}", endpoint_class, shared, now
         )
+        whose, problem = "'s organisation (its keys and people together)", OrganisationOverBudget
     if refused is not None:
-        raise TooManyRequests(
-            f"Too many {endpoint_class.value} requests from this caller; "
+        raise problem(
+            f"Too many {endpoint_class.value} requests from this caller{whose}; "
             f"retry after {refused.retry_after} seconds.",
             headers={"Retry-After": str(refused.retry_after)},
             endpoint_class=endpoint_class.value,

@@ -25,7 +25,7 @@ from app.organisations.models import Organisation
 from app.people import security
 from app.people.models import Person, PersonRole
 from app.people.service import SignedIn, principal_for, resolve_session
-from app.problems import Forbidden, ProblemError
+from app.problems import Forbidden, ProblemError, TooManyRequests
 from app.settings import Settings
 from app.transient import classify
 from app.web import labels
@@ -48,6 +48,7 @@ from app.web.messages import (
     STILL_IN_PROGRESS,
     TOO_LARGE,
     UNREADABLE,
+    over_budget,
 )
 
 log = logging.getLogger(__name__)
@@ -300,6 +301,8 @@ def _dutch_page(exc: ProblemError) -> tuple[str | None, str | None]:
         return "Nog bezig", STILL_IN_PROGRESS
     if isinstance(exc, CsrfFailed):
         return exc.title, f"{exc.detail} {FORM_EXPIRED}"
+    if isinstance(exc, TooManyRequests):
+        return over_budget(exc)
     return None, exc.detail if isinstance(exc, PageForbidden) else None
 
 

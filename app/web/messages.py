@@ -2,6 +2,8 @@
 status, the notices after a redirect, and the refusals of a form as a whole (too large,
 unreadable, still in progress)."""
 
+from app.problems import OrganisationOverBudget, TooManyRequests
+
 ERROR_PAGES = {
     400: ("Ongeldig verzoek", "Het verzoek klopt niet. Controleer de invoer en probeer opnieuw."),
     403: ("Geen toegang", "Uw organisatie of uw rol mag dit niet."),
@@ -40,6 +42,24 @@ FORM_EXPIRED = (
     "verstuur het formulier nog eens."
 )
 """After a form's CSRF token was refused: signed in again in another tab, or signed out."""
+
+
+def over_budget(refusal: TooManyRequests) -> tuple[str, str]:
+    """(title, text) of a page refused by a rate limit: whose budget it was (the person's own,
+    or the one their organisation's keys and people share, which a person who asked little
+    may find empty) and how long to wait ('Te veel pogingen' told them they tried too often)."""
+    retry_after, wait = refusal.headers.get("Retry-After", ""), "over een minuut"
+    if retry_after.isascii() and retry_after.isdigit():
+        seconds = int(retry_after)
+        wait = "over 1 seconde" if seconds == 1 else f"over {seconds} seconden"
+    if isinstance(refusal, OrganisationOverBudget):
+        who = (
+            "Uw organisatie vroeg dit de afgelopen minuut vaker dan de uitstroomtafel toestaat "
+            "(haar API-koppelingen en mensen samen)."
+        )
+    else:
+        who = "U vroeg dit de afgelopen minuut vaker dan de uitstroomtafel per persoon toestaat."
+    return "Even wachten", f"{who} Probeer het {wait} opnieuw."
 
 
 TOO_LARGE = "Het formulier is te groot of heeft te veel velden; er is niets opgeslagen."

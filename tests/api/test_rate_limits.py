@@ -112,6 +112,49 @@ def test_a_person_on_the_pages_gets_a_dutch_page_with_retry_after(app, client, r
     assert int(refused.headers["Retry-After"]) >= 1
 
 
+@pytest.mark.settings(rate_limit_monitor_per_minute=1)
+def test_a_person_refused_for_the_organisations_share_is_told_so_not_of_their_attempts(
+    app, client, region
+):
+    """The organisation's keys used up the budget it shares with its people: a person who had
+    asked nothing read 'Te veel pogingen', as if they had tried too often, and not when to
+    try again. The page names whose budget it was and the wait; the API's detail too."""
+    from tests.web.conftest import make_person, signed_in
+
+    chair = region.chair
+    keys = f"/v1/organizations/{chair.id}/api-keys"
+    monitor = f"/v1/tables/{region.table_id}/monitor"
+    for n in range(ORGANISATION_BUDGETS):
+        issued = client.post(keys, json={"label": f"vers {n}"}, headers=chair.headers).json()
+        fresh = {"Authorization": f"Bearer {issued['key']}"}
+        assert client.get(monitor, headers=fresh).status_code == 200
+        client.delete(f"{keys}/{issued['id']}", headers=chair.headers).raise_for_status()
+    refused_key = client.get(monitor, headers=chair.headers)
+    assert_problem(refused_key, 429)
+    assert "organisation" in refused_key.json()["detail"]
+
+    browser = signed_in(app, make_person(client, chair, "chair"))
+    refused = browser.get(f"/tafels/{region.table_id}/monitor")
+    assert refused.status_code == 429
+    seconds = int(refused.headers["Retry-After"])
+    assert "Te veel pogingen" not in refused.text
+    assert "Uw organisatie" in refused.text
+    assert f"over {seconds} seconden" in refused.text or "over 1 seconde" in refused.text
+
+
+@pytest.mark.settings(rate_limit_monitor_per_minute=1)
+def test_a_person_over_their_own_budget_is_told_it_is_theirs_and_the_wait(app, client, region):
+    from tests.web.conftest import make_person, signed_in
+
+    browser = signed_in(app, make_person(client, region.chair, "chair"))
+    assert browser.get(f"/tafels/{region.table_id}/monitor").status_code == 200
+    refused = browser.get(f"/tafels/{region.table_id}/monitor")
+    assert refused.status_code == 429
+    seconds = int(refused.headers["Retry-After"])
+    assert "U vroeg" in refused.text and "Uw organisatie" not in refused.text
+    assert f"over {seconds} seconden" in refused.text or "over 1 seconde" in refused.text
+
+
 @pytest.mark.settings(rate_limit_agenda_per_minute=1)
 @pytest.mark.parametrize("path", ["/v1/cases", "/v1/vacancies"])
 def test_a_list_filtered_by_blocking_reason_costs_an_agenda_token(client, region, pair, path):

@@ -18,6 +18,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
 from app.access_log.service import AccessContext
+from app.api_headers import routed_methods
 from app.auth import Principal
 from app.db import SessionDep, SessionEndingRoute, app_settings
 from app.idempotency import IdempotencyKeyInProgress
@@ -322,33 +323,32 @@ def _wrong_fields(exc: RequestValidationError) -> str | None:
 
 
 def _to_sign_in(request: Request) -> RedirectResponse:
-    """The redirect of a request without a valid session to the sign-in page, which then
-    says why: a form sent was not saved (a session that idled out while it was typed, or
-    ended in another tab), or the session the browser held has expired. After signing in the
-    person comes back to the page asked for, or to the page the form was on."""
+    """To the sign-in page, which says why: a form sent was not saved (the session idled out
+    while it was typed, or ended in another tab), or the browser's session expired; then back
+    to the page asked for, or to the page the form was on."""
     held = bool(request.cookies.get(session_cookie_name(request)))
     if request.method == "GET":
-        target = request.url.path + ("?" + request.url.query if request.url.query else "")
-        notice = "sessie_verlopen" if held else None
+        target, notice = _local(str(request.url)), "sessie_verlopen" if held else None
     elif request.url.path == "/afmelden":  # signing out of a session that had ended
         target, notice = "/overzicht", "afgemeld"
     else:
-        target = _form_page(request)
-        notice = "niet_opgeslagen"
-    url = f"/aanmelden?volgende={quote(safe_next(target), safe='/')}"
-    response = redirect(url, notice)
+        target, notice = _form_page(request), "niet_opgeslagen"
+    response = redirect(f"/aanmelden?volgende={quote(safe_next(target), safe='/')}", notice)
     if held:
         clear_cookie(request, response, session_cookie_name(request))
     return response
 
 
 def _form_page(request: Request) -> str:
-    """The path of the page a form was sent from (its `Referer` on this site), else the
-    overview."""
+    """The page a form came from (its `Referer` on this site, if a page to open) or the overview."""
     referer = urlsplit(request.headers.get("referer", ""))
-    if (referer.scheme, referer.netloc) != (request.url.scheme, request.url.netloc):
-        return "/overzicht"
-    return referer.path + ("?" + referer.query if referer.query else "")
+    own = (referer.scheme, referer.netloc) == (request.url.scheme, request.url.netloc)
+    methods = routed_methods(request.app.router.routes, {**request.scope, "path": referer.path})
+    return _local(referer.geturl()) if own and "GET" in (methods or ()) else "/overzicht"
+
+
+def _local(url: str) -> str:
+    return urlsplit(url)._replace(scheme="", netloc="", fragment="").geturl()
 
 
 def with_security_headers(response: Response) -> Response:

@@ -211,6 +211,11 @@ def test_a_form_sent_after_the_session_ended_says_on_sign_in_that_nothing_was_sa
         "/account/wachtwoord", data={}, headers={"Referer": "https://evil.example/account"}
     )
     assert response.headers["location"].startswith("/aanmelden?volgende=/overzicht&")
+    # A page shown in answer to a form (a refusal at the form's address) is no page to open.
+    response = page_client(app).post(
+        "/account/wachtwoord", data={}, headers={"Referer": "https://testserver/account/wachtwoord"}
+    )
+    assert response.headers["location"].startswith("/aanmelden?volgende=/overzicht&")
     # Signing out of a session that had ended is no form lost.
     signed_out = browser.post("/afmelden", data={"csrf_token": token})
     assert "U bent afgemeld" in browser.get(signed_out.headers["location"]).text

@@ -13,6 +13,7 @@ from app.principal import Principal, hash_api_key, new_api_key
 from app.problems import Conflict, Forbidden, NotFound
 from app.sqltypes import utcnow
 from app.tables.models import TableMember
+from app.versioning import lock_one
 
 
 def create_organisation(session: Session, data: OrganisationCreate) -> Organisation:
@@ -171,7 +172,10 @@ def get_api_key(session: Session, organisation: Organisation, key_id: uuid.UUID)
 
 
 def revoke_api_key(session: Session, key: ApiKey) -> ApiKey:
-    """Revoke the key now; a key revoked already keeps its first revocation time."""
+    """Revoke the key now; a key revoked already keeps its first revocation time. The key's row
+    is locked and read again first: a revocation that read it before another committed would
+    otherwise overwrite that one's time with its own."""
+    key = lock_one(session, key, no_key=True)
     if key.revoked_at is None:
         key.revoked_at = utcnow()
         session.add(key)

@@ -1,0 +1,46 @@
+"""API keys raced by clients of two servers on one database: a key revoked twice at once keeps
+the time of the revocation that came first."""
+
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import text
+from sqlmodel import Session
+
+from tests.concurrency.conftest import Cluster, new_org
+from tests.locks import commit_after_it_waits
+
+pytestmark = pytest.mark.xdist_group("two_servers")
+
+FIRST_REVOCATION = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
+
+
+def test_a_key_revoked_while_another_revocation_commits_keeps_the_first_revocation_time(
+    cluster: Cluster,
+):
+    """A second revocation that read the key before the first one committed leaves the first's
+    `revoked_at` as it was (a key revoked already keeps its first revocation time), instead of
+    overwriting it with its own later time."""
+    org = new_org(cluster, "care_provider")
+    operator = cluster.client(None, 0)
+    issued = operator.post(f"/v1/organizations/{org.id}/api-keys", json={"label": "twice"})
+    assert issued.status_code == 201, issued.text
+    key_id = issued.json()["id"]
+    answers = []
+
+    def first_revocation(session: Session) -> None:
+        session.connection().execute(
+            text("UPDATE api_keys SET revoked_at = :at WHERE id = :k"),
+            {"at": FIRST_REVOCATION, "k": key_id},
+        )
+
+    def second_revocation() -> None:
+        api = cluster.client(None, 1)
+        answers.append(api.delete(f"/v1/organizations/{org.id}/api-keys/{key_id}").status_code)
+        api.close()
+
+    commit_after_it_waits(cluster.engine, first_revocation, second_revocation)
+    shown = operator.get(f"/v1/organizations/{org.id}/api-keys/{key_id}")
+    operator.close()
+    assert cluster.journal.failures() == [], cluster.server_log()
+    assert (answers, shown.json()["revoked_at"]) == ([204], "2026-11-30T09:00:00Z")

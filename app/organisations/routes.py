@@ -125,7 +125,13 @@ def create_api_key(
     if replay := idempotency.replay(session, principal, payload, issued_already):
         return replay
     issuer = KeyIssuer.operator if principal.is_operator else KeyIssuer.organisation
-    key, raw = service.create_api_key(session, organisation, payload.label, issued_by=issuer)
+    key, raw = service.create_api_key(
+        session,
+        organisation,
+        payload.label,
+        issued_by=issuer,
+        issuing_key_id=principal.api_key_id,
+    )
     body = ApiKeyCreated.model_validate({**key.model_dump(), "key": raw})
     headers = {
         "Location": f"/v1/organizations/{organisation.id}/api-keys/{key.id}",

@@ -10,7 +10,7 @@ from sqlmodel.sql.expression import SelectOfScalar
 
 from app.organisations.models import ApiKey, KeyIssuer, Organisation, OrganisationCreate
 from app.principal import Principal, hash_api_key, new_api_key
-from app.problems import Conflict, Forbidden, NotFound
+from app.problems import Conflict, Forbidden, NotFound, Unauthorized
 from app.sqltypes import utcnow
 from app.tables.models import TableMember
 from app.versioning import lock_one
@@ -116,7 +116,12 @@ MAX_ACTIVE_API_KEYS = 10
 
 
 def create_api_key(
-    session: Session, organisation: Organisation, label: str, *, issued_by: KeyIssuer
+    session: Session,
+    organisation: Organisation,
+    label: str,
+    *,
+    issued_by: KeyIssuer,
+    issuing_key_id: uuid.UUID | None = None,
 ) -> tuple[ApiKey, str]:
     """Returns the stored key and the key itself, which is never retrievable again. The key
     records who issued it (`issued_by`), which its organisation reads in its key list.
@@ -124,12 +129,23 @@ def create_api_key(
     Raises Conflict (409 `too_many_api_keys`) when the organisation already holds
     MAX_ACTIVE_API_KEYS unrevoked keys. The organisation's row is locked first (FOR NO KEY
     UPDATE: the foreign keys of its cases and dwellings, FOR KEY SHARE, do not wait for it), so
-    two creations at once count each other (PostgreSQL; SQLite runs one writer at a time)."""
+    two creations at once count each other (PostgreSQL; SQLite runs one writer at a time).
+
+    `issuing_key_id`: the organisation's key that asks (401 when it was revoked meanwhile). Its
+    row is read FOR SHARE: a revocation committed since the request was authenticated is seen
+    here, and one still to come (`revoke_api_key` locks the row) waits for this key to be
+    committed, so a key being revoked cannot issue a key that outlives its revocation unseen."""
     session.exec(
         select(Organisation.id)
         .where(Organisation.id == organisation.id)
         .with_for_update(key_share=True)
     ).one()
+    if issuing_key_id is not None:
+        revoked_at = session.exec(
+            select(ApiKey.revoked_at).where(ApiKey.id == issuing_key_id).with_for_update(read=True)
+        ).one()
+        if revoked_at is not None:
+            raise Unauthorized("Unknown or revoked API key.", invalid_token=True)
     active = session.exec(
         select(func.count())
         .select_from(ApiKey)

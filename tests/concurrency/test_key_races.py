@@ -1,8 +1,10 @@
 """API keys raced by clients of two servers on one database: a key revoked twice at once keeps
-the time of the revocation that came first."""
+the time of the revocation that came first, and a key being revoked issues no new key after its
+revocation committed."""
 
 from datetime import UTC, datetime
 
+import httpx
 import pytest
 from sqlalchemy import text
 from sqlmodel import Session
@@ -44,3 +46,44 @@ def test_a_key_revoked_while_another_revocation_commits_keeps_the_first_revocati
     operator.close()
     assert cluster.journal.failures() == [], cluster.server_log()
     assert (answers, shown.json()["revoked_at"]) == ([204], "2026-11-30T09:00:00Z")
+
+
+def test_a_key_revoked_while_it_issues_a_key_issues_none_after_its_revocation(cluster: Cluster):
+    """A stolen key that asks for a new key as its organisation revokes it: the issuance read the
+    key as live, then waited (here for the organisation's row) while the revocation committed.
+    It must not go on to issue a key that outlives the revocation (401 as for a revoked key),
+    and the organisation's keys then are the one it kept."""
+    org = new_org(cluster, "care_provider")
+    operator = cluster.client(None, 0)
+    stolen = operator.post(f"/v1/organizations/{org.id}/api-keys", json={"label": "stolen"})
+    assert stolen.status_code == 201, stolen.text
+    answers = []
+
+    def revoke_and_hold_the_organisation(session: Session) -> None:
+        connection = session.connection()
+        connection.execute(
+            text("SELECT id FROM organisations WHERE id = :o FOR UPDATE"), {"o": org.id}
+        )
+        connection.execute(
+            text("UPDATE api_keys SET revoked_at = now() WHERE id = :k"),
+            {"k": stolen.json()["id"]},
+        )
+
+    def issue_with_the_stolen_key() -> None:
+        thief = httpx.Client(
+            base_url=cluster.bases[1],
+            headers={"Authorization": f"Bearer {stolen.json()['key']}"},
+            timeout=120,
+        )
+        answers.append(
+            thief.post(f"/v1/organizations/{org.id}/api-keys", json={"label": "mine"}).status_code
+        )
+        thief.close()
+
+    commit_after_it_waits(
+        cluster.engine, revoke_and_hold_the_organisation, issue_with_the_stolen_key
+    )
+    keys = operator.get(f"/v1/organizations/{org.id}/api-keys").json()["items"]
+    operator.close()
+    unrevoked = sorted(k["label"] for k in keys if k["revoked_at"] is None)
+    assert (answers, unrevoked) == ([401], ["concurrency"])

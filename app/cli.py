@@ -377,14 +377,15 @@ def cmd_create_key(args: argparse.Namespace, settings: Settings) -> None:
 
 def cmd_revoke_key(args: argparse.Namespace, settings: Settings) -> None:
     from app.organisations.models import ApiKey
-    from app.sqltypes import utcnow
+    from app.organisations.service import revoke_api_key
 
     with _session(settings) as session:
         key = session.get(ApiKey, args.key_id)
         if key is None:
             sys.exit(f"No API key {args.key_id}")
-        key.revoked_at = key.revoked_at or utcnow()
-        session.add(key)
+        # As the API revokes: the row locked first, so a revocation committed meanwhile keeps
+        # its time rather than being overwritten with this one's.
+        key = revoke_api_key(session, key)
         session.commit()
         print(f"revoked {key.id}")
 

@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import text
 from sqlmodel import Session
 
+from tests.cli import run_cli
 from tests.concurrency.conftest import Cluster, new_org
 from tests.locks import commit_after_it_waits
 
@@ -87,3 +88,34 @@ def test_a_key_revoked_while_it_issues_a_key_issues_none_after_its_revocation(cl
     operator.close()
     unrevoked = sorted(k["label"] for k in keys if k["revoked_at"] is None)
     assert (answers, unrevoked) == ([401], ["concurrency"])
+
+
+def test_a_key_revoked_on_the_command_line_while_another_revocation_commits_keeps_its_time(
+    cluster: Cluster,
+):
+    """`uitstroomtafel revoke-key` as an API revocation of the same key commits: the key keeps
+    the time of the revocation that came first, as two revocations over the API do."""
+    org = new_org(cluster, "care_provider")
+    operator = cluster.client(None, 0)
+    issued = operator.post(f"/v1/organizations/{org.id}/api-keys", json={"label": "twice"})
+    assert issued.status_code == 201, issued.text
+    key_id = issued.json()["id"]
+    printed = []
+
+    def first_revocation(session: Session) -> None:
+        session.connection().execute(
+            text("UPDATE api_keys SET revoked_at = :at WHERE id = :k"),
+            {"at": FIRST_REVOCATION, "k": key_id},
+        )
+
+    def on_the_command_line() -> None:
+        url = cluster.engine.url.render_as_string(hide_password=False)
+        printed.append(run_cli(url, "revoke-key", key_id))
+
+    commit_after_it_waits(cluster.engine, first_revocation, on_the_command_line)
+    shown = operator.get(f"/v1/organizations/{org.id}/api-keys/{key_id}")
+    operator.close()
+    assert (printed, shown.json()["revoked_at"]) == (
+        [f"revoked {key_id}\n"],
+        "2026-11-30T09:00:00Z",
+    )

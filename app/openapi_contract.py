@@ -1,3 +1,5 @@
+# Size: the design rules applied in one pass over the generated document, and the texts they
+# write in (headers, problem examples, common field meanings), which read best beside them.
 """The NL API Design Rules (Logius, ruleset `linter.yaml` of Logius-standaarden/API-Design-Rules)
 applied to FastAPI's generated OpenAPI document, generically, so a new route complies without
 remembering each rule:
@@ -285,12 +287,17 @@ def _responses(operation: dict[str, Any], versioned: set[str], tagged: bool = Fa
     headers_in = _header_names(operation)
     if "Idempotency-Key" in headers_in:
         responses["422"] = copy.deepcopy(IDEMPOTENCY_REUSED)
+    replayed = _replayed_answer(responses) if "Idempotency-Key" in headers_in else None
+    if replayed is not None:
+        # A creation's replay (200) answers the body the creation had, with the headers the
+        # service keeps for it (`app.idempotency.REPLAY_HEADERS`): a client reads it the same.
+        responses["200"]["content"] = copy.deepcopy(responses[replayed]["content"])
     for status, response in responses.items():
         headers = response.setdefault("headers", {}) if status < "400" else None
         if headers is not None:
             headers["API-Version"] = ref("API-Version")
             headers["Cache-Control"] = ref("Cache-Control")
-            if status == "201":
+            if status == "201" or (status == "200" and replayed == "201"):
                 headers["Location"] = ref("Location")
             # A 204 (a deletion) has no resource left to tag, even where If-Match is taken.
             if (
@@ -313,6 +320,15 @@ def _responses(operation: dict[str, Any], versioned: set[str], tagged: bool = Fa
             example = PROBLEM_EXAMPLES.get(status)
             if example is not None:
                 response["content"][PROBLEM_MEDIA_TYPE].setdefault("example", example)
+
+
+def _replayed_answer(responses: dict[str, Any]) -> str | None:
+    """ "201" when the `200` is a creation's replay (`app.idempotency`: it answers the created
+    resource as it is now) that documents no body of its own."""
+    replay = responses.get("200")
+    if replay is not None and not replay.get("content") and responses.get("201", {}).get("content"):
+        return "201"
+    return None
 
 
 _SUFFIXED = re.compile(r"^(?P<base>.+)-(?P<mode>Input|Output)$")

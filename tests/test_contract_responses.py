@@ -1,0 +1,287 @@
+"""What the service answers is what the published contract (openapi/openapi.json) says it answers.
+
+Error answers and writes, driven by hand through the app: every answer a test here gets must be
+a status documented for its operation, with a body valid against the schema documented for that
+status and media type (`application/problem+json` for errors) and the response headers the
+contract documents for it (`ETag`, `Location`, `Retry-After`, ...). Headers that are there only
+sometimes are named in `SOMETIMES`; a header the service sends that the contract does not
+document for that answer is a mismatch too. (The fuzzing in tests/test_fuzz_contract.py sends
+generated requests and catches undocumented statuses; it rarely gets a write through, a replay, a
+stale `If-Match` or a conflict, which is what is walked here.)
+"""
+
+import json
+import re
+import uuid
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import httpx
+import jsonschema_rs
+import pytest
+from fastapi.testclient import TestClient
+
+from tests.conftest import case_body, vacancy_body
+
+CONTRACT = json.loads(
+    (Path(__file__).resolve().parent.parent / "openapi" / "openapi.json").read_text()
+)
+PREFIX = CONTRACT["servers"][0]["url"]  # /v1
+
+# Headers the contract documents that an answer carries only in some cases: the replay marker
+# (only on a replay) and the `Location` of a conflict (only when there is one resource the request
+# conflicts with).
+SOMETIMES = {"Idempotent-Replayed", "409 Location"}
+# Headers whose presence a client acts on: sent, they must be documented for that answer.
+MEANINGFUL = ("ETag", "Location", "Retry-After", "Idempotent-Replayed")
+
+
+def _template_pattern(template: str) -> re.Pattern[str]:
+    return re.compile("^" + re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(template)) + "$")
+
+
+TEMPLATES = [(_template_pattern(t), t) for t in CONTRACT["paths"]]
+
+
+def operation_of(method: str, path: str) -> tuple[str, dict[str, Any]]:
+    """The contract's path template and operation a request went to."""
+    assert path.startswith(PREFIX + "/"), path
+    local = path.removeprefix(PREFIX)
+    # A literal segment wins over a parameter (/cases/imports is not /cases/{case_id}).
+    matches = sorted((t.count("{"), t) for pattern, t in TEMPLATES if pattern.match(local))
+    assert matches, f"{path} is in no path of the contract"
+    template = matches[0][1]
+    operations = CONTRACT["paths"][template]
+    assert method.lower() in operations, f"{method} {template} is no operation of the contract"
+    return template, operations[method.lower()]
+
+
+@cache
+def validator(pointer: str) -> Any:
+    """A validator of the schema at `pointer` (`#/components/schemas/...`) or of an inline schema
+    (given as its JSON), with the contract's components to resolve references in."""
+    schema = {"$ref": pointer} if pointer.startswith("#/") else json.loads(pointer)
+    schema = {**schema, "components": CONTRACT["components"]}
+    return jsonschema_rs.Draft202012Validator(schema, validate_formats=True)
+
+
+def _resolve(item: dict[str, Any]) -> dict[str, Any]:
+    while "$ref" in item:
+        node: Any = CONTRACT
+        for part in item["$ref"].removeprefix("#/").split("/"):
+            node = node[part]
+        item = node
+    return item
+
+
+def mismatches(response: httpx.Response) -> list[str]:
+    """How `response` departs from what the contract documents for its request (empty: none)."""
+    request = response.request
+    template, operation = operation_of(request.method, request.url.path)
+    where = f"{request.method} {template} -> {response.status_code}"
+    status = str(response.status_code)
+    documented = operation["responses"].get(status)
+    if documented is None:
+        return [f"{where}: status not documented ({sorted(operation['responses'])})"]
+    found = []
+    content = documented.get("content") or {}
+    media = response.headers.get("content-type", "").split(";")[0].strip()
+    if response.content:
+        if media not in content:
+            found.append(f"{where}: body as {media!r}, documented: {sorted(content) or 'none'}")
+        elif "json" in media and "schema" in content[media]:
+            schema = content[media]["schema"]
+            pointer = schema["$ref"] if set(schema) == {"$ref"} else json.dumps(schema)
+            errors = [
+                f"{'/'.join(map(str, e.instance_path))}: {e.message}"
+                for e in validator(pointer).iter_errors(response.json())
+            ]
+            if errors:
+                found.append(f"{where}: body not valid against {pointer:.60}: {errors[:3]}")
+    elif content and response.status_code not in (204, 304) and request.method != "HEAD":
+        found.append(f"{where}: no body, documented: {sorted(content)}")
+    headers = {name: _resolve(h) for name, h in (documented.get("headers") or {}).items()}
+    for name in headers:
+        if name in SOMETIMES or f"{status} {name}" in SOMETIMES:
+            continue
+        if name not in response.headers:
+            found.append(f"{where}: documented header {name} not sent")
+    for name in MEANINGFUL:
+        if name in response.headers and name not in headers:
+            found.append(f"{where}: header {name} sent, not documented")
+    for name, header in headers.items():
+        if name in response.headers and "schema" in header:
+            value: Any = response.headers[name]
+            if header["schema"].get("type") == "integer" and value.isdigit():
+                value = int(value)
+            errors = [e.message for e in validator(json.dumps(header["schema"])).iter_errors(value)]
+            if errors:
+                found.append(f"{where}: header {name}: {value!r}: {errors}")
+    if (
+        media == "application/problem+json"
+        and response.json().get("status") != response.status_code
+    ):
+        found.append(f"{where}: problem's status {response.json().get('status')}")
+    return found
+
+
+class Recorder:
+    """Every answer a client got, to be held against the contract at the end of a test."""
+
+    def __init__(self, client: TestClient) -> None:
+        self.responses: list[httpx.Response] = []
+        client.event_hooks["response"].append(self._record)
+
+    def _record(self, response: httpx.Response) -> None:
+        response.read()
+        self.responses.append(response)
+
+    def statuses(self) -> set[int]:
+        return {r.status_code for r in self.responses}
+
+    def assert_all_documented(self) -> None:
+        found = [m for r in self.responses for m in mismatches(r)]
+        assert not found, f"{len(found)} answer(s) not as documented:\n" + "\n".join(
+            dict.fromkeys(found)
+        )
+
+
+@pytest.fixture
+def answers(client: TestClient) -> Recorder:
+    return Recorder(client)
+
+
+def test_the_checker_finds_an_undocumented_status_body_and_header():
+    def answer(status: int, **kwargs: Any) -> httpx.Response:
+        request = httpx.Request("PATCH", f"http://testserver{PREFIX}/cases/{uuid.uuid4()}")
+        return httpx.Response(status, request=request, **kwargs)
+
+    problem = {"type": "about:blank", "title": "Gone", "status": 410, "code": "gone"}
+    assert mismatches(answer(410, json=problem)) == [
+        "PATCH /cases/{case_id} -> 410: status not documented "
+        "(['200', '400', '401', '403', '404', '409', '412', '415', '503'])"
+    ]
+    not_a_problem = answer(
+        404, json={"status": 404}, headers={"content-type": "application/problem+json"}
+    )
+    [invalid] = mismatches(not_a_problem)
+    assert "body not valid against #/components/schemas/Problem" in invalid
+    as_json = answer(404, json={**problem, "status": 404})
+    assert mismatches(as_json) == [
+        "PATCH /cases/{case_id} -> 404: body as 'application/json', "
+        "documented: ['application/problem+json']"
+    ]
+    headers = {"content-type": "application/problem+json", "ETag": '"1"'}
+    without_etag = answer(412, json={**problem, "status": 412}, headers=headers)
+    assert mismatches(without_etag) == [
+        "PATCH /cases/{case_id} -> 412: header ETag sent, not documented"
+    ]
+    assert operation_of("POST", f"{PREFIX}/cases/imports")[0] == "/cases/imports"
+
+
+def test_case_writes_and_their_refusals_answer_as_documented(client, region, answers):
+    provider, corporation = region.care_provider, region.corporation
+    body = case_body(region.table_id)
+    keyed = {**provider.headers, "Idempotency-Key": f"k-{uuid.uuid4()}"}
+    created = client.post("/v1/cases", json=body, headers=keyed)
+    assert created.status_code == 201
+    assert client.post("/v1/cases", json=body, headers=keyed).status_code == 200  # replay
+    other = case_body(region.table_id)
+    assert client.post("/v1/cases", json=other, headers=keyed).status_code == 422
+    assert client.post("/v1/cases", json=body, headers=provider.headers).status_code == 409
+    assert client.post("/v1/cases", json=body).status_code == 401
+    bad_key = {"Authorization": "Bearer nonsense"}
+    assert client.post("/v1/cases", json=body, headers=bad_key).status_code == 401
+    fresh = case_body(region.table_id)
+    assert client.post("/v1/cases", json=fresh, headers=corporation.headers).status_code == 403
+    assert (
+        client.post(
+            "/v1/cases", json={**fresh, "birth_year": "x"}, headers=provider.headers
+        ).status_code
+        == 400
+    )
+    as_text = {**provider.headers, "Content-Type": "text/plain"}
+    assert client.post("/v1/cases", content=json.dumps(fresh), headers=as_text).status_code == 415
+    case_id = created.json()["id"]
+    path = f"/v1/cases/{case_id}"
+    etag = created.headers["ETag"]
+    changed = client.patch(
+        path, json={"birth_year": 1980}, headers={**provider.headers, "If-Match": etag}
+    )
+    assert changed.status_code == 200
+    stale = client.patch(
+        path, json={"birth_year": 1981}, headers={**provider.headers, "If-Match": etag}
+    )
+    assert stale.status_code == 412
+    assert client.patch(path, json={"birth_year": 0}, headers=provider.headers).status_code == 400
+    assert client.patch(
+        path, json={"birth_year": 1980}, headers=region.other_care_provider.headers
+    ).status_code in (403, 404)
+    assert (
+        client.patch(f"/v1/cases/{uuid.uuid4()}", json={}, headers=provider.headers).status_code
+        == 404
+    )
+    assert client.patch("/v1/cases/not-an-id", json={}, headers=provider.headers).status_code == 400
+    assert (
+        client.get(
+            path,
+            headers={
+                **provider.headers,
+                "If-None-Match": client.get(path, headers=provider.headers).headers["ETag"],
+            },
+        ).status_code
+        == 304
+    )
+    answers.assert_all_documented()
+
+
+def with_(org_or_headers: Any, **extra: str) -> dict[str, str]:
+    headers = getattr(org_or_headers, "headers", org_or_headers)
+    return {**headers, **{k.replace("_", "-"): v for k, v in extra.items()}}
+
+
+def test_dwelling_writes_and_their_refusals_answer_as_documented(client, region, answers):
+    corporation = region.corporation
+    body = vacancy_body()
+    keyed = with_(corporation, Idempotency_Key=f"k-{uuid.uuid4()}")
+    created = client.post("/v1/vacancies", json=body, headers=keyed)
+    assert created.status_code == 201
+    assert client.post("/v1/vacancies", json=body, headers=keyed).status_code == 200  # replay
+    changed = body | {"rooms": body["rooms"] + 1}
+    assert (
+        client.post("/v1/vacancies", json=changed, headers=corporation.headers).status_code == 200
+    )
+    stale = with_(corporation, If_Match=created.headers["ETag"])
+    assert client.post("/v1/vacancies", json=body, headers=stale).status_code == 412
+    assert (
+        client.post("/v1/vacancies", json=body, headers=region.care_provider.headers).status_code
+        == 403
+    )
+    assert (
+        client.post(
+            "/v1/vacancies", json=body | {"rooms": -1}, headers=corporation.headers
+        ).status_code
+        == 400
+    )
+    batch = {"items": [vacancy_body(), vacancy_body()]}
+    assert (
+        client.post("/v1/vacancies/batch", json=batch, headers=corporation.headers).status_code
+        == 200
+    )
+    refused = {"items": [vacancy_body(), vacancy_body(rooms=-1)]}
+    assert (
+        client.post("/v1/vacancies/batch", json=refused, headers=corporation.headers).status_code
+        == 400
+    )
+    path = f"/v1/vacancies/{created.json()['id']}"
+    current = client.get(path, headers=corporation.headers).headers["ETag"]
+    assert client.delete(path, headers=region.other_corporation.headers).status_code in (403, 404)
+    assert client.delete(path, headers=with_(corporation, If_Match='"999"')).status_code == 412
+    assert client.delete(path, headers=with_(corporation, If_Match=current)).status_code == 204
+    assert client.delete(path, headers=corporation.headers).status_code == 204  # already gone
+    assert (
+        client.delete(f"/v1/vacancies/{uuid.uuid4()}", headers=corporation.headers).status_code
+        == 404
+    )
+    answers.assert_all_documented()

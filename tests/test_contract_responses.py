@@ -22,7 +22,7 @@ import jsonschema_rs
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.conftest import case_body, vacancy_body
+from tests.conftest import OPERATOR, case_body, vacancy_body, writable_limits
 
 CONTRACT = json.loads(
     (Path(__file__).resolve().parent.parent / "openapi" / "openapi.json").read_text()
@@ -284,4 +284,126 @@ def test_dwelling_writes_and_their_refusals_answer_as_documented(client, region,
         client.delete(f"/v1/vacancies/{uuid.uuid4()}", headers=corporation.headers).status_code
         == 404
     )
+    answers.assert_all_documented()
+
+
+def test_operator_writes_and_their_refusals_answer_as_documented(client, region, answers):
+    organisation = {"name": f"Gemeente {uuid.uuid4().hex[:6]}", "kind": "municipality"}
+    keyed = with_(OPERATOR, Idempotency_Key=f"k-{uuid.uuid4()}")
+    created = client.post("/v1/organizations", json=organisation, headers=keyed)
+    assert created.status_code == 201
+    assert client.post("/v1/organizations", json=organisation, headers=keyed).status_code == 200
+    assert client.post("/v1/organizations", json=organisation, headers=OPERATOR).status_code == 409
+    assert (
+        client.post(
+            "/v1/organizations", json=organisation, headers=region.chair.headers
+        ).status_code
+        == 403
+    )
+    org_id = created.json()["id"]
+    keys = f"/v1/organizations/{org_id}/api-keys"
+    key_keyed = with_(OPERATOR, Idempotency_Key=f"k-{uuid.uuid4()}")
+    issued = client.post(keys, json={"label": "koppeling"}, headers=key_keyed)
+    assert issued.status_code == 201
+    assert client.post(keys, json={"label": "koppeling"}, headers=key_keyed).status_code == 409
+    assert (
+        client.post(
+            f"/v1/organizations/{uuid.uuid4()}/api-keys", json={"label": "x"}, headers=OPERATOR
+        ).status_code
+        == 404
+    )
+    key_path = f"{keys}/{issued.json()['id']}"
+    assert client.delete(key_path, headers=OPERATOR).status_code == 204
+    assert client.delete(f"{keys}/{uuid.uuid4()}", headers=OPERATOR).status_code == 404
+    table = {
+        "name": f"Tafel {uuid.uuid4().hex[:6]}",
+        "municipality_codes": ["GM0363"],
+        "chair_organisation_id": org_id,
+        "member_organisation_ids": [],
+    }
+    made = client.post("/v1/tables", json=table, headers=OPERATOR)
+    assert made.status_code == 201
+    assert client.post(
+        "/v1/tables", json=table | {"chair_organisation_id": str(uuid.uuid4())}, headers=OPERATOR
+    ).status_code in (400, 404, 409)
+    table_path = f"/v1/tables/{made.json()['id']}"
+    update = {"member_organisation_ids": [region.care_provider.id]}
+    patched = client.patch(
+        table_path, json=update, headers=with_(OPERATOR, If_Match=made.headers["ETag"])
+    )
+    assert patched.status_code == 200
+    assert (
+        client.patch(
+            table_path, json=update, headers=with_(OPERATOR, If_Match=made.headers["ETag"])
+        ).status_code
+        == 412
+    )
+    areas = f"/v1/tables/{region.table_id}/areas"
+    assert (
+        client.put(
+            f"{areas}/BU03449999", json={"name": "Nieuwbouw"}, headers=region.chair.headers
+        ).status_code
+        == 200
+    )
+    assert (
+        client.put(
+            f"{areas}/BU03449999", json={"name": "x"}, headers=region.care_provider.headers
+        ).status_code
+        == 403
+    )
+    assert (
+        client.put(
+            f"{areas}/nonsense", json={"name": "x"}, headers=region.chair.headers
+        ).status_code
+        == 400
+    )
+    answers.assert_all_documented()
+
+
+def test_limit_writes_and_their_refusals_answer_as_documented(client, answers):
+    current = client.get("/v1/limits", headers=OPERATOR).json()
+    latest = max(current["items"], key=lambda item: item["year"])
+    figures = client.get(f"/v1/limits/{latest['year']}", headers=OPERATOR)
+    body = writable_limits(figures.json())
+    year = latest["year"] + 3
+    created = client.put(f"/v1/limits/{year}", json=body, headers=OPERATOR)
+    assert created.status_code == 201
+    again = client.put(
+        f"/v1/limits/{year}", json=body, headers=with_(OPERATOR, If_Match=created.headers["ETag"])
+    )
+    assert again.status_code == 200
+    assert (
+        client.put(
+            f"/v1/limits/{year}", json=body, headers=with_(OPERATOR, If_Match='"999"')
+        ).status_code
+        == 412
+    )
+    assert (
+        client.put(
+            f"/v1/limits/{year + 1}", json=body, headers=with_(OPERATOR, If_None_Match="*")
+        ).status_code
+        == 201
+    )
+    assert (
+        client.put(
+            f"/v1/limits/{year + 1}", json=body, headers=with_(OPERATOR, If_None_Match="*")
+        ).status_code
+        == 412
+    )
+    assert (
+        client.put(f"/v1/limits/{year}", json=body | {"low_cap": "x"}, headers=OPERATOR).status_code
+        == 400
+    )
+    assert (
+        client.put(
+            f"/v1/limits/{year}", json=body, headers={"Authorization": "Bearer x"}
+        ).status_code
+        == 401
+    )
+    assert (
+        client.delete(f"/v1/limits/{year}", headers=with_(OPERATOR, If_Match='"999"')).status_code
+        == 412
+    )
+    assert client.delete(f"/v1/limits/{year}", headers=OPERATOR).status_code == 204
+    assert client.delete(f"/v1/limits/{year}", headers=OPERATOR).status_code == 404
     answers.assert_all_documented()

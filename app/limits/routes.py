@@ -43,7 +43,10 @@ def get_limits(
 @router.put(
     "/{year}",
     response_model=YearLimitsPublic,
-    responses={201: {"description": "Created"}, **problem_responses(401, 403, 412)},
+    responses={
+        201: {"description": "The year's limits were added", "model": YearLimitsPublic},
+        **problem_responses(401, 403, 412),
+    },
 )
 def put_limits(
     year: Year,
@@ -64,6 +67,8 @@ def put_limits(
     row, created = service.put_limits(session, year, payload, if_match, if_none_match)
     response.status_code = 201 if created else 200
     response.headers["ETag"] = etag(row)
+    if created:
+        response.headers["Location"] = f"/v1/limits/{row.year}"
     return service.limits_public(row)
 
 

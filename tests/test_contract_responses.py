@@ -22,6 +22,8 @@ import jsonschema_rs
 import pytest
 from fastapi.testclient import TestClient
 
+from tests.aftercare.housing import house, housed_proposal
+from tests.clock import TODAY, iso
 from tests.conftest import OPERATOR, case_body, vacancy_body, writable_limits
 
 CONTRACT = json.loads(
@@ -407,3 +409,275 @@ def test_limit_writes_and_their_refusals_answer_as_documented(client, answers):
     assert client.delete(f"/v1/limits/{year}", headers=OPERATOR).status_code == 204
     assert client.delete(f"/v1/limits/{year}", headers=OPERATOR).status_code == 404
     answers.assert_all_documented()
+
+
+def test_table_process_writes_and_their_refusals_answer_as_documented(client, region, answers):
+    chair, provider, corporation = region.chair, region.care_provider, region.corporation
+    case = house(client, region, -100)  # a meeting, its publication and every decision
+    meetings = f"/v1/tables/{region.table_id}/meetings"
+    keyed = with_(chair, Idempotency_Key=f"k-{uuid.uuid4()}")
+    meeting = client.post(meetings, json={"date": iso(14)}, headers=keyed)
+    assert meeting.status_code == 201
+    assert client.post(meetings, json={"date": iso(14)}, headers=keyed).status_code == 200
+    assert client.post(meetings, json={"date": iso(14)}, headers=chair.headers).status_code == 409
+    assert (
+        client.post(meetings, json={"date": iso(15)}, headers=provider.headers).status_code == 403
+    )
+    assert client.post(meetings, json={"date": "soon"}, headers=chair.headers).status_code == 400
+    meeting_path = f"/v1/meetings/{meeting.json()['id']}"
+    stale = with_(chair, If_Match='"999"')
+    assert client.post(f"{meeting_path}/publish", headers=stale).status_code == 412
+    assert client.post(f"{meeting_path}/publish", headers=provider.headers).status_code == 403
+    assert (
+        client.post(f"/v1/meetings/{uuid.uuid4()}/publish", headers=chair.headers).status_code
+        == 404
+    )
+    assert client.post(f"{meeting_path}/publish", headers=chair.headers).status_code == 200
+    assert client.post(f"{meeting_path}/publish", headers=chair.headers).status_code == 409
+    proposal = housed_proposal(client, region, case["id"])
+    held = f"/v1/meetings/{proposal['meeting_id']}"
+    minutes = client.get(f"{held}/minutes", headers=chair.headers)
+    assert client.post(f"{held}/minutes/final", headers=stale).status_code == 412
+    final = with_(chair, If_Match=minutes.headers["ETag"])
+    assert client.post(f"{held}/minutes/final", headers=final).status_code == 200
+    assert client.post(f"{meeting_path}/minutes/final", headers=chair.headers).status_code == 409
+    decisions = f"/v1/proposals/{proposal['id']}/decisions"
+    assert (
+        client.post(decisions, json={"decision": "nominate"}, headers=chair.headers).status_code
+        == 409
+    )
+    assert (
+        client.post(decisions, json={"decision": "sideways"}, headers=chair.headers).status_code
+        == 400
+    )
+    assert (
+        client.post(
+            f"/v1/proposals/{uuid.uuid4()}/decisions",
+            json={"decision": "nominate"},
+            headers=chair.headers,
+        ).status_code
+        == 404
+    )
+
+    actions = f"/v1/tables/{region.table_id}/actions"
+    action = {
+        "kind": "plan_viewing",
+        "owner_organisation_id": corporation.id,
+        "due_date": iso(7),
+        "case_id": case["id"],
+    }
+    keyed = with_(chair, Idempotency_Key=f"k-{uuid.uuid4()}")
+    created = client.post(actions, json=action, headers=keyed)
+    assert created.status_code == 201
+    assert client.post(actions, json=action, headers=keyed).status_code == 200
+    assert (
+        client.post(actions, json=action | {"due_date": iso(8)}, headers=keyed).status_code == 422
+    )
+    action_path = f"/v1/actions/{created.json()['id']}"
+    assert (
+        client.patch(
+            action_path, json={"status": "done"}, headers=with_(corporation, If_Match='"999"')
+        ).status_code
+        == 412
+    )
+    assert (
+        client.patch(action_path, json={"status": "done"}, headers=corporation.headers).status_code
+        == 200
+    )
+
+    tenancy = f"/v1/cases/{case['id']}/tenancy"
+    assert (
+        client.patch(
+            tenancy,
+            json={"ended_on": iso(0), "end_reason": "moved_on"},
+            headers=with_(provider, If_Match='"999"'),
+        ).status_code
+        == 412
+    )
+    agreement = {
+        "support_intensity": "moderate",
+        "support_organisation_id": provider.id,
+        "contact_frequency": "fortnightly",
+        "starts_on": iso(-30),
+    }
+    aftercare = f"/v1/cases/{case['id']}/aftercare-agreement"
+    made = client.put(aftercare, json=agreement, headers=provider.headers)
+    assert made.status_code == 201
+    weekly = agreement | {"contact_frequency": "weekly"}
+    assert (
+        client.put(
+            aftercare, json=weekly, headers=with_(provider, If_Match=made.headers["ETag"])
+        ).status_code
+        == 200
+    )
+    assert (
+        client.put(
+            aftercare, json=agreement, headers=with_(provider, If_Match=made.headers["ETag"])
+        ).status_code
+        == 412
+    )
+    assert client.put(aftercare, json=agreement, headers=corporation.headers).status_code in (
+        403,
+        404,
+    )
+    checkpoints = f"/v1/cases/{case['id']}/checkpoints"
+    checkpoint = {
+        "months": 3,
+        "recorded_on": iso(0),
+        "still_living_there": True,
+        "support_active": True,
+        "signals": [],
+    }
+    keyed = with_(provider, Idempotency_Key=f"k-{uuid.uuid4()}")
+    first = client.post(checkpoints, json=checkpoint, headers=keyed)
+    assert first.status_code == 201, first.text
+    assert client.post(checkpoints, json=checkpoint, headers=keyed).status_code == 200
+    assert (
+        client.post(
+            checkpoints, json=checkpoint | {"months": 0}, headers=provider.headers
+        ).status_code
+        == 400
+    )
+
+    contingent = f"/v1/tables/{region.table_id}/contingent-agreements/{TODAY.year}/{corporation.id}"
+    agreed = client.put(contingent, json={"agreed": 3}, headers=chair.headers)
+    assert agreed.status_code == 201
+    assert (
+        client.put(
+            contingent, json={"agreed": 4}, headers=with_(chair, If_Match=agreed.headers["ETag"])
+        ).status_code
+        == 200
+    )
+    assert (
+        client.put(
+            contingent, json={"agreed": 5}, headers=with_(chair, If_Match=agreed.headers["ETag"])
+        ).status_code
+        == 412
+    )
+    assert (
+        client.put(contingent, json={"agreed": 5}, headers=corporation.headers).status_code == 403
+    )
+    answers.assert_all_documented()
+
+
+def test_webhook_and_people_writes_and_their_refusals_answer_as_documented(client, region, answers):
+    provider = region.care_provider
+    hook = {"url": "https://receiver.example.org/hook", "events": ["agenda.published"]}
+    keyed = with_(provider, Idempotency_Key=f"k-{uuid.uuid4()}")
+    created = client.post("/v1/webhooks", json=hook, headers=keyed)
+    assert created.status_code == 201
+    assert client.post("/v1/webhooks", json=hook, headers=keyed).status_code == 200
+    assert (
+        client.post(
+            "/v1/webhooks", json=hook | {"events": ["nonsense"]}, headers=provider.headers
+        ).status_code
+        == 400
+    )
+    path = f"/v1/webhooks/{created.json()['id']}"
+    etag = client.get(path, headers=provider.headers).headers["ETag"]
+    assert (
+        client.patch(
+            path, json={"active": False}, headers=with_(provider, If_Match=etag)
+        ).status_code
+        == 200
+    )
+    assert (
+        client.patch(
+            path, json={"active": True}, headers=with_(provider, If_Match=etag)
+        ).status_code
+        == 412
+    )
+    assert (
+        client.patch(path, json={"active": True}, headers=region.corporation.headers).status_code
+        == 404
+    )
+    rotated = client.post(
+        f"{path}/secret-rotations", json={"previous_secret_hours": 1}, headers=provider.headers
+    )
+    assert rotated.status_code == 200
+    assert (
+        client.post(
+            f"{path}/secret-rotations", json={}, headers=with_(provider, If_Match='"999"')
+        ).status_code
+        == 412
+    )
+    deliveries = f"{path}/deliveries/{uuid.uuid4()}/redeliveries"
+    assert client.post(deliveries, headers=provider.headers).status_code == 404
+    assert client.delete(path, headers=with_(provider, If_Match='"999"')).status_code == 412
+    assert client.delete(path, headers=provider.headers).status_code == 204
+    assert client.delete(path, headers=provider.headers).status_code == 404
+
+    people = f"/v1/organizations/{provider.id}/people"
+    person = {"email": f"{uuid.uuid4().hex[:8]}@zorg.nl", "display_name": "A", "role": "member"}
+    made = client.post(people, json=person, headers=provider.headers)
+    assert made.status_code == 201
+    assert client.post(people, json=person, headers=provider.headers).status_code == 409
+    assert (
+        client.post(people, json=person | {"email": "nope"}, headers=provider.headers).status_code
+        == 400
+    )
+    assert (
+        client.post(
+            f"/v1/organizations/{region.corporation.id}/people",
+            json=person,
+            headers=provider.headers,
+        ).status_code
+        == 403
+    )
+    person_path = f"{people}/{made.json()['id']}"
+    assert (
+        client.patch(
+            person_path,
+            json={"role": "viewer"},
+            headers=with_(provider, If_Match=made.headers["ETag"]),
+        ).status_code
+        == 200
+    )
+    assert (
+        client.patch(
+            person_path,
+            json={"role": "member"},
+            headers=with_(provider, If_Match=made.headers["ETag"]),
+        ).status_code
+        == 412
+    )
+    notices = {"agenda_published": True, "actions": True, "proposals": False, "digest": True}
+    assert (
+        client.put(
+            f"{person_path}/notice-preferences", json=notices, headers=provider.headers
+        ).status_code
+        == 200
+    )
+    assert (
+        client.put(
+            f"{person_path}/notice-preferences", json={"digest": "often"}, headers=provider.headers
+        ).status_code
+        == 400
+    )
+    answers.assert_all_documented()
+
+
+@pytest.mark.settings(rate_limit_batch_per_minute=1)
+def test_a_refusal_for_the_rate_or_the_method_answers_as_documented(client, region, answers):
+    corporation = region.corporation
+    batch = {"items": [vacancy_body()]}
+    assert (
+        client.post("/v1/vacancies/batch", json=batch, headers=corporation.headers).status_code
+        == 200
+    )
+    assert (
+        client.post("/v1/vacancies/batch", json=batch, headers=corporation.headers).status_code
+        == 429
+    )
+    answers.assert_all_documented()
+    # A method the contract has no operation for: 405 problem+json whose `Allow` names the
+    # contract's operations on that path.
+    for template, operations in CONTRACT["paths"].items():
+        path = PREFIX + template.replace("{", "").replace("}", "")
+        for method in {"put", "patch", "delete"} - set(operations):
+            refused = client.request(method.upper(), path, headers=OPERATOR)
+            assert refused.status_code == 405, (method, template)
+            assert refused.headers["content-type"].startswith("application/problem+json")
+            allowed = {m.strip().lower() for m in refused.headers["Allow"].split(",")}
+            documented = set(operations) | ({"head"} if "get" in operations else set())
+            assert allowed - {"options"} == documented, (method, template, allowed)

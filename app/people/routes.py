@@ -50,6 +50,7 @@ def create_person(
     by = ChangedBy.of(context)
     person, generated = service.create_person(session, organisation, payload, by=by)
     response.headers["Location"] = f"/v1/organizations/{organisation.id}/people/{person.id}"
+    response.headers["ETag"] = etag(person)  # for a first PATCH's If-Match, as a GET gives
     response.headers["Cache-Control"] = "no-store"
     public = service.person_public(session, person)
     return PersonCreated.model_validate({**public.model_dump(), "initial_password": generated})

@@ -236,9 +236,18 @@ def comply(schema: dict[str, Any], contact: dict[str, str]) -> dict[str, Any]:
     for path, operations in schema["paths"].items():
         # One resource written with `If-Match` answers its GET with the ETag to send there (a
         # collection's POST that takes it, an upsert, tags the items, not the list).
-        tagged = "{" in path and any("If-Match" in _header_names(o) for o in operations.values())
+        tagged = _tagged(path, operations)
+        # A creation on a collection whose items are tagged sends the new item's ETag too.
+        item = re.compile(re.escape(path) + r"/\{[^/}]+\}")
+        creates_tagged = any(
+            item.fullmatch(p) and _tagged(p, o) for p, o in schema["paths"].items()
+        )
         for method, operation in operations.items():
-            _responses(operation, versioned, tagged and method == "get")
+            _responses(
+                operation,
+                versioned,
+                (tagged and method == "get") or (creates_tagged and method == "post"),
+            )
             if method == "get":
                 declare_not_modified(operation)
             for media in operation.get("requestBody", {}).get("content", {}).values():
@@ -246,6 +255,11 @@ def comply(schema: dict[str, Any], contact: dict[str, str]) -> dict[str, Any]:
                 if ref in examples:
                     media["examples"] = {"example": {"$ref": f"#/components/examples/{ref}"}}
     return schema
+
+
+def _tagged(path: str, operations: dict[str, Any]) -> bool:
+    """Whether `path` is one resource written with `If-Match`: its answers carry its ETag."""
+    return "{" in path and any("If-Match" in _header_names(o) for o in operations.values())
 
 
 def ref(name: str) -> dict[str, str]:

@@ -228,7 +228,10 @@ def get_forecast(
 @router.put(
     "/{table_id}/contingent-agreements/{year}/{corporation_id}",
     response_model=ContingentAgreementPublic,
-    responses={201: {"description": "Created"}, **problem_responses(401, 403, 404, 412)},
+    responses={
+        201: {"description": "The agreement was recorded", "model": ContingentAgreementPublic},
+        **problem_responses(401, 403, 404, 412),
+    },
 )
 def put_agreement(
     table_id: uuid.UUID,
@@ -252,6 +255,10 @@ def put_agreement(
     )
     response.status_code = 201 if created else 200
     response.headers["ETag"] = etag(row)
+    if created:  # the agreement is this PUT's target (listed under its table's agreements)
+        response.headers["Location"] = (
+            f"/v1/tables/{table.id}/contingent-agreements/{year}/{row.corporation_id}"
+        )
     return ContingentAgreementPublic.model_validate(row, from_attributes=True)
 
 

@@ -681,3 +681,32 @@ def test_a_refusal_for_the_rate_or_the_method_answers_as_documented(client, regi
             allowed = {m.strip().lower() for m in refused.headers["Allow"].split(",")}
             documented = set(operations) | ({"head"} if "get" in operations else set())
             assert allowed - {"options"} == documented, (method, template, allowed)
+
+
+def _filled(template: str, value: str) -> str:
+    """The template's path with every parameter `value` (a year where it names a year)."""
+    return PREFIX + re.sub(r"\{([^}]+)\}", lambda m: "2026" if m[1] == "year" else value, template)
+
+
+def test_every_operation_refuses_as_documented(client, region, answers):
+    # Unknown or malformed ids, no key or a key of one kind of caller or another (in turn), and
+    # a body that is empty, of the wrong shape or of another media type: whatever the refusal,
+    # it is documented.
+    callers = [OPERATOR, region.chair.headers, region.care_provider.headers]
+    callers.append(region.corporation.headers)
+    turn = 0
+    for template, operations in CONTRACT["paths"].items():
+        unknown, malformed = _filled(template, str(uuid.uuid4())), _filled(template, "not-an-id")
+        for method, operation in operations.items():
+            headers = callers[turn % len(callers)]
+            turn += 1
+            body: dict[str, Any] = {"json": {}} if "requestBody" in operation else {}
+            client.request(method, unknown, **body)
+            client.request(method, malformed, headers=OPERATOR, **body)
+            client.request(method, unknown, headers=headers, **body)
+            if body:
+                client.request(method, unknown, json=[1], headers=headers)
+                text = {**headers, "Content-Type": "text/plain"}
+                client.request(method, unknown, content=b"{}", headers=text)
+    assert {400, 401, 403, 404, 415} <= answers.statuses()
+    answers.assert_all_documented()

@@ -25,6 +25,7 @@ from fastapi.testclient import TestClient
 from tests.aftercare.housing import house, housed_proposal
 from tests.clock import TODAY, iso
 from tests.conftest import OPERATOR, case_body, vacancy_body, writable_limits
+from tests.imports.sheets import CASES, case_row, dwelling_row, table, upload, xlsx
 
 CONTRACT = json.loads(
     (Path(__file__).resolve().parent.parent / "openapi" / "openapi.json").read_text()
@@ -709,4 +710,27 @@ def test_every_operation_refuses_as_documented(client, region, answers):
                 text = {**headers, "Content-Type": "text/plain"}
                 client.request(method, unknown, content=b"{}", headers=text)
     assert {400, 401, 403, 404, 415} <= answers.statuses()
+    answers.assert_all_documented()
+
+
+@pytest.mark.settings(import_max_bytes=20_000)
+def test_imports_and_their_refusals_answer_as_documented(client, region, answers):
+    rows = table([case_row("K-1"), case_row("K-2", birth_year="x")])
+    keyed = with_(region.care_provider, Idempotency_Key=f"k-{uuid.uuid4()}")
+    sheet = xlsx(rows)
+    for _ in range(2):  # the first answer and its replay
+        imported = upload(client, CASES, sheet, keyed, table_id=region.table_id)
+        assert imported.status_code == 200, imported.text
+    provider = region.care_provider.headers
+    # Not a spreadsheet: its file-level issue, as whatever status the service gives it.
+    upload(client, CASES, b"\x00\x01", provider, "x.xlsx", table_id=region.table_id)
+    too_large = upload(client, CASES, b"x" * 30_000, provider, "x.csv", table_id=region.table_id)
+    assert too_large.status_code == 413
+    dwellings = table([dwelling_row("W-1")])
+    assert (
+        upload(
+            client, "/v1/vacancies/imports", xlsx(dwellings), region.corporation.headers
+        ).status_code
+        == 200
+    )
     answers.assert_all_documented()

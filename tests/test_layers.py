@@ -110,8 +110,9 @@ LOADED_BY_HAND = {
     "app/actions/routes.py": 1,
     # The replay of a creation reads the case it created (an id from the idempotency record).
     "app/cases/routes.py": 1,
-    # A dependency's `{table_id}` would follow `{year}` among the contract's path parameters.
-    "app/monitor/routes.py": 2,
+    # A dependency's `{table_id}` would follow `{year}` among the contract's path parameters
+    # (the contingent agreement's PUT and GET).
+    "app/monitor/routes.py": 3,
     # A decision's idempotent replay is answered before the proposal is read (and rereads it).
     "app/proposals/routes.py": 2,
     # An upsert reads back the dwelling it wrote.

@@ -92,6 +92,22 @@ def visible_agreements(
     return rows if only is None else [r for r in rows if r.corporation_id == only]
 
 
+def visible_agreement(
+    session: Session,
+    context: AccessContext,
+    table: OutflowTable,
+    year: int,
+    corporation_id: uuid.UUID,
+) -> ContingentAgreement:
+    """The one agreement of `corporation_id` in `year` that `visible_agreements` lists to the
+    reader; NotFound (404) when there is none, or the reader may not see it (the same answer:
+    another corporation's agreement is not told apart from a missing one)."""
+    for row in visible_agreements(session, context, table, year):
+        if row.corporation_id == corporation_id:
+            return row
+    raise NotFound(f"No contingent agreement of {year} for corporation {corporation_id}")
+
+
 def _only_corporation(context: AccessContext, viewer: Viewer | None) -> uuid.UUID | None:
     """The corporation whose contingent row alone the reader sees: its own, for a corporation
     that may not see the cases (`viewer` from `viewer_of`); None: every row."""

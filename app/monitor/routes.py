@@ -255,10 +255,32 @@ def put_agreement(
     )
     response.status_code = 201 if created else 200
     response.headers["ETag"] = etag(row)
-    if created:  # the agreement is this PUT's target (listed under its table's agreements)
+    if created:  # the agreement is this PUT's target, read with GET at the same address
         response.headers["Location"] = (
             f"/v1/tables/{table.id}/contingent-agreements/{year}/{row.corporation_id}"
         )
+    return ContingentAgreementPublic.model_validate(row, from_attributes=True)
+
+
+@router.get(
+    "/{table_id}/contingent-agreements/{year}/{corporation_id}",
+    response_model=ContingentAgreementPublic,
+    responses=problem_responses(401, 403, 404),
+)
+def get_agreement(
+    table_id: uuid.UUID,
+    year: Year,
+    corporation_id: uuid.UUID,
+    context: AccessContextDep,
+    session: SessionDep,
+    response: Response,
+) -> ContingentAgreementPublic:
+    """The contingent a corporation agreed for a year, with the ETag a PUT's `If-Match` takes:
+    what a PUT's `Location` names. 404 when none is recorded or the reader may not see it (a
+    corporation reads its own only, as in the list)."""
+    table = get_table(session, context.principal, table_id)
+    row = contingent.visible_agreement(session, context, table, year, corporation_id)
+    response.headers["ETag"] = etag(row)
     return ContingentAgreementPublic.model_validate(row, from_attributes=True)
 
 

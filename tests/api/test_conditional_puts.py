@@ -173,3 +173,26 @@ def test_the_operator_is_refused_the_contingent_agreements_as_the_contract_says(
     assert_problem(client.get(path, headers=OPERATOR), 403)
     documented = generated_contract()["paths"]["/tables/{table_id}/contingent-agreements"]
     assert "403" in documented["get"]["responses"]
+
+
+def test_the_location_of_a_new_agreement_is_read_with_its_etag(client, region):
+    """A PUT's 201 named the agreement's address, which answered only PUT: 405 for a client
+    that followed it, and the ETag for its next If-Match was in the list alone."""
+    made = put_agreement(client, region, region.chair, 10)
+    assert made.status_code == 201
+    read = client.get(made.headers["Location"], headers=region.municipality.headers)
+    assert read.status_code == 200, read.text
+    assert read.json()["agreed"] == 10 and read.headers["ETag"] == made.headers["ETag"]
+    again = put_agreement(client, region, region.chair, 11, **{"If-Match": read.headers["ETag"]})
+    assert again.status_code == 200
+    assert (
+        client.get(made.headers["Location"], headers=region.corporation.headers).status_code == 200
+    )
+
+
+def test_another_corporations_agreement_reads_as_one_never_recorded(client, region):
+    assert put_agreement(client, region, region.chair, 10).status_code == 201
+    theirs = client.get(agreement_path(region), headers=region.other_corporation.headers)
+    never = client.get(agreement_path(region, TODAY.year + 1), headers=region.chair.headers)
+    assert_problem(theirs, 404)
+    assert_problem(never, 404)

@@ -320,8 +320,9 @@ def _responses(operation: dict[str, Any], versioned: set[str], tagged: bool = Fa
                 or ("If-Match" in headers_in and status != "204")
             ):
                 headers["ETag"] = ref("ETag")
-            if "Idempotency-Key" in headers_in and "200" in responses:
-                # Only where a replay answers (a key issuance's retry is a 409 instead).
+            if "Idempotency-Key" in headers_in and ("200" in responses or "201" not in responses):
+                # Only where a replay answers: a creation's as 200, any other answer as it was
+                # (a redelivery's 202); a key issuance's retry is a 409 instead.
                 headers["Idempotent-Replayed"] = ref("Idempotent-Replayed")
         elif PROBLEM_MEDIA_TYPE in response.get("content", {}):
             extra = {}

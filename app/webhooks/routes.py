@@ -231,7 +231,8 @@ def list_deliveries(
     "/{endpoint_id}/deliveries/{delivery_id}/redeliveries",
     status_code=202,
     response_model=WebhookDeliveryPublic,
-    responses={**REPLAY_RESPONSE, **problem_responses(401, 404, 409)},
+    # No REPLAY_RESPONSE: a retry with the key answers 202, as the first request did.
+    responses=problem_responses(401, 404, 409),
 )
 def redeliver(
     endpoint_id: uuid.UUID,

@@ -11,6 +11,7 @@ from sqlmodel import select
 from app.access_log.models import AccessLogEntry
 from app.webhooks import service
 from app.webhooks.models import WebhookDelivery
+from tests.conftest import generated_contract
 from tests.webhooks.conftest import FAST, Outbox, verify, wait_for
 
 
@@ -104,6 +105,17 @@ def test_a_redelivery_retried_with_its_idempotency_key_gives_the_first_answer(ou
     assert (first.status_code, retry.status_code) == (202, 202), retry.text
     assert retry.headers["idempotent-replayed"] == "true"
     assert retry.json() == first.json()
+
+
+def test_the_contract_documents_the_redelivery_replay_as_the_202_it_is():
+    """A retry with the key answers 202 as the first request did (above); the contract listed
+    a 200 "Replay of an earlier request" that never comes, so a client coded against it took
+    the replay for an unexpected status."""
+    operation = generated_contract()["paths"][
+        "/webhooks/{endpoint_id}/deliveries/{delivery_id}/redeliveries"
+    ]["post"]
+    assert "200" not in operation["responses"]
+    assert "Idempotent-Replayed" in operation["responses"]["202"]["headers"]
 
 
 def test_a_delivery_of_an_event_type_the_endpoint_dropped_is_not_redelivered(outbox):

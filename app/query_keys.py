@@ -7,6 +7,7 @@ then be dropped without a word and it would read an unfiltered list as if it wer
 400 naming the key (`in: query`, code `unknown_parameter`) says what happened instead.
 """
 
+import re
 import types
 from collections.abc import Sequence
 from typing import Annotated, Any, Union, get_args, get_origin
@@ -18,7 +19,8 @@ from fastapi.routing import APIRoute
 from pydantic.alias_generators import to_camel
 
 from app.api_headers import CONDITIONS, is_api_path
-from app.problems import ProblemError
+from app.if_match import IF_MATCH_PATTERN
+from app.problems import PATTERN_REASONS, ProblemError
 
 
 class RefusedQueryKeys(ProblemError):
@@ -55,6 +57,7 @@ def single_query_keys(route: APIRoute) -> frozenset[str]:
 
 
 READS = ("GET", "HEAD")
+IF_NONE_MATCH_MAX_LENGTH = 200  # as the contract's `If-None-Match` (`declare_not_modified`)
 
 
 def _refuse_unchecked_conditions(request: Request) -> None:
@@ -88,6 +91,26 @@ def _refuse_unchecked_conditions(request: Request) -> None:
         )
 
 
+def _refuse_malformed_if_none_match(request: Request) -> None:
+    """Raises `RefusedQueryKeys` when a read's `If-None-Match` is neither `*` nor a list of
+    ETags (or longer than the contract's 200 characters), as a write's is refused: compared as
+    it stood it never matched, so the client read the whole answer every time (no 304) and
+    never learnt why."""
+    value = request.headers.get("if-none-match")
+    if value is None or not is_api_path(request.url.path):
+        return
+    if len(value) > IF_NONE_MATCH_MAX_LENGTH:
+        code, reason = "string_too_long", "String should have at most 200 characters"
+    elif re.match(IF_MATCH_PATTERN, value) is None:
+        code, reason = "string_pattern_mismatch", PATTERN_REASONS[IF_MATCH_PATTERN]
+    else:
+        return
+    raise RefusedQueryKeys(
+        "1 invalid field(s)",
+        invalidParams=[{"name": "If-None-Match", "in": "header", "code": code, "reason": reason}],
+    )
+
+
 async def refuse_unknown_query_keys(request: Request) -> None:
     """App-wide dependency: raises `RefusedQueryKeys` (400, one `invalidParams` entry per key)
     when an API request carries a query key its route does not declare, or repeats a key that
@@ -96,6 +119,8 @@ async def refuse_unknown_query_keys(request: Request) -> None:
     check (`_refuse_unchecked_conditions`); pages are left alone."""
     if request.scope["method"] not in READS:
         _refuse_unchecked_conditions(request)
+    else:
+        _refuse_malformed_if_none_match(request)
     if not request.scope.get("query_string"):
         return  # most writes: no key to refuse, and no URL or parameters to build or walk
     route = request.scope.get("route")

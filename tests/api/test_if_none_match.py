@@ -157,6 +157,24 @@ def test_a_condition_the_operation_does_not_check_is_refused_not_ignored(client,
 
 def test_a_read_may_carry_if_none_match_where_it_has_no_etag(client, region):
     """A GET compares `If-None-Match` with its answer's ETag (304) or has nothing to compare:
-    caches send it, so reads never refuse it."""
+    caches send it, so reads never refuse a well-formed one."""
     headers = {**region.care_provider.headers, "If-None-Match": '"1"'}
     assert client.get("/v1/cases", headers=headers).status_code == 200
+
+
+@pytest.mark.parametrize("method", ["GET", "HEAD"])
+@pytest.mark.parametrize("value", ["garbage", "3", '"3', "W/3", "**", '"' + "x" * 300 + '"'])
+def test_a_read_whose_if_none_match_is_no_entity_tag_is_invalid_input(
+    client, region, method, value
+):
+    """README: an `If-None-Match` that is not `*` or a list of ETags is a 400 naming it. A read
+    ignored it: compared as it stood it never matched, so a client that sent its ETag unquoted
+    (`3`) read the whole case file every time, never a 304, and never learnt why."""
+    case = create_case(client, region.care_provider, region.table_id)
+    headers = {**region.care_provider.headers, "If-None-Match": value}
+    for url in (f"/v1/cases/{case['id']}", "/v1/cases"):
+        response = client.request(method, url, headers=headers)
+        assert response.status_code == 400, (url, response.status_code)
+        if method == "GET":
+            [param] = response.json()["invalidParams"]
+            assert (param["name"], param["in"]) == ("If-None-Match", "header")

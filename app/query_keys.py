@@ -64,8 +64,15 @@ def _refuse_unchecked_conditions(request: Request) -> None:
     """Raises `RefusedQueryKeys` when a write carries `If-Match` or `If-None-Match` and its
     route declares no such header: ignored, the client would take its write for guarded (RFC
     9110 section 13.1.1: a server receiving `If-Match` evaluates it). Reads compare
-    `If-None-Match` with their ETag (`api_headers.NotModified`) or have none to compare."""
-    sent = [CONDITIONS[name] for name, _ in request.scope["headers"] if name in CONDITIONS]
+    `If-None-Match` with their ETag (`api_headers.NotModified`) or have none to compare; an
+    `If-Match` on a read is refused likewise (a client that sent it to read only the version
+    it held got whatever version there was)."""
+    reading = request.scope["method"] in READS
+    sent = [
+        CONDITIONS[name]
+        for name, _ in request.scope["headers"]
+        if name in CONDITIONS and not (reading and name == b"if-none-match")
+    ]
     route = request.scope.get("route")
     if not sent or not isinstance(route, APIRoute) or not is_api_path(request.url.path):
         return
@@ -117,9 +124,8 @@ async def refuse_unknown_query_keys(request: Request) -> None:
     takes one value (FastAPI would silently use the last: `?limit=1&limit=2` is ambiguous, so
     it is refused rather than guessed), or when a write carries a condition its route does not
     check (`_refuse_unchecked_conditions`); pages are left alone."""
-    if request.scope["method"] not in READS:
-        _refuse_unchecked_conditions(request)
-    else:
+    _refuse_unchecked_conditions(request)
+    if request.scope["method"] in READS:
         _refuse_malformed_if_none_match(request)
     if not request.scope.get("query_string"):
         return  # most writes: no key to refuse, and no URL or parameters to build or walk

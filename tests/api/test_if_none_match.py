@@ -178,3 +178,17 @@ def test_a_read_whose_if_none_match_is_no_entity_tag_is_invalid_input(
         if method == "GET":
             [param] = response.json()["invalidParams"]
             assert (param["name"], param["in"]) == ("If-None-Match", "header")
+
+
+@pytest.mark.parametrize("method", ["GET", "HEAD"])
+def test_a_read_with_if_match_is_refused_not_ignored(client, region, method):
+    """RFC 9110 section 13.1.1: a server that receives `If-Match` evaluates it. A read ignored
+    it, so a client asking for the version it held ("only if still "1"") read any version as
+    if it were that one."""
+    case = create_case(client, region.care_provider, region.table_id)
+    headers = {**region.care_provider.headers, "If-Match": '"1"'}
+    response = client.request(method, f"/v1/cases/{case['id']}", headers=headers)
+    assert response.status_code == 400
+    if method == "GET":
+        [param] = assert_problem(response, 400, "validation_error")["invalidParams"]
+        assert (param["name"], param["code"]) == ("If-Match", "unknown_parameter")

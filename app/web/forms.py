@@ -168,13 +168,14 @@ def _if_match(version: str) -> str | None:
     return f'"{version}"' if version.isascii() and version.isdigit() else None
 
 
-def meeting_refusal(session: Session, exc: ProblemError) -> str:
+def meeting_refusal(session: Session, exc: ProblemError, changed: str = "de vergadering") -> str:
     """A refused write on a meeting (publish, final minutes) that ran outside a savepoint: 403
-    and 404 become their error pages; otherwise it is rolled back and its Dutch message given."""
+    and 404 become their error pages; otherwise it is rolled back and its Dutch message given
+    (`changed`: what a 412 says changed meanwhile)."""
     if exc.status in (403, 404):
         raise exc
     session.rollback()
-    return problem_message(exc, "de vergadering")
+    return problem_message(exc, changed)
 
 
 def problem_message(exc: ProblemError, changed: str = "het voorstel") -> str:

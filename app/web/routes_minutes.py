@@ -86,7 +86,10 @@ def finalize_minutes(
     try:
         minutes_service.finalize(session, context, meeting, table, if_match)
     except ProblemError as exc:
-        error = meeting_refusal(session, exc)
+        # The minutes' ETag moves with a decision or an action, not only with the meeting.
+        error = meeting_refusal(
+            session, exc, "de besluitenlijst (een besluit, actie of de vergadering)"
+        )
         session.refresh(meeting)
         if meeting.minutes is None:
             return _page(request, session, web, meeting_id, error=error, status=exc.status)

@@ -122,7 +122,7 @@ def test_the_minutes_title_their_open_proposals_as_of_this_and_earlier_meetings(
     assert b"Openstaande voorstellen van deze en eerdere vergaderingen" in pdf
 
 
-def test_a_stale_final_minutes_form_says_the_meeting_changed_not_a_proposal(
+def test_a_stale_final_minutes_form_says_the_minutes_changed_not_a_proposal(
     app, client, region, chair
 ):
     last_week, _, _ = two_open_proposals(client, region)
@@ -130,7 +130,7 @@ def test_a_stale_final_minutes_form_says_the_meeting_changed_not_a_proposal(
     url = f"/vergaderingen/{last_week}/besluitenlijst"
     stale = post_form(browser, url + "/definitief", {"versie": "1"}, url)
     assert stale.status_code == 412
-    assert "de vergadering is intussen gewijzigd" in stale.text
+    assert "de besluitenlijst (een besluit, actie of de vergadering) is intussen" in stale.text
     assert "het voorstel is intussen gewijzigd" not in stale.text
 
 
@@ -238,7 +238,8 @@ def test_the_final_minutes_form_is_refused_once_a_decision_came_after_the_chair_
     stale = post_form(browser, url + "/definitief", {"versie": versie}, url)
 
     assert stale.status_code == 412, stale.text
-    assert "de vergadering is intussen gewijzigd" in stale.text
+    # A decision changed the minutes, not the meeting: the message names the minutes.
+    assert "de besluitenlijst (een besluit, actie of de vergadering) is intussen" in stale.text
     doc = client.get(f"/v1/meetings/{last_week}/minutes", headers=region.chair.headers).json()
     assert doc["final"] is False
     versie = browser.get(url).text.split('name="versie" value="', 1)[1].split('"', 1)[0]

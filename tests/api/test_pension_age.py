@@ -19,15 +19,18 @@ from tests.conftest import case_body, create_case, create_vacancy
 
 
 def uncertain_birth_year() -> tuple[int, date]:
-    """A birth year whose AOW status depends on the month, and a date (TODAY, or a few days
-    before when TODAY happens to decide every month of every year) on which it does."""
-    for back in range(8):
-        on = day(-back)
+    """A birth year whose AOW status depends on the month, and a date on which it does: TODAY,
+    or a few days before when TODAY happens to decide every month of every year, else the first
+    such date later in TODAY's year (the same year's limits and AOW age). When the AOW age steps
+    up by 3 months, as in 2028, nobody reaches it from 1 January to 31 March: the last week
+    holds no such date then."""
+    nearby = [day(-back) for back in range(8)] + [day(ahead) for ahead in range(1, 366)]
+    for on in (on for on in nearby if on.year == TODAY.year):
         for age in range(64, 72):
             year = on.year - age
             if pension_reading(year, None, on, aow_ages()).at_pension_age is None:
                 return year, on
-    raise AssertionError("no birth year near the AOW age is uncertain in the last week")
+    raise AssertionError(f"no birth year near the AOW age is uncertain in {TODAY.year}")
 
 
 def birth_near_the_aow_age(reached: bool) -> tuple[int, int]:

@@ -115,7 +115,9 @@ def test_the_limits_are_those_of_the_next_meetings_year(client, small_region, se
     assert today.json()["warnings"] == []
     meeting = client.post(
         f"/v1/tables/{small_region.table_id}/meetings",
-        json={"date": f"{next_year}-01-02"},  # within a year from today on every clock
+        # 1 January: at most 366 days ahead on every clock (the horizon, app.timeutil); the
+        # 2nd lay 367 days ahead on 1 January of a leap year.
+        json={"date": f"{next_year}-01-01"},
         headers=small_region.chair.headers,
     )
     assert meeting.status_code == 201, meeting.text

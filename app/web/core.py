@@ -2,6 +2,7 @@
 roles, and errors as Dutch HTML pages instead of problem+json."""
 
 import logging
+import re
 import uuid
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
@@ -242,11 +243,7 @@ def field(form: FormData, name: str, max_length: int = 200) -> str:
 
 def safe_next(target: str | None, default: str = "/overzicht") -> str:
     """Only a path on this site (no `//host` or `/\\host`), against open redirects."""
-    if not target or not target.startswith("/") or target.startswith(("//", "/\\")):
-        return default
-    if any(ch in target for ch in "\r\n\\"):
-        return default
-    return target
+    return target if target and re.fullmatch(r"/(?!/)[^\r\n\\]*", target) else default
 
 
 def redirect(url: str, notice: str | None = None) -> RedirectResponse:
@@ -341,7 +338,10 @@ def _to_sign_in(request: Request) -> RedirectResponse:
 
 def _form_page(request: Request) -> str:
     """The page a form came from (its `Referer` on this site, if a page to open) or the overview."""
-    referer = urlsplit(request.headers.get("referer", ""))
+    try:
+        referer = urlsplit(request.headers.get("referer", ""))
+    except ValueError:  # no URL (`http://[::1`): no page to return to
+        return "/overzicht"
     own = (referer.scheme, referer.netloc) == (request.url.scheme, request.url.netloc)
     methods = routed_methods(request.app.router.routes, {**request.scope, "path": referer.path})
     return _local(referer.geturl()) if own and "GET" in (methods or ()) else "/overzicht"

@@ -221,6 +221,17 @@ def test_a_form_sent_after_the_session_ended_says_on_sign_in_that_nothing_was_sa
     assert "U bent afgemeld" in browser.get(signed_out.headers["location"]).text
 
 
+@pytest.mark.parametrize("referer", ["https://[::1", "https://]testserver/account", "https://[x]/"])
+def test_a_form_sent_without_a_session_with_an_unreadable_referer_leads_to_the_overview(
+    app, referer
+):
+    """A Referer that is no URL (a broken proxy, a hand-made request) was a 500 from the
+    parsing of it; it is no page to return to, as another site's is not."""
+    response = page_client(app).post("/account/wachtwoord", data={}, headers={"Referer": referer})
+    assert response.status_code == 303
+    assert response.headers["location"].startswith("/aanmelden?volgende=/overzicht&")
+
+
 def test_a_page_opened_after_the_session_expired_says_so_on_sign_in(app, session, chair):
     browser = signed_in(app, chair)
     row = session.exec(select(PersonSession)).one()

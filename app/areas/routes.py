@@ -21,10 +21,11 @@ router = APIRouter(route_class=SessionEndingRoute, prefix="/v1/tables", tags=["a
     responses=problem_responses(401, 403, 404),
 )
 def list_areas(table: TableDep, context: AccessContextDep, session: SessionDep) -> AreaNameList:
-    """Every CBS code the table uses (its municipalities, its dwellings' municipalities and
-    neighbourhoods, the preferred and excluded areas of the cases the caller may read: the
-    table all, a care provider its own) with its name: from the CBS list the operator loaded,
-    else the chair's; codes without a name first."""
+    """Every CBS code the table uses (its municipalities, and the municipalities and
+    neighbourhoods of the dwellings and the preferred and excluded areas of the cases the caller
+    may read: the table all, a care provider its own cases' and no dwelling's, a corporation its
+    own dwellings' and no case's) with its name: from the CBS list the operator loaded, else the
+    chair's; codes without a name first."""
     return AreaNameList(items=service.table_areas(session, table, context.principal))
 
 

@@ -2,6 +2,7 @@
 the time of the revocation that came first, and a key being revoked issues no new key after its
 revocation committed."""
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 import httpx
@@ -10,12 +11,35 @@ from sqlalchemy import text
 from sqlmodel import Session
 
 from tests.cli import run_cli
-from tests.concurrency.conftest import Cluster, new_org
+from tests.concurrency.conftest import Client, Cluster, new_org
+from tests.conftest import Org
 from tests.locks import commit_after_it_waits
 
 pytestmark = pytest.mark.xdist_group("two_servers")
 
 FIRST_REVOCATION = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
+
+
+def key_to_revoke(cluster: Cluster) -> tuple[Org, Client, str]:
+    """A new care provider, the operator's client of the first server, and a key it issued."""
+    org = new_org(cluster, "care_provider")
+    operator = cluster.client(None, 0)
+    issued = operator.post(f"/v1/organizations/{org.id}/api-keys", json={"label": "twice"})
+    assert issued.status_code == 201, issued.text
+    return org, operator, issued.json()["id"]
+
+
+def revoked_first(key_id: str) -> Callable[[Session], None]:
+    """The revocation that commits first, at FIRST_REVOCATION, in the transaction the other
+    waits for."""
+
+    def revoke(session: Session) -> None:
+        session.connection().execute(
+            text("UPDATE api_keys SET revoked_at = :at WHERE id = :k"),
+            {"at": FIRST_REVOCATION, "k": key_id},
+        )
+
+    return revoke
 
 
 def test_a_key_revoked_while_another_revocation_commits_keeps_the_first_revocation_time(
@@ -24,25 +48,15 @@ def test_a_key_revoked_while_another_revocation_commits_keeps_the_first_revocati
     """A second revocation that read the key before the first one committed leaves the first's
     `revoked_at` as it was (a key revoked already keeps its first revocation time), instead of
     overwriting it with its own later time."""
-    org = new_org(cluster, "care_provider")
-    operator = cluster.client(None, 0)
-    issued = operator.post(f"/v1/organizations/{org.id}/api-keys", json={"label": "twice"})
-    assert issued.status_code == 201, issued.text
-    key_id = issued.json()["id"]
+    org, operator, key_id = key_to_revoke(cluster)
     answers = []
-
-    def first_revocation(session: Session) -> None:
-        session.connection().execute(
-            text("UPDATE api_keys SET revoked_at = :at WHERE id = :k"),
-            {"at": FIRST_REVOCATION, "k": key_id},
-        )
 
     def second_revocation() -> None:
         api = cluster.client(None, 1)
         answers.append(api.delete(f"/v1/organizations/{org.id}/api-keys/{key_id}").status_code)
         api.close()
 
-    commit_after_it_waits(cluster.engine, first_revocation, second_revocation)
+    commit_after_it_waits(cluster.engine, revoked_first(key_id), second_revocation)
     shown = operator.get(f"/v1/organizations/{org.id}/api-keys/{key_id}")
     operator.close()
     assert cluster.journal.failures() == [], cluster.server_log()
@@ -95,24 +109,14 @@ def test_a_key_revoked_on_the_command_line_while_another_revocation_commits_keep
 ):
     """`uitstroomtafel revoke-key` as an API revocation of the same key commits: the key keeps
     the time of the revocation that came first, as two revocations over the API do."""
-    org = new_org(cluster, "care_provider")
-    operator = cluster.client(None, 0)
-    issued = operator.post(f"/v1/organizations/{org.id}/api-keys", json={"label": "twice"})
-    assert issued.status_code == 201, issued.text
-    key_id = issued.json()["id"]
+    org, operator, key_id = key_to_revoke(cluster)
     printed = []
-
-    def first_revocation(session: Session) -> None:
-        session.connection().execute(
-            text("UPDATE api_keys SET revoked_at = :at WHERE id = :k"),
-            {"at": FIRST_REVOCATION, "k": key_id},
-        )
 
     def on_the_command_line() -> None:
         url = cluster.engine.url.render_as_string(hide_password=False)
         printed.append(run_cli(url, "revoke-key", key_id))
 
-    commit_after_it_waits(cluster.engine, first_revocation, on_the_command_line)
+    commit_after_it_waits(cluster.engine, revoked_first(key_id), on_the_command_line)
     shown = operator.get(f"/v1/organizations/{org.id}/api-keys/{key_id}")
     operator.close()
     assert (printed, shown.json()["revoked_at"]) == (

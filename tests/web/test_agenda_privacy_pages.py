@@ -73,20 +73,3 @@ def test_a_care_providers_agenda_does_not_say_no_one_was_passed_over(
     [line] = [r for r in csv_text.splitlines() if r.startswith("voorstellen;")]
     assert ";geen van uw dossiers;" in line
     assert b"(geen van uw dossiers)" in pdf_text(provider.get(url + "/agenda.pdf").content)
-
-
-def test_a_care_providers_csv_does_not_head_its_reasons_as_counts(
-    app, client, region, published, chair
-):
-    """A care provider's view names the rules that exclude dwellings, without how many each
-    excludes; its column was headed "Uitgesloten woningen per reden" all the same."""
-    url = f"/vergaderingen/{published.meeting_id}/agenda.csv"
-
-    def headings(browser):  # type: ignore[no-untyped-def]
-        rows = csv.reader(io.StringIO(browser.get(url).content.decode("utf-8-sig")), delimiter=";")
-        return {cell for row in rows for cell in row}
-
-    provider = headings(signed_in(app, make_person(client, region.care_provider)))
-    assert "Redenen waarom woningen niet passen" in provider
-    assert "Uitgesloten woningen per reden" not in provider
-    assert "Uitgesloten woningen per reden" in headings(signed_in(app, chair))

@@ -52,8 +52,12 @@ def test_a_care_providers_agenda_names_the_excluding_rules_without_counts(
     cells = csv_cells(provider, meeting)
     assert REASONS in cells
     assert not any(f"{NO_BESCHIKKING}:" in cell for cell in cells)
+    # Nor is its column headed as counts per reason ("per reden"), as the table's is.
+    assert "Redenen waarom woningen niet passen" in cells
+    assert "Uitgesloten woningen per reden" not in cells
     table = csv_cells(signed_in(app, chair), meeting)
     assert any(f"{NO_BESCHIKKING}: 5" in cell for cell in table)
+    assert "Uitgesloten woningen per reden" in table
 
 
 def test_a_care_providers_case_pages_do_not_give_away_how_many_dwellings_take_part(

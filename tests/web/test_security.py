@@ -232,12 +232,17 @@ def test_a_form_sent_without_a_session_with_an_unreadable_referer_leads_to_the_o
     assert response.headers["location"].startswith("/aanmelden?volgende=/overzicht&")
 
 
-def test_a_page_opened_after_the_session_expired_says_so_on_sign_in(app, session, chair):
-    browser = signed_in(app, chair)
+def expire_the_session(session) -> None:  # type: ignore[no-untyped-def]
+    """The one signed-in session reaches its absolute expiry (a second ago)."""
     row = session.exec(select(PersonSession)).one()
     row.expires_at = utcnow() - timedelta(seconds=1)
     session.add(row)
     session.flush()
+
+
+def test_a_page_opened_after_the_session_expired_says_so_on_sign_in(app, session, chair):
+    browser = signed_in(app, chair)
+    expire_the_session(session)
     target = browser.get("/account").headers["location"]
     page = browser.get(target)
     assert "Uw sessie is verlopen" in page.text
@@ -248,10 +253,7 @@ def test_a_page_opened_after_the_session_expired_says_so_on_sign_in(app, session
 
 def test_a_session_ends_at_its_absolute_expiry_however_busy(app, session, chair):
     browser = signed_in(app, chair)
-    row = session.exec(select(PersonSession)).one()
-    row.expires_at = utcnow() - timedelta(seconds=1)
-    session.add(row)
-    session.flush()
+    expire_the_session(session)
     assert browser.get("/overzicht").status_code == 303
 
 

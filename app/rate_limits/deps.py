@@ -35,11 +35,8 @@ def _enforce(
     if not settings.rate_limits_enabled:
         return
     budget, now = per_minute(settings, endpoint_class), utcnow().timestamp()
-    refused, whose, problem = (
-        take(session, subject, endpoint_class, budget, now),
-        "",
-        TooManyRequests,
-    )
+    refused = take(session, subject, endpoint_class, budget, now)
+    whose, problem = "", TooManyRequests
     if refused is None and organisation_id is not None:
         shared = budget * ORGANISATION_BUDGETS
         refused = take(

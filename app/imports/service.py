@@ -704,9 +704,6 @@ def import_dwellings(
     return result
 
 
-UPSERT_PASSES = 3  # the municipalities, then the move-in days, then what is left
-
-
 def _upsert_rows(
     session: Session,
     context: AccessContext,
@@ -717,8 +714,10 @@ def _upsert_rows(
     """Upsert the valid rows; the rows the upsert refuses become issues, and the rest are
     upserted again without them, so that the report says what each of them would do, as a
     case file's check does (the upsert refuses before it writes; a refused file is rolled back
-    whole by `_finish`). A few passes at most: each refusal names every row of its kind."""
-    for _ in range(UPSERT_PASSES):
+    whole by `_finish`). Until every row has its outcome or issue: an invalid-items refusal
+    names every row of its kind (the municipalities, then the move-in days), a refused move one
+    row, so a file moving several proposed dwellings takes a pass for each."""
+    while planned:
         try:
             # The rows merged into what was read: a dwelling changed since is a lost race
             # (the request runs again), not a change to write back over.
@@ -752,9 +751,8 @@ def _upsert_rows(
                     RowOutcome(row.number, outcome.external_ref, outcome.outcome, outcome.id)
                 )
             return
+        assert left_out, "every refusal names a row (a batch's invalidItems, a move's reference)"
         planned = [p for i, p in enumerate(planned) if i not in left_out]
-        if not planned:
-            return
 
 
 def _param_error(param: dict[str, Any]) -> ProblemError:

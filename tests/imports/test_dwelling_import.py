@@ -139,6 +139,37 @@ def test_a_proposed_dwelling_moved_to_another_tables_municipality_is_a_row_issue
     assert (dwelling["status"], dwelling["table_id"]) == ("proposed", region.table_id)
 
 
+def test_every_proposed_dwelling_moved_to_another_tables_municipality_is_a_row_issue(
+    client, region
+):
+    """The upsert names one refused move at a time; a file moving four proposed dwellings
+    still gets an issue on each of their rows and an outcome on every other row (the check
+    stopped after three passes and left the fourth row with neither)."""
+    elsewhere = make_org(client, "municipality")
+    make_table(client, elsewhere, [region.corporation], ["GM0363"])
+    headers = region.corporation.headers
+    refs = [f"V-{n}" for n in range(1, 5)]
+
+    def row(ref: str, municipality: str = "GM0344") -> dict:
+        # Each in a complex and neighbourhood of its own, so that no spread cap holds one back.
+        hood = f"BU{municipality[2:]}010{ref[-1]}"
+        return dwelling_row(ref, municipality, Complex=f"C-{ref}", Buurtcode=hood)
+
+    upload(client, DWELLINGS, _sheet(*(row(r) for r in refs)), headers, dry_run=False)
+    for _ in refs:
+        create_case(client, region.care_provider, region.table_id)
+    publish(client, region, schedule(client, region))
+    proposed = [d["external_ref"] for d in _dwellings(client, region.corporation)]
+    assert {d["status"] for d in _dwellings(client, region.corporation)} == {"proposed"}
+    moved = _sheet(dwelling_row("V-0"), *(row(r, "GM0363") for r in refs))
+    body = upload(client, DWELLINGS, moved, headers).json()
+    assert sorted((i["row"], i["code"]) for i in body["issues"]) == [
+        (row, "vacancy_in_proposal") for row in range(3, 7)
+    ]
+    assert [(i["row"], i["outcome"]) for i in body["items"]] == [(2, "created")]
+    assert sorted(proposed) == refs
+
+
 def test_a_nul_byte_in_a_dwellings_reference_cell_is_a_cell_issue(client, region):
     """Excel's `_x0000_` in a cell is a NUL byte, which PostgreSQL refuses in the query that
     looked up the stored dwellings by reference (a 500 instead of the report)."""

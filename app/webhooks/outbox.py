@@ -249,10 +249,12 @@ def _finish(session: Session, claimed: ClaimedDelivery, **values: Any) -> bool:
     The endpoint's row first, as the claim, `emit` and `delete_endpoint` lock it before its
     deliveries: in the other order an endpoint deleted meanwhile deadlocked with this."""
     _release_endpoints(session, claimed.lease_token)
-    if "next_attempt_at" in values and _url_changed(session, claimed):
+    if values.get("last_error") and _url_changed(session, claimed):
         # The URL was changed while this attempt went to the old one: the PATCH made the
-        # waiting deliveries due now (`service._due_now`), and this one is tried now as well.
+        # waiting deliveries due now (`service._due_now`), and this one is tried now as well,
+        # also when it was the last (a next failure, at the new URL, ends it as failed).
         # Read after the endpoint's row above, which waits for that PATCH to commit.
+        values.pop("status", None)
         values["next_attempt_at"] = utcnow()
     result = session.exec(
         update(WebhookDelivery)

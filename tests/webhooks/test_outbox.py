@@ -323,6 +323,68 @@ def test_an_attempt_in_flight_to_the_old_url_when_the_url_is_fixed_is_retried_no
     )
 
 
+def test_a_last_attempt_in_flight_to_the_old_url_when_the_url_is_fixed_is_retried_now(outbox):
+    """The same, when that attempt was the delivery's last: it ended as failed, sent only to
+    the URL its organisation had just replaced, so the fixed receiver never got it unless the
+    organisation noticed and redelivered it; the README says such an attempt is tried again at
+    once."""
+    endpoint = outbox.endpoint("https://x.example/h")
+    outbox.emit(endpoint.organisation_id)
+    with outbox.transaction() as session:
+        [in_flight] = claim(session)
+    headers = outbox.api_key(endpoint.organisation_id)
+    url = f"/v1/webhooks/{endpoint.id}"
+    with outbox.client() as client:
+        etag = client.get(url, headers=headers).headers["etag"]
+        changed = client.patch(
+            url, json={"url": "https://y.example/h"}, headers={**headers, "If-Match": etag}
+        )
+        assert changed.status_code == 200, changed.text
+    with outbox.transaction() as session:
+        assert outbox_service.record_failure(
+            session, in_flight, status_code=None, error="connection refused", retry_at=None
+        )
+
+    with outbox.transaction() as session:
+        [again] = claim(session)
+
+    assert (again.delivery_id, again.url) == (in_flight.delivery_id, "https://y.example/h")
+
+
+def test_an_attempt_the_old_url_accepted_when_the_url_is_fixed_is_not_sent_again(outbox):
+    endpoint = outbox.endpoint("https://x.example/h")
+    outbox.emit(endpoint.organisation_id)
+    with outbox.transaction() as session:
+        [in_flight] = claim(session)
+    headers = outbox.api_key(endpoint.organisation_id)
+    url = f"/v1/webhooks/{endpoint.id}"
+    with outbox.client() as client:
+        changed = client.patch(url, json={"url": "https://y.example/h"}, headers=headers)
+        assert changed.status_code == 200, changed.text
+    with outbox.transaction() as session:
+        assert outbox_service.record_delivered(session, in_flight, status_code=200, now=utcnow())
+
+    with outbox.transaction() as session:
+        assert claim(session, now=utcnow() + timedelta(days=1)) == []
+        [delivery] = session.exec(select(WebhookDelivery)).all()
+    assert delivery.status == "delivered"
+
+
+def test_a_last_attempt_that_fails_at_the_url_it_was_sent_to_ends_the_delivery(outbox):
+    endpoint = outbox.endpoint("https://x.example/h")
+    outbox.emit(endpoint.organisation_id)
+    with outbox.transaction() as session:
+        [in_flight] = claim(session)
+        assert outbox_service.record_failure(
+            session, in_flight, status_code=500, error="HTTP 500", retry_at=None
+        )
+
+    with outbox.transaction() as session:
+        assert claim(session, now=utcnow() + timedelta(days=1)) == []
+        [delivery] = session.exec(select(WebhookDelivery)).all()
+    assert (delivery.status, delivery.last_error) == ("failed", "HTTP 500")
+
+
 def test_finished_deliveries_and_their_events_are_forgotten_after_the_delivery_log_days(outbox):
     """Events were kept for ever (only with their endpoint): case ids, dates and signal codes
     of every case, long after it was anonymised. Delivered and failed deliveries are a log kept

@@ -409,3 +409,31 @@ def test_finished_deliveries_and_their_events_are_forgotten_after_the_delivery_l
         kept = {d.event_id for d in session.exec(select(WebhookDelivery)).all()}
         events = {e.id for e in session.exec(select(WebhookEvent)).all()}
     assert kept == events == {recent, waiting}
+
+
+def test_a_delivery_is_kept_in_the_log_for_the_delivery_log_days_after_its_last_attempt(outbox):
+    """The log was cut by the day a delivery was queued, not the day it ended: one redelivered
+    on its 29th day (or held 40 days by a paused endpoint, then sent) left the log at the next
+    daily round, so its organisation could not see how it ended, nor redeliver it again,
+    though the README keeps a failed delivery visible for 30 days."""
+    endpoint = outbox.endpoint("https://x.example/h")
+    ended_lately = outbox.emit(endpoint.organisation_id)
+    outbox.emit(endpoint.organisation_id)  # its last attempt long ago
+    long_ago = utcnow() - timedelta(days=outbox_service.DELIVERY_LOG_DAYS + 10)
+    with outbox.transaction() as session:
+        for delivery in session.exec(select(WebhookDelivery)).all():
+            delivery.created_at, delivery.status, delivery.attempts = long_ago, "failed", 13
+            delivery.last_attempt_at = (
+                utcnow() - timedelta(days=1)
+                if delivery.event_id == ended_lately
+                else long_ago + timedelta(days=3)
+            )
+            session.add(delivery)
+        for event in session.exec(select(WebhookEvent)).all():
+            event.occurred_at = long_ago
+            session.add(event)
+    RetentionJob(outbox.engine(), retention_days=730).run_once()  # its daily round
+    with outbox.transaction() as session:
+        kept = {d.event_id for d in session.exec(select(WebhookDelivery)).all()}
+        events = {e.id for e in session.exec(select(WebhookEvent)).all()}
+    assert kept == events == {ended_lately}

@@ -304,7 +304,8 @@ def redeliver(
     """Make a `failed` delivery of the endpoint pending and due now, for one more attempt with
     the same event (the same `webhook-id` and body): a receiver that was down longer than the
     retries last (about 58 hours) gets what it missed once it is back. Its attempts go on
-    counting, so the next failure ends it as failed again; redelivering it again is allowed.
+    counting, so the next failure ends it as failed again (one ended unsent because its type was
+    dropped gets the attempts it had left); redelivering it again is allowed.
 
     404 when the endpoint has no such delivery (or it left the log); 409 `delivery_not_failed`
     for one pending or delivered (a delivered one may have been processed already) or made

@@ -177,3 +177,22 @@ def test_a_redelivered_event_naming_a_case_is_logged_as_handed_to_the_organisati
     assert told() == 1
     assert redeliver(outbox, endpoint, delivery_id).status_code == 202
     assert told() == 2
+
+
+def test_a_delivery_ended_unsent_by_a_dropped_type_gets_the_attempts_it_had_left(outbox, receiver):
+    """The README promised a redelivery one more attempt, ended as failed by its failure; a
+    delivery ended before its first attempt because its type was taken off the endpoint (and
+    put back since) never used its retries, and gets them: the README now says so."""
+    endpoint = outbox.endpoint(receiver.url, events=["agenda.published", "case.housed"])
+    receiver.status = 503
+    outbox.emit(endpoint.organisation_id, "agenda.published")
+    outbox.subscribe(endpoint, ["case.housed"])
+    outbox.subscribe(endpoint, ["agenda.published", "case.housed"])
+    delivery = only_delivery(outbox)
+    assert (delivery.status, delivery.attempts) == ("failed", 0)
+    worker = outbox.worker(dataclasses.replace(FAST, max_attempts=3))
+
+    assert redeliver(outbox, endpoint, delivery.id).status_code == 202
+    wait_for(lambda: only_delivery(outbox).status == "failed", what="the attempts it had left")
+    assert worker.stop()
+    assert (only_delivery(outbox).attempts, len(receiver.received())) == (3, 3)

@@ -534,6 +534,19 @@ def one_line(exc: "ValidationError") -> str:
     )
 
 
+def configuration_mistake(exc: "ValidationError") -> str:
+    """Invalid settings on one line, each named by the variable the operator set
+    (`UITSTROOM_WORKERS`, not `workers`); a rule's own message already names its variables."""
+    from app.problems import error_reason
+
+    said = []
+    for e in exc.errors():
+        reason = error_reason(dict(e)).removeprefix("Value error, ")
+        variable = "UITSTROOM_" + "_".join(map(str, e["loc"])).upper() if e["loc"] else ""
+        said.append(f"{variable}: {reason}" if not reason.startswith(variable) else reason)
+    return "; ".join(said)
+
+
 def an_id(text: str) -> uuid.UUID:
     """An id argument (an organisation's, a key's): refused by argparse, with usage and exit
     status 2, when it is not a UUID."""
@@ -693,7 +706,7 @@ def main(argv: list[str] | None = None, settings: Settings | None = None) -> Non
         try:
             settings = get_settings()
         except ValidationError as exc:  # refused at start, with the reason and nothing else
-            sys.exit(f"Invalid configuration: {one_line(exc)}")
+            sys.exit(f"Invalid configuration: {configuration_mistake(exc)}")
     from sqlalchemy.exc import DatabaseError, OperationalError, ProgrammingError
 
     from app.migrate import DatabaseTooNew

@@ -32,8 +32,45 @@ def test_migrate_with_a_malformed_database_url_says_so_in_one_line(tmp_path):
         cli_command("migrate"), env=env, capture_output=True, text=True, timeout=60, cwd=tmp_path
     )
     assert result.returncode == 1
-    assert result.stderr.strip().startswith("Invalid configuration: database_url")
+    assert result.stderr.strip().startswith(
+        "Invalid configuration: UITSTROOM_DATABASE_URL is not a database URL"
+    )
     assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    ("variables", "said"),
+    [
+        (
+            {"UITSTROOM_WORKERS": "0"},
+            "Invalid configuration: UITSTROOM_WORKERS: Input should be greater than or equal to 1",
+        ),
+        (
+            {"UITSTROOM_SESSION_COOKIE_SECURE": "nee"},
+            "Invalid configuration: UITSTROOM_SESSION_COOKIE_SECURE: Input should be a valid "
+            "boolean, unable to interpret input",
+        ),
+        (
+            {"UITSTROOM_SMTP_USERNAME": "tafel", "UITSTROOM_SMTP_STARTTLS": "false"},
+            "Invalid configuration: UITSTROOM_SMTP_USERNAME needs UITSTROOM_SMTP_STARTTLS: the "
+            "credentials would otherwise be sent in clear text",
+        ),
+    ],
+)
+def test_a_wrong_setting_is_named_by_the_variable_the_operator_set(tmp_path, variables, said):
+    # The operator set UITSTROOM_WORKERS, not `workers` (which reads like `serve --workers`);
+    # a rule over several settings has no field and said "Invalid configuration: : Value error".
+    env = clock_env({**os.environ, **variables})
+    result = subprocess.run(
+        cli_command("list-organisations"),
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=tmp_path,
+    )
+    assert result.returncode == 1
+    assert result.stderr.strip() == said
 
 
 def test_a_database_that_cannot_be_opened_or_reached_is_named_in_one_line(tmp_path):

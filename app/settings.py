@@ -217,6 +217,26 @@ class Settings(BaseSettings):
             )
         return value
 
+    @field_validator("public_url")
+    @classmethod
+    def _public_url_a_link_can_start_with(cls, value: str) -> str:
+        """The mails' links are this address plus a path: refused at start when they would
+        lead nowhere (no scheme or host) or lose the path (a query or fragment)."""
+        from urllib.parse import urlsplit
+
+        try:  # an unparseable address (`http://[::1`) is as wrong as one without a host
+            parts = urlsplit(value)
+            usable = parts.scheme in ("http", "https") and bool(parts.hostname)
+        except ValueError:
+            usable = False
+        if not usable or parts.query or parts.fragment:
+            raise ValueError(
+                "UITSTROOM_PUBLIC_URL must be the http:// or https:// address people reach the "
+                "pages at, such as https://tafel.example.nl (a path is allowed; no query or "
+                "fragment): the links in the mails start with it"
+            )
+        return value
+
     @field_validator("admin_key")
     @classmethod
     def _strong_admin_key(cls, value: str | None) -> str | None:

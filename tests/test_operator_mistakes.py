@@ -26,6 +26,34 @@ def test_a_database_url_the_service_cannot_use_is_refused_at_start(url):
     assert "UITSTROOM_DATABASE_URL" in str(refused.value)
 
 
+@pytest.mark.parametrize(
+    "url",
+    [
+        "tafel.example.nl",
+        "localhost:8000",
+        "ftp://tafel.example.nl",
+        "https://",
+        "http://[::1",
+        "https://tafel.example.nl/?bron=mail",
+        "https://tafel.example.nl/#boven",
+    ],
+)
+def test_a_public_url_the_mails_links_cannot_start_with_is_refused_at_start(url):
+    # The links in the mails are this address plus a path: without a scheme and host they lead
+    # nowhere, and a query or fragment would swallow the path; taken silently, nobody noticed
+    # until a person clicked one.
+    with pytest.raises(ValidationError) as refused:
+        Settings(public_url=url)
+    assert "UITSTROOM_PUBLIC_URL" in str(refused.value)
+
+
+@pytest.mark.parametrize(
+    "url", ["http://localhost:8000", "https://tafel.example.nl", "https://gemeente.nl/uitstroom/"]
+)
+def test_a_public_url_with_or_without_a_path_is_taken_as_given(url):
+    assert Settings(public_url=url).public_url == url
+
+
 def test_migrate_with_a_malformed_database_url_says_so_in_one_line(tmp_path):
     env = clock_env({**os.environ, "UITSTROOM_DATABASE_URL": "uitstroom.db"})
     result = subprocess.run(

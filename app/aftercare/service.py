@@ -695,9 +695,10 @@ def update_tenancy(
         patch = patch.model_copy(update={"ended_on": None, "end_reason": None})
     if patch.transferred_on is not None and patch.transferred_on == tenancy.transferred_on:
         patch = patch.model_copy(update={"transferred_on": None})
+    # The state first: a day fixed after a 400 would only meet the 409 next.
     if patch.transferred_on is not None:
-        day = _day_of_record("transferred_on", patch.transferred_on, tenancy)
         lifecycle.check(tenancy, TenancyEvent.transfer)
+        day = _day_of_record("transferred_on", patch.transferred_on, tenancy)
         if tenancy.transfer_open_conditions:
             raise Conflict(
                 "Conditions are still open: "
@@ -706,6 +707,7 @@ def update_tenancy(
             )
         lifecycle.fire(tenancy, TenancyEvent.transfer, on=day)
     if patch.ended_on is not None and patch.end_reason is not None:
+        lifecycle.check(tenancy, TenancyEvent.end)
         day = _day_of_record("ended_on", patch.ended_on, tenancy)
         if tenancy.transferred_on is not None and day < tenancy.transferred_on:
             raise Unprocessable(

@@ -229,6 +229,18 @@ def test_repeating_the_end_as_recorded_is_no_change(client, region):
     assert_problem(other_reason, 409, "tenancy_ended")
 
 
+def test_an_ended_tenancy_refuses_another_end_as_ended_whatever_its_date(client, region):
+    """Once ended, another end is a 409 `tenancy_ended` (README: an ended tenancy changes no
+    more), not a 400 about its date: a client told its day lies in the future or before the
+    move-in corrects the day only to be refused for the state."""
+    case = house(client, region, -100)
+    first = end(client, region.corporation, case["id"], iso(-5), "evicted")
+    assert first.status_code == 200, first.text
+    for day in (iso(3), iso(-101)):
+        again = end(client, region.care_provider, case["id"], day)
+        assert_problem(again, 409, "tenancy_ended")
+
+
 def test_an_end_is_not_in_the_future_nor_before_the_move_in(client, region):
     case = house(client, region, -100)
     future = end(client, region.care_provider, case["id"], iso(1))

@@ -71,6 +71,20 @@ def test_a_lease_is_transferred_once(client, region):
     assert_problem(again, 409, "not_awaiting_transfer")
 
 
+def test_a_lease_not_awaiting_its_omklap_refuses_a_transfer_whatever_its_date(client, region):
+    """An own lease, or one transferred already, has no omklap to record: 409
+    `not_awaiting_transfer`, also for a day in the future or before the move-in (a 400 about
+    the day sent the client to fix a day that was never the problem)."""
+    own = house(client, region, -400, "own_lease")
+    moved = house(client, region, -400, "intermediate_lease")
+    first = patch(client, region.corporation, moved["id"], transferred_on=iso(-20))
+    assert first.status_code == 200, first.text
+    for case in (own, moved):
+        for day in (iso(3), iso(-401)):
+            response = patch(client, region.corporation, case["id"], transferred_on=day)
+            assert_problem(response, 409, "not_awaiting_transfer")
+
+
 def test_repeating_the_transfer_as_recorded_is_no_change(client, region):
     """A retry of the recorded omklap (its answer lost) answers 200 with the same ETag."""
     case = house(client, region, -400, "intermediate_lease")

@@ -637,7 +637,8 @@ def update_tenancy(
 
     The care provider and the corporation plan the omklap (day, open conditions) and end the
     tenancy (`ended_on` with `end_reason`); only the corporation records `transferred_on`, and
-    not while conditions are open (409 `transfer_conditions_open`). A planned day is not before
+    not while conditions are open (409 `transfer_conditions_open`), nor after the next tenant
+    of the dwelling moved in (400 `date_after_next_move_in`). A planned day is not before
     the move-in nor more than `MAX_TRANSFER_MONTHS` after it (400 `date_too_far_after_move_in`).
     Days of record are not in the future nor before the move-in (400); an end is not before the
     transfer nor before a checkpoint that found the client still living there (400
@@ -699,6 +700,11 @@ def update_tenancy(
     if patch.transferred_on is not None:
         lifecycle.check(tenancy, TenancyEvent.transfer)
         day = _day_of_record("transferred_on", patch.transferred_on, tenancy)
+        # Else the end could neither come before the transfer nor after the next move-in.
+        following = next_move_ins(session, [tenancy]).get(tenancy.case_id)
+        if following is not None and day > following:
+            after = f"after the next tenant moved into the dwelling on {following}"
+            raise Unprocessable("transferred_on", after, "date_after_next_move_in")
         if tenancy.transfer_open_conditions:
             raise Conflict(
                 "Conditions are still open: "
@@ -709,14 +715,15 @@ def update_tenancy(
     if patch.ended_on is not None and patch.end_reason is not None:
         lifecycle.check(tenancy, TenancyEvent.end)
         day = _day_of_record("ended_on", patch.ended_on, tenancy)
-        if tenancy.transferred_on is not None and day < tenancy.transferred_on:
+        following = next_move_ins(session, [tenancy]).get(tenancy.case_id)
+        transferred = tenancy.transferred_on
+        if following is not None and transferred is not None and transferred > following:
+            transferred = None  # the dwelling let from an earlier day later: as for `seen`
+        if transferred is not None and day < transferred:
             raise Unprocessable(
-                "ended_on",
-                f"before the transfer on {tenancy.transferred_on}",
-                "date_before_transfer",
+                "ended_on", f"before the transfer on {transferred}", "date_before_transfer"
             )
         seen = _last_seen_living_there(session, tenancy)
-        following = next_move_ins(session, [tenancy]).get(tenancy.case_id)
         if following is not None and seen is not None and seen > following:
             # The checkpoint came first and the dwelling was let from an earlier day later: the
             # next tenant's move-in is the later record, and with both bounds no end was left.

@@ -300,3 +300,76 @@ def test_a_dwelling_offered_again_cannot_move_its_day_before_its_last_tenants_mo
     assert stored(client, region, dwelling)["status"] == "withdrawn"
     later = client.post("/v1/vacancies", json=pushed(dwelling, MOVED_IN + 2), headers=headers)
     assert later.json()["status"] == "available", later.text
+
+
+def _transfer(client, region, case_id: str, day: int):  # type: ignore[no-untyped-def]
+    return client.patch(
+        f"/v1/cases/{case_id}/tenancy",
+        json={"transferred_on": iso(day)},
+        headers=region.corporation.headers,
+    )
+
+
+def _intermediate_let_again(client, region) -> dict:  # type: ignore[no-untyped-def]
+    """An intermediate lease of 200 days ago whose dwelling was offered again 100 days ago (as
+    an own lease) and let to a new case 90 days ago, the first tenancy not ended."""
+    first = house(client, region, -200, "intermediate_lease")
+    dwelling = client.get(
+        f"/v1/vacancies/{housed_proposal(client, region, first['id'])['vacancy_id']}",
+        headers=region.corporation.headers,
+    ).json()
+    day = iso(-100)
+    push_again(
+        client,
+        region.corporation,
+        dwelling,
+        available_from=day,
+        respond_before=day,
+        contract_forms=["own_lease"],
+    )
+    relet(client, region, dwelling["id"], moved_in=-90)
+    return first
+
+
+def test_a_lease_is_not_transferred_after_the_next_tenant_moved_into_its_dwelling(client, region):
+    """The lease going to the client on a day after the next tenant moved in left the tenancy
+    no end: not before the transfer (`date_before_transfer`), nor after that move-in
+    (`date_after_next_move_in`), so it stayed on every agenda as let again. As for a checkpoint
+    that found the client there (breaker 32), such a transfer is refused; on the day of that
+    move-in or before it, it stands and the tenancy still ends."""
+    first = _intermediate_let_again(client, region)
+    late = _transfer(client, region, first["id"], -10)
+    assert_problem(late, 400)
+    assert invalid_names(late) == ["transferred_on"]
+    assert late.json()["invalidParams"][0]["code"] == "date_after_next_move_in"
+    on_time = _transfer(client, region, first["id"], -90)
+    assert on_time.status_code == 200, on_time.text
+    ended = _end(client, region, first["id"], -90)
+    assert ended.status_code == 200, ended.text
+
+
+def test_a_dwelling_let_from_before_a_transfer_leaves_the_tenancy_an_end(client, region):
+    """The other way round: the lease went to the client, and then the dwelling was offered
+    again and let from an earlier day. The move-in, recorded later, wins (as over a
+    checkpoint): the end is held to it and no longer to the transfer, else no day was left."""
+    first = house(client, region, -200, "intermediate_lease")
+    transferred = _transfer(client, region, first["id"], -50)
+    assert transferred.status_code == 200, transferred.text
+    dwelling = client.get(
+        f"/v1/vacancies/{housed_proposal(client, region, first['id'])['vacancy_id']}",
+        headers=region.corporation.headers,
+    ).json()
+    day = iso(-100)
+    push_again(
+        client,
+        region.corporation,
+        dwelling,
+        available_from=day,
+        respond_before=day,
+        contract_forms=["own_lease"],
+    )
+    relet(client, region, dwelling["id"], moved_in=-90)
+    late = _end(client, region, first["id"], -50)
+    assert late.json()["invalidParams"][0]["code"] == "date_after_next_move_in"
+    ended = _end(client, region, first["id"], -95)
+    assert ended.status_code == 200, ended.text

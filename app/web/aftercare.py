@@ -49,10 +49,12 @@ def attention(document: dict[str, Any]) -> dict[str, Any]:
     checkpoints = document["checkpoints"]
     signals = {s for c in checkpoints for s in c["signals"]}
     transfer = document["transfer"]
+    # An ended tenancy takes no checkpoint any more (409 `tenancy_ended`): none is open.
+    left = [] if document["status"] == TenancyStatus.ended else checkpoints
     return {
-        "open": [c for c in checkpoints if c["state"] in OPEN],
-        "overdue": [c for c in checkpoints if c["state"] == CheckpointState.overdue],
-        "next": next((c for c in checkpoints if c["state"] == CheckpointState.upcoming), None),
+        "open": [c for c in left if c["state"] in OPEN],
+        "overdue": [c for c in left if c["state"] == CheckpointState.overdue],
+        "next": next((c for c in left if c["state"] == CheckpointState.upcoming), None),
         "signals": [s.value for s in Signal if s in signals],
         "transfer_overdue": bool(transfer and transfer["overdue"]),
     }

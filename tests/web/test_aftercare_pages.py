@@ -4,9 +4,11 @@ form carries its CSRF token and version, every case shown is logged."""
 
 import uuid
 from collections import Counter
+from datetime import date
 
 from app.aftercare import service as aftercare_service
 from app.aftercare.models import AftercareAgreement, Tenancy
+from app.web.formatting import dutch_date
 from tests.aftercare.housing import access_log, record_signals, record_visit
 from tests.clock import TODAY, iso
 from tests.web.conftest import csrf_of, make_person, signed_in
@@ -373,6 +375,28 @@ def test_the_table_page_shows_overdue_checkpoints_signals_and_transfers(
     assert "Begeleiding loopt niet meer" not in landlord
     running = table_page(app, client, region.chair, region, status="running")
     assert f"/dossiers/{mine}/nazorg" not in running
+
+
+def test_an_ended_tenancy_asks_for_no_checkpoint_and_plans_no_omklap(app, client, region, housed):
+    """An ended tenancy takes no checkpoint and no omklap any more (409 `tenancy_ended`): the
+    table page showed its missed checkpoints as red "Te laat" badges, a call to do what can no
+    longer be done, and the omklap as still planned on a day after the end."""
+    mine, _ = housed
+    planned = tenancy(client, region.chair, mine)["transfer"]["planned_on"]
+    ended = client.patch(
+        f"/v1/cases/{mine}/tenancy",
+        json={"ended_on": iso(-1), "end_reason": "evicted"},
+        headers=region.care_provider.headers,
+    )
+    assert ended.status_code == 200, ended.text
+    for org in (region.chair, region.care_provider, region.corporation):
+        text = table_page(app, client, org, region)
+        assert "Te laat: na 6 maanden" not in text, org.kind
+        assert f"gepland {dutch_date(date.fromisoformat(planned))}" not in text, org.kind
+        assert "niet omgeklapt" in text, org.kind
+    case_page = signed_in(app, make_person(client, region.chair)).get(f"/dossiers/{mine}/nazorg")
+    assert "niet omgeklapt (huur beëindigd)" in case_page.text
+    assert "Omklap gepland op" not in case_page.text
 
 
 def test_an_unknown_status_filter_is_refused(app, client, region):

@@ -590,3 +590,28 @@ def test_printing_the_agenda_shows_what_its_folded_details_hold(browser, server,
         browser.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": ""})
     assert folded > 0  # the score breakdowns
     assert unprinted == 0, f"{unprinted} of {folded} folded parts are left off the print"
+
+
+PRINTED_NAVIGATION = """
+return [...document.querySelectorAll('nav, .skip-link')]
+  .filter(e => e.checkVisibility())
+  .map(e => (e.getAttribute('aria-label') || e.className) + ': ' + e.textContent.slice(0, 40));
+"""
+
+
+def test_the_agenda_and_minutes_print_without_navigation(browser, server, scenario):  # type: ignore[no-untyped-def]
+    """On paper a menu or breadcrumb trail leads nowhere: the printed agenda and besluitenlijst
+    begin with their heading."""
+    sign_in(browser, server, scenario["chair_email"])
+    meeting = f"/vergaderingen/{scenario['first_meeting_id']}"
+    found = {}
+    for path in (meeting, meeting + "/besluitenlijst"):
+        browser.get(server + path)
+        heading(browser)
+        assert browser.execute_script(PRINTED_NAVIGATION)  # on screen: the menu and the trail
+        browser.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": "print"})
+        try:
+            found[path] = browser.execute_script(PRINTED_NAVIGATION)
+        finally:
+            browser.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": ""})
+    assert not any(found.values()), found

@@ -615,3 +615,27 @@ def test_the_agenda_and_minutes_print_without_navigation(browser, server, scenar
         finally:
             browser.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": ""})
     assert not any(found.values()), found
+
+
+ROWS_SPLIT_ON_PAPER = """
+return [...document.querySelectorAll('main tr')]
+  .filter(r => getComputedStyle(r).breakInside !== 'avoid')
+  .map(r => r.textContent.trim().slice(0, 40));
+"""
+
+
+def test_a_printed_agenda_or_minutes_row_is_not_split_over_two_pages(browser, server, scenario):  # type: ignore[no-untyped-def]
+    """A proposal's row on the agenda (case, dwelling, score, reasons) cut by a page break puts
+    half of it under the next page's header, where it reads as a row of its own."""
+    sign_in(browser, server, scenario["chair_email"])
+    meeting = f"/vergaderingen/{scenario['first_meeting_id']}"
+    found = {}
+    for path in (meeting, meeting + "/besluitenlijst"):
+        browser.get(server + path)
+        heading(browser)
+        browser.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": "print"})
+        try:
+            found[path] = browser.execute_script(ROWS_SPLIT_ON_PAPER)
+        finally:
+            browser.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": ""})
+    assert not any(found.values()), found

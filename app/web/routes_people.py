@@ -79,6 +79,7 @@ def _people_page(
     created: tuple[str, str] | None = None,
     reset: bool = False,
     form: dict[str, str] | None = None,
+    wrong: str | None = None,
     status: int = 200,
 ) -> HTMLResponse:
     organisation = web.organisation
@@ -95,6 +96,7 @@ def _people_page(
             "created": created,
             "reset": reset,
             "form": form or {},
+            "wrong": wrong,
         },
         status,
     )
@@ -120,13 +122,14 @@ def create_person(request: Request, session: SessionDep, web: WebDep, form: Form
     _check_grant(web, values["role"])
     try:
         data = PersonCreate.model_validate({**values, "is_admin": form.get("beheerder") == "ja"})
-    except ValidationError:
+    except ValidationError as invalid:
         return _people_page(
             request,
             session,
             web,
             error="Vul een geldig e-mailadres, een naam en een rol in. " + TEXT_RULE,
             form=values,
+            wrong=str(invalid.errors()[0]["loc"][0]),
             status=400,
         )
     try:
@@ -142,6 +145,7 @@ def create_person(request: Request, session: SessionDep, web: WebDep, form: Form
             web,
             error=_taken(session, web, organisation, taken),
             form=values,
+            wrong="email",
             status=409,
         )
     assert password is not None

@@ -365,6 +365,26 @@ def test_a_refused_new_person_keeps_the_admin_box_ticked(app, client, region, ch
     assert ticked == {409: True, 201: False}
 
 
+def test_a_refused_new_person_marks_the_field_in_error_and_says_why_there(
+    app, client, region, chair
+):
+    """An address already in use or no address at all: the message stood only in the summary
+    at the top; the e-mail field itself was not marked, so a screen reader user tabbing back
+    to it heard nothing of what was wrong."""
+    browser = signed_in(app, chair)
+    person = {"naam": "Nieuwe collega", "rol": "member"}
+    for email, status in ((chair.email, 409), ("geen e-mailadres", 400)):
+        response = post_form(browser, "/mensen", {"email": email, **person}, "/mensen")
+        assert response.status_code == status, response.text
+        nodes = {n.attrs["id"]: n for n in parse(response.text).walk() if "id" in n.attrs}
+        field = nodes["nieuw-email"]
+        assert field.attrs.get("aria-invalid") == "true", status
+        said = [nodes[i].text() for i in field.attrs.get("aria-describedby", "").split()]
+        assert any(text and text in error_summary(response.text).text() for text in said)
+        assert "aria-invalid" not in nodes["nieuw-naam"].attrs
+        assert problems(response.text) == []
+
+
 def test_a_floor_below_ground_can_be_typed_on_a_phone(app, client, region):
     """The dwelling's floor may be -1 (souterrain), but the field asked phones for the decimal
     keypad, which on an iPhone has no minus sign: the corporation could not enter it. Fields

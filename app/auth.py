@@ -8,7 +8,9 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from sqlalchemy import Executable, bindparam, select, update
+from sqlalchemy import Connection, Executable, bindparam, event, select, update
+from sqlalchemy.orm import Session as OrmSession
+from sqlalchemy.orm import SessionTransaction
 
 from app.db import SessionDep, SettingsDep
 from app.organisations.models import ApiKey, Organisation, OrganisationKind
@@ -47,12 +49,15 @@ def authenticate(
         return Principal(is_operator=True)
     if not token.startswith(KEY_PREFIX) or len(token) > 128:
         raise Unauthorized("Unknown or revoked API key.", invalid_token=True)
-    # Read on every request, revoked keys excluded: a revocation holds from its commit on.
+    # Read on every request, revoked keys excluded: a revocation holds from its commit on. A
+    # write holds the key's row FOR SHARE until it commits (`HELD_KEY`).
+    writes = request.method not in SAFE_METHODS
     connection = session.connection()
-    row = connection.execute(_live_key(), {"key_hash": hash_api_key(token)}).first()
+    row = connection.execute(_live_key(writes), {"key_hash": hash_api_key(token)}).first()
     if row is None:
         raise Unauthorized("Unknown or revoked API key.", invalid_token=True)
     key_id, last_used_at, organisation_id, kind = row
+    session.info[HELD_KEY] = key_id if writes else None
     now = utcnow()
     resolution = timedelta(seconds=settings.key_last_used_resolution_seconds)
     if last_used_at is None or now - last_used_at >= resolution:
@@ -69,17 +74,55 @@ def authenticate(
 _KEYS = table_of(ApiKey)
 _ORGANISATIONS = table_of(Organisation)
 
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+HELD_KEY = "uitstroom_held_api_key"
+"""session.info: the organisation's key whose request writes (any method but GET, HEAD and
+OPTIONS), or None. Its row is held FOR SHARE (PostgreSQL) in every transaction of the request:
+by `authenticate` in the first, by `_hold_key_again` in each one after a commit (a rate limit's
+token, `outside_transaction`). A revocation (`revoke_api_key` locks the row) so waits for the
+writes the key has under way, and a write whose transaction begins after a revocation committed
+is refused (401): without it a key being revoked still registered a webhook endpoint, rotated a
+webhook secret or made a person (a password its holder knows) after its revocation committed,
+which the organisation, looking after revoking it, did not see yet (tests/concurrency/
+test_key_races.py). SQLite runs one writer at a time; a request's later transaction there
+reads the key again just the same."""
+
 
 @cache
-def _live_key() -> Executable:
+def _live_key(hold: bool) -> Executable:
     """The unrevoked key with the hash `:key_hash` and its organisation, as a Core statement
     built once (every request runs it; the ORM's objects and statement building cost more
-    than the query)."""
-    return (
+    than the query); with `hold`, the key's row FOR SHARE (`HELD_KEY`)."""
+    statement = (
         select(_KEYS.c.id, _KEYS.c.last_used_at, _ORGANISATIONS.c.id, _ORGANISATIONS.c.kind)
         .join_from(_KEYS, _ORGANISATIONS, _ORGANISATIONS.c.id == _KEYS.c.organisation_id)
         .where(_KEYS.c.key_hash == bindparam("key_hash"), _KEYS.c.revoked_at.is_(None))
     )
+    return statement.with_for_update(read=True, of=_KEYS) if hold else statement
+
+
+@cache
+def _held_key() -> Executable:
+    """The key `:key_id` if it is not revoked, its row FOR SHARE."""
+    return (
+        select(_KEYS.c.id)
+        .where(_KEYS.c.id == bindparam("key_id"), _KEYS.c.revoked_at.is_(None))
+        .with_for_update(read=True)
+    )
+
+
+@event.listens_for(OrmSession, "after_begin")
+def _hold_key_again(
+    session: OrmSession, transaction: SessionTransaction, connection: Connection
+) -> None:
+    """A writing request's next transaction holds its key as its first did (`HELD_KEY`); a
+    savepoint's holds it already (its transaction does)."""
+    key_id = session.info.get(HELD_KEY)
+    if key_id is None or transaction.nested:
+        return
+    if connection.execute(_held_key(), {"key_id": key_id}).first() is None:
+        raise Unauthorized("Unknown or revoked API key.", invalid_token=True)
 
 
 @cache

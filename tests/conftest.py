@@ -49,6 +49,7 @@ from sqlalchemy.engine import make_url
 from sqlmodel import Session
 
 from app.agenda import engine_cache
+from app.auth import HELD_KEY
 from app.db import build_engine, get_session
 from app.main import create_app
 from app.migrate import upgrade_to_head
@@ -359,6 +360,8 @@ def app(session: Session, engine: Engine, settings: Settings):  # type: ignore[n
         except BaseException:
             session.rollback()
             raise
+        finally:  # a server's session ends with its request, and with it the key it held
+            session.info.pop(HELD_KEY, None)
 
     application.dependency_overrides[get_session] = test_session
     shape = APPS.shape(application)

@@ -5,11 +5,15 @@ import json
 import uuid
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
-from sqlmodel import select
+from sqlmodel import Session, select
 
 from app.idempotency_records import IdempotencyRecord
 from app.organisations.models import ApiKey
+from app.principal import hash_api_key
+from app.rate_limits import deps as rate_limit_deps
+from app.sqltypes import utcnow
 from tests.api.helpers import assert_problem, invalid_names, me
 from tests.cli import run_cli
 from tests.conftest import OPERATOR, make_org
@@ -217,6 +221,36 @@ def test_organisation_revokes_its_own_key(client):
     assert response.status_code == 204, response.text
     spare_headers = {"Authorization": f"Bearer {spare['key']}"}
     assert_problem(client.get("/v1/me", headers=spare_headers), 401)
+
+
+def test_a_key_revoked_after_its_rate_limit_token_was_committed_makes_no_person(
+    live_app, monkeypatch
+):
+    """Making a person takes a token of the caller's rate limit and commits it before the
+    person is made, so the key was read as live in a transaction that has ended. A revocation
+    committed in between must refuse the person (401, as for a revoked key): else a stolen key
+    made a person with a password its thief knows after its organisation had revoked it, and
+    the organisation, listing its people after the revocation, could have missed it."""
+    with TestClient(live_app) as client:
+        org = make_org(client, "care_provider")
+        engine = live_app.state.engine
+        take = rate_limit_deps._enforce
+
+        def then_revoked(*args, **kwargs):  # type: ignore[no-untyped-def]
+            take(*args, **kwargs)
+            with Session(engine) as revoker:
+                revoker.connection().execute(
+                    text("UPDATE api_keys SET revoked_at = :now WHERE key_hash = :h"),
+                    {"now": utcnow(), "h": hash_api_key(org.key)},
+                )
+                revoker.commit()
+
+        monkeypatch.setattr(rate_limit_deps, "_enforce", then_revoked)
+        person = {"email": "dief@zorg.nl", "display_name": "Dief", "password": "x" * 16}
+        made = client.post(f"/v1/organizations/{org.id}/people", json=person, headers=org.headers)
+        monkeypatch.undo()
+        people = client.get(f"/v1/organizations/{org.id}/people", headers=OPERATOR)
+    assert (made.status_code, people.json()["items"]) == (401, [])
 
 
 def test_organisation_lists_its_own_keys(client):

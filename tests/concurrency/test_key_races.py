@@ -1,6 +1,6 @@
 """API keys raced by clients of two servers on one database: a key revoked twice at once keeps
-the time of the revocation that came first, and a key being revoked issues no new key after its
-revocation committed."""
+the time of the revocation that came first, and a key being revoked issues no new key, registers
+no webhook endpoint and rotates no webhook secret after its revocation committed."""
 
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import text
 from sqlmodel import Session
 
+from app.principal import hash_api_key
 from tests.cli import run_cli
 from tests.concurrency.conftest import Client, Cluster, new_org
 from tests.conftest import Org
@@ -123,3 +124,81 @@ def test_a_key_revoked_on_the_command_line_while_another_revocation_commits_keep
         [f"revoked {key_id}\n"],
         "2026-11-30T09:00:00Z",
     )
+
+
+def thief_of(cluster: Cluster, org: Org) -> httpx.Client:
+    """A client of the second server holding `org`'s key, as one who stole it would."""
+    return httpx.Client(base_url=cluster.bases[1], headers=org.headers, timeout=120)
+
+
+def revoke_holding(org: Org, rows: str) -> Callable[[Session], None]:
+    """A revocation of `org`'s key in a transaction that holds `rows` first (`SELECT ... FOR
+    UPDATE` naming the rows), so a request waiting for those rows waits for the revocation's
+    commit: the request read the key as live before the revocation committed."""
+
+    def revoke(session: Session) -> None:
+        connection = session.connection()
+        connection.execute(text(rows), {"o": org.id})
+        connection.execute(
+            text("UPDATE api_keys SET revoked_at = now() WHERE key_hash = :h"),
+            {"h": hash_api_key(org.key)},
+        )
+
+    return revoke
+
+
+def test_a_key_revoked_while_it_registers_a_webhook_endpoint_registers_none(cluster: Cluster):
+    """A stolen key that registers a webhook endpoint as its organisation revokes it: the
+    registration waited for the organisation's row while the revocation committed. It must not
+    go on to register an endpoint (events with case ids sent to the thief's URL) that the
+    organisation, listing its endpoints after the revocation, does not see yet: 401 as for a
+    revoked key, and no endpoint."""
+    org = new_org(cluster, "care_provider")
+    answers = []
+
+    def register() -> None:
+        thief = thief_of(cluster, org)
+        hook = {"url": "https://thief.example.nl/in", "events": ["proposal.decided"]}
+        answers.append(thief.post("/v1/webhooks", json=hook).status_code)
+        thief.close()
+
+    hold = revoke_holding(org, "SELECT id FROM organisations WHERE id = :o FOR UPDATE")
+    commit_after_it_waits(cluster.engine, hold, register)
+    with cluster.engine.connect() as connection:
+        endpoints = connection.execute(
+            text("SELECT count(*) FROM webhook_endpoints WHERE organisation_id = :o"),
+            {"o": org.id},
+        ).scalar_one()
+    assert cluster.journal.failures() == [], cluster.server_log()
+    assert (answers, endpoints) == ([401], 0)
+
+
+def test_a_key_revoked_while_it_rotates_a_webhook_secret_rotates_nothing(cluster: Cluster):
+    """A stolen key that rotates an endpoint's signing secret as its organisation revokes it
+    (waiting for the endpoint's row meanwhile) must not go on to set a secret that only the
+    thief was shown: 401 as for a revoked key, and the secret stays as it was."""
+    org = new_org(cluster, "care_provider")
+    owner = cluster.client(org, 0)
+    hook = {"url": "https://hooks.example.nl/in", "events": ["proposal.decided"]}
+    created = owner.post("/v1/webhooks", json=hook)
+    owner.close()
+    assert created.status_code == 201, created.text
+    endpoint = created.json()
+    answers = []
+
+    def rotate() -> None:
+        thief = thief_of(cluster, org)
+        rotated = thief.post(f"/v1/webhooks/{endpoint['id']}/secret-rotations")
+        answers.append(rotated.status_code)
+        thief.close()
+
+    hold = revoke_holding(
+        org, "SELECT id FROM webhook_endpoints WHERE organisation_id = :o FOR UPDATE"
+    )
+    commit_after_it_waits(cluster.engine, hold, rotate)
+    with cluster.engine.connect() as connection:
+        secret = connection.execute(
+            text("SELECT secret FROM webhook_endpoints WHERE id = :e"), {"e": endpoint["id"]}
+        ).scalar_one()
+    assert cluster.journal.failures() == [], cluster.server_log()
+    assert (answers, secret) == ([401], endpoint["secret"])

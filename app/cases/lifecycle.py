@@ -8,7 +8,7 @@ Every change is recorded as a `CaseTransition` with time, reason and actor.
 """
 
 import uuid
-from datetime import date
+from datetime import date, datetime
 from enum import StrEnum
 
 from sqlalchemy import Insert, bindparam, insert, null, select
@@ -137,12 +137,15 @@ def fire(
     exit_date: date | None = None,
     parked_until: date | None = None,
     on: date | None = None,
+    at: datetime | None = None,
 ) -> bool:
     """Apply `event` to the case (409 when its state refuses it) and record the transition.
 
     `reason` goes with hold and withdraw; `exit_date` with withdraw (default today) and house;
-    `parked_until` with release (the decline's parking). Returns whether the status changed;
-    an event that changes nothing (holding a held case) leaves the case as it is.
+    `parked_until` with release (the decline's parking); `at`: the moment the transition and
+    the case's `updated_at` record (default now; a publication gives all its cases one).
+    Returns whether the status changed; an event that changes nothing (holding a held case)
+    leaves the case as it is.
     """
     target = _target(case, event, on)
     if target == state_of(case, on):
@@ -158,9 +161,12 @@ def fire(
         case.closed_at = utcnow()
         case.exit_date = exit_date or today()
     after = effective_status(case.status, case.ready_since, parked_until=case.parked_until)
+    if at is not None:
+        case.updated_at = at  # else the ORM's onupdate stamps it when it writes the row
     session.add(case)
     session.add(
         CaseTransition(
+            at=at or utcnow(),
             case_id=case.id,
             from_status=before,
             to_status=after,

@@ -665,10 +665,13 @@ def create_from_agenda(
             updated_at=made_at,
         )
         session.add(proposal)
+        # One moment for every row written here: stamped as written (in dwelling order, or
+        # by id at the flush), the gaps between a viewer's own cases or dwellings counted
+        # the other proposals written between them.
         case_lifecycle.fire(
-            session, case, CaseEvent.propose, actor=actor, api_key=key, on=meeting.date
+            session, case, CaseEvent.propose, actor=actor, api_key=key, on=meeting.date, at=made_at
         )
-        vacancy_lifecycle.fire(session, vacancy, VacancyEvent.propose)
+        vacancy_lifecycle.fire(session, vacancy, VacancyEvent.propose, at=made_at)
         created.append(proposal)
     try:
         flush(session)

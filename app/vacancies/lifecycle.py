@@ -7,6 +7,7 @@ by pushing it again, and offers a let dwelling again (its next vacancy) by pushi
 later `available_from`.
 """
 
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
@@ -130,11 +131,16 @@ def allows(vacancy: Vacancy, event: VacancyEvent) -> bool:
     return MACHINE.allows(vacancy.status, event)
 
 
-def fire(session: Session, vacancy: Vacancy, event: VacancyEvent) -> bool:
-    """Apply `event` (409 when refused); returns whether the status changed."""
+def fire(
+    session: Session, vacancy: Vacancy, event: VacancyEvent, at: datetime | None = None
+) -> bool:
+    """Apply `event` (409 when refused); returns whether the status changed. `at`: the
+    dwelling's `updated_at` (default: the ORM's, when it writes the row)."""
     target = MACHINE.target(vacancy.status, event)
     if target == vacancy.status:
         return False
     vacancy.status = target
+    if at is not None:
+        vacancy.updated_at = at
     session.add(vacancy)
     return True

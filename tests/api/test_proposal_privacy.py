@@ -81,3 +81,32 @@ def test_a_corporation_reads_the_case_profile_only_while_the_proposal_is_open(cl
         )
         assert profile(client, provider, first["id"]).status_code == 200
         assert profile(client, region.chair, first["id"]).status_code == 200
+
+
+def test_a_publication_stamps_the_cases_and_dwellings_it_proposes_with_one_moment(client, region):
+    """The rows a publication changes were each stamped as they were written, in dwelling order
+    (the status changes) or id order (the cases, the dwellings), some microseconds apart: the
+    gap between two of a care provider's own cases (or a corporation's own dwellings) then
+    counted the other proposals written between them, the number a suppressed people_housed
+    hides. They carry the proposals' one created_at."""
+    ranked = publish_ranked(client, region)
+    [made_at] = {datetime.fromisoformat(p["created_at"]) for p in ranked}
+    for provider in (region.care_provider, region.other_care_provider):
+        mine = [p for p in ranked if p["care_provider_id"] == provider.id]
+        assert mine
+        for p in mine:
+            case = client.get(f"/v1/cases/{p['case_id']}", headers=provider.headers).json()
+            assert datetime.fromisoformat(case["updated_at"]) == made_at
+            transitions = client.get(
+                f"/v1/cases/{p['case_id']}/transitions", headers=provider.headers
+            ).json()["items"]
+            proposed = [t for t in transitions if t["to_status"] == "proposed"]
+            assert [datetime.fromisoformat(t["at"]) for t in proposed] == [made_at]
+    for corporation in (region.corporation, region.other_corporation):
+        mine = [p for p in ranked if p["corporation_id"] == corporation.id]
+        assert mine
+        for p in mine:
+            vacancy = client.get(
+                f"/v1/vacancies/{p['vacancy_id']}", headers=corporation.headers
+            ).json()
+            assert datetime.fromisoformat(vacancy["updated_at"]) == made_at

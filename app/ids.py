@@ -11,6 +11,7 @@ import os
 import threading
 import time
 import uuid
+from datetime import UTC, datetime, timedelta
 
 _RANDOM_BITS = 74  # rand_a (12) and rand_b (62) of RFC 9562's layout
 _STEP_BYTES = 4  # a random step of 1 to 2**32 keeps the next id unguessable from the last
@@ -57,3 +58,22 @@ def uuid7s(count: int) -> list[uuid.UUID]:
         millis = time.time_ns() // 1_000_000
         values = [_next(millis, random[i : i + size]) for i in range(0, size * count, size)]
     return [_as_uuid(value) for value in values]
+
+
+def unlinked_uuid7s(count: int, moment: datetime) -> list[uuid.UUID]:
+    """`count` ids of `moment`'s millisecond, each with 74 random bits of its own, in no order.
+
+    Unlike `uuid7s` none counts on from another: ids made one after another in one millisecond
+    lie a random step of at most 2**32 apart, so the distance between two of them counts the
+    ids made between them. For rows of which each reader sees some (a publication's proposals
+    and their cases' status changes, among several care providers' and corporations'), that
+    count is what the reader may not learn. They need not exceed the ids made before them."""
+    millis = (moment - datetime(1970, 1, 1, tzinfo=UTC)) // timedelta(milliseconds=1)
+    random = os.urandom(10 * count)
+    return [
+        _as_uuid(
+            (millis & ((1 << 48) - 1)) << _RANDOM_BITS
+            | int.from_bytes(random[i : i + 10], "big") & ((1 << _RANDOM_BITS) - 1)
+        )
+        for i in range(0, 10 * count, 10)
+    ]

@@ -2,6 +2,7 @@
 person's changes, webhook events and their deliveries, cursors) show rows made in one request in
 the order they were made, also within one millisecond."""
 
+import itertools
 import threading
 import time
 import uuid
@@ -9,7 +10,7 @@ from datetime import UTC, datetime
 
 import time_machine
 
-from app.ids import uuid7, uuid7s
+from app.ids import unlinked_uuid7s, uuid7, uuid7s
 
 
 def test_ids_made_one_after_another_sort_in_that_order_within_a_millisecond():
@@ -54,3 +55,15 @@ def test_ids_keep_their_order_when_the_clock_is_set_back():
     with time_machine.travel(datetime(2031, 3, 1, tzinfo=UTC), tick=False):
         ahead = uuid7()
     assert uuid7() > ahead  # an NTP step back does not sort new rows before older ones
+
+
+def test_unlinked_ids_are_of_the_moments_millisecond_and_none_counts_on_from_another():
+    moment = datetime(2026, 12, 7, 9, 0, 0, 123456, tzinfo=UTC)
+    ids = unlinked_uuid7s(1000, moment)
+    assert len(set(ids)) == 1000
+    assert all(i.version == 7 and i.variant == uuid.RFC_4122 for i in ids)
+    assert {i.int >> 80 for i in ids} == {int(moment.timestamp() * 1000)}
+    randoms = sorted((i.int >> 64 & 0xFFF) << 62 | i.int & ((1 << 62) - 1) for i in ids)
+    # Counted on, neighbours lie at most 2**32 apart; with random bits each, two of 1000 lie
+    # within 2**33 by a chance of about 2**-21.
+    assert min(b - a for a, b in itertools.pairwise(randoms)) > 2**33

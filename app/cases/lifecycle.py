@@ -16,7 +16,7 @@ from sqlalchemy.sql.selectable import NamedFromClause
 from sqlmodel import Session
 
 from app.cases.models import Case, CaseStatus, CaseTransition, effective_status
-from app.ids import uuid7
+from app.ids import unlinked_uuid7s, uuid7
 from app.lifecycle import ILLEGAL, Refusal, StateMachine
 from app.sqltypes import table_of, utcnow
 from app.timeutil import today
@@ -143,7 +143,8 @@ def fire(
 
     `reason` goes with hold and withdraw; `exit_date` with withdraw (default today) and house;
     `parked_until` with release (the decline's parking); `at`: the moment the transition and
-    the case's `updated_at` record (default now; a publication gives all its cases one).
+    the case's `updated_at` record (default now; a publication gives all its cases one), the
+    transition's id then of that moment with random bits of its own (`unlinked_uuid7s`).
     Returns whether the status changed; an event that changes nothing (holding a held case)
     leaves the case as it is.
     """
@@ -166,6 +167,7 @@ def fire(
     session.add(case)
     session.add(
         CaseTransition(
+            **({} if at is None else {"id": unlinked_uuid7s(1, at)[0]}),
             at=at or utcnow(),
             case_id=case.id,
             from_status=before,

@@ -26,7 +26,7 @@ from app.cases import dates
 from app.cases import lifecycle as case_lifecycle
 from app.cases.lifecycle import CaseEvent
 from app.cases.models import Case, ContractForm
-from app.ids import uuid7
+from app.ids import unlinked_uuid7s
 from app.limits.service import engine_limits, limits_for
 from app.matching import SpreadUsage, applicable_income_limit
 from app.matching.units import to_cents
@@ -640,12 +640,13 @@ def create_from_agenda(
     created = []
     # Made in dwelling order with one timestamp, not in the agenda's order (best score first):
     # a proposal's id (time-ordered), its creation time and the order of the writes would
-    # otherwise tell a corporation or care provider how the table ranked its proposals.
-    # Ids drawn first and handed out in that order, since two drawn in one millisecond sort
-    # at random.
+    # otherwise tell a corporation or care provider how the table ranked its proposals. The
+    # ids are of that moment with random bits each (`unlinked_uuid7s`, in no order): ids made
+    # one after another count on from the last, so the distance between two of a viewer's
+    # own counted the proposals made between them.
     made_at = utcnow()
     items = sorted(zip(document["proposals"], pairs, strict=True), key=lambda item: str(item[1][1]))
-    ids = sorted(uuid7() for _ in items)
+    ids = unlinked_uuid7s(len(items), made_at)
     for proposal_id, (item, (case_id, vacancy_id)) in zip(ids, items, strict=True):
         case, vacancy = cases[case_id], vacancies[vacancy_id]
         proposal = Proposal(

@@ -1,12 +1,14 @@
 """What a corporation reads of the table's proposals carries no ranking (H2), and the case
 profile is read only while the proposal is open (H3). Two organisations of each kind."""
 
+import itertools
+import uuid
 from datetime import datetime
 from typing import Any
 
 from tests.api.test_open_proposals import meeting
 from tests.clock import iso
-from tests.conftest import Org, Region, create_case, create_vacancy
+from tests.conftest import Org, Region, create_case, create_vacancy, vacancy_body
 
 
 def proposals_as(client, org: Org, table_id: str) -> list[dict[str, Any]]:  # type: ignore[no-untyped-def]
@@ -41,8 +43,9 @@ def test_a_corporations_proposals_do_not_show_the_tables_ranking(client, region)
         by_dwelling = sorted(mine, key=lambda p: p["vacancy_id"])
         ranking_differs |= by_rank != by_dwelling  # the setup ranks against dwelling order
         # The order it is given, the ids' order and the creation times say nothing of the rank:
+        # listed by id, ids of one millisecond with random bits each (in no order at all).
         assert [p["id"] for p in mine] == sorted(p["id"] for p in mine)
-        assert [p["vacancy_id"] for p in mine] == [p["vacancy_id"] for p in by_dwelling]
+        assert len({random_bits(p["id"])[0] for p in mine}) == 1
         assert len({datetime.fromisoformat(p["created_at"]) for p in mine}) == 1
         assert len({datetime.fromisoformat(p["updated_at"]) for p in mine}) == 1
     assert ranking_differs, "the test needs proposals whose rank differs from dwelling order"
@@ -110,3 +113,41 @@ def test_a_publication_stamps_the_cases_and_dwellings_it_proposes_with_one_momen
                 f"/v1/vacancies/{p['vacancy_id']}", headers=corporation.headers
             ).json()
             assert datetime.fromisoformat(vacancy["updated_at"]) == made_at
+
+
+def random_bits(some_id: str) -> tuple[int, int]:
+    """A UUIDv7's milliseconds and its 74 random bits (rand_a and rand_b)."""
+    value = uuid.UUID(some_id).int
+    return value >> 80, ((value >> 64) & 0xFFF) << 62 | value & ((1 << 62) - 1)
+
+
+def test_a_publications_ids_do_not_count_the_proposals_between_a_viewers_own(client, region):
+    """Ids made one after another in one millisecond count on from the last by a random step of
+    at most 2**32, so the distance between two of a care provider's own proposals (or status
+    changes) counted the other proposals made between them. Each id of a publication has random
+    bits of its own: two of them lie that close only by a chance of about 2**-37."""
+    for provider in (region.care_provider, region.other_care_provider):
+        for _ in range(4):
+            create_case(client, provider, region.table_id, ready_since=iso(-400))
+    for i in range(8):
+        corporation = (region.corporation, region.other_corporation)[i % 2]
+        body = vacancy_body(complex_ref=f"C-{i}")
+        body["address"]["neighbourhood_code"] = f"BU034401{i % 2:02d}"
+        created = client.post("/v1/vacancies", json=body, headers=corporation.headers)
+        assert created.status_code == 201, created.text
+    held = meeting(client, region, -7)
+    published = client.post(f"/v1/meetings/{held}/publish", headers=region.chair.headers)
+    assert published.status_code == 200, published.text
+    proposals = proposals_as(client, region.chair, region.table_id)
+    assert len(proposals) == 8
+    transitions = []
+    for p in proposals:
+        listed = client.get(
+            f"/v1/cases/{p['case_id']}/transitions", headers=region.chair.headers
+        ).json()["items"]
+        transitions += [t["id"] for t in listed if t["to_status"] == "proposed"]
+    for ids in ([p["id"] for p in proposals], transitions):
+        assert len(ids) == 8
+        bits = sorted(random_bits(i) for i in ids)
+        for (ms, low), (next_ms, high) in itertools.pairwise(bits):
+            assert ms != next_ms or high - low > 2**33, "ids counted on from one another"

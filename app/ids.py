@@ -61,19 +61,20 @@ def uuid7s(count: int) -> list[uuid.UUID]:
 
 
 def unlinked_uuid7s(count: int, moment: datetime) -> list[uuid.UUID]:
-    """`count` ids of `moment`'s millisecond, each with 74 random bits of its own, in no order.
+    """`count` ids of `moment`'s millisecond (or, as `uuid7`, just after the last id this
+    process made), each with random bits of its own, in no order among themselves.
 
     Unlike `uuid7s` none counts on from another: ids made one after another in one millisecond
     lie a random step of at most 2**32 apart, so the distance between two of them counts the
     ids made between them. For rows of which each reader sees some (a publication's proposals
-    and their cases' status changes, among several care providers' and corporations'), that
-    count is what the reader may not learn. They need not exceed the ids made before them."""
+    and their cases' status changes, one answer's access-log entries), that count is what the
+    reader may not learn. Each lies a random 0 to 2**72 above the start, so they still sort
+    after every id made before them and before every id made after."""
     millis = (moment - datetime(1970, 1, 1, tzinfo=UTC)) // timedelta(milliseconds=1)
-    random = os.urandom(10 * count)
-    return [
-        _as_uuid(
-            (millis & ((1 << 48) - 1)) << _RANDOM_BITS
-            | int.from_bytes(random[i : i + 10], "big") & ((1 << _RANDOM_BITS) - 1)
-        )
-        for i in range(0, 10 * count, 10)
-    ]
+    random = os.urandom(9 * count)
+    global _last
+    with _lock:
+        start = max((millis & ((1 << 48) - 1)) << _RANDOM_BITS, _last + 1)
+        values = [start + int.from_bytes(random[i : i + 9], "big") for i in range(0, 9 * count, 9)]
+        _last = max([_last, *values])
+    return [_as_uuid(value) for value in values]

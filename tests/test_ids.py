@@ -6,7 +6,7 @@ import itertools
 import threading
 import time
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import time_machine
 
@@ -57,12 +57,17 @@ def test_ids_keep_their_order_when_the_clock_is_set_back():
     assert uuid7() > ahead  # an NTP step back does not sort new rows before older ones
 
 
-def test_unlinked_ids_are_of_the_moments_millisecond_and_none_counts_on_from_another():
-    moment = datetime(2026, 12, 7, 9, 0, 0, 123456, tzinfo=UTC)
+def test_unlinked_ids_are_of_the_moment_after_the_ids_before_and_none_counts_on_from_another():
+    moment = datetime.now(UTC) + timedelta(days=1)
+    before = uuid7()
     ids = unlinked_uuid7s(1000, moment)
+    after = uuid7()
     assert len(set(ids)) == 1000
     assert all(i.version == 7 and i.variant == uuid.RFC_4122 for i in ids)
-    assert {i.int >> 80 for i in ids} == {int(moment.timestamp() * 1000)}
+    assert all(before < i < after for i in ids)
+    # The moment's millisecond, or (when this process made ids later than it) the last one's.
+    millis = max(int(moment.timestamp() * 1000), before.int >> 80)
+    assert {i.int >> 80 for i in ids} <= {millis, millis + 1}
     randoms = sorted((i.int >> 64 & 0xFFF) << 62 | i.int & ((1 << 62) - 1) for i in ids)
     # Counted on, neighbours lie at most 2**32 apart; with random bits each, two of 1000 lie
     # within 2**33 by a chance of about 2**-21.

@@ -12,7 +12,7 @@ from sqlalchemy.sql.selectable import NamedFromClause
 from sqlmodel import Session, col, select
 
 from app.access_log.models import AccessAction, AccessLogEntry
-from app.ids import uuid7, uuid7s
+from app.ids import unlinked_uuid7s, uuid7
 from app.principal import Principal
 from app.sqltypes import utcnow
 
@@ -114,12 +114,15 @@ def _insert(
     pairs = list(cases)
     if not pairs:
         return
-    triples = json.dumps(
-        [[i.hex, c.hex, t.hex] for i, (c, t) in zip(uuid7s(len(pairs)), pairs, strict=True)]
-    )
+    # Ids of one moment with random bits each: made one after another in case order, each
+    # counted on from the last by a small random step, so the distance between two entries
+    # of a care provider's own cases counted the others' cases logged between them.
+    at = utcnow()
+    ids = unlinked_uuid7s(len(pairs), at)
+    triples = json.dumps([[i.hex, c.hex, t.hex] for i, (c, t) in zip(ids, pairs, strict=True)])
     values = {
         "rows": triples,
-        "at": utcnow(),
+        "at": at,
         "action": action.value,
         "organisation_id": organisation_id,
         "api_key_id": api_key_id,

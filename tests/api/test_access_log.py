@@ -1,5 +1,6 @@
 """The case access log: every read, list and write is logged, without case data, append-only."""
 
+import itertools
 import uuid
 from datetime import datetime
 
@@ -416,3 +417,36 @@ def test_no_one_but_its_care_provider_reads_a_cases_access_log(client, region, r
         f"/v1/cases/{case['id']}/access-log", headers=getattr(region, reader).headers
     )
     assert_problem(response, status)
+
+
+def test_a_care_providers_own_log_entries_do_not_count_the_other_cases_read_with_them(
+    client, region
+):
+    """The chair's list of the table logs every case on the page in one statement. Its ids were
+    made one after another in case order, each a random step of at most 2**32 after the last,
+    so the distance between two entries of a care provider's own cases counted the other
+    providers' cases read between them: the table's case count, hidden from the parties,
+    from the care provider's own access log. Each entry of one answer has random bits of its
+    own: two lie that close only by a chance of about 2**-37."""
+    mine = []
+    for _ in range(8):
+        mine.append(create_case(client, region.care_provider, region.table_id)["id"])
+        create_case(client, region.other_care_provider, region.table_id)
+    listed = client.get(
+        "/v1/cases", params={"tableId": region.table_id}, headers=region.chair.headers
+    )
+    assert listed.status_code == 200, listed.text
+    assert len(listed.json()["items"]) == 16
+    ids = []
+    for case_id in mine:
+        entries = client.get(
+            f"/v1/cases/{case_id}/access-log", headers=region.care_provider.headers
+        ).json()["items"]
+        ids += [e["id"] for e in entries if e["action"] == "list"]
+    assert len(ids) == 8
+    bits = sorted(
+        (u.int >> 80, (u.int >> 64 & 0xFFF) << 62 | u.int & ((1 << 62) - 1))
+        for u in map(uuid.UUID, ids)
+    )
+    for (ms, low), (next_ms, high) in itertools.pairwise(bits):
+        assert ms != next_ms or high - low > 2**33, "log ids counted on from one another"

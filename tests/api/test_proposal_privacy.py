@@ -43,9 +43,10 @@ def test_a_corporations_proposals_do_not_show_the_tables_ranking(client, region)
         by_dwelling = sorted(mine, key=lambda p: p["vacancy_id"])
         ranking_differs |= by_rank != by_dwelling  # the setup ranks against dwelling order
         # The order it is given, the ids' order and the creation times say nothing of the rank:
-        # listed by id, ids of one millisecond with random bits each (in no order at all).
+        # listed by id, ids of one moment with random bits each (in no order at all).
         assert [p["id"] for p in mine] == sorted(p["id"] for p in mine)
-        assert len({random_bits(p["id"])[0] for p in mine}) == 1
+        millis = [random_bits(p["id"])[0] for p in mine]
+        assert max(millis) - min(millis) <= 1
         assert len({datetime.fromisoformat(p["created_at"]) for p in mine}) == 1
         assert len({datetime.fromisoformat(p["updated_at"]) for p in mine}) == 1
     assert ranking_differs, "the test needs proposals whose rank differs from dwelling order"

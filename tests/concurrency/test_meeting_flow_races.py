@@ -1,0 +1,303 @@
+"""The weekly meeting's flow raced by clients of two servers on one database: decisions on one
+proposal by its three parties at once, decisions against the minutes marked final (twice),
+next week's agenda published while this week's declines come in, and a publish while cases
+are withdrawn and dwellings offered, withdrawn and offered again. No server error, no lost
+decision, no double allocation, no declined pair proposed again."""
+
+from collections import Counter
+from functools import partial
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import text
+
+from tests.clock import iso
+from tests.concurrency.conftest import Cluster, Table, at_once, case_file, dwelling, new_table
+from tests.concurrency.test_meeting_races import (
+    open_proposals_per,
+    publish,
+    schedule,
+    stock,
+)
+
+pytestmark = pytest.mark.xdist_group("two_servers")
+
+PAIRS = 4
+DECLINES = [
+    ("care_provider", {"decision": "client_decline", "reason": "location"}),
+    ("corporation", {"decision": "corporation_decline", "reason": "other"}),
+]
+
+
+def send(cluster: Cluster, org: Any, server: int, method: str, path: str, **kw: Any):
+    api = cluster.client(org, server)
+    try:
+        return api.request(method, path, **kw)
+    finally:
+        api.close()
+
+
+def decline(cluster: Cluster, table: Table, proposal: dict, index: int) -> httpx.Response:
+    """The care provider (even `index`) or the corporation (odd) declines the proposal."""
+    party, body = DECLINES[index % 2]
+    path = f"/v1/proposals/{proposal['id']}/decisions"
+    return send(cluster, getattr(table, party), index, "POST", path, json=body)
+
+
+def declined_pairs(cluster: Cluster, table_id: str) -> set[tuple[str, str]]:
+    """The (case, dwelling) pairs of the table declined by a party or withdrawn by the chair."""
+    with cluster.engine.connect() as connection:
+        rows = connection.execute(
+            text(
+                "SELECT p.case_id, p.vacancy_id FROM proposal_decisions d "
+                "JOIN proposals p ON p.id = d.proposal_id WHERE p.table_id = :t AND NOT "
+                "d.automatic AND d.decision IN "
+                "('client_decline', 'corporation_decline', 'withdraw')"
+            ),
+            {"t": table_id},
+        )
+        return {(str(c), str(v)) for c, v in rows}
+
+
+def pairs_of(cluster: Cluster, meeting_id: str) -> set[tuple[str, str]]:
+    with cluster.engine.connect() as connection:
+        rows = connection.execute(
+            text("SELECT case_id, vacancy_id FROM proposals WHERE meeting_id = :m"),
+            {"m": meeting_id},
+        )
+        return {(str(c), str(v)) for c, v in rows}
+
+
+def assert_no_double_allocation(cluster: Cluster, table_id: str) -> None:
+    for column in ("case_id", "vacancy_id"):
+        counts = open_proposals_per(cluster, column, table_id)
+        assert max(counts.values(), default=0) <= 1, (column, counts)
+
+
+# --- three parties deciding on one proposal at once ------------------------------------------
+
+
+def test_the_parties_deciding_on_one_proposal_at_once_lose_no_answered_decision(cluster: Cluster):
+    """The chair nominates, the care provider and the corporation decline, all at once on both
+    servers: each decision answered 200 is on the proposal (and nothing else is), each refusal
+    is a 409 that says why, and the case and dwelling follow the proposal's last state."""
+    table = new_table(cluster, "GM0410")
+    published = publish(cluster, table, "GM0410", PAIRS)
+    bodies = [(table.chair, {"decision": "nominate"})] + [
+        (getattr(table, party), body) for party, body in DECLINES
+    ]
+    tasks = []
+    for index, proposal in enumerate(published.proposals):
+        for turn, (org, body) in enumerate(bodies):
+            path = f"/v1/proposals/{proposal['id']}/decisions"
+
+            def decide(org=org, body=body, path=path, server=index + turn) -> tuple:
+                return path, send(cluster, org, server, "POST", path, json=body)
+
+            tasks.append(decide)
+    results = at_once(tasks)
+
+    assert cluster.journal.failures() == [], cluster.server_log()
+    refused = Counter()
+    answered: dict[str, set[str]] = {}
+    for path, response in results:
+        assert response.status_code in (200, 409), response.text
+        proposal_id = path.split("/")[3]
+        if response.status_code == 409:
+            assert response.headers["content-type"].startswith("application/problem+json")
+            refused[response.json()["code"]] += 1
+        else:
+            answered.setdefault(proposal_id, set()).add(response.json()["decisions"][-1]["id"])
+    assert set(refused) <= {"decided_concurrently", "illegal_transition"}, refused
+    chair = cluster.client(table.chair, 1)
+    for proposal in published.proposals:
+        current = chair.get(f"/v1/proposals/{proposal['id']}").json()
+        recorded = {d["id"] for d in current["decisions"]}
+        assert recorded == answered.get(proposal["id"], set()), current
+        case = chair.get(f"/v1/cases/{proposal['case_id']}").json()
+        expected = {"proposed": "proposed", "nominated": "nominated"}.get(current["status"])
+        assert case["status"] == (expected or "ready"), (current["status"], case["status"])
+    chair.close()
+    assert_no_double_allocation(cluster, table.id)
+
+
+# --- decisions against the minutes marked final ----------------------------------------------
+
+
+def test_declines_raced_against_final_minutes_are_each_in_one_minutes(cluster: Cluster):
+    """Declines recorded while the chair marks the minutes final on both servers: one marking
+    wins, the other is 409 `minutes_final`; every answered decline is in the final minutes or,
+    as a follow-up, in the next meeting's, never in both and never in neither; and next week's
+    agenda does not propose a declined pair again."""
+    outcomes = []
+    for code in ("GM0411", "GM0412"):
+        table = new_table(cluster, code)
+        published = publish(cluster, table, code, PAIRS)
+        meeting_id = published.meeting_id
+
+        def finalize(server: int, table=table, meeting_id=meeting_id) -> httpx.Response:
+            path = f"/v1/meetings/{meeting_id}/minutes/final"
+            return send(cluster, table.chair, server, "POST", path)
+
+        tasks = [
+            lambda i=i, p=p, table=table: decline(cluster, table, p, i)
+            for i, p in enumerate(published.proposals)
+        ] + [lambda s=s: finalize(s) for s in range(2)]
+        *declines, first, second = at_once(tasks)
+        assert cluster.journal.failures() == [], cluster.server_log()
+        assert sorted([first.status_code, second.status_code]) == [200, 409]
+        [final] = [r for r in (first, second) if r.status_code == 200]
+        [refused] = [r for r in (first, second) if r.status_code == 409]
+        assert refused.json()["code"] == "minutes_final"
+        assert [r.status_code for r in declines] == [200] * PAIRS, [r.text for r in declines]
+        answered = {r.json()["decisions"][-1]["id"] for r in declines}
+
+        chair = cluster.client(table.chair, 1)
+        stored = chair.get(f"/v1/meetings/{meeting_id}/minutes").json()
+        next_id = chair.post(f"/v1/tables/{table.id}/meetings", json={"date": iso(7)}).json()["id"]
+        follow_ups = chair.get(f"/v1/meetings/{next_id}/minutes").json()
+        republished = chair.post(f"/v1/meetings/{next_id}/publish")
+        chair.close()
+        in_final = [d["id"] for d in final.json()["decisions"]]
+        in_next = [d["id"] for d in follow_ups["decisions"]]
+        outcomes.append(
+            (
+                [d["id"] for d in stored["decisions"]] == in_final,
+                sorted(in_final + in_next) == sorted(answered),
+                republished.status_code,
+                pairs_of(cluster, next_id) & declined_pairs(cluster, table.id),
+            )
+        )
+        assert_no_double_allocation(cluster, table.id)
+    assert outcomes == [(True, True, 200, set())] * 2
+
+
+# --- next week's agenda published while this week's declines come in -------------------------
+
+
+def test_next_weeks_agenda_published_while_declines_come_in_proposes_no_declined_pair(
+    cluster: Cluster,
+):
+    """This week's proposals declined while next week's agenda is published on both servers:
+    one publish wins (200, the other 409), the declined pairs are not proposed again (the
+    cases and dwellings they free may be, crosswise), and nobody is proposed twice."""
+    outcomes = []
+    for code in ("GM0413", "GM0414"):
+        table = new_table(cluster, code)
+        published = publish(cluster, table, code, PAIRS)
+        chair = cluster.client(table.chair, 0)
+        later = chair.post(f"/v1/tables/{table.id}/meetings", json={"date": iso(7)})
+        chair.close()
+        assert later.status_code == 201, later.text
+        next_id = later.json()["id"]
+
+        def publish_next(server: int, table=table, next_id=next_id) -> httpx.Response:
+            return send(cluster, table.chair, server, "POST", f"/v1/meetings/{next_id}/publish")
+
+        tasks = [
+            lambda i=i, p=p, table=table: decline(cluster, table, p, i)
+            for i, p in enumerate(published.proposals)
+        ] + [lambda s=s: publish_next(s) for s in range(2)]
+        *declines, first, second = at_once(tasks)
+        assert cluster.journal.failures() == [], cluster.server_log()
+        assert [r.status_code for r in declines] == [200] * PAIRS, [r.text for r in declines]
+        codes = sorted(
+            (r.status_code, r.json().get("code") if r.status_code != 200 else None)
+            for r in (first, second)
+        )
+        outcomes.append(
+            (
+                codes[0][0],
+                {c for _, c in codes[1:]} <= {"already_published", "inputs_changed", None},
+                pairs_of(cluster, next_id) & declined_pairs(cluster, table.id),
+            )
+        )
+        assert_no_double_allocation(cluster, table.id)
+    assert outcomes == [(200, True, set())] * 2
+
+
+# --- a publish while cases are withdrawn and dwellings come and go ---------------------------
+
+
+def test_a_publish_racing_withdrawals_and_new_dwellings_proposes_only_what_is_on_offer(
+    cluster: Cluster,
+):
+    """While the chair publishes (on both servers), the care provider withdraws cases and puts
+    one back from hold, the corporation offers new dwellings, withdraws one and offers a
+    withdrawn one again: whatever the agenda proposes was open and on offer when it was
+    written (no withdrawn case or dwelling in an open proposal), each case and dwelling is in
+    at most one, and every party's answer is 200/201/204 or a 409 that says why."""
+    outcomes = []
+    for code in ("GM0415", "GM0416", "GM0417"):
+        table = new_table(cluster, code)
+        chair = cluster.client(table.chair, 0)
+        raised = chair.patch(
+            f"/v1/tables/{table.id}", json={"policy": {"max_per_neighbourhood": 3 * PAIRS}}
+        )
+        chair.close()
+        assert raised.status_code == 200, raised.text
+        stock(cluster, table, code, PAIRS)
+        provider = cluster.client(table.care_provider, 0)
+        corporation = cluster.client(table.corporation, 1)
+        cases = [c["id"] for c in provider.get("/v1/cases").json()["items"]]
+        held = provider.post("/v1/cases", json=case_file(table.id)).json()["id"]
+        on_hold = {"status": "on_hold", "status_reason": "other"}
+        assert provider.patch(f"/v1/cases/{held}", json=on_hold).status_code == 200
+        dwellings = corporation.get("/v1/vacancies").json()["items"]
+        gone_body = dwelling(code)
+        gone = corporation.post("/v1/vacancies", json=gone_body).json()["id"]
+        assert corporation.delete(f"/v1/vacancies/{gone}").status_code == 204
+        provider.close()
+        corporation.close()
+        meeting_id = schedule(cluster, table)
+
+        def publish_it(server: int, table=table, meeting_id=meeting_id) -> httpx.Response:
+            return send(cluster, table.chair, server, "POST", f"/v1/meetings/{meeting_id}/publish")
+
+        def withdraw_case(case_id: str, server: int, table=table) -> httpx.Response:
+            body = {"status": "withdrawn", "status_reason": "own_solution"}
+            return send(
+                cluster, table.care_provider, server, "PATCH", f"/v1/cases/{case_id}", json=body
+            )
+
+        def back_from_hold(table=table, held=held) -> httpx.Response:
+            body = {"status": "ready"}
+            return send(cluster, table.care_provider, 1, "PATCH", f"/v1/cases/{held}", json=body)
+
+        def offer(body: dict, server: int, table=table) -> httpx.Response:
+            return send(cluster, table.corporation, server, "POST", "/v1/vacancies", json=body)
+
+        def withdraw_dwelling(vacancy_id: str, table=table) -> httpx.Response:
+            path = f"/v1/vacancies/{vacancy_id}"
+            return send(cluster, table.corporation, 0, "DELETE", path)
+
+        tasks = [
+            partial(publish_it, 0),
+            partial(publish_it, 1),
+            partial(withdraw_case, cases[0], 0),
+            partial(withdraw_case, cases[1], 1),
+            back_from_hold,
+            partial(offer, dwelling(code), 0),
+            partial(offer, dwelling(code), 1),
+            partial(offer, gone_body, 0),
+            partial(withdraw_dwelling, dwellings[0]["id"]),
+        ]
+        published_a, published_b, *writes = at_once(tasks)
+        assert cluster.journal.failures() == [], cluster.server_log()
+        for response in writes:
+            assert response.status_code in (200, 201, 204), response.text
+        publishes = sorted(r.status_code for r in (published_a, published_b))
+        with cluster.engine.connect() as connection:
+            stale = connection.execute(
+                text(
+                    "SELECT p.id, c.status, v.status FROM proposals p "
+                    "JOIN cases c ON c.id = p.case_id JOIN vacancies v ON v.id = p.vacancy_id "
+                    "WHERE p.meeting_id = :m AND p.status = 'proposed' AND "
+                    "(c.status <> 'proposed' OR v.status <> 'proposed')"
+                ),
+                {"m": meeting_id},
+            ).all()
+        outcomes.append((publishes, stale))
+        assert_no_double_allocation(cluster, table.id)
+    assert outcomes == [([200, 409], [])] * 3

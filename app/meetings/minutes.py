@@ -22,7 +22,7 @@ from app.agenda.models import AgendaView
 from app.agenda.views import view_for
 from app.cases.models import Case
 from app.meetings.models import Meeting
-from app.problems import Conflict, Forbidden
+from app.problems import Conflict, Forbidden, PreconditionFailed
 from app.proposals.models import Proposal, ProposalDecision
 from app.sqltypes import table_of, utcnow
 from app.tables.models import OutflowTable
@@ -239,15 +239,20 @@ def restrict(document: dict[str, Any], view: AgendaView, me: str) -> dict[str, A
 
 
 def minutes(
-    session: Session, context: AccessContext, meeting: Meeting, table: OutflowTable
+    session: Session,
+    context: AccessContext,
+    meeting: Meeting,
+    table: OutflowTable,
+    document: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """The meeting's minutes as the caller may see them (the stored ones once final), with the
-    agenda's aftercare section (`aftercare_section`); each case shown written to the access
-    log."""
+    """The meeting's minutes as the caller may see them (the stored ones once final, else
+    `document` or the live ones), with the agenda's aftercare section (`aftercare_section`);
+    each case shown written to the access log."""
     view = view_for(context, table)
-    document = (
-        meeting.minutes if meeting.minutes is not None else full_minutes(session, meeting, table)
-    )
+    if meeting.minutes is not None:
+        document = meeting.minutes
+    elif document is None:
+        document = full_minutes(session, meeting, table)
     restricted = restrict(document, view, str(context.principal.require_organisation()))
     shown = {d["case_id"] for d in restricted["decisions"]}
     shown |= {a["case_id"] for a in restricted["actions"] if a["case_id"]}
@@ -317,12 +322,13 @@ def finalize(
     `meeting_not_held` before the meeting's day."""
     if context.principal.organisation_id != table.chair_organisation_id:
         raise Forbidden("The chair marks the minutes final.")
+    read_with = None  # the live minutes' ETag the chair sent, if it still matches
     if if_match is not None and meeting.minutes is None:
         tags = listed_tags(if_match)
         if "*" not in tags and etag(meeting) not in tags:
             current = minutes_etag(meeting, minutes(session, context, meeting, table))
             if current in tags:
-                if_match = etag(meeting)
+                if_match, read_with = etag(meeting), current
     meeting = lock_checked(session, meeting, "meeting", if_match)
     if meeting.minutes is not None:
         raise Conflict("The minutes are final already.", code="minutes_final")
@@ -336,6 +342,14 @@ def finalize(
         )
     now = utcnow()
     document = full_minutes(session, meeting, table)
+    # A decision or action does not lock the meeting: one recorded since the check above
+    # would be frozen into minutes the chair had not read.
+    if read_with is not None:
+        stored = minutes_etag(meeting, minutes(session, context, meeting, table, document))
+        if stored != read_with:
+            raise PreconditionFailed(
+                f"The minutes changed (current ETag {stored}); fetch them again and retry."
+            )
     meeting.minutes = document | {"final": True, "final_at": now.isoformat()}
     meeting.minutes_final_at = now
     meeting.minutes_final_by_organisation_id = table.chair_organisation_id

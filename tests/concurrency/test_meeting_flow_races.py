@@ -4,6 +4,7 @@ next week's agenda published while this week's declines come in, and a publish w
 are withdrawn and dwellings offered, withdrawn and offered again. No server error, no lost
 decision, no double allocation, no declined pair proposed again."""
 
+import threading
 from collections import Counter
 from functools import partial
 from typing import Any
@@ -11,6 +12,7 @@ from typing import Any
 import httpx
 import pytest
 from sqlalchemy import text
+from sqlmodel import Session
 
 from tests.clock import iso
 from tests.concurrency.conftest import Cluster, Table, at_once, case_file, dwelling, new_table
@@ -20,6 +22,7 @@ from tests.concurrency.test_meeting_races import (
     schedule,
     stock,
 )
+from tests.locks import wait_until_a_session_waits_for_a_lock
 
 pytestmark = pytest.mark.xdist_group("two_servers")
 
@@ -301,3 +304,48 @@ def test_a_publish_racing_withdrawals_and_new_dwellings_proposes_only_what_is_on
         outcomes.append((publishes, stale))
         assert_no_double_allocation(cluster, table.id)
     assert outcomes == [([200, 409], [])] * 3
+
+
+# --- If-Match on the minutes while a decision comes in ---------------------------------------
+
+
+def test_minutes_marked_final_with_the_etag_they_were_read_with_hold_no_later_decision(
+    cluster: Cluster,
+):
+    """The chair marks the minutes final with the ETag they were read with, while a decline
+    is recorded on the other server after the ETag was checked but before the minutes are
+    stored (the meeting's row is held meanwhile, as a publish or another marking holds it):
+    412, as for a decline recorded before the request. Frozen, the minutes would hold a
+    decision the chair had not read, which `If-Match` is there to prevent."""
+    table = new_table(cluster, "GM0418")
+    published = publish(cluster, table, "GM0418", 1)
+    [proposal] = published.proposals
+    path = f"/v1/meetings/{published.meeting_id}/minutes"
+    read = send(cluster, table.chair, 0, "GET", path)
+    assert read.json()["decisions"] == []
+    answers: dict[str, httpx.Response] = {}
+
+    def finalize() -> None:
+        headers = {"If-Match": read.headers["ETag"]}
+        answers["final"] = send(cluster, table.chair, 0, "POST", f"{path}/final", headers=headers)
+
+    with Session(cluster.engine) as holder:
+        holder.execute(
+            text("SELECT id FROM meetings WHERE id = :m FOR UPDATE"),
+            {"m": published.meeting_id},
+        )
+        writer = threading.Thread(target=finalize)
+        writer.start()
+        wait_until_a_session_waits_for_a_lock(cluster.engine, writer)
+        answers["decline"] = decline(cluster, table, proposal, 1)
+        holder.commit()
+    writer.join(timeout=120)
+
+    assert cluster.journal.failures() == [], cluster.server_log()
+    assert answers["decline"].status_code == 200, answers["decline"].text
+    final = answers["final"]
+    assert final.status_code == 412, final.json()["decisions"]
+    assert final.headers["content-type"].startswith("application/problem+json")
+    now = send(cluster, table.chair, 1, "GET", path).json()
+    assert [d["decision"] for d in now["decisions"]] == ["corporation_decline"]
+    assert now["final"] is False

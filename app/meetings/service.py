@@ -183,8 +183,7 @@ def publish(
     agenda.with_open_proposals(session, table, document, meeting.date)
     inputs = loaded.inputs
     owners = agenda_inputs.owners_of(inputs)
-    case_ids = [r.id for r in inputs.cases]
-    vacancy_ids = [r.id for r in inputs.vacancies]
+    proposed = {p[k] for p in document["proposals"] for k in ("case_id", "vacancy_id")}
     meeting.snapshot = {
         "document": document,
         # Per left-unhoused case whose `displaced` or `also_housed` the document cuts, the rest
@@ -192,8 +191,8 @@ def publish(
         **rests,
         "owners": owners,
         "versions": {
-            "cases": _versions(session, Case, case_ids),
-            "vacancies": _versions(session, Vacancy, vacancy_ids),
+            "cases": _frozen_versions(session, Case, inputs.cases, proposed),
+            "vacancies": _frozen_versions(session, Vacancy, inputs.vacancies, proposed),
         },
     }
     lifecycle.publish(meeting, by=table.chair_organisation_id, at=stamp)
@@ -283,6 +282,17 @@ def _compute_and_propose(
         "The cases or vacancies kept changing while the agenda was computed; try again.",
         code="inputs_changed",
     )
+
+
+def _frozen_versions(
+    session: Session, model: type[Case] | type[Vacancy], rows: list[Any], proposed: set[str]
+) -> dict[str, int]:
+    """The version of each of `rows` (cases or dwellings) the agenda was computed from: as it
+    read them, not as they are now (another server's edit of a row it did not propose may have
+    committed since, and would not show in `changes`); a row it proposed at the version its
+    proposal gave it (locked since its version was checked)."""
+    read = {str(r.id): r.version for r in rows}
+    return read | _versions(session, model, [r.id for r in rows if str(r.id) in proposed])
 
 
 def _versions(

@@ -655,6 +655,20 @@ def test_webhook_and_people_writes_and_their_refusals_answer_as_documented(clien
         ).status_code
         == 400
     )
+    assert (
+        client.put(
+            f"{person_path}/notice-preferences",
+            json=notices,
+            headers=with_(provider, If_Match='"0"'),
+        ).status_code
+        == 412
+    )
+    assert (
+        client.get(
+            f"{person_path}/notice-preferences", headers=with_(provider, If_None_Match='"1"')
+        ).status_code
+        == 304
+    )
     answers.assert_all_documented()
 
 

@@ -15,6 +15,7 @@ from sqlmodel import Field, SQLModel
 from app.ids import uuid7
 from app.schemas import ApiModel
 from app.sqltypes import UTCDateTime, utcnow
+from app.versioning import Versioned, updated_at_field
 
 
 class NoticeKind(StrEnum):
@@ -50,8 +51,10 @@ class MailStatus(StrEnum):
     expired = "expired"
 
 
-class NoticePreferences(SQLModel, table=True):
-    """A person's choice of notices; no row means the defaults (every notice on)."""
+class NoticePreferences(Versioned, SQLModel, table=True):
+    """A person's choice of notices; no row means the defaults (every notice on), whose ETag is
+    `"0"` (`NO_CHOICE_VERSION`). Versioned: a `PUT` with `If-Match` does not undo a choice made
+    meanwhile (the person's page, an admin's key)."""
 
     __tablename__ = "notice_preferences"
 
@@ -60,7 +63,12 @@ class NoticePreferences(SQLModel, table=True):
     actions: bool = True
     proposals: bool = True
     digest: bool = True
-    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    version: int = 1
+    updated_at: datetime = updated_at_field()
+
+
+NO_CHOICE_VERSION = 0
+"""The version of a person's choices while none is stored (the defaults stand)."""
 
 
 class MailMessage(SQLModel, table=True):
@@ -119,4 +127,7 @@ class NoticePreferencesPublic(NoticePreferencesUpdate):
     )
     updated_at: datetime | None = PField(
         description="When the choices were last changed; null while they are the defaults."
+    )
+    version: int = PField(
+        description='The ETag (`"1"`), for `If-Match` on the PUT; 0 while the defaults stand.'
     )

@@ -22,6 +22,7 @@ from sqlmodel import Session, col, select
 
 from app.actions.models import Action, ActionStatus
 from app.mail.models import (
+    NO_CHOICE_VERSION,
     PREFERENCE_OF,
     MailMessage,
     MailStatus,
@@ -37,6 +38,7 @@ from app.proposals.models import OPEN_PROPOSAL, Proposal
 from app.sqltypes import table_of, utcnow
 from app.tables.models import OutflowTable, TableMember
 from app.timeutil import AMSTERDAM, today
+from app.versioning import check_if_match, etag, flush
 
 # An event's notice that could not be sent within this long (no SMTP server, a long outage) is
 # dropped: news of an agenda or a decision days late misleads more than it helps.
@@ -51,7 +53,8 @@ SENT_LOG_DAYS = 30
 
 
 def preferences(session: Session, person: Person, *, mail_enabled: bool) -> NoticePreferencesPublic:
-    """The person's choices (the defaults, every notice on, until they change them)."""
+    """The person's choices (the defaults, every notice on, until they change them), with
+    their version (`NO_CHOICE_VERSION` for the defaults)."""
     row = session.get(NoticePreferences, person.id)
     choices = row or NoticePreferences(person_id=person.id)
     return NoticePreferencesPublic(
@@ -63,28 +66,39 @@ def preferences(session: Session, person: Person, *, mail_enabled: bool) -> Noti
         digest=choices.digest,
         mail_enabled=mail_enabled,
         updated_at=row.updated_at if row else None,
+        version=row.version if row else NO_CHOICE_VERSION,
     )
 
 
 def set_preferences(
-    session: Session, person: Person, data: NoticePreferencesUpdate, *, mail_enabled: bool
+    session: Session,
+    person: Person,
+    data: NoticePreferencesUpdate,
+    if_match: str | None = None,
+    if_none_match: str | None = None,
+    *,
+    mail_enabled: bool,
 ) -> NoticePreferencesPublic:
-    """Replace the person's choices. Notices of a kind turned off that wait in the outbox are
-    not sent either: they are marked expired ("turned off before it was sent"), except one a
-    worker is sending at that moment (leased)."""
-    row = session.get(NoticePreferences, person.id, with_for_update=True)
+    """Replace the person's choices. `If-Match` / `If-None-Match` are compared with their ETag
+    (`"0"` while the defaults stand: they exist, so `If-None-Match: *` is a 412) on the locked
+    row (`app.versioning.check_if_match`: 412), so a choice made meanwhile is not undone
+    unseen; the same choices put again change nothing (same ETag). Notices of a kind turned
+    off that wait in the outbox are not sent either: they are marked expired ("turned off
+    before it was sent"), except one a worker is sending at that moment (leased)."""
+    row = session.get(NoticePreferences, person.id, with_for_update=True, populate_existing=True)
+    current = etag(row) if row is not None else f'"{NO_CHOICE_VERSION}"'
+    check_if_match(if_match, current, "choice of notices", if_none_match)
     if row is None:
         row = NoticePreferences(person_id=person.id)
     for name in NoticePreferencesUpdate.model_fields:
         setattr(row, name, getattr(data, name))
-    now = row.updated_at = utcnow()
     session.add(row)
-    session.flush()
+    flush(session, if_match, "choice of notices")
     unwanted = [kind.value for kind, name in PREFERENCE_OF.items() if not getattr(row, name)]
     if unwanted:
         _expire_waiting(
             session,
-            now,
+            utcnow(),
             "turned off before it was sent",
             col(MailMessage.person_id) == person.id,
             col(MailMessage.kind).in_(unwanted),

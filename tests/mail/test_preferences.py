@@ -10,9 +10,10 @@ from sqlmodel import Session
 from app.mail import service
 from app.mail.models import NoticePreferences, NoticePreferencesUpdate
 from app.people.models import Person
+from tests.api.helpers import assert_problem
 from tests.conftest import make_org
 from tests.locks import commit_after_it_waits
-from tests.web.conftest import make_person, post_form, signed_in
+from tests.web.conftest import hidden, make_person, post_form, signed_in
 
 ALL_ON = {"agenda_published": True, "actions": True, "proposals": True, "digest": True}
 
@@ -90,7 +91,9 @@ def test_a_person_chooses_their_notices_on_the_page(app, client, region):
     worker = make_person(client, region.care_provider)
     browser = signed_in(app, worker)
 
-    saved = post_form(browser, "/account/meldingen", {"actions": "aan", "digest": "aan"})
+    saved = post_form(
+        browser, "/account/meldingen", {"versie": "0", "actions": "aan", "digest": "aan"}
+    )
     page = browser.get(saved.headers["location"])
     read = client.get(
         _url(region.care_provider, worker.id), headers=region.care_provider.headers
@@ -143,3 +146,94 @@ def test_a_persons_first_choice_saved_twice_at_once_is_saved_not_a_500(live_app)
         with Session(live_app.state.engine) as session:
             stored = session.get_one(NoticePreferences, uuid.UUID(worker.id))
             assert (stored.actions, stored.digest) == (True, False)
+
+
+def test_concurrent_edit_of_notice_preferences_is_refused_not_lost(client, region):
+    """Two admins read a person's choices (the defaults: ETag `"0"`, nothing stored yet) and
+    each puts a change with that ETag as `If-Match`: the second is a 412, not a silent undo of
+    the first's choice; read again (new ETag), it goes through."""
+    worker = make_person(client, region.care_provider)
+    url = _url(region.care_provider, worker.id)
+    headers = region.care_provider.headers
+    read = client.get(url, headers=headers)
+    assert read.status_code == 200 and read.headers["ETag"] == '"0"'
+
+    first = client.put(
+        url, json={**ALL_ON, "digest": False}, headers={**headers, "If-Match": read.headers["ETag"]}
+    )
+    second = client.put(
+        url,
+        json={**ALL_ON, "actions": False},
+        headers={**headers, "If-Match": read.headers["ETag"]},
+    )
+
+    assert first.status_code == 200 and first.headers["ETag"] == '"1"', first.text
+    assert "changed" in assert_problem(second, 412)["detail"]
+    again = client.get(url, headers=headers)
+    assert again.headers["ETag"] == '"1"'
+    assert {k: again.json()[k] for k in ALL_ON} == {**ALL_ON, "digest": False}
+    fresh = client.put(
+        url,
+        json={**ALL_ON, "digest": False, "actions": False},
+        headers={**headers, "If-Match": again.headers["ETag"]},
+    )
+    assert fresh.status_code == 200 and fresh.headers["ETag"] == '"2"', fresh.text
+
+
+def test_notice_preferences_put_as_they_stand_keep_their_etag(client, region):
+    worker = make_person(client, region.care_provider)
+    url = _url(region.care_provider, worker.id)
+    headers = region.care_provider.headers
+    choice = {**ALL_ON, "proposals": False}
+
+    made = client.put(url, json=choice, headers=headers)
+    again = client.put(url, json=choice, headers={**headers, "If-Match": made.headers["ETag"]})
+
+    assert made.headers["ETag"] == again.headers["ETag"] == '"1"', again.text
+
+
+def test_if_none_match_star_on_notice_preferences_is_412_as_they_always_exist(client, region):
+    """The defaults are the person's choices until changed: the resource exists, so a PUT
+    asking that it does not (`If-None-Match: *`) stores nothing."""
+    worker = make_person(client, region.care_provider)
+    url = _url(region.care_provider, worker.id)
+    headers = {**region.care_provider.headers, "If-None-Match": "*"}
+
+    refused = client.put(url, json={**ALL_ON, "digest": False}, headers=headers)
+
+    assert_problem(refused, 412)
+    assert client.get(url, headers=region.care_provider.headers).json()["digest"] is True
+
+
+def test_a_notice_form_shown_before_another_change_stores_nothing(app, client, region):
+    """The page's form carries the version it showed (`versie`): a form from a tab opened
+    before a change made elsewhere (the admin's PUT, another tab) does not undo that change
+    unseen; the same form sent twice (a double click) stands; one without a version stores
+    nothing (400)."""
+    worker = make_person(client, region.care_provider)
+    browser = signed_in(app, worker)
+    url = _url(region.care_provider, worker.id)
+    shown = browser.get("/account/meldingen").text
+    assert hidden(shown, "versie") == "0"
+    changed = client.put(
+        url, json={**ALL_ON, "digest": False}, headers=region.care_provider.headers
+    )
+    assert changed.status_code == 200
+
+    stale = post_form(browser, "/account/meldingen", {"versie": "0", "actions": "aan"})
+    without = post_form(browser, "/account/meldingen", {"actions": "aan"})
+
+    assert stale.status_code == 412 and "intussen elders gewijzigd" in stale.text
+    assert without.status_code == 400
+    read = client.get(url, headers=region.care_provider.headers).json()
+    assert {k: read[k] for k in ALL_ON} == {**ALL_ON, "digest": False}
+    form = {"versie": "1", "actions": "aan"}
+    assert post_form(browser, "/account/meldingen", form).status_code == 303
+    assert post_form(browser, "/account/meldingen", form).status_code == 303  # sent twice
+    read = client.get(url, headers=region.care_provider.headers).json()
+    assert {k: read[k] for k in ALL_ON} == {
+        "agenda_published": False,
+        "actions": True,
+        "proposals": False,
+        "digest": False,
+    }

@@ -530,7 +530,8 @@ def test_a_viewer_turns_their_own_notices_off_but_nothing_else(app, client, regi
     otherwise go on): the README names it now."""
     person = make_person(client, region.corporation, "viewer")
     viewer = signed_in(app, person)
-    saved = post_form(viewer, "/account/meldingen", {"actions": "aan"}, "/account/meldingen")
+    form = {"versie": "0", "actions": "aan"}
+    saved = post_form(viewer, "/account/meldingen", form, "/account/meldingen")
     assert saved.status_code == 303, saved.text
     choices = client.get(
         f"/v1/organizations/{region.corporation.id}/people/{person.id}/notice-preferences",

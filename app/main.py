@@ -62,7 +62,7 @@ Authenticate every call with `Authorization: Bearer <key>`. Errors are RFC 9457
 `application/problem+json`. POSTs that create something accept an `Idempotency-Key` (a retry
 gets the first answer); the once-only POSTs (publishing a meeting, final minutes, a checkpoint, a
 person) take none and refuse a retry with 409 (412 with a stale `If-Match`), the current state
-being one GET away. PATCHes accept `If-Match`.
+being one GET away. PATCHes and PUTs accept `If-Match`.
 """
 
 log = logging.getLogger(__name__)

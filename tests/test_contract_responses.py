@@ -360,6 +360,14 @@ def test_operator_writes_and_their_refusals_answer_as_documented(client, region,
         ).status_code
         == 400
     )
+    assert (
+        client.put(
+            f"{areas}/BU03449999",
+            json={"name": "Oud"},
+            headers=with_(region.chair, If_None_Match="*"),
+        ).status_code
+        == 412
+    )
     answers.assert_all_documented()
 
 

@@ -16,6 +16,7 @@ from sqlmodel import Field, SQLModel
 
 from app.schemas import ApiModel, AreaCode, Text
 from app.sqltypes import UTCDateTime, one_of, utcnow
+from app.versioning import Versioned, updated_at_field
 
 
 class AreaKind(StrEnum):
@@ -45,8 +46,9 @@ class AreaName(SQLModel, table=True):
     loaded_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
-class TableAreaName(SQLModel, table=True):
-    """A name the table's chair gave to a code, for the table's own pages and exports."""
+class TableAreaName(Versioned, SQLModel, table=True):
+    """A name the table's chair gave to a code, for the table's own pages and exports.
+    Versioned: a `PUT` with `If-Match` does not replace a name given meanwhile."""
 
     __tablename__ = "table_area_names"
 
@@ -54,7 +56,8 @@ class TableAreaName(SQLModel, table=True):
     code: str = Field(primary_key=True, max_length=10)
     name: str = Field(max_length=200)
     named_by_organisation_id: uuid.UUID = Field(foreign_key="organisations.id")
-    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    version: int = 1
+    updated_at: datetime = updated_at_field()
 
 
 class AreaNameIn(ApiModel):
@@ -74,6 +77,11 @@ class AreaNamePublic(BaseModel):
     name: str | None = PField(description="Null when neither CBS nor the table names the code.")
     source: str | None = PField(
         description="`cbs` (the loaded CBS list), `table` (named by the chair), or null."
+    )
+    version: int | None = PField(
+        None,
+        description='The version of the table\'s name (the ETag, `"2"`), for `If-Match` on the '
+        "PUT; null where the table named none (`If-None-Match: *` names it only then).",
     )
 
 

@@ -2,12 +2,13 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter, Path, Response
 
 from app.access_log.deps import AccessContextDep
 from app.areas import service
 from app.areas.models import AreaNameIn, AreaNameList, AreaNamePublic
 from app.db import SessionDep, SessionEndingRoute
+from app.if_match import IfMatch, IfNoneMatch
 from app.problems import problem_responses
 from app.schemas import AreaCode
 from app.tables.deps import TableDep
@@ -25,14 +26,15 @@ def list_areas(table: TableDep, context: AccessContextDep, session: SessionDep) 
     neighbourhoods of the dwellings and the preferred and excluded areas of the cases the caller
     may read: the table all, a care provider its own cases' and no dwelling's, a corporation its
     own dwellings' and no case's) with its name: from the CBS list the operator loaded, else the
-    chair's; codes without a name first."""
+    chair's, with the `version` of the chair's name (the ETag for the PUT's `If-Match`); codes
+    without a name first."""
     return AreaNameList(items=service.table_areas(session, table, context.principal))
 
 
 @router.put(
     "/{table_id}/areas/{code}",
     response_model=AreaNamePublic,
-    responses=problem_responses(401, 403, 404),
+    responses=problem_responses(401, 403, 404, 412),
 )
 def name_area(
     table: TableDep,
@@ -40,7 +42,15 @@ def name_area(
     payload: AreaNameIn,
     context: AccessContextDep,
     session: SessionDep,
+    response: Response,
+    if_match: IfMatch = None,
+    if_none_match: IfNoneMatch = None,
 ) -> AreaNamePublic:
     """Name a code the CBS list lacks, for this table (the chair); naming it again replaces the
-    name. A code the CBS list names answers 400 `named_by_cbs`."""
-    return service.name_area(session, context, table, code, payload.name)
+    name. A code the CBS list names answers 400 `named_by_cbs`. `If-Match` with the listed
+    `version` as ETag (`"2"`) replaces only the name that was read (412 when another was given
+    meanwhile, or where none was given yet); `If-None-Match: *` names it only where the table
+    named none."""
+    area = service.name_area(session, context, table, code, payload.name, if_match, if_none_match)
+    response.headers["ETag"] = f'"{area.version}"'
+    return area

@@ -36,6 +36,7 @@ from app.sqltypes import table_of, utcnow
 from app.tables.models import OutflowTable, TableMunicipality
 from app.vacancies.models import Vacancy
 from app.vacancies.service import visible_clause as vacancy_visible_clause
+from app.versioning import flush, get_checked
 
 AREA_CODE = re.compile(r"^(GM[0-9]{4}|WK[0-9]{6}|BU[0-9]{8})$")
 CODE_COLUMNS = ("codering", "gemeentecodegm", "code")
@@ -210,58 +211,64 @@ def codes_in_use(
 def table_areas(
     session: Session, table: OutflowTable, principal: Principal
 ) -> list[AreaNamePublic]:
-    """Every code the table uses as `principal` sees it (`codes_in_use`), with its name and
-    where the name comes from, missing names first."""
+    """Every code the table uses as `principal` sees it (`codes_in_use`), with its name, where
+    the name comes from and the version of the table's own name, missing names first."""
     codes = codes_in_use(session, table, principal)
     cbs = dict(
         session.exec(
             select(AreaName.code, AreaName.name).where(col(AreaName.code).in_(sorted(codes)))
         ).all()
     )
-    own = dict(
-        session.exec(
-            select(TableAreaName.code, TableAreaName.name).where(TableAreaName.table_id == table.id)
-        ).all()
-    )
+    own = {
+        row.code: row
+        for row in session.exec(select(TableAreaName).where(TableAreaName.table_id == table.id))
+    }
     items = []
     for code in codes:
-        name, source = (cbs[code], "cbs") if code in cbs else (own.get(code), "table")
+        mine = own.get(code)
+        own_name = mine.name if mine is not None else None
+        name, source = (cbs[code], "cbs") if code in cbs else (own_name, "table")
         items.append(
             AreaNamePublic(
-                code=code, kind=kind_of(code), name=name, source=source if name else None
+                code=code,
+                kind=kind_of(code),
+                name=name,
+                source=source if name else None,
+                version=mine.version if mine is not None and code not in cbs else None,
             )
         )
     return sorted(items, key=lambda a: (a.name is not None, a.code))
 
 
 def name_area(
-    session: Session, context: AccessContext, table: OutflowTable, code: str, name: str
+    session: Session,
+    context: AccessContext,
+    table: OutflowTable,
+    code: str,
+    name: str,
+    if_match: str | None = None,
+    if_none_match: str | None = None,
 ) -> AreaNamePublic:
-    """The chair names a code for its table. Refused (400 `named_by_cbs`) when the loaded CBS
-    list names it: one code, one name."""
+    """The chair names a code for its table, or renames it. Refused (400 `named_by_cbs`) when
+    the loaded CBS list names it: one code, one name. `If-Match` / `If-None-Match` are compared
+    with the version of the table's name on the locked row (`app.versioning.get_checked`: 412,
+    also for `If-Match` where the table named none yet), so a name given meanwhile is not
+    replaced unseen; the name as it stands changes nothing (same version). Two first namings
+    at once meet at the key, and the loser runs again (`app.transient`)."""
     if context.principal.organisation_id != table.chair_organisation_id:
         raise Forbidden("Only the table's chair names area codes.")
     if session.get(AreaName, code) is not None:
         raise Unprocessable(
             "code", "the CBS list names this code already", "named_by_cbs", location="path"
         )
-    row = {
-        "table_id": table.id,
-        "code": code,
-        "name": name,
-        "named_by_organisation_id": context.principal.organisation_id,
-        "updated_at": utcnow(),
-    }
-    connection = session.connection()
-    insert = pg_insert if connection.dialect.name == "postgresql" else sqlite_insert
-    statement = insert(table_of(TableAreaName)).values(row)
-    statement = statement.on_conflict_do_update(
-        index_elements=["table_id", "code"],
-        set_={
-            "name": statement.excluded.name,
-            "named_by_organisation_id": statement.excluded.named_by_organisation_id,
-            "updated_at": statement.excluded.updated_at,
-        },
+    what = f"name of {code}"
+    row = get_checked(session, TableAreaName, (table.id, code), what, if_match, if_none_match)
+    by = context.principal.organisation_id
+    if row is None:
+        row = TableAreaName(table_id=table.id, code=code, name=name, named_by_organisation_id=by)
+    row.name, row.named_by_organisation_id = name, by
+    session.add(row)
+    flush(session, if_match, what)
+    return AreaNamePublic(
+        code=code, kind=kind_of(code), name=name, source="table", version=row.version
     )
-    connection.execute(statement)
-    return AreaNamePublic(code=code, kind=kind_of(code), name=name, source="table")

@@ -1,5 +1,10 @@
 """The page of a table's area codes: each CBS code the table uses with its name, and a form for
-the chair to name the codes the loaded CBS list lacks."""
+the chair to name the codes the loaded CBS list lacks.
+
+Each form carries the version of the name it showed (`versie`; `nieuw` where the table named
+none), sent as `If-Match` (`If-None-Match: *` for `nieuw`): a form from a page shown before a
+colleague named the code stores nothing (412, the page shows the name as it is now) instead of
+replacing that name unseen."""
 
 import uuid
 
@@ -15,9 +20,14 @@ from app.schemas import AreaCode
 from app.tables import service as tables_service
 from app.web.core import FormDep, Web, WebDep, WebRoute, field, redirect, render
 from app.web.deps import PageTableDep
-from app.web.forms import TEXT_RULE
+from app.web.forms import NO_VERSION, TEXT_RULE, Refusal, _if_match, attempt
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
+
+STALE = (
+    "Iemand anders heeft deze code intussen een naam gegeven, dus er is niets opgeslagen. "
+    "Hieronder staat de naam zoals die nu is."
+)
 
 
 def _page(
@@ -85,5 +95,21 @@ def name_area(
             error="Deze code heeft al een naam uit de CBS-lijst.",
             status=400,
         )
-    areas_service.name_area(session, web.access(), table, code, data.name)
+    version = field(form, "versie", 12)
+    if_match, if_none_match = (None, "*") if version == "nieuw" else (_if_match(version), None)
+    if if_match is None and if_none_match is None:
+        return _page(request, session, web, table_id, error=NO_VERSION, status=400)
+    done = attempt(
+        session,
+        lambda: areas_service.name_area(
+            session, web.access(), table, code, data.name, if_match, if_none_match
+        ),
+    )
+    if isinstance(done, Refusal):
+        session.expire_all()
+        stands = areas_service.names_for(session, [code], [table.id]).get(code) == data.name
+        if done.status == 412 and stands:  # the form sent twice (a double click)
+            return redirect(f"/tafels/{table.id}/gebieden", "gebied_benoemd")
+        message = STALE if done.status == 412 else done.message
+        return _page(request, session, web, table_id, error=message, status=done.status)
     return redirect(f"/tafels/{table.id}/gebieden", "gebied_benoemd")

@@ -111,7 +111,8 @@ def test_the_chair_names_a_missing_code_and_only_the_chair(client, region, sessi
     listed = client.get(url, headers=region.municipality.headers).json()["items"]
     first = listed[0]
     assert (first["code"], first["name"], first["source"]) == ("BU03070101", None, None)
-    assert {"code": "GM0344", "kind": "municipality", "name": "Utrecht", "source": "cbs"} in listed
+    utrecht = {"code": "GM0344", "kind": "municipality", "name": "Utrecht", "source": "cbs"}
+    assert {**utrecht, "version": None} in listed
     body = {"name": "Schothorst-Noord"}
     for other in (region.municipality, region.corporation, region.care_provider):
         assert_problem(client.put(f"{url}/BU03070101", json=body, headers=other.headers), 403)
@@ -204,11 +205,13 @@ def test_the_chair_names_a_code_on_the_areas_page(app, client, region):  # type:
     chair = signed_in(app, make_person(client, region.chair, "chair"))
     url = f"/tafels/{region.table_id}/gebieden"
     assert "BU03070101" in chair.get(url).text
-    done = post_form(chair, url, {"code": "BU03070101", "naam": "Schothorst"}, csrf_from=url)
+    form = {"code": "BU03070101", "naam": "Schothorst", "versie": "nieuw"}
+    done = post_form(chair, url, form, csrf_from=url)
     assert done.status_code == 303, done.text
     assert "Door de tafel benoemd" in chair.get(url).text
     member = signed_in(app, make_person(client, region.municipality, "member"))
-    refused = post_form(member, url, {"code": "BU03070101", "naam": "Iets"}, csrf_from=url)
+    form = {"code": "BU03070101", "naam": "Iets", "versie": "1"}
+    refused = post_form(member, url, form, csrf_from=url)
     assert refused.status_code == 403
     dwellings = chair.get("/woningen").text
     assert "Schothorst (BU03070101)" in dwellings
@@ -233,3 +236,73 @@ def test_the_demo_ships_a_name_for_every_code_it_uses(session):  # type: ignore[
     areas = table_areas(session, table, chair)
     assert areas and all(a.name for a in areas)
     assert {a.name for a in areas if a.code == "GM0307"} == {"Amersfoort"}
+
+
+def _listed(client, region, code):  # type: ignore[no-untyped-def]
+    url = f"/v1/tables/{region.table_id}/areas"
+    [area] = [
+        a
+        for a in client.get(url, headers=region.chair.headers).json()["items"]
+        if a["code"] == code
+    ]
+    return area
+
+
+def test_concurrent_naming_of_an_area_code_is_refused_not_lost(client, region):  # type: ignore[no-untyped-def]
+    """Two people of the chair read the list (the code unnamed, `version` null) and each name
+    it: with `If-None-Match: *` (name it only where the table named none) the second is a 412;
+    with `If-Match` and the listed `version` as ETag, a rename on a stale version is a 412
+    instead of silently replacing the name someone else gave meanwhile."""
+    create_vacancy(client, region.corporation, "GM0307")  # BU03070101: no name anywhere
+    url = f"/v1/tables/{region.table_id}/areas/BU03070101"
+    chair = region.chair.headers
+    assert _listed(client, region, "BU03070101")["version"] is None
+    assert_problem(
+        client.put(url, json={"name": "Schothorst"}, headers={**chair, "If-Match": '"1"'}), 412
+    )
+
+    first = client.put(url, json={"name": "Schothorst"}, headers={**chair, "If-None-Match": "*"})
+    second = client.put(url, json={"name": "Nieuwland"}, headers={**chair, "If-None-Match": "*"})
+
+    assert first.status_code == 200 and first.headers["ETag"] == '"1"', first.text
+    assert_problem(second, 412)
+    listed = _listed(client, region, "BU03070101")
+    assert (listed["name"], listed["version"]) == ("Schothorst", 1)
+    renamed = client.put(
+        url, json={"name": "Schothorst-Noord"}, headers={**chair, "If-Match": '"1"'}
+    )
+    stale = client.put(url, json={"name": "Nieuwland"}, headers={**chair, "If-Match": '"1"'})
+    assert renamed.status_code == 200 and renamed.headers["ETag"] == '"2"', renamed.text
+    assert "changed" in assert_problem(stale, 412)["detail"]
+    assert _listed(client, region, "BU03070101")["name"] == "Schothorst-Noord"
+    again = client.put(url, json={"name": "Schothorst-Noord"}, headers={**chair, "If-Match": '"2"'})
+    assert again.status_code == 200 and again.headers["ETag"] == '"2"'  # as it stands: unchanged
+
+
+def test_an_area_form_shown_before_another_name_was_given_stores_nothing(app, client, region):  # type: ignore[no-untyped-def]
+    """The areas page's form carries the version of the name it showed (`nieuw` for none): a
+    form from a page shown before a colleague (or the chair's system) named the code does not
+    replace that name unseen; the same form sent twice stands; one without it stores nothing."""
+    create_vacancy(client, region.corporation, "GM0307")
+    chair = signed_in(app, make_person(client, region.chair, "chair"))
+    url = f"/tafels/{region.table_id}/gebieden"
+    assert 'name="versie" value="nieuw"' in chair.get(url).text
+    api = f"/v1/tables/{region.table_id}/areas/BU03070101"
+    assert (
+        client.put(api, json={"name": "Schothorst"}, headers=region.chair.headers).status_code
+        == 200
+    )
+
+    stale = post_form(
+        chair, url, {"code": "BU03070101", "naam": "Nieuwland", "versie": "nieuw"}, csrf_from=url
+    )
+    without = post_form(chair, url, {"code": "BU03070101", "naam": "Nieuwland"}, csrf_from=url)
+
+    assert stale.status_code == 412 and "intussen" in stale.text
+    assert without.status_code == 400
+    assert _listed(client, region, "BU03070101")["name"] == "Schothorst"
+    form = {"code": "BU03070101", "naam": "Nieuwland", "versie": "1"}
+    assert post_form(chair, url, form, csrf_from=url).status_code == 303
+    assert post_form(chair, url, form, csrf_from=url).status_code == 303  # sent twice: it stands
+    listed = _listed(client, region, "BU03070101")
+    assert (listed["name"], listed["version"]) == ("Nieuwland", 2)

@@ -98,6 +98,11 @@ class NotFound(ProblemError):
     status, code, title = 404, "not_found", "Not found"
 
 
+BUSY_RETRY_AFTER = 1
+"""Seconds a client should wait before repeating a request that lost a race to concurrent ones
+(`Retry-After`): contention clears within a moment."""
+
+
 class Conflict(ProblemError):
     status, code, title = 409, "conflict", "Conflict"
 

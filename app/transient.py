@@ -26,12 +26,13 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app import problem_handlers
 from app.database import CommitInterrupted, LostRace, database_unavailable, first_line
+from app.problems import BUSY_RETRY_AFTER
 
 log = logging.getLogger(__name__)
 
-# Seconds a client should wait before retrying: contention clears within a moment, a database
-# restart takes a few seconds.
-BUSY_RETRY_AFTER = 1
+# Seconds a client should wait before retrying: contention clears within a moment
+# (`BUSY_RETRY_AFTER`, in app.problems for the services' own lost races), a database restart
+# takes a few seconds.
 UNAVAILABLE_RETRY_AFTER = 5
 BACKOFF_BASE = 0.05  # seconds before the first rerun (full jitter: somewhere in [0, base])
 BACKOFF_CAP = 1.0

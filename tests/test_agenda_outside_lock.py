@@ -176,6 +176,7 @@ def test_a_publish_whose_inputs_keep_changing_gives_up_with_409_and_writes_nothi
         ).json()
     assert published.status_code == 409, published.text
     assert published.json()["code"] == "inputs_changed"
+    assert published.headers["Retry-After"] == "1"  # a lost race, worth repeating
     assert engine.calls == [(3, 3)] * 3
     assert meeting["status"] == "draft" and meeting["proposals"] == 0
     assert made["items"] == []

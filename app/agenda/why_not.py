@@ -20,7 +20,7 @@ from app.agenda.models import AgendaView
 from app.agenda.views import _hide_other_cases, view_for
 from app.cases.models import CaseStatus
 from app.database import outside_transaction
-from app.problems import Conflict, Forbidden, NotFound
+from app.problems import BUSY_RETRY_AFTER, Conflict, Forbidden, NotFound
 from app.tables.models import OutflowTable
 from app.vacancies.models import VacancyStatus
 
@@ -199,6 +199,7 @@ def why_not(
         raise Conflict(
             "The case or vacancy kept changing while the answer was read; try again.",
             code="inputs_changed",
+            headers={"Retry-After": str(BUSY_RETRY_AFTER)},  # a lost race: worth repeating
         )
     answer: dict[str, Any] = {
         "case_id": case.id,

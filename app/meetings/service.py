@@ -29,7 +29,7 @@ from app.meetings.models import Meeting, MeetingCreate, MeetingPublic
 from app.monitor.suppression import primary
 from app.organisations.models import Organisation, OrganisationKind
 from app.principal import Principal
-from app.problems import Conflict, Forbidden, NotFound
+from app.problems import BUSY_RETRY_AFTER, Conflict, Forbidden, NotFound
 from app.proposals.models import Proposal
 from app.proposals.service import StaleAgenda, create_from_agenda
 from app.tables.models import OutflowTable, TableMember
@@ -281,6 +281,7 @@ def _compute_and_propose(
     raise Conflict(
         "The cases or vacancies kept changing while the agenda was computed; try again.",
         code="inputs_changed",
+        headers={"Retry-After": str(BUSY_RETRY_AFTER)},  # a lost race: worth repeating
     )
 
 

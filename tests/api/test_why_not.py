@@ -290,6 +290,7 @@ def test_why_not_answers_409_when_the_case_keeps_changing(client, region, sessio
     )
     assert response.status_code == 409, response.text
     assert response.json()["code"] == "inputs_changed"
+    assert response.headers["Retry-After"] == "1"  # a lost race, worth repeating
 
 
 def test_a_care_provider_learns_nothing_of_another_providers_case(client, region):

@@ -276,9 +276,12 @@ def action_public(action: Action, for_corporation: bool, on: date | None = None)
 def open_actions_for_agenda(
     session: Session, table_id: uuid.UUID, on: date
 ) -> list[dict[str, Any]]:
-    """Open actions of the table as the agenda lists them (overdue on the agenda's date)."""
+    """Open actions of the table as the agenda lists them (overdue on the agenda's date), each
+    with `case_care_provider_id`, the care provider of its case, for the views to cut by (the
+    agenda's own cases are only those it matches) and leave out."""
     rows = session.exec(
-        select(Action)
+        select(Action, Case.care_provider_id)
+        .outerjoin(Case, col(Case.id) == col(Action.case_id))
         .where(Action.table_id == table_id, Action.status == ActionStatus.open)
         .order_by(col(Action.due_date), col(Action.id))
     )
@@ -288,9 +291,10 @@ def open_actions_for_agenda(
             "kind": a.kind,
             "owner_organisation_id": str(a.owner_organisation_id),
             "case_id": str(a.case_id) if a.case_id else None,
+            "case_care_provider_id": str(provider) if provider else None,
             "meeting_id": str(a.meeting_id) if a.meeting_id else None,
             "due_date": a.due_date.isoformat(),
             "overdue": a.due_date < on,
         }
-        for a in rows
+        for a, provider in rows
     ]

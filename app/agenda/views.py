@@ -75,7 +75,11 @@ def restrict(
     the day's records, not a published agenda).
     """
     if view == AgendaView.table:
-        return dict(document, longest_waiting=document["longest_waiting"][:LONGEST_WAITING])
+        return dict(
+            document,
+            longest_waiting=document["longest_waiting"][:LONGEST_WAITING],
+            open_actions=[_open_action(a) for a in document["open_actions"]],
+        )
     me = str(organisation_id)
     head = {key: document[key] for key in HEAD_FIELDS}
     if view == AgendaView.care_provider:
@@ -140,9 +144,9 @@ def _care_provider_part(document: dict[str, Any], me: str, owners: Owners) -> di
             :LONGEST_WAITING
         ],
         "open_actions": [
-            a
+            _open_action(a)
             for a in document["open_actions"]
-            if a["owner_organisation_id"] == me or (a["case_id"] and own_case(a["case_id"]))
+            if a["owner_organisation_id"] == me or _about_own_case(a, me, own_case)
         ],
         "open_proposals": open_proposals.for_care_provider(document.get("open_proposals", []), me),
         "aftercare": aftercare.for_care_provider(document.get("aftercare", []), me),
@@ -184,6 +188,23 @@ def _corporation_part(document: dict[str, Any], me: str, owners: Owners) -> dict
         "open_proposals": open_proposals.for_corporation(document.get("open_proposals", []), me),
         "aftercare": aftercare.for_corporation(document.get("aftercare", []), me),
     }
+
+
+def _open_action(action: dict[str, Any]) -> dict[str, Any]:
+    """An open action as the agenda shows it: without the care provider of its case, which
+    only tells the views apart."""
+    return {key: value for key, value in action.items() if key != "case_care_provider_id"}
+
+
+def _about_own_case(action: dict[str, Any], me: str, own_case: Callable[[Any], bool]) -> bool:
+    """Whether the action is about a case of the care provider `me`: any of its cases, also one
+    the agenda does not match (not ready yet, on hold, in a proposal). An agenda frozen before
+    the actions carried their case's care provider knows the matched cases only."""
+    if not action["case_id"]:
+        return False
+    if "case_care_provider_id" in action:
+        return bool(action["case_care_provider_id"] == me)
+    return own_case(action["case_id"])
 
 
 CORPORATION_ACTION_FIELDS = (

@@ -294,3 +294,30 @@ def test_a_replayed_action_creation_about_a_case_is_logged_as_an_access_to_the_c
     assert replay.json()["status"] == "done"
     assert replay.headers["Location"] == f"/v1/actions/{created.json()['id']}"
     assert logged() == [*before, "action"]
+
+
+def test_a_care_provider_sees_on_the_agenda_the_open_actions_about_its_cases_not_matched(
+    client, region
+):
+    """README: a care provider sees on the agenda its own actions and those about its cases. The
+    agenda told the cases apart by the matched ones only, so an action another member owns about
+    the provider's case not yet ready, on hold or in a proposal (a beschikking the municipality
+    is to request before the client can move) was left out, though its list of actions has it."""
+    plan_meeting(client, region, DATE)
+    not_ready = create_case(client, region.care_provider, region.table_id, ready_since=iso(30))
+    ready = create_case(client, region.care_provider, region.table_id)
+    others = create_case(client, region.other_care_provider, region.table_id, ready_since=iso(30))
+    about_not_ready = hand_out(client, region, region.municipality, case_id=not_ready["id"])
+    about_ready = hand_out(client, region, region.municipality, case_id=ready["id"])
+    hand_out(client, region, region.municipality, case_id=others["id"])
+    listed = client.get(
+        f"/v1/tables/{region.table_id}/actions", headers=region.care_provider.headers
+    ).json()["items"]
+    expected = sorted([about_not_ready["id"], about_ready["id"]])
+    assert sorted(a["id"] for a in listed) == expected
+    on_agenda = agenda(client, region, region.care_provider)["open_actions"]
+    assert sorted(a["id"] for a in on_agenda) == expected
+    fields = {"id", "kind", "owner_organisation_id", "case_id", "meeting_id", "due_date"}
+    assert all(set(a) == fields | {"overdue"} for a in on_agenda)
+    table_view = agenda(client, region, region.chair)["open_actions"]
+    assert len(table_view) == 3 and all(set(a) == fields | {"overdue"} for a in table_view)

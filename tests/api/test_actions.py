@@ -321,3 +321,23 @@ def test_a_care_provider_sees_on_the_agenda_the_open_actions_about_its_cases_not
     assert all(set(a) == fields | {"overdue"} for a in on_agenda)
     table_view = agenda(client, region, region.chair)["open_actions"]
     assert len(table_view) == 3 and all(set(a) == fields | {"overdue"} for a in table_view)
+
+
+def test_a_published_agenda_shows_a_care_provider_the_actions_about_its_cases_not_matched(
+    client, region
+):
+    """As the live agenda: frozen, the agenda keeps whose case each open action is about."""
+    meeting = plan_meeting(client, region, DATE)
+    not_ready = create_case(client, region.care_provider, region.table_id, ready_since=iso(30))
+    action = hand_out(client, region, region.municipality, case_id=not_ready["id"])
+    chair = region.chair.headers
+    published = client.post(f"/v1/meetings/{meeting['id']}/publish", headers=chair)
+    assert published.status_code == 200, published.text
+    frozen = client.get(
+        f"/v1/meetings/{meeting['id']}/agenda", headers=region.care_provider.headers
+    )
+    assert [a["id"] for a in frozen.json()["open_actions"]] == [action["id"]]
+    other = client.get(
+        f"/v1/meetings/{meeting['id']}/agenda", headers=region.other_care_provider.headers
+    )
+    assert other.json()["open_actions"] == []

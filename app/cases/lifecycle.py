@@ -150,6 +150,12 @@ def fire(
     """
     target = _target(case, event, on)
     if target == state_of(case, on):
+        if event == CaseEvent.hold and reason is not None and reason != case.status_reason:
+            # A held case held again for another reason: the new reason replaces the old one,
+            # recorded as a transition like the first hold's (dropping it answered 200 with the
+            # old reason, the same ETag).
+            _record(session, case, case.status, reason, actor, api_key, on)
+            return True
         return False
     before = effective_status(case.status, case.ready_since, parked_until=case.parked_until)
     # `parked` is never a target: a release parks by setting `parked_until`.
@@ -178,6 +184,31 @@ def fire(
         )
     )
     return True
+
+
+def _record(
+    session: Session,
+    case: Case,
+    status: CaseStatus,
+    reason: str,
+    actor: uuid.UUID,
+    api_key: uuid.UUID | None,
+    on: date | None,
+) -> None:
+    """Set the reason of a case that keeps its status, and record it as a transition."""
+    shown = effective_status(status, case.ready_since, on, case.parked_until)
+    case.status_reason = reason
+    session.add(case)
+    session.add(
+        CaseTransition(
+            case_id=case.id,
+            from_status=shown,
+            to_status=shown,
+            reason=reason,
+            actor_organisation_id=actor,
+            actor_api_key_id=api_key,
+        )
+    )
 
 
 def record_creations(

@@ -494,6 +494,30 @@ def test_put_on_hold_with_a_reason(client, small_region):
     assert response.json()["status_reason"] == "client_request"
 
 
+def test_holding_a_held_case_for_another_reason_records_the_new_reason(client, small_region):
+    # The second hold answered 200 with the first reason still in place (and the same ETag):
+    # the care provider's new reason was dropped without a word.
+    cp = small_region.care_provider
+    case = create_case(client, cp, small_region.table_id)
+    held = patch_case(client, cp, case["id"], {"status": "on_hold", "status_reason": "other"})
+    assert held.status_code == 200, held.text
+    again = {"status": "on_hold", "status_reason": "client_request"}
+    response = patch_case(client, cp, case["id"], again, **{"If-Match": held.headers["ETag"]})
+    assert response.status_code == 200, response.text
+    assert response.json()["status_reason"] == "client_request"
+    assert response.headers["ETag"] != held.headers["ETag"]
+    assert get_case(client, cp, case["id"])["status_reason"] == "client_request"
+    history = client.get(f"/v1/cases/{case['id']}/transitions", headers=cp.headers).json()
+    assert [(t["from_status"], t["to_status"], t["reason"]) for t in history["items"]] == [
+        (None, "ready", None),
+        ("ready", "on_hold", "other"),
+        ("on_hold", "on_hold", "client_request"),
+    ]
+    # The same reason again changes nothing.
+    same = patch_case(client, cp, case["id"], again)
+    assert same.headers["ETag"] == response.headers["ETag"]
+
+
 def test_resume_after_hold_makes_the_case_ready_again(client, small_region):
     case = create_case(client, small_region.care_provider, small_region.table_id)
     patch_case(

@@ -23,6 +23,7 @@ from pydantic import (
     Field,
     GetJsonSchemaHandler,
     PlainSerializer,
+    Strict,
     StringConstraints,
 )
 from pydantic.json_schema import JsonSchemaValue
@@ -119,6 +120,15 @@ def _year_from_string(value: Any) -> Any:
 
 YearDigits = Annotated[int, Interval(ge=2000, le=2100), BeforeValidator(_year_from_string)]
 """A calendar year as a path writes it (`/limits/{year}`, `/contingent/{year}`), 2000-2100."""
+
+JsonInt = Annotated[int, Strict()]
+"""An integer of a JSON body, sent as a JSON integer: pydantic's lax mode took `true` as 1,
+`"2"`, `"1_960"`, `" 1960 "` and `1960.0` (the contract says integer; the spreadsheet import
+and the forms turn their cells into integers before validation)."""
+
+JsonBool = Annotated[bool, Strict()]
+"""A yes/no of a JSON body, sent as `true` or `false`: pydantic's lax mode took `1`, `"yes"`,
+`"off"` and the like."""
 
 
 MONEY_TEXT = re.compile(r"-?[0-9]+(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?")

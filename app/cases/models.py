@@ -24,6 +24,8 @@ from app.schemas import (
     AreaCode,
     Date,
     ExternalRef,
+    JsonBool,
+    JsonInt,
     Money,
     Page,
     cbs_digits,
@@ -127,10 +129,10 @@ WITHDRAWAL_REASONS = frozenset(
 
 
 class Household(ApiModel):
-    adults: int = PField(
+    adults: JsonInt = PField(
         ge=1, le=2, description="Adults in the household that moves, including the client: 1 or 2."
     )
-    children: int = PField(
+    children: JsonInt = PField(
         0,
         ge=0,
         le=10,
@@ -155,7 +157,7 @@ class Income(ApiModel):
     net_monthly: Annotated[Decimal, Money(1_000_000)] | None = PField(
         None, description="EUR per month."
     )
-    stable: bool = PField(
+    stable: JsonBool = PField(
         default=False,
         description=(
             "The income is stable (inkomen op orde: a lasting benefit or contract)."
@@ -199,7 +201,7 @@ class Support(ApiModel):
             "site)."
         )
     )
-    needs_complex_manager: bool = PField(
+    needs_complex_manager: JsonBool = PField(
         default=False,
         description=(
             "The client needs a complex manager (huismeester) on site; dwellings "
@@ -209,7 +211,7 @@ class Support(ApiModel):
 
 
 class Debts(ApiModel):
-    problematic: bool = PField(
+    problematic: JsonBool = PField(
         default=False, description="The client has problematic debts (problematische schulden)."
     )
     debt_assistance: DebtAssistance = PField(
@@ -232,15 +234,15 @@ class Debts(ApiModel):
 
 
 class Needs(ApiModel):
-    wheelchair: bool = PField(
+    wheelchair: JsonBool = PField(
         default=False,
         description=(
             "The client needs a wheelchair-accessible dwelling; others fail "
             "`not_wheelchair_accessible`."
         ),
     )
-    step_free: bool = PField(default=False, description="Ground floor or a lift.")
-    max_floor: int | None = PField(
+    step_free: JsonBool = PField(default=False, description="Ground floor or a lift.")
+    max_floor: JsonInt | None = PField(
         default=None,
         ge=0,
         le=100,
@@ -249,7 +251,7 @@ class Needs(ApiModel):
             "null for no limit. Higher dwellings fail `floor_too_high`."
         ),
     )
-    pets: bool = PField(
+    pets: JsonBool = PField(
         default=False,
         description=(
             "The client keeps pets; dwellings that do not allow them fail `pets_not_allowed`."
@@ -303,7 +305,7 @@ class CaseFields(ApiModel):
         description="Date the client was judged ready to live independently; "
         "waiting time counts from here."
     )
-    birth_year: int = PField(
+    birth_year: JsonInt = PField(
         ge=1900,
         le=2100,
         description=(
@@ -312,7 +314,7 @@ class CaseFields(ApiModel):
             "income limits of passend toewijzen."
         ),
     )
-    birth_month: int | None = PField(
+    birth_month: JsonInt | None = PField(
         None,
         ge=1,
         le=12,
@@ -335,7 +337,7 @@ class CaseFields(ApiModel):
         description="The Wmo beschikking for support after the move (default status `none`).",
     )
     support: Support = PField(description="The support the client needs after the move.")
-    urgency: bool = PField(False, description="An urgency declaration is granted.")
+    urgency: JsonBool = PField(False, description="An urgency declaration is granted.")
     debts: Debts = PField(
         default_factory=Debts,
         description=(

@@ -741,6 +741,12 @@ def update_case(
         if target is not None:
             event = STATUS_EVENTS[SettableStatus(target)]
             allowed = REASONS_FOR.get(event)
+            if allowed is None and reason is not None:
+                raise Unprocessable(
+                    "status_reason",
+                    f"only with on_hold or withdrawn, not with {target}",
+                    "reason_misplaced",
+                )
             if allowed is not None and reason not in allowed:
                 raise Unprocessable(
                     "status_reason",

@@ -569,6 +569,21 @@ def test_holding_a_held_case_for_another_reason_records_the_new_reason(client, s
     assert same.headers["ETag"] == response.headers["ETag"]
 
 
+def test_a_reason_with_resume_is_400_not_dropped(client, small_region):
+    # A resume with a reason answered 200 and dropped the reason: the client took it as
+    # recorded, though only a hold and a withdrawal keep one.
+    cp = small_region.care_provider
+    case = create_case(client, cp, small_region.table_id)
+    held = patch_case(client, cp, case["id"], {"status": "on_hold", "status_reason": "other"})
+    response = patch_case(
+        client, cp, case["id"], {"status": "ready", "status_reason": "client_request"}
+    )
+    assert invalid_names(response) == ["status_reason"]
+    assert response.json()["invalidParams"][0]["code"] == "reason_misplaced"
+    stored = get_case(client, cp, case["id"])
+    assert (stored["status"], stored["version"]) == ("on_hold", held.json()["version"])
+
+
 def test_resume_after_hold_makes_the_case_ready_again(client, small_region):
     case = create_case(client, small_region.care_provider, small_region.table_id)
     patch_case(

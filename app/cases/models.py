@@ -13,7 +13,7 @@ from enum import StrEnum
 from types import SimpleNamespace
 from typing import Annotated, Any
 
-from pydantic import BaseModel, field_validator, model_validator
+from pydantic import BaseModel, ValidationInfo, field_validator, model_validator
 from pydantic import Field as PField
 from sqlalchemy import JSON, CheckConstraint, Index, text
 from sqlmodel import Field, SQLModel
@@ -376,7 +376,30 @@ class CaseFields(ApiModel):
         return value
 
 
-class CaseCreate(CaseFields):
+class CaseInput(CaseFields):
+    """A case file as a care provider sends it (a creation, a patch merged into the stored
+    file): no date before the client's birth year. Not checked on the way out, so a file
+    stored before the rule is still read."""
+
+    @field_validator("birth_year")
+    @classmethod
+    def _born_by_the_ready_date(cls, value: int, info: ValidationInfo) -> int:
+        # A client born in 2005 was stored as ready since 1901: the longest wait of the table.
+        ready_since = info.data.get("ready_since")
+        if ready_since is not None and ready_since.year < value:
+            raise ValueError(f"after the ready date {ready_since}: the client was not born yet")
+        return value
+
+    @field_validator("registration_date")
+    @classmethod
+    def _registered_after_birth(cls, value: date | None, info: ValidationInfo) -> date | None:
+        birth_year = info.data.get("birth_year")
+        if value is not None and birth_year is not None and value.year < birth_year:
+            raise ValueError(f"before the birth year {birth_year}")
+        return value
+
+
+class CaseCreate(CaseInput):
     external_ref: ExternalRef
     previous_case_id: uuid.UUID | None = PField(
         None,

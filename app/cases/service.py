@@ -40,6 +40,7 @@ from app.cases.models import (
     Case,
     CaseCreate,
     CaseFields,
+    CaseInput,
     CaseRow,
     CaseStatus,
     CaseTransition,
@@ -721,7 +722,7 @@ def update_case(
             current["debts"]["rent_arrears_corporation_ids"] = list(
                 case.debts_rent_arrears_corporation_ids
             )
-            fields = validate_merged(CaseFields, _deep_merge(current, changes))
+            fields = validate_merged(CaseInput, _deep_merge(current, changes))
             dates.check_ready_since(session, case, fields.ready_since)
             if fields.table_id != case.table_id:
                 lifecycle.check(case, CaseEvent.move)

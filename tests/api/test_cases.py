@@ -92,6 +92,26 @@ def test_a_number_or_yes_no_of_another_json_type_is_400_on_patch(
     assert get_case(client, cp, case["id"])["version"] == case["version"]
 
 
+@pytest.mark.parametrize(
+    ("fields", "name"),
+    [
+        ({"birth_year": 2005, "ready_since": "2004-12-31"}, "birth_year"),
+        ({"birth_year": 2005, "registration_date": "2004-12-31"}, "registration_date"),
+    ],
+    ids=["ready-before-birth", "registered-before-birth"],
+)
+def test_a_date_before_the_birth_year_is_400(client, small_region, fields, name):
+    # A client born in 2005 was stored as ready since 1901 (the longest waiting of the table)
+    # and registered as a house seeker since 1950.
+    cp = small_region.care_provider
+    body = case_body(small_region.table_id, **fields)
+    assert invalid_names(client.post("/v1/cases", json=body, headers=cp.headers)) == [name]
+    case = create_case(client, cp, small_region.table_id, birth_year=1990)
+    assert invalid_names(patch_case(client, cp, case["id"], fields)) == [name]
+    same_year = {key: "2005-01-01" if key != "birth_year" else 2005 for key in fields}
+    assert patch_case(client, cp, case["id"], same_year).status_code == 200
+
+
 def test_optional_groups_take_their_defaults(client, small_region):
     body = case_body(small_region.table_id)
     for group in ("beschikking", "needs", "areas", "registration_date"):

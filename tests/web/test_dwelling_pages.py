@@ -82,7 +82,7 @@ def _as_a_browser_sends(html: str, name: str) -> str:
     """The value a browser posts for the select `name`: its selected option, else its first."""
     select = re.search(rf'<select[^>]*name="{re.escape(name)}"[^>]*>(.*?)</select>', html, re.S)
     assert select, f"no select {name}"
-    options = re.findall(r'<option value="([^"]*)"([^>]*)>', select.group(1))
+    options = re.findall(r'<option[^>]* value="([^"]*)"([^>]*)>', select.group(1))
     return next((v for v, attrs in options if "selected" in attrs), options[0][0])
 
 

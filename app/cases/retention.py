@@ -14,7 +14,7 @@ details in other words); their score and decisions stay.
 The same job deletes expired idempotency records (`app.idempotency`), which have replayed their
 answer for the last time, and in the live ones of the care provider (an import's report, kept up
 to the TTL) replaces an anonymised case's old reference by its new one; and it deletes the
-webhook deliveries and events past their delivery log (`app.webhooks.outbox.forget_finished`),
+webhook deliveries and events past their delivery log (`app.webhooks.retention.forget_finished`),
 and the rate-limit buckets that have been full for minutes (`app.rate_limits.service`).
 """
 
@@ -37,7 +37,7 @@ from app.proposals.models import Proposal
 from app.rate_limits.service import forget_full_buckets
 from app.sqltypes import utcnow
 from app.versioning import lock
-from app.webhooks.outbox import forget_finished
+from app.webhooks.retention import forget_finished
 
 log = logging.getLogger(__name__)
 

@@ -167,7 +167,8 @@ class WebhookEndpointUpdate(ApiModel):
     active: bool | None = Field(
         None,
         description=(
-            "false pauses deliveries: pending ones wait, and events that happen while it is "
+            "false pauses deliveries: pending ones wait (30 days at most, then they end as "
+            "failed and can be redelivered after a resume), and events that happen while it is "
             "paused are not queued for this endpoint (not delivered later); true resumes them, "
             "the ones waiting between retries at once."
         ),
@@ -235,7 +236,10 @@ class WebhookDeliveryPublic(BaseModel):
     event_id: uuid.UUID = Field(description="Sent as `webhook-id`; the same on every retry.")
     event_type: EventType = Field(description="The event's type (e.g. `proposal.decided`).")
     status: DeliveryStatus = Field(
-        description="`pending` (will be tried, again), `delivered` or `failed` (retries used up)."
+        description=(
+            "`pending` (will be tried, again), `delivered` or `failed` (retries used up, or not "
+            "sent: see `last_error`)."
+        )
     )
     attempts: int = Field(description="Delivery attempts made so far.")
     last_attempt_at: datetime | None = Field(

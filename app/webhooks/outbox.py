@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, exists, func, or_, update
+from sqlalchemy import func, or_, update
 from sqlmodel import Session, col, select
 
 from app.problems import Conflict, NotFound
@@ -266,36 +266,6 @@ def _finish(session: Session, claimed: ClaimedDelivery, **values: Any) -> bool:
         .execution_options(synchronize_session=False)
     )
     return result.rowcount == 1
-
-
-DELIVERY_LOG_DAYS = 30
-"""Delivered and failed deliveries are kept this long after their last attempt as the endpoint's
-delivery log (as the mail outbox keeps its send log), then deleted with the events no endpoint is
-still to receive: the events name cases (ids, dates, signal codes) and would otherwise outlive
-their anonymisation."""
-
-
-def forget_finished(session: Session, now: datetime) -> int:
-    """Delete the finished deliveries whose last attempt (or, never tried, their queuing) lies
-    `DELIVERY_LOG_DAYS` back, then the events of that age that have no delivery left; returns
-    how many deliveries. A pending delivery stays (the worker will still try it), and so does its
-    event. Counted from the last attempt, not the queuing: a delivery redelivered weeks later,
-    or held by a paused endpoint, stays as long after it ended as any other."""
-    cutoff = now - timedelta(days=DELIVERY_LOG_DAYS)
-    ended = func.coalesce(col(WebhookDelivery.last_attempt_at), col(WebhookDelivery.created_at))
-    deleted = session.exec(
-        delete(WebhookDelivery).where(
-            col(WebhookDelivery.status) != DeliveryStatus.pending.value,
-            ended < cutoff,
-        )
-    ).rowcount
-    session.exec(
-        delete(WebhookEvent).where(
-            col(WebhookEvent.occurred_at) < cutoff,
-            ~exists().where(col(WebhookDelivery.event_id) == col(WebhookEvent.id)),
-        )
-    )
-    return deleted
 
 
 def redeliver(

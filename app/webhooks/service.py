@@ -36,6 +36,7 @@ from app.webhooks.models import (
     WebhookEvent,
     WebhookSecretRotation,
 )
+from app.webhooks.retention import start_pause_clock
 from app.webhooks.signing import new_secret
 from app.webhooks.targets import TargetRefused, refuse_internal_url
 
@@ -284,7 +285,7 @@ def update_endpoint(
 ) -> WebhookEndpoint:
     """Apply the merge patch (400 for a null field or a refused target, 412 on a stale
     `if_match`); an event type taken off ends its pending deliveries, a new URL or a resume
-    makes the waiting ones due now.
+    makes the waiting ones due now, a pause starts their wait (`retention.start_pause_clock`).
 
     `by_operator`: the operator pauses, resumes or describes an organisation's endpoint, but
     its URL and events are the organisation's (403): a URL the operator chose would receive the
@@ -301,11 +302,11 @@ def update_endpoint(
             raise Unprocessable(name, "cannot be null; leave it out to keep the current value")
     # A receiver fixed (a new URL) or deliveries resumed: what waits in its backoff (up to
     # 12 h between attempts) is tried now rather than hours after the fix.
-    fixed = (data.url is not None and data.url != endpoint.url) or (
-        data.active is True and not endpoint.active
-    )
+    fixed = data.url not in (None, endpoint.url) or (data.active is True and not endpoint.active)
     if fixed:
         _due_now(session, endpoint.id)
+    if data.active is False and endpoint.active:
+        start_pause_clock(session, endpoint.id, utcnow())
     if data.url is not None:
         _check_target(data.url, allow_private_targets)
         endpoint.url = data.url

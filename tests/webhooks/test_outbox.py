@@ -17,6 +17,7 @@ from app.webhooks.models import (
     WebhookEvent,
     WebhookSecretRotation,
 )
+from app.webhooks.retention import DELIVERY_LOG_DAYS
 
 LEASE = timedelta(seconds=60)
 
@@ -392,11 +393,11 @@ def test_finished_deliveries_and_their_events_are_forgotten_after_the_delivery_l
     events nobody is still to receive; a pending one stays, with its event."""
     endpoint = outbox.endpoint("https://x.example/h")
     old, recent, waiting = (outbox.emit(endpoint.organisation_id) for _ in range(3))
-    long_ago = utcnow() - timedelta(days=outbox_service.DELIVERY_LOG_DAYS + 1)
+    long_ago = utcnow() - timedelta(days=DELIVERY_LOG_DAYS + 1)
     with outbox.transaction() as session:
         for delivery in session.exec(select(WebhookDelivery)).all():
             if delivery.event_id != recent:
-                delivery.created_at = long_ago
+                delivery.created_at = delivery.next_attempt_at = long_ago
             if delivery.event_id != waiting:
                 delivery.status = "delivered" if delivery.event_id == old else "failed"
             session.add(delivery)
@@ -419,7 +420,7 @@ def test_a_delivery_is_kept_in_the_log_for_the_delivery_log_days_after_its_last_
     endpoint = outbox.endpoint("https://x.example/h")
     ended_lately = outbox.emit(endpoint.organisation_id)
     outbox.emit(endpoint.organisation_id)  # its last attempt long ago
-    long_ago = utcnow() - timedelta(days=outbox_service.DELIVERY_LOG_DAYS + 10)
+    long_ago = utcnow() - timedelta(days=DELIVERY_LOG_DAYS + 10)
     with outbox.transaction() as session:
         for delivery in session.exec(select(WebhookDelivery)).all():
             delivery.created_at, delivery.status, delivery.attempts = long_ago, "failed", 13
@@ -428,6 +429,7 @@ def test_a_delivery_is_kept_in_the_log_for_the_delivery_log_days_after_its_last_
                 if delivery.event_id == ended_lately
                 else long_ago + timedelta(days=3)
             )
+            delivery.next_attempt_at = delivery.last_attempt_at  # when it was last due
             session.add(delivery)
         for event in session.exec(select(WebhookEvent)).all():
             event.occurred_at = long_ago

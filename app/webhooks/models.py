@@ -252,7 +252,12 @@ class WebhookDeliveryPublic(BaseModel):
         )
     )
     last_error: str | None = Field(description="Short reason of the last failure; never a body.")
-    next_attempt_at: datetime | None = Field(description="When pending: the next try.")
+    next_attempt_at: datetime | None = Field(
+        description=(
+            "When pending: the next try (UTC; a time past means it is due now); null otherwise, "
+            "and while the endpoint is paused, when nothing is tried until it is resumed."
+        )
+    )
     delivered_at: datetime | None = Field(
         description="When the receiver accepted it (2xx; UTC); null until then."
     )

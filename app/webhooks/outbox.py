@@ -323,7 +323,7 @@ def redeliver(
     session.refresh(delivery)
     log_disclosure(session, webhook_event.type, webhook_event.data, {endpoint.organisation_id})
     wake_workers_after_commit(session)
-    return _delivery_public(delivery, webhook_event.type)
+    return _delivery_public(delivery, webhook_event.type, endpoint.active)
 
 
 def list_deliveries(
@@ -335,7 +335,8 @@ def list_deliveries(
     limit: int,
 ) -> list[WebhookDeliveryPublic]:
     """The endpoint's delivery log, oldest first, `limit` after the id `after`; the next try
-    shown for pending ones only."""
+    shown for pending ones only, and not while the endpoint is paused (they wait for its resume,
+    whatever time their row holds: `retention.start_pause_clock`)."""
     query = (
         select(WebhookDelivery, WebhookEvent.type)
         .join(WebhookEvent, col(WebhookEvent.id) == col(WebhookDelivery.event_id))
@@ -346,11 +347,15 @@ def list_deliveries(
     if after is not None:
         query = query.where(WebhookDelivery.id > after)
     rows = session.exec(query.order_by(col(WebhookDelivery.id)).limit(limit))
-    return [_delivery_public(delivery, event_type) for delivery, event_type in rows]
+    return [
+        _delivery_public(delivery, event_type, endpoint.active) for delivery, event_type in rows
+    ]
 
 
-def _delivery_public(delivery: WebhookDelivery, event_type: str) -> WebhookDeliveryPublic:
-    pending = delivery.status == DeliveryStatus.pending
+def _delivery_public(
+    delivery: WebhookDelivery, event_type: str, endpoint_active: bool
+) -> WebhookDeliveryPublic:
+    pending = delivery.status == DeliveryStatus.pending and endpoint_active
     return WebhookDeliveryPublic(
         id=delivery.id,
         event_id=delivery.event_id,

@@ -1,4 +1,5 @@
-"""A paused endpoint: its pending deliveries wait until it is resumed, but not for ever."""
+"""A paused endpoint: its pending deliveries wait until it is resumed, but not for ever, and the
+delivery log does not call them overdue meanwhile."""
 
 import uuid
 from datetime import datetime, timedelta
@@ -112,3 +113,34 @@ def test_a_delivery_ended_by_a_long_pause_is_forgotten_with_its_event_a_log_late
 
     daily_round_at(outbox, ended_at + timedelta(days=DELIVERY_LOG_DAYS, hours=1))
     assert stored(outbox) == ({}, set())
+
+
+def test_a_delivery_in_the_log_of_a_paused_endpoint_shows_no_next_attempt(outbox):
+    """The log showed a pending delivery of a paused endpoint with `next_attempt_at` in the
+    past, which reads as overdue, though nothing is tried until the endpoint is resumed: it is
+    null while paused (a redelivery's answer included), and a time again once resumed."""
+    endpoint = outbox.endpoint("https://x.example/h")
+    waiting = outbox.emit(endpoint.organisation_id)
+    failed = outbox.emit(endpoint.organisation_id)
+    with outbox.transaction() as session:
+        row = session.exec(select(WebhookDelivery).where(WebhookDelivery.event_id == failed)).one()
+        row.status, row.attempts, row.last_error = "failed", 12, "HTTP 500"
+        session.add(row)
+    set_active(outbox, endpoint, False)
+    headers = outbox.api_key(endpoint.organisation_id)
+    log_url = f"/v1/webhooks/{endpoint.id}/deliveries"
+
+    def next_attempts(client) -> dict[str, str | None]:  # type: ignore[no-untyped-def]
+        log = client.get(log_url, headers=headers)
+        assert log.status_code == 200, log.text
+        return {entry["event_id"]: entry["next_attempt_at"] for entry in log.json()["items"]}
+
+    with outbox.client() as client:
+        redelivered = client.post(f"{log_url}/{row.id}/redeliveries", headers=headers)
+        assert redelivered.status_code == 202, redelivered.text
+        assert redelivered.json()["next_attempt_at"] is None
+        assert next_attempts(client) == {str(waiting): None, str(failed): None}
+    set_active(outbox, endpoint, True)
+    with outbox.client() as client:
+        resumed = next_attempts(client)
+    assert None not in resumed.values()

@@ -2,10 +2,11 @@
 and recording each attempt's outcome; and as its organisation reads it, the delivery log
 (`list_deliveries`). `app.webhooks.service.emit` writes what it reads."""
 
+import json
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, or_, update
@@ -22,7 +23,7 @@ from app.webhooks.models import (
     WebhookEndpoint,
     WebhookEvent,
 )
-from app.webhooks.service import event_body, log_disclosure, wake_workers_after_commit
+from app.webhooks.service import log_disclosure, wake_workers_after_commit
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +39,13 @@ class ClaimedDelivery:
     body: bytes
     endpoint_id: uuid.UUID
     organisation_id: uuid.UUID
+
+
+def event_body(event_type: str, occurred_at: datetime, data: dict[str, Any]) -> bytes:
+    """The Standard Webhooks payload; the same bytes on every attempt."""
+    timestamp = occurred_at.astimezone(UTC).isoformat(timespec="microseconds")
+    document = {"type": event_type, "timestamp": timestamp.replace("+00:00", "Z"), "data": data}
+    return json.dumps(document, separators=(",", ":"), ensure_ascii=False).encode()
 
 
 def signing_secrets(endpoint: WebhookEndpoint, now: datetime) -> tuple[str, ...]:

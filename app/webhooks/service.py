@@ -9,7 +9,7 @@ import json
 import threading
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic_core import to_jsonable_python
@@ -189,13 +189,6 @@ def log_disclosure(
         )
 
 
-def event_body(event_type: str, occurred_at: datetime, data: dict[str, Any]) -> bytes:
-    """The Standard Webhooks payload; the same bytes on every attempt."""
-    timestamp = occurred_at.astimezone(UTC).isoformat(timespec="microseconds")
-    document = {"type": event_type, "timestamp": timestamp.replace("+00:00", "Z"), "data": data}
-    return json.dumps(document, separators=(",", ":"), ensure_ascii=False).encode()
-
-
 # --- endpoints -----------------------------------------------------------------------------
 
 
@@ -340,14 +333,18 @@ def _due_now(session: Session, endpoint_id: uuid.UUID) -> None:
 
 def _end_unsubscribed(session: Session, endpoint_id: uuid.UUID, dropped: set[str]) -> None:
     """End the endpoint's pending deliveries of the event types its organisation `dropped`, as
-    failed and saying so; one in flight is recorded as its attempt ends, without a retry."""
+    failed and saying so, now (`next_attempt_at`, from which their 30 days in the log count:
+    `retention.forget_finished`); one in flight is recorded as its attempt ends, without a
+    retry."""
     dropped_events = select(WebhookEvent.id).where(col(WebhookEvent.type).in_(sorted(dropped)))
     session.exec(
         update(WebhookDelivery)
         .where(col(WebhookDelivery.endpoint_id) == endpoint_id)
         .where(col(WebhookDelivery.status) == DeliveryStatus.pending.value)
         .where(col(WebhookDelivery.event_id).in_(dropped_events))
-        .values(status=DeliveryStatus.failed.value, last_error=UNSUBSCRIBED)
+        .values(
+            status=DeliveryStatus.failed.value, last_error=UNSUBSCRIBED, next_attempt_at=utcnow()
+        )
         .execution_options(synchronize_session=False)
     )
 

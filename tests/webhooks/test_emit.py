@@ -11,6 +11,7 @@ from app.auth import Principal
 from app.organisations.models import Organisation, OrganisationKind
 from app.webhooks import service
 from app.webhooks.models import WebhookDelivery, WebhookEndpointCreate, WebhookEvent
+from app.webhooks.outbox import event_body
 
 
 def organisation(session: Session) -> uuid.UUID:
@@ -87,7 +88,7 @@ def test_event_data_is_stored_as_json_and_sent_in_the_standard_webhooks_shape(se
     assert stored is not None
     assert stored.data == {"case_id": str(case_id), "housed_on": None}
 
-    body = json.loads(service.event_body(stored.type, stored.occurred_at, stored.data))
+    body = json.loads(event_body(stored.type, stored.occurred_at, stored.data))
     assert body["type"] == "case.housed"
     assert body["data"] == {"case_id": str(case_id), "housed_on": None}
     assert body["timestamp"].endswith("Z")

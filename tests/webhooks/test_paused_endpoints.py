@@ -144,3 +144,26 @@ def test_a_delivery_in_the_log_of_a_paused_endpoint_shows_no_next_attempt(outbox
     with outbox.client() as client:
         resumed = next_attempts(client)
     assert None not in resumed.values()
+
+
+def test_a_delivery_ended_by_dropping_its_event_type_stays_in_the_log_a_log_after_that(outbox):
+    """One held by a pause for weeks and then ended by taking its event type off the endpoint
+    left the log at the first round `DELIVERY_LOG_DAYS` after the pause (it had no attempt to
+    count from), days after it ended, not the 30 days any ended delivery is kept."""
+    endpoint = outbox.endpoint("https://x.example/h", events=["agenda.published", "case.housed"])
+    event_id = outbox.emit(endpoint.organisation_id)
+    set_active(outbox, endpoint, False)
+    ended_at = utcnow() + timedelta(days=25)
+    with time_machine.travel(ended_at, tick=False):
+        outbox.subscribe(endpoint, ["case.housed"])
+
+    daily_round_at(outbox, ended_at + timedelta(days=DELIVERY_LOG_DAYS - 1))
+    deliveries, events = stored(outbox)
+    assert (deliveries[event_id].status, deliveries[event_id].last_error) == (
+        "failed",
+        "not sent: the endpoint no longer subscribes to this event type",
+    )
+    assert events == {event_id}
+
+    daily_round_at(outbox, ended_at + timedelta(days=DELIVERY_LOG_DAYS, hours=1))
+    assert stored(outbox) == ({}, set())

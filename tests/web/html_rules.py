@@ -191,6 +191,22 @@ def problems(html: str) -> list[str]:
             for th in cells:
                 if th.attrs.get("scope") not in ("col", "row", "colgroup", "rowgroup"):
                     found.append(f"<th> {th.text()[:30]!r} without scope (line {th.line})")
+            # Reflow (1.4.10): a table wider than a 320 px screen scrolls in a region of its
+            # own, which the keyboard reaches and its caption names (test_browser.py checks
+            # the scrolling; this, that no table is left out).
+            region = n.parent
+            caption = next((c for c in n.walk() if c.tag == "caption"), None)
+            if not (
+                region is not None
+                and region.tag == "div"
+                and "table-scroll" in region.attrs.get("class", "").split()
+                and region.attrs.get("role") == "region"
+                and region.attrs.get("tabindex") == "0"
+                and caption is not None
+                and caption.attrs.get("id")
+                and region.attrs.get("aria-labelledby") == caption.attrs["id"]
+            ):
+                found.append(f"table not in a scroll region named by its caption (line {n.line})")
 
     # Status and error messages: announced (4.1.3).
     for n in nodes:

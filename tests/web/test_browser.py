@@ -381,50 +381,63 @@ def wcag_violations(driver: webdriver.Chrome) -> list[str]:
     ]
 
 
-def test_every_page_passes_an_automated_wcag_audit(browser, server, scenario):  # type: ignore[no-untyped-def]
-    browser.get(server + "/aanmelden")
-    found = {"/aanmelden": wcag_violations(browser)}
-    sign_in(browser, server, scenario["chair_email"])
-    for path in (
-        "/overzicht",
-        f"/tafels/{scenario['table_id']}",
-        f"/vergaderingen/{scenario['first_meeting_id']}",
-        f"/vergaderingen/{scenario['first_meeting_id']}/waarom-niet",
-        f"/vergaderingen/{scenario['first_meeting_id']}/besluitenlijst",
-        f"/voorstellen/{scenario['first_proposal_id']}",
-        f"/dossiers/{scenario['first_case_id']}",
-        f"/dossiers/{scenario['case_id']}",
-        "/dossiers?sortering=-waitingTime&blokkade=case_in_open_proposal",
-        "/woningen",
-        f"/woningen/{scenario['first_vacancy_id']}",
-        f"/tafels/{scenario['table_id']}/gebieden",
-        f"/tafels/{scenario['table_id']}/monitor",
-        "/account",
-        "/mensen",
-        "/bestaat-niet",
-        f"/dossiers/{scenario['first_case_id']}/nazorg",
-        f"/tafels/{scenario['table_id']}/nazorg",
-        "/account/meldingen",
-    ):
-        found[path] = _audit(browser, server + path)
-    # The care provider's and the corporation's own pages: forms, imports and aftercare.
+def crawl(scenario: dict[str, str]) -> tuple[tuple[str, str, tuple[str, ...]], ...]:
+    """The pages each person opens in the audits, as (who, email, paths): the chair's, then
+    the care provider's and the corporation's own pages (forms, imports and aftercare)."""
     aftercare = f"/dossiers/{scenario['first_case_id']}/nazorg"
-    for who, email, paths in (
+    return (
+        (
+            "chair",
+            scenario["chair_email"],
+            (
+                "/overzicht",
+                f"/tafels/{scenario['table_id']}",
+                f"/vergaderingen/{scenario['first_meeting_id']}",
+                f"/vergaderingen/{scenario['first_meeting_id']}/waarom-niet",
+                f"/vergaderingen/{scenario['first_meeting_id']}/besluitenlijst",
+                f"/voorstellen/{scenario['first_proposal_id']}",
+                f"/dossiers/{scenario['first_case_id']}",
+                f"/dossiers/{scenario['case_id']}",
+                "/dossiers?sortering=-waitingTime&blokkade=case_in_open_proposal",
+                "/woningen",
+                f"/woningen/{scenario['first_vacancy_id']}",
+                f"/tafels/{scenario['table_id']}/gebieden",
+                f"/tafels/{scenario['table_id']}/monitor",
+                "/account",
+                "/mensen",
+                "/bestaat-niet",
+                aftercare,
+                f"/tafels/{scenario['table_id']}/nazorg",
+                "/account/meldingen",
+            ),
+        ),
         (
             "care provider",
             scenario["provider_email"],
-            ("/dossiers/nieuw", f"/dossiers/{scenario['case_id']}/bewerken"),
+            ("/dossiers/nieuw", f"/dossiers/{scenario['case_id']}/bewerken", aftercare, "/inlezen"),
         ),
         (
             "corporation",
             scenario["corporation_email"],
-            ("/woningen/nieuw", f"/woningen/{scenario['first_vacancy_id']}/bewerken"),
+            (
+                "/woningen/nieuw",
+                f"/woningen/{scenario['first_vacancy_id']}/bewerken",
+                aftercare,
+                "/inlezen",
+            ),
         ),
-    ):
+    )
+
+
+def test_every_page_passes_an_automated_wcag_audit(browser, server, scenario):  # type: ignore[no-untyped-def]
+    browser.get(server + "/aanmelden")
+    found = {"/aanmelden": wcag_violations(browser)}
+    for who, email, paths in crawl(scenario):
         browser.delete_all_cookies()
         sign_in(browser, server, email)
-        for path in (*paths, aftercare, "/inlezen"):
-            found[f"{path} ({who})"] = _audit(browser, server + path)
+        for path in paths:
+            page = path if who == "chair" else f"{path} ({who})"
+            found[page] = _audit(browser, server + path)
     assert not any(found.values()), {page: v for page, v in found.items() if v}
 
 
@@ -537,6 +550,74 @@ def test_the_menu_and_forms_reflow_in_a_320_pixel_window(browser, server, scenar
     assert not any(found.values()), found
 
 
+# At 320 px wide, with every <details> open: whether the page scrolls sideways, and each table
+# wider than the room it has, with what lets a keyboard and a screen reader scroll it.
+TABLES_REFLOW = """
+for (const d of document.querySelectorAll('details')) d.open = true;
+const width = document.documentElement.clientWidth;
+const found = [];
+const main = document.querySelector('main');
+const room = main.getBoundingClientRect().right - parseFloat(getComputedStyle(main).paddingRight);
+// The nearest box between `e` and <main> (or the page) that scrolls sideways, or null.
+const scroller = e => {
+  for (let box = e.parentElement; box && box !== main; box = box.parentElement) {
+    if (['auto', 'scroll'].includes(getComputedStyle(box).overflowX)) return box;
+  }
+  return null;
+};
+if (document.documentElement.scrollWidth > width) {
+  // The innermost boxes that stick out, outside any scroll region: what widens the page.
+  const out = e => e.getBoundingClientRect().right > width + 1;
+  const widest = [...document.body.querySelectorAll('*')]
+    .filter(e => out(e) && !scroller(e) && ![...e.children].some(out)).slice(0, 3)
+    .map(e => e.tagName.toLowerCase() + '.' + e.className + ' ' + e.textContent.slice(0, 20));
+  found.push('the page scrolls sideways: ' + document.documentElement.scrollWidth + ' px wide, '
+             + 'by ' + widest.join('; '));
+}
+for (const table of main.querySelectorAll('table')) {
+  const box = table.getBoundingClientRect();
+  if (!box.width || box.right <= room + 1) continue;
+  const name = (table.caption ? table.caption.textContent : table.id).trim().slice(0, 40);
+  const region = scroller(table);
+  if (!region) {
+    found.push(name + ': wider than the page, in no scroll region');
+    continue;
+  }
+  if (!scroller(region) && region.getBoundingClientRect().right > width + 1) {
+    found.push(name + ': its scroll region sticks out');
+  }
+  if (region.tabIndex < 0) found.push(name + ': its scroll region cannot take the focus');
+  if (region.getAttribute('role') !== 'region') found.push(name + ': its region has no role');
+  const label = (region.getAttribute('aria-labelledby') || '').split(' ')
+    .map(id => document.getElementById(id)).filter(e => e).map(e => e.textContent).join(' ');
+  if (!(label.trim() || (region.getAttribute('aria-label') || '').trim())) {
+    found.push(name + ': its scroll region has no name');
+  }
+}
+return found;
+"""
+
+
+def test_wide_tables_scroll_in_their_own_named_region_in_a_320_pixel_window(  # type: ignore[no-untyped-def]
+    browser, server, scenario
+):
+    """WCAG 1.4.10: at 320 CSS px a data table may scroll sideways, the page may not. A table
+    wider than the page scrolls in a region of its own that the keyboard reaches (tabindex) and
+    a screen reader names (its caption); every page of the audit's crawl, each person's own."""
+    found = {}
+    browser.set_window_size(320, 800)
+    try:
+        assert browser.execute_script("return window.innerWidth") <= 330
+        for who, email, paths in crawl(scenario):
+            browser.delete_all_cookies()
+            sign_in(browser, server, email)
+            for path, problems in run_on_pages(browser, server, paths, TABLES_REFLOW).items():
+                found[f"{path} ({who})"] = problems
+    finally:
+        browser.set_window_size(1280, 900)
+    assert not any(found.values()), {page: v for page, v in found.items() if v}
+
+
 def test_a_person_of_another_table_gets_404_pages(browser, server, scenario):  # type: ignore[no-untyped-def]
     sign_in(browser, server, scenario["outsider_email"])
     assert heading(browser) == "Overzicht"
@@ -639,3 +720,34 @@ def test_a_printed_agenda_or_minutes_row_is_not_split_over_two_pages(browser, se
         finally:
             browser.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": ""})
     assert not any(found.values()), found
+
+
+# The tables that a box around them clips (it scrolls or hides what overflows it).
+CLIPPED = """
+return [...document.querySelectorAll('table')].filter(table => {
+  for (let box = table.parentElement; box; box = box.parentElement) {
+    if (getComputedStyle(box).overflowX !== 'visible') return true;
+  }
+  return false;
+}).map(table => (table.caption ? table.caption.textContent : '').trim().slice(0, 40));
+"""
+
+
+def test_printing_a_page_prints_its_tables_whole_not_what_their_scroll_region_shows(  # type: ignore[no-untyped-def]
+    browser, server, scenario
+):
+    """On screen a wide table scrolls in its own region; paper cannot scroll, so in print no
+    region may cut a table off at its edge."""
+    sign_in(browser, server, scenario["chair_email"])
+    paths = (
+        f"/vergaderingen/{scenario['first_meeting_id']}",
+        f"/tafels/{scenario['table_id']}/monitor",
+    )
+    on_screen = run_on_pages(browser, server, paths[:1], CLIPPED)
+    browser.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": "print"})
+    try:
+        printed = run_on_pages(browser, server, paths, CLIPPED)
+    finally:
+        browser.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": ""})
+    assert all(on_screen.values())  # the screen's regions, which print must undo
+    assert not any(printed.values()), printed

@@ -41,7 +41,7 @@ def test_serve_refuses_to_start_with_a_short_operator_key_and_says_why(tmp_path)
         cli_command("serve", "--port", "1"), env=env, capture_output=True, text=True, timeout=60
     )
     assert result.returncode == 1
-    assert "admin_key" in result.stderr and "at least 32 characters" in result.stderr
+    assert "UITSTROOM_ADMIN_KEY" in result.stderr and "at least 32 characters" in result.stderr
     assert "geheim123" not in result.stderr + result.stdout
     assert not (tmp_path / "x.db").exists()  # refused before touching anything
 

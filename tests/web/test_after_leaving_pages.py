@@ -194,9 +194,8 @@ def _decide(client, org, proposal_id, decision, reason):  # type: ignore[no-unty
 def _actors(page: str) -> list[str]:
     """The timeline's 'Door' cells (the last cell of each row)."""
     table = page.split('<table class="timeline">', 1)[1].split("</table>", 1)[0]
-    return [
-        re.sub(r"\s+", " ", cell).strip() for cell in re.findall(r"<td>([^<]*)</td>\s*</tr>", table)
-    ]
+    cells = re.findall(r"<td>(?:<bdi>)?([^<]*)(?:</bdi>)?</td>\s*</tr>", table)
+    return [re.sub(r"\s+", " ", cell).strip() for cell in cells]
 
 
 def test_a_case_timeline_names_a_corporation_that_declined_and_has_left(  # type: ignore[no-untyped-def]

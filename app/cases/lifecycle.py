@@ -170,19 +170,8 @@ def fire(
     after = effective_status(case.status, case.ready_since, parked_until=case.parked_until)
     if at is not None:
         case.updated_at = at  # else the ORM's onupdate stamps it when it writes the row
-    session.add(case)
-    session.add(
-        CaseTransition(
-            **({} if at is None else {"id": unlinked_uuid7s(1, at)[0]}),
-            at=at or utcnow(),
-            case_id=case.id,
-            from_status=before,
-            to_status=after,
-            reason=reason if event in (CaseEvent.hold, CaseEvent.withdraw) else None,
-            actor_organisation_id=actor,
-            actor_api_key_id=api_key,
-        )
-    )
+    reason = reason if event in (CaseEvent.hold, CaseEvent.withdraw) else None
+    _add_transition(session, case, before, after, reason, actor, api_key, at)
     return True
 
 
@@ -198,12 +187,28 @@ def _record(
     """Set the reason of a case that keeps its status, and record it as a transition."""
     shown = effective_status(status, case.ready_since, on, case.parked_until)
     case.status_reason = reason
+    _add_transition(session, case, shown, shown, reason, actor, api_key)
+
+
+def _add_transition(
+    session: Session,
+    case: Case,
+    before: CaseStatus,
+    after: CaseStatus,
+    reason: str | None,
+    actor: uuid.UUID,
+    api_key: uuid.UUID | None,
+    at: datetime | None = None,
+) -> None:
+    """Stage the case and its transition `before` -> `after`; `at` as in `fire`."""
     session.add(case)
     session.add(
         CaseTransition(
+            **({} if at is None else {"id": unlinked_uuid7s(1, at)[0]}),
+            at=at or utcnow(),
             case_id=case.id,
-            from_status=shown,
-            to_status=shown,
+            from_status=before,
+            to_status=after,
             reason=reason,
             actor_organisation_id=actor,
             actor_api_key_id=api_key,

@@ -6,7 +6,8 @@ from enum import StrEnum
 
 from pydantic import BaseModel
 from pydantic import Field as PField
-from sqlmodel import Field, SQLModel
+from sqlalchemy import ColumnElement, and_
+from sqlmodel import Field, SQLModel, col
 
 from app.ids import uuid7
 from app.schemas import ApiModel, Date, Page
@@ -58,6 +59,20 @@ class Action(Versioned, SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = updated_at_field()
     completed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+def is_overdue(status: str, due_date: date, on: date) -> bool:
+    """The one rule of 'overdue' ('te laat', 'over de termijn'): still open, and its due date
+    lies before `on` (a day in Europe/Amsterdam). Due on day D, an action is on time all of D
+    and overdue from D + 1 on. Every answer, page, agenda, minutes and mail says it by this
+    rule or by `overdue_clause`, its SQL spelling; what differs is only the day `on` they ask it
+    for (today, or the agenda's and the digest's meeting date)."""
+    return status == ActionStatus.open and due_date < on
+
+
+def overdue_clause(on: date) -> ColumnElement[bool]:
+    """`is_overdue` as a WHERE clause on `Action`."""
+    return and_(col(Action.status) == ActionStatus.open, col(Action.due_date) < on)
 
 
 class ActionCreate(ApiModel):

@@ -17,6 +17,8 @@ from app.actions.models import (
     ActionPublic,
     ActionStatus,
     ActionUpdate,
+    is_overdue,
+    overdue_clause,
 )
 from app.cases.models import Case
 from app.mail import service as mail
@@ -194,7 +196,7 @@ def list_actions(
     if status is not None:
         query = query.where(Action.status == status)
     if overdue_on is not None:
-        query = query.where(Action.status == ActionStatus.open, Action.due_date < overdue_on)
+        query = query.where(overdue_clause(overdue_on))
     if not is_table_reader(context, table):
         me = context.principal.organisation_id
         own_cases = select(Case.id).where(Case.care_provider_id == me)
@@ -264,7 +266,7 @@ def action_public(action: Action, for_corporation: bool, on: date | None = None)
         kind=ActionKind(action.kind),  # stored as str
         due_date=action.due_date,
         status=action.status,
-        overdue=action.status == ActionStatus.open and action.due_date < on,
+        overdue=is_overdue(action.status, action.due_date, on),
         created_by_organisation_id=action.created_by_organisation_id,
         version=action.version,
         created_at=action.created_at,
@@ -294,7 +296,7 @@ def open_actions_for_agenda(
             "case_care_provider_id": str(provider) if provider else None,
             "meeting_id": str(a.meeting_id) if a.meeting_id else None,
             "due_date": a.due_date.isoformat(),
-            "overdue": a.due_date < on,
+            "overdue": is_overdue(a.status, a.due_date, on),
         }
         for a, provider in rows
     ]

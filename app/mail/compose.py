@@ -96,7 +96,8 @@ def subject_and_text(kind: str, data: dict[str, Any], base_url: str) -> tuple[st
             text = (
                 f"Op {_date(data['date'])} vergadert {table}.\n\n"
                 f"Open acties van uw organisatie bij deze tafel: {data['open_actions']}, "
-                f"waarvan over de termijn: {data['overdue_actions']}.\n"
+                "waarvan op de dag van de vergadering over de termijn: "
+                f"{data['overdue_actions']}.\n"
                 f"{_PROPOSALS_COUNTED[bool(data.get('whole_table'))]}: "
                 f"{data['open_proposals']}.\n\nBekijk de vergadering: {link}"
             )

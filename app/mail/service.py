@@ -20,7 +20,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
-from app.actions.models import Action, ActionStatus
+from app.actions.models import Action, ActionStatus, is_overdue, overdue_clause
 from app.mail.models import (
     NO_CHOICE_VERSION,
     PREFERENCE_OF,
@@ -272,10 +272,13 @@ def digest_due_meetings(session: Session, day: date) -> list[Meeting]:
 
 
 def _digest_counts(
-    session: Session, table: OutflowTable, organisation_id: uuid.UUID, day: date
+    session: Session, table: OutflowTable, organisation_id: uuid.UUID, meeting_day: date
 ) -> dict[str, Any]:
+    """The organisation's counts for the digest of the table's meeting on `meeting_day`: its
+    actions overdue as that meeting's agenda flags them (`is_overdue` on the agenda's date),
+    not as of the day the digest happens to be queued (the day before, or the day itself)."""
     actions = session.exec(
-        select(col(Action.due_date)).where(
+        select(col(Action.status), col(Action.due_date)).where(
             col(Action.table_id) == table.id,
             col(Action.owner_organisation_id) == organisation_id,
             col(Action.status) == ActionStatus.open,
@@ -295,7 +298,9 @@ def _digest_counts(
         proposals = proposals.where(or_(*(column == organisation_id for column in mine)))
     return {
         "open_actions": len(actions),
-        "overdue_actions": sum(1 for due in actions if due < day),
+        "overdue_actions": sum(
+            1 for status, due in actions if is_overdue(status, due, meeting_day)
+        ),
         "open_proposals": session.exec(proposals).one(),
         "whole_table": whole_table,
     }
@@ -329,7 +334,9 @@ def queue_due_notices(session: Session, *, day: date | None = None) -> int:
         counts: dict[uuid.UUID, dict[str, Any]] = {}
         for person_id, organisation_id in _recipients(session, members, NoticeKind.digest):
             if organisation_id not in counts:
-                counts[organisation_id] = _digest_counts(session, table, organisation_id, day)
+                counts[organisation_id] = _digest_counts(
+                    session, table, organisation_id, meeting.date
+                )
             data = {
                 "table": table.name,
                 "table_id": str(table.id),
@@ -344,8 +351,7 @@ def queue_due_notices(session: Session, *, day: date | None = None) -> int:
         select(Action, OutflowTable.name)
         .join(OutflowTable, col(OutflowTable.id) == col(Action.table_id))
         .where(
-            Action.status == ActionStatus.open,
-            col(Action.due_date) < day,
+            overdue_clause(day),
             col(Action.due_date) >= day - timedelta(days=OVERDUE_LOOKBACK_DAYS),
         )
         # Held until the notices are queued (PostgreSQL): closing or moving an action after

@@ -15,7 +15,7 @@ from sqlmodel import Session, col, select
 from app.access_log import service as access_log
 from app.access_log.models import AccessAction
 from app.access_log.service import AccessContext
-from app.actions.models import Action, ActionStatus
+from app.actions.models import Action, is_overdue
 from app.aftercare import agenda as aftercare
 from app.agenda import open_proposals
 from app.agenda.models import AgendaView
@@ -183,7 +183,7 @@ def full_minutes(session: Session, meeting: Meeting, table: OutflowTable) -> dic
                 "case_care_provider_id": str(provider) if provider else None,
                 "due_date": a.due_date.isoformat(),
                 "status": a.status.value,
-                "overdue": a.status == ActionStatus.open and a.due_date < on,
+                "overdue": is_overdue(a.status, a.due_date, on),
             }
             for a, provider in actions
         ],

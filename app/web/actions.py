@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from app.actions.models import Action, ActionStatus
+from app.actions.models import Action, is_overdue
 from app.tables.models import OutflowTable
 from app.timeutil import today
 from app.web.core import Web
@@ -20,7 +20,7 @@ def _action_row(
         "action": action,
         "case_id": None if hide_case else action.case_id,
         "owner": names.get(str(action.owner_organisation_id), "onbekend"),
-        "overdue": action.status == ActionStatus.open and action.due_date < today(),
+        "overdue": is_overdue(action.status, action.due_date, today()),
         "can_update": may_update_action(web, table, action),
     }
 

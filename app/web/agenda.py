@@ -13,7 +13,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from app.actions import service as actions_service
-from app.actions.models import Action, ActionStatus
+from app.actions.models import Action, ActionStatus, is_overdue
 from app.areas import service as areas_service
 from app.meetings import service as meetings_service
 from app.meetings.models import Meeting, MeetingStatus
@@ -465,7 +465,7 @@ def sections(data: AgendaData) -> list[Section]:
                     data.name(a.owner_organisation_id),
                     "" if hide_case else case_code(a.case_id),
                     dutch_date(a.due_date),
-                    "ja" if a.due_date < today() else "nee",
+                    "ja" if is_overdue(a.status, a.due_date, today()) else "nee",
                 ]
                 for a in open_now
             ],

@@ -50,7 +50,11 @@ def create_action(
             "owner_organisation_id", "not a member of this table", "unknown_organisation"
         )
     if data.case_id is not None:
-        case = session.get(Case, data.case_id)
+        # FOR SHARE: a move of the case waits for this action and then cancels it, or this
+        # waits for the move and finds the case gone (`cancel_left_behind`).
+        case = session.get(
+            Case, data.case_id, with_for_update={"read": True}, populate_existing=True
+        )
         if case is None or case.table_id != table.id:
             raise Unprocessable("case_id", "no such case at this table", "unknown_case")
         owner = session.get(Organisation, data.owner_organisation_id)
@@ -229,6 +233,18 @@ def update_action(
     me = context.principal.organisation_id
     if me not in (action.owner_organisation_id, table.chair_organisation_id):
         raise Forbidden("Only the action's owner or the chair updates it.")
+    if data.status == ActionStatus.open and action.case_id is not None:
+        # Read FOR SHARE before the action is locked (the case first, as a move locks them):
+        # a move of the case waits for this reopening, then cancels it again, or this sees it
+        # moved.
+        case = session.get(
+            Case, action.case_id, with_for_update={"read": True}, populate_existing=True
+        )
+        if case is not None and case.table_id != table.id:
+            raise Conflict(
+                "The case has moved to another table since; hand out a new action there.",
+                code="case_moved",
+            )
     action = lock_checked(session, action, "action", if_match, if_none_match)
     for name in data.model_fields_set:
         if getattr(data, name) is None:
@@ -253,6 +269,28 @@ def update_action(
     session.add(action)
     flush(session, if_match, "action")
     return action
+
+
+def cancel_left_behind(session: Session, case: Case) -> None:
+    """The case moved to another table: its open actions at the tables it left are cancelled
+    (kept as their history), as it is no longer theirs to handle; they stood on their agenda,
+    lists, digests and overdue notices, naming a client that table no longer reads. Called with
+    the case locked (its move), so an action being handed out about it or reopened (which read
+    it FOR SHARE) waits for the move and then sees it gone."""
+    left_behind = session.exec(
+        select(Action)
+        .where(
+            Action.case_id == case.id,
+            Action.status == ActionStatus.open,
+            Action.table_id != case.table_id,
+        )
+        .order_by(col(Action.id))
+        .with_for_update()
+    ).all()
+    for action in left_behind:
+        lifecycle.fire(action, lifecycle.ActionEvent.cancel)
+        mail.forget_overdue_notice(session, action.id)
+        session.add(action)
 
 
 def action_public(action: Action, for_corporation: bool, on: date | None = None) -> ActionPublic:

@@ -735,8 +735,13 @@ def update_case(
                     i for i in fields.debts.rent_arrears_corporation_ids if str(i) not in stored
                 ]
                 _require_corporations(session, added, fields.table_id)
+            moved = fields.table_id != case.table_id
             for column, value in _columns(fields).items():
                 setattr(case, column, value)
+            if moved:
+                from app.actions.service import cancel_left_behind
+
+                cancel_left_behind(session, case)
         if target == SettableStatus.withdrawn.value:
             dates.check_exit_date(exit_date or today(), case.ready_since)
         if target is not None:

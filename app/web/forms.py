@@ -81,6 +81,8 @@ CONFLICT_MESSAGES = {
     "checkpoint_recorded": "Deze controle is al vastgelegd.",
     "owner_not_member": "De eigenaar van deze actie zit niet meer aan de tafel: zet een nieuwe "
     "actie uit.",
+    "case_moved": "Het dossier van deze actie is naar een andere tafel verhuisd: zet daar een "
+    "nieuwe actie uit.",
     "changed_concurrently": "Iemand anders legde tegelijk een nazorgafspraak vast; bekijk de "
     "stand.",
     "inputs_changed": "Dossiers of woningen veranderden steeds terwijl de agenda werd "

@@ -7,8 +7,9 @@ import pytest
 from tests.api.helpers import plan_meeting, publish_one_proposal
 from tests.api.test_access_log_reads import log_of
 from tests.api.test_actions import hand_out
+from tests.api.test_actions_of_a_moved_case import move_to_a_second_table
 from tests.clock import iso
-from tests.conftest import create_case, create_vacancy, make_org, make_table
+from tests.conftest import create_case, create_vacancy
 from tests.web.conftest import make_person, signed_in
 
 WHEELCHAIR = {"wheelchair": True, "step_free": True, "max_floor": None, "pets": False}
@@ -263,14 +264,7 @@ def test_a_case_moved_to_another_table_shows_it_none_of_the_earlier_tables_actio
     date) is that table's business, and answers the new table 404 in the API."""
     case = create_case(client, region.care_provider, region.table_id)
     handed = hand_out(client, region, region.municipality, case_id=case["id"])
-    elsewhere = make_org(client, "municipality")
-    second_table = make_table(client, elsewhere, [region.care_provider], ["GM0363"])
-    moved = client.patch(
-        f"/v1/cases/{case['id']}",
-        json={"table_id": second_table},
-        headers=region.care_provider.headers,
-    )
-    assert moved.status_code == 200, moved.text
+    elsewhere, _ = move_to_a_second_table(client, region, case["id"])
     action = client.get(f"/v1/actions/{handed['id']}", headers=elsewhere.headers)
     assert action.status_code == 404
     theirs = signed_in(app, make_person(client, elsewhere, "chair"))

@@ -1,0 +1,71 @@
+"""An open action about a case belongs to the case's table: a case that moves to another table
+leaves none open at the table it left (cancelled there, as history), so that table's agenda,
+lists, digest and overdue notices stop naming a client it no longer handles."""
+
+from sqlmodel import Session, select
+
+from app.mail import service as mail_service
+from app.mail.models import MailMessage
+from tests.api.helpers import assert_problem, plan_meeting
+from tests.api.test_actions import agenda, hand_out
+from tests.clock import iso
+from tests.conftest import Org, create_case, make_org, make_table
+from tests.mail.conftest import person
+
+
+def move_to_a_second_table(client, region, case_id: str) -> tuple[Org, str]:  # type: ignore[no-untyped-def]
+    """The case moved by its care provider to a second table it sits at, chaired by a new
+    municipality: (that chair, the table's id)."""
+    elsewhere = make_org(client, "municipality")
+    second_table = make_table(client, elsewhere, [region.care_provider], ["GM0363"])
+    moved = client.patch(
+        f"/v1/cases/{case_id}",
+        json={"table_id": second_table},
+        headers=region.care_provider.headers,
+    )
+    assert moved.status_code == 200, moved.text
+    return elsewhere, second_table
+
+
+def test_a_case_that_moves_leaves_no_open_action_at_the_table_it_left(
+    client, region, session: Session
+):
+    case = create_case(client, region.care_provider, region.table_id)
+    other = create_case(client, region.care_provider, region.table_id)
+    person(client, region.municipality)
+    plan_meeting(client, region, iso())  # a care provider's live agenda is a meeting date's
+    late = hand_out(client, region, region.municipality, due_date=iso(-2), case_id=case["id"])
+    own = hand_out(client, region, region.care_provider, case_id=case["id"])
+    stays = hand_out(client, region, region.care_provider, case_id=other["id"])
+
+    move_to_a_second_table(client, region, case["id"])
+
+    table_actions = f"/v1/tables/{region.table_id}/actions"
+    for org in (region.chair, region.municipality, region.care_provider):
+        on_agenda = [a["id"] for a in agenda(client, region, org)["open_actions"]]
+        assert late["id"] not in on_agenda and own["id"] not in on_agenda
+        listed = client.get(table_actions, params={"status": "open"}, headers=org.headers)
+        assert late["id"] not in {a["id"] for a in listed.json()["items"]}
+        overdue = client.get(table_actions, params={"overdue": "true"}, headers=org.headers)
+        assert overdue.json()["items"] == []
+    assert [a["id"] for a in agenda(client, region, region.chair)["open_actions"]] == [stays["id"]]
+    # Kept as history: cancelled, with when.
+    shown = client.get(f"/v1/actions/{late['id']}", headers=region.chair.headers).json()
+    assert shown["status"] == "cancelled" and shown["completed_at"] and not shown["overdue"]
+    # Nobody is told the old table's action is overdue.
+    mail_service.queue_due_notices(session)
+    assert session.exec(select(MailMessage).where(MailMessage.kind == "action_overdue")).all() == []
+
+
+def test_an_action_about_a_case_that_moved_away_is_not_reopened(client, region):
+    case = create_case(client, region.care_provider, region.table_id)
+    action = hand_out(client, region, region.municipality, case_id=case["id"])
+    move_to_a_second_table(client, region, case["id"])
+
+    reopened = client.patch(
+        f"/v1/actions/{action['id']}", json={"status": "open"}, headers=region.chair.headers
+    )
+
+    assert_problem(reopened, 409, code="case_moved")
+    shown = client.get(f"/v1/actions/{action['id']}", headers=region.chair.headers).json()
+    assert shown["status"] == "cancelled"

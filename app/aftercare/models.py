@@ -20,7 +20,7 @@ from sqlmodel import Field, SQLModel
 
 from app.cases.models import SupportIntensity
 from app.ids import uuid7
-from app.schemas import ApiModel, Date, Page
+from app.schemas import ApiModel, Date, JsonBool, JsonInt, Page
 from app.sqltypes import StatusType, UTCDateTime, one_of, utcnow
 from app.vacancies.models import LeaseForm
 from app.versioning import Versioned, updated_at_field
@@ -227,7 +227,7 @@ class AgreementPublic(BaseModel):
 
 
 class CheckpointCreate(ApiModel):
-    months: int = PField(
+    months: JsonInt = PField(
         ge=1,
         le=120,
         description="Which checkpoint: months after the move-in, one of the table policy's "
@@ -237,8 +237,8 @@ class CheckpointCreate(ApiModel):
         None,
         description="The day of record (default today; not in the future, not before the move-in).",
     )
-    still_living_there: bool = PField(description="The client still lives in the dwelling.")
-    support_active: bool = PField(description="The agreed support is still given.")
+    still_living_there: JsonBool = PField(description="The client still lives in the dwelling.")
+    support_active: JsonBool = PField(description="The agreed support is still given.")
     signals: Annotated[list[RecordedSignal], PField(max_length=len(RecordedSignal))] = PField(
         default_factory=list,
         description="Signals seen: `rent_arrears`, `nuisance`, `needs_table`.",

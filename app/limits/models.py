@@ -20,7 +20,7 @@ from pydantic import BaseModel
 from pydantic import Field as PField
 from sqlmodel import Field, SQLModel
 
-from app.schemas import ApiModel, Money, Text
+from app.schemas import ApiModel, JsonBool, JsonInt, Money, Text
 from app.sqltypes import Cents
 from app.versioning import Versioned, updated_at_field
 
@@ -63,7 +63,7 @@ class _Figures(ApiModel):
     )
     daeb_income_limit_single: Income = PField(description="DAEB income limit, one person.")
     daeb_income_limit_multi: Income = PField(description="DAEB income limit, two or more.")
-    service_costs_count: bool = PField(
+    service_costs_count: JsonBool = PField(
         description="Whether eligible service costs count in the test rent this year."
     )
     service_costs_max: Rent | None = PField(
@@ -84,7 +84,7 @@ class YearLimitsFields(_Figures):
     liberalisation_limit: Rent | None = PField(
         None, deprecated=True, description=LIBERALISATION_ALIAS
     )
-    pension_age: int | None = PField(
+    pension_age: JsonInt | None = PField(
         None,
         ge=50,
         le=90,

@@ -13,7 +13,7 @@ from sqlalchemy import JSON, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from app.ids import uuid7
-from app.schemas import ApiModel
+from app.schemas import ApiModel, JsonBool
 from app.sqltypes import UTCDateTime, utcnow
 from app.versioning import Versioned, updated_at_field
 
@@ -103,18 +103,18 @@ class MailMessage(SQLModel, table=True):
 class NoticePreferencesUpdate(ApiModel):
     """All four choices; PUT replaces them."""
 
-    agenda_published: bool = PField(
+    agenda_published: JsonBool = PField(
         description="Mail when a table's agenda is published, with the link to it."
     )
-    actions: bool = PField(
+    actions: JsonBool = PField(
         description="Mail when an action is handed to the person's organisation, and when one "
         "of its actions is overdue."
     )
-    proposals: bool = PField(
+    proposals: JsonBool = PField(
         description="Mail when a proposal for the organisation's case or dwelling is decided "
         "or has stalled."
     )
-    digest: bool = PField(
+    digest: JsonBool = PField(
         description="A digest the day before each meeting of the organisation's tables."
     )
 

@@ -9,7 +9,7 @@ from pydantic import BaseModel
 from pydantic import Field as PField
 from sqlmodel import Field, SQLModel
 
-from app.schemas import ApiModel
+from app.schemas import ApiModel, JsonInt
 from app.versioning import Versioned, updated_at_field
 
 
@@ -28,7 +28,7 @@ class ContingentAgreement(Versioned, SQLModel, table=True):
 
 
 class ContingentAgreementIn(ApiModel):
-    agreed: int = PField(ge=0, le=100_000, description="Dwellings agreed for the year.")
+    agreed: JsonInt = PField(ge=0, le=100_000, description="Dwellings agreed for the year.")
 
 
 class ContingentAgreementPublic(BaseModel):

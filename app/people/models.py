@@ -14,7 +14,7 @@ from sqlmodel import Field, SQLModel
 
 from app.ids import uuid7
 from app.problems import PATTERN_REASONS
-from app.schemas import INVISIBLE, NOT_IN_LINE, ApiModel, Name, Page
+from app.schemas import INVISIBLE, NOT_IN_LINE, ApiModel, JsonBool, Name, Page
 from app.sqltypes import UTCDateTime, utcnow
 from app.versioning import Versioned, updated_at_field
 
@@ -191,7 +191,7 @@ class PersonCreate(ApiModel):
             "own role."
         ),
     )
-    is_admin: bool = PField(
+    is_admin: JsonBool = PField(
         default=False,
         description="The person may manage the people of their own organisation (default false).",
     )
@@ -214,11 +214,11 @@ class PersonUpdate(ApiModel):
             "leave out to keep it."
         ),
     )
-    is_admin: bool | None = PField(
+    is_admin: JsonBool | None = PField(
         default=None,
         description="Grant or take away managing the organisation's people; leave out to keep it.",
     )
-    active: bool | None = PField(
+    active: JsonBool | None = PField(
         default=None,
         description=(
             "`false` deactivates the person (sessions end, sign-in refused); `true` reactivates."

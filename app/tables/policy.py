@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 from pydantic import Field, ValidationInfo, field_validator
 
-from app.schemas import ApiModel, validate_merged
+from app.schemas import ApiModel, JsonBool, JsonInt, validate_merged
 
 HOUSEHOLD_SIZE_KEYS = ("1", "2", "3", "4", "5")
 
@@ -19,7 +19,7 @@ class BeschikkingLevel(StrEnum):
     granted = "granted"
 
 
-Rooms = Annotated[int, Field(ge=1, le=20)]
+Rooms = Annotated[JsonInt, Field(ge=1, le=20)]
 RoomRange = tuple[Rooms, Rooms | None]
 Weight = Annotated[float, Field(ge=0, le=1000, allow_inf_nan=False)]
 
@@ -45,7 +45,7 @@ class ScoreWeights(ApiModel):
     )
 
 
-ParkingDays = Annotated[int, Field(ge=0, le=730)]
+ParkingDays = Annotated[JsonInt, Field(ge=0, le=730)]
 
 
 def _default_parking() -> dict[str, int]:
@@ -56,17 +56,17 @@ def _default_decline_scope() -> dict[str, int]:
     return {"failed_reference_check": 365, "rent_arrears": 365}
 
 
-ScopeDays = Annotated[int, Field(ge=0, le=3650)]
-StallDays = Annotated[int, Field(ge=0, le=3650)]
+ScopeDays = Annotated[JsonInt, Field(ge=0, le=3650)]
+StallDays = Annotated[JsonInt, Field(ge=0, le=3650)]
 CheckpointMonths = Annotated[
-    list[Annotated[int, Field(ge=1, le=120)]], Field(min_length=1, max_length=12)
+    list[Annotated[JsonInt, Field(ge=1, le=120)]], Field(min_length=1, max_length=12)
 ]
 MAX_TRANSFER_MONTHS = 120
 """The latest omklap a table plans by default or anyone plans by hand, in months after the
 move-in (the omklap is often 12-24 months, docs/domain.md): ten years, so that a planned day
 far off (2100) is refused rather than never coming onto the agenda as overdue."""
 
-TransferMonths = Annotated[int, Field(ge=1, le=MAX_TRANSFER_MONTHS)]
+TransferMonths = Annotated[JsonInt, Field(ge=1, le=MAX_TRANSFER_MONTHS)]
 
 
 def _default_checkpoint_months() -> list[int]:
@@ -121,7 +121,7 @@ class TablePolicy(ApiModel):
         description="Per household size 1-5 (5 also covers larger households): [min, max] rooms "
         "including the living room; max null means no maximum.",
     )
-    horizon_days: int = Field(
+    horizon_days: JsonInt = Field(
         default=56,
         ge=0,
         le=366,
@@ -131,7 +131,7 @@ class TablePolicy(ApiModel):
             "`not_available_in_horizon`."
         ),
     )
-    require_stable_income: bool = Field(
+    require_stable_income: JsonBool = Field(
         default=True,
         description=(
             "Require a stable income or budget management (default true); otherwise"
@@ -146,7 +146,7 @@ class TablePolicy(ApiModel):
             "`beschikking_missing`."
         ),
     )
-    min_registration_months: int = Field(
+    min_registration_months: JsonInt = Field(
         default=24,
         ge=0,
         le=600,
@@ -156,7 +156,7 @@ class TablePolicy(ApiModel):
             "default 24); shorter fails `registration_too_short`."
         ),
     )
-    max_per_complex: int = Field(
+    max_per_complex: JsonInt = Field(
         default=2,
         ge=0,
         le=10_000,
@@ -165,7 +165,7 @@ class TablePolicy(ApiModel):
             "`spread_window_months` in one complex (0-10000, default 2)."
         ),
     )
-    max_per_neighbourhood: int = Field(
+    max_per_neighbourhood: JsonInt = Field(
         default=5,
         ge=0,
         le=10_000,
@@ -175,7 +175,7 @@ class TablePolicy(ApiModel):
             "against concentration in weaker neighbourhoods."
         ),
     )
-    spread_window_months: int = Field(
+    spread_window_months: JsonInt = Field(
         default=24,
         ge=0,
         le=240,
@@ -256,10 +256,10 @@ class TablePolicyPatch(ApiModel):
             'Replaces `rooms_by_household_size` (all sizes "1" to "5"); leave out to keep it.'
         ),
     )
-    horizon_days: int | None = Field(
+    horizon_days: JsonInt | None = Field(
         None, ge=0, le=366, description="New `horizon_days` (0-366); leave out to keep it."
     )
-    require_stable_income: bool | None = Field(
+    require_stable_income: JsonBool | None = Field(
         default=None, description="New `require_stable_income`; leave out to keep it."
     )
     beschikking_required: BeschikkingLevel | None = Field(
@@ -268,22 +268,22 @@ class TablePolicyPatch(ApiModel):
             "New `beschikking_required` (`none`, `requested` or `granted`); leave out to keep it."
         ),
     )
-    min_registration_months: int | None = Field(
+    min_registration_months: JsonInt | None = Field(
         None,
         ge=0,
         le=600,
         description="New `min_registration_months` (0-600); leave out to keep it.",
     )
-    max_per_complex: int | None = Field(
+    max_per_complex: JsonInt | None = Field(
         None, ge=0, le=10_000, description="New `max_per_complex` (0-10000); leave out to keep it."
     )
-    max_per_neighbourhood: int | None = Field(
+    max_per_neighbourhood: JsonInt | None = Field(
         None,
         ge=0,
         le=10_000,
         description="New `max_per_neighbourhood` (0-10000); leave out to keep it.",
     )
-    spread_window_months: int | None = Field(
+    spread_window_months: JsonInt | None = Field(
         None, ge=0, le=240, description="New `spread_window_months` (0-240); leave out to keep it."
     )
     score_weights: dict[str, Weight] | None = Field(

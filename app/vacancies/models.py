@@ -24,6 +24,8 @@ from app.schemas import (
     ApiModel,
     Date,
     ExternalRef,
+    JsonBool,
+    JsonInt,
     Money,
     MunicipalityCode,
     NeighbourhoodCode,
@@ -119,8 +121,8 @@ class VacancyIn(ApiModel):
     dwelling_type: DwellingType = PField(
         description="`apartment`, `single_family`, `studio` or `room`."
     )
-    rooms: int = PField(ge=1, le=20, description="Rooms including the living room.")
-    floor: int = PField(
+    rooms: JsonInt = PField(ge=1, le=20, description="Rooms including the living room.")
+    floor: JsonInt = PField(
         0,
         ge=-1,
         le=100,
@@ -130,13 +132,13 @@ class VacancyIn(ApiModel):
             "`floor_too_high`."
         ),
     )
-    has_lift: bool = PField(
+    has_lift: JsonBool = PField(
         default=False,
         description=(
             "The dwelling is reachable by lift (default false); floor 0 or a lift is step-free."
         ),
     )
-    wheelchair_accessible: bool = PField(
+    wheelchair_accessible: JsonBool = PField(
         default=False, description="The dwelling is wheelchair accessible (default false)."
     )
     rent: Rent = PField(
@@ -156,12 +158,14 @@ class VacancyIn(ApiModel):
         default=None,
         description="Day by which the corporation needs a candidate (`YYYY-MM-DD`), or null.",
     )
-    contingent: bool = PField(False, description="Offered under the outflow contingent.")
-    complex_manager: bool = PField(False, description="A complex manager / huismeester is present.")
-    pets_allowed: bool = PField(
+    contingent: JsonBool = PField(False, description="Offered under the outflow contingent.")
+    complex_manager: JsonBool = PField(
+        False, description="A complex manager / huismeester is present."
+    )
+    pets_allowed: JsonBool = PField(
         default=True, description="Pets are allowed by the house rules (default true)."
     )
-    min_age: int | None = PField(
+    min_age: JsonInt | None = PField(
         None,
         ge=0,
         le=120,

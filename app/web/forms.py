@@ -165,6 +165,12 @@ NO_VERSION = (
 unchecked could overwrite what the person never saw."""
 
 
+def whole_number(value: str) -> int | str:
+    """A form field's whole number as the integer a body's `JsonInt` takes (only a JSON
+    integer); anything else as typed, for the schema to refuse."""
+    return int(value) if value.isascii() and value.isdigit() else value
+
+
 def _if_match(version: str) -> str | None:
     """The version the page showed, as the ETag the services check (412 if it moved on)."""
     return f'"{version}"' if version.isascii() and version.isdigit() else None

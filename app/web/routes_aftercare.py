@@ -36,7 +36,7 @@ from app.web import aftercare as aftercare_page
 from app.web.core import FormDep, PageForbidden, Web, WebDep, WebRoute, field, redirect, render
 from app.web.deps import PageTableDep
 from app.web.formatting import case_code
-from app.web.forms import Refusal, _if_match, attempt, organisation_names
+from app.web.forms import Refusal, _if_match, attempt, organisation_names, whole_number
 from app.web.routes_registry import _choice, _cursor
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
@@ -239,7 +239,7 @@ def record_checkpoint(
     data = _read(
         CheckpointCreate,
         {
-            "months": field(form, "maanden", 4),
+            "months": whole_number(field(form, "maanden", 4)),
             "recorded_on": field(form, "datum", 10) or None,
             "still_living_there": YES_NO.get(field(form, "woont_er", 4)),
             "support_active": YES_NO.get(field(form, "begeleiding_loopt", 4)),

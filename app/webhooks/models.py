@@ -12,7 +12,7 @@ from sqlmodel import Field as SQLField
 from sqlmodel import SQLModel
 
 from app.ids import uuid7
-from app.schemas import ApiModel, Page, Text
+from app.schemas import ApiModel, JsonBool, JsonInt, Page, Text
 from app.sqltypes import UTCDateTime, utcnow
 from app.versioning import Versioned, updated_at_field
 
@@ -164,7 +164,7 @@ class WebhookEndpointUpdate(ApiModel):
     description: Annotated[str, Text(200)] | None = Field(
         default=None, description="New note; `null` clears it, leave out to keep it."
     )
-    active: bool | None = Field(
+    active: JsonBool | None = Field(
         None,
         description=(
             "false pauses deliveries: pending ones wait (30 days at most, then they end as "
@@ -211,7 +211,7 @@ class WebhookEndpointCreated(WebhookEndpointPublic):
 class WebhookSecretRotation(ApiModel):
     """A new signing secret for an endpoint whose secret may have leaked, or is due."""
 
-    previous_secret_hours: int = Field(
+    previous_secret_hours: JsonInt = Field(
         default=24,
         ge=0,
         le=72,

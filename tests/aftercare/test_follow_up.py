@@ -129,6 +129,21 @@ def test_a_checkpoint_the_policy_does_not_list_is_refused(client, region):
     assert invalid_names(record(client, region.care_provider, case["id"], months=4)) == ["months"]
 
 
+def test_a_checkpoints_number_or_yes_no_of_another_json_type_is_400(client, region):
+    # As a case file's: pydantic's lax mode recorded "still_living_there": "yes" as true and
+    # "support_active": 0 as false (raising `support_stopped`), and "months": "3" as 3.
+    case = house(client, region, -100)
+    provider = region.care_provider
+    lax = {"months": "3", "still_living_there": "yes", "support_active": 0}
+    response = record(client, provider, case["id"], **lax)
+    assert sorted(invalid_names(response)) == sorted(lax)
+    assert checkpoints(client, provider, case["id"])[3]["state"] == "overdue"
+    response = record(client, provider, case["id"], still_living_there=True, support_active=False)
+    assert response.status_code == 201, response.text
+    seen = checkpoints(client, provider, case["id"])[3]
+    assert (seen["still_living_there"], seen["support_active"]) == (True, False)
+
+
 def test_a_checkpoints_day_of_record_is_not_in_the_future_nor_before_the_move_in(client, region):
     case = house(client, region, -100)
     for day in (iso(1), iso(-101)):

@@ -125,6 +125,22 @@ def test_a_deprecated_pension_age_is_accepted_only_when_it_matches_the_aow_table
     assert invalid_names(response) == ["pension_age"]
 
 
+def test_a_years_number_or_yes_no_of_another_json_type_is_400(client, region):
+    # As a case file's: pydantic's lax mode stored "service_costs_count": "false" as false and
+    # took "pension_age": "67" as 67, a mapping error taken for the law's figures.
+    year = a_year_without_limits(client, region.chair)
+    lax = {**NEW_YEAR_FIGURES, "service_costs_count": "true", "pension_age": "67"}
+    response = client.put(f"/v1/limits/{year}", json=lax, headers=OPERATOR)
+    assert sorted(invalid_names(response)) == ["pension_age", "service_costs_count"]
+    assert_problem(client.get(f"/v1/limits/{year}", headers=OPERATOR), 404)
+    figures = {**NEW_YEAR_FIGURES, "service_costs_count": True}
+    if (aow := aow_age_in_year(year)) is not None:
+        figures["pension_age"] = aow[0]
+    created = client.put(f"/v1/limits/{year}", json=figures, headers=OPERATOR)
+    assert created.status_code == 201, created.text
+    assert created.json()["service_costs_count"] is True
+
+
 def test_the_list_names_every_year_up_to_next_year_without_limits(client, region):
     body = limits_list(client, region.chair)
     known = sorted(item["year"] for item in body["items"])

@@ -10,7 +10,7 @@ from datetime import date, timedelta
 import pytest
 
 from app.monitor import years as monitor_years
-from tests.api.helpers import assert_problem
+from tests.api.helpers import assert_problem, invalid_names
 from tests.clock import TODAY, iso
 from tests.conftest import OPERATOR, create_case
 from tests.monitor.history import dwelling, ensure_limits, house, publish, withdraw
@@ -284,6 +284,23 @@ def test_placements_per_neighbourhood(client, region, history):
     assert response["total"] == 2
     assert sum(r["placements"] for r in response["rows"]) == 2
     assert response["rows"][0]["municipality_code"] == "GM0344"
+
+
+def test_a_contingent_agreement_of_another_json_type_is_400(client, region):
+    # As a case file's: pydantic's lax mode stored "agreed": "10" as 10 and `true` as 1.
+    url = (
+        f"/v1/tables/{region.table_id}/contingent-agreements/{MOVED_IN.year}/"
+        f"{region.corporation.id}"
+    )
+    headers = region.municipality.headers
+    for agreed in ("10", True, 10.0):
+        refused = client.put(url, json={"agreed": agreed}, headers=headers)
+        assert invalid_names(refused) == ["agreed"]
+    listed = client.get(f"/v1/tables/{region.table_id}/contingent-agreements", headers=headers)
+    assert listed.json()["items"] == []
+    put = client.put(url, json={"agreed": 10}, headers=headers)
+    assert put.status_code == 201, put.text
+    assert put.json()["agreed"] == 10
 
 
 def test_contingent_agreed_against_realised(client, region, history):

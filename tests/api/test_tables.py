@@ -279,6 +279,87 @@ INVALID_POLICIES = [
 ]
 
 
+# Every number and yes/no of the policy in another JSON type, as pydantic's lax mode took them
+# ("28" as 28 days, "no" as false, 12.0 as 12, true as 1), and the same in their own types.
+LAX_POLICY = {
+    "horizon_days": "28",
+    "require_stable_income": "no",
+    "min_registration_months": 12.0,
+    "max_per_complex": True,
+    "max_per_neighbourhood": "3",
+    "spread_window_months": "12",
+    "rooms_by_household_size": {**ALL_SIZES, "1": ["1", 2]},
+    "decline_parking_days": {"no_show": "30"},
+    "corporation_decline_scope_days": {"rent_arrears": 180.0},
+    "stalled_after_days": {"proposed": "10"},
+    "aftercare_checkpoint_months": [3, "6"],
+    "lease_transfer_months": "18",
+}
+LAX_POLICY_NAMES = sorted(
+    [
+        "policy.horizon_days",
+        "policy.require_stable_income",
+        "policy.min_registration_months",
+        "policy.max_per_complex",
+        "policy.max_per_neighbourhood",
+        "policy.spread_window_months",
+        "policy.rooms_by_household_size.1[0]",
+        "policy.decline_parking_days.no_show",
+        "policy.corporation_decline_scope_days.rent_arrears",
+        "policy.stalled_after_days.proposed",
+        "policy.aftercare_checkpoint_months[1]",
+        "policy.lease_transfer_months",
+    ]
+)
+JSON_POLICY = {
+    "horizon_days": 28,
+    "require_stable_income": False,
+    "min_registration_months": 12,
+    "max_per_complex": 1,
+    "max_per_neighbourhood": 3,
+    "spread_window_months": 12,
+    "rooms_by_household_size": {**ALL_SIZES, "1": [1, 2]},
+    "decline_parking_days": {"no_show": 30},
+    "corporation_decline_scope_days": {"rent_arrears": 180},
+    "stalled_after_days": {"proposed": 10},
+    "aftercare_checkpoint_months": [3, 6],
+    "lease_transfer_months": 18,
+}
+
+
+def _policy_as_sent(policy):  # type: ignore[no-untyped-def]
+    """The stored policy's fields of `JSON_POLICY` (stalls merge into the defaults)."""
+    shown = {k: policy[k] for k in JSON_POLICY}
+    shown["stalled_after_days"] = {"proposed": policy["stalled_after_days"]["proposed"]}
+    return shown
+
+
+def test_a_new_tables_policy_number_or_yes_no_of_another_json_type_is_400(client):
+    # The policy's integers and yes/no fields are JSON integers and booleans, as a case
+    # file's are: pydantic's lax mode stored "require_stable_income": "no" as false and
+    # "horizon_days": "28" as 28, a client's mapping error taken for a policy.
+    chair = make_org(client, "municipality")
+    lax = table_body(chair, [], ["GM0344"], policy=LAX_POLICY)
+    response = client.post("/v1/tables", json=lax, headers=OPERATOR)
+    assert sorted(invalid_names(response)) == LAX_POLICY_NAMES
+    listed = client.get("/v1/tables", headers=OPERATOR).json()["items"]
+    assert lax["name"] not in [t["name"] for t in listed]
+    created = client.post("/v1/tables", json={**lax, "policy": JSON_POLICY}, headers=OPERATOR)
+    assert created.status_code == 201, created.text
+    assert _policy_as_sent(created.json()["policy"]) == JSON_POLICY
+
+
+def test_a_policy_changes_number_or_yes_no_of_another_json_type_is_400(client, small_region):
+    url = f"/v1/tables/{small_region.table_id}"
+    chair = small_region.chair.headers
+    response = client.patch(url, json={"policy": LAX_POLICY}, headers=chair)
+    assert sorted(invalid_names(response)) == LAX_POLICY_NAMES
+    assert policy_subset(client.get(url, headers=chair).json()["policy"]) == DEFAULT_POLICY
+    changed = client.patch(url, json={"policy": JSON_POLICY}, headers=chair)
+    assert changed.status_code == 200, changed.text
+    assert _policy_as_sent(changed.json()["policy"]) == JSON_POLICY
+
+
 @pytest.mark.parametrize(("policy", "name"), INVALID_POLICIES)
 def test_chair_gets_400_naming_the_invalid_policy_field(client, small_region, policy, name):
     response = client.patch(

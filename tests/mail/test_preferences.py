@@ -10,7 +10,7 @@ from sqlmodel import Session
 from app.mail import service
 from app.mail.models import NoticePreferences, NoticePreferencesUpdate
 from app.people.models import Person
-from tests.api.helpers import assert_problem
+from tests.api.helpers import assert_problem, invalid_names
 from tests.conftest import make_org
 from tests.locks import commit_after_it_waits
 from tests.web.conftest import hidden, make_person, post_form, signed_in
@@ -62,6 +62,21 @@ def test_a_put_needs_all_four_choices_as_booleans(client, region):
     unknown = client.put(url, json={**ALL_ON, "sms": True}, headers=region.care_provider.headers)
 
     assert [r.status_code for r in (partial, wrong, unknown)] == [400, 400, 400]
+
+
+def test_a_choice_of_another_json_type_is_400(client, region):
+    # As a case file's: pydantic's lax mode turned a notice off for "off", "no", 0 or "false".
+    worker = make_person(client, region.care_provider)
+    url = _url(region.care_provider, worker.id)
+    headers = region.care_provider.headers
+    lax = {"agenda_published": "off", "actions": 0, "proposals": "no", "digest": "false"}
+    assert sorted(invalid_names(client.put(url, json=lax, headers=headers))) == sorted(lax)
+    read = client.get(url, headers=headers).json()
+    assert {k: read[k] for k in ALL_ON} == ALL_ON
+    all_off = dict.fromkeys(ALL_ON, False)
+    put = client.put(url, json=all_off, headers=headers)
+    assert put.status_code == 200, put.text
+    assert {k: put.json()[k] for k in all_off} == all_off
 
 
 def test_another_organisation_neither_reads_nor_sets_a_persons_choices(client, region):

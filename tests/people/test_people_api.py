@@ -418,6 +418,33 @@ def test_a_null_for_a_field_is_refused(client, region):
     assert invalid_names(response) == ["role"]
 
 
+def test_a_new_persons_yes_no_of_another_json_type_is_400(client, region):
+    # As a case file's: pydantic's lax mode made a person an admin for "is_admin": "yes" or 1.
+    org = region.care_provider
+    person = {"email": "a@zorg.nl", "display_name": "A", "password": PASSWORD}
+    response = client.post(people_url(org), json={**person, "is_admin": "yes"}, headers=org.headers)
+    assert invalid_names(response) == ["is_admin"]
+    listed = client.get(people_url(org), headers=org.headers).json()["items"]
+    assert "a@zorg.nl" not in [p["email"] for p in listed]
+    created = client.post(people_url(org), json={**person, "is_admin": True}, headers=org.headers)
+    assert created.status_code == 201, created.text
+    assert created.json()["is_admin"] is True
+
+
+def test_a_persons_change_of_yes_no_of_another_json_type_is_400(client, region):
+    # "active": "false" or 0 deactivated the person, "is_admin": 1 made them an admin.
+    person = make_person(client, region.care_provider)
+    url = f"{people_url(region.care_provider)}/{person.id}"
+    headers = region.care_provider.headers
+    response = client.patch(url, json={"is_admin": 1, "active": "false"}, headers=headers)
+    assert sorted(invalid_names(response)) == ["active", "is_admin"]
+    read = client.get(url, headers=headers).json()
+    assert (read["is_admin"], read["active"]) == (False, True)
+    changed = client.patch(url, json={"is_admin": True, "active": False}, headers=headers)
+    assert changed.status_code == 200, changed.text
+    assert (changed.json()["is_admin"], changed.json()["active"]) == (True, False)
+
+
 def test_another_organisations_person_is_forbidden_or_not_found(client, region):
     person = make_person(client, region.care_provider)
     response = client.get(

@@ -155,6 +155,20 @@ def test_patch_changes_url_events_and_active_and_honours_if_match(client):
     assert invalid_names(client.patch(path, json={"url": None}, headers=org.headers)) == {"url"}
 
 
+def test_an_endpoints_yes_no_of_another_json_type_is_400(client):
+    # As a case file's: pydantic's lax mode paused the endpoint for "active": "off" or 0.
+    org = make_org(client, "municipality")
+    endpoint = register(client, org)
+    path = f"/v1/webhooks/{endpoint['id']}"
+    for value in ("off", 0, "false"):
+        refused = client.patch(path, json={"active": value}, headers=org.headers)
+        assert invalid_names(refused) == {"active"}
+    assert client.get(path, headers=org.headers).json()["active"] is True
+    paused = client.patch(path, json={"active": False}, headers=org.headers)
+    assert paused.status_code == 200, paused.text
+    assert paused.json()["active"] is False
+
+
 def test_delete_removes_the_endpoint(client):
     org = make_org(client, "municipality")
     endpoint = register(client, org)
@@ -278,6 +292,22 @@ def test_a_rotation_with_hours_out_of_range_is_refused(client, hours):
         ]
         is None
     )
+
+
+def test_a_rotations_hours_of_another_json_type_are_400(client):
+    # As a case file's: pydantic's lax mode kept the replaced secret signing for "12" hours, or
+    # for one hour for `true`.
+    org = make_org(client, "municipality")
+    endpoint = register(client, org)
+    for hours in ("12", True, 12.0):
+        refused = rotate(client, org, endpoint["id"], body={"previous_secret_hours": hours})
+        assert invalid_names(refused) == {"previous_secret_hours"}
+    shown = client.get(f"/v1/webhooks/{endpoint['id']}", headers=org.headers).json()
+    assert shown["previous_secret_until"] is None
+    rotated = rotate(client, org, endpoint["id"], body={"previous_secret_hours": 12})
+    assert rotated.status_code == 200, rotated.text
+    until = datetime.fromisoformat(rotated.json()["previous_secret_until"])
+    assert timedelta(hours=11, minutes=59) < until - utcnow() <= timedelta(hours=12)
 
 
 def test_only_the_endpoints_organisation_rotates_its_secret(client):

@@ -418,7 +418,9 @@ class CaseStatusChange(ApiModel):
         "from dates and table decisions.",
     )
     status_reason: StatusReason | None = PField(
-        None, description="Required with `on_hold` and `withdrawn`."
+        None,
+        description="Required with `on_hold` and `withdrawn`; refused with `ready`, which keeps "
+        "no reason (400 `reason_misplaced`), and without `status` (400 `reason_without_status`).",
     )
     exit_date: Date | None = PField(
         None,

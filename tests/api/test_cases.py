@@ -6,7 +6,7 @@ import pytest
 
 from tests.api.helpers import assert_problem, invalid_names, me
 from tests.clock import iso
-from tests.conftest import case_body, create_case, make_org, make_table
+from tests.conftest import case_body, create_case, generated_contract, make_org, make_table
 
 
 def patch_case(client, org, case_id, body, **headers):
@@ -602,6 +602,13 @@ def test_a_reason_with_resume_is_400_not_dropped(client, small_region):
     assert response.json()["invalidParams"][0]["code"] == "reason_misplaced"
     stored = get_case(client, cp, case["id"])
     assert (stored["status"], stored["version"]) == ("on_hold", held.json()["version"])
+
+
+def test_the_contract_says_a_reason_is_refused_with_resume():
+    # It said "Required with `on_hold` and `withdrawn`" only, so a client sent one with `ready`.
+    described = generated_contract()["components"]["schemas"]["CaseUpdate"]["properties"]
+    description = described["status_reason"]["description"]
+    assert "refused with `ready`" in description and "`reason_misplaced`" in description
 
 
 def test_resume_after_hold_makes_the_case_ready_again(client, small_region):

@@ -201,9 +201,14 @@ class AgreementWrite(ApiModel):
         description="The care provider that gives the support (a member of the case's table)."
     )
     contact_frequency: ContactFrequency = PField(description="How often the supporter meets.")
-    starts_on: Date = PField(description="The day the aftercare starts.")
+    starts_on: Date = PField(
+        description="The day the aftercare starts (not before the move-in, at most 120 months "
+        "after it)."
+    )
     planned_end_on: Date | None = PField(
-        None, description="The day it is planned to end (not before `starts_on`); null: open."
+        None,
+        description="The day it is planned to end (not before `starts_on`, at most 120 months "
+        "after the move-in); null: open.",
     )
     action_signals: SignalList = PField(
         default_factory=list,

@@ -343,6 +343,31 @@ def _require_not_anonymised(session: Session, tenancy: Tenancy) -> None:
         )
 
 
+def _agreement_within_follow_up(
+    tenancy: Tenancy, data: AgreementWrite, stored: AftercareAgreement | None
+) -> None:
+    """400 for an agreement's day outside the tenancy's follow-up: a start before the move-in
+    (`date_before_move_in`; the aftercare is support after the move), a start or planned end
+    more than `MAX_TRANSFER_MONTHS` after it (`date_too_far_after_move_in`; the policy's last
+    checkpoint and omklap lie within those ten years). Only a new day: one stored before the
+    bound, sent back as read, is no change."""
+    latest = add_months(tenancy.moved_in, MAX_TRANSFER_MONTHS)
+    for name in ("starts_on", "planned_end_on"):
+        day = getattr(data, name)
+        if day is None or (stored is not None and day == getattr(stored, name)):
+            continue
+        if day < tenancy.moved_in:
+            raise Unprocessable(
+                name, f"before the move-in on {tenancy.moved_in}", "date_before_move_in"
+            )
+        if day > latest:
+            raise Unprocessable(
+                name,
+                f"more than {MAX_TRANSFER_MONTHS} months after the move-in (after {latest})",
+                "date_too_far_after_move_in",
+            )
+
+
 def put_agreement(
     session: Session,
     context: AccessContext,
@@ -357,13 +382,15 @@ def put_agreement(
     `If-None-Match` (412 when it names it, or is `*` and an agreement exists: a client that
     means to make the first one overwrites none made meanwhile); 409 `tenancy_ended` once the
     tenancy ended, 409 `case_anonymised` once retention anonymised the case. The supporting
-    organisation is a care provider at the case's table (400 `unknown_organisation`)."""
+    organisation is a care provider at the case's table (400 `unknown_organisation`); the days
+    lie within the follow-up (400, `_agreement_within_follow_up`)."""
     _require_care_provider(context, tenancy, "makes the aftercare agreement")
     tenancy = lock_one(session, tenancy)
     lifecycle.check(tenancy, TenancyEvent.record_checkpoint)
     _require_not_anonymised(session, tenancy)
     if data.planned_end_on is not None and data.planned_end_on < data.starts_on:
         raise Unprocessable("planned_end_on", "before starts_on", "end_before_start")
+    _agreement_within_follow_up(tenancy, data, session.get(AftercareAgreement, tenancy.case_id))
     supporter = session.exec(
         select(Organisation.id)
         .join(TableMember, col(TableMember.organisation_id) == col(Organisation.id))

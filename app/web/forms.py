@@ -49,7 +49,7 @@ FIELD_MESSAGES = {
     "invalid_range": "De einddatum ligt vóór de begindatum.",
     "range_too_long": "Kies een periode van hoogstens tien jaar.",
     "date_before_move_in": "De datum ligt vóór de verhuizing.",
-    "date_too_far_after_move_in": "Plan de omklap binnen tien jaar na de verhuizing.",
+    "date_too_far_after_move_in": "Kies een datum binnen tien jaar na de verhuizing.",
     "date_before_transfer": "De einddatum ligt vóór de omklap.",
     "date_before_checkpoint": "De einddatum ligt vóór een controle waarbij de cliënt er nog "
     "woonde.",

@@ -1,9 +1,12 @@
 """The tenancy a housing starts, the aftercare agreement, and the end of a tenancy."""
 
 import uuid
+from datetime import date, timedelta
 
 import time_machine
 
+from app.aftercare.models import AftercareAgreement
+from app.matching.ages import add_months
 from tests.aftercare.housing import house, record_visit
 from tests.api.helpers import assert_problem, invalid_names
 from tests.clock import iso
@@ -184,6 +187,61 @@ def test_an_agreement_takes_codes_and_an_end_after_its_start(client, region):
         url, json=agreement(region, support_organisation_id=region.corporation.id), headers=headers
     )
     assert invalid_names(outsider) == ["support_organisation_id"]
+
+
+def test_an_agreements_dates_lie_within_the_tenancys_follow_up(client, region):
+    """The aftercare is support after the move: its start is not before the move-in, and
+    neither its start nor its planned end lies more than the follow-up's ten years (the policy's
+    last checkpoint and omklap, 120 months) after it; a start in 1900 or an end in 2100 was
+    stored as the agreement. 400 naming the field."""
+    case = house(client, region, -40)
+    url = f"/v1/cases/{case['id']}/aftercare-agreement"
+    headers = region.care_provider.headers
+    moved_in = date.fromisoformat(iso(-40))
+    latest = add_months(moved_in, 120)
+    refused = {
+        ("starts_on", "date_before_move_in"): [moved_in - timedelta(days=1), date(1900, 1, 1)],
+        ("starts_on", "date_too_far_after_move_in"): [latest + timedelta(days=1)],
+        ("planned_end_on", "date_too_far_after_move_in"): [
+            latest + timedelta(days=1),
+            date(2100, 12, 31),
+        ],
+    }
+    for (name, code), days in refused.items():
+        for day in days:
+            body = {name: day.isoformat()}
+            if name == "starts_on" and day > moved_in:
+                body["planned_end_on"] = None
+            response = client.put(url, json=agreement(region, **body), headers=headers)
+            assert invalid_names(response) == [name], (name, day)
+            assert response.json()["invalidParams"][0]["code"] == code
+    assert_problem(client.get(url, headers=headers), 404)
+    edges = agreement(region, starts_on=moved_in.isoformat(), planned_end_on=latest.isoformat())
+    made = client.put(url, json=edges, headers=headers)
+    assert made.status_code == 201, made.text
+
+
+def test_an_agreements_day_stored_before_the_bound_sent_back_is_no_change(client, region, session):
+    """An agreement made before its days were bounded: a client PUTting back the days it read
+    (with the contact it changes) is not refused."""
+    case = house(client, region, -40)
+    url = f"/v1/cases/{case['id']}/aftercare-agreement"
+    headers = region.care_provider.headers
+    made = client.put(url, json=agreement(region), headers=headers)
+    assert made.status_code == 201, made.text
+    row = session.get(AftercareAgreement, uuid.UUID(case["id"]))
+    row.starts_on, row.planned_end_on = date(1900, 1, 1), date(2100, 12, 31)
+    session.add(row)
+    session.flush()
+    old = {"starts_on": "1900-01-01", "planned_end_on": "2100-12-31"}
+    changed = client.put(
+        url, json=agreement(region, contact_frequency="monthly", **old), headers=headers
+    )
+    assert changed.status_code == 200, changed.text
+    assert (changed.json()["starts_on"], changed.json()["contact_frequency"]) == (
+        "1900-01-01",
+        "monthly",
+    )
 
 
 def test_other_organisations_do_not_see_the_tenancy(client, region, other_region):

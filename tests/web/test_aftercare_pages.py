@@ -318,6 +318,25 @@ def test_invalid_agreement_input_answers_400_in_dutch(app, client, region, house
     assert missing.status_code == 404
 
 
+def test_an_agreement_outside_the_follow_up_is_refused_in_dutch(app, client, region, housed):
+    """The form's start before the move-in (200 days ago) or its end in 2100: 400 with the
+    field's Dutch message, nothing stored (both were stored as the agreement)."""
+    case_id, _ = housed
+    browser = signed_in(app, make_person(client, region.care_provider))
+    url = f"/dossiers/{case_id}/nazorg/afspraak"
+    base = AGREEMENT | {"organisatie": region.care_provider.id, "versie": "nieuw"}
+    page = browser.get(f"/dossiers/{case_id}/nazorg")
+    assert f'name="start" type="date" required value="{iso(-200)}" min="{iso(-200)}"' in page.text
+    early = post(browser, url, base | {"start": iso(-201)}, case_id)
+    assert early.status_code == 400 and "vóór de verhuizing" in early.text
+    late = post(browser, url, base | {"einde": "2100-12-31"}, case_id)
+    assert late.status_code == 400 and "binnen tien jaar na de verhuizing" in late.text
+    missing = client.get(
+        f"/v1/cases/{case_id}/aftercare-agreement", headers=region.care_provider.headers
+    )
+    assert missing.status_code == 404
+
+
 def test_a_viewer_reads_the_aftercare_but_records_nothing(app, client, region, housed):
     case_id, _ = housed
     browser = signed_in(app, make_person(client, region.care_provider, "viewer"))

@@ -77,7 +77,6 @@ def update_tenancy(
         session,
         context,
         found.tenancy,
-        found.viewer,
         payload,
         if_match,
         if_none_match=if_none_match,

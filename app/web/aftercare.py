@@ -75,7 +75,7 @@ def case_section(session: Session, web: Web, case_id: uuid.UUID) -> dict[str, An
     writer = web.role != PersonRole.viewer
     running = tenancy.status != TenancyStatus.ended
     anonymised = aftercare.is_anonymised(session, case_id)
-    keeps = viewer in (Viewer.care_provider, Viewer.corporation)
+    keeps = aftercare.keeps(tenancy, web.organisation.id)
     awaiting = tenancy.status == TenancyStatus.awaiting_transfer
     own = viewer == Viewer.care_provider
     table = session.get(OutflowTable, tenancy.table_id)
@@ -98,7 +98,7 @@ def case_section(session: Session, web: Web, case_id: uuid.UUID) -> dict[str, An
         "can_agree": writer and own and running and not anonymised,
         "can_check": writer and own and running,
         "can_plan": writer and keeps and awaiting,
-        "can_transfer": writer and viewer == Viewer.corporation and awaiting,
+        "can_transfer": writer and web.organisation.id == tenancy.corporation_id and awaiting,
         "can_end": writer and keeps and running,
         "open_months": [
             c["months"]

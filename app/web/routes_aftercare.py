@@ -284,8 +284,8 @@ def _update(
     body: dict[str, Any],
     notice: str,
 ) -> Response:
-    tenancy, viewer = _tenancy(session, web, case_id)
-    if viewer not in (Viewer.care_provider, Viewer.corporation):
+    tenancy, _ = _tenancy(session, web, case_id)
+    if not aftercare.keeps(tenancy, web.organisation.id):
         raise PageForbidden("De huur houden de zorgaanbieder en de corporatie bij.")
     if_match = _version(form)
     if if_match is None:
@@ -296,7 +296,7 @@ def _update(
         web,
         case_id,
         _read(TenancyUpdate, body),
-        lambda d: aftercare.update_tenancy(session, web.access(), tenancy, viewer, d, if_match),
+        lambda d: aftercare.update_tenancy(session, web.access(), tenancy, d, if_match),
         notice,
         lambda d: all(_same(getattr(tenancy, name), value) for name, value in _asked(d).items()),
     )

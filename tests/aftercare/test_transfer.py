@@ -10,6 +10,7 @@ from tests.aftercare.housing import house
 from tests.aftercare.test_follow_up import agenda, record
 from tests.api.helpers import assert_problem, invalid_names, plan_meeting
 from tests.clock import iso
+from tests.conftest import OPERATOR
 
 
 def patch(client, org, case_id, **body):
@@ -30,6 +31,31 @@ def test_only_the_corporation_records_the_transfer(client, region):
     case = house(client, region, -400, "intermediate_lease")
     response = patch(client, region.care_provider, case["id"], transferred_on=iso(-20))
     assert_problem(response, 403)
+
+
+def test_a_corporation_chairing_the_table_keeps_its_tenants_tenancy(client, region):
+    """A corporation may chair the table; it reads its tenant's tenancy in the chair's full
+    view, and still lets the dwelling: it plans and records the omklap and ends the tenancy
+    (403 'the care provider and the corporation keep the tenancy' as if only a reader). The
+    other corporation, not the landlord, keeps nothing of it."""
+    case = house(client, region, -400, "intermediate_lease")
+    other = house(client, region, -300, "intermediate_lease", corporation=region.other_corporation)
+    chaired = client.patch(
+        f"/v1/tables/{region.table_id}",
+        json={"chair_organisation_id": region.corporation.id},
+        headers=OPERATOR,
+    )
+    assert chaired.status_code == 200, chaired.text
+    planned = patch(client, region.corporation, case["id"], transfer_planned_on=iso(-30))
+    assert planned.status_code == 200, planned.text
+    assert planned.json()["view"] == "full"
+    moved = patch(client, region.corporation, case["id"], transferred_on=iso(-20))
+    assert moved.status_code == 200, moved.text
+    assert moved.json()["transfer"]["transferred_on"] == iso(-20)
+    ended = patch(client, region.corporation, case["id"], ended_on=iso(-1), end_reason="moved_on")
+    assert ended.status_code == 200, ended.text
+    assert ended.json()["status"] == "ended"
+    assert_problem(patch(client, region.corporation, other["id"], transferred_on=iso(-20)), 403)
 
 
 def test_no_transfer_while_conditions_are_open(client, region):

@@ -11,6 +11,7 @@ from app.aftercare.models import AftercareAgreement, Tenancy
 from app.web.formatting import dutch_date
 from tests.aftercare.housing import access_log, record_signals, record_visit
 from tests.clock import TODAY, iso
+from tests.conftest import OPERATOR
 from tests.web.conftest import csrf_of, make_person, signed_in
 
 AGREEMENT = {
@@ -149,6 +150,30 @@ def test_the_corporation_records_the_omklap_once_the_conditions_are_met(
     assert done.status_code == 303, done.text
     after = tenancy(client, region.chair, case_id)
     assert (after["status"], after["transfer"]["transferred_on"]) == ("running", iso(-1))
+
+
+def test_a_corporation_chairing_the_table_records_its_tenants_omklap(app, client, region, housed):
+    """The landlord chairing the table reads the full Nazorg section, and is offered and may
+    send the forms of the landlord (omklap, end) as at a table it does not chair (it was
+    shown none, and a form sent was a 403 page)."""
+    case_id, _ = housed
+    chaired = client.patch(
+        f"/v1/tables/{region.table_id}",
+        json={"chair_organisation_id": region.corporation.id},
+        headers=OPERATOR,
+    )
+    assert chaired.status_code == 200, chaired.text
+    browser = signed_in(app, make_person(client, region.corporation))
+    page = browser.get(f"/dossiers/{case_id}/nazorg").text
+    for form in ("Omklap plannen", "Omklap vastleggen", "Huur beëindigen"):
+        assert form in page
+    assert "Nazorgafspraak maken" not in page and "Controle vastleggen" not in page
+    done = post(
+        browser, f"/dossiers/{case_id}/nazorg/overdracht", {"versie": "1", "datum": iso(-1)},
+        case_id,
+    )  # fmt: skip
+    assert done.status_code == 303, done.text
+    assert tenancy(client, region.chair, case_id)["transfer"]["transferred_on"] == iso(-1)
 
 
 def test_a_care_provider_cannot_record_the_omklap(app, client, region, housed):

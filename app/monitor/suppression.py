@@ -81,6 +81,14 @@ with a hidden cell linked to it through equations. When no visible cell is left 
 a derivation, a derived cell whose rest is above PRIMARY_MAX is shown instead (its value follows
 anyway: showing it tells the reader nothing, and a cell another table decided, which it cannot
 hide, often pins one); only a derived small cell or small sum leaves hiding every cell.
+"Smallest" is by rest, the other organisations' people in the cell, never by the whole count:
+where the viewer knows its own part of every cell (a care provider), every choice then follows
+from the others' counts and the table's shape alone, so a viewer that adds, moves or closes its
+own cases between two answers finds the same cells hidden in both.
+Chosen by the whole count, a provider that registered a few cases in October saw the
+backlogs of February and September hidden, and those of June and October shown, where the
+answer before showed them the other way round; together the two answers gave a quarter's
+other exits, four of another provider's clients, that each answer hid.
 
 Pure: no database, no HTTP.
 """
@@ -379,6 +387,12 @@ def _suppress(
     def has_rest(cell: Hashable) -> bool:
         return values[cell] != lower.get(cell, 0)
 
+    # Complements are chosen by the other organisations' people they hold, never by the whole
+    # count: the viewer's own part is the one thing it can change between two answers (a case
+    # added, moved or closed), and a choice that followed it showed the same others' counts
+    # once one way and once another, which together gave away what each answer hid.
+    others = {c: (v or 0) - own.get(c, 0) for c, v in values.items()}
+
     def exposed() -> set[Hashable]:
         """Hidden cells with a rest that follow one by one, cheaply from the equations first."""
         found = {c for c in determined(hidden, equations) if has_rest(c)}
@@ -386,7 +400,7 @@ def _suppress(
         return found - unshown
 
     while True:
-        _close_single_hidden(hidden, hideable, values, lower, equations, unshown)
+        _close_single_hidden(hidden, hideable, values, others, lower, equations, unshown)
         groups = [{c} for c in sorted(exposed(), key=repr)]
         useful: Callable[[Hashable], bool] = lambda _: True  # noqa: E731
         sums = not groups
@@ -395,7 +409,7 @@ def _suppress(
             if not groups:
                 return hidden
             useful = lambda c: values[c] != own.get(c, 0)  # noqa: E731  # rest 0 breaks no sum
-        added = _complements(groups, hidden, hideable, values, equations, by_cell, useful)
+        added = _complements(groups, hidden, hideable, others, equations, by_cell, useful)
         if not added:  # nothing visible is left that could help
             # A cell that follows whatever is hidden, and whose rest is above PRIMARY_MAX (a
             # complement, or pinned by cells another table decided), reveals nothing by being
@@ -418,7 +432,7 @@ def _complements(
     groups: list[set[Hashable]],
     hidden: set[Hashable],
     hideable: set[Hashable],
-    values: Values,
+    others: Bounds,
     equations: Sequence[Equation],
     by_cell: dict[Hashable, list[int]],
     useful: Callable[[Hashable], bool],
@@ -434,7 +448,7 @@ def _complements(
         if touched & {number for cell in group for number in by_cell.get(cell, [])}:
             continue
         complement = _complement(
-            group, hidden | added, hideable, values, equations, by_cell, useful
+            group, hidden | added, hideable, others, equations, by_cell, useful
         )
         if complement is not None:
             added.add(complement)
@@ -446,13 +460,14 @@ def _close_single_hidden(
     hidden: set[Hashable],
     hideable: set[Hashable],
     values: Values,
+    others: Bounds,
     lower: Bounds,
     equations: Sequence[Equation],
     unshown: frozenset[Hashable],
 ) -> None:
     """While an equation has exactly one hidden cell, and that one has a rest and is shown
-    elsewhere, hide the visible cell that closes the most such equations at once (then the
-    smallest)."""
+    elsewhere, hide the visible cell that closes the most such equations at once (then the one
+    with the fewest `others`)."""
     while True:
         singles = []
         for equation in equations:
@@ -472,22 +487,22 @@ def _close_single_hidden(
                     reach[cell] = reach.get(cell, 0) + 1
         if not reach:
             return
-        hidden.add(min(reach, key=lambda c: (-reach[c], values[c], repr(c))))
+        hidden.add(min(reach, key=lambda c: (-reach[c], others[c], repr(c))))
 
 
 def _complement(
     group: set[Hashable],
     hidden: set[Hashable],
     hideable: set[Hashable],
-    values: Values,
+    others: Bounds,
     equations: Sequence[Equation],
     by_cell: dict[Hashable, list[int]],
     useful: Callable[[Hashable], bool],
 ) -> Hashable | None:
     """The visible cell to hide next to `group`: of the `useful` cells sharing an equation with
-    one of its cells, the smallest count (hiding a small cell costs the reader least), ties
-    broken by name for determinism. Without one there, the search widens to the hidden cells
-    linked to the group, one equation further each step."""
+    one of its cells, the one holding the fewest other organisations' people (`others`; hiding a
+    small cell costs the reader least), ties broken by name for determinism. Without one there,
+    the search widens to the hidden cells linked to the group, one equation further each step."""
     reached, frontier = set(group), set(group)
     while frontier:
         neighbours = {
@@ -498,7 +513,7 @@ def _complement(
         }
         candidates = {c for c in neighbours - hidden if c in hideable and useful(c)}
         if candidates:
-            return min(candidates, key=lambda c: (values[c], repr(c)))
+            return min(candidates, key=lambda c: (others[c], repr(c)))
         frontier = (neighbours & hidden) - reached
         reached |= frontier
     return None

@@ -202,3 +202,21 @@ def test_the_page_shows_a_median_wait_as_the_api_gives_it(app, client, region):
     assert page.status_code == 200, page.text
     totals = page.text.split('<th scope="row">totaal</th>', 1)[1].split("</tr>", 1)[0]
     assert '<td class="num">319,5</td>' in totals
+
+
+def test_the_page_shows_the_forecasts_monthly_pace_as_the_api_gives_it(app, client, region):
+    """Three cases became ready in the last twelve months: 0.25 a month in the API; the page
+    printed it with one decimal, rounded half to even to 0,2 (so 12 x 0,2 = 2,4 of the 3)."""
+    ensure_limits(client)
+    for ready in (iso(-100), iso(-200), iso(-300)):
+        create_case(client, region.care_provider, region.table_id, ready_since=ready)
+    api = client.get(
+        f"/v1/tables/{region.table_id}/monitor/forecast", headers=region.chair.headers
+    ).json()
+    assert api["monthly_new_ready"] == 0.25
+    chair = signed_in(app, make_person(client, region.chair, "chair"))
+
+    page = chair.get(f"/tafels/{region.table_id}/monitor")
+
+    assert page.status_code == 200, page.text
+    assert "<dt>Per maand nieuw klaar</dt><dd>0,25</dd>" in page.text

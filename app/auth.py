@@ -14,6 +14,7 @@ from sqlalchemy.orm import SessionTransaction
 
 from app.db import SessionDep, SettingsDep
 from app.organisations.models import ApiKey, Organisation, OrganisationKind
+from app.organisations.service import hold_key_writes, key_writes_lock
 from app.principal import KEY_PREFIX, hash_api_key
 from app.principal import Principal as Principal  # re-exported for the routes
 from app.problems import Forbidden, Unauthorized, Unprocessable
@@ -52,12 +53,16 @@ def authenticate(
     # Read on every request, revoked keys excluded: a revocation holds from its commit on. A
     # write holds the key's row FOR SHARE until it commits (`HELD_KEY`).
     writes = request.method not in SAFE_METHODS
+    key_hash = hash_api_key(token)
     connection = session.connection()
-    row = connection.execute(_live_key(writes), {"key_hash": hash_api_key(token)}).first()
+    lock = key_writes_lock(key_hash)
+    if writes:
+        hold_key_writes(connection, lock)
+    row = connection.execute(_live_key(writes), {"key_hash": key_hash}).first()
     if row is None:
         raise Unauthorized("Unknown or revoked API key.", invalid_token=True)
     key_id, last_used_at, organisation_id, kind = row
-    session.info[HELD_KEY] = key_id if writes else None
+    session.info[HELD_KEY] = (key_id, lock) if writes else None
     now = utcnow()
     resolution = timedelta(seconds=settings.key_last_used_resolution_seconds)
     if last_used_at is None or now - last_used_at >= resolution:
@@ -77,16 +82,17 @@ _ORGANISATIONS = table_of(Organisation)
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 HELD_KEY = "uitstroom_held_api_key"
-"""session.info: the organisation's key whose request writes (any method but GET, HEAD and
-OPTIONS), or None. Its row is held FOR SHARE (PostgreSQL) in every transaction of the request:
+"""session.info: the id and writes lock (`key_writes_lock`) of the organisation's key whose
+request writes (any method but GET, HEAD and OPTIONS), or None. Its writes lock is held shared
+(`hold_key_writes`) and its row FOR SHARE (PostgreSQL) in every transaction of the request:
 by `authenticate` in the first, by `_hold_key_again` in each one after a commit (a rate limit's
-token, `outside_transaction`). A revocation (`revoke_api_key` locks the row) so waits for the
-writes the key has under way, and a write whose transaction begins after a revocation committed
-is refused (401): without it a key being revoked still registered a webhook endpoint, rotated a
-webhook secret or made a person (a password its holder knows) after its revocation committed,
-which the organisation, looking after revoking it, did not see yet (tests/concurrency/
-test_key_races.py). SQLite runs one writer at a time; a request's later transaction there
-reads the key again just the same."""
+token, `outside_transaction`). A revocation (`revoke_api_key` takes the writes lock exclusive,
+then the row) so waits for the writes the key has under way, none starting meanwhile, and a
+write whose transaction begins after a revocation committed is refused (401): without it a key
+being revoked still registered a webhook endpoint, rotated a webhook secret or made a person (a
+password its holder knows) after its revocation committed, which the organisation, looking
+after revoking it, did not see yet (tests/concurrency/test_key_races.py). SQLite runs one
+writer at a time; a request's later transaction there reads the key again just the same."""
 
 
 @cache
@@ -118,9 +124,11 @@ def _hold_key_again(
 ) -> None:
     """A writing request's next transaction holds its key as its first did (`HELD_KEY`); a
     savepoint's holds it already (its transaction does)."""
-    key_id = session.info.get(HELD_KEY)
-    if key_id is None or transaction.nested:
+    held = session.info.get(HELD_KEY)
+    if held is None or transaction.nested:
         return
+    key_id, lock = held
+    hold_key_writes(connection, lock)
     if connection.execute(_held_key(), {"key_id": key_id}).first() is None:
         raise Unauthorized("Unknown or revoked API key.", invalid_token=True)
 

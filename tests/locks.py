@@ -10,7 +10,15 @@ from sqlmodel import Session
 
 def wait_until_a_session_waits_for_a_lock(engine: Engine, writer: threading.Thread) -> None:
     """PostgreSQL: until another backend of this database waits on a row lock, or `writer` has
-    ended without waiting (then the test's assertions on its outcome say what it did).
+    ended without waiting (then the test's assertions on its outcome say what it did)."""
+    wait_until_sessions_wait_for_locks(engine, writer, 1)
+
+
+def wait_until_sessions_wait_for_locks(
+    engine: Engine, writer: threading.Thread, count: int
+) -> None:
+    """PostgreSQL: until `count` other backends of this database wait on a lock, or `writer`
+    has ended without waiting.
 
     Each poll is its own transaction: PostgreSQL takes one snapshot of pg_stat_activity per
     transaction, so polling inside one transaction saw the activity of the first poll forever and
@@ -23,7 +31,7 @@ def wait_until_a_session_waits_for_a_lock(engine: Engine, writer: threading.Thre
         for _ in range(6000):
             seen = connection.execute(waiting).scalar_one()
             connection.rollback()  # ends the transaction and with it the activity snapshot
-            if seen or not writer.is_alive():
+            if seen >= count or not writer.is_alive():
                 return
             threading.Event().wait(0.01)
     raise AssertionError("the write never waited for a lock of the transaction held open")

@@ -2,8 +2,9 @@
 
 import uuid
 from collections.abc import Iterable
+from functools import cache
 
-from sqlalchemy import func, or_
+from sqlalchemy import BigInteger, Connection, Executable, bindparam, func, or_
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
@@ -190,10 +191,38 @@ def get_api_key(session: Session, organisation: Organisation, key_id: uuid.UUID)
 def revoke_api_key(session: Session, key: ApiKey) -> ApiKey:
     """Revoke the key now; a key revoked already keeps its first revocation time. The key's row
     is locked and read again first: a revocation that read it before another committed would
-    otherwise overwrite that one's time with its own."""
+    otherwise overwrite that one's time with its own. Before the row, the key's writes lock
+    (`hold_key_writes`): the writes under way end first, and none starts meanwhile."""
+    hold_key_writes(session.connection(), key_writes_lock(key.key_hash), exclusive=True)
     key = lock_one(session, key, no_key=True)
     if key.revoked_at is None:
         key.revoked_at = utcnow()
         session.add(key)
         session.flush()
     return key
+
+
+def key_writes_lock(key_hash: str) -> int:
+    """The advisory lock (PostgreSQL) of the key whose hash is `key_hash`: its first 64 bits."""
+    return int.from_bytes(bytes.fromhex(key_hash[:16]), "big", signed=True)
+
+
+def hold_key_writes(connection: Connection, lock: int, *, exclusive: bool = False) -> None:
+    """Take a key's writes lock (`key_writes_lock`) until the transaction ends: shared for each
+    transaction of a request that writes with the key (`app.auth.HELD_KEY`), exclusive for its
+    revocation. PostgreSQL only; SQLite runs one writer at a time.
+
+    The key's row lock alone (FOR SHARE against the revocation's FOR UPDATE) let a thief hold a
+    revocation off for as long as it kept one write under way: PostgreSQL lets a FOR SHARE join
+    a row's share holders ahead of a FOR UPDATE waiting for them, so every write started while
+    the revocation waited was one more to wait for. The lock manager queues a shared request
+    behind a waiting exclusive one: a write that starts while the revocation waits waits for its
+    commit, then finds the key revoked (401)."""
+    if connection.dialect.name == "postgresql":
+        connection.execute(_writes_lock_statement(exclusive), {"lock": lock})
+
+
+@cache
+def _writes_lock_statement(exclusive: bool) -> Executable:
+    take = func.pg_advisory_xact_lock if exclusive else func.pg_advisory_xact_lock_shared
+    return select(take(bindparam("lock", type_=BigInteger)))

@@ -2,6 +2,7 @@
 the time of the revocation that came first, and a key being revoked issues no new key, registers
 no webhook endpoint and rotates no webhook secret after its revocation committed."""
 
+import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
 
@@ -13,8 +14,8 @@ from sqlmodel import Session
 from app.principal import hash_api_key
 from tests.cli import run_cli
 from tests.concurrency.conftest import Client, Cluster, new_org
-from tests.conftest import Org
-from tests.locks import commit_after_it_waits
+from tests.conftest import OPERATOR, Org
+from tests.locks import commit_after_it_waits, wait_until_sessions_wait_for_locks
 
 pytestmark = pytest.mark.xdist_group("two_servers")
 
@@ -202,3 +203,64 @@ def test_a_key_revoked_while_it_rotates_a_webhook_secret_rotates_nothing(cluster
         ).scalar_one()
     assert cluster.journal.failures() == [], cluster.server_log()
     assert (answers, secret) == ([401], endpoint["secret"])
+
+
+def test_a_revocation_is_not_held_off_by_the_writes_its_key_starts_while_it_waits(
+    cluster: Cluster,
+):
+    """A thief keeping writes under way with a stolen key (each started while the one before
+    still runs) must not hold its revocation off: a write that starts while the revocation waits
+    for the writes under way waits behind it, and is refused (401) once it committed. Else the
+    revocation (the API's DELETE, `revoke-key`) waited as long as the thief kept one write
+    going, the key writing on unrevoked all the while: PostgreSQL lets a FOR SHARE join the
+    holders of a row's share lock ahead of a FOR UPDATE waiting for them."""
+    org = new_org(cluster, "care_provider")
+    owner = cluster.client(org, 0)
+    hook = {"url": "https://hooks.example.nl/in", "events": ["proposal.decided"]}
+    endpoints = [owner.post("/v1/webhooks", json=hook).json() for _ in range(2)]
+    key_id = owner.get("/v1/me").json()["api_key_id"]
+    owner.close()
+    answers: dict[str, int] = {}
+    steps: list[str] = []
+
+    def rotate(n: int) -> None:
+        thief = thief_of(cluster, org)
+        rotated = thief.post(f"/v1/webhooks/{endpoints[n]['id']}/secret-rotations")
+        answers[f"write {n}"] = rotated.status_code
+        thief.close()
+
+    def revoke() -> None:
+        operator = httpx.Client(base_url=cluster.bases[0], headers=OPERATOR, timeout=120)
+        revoked = operator.delete(f"/v1/organizations/{org.id}/api-keys/{key_id}")
+        answers["revocation"] = revoked.status_code
+        steps.append("revoked")
+        operator.close()
+
+    holding_endpoint = "SELECT id FROM webhook_endpoints WHERE id = :e FOR UPDATE"
+    with Session(cluster.engine) as first, Session(cluster.engine) as second:
+        first.connection().execute(text(holding_endpoint), {"e": endpoints[0]["id"]})
+        second.connection().execute(text(holding_endpoint), {"e": endpoints[1]["id"]})
+        threads = [
+            threading.Thread(target=rotate, args=(0,)),  # under way, waits for `first`
+            threading.Thread(target=revoke),  # waits for write 0
+            threading.Thread(target=rotate, args=(1,)),  # starts while the revocation waits
+        ]
+        for waiting, thread in enumerate(threads, start=1):
+            thread.start()
+            wait_until_sessions_wait_for_locks(cluster.engine, thread, waiting)
+        first.commit()  # write 0 ends; the revocation must not wait for write 1 as well
+        threads[1].join(timeout=60)
+        steps.append("write 1 let go")
+        second.commit()
+        for thread in threads:
+            thread.join(timeout=120)
+    with cluster.engine.connect() as connection:
+        secret = connection.execute(
+            text("SELECT secret FROM webhook_endpoints WHERE id = :e"), {"e": endpoints[1]["id"]}
+        ).scalar_one()
+    assert cluster.journal.failures() == [], cluster.server_log()
+    assert (steps, answers, secret) == (
+        ["revoked", "write 1 let go"],
+        {"write 0": 200, "revocation": 204, "write 1": 401},
+        endpoints[1]["secret"],
+    )

@@ -16,7 +16,7 @@ from sqlalchemy.sql.selectable import NamedFromClause
 from sqlmodel import Session
 
 from app.cases.models import Case, CaseStatus, CaseTransition, effective_status
-from app.ids import unlinked_uuid7s, uuid7
+from app.ids import uuid7
 from app.lifecycle import ILLEGAL, Refusal, StateMachine
 from app.sqltypes import table_of, utcnow
 from app.timeutil import today
@@ -137,14 +137,15 @@ def fire(
     exit_date: date | None = None,
     parked_until: date | None = None,
     on: date | None = None,
-    at: datetime | None = None,
+    at: tuple[datetime, uuid.UUID] | None = None,
 ) -> bool:
     """Apply `event` to the case (409 when its state refuses it) and record the transition.
 
     `reason` goes with hold and withdraw; `exit_date` with withdraw (default today) and house;
     `parked_until` with release (the decline's parking); `at`: the moment the transition and
-    the case's `updated_at` record (default now; a publication gives all its cases one), the
-    transition's id then of that moment with random bits of its own (`unlinked_uuid7s`).
+    the case's `updated_at` record, and the transition's id (default now and a new id; a
+    publication gives all its cases one moment, and ids of it made in one `unlinked_uuid7s`
+    call: made a call each, they counted on from one another in the order of the calls).
     Returns whether the status changed; an event that changes nothing (holding a held case)
     leaves the case as it is.
     """
@@ -169,7 +170,7 @@ def fire(
         case.exit_date = exit_date or today()
     after = effective_status(case.status, case.ready_since, parked_until=case.parked_until)
     if at is not None:
-        case.updated_at = at  # else the ORM's onupdate stamps it when it writes the row
+        case.updated_at = at[0]  # else the ORM's onupdate stamps it when it writes the row
     reason = reason if event in (CaseEvent.hold, CaseEvent.withdraw) else None
     _add_transition(session, case, before, after, reason, actor, api_key, at)
     return True
@@ -198,14 +199,14 @@ def _add_transition(
     reason: str | None,
     actor: uuid.UUID,
     api_key: uuid.UUID | None,
-    at: datetime | None = None,
+    at: tuple[datetime, uuid.UUID] | None = None,
 ) -> None:
     """Stage the case and its transition `before` -> `after`; `at` as in `fire`."""
     session.add(case)
     session.add(
         CaseTransition(
-            **({} if at is None else {"id": unlinked_uuid7s(1, at)[0]}),
-            at=at or utcnow(),
+            **({} if at is None else {"id": at[1]}),
+            at=utcnow() if at is None else at[0],
             case_id=case.id,
             from_status=before,
             to_status=after,

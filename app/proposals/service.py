@@ -643,11 +643,14 @@ def create_from_agenda(
     # otherwise tell a corporation or care provider how the table ranked its proposals. The
     # ids are of that moment with random bits each (`unlinked_uuid7s`, in no order): ids made
     # one after another count on from the last, so the distance between two of a viewer's
-    # own counted the proposals made between them.
+    # own counted the proposals made between them. The cases' status changes take theirs in
+    # the same call: a call each counted on from the last call's ids, in dwelling order.
     made_at = utcnow()
     items = sorted(zip(document["proposals"], pairs, strict=True), key=lambda item: str(item[1][1]))
-    ids = unlinked_uuid7s(len(items), made_at)
-    for proposal_id, (item, (case_id, vacancy_id)) in zip(ids, items, strict=True):
+    ids = unlinked_uuid7s(2 * len(items), made_at)
+    changes = ids[len(items) :]
+    for n, (item, (case_id, vacancy_id)) in enumerate(items):
+        proposal_id = ids[n]
         case, vacancy = cases[case_id], vacancies[vacancy_id]
         proposal = Proposal(
             id=proposal_id,
@@ -670,7 +673,13 @@ def create_from_agenda(
         # by id at the flush), the gaps between a viewer's own cases or dwellings counted
         # the other proposals written between them.
         case_lifecycle.fire(
-            session, case, CaseEvent.propose, actor=actor, api_key=key, on=meeting.date, at=made_at
+            session,
+            case,
+            CaseEvent.propose,
+            actor=actor,
+            api_key=key,
+            on=meeting.date,
+            at=(made_at, changes[n]),
         )
         vacancy_lifecycle.fire(session, vacancy, VacancyEvent.propose, at=made_at)
         created.append(proposal)

@@ -122,11 +122,9 @@ def random_bits(some_id: str) -> tuple[int, int]:
     return value >> 80, ((value >> 64) & 0xFFF) << 62 | value & ((1 << 62) - 1)
 
 
-def test_a_publications_ids_do_not_count_the_proposals_between_a_viewers_own(client, region):
-    """Ids made one after another in one millisecond count on from the last by a random step of
-    at most 2**32, so the distance between two of a care provider's own proposals (or status
-    changes) counted the other proposals made between them. Each id of a publication has random
-    bits of its own: two of them lie that close only by a chance of about 2**-37."""
+def publish_eight(client, region) -> tuple[list[str], list[str]]:
+    """Eight proposals published (four cases of each care provider, four dwellings of each
+    corporation); their ids and their cases' changes to `proposed`, in the proposals' order."""
     for provider in (region.care_provider, region.other_care_provider):
         for _ in range(4):
             create_case(client, provider, region.table_id, ready_since=iso(-400))
@@ -147,8 +145,29 @@ def test_a_publications_ids_do_not_count_the_proposals_between_a_viewers_own(cli
             f"/v1/cases/{p['case_id']}/transitions", headers=region.chair.headers
         ).json()["items"]
         transitions += [t["id"] for t in listed if t["to_status"] == "proposed"]
-    for ids in ([p["id"] for p in proposals], transitions):
+    return [p["id"] for p in proposals], transitions
+
+
+def test_a_publications_ids_do_not_count_the_proposals_between_a_viewers_own(client, region):
+    """Ids made one after another in one millisecond count on from the last by a random step of
+    at most 2**32, so the distance between two of a care provider's own proposals (or status
+    changes) counted the other proposals made between them. Each id of a publication has random
+    bits of its own: two of them lie that close only by a chance of about 2**-37."""
+    for ids in publish_eight(client, region):
         assert len(ids) == 8
         bits = sorted(random_bits(i) for i in ids)
         for (ms, low), (next_ms, high) in itertools.pairwise(bits):
             assert ms != next_ms or high - low > 2**33, "ids counted on from one another"
+
+
+def test_a_publications_status_changes_take_ids_of_its_moment_not_one_after_another(client, region):
+    """Each case's change to `proposed` took its id in a call of its own, and each call starts
+    after the last id the process made (`unlinked_uuid7s`): the ids followed the dwelling order,
+    each a random step of at most 2**72 after the one before, so the distance between two of a
+    care provider's own counted the proposals made between them (about one such step each).
+    Made in one call, as the proposals' ids, all lie within 2**72 of the first (one call's
+    window; counted on, eight ids lie so close by a chance of 1 in 5040)."""
+    proposals, transitions = publish_eight(client, region)
+    for ids in (proposals, transitions):
+        values = [ms << 74 | bits for ms, bits in map(random_bits, ids)]
+        assert max(values) - min(values) < 2**72, "ids counted on from one another"

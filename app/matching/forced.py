@@ -192,18 +192,23 @@ class ForcedOptimum:
         best = np.maximum.reduceat(np.minimum(self.reduced[position], 0.0), starts)
         return np.floor(self.bound + best + SLACK).astype(np.int64)
 
-    def complex_prices(self, duals: np.ndarray | None = None) -> tuple[np.ndarray, float]:
+    def complex_prices(
+        self, duals: np.ndarray | None = None, neighbourhoods: bool = False
+    ) -> tuple[np.ndarray, float]:
         """Per complex the score phase's dual of its cap (micro-points per dwelling used, at
         least 0; 0 for complexes without a row) and the count row's dual: the multipliers of
         `unhoused._lagrangian_bounds`. `duals`: those of a re-solve (`shared_duals`) instead of
-        the proposal's own."""
+        the proposal's own. `neighbourhoods`: per neighbourhood instead."""
         problem, relaxation = self.problem, self.score_lp
         first = problem.n_cases + problem.n_dwellings
+        size = len(problem.complex_room)
+        if neighbourhoods:
+            first, size = first + size, len(problem.neighbourhood_room)
         rows = relaxation.global_rows
-        is_complex = (rows >= first) & (rows < first + len(problem.complex_room))
-        prices = np.zeros(len(problem.complex_room))
+        is_cap = (rows >= first) & (rows < first + size)
+        prices = np.zeros(size)
         duals = self.duals if duals is None else duals
-        prices[rows[is_complex] - first] = np.maximum(duals[: len(rows)], 0.0)[is_complex]
+        prices[rows[is_cap] - first] = np.maximum(duals[: len(rows)], 0.0)[is_cap]
         assert relaxation.count_row is not None
         return prices, float(duals[relaxation.count_row])
 

@@ -38,8 +38,11 @@ reach gets the LP re-solved with the case forced in. Each such re-solve serves t
 it too: its duals bound every case at once (`ForcedOptimum.shared_bounds`), and when no variant
 reached its alternative, the restriction to that alternative's split joins the exact variants
 (`_split_variant`). The priced flow's own solution is a witness where it keeps the caps
-(`_priced_witness`). Where variants were at hand but a case is left unsettled by them (the
-split search keeps only leaves housing as many, some relaxed, so a case whose every
+(`_priced_witness`); so is the proposal round one cycle of a second priced flow, in which the
+complexes keep their caps and the neighbourhoods crossing them are priced instead
+(`_neighbourhood_bounds`: a few full complexes over many neighbourhoods). Where variants were
+at hand but a case is left unsettled by them (the split search keeps only leaves housing as
+many, some relaxed, so a case whose every
 alternative houses fewer, or whose relaxed value breaks a cap, was settled pair by pair: half
 of the 60-200 x 25-80 tables with scattered complexes went past the default re-solve limit),
 the same linear programs are built at that case and settle it and the cases after it. Cases
@@ -59,6 +62,7 @@ from app.matching.solver import (
     Assignment,
     AssignmentProblem,
     CapacityTree,
+    _overlaps,
     _solve_blockers,
     _Straddler,
     _straddlers,
@@ -442,28 +446,91 @@ def _lagrangian_bounds(
     prices, count_dual = forced.complex_prices(duals)
     # Scores are scaled so the rounded multipliers lose less than a point in the bound.
     prices = np.rint(prices * LAGRANGE_SCALE).astype(np.int64)
-    mu = int(np.rint(count_dual * LAGRANGE_SCALE))
     split = relaxed.complex_of >= len(problem.complex_room)
     price = np.where(split, prices[problem.complex_of], 0)
     straddling = np.unique(problem.complex_of[split])
-    constant = int((prices[straddling] * problem.complex_room[straddling]).sum()) + mu * housed
-    score = problem.edge_score * LAGRANGE_SCALE - price[problem.edge_dwelling] - mu
-    priced = AssignmentProblem(
-        problem.n_cases,
-        problem.n_dwellings,
-        problem.edge_case,
-        problem.edge_dwelling,
-        score,
-        relaxed.complex_of,
-        relaxed.neighbourhood_of,
-        relaxed.complex_room,
-        relaxed.neighbourhood_room,
+    constant = int((prices[straddling] * problem.complex_room[straddling]).sum())
+    return _priced_flow(
+        problem, relaxed, price, constant, count_dual, housed, edges, active, candidates, starts
     )
+
+
+def _neighbourhood_bounds(
+    problem: AssignmentProblem,
+    forced: ForcedOptimum,
+    proposal: np.ndarray,
+    edges: np.ndarray,
+    active: np.ndarray,
+    candidates: np.ndarray,
+    starts: np.ndarray,
+) -> _Priced | None:
+    """As `_lagrangian_bounds`, with the other side of the crossing caps priced: every
+    neighbourhood that crosses a binding complex loses its cap (the complexes keep theirs, so
+    the caps nest) and pays its dual instead. `proposal`: the proposal's edges, the priced flow's
+    solution where it is one of its optima (then each witness is the proposal changed round one
+    cycle).
+
+    Why: with a few large complexes over many neighbourhoods (five complex refs per
+    corporation), the complexes are full and few neighbourhoods bind: pricing the complexes
+    left every witness breaking a complex's cap (none settled at 300 x 150, 18 re-solves with
+    a split variant each), where pricing the neighbourhoods settles 187 of 200 cases."""
+    *_, pair_hood, how = _overlaps(problem, active)
+    crossing = np.zeros(len(problem.neighbourhood_room), dtype=bool)
+    crossing[pair_hood[how == 0]] = True
+    if not crossing.any():
+        return None
+    prices, count_dual = forced.complex_prices(neighbourhoods=True)
+    prices = np.where(crossing, np.rint(prices * LAGRANGE_SCALE), 0).astype(np.int64)
+    price = prices[problem.neighbourhood_of]
+    constant = int((prices * problem.neighbourhood_room).sum())
+    lifted = np.bincount(problem.neighbourhood_of, minlength=len(problem.neighbourhood_room))
+    relaxed = replace(
+        problem,
+        neighbourhood_room=np.where(crossing, lifted, problem.neighbourhood_room),
+    )
+    return _priced_flow(
+        problem,
+        relaxed,
+        price,
+        constant,
+        count_dual,
+        len(proposal),
+        edges,
+        active,
+        candidates,
+        starts,
+        proposal,
+    )
+
+
+def _priced_flow(
+    problem: AssignmentProblem,
+    relaxed: AssignmentProblem,
+    price: np.ndarray,
+    constant: int,
+    count_dual: float,
+    housed: int,
+    edges: np.ndarray,
+    active: np.ndarray,
+    candidates: np.ndarray,
+    starts: np.ndarray,
+    proposal: np.ndarray | None = None,
+) -> _Priced | None:
+    """The bounds of `_lagrangian_bounds` from `relaxed` (its caps nested) with `price` per
+    dwelling (the multipliers of the caps it lifts, scaled) and `constant` (their rooms times
+    them, scaled). `proposal`: edges to take as the priced flow's solution when they are worth
+    as much as the optimum it finds."""
+    mu = int(np.rint(count_dual * LAGRANGE_SCALE))
+    constant += mu * housed
+    score = problem.edge_score * LAGRANGE_SCALE - price[problem.edge_dwelling] - mu
+    priced = replace(relaxed, edge_score=score)
     tree = capacity_tree(priced, active)
-    assert tree is not None, "cutting every straddler into parts nests the caps"
+    assert tree is not None, "the relaxed caps nest"
     solution = _solve_blockers(priced, edges, tree, len(edges), weighted=True)
     if solution is None:
         return None
+    if proposal is not None and int(score[proposal].sum()) == int(score[solution].sum()):
+        solution = proposal
     src, dst, cost, size = _arcs_to_source(priced, edges, solution, tree, active)
     try:
         dist, next_hop = distances_to_source(
@@ -629,7 +696,7 @@ def best_alternatives(
     ]
     variants = [v for v in found if v is not None] if found and None not in found else []
     bounds = None
-    priced = None
+    priced = hooded = None
     if forced is not None:
         bounds = forced.score_bounds(candidates, starts)
         priced = _lagrangian_bounds(
@@ -637,6 +704,11 @@ def best_alternatives(
         )
         if priced is not None:
             bounds = np.minimum(bounds, priced.bounds)
+        hooded = _neighbourhood_bounds(
+            problem, forced, assignment.edges, edges, active, candidates, starts
+        )
+        if hooded is not None:
+            bounds = np.minimum(bounds, hooded.bounds)
         bounds = np.minimum(bounds, forced.shared_bounds(candidates, starts))
     result: list[BestAlternative] = []
     resolves = exact = 0
@@ -665,13 +737,14 @@ def best_alternatives(
                 dwelling = int(problem.edge_dwelling[edge])
                 settled = BestAlternative(case, dwelling, edge, assignment.count, reached, moves)
                 break
-        if settled is None and priced is not None and bound != NONE:
-            witness = _priced_witness(problem, priced, k, assignment.count, bound)
-            if witness is not None:
-                pairs, edge, total = witness
-                moves = moves_between(proposal, pairs)
-                dwelling = int(problem.edge_dwelling[edge])
-                settled = BestAlternative(case, dwelling, edge, assignment.count, total, moves)
+        for flow in (priced, hooded):
+            if settled is None and flow is not None and bound != NONE:
+                witness = _priced_witness(problem, flow, k, assignment.count, bound)
+                if witness is not None:
+                    pairs, edge, total = witness
+                    moves = moves_between(proposal, pairs)
+                    dwelling = int(problem.edge_dwelling[edge])
+                    settled = BestAlternative(case, dwelling, edge, assignment.count, total, moves)
         if settled is None and lazy:
             lazy = False
             try:

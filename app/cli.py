@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from sqlmodel import Session, select
 
-from app.settings import Settings, get_settings
+from app.settings import Settings, forwarded_allow_ips, get_settings
 
 if TYPE_CHECKING:
     import uvicorn
@@ -572,6 +572,15 @@ def a_worker_count(text: str) -> int:
     return int(text)
 
 
+def a_proxy_list(text: str) -> str:
+    """`serve --forwarded-allow-ips`: as `UITSTROOM_FORWARDED_ALLOW_IPS`, refused by argparse
+    (usage, exit status 2) when an item is no IP address or network."""
+    try:
+        return forwarded_allow_ips(text, "it")
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="uitstroomtafel", description=__doc__)
     parser.add_argument(
@@ -603,6 +612,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument(
         "--forwarded-allow-ips",
+        type=a_proxy_list,
         help="the proxies trusted for --proxy-headers, comma-separated "
         "(UITSTROOM_FORWARDED_ALLOW_IPS, default 127.0.0.1)",
     )

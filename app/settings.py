@@ -1,8 +1,9 @@
 """Runtime configuration from the environment (prefix UITSTROOM_) or a .env file."""
 
+import re
 from functools import lru_cache
 
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import Field, SecretStr, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from app.database import REQUEST_SLOTS, REQUEST_SLOTS_MOST
@@ -222,18 +223,62 @@ class Settings(BaseSettings):
     def _public_url_a_link_can_start_with(cls, value: str) -> str:
         """The mails' links are this address plus a path: refused at start when they would
         lead nowhere (no scheme or host) or lose the path (a query or fragment)."""
-        from urllib.parse import urlsplit
-
-        try:  # an unparseable address (`http://[::1`) is as wrong as one without a host
-            parts = urlsplit(value)
-            usable = parts.scheme in ("http", "https") and bool(parts.hostname)
-        except ValueError:
-            usable = False
-        if not usable or parts.query or parts.fragment:
+        if not _web_address(value, path_only=True):
             raise ValueError(
                 "UITSTROOM_PUBLIC_URL must be the http:// or https:// address people reach the "
                 "pages at, such as https://tafel.example.nl (a path is allowed; no query or "
                 "fragment): the links in the mails start with it"
+            )
+        return value
+
+    @field_validator("contact_email", "contact_url")
+    @classmethod
+    def _contact_a_partner_can_use(cls, value: str, info: ValidationInfo) -> str:
+        """`info.contact` of the served contract: an e-mail address and a URL by the OpenAPI
+        specification, which a partner's tooling validates and a partner writes to or opens."""
+        if info.field_name == "contact_email" and not CONTACT_EMAIL.fullmatch(value):
+            raise ValueError(
+                "UITSTROOM_CONTACT_EMAIL must be one e-mail address, such as "
+                "uitstroomtafel@gemeente.nl: it is the contact of the API's contract"
+            )
+        if info.field_name == "contact_url" and not _web_address(value):
+            raise ValueError(
+                "UITSTROOM_CONTACT_URL must be the http:// or https:// address of the contact's "
+                "web page, such as https://gemeente.nl/uitstroomtafel: it is the contact of the "
+                "API's contract"
+            )
+        return value
+
+    @field_validator("forwarded_allow_ips")
+    @classmethod
+    def _forwarded_allow_ips_addresses(cls, value: str) -> str:
+        return forwarded_allow_ips(value, "UITSTROOM_FORWARDED_ALLOW_IPS")
+
+    @field_validator("mail_from")
+    @classmethod
+    def _mail_from_one_address(cls, value: str) -> str:
+        """The mails' From header, and the envelope sender the SMTP server is given: refused at
+        start when it is no single address, rather than every mail refused (or sent from an
+        address no server delivers) with the reason in the log only."""
+        from email.message import EmailMessage
+
+        mail = EmailMessage()
+        try:
+            mail["From"] = value  # as `app.mail.compose` writes it
+            header = mail["From"]
+            addresses = header.addresses
+            usable = (
+                not header.defects
+                and len(addresses) == 1
+                and bool(addresses[0].username)
+                and bool(addresses[0].domain)
+            )
+        except (ValueError, TypeError, IndexError):  # a new line, or nothing parseable
+            usable = False
+        if not usable:
+            raise ValueError(
+                "UITSTROOM_MAIL_FROM must be one e-mail address, with or without a name, such "
+                "as 'Uitstroomtafel <noreply@gemeente.nl>': the mails are sent from it"
             )
         return value
 
@@ -285,6 +330,48 @@ class Settings(BaseSettings):
                 "UITSTROOM_MAX_BODY_BYTES: an import file is sent in a request body"
             )
         return self
+
+
+# One address: one @, a dot after it, nothing a header reads as structure or blank.
+_EMAIL_PART = r'[^@\s<>(),;:\\\[\]"]+'
+CONTACT_EMAIL = re.compile(rf"{_EMAIL_PART}@{_EMAIL_PART}\.{_EMAIL_PART}")
+
+
+def _web_address(value: str, *, path_only: bool = False) -> bool:
+    """`value` is an http(s) address with a host (`path_only`: and no query or fragment)."""
+    from urllib.parse import urlsplit
+
+    try:  # an unparseable address (`http://[::1`) is as wrong as one without a host
+        parts = urlsplit(value)
+        usable = parts.scheme in ("http", "https") and bool(parts.hostname)
+    except ValueError:
+        return False
+    return usable and not (path_only and (parts.query or parts.fragment))
+
+
+def forwarded_allow_ips(value: str, name: str) -> str:
+    """The proxies whose forwarded headers count: comma-separated IP addresses or networks, or
+    `*` alone (any). uvicorn takes any other text as a literal no TCP peer matches, so a host
+    name, `10.0.0.1/8` (host bits set) or a typo trusted nobody and the sign-in lock-out counted
+    the proxy's address for every client, without a word; refused here, naming `name`."""
+    import ipaddress
+
+    items = [item.strip() for item in value.split(",") if item.strip()]
+    if items == ["*"]:
+        return "*"
+    wrong = []
+    for item in items:
+        try:
+            ipaddress.ip_network(item) if "/" in item else ipaddress.ip_address(item)
+        except ValueError:
+            wrong.append(item)
+    if wrong or not items:
+        said = f": {', '.join(map(repr, wrong))} is not one" if wrong else ""
+        raise ValueError(
+            f"{name} must be the proxies' IP addresses or networks, comma-separated, such as "
+            f"127.0.0.1,10.0.0.0/8 (a network without host bits), or * for any{said}"
+        )
+    return ",".join(items)
 
 
 @lru_cache

@@ -54,6 +54,70 @@ def test_a_public_url_with_or_without_a_path_is_taken_as_given(url):
     assert Settings(public_url=url).public_url == url
 
 
+@pytest.mark.parametrize(
+    ("setting", "value"),
+    [
+        ("contact_email", "abc"),
+        ("contact_email", "Uitstroomtafel <tafel@gemeente.nl>"),
+        ("contact_email", "tafel@gemeente"),
+        ("contact_url", "abc"),
+        ("contact_url", "gemeente.nl/uitstroomtafel"),
+        ("contact_url", "mailto:tafel@gemeente.nl"),
+        ("forwarded_allow_ips", "abc"),
+        ("forwarded_allow_ips", "proxy.internal"),
+        ("forwarded_allow_ips", "10.0.0.1/8"),
+        ("forwarded_allow_ips", "127.0.0.1,*"),
+        ("forwarded_allow_ips", "[::1]"),
+        ("forwarded_allow_ips", ""),
+        ("mail_from", "abc"),
+        ("mail_from", "Uitstroomtafel"),
+        ("mail_from", "noreply@"),
+        ("mail_from", "a@gemeente.nl, b@gemeente.nl"),
+        ("mail_from", "noreply@gemeente.nl\nBcc: iedereen@example.org"),
+        ("mail_from", ""),
+    ],
+)
+def test_a_contact_proxy_or_sender_address_that_is_none_is_refused_naming_its_variable(
+    setting, value
+):
+    # Taken unchecked: the served contract named 'abc' as its contact's e-mail address or web
+    # page; a proxy list of 'abc' (or a host name, or a network with host bits) trusted no
+    # proxy without a word, so the sign-in lock-out counted the proxy's address for everyone;
+    # a From of 'abc' had every mail refused by the SMTP server, said only in the log.
+    with pytest.raises(ValidationError) as refused:
+        Settings(**{setting: value})
+    said = str(refused.value)
+    assert f"UITSTROOM_{setting.upper()} must be" in said
+    assert "Input should" not in said
+
+
+@pytest.mark.parametrize(
+    ("setting", "value", "taken"),
+    [
+        ("contact_email", "uitstroomtafel@gemeente.nl", None),
+        ("contact_url", "https://gemeente.nl/uitstroomtafel?taal=nl", None),
+        ("forwarded_allow_ips", "127.0.0.1", None),
+        ("forwarded_allow_ips", " 10.0.0.0/8, ::1 ,192.0.2.7", "10.0.0.0/8,::1,192.0.2.7"),
+        ("forwarded_allow_ips", "*", None),
+        ("mail_from", "Uitstroomtafel Eemland <noreply@gemeente.nl>", None),
+        ("mail_from", "noreply@gemeente.nl", None),
+        ("mail_from", '"Tafel, Eemland" <noreply@gemeente.nl>', None),
+    ],
+)
+def test_a_contact_proxy_or_sender_address_is_taken(setting, value, taken):
+    assert getattr(Settings(**{setting: value}), setting) == (taken or value)
+
+
+def test_serve_refuses_a_forwarded_allow_ips_argument_that_is_no_address(tmp_path, capsys):
+    database = tmp_path / "x.db"
+    with pytest.raises(SystemExit) as refused:
+        run_cli(f"sqlite:///{database}", "serve", "--forwarded-allow-ips", "proxy.internal")
+    assert refused.value.code == 2
+    error = capsys.readouterr().err.strip().splitlines()[-1]
+    assert "--forwarded-allow-ips" in error and "'proxy.internal' is not one" in error
+    assert not database.exists()
+
+
 def test_migrate_with_a_malformed_database_url_says_so_in_one_line(tmp_path):
     env = clock_env({**os.environ, "UITSTROOM_DATABASE_URL": "uitstroom.db"})
     result = subprocess.run(
@@ -77,6 +141,12 @@ def test_migrate_with_a_malformed_database_url_says_so_in_one_line(tmp_path):
             {"UITSTROOM_SESSION_COOKIE_SECURE": "nee"},
             "Invalid configuration: UITSTROOM_SESSION_COOKIE_SECURE: Input should be a valid "
             "boolean, unable to interpret input",
+        ),
+        (
+            {"UITSTROOM_MAIL_FROM": "abc"},
+            "Invalid configuration: UITSTROOM_MAIL_FROM must be one e-mail address, with or "
+            "without a name, such as 'Uitstroomtafel <noreply@gemeente.nl>': the mails are "
+            "sent from it",
         ),
         (
             {"UITSTROOM_SMTP_USERNAME": "tafel", "UITSTROOM_SMTP_STARTTLS": "false"},

@@ -197,11 +197,8 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> None:
         engine = build_engine(settings.database_url)
         try:
             if args.demo:
-                from app.demo import load_demo
-
                 with Session(engine, expire_on_commit=False) as session:
-                    load_demo(session, out=sys.stdout)
-                    session.commit()
+                    load_demo_shown(session)
             # Migrated above, once: the app must not do it again when it starts.
             settings = settings.model_copy(update={"migrate_on_start": False})
             print(where(args.host, port), flush=True)
@@ -301,9 +298,19 @@ def cmd_migrate(args: argparse.Namespace, settings: Settings) -> None:
         print(f"{args.grant_to} may now run the service (and cannot rewrite the access log).")
 
 
-def cmd_demo(_: argparse.Namespace, settings: Settings) -> None:
+def load_demo_shown(session: Session) -> None:
+    """Load the demo region in `session`, print its keys and passwords, and commit only once
+    they are written: a standard output closed before (`uitstroomtafel demo | head`) raises
+    BrokenPipeError at the flush, and nothing is loaded (an earlier run's keys stay valid)
+    rather than keys committed that nobody saw. `main` says so in one line."""
     from app.demo import load_demo
 
+    load_demo(session, out=sys.stdout)
+    sys.stdout.flush()
+    session.commit()
+
+
+def cmd_demo(_: argparse.Namespace, settings: Settings) -> None:
     created = new_sqlite_file(settings.database_url)
     if created is not None:  # from another folder than serve's: keys the server does not know
         print(
@@ -312,8 +319,7 @@ def cmd_demo(_: argparse.Namespace, settings: Settings) -> None:
         )
     _migrate(settings)
     with _session(settings) as session:
-        load_demo(session, out=sys.stdout)
-        session.commit()
+        load_demo_shown(session)
 
 
 def cmd_anonymise(_: argparse.Namespace, settings: Settings) -> None:
@@ -723,6 +729,10 @@ def main(argv: list[str] | None = None, settings: Settings | None = None) -> Non
 
     try:
         args.func(args, settings)
+    except BrokenPipeError:  # `| head`: the reader left; a traceback would follow it
+        # Python flushes standard output once more at exit: into nothing now, not the pipe.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        sys.exit(OUTPUT_CLOSED.get(args.command, OUTPUT_CLOSED[""]).format(args.command))
     except DatabaseTooNew as refused:
         sys.exit(str(refused))
     except OperationalError as exc:  # the database cannot be reached or opened, or is empty
@@ -735,6 +745,16 @@ def main(argv: list[str] | None = None, settings: Settings | None = None) -> Non
         if getattr(exc.orig, "sqlite_errorname", None) not in ("SQLITE_NOTADB", "SQLITE_CORRUPT"):
             raise
         sys.exit(database_failure(settings.database_url, exc))
+
+
+OUTPUT_CLOSED = {
+    "": "Stopped: standard output was closed before `{}` had written everything.",
+    "demo": "Nothing of the demo was loaded: standard output was closed before its keys and "
+    "passwords were all written (`| head`?). Run `uitstroomtafel demo` again and keep its "
+    "whole output; the keys of an earlier run still work.",
+    "serve": "Stopped: standard output was closed before `serve` had written everything "
+    "(with --demo: before its keys were all written, nothing of the demo was loaded).",
+}
 
 
 def database_failure(database_url: str, exc: "DBAPIError") -> str:

@@ -15,7 +15,9 @@ The same job deletes expired idempotency records (`app.idempotency`), which have
 answer for the last time, and in the live ones of the care provider (an import's report, kept up
 to the TTL) replaces an anonymised case's old reference by its new one; and it deletes the
 webhook deliveries and events past their delivery log (`app.webhooks.retention.forget_finished`),
-and the rate-limit buckets that have been full for minutes (`app.rate_limits.service`).
+drops the mails that waited too long and forgets those past their send log
+(`app.mail.service.expire_and_forget`, which the mail worker runs too: not every deployment runs
+it), and the rate-limit buckets that have been full for minutes (`app.rate_limits.service`).
 """
 
 import logging
@@ -32,6 +34,7 @@ from sqlmodel.sql.expression import SelectOfScalar
 from app.aftercare.models import AftercareAgreement, Tenancy
 from app.cases.models import CLOSED_STATUSES, Case
 from app.idempotency_records import purge_expired, rename_case_references
+from app.mail.service import expire_and_forget
 from app.periodic import PeriodicJob
 from app.proposals.models import Proposal
 from app.rate_limits.service import forget_full_buckets
@@ -178,6 +181,7 @@ class RetentionJob(PeriodicJob):
             count = anonymise_closed_cases(session, now, self.retention_days)
             purged = purge_expired(session, now, self.idempotency_ttl_hours)
             forget_finished(session, now)
+            expire_and_forget(session, now=now)
             forget_full_buckets(session, now.timestamp())
             session.commit()
         if count:

@@ -90,6 +90,8 @@ class MailMessage(SQLModel, table=True):
     data: dict[str, Any] = Field(sa_type=JSON)
     status: str = Field(default=MailStatus.pending.value, max_length=16)
     attempts: int = 0
+    # Pending: when it is due; sent, failed or expired: when it ended (the send log counts
+    # its `SENT_LOG_DAYS` from it).
     next_attempt_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     expires_at: datetime = Field(sa_type=UTCDateTime)
     # The lease: one worker (of any process) owns the row until `locked_until`.

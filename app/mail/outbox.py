@@ -96,17 +96,24 @@ def claim_due_mails(
 
 
 def record_sent(session: Session, claimed: ClaimedMail, *, now: datetime) -> bool:
-    """Mark sent; False when the lease was lost (it expired and another worker took it)."""
-    return _finish(session, claimed, status=MailStatus.sent.value, sent_at=now, last_error=None)
+    """Mark sent (`next_attempt_at`: when it ended, from which the send log counts); False
+    when the lease was lost (it expired and another worker took it)."""
+    ended = {"sent_at": now, "next_attempt_at": now, "last_error": None}
+    return _finish(session, claimed, status=MailStatus.sent.value, **ended)
 
 
 def record_failure(
-    session: Session, claimed: ClaimedMail, *, error: str, retry_at: datetime | None
+    session: Session,
+    claimed: ClaimedMail,
+    *,
+    error: str,
+    retry_at: datetime | None,
+    now: datetime,
 ) -> bool:
-    """Schedule the next attempt at `retry_at`, or mark failed when there is none."""
+    """Schedule the next attempt at `retry_at`, or mark failed at `now` when there is none."""
     values: dict[str, Any] = {"last_error": error[:200]}
     if retry_at is None:
-        values["status"] = MailStatus.failed.value
+        values["status"], values["next_attempt_at"] = MailStatus.failed.value, now
     else:
         values["next_attempt_at"] = retry_at
     return _finish(session, claimed, **values)

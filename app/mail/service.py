@@ -46,7 +46,8 @@ EVENT_NOTICE_LIFETIME = timedelta(days=3)
 # Actions that passed their date longer ago than this get no overdue notice any more (so a
 # service that starts sending mail does not flood people with old news).
 OVERDUE_LOOKBACK_DAYS = 7
-# Sent and expired rows are kept this long as a send log, then removed.
+# Sent, failed and expired rows are kept this long after they ended as a send log, then removed
+# (by the mail worker's sweep and the daily retention job, `app.cases.retention`).
 SENT_LOG_DAYS = 30
 
 # --- preferences ---------------------------------------------------------------------------
@@ -425,10 +426,15 @@ def forget_table_notices(
 def _expire_waiting(
     session: Session, now: datetime, reason: str, *where: Any, free_key: bool = False
 ) -> None:
-    """Mark the pending mails matching `where` expired with `reason`, except those a worker
-    holds a lease on (it is sending them). `free_key`: they give up their dedupe key (a
-    suffix), so the notice that comes due again is queued anew."""
-    values: dict[str, Any] = {"status": MailStatus.expired.value, "last_error": reason}
+    """Mark the pending mails matching `where` expired with `reason` at `now` (their
+    `next_attempt_at`, from which the send log counts), except those a worker holds a lease on
+    (it is sending them). `free_key`: they give up their dedupe key (a suffix), so the notice
+    that comes due again is queued anew."""
+    values: dict[str, Any] = {
+        "status": MailStatus.expired.value,
+        "last_error": reason,
+        "next_attempt_at": now,
+    }
     if free_key:
         values["dedupe_key"] = col(MailMessage.dedupe_key) + f"@{now.isoformat()}"
     session.exec(
@@ -445,7 +451,7 @@ def _expire_waiting(
 
 def expire_and_forget(session: Session, *, now: datetime | None = None) -> None:
     """Mark pending rows past their `expires_at` as expired, and remove sent, failed and
-    expired rows older than `SENT_LOG_DAYS`."""
+    expired rows that ended (`next_attempt_at`) more than `SENT_LOG_DAYS` ago."""
     now = now or utcnow()
     _expire_waiting(
         session, now, "expired before it could be sent", col(MailMessage.expires_at) < now
@@ -453,6 +459,6 @@ def expire_and_forget(session: Session, *, now: datetime | None = None) -> None:
     session.exec(
         delete(MailMessage).where(
             col(MailMessage.status) != MailStatus.pending.value,
-            col(MailMessage.created_at) < now - timedelta(days=SENT_LOG_DAYS),
+            col(MailMessage.next_attempt_at) < now - timedelta(days=SENT_LOG_DAYS),
         )
     )

@@ -303,7 +303,7 @@ class MailWorker:
                 retries = self.policy.retries
                 if not permanent and mail.attempt < retries.max_attempts:
                     retry_at = now + timedelta(seconds=retries.retry_delay(mail.attempt))
-                kept = outbox.record_failure(session, mail, error=error, retry_at=retry_at)
+                kept = outbox.record_failure(session, mail, error=error, retry_at=retry_at, now=now)
         if not kept:
             log.warning("%s: lease on mail %s was lost", self.name, mail.mail_id)
         elif error is not None and not (logged and retry_at is not None):

@@ -75,6 +75,14 @@ class SmtpServer:
         return ssl.create_default_context(cafile=self.ca_file)
 
 
+MAIL_ROUND_TRIPS = 6
+"""SMTP timeouts one mail may take, each command's answer allowed a whole one: MAIL, RCPT,
+DATA, the message and its answer, a RSET after a refusal; and one more to record the outcome.
+A mail is started only with that much of its lease left: two were allowed, so a slow server
+(a tarpit, answering each command just in time) kept the worker handing it over after the
+lease ended, when another process could take the mail and send it too."""
+
+
 @dataclass(frozen=True, slots=True)
 class MailPolicy:
     # Retry delays, jitter and the number of attempts as for webhooks.
@@ -213,9 +221,9 @@ class MailWorker:
             return
         try:
             for mail in claimed:
-                # Leave the rest of the lease to record the outcome; the mails not tried
-                # wait for the lease to end and another round.
-                if lease_ends - time.monotonic() < 2 * smtp.timeout:
+                # Only with lease enough for the mail and its outcome (`MAIL_ROUND_TRIPS`);
+                # the mails not tried wait for the lease to end and another round.
+                if lease_ends - time.monotonic() < MAIL_ROUND_TRIPS * smtp.timeout:
                     break
                 try:
                     self._send_one(connection, smtp, mail)

@@ -35,11 +35,20 @@ def _start_of(day: date) -> datetime:
     return datetime.combine(day, time(0), tzinfo=AMSTERDAM)
 
 
+def _held_meetings(meeting: Meeting) -> Any:
+    """The meetings that bound minutes' periods: the table's published ones, and those still to
+    come (today or later). A meeting whose day passed unpublished was skipped (or moved to
+    another day): it cannot have final minutes, so a period of its own kept the decisions of
+    its week out of every final minutes."""
+    return select(Meeting).where(
+        Meeting.table_id == meeting.table_id,
+        col(Meeting.published_at).is_not(None) | (col(Meeting.date) >= today()),
+    )
+
+
 def next_meeting_date(session: Session, meeting: Meeting) -> date | None:
     later = session.exec(
-        select(Meeting)
-        .where(Meeting.table_id == meeting.table_id, col(Meeting.date) > meeting.date)
-        .order_by(col(Meeting.date))
+        _held_meetings(meeting).where(col(Meeting.date) > meeting.date).order_by(col(Meeting.date))
     ).first()
     return None if later is None else later.date
 
@@ -93,7 +102,8 @@ def full_minutes(session: Session, meeting: Meeting, table: OutflowTable) -> dic
     `app.proposals.service`). Besides, marked `follow_up`, the decisions recorded in the
     meeting's period on proposals of earlier meetings (which came back on its agenda), so no
     decision is missing once an earlier meeting's minutes are final. Period: from the meeting's
-    day (00:00 Europe/Amsterdam) until the next meeting's day, or until now when there is none.
+    day (00:00 Europe/Amsterdam) until the next meeting's day, or until now when there is none
+    (`_held_meetings`: a meeting whose day passed unpublished holds no period).
     When the previous meeting's minutes are final, the decisions of its period that they do not
     hold (recorded after they were marked final) are follow-ups here too: no other minutes
     would hold them. Actions: those handed out for the meeting, and those handed out at the
@@ -102,8 +112,8 @@ def full_minutes(session: Session, meeting: Meeting, table: OutflowTable) -> dic
     ones, not of a later meeting whose agenda was published ahead."""
     end_day = next_meeting_date(session, meeting)
     previous = session.exec(
-        select(Meeting)
-        .where(Meeting.table_id == meeting.table_id, col(Meeting.date) < meeting.date)
+        _held_meetings(meeting)
+        .where(col(Meeting.date) < meeting.date)
         .order_by(col(Meeting.date).desc())
     ).first()
     final = _other_final(session, meeting, previous)

@@ -71,7 +71,8 @@ class _MinutesHead(BaseModel):
     date: dt.date
     period_end: dt.date | None = Field(
         description="The next meeting's date: decisions from `date` until the day before it "
-        "(null: no later meeting yet, so until now)."
+        "(null: no later meeting yet, so until now). A meeting whose day passed unpublished "
+        "(skipped, or moved to another day) ends no period."
     )
     final: bool = Field(description="Marked final by the chair: frozen as they were then.")
     final_at: dt.datetime | None = Field(

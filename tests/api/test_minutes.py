@@ -184,6 +184,44 @@ def test_a_decision_recorded_after_the_minutes_were_marked_final_comes_in_the_ne
     ]
 
 
+def test_a_decision_in_the_week_of_a_skipped_meeting_comes_in_the_next_held_meetings_minutes(
+    client, region
+):
+    """Weekly meetings are planned ahead; one is skipped (never published: a holiday week, or
+    moved to another day). A decision recorded in its week on a proposal whose minutes were
+    final fell in that skipped meeting's period only, whose minutes cannot be marked final
+    (`not_published`): it was in no final minutes. A meeting counts for the periods once
+    published, so the next held meeting's minutes carry it as a follow-up."""
+    for provider in (region.care_provider, region.other_care_provider):
+        create_case(client, provider, region.table_id)
+    for corporation in (region.corporation, region.other_corporation):
+        create_vacancy(client, corporation)
+    held, skipped, next_held = (meeting(client, region, offset) for offset in (-21, -14, -7))
+    with time_machine.travel(START - timedelta(days=21), tick=True):
+        published = client.post(f"/v1/meetings/{held}/publish", headers=region.chair.headers)
+        assert published.status_code == 200, published.text
+        proposals = client.get(
+            f"/v1/tables/{region.table_id}/proposals", headers=region.chair.headers
+        ).json()["items"]
+        final = client.post(f"/v1/meetings/{held}/minutes/final", headers=region.chair.headers)
+        assert final.status_code == 200, final.text
+    with time_machine.travel(START - timedelta(days=10), tick=True):  # the skipped week
+        decide(client, region.chair, proposals[0]["id"], "nominate")
+    with time_machine.travel(START - timedelta(days=7), tick=True):
+        published = client.post(f"/v1/meetings/{next_held}/publish", headers=region.chair.headers)
+        assert published.status_code == 200, published.text
+        final = client.post(f"/v1/meetings/{next_held}/minutes/final", headers=region.chair.headers)
+        assert final.status_code == 200, final.text
+
+    assert [(d["proposal_id"], d["follow_up"]) for d in final.json()["decisions"]] == [
+        (proposals[0]["id"], True)
+    ]
+    unpublishable = client.post(
+        f"/v1/meetings/{skipped}/minutes/final", headers=region.chair.headers
+    )
+    assert unpublishable.json()["code"] == "not_published"
+
+
 def test_a_meeting_planned_into_a_final_minutes_period_does_not_list_its_decisions_again(
     client, region
 ):

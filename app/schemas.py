@@ -130,6 +130,10 @@ JsonBool = Annotated[bool, Strict()]
 """A yes/no of a JSON body, sent as `true` or `false`: pydantic's lax mode took `1`, `"yes"`,
 `"off"` and the like."""
 
+JsonNumber = Annotated[float, Strict()]
+"""A decimal number of a JSON body (not money, `Money`), sent as a JSON number, an integer
+included: pydantic's lax mode took `"7.5"` as 7.5 and `true` as 1.0."""
+
 
 MONEY_TEXT = re.compile(r"-?[0-9]+(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?")
 """Money sent as a string: a JSON number's digits in quotes. Python's Decimal also reads

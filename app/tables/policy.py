@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 from pydantic import Field, ValidationInfo, field_validator
 
-from app.schemas import ApiModel, JsonBool, JsonInt, validate_merged
+from app.schemas import ApiModel, JsonBool, JsonInt, JsonNumber, validate_merged
 
 HOUSEHOLD_SIZE_KEYS = ("1", "2", "3", "4", "5")
 
@@ -21,7 +21,7 @@ class BeschikkingLevel(StrEnum):
 
 Rooms = Annotated[JsonInt, Field(ge=1, le=20)]
 RoomRange = tuple[Rooms, Rooms | None]
-Weight = Annotated[float, Field(ge=0, le=1000, allow_inf_nan=False)]
+Weight = Annotated[JsonNumber, Field(ge=0, le=1000, allow_inf_nan=False)]
 
 
 class ScoreWeights(ApiModel):

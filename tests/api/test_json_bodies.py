@@ -12,6 +12,7 @@ from pydantic import TypeAdapter
 
 from app.json_body import JsonBodyRoute, UnreadableBody, parse
 from app.main import create_app
+from app.schemas import _money_input
 from app.vacancies.models import ValidBatch
 from tests.api.helpers import assert_problem
 from tests.conftest import OPERATOR, case_body, vacancy_body
@@ -82,41 +83,55 @@ def test_every_route_with_a_body_reads_it_as_i_json():
     assert [r.path for r in json_routes if not isinstance(r, JsonBodyRoute)] == []
 
 
-def _lax_numbers(schema: Any, path: str = "") -> list[str]:
-    """The fields of a pydantic core schema that take an integer or a yes/no in lax mode
-    ("2" or true as an integer, "yes", 1 or "off" as a boolean)."""
+def _lax_numbers(schema: Any, types: tuple[str, ...], path: str = "") -> list[str]:
+    """The fields of a pydantic core schema whose type is one of `types` and that take it in
+    lax mode ("2" or true as an integer, "yes", 1 or "off" as a boolean, "7.5" or true as a
+    decimal number); money (`Money`) takes a string on purpose, never a yes/no."""
     if isinstance(schema, list):
-        return [name for item in schema for name in _lax_numbers(item, path)]
+        return [name for item in schema for name in _lax_numbers(item, types, path)]
     if not isinstance(schema, dict):
         return []
-    if schema.get("type") in ("int", "bool") and not schema.get("strict"):
+    if schema.get("type") == "function-before" and schema["function"]["function"] is _money_input:
+        return []
+    if schema.get("type") in types and not schema.get("strict"):
         return [path]
     found = []
     for key, value in schema.items():
         if key == "fields" and isinstance(value, dict):
             for name, field in value.items():
-                found += _lax_numbers(field, f"{path}.{name}")
+                found += _lax_numbers(field, types, f"{path}.{name}")
         elif key != "serialization":
-            found += _lax_numbers(value, path)
+            found += _lax_numbers(value, types, path)
     return found
 
 
-def test_every_integer_and_yes_no_of_a_json_body_takes_only_its_json_type():
-    # A case file's did since 057533c; a dwelling, a table's policy, a checkpoint, a person, a
-    # webhook, a year's limits, notice choices and a contingent agreement still stored "yes"
-    # as true, "off" as false and "3" or true as a number. Forms (the imports) are text.
+def _lax_bodies(*types: str) -> dict[str, list[str]]:
+    """Every JSON body's lax fields of `types` (`_lax_numbers`), by route."""
     bodies: dict[str, Any] = {"batch items": ValidBatch}  # the batch's own one-pass parse
     for route in _api_routes(create_app().routes):
         body = route.body_field
         if body is not None and not isinstance(body.field_info, params.Form):
             bodies[f"{sorted(route.methods)[0]} {route.path}"] = body.field_info.annotation
     assert len(bodies) > 20
-    lax = {
+    return {
         name: found
         for name, annotation in bodies.items()
-        if (found := _lax_numbers(TypeAdapter(annotation).core_schema))
+        if (found := _lax_numbers(TypeAdapter(annotation).core_schema, types))
     }
-    assert lax == {}
+
+
+def test_every_integer_and_yes_no_of_a_json_body_takes_only_its_json_type():
+    # A case file's did since 057533c; a dwelling, a table's policy, a checkpoint, a person, a
+    # webhook, a year's limits, notice choices and a contingent agreement still stored "yes"
+    # as true, "off" as false and "3" or true as a number. Forms (the imports) are text.
+    assert _lax_bodies("int", "bool") == {}
+
+
+def test_every_decimal_number_of_a_json_body_takes_only_a_json_number():
+    # A table policy's score_weights took {"urgency": "7.5", "registration": true} as 7.5 and
+    # 1.0 points after its integers and yes/no fields stopped taking either. Money takes its
+    # digits as a string on purpose (the contract's pattern), never a yes/no.
+    assert _lax_bodies("float", "decimal") == {}
 
 
 @pytest.mark.parametrize(

@@ -546,3 +546,51 @@ def test_a_case_keeps_its_rent_arrears_at_a_corporation_that_left_and_its_debts_
     assert invalid_names(refused) == ["debts.rent_arrears_corporation_ids"]
     assert outsider in refused.json()["invalidParams"][0]["reason"]
     assert region.corporation.id not in refused.json()["invalidParams"][0]["reason"]
+
+
+def test_a_policy_weight_as_a_string_or_yes_no_is_400(client, small_region):
+    # A weight is a JSON number, as the policy's integers are JSON integers: pydantic's lax
+    # mode stored {"urgency": "7.5", "registration": true} as 7.5 and 1.0 points, a client's
+    # mapping error taken for the table's scoring. An integer is a number (7 is 7.0).
+    url = f"/v1/tables/{small_region.table_id}"
+    chair = small_region.chair.headers
+    before = client.get(url, headers=chair).json()["policy"]["score_weights"]
+    lax = {"urgency": "7.5", "registration": True, "waiting_time": "12"}
+    response = client.patch(url, json={"policy": {"score_weights": lax}}, headers=chair)
+    assert sorted(invalid_names(response)) == [
+        "policy.score_weights.registration",
+        "policy.score_weights.urgency",
+        "policy.score_weights.waiting_time",
+    ]
+    assert client.get(url, headers=chair).json()["policy"]["score_weights"] == before
+    weights = {"urgency": 7, "registration": 1.5, "waiting_time": 12}
+    changed = client.patch(url, json={"policy": {"score_weights": weights}}, headers=chair)
+    assert changed.status_code == 200, changed.text
+    stored = changed.json()["policy"]["score_weights"]
+    assert {k: stored[k] for k in weights} == {
+        "urgency": 7.0,
+        "registration": 1.5,
+        "waiting_time": 12.0,
+    }
+
+
+def test_a_new_tables_policy_weight_as_a_string_or_yes_no_is_400(client):
+    chair = make_org(client, "municipality")
+    lax = table_body(
+        chair,
+        [],
+        ["GM0344"],
+        policy={"score_weights": {"support_fit": "2", "rent_headroom": False}},
+    )
+    response = client.post("/v1/tables", json=lax, headers=OPERATOR)
+    assert sorted(invalid_names(response)) == [
+        "policy.score_weights.rent_headroom",
+        "policy.score_weights.support_fit",
+    ]
+    listed = client.get("/v1/tables", headers=OPERATOR).json()["items"]
+    assert lax["name"] not in [t["name"] for t in listed]
+    numbers = {"score_weights": {"support_fit": 2, "rent_headroom": 0.5}}
+    created = client.post("/v1/tables", json={**lax, "policy": numbers}, headers=OPERATOR)
+    assert created.status_code == 201, created.text
+    stored = created.json()["policy"]["score_weights"]
+    assert (stored["support_fit"], stored["rent_headroom"]) == (2.0, 0.5)

@@ -2,14 +2,21 @@
 leaves none open at the table it left (cancelled there, as history), so that table's agenda,
 lists, digest and overdue notices stop naming a client it no longer handles."""
 
+import uuid
+
+from alembic import command
+from fastapi.testclient import TestClient
+from sqlalchemy import text
 from sqlmodel import Session, select
 
+from app.actions.models import Action
 from app.mail import service as mail_service
 from app.mail.models import MailMessage
+from app.migrate import alembic_config, upgrade_to_head
 from tests.api.helpers import assert_problem, plan_meeting
 from tests.api.test_actions import agenda, hand_out
 from tests.clock import iso
-from tests.conftest import Org, create_case, make_org, make_table
+from tests.conftest import Org, create_case, make_org, make_region, make_table
 from tests.mail.conftest import person
 
 
@@ -69,3 +76,50 @@ def test_an_action_about_a_case_that_moved_away_is_not_reopened(client, region):
     assert_problem(reopened, 409, code="case_moved")
     shown = client.get(f"/v1/actions/{action['id']}", headers=region.chair.headers).json()
     assert shown["status"] == "cancelled"
+
+
+def test_the_migration_cancels_the_actions_a_move_left_open_before_the_rule(live_app):
+    """Moves before the rule (fd63c3a) left their actions open at the table the case left: on
+    its agenda, lists, digest and overdue notices, naming a client it no longer handles. The
+    migration cancels them as a move does now (an overdue notice waiting in the outbox is not
+    sent and gives up its key); an action at the case's own table, or about no case, stays."""
+    with TestClient(live_app) as client:
+        region = make_region(client)
+        engine = live_app.state.engine
+        person(client, region.care_provider)
+        case = create_case(client, region.care_provider, region.table_id)
+        stays = create_case(client, region.care_provider, region.table_id)
+        late = hand_out(client, region, region.care_provider, iso(-2), case_id=case["id"])
+        own = hand_out(client, region, region.care_provider, iso(-2), case_id=stays["id"])
+        caseless = hand_out(client, region, region.municipality)
+        with Session(engine) as session:
+            mail_service.queue_due_notices(session)
+            session.commit()
+        move_to_a_second_table(client, region, case["id"])
+        url = engine.url.render_as_string(hide_password=False)
+    key = f"action.overdue:{late['id']}"
+    with engine.begin() as connection:  # as such a move left them: open, notice waiting
+        connection.execute(
+            text("UPDATE actions SET status = 'open', completed_at = NULL WHERE id = :a"),
+            {"a": uuid.UUID(late["id"]).hex if engine.dialect.name == "sqlite" else late["id"]},
+        )
+        connection.execute(
+            text(
+                "UPDATE mail_messages SET status = 'pending', last_error = NULL, dedupe_key = :k "
+                "WHERE dedupe_key LIKE :like"
+            ),
+            {"k": key, "like": f"{key}@%"},
+        )
+
+    command.downgrade(alembic_config(url), "0030_versioned_area_names")
+    upgrade_to_head(url)
+
+    with Session(engine) as session:
+        shown = {a.id: a for a in session.exec(select(Action))}
+        notices = session.exec(select(MailMessage).where(MailMessage.kind == "action_overdue"))
+        overdue = {m.dedupe_key.split("@")[0]: m for m in notices}
+    cancelled = shown[uuid.UUID(late["id"])]
+    assert (cancelled.status, cancelled.completed_at is not None) == ("cancelled", True)
+    assert [shown[uuid.UUID(a["id"])].status for a in (own, caseless)] == ["open", "open"]
+    assert overdue[key].status == "expired" and overdue[key].dedupe_key != key
+    assert overdue[f"action.overdue:{own['id']}"].status == "pending"

@@ -11,10 +11,10 @@ from sqlmodel import Session, col, or_, select
 from app.access_log.service import AccessContext
 from app.database import outside_transaction
 from app.monitor.access import Viewer, log_export, viewer_of
-from app.monitor.facts import Facts, Housing, load_facts
+from app.monitor.facts import Facts, Housing, listed_groups, load_facts
 from app.monitor.models import ContingentAgreement, ContingentAgreementIn, GroupBy
 from app.monitor.suppression import Equation
-from app.monitor.years import check_cells, protected_year
+from app.monitor.years import check_cells, group_keys, protected_year
 from app.organisations.models import Organisation, OrganisationKind
 from app.problems import Forbidden, NotFound, Unprocessable
 from app.tables.models import OutflowTable, TableMember
@@ -168,8 +168,9 @@ def contingent(
     hidden: set[Hashable] = set()
     total = sum(r["realised"] for r in rows)
     if viewer is not None and only is None:
+        listed = listed_groups(session, table.id, GroupBy.corporation)
         with outside_transaction(session):
-            hidden = _protected(facts, viewer, year, rows, total, housings)
+            hidden = _protected(facts, viewer, year, rows, total, housings, listed)
     total_realised = None if ("total",) in hidden else total
     out_rows = []
     for r in rows:
@@ -196,6 +197,7 @@ def _protected(
     rows: list[dict[str, Any]],
     total: int,
     housings: list[Housing],
+    listed: set[str],
 ) -> set[Hashable]:
     """The realised cells to hide from a care provider: `("r", corporation id)` and
     `("total",)`, protected together with the year's flows table by corporation
@@ -223,7 +225,8 @@ def _protected(
     )
     lower: dict[Hashable, int] = {("r", corporation): n for corporation, n in own.items()}
     lower[("total",)] = sum(own.values())
-    keys: list[str | None] = [*sorted({str(h.corporation_id) for h in facts.housings}), None]
+    # The same groups as the flows by corporation, so the same table.
+    keys = group_keys(GroupBy.corporation, facts, listed)
     try:
         check_cells(keys)
     except Unprocessable:

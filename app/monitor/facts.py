@@ -17,7 +17,10 @@ from datetime import date
 from sqlmodel import Session, col, select
 
 from app.cases.models import Case, CaseStatus
+from app.monitor.models import GroupBy
+from app.organisations.models import Organisation, OrganisationKind
 from app.proposals.models import Proposal, ProposalStatus
+from app.tables.models import TableMember, TableMunicipality
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,6 +118,34 @@ def load_facts(session: Session, table_id: uuid.UUID) -> Facts:
                 )
             )
     return Facts(cases, housings)
+
+
+def listed_groups(session: Session, table_id: uuid.UUID, grouping: GroupBy) -> set[str]:
+    """The groups a grouping lists whatever the figures hold: the table's member care providers
+    or corporations, or the municipalities it covers (none for `none`). A row only where someone
+    was counted made the table's shape follow the data: a care provider that housed its own
+    client with a corporation, or in a municipality, where nobody had been housed added a row,
+    and the new row changed which other cells were hidden."""
+    if grouping == GroupBy.municipality:
+        return set(
+            session.exec(
+                select(TableMunicipality.municipality_code).where(
+                    TableMunicipality.table_id == table_id
+                )
+            ).all()
+        )
+    kind = {
+        GroupBy.care_provider: OrganisationKind.care_provider,
+        GroupBy.corporation: OrganisationKind.housing_corporation,
+    }.get(grouping)
+    if kind is None:
+        return set()
+    members = session.exec(
+        select(Organisation.id)
+        .join(TableMember, col(TableMember.organisation_id) == col(Organisation.id))
+        .where(TableMember.table_id == table_id, Organisation.kind == kind.value)
+    ).all()
+    return {str(m) for m in members}
 
 
 def facts_digest(facts: Facts) -> str:

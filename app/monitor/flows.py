@@ -25,12 +25,12 @@ from sqlmodel import Session, col, select
 from app.access_log.service import AccessContext
 from app.database import outside_transaction
 from app.monitor.access import log_export, viewer_of, viewer_range
-from app.monitor.facts import Facts, load_facts
+from app.monitor.facts import Facts, listed_groups, load_facts
 from app.monitor.models import FLOW_MEASURES, GroupBy, Period
 from app.monitor.periods import periods
-from app.monitor.years import check_cells, cut, grid_of, group_of_housing
+from app.monitor.years import check_cells, cut, grid_of, group_keys
 from app.organisations.models import Organisation, OrganisationKind
-from app.tables.models import OutflowTable, TableMember
+from app.tables.models import OutflowTable
 
 DEFINITIONS = {
     "new_ready": "Cases whose ready_since falls in the period.",
@@ -83,18 +83,6 @@ def _group_names(session: Session, group_by: GroupBy, keys: set[str]) -> dict[st
     return {k: k for k in keys}
 
 
-def _member_care_providers(session: Session, table: OutflowTable) -> set[str]:
-    members = session.exec(
-        select(Organisation.id)
-        .join(TableMember, col(TableMember.organisation_id) == col(Organisation.id))
-        .where(
-            TableMember.table_id == table.id,
-            Organisation.kind == OrganisationKind.care_provider.value,
-        )
-    ).all()
-    return {str(m) for m in members}
-
-
 def flows(
     session: Session,
     context: AccessContext,
@@ -125,13 +113,7 @@ def flows(
     period_kind, grouping = Period(period), GroupBy(group_by)
     facts = facts if facts is not None else load_facts(session, table.id)
     cases, housings = facts.cases, facts.housings
-    groups: set[str] = set()
-    if grouping == GroupBy.care_provider:
-        groups |= {str(c.care_provider_id) for c in cases}
-        groups |= _member_care_providers(session, table)
-    groups |= {g for h in housings if (g := group_of_housing(grouping, h)) is not None}
-    ordered_groups: list[str | None] = [None] if grouping == GroupBy.none else [*sorted(groups)]
-    keys: list[str | None] = ordered_groups if grouping == GroupBy.none else [*ordered_groups, None]
+    keys = group_keys(grouping, facts, listed_groups(session, table.id, grouping))
     hidden: set[Hashable] = set()
     known_waits: dict[tuple[Any, ...], int] = {}
     if viewer is None:

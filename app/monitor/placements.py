@@ -10,10 +10,10 @@ from sqlmodel import Session
 from app.access_log.service import AccessContext
 from app.database import outside_transaction
 from app.monitor.access import Viewer, log_export, viewer_of, viewer_range
-from app.monitor.facts import Facts, Housing, load_facts
+from app.monitor.facts import Facts, Housing, listed_groups, load_facts
 from app.monitor.models import GroupBy
 from app.monitor.suppression import Equation, suppress
-from app.monitor.years import check_cells, protected_year
+from app.monitor.years import check_cells, group_keys, protected_year
 from app.problems import Unprocessable
 from app.tables.models import OutflowTable
 
@@ -52,8 +52,9 @@ def placements(
     total = sum(counts.values())
     hidden: set[Hashable] = set()
     if viewer is not None:
+        listed = listed_groups(session, table.id, GroupBy.municipality)
         with outside_transaction(session):
-            hidden = _protected(facts, viewer, start.year, housings, rows, total)
+            hidden = _protected(facts, viewer, start.year, housings, rows, total, listed)
     document = {
         "table_id": table.id,
         "start": start,
@@ -73,6 +74,7 @@ def _protected(
     housings: list[Housing],
     rows: list[dict[str, Any]],
     total: int,
+    listed: set[str],
 ) -> set[Hashable]:
     """The cells to hide: the neighbourhoods with the total and the municipalities' sums as the
     year's flows tables decided them."""
@@ -97,7 +99,7 @@ def _protected(
     lower |= {("gm", gm): n for gm, n in Counter(h.municipality_code for h in mine).items()}
     # As the flows show them: the year's housed, ungrouped and per municipality (the same keys
     # as the flows by municipality, so the same tables).
-    keys: list[str | None] = [*sorted({h.municipality_code for h in facts.housings}), None]
+    keys = group_keys(GroupBy.municipality, facts, listed)
     ungrouped = protected_year(facts, viewer, GroupBy.none, [None], year, set())
     fixed_hidden: set[Hashable] = set()
     if ("rows", str(year), None, "housed") in ungrouped.hidden:

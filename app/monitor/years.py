@@ -126,6 +126,21 @@ def group_of_housing(grouping: GroupBy, housing: Housing) -> str | None:
     return None
 
 
+def group_keys(grouping: GroupBy, facts: Facts, listed: set[str]) -> list[str | None]:
+    """The groups of a grouping in their order, then None (the total); `[None]` ungrouped.
+    `listed` (`facts.listed_groups`: the table's members of the kind, or its municipalities)
+    are there whether or not anyone was counted in them, so the rows, and with them the cells
+    a restricted viewer finds hidden, do not change when someone is first counted in one. A
+    group left since (a corporation that left the table, a municipality no longer covered) is
+    listed when its cases or housings are counted."""
+    if grouping == GroupBy.none:
+        return [None]
+    groups = set(listed)
+    groups |= {g for c in facts.cases if (g := group_of_case(grouping, c)) is not None}
+    groups |= {g for h in facts.housings if (g := group_of_housing(grouping, h)) is not None}
+    return [*sorted(groups), None]
+
+
 def grid_of(
     cases: list[CaseFacts],
     housings: list[Housing],

@@ -399,9 +399,10 @@ def expected_groups(world: World, grouping: str, counted: list[ModelCase]) -> se
         return {None}
     if grouping == "care_provider":
         return {None} | {o.id for o in world.providers()}
+    # Every member corporation and every municipality of the table, housed there or not.
     if grouping == "corporation":
-        return {None} | {world.corporations()[c.corporation].id for c in housed}  # type: ignore[index]
-    return {None} | {c.municipality for c in housed}
+        return {None} | {o.id for o in world.corporations()}
+    return {None} | set(world.codes) | {c.municipality for c in housed}
 
 
 def check_figures(client, world: World, start: date, end: date) -> None:

@@ -23,7 +23,7 @@ from sqlmodel import Session, col, select
 from app.access_log import service as access_log
 from app.access_log.models import AccessAction
 from app.actions import service as actions_service
-from app.actions.models import Action, ActionStatus
+from app.actions.models import Action, ActionStatus, is_overdue
 from app.agenda import views as agenda_views
 from app.agenda.models import AgendaView
 from app.areas import service as areas_service
@@ -436,6 +436,7 @@ def case_page(
             "dwellings": dwellings,
             "proposal": proposal,
             "actions": actions,
+            "overdue_ids": {a.id for a in actions if is_overdue(a.status, a.due_date, today())},
             "entries": entries,
             "names": organisation_names(
                 session,

@@ -32,6 +32,14 @@ def _next(millis: int, random: bytes) -> int:
     return value
 
 
+def _as_value(id_: uuid.UUID) -> int:
+    """The 48 bits of milliseconds and 74 random bits of a version 7 id, as one number (the
+    inverse of `_as_uuid`)."""
+    number = id_.int
+    rand_a, rand_b = number >> 64 & 0xFFF, number & ((1 << 62) - 1)
+    return (number >> 80) << _RANDOM_BITS | rand_a << 62 | rand_b
+
+
 def _as_uuid(value: int) -> uuid.UUID:
     """Spread 48 bits of milliseconds and 74 random bits over the layout, version 7, variant
     RFC 4122: `unix_ts_ms | ver | rand_a | var | rand_b`."""
@@ -46,6 +54,23 @@ def uuid7() -> uuid.UUID:
     random = os.urandom(10 + _STEP_BYTES)
     with _lock:
         value = _next(time.time_ns() // 1_000_000, random)
+    return _as_uuid(value)
+
+
+def uuid7_after(floor: uuid.UUID | None) -> uuid.UUID:
+    """A new id as `uuid7`, and greater than `floor` (None: no floor).
+
+    For rows that follow one another under a row lock, such as a proposal's decisions or a
+    case's status changes: `floor` is the last such row's id, read holding the lock. Ids of two
+    processes within one millisecond are otherwise unordered, so a decision taken on one server
+    just after another's commit could sort before it and the minutes list them swapped."""
+    random = os.urandom(10 + _STEP_BYTES)
+    global _last
+    with _lock:
+        value = _next(time.time_ns() // 1_000_000, random)
+        if floor is not None and value <= (above := _as_value(floor)):
+            value = above + 1 + int.from_bytes(random[10:], "big")
+            _last = max(_last, value)
     return _as_uuid(value)
 
 

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 import time_machine
 
-from app.ids import unlinked_uuid7s, uuid7, uuid7s
+from app.ids import unlinked_uuid7s, uuid7, uuid7_after, uuid7s
 
 
 def test_ids_made_one_after_another_sort_in_that_order_within_a_millisecond():
@@ -40,6 +40,16 @@ def test_ids_from_several_threads_are_unique_and_each_threads_own_are_ordered():
     every = [i for ids in made.values() for i in ids]
     assert len(set(every)) == len(every)
     assert all(ids == sorted(ids) for ids in made.values())
+
+
+def test_an_id_made_after_another_processes_id_of_the_same_millisecond_sorts_after_it():
+    # Another server's decision, committed just before this one took the proposal's lock, in
+    # the same millisecond but with higher random bits than this process would draw.
+    theirs = uuid.UUID(int=uuid7().int | ((1 << 62) - 1))
+    ours = uuid7_after(theirs)
+    assert ours > theirs and ours.version == 7 and ours.variant == uuid.RFC_4122
+    assert uuid7() > ours  # this process counts on from it
+    assert uuid7_after(None) > ours
 
 
 def test_an_id_is_a_version_7_uuid_holding_the_time_it_was_made():

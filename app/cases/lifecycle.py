@@ -13,10 +13,10 @@ from enum import StrEnum
 
 from sqlalchemy import Insert, bindparam, insert, null, select
 from sqlalchemy.sql.selectable import NamedFromClause
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from app.cases.models import Case, CaseStatus, CaseTransition, effective_status
-from app.ids import uuid7
+from app.ids import uuid7, uuid7_after
 from app.lifecycle import ILLEGAL, Refusal, StateMachine
 from app.sqltypes import table_of, utcnow
 from app.timeutil import today
@@ -201,12 +201,22 @@ def _add_transition(
     api_key: uuid.UUID | None,
     at: tuple[datetime, uuid.UUID] | None = None,
 ) -> None:
-    """Stage the case and its transition `before` -> `after`; `at` as in `fire`."""
+    """Stage the case and its transition `before` -> `after`; `at` as in `fire`. Without `at`
+    the transition's id sorts after the case's last one (`uuid7_after`; the caller holds the
+    case's row lock), so its history lists in the order the servers changed it."""
     session.add(case)
+    if at is None:
+        last = session.scalar(
+            select(col(CaseTransition.id))
+            .where(col(CaseTransition.case_id) == case.id)
+            .order_by(col(CaseTransition.id).desc())
+            .limit(1)
+        )
+        at = (utcnow(), uuid7_after(last))
     session.add(
         CaseTransition(
-            **({} if at is None else {"id": at[1]}),
-            at=utcnow() if at is None else at[0],
+            id=at[1],
+            at=at[0],
             case_id=case.id,
             from_status=before,
             to_status=after,

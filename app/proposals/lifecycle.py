@@ -10,8 +10,10 @@ any more.
 
 import uuid
 
-from sqlmodel import Session
+from sqlalchemy import select
+from sqlmodel import Session, col
 
+from app.ids import uuid7_after
 from app.lifecycle import StateMachine
 from app.proposals.models import (
     OPEN_PROPOSAL,
@@ -103,7 +105,16 @@ def fire(
     proposal.status_reason = reason
     if not is_open(proposal.status):
         proposal.closed_at = utcnow()
+    # Sorts after the proposal's last decision, also one another server took in the same
+    # millisecond just before (the caller holds the proposal's row lock): the minutes' order.
+    last = session.scalar(
+        select(col(ProposalDecision.id))
+        .where(col(ProposalDecision.proposal_id) == proposal.id)
+        .order_by(col(ProposalDecision.id).desc())
+        .limit(1)
+    )
     record = ProposalDecision(
+        id=uuid7_after(last),
         proposal_id=proposal.id,
         decision=decision,
         from_status=from_status,

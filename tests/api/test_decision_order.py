@@ -1,0 +1,46 @@
+"""A proposal's decisions and a case's status changes list in the order they were taken, also
+when two servers take them one after the other within one millisecond (their ids' random bits
+are otherwise unordered across processes: CI saw a decline answered with the nomination as its
+last decision, the nomination's id having drawn higher bits on the other server)."""
+
+import uuid
+from datetime import UTC, datetime
+
+import time_machine
+from sqlalchemy import update
+
+from app.cases.models import CaseTransition
+from app.proposals.models import ProposalDecision
+from tests.api.test_meetings import decide, published  # noqa: F401  (fixture)
+
+
+def _as_if_another_server_drew_higher_bits(session, model, id_: str) -> None:
+    """Give the row the highest id of its millisecond: what another process could have drawn."""
+    old = uuid.UUID(id_)
+    higher = uuid.UUID(int=old.int | 0xFFF << 64 | (1 << 62) - 1)
+    session.execute(update(model).where(model.id == old).values(id=higher))
+    session.flush()
+
+
+def test_a_decision_after_another_servers_lists_after_it(client, region, session, published):  # noqa: F811
+    _, proposal, case, _ = published
+    with time_machine.travel(datetime.now(UTC), tick=False):  # all in one millisecond
+        _decide_after_another_server(client, region, session, proposal, case)
+
+
+def _decide_after_another_server(client, region, session, proposal, case) -> None:
+    nominated = decide(client, region.chair, proposal["id"], "nominate")
+    assert nominated.status_code == 200, nominated.text
+    [nomination] = nominated.json()["decisions"]
+    _as_if_another_server_drew_higher_bits(session, ProposalDecision, nomination["id"])
+    transitions = client.get(f"/v1/cases/{case['id']}/transitions", headers=region.chair.headers)
+    _as_if_another_server_drew_higher_bits(
+        session, CaseTransition, transitions.json()["items"][-1]["id"]
+    )
+
+    declined = decide(client, region.care_provider, proposal["id"], "client_decline", "location")
+
+    assert declined.status_code == 200, declined.text
+    assert [d["decision"] for d in declined.json()["decisions"]] == ["nominate", "client_decline"]
+    history = client.get(f"/v1/cases/{case['id']}/transitions", headers=region.chair.headers)
+    assert [t["to_status"] for t in history.json()["items"]][-2:] == ["nominated", "ready"]

@@ -102,6 +102,23 @@ def shown(
     return answer
 
 
+def read_without_entry(
+    session: Session,
+    context: AccessContext,
+    table: OutflowTable,
+    case_id: uuid.UUID,
+    detail: str,
+    code: str | None = None,
+) -> NotFound:
+    """The 404 for a case `check_visible` let through that has no (whole) entry to give. Its
+    detail differs from a case not on the agenda, so it tells the caller that the case is on
+    it (ready and open on that date): a read of the case, logged as the answer it stands for
+    would be, and committed now, as the refused request is rolled back."""
+    access_log.record(session, context, AccessAction.agenda, [(case_id, table.id)])
+    session.commit()
+    return NotFound(detail, code=code)
+
+
 def best_alternative(
     session: Session,
     context: AccessContext,
@@ -131,7 +148,9 @@ def best_alternative(
         result = run_engine(loaded.inputs, loaded.usage, 1, time_budget, view == AgendaView.table)
     entry = next((u for u in result.left_unhoused if u.case_id == str(case_id)), None)
     if entry is None:
-        raise NotFound(_not_left_unhoused(session, table, on, case_id))
+        raise read_without_entry(
+            session, context, table, case_id, _not_left_unhoused(session, table, on, case_id)
+        )
     found = {
         "case_id": entry.case_id,
         "vacancy_id": entry.dwelling_id,

@@ -12,7 +12,6 @@ from app.access_log.service import AccessContext
 from app.agenda import alternatives
 from app.meetings.models import Meeting
 from app.meetings.service import ALSO_HOUSED_REST, DISPLACED_REST
-from app.problems import NotFound
 from app.tables.models import OutflowTable
 
 
@@ -49,21 +48,29 @@ def meeting_alternative(
         None,
     )
     if entry is None:
-        raise NotFound(
+        raise alternatives.read_without_entry(
+            session,
+            context,
+            table,
+            case_id,
             "The meeting's frozen agenda leaves this case out of `left_unhoused`: it is "
             "proposed, no dwelling fits it, or the check was cut short (see the agenda's "
-            "`passed_over_complete`)."
+            "`passed_over_complete`).",
         )
     head: list[dict[str, Any]] = entry["displaced"]
     # Agendas frozen before `displaced` was bounded list it whole, without a count.
     count = entry.get("displaced_count", len(head))
     rest = [] if count == len(head) else _kept_rest(meeting.snapshot, str(case_id))
     if rest is None:
-        raise NotFound(
+        raise alternatives.read_without_entry(
+            session,
+            context,
+            table,
+            case_id,
             f"This meeting was published before whole alternatives were kept: its frozen "
             f"agenda keeps the first {len(head)} of the {count} proposals this case's "
             f"alternative changes (GET /v1/meetings/{meeting.id}/agenda), not the rest.",
-            code="alternative_not_kept",
+            "alternative_not_kept",
         )
     displaced = head + rest
     also_housed = _also_housed(meeting.snapshot, entry)

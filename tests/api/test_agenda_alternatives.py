@@ -8,6 +8,7 @@ import pytest
 
 from app.meetings import service as meetings
 from app.meetings.models import Meeting
+from tests.aftercare.housing import access_log
 from tests.api.helpers import assert_problem, plan_meeting
 from tests.clock import iso
 from tests.conftest import case_body, create_case, vacancy_body
@@ -310,3 +311,40 @@ def test_a_meeting_frozen_before_whole_alternatives_were_kept_gives_a_list_it_ke
     response = meeting_alternative(client, region.chair, meeting_id, longest["id"])
     assert response.status_code == 200, response.text
     assert response.json() == before
+
+
+def agenda_reads(client, region, case_id: str) -> list[str]:
+    """The endpoints of the case's `agenda` entries, oldest first."""
+    log = access_log(client, region)
+    return [e["endpoint"] for e in log if (e["case_id"], e["action"]) == (case_id, "agenda")]
+
+
+def test_a_404_saying_the_case_is_on_the_agenda_is_logged_as_a_read_of_it(client, region, chain):
+    """A case the agenda proposes answers 404 with a detail of its own ("it is proposed, no
+    dwelling fits it, ..."), unlike a case not on the agenda: the municipality learned that
+    the case was ready and open on the date it named, case detail, without an entry in the
+    log. Probing a date at a time read a case's agenda history unlogged."""
+    _, second, _ = chain
+    later = create_case(client, region.care_provider, region.table_id, ready_since=iso(30))
+    on_it = alternative(client, region.municipality, region.table_id, second["id"])
+    off_it = alternative(client, region.municipality, region.table_id, later["id"])
+    assert assert_problem(on_it, 404)["detail"] != assert_problem(off_it, 404)["detail"]
+    assert agenda_reads(client, region, second["id"]) == [
+        "GET /v1/tables/{table_id}/agenda/cases/{case_id}/alternative"
+    ]
+    assert agenda_reads(client, region, later["id"]) == []
+
+
+def test_a_frozen_agendas_404_saying_the_case_is_on_it_is_logged_as_a_read_of_it(
+    client, region, chain
+):
+    """The same for a published meeting: its frozen agenda lists the proposed case; a case of
+    the table not on it answers as an unknown one, and is not logged."""
+    _, second, _ = chain
+    meeting_id = publish(client, region)
+    later = create_case(client, region.care_provider, region.table_id, ready_since=iso(30))
+    on_it = meeting_alternative(client, region.municipality, meeting_id, second["id"])
+    off_it = meeting_alternative(client, region.municipality, meeting_id, later["id"])
+    assert assert_problem(on_it, 404)["detail"] != assert_problem(off_it, 404)["detail"]
+    assert agenda_reads(client, region, second["id"]) == [MEETING_ALTERNATIVE]
+    assert agenda_reads(client, region, later["id"]) == []

@@ -94,12 +94,16 @@ def unlinked_uuid7s(count: int, moment: datetime) -> list[uuid.UUID]:
     ids made between them. For rows of which each reader sees some (a publication's proposals
     and their cases' status changes, one answer's access-log entries), that count is what the
     reader may not learn. Each lies a random 0 to 2**72 above the start, so they still sort
-    after every id made before them and before every id made after."""
+    after every id made before them and before every id made after.
+
+    The next id starts after the whole window, not after the greatest drawn in it: that one is
+    the greatest of `count` random draws, so where the next call's ids lay told how many this
+    one made (one answer's access-log entries are written by several calls in a millisecond)."""
     millis = (moment - datetime(1970, 1, 1, tzinfo=UTC)) // timedelta(milliseconds=1)
     random = os.urandom(9 * count)
     global _last
     with _lock:
         start = max((millis & ((1 << 48) - 1)) << _RANDOM_BITS, _last + 1)
         values = [start + int.from_bytes(random[i : i + 9], "big") for i in range(0, 9 * count, 9)]
-        _last = max([_last, *values])
+        _last = start + (1 << 72) - 1
     return [_as_uuid(value) for value in values]

@@ -82,3 +82,26 @@ def test_unlinked_ids_are_of_the_moment_after_the_ids_before_and_none_counts_on_
     # Counted on, neighbours lie at most 2**32 apart; with random bits each, two of 1000 lie
     # within 2**33 by a chance of about 2**-21.
     assert min(b - a for a, b in itertools.pairwise(randoms)) > 2**33
+
+
+def test_a_later_call_of_unlinked_ids_in_one_millisecond_does_not_tell_how_many_the_last_made(
+    monkeypatch,
+):
+    """One answer's access-log entries are written by a call each (the agenda page's cases, then
+    its live proposals, then its actions; a webhook's organisations one by one), all in one
+    millisecond. Each call started just after the greatest id of the one before, the greatest of
+    as many random draws as that call made ids: a care provider whose case is in both calls read
+    off how far its second entry lies from the millisecond's start how many cases the first
+    wrote (one or few: the first lies low, about half the window or less; many: near its end).
+    Each call now takes the window after the one before, whatever it drew in it."""
+    import app.ids
+
+    moment = datetime(2026, 1, 5, 9, tzinfo=UTC)
+    start = int(moment.timestamp() * 1000) << 74
+    window = 1 << 72
+    for made in [1] * 40 + [1000]:
+        monkeypatch.setattr(app.ids, "_last", 0)  # the moment's millisecond is a fresh one
+        unlinked_uuid7s(made, moment)
+        [later] = unlinked_uuid7s(1, moment)
+        random = (later.int >> 64 & 0xFFF) << 62 | later.int & ((1 << 62) - 1)
+        assert window <= ((later.int >> 80) << 74 | random) - start < 2 * window, made

@@ -87,23 +87,38 @@ def uuid7s(count: int) -> list[uuid.UUID]:
 
 def unlinked_uuid7s(count: int, moment: datetime) -> list[uuid.UUID]:
     """`count` ids of `moment`'s millisecond (or, as `uuid7`, just after the last id this
-    process made), each with random bits of its own, in no order among themselves.
+    process made), each with random bits of its own, in no order among themselves: those of
+    a new `id_window`.
 
     Unlike `uuid7s` none counts on from another: ids made one after another in one millisecond
     lie a random step of at most 2**32 apart, so the distance between two of them counts the
     ids made between them. For rows of which each reader sees some (a publication's proposals
     and their cases' status changes, one answer's access-log entries), that count is what the
-    reader may not learn. Each lies a random 0 to 2**72 above the start, so they still sort
-    after every id made before them and before every id made after.
+    reader may not learn."""
+    return window_uuid7s(id_window(moment), count)
 
-    The next id starts after the whole window, not after the greatest drawn in it: that one is
-    the greatest of `count` random draws, so where the next call's ids lay told how many this
-    one made (one answer's access-log entries are written by several calls in a millisecond)."""
+
+WINDOW = 1 << 72
+"""The ids of one `id_window`: a quarter of a millisecond's."""
+
+
+def id_window(moment: datetime) -> int:
+    """The start of `WINDOW` ids of `moment`'s millisecond (or just after the last id this
+    process made), all after every id made before and before every id made after; for
+    `window_uuid7s`. The next id starts after the whole window, not after the greatest drawn
+    in it: that one is the greatest of as many random draws as were made, so where the next
+    ids lay told how many (one answer's access-log entries are written by several calls)."""
     millis = (moment - datetime(1970, 1, 1, tzinfo=UTC)) // timedelta(milliseconds=1)
-    random = os.urandom(9 * count)
     global _last
     with _lock:
         start = max((millis & ((1 << 48) - 1)) << _RANDOM_BITS, _last + 1)
-        values = [start + int.from_bytes(random[i : i + 9], "big") for i in range(0, 9 * count, 9)]
-        _last = start + (1 << 72) - 1
-    return [_as_uuid(value) for value in values]
+        _last = start + WINDOW - 1
+    return start
+
+
+def window_uuid7s(start: int, count: int) -> list[uuid.UUID]:
+    """`count` ids of the `id_window` at `start`, each a random 0 to 2**72 above it."""
+    random = os.urandom(9 * count)
+    return [
+        _as_uuid(start + int.from_bytes(random[i : i + 9], "big")) for i in range(0, 9 * count, 9)
+    ]

@@ -3,7 +3,8 @@
 import json
 import uuid
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime
 from functools import cache
 
 from sqlalchemy import Insert, TextClause, bindparam, insert, text
@@ -12,18 +13,45 @@ from sqlalchemy.sql.selectable import NamedFromClause
 from sqlmodel import Session, col, select
 
 from app.access_log.models import AccessAction, AccessLogEntry
-from app.ids import unlinked_uuid7s, uuid7
+from app.ids import id_window, window_uuid7s
 from app.principal import Principal
 from app.sqltypes import utcnow
 
 
+class Moment:
+    """The moment of an answer's first access-log entry and a window of ids of it, which every
+    later entry of that answer takes too: a page logs its cases, its proposals and its actions
+    a call each, and each call's own moment (and ids of it) put the time the answer took to
+    log and load the others' between two of a care provider's own entries."""
+
+    __slots__ = ("_at", "_window")
+
+    def __init__(self) -> None:
+        self._at: datetime | None = None
+        self._window: int | None = None
+
+    def __call__(self) -> datetime:
+        if self._at is None:
+            self._at = utcnow()
+        return self._at
+
+    def ids(self, count: int) -> list[uuid.UUID]:
+        """`count` ids of the answer's one window, each with random bits of its own, in no
+        order among themselves nor with those of the answer's other calls."""
+        if self._window is None:
+            self._window = id_window(self())
+        return window_uuid7s(self._window, count)
+
+
 @dataclass(frozen=True, slots=True)
 class AccessContext:
-    """Who accesses, through which endpoint (route template, never the URL with its values)."""
+    """Who accesses, through which endpoint (route template, never the URL with its values),
+    and the moment its answer's entries carry (one context per answer)."""
 
     principal: Principal
     endpoint: str
     person_id: uuid.UUID | None = None
+    moment: Moment = field(default_factory=Moment, compare=False, repr=False)
 
 
 def record(
@@ -39,6 +67,7 @@ def record(
     _insert(
         session,
         cases,
+        moment=context.moment,
         action=action,
         organisation_id=organisation_id,
         api_key_id=context.principal.api_key_id,
@@ -68,8 +97,8 @@ def values_of(context: AccessContext, action: AccessAction) -> dict[str, object]
     if organisation_id is None:
         raise ValueError("the operator reaches no case file")
     return {
-        "log_id": uuid7(),
-        "log_at": utcnow(),
+        "log_id": context.moment.ids(1)[0],
+        "log_at": context.moment(),
         "log_action": action.value,
         "log_organisation_id": organisation_id,
         "log_api_key_id": context.principal.api_key_id,
@@ -89,6 +118,7 @@ def record_disclosure(
     _insert(
         session,
         cases,
+        moment=Moment(),
         action=action,
         organisation_id=organisation_id,
         api_key_id=None,
@@ -101,6 +131,7 @@ def _insert(
     session: Session,
     cases: Iterable[tuple[uuid.UUID, uuid.UUID]],
     *,
+    moment: Moment,
     action: AccessAction,
     organisation_id: uuid.UUID,
     api_key_id: uuid.UUID | None,
@@ -117,8 +148,7 @@ def _insert(
     # Ids of one moment with random bits each: made one after another in case order, each
     # counted on from the last by a small random step, so the distance between two entries
     # of a care provider's own cases counted the others' cases logged between them.
-    at = utcnow()
-    ids = unlinked_uuid7s(len(pairs), at)
+    at, ids = moment(), moment.ids(len(pairs))
     triples = json.dumps([[i.hex, c.hex, t.hex] for i, (c, t) in zip(ids, pairs, strict=True)])
     values = {
         "rows": triples,
@@ -159,6 +189,8 @@ def record_export(
         return
     session.add(
         AccessLogEntry(
+            id=context.moment.ids(1)[0],
+            at=context.moment(),
             action=action.value,
             case_id=None,
             table_id=table_id,

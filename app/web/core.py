@@ -171,14 +171,14 @@ class Web:
 
     def access(self) -> AccessContext:
         """The access-log context: the organisation, the person, and the page's route template
-        (never the URL with its ids)."""
-        route = self.request.scope.get("route")
-        template = getattr(route, "path", self.request.url.path)
-        return AccessContext(
-            principal=self.principal,
-            endpoint=f"{self.request.method} {template}"[:200],
-            person_id=self.person.id,
-        )
+        (never the URL with its ids); one per page, whose entries carry one moment."""
+        state = self.request.state
+        if getattr(state, "access", None) is None:
+            template = getattr(self.request.scope.get("route"), "path", self.request.url.path)
+            endpoint = f"{self.request.method} {template}"[:200]
+            state.access = AccessContext(self.principal, endpoint, self.person.id)
+        context: AccessContext = state.access
+        return context
 
     @property
     def writes(self) -> bool:

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from app.imports.columns import Column, Kind
+from app.imports.columns import Column, Kind, trim
 from app.vocabulary import MONTHS
 
 EXCEL_EPOCH = date(1899, 12, 30)  # day 0 of the 1900 date system, as Excel counts from day 61
@@ -75,7 +75,9 @@ class Corporations:
 
 
 def is_empty(value: Any) -> bool:
-    return value is None or (isinstance(value, str) and not value.strip())
+    """None, or text that shows nothing: blank, or only invisible characters (a zero-width
+    space or a byte-order mark copied into the cell)."""
+    return value is None or (isinstance(value, str) and not trim(value))
 
 
 def dutch_date(day: date) -> str:
@@ -93,7 +95,7 @@ def read(column: Column, value: Any, corporations: Corporations | None = None) -
     if isinstance(value, ErrorValue):
         raise CellError("error_value", f"De cel toont een foutwaarde ({value.text}), geen waarde.")
     if isinstance(value, str):
-        value = value.strip()
+        value = trim(value)
     reader = READERS[column.kind]
     if column.kind == Kind.corporations:
         return _corporations(value, corporations)

@@ -17,6 +17,7 @@ from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 from pydantic_core import to_jsonable_python
 
+from app import schemas
 from app import vocabulary as labels
 from app.cases.models import CaseCreate
 from app.flat import _group_model
@@ -70,8 +71,18 @@ class Layout:
         return _header_index(self).get(normalise_header(header))
 
 
-# Characters nobody sees: a byte-order mark carried into a cell, zero-width spaces and joiners.
-INVISIBLE = re.compile("[\ufeff\u200b-\u200d\u2060]")
+# Characters nobody sees (`app.schemas.INVISIBLE`): a byte-order mark carried into a cell,
+# zero-width spaces and joiners, a soft hyphen, direction marks copied from a web page.
+INVISIBLE = re.compile(f"[{schemas.INVISIBLE}]")
+# White space and invisible characters, for `str.strip` (a pattern anchored at the end tries
+# every position of a long run of spaces: quadratic in a cell of 32,767 characters).
+_BLANKS = "".join(ch for ch in map(chr, range(0x10000)) if ch.isspace() or INVISIBLE.fullmatch(ch))
+
+
+def trim(text: str) -> str:
+    """`text` without the white space and invisible characters at either end: a cell of only
+    those shows nothing, and is as empty as a blank one."""
+    return text.strip(_BLANKS)
 
 
 def normalise_header(header: str) -> str:

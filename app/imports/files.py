@@ -29,7 +29,7 @@ from openpyxl.worksheet.formula import ArrayFormula
 from python_calamine import CalamineError, CalamineWorkbook, SheetTypeEnum, SheetVisibleEnum
 
 from app.imports.cells import ErrorValue, Formula, is_empty
-from app.imports.columns import LAYOUTS, Column, Layout, normalise_header
+from app.imports.columns import LAYOUTS, Column, Layout, normalise_header, trim
 from app.imports.extent import (
     MAX_CELLS,
     MAX_RANGED_CELLS,
@@ -547,7 +547,7 @@ def _columns(
                 Issue("formula_in_header", "Een formule als kolomkop.", row=header_row, cell=cell)
             )
             continue
-        text = "" if raw is None else str(raw).strip()
+        text = "" if raw is None else trim(str(raw))
         if not text:
             if any(index < len(cells) and not is_empty(cells[index]) for _, cells in rows):
                 issues.append(

@@ -246,6 +246,30 @@ def test_an_invisible_character_in_a_header_is_no_part_of_it(client, region):
     assert response.json()["created"] == 1
 
 
+@pytest.mark.parametrize("name", ["x.xlsx", "x.csv"])
+@pytest.mark.parametrize("blank", ["\u200b", "\xa0", "\ufeff", "\u200e", " \u200b\xa0"], ids=repr)
+def test_a_header_cell_of_only_invisible_characters_is_no_column(client, region, name, blank):
+    # A cell that shows nothing is empty, wherever it is: as a header right of the table it
+    # was refused as `Onbekende kolom '​'` (nothing to see between the quotes), and a row of
+    # such cells, or a reference cell ending in one, was data nobody could see.
+    lines = table([case_row("K-1"), case_row("K-2", **{"Eigen kenmerk": f"K-2{blank}"})])
+    lines[0].append(blank)
+    lines.append([blank] * len(lines[0]))
+    content = xlsx(lines) if name.endswith("xlsx") else csv_file(lines)
+    response = store_cases(client, region, content, name)
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert (body["created"], body["rows"]) == (2, 2), body
+    assert [i["external_ref"] for i in body["items"]] == ["K-1", "K-2"]
+    # Under such a header, data is a column without a header, as under an empty one.
+    lines[1].append("iets")
+    content = xlsx(lines) if name.endswith("xlsx") else csv_file(lines)
+    body = store_cases(client, region, content, name, dry_run=True).json()
+    assert [(i["code"], i["cell"]) for i in body["issues"]] == [
+        ("column_without_header", f"{letter(len(lines[0]) - 1)}1")
+    ]
+
+
 @pytest.mark.parametrize(
     ("content", "code"),
     [

@@ -18,6 +18,7 @@ import io
 import re
 import warnings
 import zipfile
+import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -162,17 +163,39 @@ def read_grid(content: bytes, layout: Layout, *, sheet: str | None, max_rows: in
 
 # --- XLSX ----------------------------------------------------------------------------------
 
+# What unpacking a damaged zip raises: a bad checksum or a part longer than it declares
+# (BadZipFile), damaged compressed data (zlib.error), a compression method zipfile does not
+# know (NotImplementedError), a part cut short (EOFError).
+_UNZIP_ERRORS = (
+    zipfile.BadZipFile,
+    zlib.error,
+    NotImplementedError,
+    EOFError,
+    RuntimeError,
+    OSError,
+    ValueError,
+)
+
 
 def _xlsx(content: bytes, layout: Layout, wanted: str | None, max_rows: int) -> Grid:
     try:
         with zipfile.ZipFile(io.BytesIO(content)) as archive:
             names = set(archive.namelist())
             unpacked = sum(info.file_size for info in archive.infolist())
-            mimetype = archive.read("mimetype")[:80] if "mimetype" in names else b""
-    except (zipfile.BadZipFile, OSError, ValueError):
+            encrypted = any(info.flag_bits & 0x1 for info in archive.infolist())
+            mimetype = b""
+            if "mimetype" in names and not encrypted:
+                mimetype = archive.read("mimetype")[:80]
+    except _UNZIP_ERRORS:
         raise refuse(
             "unreadable_file", "Het bestand is beschadigd of geen Excel-werkmap (.xlsx)."
         ) from None
+    if encrypted:
+        raise refuse(
+            "legacy_or_protected_excel",
+            "Dit is een zip-bestand met een wachtwoord. Sla de gegevens op als Excel-werkmap "
+            "(.xlsx) zonder wachtwoord, of als CSV UTF-8.",
+        )
     if b"opendocument" in mimetype:
         raise refuse(
             "opendocument",
@@ -188,7 +211,14 @@ def _xlsx(content: bytes, layout: Layout, wanted: str | None, max_rows: int) -> 
             f"Uitgepakt is dit bestand groter dan {MAX_UNPACKED_BYTES // 1024 // 1024} MB; "
             "splits het op.",
         )
-    overstated, spans = _measure_parts(content, names)
+    try:
+        # Each part unpacked whole, and so checked against its checksum and declared size,
+        # before either reader opens the file.
+        overstated, spans = _measure_parts(content, names)
+    except _UNZIP_ERRORS:
+        raise refuse(
+            "unreadable_file", "Het bestand is beschadigd en kan niet worden gelezen."
+        ) from None
     if overstated:
         raise refuse("unreadable_file", "Het bestand is beschadigd of geen Excel-werkmap (.xlsx).")
     if any(merged > MAX_RANGED_CELLS for _, merged, _ in spans):

@@ -367,9 +367,12 @@ def _pick_sheet(workbook: Any, layout: Layout, wanted: str | None) -> Any:
                 f"Het werkblad '{wanted}' staat niet in het bestand; het heeft: {listed}.",
             )
         return found
-    if layout.sheet.casefold() in by_name:
-        return by_name[layout.sheet.casefold()]
-    for other in LAYOUTS.values():
+    named = by_name.get(layout.sheet.casefold())
+    if named is not None and named.sheet_state == "visible":
+        return named
+    # A hidden sheet of that name (an old copy of the data, hidden rather than deleted) is not
+    # the one the person sees and means: the only visible one is, as below.
+    for other in LAYOUTS.values() if named is None else ():
         if other is not layout and other.sheet.casefold() in by_name:
             raise refuse(
                 "wrong_sheet",
@@ -380,13 +383,20 @@ def _pick_sheet(workbook: Any, layout: Layout, wanted: str | None) -> Any:
     candidates = [
         ws for ws in sheets if ws.title.strip().casefold() != EXPLANATION_SHEET.casefold()
     ]
-    if len(candidates) == 1:
+    if len(candidates) == 1 and named is None:
         return candidates[0]
     # A hidden sheet (of choices for drop-down lists, say) is none the person means: the only
     # sheet they see is.
     shown = [ws for ws in candidates if ws.sheet_state == "visible"]
     if len(shown) == 1:
         return shown[0]
+    if named is not None:
+        raise refuse(
+            "wrong_sheet",
+            f"Het werkblad '{named.title}' is verborgen, en het bestand heeft niet één ander "
+            f"zichtbaar werkblad ({listed}). Maak het werkblad met de gegevens zichtbaar en noem "
+            f"het '{layout.sheet}', of kies het werkblad bij het inlezen.",
+        )
     raise refuse(
         "wrong_sheet",
         f"Het bestand heeft meerdere werkbladen ({listed}) en geen werkblad '{layout.sheet}'. "

@@ -40,8 +40,8 @@ Sheet = Annotated[
         min_length=1,
         max_length=100,
         pattern=r"^[^\x00-\x1f\x7f]*$",
-        description="XLSX: the worksheet to read. Default: the one named `Dossiers` or "
-        "`Woningen` (or the only one, hidden sheets aside).",
+        description="XLSX: the worksheet to read. Default: the visible one named `Dossiers` "
+        "or `Woningen` (or the only one, hidden sheets aside).",
     ),
 ]
 Upload = Annotated[

@@ -77,24 +77,64 @@ def test_a_workbook_without_the_sheet_lists_its_sheets(client, region):
     assert named.json()["valid"] is True and named.json()["sheet"] == "Blad1"
 
 
+def _workbook(title: str, rows: list[dict]) -> Workbook:
+    """A workbook whose first sheet, `title`, holds `rows` under their headers."""
+    workbook = Workbook()
+    first = workbook.active
+    assert first is not None
+    first.title = title
+    for line in table(rows):
+        first.append(line)
+    return workbook
+
+
+def _saved(workbook: Workbook) -> bytes:
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
 @pytest.mark.parametrize("listed", ["Ja", "=UPPER(A1)"], ids=["values", "formula"])
 def test_a_hidden_sheet_beside_the_only_visible_one_is_not_asked_about(client, region, listed):
     # A hidden sheet of choices (for the cells' drop-down lists) is common; the person sees one
     # sheet, so that one is read, by either reader (a formula sends the file to openpyxl).
-    workbook = Workbook()
-    visible = workbook.active
-    assert visible is not None
-    visible.title = "Blad1"
-    for line in table([case_row("K-1")]):
-        visible.append(line)
+    workbook = _workbook("Blad1", [case_row("K-1")])
     choices = workbook.create_sheet("Keuzelijsten")
     choices.append([listed])
     choices.sheet_state = "hidden"
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    response = store_cases(client, region, buffer.getvalue())
+    response = store_cases(client, region, _saved(workbook))
     assert response.status_code == 200, response.text
     assert (response.json()["sheet"], response.json()["created"]) == ("Blad1", 1)
+
+
+@pytest.mark.parametrize("title", [False, True], ids=["values", "merged-title"])
+@pytest.mark.parametrize("state", ["hidden", "veryHidden"])
+def test_a_hidden_sheet_named_like_the_data_sheet_is_not_read_for_the_visible_one(
+    client, region, title, state
+):
+    # Last month's 'Dossiers' hidden rather than deleted, this month's on a visible sheet of
+    # another name: the hidden sheet, which the person does not see, was read and imported,
+    # by either reader (a merged title sends the file to openpyxl).
+    workbook = _workbook("Dossiers", [case_row("K-OLD")])
+    workbook["Dossiers"].sheet_state = state
+    current = workbook.create_sheet("Dossiers december")
+    if title:
+        current.append(["Wachtlijst"])
+        current.merge_cells("A1:C1")
+    for line in table([case_row("K-1"), case_row("K-2")]):
+        current.append(line)
+    workbook.active = 1
+    body = store_cases(client, region, _saved(workbook), dry_run=True).json()
+    assert (body["sheet"], body["valid"]) == ("Dossiers december", True), body
+    assert [i["external_ref"] for i in body["items"]] == ["K-1", "K-2"]
+    # Named, the hidden sheet is read: the person chose it.
+    named = store_cases(client, region, _saved(workbook), dry_run=True, sheet="Dossiers")
+    assert [i["external_ref"] for i in named.json()["items"]] == ["K-OLD"]
+    # With two visible sheets besides it, none is guessed.
+    workbook.create_sheet("Dossiers november")
+    refused = check(client, region, _saved(workbook))
+    assert codes(refused) == ["wrong_sheet"]
+    assert "'Dossiers' is verborgen" in refused["issues"][0]["message"]
 
 
 @pytest.mark.parametrize("title", [False, True], ids=["values", "merged-title"])

@@ -7,7 +7,7 @@ Decisions (also in the README):
   the workbook's date system (1900 or 1904), and in practice it is as often a slip (a year or
   a count in the wrong column) as a date whose formatting got lost; a wrong `ready_since`
   silently changes the waiting time, the largest part of the score. The message names the date
-  the number would be, so fixing it takes a second.
+  the number would be in the workbook's date system, so fixing it takes a second.
 - An amount like `1.250` (a dot and three digits, no comma) is refused as ambiguous: in Dutch it
   is 1250, in an English export 1.25.
 - Two-digit years are refused (is `01-03-25` 1925 or 2025?).
@@ -24,6 +24,7 @@ from app.vocabulary import MONTHS
 
 EXCEL_EPOCH = date(1899, 12, 30)  # day 0 of the 1900 date system, as Excel counts from day 61
 EXCEL_LEAP_DAY = 60  # Excel's 29 February 1900, a day that did not exist
+EXCEL_EPOCH_1904 = date(1904, 1, 1)  # day 0 of the 1904 date system (Mac Excel)
 YES = frozenset({"ja", "j", "yes", "y", "waar", "true", "1", "x"})
 NO = frozenset({"nee", "n", "no", "onwaar", "false", "0"})
 # ASCII digits only (`[0-9]`, not `\d`): the API reads no other script's digits, and neither
@@ -84,8 +85,16 @@ def dutch_date(day: date) -> str:
     return f"{day.day} {MONTHS[day.month - 1]} {day.year}"
 
 
-def read(column: Column, value: Any, corporations: Corporations | None = None) -> Any:
-    """The cell's value as the API schema takes it; `CellError` when it cannot be read."""
+def read(
+    column: Column,
+    value: Any,
+    corporations: Corporations | None = None,
+    *,
+    date1904: bool = False,
+) -> Any:
+    """The cell's value as the API schema takes it; `CellError` when it cannot be read.
+    `date1904`: the cell is of a workbook that counts dates from 1904, for the date a number in
+    a date column would be."""
     if isinstance(value, Formula):
         raise CellError(
             "formula",
@@ -99,6 +108,8 @@ def read(column: Column, value: Any, corporations: Corporations | None = None) -
     reader = READERS[column.kind]
     if column.kind == Kind.corporations:
         return _corporations(value, corporations)
+    if column.kind == Kind.date:
+        return _date(column, value, date1904)
     return reader(column, value)
 
 
@@ -155,10 +166,13 @@ def _boolean(_: Column, value: Any) -> bool:
     raise CellError("not_yes_or_no", f"'{value}': vul ja of nee in.")
 
 
-def _serial_refused(number: float) -> CellError:
+def _serial_refused(number: float, date1904: bool = False) -> CellError:
     whole = int(number)
     hint = ""
-    if whole == EXCEL_LEAP_DAY:
+    if date1904 and 0 <= whole <= 80_000:
+        as_serial = dutch_date(EXCEL_EPOCH_1904 + timedelta(days=whole))
+        hint = f" Als Excel-datumnummer zou het {as_serial} zijn."
+    elif whole == EXCEL_LEAP_DAY:
         hint = " Als Excel-datumnummer zou het 29 februari 1900 zijn, een dag die niet bestond."
     elif 1 <= whole <= 80_000:
         # Excel counts 1900 as a leap year: its days before the 29th of February it invented
@@ -173,7 +187,7 @@ def _serial_refused(number: float) -> CellError:
     )
 
 
-def _date(_: Column, value: Any) -> str:
+def _date(_: Column, value: Any, date1904: bool = False) -> str:
     if isinstance(value, bool):
         raise CellError("not_a_date", "Ja/nee (WAAR/ONWAAR) waar een datum hoort.")
     if isinstance(value, datetime):
@@ -181,7 +195,7 @@ def _date(_: Column, value: Any) -> str:
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, int | float):
-        raise _serial_refused(float(value))
+        raise _serial_refused(float(value), date1904)
     if isinstance(value, time):
         raise CellError("not_a_date", "Een tijd waar een datum hoort.")
     text = str(value)
@@ -194,7 +208,7 @@ def _date(_: Column, value: Any) -> str:
                 "two_digit_year", f"'{text}': schrijf het jaar met vier cijfers (dd-mm-jjjj)."
             )
     elif SERIAL.fullmatch(text):
-        raise _serial_refused(float(text.replace(",", ".")))
+        raise _serial_refused(float(text.replace(",", ".")), date1904)
     else:
         raise CellError("not_a_date", f"'{text}' is geen datum; schrijf dd-mm-jjjj.")
     try:

@@ -12,6 +12,7 @@ semicolon-separated UTF-8, with or without a byte-order mark, as Dutch spreadshe
 write it ("CSV UTF-8").
 """
 
+import contextlib
 import csv
 import difflib
 import io
@@ -90,6 +91,7 @@ class Grid:
     columns: list[tuple[int, str, Column]] = field(default_factory=list)  # (index, header, column)
     rows: list[tuple[int, list[Any]]] = field(default_factory=list)  # (row number, cells)
     skipped_empty_rows: int = 0
+    date1904: bool = False  # the workbook counts dates from 1904 (Mac Excel), not 1900
 
 
 class FileRefused(Exception):
@@ -240,12 +242,25 @@ def _xlsx(content: bytes, layout: Layout, wanted: str | None, max_rows: int) -> 
             "cel), vrijwel allemaal leeg. Kopieer de gegevens naar een nieuw werkblad of "
             "gebruik het sjabloon.",
         )
+    grid = None
     if _plain_values(content, names):
-        try:
-            return _calamine_grid(content, layout, wanted, max_rows)
-        except CalamineError:
-            pass  # openpyxl says what is wrong with it, or reads it after all
-    return _openpyxl_grid(content, layout, wanted, max_rows)
+        # On CalamineError openpyxl says what is wrong with the file, or reads it after all.
+        with contextlib.suppress(CalamineError):
+            grid = _calamine_grid(content, layout, wanted, max_rows)
+    grid = grid or _openpyxl_grid(content, layout, wanted, max_rows)
+    grid.date1904 = _date1904(content)
+    return grid
+
+
+_DATE1904 = re.compile(rb"""<(?:\w+:)?workbookPr\b[^>]*\sdate1904\s*=\s*["'](?:1|true)["']""")
+
+
+def _date1904(content: bytes) -> bool:
+    """Whether the workbook counts its dates from 1 January 1904 (Mac Excel's date system):
+    both readers read its date cells by it; a number in a date column names the date it would
+    be by it too."""
+    with zipfile.ZipFile(io.BytesIO(content)) as archive:
+        return _DATE1904.search(archive.read("xl/workbook.xml")) is not None
 
 
 def _openpyxl_grid(content: bytes, layout: Layout, wanted: str | None, max_rows: int) -> Grid:

@@ -165,7 +165,7 @@ def _rows(
                     _set(row.data, column.path, copy.deepcopy(column.default))
                 continue
             try:
-                value = cells.read(column, raw, corporations)
+                value = cells.read(column, raw, corporations, date1904=grid.date1904)
             except cells.CellError as error:
                 issues.append(
                     Issue(

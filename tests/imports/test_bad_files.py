@@ -6,7 +6,9 @@ import zipfile
 import pytest
 from openpyxl import Workbook
 from openpyxl.chart import BarChart, Reference
+from openpyxl.utils.datetime import CALENDAR_MAC_1904
 
+from app.imports.cells import dutch_date
 from app.imports.files import letter
 from tests.api.helpers import assert_problem
 from tests.clock import TODAY, day
@@ -77,13 +79,17 @@ def test_a_workbook_without_the_sheet_lists_its_sheets(client, region):
     assert named.json()["valid"] is True and named.json()["sheet"] == "Blad1"
 
 
-def _workbook(title: str, rows: list[dict]) -> Workbook:
-    """A workbook whose first sheet, `title`, holds `rows` under their headers."""
+def _workbook(title: str, lines: list[list], *, merged_title: bool = False) -> Workbook:
+    """A workbook whose first sheet, `title`, holds `lines` (below a merged title row, which
+    sends the file to openpyxl)."""
     workbook = Workbook()
     first = workbook.active
     assert first is not None
     first.title = title
-    for line in table(rows):
+    if merged_title:
+        first.append(["Wachtlijst"])
+        first.merge_cells("A1:C1")
+    for line in lines:
         first.append(line)
     return workbook
 
@@ -98,7 +104,7 @@ def _saved(workbook: Workbook) -> bytes:
 def test_a_hidden_sheet_beside_the_only_visible_one_is_not_asked_about(client, region, listed):
     # A hidden sheet of choices (for the cells' drop-down lists) is common; the person sees one
     # sheet, so that one is read, by either reader (a formula sends the file to openpyxl).
-    workbook = _workbook("Blad1", [case_row("K-1")])
+    workbook = _workbook("Blad1", table([case_row("K-1")]))
     choices = workbook.create_sheet("Keuzelijsten")
     choices.append([listed])
     choices.sheet_state = "hidden"
@@ -115,7 +121,7 @@ def test_a_hidden_sheet_named_like_the_data_sheet_is_not_read_for_the_visible_on
     # Last month's 'Dossiers' hidden rather than deleted, this month's on a visible sheet of
     # another name: the hidden sheet, which the person does not see, was read and imported,
     # by either reader (a merged title sends the file to openpyxl).
-    workbook = _workbook("Dossiers", [case_row("K-OLD")])
+    workbook = _workbook("Dossiers", table([case_row("K-OLD")]))
     workbook["Dossiers"].sheet_state = state
     current = workbook.create_sheet("Dossiers december")
     if title:
@@ -141,15 +147,8 @@ def test_a_hidden_sheet_named_like_the_data_sheet_is_not_read_for_the_visible_on
 def test_a_chart_sheet_beside_the_data_is_no_sheet_to_read(client, region, title):
     # A chart on a sheet of its own (Excel: 'Grafiek1') holds no cells. Either reader (a merged
     # title sends the file to openpyxl) reads the one sheet with data.
-    workbook = Workbook()
-    data = workbook.active
-    assert data is not None
-    data.title = "Blad1"
-    if title:
-        data.append(["Wachtlijst"])
-        data.merge_cells("A1:C1")
-    for line in table([case_row("K-1"), case_row("K-2")]):
-        data.append(line)
+    workbook = _workbook("Blad1", table([case_row("K-1"), case_row("K-2")]), merged_title=title)
+    data = workbook["Blad1"]
     chart = BarChart()
     chart.add_data(Reference(data, min_col=4, min_row=1, max_row=3), titles_from_data=True)
     workbook.create_chartsheet("Grafiek1").add_chart(chart)
@@ -236,6 +235,30 @@ def test_a_small_excel_serial_number_names_the_date_excel_shows_for_it(
     [issue] = response.json()["issues"]
     assert issue["code"] == "excel_serial_date"
     assert f"zou het {shown} zijn" in issue["message"], issue["message"]
+
+
+@pytest.mark.parametrize("title", [False, True], ids=["values", "merged-title"])
+def test_a_workbook_counting_dates_from_1904_is_read_and_named_in_its_own_date_system(
+    client, region, title
+):
+    # Mac Excel's 1904 date system: a number in a date column was named as the date it would
+    # be from 1900, four years and a day earlier than the one the workbook shows for it.
+    ready = day(-200)
+    lines = table([case_row("K-1"), case_row("K-2")])
+    lines[1][2] = ready  # a date cell: both readers count it from 1904
+    lines[2][2] = (ready - CALENDAR_MAC_1904.date()).days  # the same date, its format lost
+    workbook = _workbook("Dossiers", lines, merged_title=title)
+    workbook.epoch = CALENDAR_MAC_1904
+    sheet = workbook["Dossiers"]
+    body = check(client, region, _saved(workbook))
+    [issue] = body["issues"]
+    assert (issue["code"], issue["row"]) == ("excel_serial_date", 3 + title), issue
+    assert f"zou het {dutch_date(ready)} zijn" in issue["message"], issue["message"]
+    sheet.delete_rows(3 + title)
+    stored = store_cases(client, region, _saved(workbook))
+    assert stored.status_code == 200, stored.text
+    [case] = client.get("/v1/cases", headers=region.care_provider.headers).json()["items"]
+    assert case["ready_since"] == ready.isoformat()
 
 
 def test_empty_rows_at_the_end_are_skipped(client, region):

@@ -20,6 +20,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from app.imports.columns import Column, Kind, trim
+from app.imports.messages import quoted
 from app.vocabulary import MONTHS
 
 EXCEL_EPOCH = date(1899, 12, 30)  # day 0 of the 1900 date system, as Excel counts from day 61
@@ -72,7 +73,9 @@ class Corporations:
     def not_at_table(self, word: str) -> str:
         """The message for a corporation `word` that is not at the table, naming those that are."""
         at_table = ", ".join(self.names) or "geen"
-        return f"'{word}' is geen woningcorporatie aan deze tafel. Aan de tafel: {at_table}."
+        return (
+            f"'{quoted(word)}' is geen woningcorporatie aan deze tafel. Aan de tafel: {at_table}."
+        )
 
 
 def is_empty(value: Any) -> bool:
@@ -98,11 +101,13 @@ def read(
     if isinstance(value, Formula):
         raise CellError(
             "formula",
-            f"Formule {value.text[:60]} in plaats van een waarde. Plak de kolom als waarden "
+            f"Formule {quoted(value.text)} in plaats van een waarde. Plak de kolom als waarden "
             "(Plakken speciaal > Waarden): formules worden niet uitgerekend bij het inlezen.",
         )
     if isinstance(value, ErrorValue):
-        raise CellError("error_value", f"De cel toont een foutwaarde ({value.text}), geen waarde.")
+        raise CellError(
+            "error_value", f"De cel toont een foutwaarde ({quoted(value.text)}), geen waarde."
+        )
     if isinstance(value, str):
         value = trim(value)
     reader = READERS[column.kind]
@@ -149,7 +154,7 @@ def _integer(_: Column, value: Any) -> int:
         raise CellError("not_an_integer", f"{value} is geen geheel getal.")
     match = re.fullmatch(r"([+-]?[0-9]{1,9})(?:[.,]0+)?", str(value))
     if match is None:
-        raise CellError("not_an_integer", f"'{value}' is geen geheel getal.")
+        raise CellError("not_an_integer", f"'{quoted(value)}' is geen geheel getal.")
     return int(match.group(1))
 
 
@@ -163,7 +168,7 @@ def _boolean(_: Column, value: Any) -> bool:
         return True
     if word in NO:
         return False
-    raise CellError("not_yes_or_no", f"'{value}': vul ja of nee in.")
+    raise CellError("not_yes_or_no", f"'{quoted(value)}': vul ja of nee in.")
 
 
 def _serial_refused(number: float, date1904: bool = False) -> CellError:
@@ -205,16 +210,17 @@ def _date(_: Column, value: Any, date1904: bool = False) -> str:
         day, month, year = (int(g) for g in match.groups())
         if len(match.group(3)) == 2:
             raise CellError(
-                "two_digit_year", f"'{text}': schrijf het jaar met vier cijfers (dd-mm-jjjj)."
+                "two_digit_year",
+                f"'{quoted(text)}': schrijf het jaar met vier cijfers (dd-mm-jjjj).",
             )
     elif SERIAL.fullmatch(text):
         raise _serial_refused(float(text.replace(",", ".")), date1904)
     else:
-        raise CellError("not_a_date", f"'{text}' is geen datum; schrijf dd-mm-jjjj.")
+        raise CellError("not_a_date", f"'{quoted(text)}' is geen datum; schrijf dd-mm-jjjj.")
     try:
         return date(year, month, day).isoformat()
     except ValueError:
-        raise CellError("not_a_date", f"'{text}': die datum bestaat niet.") from None
+        raise CellError("not_a_date", f"'{quoted(text)}': die datum bestaat niet.") from None
 
 
 def _money(_: Column, value: Any) -> str:
@@ -239,14 +245,16 @@ def _money(_: Column, value: Any) -> str:
         plain = digits.replace(".", "")
         raise CellError(
             "ambiguous_amount",
-            f"'{raw}' is onduidelijk: schrijf {plain} of {plain},00 (met een komma voor de "
+            f"'{quoted(raw)}' is onduidelijk: schrijf {plain} of {plain},00 (met een komma voor de "
             "centen, zonder punt voor de duizendtallen).",
         )
     if re.fullmatch(r"[0-9]{1,3}(?:,[0-9]{3})+\.[0-9]+", digits):
         raise CellError(
-            "ambiguous_amount", f"'{raw}': gebruik een komma voor de centen, zoals 1234,56."
+            "ambiguous_amount", f"'{quoted(raw)}': gebruik een komma voor de centen, zoals 1234,56."
         )
-    raise CellError("not_an_amount", f"'{raw}' is geen bedrag; schrijf bijvoorbeeld 650,00.")
+    raise CellError(
+        "not_an_amount", f"'{quoted(raw)}' is geen bedrag; schrijf bijvoorbeeld 650,00."
+    )
 
 
 def _lookup(column: Column, word: str) -> str | None:
@@ -266,7 +274,7 @@ def _choice(column: Column, value: Any) -> str:
     code = _lookup(column, str(value))
     if code is None:
         raise CellError(
-            "unknown_choice", f"'{value}' kennen we niet; kies uit: {_allowed(column)}."
+            "unknown_choice", f"'{quoted(value)}' kennen we niet; kies uit: {_allowed(column)}."
         )
     return code
 
@@ -280,7 +288,8 @@ def _choices(column: Column, value: Any) -> list[str]:
         code = _lookup(column, word.strip())
         if code is None:
             raise CellError(
-                "unknown_choice", f"'{word.strip()}' kennen we niet; kies uit: {_allowed(column)}."
+                "unknown_choice",
+                f"'{quoted(word.strip())}' kennen we niet; kies uit: {_allowed(column)}.",
             )
         codes.append(code)
     return codes
@@ -312,7 +321,7 @@ def _corporations(value: Any, corporations: Corporations | None) -> list[str]:
         if len(matches) > 1:
             raise CellError(
                 "ambiguous_corporation",
-                f"Meer dan één corporatie heet '{word}'; gebruik hier haar id.",
+                f"Meer dan één corporatie heet '{quoted(word)}'; gebruik hier haar id.",
             )
         raise CellError("unknown_corporation", known.not_at_table(word))
     return ids

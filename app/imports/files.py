@@ -40,6 +40,7 @@ from app.imports.extent import (
     measure,
     overstates_strings,
 )
+from app.imports.messages import quoted
 from app.problems import PayloadTooLarge
 
 # An XLSX is a zip of XML: bound what it may unpack to, whatever its compressed size.
@@ -616,13 +617,14 @@ def _columns(
                 )
             continue
         column = layout.column_for(text)
+        shown = quoted(text)  # as the issues of the column name it
         if column is None:
             issues.append(
                 Issue(
                     "unknown_column",
                     _unknown(layout, text),
                     row=header_row,
-                    column=text,
+                    column=shown,
                     cell=cell,
                 )
             )
@@ -634,14 +636,14 @@ def _columns(
                     f"De kolom '{column.header}' staat twee keer in het bestand (kolom "
                     f"{letter(seen[column.name])} en {letter(index)}).",
                     row=header_row,
-                    column=text,
+                    column=shown,
                     cell=cell,
                     field=column.name,
                 )
             )
             continue
         seen[column.name] = index
-        found.append((index, text, column))
+        found.append((index, shown, column))
     for column in layout.columns:
         if column.required and column.name not in seen:
             issues.append(
@@ -659,13 +661,13 @@ def _columns(
 def _unknown(layout: Layout, text: str) -> str:
     if normalise_header(text) in FORBIDDEN_HEADERS:
         return (
-            f"De kolom '{text}' hoort niet in de uitstroomtafel: geen namen, BSN, adressen van "
-            "cliënten of vrije tekst. Verwijder de kolom."
+            f"De kolom '{quoted(text)}' hoort niet in de uitstroomtafel: geen namen, BSN, "
+            "adressen van cliënten of vrije tekst. Verwijder de kolom."
         )
     headers = [c.header for c in layout.columns]
     close = difflib.get_close_matches(text, headers, n=1, cutoff=0.6)
     hint = f" Bedoelt u '{close[0]}'?" if close else ""
     return (
-        f"Onbekende kolom '{text}'.{hint} Gebruik de kolomkoppen van het sjabloon, of verwijder "
-        "de kolom."
+        f"Onbekende kolom '{quoted(text)}'.{hint} Gebruik de kolomkoppen van het sjabloon, of "
+        "verwijder de kolom."
     )

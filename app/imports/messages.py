@@ -6,6 +6,17 @@ from typing import Any
 
 from pydantic_core import ErrorDetails
 
+QUOTED = 60
+"""The most characters of a cell or header a message quotes: a cell holds up to 32,767, and a
+file of 10,000 such cells, one shared string, answered a report of hundreds of megabytes."""
+
+
+def quoted(value: Any) -> str:
+    """`value` as a message quotes it: its text, cut to `QUOTED` characters with an ellipsis."""
+    text = str(value)
+    return text if len(text) <= QUOTED else text[: QUOTED - 1] + "…"
+
+
 PATTERN_HINTS = {
     "external_ref": "Alleen letters, cijfers, punt, streepje en liggend streepje, zonder spaties, "
     "hoogstens 64 tekens.",
@@ -101,7 +112,11 @@ def schema_message(error: ErrorDetails | dict[str, Any], name: str) -> str:
     ctx = error.get("ctx") or {}
     loc = tuple(error.get("loc", ()))
     value = error.get("input")
-    prefix = f"'{value}': " if loc and isinstance(loc[-1], int) and isinstance(value, str) else ""
+    prefix = (
+        f"'{quoted(value)}': "
+        if loc and isinstance(loc[-1], int) and isinstance(value, str)
+        else ""
+    )
     if kind == "string_pattern_mismatch":
         return prefix + PATTERN_HINTS.get(
             name, "Bevat tekens die niet zijn toegestaan, zoals een regeleinde."

@@ -39,7 +39,7 @@ from app.flat import nest
 from app.imports import cells
 from app.imports.columns import CASES, DWELLINGS, Column, Layout
 from app.imports.files import FileRefused, Grid, Issue, letter, read_grid
-from app.imports.messages import SERVICE_MESSAGES, schema_message, service_message
+from app.imports.messages import SERVICE_MESSAGES, quoted, schema_message, service_message
 from app.lifecycle import TransitionRefused
 from app.organisations.models import Organisation, OrganisationKind
 from app.organisations.service import names_of
@@ -197,7 +197,7 @@ def _repeated_refs(rows: list[Row], issues: list[Issue]) -> None:
             issues.append(
                 Issue(
                     "duplicate_in_file",
-                    f"Het kenmerk '{row.ref}' staat ook op rij {first[row.ref]}.",
+                    f"Het kenmerk '{quoted(row.ref)}' staat ook op rij {first[row.ref]}.",
                     row=row.number,
                     column=header,
                     cell=f"{letter(index)}{row.number}",

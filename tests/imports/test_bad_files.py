@@ -310,6 +310,32 @@ def test_an_invisible_character_in_a_header_is_no_part_of_it(client, region):
 
 
 @pytest.mark.parametrize("name", ["x.xlsx", "x.csv"])
+def test_a_cell_of_the_most_characters_excel_allows_is_quoted_cut_short(client, region, name):
+    # A cell holds up to 32,767 characters. Each message quoted its cell whole, and each issue
+    # named its column by the header as in the file: a 435 kB file of such cells (one shared
+    # string) answered a check of 66 MB and a refusal of 132 MB, a row a few kilobytes wider.
+    longest = "Q" * 32_767
+    header = "Voorziening" + " " * 32_000 + "*"  # read as 'Voorziening'
+    lines = table([case_row(longest, Voorziening=longest, Geboortejaar=longest)] * 50)
+    lines[0][lines[0].index("Voorziening")] = header
+    content = xlsx(lines) if name.endswith("xlsx") else csv_file(lines)
+    body = check(client, region, content, name)
+    issues = {(i["code"], i["field"]) for i in body["issues"]}
+    assert issues == {
+        ("string_pattern_mismatch", "external_ref"),  # at most 64 characters
+        ("duplicate_in_file", "external_ref"),
+        ("unknown_choice", "facility"),
+        ("not_an_integer", "birth_year"),
+    }, issues
+    for issue in body["issues"]:
+        assert len(issue["message"]) < 300 and len(issue["column"]) <= 60, issue
+        if "Q" in issue["message"]:
+            assert f"'{'Q' * 59}…'" in issue["message"], issue
+    real = store_cases(client, region, content, name)
+    assert len(real.content) < 1000 * len(body["issues"]), len(real.content)
+
+
+@pytest.mark.parametrize("name", ["x.xlsx", "x.csv"])
 @pytest.mark.parametrize("blank", ["\u200b", "\xa0", "\ufeff", "\u200e", " \u200b\xa0"], ids=repr)
 def test_a_header_cell_of_only_invisible_characters_is_no_column(client, region, name, blank):
     # A cell that shows nothing is empty, wherever it is: as a header right of the table it

@@ -161,7 +161,28 @@ def read_grid(content: bytes, layout: Layout, *, sheet: str | None, max_rows: in
             "not_a_spreadsheet",
             "Dit bestand is geen spreadsheet (.xlsx) en geen tekst (CSV). Gebruik het sjabloon.",
         )
+    if markup := _markup(content):
+        raise refuse(
+            "not_a_spreadsheet",
+            f"Dit is {markup}, geen Excel-werkmap of CSV (zo exporteren veel systemen naar "
+            "'Excel', ook onder de naam .xls). Open het in Excel en sla het op als "
+            "Excel-werkmap (.xlsx) of als CSV UTF-8.",
+        )
     return _csv(content, layout, max_rows)
+
+
+def _markup(content: bytes) -> str | None:
+    """What a text file that starts with a tag is, in Dutch (a web page, Excel 2003's XML
+    spreadsheet, other XML); None for any other text. Read as CSV, its first line was refused
+    as an unknown column '<html>', and every required column as missing."""
+    start = content[:4096].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    if not start.startswith(b"<"):
+        return None
+    if b"urn:schemas-microsoft-com:office:spreadsheet" in start:
+        return "een XML-spreadsheet (Excel 2003)"
+    if any(tag in start for tag in (b"<html", b"<!doctype html", b"<table")):
+        return "een webpagina (HTML)"
+    return "een XML-bestand" if start.startswith(b"<?xml") else "een webpagina of XML-bestand"
 
 
 # --- XLSX ----------------------------------------------------------------------------------

@@ -375,6 +375,33 @@ def test_a_file_that_is_no_spreadsheet_is_named_for_what_it_is(client, region, c
     assert codes(check(client, region, content)) == [code]
 
 
+@pytest.mark.parametrize(
+    ("content", "what"),
+    [
+        (
+            b"\xef\xbb\xbf<html xmlns:x='urn:schemas-microsoft-com:office:excel'>\r\n<body>"
+            b"<table><tr><td>Eigen kenmerk</td><td>Voorziening</td></tr></table>",
+            "een webpagina (HTML)",
+        ),
+        (b"\r\n<TABLE><TR><TD>Eigen kenmerk;Voorziening</TD></TR></TABLE>", "een webpagina (HTML)"),
+        (
+            b'<?xml version="1.0"?>\r\n<?mso-application progid="Excel.Sheet"?>\r\n'
+            b'<Workbook xmlns="urn:schemas-microsoft-com:office:spreadsheet"><Worksheet '
+            b'ss:Name="Dossiers"><Table><Row><Cell><Data ss:Type="String">Eigen kenmerk</Data>',
+            "een XML-spreadsheet (Excel 2003)",
+        ),
+    ],
+    ids=["html", "table", "xml-2003"],
+)
+def test_a_web_page_or_xml_saved_as_excel_is_named_for_what_it_is(client, region, content, what):
+    # Many systems export 'Excel' as an HTML table or Excel 2003 XML named .xls: read as CSV,
+    # its first line was refused as an unknown column '<html ...>', and every required column
+    # as missing, which says nothing of what to do.
+    body = check(client, region, content, "export.xls")
+    assert codes(body) == ["not_a_spreadsheet"]
+    assert body["issues"][0]["message"].startswith(f"Dit is {what}, geen Excel-werkmap of CSV")
+
+
 def _zip(members: dict[str, bytes]) -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
+from markupsafe import Markup
 from sqlmodel import Session, col, select
 
 from app.actions import service as actions_service
@@ -58,7 +59,8 @@ class AgendaData:
             return self.refs.get(str(vacancy_id), "woning")
         return str(vacancy["external_ref"])
 
-    def vacancy_description(self, vacancy_id: str) -> str:
+    def vacancy_description(self, vacancy_id: str, *, isolated: bool = False) -> str:
+        """The dwelling in words; `isolated`: for a page (the area's name `isolate`d)."""
         v = self.vacancies.get(vacancy_id)
         if v is None:
             return ""
@@ -67,12 +69,12 @@ class AgendaData:
             rooms(v["rooms"]),
             f"verdieping {v['floor']}",
             f"€ {number(v['rent_base'], 2)} kale huur",
-            area_label(v["neighbourhood_code"], self.areas),
+            area_label(v["neighbourhood_code"], self.areas, isolated=isolated),
             f"beschikbaar {dutch_date(v['available_from'])}",
         ]
         if v["contingent"]:
             parts.append("contingent")
-        return ", ".join(parts)
+        return Markup(", ").join(parts) if isolated else ", ".join(parts)
 
     def status_now(self, proposal: dict[str, Any]) -> str:
         """The proposal's current status in Dutch ('na publicatie' while the agenda is live)."""

@@ -56,6 +56,13 @@ def _text(x: float, y: float, text: str, anchor: str = "middle", size: int = 12)
     )
 
 
+def _label(x: float, y: float, text: str, anchor: str = "middle", size: int = 12) -> str:
+    """A label that may be a name someone typed (an organisation's, an area's): between FSI and
+    PDI (U+2068, U+2069), the SVG's <bdi>, so that a name written right to left is laid out in
+    its own direction and leaves the anchor where it is."""
+    return _text(x, y, f"\u2068{text}\u2069", anchor, size)
+
+
 def _y_axis(top_value: float, step: float, plot_h: float) -> list[str]:
     parts = []
     ticks = round(top_value / step)
@@ -74,7 +81,7 @@ def _legend(series: Sequence[Series], y: float) -> list[str]:
     for index, s in enumerate(series):
         color = SERIES[index % len(SERIES)]
         parts.append(f'<rect x="{x}" y="{y - 10}" width="12" height="12" fill="{color}"/>')
-        parts.append(_text(x + 16, y, s.name, "start", 12))
+        parts.append(_label(x + 16, y, s.name, "start", 12))
         x += 28 + 7 * len(s.name)
     return parts
 
@@ -102,7 +109,7 @@ def bar_chart(title: str, desc: str, labels: Sequence[str], series: Sequence[Ser
                 f'height="{h:.1f}" fill="{SERIES[j % len(SERIES)]}"/>'
             )
         if i % every == 0:
-            body.append(_text(LEFT + slot * i + slot / 2, TOP + plot_h + 16, label, "middle", 11))
+            body.append(_label(LEFT + slot * i + slot / 2, TOP + plot_h + 16, label, "middle", 11))
     if len(series) > 1:
         body += _legend(series, HEIGHT - 10)
     return _frame(title, desc, body)
@@ -137,7 +144,7 @@ def line_chart(title: str, desc: str, labels: Sequence[str], series: Sequence[Se
             run = []
     for i, label in enumerate(labels):
         if i % every == 0:
-            body.append(_text(LEFT + step * i + step / 2, TOP + plot_h + 16, label, "middle", 11))
+            body.append(_label(LEFT + step * i + step / 2, TOP + plot_h + 16, label, "middle", 11))
     if len(series) > 1:
         body += _legend(series, HEIGHT - 10)
     return _frame(title, desc, body)
@@ -163,7 +170,7 @@ def horizontal_bars(
     body = []
     for i, (label, value) in enumerate(rows):
         y = TOP + row_h * i
-        body.append(_text(label_w - 8, y + 17, label, "end", 12))
+        body.append(_label(label_w - 8, y + 17, label, "end", 12))
         target = targets[i] if targets else None
         if target is not None:
             w = plot_w * target / top_value

@@ -31,18 +31,7 @@ from app.problems import Forbidden, ProblemError, TooManyRequests
 from app.settings import Settings
 from app.transient import classify
 from app.web import labels
-from app.web.formatting import (
-    area_in_page,
-    case_code,
-    detail_value,
-    dutch_date,
-    dutch_datetime,
-    dwelling_label,
-    euro,
-    number,
-    rooms,
-    short_id,
-)
+from app.web.formatting import FILTERS, area_in_page, case_code, detail_value, dwelling_label
 from app.web.messages import (
     ERROR_PAGES,
     FORM_EXPIRED,
@@ -116,9 +105,7 @@ templates.env.globals.update(
     # sending) is one write: the route takes it as the write's Idempotency-Key.
     form_token=lambda: uuid.uuid4().hex,
 )
-templates.env.filters.update(
-    datum=dutch_date, tijdstip=dutch_datetime, getal=number, euro=euro, kort=short_id, kamers=rooms
-)
+templates.env.filters.update(FILTERS)
 
 
 # --- the signed-in person ------------------------------------------------------------------

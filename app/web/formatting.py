@@ -7,10 +7,21 @@ from typing import Any
 
 from jinja2 import pass_context
 from jinja2.runtime import Context
+from markupsafe import Markup
 
 from app.timeutil import AMSTERDAM, local_date
 from app.vocabulary import MONTHS
 from app.web import labels
+
+
+def isolate(value: Any) -> Markup:
+    """Text a person typed (a name, an area's name, a street, a reference) as a page shows it:
+    escaped, in a <bdi>, so that text written right to left (Arabic, Hebrew) neither reorders
+    the Dutch around it nor is reordered by it (`|isolate` in a template). Empty stays empty.
+    An <option> cannot hold a <bdi>: it has dir="auto" instead."""
+    if value is None or value == "":
+        return Markup("")
+    return Markup("<bdi>{}</bdi>").format(value)
 
 
 def as_date(value: Any) -> date | None:
@@ -59,6 +70,18 @@ def rooms(count: Any) -> str:
 
 def case_code(value: Any) -> str:
     return f"D-{short_id(value)}" if value else ""
+
+
+FILTERS = {
+    "datum": dutch_date,
+    "tijdstip": dutch_datetime,
+    "getal": number,
+    "euro": euro,
+    "kort": short_id,
+    "kamers": rooms,
+    "isolate": isolate,
+}
+"""The templates' filters (`{{ day|datum }}`), registered in `app.web.core`."""
 
 
 # Why-not figures that are codes, dates or ids, and how a page shows them.
@@ -121,13 +144,16 @@ def detail_value(key: str, value: Any) -> str:
     return str(value)
 
 
-def area_label(code: Any, names: dict[str, str] | None = None) -> str:
+def area_label(code: Any, names: dict[str, str] | None = None, *, isolated: bool = False) -> str:
     """A CBS area code with its name: `Utrecht (GM0344)`; the code alone when it has none
-    (the table's chair can name it, `/tafels/{id}/gebieden`)."""
+    (the table's chair can name it, `/tafels/{id}/gebieden`). `isolated`: for a page, the name
+    (the chair may have typed it) `isolate`d."""
     if not code:
         return ""
     name = (names or {}).get(str(code))
-    return f"{name} ({code})" if name else str(code)
+    if not name:
+        return str(code)
+    return Markup("{} ({})").format(isolate(name), code) if isolated else f"{name} ({code})"
 
 
 @pass_context
@@ -135,12 +161,12 @@ def area_in_page(context: Context, code: Any, names: dict[str, str] | None = Non
     """`gebied(code)` in a template: `area_label` with the names given, else the names read
     once per request (the CBS list, then the names the viewer's tables gave)."""
     if not code or (names and str(code) in names):
-        return area_label(code, names)
+        return area_label(code, names, isolated=True)
     request = context.get("request")
     state = getattr(request, "state", None)
     session, web = getattr(state, "session", None), getattr(state, "web", None)
     if session is None or web is None:
-        return area_label(code, names)
+        return area_label(code, names, isolated=True)
     cache: dict[str, str] = state.__dict__.setdefault("area_names", {})
     key = str(code)
     if key not in cache:
@@ -149,7 +175,7 @@ def area_in_page(context: Context, code: Any, names: dict[str, str] | None = Non
 
         tables = set(session.exec(member_table_ids(web.organisation.id)))
         cache[key] = names_for(session, [key], tables).get(key, "")
-    return area_label(code, {key: cache[key]} if cache[key] else None)
+    return area_label(code, {key: cache[key]} if cache[key] else None, isolated=True)
 
 
 @pass_context

@@ -194,10 +194,10 @@ def test_pages_show_codes_with_names(app, client, region, session):  # type: ign
     dwelling = create_vacancy(client, region.corporation)  # BU03440101, Lombok-West
     chair = signed_in(app, make_person(client, region.chair, "chair"))
     html = chair.get(f"/woningen/{dwelling['id']}").text
-    assert "Lombok-West (BU03440101)" in html and "Utrecht (GM0344)" in html
-    assert "Lombok-West (BU03440101)" in chair.get("/woningen").text
+    assert "<bdi>Lombok-West</bdi> (BU03440101)" in html and "<bdi>Utrecht</bdi> (GM0344)" in html
+    assert "<bdi>Lombok-West</bdi> (BU03440101)" in chair.get("/woningen").text
     cases = client.get("/v1/cases", headers=region.chair.headers).json()["items"]
-    assert "Utrecht (GM0344)" in chair.get(f"/dossiers/{cases[0]['id']}").text
+    assert "<bdi>Utrecht</bdi> (GM0344)" in chair.get(f"/dossiers/{cases[0]['id']}").text
 
 
 def test_the_chair_names_a_code_on_the_areas_page(app, client, region):  # type: ignore[no-untyped-def]
@@ -214,7 +214,7 @@ def test_the_chair_names_a_code_on_the_areas_page(app, client, region):  # type:
     refused = post_form(member, url, form, csrf_from=url)
     assert refused.status_code == 403
     dwellings = chair.get("/woningen").text
-    assert "Schothorst (BU03070101)" in dwellings
+    assert "<bdi>Schothorst</bdi> (BU03070101)" in dwellings
 
 
 def test_the_demo_ships_a_name_for_every_code_it_uses(session):  # type: ignore[no-untyped-def]

@@ -722,6 +722,35 @@ def test_a_printed_agenda_or_minutes_row_is_not_split_over_two_pages(browser, se
     assert not any(found.values()), found
 
 
+# Each link in the page's content with what print adds after it (its ::after content).
+PRINTED_AFTER_LINKS = """
+return [...document.querySelectorAll('main a[href^="/"]')]
+  .map(a => [a.getAttribute('href'), getComputedStyle(a, '::after').content]);
+"""
+
+
+def test_a_printed_link_to_a_proposal_shows_the_proposal_it_leads_to(browser, server, scenario):  # type: ignore[no-untyped-def]
+    """On paper a link is its text: 'Besluit en verloop' on the agenda and a case's code in
+    the open proposals lead to a proposal that the text does not name, so print adds the
+    proposal's address. A case's code and a dwelling's reference name what they lead to, and
+    get nothing added; nor does any link on screen."""
+    sign_in(browser, server, scenario["chair_email"])
+    meeting = f"/vergaderingen/{scenario['first_meeting_id']}"
+    paths = (meeting, meeting + "/besluitenlijst")
+    on_screen = run_on_pages(browser, server, paths, PRINTED_AFTER_LINKS)
+    browser.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": "print"})
+    try:
+        printed = run_on_pages(browser, server, paths, PRINTED_AFTER_LINKS)
+    finally:
+        browser.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": ""})
+    assert {after for links in on_screen.values() for _, after in links} == {"none"}
+    proposals = [(h, a) for links in printed.values() for h, a in links if "/voorstellen/" in h]
+    assert [h for h, _ in printed[meeting] if h.startswith("/voorstellen/")]
+    assert all(after == f'" ({h})"' for h, after in proposals), proposals
+    others = {a for links in printed.values() for h, a in links if "/voorstellen/" not in h}
+    assert others == {"none"}
+
+
 # The tables that a box around them clips (it scrolls or hides what overflows it).
 CLIPPED = """
 return [...document.querySelectorAll('table')].filter(table => {

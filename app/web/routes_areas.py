@@ -3,10 +3,11 @@ the chair to name the codes the loaded CBS list lacks.
 
 Each form carries the version of the name it showed (`versie`; `nieuw` where the table named
 none), sent as `If-Match` (`If-None-Match: *` for `nieuw`): a form from a page shown before a
-colleague named the code stores nothing (412, the page shows the name as it is now) instead of
-replacing that name unseen."""
+colleague named the code stores nothing (412, the field says the name as it is now, and keeps
+the name typed with the version now shown) instead of replacing that name unseen."""
 
 import uuid
+from functools import partial
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
@@ -26,7 +27,7 @@ router = APIRouter(route_class=WebRoute, include_in_schema=False)
 
 STALE = (
     "Iemand anders heeft deze code intussen een naam gegeven, dus er is niets opgeslagen. "
-    "Hieronder staat de naam zoals die nu is."
+    "Uw naam staat nog in het veld: opslaan vervangt de naam die er nu staat."
 )
 
 
@@ -37,8 +38,11 @@ def _page(
     table_id: uuid.UUID,
     *,
     error: str | None = None,
+    given: dict[str, str] | None = None,
     status: int = 200,
 ) -> HTMLResponse:
+    """The page; after a refused form, `given` is what it sent (`code`, `naam`): the name typed
+    stays in that code's field, which shows `error` (the summary links to it)."""
     table = tables_service.get_table(session, web.principal, table_id)
     return render(
         request,
@@ -49,6 +53,7 @@ def _page(
             "areas": areas_service.table_areas(session, table, web.principal),
             "can_chair": web.is_chair_of(table.chair_organisation_id),
             "error": error,
+            "given": given,
         },
         status,
     )
@@ -72,33 +77,21 @@ def name_area(
 ) -> Response:
     web.require_chair(table.chair_organisation_id)
     code = field(form, "code", 10)
+    given = {"code": code, "naam": field(form, "naam", 200)}
+    refuse = partial(_page, request, session, web, table_id, given=given)
     try:
         from pydantic import TypeAdapter
 
         TypeAdapter(AreaCode).validate_python(code)
         data = AreaNameIn.model_validate({"name": field(form, "naam", 200)})
     except ValidationError:
-        return _page(
-            request,
-            session,
-            web,
-            table_id,
-            error=f"Vul een naam in voor de code. {TEXT_RULE}",
-            status=400,
-        )
+        return refuse(error=f"Vul een naam in voor {code}. {TEXT_RULE}", status=400)
     if code in areas_service.names_for(session, [code]):
-        return _page(
-            request,
-            session,
-            web,
-            table_id,
-            error="Deze code heeft al een naam uit de CBS-lijst.",
-            status=400,
-        )
+        return refuse(error="Deze code heeft al een naam uit de CBS-lijst.", status=400)
     version = field(form, "versie", 12)
     if_match, if_none_match = (None, "*") if version == "nieuw" else (_if_match(version), None)
     if if_match is None and if_none_match is None:
-        return _page(request, session, web, table_id, error=NO_VERSION, status=400)
+        return refuse(error=NO_VERSION, status=400)
     done = attempt(
         session,
         lambda: areas_service.name_area(
@@ -111,5 +104,5 @@ def name_area(
         if done.status == 412 and stands:  # the form sent twice (a double click)
             return redirect(f"/tafels/{table.id}/gebieden", "gebied_benoemd")
         message = STALE if done.status == 412 else done.message
-        return _page(request, session, web, table_id, error=message, status=done.status)
+        return refuse(error=message, status=done.status)
     return redirect(f"/tafels/{table.id}/gebieden", "gebied_benoemd")

@@ -306,3 +306,52 @@ def test_an_area_form_shown_before_another_name_was_given_stores_nothing(app, cl
     assert post_form(chair, url, form, csrf_from=url).status_code == 303  # sent twice: it stands
     listed = _listed(client, region, "BU03070101")
     assert (listed["name"], listed["version"]) == ("Nieuwland", 2)
+
+
+def _area_field(html: str, code: str):  # type: ignore[no-untyped-def]
+    from tests.web.html_rules import parse
+
+    (found,) = [n for n in parse(html).walk() if n.attrs.get("id") == f"naam-{code}"]
+    return found
+
+
+def test_a_refused_area_name_stays_in_its_field_which_says_what_is_wrong(app, client, region):  # type: ignore[no-untyped-def]
+    """The areas page has a form per code. A refused name came back with the typed name gone
+    (the field empty, or the name a colleague gave) and an error summary that named no code and
+    no field: with many codes the chair could not tell which form failed, and had to type the
+    name again. The name typed stays in its field, which is marked and says why, the summary
+    links to it, and after a colleague's name (412) the field says what the name is now and
+    the form carries its version, so saving again replaces it knowingly."""
+    from tests.web.html_rules import parse, problems
+
+    create_vacancy(client, region.corporation, "GM0307")
+    chair = signed_in(app, make_person(client, region.chair, "chair"))
+    url = f"/tafels/{region.table_id}/gebieden"
+    typed = "Schot\u202ehorst"  # a bidirectional control: refused
+    refused = post_form(chair, url, {"code": "BU03070101", "naam": typed, "versie": "nieuw"}, url)
+    assert refused.status_code == 400
+    named = _area_field(refused.text, "BU03070101")
+    assert named.attrs["value"] == typed
+    assert named.attrs.get("aria-invalid") == "true"
+    assert problems(refused.text) == []  # aria-describedby points at the message
+    summary = [n for n in parse(refused.text).walk() if n.attrs.get("href") == "#naam-BU03070101"]
+    assert summary and "BU03070101" in summary[0].text()
+    marked = [n.attrs["id"] for n in parse(refused.text).walk() if n.attrs.get("aria-invalid")]
+    assert marked == ["naam-BU03070101"]  # not the other codes' fields
+
+    api = f"/v1/tables/{region.table_id}/areas/BU03070101"
+    given = client.put(api, json={"name": "Schothorst"}, headers=region.chair.headers)
+    assert given.status_code == 200
+    stale = post_form(
+        chair, url, {"code": "BU03070101", "naam": "Nieuwland", "versie": "nieuw"}, url
+    )
+    assert stale.status_code == 412
+    named = _area_field(stale.text, "BU03070101")
+    assert named.attrs["value"] == "Nieuwland"
+    assert named.attrs.get("aria-invalid") == "true"
+    message = [n for n in parse(stale.text).walk() if n.attrs.get("id") == "naam-BU03070101-fout"]
+    assert "Schothorst" in message[0].text()
+    assert problems(stale.text) == []
+    form = named.parent
+    assert form is not None
+    assert [n.attrs["value"] for n in form.walk() if n.attrs.get("name") == "versie"] == ["1"]

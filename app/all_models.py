@@ -1,7 +1,7 @@
 """Import every table model so SQLModel.metadata is complete (Alembic, tests, CLI)."""
 
 from app.access_log.models import AccessLogEntry
-from app.actions.models import Action
+from app.actions.models import Action, ActionTransition
 from app.aftercare.models import AftercareAgreement, Checkpoint, CheckpointDueNotice, Tenancy
 from app.areas.models import AreaName, TableAreaName
 from app.cases.models import Case, CaseTransition
@@ -22,6 +22,7 @@ from app.webhooks.models import WebhookDelivery, WebhookEndpoint, WebhookEvent
 __all__ = [
     "AccessLogEntry",
     "Action",
+    "ActionTransition",
     "AftercareAgreement",
     "ApiKey",
     "AreaName",

@@ -5,6 +5,7 @@ import configparser
 import subprocess
 import sys
 import uuid
+from datetime import UTC, datetime
 from pathlib import Path
 
 from alembic import command
@@ -121,3 +122,67 @@ def test_a_downgrade_past_returning_clients_keeps_every_case_under_a_unique_refe
         closed["id"]: f"returned:{uuid.UUID(closed['id']).hex}",
     }
     upgrade_to_head(url)
+
+
+def test_the_action_history_backfill_records_what_is_known_of_each_action(live_app):
+    """0032 keeps every change of an action from then on; of the actions before it, it records
+    one hand-out each, by the chair at `created_at` (its due date only when the action never
+    changed since: a change may have moved it), and one closing for a closed one, at its
+    `completed_at` (its actor and what it closed from not known)."""
+    from tests.clock import iso
+
+    with TestClient(live_app) as client:
+        cp = make_org(client, "care_provider")
+        chair = make_org(client, "municipality")
+        table = make_table(client, chair, [cp], ["GM0344"])
+        ids = {}
+        for name in ("untouched", "moved", "done"):
+            response = client.post(
+                f"/v1/tables/{table}/actions",
+                json={"kind": "other", "owner_organisation_id": cp.id, "due_date": iso(7)},
+                headers=chair.headers,
+            )
+            assert response.status_code == 201, response.text
+            ids[name] = response.json()["id"]
+        for name, change in (("moved", {"due_date": iso(9)}), ("done", {"status": "done"})):
+            response = client.patch(f"/v1/actions/{ids[name]}", json=change, headers=cp.headers)
+            assert response.status_code == 200, response.text
+        completed_at = response.json()["completed_at"]
+        url = live_app.state.engine.url.render_as_string(hide_password=False)
+    command.downgrade(alembic_config(url), "0031_cancel_left_behind_actions")
+    upgrade_to_head(url)
+    engine = create_engine(url)
+    with engine.connect() as connection:
+        rows = connection.execute(
+            text(
+                "SELECT action_id, change, from_status, to_status, to_due_date, "
+                "actor_organisation_id, at FROM action_transitions ORDER BY id"
+            )
+        ).all()
+    engine.dispose()
+    names = {uuid.UUID(v): k for k, v in ids.items()}
+    found = [
+        (
+            names[uuid.UUID(str(a))],
+            change,
+            before,
+            after,
+            due and str(due),
+            actor and str(uuid.UUID(str(actor))),
+        )
+        for a, change, before, after, due, actor, _ in rows
+    ]
+    chair_id = str(uuid.UUID(chair.id))
+    assert sorted(found, key=str) == sorted(
+        [
+            ("untouched", "created", None, "open", iso(7), chair_id),
+            ("moved", "created", None, "open", None, chair_id),
+            ("done", "created", None, "open", None, chair_id),
+            ("done", "complete", None, "done", None, None),
+        ],
+        key=str,
+    )
+    at = next(r[6] for r in rows if r[1] == "complete")
+    at = datetime.fromisoformat(at) if isinstance(at, str) else at
+    at = at if at.tzinfo else at.replace(tzinfo=UTC)  # SQLite keeps UTC without its zone
+    assert at == datetime.fromisoformat(completed_at)

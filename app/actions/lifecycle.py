@@ -1,9 +1,17 @@
 """The action lifecycle: open -> done or cancelled, and reopened; every change goes through
-`fire`, which keeps `completed_at` with it."""
+`fire`, which keeps `completed_at` with it, and is recorded by `record` as an
+`ActionTransition` (with its due date's change, time and actor), as a case's are."""
 
+import uuid
+from dataclasses import dataclass
+from datetime import date
 from enum import StrEnum
 
-from app.actions.models import Action, ActionStatus
+from sqlalchemy import select
+from sqlmodel import Session, col
+
+from app.actions.models import Action, ActionChange, ActionStatus, ActionTransition
+from app.ids import uuid7_after
 from app.lifecycle import StateMachine
 from app.sqltypes import utcnow
 
@@ -40,4 +48,73 @@ def fire(action: Action, event: ActionEvent) -> bool:
         return False
     action.status = target
     action.completed_at = None if target == ActionStatus.open else utcnow()
+    return True
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """Who changes an action: the organisation, and its API key or its person on the pages."""
+
+    organisation_id: uuid.UUID | None
+    api_key_id: uuid.UUID | None
+    person_id: uuid.UUID | None
+
+
+# A status change is recorded under its event's name.
+CHANGE_FOR_STATUS = {status: ActionChange(event) for status, event in EVENT_FOR_STATUS.items()}
+
+
+def record(
+    session: Session,
+    action: Action,
+    actor: Actor,
+    *,
+    from_status: ActionStatus | None,
+    from_due_date: date | None,
+    change: ActionChange | None = None,
+) -> bool:
+    """Stage the transition of `action` from (`from_status`, `from_due_date`) to what it is
+    now, in the caller's transaction; nothing when neither changed. `from_status` None: its
+    hand-out. `change` names it when the status alone does not (default: by the new status, or
+    `move_due_date`). Returns whether a transition was staged."""
+    created = from_status is None
+    status_changed = not created and from_status != action.status
+    moved = not created and from_due_date != action.due_date
+    if not (created or status_changed or moved):
+        return False
+    if change is None:
+        change = (
+            ActionChange.created
+            if created
+            else CHANGE_FOR_STATUS[action.status]
+            if status_changed
+            else ActionChange.move_due_date
+        )
+    closing = status_changed and action.status != ActionStatus.open
+    at = action.created_at if created else action.completed_at if closing else None
+    # After the action's last transition, also one another server made in the same millisecond
+    # (a change committed after this one read the action fails its version check instead).
+    last = None
+    if not created:
+        last = session.scalar(
+            select(col(ActionTransition.id))
+            .where(col(ActionTransition.action_id) == action.id)
+            .order_by(col(ActionTransition.id).desc())
+            .limit(1)
+        )
+    session.add(
+        ActionTransition(
+            id=uuid7_after(last),
+            action_id=action.id,
+            at=at or utcnow(),
+            change=change,
+            from_status=from_status,
+            to_status=action.status,
+            from_due_date=from_due_date if moved else None,
+            to_due_date=action.due_date if created or moved else None,
+            actor_organisation_id=actor.organisation_id,
+            actor_api_key_id=actor.api_key_id,
+            actor_person_id=actor.person_id,
+        )
+    )
     return True

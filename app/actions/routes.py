@@ -9,7 +9,14 @@ from app.access_log.deps import AccessContextDep
 from app.access_log.service import AccessContext
 from app.actions import service
 from app.actions.deps import ActionDep
-from app.actions.models import ActionCreate, ActionPage, ActionPublic, ActionStatus, ActionUpdate
+from app.actions.models import (
+    ActionCreate,
+    ActionPage,
+    ActionPublic,
+    ActionStatus,
+    ActionTransitionPage,
+    ActionUpdate,
+)
 from app.db import SessionDep, SessionEndingRoute
 from app.idempotency import REPLAY_RESPONSE, IdempotencyDep
 from app.if_match import IfMatch, IfNoneMatch
@@ -124,3 +131,23 @@ def update_action(
     )
     response.headers["ETag"] = etag(action)
     return service.action_public(action, _hides_case(context, table))
+
+
+@router.get(
+    "/actions/{action_id}/transitions",
+    response_model=ActionTransitionPage,
+    responses=problem_responses(401, 404),
+)
+def list_transitions(
+    found: ActionDep, context: AccessContextDep, session: SessionDep, page: PageDep
+) -> ActionTransitionPage:
+    """The history of an action, oldest first: its hand-out with the due date it was given,
+    every closing, reopening and due-date change, with time and actor (the organisation, and
+    its own API key or person to the organisation itself). Read as the action is (logged as an
+    access to its case when the action shows the case)."""
+    action, table = found
+    rows = service.list_transitions(
+        session, context, table, action, after=page.after, limit=page.fetch
+    )
+    items, next_cursor = page.cut(rows)
+    return ActionTransitionPage(items=items, next_cursor=next_cursor)

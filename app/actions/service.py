@@ -12,10 +12,13 @@ from app.access_log.service import AccessContext
 from app.actions import lifecycle
 from app.actions.models import (
     Action,
+    ActionChange,
     ActionCreate,
     ActionKind,
     ActionPublic,
     ActionStatus,
+    ActionTransition,
+    ActionTransitionPublic,
     ActionUpdate,
     is_overdue,
     overdue_clause,
@@ -97,9 +100,16 @@ def create_action(
     )
     session.add(action)
     session.flush()
+    lifecycle.record(session, action, actor_of(context), from_status=None, from_due_date=None)
     log_shown(session, context, table, [action])
     _notify_assigned(session, action, table)
     return action
+
+
+def actor_of(context: AccessContext) -> lifecycle.Actor:
+    return lifecycle.Actor(
+        context.principal.organisation_id, context.principal.api_key_id, context.person_id
+    )
 
 
 def hides_case(principal: Principal, table: OutflowTable) -> bool:
@@ -257,6 +267,7 @@ def update_action(
             "The action's owner is no longer a member of this table; hand out a new action.",
             code="owner_not_member",
         )
+    from_status, from_due_date = action.status, action.due_date
     if data.status is not None:
         lifecycle.fire(action, lifecycle.EVENT_FOR_STATUS[data.status])
     moved = False
@@ -267,14 +278,18 @@ def update_action(
     if moved or action.status != ActionStatus.open:
         mail.forget_overdue_notice(session, action.id)
     session.add(action)
+    lifecycle.record(
+        session, action, actor_of(context), from_status=from_status, from_due_date=from_due_date
+    )
     flush(session, if_match, "action")
     return action
 
 
-def cancel_left_behind(session: Session, case: Case) -> None:
+def cancel_left_behind(session: Session, context: AccessContext, case: Case) -> None:
     """The case moved to another table: its open actions at the tables it left are cancelled
-    (kept as their history), as it is no longer theirs to handle; they stood on their agenda,
-    lists, digests and overdue notices, naming a client that table no longer reads. Called with
+    (kept as their history, each cancellation a `case_moved` transition under the mover,
+    `context`), as it is no longer theirs to handle; they stood on their agenda, lists,
+    digests and overdue notices, naming a client that table no longer reads. Called with
     the case locked (its move), so an action being handed out about it or reopened (which read
     it FOR SHARE) waits for the move and then sees it gone."""
     left_behind = session.exec(
@@ -291,6 +306,50 @@ def cancel_left_behind(session: Session, case: Case) -> None:
         lifecycle.fire(action, lifecycle.ActionEvent.cancel)
         mail.forget_overdue_notice(session, action.id)
         session.add(action)
+        lifecycle.record(
+            session,
+            action,
+            actor_of(context),
+            from_status=ActionStatus.open,
+            from_due_date=action.due_date,
+            change=ActionChange.case_moved,
+        )
+
+
+def list_transitions(
+    session: Session,
+    context: AccessContext,
+    table: OutflowTable,
+    action: Action,
+    *,
+    after: uuid.UUID | None,
+    limit: int,
+) -> list[ActionTransitionPublic]:
+    """The action's history, oldest first, as the caller is shown it (the caller may see the
+    action: `get_action`). Another organisation's API key or person is not shown, and an actor
+    the action does not name (the care provider that moved its case) not to a corporation that
+    is not shown the case."""
+    query = select(ActionTransition).where(ActionTransition.action_id == action.id)
+    if after is not None:
+        query = query.where(ActionTransition.id > after)
+    rows = session.exec(query.order_by(col(ActionTransition.id)).limit(limit))
+    me = context.principal.organisation_id
+    named = {
+        action.owner_organisation_id,
+        action.created_by_organisation_id,
+        table.chair_organisation_id,
+        me,
+    }
+    hidden = hides_case(context.principal, table)
+    items = []
+    for row in rows:
+        item = ActionTransitionPublic.model_validate(row, from_attributes=True)
+        if row.actor_organisation_id != me:
+            item.actor_api_key_id = item.actor_person_id = None
+        if hidden and row.actor_organisation_id not in named:
+            item.actor_organisation_id = None
+        items.append(item)
+    return items
 
 
 def action_public(action: Action, for_corporation: bool, on: date | None = None) -> ActionPublic:

@@ -741,7 +741,7 @@ def update_case(
             if moved:
                 from app.actions.service import cancel_left_behind
 
-                cancel_left_behind(session, case)
+                cancel_left_behind(session, context, case)
         if target == SettableStatus.withdrawn.value:
             dates.check_exit_date(exit_date or today(), case.ready_since)
         if target is not None:

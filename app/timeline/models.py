@@ -9,9 +9,10 @@ from pydantic import BaseModel, Field
 class TimelineEntry(BaseModel):
     at: datetime
     kind: str = Field(
-        description="`status_changed`, `proposed`, `decision`, `action_created`, `action_closed`; "
-        "after the move: `tenancy_started`, `aftercare_agreed`, `checkpoint_recorded`, "
-        "`lease_transferred`, `tenancy_ended`."
+        description="`status_changed`, `proposed`, `decision`; an action's history: "
+        "`action_created`, `action_due_date_changed`, `action_closed`, `action_reopened` (each "
+        "change, its actor with it); after the move: `tenancy_started`, `aftercare_agreed`, "
+        "`checkpoint_recorded`, `lease_transferred`, `tenancy_ended`."
     )
     actor_organisation_id: uuid.UUID | None
     case_id: uuid.UUID | None = None
@@ -23,18 +24,32 @@ class TimelineEntry(BaseModel):
     automatic: bool | None = Field(
         default=None,
         description="With `decision`: true when the service took it by itself (a case or "
-        "dwelling change closed the proposal), under the organisation that made the change.",
+        "dwelling change closed the proposal), under the organisation that made the change; "
+        "with `action_closed`: true when the action was cancelled as its case moved to another "
+        "table, under the care provider that moved it.",
     )
-    from_status: str | None = None
-    to_status: str | None = None
+    from_status: str | None = Field(
+        default=None,
+        description="The status before the change (with `action_closed` and `action_reopened`: "
+        "the action's).",
+    )
+    to_status: str | None = Field(default=None, description="The status after the change.")
     reason: str | None = Field(
         default=None, description="The status, decline or withdrawal reason, if any."
     )
     action_kind: str | None = Field(
-        default=None, description="With `action_created` and `action_closed`: the action's kind."
+        default=None, description="With the `action_` entries: the action's kind."
     )
     owner_organisation_id: uuid.UUID | None = None
-    due_date: date | None = None
+    due_date: date | None = Field(
+        default=None,
+        description="With `action_created`: the due date the action was handed out with (null "
+        "for one handed out before its history was kept whose due date has changed since); "
+        "with another `action_` entry: the new due date, when the change moved it.",
+    )
+    from_due_date: date | None = Field(
+        default=None, description="With an `action_` entry that moved the due date: the old one."
+    )
     lease_form: str | None = Field(None, description="`tenancy_started`: the lease form.")
     effective_date: date | None = Field(
         None,

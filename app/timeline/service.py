@@ -11,7 +11,7 @@ from sqlmodel import Session, col, select
 from app.access_log import service as access_log
 from app.access_log.models import AccessAction
 from app.access_log.service import AccessContext
-from app.actions.models import Action
+from app.actions.models import Action, ActionChange, ActionTransition
 from app.aftercare.models import AftercareAgreement, Checkpoint, Tenancy
 from app.cases.models import Case, CaseTransition
 from app.proposals.models import Proposal, ProposalDecision, ProposalStatus
@@ -70,7 +70,9 @@ def _sorted(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
         "proposed": 1,
         "decision": 2,
         "action_created": 3,
+        "action_due_date_changed": 4,
         "action_closed": 4,
+        "action_reopened": 4,
         "tenancy_started": 5,
         "aftercare_agreed": 6,
         "checkpoint_recorded": 7,
@@ -114,34 +116,55 @@ def case_timeline(session: Session, context: AccessContext, case: Case) -> list[
         proposals_of_case = proposals_of_case.where(col(Proposal.table_id).in_(readable))
         actions_of_case = actions_of_case.where(col(Action.table_id).in_(readable))
     entries += _proposal_entries(session, list(session.exec(proposals_of_case)))
-    for action in session.exec(actions_of_case):
-        entries.append(
-            _entry(
-                action.created_at,
-                "action_created",
-                action.created_by_organisation_id,
-                action_id=action.id,
-                case_id=case_id,
-                meeting_id=action.meeting_id,
-                action_kind=action.kind,
-                owner_organisation_id=action.owner_organisation_id,
-                due_date=action.due_date,
-            )
-        )
-        if action.completed_at is not None:
-            entries.append(
-                _entry(
-                    action.completed_at,
-                    "action_closed",
-                    None,
-                    action_id=action.id,
-                    case_id=case_id,
-                    action_kind=action.kind,
-                    to_status=action.status,
-                )
-            )
+    entries += action_entries(session, list(session.exec(actions_of_case)))
     entries += aftercare_entries(session, case_id)
     return _sorted(entries)
+
+
+ACTION_ENTRY_KINDS = {
+    ActionChange.created: "action_created",
+    ActionChange.complete: "action_closed",
+    ActionChange.cancel: "action_closed",
+    ActionChange.case_moved: "action_closed",
+    ActionChange.reopen: "action_reopened",
+    ActionChange.move_due_date: "action_due_date_changed",
+}
+
+
+def action_entries(session: Session, actions: list[Action]) -> list[dict[str, Any]]:
+    """The actions' histories (`ActionTransition`): each hand-out with the due date it was
+    given, every closing (done, cancelled, or cancelled as its case moved on: `automatic`),
+    reopening and due-date change, with its actor."""
+    by_id = {a.id: a for a in actions}
+    if not by_id:
+        return []
+    transitions = session.exec(
+        select(ActionTransition).where(col(ActionTransition.action_id).in_(list(by_id)))
+    )
+    entries = []
+    for t in transitions:
+        action = by_id[t.action_id]
+        fields: dict[str, Any] = {
+            "action_id": action.id,
+            "case_id": action.case_id,
+            "action_kind": action.kind,
+            "from_status": t.from_status,
+            "to_status": t.to_status,
+            "due_date": t.to_due_date,
+            "from_due_date": t.from_due_date,
+        }
+        if t.change == ActionChange.created:
+            fields |= {
+                "meeting_id": action.meeting_id,
+                "owner_organisation_id": action.owner_organisation_id,
+                "from_status": None,
+            }
+        if t.change == ActionChange.case_moved:
+            fields["automatic"] = True
+        entries.append(
+            _entry(t.at, ACTION_ENTRY_KINDS[t.change], t.actor_organisation_id, **fields)
+        )
+    return entries
 
 
 def aftercare_entries(session: Session, case_id: uuid.UUID) -> list[dict[str, Any]]:

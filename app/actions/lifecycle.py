@@ -96,12 +96,13 @@ def record(
     # (a change committed after this one read the action fails its version check instead).
     last = None
     if not created:
-        last = session.scalar(
-            select(col(ActionTransition.id))
-            .where(col(ActionTransition.action_id) == action.id)
-            .order_by(col(ActionTransition.id).desc())
-            .limit(1)
-        )
+        with session.no_autoflush:  # the caller flushes (dates.flush_dates maps its 409s)
+            last = session.scalar(
+                select(col(ActionTransition.id))
+                .where(col(ActionTransition.action_id) == action.id)
+                .order_by(col(ActionTransition.id).desc())
+                .limit(1)
+            )
     session.add(
         ActionTransition(
             id=uuid7_after(last),

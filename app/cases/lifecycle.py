@@ -206,12 +206,13 @@ def _add_transition(
     case's row lock), so its history lists in the order the servers changed it."""
     session.add(case)
     if at is None:
-        last = session.scalar(
-            select(col(CaseTransition.id))
-            .where(col(CaseTransition.case_id) == case.id)
-            .order_by(col(CaseTransition.id).desc())
-            .limit(1)
-        )
+        with session.no_autoflush:  # the caller flushes (dates.flush_dates maps its 409s)
+            last = session.scalar(
+                select(col(CaseTransition.id))
+                .where(col(CaseTransition.case_id) == case.id)
+                .order_by(col(CaseTransition.id).desc())
+                .limit(1)
+            )
         at = (utcnow(), uuid7_after(last))
     session.add(
         CaseTransition(

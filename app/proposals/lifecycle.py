@@ -107,12 +107,13 @@ def fire(
         proposal.closed_at = utcnow()
     # Sorts after the proposal's last decision, also one another server took in the same
     # millisecond just before (the caller holds the proposal's row lock): the minutes' order.
-    last = session.scalar(
-        select(col(ProposalDecision.id))
-        .where(col(ProposalDecision.proposal_id) == proposal.id)
-        .order_by(col(ProposalDecision.id).desc())
-        .limit(1)
-    )
+    with session.no_autoflush:  # the caller flushes (dates.flush_dates maps its 409s)
+        last = session.scalar(
+            select(col(ProposalDecision.id))
+            .where(col(ProposalDecision.proposal_id) == proposal.id)
+            .order_by(col(ProposalDecision.id).desc())
+            .limit(1)
+        )
     record = ProposalDecision(
         id=uuid7_after(last),
         proposal_id=proposal.id,

@@ -60,9 +60,9 @@ table matches them under the real allocation rules.
 
 Authenticate every call with `Authorization: Bearer <key>`. Errors are RFC 9457
 `application/problem+json`. POSTs that create something accept an `Idempotency-Key` (a retry
-gets the first answer); the once-only POSTs (publishing a meeting, final minutes, a checkpoint, a
-person) take none and refuse a retry with 409 (412 with a stale `If-Match`), the current state
-being one GET away. PATCHes and PUTs accept `If-Match`.
+gets the first answer); the once-only POSTs (publishing a meeting, final minutes, a person) take
+none and refuse a retry with 409 (412 with a stale `If-Match`), the current state being one GET
+away. PATCHes and PUTs accept `If-Match`.
 """
 
 log = logging.getLogger(__name__)

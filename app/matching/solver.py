@@ -496,12 +496,105 @@ def _blocker_sets(tree: CapacityTree) -> list[tuple[int, np.ndarray]]:
     return sets
 
 
+@dataclass(slots=True, eq=False)
+class BlockerLayout:
+    """What `_solve_blockers` builds from the edges and the tree alone, whatever the scores:
+    the assignment's rows and columns, and the sparse matrix's layout once a second solve on
+    the same edges and tree asks for it (`reuse`).
+
+    Why: the unhoused check solves the same edges under the same caps with other prices
+    several times per table (`unhoused._priced_flow`); the rows, columns and the sort into a
+    sparse matrix were over half of each of those solves."""
+
+    edges: np.ndarray
+    ordered: bool  # edges ascend, so (case, row) keys ascend with them
+    case_col: np.ndarray  # per edge: its case's column
+    pair_row: np.ndarray  # per edge: its dwelling's row
+    n_rows: int
+    n_cases: int
+    n_columns: int
+    all_rows: np.ndarray
+    all_cols: np.ndarray
+    reuse: bool = False
+    order: np.ndarray | None = None  # per stored entry of the matrix: its place in all_rows
+    indices: np.ndarray | None = None
+    indptr: np.ndarray | None = None
+
+    def graph(self, costs: np.ndarray) -> sp.csr_array:
+        """The cost matrix with `costs` in the order of `all_rows`/`all_cols`: as
+        `sp.csr_array((costs, (all_rows, all_cols)))` builds it (the same arrays: no entry
+        repeats, so its sort into rows and columns depends on the positions alone)."""
+        shape = (self.n_rows, self.n_columns)
+        if self.order is not None:
+            return sp.csr_array((costs[self.order], self.indices, self.indptr), shape=shape)
+        if not self.reuse:
+            return sp.csr_array((costs, (self.all_rows, self.all_cols)), shape=shape)
+        marker = np.arange(len(costs), dtype=np.float64)
+        placed = sp.csr_array((marker, (self.all_rows, self.all_cols)), shape=shape)
+        if placed.nnz != len(costs):  # repeated entries were summed: no layout to keep
+            self.reuse = False
+            return sp.csr_array((costs, (self.all_rows, self.all_cols)), shape=shape)
+        self.order = placed.data.astype(np.int64)
+        self.indices, self.indptr = placed.indices, placed.indptr
+        return sp.csr_array((costs[self.order], self.indices, self.indptr), shape=shape)
+
+
+def blocker_layout(
+    problem: AssignmentProblem, edges: np.ndarray, tree: CapacityTree, reuse: bool = False
+) -> BlockerLayout:
+    """`_solve_blockers`' rows and columns for `edges` under `tree`; `reuse`: the caller will
+    solve it again with other scores (the matrix's layout is then kept)."""
+    cases, dwellings = problem.edge_case[edges], problem.edge_dwelling[edges]
+    # Edges in (case, dwelling) order (every caller's, checked): the cases' columns by one pass
+    # instead of np.unique's sort, and each edge found again by its (case, row) key in that
+    # same order instead of an argsort (a sixth of each priced flow's solve went to the sorts).
+    ordered = len(edges) < 2 or bool(np.all(edges[1:] > edges[:-1]))
+    if ordered:
+        new_case = np.empty(len(cases), dtype=bool)
+        new_case[:1] = True
+        np.not_equal(cases[1:], cases[:-1], out=new_case[1:])
+        n_cases, case_col = int(np.count_nonzero(new_case)), np.cumsum(new_case) - 1
+    else:
+        case_ids, case_col = np.unique(cases, return_inverse=True)
+        n_cases = len(case_ids)
+    blockers = _blocker_sets(tree)
+    dwelling_ids = distinct(
+        np.concatenate([dwellings, *(members for _, members in blockers)]), problem.n_dwellings
+    )
+    n_rows = len(dwelling_ids)
+    row_of = np.full(problem.n_dwellings, -1)
+    row_of[dwelling_ids] = np.arange(n_rows)
+    block_rows, block_cols = [], []
+    column = n_cases
+    for count, members in blockers:
+        rows = row_of[members]
+        block_rows.append(np.tile(rows, count))
+        block_cols.append(np.repeat(np.arange(column, column + count), len(rows)))
+        column += count
+    pair_row = row_of[dwellings]
+    all_rows = np.concatenate([pair_row, np.arange(n_rows), *block_rows])
+    all_cols = np.concatenate([case_col, column + np.arange(n_rows), *block_cols])
+    return BlockerLayout(
+        edges,
+        ordered,
+        case_col,
+        pair_row,
+        n_rows,
+        n_cases,
+        column + n_rows,
+        all_rows,
+        all_cols.astype(np.int64),
+        reuse,
+    )
+
+
 def _solve_blockers(
     problem: AssignmentProblem,
     edges: np.ndarray,
     tree: CapacityTree,
     bound: int,
     weighted: bool = False,
+    layout: BlockerLayout | None = None,
 ) -> np.ndarray | None:
     """Exact lexicographic optimum as one rectangular assignment (LAPJVsp); None if the numbers
     would not be exact in float64.
@@ -521,12 +614,12 @@ def _solve_blockers(
     with the cases as rows (as before) each case that ends unhoused searched the whole graph
     for a cheaper column before settling on its own: 3.6 s of LAPJVsp on one table of
     16,000 x 5,333, against 0.65 s this way, where free columns (cases) are near.
+    `layout`: `blocker_layout(problem, edges, tree)` kept from an earlier solve (the scores
+    may differ).
     """
-    cases, dwellings = problem.edge_case[edges], problem.edge_dwelling[edges]
+    if layout is None:
+        layout = blocker_layout(problem, edges, tree)
     score = problem.edge_score[edges].astype(np.int64)
-    case_ids, case_col = np.unique(cases, return_inverse=True)
-    blockers = _blocker_sets(tree)
-    dwelling_ids = np.unique(np.concatenate([dwellings, *(members for _, members in blockers)]))
     if weighted:
         gain, top, big = score, max(int(score.max()), 0), 0
     else:
@@ -536,34 +629,24 @@ def _solve_blockers(
         gain += big
     reward = big + top + 1  # a blocker placed beats any case its dwelling could take
     base = reward + 1  # the vacant column's cost; every cost is at least 1
-    n_rows, n_cases = len(dwelling_ids), len(case_ids)
+    n_rows, n_cases = layout.n_rows, layout.n_cases
     if n_rows * (base + max(0, -int(gain.min()))) >= EXACT_FLOAT_LIMIT:
         return None
-    row_of = np.full(problem.n_dwellings, -1)
-    row_of[dwelling_ids] = np.arange(n_rows)
-    block_rows, block_cols = [], []
-    column = n_cases
-    for count, members in blockers:
-        rows = row_of[members]
-        block_rows.append(np.tile(rows, count))
-        block_cols.append(np.repeat(np.arange(column, column + count), len(rows)))
-        column += count
-    pair_row = row_of[dwellings]
-    all_rows = np.concatenate([pair_row, np.arange(n_rows), *block_rows])
-    all_cols = np.concatenate([case_col, column + np.arange(n_rows), *block_cols])
     costs = np.concatenate(
         [
             (base - gain).astype(np.float64),
             np.full(n_rows, float(base)),
-            np.ones(len(all_rows) - len(edges) - n_rows),
+            np.ones(len(layout.all_rows) - len(edges) - n_rows),
         ]
     )
-    graph = sp.csr_array(
-        (costs, (all_rows, all_cols.astype(np.int64))), shape=(n_rows, column + n_rows)
-    )
-    row_ind, col_ind = min_weight_full_bipartite_matching(graph)
+    row_ind, col_ind = min_weight_full_bipartite_matching(layout.graph(costs))
     housed = col_ind < n_cases
-    key = pair_row.astype(np.int64) * n_cases + case_col
+    if layout.ordered:
+        # Rows follow the dwellings' order, so (case, row) ascends with the edges.
+        key = layout.case_col * n_rows + layout.pair_row
+        wanted = col_ind[housed].astype(np.int64) * n_rows + row_ind[housed]
+        return np.sort(edges[np.searchsorted(key, wanted)])
+    key = layout.pair_row.astype(np.int64) * n_cases + layout.case_col
     order = np.argsort(key)
     wanted = row_ind[housed].astype(np.int64) * n_cases + col_ind[housed]
     return np.sort(edges[order[np.searchsorted(key[order], wanted)]])

@@ -139,7 +139,14 @@ class Relaxation:
             ],
             axis=1,
         )
-        used, local = np.unique(global_rows, return_inverse=True)
+        # np.unique(global_rows, return_inverse=True) by counting: the row ids are bounded,
+        # and sorting the (edges x 4) ids took a third of building each relaxation.
+        n_rows = n_cases + n_dwellings + n_complexes + len(problem.neighbourhood_room)
+        present = np.zeros(n_rows, dtype=bool)
+        present[global_rows.ravel()] = True
+        used = np.flatnonzero(present)
+        local_of = np.cumsum(present) - 1
+        local = local_of[global_rows]
         room = np.concatenate(
             [
                 np.ones(n_cases + n_dwellings),

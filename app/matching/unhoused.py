@@ -61,12 +61,14 @@ from app.matching.solver import (
     Alternative,
     Assignment,
     AssignmentProblem,
+    BlockerLayout,
     CapacityTree,
     _overlaps,
     _solve_blockers,
     _Straddler,
     _straddlers,
     _variant,
+    blocker_layout,
     capacity_tree,
     prune,
     prune_rankings,
@@ -418,6 +420,19 @@ class _Priced:
     pairs: dict[int, int]  # case -> dwelling of the priced flow's optimum
 
 
+@dataclass(slots=True, eq=False)
+class _Repricing:
+    """What every priced flow of `_lagrangian_bounds` in one check shares (the same relaxed
+    caps over the same edges; only the prices differ): the caps' tree and the assignment's
+    layout (`solver.blocker_layout`), built on the first.
+
+    Why: the check reprices after confirmed re-solves (six times with five complex refs at
+    800 x 300), and rebuilding those took over half of each priced flow."""
+
+    tree: CapacityTree | None = None
+    layout: BlockerLayout | None = None
+
+
 def _lagrangian_bounds(
     problem: AssignmentProblem,
     forced: ForcedOptimum,
@@ -428,6 +443,7 @@ def _lagrangian_bounds(
     candidates: np.ndarray,
     starts: np.ndarray,
     duals: np.ndarray | None = None,
+    kept: _Repricing | None = None,
 ) -> _Priced | None:
     """Per case segment of `candidates` an upper bound (micro-points) on the total score of any
     proposal housing `housed` people and the case (NONE: none houses it); None when the numbers
@@ -441,7 +457,8 @@ def _lagrangian_bounds(
     s''(c, v) - d(v), d the distance from v to the source in its residual graph, where an arc
     sink -> source lets the count change. With the LP's duals this bound is nearly always tight,
     unlike the reduced costs alone (`ForcedOptimum.score_bounds`). `duals`: a re-solve's
-    (`ForcedOptimum.shared_duals`) instead of the proposal's linear program's.
+    (`ForcedOptimum.shared_duals`) instead of the proposal's linear program's. `kept`: what the
+    check's earlier priced flows over `relaxed` built (filled in here).
     """
     prices, count_dual = forced.complex_prices(duals)
     # Scores are scaled so the rounded multipliers lose less than a point in the bound.
@@ -451,7 +468,17 @@ def _lagrangian_bounds(
     straddling = np.unique(problem.complex_of[split])
     constant = int((prices[straddling] * problem.complex_room[straddling]).sum())
     return _priced_flow(
-        problem, relaxed, price, constant, count_dual, housed, edges, active, candidates, starts
+        problem,
+        relaxed,
+        price,
+        constant,
+        count_dual,
+        housed,
+        edges,
+        active,
+        candidates,
+        starts,
+        kept=kept,
     )
 
 
@@ -515,18 +542,28 @@ def _priced_flow(
     candidates: np.ndarray,
     starts: np.ndarray,
     proposal: np.ndarray | None = None,
+    kept: _Repricing | None = None,
 ) -> _Priced | None:
     """The bounds of `_lagrangian_bounds` from `relaxed` (its caps nested) with `price` per
     dwelling (the multipliers of the caps it lifts, scaled) and `constant` (their rooms times
     them, scaled). `proposal`: edges to take as the priced flow's solution when they are worth
-    as much as the optimum it finds."""
+    as much as the optimum it finds. `kept`: the tree and layout of earlier priced flows over
+    the same `relaxed` and `edges` (filled in on the first)."""
     mu = int(np.rint(count_dual * LAGRANGE_SCALE))
     constant += mu * housed
     score = problem.edge_score * LAGRANGE_SCALE - price[problem.edge_dwelling] - mu
     priced = replace(relaxed, edge_score=score)
-    tree = capacity_tree(priced, active)
+    # The tree and layout depend on the caps and edges only, not on the scores.
+    tree = (
+        kept.tree if kept is not None and kept.tree is not None else capacity_tree(priced, active)
+    )
     assert tree is not None, "the relaxed caps nest"
-    solution = _solve_blockers(priced, edges, tree, len(edges), weighted=True)
+    layout = None
+    if kept is not None:
+        if kept.layout is None:
+            kept.tree, kept.layout = tree, blocker_layout(priced, edges, tree, reuse=True)
+        layout = kept.layout
+    solution = _solve_blockers(priced, edges, tree, len(edges), weighted=True, layout=layout)
     if solution is None:
         return None
     if proposal is not None and int(score[proposal].sum()) == int(score[solution].sum()):
@@ -551,7 +588,7 @@ def _priced_flow(
 
 
 def _priced_witness(
-    problem: AssignmentProblem, priced: _Priced, k: int, housed: int, bound: int
+    problem: AssignmentProblem, priced: _Priced, k: int, housed: int, bound: int, keys: np.ndarray
 ) -> tuple[dict[int, int], int, int] | None:
     """The priced flow's best solution housing segment k's case, as (pairs, edge of the case,
     total score), when it keeps every real cap, houses `housed` and reaches `bound` (then it is
@@ -568,7 +605,7 @@ def _priced_witness(
         _apply(pairs, _push_round(problem, priced.next_hop, edge))
     if case not in pairs or len(pairs) != housed or not _keeps_caps(problem, list(pairs.values())):
         return None
-    chosen = edges_of(problem, pairs)
+    chosen = edges_of(problem, pairs, keys)
     total = int(problem.edge_score[chosen].sum())
     if total < bound:
         return None
@@ -581,6 +618,7 @@ def _known(
     k: int,
     reached: int,
     proposal: dict[int, int],
+    keys: np.ndarray,
 ) -> np.ndarray | None:
     """The edges of an alternative of value `reached` housing segment k's case and as many as
     the proposal, from the first exact variant that reaches it (None when none gives one): the
@@ -597,7 +635,7 @@ def _known(
         _apply(pairs, moves)
         fits = int(problem.edge_case[edge]) in pairs and len(pairs) == len(proposal)
         if fits and _keeps_caps(problem, list(pairs.values())):
-            chosen = edges_of(problem, pairs)
+            chosen = edges_of(problem, pairs, keys)
             if int(problem.edge_score[chosen].sum()) == reached:
                 return chosen
     return None
@@ -623,9 +661,23 @@ def _narrow(edges: np.ndarray, count: int) -> np.ndarray:
     return edges.astype(np.int32) if count < 2**31 else edges
 
 
-def edges_of(problem: AssignmentProblem, pairs: dict[int, int]) -> np.ndarray:
-    """The edge indices of case -> dwelling pairs (every pair feasible), in edge order."""
-    keys = problem.edge_case.astype(np.int64) * problem.n_dwellings + problem.edge_dwelling
+def pair_keys(problem: AssignmentProblem) -> np.ndarray:
+    """Each edge's (case, dwelling) as one sorted int64 key (edges are in that order), which
+    `edges_of` searches."""
+    keys: np.ndarray = problem.edge_case.astype(np.int64) * problem.n_dwellings
+    keys += problem.edge_dwelling
+    return keys
+
+
+def edges_of(
+    problem: AssignmentProblem, pairs: dict[int, int], keys: np.ndarray | None = None
+) -> np.ndarray:
+    """The edge indices of case -> dwelling pairs (every pair feasible), in edge order. `keys`:
+    `pair_keys(problem)`, when the caller has it (the unhoused check looks up hundreds of
+    alternatives, and building the keys took most of each lookup: 5% of `match` with five
+    complex refs at 800 x 300)."""
+    if keys is None:
+        keys = pair_keys(problem)
     wanted = np.sort(
         np.array([c * problem.n_dwellings + d for c, d in pairs.items()], dtype=np.int64)
     )
@@ -697,10 +749,19 @@ def best_alternatives(
     variants = [v for v in found if v is not None] if found and None not in found else []
     bounds = None
     priced = hooded = None
+    repricing = _Repricing()
     if forced is not None:
         bounds = forced.score_bounds(candidates, starts)
         priced = _lagrangian_bounds(
-            problem, forced, relaxed, assignment.count, edges, active, candidates, starts
+            problem,
+            forced,
+            relaxed,
+            assignment.count,
+            edges,
+            active,
+            candidates,
+            starts,
+            kept=repricing,
         )
         if priced is not None:
             bounds = np.minimum(bounds, priced.bounds)
@@ -721,6 +782,7 @@ def best_alternatives(
     # linear programs settle the case before any per-pair re-solve (`forced.py`).
     lazy = forced is None and capacity_tree(problem, active) is None
     splits = None  # the straddlers over `active`, once a re-solve needs them
+    keys = None  # `pair_keys(problem)`, once an alternative is looked up by its pairs
     for k, start in enumerate(starts.tolist()):
         case = int(cases[k])
         if until_case is not None and case > until_case:
@@ -739,7 +801,8 @@ def best_alternatives(
                 break
         for flow in (priced, hooded):
             if settled is None and flow is not None and bound != NONE:
-                witness = _priced_witness(problem, flow, k, assignment.count, bound)
+                keys = pair_keys(problem) if keys is None else keys
+                witness = _priced_witness(problem, flow, k, assignment.count, bound, keys)
                 if witness is not None:
                     pairs, edge, total = witness
                     moves = moves_between(proposal, pairs)
@@ -757,7 +820,10 @@ def best_alternatives(
             resolves += 1
             # Only an exact variant's value is a real proposal housing as many and the case.
             reached = max((int(v.best[k]) for v in variants if v.alternative.exact), default=NONE)
-            known = None if reached == NONE else _known(problem, variants, k, reached, proposal)
+            keys = pair_keys(problem) if keys is None else keys
+            known = (
+                None if reached == NONE else _known(problem, variants, k, reached, proposal, keys)
+            )
             try:
                 found_case = forced.best_with_case(case, reached != NONE, known)
             except NotSettled:
@@ -784,6 +850,7 @@ def best_alternatives(
                         candidates,
                         starts,
                         shared,
+                        repricing,
                     )
                     if repriced is not None:
                         tighter = np.minimum(bounds, repriced.bounds)

@@ -4,7 +4,7 @@
 
 import uuid
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from enum import StrEnum
 
 from sqlalchemy import select
@@ -76,7 +76,9 @@ def record(
     """Stage the transition of `action` from (`from_status`, `from_due_date`) to what it is
     now, in the caller's transaction; nothing when neither changed. `from_status` None: its
     hand-out. `change` names it when the status alone does not (default: by the new status, or
-    `move_due_date`). Returns whether a transition was staged."""
+    `move_due_date`). Its moment follows the action's last transition's, which may move a
+    closing's `completed_at`: call it before anything flushes the change. Returns whether a
+    transition was staged."""
     created = from_status is None
     status_changed = not created and from_status != action.status
     moved = not created and from_due_date != action.due_date
@@ -91,23 +93,29 @@ def record(
             else ActionChange.move_due_date
         )
     closing = status_changed and action.status != ActionStatus.open
-    at = action.created_at if created else action.completed_at if closing else None
+    at = (action.created_at if created else action.completed_at if closing else None) or utcnow()
     # After the action's last transition, also one another server made in the same millisecond
     # (a change committed after this one read the action fails its version check instead).
     last = None
     if not created:
-        with session.no_autoflush:  # the caller flushes (dates.flush_dates maps its 409s)
-            last = session.scalar(
-                select(col(ActionTransition.id))
+        with session.no_autoflush:  # the action is written once, with the completed_at below
+            last = session.execute(
+                select(col(ActionTransition.id), col(ActionTransition.at))
                 .where(col(ActionTransition.action_id) == action.id)
                 .order_by(col(ActionTransition.id).desc())
                 .limit(1)
-            )
+            ).first()
+    if last is not None and at <= last.at:
+        # Its moment too: on another server's clock (behind, or the same instant) it would
+        # come before the change it follows in the timeline, which lists by time.
+        at = last.at + timedelta(microseconds=1)
+        if closing:
+            action.completed_at = at
     session.add(
         ActionTransition(
-            id=uuid7_after(last),
+            id=uuid7_after(None if last is None else last.id),
             action_id=action.id,
-            at=at or utcnow(),
+            at=at,
             change=change,
             from_status=from_status,
             to_status=action.status,

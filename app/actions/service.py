@@ -275,12 +275,13 @@ def update_action(
         # Only a new day is checked: a client sending the stored one back changes nothing.
         action.due_date = within_horizon("due_date", data.due_date, back=True)
         moved = True
-    if moved or action.status != ActionStatus.open:
-        mail.forget_overdue_notice(session, action.id)
     session.add(action)
+    # Before the next query writes the action: `record` may still move its completed_at.
     lifecycle.record(
         session, action, actor_of(context), from_status=from_status, from_due_date=from_due_date
     )
+    if moved or action.status != ActionStatus.open:
+        mail.forget_overdue_notice(session, action.id)
     flush(session, if_match, "action")
     return action
 
@@ -304,7 +305,6 @@ def cancel_left_behind(session: Session, context: AccessContext, case: Case) -> 
     ).all()
     for action in left_behind:
         lifecycle.fire(action, lifecycle.ActionEvent.cancel)
-        mail.forget_overdue_notice(session, action.id)
         session.add(action)
         lifecycle.record(
             session,
@@ -314,6 +314,7 @@ def cancel_left_behind(session: Session, context: AccessContext, case: Case) -> 
             from_due_date=action.due_date,
             change=ActionChange.case_moved,
         )
+        mail.forget_overdue_notice(session, action.id)
 
 
 def list_transitions(

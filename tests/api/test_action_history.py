@@ -4,12 +4,15 @@ the transaction of the change. Before, the case timeline showed an action's curr
 the one it was handed out with, only its latest closing, and no actor of it."""
 
 import uuid
+from datetime import datetime, timedelta
 
+import time_machine
 from sqlmodel import Session, select
 
 from app.access_log.models import AccessLogEntry
 from app.organisations.models import ApiKey
 from app.principal import hash_api_key
+from app.sqltypes import utcnow
 from tests.api.helpers import assert_problem
 from tests.api.test_actions import hand_out
 from tests.api.test_actions_of_a_moved_case import move_to_a_second_table
@@ -208,3 +211,33 @@ def test_reading_an_actions_history_is_logged_as_an_access_to_its_case(client, r
     history(client, region.corporation, corporations)  # not shown the case: no access to it
 
     assert (logged(region.care_provider), logged(region.corporation)) == (1, 0)
+
+
+def test_an_actions_changes_list_in_the_order_they_were_made_whatever_the_servers_clocks(
+    client, region
+):
+    """Changes made one after the other by two servers, in one millisecond or on a clock a
+    second behind the other's: the timeline, in time order, listed a reopening before the
+    closing it reopened (one instant sorts by the actor's id; a clock behind, by its time)."""
+    case = create_case(client, region.care_provider, region.table_id)
+    action = hand_out(client, region, region.care_provider, case_id=case["id"])
+    now = utcnow()
+    with time_machine.travel(now, tick=False):  # all in one millisecond
+        patch(client, region.care_provider, action, status="done")
+        patch(client, region.chair, action, status="open")
+    with time_machine.travel(now - timedelta(seconds=1), tick=False):  # a server behind
+        patch(client, region.care_provider, action, status="cancelled")
+        closed = patch(client, region.chair, action, due_date=iso(20))
+
+    entries = timeline(client, region.chair, case)
+
+    assert [(e["kind"], e["to_status"]) for e in entries] == [
+        ("action_created", "open"),
+        ("action_closed", "done"),
+        ("action_reopened", "open"),
+        ("action_closed", "cancelled"),
+        ("action_due_date_changed", "cancelled"),
+    ]
+    moments = [datetime.fromisoformat(r["at"]) for r in history(client, region.chair, action)]
+    assert moments == sorted(set(moments))
+    assert entries[3]["at"] == closed["completed_at"]  # the closing's moment is completed_at

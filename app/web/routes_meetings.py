@@ -26,7 +26,7 @@ from app.rate_limits.deps import limit_person
 from app.rate_limits.service import EndpointClass
 from app.tables.models import OutflowTable
 from app.web import agenda as agenda_page
-from app.web.actions import _action_row
+from app.web.actions import _action_row, reopen_refusals
 from app.web.core import FormDep, Web, WebDep, WebRoute, field, redirect, render
 from app.web.deps import PageMeetingDep
 from app.web.export import WHOLE_TABLE_NOTE, agenda_csv, agenda_pdf
@@ -61,11 +61,9 @@ def _agenda_page(
     for p in doc["proposals"]:
         live = data.proposals.get((p["case_id"], p["vacancy_id"]))
         proposals.append({**p, "live": live})
-    meeting_actions = [
-        _action_row(web, data.table, a, data.names)
-        for a in data.actions.values()
-        if a.meeting_id == data.meeting.id
-    ]
+    own = [a for a in data.actions.values() if a.meeting_id == data.meeting.id]
+    refusals = reopen_refusals(session, data.table, own)
+    meeting_actions = [_action_row(web, data.table, a, data.names, refusals.get(a.id)) for a in own]
     return render(
         request,
         "agenda.html",

@@ -5,7 +5,10 @@ else closed the action overwrote their status (done, then cancelled from the old
 import re
 
 from tests.api.test_actions import hand_out
+from tests.api.test_actions_of_a_moved_case import move_to_a_second_table
+from tests.api.test_tables import _members_without
 from tests.clock import iso
+from tests.conftest import create_case
 from tests.web.conftest import csrf_of, hidden, make_person, post_form, signed_in
 
 
@@ -170,3 +173,36 @@ def test_a_date_the_action_form_cannot_read_is_named_as_the_form_names_it(
     assert response.status_code == 400
     assert "Niet (goed) ingevuld: Uiterlijk klaar op." in response.text
     assert "due_date" not in response.text
+
+
+def test_a_closed_action_that_cannot_be_reopened_offers_no_reopening(
+    app, client, region, published, chair
+):
+    """The meeting's actions offered the chair 'Heropenen' on an action whose case has moved to
+    another table (cancelled as it moved) and on one whose owner has left the table: pressing
+    it always answered the refusal (409 `case_moved`, `owner_not_member`)."""
+    case = create_case(client, region.care_provider, region.table_id)
+    moved, left, reopenable = (
+        hand_out(client, region, owner, iso(7), meeting_id=published.meeting_id, **extra)
+        for owner, extra in (
+            (region.care_provider, {"case_id": case["id"]}),
+            (region.other_corporation, {}),
+            (region.care_provider, {}),
+        )
+    )
+    move_to_a_second_table(client, region, case["id"])
+    for action, owner in ((left, region.other_corporation), (reopenable, region.care_provider)):
+        closed = client.patch(
+            f"/v1/actions/{action['id']}", json={"status": "done"}, headers=owner.headers
+        )
+        assert closed.status_code == 200, closed.text
+    assert _members_without(client, region, region.other_corporation).status_code == 200
+
+    page = signed_in(app, chair).get(f"/vergaderingen/{published.meeting_id}").text
+
+    assert f'action="/acties/{reopenable["id"]}"' in page
+    assert f'action="/acties/{moved["id"]}"' not in page
+    assert f'action="/acties/{left["id"]}"' not in page
+    assert page.count('value="open"') == 1
+    assert "Niet te heropenen: het dossier is naar een andere tafel verhuisd." in page
+    assert "Niet te heropenen: de eigenaar zit niet meer aan de tafel." in page

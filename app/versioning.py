@@ -52,26 +52,37 @@ def etag(row: Any) -> str:
     return f'"{row.version}"'
 
 
-def listed_tags(header: str) -> set[str]:
-    """The ETags (`W/` dropped) and `*` a conditional header lists."""
-    return {c.strip().removeprefix("W/") for c in header.split(",")}
+def listed_tags(header: str, *, weak: bool) -> set[str]:
+    """The ETags and `*` a conditional header lists; with `weak`, each tag's `W/` dropped.
+
+    `If-Match` compares strongly (RFC 9110 section 13.1.1): a weak tag (`W/"3"`) never
+    matches, so it is kept as sent, equal to none of our ETags (all strong). `If-None-Match`
+    compares weakly (section 13.1.2): `W/"3"` names the version `"3"`."""
+    tags = {c.strip() for c in header.split(",")}
+    return {t.removeprefix("W/") for t in tags} if weak else tags
 
 
 def check_if_match(
     if_match: str | None, current: str, what: str = "resource", if_none_match: str | None = None
 ) -> None:
-    """412 unless `If-Match` is absent, `*`, or lists the current ETag (`W/` is ignored), and
+    """412 unless `If-Match` is absent, `*`, or lists the current ETag (a weak `W/` tag never
+    does: the strong comparison, RFC 9110 section 13.1.1), and
     then (RFC 9110 section 13.2.2's order) unless `If-None-Match` is absent or names neither the
     current ETag nor `*`: on a write, `If-None-Match: *` asks for a resource that does not exist
     yet (section 13.1.2), so it fails on every resource this is called for."""
     if if_match is not None:
-        candidates = listed_tags(if_match)
+        candidates = listed_tags(if_match, weak=False)
         if "*" not in candidates and current not in candidates:
+            if f"W/{current}" in candidates:
+                raise PreconditionFailed(
+                    f"`If-Match` compares strongly, so the weak W/{current} never matches "
+                    f"(RFC 9110 section 13.1.1); send the ETag as the GET gave it: {current}."
+                )
             raise PreconditionFailed(
                 f"The {what} changed (current ETag {current}); fetch it again and retry."
             )
     if if_none_match is not None:
-        candidates = listed_tags(if_none_match)
+        candidates = listed_tags(if_none_match, weak=True)
         if "*" in candidates:
             raise PreconditionFailed(
                 f"The {what} exists (current ETag {current}), and `If-None-Match: *` asks that "

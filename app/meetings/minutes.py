@@ -334,7 +334,7 @@ def finalize(
         raise Forbidden("The chair marks the minutes final.")
     read_with = None  # the live minutes' ETag the chair sent, if it still matches
     if if_match is not None and meeting.minutes is None:
-        tags = listed_tags(if_match)
+        tags = listed_tags(if_match, weak=False)
         if "*" not in tags and etag(meeting) not in tags:
             current = minutes_etag(meeting, minutes(session, context, meeting, table))
             if current in tags:

@@ -396,7 +396,7 @@ def test_an_if_match_that_is_no_entity_tag_is_invalid_input(client, small_region
 
 
 @pytest.mark.parametrize(
-    "value", ['"1"', 'W/"1"', "*", ' "7", "1" ', '"7","1"', ',"1"', '"1",', '"7", ,"1"']
+    "value", ['"1"', "*", ' "7", "1" ', '"7","1"', ',"1"', '"1",', '"7", ,"1"', 'W/"1", "1"']
 )
 def test_an_if_match_listing_the_current_etag_or_a_star_is_met(client, small_region, value):
     url = f"/v1/tables/{small_region.table_id}"
@@ -407,6 +407,21 @@ def test_an_if_match_listing_the_current_etag_or_a_star_is_met(client, small_reg
         headers={**small_region.chair.headers, "If-Match": value},
     )
     assert response.status_code == 200, response.text
+
+
+@pytest.mark.parametrize("value", ['W/"1"', 'W/"7", W/"1"'])
+def test_a_weak_etag_never_meets_if_match(client, small_region, value):
+    """RFC 9110 section 13.1.1: `If-Match` uses the strong comparison, so `W/"1"` is a 412
+    even at version 1 (it was read as `"1"` and the PATCH went through), and nothing changes."""
+    url = f"/v1/tables/{small_region.table_id}"
+    headers = small_region.chair.headers
+    assert client.get(url, headers=headers).headers["ETag"] == '"1"'
+    response = client.patch(
+        url, json={"policy": {"horizon_days": 30}}, headers={**headers, "If-Match": value}
+    )
+    assert_problem(response, 412)
+    assert "strong" in response.json()["detail"]
+    assert client.get(url, headers=headers).headers["ETag"] == '"1"'
 
 
 def _members_without(client, region, leaving):

@@ -6,16 +6,25 @@ Every API route reads its body through `JsonBodyRoute` (`app.db.SessionEndingRou
 the rule holds for each JSON body in one place. Starlette's `Request.json` took the last of two
 members with one name (a client that sent both may have meant either); bytes that are no UTF-8
 and a 5,000-digit number were answered with FastAPI's "could not be parsed", naming neither.
+
+A body the route does not read (no JSON, JSON in another charset) is
+refused only after the route's dependencies, authentication first (`refuse_unread_body`):
+FastAPI reads the body before them, so a caller without a key was told what was wrong with
+its body (400, 415) instead of 401.
 """
 
+import functools
+import inspect
 import json
 import re
 import sys
 from collections.abc import Callable, Coroutine
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import Request, Response
+from fastapi import Depends, Request, Response
+from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
+from starlette.exceptions import HTTPException
 
 
 class UnreadableBody(ValueError):
@@ -107,20 +116,109 @@ def parse(body: bytes) -> Any:
     return value
 
 
+def _refusal(reason: str) -> RequestValidationError:
+    """A 400 naming the body, for `app.problem_handlers` (as FastAPI's own are)."""
+    return RequestValidationError([{"type": "json_invalid", "loc": ("body",), "msg": reason}])
+
+
 class JsonBodyRequest(Request):
-    """A request whose `json()` is `parse` of its body."""
+    """A request whose `json()` is `parse` of its body. A body it does not read is not refused
+    here but kept as `refusal` (`refuse_unread_body` raises it) and read as no body."""
+
+    refusal: Exception | None = None
+
+    async def body(self) -> bytes:
+        try:
+            return await super().body()
+        except HTTPException as error:
+            if error.status_code != 415:  # JSON in another charset (`app.main.Utf8Json`)
+                raise
+            self.refusal, self._body = error, b""
+            return self._body
 
     async def json(self) -> Any:
         if not hasattr(self, "_json"):
-            self._json = parse(await self.body())
+            self._json = await self._read()
         return self._json
+
+    async def _read(self) -> Any:
+        try:
+            value = parse(await self.body())
+        except json.JSONDecodeError as error:
+            # As FastAPI words it (`app.problems` names the character and the parser's reason).
+            self.refusal = RequestValidationError(
+                [
+                    {
+                        "type": "json_invalid",
+                        "loc": ("body", error.pos),
+                        "msg": "JSON decode error",
+                        "ctx": {"error": error.msg},
+                    }
+                ]
+            )
+            return None
+        except UnreadableBody as error:
+            self.refusal = _refusal(error.reason)
+            return None
+        return value
+
+
+async def refuse_unread_body(request: Request) -> None:
+    """Raises the refusal of the body `JsonBodyRequest` kept: the last dependency of every
+    `JsonBodyRoute` (`_reading_the_body_last`), so after authentication and the route's other
+    dependencies, and before the body is validated or the endpoint runs."""
+    refusal = getattr(request, "refusal", None)
+    if refusal is not None:
+        raise refusal
+
+
+_BODY_READ = "uitstroom_body_read"
+"""The parameter `_reading_the_body_last` adds to an endpoint."""
+
+
+def _reading_the_body_last(endpoint: Callable[..., Any]) -> Callable[..., Any]:
+    """`endpoint` with `refuse_unread_body` as its last dependency (FastAPI solves them in the
+    order of the parameters)."""
+    signature = inspect.signature(endpoint)
+    gate = inspect.Parameter(
+        _BODY_READ,
+        inspect.Parameter.KEYWORD_ONLY,
+        annotation=Annotated[None, Depends(refuse_unread_body)],
+    )
+    parameters = list(signature.parameters.values())
+    at = next(
+        (i for i, p in enumerate(parameters) if p.kind is inspect.Parameter.VAR_KEYWORD),
+        len(parameters),
+    )
+    parameters.insert(at, gate)
+    run: Callable[..., Any]
+    if inspect.iscoroutinefunction(endpoint):
+
+        @functools.wraps(endpoint)
+        async def run(*args: Any, **kwargs: Any) -> Any:
+            kwargs.pop(_BODY_READ, None)
+            return await endpoint(*args, **kwargs)
+
+    else:
+
+        @functools.wraps(endpoint)
+        def run(*args: Any, **kwargs: Any) -> Any:
+            kwargs.pop(_BODY_READ, None)
+            return endpoint(*args, **kwargs)
+
+    run.__signature__ = signature.replace(parameters=parameters)  # type: ignore[attr-defined]  # read by inspect.signature, as FastAPI does
+    return run
 
 
 class JsonBodyRoute(APIRoute):
     """A route that serves `JsonBodyRequest`s (FastAPI's documented custom-request hook), or
-    the subclass a route class names in `request_class`."""
+    the subclass a route class names in `request_class`, and refuses a body they did not read
+    after its dependencies (`refuse_unread_body`)."""
 
     request_class: type[JsonBodyRequest] = JsonBodyRequest
+
+    def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
+        super().__init__(path, _reading_the_body_last(endpoint), **kwargs)
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()

@@ -3,6 +3,7 @@ in one object, bytes that are no UTF-8 and a number no field could hold are refu
 that names the body and says which of these it is."""
 
 import json
+import uuid
 from typing import Any
 
 import pytest
@@ -244,3 +245,32 @@ def test_only_a_half_without_its_other_half_is_refused(text, lone):
     with pytest.raises(UnreadableBody) as refused:
         parse(text.encode())
     assert lone in refused.value.reason
+
+
+UNREADABLE_BODIES = {
+    "syntax": (b'{"name": ', JSON),
+    "name-twice": (b'{"name": "a", "name": "b"}', JSON),
+    "not-utf8": (b'{"name": "\xff"}', JSON),
+    "utf-16": ('{"name": "a"}'.encode("utf-16"), JSON),
+    "charset": (b'{"name": "a"}', {"Content-Type": "application/json; charset=latin-1"}),
+}
+
+
+@pytest.mark.parametrize("key", [None, "ust_" + "x" * 43], ids=["no-key", "unknown-key"])
+@pytest.mark.parametrize("unreadable", list(UNREADABLE_BODIES))
+def test_a_caller_without_a_valid_key_learns_nothing_of_its_body(
+    client, small_region, key, unreadable
+):
+    """Authentication decides first: a body the API does not read was a 400 (or 415) before
+    the key was looked at, so a caller without one was told about its input (and an attacker
+    learnt the rules of the body before holding a key). Now 401, as for every other request;
+    with a valid key the same body is still refused for itself."""
+    body, headers = UNREADABLE_BODIES[unreadable]
+    auth = {"Authorization": f"Bearer {key}"} if key else {}
+    path = f"/v1/webhooks/{uuid.uuid4()}/secret-rotations"
+    for url in ("/v1/cases", path):
+        refused = client.post(url, content=body, headers={**headers, **auth})
+        assert_problem(refused, 401, "unauthorized")
+    known = small_region.care_provider.headers
+    answered = client.post("/v1/cases", content=body, headers={**headers, **known})
+    assert answered.status_code in (400, 415), answered.text

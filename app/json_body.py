@@ -7,7 +7,7 @@ the rule holds for each JSON body in one place. Starlette's `Request.json` took 
 members with one name (a client that sent both may have meant either); bytes that are no UTF-8
 and a 5,000-digit number were answered with FastAPI's "could not be parsed", naming neither.
 
-A body the route does not read (no JSON, JSON in another charset) is
+A body the route does not read (no JSON, JSON in another charset, a JSON Patch) is
 refused only after the route's dependencies, authentication first (`refuse_unread_body`):
 FastAPI reads the body before them, so a caller without a key was told what was wrong with
 its body (400, 415) instead of 401.
@@ -116,6 +116,16 @@ def parse(body: bytes) -> Any:
     return value
 
 
+JSON_PATCH = "application/json-patch+json"
+"""RFC 6902's list of operations: a JSON media type (`+json`) the API does not read, as its
+PATCHes are JSON merge patches (RFC 7396) and its other bodies the resource's fields."""
+
+_NOT_JSON_PATCH = (
+    f"This API reads no JSON Patch ({JSON_PATCH}, RFC 6902): send the fields to change as "
+    "application/json, or on a PATCH as application/merge-patch+json (RFC 7396)."
+)
+
+
 def _refusal(reason: str) -> RequestValidationError:
     """A 400 naming the body, for `app.problem_handlers` (as FastAPI's own are)."""
     return RequestValidationError([{"type": "json_invalid", "loc": ("body",), "msg": reason}])
@@ -142,6 +152,10 @@ class JsonBodyRequest(Request):
         return self._json
 
     async def _read(self) -> Any:
+        media_type = self.headers.get("content-type", "").partition(";")[0].strip().lower()
+        if media_type == JSON_PATCH:
+            self.refusal = HTTPException(415, _NOT_JSON_PATCH)
+            return None
         try:
             value = parse(await self.body())
         except json.JSONDecodeError as error:

@@ -253,6 +253,7 @@ UNREADABLE_BODIES = {
     "not-utf8": (b'{"name": "\xff"}', JSON),
     "utf-16": ('{"name": "a"}'.encode("utf-16"), JSON),
     "charset": (b'{"name": "a"}', {"Content-Type": "application/json; charset=latin-1"}),
+    "json-patch": (b'[{"op": "add"}]', {"Content-Type": "application/json-patch+json"}),
 }
 
 

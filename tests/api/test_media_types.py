@@ -217,3 +217,36 @@ def test_an_upload_whose_file_is_a_text_field_says_to_send_a_file(
     [param] = problem["invalidParams"]
     assert (param["name"], param["in"]) == ("file", "body")
     assert "class" not in param["reason"] and "filename" in param["reason"]
+
+
+@pytest.mark.parametrize("method", ["POST", "PATCH"])
+def test_a_json_patch_body_is_415_as_the_api_reads_merge_patches(client, small_region, method):
+    """`application/json-patch+json` (RFC 6902) is a list of operations, not the fields to
+    change: read as JSON, `[{"op": ...}]` was a 400 about the body's shape and `{}` (no JSON
+    Patch at all) changed the case as a merge patch. The PATCHes are JSON merge patches
+    (RFC 7396): a 415 naming the media types they take, and nothing changes."""
+    org = small_region.care_provider
+    created = client.post("/v1/cases", json=case_body(small_region.table_id), headers=org.headers)
+    assert created.status_code == 201, created.text
+    url = f"/v1/cases/{created.json()['id']}" if method == "PATCH" else "/v1/cases"
+    headers = {**org.headers, "Content-Type": "application/json-patch+json"}
+    for body in (
+        b'[{"op": "replace", "path": "/birth_year", "value": 1991}]',
+        b'{"birth_year": 1991}',
+    ):
+        response = client.request(method, url, content=body, headers=headers)
+        problem = assert_problem(response, 415, "unsupported_media_type")
+        assert "application/merge-patch+json" in problem["detail"]
+    assert (
+        client.get(f"/v1/cases/{created.json()['id']}", headers=org.headers).headers["ETag"]
+        == created.headers["ETag"]
+    )
+
+
+def test_a_merge_patch_is_read_as_json_on_a_patch(client, small_region):
+    org = small_region.care_provider
+    created = client.post("/v1/cases", json=case_body(small_region.table_id), headers=org.headers)
+    headers = {**org.headers, "Content-Type": "application/merge-patch+json"}
+    url = f"/v1/cases/{created.json()['id']}"
+    response = client.patch(url, content=b'{"birth_year": 1991}', headers=headers)
+    assert response.status_code == 200, response.text

@@ -7,7 +7,7 @@ the rule holds for each JSON body in one place. Starlette's `Request.json` took 
 members with one name (a client that sent both may have meant either); bytes that are no UTF-8
 and a 5,000-digit number were answered with FastAPI's "could not be parsed", naming neither.
 
-A body the route does not read (no JSON, JSON in another charset, a JSON Patch) is
+A body the route does not read (no JSON, JSON `null`, JSON in another charset, a JSON Patch) is
 refused only after the route's dependencies, authentication first (`refuse_unread_body`):
 FastAPI reads the body before them, so a caller without a key was told what was wrong with
 its body (400, 415) instead of 401.
@@ -126,9 +126,9 @@ _NOT_JSON_PATCH = (
 )
 
 
-def _refusal(reason: str) -> RequestValidationError:
+def _refusal(reason: str, code: str = "json_invalid") -> RequestValidationError:
     """A 400 naming the body, for `app.problem_handlers` (as FastAPI's own are)."""
-    return RequestValidationError([{"type": "json_invalid", "loc": ("body",), "msg": reason}])
+    return RequestValidationError([{"type": code, "loc": ("body",), "msg": reason}])
 
 
 class JsonBodyRequest(Request):
@@ -174,6 +174,13 @@ class JsonBodyRequest(Request):
         except UnreadableBody as error:
             self.refusal = _refusal(error.reason)
             return None
+        if value is None:
+            # FastAPI reads `null` as no body: a required body was "missing", and an optional
+            # one (a webhook secret's rotation) took its defaults.
+            self.refusal = _refusal(
+                "The body is JSON null: send an object (or, where the body is optional, none).",
+                "model_type",
+            )
         return value
 
 

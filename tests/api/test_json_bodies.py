@@ -251,6 +251,7 @@ UNREADABLE_BODIES = {
     "syntax": (b'{"name": ', JSON),
     "name-twice": (b'{"name": "a", "name": "b"}', JSON),
     "not-utf8": (b'{"name": "\xff"}', JSON),
+    "null": (b"null", JSON),
     "utf-16": ('{"name": "a"}'.encode("utf-16"), JSON),
     "charset": (b'{"name": "a"}', {"Content-Type": "application/json; charset=latin-1"}),
     "json-patch": (b'[{"op": "add"}]', {"Content-Type": "application/json-patch+json"}),

@@ -355,3 +355,21 @@ def test_a_rotation_with_a_stale_if_match_changes_nothing(client):
     stale = rotate(client, org, endpoint["id"], **{"If-Match": tag})
     assert stale.status_code == 412, stale.text
     assert stale.headers["content-type"] == "application/problem+json"
+
+
+def test_a_null_body_rotates_nothing(client):
+    """A rotation's body is optional (no body: the defaults), but JSON `null` is a body that is
+    no object: it rotated the secret with the defaults, where `[]` or `"x"` are a 400."""
+    org = make_org(client, "care_provider")
+    endpoint = register(client, org)
+    path = f"/v1/webhooks/{endpoint['id']}"
+    tag = client.get(path, headers=org.headers).headers["etag"]
+    response = client.post(
+        f"{path}/secret-rotations",
+        content=b"null",
+        headers=org.headers | {"Content-Type": "application/json"},
+    )
+    assert response.status_code == 400, response.text
+    [param] = response.json()["invalidParams"]
+    assert (param["name"], param["in"]) == ("body", "body")
+    assert client.get(path, headers=org.headers).headers["etag"] == tag

@@ -74,6 +74,15 @@ def uuid7_after(floor: uuid.UUID | None) -> uuid.UUID:
     return _as_uuid(value)
 
 
+def after_last(now: datetime, last: datetime | None) -> datetime:
+    """`now`, or a microsecond after `last` when `now` is not after it: the moment of a row
+    that follows `last`'s under a row lock (as `uuid7_after` its id), as another server's
+    clock may be ahead of this one's or show the same instant."""
+    if last is None or now > last:
+        return now
+    return last + timedelta(microseconds=1)
+
+
 def uuid7s(count: int) -> list[uuid.UUID]:
     """`count` ids in increasing order, as `uuid7` makes them one after the other, from one read
     of the random source (a batch of 1000 rows would otherwise make 1000 system calls)."""

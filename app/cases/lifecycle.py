@@ -16,7 +16,7 @@ from sqlalchemy.sql.selectable import NamedFromClause
 from sqlmodel import Session, col
 
 from app.cases.models import Case, CaseStatus, CaseTransition, effective_status
-from app.ids import uuid7, uuid7_after
+from app.ids import after_last, uuid7, uuid7_after
 from app.lifecycle import ILLEGAL, Refusal, StateMachine
 from app.sqltypes import table_of, utcnow
 from app.timeutil import today
@@ -202,18 +202,22 @@ def _add_transition(
     at: tuple[datetime, uuid.UUID] | None = None,
 ) -> None:
     """Stage the case and its transition `before` -> `after`; `at` as in `fire`. Without `at`
-    the transition's id sorts after the case's last one (`uuid7_after`; the caller holds the
+    the transition's id and moment sort after the case's last one (`uuid7_after`,
+    `after_last`; the caller holds the
     case's row lock), so its history lists in the order the servers changed it."""
     session.add(case)
     if at is None:
         with session.no_autoflush:  # the caller flushes (dates.flush_dates maps its 409s)
-            last = session.scalar(
-                select(col(CaseTransition.id))
+            last = session.execute(
+                select(col(CaseTransition.id), col(CaseTransition.at))
                 .where(col(CaseTransition.case_id) == case.id)
                 .order_by(col(CaseTransition.id).desc())
                 .limit(1)
-            )
-        at = (utcnow(), uuid7_after(last))
+            ).first()
+        at = (
+            after_last(utcnow(), None if last is None else last.at),
+            uuid7_after(None if last is None else last.id),
+        )
     session.add(
         CaseTransition(
             id=at[1],

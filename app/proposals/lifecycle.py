@@ -13,7 +13,7 @@ import uuid
 from sqlalchemy import select
 from sqlmodel import Session, col
 
-from app.ids import uuid7_after
+from app.ids import after_last, uuid7_after
 from app.lifecycle import StateMachine
 from app.proposals.models import (
     OPEN_PROPOSAL,
@@ -105,17 +105,19 @@ def fire(
     proposal.status_reason = reason
     if not is_open(proposal.status):
         proposal.closed_at = utcnow()
-    # Sorts after the proposal's last decision, also one another server took in the same
-    # millisecond just before (the caller holds the proposal's row lock): the minutes' order.
+    # After the proposal's last decision, in id and in time, also one another server took just
+    # before (the caller holds the proposal's row lock): in the same millisecond its id's random
+    # bits, and on a clock behind this server's its moment, would list it after this one.
     with session.no_autoflush:  # the caller flushes (dates.flush_dates maps its 409s)
-        last = session.scalar(
-            select(col(ProposalDecision.id))
+        last = session.execute(
+            select(col(ProposalDecision.id), col(ProposalDecision.at))
             .where(col(ProposalDecision.proposal_id) == proposal.id)
             .order_by(col(ProposalDecision.id).desc())
             .limit(1)
-        )
+        ).first()
     record = ProposalDecision(
-        id=uuid7_after(last),
+        id=uuid7_after(None if last is None else last.id),
+        at=after_last(utcnow(), None if last is None else last.at),
         proposal_id=proposal.id,
         decision=decision,
         from_status=from_status,

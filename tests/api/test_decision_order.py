@@ -4,7 +4,7 @@ are otherwise unordered across processes: CI saw a decline answered with the nom
 last decision, the nomination's id having drawn higher bits on the other server)."""
 
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import time_machine
 from sqlalchemy import update
@@ -44,3 +44,35 @@ def _decide_after_another_server(client, region, session, proposal, case) -> Non
     assert [d["decision"] for d in declined.json()["decisions"]] == ["nominate", "client_decline"]
     history = client.get(f"/v1/cases/{case['id']}/transitions", headers=region.chair.headers)
     assert [t["to_status"] for t in history.json()["items"]][-2:] == ["nominated", "ready"]
+
+
+def test_a_decision_on_a_server_whose_clock_is_behind_lists_after_the_one_before(
+    client,
+    region,
+    published,  # noqa: F811
+):
+    """The minutes and the case's timeline list by moment: a decline taken on a server whose
+    clock is a second behind the one that nominated came before the nomination it declines."""
+    _, proposal, case, _ = published
+    ahead = datetime.now(UTC)
+    with time_machine.travel(ahead, tick=False):
+        assert decide(client, region.chair, proposal["id"], "nominate").status_code == 200
+    with time_machine.travel(ahead - timedelta(seconds=1), tick=False):
+        declined = decide(
+            client, region.care_provider, proposal["id"], "client_decline", "location"
+        )
+    assert declined.status_code == 200, declined.text
+
+    decisions = declined.json()["decisions"]
+    assert [d["decision"] for d in decisions] == ["nominate", "client_decline"]
+    assert decisions[0]["at"] < decisions[1]["at"]
+    timeline = client.get(f"/v1/cases/{case['id']}/timeline", headers=region.chair.headers)
+    assert timeline.status_code == 200, timeline.text
+    kinds = [
+        (e["kind"], e.get("decision") or e.get("to_status"))
+        for e in timeline.json()["items"]
+        if e["kind"] in ("decision", "status_changed")
+    ]
+    assert kinds.index(("decision", "nominate")) < kinds.index(("decision", "client_decline"))
+    back_to_ready = len(kinds) - 1 - kinds[::-1].index(("status_changed", "ready"))
+    assert kinds.index(("status_changed", "nominated")) < back_to_ready

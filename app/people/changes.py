@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from sqlmodel import Session, col, select
 
 from app.access_log.service import AccessContext
-from app.ids import uuid7s
+from app.ids import uuid7_after
 from app.mail.account import queue_account_notice
 from app.people.models import Person, PersonChange, PersonChangeKind, PersonChangePublic
 from app.principal import Principal
@@ -46,10 +46,24 @@ def flag(value: bool) -> str:
 
 def record(session: Session, person: Person, by: ChangedBy, changes: Iterable[Change]) -> None:
     """Add one row per change of `person`, in the caller's transaction (it commits or rolls
-    back with the change itself). Their ids ascend in the order given (UUIDv7s of one
-    millisecond are not ordered by themselves), so the trail reads as recorded."""
+    back with the change itself). Their ids ascend in the order given, after the person's last
+    change (`uuid7_after`), also one another server made in the same millisecond: the caller
+    writes the person's row with its version, so a change committed after this one read the
+    person fails instead. The trail then reads as recorded."""
     made = list(changes)
-    ids = sorted(uuid7s(len(made)))
+    if not made:
+        return
+    with session.no_autoflush:  # the caller flushes the person (and maps a stale version)
+        last = session.scalar(
+            select(col(PersonChange.id))
+            .where(col(PersonChange.person_id) == person.id)
+            .order_by(col(PersonChange.id).desc())
+            .limit(1)
+        )
+    ids = []
+    for _ in made:
+        last = uuid7_after(last)
+        ids.append(last)
     for (change, value), row_id in zip(made, ids, strict=True):
         session.add(
             PersonChange(
@@ -63,7 +77,7 @@ def record(session: Session, person: Person, by: ChangedBy, changes: Iterable[Ch
                 endpoint=by.endpoint[:200],
             )
         )
-    if made and made[0][0] != PersonChangeKind.created:
+    if made[0][0] != PersonChangeKind.created:
         queue_account_notice(session, person, made, _who(person, by), str(ids[0]))
 
 

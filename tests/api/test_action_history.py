@@ -18,6 +18,7 @@ from tests.api.test_actions import hand_out
 from tests.api.test_actions_of_a_moved_case import move_to_a_second_table
 from tests.clock import iso
 from tests.conftest import Org, create_case
+from tests.other_server import another_server, next_millisecond
 
 
 def patch(client, org: Org, action: dict, **body):  # type: ignore[no-untyped-def]
@@ -241,3 +242,18 @@ def test_an_actions_changes_list_in_the_order_they_were_made_whatever_the_server
     moments = [datetime.fromisoformat(r["at"]) for r in history(client, region.chair, action)]
     assert moments == sorted(set(moments))
     assert entries[3]["at"] == closed["completed_at"]  # the closing's moment is completed_at
+
+
+def test_a_change_made_after_another_servers_lists_after_it(client, region):
+    # Two servers' ids within one millisecond are unordered: a reopening made just after
+    # another server's closing listed before it, and the history ended on `done`.
+    case = create_case(client, region.care_provider, region.table_id)
+    action = hand_out(client, region, region.care_provider, case_id=case["id"])
+    with time_machine.travel(next_millisecond(), tick=False):  # both in one millisecond
+        with another_server():
+            patch(client, region.care_provider, action, status="done")
+        patch(client, region.chair, action, status="open")
+
+    rows = history(client, region.care_provider, action)
+
+    assert [r["change"] for r in rows] == ["created", "complete", "reopen"]

@@ -152,11 +152,19 @@ def claim_due_deliveries(
         .values(locked_until=now + lease, lease_token=token, updated_at=WebhookEndpoint.updated_at)
         .execution_options(synchronize_session=False)
     )
+    # Oldest first; at one due time (a pause makes every pending delivery wait from one
+    # moment) by when the event was made: ids of two servers within one millisecond are
+    # unordered, so an event made just after another server's was sent before it.
     due_rows = session.exec(
         select(WebhookDelivery.id, WebhookDelivery.endpoint_id)
         .join(WebhookEndpoint, col(WebhookEndpoint.id) == col(WebhookDelivery.endpoint_id))
+        .join(WebhookEvent, col(WebhookEvent.id) == col(WebhookDelivery.event_id))
         .where(WebhookEndpoint.lease_token == token, *_due(now))
-        .order_by(col(WebhookDelivery.next_attempt_at), col(WebhookDelivery.id))
+        .order_by(
+            col(WebhookDelivery.next_attempt_at),
+            col(WebhookEvent.occurred_at),
+            col(WebhookDelivery.id),
+        )
     ).all()
     oldest: dict[uuid.UUID, uuid.UUID] = {}
     for delivery_id, endpoint_id in due_rows:

@@ -9,8 +9,10 @@ from sqlmodel import select
 
 from app.cases.retention import RetentionJob
 from app.sqltypes import utcnow
+from app.webhooks import outbox as outbox_service
 from app.webhooks.models import WebhookDelivery, WebhookEvent
 from app.webhooks.retention import DELIVERY_LOG_DAYS
+from tests.other_server import another_server, next_millisecond
 from tests.webhooks.conftest import Endpoint, Outbox
 
 PAUSED_TOO_LONG = f"not sent: the endpoint was paused for {DELIVERY_LOG_DAYS} days"
@@ -167,3 +169,28 @@ def test_a_delivery_ended_by_dropping_its_event_type_stays_in_the_log_a_log_afte
 
     daily_round_at(outbox, ended_at + timedelta(days=DELIVERY_LOG_DAYS, hours=1))
     assert stored(outbox) == ({}, set())
+
+
+def test_a_resumed_endpoint_gets_its_events_in_the_order_they_were_made(outbox):
+    """A pause makes every pending delivery wait from one moment, so the claim ordered them by
+    id alone: two servers' ids within one millisecond are unordered, and a resumed endpoint got
+    an event made just after another server's before it (a decline before the nomination it
+    follows), though it 'receives its events in order'."""
+    endpoint = outbox.endpoint("https://x.example/h")
+    moment = next_millisecond()
+    with time_machine.travel(moment, tick=False), another_server():
+        first = outbox.emit(endpoint.organisation_id)
+    with time_machine.travel(moment + timedelta(microseconds=300), tick=False):  # the same ms
+        second = outbox.emit(endpoint.organisation_id)
+    set_active(outbox, endpoint, False)
+    set_active(outbox, endpoint, True)
+
+    claimed = []
+    for _ in range(2):
+        with outbox.transaction() as session:
+            [delivery] = outbox_service.claim_due_deliveries(
+                session, now=utcnow(), limit=10, lease=timedelta(seconds=60)
+            )
+            outbox_service.record_delivered(session, delivery, status_code=200, now=utcnow())
+        claimed.append(delivery.event_id)
+    assert claimed == [first, second]

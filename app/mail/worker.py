@@ -14,11 +14,12 @@ expires what waited too long.
 
 import logging
 import smtplib
+import socket
 import ssl
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager, nullcontext
+from contextlib import contextmanager, nullcontext, suppress
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -80,7 +81,46 @@ MAIL_ROUND_TRIPS = 6
 DATA, the message and its answer, a RSET after a refusal; and one more to record the outcome.
 A mail is started only with that much of its lease left: two were allowed, so a slow server
 (a tarpit, answering each command just in time) kept the worker handing it over after the
-lease ended, when another process could take the mail and send it too."""
+lease ended, when another process could take the mail and send it too. The timeout bounds each
+read, not an answer: one of many lines, each just in time, takes longer; `LeasedConnection`
+cuts the conversation before the lease ends."""
+
+
+class LeasedConnection(smtplib.SMTP):
+    """An SMTP connection cut when the lease of its mails is about to end (`deadline`, on
+    `time.monotonic()`): a timer shuts its socket down, so whatever it waits for (an answer
+    of many lines, each within the timeout) fails instead of going on after the lease, when
+    another process may claim the mails and send them too. Connect with `connect`."""
+
+    def __init__(self, deadline: float, timeout: float) -> None:
+        super().__init__(timeout=timeout)
+        self.cut = False
+        self._cut_lock = threading.Lock()
+        self._timer = threading.Timer(max(0.0, deadline - time.monotonic()), self._cut)
+        self._timer.daemon = True
+        self._timer.start()
+
+    def _get_socket(self, host: str, port: int, timeout: float) -> socket.socket:
+        sock: socket.socket = super()._get_socket(host, port, timeout)  # type: ignore[misc]
+        self._host = host  # STARTTLS verifies this name (set only when the constructor connects)
+        with self._cut_lock:
+            if self.cut:
+                sock.close()
+                raise smtplib.SMTPServerDisconnected("the lease ended while connecting")
+            self.sock = sock
+        return sock
+
+    def _cut(self) -> None:
+        with self._cut_lock:
+            self.cut = True
+            if self.sock is not None:
+                # The plain socket's: the TLS layer's would not wake a read under way.
+                with suppress(OSError):
+                    socket.socket.shutdown(self.sock, socket.SHUT_RDWR)
+
+    def close(self) -> None:
+        self._timer.cancel()
+        super().close()
 
 
 @dataclass(frozen=True, slots=True)
@@ -210,7 +250,8 @@ class MailWorker:
 
     def _send_all(self, smtp: SmtpServer, claimed: list[ClaimedMail], lease_ends: float) -> None:
         try:
-            connection = self._connect(smtp)
+            # Cut with one timeout of the lease left, to record the outcomes in.
+            connection = self._connect(smtp, lease_ends - smtp.timeout)
         except (OSError, smtplib.SMTPException) as exc:
             reason = _connection_error(smtp, exc)
             log.warning(
@@ -230,7 +271,10 @@ class MailWorker:
                 except Refused as refused:
                     self._record(mail, str(refused), permanent=refused.permanent)
                 except (OSError, smtplib.SMTPException) as exc:
-                    self._record(mail, f"{type(exc).__name__}: {exc}", permanent=False)
+                    error = f"{type(exc).__name__}: {exc}"
+                    if connection.cut:
+                        error = "the server answered too slowly: the lease ended"
+                    self._record(mail, error, permanent=False)
                     break  # the connection is gone; the rest waits for their leases to end
                 else:
                     self._record(mail, None, permanent=False)
@@ -240,12 +284,14 @@ class MailWorker:
             except (OSError, smtplib.SMTPException):
                 connection.close()
 
-    def _connect(self, smtp: SmtpServer) -> smtplib.SMTP:
-        """A connection ready to send: upgraded with STARTTLS (certificate verified) and
-        signed in when configured. A server that does not offer STARTTLS when it is configured
-        gets nothing, not even the sign-in: no fallback to clear text."""
-        connection = smtplib.SMTP(smtp.host, smtp.port, timeout=smtp.timeout)
+    def _connect(self, smtp: SmtpServer, deadline: float) -> LeasedConnection:
+        """A connection ready to send, cut at `deadline` (`LeasedConnection`): upgraded with
+        STARTTLS (certificate verified) and signed in when configured. A server that does not
+        offer STARTTLS when it is configured gets nothing, not even the sign-in: no fallback to
+        clear text."""
+        connection = LeasedConnection(deadline, smtp.timeout)
         try:
+            connection.connect(smtp.host, smtp.port)
             connection.ehlo()
             if smtp.starttls:
                 if not connection.has_extn("starttls"):
@@ -269,7 +315,7 @@ class MailWorker:
             raise
         return connection
 
-    def _send_one(self, connection: smtplib.SMTP, smtp: SmtpServer, mail: ClaimedMail) -> None:
+    def _send_one(self, connection: LeasedConnection, smtp: SmtpServer, mail: ClaimedMail) -> None:
         try:
             composed = message(
                 message_id=str(mail.mail_id),

@@ -273,8 +273,17 @@ class Settings(BaseSettings):
                 and bool(addresses[0].username)
                 and bool(addresses[0].domain)
             )
+            # smtplib then asks SMTPUTF8 for every mail: a server without it took none, each
+            # given up at once as if its recipient's address were at fault.
+            international = len(addresses) == 1 and not addresses[0].addr_spec.isascii()
         except (ValueError, TypeError, IndexError):  # a new line, or nothing parseable
-            usable = False
+            usable = international = False
+        if international:
+            raise ValueError(
+                "UITSTROOM_MAIL_FROM must have an address of ASCII characters only (a domain "
+                "with accents in its xn-- form; the name may have any): a mail server without "
+                "SMTPUTF8 takes no mail from any other"
+            )
         if not usable:
             raise ValueError(
                 "UITSTROOM_MAIL_FROM must be one e-mail address, with or without a name, such "

@@ -137,7 +137,8 @@ class Settings(BaseSettings):
         ),
     )
     # E-mail for people (app/mail): sent through this SMTP server; without `smtp_host` nothing
-    # is sent (and nothing is queued), and the preferences page says so.
+    # is sent (the notices of events are queued, and dropped after 3 days unsent), and the
+    # preferences page says so.
     smtp_host: str | None = Field(
         default=None, description="SMTP server for e-mail to people; unset: no e-mail is sent."
     )
@@ -185,7 +186,7 @@ class Settings(BaseSettings):
 
     @property
     def mail_enabled(self) -> bool:
-        """E-mail to people is queued and sent only with an SMTP server configured."""
+        """E-mail to people is sent only with an SMTP server configured."""
         return bool(self.smtp_host)
 
     @field_validator("database_url")

@@ -274,8 +274,7 @@ class Settings(BaseSettings):
                 and bool(addresses[0].username)
                 and bool(addresses[0].domain)
             )
-            # smtplib then asks SMTPUTF8 for every mail: a server without it took none, each
-            # given up at once as if its recipient's address were at fault.
+            # smtplib asks SMTPUTF8 for every mail: a server without it takes none.
             international = len(addresses) == 1 and not addresses[0].addr_spec.isascii()
         except (ValueError, TypeError, IndexError):  # a new line, or nothing parseable
             usable = international = False
@@ -348,12 +347,17 @@ CONTACT_EMAIL = re.compile(rf"{_EMAIL_PART}@{_EMAIL_PART}\.{_EMAIL_PART}")
 
 
 def _web_address(value: str, *, path_only: bool = False) -> bool:
-    """`value` is an http(s) address with a host (`path_only`: and no query or fragment)."""
+    """`value` is an http(s) address with a host (`path_only`: and no query or fragment), no
+    user or password (in every mail's links), no port out of range and no white space or `<>"`
+    (a link in a mail ends there)."""
     from urllib.parse import urlsplit
 
+    if any(c.isspace() or not c.isprintable() or c in '<>"' for c in value):
+        return False
     try:  # an unparseable address (`http://[::1`) is as wrong as one without a host
         parts = urlsplit(value)
         usable = parts.scheme in ("http", "https") and bool(parts.hostname)
+        usable = usable and "@" not in parts.netloc and parts.port != 0  # ValueError: > 65535
     except ValueError:
         return False
     return usable and not (path_only and (parts.query or parts.fragment))

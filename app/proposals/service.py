@@ -26,6 +26,7 @@ from app.cases import dates
 from app.cases import lifecycle as case_lifecycle
 from app.cases.lifecycle import CaseEvent
 from app.cases.models import Case, ContractForm
+from app.database import LostRace
 from app.ids import unlinked_uuid7s
 from app.limits.service import engine_limits, limits_for
 from app.matching import SpreadUsage, applicable_income_limit
@@ -417,7 +418,8 @@ def close_for_vacancy(session: Session, vacancy: Vacancy, context: AccessContext
     """The corporation withdraws the dwelling: its open proposal ends and the case is free.
 
     Locks the proposal's case, the proposal and then the dwelling (the lock order); returns
-    the dwelling as committed. 409 when a proposal for it opened between the two looks.
+    the dwelling as committed. `LostRace` (the request runs again) when a proposal for it
+    opened between the two looks.
     """
     seen = session.exec(
         select(Proposal.id, Proposal.case_id).where(
@@ -430,10 +432,9 @@ def close_for_vacancy(session: Session, vacancy: Vacancy, context: AccessContext
     proposals = lock(session, Proposal, open_ids)
     vacancy = lock_one(session, vacancy)
     if set(_open_ids(session, col(Proposal.vacancy_id) == vacancy.id)) - set(open_ids):
-        raise Conflict(
-            "The dwelling was proposed at the same moment; withdraw it again.",
-            code="changed_concurrently",
-        )
+        # A publish proposed it between the two looks: the request runs again (`app.transient`)
+        # and then locks that proposal's case too, as for a proposal made earlier.
+        raise LostRace("the dwelling was proposed while it was withdrawn")
     for proposal in proposals:
         if lifecycle.is_open(proposal.status):
             case = cases[proposal.case_id]

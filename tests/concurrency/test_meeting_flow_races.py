@@ -6,7 +6,7 @@ decision, no double allocation, no declined pair proposed again."""
 
 import threading
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import partial
 from typing import Any
 
@@ -23,7 +23,7 @@ from tests.concurrency.test_meeting_races import (
     schedule,
     stock,
 )
-from tests.locks import wait_until_a_session_waits_for_a_lock
+from tests.locks import wait_until_a_session_waits_for_a_lock, wait_until_sessions_wait_for_locks
 
 pytestmark = pytest.mark.xdist_group("two_servers")
 
@@ -85,6 +85,19 @@ def ensure_published(
         path = f"/v1/meetings/{meeting_id}/publish"
         won = [send(cluster, table.chair, 0, "POST", path)]
     return [r.status_code for r in won] == [200]
+
+
+def publishing(
+    cluster: Cluster, table: Table, meeting_id: str, answers: dict[str, httpx.Response]
+) -> Callable[[], None]:
+    """A task for a thread: the chair publishes the meeting on the first server, the answer
+    in `answers["publish"]`."""
+
+    def publish_it() -> None:
+        path = f"/v1/meetings/{meeting_id}/publish"
+        answers["publish"] = send(cluster, table.chair, 0, "POST", path)
+
+    return publish_it
 
 
 def assert_no_double_allocation(cluster: Cluster, table_id: str) -> None:
@@ -321,6 +334,58 @@ def test_a_publish_racing_withdrawals_and_new_dwellings_proposes_only_what_is_on
     assert outcomes == [(True, [])] * 2
 
 
+# --- a dwelling withdrawn while the publish that proposes it writes --------------------------
+
+
+def test_a_dwelling_withdrawn_while_the_agenda_proposes_it_is_withdrawn_and_its_case_freed(
+    cluster: Cluster,
+):
+    """The corporation withdraws a dwelling on one server while a publish on the other is
+    writing the proposal for it (the publish waits for the dwelling's row, held here, and the
+    withdrawal waits behind the publish). The withdrawal read no open proposal of the dwelling
+    before the publish committed one: it still withdraws the dwelling (204) and ends that
+    proposal, freeing the case, as it does for a proposal made earlier. It answered 409
+    `changed_concurrently` without `Retry-After`, which a client takes as final, for a race
+    the server can settle by running the request again."""
+    table = new_table(cluster, "GM0439")
+    stock(cluster, table, "GM0439", 1)
+    corporation = cluster.client(table.corporation, 1)
+    [offered] = corporation.get("/v1/vacancies").json()["items"]
+    corporation.close()
+    meeting_id = schedule(cluster, table)
+    answers: dict[str, httpx.Response] = {}
+    publish_it = publishing(cluster, table, meeting_id, answers)
+
+    def withdraw() -> None:
+        path = f"/v1/vacancies/{offered['id']}"
+        answers["withdraw"] = send(cluster, table.corporation, 1, "DELETE", path)
+
+    with Session(cluster.engine) as holder:
+        holder.execute(
+            text("SELECT id FROM vacancies WHERE id = :v FOR UPDATE"), {"v": offered["id"]}
+        )
+        threads = [threading.Thread(target=publish_it), threading.Thread(target=withdraw)]
+        for waiting, thread in enumerate(threads, start=1):
+            thread.start()
+            wait_until_sessions_wait_for_locks(cluster.engine, thread, waiting)
+        holder.commit()
+    for thread in threads:
+        thread.join(timeout=120)
+
+    assert cluster.journal.failures() == [], cluster.server_log()
+    assert answers["publish"].status_code == 200, answers["publish"].text
+    assert answers["withdraw"].status_code == 204, answers["withdraw"].text
+    chair = cluster.client(table.chair, 0)
+    [proposal] = chair.get(
+        f"/v1/tables/{table.id}/proposals", params={"meetingId": meeting_id}
+    ).json()["items"]
+    case = chair.get(f"/v1/cases/{proposal['case_id']}").json()
+    chair.close()
+    assert (proposal["vacancy_id"], proposal["status"]) == (offered["id"], "withdrawn")
+    assert case["status"] == "ready"
+    assert_no_double_allocation(cluster, table.id)
+
+
 # --- If-Match on the minutes while a decision comes in ---------------------------------------
 
 
@@ -436,10 +501,7 @@ def test_a_case_edited_while_the_agenda_is_written_shows_as_changed_since_public
     corporation.close()
     meeting_id = schedule(cluster, table)
     answers: dict[str, httpx.Response] = {}
-
-    def publish_it() -> None:
-        path = f"/v1/meetings/{meeting_id}/publish"
-        answers["publish"] = send(cluster, table.chair, 0, "POST", path)
+    publish_it = publishing(cluster, table, meeting_id, answers)
 
     with Session(cluster.engine) as holder:
         holder.execute(text("SELECT id FROM cases WHERE id = :c FOR UPDATE"), {"c": first["id"]})

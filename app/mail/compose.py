@@ -6,7 +6,7 @@ what they may see (and writes the access log)."""
 
 from datetime import date
 from email.message import EmailMessage
-from email.utils import format_datetime, getaddresses
+from email.utils import format_datetime, getaddresses, parseaddr
 from typing import Any
 
 from app.mail.models import NoticeKind
@@ -157,7 +157,8 @@ def message(
     mail["To"] = recipient
     mail["Subject"] = subject
     mail["Date"] = format_datetime(utcnow())
-    domain = sender.rpartition("@")[2].strip(" >") or "uitstroomtafel.invalid"
+    # The address's own domain: a display name or a comment (`a@b.nl (Tafel)`) is no msg-id.
+    domain = parseaddr(sender)[1].rpartition("@")[2] or "uitstroomtafel.invalid"
     mail["Message-ID"] = f"<{message_id}@{domain}>"
     mail["Auto-Submitted"] = "auto-generated"
     # RFC 2369: where the person turns the notices off (a mail client shows it as a button;

@@ -9,6 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
+from app.database import LostRace
 from app.organisations.models import ApiKey, KeyIssuer, Organisation, OrganisationCreate
 from app.principal import Principal, hash_api_key, new_api_key
 from app.problems import Conflict, Forbidden, NotFound, Unauthorized
@@ -215,14 +216,25 @@ def hold_key_writes(connection: Connection, lock: int, *, exclusive: bool = Fals
     The key's row lock alone (FOR SHARE against the revocation's FOR UPDATE) let a thief hold a
     revocation off for as long as it kept one write under way: PostgreSQL lets a FOR SHARE join
     a row's share holders ahead of a FOR UPDATE waiting for them, so every write started while
-    the revocation waited was one more to wait for. The lock manager queues a shared request
-    behind a waiting exclusive one: a write that starts while the revocation waits waits for its
-    commit, then finds the key revoked (401)."""
-    if connection.dialect.name == "postgresql":
-        connection.execute(_writes_lock_statement(exclusive), {"lock": lock})
+    the revocation waited was one more to wait for. The lock manager refuses a shared request
+    while an exclusive one waits, so no write starts meanwhile: a write takes the lock only if
+    it is free of a revocation (`pg_try_advisory_xact_lock_shared`), else raises `LostRace`,
+    which `app.transient` runs again a few times and then answers 503 with Retry-After (a retry
+    after the revocation's commit gets its 401). Waiting for the revocation instead, each such
+    write held one of its server's request slots (`app.database.REQUEST_SLOTS`, 4) as long as
+    the writes under way ran: one slow write of a key and three more sent while it was revoked
+    stalled every request of every organisation on that server
+    (tests/concurrency/test_key_races.py)."""
+    if connection.dialect.name != "postgresql":
+        return
+    taken = connection.execute(_writes_lock_statement(exclusive), {"lock": lock}).scalar()
+    if not exclusive and not taken:
+        raise LostRace("the key's revocation is under way")
 
 
 @cache
 def _writes_lock_statement(exclusive: bool) -> Executable:
-    take = func.pg_advisory_xact_lock if exclusive else func.pg_advisory_xact_lock_shared
+    """Exclusive: wait for the key's writes lock. Shared: take it if no revocation waits for
+    it or holds it (true), else false at once."""
+    take = func.pg_advisory_xact_lock if exclusive else func.pg_try_advisory_xact_lock_shared
     return select(take(bindparam("lock", type_=BigInteger)))

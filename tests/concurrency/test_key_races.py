@@ -205,29 +205,32 @@ def test_a_key_revoked_while_it_rotates_a_webhook_secret_rotates_nothing(cluster
     assert (answers, secret) == ([401], endpoint["secret"])
 
 
-def test_a_revocation_is_not_held_off_by_the_writes_its_key_starts_while_it_waits(
-    cluster: Cluster,
-):
-    """A thief keeping writes under way with a stolen key (each started while the one before
-    still runs) must not hold its revocation off: a write that starts while the revocation waits
-    for the writes under way waits behind it, and is refused (401) once it committed. Else the
-    revocation (the API's DELETE, `revoke-key`) waited as long as the thief kept one write
-    going, the key writing on unrevoked all the while: PostgreSQL lets a FOR SHARE join the
-    holders of a row's share lock ahead of a FOR UPDATE waiting for them."""
-    org = new_org(cluster, "care_provider")
+def two_endpoints_and_the_key(cluster: Cluster, org: Org) -> tuple[list[dict[str, str]], str]:
+    """Two webhook endpoints `org` registers, and the id of its key."""
     owner = cluster.client(org, 0)
     hook = {"url": "https://hooks.example.nl/in", "events": ["proposal.decided"]}
     endpoints = [owner.post("/v1/webhooks", json=hook).json() for _ in range(2)]
     key_id = owner.get("/v1/me").json()["api_key_id"]
     owner.close()
+    return endpoints, key_id
+
+
+def test_a_revocation_is_not_held_off_by_the_writes_its_key_starts_while_it_waits(
+    cluster: Cluster,
+):
+    """A thief keeping writes under way with a stolen key (each started while the one before
+    still runs) must not hold its revocation off: a write that starts while the revocation waits
+    for the writes under way does not start (503 with Retry-After; a retry after the revocation
+    gets 401). Else the revocation (the API's DELETE, `revoke-key`) waited as long as the thief
+    kept one write going, the key writing on unrevoked all the while: PostgreSQL lets a FOR
+    SHARE join the holders of a row's share lock ahead of a FOR UPDATE waiting for them."""
+    org = new_org(cluster, "care_provider")
+    endpoints, key_id = two_endpoints_and_the_key(cluster, org)
     answers: dict[str, int] = {}
     steps: list[str] = []
 
     def rotate(n: int) -> None:
-        thief = thief_of(cluster, org)
-        rotated = thief.post(f"/v1/webhooks/{endpoints[n]['id']}/secret-rotations")
-        answers[f"write {n}"] = rotated.status_code
-        thief.close()
+        answers[f"write {n}"] = rotate_with_the_stolen_key(cluster, org, endpoints[n]).status_code
 
     def revoke() -> None:
         operator = httpx.Client(base_url=cluster.bases[0], headers=OPERATOR, timeout=120)
@@ -261,6 +264,75 @@ def test_a_revocation_is_not_held_off_by_the_writes_its_key_starts_while_it_wait
     assert cluster.journal.failures() == [], cluster.server_log()
     assert (steps, answers, secret) == (
         ["revoked", "write 1 let go"],
-        {"write 0": 200, "revocation": 204, "write 1": 401},
+        {"write 0": 200, "revocation": 204, "write 1": 503},
         endpoints[1]["secret"],
     )
+
+
+def rotate_with_the_stolen_key(
+    cluster: Cluster, org: Org, endpoint: dict[str, str]
+) -> httpx.Response:
+    """A rotation of `endpoint`'s secret by a thief holding `org`'s key (second server)."""
+    thief = thief_of(cluster, org)
+    try:
+        return thief.post(f"/v1/webhooks/{endpoint['id']}/secret-rotations")
+    finally:
+        thief.close()
+
+
+def test_writes_sent_while_their_key_is_revoked_leave_the_server_to_other_organisations(
+    cluster: Cluster,
+):
+    """A key's revocation waits for the key's writes under way, here one held up (a slow write);
+    the writes the key sends meanwhile must not wait for the revocation: each such wait held
+    one of the server's request slots (4), so three of them beside the revocation stalled every
+    request of every organisation on that server until the slow write ended (another
+    organisation's `GET /v1/me` waited as long as the write was held). They are answered 503
+    with Retry-After at once, and the server answers the others meanwhile."""
+    org = new_org(cluster, "care_provider")
+    other = new_org(cluster, "housing_corporation")
+    endpoints, key_id = two_endpoints_and_the_key(cluster, org)
+    answers: dict[str, httpx.Response] = {}
+
+    def slow_write() -> None:
+        answers["slow write"] = rotate_with_the_stolen_key(cluster, org, endpoints[0])
+
+    def revoke() -> None:
+        operator = httpx.Client(base_url=cluster.bases[0], headers=OPERATOR, timeout=120)
+        answers["revocation"] = operator.delete(f"/v1/organizations/{org.id}/api-keys/{key_id}")
+        operator.close()
+
+    def write_meanwhile(n: int) -> None:
+        thief = httpx.Client(base_url=cluster.bases[0], headers=org.headers, timeout=120)
+        rotated = thief.post(f"/v1/webhooks/{endpoints[1]['id']}/secret-rotations")
+        answers[f"write {n}"] = rotated
+        thief.close()
+
+    def other_organisation() -> None:
+        client = httpx.Client(base_url=cluster.bases[0], headers=other.headers, timeout=120)
+        answers["other"] = client.get("/v1/me")
+        client.close()
+
+    holding_endpoint = "SELECT id FROM webhook_endpoints WHERE id = :e FOR UPDATE"
+    with Session(cluster.engine) as holder:
+        holder.connection().execute(text(holding_endpoint), {"e": endpoints[0]["id"]})
+        threads = [threading.Thread(target=slow_write), threading.Thread(target=revoke)]
+        threads += [threading.Thread(target=write_meanwhile, args=(n,)) for n in range(3)]
+        for waiting, thread in enumerate(threads, start=1):
+            thread.start()
+            wait_until_sessions_wait_for_locks(cluster.engine, thread, waiting)
+        asking = threading.Thread(target=other_organisation)
+        asking.start()
+        asking.join(timeout=60)
+        answered_while_held = not asking.is_alive()
+        holder.commit()
+        for thread in [*threads, asking]:
+            thread.join(timeout=120)
+    meanwhile = [
+        (answers[f"write {n}"].status_code, answers[f"write {n}"].headers.get("Retry-After"))
+        for n in range(3)
+    ]
+    assert cluster.journal.failures() == [], cluster.server_log()
+    assert answered_while_held, "another organisation waited for the key's revocation"
+    assert (meanwhile, answers["other"].status_code) == ([(503, "1")] * 3, 200)
+    assert (answers["slow write"].status_code, answers["revocation"].status_code) == (200, 204)

@@ -1,3 +1,5 @@
+# Size: one Settings class, as pydantic-settings reads it: every setting with its checks, also
+# those across settings (model validators on the class); one place to read what can be set.
 """Runtime configuration from the environment (prefix UITSTROOM_) or a .env file."""
 
 import re
@@ -314,6 +316,19 @@ class Settings(BaseSettings):
             raise ValueError(
                 "UITSTROOM_SMTP_USERNAME needs UITSTROOM_SMTP_STARTTLS: the credentials would "
                 "otherwise be sent in clear text"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _session_cookie_secure_over_https(self) -> "Settings":
+        """People reach the pages over HTTPS: a session cookie without `Secure` would also be
+        sent over plain http to the same host (a link or redirect to http://, on any network
+        on the way), handing the session to whoever reads along."""
+        if not self.session_cookie_secure and self.public_url.lower().startswith("https://"):
+            raise ValueError(
+                "UITSTROOM_SESSION_COOKIE_SECURE=false is only for plain-http localhost, but "
+                "UITSTROOM_PUBLIC_URL is an https:// address: the session cookie would also be "
+                "sent over plain http. Leave it unset (true), also behind a proxy that ends TLS"
             )
         return self
 

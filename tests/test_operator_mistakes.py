@@ -156,6 +156,16 @@ def test_migrate_with_a_malformed_database_url_says_so_in_one_line(tmp_path):
             "sent from it",
         ),
         (
+            {
+                "UITSTROOM_PUBLIC_URL": "https://tafel.example.nl",
+                "UITSTROOM_SESSION_COOKIE_SECURE": "false",
+            },
+            "Invalid configuration: UITSTROOM_SESSION_COOKIE_SECURE=false is only for "
+            "plain-http localhost, but UITSTROOM_PUBLIC_URL is an https:// address: the session "
+            "cookie would also be sent over plain http. Leave it unset (true), also behind a "
+            "proxy that ends TLS",
+        ),
+        (
             {"UITSTROOM_SMTP_USERNAME": "tafel", "UITSTROOM_SMTP_STARTTLS": "false"},
             "Invalid configuration: UITSTROOM_SMTP_USERNAME needs UITSTROOM_SMTP_STARTTLS: the "
             "credentials would otherwise be sent in clear text",

@@ -69,9 +69,16 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
     (`SessionEndingRoute`); otherwise (a route that raised, or a session used again after the
     route's commit) the commit or rollback runs in a thread of its own, as FastAPI runs a sync
     dependency's exit, and is finished even when the request is cancelled.
+
+    Before its slot, the request's whole body is read (and kept: its form or JSON is parsed from
+    it). A page's form is read by a dependency after this one (the sign-in form, `FormDep`),
+    and a client sending it slowly, or stopping halfway, held the slot meanwhile, as long as it
+    liked: on SQLite the one write lock, so one POST to /aanmelden, signed in or not, stalled
+    every request of every organisation (on PostgreSQL, four such requests).
     """
     engine = app_engine(request)
     lock = request_slot(engine)
+    await request.body()  # kept on `request`, whose form and JSON are read from it
     if lock is not None:
         await lock.acquire_async()
     try:

@@ -155,3 +155,68 @@ def test_a_request_computing_outside_its_transaction_lets_the_next_request_in(
     finally:
         go_on.set()
         app.state.engine.dispose()
+
+
+async def _sign_in_page_while_a_form_arrives(app) -> tuple[int, int]:  # type: ignore[no-untyped-def]
+    """A sign-in form whose sender stops halfway (its body arrives when `arrived` is set) and,
+    meanwhile, the sign-in page asked for by someone else: the page's status, answered while
+    the form still arrives, and then the form's."""
+    halfway, arrived = asyncio.Event(), asyncio.Event()
+    chunks = [b"email=a%40b.nl&", b"wachtwoord=geen"]
+
+    async def receive():  # type: ignore[no-untyped-def]
+        if len(chunks) == 1:
+            halfway.set()
+            await arrived.wait()
+        return {"type": "http.request", "body": chunks.pop(0), "more_body": bool(chunks)}
+
+    form: list[int] = []
+
+    async def send(message):  # type: ignore[no-untyped-def]
+        if message["type"] == "http.response.start":
+            form.append(message["status"])
+
+    length = str(sum(map(len, chunks))).encode()
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": "/aanmelden",
+        "raw_path": b"/aanmelden",
+        "query_string": b"",
+        "root_path": "",
+        "headers": [
+            (b"host", b"test"),
+            (b"content-type", b"application/x-www-form-urlencoded"),
+            (b"content-length", length),
+        ],
+        "client": ("127.0.0.1", 50000),
+        "server": ("test", 80),
+    }
+    sending = asyncio.ensure_future(app(scope, receive, send))
+    transport = httpx.ASGITransport(app=app)
+    try:
+        await asyncio.wait_for(halfway.wait(), GIVE_UP_SECONDS)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            page = await asyncio.wait_for(client.get("/aanmelden"), GIVE_UP_SECONDS)
+    finally:
+        arrived.set()
+        await sending
+    return page.status_code, form[0]
+
+
+def test_a_form_that_arrives_slowly_holds_no_slot_while_it_arrives(databases, settings):
+    # The sign-in form is read after its request took its slot (SQLite's one write lock; here
+    # PostgreSQL's one slot too): a sender who stopped halfway kept every other request out for
+    # as long as the connection stayed open, the sign-in page itself included.
+    update = {"database_url": databases.migrated_url(), "request_slots": 1}
+    app = create_app(settings.model_copy(update=update))
+    try:
+        assert asyncio.run(_sign_in_page_while_a_form_arrives(app)) == (
+            200,
+            403,
+        )  # the form: no sign-in token
+    finally:
+        app.state.engine.dispose()

@@ -20,7 +20,7 @@ from enum import StrEnum
 
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm.exc import StaleDataError
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -209,6 +209,11 @@ class TransientFailures:
                 # A scope of its own per run, so nothing one run noted in it leaks into the next.
                 fresh = {**scope, "state": dict(scope.get("state", {}))}
                 await self.app(fresh, run.receive, run.send)
+                return
+            except ClientDisconnect:
+                # The client went away before its body was in: nothing failed here, and there
+                # is no one to answer (logged as an error, anyone could fill the log with it).
+                log.info("%s %s: the client went away", scope["method"], scope["path"])
                 return
             except Exception as error:
                 if run.started:  # too late to answer: uvicorn closes the connection

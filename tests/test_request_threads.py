@@ -9,10 +9,12 @@ once; each must be answered.
 """
 
 import asyncio
+import logging
 import threading
 
 import anyio
 import httpx
+import pytest
 
 from app import database
 from app.agenda import service as agenda_service
@@ -157,6 +159,34 @@ def test_a_request_computing_outside_its_transaction_lets_the_next_request_in(
         app.state.engine.dispose()
 
 
+FORM = "application/x-www-form-urlencoded"
+
+
+def _post_scope(
+    path: str, content_type: str, length: int, headers: tuple[tuple[bytes, bytes], ...] = ()
+) -> dict[str, object]:
+    """The ASGI scope of a POST to `path` announcing a body of `length` bytes."""
+    return {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": b"",
+        "root_path": "",
+        "headers": [
+            (b"host", b"test"),
+            (b"content-type", content_type.encode()),
+            (b"content-length", str(length).encode()),
+            *headers,
+        ],
+        "client": ("127.0.0.1", 50000),
+        "server": ("test", 80),
+    }
+
+
 async def _sign_in_page_while_a_form_arrives(app) -> tuple[int, int]:  # type: ignore[no-untyped-def]
     """A sign-in form whose sender stops halfway (its body arrives when `arrived` is set) and,
     meanwhile, the sign-in page asked for by someone else: the page's status, answered while
@@ -176,25 +206,7 @@ async def _sign_in_page_while_a_form_arrives(app) -> tuple[int, int]:  # type: i
         if message["type"] == "http.response.start":
             form.append(message["status"])
 
-    length = str(sum(map(len, chunks))).encode()
-    scope = {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": "POST",
-        "scheme": "http",
-        "path": "/aanmelden",
-        "raw_path": b"/aanmelden",
-        "query_string": b"",
-        "root_path": "",
-        "headers": [
-            (b"host", b"test"),
-            (b"content-type", b"application/x-www-form-urlencoded"),
-            (b"content-length", length),
-        ],
-        "client": ("127.0.0.1", 50000),
-        "server": ("test", 80),
-    }
+    scope = _post_scope("/aanmelden", FORM, sum(map(len, chunks)))
     sending = asyncio.ensure_future(app(scope, receive, send))
     transport = httpx.ASGITransport(app=app)
     try:
@@ -220,3 +232,46 @@ def test_a_form_that_arrives_slowly_holds_no_slot_while_it_arrives(databases, se
         )  # the form: no sign-in token
     finally:
         app.state.engine.dispose()
+
+
+async def _sent_halfway(app, path: str, content_type: str, headers=()) -> list[dict]:  # type: ignore[no-untyped-def]
+    """The messages the app sends for a POST to `path` whose client goes away halfway through
+    its body (ASGI `http.disconnect`)."""
+    messages = [
+        {"type": "http.request", "body": b"email=a%40b.nl&", "more_body": True},
+        {"type": "http.disconnect"},
+    ]
+
+    async def receive():  # type: ignore[no-untyped-def]
+        return messages.pop(0) if len(messages) > 1 else messages[0]
+
+    sent: list[dict] = []
+
+    async def send(message):  # type: ignore[no-untyped-def]
+        sent.append(message)
+
+    await app(_post_scope(path, content_type, 40, headers), receive, send)
+    return sent
+
+
+@pytest.mark.parametrize(
+    ("path", "content_type", "headers"),
+    [
+        ("/aanmelden", FORM, ()),
+        ("/v1/cases", "application/json", ((b"authorization", b"Bearer nobody"),)),
+    ],
+)
+def test_a_client_that_goes_away_halfway_through_its_body_is_no_server_error(
+    databases, settings, caplog, path, content_type, headers
+):
+    # Anyone could fill the error log with tracebacks ('unhandled error on page POST ...',
+    # starlette's ClientDisconnect) by opening a POST and closing it halfway: nothing failed
+    # on the server's side, and there is no one left to answer.
+    app = create_app(settings.model_copy(update={"database_url": databases.migrated_url()}))
+    try:
+        with caplog.at_level(logging.INFO):
+            sent = asyncio.run(_sent_halfway(app, path, content_type, headers))
+    finally:
+        app.state.engine.dispose()
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []
+    assert 500 not in [m.get("status") for m in sent]

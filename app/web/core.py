@@ -16,6 +16,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
 from starlette.responses import Response
 
 from app.access_log.service import AccessContext
@@ -377,6 +378,8 @@ class WebRoute(SessionEndingRoute):
                 response = error_page(request, exc.status_code, detail)
                 # What the refusal says the client should do (a 415's `Accept-Encoding`).
                 response.headers.update(exc.headers or {})
+            except ClientDisconnect:
+                raise  # the client went away: app.transient ends the request quietly
             except Exception as exc:
                 if classify(exc) is not None:
                     raise  # a lost race or no database: app.transient reruns or answers it

@@ -338,14 +338,16 @@ def is_anonymised(session: Session, case_id: uuid.UUID) -> bool:
     return anonymised is not None
 
 
-def _require_not_anonymised(session: Session, tenancy: Tenancy) -> None:
-    """409 `case_anonymised`: retention deleted the case's agreement with its other personal
-    details, and a new one would bring them back into a file retention no longer visits. Read
-    after the tenancy's lock (`is_anonymised`), which retention takes too before it
-    anonymises (`app.cases.retention`)."""
+def _require_not_anonymised(
+    session: Session, tenancy: Tenancy, what: str = "aftercare agreement"
+) -> None:
+    """409 `case_anonymised`: retention deleted the case's agreement (and cleared the open
+    conditions of the omklap) with its other personal details, and a new one would bring them
+    back into a file retention no longer visits. Read after the tenancy's lock
+    (`is_anonymised`), which retention takes too before it anonymises (`app.cases.retention`)."""
     if is_anonymised(session, tenancy.case_id):
         raise Conflict(
-            "The case file is anonymised (retention); it takes no aftercare agreement.",
+            f"The case file is anonymised (retention); it takes no {what}.",
             code="case_anonymised",
         )
 
@@ -679,7 +681,8 @@ def update_tenancy(
     move-in, recorded later, wins), nor after the next tenant of the dwelling moved in (400
     `date_after_next_move_in`). 409 `not_awaiting_transfer` for an omklap of an own or
     transferred lease, `tenancy_ended` after the end (a transfer or an end sent again as recorded
-    is no change: 200, same version); 403 for anyone else."""
+    is no change: 200, same version), `case_anonymised` for open conditions on a file retention
+    anonymised (it cleared them); 403 for anyone else."""
     me = context.principal.organisation_id
     if not keeps(tenancy, me):
         raise Forbidden("The care provider and the corporation keep the tenancy.")
@@ -722,6 +725,8 @@ def update_tenancy(
                 )
             tenancy.transfer_planned_on = patch.transfer_planned_on
         if "transfer_open_conditions" in changes and conditions is not None:
+            if conditions:
+                _require_not_anonymised(session, tenancy, "open conditions of the omklap")
             tenancy.transfer_open_conditions = [c.value for c in conditions]
     # A transfer or an end sent again as recorded (a retry whose answer was lost) is no change.
     reason = patch.end_reason.value if patch.end_reason is not None else None

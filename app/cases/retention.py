@@ -7,9 +7,10 @@ values: income, registration, beschikking, support, debts, needs, areas, and the
 provider's own reference (replaced, since it links the file back to the person). Decisions,
 transitions and the access log hold ids and codes only and are kept; so are the tenancy (dates,
 lease form, end reason) and its checkpoints' codes, which the figures after the move need. The
-aftercare agreement (support after the move) is deleted, and the case's proposals lose their
-score components (urgency, support fit, registration years and rent headroom are the case's
-details in other words); their score and decisions stay.
+aftercare agreement (support after the move) is deleted, the tenancy's open conditions of the
+omklap are cleared (the client's conduct, debts and income in other words), and the case's
+proposals lose their score components (urgency, support fit, registration years and rent
+headroom are the case's details in other words); their score and decisions stay.
 
 The same job deletes expired idempotency records (`app.idempotency`), which have replayed their
 answer for the last time, and in the live ones of the care provider (an import's report, kept up
@@ -107,11 +108,18 @@ def _anonymise(session: Session, now: datetime, cases: Sequence[Case]) -> int:
     ).all()
     for agreement in agreements:
         session.delete(agreement)
-    # The tenancy says whether an agreement exists: its ETag moves, as making one moves it.
+    agreed = {a.case_id for a in agreements}
     for tenancy in session.exec(
-        select(Tenancy).where(col(Tenancy.case_id).in_([a.case_id for a in agreements]))
+        select(Tenancy).where(col(Tenancy.case_id).in_([c.id for c in cases]))
     ).all():
-        tenancy.updated_at = now
+        # The tenancy says whether an agreement exists: its ETag moves, as making one moves it.
+        if tenancy.case_id in agreed:
+            tenancy.updated_at = now
+        # The omklap's open conditions (rent paid on time, no nuisance, budget management,
+        # support) are the client's conduct, debts and income in other words; no figure
+        # counts them.
+        if tenancy.transfer_open_conditions:
+            tenancy.transfer_open_conditions = []
         session.add(tenancy)
     proposals = session.exec(
         select(Proposal).where(col(Proposal.case_id).in_([c.id for c in cases]))

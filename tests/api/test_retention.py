@@ -545,3 +545,62 @@ def test_anonymising_a_closed_case_leaves_the_reference_of_the_client_who_return
     assert replay.json()["items"][0]["external_ref"] == "K-TERUG-1"
     listed = client.get("/v1/cases", params={"externalRef": "K-TERUG-1"}, headers=cp.headers)
     assert [c["id"] for c in listed.json()["items"]] == [returned["id"]]
+
+
+CONDITIONS = ["rent_paid_on_time", "no_nuisance", "budget_management_arranged"]
+
+
+def _awaiting_transfer_with_open_conditions(client, region):
+    """A case of `care_provider` housed in an intermediate lease whose omklap waits for
+    `CONDITIONS`; returns the case and its tenancy's URL."""
+    case = house(client, region, -40, "intermediate_lease")
+    url = f"/v1/cases/{case['id']}/tenancy"
+    planned = client.patch(
+        url,
+        json={"transfer_planned_on": iso(300), "transfer_open_conditions": CONDITIONS},
+        headers=region.care_provider.headers,
+    )
+    assert planned.status_code == 200, planned.text
+    assert planned.json()["transfer"]["open_conditions"] == CONDITIONS
+    return case, url
+
+
+def test_an_anonymised_tenancy_keeps_no_open_transfer_conditions(client, region, session):
+    """The omklap's open conditions (rent not yet paid on time, nuisance, budget management
+    not arranged, support not in place) are the client's conduct, debts and income in other
+    words, which retention resets in the case, and no figure counts them: they stayed on the
+    anonymised file, shown to the care provider, the landlord and the chair. The tenancy keeps
+    its dates and lease form, and its ETag moves (a cached copy showed them)."""
+    _, url = _awaiting_transfer_with_open_conditions(client, region)
+    before = client.get(url, headers=region.corporation.headers).headers["ETag"]
+    assert anonymise_closed_cases(session, utcnow() + timedelta(days=800), 730) == 1
+    for org in (region.chair, region.municipality, region.care_provider, region.corporation):
+        seen = client.get(url, headers=org.headers | {"If-None-Match": before})
+        assert seen.status_code == 200, seen.text
+        transfer = seen.json()["transfer"]
+        assert (transfer["open_conditions"], transfer["planned_on"]) == ([], iso(300))
+        assert seen.json()["lease_form"] == "intermediate_lease"
+    for org in (region.other_care_provider, region.other_corporation):
+        assert client.get(url, headers=org.headers).status_code == 404
+
+
+def test_no_open_transfer_conditions_are_recorded_on_an_anonymised_case(client, region, session):
+    """As no new aftercare agreement can be made on an anonymised file (409 `case_anonymised`),
+    the conditions retention removed cannot be put back on it either; the plan's day still
+    moves, and clearing the conditions stays allowed."""
+    _, url = _awaiting_transfer_with_open_conditions(client, region)
+    assert anonymise_closed_cases(session, utcnow() + timedelta(days=800), 730) == 1
+    session.commit()  # the 409s below roll the shared session back
+    for org in (region.care_provider, region.corporation):
+        refused = client.patch(
+            url, json={"transfer_open_conditions": ["no_nuisance"]}, headers=org.headers
+        )
+        assert_problem(refused, 409, "case_anonymised")
+    moved = client.patch(
+        url,
+        json={"transfer_planned_on": iso(200), "transfer_open_conditions": []},
+        headers=region.corporation.headers,
+    )
+    assert moved.status_code == 200, moved.text
+    transfer = moved.json()["transfer"]
+    assert (transfer["open_conditions"], transfer["planned_on"]) == ([], iso(200))

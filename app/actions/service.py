@@ -243,18 +243,12 @@ def update_action(
     me = context.principal.organisation_id
     if me not in (action.owner_organisation_id, table.chair_organisation_id):
         raise Forbidden("Only the action's owner or the chair updates it.")
-    if data.status == ActionStatus.open and action.case_id is not None:
-        # Read FOR SHARE before the action is locked (the case first, as a move locks them):
-        # a move of the case waits for this reopening, then cancels it again, or this sees it
-        # moved.
+    case = None
+    if action.case_id is not None:  # FOR SHARE before the action, as a move locks them: a
+        # move waits for this change, then cancels the action if open, or this sees it moved.
         case = session.get(
             Case, action.case_id, with_for_update={"read": True}, populate_existing=True
         )
-        if case is not None and case.table_id != table.id:
-            raise Conflict(
-                "The case has moved to another table since; hand out a new action there.",
-                code="case_moved",
-            )
     action = lock_checked(session, action, "action", if_match, if_none_match)
     for name in data.model_fields_set:
         if getattr(data, name) is None:
@@ -275,6 +269,11 @@ def update_action(
         # Only a new day is checked: a client sending the stored one back changes nothing.
         action.due_date = within_horizon("due_date", data.due_date, back=True)
         moved = True
+    if case is not None and case.table_id != table.id and (moved or from_status != action.status):
+        # Kept as history at the table the case left (the pages offer it no control either).
+        raise Conflict(
+            "The case has moved to another table; hand out a new action there.", code="case_moved"
+        )
     session.add(action)
     # Before the next query writes the action: `record` may still move its completed_at.
     lifecycle.record(

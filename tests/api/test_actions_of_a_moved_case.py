@@ -78,6 +78,37 @@ def test_an_action_about_a_case_that_moved_away_is_not_reopened(client, region):
     assert shown["status"] == "cancelled"
 
 
+def test_an_action_about_a_case_that_moved_away_changes_no_more(client, region):
+    """Kept as history at the table the case left: neither its owner nor that table's chair
+    (which no longer reads the case) marks it done, cancels it or gives it another date, as
+    the pages offer no control for it; the new table's chair hands out its own."""
+    case = create_case(client, region.care_provider, region.table_id)
+    left_open = hand_out(client, region, region.care_provider, case_id=case["id"])
+    done = hand_out(client, region, region.care_provider, case_id=case["id"])
+    closed = client.patch(
+        f"/v1/actions/{done['id']}", json={"status": "done"}, headers=region.care_provider.headers
+    )
+    assert closed.status_code == 200, closed.text
+    move_to_a_second_table(client, region, case["id"])
+    before = {
+        a["id"]: client.get(f"/v1/actions/{a['id']}", headers=region.chair.headers).json()
+        for a in (left_open, done)
+    }
+
+    for action, org, body in [
+        (left_open, region.care_provider, {"status": "done"}),
+        (left_open, region.chair, {"due_date": iso(21)}),
+        (done, region.chair, {"status": "cancelled"}),
+        (done, region.care_provider, {"due_date": iso(21)}),
+    ]:
+        refused = client.patch(f"/v1/actions/{action['id']}", json=body, headers=org.headers)
+        assert_problem(refused, 409, code="case_moved")
+
+    for action_id, shown in before.items():
+        now = client.get(f"/v1/actions/{action_id}", headers=region.chair.headers).json()
+        assert now == shown
+
+
 def test_the_migration_cancels_the_actions_a_move_left_open_before_the_rule(live_app):
     """Moves before the rule (fd63c3a) left their actions open at the table the case left: on
     its agenda, lists, digest and overdue notices, naming a client it no longer handles. The

@@ -54,10 +54,10 @@ withdrawn  available  available   !illegal  =          =                    !ill
 """  # noqa: E501 (a table reads best unwrapped)
 
 ACTION_GRID = """
-           complete  cancel     reopen
-open       done      cancelled  =
-done       =         cancelled  open
-cancelled  done      =          open
+           complete  cancel     reopen  move_due_date
+open       done      cancelled  =       =
+done       =         cancelled  open    !action_closed
+cancelled  done      =          open    !action_closed
 """
 
 TENANCY_GRID = """

@@ -12,7 +12,7 @@ from sqlmodel import Session, col
 
 from app.actions.models import Action, ActionChange, ActionStatus, ActionTransition
 from app.ids import uuid7_after
-from app.lifecycle import StateMachine
+from app.lifecycle import ILLEGAL, Refusal, StateMachine
 from app.sqltypes import utcnow
 
 
@@ -20,10 +20,14 @@ class ActionEvent(StrEnum):
     complete = "complete"
     cancel = "cancel"
     reopen = "reopen"
+    move_due_date = "move_due_date"
 
 
 # The owner or the chair may correct a closed action either way (done <-> cancelled, reopen).
+# Only an open action is given another due date: a closed one keeps the date it was closed
+# against (reopened, it may take a new one in the same request).
 _ = ActionStatus
+CLOSED = Refusal("action_closed", "A {name} that is {state} keeps its due date; reopen it first.")
 MACHINE: StateMachine[ActionStatus, ActionEvent] = StateMachine(
     "action",
     ActionStatus,
@@ -32,13 +36,23 @@ MACHINE: StateMachine[ActionStatus, ActionEvent] = StateMachine(
         ActionEvent.complete: {s: _.done for s in ActionStatus},
         ActionEvent.cancel: {s: _.cancelled for s in ActionStatus},
         ActionEvent.reopen: {s: _.open for s in ActionStatus},
+        ActionEvent.move_due_date: {_.open: _.open},
     },
+    lambda state, event: CLOSED if event == ActionEvent.move_due_date else ILLEGAL,
 )
-EVENT_FOR_STATUS = {
+EVENT_FOR_STATUS: dict[ActionStatus, ActionEvent] = {
     ActionStatus.done: ActionEvent.complete,
     ActionStatus.cancelled: ActionEvent.cancel,
     ActionStatus.open: ActionEvent.reopen,
 }
+
+
+def check_move(from_status: ActionStatus, to_status: ActionStatus) -> None:
+    """A due date moves while the action is open before the request (then closed in it) or
+    after it (reopened in it); 409 `action_closed` for one closed before and after."""
+    MACHINE.target(
+        to_status if to_status == ActionStatus.open else from_status, ActionEvent.move_due_date
+    )
 
 
 def fire(action: Action, event: ActionEvent) -> bool:

@@ -138,7 +138,9 @@ class ActionUpdate(ApiModel):
         description="`done` or `cancelled` closes it, `open` reopens; leave out to keep it.",
     )
     due_date: Date | None = PField(
-        default=None, description="A new due day, within a year of today either way."
+        default=None,
+        description="A new due day, within a year of today either way; of an open action, or "
+        "one reopened in the same request (409 `action_closed`: a closed one keeps its date).",
     )
 
 

@@ -264,16 +264,17 @@ def update_action(
     from_status, from_due_date = action.status, action.due_date
     if data.status is not None:
         lifecycle.fire(action, lifecycle.EVENT_FOR_STATUS[data.status])
-    moved = False
     if data.due_date is not None and data.due_date != action.due_date:
         # Only a new day is checked: a client sending the stored one back changes nothing.
         action.due_date = within_horizon("due_date", data.due_date, back=True)
-        moved = True
+    moved = action.due_date != from_due_date
     if case is not None and case.table_id != table.id and (moved or from_status != action.status):
         # Kept as history at the table the case left (the pages offer it no control either).
         raise Conflict(
             "The case has moved to another table; hand out a new action there.", code="case_moved"
         )
+    if moved:
+        lifecycle.check_move(from_status, action.status)
     session.add(action)
     # Before the next query writes the action: `record` may still move its completed_at.
     lifecycle.record(

@@ -6,6 +6,7 @@ the one it was handed out with, only its latest closing, and no actor of it."""
 import uuid
 from datetime import datetime, timedelta
 
+import pytest
 import time_machine
 from sqlmodel import Session, select
 
@@ -120,6 +121,34 @@ def test_a_change_that_changes_nothing_or_fails_adds_nothing_to_the_history(clie
     assert [r["change"] for r in history(client, region.chair, action)] == ["created"]
 
 
+@pytest.mark.parametrize("closed_as", ["done", "cancelled"])
+def test_a_closed_action_keeps_its_due_date_until_it_is_reopened(client, region, closed_as):
+    """A closed action's due date is what it was closed against (on time or late, in its
+    history and the minutes): moved afterwards, it was rewritten while nothing was left to do.
+    Reopened, it takes a new one in the same request; closed and moved at once from open, the
+    move is an open action's."""
+    action = hand_out(client, region, region.care_provider, due_date=iso(-3))
+    patch(client, region.care_provider, action, status=closed_as)
+
+    for org, body in [
+        (region.care_provider, {"due_date": iso(21)}),
+        (region.chair, {"due_date": iso(-10)}),
+        (
+            region.chair,
+            {"status": "done" if closed_as == "cancelled" else "cancelled", "due_date": iso(21)},
+        ),
+    ]:
+        refused = client.patch(f"/v1/actions/{action['id']}", json=body, headers=org.headers)
+        assert_problem(refused, 409, code="action_closed")
+    assert [r["change"] for r in history(client, region.chair, action)][1:] == [
+        "complete" if closed_as == "done" else "cancel"
+    ]
+    # Sent back as stored, it changes nothing; reopened with a new date, it moves.
+    patch(client, region.chair, action, status=closed_as, due_date=iso(-3))
+    reopened = patch(client, region.care_provider, action, status="open", due_date=iso(21))
+    assert (reopened["status"], reopened["due_date"]) == ("open", iso(21))
+
+
 def test_an_action_cancelled_as_its_case_moved_names_the_care_provider_that_moved_it(
     client, region
 ):
@@ -227,8 +256,8 @@ def test_an_actions_changes_list_in_the_order_they_were_made_whatever_the_server
         patch(client, region.care_provider, action, status="done")
         patch(client, region.chair, action, status="open")
     with time_machine.travel(now - timedelta(seconds=1), tick=False):  # a server behind
-        patch(client, region.care_provider, action, status="cancelled")
-        closed = patch(client, region.chair, action, due_date=iso(20))
+        patch(client, region.chair, action, due_date=iso(20))
+        closed = patch(client, region.care_provider, action, status="cancelled")
 
     entries = timeline(client, region.chair, case)
 
@@ -236,12 +265,12 @@ def test_an_actions_changes_list_in_the_order_they_were_made_whatever_the_server
         ("action_created", "open"),
         ("action_closed", "done"),
         ("action_reopened", "open"),
+        ("action_due_date_changed", "open"),
         ("action_closed", "cancelled"),
-        ("action_due_date_changed", "cancelled"),
     ]
     moments = [datetime.fromisoformat(r["at"]) for r in history(client, region.chair, action)]
     assert moments == sorted(set(moments))
-    assert entries[3]["at"] == closed["completed_at"]  # the closing's moment is completed_at
+    assert entries[4]["at"] == closed["completed_at"]  # the closing's moment is completed_at
 
 
 def test_a_change_made_after_another_servers_lists_after_it(client, region):

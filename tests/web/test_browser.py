@@ -698,6 +698,37 @@ def test_the_agenda_and_minutes_print_without_navigation(browser, server, scenar
     assert not any(found.values()), found
 
 
+# Each badge's text on the page printed, and its contrast with white paper: a browser prints
+# no backgrounds unless asked, so a badge's white text on the screen's red came out pale grey.
+PRINTED_BADGES = """
+const lin = c => (c /= 255) <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
+return [...document.querySelectorAll('main .badge')].map(e => {
+  const [r, g, b] = getComputedStyle(e).color.match(/[\\d.]+/g).map(Number);
+  const light = 0.2126 * lin(r) + 0.7152 * lin(g) + 0.0722 * lin(b);
+  return [e.textContent.trim(), Math.round(105 / (light + 0.05)) / 100];
+});
+"""
+
+
+def test_a_printed_overdue_action_says_te_laat_legibly_on_white_paper(browser, server, scenario):  # type: ignore[no-untyped-def]
+    """'te laat' (an action past its due date, a checkpoint overdue) is the point of the row:
+    on paper it printed in pale grey (contrast 1.0 by its colour, white), under WCAG's 4.5."""
+    chair = scenario["chair_key"]
+    me = _api(server, "GET", "/v1/me", chair)["organisation"]["id"]
+    body = {"kind": "other", "owner_organisation_id": me, "due_date": iso(-1)}
+    _api(server, "POST", f"/v1/tables/{scenario['table_id']}/actions", chair, json=body)
+    sign_in(browser, server, scenario["chair_email"])
+    browser.get(server + f"/tafels/{scenario['table_id']}")
+    heading(browser)
+    browser.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": "print"})
+    try:
+        badges = browser.execute_script(PRINTED_BADGES)
+    finally:
+        browser.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": ""})
+    assert "te laat" in {text for text, _ in badges}, badges
+    assert all(contrast >= 4.5 for _, contrast in badges), badges
+
+
 ROWS_SPLIT_ON_PAPER = """
 return [...document.querySelectorAll('main tr')]
   .filter(r => getComputedStyle(r).breakInside !== 'avoid')

@@ -908,7 +908,7 @@ def _register_while_leaving(
 
     def after_registering(session: Session, *args: Any) -> None:
         table_locked.set()
-        wait_until_a_session_waits_for_a_lock(world.engine, registrant)
+        wait_until_a_session_waits_for_a_lock(session, registrant)
         set_members(session, *args)
 
     monkeypatch.setattr(tables_service, "_set_members", after_registering)
@@ -994,7 +994,7 @@ def test_a_table_renamed_while_an_agenda_is_published_does_not_deadlock(world, m
         proposals = create_from_agenda(session, *args)
         if not renamer.is_alive() and not renamed:
             renamer.start()
-            wait_until_a_session_waits_for_a_lock(world.engine, renamer)
+            wait_until_a_session_waits_for_a_lock(session, renamer)
         return proposals
 
     monkeypatch.setattr(meetings_service, "create_from_agenda", renamed_meanwhile)

@@ -250,7 +250,7 @@ def test_a_revocation_is_not_held_off_by_the_writes_its_key_starts_while_it_wait
         ]
         for waiting, thread in enumerate(threads, start=1):
             thread.start()
-            wait_until_sessions_wait_for_locks(cluster.engine, thread, waiting)
+            wait_until_sessions_wait_for_locks([first, second], thread, waiting)
         first.commit()  # write 0 ends; the revocation must not wait for write 1 as well
         threads[1].join(timeout=60)
         steps.append("write 1 let go")

@@ -367,7 +367,7 @@ def test_a_dwelling_withdrawn_while_the_agenda_proposes_it_is_withdrawn_and_its_
         threads = [threading.Thread(target=publish_it), threading.Thread(target=withdraw)]
         for waiting, thread in enumerate(threads, start=1):
             thread.start()
-            wait_until_sessions_wait_for_locks(cluster.engine, thread, waiting)
+            wait_until_sessions_wait_for_locks(holder, thread, waiting)
         holder.commit()
     for thread in threads:
         thread.join(timeout=120)
@@ -416,7 +416,7 @@ def test_minutes_marked_final_with_the_etag_they_were_read_with_hold_no_later_de
         )
         writer = threading.Thread(target=finalize)
         writer.start()
-        wait_until_a_session_waits_for_a_lock(cluster.engine, writer)
+        wait_until_a_session_waits_for_a_lock(holder, writer)
         answers["decline"] = decline(cluster, table, proposal, 1)
         holder.commit()
     writer.join(timeout=120)
@@ -507,7 +507,7 @@ def test_a_case_edited_while_the_agenda_is_written_shows_as_changed_since_public
         holder.execute(text("SELECT id FROM cases WHERE id = :c FOR UPDATE"), {"c": first["id"]})
         writer = threading.Thread(target=publish_it)
         writer.start()
-        wait_until_a_session_waits_for_a_lock(cluster.engine, writer)
+        wait_until_a_session_waits_for_a_lock(holder, writer)
         answers["edit"] = send(
             cluster,
             table.care_provider,

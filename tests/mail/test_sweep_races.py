@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import pytest
 import time_machine
-from sqlmodel import select
+from sqlmodel import Session, select
 
 from app.agenda import open_proposals as open_proposals_module
 from app.agenda.stall_sweep import StallSweep
@@ -34,7 +34,7 @@ def sweep_while(mailroom, monkeypatch, change: Callable[[], None]) -> None:  # t
     def meanwhile(session: Any, rows: list[dict[str, Any]]) -> int:
         changing.start()
         if mailroom.main.dialect.name == "postgresql":
-            wait_until_a_session_waits_for_a_lock(mailroom.main, changing)
+            wait_until_a_session_waits_for_a_lock(session, changing)
         return insert_once(session, rows)
 
     monkeypatch.setattr(mail_service, "_insert_once", meanwhile)
@@ -165,11 +165,11 @@ def test_a_proposal_decided_while_the_stall_sweep_records_its_stall_gets_no_stal
         read = open_proposals_module.open_proposals
         deciding = threading.Thread(target=nominate)
 
-        def meanwhile_decided(*args: Any, **kwargs: Any) -> list[dict[str, Any]]:
-            entries = read(*args, **kwargs)
+        def meanwhile_decided(session: Session, *args: Any) -> list[dict[str, Any]]:
+            entries = read(session, *args)
             deciding.start()  # the sweep has read the open proposals; the chair decides now
             if mailroom.main.dialect.name == "postgresql":
-                wait_until_a_session_waits_for_a_lock(mailroom.main, deciding)
+                wait_until_a_session_waits_for_a_lock(session, deciding)
             return entries
 
         with time_machine.travel(START + timedelta(days=8), tick=True):

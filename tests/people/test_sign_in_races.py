@@ -39,16 +39,17 @@ def counting_deadlocks(monkeypatch) -> list[BaseException]:  # type: ignore[no-u
     return deadlocks
 
 
-def starting_once(app, original, reached, other):  # type: ignore[no-untyped-def]
+def starting_once(original, reached, other):  # type: ignore[no-untyped-def]
     """`original`, which the first time round sets `reached`, starts the thread `other()`
-    and waits until it waits for a lock (or is done)."""
+    and waits until it waits for a lock of `original`'s session, its first argument (or is
+    done)."""
 
     def pausing(*args):  # type: ignore[no-untyped-def]
         if not reached.is_set():
             reached.set()
             thread = other()
             thread.start()
-            wait_until_a_session_waits_for_a_lock(app.state.engine, thread)
+            wait_until_a_session_waits_for_a_lock(args[0], thread)
         return original(*args)
 
     return pausing
@@ -83,7 +84,7 @@ def test_a_new_password_set_while_the_person_signs_in_does_not_deadlock(
     deadlocks = counting_deadlocks(monkeypatch)
     reached, answers = threading.Event(), {}
     original = getattr(service, pause_before)
-    pausing = starting_once(live_app, original, reached, lambda: patching)
+    pausing = starting_once(original, reached, lambda: patching)
 
     with TestClient(live_app, raise_server_exceptions=False) as live:
         org = make_org(live, "care_provider")
@@ -136,7 +137,7 @@ def test_a_new_password_from_a_page_while_the_person_signs_in_does_not_deadlock(
     deadlocks = counting_deadlocks(monkeypatch)
     reached, answers = threading.Event(), {}
     original = service._record_sign_in
-    pausing = starting_once(live_app, original, reached, lambda: changing)
+    pausing = starting_once(original, reached, lambda: changing)
 
     with TestClient(live_app, raise_server_exceptions=False) as live:
         org = make_org(live, "care_provider")
@@ -191,7 +192,7 @@ def test_a_sign_in_with_the_password_a_new_one_replaced_meanwhile_keeps_no_sessi
         pytest.skip("SQLite runs one writer at a time: nothing runs between check and session")
     reached, answers = threading.Event(), {}
     original = service._record_sign_in
-    pausing = starting_once(live_app, original, reached, lambda: changing)
+    pausing = starting_once(original, reached, lambda: changing)
 
     with TestClient(live_app, raise_server_exceptions=False) as live:
         org = make_org(live, "care_provider")

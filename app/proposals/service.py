@@ -25,8 +25,9 @@ from app.agenda.engine_inputs import case_profile as engine_case
 from app.cases import dates
 from app.cases import lifecycle as case_lifecycle
 from app.cases.lifecycle import CaseEvent
-from app.cases.models import Case, ContractForm
+from app.cases.models import Case, CaseTransition, ContractForm
 from app.database import LostRace
+from app.history import next_after_last
 from app.ids import unlinked_uuid7s
 from app.limits.service import engine_limits, limits_for
 from app.matching import SpreadUsage, applicable_income_limit
@@ -646,7 +647,15 @@ def create_from_agenda(
     # one after another count on from the last, so the distance between two of a viewer's
     # own counted the proposals made between them. The cases' status changes take theirs in
     # the same call: a call each counted on from the last call's ids, in dwelling order.
+    # That moment and those ids come after each proposed case's last status change, read
+    # holding its lock as every status change does (`next_after_last`; the ids of a window
+    # follow every id this process made, those it drew past each case's last among them): one
+    # made on a server whose clock is ahead listed after this publication's, the case
+    # proposed before it was ready.
     made_at = utcnow()
+    for case_id in cases:
+        subject = col(CaseTransition.case_id) == case_id
+        made_at = next_after_last(session, CaseTransition, subject, made_at).at
     items = sorted(zip(document["proposals"], pairs, strict=True), key=lambda item: str(item[1][1]))
     ids = unlinked_uuid7s(2 * len(items), made_at)
     changes = ids[len(items) :]

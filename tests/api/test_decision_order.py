@@ -11,7 +11,15 @@ from sqlalchemy import update
 
 from app.cases.models import CaseTransition
 from app.proposals.models import ProposalDecision
-from tests.api.test_meetings import decide, published  # noqa: F401  (fixture)
+from tests.api.test_meetings import (  # noqa: F401  (fixture)
+    DATE,
+    decide,
+    publish,
+    published,
+    schedule,
+)
+from tests.conftest import create_case, create_vacancy
+from tests.other_server import another_server
 
 
 def _as_if_another_server_drew_higher_bits(session, model, id_: str) -> None:
@@ -76,3 +84,39 @@ def test_a_decision_on_a_server_whose_clock_is_behind_lists_after_the_one_before
     assert kinds.index(("decision", "nominate")) < kinds.index(("decision", "client_decline"))
     back_to_ready = len(kinds) - 1 - kinds[::-1].index(("status_changed", "ready"))
     assert kinds.index(("status_changed", "nominated")) < back_to_ready
+
+
+def _kinds(client, org, path: str) -> list[tuple[str, str]]:
+    timeline = client.get(path, headers=org.headers)
+    assert timeline.status_code == 200, timeline.text
+    items = timeline.json()["items"]
+    assert [e["at"] for e in items] == sorted(e["at"] for e in items)
+    return [(e["kind"], e.get("decision") or e.get("to_status")) for e in items]
+
+
+def test_a_publication_on_a_server_whose_clock_is_behind_lists_after_the_case_change_before(
+    client, region
+):
+    """A case registered (ready) on a server whose clock is a second ahead, then proposed by a
+    publication on the other server: the publication's status change took that server's
+    moment and an id of its millisecond, with no floor at the case's last change as every
+    other status change has, so the case's history and timeline listed it proposed before it
+    was registered."""
+    ahead = datetime.now(UTC)
+    with time_machine.travel(ahead, tick=False):
+        case = create_case(client, region.care_provider, region.table_id)
+        create_vacancy(client, region.corporation, available_from=DATE)
+        meeting = schedule(client, region)
+    with time_machine.travel(ahead - timedelta(seconds=1), tick=False), another_server():
+        publish(client, region, meeting)
+
+    path = f"/v1/cases/{case['id']}"
+    history = client.get(f"{path}/transitions", headers=region.chair.headers).json()["items"]
+    assert [t["to_status"] for t in history] == ["ready", "proposed"]
+    assert history[0]["at"] < history[1]["at"]
+    kinds = _kinds(client, region.care_provider, f"{path}/timeline")
+    assert kinds == [
+        ("status_changed", "ready"),
+        ("status_changed", "proposed"),
+        ("proposed", "proposed"),
+    ]

@@ -651,11 +651,16 @@ def create_from_agenda(
     # holding its lock as every status change does (`next_after_last`; the ids of a window
     # follow every id this process made, those it drew past each case's last among them): one
     # made on a server whose clock is ahead listed after this publication's, the case
-    # proposed before it was ready.
+    # proposed before it was ready. The same for the last decision on each proposed dwelling
+    # (held as well), which a dwelling's timeline listed after the proposal it made room for.
     made_at = utcnow()
     for case_id in cases:
         subject = col(CaseTransition.case_id) == case_id
         made_at = next_after_last(session, CaseTransition, subject, made_at).at
+    for vacancy_id in vacancies:
+        of_dwelling = select(Proposal.id).where(col(Proposal.vacancy_id) == vacancy_id)
+        subject = col(ProposalDecision.proposal_id).in_(of_dwelling)
+        made_at = next_after_last(session, ProposalDecision, subject, made_at).at
     items = sorted(zip(document["proposals"], pairs, strict=True), key=lambda item: str(item[1][1]))
     ids = unlinked_uuid7s(2 * len(items), made_at)
     changes = ids[len(items) :]

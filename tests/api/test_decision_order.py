@@ -18,6 +18,7 @@ from tests.api.test_meetings import (  # noqa: F401  (fixture)
     published,
     schedule,
 )
+from tests.clock import iso
 from tests.conftest import create_case, create_vacancy
 from tests.other_server import another_server
 
@@ -118,5 +119,32 @@ def test_a_publication_on_a_server_whose_clock_is_behind_lists_after_the_case_ch
     assert kinds == [
         ("status_changed", "ready"),
         ("status_changed", "proposed"),
+        ("proposed", "proposed"),
+    ]
+
+
+def test_a_dwelling_proposed_again_on_a_server_whose_clock_is_behind_lists_after_the_decline(
+    client,
+    region,
+    published,  # noqa: F811
+):
+    """The corporation declines a proposal on a server whose clock is a second ahead; the
+    next week's publication on the other server proposes the dwelling to another case: the
+    dwelling's timeline listed the new proposal before the decline that freed the dwelling."""
+    _, proposal, _, vacancy = published
+    create_case(client, region.care_provider, region.table_id)
+    ahead = datetime.now(UTC) + timedelta(seconds=2)
+    with time_machine.travel(ahead, tick=False):
+        declined = decide(
+            client, region.corporation, proposal["id"], "corporation_decline", "other"
+        )
+        assert declined.status_code == 200, declined.text
+    with time_machine.travel(ahead - timedelta(seconds=1), tick=False), another_server():
+        publish(client, region, schedule(client, region, iso(-7)))
+
+    kinds = _kinds(client, region.corporation, f"/v1/vacancies/{vacancy['id']}/timeline")
+    assert kinds == [
+        ("proposed", "proposed"),
+        ("decision", "corporation_decline"),
         ("proposed", "proposed"),
     ]

@@ -10,7 +10,8 @@ and a 5,000-digit number were answered with FastAPI's "could not be parsed", nam
 A body the route does not read (no JSON, JSON `null`, JSON in another charset, a JSON Patch) is
 refused only after the route's dependencies, authentication first (`refuse_unread_body`):
 FastAPI reads the body before them, so a caller without a key was told what was wrong with
-its body (400, 415) instead of 401.
+its body (400, 415) instead of 401. The query keys and conditions the route does not take
+(`app.query_keys`) are refused at the same place, just before the body, for the same reason.
 """
 
 import functools
@@ -25,6 +26,8 @@ from fastapi import Depends, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException
+
+from app.query_keys import refuse_unknown_query_keys
 
 
 class UnreadableBody(ValueError):
@@ -193,18 +196,28 @@ async def refuse_unread_body(request: Request) -> None:
         raise refusal
 
 
+async def refuse_unread_input(request: Request) -> None:
+    """The gate `_reading_the_body_last` adds: what the route does not read, its query keys and
+    conditions (`app.query_keys`) and then its body (`refuse_unread_body`), is refused after the
+    route's other dependencies. As an app-wide dependency the query's refusal came first, so a
+    caller without a valid key (or with a key of a role the route refuses) was told the
+    operation's query keys (400) instead of 401 or 403."""
+    await refuse_unknown_query_keys(request)
+    await refuse_unread_body(request)
+
+
 _BODY_READ = "uitstroom_body_read"
 """The parameter `_reading_the_body_last` adds to an endpoint."""
 
 
 def _reading_the_body_last(endpoint: Callable[..., Any]) -> Callable[..., Any]:
-    """`endpoint` with `refuse_unread_body` as its last dependency (FastAPI solves them in the
+    """`endpoint` with `refuse_unread_input` as its last dependency (FastAPI solves them in the
     order of the parameters)."""
     signature = inspect.signature(endpoint)
     gate = inspect.Parameter(
         _BODY_READ,
         inspect.Parameter.KEYWORD_ONLY,
-        annotation=Annotated[None, Depends(refuse_unread_body)],
+        annotation=Annotated[None, Depends(refuse_unread_input)],
     )
     parameters = list(signature.parameters.values())
     at = next(
@@ -233,8 +246,8 @@ def _reading_the_body_last(endpoint: Callable[..., Any]) -> Callable[..., Any]:
 
 class JsonBodyRoute(APIRoute):
     """A route that serves `JsonBodyRequest`s (FastAPI's documented custom-request hook), or
-    the subclass a route class names in `request_class`, and refuses a body they did not read
-    after its dependencies (`refuse_unread_body`)."""
+    the subclass a route class names in `request_class`, and refuses a query or body they did
+    not read after its dependencies (`refuse_unread_input`)."""
 
     request_class: type[JsonBodyRequest] = JsonBodyRequest
 

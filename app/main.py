@@ -298,7 +298,6 @@ def create_app(
         title="Uitstroomtafel API",
         version=API_VERSION,
         lifespan=lifespan,
-        dependencies=[Depends(query_keys.refuse_unknown_query_keys)],
         # Served from the package by app.operations, not from a CDN.
         docs_url=None,
         redoc_url=None,
@@ -333,13 +332,16 @@ def create_app(
     operations.install(app, engine, settings.database_url)  # probes and docs: not in the contract
     web.install(app)  # the pages for people: hidden from the API contract
 
-    @app.get(api_headers.API_PREFIX + "/openapi.json", include_in_schema=False)
+    # Public, so no key to check first (elsewhere the query is refused after it: app.json_body)
+    public, contract = [Depends(query_keys.refuse_unknown_query_keys)], "/openapi.json"
+
+    @app.get(api_headers.API_PREFIX + contract, include_in_schema=False, dependencies=public)
     def versioned_contract() -> JSONResponse:
         """The contract also where its `servers` entry (`/v1`) puts it; public and cacheable,
         like `/openapi.json`."""
         return JSONResponse(app.openapi(), headers={"Cache-Control": "public, max-age=300"})
 
-    @app.get(api_headers.API_PREFIX, include_in_schema=False)
+    @app.get(api_headers.API_PREFIX, include_in_schema=False, dependencies=public)
     def api_index() -> JSONResponse:
         """Where a client starts: the contract, its docs and the health probes (public, no
         data)."""

@@ -1,0 +1,137 @@
+"""The HTTP contract's edges: authentication decides before anything about the query, an
+answer the client does not accept is a 406, an id in a path is written one way only, and every
+path under /v1 is answered as the API answers."""
+
+import re
+from typing import Any
+
+import pytest
+from fastapi.dependencies.models import Dependant
+
+from app.api_headers import is_api_path
+from app.json_body import refuse_unread_input
+from app.main import create_app
+from app.query_keys import refuse_unknown_query_keys
+from tests.api.helpers import assert_problem
+from tests.conftest import OPERATOR, generated_contract
+from tests.test_route_commits import _api_routes
+
+SOME_ID = "0191d3a4-0000-7000-8000-000000000000"
+PARAMETER_VALUES = {"year": "2026", "code": "GM0344"}
+
+
+def _operations() -> list[tuple[str, str, dict[str, Any]]]:
+    contract = generated_contract()
+    base = contract["servers"][0]["url"]
+    return [
+        (method.upper(), base + path, operation)
+        for path, methods in contract["paths"].items()
+        for method, operation in methods.items()
+    ]
+
+
+OPERATIONS = _operations()
+
+
+def _url(path: str) -> str:
+    return re.sub(r"\{(\w+)\}", lambda m: PARAMETER_VALUES.get(m.group(1), SOME_ID), path)
+
+
+def _single_query_key(operation: dict[str, Any]) -> str | None:
+    return next(
+        (
+            p["name"]
+            for p in operation.get("parameters", [])
+            if p["in"] == "query"
+            and p["schema"].get("type") != "array"
+            and "array" not in [s.get("type") for s in p["schema"].get("anyOf", [])]
+        ),
+        None,
+    )
+
+
+def _checks_if_match(operation: dict[str, Any]) -> bool:
+    return any(p["name"] == "If-Match" for p in operation.get("parameters", []))
+
+
+@pytest.mark.parametrize("key", [None, "ust_" + "x" * 43], ids=["no-key", "unknown-key"])
+@pytest.mark.parametrize(
+    ("method", "path", "operation"),
+    OPERATIONS,
+    ids=[f"{method} {path}" for method, path, _ in OPERATIONS],
+)
+def test_a_caller_without_a_valid_key_learns_nothing_of_its_query(
+    client, method, path, operation, key
+):
+    """Authentication decides first, as it does for a body (fba6d7b): an unknown query key, a
+    key given twice, a malformed one or a condition the operation does not check were a 400
+    listing the operation's query keys before the API key was looked at."""
+    auth = {"Authorization": f"Bearer {key}"} if key else {}
+    url = _url(path)
+    tries: list[tuple[str, dict[str, str]]] = [(url + "?zzzUnknown=1", {})]
+    if single := _single_query_key(operation):
+        tries.append((f"{url}?{single}=1&{single}=2", {}))
+    tries.append((url + "?limit=abc", {}))
+    if not _checks_if_match(operation):
+        tries.append((url, {"If-Match": '"1"'}))
+    if method in ("GET", "HEAD"):
+        tries.append((url, {"If-None-Match": "not an etag"}))
+    for target, headers in tries:
+        response = client.request(method, target, headers={**headers, **auth})
+        assert_problem(response, 401, "unauthorized")
+
+
+OPERATOR_ONLY = [
+    ("POST", "/v1/tables?zzzUnknown=1"),
+    ("PUT", "/v1/limits/2026?zzzUnknown=1"),
+    ("DELETE", "/v1/limits/2026?zzzUnknown=1"),
+    ("POST", "/v1/organizations?zzzUnknown=1&zzzUnknown=2"),
+]
+
+
+@pytest.mark.parametrize(("method", "url"), OPERATOR_ONLY)
+def test_a_key_of_another_role_is_refused_for_its_role_before_its_query(
+    client, small_region, method, url
+):
+    """An operation only the operator may use answers another key 403 whatever the query
+    (the query's 400 came first and listed the operation's keys)."""
+    response = client.request(method, url, headers=small_region.chair.headers)
+    assert_problem(response, 403)
+
+
+def test_a_valid_key_is_still_told_about_its_query(client, small_region):
+    headers = small_region.care_provider.headers
+    refused = client.get("/v1/cases?zzzUnknown=1", headers=headers)
+    assert_problem(refused, 400, "validation_error")
+    assert refused.json()["invalidParams"][0]["name"] == "zzzUnknown"
+    twice = client.get("/v1/cases?limit=1&limit=2", headers=headers)
+    assert twice.json()["invalidParams"][0]["code"] == "repeated_parameter"
+    unchecked = client.post("/v1/tables?zzzUnknown=1", headers=OPERATOR, json={})
+    assert unchecked.json()["invalidParams"][0]["name"] == "zzzUnknown"
+    assert_problem(client.get("/v1/openapi.json?zzzUnknown=1"), 400, "validation_error")
+
+
+def _calls(dependant: Dependant) -> set[object]:
+    return {dependant.call} | {c for d in dependant.dependencies for c in _calls(d)}
+
+
+def test_every_api_route_refuses_a_query_it_does_not_read():
+    """With the refusal no longer app-wide, a route on /v1 that is no `JsonBodyRoute` (or
+    names no such dependency itself) would ignore an unknown key again."""
+    app = create_app()
+    api = [r for r in _api_routes(app.routes) if is_api_path(r.path)]
+    assert len(api) > 80
+    refusals = {refuse_unknown_query_keys, refuse_unread_input}
+    assert [r.path for r in api if not refusals & _calls(r.dependant)] == []
+
+
+@pytest.mark.parametrize(
+    "path", ["/dossiers", f"/tafels/{SOME_ID}/monitor", f"/vergaderingen/{SOME_ID}/agenda.csv"]
+)
+def test_a_page_asked_for_with_any_query_sends_a_stranger_to_the_login(client, path):
+    """The pages never answer a query with the API's English 400: a stranger goes to log in."""
+    response = client.get(
+        path + "?zzzUnknown=1&jaar=abc&jaar=2", headers={"If-Match": '"1"'}, follow_redirects=False
+    )
+    assert response.status_code == 303
+    assert response.headers["location"].startswith("/aanmelden?volgende=")

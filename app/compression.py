@@ -7,6 +7,8 @@ from starlette.datastructures import Headers
 from starlette.middleware.gzip import GZipMiddleware, GZipResponder, IdentityResponder
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from app.acceptable import qvalue
+
 
 def accepts_gzip(accept_encoding: str) -> bool:
     """Whether an `Accept-Encoding` value names gzip (or `x-gzip`, its old name) with a
@@ -15,15 +17,8 @@ def accepts_gzip(accept_encoding: str) -> bool:
     weights: dict[str, float] = {}
     for item in accept_encoding.split(","):
         coding, *parameters = item.split(";")
-        weight = 1.0
-        for parameter in parameters:
-            name, _, value = parameter.partition("=")
-            if name.strip().lower() == "q":
-                try:
-                    weight = float(value.strip())
-                except ValueError:
-                    weight = 0.0
-        weights[coding.strip().lower()] = weight
+        weight = qvalue(parameters)
+        weights[coding.strip().lower()] = 0.0 if weight is None else weight
     return any(weights.get(name, 0.0) > 0 for name in ("gzip", "x-gzip"))
 
 

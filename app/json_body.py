@@ -11,7 +11,8 @@ A body the route does not read (no JSON, JSON `null`, JSON in another charset, a
 refused only after the route's dependencies, authentication first (`refuse_unread_body`):
 FastAPI reads the body before them, so a caller without a key was told what was wrong with
 its body (400, 415) instead of 401. The query keys and conditions the route does not take
-(`app.query_keys`) are refused at the same place, just before the body, for the same reason.
+(`app.query_keys`), and an `Accept` it cannot answer (`app.acceptable`), are refused at the
+same place, just before the body, for the same reason.
 """
 
 import functools
@@ -27,6 +28,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException
 
+from app.acceptable import refuse_unacceptable
 from app.query_keys import refuse_unknown_query_keys
 
 
@@ -198,11 +200,13 @@ async def refuse_unread_body(request: Request) -> None:
 
 async def refuse_unread_input(request: Request) -> None:
     """The gate `_reading_the_body_last` adds: what the route does not read, its query keys and
-    conditions (`app.query_keys`) and then its body (`refuse_unread_body`), is refused after the
-    route's other dependencies. As an app-wide dependency the query's refusal came first, so a
-    caller without a valid key (or with a key of a role the route refuses) was told the
-    operation's query keys (400) instead of 401 or 403."""
+    conditions (`app.query_keys`), an `Accept` it cannot answer (`app.acceptable`) and its body
+    (`refuse_unread_body`), is refused after the route's other dependencies. As an app-wide
+    dependency the query's refusal came first, so a caller without a valid key (or with a key
+    of a role the route refuses) was told the operation's query keys (400) instead of 401 or
+    403."""
     await refuse_unknown_query_keys(request)
+    refuse_unacceptable(request)
     await refuse_unread_body(request)
 
 

@@ -17,11 +17,11 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from app import (
     api_headers,
     heap,
+    json_body,
     openapi_contract,
     operations,
     problem_handlers,
     problems,
-    query_keys,
     web,
 )
 from app.access_log.routes import router as access_log_router
@@ -333,7 +333,7 @@ def create_app(
     web.install(app)  # the pages for people: hidden from the API contract
 
     # Public, so no key to check first (elsewhere the query is refused after it: app.json_body)
-    public, contract = [Depends(query_keys.refuse_unknown_query_keys)], "/openapi.json"
+    public, contract = [Depends(json_body.refuse_unread_input)], "/openapi.json"
 
     @app.get(api_headers.API_PREFIX + contract, include_in_schema=False, dependencies=public)
     def versioned_contract() -> JSONResponse:

@@ -29,6 +29,7 @@ from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException
 
 from app.acceptable import refuse_unacceptable
+from app.path_ids import refuse_another_spelling, uuid_path_parameters
 from app.query_keys import refuse_unknown_query_keys
 
 
@@ -251,17 +252,21 @@ def _reading_the_body_last(endpoint: Callable[..., Any]) -> Callable[..., Any]:
 class JsonBodyRoute(APIRoute):
     """A route that serves `JsonBodyRequest`s (FastAPI's documented custom-request hook), or
     the subclass a route class names in `request_class`, and refuses a query or body they did
-    not read after its dependencies (`refuse_unread_input`)."""
+    not read after its dependencies (`refuse_unread_input`), and an id in its path written
+    otherwise than the API writes it before them (`app.path_ids`)."""
 
     request_class: type[JsonBodyRequest] = JsonBodyRequest
 
     def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
         super().__init__(path, _reading_the_body_last(endpoint), **kwargs)
+        self.uuid_path_parameters = uuid_path_parameters(self)
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
 
         async def json_body_handler(request: Request) -> Response:
+            # Routing's part: an id written another way is no address of ours (`app.path_ids`).
+            refuse_another_spelling(request, self.uuid_path_parameters)
             return await handler(self.request_class(request.scope, request.receive))
 
         return json_body_handler

@@ -9,7 +9,7 @@ then be dropped without a word and it would read an unfiltered list as if it wer
 
 import re
 import types
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Annotated, Any, Union, get_args, get_origin
 
 from fastapi import Request
@@ -37,14 +37,24 @@ def known_query_keys(route: APIRoute) -> frozenset[str]:
     )
 
 
+def annotation_has(annotation: Any, test: Callable[[Any], bool]) -> bool:
+    """Whether `test` holds for a parameter's annotation or, through unions and `Annotated`,
+    for one of its parts."""
+    if test(annotation):
+        return True
+    if get_origin(annotation) in (Union, types.UnionType, Annotated):
+        return any(annotation_has(arg, test) for arg in get_args(annotation))
+    return False
+
+
+def _list_like(annotation: Any) -> bool:
+    origin = get_origin(annotation)
+    return origin in (list, set, frozenset, tuple) or origin is Sequence
+
+
 def _takes_many(annotation: Any) -> bool:
     """Whether a parameter's annotation is a list-like (a key that may repeat)."""
-    origin = get_origin(annotation)
-    if origin in (list, set, frozenset, tuple) or origin is Sequence:
-        return True
-    if origin in (Union, types.UnionType, Annotated):
-        return any(_takes_many(arg) for arg in get_args(annotation))
-    return False
+    return annotation_has(annotation, _list_like)
 
 
 def single_query_keys(route: APIRoute) -> frozenset[str]:

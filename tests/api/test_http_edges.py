@@ -12,7 +12,7 @@ from app.api_headers import is_api_path
 from app.json_body import refuse_unread_input
 from app.main import create_app
 from tests.api.helpers import assert_problem
-from tests.conftest import OPERATOR, generated_contract
+from tests.conftest import OPERATOR, create_case, generated_contract
 from tests.test_route_commits import _api_routes
 
 SOME_ID = "0191d3a4-0000-7000-8000-000000000000"
@@ -213,3 +213,55 @@ def test_an_operation_that_answers_csv_takes_an_accept_of_csv(
 def test_a_delete_answers_no_content_whatever_it_accepts(client, small_region):
     headers = {**OPERATOR, "Accept": "application/xml"}
     assert_problem(client.delete("/v1/limits/2099", headers=headers), 404)
+
+
+def _spellings(canonical: str) -> dict[str, str]:
+    return {
+        "upper-case": canonical.upper(),
+        "urn": f"urn:uuid:{canonical}",
+        "braces": "{" + canonical + "}",
+        "no-hyphens": canonical.replace("-", ""),
+    }
+
+
+SPELLINGS = list(_spellings(SOME_ID))
+
+
+@pytest.mark.parametrize("spelling", SPELLINGS)
+def test_an_id_in_a_path_is_only_ever_written_as_the_api_writes_it(client, small_region, spelling):
+    """The API's links (Location, ids in bodies) write an id in lower case, 8-4-4-4-12; pydantic
+    also read it in upper case, as a URN, in braces or without hyphens, so one case answered at
+    five URLs. Another spelling is no address of ours: 404, naming the one there is, as a
+    trailing slash is (no redirect: a client learns the right URI)."""
+    case = create_case(client, small_region.care_provider, small_region.table_id)
+    headers = small_region.care_provider.headers
+    other = _spellings(case["id"])[spelling]
+    for url in (f"/v1/cases/{other}", f"/v1/cases/{other}/transitions"):
+        problem = assert_problem(client.get(url, headers=headers), 404, "not_found")
+        assert f"/v1/cases/{case['id']}" in problem["detail"]
+    assert client.get(f"/v1/cases/{case['id']}", headers=headers).status_code == 200
+    patched = client.patch(f"/v1/cases/{other}", json={"urgency": True}, headers=headers)
+    assert_problem(patched, 404, "not_found")
+    assert client.get(f"/v1/cases/{case['id']}", headers=headers).json()["urgency"] is False
+
+
+def test_a_slash_escaped_in_a_path_segment_is_no_path_separator(client, small_region):
+    """RFC 3986 section 2.2: `%2F` is data within a segment, so `/v1/cases%2F{id}` is no URL of
+    a case (the server's decoding made it one)."""
+    case = create_case(client, small_region.care_provider, small_region.table_id)
+    headers = small_region.care_provider.headers
+    for url in (f"/v1/cases%2F{case['id']}", f"/v1%2Fcases%2F{case['id']}", "/v1/cases%2f"):
+        assert_problem(client.get(url, headers=headers), 404, "not_found")
+    assert client.get(f"/v1/cases/{case['id']}", headers=headers).status_code == 200
+
+
+@pytest.mark.parametrize("spelling", SPELLINGS)
+def test_a_page_for_an_id_written_another_way_is_not_found(client, spelling):
+    response = client.get(f"/dossiers/{_spellings(SOME_ID)[spelling]}", follow_redirects=False)
+    assert response.status_code == 404
+    assert response.headers["content-type"].startswith("text/html")
+
+
+def test_a_malformed_id_in_a_path_is_still_a_400_naming_it(client, small_region):
+    response = client.get("/v1/cases/not-a-uuid", headers=small_region.care_provider.headers)
+    assert assert_problem(response, 400)["invalidParams"][0]["name"] == "case_id"

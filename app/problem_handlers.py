@@ -129,14 +129,17 @@ ROUTING_NOT_FOUND = "Not Found"  # Starlette's detail when no route has the path
 
 def no_such_path(request: Request) -> str:
     """The detail of a 404 for a path no route has: where the paths are, or the path without
-    its trailing slash when a route has that one (no redirect says it: `redirect_slashes`
-    is off, as the NL API Design Rules ask)."""
+    its trailing slash (or with one leading slash, not `//v1/...`) when a route has that one
+    (no redirect says it: `redirect_slashes` is off, as the NL API Design Rules ask)."""
     path = request.url.path
-    bare = path.rstrip("/")
-    if bare != path and bare:
-        scope = {**request.scope, "path": bare}
-        if any(route.matches(scope)[0] != Match.NONE for route in request.app.router.routes):
-            return f"There is no API path {path}; paths end without a slash: {bare}."
+    for fixed, rule in (
+        (path.rstrip("/"), "paths end without a slash"),
+        ("/" + path.lstrip("/"), "paths start with one slash"),
+    ):
+        if fixed != path and fixed:
+            scope = {**request.scope, "path": fixed}
+            if any(route.matches(scope)[0] != Match.NONE for route in request.app.router.routes):
+                return f"There is no API path {path}; {rule}: {fixed}."
     return f"There is no API path {path}; the paths are in /v1/openapi.json."
 
 

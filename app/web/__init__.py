@@ -1,6 +1,7 @@
 """Server-rendered pages in Dutch for the people at the table (no JavaScript needed)."""
 
 import inspect
+import re
 from types import ModuleType
 
 from fastapi import FastAPI, Request
@@ -14,9 +15,18 @@ from app.web.core import HERE, error_page, with_security_headers
 API_PREFIXES = ("/v1/", "/docs", "/redoc", "/openapi.json", "/static/", "/health/")
 
 
+_VERSION = re.compile(r"/[vV][0-9]+(/|$)")
+"""A path that starts with a major version, `/v1/...` (`/V1`, `/v2` included)."""
+
+
 def is_api_address(path: str) -> bool:
-    """An address the API answers (problem+json on errors), `/v1` itself included."""
-    return path == "/v1" or path.startswith(API_PREFIXES)
+    """An address the API answers (problem+json on errors), `/v1` itself included: any path
+    starting with a major version, and one of them with the slash doubled (`//v1/cases`, a
+    base URL ending in `/` joined to `/v1/cases`), which no route has either; the pages' Dutch
+    HTML 404 is no answer an API client reads."""
+    if path.startswith("//"):
+        path = "/" + path.lstrip("/")
+    return path == "/v1" or path.startswith(API_PREFIXES) or _VERSION.match(path) is not None
 
 
 def page_modules() -> tuple[ModuleType, ...]:

@@ -265,3 +265,35 @@ def test_a_page_for_an_id_written_another_way_is_not_found(client, spelling):
 def test_a_malformed_id_in_a_path_is_still_a_400_naming_it(client, small_region):
     response = client.get("/v1/cases/not-a-uuid", headers=small_region.care_provider.headers)
     assert assert_problem(response, 400)["invalidParams"][0]["name"] == "case_id"
+
+
+@pytest.mark.parametrize(
+    ("path", "named"),
+    [
+        ("//v1/cases", "/v1/cases"),
+        ("///v1", "/v1"),
+        ("//v1/cases/", None),
+        ("/V1/cases", None),
+        ("/v2/cases", None),
+        ("//v1/openapi.json", "/v1/openapi.json"),
+        ("//health/live", "/health/live"),
+    ],
+)
+def test_an_api_looking_path_no_route_has_is_a_problem_not_a_page(
+    client, small_region, path, named
+):
+    """A client that doubled the slash after its base URL (`https://host/` + `/v1/cases`), or
+    asked another version, got the pages' Dutch HTML 404, which no API client reads."""
+    for headers in ({}, small_region.care_provider.headers):
+        # The whole URL: httpx reads `//v1/...` alone as a URL whose host is `v1`.
+        response = client.get("http://testserver" + path, headers=headers)
+        problem = assert_problem(response, 404, "not_found")
+        if named:
+            assert problem["detail"].endswith(f"paths start with one slash: {named}.")
+
+
+@pytest.mark.parametrize("path", ["/dossiers/nieuw/x", "//dossiers", "/verder"])
+def test_a_page_path_no_route_has_is_still_the_dutch_page(client, path):
+    response = client.get("http://testserver" + path)
+    assert response.status_code == 404
+    assert response.headers["content-type"].startswith("text/html")

@@ -1,9 +1,10 @@
-"""An id in a path is written one way, as the API writes it (`Location`, ids in bodies and
-links: lower case, 8-4-4-4-12 hex), and a path segment holds no slash.
+"""An id in a path is written as the API writes it (`Location`, ids in bodies and links:
+8-4-4-4-12 hex; in lower case, though upper case is read too, RFC 9562 section 4, as v1 always
+did), and a path segment holds no slash.
 
-Why: pydantic reads a UUID path parameter leniently (upper case, `urn:uuid:...`, `{...}`, 32 hex
-digits without hyphens), and the server decodes `%2F` into a `/` before routing, so one case
-answered at many URLs (`/v1/cases/01A2...`, `/v1/cases%2F01a2...`), which caches, access logs
+Why: pydantic reads a UUID path parameter leniently (`urn:uuid:...`, `{...}`, 32 hex digits
+without hyphens), and the server decodes `%2F` into a `/` before routing, so one case answered
+at many URLs (`/v1/cases/urn:uuid:01a2...`, `/v1/cases%2F01a2...`), which caches, access logs
 and clients comparing URLs take for different resources. Such a request is answered as a path
 no route has, 404 (a page's in Dutch), before authentication as routing's 404 is (it depends on
 the spelling alone, never on what exists), with the address there is in its `detail`: as with a
@@ -56,11 +57,11 @@ def refuse_another_spelling(request: Request, ids: frozenset[str]) -> None:
     path = request.url.path
     for name in ids:
         value = request.path_params.get(name)
-        if isinstance(value, str) and (canonical := _canonical(value)) not in (None, value):
+        if isinstance(value, str) and (canonical := _canonical(value)) not in (None, value.lower()):
             path = path.replace(value, str(canonical))
     if path != request.url.path:
         raise HTTPException(
             404,
             f"There is no path {request.url.path}; ids are written as the API writes them "
-            f"(lower case, 8-4-4-4-12): {path}.",
+            f"(8-4-4-4-12): {path}.",
         )

@@ -293,9 +293,9 @@ def redeliver(
     counting, so the next failure ends it as failed again (one ended unsent because its type was
     dropped gets the attempts it had left); redelivering it again is allowed.
 
-    404 when the endpoint has no such delivery (or it left the log); 409 `delivery_not_failed`
-    for one pending or delivered (a delivered one may have been processed already) or made
-    pending by a concurrent redelivery (a conditional UPDATE decides); 409
+    404 when the endpoint has no such delivery (or it left the log, also while this ran); 409
+    `delivery_not_failed` for one pending or delivered (a delivered one may have been processed
+    already) or made pending by a concurrent redelivery (a conditional UPDATE decides); 409
     `event_not_subscribed` when the endpoint no longer takes the event's type. The case id the
     payload names is handed to the organisation again, so it is logged again (`notification`).
 
@@ -332,6 +332,10 @@ def redeliver(
         .execution_options(synchronize_session=False)
     ).rowcount
     if made_pending != 1:
+        # Read again: the retention round may have deleted it since it was read above (30
+        # days after it ended), and a delivery gone from the log is 404, not "not failed".
+        if session.get(WebhookDelivery, delivery.id, populate_existing=True) is None:
+            raise NotFound("This webhook endpoint has no such delivery.")
         raise Conflict(
             "Only a failed delivery is redelivered; this one is pending or was delivered.",
             code="delivery_not_failed",

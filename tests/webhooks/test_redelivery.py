@@ -3,15 +3,22 @@ what it missed, once, with the same `webhook-id`."""
 
 import dataclasses
 import uuid
+from datetime import timedelta
+from typing import Any
 from unittest.mock import ANY
 
+import httpx
+import pytest
 from sqlalchemy import func
-from sqlmodel import select
+from sqlmodel import Session, select
 
 from app.access_log.models import AccessLogEntry
+from app.sqltypes import utcnow
 from app.webhooks import service
 from app.webhooks.models import WebhookDelivery
+from app.webhooks.retention import DELIVERY_LOG_DAYS, forget_finished
 from tests.conftest import generated_contract
+from tests.locks import commit_after_it_waits
 from tests.webhooks.conftest import FAST, Outbox, verify, wait_for
 
 
@@ -196,3 +203,36 @@ def test_a_delivery_ended_unsent_by_a_dropped_type_gets_the_attempts_it_had_left
     wait_for(lambda: only_delivery(outbox).status == "failed", what="the attempts it had left")
     assert worker.stop()
     assert (only_delivery(outbox).attempts, len(receiver.received())) == (3, 3)
+
+
+def test_a_redelivery_of_a_delivery_the_log_drops_meanwhile_is_404_not_409(outbox):
+    """The retention round deleted the failed delivery (30 days after it ended) while a
+    redelivery of it was under way: the redelivery had read it as failed, then its conditional
+    UPDATE found no row and it answered 409 `delivery_not_failed`, "pending or was delivered",
+    neither of which the delivery was. A delivery that left the log is 404, as the README says
+    of one the endpoint no longer has (read again after the UPDATE)."""
+    if outbox.main.dialect.name != "postgresql":
+        pytest.skip("SQLite runs one writer at a time: a request and the retention round queue")
+    endpoint = outbox.endpoint("https://x.example/h")
+    outbox.emit(endpoint.organisation_id)
+    delivery_id = only_delivery(outbox).id
+    fail_it(outbox, delivery_id)
+    headers = outbox.api_key(endpoint.organisation_id)
+    answers: list[httpx.Response] = []
+
+    def clean_up(session: Session) -> Any:  # its daily round, 30 days and a bit after the end
+        return forget_finished(session, utcnow() + timedelta(days=DELIVERY_LOG_DAYS, hours=1))
+
+    commit_after_it_waits(
+        outbox.main,
+        clean_up,
+        lambda: answers.append(redeliver(outbox, endpoint, delivery_id, headers)),
+    )
+
+    [answer] = answers
+    assert answer.status_code == 404, answer.text
+    assert answer.headers["content-type"] == "application/problem+json"
+    assert redeliver(outbox, endpoint, delivery_id, headers).json() == {
+        **answer.json(),
+        "instance": ANY,
+    }

@@ -135,22 +135,37 @@ JsonNumber = Annotated[float, Strict()]
 included: pydantic's lax mode took `"7.5"` as 7.5 and `true` as 1.0."""
 
 
-MONEY_TEXT = re.compile(r"-?[0-9]+(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?")
-"""Money sent as a string: a JSON number's digits in quotes. Python's Decimal also reads
-surrounding spaces, `_` between digits, a leading `+` and any script's digits (`١٢٣` is 123),
-so a client's formatting bug was stored as some amount instead of answered."""
+MONEY_TEXT = re.compile(r"-?[0-9]+(?:\.[0-9]+)?")
+"""Digits with an optional minus and decimals: a string of another form is no amount
+(`decimal_parsing`). Python's Decimal also reads surrounding spaces, `_` between digits, a
+leading `+`, an exponent and any script's digits (`١٢٣` is 123), so a client's formatting bug
+was stored as some amount instead of answered."""
 
 
 def _money_input(value: Any) -> Any:
     if isinstance(value, bool):
         raise ValueError("money is a number or a numeric string")
-    if isinstance(value, str) and not MONEY_TEXT.fullmatch(value):
+    if isinstance(value, float | Decimal) and value == 0:
+        return abs(value)  # -0.0 was echoed as -0.0: no amount is negative
+    if (
+        isinstance(value, str)
+        and not re.fullmatch(MONEY_PATTERN, value)
+        and (not MONEY_TEXT.fullmatch(value) or _in_pattern_range(Decimal(value)))
+    ):
         raise PydanticCustomError(
             "decimal_parsing",
-            "Input should be a number written with the digits 0-9 and a decimal point, such "
-            "as 1250.50",
+            "Input should be written with the digits 0-9 and at most two decimals after a "
+            "point, without a sign or exponent, such as 1250.50",
         )
     return value
+
+
+def _in_pattern_range(amount: Decimal) -> bool:
+    """An amount `MONEY_PATTERN` could have written (0 up to 10 digits, at most two decimals):
+    sent in another form (`-0`, `16250.000`, `00000000012`) it is refused for its form,
+    as the contract's pattern does; one outside it (negative, too large, a third decimal) gets
+    the bound it breaks, which says more."""
+    return 0 <= amount < 10**10 and amount == amount.quantize(Decimal("0.01"))
 
 
 def _float(value: Decimal) -> float:
@@ -158,10 +173,10 @@ def _float(value: Decimal) -> float:
 
 
 MONEY_PATTERN = r"^[0-9]{1,10}(\.[0-9]{1,2})?$"
-"""The contract's pattern for money sent as a string: digits, at most two decimals. Every string
-it allows the server accepts within the field's bounds (`MONEY_TEXT`, the number branch's
-minimum and maximum); pydantic's own pattern allowed a leading `+` and `.5`, which
-`MONEY_TEXT` refuses."""
+"""The contract's pattern for money sent as a string: digits, at most two decimals. The server
+takes exactly the strings it allows within the field's bounds (the number branch's minimum and
+maximum); pydantic's own pattern allowed a leading `+` and `.5`, and the server took `1e5`,
+`-0` and `16250.000`, which the pattern refuses."""
 
 
 class _MoneyTextSchema:

@@ -381,11 +381,26 @@ def test_non_finite_money_is_400(client, small_region, literal):
 
 
 @pytest.mark.parametrize(
-    "text", [" 16250", "16_250", "+16250", "\u0661\u0662\u0663", ".5", "5.", "1,5"]
+    "text",
+    [
+        " 16250",
+        "16_250",
+        "+16250",
+        "\u0661\u0662\u0663",
+        ".5",
+        "5.",
+        "1,5",
+        "1.625e4",
+        "1e5",
+        "-0",
+        "16250.000",
+        "000000016250",
+    ],
 )
-def test_money_as_text_is_a_json_numbers_digits_or_400(client, small_region, text):
+def test_money_as_text_outside_the_contract_pattern_is_400(client, small_region, text):
     """Decimal would read each of these as an amount (spaces, `_` between digits, a `+`, any
-    script's digits): money in a string is written as a JSON number is, or refused."""
+    script's digits, an exponent, a minus on zero): money in a string is written as the
+    contract's pattern says, or refused."""
     body = case_body(small_region.table_id)
     body["income"]["annual_taxable"] = text
     response = client.post("/v1/cases", json=body, headers=small_region.care_provider.headers)
@@ -394,15 +409,23 @@ def test_money_as_text_is_a_json_numbers_digits_or_400(client, small_region, tex
     assert param["code"] == "decimal_parsing"
 
 
-@pytest.mark.parametrize(
-    ("text", "stored"), [("16250", 16250), ("16250.5", 16250.5), ("1.625e4", 16250)]
-)
-def test_money_as_text_in_a_json_numbers_form_is_read(client, small_region, text, stored):
+@pytest.mark.parametrize(("text", "stored"), [("16250", 16250), ("16250.5", 16250.5), ("0", 0)])
+def test_money_as_text_in_the_contracts_form_is_read(client, small_region, text, stored):
     body = case_body(small_region.table_id)
     body["income"]["annual_taxable"] = text
     response = client.post("/v1/cases", json=body, headers=small_region.care_provider.headers)
     assert response.status_code == 201, response.text
     assert response.json()["income"]["annual_taxable"] == stored
+
+
+@pytest.mark.parametrize("literal", ["-0.0", "-0", "-0e3"])
+def test_money_sent_as_negative_zero_is_answered_as_zero(client, small_region, literal):
+    # -0.0 meets the contract's minimum 0, but was echoed as -0.0 though no amount is negative.
+    body = json.dumps(case_body(small_region.table_id))
+    body = body.replace('"annual_taxable": "16250.00"', f'"annual_taxable": {literal}')
+    response = post_raw(client, "/v1/cases", body, small_region.care_provider.headers)
+    assert response.status_code == 201, response.text
+    assert '"annual_taxable":0.0' in response.text.replace(" ", "")
 
 
 @pytest.mark.parametrize("literal", ["NaN", "Infinity"])

@@ -108,7 +108,33 @@ def _date_in_range(value: date) -> date:
     return value
 
 
-Date = Annotated[date, BeforeValidator(_date_from_string), AfterValidator(_date_in_range)]
+DATE_PATTERN = r"^(19[0-9]{2}|20[0-9]{2}|2100)-[0-9]{2}-[0-9]{2}$"
+"""The years `_date_in_range` takes, beside `format: date` (which allowed 0001-01-01)."""
+
+
+@dataclass(frozen=True, slots=True)
+class StringPattern:
+    """Puts `pattern` on a field's JSON schema where it is a string (a money field's string
+    branch): the contract's form of what a validator, not a pydantic pattern, checks."""
+
+    pattern: str
+
+    def __get_pydantic_json_schema__(
+        self, core_schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        schema = handler(core_schema)
+        for branch in schema.get("anyOf", [schema]):
+            if branch.get("type") == "string":
+                branch["pattern"] = self.pattern
+        return schema
+
+
+Date = Annotated[
+    date,
+    BeforeValidator(_date_from_string),
+    AfterValidator(_date_in_range),
+    StringPattern(DATE_PATTERN),
+]
 
 
 def _year_from_string(value: Any) -> Any:
@@ -136,10 +162,8 @@ included: pydantic's lax mode took `"7.5"` as 7.5 and `true` as 1.0."""
 
 
 MONEY_TEXT = re.compile(r"-?[0-9]+(?:\.[0-9]+)?")
-"""Digits with an optional minus and decimals: a string of another form is no amount
-(`decimal_parsing`). Python's Decimal also reads surrounding spaces, `_` between digits, a
-leading `+`, an exponent and any script's digits (`١٢٣` is 123), so a client's formatting bug
-was stored as some amount instead of answered."""
+"""Decimal also reads spaces, `_` between digits, `+`, an exponent and any script's digits
+(`١٢٣` is 123): a client's formatting bug was stored as some amount instead of answered."""
 
 
 def _money_input(value: Any) -> Any:
@@ -161,10 +185,8 @@ def _money_input(value: Any) -> Any:
 
 
 def _in_pattern_range(amount: Decimal) -> bool:
-    """An amount `MONEY_PATTERN` could have written (0 up to 10 digits, at most two decimals):
-    sent in another form (`-0`, `16250.000`, `00000000012`) it is refused for its form,
-    as the contract's pattern does; one outside it (negative, too large, a third decimal) gets
-    the bound it breaks, which says more."""
+    """An amount `MONEY_PATTERN` could write: in another form (`-0`, `12.500`) it is refused for
+    that; one it could not (`-5`, a third decimal) gets the bound it breaks, which says more."""
     return 0 <= amount < 10**10 and amount == amount.quantize(Decimal("0.01"))
 
 
@@ -177,19 +199,6 @@ MONEY_PATTERN = r"^[0-9]{1,10}(\.[0-9]{1,2})?$"
 takes exactly the strings it allows within the field's bounds (the number branch's minimum and
 maximum); pydantic's own pattern allowed a leading `+` and `.5`, and the server took `1e5`,
 `-0` and `16250.000`, which the pattern refuses."""
-
-
-class _MoneyTextSchema:
-    """Puts `MONEY_PATTERN` on the string branch of a money field's JSON schema."""
-
-    def __get_pydantic_json_schema__(
-        self, core_schema: CoreSchema, handler: GetJsonSchemaHandler
-    ) -> JsonSchemaValue:
-        schema = handler(core_schema)
-        for branch in schema.get("anyOf", []):
-            if branch.get("type") == "string":
-                branch["pattern"] = MONEY_PATTERN
-        return schema
 
 
 @dataclass(frozen=True, slots=True)
@@ -205,7 +214,7 @@ class Money(GroupedMetadata):
         yield Field(ge=0, le=self.maximum, max_digits=12, decimal_places=2)
         yield BeforeValidator(_money_input)
         yield PlainSerializer(_float, return_type=float, when_used="json")
-        yield _MoneyTextSchema()
+        yield StringPattern(MONEY_PATTERN)
 
 
 MunicipalityCode = Annotated[

@@ -45,8 +45,14 @@ class TableMunicipality(SQLModel, table=True):
     table_id: uuid.UUID = Field(foreign_key="outflow_tables.id", index=True)
 
 
-MunicipalityCodes = Annotated[list[MunicipalityCode], PField(min_length=1, max_length=500)]
-MemberIds = Annotated[list[uuid.UUID], PField(max_length=500)]
+# `_unique` refuses a value given twice: the contract says so (`uniqueItems`).
+MunicipalityCodes = Annotated[
+    list[MunicipalityCode],
+    PField(min_length=1, max_length=500, json_schema_extra={"uniqueItems": True}),
+]
+MemberIds = Annotated[
+    list[uuid.UUID], PField(max_length=500, json_schema_extra={"uniqueItems": True})
+]
 
 
 def _unique(values: list[Any] | None) -> list[Any] | None:

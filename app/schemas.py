@@ -114,8 +114,7 @@ DATE_PATTERN = r"^(19[0-9]{2}|20[0-9]{2}|2100)-[0-9]{2}-[0-9]{2}$"
 
 @dataclass(frozen=True, slots=True)
 class StringPattern:
-    """Puts `pattern` on a field's JSON schema where it is a string (a money field's string
-    branch): the contract's form of what a validator, not a pydantic pattern, checks."""
+    """Puts `pattern` on a field's JSON schema where it is a string (money's string branch)."""
 
     pattern: str
 
@@ -195,10 +194,8 @@ def _float(value: Decimal) -> float:
 
 
 MONEY_PATTERN = r"^[0-9]{1,10}(\.[0-9]{1,2})?$"
-"""The contract's pattern for money sent as a string: digits, at most two decimals. The server
-takes exactly the strings it allows within the field's bounds (the number branch's minimum and
-maximum); pydantic's own pattern allowed a leading `+` and `.5`, and the server took `1e5`,
-`-0` and `16250.000`, which the pattern refuses."""
+"""The contract's pattern for money sent as a string: the server takes exactly the strings it
+allows within the field's bounds (it took `1e5`, `-0` and `16250.000`, which it refuses)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -358,8 +355,9 @@ def partial_model(
     from pydantic import create_model
 
     from app.flat import _group_model
+    from app.null_fields import patch_bases, refused_nulls
 
-    fields: dict[str, Any] = {}
+    fields: dict[str, Any] = refused_nulls(model, base)
     for field_name, info in model.model_fields.items():
         annotation: Any = info.annotation
         group = _group_model(annotation)
@@ -370,7 +368,7 @@ def partial_model(
             annotation = Annotated[annotation, *info.metadata]
         description = info.description
         fields[field_name] = (annotation | None, Field(None, description=description))
-    return create_model(name, __base__=base or ApiModel, **fields)
+    return create_model(name, __base__=patch_bases(base or ApiModel), **fields)
 
 
 def paginate(

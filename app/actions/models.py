@@ -10,6 +10,7 @@ from sqlalchemy import ColumnElement, and_
 from sqlmodel import Field, SQLModel, col
 
 from app.ids import uuid7
+from app.null_fields import RefusesNull
 from app.schemas import ApiModel, Date, Page
 from app.sqltypes import StatusType, UTCDateTime, one_of, utcnow
 from app.versioning import Versioned, updated_at_field
@@ -132,7 +133,7 @@ class ActionCreate(ApiModel):
     meeting_id: uuid.UUID | None = PField(None, description="The meeting it came from, if any.")
 
 
-class ActionUpdate(ApiModel):
+class ActionUpdate(ApiModel, RefusesNull):
     status: ActionStatus | None = PField(
         default=None,
         description="`done` or `cancelled` closes it, `open` reopens; leave out to keep it.",

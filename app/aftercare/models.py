@@ -20,6 +20,7 @@ from sqlmodel import Field, SQLModel
 
 from app.cases.models import SupportIntensity
 from app.ids import uuid7
+from app.null_fields import RefusesNull
 from app.schemas import ApiModel, Date, JsonBool, JsonInt, Page
 from app.sqltypes import StatusType, UTCDateTime, one_of, utcnow
 from app.vacancies.models import LeaseForm
@@ -327,7 +328,7 @@ class CorporationTenancyPublic(_TenancyHead):
     )
 
 
-class TenancyUpdate(ApiModel):
+class TenancyUpdate(ApiModel, RefusesNull):
     """Merge patch of a tenancy: the omklap's plan (care provider or corporation), the transfer
     (corporation), the end (care provider or corporation)."""
 

@@ -13,6 +13,7 @@ from sqlalchemy import CheckConstraint, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from app.ids import uuid7
+from app.null_fields import RefusesNull
 from app.problems import PATTERN_REASONS
 from app.schemas import INVISIBLE, NOT_IN_LINE, ApiModel, JsonBool, Name, Page
 from app.sqltypes import UTCDateTime, utcnow
@@ -200,7 +201,7 @@ class PersonCreate(ApiModel):
     )
 
 
-class PersonUpdate(ApiModel):
+class PersonUpdate(ApiModel, RefusesNull):
     """Omitted fields keep their value. A new `password` ends the person's sessions and lifts a
     lock-out for this account; `active: false` ends them too and refuses further sign-ins."""
 

@@ -10,6 +10,7 @@ from sqlalchemy import JSON
 from sqlmodel import Field, SQLModel
 
 from app.ids import uuid7
+from app.null_fields import RefusesNull
 from app.organisations.models import OrganisationKind
 from app.schemas import ApiModel, MunicipalityCode, Name, Page
 from app.sqltypes import UTCDateTime, utcnow
@@ -84,7 +85,7 @@ class TableCreate(ApiModel):
     _unique_codes = field_validator("municipality_codes", "member_organisation_ids")(_unique)
 
 
-class TableUpdate(ApiModel):
+class TableUpdate(ApiModel, RefusesNull):
     """Operator: any field. Chair: `policy` only. Omitted fields keep their value."""
 
     name: Name | None = PField(default=None, description="New name (unique); leave out to keep it.")

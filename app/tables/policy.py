@@ -8,6 +8,7 @@ from typing import Annotated, Any
 
 from pydantic import Field, ValidationInfo, field_validator
 
+from app.null_fields import RefusesNull
 from app.schemas import ApiModel, JsonBool, JsonInt, JsonNumber, validate_merged
 
 HOUSEHOLD_SIZE_KEYS = ("1", "2", "3", "4", "5")
@@ -247,7 +248,7 @@ class TablePolicy(ApiModel):
         return value
 
 
-class TablePolicyPatch(ApiModel):
+class TablePolicyPatch(ApiModel, RefusesNull):
     """Partial policy: given fields replace the current ones (score_weights merge per weight)."""
 
     rooms_by_household_size: dict[str, RoomRange] | None = Field(

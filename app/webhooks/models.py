@@ -3,7 +3,7 @@
 import uuid
 from datetime import datetime
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated, Any, ClassVar
 from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, BaseModel, Field, field_validator
@@ -12,6 +12,7 @@ from sqlmodel import Field as SQLField
 from sqlmodel import SQLModel
 
 from app.ids import uuid7
+from app.null_fields import RefusesNull
 from app.schemas import ApiModel, JsonBool, JsonInt, Page, Text
 from app.sqltypes import UTCDateTime, utcnow
 from app.versioning import Versioned, updated_at_field
@@ -152,8 +153,10 @@ class WebhookEndpointCreate(ApiModel):
     _unique = field_validator("events")(_unique_events)
 
 
-class WebhookEndpointUpdate(ApiModel):
+class WebhookEndpointUpdate(ApiModel, RefusesNull):
     """Omitted fields keep their value; `description: null` clears the description."""
+
+    NULLABLE: ClassVar[frozenset[str]] = frozenset({"description"})
 
     url: WebhookUrl | None = Field(
         default=None, description="New http(s) address to deliver to; leave out to keep it."

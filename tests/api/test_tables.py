@@ -1,12 +1,20 @@
 """Outflow tables: creation by the operator, default policy, membership, and policy edits."""
 
+import json
 import uuid
 
 import pytest
 
 from tests.api.helpers import assert_problem, invalid_names
 from tests.clock import iso
-from tests.conftest import OPERATOR, create_case, create_vacancy, make_org, make_table
+from tests.conftest import (
+    OPERATOR,
+    create_case,
+    create_vacancy,
+    generated_contract,
+    make_org,
+    make_table,
+)
 
 DEFAULT_POLICY = {
     "rooms_by_household_size": {
@@ -609,3 +617,18 @@ def test_a_new_tables_policy_weight_as_a_string_or_yes_no_is_400(client):
     assert created.status_code == 201, created.text
     stored = created.json()["policy"]["score_weights"]
     assert (stored["support_fit"], stored["rent_headroom"]) == (2.0, 0.5)
+
+
+@pytest.mark.parametrize(
+    "field", ["name", "municipality_codes", "chair_organisation_id", "member_organisation_ids"]
+)
+def test_a_null_the_server_refuses_in_a_table_patch_the_contract_refuses_too(
+    client, small_region, field
+):
+    # "cannot be null; leave it out to keep the current value": the contract allowed null.
+    response = client.patch(
+        f"/v1/tables/{small_region.table_id}", json={field: None}, headers=OPERATOR
+    )
+    assert invalid_names(response) == [field]
+    schema = generated_contract()["components"]["schemas"]["TableUpdate"]["properties"][field]
+    assert "null" not in json.dumps(schema)

@@ -26,6 +26,7 @@ from typing import Annotated, Any
 from fastapi import Depends, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
+from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
 
 from app.acceptable import refuse_unacceptable
@@ -156,6 +157,13 @@ class JsonBodyRequest(Request):
         if not hasattr(self, "_json"):
             self._json = await self._read()
         return self._json
+
+    async def _get_form(self, **limits: Any) -> FormData:
+        # The whole body first, kept: the form parser reads a stream it consumes, after which
+        # `app.db.get_session`'s read of the body (before its slot) found none ("Stream
+        # consumed", a 500 on an import run again by `app.transient`).
+        await self.body()
+        return await super()._get_form(**limits)
 
     async def _read(self) -> Any:
         media_type = self.headers.get("content-type", "").partition(";")[0].strip().lower()

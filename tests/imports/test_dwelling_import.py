@@ -4,13 +4,22 @@ corporation's dwellings."""
 
 import io
 
+from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 
 from tests.api.helpers import assert_problem
 from tests.api.test_meetings import publish, schedule
 from tests.clock import iso
-from tests.conftest import create_case, make_org, make_table
-from tests.imports.sheets import case_row, csv_file, dwelling_row, table, upload, xlsx
+from tests.conftest import create_case, make_org, make_region, make_table
+from tests.imports.sheets import (
+    case_row,
+    csv_file,
+    dwelling_row,
+    store_cases,
+    table,
+    upload,
+    xlsx,
+)
 
 DWELLINGS = "/v1/vacancies/imports"
 
@@ -204,6 +213,27 @@ def test_a_semicolon_csv_of_dwellings_imports(client, region):
     assert response.status_code == 200, response.text
     [dwelling] = _dwellings(client, region.corporation)
     assert (dwelling["has_lift"], dwelling["floor"]) == (False, 0)
+
+
+def test_a_server_imports_an_uploaded_file_it_read_as_a_form_once(live_app):
+    # The suite's `client` runs the routes on the test's own session; a server opens its own
+    # (`app.db.get_session`), which read the request's body again after FastAPI had parsed an
+    # upload's form from it ('Stream consumed'): every API import, of cases and of dwellings,
+    # answered 500.
+    with TestClient(live_app, raise_server_exceptions=False) as client:
+        region = make_region(client)
+        dwellings = upload(
+            client,
+            DWELLINGS,
+            _sheet(dwelling_row("V-1")),
+            region.corporation.headers,
+            dry_run=False,
+        )
+        cases = store_cases(client, region, xlsx(table([case_row("K-1")])))
+    assert dwellings.status_code == 200, dwellings.text
+    assert dwellings.json()["created"] == 1
+    assert cases.status_code == 200, cases.text
+    assert cases.json()["created"] == 1
 
 
 def test_the_api_templates_explain_every_column(client, region):

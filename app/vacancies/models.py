@@ -8,6 +8,7 @@ from enum import StrEnum
 from typing import Annotated, Any
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     PlainValidator,
     StringConstraints,
@@ -21,6 +22,7 @@ from sqlmodel import Field, SQLModel
 
 from app.ids import uuid7
 from app.schemas import (
+    INVISIBLE,
     ApiModel,
     Date,
     ExternalRef,
@@ -38,6 +40,13 @@ from app.versioning import Versioned, updated_at_field
 
 MAX_BATCH = 1000
 POSTCODE = re.compile(r"^([1-9][0-9]{3}) ?([A-Za-z]{2})$")
+# White space and invisible characters at either end of a short text (`app.imports.columns.trim`
+# strips the same from a cell).
+EDGE_BLANKS = re.compile(rf"^[\s{INVISIBLE}]+|[\s{INVISIBLE}]+$")
+
+
+def _trimmed(value: str) -> str:
+    return EDGE_BLANKS.sub("", value)
 
 
 class DwellingType(StrEnum):
@@ -115,7 +124,9 @@ class VacancyIn(ApiModel):
             "codes; the municipality decides which table it belongs to."
         )
     )
-    complex_ref: Annotated[str, Text(64)] | None = PField(
+    # Trimmed as the spreadsheet import and the dwelling's page read it: `CPX-1 ` sent through
+    # the API was a complex of its own, beside `CPX-1`, for the spread cap per complex.
+    complex_ref: Annotated[str, Text(64), AfterValidator(_trimmed)] | None = PField(
         None, description="The building or complex, for spreading; unique per corporation."
     )
     dwelling_type: DwellingType = PField(

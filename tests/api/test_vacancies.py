@@ -68,6 +68,17 @@ def test_postcode_is_normalised(client, small_region):
     )
 
 
+def test_a_complex_reference_sent_with_blanks_around_it_is_the_same_complex(client, small_region):
+    # The spreadsheet import and the dwelling's page trim what they read; the API stored
+    # `CPX-1 ` as sent: a complex of its own for the spread cap (`max_per_complex`), and a
+    # page edit of the rent alone then moved the dwelling into `CPX-1`.
+    corporation = small_region.corporation
+    padded = create_vacancy(client, corporation, complex_ref="CPX-1\u00a0")
+    invisible = create_vacancy(client, corporation, complex_ref="\u200bCPX-1 ")
+    plain = create_vacancy(client, corporation, complex_ref="CPX-1")
+    assert padded["complex_ref"] == invisible["complex_ref"] == plain["complex_ref"] == "CPX-1"
+
+
 @pytest.mark.parametrize("role", ["care_provider", "chair", "municipality"])
 def test_only_corporations_offer_vacancies(client, region, role):
     assert_problem(push(client, getattr(region, role), vacancy_body()), 403)

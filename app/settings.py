@@ -224,13 +224,14 @@ class Settings(BaseSettings):
     @field_validator("public_url")
     @classmethod
     def _public_url_a_link_can_start_with(cls, value: str) -> str:
-        """The mails' links are this address plus a path: refused at start when they would
-        lead nowhere (no scheme or host) or lose the path (a query or fragment)."""
-        if not _web_address(value, path_only=True):
+        """Refused at start when the mails' links (it plus a path) would lead nowhere, lose the
+        path (a query, a fragment) or not be ASCII (`List-Unsubscribe` hid them in RFC 2047)."""
+        if not (value.isascii() and _web_address(value, path_only=True)):
             raise ValueError(
                 "UITSTROOM_PUBLIC_URL must be the http:// or https:// address people reach the "
                 "pages at, such as https://tafel.example.nl (a path is allowed; no query or "
-                "fragment): the links in the mails start with it"
+                "fragment; in ASCII: a host's xn-- form, a path percent-encoded): the links in "
+                "the mails start with it"
             )
         return value
 

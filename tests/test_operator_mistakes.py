@@ -55,6 +55,47 @@ def test_a_public_url_the_mails_links_cannot_start_with_is_refused_at_start(url)
 
 
 @pytest.mark.parametrize(
+    "url",
+    [
+        "https://gemeénte.example.nl",
+        "https://tafel.example.nl/gemeénte",
+        "https://tafel.example.nl/ü",
+    ],
+)
+def test_a_public_url_a_mail_header_cannot_carry_is_refused_at_start(url):
+    # `List-Unsubscribe` (RFC 2369) is this address in angle brackets; a header of other than
+    # ASCII was written as RFC 2047 encoded words (`=?utf-8?q?=3Chttps=3A//gemeente...?=`),
+    # which a structured header may not hold, so no mail client found the address in it (no
+    # button). Taken at start, nobody noticed. The message says how to write it in ASCII.
+    with pytest.raises(ValidationError) as refused:
+        Settings(public_url=url)
+    assert "UITSTROOM_PUBLIC_URL" in str(refused.value) and "xn--" in str(refused.value)
+
+
+@pytest.mark.parametrize(
+    "url", ["https://xn--gemente-hya.example.nl", "https://tafel.example.nl/geme%C3%A9nte"]
+)
+def test_a_public_url_in_ascii_is_the_address_in_every_mails_list_unsubscribe(url):
+    from email.generator import BytesGenerator
+    from io import BytesIO
+
+    from app.mail.compose import message
+
+    base = Settings(public_url=url).public_url
+    mail = message(
+        message_id=str(uuid.uuid4()),
+        kind="agenda_published",
+        data={"path": "/vergaderingen/x", "table": "Tafel", "date": "2026-12-07"},
+        recipient="a@example.nl",
+        sender=Settings().mail_from,
+        base_url=base,
+    )
+    flat = BytesIO()
+    BytesGenerator(flat).flatten(mail, linesep="\r\n")
+    assert f"List-Unsubscribe: <{url}/account/meldingen>\r\n".encode() in flat.getvalue()
+
+
+@pytest.mark.parametrize(
     "url", ["http://localhost:8000", "https://tafel.example.nl", "https://gemeente.nl/uitstroom/"]
 )
 def test_a_public_url_with_or_without_a_path_is_taken_as_given(url):

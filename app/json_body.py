@@ -161,7 +161,8 @@ class JsonBodyRequest(Request):
     async def _get_form(self, **limits: Any) -> FormData:
         # The whole body first, kept: the form parser reads a stream it consumes, after which
         # `app.db.get_session`'s read of the body (before its slot) found none ("Stream
-        # consumed", a 500 on an import run again by `app.transient`).
+        # consumed": every spreadsheet import through the API answered 500; FastAPI reads a
+        # File parameter's form before any dependency).
         await self.body()
         return await super()._get_form(**limits)
 

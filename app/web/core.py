@@ -212,6 +212,10 @@ WebDep = Annotated[Web, Depends(current_web)]
 async def checked_form(request: Request, web: WebDep) -> FormData:
     """The posted form, after its CSRF token matched the session's."""
     form = await request.form()
+    # A body the request read as none (a content coding or charset it does not read, kept by
+    # `JsonBodyRequest.body` since the body is read before the slot): its refusal, not "expired".
+    if (refusal := getattr(request, "refusal", None)) is not None:
+        raise refusal
     given = form.get("csrf_token")
     if not security.tokens_match(given if isinstance(given, str) else None, web.csrf_token):
         raise CsrfFailed("Het formulier is verlopen of komt niet van deze site.")

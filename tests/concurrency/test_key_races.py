@@ -320,7 +320,7 @@ def test_writes_sent_while_their_key_is_revoked_leave_the_server_to_other_organi
         threads += [threading.Thread(target=write_meanwhile, args=(n,)) for n in range(3)]
         for waiting, thread in enumerate(threads, start=1):
             thread.start()
-            wait_until_sessions_wait_for_locks(cluster.engine, thread, waiting)
+            wait_until_sessions_wait_for_locks(holder, thread, waiting)
         asking = threading.Thread(target=other_organisation)
         asking.start()
         asking.join(timeout=60)

@@ -7,12 +7,12 @@ the rule holds for each JSON body in one place. Starlette's `Request.json` took 
 members with one name (a client that sent both may have meant either); bytes that are no UTF-8
 and a 5,000-digit number were answered with FastAPI's "could not be parsed", naming neither.
 
-A body the route does not read (no JSON, JSON `null`, JSON in another charset, a JSON Patch) is
-refused only after the route's dependencies, authentication first (`refuse_unread_body`):
-FastAPI reads the body before them, so a caller without a key was told what was wrong with
-its body (400, 415) instead of 401. The query keys and conditions the route does not take
-(`app.query_keys`), and an `Accept` it cannot answer (`app.acceptable`), are refused at the
-same place, just before the body, for the same reason.
+A body the route does not read (no JSON, JSON `null`, JSON in another charset, a JSON Patch, a
+form that does not split into parts) is refused only after the route's dependencies,
+authentication first (`refuse_unread_body`): FastAPI reads the body before them, so a caller
+without a key was told what was wrong with its body (400, 415) instead of 401. The query keys
+and conditions the route does not take (`app.query_keys`), and an `Accept` it cannot answer
+(`app.acceptable`), are refused at the same place, just before the body, for the same reason.
 """
 
 import functools
@@ -23,7 +23,7 @@ import sys
 from collections.abc import Callable, Coroutine
 from typing import Annotated, Any
 
-from fastapi import Depends, Request, Response
+from fastapi import Depends, Request, Response, params
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from starlette.datastructures import FormData
@@ -140,9 +140,24 @@ def _refusal(reason: str, code: str = "json_invalid") -> RequestValidationError:
 
 class JsonBodyRequest(Request):
     """A request whose `json()` is `parse` of its body. A body it does not read is not refused
-    here but kept as `refusal` (`refuse_unread_body` raises it) and read as no body."""
+    here but kept as `refusal` (`refuse_unread_body` raises it) and read as no body; so is a
+    form Starlette cannot split, where FastAPI reads it (`form_read_first`: a route whose body
+    is a form, an import), and every later read of it raises the refusal."""
 
     refusal: Exception | None = None
+    form_read_first = False
+    _form_refusal: HTTPException | None = None
+
+    async def _get_form(self, **limits: Any) -> FormData:
+        if self._form_refusal is not None:
+            raise self._form_refusal
+        try:
+            return await super()._get_form(**limits)
+        except HTTPException as error:
+            if error.status_code != 400 or not self.form_read_first:
+                raise
+            self.refusal = self._form_refusal = error
+            return FormData()
 
     async def body(self) -> bytes:
         try:
@@ -269,6 +284,9 @@ class JsonBodyRoute(APIRoute):
     def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
         super().__init__(path, _reading_the_body_last(endpoint), **kwargs)
         self.uuid_path_parameters = uuid_path_parameters(self)
+        self.reads_a_form = self.body_field is not None and isinstance(
+            self.body_field.field_info, params.Form
+        )
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
@@ -276,6 +294,8 @@ class JsonBodyRoute(APIRoute):
         async def json_body_handler(request: Request) -> Response:
             # Routing's part: an id written another way is no address of ours (`app.path_ids`).
             refuse_another_spelling(request, self.uuid_path_parameters)
-            return await handler(self.request_class(request.scope, request.receive))
+            reading = self.request_class(request.scope, request.receive)
+            reading.form_read_first = self.reads_a_form
+            return await handler(reading)
 
         return json_body_handler

@@ -7,8 +7,11 @@ whole straight into `VacancyIn` items (`ValidBatch`); only when that fails does 
 FastAPI's usual path, with the body as parsed, so every refusal (a missing or invalid field, a
 domain error) is answered exactly as before.
 
-The body is parsed as every route's is (`app.json_body.parse`: I-JSON, a member name twice in
-one object refused). Until 2026-12 pydantic-core's own JSON parser read it
+The body is read as every route's is (`JsonBodyRequest`: I-JSON, a member name twice in one
+object refused, `null` and a JSON Patch refused after authentication); until 2026-12 the
+request parsed it itself, so an unreadable body was a 400 before the key was looked at, a JSON
+Patch was read as the batch and `null` was a 400 "Field required". Before that pydantic-core's
+own JSON parser read it
 (`ValidBatch.model_validate_json`), which saved the parse into dicts (a quarter of the
 validation's time) but takes the last of two members with one name and cannot be told
 otherwise. Parsing with the check and validating the dicts costs what that parse plus a
@@ -22,22 +25,22 @@ from typing import Any
 from pydantic import ValidationError
 
 from app.db import SessionEndingRoute
-from app.json_body import JsonBodyRequest, parse
+from app.json_body import JsonBodyRequest
 from app.vacancies.models import ValidBatch
 
 
 class BatchRequest(JsonBodyRequest):
     """A request whose JSON is the validated batch (`{"items": [VacancyIn, ...]}`) when the
-    body is valid as a whole, else the body as `app.json_body.parse` reads it."""
+    body is valid as a whole, else the body as `JsonBodyRequest` reads it."""
 
-    async def json(self) -> Any:
-        if not hasattr(self, "_json"):
-            parsed = parse(await self.body())
-            try:
-                self._json = {"items": ValidBatch.model_validate(parsed).items}
-            except ValidationError:  # FastAPI's path: it reports what is wrong
-                self._json = parsed
-        return self._json
+    async def _read(self) -> Any:
+        parsed = await super()._read()
+        if self.refusal is not None:
+            return parsed
+        try:
+            return {"items": ValidBatch.model_validate(parsed).items}
+        except ValidationError:  # FastAPI's path: it reports what is wrong
+            return parsed
 
 
 class BatchRoute(SessionEndingRoute):

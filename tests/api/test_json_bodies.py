@@ -3,12 +3,14 @@ in one object, bytes that are no UTF-8 and a number no field could hold are refu
 that names the body and says which of these it is."""
 
 import json
+import re
 import uuid
 from typing import Any
 
 import pytest
 from fastapi import params
 from fastapi.routing import APIRoute
+from fastapi.testclient import TestClient
 from pydantic import TypeAdapter
 
 from app.json_body import JsonBodyRoute, UnreadableBody, parse
@@ -276,3 +278,77 @@ def test_a_caller_without_a_valid_key_learns_nothing_of_its_body(
     known = small_region.care_provider.headers
     answered = client.post("/v1/cases", content=body, headers={**headers, **known})
     assert answered.status_code in (400, 415), answered.text
+
+
+UNREADABLE_FORMS = {
+    "no-boundary": (b"--x\r\n", {"Content-Type": "multipart/form-data"}),
+    "no-parts": (b"not a form", {"Content-Type": "multipart/form-data; boundary=x"}),
+}
+
+
+def _with_a_body(client: TestClient) -> list[tuple[str, str, str, bool]]:
+    """Every API operation that takes a body: method, path template, path (its ids made up),
+    whether its body is a form."""
+    found = []
+    for route in _api_routes(client.app.routes):  # type: ignore[attr-defined]
+        if route.body_field is None or not route.path.startswith("/v1/"):
+            continue
+        path = re.sub(r"\{[^}]+\}", lambda _: str(uuid.uuid4()), route.path)
+        form = isinstance(route.body_field.field_info, params.Form)
+        found += [(method, route.path, path, form) for method in sorted(route.methods)]
+    return found
+
+
+@pytest.mark.parametrize("key", [None, "ust_" + "x" * 43], ids=["no-key", "unknown-key"])
+def test_every_route_decides_on_the_key_before_it_reads_the_body(client, small_region, key):
+    """401 comes before anything about the body, on every operation with one: the vacancy
+    batch parsed its body itself (`BatchRequest`), so no JSON, a name twice or bytes that are
+    no UTF-8 answered 400 to a caller without a key, and the imports' forms (no boundary, no
+    parts) were refused by FastAPI's read before the key was looked at. With a key the same
+    bodies are refused for themselves."""
+    auth = {"Authorization": f"Bearer {key}"} if key else {}
+    operations = _with_a_body(client)
+    assert len(operations) > 25 and sum(form for *_, form in operations) == 2
+    answered = {}
+    for method, template, path, form in operations:
+        bodies = UNREADABLE_FORMS if form else UNREADABLE_BODIES
+        for name, (body, headers) in bodies.items():
+            response = client.request(method, path, content=body, headers={**headers, **auth})
+            answered[f"{method} {template} {name}"] = response.status_code
+    assert {op: status for op, status in answered.items() if status != 401} == {}
+    for url, bodies, org in (
+        ("/v1/vacancies/batch", UNREADABLE_BODIES, small_region.corporation),
+        ("/v1/vacancies/imports", UNREADABLE_FORMS, small_region.corporation),
+    ):
+        for body, headers in bodies.values():
+            refused = client.post(url, content=body, headers={**headers, **org.headers})
+            assert refused.status_code in (400, 415), refused.text
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type", "status", "code"),
+    [
+        (b"null", "application/json", 400, "model_type"),
+        (b'{"items": []}', "application/json-patch+json", 415, "unsupported_media_type"),
+    ],
+    ids=["null", "json-patch"],
+)
+def test_the_vacancy_batch_refuses_a_body_it_does_not_read_as_every_route_does(
+    client, small_region, body, content_type, status, code
+):
+    """The batch read its body itself: `null` was a 400 "Field required" where every other
+    route names it as null (model_type), and a JSON Patch was read as the batch (a 400 about
+    its items, or with items a batch stored) where every other route answers 415."""
+    headers = {**small_region.corporation.headers, "Content-Type": content_type}
+    for content in (body, json.dumps({"items": [vacancy_body()]}).encode()):
+        if content_type == "application/json" and content != body:
+            continue
+        response = client.post("/v1/vacancies/batch", content=content, headers=headers)
+        problem = assert_problem(response, status)
+        if status == 400:
+            [param] = problem["invalidParams"]
+            assert (param["name"], param["code"]) == ("body", code)
+        else:
+            assert problem["code"] == code
+    listed = client.get("/v1/vacancies", headers=small_region.corporation.headers)
+    assert listed.json()["items"] == []

@@ -151,6 +151,11 @@ class JsonBodyRequest(Request):
     async def _get_form(self, **limits: Any) -> FormData:
         if self._form_refusal is not None:
             raise self._form_refusal
+        # The whole body first, kept: the form parser reads a stream it consumes, after which
+        # `app.db.get_session`'s read of the body (before its slot) found none ("Stream
+        # consumed": every spreadsheet import through the API answered 500; FastAPI reads a
+        # File parameter's form before any dependency).
+        await self.body()
         try:
             return await super()._get_form(**limits)
         except HTTPException as error:
@@ -172,14 +177,6 @@ class JsonBodyRequest(Request):
         if not hasattr(self, "_json"):
             self._json = await self._read()
         return self._json
-
-    async def _get_form(self, **limits: Any) -> FormData:
-        # The whole body first, kept: the form parser reads a stream it consumes, after which
-        # `app.db.get_session`'s read of the body (before its slot) found none ("Stream
-        # consumed": every spreadsheet import through the API answered 500; FastAPI reads a
-        # File parameter's form before any dependency).
-        await self.body()
-        return await super()._get_form(**limits)
 
     async def _read(self) -> Any:
         media_type = self.headers.get("content-type", "").partition(";")[0].strip().lower()

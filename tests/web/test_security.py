@@ -727,3 +727,18 @@ def test_every_conflict_the_meeting_forms_can_meet_has_a_dutch_message():
 
 
 CONFLICT_CODE = re.compile(r'Conflict\((?:[^()]|\([^()]*\))*?code="([a-z_]+)"', re.S)
+
+
+def test_a_sign_in_form_in_a_content_coding_is_a_415_page(app):
+    # As any other page's form (RFC 9110 section 12.5.3): not 'Het formulier was verlopen'.
+    page = page_client(app).post(
+        "/aanmelden",
+        content=b"signin_token=x&email=a%40example.nl&wachtwoord=y",
+        headers={
+            "Content-Type": "application/x-www-form-urlencoded",
+            "Content-Encoding": "gzip",
+        },
+    )
+    assert page.status_code == 415
+    assert page.headers["content-type"].startswith("text/html")
+    assert page.headers["accept-encoding"] == "identity"

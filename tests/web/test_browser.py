@@ -9,6 +9,8 @@ WCAG 2.1 A/AA rules. The agenda page's screenshot is kept in `test-artifacts/age
 monitor's in `monitor.png`).
 """
 
+import base64
+import io
 import os
 import uuid
 from collections.abc import Iterator
@@ -16,6 +18,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from pypdf import PdfReader
 
 from tests.clock import TODAY, day, iso
 
@@ -55,6 +58,7 @@ from selenium.webdriver.support import expected_conditions as ec  # noqa: E402
 from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
 from selenium_axe_python import Axe  # noqa: E402
 
+from app.web.sustainment import COHORT_COLUMNS  # noqa: E402
 from tests.conftest import case_body, vacancy_body, writable_limits  # noqa: E402
 from tests.served import serving  # noqa: E402
 
@@ -811,3 +815,19 @@ def test_printing_a_page_prints_its_tables_whole_not_what_their_scroll_region_sh
         browser.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": ""})
     assert all(on_screen.values())  # the screen's regions, which print must undo
     assert not any(printed.values()), printed
+
+
+def test_a_printed_monitor_keeps_every_column_of_the_figures_after_the_move_on_a4(  # type: ignore[no-untyped-def]
+    browser, server, scenario
+):
+    """The figures after the move are fourteen columns wide. Printed on A4 (Chromium's print to
+    PDF, as a person's 'Afdrukken' does) the table was wider than the page, and the last
+    columns, the omklap realised and on time, fell off its edge: on paper they were gone."""
+    sign_in(browser, server, scenario["chair_email"])
+    browser.get(server + f"/tafels/{scenario['table_id']}/monitor")
+    heading(browser)
+    pdf = browser.execute_cdp_cmd("Page.printToPDF", {"paperWidth": 8.27, "paperHeight": 11.69})
+    pages = PdfReader(io.BytesIO(base64.b64decode(pdf["data"]))).pages
+    printed = " ".join(" ".join(page.extract_text() for page in pages).split())
+    header = " ".join(["Cohort", *(label for _, label in COHORT_COLUMNS)])
+    assert header in printed, printed[printed.find("Nog gehuisvest en omklap") :][:600]

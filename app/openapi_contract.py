@@ -184,7 +184,8 @@ COMMON_FIELDS: dict[str, str] = {
     "api_key_id": "The API key the request was made with; null for a person on the pages.",
     "chair_organisation_id": "The municipality chairing the table (voorzitter).",
     "external_ref": "The sending organisation's own reference, unique per organisation "
-    "(at most 100 characters, no control characters).",
+    "(at most 64 characters: letters, digits, `.`, `_` and `-`; an anonymised case's reads "
+    "`anonymised:` and the case's id in hex).",
     "at": "When it happened (UTC, RFC 3339 date-time).",
     "date": "The meeting date (Europe/Amsterdam calendar day, `YYYY-MM-DD`) the figures are for.",
     "generated_at": "When the service computed this answer (UTC, RFC 3339 date-time).",
@@ -419,9 +420,15 @@ def _flatten_nullable_format(prop: dict[str, Any]) -> None:
     prop.update({**formatted[0], "type": ["string", "null"]})
 
 
+# `items` of a list that comes whole: COMMON_FIELDS' is a page's, which names a `next_cursor`.
+WHOLE_LIST_ITEMS = "Every item: this list comes whole, not page by page."
+
+
 def _common_descriptions(schemas: dict[str, Any]) -> None:
     """Describe, from `COMMON_FIELDS`, the properties whose model left them undescribed."""
     for definition in schemas.values():
-        for name, prop in definition.get("properties", {}).items():
+        properties = definition.get("properties", {})
+        for name, prop in properties.items():
             if not prop.get("description") and name in COMMON_FIELDS:
-                prop["description"] = COMMON_FIELDS[name]
+                whole = name == "items" and "next_cursor" not in properties
+                prop["description"] = WHOLE_LIST_ITEMS if whole else COMMON_FIELDS[name]

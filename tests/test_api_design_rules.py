@@ -169,6 +169,40 @@ def test_the_check_for_descriptions_finds_an_undescribed_property():
     assert undescribed(document) == ["Thing.a"]
 
 
+def test_a_list_that_is_not_paged_does_not_send_its_reader_to_a_next_cursor():
+    """The common description of `items` is a page's ("see `next_cursor` for the next page"):
+    on a vacancy batch, the body a corporation's system sends, and on lists that come whole,
+    it pointed to a `next_cursor` the schema does not have (found by a new user reading the
+    batch's contract)."""
+    schemas = contract()["components"]["schemas"]
+    misled = sorted(
+        name
+        for name, schema in schemas.items()
+        if "next_cursor" in str(schema.get("properties", {}).get("items", {}).get("description"))
+        and "next_cursor" not in schema.get("properties", {})
+    )
+    assert not misled, misled
+
+
+def test_an_external_ref_is_described_with_the_length_its_requests_allow():
+    """The answers described `external_ref` as 'at most 100 characters'; a request's is at most
+    64 (its pattern), so a system that kept 100 characters for it was told wrong."""
+    schemas = contract()["components"]["schemas"]
+    allowed = re.fullmatch(
+        r"\^\[A-Za-z0-9\._-\]\{1,(\d+)\}\$",
+        schemas["CaseCreate"]["properties"]["external_ref"]["pattern"],
+    )
+    assert allowed
+    stated = {
+        name: re.findall(
+            r"at most (\d+) characters", schema["properties"]["external_ref"].get("description", "")
+        )
+        for name, schema in schemas.items()
+        if "external_ref" in schema.get("properties", {})
+    }
+    assert {name: n for name, n in stated.items() if n and n != [allowed.group(1)]} == {}
+
+
 def test_every_request_body_has_an_example_that_its_model_accepts():
     from pydantic import BaseModel
 

@@ -229,7 +229,11 @@ class VacancyBatch(ApiModel):
                 "maxItems": MAX_BATCH,
             }
         ),
-    ] = PField(min_length=1, max_length=MAX_BATCH)
+    ] = PField(
+        min_length=1,
+        max_length=MAX_BATCH,
+        description="The dwellings to store, 1 to 1000, each as the body of `POST /v1/vacancies`.",
+    )
 
 
 class ValidBatch(ApiModel):
@@ -275,7 +279,9 @@ class VacancyBatchResult(BaseModel):
     created: int = PField(description="Dwellings of the batch that were new.")
     updated: int = PField(description="Dwellings of the batch that existed and changed.")
     unchanged: int = PField(description="Dwellings of the batch that existed unchanged.")
-    items: list[VacancyUpsertResult]
+    items: list[VacancyUpsertResult] = PField(
+        description="One entry per dwelling of the batch: its id, `external_ref` and outcome."
+    )
 
 
 class Vacancy(Versioned, SQLModel, table=True):

@@ -18,6 +18,7 @@ from fastapi.routing import APIRoute
 
 from app.api_headers import is_api_path
 from app.problems import ProblemError
+from app.root_path import app_path
 
 JSON = "application/json"
 
@@ -97,7 +98,7 @@ def refuse_unacceptable(request: Request) -> None:
     route = request.scope.get("route")
     if header in ("", "*/*", JSON) or not isinstance(route, APIRoute):
         return
-    if not is_api_path(request.url.path):
+    if not is_api_path(app_path(request.scope)):
         return
     ranges = _ranges(header)
     answered = answered_media_types(route)

@@ -11,6 +11,8 @@ from starlette.exceptions import HTTPException
 from starlette.routing import BaseRoute, Match, Router
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.root_path import app_path, as_written
+
 API_PREFIX = "/v1"
 METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
 
@@ -30,7 +32,7 @@ class DefaultHeader:
         self.name, self.value = name.lower().encode("latin-1"), value.encode("latin-1")
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not self.where(scope["path"]):
+        if scope["type"] != "http" or not self.where(app_path(scope)):
             await self.app(scope, receive, send)
             return
 
@@ -221,7 +223,7 @@ class AllowedMethods:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or not (
-            is_api_path(scope["path"]) or scope["path"] in self.also
+            is_api_path(app_path(scope)) or app_path(scope) in self.also
         ):
             await self.app(scope, receive, send)
             return
@@ -299,7 +301,7 @@ class NotModified:
             next((v for n, v in scope["headers"] if n == b"if-none-match"), None)
             if scope["type"] == "http"
             and scope["method"] in ("GET", "HEAD")
-            and is_api_path(scope["path"])
+            and is_api_path(app_path(scope))
             else None
         )
         if wanted is None:
@@ -359,7 +361,7 @@ async def _method_not_allowed(scope: Scope, send: Send, allowed: str) -> None:
             "title": "Method not allowed",
             "status": 405,
             "detail": f"{scope['method']} is not allowed here; use one of: {allowed}.",
-            "instance": scope["path"],
+            "instance": as_written(scope, scope["path"]),
             "code": "method_not_allowed",
         },
         separators=(",", ":"),  # as every other problem body

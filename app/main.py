@@ -45,6 +45,7 @@ from app.monitor.routes import router as monitor_router
 from app.organisations.routes import router as organisations_router
 from app.people.routes import router as people_router
 from app.proposals.routes import router as proposals_router
+from app.root_path import RootPath
 from app.settings import Settings, get_settings
 from app.tables.routes import router as tables_router
 from app.transient import TransientFailures
@@ -222,7 +223,7 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
         "email": settings.contact_email,
         "url": settings.contact_url,
     }
-    app.openapi_schema = openapi_contract.comply(schema, contact)
+    app.openapi_schema = openapi_contract.comply(schema, contact, settings.root_path)
     return app.openapi_schema
 
 
@@ -298,12 +299,9 @@ def create_app(
         title="Uitstroomtafel API",
         version=API_VERSION,
         lifespan=lifespan,
-        # Served from the package by app.operations, not from a CDN.
-        docs_url=None,
+        docs_url=None,  # served from the package by app.operations, not from a CDN
         redoc_url=None,
-        # `/v1/cases/` is no address of ours: a 404, not a redirect to `/v1/cases` (NL API
-        # Design Rules, /core/no-trailing-slash), so a client learns the right URI.
-        redirect_slashes=False,
+        redirect_slashes=False,  # `/v1/cases/`: a 404, no redirect (/core/no-trailing-slash)
     )
     app.state.settings = settings
     app.state.engine = engine
@@ -344,16 +342,16 @@ def create_app(
     @app.get(api_headers.API_PREFIX, include_in_schema=False, dependencies=public)
     def api_index() -> JSONResponse:
         """Where a client starts: the contract, its docs and the health probes (public, no
-        data)."""
+        data), below the app's root path."""
         return JSONResponse(
             {
                 "title": app.title,
                 "version": API_VERSION,
                 "links": {
-                    "openapi": api_headers.API_PREFIX + "/openapi.json",
-                    "docs": "/docs",
-                    "liveness": "/health/live",
-                    "readiness": "/health/ready",
+                    "openapi": settings.root_path + api_headers.API_PREFIX + "/openapi.json",
+                    "docs": settings.root_path + "/docs",
+                    "liveness": settings.root_path + "/health/live",
+                    "readiness": settings.root_path + "/health/ready",
                 },
             }
         )
@@ -390,6 +388,7 @@ def create_app(
     app.add_middleware(api_headers.HeadAsGet)
     # Outside everything that reads a condition (`NotModified`, the routes' headers).
     app.add_middleware(api_headers.CombinedConditions)
+    app.add_middleware(RootPath, root=settings.root_path)  # outside all (`UITSTROOM_PUBLIC_URL`)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]  # FastAPI's documented override
     return app
 

@@ -207,12 +207,16 @@ IDEMPOTENCY_REUSED = {
 }
 
 
-def comply(schema: dict[str, Any], contact: dict[str, str]) -> dict[str, Any]:
+def comply(schema: dict[str, Any], contact: dict[str, str], root: str = "") -> dict[str, Any]:
     """`schema` (FastAPI's OpenAPI document, changed in place and returned) made to follow the
-    NL API Design Rules; `contact` is `info.contact` (`name`, `email`, `url`)."""
+    NL API Design Rules; `contact` is `info.contact` (`name`, `email`, `url`); `root` the app's
+    root path (`app.root_path`), where its one server, the major version, is."""
     schema["info"]["contact"] = contact
     schema["servers"] = [
-        {"url": API_BASE, "description": "This server, version 1 of the API (major version)."}
+        {
+            "url": root + API_BASE,
+            "description": "This server, version 1 of the API (major version).",
+        }
     ]
     schema["paths"] = {
         (path[len(API_BASE) :] or "/") if path.startswith(API_BASE + "/") else path: operations

@@ -33,6 +33,7 @@ from sqlalchemy import Engine, text
 
 from app.migrate import alembic_config
 from app.problem_handlers import problem_response
+from app.root_path import public_path
 
 log = logging.getLogger(__name__)
 ASSETS = Path(fastapi_offline.__file__).resolve().parent / "static"
@@ -116,27 +117,33 @@ def install(app: FastAPI, engine: Engine, database_url: str) -> None:
         )
 
     app.mount(ASSETS_PATH, StaticFiles(directory=ASSETS), name="docs-assets")
+    # The contract's one server is its major version below the root path (`app.main._openapi`);
+    # FastAPI would put the root path itself first at /openapi.json.
+    app.root_path_in_servers = False
 
+    # The contract and the assets the docs' browser fetches, below the app's root path.
     @app.get("/docs", include_in_schema=False)
-    async def swagger_ui() -> HTMLResponse:
+    async def swagger_ui(request: Request) -> HTMLResponse:
+        assets = public_path(request.scope, ASSETS_PATH)
         return docs_policy(
             get_swagger_ui_html(
-                openapi_url=OPENAPI_URL,
+                openapi_url=public_path(request.scope, OPENAPI_URL),
                 title=f"{app.title} - Swagger UI",
-                swagger_js_url=f"{ASSETS_PATH}/swagger-ui-bundle.js",
-                swagger_css_url=f"{ASSETS_PATH}/swagger-ui.css",
-                swagger_favicon_url=f"{ASSETS_PATH}/favicon.png",
+                swagger_js_url=f"{assets}/swagger-ui-bundle.js",
+                swagger_css_url=f"{assets}/swagger-ui.css",
+                swagger_favicon_url=f"{assets}/favicon.png",
             )
         )
 
     @app.get("/redoc", include_in_schema=False)
-    async def redoc() -> HTMLResponse:
+    async def redoc(request: Request) -> HTMLResponse:
+        assets = public_path(request.scope, ASSETS_PATH)
         return docs_policy(
             get_redoc_html(
-                openapi_url=OPENAPI_URL,
+                openapi_url=public_path(request.scope, OPENAPI_URL),
                 title=f"{app.title} - ReDoc",
-                redoc_js_url=f"{ASSETS_PATH}/redoc.standalone.js",
-                redoc_favicon_url=f"{ASSETS_PATH}/favicon.png",
+                redoc_js_url=f"{assets}/redoc.standalone.js",
+                redoc_favicon_url=f"{assets}/favicon.png",
                 with_google_fonts=False,
             )
         )

@@ -22,6 +22,7 @@ from app.problems import (
     batch_items,
     invalid_params,
 )
+from app.root_path import app_path, as_written, root_of
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +41,7 @@ def problem_response(
         "title": title,
         "status": status,
         "detail": detail,
-        "instance": request.url.path,
+        "instance": as_written(request.scope, request.url.path),
         "code": code,
         **extra,
     }
@@ -131,16 +132,16 @@ def no_such_path(request: Request) -> str:
     """The detail of a 404 for a path no route has: where the paths are, or the path without
     its trailing slash (or with one leading slash, not `//v1/...`) when a route has that one
     (no redirect says it: `redirect_slashes` is off, as the NL API Design Rules ask)."""
-    path = request.url.path
+    path, root = app_path(request.scope), root_of(request.scope)  # below the root path
     for fixed, rule in (
         (path.rstrip("/"), "paths end without a slash"),
         ("/" + path.lstrip("/"), "paths start with one slash"),
     ):
         if fixed != path and fixed:
-            scope = {**request.scope, "path": fixed}
+            scope = {**request.scope, "path": request.scope.get("root_path", "") + fixed}
             if any(route.matches(scope)[0] != Match.NONE for route in request.app.router.routes):
-                return f"There is no API path {path}; {rule}: {fixed}."
-    return f"There is no API path {path}; the paths are in /v1/openapi.json."
+                return f"There is no API path {root}{path}; {rule}: {root}{fixed}."
+    return f"There is no API path {root}{path}; the paths are in {root}/v1/openapi.json."
 
 
 def install_problem_handlers(app: FastAPI) -> None:

@@ -21,6 +21,7 @@ from pydantic.alias_generators import to_camel
 from app.api_headers import CONDITIONS, is_api_path
 from app.if_match import IF_MATCH_PATTERN
 from app.problems import PATTERN_REASONS, ProblemError
+from app.root_path import app_path
 
 
 class RefusedQueryKeys(ProblemError):
@@ -84,7 +85,7 @@ def _refuse_unchecked_conditions(request: Request) -> None:
         if name in CONDITIONS and not (reading and name == b"if-none-match")
     ]
     route = request.scope.get("route")
-    if not sent or not isinstance(route, APIRoute) or not is_api_path(request.url.path):
+    if not sent or not isinstance(route, APIRoute) or not is_api_path(app_path(request.scope)):
         return
     declared = {
         field.alias.lower()
@@ -114,7 +115,7 @@ def _refuse_malformed_if_none_match(request: Request) -> None:
     it stood it never matched, so the client read the whole answer every time (no 304) and
     never learnt why."""
     value = request.headers.get("if-none-match")
-    if value is None or not is_api_path(request.url.path):
+    if value is None or not is_api_path(app_path(request.scope)):
         return
     if len(value) > IF_NONE_MATCH_MAX_LENGTH:
         code, reason = "string_too_long", "String should have at most 200 characters"
@@ -140,7 +141,7 @@ async def refuse_unknown_query_keys(request: Request) -> None:
     if not request.scope.get("query_string"):
         return  # most writes: no key to refuse, and no URL or parameters to build or walk
     route = request.scope.get("route")
-    if not isinstance(route, APIRoute) or not is_api_path(request.url.path):
+    if not isinstance(route, APIRoute) or not is_api_path(app_path(request.scope)):
         return
     params = request.query_params
     if not params:  # a query string of no keys (`?&`)

@@ -14,6 +14,19 @@ ADMIN_KEY_MIN_LENGTH = 32
 ADMIN_KEY_MIN_DISTINCT = 10
 IMPORT_FORM_ROOM = 64 * 1024
 """Bytes of a request body besides an import file: the form's other fields and boundaries."""
+ROOT_PATH = re.compile(r"(/(?!\.+(/|$))([A-Za-z0-9._~-]|%[89A-Fa-f][0-9A-Fa-f])+)+")
+"""A path `UITSTROOM_PUBLIC_URL` may have: plain segments, with other than ASCII percent-encoded
+in UTF-8 (`/geme%C3%A9nte`); no ASCII escaped (`%2F`, `%20`), which would decode into another
+path than the one written (the server compares the decoded path a request arrives with)."""
+OWN_FIRST_SEGMENTS = frozenset(
+    {
+        *("aanmelden", "account", "acties", "afmelden", "dossiers", "inlezen", "mensen"),
+        *("overzicht", "tafels", "vergaderingen", "voorstellen", "woningen", "static"),
+        *("v1", "docs", "docs-assets", "redoc", "openapi.json", "health"),
+    }
+)
+"""The first segments of the app's own addresses (`tests/test_root_path.py` checks them against
+its routes): a root path may not start with one."""
 
 
 class Settings(BaseSettings):
@@ -191,6 +204,15 @@ class Settings(BaseSettings):
         """E-mail to people is sent only with an SMTP server configured."""
         return bool(self.smtp_host)
 
+    @property
+    def root_path(self) -> str:
+        """The path of `public_url` without its last `/` (`/tafel` for `https://x.nl/tafel/`,
+        `""` for none): the app's root path (ASGI `root_path`) behind a proxy that serves it
+        there, which every link, form, redirect and `Location` the app emits starts with."""
+        from urllib.parse import quote, unquote, urlsplit
+
+        return quote(unquote(urlsplit(self.public_url).path.rstrip("/")))  # %C3%A9, not %c3%a9
+
     @field_validator("database_url")
     @classmethod
     def _supported_database(cls, value: str) -> str:
@@ -232,6 +254,22 @@ class Settings(BaseSettings):
                 "pages at, such as https://tafel.example.nl (a path is allowed; no query or "
                 "fragment; in ASCII: a host's xn-- form, a path percent-encoded): the links in "
                 "the mails start with it"
+            )
+        from urllib.parse import unquote_to_bytes, urlsplit
+
+        path = urlsplit(value).path.rstrip("/")
+        if path and not (ROOT_PATH.fullmatch(path) and _utf8(unquote_to_bytes(path))):
+            raise ValueError(
+                f"UITSTROOM_PUBLIC_URL has the path {path!r}; a path is one or more segments of "
+                "letters, digits, '.', '_', '~' and '-' (any other letter percent-encoded in "
+                "UTF-8: /geme%C3%A9nte), such as /uitstroomtafel: the pages are served below it"
+            )
+        if path and path.split("/")[1] in OWN_FIRST_SEGMENTS:
+            raise ValueError(
+                f"UITSTROOM_PUBLIC_URL has the path {path!r}, which starts as an address of the "
+                f"service itself (/{path.split('/')[1]}/...): behind a proxy that strips it, "
+                "the one could not be told from the other. Choose another path, such as "
+                "/uitstroomtafel"
             )
         return value
 
@@ -413,3 +451,11 @@ def get_settings() -> Settings:
     `SettingsDep` dependency, or a parameter), so nothing changes a setting through os.environ.
     """
     return Settings()
+
+
+def _utf8(value: bytes) -> bool:
+    try:
+        value.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True

@@ -41,6 +41,21 @@ def test_a_database_url_the_service_cannot_use_is_refused_at_start(url):
         "https://beheer:geheim@tafel.example.nl",
         "https://tafel.example.nl:99999",
         "https://tafel.example.nl:0",
+        # The path is the pages' root path (app.root_path): one that starts as an address of
+        # the app itself cannot be told from it behind a proxy that strips it, and one that is
+        # no plain segments is not the path a request arrives with.
+        "https://gemeente.nl/tafels",
+        "https://gemeente.nl/v1/",
+        "https://gemeente.nl/static/tafel",
+        "https://gemeente.nl/..",
+        "https://gemeente.nl/uit%20stroom",
+        "https://gemeente.nl//tafel",
+        # ASCII escaped decodes into another path than the one written (%2F a separator), and
+        # an escape that is no UTF-8 into none at all.
+        "https://gemeente.nl/uit%2Fstroom",
+        "https://gemeente.nl/%2E%2E",
+        "https://gemeente.nl/geme%C3nte",
+        "https://gemeente.nl/geme%E9nte",
     ],
 )
 def test_a_public_url_the_mails_links_cannot_start_with_is_refused_at_start(url):
@@ -96,10 +111,19 @@ def test_a_public_url_in_ascii_is_the_address_in_every_mails_list_unsubscribe(ur
 
 
 @pytest.mark.parametrize(
-    "url", ["http://localhost:8000", "https://tafel.example.nl", "https://gemeente.nl/uitstroom/"]
+    ("url", "root"),
+    [
+        ("http://localhost:8000", ""),
+        ("https://tafel.example.nl/", ""),
+        ("https://gemeente.nl/uitstroom/", "/uitstroom"),
+        ("https://gemeente.nl/sociaal-domein/tafel", "/sociaal-domein/tafel"),
+        ("https://tafel.example.nl/geme%C3%A9nte", "/geme%C3%A9nte"),
+        ("https://tafel.example.nl/geme%c3%a9nte/", "/geme%C3%A9nte"),  # as links write it
+    ],
 )
-def test_a_public_url_with_or_without_a_path_is_taken_as_given(url):
+def test_a_public_url_with_or_without_a_path_is_taken_as_given(url, root):
     assert Settings(public_url=url).public_url == url
+    assert Settings(public_url=url).root_path == root  # where the pages are served
 
 
 @pytest.mark.parametrize(

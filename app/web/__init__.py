@@ -10,6 +10,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
 from app.api_headers import routed_methods
+from app.root_path import app_path
 from app.web.core import HERE, error_page, with_security_headers
 
 API_PREFIXES = ("/v1/", "/docs", "/redoc", "/openapi.json", "/static/", "/health/")
@@ -83,8 +84,7 @@ def install(app: FastAPI) -> None:
 
     async def http_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, StarletteHTTPException)
-        path = request.url.path
-        if is_api_address(path) or exc.status_code not in (404, 405):
+        if is_api_address(app_path(request.scope)) or exc.status_code not in (404, 405):
             answer = api_handler(request, exc)  # Starlette types a handler sync or async
             return await answer if inspect.isawaitable(answer) else answer
         page = error_page(request, exc.status_code)
@@ -101,7 +101,7 @@ def install(app: FastAPI) -> None:
 def page_failure(request: Request, status: int, retry_after: int) -> Response | None:
     """A Dutch error page for a failure `app.transient` answers on a page's address (None on
     the API's, which answers problem+json)."""
-    if is_api_address(request.url.path):
+    if is_api_address(app_path(request.scope)):
         return None
     response = with_security_headers(error_page(request, status))
     if retry_after:

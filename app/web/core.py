@@ -8,7 +8,7 @@ from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
 from fastapi import Depends, Request
 from fastapi.exceptions import RequestValidationError
@@ -29,6 +29,7 @@ from app.people import security
 from app.people.models import Person, PersonRole
 from app.people.service import SignedIn, principal_for, resolve_session
 from app.problems import Forbidden, ProblemError, TooManyRequests
+from app.root_path import app_path, page_below, root_of
 from app.settings import Settings
 from app.transient import classify
 from app.web import labels
@@ -259,7 +260,8 @@ def render(
         request,
         template,
         {"web": web, "notice": notice, "csrf_token": web.csrf_token if web else "", **context}
-        | {"sent": getattr(request.state, "sent", None)},
+        # `root` before every link, form and asset: the app's root path (app.root_path).
+        | {"sent": getattr(request.state, "sent", None), "root": root_of(request.scope)},
         status_code=status,
     )
     return response
@@ -317,8 +319,9 @@ def _to_sign_in(request: Request) -> RedirectResponse:
     to the page asked for, or to the page the form was on."""
     held = bool(request.cookies.get(session_cookie_name(request)))
     if request.method == "GET":
-        target, notice = _local(str(request.url)), "sessie_verlopen" if held else None
-    elif request.url.path == "/afmelden":  # signing out of a session that had ended
+        page = page_below(urlsplit(str(request.url)), request.scope)
+        target, notice = page or "/overzicht", "sessie_verlopen" if held else None
+    elif app_path(request.scope) == "/afmelden":  # signing out of a session that had ended
         target, notice = "/overzicht", "afgemeld"
     else:
         target, notice = _form_page(request), "niet_opgeslagen"
@@ -335,12 +338,10 @@ def _form_page(request: Request) -> str:
     except ValueError:  # no URL (`http://[::1`): no page to return to
         return "/overzicht"
     own = (referer.scheme, referer.netloc) == (request.url.scheme, request.url.netloc)
-    methods = routed_methods(request.app.router.routes, {**request.scope, "path": referer.path})
-    return _local(referer.geturl()) if own and "GET" in (methods or ()) else "/overzicht"
-
-
-def _local(url: str) -> str:
-    return urlsplit(url)._replace(scheme="", netloc="", fragment="").geturl()
+    page = page_below(referer, request.scope)
+    path = unquote(referer.path)  # as a request's path has it (a root path with accents)
+    methods = routed_methods(request.app.router.routes, {**request.scope, "path": path})
+    return page if own and page and "GET" in (methods or ()) else "/overzicht"
 
 
 def with_security_headers(response: Response) -> Response:

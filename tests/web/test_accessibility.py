@@ -29,10 +29,12 @@ UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}
 PER_KIND = 2  # pages of one kind (same path with other ids) worth opening
 
 
-def crawl(browser: TestClient, start: str = "/overzicht") -> dict[str, str]:
-    """The HTML of every page reachable by links from `start` (at most PER_KIND per kind)."""
+def crawl(browser: TestClient, start: str = "/overzicht", root: str = "") -> dict[str, str]:
+    """The HTML of every page reachable by links from `start` (at most PER_KIND per kind);
+    with `root`, the links below that path (the app served below it)."""
     todo, seen, pages = [start], {start}, {}
     kinds: dict[str, int] = {}
+    skipped = tuple(root + path for path in ("/static/", "/v1/", "/docs", "/redoc"))
     while todo:
         url = todo.pop(0)
         response = browser.get(url)
@@ -40,9 +42,9 @@ def crawl(browser: TestClient, start: str = "/overzicht") -> dict[str, str]:
         if "text/html" not in response.headers["content-type"]:
             continue
         pages[url] = response.text
-        for href in re.findall(r'href="(/[^"#]*)"', response.text):
+        for href in re.findall(rf'href="({re.escape(root)}/[^"#]*)"', response.text):
             href = href.replace("&amp;", "&")
-            if href in seen or href.startswith(("/static/", "/v1/", "/docs", "/redoc")):
+            if href in seen or href.startswith(skipped):
                 continue
             kind = UUID.sub("{id}", href.split("?")[0]) + ("?" if "?" in href else "")
             if kinds.get(kind, 0) < PER_KIND:

@@ -12,6 +12,7 @@ from typing import Any
 from app.mail.models import NoticeKind
 from app.sqltypes import utcnow
 from app.vocabulary import MONTHS
+from app.web.formatting import proposal_code, short_id
 from app.web.labels import ACTION_KINDS, PROPOSAL_STATUSES
 
 FOOTER = (
@@ -37,11 +38,6 @@ def _days(count: int) -> str:
     return f"{count} dag" if count == 1 else f"{count} dagen"
 
 
-def _short(value: str) -> str:
-    """The pages' handle for an id: its last 8 hex digits, upper case."""
-    return value.replace("-", "")[-8:].upper()
-
-
 def subject_and_text(kind: str, data: dict[str, Any], base_url: str) -> tuple[str, str]:
     """(subject, plain text) of one notice. `data` is the outbox row's: `path` (a page, from
     the site root), `table` (name; not for `account_changed`, which is about no table) and per
@@ -63,20 +59,20 @@ def subject_and_text(kind: str, data: dict[str, Any], base_url: str) -> tuple[st
             subject = f"Nieuwe actie voor uw organisatie: {what}"
             text = (
                 f"Aan uw organisatie is bij {table} een actie uitgezet: {what} "
-                f"(actie {_short(data['action_id'])}), uiterlijk {_date(data['due_date'])}."
+                f"(actie {short_id(data['action_id'])}), uiterlijk {_date(data['due_date'])}."
                 f"\n\nBekijk de acties van de tafel: {link}"
             )
         case NoticeKind.action_overdue:
             what = ACTION_KINDS.get(data["action_kind"], data["action_kind"])
             subject = f"Actie over de termijn: {what}"
             text = (
-                f"De actie {what} (actie {_short(data['action_id'])}) van uw organisatie bij "
+                f"De actie {what} (actie {short_id(data['action_id'])}) van uw organisatie bij "
                 f"{table} had uiterlijk {_date(data['due_date'])} klaar moeten zijn en staat "
                 f"nog open.\n\nBekijk de acties van de tafel: {link}"
             )
         case NoticeKind.proposal_decided:
             status = PROPOSAL_STATUSES.get(data["status"], data["status"])
-            code = _short(data["proposal_id"])
+            code = proposal_code(data["proposal_id"])
             subject = f"Besluit over voorstel {code}: {status}"
             text = (
                 f"Over voorstel {code} van {table} is besloten. De nieuwe status is: {status}."
@@ -84,7 +80,7 @@ def subject_and_text(kind: str, data: dict[str, Any], base_url: str) -> tuple[st
             )
         case NoticeKind.proposal_stalled:
             status = PROPOSAL_STATUSES.get(data["status"], data["status"])
-            code = _short(data["proposal_id"])
+            code = proposal_code(data["proposal_id"])
             subject = f"Voorstel {code} staat stil"
             text = (
                 f"Voorstel {code} van {table} staat al {_days(data['days_in_status'])} op "

@@ -32,7 +32,7 @@ from app.problems import Forbidden, ProblemError, TooManyRequests
 from app.root_path import app_path, page_below, root_of
 from app.settings import Settings
 from app.transient import classify
-from app.web import labels
+from app.web import formatting, labels
 from app.web.formatting import FILTERS, area_in_page, case_code, detail_value, dwelling_label
 from app.web.messages import (
     ERROR_PAGES,
@@ -100,6 +100,7 @@ templates.env.globals.update(
     label=labels.label,
     labels=labels,
     case_code=case_code,
+    proposal_code=formatting.proposal_code,
     detail_value=detail_value,
     gebied=area_in_page,
     woning=dwelling_label,

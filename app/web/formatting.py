@@ -72,6 +72,12 @@ def case_code(value: Any) -> str:
     return f"D-{short_id(value)}" if value else ""
 
 
+def proposal_code(value: Any) -> str:
+    """A proposal's name on its pages and in the mails about it (`V-E4422ED9`), from its own
+    id: a case's code names every proposal of the case alike, and no mail carries a case's."""
+    return f"V-{short_id(value)}" if value else ""
+
+
 FILTERS = {
     "datum": dutch_date,
     "tijdstip": dutch_datetime,
@@ -112,7 +118,7 @@ DETAIL_DATES = frozenset(
     }
 )
 
-ID_PREFIXES = {"vacancy_id": "W", "proposal_id": "V", "corporation_id": "O"}
+ID_PREFIXES = {"vacancy_id": "W", "corporation_id": "O"}
 
 
 SUPPRESSED = "afgeschermd"
@@ -137,6 +143,8 @@ def detail_value(key: str, value: Any) -> str:
         return dutch_date(value)
     if key == "case_id":
         return case_code(value)
+    if key == "proposal_id":
+        return proposal_code(value)
     if key in ID_PREFIXES:
         return f"{ID_PREFIXES[key]}-{short_id(value)}"
     if isinstance(value, str) and value in labels.DETAIL_VALUES:

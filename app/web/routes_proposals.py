@@ -27,7 +27,7 @@ from app.vacancies.models import LeaseForm
 from app.web import labels
 from app.web.core import FormDep, Web, WebDep, WebRoute, field, redirect, render
 from app.web.deps import PageProposalDep
-from app.web.formatting import case_code
+from app.web.formatting import proposal_code
 from app.web.forms import (
     NO_VERSION,
     Refusal,
@@ -94,7 +94,7 @@ def _proposal_page(
         request,
         "proposal.html",
         {
-            "title": f"Voorstel {case_code(proposal.case_id)}",
+            "title": f"Voorstel {proposal_code(proposal.id)}",
             "proposal": public,
             "table": table,
             "meeting": meeting,

@@ -20,7 +20,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from app.db import _sqlite_lock, build_engine
-from app.mail.models import MailMessage, MailStatus
+from app.mail.models import MailMessage, MailStatus, NoticeKind
 from app.mail.worker import MailPolicy, MailWorker, SmtpServer
 from app.main import create_app
 from app.settings import Settings
@@ -194,4 +194,21 @@ def person(client: TestClient, org: Any, role: str = "member") -> tuple[str, str
     return response.json()["id"], email
 
 
-__all__ = ["FAST", "Mailroom", "make_region", "person", "text_of", "wait_for"]
+def decision_notice(
+    client: TestClient, session: Session, region: Any, proposal_id: str
+) -> MailMessage:
+    """The outbox row of the mail about the chair's nomination of `proposal_id` (queued for a
+    person of the care provider, who is made first)."""
+    from tests.api.test_meetings import decide
+
+    person(client, region.care_provider)
+    decided = decide(client, region.chair, proposal_id, "nominate")
+    assert decided.status_code == 200, decided.text
+    notice = session.exec(
+        select(MailMessage).where(MailMessage.kind == NoticeKind.proposal_decided.value)
+    ).first()
+    assert notice is not None
+    return notice
+
+
+__all__ = ["FAST", "Mailroom", "decision_notice", "make_region", "person", "text_of", "wait_for"]

@@ -266,7 +266,7 @@ def test_a_region_brings_its_list_in_corrects_a_case_and_hears_of_its_meeting_by
     subjects: dict[str, list[str]] = {}
     for mail in received:
         subjects.setdefault(mail["To"], []).append(mail["Subject"])
-    stalled_code = stalling["id"].replace("-", "")[-8:].upper()
+    stalled_code = "V-" + stalling["id"].replace("-", "")[-8:].upper()  # as its page names it
     for who in (care.email, corporation.email, chair.email):
         assert any(s.startswith("Agenda gepubliceerd") for s in subjects[who]), who
         assert any(s.startswith("Vergadering van") for s in subjects[who]), who

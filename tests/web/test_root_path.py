@@ -13,14 +13,12 @@ from urllib.parse import unquote
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlmodel import select
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app.mail.compose import message
-from app.mail.models import MailMessage, NoticeKind
 from app.settings import OWN_FIRST_SEGMENTS
-from tests.api.test_meetings import decide
 from tests.conftest import case_body, create_case
+from tests.mail.conftest import decision_notice
 from tests.web.conftest import Published, hidden, make_person
 from tests.web.test_accessibility import crawl
 
@@ -248,13 +246,7 @@ def test_a_mails_links_lead_through_the_proxy_to_their_page(
     app, client, session, settings, region, published: Published
 ):
     chair = make_person(client, region.chair, "chair", is_admin=True)
-    make_person(client, region.care_provider)
-    decided = decide(client, region.chair, published.proposal_id, "nominate")
-    assert decided.status_code == 200, decided.text
-    notice = session.exec(
-        select(MailMessage).where(MailMessage.kind == NoticeKind.proposal_decided.value)
-    ).first()
-    assert notice is not None
+    notice = decision_notice(client, session, region, published.proposal_id)
     mail = message(
         message_id=str(notice.id),
         kind=notice.kind,

@@ -69,8 +69,12 @@ class VacancyStatus(StrEnum):
 
 
 class Address(ApiModel):
-    street: Annotated[str, Text(200)] = PField(description="Street name (at most 200 characters).")
-    house_number: Annotated[str, Text(16)] = PField(
+    # Trimmed as `complex_ref` (and every cell of the import and the page) is: ` Dorpsstraat `
+    # sent through the API was stored so, and `Dorpsstraat` pushed later counted as a change.
+    street: Annotated[str, Text(200), AfterValidator(_trimmed)] = PField(
+        description="Street name (at most 200 characters)."
+    )
+    house_number: Annotated[str, Text(16), AfterValidator(_trimmed)] = PField(
         examples=["12", "12A", "12-3"],
         description=(
             "House number with any addition (huisnummer, toevoeging; at most 16 characters)."

@@ -366,6 +366,37 @@ def test_only_corporations_push_batches(client, small_region):
     assert_problem(push_batch(client, small_region.care_provider, batch_of(1)), 403)
 
 
+def test_a_street_and_house_number_sent_with_blanks_around_them_are_stored_trimmed(
+    client, small_region
+):
+    # The spreadsheet import and the dwelling's page trim every cell; the API stored
+    # ` Dorpsstraat ` and ` 12A ` as sent (shown so on the pages, the agenda and exports), and
+    # a later push of `Dorpsstraat` counted as a change.
+    corporation = small_region.corporation
+    body = vacancy_body()
+    body["address"] = body["address"] | {
+        "street": "\u00a0Dorpsstraat ",
+        "house_number": " 12A\u200b",
+    }
+    created = push(client, corporation, body).json()
+    assert (created["address"]["street"], created["address"]["house_number"]) == (
+        "Dorpsstraat",
+        "12A",
+    )
+    in_batch = vacancy_body()
+    in_batch["address"] = in_batch["address"] | {
+        "street": " Kerkweg\u2003",
+        "house_number": "\ufeff3 ",
+    }
+    outcome = push_batch(client, corporation, [in_batch]).json()["items"][0]
+    stored = client.get(f"/v1/vacancies/{outcome['id']}", headers=corporation.headers).json()
+    assert (stored["address"]["street"], stored["address"]["house_number"]) == ("Kerkweg", "3")
+    body["address"] = body["address"] | {"street": "Dorpsstraat", "house_number": "12A"}
+    again = push(client, corporation, body)
+    assert again.status_code == 200, again.text
+    assert again.json()["version"] == created["version"]
+
+
 # --- read and withdraw ----------------------------------------------------------------------
 
 

@@ -450,6 +450,14 @@ def _one_of(session: Session, column: ColumnElement[Any], values: list[str]) -> 
     return column.in_(listed)
 
 
+def _holds(session: Session, column: Any, part: str) -> ColumnElement[bool]:
+    """`column` holds `part`, case and all, as the reference is keyed (SQLite's LIKE ignores
+    the case of ASCII letters)."""
+    if session.connection().dialect.name == "postgresql":
+        return func.strpos(column, part) > 0
+    return func.instr(column, part) > 0
+
+
 def _check_version(
     existing: dict[str, Any],
     items: list[VacancyIn],
@@ -586,7 +594,8 @@ def sort_date(vacancy: Vacancy) -> date:
 class VacancyFilters:
     """What a dwelling list is narrowed to; None means no narrowing.
 
-    `reference`: part of the corporation's own reference, case-insensitive. `room_ranges`:
+    `reference`: part of the corporation's own reference, case-sensitive as the reference is
+    a key (`ABC-1` and `abc-1` are two dwellings). `room_ranges`:
     table id -> (min rooms, max rooms or None), the rooms the table's policy gives a household
     size (a dwelling of a table not named is left out). `vacancy_ids`: only these (a
     blocking-reason filter computes them, `app.registry.service`).
@@ -632,11 +641,7 @@ def list_vacancies(
     if filters.corporation_id is not None:
         query = query.where(Vacancy.corporation_id == filters.corporation_id)
     if filters.reference:
-        query = query.where(
-            func.lower(col(Vacancy.external_ref)).contains(
-                filters.reference.lower(), autoescape=True
-            )
-        )
+        query = query.where(_holds(session, col(Vacancy.external_ref), filters.reference))
     if filters.room_ranges is not None:
         query = query.where(_rooms_clause(filters.room_ranges))
     if filters.vacancy_ids is not None:

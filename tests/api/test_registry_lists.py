@@ -124,6 +124,19 @@ def test_dwellings_filter_by_the_rooms_the_policy_gives_a_household_size(client,
     ]
 
 
+def test_a_dwellings_reference_is_matched_with_its_case_as_it_is_keyed(client, region):  # type: ignore[no-untyped-def]
+    """A corporation's reference is its own key, case and all: `ABC-1` and `abc-1` are two
+    dwellings (the upsert, `externalRef` and If-Match tell them apart), so the filter on part
+    of it does too; it listed both for `reference=ABC-1`, as if they were one."""
+    corp = region.corporation
+    upper = create_vacancy(client, corp, external_ref="ABC-1")
+    lower = create_vacancy(client, corp, external_ref="abc-1")
+    assert ids(client, corp, "/v1/vacancies", reference="ABC-1") == [upper["id"]]
+    assert ids(client, corp, "/v1/vacancies", reference="bc-") == [lower["id"]]
+    assert ids(client, corp, "/v1/vacancies", externalRef="abc-1") == [lower["id"]]
+    assert ids(client, region.chair, "/v1/vacancies", reference="C-1") == [upper["id"]]
+
+
 def test_blocking_reason_filter_finds_the_cases_no_dwelling_fits_because_of_it(client, region):  # type: ignore[no-untyped-def]
     cp = region.care_provider
     create_vacancy(client, region.corporation, wheelchair_accessible=False)

@@ -39,7 +39,14 @@ from app.ids import uuid7s
 from app.jsonrows import converted, driver_rows, json_rows, recordset
 from app.organisations.models import OrganisationKind
 from app.principal import Principal
-from app.problems import Forbidden, NotFound, PreconditionFailed, ProblemError, field_name
+from app.problems import (
+    Forbidden,
+    NotFound,
+    PreconditionFailed,
+    ProblemError,
+    error_reason,
+    field_name,
+)
 from app.proposals.models import Proposal
 from app.sqltypes import table_of, utcnow
 from app.tables.models import TableMember, TableMunicipality
@@ -208,7 +215,7 @@ def parse_items(raw_items: Sequence[Any]) -> tuple[list[VacancyIn], list[ItemErr
                     ref if isinstance(ref, str) else None,
                     field_name(tuple(loc)),
                     error["type"],
-                    error["msg"],
+                    error_reason(dict(error)),
                 )
             )
         return [], sorted(errors, key=lambda e: e.index)

@@ -1,15 +1,18 @@
+# Size: one lease, read whole: the claim that takes it and every write that ends it (outcomes,
+# redelivery) share its rules; split apart, a change to one would miss the others.
 """The outbox as the delivery worker sees it: leasing due deliveries fairly (`claim_due_deliveries`)
 and recording each attempt's outcome; and as its organisation reads it, the delivery log
 (`list_deliveries`). `app.webhooks.service.emit` writes what it reads."""
 
+import hashlib
 import json
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, or_, update
+from sqlalchemy import BigInteger, func, literal, or_, update
 from sqlmodel import Session, col, select
 
 from app.problems import Conflict, NotFound
@@ -110,19 +113,14 @@ def claim_due_deliveries(
     is live is not claimed: so each endpoint has at most one attempt in flight across every
     worker and process, and the same delivery is never sent twice at once. Endpoints are
     served round-robin over organisations (`fair_order`), at most `max_per_organisation` of
-    one organisation in flight at once. Every lease is a conditional UPDATE that re-checks the
+    one organisation in flight at once, counted under a lock on the organisation
+    (`_counted_again`). Every lease is a conditional UPDATE that re-checks the
     lease is still free; on PostgreSQL the endpoint rows are first locked with SKIP LOCKED, so
     concurrent claims pass each other instead of waiting; on SQLite write transactions run one
     at a time. The attempt is counted here, so a worker that dies mid-send still uses one up.
     The caller sends within `lease` (its attempt deadline being shorter) or loses the lease.
     """
-    in_flight = dict(
-        session.exec(
-            select(WebhookEndpoint.organisation_id, func.count())
-            .where(col(WebhookEndpoint.locked_until) >= now)
-            .group_by(col(WebhookEndpoint.organisation_id))
-        ).all()
-    )
+    in_flight = _in_flight(session, now)
     candidates = session.exec(
         select(
             WebhookEndpoint.id,
@@ -134,6 +132,9 @@ def claim_due_deliveries(
         .group_by(col(WebhookEndpoint.id), col(WebhookEndpoint.organisation_id))
     ).all()
     chosen = fair_order(candidates, in_flight, max_per_organisation)[:limit]
+    if chosen and max_per_organisation is not None and session.get_bind().dialect.name != "sqlite":
+        limits = (max_per_organisation, limit)
+        chosen = _counted_again(session, now, candidates, chosen, in_flight, limits)
     if not chosen:
         return []
     lockable = session.exec(
@@ -206,6 +207,54 @@ def claim_due_deliveries(
         _release_endpoints(session, token, keep=list(claimed))
     position = {endpoint_id: i for i, endpoint_id in enumerate(chosen)}
     return sorted(claimed.values(), key=lambda c: position[c.endpoint_id])
+
+
+def _in_flight(
+    session: Session, now: datetime, organisations: list[uuid.UUID] | None = None
+) -> dict[uuid.UUID, int]:
+    """Attempts in flight (live endpoint leases) per organisation, of `organisations` if given."""
+    query = select(WebhookEndpoint.organisation_id, func.count()).where(
+        col(WebhookEndpoint.locked_until) >= now
+    )
+    if organisations is not None:
+        query = query.where(col(WebhookEndpoint.organisation_id).in_(organisations))
+    rows = session.exec(query.group_by(col(WebhookEndpoint.organisation_id))).all()
+    return dict(rows)
+
+
+def _claims_lock(organisation_id: uuid.UUID) -> int:
+    """The advisory lock (PostgreSQL) a claim holds on an organisation: 64 bits of a hash
+    that names its purpose, so no other advisory lock of the service shares it."""
+    digest = hashlib.blake2b(organisation_id.bytes, digest_size=8, person=b"webhook-claims")
+    return int.from_bytes(digest.digest(), "big", signed=True)
+
+
+def _counted_again(
+    session: Session,
+    now: datetime,
+    candidates: Sequence[tuple[uuid.UUID, uuid.UUID, datetime]],
+    chosen: list[uuid.UUID],
+    in_flight: dict[uuid.UUID, int],
+    limits: tuple[int, int],
+) -> list[uuid.UUID]:
+    """The endpoints to claim once the organisations of those first chosen are locked for
+    this transaction and their attempts in flight counted again (PostgreSQL).
+
+    The first count was a statement of its own: another process's claim committed after it
+    was not counted, and that claim's endpoints were no longer candidates, so both claims went
+    up to `max_per_organisation` (twice the share with two servers). Under the organisation's
+    advisory lock, held until commit, a claim counts every other claim of that organisation,
+    committed before it took the lock; those after it wait for its commit and count it. Only
+    the first choice's organisations are locked (at most `limit` locks), in one order for
+    every claim; an organisation the second choice would add waits for the next claim."""
+    owner = {endpoint_id: organisation_id for endpoint_id, organisation_id, _ in candidates}
+    organisations = sorted({owner[endpoint_id] for endpoint_id in chosen})
+    for key in sorted(_claims_lock(organisation_id) for organisation_id in organisations):
+        session.exec(select(func.pg_advisory_xact_lock(literal(key, BigInteger))))
+    counted = dict.fromkeys(organisations, 0) | _in_flight(session, now, organisations)
+    max_per_organisation, limit = limits
+    again = fair_order(candidates, in_flight | counted, max_per_organisation)[:limit]
+    return [endpoint_id for endpoint_id in again if owner[endpoint_id] in counted]
 
 
 def _release_endpoints(

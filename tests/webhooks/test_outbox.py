@@ -1,11 +1,13 @@
 """Claiming due deliveries: a lease gives each delivery, and its endpoint, to one worker at a
 time; organisations take turns."""
 
+import threading
 import uuid
 from datetime import timedelta
 
 import pytest
-from sqlmodel import Session, select
+from sqlalchemy import event, func, text
+from sqlmodel import Session, col, select
 
 from app.cases.retention import RetentionJob
 from app.sqltypes import utcnow
@@ -18,13 +20,15 @@ from app.webhooks.models import (
     WebhookSecretRotation,
 )
 from app.webhooks.retention import DELIVERY_LOG_DAYS
+from tests.locks import backend_pid
+from tests.webhooks.conftest import wait_for
 
 LEASE = timedelta(seconds=60)
 
 
-def claim(session: Session, limit: int = 10, lease: timedelta = LEASE, now=None):  # type: ignore[no-untyped-def]
+def claim(session: Session, limit: int = 10, lease: timedelta = LEASE, now=None, **kwargs):  # type: ignore[no-untyped-def]
     return outbox_service.claim_due_deliveries(
-        session, now=now or utcnow(), limit=limit, lease=lease
+        session, now=now or utcnow(), limit=limit, lease=lease, **kwargs
     )
 
 
@@ -179,6 +183,64 @@ def test_concurrent_claims_on_postgresql_take_disjoint_deliveries(outbox):
     assert len(first) == 2 and len(second) == 3
     assert {c.delivery_id for c in first}.isdisjoint({c.delivery_id for c in second})
     assert {c.endpoint_id for c in first}.isdisjoint({c.endpoint_id for c in second})
+
+
+def test_two_claims_at_once_keep_an_organisation_to_its_share_of_attempts_in_flight(outbox):
+    """The README: one organisation has at most 4 attempts in flight over all workers. A claim
+    counted the organisation's attempts in flight, then chose and leased endpoints in later
+    statements: another server's claim committed in between was not counted, and its endpoints
+    were no longer candidates, so each claim went up to the limit (8 in flight of 4 with two
+    servers). Here the other claim runs right after this claim's first statement."""
+    if outbox.main.dialect.name != "postgresql":
+        pytest.skip("SQLite runs one write transaction at a time; there is nothing to interleave")
+    organisation = outbox.organisation()
+    for _ in range(4):
+        outbox.emit(outbox.endpoint("https://x.example/h", organisation).organisation_id)
+    other_engine, checker = outbox.engine(), outbox.engine()
+    theirs: list[outbox_service.ClaimedDelivery] = []
+    their_pid: list[int] = []
+
+    def their_claim() -> None:
+        with outbox.transaction(other_engine) as session:
+            their_pid.append(backend_pid(session))
+            theirs.extend(claim(session, max_per_organisation=2))
+
+    other = threading.Thread(target=their_claim)
+
+    def waits_or_ended() -> bool:
+        if not other.is_alive():
+            return True
+        if not their_pid:
+            return False
+        with checker.connect() as connection:
+            waiting = connection.execute(
+                text("SELECT wait_event_type FROM pg_stat_activity WHERE pid = :p"),
+                {"p": their_pid[0]},
+            ).scalar_one_or_none()
+        return waiting == "Lock"
+
+    def after_first_statement(*_: object) -> None:
+        if other.ident is None:  # once: the other server claims now, before this one goes on
+            other.start()
+            wait_for(waits_or_ended, what="the other claim to end or wait for this one")
+
+    with outbox.transaction() as session:
+        backend_pid(session)  # the transaction has begun: the next statement is the claim's
+        event.listen(outbox.main, "after_cursor_execute", after_first_statement)
+        try:
+            mine = claim(session, max_per_organisation=2)
+        finally:
+            event.remove(outbox.main, "after_cursor_execute", after_first_statement)
+    other.join(timeout=120)
+
+    assert len(mine) + len(theirs) == 2
+    with outbox.transaction() as session:
+        leased = session.exec(
+            select(func.count())
+            .select_from(WebhookEndpoint)
+            .where(col(WebhookEndpoint.locked_until) > utcnow())
+        ).one()
+    assert leased == 2
 
 
 def test_a_paused_endpoints_deliveries_are_not_claimed(outbox):

@@ -377,7 +377,16 @@ def redeliver(
             col(WebhookDelivery.id) == delivery.id,
             col(WebhookDelivery.status) == DeliveryStatus.failed.value,
         )
-        .values(status=DeliveryStatus.pending.value, next_attempt_at=now)
+        # The redelivery takes the lease from an attempt still on its way from before the
+        # delivery ended (its type was taken off and put back): that attempt's late outcome
+        # changes nothing (`_finish`), as it ended the redelivery, unsent, when it failed.
+        # The endpoint's lease stays that attempt's until it ends: one attempt at a time.
+        .values(
+            status=DeliveryStatus.pending.value,
+            next_attempt_at=now,
+            locked_until=None,
+            lease_token=None,
+        )
         .execution_options(synchronize_session=False)
     ).rowcount
     if made_pending != 1:

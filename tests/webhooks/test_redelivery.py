@@ -14,6 +14,7 @@ from sqlmodel import Session, select
 
 from app.access_log.models import AccessLogEntry
 from app.sqltypes import utcnow
+from app.webhooks import outbox as outbox_service
 from app.webhooks import service
 from app.webhooks.models import WebhookDelivery
 from app.webhooks.retention import DELIVERY_LOG_DAYS, forget_finished
@@ -203,6 +204,41 @@ def test_a_delivery_ended_unsent_by_a_dropped_type_gets_the_attempts_it_had_left
     wait_for(lambda: only_delivery(outbox).status == "failed", what="the attempts it had left")
     assert worker.stop()
     assert (only_delivery(outbox).attempts, len(receiver.received())) == (3, 3)
+
+
+def test_a_redelivery_is_not_ended_by_the_attempt_that_was_in_flight_before_it(outbox):
+    """The last attempt was on its way when the organisation took the event type off the
+    endpoint (ending the delivery as failed), put it back and redelivered it (202, pending and
+    due now). That old attempt then failed and, still holding the delivery's lease, ended it as
+    failed again: the redelivery was lost before it was tried. A redelivery takes the lease from
+    the attempt before it, whose late outcome then changes nothing."""
+    endpoint = outbox.endpoint("https://x.example/h", events=["agenda.published", "case.housed"])
+    outbox.emit(endpoint.organisation_id, "agenda.published")
+    with outbox.transaction() as session:
+        row = session.exec(select(WebhookDelivery)).one()
+        row.attempts = 11
+        session.add(row)
+    with outbox.transaction() as session:
+        [in_flight] = outbox_service.claim_due_deliveries(
+            session, now=utcnow(), limit=1, lease=timedelta(seconds=60)
+        )
+    assert in_flight.attempt == 12  # the last one the worker makes
+    outbox.subscribe(endpoint, ["case.housed"])
+    outbox.subscribe(endpoint, ["agenda.published", "case.housed"])
+    assert redeliver(outbox, endpoint, in_flight.delivery_id).status_code == 202
+
+    with outbox.transaction() as session:  # the old attempt ends, failed, without a retry
+        outbox_service.record_failure(
+            session, in_flight, status_code=500, error="HTTP 500", retry_at=None
+        )
+
+    delivery = only_delivery(outbox)
+    assert (delivery.status, delivery.next_attempt_at <= utcnow()) == ("pending", True)
+    with outbox.transaction() as session:
+        [again] = outbox_service.claim_due_deliveries(
+            session, now=utcnow(), limit=1, lease=timedelta(seconds=60)
+        )
+    assert (again.delivery_id, again.attempt) == (in_flight.delivery_id, 13)
 
 
 def test_a_redelivery_of_a_delivery_the_log_drops_meanwhile_is_404_not_409(outbox):

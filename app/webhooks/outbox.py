@@ -321,16 +321,28 @@ def _finish(session: Session, claimed: ClaimedDelivery, **values: Any) -> bool:
         # Read after the endpoint's row above, which waits for that PATCH to commit.
         values.pop("status", None)
         values["next_attempt_at"] = utcnow()
-    result = session.exec(
-        update(WebhookDelivery)
-        .where(
-            col(WebhookDelivery.id) == claimed.delivery_id,
-            col(WebhookDelivery.lease_token) == claimed.lease_token,
-        )
-        .values(locked_until=None, lease_token=None, **values)
-        .execution_options(synchronize_session=False)
+    # A failure tells nothing new about a delivery that ended while it was on its way (its
+    # event type taken off the endpoint): that end and its reason stay; the lease is let go.
+    failure = bool(values.get("last_error"))
+    recorded = _end_lease(session, claimed, pending_only=failure, **values)
+    if failure and not recorded:
+        recorded = _end_lease(session, claimed)
+    return recorded
+
+
+def _end_lease(
+    session: Session, claimed: ClaimedDelivery, *, pending_only: bool = False, **values: Any
+) -> bool:
+    """End the attempt's lease on its delivery, writing `values`; False when the lease is not
+    ours (or, `pending_only`, the delivery is no longer pending)."""
+    statement = update(WebhookDelivery).where(
+        col(WebhookDelivery.id) == claimed.delivery_id,
+        col(WebhookDelivery.lease_token) == claimed.lease_token,
     )
-    return result.rowcount == 1
+    if pending_only:
+        statement = statement.where(col(WebhookDelivery.status) == DeliveryStatus.pending.value)
+    ended = statement.values(locked_until=None, lease_token=None, **values)
+    return session.exec(ended.execution_options(synchronize_session=False)).rowcount == 1
 
 
 def redeliver(

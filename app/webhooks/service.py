@@ -334,8 +334,8 @@ def _due_now(session: Session, endpoint_id: uuid.UUID) -> None:
 def _end_unsubscribed(session: Session, endpoint_id: uuid.UUID, dropped: set[str]) -> None:
     """End the endpoint's pending deliveries of the event types its organisation `dropped`, as
     failed and saying so, now (`next_attempt_at`, from which their 30 days in the log count:
-    `retention.forget_finished`); one in flight is recorded as its attempt ends, without a
-    retry."""
+    `retention.forget_finished`); one in flight keeps this end when its attempt fails (the
+    failure changes nothing, `outbox._finish`) and is delivered when it is accepted."""
     dropped_events = select(WebhookEvent.id).where(col(WebhookEvent.type).in_(sorted(dropped)))
     session.exec(
         update(WebhookDelivery)

@@ -309,6 +309,34 @@ def test_a_pending_delivery_of_an_event_type_the_endpoint_dropped_is_not_sent(ou
     )
 
 
+def test_an_attempt_in_flight_when_its_event_type_is_dropped_does_not_overwrite_its_end(outbox):
+    """Taking an event type off the endpoint ends its pending deliveries as failed, "not sent:
+    the endpoint no longer subscribes to this event type", the one in flight too. That attempt
+    then failed and wrote over it: `last_error` became "HTTP 500" and the failed delivery got a
+    next attempt hours ahead (its end, for the log's 30 days, moved with it). A failure no
+    longer changes a delivery that ended meanwhile; it only lets go of the lease."""
+    endpoint = outbox.endpoint("https://x.example/h", events=["agenda.published", "case.housed"])
+    outbox.emit(endpoint.organisation_id, "agenda.published")
+    with outbox.transaction() as session:
+        [in_flight] = claim(session)
+    outbox.subscribe(endpoint, ["case.housed"])
+
+    later = utcnow() + timedelta(hours=6)
+    with outbox.transaction() as session:  # the attempt fails; the worker would retry it later
+        failed = dict(status_code=500, error="HTTP 500", retry_at=later)
+        assert outbox_service.record_failure(session, in_flight, **failed)  # type: ignore[arg-type]
+
+    with outbox.transaction() as session:
+        row = session.get_one(WebhookDelivery, in_flight.delivery_id)
+    assert (row.status, row.last_error, row.last_status_code, row.lease_token) == (
+        "failed",
+        "not sent: the endpoint no longer subscribes to this event type",
+        None,
+        None,
+    )
+    assert row.next_attempt_at <= utcnow()
+
+
 def test_a_fixed_url_or_a_resume_makes_the_deliveries_waiting_between_retries_due_now(outbox):
     """After a few failures a delivery waits hours for its next attempt; the organisation that
     fixes its receiver's URL (or resumes the endpoint) wants it tried now (breaker 32)."""

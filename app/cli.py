@@ -390,8 +390,8 @@ def cmd_revoke_key(args: argparse.Namespace, settings: Settings) -> None:
         if key is None:
             sys.exit(f"No API key {args.key_id}")
         # As the API revokes: the row locked first, so a revocation committed meanwhile keeps
-        # its time rather than being overwritten with this one's.
-        key = revoke_api_key(session, key)
+        # its time rather than being overwritten with this one's; behind one under way.
+        key = revoke_api_key(session, key, queue=True)
         session.commit()
         print(f"revoked {key.id}")
 

@@ -189,11 +189,22 @@ def get_api_key(session: Session, organisation: Organisation, key_id: uuid.UUID)
     return key
 
 
-def revoke_api_key(session: Session, key: ApiKey) -> ApiKey:
+def revoke_api_key(session: Session, key: ApiKey, *, queue: bool = False) -> ApiKey:
     """Revoke the key now; a key revoked already keeps its first revocation time. The key's row
     is locked and read again first: a revocation that read it before another committed would
     otherwise overwrite that one's time with its own. Before the row, the key's writes lock
-    (`hold_key_writes`): the writes under way end first, and none starts meanwhile."""
+    (`hold_key_writes`): the writes under way end first, and none starts meanwhile.
+
+    Before that, the key's revocation lock (`_hold_revocation`): one revocation of a key waits
+    for its writes at a time. Another one under way (waiting for them) makes this one lose the
+    race (`LostRace`: `app.transient` runs it again a few times, then answers 503 with
+    Retry-After; a retry after that one's commit gets its 204), unless it `queue`s behind it
+    (the command line, which holds no request slot). Each revocation waiting beside the first
+    held one of its server's request slots (`app.database.REQUEST_SLOTS`, 4): a client whose
+    revocation timed out while a slow write of the key ran, retrying, stalled every request of
+    every organisation on that server (tests/concurrency/test_key_races.py). Both locks end
+    with the transaction, so a revocation rolled back leaves nothing behind."""
+    _hold_revocation(session.connection(), key.key_hash, queue=queue)
     hold_key_writes(session.connection(), key_writes_lock(key.key_hash), exclusive=True)
     key = lock_one(session, key, no_key=True)
     if key.revoked_at is None:
@@ -201,6 +212,23 @@ def revoke_api_key(session: Session, key: ApiKey) -> ApiKey:
         session.add(key)
         session.flush()
     return key
+
+
+def _hold_revocation(connection: Connection, key_hash: str, *, queue: bool) -> None:
+    """Take the key's revocation lock (PostgreSQL: an advisory lock from the next 64 bits of its
+    hash) until the transaction ends: waiting for it with `queue`, else at once or `LostRace`."""
+    if connection.dialect.name != "postgresql":
+        return
+    lock = int.from_bytes(bytes.fromhex(key_hash[16:32]), "big", signed=True)
+    taken = connection.execute(_revocation_lock_statement(queue), {"lock": lock}).scalar()
+    if not queue and not taken:
+        raise LostRace("another revocation of the key is under way")
+
+
+@cache
+def _revocation_lock_statement(queue: bool) -> Executable:
+    take = func.pg_advisory_xact_lock if queue else func.pg_try_advisory_xact_lock
+    return select(take(bindparam("lock", type_=BigInteger)))
 
 
 def key_writes_lock(key_hash: str) -> int:

@@ -280,6 +280,26 @@ def rotate_with_the_stolen_key(
         thief.close()
 
 
+HOLDING_ENDPOINT = "SELECT id FROM webhook_endpoints WHERE id = :e FOR UPDATE"
+
+
+def another_organisation_asks(
+    cluster: Cluster, other: Org, answers: dict[str, httpx.Response]
+) -> threading.Thread:
+    """`other`'s `GET /v1/me` on the first server (`answers["other"]`), waited for up to a
+    minute: its thread, still alive if the server did not answer meanwhile."""
+
+    def ask() -> None:
+        client = httpx.Client(base_url=cluster.bases[0], headers=other.headers, timeout=120)
+        answers["other"] = client.get("/v1/me")
+        client.close()
+
+    asking = threading.Thread(target=ask)
+    asking.start()
+    asking.join(timeout=60)
+    return asking
+
+
 def test_writes_sent_while_their_key_is_revoked_leave_the_server_to_other_organisations(
     cluster: Cluster,
 ):
@@ -308,22 +328,14 @@ def test_writes_sent_while_their_key_is_revoked_leave_the_server_to_other_organi
         answers[f"write {n}"] = rotated
         thief.close()
 
-    def other_organisation() -> None:
-        client = httpx.Client(base_url=cluster.bases[0], headers=other.headers, timeout=120)
-        answers["other"] = client.get("/v1/me")
-        client.close()
-
-    holding_endpoint = "SELECT id FROM webhook_endpoints WHERE id = :e FOR UPDATE"
     with Session(cluster.engine) as holder:
-        holder.connection().execute(text(holding_endpoint), {"e": endpoints[0]["id"]})
+        holder.connection().execute(text(HOLDING_ENDPOINT), {"e": endpoints[0]["id"]})
         threads = [threading.Thread(target=slow_write), threading.Thread(target=revoke)]
         threads += [threading.Thread(target=write_meanwhile, args=(n,)) for n in range(3)]
         for waiting, thread in enumerate(threads, start=1):
             thread.start()
             wait_until_sessions_wait_for_locks(holder, thread, waiting)
-        asking = threading.Thread(target=other_organisation)
-        asking.start()
-        asking.join(timeout=60)
+        asking = another_organisation_asks(cluster, other, answers)
         answered_while_held = not asking.is_alive()
         holder.commit()
         for thread in [*threads, asking]:
@@ -336,3 +348,67 @@ def test_writes_sent_while_their_key_is_revoked_leave_the_server_to_other_organi
     assert answered_while_held, "another organisation waited for the key's revocation"
     assert (meanwhile, answers["other"].status_code) == ([(503, "1")] * 3, 200)
     assert (answers["slow write"].status_code, answers["revocation"].status_code) == (200, 204)
+
+
+def test_revocations_retried_while_the_first_waits_take_no_more_of_the_server(cluster: Cluster):
+    """A revocation waits for the key's writes under way, here a slow one. Its client gives up
+    (a timeout) and sends the revocation again, three times: each retry waited for the same
+    write beside the one before (still waiting, its client gone), one of the server's 4 request
+    slots each, so the key's owner stalled every request of every organisation on that server
+    just by retrying (another organisation's `GET /v1/me` waited as long as the write was
+    held). A retry must not add a waiting revocation to the one under way: it is answered at
+    once (503 with Retry-After) and one revocation waits; when it has committed, a retry gets
+    its 204 and the key stays revoked, and nothing is left behind that holds up the
+    organisation's other key."""
+    org = new_org(cluster, "care_provider")
+    other = new_org(cluster, "housing_corporation")
+    endpoints, key_id = two_endpoints_and_the_key(cluster, org)
+    answers: dict[str, httpx.Response] = {}
+    url = f"/v1/organizations/{org.id}/api-keys/{key_id}"
+
+    def slow_write() -> None:
+        answers["slow write"] = rotate_with_the_stolen_key(cluster, org, endpoints[0])
+
+    def revoke(n: int) -> None:
+        operator = httpx.Client(base_url=cluster.bases[0], headers=OPERATOR, timeout=120)
+        answers[f"revocation {n}"] = operator.delete(url)
+        operator.close()
+
+    with Session(cluster.engine) as holder:
+        holder.connection().execute(text(HOLDING_ENDPOINT), {"e": endpoints[0]["id"]})
+        writing = threading.Thread(target=slow_write)
+        writing.start()
+        wait_until_sessions_wait_for_locks(holder, writing, 1)
+        revocations: list[threading.Thread] = []
+        for n in range(4):  # the first, and three retries after its client gave up
+            revocations.append(threading.Thread(target=revoke, args=(n,)))
+            revocations[-1].start()
+            for thread in revocations:  # a retry answered at once has ended
+                thread.join(timeout=0.5 if thread is revocations[-1] else 0)
+            waiting = sum(thread.is_alive() for thread in revocations)
+            wait_until_sessions_wait_for_locks(holder, revocations[-1], 1 + waiting)
+        asking = another_organisation_asks(cluster, other, answers)
+        answered_while_held = not asking.is_alive()
+        holder.commit()
+        for thread in [writing, *revocations, asking]:
+            thread.join(timeout=120)
+    again = httpx.Client(base_url=cluster.bases[1], headers=OPERATOR, timeout=120)
+    answers["after"] = again.delete(url)
+    spare = again.post(f"/v1/organizations/{org.id}/api-keys", json={"label": "spare"}).json()
+    again.close()
+    with httpx.Client(
+        base_url=cluster.bases[0], headers={"Authorization": f"Bearer {spare['key']}"}, timeout=30
+    ) as owner:
+        answers["spare key writes"] = owner.post(
+            f"/v1/webhooks/{endpoints[1]['id']}/secret-rotations"
+        )
+    retries = [answers[f"revocation {n}"] for n in range(1, 4)]
+    assert answered_while_held, "another organisation waited for the retried revocations"
+    assert [(r.status_code, r.headers.get("Retry-After")) for r in retries] == [(503, "1")] * 3
+    assert (answers["slow write"].status_code, answers["revocation 0"].status_code) == (200, 204)
+    assert (answers["after"].status_code, answers["spare key writes"].status_code) == (204, 200)
+    with cluster.engine.connect() as connection:
+        revoked_at = connection.execute(
+            text("SELECT revoked_at FROM api_keys WHERE id = :k"), {"k": key_id}
+        ).scalar_one()
+    assert revoked_at is not None

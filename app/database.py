@@ -12,9 +12,10 @@ import weakref
 from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import cache
 from typing import Any
 
-from sqlalchemy import Connection, Engine, event
+from sqlalchemy import BigInteger, Connection, Engine, Executable, bindparam, event, func, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.pool import StaticPool
@@ -361,3 +362,27 @@ class LostRace(Exception):
     """A write found that a concurrent request got there first in a way the service cannot
     answer for (a row it was about to insert appeared). The request's transaction is rolled
     back and `app.transient` runs the request again, which then sees the other's row."""
+
+
+def hold_writes_lock(connection: Connection, lock: int, *, exclusive: bool, ending: str) -> None:
+    """Take the advisory lock `lock` (PostgreSQL; SQLite runs one writer at a time) until the
+    transaction ends: shared by each transaction of a request that writes with what the lock
+    guards (an API key: `app.organisations.service.hold_key_writes`; a page session:
+    `app.people.service.hold_session_writes`), exclusive by what `ending` names, which so waits
+    for the writes under way. A shared request is taken only if no exclusive one holds or waits
+    for the lock, else `LostRace` at once (`app.transient` reruns the request, then answers 503
+    with Retry-After): waiting instead held a request slot, and letting it join the holders
+    held the end off for as long as writes kept starting."""
+    if connection.dialect.name != "postgresql":
+        return
+    taken = connection.execute(_writes_lock_statement(exclusive), {"lock": lock}).scalar()
+    if not exclusive and not taken:
+        raise LostRace(f"{ending} is under way")
+
+
+@cache
+def _writes_lock_statement(exclusive: bool) -> Executable:
+    """Exclusive: wait for the lock. Shared: take it if no exclusive request waits for it or
+    holds it (true), else false at once."""
+    take = func.pg_advisory_xact_lock if exclusive else func.pg_try_advisory_xact_lock_shared
+    return select(take(bindparam("lock", type_=BigInteger)))

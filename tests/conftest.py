@@ -55,6 +55,7 @@ from app.main import create_app
 from app.migrate import upgrade_to_head
 from app.openapi_examples import CASE_EXAMPLE, VACANCY_EXAMPLE
 from app.people import security as password_security
+from app.people.service import HELD_PAGE_SESSION
 from app.settings import Settings, get_settings
 from tests import postgresql
 from tests.clock import START, TODAY, iso
@@ -362,6 +363,7 @@ def app(session: Session, engine: Engine, settings: Settings):  # type: ignore[n
             raise
         finally:  # a server's session ends with its request, and with it the key it held
             session.info.pop(HELD_KEY, None)
+            session.info.pop(HELD_PAGE_SESSION, None)
 
     application.dependency_overrides[get_session] = test_session
     shape = APPS.shape(application)

@@ -9,7 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
-from app.database import LostRace
+from app.database import LostRace, hold_writes_lock
 from app.organisations.models import ApiKey, KeyIssuer, Organisation, OrganisationCreate
 from app.principal import Principal, hash_api_key, new_api_key
 from app.problems import Conflict, Forbidden, NotFound, Unauthorized
@@ -253,16 +253,4 @@ def hold_key_writes(connection: Connection, lock: int, *, exclusive: bool = Fals
     the writes under way ran: one slow write of a key and three more sent while it was revoked
     stalled every request of every organisation on that server
     (tests/concurrency/test_key_races.py)."""
-    if connection.dialect.name != "postgresql":
-        return
-    taken = connection.execute(_writes_lock_statement(exclusive), {"lock": lock}).scalar()
-    if not exclusive and not taken:
-        raise LostRace("the key's revocation is under way")
-
-
-@cache
-def _writes_lock_statement(exclusive: bool) -> Executable:
-    """Exclusive: wait for the key's writes lock. Shared: take it if no revocation waits for
-    it or holds it (true), else false at once."""
-    take = func.pg_advisory_xact_lock if exclusive else func.pg_try_advisory_xact_lock_shared
-    return select(take(bindparam("lock", type_=BigInteger)))
+    hold_writes_lock(connection, lock, exclusive=exclusive, ending="the key's revocation")

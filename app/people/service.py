@@ -12,11 +12,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from sqlalchemy import delete, update
+from sqlalchemy import Connection, delete, event, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session as OrmSession
+from sqlalchemy.orm import SessionTransaction
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
 
+from app.database import hold_writes_lock
 from app.organisations.models import Organisation, OrganisationKind
 from app.people import security
 from app.people.changes import Change, ChangedBy, flag, list_changes, record
@@ -657,14 +660,18 @@ class SignedIn:
         return PersonRole(self.person.role)
 
 
-def resolve_session(session: Session, token: str, *, settings: Settings) -> SignedIn | None:
+def resolve_session(
+    session: Session, token: str, *, settings: Settings, writes: bool = False
+) -> SignedIn | None:
     """The session behind a cookie token, if it is still valid (absolute expiry, and idle for
-    at most `settings.session_idle_minutes`)."""
+    at most `settings.session_idle_minutes`). For a request that `writes`, the session's writes
+    lock is held first (`hold_session_writes`): its end waits for the write."""
     if not token or len(token) > 100:
         return None
-    row = session.exec(
-        select(PersonSession).where(PersonSession.token_hash == security.hash_token(token))
-    ).first()
+    token_hash = security.hash_token(token)
+    if writes:
+        hold_session_writes(session.connection(), token_hash)
+    row = session.exec(select(PersonSession).where(PersonSession.token_hash == token_hash)).first()
     if row is None:
         return None
     now = utcnow()
@@ -681,6 +688,8 @@ def resolve_session(session: Session, token: str, *, settings: Settings) -> Sign
         return None
     organisation = session.get(Organisation, person.organisation_id)
     assert organisation is not None
+    if writes:
+        session.info[HELD_PAGE_SESSION] = token_hash
     if now - row.last_seen_at >= TOUCH_INTERVAL:
         row.last_seen_at = now
         session.add(row)
@@ -688,16 +697,64 @@ def resolve_session(session: Session, token: str, *, settings: Settings) -> Sign
     return SignedIn(session_id=row.id, person=person, organisation=organisation)
 
 
+def hold_session_writes(
+    connection: Connection, token_hash: str, *, exclusive: bool = False
+) -> None:
+    """Take the writes lock of the session whose token has the hash `token_hash` (PostgreSQL: an
+    advisory lock from its first 64 bits) until the transaction ends: shared by each transaction
+    of a page request that writes (`HELD_PAGE_SESSION`), exclusive by the session's
+    end (`end_session`, `end_all_sessions`: signing out, a block, a new password), which so
+    waits for the writes under way, none starting meanwhile (`app.database.hold_writes_lock`).
+    Without it a page write that had read its session as valid, then waited (for a case's row),
+    committed after its person was blocked, given a new password or signed out, and the admin
+    looking after the block did not see it yet, as API keys before `app.auth.HELD_KEY`
+    (tests/people/test_page_writes_of_ended_sessions.py)."""
+    lock = int.from_bytes(bytes.fromhex(token_hash[:16]), "big", signed=True)
+    hold_writes_lock(connection, lock, exclusive=exclusive, ending="the session's end")
+
+
+HELD_PAGE_SESSION = "uitstroom_held_page_session"
+"""session.info: the token hash of the page session whose request writes (a POST), if any.
+Its writes lock is held shared (`hold_session_writes`) in every transaction of the request: by
+`resolve_session` in the first, by `_hold_page_session_again` in each one after a commit (a
+rate limit's token): the session's end (a block, a new password, signing out) waits for the
+write, and a write whose transaction begins after the end committed is sent to sign in
+(`SessionEnded`), as an API key's writes and its revocation (`app.auth.HELD_KEY`)."""
+
+
+class SessionEnded(Exception):
+    """The page session of a writing request ended (`HELD_PAGE_SESSION`): the person signs in
+    again (`app.web.core.SignInRequired`, a kind of it)."""
+
+
+@event.listens_for(OrmSession, "after_begin")
+def _hold_page_session_again(
+    session: OrmSession, transaction: SessionTransaction, connection: Connection
+) -> None:
+    token_hash = session.info.get(HELD_PAGE_SESSION)
+    if token_hash is None or transaction.nested:
+        return
+    hold_session_writes(connection, token_hash)
+    still = select(PersonSession.id).where(col(PersonSession.token_hash) == token_hash)
+    if connection.execute(still).first() is None:
+        raise SessionEnded()
+
+
 def end_session(session: Session, token: str) -> None:
-    session.exec(
-        delete(PersonSession).where(col(PersonSession.token_hash) == security.hash_token(token))
-    )
+    token_hash = security.hash_token(token)
+    hold_session_writes(session.connection(), token_hash, exclusive=True)
+    session.exec(delete(PersonSession).where(col(PersonSession.token_hash) == token_hash))
 
 
 def end_all_sessions(session: Session, person_id: uuid.UUID, keep: uuid.UUID | None = None) -> None:
+    """End the person's sessions (but `keep`), after the writes each has under way."""
+    ending = select(PersonSession.token_hash).where(col(PersonSession.person_id) == person_id)
     statement = delete(PersonSession).where(col(PersonSession.person_id) == person_id)
     if keep is not None:
+        ending = ending.where(col(PersonSession.id) != keep)
         statement = statement.where(col(PersonSession.id) != keep)
+    for token_hash in sorted(session.exec(ending)):  # one order: two ends never deadlock
+        hold_session_writes(session.connection(), token_hash, exclusive=True)
     session.exec(statement)
 
 

@@ -21,13 +21,13 @@ from starlette.responses import Response
 
 from app.access_log.service import AccessContext
 from app.api_headers import routed_methods
-from app.auth import Principal
+from app.auth import SAFE_METHODS, Principal
 from app.db import SessionDep, SessionEndingRoute, app_settings
 from app.idempotency import IdempotencyKeyInProgress
 from app.organisations.models import Organisation
 from app.people import security
 from app.people.models import Person, PersonRole
-from app.people.service import SignedIn, principal_for, resolve_session
+from app.people.service import SessionEnded, SignedIn, principal_for, resolve_session
 from app.problems import Forbidden, ProblemError, TooManyRequests
 from app.root_path import app_path, page_below, root_of
 from app.settings import Settings
@@ -114,8 +114,8 @@ templates.env.filters.update(FILTERS)
 # --- the signed-in person ------------------------------------------------------------------
 
 
-class SignInRequired(Exception):
-    """No valid session: the person is sent to the sign-in page."""
+class SignInRequired(SessionEnded):
+    """No valid session: the person is sent to the sign-in page (as for `SessionEnded`)."""
 
 
 class CsrfFailed(ProblemError):
@@ -199,7 +199,8 @@ class Web:
 
 def current_web(request: Request, session: SessionDep) -> Web:
     token = request.cookies.get(session_cookie_name(request), "")
-    signed_in = resolve_session(session, token, settings=app_settings(request)) if token else None
+    settings, writes = app_settings(request), request.method not in SAFE_METHODS
+    signed_in = resolve_session(session, token, settings=settings, writes=writes) if token else None
     if signed_in is None:
         raise SignInRequired()
     web = Web(request=request, signed_in=signed_in, token=token)
@@ -364,7 +365,7 @@ class WebRoute(SessionEndingRoute):
         async def page_handler(request: Request) -> Response:
             try:
                 response = await handler(request)
-            except SignInRequired:
+            except SessionEnded:
                 response = _to_sign_in(request)
             except ProblemError as exc:
                 title, detail = _dutch_page(exc)

@@ -4,6 +4,7 @@ from app.access_log.models import AccessLogEntry
 from app.actions.models import Action, ActionTransition
 from app.aftercare.models import AftercareAgreement, Checkpoint, CheckpointDueNotice, Tenancy
 from app.areas.models import AreaName, TableAreaName
+from app.cases.anonymised_references import AnonymisedReference
 from app.cases.models import Case, CaseTransition
 from app.idempotency_records import IdempotencyRecord
 from app.job_leases import JobLease
@@ -24,6 +25,7 @@ __all__ = [
     "Action",
     "ActionTransition",
     "AftercareAgreement",
+    "AnonymisedReference",
     "ApiKey",
     "AreaName",
     "Case",

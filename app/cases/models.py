@@ -409,6 +409,14 @@ class CaseCreate(CaseInput):
         "it such a reference answers 409 `duplicate_external_ref`, as an open case's does. "
         "Each closed case is followed once.",
     )
+    returning_after_retention: bool = PField(
+        False,
+        description="A client whose earlier case file under this `external_ref` was closed and "
+        "anonymised after the retention period: only with it is such a reference registered "
+        "again, as a new case that knows nothing of the earlier one; without it the reference "
+        "answers 409 `external_ref_anonymised`, so a system pushing all its clients registers "
+        "nobody twice. Not stored.",
+    )
 
 
 class CaseStatusChange(ApiModel):

@@ -4,7 +4,8 @@ What stays is what the figures and the audit trail need: ids, table, care provid
 dates (ready, exit), status and reason, household size, contract form, and the birth year
 rounded down to its decade (the birth month is dropped). Everything else is reset to neutral
 values: income, registration, beschikking, support, debts, needs, areas, and the care
-provider's own reference (replaced, since it links the file back to the person). Decisions,
+provider's own reference (replaced, since it links the file back to the person; its digest is
+kept apart, `app.cases.anonymised_references`, so a push of it registers nobody again). Decisions,
 transitions and the access log hold ids and codes only and are kept; so are the tenancy (dates,
 lease form, end reason) and its checkpoints' codes, which the figures after the move need. The
 aftercare agreement (support after the move) is deleted, the tenancy's open conditions of the
@@ -33,6 +34,7 @@ from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
 from app.aftercare.models import AftercareAgreement, Tenancy
+from app.cases import anonymised_references
 from app.cases.models import CLOSED_STATUSES, Case
 from app.idempotency_records import purge_expired, rename_case_references
 from app.mail.service import expire_and_forget
@@ -159,6 +161,9 @@ def _anonymise(session: Session, now: datetime, cases: Sequence[Case]) -> int:
         case.areas_excluded = []
         case.anonymised_at = now
         session.add(case)
+    anonymised_references.remember(
+        session, ((org, old) for org, refs in renamed.items() for old, _ in refs.values())
+    )
     for care_provider_id, references in renamed.items():
         rename_case_references(session, str(care_provider_id), references)
     return len(cases)

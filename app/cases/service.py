@@ -12,10 +12,12 @@ from typing import Any, NoReturn
 
 from sqlalchemy import (
     BindParameter,
+    Boolean,
     ColumnElement,
     Executable,
     Insert,
     Select,
+    String,
     and_,
     bindparam,
     exists,
@@ -32,7 +34,8 @@ from sqlmodel import Session, col, select
 from app.access_log import service as access_log
 from app.access_log.models import AccessAction
 from app.access_log.service import AccessContext
-from app.cases import dates, lifecycle
+from app.cases import anonymised_references, dates, lifecycle
+from app.cases.anonymised_references import AnonymisedReferenceTaken
 from app.cases.lifecycle import CaseEvent
 from app.cases.models import (
     HOLD_REASONS,
@@ -98,7 +101,9 @@ def _require_corporations(session: Session, ids: list[uuid.UUID], table_id: uuid
 
 
 def _columns(fields: CaseFields) -> dict[str, Any]:
-    data = fields.model_dump(mode="python", exclude={"external_ref", "previous_case_id"})
+    data = fields.model_dump(
+        mode="python", exclude={"external_ref", "previous_case_id", "returning_after_retention"}
+    )
     data["debts"]["rent_arrears_corporation_ids"] = [
         str(i) for i in data["debts"]["rent_arrears_corporation_ids"]
     ]
@@ -230,7 +235,12 @@ def _reference_free(provider: BindParameter[uuid.UUID]) -> ColumnElement[bool]:
     unused = ~exists().where(
         CASES.c.care_provider_id == provider, CASES.c.external_ref == reference
     )
-    return or_(and_(previous.is_(None), unused), and_(previous.is_not(None), followed))
+    # Nor did retention take it from a case file (`:reference_digest`), unless the client is
+    # registered again on purpose (`:returning_after_retention`).
+    returning = bindparam("returning_after_retention", type_=Boolean)
+    digest = bindparam("reference_digest", type_=String)
+    new = or_(returning.is_(True), anonymised_references.not_taken(provider, digest))
+    return or_(and_(previous.is_(None), unused, new), and_(previous.is_not(None), followed))
 
 
 @cache
@@ -299,6 +309,12 @@ def _refuse_creation(
         closed = session.exec(select(Case.closed_at).where(Case.id == existing)).one() is not None
         if not closed or data.previous_case_id is None:
             raise DuplicateCase(existing, data.external_ref, closed)
+    elif (
+        data.previous_case_id is None
+        and not data.returning_after_retention
+        and anonymised_references.taken(session, org_id, [data.external_ref])
+    ):
+        raise AnonymisedReferenceTaken(data.external_ref)
     if not member:
         _require_membership(session, org_id, data.table_id)  # raises, with its message
     if found != len(corporations):
@@ -384,9 +400,10 @@ def _parking_followed(
 def create_case(session: Session, context: AccessContext, data: CaseCreate) -> CaseRow:
     """Register a case file: 409 `duplicate_external_ref` for a reference the organisation uses
     already (a closed case's reference too, unless `previous_case_id` names that case: a
-    returning client), 400 for a table it does not sit at, an id that is no housing
-    corporation or a `previous_case_id` that names no closed case of the organisation with
-    the reference, 409 `previous_case_followed` when a case follows it already (in
+    returning client), 409 `external_ref_anonymised` for one retention took from a case file
+    (unless `returning_after_retention`), 400 for a table it does not sit at, an id that is no
+    housing corporation or a `previous_case_id` that names no closed case of the organisation
+    with the reference, 409 `previous_case_followed` when a case follows it already (in
     that order); the case (its checks in its INSERT: `_insert_case`), its first transition and the
     access log in three INSERTs (on PostgreSQL in one statement: `_insert_case_logged`),
     through Core (the ORM's unit of work and a SQLModel row took a third of a creation's CPU
@@ -413,17 +430,21 @@ def create_case(session: Session, context: AccessContext, data: CaseCreate) -> C
     }
     connection = session.connection()
     actor, api_key = context.principal.require_organisation(), context.principal.api_key_id
+    reference = {
+        "reference_digest": anonymised_references.reference_digest(org_id, data.external_ref),
+        "returning_after_retention": data.returning_after_retention,
+    }
     if connection.dialect.name == "postgresql":
         logged = {
             **lifecycle.creation_values(row["ready_since"], actor, api_key, row["parked_until"]),
             **access_log.values_of(context, AccessAction.create),
         }
         statement = _insert_case_logged(len(corporations))
-        if connection.execute(statement, {**row, **ids, **logged}).first() is None:
+        if connection.execute(statement, {**row, **ids, **reference, **logged}).first() is None:
             _refuse_creation(session, org_id, data, corporations, ids)
         return CaseRow(**row)
     inserted = connection.execute(
-        _insert_case(connection.dialect.name, len(corporations)), {**row, **ids}
+        _insert_case(connection.dialect.name, len(corporations)), {**row, **ids, **reference}
     ).first()
     if inserted is None:
         _refuse_creation(session, org_id, data, corporations, ids)
@@ -448,8 +469,9 @@ def create_cases(
     session: Session, context: AccessContext, items: list[CaseCreate]
 ) -> list[NewCase]:
     """Create many case files at once (a spreadsheet import), with the rules of `create_case`:
-    409 `duplicate_external_ref` for a reference the organisation uses already, 400 for a table
-    it does not sit at or an id that is no housing corporation; all or nothing. Returns the new
+    409 `duplicate_external_ref` for a reference the organisation uses already,
+    `external_ref_anonymised` for one retention took, 400 for a table it does not sit at or an
+    id that is no housing corporation; all or nothing. Returns the new
     cases in the order of `items`.
 
     One query per check and one multi-row INSERT each for the cases, their first transitions
@@ -467,6 +489,9 @@ def create_cases(
         ).first()
         if existing is not None:
             raise _duplicate(existing)
+    fresh = [item.external_ref for item in items if not item.returning_after_retention]
+    if anonymised := anonymised_references.taken(session, org_id, fresh):
+        raise AnonymisedReferenceTaken(min(anonymised))
     for table_id in {item.table_id for item in items}:
         _require_membership(session, org_id, table_id)
         _require_corporations(

@@ -81,6 +81,10 @@ SERVICE_MESSAGES = {
     "duplicate_external_ref_closed": "Uw organisatie gebruikte dit kenmerk voor een dossier dat "
     "gehuisvest of afgemeld is. Komt de cliënt terug? Open dat dossier en kies 'Meld de cliënt "
     "opnieuw aan'.",
+    "external_ref_anonymised": "Uw organisatie gebruikte dit kenmerk voor een dossier dat na "
+    "de bewaartermijn is geanonimiseerd: de cliënt is lang geleden gehuisvest of afgemeld. Haal "
+    "de rij weg; komt de cliënt echt terug, meld hem of haar dan aan met het formulier 'Nieuw "
+    "dossier'.",
     "unknown_case": "Dit dossier kan niet worden gevolgd: het is niet afgesloten, niet van uw "
     "organisatie of heeft een ander kenmerk.",
     "previous_case_followed": "De cliënt is vanuit dat dossier al opnieuw aangemeld; ga uit van "

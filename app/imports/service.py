@@ -31,6 +31,7 @@ from app import versioning
 from app.access_log import service as access_log
 from app.access_log.models import AccessAction
 from app.access_log.service import AccessContext
+from app.cases import anonymised_references
 from app.cases import service as cases_service
 from app.cases.models import Case, CaseCreate, CaseFields, CaseUpdate
 from app.cases.service import DuplicateCase
@@ -548,11 +549,21 @@ def import_cases(
     rows = _rows(grid, result.issues, corporations)
     _repeated_refs(rows, result.issues)
     existing = _existing_cases(session, org_id, _stored_refs(rows))
+    # A row under a reference retention took registers nobody: the client left long ago, and a
+    # file pushed again would register them anew (`app.cases.anonymised_references`).
+    anonymised = anonymised_references.taken(
+        session, org_id, [r for r in _stored_refs(rows) if r not in existing]
+    )
     plans: list[tuple[Row, Case | None, Any]] = []
     for row in rows:
         row.data["table_id"] = str(table.id)
         case = existing.get(row.ref or "")
         _former_named(row, corporations, case, result.issues)
+        if case is None and row.ref in anonymised:
+            code = "external_ref_anonymised"
+            message = service_message(code)
+            result.issues.append(_issue_at(row, {}, ("external_ref",), code, message))
+            continue
         if case is None:
             if (created := _validate(CaseCreate, row, row.data, result.issues)) is not None:
                 plans.append((row, None, created))

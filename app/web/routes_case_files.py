@@ -148,6 +148,7 @@ def _form_page(
     status: int = 200,
     previous: Case | None = None,
     version: str | None = None,
+    ask_returning: bool = False,
 ) -> HTMLResponse:
     """The new-case form (`case` None; `previous` the closed case a returning client's form
     follows) or a case's edit form. `version`: the one the edit form was shown with, when it
@@ -181,6 +182,8 @@ def _form_page(
         "error": error or (CHECK_FIELDS if errors else None),
         "saved": saved,
         "previous": previous,
+        # The reference was an anonymised file's: the form asks whether the client returns.
+        "ask_returning": ask_returning,
     }
     if case is not None:
         current = effective_status(case.status, case.ready_since, parked_until=case.parked_until)
@@ -276,6 +279,8 @@ def create_case(request: Request, session: SessionDep, web: WebDep, form: FormDe
     entry.document["table_id"] = str(table)
     if previous is not None:
         entry.document["previous_case_id"] = str(previous.id)
+    returning = field(form, "terug_na_bewaartermijn", 8) == "ja"
+    entry.document["returning_after_retention"] = returning
     created = validate_entry(CaseCreate, entry, {c.name for c in CASES.columns})
     if created is None:
         return _form_page(
@@ -300,6 +305,9 @@ def create_case(request: Request, session: SessionDep, web: WebDep, form: FormDe
         if duplicate and duplicate.closed:
             message = service_message("duplicate_external_ref_closed")
             errors = {REF: message}
+        anonymised = exc.code == "external_ref_anonymised"
+        if anonymised:
+            errors = {REF: message}
         return _form_page(
             request,
             session,
@@ -309,6 +317,7 @@ def create_case(request: Request, session: SessionDep, web: WebDep, form: FormDe
             error=message,
             status=exc.status,
             previous=previous,
+            ask_returning=anonymised,
         )
     return redirect(f"/dossiers/{case.id}/bewerken", "dossier_opgeslagen")
 

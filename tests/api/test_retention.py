@@ -604,3 +604,86 @@ def test_no_open_transfer_conditions_are_recorded_on_an_anonymised_case(client, 
     assert moved.status_code == 200, moved.text
     transfer = moved.json()["transfer"]
     assert (transfer["open_conditions"], transfer["planned_on"]) == ([], iso(200))
+
+
+def _anonymised_under(client, region, session, reference: str) -> dict:
+    """A case of the care provider under `reference`, closed long ago and anonymised."""
+    case = create_case(client, region.care_provider, region.table_id, external_ref=reference)
+    close_long_ago(session, case["id"])
+    assert anonymise_closed_cases(session, utcnow(), retention_days=730) == 1
+    session.commit()  # the 409s below roll the shared session back
+    return case
+
+
+def test_a_push_of_an_anonymised_cases_reference_does_not_register_the_client_again(
+    client, region, session
+):
+    """A system that pushes all its clients reads 409 as 'known' (README): a closed case's
+    reference is 409 `duplicate_external_ref`, but once retention replaced it the same push
+    registered the long-housed client as a new, ready case, at the top of the agenda by its
+    old ready date. It is 409 `external_ref_anonymised` now (naming no case: the link is
+    gone), and only `returning_after_retention` registers the client again, as a new case."""
+    cp = region.care_provider
+    old = _anonymised_under(client, region, session, "K-LANG-GELEDEN")
+    body = case_body(region.table_id, external_ref="K-LANG-GELEDEN")
+    refused = client.post("/v1/cases", json=body, headers=cp.headers)
+    assert_problem(refused, 409, "external_ref_anonymised")
+    assert old["id"] not in refused.text and "Location" not in refused.headers
+    listed = client.get("/v1/cases", params={"externalRef": "K-LANG-GELEDEN"}, headers=cp.headers)
+    assert listed.json()["items"] == []
+    # Another care provider's reference of the same spelling is its own.
+    create_case(client, region.other_care_provider, region.table_id, external_ref="K-LANG-GELEDEN")
+    again = client.post(
+        "/v1/cases", json=body | {"returning_after_retention": True}, headers=cp.headers
+    )
+    assert again.status_code == 201, again.text
+    new = again.json()
+    assert (new["external_ref"], new["previous_case_id"]) == ("K-LANG-GELEDEN", None)
+    assert new["id"] != old["id"] and "returning_after_retention" not in new
+
+
+def test_an_import_row_under_an_anonymised_cases_reference_registers_nobody(
+    client, region, session
+):
+    """The import updates a case per reference and creates the rest: a file pushed again
+    after retention created the long-housed client anew. The row is an issue now."""
+    from tests.imports.sheets import CASES, case_row, table, upload, xlsx
+
+    _anonymised_under(client, region, session, "K-IMPORT-OUD")
+    content = xlsx(table([case_row("K-NIEUW-1"), case_row("K-IMPORT-OUD")]))
+    for dry_run in (True, False):
+        params = {"table_id": region.table_id, "dry_run": dry_run}
+        report = upload(client, CASES, content, region.care_provider.headers, **params)
+        issues = report.json()["issues"]
+        assert [(i["row"], i["code"]) for i in issues] == [(3, "external_ref_anonymised")]
+        assert "bewaartermijn" in issues[0]["message"]
+    listed = client.get("/v1/cases", headers=region.care_provider.headers).json()["items"]
+    assert not {"K-NIEUW-1", "K-IMPORT-OUD"} & {c["external_ref"] for c in listed}
+
+
+def test_the_new_case_form_asks_whether_a_client_under_an_anonymised_reference_returns(
+    app, client, region, session
+):
+    """The page's form sent the anonymised file's reference: it says the file was anonymised
+    and offers to register the client again as a new file; ticked, the file is made."""
+    from tests.web.conftest import csrf_of
+    from tests.web.test_case_file_pages import _form
+
+    cp = region.care_provider
+    _anonymised_under(client, region, session, "K-HAND-OUD")
+    browser = signed_in(app, make_person(client, cp))
+    values = _form(external_ref="K-HAND-OUD") | {"table_id": region.table_id}
+
+    def post(extra: dict):  # type: ignore[no-untyped-def]
+        token = csrf_of(browser, "/dossiers/nieuw")
+        return browser.post("/dossiers/nieuw", data={"csrf_token": token, **values, **extra})
+
+    refused = post({})
+    assert refused.status_code == 409, refused.text
+    assert "bewaartermijn" in refused.text and 'name="terug_na_bewaartermijn"' in refused.text
+    listed = client.get("/v1/cases", params={"externalRef": "K-HAND-OUD"}, headers=cp.headers)
+    assert listed.json()["items"] == []
+    made = post({"terug_na_bewaartermijn": "ja"})
+    assert made.status_code == 303, made.text
+    listed = client.get("/v1/cases", params={"externalRef": "K-HAND-OUD"}, headers=cp.headers)
+    assert [c["previous_case_id"] for c in listed.json()["items"]] == [None]

@@ -14,8 +14,13 @@ from app.cases.models import Case
 def without_anonymised_details(session: Session, document: dict[str, Any]) -> dict[str, Any]:
     """`document` (a frozen agenda) without what it says of the cases anonymised since:
 
-    - the score components in proposals and candidate lists (urgency, support fit,
-      registration years, rent headroom), which the proposals drop then;
+    - the score components in proposals (urgency, support fit, registration years, rent
+      headroom), which the proposals drop then;
+    - the case's candidate dwellings, in its own list and in the dwellings' (the dwellings
+      that passed every hard rule, and its score on each, are its needs, income and debts
+      in other words: only the wheelchair-accessible one, none of the corporation it owes
+      rent, the preferred area in the scores' steps); the counts (`feasible_count`) stay,
+      and so does the proposal the table made (a decision, with its dwelling and score);
     - the case's excluded counts and, for a blocked case, the reasons that block it
       (`not_wheelchair_accessible`, `pets_not_allowed`, `rent_arrears`, `no_stable_income` ...:
       its needs, income and debts, which retention resets), and its id in the per-reason and
@@ -51,18 +56,11 @@ def without_anonymised_details(session: Session, document: dict[str, Any]) -> di
             cleared(p) if p["case_id"] in anonymised else p for p in document["proposals"]
         ],
         "candidates_by_case": [
-            {**e, "excluded_counts": {}, "candidates": [cleared(c) for c in e["candidates"]]}
-            if e["case_id"] in anonymised
-            else e
+            {**e, "excluded_counts": {}, "candidates": []} if e["case_id"] in anonymised else e
             for e in by_case
         ],
         "candidates_by_vacancy": [
-            {
-                **e,
-                "candidates": [
-                    cleared(c) if c["case_id"] in anonymised else c for c in e["candidates"]
-                ],
-            }
+            {**e, "candidates": [c for c in e["candidates"] if c["case_id"] not in anonymised]}
             for e in by_vacancy
         ],
     }

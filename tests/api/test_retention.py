@@ -687,3 +687,56 @@ def test_the_new_case_form_asks_whether_a_client_under_an_anonymised_reference_r
     assert made.status_code == 303, made.text
     listed = client.get("/v1/cases", params={"externalRef": "K-HAND-OUD"}, headers=cp.headers)
     assert [c["previous_case_id"] for c in listed.json()["items"]] == [None]
+
+
+def test_a_frozen_agenda_lists_no_candidate_dwellings_of_an_anonymised_case(
+    app, client, region, session
+):
+    """The dwellings that passed every hard rule for a case, and its score on each, are its
+    needs, income and debts in other words (only the wheelchair-accessible dwelling, none of
+    the corporation it owes rent to, the preferred area in the score's steps): the published
+    agenda kept them after retention reset those details. The case's entry keeps its counts
+    and the proposal the table made stays (a decision, with its dwelling and score); the
+    dwellings' lists keep their counts."""
+    case = create_case(
+        client,
+        region.care_provider,
+        region.table_id,
+        needs={"wheelchair": True, "step_free": True, "max_floor": None, "pets": False},
+    )
+    other = create_case(client, region.care_provider, region.table_id)
+    for wheelchair_accessible in (True, False):
+        create_vacancy(
+            client, region.corporation, wheelchair_accessible=wheelchair_accessible, floor=0
+        )
+    publish_meeting(client, region, 7)
+    [meeting] = client.get(
+        f"/v1/tables/{region.table_id}/meetings", headers=region.chair.headers
+    ).json()["items"]
+
+    def frozen(org) -> dict:  # type: ignore[no-untyped-def]
+        response = client.get(f"/v1/meetings/{meeting['id']}/agenda", headers=org.headers)
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    before = frozen(region.chair)
+    [entry] = [e for e in before["candidates_by_case"] if e["case_id"] == case["id"]]
+    assert len(entry["candidates"]) == 1
+    close(client, region, case)
+    close_long_ago(session, case["id"])
+    assert anonymise_closed_cases(session, utcnow(), retention_days=730) == 1
+    for org in (region.chair, region.municipality, region.care_provider):
+        after = frozen(org)
+        [entry] = [e for e in after["candidates_by_case"] if e["case_id"] == case["id"]]
+        assert (entry["candidates"], entry["feasible_count"]) == ([], 1)
+        assert case["id"] in {p["case_id"] for p in after["proposals"]}
+        page = signed_in(app, make_person(client, org)).get(f"/vergaderingen/{meeting['id']}")
+        assert page.status_code == 200, page.text
+        assert "passende woningen zijn verwijderd" in page.text
+        if org is region.care_provider:  # its view has no dwellings' lists
+            continue
+        listed = [c["case_id"] for e in after["candidates_by_vacancy"] for c in e["candidates"]]
+        assert case["id"] not in listed and other["id"] in listed
+        assert [e["feasible_count"] for e in after["candidates_by_vacancy"]] == [
+            e["feasible_count"] for e in before["candidates_by_vacancy"]
+        ]

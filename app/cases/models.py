@@ -409,7 +409,7 @@ class CaseCreate(CaseInput):
         "it such a reference answers 409 `duplicate_external_ref`, as an open case's does. "
         "Each closed case is followed once.",
     )
-    returning_after_retention: bool = PField(
+    returning_after_retention: JsonBool = PField(
         False,
         description="A client whose earlier case file under this `external_ref` was closed and "
         "anonymised after the retention period: only with it is such a reference registered "

@@ -31,8 +31,9 @@ from app.people.models import PersonChangeKind, PersonCreate, PersonRole
 from app.people.security import new_password
 from app.people.service import create_person, find_by_email, set_password
 from app.principal import Principal
+from app.problems import Conflict
 from app.sqltypes import utcnow
-from app.tables.models import OutflowTable, TableCreate
+from app.tables.models import OutflowTable, TableCreate, TableMember
 from app.tables.service import create_table
 from app.timeutil import today
 from app.vacancies.models import VacancyIn
@@ -203,14 +204,37 @@ def load_demo(session: Session, out: TextIO) -> None:
         _demo_area_names(session, table, municipalities[0])
         out.write(f"Demo region loaded: {TABLE_NAME} ({table.id}), 40 cases, 16 vacancies.\n")
     else:
-        table = session.exec(select(OutflowTable).where(OutflowTable.name == TABLE_NAME)).one()
-        out.write(f"Demo region already loaded: {TABLE_NAME} ({table.id}).\n")
+        loaded = _demo_table(session, orgs)
+        out.write(
+            f"Demo region already loaded: {loaded.name} ({loaded.id}).\n"
+            if loaded is not None
+            else "Demo region already loaded; no table of its organisations is left.\n"
+        )
     out.write("Demo API keys (shown once; the keys of an earlier run are revoked):\n")
     for name, organisation in orgs.items():
         _revoke_demo_keys(session, organisation)
-        _, raw = create_api_key(session, organisation, "demo", issued_by=KeyIssuer.command_line)
+        try:
+            _, raw = create_api_key(session, organisation, "demo", issued_by=KeyIssuer.command_line)
+        except Conflict as full:  # the operator issued it every key it may hold
+            raw = f"no demo key: {full.detail}"
         out.write(f"  {organisation.kind:<20} {name:<36} {raw}\n")
     _demo_people(session, orgs, out)
+
+
+def _demo_table(session: Session, orgs: dict[str, Organisation]) -> OutflowTable | None:
+    """The table an earlier load made: by its demo name, or, renamed since by the operator,
+    the first table made with a demo organisation as a member (ids are in creation order)."""
+    named = session.exec(select(OutflowTable).where(OutflowTable.name == TABLE_NAME)).first()
+    demo_ids = [organisation.id for organisation in orgs.values()]
+    return (
+        named
+        or session.exec(
+            select(OutflowTable)
+            .join(TableMember, col(TableMember.table_id) == OutflowTable.id)
+            .where(col(TableMember.organisation_id).in_(demo_ids))
+            .order_by(col(OutflowTable.id))
+        ).first()
+    )
 
 
 def _revoke_demo_keys(session: Session, organisation: Organisation) -> None:
@@ -275,6 +299,9 @@ def _demo_people(session: Session, orgs: dict[str, Organisation], out: TextIO) -
                 password=password,
             )
             person, _ = create_person(session, organisation, data, by=ChangedBy("CLI demo"))
+        elif not person.active:  # the operator's choice: no password that leads nowhere
+            out.write(f"  {person.role:<7} {email:<48} (deactivated: no sign-in, no password)\n")
+            continue
         else:
             set_password(session, person, password)
             record(

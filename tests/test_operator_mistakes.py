@@ -3,18 +3,22 @@ setting or argument is wrong and a non-zero exit status, never a traceback, and 
 changed."""
 
 import os
+import re
 import subprocess
 import sys
 import uuid
 
 import pytest
+from fastapi.testclient import TestClient
 from pydantic import ValidationError
 from sqlalchemy import create_engine, text
 
 from app.cli import main
+from app.organisations.service import MAX_ACTIVE_API_KEYS
 from app.settings import Settings, get_settings
 from tests.cli import run_cli
 from tests.clocked import cli_command, clock_env
+from tests.conftest import OPERATOR
 
 
 @pytest.mark.parametrize(
@@ -558,3 +562,90 @@ def test_a_demo_whose_output_is_closed_loads_nothing_and_says_so_in_one_line(tmp
             assert connection.execute(text(valid)).scalars().all() == keys
     finally:
         engine.dispose()
+
+
+DEMO_TABLE_LINE = re.compile(r"^Demo region (?:already )?loaded: .*\((\S+)\)", re.M)
+DEMO_KEY_LINE = re.compile(
+    r"^  (?:municipality|care_provider|housing_corporation) +.+ (ust_\S+)$", re.M
+)
+
+
+def _rename_the_table(client: TestClient, table: dict) -> None:
+    changed = client.patch(
+        f"/v1/tables/{table['id']}",
+        json={"name": "Uitstroomtafel Eemland"},
+        headers={**OPERATOR, "If-Match": f'"{table["version"]}"'},
+    )
+    assert changed.status_code == 200, changed.text
+
+
+def _hand_the_chair_to_leusden(client: TestClient, table: dict) -> None:
+    changed = client.patch(
+        f"/v1/tables/{table['id']}",
+        json={"chair_organisation_id": table["member_organisation_ids"][1]},
+        headers={**OPERATOR, "If-Match": f'"{table["version"]}"'},
+    )
+    assert changed.status_code == 200, changed.text
+
+
+def _fill_the_chairs_keys_with_its_own(client: TestClient, table: dict) -> None:
+    """Revoke the chair's demo key and issue it as many keys as it may hold."""
+    keys = f"/v1/organizations/{table['chair_organisation_id']}/api-keys"
+    for key in client.get(keys, headers=OPERATOR).json()["items"]:
+        assert client.delete(f"{keys}/{key['id']}", headers=OPERATOR).status_code == 204
+    for n in range(MAX_ACTIVE_API_KEYS):
+        issued = client.post(keys, json={"label": f"koppeling {n}"}, headers=OPERATOR)
+        assert issued.status_code == 201, issued.text
+
+
+def _deactivate_the_chairs_person(client: TestClient, table: dict) -> None:
+    people = f"/v1/organizations/{table['chair_organisation_id']}/people"
+    (person,) = client.get(people, headers=OPERATOR).json()["items"]
+    changed = client.patch(
+        f"{people}/{person['id']}",
+        json={"active": False},
+        headers={**OPERATOR, "If-Match": f'"{person["version"]}"'},
+    )
+    assert changed.status_code == 200, changed.text
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        _rename_the_table,
+        _hand_the_chair_to_leusden,
+        _fill_the_chairs_keys_with_its_own,
+        _deactivate_the_chairs_person,
+    ],
+    ids=["renamed", "chair-moved", "keys-full", "person-deactivated"],
+)
+def test_the_demo_loads_again_whatever_the_operator_changed_in_its_data(live_app, change):
+    """`serve --demo` restarted on the same database (the same function as `uitstroomtafel
+    demo`) ended in a traceback after the operator renamed the demo table (NoResultFound: it
+    looked the table up by its demo name) or gave a demo organisation all the keys it may
+    hold (409 too_many_api_keys). A restart starts, names the table as it is now, and prints
+    a key for every organisation that can take one and why not for the other; a person the
+    operator deactivated keeps no printed password that cannot sign in (the README promises
+    one that works right away)."""
+    url = live_app.state.settings.database_url
+    first = run_cli(url, "demo")
+    table_id = DEMO_TABLE_LINE.search(first).group(1)  # type: ignore[union-attr]
+    with TestClient(live_app) as client:
+        table = client.get(f"/v1/tables/{table_id}", headers=OPERATOR).json()
+        change(client, table)
+        again = run_cli(url, "demo")
+        assert DEMO_TABLE_LINE.search(again).group(1) == table_id  # type: ignore[union-attr]
+        name = client.get(f"/v1/tables/{table_id}", headers=OPERATOR).json()["name"]
+        assert f"Demo region already loaded: {name} ({table_id})." in again
+        keys = DEMO_KEY_LINE.findall(again)
+        for key in keys:
+            assert (
+                client.get("/v1/me", headers={"Authorization": f"Bearer {key}"}).status_code == 200
+            )
+    deactivated = "gemeente-amersfoort@demo.example                 (deactivated: no sign-in"
+    assert (deactivated in again) == (change is _deactivate_the_chairs_person)
+    if change is _fill_the_chairs_keys_with_its_own:
+        assert len(keys) == 5
+        assert "Gemeente Amersfoort (demo)" in again and "no demo key" in again
+    else:
+        assert len(keys) == 6

@@ -273,11 +273,18 @@ class Settings(BaseSettings):
             )
         return value
 
-    @field_validator("contact_email", "contact_url")
+    @field_validator("contact_name", "contact_email", "contact_url")
     @classmethod
     def _contact_a_partner_can_use(cls, value: str, info: ValidationInfo) -> str:
-        """`info.contact` of the served contract: an e-mail address and a URL by the OpenAPI
-        specification, which a partner's tooling validates and a partner writes to or opens."""
+        """`info.contact` of the served contract: a name (blank names nobody), an e-mail address
+        and a URL by the OpenAPI specification, which a partner's tooling validates and a
+        partner writes to or opens."""
+        if info.field_name == "contact_name" and not value.strip():
+            raise ValueError(
+                "UITSTROOM_CONTACT_NAME must be who answers partners' questions about the API, "
+                "such as 'Gemeente Amersfoort, team Uitstroom': it is the contact of the API's "
+                "contract"
+            )
         if info.field_name == "contact_email" and not CONTACT_EMAIL.fullmatch(value):
             raise ValueError(
                 "UITSTROOM_CONTACT_EMAIL must be one e-mail address, such as "
@@ -288,6 +295,37 @@ class Settings(BaseSettings):
                 "UITSTROOM_CONTACT_URL must be the http:// or https:// address of the contact's "
                 "web page, such as https://gemeente.nl/uitstroomtafel: it is the contact of the "
                 "API's contract"
+            )
+        return value
+
+    @field_validator("smtp_host")
+    @classmethod
+    def _smtp_host_a_name_or_address(cls, value: str | None) -> str | None:
+        """The host the mail worker connects to (its port apart): refused at start when no
+        resolver knows it as written (a space, a port, a scheme, brackets), rather than every
+        mail failing its attempts with the reason in the log only. Empty is unset."""
+        if not value:
+            return None
+        if not _host(value):
+            raise ValueError(
+                "UITSTROOM_SMTP_HOST must be the SMTP server's host name or IP address alone, "
+                "such as smtp.gemeente.nl or 192.0.2.25 (no scheme, brackets or spaces; its "
+                "port in UITSTROOM_SMTP_PORT)"
+            )
+        return value
+
+    @field_validator("smtp_username", "smtp_password")
+    @classmethod
+    def _smtp_sign_in_in_ascii(
+        cls, value: str | SecretStr | None, info: ValidationInfo
+    ) -> str | SecretStr | None:
+        """smtplib sends AUTH PLAIN and LOGIN in ASCII only: another character failed every
+        connection of the mail worker (UnicodeEncodeError), said only in the log."""
+        text = value.get_secret_value() if isinstance(value, SecretStr) else value
+        if text and not text.isascii():
+            raise ValueError(
+                f"UITSTROOM_{(info.field_name or '').upper()} must be of ASCII characters only: "
+                "the SMTP sign-in sends no others"
             )
         return value
 
@@ -415,6 +453,27 @@ def _web_address(value: str, *, path_only: bool = False) -> bool:
     except ValueError:
         return False
     return usable and not (path_only and (parts.query or parts.fragment))
+
+
+_HOST_LABEL = re.compile(r"[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?")
+
+
+def _host(value: str) -> bool:
+    """`value` is an IP address or a host name a resolver takes: labels of letters, digits,
+    `-` and `_` (a compose service's name), in their xn-- form where they have others."""
+    import ipaddress
+
+    try:
+        ipaddress.ip_address(value)
+        return True
+    except ValueError:
+        pass
+    try:
+        ascii_name = value.encode("idna").decode("ascii")  # as the resolver encodes it
+    except UnicodeError:  # an empty or too long label
+        return False
+    labels = ascii_name.removesuffix(".").split(".")
+    return len(ascii_name) <= 253 and all(_HOST_LABEL.fullmatch(label) for label in labels)
 
 
 def forwarded_allow_ips(value: str, name: str) -> str:

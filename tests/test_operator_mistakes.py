@@ -151,6 +151,16 @@ def test_a_public_url_with_or_without_a_path_is_taken_as_given(url, root):
         ("mail_from", "a@gemeente.nl, b@gemeente.nl"),
         ("mail_from", "noreply@gemeente.nl\nBcc: iedereen@example.org"),
         ("mail_from", ""),
+        ("contact_name", ""),
+        ("contact_name", "   "),
+        ("smtp_host", "   "),
+        ("smtp_host", "smtp.gemeente.nl "),
+        ("smtp_host", "smtp gemeente.nl"),
+        ("smtp_host", "smtp.gemeente.nl:587"),
+        ("smtp_host", "smtp://smtp.gemeente.nl"),
+        ("smtp_host", "[2001:db8::25]"),
+        ("smtp_host", "smtp..gemeente.nl"),
+        ("smtp_host", "smtp.gemeente.nl\n"),
     ],
 )
 def test_a_contact_proxy_or_sender_address_that_is_none_is_refused_naming_its_variable(
@@ -159,7 +169,9 @@ def test_a_contact_proxy_or_sender_address_that_is_none_is_refused_naming_its_va
     # Taken unchecked: the served contract named 'abc' as its contact's e-mail address or web
     # page; a proxy list of 'abc' (or a host name, or a network with host bits) trusted no
     # proxy without a word, so the sign-in lock-out counted the proxy's address for everyone;
-    # a From of 'abc' had every mail refused by the SMTP server, said only in the log.
+    # a From of 'abc' had every mail refused by the SMTP server, said only in the log. So did
+    # an SMTP host with a space, a port, a scheme or brackets (every attempt against a name no
+    # resolver knows), and a blank contact name named nobody in the contract's contact.
     with pytest.raises(ValidationError) as refused:
         Settings(**{setting: value})
     said = str(refused.value)
@@ -178,10 +190,29 @@ def test_a_contact_proxy_or_sender_address_that_is_none_is_refused_naming_its_va
         ("mail_from", "Uitstroomtafel Eemland <noreply@gemeente.nl>", None),
         ("mail_from", "noreply@gemeente.nl", None),
         ("mail_from", '"Tafel, Eemland" <noreply@gemeente.nl>', None),
+        ("contact_name", "Gemeente Amersfoort, team Uitstroom", None),
+        ("smtp_host", "smtp.gemeente.nl", None),
+        ("smtp_host", "smtp.gemeente.nl.", None),
+        ("smtp_host", "mail_relay", None),  # a docker compose service's name
+        ("smtp_host", "192.0.2.25", None),
+        ("smtp_host", "2001:db8::25", None),
+        ("smtp_host", "smtp.gemeénte.nl", None),  # the resolver writes it in its xn-- form
     ],
 )
 def test_a_contact_proxy_or_sender_address_is_taken(setting, value, taken):
     assert getattr(Settings(**{setting: value}), setting) == (taken or value)
+
+
+@pytest.mark.parametrize("setting", ["smtp_username", "smtp_password"])
+def test_an_smtp_sign_in_smtplib_cannot_send_is_refused_at_start(setting):
+    # smtplib sends AUTH PLAIN and LOGIN in ASCII only: a name or password with an accent
+    # raised UnicodeEncodeError in every connection of the mail worker, which no mail survived
+    # and only the log told; refused at start, without echoing the password.
+    with pytest.raises(ValidationError) as refused:
+        Settings(**{"smtp_username": "tafel", setting: "geheimé-wachtwoord"})
+    said = str(refused.value)
+    assert f"UITSTROOM_{setting.upper()} must be" in said and "ASCII" in said
+    assert "geheim" not in said
 
 
 def test_serve_refuses_a_forwarded_allow_ips_argument_that_is_no_address(tmp_path, capsys):

@@ -723,6 +723,12 @@ def main(argv: list[str] | None = None, settings: Settings | None = None) -> Non
             settings = get_settings()
         except ValidationError as exc:  # refused at start, with the reason and nothing else
             sys.exit(f"Invalid configuration: {configuration_mistake(exc)}")
+        except UnicodeDecodeError as exc:  # `.env` saved in another encoding (Latin-1)
+            byte = f"byte {exc.object[exc.start]:#04x} at {exc.start}"
+            sys.exit(
+                f"Invalid configuration: cannot read {Path('.env').absolute()} as {exc.encoding} "
+                f"text ({byte}); save it as {exc.encoding}"
+            )
     from sqlalchemy.exc import DatabaseError, OperationalError, ProgrammingError
 
     from app.migrate import DatabaseTooNew

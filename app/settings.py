@@ -213,6 +213,22 @@ class Settings(BaseSettings):
 
         return quote(unquote(urlsplit(self.public_url).path.rstrip("/")))  # %C3%A9, not %c3%a9
 
+    @field_validator("*", mode="before")
+    @classmethod
+    def _utf8_text(cls, value: object, info: ValidationInfo) -> object:
+        """A value from a shell or unit file in another encoding (Latin-1) reaches Python as
+        lone surrogates, which no answer, header or file name can carry (the contract's
+        contact answered 500 on every read): refused at start, the value not echoed."""
+        if isinstance(value, str):
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:
+                raise ValueError(
+                    f"UITSTROOM_{(info.field_name or '').upper()} must be UTF-8 text: it has "
+                    "bytes of another encoding (Latin-1?); write it in UTF-8"
+                ) from None
+        return value
+
     @field_validator("database_url")
     @classmethod
     def _supported_database(cls, value: str) -> str:

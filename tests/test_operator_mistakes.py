@@ -288,6 +288,48 @@ def test_a_wrong_setting_is_named_by_the_variable_the_operator_set(tmp_path, var
     assert result.stderr.strip() == said
 
 
+def _list_organisations(tmp_path, variables: dict[str, str | bytes]):  # type: ignore[no-untyped-def]
+    env = clock_env({**os.environ, **variables})  # type: ignore[dict-item]
+    return subprocess.run(
+        cli_command("list-organisations"),
+        env=env,  # type: ignore[arg-type]  # bytes values are passed on as they are (POSIX)
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=tmp_path,
+    )
+
+
+@pytest.mark.parametrize(
+    ("setting", "value"),
+    [
+        ("UITSTROOM_CONTACT_NAME", b"Gemeente Caf\xe9"),  # written in Latin-1
+        ("UITSTROOM_CONTACT_EMAIL", b"caf\xe9@gemeente.nl"),
+        ("UITSTROOM_ADMIN_KEY", b"k3Y9xQ2mZ7vB4nL8wR1tF6hJ0cD5sA-\xe9_x"),
+    ],
+)
+def test_a_setting_that_is_no_utf8_text_is_refused_at_start_naming_it(tmp_path, setting, value):
+    # A shell script or unit file saved in Latin-1 hands the process bytes that Python keeps
+    # as lone surrogates: taken at start, every GET /v1/openapi.json answered 500 (the contact
+    # cannot be encoded), and such an operator key matched no Authorization header.
+    result = _list_organisations(tmp_path, {setting: value})
+    assert result.returncode == 1
+    said = result.stderr.strip()
+    assert said.startswith(f"Invalid configuration: {setting} must be UTF-8 text"), said
+    assert "Traceback" not in said and "\n" not in said and "k3Y9" not in said
+
+
+def test_a_dotenv_file_that_is_no_utf8_text_is_refused_in_one_line(tmp_path):
+    # Saved in Latin-1 (or Windows-1252) by an editor, `.env` ended start-up in a
+    # UnicodeDecodeError traceback, naming neither the file nor what to do.
+    (tmp_path / ".env").write_bytes(b"UITSTROOM_CONTACT_NAME=Gemeente Caf\xe9\n")
+    result = _list_organisations(tmp_path, {})
+    assert result.returncode == 1
+    said = result.stderr.strip()
+    assert said.startswith(f"Invalid configuration: cannot read {tmp_path / '.env'} as"), said
+    assert "Traceback" not in said and "\n" not in said
+
+
 def test_a_database_that_cannot_be_opened_or_reached_is_named_in_one_line(tmp_path):
     missing = tmp_path / "no-such-directory" / "uitstroom.db"
     with pytest.raises(SystemExit) as refused:

@@ -28,6 +28,11 @@ OWN_FIRST_SEGMENTS = frozenset(
 """The first segments of the app's own addresses (`tests/test_root_path.py` checks them against
 its routes): a root path may not start with one."""
 
+RATE_LIMIT_MOST = 10**9
+"""Requests per minute a rate limit may allow: a bucket counts its tokens as a float, which a
+budget of 309 digits overflowed on every request (`UITSTROOM_RATE_LIMITS_ENABLED=false` is no
+limit at all)."""
+
 
 class Settings(BaseSettings):
     # hide_input_in_errors: a refused operator key must not end up in a log or a terminal.
@@ -105,12 +110,12 @@ class Settings(BaseSettings):
     # Requests per minute (and burst) per API key or signed-in person, per endpoint class; kept in
     # the database so the limit holds across server processes (app/rate_limits).
     rate_limits_enabled: bool = True
-    rate_limit_agenda_per_minute: int = Field(default=30, ge=1)
-    rate_limit_publish_per_minute: int = Field(default=10, ge=1)
-    rate_limit_why_not_per_minute: int = Field(default=120, ge=1)
-    rate_limit_monitor_per_minute: int = Field(default=60, ge=1)
-    rate_limit_batch_per_minute: int = Field(default=120, ge=1)
-    rate_limit_password_per_minute: int = Field(default=30, ge=1)
+    rate_limit_agenda_per_minute: int = Field(default=30, ge=1, le=RATE_LIMIT_MOST)
+    rate_limit_publish_per_minute: int = Field(default=10, ge=1, le=RATE_LIMIT_MOST)
+    rate_limit_why_not_per_minute: int = Field(default=120, ge=1, le=RATE_LIMIT_MOST)
+    rate_limit_monitor_per_minute: int = Field(default=60, ge=1, le=RATE_LIMIT_MOST)
+    rate_limit_batch_per_minute: int = Field(default=120, ge=1, le=RATE_LIMIT_MOST)
+    rate_limit_password_per_minute: int = Field(default=30, ge=1, le=RATE_LIMIT_MOST)
     solver_time_budget_seconds: float = Field(
         default=5.0,
         gt=0,

@@ -473,6 +473,18 @@ def test_a_setting_that_would_break_requests_is_refused_at_start(setting):
         Settings(**setting)
 
 
+@pytest.mark.parametrize(
+    "setting", [name for name in Settings.model_fields if name.startswith("rate_limit_")]
+)
+def test_a_rate_limit_no_bucket_can_hold_is_refused_at_start(setting):
+    # A bucket counts its tokens as a float: a budget of 400 digits (an operator's "no limit")
+    # was taken at start and answered every request of its class with 500 (OverflowError).
+    with pytest.raises(ValidationError) as refused:
+        Settings(**{setting: 10**400})
+    assert setting in str(refused.value)
+    assert getattr(Settings(**{setting: 10**9}), setting) == 10**9
+
+
 def test_an_idempotency_key_may_not_be_remembered_longer_than_a_closed_case_is_kept():
     """The record of a case's creation keeps a hash of the request (the case file): remembered
     past the retention period it would outlive the case's anonymisation (breaker 47)."""

@@ -405,6 +405,12 @@ class Settings(BaseSettings):
             )
         if value != value.strip():
             raise ValueError("UITSTROOM_ADMIN_KEY has leading or trailing whitespace")
+        if not (value.isascii() and value.isprintable()):  # what clients send in a header
+            raise ValueError(
+                "UITSTROOM_ADMIN_KEY must be of printable ASCII characters only: an "
+                "Authorization header carries no others (a client sends an accent as UTF-8, "
+                "which matches nothing)"
+            )
         return value
 
     @model_validator(mode="after")

@@ -262,6 +262,11 @@ class Settings(BaseSettings):
                 f"UITSTROOM_DATABASE_URL names {backend!r}; the service runs on SQLite "
                 "(sqlite:///...) or PostgreSQL (postgresql+psycopg://...) only"
             )
+        if backend == "sqlite" and url.database in (None, "", ":memory:"):
+            raise ValueError(
+                "UITSTROOM_DATABASE_URL names a SQLite database in memory, which every command "
+                "(and `serve` after migrating) starts empty; give a file: sqlite:///path/to/file.db"
+            )
         return value
 
     @field_validator("public_url")

@@ -22,7 +22,18 @@ from tests.conftest import OPERATOR
 
 
 @pytest.mark.parametrize(
-    "url", ["", "nonsense", "mysql://user:pw@db/uitstroom", "postgresql+asyncpg://u@db/x"]
+    "url",
+    [
+        "",
+        "nonsense",
+        "mysql://user:pw@db/uitstroom",
+        "postgresql+asyncpg://u@db/x",
+        # In memory: `serve` migrated one database and served another, empty one, so it
+        # stopped with "no such table ...; run `uitstroomtafel migrate` first" right after it
+        # had; every other command, too, starts its own empty one.
+        "sqlite://",
+        "sqlite:///:memory:",
+    ],
 )
 def test_a_database_url_the_service_cannot_use_is_refused_at_start(url):
     with pytest.raises(ValidationError) as refused:

@@ -570,6 +570,17 @@ def a_port(text: str) -> int:
     return int(text)
 
 
+def a_host(text: str) -> str:
+    """`serve --host`: an address or name to listen on; empty (an unset `$HOST`) would listen on
+    every interface, where the default is loopback, refused by argparse (usage, exit status 2).
+    """
+    if not text.strip():
+        raise argparse.ArgumentTypeError(
+            f"not a host: {text!r} (0.0.0.0 listens on every interface)"
+        )
+    return text
+
+
 def a_worker_count(text: str) -> int:
     """`serve --workers`: 1-64 (as `UITSTROOM_WORKERS`), refused by argparse naming the range
     (`choices=range(1, 65)` listed all 64 numbers)."""
@@ -595,7 +606,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     serve = sub.add_parser("serve", help="run the API (migrates the database first)")
-    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--host", type=a_host, default="127.0.0.1", help="default 127.0.0.1")
     serve.add_argument("--port", type=a_port, default=8000, help="0-65535 (default 8000)")
     serve.add_argument("--demo", action="store_true", help="load a demo region and print its keys")
     serve.add_argument(

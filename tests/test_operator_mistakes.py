@@ -436,8 +436,20 @@ def test_openapi_into_a_missing_directory_says_it_cannot_write(tmp_path):
         ("--port", "http"),
         ("--port", "²"),
         ("--log-level", "loud"),
+        # `--host "$HOST"` with the variable unset: it listened on every interface (the
+        # default is loopback) and printed, and put in the mails' links, http://:8000.
+        ("--host", ""),
+        ("--host", "  "),
     ],
-    ids=["port-too-high", "port-negative", "port-name", "port-superscript", "log-level"],
+    ids=[
+        "port-too-high",
+        "port-negative",
+        "port-name",
+        "port-superscript",
+        "log-level",
+        "host-empty",
+        "host-blank",
+    ],
 )
 def test_serve_refuses_a_bad_port_or_log_level_before_touching_the_database(tmp_path, capsys, args):
     database = tmp_path / "x.db"

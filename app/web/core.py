@@ -43,6 +43,7 @@ from app.web.messages import (
     UNREADABLE,
     over_budget,
 )
+from app.web.query_values import WrongQueryValue, wrong_fields
 
 log = logging.getLogger(__name__)
 HERE = Path(__file__).resolve().parent
@@ -297,22 +298,7 @@ def _dutch_page(exc: ProblemError) -> tuple[str | None, str | None]:
         return exc.title, f"{exc.detail} {FORM_EXPIRED}"
     if isinstance(exc, TooManyRequests):
         return over_budget(exc)
-    return None, exc.detail if isinstance(exc, PageForbidden) else None
-
-
-def _wrong_fields(exc: RequestValidationError) -> str | None:
-    """The fields of the address or the form that FastAPI refused (`?periode=jaarlijks`), named
-    in Dutch as the page names them; None for a wrong path (a 404 page says enough)."""
-    names = sorted(
-        {
-            str(loc[1])
-            for error in exc.errors()
-            if len(loc := error.get("loc", ())) > 1 and loc[0] in ("query", "body")
-        }
-    )
-    if not names:
-        return None
-    return "Deze waarde klopt niet: " + ", ".join(names) + ". Kies een waarde uit het formulier."
+    return None, exc.detail if isinstance(exc, (PageForbidden, WrongQueryValue)) else None
 
 
 def _to_sign_in(request: Request) -> RedirectResponse:
@@ -374,7 +360,8 @@ class WebRoute(SessionEndingRoute):
                     response.headers["Retry-After"] = exc.headers["Retry-After"]
             except RequestValidationError as exc:
                 in_path = any(e.get("loc", ("",))[0] == "path" for e in exc.errors())
-                response = error_page(request, 404 if in_path else 400, _wrong_fields(exc))
+                wrong = wrong_fields(exc, self.dependant)
+                response = error_page(request, 404 if in_path else 400, wrong)
             except StarletteHTTPException as exc:
                 # Starlette's own refusals, such as a form field over 1 MB or more than 1000
                 # fields (`request.form()`: 400): a Dutch page with their status, not a 500.

@@ -37,7 +37,7 @@ from app.web.core import FormDep, PageForbidden, Web, WebDep, WebRoute, field, r
 from app.web.deps import PageTableDep
 from app.web.formatting import case_code
 from app.web.forms import Refusal, _if_match, attempt, organisation_names, whole_number
-from app.web.routes_registry import _choice, _cursor
+from app.web.routes_registry import _choice, _cursor, _listed
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
 PAGE_SIZE = 100
@@ -370,7 +370,8 @@ def table_aftercare(
     organisation (chair and municipalities: all; a care provider: its cases'; a corporation: its
     dwellings', in its view), each with its checkpoints due or overdue, its signals and an
     overdue omklap; each case shown is one access-log row."""
-    status = _choice(request.query_params.get("status"), TenancyStatus)
+    statuses = _listed("tenancy_status", TenancyStatus)
+    status = _choice(request.query_params.get("status"), TenancyStatus, "Status", statuses)
     after, _ = _cursor(request.query_params.get("na"), None)
     rows, viewer = aftercare.list_tenancies(
         session, web.access(), table, status=status, after=after, limit=PAGE_SIZE

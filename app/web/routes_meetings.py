@@ -7,9 +7,9 @@ would get; the person's role (viewer, member, chair) is checked on top.
 """
 
 import uuid
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 from starlette.responses import Response
 
@@ -34,6 +34,8 @@ from app.web.formatting import dutch_date
 from app.web.forms import NO_VERSION, _if_match, meeting_refusal
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
+ASKED_WHY = "Kies een %s uit de lijst bij de agenda."
+"""What the why-not question's choices may hold, as the error page of a wrong one says."""
 
 
 def _case_choices(document: dict[str, Any]) -> list[str]:
@@ -169,8 +171,8 @@ def _file_name(data: agenda_page.AgendaData) -> str:
 def why_not_page(
     request: Request,
     meeting_id: uuid.UUID,
-    dossier: uuid.UUID,
-    woning: uuid.UUID,
+    dossier: Annotated[uuid.UUID, Query(title="Dossier", description=ASKED_WHY % "dossier")],
+    woning: Annotated[uuid.UUID, Query(title="Woning", description=ASKED_WHY % "woning")],
     session: SessionDep,
     web: WebDep,
 ) -> HTMLResponse:

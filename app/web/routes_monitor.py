@@ -33,14 +33,9 @@ from app.web.core import Web, WebDep, WebRoute, render
 from app.web.export import sections_csv
 from app.web.formatting import dutch_date, number
 from app.web.forms import problem_message, unfilled
+from app.web.query_values import DATE_RULE, one_of
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
-Day = Annotated[Date | None, Query()]
-# The page reads its own days, so that one that is no date is named in the page's message.
-DayAsTyped = Annotated[str | None, Query()]
-DAY: TypeAdapter[date | None] = TypeAdapter(Date | None)
-DAY_LABELS = {"van": "van", "tot": "tot en met"}
-
 SHORT_MONTHS = ["jan", "feb", "mrt", "apr", "mei", "jun", "jul", "aug", "sep", "okt", "nov", "dec"]
 PERIODS = {"month": "Maand", "quarter": "Kwartaal", "year": "Jaar"}
 GROUPINGS = {
@@ -49,6 +44,29 @@ GROUPINGS = {
     "corporation": "Woningcorporatie",
     "municipality": "Gemeente van de woning",
 }
+
+# The fields of the page's form, by their labels there (`title`) and what they may hold
+# (`description`): the error page of a wrong value names both (`app.web.core`).
+From = Annotated[Date | None, Query(title="Van", description=DATE_RULE)]
+Until = Annotated[Date | None, Query(title="Tot en met", description=DATE_RULE)]
+# The page reads its own days, so that one that is no date is named in the page's message.
+FromAsTyped = Annotated[str | None, Query(title="Van", description=DATE_RULE)]
+UntilAsTyped = Annotated[str | None, Query(title="Tot en met", description=DATE_RULE)]
+PeriodField = Annotated[Period, Query(title="Per", description=one_of(PERIODS.values()))]
+Grouping = Annotated[
+    GroupBy, Query(title="Uitsplitsen naar", description=one_of(GROUPINGS.values()))
+]
+Year = Annotated[
+    int | None,
+    Query(
+        ge=2000,
+        le=2100,
+        title="Contingentjaar",
+        description="Een jaartal van 2000 tot en met 2100.",
+    ),
+]
+DAY: TypeAdapter[date | None] = TypeAdapter(Date | None)
+DAY_LABELS = {"van": "van", "tot": "tot en met"}
 
 
 def period_label(label: str) -> str:
@@ -110,11 +128,11 @@ def monitor_page(
     table_id: uuid.UUID,
     session: SessionDep,
     web: WebDep,
-    van: DayAsTyped = None,
-    tot: DayAsTyped = None,
-    periode: Period = Period.month,
-    indeling: GroupBy = GroupBy.none,
-    jaar: Annotated[int | None, Query(ge=2000, le=2100)] = None,
+    van: FromAsTyped = None,
+    tot: UntilAsTyped = None,
+    periode: PeriodField = Period.month,
+    indeling: Grouping = GroupBy.none,
+    jaar: Year = None,
 ) -> HTMLResponse:
     days, wrong = _days({"van": van, "tot": tot})
     table, start, end = _opened(session, web, table_id, days["van"], days["tot"])
@@ -133,7 +151,8 @@ def monitor_page(
         "period_label": period_label,
     }
     if wrong:
-        return render(request, "monitor.html", {**context, "error": unfilled(wrong)}, 400)
+        error = f"{unfilled(wrong)} {DATE_RULE}"
+        return render(request, "monitor.html", {**context, "error": error}, 400)
     try:
         # Every viewer's range runs forward, also where the figures are then read for the
         # year of its end (a restricted viewer's): a backward one showed that year unasked.
@@ -263,9 +282,9 @@ def sustainment_csv(
     table_id: uuid.UUID,
     session: SessionDep,
     web: WebDep,
-    van: Day = None,
-    tot: Day = None,
-    periode: Period = Period.month,
+    van: From = None,
+    tot: Until = None,
+    periode: PeriodField = Period.month,
 ) -> Response:
     """The figures after the move of the page's range and period as CSV (semicolons, a byte
     order mark): the same cells as the page, suppressed ones empty. The monitor service writes

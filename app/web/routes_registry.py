@@ -12,6 +12,7 @@ the matching engine (`app.registry.standing`), never from rules of the page's ow
 """
 
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -50,47 +51,51 @@ from app.vacancies import service as vacancies_service
 from app.vacancies.models import Vacancy, VacancyStatus
 from app.vacancies.service import VacancyFilters, VacancySort
 from app.web import aftercare as aftercare_page
+from app.web import labels
 from app.web.core import Web, WebDep, WebRoute, render
 from app.web.deps import PageVacancyDep
 from app.web.formatting import case_code
 from app.web.forms import organisation_names
+from app.web.query_values import NEXT_PAGE, WrongQueryValue, one_of
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
 PAGE_SIZE = 50
 MAX_ROWS = 1000
 
 
-class InvalidFilter(ProblemError):
-    status, code, title = 400, "invalid_filter", "Invalid filter"
-
-
-def _choice(value: str | None, allowed: Any) -> Any:
-    """A filter value from the form: empty is no filter; anything not offered is a 400."""
+def _choice(value: str | None, allowed: Any, label: str, holds: str) -> Any:
+    """A filter value from the form: empty is no filter; anything not offered is a 400 that
+    names the form's `label` and what it `holds`."""
     if value is None or value == "":
         return None
     try:
         return allowed(value)
     except ValueError as exc:
-        raise InvalidFilter("Onbekende waarde in het filter.") from exc
+        raise WrongQueryValue(label, holds) from exc
+
+
+def _listed(group: str, codes: Iterable[Any]) -> str:
+    """What a select of codes may hold, by the Dutch labels its options show."""
+    return one_of(labels.label(group, getattr(code, "value", code)) for code in codes)
 
 
 def _reason(value: str | None, allowed: tuple[str, ...]) -> str | None:
     if not value:
         return None
     if value not in allowed:
-        raise InvalidFilter("Onbekende blokkade in het filter.")
+        raise WrongQueryValue("Blokkade", _listed("reason", allowed))
     return value
 
 
-def _size(value: str | None) -> int | None:
+def _size(value: str | None, label: str) -> int | None:
     if not value:
         return None
     if not (value.isascii() and value.isdigit()) or not 1 <= int(value) <= 12:
-        raise InvalidFilter("Huishoudgrootte is een getal van 1 tot 12.")
+        raise WrongQueryValue(label, "Een getal van 1 tot en met 12.")
     return int(value)
 
 
-def _reference(value: str | None) -> str | None:
+def _reference(value: str | None, label: str) -> str | None:
     """Part of a reference to search for: empty is no filter; a control character is a 400, as
     `?reference=` is in the API (a NUL byte cut SQLite's LIKE pattern short, so every row was
     listed, and PostgreSQL refuses it: a 500). Other characters stay searchable: an anonymised
@@ -99,7 +104,7 @@ def _reference(value: str | None) -> str | None:
     if not value:
         return None
     if not value.isprintable():
-        raise InvalidFilter("Een referentie bevat geen stuurtekens.")
+        raise WrongQueryValue(label, "Tekst zonder stuurtekens (zoals een tab of regeleinde).")
     return value
 
 
@@ -111,7 +116,7 @@ def _cursor(value: str | None, reverse: bool | None) -> tuple[uuid.UUID | None, 
         decoded = decode_keyed_cursor(value or None)
         check_order(decoded, reverse)
     except ProblemError as exc:
-        raise InvalidFilter("Ongeldige vervolgpagina.") from exc
+        raise WrongQueryValue("Volgende pagina", NEXT_PAGE) from exc
     return (None, None) if decoded is None else (decoded.after, decoded.key)
 
 
@@ -143,10 +148,13 @@ class ListFilters:
     organisation_id: uuid.UUID | None
 
 
-def _common(request: Request, web: Web, session: Session) -> ListFilters:
+def _common(request: Request, organisation: str) -> ListFilters:
+    """The filters both lists share: the table and the organisation (`organisation`: its label
+    on the list's form, its kind in lower case in what it may hold)."""
     given = {k: v for k, v in request.query_params.items() if v}
-    table_id = _choice(given.get("tafel"), uuid.UUID)
-    organisation_id = _choice(given.get("organisatie"), uuid.UUID)
+    table_id = _choice(given.get("tafel"), uuid.UUID, "Tafel", "Kies een tafel uit de lijst.")
+    holds = f"Kies een {organisation.lower()} uit de lijst."
+    organisation_id = _choice(given.get("organisatie"), uuid.UUID, organisation, holds)
     return ListFilters(given, table_id, organisation_id)
 
 
@@ -192,7 +200,7 @@ def case_list(request: Request, session: SessionDep, web: WebDep) -> HTMLRespons
             "cases.html",
             {"title": "Dossiers", "corporation": True, "rows": [], "filters": {}},
         )
-    common = _common(request, web, session)
+    common = _common(request, "Zorgaanbieder")
     given = common.given
     context = web.access()
     reason = _reason(given.get("blokkade"), registry.CASE_BLOCKING_REASONS)
@@ -202,13 +210,22 @@ def case_list(request: Request, session: SessionDep, web: WebDep) -> HTMLRespons
         ids = registry.cases_blocked_by(session, context, reason, common.table_id)
     filters = cases_service.CaseFilters(
         table_id=common.table_id,
-        status=_choice(given.get("status"), CaseStatus),
+        status=_choice(
+            given.get("status"), CaseStatus, "Status", _listed("case_status", CaseStatus)
+        ),
         care_provider_id=common.organisation_id,
-        facility=_choice(given.get("voorziening"), Facility),
-        household_size=_size(given.get("huishouden")),
-        reference=_reference(given.get("referentie")),
+        facility=_choice(
+            given.get("voorziening"), Facility, "Voorziening", _listed("facility", Facility)
+        ),
+        household_size=_size(given.get("huishouden"), "Huishoudgrootte"),
+        reference=_reference(given.get("referentie"), "Referentie (of een deel ervan)"),
         case_ids=ids,
-        sort=_choice(given.get("sortering"), cases_service.CaseSort),
+        sort=_choice(
+            given.get("sortering"),
+            cases_service.CaseSort,
+            "Volgorde",
+            one_of(labels.CASE_SORTS.values()),
+        ),
     )
     reverse = None if filters.sort is None else filters.sort == cases_service.CaseSort.waiting_time
     after, after_key = _cursor(given.get("na"), reverse)
@@ -263,18 +280,22 @@ def _next_query(request: Request, next_cursor: str | None) -> str | None:
 
 @router.get("/woningen")
 def vacancy_list(request: Request, session: SessionDep, web: WebDep) -> HTMLResponse:
-    common = _common(request, web, session)
+    common = _common(request, "Corporatie")
     given = common.given
     principal = web.principal
     reason = _reason(given.get("blokkade"), registry.VACANCY_BLOCKING_REASONS)
     if reason is not None:
         limit_person(session, web.settings, web.person, EndpointClass.agenda)
-    size = _size(given.get("huishouden"))
+    size = _size(given.get("huishouden"), "Past bij huishoudgrootte")
     filters = VacancyFilters(
         table_id=common.table_id,
-        status=_choice(given.get("status"), VacancyStatus),
+        status=_choice(
+            given.get("status"), VacancyStatus, "Status", _listed("vacancy_status", VacancyStatus)
+        ),
         corporation_id=common.organisation_id,
-        reference=_reference(given.get("referentie")),
+        reference=_reference(
+            given.get("referentie"), "Referentie van de corporatie (of een deel ervan)"
+        ),
         room_ranges=(
             None
             if size is None
@@ -285,7 +306,9 @@ def vacancy_list(request: Request, session: SessionDep, web: WebDep) -> HTMLResp
             if reason is None
             else registry.vacancies_blocked_by(session, principal, reason, common.table_id)
         ),
-        sort=_choice(given.get("sortering"), VacancySort),
+        sort=_choice(
+            given.get("sortering"), VacancySort, "Volgorde", one_of(labels.VACANCY_SORTS.values())
+        ),
     )
     reverse = None if filters.sort is None else filters.sort == VacancySort.waiting_time
     after, after_key = _cursor(given.get("na"), reverse)

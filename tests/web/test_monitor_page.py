@@ -117,15 +117,20 @@ def test_a_day_that_is_no_date_is_named_on_the_monitor_page(app, client, region,
 
 
 @pytest.mark.parametrize(
-    ("field", "value"), [("periode", "jaarlijks"), ("indeling", "wijk"), ("jaar", "1899")]
+    ("field", "value", "label"),
+    [
+        ("periode", "jaarlijks", "Per"),
+        ("indeling", "wijk", "Uitsplitsen naar"),
+        ("jaar", "1899", "Contingentjaar"),
+    ],
 )
 def test_a_choice_that_is_not_offered_is_named_on_the_monitor_page(
-    app, client, region, field, value
+    app, client, region, field, value, label
 ):
     chair = signed_in(app, make_person(client, region.chair, "chair"))
     response = chair.get(f"/tafels/{region.table_id}/monitor", params={field: value})
     assert response.status_code == 400
-    assert f"Deze waarde klopt niet: {field}." in response.text
+    assert f"Deze waarde klopt niet: {label}." in response.text  # as the form labels it
 
 
 def test_the_monitor_of_another_table_is_not_found(app, client, region, other_region):

@@ -1,0 +1,71 @@
+"""A value in a page's address that its form does not offer (a link cut short, a bookmark of
+an older release, a value typed over): its 400 page names the field as the page's form labels
+it and says what it may hold, in Dutch. A page's own query parameters (FastAPI's) say both as
+their `title` and `description`; the filters a list page reads itself raise `WrongQueryValue`."""
+
+from collections.abc import Iterable
+
+from fastapi.dependencies.models import Dependant
+from fastapi.exceptions import RequestValidationError
+from pydantic.fields import FieldInfo
+
+from app.problems import ProblemError
+
+
+class WrongQueryValue(ProblemError):
+    """A value in a page's address that its form does not offer (a link cut short, a value
+    typed over): the page names the field as its form labels it and says what it may hold."""
+
+    status, code, title = 400, "wrong_query_value", "Deze waarde klopt niet"
+
+    def __init__(self, label: str, holds: str) -> None:
+        super().__init__(wrong_value(label, holds))
+
+
+def wrong_value(label: str, holds: str) -> str:
+    """The Dutch sentence of a field's wrong value: its label on the form, what it may hold."""
+    return f"Deze waarde klopt niet: {label}. {holds}"
+
+
+def one_of(options: Iterable[str]) -> str:
+    """What a choice may hold, as its form's options name them."""
+    return "Kies een van: " + ", ".join(options) + "."
+
+
+CHOOSE_FROM_FORM = "Kies een waarde uit het formulier."
+"""What a field of a page's address may hold, where its parameter does not say (`description`)."""
+DATE_RULE = "Een bestaande datum, geschreven als jaar-maand-dag, bijvoorbeeld 2027-01-31."
+"""What a date in a page's address may hold (the form's date field sends it so)."""
+NEXT_PAGE = "Gebruik de link Volgende pagina onder de lijst."
+"""What a list page's `na` (the next page's cursor, no field of its form) may hold."""
+
+
+def wrong_fields(exc: RequestValidationError, dependant: Dependant) -> str | None:
+    """The fields of the address or the form that FastAPI refused (`?periode=jaarlijks`), named
+    as the page's form labels them (the parameter's `title`) with what they may hold (its
+    `description`); None for a wrong path (a 404 page says enough)."""
+    names = sorted(
+        {
+            str(loc[1])
+            for error in exc.errors()
+            if len(loc := error.get("loc", ())) > 1 and loc[0] in ("query", "body")
+        }
+    )
+    if not names:
+        return None
+    declared = query_fields(dependant)
+    sentences = []
+    for name in names:
+        info = declared.get(name)
+        label = info.title if info is not None and info.title else name
+        holds = info.description if info is not None and info.description else CHOOSE_FROM_FORM
+        sentences.append(wrong_value(label, holds))
+    return " ".join(sentences)
+
+
+def query_fields(dependant: Dependant) -> dict[str, FieldInfo]:
+    """The query parameters of a route and of its dependencies, by name."""
+    found = {p.alias: p.field_info for p in dependant.query_params}
+    for sub in dependant.dependencies:
+        found |= query_fields(sub)
+    return found

@@ -1,0 +1,144 @@
+"""A value in a page's address that its form does not offer (a link cut short, a bookmark of
+an older release, a value typed over): every page's 400 names the field as the page's form
+labels it and says what it may hold, in Dutch. `/dossiers?status=xx` answered a bare
+"Ongeldig verzoek" that named nothing, while the monitor named its query key (`periode`), not
+the form's label (`Per`)."""
+
+import html
+import re
+
+import pytest
+from fastapi.routing import APIRoute
+
+from app.web import page_modules
+from app.web.query_values import query_fields
+from tests.web.conftest import make_person, signed_in
+
+T = "{table}"
+
+
+def list_filters(page: str, reference: str, organisation: str, size: str, sort: str) -> list:  # type: ignore[type-arg]
+    """The rows of the filters both lists share, labelled as each list's form labels them."""
+    return [
+        (page, "referentie", "a\x01b", reference, "stuurtekens"),
+        (page, "tafel", "xx", "Tafel", "Kies een tafel uit de lijst"),
+        (page, "status", "xx", "Status", "Kies een van: "),
+        (page, "organisatie", "0", organisation, f"Kies een {organisation.lower()} uit de lijst"),
+        (page, "blokkade", "xx", "Blokkade", "Kies een van: "),
+        (page, "huishouden", "0", size, "Een getal van 1 tot en met 12"),
+        (page, "sortering", "naam", "Volgorde", f"Kies een van: {sort}"),
+        (page, "na", "x", "Volgende pagina", "Volgende pagina onder de lijst"),
+    ]
+
+
+WRONG = [
+    # (page, key, value, the form's label, a part of what it may hold)
+    *list_filters(
+        "/dossiers",
+        "Referentie (of een deel ervan)",
+        "Zorgaanbieder",
+        "Huishoudgrootte",
+        "Langst wachtend eerst",
+    ),
+    ("/dossiers", "status", "\u00e9", "Status", "Kies een van: Aangemeld,"),
+    ("/dossiers", "voorziening", "xx", "Voorziening", "Kies een van: "),
+    *list_filters(
+        "/woningen",
+        "Referentie van de corporatie (of een deel ervan)",
+        "Corporatie",
+        "Past bij huishoudgrootte",
+        "Langst beschikbaar eerst",
+    ),
+    (
+        "/woningen",
+        "referentie",
+        "\x00",
+        "Referentie van de corporatie (of een deel ervan)",
+        "stuurtekens",
+    ),
+    ("/woningen", "huishouden", "99", "Past bij huishoudgrootte", "Een getal van 1 tot en met 12"),
+    (f"/tafels/{T}/nazorg", "status", "gone", "Status", "Kies een van: "),
+    (f"/tafels/{T}/nazorg", "na", "x", "Volgende pagina", "Volgende pagina onder de lijst"),
+    (f"/tafels/{T}/monitor", "periode", "jaarlijks", "Per", "Kies een van: Maand, Kwartaal, Jaar"),
+    (f"/tafels/{T}/monitor", "indeling", "wijk", "Uitsplitsen naar", "Geen (hele tafel)"),
+    (f"/tafels/{T}/monitor", "jaar", "1899", "Contingentjaar", "jaartal van 2000 tot en met 2100"),
+    (f"/tafels/{T}/monitor/nazorg.csv", "periode", "xx", "Per", "Kies een van: Maand,"),
+    (f"/tafels/{T}/monitor/nazorg.csv", "van", "31/12/2026", "Van", "bijvoorbeeld 2027-01-31"),
+    (f"/tafels/{T}/monitor/nazorg.csv", "tot", "1-1-27", "Tot en met", "bijvoorbeeld 2027-01-31"),
+]
+
+
+def error_text(page: str) -> str:
+    main = page.split("<main", 1)[1].split("</main>", 1)[0]
+    return html.unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", main)))
+
+
+@pytest.mark.parametrize(("page", "key", "value", "label", "holds"), WRONG)
+def test_a_wrong_value_in_the_address_names_the_forms_field_and_what_it_may_hold(  # type: ignore[no-untyped-def]
+    app, client, region, page, key, value, label, holds
+):
+    chair = signed_in(app, make_person(client, region.chair, "chair"))
+    response = chair.get(page.format(table=region.table_id), params={key: value})
+    assert response.status_code == 400, response.text
+    text = error_text(response.text)
+    assert f"Deze waarde klopt niet: {label}." in text, text
+    assert holds in text.split(f"klopt niet: {label}.", 1)[1], text
+
+
+@pytest.mark.parametrize(("key", "label"), [("dossier", "Dossier"), ("woning", "Woning")])
+def test_the_why_not_question_names_the_choice_that_is_no_id(app, client, region, key, label):  # type: ignore[no-untyped-def]
+    meeting = client.post(
+        f"/v1/tables/{region.table_id}/meetings",
+        json={"date": "2027-03-01"},
+        headers=region.chair.headers,
+    ).json()
+    chair = signed_in(app, make_person(client, region.chair, "chair"))
+    given = {"dossier": "00000000-0000-0000-0000-000000000001", "woning": "0" * 32, key: "1-1-27"}
+    response = chair.get(f"/vergaderingen/{meeting['id']}/waarom-niet", params=given)
+    assert response.status_code == 400
+    text = error_text(response.text)
+    assert f"Deze waarde klopt niet: {label}." in text
+    assert "uit de lijst bij de agenda" in text.split(f"klopt niet: {label}.", 1)[1]
+
+
+def form_fields(page: str) -> set[str]:
+    """The names of the fields of a page's GET forms (its filters)."""
+    forms = re.findall(r'<form method="get".*?</form>', page, re.S)
+    return {n for form in forms for n in re.findall(r'<(?:input|select)[^>]* name="([^"]+)"', form)}
+
+
+def test_every_filter_a_page_offers_is_named_when_wrong(app, client, region):  # type: ignore[no-untyped-def]
+    chair = signed_in(app, make_person(client, region.chair, "chair"))
+    for page in ("/dossiers", "/woningen", f"/tafels/{T}/nazorg", f"/tafels/{T}/monitor"):
+        shown = chair.get(page.format(table=region.table_id))
+        assert shown.status_code == 200, page
+        covered = {key for p, key, *_ in WRONG if p == page}
+        dates = {"van", "tot"} if page.endswith("/monitor") else set()  # the page's own message
+        assert form_fields(shown.text) <= covered | dates, page
+
+
+@pytest.mark.parametrize(("key", "label"), [("van", "van"), ("tot", "tot en met")])
+@pytest.mark.parametrize("typed", ["1-1-27", "2027-02-30", "31/12/2026"])
+def test_a_typed_day_on_the_monitor_says_how_a_date_is_written(
+    app, client, region, key, label, typed
+):  # type: ignore[no-untyped-def]
+    chair = signed_in(app, make_person(client, region.chair, "chair"))
+    response = chair.get(f"/tafels/{region.table_id}/monitor", params={key: typed})
+    assert response.status_code == 400
+    text = error_text(response.text)
+    assert f"Niet (goed) ingevuld: {label}." in text
+    assert "bijvoorbeeld 2027-01-31" in text
+
+
+def test_every_query_parameter_of_a_page_says_its_label_and_what_it_may_hold():
+    """A page's own query parameter (FastAPI's) carries its form's label (`title`) and what it
+    may hold (`description`), which the error page of a wrong value names (`app.web.core`)."""
+    bare = [
+        f"{route.path} ?{name}"
+        for module in page_modules()
+        for route in module.router.routes
+        if isinstance(route, APIRoute)
+        for name, info in query_fields(route.dependant).items()
+        if name != "volgende" and not (info.title and info.description)
+    ]
+    assert not bare  # `volgende` (where sign-in leads) is any path: none is wrong

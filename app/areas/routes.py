@@ -34,7 +34,10 @@ def list_areas(table: TableDep, context: AccessContextDep, session: SessionDep) 
 @router.put(
     "/{table_id}/areas/{code}",
     response_model=AreaNamePublic,
-    responses=problem_responses(401, 403, 404, 412),
+    responses={
+        201: {"description": "The table named the code", "model": AreaNamePublic},
+        **problem_responses(401, 403, 404, 412),
+    },
 )
 def name_area(
     table: TableDep,
@@ -46,11 +49,16 @@ def name_area(
     if_match: IfMatch = None,
     if_none_match: IfNoneMatch = None,
 ) -> AreaNamePublic:
-    """Name a code the CBS list lacks, for this table (the chair); naming it again replaces the
-    name. A code the CBS list names answers 400 `named_by_cbs`. `If-Match` with the listed
-    `version` as ETag (`"2"`) replaces only the name that was read (412 when another was given
-    meanwhile, or where none was given yet); `If-None-Match: *` names it only where the table
-    named none."""
-    area = service.name_area(session, context, table, code, payload.name, if_match, if_none_match)
+    """Name a code the CBS list lacks, for this table (the chair): 201 with `Location` (this
+    address) when the table names it first, 200 when naming it again replaces the name. A code
+    the CBS list names answers 400 `named_by_cbs`. `If-Match` with the listed `version` as ETag
+    (`"2"`) replaces only the name that was read (412 when another was given meanwhile, or
+    where none was given yet); `If-None-Match: *` names it only where the table named none."""
+    area, created = service.name_area(
+        session, context, table, code, payload.name, if_match, if_none_match
+    )
+    response.status_code = 201 if created else 200
     response.headers["ETag"] = f'"{area.version}"'
+    if created:  # the name is this PUT's target
+        response.headers["Location"] = f"/v1/tables/{table.id}/areas/{code}"
     return area

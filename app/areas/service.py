@@ -248,8 +248,9 @@ def name_area(
     name: str,
     if_match: str | None = None,
     if_none_match: str | None = None,
-) -> AreaNamePublic:
-    """The chair names a code for its table, or renames it. Refused (400 `named_by_cbs`) when
+) -> tuple[AreaNamePublic, bool]:
+    """The chair names a code for its table (True: the table named none yet), or renames it.
+    Refused (400 `named_by_cbs`) when
     the loaded CBS list names it: one code, one name. `If-Match` / `If-None-Match` are compared
     with the version of the table's name on the locked row (`app.versioning.get_checked`: 412,
     also for `If-Match` where the table named none yet), so a name given meanwhile is not
@@ -264,11 +265,13 @@ def name_area(
     what = f"name of {code}"
     row = get_checked(session, TableAreaName, (table.id, code), what, if_match, if_none_match)
     by = context.principal.organisation_id
+    created = row is None
     if row is None:
         row = TableAreaName(table_id=table.id, code=code, name=name, named_by_organisation_id=by)
     row.name, row.named_by_organisation_id = name, by
     session.add(row)
     flush(session, if_match, what)
-    return AreaNamePublic(
+    area = AreaNamePublic(
         code=code, kind=kind_of(code), name=name, source="table", version=row.version
     )
+    return area, created

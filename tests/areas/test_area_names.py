@@ -117,7 +117,7 @@ def test_the_chair_names_a_missing_code_and_only_the_chair(client, region, sessi
     for other in (region.municipality, region.corporation, region.care_provider):
         assert_problem(client.put(f"{url}/BU03070101", json=body, headers=other.headers), 403)
     named = client.put(f"{url}/BU03070101", json=body, headers=region.chair.headers)
-    assert named.status_code == 200, named.text
+    assert named.status_code == 201, named.text
     assert named.json()["source"] == "table"
     refused = client.put(f"{url}/GM0344", json={"name": "Trecht"}, headers=region.chair.headers)
     assert_problem(refused, 400, "validation_error")
@@ -248,6 +248,23 @@ def _listed(client, region, code):  # type: ignore[no-untyped-def]
     return area
 
 
+def test_a_put_that_first_names_a_code_answers_201_with_its_location(client, region):  # type: ignore[no-untyped-def]
+    """RFC 9110 section 9.3.4: a PUT that creates its target answers 201, one that replaces it
+    200, as the PUTs of a year's limits and of a contingent agreement do (this one answered 200
+    both times); the 201's `Location` is the name's own address, the PUT's target."""
+    create_vacancy(client, region.corporation, "GM0307")  # BU03070101: no name anywhere
+    path = f"/v1/tables/{region.table_id}/areas/BU03070101"
+    chair = region.chair.headers
+    created = client.put(path, json={"name": "Schothorst"}, headers=chair)
+    assert created.status_code == 201, created.text
+    assert created.headers["Location"] == path
+    assert created.json()["name"] == "Schothorst" and created.headers["ETag"] == '"1"'
+    for name in ("Schothorst", "Schothorst-Noord"):  # as it stands, then another name
+        replaced = client.put(path, json={"name": name}, headers=chair)
+        assert replaced.status_code == 200, replaced.text
+        assert "Location" not in replaced.headers
+
+
 def test_concurrent_naming_of_an_area_code_is_refused_not_lost(client, region):  # type: ignore[no-untyped-def]
     """Two people of the chair read the list (the code unnamed, `version` null) and each name
     it: with `If-None-Match: *` (name it only where the table named none) the second is a 412;
@@ -264,7 +281,7 @@ def test_concurrent_naming_of_an_area_code_is_refused_not_lost(client, region): 
     first = client.put(url, json={"name": "Schothorst"}, headers={**chair, "If-None-Match": "*"})
     second = client.put(url, json={"name": "Nieuwland"}, headers={**chair, "If-None-Match": "*"})
 
-    assert first.status_code == 200 and first.headers["ETag"] == '"1"', first.text
+    assert first.status_code == 201 and first.headers["ETag"] == '"1"', first.text
     assert_problem(second, 412)
     listed = _listed(client, region, "BU03070101")
     assert (listed["name"], listed["version"]) == ("Schothorst", 1)
@@ -290,7 +307,7 @@ def test_an_area_form_shown_before_another_name_was_given_stores_nothing(app, cl
     api = f"/v1/tables/{region.table_id}/areas/BU03070101"
     assert (
         client.put(api, json={"name": "Schothorst"}, headers=region.chair.headers).status_code
-        == 200
+        == 201
     )
 
     stale = post_form(
@@ -341,7 +358,7 @@ def test_a_refused_area_name_stays_in_its_field_which_says_what_is_wrong(app, cl
 
     api = f"/v1/tables/{region.table_id}/areas/BU03070101"
     given = client.put(api, json={"name": "Schothorst"}, headers=region.chair.headers)
-    assert given.status_code == 200
+    assert given.status_code == 201
     stale = post_form(
         chair, url, {"code": "BU03070101", "naam": "Nieuwland", "versie": "nieuw"}, url
     )

@@ -831,3 +831,43 @@ def test_a_printed_monitor_keeps_every_column_of_the_figures_after_the_move_on_a
     printed = " ".join(" ".join(page.extract_text() for page in pages).split())
     header = " ".join(["Cohort", *(label for _, label in COHORT_COLUMNS)])
     assert header in printed, printed[printed.find("Nog gehuisvest en omklap") :][:600]
+
+
+# A name as one long word: a Dutch compound as a job title (a display name may be 200 long).
+LONG_NAME = "Beleidsmedewerkerwoonzorgenmaatschappelijkeopvangeemland"
+
+
+def test_a_long_name_without_spaces_neither_widens_a_phone_page_nor_falls_off_paper(  # type: ignore[no-untyped-def]
+    browser, server, scenario
+):
+    """A name typed as one long word did not break: at 320 px the header's name pushed the
+    page sideways (and 'Afmelden' off the screen), and on A4 it widened the people table until
+    its last columns fell off the page's edge (paper cannot scroll)."""
+    chair = scenario["chair_key"]
+    me = _api(server, "GET", "/v1/me", chair)["organisation"]["id"]
+    email = f"lang-{uuid.uuid4().hex[:8]}@example.nl"
+    person = {"email": email, "display_name": LONG_NAME, "role": "member", "is_admin": True}
+    _api(
+        server,
+        "POST",
+        f"/v1/organizations/{me}/people",
+        chair,
+        json=person | {"password": PASSWORD},
+    )
+    sign_in(browser, server, email)
+    browser.set_window_size(320, 800)
+    try:
+        assert browser.execute_script("return window.innerWidth") <= 330
+        narrow = run_on_pages(browser, server, ("/overzicht", "/account", "/mensen"), STICKING_OUT)
+    finally:
+        browser.set_window_size(1280, 900)
+    assert not any(narrow.values()), narrow
+    browser.get(server + "/mensen")
+    assert LONG_NAME in browser.page_source
+    columns = browser.execute_script(
+        "return [...document.querySelectorAll('main thead th')].map(h => h.textContent.trim())"
+    )
+    pdf = browser.execute_cdp_cmd("Page.printToPDF", {"paperWidth": 8.27, "paperHeight": 11.69})
+    pages = PdfReader(io.BytesIO(base64.b64decode(pdf["data"]))).pages
+    printed = "".join("".join(page.extract_text() for page in pages).split())
+    assert columns and [c for c in columns if "".join(c.split()) not in printed] == [], columns

@@ -12,6 +12,7 @@ from fastapi.routing import APIRoute
 
 from app.web import page_modules
 from app.web.query_values import query_fields
+from tests.clock import iso
 from tests.web.conftest import make_person, signed_in
 
 T = "{table}"
@@ -89,7 +90,7 @@ def test_a_wrong_value_in_the_address_names_the_forms_field_and_what_it_may_hold
 def test_the_why_not_question_names_the_choice_that_is_no_id(app, client, region, key, label):  # type: ignore[no-untyped-def]
     meeting = client.post(
         f"/v1/tables/{region.table_id}/meetings",
-        json={"date": "2027-03-01"},
+        json={"date": iso(7)},
         headers=region.chair.headers,
     ).json()
     chair = signed_in(app, make_person(client, region.chair, "chair"))

@@ -375,14 +375,20 @@ def hold_writes_lock(connection: Connection, lock: int, *, exclusive: bool, endi
     held the end off for as long as writes kept starting."""
     if connection.dialect.name != "postgresql":
         return
-    taken = connection.execute(_writes_lock_statement(exclusive), {"lock": lock}).scalar()
-    if not exclusive and not taken:
+    if not take_advisory_lock(connection, lock, shared=not exclusive, wait=exclusive):
         raise LostRace(f"{ending} is under way")
 
 
+def take_advisory_lock(connection: Connection, lock: int, *, shared: bool, wait: bool) -> bool:
+    """Take the transaction-scoped advisory lock `lock` (PostgreSQL only), shared or exclusive:
+    waiting for it (`wait`, always true), else at once, false where another transaction holds
+    or waits for it in a conflicting mode."""
+    taken = connection.execute(_advisory_lock_statement(shared, wait), {"lock": lock}).scalar()
+    return wait or bool(taken)
+
+
 @cache
-def _writes_lock_statement(exclusive: bool) -> Executable:
-    """Exclusive: wait for the lock. Shared: take it if no exclusive request waits for it or
-    holds it (true), else false at once."""
-    take = func.pg_advisory_xact_lock if exclusive else func.pg_try_advisory_xact_lock_shared
-    return select(take(bindparam("lock", type_=BigInteger)))
+def _advisory_lock_statement(shared: bool, wait: bool) -> Executable:
+    """`pg_[try_]advisory_xact_lock[_shared](:lock)`."""
+    name = f"pg_{'' if wait else 'try_'}advisory_xact_lock{'_shared' if shared else ''}"
+    return select(getattr(func, name)(bindparam("lock", type_=BigInteger)))

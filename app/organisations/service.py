@@ -2,14 +2,13 @@
 
 import uuid
 from collections.abc import Iterable
-from functools import cache
 
-from sqlalchemy import BigInteger, Connection, Executable, bindparam, func, or_
+from sqlalchemy import Connection, func, or_
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
-from app.database import LostRace, hold_writes_lock
+from app.database import LostRace, hold_writes_lock, take_advisory_lock
 from app.organisations.models import ApiKey, KeyIssuer, Organisation, OrganisationCreate
 from app.principal import Principal, hash_api_key, new_api_key
 from app.problems import Conflict, Forbidden, NotFound, Unauthorized
@@ -220,15 +219,8 @@ def _hold_revocation(connection: Connection, key_hash: str, *, queue: bool) -> N
     if connection.dialect.name != "postgresql":
         return
     lock = int.from_bytes(bytes.fromhex(key_hash[16:32]), "big", signed=True)
-    taken = connection.execute(_revocation_lock_statement(queue), {"lock": lock}).scalar()
-    if not queue and not taken:
+    if not take_advisory_lock(connection, lock, shared=False, wait=queue):
         raise LostRace("another revocation of the key is under way")
-
-
-@cache
-def _revocation_lock_statement(queue: bool) -> Executable:
-    take = func.pg_advisory_xact_lock if queue else func.pg_try_advisory_xact_lock
-    return select(take(bindparam("lock", type_=BigInteger)))
 
 
 def key_writes_lock(key_hash: str) -> int:

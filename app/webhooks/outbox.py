@@ -12,9 +12,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import BigInteger, func, literal, or_, update
+from sqlalchemy import func, or_, update
 from sqlmodel import Session, col, select
 
+from app.database import take_advisory_lock
 from app.problems import Conflict, NotFound
 from app.sqltypes import utcnow
 from app.versioning import lock
@@ -250,7 +251,7 @@ def _counted_again(
     owner = {endpoint_id: organisation_id for endpoint_id, organisation_id, _ in candidates}
     organisations = sorted({owner[endpoint_id] for endpoint_id in chosen})
     for key in sorted(_claims_lock(organisation_id) for organisation_id in organisations):
-        session.exec(select(func.pg_advisory_xact_lock(literal(key, BigInteger))))
+        take_advisory_lock(session.connection(), key, shared=False, wait=True)
     counted = dict.fromkeys(organisations, 0) | _in_flight(session, now, organisations)
     max_per_organisation, limit = limits
     again = fair_order(candidates, in_flight | counted, max_per_organisation)[:limit]

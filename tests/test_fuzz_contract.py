@@ -27,6 +27,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from schemathesis import GenerationMode
 from schemathesis.checks import positive_data_acceptance
+from schemathesis.config._checks import (
+    NEGATIVE_DATA_REJECTION_EXPECTED_STATUSES,
+    NegativeDataRejectionConfig,
+)
 from schemathesis.core.failures import AcceptedNegativeData, FailureGroup
 from schemathesis.core.mutations import OperatorKind
 from schemathesis.core.parameters import ParameterLocation
@@ -51,6 +55,11 @@ def schema_for(app: FastAPI) -> BaseSchema:
         # a negative case that drops it) would be overwritten and judged wrongly; 401 has its
         # own tests.
         schema.config.generation.update(with_security_parameters=False)
+        # A body too large to take (a batch of more than its 1000 items) is refused with the
+        # documented 413, which is a rejection too; schemathesis' list of rejections lacks it.
+        schema.config.checks.negative_data_rejection = NegativeDataRejectionConfig.from_dict(
+            {"expected-statuses": [*NEGATIVE_DATA_REJECTION_EXPECTED_STATUSES, "413"]}
+        )
         _SCHEMAS[app] = schema
     return _SCHEMAS[app]
 

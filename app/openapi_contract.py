@@ -101,6 +101,15 @@ PROBLEM_EXAMPLES: dict[str, dict[str, Any]] = {
         "instance": "/v1/cases/0b4f5d1e-6c1a-4bd4-9a53-3f0e8f1c2a77",
         "code": "not_found",
     },
+    "406": {
+        "type": "urn:uitstroomtafel:problem:not_acceptable",
+        "title": "Not acceptable",
+        "status": 406,
+        "detail": "This operation answers application/json; the Accept header (application/xml) "
+        "takes none of them. Send Accept: application/json (or */*), or no Accept.",
+        "instance": "/v1/cases",
+        "code": "not_acceptable",
+    },
     "409": {
         "type": "urn:uitstroomtafel:problem:conflict",
         "title": "Conflict",
@@ -121,7 +130,7 @@ PROBLEM_EXAMPLES: dict[str, dict[str, Any]] = {
         "type": "urn:uitstroomtafel:problem:payload_too_large",
         "title": "Payload too large",
         "status": 413,
-        "detail": "Request bodies are limited to 5000000 bytes.",
+        "detail": "Request bodies are limited to 8388608 bytes.",
         "instance": "/v1/vacancies/batch",
         "code": "payload_too_large",
     },
@@ -294,7 +303,27 @@ def _responses(operation: dict[str, Any], versioned: set[str], tagged: bool = Fa
         "Nothing was changed.",
         "content": {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}},
     }
+    problem = {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}}
+    if any(r.get("content") for s, r in responses.items() if s.startswith("2")):
+        # `app.acceptable`: only an operation that answers a body judges `Accept`.
+        responses["406"] = {
+            "description": "The `Accept` header takes none of the media types this operation "
+            "answers (`application/json`, and `text/csv` or the spreadsheet's type where "
+            "`format` offers it). Nothing was changed.",
+            "content": copy.deepcopy(problem),
+        }
     if operation.get("requestBody"):
+        # `app.main.BodySizeLimit`, decided after the key; an operation may add its own 413
+        # (a batch's items, an import's file), which says more.
+        responses.setdefault(
+            "413",
+            {
+                "description": "The body is larger than the service takes "
+                "(`UITSTROOM_MAX_BODY_BYTES`, 8 MB by default; `detail` names the limit). "
+                "Nothing was changed.",
+                "content": copy.deepcopy(problem),
+            },
+        )
         responses["415"] = {
             "description": "The body's `Content-Type` is not the one the operation reads "
             "(`application/json`, or `multipart/form-data` for uploads). Nothing was changed.",

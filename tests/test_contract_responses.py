@@ -163,7 +163,7 @@ def test_the_checker_finds_an_undocumented_status_body_and_header():
     problem = {"type": "about:blank", "title": "Gone", "status": 410, "code": "gone"}
     assert mismatches(answer(410, json=problem)) == [
         "PATCH /cases/{case_id} -> 410: status not documented "
-        "(['200', '400', '401', '403', '404', '409', '412', '415', '503'])"
+        "(['200', '400', '401', '403', '404', '406', '409', '412', '413', '415', '503'])"
     ]
     not_a_problem = answer(
         404, json={"status": 404}, headers={"content-type": "application/problem+json"}
@@ -757,3 +757,55 @@ def test_imports_and_their_refusals_answer_as_documented(client, region, answers
         == 200
     )
     answers.assert_all_documented()
+
+
+def test_an_accept_the_operation_cannot_answer_is_a_documented_406(client, region, answers):
+    """`app.acceptable` answers 406 to an `Accept` that takes none of an operation's media
+    types, after the key and before anything changes; the contract declared 406 nowhere, so a
+    client coded against it met a status it had no case for."""
+    xml = {"Accept": "application/xml"}
+    provider, chair = with_(region.care_provider, **xml), with_(region.chair, **xml)
+    case = client.post(
+        "/v1/cases", json=case_body(region.table_id), headers=region.care_provider.headers
+    )
+    for response in (
+        client.get("/v1/cases", headers=provider),
+        client.post("/v1/cases", json=case_body(region.table_id), headers=provider),
+        client.patch(f"/v1/cases/{case.json()['id']}", json={"urgency": True}, headers=provider),
+        client.get(f"/v1/tables/{region.table_id}/monitor", headers=chair),
+        client.get("/v1/cases/imports/template", headers=provider),
+    ):
+        assert response.status_code == 406, response.request.url
+    answers.assert_all_documented()
+
+
+def test_the_contract_declares_406_exactly_where_an_answer_has_a_body():
+    # A deletion (204) answers any Accept: no 406 there.
+    for path, operations in CONTRACT["paths"].items():
+        for method, operation in operations.items():
+            responses = operation["responses"]
+            bodies = any(r.get("content") for s, r in responses.items() if s.startswith("2"))
+            assert ("406" in responses) == bodies, f"{method.upper()} {path}"
+
+
+@pytest.mark.settings(max_body_bytes=100_000, import_max_bytes=20_000)
+def test_a_body_over_the_limit_is_a_documented_413_on_every_operation_taking_one(
+    client, region, answers
+):
+    """Any body over `UITSTROOM_MAX_BODY_BYTES` is a 413 (`app.main.BodySizeLimit`); the
+    contract declared it only for the batch and the imports, so a case file with a long
+    enough note met a status its operation did not document."""
+    big = {"padding": "x" * 100_001}
+    provider = region.care_provider.headers
+    for response in (
+        client.post("/v1/cases", json=big, headers=provider),
+        client.patch(f"/v1/cases/{uuid.uuid4()}", json=big, headers=provider),
+        client.put("/v1/limits/2040", json=big, headers=OPERATOR),
+        client.post("/v1/webhooks", json=big, headers=provider),
+    ):
+        assert response.status_code == 413, response.request.url
+    answers.assert_all_documented()
+    for path, operations in CONTRACT["paths"].items():
+        for method, operation in operations.items():
+            if "requestBody" in operation:
+                assert "413" in operation["responses"], f"{method.upper()} {path}"

@@ -88,3 +88,39 @@ def test_a_list_that_refuses_a_value_given_twice_says_so():
             field = SCHEMAS[model]["properties"][name]
             [array] = [b for b in [field, *field.get("anyOf", [])] if b.get("type") == "array"]
             assert array.get("uniqueItems") is True, (model, name)
+
+
+WEBHOOK_URLS = {
+    "https://receiver.example.org/hook": True,
+    "http://receiver.example.org:8080/hook?x=1": True,
+    "HTTPS://receiver.example.org/hook": True,
+    "ftp://receiver.example.org/hook": False,
+    "file:///etc/passwd": False,
+    "javascript:alert(1)": False,
+    "mailto:ops@example.org": False,
+    "receiver.example.org/hook": False,
+    "//receiver.example.org/hook": False,
+    "https:receiver.example.org/hook": False,
+    "https://": False,
+    " https://receiver.example.org/hook": False,
+}
+
+
+def test_a_webhook_url_the_contract_allows_is_an_http_address_as_the_server_takes():
+    # The service refuses any scheme but http(s) (400 naming `url`); the contract's pattern
+    # took `ftp://...` and `javascript:...`, so a client checking its request learnt it only
+    # from the 400.
+    from app.webhooks.models import WebhookEndpointCreate, WebhookEndpointUpdate
+
+    for model in (WebhookEndpointCreate, WebhookEndpointUpdate):
+        field = SCHEMAS[model.__name__]["properties"]["url"]
+        [schema] = [b for b in [field, *field.get("anyOf", [])] if b.get("type") == "string"]
+        assert "http" in schema["description"], model.__name__
+        for url, taken in WEBHOOK_URLS.items():
+            try:
+                model.model_validate({"url": url, "events": ["agenda.published"]})
+                accepted = True
+            except ValidationError:
+                accepted = False
+            assert accepted == taken, (model.__name__, url)
+            assert bool(re.search(schema["pattern"], url)) == taken, (model.__name__, url)

@@ -13,7 +13,7 @@ from sqlmodel import SQLModel
 
 from app.ids import uuid7
 from app.null_fields import RefusesNull
-from app.schemas import ApiModel, JsonBool, JsonInt, Page, Text
+from app.schemas import NOT_IN_LINE, ApiModel, JsonBool, JsonInt, Page, StringPattern, Text
 from app.sqltypes import UTCDateTime, utcnow
 from app.versioning import Versioned, updated_at_field
 
@@ -122,12 +122,24 @@ def _http_url(value: str) -> str:
     return value
 
 
+WEBHOOK_URL_PATTERN = rf"^[Hh][Tt][Tt][Pp][Ss]?://[^{NOT_IN_LINE} ]+$"
+"""The contract's pattern for a webhook URL: `http://` or `https://` (the scheme in either case,
+as `_http_url` reads it) and no space or control character. The service refused any other
+scheme (400), while the contract allowed `ftp://...` and `javascript:...`. What a pattern cannot
+say (credentials, a fragment, no host) the description does."""
+
 WebhookUrl = Annotated[
     str,
     Text(MAX_URL_LENGTH),
     AfterValidator(_http_url),
+    StringPattern(WEBHOOK_URL_PATTERN),
     Field(
-        description="http(s) URL the events are POSTed to", examples=["https://example.org/hook"]
+        description="The absolute `http` or `https` URL the events are POSTed to (at most 2000 "
+        "characters, no spaces), with a host, without credentials (`user:password@`) or a "
+        "fragment (`#...`). A loopback or private address is refused (400 "
+        "`target_not_allowed`) unless the service allows private targets; a link-local or "
+        "cloud metadata address always is.",
+        examples=["https://example.org/hook"],
     ),
 ]
 EventTypes = Annotated[
@@ -159,7 +171,9 @@ class WebhookEndpointUpdate(ApiModel, RefusesNull):
     NULLABLE: ClassVar[frozenset[str]] = frozenset({"description"})
 
     url: WebhookUrl | None = Field(
-        default=None, description="New http(s) address to deliver to; leave out to keep it."
+        default=None,
+        description="New http(s) address to deliver to, as a registration's `url`; leave out "
+        "to keep it.",
     )
     events: EventTypes | None = Field(
         default=None, description="New list of event types; leave out to keep it."

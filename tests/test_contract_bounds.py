@@ -124,3 +124,32 @@ def test_a_webhook_url_the_contract_allows_is_an_http_address_as_the_server_take
                 accepted = False
             assert accepted == taken, (model.__name__, url)
             assert bool(re.search(schema["pattern"], url)) == taken, (model.__name__, url)
+
+
+def test_a_legal_limit_the_service_refuses_at_zero_is_above_zero_in_the_contract(client):
+    # `PUT /v1/limits/{year}` refuses a cap or income limit of 0 (400 `limit_not_positive`:
+    # no legal limit is 0) where the contract said `minimum: 0`; the service takes 0 exactly
+    # where the contract does (`service_costs_max` may be 0).
+    import jsonschema_rs
+
+    from tests.conftest import OPERATOR, writable_limits
+
+    latest = max(
+        item["year"] for item in client.get("/v1/limits", headers=OPERATOR).json()["items"]
+    )
+    body = writable_limits(client.get(f"/v1/limits/{latest}", headers=OPERATOR).json())
+    properties = SCHEMAS["YearLimitsFields"]["properties"]
+    money = [name for name, p in properties.items() if "pattern" in str(p.get("anyOf", ""))]
+    assert {"low_cap", "daeb_rent_limit", "service_costs_max"} <= set(money)
+    for name in money:
+        for zero in (0, "0", "0.00"):
+            answer = client.put(
+                f"/v1/limits/{latest + 5}", json={**body, name: zero}, headers=OPERATOR
+            )
+            assert answer.status_code in (200, 201, 400), answer.text
+            taken = answer.status_code != 400
+            if not taken:
+                assert answer.json()["invalidParams"][0]["name"] in (name, "daeb_rent_limit")
+            allowed = jsonschema_rs.Draft202012Validator(properties[name]).is_valid(zero)
+            assert allowed == taken, (name, zero)
+        assert jsonschema_rs.Draft202012Validator(properties[name]).is_valid("0.01"), name

@@ -11,21 +11,48 @@ the middle segment instead, so the old name misled. v1 still reads and writes th
 (deprecated).
 """
 
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import BaseModel
+from pydantic import BaseModel, GetJsonSchemaHandler
 from pydantic import Field as PField
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema
 from sqlmodel import Field, SQLModel
 
 from app.schemas import ApiModel, JsonBool, JsonInt, Money, Text
 from app.sqltypes import Cents
 from app.versioning import Versioned, updated_at_field
 
+
+@dataclass(frozen=True, slots=True)
+class AboveZero:
+    """In the contract, a legal limit is above 0, as `app.limits.data.check_consistent` has it
+    (400 `limit_not_positive`): the number `exclusiveMinimum: 0`, the string holding a digit
+    other than 0. The contract said `minimum: 0`, so a client checking its request against it
+    learnt of the rule from the 400 only."""
+
+    def __get_pydantic_json_schema__(
+        self, core_schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        schema = handler(core_schema)
+        for branch in schema.get("anyOf", [schema]):
+            if branch.get("type") == "number":
+                branch.pop("minimum", None)
+                branch["exclusiveMinimum"] = 0
+            elif branch.get("type") == "string":
+                branch["allOf"] = [{"pattern": "[1-9]"}]
+        return schema
+
+
 Rent = Annotated[Decimal, Money(100_000)]
-Income = Annotated[Decimal, Money(10_000_000)]
+RentLimit = Annotated[Decimal, Money(100_000), AboveZero()]
+"""A cap or rent limit: no legal one is 0 (`app.limits.data.check_consistent`)."""
+Income = Annotated[Decimal, Money(10_000_000), AboveZero()]
+"""An income limit: above 0, as a rent limit."""
 Source = Annotated[str, Text(2000)]
 
 DAEB_RENT_LIMIT = (
@@ -51,8 +78,8 @@ class LimitsOrigin(StrEnum):
 
 
 class _Figures(ApiModel):
-    low_cap: Rent = PField(description="Lage aftoppingsgrens (households of 1-2), EUR/month.")
-    high_cap: Rent = PField(description="Hoge aftoppingsgrens (households of 3+), EUR/month.")
+    low_cap: RentLimit = PField(description="Lage aftoppingsgrens (households of 1-2), EUR/month.")
+    high_cap: RentLimit = PField(description="Hoge aftoppingsgrens (households of 3+), EUR/month.")
     income_limit_single: Income = PField(
         description="Passend-toewijzen income limit, one person below the AOW age, EUR/year."
     )
@@ -78,10 +105,10 @@ class YearLimitsFields(_Figures):
     they are equal.
     """
 
-    daeb_rent_limit: Rent | None = PField(
+    daeb_rent_limit: RentLimit | None = PField(
         None, description=DAEB_RENT_LIMIT + " Required (or its deprecated alias)."
     )
-    liberalisation_limit: Rent | None = PField(
+    liberalisation_limit: RentLimit | None = PField(
         None, deprecated=True, description=LIBERALISATION_ALIAS
     )
     pension_age: JsonInt | None = PField(
@@ -110,8 +137,8 @@ class AowAgeOut(BaseModel):
 
 class YearLimitsPublic(_Figures):
     year: int
-    daeb_rent_limit: Rent = PField(description=DAEB_RENT_LIMIT)
-    liberalisation_limit: Rent = PField(deprecated=True, description=LIBERALISATION_ALIAS)
+    daeb_rent_limit: RentLimit = PField(description=DAEB_RENT_LIMIT)
+    liberalisation_limit: RentLimit = PField(deprecated=True, description=LIBERALISATION_ALIAS)
     aow_age: AowAgeOut | None = PField(
         description="The AOW age of those who reach it in this year (from the AOW table shipped "
         "with the service); null when it is not yet set. Who is at pension age on a date is "

@@ -139,10 +139,10 @@ def _combined(scope: Scope) -> Scope:
     return {**scope, "headers": others + joined}
 
 
-def routed_methods(routes: Iterable[BaseRoute], scope: Scope) -> set[str] | None:
-    """The methods some route answers on `scope`'s path (HEAD with GET), asked route by route,
-    as routing does (included routers keep their routes to themselves); None when no route has
-    the path. Where routes with more fixed text match, only they count."""
+def matching_routes(routes: Iterable[BaseRoute], scope: Scope) -> list[tuple[BaseRoute, str]]:
+    """The routes that answer `scope`'s path, each with a method it answers there, asked route
+    by route, as routing does (included routers keep their routes to themselves). Where routes
+    with more fixed text match, only they count."""
     matching = [
         (leaf, method)
         for route in routes
@@ -150,10 +150,22 @@ def routed_methods(routes: Iterable[BaseRoute], scope: Scope) -> set[str] | None
         if route.matches({**scope, "method": method})[0] == Match.FULL
         for leaf in _matching_leaves(route, {**scope, "method": method})
     ]
-    if not matching:
+    most = max((_literal_length(route) for route, _ in matching), default=0)
+    return [(route, method) for route, method in matching if _literal_length(route) == most]
+
+
+def _misspelling(routes: Iterable[BaseRoute], scope: Scope) -> str | None:
+    """Why the path is no address of ours, from the first of its routes that says so."""
+    routed = (getattr(route, "misspelling", None) for route, _ in matching_routes(routes, scope))
+    return next((found for judge in routed if judge and (found := judge(scope))), None)
+
+
+def routed_methods(routes: Iterable[BaseRoute], scope: Scope) -> set[str] | None:
+    """The methods some route answers on `scope`'s path (HEAD with GET, `matching_routes`);
+    None when no route has the path."""
+    methods = {method for _, method in matching_routes(routes, scope)}
+    if not methods:
         return None
-    most = max(_literal_length(route) for route, _ in matching)
-    methods = {method for route, method in matching if _literal_length(route) == most}
     if "GET" in methods:
         methods.add("HEAD")  # answered as a GET without its body (`HeadAsGet`)
     return methods
@@ -189,7 +201,10 @@ class AllowedMethods:
     POST` and a GET there is a 405 naming them, not a 400 about a malformed case id.
 
     `also` names paths outside /v1 answered the same way (the health probes: an orchestrator
-    that asks OPTIONS got a 405 whose `Allow: GET` left out the HEAD it answers)."""
+    that asks OPTIONS got a 405 whose `Allow: GET` left out the HEAD it answers).
+
+    A path writing an id otherwise than the API does (a route's `misspelling`, `app.path_ids`)
+    is a 404 here too, as for the methods its routes answer (it got a 204 or 405)."""
 
     CACHED_PATHS = 4096
     """Paths whose answer is remembered: matching every route for every method cost about a
@@ -228,6 +243,12 @@ class AllowedMethods:
             await self.app(scope, receive, send)
             return
         allowed = self.allowed(scope)
+        answered_here = allowed is not None and (
+            scope["method"] == "OPTIONS" or scope["method"] not in allowed.split(", ")
+        )
+        if answered_here and (detail := _misspelling(self.routes, scope)):
+            await _problem(scope, send, 404, "not_found", detail, [])
+            return
         if scope["method"] == "OPTIONS" and allowed is not None:
             await send(
                 {
@@ -240,7 +261,9 @@ class AllowedMethods:
             return
 
         if allowed is not None and scope["method"] not in allowed.split(", "):
-            await _method_not_allowed(scope, send, allowed)
+            detail = f"{scope['method']} is not allowed here; use one of: {allowed}."
+            allow = [(b"allow", allowed.encode())]
+            await _problem(scope, send, 405, "method_not_allowed", detail, allow)
             return
 
         async def send_allow(message: Message) -> None:
@@ -351,25 +374,27 @@ def declare_not_modified(operation: dict[str, Any]) -> None:
     }
 
 
-async def _method_not_allowed(scope: Scope, send: Send, allowed: str) -> None:
-    """405 problem+json (the body the app's own 405 has) naming the allowed methods."""
+async def _problem(
+    scope: Scope, send: Send, status: int, code: str, detail: str, extra: list[tuple[bytes, bytes]]
+) -> None:
+    """Problem+json, with the body the app's own problems have (its 405 and 404 too)."""
     from app.problems import PROBLEM_MEDIA_TYPE, PROBLEM_TYPE_BASE
 
     body = json.dumps(
         {
-            "type": PROBLEM_TYPE_BASE + "method_not_allowed",
-            "title": "Method not allowed",
-            "status": 405,
-            "detail": f"{scope['method']} is not allowed here; use one of: {allowed}.",
+            "type": PROBLEM_TYPE_BASE + code,
+            "title": code.replace("_", " ").capitalize(),  # "Not found", "Method not allowed"
+            "status": status,
+            "detail": detail,
             "instance": as_written(scope, scope["path"]),
-            "code": "method_not_allowed",
+            "code": code,
         },
         separators=(",", ":"),  # as every other problem body
     ).encode()
     headers = [
-        (b"allow", allowed.encode()),
+        *extra,
         (b"content-type", PROBLEM_MEDIA_TYPE.encode()),
         (b"content-length", str(len(body)).encode()),
     ]
-    await send({"type": "http.response.start", "status": 405, "headers": headers})
+    await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})

@@ -28,9 +28,10 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
+from starlette.types import Scope
 
 from app.acceptable import refuse_unacceptable
-from app.path_ids import refuse_another_spelling, uuid_path_parameters
+from app.path_ids import another_spelling, refuse_another_spelling, uuid_path_parameters
 from app.query_keys import refuse_unknown_query_keys
 
 
@@ -284,6 +285,13 @@ class JsonBodyRoute(APIRoute):
         self.reads_a_form = self.body_field is not None and isinstance(
             self.body_field.field_info, params.Form
         )
+
+    def misspelling(self, scope: Scope) -> str | None:
+        """`app.path_ids.another_spelling` for a request on this route's path that no route
+        handles (OPTIONS, a method the path lacks: `app.api_headers.AllowedMethods`)."""
+        _, child = self.matches(scope)  # PARTIAL for a method it lacks, with the parameters
+        raw_path, params = scope.get("raw_path") or b"", child.get("path_params", {})
+        return another_spelling(raw_path, scope["path"], params, self.uuid_path_parameters)
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()

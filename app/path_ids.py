@@ -13,6 +13,7 @@ the right URI. A malformed id (`not-a-uuid`) stays the 400 naming the parameter.
 """
 
 import uuid
+from typing import Any
 
 from fastapi import params
 from fastapi.dependencies.utils import get_flat_params
@@ -45,23 +46,33 @@ def _canonical(value: str) -> str | None:
         return None
 
 
+def another_spelling(
+    raw_path: bytes, path: str, path_params: dict[str, Any], ids: frozenset[str]
+) -> str | None:
+    """The 404's detail when a request's path (`raw_path` as sent, `path` decoded) escapes a
+    slash or writes an id of `ids` (its route's UUID path parameters, `path_params` their
+    values) otherwise than the API does; None when it is written as the API writes it."""
+    if b"%2f" in raw_path.lower():  # the ASGI raw_path holds no query string
+        shown = raw_path.decode("latin-1")
+        return f"There is no path {shown}: %2F is no path separator; write / between segments."
+    canonical_path = path
+    for name in ids:
+        value = path_params.get(name)
+        if isinstance(value, str) and (canonical := _canonical(value)) not in (None, value.lower()):
+            canonical_path = canonical_path.replace(value, str(canonical))
+    if canonical_path == path:
+        return None
+    return (
+        f"There is no path {path}; ids are written as the API writes them "
+        f"(8-4-4-4-12): {canonical_path}."
+    )
+
+
 def refuse_another_spelling(request: Request, ids: frozenset[str]) -> None:
     """Raises a 404 when the request's path escapes a slash or writes an id of `ids` (its
     route's UUID path parameters) otherwise than the API does."""
-    raw_path = request.scope.get("raw_path") or b""
-    if b"%2f" in raw_path.lower():  # the ASGI raw_path holds no query string
-        shown = raw_path.decode("latin-1")
-        raise HTTPException(
-            404, f"There is no path {shown}: %2F is no path separator; write / between segments."
-        )
-    path = request.url.path
-    for name in ids:
-        value = request.path_params.get(name)
-        if isinstance(value, str) and (canonical := _canonical(value)) not in (None, value.lower()):
-            path = path.replace(value, str(canonical))
-    if path != request.url.path:
-        raise HTTPException(
-            404,
-            f"There is no path {request.url.path}; ids are written as the API writes them "
-            f"(8-4-4-4-12): {path}.",
-        )
+    detail = another_spelling(
+        request.scope.get("raw_path") or b"", request.url.path, request.path_params, ids
+    )
+    if detail is not None:
+        raise HTTPException(404, detail)

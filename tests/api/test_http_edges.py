@@ -306,3 +306,25 @@ def test_a_page_path_no_route_has_is_still_the_dutch_page(client, path):
     response = client.get("http://testserver" + path)
     assert response.status_code == 404
     assert response.headers["content-type"].startswith("text/html")
+
+
+@pytest.mark.parametrize("spelling", SPELLINGS)
+@pytest.mark.parametrize("method", ["OPTIONS", "DELETE"])
+def test_an_id_written_another_way_is_no_path_for_options_or_a_method_it_lacks(
+    client, small_region, spelling, method
+):
+    """OPTIONS answered 204 with `Allow`, and a method the path lacks 405, at an address the
+    other methods answer 404 (`app.path_ids`): the client was told the path exists, and which
+    methods it takes, where there is none. `not-a-uuid` is no spelling of an id: the path
+    exists and its methods are named."""
+    case = create_case(client, small_region.care_provider, small_region.table_id)
+    headers = small_region.care_provider.headers
+    for url in (f"/v1/cases/{_spellings(case['id'])[spelling]}", f"/v1/cases%2F{case['id']}"):
+        problem = assert_problem(client.request(method, url, headers=headers), 404, "not_found")
+        assert f"/v1/cases/{case['id']}" in problem["detail"] or "%2F" in problem["detail"]
+        assert "allow" not in client.request(method, url).headers
+    canonical = f"/v1/cases/{case['id']}"
+    assert client.options(canonical).status_code == 204
+    assert client.options(canonical.upper().replace("/V1/CASES/", "/v1/cases/")).status_code == 204
+    assert client.delete(canonical, headers=headers).status_code == 405
+    assert client.options("/v1/cases/not-a-uuid").status_code == 204

@@ -31,6 +31,7 @@ from starlette.exceptions import HTTPException
 from starlette.types import Scope
 
 from app.acceptable import refuse_unacceptable
+from app.api_headers import is_api_path
 from app.path_ids import another_spelling, refuse_another_spelling, uuid_path_parameters
 from app.query_keys import refuse_unknown_query_keys
 
@@ -147,7 +148,7 @@ class JsonBodyRequest(Request):
 
     refusal: Exception | None = None
     form_read_first = False
-    _form_refusal: HTTPException | None = None
+    _form_refusal: Exception | None = None
 
     async def _get_form(self, **limits: Any) -> FormData:
         if self._form_refusal is not None:
@@ -157,6 +158,9 @@ class JsonBodyRequest(Request):
         # consumed": every spreadsheet import through the API answered 500; FastAPI reads a
         # File parameter's form before any dependency).
         await self.body()
+        if self.refusal is not None:  # a body over the limit (413), read as none
+            self._form_refusal = self.refusal if self.form_read_first else None
+            return FormData()
         try:
             return await super()._get_form(**limits)
         except HTTPException as error:
@@ -169,7 +173,11 @@ class JsonBodyRequest(Request):
         try:
             return await super().body()
         except HTTPException as error:
-            if error.status_code != 415:  # JSON in another charset (`app.main.Utf8Json`)
+            # JSON in another charset (`app.main.Utf8Json`); on the API a body over the limit
+            # (`app.body_limit`), read no further, so a caller without a key gets 401.
+            if error.status_code != 415 and not (
+                error.status_code == 413 and is_api_path(self.url.path)
+            ):
                 raise
             self.refusal, self._body = error, b""
             return self._body

@@ -30,6 +30,7 @@ from app.aftercare.routes import router as aftercare_router
 from app.agenda.routes import router as agenda_router
 from app.agenda.stall_sweep import StallSweep
 from app.areas.routes import router as areas_router
+from app.body_limit import BodySizeLimit
 from app.cases.retention import RetentionJob
 from app.cases.routes import router as cases_router
 from app.compression import NegotiatedGZip
@@ -67,55 +68,6 @@ away. PATCHes and PUTs accept `If-Match`.
 """
 
 log = logging.getLogger(__name__)
-
-
-class BodySizeLimit:
-    """Refuse request bodies over the limit with 413 before they are parsed."""
-
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
-        self.app = app
-        self.max_bytes = max_bytes
-        # One detail whether the body was refused for its Content-Length or, sent chunked
-        # without one, while it was read.
-        self._limit_detail = f"Request bodies are limited to {max_bytes} bytes."
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        declared = dict(scope["headers"]).get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
-            await self._too_large(scope, send)
-            return
-        received = 0
-
-        async def limited_receive() -> Message:
-            nonlocal received
-            message = await receive()
-            if message["type"] == "http.request":
-                received += len(message.get("body", b""))
-                if received > self.max_bytes:
-                    raise StarletteHTTPException(413, self._limit_detail)
-            return message
-
-        await self.app(scope, limited_receive, send)
-
-    async def _too_large(self, scope: Scope, send: Send) -> None:
-        from starlette.requests import Request
-
-        # A page (a spreadsheet too big for `/inlezen`) gets a Dutch page, not problem+json.
-        page = web.page_failure(Request(scope), 413, 0)
-        if page is not None:
-            await page(scope, _drain, send)
-            return
-        response = problem_handlers.problem_response(
-            Request(scope),
-            413,
-            "Payload too large",
-            "payload_too_large",
-            self._limit_detail,
-        )
-        await response(scope, _drain, send)
 
 
 class Utf8Json:
@@ -168,10 +120,6 @@ def _charset(parameters: str) -> str | None:
         if name.strip().lower() == "charset":
             return value.strip().strip('"').lower()
     return None
-
-
-async def _drain() -> Message:
-    return {"type": "http.disconnect"}
 
 
 class ApiVersionHeader:

@@ -313,7 +313,7 @@ def _responses(operation: dict[str, Any], versioned: set[str], tagged: bool = Fa
             "content": copy.deepcopy(problem),
         }
     if operation.get("requestBody"):
-        # `app.main.BodySizeLimit`, decided after the key; an operation may add its own 413
+        # `app.body_limit`, decided after the key; an operation may add its own 413
         # (a batch's items, an import's file), which says more.
         responses.setdefault(
             "413",

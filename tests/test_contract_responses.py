@@ -792,14 +792,15 @@ def test_the_contract_declares_406_exactly_where_an_answer_has_a_body():
 def test_a_body_over_the_limit_is_a_documented_413_on_every_operation_taking_one(
     client, region, answers
 ):
-    """Any body over `UITSTROOM_MAX_BODY_BYTES` is a 413 (`app.main.BodySizeLimit`); the
+    """Any body over `UITSTROOM_MAX_BODY_BYTES` is a 413 (`app.body_limit`); the
     contract declared it only for the batch and the imports, so a case file with a long
     enough note met a status its operation did not document."""
     big = {"padding": "x" * 100_001}
     provider = region.care_provider.headers
+    case = client.post("/v1/cases", json=case_body(region.table_id), headers=provider).json()
     for response in (
         client.post("/v1/cases", json=big, headers=provider),
-        client.patch(f"/v1/cases/{uuid.uuid4()}", json=big, headers=provider),
+        client.patch(f"/v1/cases/{case['id']}", json=big, headers=provider),
         client.put("/v1/limits/2040", json=big, headers=OPERATOR),
         client.post("/v1/webhooks", json=big, headers=provider),
     ):

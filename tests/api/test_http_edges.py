@@ -328,3 +328,60 @@ def test_an_id_written_another_way_is_no_path_for_options_or_a_method_it_lacks(
     assert client.options(canonical.upper().replace("/V1/CASES/", "/v1/cases/")).status_code == 204
     assert client.delete(canonical, headers=headers).status_code == 405
     assert client.options("/v1/cases/not-a-uuid").status_code == 204
+
+
+async def _sent(app, headers: dict[str, str], chunks: int, size: int) -> tuple[int, int]:  # type: ignore[no-untyped-def]
+    """POST /v1/cases with `chunks` body messages of `size` bytes, straight to the app: its
+    status and how many body bytes it read."""
+    read, status = 0, 0
+
+    async def receive() -> dict[str, Any]:
+        nonlocal read
+        if read >= chunks * size:
+            return {"type": "http.disconnect"}
+        read += size
+        return {"type": "http.request", "body": b"x" * size, "more_body": read < chunks * size}
+
+    async def send(message: dict[str, Any]) -> None:
+        nonlocal status
+        if message["type"] == "http.response.start":
+            status = message["status"]
+
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": "/v1/cases",
+        "raw_path": b"/v1/cases",
+        "root_path": "",
+        "query_string": b"",
+        "headers": [(k.lower().encode(), v.encode()) for k, v in headers.items()],
+        "client": ("127.0.0.1", 1),
+        "server": ("testserver", 80),
+    }
+    await app(scope, receive, send)
+    return status, read
+
+
+@pytest.mark.settings(max_body_bytes=100_000)
+def test_a_body_over_the_limit_without_a_valid_key_is_a_401_read_no_further_than_the_limit(
+    app, small_region
+):
+    """A caller without a key learnt the body limit (413) before being told it has no key,
+    where every other fault of its body waits for authentication (README: a caller without one
+    learns nothing of its body). The guard still reads no more than the limit: nothing at all
+    for a declared `Content-Length` over it, and at most one message past it when sent
+    chunked."""
+    import asyncio
+
+    json_type = {"Content-Type": "application/json"}
+    declared = {**json_type, "Content-Length": "300000"}
+    for key, expected in (({}, 401), ({"Authorization": "Bearer ust_nothing"}, 401)):
+        assert asyncio.run(_sent(app, {**declared, **key}, 30, 10_000)) == (expected, 0)
+        status, read = asyncio.run(_sent(app, {**json_type, **key}, 30, 10_000))
+        assert (status, read) == (expected, 110_000)
+    provider = small_region.care_provider.headers
+    assert asyncio.run(_sent(app, {**declared, **provider}, 30, 10_000)) == (413, 0)
+    assert asyncio.run(_sent(app, {**json_type, **provider}, 30, 10_000)) == (413, 110_000)

@@ -8,10 +8,15 @@ processes within one millisecond are unordered among themselves, as their commit
 """
 
 import os
+import re
 import threading
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any
+
+from pydantic import BeforeValidator
+from pydantic_core import PydanticCustomError
 
 _RANDOM_BITS = 74  # rand_a (12) and rand_b (62) of RFC 9562's layout
 _STEP_BYTES = 4  # a random step of 1 to 2**32 keeps the next id unguessable from the last
@@ -131,3 +136,30 @@ def window_uuid7s(start: int, count: int) -> list[uuid.UUID]:
     return [
         _as_uuid(start + int.from_bytes(random[i : i + 9], "big")) for i in range(0, 9 * count, 9)
     ]
+
+
+CANONICAL = re.compile(
+    r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+)
+"""An id as the API writes it (RFC 9562's string form, 8-4-4-4-12), read in either case."""
+
+
+def _as_the_api_writes_it(value: Any) -> Any:
+    """An id given as text is written as the API writes ids (`CANONICAL`), as in a path
+    (`app.path_ids`): pydantic also read `urn:uuid:...`, `{...}` and 32 hex digits without
+    hyphens. A value that is no id at all is left to pydantic's own error."""
+    if isinstance(value, str) and not CANONICAL.fullmatch(value):
+        try:
+            uuid.UUID(value)
+        except ValueError:
+            return value
+        raise PydanticCustomError(
+            "uuid_parsing",
+            "Input should be an id as the API writes it: 8-4-4-4-12 hexadecimal digits, "
+            "without `urn:uuid:` or braces",
+        )
+    return value
+
+
+Id = Annotated[uuid.UUID, BeforeValidator(_as_the_api_writes_it)]
+"""An id a client sends in a query or a body."""

@@ -11,6 +11,7 @@ from app.access_log import service
 from app.access_log.models import AccessLogEntryPublic, AccessLogPage
 from app.auth import CurrentPrincipal
 from app.db import SessionDep, SessionEndingRoute
+from app.ids import Id
 from app.organisations.service import names_of
 from app.pagination import PageDep, PageRequest
 from app.problems import Forbidden, problem_responses
@@ -30,7 +31,7 @@ def read_access_log(
     session: SessionDep,
     page: PageDep,
     case_id: Annotated[
-        uuid.UUID | None, Query(alias="caseId", description="Only reads of this case.")
+        Id | None, Query(alias="caseId", description="Only reads of this case.")
     ] = None,
 ) -> AccessLogPage:
     """Who accessed which case file of this table, when and how (chair only), oldest first."""

@@ -9,7 +9,7 @@ from pydantic import Field as PField
 from sqlalchemy import ColumnElement, and_
 from sqlmodel import Field, SQLModel, col
 
-from app.ids import uuid7
+from app.ids import Id, uuid7
 from app.null_fields import RefusesNull
 from app.schemas import ApiModel, Date, Page
 from app.sqltypes import StatusType, UTCDateTime, one_of, utcnow
@@ -124,13 +124,13 @@ def overdue_clause(on: date) -> ColumnElement[bool]:
 
 class ActionCreate(ApiModel):
     kind: ActionKind = PField(description=ACTION_KIND_DESCRIPTION)
-    owner_organisation_id: uuid.UUID = PField(description="A member of the table.")
+    owner_organisation_id: Id = PField(description="A member of the table.")
     due_date: Date = PField(
         description="The day it is due: within a year of today either way (400 "
         "`date_too_far_ahead`, `date_too_far_back`: 2036 typed for 2026)."
     )
-    case_id: uuid.UUID | None = PField(None, description="The case it is about, if any.")
-    meeting_id: uuid.UUID | None = PField(None, description="The meeting it came from, if any.")
+    case_id: Id | None = PField(None, description="The case it is about, if any.")
+    meeting_id: Id | None = PField(None, description="The meeting it came from, if any.")
 
 
 class ActionUpdate(ApiModel, RefusesNull):

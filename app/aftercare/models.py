@@ -19,7 +19,7 @@ from sqlalchemy import JSON, CheckConstraint, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from app.cases.models import SupportIntensity
-from app.ids import uuid7
+from app.ids import Id, uuid7
 from app.null_fields import RefusesNull
 from app.schemas import ApiModel, Date, JsonBool, JsonInt, Page
 from app.sqltypes import StatusType, UTCDateTime, one_of, utcnow
@@ -198,7 +198,7 @@ class AgreementWrite(ApiModel):
     """The whole aftercare agreement (PUT replaces it)."""
 
     support_intensity: SupportIntensity = PField(description="Support intensity after the move.")
-    support_organisation_id: uuid.UUID = PField(
+    support_organisation_id: Id = PField(
         description="The care provider that gives the support (a member of the case's table)."
     )
     contact_frequency: ContactFrequency = PField(description="How often the supporter meets.")

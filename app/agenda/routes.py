@@ -24,6 +24,7 @@ from app.agenda.models import (
 from app.agenda.paging import AgendaPage
 from app.agenda.views import view_for
 from app.db import SessionDep, SessionEndingRoute, SettingsDep
+from app.ids import Id
 from app.pagination import PageDep
 from app.problems import problem_responses
 from app.rate_limits.deps import limited
@@ -100,10 +101,8 @@ def serialise(document: dict[str, Any]) -> bytes:
 )
 def get_why_not(
     table: TableDep,
-    case_id: Annotated[uuid.UUID, Query(alias="caseId", description="The case asked about.")],
-    vacancy_id: Annotated[
-        uuid.UUID, Query(alias="vacancyId", description="The dwelling asked about.")
-    ],
+    case_id: Annotated[Id, Query(alias="caseId", description="The case asked about.")],
+    vacancy_id: Annotated[Id, Query(alias="vacancyId", description="The dwelling asked about.")],
     context: AccessContextDep,
     session: SessionDep,
     settings: SettingsDep,

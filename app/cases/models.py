@@ -18,7 +18,7 @@ from pydantic import Field as PField
 from sqlalchemy import JSON, CheckConstraint, Index, text
 from sqlmodel import Field, SQLModel
 
-from app.ids import uuid7
+from app.ids import Id, uuid7
 from app.schemas import (
     ApiModel,
     AreaCode,
@@ -218,7 +218,7 @@ class Debts(ApiModel):
         default=DebtAssistance.none,
         description="Debt assistance (schuldhulpverlening): `none`, `applied` or `active`.",
     )
-    rent_arrears_corporation_ids: Annotated[list[uuid.UUID], PField(max_length=50)] = PField(
+    rent_arrears_corporation_ids: Annotated[list[Id], PField(max_length=50)] = PField(
         default_factory=list,
         description=(
             "Housing corporations at the case's table the client owes rent to without a payment"
@@ -294,7 +294,7 @@ class Areas(ApiModel):
 class CaseFields(ApiModel):
     """Everything in a case file except its identity."""
 
-    table_id: uuid.UUID = PField(description="The outflow table (region) the case is brought to.")
+    table_id: Id = PField(description="The outflow table (region) the case is brought to.")
     facility: Facility = PField(
         description=(
             "Where the client lives now: `beschermd_wonen` (sheltered housing, BW) "
@@ -401,7 +401,7 @@ class CaseInput(CaseFields):
 
 class CaseCreate(CaseInput):
     external_ref: ExternalRef
-    previous_case_id: uuid.UUID | None = PField(
+    previous_case_id: Id | None = PField(
         None,
         description="A client who returns: the closed case (`housed` or `withdrawn`) of your "
         "organisation, at any of its tables and with the same `external_ref`, that this case "

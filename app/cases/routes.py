@@ -29,6 +29,7 @@ from app.cases.models import (
 from app.cases.service import CaseFilters, CaseSort
 from app.db import SessionDep, SessionEndingRoute, SettingsDep
 from app.idempotency import REPLAY_RESPONSE, IdempotencyDep
+from app.ids import Id
 from app.if_match import IfMatch, IfNoneMatch
 from app.pagination import PageDep
 from app.problems import Forbidden, problem_responses
@@ -107,7 +108,7 @@ def list_cases(
     settings: SettingsDep,
     page: PageDep,
     table_id: Annotated[
-        uuid.UUID | None, Query(alias="tableId", description="Only cases at this table.")
+        Id | None, Query(alias="tableId", description="Only cases at this table.")
     ] = None,
     status: CaseStatus | None = None,
     external_ref: Annotated[
@@ -121,7 +122,7 @@ def list_cases(
         ),
     ] = None,
     organisation_id: Annotated[
-        uuid.UUID | None,
+        Id | None,
         Query(alias="organisationId", description="Only this care provider's cases."),
     ] = None,
     facility: Facility | None = None,

@@ -13,6 +13,7 @@ from app.access_log.service import AccessContext
 from app.auth import CurrentPrincipal
 from app.db import SessionDep, SessionEndingRoute, SettingsDep
 from app.idempotency import Idempotency, IdempotencyDep
+from app.ids import Id
 from app.imports import service
 from app.imports.blanks import XLSX_MEDIA_TYPE, template_file
 from app.imports.columns import CASES, DWELLINGS, Layout
@@ -142,7 +143,7 @@ def import_cases(
     idempotency: IdempotencyDep,
     dry_run: DryRun = True,
     table_id: Annotated[
-        uuid.UUID | None,
+        Id | None,
         Query(
             alias="tableId",
             description="The table to import into; may be left out at a single table.",

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query, Response
 from app.access_log.deps import AccessContextDep
 from app.db import SessionDep, SessionEndingRoute
 from app.idempotency import IdempotencyDep
+from app.ids import Id
 from app.if_match import IfMatch
 from app.pagination import PageDep
 from app.problems import problem_responses
@@ -37,7 +38,7 @@ def list_proposals(
     session: SessionDep,
     page: PageDep,
     meeting_id: Annotated[
-        uuid.UUID | None, Query(alias="meetingId", description="Only this meeting's proposals.")
+        Id | None, Query(alias="meetingId", description="Only this meeting's proposals.")
     ] = None,
     status: ProposalStatus | None = None,
 ) -> ProposalPage:

@@ -9,7 +9,7 @@ from pydantic import Field as PField
 from sqlalchemy import JSON
 from sqlmodel import Field, SQLModel
 
-from app.ids import uuid7
+from app.ids import Id, uuid7
 from app.null_fields import RefusesNull
 from app.organisations.models import OrganisationKind
 from app.schemas import ApiModel, MunicipalityCode, Name, Page
@@ -51,9 +51,7 @@ MunicipalityCodes = Annotated[
     list[MunicipalityCode],
     PField(min_length=1, max_length=500, json_schema_extra={"uniqueItems": True}),
 ]
-MemberIds = Annotated[
-    list[uuid.UUID], PField(max_length=500, json_schema_extra={"uniqueItems": True})
-]
+MemberIds = Annotated[list[Id], PField(max_length=500, json_schema_extra={"uniqueItems": True})]
 
 
 def _unique(values: list[Any] | None) -> list[Any] | None:
@@ -73,7 +71,7 @@ class TableCreate(ApiModel):
             " it sees."
         )
     )
-    chair_organisation_id: uuid.UUID
+    chair_organisation_id: Id
     member_organisation_ids: MemberIds = PField(
         default_factory=list, description="Members; the chair is always a member too."
     )
@@ -93,7 +91,7 @@ class TableUpdate(ApiModel, RefusesNull):
         default=None,
         description="Replaces the municipalities covered (CBS `GM` codes); leave out to keep them.",
     )
-    chair_organisation_id: uuid.UUID | None = None
+    chair_organisation_id: Id | None = None
     member_organisation_ids: MemberIds | None = PField(
         default=None,
         description=(

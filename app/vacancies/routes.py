@@ -1,6 +1,5 @@
 """HTTP routes for vacancies."""
 
-import uuid
 from collections import Counter
 from contextlib import suppress
 from typing import Annotated, Any
@@ -12,6 +11,7 @@ from app.access_log.deps import AccessContextDep
 from app.auth import CurrentPrincipal
 from app.db import SessionDep, SessionEndingRoute, SettingsDep
 from app.idempotency import IdempotencyDep
+from app.ids import Id
 from app.if_match import IfMatch, IfNoneMatch
 from app.pagination import PageDep
 from app.problems import problem_responses
@@ -136,7 +136,7 @@ def list_vacancies(
     settings: SettingsDep,
     page: PageDep,
     table_id: Annotated[
-        uuid.UUID | None,
+        Id | None,
         Query(alias="tableId", description="Only dwellings in this table's municipalities."),
     ] = None,
     status: VacancyStatus | None = None,
@@ -145,7 +145,7 @@ def list_vacancies(
         Query(alias="externalRef", description="Only the dwelling with this own reference."),
     ] = None,
     organisation_id: Annotated[
-        uuid.UUID | None,
+        Id | None,
         Query(alias="organisationId", description="Only this corporation's dwellings."),
     ] = None,
     household_size: Annotated[

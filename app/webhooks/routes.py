@@ -10,6 +10,7 @@ from sqlmodel import Session
 from app.auth import CurrentPrincipal
 from app.db import SessionDep, SessionEndingRoute, SettingsDep
 from app.idempotency import REPLAY_RESPONSE, IdempotencyDep
+from app.ids import Id
 from app.if_match import IfMatch, IfNoneMatch
 from app.pagination import PageDep
 from app.principal import Principal
@@ -94,7 +95,7 @@ def list_endpoints(
     session: SessionDep,
     page: PageDep,
     organisation_id: Annotated[
-        uuid.UUID | None,
+        Id | None,
         Query(alias="organisationId", description="Only this organisation's endpoints."),
     ] = None,
 ) -> WebhookEndpointPage:

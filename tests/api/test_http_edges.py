@@ -11,8 +11,8 @@ from fastapi.dependencies.models import Dependant
 from app.api_headers import is_api_path
 from app.json_body import refuse_unread_input
 from app.main import create_app
-from tests.api.helpers import assert_problem
-from tests.conftest import OPERATOR, create_case, generated_contract
+from tests.api.helpers import assert_problem, invalid_names
+from tests.conftest import OPERATOR, case_body, create_case, generated_contract
 from tests.test_route_commits import _api_routes
 
 SOME_ID = "0191d3a4-0000-7000-8000-000000000000"
@@ -385,3 +385,102 @@ def test_a_body_over_the_limit_without_a_valid_key_is_a_401_read_no_further_than
     provider = small_region.care_provider.headers
     assert asyncio.run(_sent(app, {**declared, **provider}, 30, 10_000)) == (413, 0)
     assert asyncio.run(_sent(app, {**json_type, **provider}, 30, 10_000)) == (413, 110_000)
+
+
+def _uuid_inputs() -> list[tuple[str, Any]]:
+    """Every id an API operation reads from its query or body (not its path): where, and the
+    field (FastAPI's parameter or pydantic's model field) that reads it."""
+    import typing
+    import uuid
+
+    from fastapi import params
+    from fastapi.dependencies.utils import get_flat_params
+    from pydantic import BaseModel
+
+    def has_uuid(annotation: Any) -> bool:
+        return annotation is uuid.UUID or any(has_uuid(a) for a in typing.get_args(annotation))
+
+    def models(annotation: Any) -> list[type[BaseModel]]:
+        found = (
+            [annotation]
+            if isinstance(annotation, type) and issubclass(annotation, BaseModel)
+            else []
+        )
+        return found + [m for a in typing.get_args(annotation) for m in models(a)]
+
+    inputs: dict[str, Any] = {}
+    seen: set[type[BaseModel]] = set()
+
+    def walk(model: type[BaseModel]) -> None:
+        if model in seen:
+            return
+        seen.add(model)
+        for name, field in model.model_fields.items():
+            if has_uuid(field.annotation):
+                inputs[f"{model.__name__}.{name}"] = field
+            for inner in models(field.annotation):
+                walk(inner)
+
+    for route in _api_routes(create_app().routes):
+        if not is_api_path(route.path):
+            continue
+        for parameter in get_flat_params(route.dependant):
+            if not isinstance(parameter.field_info, params.Path) and has_uuid(
+                parameter.field_info.annotation
+            ):
+                inputs[f"{route.path} {parameter.alias}"] = parameter.field_info
+        if route.body_field is not None:
+            for model in models(route.body_field.field_info.annotation):
+                walk(model)
+    return sorted(inputs.items())
+
+
+UUID_INPUTS = _uuid_inputs()
+
+
+def test_ids_read_from_queries_and_bodies_are_found():
+    names = {name for name, _ in UUID_INPUTS}
+    assert {
+        "/v1/cases tableId",
+        "CaseCreate.table_id",
+        "TableCreate.member_organisation_ids",
+    } <= names
+    assert len(names) >= 20
+
+
+@pytest.mark.parametrize(("where", "field"), UUID_INPUTS, ids=[name for name, _ in UUID_INPUTS])
+def test_an_id_in_a_query_or_body_is_only_read_as_the_api_writes_it(where, field):
+    """An id in a path is read only as the API writes it (8-4-4-4-12, either case); in a query
+    or a body pydantic still took `urn:uuid:`, braces and 32 hex digits: one rule for every
+    id. The contract says `format: uuid` (RFC 9562's string form) for each."""
+    from typing import Annotated
+
+    from pydantic import TypeAdapter, ValidationError
+
+    metadata = field.metadata
+    adapter = TypeAdapter(Annotated[field.annotation, *metadata] if metadata else field.annotation)
+    listed = "list[" in str(field.annotation)
+
+    def reads(value: str) -> bool:
+        try:
+            adapter.validate_python([value] if listed else value)
+            return True
+        except ValidationError:
+            return False
+
+    assert reads(SOME_ID) and reads(SOME_ID.upper()), where
+    for spelling, written in _spellings(SOME_ID).items():
+        assert not reads(written), (where, spelling)
+
+
+def test_an_id_written_another_way_in_a_body_or_query_is_a_400_naming_it(client, small_region):
+    headers = small_region.care_provider.headers
+    table = small_region.table_id
+    listed = client.get("/v1/cases", params={"tableId": table.upper()}, headers=headers)
+    assert listed.status_code == 200
+    for written in _spellings(table).values():
+        listing = client.get("/v1/cases", params={"tableId": written}, headers=headers)
+        assert invalid_names(listing) == ["tableId"]
+        created = client.post("/v1/cases", json=case_body(written), headers=headers)
+        assert invalid_names(created) == ["table_id"]
+        assert "8-4-4-4-12" in created.json()["invalidParams"][0]["reason"]

@@ -264,11 +264,29 @@ def comply(schema: dict[str, Any], contact: dict[str, str], root: str = "") -> d
             )
             if method == "get":
                 declare_not_modified(operation)
+            _query_booleans(operation)
             for media in operation.get("requestBody", {}).get("content", {}).values():
                 ref = media.get("schema", {}).get("$ref", "").rsplit("/", 1)[-1]
                 if ref in examples:
                     media["examples"] = {"example": {"$ref": f"#/components/examples/{ref}"}}
     return schema
+
+
+QUERY_BOOLEAN = (
+    " Written `true` or `false`; also read, in any case: `1`, `yes`, `on`, `t`, `y` for true "
+    "and `0`, `no`, `off`, `f`, `n` for false (as the clients' languages write a yes/no in a "
+    "URL); anything else is a 400 naming it. A yes/no in a JSON body is `true`/`false` only."
+)
+
+
+def _query_booleans(operation: dict[str, Any]) -> None:
+    """A yes/no query parameter names the spellings the service reads (pydantic's: a query is
+    text, and PHP writes `1`, .NET and Python's requests `True`), where the contract said
+    `boolean` only; taking just `true` and `false` would have broken v1 clients for nothing
+    (every spelling means the one value its writer meant)."""
+    for parameter in operation.get("parameters", []):
+        if parameter.get("in") == "query" and parameter["schema"].get("type") == "boolean":
+            parameter["description"] = parameter.get("description", "") + QUERY_BOOLEAN
 
 
 def _tagged(path: str, operations: dict[str, Any]) -> bool:

@@ -254,3 +254,41 @@ def test_an_iso_date_is_accepted_in_query_and_body(client, region):
     )
     assert vacancy.status_code == 201, vacancy.text
     assert vacancy.json()["available_from"] == iso(7)
+
+
+QUERY_BOOLEANS = {
+    "true": ["true", "TRUE", "True", "1", "yes", "on", "t", "y"],
+    "false": ["false", "FALSE", "False", "0", "no", "off", "f", "n"],
+}
+
+
+def test_a_yes_no_in_a_query_names_every_spelling_it_takes():
+    """A yes/no in a query (`dryRun`, `overdue`) takes what the clients' languages write for
+    one (PHP's http_build_query `1`/`0`, .NET's and Python's `True`/`False`, Spring's
+    `yes`/`on`), where a JSON body takes `true`/`false` only; the contract said `boolean`
+    and nothing more, so the one rule could not be told from the other."""
+    from tests.conftest import generated_contract
+
+    found = 0
+    for path, operations in generated_contract()["paths"].items():
+        for method, operation in operations.items():
+            for parameter in operation.get("parameters", []):
+                if parameter["in"] == "query" and parameter["schema"].get("type") == "boolean":
+                    found += 1
+                    for spelling in ("`true`", "`1`", "`yes`", "`on`", "`false`", "`0`", "`off`"):
+                        assert spelling in parameter["description"], (method, path, spelling)
+    assert found >= 3
+
+
+@pytest.mark.parametrize("meaning", ["true", "false"])
+def test_a_yes_no_in_a_query_takes_exactly_the_spellings_the_contract_names(
+    client, region, meaning
+):  # type: ignore[no-untyped-def]
+    url, headers = f"/v1/tables/{region.table_id}/actions", region.chair.headers
+    expected = client.get(url, params={"overdue": meaning}, headers=headers).json()
+    for spelling in QUERY_BOOLEANS[meaning]:
+        answer = client.get(url, params={"overdue": spelling}, headers=headers)
+        assert answer.status_code == 200 and answer.json() == expected, spelling
+    for wrong in ("2", "", " true", "ja", "0.0", "tru"):
+        answer = client.get(url, params={"overdue": wrong}, headers=headers)
+        assert invalid_names(answer) == ["overdue"], wrong

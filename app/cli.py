@@ -142,9 +142,11 @@ def with_public_url(settings: Settings, host: str, port: int) -> Settings:
     return settings.model_copy(update={"public_url": base_url(host, port)})
 
 
-def where(host: str, port: int) -> str:
-    """The lines `serve` prints once it listens: where the API, the docs and the pages are."""
-    base = base_url(host, port)
+def where(host: str, port: int, root_path: str = "") -> str:
+    """The lines `serve` prints once it listens: where the API, the docs and the pages are,
+    under the root path of `UITSTROOM_PUBLIC_URL` (`/tafel`), where the app's links point (it
+    answers there too, as behind a proxy that passes the path on)."""
+    base = base_url(host, port) + root_path
     return "\n".join(
         [
             f"Serving on {base} (listening on {host}:{port})",
@@ -201,7 +203,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> None:
                     load_demo_shown(session)
             # Migrated above, once: the app must not do it again when it starts.
             settings = settings.model_copy(update={"migrate_on_start": False})
-            print(where(args.host, port), flush=True)
+            print(where(args.host, port, settings.root_path), flush=True)
             if not settings.admin_key:  # a walk-through's first call would get 401, unexplained
                 print(OPERATOR_OFF, flush=True)
             proxy = proxy_options(args, settings)

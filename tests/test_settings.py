@@ -100,6 +100,32 @@ def test_the_mails_links_point_where_serve_listens_unless_a_public_url_is_set(
     assert application.state.settings.public_url == "https://tafel.example.nl"
 
 
+def test_serve_prints_the_addresses_under_the_public_urls_path(
+    tmp_path, settings, serve_in_process
+):
+    """With `UITSTROOM_PUBLIC_URL=http://127.0.0.1:8245/uitstroom` the app's links, forms,
+    contract and index all start with `/uitstroom`, but `serve` printed the host's root
+    (`http://127.0.0.1:8245/v1`, `/aanmelden`), so a user opened pages whose every link left
+    the address they typed, and the operator could not tell where the app is meant to be."""
+    url = f"sqlite:///{tmp_path / 'served.db'}"
+    rooted = settings.model_copy(
+        update={
+            "database_url": url,
+            "migrate_on_start": True,
+            "public_url": "http://127.0.0.1:8245/uitstroom",
+        }
+    )
+    application, output, _ = serve_in_process(rooted)
+    [base] = re.findall(r"Serving on (http://\S+) ", output)
+    assert re.fullmatch(r"http://127\.0\.0\.1:\d+/uitstroom", base), output
+    printed = re.findall(r"http://127\.0\.0\.1:\d+(/[^\s)]*)", output.split("Serving on", 1)[1])
+    assert len(printed) == 8, output  # the base, API, contract, docs twice, pages, probes twice
+    with TestClient(application) as client:
+        for path in printed:
+            assert path.startswith("/uitstroom"), output
+            assert client.get(path).status_code == 200, path
+
+
 def test_serve_migrates_once_on_start(tmp_path, settings, serve_in_process):
     url = f"sqlite:///{tmp_path / 'served.db'}"
     application, _, migrations = serve_in_process(

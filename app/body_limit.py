@@ -5,14 +5,18 @@ message past it when a body comes chunked.
 On the API the 413 is raised where the app reads the body and kept by `app.json_body` until
 after authentication, as every other fault of a body is: a caller without a valid key gets 401
 and learns nothing of its body, the size limit included (a declared length over the limit was
-answered 413 at once, before the key was looked at). A page gets its Dutch 413 at once.
+answered 413 at once, before the key was looked at). A page gets its Dutch 413 at once. The
+other addresses outside the pages (the docs, the contract, the probes, the stylesheet) read no
+body: they answer as they would a small one, rather than a 413 naming the limit to anyone.
 """
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app import api_headers, problem_handlers, web
+from app import web
+from app.root_path import app_path
+from app.web.core import error_page, with_security_headers
 
 
 class BodySizeLimit:
@@ -31,8 +35,8 @@ class BodySizeLimit:
             return
         declared = dict(scope["headers"]).get(b"content-length")
         too_large = declared is not None and declared.isdigit() and int(declared) > self.max_bytes
-        if too_large and not api_headers.is_api_path(scope["path"]):
-            await self._too_large(scope, send)
+        if too_large and not web.is_api_address(app_path(scope)):
+            await self._too_large(scope, send)  # a page's form, as the page says
             return
         received = 0
 
@@ -50,19 +54,9 @@ class BodySizeLimit:
         await self.app(scope, limited_receive, send)
 
     async def _too_large(self, scope: Scope, send: Send) -> None:
-        # A page (a spreadsheet too big for `/inlezen`) gets a Dutch page, not problem+json.
-        page = web.page_failure(Request(scope), 413, 0)
-        if page is not None:
-            await page(scope, _drain, send)
-            return
-        response = problem_handlers.problem_response(
-            Request(scope),
-            413,
-            "Payload too large",
-            "payload_too_large",
-            self._limit_detail,
-        )
-        await response(scope, _drain, send)
+        # Only a page's address comes here (a spreadsheet too big for `/inlezen`): a Dutch page.
+        page = with_security_headers(error_page(Request(scope), 413))
+        await page(scope, _drain, send)
 
 
 async def _drain() -> Message:

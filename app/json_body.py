@@ -34,6 +34,7 @@ from app.acceptable import refuse_unacceptable
 from app.api_headers import is_api_path
 from app.path_ids import another_spelling, refuse_another_spelling, uuid_path_parameters
 from app.query_keys import refuse_unknown_query_keys
+from app.root_path import app_path
 
 
 class UnreadableBody(ValueError):
@@ -176,7 +177,7 @@ class JsonBodyRequest(Request):
             # JSON in another charset (`app.main.Utf8Json`); on the API a body over the limit
             # (`app.body_limit`), read no further, so a caller without a key gets 401.
             if error.status_code != 415 and not (
-                error.status_code == 413 and is_api_path(self.url.path)
+                error.status_code == 413 and is_api_path(app_path(self.scope))
             ):
                 raise
             self.refusal, self._body = error, b""

@@ -6,6 +6,7 @@ grant no role above it, change no one whose role is above it, and never change t
 so no one raises their own rights."""
 
 import uuid
+from datetime import datetime
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
@@ -18,12 +19,13 @@ from app.organisations.models import Organisation
 from app.people import changes
 from app.people import service as people
 from app.people.changes import ChangedBy
-from app.people.models import Person, PersonCreate, PersonRole, PersonUpdate
+from app.people.models import Person, PersonChangeKind, PersonCreate, PersonRole, PersonUpdate
 from app.problems import Conflict, Unprocessable
 from app.rate_limits.deps import limit_person
 from app.rate_limits.service import EndpointClass
 from app.web.core import FormDep, PageForbidden, Web, WebDep, WebRoute, field, redirect, render
 from app.web.deps import PageColleagueDep, require_people_admin
+from app.web.formatting import dutch_datetime
 from app.web.forms import TEXT_RULE
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
@@ -158,9 +160,11 @@ def reset_password(
     request: Request, session: SessionDep, web: WebDep, form: FormDep, person: PageColleagueDep
 ) -> Response:
     """A new generated password for a colleague, shown once (their sessions end). Not one's
-    own: that is changed, with the current one, under 'Mijn account'. The form has no fields;
-    taking it (`FormDep`) checks its CSRF token, as for every form."""
-    del form
+    own: that is changed, with the current one, under 'Mijn account'. The form carries the
+    version of the person it was shown with and is used once: the reset moves the version on
+    (the versioned UPDATE, on the row locked and read as committed), so the same form sent
+    again (the back button, a reload, a second tab, a double click; at once on two servers)
+    makes no second password, which silently replaced the one the first sending showed."""
     limit_person(session, web.settings, web.person, EndpointClass.password)
     people.hold_sign_in_count(session, person)  # before the people's rows: see there
     _hold_rights(session, web, person)
@@ -168,6 +172,11 @@ def reset_password(
         raise PageForbidden("U beheert alleen mensen met hoogstens uw eigen rol.")
     if person.id == web.person.id:
         raise PageForbidden("Uw eigen wachtwoord wijzigt u onder 'Mijn account'.")
+    if (stale := _stale(field(form, "versie", 12), person)) is not None:
+        error, status = stale
+        if status == 412 and (made := _password_generated_last(session, person)) is not None:
+            error, status = PASSWORD_MADE.format(email=person.email, at=dutch_datetime(made)), 409
+        return _people_page(request, session, web, error=error, status=status)
     password = people.reset_password(session, person, by=ChangedBy.of(web.access()))
     return _people_page(request, session, web, created=(person.email, password), reset=True)
 
@@ -180,6 +189,24 @@ STALE = (
     "Iemand anders heeft deze persoon intussen gewijzigd; er is niets opgeslagen. Hieronder "
     "staat de stand zoals die nu is."
 )
+
+
+PASSWORD_MADE = (
+    "Voor {email} is na het tonen van dit formulier al een nieuw wachtwoord gemaakt, op {at}. "
+    "Het formulier was dus al verstuurd (met de knop Terug, opnieuw laden, een tweede klik of "
+    "in een ander tabblad) en er is geen tweede wachtwoord gemaakt: het wachtwoord dat toen "
+    "getoond werd, werkt. Is het niet meer zichtbaar? Kies hieronder opnieuw 'Nieuw "
+    "wachtwoord'; het vorige werkt dan niet meer."
+)
+
+
+def _password_generated_last(session: SessionDep, person: Person) -> datetime | None:
+    """When the person's last change was a generated password (a reset, shown once to whoever
+    made it): a reset form that carries an older version was then sent again."""
+    last = changes.list_changes(session, person, after=None, limit=1, newest_first=True)
+    if last and (last[0].change, last[0].value) == (PersonChangeKind.password, "generated"):
+        return last[0].at
+    return None
 
 
 def _stale(version: str, person: Person) -> tuple[str, int] | None:

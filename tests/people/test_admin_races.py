@@ -17,7 +17,7 @@ from tests.web import conftest as pages
 # What A does on the page to B (`{b}`), and whether it left B as B was.
 CHANGES = {
     "admin_flag": ("/mensen/{b}", {"beheerder": "nee", "versie": "1"}),
-    "new_password": ("/mensen/{b}/wachtwoord", {}),
+    "new_password": ("/mensen/{b}/wachtwoord", {"versie": "1"}),
     "new_person": ("/mensen", {"email": "c@example.nl", "naam": "C", "rol": "member"}),
 }
 

@@ -10,7 +10,13 @@ from sqlmodel import select
 from app.people.models import PersonChange
 from tests.api.helpers import assert_problem
 from tests.conftest import OPERATOR
-from tests.web.conftest import PASSWORD, change_password, make_person, post_form, signed_in
+from tests.web.conftest import (
+    PASSWORD,
+    change_password,
+    give_new_password,
+    make_person,
+    signed_in,
+)
 
 
 def changes_url(person) -> str:  # type: ignore[no-untyped-def]
@@ -73,7 +79,7 @@ def test_an_admin_who_resets_a_colleagues_password_is_named_on_the_page(app, cli
     admin = make_person(client, region.care_provider, "member", is_admin=True)
     colleague = make_person(client, region.care_provider)
     browser = signed_in(app, admin)
-    reset = post_form(browser, f"/mensen/{colleague.id}/wachtwoord", {}, "/mensen")
+    reset = give_new_password(browser, colleague.id)
     assert reset.status_code == 200, reset.text
     items = client.get(changes_url(colleague), headers=region.care_provider.headers).json()
     last = items["items"][-1]
@@ -177,7 +183,7 @@ def test_the_trail_cannot_be_rewritten(client, region, session, statement):
 def test_a_person_signed_out_by_a_new_password_reads_who_set_it(app, client, region):
     admin = make_person(client, region.care_provider, "chair", is_admin=True)
     viewer = make_person(client, region.care_provider, "viewer")
-    reset = post_form(signed_in(app, admin), f"/mensen/{viewer.id}/wachtwoord", {}, "/mensen")
+    reset = give_new_password(signed_in(app, admin), viewer.id)
     viewer.password = reset.text.split('class="password"><code>')[1].split("</code>")[0]
     browser = signed_in(app, viewer)
     assert 'href="/account/wijzigingen"' in browser.get("/account").text

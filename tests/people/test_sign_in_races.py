@@ -19,6 +19,7 @@ from tests.web.conftest import (
     PASSWORD,
     csrf_of,
     make_person,
+    new_password_form,
     page_client,
     signed_in,
     submit_sign_in,
@@ -145,8 +146,9 @@ def test_a_new_password_from_a_page_while_the_person_signs_in_does_not_deadlock(
         new = "een ander lang wachtwoord"
         if page == "reset":
             browser = signed_in(live_app, make_person(live, org, is_admin=True))
-            url, form = f"/mensen/{person.id}/wachtwoord", {}
-            token = csrf_of(browser, "/mensen")
+            url = f"/mensen/{person.id}/wachtwoord"
+            form = new_password_form(browser, person.id)
+            token = form.pop("csrf_token")
         else:
             browser = signed_in(live_app, person)
             url = "/account/wachtwoord"
@@ -206,12 +208,10 @@ def test_a_sign_in_with_the_password_a_new_one_replaced_meanwhile_keeps_no_sessi
 
         else:
             admin = signed_in(live_app, make_person(live, org, is_admin=True))
-            token = csrf_of(admin, "/mensen")
+            form = new_password_form(admin, person.id)
 
             def change() -> None:
-                answers["change"] = admin.post(
-                    f"/mensen/{person.id}/wachtwoord", data={"csrf_token": token}
-                )
+                answers["change"] = admin.post(f"/mensen/{person.id}/wachtwoord", data=form)
 
         browser = page_client(live_app)
 

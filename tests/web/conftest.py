@@ -105,6 +105,22 @@ def change_password(browser: TestClient, current: str, new: str = "een heel nieu
     )
 
 
+def new_password_form(browser: TestClient, person_id: str) -> dict[str, str]:
+    """The hidden fields of the 'Nieuw wachtwoord' form of `person_id` on /mensen as it is
+    shown now (its CSRF token and the person's version)."""
+    page = browser.get("/mensen")
+    assert page.status_code == 200, page.text
+    form = re.search(rf'action="/mensen/{person_id}/wachtwoord"[^>]*>(.*?)</form>', page.text, re.S)
+    assert form, f"no new-password form for {person_id}"
+    return dict(re.findall(r'type="hidden" name="([^"]+)" value="([^"]*)"', form.group(1)))
+
+
+def give_new_password(browser: TestClient, person_id: str):  # type: ignore[no-untyped-def]
+    """An admin's 'Nieuw wachtwoord' for a colleague, sent from /mensen as shown now."""
+    form = new_password_form(browser, person_id)
+    return browser.post(f"/mensen/{person_id}/wachtwoord", data=form)
+
+
 @dataclass
 class Published:
     meeting_id: str

@@ -15,7 +15,9 @@ from tests.web.conftest import (
     PASSWORD,
     csrf_of,
     form_token,
+    give_new_password,
     make_person,
+    new_password_form,
     page_client,
     post_form,
     signed_in,
@@ -349,7 +351,7 @@ def test_an_admin_gives_a_colleague_a_new_password_shown_once(app, client, regio
     admin = signed_in(app, make_person(client, region.care_provider, is_admin=True))
     colleague = make_person(client, region.care_provider)
     their_browser = signed_in(app, colleague)
-    response = post_form(admin, f"/mensen/{colleague.id}/wachtwoord", {}, "/mensen")
+    response = give_new_password(admin, colleague.id)
     assert response.status_code == 200
     assert "Het nieuwe wachtwoord voor" in response.text
     new = _shown_password(response.text)
@@ -357,6 +359,63 @@ def test_an_admin_gives_a_colleague_a_new_password_shown_once(app, client, regio
     assert their_browser.get("/overzicht").status_code == 303  # their sessions ended
     assert submit_sign_in(page_client(app), colleague.email, PASSWORD).status_code == 400
     assert submit_sign_in(page_client(app), colleague.email, new).status_code == 303
+
+
+def _generated_passwords(client, org, person_id: str) -> int:  # type: ignore[no-untyped-def]
+    url = f"/v1/organizations/{org.id}/people/{person_id}/changes"
+    changes = client.get(url, headers=org.headers).json()["items"]
+    return sum((c["change"], c["value"]) == ("password", "generated") for c in changes)
+
+
+def test_a_new_password_form_sent_again_makes_no_second_password_and_says_so(app, client, region):
+    """'Nieuw wachtwoord' sent again with the form as it was shown (the back button and the
+    button once more, a reload of the answer, a second tab, a double click) made a second
+    password, and the one the first sending showed, passed on to the colleague, stopped
+    working without a word. The form is used once: the second sending makes none, answers
+    409 with a Dutch page that says so, and the first password works; a page loaded afresh
+    offers the form again."""
+    admin = signed_in(app, make_person(client, region.care_provider, is_admin=True))
+    colleague = make_person(client, region.care_provider)
+    form = new_password_form(admin, colleague.id)
+    first = admin.post(f"/mensen/{colleague.id}/wachtwoord", data=form)
+    assert first.status_code == 200, first.text
+    shown = _shown_password(first.text)
+    again = admin.post(f"/mensen/{colleague.id}/wachtwoord", data=form)
+    assert again.status_code == 409, again.text
+    assert "al een nieuw wachtwoord gemaakt" in again.text
+    assert '<p class="password">' not in again.text and 'role="alert"' in again.text
+    assert _generated_passwords(client, region.care_provider, colleague.id) == 1
+    assert submit_sign_in(page_client(app), colleague.email, shown).status_code == 303
+    fresh = give_new_password(admin, colleague.id)  # from the page as it is now: a new one
+    assert fresh.status_code == 200
+    assert submit_sign_in(page_client(app), colleague.email, shown).status_code == 400
+    newer = _shown_password(fresh.text)
+    assert submit_sign_in(page_client(app), colleague.email, newer).status_code == 303
+
+
+def test_a_new_password_form_without_its_version_or_from_before_a_change_makes_none(
+    app, client, region
+):
+    """A form that names no version (400), or one shown before someone else changed the
+    person (412, here their role: the page offered a new password to the person as it showed
+    them), stores nothing; the colleague's password stays."""
+    admin_person = make_person(client, region.care_provider, is_admin=True)
+    admin = signed_in(app, admin_person)
+    colleague = make_person(client, region.care_provider)
+    form = new_password_form(admin, colleague.id)
+    url = f"/mensen/{colleague.id}/wachtwoord"
+    assert admin.post(url, data={"csrf_token": form["csrf_token"]}).status_code == 400
+    changed = client.patch(
+        f"/v1/organizations/{region.care_provider.id}/people/{colleague.id}",
+        json={"is_admin": False, "role": "viewer"},
+        headers=region.care_provider.headers,
+    )
+    assert changed.status_code == 200, changed.text
+    stale = admin.post(url, data=form)
+    assert stale.status_code == 412, stale.text
+    assert "intussen gewijzigd" in stale.text
+    assert _generated_passwords(client, region.care_provider, colleague.id) == 0
+    assert submit_sign_in(page_client(app), colleague.email, PASSWORD).status_code == 303
 
 
 def test_an_admin_gives_no_new_password_above_their_role_to_themselves_or_elsewhere(

@@ -268,6 +268,23 @@ def test_why_not_explains_the_rules_a_pair_fails_in_dutch(app, client, region, c
     assert "Niet rolstoeltoegankelijk" in page.text
 
 
+def test_a_cases_candidates_on_the_agenda_have_no_column_left_empty(
+    app, client, region, chair, published
+):
+    """Since the agenda's candidate lists carry no score components (they are fetched list by
+    list), the column 'Opbouw' of each case's candidates was empty on every row, on screen and
+    on paper; it is left out where no candidate has them (an agenda frozen before still has)."""
+    agenda = signed_in(app, chair).get(f"/vergaderingen/{published.meeting_id}").text
+    tables = re.findall(
+        r'<table class="compact[^"]*">\s*<caption id="tabel-passend-.*?</table>', agenda, re.S
+    )
+    assert tables, "no case's candidates on the agenda"
+    for table in tables:
+        headers = re.findall(r'<th scope="col"[^>]*>([^<]*)</th>', table)
+        assert headers == ["Woning", "Score"], headers
+        assert not re.search(r"<td[^>]*>\s*</td>", table), table
+
+
 def test_a_corporation_sees_its_own_dwellings_without_case_details(app, client, region, published):
     corporation = signed_in(app, make_person(client, region.corporation))
     agenda = corporation.get(f"/vergaderingen/{published.meeting_id}").text

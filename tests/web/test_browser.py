@@ -658,8 +658,9 @@ def test_five_wrong_passwords_lock_the_account(browser, server, scenario):  # ty
     assert heading(browser) == "Aanmelden"
 
 
+# What paper has no use for (.no-print: a link to a case's timeline) is left out on purpose.
 FOLDED = """
-const folded = [...document.querySelectorAll('details:not([open]) > :not(summary)')];
+const folded = [...document.querySelectorAll('details:not([open]) > :not(summary, .no-print)')];
 return [folded.length, folded.filter(e => !e.checkVisibility()).length];
 """
 
@@ -675,6 +676,40 @@ def test_printing_the_agenda_shows_what_its_folded_details_hold(browser, server,
         browser.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": ""})
     assert folded > 0  # the score breakdowns
     assert unprinted == 0, f"{unprinted} of {folded} folded parts are left off the print"
+
+
+# The height (CSS px) of each proposal's row and of each case's candidates, as printed.
+PRINTED_HEIGHTS = """
+const height = e => e.getBoundingClientRect().height;
+return [[...document.querySelectorAll('table.proposals > tbody > tr')].map(height),
+        [...document.querySelectorAll('[aria-labelledby=kandidaten] details')].map(height)];
+"""
+# A4 landscape less Chromium's default print margins (0.4 in each side), at 96 px an inch.
+A4_LANDSCAPE_PRINTED = {"width": round((11.69 - 0.8) * 96), "height": round((8.27 - 0.8) * 96)}
+
+
+def test_a_printed_agenda_holds_three_proposals_and_their_breakdowns_on_an_a4_page(  # type: ignore[no-untyped-def]
+    browser, server, scenario
+):
+    """Printed open as on screen, a proposal's score breakdown (a table of six rows with a
+    caption and headers, beside the list of its non-zero parts) made its row taller than half
+    an A4 landscape page, and rows do not break: one proposal a page, and the demo's agenda ran
+    to 32 pages, most of them the candidates per case printed as a table each. On paper the
+    breakdown is a small table in place of the list and a case's candidates one line."""
+    sign_in(browser, server, scenario["chair_email"])
+    browser.get(server + f"/vergaderingen/{scenario['first_meeting_id']}")
+    heading(browser)
+    metrics = {**A4_LANDSCAPE_PRINTED, "deviceScaleFactor": 1, "mobile": False}
+    browser.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", metrics)
+    browser.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": "print"})
+    try:
+        rows, cases = browser.execute_script(PRINTED_HEIGHTS)
+    finally:
+        browser.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": ""})
+        browser.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+    assert rows and cases
+    assert max(rows) <= A4_LANDSCAPE_PRINTED["height"] / 3, rows
+    assert max(cases) <= A4_LANDSCAPE_PRINTED["height"] / 8, cases
 
 
 PRINTED_NAVIGATION = """

@@ -1,3 +1,5 @@
+# Size: engines, transactions and the request slots, and the advisory locks taken on them
+# (`hold_writes_lock`, `lock_number`): what a service asks of its connection, in one place.
 """Database engines, one transaction on an engine, and computing outside the transaction.
 
 SQLite is the embedded default; PostgreSQL (postgresql+psycopg://) is the production database.
@@ -6,6 +8,7 @@ and settings as FastAPI dependencies.
 """
 
 import asyncio
+import hashlib
 import logging
 import threading
 import weakref
@@ -362,6 +365,38 @@ class LostRace(Exception):
     """A write found that a concurrent request got there first in a way the service cannot
     answer for (a row it was about to insert appeared). The request's transaction is rolled
     back and `app.transient` runs the request again, which then sees the other's row."""
+
+
+# The purposes of the service's advisory locks (`lock_number`): an API key's writes and its
+# revocation (`app.organisations.service`), a page session's writes (`app.people.service`) and
+# an organisation's webhook claims (`app.webhooks.outbox`).
+KEY_WRITES, KEY_REVOCATION = "key-writes", "key-revocation"
+SESSION_WRITES, WEBHOOK_CLAIMS = "session-writes", "webhook-claims"
+_DIGEST_WINDOWS = {KEY_WRITES: 0, KEY_REVOCATION: 8, SESSION_WRITES: 0}
+"""The purposes whose key is a SHA-256 digest, and the offset of their 8 bytes in it."""
+
+
+def lock_number(purpose: str, key: bytes) -> int:
+    """The advisory lock (PostgreSQL's bigint, a signed 64-bit number) that `purpose` takes for
+    `key`: the 8-byte BLAKE2b of `key` personalised with `purpose` (at most 16 bytes), so one key
+    gives each purpose a number of its own, whatever the key.
+
+    Except the purposes in `_DIGEST_WINDOWS`, older than this function: their `key` is a SHA-256
+    digest (an API key's hash, a page session token's), their number 8 bytes of it, as each
+    took it before. Servers of two versions run side by side in a rolling deploy, and a lock
+    holds only if both take the same number: else a page write on the old server and its
+    session's end on the new one (a block, a new password) wait for nothing, and the write
+    could commit after the end. A key's two windows differ (bytes 0-7, 8-15); a key's writes and
+    a session's share one, of digests of different secrets. tests/test_lock_numbers.py pins
+    every number: a change there changes the locks between two server versions."""
+    start = _DIGEST_WINDOWS.get(purpose)
+    if start is None:
+        chosen = hashlib.blake2b(key, digest_size=8, person=purpose.encode()).digest()
+    elif len(key) != hashlib.sha256().digest_size:
+        raise ValueError(f"the {purpose} lock is taken on a SHA-256 digest, not {len(key)} bytes")
+    else:
+        chosen = key[start : start + 8]
+    return int.from_bytes(chosen, "big", signed=True)
 
 
 def hold_writes_lock(connection: Connection, lock: int, *, exclusive: bool, ending: str) -> None:

@@ -8,7 +8,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
-from app.database import LostRace, hold_writes_lock, take_advisory_lock
+from app.database import (
+    KEY_REVOCATION,
+    KEY_WRITES,
+    LostRace,
+    hold_writes_lock,
+    lock_number,
+    take_advisory_lock,
+)
 from app.organisations.models import ApiKey, KeyIssuer, Organisation, OrganisationCreate
 from app.principal import Principal, hash_api_key, new_api_key
 from app.problems import Conflict, Forbidden, NotFound, Unauthorized
@@ -214,18 +221,18 @@ def revoke_api_key(session: Session, key: ApiKey, *, queue: bool = False) -> Api
 
 
 def _hold_revocation(connection: Connection, key_hash: str, *, queue: bool) -> None:
-    """Take the key's revocation lock (PostgreSQL: an advisory lock from the next 64 bits of its
-    hash) until the transaction ends: waiting for it with `queue`, else at once or `LostRace`."""
+    """Take the key's revocation lock (PostgreSQL: an advisory lock, `lock_number`) until the
+    transaction ends: waiting for it with `queue`, else at once or `LostRace`."""
     if connection.dialect.name != "postgresql":
         return
-    lock = int.from_bytes(bytes.fromhex(key_hash[16:32]), "big", signed=True)
+    lock = lock_number(KEY_REVOCATION, bytes.fromhex(key_hash))
     if not take_advisory_lock(connection, lock, shared=False, wait=queue):
         raise LostRace("another revocation of the key is under way")
 
 
 def key_writes_lock(key_hash: str) -> int:
-    """The advisory lock (PostgreSQL) of the key whose hash is `key_hash`: its first 64 bits."""
-    return int.from_bytes(bytes.fromhex(key_hash[:16]), "big", signed=True)
+    """The writes lock (PostgreSQL: an advisory lock) of the key whose hash is `key_hash`."""
+    return lock_number(KEY_WRITES, bytes.fromhex(key_hash))
 
 
 def hold_key_writes(connection: Connection, lock: int, *, exclusive: bool = False) -> None:

@@ -19,7 +19,7 @@ from sqlalchemy.orm import SessionTransaction
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
 
-from app.database import hold_writes_lock
+from app.database import SESSION_WRITES, hold_writes_lock, lock_number
 from app.organisations.models import Organisation, OrganisationKind
 from app.people import security
 from app.people.changes import Change, ChangedBy, flag, list_changes, record
@@ -700,16 +700,16 @@ def resolve_session(
 def hold_session_writes(
     connection: Connection, token_hash: str, *, exclusive: bool = False
 ) -> None:
-    """Take the writes lock of the session whose token has the hash `token_hash` (PostgreSQL: an
-    advisory lock from its first 64 bits) until the transaction ends: shared by each transaction
-    of a page request that writes (`HELD_PAGE_SESSION`), exclusive by the session's
+    """Take the writes lock of the session whose token has the hash `token_hash` (PostgreSQL:
+    an advisory lock, `app.database.lock_number`) until the transaction ends: shared by each
+    transaction of a page request that writes (`HELD_PAGE_SESSION`), exclusive by the session's
     end (`end_session`, `end_all_sessions`: signing out, a block, a new password), which so
     waits for the writes under way, none starting meanwhile (`app.database.hold_writes_lock`).
     Without it a page write that had read its session as valid, then waited (for a case's row),
     committed after its person was blocked, given a new password or signed out, and the admin
     looking after the block did not see it yet, as API keys before `app.auth.HELD_KEY`
     (tests/people/test_page_writes_of_ended_sessions.py)."""
-    lock = int.from_bytes(bytes.fromhex(token_hash[:16]), "big", signed=True)
+    lock = lock_number(SESSION_WRITES, bytes.fromhex(token_hash))
     hold_writes_lock(connection, lock, exclusive=exclusive, ending="the session's end")
 
 

@@ -4,7 +4,6 @@
 and recording each attempt's outcome; and as its organisation reads it, the delivery log
 (`list_deliveries`). `app.webhooks.service.emit` writes what it reads."""
 
-import hashlib
 import json
 import uuid
 from collections.abc import Iterable, Sequence
@@ -15,7 +14,7 @@ from typing import Any
 from sqlalchemy import func, or_, update
 from sqlmodel import Session, col, select
 
-from app.database import take_advisory_lock
+from app.database import WEBHOOK_CLAIMS, lock_number, take_advisory_lock
 from app.problems import Conflict, NotFound
 from app.sqltypes import utcnow
 from app.versioning import lock
@@ -224,10 +223,8 @@ def _in_flight(
 
 
 def _claims_lock(organisation_id: uuid.UUID) -> int:
-    """The advisory lock (PostgreSQL) a claim holds on an organisation: 64 bits of a hash
-    that names its purpose, so no other advisory lock of the service shares it."""
-    digest = hashlib.blake2b(organisation_id.bytes, digest_size=8, person=b"webhook-claims")
-    return int.from_bytes(digest.digest(), "big", signed=True)
+    """The advisory lock (PostgreSQL) a claim holds on an organisation."""
+    return lock_number(WEBHOOK_CLAIMS, organisation_id.bytes)
 
 
 def _counted_again(

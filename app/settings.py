@@ -28,6 +28,10 @@ OWN_FIRST_SEGMENTS = frozenset(
 """The first segments of the app's own addresses (`tests/test_root_path.py` checks them against
 its routes): a root path may not start with one."""
 
+POLL_LEAST_SECONDS = 0.1
+"""The shortest interval of a background job's look for work (the webhook and mail workers' polls,
+the stall sweep): a shorter one asked the database thousands of times a second, a busy loop."""
+
 RATE_LIMIT_MOST = 10**9
 """Requests per minute a rate limit may allow: a bucket counts its tokens as a float, which a
 budget of 309 digits overflowed on every request (`UITSTROOM_RATE_LIMITS_ENABLED=false` is no
@@ -96,7 +100,10 @@ class Settings(BaseSettings):
         "process (safe in every replica), not only when an agenda or minutes are read.",
     )
     stall_sweep_seconds: float = Field(
-        default=300.0, gt=0, le=24 * 3600, description="Seconds between two stall sweeps."
+        default=300.0,
+        ge=POLL_LEAST_SECONDS,
+        le=24 * 3600,
+        description="Seconds between two stall sweeps.",
     )
     max_body_bytes: int = Field(
         default=8 * 1024 * 1024,
@@ -148,7 +155,7 @@ class Settings(BaseSettings):
     webhook_worker: bool = Field(
         default=True, description="Run the webhook delivery worker inside the app process."
     )
-    webhook_poll_seconds: float = Field(default=1.0, gt=0, le=60)
+    webhook_poll_seconds: float = Field(default=1.0, ge=POLL_LEAST_SECONDS, le=60)
     webhook_allow_private_targets: bool = Field(
         default=False,
         description=(
@@ -190,7 +197,7 @@ class Settings(BaseSettings):
     mail_worker: bool = Field(
         default=True, description="Run the e-mail worker inside the app process (with SMTP)."
     )
-    mail_poll_seconds: float = Field(default=5.0, gt=0, le=300)
+    mail_poll_seconds: float = Field(default=5.0, ge=POLL_LEAST_SECONDS, le=300)
     # Pages for people (app/web): sessions, sign-in lock-out, passwords.
     session_cookie_secure: bool = Field(
         default=True,

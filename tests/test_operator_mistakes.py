@@ -508,6 +508,21 @@ def test_a_rate_limit_no_bucket_can_hold_is_refused_at_start(setting):
     assert getattr(Settings(**{setting: 10**9}), setting) == 10**9
 
 
+@pytest.mark.parametrize(
+    "setting", ["webhook_poll_seconds", "mail_poll_seconds", "stall_sweep_seconds"]
+)
+def test_a_poll_interval_that_is_a_busy_loop_is_refused_at_start(tmp_path, setting):
+    # 0.0001 s was taken: the worker (or each replica's sweep) then asked the database for due
+    # work thousands of times a second, a core and a connection busy for nothing.
+    variable = f"UITSTROOM_{setting.upper()}"
+    result = _list_organisations(tmp_path, {variable: "0.0001"})
+    assert result.returncode == 1
+    assert result.stderr.strip() == (
+        f"Invalid configuration: {variable}: Input should be greater than or equal to 0.1"
+    )
+    assert getattr(Settings(**{setting: 0.1}), setting) == 0.1
+
+
 def test_an_idempotency_key_may_not_be_remembered_longer_than_a_closed_case_is_kept():
     """The record of a case's creation keeps a hash of the request (the case file): remembered
     past the retention period it would outlive the case's anonymisation (breaker 47)."""

@@ -26,7 +26,7 @@ def test_the_app_runs_the_worker_in_its_lifespan(outbox, receiver):
     settings = Settings(
         database_url=outbox.url,
         webhook_worker=True,
-        webhook_poll_seconds=0.05,
+        webhook_poll_seconds=0.1,
         webhook_allow_private_targets=True,
     )
     with TestClient(create_app(settings)) as client:
@@ -47,7 +47,7 @@ def served(database_url: str) -> Iterator[str]:
         "UITSTROOM_ADMIN_KEY": OPERATOR_KEY,
         "UITSTROOM_MIGRATE_ON_START": "true",
         "UITSTROOM_WEBHOOK_WORKER": "true",
-        "UITSTROOM_WEBHOOK_POLL_SECONDS": "0.05",
+        "UITSTROOM_WEBHOOK_POLL_SECONDS": "0.1",
         "UITSTROOM_WEBHOOK_ALLOW_PRIVATE_TARGETS": "true",
     }
     with serving(env) as served:

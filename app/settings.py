@@ -436,6 +436,25 @@ class Settings(BaseSettings):
         return self
 
     @model_validator(mode="after")
+    def _smtp_sign_in_of_both(self) -> "Settings":
+        """The mail worker signs in only with a username: a password alone was never sent (the
+        mails went without a sign-in, which a submission server refuses); a username alone
+        signed in with an empty password, which AUTH PLAIN does not allow (RFC 4616). Either
+        failed every mail, said only in the log. Empty is unset, as the worker reads it."""
+        password = self.smtp_password.get_secret_value() if self.smtp_password else ""
+        if password and not self.smtp_username:
+            raise ValueError(
+                "UITSTROOM_SMTP_PASSWORD is set without UITSTROOM_SMTP_USERNAME: the mail worker "
+                "signs in only with a username; set both, or neither to send without signing in"
+            )
+        if self.smtp_username and not password:
+            raise ValueError(
+                "UITSTROOM_SMTP_USERNAME is set without UITSTROOM_SMTP_PASSWORD: the SMTP sign-in "
+                "takes no empty password; set both, or neither to send without signing in"
+            )
+        return self
+
+    @model_validator(mode="after")
     def _session_cookie_secure_over_https(self) -> "Settings":
         """People reach the pages over HTTPS: a session cookie without `Secure` would also be
         sent over plain http to the same host (a link or redirect to http://, on any network

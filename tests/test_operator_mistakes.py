@@ -523,6 +523,42 @@ def test_a_poll_interval_that_is_a_busy_loop_is_refused_at_start(tmp_path, setti
     assert getattr(Settings(**{setting: 0.1}), setting) == 0.1
 
 
+@pytest.mark.parametrize(
+    ("given", "said"),
+    [
+        (
+            {"smtp_password": "geheim"},
+            "UITSTROOM_SMTP_PASSWORD is set without UITSTROOM_SMTP_USERNAME",
+        ),
+        (
+            {"smtp_username": "", "smtp_password": "geheim"},
+            "UITSTROOM_SMTP_PASSWORD is set without UITSTROOM_SMTP_USERNAME",
+        ),
+        (
+            {"smtp_username": "tafel"},
+            "UITSTROOM_SMTP_USERNAME is set without UITSTROOM_SMTP_PASSWORD",
+        ),
+        (
+            {"smtp_username": "tafel", "smtp_password": ""},
+            "UITSTROOM_SMTP_USERNAME is set without UITSTROOM_SMTP_PASSWORD",
+        ),
+    ],
+    ids=["password-alone", "password-empty-name", "username-alone", "username-empty-password"],
+)
+def test_an_smtp_sign_in_of_a_username_or_password_alone_is_refused_at_start(given, said):
+    # The mail worker signs in only with a username: a password alone was never sent, and the
+    # mails went out unauthenticated (or were refused by the server) without a word at start.
+    # A username alone signed in with an empty password, which AUTH PLAIN does not allow
+    # (RFC 4616): every connection refused, said only in the log.
+    with pytest.raises(ValidationError) as refused:
+        Settings(**given)
+    assert said in str(refused.value)
+    assert "geheim" not in str(refused.value)
+    both = Settings(smtp_username="tafel", smtp_password="geheim")
+    assert both.smtp_username == "tafel"
+    assert Settings(smtp_username="", smtp_password="").smtp_username == ""  # both unset
+
+
 def test_an_idempotency_key_may_not_be_remembered_longer_than_a_closed_case_is_kept():
     """The record of a case's creation keeps a hash of the request (the case file): remembered
     past the retention period it would outlive the case's anonymisation (breaker 47)."""

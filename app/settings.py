@@ -264,6 +264,11 @@ class Settings(BaseSettings):
                 f"UITSTROOM_DATABASE_URL names the driver {url.drivername!r}, which is not "
                 "installed; use sqlite:/// or postgresql+psycopg://"
             ) from None
+        if "@" in (url.host or ""):  # the rest of a password after its first @, as the host
+            raise ValueError(
+                "UITSTROOM_DATABASE_URL has an @ in its password, which ends it there: write it "
+                "as %40 (and a % in it as %25)"
+            )
         if backend not in ("sqlite", "postgresql"):
             raise ValueError(
                 f"UITSTROOM_DATABASE_URL names {backend!r}; the service runs on SQLite "

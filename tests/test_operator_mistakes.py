@@ -21,6 +21,21 @@ from tests.clocked import cli_command, clock_env
 from tests.conftest import OPERATOR
 
 
+def test_a_database_url_with_an_unencoded_at_in_its_password_is_refused_not_shown():
+    # The password's first @ ended it and the rest was read as the host: `serve` and every
+    # command stopped with "Cannot use the database of UITSTROOM_DATABASE_URL
+    # (postgresql+psycopg://tafel:***@wachtwoord@db/x): failed to resolve host 'wachtwoord@db'",
+    # the rest of the password on the terminal and in the log, where a password is hidden.
+    for port in ("", ":5432"):
+        with pytest.raises(ValidationError) as refused:
+            Settings(database_url=f"postgresql+psycopg://tafel:geheim@wachtwoord@db{port}/x")
+        said = str(refused.value)
+        assert "UITSTROOM_DATABASE_URL" in said and "%40" in said
+        assert "wachtwoord" not in said and "geheim" not in said
+    encoded = "postgresql+psycopg://tafel:geheim%40wachtwoord@db/uitstroom"
+    assert Settings(database_url=encoded).database_url == encoded
+
+
 @pytest.mark.parametrize(
     "url",
     [

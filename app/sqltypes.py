@@ -4,10 +4,20 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from decimal import Decimal
 from enum import StrEnum
+from typing import Any
 
-from sqlalchemy import BigInteger, CheckConstraint, DateTime, Dialect, String, Table
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    ColumnElement,
+    DateTime,
+    Dialect,
+    String,
+    Table,
+    func,
+)
 from sqlalchemy.types import TypeDecorator
-from sqlmodel import SQLModel
+from sqlmodel import Session, SQLModel
 
 # Named constraints, so migrations can drop and alter them on both dialects. Set here because
 # every model module imports this one before it defines a table.
@@ -100,3 +110,11 @@ def table_of(model: type[SQLModel]) -> Table:
     """
     table: Table = model.__table__  # type: ignore[attr-defined]  # SQLModel's stubs omit it
     return table
+
+
+def holds(session: Session, column: Any, part: str) -> ColumnElement[bool]:
+    """`column` holds `part`, case and all, as a reference is keyed (`ABC-1` and `abc-1` are
+    two): SQLite's LIKE ignores the case of ASCII letters."""
+    if session.connection().dialect.name == "postgresql":
+        return func.strpos(column, part) > 0
+    return func.instr(column, part) > 0

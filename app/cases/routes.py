@@ -146,7 +146,8 @@ def list_cases(
             min_length=1,
             max_length=64,
             pattern=REFERENCE_PART_PATTERN,
-            description="Part of the care provider's own reference (case-insensitive).",
+            description="Part of the care provider's own reference (case-sensitive, as the "
+            "reference is a key: `ABC-1` and `abc-1` are two cases).",
         ),
     ] = None,
     sort: Annotated[

@@ -56,7 +56,7 @@ from app.organisations.models import Organisation, OrganisationKind
 from app.principal import Principal
 from app.problems import Conflict, Forbidden, NotFound, Unprocessable
 from app.schemas import validate_merged
-from app.sqltypes import table_of, utcnow
+from app.sqltypes import holds, table_of, utcnow
 from app.tables.models import TableMember
 from app.tables.service import locked_membership, reader_table_ids, sits_at
 from app.timeutil import today
@@ -597,8 +597,9 @@ def sort_date(case: Case) -> date:
 class CaseFilters:
     """What a case list is narrowed to; None (or empty) means no narrowing.
 
-    `reference`: part of the care provider's own reference, case-insensitive. `case_ids`: only
-    these (a blocking-reason filter computes them, `app.registry.service`).
+    `reference`: part of the care provider's own reference, case-sensitive as the reference is
+    a key (`ABC-1` and `abc-1` are two cases). `case_ids`: only these (a blocking-reason
+    filter computes them, `app.registry.service`).
     """
 
     table_id: uuid.UUID | None = None
@@ -641,9 +642,7 @@ def list_cases(
         size = col(Case.household_adults) + col(Case.household_children)
         query = query.where(size == filters.household_size)
     if filters.reference:
-        query = query.where(
-            func.lower(col(Case.external_ref)).contains(filters.reference.lower(), autoescape=True)
-        )
+        query = query.where(holds(session, col(Case.external_ref), filters.reference))
     if filters.case_ids is not None:
         query = query.where(col(Case.id).in_(sorted(filters.case_ids)))
     if filters.sort is None:

@@ -48,7 +48,7 @@ from app.problems import (
     field_name,
 )
 from app.proposals.models import Proposal
-from app.sqltypes import table_of, utcnow
+from app.sqltypes import holds, table_of, utcnow
 from app.tables.models import TableMember, TableMunicipality
 from app.tables.service import reader_table_ids
 from app.vacancies import lifecycle
@@ -457,14 +457,6 @@ def _one_of(session: Session, column: ColumnElement[Any], values: list[str]) -> 
     return column.in_(listed)
 
 
-def _holds(session: Session, column: Any, part: str) -> ColumnElement[bool]:
-    """`column` holds `part`, case and all, as the reference is keyed (SQLite's LIKE ignores
-    the case of ASCII letters)."""
-    if session.connection().dialect.name == "postgresql":
-        return func.strpos(column, part) > 0
-    return func.instr(column, part) > 0
-
-
 def _check_version(
     existing: dict[str, Any],
     items: list[VacancyIn],
@@ -648,7 +640,7 @@ def list_vacancies(
     if filters.corporation_id is not None:
         query = query.where(Vacancy.corporation_id == filters.corporation_id)
     if filters.reference:
-        query = query.where(_holds(session, col(Vacancy.external_ref), filters.reference))
+        query = query.where(holds(session, col(Vacancy.external_ref), filters.reference))
     if filters.room_ranges is not None:
         query = query.where(_rooms_clause(filters.room_ranges))
     if filters.vacancy_ids is not None:

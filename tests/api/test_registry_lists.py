@@ -98,7 +98,7 @@ def test_cases_filter_by_facility_household_size_and_part_of_the_reference(clien
     assert ids(client, cp, "/v1/cases", facility="maatschappelijke_opvang") == [couple["id"]]
     assert ids(client, cp, "/v1/cases", householdSize=3) == [couple["id"]]
     assert ids(client, cp, "/v1/cases", householdSize=1) == [single["id"]]
-    assert ids(client, cp, "/v1/cases", reference="noord") == [couple["id"]]
+    assert ids(client, cp, "/v1/cases", reference="Noord") == [couple["id"]]
 
 
 @pytest.mark.parametrize("path", ["/v1/cases", "/v1/vacancies"])
@@ -135,6 +135,19 @@ def test_a_dwellings_reference_is_matched_with_its_case_as_it_is_keyed(client, r
     assert ids(client, corp, "/v1/vacancies", reference="bc-") == [lower["id"]]
     assert ids(client, corp, "/v1/vacancies", externalRef="abc-1") == [lower["id"]]
     assert ids(client, region.chair, "/v1/vacancies", reference="C-1") == [upper["id"]]
+
+
+def test_a_cases_reference_is_matched_with_its_case_as_it_is_keyed(client, region):  # type: ignore[no-untyped-def]
+    """A care provider's reference is its own key, case and all: `ABC-1` and `abc-1` are two
+    cases (registration, `externalRef`, the import tell them apart), so the filter on part of
+    it does too, as the dwellings' does; it listed both for `reference=ABC-1`, as if one."""
+    cp = region.care_provider
+    upper = create_case(client, cp, region.table_id, external_ref="ABC-1")
+    lower = create_case(client, cp, region.table_id, external_ref="abc-1")
+    assert ids(client, cp, "/v1/cases", reference="ABC-1") == [upper["id"]]
+    assert ids(client, cp, "/v1/cases", reference="bc-") == [lower["id"]]
+    assert ids(client, cp, "/v1/cases", externalRef="abc-1") == [lower["id"]]
+    assert ids(client, region.chair, "/v1/cases", reference="C-1") == [upper["id"]]
 
 
 def test_blocking_reason_filter_finds_the_cases_no_dwelling_fits_because_of_it(client, region):  # type: ignore[no-untyped-def]
@@ -194,7 +207,7 @@ def test_unknown_filter_values_are_refused(client, region):  # type: ignore[no-u
 def test_every_case_listed_is_in_the_access_log(client, region):  # type: ignore[no-untyped-def]
     case = create_case(client, region.care_provider, region.table_id, external_ref="Oost-1")
     before = len(log_of(client, region, case["id"]))
-    assert ids(client, region.municipality, "/v1/cases", reference="oost") == [case["id"]]
+    assert ids(client, region.municipality, "/v1/cases", reference="Oost") == [case["id"]]
     entries = log_of(client, region, case["id"])[before:]
     assert [(e["action"], e["organisation_id"]) for e in entries] == [
         ("list", region.municipality.id)

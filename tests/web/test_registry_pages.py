@@ -61,8 +61,17 @@ def test_the_chair_lists_every_case_of_the_table_and_finds_one_by_reference(peop
     html = page(people["chair"], "/dossiers")
     for ref in ("EIGEN-001", "EIGEN-002", "ANDER-001", "ANDER-002"):
         assert ref in html
-    found = page(people["chair"], "/dossiers?referentie=ander-00")
+    found = page(people["chair"], "/dossiers?referentie=ANDER-00")
     assert "ANDER-001" in found and "ANDER-002" in found and "EIGEN-001" not in found
+
+
+def test_a_case_reference_search_on_the_page_is_matched_with_its_case(client, region, people):  # type: ignore[no-untyped-def]
+    """As `?reference=` in the API: `ABC-1` and `abc-1` are two of a care provider's cases,
+    and the page's search listed both for either."""
+    create_case(client, region.care_provider, region.table_id, external_ref="ABC-1")
+    create_case(client, region.care_provider, region.table_id, external_ref="abc-1")
+    found = page(people["chair"], "/dossiers?referentie=abc")
+    assert "abc-1" in found and "ABC-1" not in found
 
 
 def test_a_care_provider_sees_only_its_own_cases_and_no_trace_of_the_others(people, registry):  # type: ignore[no-untyped-def]

@@ -3,13 +3,17 @@ an older release, a value typed over): its 400 page names the field as the page'
 it and says what it may hold, in Dutch. A page's own query parameters (FastAPI's) say both as
 their `title` and `description`; the filters a list page reads itself raise `WrongQueryValue`."""
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from typing import ParamSpec, TypeVar
 
 from fastapi.dependencies.models import Dependant
 from fastapi.exceptions import RequestValidationError
 from pydantic.fields import FieldInfo
 
 from app.problems import ProblemError
+
+P = ParamSpec("P")
+T = TypeVar("T")
 
 
 class WrongQueryValue(ProblemError):
@@ -20,6 +24,36 @@ class WrongQueryValue(ProblemError):
 
     def __init__(self, label: str, holds: str) -> None:
         super().__init__(wrong_value(label, holds))
+
+
+class QueryValues:
+    """A list page's filters read one by one, each wrong value kept: `check` then names them
+    all in one 400, as the API's `invalidParams` does (the page named only the first, so a
+    person fixed one and met the next)."""
+
+    def __init__(self) -> None:
+        self.wrong: list[str] = []
+
+    def read(self, parse: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T | None:
+        """What `parse` reads, or None (no narrowing) for a wrong value, kept for `check`."""
+        try:
+            return parse(*args, **kwargs)
+        except WrongQueryValue as exc:
+            self.wrong.append(str(exc))
+            return None
+
+    def check(self) -> None:
+        """A 400 naming every wrong value read, if any."""
+        if self.wrong:
+            raise WrongQueryValues(self.wrong)
+
+
+class WrongQueryValues(WrongQueryValue):
+    """Every wrong value of a page's address (`QueryValues`), each named as `WrongQueryValue`
+    names one."""
+
+    def __init__(self, sentences: list[str]) -> None:
+        ProblemError.__init__(self, " ".join(sentences))
 
 
 def wrong_value(label: str, holds: str) -> str:

@@ -1,3 +1,5 @@
+# Size: one housed case's aftercare with the five forms that record it, and the table's list of
+# tenancies; split the table's list off when it grows.
 """The Nazorg pages: a housed case's tenancy, aftercare agreement, follow-up checkpoints, omklap
 and end (`/dossiers/{id}/nazorg`, also shown as a section of the case page), and a table's
 tenancies with what asks for attention (`/tafels/{id}/nazorg`).
@@ -37,6 +39,7 @@ from app.web.core import FormDep, PageForbidden, Web, WebDep, WebRoute, field, r
 from app.web.deps import PageTableDep
 from app.web.formatting import case_code
 from app.web.forms import Refusal, _if_match, attempt, organisation_names, whole_number
+from app.web.query_values import QueryValues
 from app.web.routes_registry import _choice, _cursor, _listed
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
@@ -371,8 +374,10 @@ def table_aftercare(
     dwellings', in its view), each with its checkpoints due or overdue, its signals and an
     overdue omklap; each case shown is one access-log row."""
     statuses = _listed("tenancy_status", TenancyStatus)
-    status = _choice(request.query_params.get("status"), TenancyStatus, "Status", statuses)
-    after, _ = _cursor(request.query_params.get("na"), None)
+    given, values = request.query_params, QueryValues()
+    status = values.read(_choice, given.get("status"), TenancyStatus, "Status", statuses)
+    after, _ = values.read(_cursor, given.get("na"), None) or (None, None)
+    values.check()
     rows, viewer = aftercare.list_tenancies(
         session, web.access(), table, status=status, after=after, limit=PAGE_SIZE
     )

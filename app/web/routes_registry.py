@@ -56,7 +56,7 @@ from app.web.core import Web, WebDep, WebRoute, render
 from app.web.deps import PageVacancyDep
 from app.web.formatting import case_code
 from app.web.forms import organisation_names
-from app.web.query_values import NEXT_PAGE, WrongQueryValue, one_of
+from app.web.query_values import NEXT_PAGE, QueryValues, WrongQueryValue, one_of
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
 PAGE_SIZE = 50
@@ -108,16 +108,28 @@ def _reference(value: str | None, label: str) -> str | None:
     return value
 
 
-def _cursor(value: str | None, reverse: bool | None) -> tuple[uuid.UUID | None, date | None]:
+def _cursor(
+    value: str | None, reverse: bool | None, *, any_order: bool = False
+) -> tuple[uuid.UUID | None, date | None]:
     """The last row of the previous page and, for a sorted list, its date then; a 400 for a
     cursor of another order than the list's (`reverse`: latest first, None: unsorted), as the
-    API."""
+    API; with `any_order` (the list's order is unknown) only for one that is no cursor."""
     try:
         decoded = decode_keyed_cursor(value or None)
-        check_order(decoded, reverse)
+        if not any_order:
+            check_order(decoded, reverse)
     except ProblemError as exc:
         raise WrongQueryValue("Volgende pagina", NEXT_PAGE) from exc
     return (None, None) if decoded is None else (decoded.after, decoded.key)
+
+
+def _after(
+    values: QueryValues, given: dict[str, str], sort: Any, reverse: bool | None
+) -> tuple[uuid.UUID | None, date | None]:
+    """The next page's cursor (`na`) as `_cursor` reads it, in the order of the list's `sort`;
+    with a wrong sort (named already) in any order."""
+    any_order = bool(given.get("sortering")) and sort is None
+    return values.read(_cursor, given.get("na"), reverse, any_order=any_order) or (None, None)
 
 
 def _organisations(session: Session, web: Web, kind: OrganisationKind) -> list[Any]:
@@ -148,13 +160,15 @@ class ListFilters:
     organisation_id: uuid.UUID | None
 
 
-def _common(request: Request, organisation: str) -> ListFilters:
+def _common(request: Request, organisation: str, values: QueryValues) -> ListFilters:
     """The filters both lists share: the table and the organisation (`organisation`: its label
     on the list's form, its kind in lower case in what it may hold)."""
     given = {k: v for k, v in request.query_params.items() if v}
-    table_id = _choice(given.get("tafel"), uuid.UUID, "Tafel", "Kies een tafel uit de lijst.")
+    table_id = values.read(
+        _choice, given.get("tafel"), uuid.UUID, "Tafel", "Kies een tafel uit de lijst."
+    )
     holds = f"Kies een {organisation.lower()} uit de lijst."
-    organisation_id = _choice(given.get("organisatie"), uuid.UUID, organisation, holds)
+    organisation_id = values.read(_choice, given.get("organisatie"), uuid.UUID, organisation, holds)
     return ListFilters(given, table_id, organisation_id)
 
 
@@ -200,35 +214,43 @@ def case_list(request: Request, session: SessionDep, web: WebDep) -> HTMLRespons
             "cases.html",
             {"title": "Dossiers", "corporation": True, "rows": [], "filters": {}},
         )
-    common = _common(request, "Zorgaanbieder")
+    values = QueryValues()
+    common = _common(request, "Zorgaanbieder", values)
     given = common.given
+    reason = values.read(_reason, given.get("blokkade"), registry.CASE_BLOCKING_REASONS)
+    status = values.read(
+        _choice, given.get("status"), CaseStatus, "Status", _listed("case_status", CaseStatus)
+    )
+    facility = values.read(
+        _choice, given.get("voorziening"), Facility, "Voorziening", _listed("facility", Facility)
+    )
+    size = values.read(_size, given.get("huishouden"), "Huishoudgrootte")
+    reference = values.read(_reference, given.get("referentie"), "Referentie (of een deel ervan)")
+    sort = values.read(
+        _choice,
+        given.get("sortering"),
+        cases_service.CaseSort,
+        "Volgorde",
+        one_of(labels.CASE_SORTS.values()),
+    )
+    reverse = None if sort is None else sort == cases_service.CaseSort.waiting_time
+    after, after_key = _after(values, given, sort, reverse)
+    values.check()
     context = web.access()
-    reason = _reason(given.get("blokkade"), registry.CASE_BLOCKING_REASONS)
     ids = None
     if reason is not None:
         limit_person(session, web.settings, web.person, EndpointClass.agenda)
         ids = registry.cases_blocked_by(session, context, reason, common.table_id)
     filters = cases_service.CaseFilters(
         table_id=common.table_id,
-        status=_choice(
-            given.get("status"), CaseStatus, "Status", _listed("case_status", CaseStatus)
-        ),
+        status=status,
         care_provider_id=common.organisation_id,
-        facility=_choice(
-            given.get("voorziening"), Facility, "Voorziening", _listed("facility", Facility)
-        ),
-        household_size=_size(given.get("huishouden"), "Huishoudgrootte"),
-        reference=_reference(given.get("referentie"), "Referentie (of een deel ervan)"),
+        facility=facility,
+        household_size=size,
+        reference=reference,
         case_ids=ids,
-        sort=_choice(
-            given.get("sortering"),
-            cases_service.CaseSort,
-            "Volgorde",
-            one_of(labels.CASE_SORTS.values()),
-        ),
+        sort=sort,
     )
-    reverse = None if filters.sort is None else filters.sort == cases_service.CaseSort.waiting_time
-    after, after_key = _cursor(given.get("na"), reverse)
     cases = cases_service.list_cases(
         session, context, filters, after=after, limit=PAGE_SIZE, after_key=after_key
     )
@@ -280,22 +302,39 @@ def _next_query(request: Request, next_cursor: str | None) -> str | None:
 
 @router.get("/woningen")
 def vacancy_list(request: Request, session: SessionDep, web: WebDep) -> HTMLResponse:
-    common = _common(request, "Corporatie")
+    values = QueryValues()
+    common = _common(request, "Corporatie", values)
     given = common.given
     principal = web.principal
-    reason = _reason(given.get("blokkade"), registry.VACANCY_BLOCKING_REASONS)
+    reason = values.read(_reason, given.get("blokkade"), registry.VACANCY_BLOCKING_REASONS)
+    size = values.read(_size, given.get("huishouden"), "Past bij huishoudgrootte")
+    status = values.read(
+        _choice,
+        given.get("status"),
+        VacancyStatus,
+        "Status",
+        _listed("vacancy_status", VacancyStatus),
+    )
+    reference = values.read(
+        _reference, given.get("referentie"), "Referentie van de corporatie (of een deel ervan)"
+    )
+    sort = values.read(
+        _choice,
+        given.get("sortering"),
+        VacancySort,
+        "Volgorde",
+        one_of(labels.VACANCY_SORTS.values()),
+    )
+    reverse = None if sort is None else sort == VacancySort.waiting_time
+    after, after_key = _after(values, given, sort, reverse)
+    values.check()
     if reason is not None:
         limit_person(session, web.settings, web.person, EndpointClass.agenda)
-    size = _size(given.get("huishouden"), "Past bij huishoudgrootte")
     filters = VacancyFilters(
         table_id=common.table_id,
-        status=_choice(
-            given.get("status"), VacancyStatus, "Status", _listed("vacancy_status", VacancyStatus)
-        ),
+        status=status,
         corporation_id=common.organisation_id,
-        reference=_reference(
-            given.get("referentie"), "Referentie van de corporatie (of een deel ervan)"
-        ),
+        reference=reference,
         room_ranges=(
             None
             if size is None
@@ -306,12 +345,8 @@ def vacancy_list(request: Request, session: SessionDep, web: WebDep) -> HTMLResp
             if reason is None
             else registry.vacancies_blocked_by(session, principal, reason, common.table_id)
         ),
-        sort=_choice(
-            given.get("sortering"), VacancySort, "Volgorde", one_of(labels.VACANCY_SORTS.values())
-        ),
+        sort=sort,
     )
-    reverse = None if filters.sort is None else filters.sort == VacancySort.waiting_time
-    after, after_key = _cursor(given.get("na"), reverse)
     vacancies = vacancies_service.list_vacancies(
         session, principal, filters, after=after, limit=PAGE_SIZE + 1, after_key=after_key
     )

@@ -6,10 +6,13 @@ the form's label (`Per`)."""
 
 import html
 import re
+import uuid
+from datetime import date
 
 import pytest
 from fastapi.routing import APIRoute
 
+from app.schemas import encode_cursor
 from app.web import page_modules
 from app.web.query_values import query_fields
 from tests.clock import iso
@@ -84,6 +87,39 @@ def test_a_wrong_value_in_the_address_names_the_forms_field_and_what_it_may_hold
     text = error_text(response.text)
     assert f"Deze waarde klopt niet: {label}." in text, text
     assert holds in text.split(f"klopt niet: {label}.", 1)[1], text
+
+
+@pytest.mark.parametrize(
+    "page", ["/dossiers", "/woningen", f"/tafels/{T}/nazorg", f"/tafels/{T}/monitor"]
+)
+def test_a_list_page_names_every_wrong_value_in_its_address(app, client, region, page):  # type: ignore[no-untyped-def]
+    """A link cut short or typed over may hold several wrong values; the page named only the
+    first, so the person fixed one and met the next, where the API's 400 names every invalid
+    parameter (`invalidParams`)."""
+    wrong: dict[str, tuple[str, str, str]] = {}
+    for p, key, value, label, holds in WRONG:
+        if p == page:
+            wrong.setdefault(key, (value, label, holds))
+    chair = signed_in(app, make_person(client, region.chair, "chair"))
+    sent = {key: value for key, (value, _, _) in wrong.items()}
+    response = chair.get(page.format(table=region.table_id), params=sent)
+    assert response.status_code == 400, response.text
+    text = error_text(response.text)
+    for _, label, holds in wrong.values():
+        assert f"Deze waarde klopt niet: {label}." in text, (label, text)
+        said = text.split(f"klopt niet: {label}.", 1)[1].split("Deze waarde klopt niet:")[0]
+        assert holds in said, (label, text)
+
+
+@pytest.mark.parametrize("page", ["/dossiers", "/woningen"])
+def test_a_sorted_pages_cursor_is_not_named_for_a_wrong_sort_beside_it(app, client, region, page):  # type: ignore[no-untyped-def]
+    """Only the sort is wrong: the cursor of a sorted page beside it is no wrong value."""
+    cursor = encode_cursor(uuid.uuid4(), date(2027, 1, 4), reverse=False)
+    chair = signed_in(app, make_person(client, region.chair, "chair"))
+    response = chair.get(page, params={"sortering": "naam", "na": cursor})
+    assert response.status_code == 400, response.text
+    text = error_text(response.text)
+    assert "klopt niet: Volgorde." in text and "Volgende pagina" not in text, text
 
 
 @pytest.mark.parametrize(("key", "label"), [("dossier", "Dossier"), ("woning", "Woning")])

@@ -92,19 +92,23 @@ ExternalRef = Annotated[
 ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
+class NotADate(ValueError):
+    """A `Date` no `YYYY-MM-DD` in the years taken: a page says how to write one (`app.web`)."""
+
+
 def _date_from_string(value: Any) -> Any:
     """Only `YYYY-MM-DD` (or a date inside the app): pydantic would also take `0` or
     `1700000000` (Unix time), `2026-11-30T00:00` or a datetime, in a query as in a body."""
     if isinstance(value, datetime):
-        raise ValueError("a date, not a timestamp: YYYY-MM-DD")
+        raise NotADate("a date, not a timestamp: YYYY-MM-DD")
     if isinstance(value, date) or (isinstance(value, str) and ISO_DATE.fullmatch(value)):
         return value
-    raise ValueError("dates are ISO 8601 strings (YYYY-MM-DD)")
+    raise NotADate("dates are ISO 8601 strings (YYYY-MM-DD)")
 
 
 def _date_in_range(value: date) -> date:
     if not MIN_DATE <= value <= MAX_DATE:
-        raise ValueError(f"date must lie between {MIN_DATE} and {MAX_DATE}")
+        raise NotADate(f"date must lie between {MIN_DATE} and {MAX_DATE}")
     return value
 
 

@@ -10,14 +10,17 @@ from typing import Any, TypeVar
 
 from fastapi import Request
 from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
 from sqlmodel import Session
 from starlette.datastructures import FormData
 
 from app.idempotency import Idempotency
 from app.organisations.service import list_organisations, names_of
 from app.problems import ProblemError
+from app.schemas import NotADate
 from app.web.core import Web, field
 from app.web.messages import STILL_IN_PROGRESS
+from app.web.query_values import DATE_RULE
 
 TEXT_RULE = "Een naam is één regel tekst, zonder stuur- of leesrichtingstekens."
 """What a name on a form may hold (`app.schemas.SINGLE_LINE`), for the pages' refusals."""
@@ -220,12 +223,23 @@ FIELD_LABELS = {
 
 def validation_message(exc: ValidationError) -> str:
     names = (".".join(str(p) for p in e["loc"]) for e in exc.errors())
-    return unfilled(FIELD_LABELS.get(name, name) for name in names)
+    labels = [FIELD_LABELS.get(name, name) for name in names]
+    return unfilled(labels, dates=any(is_date_error(e) for e in exc.errors()))
 
 
-def unfilled(names: Iterable[str]) -> str:
-    """The Dutch message for fields left empty or filled wrongly, named as the page names them."""
-    return "Niet (goed) ingevuld: " + ", ".join(sorted(set(names))) + "."
+def is_date_error(error: ErrorDetails) -> bool:
+    """A date the form could not read: no `YYYY-MM-DD`, a day that does not exist (2027-02-30:
+    pydantic's `date_*` errors) or outside the years taken (`app.schemas.NotADate`)."""
+    return error["type"].startswith("date_") or isinstance(
+        error.get("ctx", {}).get("error"), NotADate
+    )
+
+
+def unfilled(names: Iterable[str], *, dates: bool = False) -> str:
+    """The Dutch message for fields left empty or filled wrongly, named as the page names them;
+    with `dates` (a date among them that could not be read) how a date is written."""
+    message = "Niet (goed) ingevuld: " + ", ".join(sorted(set(names))) + "."
+    return f"{message} {DATE_RULE}" if dates else message
 
 
 def organisation_names(session: Session, web: Web, named: Iterable[Any] = ()) -> dict[str, str]:

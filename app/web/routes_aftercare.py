@@ -38,7 +38,15 @@ from app.web import aftercare as aftercare_page
 from app.web.core import FormDep, PageForbidden, Web, WebDep, WebRoute, field, redirect, render
 from app.web.deps import PageTableDep
 from app.web.formatting import case_code
-from app.web.forms import Refusal, _if_match, attempt, organisation_names, whole_number
+from app.web.forms import (
+    Refusal,
+    _if_match,
+    attempt,
+    is_date_error,
+    organisation_names,
+    unfilled,
+    whole_number,
+)
 from app.web.query_values import QueryValues
 from app.web.routes_registry import _choice, _cursor, _listed
 
@@ -109,8 +117,8 @@ def case_aftercare(
 
 
 def _invalid(exc: ValidationError) -> str:
-    names = sorted({FIELDS.get(str(e["loc"][0]), str(e["loc"][0])) for e in exc.errors()})
-    return "Niet (goed) ingevuld: " + ", ".join(names) + "."
+    names = [FIELDS.get(str(e["loc"][0]), str(e["loc"][0])) for e in exc.errors()]
+    return unfilled(names, dates=any(is_date_error(e) for e in exc.errors()))
 
 
 def _read(model: type[BaseModel], body: dict[str, Any]) -> Any:

@@ -151,7 +151,7 @@ def monitor_page(
         "period_label": period_label,
     }
     if wrong:
-        error = f"{unfilled(wrong)} {DATE_RULE}"
+        error = unfilled(wrong, dates=True)
         return render(request, "monitor.html", {**context, "error": error}, 400)
     try:
         # Every viewer's range runs forward, also where the figures are then read for the

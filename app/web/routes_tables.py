@@ -20,6 +20,7 @@ from app.web.actions import _action_row
 from app.web.core import FormDep, Web, WebDep, WebRoute, field, redirect, render
 from app.web.deps import PageTableDep
 from app.web.forms import MAX_ROWS, Refusal, create_once
+from app.web.query_values import DATE_RULE
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
 
@@ -107,9 +108,9 @@ def schedule_meeting(
             session,
             web,
             table_id,
-            error="Vul een geldige datum in.",
+            error=f"Vul een geldige datum in. {DATE_RULE}",
             status=400,
-            typed_date="",
+            typed_date=typed,
         )
     # A double click plans the meeting once and opens it, instead of refusing the second
     # click's date as taken (breaker 32); the date planned from another page still is.

@@ -360,7 +360,7 @@ class WebRoute(SessionEndingRoute):
                     response.headers["Retry-After"] = exc.headers["Retry-After"]
             except RequestValidationError as exc:
                 in_path = any(e.get("loc", ("",))[0] == "path" for e in exc.errors())
-                wrong = wrong_fields(exc, self.dependant)
+                wrong = wrong_fields(exc, self.dependant, request.query_params)
                 response = error_page(request, 404 if in_path else 400, wrong)
             except StarletteHTTPException as exc:
                 # Starlette's own refusals, such as a form field over 1 MB or more than 1000

@@ -3,14 +3,17 @@ an older release, a value typed over): its 400 page names the field as the page'
 it and says what it may hold, in Dutch. A page's own query parameters (FastAPI's) say both as
 their `title` and `description`; the filters a list page reads itself raise `WrongQueryValue`."""
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
+from datetime import date
 from typing import ParamSpec, TypeVar
 
 from fastapi.dependencies.models import Dependant
 from fastapi.exceptions import RequestValidationError
+from pydantic import TypeAdapter, ValidationError
 from pydantic.fields import FieldInfo
 
 from app.problems import ProblemError
+from app.schemas import Date
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -70,24 +73,28 @@ CHOOSE_FROM_FORM = "Kies een waarde uit het formulier."
 """What a field of a page's address may hold, where its parameter does not say (`description`)."""
 DATE_RULE = "Een bestaande datum, geschreven als jaar-maand-dag, bijvoorbeeld 2027-01-31."
 """What a date in a page's address may hold (the form's date field sends it so)."""
+DAY: TypeAdapter[date] = TypeAdapter(Date)
 NEXT_PAGE = "Gebruik de link Volgende pagina onder de lijst."
 """What a list page's `na` (the next page's cursor, no field of its form) may hold."""
 
 
-def wrong_fields(exc: RequestValidationError, dependant: Dependant) -> str | None:
+def wrong_fields(
+    exc: RequestValidationError, dependant: Dependant, sent: Mapping[str, str]
+) -> str | None:
     """The fields of the address or the form that FastAPI refused (`?periode=jaarlijks`), named
     as the page's form labels them (the parameter's `title`) with what they may hold (its
-    `description`); None for a wrong path (a 404 page says enough)."""
-    names = sorted(
-        {
-            str(loc[1])
-            for error in exc.errors()
-            if len(loc := error.get("loc", ())) > 1 and loc[0] in ("query", "body")
-        }
-    )
-    if not names:
+    `description`); None for a wrong path (a 404 page says enough). A day the page reads itself
+    (text described by `DATE_RULE`, the monitor's) that is no date in the address (`sent`) is
+    named with them: the page that would have named it is not reached."""
+    refused = {
+        str(loc[1])
+        for error in exc.errors()
+        if len(loc := error.get("loc", ())) > 1 and loc[0] in ("query", "body")
+    }
+    if not refused:
         return None
     declared = query_fields(dependant)
+    names = sorted(refused | {n for n, info in declared.items() if _no_day(info, sent.get(n))})
     sentences = []
     for name in names:
         info = declared.get(name)
@@ -95,6 +102,17 @@ def wrong_fields(exc: RequestValidationError, dependant: Dependant) -> str | Non
         holds = info.description if info is not None and info.description else CHOOSE_FROM_FORM
         sentences.append(wrong_value(label, holds))
     return " ".join(sentences)
+
+
+def _no_day(info: FieldInfo, value: str | None) -> bool:
+    """A day the page reads itself (`DATE_RULE` text) that is no date: named with the rest."""
+    if info.description != DATE_RULE or not value:
+        return False
+    try:
+        DAY.validate_python(value)
+    except ValidationError:
+        return True
+    return False
 
 
 def query_fields(dependant: Dependant) -> dict[str, FieldInfo]:

@@ -14,7 +14,7 @@ from fastapi.routing import APIRoute
 
 from app.schemas import encode_cursor
 from app.web import page_modules
-from app.web.query_values import query_fields
+from app.web.query_values import DATE_RULE, query_fields
 from tests.clock import iso
 from tests.web.conftest import make_person, signed_in
 
@@ -109,6 +109,19 @@ def test_a_list_page_names_every_wrong_value_in_its_address(app, client, region,
         assert f"Deze waarde klopt niet: {label}." in text, (label, text)
         said = text.split(f"klopt niet: {label}.", 1)[1].split("Deze waarde klopt niet:")[0]
         assert holds in said, (label, text)
+
+
+def test_a_day_the_monitor_reads_itself_is_named_beside_another_wrong_value(app, client, region):  # type: ignore[no-untyped-def]
+    """The monitor names a typed day that is no date in its own form's message, but a wrong
+    `periode` beside it answered the error page naming only Per: the page was not reached."""
+    chair = signed_in(app, make_person(client, region.chair, "chair"))
+    sent = {"periode": "jaarlijks", "van": "31-12-2026", "tot": "2027-01-31"}
+    response = chair.get(f"/tafels/{region.table_id}/monitor", params=sent)
+    assert response.status_code == 400, response.text
+    text = error_text(response.text)
+    assert "Deze waarde klopt niet: Per." in text, text
+    assert f"Deze waarde klopt niet: Van. {DATE_RULE}" in text, text
+    assert "Tot en met" not in text.split("klopt niet: Per.", 1)[1].split("Naar het")[0], text
 
 
 @pytest.mark.parametrize("page", ["/dossiers", "/woningen"])

@@ -256,11 +256,19 @@ def _counted_again(
 
 
 def _release_endpoints(
-    session: Session, token: uuid.UUID, keep: list[uuid.UUID] | None = None
+    session: Session,
+    token: uuid.UUID,
+    keep: list[uuid.UUID] | None = None,
+    only: uuid.UUID | None = None,
 ) -> None:
+    """End the endpoint leases of the claim `token`: all, all but `keep`, or `only` one. One
+    claim leases several endpoints under its token, so an attempt that ends frees its own
+    endpoint only: the others' attempts are still on their way (and counted in flight)."""
     statement = update(WebhookEndpoint).where(col(WebhookEndpoint.lease_token) == token)
     if keep:
         statement = statement.where(col(WebhookEndpoint.id).not_in(keep))
+    if only is not None:
+        statement = statement.where(col(WebhookEndpoint.id) == only)
     session.exec(
         statement.values(
             locked_until=None, lease_token=None, updated_at=WebhookEndpoint.updated_at
@@ -311,7 +319,7 @@ def _finish(session: Session, claimed: ClaimedDelivery, **values: Any) -> bool:
 
     The endpoint's row first, as the claim, `emit` and `delete_endpoint` lock it before its
     deliveries: in the other order an endpoint deleted meanwhile deadlocked with this."""
-    _release_endpoints(session, claimed.lease_token)
+    _release_endpoints(session, claimed.lease_token, only=claimed.endpoint_id)
     if values.get("last_error") and _url_changed(session, claimed):
         # The URL was changed while this attempt went to the old one: the PATCH made the
         # waiting deliveries due now (`service._due_now`), and this one is tried now as well,

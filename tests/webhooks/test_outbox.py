@@ -72,6 +72,28 @@ def test_an_endpoint_has_one_attempt_in_flight_and_gets_its_events_in_order(outb
     assert first.endpoint_id == second.endpoint_id == endpoint.id
 
 
+def test_an_attempt_that_ends_keeps_the_leases_of_the_others_claimed_with_it(outbox):
+    """One claim leases several endpoints under one token. The first of its attempts to end
+    released every endpoint of that token: the others' requests were still open, yet no longer
+    counted in flight, so the next claim sent a second attempt to such an endpoint (its next
+    event before the one on its way) and went past the organisation's share (5 and 6 of 4
+    seen at a receiver with two servers under load)."""
+    organisation = outbox.organisation()
+    endpoints = [outbox.endpoint("https://x.example/h", organisation) for _ in range(2)]
+    for endpoint in endpoints:
+        for _ in range(2):
+            outbox.emit(endpoint.organisation_id)
+    with outbox.transaction() as session:
+        first, still_on_its_way = claim(session, max_per_organisation=2)
+    assert first.lease_token == still_on_its_way.lease_token
+    with outbox.transaction() as session:
+        assert outbox_service.record_delivered(session, first, status_code=200, now=utcnow())
+    with outbox.transaction() as session:
+        again = claim(session, max_per_organisation=2)
+    # Only the endpoint whose attempt ended, and only its share's one free place, is taken.
+    assert [c.endpoint_id for c in again] == [first.endpoint_id]
+
+
 def test_a_failed_delivery_waiting_for_its_retry_does_not_hold_up_the_endpoint(outbox):
     endpoint = outbox.endpoint("https://x.example/h")
     failing, later = (outbox.emit(endpoint.organisation_id) for _ in range(2))

@@ -11,6 +11,8 @@ import time
 from datetime import datetime, timedelta
 from pathlib import Path
 
+import time_machine
+
 ROOT = Path(__file__).resolve().parent.parent
 CLOCK_VARIABLE = "UITSTROOM_TEST_CLOCK"
 # CLOCK_MONOTONIC: one clock for every process on the machine, and not moved by time-machine.
@@ -31,18 +33,28 @@ def clock_env(env: dict[str, str] | None = None) -> dict[str, str]:
     return {**(os.environ if env is None else env), CLOCK_VARIABLE: reading}
 
 
+def follow_suite_clock(reading: str) -> time_machine.travel:
+    """Move this process's clock to the suite's (`reading`, from `clock_env`), ticking; the
+    travel is returned to be stopped."""
+    instant, read_at = reading.split("|")
+    # The child starts ticking only after its imports: add the real time they took, so
+    # its clock agrees with the suite's instead of lagging by the start-up time.
+    started = datetime.fromisoformat(instant) + timedelta(seconds=REAL_TIME() - float(read_at))
+    travel = time_machine.travel(started, tick=True)
+    travel.start()
+    # time-machine ticks from the clock's first reading, not from start(): read it now, or it
+    # stands still until the process first asks the time (a server: at its first claim or
+    # request, seconds later under load) and lags the suite's clock by that long.
+    time.time()
+    return travel
+
+
 if __name__ == "__main__":
     sys.path.insert(0, str(ROOT))
-    import time_machine
-
     from app.cli import main
 
     reading = os.environ.get(CLOCK_VARIABLE)
     if reading:
-        instant, read_at = reading.split("|")
-        # The child starts ticking only after its imports: add the real time they took, so
-        # its clock agrees with the suite's instead of lagging by the start-up time.
-        started = datetime.fromisoformat(instant) + timedelta(seconds=REAL_TIME() - float(read_at))
-        time_machine.travel(started, tick=True).start()
+        follow_suite_clock(reading)
     sys.argv = ["uitstroomtafel", *sys.argv[1:]]
     sys.exit(main())

@@ -11,7 +11,7 @@ from scipy.sparse.csgraph import maximum_bipartite_matching
 
 from app.matching import solver as solver_module
 from app.matching import tradeoffs
-from app.matching.forced import count_bounds
+from app.matching.forced import CountBounds
 from app.matching.solver import (
     AssignmentProblem,
     capacity_tree,
@@ -21,7 +21,7 @@ from app.matching.solver import (
     prune_rankings,
     solve,
 )
-from app.matching.straddling import certified_optimum
+from app.matching.straddling import Infeasible, certified_optimum
 from app.matching.tradeoffs import passed_over, solve_with_pair
 from app.matching.unhoused import best_alternatives
 from tests.matching.brute import assignments, best
@@ -407,10 +407,14 @@ def unsettled_problem() -> AssignmentProblem:
     )
 
 
-def test_unsettled_passed_over_checks_beyond_the_limit_are_flagged():
+def test_unsettled_passed_over_checks_beyond_the_limit_are_flagged(monkeypatch):
     problem = unsettled_problem()
     result = solve(problem, split_limit=0)
     assert result.method == "components"
+    # The count's linear program settles edge 4 without a re-solve; the limit is about
+    # re-solves, so here it bounds nothing.
+    assert passed_over(problem, result, resolve_limit=0).complete
+    monkeypatch.setattr(tradeoffs, "BOUND_FROM", 10**9)
     full = passed_over(problem, result, resolve_limit=10)
     assert (full.complete, full.resolves) == (True, 1)
     assert full.by_edge == expected_passed_over(problem, result.edges) == {4: 1}
@@ -441,7 +445,11 @@ def test_passed_over_pairs_the_graphs_leave_open_are_bounded_before_any_resolve(
     assert result.method == "components"
     check = passed_over(problem, result, resolve_limit=10)
     assert check.by_edge == expected_passed_over(problem, result.edges) == {2: 2, 5: 2}
-    assert (check.complete, check.resolves) == (True, 1)
+    # The proposal's duals prove one pair, the relaxation with the other pair held at 1 the
+    # other (`CountBounds.with_pair`): no re-solve.
+    assert (check.complete, check.resolves) == (True, 0)
+    monkeypatch.setattr(CountBounds, "with_pair", lambda self, edge: problem.n_cases)
+    assert passed_over(problem, result, resolve_limit=10).resolves == 1
     monkeypatch.setattr(tradeoffs, "BOUND_FROM", 10**9)  # without the linear program
     assert passed_over(problem, result, resolve_limit=10).resolves == 2
 
@@ -449,12 +457,28 @@ def test_passed_over_pairs_the_graphs_leave_open_are_bounded_before_any_resolve(
 @settings(max_examples=examples(150))
 @given(st.one_of(straddled(), problems(nested=False)))
 def test_the_count_bound_of_a_pair_is_at_least_the_most_housed_with_it(problem):
-    """`count_bounds` proves pairs passed over, so it must never fall below the truth."""
+    """`CountBounds` proves pairs passed over, so it must never fall below the truth."""
     assume(problem.edges > 0)  # the check asks only with pairs left open
     edges = np.arange(problem.edges)
-    bounds = count_bounds(problem, edges, solve(problem).edges, None)
+    bounds = CountBounds(problem, edges, solve(problem).edges, None).bounds
     for edge in edges.tolist():
         assert bounds[edge] >= best(problem, forced=edge)[0]  # -1: nothing holds the pair
+
+
+@settings(max_examples=examples(150))
+@given(st.one_of(straddled(), problems(nested=False)))
+def test_the_count_bound_with_a_pair_held_is_at_least_the_most_housed_with_it(problem):
+    """`CountBounds.with_pair` proves pairs passed over, so it must never fall below the
+    truth."""
+    assume(problem.edges > 0)
+    edges = np.arange(problem.edges)
+    counts = CountBounds(problem, edges, solve(problem).edges, None)
+    for edge in edges.tolist():
+        most = best(problem, forced=edge)[0]
+        try:
+            assert counts.with_pair(edge) >= most
+        except Infeasible:  # the pair's complex or neighbourhood has no room
+            assert most == -1
 
 
 def expected_best_alternatives(problem: AssignmentProblem, chosen: np.ndarray) -> dict:

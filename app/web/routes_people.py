@@ -174,7 +174,8 @@ def reset_password(
         raise PageForbidden("Uw eigen wachtwoord wijzigt u onder 'Mijn account'.")
     if (stale := _stale(field(form, "versie", 12), person)) is not None:
         error, status = stale
-        if status == 412 and (made := _password_generated_last(session, person)) is not None:
+        made = _password_generated_last(session, person, by=web.person) if status == 412 else None
+        if made is not None:
             error, status = PASSWORD_MADE.format(email=person.email, at=dutch_datetime(made)), 409
         return _people_page(request, session, web, error=error, status=status)
     password = people.reset_password(session, person, by=ChangedBy.of(web.access()))
@@ -200,11 +201,16 @@ PASSWORD_MADE = (
 )
 
 
-def _password_generated_last(session: SessionDep, person: Person) -> datetime | None:
-    """When the person's last change was a generated password (a reset, shown once to whoever
-    made it): a reset form that carries an older version was then sent again."""
+def _password_generated_last(session: SessionDep, person: Person, *, by: Person) -> datetime | None:
+    """When the person's last change was a generated password made by `by` (a reset, shown
+    once to whoever made it): a reset form that carries an older version was then sent again.
+    One another admin made was shown to them, not to `by`: that is someone else's change."""
     last = changes.list_changes(session, person, after=None, limit=1, newest_first=True)
-    if last and (last[0].change, last[0].value) == (PersonChangeKind.password, "generated"):
+    if last and (last[0].change, last[0].value, last[0].by_person_id) == (
+        PersonChangeKind.password,
+        "generated",
+        by.id,
+    ):
         return last[0].at
     return None
 

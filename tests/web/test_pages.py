@@ -410,6 +410,26 @@ def test_a_new_password_form_sent_again_makes_no_second_password_and_says_so(app
     assert submit_sign_in(page_client(app), colleague.email, newer).status_code == 303
 
 
+def test_a_new_password_another_admin_made_is_not_called_this_forms_own(app, client, region):
+    """A form shown before another admin of the organisation gave the colleague a new password
+    was answered as if this admin had sent it before ('het formulier was dus al verstuurd ...
+    het wachtwoord dat toen getoond werd, werkt. Is het niet meer zichtbaar? Kies opnieuw'),
+    though this admin was shown no password: following it replaced the one the other admin had
+    passed on. It is the 412 of a change by someone else; nothing is stored."""
+    first = signed_in(app, make_person(client, region.care_provider, is_admin=True))
+    second = signed_in(app, make_person(client, region.care_provider, is_admin=True))
+    colleague = make_person(client, region.care_provider)
+    form = new_password_form(second, colleague.id)
+    made = give_new_password(first, colleague.id)
+    assert made.status_code == 200, made.text
+    late = second.post(f"/mensen/{colleague.id}/wachtwoord", data=form)
+    assert late.status_code == 412, late.text
+    assert "intussen gewijzigd" in late.text and "al verstuurd" not in late.text
+    assert _generated_passwords(client, region.care_provider, colleague.id) == 1
+    shown = _shown_password(made.text)
+    assert submit_sign_in(page_client(app), colleague.email, shown).status_code == 303
+
+
 def test_a_new_password_form_without_its_version_or_from_before_a_change_makes_none(
     app, client, region
 ):

@@ -778,10 +778,13 @@ OUTPUT_CLOSED = {
 
 def database_failure(database_url: str, exc: "DBAPIError") -> str:
     """One line for a database the command could not use, naming the setting (its password
-    hidden) and the driver's reason."""
+    hidden, also one in the query, which libpq takes) and the driver's reason."""
     from sqlalchemy.engine import make_url
 
-    shown = make_url(database_url).render_as_string(hide_password=True)
+    url = make_url(database_url)
+    hidden = {key: "***" for key in url.query if "password" in key.lower()}  # ?password=...
+    shown = url.update_query_dict(hidden).render_as_string(hide_password=True)
+    shown = shown.replace("=%2A%2A%2A", "=***")
     reason = str(exc.orig or exc).strip().splitlines()[0]
     if "no such table" in reason or ("relation" in reason and "does not exist" in reason):
         reason += "; run `uitstroomtafel migrate` first"

@@ -36,6 +36,18 @@ def test_a_database_url_with_an_unencoded_at_in_its_password_is_refused_not_show
     assert Settings(database_url=encoded).database_url == encoded
 
 
+def test_a_database_password_in_the_urls_query_is_not_shown_when_the_database_fails():
+    # libpq and psycopg take the password in the query too (?password=...); the one line of a
+    # database the command could not use hid the password of the user part only, and printed
+    # "(postgresql+psycopg://tafel@127.0.0.1:1/x?password=geheim)" on the terminal and in the log.
+    for query in ("password=geheim", "sslpassword=geheim&password=geheim&sslmode=disable"):
+        with pytest.raises(SystemExit) as refused:
+            run_cli(f"postgresql+psycopg://tafel@127.0.0.1:1/never_reached?{query}", "migrate")
+        said = str(refused.value.code)
+        assert said.startswith("Cannot use the database of UITSTROOM_DATABASE_URL")
+        assert "geheim" not in said and "password=***" in said
+
+
 @pytest.mark.parametrize(
     "url",
     [

@@ -15,6 +15,7 @@ from fastapi.routing import APIRoute
 from app.schemas import encode_cursor
 from app.web import page_modules
 from app.web.query_values import DATE_RULE, query_fields
+from tests.api.helpers import plan_meeting
 from tests.clock import iso
 from tests.web.conftest import make_person, signed_in
 
@@ -137,11 +138,7 @@ def test_a_sorted_pages_cursor_is_not_named_for_a_wrong_sort_beside_it(app, clie
 
 @pytest.mark.parametrize(("key", "label"), [("dossier", "Dossier"), ("woning", "Woning")])
 def test_the_why_not_question_names_the_choice_that_is_no_id(app, client, region, key, label):  # type: ignore[no-untyped-def]
-    meeting = client.post(
-        f"/v1/tables/{region.table_id}/meetings",
-        json={"date": iso(7)},
-        headers=region.chair.headers,
-    ).json()
+    meeting = plan_meeting(client, region, iso(7))
     chair = signed_in(app, make_person(client, region.chair, "chair"))
     given = {"dossier": "00000000-0000-0000-0000-000000000001", "woning": "0" * 32, key: "1-1-27"}
     response = chair.get(f"/vergaderingen/{meeting['id']}/waarom-niet", params=given)

@@ -4,11 +4,15 @@
 
 import re
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 from pydantic import Field, SecretStr, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from app.database import REQUEST_SLOTS, REQUEST_SLOTS_MOST
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import URL
 
 ADMIN_KEY_MIN_LENGTH = 32
 ADMIN_KEY_MIN_DISTINCT = 10
@@ -36,6 +40,16 @@ RATE_LIMIT_MOST = 10**9
 """Requests per minute a rate limit may allow: a bucket counts its tokens as a float, which a
 budget of 309 digits overflowed on every request (`UITSTROOM_RATE_LIMITS_ENABLED=false` is no
 limit at all)."""
+
+
+def _unknown_connection_options(url: "URL") -> list[str]:
+    """The options of a PostgreSQL URL's query that libpq does not take (`ssl_mode` for
+    `sslmode`), by name only: the values may hold a password."""
+    from psycopg import pq
+
+    known = {option.keyword.decode() for option in pq.Conninfo.get_defaults()}
+    _, options = url.get_dialect()().create_connect_args(url)
+    return sorted(set(options) - known)
 
 
 class Settings(BaseSettings):
@@ -273,6 +287,13 @@ class Settings(BaseSettings):
             raise ValueError(
                 f"UITSTROOM_DATABASE_URL names {backend!r}; the service runs on SQLite "
                 "(sqlite:///...) or PostgreSQL (postgresql+psycopg://...) only"
+            )
+        if backend == "postgresql" and (unknown := _unknown_connection_options(url)):
+            # psycopg refused them at the first connect, a traceback from every command.
+            raise ValueError(
+                "UITSTROOM_DATABASE_URL names connection options libpq does not know: "
+                + ", ".join(f'"{name}"' for name in unknown)
+                + " (the query takes libpq's parameters, such as sslmode=require)"
             )
         if backend == "sqlite" and url.database in (None, "", ":memory:"):
             raise ValueError(

@@ -48,6 +48,21 @@ def test_a_database_password_in_the_urls_query_is_not_shown_when_the_database_fa
         assert "geheim" not in said and "password=***" in said
 
 
+def test_a_database_url_naming_a_connection_option_libpq_lacks_is_refused_at_start():
+    # A mistyped option in the query (`ssl_mode` for `sslmode`, `PassWord`) passed the start and
+    # every command (`serve`, `migrate`, ...) ended in a 111-line traceback from the first
+    # connect, 'psycopg.ProgrammingError: invalid connection option "ssl_mode"'.
+    for option in ("ssl_mode=require", "PassWord=geheim"):
+        with pytest.raises(ValidationError) as refused:
+            Settings(database_url=f"postgresql+psycopg://tafel:geheim@db/x?{option}")
+        said = str(refused.value)
+        name = option.split("=")[0]
+        assert "UITSTROOM_DATABASE_URL" in said and f'"{name}"' in said
+        assert "geheim" not in said
+    good = "postgresql+psycopg://tafel:geheim@db/x?sslmode=require&application_name=tafel"
+    assert Settings(database_url=good).database_url == good
+
+
 @pytest.mark.parametrize(
     "url",
     [

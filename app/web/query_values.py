@@ -13,7 +13,7 @@ from pydantic import TypeAdapter, ValidationError
 from pydantic.fields import FieldInfo
 
 from app.problems import ProblemError
-from app.schemas import Date
+from app.schemas import MAX_DATE, MIN_DATE, Date
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -71,8 +71,12 @@ def one_of(options: Iterable[str]) -> str:
 
 CHOOSE_FROM_FORM = "Kies een waarde uit het formulier."
 """What a field of a page's address may hold, where its parameter does not say (`description`)."""
-DATE_RULE = "Een bestaande datum, geschreven als jaar-maand-dag, bijvoorbeeld 2027-01-31."
-"""What a date in a page's address may hold (the form's date field sends it so)."""
+DATE_RULE = (
+    f"Een bestaande datum in de jaren {MIN_DATE.year} tot en met {MAX_DATE.year}, geschreven als "
+    "jaar-maand-dag, bijvoorbeeld 2027-01-31."
+)
+"""What a date in a page's address or form may hold (the form's date field sends it so): the
+years too, as a year typed wrong (2207 for 2027) is refused for them alone."""
 DAY: TypeAdapter[date] = TypeAdapter(Date)
 NEXT_PAGE = "Gebruik de link Volgende pagina onder de lijst."
 """What a list page's `na` (the next page's cursor, no field of its form) may hold."""

@@ -95,3 +95,20 @@ def test_an_aftercare_date_the_form_cannot_read_says_how_a_date_is_written(  # t
     response = post_form(browser, f"{page}/{form}", fields, page)
     assert response.status_code == 400, response.text
     assert f"Niet (goed) ingevuld: {name}. {DATE_RULE}" in said(response)
+
+
+@pytest.mark.parametrize("typed", ["2207-01-31", "0027-01-31"])
+def test_a_date_in_a_year_the_pages_do_not_take_names_the_years_they_do(  # type: ignore[no-untyped-def]
+    app, client, region, chair, typed
+):
+    """A year typed wrong (2207 for 2027) is written as the rule asks, jaar-maand-dag: the page
+    said only to write it so, and the person, who had, did not see what to change."""
+    browser = signed_in(app, chair)
+    table = f"/tafels/{region.table_id}"
+    sent = {"soort": "other", "eigenaar": region.chair.id, "uiterlijk": typed}
+    response = post_form(browser, f"{table}/acties", sent, table)
+    assert response.status_code == 400, response.text
+    assert "in de jaren 1900 tot en met 2100" in said(response)
+    monitor = browser.get(f"{table}/monitor", params={"tot": typed})
+    assert monitor.status_code == 400, monitor.text
+    assert "in de jaren 1900 tot en met 2100" in said(monitor)

@@ -796,6 +796,11 @@ def update_case(
 
                 close_for_case(session, case, context)
     dates.flush_dates(session, if_match)  # a racing move-in surfaces here as a 409
+    if changes:
+        # An edit of a proposed or nominated case may break a rule of its pair: withdrawn.
+        from app.proposals.broken_matches import withdraw_for_case
+
+        withdraw_for_case(session, context, case)
     action = (
         AccessAction.status_change if target is not None and not changes else AccessAction.update
     )

@@ -372,7 +372,7 @@ def _release(
     return parked_until
 
 
-def _close_by_system(
+def close_by_system(
     session: Session,
     proposal: Proposal,
     case: Case,
@@ -412,7 +412,7 @@ def close_for_case(session: Session, case: Case, context: AccessContext) -> None
     vacancies = {v.id: v for v in lock(session, Vacancy, [p.vacancy_id for p in proposals])}
     for proposal in proposals:
         vacancy = vacancies[proposal.vacancy_id]
-        _close_by_system(session, proposal, case, vacancy, DecisionReason.case_changed, context)
+        close_by_system(session, proposal, case, vacancy, DecisionReason.case_changed, context)
 
 
 def close_for_vacancy(session: Session, vacancy: Vacancy, context: AccessContext) -> Vacancy:
@@ -439,7 +439,7 @@ def close_for_vacancy(session: Session, vacancy: Vacancy, context: AccessContext
     for proposal in proposals:
         if lifecycle.is_open(proposal.status):
             case = cases[proposal.case_id]
-            _close_by_system(
+            close_by_system(
                 session, proposal, case, vacancy, DecisionReason.dwelling_changed, context
             )
     return vacancy

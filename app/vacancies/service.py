@@ -34,6 +34,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlmodel import Session, col, select
 
 from app.access_log.service import AccessContext
+from app.cases.models import Case
 from app.database import LostRace
 from app.ids import uuid7s
 from app.jsonrows import converted, driver_rows, json_rows, recordset
@@ -47,6 +48,7 @@ from app.problems import (
     error_reason,
     field_name,
 )
+from app.proposals import broken_matches
 from app.proposals.models import Proposal
 from app.sqltypes import holds, table_of, utcnow
 from app.tables.models import TableMember, TableMunicipality
@@ -54,7 +56,7 @@ from app.tables.service import reader_table_ids
 from app.vacancies import lifecycle
 from app.vacancies.lifecycle import VacancyEvent
 from app.vacancies.models import NOT_AN_OBJECT, Vacancy, VacancyIn, VacancyStatus
-from app.versioning import check_if_match, flush, lock_checked
+from app.versioning import check_if_match, flush, lock, lock_checked
 
 VACANCY_TABLE = table_of(Vacancy)
 MUNICIPALITY = re.compile(r"^GM[0-9]{4}$")
@@ -317,6 +319,20 @@ def upsert_vacancies(
         raise InvalidVacancies(errors, batch)
     columns["table_id"] = [tables[code] for code in columns["address_municipality_code"]]
 
+    # The cases of the dwellings' undecided proposals first (the lock order: case, proposal,
+    # dwelling): a push that makes such a pair break a hard rule withdraws the proposal.
+    proposed_cases = list(
+        session.exec(
+            select(Proposal.case_id)
+            .join(Vacancy, col(Vacancy.id) == col(Proposal.vacancy_id))
+            .where(
+                Vacancy.corporation_id == corporation_id,
+                _one_of(session, col(Vacancy.external_ref), refs),
+                col(Proposal.status).in_(broken_matches.UNDECIDED),
+            )
+        )
+    )
+    lock(session, Case, proposed_cases)
     # Core rows of the columns compared, not ORM objects: building 1000 ORM instances costs
     # more than the upsert itself. Locked (PostgreSQL; SQLite runs one writer at a time), so
     # nobody changes them between the comparison below and our commit.
@@ -395,6 +411,13 @@ def upsert_vacancies(
             for i in updated
         ]
         session.connection().execute(statement, parameters)
+        if proposed_cases:
+            broken_matches.withdraw_for_dwellings(
+                session,
+                AccessContext(principal, "vacancies.upsert"),
+                [existing[refs[i]][1] for i in updated],
+                proposed_cases,
+            )
     return [outcome for outcome in outcomes if outcome is not None]
 
 

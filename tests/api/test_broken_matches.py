@@ -1,0 +1,94 @@
+"""An open proposal whose dwelling is pushed again, or whose case is edited, so that the pair
+fails a hard rule is withdrawn by the service (app/proposals/broken_matches.py)."""
+
+from tests.api.test_meetings import (  # noqa: F401  (fixture)
+    case_of,
+    decide,
+    proposals,
+    publish,
+    published,
+    schedule,
+    vacancy_of,
+    walk_to_tenancy,
+)
+from tests.clock import iso
+from tests.conftest import push_again
+
+ABOVE_EVERY_CAP = {"base": "1150.00", "eligible_service_costs": "0.00"}
+
+
+def proposal_of(client, region, proposal_id):
+    response = client.get(f"/v1/proposals/{proposal_id}", headers=region.chair.headers)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def edit_case(client, region, case, changes):
+    response = client.patch(
+        f"/v1/cases/{case['id']}", json=changes, headers=region.care_provider.headers
+    )
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def test_a_rent_pushed_above_the_cap_withdraws_the_nominated_proposal(client, region, published):  # noqa: F811
+    _, proposal, case, vacancy = published
+    assert decide(client, region.chair, proposal["id"], "nominate").status_code == 200
+    push_again(client, region.corporation, vacancy, rent=ABOVE_EVERY_CAP)
+    current = proposal_of(client, region, proposal["id"])
+    assert current["status"] == "withdrawn"
+    assert current["status_reason"] == "dwelling_changed"
+    assert current["decisions"][-1]["automatic"] is True
+    assert case_of(client, region, case["id"])["status"] == "ready"
+    assert vacancy_of(client, region, vacancy["id"])["status"] == "available"
+
+
+def test_a_dwelling_pushed_with_too_many_rooms_loses_its_proposal(client, region, published):  # noqa: F811
+    _, proposal, _, vacancy = published
+    push_again(client, region.corporation, vacancy, rooms=5)  # one person: 1 to 3 rooms
+    assert proposal_of(client, region, proposal["id"])["status"] == "withdrawn"
+
+
+def test_a_push_the_pair_still_passes_keeps_the_proposal(client, region, published):  # noqa: F811
+    _, proposal, _, vacancy = published
+    pushed = push_again(client, region.corporation, vacancy, rent={"base": "700.00"})
+    assert pushed["status"] == "proposed"
+    assert proposal_of(client, region, proposal["id"])["status"] == "proposed"
+
+
+def test_a_dwelling_that_comes_free_after_the_horizon_stays_proposed(client, region, published):  # noqa: F811
+    _, proposal, _, vacancy = published
+    push_again(client, region.corporation, vacancy, available_from=iso(120))
+    assert proposal_of(client, region, proposal["id"])["status"] == "proposed"
+
+
+def test_a_rent_rise_after_the_tenancy_is_signed_does_not_undo_the_lease(client, region, published):  # noqa: F811
+    _, proposal, _, vacancy = published
+    walk_to_tenancy(client, region, proposal["id"])
+    push_again(client, region.corporation, vacancy, rent=ABOVE_EVERY_CAP)
+    assert proposal_of(client, region, proposal["id"])["status"] == "tenancy_signed"
+
+
+def test_a_case_now_needing_a_wheelchair_loses_its_proposal(client, region, published):  # noqa: F811
+    _, proposal, case, vacancy = published
+    assert edit_case(client, region, case, {"needs": {"wheelchair": True}})["status"] == "ready"
+    current = proposal_of(client, region, proposal["id"])
+    assert current["status"] == "withdrawn"
+    assert current["status_reason"] == "case_changed"
+    assert vacancy_of(client, region, vacancy["id"])["status"] == "available"
+
+
+def test_a_case_edit_the_pair_still_passes_keeps_the_proposal(client, region, published):  # noqa: F811
+    _, proposal, case, _ = published
+    edit_case(client, region, case, {"needs": {"pets": False}, "household": {"adults": 2}})
+    assert proposal_of(client, region, proposal["id"])["status"] == "proposed"
+
+
+def test_the_pair_a_push_broke_is_proposed_again_once_the_rent_is_right(client, region, published):  # noqa: F811
+    _, proposal, case, vacancy = published
+    pushed = push_again(client, region.corporation, vacancy, rent=ABOVE_EVERY_CAP)
+    push_again(client, region.corporation, pushed, rent=vacancy["rent"])
+    publish(client, region, schedule(client, region, date=iso(0)))
+    [again] = [p for p in proposals(client, region, status="proposed")]
+    assert (again["case_id"], again["vacancy_id"]) == (case["id"], vacancy["id"])
+    assert again["id"] != proposal["id"]

@@ -52,7 +52,15 @@ YearStart = Annotated[
         "year, the range widens to that year, and a range over two years is a 400."
     ),
 ]
-Format = Annotated[OutputFormat, Query(description="`json` (default) or `csv`.")]
+Format = Annotated[
+    OutputFormat,
+    Query(
+        description="`json` (default) or `csv` for programs: commas (quoted as RFC 4180 "
+        "quotes), decimal points, UTF-8 without a byte-order mark, one header line, `\\n` line "
+        "ends; not the semicolons, byte-order mark and decimal commas of the pages' CSVs, which "
+        "are for Dutch spreadsheet programs."
+    ),
+]
 Year = Annotated[YearDigits, Path()]
 CSV_RESPONSE: dict[int | str, dict[str, Any]] = {
     200: {

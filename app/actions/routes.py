@@ -52,7 +52,7 @@ def create_action(
 ) -> Response:
     """Hand out an action to a member organisation, with a due date (chair). 409
     `minutes_final` when it names a meeting whose minutes are final (they would never show
-    it)."""
+    it), `case_anonymised` when it names a case retention anonymised."""
 
     def reread(action_id: uuid.UUID) -> tuple[ActionPublic, dict[str, str]]:
         # The answer may name a case: a replay reads the action again with the caller's
@@ -124,7 +124,8 @@ def update_action(
     if_match: IfMatch = None,
     if_none_match: IfNoneMatch = None,
 ) -> ActionPublic:
-    """Mark an action done or cancelled, reopen it, or move its due date (owner or chair)."""
+    """Mark an action done or cancelled, reopen it, or move its due date (owner or chair). 409
+    `case_anonymised` for a reopening or a new due date once retention anonymised its case."""
     action, table = found
     action = service.update_action(
         session, context, table, action, payload, if_match, if_none_match=if_none_match

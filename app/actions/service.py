@@ -1,3 +1,6 @@
+# Size: the hand-out, the update and a moved case's cancellation each check the action's case
+# under its lock (FOR SHARE), in one lock order with the case's move and retention; split, that
+# order would be spread over modules.
 """Actions: handed out by the chair, done by their owner, back on the agenda while open."""
 
 import uuid
@@ -60,6 +63,8 @@ def create_action(
         )
         if case is None or case.table_id != table.id:
             raise Unprocessable("case_id", "no such case at this table", "unknown_case")
+        if case.anonymised_at is not None:
+            raise _anonymised()
         owner = session.get(Organisation, data.owner_organisation_id)
         if (
             owner is not None
@@ -273,6 +278,9 @@ def update_action(
         raise Conflict(
             "The case has moved to another table; hand out a new action there.", code="case_moved"
         )
+    if case is not None and case.anonymised_at is not None and (moved or reopened):
+        # Retention removed the file; closing a left-over open action stays allowed.
+        raise _anonymised()
     if moved:
         lifecycle.check_move(from_status, action.status)
     session.add(action)
@@ -284,6 +292,17 @@ def update_action(
         mail.forget_overdue_notice(session, action.id)
     flush(session, if_match, "action")
     return action
+
+
+def _anonymised() -> Conflict:
+    """409 `case_anonymised`: retention anonymised the action's case (its lock, FOR SHARE,
+    held): no action is handed out about it any more, nor reopened or given another date, as
+    no aftercare is agreed for it (`app.aftercare.service`)."""
+    return Conflict(
+        "The case file is anonymised (retention); no action about it is handed out, reopened "
+        "or given another due date any more.",
+        code="case_anonymised",
+    )
 
 
 def cancel_left_behind(session: Session, context: AccessContext, case: Case) -> None:

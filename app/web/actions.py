@@ -15,6 +15,8 @@ from app.web.core import Web
 REOPEN_REFUSED = {
     "case_moved": "Niet te heropenen: het dossier is naar een andere tafel verhuisd.",
     "owner_not_member": "Niet te heropenen: de eigenaar zit niet meer aan de tafel.",
+    "case_anonymised": "Niet te heropenen: het dossier is geanonimiseerd (bewaartermijn "
+    "verstreken).",
 }
 
 
@@ -54,8 +56,9 @@ def reopen_refusals(
     session: Session, table: OutflowTable, actions: list[Action]
 ) -> dict[uuid.UUID, str]:
     """Of the table's `actions`, the closed ones whose reopening `actions.service.update_action`
-    refuses (409), with its code: `case_moved` (its case is at another table now) or
-    `owner_not_member` (its owner has left the table). For the page to offer only a reopening
+    refuses (409), with its code: `case_moved` (its case is at another table now),
+    `case_anonymised` (retention anonymised its case) or `owner_not_member` (its owner has left
+    the table). For the page to offer only a reopening
     that can succeed (unlocked; the update itself still checks)."""
     closed = [a for a in actions if a.status != ActionStatus.open]
     if not closed:
@@ -64,8 +67,17 @@ def reopen_refusals(
     moved = set(
         session.exec(select(Case.id).where(col(Case.id).in_(case_ids), Case.table_id != table.id))
     )
+    anonymised = set(
+        session.exec(
+            select(Case.id).where(col(Case.id).in_(case_ids), col(Case.anonymised_at).is_not(None))
+        )
+    )
     members = set(
         session.exec(select(TableMember.organisation_id).where(TableMember.table_id == table.id))
     )
     left = {a.id: "owner_not_member" for a in closed if a.owner_organisation_id not in members}
-    return left | {a.id: "case_moved" for a in closed if a.case_id in moved}
+    return (
+        left
+        | {a.id: "case_anonymised" for a in closed if a.case_id in anonymised}
+        | {a.id: "case_moved" for a in closed if a.case_id in moved}
+    )

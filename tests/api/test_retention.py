@@ -12,12 +12,13 @@ from app.cases.models import Case, CaseStatus
 from app.cases.retention import anonymise_closed_cases
 from app.sqltypes import utcnow
 from tests.aftercare.housing import house, housed_proposal
-from tests.api.helpers import assert_problem, invalid_names
+from tests.api.helpers import assert_problem, invalid_names, plan_meeting
+from tests.api.test_actions import hand_out, post_action
 from tests.api.weeks import publish_meeting
 from tests.cli import run_cli
 from tests.clock import iso
 from tests.conftest import case_body, create_case, create_vacancy
-from tests.web.conftest import make_person, signed_in
+from tests.web.conftest import make_person, post_form, signed_in
 
 EXIT_DATE = iso(-213)
 
@@ -740,3 +741,89 @@ def test_a_frozen_agenda_lists_no_candidate_dwellings_of_an_anonymised_case(
         assert [e["feasible_count"] for e in after["candidates_by_vacancy"]] == [
             e["feasible_count"] for e in before["candidates_by_vacancy"]
         ]
+
+
+def _anonymise(client, region, session, case: dict) -> None:
+    close(client, region, case)
+    close_long_ago(session, case["id"])
+    assert anonymise_closed_cases(session, utcnow(), retention_days=730) == 1
+
+
+def _action_about(client, region, case: dict, status: str = "open", **extra) -> dict:
+    action = hand_out(client, region, region.care_provider, case_id=case["id"], **extra)
+    if status != "open":
+        closed = client.patch(
+            f"/v1/actions/{action['id']}", json={"status": status}, headers=region.chair.headers
+        )
+        assert closed.status_code == 200, closed.text
+    return action
+
+
+def test_no_action_is_handed_out_about_an_anonymised_case(client, region, session):
+    case = create_case(client, region.care_provider, region.table_id)
+    _anonymise(client, region, session, case)
+    response = post_action(client, region, region.care_provider, case_id=case["id"])
+    assert_problem(response, 409, "case_anonymised")
+    listed = client.get(f"/v1/tables/{region.table_id}/actions", headers=region.chair.headers)
+    assert listed.json()["items"] == []
+
+
+def test_a_closed_action_about_an_anonymised_case_is_not_reopened(client, region, session):
+    case = create_case(client, region.care_provider, region.table_id)
+    done = _action_about(client, region, case, status="done")
+    _anonymise(client, region, session, case)
+    response = client.patch(
+        f"/v1/actions/{done['id']}", json={"status": "open"}, headers=region.chair.headers
+    )
+    assert_problem(response, 409, "case_anonymised")
+
+
+def test_an_open_action_about_an_anonymised_case_may_be_closed_but_not_given_a_new_date(
+    client, region, session
+):
+    case = create_case(client, region.care_provider, region.table_id)
+    left_over, other = _action_about(client, region, case), _action_about(client, region, case)
+    _anonymise(client, region, session, case)
+    closed = client.patch(
+        f"/v1/actions/{left_over['id']}",
+        json={"status": "cancelled"},
+        headers=region.care_provider.headers,
+    )
+    assert closed.status_code == 200, closed.text  # so it leaves the agenda
+    moved = client.patch(
+        f"/v1/actions/{other['id']}", json={"due_date": iso(30)}, headers=region.chair.headers
+    )
+    assert_problem(moved, 409, "case_anonymised")
+
+
+def test_the_page_refuses_an_action_about_an_anonymised_case_in_dutch(app, client, region, session):
+    case = create_case(client, region.care_provider, region.table_id)
+    _anonymise(client, region, session, case)
+    browser = signed_in(app, make_person(client, region.chair, "chair"))
+    response = post_form(
+        browser,
+        f"/tafels/{region.table_id}/acties",
+        {
+            "soort": "other",
+            "eigenaar": region.care_provider.id,
+            "uiterlijk": iso(10),
+            "dossier": case["id"],
+        },
+        f"/tafels/{region.table_id}",
+    )
+    assert response.status_code == 409
+    assert "geanonimiseerd" in response.text and "actie" in response.text
+    assert "case_anonymised" not in response.text
+
+
+def test_the_meeting_page_offers_no_reopening_of_an_action_about_an_anonymised_case(
+    app, client, region, session
+):
+    meeting = plan_meeting(client, region, iso(7))
+    case = create_case(client, region.care_provider, region.table_id)
+    done = _action_about(client, region, case, status="done", meeting_id=meeting["id"])
+    _anonymise(client, region, session, case)
+    browser = signed_in(app, make_person(client, region.chair, "chair"))
+    page = browser.get(f"/vergaderingen/{meeting['id']}").text
+    assert f'action="/acties/{done["id"]}"' not in page
+    assert "Niet te heropenen: het dossier is geanonimiseerd (bewaartermijn verstreken)." in page

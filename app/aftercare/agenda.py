@@ -35,6 +35,7 @@ from app.aftercare.service import (
     returns,
     transfer_overdue,
 )
+from app.cases.models import Case
 from app.matching.ages import add_months
 from app.meetings.models import Meeting
 from app.sqltypes import table_of, utcnow
@@ -81,9 +82,19 @@ def due_checkpoints(
     session: Session, table: OutflowTable, on: date, running: list[Tenancy] | None = None
 ) -> list[tuple[Tenancy, int, date]]:
     """(tenancy, months, due day) of every checkpoint of a running tenancy due on or before
-    `on` and not recorded; `running`: the table's running tenancies, when read already."""
+    `on` and not recorded; `running`: the table's running tenancies, when read already. Not
+    of a case retention anonymised: it takes no checkpoint any more (`record_checkpoint`)."""
     policy = TablePolicy.model_validate(table.policy)
     tenancies = _running(session, table.id) if running is None else running
+    anonymised = set(
+        session.exec(
+            select(Case.id).where(
+                col(Case.id).in_([t.case_id for t in tenancies]),
+                col(Case.anonymised_at).is_not(None),
+            )
+        )
+    )
+    tenancies = [t for t in tenancies if t.case_id not in anonymised]
     recorded = checkpoints_of(session, [t.case_id for t in tenancies])
     due = []
     for tenancy in tenancies:

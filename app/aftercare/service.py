@@ -510,7 +510,8 @@ def record_checkpoint(
     `date_in_future` / `date_before_move_in` for the day of record, 400
     `date_after_next_move_in` for a client found still living there after the next tenant of
     the dwelling moved in (the tenancy could not be ended any more), 409 `checkpoint_recorded`
-    when that checkpoint is recorded already, 409 `tenancy_ended`; `if_match` (the tenancy's
+    when that checkpoint is recorded already, 409 `tenancy_ended`, 409 `case_anonymised` once
+    retention anonymised the case (no file is followed up any more); `if_match` (the tenancy's
     ETag a page showed): 412 when the tenancy moved on, checked on the locked row, so that a
     checkpoint recorded at the same time counts. Sends `aftercare.signal_raised` when it raises
     a signal."""
@@ -522,6 +523,7 @@ def record_checkpoint(
     signal_lock(session, tenancy.table_id)
     tenancy = lock_checked(session, tenancy, "tenancy", if_match)
     lifecycle.check(tenancy, TenancyEvent.record_checkpoint)
+    _require_not_anonymised(session, tenancy, "follow-up checkpoints")
     policy = policy_of(session, tenancy.table_id)
     if data.months not in policy.aftercare_checkpoint_months:
         listed = ", ".join(str(m) for m in policy.aftercare_checkpoint_months)

@@ -77,7 +77,7 @@ CONFLICT_MESSAGES = {
     "not_published": "Publiceer eerst de agenda van deze vergadering.",
     "tenancy_ended": "De huur is beëindigd: er valt niets meer vast te leggen.",
     "case_anonymised": "Dit dossier is geanonimiseerd (bewaartermijn verstreken): er kan geen "
-    "nazorgafspraak, open voorwaarde voor de omklap of actie meer bij.",
+    "nazorgafspraak, controle, open voorwaarde voor de omklap of actie meer bij.",
     "not_awaiting_transfer": "Dit is geen tussenhuur die nog moet omklappen.",
     "transfer_conditions_open": "Er staan nog voorwaarden open. Vink ze eerst uit bij de "
     "planning van de omklap.",

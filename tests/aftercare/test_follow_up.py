@@ -550,3 +550,33 @@ def test_the_live_agenda_of_a_published_meetings_date_shows_the_signals_it_froze
         i["case_id"] for i in agenda(client, region, region.chair, iso(10)) if i["kind"] == "signal"
     ]
     assert live == [case["id"]]
+
+
+def _anonymise(session, case_id: str) -> None:
+    """Retention, run two years and a day from now: the housed case and its tenancy, followed
+    up no more since, are anonymised."""
+    from app.cases.retention import anonymise_closed_cases
+    from app.sqltypes import utcnow
+
+    assert anonymise_closed_cases(session, utcnow() + timedelta(days=731), 730) == 1
+    session.commit()  # as a request's would: a refused request rolls back only its own writes
+
+
+def test_no_checkpoint_is_recorded_for_an_anonymised_case(client, region, session):
+    case = house(client, region, -100)
+    _anonymise(session, case["id"])
+    response = record(client, region.care_provider, case["id"], months=3)
+    assert_problem(response, 409, "case_anonymised")
+    assert checkpoints(client, region.care_provider, case["id"])[3]["recorded_on"] is None
+
+
+def test_an_anonymised_cases_due_checkpoints_leave_the_agenda(client, region, session):
+    case = house(client, region, -100)
+
+    def due() -> list:
+        entries = agenda(client, region, region.chair, iso(0))
+        return [e for e in entries if e["kind"] == "checkpoint" and e["case_id"] == case["id"]]
+
+    assert [e["months"] for e in due()] == [3]
+    _anonymise(session, case["id"])
+    assert due() == []

@@ -53,7 +53,7 @@ def _list_like(annotation: Any) -> bool:
     return origin in (list, set, frozenset, tuple) or origin is Sequence
 
 
-def _takes_many(annotation: Any) -> bool:
+def takes_many(annotation: Any) -> bool:
     """Whether a parameter's annotation is a list-like (a key that may repeat)."""
     return annotation_has(annotation, _list_like)
 
@@ -63,7 +63,7 @@ def single_query_keys(route: APIRoute) -> frozenset[str]:
     return frozenset(
         field.alias
         for field in get_flat_params(route.dependant)
-        if isinstance(field.field_info, Query) and not _takes_many(field.field_info.annotation)
+        if isinstance(field.field_info, Query) and not takes_many(field.field_info.annotation)
     )
 
 

@@ -43,7 +43,7 @@ from app.web.messages import (
     UNREADABLE,
     over_budget,
 )
-from app.web.query_values import WrongQueryValue, wrong_fields
+from app.web.query_values import WrongQueryValue, WrongQueryValues, given_twice, wrong_fields
 
 log = logging.getLogger(__name__)
 HERE = Path(__file__).resolve().parent
@@ -276,18 +276,23 @@ OVER_LIMITS = ("Field exceeded", "Part exceeded", "Too many")
 
 
 def error_page(
-    request: Request, status: int, detail: str | None = None, title: str | None = None
+    request: Request,
+    status: int,
+    detail: str | list[str] | None = None,
+    title: str | None = None,
 ) -> HTMLResponse:
-    """The Dutch error page of `status`, with `detail` below its text; with `title`, `detail`
-    is the text (a refusal of its own, whose status's text would mislead)."""
+    """The Dutch error page of `status`, with `detail` below its text (a list, such as the
+    wrong values of an address, one item per field); with `title`, `detail` is the text (a
+    refusal of its own, whose status's text would mislead)."""
     if title:
         text, detail = detail, None
     else:
         title, text = ERROR_PAGES.get(status, ERROR_PAGES[400])
-    return render(request, "error.html", {"title": title, "text": text, "detail": detail}, status)
+    items = [detail] if isinstance(detail, str) else detail or []
+    return render(request, "error.html", {"title": title, "text": text, "details": items}, status)
 
 
-def _dutch_page(exc: ProblemError) -> tuple[str | None, str | None]:
+def _dutch_page(exc: ProblemError) -> tuple[str | None, str | list[str] | None]:
     """(title, detail) of a refusal's page: our own refusals are worded in Dutch; the services'
     English details give way to the page's Dutch text. An expired form and one still being
     carried out get a title of their own: 'Geen toegang' and 'De toestand is intussen
@@ -298,7 +303,9 @@ def _dutch_page(exc: ProblemError) -> tuple[str | None, str | None]:
         return exc.title, f"{exc.detail} {FORM_EXPIRED}"
     if isinstance(exc, TooManyRequests):
         return over_budget(exc)
-    return None, exc.detail if isinstance(exc, (PageForbidden, WrongQueryValue)) else None
+    if isinstance(exc, WrongQueryValue):
+        return None, exc.sentences
+    return None, exc.detail if isinstance(exc, PageForbidden) else None
 
 
 def _to_sign_in(request: Request) -> RedirectResponse:
@@ -350,6 +357,9 @@ class WebRoute(SessionEndingRoute):
 
         async def page_handler(request: Request) -> Response:
             try:
+                if twice := given_twice(request.query_params, self.dependant):
+                    # FastAPI would take the last value; the API refuses such a key too.
+                    raise WrongQueryValues(twice)
                 response = await handler(request)
             except SessionEnded:
                 response = _to_sign_in(request)

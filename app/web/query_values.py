@@ -5,7 +5,7 @@ their `title` and `description`; the filters a list page reads itself raise `Wro
 
 from collections.abc import Callable, Iterable, Mapping
 from datetime import date
-from typing import ParamSpec, TypeVar
+from typing import ParamSpec, Protocol, TypeVar
 
 from fastapi.dependencies.models import Dependant
 from fastapi.exceptions import RequestValidationError
@@ -13,6 +13,7 @@ from pydantic import TypeAdapter, ValidationError
 from pydantic.fields import FieldInfo
 
 from app.problems import ProblemError
+from app.query_keys import takes_many
 from app.schemas import MAX_DATE, MIN_DATE, Date
 
 P = ParamSpec("P")
@@ -27,15 +28,30 @@ class WrongQueryValue(ProblemError):
 
     def __init__(self, label: str, holds: str) -> None:
         super().__init__(wrong_value(label, holds))
+        self.sentences = [str(self)]
+
+
+class Params(Protocol):
+    """A page's query parameters (Starlette's `QueryParams`): a key may come more than once."""
+
+    def getlist(self, key: str) -> list[str]: ...
+
+    def multi_items(self) -> list[tuple[str, str]]: ...
 
 
 class QueryValues:
     """A list page's filters read one by one, each wrong value kept: `check` then names them
     all in one 400, as the API's `invalidParams` does (the page named only the first, so a
-    person fixed one and met the next)."""
+    person fixed one and met the next). `given` holds the filters given once and not empty; a
+    field of the page's form (`labels`: its label there, by key) given more than once is no
+    filter, named by `check` as the API's 400 names a repeated key (the page silently took the
+    last: `?status=a&status=b` listed status b)."""
 
-    def __init__(self) -> None:
-        self.wrong: list[str] = []
+    def __init__(self, params: Params, labels: Mapping[str, str]) -> None:
+        self.labels = labels
+        twice = repeated(params, labels)
+        self.wrong: list[str] = [wrong_value(labels[key], GIVEN_TWICE) for key in twice]
+        self.given = {k: v for k, v in params.multi_items() if v and k not in twice}
 
     def read(self, parse: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T | None:
         """What `parse` reads, or None (no narrowing) for a wrong value, kept for `check`."""
@@ -57,6 +73,12 @@ class WrongQueryValues(WrongQueryValue):
 
     def __init__(self, sentences: list[str]) -> None:
         ProblemError.__init__(self, " ".join(sentences))
+        self.sentences = sentences
+
+
+def repeated(params: Params, keys: Iterable[str]) -> list[str]:
+    """The `keys` that `params` hold more than once, in the order of `keys`."""
+    return [key for key in keys if len(params.getlist(key)) > 1]
 
 
 def wrong_value(label: str, holds: str) -> str:
@@ -69,6 +91,10 @@ def one_of(options: Iterable[str]) -> str:
     return "Kies een van: " + ", ".join(options) + "."
 
 
+GIVEN_TWICE = (
+    "Het adres geeft dit veld meer dan één keer; geef het één keer (kies in het formulier)."
+)
+"""What a field given more than once in a page's address is told (the API refuses it too)."""
 CHOOSE_FROM_FORM = "Kies een waarde uit het formulier."
 """What a field of a page's address may hold, where its parameter does not say (`description`)."""
 DATE_RULE = (
@@ -82,9 +108,19 @@ NEXT_PAGE = "Gebruik de link Volgende pagina onder de lijst."
 """What a list page's `na` (the next page's cursor, no field of its form) may hold."""
 
 
+def given_twice(params: Params, dependant: Dependant) -> list[str]:
+    """The fields of a page's own query parameters (FastAPI's, which would take the last of a
+    key given more than once) that the address gives more than once, named by their labels on
+    the page's form (`title`), as the API refuses a repeated key."""
+    fields = query_fields(dependant)
+    # A parameter without a label (sign-in's `volgende`, any path) is no field of a form.
+    single = [k for k, info in fields.items() if info.title and not takes_many(info.annotation)]
+    return [wrong_value(str(fields[k].title), GIVEN_TWICE) for k in repeated(params, single)]
+
+
 def wrong_fields(
     exc: RequestValidationError, dependant: Dependant, sent: Mapping[str, str]
-) -> str | None:
+) -> list[str] | None:
     """The fields of the address or the form that FastAPI refused (`?periode=jaarlijks`), named
     as the page's form labels them (the parameter's `title`) with what they may hold (its
     `description`); None for a wrong path (a 404 page says enough). A day the page reads itself
@@ -105,7 +141,7 @@ def wrong_fields(
         label = info.title if info is not None and info.title else name
         holds = info.description if info is not None and info.description else CHOOSE_FROM_FORM
         sentences.append(wrong_value(label, holds))
-    return " ".join(sentences)
+    return sentences
 
 
 def _no_day(info: FieldInfo, value: str | None) -> bool:

@@ -382,7 +382,8 @@ def table_aftercare(
     dwellings', in its view), each with its checkpoints due or overdue, its signals and an
     overdue omklap; each case shown is one access-log row."""
     statuses = _listed("tenancy_status", TenancyStatus)
-    given, values = request.query_params, QueryValues()
+    values = QueryValues(request.query_params, {"status": "Status", "na": "Volgende pagina"})
+    given = values.given
     status = values.read(_choice, given.get("status"), TenancyStatus, "Status", statuses)
     after, _ = values.read(_cursor, given.get("na"), None) or (None, None)
     values.check()

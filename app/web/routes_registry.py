@@ -160,16 +160,41 @@ class ListFilters:
     organisation_id: uuid.UUID | None
 
 
-def _common(request: Request, organisation: str, values: QueryValues) -> ListFilters:
-    """The filters both lists share: the table and the organisation (`organisation`: its label
-    on the list's form, its kind in lower case in what it may hold)."""
-    given = {k: v for k, v in request.query_params.items() if v}
+def _common(values: QueryValues) -> ListFilters:
+    """The filters both lists share: the table and the organisation (its label on the list's
+    form, its kind in lower case in what it may hold)."""
+    given, organisation = values.given, values.labels["organisatie"]
     table_id = values.read(
         _choice, given.get("tafel"), uuid.UUID, "Tafel", "Kies een tafel uit de lijst."
     )
     holds = f"Kies een {organisation.lower()} uit de lijst."
     organisation_id = values.read(_choice, given.get("organisatie"), uuid.UUID, organisation, holds)
     return ListFilters(given, table_id, organisation_id)
+
+
+def _list_fields(organisation: str, size: str, reference: str) -> dict[str, str]:
+    """The fields of a list's filter form by key, as the form labels them (`organisation`,
+    `size`, `reference`: the labels that differ per list), with its next page's cursor."""
+    return {
+        "referentie": reference,
+        "tafel": "Tafel",
+        "status": "Status",
+        "organisatie": organisation,
+        "blokkade": "Blokkade",
+        "huishouden": size,
+        "sortering": "Volgorde",
+        "na": "Volgende pagina",
+    }
+
+
+CASE_FIELDS = _list_fields("Zorgaanbieder", "Huishoudgrootte", "Referentie (of een deel ervan)") | {
+    "voorziening": "Voorziening"
+}
+VACANCY_FIELDS = _list_fields(
+    "Corporatie",
+    "Past bij huishoudgrootte",
+    "Referentie van de corporatie (of een deel ervan)",
+)
 
 
 def _standings(session: Session, cases: list[Case]) -> dict[uuid.UUID, tuple[OutflowTable, Any]]:
@@ -214,8 +239,8 @@ def case_list(request: Request, session: SessionDep, web: WebDep) -> HTMLRespons
             "cases.html",
             {"title": "Dossiers", "corporation": True, "rows": [], "filters": {}},
         )
-    values = QueryValues()
-    common = _common(request, "Zorgaanbieder", values)
+    values = QueryValues(request.query_params, CASE_FIELDS)
+    common = _common(values)
     given = common.given
     reason = values.read(_reason, given.get("blokkade"), registry.CASE_BLOCKING_REASONS)
     status = values.read(
@@ -224,8 +249,8 @@ def case_list(request: Request, session: SessionDep, web: WebDep) -> HTMLRespons
     facility = values.read(
         _choice, given.get("voorziening"), Facility, "Voorziening", _listed("facility", Facility)
     )
-    size = values.read(_size, given.get("huishouden"), "Huishoudgrootte")
-    reference = values.read(_reference, given.get("referentie"), "Referentie (of een deel ervan)")
+    size = values.read(_size, given.get("huishouden"), CASE_FIELDS["huishouden"])
+    reference = values.read(_reference, given.get("referentie"), CASE_FIELDS["referentie"])
     sort = values.read(
         _choice,
         given.get("sortering"),
@@ -302,12 +327,12 @@ def _next_query(request: Request, next_cursor: str | None) -> str | None:
 
 @router.get("/woningen")
 def vacancy_list(request: Request, session: SessionDep, web: WebDep) -> HTMLResponse:
-    values = QueryValues()
-    common = _common(request, "Corporatie", values)
+    values = QueryValues(request.query_params, VACANCY_FIELDS)
+    common = _common(values)
     given = common.given
     principal = web.principal
     reason = values.read(_reason, given.get("blokkade"), registry.VACANCY_BLOCKING_REASONS)
-    size = values.read(_size, given.get("huishouden"), "Past bij huishoudgrootte")
+    size = values.read(_size, given.get("huishouden"), VACANCY_FIELDS["huishouden"])
     status = values.read(
         _choice,
         given.get("status"),
@@ -315,9 +340,7 @@ def vacancy_list(request: Request, session: SessionDep, web: WebDep) -> HTMLResp
         "Status",
         _listed("vacancy_status", VacancyStatus),
     )
-    reference = values.read(
-        _reference, given.get("referentie"), "Referentie van de corporatie (of een deel ervan)"
-    )
+    reference = values.read(_reference, given.get("referentie"), VACANCY_FIELDS["referentie"])
     sort = values.read(
         _choice,
         given.get("sortering"),

@@ -14,7 +14,7 @@ from fastapi.routing import APIRoute
 
 from app.schemas import encode_cursor
 from app.web import page_modules
-from app.web.query_values import DATE_RULE, query_fields
+from app.web.query_values import DATE_RULE, GIVEN_TWICE, query_fields
 from tests.api.helpers import plan_meeting
 from tests.clock import iso
 from tests.web.conftest import make_person, signed_in
@@ -189,3 +189,55 @@ def test_every_query_parameter_of_a_page_says_its_label_and_what_it_may_hold():
         if name != "volgende" and not (info.title and info.description)
     ]
     assert not bare  # `volgende` (where sign-in leads) is any path: none is wrong
+
+
+TWICE = [
+    # (page, key, two values the form offers, the form's label)
+    ("/dossiers", "status", ("registered", "ready"), "Status"),
+    ("/dossiers", "referentie", ("a", "b"), "Referentie (of een deel ervan)"),
+    ("/woningen", "huishouden", ("1", "2"), "Past bij huishoudgrootte"),
+    (f"/tafels/{T}/nazorg", "status", ("running", "ended"), "Status"),
+    (f"/tafels/{T}/monitor", "periode", ("month", "year"), "Per"),
+    (f"/tafels/{T}/monitor", "van", ("2026-01-01", "2026-02-01"), "Van"),
+]
+
+
+@pytest.mark.parametrize(("page", "key", "twice", "label"), TWICE)
+def test_a_field_given_twice_in_the_address_is_named_not_guessed(  # type: ignore[no-untyped-def]
+    app, client, region, page, key, twice, label
+):
+    """`/dossiers?status=a&status=b` listed status b without a word, where the API refuses a
+    repeated key with 400: the page names the field given twice, as the form labels it."""
+    chair = signed_in(app, make_person(client, region.chair, "chair"))
+    url = page.format(table=region.table_id)
+    assert chair.get(url, params={key: twice[0]}).status_code == 200  # each value alone is fine
+    response = chair.get(url, params=[(key, twice[0]), (key, twice[1])])
+    assert response.status_code == 400, response.text
+    text = error_text(response.text)
+    assert f"Deze waarde klopt niet: {label}. {GIVEN_TWICE}" in text, text
+
+
+def test_a_field_given_twice_is_named_beside_the_other_wrong_values(app, client, region):  # type: ignore[no-untyped-def]
+    chair = signed_in(app, make_person(client, region.chair, "chair"))
+    sent = [("status", "ready"), ("status", "ready"), ("huishouden", "0")]
+    response = chair.get("/dossiers", params=sent)
+    assert response.status_code == 400, response.text
+    text = error_text(response.text)
+    assert f"Deze waarde klopt niet: Status. {GIVEN_TWICE}" in text, text
+    assert "Deze waarde klopt niet: Huishoudgrootte. Een getal van 1 tot en met 12." in text, text
+
+
+def test_the_wrong_values_of_an_address_are_listed_one_per_field(app, client, region):  # type: ignore[no-untyped-def]
+    """Several wrong values were named in one long paragraph; the error page lists them, one
+    item per field, as an error summary does (GOV.UK, NL Design System)."""
+    chair = signed_in(app, make_person(client, region.chair, "chair"))
+    sent = {"status": "xx", "huishouden": "0", "sortering": "naam"}
+    response = chair.get("/dossiers", params=sent)
+    assert response.status_code == 400, response.text
+    items = re.findall(r"<li>(.*?)</li>", response.text.split("<main", 1)[1], re.S)
+    wrong = [html.unescape(i) for i in items if "klopt niet" in i]
+    assert [i.split(".")[0] for i in wrong] == [
+        "Deze waarde klopt niet: Status",
+        "Deze waarde klopt niet: Huishoudgrootte",
+        "Deze waarde klopt niet: Volgorde",
+    ], wrong

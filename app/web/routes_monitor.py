@@ -97,17 +97,17 @@ def cell(value: Any, decimals: int = 0) -> str:
     return "–" if value is None else number(value, decimals)  # noqa: RUF001
 
 
-def _days(typed: dict[str, str | None]) -> tuple[dict[str, date | None], list[str]]:
-    """The days as typed (YYYY-MM-DD), and the form's labels of those that are no date (left
-    out of the days, so they take their defaults)."""
+def _days(typed: dict[str, str | None]) -> tuple[dict[str, date | None], dict[str, str]]:
+    """The days as typed (YYYY-MM-DD), and those that are no date as typed, by field (left out
+    of the days, so they take their defaults)."""
     days: dict[str, date | None] = {}
-    wrong = []
+    wrong = {}
     for name, value in typed.items():
         try:
             days[name] = DAY.validate_python(value)
         except ValidationError:
             days[name] = None
-            wrong.append(DAY_LABELS[name])
+            wrong[name] = value or ""
     return days, wrong
 
 
@@ -151,8 +151,10 @@ def monitor_page(
         "period_label": period_label,
     }
     if wrong:
-        error = unfilled(wrong, dates=True)
-        return render(request, "monitor.html", {**context, "error": error}, 400)
+        # The form keeps what was typed (escaped by the template), each field saying its error.
+        error = unfilled((DAY_LABELS[name] for name in wrong), dates=True)
+        shown = {**context, "error": error, "typed": wrong, "date_rule": DATE_RULE}
+        return render(request, "monitor.html", shown, 400)
     try:
         # Every viewer's range runs forward, also where the figures are then read for the
         # year of its end (a restricted viewer's): a backward one showed that year unasked.

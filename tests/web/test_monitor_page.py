@@ -10,6 +10,7 @@ from tests.clock import day, iso
 from tests.conftest import create_case
 from tests.monitor.history import dwelling, ensure_limits, house, publish
 from tests.web.conftest import make_person, signed_in
+from tests.web.html_rules import problems
 
 MEETING = iso(-14)
 MOVED_IN = day(-10)
@@ -114,6 +115,30 @@ def test_a_day_that_is_no_date_is_named_on_the_monitor_page(app, client, region,
     assert response.status_code == 400
     assert f"Niet (goed) ingevuld: {label}." in response.text
     assert '<form method="get" action="/tafels/' in response.text  # the page, to correct it on
+
+
+@pytest.mark.parametrize("field", ["van", "tot"])
+def test_a_day_that_is_no_date_stays_in_its_field_with_its_error_beside_it(
+    app, client, region, field
+):
+    """The page named a typed day that is no date, but its form then showed the default range,
+    so what was typed was gone; the field keeps it (escaped), says its error beside it, and the
+    summary links to it. The other day, a good one, stays as typed too."""
+    chair = signed_in(app, make_person(client, region.chair, "chair"))
+    other = "tot" if field == "van" else "van"
+    typed = '31-12-2026"><b>'
+    good = iso(-40) if other == "van" else iso(-3)
+    response = chair.get(f"/tafels/{region.table_id}/monitor", params={field: typed, other: good})
+    assert response.status_code == 400
+    page = response.text
+    escaped = "31-12-2026&#34;&gt;&lt;b&gt;"
+    assert f'<input id="{field}" name="{field}" type="date" value="{escaped}"' in page, page
+    assert '"><b>' not in page
+    assert f'aria-invalid="true" aria-describedby="{field}-fout"' in page
+    assert f'<p class="field-error" id="{field}-fout">Geen datum: <bdi>{escaped}</bdi>.' in page
+    assert f'<li><a href="#{field}">' in page  # the summary links to the field
+    assert f'<input id="{other}" name="{other}" type="date" value="{good}" required>' in page
+    assert problems(page) == []
 
 
 @pytest.mark.parametrize(

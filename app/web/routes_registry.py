@@ -11,6 +11,7 @@ the proposal page). Where a case or dwelling stands on the table's next meeting 
 the matching engine (`app.registry.standing`), never from rules of the page's own.
 """
 
+import re
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -95,16 +96,30 @@ def _size(value: str | None, label: str) -> int | None:
     return int(value)
 
 
+REFERENCE_PART = re.compile(r"[A-Za-z0-9._:-]{1,64}")
+"""Part of a reference: a reference's own characters (`app.schemas.REFERENCE_CHARACTERS`) and
+the `:` of an anonymised one (`anonymised:` and the case id in hex), as many as a reference
+holds at most (the API's `?reference=` refuses a longer one too)."""
+REFERENCE_HOLDS = (
+    "Hoogstens 64 tekens: letters zonder accent, cijfers, punt, streepje (-), liggend streepje "
+    "(_) of dubbele punt; een referentie bevat geen spatie."
+)
+
+
 def _reference(value: str | None, label: str) -> str | None:
-    """Part of a reference to search for: empty is no filter; a control character is a 400, as
-    `?reference=` is in the API (a NUL byte cut SQLite's LIKE pattern short, so every row was
-    listed, and PostgreSQL refuses it: a 500). Other characters stay searchable: an anonymised
-    reference holds a `:`."""
-    value = (value or "")[:64]
+    """Part of a reference to search for: empty is no filter. Spaces around it (a reference
+    copied with them) are left out; a value that no reference can hold (longer than 64
+    characters, or a space or other character inside) is a 400 naming the field, as
+    `?reference=` is in the API: cut to 64 or searched as given it found nothing without a
+    word. A control character is named as such (a NUL byte cut SQLite's LIKE pattern short,
+    so every row was listed, and PostgreSQL refuses it: a 500)."""
+    value = (value or "").strip()
     if not value:
         return None
     if not value.isprintable():
         raise WrongQueryValue(label, "Tekst zonder stuurtekens (zoals een tab of regeleinde).")
+    if REFERENCE_PART.fullmatch(value) is None:
+        raise WrongQueryValue(label, REFERENCE_HOLDS)
     return value
 
 

@@ -2,6 +2,8 @@
 and one dwelling, each as the chair, a care provider and a corporation of a table with two
 organisations of each kind: nobody sees another's cases or dwellings, not even as counts."""
 
+from urllib.parse import urlencode
+
 import pytest
 
 from tests.api.helpers import plan_meeting, publish_one_proposal
@@ -11,6 +13,7 @@ from tests.api.test_actions_of_a_moved_case import move_to_a_second_table
 from tests.clock import iso
 from tests.conftest import create_case, create_vacancy
 from tests.web.conftest import make_person, signed_in
+from tests.web.test_wrong_query_values import error_text
 
 WHEELCHAIR = {"wheelchair": True, "step_free": True, "max_floor": None, "pets": False}
 
@@ -263,6 +266,41 @@ def test_a_reference_search_with_a_nul_byte_is_refused(people, registry, path): 
     html = response.text
     for ref in ("EIGEN-001", "EIGEN-002", "ANDER-001", "ANDER-002", "VHE-EIGEN", "VHE-ANDER"):
         assert ref not in html
+
+
+@pytest.mark.parametrize(
+    ("path", "key", "ref"),
+    [("/dossiers", "other", "ANDER-001"), ("/woningen", "other_dwelling", "VHE-ANDER")],
+)
+@pytest.mark.parametrize("copied", [" {ref} ", "{ref}\t", "\n{ref}"])
+def test_a_reference_copied_with_spaces_around_it_is_found(  # type: ignore[no-untyped-def]
+    people, registry, path, key, ref, copied
+):
+    """A reference pasted with a space, tab or line end around it (from an e-mail or a
+    spreadsheet cell) found nothing, without a word: no reference holds one."""
+    sent = urlencode({"referentie": copied.format(ref=ref)})
+    found = page(people["chair"], f"{path}?{sent}")
+    assert f'<a href="{path}/{registry[key]["id"]}">' in found, found
+
+
+@pytest.mark.parametrize(
+    ("path", "label"),
+    [
+        ("/dossiers", "Referentie (of een deel ervan)"),
+        ("/woningen", "Referentie van de corporatie (of een deel ervan)"),
+    ],
+)
+@pytest.mark.parametrize("typed", ["ANDER-001" + "x" * 56, "ANDER 001", "VHE/ANDER", "ANDÉR"])
+def test_a_reference_no_reference_can_hold_is_named_not_cut_or_searched(  # type: ignore[no-untyped-def]
+    people, registry, path, label, typed
+):
+    """A reference search over 64 characters was cut to 64 without a word (the API refuses it:
+    `string_too_long`), and one with a space or another character no reference holds listed
+    nothing: the page names the field and what it may hold, as for its other wrong values."""
+    response = people["chair"].get(path, params={"referentie": typed})
+    assert response.status_code == 400, response.text
+    text = error_text(response.text)
+    assert f"Deze waarde klopt niet: {label}. Hoogstens 64 tekens:" in text, text
 
 
 def test_a_case_moved_to_another_table_shows_it_none_of_the_earlier_tables_actions(  # type: ignore[no-untyped-def]

@@ -264,7 +264,9 @@ def render(
         template,
         {"web": web, "notice": notice, "csrf_token": web.csrf_token if web else "", **context}
         # `root` before every link, form and asset: the app's root path (app.root_path).
-        | {"sent": getattr(request.state, "sent", None), "root": root_of(request.scope)},
+        | {"sent": getattr(request.state, "sent", None), "root": root_of(request.scope)}
+        # A refused form's fields in error, said beside each (`forms.mark_fields`).
+        | {"field_errors": getattr(request.state, "field_errors", {})},
         status_code=status,
     )
     return response

@@ -100,10 +100,12 @@ CONFLICT_MESSAGES = {
 
 @dataclass(frozen=True, slots=True)
 class Refusal:
-    """A write the service refused, as a Dutch message and the API's status code."""
+    """A write the service refused, as a Dutch message and the API's status code, with the
+    fields it names (`invalid_fields`) to say beside them (`mark_fields`)."""
 
     message: str
     status: int
+    fields: tuple[tuple[str, str], ...] = ()
 
 
 def attempt(session: Session, action: Callable[[], T]) -> T | Refusal:
@@ -115,7 +117,7 @@ def attempt(session: Session, action: Callable[[], T]) -> T | Refusal:
     except ProblemError as exc:
         if exc.status in (403, 404):
             raise
-        return Refusal(problem_message(exc), exc.status)
+        return Refusal(problem_message(exc), exc.status, invalid_fields(exc))
 
 
 FORM_TOKEN = re.compile("[0-9a-f]{32}")
@@ -240,6 +242,42 @@ def unfilled(names: Iterable[str], *, dates: bool = False) -> str:
     with `dates` (a date among them that could not be read) how a date is written."""
     message = "Niet (goed) ingevuld: " + ", ".join(sorted(set(names))) + "."
     return f"{message} {DATE_RULE}" if dates else message
+
+
+def invalid_fields(exc: ValidationError | ProblemError) -> tuple[tuple[str, str], ...]:
+    """The fields a form's body could not be read for (`ValidationError`) or the service
+    refused (`invalidParams`), by API name, each with what is wrong there in Dutch: a date's
+    rule (`DATE_RULE`), the service's reason (`FIELD_MESSAGES`), else that it is not filled
+    in (well)."""
+    if isinstance(exc, ValidationError):
+        return tuple(
+            (
+                ".".join(str(p) for p in e["loc"]),
+                DATE_RULE if is_date_error(e) else NOT_FILLED_IN,
+            )
+            for e in exc.errors()
+        )
+    return tuple(
+        (str(p["name"]), FIELD_MESSAGES.get(p.get("code", ""), NOT_FILLED_IN))
+        for p in exc.extra.get("invalidParams") or []
+    )
+
+
+NOT_FILLED_IN = "Niet (goed) ingevuld."
+
+
+def mark_fields(
+    request: Request, fields: Iterable[tuple[str, str]], inputs: dict[str, tuple[str, str]]
+) -> None:
+    """Says each field in error beside it on the page shown again (`field_errors`: by the id
+    of its input, its label and what is wrong; the error summary links to it), for the fields
+    of the form's `inputs` (by API name: the input's id and its label); others are named in
+    the summary only. The date rule stood only in the summary, far from the date typed."""
+    marked: dict[str, tuple[str, str]] = {}
+    for name, said in fields:
+        if name in inputs:
+            marked.setdefault(inputs[name][0], (inputs[name][1], said))
+    request.state.field_errors = marked
 
 
 def organisation_names(session: Session, web: Web, named: Iterable[Any] = ()) -> dict[str, str]:

@@ -14,12 +14,27 @@ from app.db import SessionDep
 from app.web.actions import may_update_action
 from app.web.core import FormDep, PageForbidden, Web, WebDep, WebRoute, field, redirect, safe_next
 from app.web.deps import PageActionDep, PageTableDep
-from app.web.forms import Refusal, _if_match, attempt, create_once, validation_message
+from app.web.forms import (
+    Refusal,
+    _if_match,
+    attempt,
+    create_once,
+    invalid_fields,
+    mark_fields,
+    validation_message,
+)
 from app.web.labels import label
 from app.web.routes_meetings import _agenda_page
 from app.web.routes_tables import _table_page
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
+INPUTS = {
+    "kind": ("actie-soort", "Soort actie"),
+    "owner_organisation_id": ("actie-eigenaar", "Eigenaar"),
+    "case_id": ("actie-dossier", "Over dossier"),
+    "due_date": ("actie-uiterlijk", "Uiterlijk klaar op"),
+}
+"""The action form's fields (agenda page) by API name: their input's id and label."""
 STALE = (
     "Iemand anders heeft deze actie intussen bijgewerkt; de status is nu: {}. Hieronder staat "
     "de nieuwste stand; kies opnieuw als dat nog nodig is."
@@ -48,6 +63,7 @@ def create_action(
     try:
         data = ActionCreate.model_validate(body)
     except ValidationError as exc:
+        mark_fields(request, invalid_fields(exc), INPUTS)
         return _back_with_error(
             request, session, web, table.id, meeting_id, validation_message(exc)
         )
@@ -62,6 +78,7 @@ def create_action(
         lambda: actions_service.create_action(session, web.access(), table, data).id,
     )
     if isinstance(created, Refusal):
+        mark_fields(request, created.fields, INPUTS)
         return _back_with_error(
             request, session, web, table.id, meeting_id, created.message, created.status
         )

@@ -42,7 +42,9 @@ from app.web.forms import (
     Refusal,
     _if_match,
     attempt,
+    invalid_fields,
     is_date_error,
+    mark_fields,
     organisation_names,
     unfilled,
     whole_number,
@@ -125,7 +127,18 @@ def _read(model: type[BaseModel], body: dict[str, Any]) -> Any:
     try:
         return model.model_validate(body)
     except ValidationError as exc:
-        return Refusal(_invalid(exc), 400)
+        return Refusal(_invalid(exc), 400, invalid_fields(exc))
+
+
+INPUTS = {
+    "starts_on": ("na-start", "Start"),
+    "planned_end_on": ("na-einde", "Gepland einde"),
+    "recorded_on": ("na-datum", "Datum van de controle"),
+    "transfer_planned_on": ("na-gepland", "Geplande datum van de omklap"),
+    "transferred_on": ("na-overdracht", "Datum van de omklap"),
+    "ended_on": ("na-einddatum", "Einddatum"),
+}
+"""The dates of the aftercare forms by API name (one form each): their input's id and label."""
 
 
 def _chosen(form: FormData, name: str) -> list[str]:
@@ -147,12 +160,14 @@ def _write(
     says whether what a stale form asks is what stands now: the form sent twice (a double
     click), whose first sending moved the version; it is then done, not refused."""
     if isinstance(data, Refusal):
+        mark_fields(request, data.fields, INPUTS)
         return _page(request, session, web, case_id, error=data.message, status=data.status)
     done = attempt(session, lambda: action(data))
     if isinstance(done, Refusal):
         session.expire_all()
         if done.status == 412 and stands is not None and stands(data):
             return redirect(f"/dossiers/{case_id}/nazorg#nazorg", notice)
+        mark_fields(request, done.fields, INPUTS)
         message = STALE if done.status == 412 else done.message
         return _page(request, session, web, case_id, error=message, status=done.status)
     return redirect(f"/dossiers/{case_id}/nazorg#nazorg", notice)

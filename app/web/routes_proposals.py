@@ -33,12 +33,20 @@ from app.web.forms import (
     Refusal,
     _if_match,
     attempt,
+    invalid_fields,
+    mark_fields,
     organisation_names,
     validation_message,
 )
 from app.web.routes_meetings import _vacancy_summary
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
+INPUTS = {
+    "viewing_date": ("bezichtiging", "Datum van de bezichtiging"),
+    "effective_date": ("verhuisdatum", "Verhuisdatum"),
+    "lease_form": ("contractvorm", "Contractvorm"),
+}
+"""The decision forms' fields (proposal page) by API name: their input's id and label."""
 
 
 def deciding_role(web: Web, proposal: Proposal, role: str) -> str:
@@ -158,6 +166,7 @@ def record_decision(
         data = DecisionCreate.model_validate(body)
     except ValidationError as exc:
         message = validation_message(exc)
+        mark_fields(request, invalid_fields(exc), INPUTS)
         return _proposal_page(request, session, web, proposal_id, error=message, status=400)
     version = field(form, "versie", 10)
     if_match = _if_match(version)
@@ -171,6 +180,7 @@ def record_decision(
     if isinstance(decided, Refusal):
         if decided.status == 412 and _sent_twice(session, proposal, web, data, version):
             return redirect(f"/voorstellen/{proposal_id}", "besluit")
+        mark_fields(request, decided.fields, INPUTS)
         return _proposal_page(
             request, session, web, proposal_id, error=decided.message, status=decided.status
         )

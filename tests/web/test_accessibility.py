@@ -12,6 +12,7 @@ from collections.abc import Callable
 import pytest
 from fastapi.testclient import TestClient
 
+from app.web.query_values import DATE_RULE
 from tests.clock import iso
 from tests.web.conftest import (
     DATE,
@@ -325,11 +326,9 @@ def test_a_refused_omklap_plan_keeps_what_was_sent_but_a_stale_one_shows_the_new
         assert kept == ((True, True) if status == 400 else (False, False))
 
 
-def test_a_refused_decision_keeps_the_date_that_was_typed(
-    app, client, region, published: Published
-):
-    """A viewing more than a year ahead is refused by the service (the field has no maximum):
-    the page came back with the date field empty."""
+def plan_a_viewing(app, client, region, published: Published, day: str):  # type: ignore[no-untyped-def]
+    """The corporation's page form planning a viewing on `day` (as typed), once the chair
+    nominated and the corporation accepted the proposal through the API."""
     for org, decision in ((region.chair, "nominate"), (region.corporation, "corporation_accept")):
         done = client.post(
             f"/v1/proposals/{published.proposal_id}/decisions",
@@ -341,12 +340,16 @@ def test_a_refused_decision_keeps_the_date_that_was_typed(
     url = f"/voorstellen/{published.proposal_id}"
     version = re.search(r'name="versie" value="([^"]*)"', corporation.get(url).text)
     assert version
-    refused = post_form(
-        corporation,
-        url + "/besluit",
-        {"besluit": "plan_viewing", "bezichtiging": iso(400), "versie": version.group(1)},
-        url,
-    )
+    sent = {"besluit": "plan_viewing", "bezichtiging": day, "versie": version.group(1)}
+    return post_form(corporation, url + "/besluit", sent, url)
+
+
+def test_a_refused_decision_keeps_the_date_that_was_typed(
+    app, client, region, published: Published
+):
+    """A viewing more than a year ahead is refused by the service (the field has no maximum):
+    the page came back with the date field empty."""
+    refused = plan_a_viewing(app, client, region, published, iso(400))
     assert refused.status_code == 400, refused.text
     (day,) = [n for n in parse(refused.text).walk() if n.attrs.get("id") == "bezichtiging"]
     assert day.attrs["value"] == iso(400)
@@ -429,3 +432,70 @@ def test_a_refused_action_keeps_its_kind_owner_case_and_date(
     (day,) = [n for n in tree if n.attrs.get("id") == "actie-uiterlijk"]
     shown["uiterlijk"] = [day.attrs.get("value")]
     assert shown == {name: [value] for name, value in chosen.items()}
+
+
+def assert_said_at_the_field(html: str, input_id: str, said: str) -> None:
+    """What is wrong with a refused form's field stands beside it (its input marked invalid
+    and described by it), and the error summary links to the field (WCAG 3.3.1; the GOV.UK /
+    NL Design System error message and summary): the date rule stood in the summary only."""
+    tree = list(parse(html).walk())
+    (entry,) = [n for n in tree if n.attrs.get("id") == input_id]
+    assert entry.attrs.get("aria-invalid") == "true", entry.attrs
+    assert entry.attrs.get("aria-describedby") == f"{input_id}-fout", entry.attrs
+    (message,) = [n for n in tree if n.attrs.get("id") == f"{input_id}-fout"]
+    assert said in message.text(), message.text()
+    links = [n for n in error_summary(html).walk() if n.tag == "a"]
+    assert f"#{input_id}" in [a.attrs.get("href") for a in links]
+    assert problems(html) == []
+
+
+@pytest.mark.parametrize(
+    ("typed", "said"),
+    [("31-12-2026", DATE_RULE), (iso(3650), "De datum ligt meer dan een jaar vooruit.")],
+)
+def test_a_refused_actions_date_says_what_is_wrong_beside_the_date(
+    app, client, region, published: Published, typed, said
+):
+    chair = signed_in(app, PEOPLE["chair"](client, region))
+    meeting = f"/vergaderingen/{published.meeting_id}"
+    chosen = {"soort": "apply_for_urgency", "eigenaar": region.care_provider.id, "uiterlijk": typed}
+    refused = post_form(
+        chair,
+        f"/tafels/{region.table_id}/acties",
+        {**chosen, "vergadering": published.meeting_id},
+        meeting,
+    )
+    assert refused.status_code == 400, refused.text
+    assert_said_at_the_field(refused.text, "actie-uiterlijk", said)
+
+
+@pytest.mark.parametrize(
+    ("typed", "said"),
+    [("1-1-27", DATE_RULE), (iso(400), "De datum ligt meer dan een jaar vooruit.")],
+)
+def test_a_refused_decisions_date_says_what_is_wrong_beside_the_date(
+    app, client, region, published: Published, typed, said
+):
+    refused = plan_a_viewing(app, client, region, published, typed)
+    assert refused.status_code == 400, refused.text
+    assert_said_at_the_field(refused.text, "bezichtiging", said)
+
+
+@pytest.mark.parametrize(
+    ("typed", "said"),
+    [("2026-02-30", DATE_RULE), (iso(-3000), "De datum ligt vóór de verhuizing.")],
+)
+def test_a_refused_end_of_tenancy_says_what_is_wrong_beside_the_date(
+    app, client, region, housed, typed, said
+):
+    care = signed_in(app, make_person(client, region.care_provider))
+    page = f"/dossiers/{housed[0]}/nazorg"
+    version = [
+        n.attrs["value"]
+        for n in parse(care.get(page).text).walk()
+        if n.attrs.get("name") == "versie"
+    ][-1]
+    sent = {"versie": version, "datum": typed, "reden": "evicted"}
+    refused = post_form(care, page + "/einde", sent, page)
+    assert refused.status_code == 400, refused.text
+    assert_said_at_the_field(refused.text, "na-einddatum", said)

@@ -275,7 +275,8 @@ def case_list(request: Request, session: SessionDep, web: WebDep) -> HTMLRespons
     )
     reverse = None if sort is None else sort == cases_service.CaseSort.waiting_time
     after, after_key = _after(values, given, sort, reverse)
-    values.check()
+    if values.wrong:
+        return _wrong_values(request, "cases.html", values, _case_form(session, web))
     context = web.access()
     ids = None
     if reason is not None:
@@ -314,23 +315,58 @@ def case_list(request: Request, session: SessionDep, web: WebDep) -> HTMLRespons
         request,
         "cases.html",
         {
-            "title": "Dossiers",
-            "corporation": False,
             "rows": rows,
             "filters": given,
-            "tables": _tables(session, web),
-            "providers": _organisations(session, web, OrganisationKind.care_provider),
+            **_case_form(session, web),
             "names": organisation_names(session, web, [c.care_provider_id for c in cases]),
-            "statuses": list(CaseStatus),
-            "facilities": list(Facility),
-            "reasons": registry.CASE_BLOCKING_REASONS,
             "limits_fallback": next(
                 (f for _, st in standings.values() if (f := _limits_fallback(st))), None
             ),
             "next_query": _next_query(request, next_cursor),
-            "is_provider": web.organisation.kind == OrganisationKind.care_provider,
         },
     )
+
+
+def _case_form(session: Session, web: Web) -> dict[str, Any]:
+    """What the case list's filter form offers."""
+    return {
+        "title": "Dossiers",
+        "corporation": False,
+        "tables": _tables(session, web),
+        "providers": _organisations(session, web, OrganisationKind.care_provider),
+        "statuses": list(CaseStatus),
+        "facilities": list(Facility),
+        "reasons": registry.CASE_BLOCKING_REASONS,
+        "is_provider": web.organisation.kind == OrganisationKind.care_provider,
+    }
+
+
+def _vacancy_form(session: Session, web: Web) -> dict[str, Any]:
+    """What the dwelling list's filter form offers."""
+    return {
+        "title": "Woningen",
+        "tables": _tables(session, web),
+        "corporations": _organisations(session, web, OrganisationKind.housing_corporation),
+        "statuses": list(VacancyStatus),
+        "reasons": registry.VACANCY_BLOCKING_REASONS,
+    }
+
+
+def _wrong_values(
+    request: Request, template: str, values: QueryValues, form: dict[str, Any]
+) -> HTMLResponse:
+    """The list's page with its filter form as sent and, in its error summary, every wrong
+    value of the address (one item per field), no rows: the error page named them without the
+    form, so a person had to find the list again and choose every filter anew."""
+    context = {
+        **form,
+        "rows": [],
+        "filters": values.given,
+        "names": {},
+        "error": "Niet alle gekozen waarden kloppen; pas ze hieronder aan.",
+        "wrong_values": values.wrong,
+    }
+    return render(request, template, context, 400)
 
 
 def _next_query(request: Request, next_cursor: str | None) -> str | None:
@@ -365,7 +401,8 @@ def vacancy_list(request: Request, session: SessionDep, web: WebDep) -> HTMLResp
     )
     reverse = None if sort is None else sort == VacancySort.waiting_time
     after, after_key = _after(values, given, sort, reverse)
-    values.check()
+    if values.wrong:
+        return _wrong_values(request, "vacancies.html", values, _vacancy_form(session, web))
     if reason is not None:
         limit_person(session, web.settings, web.person, EndpointClass.agenda)
     filters = VacancyFilters(
@@ -400,14 +437,10 @@ def vacancy_list(request: Request, session: SessionDep, web: WebDep) -> HTMLResp
         request,
         "vacancies.html",
         {
-            "title": "Woningen",
             "rows": [{"vacancy": v, "waiting_days": _vacancy_waiting_days(v)} for v in vacancies],
             "filters": given,
-            "tables": _tables(session, web),
-            "corporations": _organisations(session, web, OrganisationKind.housing_corporation),
+            **_vacancy_form(session, web),
             "names": organisation_names(session, web, [v.corporation_id for v in vacancies]),
-            "statuses": list(VacancyStatus),
-            "reasons": registry.VACANCY_BLOCKING_REASONS,
             "areas": areas,
             "next_query": _next_query(request, next_cursor),
         },

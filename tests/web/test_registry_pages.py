@@ -13,6 +13,7 @@ from tests.api.test_actions_of_a_moved_case import move_to_a_second_table
 from tests.clock import iso
 from tests.conftest import create_case, create_vacancy
 from tests.web.conftest import make_person, signed_in
+from tests.web.html_rules import problems
 from tests.web.test_wrong_query_values import error_text
 
 WHEELCHAIR = {"wheelchair": True, "step_free": True, "max_floor": None, "pets": False}
@@ -318,3 +319,21 @@ def test_a_case_moved_to_another_table_shows_it_none_of_the_earlier_tables_actio
     assert "Wmo-beschikking aanvragen" not in page(theirs, f"/dossiers/{case['id']}")
     own = signed_in(app, make_person(client, region.care_provider, "member"))
     assert "Wmo-beschikking aanvragen" in page(own, f"/dossiers/{case['id']}")
+
+
+@pytest.mark.parametrize(("path", "status"), [("/dossiers", "ready"), ("/woningen", "available")])
+def test_a_wrong_value_keeps_the_lists_filter_form_as_it_was_sent(people, path, status):  # type: ignore[no-untyped-def]
+    """A search no reference can hold (a space inside) answered an error page without the
+    list's form: the person had to find the list again and choose every filter anew. The list
+    comes back with its form as sent and the wrong value named in its error summary."""
+    response = people["chair"].get(path, params={"referentie": "K 2024", "status": status})
+    assert response.status_code == 400, response.text
+    html = response.text
+    assert (
+        'name="referentie" maxlength="200" aria-describedby="referentie-hulp" value="K 2024"'
+        in html
+    )
+    assert f'<option value="{status}" selected>' in html
+    summary = html.split('class="error-summary"', 1)[1].split("</div>", 1)[0]
+    assert "<li>Deze waarde klopt niet: Referentie" in summary, summary
+    assert problems(html) == []

@@ -162,11 +162,13 @@ def record_decision(
             body[name] = value
     if value := field(form, "contractvorm", 40):
         body["lease_form"] = value
+    # Each decision form has its own reason field.
+    inputs = INPUTS | {"reason": (f"reden-{body['decision']}", "Reden")}
     try:
         data = DecisionCreate.model_validate(body)
     except ValidationError as exc:
         message = validation_message(exc)
-        mark_fields(request, invalid_fields(exc), INPUTS)
+        mark_fields(request, invalid_fields(exc), inputs)
         return _proposal_page(request, session, web, proposal_id, error=message, status=400)
     version = field(form, "versie", 10)
     if_match = _if_match(version)
@@ -180,7 +182,7 @@ def record_decision(
     if isinstance(decided, Refusal):
         if decided.status == 412 and _sent_twice(session, proposal, web, data, version):
             return redirect(f"/voorstellen/{proposal_id}", "besluit")
-        mark_fields(request, decided.fields, INPUTS)
+        mark_fields(request, decided.fields, inputs)
         return _proposal_page(
             request, session, web, proposal_id, error=decided.message, status=decided.status
         )

@@ -499,3 +499,16 @@ def test_a_refused_end_of_tenancy_says_what_is_wrong_beside_the_date(
     refused = post_form(care, page + "/einde", sent, page)
     assert refused.status_code == 400, refused.text
     assert_said_at_the_field(refused.text, "na-einddatum", said)
+
+
+def test_a_decline_without_a_reason_says_so_beside_the_reason(
+    app, client, region, published: Published
+):
+    corporation = signed_in(app, make_person(client, region.corporation))
+    url = f"/voorstellen/{published.proposal_id}"
+    version = re.search(r'name="versie" value="([^"]*)"', corporation.get(url).text)
+    assert version
+    sent = {"besluit": "corporation_decline", "versie": version.group(1)}
+    refused = post_form(corporation, url + "/besluit", sent, url)
+    assert refused.status_code == 400, refused.text
+    assert_said_at_the_field(refused.text, "reden-corporation_decline", "Niet (goed) ingevuld.")

@@ -36,6 +36,11 @@ POLL_LEAST_SECONDS = 0.1
 """The shortest interval of a background job's look for work (the webhook and mail workers' polls,
 the stall sweep): a shorter one asked the database thousands of times a second, a busy loop."""
 
+SMTP_TIMEOUT_LEAST_SECONDS = 1.0
+"""The shortest SMTP timeout: a connection, its TLS handshake and the server's greeting take
+longer than less over any network, so every mail timed out (1e-300 was taken), said only in the
+log."""
+
 RATE_LIMIT_MOST = 10**9
 """Requests per minute a rate limit may allow: a bucket counts its tokens as a float, which a
 budget of 309 digits overflowed on every request (`UITSTROOM_RATE_LIMITS_ENABLED=false` is no
@@ -199,7 +204,7 @@ class Settings(BaseSettings):
             "(a private CA); unset: the system's."
         ),
     )
-    smtp_timeout_seconds: float = Field(default=20.0, gt=0, le=300)
+    smtp_timeout_seconds: float = Field(default=20.0, ge=SMTP_TIMEOUT_LEAST_SECONDS, le=300)
     mail_from: str = Field(
         default="Uitstroomtafel <noreply@example.org>", description="The mails' From address."
     )

@@ -565,6 +565,19 @@ def test_a_poll_interval_that_is_a_busy_loop_is_refused_at_start(tmp_path, setti
     assert getattr(Settings(**{setting: 0.1}), setting) == 0.1
 
 
+@pytest.mark.parametrize("value", ["1e-300", "0.5"])
+def test_an_smtp_timeout_no_conversation_fits_in_is_refused_at_start(tmp_path, value):
+    # 1e-300 was taken: every SMTP connection timed out before the server could greet, and each
+    # mail failed its attempts, said only in the log.
+    result = _list_organisations(tmp_path, {"UITSTROOM_SMTP_TIMEOUT_SECONDS": value})
+    assert result.returncode == 1
+    assert result.stderr.strip() == (
+        "Invalid configuration: UITSTROOM_SMTP_TIMEOUT_SECONDS: Input should be greater than or "
+        "equal to 1"
+    )
+    assert Settings(smtp_timeout_seconds=1).smtp_timeout_seconds == 1
+
+
 @pytest.mark.parametrize(
     ("given", "said"),
     [

@@ -57,6 +57,13 @@ def _unknown_connection_options(url: "URL") -> list[str]:
     return sorted(set(options) - known)
 
 
+PLAIN_WHOLE_NUMBER = re.compile(r"-?[0-9]+")
+"""How a whole-number setting is written: ASCII digits (a minus sign, to be refused by its range
+with the range named)."""
+PLAIN_DECIMAL_NUMBER = re.compile(r"-?([0-9]+(\.[0-9]*)?|\.[0-9]+)")
+"""How a number of seconds is written: ASCII digits with at most one decimal point."""
+
+
 class Settings(BaseSettings):
     # hide_input_in_errors: a refused operator key must not end up in a log or a terminal.
     model_config = SettingsConfigDict(
@@ -259,6 +266,34 @@ class Settings(BaseSettings):
                     "bytes of another encoding (Latin-1?); write it in UTF-8"
                 ) from None
         return value
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _plain_number(cls, value: object, info: ValidationInfo) -> object:
+        """A number as an operator writes one: digits, and for seconds a decimal point. Python
+        also reads `1_0` as 10, `+5`, full-width digits and `1e1`, so a typo was taken as another
+        number than the one meant; `nan` and `inf` were refused as out of range, which said
+        nothing about what was wrong. White space around the number is ignored."""
+        kind = cls.model_fields[info.field_name].annotation if info.field_name else None
+        if kind not in (int, float) or not isinstance(value, str):
+            return value
+        text = value.strip()
+        pattern = PLAIN_WHOLE_NUMBER if kind is int else PLAIN_DECIMAL_NUMBER
+        if not pattern.fullmatch(text):
+            default = cls.model_fields[info.field_name or ""].default
+            variable = f"UITSTROOM_{(info.field_name or '').upper()}"
+            if kind is int:
+                raise ValueError(
+                    f"{variable} must be a whole number written in the digits 0-9 alone, such "
+                    f"as {default} (no underscores, plus sign, spaces, decimal point, exponent "
+                    "or other digits)"
+                )
+            raise ValueError(
+                f"{variable} must be a number written in the digits 0-9 with at most one "
+                f"decimal point, such as {default:g} or 2.5 (no underscores, plus sign, spaces, "
+                "exponent, nan, inf or other digits)"
+            )
+        return text
 
     @field_validator("database_url")
     @classmethod

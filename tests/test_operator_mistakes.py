@@ -298,6 +298,12 @@ def test_migrate_with_a_malformed_database_url_says_so_in_one_line(tmp_path):
             "Invalid configuration: UITSTROOM_WORKERS: Input should be greater than or equal to 1",
         ),
         (
+            {"UITSTROOM_WORKERS": "1_0"},
+            "Invalid configuration: UITSTROOM_WORKERS must be a whole number written in the "
+            "digits 0-9 alone, such as 1 (no underscores, plus sign, spaces, decimal point, "
+            "exponent or other digits)",
+        ),
+        (
             {"UITSTROOM_SESSION_COOKIE_SECURE": "nee"},
             "Invalid configuration: UITSTROOM_SESSION_COOKIE_SECURE: Input should be a valid "
             "boolean, unable to interpret input",
@@ -565,10 +571,47 @@ def test_a_poll_interval_that_is_a_busy_loop_is_refused_at_start(tmp_path, setti
     assert getattr(Settings(**{setting: 0.1}), setting) == 0.1
 
 
-@pytest.mark.parametrize("value", ["1e-300", "0.5"])
+NUMBER_SETTINGS = [
+    name for name, field in Settings.model_fields.items() if field.annotation in (int, float)
+]
+
+
+@pytest.mark.parametrize("value", ["1_0", "+5", "1 0", "nan", "inf", "-inf", "\uff11\uff10", "1e1"])
+@pytest.mark.parametrize("setting", NUMBER_SETTINGS)
+def test_a_number_setting_not_written_in_plain_digits_is_refused_naming_it(
+    monkeypatch, setting, value
+):
+    # Python's int() and float() read `1_0` as 10, `+5` as 5, full-width digits as digits and
+    # `1e1` as 10.0: UITSTROOM_WORKERS=1_0 started ten workers. `nan` and `inf` were refused
+    # for a range ("less than or equal to 600") that said nothing of what was wrong.
+    variable = f"UITSTROOM_{setting.upper()}"
+    monkeypatch.setenv(variable, value)
+    with pytest.raises(ValidationError) as refused:
+        Settings()
+    [error] = refused.value.errors()
+    assert str(error["msg"]).startswith(f"Value error, {variable} must be a"), error
+    assert "digits 0-9" in str(error["msg"])
+
+
+@pytest.mark.parametrize("setting", NUMBER_SETTINGS)
+def test_a_number_setting_in_plain_digits_is_taken_with_spaces_around_it(monkeypatch, setting):
+    default = Settings.model_fields[setting].default
+    written = str(default) if isinstance(default, int) else f"{default:g}"  # 300, not 300.0
+    monkeypatch.setenv(f"UITSTROOM_{setting.upper()}", f" {written} ")
+    assert getattr(Settings(), setting) == default
+
+
+def test_a_number_of_seconds_may_have_a_decimal_point(monkeypatch):
+    monkeypatch.setenv("UITSTROOM_SMTP_TIMEOUT_SECONDS", "2.5")
+    monkeypatch.setenv("UITSTROOM_WEBHOOK_POLL_SECONDS", ".5")
+    taken = Settings()
+    assert (taken.smtp_timeout_seconds, taken.webhook_poll_seconds) == (2.5, 0.5)
+
+
+@pytest.mark.parametrize("value", ["0.000001", "0.5"])
 def test_an_smtp_timeout_no_conversation_fits_in_is_refused_at_start(tmp_path, value):
-    # 1e-300 was taken: every SMTP connection timed out before the server could greet, and each
-    # mail failed its attempts, said only in the log.
+    # 1e-300 (or 0.000001) was taken: every SMTP connection timed out before the server could
+    # greet, and each mail failed its attempts, said only in the log.
     result = _list_organisations(tmp_path, {"UITSTROOM_SMTP_TIMEOUT_SECONDS": value})
     assert result.returncode == 1
     assert result.stderr.strip() == (

@@ -421,6 +421,14 @@ class Settings(BaseSettings):
         """smtplib sends AUTH PLAIN and LOGIN in ASCII only: another character failed every
         connection of the mail worker (UnicodeEncodeError), said only in the log."""
         text = value.get_secret_value() if isinstance(value, SecretStr) else value
+        if info.field_name == "smtp_username" and text and text != text.strip():
+            # Taken, "   " signed in as three spaces (a name of nothing but white space is not
+            # unset: that is empty), " tafel" as another account than tafel: refused by the
+            # server on every connection, said only in the log.
+            raise ValueError(
+                "UITSTROOM_SMTP_USERNAME has white space at its start or end (or is nothing but): "
+                "write the account name alone, or leave it empty to send without signing in"
+            )
         if text and not text.isascii():
             raise ValueError(
                 f"UITSTROOM_{(info.field_name or '').upper()} must be of ASCII characters only: "

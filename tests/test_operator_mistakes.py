@@ -657,6 +657,22 @@ def test_an_smtp_sign_in_of_a_username_or_password_alone_is_refused_at_start(giv
     assert Settings(smtp_username="", smtp_password="").smtp_username == ""  # both unset
 
 
+@pytest.mark.parametrize("username", ["   ", "\t", " tafel", "tafel\n"])
+def test_an_smtp_username_of_white_space_or_with_it_around_is_refused_at_start(tmp_path, username):
+    # "   " was taken: the mail worker signed in as three spaces, which every server refused,
+    # and each mail failed its attempts, said only in the log; " tafel" signed in as another
+    # account than tafel.
+    variables = {"UITSTROOM_SMTP_USERNAME": username, "UITSTROOM_SMTP_PASSWORD": "geheim"}
+    result = _list_organisations(tmp_path, variables)
+    assert result.returncode == 1
+    assert result.stderr.strip() == (
+        "Invalid configuration: UITSTROOM_SMTP_USERNAME has white space at its start or end (or "
+        "is nothing but): write the account name alone, or leave it empty to send without "
+        "signing in"
+    )
+    assert Settings(smtp_username="tafel uitstroom", smtp_password="geheim").smtp_username
+
+
 def test_an_idempotency_key_may_not_be_remembered_longer_than_a_closed_case_is_kept():
     """The record of a case's creation keeps a hash of the request (the case file): remembered
     past the retention period it would outlive the case's anonymisation (breaker 47)."""

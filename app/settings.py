@@ -2,7 +2,11 @@
 # those across settings (model validators on the class); one place to read what can be set.
 """Runtime configuration from the environment (prefix UITSTROOM_) or a .env file."""
 
+import difflib
+import logging
+import os
 import re
+from collections.abc import Mapping
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
@@ -13,6 +17,8 @@ from app.database import REQUEST_SLOTS, REQUEST_SLOTS_MOST
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import URL
+
+log = logging.getLogger(__name__)
 
 ADMIN_KEY_MIN_LENGTH = 32
 ADMIN_KEY_MIN_DISTINCT = 10
@@ -633,15 +639,72 @@ def forwarded_allow_ips(value: str, name: str) -> str:
     return ",".join(items)
 
 
+PREFIX = "UITSTROOM_"
+
+OTHER_VARIABLES = frozenset(
+    {
+        # The test suite's (README, Development) and the ADR linter's.
+        *("UITSTROOM_TEST_POSTGRESQL_URL", "UITSTROOM_REQUIRE_POSTGRESQL", "UITSTROOM_TEST_TODAY"),
+        *("UITSTROOM_TEST_CLOCK", "UITSTROOM_TEST_SERVER_START_SECONDS", "UITSTROOM_PG_DATA"),
+        *("UITSTROOM_PG_PORT", "UITSTROOM_HYPOTHESIS_PROFILE", "UITSTROOM_REQUIRE_BROWSER"),
+        *("UITSTROOM_SPECTRAL", "UITSTROOM_ADR_RULESET", "UITSTROOM_REQUIRE_ADR_LINTER"),
+        *("UITSTROOM_SIMULATION_SEEDS", "UITSTROOM_SIMULATION_STATS"),
+        # The benchmarks' (bench/).
+        "UITSTROOM_BENCH_POSTGRESQL_URL",
+    }
+)
+"""Variables with the prefix that are no setting of the service but of its tests, benchmarks
+and tools: not warned about (`tests/test_operator_mistakes.py` checks the list against the
+names the repository uses)."""
+
+
+def unknown_variable_warnings(
+    environ: Mapping[str, str], dotenv: Mapping[str, str | None], dotenv_name: str = ".env"
+) -> list[str]:
+    """One line per `UITSTROOM_` variable in `environ` or the `.env` file's `dotenv` that is no
+    setting, with the closest name that is. pydantic-settings ignores such a variable, so a
+    misspelt database URL (`DATABSE_URL`) ran the service on its SQLite default while the operator
+    believed it on PostgreSQL. A warning, not a refusal: an unknown variable breaks nothing
+    that worked (an older version's, another tool's), and no value is shown (it may be a key).
+    Names are compared in capitals, as pydantic-settings reads them regardless of case."""
+    known = {PREFIX + name.upper() for name in Settings.model_fields} | OTHER_VARIABLES
+    warnings = []
+    for names, where in ((environ, "the environment"), (dotenv, dotenv_name)):
+        for name in sorted(names):
+            upper = name.upper()
+            if not upper.startswith(PREFIX) or upper in known:
+                continue
+            # Without the prefix, which every name shares and would make any two look alike.
+            suffixes = sorted(known_name[len(PREFIX) :] for known_name in known)
+            close = difflib.get_close_matches(upper[len(PREFIX) :], suffixes, n=1, cutoff=0.6)
+            hint = (
+                f"did you mean {PREFIX}{close[0]}?" if close else "the settings are in the README"
+            )
+            warnings.append(
+                f"WARNING: {name} (in {where}) is not a setting of uitstroomtafel and is "
+                f"ignored; {hint}"
+            )
+    return warnings
+
+
 @lru_cache
 def get_settings() -> Settings:
-    """This process's settings, read once from the environment and `.env`.
+    """This process's settings, read once from the environment and `.env`; a variable with the
+    prefix that is no setting is logged as a warning (`unknown_variable_warnings`), which
+    without a log configuration (the CLI) goes to standard error.
 
     Only entry points call it (`create_app()` without settings, the CLI, Alembic's env.py); the
     rest is handed the Settings object they were started with (`app.state.settings`, the
     `SettingsDep` dependency, or a parameter), so nothing changes a setting through os.environ.
     """
-    return Settings()
+    from dotenv import dotenv_values
+
+    settings = Settings()
+    env_file = str(Settings.model_config.get("env_file"))
+    dotenv = dotenv_values(env_file, interpolate=False) if os.path.isfile(env_file) else {}
+    for warning in unknown_variable_warnings(os.environ, dotenv, env_file):
+        log.warning(warning)
+    return settings
 
 
 def _utf8(value: bytes) -> bool:

@@ -7,6 +7,7 @@ import re
 import subprocess
 import sys
 import uuid
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -15,10 +16,12 @@ from sqlalchemy import create_engine, text
 
 from app.cli import main
 from app.organisations.service import MAX_ACTIVE_API_KEYS
-from app.settings import Settings, get_settings
+from app.settings import OTHER_VARIABLES, Settings, get_settings, unknown_variable_warnings
 from tests.cli import run_cli
 from tests.clocked import cli_command, clock_env
 from tests.conftest import OPERATOR
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_a_database_url_with_an_unencoded_at_in_its_password_is_refused_not_shown():
@@ -345,6 +348,69 @@ def test_a_wrong_setting_is_named_by_the_variable_the_operator_set(tmp_path, var
     )
     assert result.returncode == 1
     assert result.stderr.strip() == said
+
+
+# Misspelt names are written in two parts here, so that the scan of the repository's names
+# (test_every_other_variable_of_the_repository_is_known_to_the_warning) does not find them.
+MISSPELT_URL = "UITSTROOM_" + "DATABSE_URL"
+MISSPELT_WORKER = "UITSTROOM_" + "MAIL_WROKER"
+
+
+def test_a_misspelt_variable_is_warned_about_with_the_closest_setting_and_not_refused(tmp_path):
+    # A misspelt database URL (DATABSE_URL) was ignored without a word: the service ran on its
+    # embedded SQLite while the operator believed it on PostgreSQL. A warning, not a refusal:
+    # an unknown variable breaks nothing that worked. Its value (a password here) is not shown.
+    (tmp_path / ".env").write_text(f"{MISSPELT_WORKER}=false\nOTHER_TOOL=1\n")
+    env = clock_env(
+        {
+            **os.environ,
+            "UITSTROOM_DATABASE_URL": f"sqlite:///{tmp_path / 'tafel.db'}",
+            MISSPELT_URL: "postgresql+psycopg://tafel:geheim@db/tafel",
+        }
+    )
+    result = subprocess.run(
+        cli_command("migrate"), env=env, capture_output=True, text=True, timeout=120, cwd=tmp_path
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "Database is at the latest migration."
+    warnings = [line for line in result.stderr.splitlines() if line.startswith("WARNING: ")]
+    assert warnings == [
+        f"WARNING: {MISSPELT_URL} (in the environment) is not a setting of uitstroomtafel and is "
+        "ignored; did you mean UITSTROOM_DATABASE_URL?",
+        f"WARNING: {MISSPELT_WORKER} (in .env) is not a setting of uitstroomtafel and is "
+        "ignored; did you mean UITSTROOM_MAIL_WORKER?",
+    ]
+    assert "geheim" not in result.stderr
+
+
+def test_only_variables_with_the_prefix_that_are_no_setting_are_warned_about():
+    environ = {
+        "UITSTROOM_WORKERS": "2",
+        "uitstroom_mail_worker": "false",  # pydantic-settings reads it in any case
+        "UITSTROOM_TEST_TODAY": "2031-03-01",  # the test suite's
+        "PGPASSWORD": "geheim",
+        "UITSTROOM_" + "QUUX": "1",
+    }
+    assert unknown_variable_warnings(environ, {}) == [
+        "WARNING: UITSTROOM_" + "QUUX (in the environment) is not a setting of uitstroomtafel "
+        "and is ignored; the settings are in the README"
+    ]
+
+
+def test_every_other_variable_of_the_repository_is_known_to_the_warning():
+    # A variable of the tests or tools (UITSTROOM_TEST_TODAY) warned about at every start of
+    # the suite's servers would teach everyone to ignore the warning.
+    files = subprocess.run(
+        ["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout.split()
+    used = set()
+    for name in files:
+        path = ROOT / name
+        if name.endswith(".md") or not path.is_file():  # prose names misspellings and globs
+            continue
+        used |= set(re.findall(r"UITSTROOM_[A-Z0-9_]*[A-Z0-9]", path.read_text(errors="replace")))
+    settings = {"UITSTROOM_" + name.upper() for name in Settings.model_fields}
+    assert sorted(used - settings - OTHER_VARIABLES) == []
 
 
 def _list_organisations(tmp_path, variables: dict[str, str | bytes]):  # type: ignore[no-untyped-def]

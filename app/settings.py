@@ -309,6 +309,12 @@ class Settings(BaseSettings):
         from sqlalchemy.engine import make_url
         from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
+        if value != value.strip():  # a line end from a secret's file, a space after a copy
+            raise ValueError(
+                "UITSTROOM_DATABASE_URL has white space or a line end at its start or end, which "
+                "would name another SQLite file (a new, empty one) or PostgreSQL database than "
+                "meant; remove it"
+            )
         try:
             url = make_url(value)
             backend = url.get_backend_name()

@@ -39,6 +39,26 @@ def test_a_database_url_with_an_unencoded_at_in_its_password_is_refused_not_show
     assert Settings(database_url=encoded).database_url == encoded
 
 
+@pytest.mark.parametrize("around", [" {}", "{} ", "{}\n", "{}\r\n", "\t{}"])
+def test_a_database_url_with_white_space_around_it_is_refused_naming_no_new_database(
+    tmp_path, around
+):
+    # "sqlite:///.../tafel.db\n" (a line end, as a secret made from a file keeps it) was taken:
+    # `migrate` and `serve` made and used a second, empty database `tafel.db\n` beside the
+    # operator's, without a word; on PostgreSQL it named a database that does not exist.
+    database = tmp_path / "tafel.db"
+    result = _list_organisations(
+        tmp_path, {"UITSTROOM_DATABASE_URL": around.format(f"sqlite:///{database}")}
+    )
+    assert result.returncode == 1
+    assert result.stderr.strip() == (
+        "Invalid configuration: UITSTROOM_DATABASE_URL has white space or a line end at its "
+        "start or end, which would name another SQLite file (a new, empty one) or PostgreSQL "
+        "database than meant; remove it"
+    )
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_a_database_password_in_the_urls_query_is_not_shown_when_the_database_fails():
     # libpq and psycopg take the password in the query too (?password=...); the one line of a
     # database the command could not use hid the password of the user part only, and printed

@@ -163,6 +163,13 @@ OPERATOR_OFF = (
     "and API keys over HTTP answers 401); set it, serve --demo, or use the CLI commands."
 )
 
+PUBLIC_URL_UNSET = (
+    "WARNING: UITSTROOM_PUBLIC_URL is not set, so the links in the e-mails (UITSTROOM_SMTP_HOST "
+    "is set) start with {}, the address this server listens on, which the people who get them "
+    "may not reach; set it to the address people reach the pages at, such as "
+    "https://tafel.gemeente.nl."
+)
+
 MAX_REQUEST_HEAD_BYTES = 64 * 1024
 """The most of a request's line and headers the server buffers before they end (nginx allows
 4 x 8 KiB by default); beyond it the request gets 400 and its connection is closed. A head
@@ -189,6 +196,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> None:
     from app.db import build_engine
     from app.server_logging import log_config
 
+    given_settings = set(settings.model_fields_set)
     try:
         if args.demo:
             settings = demo_settings(settings)
@@ -206,6 +214,8 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> None:
             print(where(args.host, port, settings.root_path), flush=True)
             if not settings.admin_key:  # a walk-through's first call would get 401, unexplained
                 print(OPERATOR_OFF, flush=True)
+            if settings.mail_enabled and "public_url" not in given_settings:
+                print(PUBLIC_URL_UNSET.format(settings.public_url), file=sys.stderr, flush=True)
             proxy = proxy_options(args, settings)
             # One worker serves this app; more build theirs from the factory (`serve_workers`).
             config = uvicorn.Config(

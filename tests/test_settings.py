@@ -100,6 +100,33 @@ def test_the_mails_links_point_where_serve_listens_unless_a_public_url_is_set(
     assert application.state.settings.public_url == "https://tafel.example.nl"
 
 
+def test_serve_with_smtp_but_no_public_url_warns_where_the_mails_links_point(
+    tmp_path, settings, monkeypatch, capsys
+):
+    """In the container (`serve --host 0.0.0.0`) with UITSTROOM_SMTP_HOST set and no
+    UITSTROOM_PUBLIC_URL, every mail's link pointed to http://127.0.0.1:8000, the recipient's
+    own machine, without a word at start."""
+    monkeypatch.setattr("uvicorn.Server.run", lambda server, **_: None)
+    url = f"sqlite:///{tmp_path / 'served.db'}"
+    mailing = settings.model_copy(
+        update={"database_url": url, "migrate_on_start": True, "smtp_host": "smtp.example.org"}
+    )
+    mailing.model_fields_set.discard("public_url")
+    app.cli.main(["serve", "--port", "0", "--host", "0.0.0.0"], settings=mailing)
+    [warning] = capsys.readouterr().err.strip().splitlines()
+    assert re.fullmatch(
+        r"WARNING: UITSTROOM_PUBLIC_URL is not set, so the links in the e-mails "
+        r"\(UITSTROOM_SMTP_HOST is set\) start with http://127\.0\.0\.1:\d+, .*",
+        warning,
+    ), warning
+    for quiet in (
+        mailing.model_copy(update={"public_url": "https://tafel.example.nl"}),
+        mailing.model_copy(update={"smtp_host": None}),
+    ):
+        app.cli.main(["serve", "--port", "0"], settings=quiet)
+        assert capsys.readouterr().err == ""
+
+
 def test_serve_prints_the_addresses_under_the_public_urls_path(
     tmp_path, settings, serve_in_process
 ):

@@ -70,6 +70,10 @@ PLAIN_DECIMAL_NUMBER = re.compile(r"-?([0-9]+(\.[0-9]*)?|\.[0-9]+)")
 """How a number of seconds is written: ASCII digits with at most one decimal point."""
 
 
+SWITCH_WORDS = frozenset({"true", "false", "1", "0", "yes", "no", "on", "off", "t", "f", "y", "n"})
+"""The words pydantic reads as a switch's true or false (in any case)."""
+
+
 class Settings(BaseSettings):
     # hide_input_in_errors: a refused operator key must not end up in a log or a terminal.
     model_config = SettingsConfigDict(
@@ -298,6 +302,23 @@ class Settings(BaseSettings):
                 f"{variable} must be a number written in the digits 0-9 with at most one "
                 f"decimal point, such as {default:g} or 2.5 (no underscores, plus sign, spaces, "
                 "exponent, nan, inf or other digits)"
+            )
+        return text
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _plain_switch(cls, value: object, info: ValidationInfo) -> object:
+        """A switch is true or false, in the words pydantic takes (1/0, yes/no, on/off, any
+        case), white space around it ignored as around a number: `off ` was refused with "Input
+        should be a valid boolean", which named no word that is one."""
+        kind = cls.model_fields[info.field_name].annotation if info.field_name else None
+        if kind is not bool or not isinstance(value, str):
+            return value
+        text = value.strip()
+        if text.lower() not in SWITCH_WORDS:
+            raise ValueError(
+                f"UITSTROOM_{(info.field_name or '').upper()} must be true or false (or 1 or 0, "
+                "yes or no, on or off)"
             )
         return text
 

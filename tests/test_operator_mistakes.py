@@ -328,8 +328,8 @@ def test_migrate_with_a_malformed_database_url_says_so_in_one_line(tmp_path):
         ),
         (
             {"UITSTROOM_SESSION_COOKIE_SECURE": "nee"},
-            "Invalid configuration: UITSTROOM_SESSION_COOKIE_SECURE: Input should be a valid "
-            "boolean, unable to interpret input",
+            "Invalid configuration: UITSTROOM_SESSION_COOKIE_SECURE must be true or false (or 1 "
+            "or 0, yes or no, on or off)",
         ),
         (
             {"UITSTROOM_MAIL_FROM": "abc"},
@@ -685,6 +685,26 @@ def test_a_number_setting_in_plain_digits_is_taken_with_spaces_around_it(monkeyp
     written = str(default) if isinstance(default, int) else f"{default:g}"  # 300, not 300.0
     monkeypatch.setenv(f"UITSTROOM_{setting.upper()}", f" {written} ")
     assert getattr(Settings(), setting) == default
+
+
+SWITCH_SETTINGS = [
+    name for name, field in Settings.model_fields.items() if field.annotation is bool
+]
+
+
+@pytest.mark.parametrize("setting", SWITCH_SETTINGS)
+def test_a_switch_is_taken_with_spaces_around_it_and_refused_naming_its_words(monkeypatch, setting):
+    # "off " (a space after it) was refused with "Input should be a valid boolean, unable to
+    # interpret input", which named no word that is one; a number takes spaces around it.
+    variable = f"UITSTROOM_{setting.upper()}"
+    monkeypatch.setenv(variable, " Off ")
+    assert getattr(Settings(), setting) is False
+    monkeypatch.setenv(variable, "nee")
+    with pytest.raises(ValidationError) as refused:
+        Settings()
+    assert f"{variable} must be true or false (or 1 or 0, yes or no, on or off)" in str(
+        refused.value
+    )
 
 
 def test_a_number_of_seconds_may_have_a_decimal_point(monkeypatch):

@@ -1,3 +1,5 @@
+# Size: the passed-over count bounds and the forced re-solves share their column generation
+# (`_settle`) and first core (`_start`); split, a third module would hold only those two.
 """The best proposal with one unhoused case forced in, when the spread caps do not nest.
 
 Why: the left-unhoused list needs, per unhoused case c, the best (people housed, then total
@@ -34,7 +36,7 @@ import highspy
 import numpy as np
 
 from app.matching.ranking import top_within
-from app.matching.solver import AssignmentProblem
+from app.matching.solver import AssignmentProblem, keeps_rules
 from app.matching.straddling import (
     ADD_PER_DWELLING,
     CORE_PER_CASE,
@@ -119,7 +121,7 @@ class CountBounds:
         proposal: np.ndarray,
         deadline: float | None,
     ) -> None:
-        self.edges, self.deadline = edges, deadline
+        self.problem, self.edges, self.deadline = problem, edges, deadline
         self.relaxation = Relaxation(problem, edges)
         self.relaxation.model.setOptionValue("presolve", "off")
         self.ones = np.ones(len(edges))
@@ -130,23 +132,28 @@ class CountBounds:
         )
         self.bounds = np.floor(bound + np.minimum(reduced, 0.0) + SLACK).astype(np.int64)
 
-    def with_pair(self, edge: int) -> int:
-        """`bounds` of `edge` (a problem edge among `edges`) from the relaxation re-run with the
-        edge held at 1: its duals fit the pair (any duals give a valid bound). Why: the
-        proposal's duals left 35 pairs open at 800 x 300 with 20 complex refs (full re-solves of
-        about 25 ms each); these prove the 31 that house fewer, a few ms each."""
+    def with_pair(self, edge: int) -> tuple[int, int]:
+        """(`bounds` of `edge`, a problem edge among `edges`, from the relaxation re-run with the
+        edge held at 1, whose duals fit the pair; the people housed by its optimum when that is
+        integral and keeps every rule, a proposal holding the pair, else -1). Why: at 800 x 300
+        with 20 complex refs the proposal's duals left 35 pairs open (re-solves of 25-40 ms);
+        these bounds prove the 31 that house fewer and the optima the 4 others, a few ms each."""
         relaxation = self.relaxation
         position = int(np.searchsorted(self.edges, edge))
         relaxation.add(np.array([position]), self.ones)
         column = relaxation.core.index(position)
         relaxation.model.changeColBounds(column, 1.0, 1.0)
         try:
-            _, reduced, bound, _ = _settle(
+            x, reduced, bound, _ = _settle(
                 relaxation, self.ones, 0, None, self.dwelling_of, self.deadline
             )
         finally:
             relaxation.model.changeColBounds(column, 0.0, 1.0)
-        return int(np.floor(bound + min(float(reduced[position]), 0.0) + SLACK))
+        upper = int(np.floor(bound + min(float(reduced[position]), 0.0) + SLACK))
+        chosen = self.edges[np.array(relaxation.core)[x > 0.5]]
+        integral = bool(np.all(np.minimum(np.abs(x), np.abs(1 - x)) < 1e-6))
+        fits = integral and edge in chosen and keeps_rules(self.problem, chosen)
+        return upper, len(chosen) if fits else -1
 
 
 class ForcedOptimum:

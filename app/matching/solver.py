@@ -773,8 +773,15 @@ def _solve_milp(
 
 def check_assignment(problem: AssignmentProblem, chosen: np.ndarray) -> None:
     """Integer check of one-to-one use and every cap; raises if the solver returned nonsense."""
+    if not keeps_rules(problem, chosen):
+        raise RuntimeError("solver returned an assignment that breaks a rule or cap")
+
+
+def keeps_rules(problem: AssignmentProblem, chosen: np.ndarray) -> bool:
+    """Whether `chosen` (edge indices) gives each case and each dwelling at most once and keeps
+    every complex's and neighbourhood's room, in integers."""
     cases, dwellings = problem.edge_case[chosen], problem.edge_dwelling[chosen]
-    ok = (
+    return bool(
         np.unique(cases).size == len(chosen)
         and np.unique(dwellings).size == len(chosen)
         and np.all(
@@ -788,8 +795,6 @@ def check_assignment(problem: AssignmentProblem, chosen: np.ndarray) -> None:
             <= problem.neighbourhood_room
         )
     )
-    if not ok:
-        raise RuntimeError("solver returned an assignment that breaks a rule or cap")
 
 
 def _compositions(total: int, limits: list[int]) -> list[tuple[int, ...]]:

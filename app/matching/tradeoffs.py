@@ -18,10 +18,10 @@ solutions are all real solutions does. Pairs neither settles, and pairs after a 
 nesting, are tried on a stricter graph of the problem itself (a cycle may only enter the sink from a
 (complex, neighbourhood) pair with room in both, which proves h = housed), then bounded by the
 count's linear relaxation (`forced.CountBounds`: a bound below housed proves h = housed - 1),
-then by that relaxation re-run with the pair held at 1 (its duals fit the pair), then re-solved
-exactly with the pair forced (`housed_with_pair`), up to a limit beyond which the
-result says it is incomplete. Re-solves also stop at the solver's time budget (`deadline`),
-flagged the same way.
+then by that relaxation re-run with the pair held at 1 (its duals fit the pair; its optimum, when
+integral, is a proposal holding the pair and proves h = housed), then re-solved exactly with the
+pair forced (`housed_with_pair`), up to a limit beyond which the result says it is incomplete.
+Re-solves also stop at the solver's time budget (`deadline`), flagged the same way.
 """
 
 import time
@@ -238,11 +238,13 @@ def passed_over(
             # The relaxation with the pair held at 1 often proves it houses fewer, in a few
             # ms where the re-solve takes tens (`forced.CountBounds.with_pair`).
             try:
-                upper = counts.with_pair(int(edge))
+                upper, found = counts.with_pair(int(edge))
             except NotSettled:  # the re-solve below decides
-                upper = assignment.count
+                upper, found = assignment.count, -1
             if upper < assignment.count:
                 by_edge[int(edge)] = assignment.count - 1
+                continue
+            if found >= assignment.count:  # a proposal holding the pair houses as many
                 continue
         # A re-solve is not begun when the one before it would not have fitted in the time
         # left: its assignment solves cannot be interrupted, so it would overrun `deadline`.

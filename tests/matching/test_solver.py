@@ -448,10 +448,35 @@ def test_passed_over_pairs_the_graphs_leave_open_are_bounded_before_any_resolve(
     # The proposal's duals prove one pair, the relaxation with the other pair held at 1 the
     # other (`CountBounds.with_pair`): no re-solve.
     assert (check.complete, check.resolves) == (True, 0)
-    monkeypatch.setattr(CountBounds, "with_pair", lambda self, edge: problem.n_cases)
+    monkeypatch.setattr(CountBounds, "with_pair", lambda self, edge: (problem.n_cases, -1))
     assert passed_over(problem, result, resolve_limit=10).resolves == 1
     monkeypatch.setattr(tradeoffs, "BOUND_FROM", 10**9)  # without the linear program
     assert passed_over(problem, result, resolve_limit=10).resolves == 2
+
+
+def test_a_pair_the_relaxation_houses_as_many_with_is_not_re_solved(monkeypatch):
+    # Found by search: the graphs leave the pair (case 1, dwelling 1) open and houses 2 with it
+    # (case 0 moves to dwelling 3); the count's relaxation with the pair held at 1 finds that
+    # proposal itself, so it is not passed over without a re-solve.
+    problem = AssignmentProblem(
+        n_cases=2,
+        n_dwellings=4,
+        edge_case=np.array([0, 0, 1, 1, 1]),
+        edge_dwelling=np.array([1, 3, 0, 1, 2]),
+        edge_score=np.array([4, 0, 2, 5, 1]),
+        complex_of=np.array([0, 0, 1, 1]),
+        neighbourhood_of=np.array([1, 0, 1, 2]),
+        complex_room=np.array([1, 1]),
+        neighbourhood_room=np.array([1, 1, 1]),
+    )
+    result = solve(problem, split_limit=0)
+    assert result.method == "components"
+    check = passed_over(problem, result, resolve_limit=10)
+    assert check.by_edge == expected_passed_over(problem, result.edges) == {}
+    assert (check.complete, check.tested, check.resolves) == (True, 1, 0)
+    with_pair = CountBounds.with_pair
+    monkeypatch.setattr(CountBounds, "with_pair", lambda self, edge: (with_pair(self, edge)[0], -1))
+    assert passed_over(problem, result, resolve_limit=10).resolves == 1
 
 
 @settings(max_examples=examples(150))
@@ -468,17 +493,20 @@ def test_the_count_bound_of_a_pair_is_at_least_the_most_housed_with_it(problem):
 @settings(max_examples=examples(150))
 @given(st.one_of(straddled(), problems(nested=False)))
 def test_the_count_bound_with_a_pair_held_is_at_least_the_most_housed_with_it(problem):
-    """`CountBounds.with_pair` proves pairs passed over, so it must never fall below the
-    truth."""
+    """`CountBounds.with_pair` proves pairs passed over, so its bound must never fall below the
+    truth, and the proposal it finds with the pair must never exceed it."""
     assume(problem.edges > 0)
     edges = np.arange(problem.edges)
     counts = CountBounds(problem, edges, solve(problem).edges, None)
+    most = [best(problem, forced=edge)[0] for edge in edges.tolist()]
     for edge in edges.tolist():
-        most = best(problem, forced=edge)[0]
         try:
-            assert counts.with_pair(edge) >= most
+            upper, found = counts.with_pair(edge)
         except Infeasible:  # the pair's complex or neighbourhood has no room
-            assert most == -1
+            assert most[edge] == -1
+            continue
+        # The proposal it finds holding the pair proves pairs house as many: never above.
+        assert upper >= most[edge] >= found
 
 
 def expected_best_alternatives(problem: AssignmentProblem, chosen: np.ndarray) -> dict:

@@ -18,10 +18,11 @@ solutions are all real solutions does. Pairs neither settles, and pairs after a 
 nesting, are tried on a stricter graph of the problem itself (a cycle may only enter the sink from a
 (complex, neighbourhood) pair with room in both, which proves h = housed), then bounded by the
 count's linear relaxation (`forced.CountBounds`: a bound below housed proves h = housed - 1),
-then by that relaxation re-run with the pair held at 1 (its duals fit the pair; its optimum, when
-integral, is a proposal holding the pair and proves h = housed), then re-solved exactly with the
-pair forced (`housed_with_pair`), up to a limit beyond which the result says it is incomplete.
-Re-solves also stop at the solver's time budget (`deadline`), flagged the same way.
+then by that relaxation re-run with the pair held at 1 (its duals fit the pair and bound the pairs
+after it; its optimum, when integral, is a proposal holding the pair and proves h = housed), then
+re-solved exactly with the pair forced (`housed_with_pair`), up to a limit beyond which the result
+says it is incomplete. Re-solves also stop at the solver's time budget (`deadline`), flagged the
+same way.
 """
 
 import time
@@ -235,6 +236,10 @@ def passed_over(
     resolves = 0
     for edge in unsettled:
         if counts is not None:
+            # The runs for the pairs before it tighten `bounds` (`CountBounds.with_pair`).
+            if counts.bounds[np.searchsorted(edges, edge)] < assignment.count:
+                by_edge[int(edge)] = assignment.count - 1
+                continue
             # The relaxation with the pair held at 1 often proves it houses fewer, in a few
             # ms where the re-solve takes tens (`forced.CountBounds.with_pair`).
             try:

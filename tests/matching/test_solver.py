@@ -479,6 +479,32 @@ def test_a_pair_the_relaxation_houses_as_many_with_is_not_re_solved(monkeypatch)
     assert passed_over(problem, result, resolve_limit=10).resolves == 1
 
 
+def test_a_pairs_run_bounds_the_open_pairs_after_it(monkeypatch):
+    # Found by search: the graphs and the proposal's duals leave the pairs of edges 3 and 5
+    # open, and each houses 2 of 3; the relaxation run with edge 3 held at 1 proves both.
+    problem = AssignmentProblem(
+        n_cases=3,
+        n_dwellings=6,
+        edge_case=np.array([0, 0, 1, 2, 2, 2]),
+        edge_dwelling=np.array([1, 5, 2, 2, 3, 5]),
+        edge_score=np.array([6, 7, 0, 5, 4, 8]),
+        complex_of=np.array([1, 1, 1, 1, 1, 0]),
+        neighbourhood_of=np.array([2, 2, 0, 1, 0, 2]),
+        complex_room=np.array([1, 2]),
+        neighbourhood_room=np.array([1, 1, 1]),
+    )
+    result = solve(problem, split_limit=0)
+    assert result.method == "components"
+    runs = []
+    with_pair = CountBounds.with_pair
+    monkeypatch.setattr(
+        CountBounds, "with_pair", lambda self, edge: runs.append(edge) or with_pair(self, edge)
+    )
+    check = passed_over(problem, result, resolve_limit=10)
+    assert check.by_edge == expected_passed_over(problem, result.edges) == {3: 2, 5: 2}
+    assert (check.complete, check.resolves, runs) == (True, 0, [3])
+
+
 @settings(max_examples=examples(150))
 @given(st.one_of(straddled(), problems(nested=False)))
 def test_the_count_bound_of_a_pair_is_at_least_the_most_housed_with_it(problem):
@@ -494,7 +520,8 @@ def test_the_count_bound_of_a_pair_is_at_least_the_most_housed_with_it(problem):
 @given(st.one_of(straddled(), problems(nested=False)))
 def test_the_count_bound_with_a_pair_held_is_at_least_the_most_housed_with_it(problem):
     """`CountBounds.with_pair` proves pairs passed over, so its bound must never fall below the
-    truth, and the proposal it finds with the pair must never exceed it."""
+    truth (nor may the bounds of the other pairs it tightens), and the proposal it finds with
+    the pair must never exceed it."""
     assume(problem.edges > 0)
     edges = np.arange(problem.edges)
     counts = CountBounds(problem, edges, solve(problem).edges, None)
@@ -507,6 +534,8 @@ def test_the_count_bound_with_a_pair_held_is_at_least_the_most_housed_with_it(pr
             continue
         # The proposal it finds holding the pair proves pairs house as many: never above.
         assert upper >= most[edge] >= found
+        # Each run's duals tighten the bounds of every pair.
+        assert np.all(counts.bounds >= most)
 
 
 def expected_best_alternatives(problem: AssignmentProblem, chosen: np.ndarray) -> dict:

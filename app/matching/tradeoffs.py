@@ -94,6 +94,22 @@ def _conservative_tree(
     )
 
 
+def _group_flow(tree: CapacityTree, used: np.ndarray) -> np.ndarray:
+    """Per group of `tree` how many of its dwellings `used` marks, in one pass over all members.
+
+    Why: the unhoused check builds a residual graph per variant view and priced flow (21 with
+    five complex refs at 800 x 300); counting group by group, with `np.isin`'s sort for the
+    chosen edges, was over half of each."""
+    sizes = np.fromiter((len(m) for m in tree.group_members), dtype=np.int64)
+    if len(sizes) == 0:
+        return sizes
+    taken = np.zeros(int(sizes.sum()) + 1, dtype=np.int64)
+    np.cumsum(used[np.concatenate(tree.group_members)], out=taken[1:])
+    ends = np.cumsum(sizes)
+    flow: np.ndarray = taken[ends] - taken[ends - sizes]
+    return flow
+
+
 def residual_arcs(
     problem: AssignmentProblem,
     edges: np.ndarray,
@@ -122,14 +138,17 @@ def residual_arcs(
 
     housed_case = np.zeros(n_cases, dtype=bool)
     housed_case[problem.edge_case[chosen]] = True
-    is_chosen = np.isin(edges, chosen)
+    chosen_mask = np.zeros(problem.edges, dtype=bool)
+    chosen_mask[chosen] = True
+    is_chosen = chosen_mask[edges]
+    del chosen_mask
     cases = distinct(problem.edge_case[edges], n_cases)
     if active is None:
         active = distinct(problem.edge_dwelling[edges], n_dwellings)
     e_case = case_node[problem.edge_case[edges]]
     e_dwelling = dwelling_node[problem.edge_dwelling[edges]]
     d_parent = node_of_parent(tree.dwelling_parent[active])
-    flow = np.array([np.count_nonzero(used[m]) for m in tree.group_members], dtype=np.int64)
+    flow = _group_flow(tree, used)
     g_parent = node_of_parent(tree.group_parent)
     g_forward = flow < tree.group_room
     g_backward = flow > 0

@@ -115,14 +115,20 @@ def distances_to_source(
     next node on one such path (-1 where none), in exact integers.
 
     Bellman-Ford in rounds over all arcs at once; it stops when a round changes nothing, which
-    takes as many rounds as the longest shortest path has arcs. A node's next hop changes only
-    when its distance strictly drops, so the next hops form a tree. Raises RuntimeError on a
-    negative cycle (the flow it was built from would not be optimal).
+    takes as many rounds as the longest shortest path has arcs. The next hop of a node is the
+    first arc (in arc order) that was tight in the round of its last improvement: a node's next
+    hop changes only when its distance strictly drops, so the next hops form a tree. Raises
+    RuntimeError on a negative cycle (the flow it was built from would not be optimal).
+
+    The next hops are found once, after the last round (`_next_hops`), not in every round: the
+    arcs tight in a node's last round are exactly those tight for the final distances whose head
+    settled one round before it (half of each call's time went to finding them per round: 20
+    calls per check with five complex refs at 800 x 300).
     """
     dist = np.full(size, UNREACHABLE, dtype=np.int64)
     dist[SOURCE] = 0
-    next_hop = np.full(size, -1, dtype=np.int64)
-    for _ in range(size + 1):
+    settled_in = np.zeros(size, dtype=np.int64)  # the round of each node's last improvement
+    for round_ in range(1, size + 2):
         # In place: a big table's residual graph has millions of arcs.
         offer = dist[dst].astype(np.result_type(cost, dist), copy=False)
         unknown = offer == UNREACHABLE
@@ -131,17 +137,39 @@ def distances_to_source(
         del unknown
         best = np.full(size, UNREACHABLE, dtype=np.int64)
         np.minimum.at(best, src, offer)
+        del offer
         improved = best < dist
         if not improved.any():
-            return dist, next_hop
-        is_tight = improved[src]
-        is_tight &= offer == best[src]
-        tight = np.flatnonzero(is_tight)
-        del is_tight, offer
-        nodes, first = np.unique(src[tight], return_index=True)
-        next_hop[nodes] = dst[tight[first]]
-        dist = np.minimum(dist, best)
+            return dist, _next_hops(src, dst, cost, dist, settled_in)
+        settled_in[improved] = round_
+        np.minimum(dist, best, out=dist)
     raise RuntimeError("the residual graph has a negative cycle: the proposal is not optimal")
+
+
+def _next_hops(
+    src: np.ndarray, dst: np.ndarray, cost: np.ndarray, dist: np.ndarray, settled_in: np.ndarray
+) -> np.ndarray:
+    """`distances_to_source`'s next hops from its final distances and the round each node last
+    improved in: per node the head of its first arc that is tight (head's distance plus cost is
+    the node's) with a head settled one round before the node.
+
+    Why these are the arcs the round-by-round search would pick: after round r each distance is
+    the best over paths of at most r arcs, so a node settles in the round of the fewest arcs on
+    a shortest path of it. In a node's last round r the offers come from the distances after
+    round r - 1: an arc's offer equals the node's final distance exactly when the arc is tight
+    and its head has settled by then, and the head of a tight arc settles no earlier than
+    r - 1 (its shortest paths, one arc longer, are the node's)."""
+    reached = (dist[src] != UNREACHABLE) & (dist[dst] != UNREACHABLE)
+    arcs = np.flatnonzero(reached)
+    del reached
+    heads, tails = dst[arcs], src[arcs]
+    is_tight = settled_in[heads] == settled_in[tails] - 1
+    is_tight &= dist[heads] + cost[arcs] == dist[tails]
+    tight = arcs[is_tight]
+    next_hop = np.full(len(dist), -1, dtype=np.int64)
+    nodes, first = np.unique(src[tight], return_index=True)
+    next_hop[nodes] = dst[tight[first]]
+    return next_hop
 
 
 def pairs_of(problem: AssignmentProblem, chosen: np.ndarray) -> dict[int, int]:
@@ -176,6 +204,7 @@ class _Variant:
     alternative: Alternative
     best: np.ndarray  # per case segment: best value (NONE: no solution houses the case)
     best_edge: np.ndarray  # per case segment: the candidate edge reaching it
+    values: list[int]  # `best` as a list (the check reads it case by case, every variant)
     next_hop: np.ndarray
     pairs: dict[int, int]  # case -> dwelling of the variant's solution
     keeps_caps: bool  # the variant's own solution keeps the real caps
@@ -224,6 +253,7 @@ def _variant_view(
         alternative,
         best,
         candidates[position],
+        best.tolist(),
         next_hop,
         pairs,
         _keeps_caps(problem, list(pairs.values())),
@@ -263,7 +293,7 @@ def _keeps_caps(problem: AssignmentProblem, dwellings: list[int]) -> bool:
 
 
 def _push_round(
-    problem: AssignmentProblem, next_hop: np.ndarray, edge: int
+    problem: AssignmentProblem, next_hop: np.ndarray | list[int], edge: int
 ) -> dict[int, int | None]:
     """The moves (relative to the variant's solution) of pushing one unit round the cycle
     case -> dwelling ~> source -> case of `edge`, the path following the next hops."""
@@ -418,6 +448,9 @@ class _Priced:
     best_edge: np.ndarray  # per case segment
     next_hop: np.ndarray
     pairs: dict[int, int]  # case -> dwelling of the priced flow's optimum
+    caps: "_CapsUse"  # how that optimum fills the real caps
+    hops: list[int]  # next_hop as a list (the witnesses walk it node by node)
+    total: int  # its total score (micro-points, unpriced)
 
 
 @dataclass(slots=True, eq=False)
@@ -584,7 +617,84 @@ def _priced_flow(
     values = np.where(housed_case[problem.edge_case[candidates]], total, values)
     best, position = _segment_best(values, starts)
     bounds = np.where(best == NONE, NONE, (constant + best) // LAGRANGE_SCALE)
-    return _Priced(bounds, candidates[position], next_hop, pairs_of(problem, solution))
+    pairs = pairs_of(problem, solution)
+    return _Priced(
+        bounds,
+        candidates[position],
+        next_hop,
+        pairs,
+        _CapsUse.of(problem, list(pairs.values())),
+        next_hop.tolist(),
+        int(problem.edge_score[solution].sum()),
+    )
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class _CapsUse:
+    """How an assignment fills the real caps (per complex and neighbourhood its dwellings, and
+    the groups over their room), with the problem's groups and rooms as lists: an assignment
+    changed by a few moves is then checked on the groups they touch (`keeps_caps_after`)
+    instead of counted again whole (`_keeps_caps`).
+
+    Why: the unhoused check asks this of hundreds of witnesses per priced flow (762 with five
+    complex refs at 800 x 300), and the whole count took a third of each."""
+
+    complex_of: list[int]
+    hood_of: list[int]
+    complex_room: list[int]
+    hood_room: list[int]
+    per_complex: list[int]
+    per_hood: list[int]
+    over: bool  # some complex or neighbourhood holds more than its room
+
+    @classmethod
+    def of(cls, problem: AssignmentProblem, dwellings: list[int]) -> "_CapsUse":
+        used = np.array(dwellings, dtype=np.int64)
+        per_complex = np.bincount(problem.complex_of[used], minlength=len(problem.complex_room))
+        per_hood = np.bincount(
+            problem.neighbourhood_of[used], minlength=len(problem.neighbourhood_room)
+        )
+        return cls(
+            problem.complex_of.tolist(),
+            problem.neighbourhood_of.tolist(),
+            problem.complex_room.tolist(),
+            problem.neighbourhood_room.tolist(),
+            per_complex.tolist(),
+            per_hood.tolist(),
+            bool(
+                np.any(per_complex > problem.complex_room)
+                or np.any(per_hood > problem.neighbourhood_room)
+            ),
+        )
+
+    def keeps_caps_after(self, pairs: dict[int, int], moves: dict[int, int | None]) -> bool:
+        """`_keeps_caps` of `pairs` (the assignment this was built from) with `moves` applied."""
+        complexes: dict[int, int] = {}
+        hoods: dict[int, int] = {}
+        complex_of, hood_of = self.complex_of, self.hood_of
+        for moved, dwelling in moves.items():
+            before = pairs.get(moved)
+            if before is not None:
+                x, h = complex_of[before], hood_of[before]
+                complexes[x] = complexes.get(x, 0) - 1
+                hoods[h] = hoods.get(h, 0) - 1
+            if dwelling is not None:
+                x, h = complex_of[dwelling], hood_of[dwelling]
+                complexes[x] = complexes.get(x, 0) + 1
+                hoods[h] = hoods.get(h, 0) + 1
+        if self.over:
+            # Some group was over its room: count again (a priced flow's optimum seldom is).
+            per_complex, per_hood = list(self.per_complex), list(self.per_hood)
+            for x, change in complexes.items():
+                per_complex[x] += change
+            for h, change in hoods.items():
+                per_hood[h] += change
+            return all(
+                used <= room for used, room in zip(per_complex, self.complex_room, strict=True)
+            ) and all(used <= room for used, room in zip(per_hood, self.hood_room, strict=True))
+        return all(
+            self.per_complex[x] + change <= self.complex_room[x] for x, change in complexes.items()
+        ) and all(self.per_hood[h] + change <= self.hood_room[h] for h, change in hoods.items())
 
 
 def _priced_witness(
@@ -601,15 +711,28 @@ def _priced_witness(
     edge = int(priced.best_edge[k])
     case = int(problem.edge_case[edge])
     pairs = dict(priced.pairs)
+    moves: dict[int, int | None] = {}
     if case not in pairs:
-        _apply(pairs, _push_round(problem, priced.next_hop, edge))
-    if case not in pairs or len(pairs) != housed or not _keeps_caps(problem, list(pairs.values())):
+        moves = _push_round(problem, priced.hops, edge)
+        _apply(pairs, moves)
+    # The caps and the total from the flow's own, changed by the moves alone: the check asks
+    # this of hundreds of cases per flow (762 witnesses with five complex refs at 800 x 300),
+    # and counting and looking up every pair again was most of each.
+    if (
+        case not in pairs
+        or len(pairs) != housed
+        or not priced.caps.keeps_caps_after(priced.pairs, moves)
+    ):
         return None
-    chosen = edges_of(problem, pairs, keys)
-    total = int(problem.edge_score[chosen].sum())
+    added = [(c, d) for c, d in moves.items() if d is not None]
+    dropped = [(c, priced.pairs[c]) for c in moves if c in priced.pairs]
+    # The case's own pair first (for its edge), then what the moves add and take away.
+    looked_up = edges_at(problem, [(case, pairs[case]), *added, *dropped], keys)
+    scores = problem.edge_score[looked_up].tolist()
+    total = priced.total + sum(scores[1 : 1 + len(added)]) - sum(scores[1 + len(added) :])
     if total < bound:
         return None
-    return pairs, int(chosen[problem.edge_case[chosen] == case][0]), total
+    return pairs, int(looked_up[0]), total
 
 
 def _known(
@@ -625,7 +748,7 @@ def _known(
     start from which `ForcedOptimum.best_with_case` proves or improves it. It is checked here
     (the case housed, the count, every cap), as it may be returned as the case's best."""
     for variant in variants:
-        if int(variant.best[k]) != reached or not variant.alternative.exact:
+        if variant.values[k] != reached or not variant.alternative.exact:
             continue
         edge = int(variant.best_edge[k])
         moves = _witness(problem, variant, edge, proposal)
@@ -681,6 +804,17 @@ def edges_of(
     wanted = np.sort(
         np.array([c * problem.n_dwellings + d for c, d in pairs.items()], dtype=np.int64)
     )
+    found = np.searchsorted(keys, wanted)
+    assert np.array_equal(keys[found], wanted), "every pair is a feasible edge"
+    return found
+
+
+def edges_at(
+    problem: AssignmentProblem, pairs: list[tuple[int, int]], keys: np.ndarray
+) -> np.ndarray:
+    """The edge indices of (case, dwelling) pairs (every pair feasible), in the order given.
+    `keys`: `pair_keys(problem)`."""
+    wanted = np.array([c * problem.n_dwellings + d for c, d in pairs], dtype=np.int64)
     found = np.searchsorted(keys, wanted)
     assert np.array_equal(keys[found], wanted), "every pair is a feasible edge"
     return found
@@ -787,11 +921,11 @@ def best_alternatives(
         case = int(cases[k])
         if until_case is not None and case > until_case:
             break
-        reached = max((int(v.best[k]) for v in variants), default=NONE)
+        reached = max((v.values[k] for v in variants), default=NONE)
         bound = reached if bounds is None else int(bounds[k])
         settled = None
         for variant in variants:
-            if reached == NONE or int(variant.best[k]) < bound:
+            if reached == NONE or variant.values[k] < bound:
                 continue
             edge = int(variant.best_edge[k])
             moves = _witness(problem, variant, edge, proposal)
@@ -819,7 +953,7 @@ def best_alternatives(
                 return UnhousedCheck(result, False, resolves)
             resolves += 1
             # Only an exact variant's value is a real proposal housing as many and the case.
-            reached = max((int(v.best[k]) for v in variants if v.alternative.exact), default=NONE)
+            reached = max((v.values[k] for v in variants if v.alternative.exact), default=NONE)
             keys = pair_keys(problem) if keys is None else keys
             known = (
                 None if reached == NONE else _known(problem, variants, k, reached, proposal, keys)

@@ -42,6 +42,7 @@ Route taken (`Assignment.method`):
 The result is checked in integer arithmetic before it is returned.
 """
 
+import itertools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -822,21 +823,39 @@ def _straddlers(
 ) -> tuple[list[_Straddler], np.ndarray]:
     """The straddling complexes (binding, and crossing a binding neighbourhood: neither lies
     inside the other) and the complex index of every dwelling with straddlers cut into parts
-    (one per neighbourhood)."""
+    (one per neighbourhood of its active dwellings, numbered in complex, then neighbourhood
+    order; a dwelling of a straddler in none of those keeps the complex's index).
+
+    All parts at once, by their (complex, neighbourhood) keys: complex by complex this took
+    2.5% of `match` with scattered complexes at 800 x 300 (a pass over every dwelling per
+    straddler, nearly every complex there)."""
     complexes = problem.complex_of[active]
     hoods = problem.neighbourhood_of[active]
     _, _, pair_complex, _, how = _overlaps(problem, active)
     complex_of = problem.complex_of.copy()
-    next_id = len(problem.complex_room)
-    found = []
-    for x in np.unique(pair_complex[how == 0]):
-        touched, sizes = np.unique(hoods[complexes == x], return_counts=True)
-        members = np.flatnonzero(problem.complex_of == x)
-        for hood in touched:
-            complex_of[members[problem.neighbourhood_of[members] == hood]] = next_id
-            next_id += 1
-        ids = list(range(next_id - touched.size, next_id))
-        found.append(_Straddler(int(problem.complex_room[x]), sizes.tolist(), ids))
+    is_straddler = np.zeros(len(problem.complex_room), dtype=bool)
+    is_straddler[pair_complex[how == 0]] = True
+    if not is_straddler.any():
+        return [], complex_of
+    n_hoods = len(problem.neighbourhood_room)
+    here = is_straddler[complexes]
+    parts, sizes = np.unique(
+        complexes[here].astype(np.int64) * n_hoods + hoods[here], return_counts=True
+    )
+    ids = len(problem.complex_room) + np.arange(len(parts))
+    members = np.flatnonzero(is_straddler[problem.complex_of])
+    keys = problem.complex_of[members].astype(np.int64) * n_hoods
+    keys += problem.neighbourhood_of[members]
+    at = np.minimum(np.searchsorted(parts, keys), len(parts) - 1)
+    inside = parts[at] == keys
+    complex_of[members[inside]] = ids[at[inside]]
+    owner = parts // n_hoods
+    bounds = [*np.flatnonzero(np.append(True, owner[1:] != owner[:-1])).tolist(), len(parts)]
+    part_sizes, part_ids, rooms = sizes.tolist(), ids.tolist(), problem.complex_room[owner]
+    found = [
+        _Straddler(int(rooms[a]), part_sizes[a:b], part_ids[a:b])
+        for a, b in itertools.pairwise(bounds)
+    ]
     return found, complex_of
 
 

@@ -170,6 +170,35 @@ def test_pruning_keeps_the_optimum(problem):
     assert best(restricted(problem, keep)) == optimum
 
 
+@settings(max_examples=examples(300))
+@given(st.one_of(problems(), problems(nested=False)), st.integers(0, 2**32 - 1))
+def test_straddlers_are_cut_into_one_part_per_neighbourhood_of_their_active_dwellings(
+    problem, seed
+):
+    """`_straddlers` against its definition, complex by complex: each straddler's parts are its
+    active dwellings' neighbourhoods in order, numbered after the complexes, each dwelling of
+    the complex in such a neighbourhood (active or not) gets its part, the rest keep the
+    complex."""
+    rng = np.random.default_rng(seed)
+    active = np.flatnonzero(rng.random(problem.n_dwellings) < 0.8)
+    _, _, pair_complex, _, how = solver_module._overlaps(problem, active)
+    expected_of = problem.complex_of.copy()
+    expected = []
+    next_id = len(problem.complex_room)
+    for x in np.unique(pair_complex[how == 0]).tolist():
+        here = active[problem.complex_of[active] == x]
+        touched, sizes = np.unique(problem.neighbourhood_of[here], return_counts=True)
+        for hood in touched.tolist():
+            in_part = (problem.complex_of == x) & (problem.neighbourhood_of == hood)
+            expected_of[in_part] = next_id
+            next_id += 1
+        ids = list(range(next_id - len(touched), next_id))
+        expected.append((int(problem.complex_room[x]), sizes.tolist(), ids))
+    straddlers, complex_of = solver_module._straddlers(problem, active)
+    assert [(s.room, s.part_sizes, s.part_ids) for s in straddlers] == expected
+    assert complex_of.tolist() == expected_of.tolist()
+
+
 @settings(max_examples=examples(200))
 @given(problems(), st.integers(0, 2**32 - 1))
 def test_pruning_with_the_rankings_of_other_rooms_keeps_the_same_edges(problem, seed):

@@ -58,11 +58,14 @@ def failed_rules(session: Session, proposal: Proposal, case: Case, vacancy: Vaca
 
     meeting = session.get(Meeting, proposal.meeting_id)
     assert meeting is not None  # a foreign key
-    frozen = (meeting.snapshot or {}).get("policy")
+    # The published agenda's document records its policy (a later change of the table's
+    # policy is no change of the pair); a snapshot's fields since dropped are left out.
+    frozen = (meeting.snapshot or {}).get("document", {}).get("policy")
     if frozen is None:
         table = session.get(OutflowTable, proposal.table_id)
         assert table is not None
         frozen = table.policy
+    frozen = {k: v for k, v in frozen.items() if k in TablePolicy.model_fields}
     policy = engine_policy(TablePolicy.model_validate(frozen))
     limits = engine_limits(limits_for(session, meeting.date))
     failures = matching.pair_failures(

@@ -92,3 +92,22 @@ def test_the_pair_a_push_broke_is_proposed_again_once_the_rent_is_right(client, 
     [again] = [p for p in proposals(client, region, status="proposed")]
     assert (again["case_id"], again["vacancy_id"]) == (case["id"], vacancy["id"])
     assert again["id"] != proposal["id"]
+
+
+def test_a_policy_changed_after_the_publish_does_not_withdraw_on_an_unrelated_push(
+    client,
+    region,
+    published,  # noqa: F811
+):
+    """The rules are judged with the policy the published agenda recorded: a chair who later
+    asks more rooms for one person does not thereby withdraw the meeting's proposals."""
+    _, proposal, _, vacancy = published
+    rooms = {"1": [5, None], "2": [5, None], "3": [5, None], "4": [5, None], "5": [5, None]}
+    changed = client.patch(
+        f"/v1/tables/{region.table_id}",
+        json={"policy": {"rooms_by_household_size": rooms}},
+        headers=region.chair.headers,
+    )
+    assert changed.status_code == 200, changed.text
+    push_again(client, region.corporation, vacancy, rent={"base": "700.00"})
+    assert proposal_of(client, region, proposal["id"])["status"] == "proposed"

@@ -96,7 +96,7 @@ def case_section(session: Session, web: Web, case_id: uuid.UUID) -> dict[str, An
         "agreement_version": agreement.version if agreement else "nieuw",
         "anonymised": anonymised,
         "can_agree": writer and own and running and not anonymised,
-        "can_check": writer and own and running,
+        "can_check": writer and own and running and not anonymised,
         "can_plan": writer and keeps and awaiting,
         "can_transfer": writer and web.organisation.id == tenancy.corporation_id and awaiting,
         "can_end": writer and keeps and running,

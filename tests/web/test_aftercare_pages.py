@@ -560,6 +560,24 @@ def test_an_anonymised_case_takes_no_agreement_and_says_so_in_dutch(
     assert stored.status_code == 404
 
 
+def test_an_anonymised_case_offers_no_checkpoint_form(app, client, region, housed, session):
+    """Retention anonymised the file: a checkpoint is refused (409 case_anonymised), so the
+    page offers no form to record one, as it offers no agreement."""
+    from datetime import timedelta
+
+    from app.cases.retention import anonymise_closed_cases
+    from app.sqltypes import utcnow
+
+    case_id, _ = housed
+    browser = signed_in(app, make_person(client, region.care_provider))
+    assert "Controle vastleggen" in browser.get(f"/dossiers/{case_id}/nazorg").text
+    assert anonymise_closed_cases(session, utcnow() + timedelta(days=731), 730) >= 1
+    session.commit()
+    page = browser.get(f"/dossiers/{case_id}/nazorg")
+    assert "Dit dossier is geanonimiseerd" in page.text
+    assert "Controle vastleggen" not in page.text
+
+
 def test_an_agreement_form_sent_twice_stands_instead_of_asking_to_do_it_again(
     app, client, region, housed
 ):

@@ -29,13 +29,13 @@ from app.aftercare.models import (
 )
 from app.aftercare.service import (
     TICK,
+    anonymised_of,
     checkpoint_state,
     checkpoints_of,
     next_move_ins,
     returns,
     transfer_overdue,
 )
-from app.cases.models import Case
 from app.matching.ages import add_months
 from app.meetings.models import Meeting
 from app.sqltypes import table_of, utcnow
@@ -86,14 +86,7 @@ def due_checkpoints(
     of a case retention anonymised: it takes no checkpoint any more (`record_checkpoint`)."""
     policy = TablePolicy.model_validate(table.policy)
     tenancies = _running(session, table.id) if running is None else running
-    anonymised = set(
-        session.exec(
-            select(Case.id).where(
-                col(Case.id).in_([t.case_id for t in tenancies]),
-                col(Case.anonymised_at).is_not(None),
-            )
-        )
-    )
+    anonymised = anonymised_of(session, [t.case_id for t in tenancies])
     tenancies = [t for t in tenancies if t.case_id not in anonymised]
     recorded = checkpoints_of(session, [t.case_id for t in tenancies])
     due = []

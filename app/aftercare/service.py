@@ -338,6 +338,15 @@ def is_anonymised(session: Session, case_id: uuid.UUID) -> bool:
     return anonymised is not None
 
 
+def anonymised_of(session: Session, case_ids: list[uuid.UUID]) -> set[uuid.UUID]:
+    """Of `case_ids`, the cases retention anonymised (they take no checkpoint any more)."""
+    return set(
+        session.exec(
+            select(Case.id).where(col(Case.id).in_(case_ids), col(Case.anonymised_at).is_not(None))
+        )
+    )
+
+
 def _require_not_anonymised(
     session: Session, tenancy: Tenancy, what: str = "aftercare agreement"
 ) -> None:

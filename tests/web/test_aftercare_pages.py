@@ -578,6 +578,30 @@ def test_an_anonymised_case_offers_no_checkpoint_form(app, client, region, house
     assert "Controle vastleggen" not in page.text
 
 
+def test_the_tenancies_page_shows_no_checkpoint_due_of_an_anonymised_case(
+    app, client, region, housed, session
+):
+    """An anonymised file takes no checkpoint (409 case_anonymised) and has left the agenda's
+    due checkpoints: the table's tenancies page does not list them as due or overdue either."""
+    from datetime import timedelta
+
+    from app.cases.retention import anonymise_closed_cases
+    from app.sqltypes import utcnow
+
+    case_id, _ = housed
+    browser = signed_in(app, make_person(client, region.chair))
+
+    def row() -> str:
+        page = browser.get(f"/tafels/{region.table_id}/nazorg")
+        assert page.status_code == 200, page.text
+        return page.text.split(f"/dossiers/{case_id}/nazorg", 1)[1].split("</tr>", 1)[0]
+
+    assert "na 3 maanden" in row()
+    assert anonymise_closed_cases(session, utcnow() + timedelta(days=731), 730) >= 1
+    session.commit()
+    assert "na 3 maanden" not in row() and "geen open controle" in row()
+
+
 def test_an_agreement_form_sent_twice_stands_instead_of_asking_to_do_it_again(
     app, client, region, housed
 ):

@@ -667,6 +667,8 @@ def forwarded_allow_ips(value: str, name: str) -> str:
 
 
 PREFIX = "UITSTROOM_"
+VARIABLE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+"""What a variable's name holds (POSIX)."""
 
 OTHER_VARIABLES = frozenset(
     {
@@ -700,6 +702,17 @@ def unknown_variable_warnings(
         for name in sorted(names):
             upper = name.upper()
             if not upper.startswith(PREFIX) or upper in known:
+                continue
+            named = VARIABLE_NAME.match(name)
+            if named is None or named.end() != len(name):
+                # `UITSTROOM_ADMIN_KEY:value` in .env is one name to python-dotenv, value and
+                # all: only what a name can hold, before the first other character, is shown.
+                shown = name[: named.end() if named else 0]
+                warnings.append(
+                    f"WARNING: a variable whose name starts {shown} (in {where}) has a character "
+                    "no name has after that (the rest is not shown: it may be a value) and is "
+                    "ignored; write NAME=value"
+                )
                 continue
             # Without the prefix, which every name shares and would make any two look alike.
             suffixes = sorted(known_name[len(PREFIX) :] for known_name in known)

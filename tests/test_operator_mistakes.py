@@ -417,6 +417,21 @@ def test_only_variables_with_the_prefix_that_are_no_setting_are_warned_about():
     ]
 
 
+def test_a_dotenv_line_written_with_a_colon_is_warned_about_without_its_value():
+    # `UITSTROOM_ADMIN_KEY:value` (the compose file's colon) is one name to python-dotenv, value
+    # and all: the warning printed the operator key. Only the name before the colon is shown.
+    key = "k3y-" + "x" * 40
+    dotenv = {f"UITSTROOM_ADMIN_KEY:{key}": None, f"UITSTROOM_SMTP_PASSWORD;{key}": None}
+    warnings = unknown_variable_warnings({}, dotenv)
+    assert not any(key in warning for warning in warnings)
+    assert warnings == [
+        f"WARNING: a variable whose name starts {name} (in .env) has a character no name has "
+        "after that (the rest is not shown: it may be a value) and is ignored; write "
+        "NAME=value"
+        for name in ("UITSTROOM_ADMIN_KEY", "UITSTROOM_SMTP_PASSWORD")
+    ]
+
+
 def test_every_other_variable_of_the_repository_is_known_to_the_warning():
     # A variable of the tests or tools (UITSTROOM_TEST_TODAY) warned about at every start of
     # the suite's servers would teach everyone to ignore the warning.

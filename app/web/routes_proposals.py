@@ -162,8 +162,10 @@ def record_decision(
             body[name] = value
     if value := field(form, "contractvorm", 40):
         body["lease_form"] = value
-    # Each decision form has its own reason field.
-    inputs = INPUTS | {"reason": (f"reden-{body['decision']}", "Reden")}
+    # Each decision form that takes a reason has its own reason field; a reason sent with
+    # another decision is named in the error summary only (no field of the page to link to).
+    reason = f"reden-{body['decision']}"
+    inputs = INPUTS | ({"reason": (reason, "Reden")} if body["decision"] in REASONS else {})
     try:
         data = DecisionCreate.model_validate(body)
     except ValidationError as exc:

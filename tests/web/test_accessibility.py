@@ -512,3 +512,19 @@ def test_a_decline_without_a_reason_says_so_beside_the_reason(
     refused = post_form(corporation, url + "/besluit", sent, url)
     assert refused.status_code == 400, refused.text
     assert_said_at_the_field(refused.text, "reden-corporation_decline", "Niet (goed) ingevuld.")
+
+
+def test_a_reason_sent_with_a_decision_that_takes_none_links_to_no_missing_field(
+    app, client, region, published: Published
+):
+    """A nomination has no reason field: one sent with it anyway (an old or edited form) is
+    refused, named in the error summary, but not linked to a `reden-nominate` the page lacks."""
+    chair = signed_in(app, make_person(client, region.chair, "chair"))
+    url = f"/voorstellen/{published.proposal_id}"
+    version = re.search(r'name="versie" value="([^"]*)"', chair.get(url).text)
+    assert version
+    sent = {"besluit": "nominate", "reden": "not_a_fit", "versie": version.group(1)}
+    refused = post_form(chair, url + "/besluit", sent, url)
+    assert refused.status_code == 400, refused.text
+    assert "Niet (goed) ingevuld: Reden." in refused.text
+    assert problems(refused.text) == []

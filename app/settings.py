@@ -714,6 +714,16 @@ def unknown_variable_warnings(
                     "ignored; write NAME=value"
                 )
                 continue
+            longest = max((k for k in known if upper.startswith(k)), key=len, default=None)
+            if longest is not None:
+                # `UITSTROOM_ADMIN_KEYvalue`: a .env line that lost its `=` is a name of its
+                # own, value and all; only the setting's name it starts with is shown.
+                warnings.append(
+                    f"WARNING: a variable whose name starts {longest} and goes on (in {where}; "
+                    "the rest is not shown: it may be a value) is not a setting of "
+                    f"uitstroomtafel and is ignored; did you mean {longest}=value?"
+                )
+                continue
             # Without the prefix, which every name shares and would make any two look alike.
             suffixes = sorted(known_name[len(PREFIX) :] for known_name in known)
             close = difflib.get_close_matches(upper[len(PREFIX) :], suffixes, n=1, cutoff=0.6)

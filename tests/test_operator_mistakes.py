@@ -432,6 +432,16 @@ def test_a_dotenv_line_written_with_a_colon_is_warned_about_without_its_value():
     ]
 
 
+def test_a_dotenv_line_that_lost_its_equals_sign_is_warned_about_without_its_value():
+    # `UITSTROOM_ADMIN_KEYvalue` (the `=` lost) is a valid name of its own: the warning printed
+    # it whole, the operator key with it. Only the setting's name it starts with is shown.
+    key = "K3Y" + "x" * 40
+    warnings = unknown_variable_warnings({f"UITSTROOM_ADMIN_KEY{key}": "1"}, {})
+    assert len(warnings) == 1 and key not in warnings[0]
+    assert "UITSTROOM_ADMIN_KEY and goes on" in warnings[0]
+    assert "did you mean UITSTROOM_ADMIN_KEY=value?" in warnings[0]
+
+
 def test_every_other_variable_of_the_repository_is_known_to_the_warning():
     # A variable of the tests or tools (UITSTROOM_TEST_TODAY) warned about at every start of
     # the suite's servers would teach everyone to ignore the warning.

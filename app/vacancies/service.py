@@ -327,7 +327,7 @@ def upsert_vacancies(
             .join(Vacancy, col(Vacancy.id) == col(Proposal.vacancy_id))
             .where(
                 Vacancy.corporation_id == corporation_id,
-                _one_of(session, col(Vacancy.external_ref), refs),
+                _one_of(session, VACANCY_TABLE.c.external_ref, refs),
                 col(Proposal.status).in_(broken_matches.UNDECIDED),
             )
         )

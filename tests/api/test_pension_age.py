@@ -192,7 +192,10 @@ def test_the_corporations_income_category_follows_the_same_reading_as_the_rules(
 ):
     reached = birth_near_the_aow_age(reached=True)
     case = case_with(client, region, figures, reached)
-    a_dwelling(client, region, figures)
+    # A rent within the low cap, so the pair keeps every rule both ways: an edit that breaks a
+    # rule of a proposed pair withdraws its proposal (app.proposals.broken_matches).
+    low_cap = Decimal(str(limits_in_force(client, region.chair)["low_cap"]))
+    a_dwelling(client, region, dict(figures, rent=str(int(low_cap) - 50)))
     chair = region.chair.headers
     meeting = client.post(
         f"/v1/tables/{region.table_id}/meetings", json={"date": iso(0)}, headers=chair

@@ -204,6 +204,8 @@ def current_web(request: Request, session: SessionDep) -> Web:
     signed_in = resolve_session(session, token, settings=settings, writes=writes) if token else None
     if signed_in is None:
         raise SignInRequired()
+    if twice := getattr(request.state, "given_twice", None):  # set by `WebRoute`
+        raise WrongQueryValues(twice)
     web = Web(request=request, signed_in=signed_in, token=token)
     request.state.web = web
     request.state.session = session  # for `woning(id)`: a dwelling's label in a template
@@ -359,9 +361,9 @@ class WebRoute(SessionEndingRoute):
 
         async def page_handler(request: Request) -> Response:
             try:
-                if twice := given_twice(request.query_params, self.dependant):
-                    # FastAPI would take the last value; the API refuses such a key too.
-                    raise WrongQueryValues(twice)
+                # FastAPI would take the last value; the API refuses such a key too. Named once
+                # the person is signed in (`current_web`): a stranger goes to sign in first.
+                request.state.given_twice = given_twice(request.query_params, self.dependant)
                 response = await handler(request)
             except SessionEnded:
                 response = _to_sign_in(request)

@@ -213,11 +213,7 @@ def test_a_refused_end_of_tenancy_keeps_the_date_and_reason_that_were_chosen(
         page,
     )  # fmt: skip
     assert recorded.status_code == 303, recorded.text
-    version = [
-        n.attrs["value"]
-        for n in parse(care.get(page).text).walk()
-        if n.attrs.get("name") == "versie"
-    ][-1]
+    version = _versions(care, page)[-1]
     refused = post_form(
         care, page + "/einde", {"versie": version, "datum": iso(-150), "reden": "evicted"}, page
     )
@@ -238,11 +234,7 @@ def test_a_refused_checkpoint_keeps_what_was_ticked(app, client, region, housed)
     case_id = housed[0]
     care = signed_in(app, make_person(client, region.care_provider))
     page = f"/dossiers/{case_id}/nazorg"
-    versions = [
-        n.attrs["value"]
-        for n in parse(care.get(page).text).walk()
-        if n.attrs.get("name") == "versie"
-    ]
+    versions = _versions(care, page)
     refused = post_form(
         care,
         page + "/controle",
@@ -490,11 +482,7 @@ def test_a_refused_end_of_tenancy_says_what_is_wrong_beside_the_date(
 ):
     care = signed_in(app, make_person(client, region.care_provider))
     page = f"/dossiers/{housed[0]}/nazorg"
-    version = [
-        n.attrs["value"]
-        for n in parse(care.get(page).text).walk()
-        if n.attrs.get("name") == "versie"
-    ][-1]
+    version = _versions(care, page)[-1]
     sent = {"versie": version, "datum": typed, "reden": "evicted"}
     refused = post_form(care, page + "/einde", sent, page)
     assert refused.status_code == 400, refused.text

@@ -697,6 +697,8 @@ def unknown_variable_warnings(
     that worked (an older version's, another tool's), and no value is shown (it may be a key).
     Names are compared in capitals, as pydantic-settings reads them regardless of case."""
     known = {PREFIX + name.upper() for name in Settings.model_fields} | OTHER_VARIABLES
+    # Without the prefix, which every name shares and would make any two look alike.
+    suffixes = sorted(known_name[len(PREFIX) :] for known_name in known)
     warnings = []
     for names, where in ((environ, "the environment"), (dotenv, dotenv_name)):
         for name in sorted(names):
@@ -724,8 +726,6 @@ def unknown_variable_warnings(
                     f"uitstroomtafel and is ignored; did you mean {longest}=value?"
                 )
                 continue
-            # Without the prefix, which every name shares and would make any two look alike.
-            suffixes = sorted(known_name[len(PREFIX) :] for known_name in known)
             close = difflib.get_close_matches(upper[len(PREFIX) :], suffixes, n=1, cutoff=0.6)
             hint = (
                 f"did you mean {PREFIX}{close[0]}?" if close else "the settings are in the README"

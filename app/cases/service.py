@@ -34,6 +34,7 @@ from sqlmodel import Session, col, select
 from app.access_log import service as access_log
 from app.access_log.models import AccessAction
 from app.access_log.service import AccessContext
+from app.agenda.engine_inputs import case_profile
 from app.cases import anonymised_references, dates, lifecycle
 from app.cases.anonymised_references import AnonymisedReferenceTaken
 from app.cases.lifecycle import CaseEvent
@@ -724,6 +725,7 @@ def update_case(
         raise Forbidden("Only the care provider that registered the case may change it.")
     case = lock_checked(session, case, "case", if_match, if_none_match)
     lifecycle.check(case, CaseEvent.edit)
+    before = case_profile(case)  # the pair's rules the edit breaks withdraw its proposal
     changes = patch.model_dump(exclude_unset=True)
     target = changes.pop("status", None)
     reason = changes.pop("status_reason", None)
@@ -800,7 +802,7 @@ def update_case(
         # An edit of a proposed or nominated case may break a rule of its pair: withdrawn.
         from app.proposals.broken_matches import withdraw_for_case
 
-        withdraw_for_case(session, context, case)
+        withdraw_for_case(session, context, case, before)
     action = (
         AccessAction.status_change if target is not None and not changes else AccessAction.update
     )

@@ -9,17 +9,24 @@ with a match the rules forbid. Such a proposal is withdrawn by the service (`aut
 withdrawn or the case put on hold; the pair is not remembered as declined, so once the data is
 right again the next agenda may propose it again.
 
-The rules are judged as the proposal's agenda judged them: on its meeting's date, with the
-policy the published agenda recorded and the legal limits of that date. Left out are the rules
-that say which dwellings an agenda looks at rather than whether the pair is allowed
-(`not_available_in_horizon`: a dwelling that comes free a little later stays proposed), the
-spread caps (the proposal itself is counted in them) and earlier declines. A proposal whose
-tenancy is signed is left as it is: the allocation is done, and a later push (the yearly rent
-rise) does not undo a lease.
+The rules are judged as why-not judges the pair on its meeting's date (`GET /why-not?date=`,
+the agenda of that date): the table's policy and that date's legal limits. Only a rule the
+change itself broke counts: one the pair fails after the change and did not fail just before
+it, judged the same way. So a change of the policy or of the limits since the publish withdraws
+nothing by itself, nor does a later edit that leaves the pair as it was (a chair who asked more
+rooms after the publish, a year's limits added or corrected); and a rule the policy no longer
+has (rooms it now allows) withdraws nothing either: why-not, asked afterwards, names the rule
+that ended the proposal. Left out are the rules that say which dwellings an agenda looks at
+rather than whether the pair is allowed (`not_available_in_horizon`: a dwelling that comes free
+a little later stays proposed), the spread caps (the proposal itself is counted in them) and
+earlier declines. A proposal whose tenancy is signed is left as it is: the allocation is done,
+and a later push (the yearly rent rise) does not undo a lease.
 """
 
 import uuid
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
+from types import SimpleNamespace
+from typing import Any
 
 from sqlmodel import Session, col, select
 
@@ -52,44 +59,50 @@ UNDECIDED = OPEN_PROPOSAL - {ProposalStatus.tenancy_signed}
 """The open proposals a broken rule withdraws: every one before the lease is signed."""
 
 
-def failed_rules(session: Session, proposal: Proposal, case: Case, vacancy: Vacancy) -> list[str]:
-    """The codes of the `KEPT_BY_A_MATCH` rules the pair fails now, judged as its agenda did."""
+def broken_rules(
+    session: Session,
+    proposal: Proposal,
+    before: tuple[matching.CaseProfile, matching.Dwelling],
+    after: tuple[matching.CaseProfile, matching.Dwelling],
+) -> list[str]:
+    """The codes of the `KEPT_BY_A_MATCH` rules the pair fails `after` a change and did not
+    fail `before` it (each a (case, dwelling) in the engine's types), judged as why-not judges
+    the pair on its meeting's date: the table's policy, that date's limits."""
     from app.meetings.models import Meeting
 
     meeting = session.get(Meeting, proposal.meeting_id)
-    assert meeting is not None  # a foreign key
-    # The published agenda's document records its policy (a later change of the table's
-    # policy is no change of the pair); a snapshot's fields since dropped are left out.
-    frozen = (meeting.snapshot or {}).get("document", {}).get("policy")
-    if frozen is None:
-        table = session.get(OutflowTable, proposal.table_id)
-        assert table is not None
-        frozen = table.policy
-    frozen = {k: v for k, v in frozen.items() if k in TablePolicy.model_fields}
-    policy = engine_policy(TablePolicy.model_validate(frozen))
+    table = session.get(OutflowTable, proposal.table_id)
+    assert meeting is not None and table is not None  # foreign keys
+    policy = engine_policy(TablePolicy.model_validate(table.policy))
     limits = engine_limits(limits_for(session, meeting.date))
-    failures = matching.pair_failures(
-        case_profile(case), dwelling(vacancy), policy, limits, meeting.date, KEPT_BY_A_MATCH
-    )
-    return [failure.code for failure in failures]
+
+    def failing(case: matching.CaseProfile, dwelling: matching.Dwelling) -> list[str]:
+        failures = matching.pair_failures(
+            case, dwelling, policy, limits, meeting.date, KEPT_BY_A_MATCH
+        )
+        return [failure.code for failure in failures]
+
+    failed_before = set(failing(*before))
+    return [code for code in failing(*after) if code not in failed_before]
 
 
 def withdraw_for_dwellings(
     session: Session,
     context: AccessContext,
-    vacancy_ids: Collection[uuid.UUID],
+    before: Mapping[uuid.UUID, Any],
     locked_case_ids: Collection[uuid.UUID],
 ) -> None:
-    """After a push changed these dwellings (locked by the push, written): withdraw each
-    undecided proposal of theirs that now fails a rule. `locked_case_ids` are the cases the
-    push locked first; a proposal of another case was made
-    between the two looks (a publish), and the request runs again (`LostRace`)."""
+    """After a push changed these dwellings (locked by the push, written; `before` holds each
+    one's columns as they were, by id): withdraw each undecided proposal of theirs that the
+    push made break a rule. `locked_case_ids` are the cases the push locked first; a proposal
+    of another case was made between the two looks (a publish), and the request runs again
+    (`LostRace`)."""
     from app.proposals.service import close_by_system
 
     proposals = list(
         session.exec(
             select(Proposal).where(
-                col(Proposal.vacancy_id).in_(list(vacancy_ids)),
+                col(Proposal.vacancy_id).in_(list(before)),
                 col(Proposal.status).in_(UNDECIDED),
             )
         )
@@ -104,15 +117,24 @@ def withdraw_for_dwellings(
     vacancies = {v.id: v for v in lock(session, Vacancy, [p.vacancy_id for p in proposals])}
     for proposal in proposals:
         case, vacancy = cases[proposal.case_id], vacancies[proposal.vacancy_id]
-        if proposal.status in UNDECIDED and failed_rules(session, proposal, case, vacancy):
+        profile = case_profile(case)
+        was = dwelling(
+            SimpleNamespace(**before[vacancy.id]._mapping, corporation_id=vacancy.corporation_id)
+        )
+        if proposal.status in UNDECIDED and broken_rules(
+            session, proposal, (profile, was), (profile, dwelling(vacancy))
+        ):
             close_by_system(
                 session, proposal, case, vacancy, DecisionReason.dwelling_changed, context
             )
 
 
-def withdraw_for_case(session: Session, context: AccessContext, case: Case) -> None:
-    """After an edit of the case (locked by the edit, changed): withdraw its undecided
-    proposal when the pair now fails a rule."""
+def withdraw_for_case(
+    session: Session, context: AccessContext, case: Case, before: matching.CaseProfile
+) -> None:
+    """After an edit of the case (locked by the edit, changed; `before` is the case as it was
+    before the edit): withdraw its undecided proposal when the edit made the pair break a
+    rule."""
     from app.proposals.service import close_by_system
 
     ids = session.exec(
@@ -120,5 +142,8 @@ def withdraw_for_case(session: Session, context: AccessContext, case: Case) -> N
     ).all()
     for proposal in lock(session, Proposal, ids):
         vacancy = lock(session, Vacancy, [proposal.vacancy_id])[0]
-        if proposal.status in UNDECIDED and failed_rules(session, proposal, case, vacancy):
+        home = dwelling(vacancy)
+        if proposal.status in UNDECIDED and broken_rules(
+            session, proposal, (before, home), (case_profile(case), home)
+        ):
             close_by_system(session, proposal, case, vacancy, DecisionReason.case_changed, context)

@@ -415,7 +415,7 @@ def upsert_vacancies(
             broken_matches.withdraw_for_dwellings(
                 session,
                 AccessContext(principal, "vacancies.upsert"),
-                [existing[refs[i]][1] for i in updated],
+                {existing[refs[i]][1]: existing[refs[i]] for i in updated},
                 proposed_cases,
             )
     return [outcome for outcome in outcomes if outcome is not None]

@@ -12,7 +12,7 @@ from tests.api.test_meetings import (  # noqa: F401  (fixture)
     walk_to_tenancy,
 )
 from tests.clock import iso
-from tests.conftest import push_again
+from tests.conftest import OPERATOR, push_again, writable_limits
 
 ABOVE_EVERY_CAP = {"base": "1150.00", "eligible_service_costs": "0.00"}
 
@@ -111,3 +111,56 @@ def test_a_policy_changed_after_the_publish_does_not_withdraw_on_an_unrelated_pu
     assert changed.status_code == 200, changed.text
     push_again(client, region.corporation, vacancy, rent={"base": "700.00"})
     assert proposal_of(client, region, proposal["id"])["status"] == "proposed"
+
+
+def why_not_codes(client, region, meeting, case, vacancy):
+    params = {"caseId": case["id"], "vacancyId": vacancy["id"], "date": meeting["date"]}
+    response = client.get(
+        f"/v1/tables/{region.table_id}/why-not", params=params, headers=region.chair.headers
+    )
+    assert response.status_code == 200, response.text
+    return [reason["code"] for reason in response.json()["reasons"]]
+
+
+def test_limits_corrected_after_the_publish_do_not_withdraw_on_an_edit_that_breaks_nothing(
+    client,
+    region,
+    published,  # noqa: F811
+):
+    """The operator lowers the meeting year's caps below the dwelling's rent after the publish;
+    the care provider then saves the case as it is, and the corporation pushes the dwelling with
+    another date to respond by. Neither edit broke a rule (the pair failed the lowered cap before
+    them just as after), so the proposal stays; before, each withdrew it as `case_changed` /
+    `dwelling_changed`."""
+    meeting, proposal, case, vacancy = published
+    year = meeting["date"][:4]
+    figures = writable_limits(client.get(f"/v1/limits/{year}", headers=OPERATOR).json())
+    lowered = {**figures, "low_cap": "300.00", "high_cap": "300.00"}
+    assert client.put(f"/v1/limits/{year}", json=lowered, headers=OPERATOR).status_code == 200
+    edit_case(client, region, case, {"household": {"adults": 1}})
+    assert proposal_of(client, region, proposal["id"])["status"] == "proposed"
+    push_again(client, region.corporation, vacancy, respond_before=meeting["date"])
+    assert proposal_of(client, region, proposal["id"])["status"] == "proposed"
+
+
+def test_a_rule_the_policy_no_longer_has_does_not_withdraw_the_proposal(client, region, published):  # noqa: F811
+    """The chair allows up to 5 rooms for one person after the publish; the corporation then
+    pushes the dwelling with 5 rooms. The table's rules allow the pair (why-not, asked for the
+    meeting's date, finds nothing against it), so the proposal stays; before, it was judged by
+    the published policy's 1 to 3 rooms and withdrawn as `dwelling_changed`, a withdrawal
+    nothing the parties can read explained."""
+    meeting, proposal, case, vacancy = published
+    rooms = {"1": [1, 5], "2": [1, 5], "3": [1, 6], "4": [2, 6], "5": [3, 7]}
+    changed = client.patch(
+        f"/v1/tables/{region.table_id}",
+        json={"policy": {"rooms_by_household_size": rooms}},
+        headers=region.chair.headers,
+    )
+    assert changed.status_code == 200, changed.text
+    push_again(client, region.corporation, vacancy, rooms=5)
+    assert proposal_of(client, region, proposal["id"])["status"] == "proposed"
+    # The rule that does end a proposal is the one why-not names afterwards.
+    push_again(client, region.corporation, vacancy_of(client, region, vacancy["id"]), rooms=6)
+    current = proposal_of(client, region, proposal["id"])
+    assert (current["status"], current["status_reason"]) == ("withdrawn", "dwelling_changed")
+    assert why_not_codes(client, region, meeting, case, vacancy) == ["size_mismatch"]

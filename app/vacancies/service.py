@@ -411,13 +411,14 @@ def upsert_vacancies(
             for i in updated
         ]
         session.connection().execute(statement, parameters)
-        if proposed_cases:
-            broken_matches.withdraw_for_dwellings(
-                session,
-                AccessContext(principal, "vacancies.upsert"),
-                {existing[refs[i]][1]: existing[refs[i]] for i in updated},
-                proposed_cases,
-            )
+        # Also when none was found above: a publish may have proposed one of these dwellings
+        # (as they were before this push) since that look (`LostRace`: the request runs again).
+        broken_matches.withdraw_for_dwellings(
+            session,
+            AccessContext(principal, "vacancies.upsert"),
+            {existing[refs[i]][1]: existing[refs[i]] for i in updated},
+            proposed_cases,
+        )
     return [outcome for outcome in outcomes if outcome is not None]
 
 

@@ -687,6 +687,20 @@ and tools: not warned about (`tests/test_operator_mistakes.py` checks the list a
 names the repository uses)."""
 
 
+def _resembled(rest: str, suffixes: list[str]) -> str | None:
+    """The setting (without the prefix) that `rest`, a variable's name without it, starts like,
+    a letter or so off, and then goes on past by more than a letter: a misspelt name with the
+    value that lost its `=` after it. None when it starts like none."""
+    for suffix in sorted(suffixes, key=len, reverse=True):
+        start = rest[: len(suffix)]
+        if (
+            len(rest) > len(suffix) + 1
+            and difflib.SequenceMatcher(None, start, suffix).ratio() >= 0.8
+        ):
+            return suffix
+    return None
+
+
 def unknown_variable_warnings(
     environ: Mapping[str, str], dotenv: Mapping[str, str | None], dotenv_name: str = ".env"
 ) -> list[str]:
@@ -706,17 +720,29 @@ def unknown_variable_warnings(
             if not upper.startswith(PREFIX) or upper in known:
                 continue
             named = VARIABLE_NAME.match(name)
-            if named is None or named.end() != len(name):
-                # `UITSTROOM_ADMIN_KEY:value` in .env is one name to python-dotenv, value and
-                # all: only what a name can hold, before the first other character, is shown.
-                shown = name[: named.end() if named else 0]
+            head = name[: named.end() if named else 0]
+            # A .env line that lost its `=` (or has another character in place of it) is one
+            # name to python-dotenv, value and all: of what a name can hold, only a setting's
+            # name it starts with (`UITSTROOM_ADMIN_KEY` of `UITSTROOM_ADMIN_KEYab-cd`) is shown.
+            longest = max((k for k in known if head.upper().startswith(k)), key=len, default=None)
+            resembled = None if longest else _resembled(head.upper()[len(PREFIX) :], suffixes)
+            if resembled is not None:
+                # `SMTP_PASWORDvalue` after the prefix: a misspelt name with the value on.
                 warnings.append(
-                    f"WARNING: a variable whose name starts {shown} (in {where}) has a character "
-                    "no name has after that (the rest is not shown: it may be a value) and is "
-                    "ignored; write NAME=value"
+                    f"WARNING: a variable whose name starts like {PREFIX}{resembled} and goes on "
+                    f"(in {where}; it is not shown: it may hold a value) is not a setting of "
+                    f"uitstroomtafel and is ignored; did you mean {PREFIX}{resembled}=value?"
                 )
                 continue
-            longest = max((k for k in known if upper.startswith(k)), key=len, default=None)
+            if head != name:
+                # `UITSTROOM_ADMIN_KEY:value` in .env: only what a name can hold, before the
+                # first other character, is shown.
+                warnings.append(
+                    f"WARNING: a variable whose name starts {longest or head} (in {where}) has a "
+                    "character no name has after that (the rest is not shown: it may be a value) "
+                    "and is ignored; write NAME=value"
+                )
+                continue
             if longest is not None:
                 # `UITSTROOM_ADMIN_KEYvalue`: a .env line that lost its `=` is a name of its
                 # own, value and all; only the setting's name it starts with is shown.

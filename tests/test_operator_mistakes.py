@@ -1053,3 +1053,30 @@ def test_the_demo_loads_again_whatever_the_operator_changed_in_its_data(live_app
         assert "Gemeente Amersfoort (demo)" in again and "no demo key" in again
     else:
         assert len(keys) == 6
+
+
+def test_a_dotenv_value_with_a_dash_after_a_lost_equals_sign_is_not_shown_in_part():
+    # `UITSTROOM_ADMIN_KEYab12-cd` (the `=` lost, a url-safe key with a dash): the warning showed
+    # the name up to the dash, `UITSTROOM_ADMIN_KEYab12`, the key's first characters with it.
+    key = "ab12" + "x" * 20 + "-" + "y" * 18
+    warnings = unknown_variable_warnings({}, {f"UITSTROOM_ADMIN_KEY{key}": None})
+    assert len(warnings) == 1 and key[:4] not in warnings[0]
+    assert "name starts UITSTROOM_ADMIN_KEY (in .env) has a character" in warnings[0]
+
+
+def test_a_misspelt_name_that_lost_its_equals_sign_is_warned_about_without_its_value():
+    # The prefix and `SMTP_PASWORDvalue` (one letter lost, and the `=`): no setting's name
+    # starts it, so the warning printed it whole, the password with it.
+    secret = "s3cr3t" + "z" * 10
+    for name, meant in (
+        ("UITSTROOM_" + f"SMTP_PASWORD{secret}", "UITSTROOM_SMTP_PASSWORD"),
+        ("UITSTROOM_" + f"ADMN_KEY{secret}-{secret}", "UITSTROOM_ADMIN_KEY"),
+    ):
+        [warning] = unknown_variable_warnings({}, {name: None})
+        assert secret[:6] not in warning
+        assert f"did you mean {meant}=value?" in warning
+    # A misspelt name without anything after it is still shown, with the closest setting.
+    misspelt = "UITSTROOM_" + "DATABSE_URL"
+    [warning] = unknown_variable_warnings({}, {misspelt: None})
+    assert warning.startswith(f"WARNING: {misspelt} (in .env)")
+    assert "did you mean UITSTROOM_DATABASE_URL?" in warning

@@ -39,6 +39,7 @@ from app.cases.models import Case
 from app.matching.ages import add_months
 from app.meetings.models import Meeting
 from app.organisations.models import Organisation, OrganisationKind
+from app.principal import Principal
 from app.problems import Conflict, Forbidden, NotFound, PreconditionFailed, Unprocessable
 from app.proposals.models import Proposal
 from app.sqltypes import utcnow
@@ -257,6 +258,16 @@ def tenancy_document(session: Session, tenancy: Tenancy, viewer: Viewer) -> dict
     return document
 
 
+def table_viewer(principal: Principal, table: OutflowTable) -> Viewer:
+    """How the caller reads a table's tenancies: all (chair and municipalities), its dwellings'
+    (a corporation) or its cases' (a care provider)."""
+    if reads_table(principal, table):
+        return Viewer.reader
+    if principal.organisation_kind == OrganisationKind.housing_corporation:
+        return Viewer.corporation
+    return Viewer.care_provider
+
+
 def list_tenancies(
     session: Session,
     context: AccessContext,
@@ -271,13 +282,10 @@ def list_tenancies(
     principal = context.principal
     me = principal.require_organisation()
     query = select(Tenancy).where(Tenancy.table_id == table.id)
-    if reads_table(principal, table):
-        viewer = Viewer.reader
-    elif principal.organisation_kind == OrganisationKind.housing_corporation:
-        viewer = Viewer.corporation
+    viewer = table_viewer(principal, table)
+    if viewer == Viewer.corporation:
         query = query.where(Tenancy.corporation_id == me)
-    else:
-        viewer = Viewer.care_provider
+    elif viewer == Viewer.care_provider:
         query = query.where(Tenancy.care_provider_id == me)
     if status is not None:
         query = query.where(Tenancy.status == status)

@@ -20,7 +20,7 @@ from app.problems import ProblemError
 from app.schemas import NotADate
 from app.web.core import Web, field
 from app.web.messages import STILL_IN_PROGRESS
-from app.web.query_values import DATE_RULE
+from app.web.query_values import DATE_RULE, QueryValues, wrong_value
 
 TEXT_RULE = "Een naam is één regel tekst, zonder stuur- of leesrichtingstekens."
 """What a name on a form may hold (`app.schemas.SINGLE_LINE`), for the pages' refusals."""
@@ -278,6 +278,21 @@ def mark_fields(
         if name in inputs:
             marked.setdefault(inputs[name][0], (inputs[name][1], said))
     request.state.field_errors = marked
+
+
+def mark_wrong_values(
+    request: Request, values: QueryValues, inputs: Iterable[str]
+) -> list[tuple[str | None, str]]:
+    """Says each wrong value of a list page's address beside its field of the filter form
+    (`inputs`: the keys that are a field there, each the id of its input; `mark_fields`), and
+    gives the error summary's items: each wrong value's sentence with the id of the field it
+    links to (None: no field of the form, such as the next page's cursor `na`)."""
+    shown = {key: (key, values.labels[key]) for key in inputs}
+    mark_fields(request, [(key, holds) for key, _, holds in values.found if key], shown)
+    return [
+        (key if key in shown else None, wrong_value(label, holds))
+        for key, label, holds in values.found
+    ]
 
 
 def organisation_names(session: Session, web: Web, named: Iterable[Any] = ()) -> dict[str, str]:

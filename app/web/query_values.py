@@ -29,6 +29,7 @@ class WrongQueryValue(ProblemError):
     def __init__(self, label: str, holds: str) -> None:
         super().__init__(wrong_value(label, holds))
         self.sentences = [str(self)]
+        self.label, self.holds = label, holds
 
 
 class Params(Protocol):
@@ -45,20 +46,29 @@ class QueryValues:
     person fixed one and met the next). `given` holds the filters given once and not empty; a
     field of the page's form (`labels`: its label there, by key) given more than once is no
     filter, named by `check` as the API's 400 names a repeated key (the page silently took the
-    last: `?status=a&status=b` listed status b)."""
+    last: `?status=a&status=b` listed status b). `found` holds each wrong value as (its key,
+    None for a label not in `labels`; its label; what it may hold), to say beside its field."""
 
     def __init__(self, params: Params, labels: Mapping[str, str]) -> None:
         self.labels = labels
         twice = repeated(params, labels)
-        self.wrong: list[str] = [wrong_value(labels[key], GIVEN_TWICE) for key in twice]
+        self.found: list[tuple[str | None, str, str]] = [
+            (key, labels[key], GIVEN_TWICE) for key in twice
+        ]
         self.given = {k: v for k, v in params.multi_items() if v and k not in twice}
+
+    @property
+    def wrong(self) -> list[str]:
+        """Every wrong value found, as the sentence naming it (one per field)."""
+        return [wrong_value(label, holds) for _, label, holds in self.found]
 
     def read(self, parse: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T | None:
         """What `parse` reads, or None (no narrowing) for a wrong value, kept for `check`."""
         try:
             return parse(*args, **kwargs)
         except WrongQueryValue as exc:
-            self.wrong.append(str(exc))
+            key = next((k for k, label in self.labels.items() if label == exc.label), None)
+            self.found.append((key, exc.label, exc.holds))
             return None
 
     def check(self) -> None:
@@ -95,6 +105,8 @@ GIVEN_TWICE = (
     "Het adres geeft dit veld meer dan één keer; geef het één keer (kies in het formulier)."
 )
 """What a field given more than once in a page's address is told (the API refuses it too)."""
+WRONG_VALUES = "Niet alle gekozen waarden kloppen; pas ze hieronder aan."
+"""The error summary's text above the wrong values of a page's address, shown with its form."""
 CHOOSE_FROM_FORM = "Kies een waarde uit het formulier."
 """What a field of a page's address may hold, where its parameter does not say (`description`)."""
 DATE_RULE = (

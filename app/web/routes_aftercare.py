@@ -45,11 +45,12 @@ from app.web.forms import (
     invalid_fields,
     is_date_error,
     mark_fields,
+    mark_wrong_values,
     organisation_names,
     unfilled,
     whole_number,
 )
-from app.web.query_values import QueryValues
+from app.web.query_values import WRONG_VALUES, QueryValues
 from app.web.routes_registry import _choice, _cursor, _listed
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
@@ -401,7 +402,19 @@ def table_aftercare(
     given = values.given
     status = values.read(_choice, given.get("status"), TenancyStatus, "Status", statuses)
     after, _ = values.read(_cursor, given.get("na"), None) or (None, None)
-    values.check()
+    context = {
+        "title": f"Nazorg: {table.name}",
+        "table": table,
+        "statuses": list(TenancyStatus),
+        "status": status.value if status else "",
+        "viewer": aftercare.table_viewer(web.principal, table).value,
+    }
+    if values.found:
+        # The list's form again, as sent, with each wrong value beside its field and no rows:
+        # the error page named them without the form, so the filter had to be found anew.
+        wrong = mark_wrong_values(request, values, ["status"])
+        page = {**context, "rows": [], "error": WRONG_VALUES, "wrong_values": wrong}
+        return render(request, "aftercare_table.html", page, 400)
     rows, viewer = aftercare.list_tenancies(
         session, web.access(), table, status=status, after=after, limit=PAGE_SIZE
     )
@@ -417,12 +430,8 @@ def table_aftercare(
         request,
         "aftercare_table.html",
         {
-            "title": f"Nazorg: {table.name}",
-            "table": table,
+            **context,
             "rows": shown,
-            "viewer": viewer.value,
-            "status": status.value if status else "",
-            "statuses": list(TenancyStatus),
             "names": organisation_names(session, web),
             "next_query": f"{query}na={next_cursor}" if next_cursor else None,
         },

@@ -57,7 +57,7 @@ from app.web.core import Web, WebDep, WebRoute, render
 from app.web.deps import PageVacancyDep
 from app.web.formatting import case_code
 from app.web.forms import organisation_names
-from app.web.query_values import NEXT_PAGE, QueryValues, WrongQueryValue, one_of
+from app.web.query_values import NEXT_PAGE, WRONG_VALUES, QueryValues, WrongQueryValue, one_of
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
 PAGE_SIZE = 50
@@ -363,7 +363,7 @@ def _wrong_values(
         "rows": [],
         "filters": values.given,
         "names": {},
-        "error": "Niet alle gekozen waarden kloppen; pas ze hieronder aan.",
+        "error": WRONG_VALUES,
         "wrong_values": values.wrong,
     }
     return render(request, template, context, 400)

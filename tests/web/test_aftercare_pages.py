@@ -13,6 +13,7 @@ from tests.aftercare.housing import access_log, record_signals, record_visit
 from tests.clock import TODAY, iso
 from tests.conftest import OPERATOR
 from tests.web.conftest import csrf_of, make_person, signed_in
+from tests.web.html_rules import problems
 
 AGREEMENT = {
     "begeleiding": "moderate",
@@ -446,6 +447,39 @@ def test_an_ended_tenancy_asks_for_no_checkpoint_and_plans_no_omklap(app, client
 def test_an_unknown_status_filter_is_refused(app, client, region):
     browser = signed_in(app, make_person(client, region.chair))
     assert browser.get(f"/tafels/{region.table_id}/nazorg?status=gone").status_code == 400
+
+
+def test_a_wrong_status_keeps_the_tenancies_form_with_its_error_beside_the_filter(
+    app, client, region, housed
+):
+    """`?status=gone` answered the bare error page ("Ongeldig verzoek ... Naar het overzicht"):
+    the list's filter was gone. The list comes back (400) with its form, the error beside the
+    Status filter, linked from the summary, and no rows; the stranger still only signs in."""
+    mine, _ = housed
+    chair = signed_in(app, make_person(client, region.chair))
+    url = f"/tafels/{region.table_id}/nazorg"
+    response = chair.get(url, params={"status": "gone"})
+    assert response.status_code == 400, response.text
+    page = response.text
+    assert f'<form method="get" action="{url}"' in page
+    assert (
+        '<select id="status" name="status" aria-invalid="true" aria-describedby="status-fout">'
+        in page
+    )
+    beside = page.split('<p class="field-error" id="status-fout">', 1)[1].split("</p>", 1)[0]
+    assert beside.startswith("Kies een van: "), beside
+    summary = page.split('class="error-summary"', 1)[1].split("</div>", 1)[0]
+    assert '<li><a href="#status">Deze waarde klopt niet: Status. Kies een van: ' in summary
+    assert "Alle huurders die via deze tafel een woning kregen." in page  # the chair's lead
+    assert f"/dossiers/{mine}/nazorg" not in page and "Pas de waarden hierboven aan" in page
+    assert problems(page) == []
+    # The next page's cursor is no field of the form: named in the summary, linked to nothing.
+    cut = chair.get(url, params={"na": "x"})
+    assert cut.status_code == 400
+    assert "<li>Deze waarde klopt niet: Volgende pagina." in cut.text
+    assert "aria-invalid" not in cut.text and problems(cut.text) == []
+    stranger = client.get(url, params={"status": "gone"}, follow_redirects=False)
+    assert stranger.status_code == 303 and "/aanmelden" in stranger.headers["location"]
 
 
 def test_the_table_and_case_pages_link_to_the_aftercare(app, client, region, housed):

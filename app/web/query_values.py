@@ -131,13 +131,14 @@ def given_twice(params: Params, dependant: Dependant) -> list[str]:
 
 
 def wrong_fields(
-    exc: RequestValidationError, dependant: Dependant, sent: Mapping[str, str]
+    exc: RequestValidationError, dependant: Dependant, sent: Params
 ) -> list[str] | None:
     """The fields of the address or the form that FastAPI refused (`?periode=jaarlijks`), named
     as the page's form labels them (the parameter's `title`) with what they may hold (its
     `description`); None for a wrong path (a 404 page says enough). A day the page reads itself
-    (text described by `DATE_RULE`, the monitor's) that is no date in the address (`sent`) is
-    named with them: the page that would have named it is not reached."""
+    (text described by `DATE_RULE`, the monitor's) that is no date in the address (`sent`), or
+    that it gives more than once, is named with them: the page that would have named it is not
+    reached."""
     refused = {
         str(loc[1])
         for error in exc.errors()
@@ -146,19 +147,21 @@ def wrong_fields(
     if not refused:
         return None
     declared = query_fields(dependant)
-    names = sorted(refused | {n for n, info in declared.items() if _no_day(info, sent.get(n))})
+    days = {n: sent.getlist(n) for n, info in declared.items() if info.description == DATE_RULE}
+    twice = {n for n, values in days.items() if len(values) > 1}
+    no_day = {n for n, values in days.items() if values and _no_day(values[-1])}
     sentences = []
-    for name in names:
+    for name in sorted(refused | twice | no_day):
         info = declared.get(name)
         label = info.title if info is not None and info.title else name
         holds = info.description if info is not None and info.description else CHOOSE_FROM_FORM
-        sentences.append(wrong_value(label, holds))
+        sentences.append(wrong_value(label, GIVEN_TWICE if name in twice else holds))
     return sentences
 
 
-def _no_day(info: FieldInfo, value: str | None) -> bool:
+def _no_day(value: str) -> bool:
     """A day the page reads itself (`DATE_RULE` text) that is no date: named with the rest."""
-    if info.description != DATE_RULE or not value:
+    if not value:
         return False
     try:
         DAY.validate_python(value)

@@ -32,8 +32,8 @@ from app.web.charts import Series
 from app.web.core import Web, WebDep, WebRoute, render
 from app.web.export import sections_csv
 from app.web.formatting import dutch_date, number
-from app.web.forms import problem_message, unfilled
-from app.web.query_values import DATE_RULE, one_of
+from app.web.forms import mark_fields, problem_message, unfilled
+from app.web.query_values import DATE_RULE, GIVEN_TWICE, WRONG_VALUES, one_of, wrong_value
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
 SHORT_MONTHS = ["jan", "feb", "mrt", "apr", "mei", "jun", "jul", "aug", "sep", "okt", "nov", "dec"]
@@ -49,9 +49,10 @@ GROUPINGS = {
 # (`description`): the error page of a wrong value names both (`app.web.core`).
 From = Annotated[Date | None, Query(title="Van", description=DATE_RULE)]
 Until = Annotated[Date | None, Query(title="Tot en met", description=DATE_RULE)]
-# The page reads its own days, so that one that is no date is named in the page's message.
-FromAsTyped = Annotated[str | None, Query(title="Van", description=DATE_RULE)]
-UntilAsTyped = Annotated[str | None, Query(title="Tot en met", description=DATE_RULE)]
+# The page reads its own days, so that one that is no date, or one given more than once (each
+# value kept: FastAPI would take the last), is named beside its field.
+FromAsTyped = Annotated[list[str] | None, Query(title="Van", description=DATE_RULE)]
+UntilAsTyped = Annotated[list[str] | None, Query(title="Tot en met", description=DATE_RULE)]
 PeriodField = Annotated[Period, Query(title="Per", description=one_of(PERIODS.values()))]
 Grouping = Annotated[
     GroupBy, Query(title="Uitsplitsen naar", description=one_of(GROUPINGS.values()))
@@ -67,6 +68,11 @@ Year = Annotated[
 ]
 DAY: TypeAdapter[date | None] = TypeAdapter(Date | None)
 DAY_LABELS = {"van": "van", "tot": "tot en met"}
+INPUTS = {"start": ("van", "Van"), "end": ("tot", "Tot en met")}
+"""The form's days by the names the monitor's services refuse them under (`invalidParams`):
+their input's id and label, to say the refusal beside the field (`mark_fields`)."""
+DAY_NAMES = {"van": "start", "tot": "end"}
+"""The form's days (their keys in the address) by those names."""
 
 
 def period_label(label: str) -> str:
@@ -97,18 +103,26 @@ def cell(value: Any, decimals: int = 0) -> str:
     return "–" if value is None else number(value, decimals)  # noqa: RUF001
 
 
-def _days(typed: dict[str, str | None]) -> tuple[dict[str, date | None], dict[str, str]]:
-    """The days as typed (YYYY-MM-DD), and those that are no date as typed, by field (left out
-    of the days, so they take their defaults)."""
+def _days(
+    typed: dict[str, list[str] | None],
+) -> tuple[dict[str, date | None], dict[str, str], list[str]]:
+    """The days as typed (YYYY-MM-DD); those that are no date as typed, by field; and the fields
+    the address gives more than once (the API refuses a repeated key). Both are left out of the
+    days, so they take their defaults."""
     days: dict[str, date | None] = {}
-    wrong = {}
-    for name, value in typed.items():
+    wrong, twice = {}, []
+    for name, values in typed.items():
+        if values is not None and len(values) > 1:
+            days[name] = None
+            twice.append(name)
+            continue
+        value = values[0] if values else None
         try:
             days[name] = DAY.validate_python(value)
         except ValidationError:
             days[name] = None
             wrong[name] = value or ""
-    return days, wrong
+    return days, wrong, twice
 
 
 def _opened(
@@ -134,7 +148,7 @@ def monitor_page(
     indeling: Grouping = GroupBy.none,
     jaar: Year = None,
 ) -> HTMLResponse:
-    days, wrong = _days({"van": van, "tot": tot})
+    days, wrong, twice = _days({"van": van, "tot": tot})
     table, start, end = _opened(session, web, table_id, days["van"], days["tot"])
     year = jaar or end.year
     context = {
@@ -149,10 +163,14 @@ def monitor_page(
         "groupings": GROUPINGS,
         "cell": cell,
         "period_label": period_label,
+        "twice": {name: wrong_value(INPUTS[DAY_NAMES[name]][1], GIVEN_TWICE) for name in twice},
     }
-    if wrong:
-        # The form keeps what was typed (escaped by the template), each field saying its error.
-        error = unfilled((DAY_LABELS[name] for name in wrong), dates=True)
+    if wrong or twice:
+        # The form keeps what was typed (escaped by the template) and leaves a day given twice
+        # empty, each field saying its error; the summary links to them.
+        said = [(DAY_NAMES[n], "geen datum") for n in wrong]
+        mark_fields(request, said + [(DAY_NAMES[n], GIVEN_TWICE) for n in twice], INPUTS)
+        error = unfilled((DAY_LABELS[n] for n in wrong), dates=True) if wrong else WRONG_VALUES
         shown = {**context, "error": error, "typed": wrong, "date_rule": DATE_RULE}
         return render(request, "monitor.html", shown, 400)
     try:

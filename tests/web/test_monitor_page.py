@@ -5,6 +5,7 @@ import pytest
 
 from app.monitor import contingent, facts, flows, forecast, sustainment
 from app.web import routes_monitor
+from app.web.query_values import GIVEN_TWICE
 from app.web.routes_monitor import period_label
 from tests.clock import day, iso
 from tests.conftest import create_case
@@ -139,6 +140,33 @@ def test_a_day_that_is_no_date_stays_in_its_field_with_its_error_beside_it(
     assert f'<li><a href="#{field}">' in page  # the summary links to the field
     assert f'<input id="{other}" name="{other}" type="date" value="{good}" required>' in page
     assert problems(page) == []
+
+
+@pytest.mark.parametrize(("field", "label"), [("van", "Van"), ("tot", "Tot en met")])
+def test_a_day_given_twice_is_said_beside_its_field_on_the_page(app, client, region, field, label):
+    """`?van=2026-01-01&van=2026-02-01` answered the bare error page ("Ongeldig verzoek ...
+    Naar het overzicht"): the monitor's form, and the other day typed, were gone. The page
+    comes back (400) with the field empty, what is wrong beside it and the summary linking to
+    it; the other day stays as typed. A stranger is still only sent to sign in."""
+    chair = signed_in(app, make_person(client, region.chair, "chair"))
+    other = "tot" if field == "van" else "van"
+    good = iso(-3) if other == "tot" else iso(-40)
+    url = f"/tafels/{region.table_id}/monitor"
+    sent = [(field, iso(-60)), (field, iso(-30)), (other, good)]
+    response = chair.get(url, params=sent)
+    assert response.status_code == 400, response.text
+    page = response.text
+    assert (
+        f'<input id="{field}" name="{field}" type="date" value="" required aria-invalid="true" '
+        f'aria-describedby="{field}-fout">'
+    ) in page, page
+    assert f'<p class="field-error" id="{field}-fout">{GIVEN_TWICE}</p>' in page
+    summary = page.split('class="error-summary"', 1)[1].split("</div>", 1)[0]
+    assert f'<li><a href="#{field}">Deze waarde klopt niet: {label}. {GIVEN_TWICE}</a>' in summary
+    assert f'<input id="{other}" name="{other}" type="date" value="{good}" required>' in page
+    assert problems(page) == []
+    stranger = client.get(url, params=sent, follow_redirects=False)
+    assert stranger.status_code == 303 and "/aanmelden" in stranger.headers["location"]
 
 
 @pytest.mark.parametrize(

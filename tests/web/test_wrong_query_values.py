@@ -125,6 +125,20 @@ def test_a_day_the_monitor_reads_itself_is_named_beside_another_wrong_value(app,
     assert "Tot en met" not in text.split("klopt niet: Per.", 1)[1].split("Naar het")[0], text
 
 
+def test_a_day_the_monitor_reads_itself_given_twice_is_named_beside_another_wrong_value(
+    app, client, region
+):  # type: ignore[no-untyped-def]
+    """The monitor says a day given twice beside its field; with a wrong `periode` beside it
+    the page is not reached, and the error page named Per alone."""
+    chair = signed_in(app, make_person(client, region.chair, "chair"))
+    sent = [("periode", "jaarlijks"), ("van", "2026-01-01"), ("van", "2026-02-01")]
+    response = chair.get(f"/tafels/{region.table_id}/monitor", params=sent)
+    assert response.status_code == 400, response.text
+    text = error_text(response.text)
+    assert "Deze waarde klopt niet: Per." in text, text
+    assert f"Deze waarde klopt niet: Van. {GIVEN_TWICE}" in text, text
+
+
 @pytest.mark.parametrize("page", ["/dossiers", "/woningen"])
 def test_a_sorted_pages_cursor_is_not_named_for_a_wrong_sort_beside_it(app, client, region, page):  # type: ignore[no-untyped-def]
     """Only the sort is wrong: the cursor of a sorted page beside it is no wrong value."""

@@ -32,7 +32,7 @@ from app.web.charts import Series
 from app.web.core import Web, WebDep, WebRoute, render
 from app.web.export import sections_csv
 from app.web.formatting import dutch_date, number
-from app.web.forms import mark_fields, problem_message, unfilled
+from app.web.forms import invalid_fields, mark_fields, problem_message, unfilled
 from app.web.query_values import DATE_RULE, GIVEN_TWICE, WRONG_VALUES, one_of, wrong_value
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
@@ -181,6 +181,8 @@ def monitor_page(
     except ProblemError as exc:
         if exc.status != 400:
             raise
+        # Said beside the field the service names too (an end before the start: Tot en met).
+        mark_fields(request, invalid_fields(exc), INPUTS)
         return render(request, "monitor.html", {**context, "error": problem_message(exc)}, 400)
     return render(request, "monitor.html", context)
 

@@ -169,6 +169,26 @@ def test_a_day_given_twice_is_said_beside_its_field_on_the_page(app, client, reg
     assert stranger.status_code == 303 and "/aanmelden" in stranger.headers["location"]
 
 
+def test_an_end_before_the_start_is_said_beside_the_end(app, client, region):
+    """A backward range was said only in the page's summary ("De einddatum ligt vóór de
+    begindatum."); Tot en met, the field to correct, was unmarked. It now says so beside it, and
+    the summary links to it; both days stay as typed."""
+    chair = signed_in(app, make_person(client, region.chair, "chair"))
+    sent = {"van": iso(-10), "tot": iso(-40)}
+    response = chair.get(f"/tafels/{region.table_id}/monitor", params=sent)
+    assert response.status_code == 400, response.text
+    page = response.text
+    assert (
+        f'<input id="tot" name="tot" type="date" value="{iso(-40)}" required aria-invalid="true" '
+        'aria-describedby="tot-fout">'
+    ) in page, page
+    said = "De einddatum ligt vóór de begindatum."
+    assert f'<p class="field-error" id="tot-fout">{said}</p>' in page
+    assert f'<li><a href="#tot">Tot en met: {said}</a></li>' in page
+    assert f'<input id="van" name="van" type="date" value="{iso(-10)}" required>' in page
+    assert problems(page) == []
+
+
 @pytest.mark.parametrize(
     ("field", "value", "label"),
     [

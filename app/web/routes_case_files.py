@@ -13,9 +13,9 @@ or no.
 """
 
 import uuid
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 from pydantic import ValidationError
 from sqlmodel import Session
@@ -237,16 +237,24 @@ def problem_errors(exc: ProblemError, layout: Layout = CASES) -> tuple[dict[str,
 # --- create --------------------------------------------------------------------------------
 
 
+RETURN_LINK = "Gebruik de link Meld de cliënt opnieuw aan op de pagina van het afgesloten dossier."
+"""What the new case form's `vorig` may hold: the id of the closed case its link gives."""
+Previous = Annotated[str | None, Query(title="Vorig dossier", description=RETURN_LINK)]
+"""The closed case a returning client's form follows: a field of the page's address (FastAPI's,
+so one given twice is named, `app.web.core.WebRoute`), read by the page itself."""
+
+
 @router.get("/dossiers/nieuw")
-def new_case_page(request: Request, session: SessionDep, web: WebDep) -> Response:
+def new_case_page(
+    request: Request, session: SessionDep, web: WebDep, vorig: Previous = None
+) -> Response:
     """The empty form; with `?vorig=<case id>` (a closed case of the organisation) the form of
     a returning client: filled in from that case, under its reference, following it."""
     _require_care_provider(web)
-    previous = request.query_params.get("vorig")
-    if not previous:
+    if not vorig:
         return _form_page(request, session, web, values={})
     try:
-        case = _own_case(session, web, uuid.UUID(previous), None)  # logged as the form shows it
+        case = _own_case(session, web, uuid.UUID(vorig), None)  # logged as the form shows it
     except ValueError:
         raise NotFound("No such case.") from None
     followed = cases.follower_of(session, case.id) is not None

@@ -9,6 +9,7 @@ import time_machine
 
 from app.cases.models import Case
 from app.timeutil import AMSTERDAM
+from app.web.query_values import GIVEN_TWICE
 from tests.clock import TODAY, iso
 from tests.conftest import create_case, seed_org, seed_table
 from tests.web.conftest import csrf_of, make_person, publish_one, signed_in
@@ -509,6 +510,32 @@ def test_an_open_file_offers_no_return_and_another_providers_file_is_not_found(
     assert refused.status_code == 303
     other = signed_in(app, make_person(client, other_region.care_provider))
     assert other.get(f"/dossiers/nieuw?vorig={case['id']}").status_code == 404
+
+
+def test_a_closed_file_given_twice_in_the_address_is_named_not_guessed(app, client, region):
+    """`/dossiers/nieuw?vorig=A&vorig=B` showed the return form of B without a word (the page
+    took the last value), where every other field of a page's address given twice is named,
+    as the API refuses a repeated key: now a 400 naming it, and neither file is read. A
+    stranger is still only sent to sign in."""
+    cp = region.care_provider
+    withdrawn = {"status": "withdrawn", "status_reason": "returned_to_care"}
+    closed = []
+    for ref in ("K-twee-1", "K-twee-2"):
+        case = create_case(client, cp, region.table_id, external_ref=ref)
+        assert client.patch(
+            f"/v1/cases/{case['id']}", json=withdrawn, headers=cp.headers
+        ).is_success
+        closed.append(case["id"])
+    browser = signed_in(app, make_person(client, cp))
+    sent = [("vorig", closed[0]), ("vorig", closed[1])]
+    response = browser.get("/dossiers/nieuw", params=sent)
+    assert response.status_code == 400, response.text
+    assert f"Deze waarde klopt niet: Vorig dossier. {GIVEN_TWICE}" in response.text
+    assert "previous_case_id" not in response.text
+    for case_id in closed:
+        assert ("read", "GET /dossiers/nieuw") not in _log(client, region, case_id)
+    stranger = client.get("/dossiers/nieuw", params=sent, follow_redirects=False)
+    assert stranger.status_code == 303 and "/aanmelden" in stranger.headers["location"]
 
 
 def _hidden(html: str) -> dict[str, str]:

@@ -3,6 +3,7 @@ an older release, a value typed over): its 400 page names the field as the page'
 it and says what it may hold, in Dutch. A page's own query parameters (FastAPI's) say both as
 their `title` and `description`; the filters a list page reads itself raise `WrongQueryValue`."""
 
+import uuid
 from collections.abc import Callable, Iterable, Mapping
 from datetime import date
 from typing import ParamSpec, Protocol, TypeVar
@@ -12,6 +13,7 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import TypeAdapter, ValidationError
 from pydantic.fields import FieldInfo
 
+from app.ids import Id
 from app.problems import ProblemError
 from app.query_keys import takes_many
 from app.schemas import MAX_DATE, MIN_DATE, Date
@@ -116,6 +118,10 @@ DATE_RULE = (
 """What a date in a page's address or form may hold (the form's date field sends it so): the
 years too, as a year typed wrong (2207 for 2027) is refused for them alone."""
 DAY: TypeAdapter[date] = TypeAdapter(Date)
+PAGE_ID: TypeAdapter[uuid.UUID] = TypeAdapter(Id)
+"""An id in a page's address, read as the API reads one in a query (`app.ids.Id`: 8-4-4-4-12,
+either case): pydantic's UUID also took `urn:uuid:`, braces and 32 digits without hyphens,
+which the API refuses, so one filter answered at several addresses."""
 NEXT_PAGE = "Gebruik de link Volgende pagina onder de lijst."
 """What a list page's `na` (the next page's cursor, no field of its form) may hold."""
 

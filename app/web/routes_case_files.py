@@ -46,6 +46,7 @@ from app.registry import intake
 from app.versioning import etag
 from app.web import labels
 from app.web.core import FormDep, PageForbidden, Web, WebDep, WebRoute, field, redirect, render
+from app.web.query_values import PAGE_ID, WrongQueryValue
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
 
@@ -254,9 +255,10 @@ def new_case_page(
     if not vorig:
         return _form_page(request, session, web, values={})
     try:
-        case = _own_case(session, web, uuid.UUID(vorig), None)  # logged as the form shows it
-    except ValueError:
-        raise NotFound("No such case.") from None
+        previous = PAGE_ID.validate_python(vorig)
+    except ValidationError:
+        raise WrongQueryValue("Vorig dossier", RETURN_LINK) from None
+    case = _own_case(session, web, previous, None)  # logged as the form shows it
     followed = cases.follower_of(session, case.id) is not None
     if case.status not in CLOSED_STATUSES or case.anonymised_at is not None or followed:
         return redirect(f"/dossiers/{case.id}", None)  # its page says why it has no return
@@ -336,8 +338,8 @@ def _previous(session: Session, web: Web, text: str) -> Case | None:
     if not text:
         return None
     try:
-        return _own_case(session, web, uuid.UUID(text), None)
-    except ValueError:
+        return _own_case(session, web, PAGE_ID.validate_python(text), None)
+    except ValueError:  # also pydantic's ValidationError: an id as the API writes it
         raise NotFound("No such case.") from None
 
 

@@ -19,6 +19,7 @@ from app.agenda import why_not as why_not_service
 from app.agenda.document import upgrade_frozen
 from app.agenda.models import AgendaView
 from app.db import SessionDep
+from app.ids import Id
 from app.meetings import service as meetings_service
 from app.meetings.models import Meeting
 from app.problems import ProblemError
@@ -171,8 +172,8 @@ def _file_name(data: agenda_page.AgendaData) -> str:
 def why_not_page(
     request: Request,
     meeting_id: uuid.UUID,
-    dossier: Annotated[uuid.UUID, Query(title="Dossier", description=ASKED_WHY % "dossier")],
-    woning: Annotated[uuid.UUID, Query(title="Woning", description=ASKED_WHY % "woning")],
+    dossier: Annotated[Id, Query(title="Dossier", description=ASKED_WHY % "dossier")],
+    woning: Annotated[Id, Query(title="Woning", description=ASKED_WHY % "woning")],
     session: SessionDep,
     web: WebDep,
 ) -> HTMLResponse:

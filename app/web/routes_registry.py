@@ -57,7 +57,14 @@ from app.web.core import Web, WebDep, WebRoute, render
 from app.web.deps import PageVacancyDep
 from app.web.formatting import case_code
 from app.web.forms import organisation_names
-from app.web.query_values import NEXT_PAGE, WRONG_VALUES, QueryValues, WrongQueryValue, one_of
+from app.web.query_values import (
+    NEXT_PAGE,
+    PAGE_ID,
+    WRONG_VALUES,
+    QueryValues,
+    WrongQueryValue,
+    one_of,
+)
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
 PAGE_SIZE = 50
@@ -179,11 +186,12 @@ def _common(values: QueryValues) -> ListFilters:
     """The filters both lists share: the table and the organisation (its label on the list's
     form, its kind in lower case in what it may hold)."""
     given, organisation = values.given, values.labels["organisatie"]
+    read_id = PAGE_ID.validate_python  # its ValidationError is a ValueError, as `_choice` wants
     table_id = values.read(
-        _choice, given.get("tafel"), uuid.UUID, "Tafel", "Kies een tafel uit de lijst."
+        _choice, given.get("tafel"), read_id, "Tafel", "Kies een tafel uit de lijst."
     )
     holds = f"Kies een {organisation.lower()} uit de lijst."
-    organisation_id = values.read(_choice, given.get("organisatie"), uuid.UUID, organisation, holds)
+    organisation_id = values.read(_choice, given.get("organisatie"), read_id, organisation, holds)
     return ListFilters(given, table_id, organisation_id)
 
 

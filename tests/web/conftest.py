@@ -48,6 +48,12 @@ def make_person(
     return Person(response.json()["id"], email, password, org)
 
 
+def other_spellings(canonical: str) -> list[str]:
+    """An id as pydantic's UUID reads it but the API refuses it in a query (`app.ids.Id`):
+    `urn:uuid:`, braces, 32 hex digits without hyphens."""
+    return ["urn:uuid:" + canonical, "{" + canonical + "}", canonical.replace("-", "")]
+
+
 def page_client(app) -> TestClient:  # type: ignore[no-untyped-def]
     return TestClient(app, base_url="https://testserver", follow_redirects=False)
 

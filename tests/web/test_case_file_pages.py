@@ -12,7 +12,7 @@ from app.timeutil import AMSTERDAM
 from app.web.query_values import GIVEN_TWICE
 from tests.clock import TODAY, iso
 from tests.conftest import create_case, seed_org, seed_table
-from tests.web.conftest import csrf_of, make_person, publish_one, signed_in
+from tests.web.conftest import csrf_of, make_person, other_spellings, publish_one, signed_in
 from tests.web.html_rules import problems
 
 
@@ -536,6 +536,25 @@ def test_a_closed_file_given_twice_in_the_address_is_named_not_guessed(app, clie
         assert ("read", "GET /dossiers/nieuw") not in _log(client, region, case_id)
     stranger = client.get("/dossiers/nieuw", params=sent, follow_redirects=False)
     assert stranger.status_code == 303 and "/aanmelden" in stranger.headers["location"]
+
+
+def test_a_closed_file_in_the_address_is_read_only_as_the_api_writes_its_id(app, client, region):
+    """`/dossiers/nieuw?vorig={<id>}` (braces, `urn:uuid:`, no hyphens) showed the return form,
+    where the API refuses such an id in a query (400): now a 400 naming the field, nothing read.
+    Upper case stays read, as by the API; text that is no id is named too (it was a 404)."""
+    cp = region.care_provider
+    case = create_case(client, cp, region.table_id, external_ref="K-spelling")
+    withdrawn = {"status": "withdrawn", "status_reason": "returned_to_care"}
+    assert client.patch(f"/v1/cases/{case['id']}", json=withdrawn, headers=cp.headers).is_success
+    browser = signed_in(app, make_person(client, cp))
+    canonical = case["id"]
+    for other in [*other_spellings(canonical), "x"]:
+        response = browser.get("/dossiers/nieuw", params={"vorig": other})
+        assert response.status_code == 400, (other, response.text)
+        assert "Deze waarde klopt niet: Vorig dossier. Gebruik de link" in response.text, other
+    assert ("read", "GET /dossiers/nieuw") not in _log(client, region, canonical)
+    upper = browser.get("/dossiers/nieuw", params={"vorig": canonical.upper()})
+    assert upper.status_code == 200 and f'name="previous_case_id" value="{canonical}"' in upper.text
 
 
 def _hidden(html: str) -> dict[str, str]:

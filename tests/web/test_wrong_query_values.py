@@ -17,7 +17,7 @@ from app.web import page_modules
 from app.web.query_values import DATE_RULE, GIVEN_TWICE, query_fields
 from tests.api.helpers import plan_meeting
 from tests.clock import iso
-from tests.web.conftest import make_person, signed_in
+from tests.web.conftest import make_person, other_spellings, signed_in
 
 T = "{table}"
 
@@ -154,12 +154,52 @@ def test_a_sorted_pages_cursor_is_not_named_for_a_wrong_sort_beside_it(app, clie
 def test_the_why_not_question_names_the_choice_that_is_no_id(app, client, region, key, label):  # type: ignore[no-untyped-def]
     meeting = plan_meeting(client, region, iso(7))
     chair = signed_in(app, make_person(client, region.chair, "chair"))
-    given = {"dossier": "00000000-0000-0000-0000-000000000001", "woning": "0" * 32, key: "1-1-27"}
+    some = "00000000-0000-0000-0000-000000000001"
+    given = {"dossier": some, "woning": some, key: "1-1-27"}
     response = chair.get(f"/vergaderingen/{meeting['id']}/waarom-niet", params=given)
     assert response.status_code == 400
     text = error_text(response.text)
     assert f"Deze waarde klopt niet: {label}." in text
     assert "uit de lijst bij de agenda" in text.split(f"klopt niet: {label}.", 1)[1]
+
+
+@pytest.mark.parametrize(
+    ("page", "key", "label"),
+    [
+        ("/dossiers", "tafel", "Tafel"),
+        ("/dossiers", "organisatie", "Zorgaanbieder"),
+        ("/woningen", "tafel", "Tafel"),
+        ("/woningen", "organisatie", "Corporatie"),
+    ],
+)
+def test_an_id_in_a_lists_address_is_read_only_as_the_api_writes_it(  # type: ignore[no-untyped-def]
+    app, client, region, page, key, label
+):
+    """`/dossiers?tafel={<id>}` (braces, `urn:uuid:`, no hyphens) listed that table's cases,
+    where the API's `?tableId=` refuses such an id (400): one list answered at four addresses.
+    The list now names the field as any wrong value; upper case stays read, as by the API."""
+    chair = signed_in(app, make_person(client, region.chair, "chair"))
+    org = region.care_provider if page == "/dossiers" else region.corporation
+    canonical = region.table_id if key == "tafel" else org.id
+    for other in other_spellings(canonical):
+        response = chair.get(page, params={key: other})
+        assert response.status_code == 400, (other, response.text)
+        assert f"Deze waarde klopt niet: {label}." in error_text(response.text), other
+    assert chair.get(page, params={key: canonical.upper()}).status_code == 200
+
+
+@pytest.mark.parametrize("key", ["dossier", "woning"])
+def test_the_why_not_question_reads_an_id_only_as_the_api_writes_it(app, client, region, key):  # type: ignore[no-untyped-def]
+    meeting = plan_meeting(client, region, iso(7))
+    chair = signed_in(app, make_person(client, region.chair, "chair"))
+    some = "00000000-0000-0000-0000-000000000001"
+    for other in other_spellings(some):
+        given = {"dossier": some, "woning": some, key: other}
+        response = chair.get(f"/vergaderingen/{meeting['id']}/waarom-niet", params=given)
+        assert response.status_code == 400, other
+        text = error_text(response.text)
+        assert f"Deze waarde klopt niet: {key.capitalize()}." in text, text
+        assert "klopt niet" not in text.split(f"klopt niet: {key.capitalize()}.", 1)[1], text
 
 
 def form_fields(page: str) -> set[str]:

@@ -302,6 +302,15 @@ def record_checkpoint(
     return _write(request, session, web, case_id, data, record, "nazorg_controle", recorded)
 
 
+def _kept_tenancy(session: Session, web: Web, case_id: uuid.UUID) -> Any:
+    """The tenancy, for a writer of the organisation that keeps it (the case's care provider
+    or the landlord); 403 for anyone else, checked before what the form says."""
+    tenancy, _ = _tenancy(session, web, case_id)
+    if not aftercare.keeps(tenancy, web.organisation.id):
+        raise PageForbidden("De huur houden de zorgaanbieder en de corporatie bij.")
+    return tenancy
+
+
 def _update(
     request: Request,
     session: Session,
@@ -311,9 +320,7 @@ def _update(
     body: dict[str, Any],
     notice: str,
 ) -> Response:
-    tenancy, _ = _tenancy(session, web, case_id)
-    if not aftercare.keeps(tenancy, web.organisation.id):
-        raise PageForbidden("De huur houden de zorgaanbieder en de corporatie bij.")
+    tenancy = _kept_tenancy(session, web, case_id)
     if_match = _version(form)
     if if_match is None:
         return _page(request, session, web, case_id, error=NO_VERSION, status=400)
@@ -359,6 +366,7 @@ def record_transfer(
     request: Request, case_id: uuid.UUID, session: SessionDep, web: WebDep, form: FormDep
 ) -> Response:
     """Record the omklap: the lease went to the client on `datum` (the corporation only)."""
+    _kept_tenancy(session, web, case_id)
     day = field(form, "datum", 10)
     if not day:
         return _page(
@@ -372,6 +380,7 @@ def end_tenancy(
     request: Request, case_id: uuid.UUID, session: SessionDep, web: WebDep, form: FormDep
 ) -> Response:
     """End the tenancy on `datum` with a reason code (care provider or corporation)."""
+    _kept_tenancy(session, web, case_id)
     day, reason = field(form, "datum", 10), field(form, "reden", 32)
     if not day or not reason:
         return _page(

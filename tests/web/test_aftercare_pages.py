@@ -121,6 +121,25 @@ def test_the_municipality_reads_the_agreement_and_records_nothing(app, client, r
     assert tenancy(client, region.chair, case_id)["status"] == "awaiting_transfer"
 
 
+def test_who_may_not_keep_the_tenancy_is_refused_before_the_form_is_read(
+    app, client, region, housed
+):
+    """The omklap and the end of a tenancy with a field left empty: the chair, a municipality
+    and a viewer of the care provider were told to fill in the date (400), as if they could
+    record it, where the omklap's plan refused them (403); every form now refuses them first."""
+    case_id, _ = housed
+    people = [
+        make_person(client, region.chair, "chair"),
+        make_person(client, region.municipality),
+        make_person(client, region.care_provider, "viewer"),
+    ]
+    for person in people:
+        browser = signed_in(app, person)
+        for form in ("omklap", "overdracht", "einde"):
+            refused = post(browser, f"/dossiers/{case_id}/nazorg/{form}", {}, case_id)
+            assert refused.status_code == 403, (person.org.kind, form)
+
+
 def test_the_corporation_records_the_omklap_once_the_conditions_are_met(
     app, client, region, housed
 ):

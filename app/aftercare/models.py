@@ -85,7 +85,9 @@ class CheckpointState(StrEnum):
     due = "due"
     overdue = "overdue"
     recorded = "recorded"
-    not_due = "not_due"  # the tenancy ended before the checkpoint came due
+    # the tenancy ended before the checkpoint came due, or retention anonymised the case
+    # before it was recorded (it takes no checkpoint any more)
+    not_due = "not_due"
 
 
 class Tenancy(Versioned, SQLModel, table=True):
@@ -270,7 +272,8 @@ class CheckpointPublic(BaseModel):
     due_on: date = PField(description="The move-in plus `months` months.")
     state: CheckpointState = PField(
         description="`upcoming`, `due` (today), `overdue`, `recorded`, or `not_due` (the "
-        "tenancy ended first)."
+        "tenancy ended first, or retention anonymised the case before it was recorded: it "
+        "takes no checkpoint any more, 409 `case_anonymised`)."
     )
     recorded_on: date | None = PField(description="Day of record, once recorded.")
     still_living_there: bool | None = PField(description="Null until recorded.")

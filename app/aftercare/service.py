@@ -152,10 +152,14 @@ def raised_signals(
     return [s.value for s in Signal if s in raised]
 
 
-def checkpoint_state(tenancy: Tenancy, due_on: date, recorded: bool, on: date) -> CheckpointState:
+def checkpoint_state(
+    tenancy: Tenancy, due_on: date, recorded: bool, on: date, *, anonymised: bool = False
+) -> CheckpointState:
+    """`anonymised`: retention anonymised the case, which takes no checkpoint any more (409
+    `case_anonymised`), so none it lacks is due, overdue or upcoming: `not_due`."""
     if recorded:
         return CheckpointState.recorded
-    if tenancy.ended_on is not None and tenancy.ended_on <= due_on:
+    if anonymised or (tenancy.ended_on is not None and tenancy.ended_on <= due_on):
         return CheckpointState.not_due
     if due_on > on:
         return CheckpointState.upcoming
@@ -178,10 +182,15 @@ def checkpoints_of(
 
 
 def schedule(
-    tenancy: Tenancy, months: list[int], recorded: list[Checkpoint], on: date
+    tenancy: Tenancy,
+    months: list[int],
+    recorded: list[Checkpoint],
+    on: date,
+    *,
+    anonymised: bool = False,
 ) -> list[dict[str, Any]]:
     """The follow-up of one tenancy: every policy checkpoint (and any recorded at months the
-    policy no longer lists), with its due day and state on `on`."""
+    policy no longer lists), with its due day and state on `on` (`checkpoint_state`)."""
     by_months = {c.months: c for c in recorded}
     entries = []
     for m in sorted(set(months) | set(by_months)):
@@ -191,7 +200,9 @@ def schedule(
             {
                 "months": m,
                 "due_on": due_on,
-                "state": checkpoint_state(tenancy, due_on, done is not None, on),
+                "state": checkpoint_state(
+                    tenancy, due_on, done is not None, on, anonymised=anonymised
+                ),
                 "recorded_on": done.recorded_on if done else None,
                 "still_living_there": done.still_living_there if done else None,
                 "support_active": done.support_active if done else None,
@@ -211,11 +222,14 @@ def transfer_overdue(tenancy: Tenancy, on: date) -> bool:
 
 def tenancy_document(session: Session, tenancy: Tenancy, viewer: Viewer) -> dict[str, Any]:
     """The tenancy as `viewer` sees it (the `TenancyPublic` or `CorporationTenancyPublic`
-    shape)."""
+    shape). Of a case retention anonymised, no checkpoint not recorded is due any more."""
     on = today()
     policy = policy_of(session, tenancy.table_id)
     recorded = checkpoints_of(session, [tenancy.case_id])[tenancy.case_id]
-    checkpoints = schedule(tenancy, policy.aftercare_checkpoint_months, recorded, on)
+    anonymised = is_anonymised(session, tenancy.case_id)
+    checkpoints = schedule(
+        tenancy, policy.aftercare_checkpoint_months, recorded, on, anonymised=anonymised
+    )
     has_agreement = session.get(AftercareAgreement, tenancy.case_id) is not None
     transfer = None
     if tenancy.lease_form == LeaseForm.intermediate_lease:

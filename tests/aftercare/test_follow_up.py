@@ -552,13 +552,13 @@ def test_the_live_agenda_of_a_published_meetings_date_shows_the_signals_it_froze
     assert live == [case["id"]]
 
 
-def _anonymise(session, case_id: str) -> None:
+def _anonymise(session, case_id: str, count: int = 1) -> None:
     """Retention, run two years and a day from now: the housed case and its tenancy, followed
-    up no more since, are anonymised."""
+    up no more since, are anonymised (`count`: with the other housed cases)."""
     from app.cases.retention import anonymise_closed_cases
     from app.sqltypes import utcnow
 
-    assert anonymise_closed_cases(session, utcnow() + timedelta(days=731), 730) == 1
+    assert anonymise_closed_cases(session, utcnow() + timedelta(days=731), 730) == count
     session.commit()  # as a request's would: a refused request rolls back only its own writes
 
 
@@ -580,3 +580,27 @@ def test_an_anonymised_cases_due_checkpoints_leave_the_agenda(client, region, se
     assert [e["months"] for e in due()] == [3]
     _anonymise(session, case["id"])
     assert due() == []
+
+
+def test_an_anonymised_cases_tenancy_lists_no_checkpoint_as_due(client, region, session):
+    """A checkpoint of an anonymised case is refused (409 case_anonymised), so the tenancy
+    lists none it lacks as overdue or upcoming (it listed the 3-month one as overdue and the
+    others as upcoming): they are `not_due`, in every view and in the table's list. One
+    recorded before stays recorded."""
+    case = house(client, region, -100)
+    assert record(client, region.care_provider, case["id"], months=3).status_code == 201
+    other = house(client, region, -200)
+    _anonymise(session, case["id"], count=2)
+
+    def states(org, case_id):
+        return {m: c["state"] for m, c in checkpoints(client, org, case_id).items()}
+
+    for org in (region.care_provider, region.chair, region.corporation):
+        assert states(org, case["id"]) == {3: "recorded", 6: "not_due", 12: "not_due"}
+        assert states(org, other["id"]) == {3: "not_due", 6: "not_due", 12: "not_due"}
+    listed = client.get(f"/v1/tables/{region.table_id}/tenancies", headers=region.chair.headers)
+    assert listed.status_code == 200, listed.text
+    assert {c["state"] for t in listed.json()["items"] for c in t["checkpoints"]} == {
+        "recorded",
+        "not_due",
+    }

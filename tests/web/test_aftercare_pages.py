@@ -655,6 +655,33 @@ def test_the_tenancies_page_shows_no_checkpoint_due_of_an_anonymised_case(
     assert "na 3 maanden" not in row() and "geen open controle" in row()
 
 
+def test_an_anonymised_cases_page_shows_no_checkpoint_as_late_or_coming(
+    app, client, region, housed, session
+):
+    """The case page's follow-up table of an anonymised file: it takes no checkpoint (409
+    case_anonymised), so none stands as 'Te laat' or 'Nog niet aan de beurt' any more (the
+    API's tenancy says `not_due`); each says why it lapsed."""
+    from datetime import timedelta
+
+    from app.cases.retention import anonymise_closed_cases
+    from app.sqltypes import utcnow
+
+    case_id, _ = housed
+    browser = signed_in(app, make_person(client, region.care_provider))
+
+    def schedule() -> str:
+        page = browser.get(f"/dossiers/{case_id}/nazorg")
+        assert page.status_code == 200, page.text
+        return page.text.split('id="tabel-controles"', 1)[1].split("</table>", 1)[0]
+
+    assert "Te laat" in schedule() and "Nog niet aan de beurt" in schedule()
+    assert anonymise_closed_cases(session, utcnow() + timedelta(days=731), 730) >= 1
+    session.commit()
+    shown = schedule()
+    assert "Te laat" not in shown and "Nog niet aan de beurt" not in shown
+    assert shown.count("Vervallen (dossier geanonimiseerd)") == 3
+
+
 def test_an_agreement_form_sent_twice_stands_instead_of_asking_to_do_it_again(
     app, client, region, housed
 ):

@@ -226,7 +226,10 @@ def section(session: Session, table: OutflowTable, on: date) -> list[dict[str, A
     A signal is on the agenda of the first meeting after the day it was recorded in the
     service: checkpoints entered on or before `on` and on no other meeting's agenda (`_Held`):
     not the frozen agenda of any published meeting, whatever its date, nor the live one of a
-    draft dated before (on or after the day the signal was entered)."""
+    draft dated before (on or after the day the signal was entered).
+
+    No entry of a case retention anonymised suggests an action: none about it is handed out
+    any more (its checkpoints are not listed, `due_checkpoints`)."""
     now = today()
     entries = []
     running = _running(session, table.id)
@@ -257,9 +260,13 @@ def section(session: Session, table: OutflowTable, on: date) -> list[dict[str, A
     recorded = [r for r in recorded if r[2] <= on]
     since = min((entered for _, _, entered in recorded), default=on)
     held = _Held(session, table.id, on, since).of(recorded) if recorded else set()
+    recorded = [r for r in recorded if r[0].id not in held]
+    # No action about a case retention anonymised is handed out any more (409
+    # `case_anonymised`, `app.actions.service`): its entries suggest none.
+    anonymised = anonymised_of(
+        session, [t.case_id for t in running] + [t.case_id for _, t, _ in recorded]
+    )
     for checkpoint, tenancy, _ in recorded:
-        if checkpoint.id in held:
-            continue
         first = next(
             (SUGGESTED_ACTION[s] for s in checkpoint.signals if s in SUGGESTED_ACTION), None
         )
@@ -271,7 +278,7 @@ def section(session: Session, table: OutflowTable, on: date) -> list[dict[str, A
                 due_on=checkpoint.due_on.isoformat(),
                 recorded_on=checkpoint.recorded_on.isoformat(),
                 signals=list(checkpoint.signals),
-                suggested_action_kind=first or "other",
+                suggested_action_kind=None if tenancy.case_id in anonymised else first or "other",
             )
         )
     for tenancy in running:
@@ -284,7 +291,11 @@ def section(session: Session, table: OutflowTable, on: date) -> list[dict[str, A
                     due_on=tenancy.transfer_planned_on.isoformat(),
                     overdue=tenancy.transfer_planned_on < now,
                     signals=[],
-                    suggested_action_kind=SUGGESTED_ACTION["transfer_overdue"],
+                    suggested_action_kind=(
+                        None
+                        if tenancy.case_id in anonymised
+                        else SUGGESTED_ACTION["transfer_overdue"]
+                    ),
                 )
             )
     following, returned = next_move_ins(session, running), returns(session, running)

@@ -396,7 +396,9 @@ class AftercareItemOut(BaseModel):
     signals: list[Signal] = PField(description="The signals raised (for `signal`).")
     suggested_action_kind: str | None = PField(
         description="The action kind the table would hand out for it (`POST "
-        "/v1/tables/{table_id}/actions` with the case id)."
+        "/v1/tables/{table_id}/actions` with the case id); null for none, and for a case "
+        "retention anonymised (no action about it is handed out any more: 409 "
+        "`case_anonymised`)."
     )
 
 

@@ -49,6 +49,20 @@ def agenda(client, region, org, date):
     return response.json()["aftercare"]
 
 
+def hand_out(client, region, kind, case_id):
+    """The chair hands out an action of `kind` about the case to its care provider."""
+    return client.post(
+        f"/v1/tables/{region.table_id}/actions",
+        json={
+            "kind": kind,
+            "owner_organisation_id": region.care_provider.id,
+            "due_date": iso(14),
+            "case_id": case_id,
+        },
+        headers=region.chair.headers,
+    )
+
+
 def events(session, kind):
     return session.exec(select(WebhookEvent).where(col(WebhookEvent.type) == kind)).all()
 
@@ -202,16 +216,7 @@ def test_an_agenda_signal_becomes_an_action(client, region):
     [signal] = [
         i for i in agenda(client, region, region.chair, meeting["date"]) if i["kind"] == "signal"
     ]
-    response = client.post(
-        f"/v1/tables/{region.table_id}/actions",
-        json={
-            "kind": signal["suggested_action_kind"],
-            "owner_organisation_id": region.care_provider.id,
-            "due_date": iso(14),
-            "case_id": signal["case_id"],
-        },
-        headers=region.chair.headers,
-    )
+    response = hand_out(client, region, signal["suggested_action_kind"], signal["case_id"])
     assert response.status_code == 201, response.text
 
 
@@ -604,3 +609,26 @@ def test_an_anonymised_cases_tenancy_lists_no_checkpoint_as_due(client, region, 
         "recorded",
         "not_due",
     }
+
+
+def test_an_anonymised_cases_agenda_entries_suggest_no_action(client, region, session):
+    """No action about an anonymised case is handed out (409 case_anonymised): its signal and
+    overdue omklap stay on the agenda (the omklap may still be recorded) but suggest none,
+    where they suggested a payment plan and planning the omklap."""
+    case = house(client, region, -100, "intermediate_lease")
+    record(client, region.care_provider, case["id"], months=3, signals=["rent_arrears"])
+    tenancy = f"/v1/cases/{case['id']}/tenancy"
+    late = {"transfer_planned_on": iso(-2)}
+    assert client.patch(tenancy, json=late, headers=region.care_provider.headers).status_code == 200
+    meeting = plan_meeting(client, region, iso(7))
+
+    def suggested(org) -> dict:
+        entries = agenda(client, region, org, meeting["date"])
+        return {e["kind"]: e.get("suggested_action_kind") for e in entries}
+
+    before = suggested(region.chair)
+    assert before == {"signal": "arrange_payment_plan", "transfer_overdue": "plan_lease_transfer"}
+    _anonymise(session, case["id"])
+    assert suggested(region.chair) == {"signal": None, "transfer_overdue": None}
+    assert suggested(region.care_provider) == {"signal": None, "transfer_overdue": None}
+    assert_problem(hand_out(client, region, before["signal"], case["id"]), 409, "case_anonymised")

@@ -682,6 +682,34 @@ def test_an_anonymised_cases_page_shows_no_checkpoint_as_late_or_coming(
     assert shown.count("Vervallen (dossier geanonimiseerd)") == 3
 
 
+def test_an_anonymised_cases_omklap_form_offers_no_open_conditions(
+    app, client, region, housed, session
+):
+    """Retention cleared the omklap's open conditions and none can be set again (409
+    case_anonymised): the planning form keeps the day, which may still move, but offers no
+    condition to tick."""
+    from datetime import timedelta
+
+    from app.cases.retention import anonymise_closed_cases
+    from app.sqltypes import utcnow
+
+    case_id, _ = housed
+    browser = signed_in(app, make_person(client, region.corporation))
+    assert 'name="voorwaarden"' in browser.get(f"/dossiers/{case_id}/nazorg").text
+    assert anonymise_closed_cases(session, utcnow() + timedelta(days=731), 730) >= 1
+    session.commit()
+    page = browser.get(f"/dossiers/{case_id}/nazorg").text
+    assert "Omklap plannen" in page and 'name="voorwaarden"' not in page
+    assert "Open voorwaarden worden niet meer vastgelegd" in page
+    version = str(tenancy(client, region.corporation, case_id)["version"])
+    planned = post(
+        browser, f"/dossiers/{case_id}/nazorg/omklap", {"versie": version, "gepland": iso(-5)},
+        case_id,
+    )  # fmt: skip
+    assert planned.status_code == 303, planned.text
+    assert tenancy(client, region.corporation, case_id)["transfer"]["planned_on"] == iso(-5)
+
+
 def test_an_agreement_form_sent_twice_stands_instead_of_asking_to_do_it_again(
     app, client, region, housed
 ):

@@ -622,7 +622,8 @@ class TableAgenda(_AgendaHead):
     left_unhoused: list[LeftUnhousedOut] = Field(
         default_factory=list,
         description="Every case with a fitting dwelling that the proposal leaves unhoused, with "
-        "its best alternative, best score first.",
+        "its best alternative, best score first; in a published agenda, not a case anonymised "
+        "since (nor its id and score in another's `also_housed`).",
     )
     longest_waiting: list[WaitingCaseOut] = Field(
         description="Ready cases waiting longest since `ready_since`, longest first."

@@ -10,6 +10,7 @@ from sqlmodel import Session
 
 from app.access_log.service import AccessContext
 from app.agenda import alternatives
+from app.meetings.anonymised import anonymised_among, housed_besides_without
 from app.meetings.models import Meeting
 from app.meetings.service import ALSO_HOUSED_REST, DISPLACED_REST
 from app.tables.models import OutflowTable
@@ -30,7 +31,9 @@ def meeting_alternative(
     of the meeting's date (solver budget `time_budget` seconds).
 
     A snapshot frozen before the rest of each cut list was kept holds only the first
-    `candidates` changes: for a case whose list it cut, NotFound `alternative_not_kept`.
+    `candidates` changes: for a case whose list it cut, NotFound `alternative_not_kept`. A
+    case retention anonymised since: NotFound `case_anonymised` (as the frozen agenda leaves
+    its entry out, `app.meetings.anonymised`).
     """
     if meeting.snapshot is None:
         return alternatives.best_alternative(
@@ -39,6 +42,16 @@ def meeting_alternative(
     view = alternatives.alternative_view(context, table)
     owners: dict[str, str] = meeting.snapshot["owners"]["cases"]
     alternatives.check_visible(context, view, owners, case_id)
+    if anonymised_among(session, {str(case_id)}):
+        raise alternatives.read_without_entry(
+            session,
+            context,
+            table,
+            case_id,
+            "The case file is anonymised (retention): its alternative on this meeting's frozen "
+            "agenda (a dwelling that fits it) is no longer shown.",
+            "case_anonymised",
+        )
     entry = next(
         (
             u
@@ -74,6 +87,9 @@ def meeting_alternative(
         )
     displaced = head + rest
     also_housed = _also_housed(meeting.snapshot, entry)
+    if also_housed:
+        named = anonymised_among(session, {c["case_id"] for c in also_housed})
+        also_housed = housed_besides_without(also_housed, named)
     return alternatives.shown(
         session, context, table, view, owners, entry, displaced, also_housed, meeting.date
     )

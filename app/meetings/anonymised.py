@@ -21,6 +21,9 @@ def without_anonymised_details(session: Session, document: dict[str, Any]) -> di
       in other words: only the wheelchair-accessible one, none of the corporation it owes
       rent, the preferred area in the scores' steps); the counts (`feasible_count`) stay,
       and so does the proposal the table made (a decision, with its dwelling and score);
+    - the case's best alternative (`left_unhoused`: a dwelling that passed every hard rule for
+      it, with its score there), and its id and score where another case's alternative houses
+      it besides (`also_housed`, as a care provider reads another provider's case);
     - the case's excluded counts and, for a blocked case, the reasons that block it
       (`not_wheelchair_accessible`, `pets_not_allowed`, `rent_arrears`, `no_stable_income` ...:
       its needs, income and debts, which retention resets), and its id in the per-reason and
@@ -33,17 +36,10 @@ def without_anonymised_details(session: Session, document: dict[str, Any]) -> di
     frozen.update(e["case_id"] for e in by_case)
     frozen.update(c["case_id"] for e in by_vacancy for c in e["candidates"])
     frozen.update(b["case_id"] for b in bottlenecks.get("blocked_cases", []))
-    if not frozen:
-        return document
-    anonymised = {
-        str(case_id)
-        for case_id in session.exec(
-            select(Case.id).where(
-                col(Case.id).in_(sorted(uuid.UUID(c) for c in frozen)),
-                col(Case.anonymised_at).is_not(None),
-            )
-        )
-    }
+    unhoused = document.get("left_unhoused", [])
+    frozen.update(u["case_id"] for u in unhoused)
+    frozen.update(c["case_id"] for u in unhoused for c in u.get("also_housed", []))
+    anonymised = anonymised_among(session, frozen)
     if not anonymised:
         return document
 
@@ -64,9 +60,45 @@ def without_anonymised_details(session: Session, document: dict[str, Any]) -> di
             for e in by_vacancy
         ],
     }
+    if "left_unhoused" in document:
+        cleaned["left_unhoused"] = [
+            {**u, "also_housed": housed_besides_without(u["also_housed"], anonymised)}
+            if "also_housed" in u
+            else u
+            for u in unhoused
+            if u["case_id"] not in anonymised
+        ]
     if bottlenecks:
         cleaned["bottlenecks"] = _bottlenecks_without(bottlenecks, anonymised)
     return cleaned
+
+
+def anonymised_among(session: Session, case_ids: set[str]) -> set[str]:
+    """Of `case_ids` (as strings; a hidden one, None, is skipped), the cases retention
+    anonymised."""
+    if not case_ids:
+        return set()
+    return {
+        str(case_id)
+        for case_id in session.exec(
+            select(Case.id).where(
+                col(Case.id).in_(sorted(uuid.UUID(c) for c in case_ids if c)),
+                col(Case.anonymised_at).is_not(None),
+            )
+        )
+    }
+
+
+def housed_besides_without(
+    also_housed: list[dict[str, Any]], anonymised: set[str]
+) -> list[dict[str, Any]]:
+    """An alternative's `also_housed` without the id and score of the anonymised cases it
+    houses besides (the dwelling it gives one fits it), as a care provider reads another
+    provider's case there; the dwelling and the count stay."""
+    return [
+        {**c, "case_id": None, "score": None} if c["case_id"] in anonymised else c
+        for c in also_housed
+    ]
 
 
 def _bottlenecks_without(bottlenecks: dict[str, Any], anonymised: set[str]) -> dict[str, Any]:

@@ -160,8 +160,11 @@ def get_meeting_alternative(
     /v1/tables/{table_id}/agenda/cases/{case_id}/alternative`). For the table and the case's own
     care provider (other providers' cases without id or score, no totals; 404 for another
     provider's case, as for one not on the agenda; 403 for a corporation). 404 also when the
-    agenda has no entry for the case, and `alternative_not_kept` when the meeting was published
-    before whole alternatives were kept and its agenda cut this case's list."""
+    agenda has no entry for the case, `alternative_not_kept` when the meeting was published
+    before whole alternatives were kept and its agenda cut this case's list, and
+    `case_anonymised` for a case retention anonymised since (a dwelling that fits it is its
+    needs, income and debts in other words; one it is housed on besides shows no id or
+    score)."""
     meeting, table = found
     budget = settings.solver_time_budget_seconds
     answer = alternatives.meeting_alternative(session, context, meeting, table, case_id, budget)

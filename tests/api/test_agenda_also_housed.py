@@ -239,3 +239,31 @@ def test_the_agenda_and_why_not_pages_name_the_case_housed_besides(app, client, 
     )
     assert why_not.status_code == 200
     assert "Daarnaast krijgen deze dossiers" in why_not.text
+
+
+def test_a_published_meeting_names_no_anonymised_case_housed_besides(
+    client, region, crossed, session
+):
+    """`e` fits only X2, so an alternative housing it there says so by its id and score: once
+    retention anonymised `e`, the frozen agenda and `c`'s whole alternative keep the dwelling
+    and the count but not the case (as a care provider reads another provider's case), and
+    `e`'s own alternative (its one dwelling) is gone with its other needs."""
+    from app.cases.retention import anonymise_closed_cases
+    from app.sqltypes import utcnow
+    from tests.api.test_retention import close_long_ago
+
+    cases, homes = crossed
+    meeting_id = publish(client, region)
+    close_long_ago(session, cases["e"]["id"])
+    assert anonymise_closed_cases(session, utcnow(), 730) == 1
+    session.commit()
+    frozen = client.get(f"/v1/meetings/{meeting_id}/agenda", headers=region.chair.headers).json()
+    [c] = frozen["left_unhoused"]
+    assert c["case_id"] == cases["c"]["id"]
+    besides = [(h["case_id"], h["vacancy_id"], h["score"]) for h in c["also_housed"]]
+    assert besides == [(None, homes["X2"]["id"], None)]
+    whole = meeting_alternative(client, region.chair, meeting_id, cases["c"]["id"])
+    assert whole.status_code == 200, whole.text
+    assert whole.json()["also_housed"] == c["also_housed"]
+    own = meeting_alternative(client, region.chair, meeting_id, cases["e"]["id"])
+    assert own.status_code == 404 and own.json()["code"] == "case_anonymised"

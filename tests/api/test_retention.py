@@ -743,6 +743,40 @@ def test_a_frozen_agenda_lists_no_candidate_dwellings_of_an_anonymised_case(
         ]
 
 
+def test_a_frozen_agenda_shows_no_alternative_dwelling_of_an_anonymised_case(
+    client, region, session
+):
+    """A case the published agenda left unhoused kept its best alternative there: the
+    wheelchair-accessible dwelling and its score on it, the dwelling its needs fit, which
+    `candidates_by_case` no longer lists once retention reset those needs. Its entry leaves
+    `left_unhoused`, and asking for its alternative is 404 case_anonymised."""
+    wheelchair = {"wheelchair": True, "step_free": True, "max_floor": None, "pets": False}
+    create_case(client, region.other_care_provider, region.table_id, ready_since=iso(-400))
+    case = create_case(
+        client, region.care_provider, region.table_id, ready_since=iso(-300), needs=wheelchair
+    )
+    create_vacancy(client, region.corporation, wheelchair_accessible=True, floor=0)
+    publish_meeting(client, region, 7)
+    [meeting] = client.get(
+        f"/v1/tables/{region.table_id}/meetings", headers=region.chair.headers
+    ).json()["items"]
+    url = f"/v1/meetings/{meeting['id']}"
+
+    def unhoused(org) -> list:  # type: ignore[no-untyped-def]
+        response = client.get(f"{url}/agenda", headers=org.headers)
+        assert response.status_code == 200, response.text
+        return [u["case_id"] for u in response.json()["left_unhoused"]]
+
+    alternative = f"{url}/agenda/cases/{case['id']}/alternative"
+    assert unhoused(region.chair) == [case["id"]]
+    assert client.get(alternative, headers=region.chair.headers).status_code == 200
+    _anonymise(client, region, session, case)
+    session.commit()
+    for org in (region.chair, region.care_provider):
+        assert unhoused(org) == []
+        assert_problem(client.get(alternative, headers=org.headers), 404, "case_anonymised")
+
+
 def _anonymise(client, region, session, case: dict) -> None:
     close(client, region, case)
     close_long_ago(session, case["id"])

@@ -21,6 +21,7 @@ from app.agenda.models import AgendaView
 from app.db import SessionDep
 from app.ids import Id
 from app.meetings import service as meetings_service
+from app.meetings.anonymised import anonymised_among
 from app.meetings.models import Meeting
 from app.problems import ProblemError
 from app.rate_limits.deps import limit_person
@@ -67,6 +68,9 @@ def _agenda_page(
     own = [a for a in data.actions.values() if a.meeting_id == data.meeting.id]
     refusals = reopen_refusals(session, data.table, own)
     meeting_actions = [_action_row(web, data.table, a, data.names, refusals.get(a.id)) for a in own]
+    choices = _case_choices(doc)
+    # No action about a case retention anonymised since is handed out (409 case_anonymised).
+    anonymised = anonymised_among(session, set(choices))
     return render(
         request,
         "agenda.html",
@@ -83,7 +87,8 @@ def _agenda_page(
             "open_proposals": doc.get("open_proposals", []),
             "aftercare": agenda_page.aftercare_section(data),
             "stalled_count": sum(1 for e in doc.get("open_proposals", []) if e["stalled"]),
-            "case_choices": _case_choices(doc),
+            "case_choices": choices,
+            "action_case_choices": [c for c in choices if c not in anonymised],
             "can_chair": web.is_chair_of(data.table.chair_organisation_id),
             "can_ask_why": view != AgendaView.housing_corporation,
             "action_kinds": list(ActionKind),

@@ -861,3 +861,34 @@ def test_the_meeting_page_offers_no_reopening_of_an_action_about_an_anonymised_c
     page = browser.get(f"/vergaderingen/{meeting['id']}").text
     assert f'action="/acties/{done["id"]}"' not in page
     assert "Niet te heropenen: het dossier is geanonimiseerd (bewaartermijn verstreken)." in page
+
+
+def test_the_meeting_page_offers_no_action_about_a_case_anonymised_since(
+    app, client, region, session
+):
+    """The hand-out form of a published meeting whose minutes are not final lists the cases its
+    frozen agenda names; one anonymised since would only be refused (409 case_anonymised), so
+    it is not among them. The why-not form still lists it (it answers what became of it)."""
+    case = create_case(client, region.care_provider, region.table_id)
+    other = create_case(client, region.care_provider, region.table_id)
+    create_vacancy(client, region.corporation)
+    publish_meeting(client, region, 7)
+    [meeting] = client.get(
+        f"/v1/tables/{region.table_id}/meetings", headers=region.chair.headers
+    ).json()["items"]
+    browser = signed_in(app, make_person(client, region.chair, "chair"))
+
+    def offered() -> tuple[set[str], set[str]]:
+        page = browser.get(f"/vergaderingen/{meeting['id']}")
+        assert page.status_code == 200, page.text
+
+        def options(select_id: str) -> set[str]:
+            listed = page.text.split(f'id="{select_id}"', 1)[1].split("</select>", 1)[0]
+            return {c for c in (case["id"], other["id"]) if f'value="{c}"' in listed}
+
+        return options("actie-dossier"), options("wn-dossier")
+
+    assert offered() == ({case["id"], other["id"]}, {case["id"], other["id"]})
+    _anonymise(client, region, session, case)
+    session.commit()
+    assert offered() == ({other["id"]}, {case["id"], other["id"]})

@@ -361,7 +361,8 @@ def is_anonymised(session: Session, case_id: uuid.UUID) -> bool:
 
 
 def anonymised_of(session: Session, case_ids: list[uuid.UUID]) -> set[uuid.UUID]:
-    """Of `case_ids`, the cases retention anonymised (they take no checkpoint any more)."""
+    """Of `case_ids`, the cases retention anonymised (they take no checkpoint nor action any
+    more: `app.aftercare.agenda`)."""
     return set(
         session.exec(
             select(Case.id).where(col(Case.id).in_(case_ids), col(Case.anonymised_at).is_not(None))

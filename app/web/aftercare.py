@@ -42,18 +42,16 @@ from app.web.sections import Section
 OPEN = (CheckpointState.due, CheckpointState.overdue)
 
 
-def attention(document: dict[str, Any], anonymised: bool) -> dict[str, Any]:
+def attention(document: dict[str, Any]) -> dict[str, Any]:
     """What asks for attention in one tenancy document (as the viewer sees it): the
     checkpoints due or overdue and not recorded, every signal its recorded checkpoints raised
-    (a corporation's document holds only the landlord's), and whether the omklap is overdue.
-    `anonymised`: retention anonymised the case."""
+    (a corporation's document holds only the landlord's), and whether the omklap is overdue."""
     checkpoints = document["checkpoints"]
     signals = {s for c in checkpoints for s in c["signals"]}
     transfer = document["transfer"]
-    # An ended tenancy, or an anonymised file, takes no checkpoint any more (409
-    # `tenancy_ended`, `case_anonymised`): none is open.
-    closed = document["status"] == TenancyStatus.ended or anonymised
-    left = [] if closed else checkpoints
+    # An ended tenancy takes no checkpoint any more (409 `tenancy_ended`): none is open. (Those
+    # of an anonymised file, 409 `case_anonymised`, are `not_due` in the document itself.)
+    left = [] if document["status"] == TenancyStatus.ended else checkpoints
     return {
         "open": [c for c in left if c["state"] in OPEN],
         "overdue": [c for c in left if c["state"] == CheckpointState.overdue],
@@ -94,7 +92,7 @@ def case_section(session: Session, web: Web, case_id: uuid.UUID) -> dict[str, An
         "doc": document,
         "viewer": viewer.value,
         "agreement": agreement,
-        "attention": attention(document, anonymised),
+        "attention": attention(document),
         "version": tenancy.version,
         "agreement_version": agreement.version if agreement else "nieuw",
         "anonymised": anonymised,

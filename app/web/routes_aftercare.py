@@ -429,11 +429,9 @@ def table_aftercare(
     )
     next_cursor = encode_cursor(rows[PAGE_SIZE - 1].case_id) if len(rows) > PAGE_SIZE else None
     shown = []
-    anonymised = aftercare.anonymised_of(session, [t.case_id for t in rows[:PAGE_SIZE]])
     for tenancy in rows[:PAGE_SIZE]:
         document = aftercare.tenancy_document(session, tenancy, viewer)
-        attention = aftercare_page.attention(document, tenancy.case_id in anonymised)
-        shown.append({"doc": document, "attention": attention})
+        shown.append({"doc": document, "attention": aftercare_page.attention(document)})
     query = f"status={status.value}&" if status else ""
     return render(
         request,

@@ -21,6 +21,8 @@ def without_anonymised_details(session: Session, document: dict[str, Any]) -> di
       in other words: only the wheelchair-accessible one, none of the corporation it owes
       rent, the preferred area in the scores' steps); the counts (`feasible_count`) stay,
       and so does the proposal the table made (a decision, with its dwelling and score);
+    - the action its aftercare entries suggest (`suggested_action_kind`: none about it is handed
+      out any more, 409 `case_anonymised`; `aftercare_without_suggestions`);
     - the case's best alternative (`left_unhoused`: a dwelling that passed every hard rule for
       it, with its score there), and its id and score where another case's alternative houses
       it besides (`also_housed`, as a care provider reads another provider's case);
@@ -36,6 +38,8 @@ def without_anonymised_details(session: Session, document: dict[str, Any]) -> di
     frozen.update(e["case_id"] for e in by_case)
     frozen.update(c["case_id"] for e in by_vacancy for c in e["candidates"])
     frozen.update(b["case_id"] for b in bottlenecks.get("blocked_cases", []))
+    aftercare = document.get("aftercare") or []
+    frozen.update(e["case_id"] for e in aftercare)
     unhoused = document.get("left_unhoused", [])
     frozen.update(u["case_id"] for u in unhoused)
     frozen.update(c["case_id"] for u in unhoused for c in u.get("also_housed", []))
@@ -60,6 +64,8 @@ def without_anonymised_details(session: Session, document: dict[str, Any]) -> di
             for e in by_vacancy
         ],
     }
+    if aftercare:
+        cleaned["aftercare"] = aftercare_without_suggestions(aftercare, anonymised)
     if "left_unhoused" in document:
         cleaned["left_unhoused"] = [
             {**u, "also_housed": housed_besides_without(u["also_housed"], anonymised)}
@@ -71,6 +77,18 @@ def without_anonymised_details(session: Session, document: dict[str, Any]) -> di
     if bottlenecks:
         cleaned["bottlenecks"] = _bottlenecks_without(bottlenecks, anonymised)
     return cleaned
+
+
+def aftercare_without_suggestions(
+    entries: list[dict[str, Any]], anonymised: set[str]
+) -> list[dict[str, Any]]:
+    """A frozen aftercare section (`app.aftercare.agenda.section`) whose entries of the
+    `anonymised` cases suggest no action, as the live section's do not: none about such a
+    case is handed out any more (409 `case_anonymised`). The entries stay (what was due, the
+    signals' codes)."""
+    return [
+        {**e, "suggested_action_kind": None} if e["case_id"] in anonymised else e for e in entries
+    ]
 
 
 def anonymised_among(session: Session, case_ids: set[str]) -> set[str]:

@@ -21,6 +21,7 @@ from app.agenda import open_proposals
 from app.agenda.models import AgendaView
 from app.agenda.views import view_for
 from app.cases.models import Case
+from app.meetings.anonymised import aftercare_without_suggestions, anonymised_among
 from app.meetings.models import Meeting
 from app.problems import Conflict, Forbidden, PreconditionFailed
 from app.proposals.models import Proposal, ProposalDecision
@@ -295,14 +296,17 @@ def aftercare_section(
     overdue transfers); each case shown is written to the access log (action `aftercare`).
 
     A published meeting shows its frozen agenda's section (so the minutes keep what the table
-    discussed); before publication, the section computed now for the meeting's date. None for
-    an agenda published before the agenda had the section."""
+    discussed; an entry of a case anonymised since suggests no action, as no action about it is
+    handed out any more, `app.meetings.anonymised`); before publication, the section computed
+    now for the meeting's date. None for an agenda published before the agenda had the
+    section."""
     entries: list[dict[str, Any]]
     if meeting.snapshot is not None:
         frozen = meeting.snapshot["document"].get("aftercare")
         if frozen is None:
             return None
-        entries = list(frozen)
+        anonymised = anonymised_among(session, {e["case_id"] for e in frozen})
+        entries = aftercare_without_suggestions(frozen, anonymised)
     else:
         entries = aftercare.section(session, table, meeting.date)
     view = view_for(context, table)

@@ -611,16 +611,22 @@ def test_an_anonymised_cases_tenancy_lists_no_checkpoint_as_due(client, region, 
     }
 
 
-def test_an_anonymised_cases_agenda_entries_suggest_no_action(client, region, session):
-    """No action about an anonymised case is handed out (409 case_anonymised): its signal and
-    overdue omklap stay on the agenda (the omklap may still be recorded) but suggest none,
-    where they suggested a payment plan and planning the omklap."""
+def _signal_and_late_omklap(client, region) -> tuple[dict, dict]:
+    """A case on an intermediate lease whose 3-month checkpoint raised rent arrears and whose
+    omklap was planned two days ago, and the meeting in a week (not published)."""
     case = house(client, region, -100, "intermediate_lease")
     record(client, region.care_provider, case["id"], months=3, signals=["rent_arrears"])
     tenancy = f"/v1/cases/{case['id']}/tenancy"
     late = {"transfer_planned_on": iso(-2)}
     assert client.patch(tenancy, json=late, headers=region.care_provider.headers).status_code == 200
-    meeting = plan_meeting(client, region, iso(7))
+    return case, plan_meeting(client, region, iso(7))
+
+
+def test_an_anonymised_cases_agenda_entries_suggest_no_action(client, region, session):
+    """No action about an anonymised case is handed out (409 case_anonymised): its signal and
+    overdue omklap stay on the agenda (the omklap may still be recorded) but suggest none,
+    where they suggested a payment plan and planning the omklap."""
+    case, meeting = _signal_and_late_omklap(client, region)
 
     def suggested(org) -> dict:
         entries = agenda(client, region, org, meeting["date"])
@@ -632,3 +638,24 @@ def test_an_anonymised_cases_agenda_entries_suggest_no_action(client, region, se
     assert suggested(region.chair) == {"signal": None, "transfer_overdue": None}
     assert suggested(region.care_provider) == {"signal": None, "transfer_overdue": None}
     assert_problem(hand_out(client, region, before["signal"], case["id"]), 409, "case_anonymised")
+
+
+def test_a_published_agenda_suggests_no_action_about_a_case_anonymised_since(
+    client, region, session
+):
+    """Published with its suggestions, then retention anonymised the case before the meeting:
+    the frozen agenda and the minutes (whose hand-out form the meeting page shows beside them)
+    keep the entries but suggest no action, which would only be refused (409)."""
+    case, meeting = _signal_and_late_omklap(client, region)
+    publish(client, region, meeting)
+
+    def suggested(part: str) -> dict:
+        response = client.get(f"/v1/meetings/{meeting['id']}/{part}", headers=region.chair.headers)
+        assert response.status_code == 200, response.text
+        return {e["kind"]: e["suggested_action_kind"] for e in response.json()["aftercare"]}
+
+    kinds = {"signal": "arrange_payment_plan", "transfer_overdue": "plan_lease_transfer"}
+    assert suggested("agenda") == suggested("minutes") == kinds
+    _anonymise(session, case["id"])
+    nothing = {"signal": None, "transfer_overdue": None}
+    assert suggested("agenda") == suggested("minutes") == nothing

@@ -5,6 +5,7 @@ import json
 import os
 import re
 import shutil
+import socket
 import subprocess
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from tests.served import serving
 ROOT = Path(__file__).resolve().parent.parent
 OPERATOR_KEY = "readme-walkthrough-operator-key-0123456789"
 ADDRESS = "localhost:8000"  # where the walk-through expects the server
+README_TEXT = (ROOT / "README.md").read_text()
 
 
 def _blocks() -> list[str]:
@@ -35,31 +37,44 @@ def _walkthrough() -> tuple[str, int, list[str]]:
     return script, int(promise[1]), [code.strip() for code in promise[2].split(",")]
 
 
-def _run(script: str, databases) -> tuple[str, int]:  # type: ignore[no-untyped-def]
-    """Run `script` against a served app on a new database: its last request's body and status."""
+def _runnable(script: str, base: str) -> str:
+    """`script` as run against the server at `base` (host:port), its last request reporting its
+    status too. The key the service runs with comes from the environment, as the walk-through's
+    first line says."""
+    runnable = script.replace("export UITSTROOM_ADMIN_KEY=...", "").replace(ADDRESS, base)
+    last = runnable.rindex("curl -s ")
+    return runnable[:last] + "curl -s -w '\\n%{http_code}' " + runnable[last + 8 :]
+
+
+def _shell(runnable: str, env: dict[str, str], *, check: bool = True):  # type: ignore[no-untyped-def]
     if not (shutil.which("bash") and shutil.which("curl")):
         pytest.skip("the walk-through needs bash and curl")
-    env = {
+    result = subprocess.run(
+        ["bash", "-e", "-o", "pipefail", "-c", runnable],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    if check:
+        assert result.returncode == 0, result.stdout + result.stderr
+    return result
+
+
+def _env(databases) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    return {
         **os.environ,
         "UITSTROOM_DATABASE_URL": databases.new_url(),
         "UITSTROOM_ADMIN_KEY": OPERATOR_KEY,
         "UITSTROOM_MIGRATE_ON_START": "true",  # as `serve` does unless the suite says not to
     }
+
+
+def _run(script: str, databases) -> tuple[str, int]:  # type: ignore[no-untyped-def]
+    """Run `script` against a served app on a new database: its last request's body and status."""
+    env = _env(databases)
     with serving(env) as server:
-        base = server.base.removeprefix("http://")
-        # The key the service runs with comes from the environment, as the walk-through's
-        # first line says; the last request also reports its status.
-        runnable = script.replace("export UITSTROOM_ADMIN_KEY=...", "").replace(ADDRESS, base)
-        last = runnable.rindex("curl -s ")
-        runnable = runnable[:last] + "curl -s -w '\\n%{http_code}' " + runnable[last + 8 :]
-        result = subprocess.run(
-            ["bash", "-e", "-o", "pipefail", "-c", runnable],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
-    assert result.returncode == 0, result.stdout + result.stderr
+        result = _shell(_runnable(script, server.base.removeprefix("http://")), env)
     body, code = result.stdout.rsplit("\n", 1)
     return body, int(code)
 
@@ -88,3 +103,42 @@ def test_the_readme_walkthrough_offers_a_dwelling_as_it_says(databases):
     batch = json.loads(body[end:])
     assert (batch["created"], batch["updated"], batch["unchanged"]) == (int(promise[2]), 0, 0)
     assert [item["external_ref"] for item in batch["items"]] == ["V-2026-0815"]
+
+
+def test_a_second_run_of_the_walkthrough_says_why_it_stops(databases):
+    """Run again on the same database, the walk-through stops at the first organisation, whose
+    name is taken: the helper names the service's answer (status, code, detail), where it showed
+    a `KeyError: 'id'` traceback that told a new user nothing (found walking the README)."""
+    script = _blocks()[0]
+    env = _env(databases)
+    with serving(env) as server:
+        runnable = _runnable(script, server.base.removeprefix("http://"))
+        _shell(runnable, env)
+        again = _shell(runnable, env, check=False)
+    assert again.returncode != 0
+    assert "Traceback" not in again.stderr and "KeyError" not in again.stderr, again.stderr
+    assert (
+        "409 duplicate_name: An organisation named 'Gemeente Utrecht' exists already."
+        in again.stderr
+    ), again.stderr
+    assert "409 duplicate_name" in README_TEXT  # the README says what a second run prints
+
+
+def test_the_walkthrough_without_a_server_says_so():
+    """Started before the server (or on another port than the walk-through's), the first answer
+    is empty: the helper says where it found no server, not `JSONDecodeError`."""
+    script = _blocks()[0]
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]  # bound, never listening: nobody answers there
+        result = _shell(
+            _runnable(script, f"127.0.0.1:{port}"),
+            {**os.environ, "UITSTROOM_ADMIN_KEY": OPERATOR_KEY},
+            check=False,
+        )
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr, result.stderr
+    assert (
+        f"no answer from 127.0.0.1:{port}: is uitstroomtafel serve running on that port?"
+        in result.stderr
+    ), result.stderr

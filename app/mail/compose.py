@@ -15,9 +15,11 @@ from app.vocabulary import MONTHS
 from app.web.formatting import proposal_code, short_id
 from app.web.labels import ACTION_KINDS, PROPOSAL_STATUSES
 
+# Every notice is on until the person turns it off (README, E-mail notices): most never chose
+# anything, so the footer says the notice is on, not that they turned it on.
 FOOTER = (
-    "\n\n--\nU ontvangt deze e-mail omdat u meldingen van de uitstroomtafel hebt aangezet.\n"
-    "Kies welke meldingen u krijgt op {url}/account/meldingen"
+    "\n\n--\nU ontvangt deze e-mail omdat deze melding voor u aanstaat; meldingen staan aan "
+    "tot u ze uitzet.\nKies welke meldingen u krijgt op {url}/account/meldingen"
 )
 
 

@@ -4,7 +4,7 @@ import hashlib
 import json
 import re
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -19,6 +19,7 @@ from app.organisations.service import list_organisations, names_of
 from app.problems import ProblemError
 from app.schemas import NotADate
 from app.web.core import Web, field
+from app.web.formatting import dutch_date
 from app.web.messages import STILL_IN_PROGRESS
 from app.web.query_values import DATE_RULE, QueryValues, wrong_value
 
@@ -66,6 +67,27 @@ FIELD_MESSAGES = {
     "range_spans_years": "Uw organisatie ziet afgeschermde cijfers, steeds van één kalenderjaar: "
     "kies een begin- en einddatum in hetzelfde jaar.",
 }
+# The day a refused date had to respect, as the service's reason names it (`before the dwelling
+# is available on 2027-02-01`): the Dutch message names it too, else the person has to look up
+# which day would do. Where the day is no lower bound, how the message names it.
+BOUND_DAY = re.compile(r"\b(\d{4}-\d{2}-\d{2})\b")
+BOUND_DAY_WORDING = {"date_too_far_after_move_in": "uiterlijk {day}"}
+
+
+def field_message(param: Mapping[str, Any]) -> str | None:
+    """The Dutch message of one of the service's `invalidParams` (`FIELD_MESSAGES`), with the
+    day its reason names where it names one; None for a code without a Dutch message."""
+    code = str(param.get("code", ""))
+    message = FIELD_MESSAGES.get(code)
+    if message is None:
+        return None
+    days = BOUND_DAY.findall(str(param.get("reason", "")))
+    if len(days) != 1 or not message.endswith("."):
+        return message
+    day = BOUND_DAY_WORDING.get(code, "{day}").format(day=dutch_date(days[0]))
+    return f"{message[:-1]} ({day})."
+
+
 CONFLICT_MESSAGES = {
     "duplicate_meeting": "Op deze datum vergadert de tafel al.",
     "already_published": "Deze agenda is al gepubliceerd.",
@@ -203,7 +225,7 @@ def problem_message(exc: ProblemError, changed: str = "het voorstel") -> str:
     for p in params:
         label = FIELD_LABELS.get(p["name"], p["name"])
         unread = "Niet ingevuld" if p.get("code") == "required" else "Ongeldige invoer"
-        messages.append(FIELD_MESSAGES.get(p.get("code", ""), f"{unread}: {label}."))
+        messages.append(field_message(p) or f"{unread}: {label}.")
     return " ".join(messages) or "De invoer is niet geldig."
 
 
@@ -258,7 +280,7 @@ def invalid_fields(exc: ValidationError | ProblemError) -> tuple[tuple[str, str]
             for e in exc.errors()
         )
     return tuple(
-        (str(p["name"]), FIELD_MESSAGES.get(p.get("code", ""), NOT_FILLED_IN))
+        (str(p["name"]), field_message(p) or NOT_FILLED_IN)
         for p in exc.extra.get("invalidParams") or []
     )
 

@@ -2,7 +2,7 @@
 
 import re
 
-from app.web.formatting import detail_value
+from app.web.formatting import detail_value, dutch_date
 from tests.clock import iso
 from tests.conftest import create_case, create_vacancy, push_again
 from tests.web.conftest import DATE, csrf_of, make_person, post_form, signed_in
@@ -172,7 +172,11 @@ def test_a_move_in_before_the_dwelling_is_available_is_refused_in_dutch(
     assert pushed["status"] == "proposed"
     refused = corporation.post(url + "/besluit", data=form)
     assert refused.status_code == 400
-    assert "De verhuisdatum ligt vóór de datum waarop de woning beschikbaar is." in refused.text
+    # The day it is available is named: the API's reason names it, and without it the
+    # corporation had to look up which move-in day would do (found walking the README).
+    available = dutch_date(iso(0))
+    said = f"De verhuisdatum ligt vóór de datum waarop de woning beschikbaar is ({available})."
+    assert said in refused.text
     proposal = client.get(f"/v1/proposals/{published.proposal_id}", headers=region.chair.headers)
     assert proposal.json()["status"] == "tenancy_signed"
 

@@ -6,6 +6,8 @@ from typing import Any
 
 from pydantic_core import ErrorDetails
 
+from app.vocabulary import MONTHS
+
 QUOTED = 60
 """The most characters of a cell or header a message quotes: a cell holds up to 32,767, and a
 file of 10,000 such cells, one shared string, answered a report of hundreds of megabytes."""
@@ -153,3 +155,25 @@ def _dutch_number(value: Any) -> str:
 def service_message(code: str, fallback: str | None = None) -> str:
     """A service's refusal in Dutch, by its code."""
     return SERVICE_MESSAGES.get(code, fallback or "Dit kan niet.")
+
+
+# The day a refused date had to respect, as the service's English reason names it ("before the
+# dwelling is available on 2027-02-01"): the Dutch message names it too, else the person has to
+# look up which day would do. Where the day is no lower bound, how the message names it.
+BOUND_DAY = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
+BOUND_DAY_WORDING = {
+    "date_too_far_after_move_in": "uiterlijk {day}",
+    "available_before_move_in": "verhuisd op {day}",
+    "ready_since_after_meeting": "vergadering van {day}",
+}
+
+
+def with_bound_day(message: str, code: str, reason: object) -> str:
+    """`message` (Dutch, ending in a full stop) with the one day `reason` names, in Dutch, in
+    brackets before the stop; as it is when the reason names no day or more than one."""
+    days = BOUND_DAY.findall(str(reason or ""))
+    if len(days) != 1 or not message.endswith("."):
+        return message
+    year, month, day = (int(part) for part in days[0])
+    named = f"{day} {MONTHS[month - 1]} {year}"
+    return f"{message[:-1]} ({BOUND_DAY_WORDING.get(code, '{day}').format(day=named)})."

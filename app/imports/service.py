@@ -40,7 +40,13 @@ from app.flat import nest
 from app.imports import cells
 from app.imports.columns import CASES, DWELLINGS, Column, Layout
 from app.imports.files import FileRefused, Grid, Issue, letter, read_grid
-from app.imports.messages import SERVICE_MESSAGES, quoted, schema_message, service_message
+from app.imports.messages import (
+    SERVICE_MESSAGES,
+    quoted,
+    schema_message,
+    service_message,
+    with_bound_day,
+)
 from app.lifecycle import TransitionRefused
 from app.organisations.models import Organisation, OrganisationKind
 from app.organisations.service import names_of
@@ -260,7 +266,7 @@ def _problem_issues(row: Row, exc: ProblemError, layout: Layout) -> list[Issue]:
         name = str(param.get("name", ""))
         code = str(param.get("code", exc.code))
         if code in SERVICE_MESSAGES:
-            message = service_message(code)
+            message = with_bound_day(service_message(code), code, param.get("reason"))
         else:  # a schema rule that only fails once merged with the stored file (PATCH)
             error = {"type": code, "msg": param.get("reason", ""), "loc": tuple(name.split("."))}
             message = schema_message(error, name)

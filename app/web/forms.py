@@ -15,11 +15,11 @@ from sqlmodel import Session
 from starlette.datastructures import FormData
 
 from app.idempotency import Idempotency
+from app.imports.messages import with_bound_day
 from app.organisations.service import list_organisations, names_of
 from app.problems import ProblemError
 from app.schemas import NotADate
 from app.web.core import Web, field
-from app.web.formatting import dutch_date
 from app.web.messages import STILL_IN_PROGRESS
 from app.web.query_values import DATE_RULE, QueryValues, wrong_value
 
@@ -67,25 +67,17 @@ FIELD_MESSAGES = {
     "range_spans_years": "Uw organisatie ziet afgeschermde cijfers, steeds van één kalenderjaar: "
     "kies een begin- en einddatum in hetzelfde jaar.",
 }
-# The day a refused date had to respect, as the service's reason names it (`before the dwelling
-# is available on 2027-02-01`): the Dutch message names it too, else the person has to look up
-# which day would do. Where the day is no lower bound, how the message names it.
-BOUND_DAY = re.compile(r"\b(\d{4}-\d{2}-\d{2})\b")
-BOUND_DAY_WORDING = {"date_too_far_after_move_in": "uiterlijk {day}"}
 
 
 def field_message(param: Mapping[str, Any]) -> str | None:
     """The Dutch message of one of the service's `invalidParams` (`FIELD_MESSAGES`), with the
-    day its reason names where it names one; None for a code without a Dutch message."""
+    day its reason names where it names one (`with_bound_day`); None for a code without a Dutch
+    message."""
     code = str(param.get("code", ""))
     message = FIELD_MESSAGES.get(code)
     if message is None:
         return None
-    days = BOUND_DAY.findall(str(param.get("reason", "")))
-    if len(days) != 1 or not message.endswith("."):
-        return message
-    day = BOUND_DAY_WORDING.get(code, "{day}").format(day=dutch_date(days[0]))
-    return f"{message[:-1]} ({day})."
+    return with_bound_day(message, code, param.get("reason"))
 
 
 CONFLICT_MESSAGES = {

@@ -39,7 +39,7 @@ from app.db import SessionDep
 from app.imports import service as imports
 from app.imports.by_hand import Entry, empty_means, form_values, read_entry, validate_entry
 from app.imports.columns import CASES, Column, Kind, Layout
-from app.imports.messages import service_message
+from app.imports.messages import service_message, with_bound_day
 from app.organisations.models import OrganisationKind
 from app.problems import NotFound, PreconditionFailed, ProblemError
 from app.registry import intake
@@ -225,7 +225,9 @@ def problem_errors(exc: ProblemError, layout: Layout = CASES) -> tuple[dict[str,
     fields the form of `layout` lacks, else 'check the marked fields' ('Dit kan niet.' of a
     400 told the worker neither what nor why)."""
     errors = {
-        str(p.get("name", "")): service_message(str(p.get("code", exc.code)))
+        str(p.get("name", "")): with_bound_day(
+            service_message(code := str(p.get("code", exc.code))), code, p.get("reason")
+        )
         for p in exc.extra.get("invalidParams") or []
     }
     shown = {c.name for c in layout.columns}

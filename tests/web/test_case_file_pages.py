@@ -9,10 +9,11 @@ import time_machine
 
 from app.cases.models import Case
 from app.timeutil import AMSTERDAM
+from app.web.formatting import dutch_date
 from app.web.query_values import GIVEN_TWICE
 from tests.clock import TODAY, iso
 from tests.conftest import create_case, seed_org, seed_table
-from tests.web.conftest import csrf_of, make_person, other_spellings, publish_one, signed_in
+from tests.web.conftest import DATE, csrf_of, make_person, other_spellings, publish_one, signed_in
 from tests.web.html_rules import problems
 
 
@@ -605,7 +606,10 @@ def test_a_ready_date_after_the_meeting_that_proposed_the_case_is_refused_in_wor
     response = _post(browser, url, edit, url)
     assert response.status_code == 400
     assert "Dit kan niet." not in response.text
-    assert "vergadering" in response.text
+    # It names the meeting's day, which the API's reason names too: without it the worker had
+    # to find out which ready date would do (found walking the README).
+    said = "kies een datum op of vóór die vergadering (vergadering van {})."
+    assert said.format(dutch_date(DATE)) in response.text
 
 
 def test_resuming_sent_twice_stands_without_someone_else_changed_it(app, client, region):

@@ -7,9 +7,12 @@ without reading it. What still reads as JSON: no `Accept` (or an empty one), `*/
 `application/*`, `application/json` with any parameters, and any `application/*+json` (a
 structured syntax suffix, RFC 6839: such a client reads JSON, `application/problem+json`
 included). An operation that also answers CSV or XLSX (`format`) takes those too; one that
-answers nothing (204) takes any `Accept`. Parts of the header that are no media range are read
-past (and `*` as `*/*`, as Java's HttpURLConnection sends it), so an odd header never makes a
-406 by itself. Error answers stay problem+json whatever `Accept` says, as RFC 9110 allows.
+answers nothing (204) takes any `Accept`; but asked without `format`, it answers in its
+default format, so an `Accept` that takes only another of its formats (`text/csv` for the
+monitor, whose default is JSON) is a 406 naming the `format` to ask for: the analyst who sent
+`Accept: text/csv` was answered JSON with a 200. Parts of the header that are no media range
+are read past (and `*` as `*/*`, as Java's HttpURLConnection sends it), so an odd header never
+makes a 406 by itself. Error answers stay problem+json whatever `Accept` says, as RFC 9110 allows.
 """
 
 from fastapi import Request
@@ -21,6 +24,12 @@ from app.problems import ProblemError
 from app.root_path import app_path
 
 JSON = "application/json"
+FORMAT_MEDIA_TYPES = {
+    "json": JSON,
+    "csv": "text/csv",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+"""The media type each value of an operation's `format` query key answers in."""
 
 
 class NotAcceptable(ProblemError):
@@ -96,16 +105,57 @@ def refuse_unacceptable(request: Request) -> None:
     route answers; pages, and requests without `Accept`, are left alone."""
     header = ", ".join(request.headers.getlist("accept")).strip()
     route = request.scope.get("route")
-    if header in ("", "*/*", JSON) or not isinstance(route, APIRoute):
+    if header in ("", "*/*") or not isinstance(route, APIRoute):
         return
     if not is_api_path(app_path(request.scope)):
         return
     ranges = _ranges(header)
     answered = answered_media_types(route)
-    if not ranges or not answered or any(_weight(t, ranges) > 0 for t in answered):
+    if not ranges or not answered:
+        return
+    if any(_weight(t, ranges) > 0 for t in answered):
+        _refuse_the_default_format(request, route, header, ranges, answered)
         return
     named = ", ".join(sorted(answered))
     raise NotAcceptable(
         f"This operation answers {named}; the Accept header ({header[:200]}) takes none of "
         f"them. Send Accept: {sorted(answered)[0]} (or */*), or no Accept."
+    )
+
+
+def _default_format(request: Request, route: APIRoute) -> str | None:
+    """The `format` the operation answers in when the query names none; None for an operation
+    without `format`, or a request that names it (an explicit `format` decides)."""
+    if "format" in request.query_params:
+        return None
+    for param in route.dependant.query_params:
+        if param.alias == "format":
+            default = param.field_info.default
+            return str(getattr(default, "value", default))
+    return None
+
+
+def _refuse_the_default_format(
+    request: Request,
+    route: APIRoute,
+    header: str,
+    ranges: list[tuple[str, str, float]],
+    answered: set[str],
+) -> None:
+    """Raises `NotAcceptable` when a request without `format` would be answered in the default
+    format, which `Accept` does not take, while it takes another format of the operation."""
+    default = _default_format(request, route)
+    chosen = FORMAT_MEDIA_TYPES.get(default or "")
+    if chosen is None or _weight(chosen, ranges) > 0:
+        return
+    wanted = [
+        f"format={name}"
+        for name, media_type in FORMAT_MEDIA_TYPES.items()
+        if media_type in answered and _weight(media_type, ranges) > 0
+    ]
+    if not wanted:
+        return
+    raise NotAcceptable(
+        f"Without format this operation answers {chosen} (format={default}), which the Accept "
+        f"header ({header[:200]}) does not take; ask with {' or '.join(wanted)}."
     )

@@ -210,6 +210,49 @@ def test_an_operation_that_answers_csv_takes_an_accept_of_csv(
     assert response.status_code == status, response.text
 
 
+@pytest.mark.parametrize(
+    ("url", "accept", "ask"),
+    [
+        ("/v1/tables/{table}/monitor", "text/csv", "format=csv"),
+        ("/v1/tables/{table}/monitor/placements", "text/*", "format=csv"),
+        ("/v1/tables/{table}/monitor/contingent/2026", "application/xml, text/csv", "format=csv"),
+        ("/v1/cases/imports/template", "text/csv", "format=csv"),
+    ],
+)
+def test_an_accept_of_another_format_without_format_says_which_to_ask_for(
+    client, small_region, url, accept, ask
+):
+    """An analyst sending `Accept: text/csv` to the monitor, without `format`, got its JSON
+    with a 200 (found walking the README): the answer was in a format the client said it does
+    not take. It is a 406 naming the `format` to send; with it, the answer is that format."""
+    headers = {**small_region.chair.headers, "Accept": accept}
+    address = url.format(table=small_region.table_id)
+    problem = assert_problem(client.get(address, headers=headers), 406, "not_acceptable")
+    assert f"ask with {ask}." in problem["detail"], problem["detail"]
+    asked = client.get(f"{address}?{ask}", headers=headers)
+    assert asked.status_code == 200, asked.text
+    assert asked.headers["content-type"].startswith("text/csv")
+
+
+@pytest.mark.parametrize(
+    ("url", "accept"),
+    [
+        ("/v1/tables/{table}/monitor?format=csv", "application/json"),  # an explicit format decides
+        ("/v1/tables/{table}/monitor", "text/csv;q=0.5, application/json"),
+        ("/v1/cases/imports/template", "application/json"),  # takes none: the general 406
+    ],
+)
+def test_a_default_format_the_accept_takes_or_an_explicit_format_is_answered(
+    client, small_region, url, accept
+):
+    headers = {**small_region.chair.headers, "Accept": accept}
+    response = client.get(url.format(table=small_region.table_id), headers=headers)
+    if url.endswith("template"):
+        assert "ask with" not in assert_problem(response, 406, "not_acceptable")["detail"]
+    else:
+        assert response.status_code == 200, response.text
+
+
 def test_a_delete_answers_no_content_whatever_it_accepts(client, small_region):
     headers = {**OPERATOR, "Accept": "application/xml"}
     assert_problem(client.delete("/v1/limits/2099", headers=headers), 404)

@@ -159,3 +159,21 @@ def require_operator(principal: CurrentPrincipal) -> Principal:
 
 
 OperatorPrincipal = Annotated[Principal, Depends(require_operator)]
+
+
+# A route that only one kind of organisation may use says so before its body is validated: a
+# care provider's system that posted a dwelling (or a corporation's a case) was told which of
+# the fields it had never meant to send were wrong, and only once it had fixed them that it may
+# not send them at all (found walking the README as a new user).
+def require_care_provider(principal: CurrentPrincipal) -> Principal:
+    principal.require_kind(OrganisationKind.care_provider)
+    return principal
+
+
+def require_corporation(principal: CurrentPrincipal) -> Principal:
+    principal.require_kind(OrganisationKind.housing_corporation)
+    return principal
+
+
+CareProviderPrincipal = Annotated[Principal, Depends(require_care_provider)]
+CorporationPrincipal = Annotated[Principal, Depends(require_corporation)]

@@ -10,6 +10,7 @@ from app.access_log.deps import AccessContextDep
 from app.access_log.models import AccessAction, AccessLogPage
 from app.access_log.routes import entries_page
 from app.access_log.service import AccessContext
+from app.auth import CareProviderPrincipal
 from app.cases import service
 from app.cases.deps import CaseDep, CaseHistoryDep, CaseReadDep, CaseTimelineDep
 from app.cases.models import (
@@ -75,6 +76,7 @@ def _saved(session: Session, context: AccessContext, case: Case | CaseRow) -> Ca
 )
 def create_case(
     payload: CaseCreate,
+    _care_provider: CareProviderPrincipal,
     context: AccessContextDep,
     session: SessionDep,
     idempotency: IdempotencyDep,

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query, Response
 from pydantic import ValidationError
 
 from app.access_log.deps import AccessContextDep
-from app.auth import CurrentPrincipal
+from app.auth import CorporationPrincipal, CurrentPrincipal
 from app.db import SessionDep, SessionEndingRoute, SettingsDep
 from app.idempotency import IdempotencyDep
 from app.ids import Id
@@ -56,7 +56,7 @@ def _public(vacancy: Vacancy) -> VacancyPublic:
 )
 def upsert_vacancy(
     payload: VacancyIn,
-    principal: CurrentPrincipal,
+    principal: CorporationPrincipal,
     session: SessionDep,
     idempotency: IdempotencyDep,
     if_match: IfMatch = None,
@@ -80,7 +80,7 @@ def upsert_vacancy(
 
 def upsert_vacancies(
     payload: VacancyBatch,
-    principal: CurrentPrincipal,
+    principal: CorporationPrincipal,
     session: SessionDep,
     idempotency: IdempotencyDep,
 ) -> Response:

@@ -343,5 +343,7 @@ def create_app(
 
 def create_served_app() -> FastAPI:
     """The application of one `uitstroomtafel serve --workers N` process, from the environment
-    (uvicorn's factory)."""
-    return create_app(served=True)
+    (uvicorn's factory). Read without `get_settings`' warnings about unknown variables: `serve`
+    gave them once, from the same environment and `.env`, and each worker (and each worker that
+    replaces one) said them again."""
+    return create_app(Settings(), served=True)

@@ -76,3 +76,27 @@ def _is_zombie(pid: int) -> bool:
         return " Z " in Path(f"/proc/{pid}/stat").read_text()
     except FileNotFoundError:
         return True
+
+
+def test_serve_with_two_workers_warns_of_an_unknown_variable_once(tmp_path):
+    """Each worker read the settings again and logged the warning about a misspelt variable
+    again: the operator saw it once per process, as if it came from several places."""
+    need_postgresql("several workers")
+    databases = DatabaseFactory("postgresql", tmp_path)
+    env = {
+        **os.environ,
+        "UITSTROOM_DATABASE_URL": databases.migrated_url(),
+        "UITSTROOM_ADMIN_KEY": ADMIN_KEY,
+        # Built, so that the repository's own variables (test_operator_mistakes) skip it.
+        "UITSTROOM_" + "RETENTON_DAYS": "400",
+    }
+    try:
+        with serving(env, "--workers", "2") as served:
+            deadline = time.monotonic() + 60
+            while served.output().count("Application startup complete") < 2:
+                assert time.monotonic() < deadline, served.output()
+                time.sleep(0.2)
+            warned = "UITSTROOM_" + "RETENTON_DAYS (in the environment) is not a setting"
+            assert served.output().count(warned) == 1, served.output()
+    finally:
+        databases.drop_all()

@@ -70,6 +70,16 @@ PLAIN_DECIMAL_NUMBER = re.compile(r"-?([0-9]+(\.[0-9]*)?|\.[0-9]+)")
 """How a number of seconds is written: ASCII digits with at most one decimal point."""
 
 
+def _empty(variable: str, asked: str) -> str:
+    """The refusal of a number or switch given empty (`UITSTROOM_SMTP_TIMEOUT_SECONDS=` in
+    `.env`, or `${VAR}` of an unset variable in a compose file). Empty is unset only for the
+    settings whose default is nothing (the operator key, the SMTP server and sign-in); a setting
+    with a default value refuses it, as a contact name or public URL does, rather than take the
+    default silently where a value was meant. Said as empty: the refusal of a mistyped number
+    ("no underscores, plus sign, ...") named nothing that was wrong with it."""
+    return f"{variable} is empty: give {asked}, or leave the variable out to take its default"
+
+
 SWITCH_WORDS = frozenset({"true", "false", "1", "0", "yes", "no", "on", "off", "t", "f", "y", "n"})
 """The words pydantic reads as a switch's true or false (in any case)."""
 
@@ -292,6 +302,9 @@ class Settings(BaseSettings):
         if not pattern.fullmatch(text):
             default = cls.model_fields[info.field_name or ""].default
             variable = f"UITSTROOM_{(info.field_name or '').upper()}"
+            if not text:
+                shown = f"{default:g}" if kind is float else default
+                raise ValueError(_empty(variable, f"a number, such as {shown} (its default)"))
             if kind is int:
                 raise ValueError(
                     f"{variable} must be a whole number written in the digits 0-9 alone, such "
@@ -315,6 +328,11 @@ class Settings(BaseSettings):
         if kind is not bool or not isinstance(value, str):
             return value
         text = value.strip()
+        if not text:
+            default = cls.model_fields[info.field_name or ""].default
+            variable = f"UITSTROOM_{(info.field_name or '').upper()}"
+            said = str(default).lower()
+            raise ValueError(_empty(variable, f"true or false (its default is {said})"))
         if text.lower() not in SWITCH_WORDS:
             raise ValueError(
                 f"UITSTROOM_{(info.field_name or '').upper()} must be true or false (or 1 or 0, "

@@ -732,6 +732,38 @@ def test_a_switch_is_taken_with_spaces_around_it_and_refused_naming_its_words(mo
     )
 
 
+@pytest.mark.parametrize("value", ["", "  "])
+@pytest.mark.parametrize("setting", NUMBER_SETTINGS + SWITCH_SETTINGS)
+def test_a_number_or_switch_given_empty_is_refused_saying_it_is_empty(monkeypatch, setting, value):
+    # `UITSTROOM_SMTP_TIMEOUT_SECONDS=` was refused as a number not "written in the digits 0-9
+    # (no underscores, plus sign, spaces, ...)", which named nothing that was wrong with it.
+    variable = f"UITSTROOM_{setting.upper()}"
+    default = Settings.model_fields[setting].default
+    monkeypatch.setenv(variable, value)
+    with pytest.raises(ValidationError) as refused:
+        Settings()
+    [error] = refused.value.errors()
+    said = str(error["msg"]).removeprefix("Value error, ")
+    if isinstance(default, bool):
+        asked = f"true or false (its default is {str(default).lower()})"
+    else:
+        asked = f"a number, such as {default if isinstance(default, int) else f'{default:g}'}"
+        asked += " (its default)"
+    assert said == (
+        f"{variable} is empty: give {asked}, or leave the variable out to take its default"
+    )
+
+
+def test_a_number_given_empty_in_dotenv_is_refused_at_start_in_one_line(tmp_path):
+    (tmp_path / ".env").write_text("UITSTROOM_SMTP_TIMEOUT_SECONDS=\n")
+    result = _list_organisations(tmp_path, {})
+    assert result.returncode == 1
+    assert result.stderr.strip() == (
+        "Invalid configuration: UITSTROOM_SMTP_TIMEOUT_SECONDS is empty: give a number, such as "
+        "20 (its default), or leave the variable out to take its default"
+    )
+
+
 def test_a_number_of_seconds_may_have_a_decimal_point(monkeypatch):
     monkeypatch.setenv("UITSTROOM_SMTP_TIMEOUT_SECONDS", "2.5")
     monkeypatch.setenv("UITSTROOM_WEBHOOK_POLL_SECONDS", ".5")

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from sqlmodel import Session, select
 
-from app.settings import Settings, forwarded_allow_ips, get_settings
+from app.settings import Settings, forwarded_allow_ips, get_settings, plain_http_elsewhere
 
 if TYPE_CHECKING:
     import uvicorn
@@ -170,6 +170,14 @@ PUBLIC_URL_UNSET = (
     "https://tafel.gemeente.nl."
 )
 
+PLAIN_HTTP_SIGN_IN = (
+    "WARNING: the pages are at {}, plain http on another host than localhost, where browsers "
+    "drop the session cookie (Secure, UITSTROOM_SESSION_COOKIE_SECURE): nobody can sign in "
+    "there (the sign-in page says so). Serve them over https (a proxy that ends TLS) and set "
+    "UITSTROOM_PUBLIC_URL=https://...; only for a trial on a network you trust, "
+    "UITSTROOM_SESSION_COOKIE_SECURE=false."
+)
+
 MAX_REQUEST_HEAD_BYTES = 64 * 1024
 """The most of a request's line and headers the server buffers before they end (nginx allows
 4 x 8 KiB by default); beyond it the request gets 400 and its connection is closed. A head
@@ -214,6 +222,8 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> None:
             print(where(args.host, port, settings.root_path), flush=True)
             if not settings.admin_key:  # a walk-through's first call would get 401, unexplained
                 print(OPERATOR_OFF, flush=True)
+            if settings.session_cookie_secure and plain_http_elsewhere(settings.public_url):
+                print(PLAIN_HTTP_SIGN_IN.format(settings.public_url), file=sys.stderr, flush=True)
             if settings.mail_enabled and "public_url" not in given_settings:
                 print(PUBLIC_URL_UNSET.format(settings.public_url), file=sys.stderr, flush=True)
             proxy = proxy_options(args, settings)

@@ -684,6 +684,29 @@ def forwarded_allow_ips(value: str, name: str) -> str:
     return ",".join(items)
 
 
+def plain_http_elsewhere(url: str) -> bool:
+    """`url` is a plain-http address of another host than this machine's loopback (`localhost`,
+    `127.0.0.1`, `[::1]`): a browser there drops a `Secure` cookie (the session's and the
+    sign-in form's), as only loopback counts as a secure context without TLS, so no one can
+    sign in. False for anything unparseable."""
+    import ipaddress
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(url.strip())
+        host = (parts.hostname or "").rstrip(".")
+    except ValueError:
+        return False
+    if parts.scheme.lower() != "http" or not host:
+        return False
+    if host == "localhost" or host.endswith(".localhost"):
+        return False
+    try:
+        return not ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return True
+
+
 PREFIX = "UITSTROOM_"
 VARIABLE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 """What a variable's name holds (POSIX)."""

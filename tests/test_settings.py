@@ -14,7 +14,7 @@ import app.main
 import app.migrate
 from app.main import create_app
 from app.migrate import upgrade_to_head
-from app.settings import Settings
+from app.settings import Settings, plain_http_elsewhere
 
 ROOT = Path(__file__).resolve().parent.parent
 OPERATOR = "settings-test-operator-key"
@@ -127,6 +127,59 @@ def test_serve_with_smtp_but_no_public_url_warns_where_the_mails_links_point(
         assert capsys.readouterr().err == ""
 
 
+def _to_serve(settings: Settings, tmp_path: Path, **changes: object) -> Settings:
+    """`settings` with `changes` for a `serve` on a new SQLite file, migrated on start."""
+    url = f"sqlite:///{tmp_path / 'served.db'}"
+    return settings.model_copy(update={"database_url": url, "migrate_on_start": True, **changes})
+
+
+@pytest.mark.parametrize(
+    ("url", "elsewhere"),
+    [
+        ("http://192.0.2.2:8262", True),
+        ("http://tafel.gemeente.lan/tafel", True),
+        ("HTTP://[fd00::2]:8000", True),
+        ("http://127.0.0.1:8262", False),
+        ("http://127.1.2.3", False),
+        ("http://[::1]:8000", False),
+        ("http://localhost:8000", False),
+        ("http://tafel.localhost", False),
+        ("https://192.0.2.2", False),
+        ("https://tafel.gemeente.nl", False),
+        ("", False),
+        ("null", False),
+        ("http://[::1", False),
+    ],
+)
+def test_plain_http_elsewhere_is_http_on_another_host_than_loopback(url, elsewhere):
+    assert plain_http_elsewhere(url) is elsewhere
+
+
+def test_serve_warns_when_the_pages_are_on_plain_http_away_from_localhost(
+    tmp_path, settings, monkeypatch, capsys
+):
+    """With UITSTROOM_PUBLIC_URL=http://192.0.2.2:8262 (or serve --host on the machine's own
+    address) the session cookie is Secure, which a browser drops over plain http anywhere but on
+    loopback: nobody could sign in, and nothing at start said why."""
+    monkeypatch.setattr("uvicorn.Server.run", lambda server, **_: None)
+    lan = _to_serve(
+        settings, tmp_path, public_url="http://192.0.2.2:8262", session_cookie_secure=True
+    )
+    app.cli.main(["serve", "--port", "0"], settings=lan)
+    [warning] = capsys.readouterr().err.strip().splitlines()
+    assert warning.startswith(
+        "WARNING: the pages are at http://192.0.2.2:8262, plain http on another host than "
+        "localhost, where browsers drop the session cookie"
+    ), warning
+    for quiet in (
+        lan.model_copy(update={"public_url": "https://tafel.example.nl"}),
+        lan.model_copy(update={"public_url": "http://127.0.0.1:8262"}),
+        lan.model_copy(update={"session_cookie_secure": False}),
+    ):
+        app.cli.main(["serve", "--port", "0"], settings=quiet)
+        assert capsys.readouterr().err == ""
+
+
 def test_serve_prints_the_addresses_under_the_public_urls_path(
     tmp_path, settings, serve_in_process
 ):
@@ -134,14 +187,7 @@ def test_serve_prints_the_addresses_under_the_public_urls_path(
     contract and index all start with `/uitstroom`, but `serve` printed the host's root
     (`http://127.0.0.1:8245/v1`, `/aanmelden`), so a user opened pages whose every link left
     the address they typed, and the operator could not tell where the app is meant to be."""
-    url = f"sqlite:///{tmp_path / 'served.db'}"
-    rooted = settings.model_copy(
-        update={
-            "database_url": url,
-            "migrate_on_start": True,
-            "public_url": "http://127.0.0.1:8245/uitstroom",
-        }
-    )
+    rooted = _to_serve(settings, tmp_path, public_url="http://127.0.0.1:8245/uitstroom")
     application, output, _ = serve_in_process(rooted)
     [base] = re.findall(r"Serving on (http://\S+) ", output)
     assert re.fullmatch(r"http://127\.0\.0\.1:\d+/uitstroom", base), output

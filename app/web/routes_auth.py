@@ -1,5 +1,6 @@
 """Signing in and out, and changing one's own password."""
 
+import logging
 import math
 import re
 import secrets
@@ -20,6 +21,7 @@ from app.people.changes import ChangedBy
 from app.people.models import PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH, Password
 from app.rate_limits.deps import limit_person
 from app.rate_limits.service import EndpointClass
+from app.settings import plain_http_elsewhere
 from app.web.core import (
     FormDep,
     WebDep,
@@ -34,6 +36,7 @@ from app.web.core import (
     signin_cookie_name,
 )
 
+log = logging.getLogger(__name__)
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
 REFUSED = "Het e-mailadres of het wachtwoord klopt niet."
 CHOOSE = (
@@ -48,6 +51,23 @@ def _locked_message(seconds: int) -> str:
     minutes = math.ceil(seconds / 60)
     unit = "minuut" if minutes == 1 else "minuten"
     return f"Te veel mislukte pogingen. Probeer het over {minutes} {unit} opnieuw."
+
+
+PLAIN_HTTP = (
+    "Aanmelden lukt niet via een onbeveiligde verbinding (een adres dat met http:// begint): "
+    "uw browser bewaart de aanmeldgegevens alleen bij een beveiligde verbinding (https://). "
+    "Open de Uitstroomtafel via het https://-adres, of meld dit aan de beheerder."
+)
+
+
+def _browser_on_plain_http(request: Request) -> bool:
+    """The browser sent the sign-in form from a plain-http page of another host than loopback
+    (its `Origin`, or `Referer` where it sends none), where it drops the `Secure` cookies: the
+    form's token cookie is missing for that reason, not because the form expired. The
+    browser's own address, not the request's: behind a proxy that ends TLS the app is asked over
+    http while the browser is on https."""
+    seen_from = request.headers.get("origin") or request.headers.get("referer") or ""
+    return plain_http_elsewhere(seen_from)
 
 
 SIGN_IN_TOKEN = re.compile(r"[A-Za-z0-9_-]{43}")
@@ -119,6 +139,14 @@ def sign_in(
     password = _password(form, "wachtwoord")
     given = form.get("signin_token")
     expected = request.cookies.get(signin_cookie_name(request), "")
+    if not expected and settings.session_cookie_secure and _browser_on_plain_http(request):
+        # Trying again would fail the same way: say why (the log tells the operator too).
+        log.warning(
+            "a sign-in came from a plain-http page of another host than localhost, where "
+            "browsers drop the Secure session cookie, and was refused saying so: serve the pages "
+            "over https (UITSTROOM_PUBLIC_URL https://...)"
+        )
+        return _sign_in_page(request, next_url, error=PLAIN_HTTP, email=email, status=403)
     if not expected or not security.tokens_match(
         given if isinstance(given, str) else None, expected
     ):

@@ -118,6 +118,56 @@ def test_sign_in_sets_a_host_only_secure_httponly_lax_session_cookie(app, client
     assert not any(a.startswith(("domain", "max-age", "expires")) for a in attributes)
 
 
+def _sign_in_from(app, base: str, headers: dict[str, str], chair):  # type: ignore[no-untyped-def]
+    from fastapi.testclient import TestClient
+
+    browser = TestClient(app, base_url=base, follow_redirects=False, headers=headers)
+    return browser, submit_sign_in(browser, chair.email, chair.password)
+
+
+@pytest.mark.parametrize(
+    "seen_from",
+    [{"Origin": "http://192.0.2.2:8262"}, {"Referer": "http://tafel.lan/aanmelden"}],
+)
+def test_signing_in_on_plain_http_away_from_localhost_says_why_it_cannot(
+    app, chair, seen_from, caplog
+):
+    # Over http://192.0.2.2 (the demo reached on the machine's LAN address) the browser drops the
+    # Secure sign-in and session cookies, and every try was refused as "Het formulier was
+    # verlopen. Probeer het opnieuw.", which trying again never mended.
+    _, response = _sign_in_from(app, "http://192.0.2.2:8262", seen_from, chair)
+    assert response.status_code == 403
+    assert "Aanmelden lukt niet via een onbeveiligde verbinding" in response.text
+    assert "https://" in response.text and "verlopen" not in response.text
+    cookies = response.headers.get_list("set-cookie")
+    assert cookies and all("; secure" in line.lower() for line in cookies)  # nothing weakened
+    assert "plain-http page" in caplog.text  # the operator learns it from the log
+
+
+@pytest.mark.parametrize(
+    ("base", "seen_from"),
+    [
+        ("https://testserver", {"Origin": "https://testserver"}),  # TLS, a proxy's http behind
+        ("http://127.0.0.1:8000", {"Origin": "http://127.0.0.1:8000"}),  # loopback keeps them
+        ("http://192.0.2.2:8262", {}),  # no browser's address: the cause is not known
+    ],
+)
+def test_a_sign_in_form_without_its_cookie_elsewhere_is_still_expired(app, chair, base, seen_from):
+    browser, _ = _sign_in_from(app, base, seen_from, chair)
+    browser.cookies.clear()
+    response = browser.post(
+        "/aanmelden", data={"signin_token": "x" * 43, "email": chair.email, "wachtwoord": "y"}
+    )
+    assert response.status_code == 403
+    assert "Het formulier was verlopen" in response.text
+
+
+@pytest.mark.settings(session_cookie_secure=False)
+def test_plain_http_away_from_localhost_signs_in_with_the_secure_flag_off(app, chair):
+    _, response = _sign_in_from(app, "http://192.0.2.2:8262", {"Origin": "http://192.0.2.2"}, chair)
+    assert response.status_code == 303
+
+
 @pytest.mark.settings(session_cookie_secure=False)
 def test_the_secure_flag_can_be_switched_off_for_plain_http_localhost(app, client, chair):
     from fastapi.testclient import TestClient

@@ -398,6 +398,11 @@ class Settings(BaseSettings):
     def _public_url_a_link_can_start_with(cls, value: str) -> str:
         """Refused at start when the mails' links (it plus a path) would lead nowhere, lose the
         path (a query, a fragment) or not be ASCII (`List-Unsubscribe` hid them in RFC 2047)."""
+        if value != value.strip():  # a line end from a secret's file, a space after a copy
+            raise ValueError(
+                "UITSTROOM_PUBLIC_URL has white space or a line end at its start or end, which no "
+                "link can carry; remove it"
+            )
         if not (value.isascii() and _web_address(value, path_only=True)):
             raise ValueError(
                 "UITSTROOM_PUBLIC_URL must be the http:// or https:// address people reach the "

@@ -149,6 +149,18 @@ def test_a_public_url_the_mails_links_cannot_start_with_is_refused_at_start(url)
     assert "UITSTROOM_PUBLIC_URL" in str(refused.value)
 
 
+@pytest.mark.parametrize("url", ["https://tafel.gemeente.nl\n", " https://tafel.gemeente.nl"])
+def test_a_public_url_with_white_space_around_it_is_refused_saying_so(url):
+    # A line end from a secret's file was refused as no "http:// or https:// address ... (a
+    # path is allowed; no query or fragment; in ASCII ...)", which it looked like to the eye.
+    with pytest.raises(ValidationError) as refused:
+        Settings(public_url=url)
+    assert refused.value.errors()[0]["msg"] == (
+        "Value error, UITSTROOM_PUBLIC_URL has white space or a line end at its start or end, "
+        "which no link can carry; remove it"
+    )
+
+
 @pytest.mark.parametrize(
     "url",
     [

@@ -56,7 +56,7 @@ from app.web import labels
 from app.web.core import Web, WebDep, WebRoute, render
 from app.web.deps import PageVacancyDep
 from app.web.formatting import case_code
-from app.web.forms import organisation_names
+from app.web.forms import mark_wrong_values, organisation_names
 from app.web.query_values import (
     NEXT_PAGE,
     PAGE_ID,
@@ -284,7 +284,9 @@ def case_list(request: Request, session: SessionDep, web: WebDep) -> HTMLRespons
     reverse = None if sort is None else sort == cases_service.CaseSort.waiting_time
     after, after_key = _after(values, given, sort, reverse)
     if values.wrong:
-        return _wrong_values(request, "cases.html", values, _case_form(session, web))
+        form = _case_form(session, web)
+        shown = [*SHOWN_ALWAYS, "voorziening", *_shown_choices(form, not form["is_provider"])]
+        return _wrong_values(request, "cases.html", values, form, shown)
     context = web.access()
     ids = None
     if reason is not None:
@@ -360,19 +362,35 @@ def _vacancy_form(session: Session, web: Web) -> dict[str, Any]:
     }
 
 
+SHOWN_ALWAYS = ("referentie", "status", "blokkade", "huishouden", "sortering")
+"""The fields of both lists' filter forms every person's form shows (by key: its input's id)."""
+
+
+def _shown_choices(form: dict[str, Any], organisations: bool) -> list[str]:
+    """The choices a list's form shows only to some: Tafel with more than one table to choose
+    from, the organisation where the person may choose one (`organisations`)."""
+    return ["tafel"] * (len(form["tables"]) > 1) + ["organisatie"] * organisations
+
+
 def _wrong_values(
-    request: Request, template: str, values: QueryValues, form: dict[str, Any]
+    request: Request,
+    template: str,
+    values: QueryValues,
+    form: dict[str, Any],
+    inputs: list[str],
 ) -> HTMLResponse:
-    """The list's page with its filter form as sent and, in its error summary, every wrong
-    value of the address (one item per field), no rows: the error page named them without the
-    form, so a person had to find the list again and choose every filter anew."""
+    """The list's page with its filter form as sent, each wrong value of the address beside its
+    field of the form (`inputs`: the keys the person's form shows) and, in its error summary,
+    linked to it (one item per field), no rows: the error page named them without the form, so
+    a person had to find the list again and choose every filter anew; then the summary alone
+    named them, far from the field to correct."""
     context = {
         **form,
         "rows": [],
         "filters": values.given,
         "names": {},
         "error": WRONG_VALUES,
-        "wrong_values": values.wrong,
+        "wrong_values": mark_wrong_values(request, values, inputs),
     }
     return render(request, template, context, 400)
 
@@ -410,7 +428,10 @@ def vacancy_list(request: Request, session: SessionDep, web: WebDep) -> HTMLResp
     reverse = None if sort is None else sort == VacancySort.waiting_time
     after, after_key = _after(values, given, sort, reverse)
     if values.wrong:
-        return _wrong_values(request, "vacancies.html", values, _vacancy_form(session, web))
+        form = _vacancy_form(session, web)
+        own = web.organisation.kind == OrganisationKind.housing_corporation
+        shown = [*SHOWN_ALWAYS, *_shown_choices(form, not own)]
+        return _wrong_values(request, "vacancies.html", values, form, shown)
     if reason is not None:
         limit_person(session, web.settings, web.person, EndpointClass.agenda)
     filters = VacancyFilters(

@@ -28,7 +28,8 @@ from app.problems import PayloadTooLarge, Unprocessable
 from app.rate_limits.deps import limit_person
 from app.rate_limits.service import EndpointClass
 from app.web.core import FormDep, PageForbidden, Web, WebDep, WebRoute, field, render
-from app.web.forms import form_key
+from app.web.forms import form_key, mark_fields, unfilled
+from app.web.query_values import PAGE_ID
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
 
@@ -87,11 +88,22 @@ def import_page(request: Request, session: SessionDep, web: WebDep) -> HTMLRespo
     return _page(request, session, web)
 
 
+CHOOSE_TABLE = "Kies de tafel waar de dossiers bij horen."
+"""What the import's Tafel may hold, said beside it when refused."""
+
+
 def _table_id(text: str) -> uuid.UUID | None:
-    try:
-        return uuid.UUID(text) if text else None
-    except ValueError:
-        return None
+    """The table chosen, read as the API reads `tableId` (`PAGE_ID`: its ValidationError, a
+    ValueError, for a value the API refuses); none chosen: the only table of the organisation."""
+    return PAGE_ID.validate_python(text) if text else None
+
+
+def _no_table(request: Request, session: Session, web: Web, chosen: dict[str, str]) -> Response:
+    """The form again, `CHOOSE_TABLE` beside its Tafel: the table given is none of the
+    organisation's (or not written as an id), or none is given and it sits at several. An
+    unknown table and another organisation's are answered alike."""
+    mark_fields(request, [("tafel", CHOOSE_TABLE)], {"tafel": ("tafel", "Tafel")})
+    return _page(request, session, web, error=unfilled(["Tafel"]), chosen=chosen, status=400)
 
 
 @router.post("/inlezen")
@@ -124,7 +136,12 @@ def import_file(request: Request, session: SessionDep, web: WebDep, form: FormDe
     max_rows = web.settings.import_max_rows
     once = None
     try:
-        table_id = _table_id(chosen["tafel"])
+        # A value the API refuses in `tableId` was read leniently (`{id}`, 32 digits) or as no
+        # choice at all (`xx`: the only table's import).
+        table_id = _table_id(chosen["tafel"]) if layout is CASES else None
+    except ValueError:
+        return _no_table(request, session, web, chosen)
+    try:
         if layout is CASES:  # the table first: a refused one leaves no claim of the form
             service.import_table(session, web.access(), table_id)
         once = None if dry_run else _once(request, form, content, chosen)
@@ -147,14 +164,7 @@ def import_file(request: Request, session: SessionDep, web: WebDep, form: FormDe
     except Unprocessable:  # the table: not chosen, or not one of the organisation's
         if once is not None:  # nothing stored: the form sent again is read in afresh
             once[1].release()
-        return _page(
-            request,
-            session,
-            web,
-            error="Kies de tafel waar de dossiers bij horen.",
-            chosen=chosen,
-            status=400,
-        )
+        return _no_table(request, session, web, chosen)
     status = 400 if not dry_run and not result.valid else 200
     if once is not None and status == 200:
         once[1].respond(report(result), status)

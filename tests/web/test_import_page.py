@@ -2,6 +2,7 @@
 first with every problem named in Dutch, then stored all or nothing."""
 
 import io
+import re
 
 import pytest
 from openpyxl import load_workbook
@@ -9,7 +10,8 @@ from openpyxl import load_workbook
 from app.idempotency import Idempotency, IdempotencyKeyInProgress
 from tests.conftest import OPERATOR
 from tests.imports.sheets import case_row, dwelling_row, table, xlsx
-from tests.web.conftest import csrf_of, form_token, make_person, signed_in
+from tests.web.conftest import csrf_of, form_token, make_person, other_spellings, signed_in
+from tests.web.html_rules import problems
 
 
 def _send(browser, content: bytes, step: str, name: str = "wachtlijst.xlsx", **fields):  # type: ignore[no-untyped-def]
@@ -129,6 +131,40 @@ def test_a_care_provider_cannot_read_into_a_table_it_does_not_sit_at(
     assert "Kies de tafel" in page.text
     assert _refs(client, other_region.care_provider) == []
     assert _refs(client, region.care_provider) == []
+
+
+def test_the_table_is_read_only_as_the_api_writes_its_id_and_refused_beside_its_field(
+    app, client, region, other_region
+):
+    """The import read its Tafel leniently: `{id}` and 32 digits read in into that table, and
+    a value that is no id (`xx`, `urn:uuid:<id>` cut at 41) counted as no choice, so the care
+    provider's only table took the file; `POST /v1/cases/imports?tableId=` refuses them all.
+    Each is now refused with the form, the error beside Tafel, nothing stored; another
+    organisation's table and an unknown one are answered alike."""
+    browser = signed_in(app, make_person(client, region.care_provider))
+    content = xlsx(table([case_row("K-1")]))
+    unknown = "01a24f14-54a9-73a9-a43b-000000000000"
+    answers = set()
+    for given in [*other_spellings(region.table_id), "xx", other_region.table_id, unknown]:
+        page = _send(browser, content, "inlezen", tafel=given)
+        assert page.status_code == 400, (given, page.text)
+        assert (
+            '<select id="tafel" name="tafel" aria-invalid="true" aria-describedby="tafel-fout">'
+            in page.text
+        ), given
+        assert (
+            '<p class="field-error" id="tafel-fout">Kies de tafel waar de dossiers bij horen.</p>'
+            in page.text
+        )
+        assert '<a href="#tafel">Tafel: Kies de tafel' in page.text and problems(page.text) == []
+        shown = page.text.split("<main", 1)[1].split("</form>", 1)[0]
+        answers.add(re.sub(r'name="formulier" value="\w+"', "", shown))
+    assert len(answers) == 1  # says nothing of which table exists
+    assert (
+        _refs(client, region.care_provider) == []
+        and _refs(client, other_region.care_provider) == []
+    )
+    assert _send(browser, content, "inlezen", tafel=region.table_id.upper()).status_code == 200
 
 
 def test_the_table_list_shows_only_the_organisations_own_tables(app, client, region, other_region):

@@ -125,6 +125,9 @@ LOADED_BY_HAND = {
     # A page re-rendered with a refused write's message reads its object again by id; the
     # proposal page also reads the proposal's meeting.
     "app/web/routes_proposals.py": 2,
+    # A refused hand-out form goes back to its meeting's agenda only if the meeting (a form
+    # field, not the path) is one of the table it posts to.
+    "app/web/routes_actions.py": 1,
     "app/web/routes_tables.py": 1,
     # A corporation's case page shows the profile of a case proposed to its dwellings, which
     # the case dependency (the case's own organisation and the table) would refuse.

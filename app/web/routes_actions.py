@@ -11,6 +11,8 @@ from starlette.responses import Response
 from app.actions import service as actions_service
 from app.actions.models import ActionCreate, ActionUpdate
 from app.db import SessionDep
+from app.meetings import service as meetings_service
+from app.problems import ProblemError
 from app.web.actions import may_update_action
 from app.web.core import FormDep, PageForbidden, Web, WebDep, WebRoute, field, redirect, safe_next
 from app.web.deps import PageActionDep, PageTableDep
@@ -24,6 +26,7 @@ from app.web.forms import (
     validation_message,
 )
 from app.web.labels import label
+from app.web.query_values import PAGE_ID
 from app.web.routes_meetings import _agenda_page
 from app.web.routes_tables import _table_page
 
@@ -95,15 +98,29 @@ def _back_with_error(
     status: int = 400,
 ) -> HTMLResponse:
     """The page the form came from with `error`, answered with the refusal's `status` (a
-    conflict, such as minutes marked final meanwhile, is the API's 409)."""
-    if meeting_id:
-        try:
-            return _agenda_page(
-                request, session, web, uuid.UUID(meeting_id), error=error, status=status
-            )
-        except ValueError:
-            pass
+    conflict, such as minutes marked final meanwhile, is the API's 409): the agenda of the
+    form's meeting when it is one of this table, its id written as the API writes one (it read
+    `{id}` and 32 digits as that agenda, and answered a bare 404 for an unknown meeting); else
+    the table's page, alike for an unknown meeting and another table's."""
+    meeting = _own_meeting(session, web, table_id, meeting_id)
+    if meeting is not None:
+        return _agenda_page(request, session, web, meeting, error=error, status=status)
     return _table_page(request, session, web, table_id, error=error, status=status)
+
+
+def _own_meeting(
+    session: SessionDep, web: Web, table_id: uuid.UUID, meeting_id: str | None
+) -> uuid.UUID | None:
+    """The action form's meeting (`vergadering`) if it is one of the table the form posts to."""
+    if not meeting_id:
+        return None
+    try:
+        meeting, table = meetings_service.get_meeting(
+            session, web.access(), PAGE_ID.validate_python(meeting_id)
+        )
+    except (ValueError, ProblemError):  # not written as an id, unknown, or not the person's
+        return None
+    return meeting.id if table.id == table_id else None
 
 
 @router.post("/acties/{action_id}")

@@ -4,12 +4,13 @@ else closed the action overwrote their status (done, then cancelled from the old
 
 import re
 
+from tests.api.helpers import plan_meeting
 from tests.api.test_actions import hand_out
 from tests.api.test_actions_of_a_moved_case import move_to_a_second_table
 from tests.api.test_tables import _members_without
 from tests.clock import iso
 from tests.conftest import create_case
-from tests.web.conftest import csrf_of, hidden, make_person, post_form, signed_in
+from tests.web.conftest import csrf_of, hidden, make_person, other_spellings, post_form, signed_in
 
 
 def _actions(client, region):
@@ -206,3 +207,32 @@ def test_a_closed_action_that_cannot_be_reopened_offers_no_reopening(
     assert page.count('value="open"') == 1
     assert "Niet te heropenen: het dossier is naar een andere tafel verhuisd." in page
     assert "Niet te heropenen: de eigenaar zit niet meer aan de tafel." in page
+
+
+def test_the_hand_out_forms_meeting_is_read_only_as_the_api_writes_its_id(
+    app, client, region, other_region, published, chair
+):
+    """The form's meeting (hidden `vergadering`) refused as `{id}` or 32 digits by the action
+    (`app.ids.Id`) was then read leniently to go back to that agenda; an unknown meeting, or
+    another table's, answered a bare 404 "Niet gevonden" with the form and its choices gone.
+    Each is now the table's page with the refusal, nothing handed out, alike for an unknown
+    meeting and another table's (it says nothing of which exists); a stranger signs in."""
+    elsewhere = plan_meeting(client, other_region, iso(14))["id"]
+    unknown = "01a24f14-54a9-73a9-a43b-000000000000"
+    browser = signed_in(app, chair)
+    url = f"/tafels/{region.table_id}/acties"
+    shown = set()
+    for meeting in [*other_spellings(published.meeting_id), unknown, elsewhere]:
+        form = hand_out_form(browser, region, published, iso(7)) | {"vergadering": meeting}
+        sent = browser.post(url, data=form)
+        assert sent.status_code == 400, (meeting, sent.status_code)
+        assert f'action="/tafels/{region.table_id}/vergaderingen"' in sent.text, meeting
+        assert 'name="vergadering"' not in sent.text  # not the agenda's hand-out form
+        summary = sent.text.split('class="error-summary"', 1)[1].split("</div>")[0]
+        assert "vergadering" in summary.lower(), summary
+        if meeting in (unknown, elsewhere):
+            shown.add(re.sub(r'name="(formulier|csrf_token)" value="\w+"', "", sent.text))
+    assert len(shown) == 1
+    assert _actions(client, region) == []
+    stranger = client.post(url, data={"vergadering": unknown}, follow_redirects=False)
+    assert stranger.status_code in (303, 403), stranger.status_code

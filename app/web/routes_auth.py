@@ -35,6 +35,7 @@ from app.web.core import (
     set_cookie,
     signin_cookie_name,
 )
+from app.web.query_values import PAGE_ID
 
 log = logging.getLogger(__name__)
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
@@ -187,14 +188,23 @@ def sign_in(
     return response
 
 
+NO_ORGANISATION = uuid.UUID(int=0)
+"""The nil UUID (RFC 9562 section 5.9): no organisation's id, so no account is at it."""
+
+
 def _chosen_organisation(form: FormData) -> uuid.UUID | None:
-    """The organisation picked on the sign-in page when one password opens several accounts;
-    anything that is not an id counts as no choice (the password check decides the rest)."""
+    """The organisation picked on the sign-in page when one password opens several accounts,
+    read as the API writes an id (`PAGE_ID`). A value it refuses chooses no organisation the
+    person has an account at (`NO_ORGANISATION`): refused as another organisation's id is,
+    with the same check and count, so neither says which exists. It was read leniently: 32
+    digits signed in to that organisation, `{id}` or `urn:uuid:<id>` counted as no choice."""
     value = form.get("organisatie")
-    try:
-        return uuid.UUID(value) if isinstance(value, str) and len(value) <= 36 else None
-    except ValueError:
+    if not isinstance(value, str) or not value:
         return None
+    try:
+        return PAGE_ID.validate_python(value)
+    except ValidationError:
+        return NO_ORGANISATION
 
 
 def _password(form: FormData, name: str) -> str:

@@ -86,3 +86,35 @@ def test_an_email_with_a_nul_byte_is_refused_as_an_unknown_one(app):  # type: ig
     nineteenth breaker)."""
     response = submit_sign_in(page_client(app), "chair\x00@example.org", PASSWORD)
     assert response.status_code == 400, response.text
+
+
+def test_the_chosen_organisation_is_read_only_as_the_api_writes_its_id(app, client, region):
+    """The sign-in page read its organisation leniently: 32 digits signed in to that
+    organisation, `{id}` and `urn:uuid:<id>` counted as no choice. A value the API would
+    refuse as an id now chooses no organisation of the person's: refused as another
+    organisation's id is, with no session; the id as written (either case) still signs in."""
+    email = f"jet-{uuid.uuid4().hex[:8]}@example.nl"
+    account(client, region.care_provider, email, PASSWORD)
+    account(client, region.corporation, email, PASSWORD)
+    canonical = region.corporation.id
+    for given in ["urn:uuid:" + canonical, "{" + canonical + "}", canonical.replace("-", ""), "x"]:
+        browser = page_client(app)
+        form = browser.get("/aanmelden").text
+        data = {"email": email, "wachtwoord": PASSWORD, "organisatie": given, "volgende": ""}
+        sent = browser.post(
+            "/aanmelden", data={"signin_token": hidden(form, "signin_token"), **data}
+        )
+        assert sent.status_code == 400, (given, sent.status_code)
+        assert "Het e-mailadres of het wachtwoord klopt niet." in sent.text
+        assert "__Host-uitstroom_sessie" not in browser.cookies
+    browser = page_client(app)
+    form = browser.get("/aanmelden").text
+    data = {
+        "email": email,
+        "wachtwoord": PASSWORD,
+        "organisatie": canonical.upper(),
+        "volgende": "",
+    }
+    chosen = browser.post("/aanmelden", data={"signin_token": hidden(form, "signin_token"), **data})
+    assert chosen.status_code == 303
+    assert region.corporation.name in signed_in_as(browser)

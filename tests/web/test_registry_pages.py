@@ -330,10 +330,10 @@ def test_a_wrong_value_keeps_the_lists_filter_form_as_it_was_sent(people, path, 
     assert response.status_code == 400, response.text
     html = response.text
     assert (
-        'name="referentie" maxlength="200" aria-describedby="referentie-hulp" value="K 2024"'
-        in html
+        'name="referentie" aria-invalid="true" aria-describedby="referentie-hulp referentie-fout"'
+        ' maxlength="200" value="K 2024"' in html
     )
     assert f'<option value="{status}" selected>' in html
     summary = html.split('class="error-summary"', 1)[1].split("</div>", 1)[0]
-    assert "<li>Deze waarde klopt niet: Referentie" in summary, summary
+    assert '<li><a href="#referentie">Deze waarde klopt niet: Referentie' in summary, summary
     assert problems(html) == []

@@ -277,11 +277,12 @@ def minutes(
 
 
 def minutes_etag(meeting: Meeting, document: dict[str, Any]) -> str:
-    """The ETag of `document`, the minutes as `minutes` gave them: the meeting's once they are
-    final (they change no more); while live the meeting's version and a digest of the document
-    (bar `generated_at`), as a decision or an action changes them but not the meeting."""
-    if meeting.minutes is not None:
-        return etag(meeting)
+    """The ETag of `document`, the minutes as `minutes` gave them: the meeting's version and a
+    digest of the document (bar `generated_at`), as a decision or an action changes live
+    minutes but not the meeting. Final minutes too: their decisions and actions change no
+    more, but their aftercare section drops a suggestion once retention anonymises its case
+    (`aftercare_section`), and the meeting's ETag alone let `If-None-Match` answer 304 to a
+    copy that still suggested it."""
     content = {k: v for k, v in document.items() if k != "generated_at"}
     text = json.dumps(content, sort_keys=True, default=str, separators=(",", ":"))
     return f'"{meeting.version}-{hashlib.sha256(text.encode()).hexdigest()[:16]}"'
@@ -336,8 +337,9 @@ def finalize(
     `meeting_not_held` before the meeting's day."""
     if context.principal.organisation_id != table.chair_organisation_id:
         raise Forbidden("The chair marks the minutes final.")
-    read_with = None  # the live minutes' ETag the chair sent, if it still matches
-    if if_match is not None and meeting.minutes is None:
+    read_with = None  # the minutes' ETag the chair sent, if it still matches
+    # Final ones' too (their ETag is no longer the meeting's): sent twice, 409 minutes_final.
+    if if_match is not None:
         tags = listed_tags(if_match, weak=False)
         if "*" not in tags and etag(meeting) not in tags:
             current = minutes_etag(meeting, minutes(session, context, meeting, table))

@@ -659,3 +659,29 @@ def test_a_published_agenda_suggests_no_action_about_a_case_anonymised_since(
     _anonymise(session, case["id"])
     nothing = {"signal": None, "transfer_overdue": None}
     assert suggested("agenda") == suggested("minutes") == nothing
+
+
+def test_final_minutes_read_with_their_etag_show_a_suggestion_dropped_since(
+    client, region, session
+):
+    """Final minutes answered the meeting's ETag whatever their aftercare section read, so
+    once retention anonymised a case after the minutes were marked final, a client sending
+    that ETag back (If-None-Match) got 304 and kept the suggestion no hand-out allows any
+    more (409 case_anonymised). Reads that show the same document keep one ETag."""
+    case, meeting = _signal_and_late_omklap(client, region)
+    publish(client, region, meeting)
+    url = f"/v1/meetings/{meeting['id']}/minutes"
+    with time_machine.travel(datetime.now(UTC) + timedelta(days=8), tick=True):
+        final = client.post(f"{url}/final", headers=region.chair.headers)
+    assert final.status_code == 200, final.text
+    tag = final.headers["ETag"]
+    again = client.get(url, headers=region.chair.headers)
+    assert again.headers["ETag"] == tag and again.json() == final.json()
+    assert client.get(url, headers=region.chair.headers | {"If-None-Match": tag}).status_code == 304
+    _anonymise(session, case["id"])
+    read = client.get(url, headers=region.chair.headers | {"If-None-Match": tag})
+    assert read.status_code == 200, read.status_code
+    assert {e["suggested_action_kind"] for e in read.json()["aftercare"]} == {None}
+    assert read.headers["ETag"] != tag
+    repeated = client.get(url, headers=region.chair.headers)
+    assert repeated.headers["ETag"] == read.headers["ETag"] and repeated.json() == read.json()

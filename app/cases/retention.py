@@ -110,13 +110,13 @@ def _anonymise(session: Session, now: datetime, cases: Sequence[Case]) -> int:
     ).all()
     for agreement in agreements:
         session.delete(agreement)
-    agreed = {a.case_id for a in agreements}
     for tenancy in session.exec(
         select(Tenancy).where(col(Tenancy.case_id).in_([c.id for c in cases]))
     ).all():
-        # The tenancy says whether an agreement exists: its ETag moves, as making one moves it.
-        if tenancy.case_id in agreed:
-            tenancy.updated_at = now
+        # Its ETag moves: the tenancy says whether an agreement exists (as making one moves
+        # it), and it lists every checkpoint the case did not record as `not_due` from now on
+        # (`app.aftercare.service`), so a copy read before must not be answered 304.
+        tenancy.updated_at = now
         # The omklap's open conditions (rent paid on time, no nuisance, budget management,
         # support) are the client's conduct, debts and income in other words; no figure
         # counts them.

@@ -685,3 +685,23 @@ def test_final_minutes_read_with_their_etag_show_a_suggestion_dropped_since(
     assert read.headers["ETag"] != tag
     repeated = client.get(url, headers=region.chair.headers)
     assert repeated.headers["ETag"] == read.headers["ETag"] and repeated.json() == read.json()
+
+
+def test_an_anonymised_cases_tenancy_read_with_its_etag_shows_no_checkpoint_due(
+    client, region, session
+):
+    """Anonymisation makes the tenancy list the checkpoints it lacks as `not_due`, but moved its
+    ETag only when it deleted an agreement or cleared open conditions: a client that sent the
+    ETag it read before back (If-None-Match) got 304 and kept the 3-month checkpoint overdue,
+    one it could only be refused (409 case_anonymised)."""
+    case = house(client, region, -100)
+    url = f"/v1/cases/{case['id']}/tenancy"
+    before = client.get(url, headers=region.care_provider.headers)
+    assert before.status_code == 200, before.text
+    assert {c["months"]: c["state"] for c in before.json()["checkpoints"]}[3] == "overdue"
+    _anonymise(session, case["id"])
+    read = client.get(
+        url, headers=region.care_provider.headers | {"If-None-Match": before.headers["ETag"]}
+    )
+    assert read.status_code == 200, read.status_code
+    assert {c["state"] for c in read.json()["checkpoints"]} == {"not_due"}

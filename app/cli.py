@@ -3,6 +3,7 @@
 """Command line: serve the API, migrate, load demo data, manage organisations, keys and people."""
 
 import argparse
+import io
 import json
 import os
 import secrets
@@ -324,10 +325,15 @@ def load_demo_shown(session: Session) -> None:
     """Load the demo region in `session`, print its keys and passwords, and commit only once
     they are written: a standard output closed before (`uitstroomtafel demo | head`) raises
     BrokenPipeError at the flush, and nothing is loaded (an earlier run's keys stay valid)
-    rather than keys committed that nobody saw. `main` says so in one line."""
+    rather than keys committed that nobody saw. `main` says so in one line. The output is
+    written in one piece, after the load: written line by line, `| head -3` (or an unbuffered
+    standard output) took the first lines, table id and a key, then left, and the next line's
+    BrokenPipeError rolled back what they named. Now a reader gets every line or none."""
     from app.demo import load_demo
 
-    load_demo(session, out=sys.stdout)
+    shown = io.StringIO()
+    load_demo(session, out=shown)
+    sys.stdout.write(shown.getvalue())
     sys.stdout.flush()
     session.commit()
 

@@ -16,6 +16,7 @@ from sqlalchemy import create_engine, text
 
 from app.cli import main
 from app.organisations.service import MAX_ACTIVE_API_KEYS
+from app.principal import hash_api_key
 from app.settings import OTHER_VARIABLES, Settings, get_settings, unknown_variable_warnings
 from tests.cli import run_cli
 from tests.clocked import cli_command, clock_env
@@ -1010,6 +1011,38 @@ def test_a_demo_whose_output_is_closed_loads_nothing_and_says_so_in_one_line(tmp
             assert connection.execute(text(valid)).scalars().all() == keys
     finally:
         engine.dispose()
+
+
+def test_a_demo_piped_into_head_stores_what_the_lines_head_showed(tmp_path):
+    """`uitstroomtafel demo | head -3` on an unbuffered standard output (PYTHONUNBUFFERED=1):
+    head showed "Demo region loaded", the table's id and a key, then left; the next line's
+    BrokenPipeError rolled the load back, so the key shown was refused (401) and the next run
+    loaded a region with another id. The whole output is now written at once after the load,
+    so a reader that got a line got them all, and what they name is committed."""
+    url = f"sqlite:///{tmp_path / 'demo.db'}"
+    run_cli(url, "migrate")
+    env = clock_env({**os.environ, "UITSTROOM_DATABASE_URL": url, "PYTHONUNBUFFERED": "1"})
+    with subprocess.Popen(
+        cli_command("demo"), env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    ) as demo:  # fmt: skip
+        assert demo.stdout is not None and demo.stderr is not None
+        shown = "".join(demo.stdout.readline() for _ in range(3))
+        demo.stdout.close()  # head -3 leaves
+        demo.wait(timeout=120)
+        said = demo.stderr.read()
+    table_id = DEMO_TABLE_LINE.search(shown).group(1)  # type: ignore[union-attr]
+    [key] = DEMO_KEY_LINE.findall(shown)
+    assert demo.returncode == 0, said
+    engine = create_engine(url)
+    try:
+        with engine.connect() as connection:
+            valid = "SELECT count(*) FROM api_keys WHERE key_hash = :hash AND revoked_at IS NULL"
+            assert connection.execute(text(valid), {"hash": hash_api_key(key)}).scalar() == 1
+    finally:
+        engine.dispose()
+    assert f"Demo region already loaded: Uitstroomtafel Regio Eemland (demo) ({table_id})." in (
+        run_cli(url, "demo")
+    )
 
 
 DEMO_TABLE_LINE = re.compile(r"^Demo region (?:already )?loaded: .*\((\S+)\)", re.M)

@@ -238,6 +238,17 @@ def test_a_due_date_more_than_a_year_away_is_taken_for_a_typing_error(client, re
     assert kept["due_date"] == iso(-30)
 
 
+def test_a_rule_is_checked_only_once_the_schema_passes_as_the_readme_says(client, region):
+    """A new user read "a 400 lists every invalid field" and got `kind` alone for a body with a
+    due date two years ahead too. The README now says what a 400 lists: every field the schema
+    refuses; a rule (the date's horizon) is checked once the schema passes, naming its field."""
+    far = iso(730)
+    schema = post_action(client, region, region.care_provider, due_date=far, kind="nope")
+    assert codes(schema) == [("kind", "enum")]
+    rule = post_action(client, region, region.care_provider, due_date=far)
+    assert codes(rule) == [("due_date", "date_too_far_ahead")]
+
+
 def test_an_old_actions_own_due_date_sent_back_is_no_change(client, region, session):
     """An action due more than a year ago (handed out within the year, then left open) is
     closed with its stored `due_date` sent back, as a client that PATCHes what it read does."""

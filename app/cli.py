@@ -798,7 +798,8 @@ OUTPUT_CLOSED = {
     "passwords were all written (`| head`?). Run `uitstroomtafel demo` again and keep its "
     "whole output; the keys of an earlier run still work.",
     "serve": "Stopped: standard output was closed before `serve` had written everything "
-    "(with --demo: before its keys were all written, nothing of the demo was loaded).",
+    "(with --demo: if its keys were written, the demo is loaded and they work; if not, nothing "
+    "of the demo was loaded).",
 }
 
 

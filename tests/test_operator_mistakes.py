@@ -7,7 +7,9 @@ import re
 import subprocess
 import sys
 import uuid
+from contextlib import redirect_stdout
 from pathlib import Path
+from unittest.mock import Mock
 
 import pytest
 from fastapi.testclient import TestClient
@@ -1043,6 +1045,34 @@ def test_a_demo_piped_into_head_stores_what_the_lines_head_showed(tmp_path):
     assert f"Demo region already loaded: Uitstroomtafel Regio Eemland (demo) ({table_id})." in (
         run_cli(url, "demo")
     )
+
+
+def test_serve_demo_stopped_by_a_closed_output_after_its_keys_does_not_deny_loading_them(
+    tmp_path, monkeypatch
+):
+    """`serve --demo | head -3`: head left once the demo's lines came, and the address banner
+    after them stopped the server with "nothing of the demo was loaded", while the demo (and
+    the keys head showed) had been committed. The line now says which holds when."""
+    url = f"sqlite:///{tmp_path / 'demo.db'}"
+    run_cli(url, "migrate")
+    settings = get_settings().model_copy(update={"database_url": url})
+    monkeypatch.setattr("app.cli.where", Mock(side_effect=BrokenPipeError))  # the banner
+    shown = tmp_path / "stdout"
+    with shown.open("w") as out, redirect_stdout(out), pytest.raises(SystemExit) as stopped:
+        main(["serve", "--demo", "--port", "0"], settings=settings)
+    said = str(stopped.value.code)
+    assert said.startswith("Stopped: standard output was closed")
+    assert "if its keys were written, the demo is loaded and they work" in said
+    keys = DEMO_KEY_LINE.findall(shown.read_text())
+    assert len(keys) == 6
+    engine = create_engine(url)
+    try:
+        with engine.connect() as connection:
+            valid = "SELECT key_hash FROM api_keys WHERE revoked_at IS NULL"
+            stored = set(connection.execute(text(valid)).scalars())
+    finally:
+        engine.dispose()
+    assert {hash_api_key(key) for key in keys} <= stored
 
 
 DEMO_TABLE_LINE = re.compile(r"^Demo region (?:already )?loaded: .*\((\S+)\)", re.M)

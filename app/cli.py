@@ -333,9 +333,19 @@ def load_demo_shown(session: Session) -> None:
 
     shown = io.StringIO()
     load_demo(session, out=shown)
-    sys.stdout.write(shown.getvalue())
-    sys.stdout.flush()
+    try:
+        sys.stdout.write(shown.getvalue())
+        sys.stdout.flush()
+    except BrokenPipeError:
+        raise
+    except OSError as failed:  # `> /dev/full`, a full disk: a traceback, nothing said loaded
+        raise DemoNotShown(failed.strerror or str(failed)) from failed
     session.commit()
+
+
+class DemoNotShown(Exception):
+    """Standard output refused the demo's keys and passwords (not a closed pipe): nothing of
+    the demo is committed; the reason is the system's (No space left on device)."""
 
 
 def cmd_demo(_: argparse.Namespace, settings: Settings) -> None:
@@ -778,6 +788,12 @@ def main(argv: list[str] | None = None, settings: Settings | None = None) -> Non
         # Python flushes standard output once more at exit: into nothing now, not the pipe.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         sys.exit(OUTPUT_CLOSED.get(args.command, OUTPUT_CLOSED[""]).format(args.command))
+    except DemoNotShown as failed:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # its buffer, at exit
+        sys.exit(
+            f"Nothing of the demo was loaded: its keys and passwords could not be written to "
+            f"standard output ({failed}). The keys of an earlier run still work."
+        )
     except DatabaseTooNew as refused:
         sys.exit(str(refused))
     except OperationalError as exc:  # the database cannot be reached or opened, or is empty

@@ -1015,6 +1015,34 @@ def test_a_demo_whose_output_is_closed_loads_nothing_and_says_so_in_one_line(tmp
         engine.dispose()
 
 
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs Linux's /dev/full")
+def test_a_demo_whose_output_cannot_be_written_loads_nothing_and_says_why_in_one_line(tmp_path):
+    """`uitstroomtafel demo > file` on a full disk (here `/dev/full`) ended in an OSError
+    traceback. It fails as a closed pipe does: one line with the system's reason, nothing
+    loaded, an earlier run's keys kept."""
+    url = f"sqlite:///{tmp_path / 'demo.db'}"
+    run_cli(url, "demo")
+    engine = create_engine(url)
+    valid = "SELECT id FROM api_keys WHERE revoked_at IS NULL ORDER BY id"
+    try:
+        with engine.connect() as connection:
+            keys = connection.execute(text(valid)).scalars().all()
+        env = clock_env({**os.environ, "UITSTROOM_DATABASE_URL": url})
+        with open("/dev/full", "w") as full:
+            result = subprocess.run(
+                cli_command("demo"), env=env, stdout=full, stderr=subprocess.PIPE, text=True,
+                timeout=120,
+            )  # fmt: skip
+        assert result.returncode == 1
+        assert "Traceback" not in result.stderr and "Exception ignored" not in result.stderr
+        last = result.stderr.strip().splitlines()[-1]
+        assert last.startswith("Nothing of the demo was loaded") and "No space left" in last
+        with engine.connect() as connection:
+            assert connection.execute(text(valid)).scalars().all() == keys
+    finally:
+        engine.dispose()
+
+
 def test_a_demo_piped_into_head_stores_what_the_lines_head_showed(tmp_path):
     """`uitstroomtafel demo | head -3` on an unbuffered standard output (PYTHONUNBUFFERED=1):
     head showed "Demo region loaded", the table's id and a key, then left; the next line's

@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
+from tests.clock import iso
 from tests.concurrency.conftest import Cluster, Table, at_once, new_table
 from tests.concurrency.test_broken_match_races import _pushed_body
 from tests.concurrency.test_meeting_races import publish
@@ -26,6 +27,8 @@ pytestmark = pytest.mark.xdist_group("two_servers")
 PAIRS = 4
 WHEELCHAIR = {"needs": {"wheelchair": True}}
 ACCEPT = {"decision": "corporation_accept"}
+VIEWING = {"decision": "plan_viewing", "viewing_date": iso(0)}
+SIGN = {"decision": "sign_tenancy"}
 
 
 def _decisions(cluster: Cluster, proposal_id: str) -> list[tuple[str, bool, str | None]]:
@@ -88,6 +91,19 @@ def _pushed_at_once_with(
     return answer
 
 
+def _pushed_at_once_with_decision(
+    cluster: Cluster, table: Table, proposal: dict[str, Any], decision: dict[str, Any]
+) -> Any:
+    """The push at the same moment as the corporation's `decision` on the proposal."""
+    path = f"/v1/proposals/{proposal['id']}/decisions"
+    return _pushed_at_once_with(
+        cluster,
+        table,
+        proposal,
+        lambda: send(cluster, table.corporation, 1, "POST", path, json=decision),
+    )
+
+
 def test_a_rent_push_and_a_wheelchair_edit_at_once_withdraw_the_proposal_once(cluster: Cluster):
     table = new_table(cluster, "GM0570")
     published = publish(cluster, table, "GM0570", PAIRS)
@@ -113,12 +129,7 @@ def test_a_rent_push_and_the_acceptance_at_once_end_in_one_withdrawal(cluster: C
         path = f"/v1/proposals/{proposal['id']}/decisions"
         nominated = send(cluster, table.chair, 0, "POST", path, json={"decision": "nominate"})
         assert nominated.status_code == 200, nominated.text
-        accepted = _pushed_at_once_with(
-            cluster,
-            table,
-            proposal,
-            lambda path=path: send(cluster, table.corporation, 1, "POST", path, json=ACCEPT),
-        )
+        accepted = _pushed_at_once_with_decision(cluster, table, proposal, ACCEPT)
         decisions = _withdrawn_once(cluster, table, proposal)
         if accepted.status_code == 200:
             assert decisions == ["nominate", "corporation_accept", "withdraw"]
@@ -126,4 +137,30 @@ def test_a_rent_push_and_the_acceptance_at_once_end_in_one_withdrawal(cluster: C
             assert accepted.status_code == 409, accepted.text
             assert accepted.headers["content-type"].startswith("application/problem+json")
             assert decisions == ["nominate", "withdraw"]
+    _no_deadlock(cluster)
+
+
+def test_a_rent_push_and_the_signed_lease_at_once_end_in_one_of_the_two(cluster: Cluster):
+    """A signed lease is left as it is by a later push (the yearly rent rise): the push and the
+    signature at once end either withdrawn (the signature refused, 409) or signed with nothing
+    withdrawn, the events matching the decisions."""
+    table = new_table(cluster, "GM0572")
+    published = publish(cluster, table, "GM0572", PAIRS)
+    for proposal in published.proposals:
+        path = f"/v1/proposals/{proposal['id']}/decisions"
+        for step in ({"decision": "nominate"}, ACCEPT, VIEWING):
+            org = table.chair if step["decision"] == "nominate" else table.corporation
+            answer = send(cluster, org, 0, "POST", path, json=step)
+            assert answer.status_code == 200, answer.text
+        signed = _pushed_at_once_with_decision(cluster, table, proposal, SIGN)
+        current = send(cluster, table.chair, 0, "GET", f"/v1/proposals/{proposal['id']}").json()
+        decisions = _decisions(cluster, proposal["id"])
+        assert _events(cluster, proposal["id"]) == len(decisions), decisions
+        steps = ["nominate", "corporation_accept", "plan_viewing"]
+        if signed.status_code == 200:
+            assert current["status"] == "tenancy_signed", current
+            assert [d[0] for d in decisions] == [*steps, "sign_tenancy"], decisions
+        else:
+            assert signed.status_code == 409, signed.text
+            assert _withdrawn_once(cluster, table, proposal) == [*steps, "withdraw"]
     _no_deadlock(cluster)

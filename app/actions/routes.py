@@ -22,7 +22,7 @@ from app.idempotency import REPLAY_RESPONSE, IdempotencyDep
 from app.if_match import IfMatch, IfNoneMatch
 from app.pagination import PageDep
 from app.problems import problem_responses
-from app.tables.deps import TableDep
+from app.tables.deps import ChairedTableDep, TableDep
 from app.tables.models import OutflowTable
 from app.timeutil import today
 from app.versioning import etag
@@ -44,7 +44,7 @@ def _hides_case(context: AccessContext, table: OutflowTable) -> bool:
     },
 )
 def create_action(
-    table: TableDep,
+    table: ChairedTableDep,
     payload: ActionCreate,
     context: AccessContextDep,
     session: SessionDep,

@@ -23,7 +23,7 @@ from app.pagination import PageDep
 from app.problems import problem_responses
 from app.rate_limits.deps import limited
 from app.rate_limits.service import EndpointClass
-from app.tables.deps import TableDep
+from app.tables.deps import ChairedTableDep, TableDep
 from app.versioning import etag
 
 router = APIRouter(route_class=SessionEndingRoute, prefix="/v1", tags=["meetings"])
@@ -39,7 +39,7 @@ router = APIRouter(route_class=SessionEndingRoute, prefix="/v1", tags=["meetings
     },
 )
 def create_meeting(
-    table: TableDep,
+    table: ChairedTableDep,
     payload: MeetingCreate,
     context: AccessContextDep,
     session: SessionDep,

@@ -8,6 +8,7 @@ from fastapi import Depends
 
 from app.auth import CurrentPrincipal
 from app.db import SessionDep
+from app.problems import Forbidden
 from app.tables import service
 from app.tables.models import OutflowTable
 
@@ -21,3 +22,16 @@ def valid_table(
 
 
 TableDep = Annotated[OutflowTable, Depends(valid_table)]
+
+
+def chaired_table(table: TableDep, principal: CurrentPrincipal) -> OutflowTable:
+    """The table, for a route only its chair may use: 404 as `valid_table` for a caller not at
+    it, then 403 for a member that does not chair it, before the body is validated (a member
+    was told which fields were wrong, and only once it had fixed them that it may not write
+    there at all)."""
+    if principal.organisation_id != table.chair_organisation_id:
+        raise Forbidden("Only the table's chair may do this.")
+    return table
+
+
+ChairedTableDep = Annotated[OutflowTable, Depends(chaired_table)]

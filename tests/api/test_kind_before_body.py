@@ -3,10 +3,12 @@ body is read: a care provider's system posting a dwelling, or a corporation's a 
 first which fields were wrong (400), and only once it had fixed them that it may not post there
 at all (found walking the README as a new user). The rightful kind still gets the 400."""
 
+import uuid
+
 import pytest
 
 from tests.api.helpers import assert_problem
-from tests.conftest import OPERATOR
+from tests.conftest import OPERATOR, seed_org
 
 BODIES = [{"zzz": 1}, {}, {"items": []}, {"items": [{"external_ref": "V-1"}]}]
 
@@ -35,3 +37,31 @@ def test_another_kind_is_told_403_before_its_body_is_judged(
 def test_an_unreadable_body_of_another_kind_is_403_too(client, small_region):
     headers = {**small_region.corporation.headers, "Content-Type": "application/json"}
     assert_problem(client.post("/v1/cases", content=b"{", headers=headers), 403, "forbidden")
+
+
+def _but_instance(response):  # type: ignore[no-untyped-def]
+    return {k: v for k, v in response.json().items() if k != "instance"}
+
+
+# A write only the table's chair makes: a member that does not chair it is told 403 before its
+# body is judged, a caller not at the table 404 as for a table that does not exist.
+CHAIR_WRITES = ["meetings", "actions"]
+
+
+@pytest.mark.parametrize("body", BODIES)
+@pytest.mark.parametrize("what", CHAIR_WRITES)
+def test_a_member_that_does_not_chair_is_told_403_before_its_body_is_judged(
+    client, session, small_region, what, body
+):
+    url = f"/v1/tables/{small_region.table_id}/{what}"
+    for member in (small_region.care_provider, small_region.corporation):
+        problem = assert_problem(client.post(url, json=body, headers=member.headers), 403)
+        assert "invalidParams" not in problem
+    assert_problem(client.post(url, json=body, headers=OPERATOR), 403, "forbidden")
+    chair = client.post(url, json=body, headers=small_region.chair.headers)
+    assert_problem(chair, 400, "validation_error")
+    outsider = seed_org(session, "municipality")
+    unseen = client.post(url, json=body, headers=outsider.headers)
+    unknown = client.post(f"/v1/tables/{uuid.uuid4()}/{what}", json=body, headers=outsider.headers)
+    assert_problem(unseen, 404)
+    assert _but_instance(unseen) == _but_instance(unknown)

@@ -12,6 +12,7 @@ from app.aftercare import service
 from app.aftercare.models import Tenancy
 from app.aftercare.service import Viewer
 from app.db import SessionDep
+from app.problems import Forbidden
 
 
 class TenancyFound(NamedTuple):
@@ -34,5 +35,20 @@ def tenancy_to_write(
     return TenancyFound(*service.get_tenancy(session, context, case_id, logged=False))
 
 
+def tenancy_of_care_provider(
+    case_id: uuid.UUID, context: AccessContextDep, session: SessionDep
+) -> TenancyFound:
+    """As `tenancy_to_write`, for a write only the case's care provider makes (the agreement,
+    a checkpoint): 404 for a caller that may not see the case, then 403 for one that sees it
+    but may not write there (the chair, a municipality, the landlord), before the body is
+    validated: it was told which fields were wrong, and only once it had fixed them that it
+    may not send them at all."""
+    found = tenancy_to_write(case_id, context, session)
+    if found.viewer is not Viewer.care_provider:
+        raise Forbidden("Only the case's care provider writes its aftercare.")
+    return found
+
+
 TenancyDep = Annotated[TenancyFound, Depends(valid_tenancy)]
 WritableTenancyDep = Annotated[TenancyFound, Depends(tenancy_to_write)]
+CareProviderTenancyDep = Annotated[TenancyFound, Depends(tenancy_of_care_provider)]

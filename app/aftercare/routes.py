@@ -9,7 +9,7 @@ from pydantic import TypeAdapter
 
 from app.access_log.deps import AccessContextDep
 from app.aftercare import service
-from app.aftercare.deps import TenancyDep, WritableTenancyDep
+from app.aftercare.deps import CareProviderTenancyDep, TenancyDep, WritableTenancyDep
 from app.aftercare.models import (
     AftercareAgreement,
     AgreementPublic,
@@ -108,7 +108,7 @@ def get_agreement(found: TenancyDep, session: SessionDep, response: Response) ->
     },
 )
 def put_agreement(
-    found: WritableTenancyDep,
+    found: CareProviderTenancyDep,
     payload: AgreementWrite,
     context: AccessContextDep,
     session: SessionDep,
@@ -135,7 +135,7 @@ def put_agreement(
     responses={**REPLAY_RESPONSE, **problem_responses(401, 403, 404, 409)},
 )
 def record_checkpoint(
-    found: WritableTenancyDep,
+    found: CareProviderTenancyDep,
     payload: CheckpointCreate,
     context: AccessContextDep,
     session: SessionDep,

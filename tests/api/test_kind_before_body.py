@@ -7,6 +7,7 @@ import uuid
 
 import pytest
 
+from tests.aftercare.housing import house
 from tests.api.helpers import assert_problem
 from tests.conftest import OPERATOR, seed_org
 
@@ -63,5 +64,31 @@ def test_a_member_that_does_not_chair_is_told_403_before_its_body_is_judged(
     outsider = seed_org(session, "municipality")
     unseen = client.post(url, json=body, headers=outsider.headers)
     unknown = client.post(f"/v1/tables/{uuid.uuid4()}/{what}", json=body, headers=outsider.headers)
+    assert_problem(unseen, 404)
+    assert _but_instance(unseen) == _but_instance(unknown)
+
+
+# A write only the case's care provider makes: who sees the case and may not write there (the
+# chair, a municipality, the landlord) is told 403 before its body is judged; who does not see
+# it 404, as for a case that does not exist.
+CARE_PROVIDER_WRITES = [("put", "aftercare-agreement"), ("post", "checkpoints")]
+
+
+@pytest.mark.parametrize("body", [{"zzz": 1}, {}])
+@pytest.mark.parametrize(("method", "what"), CARE_PROVIDER_WRITES)
+def test_who_sees_a_case_but_may_not_write_its_aftercare_is_told_403_first(
+    client, region, method, what, body
+):
+    case = house(client, region, -100)
+    url = f"/v1/cases/{case['id']}/{what}"
+    for reader in (region.chair, region.municipality, region.corporation):
+        response = client.request(method, url, json=body, headers=reader.headers)
+        problem = assert_problem(response, 403, "forbidden")
+        assert "invalidParams" not in problem
+    own = client.request(method, url, json=body, headers=region.care_provider.headers)
+    assert_problem(own, 400, "validation_error")
+    other = region.other_care_provider.headers
+    unseen = client.request(method, url, json=body, headers=other)
+    unknown = client.request(method, f"/v1/cases/{uuid.uuid4()}/{what}", json=body, headers=other)
     assert_problem(unseen, 404)
     assert _but_instance(unseen) == _but_instance(unknown)

@@ -365,8 +365,10 @@ def plan_transfer(
 def record_transfer(
     request: Request, case_id: uuid.UUID, session: SessionDep, web: WebDep, form: FormDep
 ) -> Response:
-    """Record the omklap: the lease went to the client on `datum` (the corporation only)."""
-    _kept_tenancy(session, web, case_id)
+    """Record the omklap: the lease went to the client on `datum` (the corporation only; 403
+    for the care provider before what the form says, as for the API)."""
+    if _kept_tenancy(session, web, case_id).corporation_id != web.organisation.id:
+        raise PageForbidden("De omklap legt de corporatie vast.")
     day = field(form, "datum", 10)
     if not day:
         return _page(

@@ -204,6 +204,12 @@ def test_a_care_provider_cannot_record_the_omklap(app, client, region, housed):
         {"versie": "1", "datum": iso(-1)}, case_id,
     )  # fmt: skip
     assert refused.status_code == 403
+    # Without a date too: it was told first to fill in the date (400), a date it may never send.
+    undated = post(
+        browser, f"/dossiers/{case_id}/nazorg/overdracht", {"versie": "1", "datum": ""}, case_id
+    )
+    assert undated.status_code == 403 and "De omklap legt de corporatie vast." in undated.text
+    assert "Vul de datum" not in undated.text
     assert tenancy(client, region.chair, case_id)["transfer"]["transferred_on"] is None
 
 

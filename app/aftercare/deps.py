@@ -49,6 +49,18 @@ def tenancy_of_care_provider(
     return found
 
 
+def kept_tenancy(
+    case_id: uuid.UUID, context: AccessContextDep, session: SessionDep
+) -> TenancyFound:
+    """As `tenancy_to_write`, for a change of the tenancy itself (the omklap, its end), which
+    the case's care provider and the landlord keep: 404 for a caller that may not see the
+    case, then 403 for a reader (the chair, a municipality) before the body is validated."""
+    found = tenancy_to_write(case_id, context, session)
+    if not service.keeps(found.tenancy, context.principal.organisation_id):
+        raise Forbidden("The care provider and the corporation keep the tenancy.")
+    return found
+
+
 TenancyDep = Annotated[TenancyFound, Depends(valid_tenancy)]
-WritableTenancyDep = Annotated[TenancyFound, Depends(tenancy_to_write)]
 CareProviderTenancyDep = Annotated[TenancyFound, Depends(tenancy_of_care_provider)]
+KeptTenancyDep = Annotated[TenancyFound, Depends(kept_tenancy)]

@@ -9,7 +9,11 @@ from pydantic import TypeAdapter
 
 from app.access_log.deps import AccessContextDep
 from app.aftercare import service
-from app.aftercare.deps import CareProviderTenancyDep, TenancyDep, WritableTenancyDep
+from app.aftercare.deps import (
+    CareProviderTenancyDep,
+    KeptTenancyDep,
+    TenancyDep,
+)
 from app.aftercare.models import (
     AftercareAgreement,
     AgreementPublic,
@@ -63,7 +67,7 @@ def get_tenancy(found: TenancyDep, session: SessionDep, response: Response) -> A
     responses=problem_responses(401, 403, 404, 409, 412),
 )
 def update_tenancy(
-    found: WritableTenancyDep,
+    found: KeptTenancyDep,
     payload: TenancyUpdate,
     context: AccessContextDep,
     session: SessionDep,

@@ -92,3 +92,21 @@ def test_who_sees_a_case_but_may_not_write_its_aftercare_is_told_403_first(
     unknown = client.request(method, f"/v1/cases/{uuid.uuid4()}/{what}", json=body, headers=other)
     assert_problem(unseen, 404)
     assert _but_instance(unseen) == _but_instance(unknown)
+
+
+@pytest.mark.parametrize("body", [{"zzz": 1}, {"ended_on": "tomorrow"}])
+def test_a_reader_changing_the_tenancy_is_told_403_before_its_body_is_judged(client, region, body):
+    """The care provider and the landlord keep the tenancy (omklap, end); the chair and a
+    municipality read it, and were told which fields were wrong first."""
+    case = house(client, region, -100)
+    url = f"/v1/cases/{case['id']}/tenancy"
+    for reader in (region.chair, region.municipality):
+        problem = assert_problem(client.patch(url, json=body, headers=reader.headers), 403)
+        assert "invalidParams" not in problem
+    for keeper in (region.care_provider, region.corporation):
+        assert_problem(client.patch(url, json=body, headers=keeper.headers), 400)
+    other = region.other_corporation.headers
+    unseen = client.patch(url, json=body, headers=other)
+    unknown = client.patch(f"/v1/cases/{uuid.uuid4()}/tenancy", json=body, headers=other)
+    assert_problem(unseen, 404)
+    assert _but_instance(unseen) == _but_instance(unknown)

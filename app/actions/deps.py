@@ -10,6 +10,7 @@ from app.access_log.deps import AccessContextDep
 from app.actions import service
 from app.actions.models import Action
 from app.db import SessionDep
+from app.problems import Forbidden
 from app.tables.models import OutflowTable
 
 
@@ -26,3 +27,16 @@ def valid_action(
 
 
 ActionDep = Annotated[ActionAtTable, Depends(valid_action)]
+
+
+def action_to_update(found: ActionDep, context: AccessContextDep) -> ActionAtTable:
+    """As `valid_action` (404 for a caller that may not see it), then 403 for one that sees it
+    but neither owns it nor chairs the table (a municipality), before the body is validated:
+    it was told which fields were wrong, and only once it had fixed them that it may not."""
+    me = context.principal.organisation_id
+    if me not in (found.action.owner_organisation_id, found.table.chair_organisation_id):
+        raise Forbidden("Only the action's owner or the chair updates it.")
+    return found
+
+
+UpdatableActionDep = Annotated[ActionAtTable, Depends(action_to_update)]

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query, Response
 from app.access_log.deps import AccessContextDep
 from app.access_log.service import AccessContext
 from app.actions import service
-from app.actions.deps import ActionDep
+from app.actions.deps import ActionDep, UpdatableActionDep
 from app.actions.models import (
     ActionCreate,
     ActionPage,
@@ -116,7 +116,7 @@ def get_action(
     responses=problem_responses(401, 403, 404, 409, 412),
 )
 def update_action(
-    found: ActionDep,
+    found: UpdatableActionDep,
     payload: ActionUpdate,
     context: AccessContextDep,
     session: SessionDep,

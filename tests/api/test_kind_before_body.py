@@ -9,6 +9,7 @@ import pytest
 
 from tests.aftercare.housing import house
 from tests.api.helpers import assert_problem
+from tests.api.test_actions import hand_out
 from tests.conftest import OPERATOR, seed_org
 
 BODIES = [{"zzz": 1}, {}, {"items": []}, {"items": [{"external_ref": "V-1"}]}]
@@ -40,8 +41,15 @@ def test_an_unreadable_body_of_another_kind_is_403_too(client, small_region):
     assert_problem(client.post("/v1/cases", content=b"{", headers=headers), 403, "forbidden")
 
 
-def _but_instance(response):  # type: ignore[no-untyped-def]
-    return {k: v for k, v in response.json().items() if k != "instance"}
+def assert_unseen_as_unknown(client, method, url, seen_id, body, headers):  # type: ignore[no-untyped-def]
+    """A caller that may not see the object gets what a random id gets: 404, the same body
+    (but its `instance`), whatever it sends."""
+    unseen = client.request(method, url, json=body, headers=headers)
+    unknown = client.request(
+        method, url.replace(seen_id, str(uuid.uuid4())), json=body, headers=headers
+    )
+    assert_problem(unseen, 404)
+    assert unseen.json() | {"instance": ""} == unknown.json() | {"instance": ""}
 
 
 # A write only the table's chair makes: a member that does not chair it is told 403 before its
@@ -62,10 +70,7 @@ def test_a_member_that_does_not_chair_is_told_403_before_its_body_is_judged(
     chair = client.post(url, json=body, headers=small_region.chair.headers)
     assert_problem(chair, 400, "validation_error")
     outsider = seed_org(session, "municipality")
-    unseen = client.post(url, json=body, headers=outsider.headers)
-    unknown = client.post(f"/v1/tables/{uuid.uuid4()}/{what}", json=body, headers=outsider.headers)
-    assert_problem(unseen, 404)
-    assert _but_instance(unseen) == _but_instance(unknown)
+    assert_unseen_as_unknown(client, "post", url, small_region.table_id, body, outsider.headers)
 
 
 # A write only the case's care provider makes: who sees the case and may not write there (the
@@ -88,10 +93,7 @@ def test_who_sees_a_case_but_may_not_write_its_aftercare_is_told_403_first(
     own = client.request(method, url, json=body, headers=region.care_provider.headers)
     assert_problem(own, 400, "validation_error")
     other = region.other_care_provider.headers
-    unseen = client.request(method, url, json=body, headers=other)
-    unknown = client.request(method, f"/v1/cases/{uuid.uuid4()}/{what}", json=body, headers=other)
-    assert_problem(unseen, 404)
-    assert _but_instance(unseen) == _but_instance(unknown)
+    assert_unseen_as_unknown(client, method, url, case["id"], body, other)
 
 
 @pytest.mark.parametrize("body", [{"zzz": 1}, {"ended_on": "tomorrow"}])
@@ -106,7 +108,18 @@ def test_a_reader_changing_the_tenancy_is_told_403_before_its_body_is_judged(cli
     for keeper in (region.care_provider, region.corporation):
         assert_problem(client.patch(url, json=body, headers=keeper.headers), 400)
     other = region.other_corporation.headers
-    unseen = client.patch(url, json=body, headers=other)
-    unknown = client.patch(f"/v1/cases/{uuid.uuid4()}/tenancy", json=body, headers=other)
-    assert_problem(unseen, 404)
-    assert _but_instance(unseen) == _but_instance(unknown)
+    assert_unseen_as_unknown(client, "patch", url, case["id"], body, other)
+
+
+@pytest.mark.parametrize("body", [{"zzz": 1}, {"status": "lost"}])
+def test_who_sees_an_action_but_may_not_update_it_is_told_403_first(client, region, body):
+    """The owner or the chair updates an action; a municipality at the table reads it, and was
+    told which fields were wrong first."""
+    action = hand_out(client, region, region.care_provider)
+    url = f"/v1/actions/{action['id']}"
+    problem = assert_problem(client.patch(url, json=body, headers=region.municipality.headers), 403)
+    assert "invalidParams" not in problem
+    for writer in (region.care_provider, region.chair):
+        assert_problem(client.patch(url, json=body, headers=writer.headers), 400)
+    other = region.other_care_provider.headers
+    assert_unseen_as_unknown(client, "patch", url, action["id"], body, other)

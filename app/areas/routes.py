@@ -11,7 +11,7 @@ from app.db import SessionDep, SessionEndingRoute
 from app.if_match import IfMatch, IfNoneMatch
 from app.problems import problem_responses
 from app.schemas import AreaCode
-from app.tables.deps import TableDep
+from app.tables.deps import ChairedTableDep, TableDep
 
 router = APIRouter(route_class=SessionEndingRoute, prefix="/v1/tables", tags=["areas"])
 
@@ -40,7 +40,7 @@ def list_areas(table: TableDep, context: AccessContextDep, session: SessionDep) 
     },
 )
 def name_area(
-    table: TableDep,
+    table: ChairedTableDep,
     code: Annotated[AreaCode, Path()],
     payload: AreaNameIn,
     context: AccessContextDep,

@@ -35,3 +35,14 @@ def chaired_table(table: TableDep, principal: CurrentPrincipal) -> OutflowTable:
 
 
 ChairedTableDep = Annotated[OutflowTable, Depends(chaired_table)]
+
+
+def table_to_change(table: TableDep, principal: CurrentPrincipal) -> OutflowTable:
+    """The table, for a change of the table itself (its chair: the policy; the operator:
+    anything): 404 as `valid_table`, then 403 for another member before the body is validated."""
+    if not principal.is_operator and principal.organisation_id != table.chair_organisation_id:
+        raise Forbidden("Only the chair or the operator may change a table.")
+    return table
+
+
+ChangeableTableDep = Annotated[OutflowTable, Depends(table_to_change)]

@@ -9,7 +9,7 @@ from app.if_match import IfMatch, IfNoneMatch
 from app.pagination import PageDep
 from app.problems import problem_responses
 from app.tables import service
-from app.tables.deps import TableDep
+from app.tables.deps import ChangeableTableDep, TableDep
 from app.tables.models import TableCreate, TablePage, TablePublic, TableUpdate
 from app.versioning import etag
 
@@ -61,7 +61,7 @@ def get_table(
     responses=problem_responses(401, 403, 404, 409, 412),
 )
 def update_table(
-    table: TableDep,
+    table: ChangeableTableDep,
     payload: TableUpdate,
     principal: CurrentPrincipal,
     session: SessionDep,

@@ -123,3 +123,24 @@ def test_who_sees_an_action_but_may_not_update_it_is_told_403_first(client, regi
         assert_problem(client.patch(url, json=body, headers=writer.headers), 400)
     other = region.other_care_provider.headers
     assert_unseen_as_unknown(client, "patch", url, action["id"], body, other)
+
+
+# Changes of the table itself: its area names (the chair), the table (the chair its policy,
+# the operator anything); another member was told which fields were wrong first.
+TABLE_WRITES = [("put", "/areas/WK034401", 403), ("patch", "", 400)]
+
+
+@pytest.mark.parametrize("body", [{"zzz": 1}, {"name": ""}])
+@pytest.mark.parametrize(("method", "suffix", "operator_status"), TABLE_WRITES)
+def test_a_member_that_does_not_chair_changing_the_table_is_told_403_first(
+    client, session, small_region, method, suffix, operator_status, body
+):
+    url = f"/v1/tables/{small_region.table_id}{suffix}"
+    for member in (small_region.care_provider, small_region.corporation):
+        response = client.request(method, url, json=body, headers=member.headers)
+        assert "invalidParams" not in assert_problem(response, 403, "forbidden")
+    assert_problem(client.request(method, url, json=body, headers=OPERATOR), operator_status)
+    chair = client.request(method, url, json=body, headers=small_region.chair.headers)
+    assert_problem(chair, 400, "validation_error")
+    outsider = seed_org(session, "municipality").headers
+    assert_unseen_as_unknown(client, method, url, small_region.table_id, body, outsider)

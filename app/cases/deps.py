@@ -12,6 +12,7 @@ from app.access_log.models import AccessAction
 from app.cases import service
 from app.cases.models import Case
 from app.db import SessionDep
+from app.problems import Forbidden
 
 
 def valid_case(logged_as: AccessAction | None) -> Callable[..., Case]:
@@ -28,3 +29,15 @@ CaseDep = Annotated[Case, Depends(valid_case(None))]
 CaseReadDep = Annotated[Case, Depends(valid_case(AccessAction.read))]
 CaseHistoryDep = Annotated[Case, Depends(valid_case(AccessAction.history))]
 CaseTimelineDep = Annotated[Case, Depends(valid_case(AccessAction.timeline))]
+
+
+def own_case(case: CaseDep, context: AccessContextDep) -> Case:
+    """As `CaseDep` (404 for a caller that may not see the case), then 403 for one that sees it
+    but did not register it (the chair, a municipality), before the body is validated: it was
+    told which fields were wrong, and only once it had fixed them that it may not change it."""
+    if case.care_provider_id != context.principal.organisation_id:
+        raise Forbidden("Only the care provider that registered the case may change it.")
+    return case
+
+
+OwnCaseDep = Annotated[Case, Depends(own_case)]

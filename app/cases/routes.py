@@ -12,7 +12,7 @@ from app.access_log.routes import entries_page
 from app.access_log.service import AccessContext
 from app.auth import CareProviderPrincipal
 from app.cases import service
-from app.cases.deps import CaseDep, CaseHistoryDep, CaseReadDep, CaseTimelineDep
+from app.cases.deps import CaseDep, CaseHistoryDep, CaseReadDep, CaseTimelineDep, OwnCaseDep
 from app.cases.models import (
     Case,
     CaseCreate,
@@ -203,7 +203,7 @@ def get_case(
     responses=problem_responses(401, 403, 404, 409, 412),
 )
 def update_case(
-    case: CaseDep,
+    case: OwnCaseDep,
     payload: CaseUpdate,  # type: ignore[valid-type]  # a class partial_model() builds at import
     context: AccessContextDep,
     session: SessionDep,

@@ -10,7 +10,7 @@ import pytest
 from tests.aftercare.housing import house
 from tests.api.helpers import assert_problem
 from tests.api.test_actions import hand_out
-from tests.conftest import OPERATOR, seed_org
+from tests.conftest import OPERATOR, create_case, seed_org
 
 BODIES = [{"zzz": 1}, {}, {"items": []}, {"items": [{"external_ref": "V-1"}]}]
 
@@ -144,3 +144,20 @@ def test_a_member_that_does_not_chair_changing_the_table_is_told_403_first(
     assert_problem(chair, 400, "validation_error")
     outsider = seed_org(session, "municipality").headers
     assert_unseen_as_unknown(client, method, url, small_region.table_id, body, outsider)
+
+
+@pytest.mark.parametrize("body", [{"zzz": 1}, {"status": "lost"}])
+def test_who_sees_a_case_but_did_not_register_it_changing_it_is_told_403_first(
+    client, region, body
+):
+    """The care provider that registered a case changes it; the chair and a municipality read
+    it, and were told which fields were wrong first."""
+    case = create_case(client, region.care_provider, region.table_id)
+    url = f"/v1/cases/{case['id']}"
+    for reader in (region.chair, region.municipality):
+        response = client.patch(url, json=body, headers=reader.headers)
+        assert "invalidParams" not in assert_problem(response, 403, "forbidden")
+    own = client.patch(url, json=body, headers=region.care_provider.headers)
+    assert_problem(own, 400, "validation_error")
+    other = region.other_care_provider.headers
+    assert_unseen_as_unknown(client, "patch", url, case["id"], body, other)

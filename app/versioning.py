@@ -9,7 +9,9 @@ transactions on PostgreSQL wait for each other instead of deadlocking, and decid
 committed. SQLite serialises writers with `BEGIN IMMEDIATE`, where the lock is a no-op.
 """
 
-from collections.abc import Iterable, Sequence
+import hashlib
+import json
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, TypeVar
 
 from sqlalchemy import inspect
@@ -50,6 +52,35 @@ def touch(row: Any) -> None:
 def etag(row: Any) -> str:
     """The strong ETag of a versioned row: its version in quotes (`"3"`)."""
     return f'"{row.version}"'
+
+
+def document_etag(row: Any, document: dict[str, Any]) -> str:
+    """The strong ETag of a read that shows more than `row` does: `row`'s version and a digest
+    of `document`, what the read shows. For a document that changes without the row (it counts
+    from today, or from rows a write of which does not move `row`'s version): `row`'s ETag
+    alone let `If-None-Match` answer 304 to a copy that no longer reads so."""
+    text = json.dumps(document, sort_keys=True, default=str, separators=(",", ":"))
+    return f'"{row.version}-{hashlib.sha256(text.encode()).hexdigest()[:16]}"'
+
+
+def read_condition(
+    header: str | None, row: Any, read_etag: Callable[[], str], *, weak: bool = False
+) -> tuple[str | None, str | None]:
+    """`If-Match` (or, `weak`, `If-None-Match`) of a write to `row` whose read answers
+    `document_etag`: a client sends back the ETag it read, and a write takes that as well as
+    `row`'s own. Returns the header to check against `row` (`row`'s ETag when it names the
+    read's current ETag, `read_etag()`, else as sent: a stale read's ETag matches nothing) and
+    that read's ETag when it was named (else None), for a writer to compare once more after
+    locking when what it shows can change without `row`'s version."""
+    if header is None:
+        return None, None
+    tags = listed_tags(header, weak=weak)
+    if "*" in tags or etag(row) in tags:
+        return header, None
+    current = read_etag()
+    if current in tags:
+        return etag(row), current
+    return header, None
 
 
 def listed_tags(header: str, *, weak: bool) -> set[str]:

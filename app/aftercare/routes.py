@@ -56,9 +56,18 @@ def _agreement(agreement: AftercareAgreement) -> AgreementPublic:
 )
 def get_tenancy(found: TenancyDep, session: SessionDep, response: Response) -> Any:
     """The tenancy of a housed case: lease, omklap, follow-up and end (the corporation: its
-    tenant's lease, omklap, end and the landlord's signals)."""
-    response.headers["ETag"] = etag(found.tenancy)
-    return _tenancy(session, found)
+    tenant's lease, omklap, end and the landlord's signals). Its ETag is the version and a
+    digest of what it shows (the checkpoints' states count from today); a write takes it in
+    `If-Match` as well as the version's."""
+    return _tenancy_answered(session, found, response)
+
+
+def _tenancy_answered(session: SessionDep, found: Any, response: Response) -> Any:
+    """The tenancy as the viewer sees it, with the ETag of that read (`tenancy_etag`)."""
+    tenancy, viewer = found
+    document = service.tenancy_document(session, tenancy, viewer)
+    response.headers["ETag"] = service.tenancy_etag(tenancy, document)
+    return _TENANCY_VIEW.validate_python(document)
 
 
 @router.patch(
@@ -76,7 +85,8 @@ def update_tenancy(
     if_none_match: IfNoneMatch = None,
 ) -> Any:
     """Plan the omklap, record the transfer (corporation) or end the tenancy, with a date of
-    record."""
+    record. `If-Match`: the version's ETag or the ETag the tenancy's read answered (412 for a
+    copy that no longer reads so)."""
     tenancy = service.update_tenancy(
         session,
         context,
@@ -85,8 +95,7 @@ def update_tenancy(
         if_match,
         if_none_match=if_none_match,
     )
-    response.headers["ETag"] = etag(tenancy)
-    return _tenancy(session, (tenancy, found.viewer))
+    return _tenancy_answered(session, (tenancy, found.viewer), response)
 
 
 @router.get(

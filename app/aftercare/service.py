@@ -13,6 +13,7 @@ that concern a landlord (rent arrears, nuisance): nothing of the support. Anyone
 import uuid
 from datetime import date, datetime, timedelta
 from enum import StrEnum
+from functools import cache
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
@@ -48,7 +49,16 @@ from app.tables.policy import MAX_TRANSFER_MONTHS, TablePolicy
 from app.tables.service import reader_table_ids, reads_table
 from app.timeutil import local_date, today
 from app.vacancies.models import LeaseForm
-from app.versioning import flush, lock_checked, lock_one, touch
+from app.versioning import (
+    check_if_match,
+    document_etag,
+    etag,
+    flush,
+    lock_checked,
+    lock_one,
+    read_condition,
+    touch,
+)
 
 
 class Viewer(StrEnum):
@@ -94,27 +104,30 @@ def get_tenancy(
     """The tenancy of a housed case and how the caller sees it, its access logged; 404 when
     the case is not housed or the caller may not see it. `logged=False` for a write, which logs
     the one access it is itself (a read logged beside it made every write two rows)."""
-    principal = context.principal
-    me = principal.require_organisation()
     tenancy = session.get(Tenancy, case_id)
-    if tenancy is None:
+    viewer = None if tenancy is None else viewer_of(session, context.principal, tenancy)
+    if tenancy is None or viewer is None:
         raise NotFound("No tenancy for this case: it is unknown, not housed, or not yours.")
+    if logged:
+        log(session, context, [tenancy])
+    return tenancy, viewer
+
+
+def viewer_of(session: Session, principal: Principal, tenancy: Tenancy) -> Viewer | None:
+    """How `principal` sees `tenancy` (`get_tenancy`); None when it may not see it."""
+    me = principal.require_organisation()
     if tenancy.care_provider_id == me:
-        viewer = Viewer.care_provider
-    elif session.exec(
+        return Viewer.care_provider
+    if session.exec(
         select(OutflowTable.id).where(
             OutflowTable.id == tenancy.table_id,
             col(OutflowTable.id).in_(reader_table_ids(principal)),
         )
     ).first():
-        viewer = Viewer.reader
-    elif tenancy.corporation_id == me:
-        viewer = Viewer.corporation
-    else:
-        raise NotFound("No tenancy for this case: it is unknown, not housed, or not yours.")
-    if logged:
-        log(session, context, [tenancy])
-    return tenancy, viewer
+        return Viewer.reader
+    if tenancy.corporation_id == me:
+        return Viewer.corporation
+    return None
 
 
 def get_checkpoint(
@@ -270,6 +283,39 @@ def tenancy_document(session: Session, tenancy: Tenancy, viewer: Viewer) -> dict
         document["view"] = "full"
         document["checkpoints"] = checkpoints
     return document
+
+
+def tenancy_etag(tenancy: Tenancy, document: dict[str, Any]) -> str:
+    """The ETag of a read of the tenancy that showed `document` (`tenancy_document`): its
+    version and a digest of the document, as the checkpoints' states and whether the omklap is
+    overdue count from today, and the version alone let `If-None-Match` answer 304 to a copy
+    that still showed a checkpoint `upcoming` once it was overdue."""
+    return document_etag(tenancy, document)
+
+
+def _lock_checked(
+    session: Session,
+    context: AccessContext,
+    tenancy: Tenancy,
+    if_match: str | None,
+    if_none_match: str | None = None,
+) -> Tenancy:
+    """`lock_checked` for a write of the tenancy, whose `If-Match` and `If-None-Match` may name
+    its version's ETag or the ETag the caller's read answered (`tenancy_etag`), compared with
+    the tenancy as it reads now on the locked row: a copy that no longer reads so is stale."""
+    locked = lock_one(session, tenancy)
+
+    @cache
+    def read_etag() -> str:
+        viewer = viewer_of(session, context.principal, locked)
+        if viewer is None:  # never: whoever writes the tenancy reads it
+            return etag(locked)
+        return tenancy_etag(locked, tenancy_document(session, locked, viewer))
+
+    if_match, _ = read_condition(if_match, locked, read_etag)
+    if_none_match, _ = read_condition(if_none_match, locked, read_etag, weak=True)
+    check_if_match(if_match, etag(locked), "tenancy", if_none_match)
+    return locked
 
 
 def table_viewer(principal: Principal, table: OutflowTable) -> Viewer:
@@ -553,7 +599,7 @@ def record_checkpoint(
     # whose foreign key waits for a locked tenancy (a deadlock the other way round). A
     # tenancy's table never changes.
     signal_lock(session, tenancy.table_id)
-    tenancy = lock_checked(session, tenancy, "tenancy", if_match)
+    tenancy = _lock_checked(session, context, tenancy, if_match)
     lifecycle.check(tenancy, TenancyEvent.record_checkpoint)
     _require_not_anonymised(session, tenancy, "follow-up checkpoints")
     policy = policy_of(session, tenancy.table_id)
@@ -729,7 +775,7 @@ def update_tenancy(
         raise Unprocessable(missing, "ended_on and end_reason go together", "required")
     if "transferred_on" in changes and me != tenancy.corporation_id:
         raise Forbidden("Only the corporation records the transfer of the lease.")
-    tenancy = lock_checked(session, tenancy, "tenancy", if_match, if_none_match)
+    tenancy = _lock_checked(session, context, tenancy, if_match, if_none_match)
     # The plan sent again as stored (a retry, or the omklap sent with the conditions it
     # cleared) is no change, also once the lease is the client's or the tenancy ended.
     if patch.transfer_planned_on == tenancy.transfer_planned_on:

@@ -4,8 +4,6 @@ handed out, and the open proposals with their state. Read live until the chair m
 final; then stored and frozen like a published agenda (the stored document is cut to the
 reader's view on every read)."""
 
-import hashlib
-import json
 import uuid
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -29,7 +27,7 @@ from app.sqltypes import table_of, utcnow
 from app.tables.models import OutflowTable
 from app.timeutil import AMSTERDAM, today
 from app.vacancies.models import Vacancy
-from app.versioning import etag, flush, listed_tags, lock_checked
+from app.versioning import document_etag, flush, lock_checked, read_condition
 
 
 def _start_of(day: date) -> datetime:
@@ -283,9 +281,7 @@ def minutes_etag(meeting: Meeting, document: dict[str, Any]) -> str:
     more, but their aftercare section drops a suggestion once retention anonymises its case
     (`aftercare_section`), and the meeting's ETag alone let `If-None-Match` answer 304 to a
     copy that still suggested it."""
-    content = {k: v for k, v in document.items() if k != "generated_at"}
-    text = json.dumps(content, sort_keys=True, default=str, separators=(",", ":"))
-    return f'"{meeting.version}-{hashlib.sha256(text.encode()).hexdigest()[:16]}"'
+    return document_etag(meeting, {k: v for k, v in document.items() if k != "generated_at"})
 
 
 def aftercare_section(
@@ -337,14 +333,11 @@ def finalize(
     `meeting_not_held` before the meeting's day."""
     if context.principal.organisation_id != table.chair_organisation_id:
         raise Forbidden("The chair marks the minutes final.")
-    read_with = None  # the minutes' ETag the chair sent, if it still matches
-    # Final ones' too (their ETag is no longer the meeting's): sent twice, 409 minutes_final.
-    if if_match is not None:
-        tags = listed_tags(if_match, weak=False)
-        if "*" not in tags and etag(meeting) not in tags:
-            current = minutes_etag(meeting, minutes(session, context, meeting, table))
-            if current in tags:
-                if_match, read_with = etag(meeting), current
+    # read_with: the minutes' ETag the chair sent, if it still matches. Final ones' too (their
+    # ETag is no longer the meeting's): sent twice, 409 minutes_final.
+    if_match, read_with = read_condition(
+        if_match, meeting, lambda: minutes_etag(meeting, minutes(session, context, meeting, table))
+    )
     meeting = lock_checked(session, meeting, "meeting", if_match)
     if meeting.minutes is not None:
         raise Conflict("The minutes are final already.", code="minutes_final")

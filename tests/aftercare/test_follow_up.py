@@ -705,3 +705,41 @@ def test_an_anonymised_cases_tenancy_read_with_its_etag_shows_no_checkpoint_due(
     )
     assert read.status_code == 200, read.status_code
     assert {c["state"] for c in read.json()["checkpoints"]} == {"not_due"}
+
+
+def test_a_tenancy_read_with_its_etag_after_a_checkpoint_fell_due_shows_it_overdue(client, region):
+    """The tenancy's checkpoints are upcoming, due or overdue as of today, but its ETag was the
+    row's version: 40 days on, a client that sent the ETag it read back (If-None-Match) got 304
+    and kept the 3-month checkpoint `upcoming` though it was overdue. A write takes the ETag
+    its read answered as well as the version's; a copy that no longer reads so is a 412."""
+    case = house(client, region, -80, "intermediate_lease")
+    url = f"/v1/cases/{case['id']}/tenancy"
+    provider = region.care_provider.headers
+    before = client.get(url, headers=provider)
+    assert before.status_code == 200, before.text
+    assert {c["months"]: c["state"] for c in before.json()["checkpoints"]}[3] == "upcoming"
+    tag = before.headers["ETag"]
+    assert client.get(url, headers=provider | {"If-None-Match": tag}).status_code == 304
+    planned = {"transfer_planned_on": iso(10)}
+    with time_machine.travel(datetime.now(UTC) + timedelta(days=40), tick=True):
+        read = client.get(url, headers=provider | {"If-None-Match": tag})
+        assert read.status_code == 200, read.status_code
+        assert {c["months"]: c["state"] for c in read.json()["checkpoints"]}[3] == "overdue"
+        assert read.headers["ETag"] != tag
+        again = client.get(url, headers=provider)
+        assert (again.headers["ETag"], again.json()) == (read.headers["ETag"], read.json())
+        stale = client.patch(url, json=planned, headers=provider | {"If-Match": tag})
+        assert_problem(stale, 412)
+        patched = client.patch(
+            url, json=planned, headers=provider | {"If-Match": read.headers["ETag"]}
+        )
+        assert patched.status_code == 200, patched.text
+        assert patched.json()["transfer"]["planned_on"] == iso(10)
+        assert patched.json()["version"] == read.json()["version"] + 1
+        fresh = client.get(url, headers=provider | {"If-None-Match": patched.headers["ETag"]})
+        assert fresh.status_code == 304, fresh.status_code
+        by_version = {"If-Match": f'"{patched.json()["version"]}"'}
+        ended = client.patch(
+            url, json={"ended_on": iso(1), "end_reason": "moved_on"}, headers=provider | by_version
+        )
+        assert ended.status_code == 200, ended.text

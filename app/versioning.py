@@ -12,6 +12,7 @@ committed. SQLite serialises writers with `BEGIN IMMEDIATE`, where the lock is a
 import hashlib
 import json
 from collections.abc import Callable, Iterable, Sequence
+from functools import cache
 from typing import Any, TypeVar
 
 from sqlalchemy import inspect
@@ -81,6 +82,25 @@ def read_condition(
     if current in tags:
         return etag(row), current
     return header, None
+
+
+def lock_checked_as_read(
+    session: Session,
+    row: M,
+    what: str,
+    if_match: str | None,
+    if_none_match: str | None,
+    read_etag: Callable[[M], str],
+) -> M:
+    """`lock_checked` for a row whose read answers `document_etag` (`read_etag` of the locked
+    row): `If-Match` and `If-None-Match` may name the version's ETag or the read's, compared
+    with the row as it reads now, locked: a copy that no longer reads so is stale (412)."""
+    locked = lock_one(session, row)
+    current = cache(lambda: read_etag(locked))
+    if_match, _ = read_condition(if_match, locked, current)
+    if_none_match, _ = read_condition(if_none_match, locked, current, weak=True)
+    check_if_match(if_match, etag(locked), what, if_none_match)
+    return locked
 
 
 def listed_tags(header: str, *, weak: bool) -> set[str]:

@@ -25,7 +25,6 @@ from app.problems import problem_responses
 from app.tables.deps import ChairedTableDep, TableDep
 from app.tables.models import OutflowTable
 from app.timeutil import today
-from app.versioning import etag
 
 router = APIRouter(route_class=SessionEndingRoute, prefix="/v1", tags=["actions"])
 
@@ -58,12 +57,16 @@ def create_action(
         # The answer may name a case: a replay reads the action again with the caller's
         # access, and logs it like any read, rather than handing out a stored copy unlogged.
         action, _ = service.get_action(session, context, action_id)
-        return service.action_public(action, _hides_case(context, table)), {"ETag": etag(action)}
+        hide = _hides_case(context, table)
+        return service.action_public(action, hide), {"ETag": service.action_etag(action, hide)}
 
     if replay := idempotency.replay(session, context.principal, payload, reread):
         return replay
     action = service.create_action(session, context, table, payload)
-    headers = {"Location": f"/v1/actions/{action.id}", "ETag": etag(action)}
+    headers = {
+        "Location": f"/v1/actions/{action.id}",
+        "ETag": service.action_etag(action, False),
+    }
     return idempotency.respond(
         service.action_public(action, False), 201, headers, resource_id=action.id
     )
@@ -104,9 +107,10 @@ def list_actions(
 def get_action(
     found: ActionDep, context: AccessContextDep, session: SessionDep, response: Response
 ) -> ActionPublic:
-    """One action."""
+    """One action. Its ETag is the version and a digest of what it shows (`overdue` counts from
+    today); `PATCH` takes it in `If-Match` as well as the version's."""
     action, table = found
-    response.headers["ETag"] = etag(action)
+    response.headers["ETag"] = service.action_etag(action, _hides_case(context, table))
     return service.action_public(action, _hides_case(context, table))
 
 
@@ -124,13 +128,15 @@ def update_action(
     if_match: IfMatch = None,
     if_none_match: IfNoneMatch = None,
 ) -> ActionPublic:
-    """Mark an action done or cancelled, reopen it, or move its due date (owner or chair). 409
+    """Mark an action done or cancelled, reopen it, or move its due date (owner or chair).
+    `If-Match`: the version's ETag or the ETag the action's read answered (412 for a copy that
+    no longer reads so). 409
     `case_anonymised` for a reopening or a new due date once retention anonymised its case."""
     action, table = found
     action = service.update_action(
         session, context, table, action, payload, if_match, if_none_match=if_none_match
     )
-    response.headers["ETag"] = etag(action)
+    response.headers["ETag"] = service.action_etag(action, _hides_case(context, table))
     return service.action_public(action, _hides_case(context, table))
 
 

@@ -35,7 +35,7 @@ from app.problems import Conflict, Forbidden, NotFound, Unprocessable
 from app.tables.models import OutflowTable, TableMember
 from app.tables.service import reads_table, sits_at
 from app.timeutil import today, within_horizon
-from app.versioning import flush, lock_checked
+from app.versioning import document_etag, flush, lock_checked_as_read
 
 
 def is_table_reader(context: AccessContext, table: OutflowTable) -> bool:
@@ -254,7 +254,10 @@ def update_action(
         case = session.get(
             Case, action.case_id, with_for_update={"read": True}, populate_existing=True
         )
-    action = lock_checked(session, action, "action", if_match, if_none_match)
+    hide = hides_case(context.principal, table)
+    action = lock_checked_as_read(
+        session, action, "action", if_match, if_none_match, lambda a: action_etag(a, hide)
+    )
     for name in data.model_fields_set:
         if getattr(data, name) is None:
             raise Unprocessable(name, "cannot be null; leave it out to keep the current value")
@@ -370,6 +373,14 @@ def list_transitions(
             item.actor_organisation_id = None
         items.append(item)
     return items
+
+
+def action_etag(action: Action, for_corporation: bool) -> str:
+    """The ETag of a read of the action (`action_public` as the caller sees it): its version
+    and a digest of what it shows, as `overdue` counts from today: the version alone let
+    `If-None-Match` answer 304 to a copy that still said not overdue once the due date had
+    passed. A write takes it in `If-Match` as well as the version's."""
+    return document_etag(action, action_public(action, for_corporation).model_dump(mode="json"))
 
 
 def action_public(action: Action, for_corporation: bool, on: date | None = None) -> ActionPublic:

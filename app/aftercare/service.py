@@ -13,7 +13,6 @@ that concern a landlord (rent arrears, nuisance): nothing of the support. Anyone
 import uuid
 from datetime import date, datetime, timedelta
 from enum import StrEnum
-from functools import cache
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
@@ -50,13 +49,12 @@ from app.tables.service import reader_table_ids, reads_table
 from app.timeutil import local_date, today
 from app.vacancies.models import LeaseForm
 from app.versioning import (
-    check_if_match,
     document_etag,
     etag,
     flush,
     lock_checked,
+    lock_checked_as_read,
     lock_one,
-    read_condition,
     touch,
 )
 
@@ -303,19 +301,14 @@ def _lock_checked(
     """`lock_checked` for a write of the tenancy, whose `If-Match` and `If-None-Match` may name
     its version's ETag or the ETag the caller's read answered (`tenancy_etag`), compared with
     the tenancy as it reads now on the locked row: a copy that no longer reads so is stale."""
-    locked = lock_one(session, tenancy)
 
-    @cache
-    def read_etag() -> str:
+    def read_etag(locked: Tenancy) -> str:
         viewer = viewer_of(session, context.principal, locked)
         if viewer is None:  # never: whoever writes the tenancy reads it
             return etag(locked)
         return tenancy_etag(locked, tenancy_document(session, locked, viewer))
 
-    if_match, _ = read_condition(if_match, locked, read_etag)
-    if_none_match, _ = read_condition(if_none_match, locked, read_etag, weak=True)
-    check_if_match(if_match, etag(locked), "tenancy", if_none_match)
-    return locked
+    return lock_checked_as_read(session, tenancy, "tenancy", if_match, if_none_match, read_etag)
 
 
 def table_viewer(principal: Principal, table: OutflowTable) -> Viewer:

@@ -1,8 +1,9 @@
 """Actions: handed out by the chair, back on the agenda while open, overdue after their date."""
 
 import uuid
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 
+import time_machine
 from sqlmodel import col, select
 
 from app.access_log.models import AccessLogEntry
@@ -352,3 +353,35 @@ def test_a_published_agenda_shows_a_care_provider_the_actions_about_its_cases_no
         f"/v1/meetings/{meeting['id']}/agenda", headers=region.other_care_provider.headers
     )
     assert other.json()["open_actions"] == []
+
+
+def test_an_action_read_with_its_etag_after_its_due_date_passed_shows_it_overdue(client, region):
+    """`overdue` counts from today, but the action's ETag was its version: once the due date had
+    passed, a client that sent back the ETag it read (If-None-Match) got 304 and kept
+    `overdue: false`. A write takes the ETag its read answered as well as the version's; a copy
+    that no longer reads so is a 412."""
+    action = hand_out(client, region, region.care_provider, due_date=iso(5))
+    path = f"/v1/actions/{action['id']}"
+    owner = region.care_provider.headers
+    before = client.get(path, headers=owner)
+    assert before.json()["overdue"] is False
+    tag = before.headers["ETag"]
+    assert client.get(path, headers=owner | {"If-None-Match": tag}).status_code == 304
+    with time_machine.travel(datetime.now(UTC) + timedelta(days=10), tick=True):
+        read = client.get(path, headers=owner | {"If-None-Match": tag})
+        assert read.status_code == 200, read.status_code
+        assert read.json()["overdue"] is True
+        assert read.headers["ETag"] != tag
+        again = client.get(path, headers=owner)
+        assert (again.headers["ETag"], again.json()) == (read.headers["ETag"], read.json())
+        stale = client.patch(path, json={"status": "done"}, headers=owner | {"If-Match": tag})
+        assert_problem(stale, 412, "precondition_failed")
+        done = client.patch(
+            path, json={"status": "done"}, headers=owner | {"If-Match": read.headers["ETag"]}
+        )
+        assert done.status_code == 200, done.text
+        fresh = client.get(path, headers=owner | {"If-None-Match": done.headers["ETag"]})
+        assert fresh.status_code == 304, fresh.status_code
+        by_version = {"If-Match": f'"{done.json()["version"]}"'}
+        reopened = client.patch(path, json={"status": "open"}, headers=owner | by_version)
+        assert reopened.status_code == 200, reopened.text

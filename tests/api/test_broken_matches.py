@@ -1,6 +1,7 @@
 """An open proposal whose dwelling is pushed again, or whose case is edited, so that the pair
 fails a hard rule is withdrawn by the service (app/proposals/broken_matches.py)."""
 
+from tests.api.test_limits_fallback import known_years
 from tests.api.test_meetings import (  # noqa: F401  (fixture)
     case_of,
     decide,
@@ -133,10 +134,15 @@ def test_limits_corrected_after_the_publish_do_not_withdraw_on_an_edit_that_brea
     them just as after), so the proposal stays; before, each withdrew it as `case_changed` /
     `dwelling_changed`."""
     meeting, proposal, case, vacancy = published
-    year = meeting["date"][:4]
-    figures = writable_limits(client.get(f"/v1/limits/{year}", headers=OPERATOR).json())
+    # The meeting's year, or where it has none yet (the suite run with the clock years on) the
+    # latest year's figures stand in for it: its own lowered ones are added.
+    year = int(meeting["date"][:4])
+    years = known_years(client, region.chair)
+    known = year if year in years else years[-1]
+    figures = writable_limits(client.get(f"/v1/limits/{known}", headers=OPERATOR).json())
     lowered = {**figures, "low_cap": "300.00", "high_cap": "300.00"}
-    assert client.put(f"/v1/limits/{year}", json=lowered, headers=OPERATOR).status_code == 200
+    put = client.put(f"/v1/limits/{year}", json=lowered, headers=OPERATOR)
+    assert put.status_code in (200, 201), put.text
     edit_case(client, region, case, {"household": {"adults": 1}})
     assert proposal_of(client, region, proposal["id"])["status"] == "proposed"
     push_again(client, region.corporation, vacancy, respond_before=meeting["date"])

@@ -10,6 +10,7 @@ from app.access_log.service import AccessContext
 from app.actions import service
 from app.actions.deps import ActionDep, UpdatableActionDep
 from app.actions.models import (
+    Action,
     ActionCreate,
     ActionPage,
     ActionPublic,
@@ -31,6 +32,12 @@ router = APIRouter(route_class=SessionEndingRoute, prefix="/v1", tags=["actions"
 
 def _hides_case(context: AccessContext, table: OutflowTable) -> bool:
     return service.hides_case(context.principal, table)
+
+
+def _shown(action: Action, hide: bool) -> tuple[ActionPublic, str]:
+    """The action as the caller reads it, and that read's ETag (`service.action_etag`)."""
+    public = service.action_public(action, hide)
+    return public, service.action_etag(action, public)
 
 
 @router.post(
@@ -57,19 +64,15 @@ def create_action(
         # The answer may name a case: a replay reads the action again with the caller's
         # access, and logs it like any read, rather than handing out a stored copy unlogged.
         action, _ = service.get_action(session, context, action_id)
-        hide = _hides_case(context, table)
-        return service.action_public(action, hide), {"ETag": service.action_etag(action, hide)}
+        public, tag = _shown(action, _hides_case(context, table))
+        return public, {"ETag": tag}
 
     if replay := idempotency.replay(session, context.principal, payload, reread):
         return replay
     action = service.create_action(session, context, table, payload)
-    headers = {
-        "Location": f"/v1/actions/{action.id}",
-        "ETag": service.action_etag(action, False),
-    }
-    return idempotency.respond(
-        service.action_public(action, False), 201, headers, resource_id=action.id
-    )
+    public, tag = _shown(action, False)
+    headers = {"Location": f"/v1/actions/{action.id}", "ETag": tag}
+    return idempotency.respond(public, 201, headers, resource_id=action.id)
 
 
 @router.get(
@@ -110,8 +113,8 @@ def get_action(
     """One action. Its ETag is the version and a digest of what it shows (`overdue` counts from
     today); `PATCH` takes it in `If-Match` as well as the version's."""
     action, table = found
-    response.headers["ETag"] = service.action_etag(action, _hides_case(context, table))
-    return service.action_public(action, _hides_case(context, table))
+    public, response.headers["ETag"] = _shown(action, _hides_case(context, table))
+    return public
 
 
 @router.patch(
@@ -136,8 +139,8 @@ def update_action(
     action = service.update_action(
         session, context, table, action, payload, if_match, if_none_match=if_none_match
     )
-    response.headers["ETag"] = service.action_etag(action, _hides_case(context, table))
-    return service.action_public(action, _hides_case(context, table))
+    public, response.headers["ETag"] = _shown(action, _hides_case(context, table))
+    return public
 
 
 @router.get(

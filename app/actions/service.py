@@ -256,7 +256,12 @@ def update_action(
         )
     hide = hides_case(context.principal, table)
     action = lock_checked_as_read(
-        session, action, "action", if_match, if_none_match, lambda a: action_etag(a, hide)
+        session,
+        action,
+        "action",
+        if_match,
+        if_none_match,
+        lambda locked: action_etag(locked, action_public(locked, hide)),
     )
     for name in data.model_fields_set:
         if getattr(data, name) is None:
@@ -375,12 +380,12 @@ def list_transitions(
     return items
 
 
-def action_etag(action: Action, for_corporation: bool) -> str:
-    """The ETag of a read of the action (`action_public` as the caller sees it): its version
-    and a digest of what it shows, as `overdue` counts from today: the version alone let
-    `If-None-Match` answer 304 to a copy that still said not overdue once the due date had
-    passed. A write takes it in `If-Match` as well as the version's."""
-    return document_etag(action, action_public(action, for_corporation).model_dump(mode="json"))
+def action_etag(action: Action, shown: ActionPublic) -> str:
+    """The ETag of a read of the action that showed `shown` (`action_public` as the caller
+    sees it): its version and a digest of what it shows, as `overdue` counts from today: the
+    version alone let `If-None-Match` answer 304 to a copy that still said not overdue once the
+    due date had passed. A write takes it in `If-Match` as well as the version's."""
+    return document_etag(action, shown.model_dump(mode="json"))
 
 
 def action_public(action: Action, for_corporation: bool, on: date | None = None) -> ActionPublic:

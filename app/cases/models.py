@@ -646,3 +646,13 @@ def case_public_dict(case: Case | CaseRow) -> dict[str, Any]:
     data["exit_date"] = case.exit_date
     data["anonymised_at"] = case.anonymised_at
     return data
+
+
+def case_public(case: Case | CaseRow, reader: uuid.UUID) -> CasePublic:
+    """The case as `reader` (an organisation's id) reads it: the link to the case it follows
+    only for its care provider, as that case may be at a table the other readers do not read
+    (a case moves between tables)."""
+    data = case_public_dict(case)
+    if case.care_provider_id != reader:
+        data["previous_case_id"] = None
+    return CasePublic.model_validate(data)

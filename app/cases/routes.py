@@ -25,7 +25,7 @@ from app.cases.models import (
     CaseTransitionPublic,
     CaseUpdate,
     Facility,
-    case_public_dict,
+    case_public,
 )
 from app.cases.service import CaseFilters, CaseSort
 from app.db import SessionDep, SessionEndingRoute, SettingsDep
@@ -42,27 +42,25 @@ from app.registry.service import CASE_BLOCKING_REASONS
 from app.schemas import EXTERNAL_REF_PATTERN, REFERENCE_PART_PATTERN, HouseholdSize
 from app.timeline.models import Timeline
 from app.timeline.service import case_timeline
-from app.versioning import etag
 
 router = APIRouter(route_class=SessionEndingRoute, prefix="/v1/cases", tags=["cases"])
 
 
-def _public(case: Case, reader: uuid.UUID) -> CasePublic:
-    """The case as `reader` (an organisation's id) reads it: the link to the case it follows
-    only for its care provider, as that case may be at a table the other readers do not read
-    (a case moves between tables)."""
-    data = case_public_dict(case)
-    if case.care_provider_id != reader:
-        data["previous_case_id"] = None
-    return CasePublic.model_validate(data)
+def _shown(case: Case | CaseRow, reader: uuid.UUID) -> tuple[CasePublic, str]:
+    """The case as `reader` reads it (`case_public`), and that read's ETag (`case_etag`)."""
+    public = case_public(case, reader)
+    return public, service.case_etag(case, public)
 
 
-def _saved(session: Session, context: AccessContext, case: Case | CaseRow) -> CaseSaved:
+def _saved(
+    session: Session, context: AccessContext, case: Case | CaseRow
+) -> tuple[CaseSaved, dict[str, str]]:
     """The case with the table-policy rules it fails on its own (`app.registry.intake`), for its
-    care provider (the earlier case it names logged as read)."""
+    care provider (the earlier case it names logged as read), and the ETag its read answers."""
     service.log_earlier_cases_shown(session, context, [case])
     warnings = intake.own_rule_failures(session, case)
-    return CaseSaved.model_validate({**case_public_dict(case), "warnings": warnings})
+    public, tag = _shown(case, case.care_provider_id)
+    return CaseSaved.model_validate({**dict(public), "warnings": warnings}), {"ETag": tag}
 
 
 @router.post(
@@ -90,7 +88,7 @@ def create_case(
         # A replay shows the case as it is now, read (and logged) like any read: the
         # idempotency record keeps no copy of the case file.
         case = service.get_case(session, context, case_id, AccessAction.read)
-        return _saved(session, context, case), {"ETag": etag(case)}
+        return _saved(session, context, case)
 
     if replay := idempotency.replay(session, context.principal, payload, reread):
         return replay
@@ -99,8 +97,9 @@ def create_case(
     except service.DuplicateCase as duplicate:
         service.record_duplicate_read(session, context, duplicate)
         raise
-    headers = {"Location": f"/v1/cases/{case.id}", "ETag": etag(case)}
-    return idempotency.respond(_saved(session, context, case), 201, headers, resource_id=case.id)
+    saved, headers = _saved(session, context, case)
+    headers["Location"] = f"/v1/cases/{case.id}"
+    return idempotency.respond(saved, 201, headers, resource_id=case.id)
 
 
 @router.get("", response_model=CasePage, responses=problem_responses(401, 403, 429))
@@ -184,17 +183,19 @@ def list_cases(
     rows, next_cursor = page.cut(rows, None if sort is None else service.sort_date, bool(reverse))
     reader = context.principal.require_organisation()
     service.log_earlier_cases_shown(session, context, rows)
-    return CasePage(items=[_public(c, reader) for c in rows], next_cursor=next_cursor)
+    return CasePage(items=[case_public(c, reader) for c in rows], next_cursor=next_cursor)
 
 
 @router.get("/{case_id}", response_model=CasePublic, responses=problem_responses(401, 403, 404))
 def get_case(
     case: CaseReadDep, context: AccessContextDep, session: SessionDep, response: Response
 ) -> CasePublic:
-    """One case file, with its ETag."""
+    """One case file. Its ETag is the version and a digest of what it shows (`status` counts
+    from today: `ready` once `ready_since` is reached, `on_hold` while parked); `PATCH` takes
+    it in `If-Match` as well as the version's."""
     service.log_earlier_cases_shown(session, context, [case])
-    response.headers["ETag"] = etag(case)
-    return _public(case, context.principal.require_organisation())
+    public, response.headers["ETag"] = _shown(case, context.principal.require_organisation())
+    return public
 
 
 @router.patch(
@@ -212,12 +213,15 @@ def update_case(
     if_none_match: IfNoneMatch = None,
 ) -> CaseSaved:
     """Update a case file (merge patch), or put it on hold, resume or withdraw it. The answer
-    names the table-policy rules the case fails on its own (`warnings`)."""
+    names the table-policy rules the case fails on its own (`warnings`). `If-Match`: the
+    version's ETag or the ETag the case's read answered (412 for a copy that no longer reads
+    so); the answer's ETag is the one its read answers."""
     case = service.update_case(
         session, context, case, payload, if_match, if_none_match=if_none_match
     )
-    response.headers["ETag"] = etag(case)
-    return _saved(session, context, case)
+    saved, headers = _saved(session, context, case)
+    response.headers.update(headers)
+    return saved
 
 
 @router.get(

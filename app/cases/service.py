@@ -45,10 +45,12 @@ from app.cases.models import (
     CaseCreate,
     CaseFields,
     CaseInput,
+    CasePublic,
     CaseRow,
     CaseStatus,
     CaseTransition,
     SettableStatus,
+    case_public,
 )
 from app.database import LostRace
 from app.flat import flatten, nest
@@ -61,7 +63,7 @@ from app.sqltypes import holds, table_of, utcnow
 from app.tables.models import TableMember
 from app.tables.service import locked_membership, reader_table_ids, sits_at
 from app.timeutil import today
-from app.versioning import lock_checked
+from app.versioning import document_etag, lock_checked_as_read
 
 
 def _require_membership(session: Session, organisation_id: uuid.UUID, table_id: uuid.UUID) -> None:
@@ -720,10 +722,20 @@ def update_case(
     The case is locked and read as committed first, so the patch merges into the latest file
     and `If-Match` is compared with the latest version (412 when stale): two patches with the
     same ETag give one 200 and one 412, and without If-Match neither loses the other's fields.
+    `If-Match` may name the version's ETag or the one the case's read answered (`case_etag`),
+    compared with the case as it reads now: a copy that no longer reads so is stale.
     """
     if case.care_provider_id != context.principal.organisation_id:
         raise Forbidden("Only the care provider that registered the case may change it.")
-    case = lock_checked(session, case, "case", if_match, if_none_match)
+    reader = case.care_provider_id
+    case = lock_checked_as_read(
+        session,
+        case,
+        "case",
+        if_match,
+        if_none_match,
+        lambda locked: case_etag(locked, case_public(locked, reader)),
+    )
     lifecycle.check(case, CaseEvent.edit)
     before = case_profile(case)  # the pair's rules the edit breaks withdraw its proposal
     changes = patch.model_dump(exclude_unset=True)
@@ -808,6 +820,16 @@ def update_case(
     )
     access_log.record(session, context, action, [(case.id, case.table_id)])
     return case
+
+
+def case_etag(case: Case | CaseRow, shown: CasePublic) -> str:
+    """The ETag of a read of the case that showed `shown` (`case_public` as the reader sees
+    it): its version and a digest of what it shows, as `status` counts from today (`ready`
+    once `ready_since` is reached, `on_hold` while parked): the version alone let
+    `If-None-Match` answer 304 to a copy that still said `registered` once the ready date had
+    passed. A write takes it in `If-Match` as well as the version's; each organisation's view
+    (`previous_case_id`) has its own."""
+    return document_etag(case, shown.model_dump(mode="json"))
 
 
 def list_transitions(

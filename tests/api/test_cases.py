@@ -1,8 +1,10 @@
 """Case files: validation, duplicates and idempotency, merge patch, ETags, lifecycle, listing."""
 
 import uuid
+from datetime import UTC, datetime, timedelta
 
 import pytest
+import time_machine
 
 from tests.api.helpers import assert_problem, invalid_names, me
 from tests.clock import iso
@@ -530,6 +532,42 @@ def test_patch_with_a_stale_etag_is_412_and_changes_nothing(client, small_region
     )
     assert_problem(response, 412)
     assert get_case(client, small_region.care_provider, case["id"])["birth_year"] == 1985
+
+
+def test_a_case_read_with_its_etag_after_its_ready_date_shows_it_ready(client, small_region):
+    """`status` counts from today (`ready` once `ready_since` is reached), but the case's ETag
+    was its version: once the ready date had passed, a client that sent back the ETag it read
+    (If-None-Match) got 304 and kept `registered`. A write takes the ETag its read answered as
+    well as the version's; a copy that no longer reads so is a 412."""
+    provider = small_region.care_provider
+    case = create_case(client, provider, small_region.table_id, ready_since=iso(10))
+    path = f"/v1/cases/{case['id']}"
+    before = client.get(path, headers=provider.headers)
+    assert before.json()["status"] == "registered"
+    tag = before.headers["ETag"]
+    assert client.get(path, headers=provider.headers | {"If-None-Match": tag}).status_code == 304
+    with time_machine.travel(datetime.now(UTC) + timedelta(days=15), tick=True):
+        read = client.get(path, headers=provider.headers | {"If-None-Match": tag})
+        assert read.status_code == 200, read.status_code
+        assert read.json()["status"] == "ready"
+        assert read.headers["ETag"] != tag
+        again = client.get(path, headers=provider.headers)
+        assert (again.headers["ETag"], again.json()) == (read.headers["ETag"], read.json())
+        stale = patch_case(client, provider, case["id"], {"urgency": True}, **{"If-Match": tag})
+        assert_problem(stale, 412, "precondition_failed")
+        patched = patch_case(
+            client, provider, case["id"], {"urgency": True}, **{"If-Match": read.headers["ETag"]}
+        )
+        assert patched.status_code == 200, patched.text
+        assert patched.json()["version"] == read.json()["version"] + 1
+        fresh = {"If-None-Match": patched.headers["ETag"]}
+        assert client.get(path, headers=provider.headers | fresh).status_code == 304
+        by_version = {"If-Match": f'"{patched.json()["version"]}"'}
+        held = patch_case(
+            client, provider, case["id"], {"status": "on_hold", "status_reason": "other"},
+            **by_version,
+        )  # fmt: skip
+        assert held.status_code == 200, held.text
 
 
 # --- lifecycle ------------------------------------------------------------------------------

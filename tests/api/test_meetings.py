@@ -804,6 +804,28 @@ def test_a_viewing_day_before_the_proposal_or_over_a_year_ahead_is_refused(
     assert decide(client, region.corporation, proposal["id"], "plan_viewing").status_code == 200
 
 
+def test_a_parked_case_read_with_its_etag_after_its_parking_ended_shows_it_ready(
+    client, region, published
+):
+    """A case parked after a decline reads `on_hold` until its date, then `ready`, without a
+    write: its ETag was its version, so a reader that revalidated its copy (If-None-Match)
+    got 304 and kept `on_hold`, the chair and the care provider alike."""
+    _, proposal, case, _ = published
+    response = decide(client, region.care_provider, proposal["id"], "client_decline", "no_show")
+    assert response.status_code == 200, response.text
+    path = f"/v1/cases/{case['id']}"
+    readers = [region.chair, region.care_provider]
+    reads = [client.get(path, headers=org.headers) for org in readers]
+    assert [r.json()["status"] for r in reads] == ["on_hold", "on_hold"]
+    parked_until = date.fromisoformat(response.json()["decisions"][0]["parked_until"])
+    with time_machine.travel(START + (parked_until - TODAY), tick=True):
+        for org, before in zip(readers, reads, strict=True):
+            cached = {"If-None-Match": before.headers["ETag"]}
+            again = client.get(path, headers=org.headers | cached)
+            assert again.status_code == 200, again.status_code
+            assert again.json()["status"] == "ready"
+
+
 def test_a_case_parked_after_a_decline_is_listed_on_hold_until_its_date_not_ready(
     client, region, published
 ):

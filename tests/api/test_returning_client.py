@@ -86,6 +86,29 @@ def test_only_the_care_provider_reads_the_link_to_the_earlier_case(
     assert [c["previous_case_id"] for c in owned["items"]] == [None, closed_case["id"]]
 
 
+def test_each_reader_of_a_returning_clients_case_has_the_etag_of_its_own_view(
+    client, small_region, closed_case
+):
+    """The care provider reads the link to the earlier case, the chair reads null: each view
+    has its own ETag (a digest of what it shows), so the chair's copy is not revalidated with
+    the care provider's ETag, nor the other way round."""
+    cp, ref = small_region.care_provider, closed_case["external_ref"]
+    case = register(
+        client, cp, small_region.table_id, external_ref=ref, previous_case_id=closed_case["id"]
+    ).json()
+    path = f"/v1/cases/{case['id']}"
+    mine = client.get(path, headers=cp.headers)
+    theirs = client.get(path, headers=small_region.chair.headers)
+    assert mine.headers["ETag"] != theirs.headers["ETag"]
+    for reader, own, other in ((cp, mine, theirs), (small_region.chair, theirs, mine)):
+        cached = client.get(path, headers=reader.headers | {"If-None-Match": own.headers["ETag"]})
+        assert cached.status_code == 304, cached.status_code
+        crossed = {"If-None-Match": other.headers["ETag"]}
+        read = client.get(path, headers=reader.headers | crossed)
+        assert read.status_code == 200, read.status_code
+        assert read.json() == own.json()
+
+
 def test_a_client_back_in_another_region_is_registered_at_that_table(
     client, session, small_region, closed_case
 ):

@@ -242,6 +242,21 @@ async def refuse_unread_input(request: Request) -> None:
     await refuse_unread_body(request)
 
 
+async def body_members(request: Request) -> dict[str, Any]:
+    """The members of the JSON object the route read as its body (FastAPI reads it before the
+    dependencies), before the body is validated; empty when it read none (no body, no JSON, a
+    body `refuse_unread_body` refuses, JSON other than an object). For a dependency whose
+    answer depends on which fields a body sets, and which must come before the body is judged:
+    a caller that may not set a field (a table's name by its chair, a decision another party
+    takes) was told which other fields were wrong first, and only once it had fixed them that
+    it may not send the field at all."""
+    value = getattr(request, "_json", None) if getattr(request, "refusal", None) is None else None
+    return value if isinstance(value, dict) else {}
+
+
+BodyMembers = Annotated[dict[str, Any], Depends(body_members)]
+
+
 _BODY_READ = "uitstroom_body_read"
 """The parameter `_reading_the_body_last` adds to an endpoint."""
 

@@ -113,8 +113,8 @@ LOADED_BY_HAND = {
     # A dependency's `{table_id}` would follow `{year}` among the contract's path parameters
     # (the contingent agreement's PUT and GET).
     "app/monitor/routes.py": 3,
-    # A decision's idempotent replay is answered before the proposal is read (and rereads it).
-    "app/proposals/routes.py": 2,
+    # A decision's idempotent replay rereads the proposal it stored.
+    "app/proposals/routes.py": 1,
     # An upsert reads back the dwelling it wrote.
     "app/vacancies/routes.py": 1,
     # The agenda pages, their PDF, CSV and why-not, and the monitor page count the person's

@@ -8,8 +8,10 @@ from fastapi import Depends
 
 from app.access_log.deps import AccessContextDep
 from app.db import SessionDep
+from app.json_body import BodyMembers
+from app.problems import Forbidden
 from app.proposals import service
-from app.proposals.models import Proposal
+from app.proposals.models import Decision, Proposal
 from app.tables.models import OutflowTable
 
 
@@ -28,3 +30,23 @@ def valid_proposal(
 
 
 ProposalDep = Annotated[ProposalAtTable, Depends(valid_proposal)]
+
+
+def proposal_to_decide(found: ProposalDep, body: BodyMembers) -> ProposalAtTable:
+    """The proposal, for a decision on it: 404 (or the operator's 403) as `valid_proposal`,
+    then 403 for a member that takes no decision (a municipality that does not chair the
+    table) and for a decision the body names that is not the caller's, before the body is
+    validated. The member was told which fields of its decision were wrong first, and only
+    once it had fixed them that the decision is not its to take."""
+    if not any(service.may_decide(found.role, decision) for decision in Decision):
+        raise Forbidden(
+            "The chair and the proposal's corporation and care provider decide on it; the "
+            "other members of the table follow it."
+        )
+    named = body.get("decision")
+    if isinstance(named, str) and named in {d.value for d in Decision}:
+        service.refuse_decision(found.role, Decision(named))
+    return found
+
+
+DecidingProposalDep = Annotated[ProposalAtTable, Depends(proposal_to_decide)]

@@ -13,7 +13,7 @@ from app.if_match import IfMatch
 from app.pagination import PageDep
 from app.problems import problem_responses
 from app.proposals import service
-from app.proposals.deps import ProposalDep
+from app.proposals.deps import DecidingProposalDep, ProposalDep
 from app.proposals.models import (
     CaseProfile,
     DecisionCreate,
@@ -80,7 +80,7 @@ def get_proposal(
     responses=problem_responses(401, 403, 404, 409, 412),
 )
 def decide(
-    proposal_id: uuid.UUID,
+    found: DecidingProposalDep,
     payload: DecisionCreate,
     context: AccessContextDep,
     session: SessionDep,
@@ -99,7 +99,7 @@ def decide(
 
     if replay := idempotency.replay(session, context.principal, payload, reread):
         return replay
-    proposal, table, role = service.get_proposal(session, context, proposal_id)
+    proposal, table, role = found
     proposal = service.decide(session, context, proposal, table, role, payload, if_match)
     body = service.proposal_public(session, proposal, role)
     return idempotency.respond(body, 200, {"ETag": etag(proposal)}, resource_id=proposal.id)

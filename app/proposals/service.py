@@ -183,6 +183,12 @@ def may_decide(role: str, decision: Decision) -> bool:
     return role == "chair" or role in lifecycle.DECIDERS[decision]
 
 
+def refuse_decision(role: str, decision: Decision) -> None:
+    """403 unless a party in `role` takes `decision`."""
+    if not may_decide(role, decision):
+        raise Forbidden(f"{decision} is not yours to decide on this proposal.")
+
+
 def decide(
     session: Session,
     context: AccessContext,
@@ -198,8 +204,7 @@ def decide(
     moved since it read it and gets 409 `decided_concurrently` (412 when it sent If-Match).
     """
     decision = data.decision
-    if not may_decide(role, decision):
-        raise Forbidden(f"{decision} is not yours to decide on this proposal.")
+    refuse_decision(role, decision)
     seen = proposal.version
     case, proposal, vacancy = _lock_parties(session, proposal)
     check_if_match(if_match, etag(proposal), "proposal")

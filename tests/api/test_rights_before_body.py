@@ -1,0 +1,100 @@
+"""A caller without the right to a write gets the rights answer (403, or 404 where the object is
+not its to see) whatever body it sends: the same status and problem as with a valid body, never
+the 400 that lists which fields to fix. Also where the right depends on a field (a decision only
+the chair takes, a tenancy's `transferred_on` only the landlord records, a table's name only
+the operator changes, a webhook's url the organisation's): the caller that may not set it is
+refused before the rest of the body is judged. The rightful caller still gets the 400.
+
+Found after the kind and chair dependencies (tests/api/test_kind_before_body.py): POST
+/v1/proposals/{id}/decisions, the /v1/webhooks writes, the contingent agreements' PUT and the
+single-party fields still judged the body first."""
+
+import uuid
+from typing import Any
+
+from tests.api.helpers import assert_problem, invalid_names, publish_one_proposal
+from tests.conftest import OPERATOR, seed_org
+
+
+def refused_alike(
+    client: Any, method: str, url: str, headers: dict[str, str], valid: Any, invalid: Any
+) -> dict[str, Any]:
+    """`headers`' caller gets the same refusal (403 or 404, same problem but its `instance`)
+    for the invalid body as for the valid one, without `invalidParams`; returns it."""
+    with_valid = client.request(method, url, json=valid, headers=headers)
+    with_invalid = client.request(method, url, json=invalid, headers=headers)
+    assert with_valid.status_code in (403, 404), (url, valid, with_valid.text)
+    assert (with_invalid.status_code, with_invalid.json() | {"instance": ""}) == (
+        with_valid.status_code,
+        with_valid.json() | {"instance": ""},
+    ), (url, invalid)
+    problem = assert_problem(with_invalid, with_valid.status_code)
+    assert "invalidParams" not in problem
+    return problem
+
+
+def told_to_fix(client: Any, method: str, url: str, headers: dict[str, str], body: Any) -> None:
+    """The rightful caller is told what is wrong with the body (400 with invalidParams)."""
+    invalid_names(client.request(method, url, json=body, headers=headers))
+
+
+def unseen_as_unknown(
+    client: Any, method: str, url: str, seen_id: str, headers: dict[str, str], bodies: list[Any]
+) -> None:
+    """What a caller that may not see the object gets, with the valid body (the first) and each
+    invalid one, is what a random id gets: 404."""
+    unknown = url.replace(seen_id, str(uuid.uuid4()))
+    valid, *invalids = bodies
+    other = client.request(method, unknown, json=valid, headers=headers).json()
+    for invalid in invalids:
+        problem = refused_alike(client, method, url, headers, valid, invalid)
+        assert problem["status"] == 404
+        assert other | {"instance": ""} == problem | {"instance": ""}
+
+
+# --- POST /v1/proposals/{id}/decisions -------------------------------------------------------
+
+BAD = [{"zzz": 1}, {"reason": "nope"}, {"viewing_date": "tomorrow"}, {"effective_date": 7}]
+
+
+def test_who_may_not_take_a_decision_is_refused_before_its_body_is_judged(client, session, region):
+    """The proposal is `proposed`: only the chair nominates. The member municipality takes no
+    decision at all; the corporation and the care provider of the proposal take others; the
+    other care provider and corporation do not see it (404, as a random id), the operator is
+    refused proposals (403)."""
+    _, proposal = publish_one_proposal(client, region)
+    url = f"/v1/proposals/{proposal['id']}/decisions"
+    nominate = {"decision": "nominate"}
+    for headers, decision in (
+        (region.municipality.headers, "nominate"),
+        (region.municipality.headers, "corporation_accept"),
+        (region.corporation.headers, "nominate"),
+        (region.corporation.headers, "client_decline"),
+        (region.care_provider.headers, "nominate"),
+        (region.care_provider.headers, "corporation_accept"),
+        (OPERATOR, "nominate"),
+    ):
+        valid = {"decision": decision}
+        for bad in BAD:
+            refused_alike(client, "post", url, headers, valid, valid | bad)
+    # The municipality decides nothing, whatever decision the body names (or none).
+    for body in ({}, {"zzz": 1}, {"decision": "nope"}, {"decision": ["nominate"]}):
+        refused_alike(client, "post", url, region.municipality.headers, nominate, body)
+    outsider = seed_org(session, "municipality")
+    for org in (region.other_care_provider, region.other_corporation, outsider):
+        bodies = [nominate, nominate | {"zzz": 1}, {}, {"decision": "nope"}]
+        unseen_as_unknown(client, "post", url, proposal["id"], org.headers, bodies)
+    # Who may take the decision is told what is wrong with the body.
+    for bad in BAD:
+        told_to_fix(client, "post", url, region.chair.headers, nominate | bad)
+        accept = {"decision": "corporation_accept"} | bad
+        told_to_fix(client, "post", url, region.corporation.headers, accept)
+        client_decline = {"decision": "client_decline"} | bad
+        told_to_fix(client, "post", url, region.care_provider.headers, client_decline)
+    for org in (region.chair, region.corporation, region.care_provider):
+        told_to_fix(client, "post", url, org.headers, {"decision": "nope"})
+        told_to_fix(client, "post", url, org.headers, {"decision": {"x": 1}})
+    assert (
+        client.get(url.removesuffix("/decisions"), headers=region.chair.headers).json()["status"]
+        == "proposed"
+    )

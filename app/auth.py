@@ -175,5 +175,11 @@ def require_corporation(principal: CurrentPrincipal) -> Principal:
     return principal
 
 
+def require_organisation(principal: CurrentPrincipal) -> Principal:
+    principal.require_organisation()
+    return principal
+
+
+OrganisationPrincipal = Annotated[Principal, Depends(require_organisation)]
 CareProviderPrincipal = Annotated[Principal, Depends(require_care_provider)]
 CorporationPrincipal = Annotated[Principal, Depends(require_corporation)]

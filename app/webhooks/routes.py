@@ -7,16 +7,17 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Query, Response
 from sqlmodel import Session
 
-from app.auth import CurrentPrincipal
+from app.auth import CurrentPrincipal, OrganisationPrincipal
 from app.db import SessionDep, SessionEndingRoute, SettingsDep
 from app.idempotency import REPLAY_RESPONSE, IdempotencyDep
 from app.ids import Id
 from app.if_match import IfMatch, IfNoneMatch
 from app.pagination import PageDep
 from app.principal import Principal
-from app.problems import Forbidden, problem_responses
+from app.problems import problem_responses
 from app.versioning import etag
 from app.webhooks import outbox, service
+from app.webhooks.deps import ChangeableEndpointDep, EndpointDep, RotatableEndpointDep
 from app.webhooks.models import (
     DeliveryStatus,
     WebhookDeliveryPage,
@@ -41,8 +42,8 @@ router = APIRouter(route_class=SessionEndingRoute, prefix="/v1/webhooks", tags=[
     responses={**REPLAY_RESPONSE, **problem_responses(401, 403, 409)},
 )
 def create_endpoint(
+    principal: OrganisationPrincipal,
     payload: WebhookEndpointCreate,
-    principal: CurrentPrincipal,
     session: SessionDep,
     settings: SettingsDep,
     idempotency: IdempotencyDep,
@@ -133,9 +134,8 @@ def get_endpoint(
     responses=problem_responses(401, 403, 404, 409, 412),
 )
 def update_endpoint(
-    endpoint_id: uuid.UUID,
+    endpoint: ChangeableEndpointDep,
     payload: WebhookEndpointUpdate,
-    principal: CurrentPrincipal,
     session: SessionDep,
     settings: SettingsDep,
     response: Response,
@@ -145,7 +145,6 @@ def update_endpoint(
     """Change the URL, events, description or `active` (false pauses deliveries). A new URL
     or a resume makes the deliveries waiting between retries due now. The operator changes
     `active` and the description only (403 for `url` or `events`)."""
-    endpoint = service.get_endpoint(session, principal, endpoint_id)
     endpoint = service.update_endpoint(
         session,
         endpoint,
@@ -153,7 +152,6 @@ def update_endpoint(
         if_match,
         allow_private_targets=settings.webhook_allow_private_targets,
         if_none_match=if_none_match,
-        by_operator=principal.is_operator,
     )
     response.headers["ETag"] = etag(endpoint)
     return service.endpoint_public(endpoint)
@@ -165,7 +163,7 @@ def update_endpoint(
     responses={**REPLAY_RESPONSE, **problem_responses(401, 403, 404, 412)},
 )
 def rotate_secret(
-    endpoint_id: uuid.UUID,
+    endpoint: RotatableEndpointDep,
     principal: CurrentPrincipal,
     session: SessionDep,
     idempotency: IdempotencyDep,
@@ -177,15 +175,9 @@ def rotate_secret(
     it for `previous_secret_hours` (default 24): each delivery then carries both signatures.
     With `If-Match` (the endpoint's ETag) refused with 412 when it changed meanwhile."""
 
-    if principal.is_operator:
-        raise Forbidden(
-            "The endpoint's organisation rotates its secret: the new one signs events its "
-            "receiver trusts. The operator may pause or delete the endpoint."
-        )
     if replay := idempotency.replay(session, principal, payload, _reread(session, principal)):
         replay.headers["Cache-Control"] = "no-store"
         return replay
-    endpoint = service.get_endpoint(session, principal, endpoint_id)
     endpoint = service.rotate_secret(session, endpoint, payload, if_match)
     headers = {"ETag": etag(endpoint), "Cache-Control": "no-store"}
     return idempotency.respond(_created(endpoint), 200, headers, resource_id=endpoint.id)
@@ -193,15 +185,13 @@ def rotate_secret(
 
 @router.delete("/{endpoint_id}", status_code=204, responses=problem_responses(401, 404, 412))
 def delete_endpoint(
-    endpoint_id: uuid.UUID,
-    principal: CurrentPrincipal,
+    endpoint: EndpointDep,
     session: SessionDep,
     if_match: IfMatch = None,
 ) -> Response:
     """Delete an endpoint with its secret and delivery log; pending deliveries are dropped.
     With `If-Match` (the ETag of a GET) it is refused with 412 when the endpoint changed
     meanwhile."""
-    endpoint = service.get_endpoint(session, principal, endpoint_id)
     service.delete_endpoint(session, endpoint, if_match)
     return Response(status_code=204)
 

@@ -22,7 +22,7 @@ from app.access_log.models import AccessAction
 from app.mail.service import queue_event_notices
 from app.organisations.models import Organisation
 from app.principal import Principal
-from app.problems import Conflict, Forbidden, NotFound, Unprocessable
+from app.problems import Conflict, NotFound, Unprocessable
 from app.sqltypes import utcnow
 from app.versioning import check_if_match, etag, flush, lock, lock_checked
 from app.webhooks.models import (
@@ -274,20 +274,11 @@ def update_endpoint(
     *,
     allow_private_targets: bool,
     if_none_match: str | None = None,
-    by_operator: bool = False,
 ) -> WebhookEndpoint:
     """Apply the merge patch (400 for a null field or a refused target, 412 on a stale
     `if_match`); an event type taken off ends its pending deliveries, a new URL or a resume
     makes the waiting ones due now, a pause starts their wait (`retention.start_pause_clock`).
-
-    `by_operator`: the operator pauses, resumes or describes an organisation's endpoint, but
-    its URL and events are the organisation's (403): a URL the operator chose would receive the
-    organisation's events, case ids among them, which the operator may not read."""
-    if by_operator and data.model_fields_set & {"url", "events"}:
-        raise Forbidden(
-            "The operator may pause, resume, describe or delete an organisation's endpoint; "
-            "its url and events are the organisation's to change."
-        )
+    What the operator may change the route decided (`app.webhooks.deps.endpoint_to_change`)."""
     endpoint = lock_checked(session, endpoint, "webhook endpoint", if_match, if_none_match)
     changes = data.model_fields_set
     for name in changes - {"description"}:

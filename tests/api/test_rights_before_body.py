@@ -12,8 +12,12 @@ single-party fields still judged the body first."""
 import uuid
 from typing import Any
 
+import pytest
+
 from tests.api.helpers import assert_problem, invalid_names, publish_one_proposal
 from tests.conftest import OPERATOR, seed_org
+
+HOOK = "https://receiver.example.org/hook"
 
 
 def refused_alike(
@@ -98,3 +102,68 @@ def test_who_may_not_take_a_decision_is_refused_before_its_body_is_judged(client
         client.get(url.removesuffix("/decisions"), headers=region.chair.headers).json()["status"]
         == "proposed"
     )
+
+
+# --- /v1/webhooks ----------------------------------------------------------------------------
+
+
+def register(client: Any, headers: dict[str, str]) -> str:
+    body = {"url": HOOK, "events": ["agenda.published"]}
+    response = client.post("/v1/webhooks", json=body, headers=headers)
+    assert response.status_code == 201, response.text
+    return str(response.json()["id"])
+
+
+def test_the_operator_registering_an_endpoint_is_refused_before_its_body_is_judged(client, region):
+    valid = {"url": HOOK, "events": ["agenda.published"]}
+    for invalid in ({"zzz": 1}, {}, {"url": "nope", "events": ["agenda.published"]}):
+        refused_alike(client, "post", "/v1/webhooks", OPERATOR, valid, invalid)
+        for org in (region.chair, region.care_provider, region.corporation):
+            told_to_fix(client, "post", "/v1/webhooks", org.headers, invalid)
+
+
+WEBHOOK_WRITES = [
+    ("patch", "", {"description": "x"}, [{"zzz": 1}, {"active": "maybe"}, {"url": "nope"}]),
+    ("post", "/secret-rotations", {}, [{"zzz": 1}, {"previous_secret_hours": 500}]),
+]
+
+
+@pytest.mark.parametrize(("method", "suffix", "valid", "invalids"), WEBHOOK_WRITES)
+def test_another_organisations_endpoint_is_unknown_whatever_the_body(
+    client, session, region, method, suffix, valid, invalids
+):
+    endpoint = register(client, region.care_provider.headers)
+    url = f"/v1/webhooks/{endpoint}{suffix}"
+    others = (
+        region.other_care_provider,
+        region.corporation,
+        region.other_corporation,
+        region.chair,
+        region.municipality,
+        seed_org(session, "care_provider"),
+    )
+    for org in others:
+        unseen_as_unknown(client, method, url, endpoint, org.headers, [valid, *invalids])
+    for invalid in invalids:
+        told_to_fix(client, method, url, region.care_provider.headers, invalid)
+
+
+def test_the_operator_is_refused_what_is_the_organisations_before_the_body_is_judged(
+    client, region
+):
+    """The operator pauses, resumes, describes or deletes an endpoint; its url and events, and
+    its secret, are the organisation's (403)."""
+    endpoint = register(client, region.corporation.headers)
+    url = f"/v1/webhooks/{endpoint}"
+    for valid, invalid in (
+        ({"url": HOOK + "2"}, {"url": "nope"}),
+        ({"url": HOOK + "2"}, {"url": HOOK + "2", "zzz": 1}),
+        ({"events": ["case.housed"]}, {"events": ["nope"]}),
+        ({"events": ["case.housed"]}, {"events": ["case.housed"], "active": "maybe"}),
+    ):
+        refused_alike(client, "patch", url, OPERATOR, valid, invalid)
+    told_to_fix(client, "patch", url, OPERATOR, {"active": "maybe"})
+    told_to_fix(client, "patch", url, region.corporation.headers, {"url": "nope"})
+    rotation = f"{url}/secret-rotations"
+    refused_alike(client, "post", rotation, OPERATOR, {}, {"previous_secret_hours": 500})
+    refused_alike(client, "post", rotation, OPERATOR, {}, {"zzz": 1})

@@ -12,6 +12,7 @@ from app.aftercare import service
 from app.aftercare.models import Tenancy
 from app.aftercare.service import Viewer
 from app.db import SessionDep
+from app.json_body import BodyMembers
 from app.problems import Forbidden
 
 
@@ -50,14 +51,17 @@ def tenancy_of_care_provider(
 
 
 def kept_tenancy(
-    case_id: uuid.UUID, context: AccessContextDep, session: SessionDep
+    case_id: uuid.UUID, context: AccessContextDep, session: SessionDep, body: BodyMembers
 ) -> TenancyFound:
     """As `tenancy_to_write`, for a change of the tenancy itself (the omklap, its end), which
     the case's care provider and the landlord keep: 404 for a caller that may not see the
-    case, then 403 for a reader (the chair, a municipality) before the body is validated."""
+    case, then 403 for a reader (the chair, a municipality), and for the care provider
+    sending `transferred_on` (the landlord's to record), before the body is validated."""
     found = tenancy_to_write(case_id, context, session)
-    if not service.keeps(found.tenancy, context.principal.organisation_id):
+    me = context.principal.organisation_id
+    if not service.keeps(found.tenancy, me):
         raise Forbidden("The care provider and the corporation keep the tenancy.")
+    service.refuse_transfer(found.tenancy, me, body)
     return found
 
 

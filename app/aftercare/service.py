@@ -11,6 +11,7 @@ that concern a landlord (rent arrears, nuisance): nothing of the support. Anyone
 """
 
 import uuid
+from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Any
@@ -368,6 +369,15 @@ def keeps(tenancy: Tenancy, organisation_id: uuid.UUID | None) -> bool:
     provider or the landlord, in whichever view it reads it (a corporation chairing the table
     reads the chair's full view and still lets the dwelling)."""
     return organisation_id in (tenancy.care_provider_id, tenancy.corporation_id)
+
+
+def refuse_transfer(
+    tenancy: Tenancy, organisation_id: uuid.UUID | None, fields: Iterable[str]
+) -> None:
+    """403 for a keeper other than the landlord sending `transferred_on` among `fields`: the
+    landlord records that the lease became the client's."""
+    if "transferred_on" in fields and organisation_id != tenancy.corporation_id:
+        raise Forbidden("Only the corporation records the transfer of the lease.")
 
 
 def _require_care_provider(context: AccessContext, tenancy: Tenancy, what: str) -> None:
@@ -766,8 +776,7 @@ def update_tenancy(
     if ("ended_on" in changes) != ("end_reason" in changes):
         missing = "end_reason" if "ended_on" in changes else "ended_on"
         raise Unprocessable(missing, "ended_on and end_reason go together", "required")
-    if "transferred_on" in changes and me != tenancy.corporation_id:
-        raise Forbidden("Only the corporation records the transfer of the lease.")
+    refuse_transfer(tenancy, me, changes)
     tenancy = _lock_checked(session, context, tenancy, if_match, if_none_match)
     # The plan sent again as stored (a retry, or the omklap sent with the conditions it
     # cleared) is no change, also once the lease is the client's or the tenancy ended.

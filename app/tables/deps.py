@@ -8,6 +8,7 @@ from fastapi import Depends
 
 from app.auth import CurrentPrincipal
 from app.db import SessionDep
+from app.json_body import BodyMembers
 from app.problems import Forbidden
 from app.tables import service
 from app.tables.models import OutflowTable
@@ -37,11 +38,18 @@ def chaired_table(table: TableDep, principal: CurrentPrincipal) -> OutflowTable:
 ChairedTableDep = Annotated[OutflowTable, Depends(chaired_table)]
 
 
-def table_to_change(table: TableDep, principal: CurrentPrincipal) -> OutflowTable:
+def table_to_change(
+    table: TableDep, principal: CurrentPrincipal, body: BodyMembers
+) -> OutflowTable:
     """The table, for a change of the table itself (its chair: the policy; the operator:
-    anything): 404 as `valid_table`, then 403 for another member before the body is validated."""
-    if not principal.is_operator and principal.organisation_id != table.chair_organisation_id:
+    anything): 404 as `valid_table`, then 403 for another member, and for the chair sending a
+    field the operator manages (its name, chair, members, municipalities), before the body is
+    validated."""
+    if principal.is_operator:
+        return table
+    if principal.organisation_id != table.chair_organisation_id:
         raise Forbidden("Only the chair or the operator may change a table.")
+    service.refuse_chair_fields(body)
     return table
 
 

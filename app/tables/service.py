@@ -1,7 +1,7 @@
 """Outflow tables: creation by the operator, policy by the chair, and who may read what."""
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from sqlalchemy import and_, delete, func, or_
@@ -230,6 +230,13 @@ def list_tables(
     return list(session.exec(query.order_by(col(OutflowTable.id)).limit(limit)))
 
 
+def refuse_chair_fields(fields: Iterable[str]) -> None:
+    """403 for the chair changing `fields` of its table when one is the operator's: the chair
+    changes the policy, the operator the rest (`TableUpdate`)."""
+    if set(TableUpdate.model_fields).intersection(fields) - {"policy"}:
+        raise Forbidden("The chair may change the policy; the operator manages the rest.")
+
+
 def update_table(
     session: Session,
     principal: Principal,
@@ -251,8 +258,7 @@ def update_table(
     if not principal.is_operator:
         if not is_chair:
             raise Forbidden("Only the chair or the operator may change a table.")
-        if changes - {"policy"}:
-            raise Forbidden("The chair may change the policy; the operator manages the rest.")
+        refuse_chair_fields(changes)
     for name in changes:
         if getattr(data, name) is None:
             raise Unprocessable(name, "cannot be null; leave it out to keep the current value")

@@ -130,7 +130,7 @@ def test_who_sees_an_action_but_may_not_update_it_is_told_403_first(client, regi
 TABLE_WRITES = [("put", "/areas/WK034401", 403), ("patch", "", 400)]
 
 
-@pytest.mark.parametrize("body", [{"zzz": 1}, {"name": ""}])
+@pytest.mark.parametrize("body", [{"zzz": 1}, {"policy": {"zzz": 1}}])
 @pytest.mark.parametrize(("method", "suffix", "operator_status"), TABLE_WRITES)
 def test_a_member_that_does_not_chair_changing_the_table_is_told_403_first(
     client, session, small_region, method, suffix, operator_status, body

@@ -14,7 +14,9 @@ from typing import Any
 
 import pytest
 
+from tests.aftercare.housing import house
 from tests.api.helpers import assert_problem, invalid_names, publish_one_proposal
+from tests.clock import iso
 from tests.conftest import OPERATOR, seed_org
 
 HOOK = "https://receiver.example.org/hook"
@@ -167,3 +169,44 @@ def test_the_operator_is_refused_what_is_the_organisations_before_the_body_is_ju
     rotation = f"{url}/secret-rotations"
     refused_alike(client, "post", rotation, OPERATOR, {}, {"previous_secret_hours": 500})
     refused_alike(client, "post", rotation, OPERATOR, {}, {"zzz": 1})
+
+
+# --- single-party fields ---------------------------------------------------------------------
+
+
+def test_the_care_provider_recording_the_transfer_is_refused_before_its_body_is_judged(
+    client, region
+):
+    """Both keep the tenancy; only the corporation records that the lease became the
+    client's."""
+    case = house(client, region, -100, lease_form="intermediate_lease")
+    url = f"/v1/cases/{case['id']}/tenancy"
+    valid = {"transferred_on": iso(-1)}
+    for invalid in (
+        {"transferred_on": "yesterday"},
+        {"transferred_on": iso(-1), "zzz": 1},
+        {"transferred_on": iso(-1), "ended_on": "soon"},
+    ):
+        refused_alike(client, "patch", url, region.care_provider.headers, valid, invalid)
+        told_to_fix(client, "patch", url, region.corporation.headers, invalid)
+    told_to_fix(client, "patch", url, region.care_provider.headers, {"ended_on": "soon"})
+
+
+def test_the_chair_changing_what_the_operator_manages_is_refused_before_its_body_is_judged(
+    client, small_region
+):
+    """The chair changes the table's policy; its name, chair, members and municipalities are
+    the operator's."""
+    url = f"/v1/tables/{small_region.table_id}"
+    chair = small_region.chair.headers
+    for valid, invalid in (
+        ({"name": "Other name"}, {"name": ""}),
+        ({"name": "Other name"}, {"name": "Other name", "zzz": 1}),
+        ({"name": "Other name"}, {"name": "Other name", "policy": {"zzz": 1}}),
+        ({"member_organisation_ids": []}, {"member_organisation_ids": "all"}),
+        ({"municipality_codes": ["GM0344"]}, {"municipality_codes": ["nope"]}),
+    ):
+        refused_alike(client, "patch", url, chair, valid, invalid)
+        told_to_fix(client, "patch", url, OPERATOR, invalid)
+    told_to_fix(client, "patch", url, chair, {"policy": {"zzz": 1}})
+    told_to_fix(client, "patch", url, chair, {"zzz": 1})

@@ -18,6 +18,7 @@ from app.monitor import (
     placements,
     sustainment,
 )
+from app.monitor.deps import RecordingTableDep
 from app.monitor.models import (
     ContingentAgreementIn,
     ContingentAgreementList,
@@ -245,6 +246,7 @@ def put_agreement(
     table_id: uuid.UUID,
     year: Year,
     corporation_id: uuid.UUID,
+    table: RecordingTableDep,
     payload: ContingentAgreementIn,
     context: AccessContextDep,
     session: SessionDep,
@@ -256,8 +258,8 @@ def put_agreement(
     made, 200 when replaced. `If-Match` with the agreement's `version` as ETag (`"2"`) replaces
     only the figure that was read (412 when someone recorded another meanwhile);
     `If-None-Match: *` makes it only when there is none yet."""
-    # Not `TableDep`: a dependency's path parameter would follow `year` in the contract.
-    table = get_table(session, context.principal, table_id)
+    # `table_id` named here too: the contract lists the path's parameters in the order of the
+    # signature, a dependency's after the route's own (else `table_id` would follow `year`).
     row, created = contingent.put_agreement(
         session, context, table, year, corporation_id, payload, if_match, if_none_match
     )

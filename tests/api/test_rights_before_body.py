@@ -9,10 +9,12 @@ Found after the kind and chair dependencies (tests/api/test_kind_before_body.py)
 /v1/proposals/{id}/decisions, the /v1/webhooks writes, the contingent agreements' PUT and the
 single-party fields still judged the body first."""
 
+import re
 import uuid
 from typing import Any
 
 import pytest
+from fastapi.routing import APIRoute
 
 from tests.aftercare.housing import house
 from tests.api.helpers import assert_problem, invalid_names, publish_one_proposal
@@ -210,3 +212,62 @@ def test_the_chair_changing_what_the_operator_manages_is_refused_before_its_body
         told_to_fix(client, "patch", url, OPERATOR, invalid)
     told_to_fix(client, "patch", url, chair, {"policy": {"zzz": 1}})
     told_to_fix(client, "patch", url, chair, {"zzz": 1})
+
+
+# --- PUT /v1/tables/{id}/contingent-agreements/{year}/{corporation_id} ----------------------
+
+
+def test_who_may_not_record_a_contingent_is_refused_before_its_body_is_judged(
+    client, session, region
+):
+    url = f"/v1/tables/{region.table_id}/contingent-agreements/{iso(0)[:4]}/{region.corporation.id}"
+    valid = {"agreed": 3}
+    invalids = [{"zzz": 1}, {}, {"agreed": -1}]
+    for org in (region.care_provider, region.other_care_provider, region.corporation):
+        for invalid in invalids:
+            refused_alike(client, "put", url, org.headers, valid, invalid)
+    outsider = seed_org(session, "municipality")
+    unseen_as_unknown(client, "put", url, region.table_id, outsider.headers, [valid, *invalids])
+    for org in (region.chair, region.municipality):
+        for invalid in invalids:
+            told_to_fix(client, "put", url, org.headers, invalid)
+
+
+# --- every write ---------------------------------------------------------------------------
+
+
+def _writes_naming_an_object(routes: list[Any]) -> list[tuple[str, str]]:
+    """Every API write with a JSON body whose path names an object by its id: method, path."""
+    found = []
+    for route in routes:
+        if hasattr(route, "original_router"):
+            found += _writes_naming_an_object(route.original_router.routes)
+        elif (
+            isinstance(route, APIRoute)
+            and route.path.startswith("/v1/")
+            and route.body_field is not None
+            and re.search(r"{\w+_id}", route.path)
+        ):
+            found += [(m, route.path) for m in sorted(route.methods - {"GET", "HEAD"})]
+    return found
+
+
+MADE_UP = {"year": "2027", "code": "WK034401"}
+"""The path parameters that are no object's id: a year, an area code."""
+
+
+def test_a_write_to_an_unknown_object_is_404_whatever_the_body(client, app, region):
+    """A write naming an object that does not exist answers 404 before the body is judged, so
+    another organisation's object (404, as unknown) is refused alike, whatever it sends."""
+    writes = _writes_naming_an_object(app.routes)
+    assert len(writes) >= 12, writes
+    answered = {}
+    for method, path in writes:
+        url = re.sub(r"{(\w+)}", lambda m: MADE_UP.get(m[1], str(uuid.uuid4())), path)
+        for name in ("chair", "municipality", "care_provider", "corporation"):
+            headers = getattr(region, name).headers
+            for body in ({"zzz": 1}, {}):
+                response = client.request(method, url, json=body, headers=headers)
+                if response.status_code != 404:
+                    answered[f"{method} {path} {name} {body}"] = response.status_code
+    assert answered == {}

@@ -1,0 +1,29 @@
+"""The table a contingent agreement's write names, loaded and authorised before the body is
+validated: a care provider or corporation at the table was told which fields of the agreement
+were wrong (400), and only once it had fixed them that it may not record one at all."""
+
+import uuid
+from typing import Annotated
+
+from fastapi import Depends
+
+from app.access_log.deps import AccessContextDep
+from app.db import SessionDep
+from app.problems import Forbidden
+from app.tables.models import OutflowTable
+from app.tables.service import get_table, reads_table
+
+
+def recording_table(
+    table_id: uuid.UUID, context: AccessContextDep, session: SessionDep
+) -> OutflowTable:
+    """The table, for a municipality at it (the chair among them) recording what a corporation
+    agreed: 404 as for a table that does not exist for a caller not at it, then 403 for the
+    other members."""
+    table = get_table(session, context.principal, table_id)
+    if not reads_table(context.principal, table):
+        raise Forbidden("Municipalities at the table record contingent agreements.")
+    return table
+
+
+RecordingTableDep = Annotated[OutflowTable, Depends(recording_table)]

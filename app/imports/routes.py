@@ -10,7 +10,7 @@ from sqlmodel import Session
 
 from app.access_log.deps import AccessContextDep
 from app.access_log.service import AccessContext
-from app.auth import CurrentPrincipal
+from app.auth import CurrentPrincipal, require_care_provider, require_corporation
 from app.db import SessionDep, SessionEndingRoute, SettingsDep
 from app.idempotency import Idempotency, IdempotencyDep
 from app.ids import Id
@@ -19,7 +19,6 @@ from app.imports.blanks import XLSX_MEDIA_TYPE, template_file
 from app.imports.columns import CASES, DWELLINGS, Layout
 from app.imports.files import read_limited
 from app.imports.models import ImportKind, ImportReport, TemplateFormat, report
-from app.organisations.models import OrganisationKind
 from app.problems import Unprocessable, problem_responses
 from app.rate_limits.deps import limited
 from app.rate_limits.service import EndpointClass
@@ -77,6 +76,9 @@ async def one_file(request: Request, _: CurrentPrincipal) -> None:
 
 
 ONE_FILE = [Depends(one_file)]
+"""After the kind that may import (`require_care_provider`, `require_corporation`): another
+kind is told 403 whatever its form holds, where it was told first what was wrong with the
+form (no file, two files) or its query (400), or that it was no multipart form (415)."""
 
 
 class _Fingerprint(BaseModel):
@@ -133,7 +135,7 @@ def _import(
     "/v1/cases/imports",
     response_model=ImportReport,
     responses=IMPORT_RESPONSES,
-    dependencies=[*limited(EndpointClass.batch), *ONE_FILE],
+    dependencies=[*limited(EndpointClass.batch), Depends(require_care_provider), *ONE_FILE],
 )
 def import_cases(
     file: Upload,
@@ -152,7 +154,6 @@ def import_cases(
     sheet: Sheet = None,
 ) -> Response:
     """Check or import a spreadsheet of your case files (care providers), by `external_ref`."""
-    context.principal.require_kind(OrganisationKind.care_provider)
     return _import(
         ImportKind.cases, file, context, session, settings, idempotency, dry_run, table_id, sheet
     )
@@ -162,7 +163,7 @@ def import_cases(
     "/v1/vacancies/imports",
     response_model=ImportReport,
     responses=IMPORT_RESPONSES,
-    dependencies=[*limited(EndpointClass.batch), *ONE_FILE],
+    dependencies=[*limited(EndpointClass.batch), Depends(require_corporation), *ONE_FILE],
 )
 def import_dwellings(
     file: Upload,
@@ -174,7 +175,6 @@ def import_dwellings(
     sheet: Sheet = None,
 ) -> Response:
     """Check or import a spreadsheet of your dwellings (corporations), by `external_ref`."""
-    context.principal.require_kind(OrganisationKind.housing_corporation)
     return _import(
         ImportKind.dwellings, file, context, session, settings, idempotency, dry_run, None, sheet
     )

@@ -233,6 +233,41 @@ def test_who_may_not_record_a_contingent_is_refused_before_its_body_is_judged(
             told_to_fix(client, "put", url, org.headers, invalid)
 
 
+# --- the spreadsheet imports (a form) ---------------------------------------------------------
+
+SHEET = ("import.csv", b"external_ref;household_adults\nX-1;1\n")
+IMPORTS = [
+    ("/v1/cases/imports", "care_provider", ["corporation", "other_corporation"]),
+    ("/v1/vacancies/imports", "corporation", ["care_provider", "other_care_provider"]),
+]
+
+
+@pytest.mark.parametrize(("url", "rightful", "others"), IMPORTS)
+def test_another_kind_importing_is_refused_before_its_form_is_judged(
+    client, region, url, rightful, others
+):
+    """A corporation importing case files (or a care provider dwellings), a municipality or the
+    operator, with no file, two files, a dryRun that is no boolean or no multipart form, was
+    told what was wrong with its request (400, 415), and only once it had fixed it that it may
+    not import there at all."""
+    forms: list[dict[str, Any]] = [
+        {"files": {"other": SHEET}},
+        {"files": [("file", SHEET), ("file", SHEET)]},
+        {"files": {"file": SHEET}, "params": {"dryRun": "maybe"}},
+    ]
+    for headers in [
+        *(getattr(region, name).headers for name in [*others, "chair", "municipality"]),
+        OPERATOR,
+    ]:
+        with_file = client.post(url, files={"file": SHEET}, headers=headers)
+        problem = assert_problem(with_file, 403, "forbidden")
+        for form in [*forms, {"data": {"file": "x"}}]:  # the last one no multipart form (415)
+            refused = client.post(url, headers=headers, **form)
+            assert refused.json() | {"instance": ""} == problem | {"instance": ""}, form
+    for form in forms:
+        invalid_names(client.post(url, headers=getattr(region, rightful).headers, **form))
+
+
 # --- every write ---------------------------------------------------------------------------
 
 

@@ -63,6 +63,8 @@ def create_action(
         if value := field(form, key, 40):
             body[name] = value
     meeting_id = body.get("meeting_id")
+    if meeting_id and _own_meeting(session, web, table.id, meeting_id) is None:
+        return _unknown_meeting(request, session, web, table.id)
     try:
         data = ActionCreate.model_validate(body)
     except ValidationError as exc:
@@ -101,11 +103,37 @@ def _back_with_error(
     conflict, such as minutes marked final meanwhile, is the API's 409): the agenda of the
     form's meeting when it is one of this table, its id written as the API writes one (it read
     `{id}` and 32 digits as that agenda, and answered a bare 404 for an unknown meeting); else
-    the table's page, alike for an unknown meeting and another table's."""
+    the table's page (a form without a meeting), or `_unknown_meeting` for one gone since."""
     meeting = _own_meeting(session, web, table_id, meeting_id)
     if meeting is not None:
         return _agenda_page(request, session, web, meeting, error=error, status=status)
+    if meeting_id:
+        return _unknown_meeting(request, session, web, table_id)
     return _table_page(request, session, web, table_id, error=error, status=status)
+
+
+UNKNOWN_MEETING = (
+    "De vergadering van dit formulier is bij deze tafel niet bekend, dus er is geen actie uitgezet."
+)
+TO_AN_AGENDA = "Open hieronder de agenda van de vergadering en zet de actie daar uit."
+"""Said beside the table page's Vergaderingen when the form's meeting is not the table's."""
+
+
+def _unknown_meeting(
+    request: Request, session: SessionDep, web: Web, table_id: uuid.UUID
+) -> HTMLResponse:
+    """The table's page (400) when the form's hidden meeting is none of the table's, written
+    another way than the API writes an id, unknown or another table's, alike: the chair never
+    chose it and cannot mend it there, so the page says so and, beside its Vergaderingen (the
+    summary links there), to hand the action out on a meeting's agenda. Only the summary had
+    'Niet (goed) ingevuld: Vergadering.', naming a field the page does not have, and the other
+    fields refused with it were linked to inputs it does not have either."""
+    mark_fields(
+        request,
+        [("meeting_id", TO_AN_AGENDA)],
+        {"meeting_id": ("h-vergaderingen", "Vergaderingen")},
+    )
+    return _table_page(request, session, web, table_id, error=UNKNOWN_MEETING, status=400)
 
 
 def _own_meeting(

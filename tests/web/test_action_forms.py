@@ -11,6 +11,7 @@ from tests.api.test_tables import _members_without
 from tests.clock import iso
 from tests.conftest import create_case
 from tests.web.conftest import csrf_of, hidden, make_person, other_spellings, post_form, signed_in
+from tests.web.html_rules import problems
 
 
 def _actions(client, region):
@@ -209,30 +210,51 @@ def test_a_closed_action_that_cannot_be_reopened_offers_no_reopening(
     assert "Niet te heropenen: de eigenaar zit niet meer aan de tafel." in page
 
 
-def test_the_hand_out_forms_meeting_is_read_only_as_the_api_writes_its_id(
+def test_a_hand_out_form_with_a_meeting_the_table_does_not_know_says_where_to_hand_it_out(
     app, client, region, other_region, published, chair
 ):
-    """The form's meeting (hidden `vergadering`) refused as `{id}` or 32 digits by the action
-    (`app.ids.Id`) was then read leniently to go back to that agenda; an unknown meeting, or
-    another table's, answered a bare 404 "Niet gevonden" with the form and its choices gone.
-    Each is now the table's page with the refusal, nothing handed out, alike for an unknown
-    meeting and another table's (it says nothing of which exists); a stranger signs in."""
+    """The form's hidden meeting (`vergadering`) written another way, unknown or another
+    table's answered the table's page with 'Niet (goed) ingevuld: Vergadering.' (or 'Deze
+    vergadering hoort niet bij deze tafel.') in the summary alone: the page has no such field,
+    so the chair could not mend it, and a wrong field sent with it ('Soort actie') was linked
+    to an input that page does not have. The page now says the form's meeting is unknown
+    here and nothing was handed out, and beside its Vergaderingen (the summary links there)
+    to hand the action out on a meeting's agenda; the same page for every such value, so it
+    says nothing of which meeting exists (50f2a6c: read only as the API writes an id, no bare
+    404 'Niet gevonden'). A stranger is sent to sign in."""
     elsewhere = plan_meeting(client, other_region, iso(14))["id"]
     unknown = "01a24f14-54a9-73a9-a43b-000000000000"
     browser = signed_in(app, chair)
     url = f"/tafels/{region.table_id}/acties"
     shown = set()
-    for meeting in [*other_spellings(published.meeting_id), unknown, elsewhere]:
-        form = hand_out_form(browser, region, published, iso(7)) | {"vergadering": meeting}
-        sent = browser.post(url, data=form)
-        assert sent.status_code == 400, (meeting, sent.status_code)
-        assert f'action="/tafels/{region.table_id}/vergaderingen"' in sent.text, meeting
-        assert 'name="vergadering"' not in sent.text  # not the agenda's hand-out form
-        summary = sent.text.split('class="error-summary"', 1)[1].split("</div>")[0]
-        assert "vergadering" in summary.lower(), summary
-        if meeting in (unknown, elsewhere):
+    for meeting in [*other_spellings(published.meeting_id), "xx", unknown, elsewhere]:
+        for kind in ("request_beschikking", "nope"):
+            form = hand_out_form(browser, region, published, iso(7))
+            sent = browser.post(url, data=form | {"vergadering": meeting, "soort": kind})
+            assert sent.status_code == 400, (meeting, sent.status_code)
+            assert problems(sent.text) == [], (meeting, kind)
+            summary = sent.text.split('class="error-summary"', 1)[1].split("</div>")[0]
+            assert (
+                "De vergadering van dit formulier is bij deze tafel niet bekend, dus er is "
+                "geen actie uitgezet." in summary
+            ), summary
+            assert (
+                '<li><a href="#h-vergaderingen">Vergaderingen: Open hieronder de agenda van '
+                "de vergadering en zet de actie daar uit.</a></li>" in summary
+            ), summary
+            assert "actie-soort" not in summary
+            beside = sent.text.split('<h2 id="h-vergaderingen">Vergaderingen</h2>', 1)[1]
+            assert beside.lstrip().startswith(
+                '<p class="field-error" id="h-vergaderingen-fout">Open hieronder de agenda'
+            ), beside[:200]
+            assert f'href="/vergaderingen/{published.meeting_id}"' in beside
             shown.add(re.sub(r'name="(formulier|csrf_token)" value="\w+"', "", sent.text))
-    assert len(shown) == 1
+    assert len(shown) == 1  # says nothing of which meeting exists, or where
     assert _actions(client, region) == []
+    # The meeting's own agenda still hands it out, its id in either case.
+    form = hand_out_form(browser, region, published, iso(7))
+    sent = browser.post(url, data=form | {"vergadering": published.meeting_id.upper()})
+    assert sent.status_code == 303, sent.text
+    assert [a["meeting_id"] for a in _actions(client, region)] == [published.meeting_id]
     stranger = client.post(url, data={"vergadering": unknown}, follow_redirects=False)
     assert stranger.status_code == 303 and "/aanmelden" in stranger.headers["location"]

@@ -204,11 +204,13 @@ def current_web(request: Request, session: SessionDep) -> Web:
     signed_in = resolve_session(session, token, settings=settings, writes=writes) if token else None
     if signed_in is None:
         raise SignInRequired()
-    if twice := getattr(request.state, "given_twice", None):  # set by `WebRoute`
-        raise WrongQueryValues(twice)
     web = Web(request=request, signed_in=signed_in, token=token)
     request.state.web = web
     request.state.session = session  # for `woning(id)`: a dwelling's label in a template
+    # Named once the person is known, so the error page is theirs (menu, Afmelden) as for a
+    # value wrong once; raised before, it was a stranger's page.
+    if twice := getattr(request.state, "given_twice", None):  # set by `WebRoute`
+        raise WrongQueryValues(twice)
     return web
 
 

@@ -254,6 +254,9 @@ TWICE = [
     (f"/tafels/{T}/nazorg", "status", ("running", "ended"), "Status"),
     (f"/tafels/{T}/monitor", "periode", ("month", "year"), "Per"),
     (f"/tafels/{T}/monitor", "van", ("2026-01-01", "2026-02-01"), "Van"),
+    (f"/tafels/{T}/monitor/nazorg.csv", "van", ("2026-01-01", "2026-02-01"), "Van"),
+    (f"/tafels/{T}/monitor/nazorg.csv", "tot", ("2026-10-01", "2026-11-01"), "Tot en met"),
+    (f"/tafels/{T}/monitor/nazorg.csv", "periode", ("month", "year"), "Per"),
 ]
 
 
@@ -262,7 +265,10 @@ def test_a_field_given_twice_in_the_address_is_named_not_guessed(  # type: ignor
     app, client, region, page, key, twice, label
 ):
     """`/dossiers?status=a&status=b` listed status b without a word, where the API refuses a
-    repeated key with 400: the page names the field given twice, as the form labels it."""
+    repeated key with 400: the page names the field given twice, as the form labels it. It
+    is the signed-in person's page, with the menu and 'Afmelden', as for a value that is
+    wrong once: the monitor's CSV link with a day given twice (and the monitor with `periode`
+    twice) answered the error page a stranger gets, without either."""
     chair = signed_in(app, make_person(client, region.chair, "chair"))
     url = page.format(table=region.table_id)
     assert chair.get(url, params={key: twice[0]}).status_code == 200  # each value alone is fine
@@ -270,6 +276,8 @@ def test_a_field_given_twice_in_the_address_is_named_not_guessed(  # type: ignor
     assert response.status_code == 400, response.text
     text = error_text(response.text)
     assert f"Deze waarde klopt niet: {label}. {GIVEN_TWICE}" in text, text
+    assert 'class="main-nav"' in response.text and 'action="/afmelden"' in response.text
+    assert problems(response.text) == []
 
 
 def test_a_field_given_twice_is_named_beside_the_other_wrong_values(app, client, region):  # type: ignore[no-untyped-def]

@@ -71,6 +71,22 @@ def _browser_on_plain_http(request: Request) -> bool:
     return plain_http_elsewhere(seen_from)
 
 
+def _page_on_plain_http(request: Request) -> bool:
+    """The sign-in page is asked for from a plain-http address of another host than loopback,
+    where the browser will drop the form's `Secure` cookie, so it says at once that signing in
+    needs https (a995e80 said it only when the form came back without it). The browser's
+    address is its `Referer` where it sends one; else the page's own address, unless the
+    browser sent Fetch Metadata (`Sec-Fetch-*`, which browsers send only to https and loopback
+    addresses: Chromium 150 sends none to http://192.0.2.2) or a proxy says it is on https."""
+    seen_from = request.headers.get("origin") or request.headers.get("referer")
+    if seen_from:
+        return plain_http_elsewhere(seen_from)
+    proxied = request.headers.get("x-forwarded-proto", "").strip().lower() == "https"
+    if proxied or "sec-fetch-site" in request.headers:
+        return False
+    return plain_http_elsewhere(str(request.url))
+
+
 SIGN_IN_TOKEN = re.compile(r"[A-Za-z0-9_-]{43}")
 """The form of a sign-in token (`secrets.token_urlsafe(32)`)."""
 
@@ -83,6 +99,7 @@ def _sign_in_page(
     email: str = "",
     status: int = 200,
     choices: tuple[Organisation, ...] = (),
+    plain_http: bool = False,
 ) -> HTMLResponse:
     # The browser's token while it holds one: a new one per form shown refused the form of
     # every other tab as expired. (It is the browser's, as the cookie is; another site can
@@ -102,6 +119,7 @@ def _sign_in_page(
             "choices": choices,
             "max_failures": settings.signin_max_failures,
             "lockout_minutes": settings.signin_lockout_minutes,
+            "plain_http": PLAIN_HTTP if plain_http else None,
         },
         status,
     )
@@ -121,7 +139,8 @@ def sign_in_form(
     token = request.cookies.get(session_cookie_name(request))
     if token and people.resolve_session(session, token, settings=settings) is not None:
         return redirect(safe_next(volgende))
-    return _sign_in_page(request, safe_next(volgende))
+    plain_http = settings.session_cookie_secure and _page_on_plain_http(request)
+    return _sign_in_page(request, safe_next(volgende), plain_http=plain_http)
 
 
 async def posted_form(request: Request) -> FormData:

@@ -29,6 +29,7 @@ from tests.web.conftest import (
     signed_in,
     submit_sign_in,
 )
+from tests.web.html_rules import problems
 
 
 def page_paths(region, published) -> list[str]:  # type: ignore[no-untyped-def]
@@ -160,6 +161,59 @@ def test_a_sign_in_form_without_its_cookie_elsewhere_is_still_expired(app, chair
     )
     assert response.status_code == 403
     assert "Het formulier was verlopen" in response.text
+
+
+PLAIN_HTTP_WARNING = "Aanmelden lukt niet via een onbeveiligde verbinding"
+
+
+def _sign_in_page_at(app, base: str, headers: dict[str, str]) -> str:  # type: ignore[no-untyped-def]
+    from fastapi.testclient import TestClient
+
+    page = TestClient(app, base_url=base, headers=headers).get("/aanmelden")
+    assert page.status_code == 200, page.text
+    return page.text
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {},  # typed in: no Origin, no Referer, and no Sec-Fetch-* (sent to https and loopback only)
+        {"Upgrade-Insecure-Requests": "1"},  # Chromium 150's navigation to http://192.0.2.2
+        {"Referer": "http://192.0.2.2:8262/overzicht"},  # from another page of the site
+    ],
+)
+def test_the_sign_in_page_on_plain_http_away_from_localhost_says_so_when_it_first_loads(
+    app, headers
+):
+    """a995e80 said that signing in needs https only when the form came back without its
+    cookie, so the person first typed an email and password for nothing. The page shown at
+    http://192.0.2.2 (the demo on the machine's LAN address) says it at once, as a caution."""
+    page = _sign_in_page_at(app, "http://192.0.2.2:8262", headers)
+    assert f'<div class="notice caution" role="status"><p>{PLAIN_HTTP_WARNING}' in page
+    assert "error-summary" not in page and "verlopen" not in page
+    assert problems(page) == []
+
+
+@pytest.mark.parametrize(
+    ("base", "headers"),
+    [
+        ("https://testserver", {}),
+        ("http://127.0.0.1:8000", {}),  # loopback keeps Secure cookies
+        ("http://localhost:8000", {}),
+        # A proxy that ends TLS asks the app over http: the browser on https sends Fetch
+        # Metadata, or the proxy says the scheme, or the browser's Referer does.
+        ("http://tafel.example", {"Sec-Fetch-Site": "none", "Sec-Fetch-Mode": "navigate"}),
+        ("http://tafel.example", {"X-Forwarded-Proto": "https"}),
+        ("http://tafel.example", {"Referer": "https://tafel.example/overzicht"}),
+    ],
+)
+def test_the_sign_in_page_raises_no_plain_http_alarm_where_cookies_are_kept(app, base, headers):
+    assert PLAIN_HTTP_WARNING not in _sign_in_page_at(app, base, headers)
+
+
+@pytest.mark.settings(session_cookie_secure=False)
+def test_the_sign_in_page_raises_no_plain_http_alarm_with_the_secure_flag_off(app):
+    assert PLAIN_HTTP_WARNING not in _sign_in_page_at(app, "http://192.0.2.2:8262", {})
 
 
 @pytest.mark.settings(session_cookie_secure=False)

@@ -620,11 +620,15 @@ def a_host(text: str) -> str:
 
 
 def a_worker_count(text: str) -> int:
-    """`serve --workers`: 1-64 (as `UITSTROOM_WORKERS`), refused by argparse naming the range
-    (`choices=range(1, 65)` listed all 64 numbers)."""
-    if not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= 64:
-        raise argparse.ArgumentTypeError(f"not a number of workers (1-64): {text!r}")
-    return int(text)
+    """`serve --workers`: 1-64 in the digits 0-9, white space around ignored, as
+    `UITSTROOM_WORKERS` is read (`--workers ' 2'` was refused where the variable started two);
+    refused by argparse naming the range (`choices=range(1, 65)` listed all 64 numbers)."""
+    count = text.strip()
+    if not (count.isascii() and count.isdigit()) or not 1 <= int(count) <= 64:
+        raise argparse.ArgumentTypeError(
+            f"not a number of workers (1-64, in the digits 0-9): {text!r}"
+        )
+    return int(count)
 
 
 def a_proxy_list(text: str) -> str:

@@ -16,7 +16,7 @@ from fastapi.testclient import TestClient
 from pydantic import ValidationError
 from sqlalchemy import create_engine, text
 
-from app.cli import main
+from app.cli import configuration_mistake, main
 from app.organisations.service import MAX_ACTIVE_API_KEYS
 from app.principal import hash_api_key
 from app.settings import OTHER_VARIABLES, Settings, get_settings, unknown_variable_warnings
@@ -643,6 +643,31 @@ def test_serve_refuses_a_worker_count_naming_the_range_in_one_short_line(tmp_pat
     assert refused.value.code == 2
     error = capsys.readouterr().err.strip().splitlines()[-1]
     assert "--workers" in error and "1-64" in error and len(error) < 120, error
+    assert not database.exists()
+
+
+@pytest.mark.parametrize(
+    "given", [" 2", "2 ", "\t3\n", "2", "+2", "2x", "1_0", "\u0663", "0", "65", "", " "]
+)
+def test_serve_workers_on_the_command_line_is_read_as_uitstroom_workers_is(tmp_path, given):
+    """`serve --workers ' 2'` (a script's `--workers "$N"` with a space) was refused as "not a
+    number of workers", while UITSTROOM_WORKERS=' 2' started two workers: the environment
+    ignores white space around a number (README, Configuration). Both now take the same
+    values, spaces around ignored, and refuse the same ones, each naming the rule."""
+    try:
+        from_environment: int | None = Settings(workers=given).workers
+    except ValidationError as refused:
+        from_environment = None
+        assert configuration_mistake(refused).startswith("UITSTROOM_WORKERS"), refused
+    database = tmp_path / "x.db"
+    settings = get_settings().model_copy(update={"database_url": f"sqlite:///{database}"})
+    with pytest.raises(SystemExit) as stopped:  # on SQLite: 2 or more workers refused at once
+        main(["serve", "--port", "0", "--workers", given], settings=settings)
+    said = str(stopped.value.code)
+    if from_environment is None:
+        assert stopped.value.code == 2, said  # argparse: usage and the reason
+    else:
+        assert said.startswith(f"Cannot serve with {from_environment} workers on sqlite"), said
     assert not database.exists()
 
 

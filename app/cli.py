@@ -218,6 +218,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> None:
             if args.demo:
                 with Session(engine, expire_on_commit=False) as session:
                     load_demo_shown(session)
+                args.demo_loaded = True  # a closed output from here on: `main` says it is
             # Migrated above, once: the app must not do it again when it starts.
             settings = settings.model_copy(update={"migrate_on_start": False})
             print(where(args.host, port, settings.root_path), flush=True)
@@ -791,7 +792,7 @@ def main(argv: list[str] | None = None, settings: Settings | None = None) -> Non
     except BrokenPipeError:  # `| head`: the reader left; a traceback would follow it
         # Python flushes standard output once more at exit: into nothing now, not the pipe.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        sys.exit(OUTPUT_CLOSED.get(args.command, OUTPUT_CLOSED[""]).format(args.command))
+        sys.exit(output_closed(args))
     except DemoNotShown as failed:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # its buffer, at exit
         sys.exit(
@@ -817,10 +818,26 @@ OUTPUT_CLOSED = {
     "demo": "Nothing of the demo was loaded: standard output was closed before its keys and "
     "passwords were all written (`| head`?). Run `uitstroomtafel demo` again and keep its "
     "whole output; the keys of an earlier run still work.",
-    "serve": "Stopped: standard output was closed before `serve` had written everything "
-    "(with --demo: if its keys were written, the demo is loaded and they work; if not, nothing "
-    "of the demo was loaded).",
+    "serve --demo": "Stopped, and nothing of the demo was loaded: standard output was closed "
+    "before its keys and passwords were all written (`| head`?). Run `uitstroomtafel serve "
+    "--demo` again and keep its whole output; the keys of an earlier run still work.",
+    "serve --demo loaded": "Stopped: standard output was closed after the demo was loaded, "
+    "before `serve` had written everything (`| head`?). The demo's keys and passwords were "
+    "written in full and work; if they did not reach you, `uitstroomtafel serve --demo` again "
+    "shows new ones (and revokes these).",
 }
+
+
+def output_closed(args: argparse.Namespace) -> str:
+    """The one line of a command whose standard output was closed (`| head`). `serve --demo`
+    says whether the demo was loaded, which it knows (`load_demo_shown` commits only once the
+    keys are written): it said 'if its keys were written, the demo is loaded ...; if not,
+    nothing ...', where `| head -2` shows no key either way."""
+    if args.command == "serve" and args.demo:
+        return OUTPUT_CLOSED[
+            "serve --demo loaded" if getattr(args, "demo_loaded", False) else "serve --demo"
+        ]
+    return OUTPUT_CLOSED.get(args.command, OUTPUT_CLOSED[""]).format(args.command)
 
 
 def database_failure(database_url: str, exc: "DBAPIError") -> str:

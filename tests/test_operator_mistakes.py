@@ -1114,18 +1114,65 @@ def test_serve_demo_stopped_by_a_closed_output_after_its_keys_does_not_deny_load
     with shown.open("w") as out, redirect_stdout(out), pytest.raises(SystemExit) as stopped:
         main(["serve", "--demo", "--port", "0"], settings=settings)
     said = str(stopped.value.code)
-    assert said.startswith("Stopped: standard output was closed")
-    assert "if its keys were written, the demo is loaded and they work" in said
+    assert said.startswith("Stopped: standard output was closed after the demo was loaded")
+    assert "The demo's keys and passwords were written in full and work" in said, said
     keys = DEMO_KEY_LINE.findall(shown.read_text())
     assert len(keys) == 6
+    assert {hash_api_key(key) for key in keys} <= _valid_key_hashes(url)
+
+
+def _valid_key_hashes(url: str) -> set[str]:
     engine = create_engine(url)
     try:
         with engine.connect() as connection:
             valid = "SELECT key_hash FROM api_keys WHERE revoked_at IS NULL"
-            stored = set(connection.execute(text(valid)).scalars())
+            return set(connection.execute(text(valid)).scalars())
     finally:
         engine.dispose()
-    assert {hash_api_key(key) for key in keys} <= stored
+
+
+class _ClosedAtTheKeys:
+    """Standard output that a reader left before the demo's keys (`serve --demo | head -2`:
+    head took the operator key and the webhook line): writing them is a BrokenPipeError."""
+
+    def __init__(self, out) -> None:  # type: ignore[no-untyped-def]
+        self.out = out
+
+    def write(self, text: str) -> int:
+        if "Demo API keys" in text:
+            raise BrokenPipeError(32, "Broken pipe")
+        return int(self.out.write(text))
+
+    def flush(self) -> None:
+        self.out.flush()
+
+    def fileno(self) -> int:
+        return int(self.out.fileno())
+
+
+def test_serve_demo_stopped_by_a_closed_output_before_its_keys_says_nothing_was_loaded(
+    tmp_path,
+):
+    """`serve --demo | head -2`: head left after the operator key and the webhook line, and
+    serve stopped with 'if its keys were written, the demo is loaded and they work; if not,
+    nothing of the demo was loaded', where it knows which (it commits the demo only once its
+    keys are written): the person, who saw no key either way (head drops what follows), could
+    not tell. It now says nothing of the demo was loaded, and nothing is."""
+    url = f"sqlite:///{tmp_path / 'demo.db'}"
+    run_cli(url, "migrate")
+    settings = get_settings().model_copy(update={"database_url": url})
+    shown = tmp_path / "stdout"
+    with (
+        shown.open("w") as out,
+        redirect_stdout(_ClosedAtTheKeys(out)),  # type: ignore[type-var]
+        pytest.raises(SystemExit) as stopped,
+    ):
+        main(["serve", "--demo", "--port", "0"], settings=settings)
+    said = str(stopped.value.code)
+    assert said.startswith("Stopped, and nothing of the demo was loaded:"), said
+    assert "if its keys were written" not in said
+    assert "Demo API keys" not in shown.read_text()
+    assert _valid_key_hashes(url) == set()
 
 
 DEMO_TABLE_LINE = re.compile(r"^Demo region (?:already )?loaded: .*\((\S+)\)", re.M)

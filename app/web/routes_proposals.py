@@ -25,7 +25,7 @@ from app.proposals.models import (
 from app.timeutil import today
 from app.vacancies.models import LeaseForm
 from app.web import labels
-from app.web.core import FormDep, Web, WebDep, WebRoute, field, redirect, render
+from app.web.core import FormDep, PageForbidden, Web, WebDep, WebRoute, field, redirect, render
 from app.web.deps import PageProposalDep
 from app.web.formatting import proposal_code
 from app.web.forms import (
@@ -152,6 +152,10 @@ def record_decision(
     role = deciding_role(web, proposal, role)
     if role == "chair":
         web.require_chair(table.chair_organisation_id)
+    if not any(proposals_service.may_decide(role, decision) for decision in Decision):
+        # A member municipality decides nothing: refused before the form is read, not told
+        # which field to fix first.
+        raise PageForbidden("Uw organisatie neemt geen besluiten over voorstellen.")
     body: dict[str, Any] = {"decision": field(form, "besluit", 40)}
     for name, key in (
         ("reason", "reden"),

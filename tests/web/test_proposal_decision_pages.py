@@ -65,3 +65,21 @@ def test_a_withdrawal_without_a_reason_says_the_reason_is_not_filled_in(
     sent = post_form(browser, url + "/besluit", {"besluit": "withdraw", "versie": "1"}, url)
     assert sent.status_code == 400, sent.text
     assert "Niet ingevuld: Reden." in sent.text and "Ongeldige invoer" not in sent.text
+
+
+def test_a_municipality_that_does_not_chair_is_refused_before_its_decision_form_is_read(
+    app, client, region, published
+):
+    """A member municipality takes no decision on any proposal (README: the chair, the
+    corporation, the care provider). Its person sending the decision form with the decision
+    left out, or one that does not exist, was told which field was wrong (400), and only once
+    a real decision was chosen that it may take none (403; found posting every page form as
+    each organisation on the demo). Every form of it is now a 403, and nothing is recorded."""
+    browser = signed_in(app, make_person(client, region.municipality))
+    url = f"/voorstellen/{published.proposal_id}"
+    for data in ({}, {"besluit": "zzz"}, {"besluit": ""}, {"besluit": "nominate", "versie": "1"}):
+        refused = post_form(browser, url + "/besluit", data, url)
+        assert refused.status_code == 403, (data, refused.text)
+        assert "Ongeldige invoer" not in refused.text and "Niet ingevuld" not in refused.text
+    shown = client.get(f"/v1/proposals/{published.proposal_id}", headers=region.chair.headers)
+    assert shown.json()["status"] == "proposed" and shown.json()["decisions"] == []

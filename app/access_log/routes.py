@@ -4,7 +4,7 @@ case's through `app.cases.routes`, answered by `entries_page`)."""
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 from sqlmodel import Session
 
 from app.access_log import service
@@ -16,8 +16,17 @@ from app.organisations.service import names_of
 from app.pagination import PageDep, PageRequest
 from app.problems import Forbidden, problem_responses
 from app.tables.deps import TableDep
+from app.tables.models import OutflowTable
 
 router = APIRouter(route_class=SessionEndingRoute, prefix="/v1/tables", tags=["access log"])
+
+
+def chairs_log(table: TableDep, principal: CurrentPrincipal) -> OutflowTable:
+    """The table, for its chair: 404 for a caller not at it, then 403 for another member,
+    before the query is judged (it was told which query key to fix first)."""
+    if principal.organisation_id != table.chair_organisation_id:
+        raise Forbidden("Only the table's chair reads the access log.")
+    return table
 
 
 @router.get(
@@ -26,8 +35,7 @@ router = APIRouter(route_class=SessionEndingRoute, prefix="/v1/tables", tags=["a
     responses=problem_responses(401, 403, 404),
 )
 def read_access_log(
-    table: TableDep,
-    principal: CurrentPrincipal,
+    table: Annotated[OutflowTable, Depends(chairs_log)],
     session: SessionDep,
     page: PageDep,
     case_id: Annotated[
@@ -35,8 +43,6 @@ def read_access_log(
     ] = None,
 ) -> AccessLogPage:
     """Who accessed which case file of this table, when and how (chair only), oldest first."""
-    if principal.organisation_id != table.chair_organisation_id:
-        raise Forbidden("Only the table's chair reads the access log.")
     return entries_page(session, page, table_id=table.id, case_id=case_id)
 
 

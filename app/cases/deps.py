@@ -41,3 +41,14 @@ def own_case(case: CaseDep, context: AccessContextDep) -> Case:
 
 
 OwnCaseDep = Annotated[Case, Depends(own_case)]
+
+
+def case_of_its_provider(case: CaseDep, context: AccessContextDep) -> Case:
+    """As `CaseDep`, then 403 for a caller that sees the case but did not register it, before
+    the query is judged: the case's access log is its care provider's to read."""
+    if case.care_provider_id != context.principal.organisation_id:
+        raise Forbidden("Only the case's care provider reads its access log.")
+    return case
+
+
+ProviderCaseDep = Annotated[Case, Depends(case_of_its_provider)]

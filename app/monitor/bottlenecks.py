@@ -12,6 +12,16 @@ from app.problems import Forbidden
 from app.tables.models import OutflowTable
 
 
+def refuse_viewers(context: AccessContext, table: OutflowTable) -> None:
+    """Forbidden for a care provider or corporation (and the operator): see
+    `bottleneck_history`. The route asks it as a dependency, before its query is judged."""
+    if viewer_of(context, table) is not None:
+        raise Forbidden(
+            "The bottleneck history counts the whole table's cases meeting by meeting; it is "
+            "for the chair and municipalities. The flows give the table's figures protected."
+        )
+
+
 def bottleneck_history(
     session: Session,
     context: AccessContext,
@@ -30,11 +40,7 @@ def bottleneck_history(
     in between), which the monitor's year tables hide; a table's counts change by a few cases a
     week, so protecting them across meetings would leave little to show. Those viewers read the
     table's counts from the flows, protected across every answer (`app.monitor.years`)."""
-    if viewer_of(context, table) is not None:
-        raise Forbidden(
-            "The bottleneck history counts the whole table's cases meeting by meeting; it is "
-            "for the chair and municipalities. The flows give the table's figures protected."
-        )
+    refuse_viewers(context, table)
     start, end = checked_range(start, end, days=364)
     meetings = session.exec(
         select(Meeting)

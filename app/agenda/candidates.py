@@ -99,6 +99,23 @@ def _answer(
     return page, answer
 
 
+def case_list_view(context: AccessContext, table: OutflowTable) -> AgendaView:
+    """The caller's view of the table, if it may read a case's candidate list at all: Forbidden
+    for a corporation (the list ranks a case's options: case detail). The route asks it as a
+    dependency too, before its query is judged."""
+    view = view_for(context, table)
+    if view == AgendaView.housing_corporation:
+        raise Forbidden("A case's candidate list is case detail; ask the table's chair.")
+    return view
+
+
+def refuse_vacancy_list(context: AccessContext, table: OutflowTable) -> None:
+    """Forbidden unless the caller reads the table's view (a care provider's and a
+    corporation's agendas show no dwelling's ranking of cases); asked by the route too."""
+    if view_for(context, table) != AgendaView.table:
+        raise Forbidden("A dwelling's candidate list ranks cases; it is for the table's chair.")
+
+
 def case_candidates(
     session: Session,
     context: AccessContext,
@@ -119,9 +136,7 @@ def case_candidates(
     says which) or, for a care provider, not its own (the same answer), Conflict when `after` is
     in the list or the list changed before it.
     """
-    view = view_for(context, table)
-    if view == AgendaView.housing_corporation:
-        raise Forbidden("A case's candidate list is case detail; ask the table's chair.")
+    view = case_list_view(context, table)
     loaded = load(session, table, on)
     owner = owners_of(loaded.inputs)["cases"].get(str(case_id))
     me = str(context.principal.organisation_id)
@@ -155,8 +170,7 @@ def vacancy_candidates(
     corporation's agendas show no dwelling's ranking of cases), NotFound when the dwelling is
     not on the agenda of `on`, Conflict when the list changed before the cursor.
     """
-    if view_for(context, table) != AgendaView.table:
-        raise Forbidden("A dwelling's candidate list ranks cases; it is for the table's chair.")
+    refuse_vacancy_list(context, table)
     loaded = load(session, table, on)
     if str(vacancy_id) not in owners_of(loaded.inputs)["vacancies"]:
         raise NotFound("No such vacancy on this agenda (see why-not for the reason).")

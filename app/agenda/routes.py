@@ -1,12 +1,14 @@
 """HTTP routes for the weekly agenda and the why-not explanation."""
 
 import uuid
+from collections.abc import Callable
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Depends, Query, Response
 from pydantic_core import to_json
 
 from app.access_log.deps import AccessContextDep
+from app.access_log.service import AccessContext
 from app.agenda import alternatives, service
 from app.agenda import candidates as candidates_service
 from app.agenda import why_not as why_not_service
@@ -31,6 +33,7 @@ from app.rate_limits.deps import limited
 from app.rate_limits.service import EndpointClass
 from app.schemas import Candidates, Date, encode_cursor
 from app.tables.deps import TableDep
+from app.tables.models import OutflowTable
 from app.timeutil import today
 
 router = APIRouter(route_class=SessionEndingRoute, prefix="/v1/tables", tags=["agenda"])
@@ -124,6 +127,25 @@ def get_why_not(
     )
 
 
+def refusing(check: Callable[[AccessContext, OutflowTable], object]) -> Callable[..., OutflowTable]:
+    """A dependency returning the table (404 for a caller not at it) once `check` let the caller
+    read there (its Forbidden), before the query is judged: a member that may not read a list
+    was told which query key to fix first, and only then that it may not read it at all."""
+
+    def table_for(table: TableDep, context: AccessContextDep) -> OutflowTable:
+        check(context, table)
+        return table
+
+    return table_for
+
+
+CaseListTable = Annotated[OutflowTable, Depends(refusing(candidates_service.case_list_view))]
+VacancyListTable = Annotated[
+    OutflowTable, Depends(refusing(candidates_service.refuse_vacancy_list))
+]
+AlternativeTable = Annotated[OutflowTable, Depends(refusing(alternatives.alternative_view))]
+
+
 def _paged(answer: dict[str, Any]) -> dict[str, Any]:
     cursor = answer.pop("next_cursor_id")
     return answer | {"next_cursor": None if cursor is None else encode_cursor(cursor)}
@@ -136,7 +158,7 @@ def _paged(answer: dict[str, Any]) -> dict[str, Any]:
     dependencies=limited(EndpointClass.agenda),
 )
 def get_case_candidates(
-    table: TableDep,
+    table: CaseListTable,
     case_id: uuid.UUID,
     context: AccessContextDep,
     session: SessionDep,
@@ -164,7 +186,7 @@ def get_case_candidates(
     dependencies=limited(EndpointClass.agenda),
 )
 def get_vacancy_candidates(
-    table: TableDep,
+    table: VacancyListTable,
     vacancy_id: uuid.UUID,
     context: AccessContextDep,
     session: SessionDep,
@@ -190,7 +212,7 @@ def get_vacancy_candidates(
     dependencies=limited(EndpointClass.agenda),
 )
 def get_best_alternative(
-    table: TableDep,
+    table: AlternativeTable,
     case_id: uuid.UUID,
     context: AccessContextDep,
     session: SessionDep,

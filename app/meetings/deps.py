@@ -7,6 +7,7 @@ from typing import Annotated, NamedTuple
 from fastapi import Depends
 
 from app.access_log.deps import AccessContextDep
+from app.agenda import alternatives as agenda_alternatives
 from app.db import SessionDep
 from app.meetings import service
 from app.meetings.models import Meeting
@@ -27,3 +28,13 @@ def valid_meeting(
 
 
 MeetingDep = Annotated[MeetingAtTable, Depends(valid_meeting)]
+
+
+def meeting_for_alternatives(found: MeetingDep, context: AccessContextDep) -> MeetingAtTable:
+    """As `MeetingDep`, then Forbidden for a corporation (a case's alternative is case detail),
+    before the query is judged: it was told which query key to fix first."""
+    agenda_alternatives.alternative_view(context, found.table)
+    return found
+
+
+AlternativeMeetingDep = Annotated[MeetingAtTable, Depends(meeting_for_alternatives)]

@@ -11,7 +11,7 @@ from app.db import SessionDep, SessionEndingRoute, SettingsDep
 from app.idempotency import REPLAY_RESPONSE, IdempotencyDep
 from app.if_match import IfMatch
 from app.meetings import alternatives, service
-from app.meetings.deps import MeetingDep
+from app.meetings.deps import AlternativeMeetingDep, MeetingDep
 from app.meetings.models import (
     MEETING_AGENDA,
     MeetingAgenda,
@@ -148,7 +148,7 @@ def get_meeting_agenda(
     dependencies=limited(EndpointClass.agenda),
 )
 def get_meeting_alternative(
-    found: MeetingDep,
+    found: AlternativeMeetingDep,
     case_id: uuid.UUID,
     context: AccessContextDep,
     session: SessionDep,

@@ -10,7 +10,8 @@ import pytest
 from tests.aftercare.housing import house
 from tests.api.helpers import assert_problem
 from tests.api.test_actions import hand_out
-from tests.conftest import OPERATOR, create_case, seed_org
+from tests.clock import iso
+from tests.conftest import OPERATOR, create_case, create_vacancy, seed_org
 
 BODIES = [{"zzz": 1}, {}, {"items": []}, {"items": [{"external_ref": "V-1"}]}]
 
@@ -244,3 +245,45 @@ def test_a_member_that_may_not_make_a_read_is_told_403_before_its_query_is_judge
         assert judged.status_code in (200, 400), (url, query, judged.text)
         if "zzz" in query:
             assert_problem(judged, 400, "validation_error")
+
+
+def _agenda_reads(client, region):  # type: ignore[no-untyped-def]
+    """(url, the chair, who sees the table but may not read it) per agenda read: a case's
+    options and alternative are case detail (not for a corporation), a dwelling's candidate
+    list ranks cases (the table only)."""
+    case = create_case(client, region.care_provider, region.table_id)
+    vacancy = create_vacancy(client, region.corporation)
+    meeting = client.post(
+        f"/v1/tables/{region.table_id}/meetings",
+        json={"date": iso(7)},
+        headers=region.chair.headers,
+    ).json()
+    agenda = f"/v1/tables/{region.table_id}/agenda"
+    return [
+        (f"{agenda}/cases/{case['id']}/candidates", [region.corporation]),
+        (f"{agenda}/cases/{case['id']}/alternative", [region.corporation]),
+        (
+            f"/v1/meetings/{meeting['id']}/agenda/cases/{case['id']}/alternative",
+            [region.corporation],
+        ),
+        (
+            f"{agenda}/vacancies/{vacancy['id']}/candidates",
+            [region.care_provider, region.corporation],
+        ),
+    ]
+
+
+@pytest.mark.parametrize("query", [{"zzz": "1"}, {"limit": "0"}, {"date": "x"}])
+def test_a_member_that_may_not_read_an_agenda_list_is_told_403_before_its_query_is_judged(
+    client, region, query
+):
+    """A corporation asking a case's candidates or alternative, or a care provider a dwelling's
+    candidates, with a query the read refuses was told which key to fix (400), and only then
+    that it may not read there (403; found on the demo with ?limit=0)."""
+    for url, others in _agenda_reads(client, region):
+        for other in others:
+            assert_problem(client.get(url, headers=other.headers), 403, "forbidden")
+            refused = client.get(url, params=query, headers=other.headers)
+            assert "invalidParams" not in assert_problem(refused, 403, "forbidden"), (url, query)
+        judged = client.get(url, params=query, headers=region.chair.headers)
+        assert_problem(judged, 400, "validation_error")

@@ -15,6 +15,7 @@ kept (each dwelling's version counts both pushes and its release, its content is
 of them), and no proposal is left open whose pair fails the rule a change broke (README: a
 proposal the rules no longer allow ends; every decision is notified)."""
 
+import uuid
 from functools import partial
 from typing import Any
 
@@ -24,7 +25,7 @@ from tests.clock import iso
 from tests.concurrency.conftest import Cluster, Table, at_once, new_table
 from tests.concurrency.test_broken_match_double_races import _decisions, _events, _no_deadlock
 from tests.concurrency.test_broken_match_races import ABOVE_EVERY_CAP, _pushed_body
-from tests.concurrency.test_meeting_races import publish
+from tests.concurrency.test_meeting_races import Published, publish
 from tests.concurrency.test_page_form_races import person
 from tests.concurrency.test_retry_safety_races import count, send
 from tests.conftest import vacancy_body
@@ -37,6 +38,14 @@ WITHDRAW = {"decision": "withdraw", "reason": "table_decision"}
 DECLINE = {"decision": "corporation_decline", "reason": "other"}
 WHEELCHAIR = {"needs": {"wheelchair": True}}
 BATCH = "/v1/vacancies/batch"
+
+
+@pytest.fixture(scope="module")
+def published_0592(cluster: Cluster) -> Published:
+    """GM0592's one meeting, proposing 2 * PAIRS pairs: each test takes its own."""
+    table = new_table(cluster, "GM0592")
+    _told(cluster, table)
+    return publish(cluster, table, "GM0592", 2 * PAIRS)
 
 
 def _as_read(cluster: Cluster, corporation: Any, vacancy_id: str) -> tuple[dict, int]:
@@ -179,17 +188,15 @@ def test_two_batches_of_the_same_dwellings_and_a_case_edit_at_once_lose_nothing(
 
 
 def test_a_case_edit_and_a_push_that_only_together_break_the_pair_withdraw_it_once(
-    cluster: Cluster,
+    cluster: Cluster, published_0592: Published
 ):
     """The care provider records that the client has a pet while the corporation pushes the
     dwelling as no longer allowing pets: alone, neither breaks the pair; together they break
     `pets_not_allowed`. The one that comes second withdraws the proposal (as `case_changed` or
     `dwelling_changed`), never neither (judged against the other as it was before it
     committed), never both."""
-    table = new_table(cluster, "GM0592")
-    _told(cluster, table)
-    published = publish(cluster, table, "GM0592", PAIRS)
-    for proposal in published.proposals:
+    table = published_0592.table
+    for proposal in published_0592.proposals[:PAIRS]:
         body, version = _as_read(cluster, table.corporation, proposal["vacancy_id"])
         assert body["pets_allowed"] is True
         case_path = f"/v1/cases/{proposal['case_id']}"
@@ -220,4 +227,49 @@ def test_a_case_edit_and_a_push_that_only_together_break_the_pair_withdraw_it_on
         now, now_version = _as_read(cluster, table.corporation, proposal["vacancy_id"])
         # The push and the release of the dwelling by the withdrawal: a version each.
         assert (now["pets_allowed"], now_version) == (False, version + 2), now
+    _no_deadlock(cluster)
+
+
+def test_one_batch_sent_to_both_servers_under_one_key_withdraws_each_proposal_once(
+    cluster: Cluster, published_0592: Published
+):
+    """A corporation's client that sends its rule-breaking batch again to the other server
+    before the first answer (one `Idempotency-Key`): the batch runs once, each of its
+    dwellings' proposals is withdrawn once, with one event and one e-mail notice, and both
+    answers are the same 200."""
+    table = published_0592.table
+    mine = published_0592.proposals[PAIRS:]
+    for pair in zip(mine[::2], mine[1::2], strict=True):
+        read = [_as_read(cluster, table.corporation, p["vacancy_id"]) for p in pair]
+        items = [body | {"rent": ABOVE_EVERY_CAP} for body, _ in read]
+        headers = {"Idempotency-Key": f"broken-batch-{uuid.uuid4()}"}
+        answers = at_once(
+            [
+                partial(
+                    send,
+                    cluster,
+                    table.corporation,
+                    s,
+                    "POST",
+                    BATCH,
+                    json={"items": items},
+                    headers=headers,
+                )
+                for s in (0, 1)
+            ]
+        )
+        for answer in answers:
+            assert answer.status_code == 200, answer.text
+        assert answers[0].json() == answers[1].json()
+        for proposal, (_, version) in zip(pair, read, strict=True):
+            current = send(cluster, table.chair, 0, "GET", f"/v1/proposals/{proposal['id']}").json()
+            assert (current["status"], current["status_reason"]) == (
+                "withdrawn",
+                "dwelling_changed",
+            )
+            decisions = _one_decision_each(cluster, proposal["id"])
+            assert decisions == [("withdraw", True, "dwelling_changed")], decisions
+            _, now_version = _as_read(cluster, table.corporation, proposal["vacancy_id"])
+            # One push and the release of the dwelling by the withdrawal: a version each.
+            assert now_version == version + 2, (version, now_version)
     _no_deadlock(cluster)

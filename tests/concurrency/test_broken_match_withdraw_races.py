@@ -62,9 +62,22 @@ def _pushed(body: dict) -> tuple[float, str]:
 
 
 def _refused(answer: Any) -> None:
+    """409 problem+json: the proposal moved on since it was read, or is closed already (README:
+    `illegal_transition` with `current_status`)."""
     assert answer.status_code == 409, answer.text
     assert answer.headers["content-type"].startswith("application/problem+json")
-    assert answer.json()["code"] in ("decided_concurrently", "illegal_transition"), answer.text
+    problem = answer.json()
+    assert problem["code"] in ("decided_concurrently", "illegal_transition"), problem
+    if problem["code"] == "illegal_transition":
+        assert problem["current_status"] == "withdrawn", problem
+
+
+def _why_not(cluster: Cluster, table: Table, proposal: dict) -> list[str]:
+    """The rules why-not names against the proposal's pair on the meeting's day (today)."""
+    params = {"caseId": proposal["case_id"], "vacancyId": proposal["vacancy_id"], "date": iso(0)}
+    answer = send(cluster, table.chair, 1, "GET", f"/v1/tables/{table.id}/why-not", params=params)
+    assert answer.status_code == 200, answer.text
+    return [reason["code"] for reason in answer.json()["reasons"]]
 
 
 def _one_decision_each(cluster: Cluster, proposal_id: str) -> list[tuple[str, bool, str | None]]:
@@ -227,6 +240,7 @@ def test_a_case_edit_and_a_push_that_only_together_break_the_pair_withdraw_it_on
         now, now_version = _as_read(cluster, table.corporation, proposal["vacancy_id"])
         # The push and the release of the dwelling by the withdrawal: a version each.
         assert (now["pets_allowed"], now_version) == (False, version + 2), now
+        assert _why_not(cluster, table, proposal) == ["pets_not_allowed"]
     _no_deadlock(cluster)
 
 

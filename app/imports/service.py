@@ -606,6 +606,14 @@ def _write_cases(
     unchanged: list[Case] = []
     creations: list[tuple[Row, CaseCreate]] = []
     savepoint = session.begin_nested()
+    # The cases the file changes are locked together, in id order, before the first is
+    # changed: the lock order of every request that changes several cases (a batch push
+    # locks its dwellings' proposed cases so). Locked one by one in the file's order, an
+    # import and a push of the same proposed pairs each held a case the other waited for
+    # (PostgreSQL ended the deadlock after a second and one of them ran again). The ETags
+    # stay those this request read: a case changed since is still a lost race.
+    read = {case.id: versioning.etag(case) for _, case, plan in plans if case is not None and plan}
+    versioning.lock(session, Case, read)
     for row, case, plan in plans:
         if case is None:
             creations.append((row, plan))
@@ -617,7 +625,7 @@ def _write_cases(
             continue
         try:
             patch = CaseUpdate.model_validate(plan)
-            cases_service.update_case(session, context, case, patch, versioning.etag(case))
+            cases_service.update_case(session, context, case, patch, read[case.id])
         except PreconditionFailed as exc:
             # The version is the one this request read: another request changed the case
             # since. A lost race, not a problem of the file: the request runs again.

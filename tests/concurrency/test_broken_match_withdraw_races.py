@@ -15,13 +15,14 @@ kept (each dwelling's version counts both pushes and its release, its content is
 of them), and no proposal is left open whose pair fails the rule a change broke (README: a
 proposal the rules no longer allow ends; every decision is notified)."""
 
+import time
 import uuid
 from functools import partial
 from typing import Any
 
 import pytest
 
-from tests.clock import iso
+from tests.clock import day, iso
 from tests.concurrency.conftest import Cluster, Table, at_once, new_table
 from tests.concurrency.test_broken_match_double_races import _decisions, _events, _no_deadlock
 from tests.concurrency.test_broken_match_races import ABOVE_EVERY_CAP, _pushed_body
@@ -29,15 +30,27 @@ from tests.concurrency.test_meeting_races import Published, publish
 from tests.concurrency.test_page_form_races import person
 from tests.concurrency.test_retry_safety_races import count, send
 from tests.conftest import vacancy_body
+from tests.imports.sheets import case_row, csv_file, nl
+from tests.imports.sheets import table as sheet
 
 pytestmark = pytest.mark.xdist_group("two_servers")
 
 PAIRS = 4
 ROUNDS = 8  # the chair's race: the push comes first in some of them only
+IMPORTED, PER_FILE = 16, 4  # the import's race: its pairs, and those of one file and batch
 WITHDRAW = {"decision": "withdraw", "reason": "table_decision"}
 DECLINE = {"decision": "corporation_decline", "reason": "other"}
 WHEELCHAIR = {"needs": {"wheelchair": True}}
 BATCH = "/v1/vacancies/batch"
+
+
+@pytest.fixture(scope="module")
+def published_0591(cluster: Cluster) -> Published:
+    """GM0591's one meeting, proposing PAIRS pairs for the batches and IMPORTED for the
+    imports."""
+    table = new_table(cluster, "GM0591")
+    _told(cluster, table)
+    return publish(cluster, table, "GM0591", PAIRS + IMPORTED)
 
 
 @pytest.fixture(scope="module")
@@ -46,6 +59,17 @@ def published_0592(cluster: Cluster) -> Published:
     table = new_table(cluster, "GM0592")
     _told(cluster, table)
     return publish(cluster, table, "GM0592", 2 * PAIRS)
+
+
+def _deadlocks(cluster: Cluster) -> int:
+    """The deadlocks PostgreSQL broke in the servers' database so far, once the servers'
+    connections reported them (a backend sends its counts when idle, after a second at most;
+    the transient layer runs the loser again, so no client sees them)."""
+    time.sleep(2.5)
+    return count(
+        cluster,
+        "SELECT deadlocks FROM pg_stat_database WHERE datname = current_database()",
+    )
 
 
 def _as_read(cluster: Cluster, corporation: Any, vacancy_id: str) -> tuple[dict, int]:
@@ -151,17 +175,15 @@ def test_the_chairs_withdrawal_and_a_rent_push_at_once_end_the_proposal_once(clu
 
 
 def test_two_batches_of_the_same_dwellings_and_a_case_edit_at_once_lose_nothing(
-    cluster: Cluster,
+    cluster: Cluster, published_0591: Published
 ):
     """Server 0 pushes dwellings A and B with a rent above every cap; server 1 at the same
     moment pushes B and A (that order) with their rent as it was and another respond_before,
     and its care provider edits A's case to need a wheelchair. Both proposals end withdrawn by
     the service exactly once, each dwelling's version counts both pushes and holds one push's
     content whole, the case keeps the edit."""
-    table = new_table(cluster, "GM0591")
-    _told(cluster, table)
-    published = publish(cluster, table, "GM0591", PAIRS)
-    for first, second in zip(published.proposals[::2], published.proposals[1::2], strict=True):
+    table, mine = published_0591.table, published_0591.proposals[:PAIRS]
+    for first, second in zip(mine[::2], mine[1::2], strict=True):
         pair = (first, second)
         read = [_as_read(cluster, table.corporation, p["vacancy_id"]) for p in pair]
         raised = [body | {"rent": ABOVE_EVERY_CAP} for body, _ in read]
@@ -286,4 +308,62 @@ def test_one_batch_sent_to_both_servers_under_one_key_withdraws_each_proposal_on
             _, now_version = _as_read(cluster, table.corporation, proposal["vacancy_id"])
             # One push and the release of the dwelling by the withdrawal: a version each.
             assert now_version == version + 2, (version, now_version)
+    _no_deadlock(cluster)
+
+
+def test_a_case_file_import_and_a_batch_push_of_the_same_pairs_at_once_do_not_deadlock(
+    cluster: Cluster, published_0591: Published
+):
+    """The care provider imports a file that marks four proposed clients as wheelchair users
+    (rows in the reverse order of the cases' ids) while the corporation pushes their four
+    dwellings in one batch with a rent above every cap: both 200, every proposal withdrawn
+    once (one event, one e-mail notice), every import edit kept, and no deadlock in the
+    database: the import locks its cases together in id order, as the push does, not one by
+    one in the file's order (before, PostgreSQL broke a deadlock in about one round in four
+    and ran the loser again, a second late)."""
+    table, mine = published_0591.table, published_0591.proposals[PAIRS:]
+    before = _deadlocks(cluster)
+    for start in range(0, IMPORTED, PER_FILE):
+        group = sorted(mine[start : start + PER_FILE], key=lambda p: p["case_id"])
+        refs = [
+            send(cluster, table.care_provider, 0, "GET", f"/v1/cases/{p['case_id']}").json()[
+                "external_ref"
+            ]
+            for p in group
+        ]
+        cells = {"Rolstoel": "ja", "Voorkeursgebieden": "GM0591"}
+        rows = [
+            case_row(ref, **cells, **{"Klaar voor uitstroom sinds": nl(day(-200))}) for ref in refs
+        ]
+        content = csv_file(sheet(rows[::-1]))
+        items = [
+            _as_read(cluster, table.corporation, p["vacancy_id"])[0] | {"rent": ABOVE_EVERY_CAP}
+            for p in group
+        ]
+        imported, pushed = at_once(
+            [
+                partial(
+                    send,
+                    cluster,
+                    table.care_provider,
+                    0,
+                    "POST",
+                    "/v1/cases/imports",
+                    params={"tableId": table.id, "dryRun": "false"},
+                    files={"file": ("dossiers.csv", content)},
+                ),
+                partial(send, cluster, table.corporation, 1, "POST", BATCH, json={"items": items}),
+            ]
+        )
+        assert imported.status_code == 200, imported.text
+        assert pushed.status_code == 200, pushed.text
+        for proposal in group:
+            case = send(cluster, table.care_provider, 1, "GET", f"/v1/cases/{proposal['case_id']}")
+            assert (case.json()["status"], case.json()["needs"]["wheelchair"]) == ("ready", True)
+            current = send(cluster, table.chair, 0, "GET", f"/v1/proposals/{proposal['id']}").json()
+            assert current["status"] == "withdrawn", current
+            decisions = _one_decision_each(cluster, proposal["id"])
+            assert decisions == [("withdraw", True, current["status_reason"])], decisions
+    broken = _deadlocks(cluster) - before
+    assert broken == 0, f"PostgreSQL broke {broken} deadlock(s)"
     _no_deadlock(cluster)

@@ -1,7 +1,6 @@
 """The whole agenda as the table sees it, assembled from the engine's result as JSON-ready
 dicts (the views are cut from it, `app.agenda.views`), and a frozen agenda brought to today's
-shape.
-"""
+shape."""
 
 from dataclasses import dataclass
 from datetime import date
@@ -12,7 +11,7 @@ from pydantic_core import to_json
 from app import matching
 from app.agenda import engine_cache
 from app.agenda.inputs import Loaded, MatchInputs, engine_key, run_engine
-from app.agenda.models import AgendaView
+from app.agenda.models import UNBLOCKED_FEWEST, AgendaView
 from app.limits.service import fallback_of, limits_public
 from app.sqltypes import utcnow
 
@@ -278,6 +277,7 @@ def result_sections(
                 "vacancy_id": d.dwelling_id,
                 "excluded_counts": d.excluded_counts,
                 "unblocked_by": d.unblocked_by,
+                UNBLOCKED_FEWEST: d.unblocked_fewest,
             }
             for d in result.bottlenecks.dwellings_without_candidates
         ],

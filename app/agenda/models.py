@@ -759,11 +759,19 @@ class CorporationVacancyOut(_Closed):
     vacancy_id: uuid.UUID
 
 
+UNBLOCKED_FEWEST = "unblocked_fewest"
+"""The key, in an entry of the table document's `vacancies_without_candidates`, of the fewest
+cases one rule of its `unblocked_by` alone keeps out (`matching.DwellingWithoutCandidates`):
+the views read it (`app.agenda.views.restrict`) and none shows it. Absent from agendas frozen
+before it was kept."""
+
+
 class CorporationVacancyWithoutCandidatesOut(_Closed):
     vacancy_id: uuid.UUID
     unblocked_by: list[str] | None = Field(
         description="Rules that alone would open the dwelling to some case; null when the "
-        "table has 1 to 4 ready cases (the rule would describe them)."
+        "table has 1 to 4 ready cases, or a rule of them alone keeps 1 to 4 cases out (the rule "
+        "would describe them), and on agendas frozen before that number was kept."
     )
 
 

@@ -16,7 +16,7 @@ from app.aftercare import agenda as aftercare
 from app.agenda import open_proposals
 from app.agenda.document import WHOLE, Scope
 from app.agenda.inputs import Owners
-from app.agenda.models import AgendaView
+from app.agenda.models import UNBLOCKED_FEWEST, AgendaView
 from app.agenda.paging import mentioned_vacancies
 from app.monitor.suppression import PRIMARY_MAX, suppress
 from app.organisations.models import OrganisationKind
@@ -79,6 +79,10 @@ def restrict(
             document,
             longest_waiting=document["longest_waiting"][:LONGEST_WAITING],
             open_actions=[_open_action(a) for a in document["open_actions"]],
+            vacancies_without_candidates=[
+                {k: v for k, v in entry.items() if k != UNBLOCKED_FEWEST}
+                for entry in document["vacancies_without_candidates"]
+            ],
         )
     me = str(organisation_id)
     head = {key: document[key] for key in HEAD_FIELDS}
@@ -176,7 +180,7 @@ def _corporation_part(document: dict[str, Any], me: str, owners: Owners) -> dict
             if own_vacancy(e["vacancy_id"])
         ],
         "vacancies_without_candidates": [
-            {"vacancy_id": v["vacancy_id"], "unblocked_by": list(v["unblocked_by"])}
+            {"vacancy_id": v["vacancy_id"], "unblocked_by": _what_would_open(v)}
             for v in document["vacancies_without_candidates"]
             if own_vacancy(v["vacancy_id"])
         ],
@@ -188,6 +192,19 @@ def _corporation_part(document: dict[str, Any], me: str, owners: Owners) -> dict
         "open_proposals": open_proposals.for_corporation(document.get("open_proposals", []), me),
         "aftercare": aftercare.for_corporation(document.get("aftercare", []), me),
     }
+
+
+def _what_would_open(entry: dict[str, Any]) -> list[str] | None:
+    """A dwelling's `unblocked_by` as its corporation reads it: null when a rule of it alone
+    keeps 1 to 4 cases out, as those few cases are then what it describes (a dwelling of six
+    rooms, which only one household fits, said of that family alone that it has no Wmo
+    decision, though the table had many ready cases), and on an agenda frozen before that
+    number was kept (it may have)."""
+    reasons = entry["unblocked_by"]
+    if not reasons:
+        return []
+    fewest = entry.get(UNBLOCKED_FEWEST)
+    return None if fewest is None or fewest <= PRIMARY_MAX else list(reasons)
 
 
 def _open_action(action: dict[str, Any]) -> dict[str, Any]:

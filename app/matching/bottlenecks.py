@@ -50,7 +50,7 @@ def find_bottlenecks(evaluation: Evaluation) -> Bottlenecks:
     blocked_rows = evaluation.blocked_cases
     blocked = [
         BlockedCase(evaluation.case_ids[i], excluded_counts(counts[i]), unblocked, fewest, closest)
-        for i, (unblocked, fewest, closest) in zip(
+        for i, (unblocked, fewest, closest, _) in zip(
             blocked_rows.tolist(), evaluation.blocked_nearest, strict=True
         )
     ]
@@ -83,8 +83,9 @@ def find_bottlenecks(evaluation: Evaluation) -> Bottlenecks:
             excluded_counts(evaluation.dwelling_reason_counts[j]),
             unblocked,
             fewest,
+            rarest,
         )
-        for j, (unblocked, fewest, _) in zip(
+        for j, (unblocked, fewest, _, rarest) in zip(
             evaluation.idle_dwellings.tolist(), evaluation.idle_nearest, strict=True
         )
     ]

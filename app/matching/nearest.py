@@ -9,8 +9,9 @@ from app.matching.rules import REASON_BIT, REASON_CODES
 
 REASONS = len(REASON_CODES)
 
-Nearest = tuple[list[str], int | None, list[str]]
-"""(unblocked_by, the fewest failing reasons of a pair (None: no pairs), the closest set)."""
+Nearest = tuple[list[str], int | None, list[str], int | None]
+"""(unblocked_by, the fewest failing reasons of a pair (None: no pairs), the closest set, the
+fewest partners one reason of unblocked_by alone keeps out (None: unblocked_by is empty))."""
 
 
 def reason_list(bits: int) -> list[str]:
@@ -22,14 +23,15 @@ def _set_order(bits: int) -> list[int]:
 
 
 def nearest(lines: np.ndarray) -> list[Nearest]:
-    """Per line (a blocked case's row of the bitmask): (unblocked_by, min_reasons, closest set).
+    """Per line (a blocked case's row of the bitmask): (unblocked_by, min_reasons, closest set,
+    the fewest partners a reason of unblocked_by alone keeps out).
 
     Single-reason failures are counted for all lines at once: the reason index of a one-bit value
     v is popcount(v - 1).
     """
     count, width = lines.shape
     if width == 0:
-        return [([], None, []) for _ in range(count)]
+        return [([], None, [], None) for _ in range(count)]
     sizes = np.bitwise_count(lines)
     fewest = sizes.min(axis=1)
     rows, cols = np.nonzero(sizes == 1)
@@ -38,7 +40,9 @@ def nearest(lines: np.ndarray) -> list[Nearest]:
     singles = singles.reshape(count, REASONS)
     result: list[Nearest] = []
     for k in range(count):
-        unblocked = [REASON_CODES[r] for r in np.flatnonzero(singles[k])]
+        alone = np.flatnonzero(singles[k])
+        unblocked = [REASON_CODES[r] for r in alone]
+        rarest = int(singles[k][alone].min()) if alone.size else None
         if fewest[k] == 1:
             closest = [REASON_CODES[int(np.argmax(singles[k]))]]
         else:
@@ -48,5 +52,5 @@ def nearest(lines: np.ndarray) -> list[Nearest]:
                 key=lambda vc: (-vc[1], _set_order(vc[0])),
             )[0]
             closest = reason_list(best)
-        result.append((unblocked, int(fewest[k]), closest))
+        result.append((unblocked, int(fewest[k]), closest, rarest))
     return result

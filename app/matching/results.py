@@ -190,10 +190,15 @@ class BottleneckGroup:
 
 @dataclass(frozen=True, slots=True)
 class DwellingWithoutCandidates:
+    """A dwelling no case fits. `unblocked_fewest`: the fewest cases one reason of
+    `unblocked_by` alone keeps out (None when no reason does): below five, that reason
+    describes those few cases."""
+
     dwelling_id: str
     excluded_counts: dict[str, int]
     unblocked_by: list[str]
     min_reasons: int | None
+    unblocked_fewest: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -498,7 +498,7 @@ def sections(data: AgendaData) -> list[Section]:
 
 def unblocked_text(doc: dict[str, Any], entry: dict[str, Any]) -> str:
     """What alone would give a dwelling without candidates one: the rules; 'afgeschermd' where
-    a corporation's view leaves them out (few ready cases); else that no one rule does."""
+    a corporation's view leaves them out (few cases behind them); else that no one rule does."""
     if entry["unblocked_by"] is None:
         return "afgeschermd"
     if entry["unblocked_by"]:

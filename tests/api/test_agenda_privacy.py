@@ -198,6 +198,21 @@ def test_a_corporation_reads_what_would_open_its_dwelling_only_beside_five_ready
     assert entry["unblocked_by"] == (["age_restricted"] if shown else None)
 
 
+def test_a_corporation_reads_no_rule_that_alone_keeps_one_client_from_its_dwelling(client, region):
+    """Five or more ready cases at the table did not mean five behind each rule: a dwelling of
+    six rooms, which no single person fits, showed `beschikking_missing` as a rule that alone
+    would open it, and so told the corporation that the one household of five ready to move
+    has no Wmo decision. A rule that alone keeps 1 to 4 cases out describes them: withheld."""
+    cases_of(client, region.care_provider, region.table_id, 5)
+    family = {"household": {"adults": 2, "children": 3}, "beschikking": {"status": "none"}}
+    create_case(client, region.other_care_provider, region.table_id, **family)
+    home = create_vacancy(client, region.corporation, rooms=6)
+    [whole] = agenda(client, region.chair, region.table_id)["vacancies_without_candidates"]
+    assert set(whole["unblocked_by"]) == {"size_mismatch", "beschikking_missing"}
+    [entry] = agenda(client, region.corporation, region.table_id)["vacancies_without_candidates"]
+    assert entry == {"vacancy_id": home["id"], "unblocked_by": None}
+
+
 def test_a_care_provider_gets_no_table_total_through_why_not_or_an_alternative(client, region):
     """`housed` and `housed_if_given` are counts over every case at the table (the summary's
     people housed, give or take one): a care provider would read the suppressed total there."""

@@ -152,11 +152,8 @@ def record_decision(
     role = deciding_role(web, proposal, role)
     if role == "chair":
         web.require_chair(table.chair_organisation_id)
-    if not any(proposals_service.may_decide(role, decision) for decision in Decision):
-        # A member municipality decides nothing: refused before the form is read, not told
-        # which field to fix first.
-        raise PageForbidden("Uw organisatie neemt geen besluiten over voorstellen.")
     body: dict[str, Any] = {"decision": field(form, "besluit", 40)}
+    _refuse_other_parties(role, body["decision"])
     for name, key in (
         ("reason", "reden"),
         ("effective_date", "verhuisdatum"),
@@ -193,6 +190,25 @@ def record_decision(
             request, session, web, proposal_id, error=decided.message, status=decided.status
         )
     return redirect(f"/voorstellen/{proposal_id}", "besluit")
+
+
+NOT_A_PARTY = (
+    "Over een voorstel besluiten de voorzitter en de corporatie en zorgaanbieder ervan; de "
+    "andere leden van de tafel volgen het."
+)
+
+
+def _refuse_other_parties(role: str, decision: str) -> None:
+    """403 before the form is judged, as the API's `proposal_to_decide`: for a member that
+    takes no decision (a municipality that does not chair the table), and for a decision the
+    form names that another party takes. They were told which fields were wrong first (400,
+    each marked), and only once those were right that the decision was not theirs."""
+    if not any(proposals_service.may_decide(role, d) for d in Decision):
+        raise PageForbidden(NOT_A_PARTY)
+    named = decision in {d.value for d in Decision}
+    if named and not proposals_service.may_decide(role, Decision(decision)):
+        what = labels.label("decision", decision)
+        raise PageForbidden(f"Het besluit '{what}' neemt een andere partij bij dit voorstel.")
 
 
 def _sent_twice(

@@ -83,3 +83,38 @@ def test_a_municipality_that_does_not_chair_is_refused_before_its_decision_form_
         assert "Ongeldige invoer" not in refused.text and "Niet ingevuld" not in refused.text
     shown = client.get(f"/v1/proposals/{published.proposal_id}", headers=region.chair.headers)
     assert shown.json()["status"] == "proposed" and shown.json()["decisions"] == []
+
+
+def test_who_may_not_take_a_decision_is_refused_before_its_fields_are_judged(
+    app, client, region, published
+):
+    """A member municipality (which decides nothing) or a party posting another party's
+    decision, with fields the form cannot read, got the proposal page again with 400 and the
+    wrong fields marked (the API answers 403 before it judges the body): only the party that
+    takes the decision is told what is wrong beside its fields. Another table member's
+    organisation does not see the proposal at all (404)."""
+    url = f"/voorstellen/{published.proposal_id}"
+    unreadable = {"bezichtiging": "31-12-2027", "verhuisdatum": "morgen", "versie": "1"}
+    refused = [
+        (region.municipality, {"besluit": "nominate", "reden": "zzz"}),
+        (region.municipality, {"besluit": "zzz"}),
+        (region.corporation, {"besluit": "client_decline", "reden": "zzz"}),
+        (region.care_provider, {"besluit": "corporation_accept", "contractvorm": "zzz"}),
+        (region.care_provider, {"besluit": "withdraw", "reden": "zzz"}),
+    ]
+    for org, sent in refused:
+        browser = signed_in(app, make_person(client, org))
+        response = post_form(browser, url + "/besluit", unreadable | sent, url)
+        assert response.status_code == 403, (org.kind, sent, response.status_code)
+        assert "field-error" not in response.text and "Niet (goed) ingevuld" not in response.text
+    for org in (region.other_corporation, region.other_care_provider):
+        browser = signed_in(app, make_person(client, org))
+        sent = unreadable | {"besluit": "plan_viewing"}
+        assert post_form(browser, url + "/besluit", sent, "/account").status_code == 404
+    browser = signed_in(app, make_person(client, region.care_provider))
+    sent = unreadable | {"besluit": "client_decline", "reden": "zzz"}
+    response = post_form(browser, url + "/besluit", sent, url)
+    assert response.status_code == 400, response.text
+    assert 'id="reden-client_decline-fout"' in response.text
+    stored = client.get(f"/v1/proposals/{published.proposal_id}", headers=region.chair.headers)
+    assert stored.json()["decisions"] == []

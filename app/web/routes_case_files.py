@@ -24,7 +24,9 @@ from starlette.responses import Response
 
 from app.access_log import service as access_log
 from app.access_log.models import AccessAction
+from app.cases import lifecycle
 from app.cases import service as cases
+from app.cases.lifecycle import CaseState
 from app.cases.models import (
     CLOSED_STATUSES,
     HOLD_REASONS,
@@ -46,6 +48,7 @@ from app.registry import intake
 from app.versioning import etag
 from app.web import labels
 from app.web.core import FormDep, PageForbidden, Web, WebDep, WebRoute, field, redirect, render
+from app.web.formatting import dutch_date
 from app.web.query_values import PAGE_ID, WrongQueryValue
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
@@ -61,6 +64,12 @@ NO_VERSION = (
     "Hieronder staat het dossier zoals het nu is; breng uw wijziging opnieuw aan."
 )
 CHECK_FIELDS = "Controleer de gemarkeerde velden."
+PARKED = (
+    "Het dossier staat na een afwijzing in de wacht tot {} en kan niet eerder uit de wacht; er "
+    "is niets gewijzigd. Op die dag komt het vanzelf weer in aanmerking."
+)
+"""A resume of a case parked after a decline (`lifecycle.PARKED_RESUME`), sent from a form
+shown before the decline or before the page offered no resume for it."""
 STATUS_CHOICES = {
     "on_hold": ("In de wacht zetten", HOLD_REASONS),
     "ready": ("Uit de wacht halen", frozenset()),
@@ -189,12 +198,14 @@ def _form_page(
     if case is not None:
         current = effective_status(case.status, case.ready_since, parked_until=case.parked_until)
         closed = case.status in CLOSED_STATUSES  # no form, no rules: it changes no more
+        parked = lifecycle.state_of(case) == CaseState.parked
         context |= {
             "version": version or etag(case),
             "status": current.value,
             "closed": closed,
             "status_label": labels.label("case_status", current.value),
-            "changes": _status_changes(current.value),
+            "parked_until": case.parked_until if parked else None,
+            "changes": _status_changes(current.value, parked),
             "warnings": [
                 {**w, "label": labels.REASONS[w["code"]]}
                 for w in ([] if closed else intake.own_rule_failures(session, case))
@@ -203,10 +214,11 @@ def _form_page(
     return render(request, "case_form.html", context, status)
 
 
-def _status_changes(current: str) -> list[dict[str, Any]]:
-    """The status changes a care provider may make from `current`, with their reasons."""
+def _status_changes(current: str, parked: bool = False) -> list[dict[str, Any]]:
+    """The status changes a care provider may make from `current`, with their reasons; a case
+    `parked` after a decline (shown `on_hold`) is not resumed before its date."""
     allowed = {
-        "on_hold": ["ready", "withdrawn"],
+        "on_hold": ["withdrawn"] if parked else ["ready", "withdrawn"],
         "housed": [],
         "withdrawn": [],
     }.get(current, ["on_hold", "withdrawn"])
@@ -503,6 +515,12 @@ def change_status(
     version = field(form, "versie", 40)
     if not version:
         return _fresh_page(request, session, web, case, 400, NO_VERSION)
+    if status == "ready" and lifecycle.state_of(case) == CaseState.parked:
+        # A form from before the decline (a stale one found the case stored `registered`, as a
+        # resume leaves it, and said it was changed): the case is held until its date.
+        return _fresh_page(
+            request, session, web, case, 409, PARKED.format(dutch_date(case.parked_until))
+        )
     return _write(
         request, session, web, case, patch, version, _stored_values(case), "dossier_status"
     )

@@ -3,7 +3,8 @@ same validation (in Dutch), If-Match against lost updates, the lifecycle and the
 
 import re
 import uuid
-from datetime import datetime, time
+from datetime import date, datetime, time
+from types import SimpleNamespace
 
 import time_machine
 
@@ -12,7 +13,7 @@ from app.timeutil import AMSTERDAM
 from app.web.formatting import dutch_date
 from app.web.query_values import GIVEN_TWICE
 from tests.clock import TODAY, iso
-from tests.conftest import create_case, seed_org, seed_table
+from tests.conftest import create_case, create_vacancy, seed_org, seed_table
 from tests.web.conftest import DATE, csrf_of, make_person, other_spellings, publish_one, signed_in
 from tests.web.html_rules import problems
 
@@ -650,3 +651,85 @@ def test_an_edit_sent_twice_says_the_file_is_saved(app, client, region):
     assert second.headers["location"].endswith("melding=dossier_opgeslagen")
     stored = client.get(f"/v1/cases/{case['id']}", headers=region.care_provider.headers).json()
     assert (stored["household"]["adults"], stored["version"]) == (2, case["version"] + 1)
+
+
+def _decline_parks(client, region, published) -> date:  # type: ignore[no-untyped-def]
+    """The client declines the published proposal for a reason that parks the case: its date."""
+    declined = client.post(
+        f"/v1/proposals/{published.proposal_id}/decisions",
+        json={"decision": "client_decline", "reason": "no_show"},
+        headers=region.care_provider.headers,
+    )
+    assert declined.status_code == 200, declined.text
+    return date.fromisoformat(declined.json()["decisions"][0]["parked_until"])
+
+
+def _status_buttons(html: str) -> list[str]:
+    return re.findall(r'name="status" value="([^"]*)"', html)
+
+
+def test_a_parked_case_offers_no_resume_it_would_refuse_and_says_until_when(
+    app, client, region, published
+):
+    """A case parked after a decline shows 'In de wacht' and its form offered 'Uit de wacht
+    halen', which the lifecycle refuses until the parking ends: the worker got 409 'Deze
+    statuswijziging kan in de huidige status niet.' and the same button again. The page now
+    says until when the case is held and offers no resume; a resume sent anyway says so. Once
+    the parking has ended (the clock on its day) the case is ready, and a resume is done."""
+    parked_until = _decline_parks(client, region, published)
+    edit = f"/dossiers/{published.case_id}/bewerken"
+    url = f"/dossiers/{published.case_id}/status"
+    browser = signed_in(app, make_person(client, region.care_provider))
+    page = browser.get(edit).text
+    assert _status_buttons(page) == ["withdrawn"]
+    said = f"aangehouden tot {dutch_date(parked_until)}"
+    assert said in page
+    form = {"csrf_token": csrf_of(browser, edit), "status": "ready", "versie": _version(page)}
+    refused = browser.post(url, data=form)
+    assert refused.status_code == 409, refused.text
+    assert said in refused.text and _status_buttons(refused.text) == ["withdrawn"]
+    assert f"in de wacht tot {dutch_date(parked_until)} en kan niet eerder" in refused.text
+    stored = client.get(f"/v1/cases/{published.case_id}", headers=region.care_provider.headers)
+    assert stored.json()["status"] == "on_hold"
+    on_its_day = datetime.combine(parked_until, time(0, 10), tzinfo=AMSTERDAM)
+    with time_machine.travel(on_its_day, tick=True):
+        browser = signed_in(app, make_person(client, region.care_provider))
+        form["csrf_token"] = csrf_of(browser, edit)
+        done = browser.post(url, data=form)
+        assert done.status_code == 303, done.text
+        page = browser.get(done.headers["location"]).text
+        assert "Status: <strong>Klaar voor uitstroom</strong>" in page, page
+        assert "ready" not in _status_buttons(page)
+
+
+def test_a_stale_resume_of_a_case_parked_since_is_refused_with_the_parking_shown(
+    app, client, region
+):
+    """A resume form opened while the case was held, sent after a colleague resumed it and the
+    client declined a proposal (the case parked): the stale form's 412 found the case stored
+    `registered`, as a resume asks, and said 'De status van het dossier is gewijzigd.' while the
+    case stays 'In de wacht' until its date. It now says the case is held until then."""
+    case = create_case(client, region.care_provider, region.table_id)
+    path = f"/v1/cases/{case['id']}"
+    headers = region.care_provider.headers
+    held = client.patch(path, json={"status": "on_hold", "status_reason": "client_request"},
+                        headers=headers)  # fmt: skip
+    assert held.status_code == 200, held.text
+    browser = signed_in(app, make_person(client, region.care_provider))
+    edit, url = f"/dossiers/{case['id']}/bewerken", f"/dossiers/{case['id']}/status"
+    page = browser.get(edit).text
+    assert "ready" in _status_buttons(page)
+    form = {"csrf_token": csrf_of(browser, edit), "status": "ready", "versie": _version(page)}
+    assert client.patch(path, json={"status": "ready"}, headers=headers).status_code == 200
+    create_vacancy(client, region.corporation, available_from=DATE)
+    meeting = client.post(f"/v1/tables/{region.table_id}/meetings", json={"date": DATE},
+                          headers=region.chair.headers).json()  # fmt: skip
+    publish = client.post(f"/v1/meetings/{meeting['id']}/publish", headers=region.chair.headers)
+    assert publish.status_code == 200, publish.text
+    [proposal] = client.get(f"/v1/tables/{region.table_id}/proposals",
+                            headers=region.chair.headers).json()["items"]  # fmt: skip
+    parked_until = _decline_parks(client, region, SimpleNamespace(proposal_id=proposal["id"]))
+    sent = browser.post(url, data=form)
+    assert sent.status_code == 409, sent.headers.get("location")
+    assert f"aangehouden tot {dutch_date(parked_until)}" in sent.text
+    assert client.get(path, headers=headers).json()["status"] == "on_hold"

@@ -21,6 +21,14 @@ from app.web.open_proposals import MINUTES_TITLE
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
 _MINUTES_TAG = re.compile(r"[0-9]{1,10}-[0-9a-f]{16}")
+MINUTES_CHANGED = (
+    "Er is niets vastgesteld: de besluitenlijst (een besluit, actie of de vergadering) is "
+    "intussen gewijzigd, of een actie is sindsdien over tijd. Bekijk de nieuwe stand hieronder "
+    "en stel de besluitenlijst opnieuw vast."
+)
+"""A final-minutes form whose minutes no longer read as the chair read them (412): their ETag
+moves with a decision, an action or the meeting, and with the day, as an open action past its
+due date reads overdue; 'Iemand anders was u voor' blamed a colleague for the date."""
 
 
 def _page(
@@ -86,10 +94,9 @@ def finalize_minutes(
     try:
         minutes_service.finalize(session, context, meeting, table, if_match)
     except ProblemError as exc:
-        # The minutes' ETag moves with a decision or an action, not only with the meeting.
-        error = meeting_refusal(
-            session, exc, "de besluitenlijst (een besluit, actie of de vergadering)"
-        )
+        error = meeting_refusal(session, exc)
+        if exc.status == 412:
+            error = MINUTES_CHANGED
         session.refresh(meeting)
         if meeting.minutes is None:
             return _page(request, session, web, meeting_id, error=error, status=exc.status)

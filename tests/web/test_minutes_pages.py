@@ -2,7 +2,11 @@
 
 import csv
 import io
+from datetime import datetime, time
 
+import time_machine
+
+from app.timeutil import AMSTERDAM
 from app.web.formatting import dutch_date
 from tests.api.helpers import plan_meeting
 from tests.api.test_open_proposals import two_open_proposals
@@ -247,3 +251,40 @@ def test_the_final_minutes_form_is_refused_once_a_decision_came_after_the_chair_
     assert final.status_code == 303, final.text
     doc = client.get(f"/v1/meetings/{last_week}/minutes", headers=region.chair.headers).json()
     assert doc["final"] is True and len(doc["decisions"]) == 1
+
+
+def test_final_minutes_read_before_an_action_fell_overdue_are_not_blamed_on_someone_else(
+    app, client, region, chair
+):
+    """The chair read the draft minutes at 23:50 with an action due that day and sent the
+    form at 00:10: the action now reads overdue, so the minutes are no longer as read and the
+    form is refused (412), but the page said 'Iemand anders was u voor', though nobody changed
+    anything: the date did. It says what may have changed, the date included, and that nothing
+    was made final; the fresh page's form then makes them final."""
+    published = publish_one(client, region)
+    handed = client.post(
+        f"/v1/tables/{region.table_id}/actions",
+        json={"kind": "other", "owner_organisation_id": region.care_provider.id,
+              "due_date": iso(0), "meeting_id": published.meeting_id},
+        headers=region.chair.headers,
+    )  # fmt: skip
+    assert handed.status_code == 201, handed.text
+    url = f"/vergaderingen/{published.meeting_id}/besluitenlijst"
+    with time_machine.travel(datetime.combine(day(0), time(23, 50), tzinfo=AMSTERDAM), tick=True):
+        browser = signed_in(app, chair)
+        page = browser.get(url).text
+        versie = page.split('name="versie" value="', 1)[1].split('"', 1)[0]
+        form = {"csrf_token": csrf_of(browser, url), "versie": versie}
+    with time_machine.travel(datetime.combine(day(1), time(0, 10), tzinfo=AMSTERDAM), tick=True):
+        stale = browser.post(url + "/definitief", data=form)
+        assert stale.status_code == 412, stale.text
+        assert "Iemand anders" not in stale.text
+        assert "of een actie is sindsdien over tijd" in stale.text
+        assert "Er is niets vastgesteld" in stale.text
+        doc = client.get(
+            f"/v1/meetings/{published.meeting_id}/minutes", headers=region.chair.headers
+        )
+        assert doc.json()["final"] is False
+        versie = stale.text.split('name="versie" value="', 1)[1].split('"', 1)[0]
+        final = browser.post(url + "/definitief", data=form | {"versie": versie})
+        assert final.status_code == 303, final.text

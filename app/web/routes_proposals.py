@@ -22,6 +22,7 @@ from app.proposals.models import (
     ProposalDecision,
     ProposalStatus,
 )
+from app.tables.models import OutflowTable
 from app.timeutil import today
 from app.vacancies.models import LeaseForm
 from app.web import labels
@@ -153,7 +154,7 @@ def record_decision(
     if role == "chair":
         web.require_chair(table.chair_organisation_id)
     body: dict[str, Any] = {"decision": field(form, "besluit", 40)}
-    _refuse_other_parties(role, body["decision"])
+    _refuse_other_parties(web, table, role, body["decision"])
     for name, key in (
         ("reason", "reden"),
         ("effective_date", "verhuisdatum"),
@@ -198,7 +199,7 @@ NOT_A_PARTY = (
 )
 
 
-def _refuse_other_parties(role: str, decision: str) -> None:
+def _refuse_other_parties(web: Web, table: OutflowTable, role: str, decision: str) -> None:
     """403 before the form is judged, as the API's `proposal_to_decide`: for a member that
     takes no decision (a municipality that does not chair the table), and for a decision the
     form names that another party takes. They were told which fields were wrong first (400,
@@ -207,6 +208,9 @@ def _refuse_other_parties(role: str, decision: str) -> None:
         raise PageForbidden(NOT_A_PARTY)
     named = decision in {d.value for d in Decision}
     if named and not proposals_service.may_decide(role, Decision(decision)):
+        if web.organisation.id == table.chair_organisation_id:
+            # The chair's share, sent by a person of the chair organisation deciding as a party.
+            web.require_chair(table.chair_organisation_id)
         what = labels.label("decision", decision)
         raise PageForbidden(f"Het besluit '{what}' neemt een andere partij bij dit voorstel.")
 

@@ -55,6 +55,7 @@ def test_a_member_of_a_corporation_chairing_the_table_decides_for_its_own_dwelli
         url,
     )
     assert withdrawn.status_code == 403, withdrawn.text
+    assert "Dit doet iemand met de rol voorzitter." in withdrawn.text
 
 
 def test_a_withdrawal_without_a_reason_says_the_reason_is_not_filled_in(

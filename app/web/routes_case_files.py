@@ -65,8 +65,8 @@ NO_VERSION = (
 )
 CHECK_FIELDS = "Controleer de gemarkeerde velden."
 PARKED = (
-    "Het dossier staat na een afwijzing in de wacht tot {} en kan niet eerder uit de wacht; er "
-    "is niets gewijzigd. Op die dag komt het vanzelf weer in aanmerking."
+    "Het dossier is na een afwijzing aangehouden tot {} en kan niet eerder uit de wacht; er is "
+    "niets gewijzigd. Op die dag komt het vanzelf weer in aanmerking."
 )
 """A resume of a case parked after a decline (`lifecycle.PARKED_RESUME`), sent from a form
 shown before the decline or before the page offered no resume for it."""

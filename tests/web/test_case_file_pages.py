@@ -671,7 +671,7 @@ def _status_buttons(html: str) -> list[str]:
 def test_a_parked_case_offers_no_resume_it_would_refuse_and_says_until_when(
     app, client, region, published
 ):
-    """A case parked after a decline shows 'In de wacht' and its form offered 'Uit de wacht
+    """A case parked after a decline shows 'Aangehouden' and its form offered 'Uit de wacht
     halen', which the lifecycle refuses until the parking ends: the worker got 409 'Deze
     statuswijziging kan in de huidige status niet.' and the same button again. The page now
     says until when the case is held and offers no resume; a resume sent anyway says so. Once
@@ -682,13 +682,13 @@ def test_a_parked_case_offers_no_resume_it_would_refuse_and_says_until_when(
     browser = signed_in(app, make_person(client, region.care_provider))
     page = browser.get(edit).text
     assert _status_buttons(page) == ["withdrawn"]
-    said = f"aangehouden tot {dutch_date(parked_until)}"
+    said = f"Aangehouden</strong> tot {dutch_date(parked_until)}, na een afwijzing"
     assert said in page
     form = {"csrf_token": csrf_of(browser, edit), "status": "ready", "versie": _version(page)}
     refused = browser.post(url, data=form)
     assert refused.status_code == 409, refused.text
     assert said in refused.text and _status_buttons(refused.text) == ["withdrawn"]
-    assert f"in de wacht tot {dutch_date(parked_until)} en kan niet eerder" in refused.text
+    assert f"aangehouden tot {dutch_date(parked_until)} en kan niet eerder" in refused.text
     stored = client.get(f"/v1/cases/{published.case_id}", headers=region.care_provider.headers)
     assert stored.json()["status"] == "on_hold"
     on_its_day = datetime.combine(parked_until, time(0, 10), tzinfo=AMSTERDAM)
@@ -708,7 +708,7 @@ def test_a_stale_resume_of_a_case_parked_since_is_refused_with_the_parking_shown
     """A resume form opened while the case was held, sent after a colleague resumed it and the
     client declined a proposal (the case parked): the stale form's 412 found the case stored
     `registered`, as a resume asks, and said 'De status van het dossier is gewijzigd.' while the
-    case stays 'In de wacht' until its date. It now says the case is held until then."""
+    case stays 'Aangehouden' until its date. It now says the case is held until then."""
     case = create_case(client, region.care_provider, region.table_id)
     path = f"/v1/cases/{case['id']}"
     headers = region.care_provider.headers
@@ -731,5 +731,6 @@ def test_a_stale_resume_of_a_case_parked_since_is_refused_with_the_parking_shown
     parked_until = _decline_parks(client, region, SimpleNamespace(proposal_id=proposal["id"]))
     sent = browser.post(url, data=form)
     assert sent.status_code == 409, sent.headers.get("location")
-    assert f"aangehouden tot {dutch_date(parked_until)}" in sent.text
+    assert f"aangehouden tot {dutch_date(parked_until)} en kan niet eerder" in sent.text
+    assert f"Aangehouden</strong> tot {dutch_date(parked_until)}" in sent.text
     assert client.get(path, headers=headers).json()["status"] == "on_hold"

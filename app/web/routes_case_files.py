@@ -488,8 +488,12 @@ def _write(
 
 def _stands(case: Case, patch: dict[str, Any]) -> bool:
     """Whether the stored case is as the status form's `patch` asks: `ready` is stored as
-    `registered` (a resumed case), so compared as such."""
+    `registered` (a resumed case), so compared as such, but not a case parked after a decline,
+    stored `registered` too: a resume sent as a decline parked it (after the form's parked
+    check read it unparked) was said to be done, the case held until its date."""
     if patch["status"] == CaseStatus.ready.value:
+        if lifecycle.state_of(case) == CaseState.parked:
+            return False
         patch = patch | {"status": CaseStatus.registered}
     return all(getattr(case, name) == value for name, value in patch.items())
 

@@ -8,10 +8,11 @@ from types import SimpleNamespace
 
 import time_machine
 
-from app.cases.models import Case
+from app.cases.models import Case, CaseStatus
 from app.timeutil import AMSTERDAM
 from app.web.formatting import dutch_date
 from app.web.query_values import GIVEN_TWICE
+from app.web.routes_case_files import _stands
 from tests.clock import TODAY, iso
 from tests.conftest import create_case, create_vacancy, seed_org, seed_table
 from tests.web.conftest import DATE, csrf_of, make_person, other_spellings, publish_one, signed_in
@@ -734,3 +735,17 @@ def test_a_stale_resume_of_a_case_parked_since_is_refused_with_the_parking_shown
     assert f"aangehouden tot {dutch_date(parked_until)} en kan niet eerder" in sent.text
     assert f"Aangehouden</strong> tot {dutch_date(parked_until)}" in sent.text
     assert client.get(path, headers=headers).json()["status"] == "on_hold"
+
+
+def test_a_resume_found_parked_on_the_locked_row_is_not_said_to_be_done() -> None:
+    """The status form's check for a parked case reads the case before it is locked; a decline
+    that parks it in between leaves it stored `registered`, as a resume does, and the stale
+    resume's 412 was then taken for the form sent twice ('gewijzigd', the case held). A case
+    parked on the locked row is not as a resume asks; one merely resumed is."""
+    with time_machine.travel(datetime.combine(TODAY, time(12), tzinfo=AMSTERDAM), tick=False):
+        parked = SimpleNamespace(
+            status=CaseStatus.registered, parked_until=date(TODAY.year + 1, 1, 1)
+        )
+        resumed = SimpleNamespace(status=CaseStatus.registered, parked_until=None)
+        assert not _stands(parked, {"status": "ready"})  # type: ignore[arg-type]
+        assert _stands(resumed, {"status": "ready"})  # type: ignore[arg-type]

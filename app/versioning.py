@@ -99,7 +99,7 @@ def lock_checked_as_read(
     current = cache(lambda: read_etag(locked))
     if_match, _ = read_condition(if_match, locked, current)
     if_none_match, _ = read_condition(if_none_match, locked, current, weak=True)
-    check_if_match(if_match, etag(locked), what, if_none_match)
+    check_if_match(if_match, etag(locked), what, if_none_match, shown=current)
     return locked
 
 
@@ -114,34 +114,46 @@ def listed_tags(header: str, *, weak: bool) -> set[str]:
 
 
 def check_if_match(
-    if_match: str | None, current: str, what: str = "resource", if_none_match: str | None = None
+    if_match: str | None,
+    current: str,
+    what: str = "resource",
+    if_none_match: str | None = None,
+    *,
+    shown: Callable[[], str] | None = None,
 ) -> None:
     """412 unless `If-Match` is absent, `*`, or lists the current ETag (a weak `W/` tag never
     does: the strong comparison, RFC 9110 section 13.1.1), and
     then (RFC 9110 section 13.2.2's order) unless `If-None-Match` is absent or names neither the
     current ETag nor `*`: on a write, `If-None-Match: *` asks for a resource that does not exist
-    yet (section 13.1.2), so it fails on every resource this is called for."""
+    yet (section 13.1.2), so it fails on every resource this is called for.
+
+    `shown`: for a resource whose GET answers `document_etag`, that read's current ETag, which
+    a 412 names instead of the version's: the one a client can fetch against (a GET never
+    answers the bare version there)."""
     if if_match is not None:
         candidates = listed_tags(if_match, weak=False)
         if "*" not in candidates and current not in candidates:
-            if f"W/{current}" in candidates:
+            named = current if shown is None else shown()
+            if f"W/{current}" in candidates or f"W/{named}" in candidates:
                 raise PreconditionFailed(
-                    f"`If-Match` compares strongly, so the weak W/{current} never matches "
-                    f"(RFC 9110 section 13.1.1); send the ETag as the GET gave it: {current}."
+                    f"`If-Match` compares strongly, so a weak W/ ETag never matches "
+                    f"(RFC 9110 section 13.1.1); send the ETag as the GET gave it: {named}."
                 )
             raise PreconditionFailed(
-                f"The {what} changed (current ETag {current}); fetch it again and retry."
+                f"The {what} changed (current ETag {named}); fetch it again and retry."
             )
     if if_none_match is not None:
         candidates = listed_tags(if_none_match, weak=True)
         if "*" in candidates:
+            named = current if shown is None else shown()
             raise PreconditionFailed(
-                f"The {what} exists (current ETag {current}), and `If-None-Match: *` asks that "
+                f"The {what} exists (current ETag {named}), and `If-None-Match: *` asks that "
                 "it does not; send `If-Match` to change it."
             )
         if current in candidates:
+            named = current if shown is None else shown()
             raise PreconditionFailed(
-                f"The {what} is at ETag {current}, which `If-None-Match` excludes."
+                f"The {what} is at ETag {named}, which `If-None-Match` excludes."
             )
 
 

@@ -1,6 +1,7 @@
 """HTTP routes for the people of an organisation (the accounts that sign in to the pages)."""
 
 from fastapi import APIRouter, Response
+from sqlmodel import Session
 
 from app.access_log.deps import AccessContextDep
 from app.auth import CurrentPrincipal
@@ -12,6 +13,7 @@ from app.people import changes, service
 from app.people.changes import ChangedBy
 from app.people.deps import ManagedPersonDep
 from app.people.models import (
+    Person,
     PersonChangePage,
     PersonCreate,
     PersonCreated,
@@ -22,9 +24,15 @@ from app.people.models import (
 from app.problems import problem_responses
 from app.rate_limits.deps import limit_caller, limited
 from app.rate_limits.service import EndpointClass
-from app.versioning import etag, lock_checked
+from app.versioning import lock_checked_as_read
 
 router = APIRouter(route_class=SessionEndingRoute, prefix="/v1/organizations", tags=["people"])
+
+
+def _shown(session: Session, person: Person) -> tuple[PersonPublic, str]:
+    """The person as a read shows them, and that read's ETag (`service.person_etag`)."""
+    public = service.person_public(session, person)
+    return public, service.person_etag(person, public)
 
 
 @router.post(
@@ -50,9 +58,8 @@ def create_person(
     by = ChangedBy.of(context)
     person, generated = service.create_person(session, organisation, payload, by=by)
     response.headers["Location"] = f"/v1/organizations/{organisation.id}/people/{person.id}"
-    response.headers["ETag"] = etag(person)  # for a first PATCH's If-Match, as a GET gives
+    public, response.headers["ETag"] = _shown(session, person)  # as a GET then gives
     response.headers["Cache-Control"] = "no-store"
-    public = service.person_public(session, person)
     return PersonCreated.model_validate({**public.model_dump(), "initial_password": generated})
 
 
@@ -78,9 +85,10 @@ def list_people(
     responses=problem_responses(401, 403, 404),
 )
 def get_person(person: ManagedPersonDep, session: SessionDep, response: Response) -> PersonPublic:
-    """One person, with its ETag for a later PATCH's `If-Match`."""
-    response.headers["ETag"] = etag(person)
-    return service.person_public(session, person)
+    """One person, with its ETag for a later PATCH's `If-Match`: the version and a digest of
+    what the read shows (a sign-in or a lock-out changes it, not the version)."""
+    public, response.headers["ETag"] = _shown(session, person)
+    return public
 
 
 @router.patch(
@@ -101,16 +109,24 @@ def update_person(
 ) -> PersonPublic:
     """Change a person's name, role or admin flag, deactivate them, or set a new password
     (which ends their sessions and lifts a lock-out for this account). `If-Match` with the ETag
-    of the person read makes it fail (412) instead of undoing a change made meanwhile. A new
+    of the person read (or the bare version) makes it fail (412) instead of undoing a change
+    made meanwhile, or a sign-in or lock-out the read did not show. A new
     password costs a token of the caller's `password` rate limit (429 past it)."""
     if payload.password is not None:  # before any lock: taking a token commits
         limit_caller(session, settings, principal, EndpointClass.password)
     if payload.password is not None:
         service.hold_sign_in_count(session, person)  # before the person's row: see there
-    person = lock_checked(session, person, "person", if_match, if_none_match)
+    person = lock_checked_as_read(
+        session,
+        person,
+        "person",
+        if_match,
+        if_none_match,
+        lambda locked: _shown(session, locked)[1],
+    )
     person = service.update_person(session, person, payload, by=ChangedBy.of(context))
-    response.headers["ETag"] = etag(person)
-    return service.person_public(session, person)
+    public, response.headers["ETag"] = _shown(session, person)
+    return public
 
 
 @router.get(

@@ -38,7 +38,7 @@ from app.principal import Principal
 from app.problems import Conflict, NotFound, Unprocessable
 from app.settings import Settings
 from app.sqltypes import utcnow
-from app.versioning import flush, lock
+from app.versioning import document_etag, flush, lock
 
 # A session's last-seen time is written at most this often (every page would write otherwise).
 TOUCH_INTERVAL = timedelta(seconds=60)
@@ -330,6 +330,14 @@ def person_public(session: Session, person: Person) -> PersonPublic:
     return PersonPublic.model_validate(
         {**person.model_dump(), "locked_until": locked_until(session, person)}
     )
+
+
+def person_etag(person: Person, shown: PersonPublic) -> str:
+    """The ETag of a read of the person that showed `shown` (`person_public`): its version and
+    a digest of what the read shows. A sign-in (`last_sign_in_at`) and a lock-out
+    (`locked_until`, which also ends with time) are no edit of the person and keep its
+    version, so the version alone let `If-None-Match` answer 304 to a copy without them."""
+    return document_etag(person, shown.model_dump(mode="json"))
 
 
 # --- signing in ----------------------------------------------------------------------------

@@ -478,3 +478,36 @@ def test_a_change_to_a_person_made_meanwhile_is_not_undone_by_a_stale_if_match(c
     after = client.get(url, headers=region.chair.headers)
     assert after.json()["is_admin"] is True and after.json()["display_name"] == "B"
     assert after.headers["ETag"] == first.headers["ETag"]
+
+
+@pytest.mark.parametrize("event", ["sign_in", "lock_out"])
+def test_a_person_read_with_its_etag_after_a_sign_in_or_lock_out_shows_it(
+    app, client, region, event
+):
+    """A sign-in (`last_sign_in_at`) and a lock-out (`locked_until`) are no edit of the person
+    (its version stays), but the read shows them: `If-None-Match` with the ETag read before is
+    a 200 showing them, not a 304 that keeps the copy without. The PATCH then takes the new
+    ETag and answers the one a GET gives."""
+    person = make_person(client, region.care_provider)
+    url = f"{people_url(region.care_provider)}/{person.id}"
+    headers = region.care_provider.headers
+    before = client.get(url, headers=headers)
+    if event == "sign_in":
+        assert submit_sign_in(page_client(app), person.email, PASSWORD).status_code == 303
+    else:
+        for _ in range(5):
+            submit_sign_in(page_client(app), person.email, "wrong password!")
+    after = client.get(url, headers={**headers, "If-None-Match": before.headers["ETag"]})
+    assert after.status_code == 200, after.text
+    field = "last_sign_in_at" if event == "sign_in" else "locked_until"
+    assert before.json()[field] is None and after.json()[field] is not None
+    assert after.headers["ETag"] != before.headers["ETag"]
+    stale = client.patch(
+        url, json={"display_name": "Jet"}, headers={**headers, "If-Match": before.headers["ETag"]}
+    )
+    assert after.headers["ETag"] in assert_problem(stale, 412, "precondition_failed")["detail"]
+    written = client.patch(
+        url, json={"display_name": "Jet"}, headers={**headers, "If-Match": after.headers["ETag"]}
+    )
+    assert written.status_code == 200, written.text
+    assert client.get(url, headers=headers).headers["ETag"] == written.headers["ETag"]

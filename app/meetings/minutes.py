@@ -27,7 +27,14 @@ from app.sqltypes import table_of, utcnow
 from app.tables.models import OutflowTable
 from app.timeutil import AMSTERDAM, today
 from app.vacancies.models import Vacancy
-from app.versioning import document_etag, flush, lock_checked, read_condition
+from app.versioning import (
+    check_if_match,
+    document_etag,
+    etag,
+    flush,
+    lock_one,
+    read_condition,
+)
 
 
 def _start_of(day: date) -> datetime:
@@ -333,12 +340,17 @@ def finalize(
     `meeting_not_held` before the meeting's day."""
     if context.principal.organisation_id != table.chair_organisation_id:
         raise Forbidden("The chair marks the minutes final.")
+
     # read_with: the minutes' ETag the chair sent, if it still matches. Final ones' too (their
-    # ETag is no longer the meeting's): sent twice, 409 minutes_final.
-    if_match, read_with = read_condition(
-        if_match, meeting, lambda: minutes_etag(meeting, minutes(session, context, meeting, table))
-    )
-    meeting = lock_checked(session, meeting, "meeting", if_match)
+    # ETag is no longer the meeting's): sent twice, 409 minutes_final. A 412 names the minutes'
+    # ETag as their GET answers it (`shown`), not the meeting's version: a decision or action
+    # since the read changed the minutes, not the meeting.
+    def shown() -> str:
+        return minutes_etag(meeting, minutes(session, context, meeting, table))
+
+    if_match, read_with = read_condition(if_match, meeting, shown)
+    meeting = lock_one(session, meeting)
+    check_if_match(if_match, etag(meeting), "minutes", shown=shown)
     if meeting.minutes is not None:
         raise Conflict("The minutes are final already.", code="minutes_final")
     if meeting.snapshot is None:

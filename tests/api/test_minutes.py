@@ -248,7 +248,10 @@ def test_a_stale_if_match_does_not_mark_the_minutes_final(client, region):
         headers=region.chair.headers | {"If-Match": '"stale"'},
     )
     assert response.status_code == 412
-    assert minutes(client, region.chair, last_week).json()["final"] is False
+    live = minutes(client, region.chair, last_week)
+    assert live.json()["final"] is False
+    # The 412 names the ETag the minutes' GET gives, to read them again with.
+    assert f"current ETag {live.headers['ETag']}" in response.json()["detail"]
 
 
 def test_only_the_chair_marks_the_minutes_final(client, region):
@@ -386,6 +389,9 @@ def test_minutes_that_changed_since_they_were_read_are_not_marked_final_with_the
         headers=region.chair.headers | {"If-Match": read},
     )
     assert stale.status_code == 412, stale.text
+    # Named: the minutes' ETag now (the meeting itself is unchanged, its version alone misled).
+    now = minutes(client, region.chair, last_week).headers["ETag"]
+    assert f"The minutes changed (current ETag {now})" in stale.json()["detail"]
     meeting_tag = client.get(f"/v1/meetings/{last_week}", headers=region.chair.headers)
     final = client.post(
         f"/v1/meetings/{last_week}/minutes/final",

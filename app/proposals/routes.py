@@ -22,7 +22,6 @@ from app.proposals.models import (
     ProposalStatus,
 )
 from app.tables.deps import TableDep
-from app.versioning import etag
 
 router = APIRouter(route_class=SessionEndingRoute, prefix="/v1", tags=["proposals"])
 
@@ -68,10 +67,12 @@ def list_proposals(
 def get_proposal(
     found: ProposalDep, context: AccessContextDep, session: SessionDep, response: Response
 ) -> ProposalPublic:
-    """One proposal with every decision taken on it."""
+    """One proposal with every decision taken on it. Its ETag is the version and a digest of
+    what the caller's read shows (the corporation's leaves out the score)."""
     proposal, _, role = found
-    response.headers["ETag"] = etag(proposal)
-    return service.show(session, context, proposal, role)
+    public = service.show(session, context, proposal, role)
+    response.headers["ETag"] = service.proposal_etag(proposal, public)
+    return public
 
 
 @router.post(
@@ -88,21 +89,25 @@ def decide(
     if_match: IfMatch = None,
 ) -> Response:
     """Record a decision: nominate, corporation_accept/decline, plan_viewing, client_decline,
-    sign_tenancy, house, withdraw. Illegal transitions and lost races answer 409."""
+    sign_tenancy, house, withdraw. Illegal transitions and lost races answer 409. `If-Match`:
+    the version's ETag or the one the caller's read of the proposal answered (412 when stale);
+    the answer's ETag is the one that read then answers."""
 
     def reread(stored_id: uuid.UUID) -> tuple[ProposalPublic, dict[str, str]]:
         # The answer holds score components derived from the case file: not kept in the
         # idempotency record, read again with the caller's access on replay, and logged as
         # that read of the case.
         proposal, _, role = service.get_proposal(session, context, stored_id)
-        return service.show(session, context, proposal, role), {"ETag": etag(proposal)}
+        public = service.show(session, context, proposal, role)
+        return public, {"ETag": service.proposal_etag(proposal, public)}
 
     if replay := idempotency.replay(session, context.principal, payload, reread):
         return replay
     proposal, table, role = found
     proposal = service.decide(session, context, proposal, table, role, payload, if_match)
     body = service.proposal_public(session, proposal, role)
-    return idempotency.respond(body, 200, {"ETag": etag(proposal)}, resource_id=proposal.id)
+    headers = {"ETag": service.proposal_etag(proposal, body)}
+    return idempotency.respond(body, 200, headers, resource_id=proposal.id)
 
 
 @router.get(

@@ -56,7 +56,15 @@ from app.timeutil import local_date, today, within_horizon
 from app.vacancies import lifecycle as vacancy_lifecycle
 from app.vacancies.lifecycle import VacancyEvent
 from app.vacancies.models import Vacancy
-from app.versioning import check_if_match, etag, flush, lock, lock_one
+from app.versioning import (
+    check_if_match,
+    document_etag,
+    etag,
+    flush,
+    lock,
+    lock_one,
+    read_condition,
+)
 
 
 class StaleAgenda(Exception):
@@ -156,6 +164,14 @@ def show(session: Session, context: AccessContext, proposal: Proposal, role: str
     return proposal_public(session, proposal, role)
 
 
+def proposal_etag(proposal: Proposal, shown: ProposalPublic) -> str:
+    """The ETag of a read of the proposal that showed `shown` (`proposal_public` in the
+    caller's role): its version and a digest of what the read shows. The corporation's read
+    leaves out the score, so with the version alone two representations shared one strong
+    ETag, and one party's copy was a 304 to the other."""
+    return document_etag(proposal, shown.model_dump(mode="json"))
+
+
 def proposal_public(session: Session, proposal: Proposal, role: str) -> ProposalPublic:
     decisions = session.exec(
         select(ProposalDecision)
@@ -206,8 +222,13 @@ def decide(
     decision = data.decision
     refuse_decision(role, decision)
     seen = proposal.version
+
+    def shown() -> str:  # the caller's read of the proposal as it is now (locked, below)
+        return proposal_etag(proposal, proposal_public(session, proposal, role))
+
+    checked, _ = read_condition(if_match, proposal, shown)
     case, proposal, vacancy = _lock_parties(session, proposal)
-    check_if_match(if_match, etag(proposal), "proposal")
+    check_if_match(checked, etag(proposal), "proposal", shown=shown)
     if proposal.version != seen:
         raise Conflict(
             "Another decision on this proposal came first; reload it.", code="decided_concurrently"

@@ -327,6 +327,43 @@ def test_a_stale_etag_loses_the_race(client, region, published):
     assert_problem(second, 412)
 
 
+def test_each_party_reads_a_proposal_with_the_etag_of_its_own_view(client, region, published):
+    """The corporation's read leaves out the score (it reveals case details): another
+    representation than the chair's, so another ETag, and the chair's is no 304 to it. A
+    decision takes the caller's read ETag, answers the one its GET then gives, and a stale
+    one's 412 names that."""
+    _, proposal, *_ = published
+    url = f"/v1/proposals/{proposal['id']}"
+    chair = client.get(url, headers=region.chair.headers)
+    corporation = client.get(url, headers=region.corporation.headers)
+    assert chair.json()["score"] is not None and corporation.json()["score"] is None
+    assert corporation.headers["ETag"] != chair.headers["ETag"]
+    held = {**region.corporation.headers, "If-None-Match": chair.headers["ETag"]}
+    assert client.get(url, headers=held).status_code == 200
+    first = decide(
+        client, region.chair, proposal["id"], "nominate", **{"If-Match": chair.headers["ETag"]}
+    )
+    assert first.status_code == 200, first.text
+    assert client.get(url, headers=region.chair.headers).headers["ETag"] == first.headers["ETag"]
+    now = client.get(url, headers=region.corporation.headers).headers["ETag"]
+    stale = decide(
+        client,
+        region.corporation,
+        proposal["id"],
+        "corporation_accept",
+        **{"If-Match": corporation.headers["ETag"]},
+    )
+    assert f"current ETag {now}" in assert_problem(stale, 412)["detail"]
+    accepted = decide(
+        client, region.corporation, proposal["id"], "corporation_accept", **{"If-Match": now}
+    )
+    assert accepted.status_code == 200, accepted.text
+    assert (
+        client.get(url, headers=region.corporation.headers).headers["ETag"]
+        == accepted.headers["ETag"]
+    )
+
+
 def test_withdrawing_the_case_ends_its_proposal_and_frees_the_dwelling(client, region, published):
     _, proposal, case, vacancy = published
     client.patch(

@@ -21,6 +21,7 @@ from app.agenda.views import view_for
 from app.cases.models import Case
 from app.meetings.anonymised import aftercare_without_suggestions, anonymised_among
 from app.meetings.models import Meeting
+from app.meetings.service import read_meeting_condition
 from app.problems import Conflict, Forbidden, PreconditionFailed
 from app.proposals.models import Proposal, ProposalDecision
 from app.sqltypes import table_of, utcnow
@@ -348,6 +349,8 @@ def finalize(
     def shown() -> str:
         return minutes_etag(meeting, minutes(session, context, meeting, table))
 
+    # The meeting's read ETag (`meeting_etag`) names the meeting's version as well.
+    if_match, _ = read_meeting_condition(session, context, table, meeting, if_match)
     if_match, read_with = read_condition(if_match, meeting, shown)
     meeting = lock_one(session, meeting)
     check_if_match(if_match, etag(meeting), "minutes", shown=shown)

@@ -24,7 +24,6 @@ from app.problems import problem_responses
 from app.rate_limits.deps import limited
 from app.rate_limits.service import EndpointClass
 from app.tables.deps import ChairedTableDep, TableDep
-from app.versioning import etag
 
 router = APIRouter(route_class=SessionEndingRoute, prefix="/v1", tags=["meetings"])
 
@@ -49,10 +48,12 @@ def create_meeting(
     if replay := idempotency.replay(session, context.principal, payload):
         return replay
     meeting = service.create_meeting(session, context, table, payload)
-    headers = {"Location": f"/v1/meetings/{meeting.id}", "ETag": etag(meeting)}
-    return idempotency.respond(
-        service.meeting_public(session, context, table, meeting), 201, headers
-    )
+    public = service.meeting_public(session, context, table, meeting)
+    headers = {
+        "Location": f"/v1/meetings/{meeting.id}",
+        "ETag": service.meeting_etag(meeting, public),
+    }
+    return idempotency.respond(public, 201, headers)
 
 
 @router.get(
@@ -83,10 +84,12 @@ def list_meetings(
 def get_meeting(
     found: MeetingDep, context: AccessContextDep, session: SessionDep, response: Response
 ) -> MeetingPublic:
-    """One meeting."""
+    """One meeting. Its ETag is the version and a digest of what the caller's read shows (a
+    care provider or corporation may read the proposals' count as null)."""
     meeting, table = found
-    response.headers["ETag"] = etag(meeting)
-    return service.meeting_public(session, context, table, meeting)
+    public = service.meeting_public(session, context, table, meeting)
+    response.headers["ETag"] = service.meeting_etag(meeting, public)
+    return public
 
 
 @router.post(
@@ -103,12 +106,14 @@ def publish_meeting(
     response: Response,
     if_match: IfMatch = None,
 ) -> MeetingPublic:
-    """Freeze the agenda and turn its proposals into the meeting's proposals (chair, once)."""
+    """Freeze the agenda and turn its proposals into the meeting's proposals (chair, once).
+    `If-Match`: the ETag of the meeting's GET, or its bare version (412 when stale)."""
     meeting, table = found
     budget = settings.solver_time_budget_seconds
     meeting = service.publish(session, context, meeting, table, if_match, budget)
-    response.headers["ETag"] = etag(meeting)
-    return service.meeting_public(session, context, table, meeting)
+    public = service.meeting_public(session, context, table, meeting)
+    response.headers["ETag"] = service.meeting_etag(meeting, public)
+    return public
 
 
 @router.get(

@@ -2,7 +2,7 @@
 policy, limits and result) and turns its proposals into the meeting's proposals."""
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date
 from typing import Any
 
@@ -36,7 +36,7 @@ from app.tables.models import OutflowTable, TableMember
 from app.tables.service import reads_table
 from app.timeutil import within_horizon
 from app.vacancies.models import Vacancy
-from app.versioning import check_if_match, etag, flush, lock_one
+from app.versioning import check_if_match, document_etag, etag, flush, lock_one, read_condition
 
 SNAPSHOT_CANDIDATES = 5
 DISPLACED_REST = agenda_document.DISPLACED_REST
@@ -133,6 +133,31 @@ def meeting_public(
     return MeetingPublic.model_validate({**meeting.model_dump(), "proposals": count})
 
 
+def meeting_etag(meeting: Meeting, shown: MeetingPublic) -> str:
+    """The ETag of a read of the meeting that showed `shown` (`meeting_public` for the caller):
+    its version and a digest of what the read shows. A care provider or corporation may read
+    the proposals' count as null where the chair reads it, so with the version alone two
+    representations shared one strong ETag, and the chair's copy was a 304 to the other."""
+    return document_etag(meeting, shown.model_dump(mode="json"))
+
+
+def read_meeting_condition(
+    session: Session,
+    context: AccessContext,
+    table: OutflowTable,
+    meeting: Meeting,
+    header: str | None,
+) -> tuple[str | None, Callable[[], str]]:
+    """`If-Match` of a write to the meeting as `check_if_match` takes it (the ETag the
+    caller's read answered, `meeting_etag`, counts as the version's: `read_condition`), and
+    that read's current ETag, for a 412 to name."""
+
+    def shown() -> str:
+        return meeting_etag(meeting, meeting_public(session, context, table, meeting))
+
+    return read_condition(header, meeting, shown)[0], shown
+
+
 def proposal_counts(
     session: Session, table: OutflowTable, meeting: Meeting, viewers: Sequence[Principal]
 ) -> dict[uuid.UUID | None, int | None]:
@@ -227,8 +252,10 @@ def publish(
     return meeting
 
 
-def _check_publishable(meeting: Meeting, if_match: str | None) -> None:
-    check_if_match(if_match, etag(meeting), "meeting")
+def _check_publishable(
+    meeting: Meeting, if_match: str | None, shown: Callable[[], str] | None = None
+) -> None:
+    check_if_match(if_match, etag(meeting), "meeting", shown=shown)
     lifecycle.check(meeting, MeetingEvent.publish)
 
 
@@ -254,7 +281,8 @@ def _compute_and_propose(
       read (else it is computed again too).
     At most PUBLISH_ATTEMPTS computations, then 409 `inputs_changed`.
     """
-    _check_publishable(meeting, if_match)
+    if_match, shown = read_meeting_condition(session, context, table, meeting, if_match)
+    _check_publishable(meeting, if_match, shown)
     loaded = agenda_inputs.load(session, table, meeting.date)
     for _ in range(PUBLISH_ATTEMPTS):
         with outside_transaction(session):
@@ -267,7 +295,7 @@ def _compute_and_propose(
         # for them to update the key, while `freeze_lock` below waited for it (a deadlock).
         aftercare_agenda.freeze_lock(session, table.id)
         session.refresh(table)
-        _check_publishable(meeting, if_match)
+        _check_publishable(meeting, if_match, shown)
         again = agenda_inputs.load(session, table, meeting.date)
         if again.same_as(loaded):
             read = {str(r.id): r.version for r in (*loaded.inputs.cases, *loaded.inputs.vacancies)}

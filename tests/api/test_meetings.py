@@ -364,6 +364,29 @@ def test_each_party_reads_a_proposal_with_the_etag_of_its_own_view(client, regio
     )
 
 
+def test_each_organisation_reads_a_meeting_with_the_etag_of_its_own_view(client, region):
+    """A care provider with none of the proposals reads their count as null (the monitor's
+    suppression), the chair reads it: two representations, so two ETags, and the chair's copy
+    is no 304 to the care provider. Publishing takes the ETag its GET gave and answers the one
+    its GET then gives; a stale one's 412 names that."""
+    create_case(client, region.care_provider, region.table_id)
+    create_vacancy(client, region.corporation, available_from=DATE)
+    meeting = schedule(client, region)
+    url = f"/v1/meetings/{meeting['id']}"
+    read = client.get(url, headers=region.chair.headers).headers["ETag"]
+    refused = client.post(f"{url}/publish", headers={**region.chair.headers, "If-Match": '"9"'})
+    assert f"current ETag {read}" in assert_problem(refused, 412)["detail"]
+    published = client.post(f"{url}/publish", headers={**region.chair.headers, "If-Match": read})
+    assert published.status_code == 200, published.text
+    chair = client.get(url, headers=region.chair.headers)
+    assert chair.headers["ETag"] == published.headers["ETag"]
+    outsider = client.get(url, headers=region.other_care_provider.headers)
+    assert chair.json()["proposals"] == 1 and outsider.json()["proposals"] is None
+    assert outsider.headers["ETag"] != chair.headers["ETag"]
+    held = {**region.other_care_provider.headers, "If-None-Match": chair.headers["ETag"]}
+    assert client.get(url, headers=held).status_code == 200
+
+
 def test_withdrawing_the_case_ends_its_proposal_and_frees_the_dwelling(client, region, published):
     _, proposal, case, vacancy = published
     client.patch(

@@ -75,6 +75,25 @@ class IdempotencyKeyInProgress(ProblemError):
         )
 
 
+class NoBody(BaseModel):
+    """What a POST that takes no body is fingerprinted with: the request is its path alone."""
+
+
+NO_BODY = NoBody()
+
+
+class Replayed(Exception):
+    """Raised by a route's claim deep inside its service (`Idempotency.replay` at the point
+    where the write's transaction begins) to hand the earlier request's answer back to it."""
+
+    def __init__(self, response: JSONResponse) -> None:
+        super().__init__("replayed")
+        self.response = response
+
+
+Earlier = JSONResponse | None
+"""An earlier request's answer to replay, or None (no earlier answer: go ahead)."""
+
 Reread = Callable[[uuid.UUID], tuple[BaseModel, dict[str, str]]]
 """resource id -> (body, headers such as the current ETag), read with the caller's access."""
 
@@ -106,12 +125,8 @@ class Idempotency:
         case data pass it (and `resource_id` to `respond`). Raises 422 for the key used with
         another request, 409 when the other request does not finish within the wait.
         """
-        self.session = session
-        self.scope = "operator" if principal.is_operator else str(principal.organisation_id)
-        if not self.key:
+        if not self._fingerprint(session, principal, payload):
             return None
-        fingerprint = f"{self.request.method} {self._canonical_path()}\n{payload.model_dump_json()}"
-        self.request_hash = hashlib.sha256(fingerprint.encode()).hexdigest()
         self.record_id = self._claim()
         if self.record_id is not None:
             return None
@@ -120,6 +135,44 @@ class Idempotency:
                 col(IdempotencyRecord.scope) == self.scope, col(IdempotencyRecord.key) == self.key
             )
         ).one()
+        return self._answer(record, reread)
+
+    def answered(self, session: Session, principal: Principal, payload: BaseModel) -> Earlier:
+        """The answer of an earlier request with the key, as `replay` gives it, but without
+        claiming the key: None when no live record has an answer yet. For a route that commits
+        midway (`outside_transaction`, publishing a meeting): a claim before that commit would
+        be committed without its answer (a key stuck in progress, also after a failure), so it
+        claims (`replay`) in the transaction that writes, and asks this first, so that a retry
+        is answered before the route's own checks refuse it (409 `already_published`)."""
+        if not self._fingerprint(session, principal, payload):
+            return None
+        settings = app_settings(self.request)
+        live = col(IdempotencyRecord.created_at) >= utcnow() - timedelta(
+            hours=settings.idempotency_ttl_hours
+        )
+        record = session.exec(
+            select(IdempotencyRecord).where(
+                col(IdempotencyRecord.scope) == self.scope,
+                col(IdempotencyRecord.key) == self.key,
+                live,
+            )
+        ).first()
+        if record is None or record.status_code is None:
+            return None
+        return self._answer(record, None)  # (a route that stores its answer whole)
+
+    def _fingerprint(self, session: Session, principal: Principal, payload: BaseModel) -> bool:
+        """Take the session and the key's scope, and hash the request; False without a key."""
+        self.session = session
+        self.scope = "operator" if principal.is_operator else str(principal.organisation_id)
+        if not self.key:
+            return False
+        fingerprint = f"{self.request.method} {self._canonical_path()}\n{payload.model_dump_json()}"
+        self.request_hash = hashlib.sha256(fingerprint.encode()).hexdigest()
+        return True
+
+    def _answer(self, record: IdempotencyRecord, reread: Reread | None) -> JSONResponse:
+        """The answer an earlier request with the key stored, or 422 for another request."""
         if record.request_hash != self.request_hash:
             raise IdempotencyKeyReused(
                 "This Idempotency-Key was used for a different request; use a new key."

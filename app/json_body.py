@@ -33,7 +33,7 @@ from starlette.types import Scope
 from app.acceptable import refuse_unacceptable
 from app.api_headers import is_api_path
 from app.path_ids import another_spelling, refuse_another_spelling, uuid_path_parameters
-from app.query_keys import refuse_unknown_query_keys
+from app.query_keys import RefusedQueryKeys, refuse_unknown_query_keys
 from app.root_path import app_path
 
 
@@ -221,6 +221,17 @@ class JsonBodyRequest(Request):
         return value
 
 
+def _says_nothing(body: bytes) -> bool:
+    """Whether a body sent to an operation that takes none holds nothing it would ignore:
+    none at all, or an empty JSON object (`{}`)."""
+    if not body.strip():
+        return True
+    try:
+        return bool(json.loads(body) == {})
+    except ValueError:
+        return False
+
+
 async def refuse_unread_body(request: Request) -> None:
     """Raises the refusal of the body `JsonBodyRequest` kept: the last dependency of every
     `JsonBodyRoute` (`_reading_the_body_last`), so after authentication and the route's other
@@ -228,6 +239,26 @@ async def refuse_unread_body(request: Request) -> None:
     refusal = getattr(request, "refusal", None)
     if refusal is not None:
         raise refusal
+    if (
+        getattr(request.scope.get("route"), "takes_no_body", False)
+        and is_api_path(app_path(request.scope))  # a page's form is read by the page itself
+        and not _says_nothing(await request.body())
+    ):
+        # A POST whose route reads no body (publishing a meeting, marking minutes final): its
+        # body was dropped unread, so a client that meant something by it (`{"final": false}`)
+        # was told its request succeeded as sent. An empty object, which HTTP libraries send
+        # by default with a JSON POST, says nothing and is let through.
+        raise RefusedQueryKeys(
+            "This operation takes no body; send the request without one.",
+            invalidParams=[
+                {
+                    "name": "body",
+                    "in": "body",
+                    "code": "unknown_parameter",
+                    "reason": "This operation reads no body: what it holds would be ignored.",
+                }
+            ],
+        )
 
 
 async def refuse_unread_input(request: Request) -> None:
@@ -309,6 +340,8 @@ class JsonBodyRoute(APIRoute):
         self.reads_a_form = self.body_field is not None and isinstance(
             self.body_field.field_info, params.Form
         )
+        # A POST without a body parameter: a body sent to it is refused (`refuse_unread_body`).
+        self.takes_no_body = self.body_field is None and "POST" in (self.methods or ())
 
     def misspelling(self, scope: Scope) -> str | None:
         """`app.path_ids.another_spelling` for a request on this route's path that no route

@@ -61,10 +61,10 @@ Beschermd Wonen or Maatschappelijke Opvang, housing corporations offer vacant dw
 table matches them under the real allocation rules.
 
 Authenticate every call with `Authorization: Bearer <key>`. Errors are RFC 9457
-`application/problem+json`. POSTs that create something accept an `Idempotency-Key` (a retry
-gets the first answer); the once-only POSTs (publishing a meeting, final minutes, a person) take
-none and refuse a retry with 409 (412 with a stale `If-Match`), the current state being one GET
-away. PATCHes and PUTs accept `If-Match`.
+`application/problem+json`. Every POST accepts an `Idempotency-Key` (a retry gets the first
+answer; the once-only POSTs, publishing a meeting and final minutes, refuse a retry without it
+with 409). A person whose password was generated is named on a retry (409 `person_created`), as
+the password is shown once. PATCHes and PUTs accept `If-Match`.
 """
 
 log = logging.getLogger(__name__)

@@ -4,9 +4,11 @@ import uuid
 from typing import Any
 
 from fastapi import APIRouter, Response
+from pydantic import BaseModel
 
 from app.access_log.deps import AccessContextDep
 from app.db import SessionDep, SessionEndingRoute
+from app.idempotency import NO_BODY, IdempotencyDep
 from app.if_match import IfMatch
 from app.meetings import minutes as service
 from app.meetings.minutes_models import MINUTES, Minutes
@@ -44,9 +46,29 @@ def get_minutes(meeting_id: uuid.UUID, context: AccessContextDep, session: Sessi
     responses=problem_responses(401, 403, 404, 409, 412),
 )
 def finalize_minutes(
-    meeting_id: uuid.UUID, context: AccessContextDep, session: SessionDep, if_match: IfMatch = None
+    meeting_id: uuid.UUID,
+    context: AccessContextDep,
+    session: SessionDep,
+    idempotency: IdempotencyDep,
+    if_match: IfMatch = None,
 ) -> Response:
-    """Mark the minutes final (chair, once): from then on they are frozen."""
+    """Mark the minutes final (chair, once; a second time is 409 `minutes_final`): from then
+    on they are frozen. Takes no body. A retry with the same `Idempotency-Key` answers as the
+    first request did (with `Idempotent-Replayed: true`): the final minutes as the caller
+    reads them now, which is as they were marked."""
     meeting, table = get_meeting(session, context, meeting_id)
+
+    def reread(stored_id: uuid.UUID) -> tuple[BaseModel, dict[str, str]]:
+        # The minutes name cases and their decisions: not kept in the idempotency record,
+        # read again with the caller's access (final minutes read as they were marked).
+        again, at = get_meeting(session, context, stored_id)
+        document = service.minutes(session, context, again, at)
+        return MINUTES.validate_python(document), {"ETag": service.minutes_etag(again, document)}
+
+    if replay := idempotency.replay(session, context.principal, NO_BODY, reread):
+        return replay
     meeting = service.finalize(session, context, meeting, table, if_match)
-    return _answer(meeting, service.minutes(session, context, meeting, table))
+    answer = _answer(meeting, service.minutes(session, context, meeting, table))
+    # The answer is stored as the meeting's id alone (`reread`); `respond` records it.
+    idempotency.respond(None, 200, {"ETag": answer.headers["ETag"]}, resource_id=meeting.id)
+    return answer

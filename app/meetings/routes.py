@@ -8,7 +8,7 @@ from app.access_log.deps import AccessContextDep
 from app.agenda.models import BestAlternative
 from app.agenda.paging import AgendaPage
 from app.db import SessionDep, SessionEndingRoute, SettingsDep
-from app.idempotency import REPLAY_RESPONSE, IdempotencyDep
+from app.idempotency import NO_BODY, REPLAY_RESPONSE, IdempotencyDep, Replayed
 from app.if_match import IfMatch
 from app.meetings import alternatives, service
 from app.meetings.deps import AlternativeMeetingDep, MeetingDep
@@ -103,17 +103,34 @@ def publish_meeting(
     context: AccessContextDep,
     session: SessionDep,
     settings: SettingsDep,
-    response: Response,
+    idempotency: IdempotencyDep,
     if_match: IfMatch = None,
-) -> MeetingPublic:
-    """Freeze the agenda and turn its proposals into the meeting's proposals (chair, once).
-    `If-Match`: the ETag of the meeting's GET, or its bare version (412 when stale)."""
+) -> Response:
+    """Freeze the agenda and turn its proposals into the meeting's proposals (chair, once;
+    a second publish is 409 `already_published`). Takes no body. `If-Match`: the ETag of the
+    meeting's GET, or its bare version (412 when stale). A retry with the same
+    `Idempotency-Key` answers as the first publish did (with `Idempotent-Replayed: true`),
+    also when both arrive at once: the meeting is published once."""
     meeting, table = found
+    if replay := idempotency.answered(session, context.principal, NO_BODY):
+        return replay
+
+    def claim() -> None:
+        # In the transaction that publishes, once the meeting is locked: a publish with the
+        # same key that got here first has committed its answer by now. Once per request (a
+        # publish that computes again locks the meeting again, holding its claim).
+        if idempotency.record_id is not None:
+            return
+        if replay := idempotency.replay(session, context.principal, NO_BODY):
+            raise Replayed(replay)
+
     budget = settings.solver_time_budget_seconds
-    meeting = service.publish(session, context, meeting, table, if_match, budget)
+    try:
+        meeting = service.publish(session, context, meeting, table, if_match, budget, claim)
+    except Replayed as replayed:
+        return replayed.response
     public = service.meeting_public(session, context, table, meeting)
-    response.headers["ETag"] = service.meeting_etag(meeting, public)
-    return public
+    return idempotency.respond(public, 200, {"ETag": service.meeting_etag(meeting, public)})
 
 
 @router.get(

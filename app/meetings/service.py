@@ -191,14 +191,17 @@ def publish(
     table: OutflowTable,
     if_match: str | None,
     time_budget: float,
+    claim: Callable[[], None] = lambda: None,
 ) -> Meeting:
     """Freeze the agenda for the meeting's date and make its proposals (chair only, once);
     see `_compute_and_propose` for how two publishes, or a publish and edits, meet;
-    `time_budget` is the solver's budget in seconds (`app.agenda.inputs.run_engine`)."""
+    `time_budget` is the solver's budget in seconds (`app.agenda.inputs.run_engine`).
+    `claim` runs in the transaction that writes, once the meeting's row is locked and before
+    it is checked (the route's `Idempotency-Key`, which raises to replay an earlier answer)."""
     if context.principal.organisation_id != table.chair_organisation_id:
         raise Forbidden("The chair publishes the agenda.")
     document, rests, loaded = _compute_and_propose(
-        session, context, meeting, table, if_match, time_budget
+        session, context, meeting, table, if_match, time_budget, claim
     )
     # No checkpoint commits between the aftercare section's read and `published_at` (the
     # row is held since `_compute_and_propose`; taken again, it stays so).
@@ -266,6 +269,7 @@ def _compute_and_propose(
     table: OutflowTable,
     if_match: str | None,
     time_budget: float,
+    claim: Callable[[], None],
 ) -> tuple[dict[str, Any], dict[str, dict[str, list[dict[str, Any]]]], agenda_inputs.Loaded]:
     """Compute the agenda to freeze (solver budget `time_budget` seconds) and make its
     proposals; returns it, the rests of the `displaced` and `also_housed` lists it cuts
@@ -290,6 +294,7 @@ def _compute_and_propose(
                 loaded, SNAPSHOT_CANDIDATES, time_budget
             )
         meeting = lock_one(session, meeting)
+        claim()
         # The table's row before the proposals, whose foreign keys hold it FOR KEY SHARE: a
         # rename let through by that (FOR NO KEY UPDATE, `tables.service.update_table`) waited
         # for them to update the key, while `freeze_lock` below waited for it (a deadlock).

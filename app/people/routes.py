@@ -1,15 +1,19 @@
 """HTTP routes for the people of an organisation (the accounts that sign in to the pages)."""
 
+import uuid
+
 from fastapi import APIRouter, Response
+from pydantic import BaseModel
 from sqlmodel import Session
 
 from app.access_log.deps import AccessContextDep
 from app.auth import CurrentPrincipal
 from app.db import SessionDep, SessionEndingRoute, SettingsDep
+from app.idempotency import REPLAY_RESPONSE, IdempotencyDep, IdempotencyKeyReused
 from app.if_match import IfMatch, IfNoneMatch
 from app.organisations.deps import ManagedOrganisationDep
 from app.pagination import PageDep
-from app.people import changes, service
+from app.people import changes, security, service
 from app.people.changes import ChangedBy
 from app.people.deps import ManagedPersonDep
 from app.people.models import (
@@ -39,28 +43,63 @@ def _shown(session: Session, person: Person) -> tuple[PersonPublic, str]:
     "/{organisation_id}/people",
     status_code=201,
     response_model=PersonCreated,
-    responses=problem_responses(401, 403, 404, 409, 429),
+    responses={**REPLAY_RESPONSE, **problem_responses(401, 403, 404, 409, 429)},
     dependencies=limited(EndpointClass.password),
 )
 def create_person(
     payload: PersonCreate,
     organisation: ManagedOrganisationDep,
     session: SessionDep,
-    response: Response,
     context: AccessContextDep,
-) -> PersonCreated:
+    idempotency: IdempotencyDep,
+) -> Response:
     """Create a person who signs in to the pages (operator, or the organisation itself).
 
-    Without `password` one is generated and shown only in this answer. It takes no
-    `Idempotency-Key`: replaying would mean storing the password to show it again, and a retry
-    answers 409 on the email already.
+    Without `password` one is generated and shown only in this answer. A retry with the same
+    `Idempotency-Key` creates no second person: with a `password` given it answers the person
+    as it is now (200, `Idempotent-Replayed: true`; a password other than the person's is the
+    key's reuse, 422); with a generated one, which is never stored and cannot be shown again,
+    it answers 409 `person_created` naming the person (`existing_id`, `Location`). Without a
+    key a retry answers 409 `duplicate_email`.
     """
+    given = payload.password
+
+    def reread(person_id: uuid.UUID) -> tuple[BaseModel, dict[str, str]]:
+        person = session.get(Person, person_id)
+        if given is None or person is None:
+            raise service.PersonCreatedAlready(organisation.id, person_id)
+        if not security.verify_password(person.password_hash, given):
+            raise IdempotencyKeyReused(
+                "This Idempotency-Key was used for a different request; use a new key."
+            )
+        return _created(session, person, None)
+
+    # The password is not fingerprinted (the record would keep an unsalted hash of it): a
+    # replay checks it against the person's own hash instead (`reread`).
+    fingerprint = payload.model_copy(update={"password": None if given is None else "given"})
+    if replay := idempotency.replay(session, context.principal, fingerprint, reread):
+        replay.headers["Cache-Control"] = "no-store"
+        return replay
     by = ChangedBy.of(context)
     person, generated = service.create_person(session, organisation, payload, by=by)
-    response.headers["Location"] = f"/v1/organizations/{organisation.id}/people/{person.id}"
-    public, response.headers["ETag"] = _shown(session, person)  # as a GET then gives
-    response.headers["Cache-Control"] = "no-store"
-    return PersonCreated.model_validate({**public.model_dump(), "initial_password": generated})
+    body, headers = _created(session, person, generated)
+    # With `resource_id` the answer, a generated password in it, is not stored with the key.
+    return idempotency.respond(body, 201, headers, resource_id=person.id)
+
+
+def _created(
+    session: Session, person: Person, generated: str | None
+) -> tuple[PersonCreated, dict[str, str]]:
+    """A creation's answer: the person with the generated password (or null), its `Location`
+    and its `ETag` (for a first PATCH's If-Match, as a GET gives)."""
+    public, tag = _shown(session, person)  # as a GET then gives
+    body = PersonCreated.model_validate({**public.model_dump(), "initial_password": generated})
+    headers = {
+        "Location": f"/v1/organizations/{person.organisation_id}/people/{person.id}",
+        "ETag": tag,
+        "Cache-Control": "no-store",
+    }
+    return body, headers
 
 
 @router.get(

@@ -82,6 +82,22 @@ class DuplicateEmail(Conflict):
         )
 
 
+class PersonCreatedAlready(Conflict):
+    """409 `person_created`: a retry, with the same `Idempotency-Key`, of a creation that
+    generated the password. The person made first is named (`existing_id`, `Location`); the
+    password was shown once and is stored only as its hash, so the retry cannot show it: set
+    one (PATCH `password`)."""
+
+    def __init__(self, organisation_id: uuid.UUID, person_id: uuid.UUID) -> None:
+        super().__init__(
+            "This Idempotency-Key created the person already; a generated password is shown "
+            "only once. Set a password for the person with PATCH.",
+            code="person_created",
+            headers={"Location": f"/v1/organizations/{organisation_id}/people/{person_id}"},
+            existing_id=str(person_id),
+        )
+
+
 def create_person(
     session: Session, organisation: Organisation, data: PersonCreate, *, by: ChangedBy
 ) -> tuple[Person, str | None]:

@@ -13,7 +13,7 @@ from sqlalchemy import text
 
 from tests.clock import day, iso
 from tests.concurrency.conftest import Cluster, Table, at_once, case_file, dwelling, new_table
-from tests.concurrency.test_meeting_races import publish
+from tests.concurrency.test_meeting_races import publish, schedule, stock
 from tests.imports.sheets import case_row, csv_file, nl
 from tests.imports.sheets import table as sheet
 
@@ -463,3 +463,42 @@ def test_a_contingent_figure_put_at_once_is_made_once_and_replaced_once(cluster:
     [stored] = listed
     shown = (f'"{stored["version"]}"', stored["agreed"])
     assert (won.headers["ETag"], won.json()["agreed"]) == shown
+
+
+def test_one_publish_sent_twice_at_once_with_its_key_publishes_once_and_answers_alike(
+    cluster: Cluster,
+):
+    """A chair's publish retried at once with the same `Idempotency-Key`, one to each server:
+    the meeting is published once, its proposals made once, and both get the same 200 (one of
+    them the replay), never 409 `already_published` for a publish that succeeded."""
+    outcomes = []
+    for code in ("GM0600", "GM0601"):
+        table = new_table(cluster, code)
+        stock(cluster, table, code, 2)
+        meeting_id = schedule(cluster, table)
+        key = f"publish-{uuid.uuid4()}"
+        responses = at_once(
+            [
+                lambda s=s, table=table, meeting_id=meeting_id, key=key: send(
+                    cluster,
+                    table.chair,
+                    s,
+                    "POST",
+                    f"/v1/meetings/{meeting_id}/publish",
+                    headers={"Idempotency-Key": key},
+                )
+                for s in range(2)
+            ]
+        )
+        made = count(cluster, "SELECT count(*) FROM proposals WHERE meeting_id = :m", m=meeting_id)
+        outcomes.append(
+            (
+                [r.status_code for r in responses],
+                sorted(r.headers.get("Idempotent-Replayed", "") for r in responses),
+                responses[0].json() == responses[1].json(),
+                responses[0].headers.get("ETag") == responses[1].headers.get("ETag"),
+                made,
+            )
+        )
+    assert cluster.journal.failures() == [], cluster.server_log()
+    assert outcomes == [([200, 200], ["", "true"], True, True, 2)] * 2

@@ -12,6 +12,7 @@ from app.organisations.models import OrganisationKind
 from app.problems import Forbidden
 
 KEY_PREFIX = "ust_"
+FOR_ORGANISATIONS = "This endpoint is for organisations; the operator key cannot use it."
 
 
 def new_api_key() -> str:
@@ -35,7 +36,7 @@ class Principal:
 
     def require_organisation(self) -> uuid.UUID:
         if self.organisation_id is None:
-            raise Forbidden("This endpoint is for organisations; the operator key cannot use it.")
+            raise Forbidden(FOR_ORGANISATIONS)
         return self.organisation_id
 
     def require_kind(self, *kinds: OrganisationKind) -> uuid.UUID:

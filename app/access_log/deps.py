@@ -1,11 +1,13 @@
 """The request-scoped context every case-file access is logged with."""
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
 
 from app.access_log.service import AccessContext
 from app.auth import CurrentPrincipal
+from app.principal import FOR_ORGANISATIONS
+from app.problems import Forbidden
 
 
 async def access_context(request: Request, principal: CurrentPrincipal) -> AccessContext:
@@ -17,3 +19,33 @@ async def access_context(request: Request, principal: CurrentPrincipal) -> Acces
 
 
 AccessContextDep = Annotated[AccessContext, Depends(access_context)]
+
+
+def organisations_only(refusal: str) -> Any:
+    """The `AccessContext` of an organisation, as a dependency that refuses the operator (403,
+    `refusal`) before the route's query or body is judged (`refuse_unread_input` runs after the
+    route's other dependencies): raised in the route, the operator asking with a key the route
+    does not take was told the route's query keys (400) first, and 403 only without them."""
+
+    async def organisation_context(context: AccessContextDep) -> AccessContext:
+        if context.principal.is_operator:
+            raise Forbidden(refusal)
+        return context
+
+    return Annotated[AccessContext, Depends(organisation_context)]
+
+
+OrganisationContext = organisations_only(FOR_ORGANISATIONS)
+CaseFilesContext = organisations_only(
+    "Case files are for the organisations at the table, not the operator."
+)
+VacanciesContext = organisations_only(
+    "Vacancies are for the organisations at the table, not the operator."
+)
+AgendaContext = organisations_only(
+    "The agenda holds case data; it is for the organisations at the table."
+)
+MonitorContext = organisations_only("The monitor is for the organisations at the table.")
+ProposalsContext = organisations_only(
+    "Proposals name case files; they are for the organisations at the table, not the operator."
+)

@@ -66,5 +66,16 @@ def kept_tenancy(
 
 
 TenancyDep = Annotated[TenancyFound, Depends(valid_tenancy)]
+
+
+def tenancy_of_agreement(found: TenancyDep) -> TenancyFound:
+    """As `valid_tenancy`, for a read of its aftercare agreement: 403 for the landlord (it sees
+    that one exists, not its content) before the query is judged (it was told the route's query
+    keys first, 400, and 403 only without them)."""
+    service.refuse_agreement_to(found.viewer)
+    return found
+
+
+AgreementTenancyDep = Annotated[TenancyFound, Depends(tenancy_of_agreement)]
 CareProviderTenancyDep = Annotated[TenancyFound, Depends(tenancy_of_care_provider)]
 KeptTenancyDep = Annotated[TenancyFound, Depends(kept_tenancy)]

@@ -7,9 +7,10 @@ from typing import Any
 from fastapi import APIRouter, Response
 from pydantic import TypeAdapter
 
-from app.access_log.deps import AccessContextDep
+from app.access_log.deps import AccessContextDep, OrganisationContext
 from app.aftercare import service
 from app.aftercare.deps import (
+    AgreementTenancyDep,
     CareProviderTenancyDep,
     KeptTenancyDep,
     TenancyDep,
@@ -103,7 +104,9 @@ def update_tenancy(
     response_model=AgreementPublic,
     responses=problem_responses(401, 403, 404),
 )
-def get_agreement(found: TenancyDep, session: SessionDep, response: Response) -> AgreementPublic:
+def get_agreement(
+    found: AgreementTenancyDep, session: SessionDep, response: Response
+) -> AgreementPublic:
     """The aftercare agreement (care provider, chair and municipalities; a corporation only
     sees in the tenancy that one exists). 404 `case_anonymised` once retention deleted it."""
     agreement = service.get_agreement(session, found.tenancy, found.viewer)
@@ -190,7 +193,7 @@ def _checkpoint(checkpoint: Checkpoint) -> CheckpointPublic:
 )
 def list_tenancies(
     table: TableDep,
-    context: AccessContextDep,
+    context: OrganisationContext,
     session: SessionDep,
     page: PageDep,
     status: TenancyStatus | None = None,

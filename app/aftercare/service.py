@@ -385,11 +385,17 @@ def _require_care_provider(context: AccessContext, tenancy: Tenancy, what: str) 
         raise Forbidden(f"Only the case's care provider {what}.")
 
 
+def refuse_agreement_to(viewer: Viewer) -> None:
+    """403 for a corporation: it sees in the tenancy that an agreement exists, not its
+    content."""
+    if viewer == Viewer.corporation:
+        raise Forbidden("A corporation sees that an aftercare agreement exists, not its content.")
+
+
 def get_agreement(session: Session, tenancy: Tenancy, viewer: Viewer) -> AftercareAgreement:
     """The agreement (care provider, chair, municipalities). A corporation sees only that it
     exists (in the tenancy): 403 here. 404 `case_anonymised` once retention deleted it."""
-    if viewer == Viewer.corporation:
-        raise Forbidden("A corporation sees that an aftercare agreement exists, not its content.")
+    refuse_agreement_to(viewer)
     agreement = session.get(AftercareAgreement, tenancy.case_id)
     if agreement is None:
         if is_anonymised(session, tenancy.case_id):

@@ -23,6 +23,7 @@ from app.agenda.document import _components
 from app.agenda.inputs import engine_arguments, load, owners_of
 from app.agenda.models import AgendaView
 from app.agenda.views import reasons_only, view_for
+from app.cases.models import Case
 from app.database import outside_transaction
 from app.problems import Conflict, Forbidden, NotFound, Unprocessable
 from app.tables.models import OutflowTable
@@ -109,6 +110,22 @@ def case_list_view(context: AccessContext, table: OutflowTable) -> AgendaView:
     return view
 
 
+NOT_ON_AGENDA = "No such case on this agenda (see why-not for the reason)."
+
+
+def refuse_others_case(
+    session: Session, context: AccessContext, table: OutflowTable, case_id: uuid.UUID
+) -> None:
+    """NotFound for a care provider asking for the list of a case that is not its own (or
+    none), as for a case not on the agenda; asked by the route as a dependency, before its
+    query (the date) is judged: another provider's case answered 400 to a query key the route
+    does not take, and 404 only without it."""
+    if view_for(context, table) == AgendaView.care_provider:
+        case = session.get(Case, case_id)
+        if case is None or case.care_provider_id != context.principal.organisation_id:
+            raise NotFound(NOT_ON_AGENDA)
+
+
 def refuse_vacancy_list(context: AccessContext, table: OutflowTable) -> None:
     """Forbidden unless the caller reads the table's view (a care provider's and a
     corporation's agendas show no dwelling's ranking of cases); asked by the route too."""
@@ -141,7 +158,7 @@ def case_candidates(
     owner = owners_of(loaded.inputs)["cases"].get(str(case_id))
     me = str(context.principal.organisation_id)
     if owner is None or (view == AgendaView.care_provider and owner != me):
-        raise NotFound("No such case on this agenda (see why-not for the reason).")
+        raise NotFound(NOT_ON_AGENDA)
     cases, dwellings, policy, limits, on_date, usage = engine_arguments(loaded.inputs, loaded.usage)
     case = next(c for c in cases if c.id == str(case_id))
     with outside_transaction(session):

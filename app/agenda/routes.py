@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Response
 from pydantic_core import to_json
 
-from app.access_log.deps import AccessContextDep
+from app.access_log.deps import AccessContextDep, AgendaContext
 from app.access_log.service import AccessContext
 from app.agenda import alternatives, service
 from app.agenda import candidates as candidates_service
@@ -58,7 +58,7 @@ MeetingDate = Annotated[
 )
 def get_agenda(
     table: TableDep,
-    context: AccessContextDep,
+    context: AgendaContext,
     session: SessionDep,
     settings: SettingsDep,
     page: PageDep,
@@ -140,6 +140,18 @@ def refusing(check: Callable[[AccessContext, OutflowTable], object]) -> Callable
 
 
 CaseListTable = Annotated[OutflowTable, Depends(refusing(candidates_service.case_list_view))]
+
+
+def own_case_list_table(
+    table: CaseListTable, case_id: uuid.UUID, context: AccessContextDep, session: SessionDep
+) -> OutflowTable:
+    """As `CaseListTable`, then 404 for a care provider asking for another provider's case
+    (`refuse_others_case`), before the query is judged."""
+    candidates_service.refuse_others_case(session, context, table, case_id)
+    return table
+
+
+OwnCaseListTable = Annotated[OutflowTable, Depends(own_case_list_table)]
 VacancyListTable = Annotated[
     OutflowTable, Depends(refusing(candidates_service.refuse_vacancy_list))
 ]
@@ -158,7 +170,7 @@ def _paged(answer: dict[str, Any]) -> dict[str, Any]:
     dependencies=limited(EndpointClass.agenda),
 )
 def get_case_candidates(
-    table: CaseListTable,
+    table: OwnCaseListTable,
     case_id: uuid.UUID,
     context: AccessContextDep,
     session: SessionDep,

@@ -6,7 +6,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response
 from sqlmodel import Session
 
-from app.access_log.deps import AccessContextDep
+from app.access_log.deps import AccessContextDep, CaseFilesContext
 from app.access_log.models import AccessAction, AccessLogPage
 from app.access_log.routes import entries_page
 from app.access_log.service import AccessContext
@@ -110,7 +110,7 @@ def create_case(
 
 @router.get("", response_model=CasePage, responses=problem_responses(401, 403, 429))
 def list_cases(
-    context: AccessContextDep,
+    context: CaseFilesContext,
     session: SessionDep,
     settings: SettingsDep,
     page: PageDep,

@@ -10,7 +10,12 @@ from sqlmodel import Session
 
 from app.access_log.deps import AccessContextDep
 from app.access_log.service import AccessContext
-from app.auth import CurrentPrincipal, require_care_provider, require_corporation
+from app.auth import (
+    CurrentPrincipal,
+    OrganisationPrincipal,
+    require_care_provider,
+    require_corporation,
+)
 from app.db import SessionDep, SessionEndingRoute, SettingsDep
 from app.idempotency import Idempotency, IdempotencyDep
 from app.ids import Id
@@ -192,17 +197,15 @@ TemplateQuery = Annotated[TemplateFormat, Query(description="`xlsx` (explained) 
 
 @router.get("/v1/cases/imports/template", response_class=Response, responses=TEMPLATE_RESPONSES)
 def case_template(
-    principal: CurrentPrincipal, format: TemplateQuery = TemplateFormat.xlsx
+    principal: OrganisationPrincipal, format: TemplateQuery = TemplateFormat.xlsx
 ) -> Response:
     """The template for importing case files, with every column explained."""
-    principal.require_organisation()
     return template_response(CASES, format)
 
 
 @router.get("/v1/vacancies/imports/template", response_class=Response, responses=TEMPLATE_RESPONSES)
 def dwelling_template(
-    principal: CurrentPrincipal, format: TemplateQuery = TemplateFormat.xlsx
+    principal: OrganisationPrincipal, format: TemplateQuery = TemplateFormat.xlsx
 ) -> Response:
     """The template for importing dwellings, with every column explained."""
-    principal.require_organisation()
     return template_response(DWELLINGS, format)

@@ -2,7 +2,7 @@
 table (the HTTP edge of `app.meetings.service.get_meeting`)."""
 
 import uuid
-from typing import Annotated, NamedTuple
+from typing import Annotated, Any, NamedTuple
 
 from fastapi import Depends
 
@@ -11,6 +11,7 @@ from app.agenda import alternatives as agenda_alternatives
 from app.db import SessionDep
 from app.meetings import service
 from app.meetings.models import Meeting
+from app.problems import Forbidden
 from app.tables.models import OutflowTable
 
 
@@ -28,6 +29,23 @@ def valid_meeting(
 
 
 MeetingDep = Annotated[MeetingAtTable, Depends(valid_meeting)]
+
+
+def chaired(refusal: str) -> Any:
+    """As `MeetingDep`, then 403 (`refusal`) for a caller that does not chair the table, before
+    the query is judged: raised in the route, a member sending a key the route does not take was
+    told the route's query keys (400) first, and 403 only without them."""
+
+    def chaired_meeting(found: MeetingDep, context: AccessContextDep) -> MeetingAtTable:
+        if context.principal.organisation_id != found.table.chair_organisation_id:
+            raise Forbidden(refusal)
+        return found
+
+    return Annotated[MeetingAtTable, Depends(chaired_meeting)]
+
+
+PublishedByChairDep = chaired("The chair publishes the agenda.")
+FinalisedByChairDep = chaired("The chair marks the minutes final.")
 
 
 def meeting_for_alternatives(found: MeetingDep, context: AccessContextDep) -> MeetingAtTable:

@@ -11,6 +11,7 @@ from app.db import SessionDep, SessionEndingRoute
 from app.idempotency import NO_BODY, IdempotencyDep
 from app.if_match import IfMatch
 from app.meetings import minutes as service
+from app.meetings.deps import FinalisedByChairDep, MeetingDep
 from app.meetings.minutes_models import MINUTES, Minutes
 from app.meetings.models import Meeting
 from app.meetings.service import get_meeting
@@ -34,9 +35,9 @@ def _answer(meeting: Meeting, document: dict[str, Any]) -> Response:
     responses=problem_responses(401, 403, 404)
     | {200: {"headers": {"ETag": {"$ref": "#/components/headers/ETag"}}}},
 )
-def get_minutes(meeting_id: uuid.UUID, context: AccessContextDep, session: SessionDep) -> Response:
+def get_minutes(found: MeetingDep, context: AccessContextDep, session: SessionDep) -> Response:
     """The meeting's minutes as the caller may see them (live until marked final)."""
-    meeting, table = get_meeting(session, context, meeting_id)
+    meeting, table = found
     return _answer(meeting, service.minutes(session, context, meeting, table))
 
 
@@ -46,7 +47,7 @@ def get_minutes(meeting_id: uuid.UUID, context: AccessContextDep, session: Sessi
     responses=problem_responses(401, 403, 404, 409, 412),
 )
 def finalize_minutes(
-    meeting_id: uuid.UUID,
+    found: FinalisedByChairDep,
     context: AccessContextDep,
     session: SessionDep,
     idempotency: IdempotencyDep,
@@ -56,7 +57,7 @@ def finalize_minutes(
     on they are frozen. Takes no body. A retry with the same `Idempotency-Key` answers as the
     first request did (with `Idempotent-Replayed: true`): the final minutes as the caller
     reads them now, which is as they were marked."""
-    meeting, table = get_meeting(session, context, meeting_id)
+    meeting, table = found
 
     def reread(stored_id: uuid.UUID) -> tuple[BaseModel, dict[str, str]]:
         # The minutes name cases and their decisions: not kept in the idempotency record,

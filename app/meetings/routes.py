@@ -11,7 +11,7 @@ from app.db import SessionDep, SessionEndingRoute, SettingsDep
 from app.idempotency import NO_BODY, REPLAY_RESPONSE, IdempotencyDep, Replayed
 from app.if_match import IfMatch
 from app.meetings import alternatives, service
-from app.meetings.deps import AlternativeMeetingDep, MeetingDep
+from app.meetings.deps import AlternativeMeetingDep, MeetingDep, PublishedByChairDep
 from app.meetings.models import (
     MEETING_AGENDA,
     MeetingAgenda,
@@ -99,7 +99,7 @@ def get_meeting(
     dependencies=limited(EndpointClass.publish),
 )
 def publish_meeting(
-    found: MeetingDep,
+    found: PublishedByChairDep,
     context: AccessContextDep,
     session: SessionDep,
     settings: SettingsDep,

@@ -23,6 +23,19 @@ from app.timeutil import today
 from app.versioning import flush, get_checked
 
 
+def require_corporation_at(
+    session: Session, table: OutflowTable, corporation_id: uuid.UUID
+) -> None:
+    """Raises NotFound (404) unless `corporation_id` is a corporation at the table."""
+    corporation = session.get(Organisation, corporation_id)
+    if (
+        corporation is None
+        or corporation.kind != OrganisationKind.housing_corporation.value
+        or session.get(TableMember, (table.id, corporation_id)) is None
+    ):
+        raise NotFound("No such corporation at this table.")
+
+
 def put_agreement(
     session: Session,
     context: AccessContext,
@@ -40,13 +53,7 @@ def put_agreement(
     principal = context.principal
     if not reads_table(principal, table):
         raise Forbidden("Municipalities at the table record contingent agreements.")
-    corporation = session.get(Organisation, corporation_id)
-    if (
-        corporation is None
-        or corporation.kind != OrganisationKind.housing_corporation.value
-        or session.get(TableMember, (table.id, corporation_id)) is None
-    ):
-        raise NotFound("No such corporation at this table.")
+    require_corporation_at(session, table, corporation_id)
     key = (table.id, corporation_id, year)
     row = get_checked(
         session, ContingentAgreement, key, "contingent agreement", if_match, if_none_match

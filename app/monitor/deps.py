@@ -9,6 +9,7 @@ from fastapi import Depends
 
 from app.access_log.deps import AccessContextDep
 from app.db import SessionDep
+from app.monitor.contingent import require_corporation_at
 from app.problems import Forbidden
 from app.tables.models import OutflowTable
 from app.tables.service import get_table, reads_table
@@ -27,3 +28,17 @@ def recording_table(
 
 
 RecordingTableDep = Annotated[OutflowTable, Depends(recording_table)]
+
+
+def recording_corporation(
+    corporation_id: uuid.UUID, table: RecordingTableDep, session: SessionDep
+) -> uuid.UUID:
+    """The corporation a contingent agreement's write names, for a caller that may record one:
+    404 before the body is judged when it is no corporation at the table (the chair was told
+    which fields of the agreement were wrong, and only once it had fixed them that there is
+    no such corporation)."""
+    require_corporation_at(session, table, corporation_id)
+    return corporation_id
+
+
+RecordingCorporationDep = Annotated[uuid.UUID, Depends(recording_corporation)]

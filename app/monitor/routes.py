@@ -5,7 +5,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Response
 
-from app.access_log.deps import AccessContextDep
+from app.access_log.deps import AccessContextDep, MonitorContext
 from app.db import SessionDep, SessionEndingRoute
 from app.fastjson import FastJSONResponse
 from app.if_match import IfMatch, IfNoneMatch
@@ -18,7 +18,7 @@ from app.monitor import (
     placements,
     sustainment,
 )
-from app.monitor.deps import RecordingTableDep
+from app.monitor.deps import RecordingCorporationDep, RecordingTableDep
 from app.monitor.models import (
     ContingentAgreementIn,
     ContingentAgreementList,
@@ -88,7 +88,7 @@ def _csv(text: str, name: str) -> Response:
 )
 def get_flows(
     table: TableDep,
-    context: AccessContextDep,
+    context: MonitorContext,
     session: SessionDep,
     start: YearStart = None,
     end: End = None,
@@ -123,7 +123,7 @@ def get_flows(
 )
 def get_sustainment(
     table: TableDep,
-    context: AccessContextDep,
+    context: MonitorContext,
     session: SessionDep,
     start: Annotated[
         Date | None,
@@ -153,7 +153,7 @@ def get_sustainment(
 )
 def get_placements(
     table: TableDep,
-    context: AccessContextDep,
+    context: MonitorContext,
     session: SessionDep,
     start: YearStart = None,
     end: End = None,
@@ -178,7 +178,7 @@ def get_placements(
 def get_contingent(
     table_id: uuid.UUID,
     year: Year,
-    context: AccessContextDep,
+    context: MonitorContext,
     session: SessionDep,
     format: Format = OutputFormat.json,
 ) -> Response:
@@ -232,7 +232,7 @@ def get_bottlenecks(
 )
 def get_forecast(
     table: TableDep,
-    context: AccessContextDep,
+    context: MonitorContext,
     session: SessionDep,
     date: Annotated[
         Date | None, Query(description="Forecast from this day (default today).")
@@ -253,7 +253,7 @@ def get_forecast(
 def put_agreement(
     table_id: uuid.UUID,
     year: Year,
-    corporation_id: uuid.UUID,
+    corporation_id: RecordingCorporationDep,
     table: RecordingTableDep,
     payload: ContingentAgreementIn,
     context: AccessContextDep,
@@ -289,7 +289,7 @@ def get_agreement(
     table_id: uuid.UUID,
     year: Year,
     corporation_id: uuid.UUID,
-    context: AccessContextDep,
+    context: MonitorContext,
     session: SessionDep,
     response: Response,
 ) -> ContingentAgreementPublic:
@@ -309,7 +309,7 @@ def get_agreement(
 )
 def list_agreements(
     table: TableDep,
-    context: AccessContextDep,
+    context: MonitorContext,
     session: SessionDep,
     year: Annotated[YearDigits | None, Query()] = None,
 ) -> ContingentAgreementList:

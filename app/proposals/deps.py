@@ -50,3 +50,17 @@ def proposal_to_decide(found: ProposalDep, body: BodyMembers) -> ProposalAtTable
 
 
 DecidingProposalDep = Annotated[ProposalAtTable, Depends(proposal_to_decide)]
+
+
+def proposal_of_profile(
+    found: ProposalDep, context: AccessContextDep, session: SessionDep
+) -> ProposalAtTable:
+    """The proposal, for a read of its case profile: 404 (or the operator's 403) as
+    `valid_proposal`, then 403 where the profile is not the caller's to read now (`refuse_profile`)
+    before the query is judged: the landlord of a closed proposal was told the route's query keys
+    first (400), and 403 only without them."""
+    service.refuse_profile(session, context, found.proposal, found.role)
+    return found
+
+
+ProfileProposalDep = Annotated[ProposalAtTable, Depends(proposal_of_profile)]

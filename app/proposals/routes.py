@@ -5,7 +5,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 
-from app.access_log.deps import AccessContextDep
+from app.access_log.deps import AccessContextDep, ProposalsContext
 from app.db import SessionDep, SessionEndingRoute
 from app.idempotency import IdempotencyDep
 from app.ids import Id
@@ -13,7 +13,7 @@ from app.if_match import IfMatch
 from app.pagination import PageDep
 from app.problems import problem_responses
 from app.proposals import service
-from app.proposals.deps import DecidingProposalDep, ProposalDep
+from app.proposals.deps import DecidingProposalDep, ProfileProposalDep, ProposalDep
 from app.proposals.models import (
     CaseProfile,
     DecisionCreate,
@@ -33,7 +33,7 @@ router = APIRouter(route_class=SessionEndingRoute, prefix="/v1", tags=["proposal
 )
 def list_proposals(
     table: TableDep,
-    context: AccessContextDep,
+    context: ProposalsContext,
     session: SessionDep,
     page: PageDep,
     meeting_id: Annotated[
@@ -116,7 +116,7 @@ def decide(
     responses=problem_responses(401, 403, 404),
 )
 def get_case_profile(
-    found: ProposalDep, context: AccessContextDep, session: SessionDep
+    found: ProfileProposalDep, context: AccessContextDep, session: SessionDep
 ) -> CaseProfile:
     """What the corporation may know of the proposed case: household size, support intensity,
     complex-manager need, income category and contract form. Logged as a case-file access.

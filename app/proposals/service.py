@@ -583,14 +583,9 @@ def profile_visible(
     return session.exec(now_at).first() is not None
 
 
-def case_profile(
-    session: Session, context: AccessContext, proposal: Proposal, role: str
-) -> CaseProfile:
-    """The minimal profile of a proposed case (logged: it is an access to the case file).
-
-    403 when `profile_visible` says no: `proposal_closed` for the corporation once the
-    proposal is closed, `case_moved` for a table the case has left; 404 `case_anonymised` once
-    retention removed the details it is made of."""
+def refuse_profile(session: Session, context: AccessContext, proposal: Proposal, role: str) -> None:
+    """403 when `profile_visible` says no: `proposal_closed` for the corporation once the
+    proposal is closed, `case_moved` for a table the case has left."""
     if not profile_visible(session, context, proposal, role):
         if role == "corporation":
             raise Forbidden(
@@ -602,6 +597,17 @@ def case_profile(
             "included, is that table's to read.",
             code="case_moved",
         )
+
+
+def case_profile(
+    session: Session, context: AccessContext, proposal: Proposal, role: str
+) -> CaseProfile:
+    """The minimal profile of a proposed case (logged: it is an access to the case file).
+
+    403 when `profile_visible` says no: `proposal_closed` for the corporation once the
+    proposal is closed, `case_moved` for a table the case has left; 404 `case_anonymised` once
+    retention removed the details it is made of."""
+    refuse_profile(session, context, proposal, role)
     case = session.get(Case, proposal.case_id)
     assert case is not None
     if case.anonymised_at is not None:

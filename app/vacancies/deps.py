@@ -20,3 +20,14 @@ def valid_vacancy(
 
 
 VacancyDep = Annotated[Vacancy, Depends(valid_vacancy)]
+
+
+def vacancy_to_withdraw(vacancy: VacancyDep, principal: CurrentPrincipal) -> Vacancy:
+    """As `valid_vacancy`, for its withdrawal: 403 for a caller that sees the dwelling but did
+    not offer it (the chair, a municipality) before the query is judged (it was told the
+    route's query keys first, 400, and 403 only without them)."""
+    service.refuse_withdrawal(principal, vacancy)
+    return vacancy
+
+
+WithdrawnVacancyDep = Annotated[Vacancy, Depends(vacancy_to_withdraw)]

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Response
 from pydantic import ValidationError
 
-from app.access_log.deps import AccessContextDep
+from app.access_log.deps import AccessContextDep, VacanciesContext
 from app.auth import CorporationPrincipal, CurrentPrincipal
 from app.db import SessionDep, SessionEndingRoute, SettingsDep
 from app.idempotency import IdempotencyDep
@@ -24,7 +24,7 @@ from app.timeline.models import Timeline
 from app.timeline.service import vacancy_timeline
 from app.vacancies import service
 from app.vacancies.batch_body import BatchRoute
-from app.vacancies.deps import VacancyDep
+from app.vacancies.deps import VacancyDep, WithdrawnVacancyDep
 from app.vacancies.models import (
     Vacancy,
     VacancyBatch,
@@ -131,7 +131,7 @@ router.add_api_route(
 
 @router.get("", response_model=VacancyPage, responses=problem_responses(401, 403, 429))
 def list_vacancies(
-    principal: CurrentPrincipal,
+    context: VacanciesContext,
     session: SessionDep,
     settings: SettingsDep,
     page: PageDep,
@@ -184,6 +184,7 @@ def list_vacancies(
     """Dwellings the caller may see (a corporation: its own; the chair and municipalities: the
     table's), in the order first offered unless sorted; filtered by a blocking reason it
     costs an agenda token (the filter evaluates the whole table)."""
+    principal = context.principal
     if blocking_reason is not None:
         limit_caller(session, settings, principal, EndpointClass.agenda)
     filters = VacancyFilters(
@@ -228,7 +229,10 @@ def get_vacancy(
     "/{vacancy_id}", status_code=204, responses=problem_responses(401, 403, 404, 409, 412)
 )
 def withdraw_vacancy(
-    vacancy: VacancyDep, context: AccessContextDep, session: SessionDep, if_match: IfMatch = None
+    vacancy: WithdrawnVacancyDep,
+    context: AccessContextDep,
+    session: SessionDep,
+    if_match: IfMatch = None,
 ) -> Response:
     """Withdraw a dwelling that is no longer on offer (its open proposals end); pushing it again
     re-offers it. With `If-Match`, 412 when the dwelling changed since that ETag was read."""

@@ -697,14 +697,19 @@ def list_vacancies(
     return list(session.exec(query.limit(limit)))
 
 
+def refuse_withdrawal(principal: Principal, vacancy: Vacancy) -> None:
+    """403 for a caller that sees the dwelling but did not offer it."""
+    if vacancy.corporation_id != principal.organisation_id:
+        raise Forbidden("Only the corporation that offered the dwelling may withdraw it.")
+
+
 def withdraw_vacancy(
     session: Session, context: AccessContext, vacancy: Vacancy, if_match: str | None = None
 ) -> Vacancy:
     """The corporation takes the dwelling off offer; its open proposal ends (the case is free
     again). Withdrawing a withdrawn dwelling changes nothing; a let one is refused (409).
     `if_match`: 412 unless it is the dwelling's current ETag (checked on the locked row)."""
-    if vacancy.corporation_id != context.principal.organisation_id:
-        raise Forbidden("Only the corporation that offered the dwelling may withdraw it.")
+    refuse_withdrawal(context.principal, vacancy)
     if if_match is not None:
         vacancy = lock_checked(session, vacancy, "dwelling", if_match)
     from app.proposals.service import close_for_vacancy

@@ -13,7 +13,7 @@ from app.auth import CurrentPrincipal
 from app.db import SessionDep
 from app.json_body import BodyMembers
 from app.problems import Forbidden
-from app.webhooks import service
+from app.webhooks import outbox, service
 from app.webhooks.models import WebhookEndpoint
 
 
@@ -58,3 +58,17 @@ def endpoint_to_rotate(
 
 ChangeableEndpointDep = Annotated[WebhookEndpoint, Depends(endpoint_to_change)]
 RotatableEndpointDep = Annotated[WebhookEndpoint, Depends(endpoint_to_rotate)]
+
+
+def endpoint_to_redeliver(
+    endpoint: EndpointDep, delivery_id: uuid.UUID, session: SessionDep
+) -> WebhookEndpoint:
+    """As `managed_endpoint`, then 404 when it has no such delivery, before the query is
+    judged: a redelivery of what is not there (another organisation's endpoint, a delivery
+    that left the log) answered 400 to a query key the route does not take, and 404 only
+    without it."""
+    outbox.require_delivery(session, endpoint, delivery_id)
+    return endpoint
+
+
+RedeliveredEndpointDep = Annotated[WebhookEndpoint, Depends(endpoint_to_redeliver)]

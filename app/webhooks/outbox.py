@@ -351,6 +351,21 @@ def _end_lease(
     return session.exec(ended.execution_options(synchronize_session=False)).rowcount == 1
 
 
+NO_SUCH_DELIVERY = "This webhook endpoint has no such delivery."
+
+
+def require_delivery(session: Session, endpoint: WebhookEndpoint, delivery_id: uuid.UUID) -> None:
+    """NotFound (404) when the endpoint has no such delivery (`redeliver` looks again, under
+    the endpoint's lock)."""
+    found = session.exec(
+        select(WebhookDelivery.id).where(
+            WebhookDelivery.id == delivery_id, WebhookDelivery.endpoint_id == endpoint.id
+        )
+    ).first()
+    if found is None:
+        raise NotFound(NO_SUCH_DELIVERY)
+
+
 def redeliver(
     session: Session, endpoint: WebhookEndpoint, delivery_id: uuid.UUID
 ) -> WebhookDeliveryPublic:
@@ -380,7 +395,7 @@ def redeliver(
         .where(WebhookDelivery.id == delivery_id, WebhookDelivery.endpoint_id == endpoint.id)
     ).first()
     if row is None:
-        raise NotFound("This webhook endpoint has no such delivery.")
+        raise NotFound(NO_SUCH_DELIVERY)
     delivery, webhook_event = row
     if webhook_event.type not in endpoint.events:
         raise Conflict(

@@ -17,7 +17,12 @@ from app.principal import Principal
 from app.problems import problem_responses
 from app.versioning import etag
 from app.webhooks import outbox, service
-from app.webhooks.deps import ChangeableEndpointDep, EndpointDep, RotatableEndpointDep
+from app.webhooks.deps import (
+    ChangeableEndpointDep,
+    EndpointDep,
+    RedeliveredEndpointDep,
+    RotatableEndpointDep,
+)
 from app.webhooks.models import (
     DeliveryStatus,
     WebhookDeliveryPage,
@@ -119,11 +124,8 @@ def list_endpoints(
     response_model=WebhookEndpointPublic,
     responses=problem_responses(401, 404),
 )
-def get_endpoint(
-    endpoint_id: uuid.UUID, principal: CurrentPrincipal, session: SessionDep, response: Response
-) -> WebhookEndpointPublic:
+def get_endpoint(endpoint: EndpointDep, response: Response) -> WebhookEndpointPublic:
     """One endpoint, without its secret."""
-    endpoint = service.get_endpoint(session, principal, endpoint_id)
     response.headers["ETag"] = etag(endpoint)
     return service.endpoint_public(endpoint)
 
@@ -202,15 +204,13 @@ def delete_endpoint(
     responses=problem_responses(401, 404),
 )
 def list_deliveries(
-    endpoint_id: uuid.UUID,
-    principal: CurrentPrincipal,
+    endpoint: EndpointDep,
     session: SessionDep,
     page: PageDep,
     status: Annotated[DeliveryStatus | None, Query(description="Only this status.")] = None,
 ) -> WebhookDeliveryPage:
     """The delivery log of an endpoint, oldest first: one entry per event, with its attempts.
     Delivered and failed entries are kept 30 days, then deleted with their events."""
-    endpoint = service.get_endpoint(session, principal, endpoint_id)
     rows = outbox.list_deliveries(
         session, endpoint, status=status, after=page.after, limit=page.fetch
     )
@@ -228,6 +228,7 @@ def list_deliveries(
 def redeliver(
     endpoint_id: uuid.UUID,
     delivery_id: uuid.UUID,
+    endpoint: RedeliveredEndpointDep,
     principal: CurrentPrincipal,
     session: SessionDep,
     idempotency: IdempotencyDep,
@@ -236,9 +237,11 @@ def redeliver(
     endpoint is resumed, with the same `webhook-id`; a new failure ends it as failed again).
     409 `delivery_not_failed` for one pending or delivered, 409 `event_not_subscribed` when
     the endpoint dropped its type.
-    A retry with the same `Idempotency-Key` answers as the first request did."""
+    A retry with the same `Idempotency-Key` answers as the first request did, while the
+    endpoint and the delivery are there (404 once either is deleted, as without the key)."""
+    # `endpoint_id` and `delivery_id` named here too: the contract lists the path's parameters
+    # in the order of the signature, a dependency's after the route's own.
     if replay := idempotency.replay(session, principal, WebhookRedelivery()):
         return replay
-    endpoint = service.get_endpoint(session, principal, endpoint_id)
     delivery = outbox.redeliver(session, endpoint, delivery_id)
     return idempotency.respond(delivery, 202, {"Cache-Control": "no-store"})

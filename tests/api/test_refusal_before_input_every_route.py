@@ -1,7 +1,8 @@
 """Every API route, asked by every kind of caller (the operator, the chair and a member
 municipality, two care providers, two corporations): where a clean request is refused (403, or
-404 for what the caller may not see), the same request with an unknown query key, and for a
-write with an invalid body, is refused alike (same status and problem but its `instance`). A
+404 for what the caller may not see), the same request with an unknown query key or a query
+value out of range (`limit=0`), and for a write with a body with an unknown field, is refused
+alike (same status and problem but its `instance`). A
 400 there would tell a caller without the right which input the operation takes, and that the
 object exists.
 
@@ -102,7 +103,7 @@ def test_every_refusal_comes_before_the_query_and_the_body_are_judged(app, clien
         names = re.findall(r"{(\w+)}", path)
         valid = bodies.get((method, path), example_body(contract, method, path))
         body = {"json": valid} if takes_body and valid is not None else {}
-        tries: list[tuple[str, dict[str, Any]]] = [("?zzz=1", body)]
+        tries: list[tuple[str, dict[str, Any]]] = [("?zzz=1", body), ("?limit=0", body)]
         if body and isinstance(valid, dict):
             tries.append(("body with zzz", {"json": valid | {"zzz": 1}}))
         for combination in itertools.product(*(values.get(n, [unknown]) for n in names)):
@@ -128,7 +129,7 @@ def test_every_refusal_comes_before_the_query_and_the_body_are_judged(app, clien
                     continue
                 refused.add((method, path))
                 for label, sent in tries:
-                    query = "?zzz=1" if label == "?zzz=1" else ""
+                    query = label if label.startswith("?") else ""
                     again = client.request(method, url + query, headers=headers, **sent)
                     if alike(again) != alike(answer):
                         detail = again.json().get("detail")

@@ -20,6 +20,7 @@ from app.monitor import (
 )
 from app.monitor.deps import RecordingCorporationDep, RecordingTableDep
 from app.monitor.models import (
+    ContingentAgreement,
     ContingentAgreementIn,
     ContingentAgreementList,
     ContingentAgreementPublic,
@@ -280,6 +281,20 @@ def put_agreement(
     return ContingentAgreementPublic.model_validate(row, from_attributes=True)
 
 
+def _readable_agreement(
+    table_id: uuid.UUID,
+    year: Year,
+    corporation_id: uuid.UUID,
+    context: MonitorContext,
+    session: SessionDep,
+) -> ContingentAgreement:
+    """The agreement, for a reader that may see it: 404 when there is none or it is another
+    corporation's, before the query is judged (another corporation was told the route's query
+    keys first, 400, and 404 only without them)."""
+    table = get_table(session, context.principal, table_id)
+    return contingent.visible_agreement(session, context, table, year, corporation_id)
+
+
 @router.get(
     "/{table_id}/contingent-agreements/{year}/{corporation_id}",
     response_model=ContingentAgreementPublic,
@@ -289,15 +304,13 @@ def get_agreement(
     table_id: uuid.UUID,
     year: Year,
     corporation_id: uuid.UUID,
-    context: MonitorContext,
-    session: SessionDep,
+    row: Annotated[ContingentAgreement, Depends(_readable_agreement)],
     response: Response,
 ) -> ContingentAgreementPublic:
     """The contingent a corporation agreed for a year, with the ETag a PUT's `If-Match` takes:
     what a PUT's `Location` names. 404 when none is recorded or the reader may not see it (a
     corporation reads its own only, as in the list)."""
-    table = get_table(session, context.principal, table_id)
-    row = contingent.visible_agreement(session, context, table, year, corporation_id)
+    # The path's parameters named here too, in the path's order, for the contract.
     response.headers["ETag"] = etag(row)
     return ContingentAgreementPublic.model_validate(row, from_attributes=True)
 

@@ -21,11 +21,12 @@ from typing import Any
 
 from fastapi.routing import APIRoute
 
-from tests.aftercare.housing import house, housed_proposal
+from tests.aftercare.housing import house, housed_proposal, record_signals
 from tests.api.helpers import assign_action, plan_meeting
 from tests.api.test_visibility import INSIDERS
 from tests.clock import iso
 from tests.conftest import OPERATOR, case_body, create_case, create_vacancy, vacancy_body
+from tests.web.conftest import make_person
 
 WRITES = ("POST", "PUT", "PATCH", "DELETE")
 
@@ -69,9 +70,21 @@ def test_every_refusal_comes_before_the_query_and_the_body_are_judged(app, clien
         json={"url": "https://receiver.example.org/hook", "events": ["agenda.published"]},
         headers=region.care_provider.headers,
     ).json()["id"]
+    record_signals(client, region, housed["id"])  # an aftercare agreement and a checkpoint
+    contingent = f"/v1/tables/{region.table_id}/contingent-agreements/{iso(0)[:4]}"
+    recorded = client.put(
+        f"{contingent}/{region.corporation.id}", json={"agreed": 3}, headers=region.chair.headers
+    )
+    assert recorded.status_code == 201, recorded.text
+    person = make_person(client, region.care_provider).id
+    key = client.post(
+        f"/v1/organizations/{region.care_provider.id}/api-keys",
+        json={"label": "koppeling"},
+        headers=OPERATOR,
+    ).json()["id"]
     unknown = str(uuid.uuid4())
     # Each object as the fixture made it, or one that does not exist (a corporation at no table,
-    # a person, a key, a delivery), so that a write to it changes nothing.
+    # a delivery).
     values = {
         "table_id": [region.table_id],
         "meeting_id": [proposal["meeting_id"]],
@@ -81,6 +94,8 @@ def test_every_refusal_comes_before_the_query_and_the_body_are_judged(app, clien
         "action_id": [action],
         "endpoint_id": [endpoint],
         "organisation_id": [region.care_provider.id],
+        "person_id": [person],
+        "key_id": [key],
         "corporation_id": [region.corporation.id, unknown],
         "year": [iso(0)[:4]],
         "code": ["WK034401"],

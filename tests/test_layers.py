@@ -110,10 +110,6 @@ LOADED_BY_HAND = {
     "app/actions/routes.py": 1,
     # The replay of a creation reads the case it created (an id from the idempotency record).
     "app/cases/routes.py": 1,
-    # A dependency's `{table_id}` would follow `{year}` among the contract's path parameters
-    # (the contingent agreement's GET, the contingent monitor; the PUT names `table_id` itself
-    # too, which keeps the order, and takes its dependency).
-    "app/monitor/routes.py": 2,
     # A decision's idempotent replay rereads the proposal it stored.
     "app/proposals/routes.py": 1,
     # An upsert reads back the dwelling it wrote.

@@ -5,12 +5,15 @@ were wrong (400), and only once it had fixed them that it may not record one at 
 import uuid
 from typing import Annotated
 
-from fastapi import Depends
+from fastapi import Depends, Path
 
-from app.access_log.deps import AccessContextDep
+from app.access_log.deps import AccessContextDep, MonitorContext
 from app.db import SessionDep
+from app.monitor import contingent
 from app.monitor.contingent import require_corporation_at
+from app.monitor.models import ContingentAgreement
 from app.problems import Forbidden
+from app.schemas import YearDigits
 from app.tables.models import OutflowTable
 from app.tables.service import get_table, reads_table
 
@@ -42,3 +45,20 @@ def recording_corporation(
 
 
 RecordingCorporationDep = Annotated[uuid.UUID, Depends(recording_corporation)]
+
+
+def readable_agreement(
+    table_id: uuid.UUID,
+    year: Annotated[YearDigits, Path()],
+    corporation_id: uuid.UUID,
+    context: MonitorContext,
+    session: SessionDep,
+) -> ContingentAgreement:
+    """The contingent agreement a read names, for a reader that may see it: 404 when there is
+    none or it is another corporation's, before the query is judged (another corporation was
+    told the route's query keys first, 400, and 404 only without them)."""
+    table = get_table(session, context.principal, table_id)
+    return contingent.visible_agreement(session, context, table, year, corporation_id)
+
+
+ReadableAgreementDep = Annotated[ContingentAgreement, Depends(readable_agreement)]

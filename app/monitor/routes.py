@@ -18,9 +18,12 @@ from app.monitor import (
     placements,
     sustainment,
 )
-from app.monitor.deps import RecordingCorporationDep, RecordingTableDep
+from app.monitor.deps import (
+    ReadableAgreementDep,
+    RecordingCorporationDep,
+    RecordingTableDep,
+)
 from app.monitor.models import (
-    ContingentAgreement,
     ContingentAgreementIn,
     ContingentAgreementList,
     ContingentAgreementPublic,
@@ -40,7 +43,6 @@ from app.rate_limits.service import EndpointClass
 from app.schemas import Date, YearDigits
 from app.tables.deps import TableDep
 from app.tables.models import OutflowTable
-from app.tables.service import get_table
 from app.timeutil import today
 from app.versioning import etag
 
@@ -179,13 +181,15 @@ def get_placements(
 def get_contingent(
     table_id: uuid.UUID,
     year: Year,
+    table: TableDep,
     context: MonitorContext,
     session: SessionDep,
     format: Format = OutputFormat.json,
 ) -> Response:
     """Contingent agreed and realised per corporation in a year (CSV: a last row `total`)."""
-    # Not `TableDep`: a dependency's path parameter would follow `year` in the contract.
-    table = get_table(session, context.principal, table_id)
+    # `table_id` named here too: a dependency's path parameter alone would follow `year` in
+    # the contract. The table a dependency, so a caller not at it is told 404 before the query
+    # is judged.
     document = contingent.contingent(session, context, table, year=year)
     if format == OutputFormat.csv:
         columns = ["corporation_id", "corporation_name", "agreed", "realised", "realised_share"]
@@ -281,20 +285,6 @@ def put_agreement(
     return ContingentAgreementPublic.model_validate(row, from_attributes=True)
 
 
-def _readable_agreement(
-    table_id: uuid.UUID,
-    year: Year,
-    corporation_id: uuid.UUID,
-    context: MonitorContext,
-    session: SessionDep,
-) -> ContingentAgreement:
-    """The agreement, for a reader that may see it: 404 when there is none or it is another
-    corporation's, before the query is judged (another corporation was told the route's query
-    keys first, 400, and 404 only without them)."""
-    table = get_table(session, context.principal, table_id)
-    return contingent.visible_agreement(session, context, table, year, corporation_id)
-
-
 @router.get(
     "/{table_id}/contingent-agreements/{year}/{corporation_id}",
     response_model=ContingentAgreementPublic,
@@ -304,7 +294,7 @@ def get_agreement(
     table_id: uuid.UUID,
     year: Year,
     corporation_id: uuid.UUID,
-    row: Annotated[ContingentAgreement, Depends(_readable_agreement)],
+    row: ReadableAgreementDep,
     response: Response,
 ) -> ContingentAgreementPublic:
     """The contingent a corporation agreed for a year, with the ETag a PUT's `If-Match` takes:

@@ -1,5 +1,6 @@
 """Every API route, asked by every kind of caller (the operator, the chair and a member
-municipality, two care providers, two corporations): where a clean request is refused (403, or
+municipality, two care providers, two corporations, and the chair, a care provider and a
+corporation of another table): where a clean request is refused (403, or
 404 for what the caller may not see), the same request with an unknown query key or a query
 value out of range (`limit=0`), and for a write with a body with an unknown field, is refused
 alike (same status and problem but its `instance`). A
@@ -29,6 +30,7 @@ from tests.conftest import OPERATOR, case_body, create_case, create_vacancy, vac
 from tests.web.conftest import make_person
 
 WRITES = ("POST", "PUT", "PATCH", "DELETE")
+OUTSIDERS = ("chair", "care_provider", "corporation")
 
 
 def api_routes(routes: list[Any]) -> Iterator[tuple[str, str, bool]]:
@@ -58,7 +60,9 @@ def alike(answer: Any) -> tuple[int, Any]:
     return answer.status_code, answer.json() | {"instance": ""}
 
 
-def test_every_refusal_comes_before_the_query_and_the_body_are_judged(app, client, region):
+def test_every_refusal_comes_before_the_query_and_the_body_are_judged(
+    app, client, region, other_region
+):
     housed = house(client, region, -100)
     waiting = create_case(client, region.other_care_provider, region.table_id)
     dwelling = create_vacancy(client, region.corporation, available_from=iso(7))
@@ -109,6 +113,7 @@ def test_every_refusal_comes_before_the_query_and_the_body_are_judged(app, clien
     callers = {
         "operator": OPERATOR,
         **{name: getattr(region, name).headers for name in INSIDERS},
+        **{f"outsider_{n}": getattr(other_region, n).headers for n in OUTSIDERS},
     }
     # Reads first, then writes; deletes last (a delete that succeeds leaves 404s behind).
     routes = sorted(api_routes(app.routes), key=lambda r: (r[0] in WRITES, r[0] == "DELETE"))

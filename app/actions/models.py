@@ -77,7 +77,8 @@ class ActionChange(StrEnum):
 ACTION_CHANGE_DESCRIPTION = (
     "`created` (handed out), `complete` (done), `cancel` (cancelled), `reopen`, "
     "`move_due_date` (only its due date changed) or `case_moved` (cancelled by the service "
-    "when its case moved to another table, under the care provider that moved it). A change "
+    "when its case moved to another table, under the care provider that moved it; a "
+    "corporation not shown the case reads it as `cancel`). A change "
     "of the status and the due date in one request is one transition, named by its status."
 )
 

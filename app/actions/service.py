@@ -283,9 +283,7 @@ def update_action(
     moved = action.due_date != from_due_date
     if case is not None and case.table_id != table.id and (moved or from_status != action.status):
         # Kept as history at the table the case left (the pages offer it no control either).
-        raise Conflict(
-            "The case has moved to another table; hand out a new action there.", code="case_moved"
-        )
+        raise _moved_away(hide)
     if case is not None and case.anonymised_at is not None and (moved or reopened):
         # Retention removed the file; closing a left-over open action stays allowed.
         raise _anonymised()
@@ -300,6 +298,20 @@ def update_action(
         mail.forget_overdue_notice(session, action.id)
     flush(session, if_match, "action")
     return action
+
+
+def _moved_away(hide: bool) -> Conflict:
+    """409 for a change of an action kept as history at the table its case left: `case_moved`,
+    or to a reader not shown the case (`hides_case`) `action_kept_as_history`, which says
+    nothing of the case: that the client moved tables is not a corporation's to know."""
+    if hide:
+        return Conflict(
+            "The action is kept as history and changes no more; the chair hands out a new one.",
+            code="action_kept_as_history",
+        )
+    return Conflict(
+        "The case has moved to another table; hand out a new action there.", code="case_moved"
+    )
 
 
 def _anonymised() -> Conflict:
@@ -356,7 +368,8 @@ def list_transitions(
     """The action's history, oldest first, as the caller is shown it (the caller may see the
     action: `get_action`). Another organisation's API key or person is not shown, and an actor
     the action does not name (the care provider that moved its case) not to a corporation that
-    is not shown the case."""
+    is not shown the case, which reads a cancellation as its case moved as a plain `cancel`
+    (that the client moved tables is not its to know)."""
     query = select(ActionTransition).where(ActionTransition.action_id == action.id)
     if after is not None:
         query = query.where(ActionTransition.id > after)
@@ -376,6 +389,8 @@ def list_transitions(
             item.actor_api_key_id = item.actor_person_id = None
         if hidden and row.actor_organisation_id not in named:
             item.actor_organisation_id = None
+        if hidden and row.change == ActionChange.case_moved:
+            item.change = ActionChange.cancel  # why it was cancelled tells the case moved
         items.append(item)
     return items
 

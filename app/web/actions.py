@@ -14,6 +14,8 @@ from app.web.core import Web
 # Said instead of the reopening a closed action cannot have (`reopen_refusals`).
 REOPEN_REFUSED = {
     "case_moved": "Niet te heropenen: het dossier is naar een andere tafel verhuisd.",
+    "action_kept_as_history": "Niet te heropenen: deze actie blijft alleen als geschiedenis "
+    "bewaard; de voorzitter zet zo nodig een nieuwe uit.",
     "owner_not_member": "Niet te heropenen: de eigenaar zit niet meer aan de tafel.",
     "case_anonymised": "Niet te heropenen: het dossier is geanonimiseerd (bewaartermijn "
     "verstreken).",
@@ -32,6 +34,8 @@ def _action_row(
         web.organisation.kind == "housing_corporation"
         and web.organisation.id != table.chair_organisation_id
     )
+    if hide_case and reopen_refusal == "case_moved":
+        reopen_refusal = "action_kept_as_history"  # as the API: the move is not its to know
     return {
         "action": action,
         "case_id": None if hide_case else action.case_id,

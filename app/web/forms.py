@@ -100,6 +100,8 @@ CONFLICT_MESSAGES = {
     "actie uit.",
     "case_moved": "Het dossier van deze actie is naar een andere tafel verhuisd: zet daar een "
     "nieuwe actie uit.",
+    "action_kept_as_history": "Deze actie blijft alleen als geschiedenis bewaard en verandert "
+    "niet meer; de voorzitter zet zo nodig een nieuwe uit.",
     "changed_concurrently": "Iemand anders legde tegelijk een nazorgafspraak vast; bekijk de "
     "stand.",
     "inputs_changed": "Dossiers of woningen veranderden steeds terwijl de agenda werd "

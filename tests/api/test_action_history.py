@@ -18,7 +18,7 @@ from tests.api.helpers import assert_problem
 from tests.api.test_actions import hand_out
 from tests.api.test_actions_of_a_moved_case import move_to_a_second_table
 from tests.clock import iso
-from tests.conftest import Org, create_case
+from tests.conftest import Org, create_case, make_org, make_table
 from tests.other_server import another_server, next_millisecond
 
 
@@ -200,10 +200,41 @@ def test_a_corporation_is_not_shown_who_moved_the_case_its_action_was_about(clie
     move_to_a_second_table(client, region, case["id"])
 
     rows = history(client, region.corporation, action)
-    assert [r["change"] for r in rows] == ["created", "case_moved"]
+    assert [r["change"] for r in rows] == ["created", "cancel"]
     assert rows[0]["actor_organisation_id"] == region.chair.id
     assert rows[1]["actor_organisation_id"] is None
     assert region.care_provider.id not in str(rows) and case["id"] not in str(rows)
+
+
+def test_a_corporation_reads_an_action_cancelled_as_its_case_moved_as_a_plain_cancel(
+    client, region
+):
+    """Its history said `case_moved` to the corporation owning it, which is not shown the case:
+    it learned when the client moved to another table (found by the breaker). It now reads the
+    entry as any cancellation, while the chair, which reads the case, still reads why."""
+    case = create_case(client, region.other_care_provider, region.table_id)
+    moved = hand_out(client, region, region.corporation, case_id=case["id"])
+    cancelled = hand_out(client, region, region.other_corporation, case_id=case["id"])
+    patch(client, region.chair, cancelled, status="cancelled")
+    elsewhere = make_table(
+        client, make_org(client, "municipality"), [region.other_care_provider], ["GM0363"]
+    )
+    shifted = client.patch(
+        f"/v1/cases/{case['id']}",
+        json={"table_id": elsewhere},
+        headers=region.other_care_provider.headers,
+    )
+    assert shifted.status_code == 200, shifted.text
+
+    for corporation, action in ((region.corporation, moved), (region.other_corporation, cancelled)):
+        rows = history(client, corporation, action)
+        assert [(r["change"], r["to_status"]) for r in rows] == [
+            ("created", "open"),
+            ("cancel", "cancelled"),
+        ]
+        assert "case_moved" not in str(rows)
+    assert history(client, region.chair, moved)[-1]["change"] == "case_moved"
+    assert history(client, region.municipality, moved)[-1]["change"] == "case_moved"
 
 
 def test_an_actions_history_pages_oldest_first(client, region):

@@ -78,6 +78,40 @@ def test_an_action_about_a_case_that_moved_away_is_not_reopened(client, region):
     assert shown["status"] == "cancelled"
 
 
+def test_a_corporation_is_refused_a_change_of_such_an_action_without_being_told_the_move(
+    client, region
+):
+    """The corporation owning an action about a case it is not shown was refused its reopening
+    with 409 `case_moved`, "The case has moved to another table": the move its history no
+    longer tells (found by the breaker). It is refused in words that say nothing of the case;
+    the chair, which reads the case, is still told why."""
+    case = create_case(client, region.care_provider, region.table_id)
+    open_one = hand_out(client, region, region.corporation, case_id=case["id"])
+    done = hand_out(client, region, region.other_corporation, case_id=case["id"])
+    closed = client.patch(
+        f"/v1/actions/{done['id']}",
+        json={"status": "done"},
+        headers=region.other_corporation.headers,
+    )
+    assert closed.status_code == 200, closed.text
+    move_to_a_second_table(client, region, case["id"])
+
+    for action, corporation, other in (
+        (open_one, region.corporation, "done"),  # cancelled as its case moved
+        (done, region.other_corporation, "cancelled"),
+    ):
+        for status in ("open", other):
+            refused = client.patch(
+                f"/v1/actions/{action['id']}", json={"status": status}, headers=corporation.headers
+            )
+            assert_problem(refused, 409, code="action_kept_as_history")
+            assert "move" not in refused.text and "table" not in refused.text, refused.text
+    chairs = client.patch(
+        f"/v1/actions/{done['id']}", json={"status": "open"}, headers=region.chair.headers
+    )
+    assert_problem(chairs, 409, code="case_moved")
+
+
 def test_an_action_about_a_case_that_moved_away_changes_no_more(client, region):
     """Kept as history at the table the case left: neither its owner nor that table's chair
     (which no longer reads the case) marks it done, cancels it or gives it another date, as

@@ -258,3 +258,43 @@ def test_a_hand_out_form_with_a_meeting_the_table_does_not_know_says_where_to_ha
     assert [a["meeting_id"] for a in _actions(client, region)] == [published.meeting_id]
     stranger = client.post(url, data={"vergadering": unknown}, follow_redirects=False)
     assert stranger.status_code == 303 and "/aanmelden" in stranger.headers["location"]
+
+
+def test_a_corporation_is_not_told_on_the_meeting_page_that_its_actions_case_moved(
+    app, client, region, published
+):
+    """The meeting page told the corporation owning an action about a case it is not shown
+    "het dossier is naar een andere tafel verhuisd" beside it: the client's move, which its
+    history no longer tells (found by the breaker). Each corporation reads only that the action
+    is kept as history; the chair still reads why."""
+    case = create_case(client, region.care_provider, region.table_id)
+    actions = {
+        corporation.id: hand_out(
+            client, region, corporation, iso(7), meeting_id=published.meeting_id, case_id=case["id"]
+        )
+        for corporation in (region.corporation, region.other_corporation)
+    }
+    move_to_a_second_table(client, region, case["id"])
+
+    for corporation in (region.corporation, region.other_corporation):
+        browser = signed_in(app, make_person(client, corporation))
+        page = browser.get(f"/vergaderingen/{published.meeting_id}")
+        assert page.status_code == 200, page.text
+        assert "verhuisd" not in page.text and "andere tafel" not in page.text
+        assert "Niet te heropenen: deze actie blijft alleen als geschiedenis bewaard" in page.text
+        assert f'action="/acties/{actions[corporation.id]["id"]}"' not in page.text
+        # A reopening sent by hand is refused in the same words.
+        action = client.get(
+            f"/v1/actions/{actions[corporation.id]['id']}", headers=corporation.headers
+        ).json()
+        sent = post_form(
+            browser,
+            f"/acties/{action['id']}",
+            {"status": "open", "versie": str(action["version"])},
+        )
+        assert sent.status_code == 409, sent.text
+        assert "verhuisd" not in sent.text and "andere tafel" not in sent.text
+        assert "Deze actie blijft alleen als geschiedenis bewaard" in sent.text
+    chairs = signed_in(app, make_person(client, region.chair, "chair", is_admin=True))
+    chair_page = chairs.get(f"/vergaderingen/{published.meeting_id}").text
+    assert "Niet te heropenen: het dossier is naar een andere tafel verhuisd." in chair_page

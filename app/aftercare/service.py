@@ -690,15 +690,17 @@ def _notify_signals(session: Session, tenancy: Tenancy, checkpoint: Checkpoint) 
     )
 
 
-def _last_seen_living_there(session: Session, tenancy: Tenancy) -> date | None:
+def _last_seen_living_there(session: Session, tenancy: Tenancy, outcome_shown: bool) -> date | None:
     """The latest day of record of a checkpoint that found the client still living there: the
     tenancy had not ended before it. (One that found the client gone allows an earlier end:
-    the visit is often where the end is learnt.)"""
-    return session.exec(
-        select(func.max(Checkpoint.recorded_on)).where(
-            Checkpoint.case_id == tenancy.case_id, col(Checkpoint.still_living_there).is_(True)
-        )
-    ).one()
+    the visit is often where the end is learnt.) To a caller not shown the outcome (the
+    corporation's view), every recorded checkpoint counts: a bound that gave way only to one
+    that found the client gone told the landlord the hidden `not_living_there`; the care
+    provider, which learnt it, records such an earlier end."""
+    query = select(func.max(Checkpoint.recorded_on)).where(Checkpoint.case_id == tenancy.case_id)
+    if outcome_shown:
+        query = query.where(col(Checkpoint.still_living_there).is_(True))
+    return session.exec(query).one()
 
 
 def next_move_ins(session: Session, tenancies: list[Tenancy]) -> dict[uuid.UUID, date]:
@@ -849,16 +851,16 @@ def update_tenancy(
             raise Unprocessable(
                 "ended_on", f"before the transfer on {transferred}", "date_before_transfer"
             )
-        seen = _last_seen_living_there(session, tenancy)
+        outcome_shown = viewer_of(session, context.principal, tenancy) != Viewer.corporation
+        seen = _last_seen_living_there(session, tenancy, outcome_shown)
         if following is not None and seen is not None and seen > following:
             # The checkpoint came first and the dwelling was let from an earlier day later: the
             # next tenant's move-in is the later record, and with both bounds no end was left.
             seen = None
         if seen is not None and day < seen:
+            found = ", which found the client living there" if outcome_shown else ""
             raise Unprocessable(
-                "ended_on",
-                f"before the checkpoint of {seen}, which found the client living there",
-                "date_before_checkpoint",
+                "ended_on", f"before the checkpoint of {seen}{found}", "date_before_checkpoint"
             )
         if following is not None and day > following:
             after = f"after the next tenant moved into the dwelling on {following}"

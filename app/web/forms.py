@@ -55,8 +55,7 @@ FIELD_MESSAGES = {
     "date_before_move_in": "De datum ligt vóór de verhuizing.",
     "date_too_far_after_move_in": "Kies een datum binnen tien jaar na de verhuizing.",
     "date_before_transfer": "De einddatum ligt vóór de omklap.",
-    "date_before_checkpoint": "De einddatum ligt vóór een controle waarbij de cliënt er nog "
-    "woonde.",
+    "date_before_checkpoint": "De einddatum ligt vóór een vastgelegde controle.",
     "date_after_next_move_in": "De datum ligt na de verhuizing van de volgende huurder in "
     "deze woning.",
     "end_before_start": "De geplande einddatum ligt vóór de startdatum.",

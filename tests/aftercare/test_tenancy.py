@@ -346,6 +346,29 @@ def test_an_end_may_precede_a_checkpoint_that_found_the_client_gone(client, regi
     assert response.status_code == 200, response.text
 
 
+def test_a_corporation_is_held_to_every_recorded_checkpoint_whatever_it_found(client, region):
+    """The corporation ending a tenancy before a checkpoint was refused "which found the client
+    living there" when it did, and let through when it found the client gone: the answer told
+    the landlord the `not_living_there` its view hides (found by the breaker). It is now held
+    to every recorded checkpoint, in the same words; the care provider, which is shown the
+    outcome (and learnt the end at the visit), still records the earlier end."""
+    for corporation in (region.corporation, region.other_corporation):
+        answers = []
+        for living_there in (True, False):
+            case = house(client, region, -100, corporation=corporation)
+            record_visit(client, region, case["id"], 10, living_there)
+            early = end(client, corporation, case["id"], iso(-40), "evicted")
+            assert_problem(early, 400)
+            answers.append(early.json()["invalidParams"])
+            assert tenancy(client, region.chair, case["id"])["status"] == "running"
+            if not living_there:
+                ended = end(client, region.care_provider, case["id"], iso(-40), "moved_on")
+                assert ended.status_code == 200, ended.text
+        assert answers[0] == answers[1], answers
+        assert answers[0][0]["code"] == "date_before_checkpoint"
+        assert "living" not in str(answers[0]) and "gone" not in str(answers[0])
+
+
 def test_a_stale_if_match_does_not_end_the_tenancy(client, region):
     case = house(client, region, -100)
     response = end(client, region.care_provider, case["id"], iso(-1), **{"If-Match": '"7"'})

@@ -5,6 +5,11 @@ Needs a PostgreSQL server (UITSTROOM_TEST_POSTGRESQL_URL); without one these tes
 with that reason (or fail, under UITSTROOM_REQUIRE_POSTGRESQL=1). Every module marks itself
 `xdist_group("two_servers")`, so they run on one xdist worker, which starts the two servers
 once for the whole package.
+
+No module may make PostgreSQL break a deadlock in the servers' database: the transient layer
+runs the loser again (logged at info only), so the answers stay right, a second late, and
+nothing a client or the warning-level log sees tells it. `cluster` counts them
+(`pg_stat_database.deadlocks`, `deadlocks`) around each module that uses it.
 """
 
 import os
@@ -18,7 +23,7 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import Engine, create_engine
+from sqlalchemy import Engine, create_engine, text
 
 from tests.clock import TODAY, iso
 from tests.conftest import (
@@ -116,17 +121,23 @@ class Cluster:
     engine: Engine
     servers: list[Server]
     journal: Journal = field(default_factory=Journal)
+    deadlocks_counted: int | None = None  # `deadlocks` at the end of the last module
 
     def client(self, org: Org | None, server: int) -> Client:
         """A client of `org` (None: the operator) talking to server `server % 2`."""
         return Client(self.bases[server % len(self.bases)], org, self.journal)
 
     def server_log(self) -> str:
-        return "\n".join(
-            f"[{i}] {line}"
-            for i, server in enumerate(self.servers)
-            for line in server.output().splitlines()
-        )
+        """What the servers logged, while their logs are there (a failure in the package's last
+        teardown is reported once the servers and their logs are gone)."""
+        try:
+            return "\n".join(
+                f"[{i}] {line}"
+                for i, server in enumerate(self.servers)
+                for line in server.output().splitlines()
+            )
+        except FileNotFoundError:
+            return "(the servers are stopped, their logs gone)"
 
 
 def need_postgresql(what: str) -> None:
@@ -151,8 +162,61 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     return report
 
 
+# PostgreSQL (15) adds a backend's counts to pg_stat_database when the backend goes idle at least
+# this long after it last did (else 10 s later, `PGSTAT_MIN_INTERVAL`, `PGSTAT_IDLE_INTERVAL` in
+# pgstat.c); `pg_stat_force_next_flush()` only flushes the backend that calls it.
+STATS_MIN_INTERVAL = 1.0
+
+
+def deadlocks(cluster: Cluster) -> int:
+    """The deadlocks PostgreSQL broke in the servers' database so far, every one counted: after
+    a quiet second, one short transaction on each pooled connection of each server, so each
+    backend goes idle a second after it last reported and reports what it still holds (a
+    deadlock is counted by the backend that lost it, which the transient layer rolled back
+    and gave back to the pool). A pool hands out its longest idle connection first: as many
+    readiness probes as the database has backends besides ours reach each one."""
+    time.sleep(STATS_MIN_INTERVAL + 0.1)
+    with cluster.engine.connect() as connection:
+        backends = connection.execute(text(OTHER_BACKENDS)).scalar_one()
+
+    def probe(base: str) -> None:
+        with httpx.Client(base_url=base, timeout=60) as http:
+            for _ in range(backends + 1):
+                assert http.get("/health/ready").status_code == 200
+
+    at_once([lambda base=base: probe(base) for base in cluster.bases])
+    with cluster.engine.connect() as connection:
+        return int(connection.execute(text(DEADLOCKS)).scalar_one())
+
+
+DEADLOCKS = "SELECT deadlocks FROM pg_stat_database WHERE datname = current_database()"
+OTHER_BACKENDS = (
+    "SELECT count(*) FROM pg_stat_activity "
+    "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+)
+
+
+@pytest.fixture(scope="module")
+def cluster(servers: Cluster) -> Iterator[Cluster]:
+    """The two servers (`servers`), for the tests of one module, which must not make PostgreSQL
+    break a deadlock between the servers' transactions: checked once, after the module's last
+    test (a module's deadlocks are its rounds' races, so that test does not name the round)."""
+    # Nothing reaches the servers between two modules: the last module's count is this one's start.
+    before = servers.deadlocks_counted
+    if before is None:
+        before = deadlocks(servers)
+    yield servers
+    servers.deadlocks_counted = deadlocks(servers)
+    broken = servers.deadlocks_counted - before
+    assert broken == 0, (
+        f"PostgreSQL broke {broken} deadlock(s) between the two servers' transactions in this "
+        "module: each time the transient layer ran the loser again, a second late (find the "
+        "statements: log_lock_waits, and 'deadlock detected' in PostgreSQL's log)"
+    )
+
+
 @pytest.fixture(scope="package")
-def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
+def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
     need_postgresql("two server processes")
     databases = DatabaseFactory("postgresql", tmp_path_factory.mktemp("two_servers"))
     url = databases.migrated_url()

@@ -53,6 +53,9 @@ def _events(cluster: Cluster, proposal_id: str) -> int:
 
 
 def _no_deadlock(cluster: Cluster) -> None:
+    """No client saw a 5xx and no server logged a deadlock it could not get past (a deadlock
+    whose loser the transient layer ran again is logged at info only: `cluster` counts
+    PostgreSQL's, after each module)."""
     log = cluster.server_log().lower()
     assert "deadlock" not in log, cluster.server_log()
     assert cluster.journal.failures() == [], cluster.server_log()

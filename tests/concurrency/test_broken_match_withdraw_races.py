@@ -15,7 +15,6 @@ kept (each dwelling's version counts both pushes and its release, its content is
 of them), and no proposal is left open whose pair fails the rule a change broke (README: a
 proposal the rules no longer allow ends; every decision is notified)."""
 
-import time
 import uuid
 from functools import partial
 from typing import Any
@@ -23,7 +22,7 @@ from typing import Any
 import pytest
 
 from tests.clock import day, iso
-from tests.concurrency.conftest import Cluster, Table, at_once, new_table
+from tests.concurrency.conftest import Cluster, Table, at_once, deadlocks, new_table
 from tests.concurrency.test_broken_match_double_races import _decisions, _events, _no_deadlock
 from tests.concurrency.test_broken_match_races import ABOVE_EVERY_CAP, _pushed_body
 from tests.concurrency.test_meeting_races import Published, publish
@@ -59,17 +58,6 @@ def published_0592(cluster: Cluster) -> Published:
     table = new_table(cluster, "GM0592")
     _told(cluster, table)
     return publish(cluster, table, "GM0592", 2 * PAIRS)
-
-
-def _deadlocks(cluster: Cluster) -> int:
-    """The deadlocks PostgreSQL broke in the servers' database so far, once the servers'
-    connections reported them (a backend sends its counts when idle, after a second at most;
-    the transient layer runs the loser again, so no client sees them)."""
-    time.sleep(2.5)
-    return count(
-        cluster,
-        "SELECT deadlocks FROM pg_stat_database WHERE datname = current_database()",
-    )
 
 
 def _as_read(cluster: Cluster, corporation: Any, vacancy_id: str) -> tuple[dict, int]:
@@ -322,7 +310,7 @@ def test_a_case_file_import_and_a_batch_push_of_the_same_pairs_at_once_do_not_de
     one in the file's order (before, PostgreSQL broke a deadlock in about one round in four
     and ran the loser again, a second late)."""
     table, mine = published_0591.table, published_0591.proposals[PAIRS:]
-    before = _deadlocks(cluster)
+    before = deadlocks(cluster)
     for start in range(0, IMPORTED, PER_FILE):
         group = sorted(mine[start : start + PER_FILE], key=lambda p: p["case_id"])
         refs = [
@@ -364,6 +352,6 @@ def test_a_case_file_import_and_a_batch_push_of_the_same_pairs_at_once_do_not_de
             assert current["status"] == "withdrawn", current
             decisions = _one_decision_each(cluster, proposal["id"])
             assert decisions == [("withdraw", True, current["status_reason"])], decisions
-    broken = _deadlocks(cluster) - before
+    broken = deadlocks(cluster) - before
     assert broken == 0, f"PostgreSQL broke {broken} deadlock(s)"
     _no_deadlock(cluster)

@@ -45,6 +45,7 @@ from app.imports.messages import service_message, with_bound_day
 from app.organisations.models import OrganisationKind
 from app.problems import NotFound, PreconditionFailed, ProblemError
 from app.registry import intake
+from app.timeutil import today
 from app.versioning import etag
 from app.web import labels
 from app.web.core import FormDep, PageForbidden, Web, WebDep, WebRoute, field, redirect, render
@@ -205,6 +206,16 @@ def _form_page(
             "closed": closed,
             "status_label": labels.label("case_status", current.value),
             "parked_until": case.parked_until if parked else None,
+            # Put on hold while parked after a decline: the hold is lifted by a resume, the
+            # parking only by its date (the page said 'Aangehouden.' alone, the date gone).
+            "also_parked_until": (
+                case.parked_until
+                if current == CaseStatus.on_hold
+                and not parked
+                and case.parked_until is not None
+                and case.parked_until > today()
+                else None
+            ),
             "changes": _status_changes(current.value, parked),
             "warnings": [
                 {**w, "label": labels.REASONS[w["code"]]}

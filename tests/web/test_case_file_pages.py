@@ -703,6 +703,32 @@ def test_a_parked_case_offers_no_resume_it_would_refuse_and_says_until_when(
         assert "ready" not in _status_buttons(page)
 
 
+def test_a_parked_case_put_on_hold_still_says_until_when_a_decline_holds_it(
+    app, client, region, published
+):
+    """A case parked after a decline and then put on hold by its care provider showed only
+    'Status: Aangehouden.' with 'Uit de wacht halen': the parking's date was gone from the page,
+    so the worker resumed it and found it still held until that date. The page names the
+    parking beside the hold; the resume lifts the hold alone, and the page then says so."""
+    parked_until = _decline_parks(client, region, published)
+    path = f"/v1/cases/{published.case_id}"
+    held = client.patch(path, json={"status": "on_hold", "status_reason": "client_request"},
+                        headers=region.care_provider.headers)  # fmt: skip
+    assert held.status_code == 200, held.text
+    assert held.json()["parked_until"] == parked_until.isoformat()
+    browser = signed_in(app, make_person(client, region.care_provider))
+    edit = f"/dossiers/{published.case_id}/bewerken"
+    page = browser.get(edit).text
+    assert _status_buttons(page) == ["ready", "withdrawn"]
+    assert f"na een afwijzing ook aangehouden tot {dutch_date(parked_until)}" in page, page
+    form = {"csrf_token": csrf_of(browser, edit), "status": "ready", "versie": _version(page)}
+    done = browser.post(f"/dossiers/{published.case_id}/status", data=form)
+    assert done.status_code == 303, done.text
+    page = browser.get(done.headers["location"]).text
+    said = f"Aangehouden</strong> tot {dutch_date(parked_until)}, na een afwijzing"
+    assert said in page and _status_buttons(page) == ["withdrawn"]
+
+
 def test_a_stale_resume_of_a_case_parked_since_is_refused_with_the_parking_shown(
     app, client, region
 ):

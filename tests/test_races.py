@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, func
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Session, select
 
 from app.access_log.service import AccessContext
@@ -1011,3 +1011,53 @@ def test_a_table_renamed_while_an_agenda_is_published_does_not_deadlock(world, m
     outcomes = [published, *renamed]
     assert not [o for o in outcomes if _is_deadlock(o.error)], [repr(o.error) for o in outcomes]
     assert [o.status for o in outcomes] == [200, 200], [repr(o.error) for o in outcomes]
+
+
+def test_a_push_locks_its_dwellings_in_id_order_as_a_publication_does(world):
+    """A push locked the corporation's dwellings in `external_ref` order, while publishing a
+    meeting (`create_from_agenda`) locks them in id order, the order `app.versioning` asks of
+    every writer: pushing two dwellings whose references sort against their ids, while another
+    transaction held the first by id, held the second and waited for the first, so a
+    publication locking both in id order deadlocked with it (found reading the code; PostgreSQL
+    ends it by aborting one, rerun about a second later). The push now waits for the first
+    holding neither, and the other transaction takes the second at once."""
+    if world.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite runs one writer at a time: nothing waits for a row lock")
+    corporation = world.context(world.corporation).principal
+    tag = uuid.uuid4().hex[:8]
+    first, second = (
+        VacancyIn.model_validate(vacancy_body("GM0344", external_ref=f"V-{tag}-{end}"))
+        for end in ("z", "a")
+    )
+
+    def push(items: list[VacancyIn]) -> Callable[[Session], Any]:
+        return lambda s: vacancies_service.upsert_vacancies(s, corporation, items, batch=True)
+
+    for item in (first, second):  # one after the other: the first made has the lower id
+        assert _run_once(world.engine, push([item])).status == 200
+    with Session(world.engine) as session:
+        rows = session.exec(select(Vacancy).where(Vacancy.external_ref.startswith(f"V-{tag}-")))
+        ids = {v.external_ref: v.id for v in rows}
+    low, high = ids[first.external_ref], ids[second.external_ref]
+    assert low < high and first.external_ref > second.external_ref
+
+    pushed: list[Outcome] = []
+    pusher = threading.Thread(
+        target=lambda: pushed.append(_run_once(world.engine, push([first, second])))
+    )
+    with Session(world.engine) as holder:
+        holder.exec(select(Vacancy).where(Vacancy.id == low).with_for_update()).one()
+        pusher.start()
+        wait_until_a_session_waits_for_a_lock(holder, pusher)
+        try:
+            holder.exec(
+                select(Vacancy).where(Vacancy.id == high).with_for_update(nowait=True)
+            ).one()
+            took_the_second = True
+        except OperationalError:
+            took_the_second = False
+        holder.rollback()
+    pusher.join(timeout=120)
+
+    assert took_the_second, "the push held the second dwelling by id while waiting for the first"
+    assert [o.status for o in pushed] == [200], [repr(o.error) for o in pushed]

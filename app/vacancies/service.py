@@ -335,7 +335,9 @@ def upsert_vacancies(
     lock(session, Case, proposed_cases)
     # Core rows of the columns compared, not ORM objects: building 1000 ORM instances costs
     # more than the upsert itself. Locked (PostgreSQL; SQLite runs one writer at a time), so
-    # nobody changes them between the comparison below and our commit.
+    # nobody changes them between the comparison below and our commit; in id order, as every
+    # writer locks dwellings (`app.versioning`): in reference order, a push held one dwelling
+    # while it waited for another a publication (`create_from_agenda`) held, which waited for it.
     existing = {
         row[0]: row
         for row in session.connection().execute(
@@ -344,7 +346,7 @@ def upsert_vacancies(
                 VACANCY_TABLE.c.corporation_id == corporation_id,
                 _one_of(session, VACANCY_TABLE.c.external_ref, refs),
             )
-            .order_by(VACANCY_TABLE.c.external_ref)
+            .order_by(VACANCY_TABLE.c.id)
             .with_for_update()
         )
     }

@@ -52,8 +52,8 @@ class MailStatus(StrEnum):
 
 
 class NoticePreferences(Versioned, SQLModel, table=True):
-    """A person's choice of notices; no row means the defaults (every notice on), whose ETag is
-    `"0"` (`NO_CHOICE_VERSION`). Versioned: a `PUT` with `If-Match` does not undo a choice made
+    """A person's choice of notices; no row means the defaults (every notice on), whose version
+    is 0 (`NO_CHOICE_VERSION`). Versioned: a `PUT` with `If-Match` does not undo a choice made
     meanwhile (the person's page, an admin's key)."""
 
     __tablename__ = "notice_preferences"
@@ -131,5 +131,6 @@ class NoticePreferencesPublic(NoticePreferencesUpdate):
         description="When the choices were last changed; null while they are the defaults."
     )
     version: int = PField(
-        description='The ETag (`"1"`), for `If-Match` on the PUT; 0 while the defaults stand.'
+        description="The version of the choices, 0 while the defaults stand; `If-Match` on "
+        'the PUT takes it in quotes (`"1"`) as well as the ETag of the GET.'
     )

@@ -25,10 +25,11 @@ def get_notice_preferences(
     person: ManagedPersonDep, session: SessionDep, settings: SettingsDep, response: Response
 ) -> NoticePreferencesPublic:
     """Which e-mail notices the person gets (all of them until chosen otherwise), and whether
-    the service sends e-mail at all (`mail_enabled`), with the ETag for the PUT's `If-Match`
-    (`"0"` while the defaults stand)."""
+    the service sends e-mail at all (`mail_enabled`), with the ETag for the PUT's `If-Match`:
+    the version (0 while the defaults stand) and a digest of what this read shows (`"0-…"`),
+    so a copy read before mail was configured is not current after."""
     choices = service.preferences(session, person, mail_enabled=settings.mail_enabled)
-    response.headers["ETag"] = f'"{choices.version}"'
+    response.headers["ETag"] = service.preferences_etag(choices)
     return choices
 
 
@@ -48,11 +49,12 @@ def put_notice_preferences(
 ) -> NoticePreferencesPublic:
     """Replace the person's choice of e-mail notices (all four fields). Mails of a kind turned
     off that wait in the outbox are not sent. Idempotent: the same body gives the same choices
-    (and the same ETag). `If-Match` with the ETag of the GET makes it fail (412) instead of
-    undoing a choice made meanwhile (the person on their page, another admin); the defaults
-    exist as choices, so `If-None-Match: *` is always a 412."""
+    (and the same ETag). `If-Match` with the ETag of the GET (or the bare version, `"0"` for
+    the defaults) makes it fail (412) instead of undoing a choice made meanwhile (the person on
+    their page, another admin) or putting choices over a read that no longer reads so; the
+    defaults exist as choices, so `If-None-Match: *` is always a 412."""
     choices = service.set_preferences(
         session, person, payload, if_match, if_none_match, mail_enabled=settings.mail_enabled
     )
-    response.headers["ETag"] = f'"{choices.version}"'
+    response.headers["ETag"] = service.preferences_etag(choices)
     return choices

@@ -38,7 +38,7 @@ from app.proposals.models import OPEN_PROPOSAL, Proposal
 from app.sqltypes import table_of, utcnow
 from app.tables.models import OutflowTable, TableMember
 from app.timeutil import AMSTERDAM, today
-from app.versioning import check_if_match, etag, flush
+from app.versioning import check_if_match, document_etag, etag, flush, read_condition
 
 # An event's notice that could not be sent within this long (no SMTP server, a long outage) is
 # dropped: news of an agenda or a decision days late misleads more than it helps.
@@ -71,6 +71,14 @@ def preferences(session: Session, person: Person, *, mail_enabled: bool) -> Noti
     )
 
 
+def preferences_etag(shown: NoticePreferencesPublic) -> str:
+    """The ETag of a read of the person's choices that showed `shown` (`preferences`): their
+    version and a digest of what the read shows. `mail_enabled` comes from the settings and
+    `email` from the person, not from the choices: the version alone let `If-None-Match`
+    answer 304 to a copy read before the operator configured mail (`mail_enabled: false`)."""
+    return document_etag(shown, shown.model_dump(mode="json"))
+
+
 def set_preferences(
     session: Session,
     person: Person,
@@ -80,15 +88,23 @@ def set_preferences(
     *,
     mail_enabled: bool,
 ) -> NoticePreferencesPublic:
-    """Replace the person's choices. `If-Match` / `If-None-Match` are compared with their ETag
-    (`"0"` while the defaults stand: they exist, so `If-None-Match: *` is a 412) on the locked
+    """Replace the person's choices. `If-Match` / `If-None-Match` are compared on the locked
     row (`app.versioning.check_if_match`: 412), so a choice made meanwhile is not undone
-    unseen; the same choices put again change nothing (same ETag). Notices of a kind turned
-    off that wait in the outbox are not sent either: they are marked expired ("turned off
-    before it was sent"), except one a worker is sending at that moment (leased)."""
+    unseen: each takes the ETag of the read (`preferences_etag`, of the choices as they read
+    now) as well as the bare version (`"0"` while the defaults stand: they exist, so
+    `If-None-Match: *` is a 412); the same choices put again change nothing (same ETag).
+    Notices of a kind turned off that wait in the outbox are not sent either: they are marked
+    expired ("turned off before it was sent"), except one a worker is sending at that moment
+    (leased)."""
     row = session.get(NoticePreferences, person.id, with_for_update=True, populate_existing=True)
-    current = etag(row) if row is not None else f'"{NO_CHOICE_VERSION}"'
-    check_if_match(if_match, current, "choice of notices", if_none_match)
+    shown = preferences(session, person, mail_enabled=mail_enabled)
+
+    def read_etag() -> str:
+        return preferences_etag(shown)
+
+    checked_match, _ = read_condition(if_match, shown, read_etag)
+    checked_none, _ = read_condition(if_none_match, shown, read_etag, weak=True)
+    check_if_match(checked_match, etag(shown), "choice of notices", checked_none, shown=read_etag)
     if row is None:
         row = NoticePreferences(person_id=person.id)
     for name in NoticePreferencesUpdate.model_fields:

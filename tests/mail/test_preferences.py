@@ -7,8 +7,10 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
+from app.db import get_session
 from app.mail import service
 from app.mail.models import NoticePreferences, NoticePreferencesUpdate
+from app.main import create_app
 from app.people.models import Person
 from tests.api.helpers import assert_problem, invalid_names
 from tests.conftest import make_org
@@ -163,15 +165,56 @@ def test_a_persons_first_choice_saved_twice_at_once_is_saved_not_a_500(live_app)
             assert (stored.actions, stored.digest) == (True, False)
 
 
+def test_a_copy_read_before_mail_was_turned_on_is_not_current_after_the_restart(
+    app, client, region, engine, settings
+):
+    """`mail_enabled` comes from the settings, not from the stored choices: after the operator
+    configures a mail server and restarts, a copy read before (`mail_enabled: false`) is not
+    current (200 with the new body, not 304), and its ETag no longer matches a PUT (412); the
+    new read's ETag and the bare version (what the page's form sends) both do."""
+    worker = make_person(client, region.care_provider)
+    url = _url(region.care_provider, worker.id)
+    headers = region.care_provider.headers
+    before = client.get(url, headers=headers)
+    assert before.json()["mail_enabled"] is False
+    restarted = create_app(
+        settings.model_copy(update={"smtp_host": "mail.example.org"}), engine=engine
+    )
+    restarted.dependency_overrides[get_session] = app.dependency_overrides[get_session]
+
+    with TestClient(restarted, raise_server_exceptions=False) as after_restart:
+        cached = after_restart.get(
+            url, headers={**headers, "If-None-Match": before.headers["ETag"]}
+        )
+        stale = after_restart.put(
+            url, json=ALL_ON, headers={**headers, "If-Match": before.headers["ETag"]}
+        )
+        read = after_restart.get(url, headers={**headers, "If-None-Match": cached.headers["ETag"]})
+        by_read = after_restart.put(
+            url,
+            json={**ALL_ON, "digest": False},
+            headers={**headers, "If-Match": cached.headers["ETag"]},
+        )
+        by_version = after_restart.put(url, json=ALL_ON, headers={**headers, "If-Match": '"1"'})
+
+    assert cached.status_code == 200 and cached.json()["mail_enabled"] is True, cached.text
+    assert cached.headers["ETag"] != before.headers["ETag"]
+    assert cached.headers["ETag"] in assert_problem(stale, 412)["detail"]
+    assert read.status_code == 304
+    assert by_read.status_code == 200 and by_read.json()["version"] == 1, by_read.text
+    assert by_version.status_code == 200, by_version.text
+    assert by_version.json()["digest"] is True and by_version.json()["mail_enabled"] is True
+
+
 def test_concurrent_edit_of_notice_preferences_is_refused_not_lost(client, region):
-    """Two admins read a person's choices (the defaults: ETag `"0"`, nothing stored yet) and
-    each puts a change with that ETag as `If-Match`: the second is a 412, not a silent undo of
-    the first's choice; read again (new ETag), it goes through."""
+    """Two admins read a person's choices (the defaults: version 0, ETag `"0-…"`, nothing
+    stored yet) and each puts a change with that ETag as `If-Match`: the second is a 412, not a
+    silent undo of the first's choice; read again (new ETag), it goes through."""
     worker = make_person(client, region.care_provider)
     url = _url(region.care_provider, worker.id)
     headers = region.care_provider.headers
     read = client.get(url, headers=headers)
-    assert read.status_code == 200 and read.headers["ETag"] == '"0"'
+    assert read.status_code == 200 and read.headers["ETag"].startswith('"0-')
 
     first = client.put(
         url, json={**ALL_ON, "digest": False}, headers={**headers, "If-Match": read.headers["ETag"]}
@@ -182,17 +225,17 @@ def test_concurrent_edit_of_notice_preferences_is_refused_not_lost(client, regio
         headers={**headers, "If-Match": read.headers["ETag"]},
     )
 
-    assert first.status_code == 200 and first.headers["ETag"] == '"1"', first.text
+    assert first.status_code == 200 and first.headers["ETag"].startswith('"1-'), first.text
     assert "changed" in assert_problem(second, 412)["detail"]
     again = client.get(url, headers=headers)
-    assert again.headers["ETag"] == '"1"'
+    assert again.headers["ETag"] == first.headers["ETag"]
     assert {k: again.json()[k] for k in ALL_ON} == {**ALL_ON, "digest": False}
     fresh = client.put(
         url,
         json={**ALL_ON, "digest": False, "actions": False},
         headers={**headers, "If-Match": again.headers["ETag"]},
     )
-    assert fresh.status_code == 200 and fresh.headers["ETag"] == '"2"', fresh.text
+    assert fresh.status_code == 200 and fresh.headers["ETag"].startswith('"2-'), fresh.text
 
 
 def test_notice_preferences_put_as_they_stand_keep_their_etag(client, region):
@@ -204,7 +247,8 @@ def test_notice_preferences_put_as_they_stand_keep_their_etag(client, region):
     made = client.put(url, json=choice, headers=headers)
     again = client.put(url, json=choice, headers={**headers, "If-Match": made.headers["ETag"]})
 
-    assert made.headers["ETag"] == again.headers["ETag"] == '"1"', again.text
+    assert made.headers["ETag"] == again.headers["ETag"], again.text
+    assert made.headers["ETag"].startswith('"1-') and again.json()["version"] == 1
 
 
 def test_if_none_match_star_on_notice_preferences_is_412_as_they_always_exist(client, region):

@@ -13,6 +13,18 @@ from app.problems import Forbidden
 
 KEY_PREFIX = "ust_"
 FOR_ORGANISATIONS = "This endpoint is for organisations; the operator key cannot use it."
+# What the operator is told where a route or a service refuses it (the same words from both:
+# `app.access_log.deps.organisations_only` refuses before the query is judged, the service for
+# the pages that call it).
+CASE_FILES_FOR_ORGANISATIONS = (
+    "Case files are for the organisations at the table, not the operator."
+)
+VACANCIES_FOR_ORGANISATIONS = "Vacancies are for the organisations at the table, not the operator."
+AGENDA_FOR_ORGANISATIONS = "The agenda holds case data; it is for the organisations at the table."
+MONITOR_FOR_ORGANISATIONS = "The monitor is for the organisations at the table."
+PROPOSALS_FOR_ORGANISATIONS = (
+    "Proposals name case files; they are for the organisations at the table, not the operator."
+)
 
 
 def new_api_key() -> str:

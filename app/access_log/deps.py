@@ -6,7 +6,14 @@ from fastapi import Depends, Request
 
 from app.access_log.service import AccessContext
 from app.auth import CurrentPrincipal
-from app.principal import FOR_ORGANISATIONS
+from app.principal import (
+    AGENDA_FOR_ORGANISATIONS,
+    CASE_FILES_FOR_ORGANISATIONS,
+    FOR_ORGANISATIONS,
+    MONITOR_FOR_ORGANISATIONS,
+    PROPOSALS_FOR_ORGANISATIONS,
+    VACANCIES_FOR_ORGANISATIONS,
+)
 from app.problems import Forbidden
 
 
@@ -36,16 +43,8 @@ def organisations_only(refusal: str) -> Any:
 
 
 OrganisationContext = organisations_only(FOR_ORGANISATIONS)
-CaseFilesContext = organisations_only(
-    "Case files are for the organisations at the table, not the operator."
-)
-VacanciesContext = organisations_only(
-    "Vacancies are for the organisations at the table, not the operator."
-)
-AgendaContext = organisations_only(
-    "The agenda holds case data; it is for the organisations at the table."
-)
-MonitorContext = organisations_only("The monitor is for the organisations at the table.")
-ProposalsContext = organisations_only(
-    "Proposals name case files; they are for the organisations at the table, not the operator."
-)
+CaseFilesContext = organisations_only(CASE_FILES_FOR_ORGANISATIONS)
+VacanciesContext = organisations_only(VACANCIES_FOR_ORGANISATIONS)
+AgendaContext = organisations_only(AGENDA_FOR_ORGANISATIONS)
+MonitorContext = organisations_only(MONITOR_FOR_ORGANISATIONS)
+ProposalsContext = organisations_only(PROPOSALS_FOR_ORGANISATIONS)

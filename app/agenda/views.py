@@ -20,6 +20,7 @@ from app.agenda.models import UNBLOCKED_FEWEST, AgendaView
 from app.agenda.paging import mentioned_vacancies
 from app.monitor.suppression import PRIMARY_MAX, suppress
 from app.organisations.models import OrganisationKind
+from app.principal import AGENDA_FOR_ORGANISATIONS
 from app.problems import Forbidden
 from app.tables.models import OutflowTable
 from app.tables.service import reads_table
@@ -30,7 +31,7 @@ LONGEST_WAITING = 25
 def view_for(context: AccessContext, table: OutflowTable) -> AgendaView:
     principal = context.principal
     if principal.is_operator:
-        raise Forbidden("The agenda holds case data; it is for the organisations at the table.")
+        raise Forbidden(AGENDA_FOR_ORGANISATIONS)
     if reads_table(principal, table):
         return AgendaView.table
     if principal.organisation_kind == OrganisationKind.care_provider:

@@ -56,7 +56,7 @@ from app.database import LostRace
 from app.flat import flatten, nest
 from app.ids import uuid7
 from app.organisations.models import Organisation, OrganisationKind
-from app.principal import Principal
+from app.principal import CASE_FILES_FOR_ORGANISATIONS, Principal
 from app.problems import Conflict, Forbidden, NotFound, Unprocessable
 from app.schemas import validate_merged
 from app.sqltypes import holds, table_of, utcnow
@@ -544,7 +544,7 @@ def create_cases(
 def visible_clause(principal: Principal) -> ColumnElement[bool]:
     """Own cases, plus every case of tables the caller reads as chair or municipality."""
     if principal.is_operator:
-        raise Forbidden("Case files are for the organisations at the table, not the operator.")
+        raise Forbidden(CASE_FILES_FOR_ORGANISATIONS)
     org_id = principal.require_organisation()
     return or_(
         col(Case.care_provider_id) == org_id, col(Case.table_id).in_(reader_table_ids(principal))

@@ -12,6 +12,7 @@ from app.access_log.models import AccessAction
 from app.access_log.service import AccessContext
 from app.monitor.facts import Facts
 from app.organisations.models import OrganisationKind
+from app.principal import MONITOR_FOR_ORGANISATIONS
 from app.problems import Forbidden, Unprocessable
 from app.tables.models import OutflowTable
 from app.tables.service import reads_table
@@ -27,7 +28,7 @@ def can_see_cases(context: AccessContext, table: OutflowTable) -> bool:
     """
     principal = context.principal
     if principal.is_operator:
-        raise Forbidden("The monitor is for the organisations at the table.")
+        raise Forbidden(MONITOR_FOR_ORGANISATIONS)
     return reads_table(principal, table)
 
 

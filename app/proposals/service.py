@@ -33,6 +33,7 @@ from app.limits.service import engine_limits, limits_for
 from app.matching import SpreadUsage, applicable_income_limit
 from app.matching.units import to_cents
 from app.organisations.models import Organisation, OrganisationKind
+from app.principal import PROPOSALS_FOR_ORGANISATIONS
 from app.problems import Conflict, Forbidden, NotFound, Unprocessable
 from app.proposals import lifecycle
 from app.proposals.models import (
@@ -107,10 +108,7 @@ def refuse_operator(context: AccessContext) -> None:
     proposals), so it is refused a proposal, which names a case, rather than told there is
     none, as it is refused case files, agendas and minutes."""
     if context.principal.organisation_id is None:
-        raise Forbidden(
-            "Proposals name case files; they are for the organisations at the table, not the "
-            "operator."
-        )
+        raise Forbidden(PROPOSALS_FOR_ORGANISATIONS)
 
 
 def visible_clause(context: AccessContext, table: OutflowTable) -> ColumnElement[bool]:

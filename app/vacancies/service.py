@@ -39,7 +39,7 @@ from app.database import LostRace
 from app.ids import uuid7s
 from app.jsonrows import converted, driver_rows, json_rows, recordset
 from app.organisations.models import OrganisationKind
-from app.principal import Principal
+from app.principal import VACANCIES_FOR_ORGANISATIONS, Principal
 from app.problems import (
     Forbidden,
     NotFound,
@@ -573,7 +573,7 @@ _SQLITE_INSERT = (
 def visible_clause(principal: Principal) -> ColumnElement[bool]:
     """Own dwellings, plus all dwellings of tables the caller reads as chair or municipality."""
     if principal.is_operator:
-        raise Forbidden("Vacancies are for the organisations at the table, not the operator.")
+        raise Forbidden(VACANCIES_FOR_ORGANISATIONS)
     org_id = principal.require_organisation()
     return or_(
         col(Vacancy.corporation_id) == org_id,

@@ -233,7 +233,9 @@ class DecisionPublic(BaseModel):
         "closure is not a decline, and the pair may be proposed again."
     )
     actor_organisation_id: uuid.UUID
-    actor_api_key_id: uuid.UUID | None
+    actor_api_key_id: uuid.UUID | None = PField(
+        description="The API key that took it; null on the pages, and for another organisation's."
+    )
     at: datetime
 
 

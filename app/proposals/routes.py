@@ -53,7 +53,12 @@ def list_proposals(
     )
     rows, next_cursor = page.cut(rows)
     items = [
-        service.proposal_public(session, p, service.role_of(context, p, table) or "corporation")
+        service.proposal_public(
+            session,
+            p,
+            service.role_of(context, p, table) or "corporation",
+            context.principal.organisation_id,
+        )
         for p in rows
     ]
     return ProposalPage(items=items, next_cursor=next_cursor)
@@ -105,7 +110,7 @@ def decide(
         return replay
     proposal, table, role = found
     proposal = service.decide(session, context, proposal, table, role, payload, if_match)
-    body = service.proposal_public(session, proposal, role)
+    body = service.proposal_public(session, proposal, role, context.principal.organisation_id)
     headers = {"ETag": service.proposal_etag(proposal, body)}
     return idempotency.respond(body, 200, headers, resource_id=proposal.id)
 

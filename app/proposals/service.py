@@ -159,7 +159,7 @@ def log_shown(
 def show(session: Session, context: AccessContext, proposal: Proposal, role: str) -> ProposalPublic:
     """The proposal in the caller's view, its reading logged."""
     log_shown(session, context, [proposal], AccessAction.proposal)
-    return proposal_public(session, proposal, role)
+    return proposal_public(session, proposal, role, context.principal.organisation_id)
 
 
 def proposal_etag(proposal: Proposal, shown: ProposalPublic) -> str:
@@ -170,7 +170,13 @@ def proposal_etag(proposal: Proposal, shown: ProposalPublic) -> str:
     return document_etag(proposal, shown.model_dump(mode="json"))
 
 
-def proposal_public(session: Session, proposal: Proposal, role: str) -> ProposalPublic:
+def proposal_public(
+    session: Session, proposal: Proposal, role: str, viewer: uuid.UUID | None
+) -> ProposalPublic:
+    """The proposal as `role` reads it, for the organisation `viewer`. A decision names its
+    API key only to the organisation that took it, as an action's history does: the chair's
+    and the care provider's keys were shown to the corporation (and each party's to the
+    others), which told them which system or integration of another organisation acted."""
     decisions = session.exec(
         select(ProposalDecision)
         .where(ProposalDecision.proposal_id == proposal.id)
@@ -179,7 +185,13 @@ def proposal_public(session: Session, proposal: Proposal, role: str) -> Proposal
     data = proposal.model_dump()
     if role == "corporation":  # the score and its parts reveal case details
         data["score"] = data["components"] = None
-    data["decisions"] = [d.model_dump() for d in decisions]
+    data["decisions"] = [
+        {
+            **d.model_dump(),
+            "actor_api_key_id": d.actor_api_key_id if d.actor_organisation_id == viewer else None,
+        }
+        for d in decisions
+    ]
     return ProposalPublic.model_validate(data)
 
 
@@ -222,7 +234,9 @@ def decide(
     seen = proposal.version
 
     def shown() -> str:  # the caller's read of the proposal as it is now (locked, below)
-        return proposal_etag(proposal, proposal_public(session, proposal, role))
+        return proposal_etag(
+            proposal, proposal_public(session, proposal, role, context.principal.organisation_id)
+        )
 
     checked, _ = read_condition(if_match, proposal, shown)
     case, proposal, vacancy = _lock_parties(session, proposal)

@@ -6,6 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
+from tests.api.helpers import me
 from tests.api.test_open_proposals import meeting
 from tests.clock import iso
 from tests.conftest import Org, Region, create_case, create_vacancy, vacancy_body
@@ -171,3 +172,41 @@ def test_a_publications_status_changes_take_ids_of_its_moment_not_one_after_anot
     for ids in (proposals, transitions):
         values = [ms << 74 | bits for ms, bits in map(random_bits, ids)]
         assert max(values) - min(values) < 2**72, "ids counted on from one another"
+
+
+def test_a_decision_names_its_api_key_only_to_the_organisation_that_took_it(client, region):
+    """As an action's history does: the chair's and the care provider's keys were shown to the
+    corporation, and the corporation's to the care provider (found by the breaker)."""
+    ranked = publish_ranked(client, region)
+    proposal = next(p for p in ranked if p["corporation_id"] == region.corporation.id)
+    path = f"/v1/proposals/{proposal['id']}"
+    provider = next(
+        org
+        for org in (region.care_provider, region.other_care_provider)
+        if org.id == proposal["care_provider_id"]
+    )
+    taken = [
+        (region.chair, {"decision": "nominate"}),
+        (region.corporation, {"decision": "corporation_accept"}),
+    ]
+    for org, body in taken:
+        answer = client.post(f"{path}/decisions", json=body, headers=org.headers)
+        assert answer.status_code == 200, answer.text
+        assert (
+            answer.json()["decisions"][-1]["actor_api_key_id"]
+            == me(client, org.headers)["api_key_id"]
+        )
+    keys = {str(org.id): me(client, org.headers)["api_key_id"] for org, _ in taken}
+    for reader in (region.chair, region.corporation, provider):
+        for read in (
+            client.get(path, headers=reader.headers).json(),
+            next(
+                p
+                for p in proposals_as(client, reader, region.table_id)
+                if p["id"] == proposal["id"]
+            ),
+        ):
+            shown = {d["actor_organisation_id"]: d["actor_api_key_id"] for d in read["decisions"]}
+            assert shown == {
+                org: key if org == str(reader.id) else None for org, key in keys.items()
+            }, reader

@@ -521,7 +521,9 @@ class CaseTransitionPublic(BaseModel):
         )
     )
     actor_organisation_id: uuid.UUID
-    actor_api_key_id: uuid.UUID | None
+    actor_api_key_id: uuid.UUID | None = PField(
+        description="The API key that made it; null on the pages, and for another organisation's."
+    )
 
 
 class CaseTransitionPage(Page[CaseTransitionPublic]):

@@ -28,7 +28,6 @@ from app.cases.models import (
     CaseSaved,
     CaseStatus,
     CaseTransitionPage,
-    CaseTransitionPublic,
     CaseUpdate,
     Facility,
     case_public,
@@ -244,7 +243,8 @@ def list_transitions(
     """The status history of a case: every transition with time and actor."""
     rows = service.list_transitions(session, case, after=page.after, limit=page.fetch)
     rows, next_cursor = page.cut(rows)
-    items = [CaseTransitionPublic.model_validate(r, from_attributes=True) for r in rows]
+    viewer = context.principal.organisation_id
+    items = [service.transition_public(r, viewer) for r in rows]
     return CaseTransitionPage(items=items, next_cursor=next_cursor)
 
 

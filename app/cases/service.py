@@ -49,6 +49,7 @@ from app.cases.models import (
     CaseRow,
     CaseStatus,
     CaseTransition,
+    CaseTransitionPublic,
     SettableStatus,
     case_public,
 )
@@ -839,3 +840,13 @@ def list_transitions(
     if after is not None:
         query = query.where(CaseTransition.id > after)
     return list(session.exec(query.order_by(col(CaseTransition.id)).limit(limit)))
+
+
+def transition_public(row: CaseTransition, viewer: uuid.UUID | None) -> CaseTransitionPublic:
+    """A status change as the organisation `viewer` reads it: the API key only to the
+    organisation that made the change, as an action's history does. The care provider read
+    the chair's key there, and a municipality the care provider's."""
+    item = CaseTransitionPublic.model_validate(row, from_attributes=True)
+    if row.actor_organisation_id != viewer:
+        item.actor_api_key_id = None
+    return item

@@ -7,6 +7,7 @@ import pytest
 import time_machine
 
 from tests.api.helpers import assert_problem, invalid_names, me
+from tests.api.test_open_proposals import two_open_proposals
 from tests.clock import iso
 from tests.conftest import case_body, create_case, generated_contract, make_org, make_table
 
@@ -747,6 +748,28 @@ def test_every_transition_is_recorded_with_time_reason_and_actor(client, small_r
     assert {t["actor_api_key_id"] for t in items} == {key_id}
     assert all(t["at"] for t in items)
     assert [t["at"] for t in items] == sorted(t["at"] for t in items)
+
+
+def test_a_transition_names_its_api_key_only_to_the_organisation_that_made_it(client, region):
+    """As an action's history does: the care provider read the chair's key (its publication
+    proposed the case) and a municipality the care provider's (found by the breaker)."""
+    _, _, proposals = two_open_proposals(client, region)
+    cp = region.care_provider
+    case_id = next(p["case_id"] for p in proposals if p["care_provider_id"] == cp.id)
+    patch_case(client, cp, case_id, {"status": "on_hold", "status_reason": "client_request"})
+    keys = {org.id: me(client, org.headers)["api_key_id"] for org in (cp, region.chair)}
+    for reader in (cp, region.chair, region.municipality):
+        response = client.get(f"/v1/cases/{case_id}/transitions", headers=reader.headers)
+        assert response.status_code == 200, response.text
+        items = response.json()["items"]
+        assert [(t["to_status"], t["actor_organisation_id"]) for t in items] == [
+            ("ready", cp.id),
+            ("proposed", region.chair.id),
+            ("on_hold", cp.id),
+        ]
+        for t in items:
+            mine = t["actor_organisation_id"] == reader.id
+            assert t["actor_api_key_id"] == (keys[t["actor_organisation_id"]] if mine else None)
 
 
 def test_field_update_records_no_transition(client, small_region):

@@ -64,7 +64,7 @@ def create_action(
         if case is None or case.table_id != table.id:
             raise Unprocessable("case_id", "no such case at this table", "unknown_case")
         if case.anonymised_at is not None:
-            raise _anonymised()
+            raise _anonymised(hide=False)  # the chair hands actions out: it reads every case
         owner = session.get(Organisation, data.owner_organisation_id)
         if (
             owner is not None
@@ -286,7 +286,7 @@ def update_action(
         raise _moved_away(hide)
     if case is not None and case.anonymised_at is not None and (moved or reopened):
         # Retention removed the file; closing a left-over open action stays allowed.
-        raise _anonymised()
+        raise _anonymised(hide)
     if moved:
         lifecycle.check_move(from_status, action.status)
     session.add(action)
@@ -314,10 +314,14 @@ def _moved_away(hide: bool) -> Conflict:
     )
 
 
-def _anonymised() -> Conflict:
+def _anonymised(hide: bool) -> Conflict:
     """409 `case_anonymised`: retention anonymised the action's case (its lock, FOR SHARE,
     held): no action is handed out about it any more, nor reopened or given another date, as
-    no aftercare is agreed for it (`app.aftercare.service`)."""
+    no aftercare is agreed for it (`app.aftercare.service`). To a reader not shown the case
+    (`hides_case`) `action_kept_as_history`, as for a case that moved: that the client's file
+    was closed long enough ago to be anonymised is not a corporation's to know."""
+    if hide:
+        return _moved_away(hide)
     return Conflict(
         "The case file is anonymised (retention); no action about it is handed out, reopened "
         "or given another due date any more.",

@@ -34,8 +34,9 @@ def _action_row(
         web.organisation.kind == "housing_corporation"
         and web.organisation.id != table.chair_organisation_id
     )
-    if hide_case and reopen_refusal == "case_moved":
-        reopen_refusal = "action_kept_as_history"  # as the API: the move is not its to know
+    if hide_case and reopen_refusal in ("case_moved", "case_anonymised"):
+        # As the API: the move, or the file's anonymisation, is not its to know.
+        reopen_refusal = "action_kept_as_history"
     return {
         "action": action,
         "case_id": None if hide_case else action.case_id,

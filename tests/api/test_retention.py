@@ -830,6 +830,38 @@ def test_an_open_action_about_an_anonymised_case_may_be_closed_but_not_given_a_n
     assert_problem(moved, 409, "case_anonymised")
 
 
+def test_a_corporation_not_shown_the_case_is_not_told_it_was_anonymised(
+    app, client, region, session
+):
+    """Its action about the case was refused with 409 `case_anonymised`, "The case file is
+    anonymised (retention)", and its meeting page said "het dossier is geanonimiseerd": that
+    the client's file closed long enough ago, which a corporation is not shown, as it is not
+    told of a move (found by the breaker). The chair, which reads the case, is still told."""
+    meeting = plan_meeting(client, region, iso(7))
+    case = create_case(client, region.care_provider, region.table_id)
+    extra = {"meeting_id": meeting["id"]}
+    left_over = hand_out(client, region, region.corporation, case_id=case["id"], **extra)
+    done = hand_out(client, region, region.corporation, case_id=case["id"], **extra)
+    closed = client.patch(
+        f"/v1/actions/{done['id']}", json={"status": "done"}, headers=region.corporation.headers
+    )
+    assert closed.status_code == 200, closed.text
+    _anonymise(client, region, session, case)
+    session.commit()  # each refused request rolls back: the chair's must still see it
+    for action, change in ((done, {"status": "open"}), (left_over, {"due_date": iso(30)})):
+        url = f"/v1/actions/{action['id']}"
+        refused = client.patch(url, json=change, headers=region.corporation.headers)
+        assert_problem(refused, 409, "action_kept_as_history")
+        assert "anonymis" not in refused.text and "retention" not in refused.text
+        assert_problem(
+            client.patch(url, json=change, headers=region.chair.headers), 409, "case_anonymised"
+        )
+    browser = signed_in(app, make_person(client, region.corporation, "member"))
+    page = browser.get(f"/vergaderingen/{meeting['id']}").text
+    assert "Niet te heropenen: deze actie blijft alleen als geschiedenis bewaard" in page
+    assert "geanonimiseerd" not in page
+
+
 def test_the_page_refuses_an_action_about_an_anonymised_case_in_dutch(app, client, region, session):
     case = create_case(client, region.care_provider, region.table_id)
     _anonymise(client, region, session, case)

@@ -729,6 +729,26 @@ def test_a_parked_case_put_on_hold_still_says_until_when_a_decline_holds_it(
     assert said in page and _status_buttons(page) == ["withdrawn"]
 
 
+def test_a_held_case_page_names_the_reason_it_is_held(app, client, region):
+    """A case on hold read 'Status: Aangehouden.' on its edit page, without the reason its file
+    records (the case page and the API show it): whoever opened it could not tell a client's
+    own request from an unreachable client without the timeline. It now names the reason, in
+    Dutch; resumed, the case has no reason and the page shows none."""
+    case = create_case(client, region.care_provider, region.table_id)
+    path = f"/v1/cases/{case['id']}"
+    held = client.patch(path, json={"status": "on_hold", "status_reason": "support_needs_changed"},
+                        headers=region.care_provider.headers)  # fmt: skip
+    assert held.status_code == 200, held.text
+    browser = signed_in(app, make_person(client, region.care_provider))
+    edit = f"/dossiers/{case['id']}/bewerken"
+    page = browser.get(edit).text
+    assert "Status: <strong>Aangehouden</strong> (Ondersteuningsbehoefte veranderd)." in page, page
+    resumed = client.patch(path, json={"status": "ready"}, headers=region.care_provider.headers)
+    assert resumed.status_code == 200, resumed.text
+    page = browser.get(edit).text
+    assert "Status: <strong>Klaar voor uitstroom</strong>. Eigen kenmerk" in page, page
+
+
 def test_a_stale_resume_of_a_case_parked_since_is_refused_with_the_parking_shown(
     app, client, region
 ):

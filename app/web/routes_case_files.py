@@ -227,9 +227,10 @@ def _form_page(
 
 def _status_changes(current: str, parked: bool = False) -> list[dict[str, Any]]:
     """The status changes a care provider may make from `current`, with their reasons; a case
-    `parked` after a decline (shown `on_hold`) is not resumed before its date."""
+    `parked` after a decline (shown `on_hold`) is not resumed before its date, and is put on
+    hold as the lifecycle and the API allow (the page offered only a withdrawal)."""
     allowed = {
-        "on_hold": ["withdrawn"] if parked else ["ready", "withdrawn"],
+        "on_hold": ["on_hold", "withdrawn"] if parked else ["ready", "withdrawn"],
         "housed": [],
         "withdrawn": [],
     }.get(current, ["on_hold", "withdrawn"])

@@ -682,13 +682,13 @@ def test_a_parked_case_offers_no_resume_it_would_refuse_and_says_until_when(
     url = f"/dossiers/{published.case_id}/status"
     browser = signed_in(app, make_person(client, region.care_provider))
     page = browser.get(edit).text
-    assert _status_buttons(page) == ["withdrawn"]
+    assert _status_buttons(page) == ["on_hold", "withdrawn"]
     said = f"Aangehouden</strong> tot {dutch_date(parked_until)}, na een afwijzing"
     assert said in page
     form = {"csrf_token": csrf_of(browser, edit), "status": "ready", "versie": _version(page)}
     refused = browser.post(url, data=form)
     assert refused.status_code == 409, refused.text
-    assert said in refused.text and _status_buttons(refused.text) == ["withdrawn"]
+    assert said in refused.text and _status_buttons(refused.text) == ["on_hold", "withdrawn"]
     assert f"aangehouden tot {dutch_date(parked_until)} en kan niet eerder" in refused.text
     stored = client.get(f"/v1/cases/{published.case_id}", headers=region.care_provider.headers)
     assert stored.json()["status"] == "on_hold"
@@ -726,7 +726,35 @@ def test_a_parked_case_put_on_hold_still_says_until_when_a_decline_holds_it(
     assert done.status_code == 303, done.text
     page = browser.get(done.headers["location"]).text
     said = f"Aangehouden</strong> tot {dutch_date(parked_until)}, na een afwijzing"
-    assert said in page and _status_buttons(page) == ["withdrawn"]
+    assert said in page and _status_buttons(page) == ["on_hold", "withdrawn"]
+
+
+def test_a_parked_case_is_put_on_hold_from_its_page_as_the_api_allows(
+    app, client, region, published
+):
+    """The lifecycle holds a case parked after a decline (README: 'Put on hold by its care
+    provider while parked'), and the API's PATCH does; its page offered only 'Afmelden', so a
+    worker whose client became unreachable during the parking could not say so there (only a
+    crafted post could). The page offers 'In de wacht zetten' with the hold's reasons; the hold
+    keeps the parking, and the page then names both, the hold's reason included."""
+    parked_until = _decline_parks(client, region, published)
+    browser = signed_in(app, make_person(client, region.care_provider))
+    edit = f"/dossiers/{published.case_id}/bewerken"
+    page = browser.get(edit).text
+    assert _status_buttons(page) == ["on_hold", "withdrawn"]
+    assert '<option value="temporarily_unreachable">Tijdelijk onbereikbaar</option>' in page
+    form = {"csrf_token": csrf_of(browser, edit), "status": "on_hold",
+            "reden": "temporarily_unreachable", "versie": _version(page)}  # fmt: skip
+    done = browser.post(f"/dossiers/{published.case_id}/status", data=form)
+    assert done.status_code == 303, done.text
+    stored = client.get(f"/v1/cases/{published.case_id}", headers=region.care_provider.headers)
+    assert stored.json()["status"] == "on_hold"
+    assert stored.json()["status_reason"] == "temporarily_unreachable"
+    assert stored.json()["parked_until"] == parked_until.isoformat()
+    page = browser.get(done.headers["location"]).text
+    held = "Aangehouden</strong> (Tijdelijk onbereikbaar); na een afwijzing ook aangehouden tot"
+    assert f"{held} {dutch_date(parked_until)}" in page, page
+    assert _status_buttons(page) == ["ready", "withdrawn"]
 
 
 def test_a_held_case_page_names_the_reason_it_is_held(app, client, region):

@@ -261,19 +261,42 @@ def heading(driver: webdriver.Chrome) -> str:
     return wait(driver).until(ec.presence_of_element_located((By.TAG_NAME, "h1"))).text
 
 
+# The page is there in full: parsed and loaded (every page of the service has its h1).
+PAGE_COMPLETE = "return document.readyState === 'complete' && document.querySelector('h1') !== null"
+
+
+def _until_replaced(driver: webdriver.Chrome, old) -> None:  # type: ignore[no-untyped-def]
+    """Wait until the page whose <html> is `old` is gone and the new one is there in full.
+
+    `driver.get` alone is not that: right after it returned (the window resized just before, to
+    the address already shown) chromedriver's page source was now and then '' (the new
+    document without its <html> yet; about 1 in 100 such loads, more on a busy machine).
+    The old page's <html> going stale tells the new document from the old one at the same
+    address; while the old page unloads chromedriver may answer a transient error instead of
+    "stale element", so the wait asks again."""
+
+    def replaced(driver: webdriver.Chrome) -> bool:
+        return ec.staleness_of(old)(driver) and driver.execute_script(PAGE_COMPLETE)
+
+    WebDriverWait(driver, WAIT, ignored_exceptions=[WebDriverException]).until(replaced)
+
+
+def load(driver: webdriver.Chrome, url: str) -> None:
+    """Open `url` (as `driver.get`) and wait until its page is there in full."""
+    old = driver.find_element(By.TAG_NAME, "html")
+    driver.get(url)
+    _until_replaced(driver, old)
+
+
 def follow(driver: webdriver.Chrome, element) -> None:  # type: ignore[no-untyped-def]
-    """Click something that loads a new page, and wait until the old one is gone."""
-    page = driver.find_element(By.TAG_NAME, "html")
+    """Click something that loads a new page, and wait until it is there in full."""
+    old = driver.find_element(By.TAG_NAME, "html")
     element.click()
-    # While the old page unloads, chromedriver may answer a transient error instead of "stale
-    # element"; the wait asks again until the old page is gone.
-    WebDriverWait(driver, WAIT, ignored_exceptions=[WebDriverException]).until(
-        ec.staleness_of(page)
-    )
+    _until_replaced(driver, old)
 
 
 def sign_in(driver: webdriver.Chrome, base: str, email: str, password: str = PASSWORD) -> None:
-    driver.get(base + "/aanmelden")
+    load(driver, base + "/aanmelden")
     driver.find_element(By.ID, "email").clear()
     driver.find_element(By.ID, "email").send_keys(email)
     driver.find_element(By.ID, "wachtwoord").send_keys(password)
@@ -434,7 +457,7 @@ def crawl(scenario: dict[str, str]) -> tuple[tuple[str, str, tuple[str, ...]], .
 
 
 def test_every_page_passes_an_automated_wcag_audit(browser, server, scenario):  # type: ignore[no-untyped-def]
-    browser.get(server + "/aanmelden")
+    load(browser, server + "/aanmelden")
     found = {"/aanmelden": wcag_violations(browser)}
     for who, email, paths in crawl(scenario):
         browser.delete_all_cookies()
@@ -448,7 +471,7 @@ def test_every_page_passes_an_automated_wcag_audit(browser, server, scenario):  
 def _audit(browser: webdriver.Chrome, url: str) -> list[str]:
     """axe's findings on the page at `url`, which must be there and open to the signed-in
     person (only /bestaat-niet is not there): a refusal page would be audited in its place."""
-    browser.get(url)
+    load(browser, url)
     if heading(browser) == "Niet gevonden" and not url.endswith("/bestaat-niet"):
         return ["the page was not found"]
     if heading(browser) in ("Geen toegang", "Niet toegestaan"):
@@ -483,11 +506,10 @@ return found;
 
 
 def run_on_pages(driver: webdriver.Chrome, base: str, paths: tuple[str, ...], script: str) -> dict:
-    """What `script` returns on each page, once its heading is there."""
+    """What `script` returns on each page, once the page is there in full (`load`)."""
     found = {}
     for path in paths:
-        driver.get(base + path)
-        heading(driver)
+        load(driver, base + path)
         found[path] = driver.execute_script(script)
     return found
 
@@ -514,8 +536,7 @@ def test_the_agenda_and_minutes_fit_a_1366_pixel_screen_without_overlapping_boxe
         page = browser.page_source  # the minutes: their own meeting's open proposals too
         assert "Openstaande voorstellen van deze en eerdere vergaderingen" in page
         ARTIFACTS.mkdir(exist_ok=True)
-        browser.get(server + f"/vergaderingen/{upcoming['id']}")
-        heading(browser)
+        load(browser, server + f"/vergaderingen/{upcoming['id']}")
         browser.save_screenshot(str(ARTIFACTS / "agenda-1366.png"))
     finally:
         browser.set_window_size(1280, 900)
@@ -636,7 +657,7 @@ def test_a_person_of_another_table_gets_404_pages(browser, server, scenario):  #
         f"/tafels/{scenario['table_id']}",
         f"/tafels/{scenario['table_id']}/gebieden",
     ):
-        browser.get(server + path)
+        load(browser, server + path)
         assert heading(browser) == "Niet gevonden", path
         # The same answer the API gives: a 404, indistinguishable from a missing page.
         assert httpx.get(server + path, cookies=cookie).status_code == 404
@@ -667,8 +688,7 @@ return [folded.length, folded.filter(e => !e.checkVisibility()).length];
 
 def test_printing_the_agenda_shows_what_its_folded_details_hold(browser, server, scenario):  # type: ignore[no-untyped-def]
     sign_in(browser, server, scenario["chair_email"])
-    browser.get(server + f"/vergaderingen/{scenario['first_meeting_id']}")
-    heading(browser)
+    load(browser, server + f"/vergaderingen/{scenario['first_meeting_id']}")
     browser.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": "print"})
     try:
         folded, unprinted = browser.execute_script(FOLDED)
@@ -697,8 +717,7 @@ def test_a_printed_agenda_holds_three_proposals_and_their_breakdowns_on_an_a4_pa
     to 32 pages, most of them the candidates per case printed as a table each. On paper the
     breakdown is a small table in place of the list and a case's candidates one line."""
     sign_in(browser, server, scenario["chair_email"])
-    browser.get(server + f"/vergaderingen/{scenario['first_meeting_id']}")
-    heading(browser)
+    load(browser, server + f"/vergaderingen/{scenario['first_meeting_id']}")
     metrics = {**A4_LANDSCAPE_PRINTED, "deviceScaleFactor": 1, "mobile": False}
     browser.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", metrics)
     browser.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": "print"})
@@ -726,8 +745,7 @@ def test_the_agenda_and_minutes_print_without_navigation(browser, server, scenar
     meeting = f"/vergaderingen/{scenario['first_meeting_id']}"
     found = {}
     for path in (meeting, meeting + "/besluitenlijst"):
-        browser.get(server + path)
-        heading(browser)
+        load(browser, server + path)
         assert browser.execute_script(PRINTED_NAVIGATION)  # on screen: the menu and the trail
         browser.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": "print"})
         try:
@@ -757,8 +775,7 @@ def test_a_printed_overdue_action_says_te_laat_legibly_on_white_paper(browser, s
     body = {"kind": "other", "owner_organisation_id": me, "due_date": iso(-1)}
     _api(server, "POST", f"/v1/tables/{scenario['table_id']}/actions", chair, json=body)
     sign_in(browser, server, scenario["chair_email"])
-    browser.get(server + f"/tafels/{scenario['table_id']}")
-    heading(browser)
+    load(browser, server + f"/tafels/{scenario['table_id']}")
     browser.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": "print"})
     try:
         badges = browser.execute_script(PRINTED_BADGES)
@@ -782,8 +799,7 @@ def test_a_printed_agenda_or_minutes_row_is_not_split_over_two_pages(browser, se
     meeting = f"/vergaderingen/{scenario['first_meeting_id']}"
     found = {}
     for path in (meeting, meeting + "/besluitenlijst"):
-        browser.get(server + path)
-        heading(browser)
+        load(browser, server + path)
         browser.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": "print"})
         try:
             found[path] = browser.execute_script(ROWS_SPLIT_ON_PAPER)
@@ -859,8 +875,7 @@ def test_a_printed_monitor_keeps_every_column_of_the_figures_after_the_move_on_a
     PDF, as a person's 'Afdrukken' does) the table was wider than the page, and the last
     columns, the omklap realised and on time, fell off its edge: on paper they were gone."""
     sign_in(browser, server, scenario["chair_email"])
-    browser.get(server + f"/tafels/{scenario['table_id']}/monitor")
-    heading(browser)
+    load(browser, server + f"/tafels/{scenario['table_id']}/monitor")
     pdf = browser.execute_cdp_cmd("Page.printToPDF", {"paperWidth": 8.27, "paperHeight": 11.69})
     pages = PdfReader(io.BytesIO(base64.b64decode(pdf["data"]))).pages
     printed = " ".join(" ".join(page.extract_text() for page in pages).split())
@@ -897,7 +912,7 @@ def test_a_long_name_without_spaces_neither_widens_a_phone_page_nor_falls_off_pa
     finally:
         browser.set_window_size(1280, 900)
     assert not any(narrow.values()), narrow
-    browser.get(server + "/mensen")
+    load(browser, server + "/mensen")
     assert LONG_NAME in browser.page_source
     columns = browser.execute_script(
         "return [...document.querySelectorAll('main thead th')].map(h => h.textContent.trim())"

@@ -17,6 +17,7 @@ import os
 import re
 import sqlite3
 import uuid
+import warnings
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import closing
@@ -59,6 +60,7 @@ from app.people.service import HELD_PAGE_SESSION
 from app.settings import Settings, get_settings
 from tests import postgresql
 from tests.clock import START, TODAY, iso
+from tests.deadlocks import check, deadlocks, this_process_reports
 from tests.properties import PROFILE as HYPOTHESIS_PROFILE
 
 ADMIN_KEY = os.environ["UITSTROOM_ADMIN_KEY"]
@@ -196,6 +198,11 @@ def frozen_clock() -> Iterator[None]:
         yield
 
 
+POSTGRESQL_DATABASES: set[str] = set()
+"""The PostgreSQL databases this test process made (each xdist worker makes its own) and has not
+dropped yet."""
+
+
 class DatabaseFactory:
     """Creates empty databases on one backend and removes them afterwards."""
 
@@ -231,6 +238,7 @@ class DatabaseFactory:
             conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
         admin.dispose()
         self.created.append(name)
+        POSTGRESQL_DATABASES.add(name)
         return make_url(self._server()).set(database=name).render_as_string(hide_password=False)
 
     def new_url(self) -> str:
@@ -243,6 +251,7 @@ class DatabaseFactory:
             conn.execute(text(f'CREATE DATABASE "{name}"'))
         admin.dispose()
         self.created.append(name)
+        POSTGRESQL_DATABASES.add(name)
         return make_url(server).set(database=name).render_as_string(hide_password=False)
 
     @staticmethod
@@ -258,6 +267,7 @@ class DatabaseFactory:
         with admin.connect() as conn:
             for name in self.created:
                 conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+                POSTGRESQL_DATABASES.discard(name)
         admin.dispose()
 
 
@@ -272,6 +282,39 @@ def databases(
         factory._server()  # skips, with the reason, when there is no server
     yield factory
     factory.drop_all()
+
+
+@pytest.fixture(scope="module")
+def no_deadlocks(request: pytest.FixtureRequest) -> Iterator[None]:
+    """For a module whose tests run transactions at once on PostgreSQL (threads, concurrent
+    requests; it says `pytestmark = pytest.mark.usefixtures("no_deadlocks")`): fails it when
+    PostgreSQL broke a deadlock meanwhile in a database of this test process, checked after its
+    last test (tests/deadlocks.py). The transient layer runs a deadlock's loser again, and so
+    do the race harnesses, so no answer a test checks shows one. A database dropped before the
+    end (`databases` switching backend halfway, which pytest's ordering of its parameters
+    avoids) takes its count with it: a warning says so."""
+    if not PG.url:
+        yield
+        return
+    admin = create_engine(PG.url)
+
+    def count() -> "Counter[str]":
+        names = set(POSTGRESQL_DATABASES)
+        return deadlocks(admin, names, this_process_reports(admin, names))
+
+    try:
+        before = count()
+        yield
+        if dropped := set(before) - POSTGRESQL_DATABASES:
+            warnings.warn(
+                f"{len(dropped)} PostgreSQL database(s) were dropped during this module: "
+                "deadlocks in them are not counted",
+                stacklevel=1,
+            )
+        broken = sum((count() - before).values())
+    finally:
+        admin.dispose()
+    check(broken, request.module.__name__.rsplit(".", 1)[-1], "this module's transactions")
 
 
 @pytest.fixture(scope="session")

@@ -23,6 +23,8 @@ from app.monitor import flows as monitor_flows
 from tests.clock import iso
 from tests.conftest import case_body, make_org, make_table, vacancy_body
 
+pytestmark = pytest.mark.usefixtures("no_deadlocks")
+
 GIVE_UP_SECONDS = 60  # a safety net against a hang, not a speed requirement
 
 

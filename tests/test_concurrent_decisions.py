@@ -10,10 +10,13 @@ really overlap and the optimistic version check decides.
 
 import threading
 
+import pytest
 from fastapi.testclient import TestClient
 
 from tests.clock import iso
 from tests.conftest import case_body, make_org, make_table, vacancy_body
+
+pytestmark = pytest.mark.usefixtures("no_deadlocks")
 
 ROUNDS = 4
 

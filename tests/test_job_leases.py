@@ -4,11 +4,14 @@ import threading
 import uuid
 from datetime import timedelta
 
+import pytest
 from sqlmodel import Session
 
 from app.job_leases import JobLease, claim_round
 from app.periodic import PeriodicJob
 from app.sqltypes import utcnow
+
+pytestmark = pytest.mark.usefixtures("no_deadlocks")
 
 INTERVAL = timedelta(minutes=10)
 

@@ -14,6 +14,8 @@ from sqlmodel import Session
 from tests.conftest import DatabaseFactory
 from tests.locks import backend_pid, commit_after_it_waits, wait_until_sessions_wait_for_locks
 
+pytestmark = pytest.mark.usefixtures("no_deadlocks")
+
 HOLD = text("SELECT id FROM rows WHERE id = :id FOR UPDATE")
 
 

@@ -60,6 +60,8 @@ from tests.clock import iso
 from tests.conftest import OPERATOR, Org, case_body, make_org, make_table, vacancy_body
 from tests.locks import commit_after_it_waits, wait_until_a_session_waits_for_a_lock
 
+pytestmark = pytest.mark.usefixtures("no_deadlocks")
+
 SERVER_ERROR = 500
 
 

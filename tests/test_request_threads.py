@@ -21,6 +21,8 @@ from app.agenda import service as agenda_service
 from app.main import create_app
 from tests.conftest import OPERATOR, case_body
 
+pytestmark = pytest.mark.usefixtures("no_deadlocks")
+
 THREADS = 4
 REQUESTS = 3 * THREADS
 GIVE_UP_SECONDS = 120  # a safety net against a hang, not a speed requirement

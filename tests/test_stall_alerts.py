@@ -17,6 +17,8 @@ from tests.api.test_open_proposals import two_open_proposals
 from tests.clock import START
 from tests.conftest import make_org, make_table
 
+pytestmark = pytest.mark.usefixtures("no_deadlocks")
+
 
 @pytest.fixture
 def live_region(live_app):  # type: ignore[no-untyped-def]

@@ -14,6 +14,8 @@ from app.webhooks.models import WebhookEvent
 from tests.clock import START
 from tests.test_stall_alerts import live_region  # noqa: F401  (a fixture)
 
+pytestmark = pytest.mark.usefixtures("no_deadlocks")
+
 
 def stalled_events(engine):  # type: ignore[no-untyped-def]
     with Session(engine) as session:

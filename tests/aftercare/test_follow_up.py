@@ -22,6 +22,8 @@ from tests.api.helpers import assert_problem, invalid_names, plan_meeting
 from tests.clock import iso
 from tests.conftest import OPERATOR, make_region
 
+pytestmark = pytest.mark.usefixtures("no_deadlocks")
+
 
 def record(client, org, case_id, months=3, recorded_on=None, signals=(), key=None, **codes):
     body = {

@@ -5,6 +5,7 @@ import io
 import uuid
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import create_engine
 from sqlmodel import Session, select
 
@@ -19,6 +20,8 @@ from tests.cli import run_cli
 from tests.clock import iso
 from tests.conftest import case_body, create_case, create_vacancy
 from tests.web.conftest import make_person, post_form, signed_in
+
+pytestmark = pytest.mark.usefixtures("no_deadlocks")
 
 EXIT_DATE = iso(-213)
 

@@ -9,14 +9,14 @@ once for the whole package.
 No module may make PostgreSQL break a deadlock in the servers' database: the transient layer
 runs the loser again (logged at info only), so the answers stay right, a second late, and
 nothing a client or the warning-level log sees tells it. `cluster` counts them
-(`pg_stat_database.deadlocks`, `deadlocks`) around each module that uses it.
+(`pg_stat_database.deadlocks`, `deadlocks`, tests/deadlocks.py) around each module that uses it,
+as `no_deadlocks` (tests/conftest.py) does for the modules that race in one test process.
 """
 
 import os
 import threading
 import time
 import uuid
-import warnings
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass, field
@@ -36,6 +36,8 @@ from tests.conftest import (
     case_body,
     vacancy_body,
 )
+from tests.deadlocks import check
+from tests.deadlocks import deadlocks as counted_deadlocks
 from tests.served import Server, serving
 from tests.webhooks.conftest import Receiver
 
@@ -163,45 +165,33 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     return report
 
 
-# PostgreSQL (15) adds a backend's counts to pg_stat_database when the backend goes idle at least
-# this long after it last did (else 10 s later, `PGSTAT_MIN_INTERVAL`, `PGSTAT_IDLE_INTERVAL` in
-# pgstat.c); `pg_stat_force_next_flush()` only flushes the backend that calls it.
-STATS_MIN_INTERVAL = 1.0
-
-
 def deadlocks(cluster: Cluster) -> int:
-    """The deadlocks PostgreSQL broke in the servers' database so far, every one counted: after
-    a quiet second, one short transaction on each pooled connection of each server, so each
-    backend goes idle a second after it last reported and reports what it still holds (a
-    deadlock is counted by the backend that lost it, which the transient layer rolled back
-    and gave back to the pool). A pool hands out its longest idle connection first: as many
-    readiness probes as the database has backends besides ours reach each one."""
-    time.sleep(STATS_MIN_INTERVAL + 0.1)
-    with cluster.engine.connect() as connection:
-        backends = connection.execute(text(OTHER_BACKENDS)).scalar_one()
+    """The deadlocks PostgreSQL broke in the servers' database so far, every one counted
+    (tests/deadlocks.py): a deadlock is counted by the backend that lost it, which the
+    transient layer rolled back and gave back to the pool, so one short transaction on each
+    pooled connection of each server has each backend report what it still holds. A pool hands
+    out its longest idle connection first: as many readiness probes as the database has
+    backends besides ours reach each one."""
 
-    def probe(base: str) -> None:
-        with httpx.Client(base_url=base, timeout=60) as http:
-            for _ in range(backends + 1):
-                assert http.get("/health/ready").status_code == 200
+    def probe_every_backend() -> None:
+        with cluster.engine.connect() as connection:
+            backends = connection.execute(text(OTHER_BACKENDS)).scalar_one()
 
-    at_once([lambda base=base: probe(base) for base in cluster.bases])
-    with cluster.engine.connect() as connection:
-        return int(connection.execute(text(DEADLOCKS)).scalar_one())
+        def probe(base: str) -> None:
+            with httpx.Client(base_url=base, timeout=60) as http:
+                for _ in range(backends + 1):
+                    assert http.get("/health/ready").status_code == 200
+
+        at_once([lambda base=base: probe(base) for base in cluster.bases])
+
+    database = [cluster.engine.url.database or ""]
+    return sum(counted_deadlocks(cluster.engine, database, probe_every_backend).values())
 
 
-DEADLOCKS = "SELECT deadlocks FROM pg_stat_database WHERE datname = current_database()"
 OTHER_BACKENDS = (
     "SELECT count(*) FROM pg_stat_activity "
     "WHERE datname = current_database() AND pid <> pg_backend_pid()"
 )
-
-
-DEADLOCK_NOT_YET_FOUND = frozenset({"test_retry_safety_races"})
-"""Modules where PostgreSQL broke a deadlock whose statements are not yet found: one deadlock in
-this module in one full suite of 24e4ec2 out of two (0 in ten runs of this folder alone), so a
-failure there would make the suite fail by chance. Their count is a warning, not a failure,
-until the lock orders are found and fixed; every other module fails on one."""
 
 
 @pytest.fixture(scope="module")
@@ -216,15 +206,8 @@ def cluster(servers: Cluster, request: pytest.FixtureRequest) -> Iterator[Cluste
     yield servers
     servers.deadlocks_counted = deadlocks(servers)
     broken = servers.deadlocks_counted - before
-    said = (
-        f"PostgreSQL broke {broken} deadlock(s) between the two servers' transactions in this "
-        "module: each time the transient layer ran the loser again, a second late (find the "
-        "statements: log_lock_waits, and 'deadlock detected' in PostgreSQL's log)"
-    )
-    if broken and request.module.__name__.rsplit(".", 1)[-1] in DEADLOCK_NOT_YET_FOUND:
-        warnings.warn(said, stacklevel=1)
-        return
-    assert broken == 0, said
+    module = request.module.__name__.rsplit(".", 1)[-1]
+    check(broken, module, "the two servers' transactions in this module")
 
 
 @pytest.fixture(scope="package")

@@ -17,6 +17,8 @@ from tests.conftest import make_org
 from tests.locks import commit_after_it_waits
 from tests.web.conftest import hidden, make_person, post_form, signed_in
 
+pytestmark = pytest.mark.usefixtures("no_deadlocks")
+
 ALL_ON = {"agenda_published": True, "actions": True, "proposals": True, "digest": True}
 
 

@@ -12,6 +12,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
+import pytest
 from aiosmtpd.controller import Controller
 from sqlalchemy import func
 from sqlmodel import col, select
@@ -29,6 +30,8 @@ from tests.mail.conftest import (
     person,
     wait_for,
 )
+
+pytestmark = pytest.mark.usefixtures("no_deadlocks")
 
 TIMEOUT = 1.0  # the SMTP timeout: each command is answered within it
 SLOW = 0.9 * TIMEOUT  # the longest a command's answer takes

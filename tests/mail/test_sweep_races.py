@@ -23,6 +23,8 @@ from tests.conftest import OPERATOR
 from tests.locks import wait_until_a_session_waits_for_a_lock
 from tests.mail.conftest import make_region, person
 
+pytestmark = pytest.mark.usefixtures("no_deadlocks")
+
 
 def sweep_while(mailroom, monkeypatch, change: Callable[[], None]) -> None:  # type: ignore[no-untyped-def]
     """Run the mail sweep with `change` made in another thread after the sweep read what is

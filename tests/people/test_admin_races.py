@@ -14,6 +14,8 @@ from tests.conftest import make_org
 from tests.locks import commit_after_it_waits
 from tests.web import conftest as pages
 
+pytestmark = pytest.mark.usefixtures("no_deadlocks")
+
 # What A does on the page to B (`{b}`), and whether it left B as B was.
 CHANGES = {
     "admin_flag": ("/mensen/{b}", {"beheerder": "nee", "versie": "1"}),

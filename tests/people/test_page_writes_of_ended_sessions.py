@@ -23,6 +23,8 @@ from tests.web.conftest import (
     submit_sign_in,
 )
 
+pytestmark = pytest.mark.usefixtures("no_deadlocks")
+
 ENDINGS = ["blocked", "new_password", "signed_out"]
 
 

@@ -25,6 +25,8 @@ from tests.web.conftest import (
     submit_sign_in,
 )
 
+pytestmark = pytest.mark.usefixtures("no_deadlocks")
+
 
 def counting_deadlocks(monkeypatch) -> list[BaseException]:  # type: ignore[no-untyped-def]
     """The deadlocks `app.transient` sees from now on (it runs their requests again)."""

@@ -24,6 +24,8 @@ from tests.clock import iso
 from tests.conftest import make_region
 from tests.web.conftest import csrf_of, make_person, signed_in
 
+pytestmark = pytest.mark.usefixtures("no_deadlocks")
+
 CHECKPOINT = {
     "maanden": "3",
     "datum": iso(-2),

@@ -11,6 +11,7 @@ import uuid
 from collections import Counter
 from datetime import timedelta
 
+import pytest
 from sqlmodel import select
 
 from app.sqltypes import utcnow
@@ -23,6 +24,8 @@ from app.webhooks.models import (
     WebhookSecretRotation,
 )
 from tests.webhooks.conftest import FAST, Outbox, reference_library_accepts, verify, wait_for
+
+pytestmark = pytest.mark.usefixtures("no_deadlocks")
 
 
 def deliveries(outbox: Outbox) -> list[WebhookDelivery]:

@@ -23,6 +23,8 @@ from app.webhooks.retention import DELIVERY_LOG_DAYS
 from tests.locks import backend_pid
 from tests.webhooks.conftest import wait_for
 
+pytestmark = pytest.mark.usefixtures("no_deadlocks")
+
 LEASE = timedelta(seconds=60)
 
 

@@ -22,6 +22,8 @@ from tests.conftest import generated_contract
 from tests.locks import commit_after_it_waits
 from tests.webhooks.conftest import FAST, Outbox, verify, wait_for
 
+pytestmark = pytest.mark.usefixtures("no_deadlocks")
+
 
 def only_delivery(outbox: Outbox) -> WebhookDelivery:
     with outbox.transaction() as session:

@@ -21,6 +21,8 @@ from app.webhooks.models import WebhookDelivery
 from app.webhooks.worker import DEADLINE_EXCEEDED, DeliveryPolicy
 from tests.webhooks.conftest import FAST, Outbox, wait_for
 
+pytestmark = pytest.mark.usefixtures("no_deadlocks")
+
 ANSWER = b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\nx-padding: " + b"." * 40 + b"\r\n\r\n"
 # A worker whose attempts end after 1.5 s; the trickled answer would take about 70 s.
 SLOW_TEST = dataclasses.replace(FAST, timeout=1.5, lease=5.0, concurrency=4)

@@ -526,9 +526,15 @@ def create_cases(
     ]
     if not rows:
         return []
+    # Inserted in reference order, one order for every file (as a push inserts its new
+    # dwellings): in the file's order, two imports naming new references in other orders each
+    # inserted one the other then inserted, and waited for the other's uncommitted row in
+    # `uq_cases_open_external_ref`, a deadlock PostgreSQL ended by aborting one (run again a
+    # second later). Now the second to reach a shared reference waits holding none after it.
+    in_key_order = sorted(rows, key=lambda row: str(row["external_ref"]))
     try:
         with session.begin_nested():
-            session.execute(insert(table_of(Case)), rows)
+            session.execute(insert(table_of(Case)), in_key_order)
     except IntegrityError as exc:  # a reference of the file inserted concurrently
         raise LostRace("a case reference was inserted concurrently") from exc
     lifecycle.record_creations(

@@ -6,12 +6,14 @@ the same references answered 400 `precondition_failed` or `duplicate_external_re
 
 PostgreSQL only: on SQLite one writer runs at a time, so nothing comes in between."""
 
+import threading
 import uuid
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, select
 
 from app.access_log.service import AccessContext
@@ -24,6 +26,7 @@ from app.vacancies import service as vacancies_service
 from app.vacancies.models import Vacancy, VacancyIn, vacancy_public_dict
 from tests.conftest import Org, Region, case_body, make_region
 from tests.imports.sheets import case_row, dwelling_row, store_cases, table, upload, xlsx
+from tests.locks import wait_until_a_session_waits_for_a_lock
 
 DWELLINGS = "/v1/vacancies/imports"
 
@@ -147,3 +150,49 @@ def test_an_import_whose_dwelling_is_edited_meanwhile_runs_again_and_keeps_both_
     with Session(engine) as session:
         vacancy = session.exec(select(Vacancy).where(Vacancy.external_ref == "V-1")).one()
         assert (vacancy.floor, vacancy.rent_base) == (3, 700)  # neither lost
+
+
+def test_an_import_inserts_its_new_references_in_reference_order_so_two_imports_cannot_deadlock(
+    committed_postgresql,
+):
+    """Two imports naming the same new references in other orders (two servers, a retried
+    upload) inserted them in each file's row order: each inserted a reference the other then
+    inserted, and each waited for the other's uncommitted row in `uq_cases_open_external_ref`, a
+    deadlock PostgreSQL ended by aborting one (tests/concurrency/test_retry_safety_races.py's
+    overlapping imports, seen in PostgreSQL's log). Another transaction registers the first
+    reference (K-A) and holds it; an import of a file naming K-Z then K-A waits for it. Before,
+    it had inserted K-Z first, so the other's K-Z waited for the import: the deadlock. Now it
+    waits before it inserts K-Z, and the other registers K-Z without waiting."""
+    client, engine = committed_postgresql
+    region = make_region(client)
+    provider = _context(region.care_provider)
+
+    def register(session: Session, ref: str) -> None:
+        body = CaseCreate.model_validate(case_body(region.table_id, external_ref=ref))
+        cases_service.create_case(session, provider, body)
+
+    answers: list[Any] = []
+    rows = [case_row("K-Z"), case_row("K-A")]
+    importer = threading.Thread(
+        target=lambda: answers.append(store_cases(client, region, xlsx(table(rows))))
+    )
+    with Session(engine) as holder:
+        register(holder, "K-A")
+        importer.start()
+        wait_until_a_session_waits_for_a_lock(holder, importer)
+        # NOWAIT for an INSERT: a wait for the import's uncommitted K-Z ends in an error
+        # (lock_timeout; a deadlock error where deadlock_timeout is shorter).
+        holder.connection().exec_driver_sql("SET LOCAL lock_timeout = '100ms'")
+        try:
+            with holder.begin_nested():
+                register(holder, "K-Z")
+            took_the_second = True
+        except OperationalError:
+            took_the_second = False
+        holder.rollback()
+    importer.join(timeout=120)
+
+    assert took_the_second, "the import held K-Z while it waited for K-A"
+    [answer] = answers
+    assert answer.status_code == 200, answer.text
+    assert [item["outcome"] for item in answer.json()["items"]] == ["created", "created"]

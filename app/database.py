@@ -368,10 +368,12 @@ class LostRace(Exception):
 
 
 # The purposes of the service's advisory locks (`lock_number`): an API key's writes and its
-# revocation (`app.organisations.service`), a page session's writes (`app.people.service`) and
-# an organisation's webhook claims (`app.webhooks.outbox`).
+# revocation (`app.organisations.service`), a page session's writes (`app.people.service`), an
+# organisation's webhook claims (`app.webhooks.outbox`) and a care provider's case-file imports
+# (`app.imports.service`).
 KEY_WRITES, KEY_REVOCATION = "key-writes", "key-revocation"
 SESSION_WRITES, WEBHOOK_CLAIMS = "session-writes", "webhook-claims"
+CASE_IMPORTS = "case-imports"
 _DIGEST_WINDOWS = {KEY_WRITES: 0, KEY_REVOCATION: 8, SESSION_WRITES: 0}
 """The purposes whose key is a SHA-256 digest, and the offset of their 8 bytes in it."""
 

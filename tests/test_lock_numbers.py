@@ -9,12 +9,14 @@ from sqlalchemy import text
 from sqlmodel import Session
 
 from app.database import (
+    CASE_IMPORTS,
     KEY_REVOCATION,
     KEY_WRITES,
     SESSION_WRITES,
     WEBHOOK_CLAIMS,
     lock_number,
 )
+from app.imports.service import hold_case_imports
 from app.organisations.service import _hold_revocation, hold_key_writes, key_writes_lock
 from app.people.service import hold_session_writes
 from app.webhooks.outbox import _claims_lock
@@ -34,6 +36,7 @@ PINNED = {
     (SESSION_WRITES, DIGEST): 4971621851293633218,
     (SESSION_WRITES, TOKEN_DIGEST): 4343333289610212819,
     (WEBHOOK_CLAIMS, ORGANISATION.bytes): 7470762316596289742,
+    (CASE_IMPORTS, ORGANISATION.bytes): -1889126635919618480,
 }
 
 INT64 = range(-(2**63), 2**63)
@@ -73,7 +76,7 @@ def test_a_hashed_lock_number_is_a_signed_64_bit_integer(purpose: str) -> None:
 def test_one_key_gives_each_purpose_its_own_lock_number() -> None:
     # A key's writes and a session's writes read the same window of a digest (their numbers are
     # pinned above); their keys are digests of different secrets, an API key and a session token.
-    purposes = [KEY_WRITES, KEY_REVOCATION, WEBHOOK_CLAIMS, "any-other", "another"]
+    purposes = [KEY_WRITES, KEY_REVOCATION, WEBHOOK_CLAIMS, CASE_IMPORTS, "any-other", "another"]
     assert len({lock_number(purpose, DIGEST) for purpose in purposes}) == len(purposes)
 
 
@@ -93,6 +96,7 @@ def test_the_services_locks_are_taken_under_their_pinned_numbers(session: Sessio
     _hold_revocation(connection, DIGEST.hex(), queue=True)
     hold_key_writes(connection, key_writes_lock(DIGEST.hex()), exclusive=True)
     hold_session_writes(connection, TOKEN_DIGEST.hex(), exclusive=True)
+    hold_case_imports(session, ORGANISATION)
     held = connection.execute(
         text(
             "SELECT (classid::bigint << 32 | objid::bigint) FROM pg_locks "
@@ -103,4 +107,5 @@ def test_the_services_locks_are_taken_under_their_pinned_numbers(session: Sessio
         PINNED[KEY_REVOCATION, DIGEST],
         PINNED[KEY_WRITES, DIGEST],
         PINNED[SESSION_WRITES, TOKEN_DIGEST],
+        PINNED[CASE_IMPORTS, ORGANISATION.bytes],
     }

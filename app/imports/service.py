@@ -35,7 +35,7 @@ from app.cases import anonymised_references
 from app.cases import service as cases_service
 from app.cases.models import Case, CaseCreate, CaseFields, CaseUpdate
 from app.cases.service import DuplicateCase
-from app.database import LostRace
+from app.database import CASE_IMPORTS, LostRace, lock_number, take_advisory_lock
 from app.flat import nest
 from app.imports import cells
 from app.imports.columns import CASES, DWELLINGS, Column, Layout
@@ -483,6 +483,26 @@ def _stored_refs(rows: list[Row]) -> list[str]:
     return [r.ref for r in rows if r.ref and STORABLE_REF.fullmatch(r.ref)]
 
 
+def hold_case_imports(session: Session, org_id: uuid.UUID) -> None:
+    """Take the care provider's import lock (PostgreSQL: an advisory lock, exclusive) until the
+    commit, before the import reads which of its references are registered: an import waits for
+    another of the same care provider, holding no case, and then reads its cases as registered.
+
+    Without it two imports of the same references deadlocked, whatever order each inserted its
+    new ones in: one that read a reference as registered (by a third request, just after the
+    other had checked that it was free) updated that case first and then inserted its new
+    references, while the other inserted the same new ones and then that reference, whose unique
+    index (`uq_cases_open_external_ref`) waits for the case's update. PostgreSQL ended it by
+    aborting one, run again a second later (tests/concurrency/test_retry_safety_races.py).
+    Imports are the only writers of several cases' references in one transaction; a registration
+    writes one. SQLite runs one writer at a time."""
+    connection = session.connection()
+    if connection.dialect.name != "postgresql":
+        return
+    lock = lock_number(CASE_IMPORTS, org_id.bytes)
+    take_advisory_lock(connection, lock, shared=False, wait=True)
+
+
 def _existing_cases(session: Session, org_id: uuid.UUID, refs: list[str]) -> dict[str, Case]:
     """The organisation's case per reference: the open one, else the newest closed one (a
     returning client's reference names several cases; the file updates the current one)."""
@@ -554,6 +574,8 @@ def import_cases(
     corporations = import_corporations(session, org_id, table.id)
     rows = _rows(grid, result.issues, corporations)
     _repeated_refs(rows, result.issues)
+    if not dry_run:
+        hold_case_imports(session, org_id)
     existing = _existing_cases(session, org_id, _stored_refs(rows))
     # A row under a reference retention took registers nobody: the client left long ago, and a
     # file pushed again would register them anew (`app.cases.anonymised_references`).

@@ -16,6 +16,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, select
 
+from app import transient
 from app.access_log.service import AccessContext
 from app.auth import Principal
 from app.cases import service as cases_service
@@ -196,3 +197,79 @@ def test_an_import_inserts_its_new_references_in_reference_order_so_two_imports_
     [answer] = answers
     assert answer.status_code == 200, answer.text
     assert [item["outcome"] for item in answer.json()["items"]] == ["created", "created"]
+
+
+def test_two_imports_that_saw_a_reference_apart_wait_for_each_other_instead_of_deadlocking(
+    committed_postgresql, monkeypatch
+):
+    """Two imports of the same file, K-A and K-Z, K-Z registered by a third request just after
+    the first import checked that neither was registered: the second import read K-Z as
+    registered, updated it, and then inserted K-A, which the first had inserted before it went
+    on to insert K-Z, whose unique index waits for that update. Each waited for the other:
+    PostgreSQL ended it by aborting one, run again a second later (seen in
+    tests/concurrency/test_retry_safety_races.py once the references were inserted in one
+    order). Now an import waits for any other import of the same care provider before it reads
+    its cases; no request meets a deadlock, and both files are stored."""
+    client, engine = committed_postgresql
+    region = make_region(client)
+    provider = _context(region.care_provider)
+    rows = [case_row(ref, **{"Belastbaar jaarinkomen": "17.000,00"}) for ref in ("K-A", "K-Z")]
+    content = xlsx(table(rows))
+    answers: list[Any] = []
+    # The key's last use written now: neither import's authentication holds its row for it.
+    assert client.get("/v1/cases", headers=region.care_provider.headers).status_code == 200
+
+    def upload_file() -> None:
+        answers.append(store_cases(client, region, content))
+
+    first, second = threading.Thread(target=upload_file), threading.Thread(target=upload_file)
+    checked, updated = threading.Event(), threading.Event()
+    require_membership = cases_service._require_membership
+    update = cases_service.update_case
+    registered: list[bool] = []
+    updates: list[bool] = []
+
+    def membership_checked(session: Session, *args: Any) -> None:
+        # In `create_cases`, after its check that no reference is registered: the first time
+        # (the first import), K-Z is registered now.
+        require_membership(session, *args)
+        if not registered:
+            registered.append(True)
+            with Session(engine) as other:
+                body = CaseCreate.model_validate(case_body(region.table_id, external_ref="K-Z"))
+                cases_service.create_case(other, provider, body)
+                other.commit()
+            checked.set()
+            # On once the second import has updated K-Z, or waits for this one.
+            watcher = threading.Thread(target=updated.wait, args=(120,))
+            watcher.start()
+            wait_until_a_session_waits_for_a_lock(session, watcher)
+
+    def update_case(session: Session, *args: Any, **kwargs: Any) -> Any:
+        changed = update(session, *args, **kwargs)
+        if not updates:  # the first update of K-Z: on once the other import waits for it
+            updates.append(True)
+            updated.set()
+            wait_until_a_session_waits_for_a_lock(session, first)
+        return changed
+
+    failures: list[str | None] = []
+    classify = transient.classify
+
+    def classified(error: BaseException) -> Any:
+        failures.append(getattr(getattr(error, "orig", None), "sqlstate", None))
+        return classify(error)
+
+    monkeypatch.setattr(cases_service, "_require_membership", membership_checked)
+    monkeypatch.setattr(cases_service, "update_case", update_case)
+    monkeypatch.setattr(transient, "classify", classified)
+    first.start()
+    assert checked.wait(timeout=120)
+    second.start()
+    first.join(timeout=120)
+    second.join(timeout=120)
+
+    assert "40P01" not in failures, failures  # deadlock_detected
+    assert [a.status_code for a in answers] == [200, 200], [a.text for a in answers]
+    assert _case(engine, "K-A").income_annual_taxable == 17000
+    assert _case(engine, "K-Z").income_annual_taxable == 17000

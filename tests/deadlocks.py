@@ -18,7 +18,6 @@ reach them), and only then reads the row.
 """
 
 import time
-import warnings
 import weakref
 from collections import Counter
 from collections.abc import Callable, Collection
@@ -28,13 +27,6 @@ from sqlalchemy.exc import DBAPIError
 
 STATS_MIN_INTERVAL = 1.0
 STATS_IDLE_INTERVAL = 10.0
-
-DEADLOCK_NOT_YET_FOUND = frozenset({"test_retry_safety_races"})
-"""Modules where PostgreSQL broke a deadlock whose statements are not yet found: one deadlock in
-tests/concurrency/test_retry_safety_races.py in one full suite of 24e4ec2 out of two (0 in ten
-runs of that folder alone), so a failure there would make the suite fail by chance. Their count
-is a warning, not a failure, until the lock orders are found and fixed; every other module fails
-on one."""
 
 _COUNT = text("SELECT datname, deadlocks FROM pg_stat_database WHERE datname = ANY(:databases)")
 
@@ -59,15 +51,12 @@ def deadlocks(
 
 def check(broken: int, module: str, between: str) -> None:
     """Fail module `module` (its short name) when PostgreSQL broke `broken` deadlocks during
-    it `between` the transactions named; only a warning in DEADLOCK_NOT_YET_FOUND."""
+    it `between` the transactions named."""
     said = (
-        f"PostgreSQL broke {broken} deadlock(s) between {between}: each time the loser was "
+        f"PostgreSQL broke {broken} deadlock(s) in {module} between {between}: the loser was "
         "run again (as the transient layer does), a second late (find the statements: "
         "log_lock_waits, and 'deadlock detected' in PostgreSQL's log)"
     )
-    if broken and module in DEADLOCK_NOT_YET_FOUND:
-        warnings.warn(said, stacklevel=2)
-        return
     assert broken == 0, said
 
 

@@ -82,6 +82,9 @@ def test_every_get_route_logs_each_case_it_names_for_each_organisation(
         "year": [DATE[:4]],
     }
     query = {"date": DATE, "limit": 100, "caseId": waiting["id"], "vacancyId": dwellings[0]["id"]}
+    # The pages' own names for them: the why-not page answers 400 without its pair, and the
+    # new-case form names the closed case a returning client's form follows (`vorig`).
+    query |= {"dossier": waiting["id"], "woning": dwellings[0]["id"], "vorig": housed[0]}
     orgs = {name: getattr(region, name) for name in ACTORS}
     browsers = {
         name: signed_in(app, make_person(client, org, "chair" if name == "chair" else "member"))
@@ -118,7 +121,7 @@ def test_every_get_route_logs_each_case_it_names_for_each_organisation(
             if path.startswith("/v1"):
                 answer = client.get(url, params=params, headers=orgs[actor].headers)
             else:
-                answer = browsers[actor].get(url)
+                answer = browsers[actor].get(url, params=params)
             if answer.status_code >= 400:
                 logged_since(seen)
                 continue
@@ -141,4 +144,5 @@ def test_every_get_route_logs_each_case_it_names_for_each_organisation(
     assert unlogged == []
     # The walk reached the answers that name cases (else it would prove nothing).
     assert len(showing) >= 25, sorted(showing)
+    assert {"/vergaderingen/{meeting_id}/waarom-niet", "/dossiers/nieuw"} <= showing
     assert conditional > 0

@@ -669,6 +669,18 @@ def _status_buttons(html: str) -> list[str]:
     return re.findall(r'name="status" value="([^"]*)"', html)
 
 
+def _parked_edit_page(app, client, region, published):  # type: ignore[no-untyped-def]
+    """The published proposal declined so that its case is parked, and the case's edit page as
+    its care provider opens it (offering a hold or a withdrawal, no resume): the parking's
+    date, the page's and the status form's paths, the signed-in browser and the page."""
+    parked_until = _decline_parks(client, region, published)
+    edit = f"/dossiers/{published.case_id}/bewerken"
+    browser = signed_in(app, make_person(client, region.care_provider))
+    page = browser.get(edit).text
+    assert _status_buttons(page) == ["on_hold", "withdrawn"]
+    return parked_until, edit, f"/dossiers/{published.case_id}/status", browser, page
+
+
 def test_a_parked_case_offers_no_resume_it_would_refuse_and_says_until_when(
     app, client, region, published
 ):
@@ -677,12 +689,7 @@ def test_a_parked_case_offers_no_resume_it_would_refuse_and_says_until_when(
     statuswijziging kan in de huidige status niet.' and the same button again. The page now
     says until when the case is held and offers no resume; a resume sent anyway says so. Once
     the parking has ended (the clock on its day) the case is ready, and a resume is done."""
-    parked_until = _decline_parks(client, region, published)
-    edit = f"/dossiers/{published.case_id}/bewerken"
-    url = f"/dossiers/{published.case_id}/status"
-    browser = signed_in(app, make_person(client, region.care_provider))
-    page = browser.get(edit).text
-    assert _status_buttons(page) == ["on_hold", "withdrawn"]
+    parked_until, edit, url, browser, page = _parked_edit_page(app, client, region, published)
     said = f"Aangehouden</strong> tot {dutch_date(parked_until)}, na een afwijzing"
     assert said in page
     form = {"csrf_token": csrf_of(browser, edit), "status": "ready", "versie": _version(page)}
@@ -755,6 +762,54 @@ def test_a_parked_case_is_put_on_hold_from_its_page_as_the_api_allows(
     held = "Aangehouden</strong> (Tijdelijk onbereikbaar); na een afwijzing ook aangehouden tot"
     assert f"{held} {dutch_date(parked_until)}" in page, page
     assert _status_buttons(page) == ["ready", "withdrawn"]
+
+
+def test_a_parked_case_held_from_its_page_stays_held_on_the_parkings_date(
+    app, client, region, published
+):
+    """Held from its page while parked after a decline (the client unreachable beyond the
+    parking), the case stays held once the parking's date has come: it does not come back on
+    the agenda by itself, the page names the hold's reason and no parking any more, and offers
+    'Uit de wacht halen', which makes it ready. Another care provider can neither hold nor
+    resume it from the page."""
+    parked_until, edit, url, browser, page = _parked_edit_page(app, client, region, published)
+    form = {"csrf_token": csrf_of(browser, edit), "status": "on_hold",
+            "reden": "temporarily_unreachable", "versie": _version(page)}  # fmt: skip
+    held = browser.post(url, data=form)
+    assert held.status_code == 303, held.text
+    api = f"/v1/cases/{published.case_id}"
+    on_its_day = datetime.combine(parked_until, time(0, 10), tzinfo=AMSTERDAM)
+    with time_machine.travel(on_its_day, tick=True):
+        stranger = signed_in(app, make_person(client, region.other_care_provider))
+        stored = client.get(api, headers=region.care_provider.headers).json()
+        assert (stored["status"], stored["status_reason"]) == ("on_hold", "temporarily_unreachable")
+        why_not = client.get(
+            f"/v1/tables/{region.table_id}/why-not",
+            params={"caseId": published.case_id, "vacancyId": published.vacancy_id,
+                    "date": parked_until.isoformat()},
+            headers=region.chair.headers,
+        )  # fmt: skip
+        assert why_not.status_code == 200, why_not.text
+        assert [r["code"] for r in why_not.json()["reasons"]] == ["case_on_hold"], why_not.text
+        browser = signed_in(app, make_person(client, region.care_provider))
+        page = browser.get(edit).text
+        assert "Status: <strong>Aangehouden</strong> (Tijdelijk onbereikbaar). Eigen" in page, page
+        assert "na een afwijzing" not in page
+        assert _status_buttons(page) == ["ready", "withdrawn"]
+        resume = {"csrf_token": csrf_of(browser, edit), "status": "ready", "versie": _version(page)}
+        for status in ("ready", "on_hold"):
+            stranger_form = {"csrf_token": csrf_of(stranger), "status": status,
+                             "reden": "client_request", "versie": _version(page)}  # fmt: skip
+            refused = stranger.post(url, data=stranger_form)
+            assert refused.status_code == 404, refused.text
+            assert stranger.get(edit).status_code == 404
+        unchanged = client.get(api, headers=region.care_provider.headers).json()
+        assert (unchanged["status"], unchanged["version"]) == ("on_hold", stored["version"])
+        done = browser.post(url, data=resume)
+        assert done.status_code == 303, done.text
+        page = browser.get(done.headers["location"]).text
+        assert "Status: <strong>Klaar voor uitstroom</strong>" in page, page
+        assert client.get(api, headers=region.care_provider.headers).json()["status"] == "ready"
 
 
 def test_a_held_case_page_names_the_reason_it_is_held(app, client, region):

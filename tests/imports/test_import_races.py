@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.exc import OperationalError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from app import transient
 from app.access_log.service import AccessContext
@@ -25,7 +25,7 @@ from app.imports import service as imports_service
 from app.organisations.models import OrganisationKind
 from app.vacancies import service as vacancies_service
 from app.vacancies.models import Vacancy, VacancyIn, vacancy_public_dict
-from tests.conftest import Org, Region, case_body, make_region
+from tests.conftest import Org, Region, case_body, make_region, vacancy_body
 from tests.imports.sheets import case_row, dwelling_row, store_cases, table, upload, xlsx
 from tests.locks import wait_until_a_session_waits_for_a_lock
 
@@ -67,6 +67,35 @@ def _meanwhile(  # type: ignore[no-untyped-def]
 def _case(engine: Any, ref: str) -> Case:
     with Session(engine) as session:
         return session.exec(select(Case).where(Case.external_ref == ref)).one()
+
+
+def _two_requests(
+    client: TestClient, org: Org, listing: str, request: Callable[[], Any]
+) -> tuple[list[Any], threading.Thread, threading.Thread]:
+    """Two threads (not started) that each send `request`, and the list their answers go to.
+    `org`'s key's last use is written first (a GET of `listing`): neither request's
+    authentication holds its row for it."""
+    assert client.get(listing, headers=org.headers).status_code == 200
+    answers: list[Any] = []
+
+    def send() -> None:
+        answers.append(request())
+
+    return answers, threading.Thread(target=send), threading.Thread(target=send)
+
+
+def _classified_failures(monkeypatch: pytest.MonkeyPatch) -> list[str | None]:
+    """The SQLSTATE of each failure the transient layer classifies from now on (None: not the
+    database's, a lost race), in order: '40P01' is a deadlock PostgreSQL broke."""
+    failures: list[str | None] = []
+    classify = transient.classify
+
+    def classified(error: BaseException) -> Any:
+        failures.append(getattr(getattr(error, "orig", None), "sqlstate", None))
+        return classify(error)
+
+    monkeypatch.setattr(transient, "classify", classified)
+    return failures
 
 
 def _imported(client: TestClient, region: Region, rows: list[Any]) -> list[str]:
@@ -215,14 +244,9 @@ def test_two_imports_that_saw_a_reference_apart_wait_for_each_other_instead_of_d
     provider = _context(region.care_provider)
     rows = [case_row(ref, **{"Belastbaar jaarinkomen": "17.000,00"}) for ref in ("K-A", "K-Z")]
     content = xlsx(table(rows))
-    answers: list[Any] = []
-    # The key's last use written now: neither import's authentication holds its row for it.
-    assert client.get("/v1/cases", headers=region.care_provider.headers).status_code == 200
-
-    def upload_file() -> None:
-        answers.append(store_cases(client, region, content))
-
-    first, second = threading.Thread(target=upload_file), threading.Thread(target=upload_file)
+    answers, first, second = _two_requests(
+        client, region.care_provider, "/v1/cases", lambda: store_cases(client, region, content)
+    )
     checked, updated = threading.Event(), threading.Event()
     require_membership = cases_service._require_membership
     update = cases_service.update_case
@@ -253,16 +277,9 @@ def test_two_imports_that_saw_a_reference_apart_wait_for_each_other_instead_of_d
             wait_until_a_session_waits_for_a_lock(session, first)
         return changed
 
-    failures: list[str | None] = []
-    classify = transient.classify
-
-    def classified(error: BaseException) -> Any:
-        failures.append(getattr(getattr(error, "orig", None), "sqlstate", None))
-        return classify(error)
-
     monkeypatch.setattr(cases_service, "_require_membership", membership_checked)
     monkeypatch.setattr(cases_service, "update_case", update_case)
-    monkeypatch.setattr(transient, "classify", classified)
+    failures = _classified_failures(monkeypatch)
     first.start()
     assert checked.wait(timeout=120)
     second.start()
@@ -273,3 +290,79 @@ def test_two_imports_that_saw_a_reference_apart_wait_for_each_other_instead_of_d
     assert [a.status_code for a in answers] == [200, 200], [a.text for a in answers]
     assert _case(engine, "K-A").income_annual_taxable == 17000
     assert _case(engine, "K-Z").income_annual_taxable == 17000
+
+
+def _push_dwellings(client: TestClient, region: Region, refs: list[str]) -> Any:
+    """The region's corporation pushes the dwellings `refs` in one batch, on the fourth floor."""
+    items = [vacancy_body(external_ref=ref, floor=4) for ref in refs]
+    return client.post(
+        "/v1/vacancies/batch", json={"items": items}, headers=region.corporation.headers
+    )
+
+
+def _import_dwellings(client: TestClient, region: Region, refs: list[str]) -> Any:
+    """The region's corporation imports a dwelling file naming `refs`, on the fourth floor."""
+    rows = [dwelling_row(ref, Verdieping=4) for ref in refs]
+    content = xlsx(table(rows), "Woningen")
+    return upload(client, DWELLINGS, content, region.corporation.headers, dry_run=False)
+
+
+@pytest.mark.parametrize("write", [_push_dwellings, _import_dwellings], ids=["batch", "file"])
+def test_two_dwelling_writers_that_saw_a_reference_apart_do_not_deadlock(
+    committed_postgresql, monkeypatch, write
+):
+    """The case imports' deadlock (above), staged for the corporation's writers of several
+    dwellings: two batches (or dwelling files) of V-A and V-Z, V-Z registered by a single push
+    just after the first checked that neither was there, the second reaching its writes with
+    V-Z read as registered and locked while the first writes. Were the second to update V-Z
+    before inserting V-A (as the case imports did), the first, holding V-A, would wait for that
+    update and the second for the first's V-A: a deadlock. `upsert_vacancies` inserts its new
+    dwellings before it updates any, so the first finds V-Z there without waiting (its lock is
+    only a lock), loses the race and runs again behind the second: no request meets a deadlock,
+    and both writes are stored."""
+    client, engine = committed_postgresql
+    region = make_region(client)
+    principal = _context(region.corporation).principal
+    refs = ["V-A", "V-Z"]
+    answers, first, second = _two_requests(
+        client, region.corporation, "/v1/vacancies", lambda: write(client, region, refs)
+    )
+    checked, reached = threading.Event(), threading.Event()
+    insert_new = vacancies_service._insert_new
+    calls: list[bool] = []
+    registering: list[bool] = []
+
+    def insert_after_the_other(session: Session, *args: Any) -> Any:
+        # In `upsert_vacancies`, after its lookup of the references: the first call is the
+        # first writer's, the second the second's (a request runs in a worker thread).
+        if registering:  # the single push of V-Z
+            return insert_new(session, *args)
+        calls.append(True)
+        if len(calls) == 1:  # found neither: V-Z registered now, then on once the second writes
+            body = VacancyIn.model_validate(vacancy_body(external_ref="V-Z"))
+            registering.append(True)
+            with Session(engine) as other:
+                vacancies_service.upsert_vacancies(other, principal, [body], batch=False)
+                other.commit()
+            registering.clear()
+            checked.set()
+            assert reached.wait(timeout=120)
+        elif len(calls) == 2:  # V-Z read as registered and locked: on once the first waits
+            reached.set()
+            wait_until_a_session_waits_for_a_lock(session, first)
+        return insert_new(session, *args)
+
+    monkeypatch.setattr(vacancies_service, "_insert_new", insert_after_the_other)
+    failures = _classified_failures(monkeypatch)
+    first.start()
+    assert checked.wait(timeout=120), [(a.status_code, a.text) for a in answers]
+    second.start()
+    first.join(timeout=120)
+    second.join(timeout=120)
+
+    assert "40P01" not in failures, failures  # deadlock_detected
+    assert [a.status_code for a in answers] == [200, 200], [a.text for a in answers]
+    assert reached.is_set(), "the second writer reached its writes while the first wrote"
+    with Session(engine) as session:
+        stored = session.exec(select(Vacancy).where(col(Vacancy.external_ref).in_(refs))).all()
+        assert sorted((v.external_ref, v.floor) for v in stored) == [("V-A", 4), ("V-Z", 4)]

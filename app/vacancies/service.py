@@ -382,6 +382,11 @@ def upsert_vacancies(
             outcomes[index] = UpsertOutcome(current_id, ref, "unchanged")
     if on_offer and (errors := _before_move_in(session, on_offer, refs, columns["available_from"])):
         raise InvalidVacancies(errors, batch)
+    # The new dwellings before any known one is updated: a reference registered between two
+    # batches' lookups is known to one (locked, not yet updated) and new to the other, whose
+    # ON CONFLICT then does not wait for a lock-only row. Updated first, the one held it
+    # while waiting for the other's new ones, which waited for the update: a deadlock, as
+    # the case imports had (tests/imports/test_import_races.py, the dwelling writers).
     if new_indexes:
         new_indexes.sort(key=refs.__getitem__)  # the insert's lock order
         ids = uuid7s(len(new_indexes))

@@ -6,6 +6,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from sqlalchemy import Engine, text
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 
 WAIT_SECONDS = 120.0  # as long as the tests wait for their writers to end (`join(timeout=120)`)
@@ -105,3 +106,24 @@ def commit_after_it_waits(
             wait_until_a_session_waits_for_a_lock(holder, writer)
         holder.commit()
     writer.join(timeout=120)
+
+
+def takes_the_next_while_it_waits(
+    holder: Session, writer: threading.Thread, take: Callable[[Session], Any]
+) -> bool:
+    """PostgreSQL: starts `writer`; once it waits for a lock `holder` holds, whether
+    `take(holder)` gets the next lock without waiting (`take` asks NOWAIT, or a row it inserts
+    waits `SET LOCAL lock_timeout` at most: an OperationalError says the writer holds it, as it
+    would in a deadlock). Then rolls `holder` back, which lets the writer go on, and waits for
+    the writer to end."""
+    writer.start()
+    wait_until_a_session_waits_for_a_lock(holder, writer)
+    try:
+        with holder.begin_nested():
+            take(holder)
+        took = True
+    except OperationalError:
+        took = False
+    holder.rollback()
+    writer.join(timeout=WAIT_SECONDS)
+    return took

@@ -20,8 +20,8 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, func
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy import Engine, func, text
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from app.access_log.service import AccessContext
@@ -44,7 +44,7 @@ from app.proposals.models import (
 )
 from app.settings import Settings
 from app.tables import service as tables_service
-from app.tables.models import OutflowTable, TableUpdate
+from app.tables.models import OutflowTable, TableMunicipality, TableUpdate
 from app.transient import ANSWERS, RERUN, classify
 from app.vacancies import service as vacancies_service
 from app.vacancies.models import Vacancy, VacancyIn, VacancyStatus
@@ -58,7 +58,11 @@ from app.webhooks.models import (
 )
 from tests.clock import iso
 from tests.conftest import OPERATOR, Org, case_body, make_org, make_table, vacancy_body
-from tests.locks import commit_after_it_waits, wait_until_a_session_waits_for_a_lock
+from tests.locks import (
+    commit_after_it_waits,
+    takes_the_next_while_it_waits,
+    wait_until_a_session_waits_for_a_lock,
+)
 
 pytestmark = pytest.mark.usefixtures("no_deadlocks")
 
@@ -1049,17 +1053,47 @@ def test_a_push_locks_its_dwellings_in_id_order_as_a_publication_does(world):
     )
     with Session(world.engine) as holder:
         holder.exec(select(Vacancy).where(Vacancy.id == low).with_for_update()).one()
-        pusher.start()
-        wait_until_a_session_waits_for_a_lock(holder, pusher)
-        try:
-            holder.exec(
+        took_the_second = takes_the_next_while_it_waits(
+            holder,
+            pusher,
+            lambda s: s.exec(
                 select(Vacancy).where(Vacancy.id == high).with_for_update(nowait=True)
-            ).one()
-            took_the_second = True
-        except OperationalError:
-            took_the_second = False
-        holder.rollback()
-    pusher.join(timeout=120)
+            ).one(),
+        )
 
     assert took_the_second, "the push held the second dwelling by id while waiting for the first"
     assert [o.status for o in pushed] == [200], [repr(o.error) for o in pushed]
+
+
+def test_a_table_claims_its_new_municipalities_in_code_order(world):
+    """A table's new municipalities were inserted in the order the request listed them: an
+    operator giving one table GM0636 and GM0635 (in that order) while another request gave
+    another table GM0635 and GM0636 inserted GM0636 and waited for GM0635's unique key, which
+    the other held while it waited for GM0636's: a deadlock PostgreSQL ends by aborting one
+    (rerun about a second later; found reading the code). Claims now insert in code order: the
+    change waits for GM0635 holding neither, and the other transaction inserts GM0636 at once."""
+    if world.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite runs one writer at a time: nothing waits for a row lock")
+    other_table = make_table(world.client, world.chair, [world.care_provider], ["GM0634"])
+
+    def claim(session: Session) -> None:
+        table = session.get_one(OutflowTable, uuid.UUID(world.table_id))
+        change = TableUpdate(municipality_codes=["GM0344", "GM0636", "GM0635"])
+        tables_service.update_table(session, Principal(is_operator=True), table, change, None)
+
+    claimed: list[Outcome] = []
+    claimer = threading.Thread(target=lambda: claimed.append(_run_once(world.engine, claim)))
+
+    def hold(session: Session, code: str) -> None:
+        session.add(TableMunicipality(municipality_code=code, table_id=uuid.UUID(other_table)))
+        session.flush()
+
+    with Session(world.engine) as holder:
+        hold(holder, "GM0635")
+        holder.exec(text("SET LOCAL lock_timeout = '500ms'"))
+        took_the_second = takes_the_next_while_it_waits(
+            holder, claimer, lambda s: hold(s, "GM0636")
+        )
+
+    assert took_the_second, "the change held GM0636 while waiting for GM0635"
+    assert [o.status for o in claimed] == [200], [repr(o.error) for o in claimed]

@@ -125,9 +125,11 @@ def _claim_municipalities(session: Session, table_id: uuid.UUID, codes: Sequence
             )
         )
         _refuse_leaving_open_dwellings(session, table_id, leaving)
+    # In code order: the unit of work inserts new rows in the order they were added, and two
+    # tables claiming codes in opposite orders each held one key and waited for the other's.
     session.add_all(
         TableMunicipality(municipality_code=c, table_id=table_id)
-        for c in codes
+        for c in sorted(codes)
         if c not in set(current)
     )
     return True

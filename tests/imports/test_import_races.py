@@ -13,7 +13,6 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, col, select
 
 from app import transient
@@ -27,7 +26,7 @@ from app.vacancies import service as vacancies_service
 from app.vacancies.models import Vacancy, VacancyIn, vacancy_public_dict
 from tests.conftest import Org, Region, case_body, make_region, vacancy_body
 from tests.imports.sheets import case_row, dwelling_row, store_cases, table, upload, xlsx
-from tests.locks import wait_until_a_session_waits_for_a_lock
+from tests.locks import takes_the_next_while_it_waits, wait_until_a_session_waits_for_a_lock
 
 DWELLINGS = "/v1/vacancies/imports"
 
@@ -208,19 +207,12 @@ def test_an_import_inserts_its_new_references_in_reference_order_so_two_imports_
     )
     with Session(engine) as holder:
         register(holder, "K-A")
-        importer.start()
-        wait_until_a_session_waits_for_a_lock(holder, importer)
         # NOWAIT for an INSERT: a wait for the import's uncommitted K-Z ends in an error
         # (lock_timeout; a deadlock error where deadlock_timeout is shorter).
         holder.connection().exec_driver_sql("SET LOCAL lock_timeout = '100ms'")
-        try:
-            with holder.begin_nested():
-                register(holder, "K-Z")
-            took_the_second = True
-        except OperationalError:
-            took_the_second = False
-        holder.rollback()
-    importer.join(timeout=120)
+        took_the_second = takes_the_next_while_it_waits(
+            holder, importer, lambda s: register(s, "K-Z")
+        )
 
     assert took_the_second, "the import held K-Z while it waited for K-A"
     [answer] = answers

@@ -239,9 +239,12 @@ def queue_event_notices(
 
 def _insert_once(session: Session, rows: list[dict[str, Any]]) -> int:
     """Insert outbox rows, skipping any (person, dedupe key) already there: the database
-    decides, so two processes queueing the same digest queue it once."""
+    decides, so two processes queueing the same digest queue it once. In (person, key) order:
+    every process's mail worker sweeps (no lease), and two sweeps inserting overlapping rows in
+    opposite orders each waited for the other's uncommitted row, a deadlock."""
     if not rows:
         return 0
+    rows = sorted(rows, key=lambda row: (row["person_id"], row["dedupe_key"]))
     dialect = session.get_bind().dialect.name
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
     table = table_of(MailMessage)

@@ -3,6 +3,7 @@ changes: an action closed or moved, an organisation leaving the table, a stalled
 decided. No notice is left waiting that no longer holds, on PostgreSQL as on SQLite."""
 
 import threading
+import uuid
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
@@ -15,12 +16,13 @@ from sqlmodel import Session, select
 from app.agenda import open_proposals as open_proposals_module
 from app.agenda.stall_sweep import StallSweep
 from app.mail import service as mail_service
-from app.mail.models import MailMessage, MailStatus
+from app.mail.models import MailMessage, MailStatus, NoticeKind
+from app.sqltypes import utcnow
 from tests.api.helpers import plan_meeting
 from tests.api.test_open_proposals import two_open_proposals
 from tests.clock import START, day, iso
 from tests.conftest import OPERATOR
-from tests.locks import wait_until_a_session_waits_for_a_lock
+from tests.locks import takes_the_next_while_it_waits, wait_until_a_session_waits_for_a_lock
 from tests.mail.conftest import make_region, person
 
 pytestmark = pytest.mark.usefixtures("no_deadlocks")
@@ -187,3 +189,43 @@ def test_a_proposal_decided_while_the_stall_sweep_records_its_stall_gets_no_stal
         if m.kind == "proposal_stalled" and m.status == MailStatus.pending.value
     }
     assert waiting == {proposals[1]["id"]}
+
+
+def test_two_sweeps_insert_their_notices_in_key_order(mailroom):
+    """The mail sweep has no lease: every server process's mail worker runs it. Its rows came
+    in the order its reads gave them, and the overdue actions are read in no set order: two
+    sweeps queueing the notices of two actions read in opposite orders each inserted one and
+    waited for the other's uncommitted row on (person, dedupe key), a deadlock PostgreSQL ends
+    by aborting one (found reading the code). The rows now go in (person, key) order: a sweep
+    waits for the first key holding none, and the other inserts the second at once."""
+    if mailroom.main.dialect.name != "postgresql":
+        pytest.skip("SQLite runs one writer at a time: nothing waits for a row lock")
+    with mailroom.client() as client:
+        region = make_region(client)
+        person_id = uuid.UUID(person(client, region.care_provider)[0])
+    now = utcnow()
+    first, second = sorted(f"action.overdue:{uuid.uuid4()}" for _ in range(2))
+
+    def row(key: str) -> dict[str, Any]:
+        data = {"table": "T", "kind": "other"}
+        return mail_service._row(
+            person_id, NoticeKind.action_overdue, key, data, now, now + timedelta(days=1)
+        )
+
+    queued: list[int] = []
+
+    def sweep() -> None:
+        with mailroom.transaction() as session:
+            queued.append(mail_service._insert_once(session, [row(second), row(first)]))
+
+    with Session(mailroom.main) as holder:
+        mail_service._insert_once(holder, [row(first)])
+        holder.connection().exec_driver_sql("SET LOCAL lock_timeout = '500ms'")
+        took_the_second = takes_the_next_while_it_waits(
+            holder,
+            threading.Thread(target=sweep),
+            lambda s: mail_service._insert_once(s, [row(second)]),
+        )
+
+    assert took_the_second, "the sweep held the second key while waiting for the first"
+    assert queued == [2]

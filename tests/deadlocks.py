@@ -17,6 +17,7 @@ every backend of the databases end one short transaction (`report`: the caller k
 reach them), and only then reads the row.
 """
 
+import gc
 import time
 import weakref
 from collections import Counter
@@ -80,13 +81,17 @@ _OTHER_BACKENDS = text(
 
 def this_process_reports(engine: Engine, databases: Collection[str]) -> Callable[[], None]:
     """A `report` for the backends this test process opened in `databases`: each idle
-    connection in the pool of each of its engines on them ends one transaction; then it waits
+    connection in the pool of each of its engines on them ends one transaction (first the
+    garbage is collected: a connection given back after its engine was disposed, as when two
+    TestClients of one app each shut it down, sits in a pool nothing refers to, idle, until then;
+    collected, it closes and its backend exits and reports); then it waits
     until every other backend of those databases has exited (a disposed engine's, a stopped
     server's: a backend reports as it exits) or has been idle long enough to have reported on
     its own (`STATS_IDLE_INTERVAL`), at most as long as that."""
     names = set(databases)
 
     def report() -> None:
+        gc.collect()
         ours: list[int] = []
         for pooled in [e for e in list(_ENGINES) if e.url.database in names]:
             # A QueuePool's idle connections; a NullPool (migrations') keeps none.

@@ -602,11 +602,19 @@ def an_id(text: str) -> uuid.UUID:
 
 
 def a_port(text: str) -> int:
-    """`serve --port`: a TCP port (0: one the system picks), refused by argparse (usage, exit
-    status 2) otherwise."""
-    if not (text.isascii() and text.isdigit()) or int(text) > 65535:
-        raise argparse.ArgumentTypeError(f"not a port (0-65535): {text!r}")
-    return int(text)
+    """`serve --port`: a TCP port (0: one the system picks), white space around ignored as
+    around `--workers` and every number in the environment (`--port ' 8272'` was refused where
+    `--workers ' 2'` was taken); refused by argparse (usage, exit status 2) otherwise."""
+    port = text.strip()
+    if not (port.isascii() and port.isdigit()):
+        raise argparse.ArgumentTypeError(
+            f"must be a whole number from 0 to 65535 in the digits 0-9, not {text!r}"
+        )
+    if int(port) > 65535:
+        raise argparse.ArgumentTypeError(
+            f"must be a whole number from 0 to 65535 (0: one the system picks), not {port}"
+        )
+    return int(port)
 
 
 def a_host(text: str) -> str:
@@ -621,14 +629,18 @@ def a_host(text: str) -> str:
 
 
 def a_worker_count(text: str) -> int:
-    """`serve --workers`: 1-64 in the digits 0-9, white space around ignored, as
-    `UITSTROOM_WORKERS` is read (`--workers ' 2'` was refused where the variable started two);
-    refused by argparse naming the range (`choices=range(1, 65)` listed all 64 numbers)."""
+    """`serve --workers`: as `UITSTROOM_WORKERS` is read, white space around ignored
+    (`--workers ' 2'` was refused where the variable started two), refused by argparse (usage,
+    exit status 2) in the variable's words: `--workers 0` said "not a number of workers"."""
+    from app.settings import number_rule, outside_range
+
     count = text.strip()
-    if not (count.isascii() and count.isdigit()) or not 1 <= int(count) <= 64:
+    if not (count.isascii() and count.isdigit()):
         raise argparse.ArgumentTypeError(
-            f"not a number of workers (1-64, in the digits 0-9): {text!r}"
+            f"must be {number_rule('workers')} in the digits 0-9, not {text!r}"
         )
+    if outside_range("workers", int(count)):
+        raise argparse.ArgumentTypeError(f"must be {number_rule('workers')}, not {count}")
     return int(count)
 
 

@@ -80,6 +80,43 @@ def _empty(variable: str, asked: str) -> str:
     return f"{variable} is empty: give {asked}, or leave the variable out to take its default"
 
 
+def _bounds(field: str) -> dict[str, float]:
+    """A number setting's bounds by kind (`ge`, `gt`, `le`, `lt`), from its field."""
+    return {
+        kind: getattr(limit, kind)
+        for limit in Settings.model_fields[field].metadata
+        for kind in ("ge", "gt", "le", "lt")
+        if hasattr(limit, kind)
+    }
+
+
+def number_rule(field: str) -> str:
+    """What a number setting may be, in words (`a whole number from 1 to 64`), from its
+    field's bounds: one out of range was refused in pydantic's words ("Input should be greater
+    than or equal to 1"), and `serve --workers` says the rule of `UITSTROOM_WORKERS`."""
+    bounds = {
+        kind: f"{bound:g}" if isinstance(bound, float) else str(bound)
+        for kind, bound in _bounds(field).items()
+    }
+    kind = "a whole number" if Settings.model_fields[field].annotation is int else "a number"
+    if "ge" in bounds and "le" in bounds:
+        return f"{kind} from {bounds['ge']} to {bounds['le']}"
+    words = {"ge": "at least", "gt": "more than", "le": "at most", "lt": "less than"}
+    said = " and ".join(f"{words[k]} {bound}" for k, bound in bounds.items())
+    return f"{kind} of {said}" if said.startswith("at least") else f"{kind} {said}"
+
+
+def outside_range(field: str, number: float) -> bool:
+    """Whether `number` is out of the bounds of the setting `field`."""
+    bounds = _bounds(field)
+    return (
+        ("ge" in bounds and number < bounds["ge"])
+        or ("gt" in bounds and number <= bounds["gt"])
+        or ("le" in bounds and number > bounds["le"])
+        or ("lt" in bounds and number >= bounds["lt"])
+    )
+
+
 SWITCH_WORDS = frozenset({"true", "false", "1", "0", "yes", "no", "on", "off", "t", "f", "y", "n"})
 """The words pydantic reads as a switch's true or false (in any case)."""
 
@@ -315,6 +352,14 @@ class Settings(BaseSettings):
                 f"{variable} must be a number written in the digits 0-9 with at most one "
                 f"decimal point, such as {default:g} or 2.5 (no underscores, plus sign, spaces, "
                 "exponent, nan, inf or other digits)"
+            )
+        number = int(text) if kind is int else float(text)
+        if info.field_name and outside_range(info.field_name, number):
+            default = cls.model_fields[info.field_name].default
+            shown = f"{default:g}" if kind is float else default
+            raise ValueError(
+                f"UITSTROOM_{info.field_name.upper()} must be {number_rule(info.field_name)}, "
+                f"such as {shown} (its default)"
             )
         return text
 

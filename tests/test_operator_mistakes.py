@@ -333,7 +333,9 @@ def test_migrate_with_a_malformed_database_url_says_so_in_one_line(tmp_path):
     [
         (
             {"UITSTROOM_WORKERS": "0"},
-            "Invalid configuration: UITSTROOM_WORKERS: Input should be greater than or equal to 1",
+            # It said pydantic's "UITSTROOM_WORKERS: Input should be greater than or equal to 1".
+            "Invalid configuration: UITSTROOM_WORKERS must be a whole number from 1 to 64, such "
+            "as 1 (its default)",
         ),
         (
             {"UITSTROOM_WORKERS": "1_0"},
@@ -642,7 +644,22 @@ def test_serve_refuses_a_worker_count_naming_the_range_in_one_short_line(tmp_pat
         run_cli(f"sqlite:///{database}", "serve", "--workers", workers)
     assert refused.value.code == 2
     error = capsys.readouterr().err.strip().splitlines()[-1]
-    assert "--workers" in error and "1-64" in error and len(error) < 120, error
+    assert "--workers" in error and "from 1 to 64" in error and len(error) < 120, error
+    if workers.isdigit():  # a number out of range was "not a number of workers"
+        assert error.endswith(f"must be a whole number from 1 to 64, not {workers}"), error
+    assert not database.exists()
+
+
+@pytest.mark.parametrize("given", [" 0", "0 ", "\t0\n"])
+def test_serve_port_takes_white_space_around_it_as_workers_does(tmp_path, given):
+    """`serve --port ' 8272'` (a script's `--port "$PORT"` with a space) was refused as "not a
+    port" while `--workers ' 2'` was taken: white space around a number is ignored on the
+    command line as in the environment (README, Configuration)."""
+    database = tmp_path / "x.db"
+    settings = get_settings().model_copy(update={"database_url": f"sqlite:///{database}"})
+    with pytest.raises(SystemExit) as stopped:  # past argparse: 2 workers refused on SQLite
+        main(["serve", "--port", given, "--workers", "2"], settings=settings)
+    assert str(stopped.value.code).startswith("Cannot serve with 2 workers on sqlite")
     assert not database.exists()
 
 
@@ -717,7 +734,9 @@ def test_a_poll_interval_that_is_a_busy_loop_is_refused_at_start(tmp_path, setti
     result = _list_organisations(tmp_path, {variable: "0.0001"})
     assert result.returncode == 1
     assert result.stderr.strip() == (
-        f"Invalid configuration: {variable}: Input should be greater than or equal to 0.1"
+        f"Invalid configuration: {variable} must be a number from 0.1 to "
+        f"{Settings.model_fields[setting].metadata[1].le}, such as "
+        f"{Settings.model_fields[setting].default:g} (its default)"
     )
     assert getattr(Settings(**{setting: 0.1}), setting) == 0.1
 
@@ -742,6 +761,36 @@ def test_a_number_setting_not_written_in_plain_digits_is_refused_naming_it(
     [error] = refused.value.errors()
     assert str(error["msg"]).startswith(f"Value error, {variable} must be a"), error
     assert "digits 0-9" in str(error["msg"])
+
+
+def _just_outside(setting: str) -> list[str]:
+    """Values of `setting` just below and just above its range, as an operator writes them."""
+    values = []
+    for limit in Settings.model_fields[setting].metadata:
+        for kind, step in (("ge", -1), ("gt", 0), ("le", 1), ("lt", 0)):
+            bound = getattr(limit, kind, None)
+            if bound is not None:
+                moved = bound + step * (1 if isinstance(bound, int) else 0.05)
+                values.append(str(moved) if isinstance(moved, int) else f"{moved:g}")
+    return values
+
+
+@pytest.mark.parametrize(
+    ("setting", "value"),
+    [(setting, value) for setting in NUMBER_SETTINGS for value in _just_outside(setting)],
+)
+def test_a_number_setting_out_of_range_is_refused_naming_its_range(monkeypatch, setting, value):
+    # UITSTROOM_WORKERS=0 was refused in pydantic's words, "Input should be greater than or
+    # equal to 1", unlike every other refusal of a setting (which names the variable and what
+    # it takes); now the variable, its range and its default.
+    variable = f"UITSTROOM_{setting.upper()}"
+    monkeypatch.setenv(variable, f" {value} ")
+    with pytest.raises(ValidationError) as refused:
+        Settings()
+    assert len(refused.value.errors()) == 1
+    said = configuration_mistake(refused.value)
+    assert said.startswith(f"{variable} must be a "), said
+    assert said.endswith(" (its default)") and "Input should" not in said, said
 
 
 @pytest.mark.parametrize("setting", NUMBER_SETTINGS)
@@ -818,8 +867,8 @@ def test_an_smtp_timeout_no_conversation_fits_in_is_refused_at_start(tmp_path, v
     result = _list_organisations(tmp_path, {"UITSTROOM_SMTP_TIMEOUT_SECONDS": value})
     assert result.returncode == 1
     assert result.stderr.strip() == (
-        "Invalid configuration: UITSTROOM_SMTP_TIMEOUT_SECONDS: Input should be greater than or "
-        "equal to 1"
+        "Invalid configuration: UITSTROOM_SMTP_TIMEOUT_SECONDS must be a number from 1 to 300, "
+        "such as 20 (its default)"
     )
     assert Settings(smtp_timeout_seconds=1).smtp_timeout_seconds == 1
 

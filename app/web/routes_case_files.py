@@ -13,6 +13,7 @@ or no.
 """
 
 import uuid
+from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
@@ -71,6 +72,12 @@ PARKED = (
 )
 """A resume of a case parked after a decline (`lifecycle.PARKED_RESUME`), sent from a form
 shown before the decline or before the page offered no resume for it."""
+HOLD_WHILE_PARKED = (
+    "Na een afwijzing is het dossier aangehouden tot {0}; op die dag komt het vanzelf weer in "
+    "aanmerking. Zet u het in de wacht, dan gebeurt dat niet: het blijft in de wacht, ook na "
+    "{0}, tot u het uit de wacht haalt."
+)
+"""Beside the hold of a case parked after a decline: a hold outlasts the parking."""
 STATUS_CHOICES = {
     "on_hold": ("In de wacht zetten", HOLD_REASONS),
     "ready": ("Uit de wacht halen", frozenset()),
@@ -216,7 +223,7 @@ def _form_page(
                 and case.parked_until > today()
                 else None
             ),
-            "changes": _status_changes(current.value, parked),
+            "changes": _status_changes(current.value, case.parked_until if parked else None),
             "warnings": [
                 {**w, "label": labels.REASONS[w["code"]]}
                 for w in ([] if closed else intake.own_rule_failures(session, case))
@@ -225,12 +232,14 @@ def _form_page(
     return render(request, "case_form.html", context, status)
 
 
-def _status_changes(current: str, parked: bool = False) -> list[dict[str, Any]]:
+def _status_changes(current: str, parked_until: date | None = None) -> list[dict[str, Any]]:
     """The status changes a care provider may make from `current`, with their reasons; a case
-    `parked` after a decline (shown `on_hold`) is not resumed before its date, and is put on
-    hold as the lifecycle and the API allow (the page offered only a withdrawal)."""
+    parked after a decline until `parked_until` (shown `on_hold`) is not resumed before its
+    date, and is put on hold as the lifecycle and the API allow, the page saying beside the
+    button that a hold outlasts the parking (it offered the hold without a word that the case
+    then no longer comes back by itself on the parking's date)."""
     allowed = {
-        "on_hold": ["on_hold", "withdrawn"] if parked else ["ready", "withdrawn"],
+        "on_hold": ["on_hold", "withdrawn"] if parked_until else ["ready", "withdrawn"],
         "housed": [],
         "withdrawn": [],
     }.get(current, ["on_hold", "withdrawn"])
@@ -239,6 +248,9 @@ def _status_changes(current: str, parked: bool = False) -> list[dict[str, Any]]:
             "status": status,
             "label": STATUS_CHOICES[status][0],
             "reasons": [(r, labels.STATUS_REASONS[r]) for r in sorted(STATUS_CHOICES[status][1])],
+            "note": HOLD_WHILE_PARKED.format(dutch_date(parked_until))
+            if parked_until and status == "on_hold"
+            else None,
         }
         for status in allowed
     ]

@@ -575,6 +575,7 @@ def case_page(
     entries = case_timeline(session, context, case)
     dwellings |= _dwellings(session, [str(e["vacancy_id"]) for e in entries if "vacancy_id" in e])
     public = case_public_dict(case)
+    parked_until = case.parked_until if case.parked_until and case.parked_until > today() else None
     codes = [*case.areas_preferred, *case.areas_excluded]
     codes += [d.address_neighbourhood_code for d in dwellings.values()]
     return render(
@@ -611,6 +612,10 @@ def case_page(
                 None if proposal is None else (today() - local_date(proposal.updated_at)).days
             ),
             "today": today(),
+            # A parking after a decline, while it lasts (a past one said 'aangehouden tot' a
+            # day gone by); `held_while_parked`: put on hold besides, which outlasts the date.
+            "parked_until": parked_until,
+            "held_while_parked": parked_until is not None and case.status == CaseStatus.on_hold,
             "aftercare": aftercare_page.case_section(session, web, case.id),
         },
     )

@@ -812,6 +812,54 @@ def test_a_parked_case_held_from_its_page_stays_held_on_the_parkings_date(
         assert client.get(api, headers=region.care_provider.headers).json()["status"] == "ready"
 
 
+def test_a_parked_case_says_where_it_is_held_that_a_hold_outlasts_the_parking(
+    app, client, region, published
+):
+    """A case parked after a decline comes back by itself on the parking's date; put on hold
+    from its page, it does not (it stays held until it is resumed). The page offered the hold
+    without a word of that, and the case page of the held case then read 'Aangehouden
+    (Tijdelijk onbereikbaar) (aangehouden tot <date>)', as if the hold ended on that date, and
+    still so once it had passed. Now the hold's button is described by a note that says so,
+    and the case page says the held case does not come back by itself on that date."""
+    parked_until, edit, url, browser, page = _parked_edit_page(app, client, region, published)
+    day = dutch_date(parked_until)
+    note = (
+        f'<p id="let-op-on_hold" class="hint">Na een afwijzing is het dossier aangehouden tot '
+        f"{day}; op die dag komt het vanzelf weer in aanmerking. Zet u het in de wacht, dan "
+        f"gebeurt dat niet: het blijft in de wacht, ook na {day}, tot u het uit de wacht haalt.</p>"
+    )
+    assert note in page, page
+    assert '<button type="submit" aria-describedby="let-op-on_hold">In de wacht zetten' in page
+    assert page.count("let-op-") == 2  # the note and its reference: none for the withdrawal
+    assert problems(page) == []
+    show = f"/dossiers/{published.case_id}"
+    parked = browser.get(show).text
+    assert f"<strong>Aangehouden</strong> (aangehouden tot {day})</dd>" in parked, parked
+    form = {"csrf_token": csrf_of(browser, edit), "status": "on_hold",
+            "reden": "temporarily_unreachable", "versie": _version(page)}  # fmt: skip
+    assert browser.post(url, data=form).status_code == 303
+    held = browser.get(show).text
+    said = (
+        f"<strong>Aangehouden</strong> (Tijdelijk onbereikbaar); na een afwijzing ook aangehouden "
+        f"tot {day}. Het dossier komt op die dag niet vanzelf weer in aanmerking: het blijft in "
+        "de wacht tot de zorgaanbieder het uit de wacht haalt</dd>"
+    )
+    assert said in held, held
+    chair = signed_in(app, make_person(client, region.chair))
+    assert said in chair.get(show).text  # the table's chair reads the same
+    page = browser.get(edit).text
+    assert (
+        "Het dossier komt op die dag niet vanzelf weer in aanmerking: het blijft in de wacht "
+        "tot u het uit de wacht haalt" in page
+    ), page
+    assert "let-op-" not in page  # no hold offered any more, so no note
+    on_its_day = datetime.combine(parked_until, time(0, 10), tzinfo=AMSTERDAM)
+    with time_machine.travel(on_its_day, tick=True):
+        browser = signed_in(app, make_person(client, region.care_provider))
+        held = browser.get(show).text
+        assert "<strong>Aangehouden</strong> (Tijdelijk onbereikbaar)</dd>" in held, held
+
+
 def test_a_held_case_page_names_the_reason_it_is_held(app, client, region):
     """A case on hold read 'Status: Aangehouden.' on its edit page, without the reason its file
     records (the case page and the API show it): whoever opened it could not tell a client's

@@ -18,7 +18,14 @@ from typing import TYPE_CHECKING
 
 from sqlmodel import Session, select
 
-from app.settings import Settings, forwarded_allow_ips, get_settings, plain_http_elsewhere
+from app.settings import (
+    Settings,
+    forwarded_allow_ips,
+    get_settings,
+    number_rule,
+    outside_range,
+    plain_http_elsewhere,
+)
 
 if TYPE_CHECKING:
     import uvicorn
@@ -632,8 +639,6 @@ def a_worker_count(text: str) -> int:
     """`serve --workers`: as `UITSTROOM_WORKERS` is read, white space around ignored
     (`--workers ' 2'` was refused where the variable started two), refused by argparse (usage,
     exit status 2) in the variable's words: `--workers 0` said "not a number of workers"."""
-    from app.settings import number_rule, outside_range
-
     count = text.strip()
     if not (count.isascii() and count.isdigit()):
         raise argparse.ArgumentTypeError(

@@ -495,7 +495,9 @@ def hold_case_imports(session: Session, org_id: uuid.UUID) -> None:
     index (`uq_cases_open_external_ref`) waits for the case's update. PostgreSQL ended it by
     aborting one, run again a second later (tests/concurrency/test_retry_safety_races.py).
     Imports are the only writers of several cases' references in one transaction; a registration
-    writes one. SQLite runs one writer at a time."""
+    writes one. A dry run writes the file too but takes no lock (a check waits for no import):
+    an import inserts its new references before it updates a registered case
+    (`_create_cases`), so the two cannot deadlock. SQLite runs one writer at a time."""
     connection = session.connection()
     if connection.dialect.name != "postgresql":
         return
@@ -626,7 +628,6 @@ def _write_cases(
 ) -> None:
     examined: list[Case] = []
     unchanged: list[Case] = []
-    creations: list[tuple[Row, CaseCreate]] = []
     savepoint = session.begin_nested()
     # The cases the file changes are locked together, in id order, before the first is
     # changed: the lock order of every request that changes several cases (a batch push
@@ -636,9 +637,10 @@ def _write_cases(
     # stay those this request read: a case changed since is still a lost race.
     read = {case.id: versioning.etag(case) for _, case, plan in plans if case is not None and plan}
     versioning.lock(session, Case, read)
+    creations = [(row, plan) for row, case, plan in plans if case is None]
+    _create_cases(session, context, result, creations)
     for row, case, plan in plans:
         if case is None:
-            creations.append((row, plan))
             continue
         examined.append(case)
         if not plan:
@@ -656,6 +658,30 @@ def _write_cases(
             result.issues.extend(_problem_issues(row, exc, CASES))
             continue
         result.outcomes.append(RowOutcome(row.number, case.external_ref, "updated", case.id))
+    result.outcomes.sort(key=lambda o: o.row)
+    _finish(savepoint, result)
+    # The report shows existing cases (their ids, whether they would change): a read of them.
+    # A kept update or creation was logged by the service itself. A refused file's report lists
+    # its rows as a check's does (the page shows them); the API's refusal names only the
+    # problems and is rolled back whole, these entries with it.
+    shown = unchanged if result.valid and not result.dry_run else examined
+    access_log.record(session, context, AccessAction.read, [(c.id, c.table_id) for c in shown])
+
+
+def _create_cases(
+    session: Session,
+    context: AccessContext,
+    result: ImportResult,
+    creations: list[tuple[Row, CaseCreate]],
+) -> None:
+    """Insert the file's new cases, before any registered one is updated. An import that
+    updated a case first and then inserted deadlocked with another request writing the same
+    file that had read that reference as new: it had inserted the new references and waited
+    for the update on that one's unique index, while the import waited for its new ones. A dry
+    run writes the file too (rolled back) and takes no import lock, so a check and an import
+    of one file met so. Inserted first, the import waits for the other's new references while
+    it holds its registered cases only locked, which no insert waits for: the other finds the
+    reference registered, loses the race and runs again."""
     if creations and result.valid:
         # All new rows in one go: the checks of `create_case` once for the file, one flush.
         try:
@@ -673,14 +699,6 @@ def _write_cases(
         result.outcomes.extend(
             RowOutcome(r.number, p.external_ref, "created", None) for r, p in creations
         )
-    result.outcomes.sort(key=lambda o: o.row)
-    _finish(savepoint, result)
-    # The report shows existing cases (their ids, whether they would change): a read of them.
-    # A kept update or creation was logged by the service itself. A refused file's report lists
-    # its rows as a check's does (the page shows them); the API's refusal names only the
-    # problems and is rolled back whole, these entries with it.
-    shown = unchanged if result.valid and not result.dry_run else examined
-    access_log.record(session, context, AccessAction.read, [(c.id, c.table_id) for c in shown])
 
 
 def log_replayed_report(session: Session, context: AccessContext, report: Any) -> None:

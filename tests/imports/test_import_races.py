@@ -220,8 +220,9 @@ def test_an_import_inserts_its_new_references_in_reference_order_so_two_imports_
     assert [item["outcome"] for item in answer.json()["items"]] == ["created", "created"]
 
 
+@pytest.mark.parametrize("first_dry_run", [False, True], ids=["import", "dry-run"])
 def test_two_imports_that_saw_a_reference_apart_wait_for_each_other_instead_of_deadlocking(
-    committed_postgresql, monkeypatch
+    committed_postgresql, monkeypatch, first_dry_run
 ):
     """Two imports of the same file, K-A and K-Z, K-Z registered by a third request just after
     the first import checked that neither was registered: the second import read K-Z as
@@ -230,15 +231,27 @@ def test_two_imports_that_saw_a_reference_apart_wait_for_each_other_instead_of_d
     PostgreSQL ended it by aborting one, run again a second later (seen in
     tests/concurrency/test_retry_safety_races.py once the references were inserted in one
     order). Now an import waits for any other import of the same care provider before it reads
-    its cases; no request meets a deadlock, and both files are stored."""
+    its cases; no request meets a deadlock, and both files are stored.
+
+    A check of the file (`first_dry_run`) waits for no import, and it writes the file too (in a
+    savepoint it rolls back): as the first request it deadlocked with the import the same way,
+    until an import inserted its new references before it updated its registered ones (found by
+    the breaker: a check and an import of one file at once on two servers). The import's
+    K-A then waits for the check's; the check finds K-Z registered (the import only locked it),
+    loses the race and checks again once the import is stored."""
     client, engine = committed_postgresql
     region = make_region(client)
     provider = _context(region.care_provider)
     rows = [case_row(ref, **{"Belastbaar jaarinkomen": "17.000,00"}) for ref in ("K-A", "K-Z")]
     content = xlsx(table(rows))
-    answers, first, second = _two_requests(
-        client, region.care_provider, "/v1/cases", lambda: store_cases(client, region, content)
-    )
+    sent: list[bool] = []
+
+    def send() -> Any:  # the first request is the check when `first_dry_run`
+        dry_run = first_dry_run and not sent
+        sent.append(True)
+        return store_cases(client, region, content, dry_run=dry_run)
+
+    answers, first, second = _two_requests(client, region.care_provider, "/v1/cases", send)
     checked, updated = threading.Event(), threading.Event()
     require_membership = cases_service._require_membership
     update = cases_service.update_case

@@ -86,6 +86,7 @@ NOTICES = {
     "dossier_opgeslagen": "Het dossier is opgeslagen.",
     "dossier_ongewijzigd": "Er was niets gewijzigd; het dossier is niet opnieuw opgeslagen.",
     "dossier_status": "De status van het dossier is gewijzigd.",
+    "dossier_status_ongewijzigd": "Er was niets gewijzigd; het dossier had deze status al.",
     "woning_opgeslagen": "De woning is opgeslagen.",
     "woning_status": "De status van de woning is gewijzigd.",
     "meldingen_opgeslagen": "Uw keuze van e-mailmeldingen is opgeslagen.",

@@ -507,7 +507,18 @@ def _write(
             request, session, web, values=values, errors=errors, case=fresh, error=message,
             status=exc.status, version=version,
         )  # fmt: skip
+    if notice == "dossier_status":
+        notice = _status_notice(case, version)
     return redirect(f"/dossiers/{case.id}/bewerken", notice)
+
+
+def _status_notice(case: Case, version: str) -> str:
+    """The notice of a status form the service carried out: a change that left the version
+    as the form saw it changed nothing (a crafted resume of a ready case was said to have
+    changed its status), as the edit form says of a form that changes nothing."""
+    if version == etag(case):
+        return "dossier_status_ongewijzigd"
+    return "dossier_status"
 
 
 def _stands(case: Case, patch: dict[str, Any]) -> bool:

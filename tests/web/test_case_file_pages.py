@@ -926,3 +926,27 @@ def test_a_resume_found_parked_on_the_locked_row_is_not_said_to_be_done() -> Non
         resumed = SimpleNamespace(status=CaseStatus.registered, parked_until=None)
         assert not _stands(parked, {"status": "ready"})  # type: ignore[arg-type]
         assert _stands(resumed, {"status": "ready"})  # type: ignore[arg-type]
+
+
+def test_a_status_change_to_the_status_the_case_has_says_nothing_changed(app, client, region):
+    """A crafted 'Uit de wacht halen' (`status=ready` with the page's version) of a case that
+    is ready answered 303 'De status van het dossier is gewijzigd.' though nothing changed
+    (found by a breaker). As the edit form that changes nothing, it now says nothing was
+    changed; the version stays."""
+    case = create_case(client, region.care_provider, region.table_id)
+    browser = signed_in(app, make_person(client, region.care_provider))
+    edit, url = f"/dossiers/{case['id']}/bewerken", f"/dossiers/{case['id']}/status"
+    page = browser.get(edit).text
+    assert "ready" not in _status_buttons(page)
+    form = {"csrf_token": csrf_of(browser, edit), "status": "ready", "versie": _version(page)}
+    sent = browser.post(url, data=form)
+    assert sent.status_code == 303, sent.text
+    shown = browser.get(sent.headers["location"]).text
+    assert "De status van het dossier is gewijzigd." not in shown, shown
+    said = '<div class="notice" role="status"><p>Er was niets gewijzigd; het dossier had deze '
+    assert said in shown, shown
+    stored = client.get(f"/v1/cases/{case['id']}", headers=region.care_provider.headers).json()
+    assert (stored["status"], stored["version"]) == ("ready", case["version"])
+    form |= {"status": "on_hold", "reden": "client_request"}
+    held = browser.post(url, data=form)  # a change still says so
+    assert held.headers["location"].endswith("melding=dossier_status"), held.text

@@ -87,6 +87,10 @@ NOTICES = {
     "dossier_ongewijzigd": "Er was niets gewijzigd; het dossier is niet opnieuw opgeslagen.",
     "dossier_status": "De status van het dossier is gewijzigd.",
     "dossier_status_ongewijzigd": "Er was niets gewijzigd; het dossier had deze status al.",
+    "dossier_uit_de_wacht_aangehouden": (
+        "Het dossier is uit de wacht gehaald. Na de afwijzing blijft het aangehouden tot de "
+        "datum hieronder; op die dag komt het vanzelf weer in aanmerking."
+    ),
     "woning_opgeslagen": "De woning is opgeslagen.",
     "woning_status": "De status van de woning is gewijzigd.",
     "meldingen_opgeslagen": "Uw keuze van e-mailmeldingen is opgeslagen.",

@@ -14,12 +14,13 @@ or no.
 
 import uuid
 from datetime import date
+from types import SimpleNamespace
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 from pydantic import ValidationError
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 from starlette.datastructures import FormData
 from starlette.responses import Response
 
@@ -35,6 +36,7 @@ from app.cases.models import (
     Case,
     CaseCreate,
     CaseStatus,
+    CaseTransition,
     CaseUpdate,
     effective_status,
 )
@@ -491,6 +493,9 @@ def _write(
             )
     except PreconditionFailed:
         session.refresh(case)
+        if notice == "dossier_status" and _hold_lifted(session, case, patch, version):
+            # Sent twice at once: the other sending lifted the hold on the locked row.
+            return redirect(f"/dossiers/{case.id}/bewerken", HOLD_LIFTED)
         if notice == "dossier_status" and _stands(case, patch):
             # The status form sent twice (a double click): the first sending made the change
             # this one asks for, so it stands instead of 'someone else changed it, do it again'.
@@ -512,13 +517,47 @@ def _write(
     return redirect(f"/dossiers/{case.id}/bewerken", notice)
 
 
+HOLD_LIFTED = "dossier_uit_de_wacht_aangehouden"
+"""The notice of a resume that lifted a hold kept by a parking: the case stays held until the
+parking's date ('De status van het dossier is gewijzigd.' above 'Aangehouden' read as if
+nothing had happened)."""
+
+
 def _status_notice(case: Case, version: str) -> str:
     """The notice of a status form the service carried out: a change that left the version
     as the form saw it changed nothing (a crafted resume of a ready case was said to have
     changed its status), as the edit form says of a form that changes nothing."""
     if version == etag(case):
         return "dossier_status_ongewijzigd"
+    if lifecycle.state_of(case) == CaseState.parked:
+        return HOLD_LIFTED  # only a resume of a held case leaves it parked
     return "dossier_status"
+
+
+def _hold_lifted(session: Session, case: Case, patch: dict[str, Any], version: str) -> bool:
+    """Whether a resume sent on the form of `version` is the one that lifted the hold of the
+    stored case, kept parked after a decline (the form sent twice, a double click): the case
+    is one version on from the form's, and that step is the hold lifted with the parking kept
+    (the case's last transition from `on_hold` to `on_hold` without a reason; a hold records
+    its reason). `_stands` cannot tell so from the case alone: a decline that parked a case
+    one version on from a resume's form (a stale or crafted one) leaves it stored as
+    `registered` too, its last transition from `proposed`."""
+    if patch["status"] != CaseStatus.ready.value or lifecycle.state_of(case) != CaseState.parked:
+        return False
+    if version != etag(SimpleNamespace(version=case.version - 1)):
+        return False
+    last = session.exec(
+        select(CaseTransition)
+        .where(col(CaseTransition.case_id) == case.id)
+        .order_by(col(CaseTransition.id).desc())
+        .limit(1)
+    ).first()
+    return (
+        last is not None
+        and last.from_status == CaseStatus.on_hold
+        and last.to_status == CaseStatus.on_hold
+        and last.reason is None
+    )
 
 
 def _stands(case: Case, patch: dict[str, Any]) -> bool:
@@ -554,6 +593,10 @@ def change_status(
     version = field(form, "versie", 40)
     if not version:
         return _fresh_page(request, session, web, case, 400, NO_VERSION)
+    if status == "ready" and _hold_lifted(session, case, patch, version):
+        # The form sent twice (a double click): the first sending lifted the hold, the
+        # parking stays; its 409 'er is niets gewijzigd' read as the resume lost.
+        return redirect(f"/dossiers/{case.id}/bewerken", HOLD_LIFTED)
     if status == "ready" and lifecycle.state_of(case) == CaseState.parked:
         # A form from before the decline (a stale one found the case stored `registered`, as a
         # resume leaves it, and said it was changed): the case is held until its date.

@@ -928,6 +928,70 @@ def test_a_resume_found_parked_on_the_locked_row_is_not_said_to_be_done() -> Non
         assert _stands(resumed, {"status": "ready"})  # type: ignore[arg-type]
 
 
+def _held_while_parked(app, client, region, published):  # type: ignore[no-untyped-def]
+    """As `_parked_edit_page`, the case then put on hold from that page: its edit page offers
+    'Uit de wacht halen', which lifts the hold and leaves the parking."""
+    parked_until, edit, url, browser, page = _parked_edit_page(app, client, region, published)
+    hold = {"csrf_token": csrf_of(browser, edit), "status": "on_hold",
+            "reden": "temporarily_unreachable", "versie": _version(page)}  # fmt: skip
+    held = browser.post(url, data=hold)
+    assert held.status_code == 303, held.text
+    page = browser.get(edit).text
+    assert _status_buttons(page) == ["ready", "withdrawn"]
+    return parked_until, edit, url, browser, page
+
+
+def test_lifting_a_hold_kept_by_a_parking_sent_twice_says_the_hold_is_lifted(
+    app, client, region, published
+):
+    """A double click on 'Uit de wacht halen' of a case put on hold from its page while parked
+    after a decline: the first lifts the hold (the parking stays until its date); the second
+    found the case parked and answered 409 'Dat lukte niet. ... er is niets gewijzigd', though
+    the worker's change was made (found by a breaker). Both now say the hold is lifted and the
+    case stays held until its date, as other double clicks show the first click's result."""
+    parked_until, edit, url, browser, page = _held_while_parked(app, client, region, published)
+    form = {"csrf_token": csrf_of(browser, edit), "status": "ready", "versie": _version(page)}
+    first, second = browser.post(url, data=form), browser.post(url, data=form)
+    assert first.status_code == 303, first.text
+    assert second.status_code == 303, second.text
+    assert second.headers["location"] == first.headers["location"]
+    shown = browser.get(second.headers["location"]).text
+    assert "Dat lukte niet" not in shown, shown
+    notice = '<div class="notice" role="status"><p>Het dossier is uit de wacht gehaald.'
+    assert notice in shown, shown
+    said = f"Aangehouden</strong> tot {dutch_date(parked_until)}, na een afwijzing"
+    assert said in shown and _status_buttons(shown) == ["on_hold", "withdrawn"]
+    assert problems(shown) == []
+    stored = client.get(f"/v1/cases/{published.case_id}", headers=region.care_provider.headers)
+    assert (stored.json()["status"], stored.json()["status_reason"]) == ("on_hold", None)
+    assert stored.json()["parked_until"] == parked_until.isoformat()
+    edited = client.patch(f"/v1/cases/{published.case_id}", json={"household": {"adults": 2}},
+                          headers=region.care_provider.headers)  # fmt: skip
+    assert edited.status_code == 200, edited.text
+    stale = browser.post(url, data=form)  # sent again after another change: not the click's
+    assert stale.status_code == 409, stale.headers.get("location")
+
+
+def test_a_resume_of_a_case_a_decline_parked_since_is_not_taken_for_a_double_click(
+    app, client, region, published
+):
+    """The double click above is told apart from a resume sent on a form shown before another
+    change parked the case, one version later too: a proposed case's form (a resume crafted,
+    or the no-op of a case already ready) sent after the client declined says the case is
+    held until the parking's date, and nothing changed."""
+    edit, url = f"/dossiers/{published.case_id}/bewerken", f"/dossiers/{published.case_id}/status"
+    browser = signed_in(app, make_person(client, region.care_provider))
+    page = browser.get(edit).text
+    form = {"csrf_token": csrf_of(browser, edit), "status": "ready", "versie": _version(page)}
+    before = client.get(f"/v1/cases/{published.case_id}", headers=region.care_provider.headers)
+    parked_until = _decline_parks(client, region, published)
+    after = client.get(f"/v1/cases/{published.case_id}", headers=region.care_provider.headers)
+    assert after.json()["version"] == before.json()["version"] + 1
+    sent = browser.post(url, data=form)
+    assert sent.status_code == 409, sent.headers.get("location")
+    assert f"aangehouden tot {dutch_date(parked_until)} en kan niet eerder" in sent.text
+
+
 def test_a_status_change_to_the_status_the_case_has_says_nothing_changed(app, client, region):
     """A crafted 'Uit de wacht halen' (`status=ready` with the page's version) of a case that
     is ready answered 303 'De status van het dossier is gewijzigd.' though nothing changed
@@ -950,3 +1014,30 @@ def test_a_status_change_to_the_status_the_case_has_says_nothing_changed(app, cl
     form |= {"status": "on_hold", "reden": "client_request"}
     held = browser.post(url, data=form)  # a change still says so
     assert held.headers["location"].endswith("melding=dossier_status"), held.text
+
+
+def test_lifting_a_parked_cases_hold_sent_twice_at_once_says_the_hold_is_lifted(
+    app, client, region, published, monkeypatch
+):
+    """The two sendings of a double click at once: the second read the case held (before the
+    first's write) and found it parked on the locked row, which `_stands` does not take for a
+    resume ('Iemand anders heeft dit dossier intussen gewijzigd'). The first sending's write is
+    made here between the second's check and its write."""
+    from app.web import routes_case_files as pages
+
+    parked_until, edit, url, browser, page = _held_while_parked(app, client, region, published)
+    write = pages._write
+
+    def first_sending_wins(request, session, web, case, patch, version, *rest):  # type: ignore[no-untyped-def]
+        update = pages.CaseUpdate.model_validate(patch)
+        pages.cases.update_case(session, web.access(), case, update, version)
+        return write(request, session, web, case, patch, version, *rest)
+
+    monkeypatch.setattr(pages, "_write", first_sending_wins)
+    form = {"csrf_token": csrf_of(browser, edit), "status": "ready", "versie": _version(page)}
+    sent = browser.post(url, data=form)
+    assert sent.status_code == 303, sent.text
+    assert sent.headers["location"].endswith("melding=dossier_uit_de_wacht_aangehouden")
+    stored = client.get(f"/v1/cases/{published.case_id}", headers=region.care_provider.headers)
+    assert (stored.json()["status"], stored.json()["parked_until"]) == (
+        "on_hold", parked_until.isoformat())  # fmt: skip

@@ -43,6 +43,7 @@ from app.db import app_settings
 from app.idempotency_records import IDEMPOTENCY_TABLE, IdempotencyRecord
 from app.idempotency_records import purge_expired as purge_expired  # re-exported for the tests
 from app.ids import uuid7
+from app.people.security import verify_password
 from app.principal import Principal
 from app.problems import ProblemError
 from app.sqltypes import utcnow
@@ -109,6 +110,8 @@ class Idempotency:
         self.scope = ""
         self.request_hash = ""
         self.record_id: uuid.UUID | None = None
+        self.secret: str | None = None
+        self.secret_checked = False
 
     def replay(
         self,
@@ -116,6 +119,8 @@ class Idempotency:
         principal: Principal,
         payload: BaseModel,
         reread: Reread | None = None,
+        *,
+        secret: str | None = None,
     ) -> JSONResponse | None:
         """Claim the key for `principal` (keys are per organisation, or the operator's) in the
         request's `session`, and return None (go ahead), or the answer of the request that used
@@ -124,7 +129,14 @@ class Idempotency:
         `reread` turns a stored resource id back into an answer; routes whose answers carry
         case data pass it (and `resource_id` to `respond`). Raises 422 for the key used with
         another request, 409 when the other request does not finish within the wait.
+
+        `secret` is a part of the request the fingerprint leaves out (a new person's password:
+        the record would keep an unsalted hash of it): `respond` stores its salted hash as the
+        effect made it (`secret_hash`), and a replay needs the same secret (422 otherwise), so
+        the answer depends on the first request alone, never on what the secret protects now.
+        `secret_checked` then says a replay checked it.
         """
+        self.secret = secret
         if not self._fingerprint(session, principal, payload):
             return None
         self.record_id = self._claim()
@@ -177,6 +189,12 @@ class Idempotency:
             raise IdempotencyKeyReused(
                 "This Idempotency-Key was used for a different request; use a new key."
             )
+        if record.secret_hash is not None:
+            if self.secret is None or not verify_password(record.secret_hash, self.secret):
+                raise IdempotencyKeyReused(
+                    "This Idempotency-Key was used for a different request; use a new key."
+                )
+            self.secret_checked = True
         if record.status_code is None:
             # Committed before its answer: a route that commits midway (`outside_transaction`)
             # after claiming. Its answer may still come; until then, or until the record
@@ -223,6 +241,7 @@ class Idempotency:
             response_body=null(),
             response_headers={},
             resource_id=None,
+            secret_hash=None,
             created_at=now,
         )
         expired = IDEMPOTENCY_TABLE.c.created_at < now - timedelta(
@@ -236,6 +255,7 @@ class Idempotency:
                 "response_body": null(),
                 "response_headers": statement.excluded.response_headers,
                 "resource_id": None,
+                "secret_hash": None,
                 "created_at": statement.excluded.created_at,
             },
             where=expired,
@@ -276,9 +296,12 @@ class Idempotency:
         headers: dict[str, str] | None = None,
         *,
         resource_id: uuid.UUID | None = None,
+        secret_hash: str | None = None,
     ) -> JSONResponse:
         """Answer, and write the answer into the claimed record (same transaction as the
-        effect). With `resource_id`, the body is not stored: a replay reads it again."""
+        effect). With `resource_id`, the body is not stored: a replay reads it again. With
+        `secret_hash` (the salted hash the effect made of `replay`'s `secret`), a replay
+        checks its secret against it."""
         headers = headers or {}
         stored = self.record_id is not None and resource_id is None
         if isinstance(body, BaseModel):
@@ -301,6 +324,7 @@ class Idempotency:
                     response_body=content if stored else null(),
                     response_headers={k: v for k, v in headers.items() if k in REPLAY_HEADERS},
                     resource_id=resource_id,
+                    secret_hash=secret_hash,
                 )
             )
         return response

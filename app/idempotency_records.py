@@ -37,6 +37,14 @@ class IdempotencyRecord(SQLModel, table=True):
     resource_id: uuid.UUID | None = Field(
         default=None, description="The resource a replay reads again (answers with case data)."
     )
+    secret_hash: str | None = Field(
+        default=None,
+        max_length=255,
+        description=(
+            "The salted (argon2) hash of a secret the request gave and its fingerprint leaves "
+            "out (a new person's password): a retry must give the same one."
+        ),
+    )
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
 
 

@@ -57,8 +57,9 @@ def create_person(
 
     Without `password` one is generated and shown only in this answer. A retry with the same
     `Idempotency-Key` creates no second person: with a `password` given it answers the person
-    as it is now (200, `Idempotent-Replayed: true`; a password other than the person's is the
-    key's reuse, 422); with a generated one, which is never stored and cannot be shown again,
+    as it is now (200, `Idempotent-Replayed: true`), also when the person has a new password
+    since; a password other than the first request's is the key's reuse, 422; with a
+    generated one, which is never stored and cannot be shown again,
     it answers 409 `person_created` naming the person (`existing_id`, `Location`). Without a
     key a retry answers 409 `duplicate_email`.
     """
@@ -68,23 +69,30 @@ def create_person(
         person = session.get(Person, person_id)
         if given is None or person is None:
             raise service.PersonCreatedAlready(organisation.id, person_id)
-        if not security.verify_password(person.password_hash, given):
+        # A record from before `secret_hash` was kept: checked against the person's own hash.
+        if not idempotency.secret_checked and not security.verify_password(
+            person.password_hash, given
+        ):
             raise IdempotencyKeyReused(
                 "This Idempotency-Key was used for a different request; use a new key."
             )
         return _created(session, person, None)
 
-    # The password is not fingerprinted (the record would keep an unsalted hash of it): a
-    # replay checks it against the person's own hash instead (`reread`).
+    # The password is not fingerprinted (the record would keep an unsalted hash of it): the
+    # record keeps the salted hash the person got (`secret_hash`), and a replay checks the
+    # retry's password against that, not against the person's current one: a new password
+    # since would refuse the identical retry, and answer 200 for the new one (an oracle).
     fingerprint = payload.model_copy(update={"password": None if given is None else "given"})
-    if replay := idempotency.replay(session, context.principal, fingerprint, reread):
+    replay = idempotency.replay(session, context.principal, fingerprint, reread, secret=given)
+    if replay:
         replay.headers["Cache-Control"] = "no-store"
         return replay
     by = ChangedBy.of(context)
     person, generated = service.create_person(session, organisation, payload, by=by)
     body, headers = _created(session, person, generated)
     # With `resource_id` the answer, a generated password in it, is not stored with the key.
-    return idempotency.respond(body, 201, headers, resource_id=person.id)
+    secret_hash = None if given is None else person.password_hash
+    return idempotency.respond(body, 201, headers, resource_id=person.id, secret_hash=secret_hash)
 
 
 def _created(

@@ -7,12 +7,14 @@ Found by the breaker: the key was silently ignored on these three, so a retry an
 `POST /v1/meetings/{id}/minutes/final -d '{"x":1}'` marked the minutes final, 200."""
 
 import hashlib
+import uuid
 
 import pytest
 from sqlmodel import select
 
 from app.idempotency import IdempotencyRecord
-from app.people.models import PersonCreate
+from app.people.models import Person, PersonCreate
+from app.people.security import verify_password
 from tests.api.helpers import assert_problem
 from tests.api.test_meetings import DATE, proposals, schedule
 from tests.api.test_open_proposals import two_open_proposals
@@ -185,3 +187,81 @@ def test_a_person_with_a_generated_password_retried_with_the_key_is_named_not_ma
     assert retried.headers["Location"] == first.headers["Location"]
     assert first.json()["initial_password"] not in retried.text
     assert _people(client, org).count("anna@example.org") == 1
+
+
+FIRST_PASSWORD, NEW_PASSWORD = "a-long-enough-password-1", "a-long-enough-password-2"
+
+
+def _made_then_given_a_new_password(client, org, key):  # type: ignore[no-untyped-def]
+    """A person created with `FIRST_PASSWORD` under `key`, then given `NEW_PASSWORD` (as an
+    admin or the person may within the key's 24 hours); the creation's answer."""
+    path = f"/v1/organizations/{org.id}/people"
+    headers = org.headers | {"Idempotency-Key": key}
+    first = client.post(path, json=_person(password=FIRST_PASSWORD), headers=headers)
+    assert first.status_code == 201, first.text
+    patch = {"password": NEW_PASSWORD}
+    changed = client.patch(first.headers["Location"], json=patch, headers=org.headers)
+    assert changed.status_code == 200, changed.text
+    return first
+
+
+def test_a_person_retried_after_a_new_password_gets_the_first_answer(client, region):
+    """A client that lost the answer retries the creation unchanged, while the person (or an
+    admin) already gave the account a new password: the retry is the first request, so it
+    replays (it was 422, 'used for a different request', as the password was checked against
+    the person's current hash)."""
+    org = region.care_provider
+    first = _made_then_given_a_new_password(client, org, "person-5")
+    retried = client.post(
+        f"/v1/organizations/{org.id}/people",
+        json=_person(password=FIRST_PASSWORD),
+        headers=org.headers | {"Idempotency-Key": "person-5"},
+    )
+    assert retried.status_code == 200, retried.text
+    assert retried.headers["Idempotent-Replayed"] == "true"
+    assert retried.headers["Location"] == first.headers["Location"]
+    assert retried.json()["id"] == first.json()["id"]
+    assert retried.json()["initial_password"] is None
+    assert _people(client, org).count("anna@example.org") == 1
+
+
+def test_a_person_key_tells_nothing_of_the_new_password(client, session, region):
+    """The key's retry answers the same whatever the person's password is now: only the first
+    request's password replays, so the key is no oracle for a password chosen since (with the
+    new one it answered 200 and with any other 422)."""
+    org = region.care_provider
+    first = _made_then_given_a_new_password(client, org, "person-6")
+    for guess in (NEW_PASSWORD, "a-long-enough-password-3"):
+        refused = client.post(
+            f"/v1/organizations/{org.id}/people",
+            json=_person(password=guess),
+            headers=org.headers | {"Idempotency-Key": "person-6"},
+        )
+        assert_problem(refused, 422, "idempotency_key_reused")
+    session.expire_all()
+    person = session.get(Person, uuid.UUID(first.json()["id"]))
+    assert person is not None
+    assert verify_password(person.password_hash, NEW_PASSWORD)  # the new password stands
+
+
+def test_a_person_key_recorded_before_the_secret_hash_is_checked_against_the_person(
+    client, session, region
+):
+    """A record written before `secret_hash` existed (within the TTL of an upgrade) keeps the
+    old check, against the person's own hash: the same password replays, another is a 422."""
+    org = region.care_provider
+    path = f"/v1/organizations/{org.id}/people"
+    headers = org.headers | {"Idempotency-Key": "person-7"}
+    body = _person(password=FIRST_PASSWORD)
+    first = client.post(path, json=body, headers=headers)
+    assert first.status_code == 201, first.text
+    record = session.exec(
+        select(IdempotencyRecord).where(IdempotencyRecord.key == "person-7")
+    ).one()
+    assert record.secret_hash is not None
+    record.secret_hash = None
+    session.add(record)
+    session.commit()
+    assert client.post(path, json=body, headers=headers).status_code == 200
+    other = client.post(path, json=_person(password=NEW_PASSWORD), headers=headers)
+    assert_problem(other, 422, "idempotency_key_reused")

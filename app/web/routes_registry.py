@@ -30,7 +30,7 @@ from app.agenda import views as agenda_views
 from app.agenda.models import AgendaView
 from app.areas import service as areas_service
 from app.cases import service as cases_service
-from app.cases.models import Case, CaseStatus, Facility, case_public_dict
+from app.cases.models import CLOSED_STATUSES, Case, CaseStatus, Facility, case_public_dict
 from app.db import SessionDep
 from app.limits.service import fallback_of
 from app.meetings.models import Meeting
@@ -575,7 +575,10 @@ def case_page(
     entries = case_timeline(session, context, case)
     dwellings |= _dwellings(session, [str(e["vacancy_id"]) for e in entries if "vacancy_id" in e])
     public = case_public_dict(case)
-    parked_until = case.parked_until if case.parked_until and case.parked_until > today() else None
+    # A parking after a decline, while it lasts and the case is open: a withdrawn case kept
+    # its date and read 'Afgemeld (aangehouden tot <date>)', as if it came back then.
+    parked_until = case.parked_until if case.status not in CLOSED_STATUSES else None
+    parked_until = parked_until if parked_until and parked_until > today() else None
     codes = [*case.areas_preferred, *case.areas_excluded]
     codes += [d.address_neighbourhood_code for d in dwellings.values()]
     return render(

@@ -1041,3 +1041,27 @@ def test_lifting_a_parked_cases_hold_sent_twice_at_once_says_the_hold_is_lifted(
     stored = client.get(f"/v1/cases/{published.case_id}", headers=region.care_provider.headers)
     assert (stored.json()["status"], stored.json()["parked_until"]) == (
         "on_hold", parked_until.isoformat())  # fmt: skip
+
+
+def test_a_case_withdrawn_while_parked_is_not_said_to_be_held_until_the_parkings_date(
+    app, client, region, published
+):
+    """A case parked after a decline and then withdrawn (closed: it never comes back) read
+    'Afgemeld (Verhuisd) (aangehouden tot <date>)' on its case page, for the chair and the
+    corporations too, as if it came back on that date (found by a breaker). A closed case's
+    page names no parking; its edit page named none already."""
+    parked_until, edit, url, browser, page = _parked_edit_page(app, client, region, published)
+    form = {"csrf_token": csrf_of(browser, edit), "status": "withdrawn",
+            "reden": "left_region", "versie": _version(page)}  # fmt: skip
+    sent = browser.post(url, data=form)
+    assert sent.status_code == 303, sent.text
+    stored = client.get(f"/v1/cases/{published.case_id}", headers=region.care_provider.headers)
+    assert stored.json()["status"] == "withdrawn"
+    assert stored.json()["parked_until"] == parked_until.isoformat()  # kept, as the API shows
+    show = f"/dossiers/{published.case_id}"
+    chair = signed_in(app, make_person(client, region.chair))
+    for reader in (browser, chair):
+        shown = reader.get(show).text
+        assert "<strong>Afgemeld</strong>" in shown, shown
+        assert "aangehouden tot" not in shown, shown
+        assert problems(shown) == []

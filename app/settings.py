@@ -778,6 +778,30 @@ and tools: not warned about (`tests/test_operator_mistakes.py` checks the list a
 names the repository uses)."""
 
 
+SERVE_OPTIONS = {
+    "HOST": "the address to listen on is `serve --host`",
+    "PORT": "the port is `serve --port`",
+    "LOG_LEVEL": "the log level is `serve --log-level`",
+    "DEMO": "a demo is `serve --demo`",
+    "ROOT_PATH": "the root path is the path of UITSTROOM_PUBLIC_URL (https://gemeente.nl/tafel)",
+}
+"""What `serve` takes on its command line (or derives), by the name after the prefix an operator
+gives it as a variable, as `UITSTROOM_WORKERS` is `--workers`: the prefix and `PORT=8080` were
+ignored with "did you mean UITSTROOM_PG_PORT?", the test suite's PostgreSQL port, and the
+prefix and `HOST` with "did you mean UITSTROOM_SMTP_HOST?", the mail server's, so the service
+went on serving on 127.0.0.1:8000."""
+
+DATABASE_PART = re.compile(r"(^|_)(DB|PG|POSTGRES|DATABASE|SQLITE)")
+DATABASE_HINT = (
+    "the database is UITSTROOM_DATABASE_URL, whole (postgresql+psycopg://user@host:5432/name; "
+    "the password in PGPASSWORD or the URL)"
+)
+"""A part of the database given on its own after the prefix (`POSTGRESQL_URL`, `DB_HOST`,
+`PGPORT`): it was answered with the variable of the test suite's or the mail server's it looked
+like ("did you mean UITSTROOM_TEST_POSTGRESQL_URL?"), which the service does not read as its
+database either, and the service went on running on its SQLite file."""
+
+
 def _resembled(rest: str, suffixes: list[str]) -> str | None:
     """The setting (without the prefix) that `rest`, a variable's name without it, starts like,
     a letter or so off, and then goes on past by more than a letter: a misspelt name with the
@@ -804,6 +828,7 @@ def unknown_variable_warnings(
     known = {PREFIX + name.upper() for name in Settings.model_fields} | OTHER_VARIABLES
     # Without the prefix, which every name shares and would make any two look alike.
     suffixes = sorted(known_name[len(PREFIX) :] for known_name in known)
+    settings = sorted(name.upper() for name in Settings.model_fields)
     warnings = []
     for names, where in ((environ, "the environment"), (dotenv, dotenv_name)):
         for name in sorted(names):
@@ -843,10 +868,18 @@ def unknown_variable_warnings(
                     f"uitstroomtafel and is ignored; did you mean {longest}=value?"
                 )
                 continue
-            close = difflib.get_close_matches(upper[len(PREFIX) :], suffixes, n=1, cutoff=0.6)
-            hint = (
-                f"did you mean {PREFIX}{close[0]}?" if close else "the settings are in the README"
-            )
+            rest = upper[len(PREFIX) :]
+            close = difflib.get_close_matches(rest, suffixes, n=1, cutoff=0.6)
+            if rest in SERVE_OPTIONS:
+                hint = SERVE_OPTIONS[rest]
+            elif DATABASE_PART.search(rest) and not (
+                close and close[0] in settings and DATABASE_PART.search(close[0])
+            ):  # not a misspelt DATABASE_URL or DB_RETRY_ATTEMPTS
+                hint = DATABASE_HINT
+            elif close:
+                hint = f"did you mean {PREFIX}{close[0]}?"
+            else:
+                hint = "the settings are in the README"
             warnings.append(
                 f"WARNING: {name} (in {where}) is not a setting of uitstroomtafel and is "
                 f"ignored; {hint}"

@@ -434,6 +434,44 @@ def test_only_variables_with_the_prefix_that_are_no_setting_are_warned_about():
     ]
 
 
+def test_a_variable_for_what_serve_takes_as_an_option_is_pointed_at_the_option():
+    # The prefix and `PORT=8080` (as `UITSTROOM_WORKERS` is `--workers`) were ignored with "did
+    # you mean UITSTROOM_PG_PORT?", the test suite's PostgreSQL port, and the prefix and `HOST`
+    # with "did you mean UITSTROOM_SMTP_HOST?": the operator set those, and the service went on
+    # serving on 127.0.0.1:8000.
+    said = "(in the environment) is not a setting of uitstroomtafel and is ignored;"
+    environ = {"UITSTROOM_" + name: "1" for name in ("PORT", "HOST", "LOG_LEVEL", "ROOT_PATH")}
+    assert unknown_variable_warnings(environ, {}) == [
+        f"WARNING: UITSTROOM_{name} {said} {hint}"
+        for name, hint in (
+            ("HOST", "the address to listen on is `serve --host`"),
+            ("LOG_LEVEL", "the log level is `serve --log-level`"),
+            ("PORT", "the port is `serve --port`"),
+            (
+                "ROOT_PATH",
+                "the root path is the path of UITSTROOM_PUBLIC_URL (https://gemeente.nl/tafel)",
+            ),
+        )
+    ]
+    # A part of the database on its own was answered with a variable of the test suite's
+    # ("did you mean UITSTROOM_TEST_POSTGRESQL_URL?", "... UITSTROOM_PG_PORT?") or the mail
+    # server's (UITSTROOM_SMTP_HOST), none of which moves the service off its SQLite file.
+    for name in ("POSTGRESQL_URL", "POSTGRES_URL", "DB_HOST", "DB_PORT", "PG_HOST", "PGPORT"):
+        [warning] = unknown_variable_warnings({"UITSTROOM_" + name: "x"}, {})
+        assert warning == (
+            f"WARNING: UITSTROOM_{name} {said} the database is UITSTROOM_DATABASE_URL, whole "
+            "(postgresql+psycopg://user@host:5432/name; the password in PGPASSWORD or the URL)"
+        )
+    # A misspelt setting is still named, the database's too.
+    for name, meant in (
+        ("DATABSE_URL", "DATABASE_URL"),
+        ("DATABASE_URI", "DATABASE_URL"),
+        ("DB_RETRY_ATTEMPT", "DB_RETRY_ATTEMPTS"),
+    ):
+        [warning] = unknown_variable_warnings({"UITSTROOM_" + name: "x"}, {})
+        assert warning.endswith(f"did you mean UITSTROOM_{meant}?")
+
+
 def test_a_dotenv_line_written_with_a_colon_is_warned_about_without_its_value():
     # `UITSTROOM_ADMIN_KEY:value` (the compose file's colon) is one name to python-dotenv, value
     # and all: the warning printed the operator key. Only the name before the colon is shown.

@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from fastapi import FastAPI
     from pydantic import ValidationError
     from sqlalchemy import Engine
+    from sqlalchemy.engine import URL
     from sqlalchemy.exc import DBAPIError
 
 # Commands import what they need when they run, so that `migrate` or `create-key` does not load
@@ -857,6 +858,29 @@ def output_closed(args: argparse.Namespace) -> str:
     return OUTPUT_CLOSED.get(args.command, OUTPUT_CLOSED[""]).format(args.command)
 
 
+def sqlite_folder_problem(url: "URL") -> str:
+    """What is wrong with the folder of a SQLite file that SQLite could not open, where that is
+    the folder: "unable to open database file" named neither a folder that does not exist (a
+    relative path read from another folder than meant) nor one the service may not write in,
+    where SQLite keeps its journal beside the file, so not what to change."""
+    if not url.database or url.database == ":memory:" or url.query.get("uri"):
+        return ""
+    folder = Path(url.database).absolute().parent
+    if not folder.is_dir():
+        relative = (
+            ""
+            if Path(url.database).is_absolute()
+            else " (the path is relative: read from the current folder)"
+        )
+        return f": there is no folder {folder}{relative}; create it or correct the path"
+    if not os.access(folder, os.W_OK | os.X_OK):
+        return (
+            f": the folder {folder} is read-only to this user, and SQLite writes its journal "
+            "beside the file; make the folder writable or choose another"
+        )
+    return ""
+
+
 def database_failure(database_url: str, exc: "DBAPIError") -> str:
     """One line for a database the command could not use, naming the setting (its password
     hidden, also one in the query, which libpq takes) and the driver's reason."""
@@ -867,6 +891,8 @@ def database_failure(database_url: str, exc: "DBAPIError") -> str:
     shown = url.update_query_dict(hidden).render_as_string(hide_password=True)
     shown = shown.replace("=%2A%2A%2A", "=***")
     reason = str(exc.orig or exc).strip().splitlines()[0]
+    if url.get_backend_name() == "sqlite" and reason == "unable to open database file":
+        reason += sqlite_folder_problem(url)
     if "no such table" in reason or ("relation" in reason and "does not exist" in reason):
         reason += "; run `uitstroomtafel migrate` first"
     return f"Cannot use the database of UITSTROOM_DATABASE_URL ({shown}): {reason}"

@@ -9,14 +9,15 @@ import sys
 import uuid
 from contextlib import redirect_stdout
 from pathlib import Path
-from unittest.mock import Mock
+from unittest.mock import Mock, patch
 
 import pytest
 from fastapi.testclient import TestClient
 from pydantic import ValidationError
 from sqlalchemy import create_engine, text
+from sqlalchemy.exc import OperationalError
 
-from app.cli import configuration_mistake, main
+from app.cli import configuration_mistake, database_failure, main
 from app.organisations.service import MAX_ACTIVE_API_KEYS
 from app.principal import hash_api_key
 from app.settings import OTHER_VARIABLES, Settings, get_settings, unknown_variable_warnings
@@ -555,12 +556,47 @@ def test_a_dotenv_file_that_is_no_utf8_text_is_refused_in_one_line(tmp_path):
     assert "Traceback" not in said and "\n" not in said
 
 
-def test_a_database_that_cannot_be_opened_or_reached_is_named_in_one_line(tmp_path):
+def test_a_sqlite_file_in_a_read_only_folder_is_refused_naming_the_folder(tmp_path):
+    # A data folder mounted read-only (or owned by another user): every command said "unable to
+    # open database file" of a file that is there, and nothing of what to change. SQLite writes
+    # its journal (WAL) beside the file, so the folder must be writable, which the line says.
+    folder = tmp_path / "data"
+    folder.mkdir()
+    url = f"sqlite:///{folder / 'tafel.db'}"
+    run_cli(url, "migrate")
+    failure = OperationalError(
+        "PRAGMA journal_mode=WAL", {}, Exception("unable to open database file")
+    )
+    assert database_failure(url, failure) == (
+        f"Cannot use the database of UITSTROOM_DATABASE_URL ({url}): unable to open database file"
+    )
+    with patch("app.cli.os.access", lambda path, mode: Path(path) != folder):
+        assert database_failure(url, failure) == (
+            f"Cannot use the database of UITSTROOM_DATABASE_URL ({url}): unable to open database "
+            f"file: the folder {folder} is read-only to this user, and SQLite writes its journal "
+            "beside the file; make the folder writable or choose another"
+        )
+
+
+def test_a_database_that_cannot_be_opened_or_reached_is_named_in_one_line(tmp_path, monkeypatch):
     missing = tmp_path / "no-such-directory" / "uitstroom.db"
     with pytest.raises(SystemExit) as refused:
         run_cli(f"sqlite:///{missing}", "migrate")
     assert str(refused.value.code).startswith("Cannot use the database of UITSTROOM_DATABASE_URL")
     assert "unable to open database file" in str(refused.value.code)
+    # "unable to open database file" alone named nothing to change: the folder is named.
+    assert str(refused.value.code).endswith(
+        f"unable to open database file: there is no folder {missing.parent}; create it or "
+        "correct the path"
+    )
+    monkeypatch.chdir(tmp_path)
+    relative = "data/uitstroom.db"  # read from the current folder, which the line says
+    with pytest.raises(SystemExit) as refused:
+        run_cli(f"sqlite:///{relative}", "migrate")
+    assert str(refused.value.code).endswith(
+        f": there is no folder {tmp_path / 'data'} (the path is relative: read from the current "
+        "folder); create it or correct the path"
+    )
     unreachable = "postgresql+psycopg://uitstroom:geheim-wachtwoord@127.0.0.1:1/uitstroom"
     with pytest.raises(SystemExit) as refused:
         run_cli(unreachable, "list-organisations")

@@ -807,6 +807,9 @@ def main(argv: list[str] | None = None, settings: Settings | None = None) -> Non
 
     try:
         args.func(args, settings)
+    except KeyboardInterrupt:  # Ctrl-C (serving, uvicorn stops on it itself): not a traceback
+        print(stopped_by_interrupt(args), file=sys.stderr)
+        sys.exit(130)  # as a shell reports a command that SIGINT ended
     except BrokenPipeError:  # `| head`: the reader left; a traceback would follow it
         # Python flushes standard output once more at exit: into nothing now, not the pipe.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
@@ -844,6 +847,21 @@ OUTPUT_CLOSED = {
     "written in full and work; if they did not reach you, `uitstroomtafel serve --demo` again "
     "shows new ones (and revokes these).",
 }
+
+
+def stopped_by_interrupt(args: argparse.Namespace) -> str:
+    """The one line of a command stopped by Ctrl-C: it ended in a traceback of 50 to 90 lines
+    (Alembic's, mid-migration), which read as a crash. What was committed stays, the rest was
+    rolled back; the command run again carries on (migrations from the last one recorded)."""
+    if args.command == "serve":  # before it listened: migrating, or loading the demo
+        return (
+            "Stopped by Ctrl-C before `uitstroomtafel serve` was serving: what it had not "
+            "committed was rolled back, and the next start carries on."
+        )
+    return (
+        f"Stopped by Ctrl-C before `uitstroomtafel {args.command}` had finished: what it had not "
+        "committed was rolled back. Run it again to finish."
+    )
 
 
 def output_closed(args: argparse.Namespace) -> str:

@@ -12,6 +12,7 @@ from pathlib import Path
 from unittest.mock import Mock, patch
 
 import pytest
+from alembic import command
 from fastapi.testclient import TestClient
 from pydantic import ValidationError
 from sqlalchemy import create_engine, text
@@ -554,6 +555,30 @@ def test_a_dotenv_file_that_is_no_utf8_text_is_refused_in_one_line(tmp_path):
     said = result.stderr.strip()
     assert said.startswith(f"Invalid configuration: cannot read {tmp_path / '.env'} as"), said
     assert "Traceback" not in said and "\n" not in said
+
+
+def test_ctrl_c_during_a_migration_ends_in_one_line_and_the_next_run_finishes(tmp_path, capsys):
+    # Ctrl-C while `migrate` ran its migrations ended in a
+    # traceback of 50 to 90 lines through Alembic, which read as a crash of a broken database.
+    # Nothing of the interrupted migration is kept half: the next run finishes.
+    url = f"sqlite:///{tmp_path / 'tafel.db'}"
+    real = command.upgrade
+
+    def interrupted(config, revision):  # type: ignore[no-untyped-def]
+        real(config, "aa3aa07ec298")  # the first two migrations ran, then Ctrl-C
+        raise KeyboardInterrupt
+
+    with patch("app.migrate.command.upgrade", interrupted), pytest.raises(SystemExit) as ended:
+        try:
+            run_cli(url, "migrate")
+        except KeyboardInterrupt:  # would stop the test run itself
+            pytest.fail("Ctrl-C during `migrate` ended in a traceback")
+    assert ended.value.code == 130
+    assert capsys.readouterr().err == (
+        "Stopped by Ctrl-C before `uitstroomtafel migrate` had finished: what it had not "
+        "committed was rolled back. Run it again to finish.\n"
+    )
+    assert run_cli(url, "migrate").strip() == "Database is at the latest migration."
 
 
 def test_a_sqlite_file_in_a_read_only_folder_is_refused_naming_the_folder(tmp_path):

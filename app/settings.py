@@ -341,7 +341,8 @@ class Settings(BaseSettings):
             variable = f"UITSTROOM_{(info.field_name or '').upper()}"
             if not text:
                 shown = f"{default:g}" if kind is float else default
-                raise ValueError(_empty(variable, f"a number, such as {shown} (its default)"))
+                asked = "a whole number" if kind is int else "a number"  # as out of range
+                raise ValueError(_empty(variable, f"{asked}, such as {shown} (its default)"))
             if kind is int:
                 raise ValueError(
                     f"{variable} must be a whole number written in the digits 0-9 alone, such "
@@ -353,7 +354,10 @@ class Settings(BaseSettings):
                 f"decimal point, such as {default:g} or 2.5 (no underscores, plus sign, spaces, "
                 "exponent, nan, inf or other digits)"
             )
-        number = int(text) if kind is int else float(text)
+        # Past 4300 digits Python refuses to read a whole number ("Exceeds the limit (4300
+        # digits) for integer string conversion"), which was the refusal: out of range, as it is.
+        digits = len(text.lstrip("-"))
+        number = float(text) if kind is float or digits > 30 else int(text)
         if info.field_name and outside_range(info.field_name, number):
             default = cls.model_fields[info.field_name].default
             shown = f"{default:g}" if kind is float else default

@@ -892,6 +892,19 @@ def test_a_number_setting_out_of_range_is_refused_naming_its_range(monkeypatch, 
     assert said.endswith(" (its default)") and "Input should" not in said, said
 
 
+@pytest.mark.parametrize("digits", [31, 5000])
+def test_a_whole_number_of_many_digits_is_refused_naming_its_range(monkeypatch, digits):
+    # 5000 nines (a pasted key or hash in the wrong variable) were refused in Python's words,
+    # "UITSTROOM_WORKERS: Exceeds the limit (4300 digits) for integer string conversion: value
+    # has 5000 digits; use sys.set_int_max_str_digits() to increase the limit".
+    monkeypatch.setenv("UITSTROOM_WORKERS", "9" * digits)
+    with pytest.raises(ValidationError) as refused:
+        Settings()
+    assert configuration_mistake(refused.value) == (
+        "UITSTROOM_WORKERS must be a whole number from 1 to 64, such as 1 (its default)"
+    )
+
+
 @pytest.mark.parametrize("setting", NUMBER_SETTINGS)
 def test_a_number_setting_in_plain_digits_is_taken_with_spaces_around_it(monkeypatch, setting):
     default = Settings.model_fields[setting].default
@@ -935,7 +948,9 @@ def test_a_number_or_switch_given_empty_is_refused_saying_it_is_empty(monkeypatc
     if isinstance(default, bool):
         asked = f"true or false (its default is {str(default).lower()})"
     else:
-        asked = f"a number, such as {default if isinstance(default, int) else f'{default:g}'}"
+        # A whole number was asked for as "a number" where out of range it is "a whole number".
+        kind = "a whole number" if isinstance(default, int) else "a number"
+        asked = f"{kind}, such as {default if isinstance(default, int) else f'{default:g}'}"
         asked += " (its default)"
     assert said == (
         f"{variable} is empty: give {asked}, or leave the variable out to take its default"

@@ -3,6 +3,7 @@
 """Command line: serve the API, migrate, load demo data, manage organisations, keys and people."""
 
 import argparse
+import errno
 import io
 import json
 import os
@@ -101,6 +102,18 @@ def demo_settings(settings: Settings) -> Settings:
     return settings.model_copy(update=changes)
 
 
+BIND_CHANGES = {
+    errno.EADDRINUSE: " Another process listens there (a `serve` still running?): stop it, or "
+    "choose another --port.",
+    errno.EADDRNOTAVAIL: " This machine has no such address: give --host one of its own "
+    "(127.0.0.1, or 0.0.0.0 for all).",
+    errno.EACCES: " A port below 1024 needs privileges: choose --port 1024 or higher (a proxy "
+    "in front can listen on 80 or 443).",
+}
+"""What to change when `serve` cannot have its address, by the reason: "Address already in use.
+Nothing was started." named the failure, not what to do about it."""
+
+
 def bind(host: str, port: int) -> socket.socket:
     """A listening socket on `host`:`port`, or exit saying why (the port is taken, say). `serve`
     binds first, so a demo that cannot serve prints no keys or passwords that then lead nowhere."""
@@ -111,7 +124,12 @@ def bind(host: str, port: int) -> socket.socket:
         sock.bind((host, port))
     except OSError as exc:
         sock.close()
-        sys.exit(f"Cannot serve on {host}:{port}: {exc.strerror or exc}. Nothing was started.")
+        change = BIND_CHANGES.get(exc.errno or 0, "")
+        if isinstance(exc, socket.gaierror):
+            change = " --host takes an address of this machine, or a name of one (0.0.0.0: all)."
+        sys.exit(
+            f"Cannot serve on {host}:{port}: {exc.strerror or exc}. Nothing was started.{change}"
+        )
     sock.listen(2048)
     sock.set_inheritable(True)
     return sock

@@ -4,6 +4,7 @@ changed."""
 
 import os
 import re
+import socket
 import subprocess
 import sys
 import uuid
@@ -18,7 +19,7 @@ from pydantic import ValidationError
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import OperationalError
 
-from app.cli import configuration_mistake, database_failure, main
+from app.cli import bind, configuration_mistake, database_failure, main
 from app.organisations.service import MAX_ACTIVE_API_KEYS
 from app.principal import hash_api_key
 from app.settings import OTHER_VARIABLES, Settings, get_settings, unknown_variable_warnings
@@ -579,6 +580,33 @@ def test_ctrl_c_during_a_migration_ends_in_one_line_and_the_next_run_finishes(tm
         "committed was rolled back. Run it again to finish.\n"
     )
     assert run_cli(url, "migrate").strip() == "Database is at the latest migration."
+
+
+def test_serve_that_cannot_have_its_address_says_what_to_change():
+    # "Cannot serve on 127.0.0.1:8000: Address already in use. Nothing was started." named the
+    # failure, not what to do; a --host of another machine or no machine alike.
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen(1)
+        port = taken.getsockname()[1]
+        with pytest.raises(SystemExit) as refused:
+            bind("127.0.0.1", port)
+    assert refused.value.code == (
+        f"Cannot serve on 127.0.0.1:{port}: Address already in use. Nothing was started. Another "
+        "process listens there (a `serve` still running?): stop it, or choose another --port."
+    )
+    with pytest.raises(SystemExit) as refused:
+        bind("192.0.2.1", 0)  # TEST-NET-1: no address of this machine
+    assert str(refused.value.code).endswith(
+        "Nothing was started. This machine has no such address: give --host one of its own "
+        "(127.0.0.1, or 0.0.0.0 for all)."
+    )
+    with pytest.raises(SystemExit) as refused:
+        bind("no-such-host.invalid", 0)
+    assert str(refused.value.code).endswith(
+        "Nothing was started. --host takes an address of this machine, or a name of one "
+        "(0.0.0.0: all)."
+    )
 
 
 def test_a_sqlite_file_in_a_read_only_folder_is_refused_naming_the_folder(tmp_path):

@@ -211,6 +211,16 @@ MAX_REQUEST_HEAD_BYTES = 64 * 1024
 that arrives in one read may be longer by that read (at most 256 KiB in asyncio)."""
 
 
+NEW_DATABASE_SERVED = (
+    "New database {} (there was none; a relative path is read from the current folder): the "
+    "service starts empty. If it had data, that is in another file: stop, and set "
+    "UITSTROOM_DATABASE_URL to that file or start in its folder."
+)
+"""`serve` started in another folder than the last time (a unit file's working directory, a
+shell elsewhere) made a new, empty `./uitstroomtafel.db` there without a word: every case,
+key and person seemed gone, and the operator could not tell why."""
+
+
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> None:
     import uvicorn
     from sqlalchemy.engine import make_url
@@ -236,9 +246,12 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> None:
         if args.demo:
             settings = demo_settings(settings)
         settings = with_public_url(settings, args.host, port)
+        created = new_sqlite_file(settings.database_url)
         if settings.migrate_on_start:
             # Here rather than in the app's start-up: the demo data below needs the tables.
             _migrate(settings)
+        if created is not None:  # started from another folder than the last time, say
+            print(NEW_DATABASE_SERVED.format(created), flush=True)
         engine = build_engine(settings.database_url)
         try:
             if args.demo:

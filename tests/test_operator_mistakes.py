@@ -2,6 +2,7 @@
 setting or argument is wrong and a non-zero exit status, never a traceback, and nothing is
 changed."""
 
+import io
 import os
 import re
 import socket
@@ -1189,6 +1190,28 @@ def test_the_demo_on_a_sqlite_file_that_does_not_exist_says_it_made_a_new_databa
     assert f"New database {tmp_path / 'uitstroomtafel.db'} " in said.splitlines()[0]
     again = run_cli("sqlite:///./uitstroomtafel.db", "demo")
     assert "New database" not in again
+
+
+def test_serve_on_a_sqlite_file_that_does_not_exist_says_it_starts_empty(tmp_path, monkeypatch):
+    # `serve` started in another folder than the last time made a new, empty
+    # ./uitstroomtafel.db there without a word: every case, key and person seemed gone.
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr("uvicorn.Server.run", lambda server, sockets=None: None)
+    url = "sqlite:///./uitstroomtafel.db"
+    settings = get_settings().model_copy(update={"database_url": url, "migrate_on_start": True})
+    said = io.StringIO()
+    with redirect_stdout(said):
+        main(["serve", "--port", "0"], settings=settings)
+    assert said.getvalue().splitlines()[0] == (
+        f"New database {tmp_path / 'uitstroomtafel.db'} (there was none; a relative path is read "
+        "from the current folder): the service starts empty. If it had data, that is in another "
+        "file: stop, and set UITSTROOM_DATABASE_URL to that file or start in its folder."
+    )
+    again = io.StringIO()
+    with redirect_stdout(again):
+        main(["serve", "--port", "0"], settings=settings)
+    assert "New database" not in again.getvalue()
+    assert again.getvalue().startswith("Serving on http://127.0.0.1:")
 
 
 def _demo_into_a_closed_pipe(url: str) -> subprocess.CompletedProcess[str]:

@@ -246,6 +246,8 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> None:
         if args.demo:
             settings = demo_settings(settings)
         settings = with_public_url(settings, args.host, port)
+        if not settings.migrate_on_start:  # an empty file it makes has no tables either
+            refuse_missing_sqlite_file(settings.database_url)
         created = new_sqlite_file(settings.database_url)
         if settings.migrate_on_start:
             # Here rather than in the app's start-up: the demo data below needs the tables.

@@ -1214,6 +1214,23 @@ def test_serve_on_a_sqlite_file_that_does_not_exist_says_it_starts_empty(tmp_pat
     assert again.getvalue().startswith("Serving on http://127.0.0.1:")
 
 
+def test_serve_not_migrating_on_a_sqlite_file_that_does_not_exist_is_refused(tmp_path, monkeypatch):
+    # UITSTROOM_MIGRATE_ON_START=false and no file: `serve` made an empty one and served it,
+    # /health/ready answering 503 and each background job logging a traceback per round ("no
+    # such table: job_leases"), where every other command refuses such a file in one line.
+    url = f"sqlite:///{tmp_path / 'uitstroomtafel.db'}"
+    settings = get_settings().model_copy(update={"database_url": url, "migrate_on_start": False})
+    monkeypatch.setattr("uvicorn.Server.run", lambda server, sockets=None: None)  # not serving
+    with pytest.raises(SystemExit) as refused:
+        main(["serve", "--port", "0"], settings=settings)
+    assert refused.value.code == (
+        f"Cannot use the database of UITSTROOM_DATABASE_URL ({url}): there is no file "
+        f"{tmp_path / 'uitstroomtafel.db'} (a relative path is read from the current folder); "
+        "run `uitstroomtafel migrate` first"
+    )
+    assert not (tmp_path / "uitstroomtafel.db").exists()
+
+
 def _demo_into_a_closed_pipe(url: str) -> subprocess.CompletedProcess[str]:
     """`uitstroomtafel demo | head`, with the reader gone before the demo writes a line."""
     read, write = os.pipe()

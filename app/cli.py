@@ -252,7 +252,8 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> None:
         if settings.migrate_on_start:
             # Here rather than in the app's start-up: the demo data below needs the tables.
             _migrate(settings)
-        if created is not None:  # started from another folder than the last time, say
+        if created is not None and not args.demo:  # from another folder than the last time
+            # (a demo fills it: "starts empty" above "Demo region loaded" misled a new user)
             print(NEW_DATABASE_SERVED.format(created), flush=True)
         engine = build_engine(settings.database_url)
         try:

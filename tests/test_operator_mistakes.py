@@ -1212,6 +1212,14 @@ def test_serve_on_a_sqlite_file_that_does_not_exist_says_it_starts_empty(tmp_pat
         main(["serve", "--port", "0"], settings=settings)
     assert "New database" not in again.getvalue()
     assert again.getvalue().startswith("Serving on http://127.0.0.1:")
+    # The README's first command, in a new folder: the demo fills the new file at once.
+    (tmp_path / "demo").mkdir()
+    monkeypatch.chdir(tmp_path / "demo")
+    demo = io.StringIO()
+    with redirect_stdout(demo):
+        main(["serve", "--demo", "--port", "0"], settings=settings)
+    assert "Demo region loaded" in demo.getvalue()
+    assert "New database" not in demo.getvalue()
 
 
 def test_serve_not_migrating_on_a_sqlite_file_that_does_not_exist_is_refused(tmp_path, monkeypatch):

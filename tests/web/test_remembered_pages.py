@@ -132,3 +132,23 @@ def test_the_why_not_page_of_a_published_meeting_does_not_deny_a_pair_its_agenda
     assert "doet niet mee aan de agenda van deze datum" not in text
     assert "doet nu niet mee aan een nieuwe agenda" in text
     assert "Woning zit al in een lopend voorstel" in text
+
+
+def test_the_why_not_page_of_a_published_meeting_words_a_pair_it_left_out_as_now(
+    app, client, region, chair
+):
+    """The frozen agenda gave the dwelling to the longer waiting case, who declined it a few
+    days later; asked then for the other case from that meeting's agenda, the page said "De
+    agenda van deze datum stelt dit paar voor" (the live re-solve now does), while the agenda
+    above it lists that case as left unhoused."""
+    longer = ready_case(client, region.care_provider, region.table_id, ready_since=iso(-700))
+    shorter = ready_case(client, region.other_care_provider, region.table_id)
+    home = fitting_dwelling(client, region.corporation, "A")
+    [proposal] = publish_meeting(client, region, 0)
+    assert proposal["case_id"] == longer["id"]
+    decide(client, region.care_provider, proposal, "client_decline", "location")
+    text = why_not_page(signed_in(app, chair), proposal["meeting_id"], shorter, home)
+    assert "Deze woning past bij dit dossier" in text
+    assert "De agenda van deze datum stelt dit paar voor" not in text
+    assert "De vastgestelde agenda van deze vergadering stelt dit paar niet voor" in text
+    assert "Een nieuwe agenda van deze datum zou dit paar nu voorstellen" in text

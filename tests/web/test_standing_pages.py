@@ -63,3 +63,14 @@ def test_a_let_dwelling_no_longer_counts_days_available(app, client, region, hou
         listed = browser.get("/woningen").text.split(f'href="/woningen/{vacancy["id"]}"', 1)[1]
         row = listed.split("</tr>", 1)[0]
         assert row.rstrip().endswith(f'<td class="num">{shown}</td>'), row
+
+
+def test_a_case_ready_only_from_a_later_day_is_not_said_to_be_ready_since_it(app, client, region):
+    """A case whose ready date lies ahead (it takes part in the agenda of next week's meeting)
+    read 'Klaar voor uitstroom sinds <that later day> (0 dagen)' on its page."""
+    case = create_case(client, region.care_provider, region.table_id, ready_since=iso(3))
+    page = signed_in(app, make_person(client, region.care_provider)).get(f"/dossiers/{case['id']}")
+    assert page.status_code == 200
+    assert "<dt>Klaar voor uitstroom sinds</dt>" not in page.text
+    line = page.text.split("<dt>Klaar voor uitstroom vanaf</dt>", 1)[1].split("</dd>", 1)[0]
+    assert f"{dutch_date(day(3))} (over 3 dagen)" in line, line

@@ -125,15 +125,6 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     gc.freeze()
 
 
-@pytest.hookimpl(optionalhook=True)
-def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
-    """`-n auto`: one worker more than the cores this process may use (`--maxprocesses` caps
-    it). A worker often waits (for a server process it started, a lease to run out, the
-    browser, PostgreSQL), and the extra one uses that time: on the 2-core machine the suite
-    took 863 s with two workers and 796 s with three."""
-    return len(os.sched_getaffinity(0)) + 1
-
-
 def pytest_configure_node(node) -> None:  # type: ignore[no-untyped-def]
     """xdist: every worker uses the controller's server (or skips for its reason)."""
     node.workerinput["uitstroom_postgresql"] = (PG.url, PG.skip_reason)

@@ -832,7 +832,7 @@ def unknown_variable_warnings(
     known = {PREFIX + name.upper() for name in Settings.model_fields} | OTHER_VARIABLES
     # Without the prefix, which every name shares and would make any two look alike.
     suffixes = sorted(known_name[len(PREFIX) :] for known_name in known)
-    settings = sorted(name.upper() for name in Settings.model_fields)
+    setting_names = {name.upper() for name in Settings.model_fields}
     warnings = []
     for names, where in ((environ, "the environment"), (dotenv, dotenv_name)):
         for name in sorted(names):
@@ -877,7 +877,7 @@ def unknown_variable_warnings(
             if rest in SERVE_OPTIONS:
                 hint = SERVE_OPTIONS[rest]
             elif DATABASE_PART.search(rest) and not (
-                close and close[0] in settings and DATABASE_PART.search(close[0])
+                close and close[0] in setting_names and DATABASE_PART.search(close[0])
             ):  # not a misspelt DATABASE_URL or DB_RETRY_ATTEMPTS
                 hint = DATABASE_HINT
             elif close:

@@ -12,19 +12,23 @@ PostgreSQL (15) adds a backend's counts to `pg_stat_database` when the backend g
 `STATS_MIN_INTERVAL` after it last did, else `STATS_IDLE_INTERVAL` later (`PGSTAT_MIN_INTERVAL`,
 `PGSTAT_IDLE_INTERVAL` in pgstat.c), and when it exits; `pg_stat_force_next_flush()` only
 flushes the backend that calls it. A deadlock is counted by the backend that lost it, which its
-owner rolled back and gave back to a pool. So every count here waits a quiet second, then has
-every backend of the databases end one short transaction (`report`: the caller knows how to
-reach them), and only then reads the row.
+owner rolled back and gave back to a pool. So every count has every backend of the databases
+end one short transaction (`report`: the caller knows how to reach them), and only then reads
+the row. A backend this process holds in a pool is asked to flush at that transaction's end
+(`pg_stat_force_next_flush()`, PostgreSQL 15); a backend reached another way (a served
+app's, through requests) can only be made to report by waiting a quiet second first
+(`STATS_MIN_INTERVAL`), which its `report` does.
 """
 
 import gc
+import threading
 import time
 import weakref
 from collections import Counter
 from collections.abc import Callable, Collection
 
 from sqlalchemy import Connection, Engine, QueuePool, event, text
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, OperationalError
 
 STATS_MIN_INTERVAL = 1.0
 STATS_IDLE_INTERVAL = 10.0
@@ -36,14 +40,13 @@ def deadlocks(
     engine: Engine, databases: Collection[str], report: Callable[[], None]
 ) -> "Counter[str]":
     """The deadlocks PostgreSQL broke so far in each of `databases` (names; those of this test
-    process only, another process's are not ours to count), every one counted: after a quiet
-    second, `report` makes every backend of those databases end one short transaction (or
-    exit), and `engine` (any database of the server) reads their rows. Those broken between
-    two counts: `sum((after - before).values())` (a database made in between counts from 0, a
-    dropped one not at all)."""
+    process only, another process's are not ours to count), every one counted: `report` makes
+    every backend of those databases report what it holds (end one short transaction with its
+    counts flushed, or exit), and `engine` (any database of the server) reads their rows. Those
+    broken between two counts: `sum((after - before).values())` (a database made in between
+    counts from 0, a dropped one not at all)."""
     if not databases:
         return Counter()
-    time.sleep(STATS_MIN_INTERVAL + 0.1)
     report()
     with engine.connect() as connection:
         rows = connection.execute(_COUNT, {"databases": list(databases)}).all()
@@ -81,7 +84,8 @@ _OTHER_BACKENDS = text(
 
 def this_process_reports(engine: Engine, databases: Collection[str]) -> Callable[[], None]:
     """A `report` for the backends this test process opened in `databases`: each idle
-    connection in the pool of each of its engines on them ends one transaction (first the
+    connection in the pool of each of its engines on them ends one transaction that asks for
+    its counts to be flushed at its end, however recently they last were (first the
     garbage is collected: a connection given back after its engine was disposed, as when two
     TestClients of one app each shut it down, sits in a pool nothing refers to, idle, until then;
     collected, it closes and its backend exits and reports); then it waits
@@ -99,7 +103,9 @@ def this_process_reports(engine: Engine, databases: Collection[str]) -> Callable
             held = [pooled.connect() for _ in range(idle)]  # the idle ones, each once
             for connection in held:
                 try:
-                    pid = connection.exec_driver_sql("SELECT pg_backend_pid()").scalar_one()
+                    pid = connection.exec_driver_sql(
+                        "SELECT pg_backend_pid() FROM pg_stat_force_next_flush()"
+                    ).scalar_one()
                 except DBAPIError:  # its backend is gone (a test ended it), and reported then
                     continue
                 ours.append(pid)
@@ -118,3 +124,38 @@ def this_process_reports(engine: Engine, databases: Collection[str]) -> Callable
             time.sleep(0.05)
 
     return report
+
+
+def lose_a_deadlock(engine: Engine) -> list[OperationalError]:
+    """Two connections of `engine` (PostgreSQL) each lock a row of a new table `pair` and then
+    wait for the other's: PostgreSQL breaks the deadlock after `deadlock_timeout` (a second by
+    default) and the loser rolls back. Both connections go back to `engine`'s pool. The errors
+    the connections saw: the loser's alone."""
+    with engine.begin() as setup:
+        setup.execute(text("CREATE TABLE pair (id int primary key, n int)"))
+        setup.execute(text("INSERT INTO pair VALUES (1, 0), (2, 0)"))
+    first, second = engine.connect(), engine.connect()
+    first.begin()
+    second.begin()
+    first.execute(text("UPDATE pair SET n = 1 WHERE id = 1"))
+    second.execute(text("UPDATE pair SET n = 1 WHERE id = 2"))
+    errors: list[OperationalError] = []
+
+    def cross(connection: Connection, row: int) -> None:
+        try:
+            connection.execute(text("UPDATE pair SET n = 2 WHERE id = :row"), {"row": row})
+        except OperationalError as exc:
+            errors.append(exc)
+            connection.rollback()
+
+    threads = [
+        threading.Thread(target=cross, args=(first, 2)),
+        threading.Thread(target=cross, args=(second, 1)),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    first.close()
+    second.close()
+    return errors

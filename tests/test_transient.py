@@ -24,6 +24,7 @@ from app.main import create_app
 from app.settings import Settings
 from app.transient import Failure, classify
 from tests.conftest import OPERATOR
+from tests.deadlocks import lose_a_deadlock
 from tests.served import free_port
 
 # --- what counts as which failure, from real driver errors ----------------------------------
@@ -32,35 +33,8 @@ from tests.served import free_port
 def test_a_postgresql_deadlock_is_a_lost_race(databases):
     if databases.backend != "postgresql":
         pytest.skip("SQLite runs one writer at a time: no deadlock to lose")
-    url = databases.new_url()
-    engine = create_engine(url)
-    with engine.begin() as setup:
-        setup.execute(text("CREATE TABLE pair (id int primary key, n int)"))
-        setup.execute(text("INSERT INTO pair VALUES (1, 0), (2, 0)"))
-    first, second = engine.connect(), engine.connect()
-    first.begin()
-    second.begin()
-    first.execute(text("UPDATE pair SET n = 1 WHERE id = 1"))
-    second.execute(text("UPDATE pair SET n = 1 WHERE id = 2"))
-    errors: list[BaseException] = []
-
-    def cross(connection, row: int) -> None:  # type: ignore[no-untyped-def]
-        try:
-            connection.execute(text("UPDATE pair SET n = 2 WHERE id = :row"), {"row": row})
-        except OperationalError as exc:
-            errors.append(exc)
-            connection.rollback()
-
-    threads = [
-        threading.Thread(target=cross, args=(first, 2)),
-        threading.Thread(target=cross, args=(second, 1)),
-    ]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(30)
-    first.close()
-    second.close()
+    engine = create_engine(databases.new_url())
+    errors = lose_a_deadlock(engine)
     engine.dispose()
     assert len(errors) == 1  # PostgreSQL picks one victim
     assert classify(errors[0]) is Failure.contention

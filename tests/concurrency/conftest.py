@@ -36,7 +36,7 @@ from tests.conftest import (
     case_body,
     vacancy_body,
 )
-from tests.deadlocks import check
+from tests.deadlocks import STATS_MIN_INTERVAL, check
 from tests.deadlocks import deadlocks as counted_deadlocks
 from tests.served import Server, serving
 from tests.webhooks.conftest import Receiver
@@ -169,11 +169,13 @@ def deadlocks(cluster: Cluster) -> int:
     """The deadlocks PostgreSQL broke in the servers' database so far, every one counted
     (tests/deadlocks.py): a deadlock is counted by the backend that lost it, which the
     transient layer rolled back and gave back to the pool, so one short transaction on each
-    pooled connection of each server has each backend report what it still holds. A pool hands
-    out its longest idle connection first: as many readiness probes as the database has
+    pooled connection of each server, a quiet second after its last one (`STATS_MIN_INTERVAL`:
+    a request cannot ask for the flush), has each backend report what it still holds. A pool
+    hands out its longest idle connection first: as many readiness probes as the database has
     backends besides ours reach each one."""
 
     def probe_every_backend() -> None:
+        time.sleep(STATS_MIN_INTERVAL + 0.1)
         with cluster.engine.connect() as connection:
             backends = connection.execute(text(OTHER_BACKENDS)).scalar_one()
 

@@ -318,6 +318,7 @@ def case_list(request: Request, session: SessionDep, web: WebDep) -> HTMLRespons
                 "case": case,
                 "public": case_public_dict(case),
                 "waiting_days": _waiting_days(case),
+                "ready_in": _ready_in(case),
                 "standing": standing,
             }
         )
@@ -635,6 +636,14 @@ def _dwellings(session: Session, ids: list[str]) -> dict[str, Vacancy]:
 def _waiting_days(case: Case) -> int:
     """Days from ready to the day the case was housed or withdrawn, else to today."""
     return max(0, (min(case.exit_date or today(), today()) - case.ready_since).days)
+
+
+def _ready_in(case: Case) -> int | None:
+    """Days until an open case's ready date when that lies ahead, else None: the list said it
+    had waited 0 days, its page 'vanaf <that day> (over N dagen)'."""
+    if case.status in CLOSED_STATUSES or case.ready_since <= today():
+        return None
+    return (case.ready_since - today()).days
 
 
 def _limits_fallback(standing: TableStanding) -> dict[str, Any] | None:

@@ -74,3 +74,27 @@ def test_a_case_ready_only_from_a_later_day_is_not_said_to_be_ready_since_it(app
     assert "<dt>Klaar voor uitstroom sinds</dt>" not in page.text
     line = page.text.split("<dt>Klaar voor uitstroom vanaf</dt>", 1)[1].split("</dd>", 1)[0]
     assert f"{dutch_date(day(3))} (over 3 dagen)" in line, line
+
+
+def test_the_case_list_does_not_count_waiting_days_for_a_case_ready_only_later(app, client, region):
+    """The case list's 'Wachttijd (dagen)' read 0 for a case whose ready date lies ahead, as if
+    it had been waiting since today, while its page says 'vanaf <that day> (over N dagen)'
+    (found by a breaker). The list now says, as the page, from when it is ready; a case ready
+    today has waited 0 days, one ready earlier its days."""
+    later = create_case(client, region.care_provider, region.table_id, ready_since=iso(3),
+                        external_ref="K-later")  # fmt: skip
+    today = create_case(client, region.care_provider, region.table_id, ready_since=iso(0),
+                        external_ref="K-today")  # fmt: skip
+    earlier = create_case(client, region.care_provider, region.table_id, ready_since=iso(-5),
+                          external_ref="K-earlier")  # fmt: skip
+    for person in (make_person(client, region.care_provider), make_person(client, region.chair)):
+        listed = signed_in(app, person).get("/dossiers").text
+        cells = {}
+        for case in (later, today, earlier):
+            row = listed.split(f'href="/dossiers/{case["id"]}"', 1)[1].split("</tr>", 1)[0]
+            cells[case["external_ref"]] = row.split('<td class="num">')[2].split("</td>", 1)[0]
+        assert cells == {
+            "K-later": f"nog niet: klaar vanaf {dutch_date(day(3))} (over 3 dagen)",
+            "K-today": "0",
+            "K-earlier": "5",
+        }, cells

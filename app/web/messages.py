@@ -87,6 +87,7 @@ NOTICES = {
     "dossier_ongewijzigd": "Er was niets gewijzigd; het dossier is niet opnieuw opgeslagen.",
     "dossier_status": "De status van het dossier is gewijzigd.",
     "dossier_status_ongewijzigd": "Er was niets gewijzigd; het dossier had deze status al.",
+    "dossier_niet_in_de_wacht": "Er was niets gewijzigd: het dossier stond niet in de wacht.",
     "dossier_uit_de_wacht_aangehouden": (
         "Het dossier is uit de wacht gehaald. Na de afwijzing blijft het aangehouden tot de "
         "datum hieronder; op die dag komt het vanzelf weer in aanmerking."

@@ -513,7 +513,7 @@ def _write(
             status=exc.status, version=version,
         )  # fmt: skip
     if notice == "dossier_status":
-        notice = _status_notice(case, version)
+        notice = _status_notice(case, version, patch["status"])
     return redirect(f"/dossiers/{case.id}/bewerken", notice)
 
 
@@ -523,12 +523,14 @@ parking's date ('De status van het dossier is gewijzigd.' above 'Aangehouden' re
 nothing had happened)."""
 
 
-def _status_notice(case: Case, version: str) -> str:
+def _status_notice(case: Case, version: str, asked: str) -> str:
     """The notice of a status form the service carried out: a change that left the version
     as the form saw it changed nothing (a crafted resume of a ready case was said to have
-    changed its status), as the edit form says of a form that changes nothing."""
+    changed its status), as the edit form says of a form that changes nothing. A resume that
+    changes nothing found the case not held: 'had deze status al' was said above 'Aangemeld'
+    of a case ready only from a later day."""
     if version == etag(case):
-        return "dossier_status_ongewijzigd"
+        return "dossier_niet_in_de_wacht" if asked == "ready" else "dossier_status_ongewijzigd"
     if lifecycle.state_of(case) == CaseState.parked:
         return HOLD_LIFTED  # only a resume of a held case leaves it parked
     return "dossier_status"

@@ -1007,13 +1007,47 @@ def test_a_status_change_to_the_status_the_case_has_says_nothing_changed(app, cl
     assert sent.status_code == 303, sent.text
     shown = browser.get(sent.headers["location"]).text
     assert "De status van het dossier is gewijzigd." not in shown, shown
-    said = '<div class="notice" role="status"><p>Er was niets gewijzigd; het dossier had deze '
+    said = '<div class="notice" role="status"><p>Er was niets gewijzigd: het dossier stond niet '
     assert said in shown, shown
     stored = client.get(f"/v1/cases/{case['id']}", headers=region.care_provider.headers).json()
     assert (stored["status"], stored["version"]) == ("ready", case["version"])
     form |= {"status": "on_hold", "reden": "client_request"}
     held = browser.post(url, data=form)  # a change still says so
     assert held.headers["location"].endswith("melding=dossier_status"), held.text
+
+
+def test_a_resume_of_a_case_not_yet_ready_does_not_say_it_had_that_status(app, client, region):
+    """A crafted 'Uit de wacht halen' of a registered case whose ready date lies ahead (status
+    'Aangemeld', never held) answered 'Er was niets gewijzigd; het dossier had deze status al.'
+    above 'Status: Aangemeld' (found by a breaker): it never was 'Klaar voor uitstroom'. The
+    notice now says what is true of every resume that changes nothing: the case was not held.
+    A hold sent again with the reason it has still says the case had that status."""
+    case = create_case(client, region.care_provider, region.table_id, ready_since=iso(3))
+    assert case["status"] == "registered"
+    browser = signed_in(app, make_person(client, region.care_provider))
+    edit, url = f"/dossiers/{case['id']}/bewerken", f"/dossiers/{case['id']}/status"
+    page = browser.get(edit).text
+    form = {"csrf_token": csrf_of(browser, edit), "status": "ready", "versie": _version(page)}
+    sent = browser.post(url, data=form)
+    assert sent.status_code == 303, sent.text
+    shown = browser.get(sent.headers["location"]).text
+    assert "Status: <strong>Aangemeld</strong>" in shown, shown
+    assert "had deze status al" not in shown, shown
+    said = (
+        '<div class="notice" role="status"><p>Er was niets gewijzigd: het dossier stond niet in '
+        "de wacht.</p></div>"
+    )
+    assert said in shown, shown
+    stored = client.get(f"/v1/cases/{case['id']}", headers=region.care_provider.headers).json()
+    assert (stored["status"], stored["version"]) == ("registered", case["version"])
+    hold = {"status": "on_hold", "reden": "client_request"}
+    held = browser.post(url, data=form | hold)
+    assert held.headers["location"].endswith("melding=dossier_status"), held.text
+    page = browser.get(edit).text
+    again = {"csrf_token": csrf_of(browser, edit), "versie": _version(page), **hold}
+    same = browser.post(url, data=again)
+    assert same.headers["location"].endswith("melding=dossier_status_ongewijzigd"), same.text
+    assert "het dossier had deze status al" in browser.get(same.headers["location"]).text
 
 
 def test_lifting_a_parked_cases_hold_sent_twice_at_once_says_the_hold_is_lifted(

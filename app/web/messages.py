@@ -88,10 +88,9 @@ NOTICES = {
     "dossier_status": "De status van het dossier is gewijzigd.",
     "dossier_status_ongewijzigd": "Er was niets gewijzigd; het dossier had deze status al.",
     "dossier_niet_in_de_wacht": "Er was niets gewijzigd: het dossier stond niet in de wacht.",
-    "dossier_uit_de_wacht_aangehouden": (
-        "Het dossier is uit de wacht gehaald. Na de afwijzing blijft het aangehouden tot de "
-        "datum hieronder; op die dag komt het vanzelf weer in aanmerking."
-    ),
+    # The case's edit page adds until when a parking still holds it (`routes_case_files`): read
+    # from the address, 'tot de datum hieronder' outlived that date on a reload.
+    "dossier_uit_de_wacht_aangehouden": "Het dossier is uit de wacht gehaald.",
     "woning_opgeslagen": "De woning is opgeslagen.",
     "woning_status": "De status van de woning is gewijzigd.",
     "meldingen_opgeslagen": "Uw keuze van e-mailmeldingen is opgeslagen.",

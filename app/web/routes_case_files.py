@@ -53,6 +53,7 @@ from app.versioning import etag
 from app.web import labels
 from app.web.core import FormDep, PageForbidden, Web, WebDep, WebRoute, field, redirect, render
 from app.web.formatting import dutch_date
+from app.web.messages import NOTICES
 from app.web.query_values import PAGE_ID, WrongQueryValue
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
@@ -80,6 +81,10 @@ HOLD_WHILE_PARKED = (
     "{0}, tot u het uit de wacht haalt."
 )
 """Beside the hold of a case parked after a decline: a hold outlasts the parking."""
+STILL_PARKED = (
+    "Na de afwijzing blijft het aangehouden tot {}; op die dag komt het vanzelf weer in aanmerking."
+)
+"""After the notice of a hold lifted while the case is parked after a decline."""
 STATUS_CHOICES = {
     "on_hold": ("In de wacht zetten", HOLD_REASONS),
     "ready": ("Uit de wacht halen", frozenset()),
@@ -226,12 +231,22 @@ def _form_page(
                 else None
             ),
             "changes": _status_changes(current.value, case.parked_until if parked else None),
+            **_hold_lifted_notice(request, case.parked_until if parked else None),
             "warnings": [
                 {**w, "label": labels.REASONS[w["code"]]}
                 for w in ([] if closed else intake.own_rule_failures(session, case))
             ],
         }
     return render(request, "case_form.html", context, status)
+
+
+def _hold_lifted_notice(request: Request, parked_until: date | None) -> dict[str, str]:
+    """The notice of a lifted hold (`HOLD_LIFTED`, read from the address) with the date a
+    parking holds the case until, while it does: the notice said 'tot de datum hieronder',
+    and reloaded once that date had come, no date was shown below."""
+    if request.query_params.get("melding") != HOLD_LIFTED or parked_until is None:
+        return {}
+    return {"notice": f"{NOTICES[HOLD_LIFTED]} {STILL_PARKED.format(dutch_date(parked_until))}"}
 
 
 def _status_changes(current: str, parked_until: date | None = None) -> list[dict[str, Any]]:

@@ -972,6 +972,37 @@ def test_lifting_a_hold_kept_by_a_parking_sent_twice_says_the_hold_is_lifted(
     assert stale.status_code == 409, stale.headers.get("location")
 
 
+def test_the_notice_of_a_hold_lifted_while_parked_stays_true_when_the_page_is_reloaded(
+    app, client, region, published
+):
+    """Lifting the hold of a case parked after a decline said 'Na de afwijzing blijft het
+    aangehouden tot de datum hieronder', read from the address (`?melding=`): reloaded once the
+    parking's date had come, the page showed no date below, the case ready (found by a
+    breaker). The notice now names the date itself while the parking lasts, and afterwards
+    says only that the hold was lifted; on another page the address's notice says only that."""
+    parked_until, edit, url, browser, page = _held_while_parked(app, client, region, published)
+    form = {"csrf_token": csrf_of(browser, edit), "status": "ready", "versie": _version(page)}
+    done = browser.post(url, data=form)
+    assert done.status_code == 303, done.text
+    location = done.headers["location"]
+    day = dutch_date(parked_until)
+    lifted = '<div class="notice" role="status"><p>Het dossier is uit de wacht gehaald.'
+    parked = (
+        f"{lifted} Na de afwijzing blijft het aangehouden tot {day}; op die dag komt het vanzelf "
+        "weer in aanmerking.</p></div>"
+    )
+    assert parked in browser.get(location).text
+    notice = location.split("?", 1)[1]
+    assert f"{lifted}</p></div>" in browser.get(f"/dossiers/{published.case_id}?{notice}").text
+    on_its_day = datetime.combine(parked_until, time(0, 10), tzinfo=AMSTERDAM)
+    with time_machine.travel(on_its_day, tick=True):
+        browser = signed_in(app, make_person(client, region.care_provider))
+        reloaded = browser.get(location).text
+        assert "Status: <strong>Klaar voor uitstroom</strong>" in reloaded, reloaded
+        assert f"{lifted}</p></div>" in reloaded, reloaded
+        assert "hieronder" not in reloaded and "aangehouden tot" not in reloaded, reloaded
+
+
 def test_a_resume_of_a_case_a_decline_parked_since_is_not_taken_for_a_double_click(
     app, client, region, published
 ):

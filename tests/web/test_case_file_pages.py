@@ -820,7 +820,10 @@ def test_a_parked_case_says_where_it_is_held_that_a_hold_outlasts_the_parking(
     without a word of that, and the case page of the held case then read 'Aangehouden
     (Tijdelijk onbereikbaar) (aangehouden tot <date>)', as if the hold ended on that date, and
     still so once it had passed. Now the hold's button is described by a note that says so,
-    and the case page says the held case does not come back by itself on that date."""
+    and the case page says the held case does not come back by itself on that date: to its
+    care provider 'tot uw organisatie het uit de wacht haalt' (it read 'tot de zorgaanbieder',
+    the reader named in the third person: found by a breaker), to the chair 'tot de
+    zorgaanbieder'."""
     parked_until, edit, url, browser, page = _parked_edit_page(app, client, region, published)
     day = dutch_date(parked_until)
     note = (
@@ -842,11 +845,12 @@ def test_a_parked_case_says_where_it_is_held_that_a_hold_outlasts_the_parking(
     said = (
         f"<strong>Aangehouden</strong> (Tijdelijk onbereikbaar); na een afwijzing ook aangehouden "
         f"tot {day}. Het dossier komt op die dag niet vanzelf weer in aanmerking: het blijft in "
-        "de wacht tot de zorgaanbieder het uit de wacht haalt</dd>"
+        "de wacht tot {} het uit de wacht haalt</dd>"
     )
-    assert said in held, held
+    assert said.format("uw organisatie") in held, held
+    assert "de zorgaanbieder" not in held
     chair = signed_in(app, make_person(client, region.chair))
-    assert said in chair.get(show).text  # the table's chair reads the same
+    assert said.format("de zorgaanbieder") in chair.get(show).text
     page = browser.get(edit).text
     assert (
         "Het dossier komt op die dag niet vanzelf weer in aanmerking: het blijft in de wacht "

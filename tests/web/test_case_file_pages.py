@@ -319,6 +319,32 @@ def test_the_case_page_names_the_tables_rules_the_case_fails_on_its_own(app, cli
     )
 
 
+def test_a_refused_edit_is_not_said_to_be_saved_beside_the_rules_the_stored_file_fails(
+    app, client, region
+):
+    """The edit page of a file failing a rule of its table said 'Het dossier is opgeslagen, maar
+    voldoet niet aan deze regels' on every showing: under 'Dat lukte niet. Controleer de
+    gemarkeerde velden.' of a refused edit, and under 'er is niets opgeslagen' of a form
+    without its version (found by a breaker). It now speaks of the stored file, which is what
+    it checks, and says nothing was saved only where nothing was."""
+    case = create_case(
+        client, region.care_provider, region.table_id, beschikking={"status": "none"}
+    )
+    browser = signed_in(app, make_person(client, region.care_provider))
+    url = f"/dossiers/{case['id']}/bewerken"
+    page = browser.get(url).text
+    rules = "Het opgeslagen dossier voldoet niet aan deze regels van de tafel"
+    assert rules in page, page
+    for version in ({"versie": _version(page)}, {}):
+        edit = {**_shown(page), "household.adults": "3", **version}
+        refused = _post(browser, url, edit, url)
+        assert refused.status_code == 400, refused.text
+        assert rules in refused.text and "Wmo-beschikking ontbreekt" in refused.text
+        assert "opgeslagen, maar" not in refused.text, refused.text
+    stored = client.get(f"/v1/cases/{case['id']}", headers=region.care_provider.headers).json()
+    assert stored["version"] == case["version"]
+
+
 def test_the_form_takes_the_birth_month_the_age_rules_read(app, client, region):
     browser = signed_in(app, make_person(client, region.care_provider))
     assert 'name="birth_month"' in browser.get("/dossiers/nieuw").text

@@ -115,7 +115,7 @@ REASON_DETAILS = {
     "case_id": "dossier",
     "status_reason": "reden",
     "parked_until": "geparkeerd tot",
-    "ready_since": "klaar voor uitstroom sinds",
+    "ready_since": "klaar voor uitstroom vanaf",  # only of a case not ready yet
     "exit_date": "uitstroomdatum",
     "proposal_status": "status voorstel",
     "meeting_date": "vergadering",

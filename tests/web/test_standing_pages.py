@@ -98,3 +98,16 @@ def test_the_case_list_does_not_count_waiting_days_for_a_case_ready_only_later(a
             "K-today": "0",
             "K-earlier": "5",
         }, cells
+
+
+def test_a_case_not_ready_yet_is_not_said_to_be_ready_since_a_later_day(app, client, region):
+    """The reason a case ready only from a later day takes no part in the agenda read 'Dossier
+    is op deze datum nog niet klaar voor uitstroom (klaar voor uitstroom sinds: <that later
+    day>)' on its page (found by a breaker); the date of that reason always lies ahead of the
+    agenda's, so it reads 'vanaf'."""
+    case = create_case(client, region.care_provider, region.table_id, ready_since=iso(17))
+    for person in (make_person(client, region.care_provider), make_person(client, region.chair)):
+        page = signed_in(app, person).get(f"/dossiers/{case['id']}").text
+        said = f"(klaar voor uitstroom vanaf: {dutch_date(day(17))})"
+        assert said in page, page
+        assert "klaar voor uitstroom sinds" not in page

@@ -111,3 +111,23 @@ def test_a_case_not_ready_yet_is_not_said_to_be_ready_since_a_later_day(app, cli
         said = f"(klaar voor uitstroom vanaf: {dutch_date(day(17))})"
         assert said in page, page
         assert "klaar voor uitstroom sinds" not in page
+
+
+def test_a_case_withdrawn_before_its_ready_date_is_not_said_to_be_ready_in_some_days(
+    app, client, region
+):
+    """A case withdrawn before its ready date read 'Klaar voor uitstroom vanaf <that day> (over
+    13 dagen)' beside 'Afgemeld': closed, it never becomes ready (found by a breaker). It now
+    says it was withdrawn before that day; an open case still counts the days to it."""
+    case = create_case(client, region.care_provider, region.table_id, ready_since=iso(13))
+    withdrawn = client.patch(
+        f"/v1/cases/{case['id']}",
+        json={"status": "withdrawn", "status_reason": "left_region"},
+        headers=region.care_provider.headers,
+    )
+    assert withdrawn.status_code == 200, withdrawn.text
+    for person in (make_person(client, region.care_provider), make_person(client, region.chair)):
+        page = signed_in(app, person).get(f"/dossiers/{case['id']}").text
+        line = page.split("<dt>Klaar voor uitstroom vanaf</dt>", 1)[1].split("</dd>", 1)[0]
+        assert f"{dutch_date(day(13))} (vóór die dag afgemeld)" in line, line
+        assert "over 13 dagen" not in page

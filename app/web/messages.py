@@ -86,6 +86,9 @@ NOTICES = {
     "dossier_opgeslagen": "Het dossier is opgeslagen.",
     "dossier_ongewijzigd": "Er was niets gewijzigd; het dossier is niet opnieuw opgeslagen.",
     "dossier_status": "De status van het dossier is gewijzigd.",
+    "dossier_status_voorstel_ingetrokken": (
+        "De status van het dossier is gewijzigd; het lopende voorstel is ingetrokken."
+    ),
     "dossier_status_ongewijzigd": "Er was niets gewijzigd; het dossier had deze status al.",
     "dossier_niet_in_de_wacht": "Er was niets gewijzigd: het dossier stond niet in de wacht.",
     # The case's edit page adds until when a parking still holds it (`routes_case_files`): read

@@ -85,6 +85,13 @@ STILL_PARKED = (
     "Na de afwijzing blijft het aangehouden tot {}; op die dag komt het vanzelf weer in aanmerking."
 )
 """After the notice of a hold lifted while the case is parked after a decline."""
+IN_PROPOSAL = (
+    "Het dossier zit in een lopend voorstel. Zet u het in de wacht of meldt u het af, dan wordt "
+    "dat voorstel ingetrokken."
+)
+"""Beside the hold and the withdrawal of a proposed or nominated case: either withdraws its
+running proposal (`proposals.service.close_for_case`)."""
+PROPOSAL_STATUSES = frozenset({CaseStatus.proposed, CaseStatus.nominated})
 STATUS_CHOICES = {
     "on_hold": ("In de wacht zetten", HOLD_REASONS),
     "ready": ("Uit de wacht halen", frozenset()),
@@ -254,7 +261,10 @@ def _status_changes(current: str, parked_until: date | None = None) -> list[dict
     parked after a decline until `parked_until` (shown `on_hold`) is not resumed before its
     date, and is put on hold as the lifecycle and the API allow, the page saying beside the
     button that a hold outlasts the parking (it offered the hold without a word that the case
-    then no longer comes back by itself on the parking's date)."""
+    then no longer comes back by itself on the parking's date). Beside the hold and the
+    withdrawal of a case in a running proposal: that they withdraw the proposal (it was said
+    nowhere before or after)."""
+    in_proposal = current in PROPOSAL_STATUSES
     allowed = {
         "on_hold": ["on_hold", "withdrawn"] if parked_until else ["ready", "withdrawn"],
         "housed": [],
@@ -267,6 +277,8 @@ def _status_changes(current: str, parked_until: date | None = None) -> list[dict
             "reasons": [(r, labels.STATUS_REASONS[r]) for r in sorted(STATUS_CHOICES[status][1])],
             "note": HOLD_WHILE_PARKED.format(dutch_date(parked_until))
             if parked_until and status == "on_hold"
+            else IN_PROPOSAL
+            if in_proposal
             else None,
         }
         for status in allowed
@@ -501,6 +513,7 @@ def _write(
     values: dict[str, str],
     notice: str,
 ) -> Response:
+    before = case.status
     try:
         with session.begin_nested():
             cases.update_case(
@@ -528,7 +541,7 @@ def _write(
             status=exc.status, version=version,
         )  # fmt: skip
     if notice == "dossier_status":
-        notice = _status_notice(case, version, patch["status"])
+        notice = _status_notice(case, version, patch["status"], before)
     return redirect(f"/dossiers/{case.id}/bewerken", notice)
 
 
@@ -538,14 +551,17 @@ parking's date ('De status van het dossier is gewijzigd.' above 'Aangehouden' re
 nothing had happened)."""
 
 
-def _status_notice(case: Case, version: str, asked: str) -> str:
+def _status_notice(case: Case, version: str, asked: str, before: CaseStatus) -> str:
     """The notice of a status form the service carried out: a change that left the version
     as the form saw it changed nothing (a crafted resume of a ready case was said to have
     changed its status), as the edit form says of a form that changes nothing. A resume that
     changes nothing found the case not held: 'had deze status al' was said above 'Aangemeld'
-    of a case ready only from a later day."""
+    of a case ready only from a later day. A hold or withdrawal of a case `before` in a running
+    proposal withdrew that proposal: the notice says so."""
     if version == etag(case):
         return "dossier_niet_in_de_wacht" if asked == "ready" else "dossier_status_ongewijzigd"
+    if before in PROPOSAL_STATUSES:
+        return "dossier_status_voorstel_ingetrokken"
     if lifecycle.state_of(case) == CaseState.parked:
         return HOLD_LIFTED  # only a resume of a held case leaves it parked
     return "dossier_status"

@@ -958,6 +958,44 @@ def test_a_resume_found_parked_on_the_locked_row_is_not_said_to_be_done() -> Non
         assert _stands(resumed, {"status": "ready"})  # type: ignore[arg-type]
 
 
+def test_holding_or_withdrawing_a_proposed_case_says_its_proposal_is_withdrawn(
+    app, client, region, published
+):
+    """Putting a proposed case on hold (or withdrawing it) from its edit page withdraws its
+    running proposal (`close_for_case`), the dwelling free again; the page offered both buttons
+    without a word of it and then said only 'De status van het dossier is gewijzigd.' (found by
+    a breaker: the worker learnt it from the timeline, or from the corporation). A note beside
+    both buttons says so beforehand, and the notice afterwards."""
+    edit, url = f"/dossiers/{published.case_id}/bewerken", f"/dossiers/{published.case_id}/status"
+    browser = signed_in(app, make_person(client, region.care_provider))
+    page = browser.get(edit).text
+    assert _status_buttons(page) == ["on_hold", "withdrawn"]
+    note = (
+        "Het dossier zit in een lopend voorstel. Zet u het in de wacht of meldt u het af, dan "
+        "wordt dat voorstel ingetrokken.</p>"
+    )
+    for status in ("on_hold", "withdrawn"):
+        assert f'<p id="let-op-{status}" class="hint">{note}' in page, page
+        assert f'aria-describedby="let-op-{status}">' in page
+    assert problems(page) == []
+    form = {"csrf_token": csrf_of(browser, edit), "status": "on_hold",
+            "reden": "client_request", "versie": _version(page)}  # fmt: skip
+    held = browser.post(url, data=form)
+    assert held.status_code == 303, held.text
+    shown = browser.get(held.headers["location"]).text
+    said = (
+        '<div class="notice" role="status"><p>De status van het dossier is gewijzigd; het '
+        "lopende voorstel is ingetrokken.</p></div>"
+    )
+    assert said in shown, shown
+    assert "lopend voorstel" not in shown.split("</h1>", 1)[1], shown  # no note any more
+    proposal = client.get(f"/v1/proposals/{published.proposal_id}", headers=region.chair.headers)
+    assert proposal.json()["status"] == "withdrawn", proposal.text
+    resumed = browser.post(url, data={"csrf_token": csrf_of(browser, edit), "status": "ready",
+                                      "versie": _version(shown)})  # fmt: skip
+    assert resumed.headers["location"].endswith("melding=dossier_status"), resumed.text
+
+
 def _held_while_parked(app, client, region, published):  # type: ignore[no-untyped-def]
     """As `_parked_edit_page`, the case then put on hold from that page: its edit page offers
     'Uit de wacht halen', which lifts the hold and leaves the parking."""

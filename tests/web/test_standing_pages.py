@@ -131,3 +131,24 @@ def test_a_case_withdrawn_before_its_ready_date_is_not_said_to_be_ready_in_some_
         line = page.split("<dt>Klaar voor uitstroom vanaf</dt>", 1)[1].split("</dd>", 1)[0]
         assert f"{dutch_date(day(13))} (vóór die dag afgemeld)" in line, line
         assert "over 13 dagen" not in page
+
+
+def test_a_case_files_registration_is_not_a_status_change_in_its_timeline(app, client, region):
+    """The first line of a case's timeline, its registration, read 'Status gewijzigd' (to
+    'Klaar voor uitstroom', or 'Aangemeld' for a case ready later), though no status changed:
+    the file was registered. It reads 'Dossier aangemeld'; a later change still reads 'Status
+    gewijzigd'."""
+    case = create_case(client, region.care_provider, region.table_id, ready_since=iso(3))
+    browser = signed_in(app, make_person(client, region.care_provider))
+    timeline = browser.get(f"/dossiers/{case['id']}").text.split('id="tabel-tijdlijn"', 1)[1]
+    assert "<td>Dossier aangemeld</td>" in timeline, timeline
+    assert "Status gewijzigd" not in timeline
+    held = client.patch(
+        f"/v1/cases/{case['id']}",
+        json={"status": "on_hold", "status_reason": "client_request"},
+        headers=region.care_provider.headers,
+    )
+    assert held.status_code == 200, held.text
+    timeline = browser.get(f"/dossiers/{case['id']}").text.split('id="tabel-tijdlijn"', 1)[1]
+    assert timeline.count("<td>Status gewijzigd</td>") == 1, timeline
+    assert timeline.count("<td>Dossier aangemeld</td>") == 1, timeline

@@ -527,6 +527,10 @@ def _write(
         if notice == "dossier_status" and _stands(case, patch):
             # The status form sent twice (a double click): the first sending made the change
             # this one asks for, so it stands instead of 'someone else changed it, do it again'.
+            # The notice is the first sending's: that one withdrew a proposal too, if it did.
+            left = _last_transition(session, case)
+            if left is not None and left.from_status in PROPOSAL_STATUSES:
+                notice = "dossier_status_voorstel_ingetrokken"
             return redirect(f"/dossiers/{case.id}/bewerken", notice)
         fresh = _own_case(session, web, case.id, AccessAction.read)
         return _form_page(
@@ -579,18 +583,22 @@ def _hold_lifted(session: Session, case: Case, patch: dict[str, Any], version: s
         return False
     if version != etag(SimpleNamespace(version=case.version - 1)):
         return False
-    last = session.exec(
-        select(CaseTransition)
-        .where(col(CaseTransition.case_id) == case.id)
-        .order_by(col(CaseTransition.id).desc())
-        .limit(1)
-    ).first()
+    last = _last_transition(session, case)
     return (
         last is not None
         and last.from_status == CaseStatus.on_hold
         and last.to_status == CaseStatus.on_hold
         and last.reason is None
     )
+
+
+def _last_transition(session: Session, case: Case) -> CaseTransition | None:
+    return session.exec(
+        select(CaseTransition)
+        .where(col(CaseTransition.case_id) == case.id)
+        .order_by(col(CaseTransition.id).desc())
+        .limit(1)
+    ).first()
 
 
 def _stands(case: Case, patch: dict[str, Any]) -> bool:

@@ -996,6 +996,32 @@ def test_holding_or_withdrawing_a_proposed_case_says_its_proposal_is_withdrawn(
     assert resumed.headers["location"].endswith("melding=dossier_status"), resumed.text
 
 
+def test_withdrawing_a_proposed_case_sent_twice_says_its_proposal_is_withdrawn_both_times(
+    app, client, region, published
+):
+    """A double click on 'Afmelden' of a proposed case: the first sending withdraws the case
+    and its proposal; the second found the change made (it stands) and said only 'De status
+    van het dossier is gewijzigd.', the page the browser shows. Both now say the proposal was
+    withdrawn; a change sent twice of a case in no proposal still says only the status."""
+    edit, url = f"/dossiers/{published.case_id}/bewerken", f"/dossiers/{published.case_id}/status"
+    browser = signed_in(app, make_person(client, region.care_provider))
+    page = browser.get(edit).text
+    form = {"csrf_token": csrf_of(browser, edit), "status": "withdrawn",
+            "reden": "own_solution", "versie": _version(page)}  # fmt: skip
+    first, second = browser.post(url, data=form), browser.post(url, data=form)
+    assert first.status_code == second.status_code == 303, second.text
+    for sent in (first, second):
+        assert sent.headers["location"].endswith("melding=dossier_status_voorstel_ingetrokken")
+    other = create_case(client, region.care_provider, region.table_id)
+    edit, url = f"/dossiers/{other['id']}/bewerken", f"/dossiers/{other['id']}/status"
+    page = browser.get(edit).text
+    form = {"csrf_token": csrf_of(browser, edit), "status": "on_hold",
+            "reden": "client_request", "versie": _version(page)}  # fmt: skip
+    first, second = browser.post(url, data=form), browser.post(url, data=form)
+    for sent in (first, second):
+        assert sent.headers["location"].endswith("melding=dossier_status"), sent.text
+
+
 def _held_while_parked(app, client, region, published):  # type: ignore[no-untyped-def]
     """As `_parked_edit_page`, the case then put on hold from that page: its edit page offers
     'Uit de wacht halen', which lifts the hold and leaves the parking."""

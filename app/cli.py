@@ -652,11 +652,23 @@ def a_port(text: str) -> int:
         raise argparse.ArgumentTypeError(
             f"must be a whole number from 0 to 65535 in the digits 0-9, not {text!r}"
         )
-    if int(port) > 65535:
+    if _whole_number(port) > 65535:
         raise argparse.ArgumentTypeError(
-            f"must be a whole number from 0 to 65535 (0: one the system picks), not {port}"
+            f"must be a whole number from 0 to 65535 (0: one the system picks), not {_shown(port)}"
         )
     return int(port)
+
+
+def _whole_number(digits: str) -> float:
+    """The number an option's digits 0-9 write; past 30 digits an infinity, out of every range:
+    Python reads no whole number of more than 4300 digits, and argparse took its ValueError
+    for a value of the wrong type ("invalid a_port value: '999...'", all 5000 digits)."""
+    return int(digits) if len(digits.lstrip("0")) <= 30 else float("inf")
+
+
+def _shown(digits: str) -> str:
+    """An option's digits as a refusal quotes them: a long run cut to its start and length."""
+    return digits if len(digits) <= 30 else f"{digits[:12]}... ({len(digits)} digits)"
 
 
 def a_host(text: str) -> str:
@@ -679,8 +691,8 @@ def a_worker_count(text: str) -> int:
         raise argparse.ArgumentTypeError(
             f"must be {number_rule('workers')} in the digits 0-9, not {text!r}"
         )
-    if outside_range("workers", int(count)):
-        raise argparse.ArgumentTypeError(f"must be {number_rule('workers')}, not {count}")
+    if outside_range("workers", _whole_number(count)):
+        raise argparse.ArgumentTypeError(f"must be {number_rule('workers')}, not {_shown(count)}")
     return int(count)
 
 

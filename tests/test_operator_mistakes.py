@@ -778,6 +778,26 @@ def test_serve_refuses_a_worker_count_naming_the_range_in_one_short_line(tmp_pat
     assert not database.exists()
 
 
+@pytest.mark.parametrize(
+    ("option", "rule"), [("--port", "from 0 to 65535"), ("--workers", "from 1 to 64")]
+)
+def test_serve_refuses_a_number_of_thousands_of_digits_naming_the_range(
+    tmp_path, capsys, option, rule
+):
+    """5000 nines (a key pasted after the option) were refused in argparse's words, 'invalid
+    a_port value: '999...'' with all 5000 digits: Python reads no whole number of more than
+    4300 digits, and argparse took that ValueError for a value of the wrong type, so the rule
+    and the function's name stood in its place. Out of range, as UITSTROOM_WORKERS says it."""
+    database = tmp_path / "x.db"
+    with pytest.raises(SystemExit) as refused:
+        run_cli(f"sqlite:///{database}", "serve", option, "9" * 5000)
+    assert refused.value.code == 2
+    error = capsys.readouterr().err.strip().splitlines()[-1]
+    assert f"argument {option}: must be a whole number {rule}" in error, error[:300]
+    assert len(error) < 160, error[:300]
+    assert not database.exists()
+
+
 @pytest.mark.parametrize("given", [" 0", "0 ", "\t0\n"])
 def test_serve_port_takes_white_space_around_it_as_workers_does(tmp_path, given):
     """`serve --port ' 8272'` (a script's `--port "$PORT"` with a space) was refused as "not a

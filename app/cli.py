@@ -929,13 +929,23 @@ def sqlite_folder_problem(url: "URL") -> str:
     where SQLite keeps its journal beside the file, so not what to change."""
     if not url.database or url.database == ":memory:" or url.query.get("uri"):
         return ""
-    folder = Path(url.database).absolute().parent
-    if not folder.is_dir():
-        relative = (
-            ""
-            if Path(url.database).is_absolute()
-            else " (the path is relative: read from the current folder)"
+    path = Path(url.database).absolute()
+    folder = path.parent
+    relative = (
+        ""
+        if Path(url.database).is_absolute()
+        else " (the path is relative: read from the current folder)"
+    )
+    if path.is_dir():  # `sqlite:///data`, the file's name left out
+        return (
+            f": {path} is a folder{relative}; name the database file in it, such as "
+            f"{path / 'uitstroomtafel.db'}"
         )
+    if not folder.is_dir():
+        # A file where a folder of the path belongs cannot be created as one ("create it").
+        there = next((p for p in [folder, *folder.parents] if p.exists()), None)
+        if there is not None and not there.is_dir():
+            return f": {there} is a file, not a folder{relative}; correct the path"
         return f": there is no folder {folder}{relative}; create it or correct the path"
     if not os.access(folder, os.W_OK | os.X_OK):
         return (

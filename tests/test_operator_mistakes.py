@@ -632,6 +632,27 @@ def test_a_sqlite_file_in_a_read_only_folder_is_refused_naming_the_folder(tmp_pa
         )
 
 
+def test_a_sqlite_path_through_a_file_or_naming_a_folder_says_which(tmp_path):
+    # A path whose folder is a file (`data` a file, not a folder) said "there is no folder
+    # .../data; create it", which cannot be done (the name is taken); a path naming a folder
+    # (`sqlite:///data`, the file's name left out) said "unable to open database file" alone.
+    taken = tmp_path / "data"
+    taken.write_text("not a folder")
+    with pytest.raises(SystemExit) as refused:
+        run_cli(f"sqlite:///{taken / 'uitstroom.db'}", "migrate")
+    assert str(refused.value.code).endswith(
+        f"unable to open database file: {taken} is a file, not a folder; correct the path"
+    ), refused.value.code
+    folder = tmp_path / "folder.db"
+    folder.mkdir()
+    with pytest.raises(SystemExit) as refused:
+        run_cli(f"sqlite:///{folder}", "migrate")
+    assert str(refused.value.code).endswith(
+        f"unable to open database file: {folder} is a folder; name the database file in it, "
+        f"such as {folder / 'uitstroomtafel.db'}"
+    ), refused.value.code
+
+
 def test_a_database_that_cannot_be_opened_or_reached_is_named_in_one_line(tmp_path, monkeypatch):
     missing = tmp_path / "no-such-directory" / "uitstroom.db"
     with pytest.raises(SystemExit) as refused:

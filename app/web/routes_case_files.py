@@ -69,6 +69,12 @@ NO_VERSION = (
     "Hieronder staat het dossier zoals het nu is; breng uw wijziging opnieuw aan."
 )
 CHECK_FIELDS = "Controleer de gemarkeerde velden."
+ARREARS_HELP = (
+    "Woningcorporaties aan de tafel waarbij de cliënt huurachterstand heeft zonder "
+    "betalingsregeling: vink ze aan (geen vinkje: geen huurachterstand)."
+)
+"""The hint of the form's corporation checkboxes: the import column's asked for their names
+separated by commas, which a form of checkboxes takes no part of."""
 PARKED = (
     "Het dossier is na een afwijzing aangehouden tot {} en kan niet eerder uit de wacht; er is "
     "niets gewijzigd. Op die dag komt het vanzelf weer in aanmerking."
@@ -143,7 +149,7 @@ def fields_of(
                 "name": column.name,
                 "id": "veld-" + column.name.replace(".", "-").replace("_", "-"),
                 "label": column.header,
-                "help": column.help,
+                "help": ARREARS_HELP if column.kind == Kind.corporations else column.help,
                 "kind": column.kind.value,
                 "signed": column.signed,
                 "required": column.required,

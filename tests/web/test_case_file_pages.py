@@ -262,6 +262,22 @@ def test_rent_arrears_offer_only_the_corporations_of_the_table(app, client, regi
     assert case["debts"]["rent_arrears_corporation_ids"] == [region.corporation.id]
 
 
+def test_the_rent_arrears_checkboxes_are_not_explained_as_names_separated_by_commas(
+    app, client, region
+):
+    # The form offers the table's corporations as checkboxes, but their hint was the import
+    # column's, which asked for 'hun namen zoals de tafel ze kent, gescheiden door komma's'.
+    browser = signed_in(app, make_person(client, region.care_provider))
+    page = browser.get("/dossiers/nieuw").text
+    hint_id = "veld-debts-rent-arrears-corporation-ids-hulp"
+    [hint] = re.findall(rf'<p class="hint" id="{hint_id}">([^<]*)<', page)
+    assert "komma" not in hint and "namen" not in hint, hint
+    assert hint == (
+        "Woningcorporaties aan de tafel waarbij de cliënt huurachterstand heeft zonder "
+        "betalingsregeling: vink ze aan (geen vinkje: geen huurachterstand)."
+    )
+
+
 def _shown(html: str) -> dict[str, str]:
     """Every value the edit form shows: text and date inputs and each select's chosen option."""
     values = dict(re.findall(r'name="([a-z_.]+)" type="(?:text|date)"[^>]*value="([^"]*)"', html))

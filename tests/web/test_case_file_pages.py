@@ -156,8 +156,10 @@ def test_an_edit_is_stored_with_the_version_it_was_shown(app, client, region):
     assert stored["ready_since"] == case["ready_since"]
 
 
-def test_a_stale_edit_is_refused_and_shows_the_latest_file(app, client, region):
-    case = create_case(client, region.care_provider, region.table_id)
+def _stale_edit(app, client, region, **fields):  # type: ignore[no-untyped-def]
+    """A case (with `fields`) edited on its page after the API changed it since the page was
+    shown: the page's answer and the case."""
+    case = create_case(client, region.care_provider, region.table_id, **fields)
     browser = signed_in(app, make_person(client, region.care_provider))
     url = f"/dossiers/{case['id']}/bewerken"
     shown = _version(browser.get(url).text)
@@ -166,7 +168,11 @@ def test_a_stale_edit_is_refused_and_shows_the_latest_file(app, client, region):
         json={"household": {"children": 2}},
         headers=region.care_provider.headers,
     ).raise_for_status()
-    response = _post(browser, url, {**_form(), "household.adults": "2", "versie": shown}, url)
+    return _post(browser, url, {**_form(), "household.adults": "2", "versie": shown}, url), case
+
+
+def test_a_stale_edit_is_refused_and_shows_the_latest_file(app, client, region):
+    response, case = _stale_edit(app, client, region)
     assert response.status_code == 412
     assert "Iemand anders heeft dit dossier intussen gewijzigd" in response.text
     stored = client.get(f"/v1/cases/{case['id']}", headers=region.care_provider.headers).json()
@@ -359,6 +365,19 @@ def test_a_refused_edit_is_not_said_to_be_saved_beside_the_rules_the_stored_file
         assert "opgeslagen, maar" not in refused.text, refused.text
     stored = client.get(f"/v1/cases/{case['id']}", headers=region.care_provider.headers).json()
     assert stored["version"] == case["version"]
+
+
+def test_a_refused_edit_does_not_say_the_file_is_saved_above_the_rules_it_fails(
+    app, client, region
+):
+    # The rules' notice began 'Het dossier is opgeslagen, maar ...' on every edit page: under
+    # 'Dat lukte niet. Iemand anders heeft dit dossier intussen gewijzigd' (412) it told the
+    # worker the refused change was saved.
+    response, _ = _stale_edit(app, client, region, beschikking={"status": "none"})
+    assert response.status_code == 412
+    assert "Dat lukte niet" in response.text and "beschikking_missing" in response.text
+    assert "is opgeslagen" not in response.text
+    assert "Het opgeslagen dossier voldoet niet aan deze regels van de tafel" in response.text
 
 
 def test_the_form_takes_the_birth_month_the_age_rules_read(app, client, region):

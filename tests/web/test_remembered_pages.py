@@ -7,6 +7,7 @@ import pytest
 from app.agenda.why_not import STATUS_REASONS
 from app.matching import REASON_CODES, TRADE_OFFS
 from app.web import labels
+from app.web.formatting import case_code
 from tests.api.weeks import decide, fitting_dwelling, limits_for, publish_meeting, ready_case
 from tests.clock import iso
 from tests.web.conftest import signed_in
@@ -134,6 +135,17 @@ def test_the_why_not_page_of_a_published_meeting_does_not_deny_a_pair_its_agenda
     assert "Woning zit al in een lopend voorstel" in text
 
 
+def _published_and_declined_by_the_longest_waiting(client, region) -> tuple[dict, dict]:  # type: ignore[no-untyped-def]
+    """A meeting of today published with one dwelling, which went to a new case waiting longer
+    than the region's others, whose client then declined it: the proposal and the dwelling."""
+    longest = ready_case(client, region.care_provider, region.table_id, ready_since=iso(-700))
+    home = fitting_dwelling(client, region.corporation, "A")
+    [proposal] = publish_meeting(client, region, 0)
+    assert proposal["case_id"] == longest["id"]
+    decide(client, region.care_provider, proposal, "client_decline", "location")
+    return proposal, home
+
+
 def test_the_why_not_page_of_a_published_meeting_words_a_pair_it_left_out_as_now(
     app, client, region, chair
 ):
@@ -141,14 +153,32 @@ def test_the_why_not_page_of_a_published_meeting_words_a_pair_it_left_out_as_now
     days later; asked then for the other case from that meeting's agenda, the page said "De
     agenda van deze datum stelt dit paar voor" (the live re-solve now does), while the agenda
     above it lists that case as left unhoused."""
-    longer = ready_case(client, region.care_provider, region.table_id, ready_since=iso(-700))
     shorter = ready_case(client, region.other_care_provider, region.table_id)
-    home = fitting_dwelling(client, region.corporation, "A")
-    [proposal] = publish_meeting(client, region, 0)
-    assert proposal["case_id"] == longer["id"]
-    decide(client, region.care_provider, proposal, "client_decline", "location")
+    proposal, home = _published_and_declined_by_the_longest_waiting(client, region)
     text = why_not_page(signed_in(app, chair), proposal["meeting_id"], shorter, home)
     assert "Deze woning past bij dit dossier" in text
     assert "De agenda van deze datum stelt dit paar voor" not in text
     assert "De vastgestelde agenda van deze vergadering stelt dit paar niet voor" in text
     assert "Een nieuwe agenda van deze datum zou dit paar nu voorstellen" in text
+
+
+def test_the_why_not_page_of_a_published_meeting_words_its_trade_off_as_a_new_agendas(
+    app, client, region, chair
+):
+    """The frozen agenda gave the dwelling to the longest waiting case, who declined it; asked
+    then for the shortest waiting case, the page's trade-off, of the live re-solve, said 'Deze
+    woning gaat naar' the middle case and 'Met dit paar verandert de agenda zo: <middle> heeft
+    <dwelling>', under the frozen agenda that gave the dwelling to the longest waiting case and
+    nothing to the middle one. It speaks of a new agenda, as the verdict above it does."""
+    middle = ready_case(client, region.care_provider, region.table_id, ready_since=iso(-600))
+    shortest = ready_case(client, region.care_provider, region.table_id)
+    proposal, home = _published_and_declined_by_the_longest_waiting(client, region)
+    text = why_not_page(signed_in(app, chair), proposal["meeting_id"], shortest, home)
+    assert "De vastgestelde agenda van deze vergadering stelt dit paar niet voor" in text
+    assert "Een nieuwe agenda van deze datum zou dit paar nu niet voorstellen" in text
+    assert case_code(middle["id"]) in text  # the new agenda's choice, named as such
+    for live in ("Deze woning gaat naar", "Dit dossier krijgt", "verandert de agenda zo"):
+        assert live not in text, live
+    assert "Waarom zou een nieuwe agenda dit paar niet voorstellen?" in text
+    assert "In een nieuwe agenda gaat deze woning naar" in text
+    assert "Met dit paar verandert een nieuwe agenda zo:" in text

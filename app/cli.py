@@ -672,14 +672,15 @@ def _shown(digits: str) -> str:
 
 
 def a_host(text: str) -> str:
-    """`serve --host`: an address or name to listen on; empty (an unset `$HOST`) would listen on
-    every interface, where the default is loopback, refused by argparse (usage, exit status 2).
-    """
+    """`serve --host`: an address or name to listen on, white space around ignored as around
+    `--port` (no address or name holds any: `--host ' 127.0.0.1'` was 'Name or service not
+    known'); empty (an unset `$HOST`) would listen on every interface, where the default is
+    loopback, refused by argparse (usage, exit status 2)."""
     if not text.strip():
         raise argparse.ArgumentTypeError(
             f"not a host: {text!r} (0.0.0.0 listens on every interface)"
         )
-    return text
+    return text.strip()
 
 
 def a_worker_count(text: str) -> int:

@@ -20,7 +20,7 @@ from pydantic import ValidationError
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import OperationalError
 
-from app.cli import bind, configuration_mistake, database_failure, main
+from app.cli import bind, build_parser, configuration_mistake, database_failure, main
 from app.organisations.service import MAX_ACTIVE_API_KEYS
 from app.principal import hash_api_key
 from app.settings import OTHER_VARIABLES, Settings, get_settings, unknown_variable_warnings
@@ -830,6 +830,15 @@ def test_serve_port_takes_white_space_around_it_as_workers_does(tmp_path, given)
         main(["serve", "--port", given, "--workers", "2"], settings=settings)
     assert str(stopped.value.code).startswith("Cannot serve with 2 workers on sqlite")
     assert not database.exists()
+
+
+@pytest.mark.parametrize("given", [" 127.0.0.1", "127.0.0.1 ", "\tlocalhost\n"])
+def test_serve_host_takes_white_space_around_it_as_port_does(given):
+    """`serve --host ' 127.0.0.1'` (a script's `--host "$HOST"` with a space) was refused with
+    'Cannot serve on  127.0.0.1:8000: Name or service not known', the space hard to see, while
+    `--port ' 8000'` is taken: no address or host name holds white space."""
+    args = build_parser().parse_args(["serve", "--host", given])
+    assert args.host == given.strip()
 
 
 @pytest.mark.parametrize(

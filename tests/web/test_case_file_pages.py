@@ -1259,3 +1259,19 @@ def test_a_case_withdrawn_while_parked_is_not_said_to_be_held_until_the_parkings
         assert "<strong>Afgemeld</strong>" in shown, shown
         assert "aangehouden tot" not in shown, shown
         assert problems(shown) == []
+
+
+def test_the_case_timeline_names_a_hold_lifted_while_parked_not_aangehouden_twice(
+    app, client, region, published
+):
+    """'Uit de wacht halen' of a case put on hold while parked after a decline lifts the hold
+    and keeps the parking: the case page's timeline showed 'Status gewijzigd: Aangehouden ->
+    Aangehouden', a change from a status to itself that said nothing of what was done."""
+    _, edit, url, browser, page = _held_while_parked(app, client, region, published)
+    form = {"csrf_token": csrf_of(browser, edit), "status": "ready", "versie": _version(page)}
+    assert browser.post(url, data=form).status_code == 303
+    shown = browser.get(f"/dossiers/{published.case_id}").text
+    cells = [re.sub(r"\s+", " ", c).strip() for c in re.findall(r"<td>(.*?)</td>", shown, re.S)]
+    assert "Aangehouden → Aangehouden" not in cells, cells
+    assert "Aangehouden → Aangehouden (Tijdelijk onbereikbaar)" in cells, cells  # the hold
+    assert "Uit de wacht gehaald; na de afwijzing nog aangehouden" in cells, cells

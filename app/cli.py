@@ -66,6 +66,24 @@ def refuse_missing_sqlite_file(database_url: str) -> None:
     )
 
 
+def refuse_unmigrated(database_url: str) -> None:
+    """Exit when the database is not at the latest migration, for `serve` that does not migrate
+    it (`UITSTROOM_MIGRATE_ON_START=false`): it served such a database, /health/ready answering
+    503 and every background job logging a traceback each round ("no such table: job_leases")."""
+    from app.migrate import not_migrated
+
+    behind = not_migrated(database_url)
+    if behind is None:
+        return
+    at, latest = behind
+    where = "was never migrated" if at == "none" else f"is at migration {at}, not {latest}"
+    sys.exit(
+        f"Cannot serve the database of UITSTROOM_DATABASE_URL ({shown_database_url(database_url)})"
+        f": it {where}, and UITSTROOM_MIGRATE_ON_START=false does not migrate it. Run "
+        "`uitstroomtafel migrate` first. Nothing was started."
+    )
+
+
 @contextmanager
 def _session(settings: Settings) -> Iterator[Session]:
     from app.db import build_engine
@@ -248,6 +266,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> None:
         settings = with_public_url(settings, args.host, port)
         if not settings.migrate_on_start:  # an empty file it makes has no tables either
             refuse_missing_sqlite_file(settings.database_url)
+            refuse_unmigrated(settings.database_url)
         created = new_sqlite_file(settings.database_url)
         if settings.migrate_on_start:
             # Here rather than in the app's start-up: the demo data below needs the tables.
@@ -956,15 +975,24 @@ def sqlite_folder_problem(url: "URL") -> str:
     return ""
 
 
+def shown_database_url(database_url: str) -> str:
+    """The database URL as a message may show it: its password hidden, also one in the query,
+    which libpq takes."""
+    from sqlalchemy.engine import make_url
+
+    url = make_url(database_url)
+    hidden = {key: "***" for key in url.query if "password" in key.lower()}  # ?password=...
+    shown = url.update_query_dict(hidden).render_as_string(hide_password=True)
+    return shown.replace("=%2A%2A%2A", "=***")
+
+
 def database_failure(database_url: str, exc: "DBAPIError") -> str:
     """One line for a database the command could not use, naming the setting (its password
     hidden, also one in the query, which libpq takes) and the driver's reason."""
     from sqlalchemy.engine import make_url
 
     url = make_url(database_url)
-    hidden = {key: "***" for key in url.query if "password" in key.lower()}  # ?password=...
-    shown = url.update_query_dict(hidden).render_as_string(hide_password=True)
-    shown = shown.replace("=%2A%2A%2A", "=***")
+    shown = shown_database_url(database_url)
     reason = str(exc.orig or exc).strip().splitlines()[0]
     if url.get_backend_name() == "sqlite" and reason == "unable to open database file":
         reason += sqlite_folder_problem(url)

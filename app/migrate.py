@@ -67,13 +67,14 @@ class DatabaseTooNew(RuntimeError):
     """The database is at a migration this version does not ship: a newer version migrated it."""
 
 
-def refuse_unknown_revisions(database_url: str) -> None:
-    """Raise `DatabaseTooNew` when the database records a revision `migrations/versions` lacks,
-    before Alembic does so with a traceback; nothing is changed."""
+def _known_revisions(database_url: str) -> tuple[set[str], ScriptDirectory]:
+    """The revisions the database records, and the shipped migrations; raises `DatabaseTooNew`
+    when the database records one `migrations/versions` lacks, before Alembic does so with a
+    traceback; nothing is changed."""
     engine = create_engine(database_url, poolclass=NullPool)
     try:
         with engine.connect() as connection:
-            current = MigrationContext.configure(connection).get_current_heads()
+            current = set(MigrationContext.configure(connection).get_current_heads())
     finally:
         engine.dispose()
     script = ScriptDirectory.from_config(alembic_config(database_url))
@@ -85,6 +86,24 @@ def refuse_unknown_revisions(database_url: str) -> None:
             f"uitstroomtafel does not know (its latest is {', '.join(script.get_heads())}): a "
             "newer version migrated it. Run that version; nothing was changed."
         )
+    return current, script
+
+
+def refuse_unknown_revisions(database_url: str) -> None:
+    """Raise `DatabaseTooNew` when the database records a revision `migrations/versions` lacks,
+    before Alembic does so with a traceback; nothing is changed."""
+    _known_revisions(database_url)
+
+
+def not_migrated(database_url: str) -> tuple[str, str] | None:
+    """None when the database is at the latest shipped migration; else the migration it is at
+    (`none` when it never was migrated) and the latest. Raises `DatabaseTooNew` as
+    `refuse_unknown_revisions` does."""
+    current, script = _known_revisions(database_url)
+    heads = set(script.get_heads())
+    if current == heads:
+        return None
+    return ", ".join(sorted(current)) or "none", ", ".join(sorted(heads))
 
 
 def upgrade_to_head(database_url: str) -> None:

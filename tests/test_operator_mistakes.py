@@ -1289,6 +1289,46 @@ def test_serve_not_migrating_on_a_sqlite_file_that_does_not_exist_is_refused(tmp
     assert not (tmp_path / "uitstroomtafel.db").exists()
 
 
+def test_serve_not_migrating_a_database_behind_the_latest_migration_is_refused(
+    tmp_path, monkeypatch
+):
+    # UITSTROOM_MIGRATE_ON_START=false on a SQLite file that exists but was never migrated (or
+    # an older version's): `serve` served it, /health/ready answering 503 and the background
+    # jobs logging a traceback every round ("no such table: job_leases"), where it refuses a
+    # missing file in one line.
+    from app.migrate import alembic_config
+
+    monkeypatch.setattr("uvicorn.Server.run", lambda server, sockets=None: None)  # not serving
+    never, older = tmp_path / "never.db", tmp_path / "older.db"
+    create_engine(f"sqlite:///{never}").connect().close()  # an empty file, as sqlite3 makes
+    command.upgrade(alembic_config(f"sqlite:///{older}"), "0033_anonymised_references")
+    for database, where in (
+        (never, "was never migrated"),
+        (older, "is at migration 0033_anonymised_references, not 0034_idempotency_secret_hash"),
+    ):
+        url = f"sqlite:///{database}"
+        settings = get_settings().model_copy(
+            update={"database_url": url, "migrate_on_start": False}
+        )
+        said = io.StringIO()
+        with redirect_stdout(said), pytest.raises(SystemExit) as refused:
+            main(["serve", "--port", "0"], settings=settings)
+        assert refused.value.code == (
+            f"Cannot serve the database of UITSTROOM_DATABASE_URL ({url}): it {where}, and "
+            "UITSTROOM_MIGRATE_ON_START=false does not migrate it. Run `uitstroomtafel migrate` "
+            "first. Nothing was started."
+        )
+        assert said.getvalue() == ""  # no "Serving on"
+    run_cli(f"sqlite:///{older}", "migrate")  # as the refusal says: then it serves
+    settings = get_settings().model_copy(
+        update={"database_url": f"sqlite:///{older}", "migrate_on_start": False}
+    )
+    said = io.StringIO()
+    with redirect_stdout(said):
+        main(["serve", "--port", "0"], settings=settings)
+    assert said.getvalue().startswith("Serving on http://127.0.0.1:")
+
+
 def _demo_into_a_closed_pipe(url: str) -> subprocess.CompletedProcess[str]:
     """`uitstroomtafel demo | head`, with the reader gone before the demo writes a line."""
     read, write = os.pipe()

@@ -290,8 +290,12 @@ class Settings(BaseSettings):
     session_absolute_hours: int = Field(default=12, ge=1, le=7 * 24)
     signin_max_failures: int = Field(default=5, ge=1, le=100)
     signin_lockout_minutes: int = Field(default=15, ge=1, le=24 * 60)
+    # At most 100,000: more is no lock-out at all (`signin_max_failures` is at most 100).
     signin_max_failures_per_address: int = Field(
-        default=100, ge=1, description="Failed sign-ins per client address per lock-out window."
+        default=100,
+        ge=1,
+        le=100_000,
+        description="Failed sign-ins per client address per lock-out window.",
     )
 
     @property

@@ -984,6 +984,21 @@ def test_a_whole_number_of_many_digits_is_refused_naming_its_range(monkeypatch, 
     )
 
 
+@pytest.mark.parametrize("digits", [31, 5000])
+@pytest.mark.parametrize("setting", NUMBER_SETTINGS)
+def test_every_number_setting_has_a_range_that_refuses_a_huge_one(monkeypatch, setting, digits):
+    # UITSTROOM_SIGNIN_MAX_FAILURES_PER_ADDRESS had no upper bound: 5000 nines were refused in
+    # pydantic's words ("Unable to parse input string as an integer, exceeded maximum size"),
+    # 31 taken as a lock-out that never comes; every other number names its range.
+    variable = f"UITSTROOM_{setting.upper()}"
+    monkeypatch.setenv(variable, "9" * digits)
+    with pytest.raises(ValidationError) as refused:
+        Settings()
+    said = configuration_mistake(refused.value)
+    assert said.startswith(f"{variable} must be a "), said
+    assert said.endswith(" (its default)") and re.search(r" (to|at most) [0-9]", said), said
+
+
 @pytest.mark.parametrize("setting", NUMBER_SETTINGS)
 def test_a_number_setting_in_plain_digits_is_taken_with_spaces_around_it(monkeypatch, setting):
     default = Settings.model_fields[setting].default

@@ -907,12 +907,13 @@ def get_settings() -> Settings:
     """
     from dotenv import dotenv_values
 
-    settings = Settings()
     env_file = str(Settings.model_config.get("env_file"))
     dotenv = dotenv_values(env_file, interpolate=False) if os.path.isfile(env_file) else {}
+    # Before the settings are read: a misspelt name is often why a setting is refused
+    # (`SMTP_PASWORD` beside a username), and a refusal hid the warning that said so.
     for warning in unknown_variable_warnings(os.environ, dotenv, env_file):
         log.warning(warning)
-    return settings
+    return Settings()
 
 
 def _utf8(value: bytes) -> bool:

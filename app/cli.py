@@ -358,7 +358,7 @@ def _environment_value(value: object) -> str:
 def proxy_options(args: argparse.Namespace, settings: Settings) -> dict[str, object]:
     """uvicorn trusts X-Forwarded-For from loopback by default, so behind nothing at all a
     client could pick the address the sign-in lock-out counts. Off unless configured."""
-    enabled = args.proxy_headers or settings.proxy_headers
+    enabled = settings.proxy_headers if args.proxy_headers is None else args.proxy_headers
     allowed = args.forwarded_allow_ips or settings.forwarded_allow_ips
     return {"proxy_headers": enabled, "forwarded_allow_ips": allowed}
 
@@ -750,9 +750,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument(
         "--proxy-headers",
-        action="store_true",
+        action=argparse.BooleanOptionalAction,
         help="behind a reverse proxy: take the client address from X-Forwarded-For "
-        "(UITSTROOM_PROXY_HEADERS)",
+        "(UITSTROOM_PROXY_HEADERS, default off; --no-proxy-headers: off, whatever it says)",
     )
     serve.add_argument(
         "--forwarded-allow-ips",

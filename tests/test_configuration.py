@@ -121,3 +121,13 @@ def test_a_proxy_not_in_the_allowed_list_is_not_believed(served_env):
     with serving(env, "--forwarded-allow-ips", "192.0.2.10") as server:
         base = server.base
         assert failed_sign_ins(base, SPOOFED) == [400, 400, 429, 429]
+
+
+def test_no_proxy_headers_on_the_command_line_overrides_the_variable(served_env):
+    # `--proxy-headers` could only switch trust on: with UITSTROOM_PROXY_HEADERS=true (a unit
+    # file's, a compose file's) a server started by hand to try it without the proxy believed
+    # X-Forwarded-For from any local client, which picked the address the lock-out counts.
+    env = {**served_env, "UITSTROOM_PROXY_HEADERS": "true"}
+    with serving(env, "--no-proxy-headers") as server:
+        base = server.base
+        assert failed_sign_ins(base, SPOOFED) == [400, 400, 429, 429]

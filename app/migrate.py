@@ -117,11 +117,12 @@ def load_reference_data(database_url: str) -> None:
     """Bring the shipped yearly limits into the database (see `sync_from_data_file`).
 
     Several server processes may start at once: a year another one inserted first is a conflict
-    here, so the load runs again once and then finds that year present.
+    here, so the load runs again once and then finds that year present. Years without limits
+    are warned about by the service's start (`app.main`), not here: every `migrate`, `demo` and
+    `anonymise` said so on standard error, which a cron job mails each time, all year long.
     """
     from app.db import build_engine
-    from app.limits.service import missing_years, sync_from_data_file
-    from app.timeutil import today
+    from app.limits.service import sync_from_data_file
 
     engine = build_engine(database_url)
     try:
@@ -129,7 +130,6 @@ def load_reference_data(database_url: str) -> None:
             with Session(engine) as session:
                 try:
                     report = sync_from_data_file(session)
-                    missing = missing_years(session, through=today().year + 1)
                     session.commit()
                 except IntegrityError:
                     session.rollback()
@@ -139,14 +139,6 @@ def load_reference_data(database_url: str) -> None:
             if report.added or report.corrected:
                 log.info(
                     "shipped limits loaded: added %s, corrected %s", report.added, report.corrected
-                )
-            for gap in missing:
-                log.warning(
-                    "no legal limits for %s: agendas in it use those of %s until they are added "
-                    "(PUT /v1/limits/%s)",
-                    gap.year,
-                    gap.falls_back_to,
-                    gap.year,
                 )
             return
     finally:

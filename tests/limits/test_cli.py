@@ -1,16 +1,20 @@
 """`uitstroomtafel limits`: the operator sees which years have limits and which, up to next
 year, do not. Runs the real CLI on the suite's clock against a fresh SQLite file."""
 
+import logging
 import os
 import re
 import subprocess
 
+from fastapi.testclient import TestClient
 from sqlmodel import Session
 
 from app.db import build_engine
 from app.limits import service
 from app.limits.data import shipped_limits
 from app.limits.models import YearLimitsFields
+from app.main import create_app
+from app.settings import get_settings
 from tests.cli import run_cli
 from tests.clock import TODAY
 from tests.clocked import cli_command, clock_env
@@ -77,3 +81,35 @@ def test_the_limits_command_shows_every_figure_of_a_year(tmp_path):
             assert f"{value:.2f}" in block, (shipped.year, name)
         counted = shipped.figures["service_costs_count"]
         assert ("service costs counted" in block) == counted, shipped.year
+
+
+def missing_years_now() -> list[int]:
+    shipped = [y.year for y in shipped_limits()]
+    return [y for y in range(shipped[0], TODAY.year + 2) if y not in shipped]
+
+
+def test_commands_other_than_serve_say_nothing_of_missing_limits(tmp_path):
+    # Every `migrate`, `demo` and `anonymise` warned on standard error about each year up to
+    # next year without limits ("no legal limits for 2027: ..."), all year long: a cron job
+    # mails whatever it prints, so each nightly `anonymise` mailed the operator this line.
+    # The service's start says it (below), and `limits --check` is the check for cron.
+    assert missing_years_now()  # there is something to say
+    url = f"sqlite:///{tmp_path / 'limits.db'}"
+    for command in ("migrate", "anonymise"):
+        done = run(url, command)
+        assert done.returncode == 0, done.stderr
+        assert done.stderr == "", command
+
+
+def test_the_service_warns_at_start_of_each_year_without_limits(tmp_path, caplog):
+    # Also when it does not migrate (UITSTROOM_MIGRATE_ON_START=false, a separate `migrate`):
+    # the warning came from the migration only, and such a service never said it.
+    url = f"sqlite:///{tmp_path / 'limits.db'}"
+    run_cli(url, "migrate")
+    caplog.clear()  # what the service's start says, not the migration
+    settings = get_settings().model_copy(update={"database_url": url, "migrate_on_start": False})
+    with caplog.at_level(logging.WARNING, logger="app.main"), TestClient(create_app(settings)):
+        pass
+    said = [record.getMessage() for record in caplog.records]
+    warned = [int(m) for line in said for m in re.findall(r"^no legal limits for (\d{4}):", line)]
+    assert warned == missing_years_now()

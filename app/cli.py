@@ -308,6 +308,9 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> None:
                 http="h11",
                 h11_max_incomplete_event_size=MAX_REQUEST_HEAD_BYTES,
             )
+            # A Ctrl-C from here on stops a server: uvicorn says so, and re-raises it once it
+            # has shut down ("before serve was serving, ... rolled back" was said after it).
+            args.serving = True
             if workers == 1:
                 uvicorn.Server(config).run(sockets=[sock])
             else:
@@ -874,7 +877,8 @@ def main(argv: list[str] | None = None, settings: Settings | None = None) -> Non
     try:
         args.func(args, settings)
     except KeyboardInterrupt:  # Ctrl-C (serving, uvicorn stops on it itself): not a traceback
-        print(stopped_by_interrupt(args), file=sys.stderr)
+        if not getattr(args, "serving", False):  # uvicorn said its shutdown, then re-raised it
+            print(stopped_by_interrupt(args), file=sys.stderr)
         sys.exit(130)  # as a shell reports a command that SIGINT ended
     except BrokenPipeError:  # `| head`: the reader left; a traceback would follow it
         # Python flushes standard output once more at exit: into nothing now, not the pipe.

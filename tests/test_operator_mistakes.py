@@ -601,6 +601,24 @@ def test_ctrl_c_during_a_migration_ends_in_one_line_and_the_next_run_finishes(tm
     assert run_cli(url, "migrate").strip() == "Database is at the latest migration."
 
 
+def test_ctrl_c_to_a_server_that_was_serving_says_nothing_of_not_serving(tmp_path, capsys):
+    # uvicorn stops on Ctrl-C, says so ("Shutting down", "Finished server process"), and then
+    # raises the signal again: a server that had served for hours ended with "Stopped by Ctrl-C
+    # before `uitstroomtafel serve` was serving: what it had not committed was rolled back".
+    def served_then_stopped(server, sockets=None):  # type: ignore[no-untyped-def]
+        raise KeyboardInterrupt  # as uvicorn re-raises the SIGINT it stopped on
+
+    url = f"sqlite:///{tmp_path / 'tafel.db'}"
+    settings = get_settings().model_copy(update={"database_url": url, "migrate_on_start": True})
+    with (
+        patch("uvicorn.Server.run", served_then_stopped),
+        pytest.raises(SystemExit) as ended,
+    ):
+        main(["serve", "--port", "0"], settings=settings)
+    assert ended.value.code == 130
+    assert capsys.readouterr().err == ""
+
+
 def test_serve_that_cannot_have_its_address_says_what_to_change():
     # "Cannot serve on 127.0.0.1:8000: Address already in use. Nothing was started." named the
     # failure, not what to do; a --host of another machine or no machine alike.

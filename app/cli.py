@@ -508,7 +508,7 @@ def cmd_create_person(args: argparse.Namespace, settings: Settings) -> None:
     from app.people.service import create_person
     from app.problems import ProblemError
 
-    password = sys.stdin.readline().rstrip("\n") if args.password_stdin else None
+    password = read_password() if args.password_stdin else None
     try:
         data = PersonCreate(
             email=args.email,
@@ -532,6 +532,17 @@ def cmd_create_person(args: argparse.Namespace, settings: Settings) -> None:
         print(f"person id {person.id} ({person.email}, {person.role})")
         if generated:
             print(f"password: {generated}\n(shown once; hand it over safely)")
+
+
+def read_password() -> str:
+    """`create-person --password-stdin`: one line of standard input. Typed on a terminal it is
+    asked for and not shown (`getpass`): read as a line, it waited without a word and showed the
+    password on the screen as it was typed, left in the terminal's scrollback."""
+    if sys.stdin.isatty():
+        import getpass
+
+        return getpass.getpass("Password of the new person (not shown): ")
+    return sys.stdin.readline().rstrip("\n")
 
 
 def cmd_list_organisations(_: argparse.Namespace, settings: Settings) -> None:

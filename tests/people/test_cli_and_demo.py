@@ -4,8 +4,13 @@ The CLI runs in the test process against a fresh SQLite file; one test runs it a
 for what only a process shows, its exit status.
 """
 
+import fcntl
+import os
+import pty
 import re
+import select
 import subprocess
+import termios
 import uuid
 from pathlib import Path
 
@@ -104,6 +109,50 @@ def test_create_person_with_password_stdin_and_no_password_refuses_and_generates
     with engine.connect() as connection:
         assert connection.execute(text("SELECT count(*) FROM people")).scalar_one() == 0
     engine.dispose()
+
+
+def _terminal_of_its_own() -> None:
+    """In the child: standard input, a terminal, becomes its controlling terminal (/dev/tty),
+    as in a shell."""
+    os.setsid()
+    fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+
+
+def test_create_person_asks_for_a_password_typed_on_a_terminal_and_does_not_show_it(tmp_path):
+    """`--password-stdin` on a terminal waited without a word, and the terminal showed the
+    password as the operator typed it (and kept it in its scrollback)."""
+    database = tmp_path / "cli.db"
+    cli(database, "migrate")
+    org_id = cli(database, "create-organisation", "Gemeente Test", "municipality").strip()
+    terminal, typed_on = pty.openpty()
+    try:
+        process = subprocess.Popen(
+            cli_command("create-person", org_id, "piet@test.nl", "Piet", "--password-stdin"),
+            env=clock_env({**os.environ, "UITSTROOM_DATABASE_URL": f"sqlite:///{database}"}),
+            stdin=typed_on,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            preexec_fn=_terminal_of_its_own,
+        )
+        shown = b""
+        while b"Password" not in shown:  # asked for, on the terminal
+            ready, _, _ = select.select([terminal], [], [], 30)
+            assert ready, f"no question on the terminal: {shown!r}"
+            shown += os.read(terminal, 1024)
+        os.write(terminal, b"een eigen wachtwoord\n")
+        out, err = process.communicate(timeout=60)
+        while select.select([terminal], [], [], 0.2)[0]:
+            shown += os.read(terminal, 1024)
+    finally:
+        if process.poll() is None:  # still waiting: not asked
+            process.kill()
+            process.wait()
+        os.close(terminal)
+        os.close(typed_on)
+    assert process.returncode == 0, err
+    assert b"wachtwoord" not in shown and "wachtwoord" not in out + err
+    assert verify_password(stored_hash(database, "piet@test.nl"), "een eigen wachtwoord")
 
 
 def test_a_failing_command_exits_non_zero_with_its_reason(tmp_path):

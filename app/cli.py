@@ -905,8 +905,9 @@ def main(argv: list[str] | None = None, settings: Settings | None = None) -> Non
         sys.exit(str(refused))
     except OperationalError as exc:  # the database cannot be reached or opened, or is empty
         sys.exit(database_failure(settings.database_url, exc))
-    except ProgrammingError as exc:  # PostgreSQL's "relation does not exist": not migrated
-        if getattr(exc.orig, "sqlstate", None) != "42P01":
+    except ProgrammingError as exc:  # PostgreSQL: a relation that does not exist (not migrated),
+        # or a right the role lacks (the service's own role migrating, as by default on start)
+        if getattr(exc.orig, "sqlstate", None) not in ("42P01", INSUFFICIENT_PRIVILEGE):
             raise
         sys.exit(database_failure(settings.database_url, exc))
     except DatabaseError as exc:  # SQLite: the URL names a file that is no database
@@ -990,6 +991,11 @@ def sqlite_folder_problem(url: "URL") -> str:
     return ""
 
 
+INSUFFICIENT_PRIVILEGE = "42501"
+"""PostgreSQL's SQLSTATE of a right the role lacks ("must be owner of table ...", "permission
+denied for ...")."""
+
+
 def shown_database_url(database_url: str) -> str:
     """The database URL as a message may show it: its password hidden, also one in the query,
     which libpq takes."""
@@ -1013,6 +1019,12 @@ def database_failure(database_url: str, exc: "DBAPIError") -> str:
         reason += sqlite_folder_problem(url)
     if "no such table" in reason or ("relation" in reason and "does not exist" in reason):
         reason += "; run `uitstroomtafel migrate` first"
+    if getattr(exc.orig, "sqlstate", None) == INSUFFICIENT_PRIVILEGE:
+        reason += (
+            ". Migrate as the role that owns the tables (`uitstroomtafel migrate --grant-to "
+            "ROLE` then grants the service's ROLE what it needs), and serve as ROLE with "
+            "UITSTROOM_MIGRATE_ON_START=false"
+        )
     return f"Cannot use the database of UITSTROOM_DATABASE_URL ({shown}): {reason}"
 
 

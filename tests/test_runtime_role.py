@@ -6,6 +6,7 @@ import uuid
 from collections.abc import Iterator
 
 import pytest
+from alembic import command
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
@@ -14,7 +15,8 @@ from sqlmodel import Session
 
 from app.db import build_engine, get_session
 from app.main import create_app
-from app.migrate import grant_runtime_role, owner_warning
+from app.migrate import alembic_config, grant_runtime_role, owner_warning
+from tests.cli import run_cli
 from tests.conftest import OPERATOR, PG, case_body
 
 
@@ -126,3 +128,22 @@ def test_the_owner_or_a_superuser_is_refused_as_the_runtime_role(databases):
         assert "owner of access_log or a superuser" in (owner_warning(engine) or "")
     finally:
         engine.dispose()
+
+
+def test_migrating_as_the_runtime_role_is_refused_in_one_line_saying_which_role_migrates(runtime):
+    # The service's role migrating, as `serve` does by default (UITSTROOM_MIGRATE_ON_START) and
+    # `migrate` run with the service's URL: once a release brought a migration, both ended in a
+    # traceback of psycopg's "must be owner of table idempotency_records".
+    url, engine = runtime
+    command.downgrade(alembic_config(url), "0033_anonymised_references")  # as the owner
+    as_runtime = engine.url.render_as_string(hide_password=False)
+    with pytest.raises(SystemExit) as refused:
+        run_cli(as_runtime, "migrate")
+    said = str(refused.value.code)
+    assert said.startswith(f"Cannot use the database of UITSTROOM_DATABASE_URL ({as_runtime}): ")
+    assert "must be owner of table" in said and "\n" not in said
+    assert said.endswith(
+        ". Migrate as the role that owns the tables (`uitstroomtafel migrate --grant-to ROLE` "
+        "then grants the service's ROLE what it needs), and serve as ROLE with "
+        "UITSTROOM_MIGRATE_ON_START=false"
+    )

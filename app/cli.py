@@ -289,6 +289,8 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> None:
                 print(PLAIN_HTTP_SIGN_IN.format(settings.public_url), file=sys.stderr, flush=True)
             if settings.mail_enabled and "public_url" not in given_settings:
                 print(PUBLIC_URL_UNSET.format(settings.public_url), file=sys.stderr, flush=True)
+            for warning in missing_limits(engine):
+                print(warning, file=sys.stderr, flush=True)
             proxy = proxy_options(args, settings)
             # One worker serves this app; more build theirs from the factory (`serve_workers`).
             config = uvicorn.Config(
@@ -319,6 +321,23 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> None:
             engine.dispose()
     finally:
         sock.close()
+
+
+def missing_limits(engine: "Engine") -> list[str]:
+    """`serve`'s warning for each year up to next year without legal limits of its own: its
+    agendas use an earlier year's. Said once per start, not per worker; every migration said
+    it, so `migrate`, `demo` and `anonymise` too (a cron job mails it each run), and a `serve`
+    that did not migrate never (`uitstroomtafel limits --check` is the check for cron)."""
+    from app.limits.service import missing_years
+    from app.timeutil import today
+
+    with Session(engine) as session:
+        missing = missing_years(session, through=today().year + 1)
+    return [
+        f"WARNING: no legal limits for {gap.year}: agendas in it use those of "
+        f"{gap.falls_back_to} until they are added (PUT /v1/limits/{gap.year})."
+        for gap in missing
+    ]
 
 
 def _served_app(settings: Settings, engine: "Engine") -> "FastAPI":

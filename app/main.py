@@ -187,30 +187,6 @@ def _warn_if_owner(engine: Engine) -> None:
         log.warning(warning)
 
 
-def _warn_of_missing_limits(engine: Engine) -> None:
-    """A warning at start for each year up to next year without legal limits of its own: its
-    agendas use an earlier year's (`uitstroomtafel limits --check` is the check for cron)."""
-    from sqlmodel import Session
-
-    from app.limits.service import missing_years
-    from app.timeutil import today
-
-    try:
-        with Session(engine) as session:
-            missing = missing_years(session, through=today().year + 1)
-    except Exception:  # the database may be down at start; requests will say so
-        log.exception("could not check the legal limits")
-        return
-    for gap in missing:
-        log.warning(
-            "no legal limits for %s: agendas in it use those of %s until they are added "
-            "(PUT /v1/limits/%s)",
-            gap.year,
-            gap.falls_back_to,
-            gap.year,
-        )
-
-
 GZIP_MINIMUM_BYTES = 16 * 1024
 """Responses at least this large are gzip-compressed for clients that accept it."""
 
@@ -237,7 +213,6 @@ def create_app(
         if settings.migrate_on_start:
             upgrade_to_head(settings.database_url)
         _warn_if_owner(engine)
-        _warn_of_missing_limits(engine)
         worker = None
         if settings.webhook_worker:
             worker = start_worker(

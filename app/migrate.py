@@ -118,8 +118,7 @@ def load_reference_data(database_url: str) -> None:
 
     Several server processes may start at once: a year another one inserted first is a conflict
     here, so the load runs again once and then finds that year present. Years without limits
-    are warned about by the service's start (`app.main`), not here: every `migrate`, `demo` and
-    `anonymise` said so on standard error, which a cron job mails each time, all year long.
+    are warned about by `serve` (`app.cli.missing_limits`), not here.
     """
     from app.db import build_engine
     from app.limits.service import sync_from_data_file

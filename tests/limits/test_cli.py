@@ -1,19 +1,17 @@
 """`uitstroomtafel limits`: the operator sees which years have limits and which, up to next
 year, do not. Runs the real CLI on the suite's clock against a fresh SQLite file."""
 
-import logging
 import os
 import re
 import subprocess
 
-from fastapi.testclient import TestClient
 from sqlmodel import Session
 
+from app.cli import main
 from app.db import build_engine
 from app.limits import service
 from app.limits.data import shipped_limits
 from app.limits.models import YearLimitsFields
-from app.main import create_app
 from app.settings import get_settings
 from tests.cli import run_cli
 from tests.clock import TODAY
@@ -101,15 +99,17 @@ def test_commands_other_than_serve_say_nothing_of_missing_limits(tmp_path):
         assert done.stderr == "", command
 
 
-def test_the_service_warns_at_start_of_each_year_without_limits(tmp_path, caplog):
+def test_serve_warns_at_start_of_each_year_without_limits(tmp_path, monkeypatch, capsys):
     # Also when it does not migrate (UITSTROOM_MIGRATE_ON_START=false, a separate `migrate`):
-    # the warning came from the migration only, and such a service never said it.
+    # the warning came from the migration only, and such a server never said it.
+    monkeypatch.setattr("uvicorn.Server.run", lambda server, sockets=None: None)  # not serving
     url = f"sqlite:///{tmp_path / 'limits.db'}"
     run_cli(url, "migrate")
-    caplog.clear()  # what the service's start says, not the migration
+    capsys.readouterr()  # what `serve` says, not the migration
     settings = get_settings().model_copy(update={"database_url": url, "migrate_on_start": False})
-    with caplog.at_level(logging.WARNING, logger="app.main"), TestClient(create_app(settings)):
-        pass
-    said = [record.getMessage() for record in caplog.records]
-    warned = [int(m) for line in said for m in re.findall(r"^no legal limits for (\d{4}):", line)]
+    main(["serve", "--port", "0"], settings=settings)
+    said = capsys.readouterr().err
+    warned = [
+        int(year) for year in re.findall(r"^WARNING: no legal limits for (\d{4}):", said, re.M)
+    ]
     assert warned == missing_years_now()

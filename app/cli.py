@@ -6,6 +6,7 @@ import argparse
 import errno
 import io
 import json
+import logging
 import os
 import secrets
 import socket
@@ -35,6 +36,10 @@ if TYPE_CHECKING:
     from sqlalchemy import Engine
     from sqlalchemy.engine import URL
     from sqlalchemy.exc import DBAPIError
+
+log = logging.getLogger(__name__)
+"""Warnings before the server's log is configured: on standard error (Python's last resort), as
+`get_settings` says those of unknown variables."""
 
 # Commands import what they need when they run, so that `migrate` or `create-key` does not load
 # the whole web application first.
@@ -289,8 +294,8 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> None:
                 print(PLAIN_HTTP_SIGN_IN.format(settings.public_url), file=sys.stderr, flush=True)
             if settings.mail_enabled and "public_url" not in given_settings:
                 print(PUBLIC_URL_UNSET.format(settings.public_url), file=sys.stderr, flush=True)
-            for warning in missing_limits(engine):
-                print(warning, file=sys.stderr, flush=True)
+            for warning in missing_limits(engine):  # as the warnings of unknown variables
+                log.warning(warning)
             proxy = proxy_options(args, settings)
             # One worker serves this app; more build theirs from the factory (`serve_workers`).
             config = uvicorn.Config(

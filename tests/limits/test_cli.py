@@ -1,9 +1,11 @@
 """`uitstroomtafel limits`: the operator sees which years have limits and which, up to next
 year, do not. Runs the real CLI on the suite's clock against a fresh SQLite file."""
 
+import io
 import os
 import re
 import subprocess
+from contextlib import redirect_stdout
 
 from sqlmodel import Session
 
@@ -99,17 +101,18 @@ def test_commands_other_than_serve_say_nothing_of_missing_limits(tmp_path):
         assert done.stderr == "", command
 
 
-def test_serve_warns_at_start_of_each_year_without_limits(tmp_path, monkeypatch, capsys):
+def test_serve_warns_at_start_of_each_year_without_limits(tmp_path, monkeypatch, caplog):
     # Also when it does not migrate (UITSTROOM_MIGRATE_ON_START=false, a separate `migrate`):
     # the warning came from the migration only, and such a server never said it.
     monkeypatch.setattr("uvicorn.Server.run", lambda server, sockets=None: None)  # not serving
     url = f"sqlite:///{tmp_path / 'limits.db'}"
     run_cli(url, "migrate")
-    capsys.readouterr()  # what `serve` says, not the migration
+    caplog.clear()  # what `serve` says, not the migration
     settings = get_settings().model_copy(update={"database_url": url, "migrate_on_start": False})
-    main(["serve", "--port", "0"], settings=settings)
-    said = capsys.readouterr().err
+    with redirect_stdout(io.StringIO()):
+        main(["serve", "--port", "0"], settings=settings)
+    said = [record.getMessage() for record in caplog.records]
     warned = [
-        int(year) for year in re.findall(r"^WARNING: no legal limits for (\d{4}):", said, re.M)
+        int(m) for line in said for m in re.findall(r"^WARNING: no legal limits for (\d{4}):", line)
     ]
     assert warned == missing_years_now()

@@ -25,6 +25,9 @@ MONITOR_FOR_ORGANISATIONS = "The monitor is for the organisations at the table."
 PROPOSALS_FOR_ORGANISATIONS = (
     "Proposals name case files; they are for the organisations at the table, not the operator."
 )
+ACTIONS_FOR_ORGANISATIONS = (
+    "Actions name case files; they are for the organisations at the table, not the operator."
+)
 
 
 def new_api_key() -> str:

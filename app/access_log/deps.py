@@ -7,6 +7,7 @@ from fastapi import Depends, Request
 from app.access_log.service import AccessContext
 from app.auth import CurrentPrincipal
 from app.principal import (
+    ACTIONS_FOR_ORGANISATIONS,
     AGENDA_FOR_ORGANISATIONS,
     CASE_FILES_FOR_ORGANISATIONS,
     FOR_ORGANISATIONS,
@@ -48,3 +49,4 @@ VacanciesContext = organisations_only(VACANCIES_FOR_ORGANISATIONS)
 AgendaContext = organisations_only(AGENDA_FOR_ORGANISATIONS)
 MonitorContext = organisations_only(MONITOR_FOR_ORGANISATIONS)
 ProposalsContext = organisations_only(PROPOSALS_FOR_ORGANISATIONS)
+ActionsContext = organisations_only(ACTIONS_FOR_ORGANISATIONS)

@@ -5,7 +5,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 
-from app.access_log.deps import AccessContextDep
+from app.access_log.deps import AccessContextDep, ActionsContext
 from app.access_log.service import AccessContext
 from app.actions import service
 from app.actions.deps import ActionDep, UpdatableActionDep
@@ -78,18 +78,19 @@ def create_action(
 @router.get(
     "/tables/{table_id}/actions",
     response_model=ActionPage,
-    responses=problem_responses(401, 404),
+    responses=problem_responses(401, 403, 404),
 )
 def list_actions(
     table: TableDep,
-    context: AccessContextDep,
+    context: ActionsContext,
     session: SessionDep,
     page: PageDep,
     status: ActionStatus | None = None,
     overdue: Annotated[bool, Query(description="Only open actions past their due date.")] = False,
 ) -> ActionPage:
     """The table's actions the caller may see: all for the table, else its own (and, for a care
-    provider, those about its cases)."""
+    provider, those about its cases). 403 for the operator, which reads none (they name case
+    files): an empty page told it the table had nothing left to do."""
     rows = service.list_actions(
         session,
         context,
@@ -105,7 +106,9 @@ def list_actions(
 
 
 @router.get(
-    "/actions/{action_id}", response_model=ActionPublic, responses=problem_responses(401, 404)
+    "/actions/{action_id}",
+    response_model=ActionPublic,
+    responses=problem_responses(401, 403, 404),
 )
 def get_action(
     found: ActionDep, context: AccessContextDep, session: SessionDep, response: Response
@@ -146,7 +149,7 @@ def update_action(
 @router.get(
     "/actions/{action_id}/transitions",
     response_model=ActionTransitionPage,
-    responses=problem_responses(401, 404),
+    responses=problem_responses(401, 403, 404),
 )
 def list_transitions(
     found: ActionDep, context: AccessContextDep, session: SessionDep, page: PageDep

@@ -30,7 +30,7 @@ from app.cases.models import Case
 from app.mail import service as mail
 from app.meetings.models import Meeting
 from app.organisations.models import Organisation, OrganisationKind
-from app.principal import Principal
+from app.principal import ACTIONS_FOR_ORGANISATIONS, Principal
 from app.problems import Conflict, Forbidden, NotFound, Unprocessable
 from app.tables.models import OutflowTable, TableMember
 from app.tables.service import reads_table, sits_at
@@ -175,6 +175,10 @@ def get_action(
     action = session.get(Action, action_id)
     if action is None:
         raise NotFound("No such action.")
+    if context.principal.organisation_id is None:
+        # The operator sees the tables and their meetings; it is refused an action, which
+        # may name a case, rather than told there is none (as a proposal is refused it).
+        raise Forbidden(ACTIONS_FOR_ORGANISATIONS)
     table = session.get(OutflowTable, action.table_id)
     member = (
         session.get(TableMember, (action.table_id, context.principal.organisation_id))

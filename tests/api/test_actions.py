@@ -385,3 +385,27 @@ def test_an_action_read_with_its_etag_after_its_due_date_passed_shows_it_overdue
         by_version = {"If-Match": f'"{done.json()["version"]}"'}
         reopened = client.patch(path, json={"status": "open"}, headers=owner | by_version)
         assert reopened.status_code == 200, reopened.text
+
+
+def test_the_operator_is_refused_the_actions_not_told_there_are_none(client, region):
+    """The operator reads no actions (they name case files, as proposals do): the table's list
+    was a 200 with no items while the table had open actions, which an operator's overview took
+    for a table with nothing left to do, and the action itself a 404 'No such action'. Both are
+    refused with 403, as the proposals are (the list before its query is judged); an action or
+    table that does not exist stays a 404."""
+    case = create_case(client, region.care_provider, region.table_id)
+    action = hand_out(client, region, region.care_provider, case_id=case["id"])
+    url = f"/v1/tables/{region.table_id}/actions"
+    body = assert_problem(client.get(url, headers=OPERATOR), 403, "forbidden")
+    assert "operator" in body["detail"]
+    assert_problem(client.get(url, params={"status": "nope"}, headers=OPERATOR), 403)
+    assert_problem(client.get(url, params={"overdue": "true"}, headers=OPERATOR), 403)
+    for path in (f"/v1/actions/{action['id']}", f"/v1/actions/{action['id']}/transitions"):
+        assert_problem(client.get(path, headers=OPERATOR), 403, "forbidden")
+    patched = client.patch(f"/v1/actions/{action['id']}", json={"status": "done"}, headers=OPERATOR)
+    assert_problem(patched, 403, "forbidden")
+    assert_problem(client.get(f"/v1/tables/{uuid.uuid4()}/actions", headers=OPERATOR), 404)
+    assert_problem(client.get(f"/v1/actions/{uuid.uuid4()}", headers=OPERATOR), 404)
+    # The chair still reads them, unchanged by the operator's attempt.
+    [listed] = client.get(url, headers=region.chair.headers).json()["items"]
+    assert listed["id"] == action["id"] and listed["status"] == "open"

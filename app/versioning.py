@@ -35,6 +35,16 @@ class Versioned:
         # The mixin itself has no table; the table class it is mixed into does.
         return {"version_id_col": cls.__table__.c.version}  # type: ignore[attr-defined]  # the mixin has none; SQLAlchemy calls this on the mapped table class
 
+    def model_post_init(self, context: Any, /) -> None:
+        """A new row was last changed when it was made: `updated_at` is its `created_at`
+        unless the writer gave one. Each came from a default of its own, some microseconds
+        apart, so a row nobody had changed read as changed after it was made (pydantic calls
+        this once the fields are set, SQLModel's table models included)."""
+        fields_set: set[str] = self.__pydantic_fields_set__  # type: ignore[attr-defined]  # a pydantic model's, as the mixin is only used in table models
+        created = getattr(self, "created_at", None)
+        if created is not None and "updated_at" not in fields_set:
+            self.updated_at = created
+
 
 def updated_at_field() -> Any:
     """`updated_at`: set on insert, and by the database layer on every UPDATE of the row."""

@@ -438,6 +438,19 @@ def test_withdrawn_vacancy_shows_as_withdrawn(client, small_region):
     assert stored.json()["status"] == "withdrawn"
 
 
+def test_withdrawing_again_is_a_204_that_changes_nothing(client, small_region):
+    """As the README says of a DELETE sent again (where it said every one was a 404): a
+    withdrawal is kept, so a retry of it answers 204 and leaves the dwelling's version."""
+    vacancy = create_vacancy(client, small_region.corporation)
+    url, headers = f"/v1/vacancies/{vacancy['id']}", small_region.corporation.headers
+    assert client.delete(url, headers=headers).status_code == 204
+    version = client.get(url, headers=headers).json()["version"]
+    again = client.delete(url, headers=headers)
+    assert again.status_code == 204, again.text
+    stored = client.get(url, headers=headers).json()
+    assert (stored["status"], stored["version"]) == ("withdrawn", version)
+
+
 def test_status_filter_separates_withdrawn_vacancies(client, small_region):
     kept = create_vacancy(client, small_region.corporation)
     gone = create_vacancy(client, small_region.corporation)

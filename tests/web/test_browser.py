@@ -182,6 +182,7 @@ def scenario(server: str) -> dict[str, str]:
         "provider_email": _person(server, provider_id, provider_key, "member"),
         "corporation_email": _person(server, corporation_id, corporation_key, "member"),
         "chair_key": chair_key,
+        "provider_key": provider_key,
     }
 
 
@@ -883,6 +884,20 @@ def test_a_printed_monitor_keeps_every_column_of_the_figures_after_the_move_on_a
     assert header in printed, printed[printed.find("Nog gehuisvest en omklap") :][:600]
 
 
+def columns_off_a4(driver: webdriver.Chrome) -> list[str]:
+    """The headers of the page's table columns that are not on the page printed on A4
+    (Chromium's print to PDF, as a person's 'Afdrukken' does): paper cannot scroll, a column
+    wider than the page falls off its edge."""
+    columns = driver.execute_script(
+        "return [...document.querySelectorAll('main thead th')].map(h => h.textContent.trim())"
+    )
+    assert columns, "the page has a table with headers"
+    pdf = driver.execute_cdp_cmd("Page.printToPDF", {"paperWidth": 8.27, "paperHeight": 11.69})
+    pages = PdfReader(io.BytesIO(base64.b64decode(pdf["data"]))).pages
+    printed = "".join("".join(page.extract_text() for page in pages).split())
+    return [c for c in columns if "".join(c.split()) not in printed]
+
+
 # A name as one long word: a Dutch compound as a job title (a display name may be 200 long).
 LONG_NAME = "Beleidsmedewerkerwoonzorgenmaatschappelijkeopvangeemland"
 
@@ -914,10 +929,30 @@ def test_a_long_name_without_spaces_neither_widens_a_phone_page_nor_falls_off_pa
     assert not any(narrow.values()), narrow
     load(browser, server + "/mensen")
     assert LONG_NAME in browser.page_source
-    columns = browser.execute_script(
-        "return [...document.querySelectorAll('main thead th')].map(h => h.textContent.trim())"
-    )
-    pdf = browser.execute_cdp_cmd("Page.printToPDF", {"paperWidth": 8.27, "paperHeight": 11.69})
-    pages = PdfReader(io.BytesIO(base64.b64decode(pdf["data"]))).pages
-    printed = "".join("".join(page.extract_text() for page in pages).split())
-    assert columns and [c for c in columns if "".join(c.split()) not in printed] == [], columns
+    assert columns_off_a4(browser) == []
+
+
+# Whether the case list's table is wider than its scroll region: the blockers column is then
+# off the screen until the reader scrolls the table sideways.
+CASE_LIST_SCROLLS = """
+const region = document.querySelector('[aria-labelledby="tabel-dossiers"]');
+return region.scrollWidth > region.clientWidth + 1;
+"""
+
+
+def test_a_case_ready_only_later_does_not_push_the_case_lists_columns_off_a_1280_pixel_screen(  # type: ignore[no-untyped-def]
+    browser, server, scenario
+):
+    """The case list's waiting time of a case ready only from a later day reads 'nog niet:
+    klaar vanaf <day> (over N dagen)' in a numeric column, and a numeric cell does not wrap: on
+    a 1280 px screen its one long line widened the table until the blockers column fell outside
+    the table's scroll region, each row as tall as its blockers squeezed to a narrow column;
+    printed on A4 the column fell off the page's edge. The text now wraps like text."""
+    later = case_body(scenario["table_id"], ready_since=iso(300))
+    _api(server, "POST", "/v1/cases", scenario["provider_key"], json=later)
+    sign_in(browser, server, scenario["chair_email"])
+    browser.set_window_size(1280, 900)
+    load(browser, server + "/dossiers")
+    assert "nog niet: klaar vanaf" in browser.page_source
+    assert not browser.execute_script(CASE_LIST_SCROLLS)
+    assert columns_off_a4(browser) == []

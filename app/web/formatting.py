@@ -68,6 +68,11 @@ def rooms(count: Any) -> str:
     return f"{count} kamer" if count == 1 else f"{count} kamers"
 
 
+def days(count: Any) -> str:
+    """A number of days, one of them 'dag': the case page read '(1 dagen)' beside 'over 1 dag'."""
+    return f"{count} dag" if count == 1 else f"{count} dagen"
+
+
 def case_code(value: Any) -> str:
     return f"D-{short_id(value)}" if value else ""
 
@@ -85,6 +90,7 @@ FILTERS = {
     "euro": euro,
     "kort": short_id,
     "kamers": rooms,
+    "dagen": days,
     "isolate": isolate,
 }
 """The templates' filters (`{{ day|datum }}`), registered in `app.web.core`."""

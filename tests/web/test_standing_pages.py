@@ -3,7 +3,11 @@ is planned, and once that meeting's agenda is published it does not deny the cas
 took part in it (the standing shown is of now, for a new agenda)."""
 
 import re
+from datetime import datetime, time
 
+import time_machine
+
+from app.timeutil import AMSTERDAM
 from app.web.formatting import dutch_date
 from tests.api.helpers import plan_meeting
 from tests.clock import day, iso
@@ -154,3 +158,29 @@ def test_a_case_files_registration_is_not_a_status_change_in_its_timeline(app, c
     timeline = browser.get(f"/dossiers/{case['id']}").text.split('id="tabel-tijdlijn"', 1)[1]
     assert timeline.count("<td>Status gewijzigd</td>") == 1, timeline
     assert timeline.count("<td>Dossier aangemeld</td>") == 1, timeline
+
+
+def test_one_day_reads_dag_not_dagen_on_the_case_and_dwelling_pages(app, client, region, published):
+    """A case ready since yesterday read 'Klaar voor uitstroom sinds <day> (1 dagen)', its
+    proposal made yesterday 'Voorgesteld sinds <day> (1 dagen).' and a dwelling available since
+    yesterday 'Beschikbaar vanaf <day> (1 dagen)', while 'over 1 dag' beside a ready date ahead
+    was singular. One day is 'dag', on each page."""
+    case = create_case(client, region.care_provider, region.table_id, ready_since=iso(0))
+    vacancy = create_vacancy(client, region.corporation, available_from=iso(0))
+    tomorrow = datetime.combine(day(1), time(10, 0), tzinfo=AMSTERDAM)
+    with time_machine.travel(tomorrow, tick=True):
+        for person in (
+            make_person(client, region.care_provider),
+            make_person(client, region.chair),
+        ):
+            browser = signed_in(app, person)
+            page = browser.get(f"/dossiers/{case['id']}").text
+            assert f"<dd>{dutch_date(day(0))} (1 dag)</dd>" in page, page
+            proposed = browser.get(f"/dossiers/{published.case_id}").text
+            assert f"sinds {dutch_date(day(0))} (1 dag).</p>" in proposed, proposed
+            assert "1 dagen" not in page + proposed
+        dwelling = signed_in(app, make_person(client, region.corporation))
+        page = dwelling.get(f"/woningen/{vacancy['id']}").text
+        line = page.split("<dt>Beschikbaar vanaf</dt>", 1)[1].split("</dd>", 1)[0]
+        assert line.startswith(f"<dd>{dutch_date(day(0))} (1 dag)"), line
+        assert "1 dagen" not in page

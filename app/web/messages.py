@@ -84,6 +84,10 @@ NOTICES = {
     "persoon_bijgewerkt": "De gegevens van de persoon zijn bijgewerkt.",
     "gebied_benoemd": "De naam van het gebied is opgeslagen.",
     "dossier_opgeslagen": "Het dossier is opgeslagen.",
+    "dossier_opgeslagen_voorstel_ingetrokken": (
+        "Het dossier is opgeslagen; het past niet meer bij de woning van het lopende voorstel, "
+        "dat daarom is ingetrokken."
+    ),
     "dossier_ongewijzigd": "Er was niets gewijzigd; het dossier is niet opnieuw opgeslagen.",
     "dossier_status": "De status van het dossier is gewijzigd.",
     "dossier_status_voorstel_ingetrokken": (

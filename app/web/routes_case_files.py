@@ -552,6 +552,10 @@ def _write(
         )  # fmt: skip
     if notice == "dossier_status":
         notice = _status_notice(case, version, patch["status"], before)
+    elif before in PROPOSAL_STATUSES and case.status not in PROPOSAL_STATUSES:
+        # An edit that made the pair fail a rule withdrew the running proposal
+        # (`broken_matches.withdraw_for_case`): 'opgeslagen' alone left the worker unaware.
+        notice = "dossier_opgeslagen_voorstel_ingetrokken"
     return redirect(f"/dossiers/{case.id}/bewerken", notice)
 
 

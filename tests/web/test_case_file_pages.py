@@ -1275,3 +1275,31 @@ def test_the_case_timeline_names_a_hold_lifted_while_parked_not_aangehouden_twic
     assert "Aangehouden → Aangehouden" not in cells, cells
     assert "Aangehouden → Aangehouden (Tijdelijk onbereikbaar)" in cells, cells  # the hold
     assert "Uit de wacht gehaald; na de afwijzing nog aangehouden" in cells, cells
+
+
+def test_an_edit_that_withdraws_the_cases_proposal_says_so(app, client, region, published):
+    """An edit of a proposed case that makes it fail a rule of its pair (a household too large
+    for the dwelling) withdraws its running proposal (`withdraw_for_case`, reason 'Dossier
+    gewijzigd'), the dwelling free again; the page said only 'Het dossier is opgeslagen.', as
+    the status form said only 'De status van het dossier is gewijzigd.' of a hold that did so.
+    The notice now says the proposal was withdrawn; an edit that keeps the pair does not."""
+    edit = f"/dossiers/{published.case_id}/bewerken"
+    browser = signed_in(app, make_person(client, region.care_provider))
+    page = browser.get(edit).text
+    url = f"/v1/proposals/{published.proposal_id}"
+    kept = _post(browser, edit, {**_shown(page), "versie": _version(page),
+                                 "support.intensity": "light"}, edit)  # fmt: skip
+    assert kept.status_code == 303, kept.text
+    assert kept.headers["location"].endswith("melding=dossier_opgeslagen"), kept.headers
+    assert client.get(url, headers=region.chair.headers).json()["status"] == "proposed"
+    page = browser.get(edit).text
+    larger = {"household.adults": "2", "household.children": "5", "versie": _version(page)}
+    edited = _post(browser, edit, {**_shown(page), **larger}, edit)
+    assert edited.status_code == 303, edited.text
+    assert client.get(url, headers=region.chair.headers).json()["status"] == "withdrawn"
+    shown = browser.get(edited.headers["location"]).text
+    said = (
+        '<div class="notice" role="status"><p>Het dossier is opgeslagen; het past niet meer bij '
+        "de woning van het lopende voorstel, dat daarom is ingetrokken.</p></div>"
+    )
+    assert said in shown, shown

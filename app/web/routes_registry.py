@@ -467,7 +467,14 @@ def vacancy_list(request: Request, session: SessionDep, web: WebDep) -> HTMLResp
         request,
         "vacancies.html",
         {
-            "rows": [{"vacancy": v, "waiting_days": _vacancy_waiting_days(v)} for v in vacancies],
+            "rows": [
+                {
+                    "vacancy": v,
+                    "waiting_days": _vacancy_waiting_days(v),
+                    "available_in": _vacancy_available_in(v),
+                }
+                for v in vacancies
+            ],
             "filters": given,
             **_vacancy_form(session, web),
             "names": organisation_names(session, web, [v.corporation_id for v in vacancies]),
@@ -712,6 +719,7 @@ def vacancy_page(
             ),
             "areas": areas,
             "waiting_days": _vacancy_waiting_days(vacancy),
+            "available_in": _vacancy_available_in(vacancy),
         },
     )
 
@@ -719,7 +727,16 @@ def vacancy_page(
 def _vacancy_waiting_days(vacancy: Vacancy) -> int | None:
     """Days the dwelling has been available, while it is on offer (available or proposed);
     None once let or withdrawn: it waits no longer, and the day it was let is a client's
-    move-in day, which not every reader of the list may see."""
+    move-in day, which not every reader of the list may see. 0 while it comes available only
+    later (`_vacancy_available_in` says when)."""
     if vacancy.status not in tables_service.OPEN_DWELLINGS:
         return None
     return max(0, (today() - vacancy.available_from).days)
+
+
+def _vacancy_available_in(vacancy: Vacancy) -> int | None:
+    """Days until a dwelling on offer comes available, when that lies ahead, else None: its
+    page said 'Beschikbaar vanaf <a later day> (0 dagen)', as a case's said of a ready date."""
+    if vacancy.status not in tables_service.OPEN_DWELLINGS or vacancy.available_from <= today():
+        return None
+    return (vacancy.available_from - today()).days

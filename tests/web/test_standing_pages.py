@@ -184,3 +184,17 @@ def test_one_day_reads_dag_not_dagen_on_the_case_and_dwelling_pages(app, client,
         line = page.split("<dt>Beschikbaar vanaf</dt>", 1)[1].split("</dd>", 1)[0]
         assert line.startswith(f"<dd>{dutch_date(day(0))} (1 dag)"), line
         assert "1 dagen" not in page
+
+
+def test_a_dwelling_available_only_later_is_not_said_to_have_waited_0_days(app, client, region):
+    """A dwelling available from a later day read 'Beschikbaar vanaf <that day> (0 dagen)' on
+    its page and 0 in the list's waiting time, as cases ready only later did: its page says in
+    how many days it comes available, the list that it does not wait yet."""
+    vacancy = create_vacancy(client, region.corporation, available_from=iso(3))
+    browser = signed_in(app, make_person(client, region.corporation))
+    page = browser.get(f"/woningen/{vacancy['id']}").text
+    line = page.split("<dt>Beschikbaar vanaf</dt>", 1)[1].split("</dd>", 1)[0]
+    assert line.startswith(f"<dd>{dutch_date(day(3))} (over 3 dagen)"), line
+    listed = browser.get("/woningen").text
+    row = listed.split(f">{vacancy['external_ref']}</a>", 1)[1].split("</tr>", 1)[0]
+    assert re.search(r'<td class="num">nog niet</td>', row), row

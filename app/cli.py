@@ -9,6 +9,7 @@ import json
 import logging
 import os
 import secrets
+import signal
 import socket
 import sys
 import textwrap
@@ -368,7 +369,41 @@ def serve_workers(settings: Settings, config: "uvicorn.Config", sock: socket.soc
         value = getattr(settings, name)
         if value != getattr(read, name):
             os.environ[f"UITSTROOM_{name.upper()}"] = _environment_value(value)
-    Multiprocess(config, sockets=[sock]).run()
+
+    class Supervisor(Multiprocess):
+        """uvicorn's supervisor, ended by a signal as one server process is: it stopped its
+        workers on Ctrl-C and returned, so `serve --workers 2` ended with status 0 where
+        `serve` ended with 130, as a shell reports a command that Ctrl-C ended."""
+
+        def __init__(self) -> None:
+            self.original_handlers = {sig: signal.getsignal(sig) for sig in STOPPING}
+            self.stopped_by: list[int] = []
+            super().__init__(config, sockets=[sock])
+
+        def handle_int(self) -> None:
+            self.stopped_by.append(signal.SIGINT)
+            super().handle_int()
+
+        def handle_term(self) -> None:
+            self.stopped_by.append(signal.SIGTERM)
+            super().handle_term()
+
+        def end_as_stopped(self) -> None:
+            """The signal that stopped the workers raised again under this process's own
+            handler, as uvicorn's single server does: Ctrl-C a KeyboardInterrupt (`main`
+            exits 130), SIGTERM the end by SIGTERM; nothing if the signal was ignored."""
+            for sig, handler in self.original_handlers.items():
+                signal.signal(sig, handler)
+            for stopped_by in reversed(self.stopped_by):
+                signal.raise_signal(stopped_by)
+
+    supervisor = Supervisor()
+    supervisor.run()
+    supervisor.end_as_stopped()
+
+
+STOPPING = (signal.SIGINT, signal.SIGTERM)
+"""The signals uvicorn's supervisor stops its workers on (Ctrl-C, a supervisor's stop)."""
 
 
 def _environment_value(value: object) -> str:

@@ -2,6 +2,7 @@
 with the periodic jobs, whose rounds the database hands to one process at a time."""
 
 import os
+import signal
 import time
 from pathlib import Path
 
@@ -99,4 +100,35 @@ def test_serve_with_two_workers_warns_of_an_unknown_variable_once(tmp_path):
             warned = "UITSTROOM_" + "RETENTON_DAYS (in the environment) is not a setting"
             assert served.output().count(warned) == 1, served.output()
     finally:
+        databases.drop_all()
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_ctrl_c_ends_serve_with_130_whatever_its_workers(tmp_path, workers):
+    """Ctrl-C to `serve` ended it with status 130 (as a shell reports a command SIGINT ended),
+    but `serve --workers 2` with 0: uvicorn's supervisor stopped its workers and returned, so
+    a script or supervisor told an interrupted server from one that had finished by the
+    number of workers. Both now end with 130 and no line of ours."""
+    need_postgresql("several workers")
+    databases = DatabaseFactory("postgresql", tmp_path)
+    env = {
+        **os.environ,
+        "UITSTROOM_DATABASE_URL": databases.migrated_url(),
+        "UITSTROOM_ADMIN_KEY": ADMIN_KEY,
+    }
+    # A server started from a shell in the background inherits SIGINT ignored, and then no
+    # server ends on it; Ctrl-C reaches one started in the foreground.
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        with serving(env, "--workers", workers) as served:
+            deadline = time.monotonic() + 60
+            while served.output().count("Application startup complete") < int(workers):
+                assert time.monotonic() < deadline, served.output()
+                time.sleep(0.2)
+            served.process.send_signal(signal.SIGINT)
+            assert served.process.wait(timeout=60) == 130, served.output()
+            assert "Stopped by Ctrl-C" not in served.output()
+            assert "Traceback" not in served.output()
+    finally:
+        signal.signal(signal.SIGINT, previous)
         databases.drop_all()

@@ -600,7 +600,16 @@ def read_password() -> str:
     if sys.stdin.isatty():
         import getpass
 
-        return getpass.getpass("Password of the new person (not shown): ")
+        try:
+            return getpass.getpass("Password of the new person (not shown): ")
+        except (EOFError, KeyboardInterrupt) as left:
+            # The terminal ends no line on Ctrl-D or Ctrl-C: what is said next went after the
+            # question. Ctrl-D gave a traceback; it is no password, as an empty line piped in.
+            if sys.stderr.isatty():
+                print(file=sys.stderr)
+            if isinstance(left, KeyboardInterrupt):
+                raise
+            return ""
     return sys.stdin.readline().rstrip("\n")
 
 

@@ -118,10 +118,12 @@ def _terminal_of_its_own() -> None:
     fcntl.ioctl(0, termios.TIOCSCTTY, 0)
 
 
-def test_create_person_asks_for_a_password_typed_on_a_terminal_and_does_not_show_it(tmp_path):
-    """`--password-stdin` on a terminal waited without a word, and the terminal showed the
-    password as the operator typed it (and kept it in its scrollback)."""
-    database = tmp_path / "cli.db"
+def _create_person_on_a_terminal(
+    database: Path, typed: bytes, errors_on_terminal: bool
+) -> tuple[int, str, str]:
+    """`create-person --password-stdin` with standard input (and with `errors_on_terminal` its
+    standard error) a terminal, `typed` there once it asks: its status, what the terminal
+    showed, and its standard output and error apart from the terminal."""
     cli(database, "migrate")
     org_id = cli(database, "create-organisation", "Gemeente Test", "municipality").strip()
     terminal, typed_on = pty.openpty()
@@ -131,16 +133,16 @@ def test_create_person_asks_for_a_password_typed_on_a_terminal_and_does_not_show
             env=clock_env({**os.environ, "UITSTROOM_DATABASE_URL": f"sqlite:///{database}"}),
             stdin=typed_on,
             stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
+            stderr=typed_on if errors_on_terminal else subprocess.PIPE,
             text=True,
             preexec_fn=_terminal_of_its_own,
         )
         shown = b""
-        while b"Password" not in shown:  # asked for, on the terminal
+        while b"(not shown): " not in shown:  # asked for, on the terminal
             ready, _, _ = select.select([terminal], [], [], 30)
             assert ready, f"no question on the terminal: {shown!r}"
             shown += os.read(terminal, 1024)
-        os.write(terminal, b"een eigen wachtwoord\n")
+        os.write(terminal, typed)
         out, err = process.communicate(timeout=60)
         while select.select([terminal], [], [], 0.2)[0]:
             shown += os.read(terminal, 1024)
@@ -150,9 +152,37 @@ def test_create_person_asks_for_a_password_typed_on_a_terminal_and_does_not_show
             process.wait()
         os.close(terminal)
         os.close(typed_on)
-    assert process.returncode == 0, err
-    assert b"wachtwoord" not in shown and "wachtwoord" not in out + err
+    return process.returncode, shown.decode(), out + (err or "")
+
+
+def test_create_person_asks_for_a_password_typed_on_a_terminal_and_does_not_show_it(tmp_path):
+    """`--password-stdin` on a terminal waited without a word, and the terminal showed the
+    password as the operator typed it (and kept it in its scrollback)."""
+    database = tmp_path / "cli.db"
+    status, shown, said = _create_person_on_a_terminal(database, b"een eigen wachtwoord\n", False)
+    assert status == 0, said
+    assert "wachtwoord" not in shown and "wachtwoord" not in said
     assert verify_password(stored_hash(database, "piet@test.nl"), "een eigen wachtwoord")
+
+
+@pytest.mark.parametrize(
+    ("typed", "status", "said"),
+    [
+        (b"\x04", 1, "Invalid person: password: String should have at least 12 characters"),
+        (b"\x03", 130, "Stopped by Ctrl-C before `uitstroomtafel create-person` had finished"),
+    ],
+    ids=["ctrl-d", "ctrl-c"],
+)
+def test_create_person_left_at_the_password_question_says_so_on_a_line_of_its_own(
+    tmp_path, typed, status, said
+):
+    """Ctrl-D at the question for the password ended in a 20-line traceback of getpass's
+    EOFError; Ctrl-C said its line after the question, on the same line. Ctrl-D now gives no
+    password, refused as an empty line piped in is, and both answer below the question."""
+    ended, shown, _ = _create_person_on_a_terminal(tmp_path / "cli.db", typed, True)
+    assert ended == status, shown
+    assert "Traceback" not in shown
+    assert f"(not shown): \r\n{said}" in shown, shown
 
 
 def test_a_failing_command_exits_non_zero_with_its_reason(tmp_path):

@@ -62,9 +62,15 @@ def refuse_missing_sqlite_file(database_url: str) -> None:
     """Exit when the URL names a SQLite file that does not exist. Opening it would create an
     empty one, and the default `./uitstroomtafel.db` is relative to the current folder: a
     command run from another folder than `serve` made a second, empty database there."""
+    from sqlalchemy.engine import make_url
+
     missing = new_sqlite_file(database_url)
     if missing is None:
         return
+    # A folder of the path missing, a file or read-only: `migrate` would fail on it as well.
+    problem = sqlite_folder_problem(make_url(database_url))
+    if problem:
+        sys.exit(f"Cannot use the database of UITSTROOM_DATABASE_URL ({database_url}){problem}")
     sys.exit(
         f"Cannot use the database of UITSTROOM_DATABASE_URL ({database_url}): there is no file "
         f"{missing} (a relative path is read from the current folder); "

@@ -688,6 +688,36 @@ def test_a_sqlite_path_through_a_file_or_naming_a_folder_says_which(tmp_path):
     ), refused.value.code
 
 
+@pytest.mark.parametrize(
+    "command", [("list-organisations",), ("anonymise",), ("serve", "--port", "0")]
+)
+def test_a_sqlite_path_through_a_file_is_not_told_to_migrate_first(tmp_path, command):
+    # A command that does not migrate (and `serve` with UITSTROOM_MIGRATE_ON_START=false) said
+    # "there is no file .../data/uitstroom.db ...; run `uitstroomtafel migrate` first" where
+    # `data` is a file or no folder is there: `migrate` then failed on the path, which was
+    # what to change.
+    taken = tmp_path / "data"
+    taken.write_text("not a folder")
+    url = f"sqlite:///{taken / 'uitstroom.db'}"
+    settings = get_settings().model_copy(update={"database_url": url, "migrate_on_start": False})
+    with pytest.raises(SystemExit) as refused:
+        main(list(command), settings=settings)
+    assert str(refused.value.code) == (
+        f"Cannot use the database of UITSTROOM_DATABASE_URL ({url}): {taken} is a file, not a "
+        "folder; correct the path"
+    )
+    assert taken.read_text() == "not a folder"
+    missing = tmp_path / "no-such-folder"  # `migrate` does not make it either
+    url = f"sqlite:///{missing / 'uitstroom.db'}"
+    settings = settings.model_copy(update={"database_url": url})
+    with pytest.raises(SystemExit) as refused:
+        main(list(command), settings=settings)
+    assert str(refused.value.code) == (
+        f"Cannot use the database of UITSTROOM_DATABASE_URL ({url}): there is no folder "
+        f"{missing}; create it or correct the path"
+    )
+
+
 def test_a_database_that_cannot_be_opened_or_reached_is_named_in_one_line(tmp_path, monkeypatch):
     missing = tmp_path / "no-such-directory" / "uitstroom.db"
     with pytest.raises(SystemExit) as refused:

@@ -269,6 +269,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> None:
     # workers says so at once, and a supervisor of several workers never imports it (each
     # worker builds its own from the factory).
     from app.db import build_engine
+    from app.migrate import owner_warning
     from app.server_logging import log_config
 
     given_settings = set(settings.model_fields_set)
@@ -303,6 +304,9 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> None:
                 print(PUBLIC_URL_UNSET.format(settings.public_url), file=sys.stderr, flush=True)
             for warning in missing_limits(engine):  # as the warnings of unknown variables
                 log.warning(warning)
+            owner = owner_warning(engine)  # once, not once per worker
+            if owner:
+                log.warning(f"WARNING: {owner}")
             proxy = proxy_options(args, settings)
             # One worker serves this app; more build theirs from the factory (`serve_workers`).
             config = uvicorn.Config(

@@ -201,7 +201,8 @@ def create_app(
     `settings.migrate_on_start`, and starts the webhook worker, the retention job and the stall
     sweep if enabled. `served`: the app is its server process's only one (`uitstroomtafel
     serve`); once started, it freezes its start-up heap out of the garbage collector's way
-    (`app.heap`).
+    (`app.heap`), and leaves the warning about an owner's or superuser's role to `serve`, which
+    gives it once for all its workers.
     """
     settings = settings or get_settings()
     owned_engine = engine is None
@@ -212,7 +213,8 @@ def create_app(
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         if settings.migrate_on_start:
             upgrade_to_head(settings.database_url)
-        _warn_if_owner(engine)
+        if not served:  # `serve` warned once, before its workers started
+            _warn_if_owner(engine)
         worker = None
         if settings.webhook_worker:
             worker = start_worker(

@@ -12,7 +12,7 @@ from sqlalchemy import create_engine, text
 
 from tests.concurrency.conftest import need_postgresql
 from tests.conftest import ADMIN_KEY, DatabaseFactory
-from tests.served import serving
+from tests.served import Server, serving
 
 pytestmark = pytest.mark.xdist_group("two_servers")
 
@@ -72,6 +72,14 @@ def test_serve_with_two_workers_answers_and_runs_each_round_of_a_job_once(tmp_pa
         databases.drop_all()
 
 
+def _all_started(served: Server, workers: int) -> None:
+    """Wait until each of `served`'s `workers` has started its application."""
+    deadline = time.monotonic() + 60
+    while served.output().count("Application startup complete") < workers:
+        assert time.monotonic() < deadline, served.output()
+        time.sleep(0.2)
+
+
 def _is_zombie(pid: int) -> bool:
     try:
         return " Z " in Path(f"/proc/{pid}/stat").read_text()
@@ -93,10 +101,7 @@ def test_serve_with_two_workers_warns_of_an_unknown_variable_once(tmp_path):
     }
     try:
         with serving(env, "--workers", "2") as served:
-            deadline = time.monotonic() + 60
-            while served.output().count("Application startup complete") < 2:
-                assert time.monotonic() < deadline, served.output()
-                time.sleep(0.2)
+            _all_started(served, 2)
             warned = "UITSTROOM_" + "RETENTON_DAYS (in the environment) is not a setting"
             assert served.output().count(warned) == 1, served.output()
     finally:
@@ -121,14 +126,32 @@ def test_ctrl_c_ends_serve_with_130_whatever_its_workers(tmp_path, workers):
     previous = signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         with serving(env, "--workers", workers) as served:
-            deadline = time.monotonic() + 60
-            while served.output().count("Application startup complete") < int(workers):
-                assert time.monotonic() < deadline, served.output()
-                time.sleep(0.2)
+            _all_started(served, int(workers))
             served.process.send_signal(signal.SIGINT)
             assert served.process.wait(timeout=60) == 130, served.output()
             assert "Stopped by Ctrl-C" not in served.output()
             assert "Traceback" not in served.output()
     finally:
         signal.signal(signal.SIGINT, previous)
+        databases.drop_all()
+
+
+def test_serve_with_two_workers_warns_of_the_owner_role_once_as_a_warning(tmp_path):
+    """Each worker warned that the service connects as the owner of the tables or a
+    superuser, without the `WARNING:` the other warnings of the start carry: the operator saw
+    it once per process, as if it came from several places, and not as a warning."""
+    need_postgresql("several workers")
+    databases = DatabaseFactory("postgresql", tmp_path)
+    env = {  # the suite's database role is a superuser
+        **os.environ,
+        "UITSTROOM_DATABASE_URL": databases.migrated_url(),
+        "UITSTROOM_ADMIN_KEY": ADMIN_KEY,
+    }
+    try:
+        with serving(env, "--workers", "2") as served:
+            _all_started(served, 2)
+            warned = "connects to PostgreSQL as the owner of access_log or a superuser"
+            assert served.output().count(warned) == 1, served.output()
+            assert f"WARNING: the service {warned}" in served.output(), served.output()
+    finally:
         databases.drop_all()

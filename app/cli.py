@@ -71,10 +71,15 @@ def refuse_missing_sqlite_file(database_url: str) -> None:
     problem = sqlite_folder_problem(make_url(database_url))
     if problem:
         sys.exit(f"Cannot use the database of UITSTROOM_DATABASE_URL ({database_url}){problem}")
+    # Said of an absolute path too, it sent the operator to a current folder that plays no part.
+    relative = (
+        ""
+        if Path(make_url(database_url).database or "").is_absolute()
+        else " (a relative path is read from the current folder)"
+    )
     sys.exit(
         f"Cannot use the database of UITSTROOM_DATABASE_URL ({database_url}): there is no file "
-        f"{missing} (a relative path is read from the current folder); "
-        "run `uitstroomtafel migrate` first"
+        f"{missing}{relative}; run `uitstroomtafel migrate` first"
     )
 
 

@@ -1363,10 +1363,31 @@ def test_serve_not_migrating_on_a_sqlite_file_that_does_not_exist_is_refused(tmp
         main(["serve", "--port", "0"], settings=settings)
     assert refused.value.code == (
         f"Cannot use the database of UITSTROOM_DATABASE_URL ({url}): there is no file "
-        f"{tmp_path / 'uitstroomtafel.db'} (a relative path is read from the current folder); "
-        "run `uitstroomtafel migrate` first"
+        f"{tmp_path / 'uitstroomtafel.db'}; run `uitstroomtafel migrate` first"
     )
     assert not (tmp_path / "uitstroomtafel.db").exists()
+
+
+def test_a_missing_sqlite_file_is_said_relative_only_of_a_relative_path(tmp_path, monkeypatch):
+    # "there is no file /tmp/x/none.db (a relative path is read from the current folder)": the
+    # remark, which sqlite_folder_problem makes only of a relative path, followed an absolute
+    # one too, pointing the operator at the current folder where it plays no part.
+    monkeypatch.chdir(tmp_path)
+    absolute = f"sqlite:///{tmp_path / 'none.db'}"
+    with pytest.raises(SystemExit) as refused:
+        run_cli(absolute, "list-organisations")
+    assert refused.value.code == (
+        f"Cannot use the database of UITSTROOM_DATABASE_URL ({absolute}): there is no file "
+        f"{tmp_path / 'none.db'}; run `uitstroomtafel migrate` first"
+    )
+    with pytest.raises(SystemExit) as refused:
+        run_cli("sqlite:///none.db", "list-organisations")
+    assert refused.value.code == (
+        "Cannot use the database of UITSTROOM_DATABASE_URL (sqlite:///none.db): there is no file "
+        f"{tmp_path / 'none.db'} (a relative path is read from the current folder); "
+        "run `uitstroomtafel migrate` first"
+    )
+    assert not (tmp_path / "none.db").exists()
 
 
 def test_serve_not_migrating_a_database_behind_the_latest_migration_is_refused(

@@ -1090,6 +1090,18 @@ def shown_database_url(database_url: str) -> str:
     return shown.replace("=%2A%2A%2A", "=***")
 
 
+UNREACHABLE = (
+    "Connection refused",
+    "timeout expired",
+    "No route to host",
+    "Network is unreachable",
+    "failed to resolve host",
+    "could not translate host name",
+)
+"""What libpq (psycopg) says of a PostgreSQL server it cannot reach: not running at that host
+and port, a firewall, a host name that does not resolve."""
+
+
 def database_failure(database_url: str, exc: "DBAPIError") -> str:
     """One line for a database the command could not use, naming the setting (its password
     hidden, also one in the query, which libpq takes) and the driver's reason."""
@@ -1100,6 +1112,13 @@ def database_failure(database_url: str, exc: "DBAPIError") -> str:
     reason = str(exc.orig or exc).strip().splitlines()[0]
     if url.get_backend_name() == "sqlite" and reason == "unable to open database file":
         reason += sqlite_folder_problem(url)
+    if url.get_backend_name() == "postgresql" and any(s in reason for s in UNREACHABLE):
+        port = url.port or 5432
+        where = f" ({url.host}, port {port})" if url.host else ""
+        reason += (
+            f"; check that PostgreSQL runs at the host and port of UITSTROOM_DATABASE_URL{where} "
+            "and accepts connections from this machine"
+        )
     if "no such table" in reason or ("relation" in reason and "does not exist" in reason):
         reason += "; run `uitstroomtafel migrate` first"
     if getattr(exc.orig, "sqlstate", None) == INSUFFICIENT_PRIVILEGE:

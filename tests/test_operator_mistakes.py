@@ -1390,6 +1390,24 @@ def test_a_missing_sqlite_file_is_said_relative_only_of_a_relative_path(tmp_path
     assert not (tmp_path / "none.db").exists()
 
 
+def test_an_unreachable_postgresql_says_what_to_check_its_password_hidden():
+    # `list-organisations` (and `serve`, `migrate`) on a PostgreSQL that is not running there
+    # ended with the driver's "Connection refused" and nothing of what to check.
+    url = "postgresql+psycopg://u:secret@127.0.0.1:1/x"
+    with pytest.raises(SystemExit) as refused:
+        run_cli(url, "list-organisations")
+    said = str(refused.value.code)
+    assert said.startswith(
+        "Cannot use the database of UITSTROOM_DATABASE_URL (postgresql+psycopg://u:***@127.0.0.1"
+        ":1/x): connection failed: "
+    ), said
+    assert "Connection refused" in said and "\n" not in said and "secret" not in said
+    assert said.endswith(
+        "; check that PostgreSQL runs at the host and port of UITSTROOM_DATABASE_URL "
+        "(127.0.0.1, port 1) and accepts connections from this machine"
+    ), said
+
+
 def test_serve_not_migrating_a_database_behind_the_latest_migration_is_refused(
     tmp_path, monkeypatch
 ):

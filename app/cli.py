@@ -114,10 +114,11 @@ def _session(settings: Settings) -> Iterator[Session]:
         engine.dispose()
 
 
-def _migrate(settings: Settings) -> None:
+def _migrate(settings: Settings) -> tuple[str, str] | None:
+    """Migrate to the latest migration; what `upgrade_to_head` returns (where it was)."""
     from app.migrate import upgrade_to_head
 
-    upgrade_to_head(settings.database_url)
+    return upgrade_to_head(settings.database_url)
 
 
 def demo_settings(settings: Settings) -> Settings:
@@ -448,8 +449,13 @@ def cmd_migrate(args: argparse.Namespace, settings: Settings) -> None:
             check_grantable(settings.database_url, args.grant_to)
         except ValueError as exc:
             sys.exit(f"Not granted, nothing migrated: {exc}")
-    _migrate(settings)
-    print("Database is at the latest migration.")
+    behind = _migrate(settings)
+    if behind is None:
+        print("Database is at the latest migration.")
+    else:  # it said only that, of a new database it had just made every table in
+        at, latest = behind
+        was = "none (a new database)" if at == "none" else at
+        print(f"Database migrated from {was} to the latest migration, {latest}.")
     if args.grant_to:
         from app.migrate import grant_runtime_role
 

@@ -89,16 +89,11 @@ def _known_revisions(database_url: str) -> tuple[set[str], ScriptDirectory]:
     return current, script
 
 
-def refuse_unknown_revisions(database_url: str) -> None:
-    """Raise `DatabaseTooNew` when the database records a revision `migrations/versions` lacks,
-    before Alembic does so with a traceback; nothing is changed."""
-    _known_revisions(database_url)
-
-
 def not_migrated(database_url: str) -> tuple[str, str] | None:
     """None when the database is at the latest shipped migration; else the migration it is at
-    (`none` when it never was migrated) and the latest. Raises `DatabaseTooNew` as
-    `refuse_unknown_revisions` does."""
+    (`none` when it never was migrated) and the latest. Raises `DatabaseTooNew` when the
+    database records a revision `migrations/versions` lacks, before Alembic does so with a
+    traceback; nothing is changed."""
     current, script = _known_revisions(database_url)
     heads = set(script.get_heads())
     if current == heads:
@@ -106,11 +101,15 @@ def not_migrated(database_url: str) -> tuple[str, str] | None:
     return ", ".join(sorted(current)) or "none", ", ".join(sorted(heads))
 
 
-def upgrade_to_head(database_url: str) -> None:
+def upgrade_to_head(database_url: str) -> tuple[str, str] | None:
+    """Migrate to the latest migration and load the reference data. Returns where the database
+    was, as `not_migrated` says it (read under the migration lock, so not another migrator's
+    work): None when it was at the latest migration already."""
     with _one_migrator(database_url):
-        refuse_unknown_revisions(database_url)
+        behind = not_migrated(database_url)  # raises DatabaseTooNew before Alembic does
         command.upgrade(alembic_config(database_url), "heads")
         load_reference_data(database_url)
+    return behind
 
 
 def load_reference_data(database_url: str) -> None:

@@ -413,7 +413,7 @@ def test_a_misspelt_variable_is_warned_about_with_the_closest_setting_and_not_re
         cli_command("migrate"), env=env, capture_output=True, text=True, timeout=120, cwd=tmp_path
     )
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == "Database is at the latest migration."
+    assert result.stdout.startswith("Database migrated from none (a new database) to ")
     warnings = [line for line in result.stderr.splitlines() if line.startswith("WARNING: ")]
     assert warnings == [
         f"WARNING: {MISSPELT_URL} (in the environment) is not a setting of uitstroomtafel and is "
@@ -596,6 +596,9 @@ def test_ctrl_c_during_a_migration_ends_in_one_line_and_the_next_run_finishes(tm
     assert capsys.readouterr().err == (
         "Stopped by Ctrl-C before `uitstroomtafel migrate` had finished: what it had not "
         "committed was rolled back. Run it again to finish.\n"
+    )
+    assert run_cli(url, "migrate").startswith(
+        "Database migrated from aa3aa07ec298 to the latest migration, "
     )
     assert run_cli(url, "migrate").strip() == "Database is at the latest migration."
 
@@ -1406,6 +1409,21 @@ def test_an_unreachable_postgresql_says_what_to_check_its_password_hidden():
         "; check that PostgreSQL runs at the host and port of UITSTROOM_DATABASE_URL "
         "(127.0.0.1, port 1) and accepts connections from this machine"
     ), said
+
+
+def test_migrate_says_from_which_migration_it_migrated(tmp_path):
+    # `migrate` on a new, empty database said only "Database is at the latest migration.", as
+    # it does when there was nothing to do: not that it had just created every table.
+    from alembic.script import ScriptDirectory
+
+    from app.migrate import alembic_config
+
+    url = f"sqlite:///{tmp_path / 'tafel.db'}"
+    (head,) = ScriptDirectory.from_config(alembic_config(url)).get_heads()
+    assert run_cli(url, "migrate") == (
+        f"Database migrated from none (a new database) to the latest migration, {head}.\n"
+    )
+    assert run_cli(url, "migrate") == "Database is at the latest migration.\n"
 
 
 def test_serve_not_migrating_a_database_behind_the_latest_migration_is_refused(

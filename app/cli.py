@@ -802,6 +802,10 @@ def a_host(text: str) -> str:
         raise argparse.ArgumentTypeError(
             f"not a host: {text!r} (0.0.0.0 listens on every interface)"
         )
+    if any(character.isspace() for character in text.strip()):  # `--host 'a b'`: a lookup, exit 1
+        raise argparse.ArgumentTypeError(
+            f"not a host: {text!r} (no address or name holds white space)"
+        )
     return text.strip()
 
 

@@ -909,6 +909,20 @@ def test_serve_host_takes_white_space_around_it_as_port_does(given):
     assert args.host == given.strip()
 
 
+@pytest.mark.parametrize("given", ["a b", "127.0.0.1 8000", " local\thost "])
+def test_serve_host_with_white_space_inside_is_a_usage_error(given, capsys):
+    """`serve --host 'a b'` looked the name up and exited 1 ("Name or service not known") where
+    `--host ' '` is refused with the usage (exit status 2): no address or name holds white
+    space, inside it no more than around it."""
+    with pytest.raises(SystemExit) as refused:
+        build_parser().parse_args(["serve", "--host", given])
+    assert refused.value.code == 2
+    assert capsys.readouterr().err.splitlines()[-1] == (
+        f"uitstroomtafel serve: error: argument --host: not a host: {given!r} (no address or "
+        "name holds white space)"
+    )
+
+
 @pytest.mark.parametrize(
     "given", [" 2", "2 ", "\t3\n", "2", "+2", "2x", "1_0", "\u0663", "0", "65", "", " "]
 )

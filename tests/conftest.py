@@ -62,6 +62,7 @@ from tests import postgresql
 from tests.clock import START, TODAY, iso
 from tests.deadlocks import check, deadlocks, this_process_reports
 from tests.properties import PROFILE as HYPOTHESIS_PROFILE
+from tests.xdist_groups import pytest_collection_modifyitems  # noqa: F401 (a hook)
 
 ADMIN_KEY = os.environ["UITSTROOM_ADMIN_KEY"]
 PRODUCTION_PASSWORD_HASHER = password_security._hasher

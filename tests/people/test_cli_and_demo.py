@@ -9,6 +9,7 @@ import os
 import pty
 import re
 import select
+import signal
 import subprocess
 import termios
 import uuid
@@ -113,7 +114,10 @@ def test_create_person_with_password_stdin_and_no_password_refuses_and_generates
 
 def _terminal_of_its_own() -> None:
     """In the child: standard input, a terminal, becomes its controlling terminal (/dev/tty),
-    as in a shell."""
+    and Ctrl-C interrupts it, as for a command in the foreground of a shell. A suite started in
+    the background of a script ignores SIGINT (as a shell starts such jobs), the child inherited
+    that, and Ctrl-C at the question was ignored until the test's timeout."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
     os.setsid()
     fcntl.ioctl(0, termios.TIOCSCTTY, 0)
 

@@ -62,6 +62,13 @@ from app.web.sustainment import COHORT_COLUMNS  # noqa: E402
 from tests.conftest import case_body, vacancy_body, writable_limits  # noqa: E402
 from tests.served import serving  # noqa: E402
 
+# What these tests check is how the browser lays out and prints the pages' HTML, which is the
+# same whichever database the server reads: they run on SQLite only (half the module's time).
+# The pages' reads and writes on PostgreSQL are checked by the page tests (tests/web) and, in
+# the browser, by the chair's meeting, another table's 404 pages and the lock after five
+# wrong passwords.
+LAYOUT = pytest.mark.parametrize("databases", ["sqlite"], indirect=True)
+
 
 @pytest.fixture(scope="module")
 def server(databases) -> Iterator[str]:  # type: ignore[no-untyped-def]
@@ -457,6 +464,7 @@ def crawl(scenario: dict[str, str]) -> tuple[tuple[str, str, tuple[str, ...]], .
     )
 
 
+@LAYOUT
 def test_every_page_passes_an_automated_wcag_audit(browser, server, scenario):  # type: ignore[no-untyped-def]
     load(browser, server + "/aanmelden")
     found = {"/aanmelden": wcag_violations(browser)}
@@ -515,6 +523,7 @@ def run_on_pages(driver: webdriver.Chrome, base: str, paths: tuple[str, ...], sc
     return found
 
 
+@LAYOUT
 def test_the_agenda_and_minutes_fit_a_1366_pixel_screen_without_overlapping_boxes(  # type: ignore[no-untyped-def]
     browser, server, scenario
 ):
@@ -554,6 +563,7 @@ return [...document.querySelectorAll('body *')]
 """
 
 
+@LAYOUT
 def test_the_menu_and_forms_reflow_in_a_320_pixel_window(browser, server, scenario):  # type: ignore[no-untyped-def]
     """At 400 % zoom on a 1280 px screen (or on a phone) a page is 320 CSS px wide: reading it,
     and reaching every item of the main menu, must not need horizontal scrolling."""
@@ -624,6 +634,7 @@ return found;
 """
 
 
+@LAYOUT
 def test_wide_tables_scroll_in_their_own_named_region_in_a_320_pixel_window(  # type: ignore[no-untyped-def]
     browser, server, scenario
 ):
@@ -687,6 +698,7 @@ return [folded.length, folded.filter(e => !e.checkVisibility()).length];
 """
 
 
+@LAYOUT
 def test_printing_the_agenda_shows_what_its_folded_details_hold(browser, server, scenario):  # type: ignore[no-untyped-def]
     sign_in(browser, server, scenario["chair_email"])
     load(browser, server + f"/vergaderingen/{scenario['first_meeting_id']}")
@@ -709,6 +721,7 @@ return [[...document.querySelectorAll('table.proposals > tbody > tr')].map(heigh
 A4_LANDSCAPE_PRINTED = {"width": round((11.69 - 0.8) * 96), "height": round((8.27 - 0.8) * 96)}
 
 
+@LAYOUT
 def test_a_printed_agenda_holds_three_proposals_and_their_breakdowns_on_an_a4_page(  # type: ignore[no-untyped-def]
     browser, server, scenario
 ):
@@ -739,6 +752,7 @@ return [...document.querySelectorAll('nav, .skip-link')]
 """
 
 
+@LAYOUT
 def test_the_agenda_and_minutes_print_without_navigation(browser, server, scenario):  # type: ignore[no-untyped-def]
     """On paper a menu or breadcrumb trail leads nowhere: the printed agenda and besluitenlijst
     begin with their heading."""
@@ -768,6 +782,7 @@ return [...document.querySelectorAll('main .badge')].map(e => {
 """
 
 
+@LAYOUT
 def test_a_printed_overdue_action_says_te_laat_legibly_on_white_paper(browser, server, scenario):  # type: ignore[no-untyped-def]
     """'te laat' (an action past its due date, a checkpoint overdue) is the point of the row:
     on paper it printed in pale grey (contrast 1.0 by its colour, white), under WCAG's 4.5."""
@@ -793,6 +808,7 @@ return [...document.querySelectorAll('main tr')]
 """
 
 
+@LAYOUT
 def test_a_printed_agenda_or_minutes_row_is_not_split_over_two_pages(browser, server, scenario):  # type: ignore[no-untyped-def]
     """A proposal's row on the agenda (case, dwelling, score, reasons) cut by a page break puts
     half of it under the next page's header, where it reads as a row of its own."""
@@ -816,6 +832,7 @@ return [...document.querySelectorAll('main a[href^="/"]')]
 """
 
 
+@LAYOUT
 def test_a_printed_link_to_a_proposal_shows_the_proposal_it_leads_to(browser, server, scenario):  # type: ignore[no-untyped-def]
     """On paper a link is its text: 'Besluit en verloop' on the agenda and a case's code in
     the open proposals lead to a proposal that the text does not name, so print adds the
@@ -849,6 +866,7 @@ return [...document.querySelectorAll('table')].filter(table => {
 """
 
 
+@LAYOUT
 def test_printing_a_page_prints_its_tables_whole_not_what_their_scroll_region_shows(  # type: ignore[no-untyped-def]
     browser, server, scenario
 ):
@@ -869,6 +887,7 @@ def test_printing_a_page_prints_its_tables_whole_not_what_their_scroll_region_sh
     assert not any(printed.values()), printed
 
 
+@LAYOUT
 def test_a_printed_monitor_keeps_every_column_of_the_figures_after_the_move_on_a4(  # type: ignore[no-untyped-def]
     browser, server, scenario
 ):
@@ -902,6 +921,7 @@ def columns_off_a4(driver: webdriver.Chrome) -> list[str]:
 LONG_NAME = "Beleidsmedewerkerwoonzorgenmaatschappelijkeopvangeemland"
 
 
+@LAYOUT
 def test_a_long_name_without_spaces_neither_widens_a_phone_page_nor_falls_off_paper(  # type: ignore[no-untyped-def]
     browser, server, scenario
 ):
@@ -940,6 +960,7 @@ return region.scrollWidth > region.clientWidth + 1;
 """
 
 
+@LAYOUT
 def test_a_case_ready_only_later_does_not_push_the_case_lists_columns_off_a_1280_pixel_screen(  # type: ignore[no-untyped-def]
     browser, server, scenario
 ):

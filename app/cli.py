@@ -71,16 +71,20 @@ def refuse_missing_sqlite_file(database_url: str) -> None:
     problem = sqlite_folder_problem(make_url(database_url))
     if problem:
         sys.exit(f"Cannot use the database of UITSTROOM_DATABASE_URL ({database_url}){problem}")
-    # Said of an absolute path too, it sent the operator to a current folder that plays no part.
-    relative = (
-        ""
-        if Path(make_url(database_url).database or "").is_absolute()
-        else " (a relative path is read from the current folder)"
-    )
     sys.exit(
         f"Cannot use the database of UITSTROOM_DATABASE_URL ({database_url}): there is no file "
-        f"{missing}{relative}; run `uitstroomtafel migrate` first"
+        f"{missing}{relative_path_remark(make_url(database_url).database)}; run "
+        "`uitstroomtafel migrate` first"
     )
+
+
+def relative_path_remark(database: str | None) -> str:
+    """The remark a message about a SQLite file or its folder adds when the URL's path is
+    relative, so read from the current folder, which may not be the one meant. Said of an
+    absolute path too, it sent the operator to a current folder that plays no part."""
+    if Path(database or "").is_absolute():
+        return ""
+    return " (a relative path is read from the current folder)"
 
 
 def refuse_unmigrated(database_url: str) -> None:
@@ -1060,11 +1064,7 @@ def sqlite_folder_problem(url: "URL") -> str:
         return ""
     path = Path(url.database).absolute()
     folder = path.parent
-    relative = (
-        ""
-        if Path(url.database).is_absolute()
-        else " (the path is relative: read from the current folder)"
-    )
+    relative = relative_path_remark(url.database)
     if path.is_dir():  # `sqlite:///data`, the file's name left out
         return (
             f": {path} is a folder{relative}; name the database file in it, such as "

@@ -737,8 +737,8 @@ def test_a_database_that_cannot_be_opened_or_reached_is_named_in_one_line(tmp_pa
     with pytest.raises(SystemExit) as refused:
         run_cli(f"sqlite:///{relative}", "migrate")
     assert str(refused.value.code).endswith(
-        f": there is no folder {tmp_path / 'data'} (the path is relative: read from the current "
-        "folder); create it or correct the path"
+        f": there is no folder {tmp_path / 'data'} (a relative path is read from the "
+        "current folder); create it or correct the path"
     )
     unreachable = "postgresql+psycopg://uitstroom:geheim-wachtwoord@127.0.0.1:1/uitstroom"
     with pytest.raises(SystemExit) as refused:

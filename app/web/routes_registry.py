@@ -619,6 +619,7 @@ def case_page(
             "own_case": case.care_provider_id == web.organisation.id,
             "follower_id": _linked_cases_shown(session, web, case),
             "waiting_days": _waiting_days(case),
+            "ready_in": _ready_in(case),
             "proposal_days": (
                 None if proposal is None else (today() - local_date(proposal.updated_at)).days
             ),
@@ -645,12 +646,19 @@ def _waiting_days(case: Case) -> int:
     return max(0, (min(case.exit_date or today(), today()) - case.ready_since).days)
 
 
-def _ready_in(case: Case) -> int | None:
-    """Days until an open case's ready date when that lies ahead, else None: the list said it
-    had waited 0 days, its page 'vanaf <that day> (over N dagen)'."""
-    if case.status in CLOSED_STATUSES or case.ready_since <= today():
+def _days_ahead(day: date, on_offer: bool) -> int | None:
+    """Days until `day` when it lies ahead, for a case or dwelling still on offer, else None.
+    A case's ready date and a dwelling's available date: a list that said it had waited
+    0 days, a page 'vanaf <that day> (0 dagen)', say 'over N dagen' instead."""
+    if not on_offer or day <= today():
         return None
-    return (case.ready_since - today()).days
+    return (day - today()).days
+
+
+def _ready_in(case: Case) -> int | None:
+    """Days until an open case's ready date when that lies ahead, else None, for its row in
+    the list and its page."""
+    return _days_ahead(case.ready_since, case.status not in CLOSED_STATUSES)
 
 
 def _limits_fallback(standing: TableStanding) -> dict[str, Any] | None:
@@ -737,6 +745,4 @@ def _vacancy_waiting_days(vacancy: Vacancy) -> int | None:
 def _vacancy_available_in(vacancy: Vacancy) -> int | None:
     """Days until a dwelling on offer comes available, when that lies ahead, else None: its
     page said 'Beschikbaar vanaf <a later day> (0 dagen)', as a case's said of a ready date."""
-    if vacancy.status not in tables_service.OPEN_DWELLINGS or vacancy.available_from <= today():
-        return None
-    return (vacancy.available_from - today()).days
+    return _days_ahead(vacancy.available_from, vacancy.status in tables_service.OPEN_DWELLINGS)

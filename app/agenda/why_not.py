@@ -70,12 +70,12 @@ def case_status_reasons(
     session: Session, case: Any, on: date, visible_case: Any
 ) -> list[dict[str, Any]]:
     """Why the case takes no part in the agenda of `on` (empty: it does), with the figures."""
-    from app.proposals.models import Proposal
+    from app.proposals.models import CASE_IN_PROPOSAL, Proposal
 
     reasons: list[dict[str, Any]] = []
     if case.status == CaseStatus.on_hold:
         reasons.append({"code": "case_on_hold", "detail": {"status_reason": case.status_reason}})
-    elif case.status in (CaseStatus.proposed, CaseStatus.nominated):
+    elif case.status in CASE_IN_PROPOSAL:
         found = _open_proposal(session, Proposal.case_id == case.id)
         reasons.append(
             {"code": "case_in_open_proposal", "detail": _proposal_detail(found, visible_case)}

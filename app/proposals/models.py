@@ -10,6 +10,7 @@ from pydantic import Field as PField
 from sqlalchemy import JSON, Index, false, text
 from sqlmodel import Field, SQLModel
 
+from app.cases.models import CaseStatus
 from app.ids import uuid7
 from app.schemas import ApiModel, Date, Page
 from app.sqltypes import StatusType, UTCDateTime, one_of, sql_in, utcnow
@@ -42,6 +43,10 @@ OPEN_PROPOSAL = frozenset(
 # The predicate of the partial unique indexes: at most one open proposal per case and per
 # dwelling, kept by the database whatever the number of writers.
 OPEN_PROPOSAL_SQL = sql_in("status", (s for s in ProposalStatus if s in OPEN_PROPOSAL))
+
+CASE_IN_PROPOSAL = frozenset({CaseStatus.proposed, CaseStatus.nominated})
+"""The statuses of a case while it is in an open proposal: the agenda does not propose it
+again, and a hold or withdrawal withdraws that proposal (`service.close_for_case`)."""
 
 
 class Decision(StrEnum):

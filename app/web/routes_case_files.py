@@ -47,6 +47,7 @@ from app.imports.columns import CASES, Column, Kind, Layout
 from app.imports.messages import service_message, with_bound_day
 from app.organisations.models import OrganisationKind
 from app.problems import NotFound, PreconditionFailed, ProblemError
+from app.proposals.models import CASE_IN_PROPOSAL
 from app.registry import intake
 from app.timeutil import today
 from app.versioning import etag
@@ -97,7 +98,6 @@ IN_PROPOSAL = (
 )
 """Beside the hold and the withdrawal of a proposed or nominated case: either withdraws its
 running proposal (`proposals.service.close_for_case`)."""
-PROPOSAL_STATUSES = frozenset({CaseStatus.proposed, CaseStatus.nominated})
 STATUS_CHOICES = {
     "on_hold": ("In de wacht zetten", HOLD_REASONS),
     "ready": ("Uit de wacht halen", frozenset()),
@@ -270,7 +270,7 @@ def _status_changes(current: str, parked_until: date | None = None) -> list[dict
     then no longer comes back by itself on the parking's date). Beside the hold and the
     withdrawal of a case in a running proposal: that they withdraw the proposal (it was said
     nowhere before or after)."""
-    in_proposal = current in PROPOSAL_STATUSES
+    in_proposal = current in CASE_IN_PROPOSAL
     allowed = {
         "on_hold": ["on_hold", "withdrawn"] if parked_until else ["ready", "withdrawn"],
         "housed": [],
@@ -535,7 +535,7 @@ def _write(
             # this one asks for, so it stands instead of 'someone else changed it, do it again'.
             # The notice is the first sending's: that one withdrew a proposal too, if it did.
             left = _last_transition(session, case)
-            if left is not None and left.from_status in PROPOSAL_STATUSES:
+            if left is not None and left.from_status in CASE_IN_PROPOSAL:
                 notice = "dossier_status_voorstel_ingetrokken"
             return redirect(f"/dossiers/{case.id}/bewerken", notice)
         fresh = _own_case(session, web, case.id, AccessAction.read)
@@ -552,7 +552,7 @@ def _write(
         )  # fmt: skip
     if notice == "dossier_status":
         notice = _status_notice(case, version, patch["status"], before)
-    elif before in PROPOSAL_STATUSES and case.status not in PROPOSAL_STATUSES:
+    elif before in CASE_IN_PROPOSAL and case.status not in CASE_IN_PROPOSAL:
         # An edit that made the pair fail a rule withdrew the running proposal
         # (`broken_matches.withdraw_for_case`): 'opgeslagen' alone left the worker unaware.
         notice = "dossier_opgeslagen_voorstel_ingetrokken"
@@ -574,7 +574,7 @@ def _status_notice(case: Case, version: str, asked: str, before: CaseStatus) -> 
     proposal withdrew that proposal: the notice says so."""
     if version == etag(case):
         return "dossier_niet_in_de_wacht" if asked == "ready" else "dossier_status_ongewijzigd"
-    if before in PROPOSAL_STATUSES:
+    if before in CASE_IN_PROPOSAL:
         return "dossier_status_voorstel_ingetrokken"
     if lifecycle.state_of(case) == CaseState.parked:
         return HOLD_LIFTED  # only a resume of a held case leaves it parked

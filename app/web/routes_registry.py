@@ -580,7 +580,7 @@ def case_page(
         open_actions = open_actions.where(col(Action.table_id).in_(readable))
     actions = list(session.exec(open_actions.order_by(col(Action.due_date))))
     actions_service.log_shown(session, context, table, actions)
-    entries = case_timeline(session, context, case)
+    entries = _holds_while_parked(case_timeline(session, context, case))
     dwellings |= _dwellings(session, [str(e["vacancy_id"]) for e in entries if "vacancy_id" in e])
     public = case_public_dict(case)
     # A parking after a decline, while it lasts and the case is open: a withdrawn case kept
@@ -631,6 +631,23 @@ def case_page(
             "aftercare": aftercare_page.case_section(session, web, case.id),
         },
     )
+
+
+def _holds_while_parked(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Mark `while_parked` the holds put on a case parked after a decline. Parked, its status
+    is Aangehouden already, so the hold is recorded Aangehouden -> Aangehouden with its reason,
+    as a held case's new reason is: the timeline read as if a reason had changed. A hold
+    (always with a reason) keeps the case held; a release, a hold lifted or any other change
+    (no reason, or another status) does not."""
+    held = False
+    for entry in entries:  # oldest first
+        if entry["kind"] != "status_changed":
+            continue
+        holds = entry["to_status"] == CaseStatus.on_hold and entry["reason"] is not None
+        if holds and entry["from_status"] == CaseStatus.on_hold and not held:
+            entry["while_parked"] = True
+        held = holds
+    return entries
 
 
 def _dwellings(session: Session, ids: list[str]) -> dict[str, Vacancy]:

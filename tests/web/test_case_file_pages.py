@@ -1273,8 +1273,32 @@ def test_the_case_timeline_names_a_hold_lifted_while_parked_not_aangehouden_twic
     shown = browser.get(f"/dossiers/{published.case_id}").text
     cells = [re.sub(r"\s+", " ", c).strip() for c in re.findall(r"<td>(.*?)</td>", shown, re.S)]
     assert "Aangehouden → Aangehouden" not in cells, cells
-    assert "Aangehouden → Aangehouden (Tijdelijk onbereikbaar)" in cells, cells  # the hold
+    assert "Na de afwijzing aangehouden → Aangehouden (Tijdelijk onbereikbaar)" in cells, cells
     assert "Uit de wacht gehaald; na de afwijzing nog aangehouden" in cells, cells
+
+
+def _timeline_cells(browser, case_id):  # type: ignore[no-untyped-def]
+    shown = browser.get(f"/dossiers/{case_id}").text
+    return [re.sub(r"\s+", " ", c).strip() for c in re.findall(r"<td>(.*?)</td>", shown, re.S)]
+
+
+def test_the_case_timeline_names_a_hold_put_on_while_parked_as_a_hold_not_a_new_reason(
+    app, client, region, published
+):
+    """A case parked after a decline (its status Aangehouden), then put on hold from its page:
+    the timeline read 'Aangehouden → Aangehouden (Tijdelijk onbereikbaar)', as if a held case's
+    reason had changed. It now names what the case was before, as a hold of an active case
+    does ('Klaar voor uitstroom → Aangehouden (...)'). A held case whose reason does change
+    still reads 'Aangehouden → Aangehouden (<new reason>)'."""
+    _, _, _, browser, _ = _held_while_parked(app, client, region, published)
+    cells = _timeline_cells(browser, published.case_id)
+    assert "Na de afwijzing aangehouden → Aangehouden (Tijdelijk onbereikbaar)" in cells, cells
+    assert "Aangehouden → Aangehouden (Tijdelijk onbereikbaar)" not in cells, cells
+    other = {"status": "on_hold", "status_reason": "client_request"}
+    headers = region.care_provider.headers
+    assert client.patch(f"/v1/cases/{published.case_id}", json=other, headers=headers).is_success
+    cells = _timeline_cells(browser, published.case_id)
+    assert "Aangehouden → Aangehouden (Op verzoek van de cliënt)" in cells, cells
 
 
 def test_an_edit_that_withdraws_the_cases_proposal_says_so(app, client, region, published):

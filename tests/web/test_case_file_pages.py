@@ -1273,7 +1273,8 @@ def test_the_case_timeline_names_a_hold_lifted_while_parked_not_aangehouden_twic
     shown = browser.get(f"/dossiers/{published.case_id}").text
     cells = [re.sub(r"\s+", " ", c).strip() for c in re.findall(r"<td>(.*?)</td>", shown, re.S)]
     assert "Aangehouden → Aangehouden" not in cells, cells
-    assert "Na de afwijzing aangehouden → Aangehouden (Tijdelijk onbereikbaar)" in cells, cells
+    held = "In de wacht gezet (Tijdelijk onbereikbaar); na de afwijzing al aangehouden"
+    assert held in cells, cells
     assert "Uit de wacht gehaald; na de afwijzing nog aangehouden" in cells, cells
 
 
@@ -1292,7 +1293,8 @@ def test_the_case_timeline_names_a_hold_put_on_while_parked_as_a_hold_not_a_new_
     still reads 'Aangehouden → Aangehouden (<new reason>)'."""
     _, _, _, browser, _ = _held_while_parked(app, client, region, published)
     cells = _timeline_cells(browser, published.case_id)
-    assert "Na de afwijzing aangehouden → Aangehouden (Tijdelijk onbereikbaar)" in cells, cells
+    held = "In de wacht gezet (Tijdelijk onbereikbaar); na de afwijzing al aangehouden"
+    assert held in cells, cells
     assert "Aangehouden → Aangehouden (Tijdelijk onbereikbaar)" not in cells, cells
     other = {"status": "on_hold", "status_reason": "client_request"}
     headers = region.care_provider.headers

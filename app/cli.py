@@ -13,6 +13,7 @@ import signal
 import socket
 import sys
 import textwrap
+import threading
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -261,7 +262,50 @@ shell elsewhere) made a new, empty `./uitstroomtafel.db` there without a word: e
 key and person seemed gone, and the operator could not tell why."""
 
 
+class RememberedInterrupt:
+    """Ctrl-C while `serve` starts, remembered: Python drops an exception raised in a garbage
+    collector's callback (SQLAlchemy's, while migrating: "Exception ignored in: <function
+    _collection_gced ...> KeyboardInterrupt"), so such a Ctrl-C was lost and the server went
+    on to serve. Its handler raises KeyboardInterrupt as Python's does, and `before_serving`
+    raises it again if it was lost. Only in place of Python's own handler (an ignored SIGINT,
+    a background job's, stays ignored) and in the main thread, where handlers are set."""
+
+    def __init__(self) -> None:
+        self.seen = False
+        self.before = signal.getsignal(signal.SIGINT)
+        self.installed = (
+            self.before is signal.default_int_handler
+            and threading.current_thread() is threading.main_thread()
+        )
+        if self.installed:
+            signal.signal(signal.SIGINT, self._interrupted)
+
+    def _interrupted(self, signum: int, frame: object) -> None:
+        self.seen = True
+        raise KeyboardInterrupt
+
+    def restore(self) -> None:
+        if self.installed:
+            signal.signal(signal.SIGINT, self.before)
+            self.installed = False
+
+    def before_serving(self) -> None:
+        """Python's handler back (uvicorn sets its own and restores that), and a Ctrl-C that
+        was lost on the way raised again."""
+        self.restore()
+        if self.seen:
+            raise KeyboardInterrupt
+
+
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> None:
+    interrupt = RememberedInterrupt()
+    try:
+        _serve(args, settings, interrupt)
+    finally:
+        interrupt.restore()
+
+
+def _serve(args: argparse.Namespace, settings: Settings, interrupt: RememberedInterrupt) -> None:
     import uvicorn
     from sqlalchemy.engine import make_url
 
@@ -338,6 +382,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> None:
             )
             # A Ctrl-C from here on stops a server: uvicorn says so, and re-raises it once it
             # has shut down ("before serve was serving, ... rolled back" was said after it).
+            interrupt.before_serving()
             args.serving = True
             if workers == 1:
                 uvicorn.Server(config).run(sockets=[sock])

@@ -328,8 +328,6 @@ def _serve(args: argparse.Namespace, settings: Settings, interrupt: RememberedIn
 
     given_settings = set(settings.model_fields_set)
     try:
-        if args.demo:
-            settings = demo_settings(settings)
         settings = with_public_url(settings, args.host, port)
         if not settings.migrate_on_start:  # an empty file it makes has no tables either
             refuse_missing_sqlite_file(settings.database_url)
@@ -338,6 +336,8 @@ def _serve(args: argparse.Namespace, settings: Settings, interrupt: RememberedIn
         if settings.migrate_on_start:
             # Here rather than in the app's start-up: the demo data below needs the tables.
             _migrate(settings)
+        if args.demo:  # once the database serves: a refused one printed a key for no run
+            settings = demo_settings(settings)
         if created is not None and not args.demo:  # from another folder than the last time
             # (a demo fills it: "starts empty" above "Demo region loaded" misled a new user)
             print(NEW_DATABASE_SERVED.format(created), flush=True)

@@ -1526,6 +1526,29 @@ def test_serve_not_migrating_a_database_behind_the_latest_migration_is_refused(
     assert said.getvalue().startswith("Serving on http://127.0.0.1:")
 
 
+def test_serve_demo_refused_its_database_prints_no_operator_key_for_the_run(tmp_path):
+    # `serve --demo` on a database it cannot serve (a folder for the file, a file never migrated
+    # with UITSTROOM_MIGRATE_ON_START=false) printed "Operator key for this run: ust_admin_..."
+    # and "Demo: webhooks may go to ..." above the refusal: a key of a run that never started.
+    folder = tmp_path / "folder.db"
+    folder.mkdir()
+    never = tmp_path / "never.db"
+    create_engine(f"sqlite:///{never}").connect().close()  # an empty file, as sqlite3 makes
+    for database, migrate_on_start in ((folder, True), (never, False)):
+        settings = get_settings().model_copy(
+            update={
+                "database_url": f"sqlite:///{database}",
+                "migrate_on_start": migrate_on_start,
+                "admin_key": None,
+            }
+        )
+        said = io.StringIO()
+        with redirect_stdout(said), pytest.raises(SystemExit) as refused:
+            main(["serve", "--demo", "--port", "0"], settings=settings)
+        assert str(refused.value.code).startswith("Cannot "), refused.value.code
+        assert said.getvalue() == ""
+
+
 def _demo_into_a_closed_pipe(url: str) -> subprocess.CompletedProcess[str]:
     """`uitstroomtafel demo | head`, with the reader gone before the demo writes a line."""
     read, write = os.pipe()

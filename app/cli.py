@@ -215,9 +215,10 @@ def where(host: str, port: int, root_path: str = "") -> str:
     under the root path of `UITSTROOM_PUBLIC_URL` (`/tafel`), where the app's links point (it
     answers there too, as behind a proxy that passes the path on)."""
     base = base_url(host, port) + root_path
+    listening = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"  # ::1:8000 misread
     return "\n".join(
         [
-            f"Serving on {base} (listening on {host}:{port})",
+            f"Serving on {base} (listening on {listening})",
             f"  API:        {base}/v1 (contract {base}/v1/openapi.json)",
             f"  docs:       {base}/docs and {base}/redoc",
             f"  pages:      {base}/aanmelden",

@@ -667,6 +667,17 @@ def test_ctrl_c_swallowed_where_python_ignores_exceptions_still_stops_serve(tmp_
     )
 
 
+def test_serve_names_an_ipv6_address_it_listens_on_in_brackets():
+    # `serve --host ::1` said "listening on ::1:8000", where the port reads as part of the
+    # address (its own URL beside it wrote http://[::1]:8000).
+    assert cli.where("::1", 8000).splitlines()[0] == (
+        "Serving on http://[::1]:8000 (listening on [::1]:8000)"
+    )
+    assert cli.where("127.0.0.1", 8000).splitlines()[0] == (
+        "Serving on http://127.0.0.1:8000 (listening on 127.0.0.1:8000)"
+    )
+
+
 def test_serve_that_cannot_have_its_address_says_what_to_change():
     # "Cannot serve on 127.0.0.1:8000: Address already in use. Nothing was started." named the
     # failure, not what to do; a --host of another machine or no machine alike.

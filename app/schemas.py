@@ -141,9 +141,9 @@ Date = Annotated[
 
 
 def _year_from_string(value: Any) -> Any:
-    """Only the digits of a year: pydantic would also take `2026.0`, `+2026` or `2026 `."""
-    if isinstance(value, str) and not (value.isascii() and value.isdigit()):
-        raise ValueError("a year is written in digits only, e.g. 2026")
+    """Digits, no leading zero: pydantic also took `2026.0`, `+2026`, `2026 ` and `02026`."""
+    if isinstance(value, str) and not re.fullmatch(r"[1-9][0-9]*", value):
+        raise ValueError("a year is written in digits only, without a leading zero, e.g. 2026")
     return value
 
 

@@ -521,10 +521,16 @@ def test_operator_and_outsiders_cannot_read_the_monitor(client, region, other_re
     )
 
 
-@pytest.mark.parametrize("written", ["2026.0", "+2026", "2026%20", "\uff12\uff10\uff12\uff16"])
+@pytest.mark.parametrize(
+    "written", ["2026.0", "+2026", "2026%20", "\uff12\uff10\uff12\uff16", "02026", "002026"]
+)
 def test_a_year_in_a_path_is_written_in_digits(client, region, written):
+    """Digits only, and without a leading zero: `02026` read as 2026 gave one year two
+    spellings (the API refuses other ids written otherwise than their one form)."""
     for path in (
         f"/v1/tables/{region.table_id}/monitor/contingent/{written}",
+        f"/v1/tables/{region.table_id}/contingent-agreements/{written}/{region.corporation.id}",
+        f"/v1/tables/{region.table_id}/contingent-agreements?year={written}",
         f"/v1/limits/{written}",
     ):
         response = client.get(path, headers=region.chair.headers)

@@ -624,8 +624,13 @@ def cmd_revoke_key(args: argparse.Namespace, settings: Settings) -> None:
             sys.exit(f"No API key {args.key_id}")
         # As the API revokes: the row locked first, so a revocation committed meanwhile keeps
         # its time rather than being overwritten with this one's; behind one under way.
-        key = revoke_api_key(session, key, queue=True)
+        key, revoked = revoke_api_key(session, key, queue=True)
         session.commit()
+        if not revoked and key.revoked_at is not None:
+            # Nothing to do, as `migrate` at the latest migration says so: exit status 0.
+            at = key.revoked_at.strftime("%Y-%m-%d %H:%M:%S UTC")
+            print(f"API key {key.id} was already revoked at {at}; nothing changed.")
+            return
         print(f"revoked {key.id}")
 
 

@@ -21,9 +21,11 @@ from fastapi.testclient import TestClient
 from pydantic import ValidationError
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import OperationalError
+from sqlmodel import Session
 
 from app import cli
 from app.cli import bind, build_parser, configuration_mistake, database_failure, main
+from app.organisations.models import ApiKey
 from app.organisations.service import MAX_ACTIVE_API_KEYS
 from app.principal import hash_api_key
 from app.settings import OTHER_VARIABLES, Settings, get_settings, unknown_variable_warnings
@@ -869,6 +871,26 @@ def test_create_key_refuses_a_label_the_api_refuses_in_one_line(databases, label
             assert connection.execute(text("SELECT count(*) FROM api_keys")).scalar_one() == 0
     finally:
         engine.dispose()
+
+
+def test_revoking_a_key_revoked_already_says_so_and_when(databases):
+    """A second `revoke-key` printed "revoked" again, as if it had revoked the key then: it says
+    the key was revoked already, at the time of the first revocation, which it keeps; nothing
+    was to be done, so it exits 0 (as `migrate` at the latest migration)."""
+    url = databases.migrated_url()
+    org = run_cli(url, "create-organisation", "Gemeente Zeewolde", "municipality").strip()
+    key_id = run_cli(url, "create-key", org, "twice").split()[2]
+    assert run_cli(url, "revoke-key", key_id) == f"revoked {key_id}\n"
+    engine = create_engine(url)
+    try:
+        with Session(engine) as session:
+            first = session.get(ApiKey, uuid.UUID(key_id))
+            assert first is not None and first.revoked_at is not None
+            at = first.revoked_at.strftime("%Y-%m-%d %H:%M:%S")
+    finally:
+        engine.dispose()
+    again = run_cli(url, "revoke-key", key_id)
+    assert again == f"API key {key_id} was already revoked at {at} UTC; nothing changed.\n"
 
 
 def test_openapi_into_a_missing_directory_says_it_cannot_write(tmp_path):

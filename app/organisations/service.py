@@ -195,8 +195,9 @@ def get_api_key(session: Session, organisation: Organisation, key_id: uuid.UUID)
     return key
 
 
-def revoke_api_key(session: Session, key: ApiKey, *, queue: bool = False) -> ApiKey:
-    """Revoke the key now; a key revoked already keeps its first revocation time. The key's row
+def revoke_api_key(session: Session, key: ApiKey, *, queue: bool = False) -> tuple[ApiKey, bool]:
+    """Revoke the key now; a key revoked already keeps its first revocation time. Returns the
+    key and whether this call revoked it (False: it was revoked already). The key's row
     is locked and read again first: a revocation that read it before another committed would
     otherwise overwrite that one's time with its own. Before the row, the key's writes lock
     (`hold_key_writes`): the writes under way end first, and none starts meanwhile.
@@ -213,11 +214,12 @@ def revoke_api_key(session: Session, key: ApiKey, *, queue: bool = False) -> Api
     _hold_revocation(session.connection(), key.key_hash, queue=queue)
     hold_key_writes(session.connection(), key_writes_lock(key.key_hash), exclusive=True)
     key = lock_one(session, key, no_key=True)
-    if key.revoked_at is None:
-        key.revoked_at = utcnow()
-        session.add(key)
-        session.flush()
-    return key
+    if key.revoked_at is not None:
+        return key, False
+    key.revoked_at = utcnow()
+    session.add(key)
+    session.flush()
+    return key, True
 
 
 def _hold_revocation(connection: Connection, key_hash: str, *, queue: bool) -> None:

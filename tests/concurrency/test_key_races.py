@@ -122,7 +122,7 @@ def test_a_key_revoked_on_the_command_line_while_another_revocation_commits_keep
     shown = operator.get(f"/v1/organizations/{org.id}/api-keys/{key_id}")
     operator.close()
     assert (printed, shown.json()["revoked_at"]) == (
-        [f"revoked {key_id}\n"],
+        [f"API key {key_id} was already revoked at 2026-11-30 09:00:00 UTC; nothing changed.\n"],
         "2026-11-30T09:00:00Z",
     )
 

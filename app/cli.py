@@ -653,7 +653,7 @@ def cmd_create_person(args: argparse.Namespace, settings: Settings) -> None:
             password=password,
         )
     except ValidationError as exc:
-        sys.exit(f"Invalid person: {one_line(exc)}")
+        sys.exit(f"Invalid person: {one_line(exc, password_length_refused(password))}")
     with _session(settings) as session:
         org = session.get(Organisation, args.organisation_id)
         if org is None:
@@ -667,6 +667,18 @@ def cmd_create_person(args: argparse.Namespace, settings: Settings) -> None:
         print(f"person id {person.id} ({person.email}, {person.role})")
         if generated:
             print(f"password: {generated}\n(shown once; hand it over safely)")
+
+
+def password_length_refused(password: str | None) -> dict[str, str]:
+    """The reason for a password of the wrong length in the words of the other refusals of one
+    ("Should hold no control characters"), not pydantic's ("String should have at least 12
+    characters"), naming an empty one as such: a pipe whose command gave nothing."""
+    from app.people.models import PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH
+
+    reason = f"Should be {PASSWORD_MIN_LENGTH} to {PASSWORD_MAX_LENGTH} characters long"
+    if password == "":
+        reason += "; none was given (an empty line, or nothing, on standard input)"
+    return {"password": reason}
 
 
 def read_password() -> str:
@@ -788,14 +800,19 @@ def cmd_openapi(args: argparse.Namespace, settings: Settings) -> None:
         sys.stdout.write(text)
 
 
-def one_line(exc: "ValidationError") -> str:
+def one_line(exc: "ValidationError", lengths: dict[str, str] | None = None) -> str:
     """A validation error's reasons on one line, field by field, without the input, in the
-    API's words (a pattern's meaning, not the regex)."""
+    API's words (a pattern's meaning, not the regex); `lengths`: a field's own reason for a
+    value too short or too long."""
     from app.problems import error_reason
 
-    return "; ".join(
-        f"{'.'.join(map(str, e['loc']))}: {error_reason(dict(e))}" for e in exc.errors()
-    )
+    said = []
+    for e in exc.errors():
+        field = ".".join(map(str, e["loc"]))
+        own = (lengths or {}).get(field)
+        too_long_or_short = e["type"] in ("string_too_short", "string_too_long")
+        said.append(f"{field}: {own if own and too_long_or_short else error_reason(dict(e))}")
+    return "; ".join(said)
 
 
 def configuration_mistake(exc: "ValidationError") -> str:

@@ -8,6 +8,7 @@ import io
 import json
 import logging
 import os
+import re
 import secrets
 import signal
 import socket
@@ -1180,6 +1181,41 @@ UNREACHABLE = (
 and port, a firewall, a host name that does not resolve."""
 
 
+SOCKET = re.compile(r'on socket "(?P<folder>.*)/\.s\.PGSQL\.(?P<port>[0-9]+)" failed')
+"""libpq's words for the local socket it tried: `connection to server on socket
+"/var/run/postgresql/.s.PGSQL.5432" failed: No such file or directory` (a URL without a host,
+or with the folder as `?host=/var/run/postgresql`)."""
+
+
+DEFAULT_SOCKET = (
+    ", libpq's own for a UITSTROOM_DATABASE_URL without a host (`?host=/folder` names another)"
+)
+
+
+def unreachable_postgresql(url: "URL", reason: str) -> str:
+    """What to check, naming what was tried, when libpq could not reach the server ("" when it
+    did): the socket's folder and port from libpq's words (a URL without a host: libpq's
+    default folder, which the URL does not name), else the host and port of the URL, also those
+    given in its query (`?host=db&port=6543`, which libpq takes as well)."""
+    local = SOCKET.search(reason)
+    if local is not None and ("No such file" in reason or "Connection refused" in reason):
+        default = "" if url.host or "host" in url.query else DEFAULT_SOCKET
+        return (
+            "; check that PostgreSQL runs on this machine with its socket in the folder "
+            f"{local['folder']} (port {local['port']}){default}"
+        )
+    if not any(s in reason for s in UNREACHABLE):
+        return ""
+    query = {k: ",".join(v) if isinstance(v, tuple) else v for k, v in url.query.items()}
+    host = url.host or query.get("host")
+    port = url.port or query.get("port") or 5432
+    where = f" ({host}, port {port})" if host else ""
+    return (
+        f"; check that PostgreSQL runs at the host and port of UITSTROOM_DATABASE_URL{where} "
+        "and accepts connections from this machine"
+    )
+
+
 def database_failure(database_url: str, exc: "DBAPIError") -> str:
     """One line for a database the command could not use, naming the setting (its password
     hidden, also one in the query, which libpq takes) and the driver's reason."""
@@ -1190,13 +1226,8 @@ def database_failure(database_url: str, exc: "DBAPIError") -> str:
     reason = str(exc.orig or exc).strip().splitlines()[0]
     if url.get_backend_name() == "sqlite" and reason == "unable to open database file":
         reason += sqlite_folder_problem(url)
-    if url.get_backend_name() == "postgresql" and any(s in reason for s in UNREACHABLE):
-        port = url.port or 5432
-        where = f" ({url.host}, port {port})" if url.host else ""
-        reason += (
-            f"; check that PostgreSQL runs at the host and port of UITSTROOM_DATABASE_URL{where} "
-            "and accepts connections from this machine"
-        )
+    if url.get_backend_name() == "postgresql":
+        reason += unreachable_postgresql(url, reason)
     if "no such table" in reason or ("relation" in reason and "does not exist" in reason):
         reason += "; run `uitstroomtafel migrate` first"
     if getattr(exc.orig, "sqlstate", None) == INSUFFICIENT_PRIVILEGE:

@@ -1504,6 +1504,57 @@ def test_an_unreachable_postgresql_says_what_to_check_its_password_hidden():
     ), said
 
 
+@pytest.mark.parametrize(
+    ("url", "tried", "hint"),
+    [
+        (
+            "postgresql+psycopg://u@/x",
+            "/var/run/postgresql/.s.PGSQL.5432",
+            "in the folder /var/run/postgresql (port 5432), libpq's own for a "
+            "UITSTROOM_DATABASE_URL without a host (`?host=/folder` names another)",
+        ),
+        (
+            "postgresql+psycopg://u@/x?host=/run/pg&port=5433",
+            "/run/pg/.s.PGSQL.5433",
+            "in the folder /run/pg (port 5433)",
+        ),
+    ],
+    ids=["no-host", "folder-in-the-query"],
+)
+@pytest.mark.parametrize("why", ["No such file or directory", "Connection refused"])
+def test_an_unreachable_postgresql_socket_names_the_folder_tried(url, tried, hint, why):
+    # Over the local socket (no host, or the folder as `?host=`), "No such file or directory"
+    # came with no hint, "Connection refused" with one to check a host and port it named not.
+    failure = OperationalError(
+        "SELECT 1", {}, Exception(f'connection to server on socket "{tried}" failed: {why}')
+    )
+    assert database_failure(url, failure).endswith(
+        f"{why}; check that PostgreSQL runs on this machine with its socket {hint}"
+    )
+
+
+def test_a_postgresql_socket_folder_not_there_is_named(tmp_path):
+    folder = tmp_path / "no-such-folder"
+    with pytest.raises(SystemExit) as refused:
+        run_cli(f"postgresql+psycopg://u@/x?host={folder}", "list-organisations")
+    said = str(refused.value.code)
+    assert said.endswith(
+        "No such file or directory; check that PostgreSQL runs on this machine with its socket "
+        f"in the folder {folder} (port 5432)"
+    ), said
+
+
+def test_an_unreachable_postgresql_host_in_the_query_is_named():
+    # libpq takes the host and port from the query too: the hint named none of them.
+    with pytest.raises(SystemExit) as refused:
+        run_cli("postgresql+psycopg://u@/x?host=127.0.0.1&port=1", "list-organisations")
+    said = str(refused.value.code)
+    assert said.endswith(
+        "; check that PostgreSQL runs at the host and port of UITSTROOM_DATABASE_URL "
+        "(127.0.0.1, port 1) and accepts connections from this machine"
+    ), said
+
+
 def test_migrate_says_from_which_migration_it_migrated(tmp_path):
     # `migrate` on a new, empty database said only "Database is at the latest migration.", as
     # it does when there was nothing to do: not that it had just created every table.

@@ -3,16 +3,25 @@ takes, and the page cut from what its service fetched, with `next_cursor` for th
 
 At the HTTP edge (a FastAPI dependency); the services take `after` (the last id of the previous
 page) and a row count, and stay FastAPI-free.
+
+Every cursor given out is tied to its list here, in one place: it ends in a tag of the list
+(`list_tag`: the route and its path's ids), and a cursor with another list's tag is refused
+(400 `invalid_cursor`). A dwellings list's cursor sent to the cases list paged the cases from
+that dwelling's id, with a 200. A cursor without a tag (as given out before cursors had one)
+still pages any list, as before.
 """
 
+import base64
+import hashlib
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Annotated, TypeVar
+from typing import Annotated, Any, TypeVar
 
-from fastapi import Depends, Query
+from fastapi import Depends, Query, Request
 
+from app.problems import Unprocessable
 from app.schemas import (
     CURSOR_PATTERN,
     Limit,
@@ -37,24 +46,54 @@ class PageRequest:
 
     limit: int
     cursor: str | None
+    tag: bytes = b""
+    """The list's tag (`list_tag`) its cursors carry; empty: cursors without one."""
+
+    @property
+    def untied(self) -> str | None:
+        """The cursor without its list's tag (`encode_cursor`'s form). Raises Unprocessable
+        (400, `invalid_cursor`) for one of another list, or that this API did not give out."""
+        if self.cursor is None:
+            return None
+        raw = _bytes(self.cursor)
+        if len(raw) not in TAGGED:
+            return self.cursor  # without a tag: a cursor given out before they had one
+        if raw[-TAG_BYTES:] != self.tag:
+            raise Unprocessable(
+                "cursor",
+                "not a cursor of this list: it pages another list, or this one under other ids",
+                "invalid_cursor",
+                "query",
+            )
+        return _text(raw[:-TAG_BYTES])
+
+    def tie(self, cursor: str | None) -> str | None:
+        """`cursor` (`encode_cursor`'s form) tied to this page's list; None stays None."""
+        return None if cursor is None else _text(_bytes(cursor) + self.tag)
+
+    def tied(self, document: dict[str, Any]) -> dict[str, Any]:
+        """A page whose `next_cursor` (`encode_cursor`'s form) is tied to this list."""
+        if "next_cursor" not in document:
+            return document
+        return document | {"next_cursor": self.tie(document["next_cursor"])}
 
     @property
     def after(self) -> uuid.UUID | None:
         """The id the page starts after (None: the first page). Raises Unprocessable (400,
-        `invalid_cursor`) for a cursor this API did not give out."""
-        return decode_cursor(self.cursor)
+        `invalid_cursor`) for a cursor this API did not give out, or of another list."""
+        return decode_cursor(self.untied)
 
     @property
     def after_key(self) -> date | None:
         """The date a sorted list's cursor carries (the last row's place in the order when the
         page was cut); None for no cursor or one without a date. Raises as `after` does."""
-        decoded = decode_keyed_cursor(self.cursor)
+        decoded = decode_keyed_cursor(self.untied)
         return None if decoded is None else decoded.key
 
     def check_order(self, reverse: bool | None) -> None:
         """400 `invalid_cursor` unless the cursor pages the order asked (`reverse`: latest
         first; None: unsorted); see `schemas.check_order`."""
-        check_order(decode_keyed_cursor(self.cursor), reverse)
+        check_order(decode_keyed_cursor(self.untied), reverse)
 
     @property
     def fetch(self) -> int:
@@ -69,11 +108,41 @@ class PageRequest:
         `key`: a sorted list's date of a row, which the cursor carries with the order
         (`reverse`: latest first)."""
         page, next_cursor = paginate(list(rows), self.limit, key, reverse)
-        return page, next_cursor
+        return page, self.tie(next_cursor)
 
 
-def page_request(limit: Limit = 100, cursor: Cursor = None) -> PageRequest:
-    return PageRequest(limit, cursor)
+TAG_BYTES = 6
+"""A list's tag in its cursors: 6 bytes, so that a tagged cursor (22 or 26 bytes) is told from
+one without (16 or 20) by its length, and two lists share a tag by chance once in 2**48."""
+
+TAGGED = (16 + TAG_BYTES, 20 + TAG_BYTES)
+
+
+def list_tag(request: Request) -> bytes:
+    """The tag of the list `request` pages: its route's path and the ids in its path (the cases
+    of one table are another list than those of another). The same in every server process
+    (no salt), as a cursor one gave out is read by another."""
+    route: Any = request.scope.get("route")
+    path = getattr(route, "path", request.url.path)
+    ids = sorted(request.path_params.items())
+    return hashlib.blake2b(repr((path, ids)).encode(), digest_size=TAG_BYTES).digest()
+
+
+def _bytes(cursor: str) -> bytes:
+    try:
+        return base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+    except ValueError as exc:  # binascii.Error is a ValueError
+        raise Unprocessable(
+            "cursor", "not a cursor from this API", "invalid_cursor", "query"
+        ) from exc
+
+
+def _text(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def page_request(request: Request, limit: Limit = 100, cursor: Cursor = None) -> PageRequest:
+    return PageRequest(limit, cursor, list_tag(request))
 
 
 PageDep = Annotated[PageRequest, Depends(page_request)]

@@ -295,9 +295,9 @@ def encode_cursor(last_id: uuid.UUID, key: date | None = None, *, reverse: bool 
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-CURSOR_PATTERN = r"^[A-Za-z0-9_-]{22}([A-Za-z0-9_-]{5})?$"
+CURSOR_PATTERN = r"^[A-Za-z0-9_-]{22}([A-Za-z0-9_-]{5}|[A-Za-z0-9_-]{8}|[A-Za-z0-9_-]{13})?$"
 PATTERN_REASONS[CURSOR_PATTERN] = (
-    "Should be a `next_cursor` this API gave out (22 or 27 characters)"
+    "Should be a `next_cursor` this API gave out (22 to 35 characters)"
 )
 
 

@@ -203,6 +203,7 @@ def list_tenancies(
     rows, viewer = service.list_tenancies(
         session, context, table, status=status, after=page.after, limit=page.limit
     )
-    next_cursor = encode_cursor(rows[page.limit - 1].case_id) if len(rows) > page.limit else None
+    last = rows[page.limit - 1].case_id if len(rows) > page.limit else None
+    next_cursor = page.tie(None if last is None else encode_cursor(last))
     items = [_tenancy(session, (t, viewer)) for t in rows[: page.limit]]
     return TenancyPage(items=items, next_cursor=next_cursor)

@@ -27,7 +27,7 @@ from app.agenda.paging import AgendaPage
 from app.agenda.views import view_for
 from app.db import SessionDep, SessionEndingRoute, SettingsDep
 from app.ids import Id
-from app.pagination import PageDep
+from app.pagination import PageDep, PageRequest
 from app.problems import problem_responses
 from app.rate_limits.deps import limited
 from app.rate_limits.service import EndpointClass
@@ -78,7 +78,7 @@ def get_agenda(
     budget = settings.solver_time_budget_seconds
     wanted = AgendaPage(page.limit, page.after)
     document = service.agenda(session, context, table, on, candidates, budget, wanted)
-    return Response(serialise(document), media_type=JSON)
+    return Response(serialise(page.tied(document)), media_type=JSON)
 
 
 def serialise(document: dict[str, Any]) -> bytes:
@@ -158,9 +158,9 @@ VacancyListTable = Annotated[
 AlternativeTable = Annotated[OutflowTable, Depends(refusing(alternatives.alternative_view))]
 
 
-def _paged(answer: dict[str, Any]) -> dict[str, Any]:
+def _paged(answer: dict[str, Any], page: PageRequest) -> dict[str, Any]:
     cursor = answer.pop("next_cursor_id")
-    return answer | {"next_cursor": None if cursor is None else encode_cursor(cursor)}
+    return answer | {"next_cursor": page.tie(None if cursor is None else encode_cursor(cursor))}
 
 
 @router.get(
@@ -188,7 +188,7 @@ def get_case_candidates(
     answer = candidates_service.case_candidates(
         session, context, table, case_id, on, after, page.limit
     )
-    return Response(to_json(_paged(answer)), media_type=JSON)
+    return Response(to_json(_paged(answer, page)), media_type=JSON)
 
 
 @router.get(
@@ -214,7 +214,7 @@ def get_vacancy_candidates(
     answer = candidates_service.vacancy_candidates(
         session, context, table, vacancy_id, on, after, page.limit
     )
-    return Response(to_json(_paged(answer)), media_type=JSON)
+    return Response(to_json(_paged(answer, page)), media_type=JSON)
 
 
 @router.get(

@@ -155,7 +155,7 @@ def get_meeting_agenda(
     meeting, table = found
     budget = settings.solver_time_budget_seconds
     wanted = AgendaPage(page.limit, page.after)
-    document = service.meeting_agenda(session, context, meeting, table, budget, wanted)
+    document = page.tied(service.meeting_agenda(session, context, meeting, table, budget, wanted))
     # Validated against the caller's view model (as `GET .../agenda`).
     return Response(
         MEETING_AGENDA.dump_json(MEETING_AGENDA.validate_python(document)),

@@ -308,3 +308,44 @@ def test_a_sorted_lists_cursor_pages_only_the_order_it_was_cut_in(client, region
             assert refused.json()["invalidParams"][0]["code"] == "invalid_cursor", params
         rest = ids(client, org, path, sort=sort, cursor=cursor)
         assert rest == [m["id"] for m in order[1:]]
+
+
+@pytest.mark.parametrize("sort", [None, "-waitingTime"])
+def test_a_cursor_of_another_list_is_refused(client, region, sort):  # type: ignore[no-untyped-def]
+    """A `next_cursor` of the dwellings list sent to the cases list (or the other way round)
+    paged the cases from that dwelling's id, with a 200: a client that mixed up its cursors
+    read a list that skipped or repeated files. Each cursor is tied to its list: 400
+    `invalid_cursor` naming `cursor`; on its own list it pages on."""
+    for d in (30, 20):
+        create_case(client, region.care_provider, region.table_id, ready_since=iso(-d))
+        create_vacancy(client, region.corporation, available_from=iso(-d))
+    chair = region.chair
+    params = {"limit": 1} | ({} if sort is None else {"sort": sort})
+    cursors = {
+        path: client.get(path, params=params, headers=chair.headers).json()["next_cursor"]
+        for path in ("/v1/cases", "/v1/vacancies")
+    }
+    for path, other in (("/v1/cases", "/v1/vacancies"), ("/v1/vacancies", "/v1/cases")):
+        refused = client.get(
+            path, params=params | {"cursor": cursors[other]}, headers=chair.headers
+        )
+        assert_problem(refused, 400, "validation_error")
+        assert refused.json()["invalidParams"][0]["code"] == "invalid_cursor"
+        assert invalid_names(refused) == ["cursor"]
+        own = client.get(path, params=params | {"cursor": cursors[path]}, headers=chair.headers)
+        assert own.status_code == 200 and len(own.json()["items"]) == 1, own.text
+
+
+def test_a_cursor_of_the_same_list_under_another_id_is_refused(client, region):  # type: ignore[no-untyped-def]
+    """The transitions of one case are another list than those of another case."""
+    cp = region.care_provider
+    made = [create_case(client, cp, region.table_id)["id"] for _ in range(2)]
+    for case_id in made:
+        held = {"status": "on_hold", "status_reason": "other"}
+        assert client.patch(f"/v1/cases/{case_id}", json=held, headers=cp.headers).is_success
+    paths = [f"/v1/cases/{case_id}/transitions" for case_id in made]
+    first = client.get(paths[0], params={"limit": 1}, headers=cp.headers).json()
+    assert first["next_cursor"], first
+    refused = client.get(paths[1], params={"cursor": first["next_cursor"]}, headers=cp.headers)
+    assert_problem(refused, 400, "validation_error")
+    assert invalid_names(refused) == ["cursor"]

@@ -80,13 +80,23 @@ def refuse_missing_sqlite_file(database_url: str) -> None:
     )
 
 
-def relative_path_remark(database: str | None) -> str:
+RELATIVE_PATH = "a relative path is read from the current folder"
+
+
+def relative_path_remark(database: str | None, before: str = " (", after: str = ")") -> str:
     """The remark a message about a SQLite file or its folder adds when the URL's path is
-    relative, so read from the current folder, which may not be the one meant. Said of an
-    absolute path too, it sent the operator to a current folder that plays no part."""
+    relative, so read from the current folder, which may not be the one meant (`before` and
+    `after` it: its place in the message). Said of an absolute path too, it sent the operator
+    to a current folder that plays no part."""
     if Path(database or "").is_absolute():
         return ""
-    return " (a relative path is read from the current folder)"
+    return f"{before}{RELATIVE_PATH}{after}"
+
+
+def new_database(created: Path, database: str | None) -> str:
+    """'New database <file> (there was none...)': the start of what `serve` and `demo` say when
+    migrating makes the SQLite file of the URL's path `database`."""
+    return f"New database {created} (there was none{relative_path_remark(database, '; ', '')})"
 
 
 def refuse_unmigrated(database_url: str) -> None:
@@ -255,8 +265,7 @@ that arrives in one read may be longer by that read (at most 256 KiB in asyncio)
 
 
 NEW_DATABASE_SERVED = (
-    "New database {} (there was none; a relative path is read from the current folder): the "
-    "service starts empty. If it had data, that is in another file: stop, and set "
+    "{}: the service starts empty. If it had data, that is in another file: stop, and set "
     "UITSTROOM_DATABASE_URL to that file or start in its folder."
 )
 """`serve` started in another folder than the last time (a unit file's working directory, a
@@ -342,7 +351,8 @@ def _serve(args: argparse.Namespace, settings: Settings, interrupt: RememberedIn
             settings = demo_settings(settings)
         if created is not None and not args.demo:  # from another folder than the last time
             # (a demo fills it: "starts empty" above "Demo region loaded" misled a new user)
-            print(NEW_DATABASE_SERVED.format(created), flush=True)
+            database = make_url(settings.database_url).database
+            print(NEW_DATABASE_SERVED.format(new_database(created, database)), flush=True)
         engine = build_engine(settings.database_url)
         try:
             if args.demo:
@@ -545,11 +555,14 @@ class DemoNotShown(Exception):
 
 
 def cmd_demo(_: argparse.Namespace, settings: Settings) -> None:
+    from sqlalchemy.engine import make_url
+
     created = new_sqlite_file(settings.database_url)
     if created is not None:  # from another folder than serve's: keys the server does not know
+        database = make_url(settings.database_url).database
         print(
-            f"New database {created} (there was none; a relative path is read from the current "
-            "folder): a server running on another database does not know the keys below."
+            f"{new_database(created, database)}: a server running on another database does "
+            "not know the keys below."
         )
     _migrate(settings)
     with _session(settings) as session:

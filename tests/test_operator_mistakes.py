@@ -1418,6 +1418,26 @@ def test_the_demo_on_a_sqlite_file_that_does_not_exist_says_it_made_a_new_databa
     assert "New database" not in again
 
 
+def test_a_new_database_at_an_absolute_path_is_not_said_to_be_read_from_the_current_folder(
+    tmp_path, monkeypatch
+):
+    """`demo` and `serve` added 'a relative path is read from the current folder' to the new
+    database of an absolute path too, which sent the operator to a folder that plays no part."""
+    monkeypatch.setattr("uvicorn.Server.run", lambda server, sockets=None: None)
+    demo = tmp_path / "demo.db"
+    said = run_cli(f"sqlite:///{demo}", "demo")
+    assert said.splitlines()[0].startswith(f"New database {demo} (there was none): a server")
+    served = tmp_path / "served.db"
+    settings = get_settings().model_copy(
+        update={"database_url": f"sqlite:///{served}", "migrate_on_start": True}
+    )
+    shown = io.StringIO()
+    with redirect_stdout(shown):
+        main(["serve", "--port", "0"], settings=settings)
+    first = shown.getvalue().splitlines()[0]
+    assert first.startswith(f"New database {served} (there was none): the service starts empty")
+
+
 def test_serve_on_a_sqlite_file_that_does_not_exist_says_it_starts_empty(tmp_path, monkeypatch):
     # `serve` started in another folder than the last time made a new, empty
     # ./uitstroomtafel.db there without a word: every case, key and person seemed gone.

@@ -121,11 +121,21 @@ TAGGED = (16 + TAG_BYTES, 20 + TAG_BYTES)
 def list_tag(request: Request) -> bytes:
     """The tag of the list `request` pages: its route's path and the ids in its path (the cases
     of one table are another list than those of another). The same in every server process
-    (no salt), as a cursor one gave out is read by another."""
+    (no salt), as a cursor one gave out is read by another. An id is taken as the UUID it
+    spells, in any spelling the API accepts."""
     route: Any = request.scope.get("route")
     path = getattr(route, "path", request.url.path)
-    ids = sorted(request.path_params.items())
+    ids = sorted((name, _canonical(value)) for name, value in request.path_params.items())
     return hashlib.blake2b(repr((path, ids)).encode(), digest_size=TAG_BYTES).digest()
+
+
+def _canonical(value: Any) -> Any:
+    """A path id as the API reads it: a UUID in upper case is the same object, so the same
+    list, as in its canonical spelling."""
+    try:
+        return str(uuid.UUID(str(value)))
+    except ValueError:
+        return value
 
 
 def _bytes(cursor: str) -> bytes:

@@ -349,3 +349,26 @@ def test_a_cursor_of_the_same_list_under_another_id_is_refused(client, region): 
     refused = client.get(paths[1], params={"cursor": first["next_cursor"]}, headers=cp.headers)
     assert_problem(refused, 400, "validation_error")
     assert invalid_names(refused) == ["cursor"]
+
+
+def test_a_cursor_pages_its_list_under_any_spelling_of_the_lists_id(client, region):  # type: ignore[no-untyped-def]
+    """The API reads a path id in upper case as the same object, but the
+    list's tag was cut from the id as spelt: a `next_cursor` of `/cases/{id}/transitions` sent
+    with the id in upper case was refused, 400 "not a cursor of this list", for the very list
+    it came from. The tag is cut from the id itself."""
+    cp = region.care_provider
+    case_id = create_case(client, cp, region.table_id)["id"]
+    held = {"status": "on_hold", "status_reason": "other"}
+    assert client.patch(f"/v1/cases/{case_id}", json=held, headers=cp.headers).is_success
+    first = client.get(
+        f"/v1/cases/{case_id}/transitions", params={"limit": 1}, headers=cp.headers
+    ).json()
+    assert first["next_cursor"], first
+    for spelt in (case_id.upper(), case_id[:9] + case_id[9:].upper()):
+        own = client.get(
+            f"/v1/cases/{spelt}/transitions",
+            params={"limit": 1, "cursor": first["next_cursor"]},
+            headers=cp.headers,
+        )
+        assert own.status_code == 200, own.text
+        assert own.json()["items"] != first["items"], spelt

@@ -209,7 +209,12 @@ def base_url(host: str, port: int) -> str:
     """`http://host:port` as a browser on this machine reaches `serve --host host --port port`
     (a wildcard address as loopback)."""
     shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
-    return f"http://[{shown}]:{port}" if ":" in shown else f"http://{shown}:{port}"
+    return f"http://{host_port(shown, port)}"
+
+
+def host_port(host: str, port: int) -> str:
+    """`host:port`, an IPv6 address in brackets (`[::1]:8000`: `::1:8000` misreads)."""
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
 def with_public_url(settings: Settings, host: str, port: int) -> Settings:
@@ -226,10 +231,9 @@ def where(host: str, port: int, root_path: str = "") -> str:
     under the root path of `UITSTROOM_PUBLIC_URL` (`/tafel`), where the app's links point (it
     answers there too, as behind a proxy that passes the path on)."""
     base = base_url(host, port) + root_path
-    listening = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"  # ::1:8000 misread
     return "\n".join(
         [
-            f"Serving on {base} (listening on {listening})",
+            f"Serving on {base} (listening on {host_port(host, port)})",
             f"  API:        {base}/v1 (contract {base}/v1/openapi.json)",
             f"  docs:       {base}/docs and {base}/redoc",
             f"  pages:      {base}/aanmelden",

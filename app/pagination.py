@@ -11,7 +11,6 @@ that dwelling's id, with a 200. A cursor without a tag (as given out before curs
 still pages any list, as before.
 """
 
-import base64
 import hashlib
 import uuid
 from collections.abc import Callable, Sequence
@@ -21,15 +20,17 @@ from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Query, Request
 
-from app.problems import Unprocessable
-from app.schemas import (
+from app.cursors import (
     CURSOR_PATTERN,
-    Limit,
+    CursorPosition,
     check_order,
-    decode_cursor,
-    decode_keyed_cursor,
+    cursor_bytes,
+    cursor_text,
     paginate,
+    position,
 )
+from app.problems import Unprocessable
+from app.schemas import Limit
 
 T = TypeVar("T")
 
@@ -50,26 +51,27 @@ class PageRequest:
     """The list's tag (`list_tag`) its cursors carry; empty: cursors without one."""
 
     @property
-    def untied(self) -> str | None:
-        """The cursor without its list's tag (`encode_cursor`'s form). Raises Unprocessable
-        (400, `invalid_cursor`) for one of another list, or that this API did not give out."""
+    def place(self) -> CursorPosition | None:
+        """Where the cursor says the page starts (None: the first page). Raises Unprocessable
+        (400, `invalid_cursor`) for a cursor of another list, or that this API did not give
+        out. A cursor without a tag (given out before they had one) pages any list."""
         if self.cursor is None:
             return None
-        raw = _bytes(self.cursor)
-        if len(raw) not in TAGGED:
-            return self.cursor  # without a tag: a cursor given out before they had one
-        if raw[-TAG_BYTES:] != self.tag:
-            raise Unprocessable(
-                "cursor",
-                "not a cursor of this list: it pages another list, or this one under other ids",
-                "invalid_cursor",
-                "query",
-            )
-        return _text(raw[:-TAG_BYTES])
+        raw = cursor_bytes(self.cursor)
+        if len(raw) in TAGGED:
+            if raw[-TAG_BYTES:] != self.tag:
+                raise Unprocessable(
+                    "cursor",
+                    "not a cursor of this list: it pages another list, or this one under other ids",
+                    "invalid_cursor",
+                    "query",
+                )
+            raw = raw[:-TAG_BYTES]
+        return position(raw)
 
     def tie(self, cursor: str | None) -> str | None:
         """`cursor` (`encode_cursor`'s form) tied to this page's list; None stays None."""
-        return None if cursor is None else _text(_bytes(cursor) + self.tag)
+        return None if cursor is None else cursor_text(cursor_bytes(cursor) + self.tag)
 
     def tied(self, document: dict[str, Any]) -> dict[str, Any]:
         """A page whose `next_cursor` (`encode_cursor`'s form) is tied to this list."""
@@ -81,19 +83,20 @@ class PageRequest:
     def after(self) -> uuid.UUID | None:
         """The id the page starts after (None: the first page). Raises Unprocessable (400,
         `invalid_cursor`) for a cursor this API did not give out, or of another list."""
-        return decode_cursor(self.untied)
+        place = self.place
+        return None if place is None else place.after
 
     @property
     def after_key(self) -> date | None:
         """The date a sorted list's cursor carries (the last row's place in the order when the
         page was cut); None for no cursor or one without a date. Raises as `after` does."""
-        decoded = decode_keyed_cursor(self.untied)
-        return None if decoded is None else decoded.key
+        place = self.place
+        return None if place is None else place.key
 
     def check_order(self, reverse: bool | None) -> None:
         """400 `invalid_cursor` unless the cursor pages the order asked (`reverse`: latest
-        first; None: unsorted); see `schemas.check_order`."""
-        check_order(decode_keyed_cursor(self.untied), reverse)
+        first; None: unsorted); see `cursors.check_order`."""
+        check_order(self.place, reverse)
 
     @property
     def fetch(self) -> int:
@@ -136,19 +139,6 @@ def _canonical(value: Any) -> Any:
         return str(uuid.UUID(str(value)))
     except ValueError:
         return value
-
-
-def _bytes(cursor: str) -> bytes:
-    try:
-        return base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-    except ValueError as exc:  # binascii.Error is a ValueError
-        raise Unprocessable(
-            "cursor", "not a cursor from this API", "invalid_cursor", "query"
-        ) from exc
-
-
-def _text(raw: bytes) -> str:
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
 def page_request(request: Request, limit: Limit = 100, cursor: Cursor = None) -> PageRequest:

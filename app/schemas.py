@@ -4,15 +4,12 @@ Every input field is bounded, so that no input reaches the database in a form it
 (a NUL byte, a 20-digit integer, a date 10,000 years away) and turns into a 500.
 """
 
-import base64
-import binascii
 import re
-import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated, Any, Generic, NamedTuple, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 
 from annotated_types import GroupedMetadata, Interval
 from pydantic import (
@@ -29,7 +26,7 @@ from pydantic import (
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema, PydanticCustomError
 
-from app.problems import PATTERN_REASONS, Unprocessable
+from app.problems import PATTERN_REASONS
 
 MIN_DATE = date(1900, 1, 1)
 MAX_DATE = date(2100, 12, 31)
@@ -278,76 +275,6 @@ HouseholdSize = Annotated[int, Interval(ge=1, le=12), QUERY_DIGITS]
 Candidates = Annotated[int, Interval(ge=1, le=50), QUERY_DIGITS]
 
 
-REVERSED = 1 << 31
-"""The flag a sorted list's cursor sets on its date (an ordinal: below 2**22) for the reversed
-order (`waitingTime`, latest first), so that it pages on only in the order it was cut in."""
-
-
-def encode_cursor(last_id: uuid.UUID, key: date | None = None, *, reverse: bool = False) -> str:
-    """The last row's id (16 bytes, 22 characters); a sorted list adds the date the row had in
-    its order when the page was cut (4 more bytes, 27 characters), so that the next page starts
-    there even when that row's date changes or it leaves the caller's view in between, with the
-    order's direction (`reverse`: latest first)."""
-    if key is None:
-        return base64.urlsafe_b64encode(last_id.bytes).decode().rstrip("=")
-    stamp = key.toordinal() | (REVERSED if reverse else 0)
-    raw = last_id.bytes + stamp.to_bytes(4, "big")
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-CURSOR_PATTERN = r"^[A-Za-z0-9_-]{22}([A-Za-z0-9_-]{5}|[A-Za-z0-9_-]{8}|[A-Za-z0-9_-]{13})?$"
-PATTERN_REASONS[CURSOR_PATTERN] = (
-    "Should be a `next_cursor` this API gave out (22 to 35 characters)"
-)
-
-
-class CursorPosition(NamedTuple):
-    """Where a cursor says the next page starts: after the row `after`, and for a sorted list
-    at the date `key` it had, in the order `reverse` (latest first) or not."""
-
-    after: uuid.UUID
-    key: date | None
-    reverse: bool
-
-
-def decode_keyed_cursor(cursor: str | None) -> CursorPosition | None:
-    """What `encode_cursor` put in a cursor; None for no cursor. Raises Unprocessable (400,
-    `invalid_cursor`) for a cursor this API did not give out."""
-    if cursor is None:
-        return None
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        if len(raw) != 20:
-            return CursorPosition(uuid.UUID(bytes=raw), None, False)
-        stamp = int.from_bytes(raw[16:], "big")
-        key = date.fromordinal(stamp & ~REVERSED)
-        return CursorPosition(uuid.UUID(bytes=raw[:16]), key, bool(stamp & REVERSED))
-    except (binascii.Error, ValueError, OverflowError) as exc:
-        raise Unprocessable(
-            "cursor", "not a cursor from this API", "invalid_cursor", "query"
-        ) from exc
-
-
-def check_order(position: CursorPosition | None, reverse: bool | None) -> None:
-    """400 `invalid_cursor` for a sorted list's cursor sent without its sort (`reverse` None)
-    or with the other one: it paged by id from the wrong row, or on in the wrong order, with a
-    200. A cursor without a date (from before cursors carried one) pages any order."""
-    if position is None or position.key is None or position.reverse == reverse:
-        return
-    raise Unprocessable(
-        "cursor",
-        "a cursor of a list sorted otherwise: send the sort its first page was asked with",
-        "invalid_cursor",
-        "query",
-    )
-
-
-def decode_cursor(cursor: str | None) -> uuid.UUID | None:
-    """The id a cursor names (a sorted list's date, if it has one, left out)."""
-    decoded = decode_keyed_cursor(cursor)
-    return None if decoded is None else decoded.after
-
-
 def partial_model(
     model: type[BaseModel], name: str, base: type[BaseModel] | None = None
 ) -> type[BaseModel]:
@@ -373,19 +300,6 @@ def partial_model(
         description = info.description
         fields[field_name] = (annotation | None, Field(None, description=description))
     return create_model(name, __base__=patch_bases(base or ApiModel), **fields)
-
-
-def paginate(
-    rows: list[Any], limit: int, key: Callable[[Any], date] | None = None, reverse: bool = False
-) -> tuple[list[Any], str | None]:
-    """Services fetch `limit + 1` rows; the extra one only tells whether a next page exists.
-    `key`: a sorted list's date of a row, carried in the cursor (`encode_cursor`) with the
-    order (`reverse`: latest first)."""
-    if len(rows) > limit:
-        rows = rows[:limit]
-        last = None if key is None else key(rows[-1])
-        return rows, encode_cursor(rows[-1].id, last, reverse=reverse)
-    return rows, None
 
 
 def validate_merged(model: type[TModel], data: Any, prefix: tuple[str | int, ...] = ()) -> TModel:

@@ -29,12 +29,12 @@ from app.aftercare.models import (
     TenancyUpdate,
     TenancyView,
 )
+from app.cursors import encode_cursor
 from app.db import SessionDep, SessionEndingRoute
 from app.idempotency import REPLAY_RESPONSE, IdempotencyDep
 from app.if_match import IfMatch, IfNoneMatch
 from app.pagination import PageDep
 from app.problems import problem_responses
-from app.schemas import encode_cursor
 from app.tables.deps import TableDep
 from app.versioning import etag
 

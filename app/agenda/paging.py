@@ -11,7 +11,7 @@ time (a big city's 3,000 cases and 1,000 dwellings were 4.7 of its 5.4 MB).
 
 Page n holds the n-th `limit` entries of both orders; `next_cursor` is given while either has
 more. The cursor (16 bytes, the size of the ids the other listings' cursors carry, so it has
-their form, `app.schemas.CURSOR_PATTERN`) holds:
+their form, `app.cursors.CURSOR_PATTERN`) holds:
 - the next entry's position (4 bytes);
 - a tag of what it pages (4 bytes): the table or meeting, the date, the view, the caller's
   organisation and `candidates`; a cursor of another agenda is a 400 (`invalid_cursor`);
@@ -35,8 +35,8 @@ from typing import Any
 from pydantic_core import to_json
 
 from app.agenda.models import AgendaView
+from app.cursors import encode_cursor
 from app.problems import Conflict, Unprocessable
-from app.schemas import encode_cursor
 
 DEFAULT_LIMIT = 100
 

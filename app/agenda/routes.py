@@ -25,13 +25,14 @@ from app.agenda.models import (
 )
 from app.agenda.paging import AgendaPage
 from app.agenda.views import view_for
+from app.cursors import encode_cursor
 from app.db import SessionDep, SessionEndingRoute, SettingsDep
 from app.ids import Id
 from app.pagination import PageDep, PageRequest
 from app.problems import problem_responses
 from app.rate_limits.deps import limited
 from app.rate_limits.service import EndpointClass
-from app.schemas import Candidates, Date, encode_cursor
+from app.schemas import Candidates, Date
 from app.tables.deps import TableDep
 from app.tables.models import OutflowTable
 from app.timeutil import today

@@ -30,9 +30,9 @@ from app.aftercare.models import (
     TenancyUpdate,
 )
 from app.aftercare.service import Viewer, raised_signals
+from app.cursors import encode_cursor
 from app.db import SessionDep
 from app.problems import NotFound
-from app.schemas import encode_cursor
 from app.timeutil import today
 from app.web import aftercare as aftercare_page
 from app.web.core import FormDep, PageForbidden, Web, WebDep, WebRoute, field, redirect, render

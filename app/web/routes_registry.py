@@ -31,6 +31,7 @@ from app.agenda.models import AgendaView
 from app.areas import service as areas_service
 from app.cases import service as cases_service
 from app.cases.models import CLOSED_STATUSES, Case, CaseStatus, Facility, case_public_dict
+from app.cursors import check_order, decode_keyed_cursor, paginate
 from app.db import SessionDep
 from app.limits.service import fallback_of
 from app.meetings.models import Meeting
@@ -43,7 +44,6 @@ from app.rate_limits.deps import limit_person
 from app.rate_limits.service import EndpointClass
 from app.registry import service as registry
 from app.registry.standing import Standing, TableStanding, case_standing, dwelling_standing
-from app.schemas import check_order, decode_keyed_cursor, paginate
 from app.tables import service as tables_service
 from app.tables.models import OutflowTable
 from app.timeline.service import case_timeline, vacancy_timeline

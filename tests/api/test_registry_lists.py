@@ -7,7 +7,7 @@ import uuid
 
 import pytest
 
-from app.schemas import encode_cursor
+from app.cursors import encode_cursor
 from tests.api.helpers import assert_problem, invalid_names
 from tests.api.test_access_log_reads import log_of
 from tests.clock import iso

@@ -12,7 +12,7 @@ from datetime import date
 import pytest
 from fastapi.routing import APIRoute
 
-from app.schemas import encode_cursor
+from app.cursors import encode_cursor
 from app.web import page_modules
 from app.web.query_values import DATE_RULE, GIVEN_TWICE, query_fields
 from tests.api.helpers import plan_meeting

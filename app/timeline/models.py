@@ -66,4 +66,7 @@ class TimelineEntry(BaseModel):
 
 
 class Timeline(BaseModel):
+    """One case's or dwelling's whole history, oldest first: not paged (no `next_cursor`), as it
+    is put together from several records."""
+
     items: list[TimelineEntry]

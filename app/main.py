@@ -34,6 +34,7 @@ from app.body_limit import BodySizeLimit
 from app.cases.retention import RetentionJob
 from app.cases.routes import router as cases_router
 from app.compression import NegotiatedGZip
+from app.database import database_unavailable, first_line
 from app.db import build_engine
 from app.imports.routes import router as imports_router
 from app.limits.routes import router as limits_router
@@ -180,8 +181,13 @@ def _warn_if_owner(engine: Engine) -> None:
 
     try:
         warning = owner_warning(engine)
-    except Exception:  # the database may be down at start; requests will say so
-        log.exception("could not check the database role")
+    except Exception as exc:
+        # The database may be down at start (requests then answer 503): one line says so; any
+        # other failure is a bug and keeps its traceback.
+        if database_unavailable(exc):
+            log.warning("could not check the database role: %s", first_line(exc))
+        else:
+            log.exception("could not check the database role")
         return
     if warning:
         log.warning(warning)

@@ -147,3 +147,23 @@ def test_migrating_as_the_runtime_role_is_refused_in_one_line_saying_which_role_
         "then grants the service's ROLE what it needs), and serve as ROLE with "
         "UITSTROOM_MIGRATE_ON_START=false"
     )
+
+
+@pytest.mark.settings(migrate_on_start=False)
+def test_an_app_started_with_the_database_down_says_so_in_one_line(settings, caplog):
+    # An app started by another server (`create_app`, not `serve`) checks the role at start; with
+    # PostgreSQL not answering, that check logged a traceback of some 60 lines for what requests
+    # then answer as 503 anyway.
+    engine = create_engine("postgresql+psycopg://nobody@127.0.0.1:1/nothing")
+    try:
+        with (
+            caplog.at_level("WARNING", logger="app.main"),
+            TestClient(create_app(settings, engine=engine)),
+        ):
+            pass
+    finally:
+        engine.dispose()
+    said = [r for r in caplog.records if "database role" in r.getMessage()]
+    assert len(said) == 1 and said[0].exc_info is None, said
+    assert "could not check the database role" in said[0].getMessage()
+    assert "127.0.0.1" in said[0].getMessage()  # the driver's first line: where it tried

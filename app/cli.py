@@ -16,7 +16,7 @@ import sys
 import textwrap
 import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -859,16 +859,19 @@ def a_port(text: str) -> int:
     """`serve --port`: a TCP port (0: one the system picks), white space around ignored as
     around `--workers` and every number in the environment (`--port ' 8272'` was refused where
     `--workers ' 2'` was taken); refused by argparse (usage, exit status 2) otherwise."""
-    port = text.strip()
-    if not (port.isascii() and port.isdigit()):
-        raise argparse.ArgumentTypeError(
-            f"must be a whole number from 0 to 65535 in the digits 0-9, not {text!r}"
-        )
-    if _whole_number(port) > 65535:
-        raise argparse.ArgumentTypeError(
-            f"must be a whole number from 0 to 65535 (0: one the system picks), not {_shown(port)}"
-        )
-    return int(port)
+    rule = "a whole number from 0 to 65535 (0: one the system picks)"
+    return _whole_number_option(text, rule, lambda port: port > 65535)
+
+
+def _whole_number_option(text: str, rule: str, outside: "Callable[[float], bool]") -> int:
+    """A number option's value, white space around ignored, or argparse's refusal "must be
+    `rule`, not '-1'": one sentence for every value refused, the rule and what was given.
+    `--port -1` said "must be a whole number from 0 to 65535 in the digits 0-9, not '-1'"
+    and `--port 70000` "... (0: one the system picks), not 70000": two rules for one option."""
+    digits = text.strip()
+    if not (digits.isascii() and digits.isdigit()) or outside(_whole_number(digits)):
+        raise argparse.ArgumentTypeError(f"must be {rule}, not {_shown(text)}")
+    return int(digits)
 
 
 def _whole_number(digits: str) -> float:
@@ -878,9 +881,10 @@ def _whole_number(digits: str) -> float:
     return int(digits) if len(digits.lstrip("0")) <= 30 else float("inf")
 
 
-def _shown(digits: str) -> str:
-    """An option's digits as a refusal quotes them: a long run cut to its start and length."""
-    return digits if len(digits) <= 30 else f"{digits[:12]}... ({len(digits)} digits)"
+def _shown(text: str) -> str:
+    """An option's value as a refusal quotes it (white space seen): a long one cut to its start
+    and length."""
+    return repr(text) if len(text) <= 30 else f"{text[:12]!r}... ({len(text)} characters)"
 
 
 def a_host(text: str) -> str:
@@ -903,14 +907,9 @@ def a_worker_count(text: str) -> int:
     """`serve --workers`: as `UITSTROOM_WORKERS` is read, white space around ignored
     (`--workers ' 2'` was refused where the variable started two), refused by argparse (usage,
     exit status 2) in the variable's words: `--workers 0` said "not a number of workers"."""
-    count = text.strip()
-    if not (count.isascii() and count.isdigit()):
-        raise argparse.ArgumentTypeError(
-            f"must be {number_rule('workers')} in the digits 0-9, not {text!r}"
-        )
-    if outside_range("workers", _whole_number(count)):
-        raise argparse.ArgumentTypeError(f"must be {number_rule('workers')}, not {_shown(count)}")
-    return int(count)
+    return _whole_number_option(
+        text, number_rule("workers"), lambda count: outside_range("workers", count)
+    )
 
 
 def a_proxy_list(text: str) -> str:

@@ -941,9 +941,34 @@ def test_serve_refuses_a_worker_count_naming_the_range_in_one_short_line(tmp_pat
     assert refused.value.code == 2
     error = capsys.readouterr().err.strip().splitlines()[-1]
     assert "--workers" in error and "from 1 to 64" in error and len(error) < 120, error
-    if workers.isdigit():  # a number out of range was "not a number of workers"
-        assert error.endswith(f"must be a whole number from 1 to 64, not {workers}"), error
+    # A number out of range was "not a number of workers"; now every refusal says the rule.
+    assert error.endswith(f"must be a whole number from 1 to 64, not {workers!r}"), error
     assert not database.exists()
+
+
+PORT_RULE = "a whole number from 0 to 65535 (0: one the system picks)"
+
+
+@pytest.mark.parametrize(
+    ("option", "given", "rule"),
+    [
+        *(("--port", given, PORT_RULE) for given in ("-1", "70000", "http", "\u00b2", "1.5", "")),
+        *(("--workers", given, "a whole number from 1 to 64") for given in ("-1", "65", "2x")),
+    ],
+)
+def test_serve_refuses_every_bad_number_of_an_option_in_one_plain_sentence(
+    capsys, option, given, rule
+):
+    """`--port -1` said "must be a whole number from 0 to 65535 in the digits 0-9, not '-1'"
+    and `--port 70000` "must be ... (0: one the system picks), not 70000": two rules, one in
+    words an operator does not use, for one option. Every value refused now gets the rule and
+    what was given, quoted (white space seen), as for --workers."""
+    with pytest.raises(SystemExit) as refused:
+        build_parser().parse_args(["serve", option, given])
+    assert refused.value.code == 2
+    assert capsys.readouterr().err.splitlines()[-1] == (
+        f"uitstroomtafel serve: error: argument {option}: must be {rule}, not {given!r}"
+    )
 
 
 @pytest.mark.parametrize(

@@ -691,9 +691,9 @@ def password_length_refused(password: str | None) -> dict[str, str]:
     """The reason for a password of the wrong length in the words of the other refusals of one
     ("Should hold no control characters"), not pydantic's ("String should have at least 12
     characters"), naming an empty one as such: a pipe whose command gave nothing."""
-    from app.people.models import PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH
+    from app.people.models import PASSWORD_LENGTH_REASON
 
-    reason = f"Should be {PASSWORD_MIN_LENGTH} to {PASSWORD_MAX_LENGTH} characters long"
+    reason = PASSWORD_LENGTH_REASON
     if password == "":
         reason += "; none was given (an empty line, or nothing, on standard input)"
     return {"password": reason}

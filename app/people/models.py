@@ -7,8 +7,16 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import BaseModel, BeforeValidator, StringConstraints
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    StringConstraints,
+    ValidationError,
+    ValidatorFunctionWrapHandler,
+    WrapValidator,
+)
 from pydantic import Field as PField
+from pydantic_core import PydanticCustomError
 from sqlalchemy import CheckConstraint, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
@@ -21,6 +29,9 @@ from app.versioning import Versioned, updated_at_field
 
 PASSWORD_MIN_LENGTH = 12
 PASSWORD_MAX_LENGTH = 128
+PASSWORD_LENGTH_REASON = f"Should be {PASSWORD_MIN_LENGTH} to {PASSWORD_MAX_LENGTH} characters long"
+"""The reason a password of the wrong length is refused for, in the API's `invalidParams` and
+on the command line alike, in the words of the refusal of a control character."""
 
 
 class PersonRole(StrEnum):
@@ -168,6 +179,24 @@ Email = Annotated[
     BeforeValidator(_normalised),  # runs before the constraints above: they check its result
     PField(description="The login name; compared without regard to case.", examples=["a@b.nl"]),
 ]
+
+
+def _length_in_own_words(value: object, handler: ValidatorFunctionWrapHandler) -> object:
+    """The constraints' refusal of a password too short or too long with `PASSWORD_LENGTH_REASON`
+    (its type and context kept): the API said pydantic's "String should have at least 12
+    characters" where `create-person` and the refusal of a control character say the rule in
+    the project's words."""
+    try:
+        return handler(value)
+    except ValidationError as refused:
+        (error, *_) = refused.errors()
+        if error["type"] not in ("string_too_short", "string_too_long"):
+            raise
+        raise PydanticCustomError(
+            error["type"], PASSWORD_LENGTH_REASON, dict(error.get("ctx") or {})
+        ) from None
+
+
 Password = Annotated[
     str,
     StringConstraints(
@@ -175,6 +204,7 @@ Password = Annotated[
         max_length=PASSWORD_MAX_LENGTH,
         pattern=PASSWORD_PATTERN,
     ),
+    WrapValidator(_length_in_own_words),  # around the constraints above
     PField(description=f"At least {PASSWORD_MIN_LENGTH} characters; stored as an argon2 hash."),
 ]
 

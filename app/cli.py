@@ -113,7 +113,7 @@ def refuse_unmigrated(database_url: str) -> None:
     sys.exit(
         f"Cannot serve the database of UITSTROOM_DATABASE_URL ({shown_database_url(database_url)})"
         f": it {where}, and UITSTROOM_MIGRATE_ON_START=false does not migrate it. Run "
-        "`uitstroomtafel migrate` first. Nothing was started."
+        f"`uitstroomtafel migrate` first. {NOTHING_STARTED}"
     )
 
 
@@ -165,6 +165,10 @@ BIND_CHANGES = {
 """What to change when `serve` cannot have its address, by the reason: "Address already in use.
 Nothing was started." named the failure, not what to do about it."""
 
+NOTHING_STARTED = "Nothing was started."
+"""The end of every refusal of `serve` (`refusal_line`): one that did not say it left the
+operator to wonder whether something ran."""
+
 
 def bind(host: str, port: int) -> socket.socket:
     """A listening socket on `host`:`port`, or exit saying why (the port is taken, say). `serve`
@@ -179,9 +183,7 @@ def bind(host: str, port: int) -> socket.socket:
         change = BIND_CHANGES.get(exc.errno or 0, "")
         if isinstance(exc, socket.gaierror):
             change = " --host takes an address of this machine, or a name of one (0.0.0.0: all)."
-        sys.exit(
-            f"Cannot serve on {host}:{port}: {exc.strerror or exc}. Nothing was started.{change}"
-        )
+        sys.exit(f"Cannot serve on {host}:{port}: {exc.strerror or exc}.{change} {NOTHING_STARTED}")
     sock.listen(2048)
     sock.set_inheritable(True)
     return sock
@@ -201,7 +203,7 @@ def refuse_unusable_ca_file(settings: Settings) -> None:
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
         sys.exit(
             f"Cannot use UITSTROOM_SMTP_CA_FILE {settings.smtp_ca_file}: {reason}. "
-            "Nothing was started."
+            f"{NOTHING_STARTED}"
         )
 
 
@@ -329,7 +331,7 @@ def _serve(args: argparse.Namespace, settings: Settings, interrupt: RememberedIn
         sys.exit(
             f"Cannot serve with {workers} workers on {make_url(settings.database_url).drivername}: "
             "several server processes need PostgreSQL (UITSTROOM_DATABASE_URL). SQLite serves "
-            "one process. Nothing was started."
+            f"one process. {NOTHING_STARTED}"
         )
     refuse_unusable_ca_file(settings)
     sock = bind(args.host, args.port)
@@ -1068,7 +1070,7 @@ def main(argv: list[str] | None = None, settings: Settings | None = None) -> Non
     from app.migrate import DatabaseTooNew
 
     try:
-        args.func(args, settings)
+        run_refusing(args, settings)
     except KeyboardInterrupt:  # Ctrl-C (serving, uvicorn stops on it itself): not a traceback
         if not getattr(args, "serving", False):  # uvicorn said its shutdown, then re-raised it
             print(stopped_by_interrupt(args), file=sys.stderr)
@@ -1084,18 +1086,43 @@ def main(argv: list[str] | None = None, settings: Settings | None = None) -> Non
             f"standard output ({failed}). The keys of an earlier run still work."
         )
     except DatabaseTooNew as refused:
-        sys.exit(str(refused))
+        sys.exit(refusal_line(args, str(refused)))
     except OperationalError as exc:  # the database cannot be reached or opened, or is empty
-        sys.exit(database_failure(settings.database_url, exc))
+        sys.exit(refusal_line(args, database_failure(settings.database_url, exc)))
     except ProgrammingError as exc:  # PostgreSQL: a relation that does not exist (not migrated),
         # or a right the role lacks (the service's own role migrating, as by default on start)
         if getattr(exc.orig, "sqlstate", None) not in ("42P01", INSUFFICIENT_PRIVILEGE):
             raise
-        sys.exit(database_failure(settings.database_url, exc))
+        sys.exit(refusal_line(args, database_failure(settings.database_url, exc)))
     except DatabaseError as exc:  # SQLite: the URL names a file that is no database
         if getattr(exc.orig, "sqlite_errorname", None) not in ("SQLITE_NOTADB", "SQLITE_CORRUPT"):
             raise
-        sys.exit(database_failure(settings.database_url, exc))
+        sys.exit(refusal_line(args, database_failure(settings.database_url, exc)))
+
+
+def run_refusing(args: argparse.Namespace, settings: Settings) -> None:
+    """Run the command; the line of a refusal it exits with ended as `refusal_line` ends it."""
+    try:
+        args.func(args, settings)
+    except SystemExit as refused:
+        if isinstance(refused.code, str):
+            refused.code = refusal_line(args, refused.code)
+        raise
+
+
+def refusal_line(args: argparse.Namespace, line: str) -> str:
+    """A refusal of `serve` or `migrate` ended alike: with a full stop, and for `serve`, before
+    it serves, with "Nothing was started.". Of a missing SQLite file `serve` said "...; run
+    `uitstroomtafel migrate` first" and of an empty one "... Run `uitstroomtafel migrate` first.
+    Nothing was started.", its other refusals with or without either: the same situation read
+    as two. The lines of other commands are theirs (shared ones too, such as a database's)."""
+    if args.command not in ("serve", "migrate") or getattr(args, "serving", False):
+        return line
+    if not line.endswith("."):
+        line += "."
+    if args.command == "serve" and not line.endswith(NOTHING_STARTED):
+        line += f" {NOTHING_STARTED}"
+    return line
 
 
 OUTPUT_CLOSED = {

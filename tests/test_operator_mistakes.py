@@ -689,21 +689,22 @@ def test_serve_that_cannot_have_its_address_says_what_to_change():
         port = taken.getsockname()[1]
         with pytest.raises(SystemExit) as refused:
             bind("127.0.0.1", port)
+    # "Nothing was started." ends it, as every refusal of `serve` (it stood before the change).
     assert refused.value.code == (
-        f"Cannot serve on 127.0.0.1:{port}: Address already in use. Nothing was started. Another "
-        "process listens there (a `serve` still running?): stop it, or choose another --port."
+        f"Cannot serve on 127.0.0.1:{port}: Address already in use. Another process listens "
+        "there (a `serve` still running?): stop it, or choose another --port. Nothing was started."
     )
     with pytest.raises(SystemExit) as refused:
         bind("192.0.2.1", 0)  # TEST-NET-1: no address of this machine
     assert str(refused.value.code).endswith(
-        "Nothing was started. This machine has no such address: give --host one of its own "
-        "(127.0.0.1, or 0.0.0.0 for all)."
+        ". This machine has no such address: give --host one of its own (127.0.0.1, or 0.0.0.0 "
+        "for all). Nothing was started."
     )
     with pytest.raises(SystemExit) as refused:
         bind("no-such-host.invalid", 0)
     assert str(refused.value.code).endswith(
-        "Nothing was started. --host takes an address of this machine, or a name of one "
-        "(0.0.0.0: all)."
+        ". --host takes an address of this machine, or a name of one (0.0.0.0: all). Nothing was "
+        "started."
     )
 
 
@@ -738,7 +739,7 @@ def test_a_sqlite_path_through_a_file_or_naming_a_folder_says_which(tmp_path):
     with pytest.raises(SystemExit) as refused:
         run_cli(f"sqlite:///{taken / 'uitstroom.db'}", "migrate")
     assert str(refused.value.code).endswith(
-        f"unable to open database file: {taken} is a file, not a folder; correct the path"
+        f"unable to open database file: {taken} is a file, not a folder; correct the path."
     ), refused.value.code
     folder = tmp_path / "folder.db"
     folder.mkdir()
@@ -746,7 +747,7 @@ def test_a_sqlite_path_through_a_file_or_naming_a_folder_says_which(tmp_path):
         run_cli(f"sqlite:///{folder}", "migrate")
     assert str(refused.value.code).endswith(
         f"unable to open database file: {folder} is a folder; name the database file in it, "
-        f"such as {folder / 'uitstroomtafel.db'}"
+        f"such as {folder / 'uitstroomtafel.db'}."
     ), refused.value.code
 
 
@@ -762,11 +763,12 @@ def test_a_sqlite_path_through_a_file_is_not_told_to_migrate_first(tmp_path, com
     taken.write_text("not a folder")
     url = f"sqlite:///{taken / 'uitstroom.db'}"
     settings = get_settings().model_copy(update={"database_url": url, "migrate_on_start": False})
+    ending = ". Nothing was started." if command[0] == "serve" else ""  # a refusal of `serve`
     with pytest.raises(SystemExit) as refused:
         main(list(command), settings=settings)
     assert str(refused.value.code) == (
         f"Cannot use the database of UITSTROOM_DATABASE_URL ({url}): {taken} is a file, not a "
-        "folder; correct the path"
+        f"folder; correct the path{ending}"
     )
     assert taken.read_text() == "not a folder"
     missing = tmp_path / "no-such-folder"  # `migrate` does not make it either
@@ -776,7 +778,7 @@ def test_a_sqlite_path_through_a_file_is_not_told_to_migrate_first(tmp_path, com
         main(list(command), settings=settings)
     assert str(refused.value.code) == (
         f"Cannot use the database of UITSTROOM_DATABASE_URL ({url}): there is no folder "
-        f"{missing}; create it or correct the path"
+        f"{missing}; create it or correct the path{ending}"
     )
 
 
@@ -789,7 +791,7 @@ def test_a_database_that_cannot_be_opened_or_reached_is_named_in_one_line(tmp_pa
     # "unable to open database file" alone named nothing to change: the folder is named.
     assert str(refused.value.code).endswith(
         f"unable to open database file: there is no folder {missing.parent}; create it or "
-        "correct the path"
+        "correct the path."
     )
     monkeypatch.chdir(tmp_path)
     relative = "data/uitstroom.db"  # read from the current folder, which the line says
@@ -797,7 +799,7 @@ def test_a_database_that_cannot_be_opened_or_reached_is_named_in_one_line(tmp_pa
         run_cli(f"sqlite:///{relative}", "migrate")
     assert str(refused.value.code).endswith(
         f": there is no folder {tmp_path / 'data'} (a relative path is read from the "
-        "current folder); create it or correct the path"
+        "current folder); create it or correct the path."
     )
     unreachable = "postgresql+psycopg://uitstroom:geheim-wachtwoord@127.0.0.1:1/uitstroom"
     with pytest.raises(SystemExit) as refused:
@@ -1497,6 +1499,8 @@ def test_serve_not_migrating_on_a_sqlite_file_that_does_not_exist_is_refused(tmp
     # UITSTROOM_MIGRATE_ON_START=false and no file: `serve` made an empty one and served it,
     # /health/ready answering 503 and each background job logging a traceback per round ("no
     # such table: job_leases"), where every other command refuses such a file in one line.
+    # That line then lacked the end of `serve`'s refusal of an empty file ("... first. Nothing
+    # was started."): the same situation read as another.
     url = f"sqlite:///{tmp_path / 'uitstroomtafel.db'}"
     settings = get_settings().model_copy(update={"database_url": url, "migrate_on_start": False})
     monkeypatch.setattr("uvicorn.Server.run", lambda server, sockets=None: None)  # not serving
@@ -1504,7 +1508,8 @@ def test_serve_not_migrating_on_a_sqlite_file_that_does_not_exist_is_refused(tmp
         main(["serve", "--port", "0"], settings=settings)
     assert refused.value.code == (
         f"Cannot use the database of UITSTROOM_DATABASE_URL ({url}): there is no file "
-        f"{tmp_path / 'uitstroomtafel.db'}; run `uitstroomtafel migrate` first"
+        f"{tmp_path / 'uitstroomtafel.db'}; run `uitstroomtafel migrate` first. Nothing was "
+        "started."
     )
     assert not (tmp_path / "uitstroomtafel.db").exists()
 
@@ -1653,6 +1658,82 @@ def test_serve_not_migrating_a_database_behind_the_latest_migration_is_refused(
     with redirect_stdout(said):
         main(["serve", "--port", "0"], settings=settings)
     assert said.getvalue().startswith("Serving on http://127.0.0.1:")
+
+
+def _refusals(tmp_path: Path) -> dict[str, tuple[str, dict[str, object]]]:
+    """Situations `serve` and `migrate` refuse, by name: the database file, and the settings."""
+    not_a_database = tmp_path / "text.db"
+    not_a_database.write_text("geen database")
+    empty = tmp_path / "empty.db"
+    create_engine(f"sqlite:///{empty}").connect().close()  # an empty file, as sqlite3 makes
+    too_new = tmp_path / "new.db"
+    run_cli(f"sqlite:///{too_new}", "migrate")
+    engine = create_engine(f"sqlite:///{too_new}")
+    with engine.begin() as connection:
+        connection.execute(text("UPDATE alembic_version SET version_num = '0099_from_the_future'"))
+    engine.dispose()
+    return {
+        "no-file": (f"sqlite:///{tmp_path / 'none.db'}", {"migrate_on_start": False}),
+        "empty-file": (f"sqlite:///{empty}", {"migrate_on_start": False}),
+        "no-folder": (f"sqlite:///{tmp_path / 'no-folder' / 'x.db'}", {}),
+        "not-a-database": (f"sqlite:///{not_a_database}", {}),
+        "migrated-by-a-newer-version": (f"sqlite:///{too_new}", {}),
+        "workers": (f"sqlite:///{empty}", {"workers": 2}),
+    }
+
+
+@pytest.mark.parametrize(
+    "situation",
+    [
+        "no-file",
+        "empty-file",
+        "no-folder",
+        "not-a-database",
+        "migrated-by-a-newer-version",
+        "workers",
+    ],
+)
+def test_every_refusal_of_serve_ends_saying_nothing_was_started(tmp_path, situation):
+    """A missing SQLite file ended "...; run `uitstroomtafel migrate` first", an empty one
+    "... Run `uitstroomtafel migrate` first. Nothing was started.", a file that is no database
+    "...: file is not a database", a taken port "Nothing was started." before what to change:
+    whether anything ran was said of some refusals and not of others."""
+    url, changes = _refusals(tmp_path)[situation]
+    settings = get_settings().model_copy(update={"database_url": url, **changes})
+    said = io.StringIO()
+    with redirect_stdout(said), pytest.raises(SystemExit) as refused:
+        main(["serve", "--port", "0"], settings=settings)
+    line = str(refused.value.code)
+    assert line.endswith(". Nothing was started."), line
+    assert line.count("Nothing was started") == 1 and "\n" not in line, line
+    assert said.getvalue() == ""
+
+
+@pytest.mark.parametrize(
+    "situation", ["no-folder", "not-a-database", "migrated-by-a-newer-version", "grant-on-sqlite"]
+)
+def test_every_refusal_of_migrate_ends_with_a_full_stop(tmp_path, situation):
+    """A file that is no database ("...: file is not a database") and a grant on SQLite ("Not
+    granted, nothing migrated: roles exist on PostgreSQL only") ended without one, a database
+    of a newer version with one."""
+    if situation == "grant-on-sqlite":
+        url, args = f"sqlite:///{tmp_path / 'x.db'}", ["migrate", "--grant-to", "uitstroom_app"]
+    else:
+        url, args = _refusals(tmp_path)[situation][0], ["migrate"]
+    with pytest.raises(SystemExit) as refused:
+        run_cli(url, *args)
+    line = str(refused.value.code)
+    assert line.endswith(".") and not line.endswith(".."), line
+    assert "Nothing was started" not in line
+
+
+def test_other_commands_keep_their_own_ending_of_a_shared_refusal(tmp_path):
+    """The line of a database a command cannot use is shared; only `serve` and `migrate` end
+    it their way."""
+    url = _refusals(tmp_path)["not-a-database"][0]
+    with pytest.raises(SystemExit) as refused:
+        run_cli(url, "list-organisations")
+    assert str(refused.value.code).endswith("): file is not a database")
 
 
 def test_serve_demo_refused_its_database_prints_no_operator_key_for_the_run(tmp_path):

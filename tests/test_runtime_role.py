@@ -145,7 +145,7 @@ def test_migrating_as_the_runtime_role_is_refused_in_one_line_saying_which_role_
     assert said.endswith(
         ". Migrate as the role that owns the tables (`uitstroomtafel migrate --grant-to ROLE` "
         "then grants the service's ROLE what it needs), and serve as ROLE with "
-        "UITSTROOM_MIGRATE_ON_START=false"
+        "UITSTROOM_MIGRATE_ON_START=false."
     )
 
 

@@ -110,10 +110,28 @@ def refuse_unmigrated(database_url: str) -> None:
         return
     at, latest = behind
     where = "was never migrated" if at == "none" else f"is at migration {at}, not {latest}"
+    first = migrate_first(database_url)
     sys.exit(
         f"Cannot serve the database of UITSTROOM_DATABASE_URL ({shown_database_url(database_url)})"
-        f": it {where}, and UITSTROOM_MIGRATE_ON_START=false does not migrate it. Run "
-        f"`uitstroomtafel migrate` first. {NOTHING_STARTED}"
+        f": it {where}, and UITSTROOM_MIGRATE_ON_START=false does not migrate it. "
+        f"{first[0].upper()}{first[1:]}. {NOTHING_STARTED}"
+    )
+
+
+def migrate_first(database_url: str) -> str:
+    """What to do about a database not (or not fully) migrated: run `migrate`; on PostgreSQL,
+    when the URL's role may not migrate (the service's own role of README's Database roles),
+    who does. "Run `uitstroomtafel migrate` first" sent that role's operator to a command that
+    fails as it ("permission denied for schema public", "must be owner of table ...")."""
+    from app.migrate import role_that_may_not_migrate
+
+    role = role_that_may_not_migrate(database_url)
+    if role is None:
+        return "run `uitstroomtafel migrate` first"
+    return (
+        f"the role of this URL, {role}, may not migrate it: the role that owns the tables (while "
+        f"there are none, the database's owner) runs `uitstroomtafel migrate --grant-to {role}` "
+        "first, with its own UITSTROOM_DATABASE_URL"
     )
 
 
@@ -1272,7 +1290,7 @@ def database_failure(database_url: str, exc: "DBAPIError") -> str:
     if url.get_backend_name() == "postgresql":
         reason += unreachable_postgresql(url, reason)
     if "no such table" in reason or ("relation" in reason and "does not exist" in reason):
-        reason += "; run `uitstroomtafel migrate` first"
+        reason += f"; {migrate_first(database_url)}"
     if getattr(exc.orig, "sqlstate", None) == INSUFFICIENT_PRIVILEGE:
         reason += (
             ". Migrate as the role that owns the tables (`uitstroomtafel migrate --grant-to "

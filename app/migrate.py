@@ -224,3 +224,28 @@ def owner_warning(engine: Engine) -> str | None:
         "can disable its append-only triggers; run it as a separate role "
         "(uitstroomtafel migrate --grant-to ROLE, see the README)"
     )
+
+
+def role_that_may_not_migrate(database_url: str) -> str | None:
+    """On PostgreSQL, the role the URL connects as when it may not migrate the database: no
+    superuser, and not the owner of the tables (of `alembic_version`), or while there are none
+    not the database's owner, who creates them (README, Database roles). None when it may, and
+    on SQLite, which has no roles."""
+    if make_url(database_url).get_backend_name() != "postgresql":
+        return None
+    engine = create_engine(database_url, poolclass=NullPool)
+    try:
+        with engine.connect() as connection:
+            row = connection.execute(
+                text(
+                    "SELECT current_user AS role, r.rolsuper OR COALESCE("
+                    "  (SELECT t.tableowner = current_user FROM pg_tables t"
+                    "   WHERE t.tablename = 'alembic_version' AND t.schemaname = current_schema()),"
+                    "  d.datdba = r.oid) AS may"
+                    " FROM pg_roles r, pg_database d"
+                    " WHERE r.rolname = current_user AND d.datname = current_database()"
+                )
+            ).one()
+    finally:
+        engine.dispose()
+    return None if row.may else str(row.role)

@@ -4,6 +4,7 @@ disable the append-only triggers; the runtime role can do neither."""
 
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 from alembic import command
@@ -13,9 +14,11 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, ProgrammingError
 from sqlmodel import Session
 
+from app.cli import main
 from app.db import build_engine, get_session
 from app.main import create_app
 from app.migrate import alembic_config, grant_runtime_role, owner_warning
+from app.settings import get_settings
 from tests.cli import run_cli
 from tests.conftest import OPERATOR, PG, case_body
 
@@ -167,3 +170,69 @@ def test_an_app_started_with_the_database_down_says_so_in_one_line(settings, cap
     assert len(said) == 1 and said[0].exc_info is None, said
     assert "could not check the database role" in said[0].getMessage()
     assert "127.0.0.1" in said[0].getMessage()  # the driver's first line: where it tried
+
+
+@contextmanager
+def login_role() -> Iterator[str]:
+    """A fresh login role of no rights but the defaults, dropped afterwards."""
+    role = f"uitstroom_rt_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(PG.url, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            connection.execute(text(f"CREATE ROLE {role} LOGIN"))
+        yield role
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f"DROP ROLE IF EXISTS {role}"))
+        admin.dispose()
+
+
+def serve_refusal(url: str) -> str:
+    """What `serve` with UITSTROOM_MIGRATE_ON_START=false on `url` exits with (it must refuse)."""
+    settings = get_settings().model_copy(update={"database_url": url, "migrate_on_start": False})
+    with pytest.raises(SystemExit) as refused:
+        main(["serve", "--port", "0"], settings=settings)
+    return str(refused.value.code)
+
+
+def run_refused(url: str, *args: str) -> str:
+    with pytest.raises(SystemExit) as refused:
+        run_cli(url, *args)
+    return str(refused.value.code)
+
+
+def test_serve_not_migrating_says_who_migrates_when_its_role_may_not(runtime, databases):
+    """With UITSTROOM_MIGRATE_ON_START=false on a database never migrated or behind the latest
+    migration, `serve` said "Run `uitstroomtafel migrate` first" to the service's own role,
+    which may not: the command then failed as it ("permission denied for schema public", "must
+    be owner of table ..."). It names the role that migrates and the grant to this one."""
+    url, engine = runtime
+    command.downgrade(alembic_config(url), "0033_anonymised_references")  # as the owner
+    as_runtime = engine.url.render_as_string(hide_password=False)
+    role = engine.url.username
+    empty = databases.new_url()
+    with login_role() as other:
+        never = make_url(empty).set(username=other, password=None).render_as_string()
+        for served, where, as_role in (
+            (as_runtime, "is at migration 0033_anonymised_references, not ", role),
+            (never, "was never migrated, ", other),
+        ):
+            said = serve_refusal(served)
+            assert where in said, said
+            assert said.endswith(
+                f"does not migrate it. The role of this URL, {as_role}, may not migrate it: the "
+                "role that owns the tables (while there are none, the database's owner) runs "
+                f"`uitstroomtafel migrate --grant-to {as_role}` first, with its own "
+                "UITSTROOM_DATABASE_URL. Nothing was started."
+            ), said
+        # Said also by a command that found no table (it said "run `uitstroomtafel migrate`").
+        listed = run_refused(never, "list-organisations")
+        assert listed.endswith(
+            f"`uitstroomtafel migrate --grant-to {other}` first, with its own "
+            "UITSTROOM_DATABASE_URL"
+        ), listed
+    # The owner (here a superuser) may: it is told to migrate, as on SQLite.
+    for owner in (url, empty):
+        assert serve_refusal(owner).endswith(
+            "does not migrate it. Run `uitstroomtafel migrate` first. Nothing was started."
+        )

@@ -24,7 +24,7 @@ from app.proposals.models import (
 )
 from app.tables.models import OutflowTable
 from app.timeutil import today
-from app.vacancies.models import LeaseForm
+from app.vacancies.models import LeaseForm, Vacancy
 from app.web import labels
 from app.web.core import FormDep, PageForbidden, Web, WebDep, WebRoute, field, redirect, render
 from app.web.deps import PageProposalDep
@@ -99,6 +99,19 @@ def _proposal_page(
     decisions_wait = proposal_lifecycle.is_open(proposal.status) and meeting.date > today()
     if decisions_wait:
         choices = [c for c in choices if c == "withdraw"]
+    # The first move-in day the API takes is the meeting's date or, when later, the day the
+    # dwelling is available (`proposals_service._check_available`): the form starts there, and
+    # before that day it is not offered (it offered today, always refused, with the meeting's
+    # date as its earliest).
+    move_in_from = meeting.date
+    house_from = None
+    if "house" in choices:
+        vacancy = session.get(Vacancy, proposal.vacancy_id)
+        if vacancy is not None:
+            move_in_from = max(move_in_from, vacancy.available_from)
+        if move_in_from > today():
+            house_from = move_in_from
+            choices = [c for c in choices if c != "house"]
     return render(
         request,
         "proposal.html",
@@ -124,6 +137,8 @@ def _proposal_page(
             "is_open": proposal_lifecycle.is_open(proposal.status),
             "today": today(),
             "decisions_wait": decisions_wait,
+            "move_in_from": move_in_from,
+            "house_from": house_from,
             "viewing_from": proposals_service.made_on(proposal),
             "error": error,
         },

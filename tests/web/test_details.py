@@ -18,6 +18,16 @@ def decide(client, org, proposal_id, decision, **body):  # type: ignore[no-untyp
     return response.json()
 
 
+def signed_tenancy(client, region, published):  # type: ignore[no-untyped-def]
+    """Take the published proposal to a signed tenancy; the dwelling as its corporation reads it."""
+    decide(client, region.chair, published.proposal_id, "nominate")
+    decide(client, region.corporation, published.proposal_id, "corporation_accept")
+    decide(client, region.corporation, published.proposal_id, "sign_tenancy")
+    return client.get(
+        f"/v1/vacancies/{published.vacancy_id}", headers=region.corporation.headers
+    ).json()
+
+
 def test_the_unblock_table_names_the_reasons_not_the_letters_of_any(app, client, region, chair):
     # One case blocked by the rooms alone (waive any), one by rooms and pets together (all).
     create_vacancy(client, region.corporation, rooms=1, pets_allowed=False)
@@ -155,12 +165,7 @@ def test_a_move_in_before_the_dwelling_is_available_is_refused_in_dutch(
     app, client, region, published
 ):
     corporation = signed_in(app, make_person(client, region.corporation))
-    decide(client, region.chair, published.proposal_id, "nominate")
-    decide(client, region.corporation, published.proposal_id, "corporation_accept")
-    decide(client, region.corporation, published.proposal_id, "sign_tenancy")
-    vacancy = client.get(
-        f"/v1/vacancies/{published.vacancy_id}", headers=region.corporation.headers
-    ).json()
+    vacancy = signed_tenancy(client, region, published)
     url = f"/voorstellen/{published.proposal_id}"
     form = {
         "csrf_token": csrf_of(corporation, url),
@@ -179,6 +184,36 @@ def test_a_move_in_before_the_dwelling_is_available_is_refused_in_dutch(
     assert said in refused.text
     proposal = client.get(f"/v1/proposals/{published.proposal_id}", headers=region.chair.headers)
     assert proposal.json()["status"] == "tenancy_signed"
+
+
+def test_the_move_in_form_starts_on_the_day_the_dwelling_is_available(
+    app, client, region, published
+):
+    """Walking the README's demo: the dwelling came free after the meeting, and the form still
+    offered today as the move-in day (refused while the dwelling was not available yet) and
+    the meeting's date as its earliest. It starts on the day the dwelling is available, and
+    before that day says so instead of offering a form every date of which is refused."""
+    corporation = signed_in(app, make_person(client, region.corporation))
+    vacancy = signed_tenancy(client, region, published)
+    url = f"/voorstellen/{published.proposal_id}"
+    vacancy = push_again(client, region.corporation, vacancy, available_from=iso(-3))
+    field = re.search(r'<input id="verhuisdatum"[^>]*>', corporation.get(url).text)
+    assert field is not None
+    assert f'min="{iso(-3)}"' in field.group(0)
+    assert f'value="{iso(0)}"' in field.group(0)
+    push_again(client, region.corporation, vacancy, available_from=iso(4))
+    page = corporation.get(url).text
+    assert 'value="house"' not in page
+    assert f"De woning is beschikbaar vanaf {dutch_date(iso(4))}" in page
+    assert "niet aan uw organisatie" not in page
+    # The API refuses such a move-in indeed: the page follows its rule.
+    refused = client.post(
+        f"/v1/proposals/{published.proposal_id}/decisions",
+        json={"decision": "house", "effective_date": iso(0)},
+        headers=region.corporation.headers,
+    )
+    assert refused.status_code == 400
+    assert refused.json()["invalidParams"][0]["code"] == "date_before_available_from"
 
 
 def test_a_viewing_without_a_date_is_refused(client, region, published):

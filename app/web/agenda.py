@@ -347,7 +347,14 @@ def sections(data: AgendaData) -> list[Section]:
             Section(
                 "niet_gehuisvest",
                 "Niet gehuisvest ondanks een passende woning: het beste alternatief",
-                ["Dossier", "Zou krijgen", "Score", "Gehuisvest dan", "Afweging", "Verandert"],
+                [
+                    "Dossier",
+                    "Zou krijgen",
+                    "Score",
+                    "Dossiers gehuisvest dan",
+                    "Afweging",
+                    "Verandert",
+                ],
                 [
                     [
                         case_code(u["case_id"]),

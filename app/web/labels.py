@@ -56,8 +56,8 @@ REASONS = {
 
 # Why an alternative that houses a passed-over case was not chosen.
 TRADE_OFFS = {
-    "fewer_housed": "Er worden dan minder mensen gehuisvest",
-    "lower_total_score": "Evenveel mensen gehuisvest, maar met een lagere totaalscore",
+    "fewer_housed": "Er worden dan minder dossiers gehuisvest",
+    "lower_total_score": "Evenveel dossiers gehuisvest, maar met een lagere totaalscore",
     "equal_alternative": "Even goed; de vaste volgorde koos het voorstel",
 }
 

@@ -97,7 +97,30 @@ def test_the_agenda_page_lists_cases_left_unhoused_with_their_best_alternative(
     assert page.status_code == 200
     assert "Niet gehuisvest ondanks een passende woning" in page.text
     assert f"/dossiers/{shorter['id']}" in page.text
-    assert "Evenveel mensen gehuisvest, maar met een lagere totaalscore" in page.text
+    assert "Evenveel dossiers gehuisvest, maar met een lagere totaalscore" in page.text
+
+
+def test_the_pages_count_the_housed_in_cases_as_the_agenda_does_not_in_people(
+    app, client, region, chair
+):
+    """The agenda houses as many cases as it can (README: people (cases)), but the pages said
+    "mensen" beside a summary that counts cases and persons apart: a couple passed over for a
+    single client read "Evenveel mensen gehuisvest" and "huisvest 1 mens", though giving the
+    dwelling to the couple houses two people. They now say cases (dossiers)."""
+    ready_case(client, region.care_provider, region.table_id, ready_since=iso(-700))
+    couple = ready_case(
+        client, region.other_care_provider, region.table_id, household={"adults": 2}
+    )
+    home = fitting_dwelling(client, region.corporation, "A")
+    browser = signed_in(app, chair)
+    meeting_id = meeting_today(client, region)
+    page = browser.get(f"/vergaderingen/{meeting_id}").text
+    assert f"/dossiers/{couple['id']}" in page.split('id="afwegingen"')[1]
+    assert "zo veel mogelijk dossiers gehuisvest" in page
+    assert "Evenveel dossiers gehuisvest" in page
+    assert "mensen gehuisvest" not in page
+    text = why_not_page(browser, meeting_id, couple, home)
+    assert "het beste voorstel met dit paar huisvest 1 dossier, de agenda 1" in text
 
 
 def test_the_why_not_page_of_a_published_meeting_says_its_agenda_proposes_the_pair(

@@ -38,6 +38,8 @@ from app.web.query_values import DATE_RULE, GIVEN_TWICE, WRONG_VALUES, one_of, w
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
 SHORT_MONTHS = ["jan", "feb", "mrt", "apr", "mei", "jun", "jul", "aug", "sep", "okt", "nov", "dec"]
 PERIODS = {"month": "Maand", "quarter": "Kwartaal", "year": "Jaar"}
+# A cohort's period with its article: "kwartaal" and "jaar" are het-words ("dezelfde kwartaal").
+SAME_PERIOD = {"month": "dezelfde maand", "quarter": "hetzelfde kwartaal", "year": "hetzelfde jaar"}
 GROUPINGS = {
     "none": "Geen (hele tafel)",
     "care_provider": "Zorgaanbieder",
@@ -160,6 +162,7 @@ def monitor_page(
         "grouping": indeling.value,
         "year": year,
         "periods": PERIODS,
+        "same_period": SAME_PERIOD,
         "groupings": GROUPINGS,
         "cell": cell,
         "period_label": period_label,

@@ -111,3 +111,18 @@ def test_a_backwards_range_is_refused(app, client, region):
         params={"van": iso(0), "tot": iso(-30)},
     )
     assert response.status_code == 400
+
+
+def test_the_cohort_caption_uses_the_article_of_its_period(app, client, region, housed):
+    """ "Een cohort zijn de mensen die in dezelfde kwartaal verhuisden": kwartaal and jaar take
+    hetzelfde (found walking the README's monitor as a care provider, per quarter)."""
+    browser = signed_in(app, make_person(client, region.care_provider))
+    url = f"/tafels/{region.table_id}/monitor"
+    for period, words in (
+        ("month", "dezelfde maand"),
+        ("quarter", "hetzelfde kwartaal"),
+        ("year", "hetzelfde jaar"),
+    ):
+        page = browser.get(url, params=RANGE | {"periode": period})
+        assert page.status_code == 200, page.text
+        assert f"Een cohort zijn de mensen die in {words} verhuisden." in page.text

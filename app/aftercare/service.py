@@ -17,7 +17,7 @@ from enum import StrEnum
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, col, func, select
+from sqlmodel import Session, col, func, or_, select
 
 from app.access_log import service as access_log
 from app.access_log.models import AccessAction
@@ -102,11 +102,30 @@ def get_tenancy(
 ) -> tuple[Tenancy, Viewer]:
     """The tenancy of a housed case and how the caller sees it, its access logged; 404 when
     the case is not housed or the caller may not see it. `logged=False` for a write, which logs
-    the one access it is itself (a read logged beside it made every write two rows)."""
-    tenancy = session.get(Tenancy, case_id)
-    viewer = None if tenancy is None else viewer_of(session, context.principal, tenancy)
-    if tenancy is None or viewer is None:
+    the one access it is itself (a read logged beside it made every write two rows).
+
+    The operator is refused (403) before the case is looked up, as at the case file. A tenancy
+    the caller may not see is not found by the same one statement that finds none: looking up
+    first and asking who may see it after answered the operator 403 for a housed case and 404
+    for any other id, and another corporation 404 after one more statement, so a case id said
+    whether the client had moved in."""
+    me = context.principal.require_organisation()
+    readable = col(Tenancy.table_id).in_(reader_table_ids(context.principal))
+    found = session.exec(
+        select(Tenancy, readable).where(
+            Tenancy.case_id == case_id,
+            or_(Tenancy.care_provider_id == me, Tenancy.corporation_id == me, readable),
+        )
+    ).first()
+    if found is None:
         raise NotFound("No tenancy for this case: it is unknown, not housed, or not yours.")
+    tenancy, reads = found
+    # As `viewer_of` orders them: the care provider, then a reader of the table (a chair that
+    # is also the landlord reads as the table), then the landlord.
+    if tenancy.care_provider_id == me:
+        viewer = Viewer.care_provider
+    else:
+        viewer = Viewer.reader if reads else Viewer.corporation
     if logged:
         log(session, context, [tenancy])
     return tenancy, viewer

@@ -120,12 +120,8 @@ def get_tenancy(
     if found is None:
         raise NotFound("No tenancy for this case: it is unknown, not housed, or not yours.")
     tenancy, reads = found
-    # As `viewer_of` orders them: the care provider, then a reader of the table (a chair that
-    # is also the landlord reads as the table), then the landlord.
-    if tenancy.care_provider_id == me:
-        viewer = Viewer.care_provider
-    else:
-        viewer = Viewer.reader if reads else Viewer.corporation
+    viewer = _view(tenancy, me, bool(reads))
+    assert viewer is not None  # the statement found only a tenancy the caller may see
     if logged:
         log(session, context, [tenancy])
     return tenancy, viewer
@@ -136,12 +132,22 @@ def viewer_of(session: Session, principal: Principal, tenancy: Tenancy) -> Viewe
     me = principal.require_organisation()
     if tenancy.care_provider_id == me:
         return Viewer.care_provider
-    if session.exec(
+    reads = session.exec(
         select(OutflowTable.id).where(
             OutflowTable.id == tenancy.table_id,
             col(OutflowTable.id).in_(reader_table_ids(principal)),
         )
-    ).first():
+    ).first()
+    return _view(tenancy, me, reads is not None)
+
+
+def _view(tenancy: Tenancy, me: uuid.UUID, reads: bool) -> Viewer | None:
+    """The view of organisation `me` (`reads`: a reader of the tenancy's table), in this order:
+    the care provider, then a reader (a chair that is also the landlord reads as the table),
+    then the landlord; None for anyone else."""
+    if tenancy.care_provider_id == me:
+        return Viewer.care_provider
+    if reads:
         return Viewer.reader
     if tenancy.corporation_id == me:
         return Viewer.corporation

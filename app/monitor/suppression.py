@@ -90,6 +90,26 @@ backlogs of February and September hidden, and those of June and October shown, 
 answer before showed them the other way round; together the two answers gave a quarter's
 other exits, four of another provider's clients, that each answer hid.
 
+Showing what follows anyway: complements are chosen by their rest, so one holding nobody else's
+people (rest 0) is often hidden first, and may then follow from the cells shown beside it. At
+the end every hidden cell that `determined` finds (non-negativity included) and that holds none
+of the other organisations' people is shown again, unless another table decided it
+(`fixed_hidden`) or the answer never shows it (`unshown`). Its value is the same in every
+solution of what is shown, so showing it leaves the solutions, and every cell and sum protected
+above, as they were; hidden, it only invited the reader to work it out (a corporation's page
+showed "Gehuisvest" hidden beside "eigen huurcontract 1, tussenhuur 1" of its own two housings,
+and a total row hidden beside the months it adds up).
+
+The equations protected are those the caller passes; for the monitor's flows
+(`app.monitor.flow_equations.year_system`) they are every relation the answers publish: each
+group row and the total row (group sums, also of the backlog before the year), each quarter and
+the year as sums of their months (a backlog as its last month's), housed = own lease +
+intermediate lease, other exits = returned + withdrawn, the backlog flow equation month by month,
+and the waiting-time histogram adding up to the year's housed. The rule they protect: the spec's
+"shared figures suppress cells under 5 for organisations that may not see the cases"
+(docs/domain.md, *Monitoring*), read as README *Privacy* states it: nothing hidden follows
+from what is shown.
+
 Pure: no database, no HTTP.
 """
 
@@ -407,7 +427,8 @@ def _suppress(
         if sums:
             groups = small_sums(hidden, equations, values, own, unshown)
             if not groups:
-                return hidden
+                shown = _follows_without_rest(hidden, equations, values, lower, fixed_hidden)
+                return hidden - shown
             useful = lambda c: values[c] != own.get(c, 0)  # noqa: E731  # rest 0 breaks no sum
         added = _complements(groups, hidden, hideable, others, equations, by_cell, useful)
         if not added:  # nothing visible is left that could help
@@ -426,6 +447,25 @@ def _suppress(
             hideable -= harmless
             continue
         hidden |= added
+
+
+def _follows_without_rest(
+    hidden: set[Hashable],
+    equations: Sequence[Equation],
+    values: Values,
+    lower: Bounds,
+    fixed_hidden: frozenset[Hashable],
+) -> set[Hashable]:
+    """The hidden cells to show after all: those that follow from what is shown (`determined`,
+    non-negativity included) and hold none of the other organisations' people, except cells
+    another table decided. Complements are chosen by their rest, so a cell with rest 0 is often
+    hidden first, and then the equations it is in (housed = own lease + intermediate lease, a
+    total over its rows, a quarter over its months) gave it back: a page hid "Gehuisvest" beside
+    "eigen huurcontract 1, tussenhuur 1". Showing such a cell tells the reader nothing:
+    its value is the same in every solution of what is shown, so the solutions stay the same,
+    and so does every cell and sum the tests above protect."""
+    follows = determined(hidden, equations, values, lower)
+    return {c for c in follows if c not in fixed_hidden and values[c] == lower.get(c, 0)}
 
 
 def _complements(

@@ -296,3 +296,50 @@ def test_taking_out_the_rows_with_one_cell_first_changes_no_answer(rows, cols, e
     whole = _row_space_basis(matrix)
     expected = np.einsum("ij,ij->i", whole, whole) > 1 - 1e-9
     assert _in_row_space(matrix).tolist() == expected.tolist()
+
+
+# --- a hidden cell never follows from what is shown, not even one of the viewer's own ---------
+
+
+def test_housings_all_in_the_viewers_dwellings_are_not_hidden_beside_their_leases():
+    """The tester's case: a corporation's December holds only its own two housings (one own
+    lease, one intermediate lease), October and November a few of other corporations'. Months
+    are rows, the lease forms columns, housed the row total and the year the column totals.
+    December's housed was hidden (a complement holding nobody else's people, so chosen first)
+    beside "eigen huurcontract 1, tussenhuur 1": it followed all the same."""
+    cells = {(0, 0): 2, (0, 1): 1, (1, 0): 3, (1, 1): 5, (2, 0): 1, (2, 1): 1}
+    own = {c: (v if c[0] == 2 else 0) for c, v in cells.items()}
+    values, lower = with_totals(cells, 3, 2), with_totals(own, 3, 2)
+    equations = table_equations(3, 2)
+
+    hidden = suppress(values, equations, lower=lower)
+
+    assert {(0, 0), (0, 1), (1, 0)} <= hidden  # other corporations' few stay protected
+    assert (2, "T") not in hidden
+    assert determined(hidden, equations, values, lower) == set()
+
+
+@settings(max_examples=examples(150), derandomize=True)
+@given(
+    st.integers(2, 4),
+    st.lists(st.sampled_from([0, 0, 0, 1, 2, 3, 5, 6]), min_size=8, max_size=8),
+    st.lists(st.integers(0, 6), min_size=8, max_size=8),
+    st.sampled_from(["stranger", "owns part of every cell"]),
+)
+def test_no_hidden_cell_follows_from_the_shown_ones_on_random_lease_tables(
+    months, numbers, shares, viewer
+):
+    """Months by lease form, with housed (the row totals) and the year (the column totals):
+    whatever is hidden, its own part of the viewer's or not, cannot be read off the shown
+    cells, the identities and non-negativity. A cell that follows is shown."""
+    cells = {(i, j): numbers[i * 2 + j] for i in range(months) for j in range(2)}
+    own = dict.fromkeys(cells, 0)
+    if viewer == "owns part of every cell":
+        own = {c: min(v, shares[k]) for k, (c, v) in enumerate(cells.items())}
+    values, lower = with_totals(cells, months, 2), with_totals(own, months, 2)
+    equations = table_equations(months, 2)
+
+    hidden = suppress(values, equations, lower=lower)
+
+    assert {c for c, v in values.items() if 0 < v - lower[c] <= 4} <= hidden
+    assert determined(hidden, equations, values, lower) == set(), (cells, own, hidden)

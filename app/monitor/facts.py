@@ -21,6 +21,7 @@ from app.monitor.models import GroupBy
 from app.organisations.models import Organisation, OrganisationKind
 from app.proposals.models import Proposal, ProposalStatus
 from app.tables.models import TableMember, TableMunicipality
+from app.timeutil import today
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,7 +59,9 @@ class Facts:
 
 
 def load_facts(session: Session, table_id: uuid.UUID) -> Facts:
-    """The table's cases that enter the figures, and their housings.
+    """The table's cases that enter the figures, and their housings, as they stand today: a case
+    whose `ready_since` is after today enters no figure yet (its move-in and exit cannot be
+    after today either: the API refuses dates in the future).
 
     Two queries rather than one outer join: without statistics SQLite joined every case to
     every housed proposal of the database through the status index (17,725 cases x 45,086
@@ -95,7 +98,14 @@ def load_facts(session: Session, table_id: uuid.UUID) -> Facts:
         dwellings.setdefault(case_id, (corporation, neighbourhood, lease_form, contingent))
     cases: list[CaseFacts] = []
     housings: list[Housing] = []
+    on = today()
     for case_id, provider, ready, exit_date, status, reason in rows:
+        if ready > on:
+            # Not ready yet: counted from its ready date once that has come. Counted now, a
+            # period after today showed it as new ready and waiting, as if that had happened:
+            # a care provider, whose answers run to 31 December, read K4's backlog as 39 on
+            # 8 December where the chair read 36, three cases ready only on 20 December.
+            continue
         dwelling = dwellings.get(case_id)
         housed = status == CaseStatus.housed and dwelling is not None
         left = exit_date if housed or status == CaseStatus.withdrawn else None

@@ -3,7 +3,7 @@ and waiting days per period and group, with suppression for viewers who may not 
 
 Definitions (also in the README and in each answer):
 - A case counts once it is ready (`ready_since`); a case that left before its ready date never
-  enters the figures.
+  enters the figures, and one ready after today not yet (`facts.load_facts`).
 - new ready: cases whose `ready_since` falls in the period.
 - housed: housings (decision `house`) whose move-in date falls in the period, by lease form.
 - other exits: cases withdrawn with `exit_date` in the period; `returned` when the reason is
@@ -43,7 +43,8 @@ DEFINITIONS = {
     "backlog_end": "Cases ready on the period's last day that had not left by then.",
     "waiting_days": "Move-in date minus ready_since for the period's housings; median and "
     "90th percentile (nearest rank).",
-    "scope": "Cases that left before their ready date never enter the figures. Corporation "
+    "scope": "Cases that left before their ready date never enter the figures, and cases "
+    "ready after today not yet (a period after today counts nothing as happened). Corporation "
     "and municipality groupings (municipality of the dwelling) have housing figures only.",
     "suppression": "For organisations that may not see the cases, every count that holds 1-4 "
     "people other than the viewer's own is hidden (null), and enough other cells that no hidden "

@@ -284,8 +284,14 @@ def _figures(
         ),
         "reason_chart": charts.horizontal_bars(
             "Knelpunten in de laatste gepubliceerde agenda",
-            "Per reden het aantal dossiers dat alleen door die reden geen passende woning had"
-            + (f", agenda van {dutch_date(latest['date'])}." if latest else "."),
+            # Per reason the cases a dwelling would fit if that reason alone were waived: a case
+            # with several such dwellings counts under several reasons, so the bars may add up
+            # to more than the cases without a dwelling (18 against 17 read as a miscount).
+            "Per reden het aantal dossiers zonder passende woning dat er een zou hebben als "
+            "alleen die reden wegviel"
+            + (f", agenda van {dutch_date(latest['date'])}" if latest else "")
+            + ". Een dossier kan bij meer dan één reden meetellen, dus samen kunnen de aantallen "
+            "hoger zijn dan het aantal dossiers zonder passende woning.",
             [(labels.label("reason", code), n) for code, n in reasons if n != 0],
         )
         if any(n != 0 for _, n in reasons)

@@ -66,6 +66,20 @@ def test_the_chair_reads_the_monitor_with_charts_and_tables(app, client, region)
     assert "afgeschermd" not in html  # the chair sees whole figures
 
 
+def test_the_bottlenecks_say_that_a_case_can_count_under_more_than_one_reason(app, client, region):
+    """Per reason the cases one waived reason would help: a case with two such dwellings counts
+    under both, so the figures may add up to more than the cases without a dwelling (a tester
+    read 18 against "Zonder passende woning 17" as a miscount, under a caption saying each
+    case had no dwelling "alleen door die reden")."""
+    house_one(client, region)
+    chair = signed_in(app, make_person(client, region.chair, "viewer"))
+    html = chair.get(f"/tafels/{region.table_id}/monitor", params={"jaar": MOVED_IN.year}).text
+    section = html[html.index('id="h-knelpunten"') : html.index('id="h-contingent"')]
+    assert "alleen door die reden" not in section and "alleen daardoor" not in section
+    assert "Een dossier kan bij meer dan één reden meetellen" in section  # the chart
+    assert "een dossier kan bij meer dan één reden meetellen" in section  # the table
+
+
 def test_an_organisation_that_may_not_see_the_cases_gets_suppressed_cells(app, client, region):
     house_one(client, region)
     corporation = signed_in(app, make_person(client, region.other_corporation))

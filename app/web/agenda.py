@@ -386,8 +386,15 @@ def sections(data: AgendaData) -> list[Section]:
         result.append(
             Section(
                 "knelpunten",
-                "Knelpunten: dossiers die alleen door deze reden geen woning hebben",
-                ["Reden", "Alleen hierdoor geblokkeerd", "Geblokkeerde dossiers die hierop falen"],
+                # Per reason the cases that waiving it alone gives a dwelling: a case with two
+                # such dwellings counts under both ("alleen door deze reden" read as one each).
+                "Knelpunten: dossiers die een passende woning zouden hebben als alleen deze reden "
+                "wegviel (een dossier kan bij meer dan één reden meetellen)",
+                [
+                    "Reden",
+                    "Zou passen als alleen deze reden wegviel",
+                    "Geblokkeerde dossiers die hierop falen",
+                ],
                 [
                     [
                         labels.label("reason", r["code"]),

@@ -7,6 +7,7 @@ its list by a tag after these bytes. Pure: no FastAPI, no database.
 
 import base64
 import binascii
+import re
 import uuid
 from collections.abc import Callable
 from datetime import date
@@ -49,9 +50,17 @@ def cursor_text(raw: bytes) -> str:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
+CURSOR_CHARACTERS = re.compile(r"[A-Za-z0-9_-]*")
+"""The characters `cursor_text` writes. Python's base64 skips others (`!`, `.`, `=` inside)
+and raised a ValueError, no binascii.Error, for a non-ASCII one: a page's `na` (no pattern
+checks it, as the API's `cursor` has) answered a 500 for `é` and paged on for `!`."""
+
+
 def cursor_bytes(cursor: str) -> bytes:
     """The bytes a cursor's characters spell. Raises Unprocessable (400, `invalid_cursor`) for
-    characters that are no base64 of whole bytes."""
+    characters that are no base64 of whole bytes, or that `cursor_text` does not write."""
+    if CURSOR_CHARACTERS.fullmatch(cursor) is None:
+        raise _not_ours()
     try:
         return base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
     except binascii.Error as exc:

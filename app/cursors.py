@@ -86,11 +86,16 @@ def decode_keyed_cursor(cursor: str | None) -> CursorPosition | None:
     return None if cursor is None else position(cursor_bytes(cursor))
 
 
-def check_order(place: CursorPosition | None, reverse: bool | None) -> None:
+def check_order(
+    place: CursorPosition | None, reverse: bool | None, *, dateless_unsorted: bool = False
+) -> None:
     """400 `invalid_cursor` for a sorted list's cursor sent without its sort (`reverse` None)
     or with the other one: it paged by id from the wrong row, or on in the wrong order, with a
-    200. A cursor without a date (from before cursors carried one) pages any order."""
-    if place is None or place.key is None or place.reverse == reverse:
+    200. A cursor without a date (from before cursors carried one) pages any order, unless
+    `dateless_unsorted` (it is known to be of an unsorted list: it is newer than the dates)."""
+    if place is None or (place.key is not None and place.reverse == reverse):
+        return
+    if place.key is None and (reverse is None or not dateless_unsorted):
         return
     raise Unprocessable(
         "cursor",

@@ -95,8 +95,11 @@ class PageRequest:
 
     def check_order(self, reverse: bool | None) -> None:
         """400 `invalid_cursor` unless the cursor pages the order asked (`reverse`: latest
-        first; None: unsorted); see `cursors.check_order`."""
-        check_order(self.place, reverse)
+        first; None: unsorted); see `cursors.check_order`. A tagged cursor without a date is
+        an unsorted list's (tags are newer than a sorted cursor's date): sent with a sort, it
+        placed the page at its last row's date now, a 200 that skipped files."""
+        tagged = self.cursor is not None and len(cursor_bytes(self.cursor)) in TAGGED
+        check_order(self.place, reverse, dateless_unsorted=tagged)
 
     @property
     def fetch(self) -> int:

@@ -284,20 +284,22 @@ def test_a_cursor_whose_date_is_no_date_is_refused(client, region):  # type: ign
     assert invalid_names(response) == ["cursor"]
 
 
+def files_waiting(client, region, path, days):  # type: ignore[no-untyped-def]
+    """An organisation's cases ready (or dwellings available) `days` ago, in that order."""
+    if path == "/v1/cases":
+        org = region.care_provider
+        return org, [create_case(client, org, region.table_id, ready_since=iso(-d)) for d in days]
+    org = region.corporation
+    return org, [create_vacancy(client, org, available_from=iso(-d)) for d in days]
+
+
 @pytest.mark.parametrize("path", ["/v1/cases", "/v1/vacancies"])
 def test_a_sorted_lists_cursor_pages_only_the_order_it_was_cut_in(client, region, path):  # type: ignore[no-untyped-def]
     """A sorted page's cursor sent without the sort paged by id from the wrong row (an empty
     page), and with the other sort it went on in the wrong order, both with a 200: a client
     that dropped or changed the sort between pages read a list that skipped files. Such a
     cursor is a 400 `invalid_cursor`; with the sort of its first page it pages on."""
-    if path == "/v1/cases":
-        org = region.care_provider
-        made = [
-            create_case(client, org, region.table_id, ready_since=iso(-d)) for d in (30, 20, 10)
-        ]
-    else:
-        org = region.corporation
-        made = [create_vacancy(client, org, available_from=iso(-d)) for d in (30, 20, 10)]
+    org, made = files_waiting(client, region, path, (30, 20, 10))
     for sort, order in (("-waitingTime", made), ("waitingTime", made[::-1])):
         first = client.get(path, params={"sort": sort, "limit": 1}, headers=org.headers)
         cursor = first.json()["next_cursor"]
@@ -308,6 +310,30 @@ def test_a_sorted_lists_cursor_pages_only_the_order_it_was_cut_in(client, region
             assert refused.json()["invalidParams"][0]["code"] == "invalid_cursor", params
         rest = ids(client, org, path, sort=sort, cursor=cursor)
         assert rest == [m["id"] for m in order[1:]]
+
+
+@pytest.mark.parametrize("path", ["/v1/cases", "/v1/vacancies"])
+def test_an_unsorted_lists_cursor_is_refused_with_a_sort(client, region, path):  # type: ignore[no-untyped-def]
+    """An unsorted page's `next_cursor` sent with `sort` placed the page at its last file's
+    date now, a 200 that skipped the files sorted before it: a client that added a sort
+    between pages read a list with a hole. A cursor without a date pages any order only when
+    it has no list tag either (given out before sorted cursors carried their date)."""
+    org, made = files_waiting(client, region, path, (10, 30, 20))
+    first = client.get(path, params={"limit": 1}, headers=org.headers).json()
+    assert [i["id"] for i in first["items"]] == [made[0]["id"]]
+    for sort in ("-waitingTime", "waitingTime"):
+        refused = client.get(
+            path, params={"sort": sort, "cursor": first["next_cursor"]}, headers=org.headers
+        )
+        assert_problem(refused, 400, "validation_error")
+        assert refused.json()["invalidParams"][0]["code"] == "invalid_cursor", sort
+        assert invalid_names(refused) == ["cursor"]
+    rest = ids(client, org, path, cursor=first["next_cursor"])
+    assert rest == [m["id"] for m in made[1:]]
+    # Shortest waiting first, after the file of 10 days: those of 20 and 30.
+    untagged = encode_cursor(uuid.UUID(made[0]["id"]))
+    after = ids(client, org, path, sort="waitingTime", cursor=untagged)
+    assert after == [made[2]["id"], made[1]["id"]]
 
 
 @pytest.mark.parametrize("sort", [None, "-waitingTime"])

@@ -55,9 +55,18 @@ def new_sqlite_file(database_url: str) -> Path | None:
     url = make_url(database_url)
     if url.get_backend_name() != "sqlite" or url.query.get("uri"):
         return None
-    if url.database in (None, "", ":memory:") or Path(url.database).exists():
+    if url.database in (None, "", ":memory:") or sqlite_file(url.database).exists():
         return None
-    return Path(url.database).absolute()
+    return sqlite_file(url.database)
+
+
+def sqlite_file(database: str) -> Path:
+    """The file SQLite opens for a URL's path: SQLAlchemy makes it absolute as os.path.abspath
+    does, which also drops `folder/..` without looking at the folder. Read as written, the path
+    `./missing/../x.db` named no file (there is no folder `missing`) where SQLite opened ./x.db:
+    `demo` migrated that file and then refused it as in no folder, and `serve` called it a new,
+    empty database each start."""
+    return Path(os.path.abspath(database))
 
 
 def refuse_missing_sqlite_file(database_url: str) -> None:
@@ -1192,7 +1201,7 @@ def sqlite_folder_problem(url: "URL") -> str:
     where SQLite keeps its journal beside the file, so not what to change."""
     if not url.database or url.database == ":memory:" or url.query.get("uri"):
         return ""
-    path = Path(url.database).absolute()
+    path = sqlite_file(url.database)
     folder = path.parent
     relative = relative_path_remark(url.database)
     if path.is_dir():  # `sqlite:///data`, the file's name left out

@@ -1465,6 +1465,27 @@ def test_a_new_database_at_an_absolute_path_is_not_said_to_be_read_from_the_curr
     assert first.startswith(f"New database {served} (there was none): the service starts empty")
 
 
+def test_a_sqlite_path_through_a_missing_folder_and_back_is_the_file_sqlite_opens(
+    tmp_path, monkeypatch
+):
+    """SQLite opens `./gone/../x.db` as ./x.db (SQLAlchemy drops `gone/..` unread), but the
+    commands read the path as the system does, through a folder `gone` that is not there:
+    `demo` said 'New database', migrated ./x.db and then refused it as in no folder, and
+    `serve` called the file new and empty at every start. Both now read the file SQLite opens."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr("uvicorn.Server.run", lambda server, sockets=None: None)
+    url = "sqlite:///./gone/../x.db"
+    said = run_cli(url, "demo")
+    assert said.splitlines()[0].startswith(f"New database {tmp_path / 'x.db'} (there was none;")
+    assert "Demo region loaded" in said
+    settings = get_settings().model_copy(update={"database_url": url, "migrate_on_start": True})
+    again = io.StringIO()
+    with redirect_stdout(again):
+        main(["serve", "--port", "0"], settings=settings)
+    assert "New database" not in again.getvalue()
+    assert again.getvalue().startswith("Serving on http://127.0.0.1:")
+
+
 def test_serve_on_a_sqlite_file_that_does_not_exist_says_it_starts_empty(tmp_path, monkeypatch):
     # `serve` started in another folder than the last time made a new, empty
     # ./uitstroomtafel.db there without a word: every case, key and person seemed gone.

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any, NamedTuple
 
-from app.problems import PATTERN_REASONS, Unprocessable
+from app.problems import PATTERN_CODES, PATTERN_REASONS, Unprocessable
 
 REVERSED = 1 << 31
 """The flag a sorted list's cursor sets on its date (an ordinal: below 2**22) for the reversed
@@ -21,8 +21,9 @@ order (`waitingTime`, latest first), so that it pages on only in the order it wa
 
 CURSOR_PATTERN = r"^[A-Za-z0-9_-]{22}([A-Za-z0-9_-]{5}|[A-Za-z0-9_-]{8}|[A-Za-z0-9_-]{13})?$"
 PATTERN_REASONS[CURSOR_PATTERN] = (
-    "Should be a `next_cursor` this API gave out (22 to 35 characters)"
+    "Should be a `next_cursor` this API gave out (22, 27, 30 or 35 characters: A-Z a-z 0-9 - _)"
 )
+PATTERN_CODES[CURSOR_PATTERN] = "invalid_cursor"
 
 
 class CursorPosition(NamedTuple):

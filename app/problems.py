@@ -160,6 +160,13 @@ PATTERN_REASONS: dict[str, str] = {}
 defined): pydantic's own reason quotes the regex, which tells a client little."""
 
 
+PATTERN_CODES: dict[str, str] = {}
+"""The `invalidParams` code of a value that failed a regex, where such values have their own
+(registered with the pattern): a cursor of the wrong length was `string_pattern_mismatch`, one of
+the right length the API refused `invalid_cursor`, so a client that starts again on
+`invalid_cursor` (as the README tells) met a code it did not know for the same mistake."""
+
+
 NOT_A_FILE = "Expected UploadFile"  # FastAPI's message for a text field where a file goes
 NOT_A_FILE_REASON = (
     'Send a file here: a part with a filename (`Content-Disposition: form-data; name="file"; '
@@ -179,6 +186,13 @@ def error_reason(error: dict[str, Any]) -> str:
     return reason.strip()  # some of pydantic's messages end in a space
 
 
+def error_code(error: dict[str, Any]) -> str:
+    code = str(error.get("type", "invalid"))
+    if code == "string_pattern_mismatch":
+        return PATTERN_CODES.get(str((error.get("ctx") or {}).get("pattern")), code)
+    return code
+
+
 def invalid_params(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Pydantic errors (`loc`, `type`, `msg`) as `invalidParams` (name, in, code, reason)."""
     params = []
@@ -195,7 +209,7 @@ def invalid_params(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
             {
                 "name": field_name(rest) if rest else location,
                 "in": location,
-                "code": error.get("type", "invalid"),
+                "code": error_code(error),
                 "reason": error_reason(error),
             }
         )

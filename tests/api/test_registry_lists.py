@@ -271,6 +271,23 @@ def test_a_sorted_walk_skips_nothing_when_the_last_file_shown_changes_its_date( 
     assert rest == expected[2:]
 
 
+@pytest.mark.parametrize(
+    "cursor", ["A" * 21, "A" * 23, "A" * 28, "A" * 36, "A" * 21 + "=", "+" * 22, "A" * 21 + " "]
+)
+def test_a_cursor_of_no_form_the_api_gives_out_is_an_invalid_cursor(client, region, cursor):  # type: ignore[no-untyped-def]
+    """A cursor of the wrong length or characters was `string_pattern_mismatch`, "22 to 35
+    characters" (23 or 28 are not), where one of the right form the API refuses is
+    `invalid_cursor`: one code, and the lengths it takes, for every cursor it did not give."""
+    response = client.get(
+        "/v1/cases", params={"cursor": cursor}, headers=region.care_provider.headers
+    )
+    assert_problem(response, 400, "validation_error")
+    assert invalid_names(response) == ["cursor"]
+    (param,) = response.json()["invalidParams"]
+    assert param["code"] == "invalid_cursor"
+    assert "22, 27, 30 or 35 characters" in param["reason"]
+
+
 def test_a_cursor_whose_date_is_no_date_is_refused(client, region):  # type: ignore[no-untyped-def]
     """The date a sorted page's cursor carries is read back as a date: day 0 is none (400)."""
     cursor = base64.urlsafe_b64encode(uuid.uuid4().bytes + bytes(4)).decode().rstrip("=")

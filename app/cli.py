@@ -591,13 +591,13 @@ def cmd_demo(_: argparse.Namespace, settings: Settings) -> None:
     from sqlalchemy.engine import make_url
 
     created = new_sqlite_file(settings.database_url)
+    _migrate(settings)  # before saying it made a database: it may be refused (no folder)
     if created is not None:  # from another folder than serve's: keys the server does not know
         database = make_url(settings.database_url).database
         print(
             f"{new_database(created, database)}: a server running on another database does "
             "not know the keys below."
         )
-    _migrate(settings)
     with _session(settings) as session:
         load_demo_shown(session)
 

@@ -1445,6 +1445,19 @@ def test_the_demo_on_a_sqlite_file_that_does_not_exist_says_it_made_a_new_databa
     assert "New database" not in again
 
 
+def test_the_demo_refused_its_sqlite_file_says_no_new_database(tmp_path):
+    """`uitstroomtafel demo` on a file in a folder that does not exist printed 'New database
+    ... (there was none)' above its refusal, of a database it never made; `serve` says it only
+    once the database is migrated."""
+    url = f"sqlite:///{tmp_path / 'gone' / 'demo.db'}"
+    settings = get_settings().model_copy(update={"database_url": url})
+    said = io.StringIO()
+    with redirect_stdout(said), pytest.raises(SystemExit) as refused:
+        main(["demo"], settings=settings)
+    assert f"there is no folder {tmp_path / 'gone'}" in str(refused.value.code)
+    assert "New database" not in said.getvalue()
+
+
 def test_a_new_database_at_an_absolute_path_is_not_said_to_be_read_from_the_current_folder(
     tmp_path, monkeypatch
 ):

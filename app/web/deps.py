@@ -6,9 +6,10 @@ A form's page lists its `FormDep` before these, so a stale CSRF token is refused
 is read."""
 
 import uuid
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends
+from sqlmodel import Session, col, select
 
 from app.actions import service as actions_service
 from app.actions.deps import ActionAtTable
@@ -17,15 +18,17 @@ from app.cases.models import Case
 from app.db import SessionDep
 from app.meetings import service as meetings_service
 from app.meetings.deps import MeetingAtTable
+from app.organisations.models import OrganisationKind
 from app.people import service as people_service
 from app.people.models import Person
 from app.proposals import service as proposals_service
 from app.proposals.deps import ProposalAtTable
+from app.proposals.models import Proposal
 from app.tables import service as tables_service
 from app.tables.models import OutflowTable
 from app.vacancies import service as vacancies_service
 from app.vacancies.models import Vacancy
-from app.web.core import PageForbidden, WebDep
+from app.web.core import PageForbidden, Web, WebDep
 
 
 def page_table(table_id: uuid.UUID, session: SessionDep, web: WebDep) -> OutflowTable:
@@ -61,6 +64,34 @@ def page_own_case(case_id: uuid.UUID, session: SessionDep, web: WebDep) -> Case:
 def page_vacancy(vacancy_id: uuid.UUID, session: SessionDep, web: WebDep) -> Vacancy:
     """The dwelling if the organisation may see it (404 otherwise)."""
     return vacancies_service.get_vacancy(session, web.principal, vacancy_id)
+
+
+def corporation_proposals_clause(web: Web, case_id: uuid.UUID) -> Any:
+    """A corporation's proposals of a case: those for its own dwellings. `/dossiers/{id}` shows
+    a corporation the case's profile when there is one, and is a 404 otherwise."""
+    return (col(Proposal.case_id) == case_id) & (
+        col(Proposal.corporation_id) == web.organisation.id
+    )
+
+
+def case_page_opens(session: Session, web: Web, case_id: uuid.UUID) -> bool:
+    """Whether `/dossiers/{case_id}` shows this person's organisation a page (not a 404), by
+    the rules that page reads the case with: a corporation a case proposed for one of its
+    dwellings, any other organisation a case it may read (`cases_service.get_case`). A page
+    that links the case asks this first, so it offers no link that leads to a 404."""
+    if web.organisation.kind == OrganisationKind.housing_corporation:
+        clause = corporation_proposals_clause(web, case_id)
+        return session.exec(select(Proposal.id).where(clause).limit(1)).first() is not None
+    visible = cases_service.visible_clause(web.principal)
+    return session.exec(select(Case.id).where(Case.id == case_id, visible)).first() is not None
+
+
+def vacancy_page_opens(session: Session, web: Web, vacancy_id: uuid.UUID) -> bool:
+    """Whether `/woningen/{vacancy_id}` shows this person's organisation a page (not a 404):
+    the rule of `page_vacancy`, for a page that links the dwelling."""
+    visible = vacancies_service.visible_clause(web.principal)
+    found = select(Vacancy.id).where(Vacancy.id == vacancy_id, visible)
+    return session.exec(found).first() is not None
 
 
 ADMIN_ONLY = "Alleen een beheerder van uw organisatie beheert de mensen."

@@ -27,7 +27,7 @@ from app.timeutil import today
 from app.vacancies.models import LeaseForm, Vacancy
 from app.web import labels
 from app.web.core import FormDep, PageForbidden, Web, WebDep, WebRoute, field, redirect, render
-from app.web.deps import PageProposalDep
+from app.web.deps import PageProposalDep, case_page_opens, vacancy_page_opens
 from app.web.formatting import proposal_code
 from app.web.forms import (
     NO_VERSION,
@@ -124,6 +124,11 @@ def _proposal_page(
             "profile": profile,
             "anonymised": anonymised,
             "vacancy": _vacancy_summary(meeting, table, web, str(proposal.vacancy_id)),
+            # The case's and the dwelling's pages are linked only for whom they open: the
+            # corporation reads its own dwelling and the case's profile, the care provider its
+            # case (not the dwelling), the chair both, a case moved to another table neither.
+            "case_link": case_page_opens(session, web, proposal.case_id),
+            "vacancy_link": vacancy_page_opens(session, web, proposal.vacancy_id),
             # The parties and who decided, also one that has left the table since.
             "names": organisation_names(
                 session,

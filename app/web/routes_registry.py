@@ -54,7 +54,7 @@ from app.vacancies.service import VacancyFilters, VacancySort
 from app.web import aftercare as aftercare_page
 from app.web import labels
 from app.web.core import Web, WebDep, WebRoute, render
-from app.web.deps import PageVacancyDep
+from app.web.deps import PageVacancyDep, corporation_proposals_clause
 from app.web.formatting import case_code
 from app.web.forms import mark_wrong_values, organisation_names
 from app.web.query_values import (
@@ -490,11 +490,10 @@ def vacancy_list(request: Request, session: SessionDep, web: WebDep) -> HTMLResp
 def _corporation_case(session: Session, web: Web, case_id: uuid.UUID) -> HTMLResponse | None:
     """The five-field profile of a case proposed for one of the corporation's dwellings, with
     those proposals; None (404) for any other case."""
-    me = web.organisation.id
     proposals = list(
         session.exec(
             select(Proposal)
-            .where(Proposal.case_id == case_id, Proposal.corporation_id == me)
+            .where(corporation_proposals_clause(web, case_id))
             .order_by(col(Proposal.id))
         )
     )

@@ -1,0 +1,48 @@
+"""The proposal page links the case's and the dwelling's pages for whom they open, and only
+for them: each link shown answers that person with a page, none leads to a 404."""
+
+import re
+
+from tests.conftest import OPERATOR
+from tests.web.conftest import make_person, signed_in
+
+
+def _links(browser, proposal_id: str) -> set[str]:
+    """The case and dwelling pages the proposal page links, each checked to open (200)."""
+    page = browser.get(f"/voorstellen/{proposal_id}")
+    assert page.status_code == 200, page.text
+    links = set(re.findall(r'href="(/(?:dossiers|woningen)/[^"]+)"', page.text))
+    for link in links:
+        assert browser.get(link).status_code == 200, link
+    return links
+
+
+def test_each_party_is_linked_to_the_pages_it_may_read(app, client, region, published, chair):
+    """The corporation was shown its own dwelling and the case's profile as plain text, though
+    both pages open for it; the care provider gets its case, not the dwelling (a 404 for it)."""
+    case, dwelling = f"/dossiers/{published.case_id}", f"/woningen/{published.vacancy_id}"
+    corporation = signed_in(app, make_person(client, region.corporation))
+    assert _links(corporation, published.proposal_id) == {case, dwelling}
+    assert "profiel</a>" in corporation.get(f"/voorstellen/{published.proposal_id}").text
+    provider = signed_in(app, make_person(client, region.care_provider))
+    assert provider.get(dwelling).status_code == 404
+    assert _links(provider, published.proposal_id) == {case}
+    for person in (chair, make_person(client, region.municipality)):
+        assert _links(signed_in(app, person), published.proposal_id) == {case, dwelling}
+
+
+def test_a_corporation_chairing_the_table_is_not_linked_to_a_case_it_cannot_open(
+    app, client, region, published
+):
+    """A corporation that chairs the table sees another corporation's proposal as the chair,
+    and the page linked the case; but the case page shows a corporation only the cases
+    proposed for its own dwellings, so the link led to a 404. The dwelling (its table's) opens."""
+    chaired = client.patch(
+        f"/v1/tables/{region.table_id}",
+        json={"chair_organisation_id": region.other_corporation.id},
+        headers=OPERATOR,
+    )
+    assert chaired.status_code == 200, chaired.text
+    other = signed_in(app, make_person(client, region.other_corporation, "chair"))
+    assert other.get(f"/dossiers/{published.case_id}").status_code == 404
+    assert _links(other, published.proposal_id) == {f"/woningen/{published.vacancy_id}"}

@@ -61,6 +61,17 @@ TRADE_OFFS = {
     "equal_alternative": "Even goed; de vaste volgorde koos het voorstel",
 }
 
+# The same, for a published meeting's why-not page, which answers with what a new agenda of its
+# date would do ("Waarom zou een nieuwe agenda dit paar niet voorstellen?"): in the conditional,
+# not as what an agenda did (no agenda chose: the meeting's gave the dwelling to another).
+TRADE_OFFS_NEW_AGENDA = {
+    "fewer_housed": "Er zouden dan minder dossiers worden gehuisvest",
+    "lower_total_score": (
+        "Er zouden evenveel dossiers worden gehuisvest, maar met een lagere totaalscore"
+    ),
+    "equal_alternative": "Even goed; de vaste volgorde zou het andere voorstel kiezen",
+}
+
 # Figures a why-not answer gives per rule.
 REASON_DETAILS = {
     "test_rent": "toetshuur",
@@ -329,6 +340,7 @@ ALL = {
     "reason": REASONS,
     "detail": REASON_DETAILS,
     "trade_off": TRADE_OFFS,
+    "trade_off_new_agenda": TRADE_OFFS_NEW_AGENDA,
     "detail_value": DETAIL_VALUES,
     "component": COMPONENTS,
     "decision": DECISIONS,

@@ -205,3 +205,50 @@ def test_the_why_not_page_of_a_published_meeting_words_its_trade_off_as_a_new_ag
     assert "Waarom zou een nieuwe agenda dit paar niet voorstellen?" in text
     assert "In een nieuwe agenda gaat deze woning naar" in text
     assert "Met dit paar verandert een nieuwe agenda zo:" in text
+
+
+def _twins_after_a_decline(client, region) -> tuple[dict, list[dict], dict]:  # type: ignore[no-untyped-def]
+    """The published meeting of today gave its one dwelling to the longest waiting case, whose
+    client declined; two cases alike in every scored respect wait besides: a new agenda gives
+    the dwelling to one of them by the fixed order (`equal_alternative` for the other)."""
+    twins = [
+        ready_case(client, region.care_provider, region.table_id, ready_since=iso(-600))
+        for _ in range(2)
+    ]
+    proposal, home = _published_and_declined_by_the_longest_waiting(client, region)
+    return proposal, twins, home
+
+
+def test_a_published_meetings_why_not_words_an_equal_alternative_as_a_new_agendas(
+    app, client, region, chair
+):
+    """Under 'Waarom zou een nieuwe agenda dit paar niet voorstellen?' the trade-off said 'Even
+    goed; de vaste volgorde koos het voorstel': in the past tense, as if the meeting's agenda
+    had chosen, while it gave the dwelling to another case. It says what a new agenda would
+    do, as the heading asks; the live page keeps its own wording."""
+    proposal, twins, home = _twins_after_a_decline(client, region)
+    browser = signed_in(app, chair)
+    texts = [why_not_page(browser, proposal["meeting_id"], twin, home) for twin in twins]
+    [text] = [t for t in texts if "Waarom zou een nieuwe agenda" in t]
+    assert labels.label("trade_off", "equal_alternative") not in text
+    assert "Even goed; de vaste volgorde zou het andere voorstel kiezen" in text
+    # The live agenda of a meeting not yet published keeps the label of what it did.
+    draft = client.post(
+        f"/v1/tables/{region.table_id}/meetings",
+        json={"date": iso(7)},
+        headers=region.chair.headers,
+    )
+    assert draft.status_code == 201, draft.text
+    texts = [why_not_page(browser, draft.json()["id"], twin, home) for twin in twins]
+    [live] = [t for t in texts if "Waarom niet voorgesteld?" in t]
+    assert labels.label("trade_off", "equal_alternative") in live
+    assert "zou het andere voorstel kiezen" not in live
+
+
+def test_every_trade_off_has_a_wording_for_a_new_agenda():
+    """The published meeting's why-not page speaks of what a new agenda would do: each
+    trade-off has a label in the conditional, not the live agenda's."""
+    for code in TRADE_OFFS:
+        wording = labels.label("trade_off_new_agenda", code)
+        assert wording != code and wording != labels.label("trade_off", code), code
+        assert " zou" in wording, wording

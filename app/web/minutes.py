@@ -55,7 +55,14 @@ class MinutesData:
         period = (
             "besluiten over de voorstellen van deze vergadering, en vervolgbesluiten over "
             f"eerdere voorstellen vanaf {dutch_date(doc['date'])}"
-        ) + _until(doc["final_at"], end, drawn_up)
+        )
+        generated = datetime.fromisoformat(doc["generated_at"]).astimezone(AMSTERDAM)
+        if end is None and not doc["final"] and generated.date() < date.fromisoformat(doc["date"]):
+            # A draft of a meeting still to come ran 'vanaf <its day> tot <now>', a period that
+            # ended before it began.
+            period += " (de vergadering heeft nog niet plaatsgevonden)"
+        else:
+            period += _until(doc["final_at"], end, drawn_up)
         return f"{state}; {period}. Weergave: {labels.label('view', doc['view'])}."
 
 

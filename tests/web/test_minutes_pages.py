@@ -288,3 +288,25 @@ def test_final_minutes_read_before_an_action_fell_overdue_are_not_blamed_on_some
         versie = stale.text.split('name="versie" value="', 1)[1].split('"', 1)[0]
         final = browser.post(url + "/definitief", data=form | {"versie": versie})
         assert final.status_code == 303, final.text
+
+
+def test_draft_minutes_of_a_meeting_to_come_name_no_period_ending_before_it_starts(
+    app, client, region, chair
+):
+    """The draft minutes of the table's next (and last planned) meeting said they held
+    follow-up decisions 'vanaf <the meeting's day> tot <now>': a period ending before it
+    begins. They say the meeting has not taken place yet; the page, the PDF and the CSV alike."""
+    meeting = plan_meeting(client, region, iso(14))
+    url = f"/vergaderingen/{meeting['id']}/besluitenlijst"
+    browser = signed_in(app, chair)
+    page = browser.get(url).text
+    rows = csv.reader(
+        io.StringIO(browser.get(url + ".csv").content.decode("utf-8-sig")), delimiter=";"
+    )
+    status = next(r[2] for r in rows if r[:2] == ["besluitenlijst", "status"])
+    for text in (page, status):
+        assert f"vanaf {dutch_date(day(14))} tot" not in text
+        assert f"vanaf {dutch_date(day(14))} (de vergadering heeft nog niet plaatsgevonden)" in (
+            text
+        )
+        assert f"bijgewerkt tot {dutch_date(day())}" in text  # when it was drawn up, still

@@ -243,6 +243,8 @@ TIMELINE_KINDS = {
     "lease_transferred": "Huurcontract omgeklapt",
     "tenancy_ended": "Huur beëindigd",
 }
+# A dwelling's timeline: its proposal is made for a case, not for a dwelling.
+DWELLING_TIMELINE_KINDS = TIMELINE_KINDS | {"proposed": "Voorgesteld voor een dossier"}
 
 # The case file's and the dwelling's codes live beside the spreadsheet import, which reads them by
 # these labels too (app.vocabulary imports nothing of the web).
@@ -352,6 +354,7 @@ ALL = {
     "action_kind": ACTION_KINDS,
     "action_status": ACTION_STATUSES,
     "timeline": TIMELINE_KINDS,
+    "dwelling_timeline": DWELLING_TIMELINE_KINDS,
     "facility": FACILITIES,
     "lease_form": LEASE_FORMS,
     "dwelling_type": DWELLING_TYPES,

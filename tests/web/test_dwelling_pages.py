@@ -431,3 +431,15 @@ def test_a_new_dwelling_does_not_overwrite_one_stored_meanwhile_under_its_refere
     assert "U gebruikt dit kenmerk al" in response.text
     now = client.get(f"/v1/vacancies/{theirs['id']}", headers=region.corporation.headers).json()
     assert now["version"] == theirs["version"]
+
+
+def test_a_dwellings_timeline_says_it_was_proposed_for_a_case(app, client, region, published):
+    """The dwelling's timeline named its proposal 'Voorgesteld voor een woning' (the case
+    timeline's wording) on the dwelling's own page; it was proposed for a case."""
+    browser = signed_in(app, make_person(client, region.corporation))
+    page = browser.get(f"/woningen/{published.vacancy_id}")
+    assert page.status_code == 200, page.text
+    rows = re.findall(r"<tr>\s*<th scope=\"row\">.*?</tr>", page.text, re.S)
+    [proposed] = [r for r in rows if "/voorstellen/" in r and "voor dossier" in r]
+    assert "Voorgesteld voor een dossier" in proposed
+    assert "Voorgesteld voor een woning" not in page.text

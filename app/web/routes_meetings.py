@@ -205,7 +205,9 @@ def why_not_page(
         request,
         "why_not.html",
         {
-            "title": "Waarom past dit niet?",
+            # 'Waarom past dit niet?' above 'Deze woning past bij dit dossier' asked the wrong
+            # question: a pair that fits is asked about as the agenda's form names it.
+            "title": "Waarom niet?" if answer["feasible"] else "Waarom past dit niet?",
             "meeting": meeting,
             "answer": answer,
             "vacancy": _vacancy_summary(meeting, table, web, str(woning), frozen),

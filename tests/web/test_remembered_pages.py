@@ -183,6 +183,9 @@ def test_the_why_not_page_of_a_published_meeting_words_a_pair_it_left_out_as_now
     assert "De agenda van deze datum stelt dit paar voor" not in text
     assert "De vastgestelde agenda van deze vergadering stelt dit paar niet voor" in text
     assert "Een nieuwe agenda van deze datum zou dit paar nu voorstellen" in text
+    # The heading asked 'Waarom past dit niet?' whatever the answer, so also above 'Deze
+    # woning past bij dit dossier'; a fitting pair is asked about as the agenda's form calls it.
+    assert "Waarom past dit niet?" not in text and "<h1>Waarom niet?</h1>" in text
 
 
 def test_the_why_not_page_of_a_published_meeting_words_its_trade_off_as_a_new_agendas(

@@ -73,3 +73,18 @@ def test_a_care_providers_agenda_does_not_say_no_one_was_passed_over(
     [line] = [r for r in csv_text.splitlines() if r.startswith("voorstellen;")]
     assert ";geen van uw dossiers;" in line
     assert b"(geen van uw dossiers)" in pdf_text(provider.get(url + "/agenda.pdf").content)
+
+
+def test_an_agenda_without_proposals_in_the_viewers_share_does_not_say_there_are_none(
+    app, client, region, published
+):
+    """The agenda had a proposal (care_provider's case, corporation's dwelling), yet another
+    care provider or corporation, with no part in it, read 'Er zijn geen voorstellen.': it
+    says their view holds none, as the agenda's other sections do."""
+    for org in (region.other_care_provider, region.other_corporation):
+        page = signed_in(app, make_person(client, org)).get(
+            f"/vergaderingen/{published.meeting_id}"
+        )
+        assert page.status_code == 200, page.text
+        assert "Er zijn geen voorstellen." not in page.text
+        assert "Geen voorstellen in uw weergave." in page.text

@@ -74,16 +74,25 @@ def corporation_proposals_clause(web: Web, case_id: uuid.UUID) -> Any:
     )
 
 
-def case_page_opens(session: Session, web: Web, case_id: uuid.UUID) -> bool:
-    """Whether `/dossiers/{case_id}` shows this person's organisation a page (not a 404), by
-    the rules that page reads the case with: a corporation a case proposed for one of its
-    dwellings, any other organisation a case it may read (`cases_service.get_case`). A page
-    that links the case asks this first, so it offers no link that leads to a 404."""
-    if web.organisation.kind == OrganisationKind.housing_corporation:
-        clause = corporation_proposals_clause(web, case_id)
-        return session.exec(select(Proposal.id).where(clause).limit(1)).first() is not None
+def reads_case(session: Session, web: Web, case_id: uuid.UUID) -> bool:
+    """Whether the organisation reads the whole case file, as its API key does
+    (`cases_service.get_case`): its own client's, or one of a table it chairs or sits at as a
+    municipality; a corporation chairing the table too."""
     visible = cases_service.visible_clause(web.principal)
     return session.exec(select(Case.id).where(Case.id == case_id, visible)).first() is not None
+
+
+def case_page_opens(session: Session, web: Web, case_id: uuid.UUID) -> bool:
+    """Whether `/dossiers/{case_id}` shows this person's organisation a page (not a 404), by
+    the rules that page reads the case with: a case it reads whole (`reads_case`), and for a
+    corporation besides the profile of a case proposed for one of its dwellings. A page that
+    links the case asks this first, so it offers no link that leads to a 404."""
+    if reads_case(session, web, case_id):
+        return True
+    if web.organisation.kind != OrganisationKind.housing_corporation:
+        return False
+    clause = corporation_proposals_clause(web, case_id)
+    return session.exec(select(Proposal.id).where(clause).limit(1)).first() is not None
 
 
 def vacancy_page_opens(session: Session, web: Web, vacancy_id: uuid.UUID) -> bool:

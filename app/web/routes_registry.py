@@ -54,7 +54,7 @@ from app.vacancies.service import VacancyFilters, VacancySort
 from app.web import aftercare as aftercare_page
 from app.web import labels
 from app.web.core import Web, WebDep, WebRoute, render
-from app.web.deps import PageVacancyDep, corporation_proposals_clause
+from app.web.deps import PageVacancyDep, corporation_proposals_clause, reads_case
 from app.web.formatting import case_code
 from app.web.forms import mark_wrong_values, organisation_names
 from app.web.query_values import (
@@ -553,7 +553,10 @@ def _linked_cases_shown(session: Session, web: Web, case: Case) -> uuid.UUID | N
 def case_page(
     request: Request, case_id: uuid.UUID, session: SessionDep, web: WebDep
 ) -> HTMLResponse:
-    if web.organisation.kind == OrganisationKind.housing_corporation:
+    # A corporation that chairs the case's table reads the whole file, as through the API
+    # (its agenda linked every case here, and each was a 404); any other only the profile.
+    corporation = web.organisation.kind == OrganisationKind.housing_corporation
+    if corporation and not reads_case(session, web, case_id):
         page = _corporation_case(session, web, case_id)
         if page is None:
             raise NotFound("No such case.")

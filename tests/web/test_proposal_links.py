@@ -31,12 +31,13 @@ def test_each_party_is_linked_to_the_pages_it_may_read(app, client, region, publ
         assert _links(signed_in(app, person), published.proposal_id) == {case, dwelling}
 
 
-def test_a_corporation_chairing_the_table_is_not_linked_to_a_case_it_cannot_open(
+def test_a_corporation_chairing_the_table_reads_the_cases_its_pages_link(
     app, client, region, published
 ):
-    """A corporation that chairs the table sees another corporation's proposal as the chair,
-    and the page linked the case; but the case page shows a corporation only the cases
-    proposed for its own dwellings, so the link led to a 404. The dwelling (its table's) opens."""
+    """A corporation that chairs the table reads every case of it through the API, and its
+    agenda and proposal pages (the chair's view) link each case; but the case page showed a
+    corporation only the cases proposed for its own dwellings, so each link was a 404. It now
+    shows the chair the whole file, as its key reads it; the dwelling (its table's) opens too."""
     chaired = client.patch(
         f"/v1/tables/{region.table_id}",
         json={"chair_organisation_id": region.other_corporation.id},
@@ -44,5 +45,14 @@ def test_a_corporation_chairing_the_table_is_not_linked_to_a_case_it_cannot_open
     )
     assert chaired.status_code == 200, chaired.text
     other = signed_in(app, make_person(client, region.other_corporation, "chair"))
-    assert other.get(f"/dossiers/{published.case_id}").status_code == 404
-    assert _links(other, published.proposal_id) == {f"/woningen/{published.vacancy_id}"}
+    case, dwelling = f"/dossiers/{published.case_id}", f"/woningen/{published.vacancy_id}"
+    assert _links(other, published.proposal_id) == {case, dwelling}
+    agenda = other.get(f"/vergaderingen/{published.meeting_id}").text
+    assert f'href="{case}"' in agenda
+    page = other.get(case).text
+    assert "Het dossier" in page and "alleen het profiel" not in page
+    api = client.get(f"/v1/cases/{published.case_id}", headers=region.other_corporation.headers)
+    assert api.status_code == 200, api.text
+    # A corporation that does not chair still reads only the profile of its own proposal's case.
+    mine = signed_in(app, make_person(client, region.corporation)).get(case).text
+    assert "alleen het profiel" in mine and "Het dossier" not in mine

@@ -248,3 +248,11 @@ def test_a_refused_import_on_the_page_logs_a_read_of_each_case_its_rows_show(app
         ("create", "POST /inlezen"),
         ("read", "POST /inlezen"),
     ]
+
+
+def test_the_row_limit_is_written_the_dutch_way(app, client, region):
+    """The page said 'Hoogstens 5 MB en 10000 rijen'; in Dutch a thousand takes a dot, as every
+    other figure on the pages does (`getal`): 10.000."""
+    for org in (region.care_provider, region.corporation):
+        page = signed_in(app, make_person(client, org)).get("/inlezen").text
+        assert "10000 rijen" not in page and "10.000 rijen" in page

@@ -443,3 +443,14 @@ def test_a_dwellings_timeline_says_it_was_proposed_for_a_case(app, client, regio
     [proposed] = [r for r in rows if "/voorstellen/" in r and "voor dossier" in r]
     assert "Voorgesteld voor een dossier" in proposed
     assert "Voorgesteld voor een woning" not in page.text
+
+
+def test_a_dwellings_conditions_name_its_lease_forms_in_lower_case(app, client, region, published):
+    """'Voorwaarden: contingent; geen huismeester; huisdieren toegestaan; Tussenhuur
+    (omklapconstructie) of Eigen huurcontract': the lease forms, mid-list, began with capitals."""
+    page = signed_in(app, make_person(client, region.corporation)).get(
+        f"/woningen/{published.vacancy_id}"
+    )
+    [conditions] = re.findall(r"<dt>Voorwaarden</dt><dd>(.*?)</dd>", page.text, re.S)
+    assert "huurcontract" in conditions or "tussenhuur" in conditions, conditions
+    assert conditions == conditions.lower(), conditions

@@ -201,13 +201,19 @@ def why_not_page(
     frozen_proposed = frozen is not None and any(
         (p["case_id"], p["vacancy_id"]) == pair for p in frozen["proposals"]
     )
+    reasons = answer["reasons"]
+    status_only = bool(reasons) and reasons[0]["code"].startswith(("case_", "vacancy_"))
+    misfit = not answer["feasible"] and not status_only
     return render(
         request,
         "why_not.html",
         {
-            # 'Waarom past dit niet?' above 'Deze woning past bij dit dossier' asked the wrong
-            # question: a pair that fits is asked about as the agenda's form names it.
-            "title": "Waarom niet?" if answer["feasible"] else "Waarom past dit niet?",
+            # 'Waarom past dit niet?' above 'Deze woning past bij dit dossier' (or above 'Dit
+            # dossier of deze woning doet niet mee') asked the wrong question: only a pair that
+            # a rule keeps apart is asked why it does not fit; the others as the agenda's form
+            # names the page.
+            "title": "Waarom past dit niet?" if misfit else "Waarom niet?",
+            "status_only": status_only,
             "meeting": meeting,
             "answer": answer,
             "vacancy": _vacancy_summary(meeting, table, web, str(woning), frozen),

@@ -265,6 +265,7 @@ def test_why_not_explains_the_rules_a_pair_fails_in_dutch(app, client, region, c
     )
     assert page.status_code == 200
     assert "Deze woning past niet" in page.text
+    assert "<h1>Waarom past dit niet?</h1>" in page.text  # a rule keeps them apart
     assert "Niet rolstoeltoegankelijk" in page.text
 
 
@@ -591,3 +592,19 @@ def test_an_action_about_a_case_for_another_care_provider_is_refused_in_dutch(
     assert "owner_organisation_id" not in response.text
     actions = client.get(f"/v1/tables/{region.table_id}/actions", headers=region.chair.headers)
     assert actions.json()["items"] == []
+
+
+def test_the_why_not_page_asks_why_it_does_not_fit_only_when_a_rule_keeps_them_apart(
+    app, client, region, chair, published
+):
+    """Asked about the published pair itself, the page answered 'Dit dossier of deze woning
+    doet nu niet mee' (the case is in the proposal) under the heading 'Waarom past dit niet?':
+    nothing said it did not fit. Such an answer is headed 'Waarom niet?', as the agenda's form
+    names the page; a rule that keeps a pair apart keeps its question."""
+    page = signed_in(app, chair).get(
+        f"/vergaderingen/{published.meeting_id}/waarom-niet",
+        params={"dossier": published.case_id, "woning": published.vacancy_id},
+    )
+    assert page.status_code == 200, page.text
+    assert "doet nu niet mee aan een nieuwe agenda" in page.text
+    assert "<h1>Waarom niet?</h1>" in page.text and "Waarom past dit niet?" not in page.text

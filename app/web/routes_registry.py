@@ -584,6 +584,14 @@ def case_page(
     actions_service.log_shown(session, context, table, actions)
     entries = _holds_while_parked(case_timeline(session, context, case))
     dwellings |= _dwellings(session, [str(e["vacancy_id"]) for e in entries if "vacancy_id" in e])
+    # A proposal 'in de vergadering' named no meeting: which one, is its date.
+    meeting_ids = [
+        e["meeting_id"] for e in entries if e["kind"] == "proposed" and e.get("meeting_id")
+    ]
+    meeting_dates = {
+        str(m.id): m.date
+        for m in session.exec(select(Meeting).where(col(Meeting.id).in_(meeting_ids)))
+    }
     public = case_public_dict(case)
     # A parking after a decline, while it lasts and the case is open: a withdrawn case kept
     # its date and read 'Afgemeld (aangehouden tot <date>)', as if it came back then.
@@ -610,6 +618,7 @@ def case_page(
             "actions": actions,
             "overdue_ids": {a.id for a in actions if is_overdue(a.status, a.due_date, today())},
             "entries": entries,
+            "meeting_dates": meeting_dates,
             "names": organisation_names(
                 session,
                 web,

@@ -2,10 +2,12 @@
 and one dwelling, each as the chair, a care provider and a corporation of a table with two
 organisations of each kind: nobody sees another's cases or dwellings, not even as counts."""
 
+from datetime import date
 from urllib.parse import urlencode
 
 import pytest
 
+from app.web.formatting import dutch_date
 from tests.api.helpers import plan_meeting, publish_one_proposal
 from tests.api.test_access_log_reads import log_of
 from tests.api.test_actions import hand_out
@@ -352,3 +354,16 @@ def test_a_wrong_value_keeps_the_lists_filter_form_as_it_was_sent(people, path, 
     summary = html.split('class="error-summary"', 1)[1].split("</div>", 1)[0]
     assert '<li><a href="#referentie">Deze waarde klopt niet: Referentie' in summary, summary
     assert problems(html) == []
+
+
+def test_a_cases_timeline_names_the_meeting_of_its_proposal_by_date(app, client, region, published):
+    """The case's timeline said 'Voorstel V-... voor woning ... in de vergadering', with no
+    word of which meeting; it names the meeting by its date, as the agenda's crumbs do."""
+    meeting = client.get(f"/v1/meetings/{published.meeting_id}", headers=region.chair.headers)
+    assert meeting.status_code == 200, meeting.text
+    on = dutch_date(date.fromisoformat(meeting.json()["date"]))
+    page = signed_in(app, make_person(client, region.care_provider)).get(
+        f"/dossiers/{published.case_id}"
+    )
+    assert page.status_code == 200, page.text
+    assert f">de vergadering van {on}</a>" in page.text

@@ -3,6 +3,7 @@ for them: each link shown answers that person with a page, none leads to a 404."
 
 import re
 
+from tests.api.test_actions_of_a_moved_case import move_to_a_second_table
 from tests.conftest import OPERATOR
 from tests.web.conftest import make_person, signed_in
 
@@ -56,3 +57,21 @@ def test_a_corporation_chairing_the_table_reads_the_cases_its_pages_link(
     # A corporation that does not chair still reads only the profile of its own proposal's case.
     mine = signed_in(app, make_person(client, region.corporation)).get(case).text
     assert "alleen het profiel" in mine and "Het dossier" not in mine
+
+
+def test_the_table_a_case_left_is_not_linked_to_it(app, client, region, published, chair):
+    """A case moved on to another table once its proposal was withdrawn is no longer the first
+    table's to read (its page a 404 there); the chair's page of that proposal linked it all
+    the same. The care provider keeps its link."""
+    withdrawn = client.post(
+        f"/v1/proposals/{published.proposal_id}/decisions",
+        json={"decision": "withdraw", "reason": "table_decision"},
+        headers=region.chair.headers,
+    )
+    assert withdrawn.status_code == 200, withdrawn.text
+    move_to_a_second_table(client, region, published.case_id)
+    browser = signed_in(app, chair)
+    assert browser.get(f"/dossiers/{published.case_id}").status_code == 404
+    assert _links(browser, published.proposal_id) == {f"/woningen/{published.vacancy_id}"}
+    provider = signed_in(app, make_person(client, region.care_provider))
+    assert _links(provider, published.proposal_id) == {f"/dossiers/{published.case_id}"}

@@ -161,7 +161,10 @@ RUNTIME_ROLE_GRANTS = (
     "REVOKE UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER ON person_changes FROM {role}",
     "REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON alembic_version FROM {role}",
 )
-_ROLE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
+# Letters (capitals kept: the grant quotes the name), digits, `_`, and the `-` and `.` of names
+# such as `uitstroom-app`, which `serve` names in "migrate --grant-to <role>"; nothing a shell
+# or SQL reads otherwise.
+_ROLE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]{0,62}$")
 
 
 def check_grantable(database_url: str, role: str) -> None:

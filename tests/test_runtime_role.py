@@ -173,17 +173,18 @@ def test_an_app_started_with_the_database_down_says_so_in_one_line(settings, cap
 
 
 @contextmanager
-def login_role() -> Iterator[str]:
-    """A fresh login role of no rights but the defaults, dropped afterwards."""
-    role = f"uitstroom_rt_{uuid.uuid4().hex[:10]}"
+def login_role(prefix: str = "uitstroom_rt") -> Iterator[str]:
+    """A fresh login role of no rights but the defaults, dropped afterwards; its name (quoted,
+    so as given) the prefix and a random tail."""
+    role = f"{prefix}_{uuid.uuid4().hex[:10]}"
     admin = create_engine(PG.url, isolation_level="AUTOCOMMIT")
     try:
         with admin.connect() as connection:
-            connection.execute(text(f"CREATE ROLE {role} LOGIN"))
+            connection.execute(text(f'CREATE ROLE "{role}" LOGIN'))
         yield role
     finally:
         with admin.connect() as connection:
-            connection.execute(text(f"DROP ROLE IF EXISTS {role}"))
+            connection.execute(text(f'DROP ROLE IF EXISTS "{role}"'))
         admin.dispose()
 
 
@@ -236,3 +237,30 @@ def test_serve_not_migrating_says_who_migrates_when_its_role_may_not(runtime, da
         assert serve_refusal(owner).endswith(
             "does not migrate it. Run `uitstroomtafel migrate` first. Nothing was started."
         )
+
+
+def test_a_role_with_a_hyphen_and_capitals_is_granted_as_serve_says_it_must_be(databases):
+    """`serve` tells a role that may not migrate: the owner "runs `uitstroomtafel migrate
+    --grant-to <role>` first". For a role named as PostgreSQL allows with quotes (a hyphen, as
+    `uitstroom-app`), that very command was refused: "Not granted, nothing migrated: not a plain
+    role name". The grant quotes the name, so it takes such a role, capitals kept."""
+    if databases.backend != "postgresql":
+        pytest.skip("roles and grants are PostgreSQL's; SQLite has none")
+    url = databases.new_url()
+    with login_role("Uitstroom-App") as role:
+        served = make_url(url).set(username=role, password=None).render_as_string()
+        said = serve_refusal(served)
+        assert f"`uitstroomtafel migrate --grant-to {role}` first" in said, said
+        try:
+            run_cli(url, "migrate", "--grant-to", role)  # what it says, as the owner
+            engine = build_engine(served)
+            with engine.connect() as connection:
+                assert connection.execute(text("SELECT count(*) FROM cases")).scalar_one() == 0
+                with pytest.raises(ProgrammingError):
+                    connection.execute(text("DELETE FROM access_log"))
+            engine.dispose()
+        finally:
+            owner = create_engine(url, isolation_level="AUTOCOMMIT")
+            with owner.connect() as connection:
+                connection.execute(text(f'DROP OWNED BY "{role}"'))
+            owner.dispose()

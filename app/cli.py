@@ -1084,13 +1084,19 @@ def main(argv: list[str] | None = None, settings: Settings | None = None) -> Non
     if settings is None:
         try:
             settings = get_settings()
-        except ValidationError as exc:  # refused at start, with the reason and nothing else
-            sys.exit(f"Invalid configuration: {configuration_mistake(exc)}")
+        # Refused at start, with the reason and nothing else; by `serve` and `migrate` ended as
+        # their other refusals (it ended "... (its default)" with no full stop nor "Nothing was
+        # started.", though the same mistake found later ended with both).
+        except ValidationError as exc:
+            sys.exit(refusal_line(args, f"Invalid configuration: {configuration_mistake(exc)}"))
         except UnicodeDecodeError as exc:  # `.env` saved in another encoding (Latin-1)
             byte = f"byte {exc.object[exc.start]:#04x} at {exc.start}"
             sys.exit(
-                f"Invalid configuration: cannot read {Path('.env').absolute()} as {exc.encoding} "
-                f"text ({byte}); save it as {exc.encoding}"
+                refusal_line(
+                    args,
+                    f"Invalid configuration: cannot read {Path('.env').absolute()} as "
+                    f"{exc.encoding} text ({byte}); save it as {exc.encoding}",
+                )
             )
     from sqlalchemy.exc import DatabaseError, OperationalError, ProgrammingError
 

@@ -396,6 +396,45 @@ def test_a_wrong_setting_is_named_by_the_variable_the_operator_set(tmp_path, var
     assert result.stderr.strip() == said
 
 
+@pytest.mark.parametrize(
+    ("command", "ending"),
+    [
+        (["serve", "--port", "0"], ". Nothing was started."),
+        (["migrate"], "."),
+        (["list-organisations"], ""),
+    ],
+)
+def test_a_wrong_setting_ends_as_the_commands_other_refusals(tmp_path, command, ending):
+    """`serve` and `migrate` end every refusal with a full stop, `serve`'s with "Nothing was
+    started." (`refusal_line`); a setting refused at start ended "... (its default)" with
+    neither, though a database they could not use said both. Other commands keep their line."""
+    for variables, said in (
+        (
+            {"UITSTROOM_WORKERS": "0"},
+            "Invalid configuration: UITSTROOM_WORKERS must be a whole number from 1 to 64, such "
+            "as 1 (its default)",
+        ),
+        (
+            {"UITSTROOM_CONTACT_NAME": b"Caf\xe9"},  # `.env` in Latin-1
+            f"Invalid configuration: cannot read {tmp_path / '.env'} as utf-8 text (byte 0xe9 "
+            "at 26); save it as utf-8",
+        ),
+    ):
+        env = clock_env({**os.environ})
+        dotenv = tmp_path / ".env"
+        dotenv.unlink(missing_ok=True)
+        for name, value in variables.items():
+            if isinstance(value, bytes):
+                dotenv.write_bytes(f"{name}=".encode() + value + b"\n")
+            else:
+                env[name] = value
+        result = subprocess.run(
+            cli_command(*command), env=env, capture_output=True, text=True, timeout=60, cwd=tmp_path
+        )
+        assert result.returncode == 1
+        assert result.stderr.strip().splitlines()[-1] == said + ending
+
+
 # Misspelt names are written in two parts here, so that the scan of the repository's names
 # (test_every_other_variable_of_the_repository_is_known_to_the_warning) does not find them.
 MISSPELT_URL = "UITSTROOM_" + "DATABSE_URL"

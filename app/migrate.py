@@ -232,8 +232,9 @@ def owner_warning(engine: Engine) -> str | None:
 def role_that_may_not_migrate(database_url: str) -> str | None:
     """On PostgreSQL, the role the URL connects as when it may not migrate the database: no
     superuser, and not the owner of the tables (of `alembic_version`), or while there are none
-    not the database's owner, who creates them (README, Database roles). None when it may, and
-    on SQLite, which has no roles."""
+    not the database's owner, who creates them (README, Database roles); a member of the owner
+    (a group role owning them) may, as PostgreSQL lets it. None when it may, and on SQLite,
+    which has no roles."""
     if make_url(database_url).get_backend_name() != "postgresql":
         return None
     engine = create_engine(database_url, poolclass=NullPool)
@@ -242,9 +243,9 @@ def role_that_may_not_migrate(database_url: str) -> str | None:
             row = connection.execute(
                 text(
                     "SELECT current_user AS role, r.rolsuper OR COALESCE("
-                    "  (SELECT t.tableowner = current_user FROM pg_tables t"
+                    "  (SELECT pg_has_role(current_user, t.tableowner, 'USAGE') FROM pg_tables t"
                     "   WHERE t.tablename = 'alembic_version' AND t.schemaname = current_schema()),"
-                    "  d.datdba = r.oid) AS may"
+                    "  pg_has_role(current_user, d.datdba, 'USAGE')) AS may"
                     " FROM pg_roles r, pg_database d"
                     " WHERE r.rolname = current_user AND d.datname = current_database()"
                 )

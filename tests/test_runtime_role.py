@@ -42,13 +42,19 @@ def runtime(databases) -> Iterator[tuple[str, Engine]]:  # type: ignore[no-untyp
     finally:
         if engine is not None:
             engine.dispose()
-        owner = create_engine(url, isolation_level="AUTOCOMMIT")
-        with owner.connect() as connection:
-            connection.execute(text(f"DROP OWNED BY {role}"))
-        owner.dispose()
+        drop_owned(url, role)
         with admin.connect() as connection:
             connection.execute(text(f"DROP ROLE {role}"))
         admin.dispose()
+
+
+def drop_owned(url: str, *roles: str) -> None:
+    """Drop what the roles own and were granted in the database of `url` (roles outlive it)."""
+    owner = create_engine(url, isolation_level="AUTOCOMMIT")
+    with owner.connect() as connection:
+        quoted = ", ".join(f'"{role}"' for role in roles)
+        connection.execute(text(f"DROP OWNED BY {quoted}"))
+    owner.dispose()
 
 
 @pytest.mark.parametrize(
@@ -260,7 +266,31 @@ def test_a_role_with_a_hyphen_and_capitals_is_granted_as_serve_says_it_must_be(d
                     connection.execute(text("DELETE FROM access_log"))
             engine.dispose()
         finally:
-            owner = create_engine(url, isolation_level="AUTOCOMMIT")
-            with owner.connect() as connection:
-                connection.execute(text(f'DROP OWNED BY "{role}"'))
-            owner.dispose()
+            drop_owned(url, role)
+
+
+def test_a_member_of_the_owning_role_is_told_to_migrate_not_who_may(databases):
+    """The database (and so its tables, once made) owned by a group role and migrated by its
+    members, a common set-up: `serve` told such a member "The role of this URL, <member>, may
+    not migrate it: the role that owns the tables ... runs `uitstroomtafel migrate --grant-to
+    <member>`", though `migrate` as that member works. Membership in the owner counts."""
+    if databases.backend != "postgresql":
+        pytest.skip("roles and grants are PostgreSQL's; SQLite has none")
+    url = databases.new_url()
+    name = make_url(url).database
+    admin = create_engine(PG.url, isolation_level="AUTOCOMMIT")
+    with login_role("uitstroom_owners") as owners, login_role() as member:
+        with admin.connect() as connection:
+            connection.execute(text(f'GRANT "{owners}" TO "{member}"'))
+            connection.execute(text(f'ALTER DATABASE "{name}" OWNER TO "{owners}"'))
+        as_member = make_url(url).set(username=member, password=None).render_as_string()
+        try:
+            assert serve_refusal(as_member).endswith(
+                "does not migrate it. Run `uitstroomtafel migrate` first. Nothing was started."
+            )
+            run_cli(as_member, "migrate")  # as it says: the member may
+        finally:
+            drop_owned(url, member, owners)
+            with admin.connect() as connection:
+                connection.execute(text(f'ALTER DATABASE "{name}" OWNER TO CURRENT_USER'))
+    admin.dispose()

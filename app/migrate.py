@@ -181,8 +181,8 @@ def grant_runtime_role(database_url: str, role: str) -> None:
     """Give the role the service runs as what it needs on every table of the migrated schema,
     and no more on the access log. Run it (as the owner that migrates) after each migration.
 
-    Refuses (ValueError) a role that is a superuser or owns the access log: either could switch
-    the append-only guard off. PostgreSQL only; SQLite has no roles.
+    Refuses (ValueError) a role that is a superuser or owns the access log, or is a member of
+    its owner: each could switch the append-only guard off. PostgreSQL only; SQLite has no roles.
     """
     check_grantable(database_url, role)
     engine = create_engine(database_url)
@@ -193,12 +193,18 @@ def grant_runtime_role(database_url: str, role: str) -> None:
             ).first()
             if found is None:
                 raise ValueError(f"no role {role!r}: create it first (CREATE ROLE ... LOGIN)")
-            owner = connection.execute(
-                text("SELECT tableowner FROM pg_tables WHERE tablename = 'access_log'")
+            # A member of the owner (a group role owning the tables) has the owner's rights too.
+            owns = connection.execute(
+                text(
+                    "SELECT pg_has_role(:role, tableowner, 'USAGE') FROM pg_tables"
+                    " WHERE tablename = 'access_log'"
+                ),
+                {"role": role},
             ).scalar_one()
-            if found.rolsuper or owner == role:
+            if found.rolsuper or owns:
                 raise ValueError(
-                    f"{role!r} is a superuser or owns the tables: the service must run as a role "
+                    f"{role!r} is a superuser or owns the tables (or is a member of their owner): "
+                    "the service must run as a role "
                     "that can neither drop nor disable the access log's triggers"
                 )
             quoted = engine.dialect.identifier_preparer.quote(role)
@@ -216,8 +222,9 @@ def owner_warning(engine: Engine) -> str | None:
     with engine.connect() as connection:
         row = connection.execute(
             text(
-                "SELECT r.rolsuper OR t.tableowner = current_user FROM pg_tables t, pg_roles r "
-                "WHERE t.tablename = 'access_log' AND r.rolname = current_user"
+                "SELECT r.rolsuper OR pg_has_role(current_user, t.tableowner, 'USAGE')"
+                " FROM pg_tables t, pg_roles r"
+                " WHERE t.tablename = 'access_log' AND r.rolname = current_user"
             )
         ).first()
     if row is None or not row[0]:

@@ -294,3 +294,30 @@ def test_a_member_of_the_owning_role_is_told_to_migrate_not_who_may(databases):
             with admin.connect() as connection:
                 connection.execute(text(f'ALTER DATABASE "{name}" OWNER TO CURRENT_USER'))
     admin.dispose()
+
+
+def test_a_member_of_the_access_logs_owner_is_refused_as_the_runtime_role(databases):
+    """The access log owned by a group role: a member of it has its owner's rights (it may
+    `ALTER TABLE access_log DISABLE TRIGGER`), yet `migrate --grant-to <member>` granted it as
+    the service's role and the service connecting as it was not warned. Both as for the owner."""
+    if databases.backend != "postgresql":
+        pytest.skip("roles and grants are PostgreSQL's")
+    url = databases.migrated_url()
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    with login_role("uitstroom_owners") as owners, login_role() as member:
+        with admin.connect() as connection:
+            connection.execute(text(f'GRANT "{owners}" TO "{member}"'))
+            connection.execute(text(f'ALTER TABLE access_log OWNER TO "{owners}"'))
+        try:
+            with pytest.raises(ValueError, match="superuser or owns"):
+                grant_runtime_role(url, member)
+            engine = create_engine(make_url(url).set(username=member, password=None))
+            try:
+                assert "owner of access_log or a superuser" in (owner_warning(engine) or "")
+            finally:
+                engine.dispose()
+        finally:
+            with admin.connect() as connection:
+                connection.execute(text("ALTER TABLE access_log OWNER TO CURRENT_USER"))
+            drop_owned(url, member, owners)
+    admin.dispose()

@@ -193,10 +193,11 @@ def grant_runtime_role(database_url: str, role: str) -> None:
             ).first()
             if found is None:
                 raise ValueError(f"no role {role!r}: create it first (CREATE ROLE ... LOGIN)")
-            # A member of the owner (a group role owning the tables) has the owner's rights too.
+            # A member of the owner (a group role owning the tables) has the owner's rights too,
+            # or takes them with SET ROLE when it does not inherit them: MEMBER, not USAGE.
             owns = connection.execute(
                 text(
-                    "SELECT pg_has_role(:role, tableowner, 'USAGE') FROM pg_tables"
+                    "SELECT pg_has_role(:role, tableowner, 'MEMBER') FROM pg_tables"
                     " WHERE tablename = 'access_log'"
                 ),
                 {"role": role},
@@ -222,7 +223,7 @@ def owner_warning(engine: Engine) -> str | None:
     with engine.connect() as connection:
         row = connection.execute(
             text(
-                "SELECT r.rolsuper OR pg_has_role(current_user, t.tableowner, 'USAGE')"
+                "SELECT r.rolsuper OR pg_has_role(current_user, t.tableowner, 'MEMBER')"
                 " FROM pg_tables t, pg_roles r"
                 " WHERE t.tablename = 'access_log' AND r.rolname = current_user"
             )

@@ -296,10 +296,12 @@ def test_a_member_of_the_owning_role_is_told_to_migrate_not_who_may(databases):
     admin.dispose()
 
 
-def test_a_member_of_the_access_logs_owner_is_refused_as_the_runtime_role(databases):
+@pytest.mark.parametrize("inherit", ["INHERIT", "NOINHERIT"])
+def test_a_member_of_the_access_logs_owner_is_refused_as_the_runtime_role(databases, inherit):
     """The access log owned by a group role: a member of it has its owner's rights (it may
     `ALTER TABLE access_log DISABLE TRIGGER`), yet `migrate --grant-to <member>` granted it as
-    the service's role and the service connecting as it was not warned. Both as for the owner."""
+    the service's role and the service connecting as it was not warned. Both as for the owner;
+    a member that does not inherit the owner's rights too, as it takes them with `SET ROLE`."""
     if databases.backend != "postgresql":
         pytest.skip("roles and grants are PostgreSQL's")
     url = databases.migrated_url()
@@ -307,6 +309,7 @@ def test_a_member_of_the_access_logs_owner_is_refused_as_the_runtime_role(databa
     with login_role("uitstroom_owners") as owners, login_role() as member:
         with admin.connect() as connection:
             connection.execute(text(f'GRANT "{owners}" TO "{member}"'))
+            connection.execute(text(f'ALTER ROLE "{member}" {inherit}'))
             connection.execute(text(f'ALTER TABLE access_log OWNER TO "{owners}"'))
         try:
             with pytest.raises(ValueError, match="superuser or owns"):

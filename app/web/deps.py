@@ -6,6 +6,7 @@ A form's page lists its `FormDep` before these, so a stale CSRF token is refused
 is read."""
 
 import uuid
+from collections.abc import Iterable
 from typing import Annotated, Any
 
 from fastapi import Depends
@@ -87,20 +88,50 @@ def case_page_opens(session: Session, web: Web, case_id: uuid.UUID) -> bool:
     the rules that page reads the case with: a case it reads whole (`reads_case`), and for a
     corporation besides the profile of a case proposed for one of its dwellings. A page that
     links the case asks this first, so it offers no link that leads to a 404."""
-    if reads_case(session, web, case_id):
-        return True
-    if web.organisation.kind != OrganisationKind.housing_corporation:
-        return False
-    clause = corporation_proposals_clause(web, case_id)
-    return session.exec(select(Proposal.id).where(clause).limit(1)).first() is not None
+    return case_id in case_pages_open(session, web, [case_id])
+
+
+def _uuids(values: Iterable[Any]) -> set[uuid.UUID]:
+    """The ids among `values` (ids or their text; an empty or malformed one skipped)."""
+    found: set[uuid.UUID] = set()
+    for value in values:
+        try:
+            found.add(value if isinstance(value, uuid.UUID) else uuid.UUID(str(value)))
+        except ValueError:
+            continue
+    return found
+
+
+def _among(session: Session, column: Any, wanted: set[uuid.UUID], clause: Any) -> set[uuid.UUID]:
+    """The ids of `wanted` in `column` of the rows `clause` holds for, in one query."""
+    if not wanted:
+        return set()
+    found = select(column).where(col(column).in_(wanted), clause).distinct()
+    return set(session.exec(found))
+
+
+def case_pages_open(session: Session, web: Web, case_ids: Iterable[Any]) -> set[uuid.UUID]:
+    """Of `case_ids` (ids or their text), those whose page opens (`case_page_opens`), in two
+    queries at most, for a page that names many cases."""
+    wanted = _uuids(case_ids)
+    found = _among(session, Case.id, wanted, cases_service.visible_clause(web.principal))
+    if web.organisation.kind == OrganisationKind.housing_corporation:
+        own = Proposal.corporation_id == web.organisation.id
+        found |= _among(session, Proposal.case_id, wanted - found, own)
+    return found
 
 
 def vacancy_page_opens(session: Session, web: Web, vacancy_id: uuid.UUID) -> bool:
     """Whether `/woningen/{vacancy_id}` shows this person's organisation a page (not a 404):
     the rule of `page_vacancy`, for a page that links the dwelling."""
+    return vacancy_id in vacancy_pages_open(session, web, [vacancy_id])
+
+
+def vacancy_pages_open(session: Session, web: Web, vacancy_ids: Iterable[Any]) -> set[uuid.UUID]:
+    """Of `vacancy_ids` (ids or their text), those whose page opens (`vacancy_page_opens`),
+    in one query, for a page that names many dwellings."""
     visible = vacancies_service.visible_clause(web.principal)
-    found = select(Vacancy.id).where(Vacancy.id == vacancy_id, visible)
-    return session.exec(found).first() is not None
+    return _among(session, Vacancy.id, _uuids(vacancy_ids), visible)
 
 
 ADMIN_ONLY = "Alleen een beheerder van uw organisatie beheert de mensen."

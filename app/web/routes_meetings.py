@@ -30,7 +30,7 @@ from app.tables.models import OutflowTable
 from app.web import agenda as agenda_page
 from app.web.actions import _action_row, reopen_refusals
 from app.web.core import FormDep, Web, WebDep, WebRoute, field, redirect, render
-from app.web.deps import PageMeetingDep
+from app.web.deps import PageMeetingDep, case_pages_open
 from app.web.export import WHOLE_TABLE_NOTE, agenda_csv, agenda_pdf
 from app.web.formatting import dutch_date
 from app.web.forms import NO_VERSION, _if_match, meeting_refusal
@@ -47,6 +47,26 @@ def _case_choices(document: dict[str, Any]) -> list[str]:
     if document.get("bottlenecks"):
         ids += [b["case_id"] for b in document["bottlenecks"]["blocked_cases"]]
     return sorted(set(ids), key=lambda c: c[-8:])
+
+
+def _cases_named(value: Any) -> set[str]:
+    """Every case id the (restricted) agenda document names anywhere: under `case_id` or
+    `case_ids`, or as the subject of a change."""
+    found: set[str] = set()
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if key == "case_id" and item:
+                found.add(str(item))
+            elif key == "case_ids" and isinstance(item, list):
+                found |= {str(i) for i in item if i}
+            else:
+                found |= _cases_named(item)
+        if value.get("subject") == "case" and value.get("id"):
+            found.add(str(value["id"]))
+    elif isinstance(value, list):
+        for item in value:
+            found |= _cases_named(item)
+    return found
 
 
 def _agenda_page(
@@ -89,6 +109,9 @@ def _agenda_page(
             "stalled_count": sum(1 for e in doc.get("open_proposals", []) if e["stalled"]),
             "case_choices": choices,
             "action_case_choices": [c for c in choices if c not in anonymised],
+            # The cases whose page opens for the viewer, linked; any other a plain code (a
+            # corporation's view showed even its own proposals' cases, which it may open, so).
+            "linked_cases": {str(i) for i in case_pages_open(session, web, _cases_named(doc))},
             "can_chair": web.is_chair_of(data.table.chair_organisation_id),
             "can_ask_why": view != AgendaView.housing_corporation,
             "action_kinds": list(ActionKind),

@@ -54,7 +54,12 @@ from app.vacancies.service import VacancyFilters, VacancySort
 from app.web import aftercare as aftercare_page
 from app.web import labels
 from app.web.core import Web, WebDep, WebRoute, render
-from app.web.deps import PageVacancyDep, corporation_proposals_clause, reads_case
+from app.web.deps import (
+    PageVacancyDep,
+    case_pages_open,
+    corporation_proposals_clause,
+    reads_case,
+)
 from app.web.formatting import case_code
 from app.web.forms import mark_wrong_values, organisation_names
 from app.web.query_values import (
@@ -728,6 +733,10 @@ def vacancy_page(
         )
     proposal = _open_proposal(session, col(Proposal.vacancy_id) == vacancy.id)
     entries = vacancy_timeline(session, context, vacancy)
+    # A case is linked where its page opens for the viewer (a corporation its own proposals'
+    # cases, whose profile it may read: they were plain text), a plain code elsewhere.
+    named = [c for c, _ in candidates] + [e.get("case_id") for e in entries]
+    named += [proposal.case_id] if proposal is not None else []
     areas = areas_service.names_for(
         session,
         [vacancy.address_municipality_code, vacancy.address_neighbourhood_code],
@@ -756,6 +765,7 @@ def vacancy_page(
             "areas": areas,
             "waiting_days": _vacancy_waiting_days(vacancy),
             "available_in": _vacancy_available_in(vacancy),
+            "linked_cases": {str(i) for i in case_pages_open(session, web, named)},
         },
     )
 

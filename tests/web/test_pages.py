@@ -291,7 +291,10 @@ def test_a_corporation_sees_its_own_dwellings_without_case_details(app, client, 
     agenda = corporation.get(f"/vergaderingen/{published.meeting_id}").text
     assert "Opbouw van de score" not in agenda
     assert "Waarom past een woning niet" not in agenda
-    assert f"/dossiers/{published.case_id}" not in agenda
+    # Its proposal's case is linked: to the profile a corporation reads, not to the file.
+    assert f'href="/dossiers/{published.case_id}"' in agenda
+    profile = corporation.get(f"/dossiers/{published.case_id}").text
+    assert "alleen het profiel" in profile and "Het dossier" not in profile
     forbidden = corporation.get(
         f"/vergaderingen/{published.meeting_id}/waarom-niet",
         params={"dossier": published.case_id, "woning": published.vacancy_id},

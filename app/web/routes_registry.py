@@ -59,6 +59,7 @@ from app.web.deps import (
     case_pages_open,
     corporation_proposals_clause,
     reads_case,
+    vacancy_pages_open,
 )
 from app.web.formatting import case_code
 from app.web.forms import mark_wrong_values, organisation_names
@@ -619,6 +620,9 @@ def case_page(
             "limits_fallback": _limits_fallback(standing),
             "standing": position,
             "dwellings": dwellings,
+            # Linked where the dwelling's page opens: not by kind, for a care provider that
+            # chairs the table opens its dwellings (and was shown none of them as a link).
+            "linked_dwellings": {str(i) for i in vacancy_pages_open(session, web, dwellings)},
             "proposal": proposal,
             "actions": actions,
             "overdue_ids": {a.id for a in actions if is_overdue(a.status, a.due_date, today())},

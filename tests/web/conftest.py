@@ -92,6 +92,16 @@ def signed_in(app, person: Person) -> TestClient:  # type: ignore[no-untyped-def
     return browser
 
 
+def chairs_the_table(client: TestClient, region: Region, org: Org) -> None:
+    """Make `org` the chair of the region's table (through the operator's API)."""
+    chaired = client.patch(
+        f"/v1/tables/{region.table_id}",
+        json={"chair_organisation_id": org.id},
+        headers=OPERATOR,
+    )
+    assert chaired.status_code == 200, chaired.text
+
+
 def csrf_of(browser: TestClient, url: str = "/account") -> str:
     page = browser.get(url)
     assert page.status_code == 200, page.text

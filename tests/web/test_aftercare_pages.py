@@ -11,8 +11,7 @@ from app.aftercare.models import AftercareAgreement, Tenancy
 from app.web.formatting import dutch_date
 from tests.aftercare.housing import access_log, record_signals, record_visit
 from tests.clock import TODAY, iso
-from tests.conftest import OPERATOR
-from tests.web.conftest import csrf_of, make_person, signed_in
+from tests.web.conftest import chairs_the_table, csrf_of, make_person, signed_in
 from tests.web.html_rules import problems
 
 AGREEMENT = {
@@ -177,12 +176,7 @@ def test_a_corporation_chairing_the_table_records_its_tenants_omklap(app, client
     send the forms of the landlord (omklap, end) as at a table it does not chair (it was
     shown none, and a form sent was a 403 page)."""
     case_id, _ = housed
-    chaired = client.patch(
-        f"/v1/tables/{region.table_id}",
-        json={"chair_organisation_id": region.corporation.id},
-        headers=OPERATOR,
-    )
-    assert chaired.status_code == 200, chaired.text
+    chairs_the_table(client, region, region.corporation)
     browser = signed_in(app, make_person(client, region.corporation))
     page = browser.get(f"/dossiers/{case_id}/nazorg").text
     for form in ("Omklap plannen", "Omklap vastleggen", "Huur beëindigen"):

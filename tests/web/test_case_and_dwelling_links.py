@@ -1,9 +1,9 @@
-"""The agenda and dwelling pages link a case's or a dwelling's page where it opens for the
+"""The agenda, dwelling and case pages link a case's or a dwelling's page where it opens for the
 signed-in person's organisation, and only there: each link shown answers 200, none a 404."""
 
 import re
 
-from tests.web.conftest import make_person, signed_in
+from tests.web.conftest import chairs_the_table, make_person, signed_in
 
 
 def _links(browser, page_path: str, kind: str) -> set[str]:
@@ -38,3 +38,18 @@ def test_the_dwelling_page_links_the_proposals_case(app, client, region, publish
         assert case in _links(browser, dwelling, "dossiers")
         page = browser.get(dwelling).text
         assert f'voor dossier <a href="{case}">' in page
+
+
+def test_a_care_provider_chairing_the_table_is_linked_to_the_dwellings(
+    app, client, region, published
+):
+    """The case page hid every dwelling link from a care provider, though one that chairs the
+    table opens the table's dwelling pages; it now links those that open, and still none for a
+    care provider that does not chair (each a 404)."""
+    case, dwelling = f"/dossiers/{published.case_id}", f"/woningen/{published.vacancy_id}"
+    provider = signed_in(app, make_person(client, region.care_provider))
+    assert provider.get(dwelling).status_code == 404
+    assert _links(provider, case, "woningen") == set()
+    chairs_the_table(client, region, region.care_provider)
+    chairing = signed_in(app, make_person(client, region.care_provider, "chair"))
+    assert dwelling in _links(chairing, case, "woningen")

@@ -4,8 +4,7 @@ for them: each link shown answers that person with a page, none leads to a 404."
 import re
 
 from tests.api.test_actions_of_a_moved_case import move_to_a_second_table
-from tests.conftest import OPERATOR
-from tests.web.conftest import make_person, signed_in
+from tests.web.conftest import chairs_the_table, make_person, signed_in
 
 
 def _links(browser, proposal_id: str) -> set[str]:
@@ -39,12 +38,7 @@ def test_a_corporation_chairing_the_table_reads_the_cases_its_pages_link(
     agenda and proposal pages (the chair's view) link each case; but the case page showed a
     corporation only the cases proposed for its own dwellings, so each link was a 404. It now
     shows the chair the whole file, as its key reads it; the dwelling (its table's) opens too."""
-    chaired = client.patch(
-        f"/v1/tables/{region.table_id}",
-        json={"chair_organisation_id": region.other_corporation.id},
-        headers=OPERATOR,
-    )
-    assert chaired.status_code == 200, chaired.text
+    chairs_the_table(client, region, region.other_corporation)
     other = signed_in(app, make_person(client, region.other_corporation, "chair"))
     case, dwelling = f"/dossiers/{published.case_id}", f"/woningen/{published.vacancy_id}"
     assert _links(other, published.proposal_id) == {case, dwelling}

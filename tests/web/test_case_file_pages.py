@@ -465,11 +465,13 @@ def test_a_withdrawn_file_offers_no_edit_form_it_would_refuse(app, client, regio
 
 def test_days_since_a_proposal_changed_count_from_the_amsterdam_day(app, client, region, chair):
     """A proposal made at 00:30 in Amsterdam is the evening before in UTC: on the case page it
-    has been in its status since today, for 0 days, not since yesterday's UTC date."""
+    has been in its status since today, not since yesterday's UTC date; said plainly ('sinds
+    vandaag'), where it read 'sinds <today> (0 dagen)'."""
     with time_machine.travel(datetime.combine(TODAY, time(0, 30), tzinfo=AMSTERDAM), tick=True):
         published = publish_one(client, region)
     page = signed_in(app, chair).get(f"/dossiers/{published.case_id}").text
-    assert "(0 dagen)." in page, re.findall(r"sinds [^<]*", page)
+    said = re.findall(r"sinds [^<]*", page)
+    assert "sinds vandaag." in page and "0 dagen" not in page, said
 
 
 def test_a_refused_status_change_shows_the_file_and_logs_that_read(app, client, region):

@@ -79,8 +79,7 @@ def reads_case(session: Session, web: Web, case_id: uuid.UUID) -> bool:
     """Whether the organisation reads the whole case file, as its API key does
     (`cases_service.get_case`): its own client's, or one of a table it chairs or sits at as a
     municipality; a corporation chairing the table too."""
-    visible = cases_service.visible_clause(web.principal)
-    return session.exec(select(Case.id).where(Case.id == case_id, visible)).first() is not None
+    return bool(_among(session, Case.id, {case_id}, cases_service.visible_clause(web.principal)))
 
 
 def case_page_opens(session: Session, web: Web, case_id: uuid.UUID) -> bool:
